@@ -1,0 +1,31 @@
+#!/bin/sh
+# The one entry point behind the README's two commands (`npm run mock`, `npm test`).
+# A fresh clone has only system Node and npm: this brings pnpm and the project's own Node 24
+# (the `node` devDependency), installs the workspace, then hands over to turbo or the CLI.
+set -eu
+cd "$(dirname "$0")/../.."
+task="${1:?usage: sk.sh mock|test [args...]}"
+shift
+
+export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1 TURBO_NO_UPDATE_NOTIFIER=1
+if [ ! -x node_modules/.bin/node ] || [ ! -x node_modules/.bin/pnpm ] || [ pnpm-lock.yaml -nt node_modules/.modules.yaml ]; then
+  npx -y pnpm@10.34.9 install --frozen-lockfile --reporter=append-only
+fi
+# From here on `node` is the project's Node 24 and `pnpm`, `turbo`, `tsc` are the workspace's.
+PATH="$PWD/node_modules/.bin:$PATH"
+export PATH
+
+case "$task" in
+  mock)
+    turbo run build --filter=@servingkit/cli --output-logs=errors-only >&2
+    [ "$#" -gt 0 ] || set -- all
+    exec node apps/cli/dist/bin.js mock "$@"
+    ;;
+  test)
+    exec node tools/scripts/check.mjs "$@"
+    ;;
+  *)
+    echo "sk.sh: unknown task '$task' (expected mock or test)" >&2
+    exit 2
+    ;;
+esac
