@@ -8,6 +8,16 @@
  */
 import type { GenFile } from "@bufbuild/protobuf/codegenv2";
 import { file_grpc_health_v1_health } from "./gen/grpc/health/v1/health_pb.js";
+import { file_grpc_reflection_v1_reflection } from "./gen/grpc/reflection/v1/reflection_pb.js";
+import { file_grpc_reflection_v1alpha_reflection } from "./gen/grpc/reflection/v1alpha/reflection_pb.js";
 
-/** Every generated file descriptor, for registries and gRPC server reflection. */
-export const allFiles: readonly GenFile[] = [file_grpc_health_v1_health];
+/**
+ * Every generated file descriptor (each of our .proto files, and the well-known types they
+ * import), for registries and gRPC server reflection. Imports come before the files that use
+ * them.
+ */
+export const allFiles: readonly GenFile[] = [
+  file_grpc_health_v1_health,
+  file_grpc_reflection_v1_reflection,
+  file_grpc_reflection_v1alpha_reflection,
+];
