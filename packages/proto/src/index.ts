@@ -10,6 +10,8 @@ import type { GenFile } from "@bufbuild/protobuf/codegenv2";
 import { file_grpc_health_v1_health } from "./gen/grpc/health/v1/health_pb.js";
 import { file_grpc_reflection_v1_reflection } from "./gen/grpc/reflection/v1/reflection_pb.js";
 import { file_grpc_reflection_v1alpha_reflection } from "./gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { file_inference_grpc_service } from "./gen/inference/grpc_service_pb.js";
+import { file_inference_model_config } from "./gen/inference/model_config_pb.js";
 
 /**
  * Every generated file descriptor (each of our .proto files, and the well-known types they
@@ -20,4 +22,6 @@ export const allFiles: readonly GenFile[] = [
   file_grpc_health_v1_health,
   file_grpc_reflection_v1_reflection,
   file_grpc_reflection_v1alpha_reflection,
+  file_inference_model_config,
+  file_inference_grpc_service,
 ];
