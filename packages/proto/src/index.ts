@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 import type { GenFile } from "@bufbuild/protobuf/codegenv2";
+import { file_fmaas_generation } from "./gen/fmaas/generation_pb.js";
 import { file_grpc_health_v1_health } from "./gen/grpc/health/v1/health_pb.js";
 import { file_grpc_reflection_v1_reflection } from "./gen/grpc/reflection/v1/reflection_pb.js";
 import { file_grpc_reflection_v1alpha_reflection } from "./gen/grpc/reflection/v1alpha/reflection_pb.js";
@@ -24,4 +25,5 @@ export const allFiles: readonly GenFile[] = [
   file_grpc_reflection_v1alpha_reflection,
   file_inference_model_config,
   file_inference_grpc_service,
+  file_fmaas_generation,
 ];
