@@ -7,6 +7,13 @@
  * @packageDocumentation
  */
 import type { GenFile } from "@bufbuild/protobuf/codegenv2";
+import { file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
+import { file_caikit_runtime_info_info_service } from "./gen/caikit/runtime/info/info_service_pb.js";
+import { file_caikit_runtime_Nlp_nlp_service } from "./gen/caikit/runtime/Nlp/nlp_service_pb.js";
+import { file_caikit_data_model_caikit_nlp_caikit_nlp } from "./gen/caikit_data_model/caikit_nlp/caikit_nlp_pb.js";
+import { file_caikit_data_model_common_common } from "./gen/caikit_data_model/common/common_pb.js";
+import { file_caikit_data_model_common_runtime_runtime } from "./gen/caikit_data_model/common/runtime/runtime_pb.js";
+import { file_caikit_data_model_nlp_nlp } from "./gen/caikit_data_model/nlp/nlp_pb.js";
 import { file_fmaas_generation } from "./gen/fmaas/generation_pb.js";
 import { file_grpc_health_v1_health } from "./gen/grpc/health/v1/health_pb.js";
 import { file_grpc_reflection_v1_reflection } from "./gen/grpc/reflection/v1/reflection_pb.js";
@@ -26,4 +33,11 @@ export const allFiles: readonly GenFile[] = [
   file_inference_model_config,
   file_inference_grpc_service,
   file_fmaas_generation,
+  file_google_protobuf_struct,
+  file_caikit_data_model_common_common,
+  file_caikit_data_model_common_runtime_runtime,
+  file_caikit_data_model_nlp_nlp,
+  file_caikit_data_model_caikit_nlp_caikit_nlp,
+  file_caikit_runtime_Nlp_nlp_service,
+  file_caikit_runtime_info_info_service,
 ];
