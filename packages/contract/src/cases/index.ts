@@ -1,0 +1,11 @@
+/**
+ * The case catalog. A new concern is one file beside this one exporting its cases, plus one line
+ * here; the runner, the table, JUnit and the vitest run pick it up from this list.
+ */
+import type { ContractCase } from "../contract-case.js";
+import { authCases } from "./auth.js";
+import { healthCases } from "./health.js";
+import { tlsCases } from "./tls.js";
+
+/** Every contract case, in the order tables list them. */
+export const contractCases: readonly ContractCase[] = [...healthCases, ...authCases, ...tlsCases];
