@@ -1,0 +1,59 @@
+/**
+ * `@servingkit/mock-core`: the runtime-neutral host of the servingkit mock runtimes. It serves a
+ * runtime's REST routes (fastify) and gRPC services (connect on `node:http2`) from per-runtime
+ * plugins, with the platform's behaviours in front: bearer-token authorization as Authorino or
+ * kube-rbac-proxy answers it, TLS, fault injection, readiness and slow start, gRPC health and
+ * reflection, a pino request log and graceful shutdown.
+ *
+ * @packageDocumentation
+ */
+
+export { type Clock, ManualClock, realClock } from "./clock.js";
+export {
+  cutStream,
+  defaultFaultMessage,
+  type FaultConfig,
+  type FaultRule,
+  type FaultSpec,
+  FaultSyntaxError,
+  faultHeader,
+  formatFault,
+  maxFaultDelayMs,
+  parseFault,
+  parseFaultRule,
+  StreamCutError,
+} from "./fault.js";
+// For users: start a mock.
+export {
+  type BuiltMock,
+  buildMock,
+  defaultBodyLimit,
+  defaultShutdownGraceMs,
+  type MockEndpoints,
+  type MockOptions,
+  type RunningMock,
+  startMock,
+} from "./mock.js";
+export { type AuthFailure, type AuthMode, authModes } from "./platform-auth.js";
+// For plugin authors: the plugin interface and the helpers plugins use.
+export type { BodyError, MockPlugin, PluginContext } from "./plugin.js";
+export { Readiness, type ReadinessListener } from "./readiness.js";
+export type { LoggerOption } from "./request-log.js";
+export { sendCanned } from "./rest-host.js";
+export {
+  type CannedReply,
+  type HealthRoute,
+  isRuntimeName,
+  type RuntimeInfo,
+  type RuntimeName,
+  runtimeCatalog,
+  runtimeNames,
+} from "./runtime-catalog.js";
+export { runtimeBasePlugin, runtimePlugin } from "./runtime-plugins.js";
+export {
+  grpcCodeForHttpStatus,
+  grpcCodeName,
+  httpStatusForGrpcCode,
+  parseGrpcCode,
+} from "./status-mapping.js";
+export { selfSignedCertificate, type TlsMaterial } from "./tls.js";

@@ -1,0 +1,182 @@
+/**
+ * The REST host: a fastify app with the platform's behaviours in front of every route (token
+ * authorization, fault injection, request log) and the runtime's own answers for unknown routes,
+ * wrong methods and unusable bodies. Routes come from plugins.
+ */
+import { STATUS_CODES } from "node:http";
+import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
+import type { Logger } from "pino";
+import type { Clock } from "./clock.js";
+import {
+  chooseFault,
+  type FaultConfig,
+  type FaultSpec,
+  FaultSyntaxError,
+  faultHeader,
+  faultMessage,
+  restFailureStatus,
+} from "./fault.js";
+import { type AuthMode, checkBearer, restDenial } from "./platform-auth.js";
+import type { BodyError, MockPlugin, PluginContext, ResolvedHooks } from "./plugin.js";
+import type { CannedReply } from "./runtime-catalog.js";
+
+/** Everything the REST host needs; {@link buildMock} assembles it. */
+export interface RestHostOptions {
+  readonly plugins: readonly MockPlugin[];
+  readonly hooks: ResolvedHooks;
+  readonly ctx: PluginContext;
+  /** Where chosen faults are kept, keyed by the raw request; {@link PluginContext.restFault} reads it. */
+  readonly faults: WeakMap<object, FaultSpec>;
+  readonly faultConfig: FaultConfig | undefined;
+  readonly tokens: readonly string[];
+  readonly authMode: AuthMode;
+  readonly tls: { readonly cert: string; readonly key: string } | undefined;
+  /** Largest accepted request body in bytes. */
+  readonly bodyLimit: number;
+  readonly logger: Logger;
+  readonly clock: Clock;
+}
+
+/** Methods probed to tell a wrong method (405) from an unknown path (404). */
+const probeMethods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"] as const;
+
+/** A JSON body that failed to parse; the error handler answers it through the plugin hook. */
+class JsonBodyError extends Error {
+  readonly body: Buffer;
+  constructor(detail: string, body: Buffer) {
+    super(detail);
+    this.body = body;
+  }
+}
+
+/**
+ * Writes a canned reply byte for byte: headers exactly as given (fastify would append a charset
+ * to a string body's content type, so the body goes out as a Buffer), and an empty body without
+ * a content type, as the runtimes send it.
+ */
+export function sendCanned(reply: FastifyReply, canned: CannedReply): FastifyReply {
+  reply.code(canned.status);
+  if (canned.headers) reply.headers(canned.headers);
+  return canned.body === "" ? reply.send() : reply.send(Buffer.from(canned.body, "utf8"));
+}
+
+function pathOf(url: string): string {
+  const q = url.indexOf("?");
+  return q < 0 ? url : url.slice(0, q);
+}
+
+/**
+ * Builds the fastify app: nothing listens until `app.listen()`, so tests use `app.inject()`.
+ * Hooks run in this order for every request, unknown routes included: request log start → token
+ * authorization → fault choice (→ delay → injected failure) → route (or 404/405) → request log.
+ */
+export async function buildRestHost(options: RestHostOptions): Promise<FastifyInstance> {
+  const { hooks, ctx, logger, clock } = options;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.bodyLimit,
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
+  });
+
+  const started = new WeakMap<object, number>();
+
+  // Bodies: JSON content types are parsed (errors go to the runtime's hook); everything else
+  // reaches the route as a Buffer, so a plugin decides what a content type means to its runtime.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_req, body, done) => {
+    const buffer = body as Buffer;
+    if (buffer.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(buffer.toString("utf8")));
+    } catch (error) {
+      done(new JsonBodyError((error as Error).message, buffer), undefined);
+    }
+  });
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+
+  app.addHook("onRequest", async (request, reply) => {
+    started.set(request.raw, clock.now());
+
+    const denied = checkBearer(request.headers.authorization, options.tokens, options.authMode);
+    if (denied) return sendCanned(reply, restDenial(options.authMode, denied));
+
+    let fault: FaultSpec | undefined;
+    try {
+      const header = request.headers[faultHeader];
+      fault = chooseFault(Array.isArray(header) ? header.join(",") : header, options.faultConfig);
+    } catch (error) {
+      if (!(error instanceof FaultSyntaxError)) throw error;
+      return sendCanned(reply, {
+        status: 400,
+        headers: { "content-type": "text/plain; charset=utf-8" },
+        body: `invalid ${faultHeader} header: ${error.message}\n`,
+      });
+    }
+    if (!fault) return;
+    options.faults.set(request.raw, fault);
+    if (fault.delayMs) {
+      const gone = new AbortController();
+      const onClose = () => gone.abort();
+      reply.raw.once("close", onClose);
+      try {
+        await clock.sleep(fault.delayMs, gone.signal);
+      } catch {
+        return reply; // the client left during the delay; nothing to answer
+      } finally {
+        reply.raw.off("close", onClose);
+      }
+    }
+    const status = restFailureStatus(fault);
+    if (status !== undefined)
+      return sendCanned(reply, hooks.errorBody(status, faultMessage(fault)));
+  });
+
+  app.addHook("onResponse", async (request, reply) => {
+    const start = started.get(request.raw) ?? clock.now();
+    logger.info(
+      {
+        method: request.method,
+        path: pathOf(request.url),
+        status: reply.statusCode,
+        ms: Math.round((clock.now() - start) * 10) / 10,
+      },
+      "request",
+    );
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = pathOf(request.url);
+    const allowed = probeMethods.filter(
+      (method) => method !== request.method && app.findRoute({ method, url: path }) !== null,
+    );
+    if (allowed.length > 0) {
+      return sendCanned(reply, hooks.methodNotAllowed(request.method, path, allowed));
+    }
+    return sendCanned(reply, hooks.notFound(request.method, path));
+  });
+
+  app.setErrorHandler((error: Error, request, reply) => {
+    let bodyError: BodyError | undefined;
+    if (error instanceof JsonBodyError) {
+      bodyError = { kind: "malformed-json", detail: error.message, body: error.body };
+    } else if ((error as { code?: string }).code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      bodyError = { kind: "too-large", detail: error.message };
+    }
+    if (bodyError) return sendCanned(reply, hooks.bodyError(bodyError));
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status !== undefined && status >= 400 && status < 500) {
+      return sendCanned(reply, hooks.errorBody(status, error.message));
+    }
+    logger.error({ err: error, path: pathOf(request.url) }, "route failed");
+    return sendCanned(reply, hooks.errorBody(500, STATUS_CODES[500] ?? "Internal Server Error"));
+  });
+
+  for (const plugin of options.plugins) {
+    const rest = plugin.rest;
+    if (!rest) continue;
+    await app.register(async (child) => {
+      await rest.call(plugin, child, ctx);
+    });
+  }
+  return app;
+}
