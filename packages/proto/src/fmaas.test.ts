@@ -27,6 +27,7 @@ import {
   generatedExportNames,
   methodSignatures,
 } from "./testdata/describe.js";
+import { hex } from "./testdata/hex.js";
 
 describe("fmaas.GenerationService (caikit-tgis.md §3.1)", () => {
   it("has Generate, GenerateStream (server streaming), Tokenize and ModelInfo", () => {
@@ -183,23 +184,14 @@ describe("fmaas messages (caikit-tgis.md §3.2)", () => {
 
 describe("fmaas on the wire", () => {
   // A final GenerateStream message, assembled by hand (tag byte = number << 3 | wire type).
-  const handBytes = Uint8Array.from([
-    0x10,
-    0x03, // 2 generated_token_count = 3 (varint)
-    0x22,
-    0x02,
-    0x68,
-    0x69, // 4 text = "hi"
-    0x30,
-    0x05, // 6 input_token_count = 5
-    0x38,
-    0x05, // 7 stop_reason = STOP_SEQUENCE
-    0x50,
-    0x2a, // 10 seed = 42
-    0x5a,
-    0x01,
-    0x2e, // 11 stop_sequence = "."
-  ]);
+  const handBytes = hex(
+    "10 03", // 2 generated_token_count = 3 (varint)
+    "22 02 6869", // 4 text = "hi"
+    "30 05", // 6 input_token_count = 5
+    "38 05", // 7 stop_reason = STOP_SEQUENCE
+    "50 2a", // 10 seed = 42
+    "5a 01 2e", // 11 stop_sequence = "."
+  );
   const expected = create(GenerationResponseSchema, {
     generatedTokenCount: 3,
     text: "hi",
@@ -216,7 +208,7 @@ describe("fmaas on the wire", () => {
 
   it("puts GenerationRequest.text on field 2", () => {
     const bytes = toBinary(GenerationRequestSchema, create(GenerationRequestSchema, { text: "a" }));
-    expect(bytes).toEqual(Uint8Array.from([0x12, 0x01, 0x61]));
+    expect(bytes).toEqual(hex("12 01 61"));
   });
 
   it("round-trips a batched request with every parameter group and a guided choice", () => {
@@ -247,7 +239,7 @@ describe("fmaas on the wire", () => {
     const guided = create(DecodingParametersSchema, {
       guided: { case: "format", value: DecodingParameters_ResponseFormat.JSON },
     });
-    expect(toBinary(DecodingParametersSchema, guided)).toEqual(Uint8Array.from([0x18, 0x01]));
+    expect(toBinary(DecodingParametersSchema, guided)).toEqual(hex("18 01"));
   });
 });
 

@@ -11,6 +11,7 @@ export {
   HealthCheckRequestSchema,
   type HealthCheckResponse,
   HealthCheckResponse_ServingStatus,
+  HealthCheckResponse_ServingStatusSchema,
   HealthCheckResponseSchema,
   type HealthListRequest,
   HealthListRequestSchema,

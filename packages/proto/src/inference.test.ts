@@ -31,6 +31,7 @@ import {
   generatedExportNames,
   methodSignatures,
 } from "./testdata/describe.js";
+import { hex } from "./testdata/hex.js";
 
 describe("inference.GRPCInferenceService", () => {
   it("has the six KServe v2 core RPCs and Triton's extensions, with their paths and kinds", () => {
@@ -350,61 +351,19 @@ describe("inference.ModelConfig (Triton common protobuf/model_config.proto, subs
 });
 
 describe("inference on the wire", () => {
-  // Hand-assembled ModelInferRequest, tag by tag (tag byte = field number << 3 | wire type):
-  const handBytes = Uint8Array.from([
-    // 1 model_name "m": field 1, wire type 2 (length-delimited)
-    0x0a,
-    0x01,
-    0x6d,
-    // 3 id "r"
-    0x1a,
-    0x01,
-    0x72,
-    // 4 parameters {"t": {double_param (4, wire type 1 = 64-bit): 0.5}}: a map entry message
-    0x22,
-    0x0e,
-    /**/ 0x0a,
-    0x01,
-    0x74, // entry key (1) "t"
-    /**/ 0x12,
-    0x09,
-    0x21,
-    0x00,
-    0x00,
-    0x00,
-    0x00,
-    0x00,
-    0x00,
-    0xe0,
-    0x3f, // entry value (2)
-    // 5 inputs [{name "x", datatype "INT32", shape [2] (packed)}]
-    0x2a,
-    0x0d,
-    /**/ 0x0a,
-    0x01,
-    0x78,
-    /**/ 0x12,
-    0x05,
-    0x49,
-    0x4e,
-    0x54,
-    0x33,
-    0x32,
-    /**/ 0x1a,
-    0x01,
-    0x02,
-    // 7 raw_input_contents [INT32 little-endian 1, 2]
-    0x3a,
-    0x08,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    0x02,
-    0x00,
-    0x00,
-    0x00,
-  ]);
+  // Hand-assembled ModelInferRequest, tag by tag (tag byte = field number << 3 | wire type).
+  const handBytes = hex(
+    "0a 01 6d", // 1 model_name "m": field 1, wire type 2 (length-delimited)
+    "1a 01 72", // 3 id "r"
+    "22 0e", // 4 parameters, one map entry of 14 bytes: {"t": {double_param: 0.5}}
+    "0a 01 74", //   entry key (1) "t"
+    "12 09 21 000000000000e03f", //   entry value (2): double_param is field 4, wire type 1 (64-bit)
+    "2a 0d", // 5 inputs, one tensor of 13 bytes
+    "0a 01 78", //   name (1) "x"
+    "12 05 494e543332", //   datatype (2) "INT32"
+    "1a 01 02", //   shape (3), packed [2]
+    "3a 08 01000000 02000000", // 7 raw_input_contents: INT32 little-endian 1, 2
+  );
   const expected = create(ModelInferRequestSchema, {
     modelName: "m",
     id: "r",
