@@ -132,6 +132,10 @@ export async function buildRestHost(options: RestHostOptions): Promise<FastifyIn
   });
 
   app.addHook("onResponse", async (request, reply) => {
+    // During shutdown a connection that just finished its last response is idle: close it now,
+    // rather than when the grace period runs out (the server only closed the idle ones it had
+    // when shutdown began).
+    if (ctx.shutdownSignal.aborted) setImmediate(() => app.server.closeIdleConnections?.());
     const start = started.get(request.raw) ?? clock.now();
     logger.info(
       {
