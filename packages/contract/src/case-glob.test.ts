@@ -24,9 +24,10 @@ describe("compileCaseGlobs", () => {
       "triton/health/rest-live",
     ]);
     expect(names.filter(compileCaseGlobs(["triton/health/rest-{live,ready}"]))).toHaveLength(2);
-    expect(
-      names.filter(compileCaseGlobs(["caikit-tgis/health/*", "triton/auth/*"])),
-    ).toEqual(["triton/auth/grpc-missing-token", "caikit-tgis/health/rest-health"]);
+    expect(names.filter(compileCaseGlobs(["caikit-tgis/health/*", "triton/auth/*"]))).toEqual([
+      "triton/auth/grpc-missing-token",
+      "caikit-tgis/health/rest-health",
+    ]);
   });
 
   it("matches nothing for an empty list and rejects a blank glob", () => {

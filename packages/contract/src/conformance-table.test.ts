@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { buildConformanceMatrices, formatConformanceTable, summaryLine } from "./conformance-table.js";
+import {
+  buildConformanceMatrices,
+  formatConformanceTable,
+  summaryLine,
+} from "./conformance-table.js";
 import { report, result, sampleReport } from "./testdata/sample-report.js";
 
 describe("buildConformanceMatrices", () => {

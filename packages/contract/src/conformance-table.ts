@@ -102,7 +102,9 @@ function detailLines(report: ContractReport): string[] {
     (result) => result.status !== "pass" && result.status !== "skip",
   );
   for (const result of noteworthy) {
-    lines.push(`${statusLabels[result.status]} ${result.target} ${result.name}: ${result.message ?? ""}`);
+    lines.push(
+      `${statusLabels[result.status]} ${result.target} ${result.name}: ${result.message ?? ""}`,
+    );
   }
   const skipReasons = new Map<string, number>();
   for (const result of report.results) {
@@ -125,13 +127,15 @@ function textTable(header: readonly string[], body: readonly string[][]): string
       .map((cell, column) => cell.padEnd(widths[column] ?? 0))
       .join("  ")
       .trimEnd();
-  return [render(header), render(widths.map((width) => "-".repeat(width))), ...body.map(render)].join(
-    "\n",
-  );
+  return [
+    render(header),
+    render(widths.map((width) => "-".repeat(width))),
+    ...body.map(render),
+  ].join("\n");
 }
 
 function markdownTable(header: readonly string[], body: readonly string[][]): string {
-  const escape = (cell: string) => cell.replaceAll("|", "\\|");
-  const render = (row: readonly string[]) => `| ${row.map(escape).join(" | ")} |`;
+  const escapeCell = (cell: string) => cell.replaceAll("|", "\\|");
+  const render = (row: readonly string[]) => `| ${row.map(escapeCell).join(" | ")} |`;
   return [render(header), render(header.map(() => "---")), ...body.map(render)].join("\n");
 }

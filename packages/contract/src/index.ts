@@ -11,8 +11,8 @@
  * @packageDocumentation
  */
 
-// For users: run, print, write.
-export { type RunContractOptions, runContract, runOne } from "./run-contract.js";
+export { type CaseMatcher, compileCaseGlobs, compileCaseSelection } from "./case-glob.js";
+export { contractCases } from "./cases/index.js";
 export {
   buildConformanceMatrices,
   type ConformanceMatrix,
@@ -21,7 +21,28 @@ export {
   statusLabels,
   summaryLine,
 } from "./conformance-table.js";
+// For case authors.
+export {
+  type CaseContext,
+  CaseSkipped,
+  type ContractCase,
+  caseName,
+  defineCase,
+  type GrpcRequest,
+  type RestAnswer,
+  type RestRequest,
+  type TokenChoice,
+} from "./contract-case.js";
 export { toJUnitXml } from "./junit-xml.js";
+export {
+  compileKnownFailing,
+  type KnownFailingEntry,
+  type KnownFailingList,
+  KnownFailingSyntaxError,
+  parseKnownFailing,
+  readKnownFailing,
+} from "./known-failing.js";
+export { type MockTargetOptions, type MockTargets, startMockTargets } from "./mock-targets.js";
 export {
   applyKnownFailing,
   type CaseResult,
@@ -32,7 +53,8 @@ export {
   isSuccessful,
   type TargetSummary,
 } from "./report.js";
-
+// For users: run, print, write.
+export { type RunContractOptions, runContract, runOne } from "./run-contract.js";
 // Targets: environment, files, mocks.
 export {
   type AuthMode,
@@ -46,6 +68,12 @@ export {
   transportUsesTls,
 } from "./target.js";
 export {
+  resolveTargetConfig,
+  type TargetConfig,
+  type TargetConfigContext,
+  TargetConfigError,
+} from "./target-config.js";
+export {
   type LoadTargetsOptions,
   loadTargets,
   runtimeVariablePrefix,
@@ -54,33 +82,3 @@ export {
   unconfiguredTarget,
 } from "./target-env.js";
 export { parseTargetsFile, readTargetsFile } from "./target-file.js";
-export {
-  resolveTargetConfig,
-  type TargetConfig,
-  type TargetConfigContext,
-  TargetConfigError,
-} from "./target-config.js";
-export { type MockTargetOptions, type MockTargets, startMockTargets } from "./mock-targets.js";
-export {
-  compileKnownFailing,
-  type KnownFailingEntry,
-  type KnownFailingList,
-  KnownFailingSyntaxError,
-  parseKnownFailing,
-  readKnownFailing,
-} from "./known-failing.js";
-export { type CaseMatcher, compileCaseGlobs, compileCaseSelection } from "./case-glob.js";
-
-// For case authors.
-export {
-  type CaseContext,
-  CaseSkipped,
-  type ContractCase,
-  caseName,
-  defineCase,
-  type GrpcRequest,
-  type RestAnswer,
-  type RestRequest,
-  type TokenChoice,
-} from "./contract-case.js";
-export { contractCases } from "./cases/index.js";

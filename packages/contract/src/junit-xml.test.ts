@@ -55,10 +55,14 @@ describe("toJUnitXml", () => {
       "@_time": "0.002",
       failure: { "@_type": "AssertionError" },
     });
-    expect(ovms?.testcase[1]).toMatchObject({ "system-out": expect.stringMatching(/^known-failing: /) });
+    expect(ovms?.testcase[1]).toMatchObject({
+      "system-out": expect.stringMatching(/^known-failing: /),
+    });
     const live = testsuites.testsuite[3];
     expect(live?.testcase[0]).toMatchObject({ failure: { "@_type": "UnexpectedPass" } });
-    expect(live?.testcase[1]).toMatchObject({ skipped: { "@_message": "target has no gRPC address" } });
+    expect(live?.testcase[1]).toMatchObject({
+      skipped: { "@_message": "target has no gRPC address" },
+    });
   });
 
   it("reports run-level problems as failing testcases", () => {

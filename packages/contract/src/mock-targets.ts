@@ -49,7 +49,9 @@ export async function startMockTargets(options: MockTargetOptions = {}): Promise
       }),
     ),
   );
-  const mocks = started.flatMap((outcome) => (outcome.status === "fulfilled" ? [outcome.value] : []));
+  const mocks = started.flatMap((outcome) =>
+    outcome.status === "fulfilled" ? [outcome.value] : [],
+  );
   const close = async () => {
     await Promise.all(mocks.map((mock) => mock.close()));
   };

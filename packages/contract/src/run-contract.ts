@@ -1,6 +1,6 @@
 import { runtimeCatalog } from "@servingkit/mock-core";
-import { compileCaseSelection } from "./case-glob.js";
 import { createCaseContext } from "./case-context.js";
+import { compileCaseSelection } from "./case-glob.js";
 import { contractCases } from "./cases/index.js";
 import { CaseSkipped, type ContractCase, caseName } from "./contract-case.js";
 import {
@@ -75,7 +75,9 @@ export async function runContract(options: RunContractOptions = {}): Promise<Con
       const applicable = cases.filter((c) => c.runtimes.includes(target.runtime));
       const knownFailing = await loadKnownFailing(target);
       if (knownFailing && target.skipReason === undefined) {
-        for (const entry of knownFailing.unmatched(applicable.map((c) => caseName(target.runtime, c)))) {
+        for (const entry of knownFailing.unmatched(
+          applicable.map((c) => caseName(target.runtime, c)),
+        )) {
           problems.push(
             `${target.name}: known-failing entry "${entry.pattern}" (${entry.source ?? "inline"}) matches no case; remove or fix it`,
           );
@@ -123,7 +125,12 @@ export async function runOne(
     group: target.group,
     transport: contractCase.transport,
   };
-  const skip = (message: string): CaseResult => ({ ...base, status: "skip", message, durationMs: 0 });
+  const skip = (message: string): CaseResult => ({
+    ...base,
+    status: "skip",
+    message,
+    durationMs: 0,
+  });
   if (target.skipReason !== undefined) return skip(target.skipReason);
   if (transportAddress(target, contractCase.transport) === undefined) {
     return skip(`target has no ${contractCase.transport === "rest" ? "REST URL" : "gRPC address"}`);
@@ -133,7 +140,12 @@ export async function runOne(
   if (missing.length > 0) return skip(`target lacks ${missing.join(", ")}`);
 
   const controller = new AbortController();
-  const context = createCaseContext(target, runtimeCatalog[target.runtime], controller.signal, timeoutMs);
+  const context = createCaseContext(
+    target,
+    runtimeCatalog[target.runtime],
+    controller.signal,
+    timeoutMs,
+  );
   const begin = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

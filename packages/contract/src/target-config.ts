@@ -63,7 +63,7 @@ export function resolveTargetConfig(config: TargetConfig, context: TargetConfigC
   if (!config.rest && !config.grpc) fail("needs a REST URL or a gRPC address (or both)");
   if (config.rest) checkUrl(config.rest, ["http:", "https:"], "REST URL", fail);
   if (config.grpc && /^[a-z][a-z0-9+.-]*:\/\//i.test(config.grpc)) {
-    checkUrl(config.grpc, ["http:", "https:", "grpc:", "grpcs:"], "gRPC address", fail);
+    checkUrl(config.grpc, ["http:", "https:"], "gRPC address", fail);
   } else if (config.grpc && !/^[^\s/:]+:\d+$|^\[[0-9a-f:]+\]:\d+$/i.test(config.grpc)) {
     fail(`gRPC address "${config.grpc}" is not host:port or a URL`);
   }
@@ -94,7 +94,10 @@ export function resolveTargetConfig(config: TargetConfig, context: TargetConfigC
       ? config.knownFailing
       : resolve(context.baseDir, config.knownFailing);
   } else if (config.knownFailing !== undefined) {
-    knownFailing = parseKnownFailing(config.knownFailing.join("\n"), `${context.where}.knownFailing`);
+    knownFailing = parseKnownFailing(
+      config.knownFailing.join("\n"),
+      `${context.where}.knownFailing`,
+    );
   }
   return {
     name: config.name ?? `${group}:${runtime}`,
@@ -116,13 +119,9 @@ function checkUrl(
   what: string,
   fail: (message: string) => never,
 ): void {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return fail(`${what} "${value}" is not a URL`);
-  }
-  if (!protocols.includes(url.protocol)) {
+  const url = URL.parse(value);
+  if (url === null) fail(`${what} "${value}" is not a URL`);
+  else if (!protocols.includes(url.protocol)) {
     fail(`${what} "${value}" must use ${protocols.map((p) => p.replace(":", "")).join(" or ")}`);
   }
 }

@@ -126,7 +126,12 @@ describe("targetFeatures", () => {
       model: "m",
       tls: { caFile: "/ca" },
     };
-    expect([...targetFeatures(target, "rest")].sort()).toEqual(["auth", "model", "private-ca", "tls"]);
+    expect([...targetFeatures(target, "rest")].sort()).toEqual([
+      "auth",
+      "model",
+      "private-ca",
+      "tls",
+    ]);
     expect([...targetFeatures(target, "grpc")].sort()).toEqual(["auth", "model"]);
     const open = { name: "o", group: "mock", runtime: "vllm" as const, rest: "http://h" };
     expect([...targetFeatures(open, "rest")]).toEqual(["open"]);

@@ -67,15 +67,27 @@ targets:
     ["targets:\n  - rest: http://h", /targets\[0\]: runtime is required/],
     ["targets:\n  - runtime: tensorflow\n    rest: http://h", /runtime "tensorflow" is not one of/],
     ["targets:\n  - runtime: vllm", /needs a REST URL or a gRPC address/],
-    ["targets:\n  - runtime: vllm\n    rest: http://h\n    authmode: raw", /unknown field "authmode"/],
+    [
+      "targets:\n  - runtime: vllm\n    rest: http://h\n    authmode: raw",
+      /unknown field "authmode"/,
+    ],
     ["targets:\n  - runtime: vllm\n    rest: 8080", /targets\[0\]\.rest: expected a string/],
-    ["targets:\n  - runtime: vllm\n    rest: http://h\n    insecure: yes-please", /insecure: expected true or false/],
-    ["targets:\n  - runtime: vllm\n    rest: http://h\n    tokenEnv: NOPE", /tokenEnv NOPE is not set/],
+    [
+      "targets:\n  - runtime: vllm\n    rest: http://h\n    insecure: yes-please",
+      /insecure: expected true or false/,
+    ],
+    [
+      "targets:\n  - runtime: vllm\n    rest: http://h\n    tokenEnv: NOPE",
+      /tokenEnv NOPE is not set/,
+    ],
     [
       "targets:\n  - runtime: vllm\n    rest: http://h\n  - runtime: vllm\n    rest: http://i",
       /two targets are named "live:vllm"/,
     ],
-    ["targets:\n  - runtime: vllm\n    rest: http://h\n    knownFailing: [1]", /knownFailing: expected/],
+    [
+      "targets:\n  - runtime: vllm\n    rest: http://h\n    knownFailing: [1]",
+      /knownFailing: expected/,
+    ],
   ])("rejects %j", (text, message) => {
     expect(() => parseTargetsFile(text, "targets.yaml", {})).toThrow(message);
   });

@@ -40,8 +40,8 @@ export interface Target {
   /** REST base URL without a trailing path, e.g. `https://m-ns.apps.example.com`. */
   readonly rest?: string;
   /**
-   * gRPC address: `https://host:443` (or `grpcs://`) for TLS, `http://host:port` or bare
-   * `host:port` for plaintext HTTP/2.
+   * gRPC address: `https://host:443` for TLS, `http://host:port` or bare `host:port` for
+   * plaintext HTTP/2 (h2c).
    */
   readonly grpc?: string;
   /** The bearer token the endpoint accepts (`Authorization: Bearer <token>`). */
@@ -75,9 +75,9 @@ export interface Target {
  */
 export type TargetFeature = "auth" | "open" | "tls" | "private-ca" | "model";
 
-/** Whether a gRPC address asks for TLS: an `https://` or `grpcs://` scheme. */
+/** Whether a gRPC address asks for TLS: an `https://` scheme. */
 export function grpcUsesTls(address: string): boolean {
-  return /^(https|grpcs):\/\//i.test(address);
+  return /^https:\/\//i.test(address);
 }
 
 /** The address of a target's transport, or undefined when the target does not offer it. */
@@ -99,7 +99,8 @@ export function targetFeatures(target: Target, transport: TransportKind): Set<Ta
   else if (target.token !== undefined && target.token !== "") features.add("auth");
   if (transportUsesTls(target, transport)) {
     features.add("tls");
-    if (target.tls?.ca !== undefined || target.tls?.caFile !== undefined) features.add("private-ca");
+    if (target.tls?.ca !== undefined || target.tls?.caFile !== undefined)
+      features.add("private-ca");
   }
   if (target.model !== undefined && target.model !== "") features.add("model");
   return features;

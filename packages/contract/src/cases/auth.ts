@@ -10,8 +10,8 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import {
   type AuthFailure,
   grpcDenialCode,
-  restDenial,
   type RuntimeName,
+  restDenial,
   runtimeCatalog,
   runtimeNames,
 } from "@servingkit/mock-core";

@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { defaultLoadSettings, runScenario } from "./scenarios.js";
+
+// A smoke test, not a benchmark: it proves the harness measures something, never how fast.
+describe("runScenario (smoke)", () => {
+  const settings = {
+    ...defaultLoadSettings,
+    seconds: 0.3,
+    rounds: 1,
+    warmupSeconds: 0,
+    connections: 4,
+    inFlight: 4,
+    // Test files run from TypeScript sources, which a worker thread cannot load.
+    placement: "inline" as const,
+  };
+
+  it.each(["rest-health", "grpc-health"] as const)(
+    "%s reports numbers for every server",
+    async (name) => {
+      const result = await runScenario(name, settings);
+      expect(result.measurements.map((m) => m.role)).toContain("baseline");
+      expect(result.measurements.map((m) => m.role)).toContain("mock");
+      for (const measurement of result.measurements) {
+        expect(measurement.errors, measurement.label).toBe(0);
+        expect(measurement.ok, measurement.label).toBeGreaterThan(0);
+        expect(measurement.rps, measurement.label).toBeGreaterThan(0);
+        expect(measurement.p50).toBeGreaterThan(0);
+        expect(measurement.p50).toBeLessThanOrEqual(measurement.p90);
+        expect(measurement.p90).toBeLessThanOrEqual(measurement.p99);
+      }
+    },
+  );
+});

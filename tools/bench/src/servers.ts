@@ -1,0 +1,148 @@
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
+import { startMock } from "@servingkit/mock-core";
+import {
+  type HealthCheckRequest,
+  HealthCheckRequestSchema,
+  type HealthCheckResponse,
+  HealthCheckResponse_ServingStatus,
+  HealthCheckResponseSchema,
+} from "@servingkit/proto/health";
+import fastify from "fastify";
+import { healthCheckPath } from "./grpc-load.js";
+
+/** The token the mock host is started with in the REST scenario. */
+export const benchToken = "servingkit-bench-token";
+
+/** The route every REST server answers: Triton's liveness route (kserve-v2.md §3.1). */
+export const healthPath = "/v2/health/live";
+
+/**
+ * The servers a scenario compares. Baselines answer the same bytes as the mock with nothing but
+ * the platform: a `node:http` handler, a fastify route, a `@grpc/grpc-js` service.
+ */
+export type ServerKind = "bare-http" | "bare-fastify" | "mock-rest" | "bare-grpc" | "mock-grpc";
+
+/** A started server: where to send load, and how to stop it. */
+export interface RunningServer {
+  /** `http://127.0.0.1:<port>` for REST servers, `127.0.0.1:<port>` for gRPC ones. */
+  readonly address: string;
+  /** Headers/metadata a client must send (the mock's bearer token). */
+  readonly headers: Readonly<Record<string, string>>;
+  close(): Promise<void>;
+}
+
+/** Starts one server on 127.0.0.1 with an ephemeral port. */
+export async function startServer(kind: ServerKind): Promise<RunningServer> {
+  switch (kind) {
+    case "bare-http":
+      return startBareHttp();
+    case "bare-fastify":
+      return startBareFastify();
+    case "mock-rest": {
+      // The mock host as the platform runs it: Triton's routes behind serverless token auth.
+      const mock = await startMock({
+        runtime: "triton",
+        host: "127.0.0.1",
+        httpPort: 0,
+        grpcPort: 0,
+        tokens: [benchToken],
+        logger: false,
+      });
+      return {
+        address: mock.endpoints.http ?? "",
+        headers: { authorization: `Bearer ${benchToken}` },
+        close: () => mock.close(),
+      };
+    }
+    case "bare-grpc":
+      return startBareGrpc();
+    case "mock-grpc": {
+      const mock = await startMock({
+        runtime: "triton",
+        host: "127.0.0.1",
+        httpPort: 0,
+        grpcPort: 0,
+        logger: false,
+      });
+      return { address: mock.endpoints.grpc ?? "", headers: {}, close: () => mock.close() };
+    }
+  }
+}
+
+async function startBareHttp(): Promise<RunningServer> {
+  // Triton's answer: 200, empty body, text/plain (kserve-v2.md §3.1).
+  const server = createServer((request, response) => {
+    if (request.url === healthPath) {
+      response.writeHead(200, { "content-type": "text/plain", "content-length": "0" });
+      response.end();
+    } else {
+      response.writeHead(404, { "content-length": "0" });
+      response.end();
+    }
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  return {
+    address: `http://127.0.0.1:${port}`,
+    headers: {},
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function startBareFastify(): Promise<RunningServer> {
+  const app = fastify({ logger: false });
+  app.get(healthPath, (_request, reply) => {
+    reply.code(200).type("text/plain").send("");
+  });
+  const address = await app.listen({ host: "127.0.0.1", port: 0 });
+  return { address, headers: {}, close: () => app.close() };
+}
+
+async function startBareGrpc(): Promise<RunningServer> {
+  const server = new grpc.Server();
+  const definition: grpc.ServiceDefinition = {
+    Check: {
+      path: healthCheckPath,
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: (request: HealthCheckRequest) =>
+        Buffer.from(toBinary(HealthCheckRequestSchema, request)),
+      requestDeserialize: (bytes: Buffer) => fromBinary(HealthCheckRequestSchema, bytes),
+      responseSerialize: (response: HealthCheckResponse) =>
+        Buffer.from(toBinary(HealthCheckResponseSchema, response)),
+      responseDeserialize: (bytes: Buffer) => fromBinary(HealthCheckResponseSchema, bytes),
+    },
+  };
+  const serving: HealthCheckResponse = {
+    $typeName: "grpc.health.v1.HealthCheckResponse",
+    status: HealthCheckResponse_ServingStatus.SERVING,
+  };
+  server.addService(definition, {
+    Check: (
+      _call: grpc.ServerUnaryCall<HealthCheckRequest, HealthCheckResponse>,
+      callback: grpc.sendUnaryData<HealthCheckResponse>,
+    ) => callback(null, serving),
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
+  );
+  return {
+    address: `127.0.0.1:${port}`,
+    headers: {},
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.tryShutdown(() => resolve());
+      }),
+  };
+}
