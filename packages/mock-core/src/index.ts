@@ -38,7 +38,7 @@ export { type AuthFailure, type AuthMode, authModes } from "./platform-auth.js";
 // For plugin authors: the plugin interface and the helpers plugins use.
 export type { BodyError, MockPlugin, PluginContext } from "./plugin.js";
 export { Readiness, type ReadinessListener } from "./readiness.js";
-export type { LoggerOption } from "./request-log.js";
+export { createRequestLogger, type LoggerOption } from "./request-log.js";
 export { sendCanned } from "./rest-host.js";
 export {
   type CannedReply,

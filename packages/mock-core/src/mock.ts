@@ -238,7 +238,7 @@ export async function buildMock(options: MockOptions): Promise<BuiltMock> {
         http: `${scheme}://${urlHost(host)}:${httpPort}`,
         ...(grpcPort !== undefined ? { grpc: `${urlHost(host)}:${grpcPort}` } : {}),
       };
-      logger.info({ endpoints }, "listening");
+      logger.debug({ endpoints }, "listening");
 
       const closeGrpc = async () => {
         const server = grpcServer;
@@ -283,7 +283,7 @@ export async function buildMock(options: MockOptions): Promise<BuiltMock> {
     } finally {
       clearTimeout(timer);
     }
-    logger.info("closed");
+    logger.debug("closed");
   }
 
   return built;

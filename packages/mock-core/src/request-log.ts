@@ -21,3 +21,11 @@ export function createLogger(option: LoggerOption | undefined, bindings: object 
   if (isLogger(option)) return option.child(bindings);
   return pino(option).child(bindings);
 }
+
+/**
+ * A logger for a command line: pino at `level` (`info`, `debug`, ..., `silent`), one JSON line
+ * per request written to `sink` (stdout in the CLI, a buffer in tests).
+ */
+export function createRequestLogger(level: string, sink: { write(text: string): void }): Logger {
+  return pino({ level, base: undefined }, { write: (line: string) => sink.write(line) });
+}

@@ -1,0 +1,106 @@
+import { describe, expect, it } from "vitest";
+import { UsageError } from "../cli-io.js";
+import { allTargets, parseMockArgs } from "./mock-args.js";
+
+describe("parseMockArgs", () => {
+  it("defaults to the runtime's platform ports (ARCHITECTURE.md Ports)", () => {
+    expect(parseMockArgs(["triton"]).targets).toEqual([
+      { runtime: "triton", httpPort: 8080, grpcPort: 9000 },
+    ]);
+    expect(parseMockArgs(["tgis"]).targets).toEqual([
+      { runtime: "tgis", httpPort: 3000, grpcPort: 8033 },
+    ]);
+    expect(parseMockArgs(["vllm"]).targets).toEqual([{ runtime: "vllm", httpPort: 8080 }]);
+  });
+
+  it("reads every flag", () => {
+    const plan = parseMockArgs([
+      "caikit-tgis",
+      "--http-port=0",
+      "--grpc-port",
+      "9",
+      "--host",
+      "::1",
+      "--token",
+      "a",
+      "--token",
+      "b",
+      "--auth-mode",
+      "raw",
+      "--tls",
+      "--model",
+      "flan",
+      "--fault",
+      "rate=0.25,status=503",
+      "--slow-start",
+      "1500",
+      "--log-level",
+      "debug",
+      "--cert-out",
+      "/tmp/ca.pem",
+    ]);
+    expect(plan).toMatchObject({
+      targets: [{ runtime: "caikit-tgis", httpPort: 0, grpcPort: 9 }],
+      host: "::1",
+      tokens: ["a", "b"],
+      authMode: "raw",
+      tls: true,
+      models: ["flan"],
+      faults: [{ rate: 0.25, fault: { status: 503 } }],
+      slowStartMs: 1500,
+      logLevel: "debug",
+      certOut: "/tmp/ca.pem",
+    });
+  });
+
+  it("--tls-cert/--tls-key give the user's files", () => {
+    expect(parseMockArgs(["ovms", "--tls-cert", "c.pem", "--tls-key", "k.pem"]).tls).toEqual({
+      cert: "c.pem",
+      key: "k.pem",
+    });
+  });
+
+  it("a fault rule without rate applies to every request", () => {
+    expect(parseMockArgs(["vllm", "--fault", "delay-ms=20"]).faults).toEqual([
+      { rate: 1, fault: { delayMs: 20 } },
+    ]);
+  });
+
+  it("rejects rates that add up to more than 1", () => {
+    expect(() =>
+      parseMockArgs(["vllm", "--fault", "rate=0.6,status=500", "--fault", "rate=0.6,status=503"]),
+    ).toThrow(/add up to 1.2/);
+  });
+
+  it("rejects what cannot be served", () => {
+    for (const argv of [
+      ["all", "--http-port", "1"],
+      ["triton", "--base-port", "1"],
+      ["triton", "--slow-start", "soon"],
+      ["triton", "--log-level", "loud"],
+      ["triton", "--cert-out", "x.pem"],
+      ["triton", "vllm"],
+      ["all", "--base-port", "65530"],
+    ]) {
+      expect(() => parseMockArgs(argv), argv.join(" ")).toThrow(UsageError);
+    }
+  });
+});
+
+describe("allTargets", () => {
+  it("gives runtime i REST base+10i and gRPC base+10i+1, in catalog order", () => {
+    expect(allTargets(8080)).toEqual([
+      { runtime: "vllm", httpPort: 8080 },
+      { runtime: "caikit-tgis", httpPort: 8090, grpcPort: 8091 },
+      { runtime: "caikit-standalone", httpPort: 8100, grpcPort: 8101 },
+      { runtime: "tgis", httpPort: 8110, grpcPort: 8111 },
+      { runtime: "ovms", httpPort: 8120, grpcPort: 8121 },
+      { runtime: "triton", httpPort: 8130, grpcPort: 8131 },
+      { runtime: "mlserver", httpPort: 8140, grpcPort: 8141 },
+    ]);
+  });
+
+  it("base 0 makes every port ephemeral", () => {
+    expect(allTargets(0).every((t) => t.httpPort === 0 && (t.grpcPort ?? 0) === 0)).toBe(true);
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * `servingkit mock <runtime>|all`: start faithful mock runtimes and serve until stopped.
+ */
+import { writeFile } from "node:fs/promises";
+import {
+  createRequestLogger,
+  type RunningMock,
+  runtimeCatalog,
+  runtimeNames,
+  selfSignedCertificate,
+  startMock,
+} from "@servingkit/mock-core";
+import type { CliIo } from "../cli-io.js";
+import { exitCodes } from "../cli-io.js";
+import type { Command } from "../command.js";
+import { endpointTable, readyLine } from "../endpoint-table.js";
+import {
+  defaultBasePort,
+  logLevels,
+  type MockPlan,
+  parseMockArgs,
+  portStride,
+} from "./mock-args.js";
+
+function runtimeList(): string {
+  return runtimeNames
+    .map((name) => {
+      const info = runtimeCatalog[name];
+      const ports = `REST ${info.httpPort}${info.grpcPort ? `, gRPC ${info.grpcPort}` : ""}`;
+      return `  ${name.padEnd(18)}${info.displayName} (${ports})`;
+    })
+    .join("\n");
+}
+
+const help = `Usage: servingkit mock <runtime> [options]
+       servingkit mock all [--base-port B] [options]
+
+Start a faithful mock of a serving runtime of the OpenShift AI single-model serving platform
+(KServe), on the ports the platform runs it on, and serve until Ctrl-C (SIGINT) or SIGTERM.
+
+Runtimes (platform ports):
+${runtimeList()}
+  all               every runtime at once, on distinct ports: runtime i of the list above gets
+                    REST base+${portStride}*i and gRPC base+${portStride}*i+1 (base ${defaultBasePort}; 0 = any free ports)
+
+Options:
+  --http-port P       REST port (0 = any free port; default: the runtime's)
+  --grpc-port Q       gRPC port (0 = any free port; default: the runtime's)
+  --base-port B       first port of 'mock all' (default ${defaultBasePort})
+  --host H            interface to listen on (default 0.0.0.0)
+  --token T           accept bearer token T (repeatable); without any, no authorization
+  --auth-mode M       who refuses a missing/wrong token, as the platform deploys it:
+                        serverless  Authorino via istio-envoy: 401, empty body,
+                                    x-ext-auth-reason (default)
+                        raw         kube-rbac-proxy: 401 text/plain "Unauthorized"
+                      gRPC clients get UNAUTHENTICATED in both modes.
+  --tls               HTTPS and gRPC over TLS with a self-signed certificate for localhost,
+                      127.0.0.1 and ::1 (curl -k, grpcurl -insecure)
+  --tls-cert F        serve this certificate (PEM file) instead; needs --tls-key
+  --tls-key F         the certificate's private key (PEM file)
+  --cert-out F        write the certificate clients should trust (PEM) to F
+  --model M           serve model M (repeatable)
+  --fault SPEC        inject a fault into a share of requests (repeatable), e.g.
+                        --fault rate=0.1,status=503      10% answer 503 (gRPC: UNAVAILABLE)
+                        --fault rate=0.05,grpc=ABORTED   5% fail with ABORTED (REST: 409)
+                        --fault delay-ms=200             every request waits 200 ms
+                        --fault rate=0.2,cut-after=3     20% of streams cut after 3 chunks
+                      Keys: rate (0-1, default 1), status, grpc, delay-ms, cut-after, message.
+                      Any request can also ask for one with the header (or gRPC metadata)
+                      x-servingkit-fault: status=503 (same keys, without rate).
+  --slow-start MS     answer "not ready" (readiness routes, gRPC health NOT_SERVING) for MS
+                      milliseconds after start
+  --log-level L       request log level: ${logLevels.join(", ")} (default info)
+  -h, --help          show this help
+
+Examples:
+  servingkit mock triton --token secret --tls
+  servingkit mock caikit-tgis --http-port 8080 --grpc-port 8085 --slow-start 5000
+  servingkit mock all --base-port 18080
+`;
+
+async function serve(plan: MockPlan, io: CliIo): Promise<number> {
+  const logger = createRequestLogger(plan.logLevel, io.stdout);
+  // One certificate for every mock, so a client trusts them all with one PEM.
+  const tls = plan.tls === true ? await selfSignedCertificate() : plan.tls;
+
+  const started: RunningMock[] = [];
+  try {
+    for (const target of plan.targets) {
+      const mock = await startMock({
+        runtime: target.runtime,
+        host: plan.host,
+        httpPort: target.httpPort,
+        ...(target.grpcPort !== undefined ? { grpcPort: target.grpcPort } : {}),
+        tokens: plan.tokens,
+        authMode: plan.authMode,
+        tls: tls || false,
+        models: plan.models,
+        faults: { rules: plan.faults, slowStartMs: plan.slowStartMs },
+        logger,
+      });
+      started.push(mock);
+      io.stdout.write(`${readyLine(mock)}\n`);
+    }
+  } catch (error) {
+    io.stderr.write(`servingkit mock: ${(error as Error).message}\n`);
+    await Promise.all(started.map((m) => m.close()));
+    return exitCodes.failure;
+  }
+  const pem = started[0]?.certificatePem;
+  if (plan.certOut && pem) await writeFile(plan.certOut, pem);
+  if (started.length > 1) io.stdout.write(`\n${endpointTable(started)}\n`);
+
+  if (!io.shutdown.aborted) {
+    await new Promise<void>((resolve) =>
+      io.shutdown.addEventListener("abort", () => resolve(), { once: true }),
+    );
+  }
+  await Promise.all(started.map((m) => m.close()));
+  return exitCodes.ok;
+}
+
+/** The `mock` command. */
+export const mockCommand: Command = {
+  name: "mock",
+  summary: "start a mock runtime (or all of them) and serve until stopped",
+  help,
+  async run(args, io) {
+    const plan = parseMockArgs(args);
+    if (plan.help) {
+      io.stdout.write(help);
+      return exitCodes.ok;
+    }
+    return serve(plan, io);
+  },
+};

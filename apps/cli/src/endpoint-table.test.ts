@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { endpointTable, readyLine } from "./endpoint-table.js";
+
+describe("readyLine", () => {
+  it("names the runtime and its URLs", () => {
+    expect(
+      readyLine({
+        runtime: "triton",
+        endpoints: { http: "http://127.0.0.1:8080", grpc: "127.0.0.1:9000" },
+      }),
+    ).toBe("servingkit triton ready: REST http://127.0.0.1:8080  gRPC 127.0.0.1:9000");
+    expect(
+      readyLine({
+        runtime: "vllm",
+        endpoints: { http: "https://127.0.0.1:8080" },
+        certificatePem: "x",
+      }),
+    ).toBe("servingkit vllm ready: REST https://127.0.0.1:8080");
+    expect(
+      readyLine({
+        runtime: "tgis",
+        endpoints: { http: "https://h:1", grpc: "h:2" },
+        certificatePem: "pem",
+      }),
+    ).toBe("servingkit tgis ready: REST https://h:1  gRPC h:2 (TLS)");
+  });
+});
+
+describe("endpointTable", () => {
+  it("pads columns to the widest cell", () => {
+    const table = endpointTable([
+      { runtime: "vllm", endpoints: { http: "http://127.0.0.1:8080" } },
+      {
+        runtime: "caikit-standalone",
+        endpoints: { http: "http://127.0.0.1:8100", grpc: "127.0.0.1:8101" },
+      },
+    ]);
+    expect(table.split("\n")).toEqual([
+      "runtime            REST                   gRPC",
+      "vllm               http://127.0.0.1:8080  -",
+      "caikit-standalone  http://127.0.0.1:8100  127.0.0.1:8101",
+    ]);
+  });
+});
