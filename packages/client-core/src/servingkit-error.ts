@@ -161,11 +161,10 @@ export class ServingkitError extends Error {
    * the same `Symbol.for` brand); subclasses keep the ordinary prototype check.
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
-    // `this` is the class `instanceof` asked about: a subclass keeps the prototype check.
-    // biome-ignore lint/complexity/noThisInStatic: the receiver is what tells subclasses apart
-    const target: unknown = this;
-    if (target !== ServingkitError) {
-      return Function.prototype[Symbol.hasInstance].call(target, value);
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class asked about; a subclass keeps the prototype check
+    if (this !== ServingkitError) {
+      // biome-ignore lint/complexity/noThisInStatic: as above
+      return Function.prototype[Symbol.hasInstance].call(this, value);
     }
     return (
       typeof value === "object" &&
