@@ -6,18 +6,18 @@
  * client sees UNAUTHENTICATED. The right token passes through to the runtime.
  */
 import assert from "node:assert/strict";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import {
   type AuthFailure,
-  grpcDenialCode,
   type RuntimeName,
-  restDenial,
   runtimeCatalog,
   runtimeNames,
 } from "@servingkit/mock-core";
 import { Health } from "@servingkit/proto/health";
 import { type ContractCase, defineCase, type TokenChoice } from "../contract-case.js";
 import { assertReply } from "./expect-reply.js";
+import { grpcOutcome } from "./grpc-outcome.js";
+import { expectedGrpcDenialCode, expectedRestDenial } from "./platform-denial.js";
 import { probeRoute } from "./probe-route.js";
 
 /** A token no cluster hands out, for the wrong-token cases. */
@@ -39,12 +39,12 @@ function restDeniedCase(id: string, token: TokenChoice, failure: AuthFailure, ti
       const route = probeRoute(context);
       const answer = await context.rest(route.path, { token });
       const mode = context.target.authMode ?? "serverless";
-      assertReply(answer, restDenial(mode, failure), `GET ${route.path} (${mode} mode)`);
+      assertReply(answer, expectedRestDenial(mode, failure), `GET ${route.path} (${mode} mode)`);
     },
   });
 }
 
-function grpcDeniedCase(id: string, token: TokenChoice, failure: AuthFailure, title: string) {
+function grpcDeniedCase(id: string, token: TokenChoice, title: string) {
   return defineCase({
     id,
     title,
@@ -54,12 +54,9 @@ function grpcDeniedCase(id: string, token: TokenChoice, failure: AuthFailure, ti
     needs: ["auth"],
     async run(context) {
       const health = createClient(Health, context.grpc({ token }));
-      const error = await health.check({ service: "" }, { signal: context.signal }).then(
-        () => assert.fail("expected the call to be refused, but it was answered"),
-        (thrown: unknown) => ConnectError.from(thrown),
-      );
-      const mode = context.target.authMode ?? "serverless";
-      assert.equal(Code[error.code], Code[grpcDenialCode(mode, failure)], error.message);
+      const outcome = await grpcOutcome(health.check({ service: "" }, { signal: context.signal }));
+      if (outcome.ok) assert.fail("expected the call to be refused, but it was answered");
+      assert.equal(Code[outcome.error.code], Code[expectedGrpcDenialCode()], outcome.error.message);
     },
   });
 }
@@ -94,13 +91,11 @@ export const authCases: readonly ContractCase[] = [
   grpcDeniedCase(
     "auth/grpc-missing-token",
     "none",
-    "credential-not-found",
     "a gRPC call without a token fails with UNAUTHENTICATED",
   ),
   grpcDeniedCase(
     "auth/grpc-wrong-token",
     { value: wrongToken },
-    "not-authenticated",
     "a gRPC call with a wrong token fails with UNAUTHENTICATED",
   ),
   defineCase({
@@ -112,14 +107,12 @@ export const authCases: readonly ContractCase[] = [
     needs: ["auth"],
     async run(context) {
       const health = createClient(Health, context.grpc({ token: "target" }));
-      const outcome = await health.check({ service: "" }, { signal: context.signal }).then(
-        () => "answered",
-        (thrown: unknown) => Code[ConnectError.from(thrown).code] ?? "unknown",
-      );
+      const outcome = await grpcOutcome(health.check({ service: "" }, { signal: context.signal }));
       // Past the proxy, the runtime itself answers: SERVING where it registers Health,
       // UNIMPLEMENTED where it does not.
+      const got = outcome.ok ? "answered" : Code[outcome.error.code];
       const expected = context.runtime.grpcHealth ? "answered" : Code[Code.Unimplemented];
-      assert.equal(outcome, expected);
+      assert.equal(got, expected, outcome.ok ? "" : outcome.error.message);
     },
   }),
 ];

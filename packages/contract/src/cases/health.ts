@@ -8,11 +8,12 @@
  * behind each entry; running these cases against a live endpoint is what keeps it honest.
  */
 import assert from "node:assert/strict";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import { type HealthRoute, runtimeCatalog, runtimeNames } from "@servingkit/mock-core";
 import { Health, HealthCheckResponse_ServingStatus } from "@servingkit/proto/health";
 import { type ContractCase, defineCase } from "../contract-case.js";
 import { assertReply } from "./expect-reply.js";
+import { grpcOutcome } from "./grpc-outcome.js";
 
 /** `/v2/health/live` -> `live`, `/health` -> `health`: the last path segment names the case. */
 function routeCaseName(route: HealthRoute, method: string): string {
@@ -63,7 +64,9 @@ const grpcServing = defineCase({
 
 /**
  * kserve-v2.md §4.1 lists no health service for MLServer and OVMS; caikit-tgis.md §3 none for
- * TGIS. Their gRPC servers answer an unregistered method with UNIMPLEMENTED.
+ * TGIS. Their gRPC servers answer an unregistered method with UNIMPLEMENTED, and the message
+ * their gRPC library sends (the catalog's `grpcUnimplementedMessage`: grpcio's "Method not
+ * found!" for MLServer, none for the C++ and Rust servers).
  */
 const grpcAbsent = defineCase({
   id: "health/grpc-absent",
@@ -73,11 +76,14 @@ const grpcAbsent = defineCase({
   transport: "grpc",
   async run(context) {
     const health = createClient(Health, context.grpc());
-    const error = await health.check({ service: "" }, { signal: context.signal }).then(
-      (answer) => assert.fail(`expected UNIMPLEMENTED, got an answer (status ${answer.status})`),
-      (thrown: unknown) => ConnectError.from(thrown),
+    const outcome = await grpcOutcome(health.check({ service: "" }, { signal: context.signal }));
+    if (outcome.ok) assert.fail(`expected UNIMPLEMENTED, got status ${outcome.value.status}`);
+    assert.equal(Code[outcome.error.code], Code[Code.Unimplemented], outcome.error.message);
+    assert.equal(
+      outcome.error.rawMessage,
+      context.runtime.grpcUnimplementedMessage,
+      "grpc-message",
     );
-    assert.equal(Code[error.code], Code[Code.Unimplemented], error.message);
   },
 });
 
