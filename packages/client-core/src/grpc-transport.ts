@@ -19,6 +19,7 @@ import type {
 import { createGrpcTransport as createConnectGrpcTransport } from "@connectrpc/connect-node";
 import { type AttemptSignal, startAttempt } from "./attempt-signal.js";
 import { authorizationFor, type TokenSource } from "./auth.js";
+import { grpcCallError } from "./connection-error.js";
 import { mergeHeaders } from "./headers.js";
 import { checkMaxRetries, checkTimeoutMs, invalidOption as invalid } from "./option-checks.js";
 import { type RetryHooks, withRetries } from "./retry.js";
@@ -66,6 +67,9 @@ export interface GrpcTarget {
   readonly secure: boolean;
 }
 
+/** `host:port`, the host a name, an IPv4 address or a bracketed IPv6 address. */
+const HOST_PORT = /^(\[[\da-f:.]+\]|[\w.-]+):(\d{1,5})$/i;
+
 /**
  * Reads `address` and `tls` into a connect-node base URL: `host:port` takes its scheme from
  * `tls`; a URL's scheme decides on its own, and contradicting it (`http://` with TLS options,
@@ -91,17 +95,13 @@ export function grpcTarget(address: string, tls: TlsOptions | boolean | undefine
     }
     return { baseUrl: `${url.protocol}//${url.host}`, secure };
   }
+  const match = HOST_PORT.exec(address);
+  const port = Number(match?.[2]);
+  if (match === null || port < 1 || port > 65_535) {
+    throw invalid(`address must be host:port or an http(s) URL, got "${address}"`);
+  }
   const secure = tls !== undefined && tls !== false;
-  let url: URL;
-  try {
-    url = new URL(`${secure ? "https" : "http"}://${address}`);
-  } catch {
-    throw invalid(`address must be host:port or an http(s) URL, got "${address}"`);
-  }
-  if (url.port === "" || url.host !== address.toLowerCase()) {
-    throw invalid(`address must be host:port or an http(s) URL, got "${address}"`);
-  }
-  return { baseUrl: `${url.protocol}//${url.host}`, secure };
+  return { baseUrl: `${secure ? "https" : "http"}://${address}`, secure };
 }
 
 async function* single<T>(items: readonly T[]): AsyncGenerator<T> {
@@ -132,7 +132,7 @@ async function* continueStream<T>(
       attempt.clearTimeout();
       return result;
     } catch (thrown) {
-      throw attempt.errorFor(thrown);
+      throw attempt.errorFor(thrown, grpcCallError);
     }
   };
   try {
@@ -198,7 +198,7 @@ export function createGrpcTransport(options: GrpcClientOptions): Transport {
             contextValues,
           );
         } catch (thrown) {
-          throw attempt.errorFor(thrown);
+          throw attempt.errorFor(thrown, grpcCallError);
         } finally {
           attempt.clearTimeout();
         }
@@ -236,7 +236,7 @@ export function createGrpcTransport(options: GrpcClientOptions): Transport {
           return { ...response, message: continueStream(iterator, undefined, attempt) };
         } catch (thrown) {
           attempt.abort();
-          throw attempt.errorFor(thrown);
+          throw attempt.errorFor(thrown, grpcCallError);
         }
       }
       const requests = await collect(input);
@@ -250,7 +250,7 @@ export function createGrpcTransport(options: GrpcClientOptions): Transport {
           return { ...response, message: continueStream(iterator, first, attempt) };
         } catch (thrown) {
           attempt.abort();
-          throw attempt.errorFor(thrown);
+          throw attempt.errorFor(thrown, grpcCallError);
         }
       });
     },

@@ -7,6 +7,7 @@
 import { type AttemptSignal, startAttempt } from "./attempt-signal.js";
 import { authorizationFor, type TokenSource } from "./auth.js";
 import { Code } from "./code.js";
+import { connectionError, describeThrown } from "./connection-error.js";
 import { type HeadersLike, mergeHeaders } from "./headers.js";
 import { checkMaxRetries, checkTimeoutMs, invalidOption as invalid } from "./option-checks.js";
 import { type RetryHooks, withRetries } from "./retry.js";
@@ -105,24 +106,6 @@ export interface HttpClient {
   stream(path: string, options?: RequestOptions): SseStream;
   /** Releases the client's own connection pool (created for TLS options); idempotent. */
   close(): Promise<void>;
-}
-
-function describeThrown(thrown: unknown): string {
-  if (!(thrown instanceof Error)) {
-    return String(thrown);
-  }
-  const cause: unknown = thrown.cause;
-  if (cause instanceof Error && cause.message.length > 0 && cause.message !== thrown.message) {
-    return `${thrown.message}: ${cause.message}`;
-  }
-  return thrown.message;
-}
-
-/** A failure of the transport itself (refused, reset, DNS, TLS): `Code.Unavailable`, retried. */
-function connectionError(thrown: unknown): ServingkitError {
-  return new ServingkitError(`connection error: ${describeThrown(thrown)}`, Code.Unavailable, {
-    cause: thrown,
-  });
 }
 
 function isStreamingBody(body: unknown): boolean {
