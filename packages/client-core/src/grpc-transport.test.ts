@@ -122,6 +122,12 @@ describe("unary calls", () => {
     expect(headers[1]?.get("x-team")).toBe("a");
   });
 
+  it("reports a token that cannot be metadata as INVALID_ARGUMENT, sending nothing", async () => {
+    const error = await caught(client({ token: "abc\nx" }).check({}));
+    expect(error.code).toBe(Code.InvalidArgument);
+    expect(hits).toBe(0);
+  });
+
   it("asks a token function before every attempt", async () => {
     check = async (_request, _context, hit) => {
       if (hit === 1) {

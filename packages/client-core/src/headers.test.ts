@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { Code } from "./code.js";
 import { mergeHeaders } from "./headers.js";
 
 describe("mergeHeaders", () => {
@@ -27,5 +28,18 @@ describe("mergeHeaders", () => {
 
   it("skips undefined sets", () => {
     expect([...mergeHeaders(undefined, { a: "1" }, undefined)]).toEqual([["a", "1"]]);
+  });
+
+  it("rejects invalid names and values with INVALID_ARGUMENT, without echoing the value", () => {
+    for (const set of [{ authorization: "Bearer a\nb" }, { "bad name": "x" }]) {
+      let error: unknown;
+      try {
+        mergeHeaders(set);
+      } catch (thrown) {
+        error = thrown;
+      }
+      expect(error).toMatchObject({ code: Code.InvalidArgument, retryable: false });
+      expect(String(error)).not.toContain("Bearer a");
+    }
   });
 });

@@ -1,3 +1,6 @@
+import { Code } from "./code.js";
+import { ServingkitError } from "./servingkit-error.js";
+
 /**
  * Header sets as clients and calls give them: anything `Headers` accepts, or a record whose
  * `null` (or `undefined`) values remove a header set by an earlier layer, e.g.
@@ -18,7 +21,8 @@ function entriesOf(headers: HeadersLike): Iterable<readonly [string, string | nu
 /**
  * Merges header sets in order: a later set replaces a header of an earlier one (names are
  * case-insensitive), and a `null` or `undefined` value removes it. Used for built-in headers <
- * client headers < call headers, and for gRPC default metadata < call metadata.
+ * client headers < call headers, and for gRPC default metadata < call metadata. An invalid name
+ * or value (a token with a line break) throws `Code.InvalidArgument`, never retried.
  */
 export function mergeHeaders(...sets: readonly (HeadersLike | undefined)[]): Headers {
   const merged = new Headers();
@@ -33,11 +37,19 @@ export function mergeHeaders(...sets: readonly (HeadersLike | undefined)[]): Hea
         continue;
       }
       const key = name.toLowerCase();
-      if (seen.has(key)) {
-        merged.append(name, value);
-      } else {
-        merged.set(name, value);
-        seen.add(key);
+      try {
+        if (seen.has(key)) {
+          merged.append(name, value);
+        } else {
+          merged.set(name, value);
+          seen.add(key);
+        }
+      } catch (cause) {
+        throw new ServingkitError(
+          `invalid header ${JSON.stringify(name)}: names must be tokens and values must not contain line breaks`,
+          Code.InvalidArgument,
+          { cause, retryable: false },
+        );
       }
     }
   }

@@ -419,6 +419,14 @@ describe("auth and headers", () => {
     expect(seen[1]?.headers.accept).not.toBe("application/json");
   });
 
+  it("reports a token that cannot be a header value as INVALID_ARGUMENT, sending nothing", async () => {
+    const api = client({ token: "abc\r\nx-injected: 1" });
+    const error = await caught(api.json("/x"));
+    expect(error.code).toBe(Code.InvalidArgument);
+    expect(hits).toBe(0);
+    expect(api.delays).toEqual([]);
+  });
+
   it("reports a failing token function as UNAUTHENTICATED without sending or retrying", async () => {
     const api = client({
       token: () => {
