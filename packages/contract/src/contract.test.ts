@@ -40,8 +40,19 @@ function replay(result: CaseResult, skip: (note: string) => void): void {
   }
 }
 
+/**
+ * Skips a mock group has by design (the open group has no token, only one group has TLS) stay in
+ * the report but are not repeated as vitest tests, so the CI summary's skipped count means
+ * something: live targets not configured, or a case that skipped itself.
+ */
+function structural(result: CaseResult): boolean {
+  return result.status === "skip" && /^(target lacks |target has no )/.test(result.message ?? "");
+}
+
 describe.each(mockGroups.map((group) => group.group ?? "mock"))("contract on %s", (group) => {
-  const results = mockReport.results.filter((result) => result.group === group);
+  const results = mockReport.results.filter(
+    (result) => result.group === group && !structural(result),
+  );
   it.for(results.map((result) => [result.name, result] as const))("%s", ([, result], context) =>
     replay(result, (note) => context.skip(note)),
   );
