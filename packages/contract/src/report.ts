@@ -51,11 +51,17 @@ export interface CaseResult {
 
 /** A target as the report describes it (never its token). */
 export interface TargetSummary {
+  /** The target's unique name. */
   readonly name: string;
+  /** Its table column set. */
   readonly group: string;
+  /** The runtime it serves. */
   readonly runtime: RuntimeName;
+  /** Its REST base URL, if any. */
   readonly rest?: string;
+  /** Its gRPC address, if any. */
   readonly grpc?: string;
+  /** `serverless` or `raw` when it enforces token auth. */
   readonly authMode?: string;
   /** Set for placeholders that were not configured. */
   readonly skipReason?: string;

@@ -8,12 +8,15 @@ import {
 
 /** What the command line asked for. */
 export interface CliOptions {
+  /** Scenarios to run, in order. */
   readonly scenarios: readonly ScenarioName[];
+  /** Load and duration for every scenario. */
   readonly settings: LoadSettings;
   /** Path of the markdown file to update, when `--write` was given. */
   readonly write?: string;
   /** Print the results as JSON instead of markdown. */
   readonly json: boolean;
+  /** Print the usage and exit. */
   readonly help: boolean;
 }
 

@@ -18,9 +18,11 @@ export interface Measurement {
   readonly seconds: number;
   /** Successful answers per second. */
   readonly rps: number;
-  /** Latency percentiles in milliseconds. */
+  /** Median latency in milliseconds. */
   readonly p50: number;
+  /** 90th-percentile latency in milliseconds. */
   readonly p90: number;
+  /** 99th-percentile latency in milliseconds. */
   readonly p99: number;
 }
 

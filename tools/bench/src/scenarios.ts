@@ -48,11 +48,13 @@ export const defaultLoadSettings: LoadSettings = {
 
 /** What a scenario measured: every server under the same load, baselines first. */
 export interface ScenarioResult {
+  /** Which scenario ran. */
   readonly name: ScenarioName;
   /** One line saying what was compared. */
   readonly title: string;
   /** The load, in words (`autocannon, 50 connections, ...`). */
   readonly load: string;
+  /** One measurement per server, baselines first. */
   readonly measurements: readonly Measurement[];
 }
 

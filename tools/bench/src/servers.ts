@@ -32,6 +32,7 @@ export interface RunningServer {
   readonly address: string;
   /** Headers/metadata a client must send (the mock's bearer token). */
   readonly headers: Readonly<Record<string, string>>;
+  /** Stops the server and drops its connections. */
   close(): Promise<void>;
 }
 
