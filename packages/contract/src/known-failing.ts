@@ -57,9 +57,20 @@ export function parseKnownFailing(text: string, source = "inline"): KnownFailing
   return entries;
 }
 
-/** Reads and parses a known-failing file (UTF-8); see {@link parseKnownFailing}. */
+/**
+ * Reads and parses a known-failing file (UTF-8); see {@link parseKnownFailing}. An unreadable
+ * file is a {@link KnownFailingSyntaxError} naming it.
+ */
 export async function readKnownFailing(path: string): Promise<KnownFailingEntry[]> {
-  return parseKnownFailing(await readFile(path, "utf8"), path);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new KnownFailingSyntaxError(
+      `cannot read known-failing file ${path}: ${(error as Error).message}`,
+    );
+  }
+  return parseKnownFailing(text, path);
 }
 
 /**

@@ -149,6 +149,15 @@ describe("runContract", () => {
     expect(report.ok).toBe(true);
   });
 
+  it("refuses unreadable known-failing and CA files, naming them", async () => {
+    await expect(
+      runContract({ targets: [{ ...triton, knownFailing: "/nonexistent/kf.txt" }], cases }),
+    ).rejects.toThrow(/cannot read known-failing file \/nonexistent\/kf\.txt/);
+    await expect(
+      runContract({ targets: [{ ...triton, tls: { caFile: "/nonexistent/ca.crt" } }], cases }),
+    ).rejects.toThrow(/live:triton: cannot read CA file \/nonexistent\/ca\.crt/);
+  });
+
   it("refuses two targets with one name", async () => {
     await expect(runContract({ targets: [triton, triton], cases })).rejects.toThrow(
       /two targets are named "live:triton"/,

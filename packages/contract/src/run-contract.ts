@@ -1,3 +1,4 @@
+import { access } from "node:fs/promises";
 import { runtimeCatalog } from "@servingkit/mock-core";
 import { createCaseContext } from "./case-context.js";
 import { compileCaseSelection } from "./case-glob.js";
@@ -19,6 +20,7 @@ import {
   type TargetSummary,
 } from "./report.js";
 import { type Target, targetFeatures, transportAddress } from "./target.js";
+import { TargetConfigError } from "./target-config.js";
 import { loadTargets } from "./target-env.js";
 
 /** Options of {@link runContract}. */
@@ -51,7 +53,8 @@ export interface RunContractOptions {
  * Runs the contract: starts the requested mocks, then runs every selected case that applies to
  * each target's runtime, applies the target's known-failing list, and returns the report. It
  * never throws for a failing case (that is in the report); it throws for unusable configuration
- * (unreadable known-failing file, duplicate target names). Mocks are closed before it returns.
+ * (an unreadable known-failing or CA file, duplicate target names). Mocks are closed before it
+ * returns.
  *
  * ```ts
  * const report = await runContract({ mocks: [{}] });
@@ -67,6 +70,7 @@ export async function runContract(options: RunContractOptions = {}): Promise<Con
   try {
     const targets = [...mockSets.flatMap((set) => set.targets), ...explicit];
     checkUniqueNames(targets);
+    await checkCaFiles(targets);
     const selected = compileCaseSelection(options.include, options.exclude);
     const cases = options.cases ?? contractCases;
     const results: CaseResult[] = [];
@@ -182,6 +186,21 @@ async function loadKnownFailing(target: Target): Promise<KnownFailingList | unde
       ? await readKnownFailing(target.knownFailing)
       : target.knownFailing;
   return compileKnownFailing(entries);
+}
+
+/** A CA file that cannot be read would fail every TLS case with the same error: say it once. */
+async function checkCaFiles(targets: readonly Target[]): Promise<void> {
+  for (const target of targets) {
+    const caFile = target.tls?.ca === undefined ? target.tls?.caFile : undefined;
+    if (caFile === undefined || target.skipReason !== undefined) continue;
+    try {
+      await access(caFile);
+    } catch (error) {
+      throw new TargetConfigError(
+        `${target.name}: cannot read CA file ${caFile}: ${(error as Error).message}`,
+      );
+    }
+  }
 }
 
 function checkUniqueNames(targets: readonly Target[]): void {
