@@ -319,12 +319,23 @@ describe("SseStream.json", () => {
     expect(values).toEqual([{ n: 1 }, [2]]);
   });
 
-  it("throws INTERNAL for malformed JSON, keeping the raw data", async () => {
+  it("throws INTERNAL for malformed JSON, keeping the raw data, and cancels the body", async () => {
+    const source = byteStream([encoder.encode("data: {oops\n\n"), encoder.encode("data: 2\n\n")]);
     const iterate = async () => {
-      for await (const _ of decodeSse(new Response("data: {oops\n\n")).json()) {
+      for await (const _ of decodeSse(source.stream).json()) {
         // never reached
       }
     };
     await expect(iterate()).rejects.toMatchObject({ code: Code.Internal, body: "{oops" });
+    expect(source.cancelled()).toBe(true);
+  });
+
+  it("a break out of json() cancels the body", async () => {
+    const source = byteStream([encoder.encode("data: 1\n\n"), encoder.encode("data: 2\n\n")]);
+    for await (const value of decodeSse(source.stream).json()) {
+      expect(value).toBe(1);
+      break;
+    }
+    expect(source.cancelled()).toBe(true);
   });
 });

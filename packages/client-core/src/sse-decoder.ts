@@ -110,8 +110,8 @@ export async function* readSseEvents(
       if (overflow !== undefined) {
         throw overflow;
       }
-      while (pending.length > 0) {
-        const message = pending.shift() as EventSourceMessage;
+      const batch = pending.splice(0);
+      for (const message of batch) {
         if (message.data === DONE_DATA) {
           return;
         }
