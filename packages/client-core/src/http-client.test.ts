@@ -598,8 +598,9 @@ describe("stream", () => {
     handler = (_request, reply, hit) =>
       hit === 1
         ? sse(reply, [], { end: "hang" })
-        : sse(reply, ["data: first\n\n", "data: late\n\n"], { gapMs: 150 });
-    const api = client({ timeoutMs: 60, maxRetries: 1 });
+        : sse(reply, ["data: first\n\n", "data: late\n\n"], { gapMs: 600 });
+    // Generous margins: the first event must beat 200 ms on a loaded machine; the gap is 3x that.
+    const api = client({ timeoutMs: 200, maxRetries: 1 });
     expect(await drain(api.stream("/s"))).toEqual(["first", "late"]);
     expect(hits).toBe(2);
   });
@@ -656,7 +657,7 @@ describe("options", () => {
 });
 
 async function waitFor(condition: () => boolean): Promise<void> {
-  for (let tries = 0; tries < 200 && !condition(); tries++) {
+  for (let tries = 0; tries < 2000 && !condition(); tries++) {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   expect(condition()).toBe(true);
