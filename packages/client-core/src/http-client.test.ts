@@ -500,6 +500,25 @@ describe("stream", () => {
     expect(seen[0]?.method).toBe("POST");
   });
 
+  it("accepts text/event-stream with parameters, and ends at once on an empty body", async () => {
+    handler = (_request, reply) =>
+      reply.type("text/event-stream; charset=utf-8").send("event: message\r\ndata: x\r\n\r\n");
+    expect(await drain(client().stream("/s"))).toEqual(["x"]);
+    handler = (_request, reply) => reply.code(204).send();
+    expect(await drain(client().stream("/s"))).toEqual([]);
+  });
+
+  it("throws INTERNAL with the body when a 2xx answer is not an event stream", async () => {
+    handler = () => ({ choices: [{ text: "not streamed" }] });
+    const error = await caught(drain(client().stream("/v1/completions", { json: {} })));
+    expect(error.code).toBe(Code.Internal);
+    expect(error.rawMessage).toMatch(
+      /^expected a text\/event-stream response, got application\/json/,
+    );
+    expect(error.body).toEqual({ choices: [{ text: "not streamed" }] });
+    expect(hits).toBe(1);
+  });
+
   it("sends nothing until iterated", async () => {
     client().stream("/never");
     await new Promise((resolve) => setTimeout(resolve, 20));

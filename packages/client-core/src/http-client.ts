@@ -159,6 +159,25 @@ async function readJson<T>(response: Response): Promise<T> {
   }
 }
 
+/**
+ * Checks that a 2xx answer to a stream request is `text/event-stream` (a missing content type is
+ * given the benefit of the doubt). A JSON answer, e.g. from a server that ignored `stream: true`
+ * or from a proxy, would otherwise decode as zero events and look like an empty stream; it
+ * throws `Code.Internal` with the body instead.
+ */
+async function expectEventStream(response: Response): Promise<void> {
+  const type = response.headers.get("content-type");
+  if (type === null || /^\s*text\/event-stream\s*(;|$)/i.test(type)) {
+    return;
+  }
+  const body = parseBodyText(await response.text());
+  throw new ServingkitError(`expected a text/event-stream response, got ${type}`, Code.Internal, {
+    metadata: response.headers,
+    body,
+    retryable: false,
+  });
+}
+
 interface EncodedBody {
   readonly body: BodyInit | null | undefined;
   readonly contentType: string | undefined;
@@ -301,9 +320,8 @@ export function createHttpClientWith(
       options,
       "text/event-stream",
       async (response, attempt) => {
-        const events = readSseEvents(response.body ?? new ReadableStream(), {
-          headers: response.headers,
-        });
+        await expectEventStream(response);
+        const events = readSseEvents(response.body, { headers: response.headers });
         const first = await events.next();
         return { events, first, attempt };
       },

@@ -70,15 +70,19 @@ export function sseEventError(event: SseEvent, headers?: Headers): ServingkitErr
 }
 
 /**
- * Reads events from a byte stream until it ends or sends `[DONE]`; throws in-band errors.
+ * Reads events from a byte stream (none from a `null` body) until it ends or sends `[DONE]`;
+ * throws in-band errors.
  * Finishing early (return, throw) cancels the byte stream. An unterminated last event is
  * dropped, as the SSE specification says. The building block of {@link decodeSse} and of the
  * HTTP client's `stream`.
  */
 export async function* readSseEvents(
-  body: ReadableStream<Uint8Array>,
+  body: ReadableStream<Uint8Array> | null,
   options: SseReadOptions = {},
 ): AsyncGenerator<SseEvent, void, undefined> {
+  if (body === null) {
+    return;
+  }
   const reader = body.getReader();
   const decoder = new TextDecoder();
   const pending: EventSourceMessage[] = [];
@@ -144,13 +148,6 @@ export function decodeSse(
     if (!("headers" in source)) {
       return readSseEvents(source, options);
     }
-    const headers = options.headers ?? source.headers;
-    if (source.body === null) {
-      return readSseEvents(new ReadableStream({ start: (c) => c.close() }), {
-        ...options,
-        headers,
-      });
-    }
-    return readSseEvents(source.body, { ...options, headers });
+    return readSseEvents(source.body, { ...options, headers: options.headers ?? source.headers });
   });
 }
