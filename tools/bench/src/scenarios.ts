@@ -73,10 +73,11 @@ interface ScenarioSpec {
 
 const specs: Readonly<Record<ScenarioName, ScenarioSpec>> = {
   "rest-health": {
-    title: `GET ${healthPath}: the mock host with token auth vs bare node:http and fastify`,
+    title: `GET ${healthPath}: the mock host (with and without token auth) vs bare node:http and fastify`,
     contestants: [
       { kind: "bare-http", label: "bare node:http", role: "baseline" },
       { kind: "bare-fastify", label: "bare fastify route", role: "baseline" },
+      { kind: "mock-rest-open", label: "mock host (triton, no auth)", role: "mock" },
       { kind: "mock-rest", label: "mock host (triton, token auth)", role: "mock" },
     ],
     driver: (server, settings) =>
@@ -88,9 +89,11 @@ const specs: Readonly<Record<ScenarioName, ScenarioSpec>> = {
     load: (settings) => `autocannon, ${settings.connections} connections`,
   },
   "grpc-health": {
-    title: "grpc.health.v1.Health/Check: the mock host vs a bare @grpc/grpc-js server",
+    title:
+      "grpc.health.v1.Health/Check: the mock host vs a bare @grpc/grpc-js server and bare connect-node (the stack the host is built on)",
     contestants: [
       { kind: "bare-grpc", label: "bare @grpc/grpc-js server", role: "baseline" },
+      { kind: "bare-connect", label: "bare connect-node on node:http2", role: "baseline" },
       { kind: "mock-grpc", label: "mock host (triton gRPC)", role: "mock" },
     ],
     driver: (server, settings) =>

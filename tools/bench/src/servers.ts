@@ -1,10 +1,13 @@
 import { once } from "node:events";
 import { createServer } from "node:http";
+import { createServer as createHttp2Server, type Http2Session } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import { startMock } from "@servingkit/mock-core";
 import {
+  Health,
   type HealthCheckRequest,
   HealthCheckRequestSchema,
   type HealthCheckResponse,
@@ -24,7 +27,14 @@ export const healthPath = "/v2/health/live";
  * The servers a scenario compares. Baselines answer the same bytes as the mock with nothing but
  * the platform: a `node:http` handler, a fastify route, a `@grpc/grpc-js` service.
  */
-export type ServerKind = "bare-http" | "bare-fastify" | "mock-rest" | "bare-grpc" | "mock-grpc";
+export type ServerKind =
+  | "bare-http"
+  | "bare-fastify"
+  | "mock-rest"
+  | "mock-rest-open"
+  | "bare-grpc"
+  | "bare-connect"
+  | "mock-grpc";
 
 /** A started server: where to send load, and how to stop it. */
 export interface RunningServer {
@@ -59,8 +69,21 @@ export async function startServer(kind: ServerKind): Promise<RunningServer> {
         close: () => mock.close(),
       };
     }
+    case "mock-rest-open": {
+      // The same without authorization, to tell the token check's share from the host's.
+      const mock = await startMock({
+        runtime: "triton",
+        host: "127.0.0.1",
+        httpPort: 0,
+        grpcPort: 0,
+        logger: false,
+      });
+      return { address: mock.endpoints.http ?? "", headers: {}, close: () => mock.close() };
+    }
     case "bare-grpc":
       return startBareGrpc();
+    case "bare-connect":
+      return startBareConnect();
     case "mock-grpc": {
       const mock = await startMock({
         runtime: "triton",
@@ -106,6 +129,42 @@ async function startBareFastify(): Promise<RunningServer> {
   });
   const address = await app.listen({ host: "127.0.0.1", port: 0 });
   return { address, headers: {}, close: () => app.close() };
+}
+
+/**
+ * The gRPC stack the mock host is built on, with nothing of the host: a connect-node router
+ * serving only Health on a plain `node:http2` server. Between it and the mock host lies the
+ * host's own cost; between it and grpc-js, connect's.
+ */
+async function startBareConnect(): Promise<RunningServer> {
+  const handler = connectNodeAdapter({
+    grpc: true,
+    connect: false,
+    grpcWeb: false,
+    routes: (router) => {
+      router.service(Health, {
+        check: () => ({ status: HealthCheckResponse_ServingStatus.SERVING }),
+      });
+    },
+  });
+  const server = createHttp2Server(handler);
+  const sessions = new Set<Http2Session>();
+  server.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  return {
+    address: `127.0.0.1:${port}`,
+    headers: {},
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const session of sessions) session.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 async function startBareGrpc(): Promise<RunningServer> {
