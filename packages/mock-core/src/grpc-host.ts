@@ -6,6 +6,7 @@
  * unknown methods, and one log line per call.
  */
 import { type Http2ServerRequest, type Http2ServerResponse, constants as h2 } from "node:http2";
+import type { DescService } from "@bufbuild/protobuf";
 import {
   Code,
   ConnectError,
@@ -77,13 +78,13 @@ function routesOf(options: GrpcHostOptions): (router: ConnectRouter) => void {
 }
 
 /**
- * The fully qualified names of the services the routes register (for health and reflection,
- * which must know them before any call).
+ * The services the gRPC routes register (host services and every plugin's), for reflection's
+ * `list_services` and descriptor index.
  */
-export function serviceNames(routes: (router: ConnectRouter) => void): string[] {
+export function registeredServices(options: GrpcHostOptions): DescService[] {
   const router = createConnectRouter();
-  routes(router);
-  return [...new Set(router.handlers.map((h) => h.service.typeName))];
+  routesOf(options)(router);
+  return [...new Map(router.handlers.map((h) => [h.service.typeName, h.service])).values()];
 }
 
 /**

@@ -8,6 +8,7 @@ import { createSecureServer, createServer, type Http2Server, type Http2Session }
 import type { AddressInfo } from "node:net";
 import type { Transport } from "@connectrpc/connect";
 import { Health } from "@servingkit/proto/health";
+import { v1, v1alpha } from "@servingkit/proto/reflection";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { type Clock, realClock } from "./clock.js";
@@ -18,7 +19,13 @@ import {
   createGrpcTransport,
   type GrpcHostOptions,
   grpcFaultOf,
+  registeredServices,
 } from "./grpc-host.js";
+import {
+  lazyDescriptorIndex,
+  reflectionServiceV1,
+  reflectionServiceV1alpha,
+} from "./grpc-reflection.js";
 import type { AuthMode } from "./platform-auth.js";
 import { type MockPlugin, type PluginContext, resolveHooks } from "./plugin.js";
 import { Readiness } from "./readiness.js";
@@ -177,11 +184,16 @@ export async function buildMock(options: MockOptions): Promise<BuiltMock> {
     clock,
   });
 
+  const descriptors = lazyDescriptorIndex(() => registeredServices(grpcOptions));
   const grpcOptions: GrpcHostOptions = {
     plugins,
     ctx,
     hostRoutes: (router) => {
       if (info.grpcHealth) router.service(Health, healthService(readiness, shutdown.signal));
+      if (info.grpcReflection) {
+        router.service(v1.ServerReflection, reflectionServiceV1(descriptors));
+        router.service(v1alpha.ServerReflection, reflectionServiceV1alpha(descriptors));
+      }
     },
     faultConfig: options.faults,
     tokens,
