@@ -2,26 +2,8 @@
  * The command line run in-process through `main(argv, io)`, with real mocks and real clients.
  */
 import { describe, expect, it } from "vitest";
-import type { CliIo } from "./cli-io.js";
 import { cliVersion, main } from "./main.js";
-
-/** An io whose output is collected, and whose shutdown the test triggers. */
-function testIo() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const shutdown = new AbortController();
-  const io: CliIo = {
-    stdout: { write: (t) => void out.push(t) },
-    stderr: { write: (t) => void err.push(t) },
-    shutdown: shutdown.signal,
-  };
-  return {
-    io,
-    stdout: () => out.join(""),
-    stderr: () => err.join(""),
-    stop: () => shutdown.abort(),
-  };
-}
+import { testIo } from "./test-io.js";
 
 /** Waits until `predicate` holds on the output (the command prints as it starts). */
 async function until(predicate: () => boolean, what: string): Promise<void> {
