@@ -1,6 +1,10 @@
 /**
  * The command line run in-process through `main(argv, io)`, with real mocks and real clients.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { selfSignedCertificate } from "@servingkit/mock-core";
 import { describe, expect, it } from "vitest";
 import { cliVersion, main } from "./main.js";
 import { testIo } from "./test-io.js";
@@ -154,6 +158,40 @@ describe("servingkit mock", () => {
     );
     expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 200]);
     expect(t.stdout()).toMatch(/runtime\s+REST\s+gRPC\nvllm\s+http:\/\/127\.0\.0\.1:\d+\s+-\n/);
+    t.stop();
+    expect(await done).toBe(0);
+  });
+
+  it("--tls-cert/--tls-key serve the user's files; --cert-out writes the PEM to trust", async () => {
+    const pair = await selfSignedCertificate();
+    const dir = mkdtempSync(join(tmpdir(), "servingkit-"));
+    writeFileSync(join(dir, "c.pem"), pair.cert);
+    writeFileSync(join(dir, "k.pem"), pair.key);
+    const t = testIo();
+    const done = main(
+      [
+        "mock",
+        "ovms",
+        "--host",
+        "127.0.0.1",
+        "--http-port",
+        "0",
+        "--grpc-port",
+        "0",
+        "--tls-cert",
+        join(dir, "c.pem"),
+        "--tls-key",
+        join(dir, "k.pem"),
+        "--cert-out",
+        join(dir, "out.pem"),
+        "--log-level",
+        "silent",
+      ],
+      t.io,
+    );
+    await until(() => t.stdout().includes("ready:"), "the ready line");
+    expect(t.stdout()).toMatch(/REST https:\/\/127\.0\.0\.1:\d+ {2}gRPC 127\.0\.0\.1:\d+ \(TLS\)/);
+    expect(readFileSync(join(dir, "out.pem"), "utf8")).toBe(pair.cert);
     t.stop();
     expect(await done).toBe(0);
   });

@@ -205,7 +205,8 @@ export function createGrpcNodeHandler(options: GrpcHostOptions): GrpcNodeHandler
       headers["grpc-message"] = encodeURIComponent(options.unimplementedMessage);
     }
     req.resume();
-    if (!req.stream.destroyed) req.stream.respond(headers, { endStream: true });
+    if (!req.stream.destroyed && !req.stream.closed)
+      req.stream.respond(headers, { endStream: true });
   };
   const adapter = connectNodeAdapter({
     routes: routesOf(options),
@@ -247,6 +248,8 @@ export function createGrpcNodeHandler(options: GrpcHostOptions): GrpcNodeHandler
     if (failure) {
       const denial = grpcDenial(options.authMode, failure);
       req.resume();
+      // The client may already have reset the stream; there is then nobody to answer.
+      if (stream.destroyed || stream.closed) return;
       if (denial.kind === "trailers-only") {
         stream.respond({ [h2.HTTP2_HEADER_STATUS]: 200, ...denial.headers }, { endStream: true });
       } else {

@@ -260,3 +260,91 @@ describe("startup", () => {
     ).rejects.toThrow(/not PEM/);
   });
 });
+
+describe("bad clients never crash or hang the host", () => {
+  it("HTTP/1.1, garbage bytes and early resets on the gRPC port leave it serving", async () => {
+    const { connect } = await import("node:net");
+    const http2 = await import("node:http2");
+    const mock = await startMock({
+      runtime: "triton",
+      host: "127.0.0.1",
+      httpPort: 0,
+      grpcPort: 0,
+      tokens: ["t"],
+    });
+    mocks.push(mock);
+    const [host, port] = (mock.endpoints.grpc as string).split(":") as [string, string];
+    // HTTP/1.1 to an h2c-only port fails on the client side.
+    await expect(
+      fetch(`http://${mock.endpoints.grpc}/grpc.health.v1.Health/Check`),
+    ).rejects.toThrow();
+    // Raw garbage.
+    await new Promise<void>((resolve) => {
+      const socket = connect(Number(port), host, () =>
+        socket.end("GET / HTTP/1.1\r\n\r\n\u0000\u0001garbage"),
+      );
+      socket.resume(); // read what the server sends (its GOAWAY), so "close" can come
+      socket.on("error", () => resolve());
+      socket.on("close", () => resolve());
+    });
+    // A gRPC request reset by the client before any answer (refused and unrefused).
+    for (const headers of [{}, { authorization: "Bearer t" }]) {
+      const session = http2.connect(`http://${mock.endpoints.grpc}`);
+      session.on("error", () => {});
+      const stream = session.request({
+        ":method": "POST",
+        ":path": "/grpc.health.v1.Health/Watch",
+        "content-type": "application/grpc",
+        ...headers,
+      });
+      stream.on("error", () => {});
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      await new Promise((r) => setTimeout(r, 20));
+      session.close();
+    }
+    // Still serving.
+    const client = createClient(Health, (await build({ runtime: "triton" })).grpcTransport());
+    expect((await client.check({})).status).toBe(Status.SERVING);
+    const real = new grpc.Client(mock.endpoints.grpc as string, grpc.credentials.createInsecure());
+    const md = new grpc.Metadata();
+    md.set("authorization", "Bearer t");
+    const code = await new Promise<number>((resolve) =>
+      real.makeUnaryRequest(
+        "/grpc.health.v1.Health/Check",
+        (x: Buffer) => x,
+        (x: Buffer) => x,
+        Buffer.alloc(0),
+        md,
+        (err) => resolve(err ? err.code : 0),
+      ),
+    );
+    real.close();
+    expect(code).toBe(0);
+  });
+
+  it("plain HTTP to the TLS port and a bad Content-Length on REST leave it serving", async () => {
+    const { connect } = await import("node:net");
+    const mock = await startMock({ runtime: "vllm", host: "127.0.0.1", httpPort: 0, tls: true });
+    mocks.push(mock);
+    await expect(fetch(mock.endpoints.http?.replace("https", "http") as string)).rejects.toThrow();
+    const plain = await startMock({ runtime: "vllm", host: "127.0.0.1", httpPort: 0 });
+    mocks.push(plain);
+    const url = new URL(plain.endpoints.http as string);
+    const reply = await new Promise<string>((resolve) => {
+      let data = "";
+      const socket = connect(Number(url.port), url.hostname, () =>
+        socket.write(
+          "POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Type: application/json\r\n\r\n{",
+        ),
+      );
+      socket.setEncoding("utf8");
+      socket.on("data", (chunk) => {
+        data += chunk;
+      });
+      setTimeout(() => socket.destroy(), 300);
+      socket.on("close", () => resolve(data));
+    });
+    expect(reply).toBe(""); // the body never completed: nothing answered yet, connection dropped by us
+    expect((await fetch(`${plain.endpoints.http}/health`)).status).toBe(200);
+  });
+});

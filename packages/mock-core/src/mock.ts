@@ -230,6 +230,11 @@ export async function buildMock(options: MockOptions): Promise<BuiltMock> {
         grpcServer.on("session", (session) => {
           sessions.add(session);
           session.once("close", () => sessions.delete(session));
+          // A client that breaks the protocol loses its own session, never the server.
+          session.on("error", (error) => {
+            logger.debug({ err: error }, "gRPC session error");
+            session.destroy();
+          });
         });
         const server = grpcServer;
         try {

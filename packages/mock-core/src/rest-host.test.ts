@@ -2,7 +2,10 @@
  * The REST host through fastify inject (no sockets) and, where the wire matters (TLS, cut
  * streams, shutdown), through real clients.
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "./clock.js";
@@ -449,15 +452,19 @@ describe("TLS", () => {
     expect((await httpsGet(local, ca)).status).toBe(401);
   });
 
-  it("accepts the user's own PEM certificate and key", async () => {
-    const first = await start({ runtime: "vllm", tls: true });
-    const { certificatePem } = first;
-    // Reuse the generated pair as "user files" given as PEM text.
-    const key = await (await import("./tls.js")).selfSignedCertificate();
-    const mock = await start({ runtime: "vllm", tls: { cert: key.cert, key: key.key } });
-    expect(mock.certificatePem).toBe(key.cert);
-    expect(certificatePem).not.toBe(key.cert);
-    expect((await httpsGet(`${mock.endpoints.http}/health`, key.cert)).status).toBe(200);
+  it("accepts the user's own certificate and key, as PEM text or as file paths", async () => {
+    const { selfSignedCertificate } = await import("./tls.js");
+    const pair = await selfSignedCertificate();
+    const asText = await start({ runtime: "vllm", tls: { cert: pair.cert, key: pair.key } });
+    expect(asText.certificatePem).toBe(pair.cert);
+    expect((await httpsGet(`${asText.endpoints.http}/health`, pair.cert)).status).toBe(200);
+    const dir = mkdtempSync(join(tmpdir(), "servingkit-"));
+    writeFileSync(join(dir, "cert.pem"), pair.cert);
+    writeFileSync(join(dir, "key.pem"), pair.key);
+    const tls = { cert: join(dir, "cert.pem"), key: join(dir, "key.pem") };
+    const asFiles = await start({ runtime: "vllm", tls });
+    expect(asFiles.certificatePem).toBe(pair.cert);
+    expect((await httpsGet(`${asFiles.endpoints.http}/health`, pair.cert)).status).toBe(200);
   });
 
   it("refuses a client that does not trust the certificate", async () => {

@@ -100,6 +100,10 @@ async function serve(plan: MockPlan, io: CliIo): Promise<number> {
         logger,
       });
       started.push(mock);
+      // The certificate file exists before the first ready line, for scripts that wait for it.
+      if (plan.certOut && started.length === 1 && mock.certificatePem) {
+        await writeFile(plan.certOut, mock.certificatePem);
+      }
       io.stdout.write(`${readyLine(mock)}\n`);
     }
   } catch (error) {
@@ -107,8 +111,6 @@ async function serve(plan: MockPlan, io: CliIo): Promise<number> {
     await Promise.all(started.map((m) => m.close()));
     return exitCodes.failure;
   }
-  const pem = started[0]?.certificatePem;
-  if (plan.certOut && pem) await writeFile(plan.certOut, pem);
   if (started.length > 1) io.stdout.write(`\n${endpointTable(started)}\n`);
 
   if (!io.shutdown.aborted) {
