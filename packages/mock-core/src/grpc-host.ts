@@ -25,6 +25,7 @@ import type { Logger } from "pino";
 import type { Clock } from "./clock.js";
 import {
   chooseFault,
+  cutStream,
   type FaultConfig,
   type FaultSpec,
   FaultSyntaxError,
@@ -136,12 +137,11 @@ function faultInterceptor(options: GrpcHostOptions): Interceptor {
     }
     const source = res.message;
     async function* cutMessages() {
-      let count = 0;
-      if (limit === 0) cut(active, raw);
-      for await (const message of source) {
-        yield message;
-        count += 1;
-        if (count >= limit) cut(active, raw);
+      try {
+        yield* cutStream(active, source);
+      } catch (error) {
+        if (error instanceof StreamCutError) cut(active, raw);
+        throw error;
       }
     }
     return { ...res, message: cutMessages() } as typeof res;

@@ -118,7 +118,7 @@ export interface BuiltMock {
   readonly logger: Logger;
   /** Starts listening on the configured ports; resolves once both accept connections. */
   listen(): Promise<RunningMock>;
-  /** Releases what `buildMock` holds (timers, the fastify app) without listening. */
+  /** Shuts down: the same graceful close as `RunningMock.close()`, listening or not. */
   close(): Promise<void>;
 }
 
@@ -145,15 +145,13 @@ export async function buildMock(options: MockOptions): Promise<BuiltMock> {
   const authMode = options.authMode ?? "serverless";
   const plugins = [runtimeBasePlugin(info), ...(options.plugins ?? [])];
   const shutdown = new AbortController();
-  const lifetime = new AbortController();
 
   const slowStartMs = options.faults?.slowStartMs ?? 0;
   const readiness = new Readiness(slowStartMs <= 0);
   if (slowStartMs > 0) {
-    clock.sleep(slowStartMs, lifetime.signal).then(
-      () => {
-        if (!shutdown.signal.aborted) readiness.set(true);
-      },
+    // Ready once the delay has passed, unless shutdown came first (the sleep then rejects).
+    clock.sleep(slowStartMs, shutdown.signal).then(
+      () => readiness.set(true),
       () => {},
     );
   }
@@ -206,6 +204,12 @@ export async function buildMock(options: MockOptions): Promise<BuiltMock> {
 
   const graceMs = options.shutdownGraceMs ?? defaultShutdownGraceMs;
   let closing: Promise<void> | undefined;
+  /** Closes the gRPC server once `listen()` has started one. */
+  let closeGrpc = async (): Promise<void> => {};
+  const close = () => {
+    closing ??= shutdownAll();
+    return closing;
+  };
 
   const built: BuiltMock = {
     runtime: info,
@@ -257,7 +261,7 @@ export async function buildMock(options: MockOptions): Promise<BuiltMock> {
       };
       logger.debug({ endpoints }, "listening");
 
-      const closeGrpc = async () => {
+      closeGrpc = async () => {
         const server = grpcServer;
         if (!server) return;
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -278,22 +282,15 @@ export async function buildMock(options: MockOptions): Promise<BuiltMock> {
         endpoints,
         ...(tls ? { certificatePem: tls.cert } : {}),
         readiness,
-        close: () => {
-          closing ??= shutdownAll(closeGrpc);
-          return closing;
-        },
+        close,
       };
     },
-    close: () => {
-      closing ??= shutdownAll(async () => {});
-      return closing;
-    },
+    close,
   };
 
-  async function shutdownAll(closeGrpc: () => Promise<void>): Promise<void> {
+  async function shutdownAll(): Promise<void> {
     readiness.set(false);
     shutdown.abort();
-    lifetime.abort();
     const timer = setTimeout(() => http.server.closeAllConnections?.(), graceMs);
     try {
       await Promise.all([http.close(), closeGrpc()]);
