@@ -202,6 +202,28 @@ describe("gRPC token authorization", () => {
   });
 });
 
+describe("gRPC authorization denied (authenticated, SubjectAccessReview says no)", () => {
+  it("serverless: trailers-only PERMISSION_DENIED with 'not authorized: ...'", async () => {
+    // envoy httpToGrpcStatus(403) = PERMISSION_DENIED; kserve-v2.md §5 for the reason text.
+    const mock = await start({ runtime: "triton", tokens: ["ok"], forbiddenTokens: ["nope"] });
+    const error = await rejection(check(client(mock), metadata({ authorization: "Bearer nope" })));
+    expect(error.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect(error.metadata.get("x-ext-auth-reason")).toEqual(["not authorized: unknown reason"]);
+  });
+
+  it("raw: kube-rbac-proxy's HTTP 403 reaches grpc-js as PERMISSION_DENIED", async () => {
+    const mock = await start({
+      runtime: "caikit-tgis",
+      tokens: ["ok"],
+      forbiddenTokens: ["nope"],
+      authMode: "raw",
+    });
+    const error = await rejection(check(client(mock), metadata({ authorization: "Bearer nope" })));
+    expect(error.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect(error.details).toContain("403");
+  });
+});
+
 describe("gRPC faults", () => {
   it("grpc=UNAVAILABLE in metadata fails the call with that code and message", async () => {
     const mock = await start({ runtime: "triton" });

@@ -34,7 +34,7 @@ import {
   grpcFailureCode,
   StreamCutError,
 } from "./fault.js";
-import { type AuthMode, checkBearer, grpcDenial, restDenial } from "./platform-auth.js";
+import { authorize, grpcDenial, type PlatformAuth, restDenial } from "./platform-auth.js";
 import type { MockPlugin, PluginContext } from "./plugin.js";
 import { grpcCodeForHttpStatus, grpcCodeName } from "./status-mapping.js";
 
@@ -60,8 +60,7 @@ export interface GrpcHostOptions {
   /** Registers the host's own services (health, reflection) before the plugins'. */
   readonly hostRoutes: (router: ConnectRouter) => void;
   readonly faultConfig: FaultConfig | undefined;
-  readonly tokens: readonly string[];
-  readonly authMode: AuthMode;
+  readonly auth: PlatformAuth;
   /** `grpc-message` for an unknown method (the runtime's wording, `""` for none). */
   readonly unimplementedMessage: string;
   readonly logger: Logger;
@@ -154,14 +153,13 @@ function faultInterceptor(options: GrpcHostOptions): Interceptor {
  */
 function authGate(options: GrpcHostOptions): (context: HandlerContext) => void {
   return (context) => {
-    const failure = checkBearer(
+    const failure = authorize(
       context.requestHeader.get("authorization") ?? undefined,
-      options.tokens,
-      options.authMode,
+      options.auth,
     );
     if (!failure) return;
-    const reply = restDenial(options.authMode, failure);
-    const metadata = new Headers(options.authMode === "serverless" ? reply.headers : undefined);
+    const reply = restDenial(options.auth.mode, failure);
+    const metadata = new Headers(options.auth.mode === "serverless" ? reply.headers : undefined);
     throw new ConnectError("", grpcCodeForHttpStatus(reply.status), metadata);
   };
 }
@@ -244,9 +242,9 @@ export function createGrpcNodeHandler(options: GrpcHostOptions): GrpcNodeHandler
       logger.info({ rpc: req.url, code: outcome ?? "RESET", ms }, "call");
     });
 
-    const failure = checkBearer(req.headers.authorization, options.tokens, options.authMode);
+    const failure = authorize(req.headers.authorization, options.auth);
     if (failure) {
-      const denial = grpcDenial(options.authMode, failure);
+      const denial = grpcDenial(options.auth.mode, failure);
       req.resume();
       // The client may already have reset the stream; there is then nobody to answer.
       if (stream.destroyed || stream.closed) return;

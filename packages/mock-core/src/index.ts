@@ -34,7 +34,13 @@ export {
   type RunningMock,
   startMock,
 } from "./mock.js";
-export { type AuthFailure, type AuthMode, authModes } from "./platform-auth.js";
+export {
+  type AuthFailure,
+  type AuthMode,
+  authModes,
+  forbiddenUser,
+  type PlatformAuth,
+} from "./platform-auth.js";
 // For plugin authors: the plugin interface and the helpers plugins use.
 export type { BodyError, MockPlugin, PluginContext } from "./plugin.js";
 export { Readiness, type ReadinessListener } from "./readiness.js";

@@ -26,7 +26,7 @@ import {
   reflectionServiceV1,
   reflectionServiceV1alpha,
 } from "./grpc-reflection.js";
-import type { AuthMode } from "./platform-auth.js";
+import type { AuthMode, PlatformAuth } from "./platform-auth.js";
 import { type MockPlugin, type PluginContext, resolveHooks } from "./plugin.js";
 import { Readiness } from "./readiness.js";
 import { createLogger, type LoggerOption } from "./request-log.js";
@@ -47,6 +47,11 @@ export interface MockOptions {
   grpcPort?: number;
   /** Accepted bearer tokens; empty or undefined = no authorization (the platform's default). */
   tokens?: readonly string[];
+  /**
+   * Tokens that authenticate but are not authorized to call the InferenceService: refused with
+   * 403 as the mode's proxy refuses them (gRPC: PERMISSION_DENIED). Default none.
+   */
+  forbiddenTokens?: readonly string[];
   /** Which proxy answers refused requests: Authorino/envoy or kube-rbac-proxy. Default `serverless`. */
   authMode?: AuthMode;
   /**
@@ -141,8 +146,11 @@ export async function buildMock(options: MockOptions): Promise<BuiltMock> {
   const clock = options.clock ?? realClock;
   const logger = createLogger(options.logger, { runtime: info.name });
   const tls = await resolveTls(options.tls);
-  const tokens = options.tokens ?? [];
-  const authMode = options.authMode ?? "serverless";
+  const auth: PlatformAuth = {
+    tokens: options.tokens ?? [],
+    forbiddenTokens: options.forbiddenTokens ?? [],
+    mode: options.authMode ?? "serverless",
+  };
   const plugins = [runtimeBasePlugin(info), ...(options.plugins ?? [])];
   const shutdown = new AbortController();
 
@@ -174,8 +182,7 @@ export async function buildMock(options: MockOptions): Promise<BuiltMock> {
     ctx,
     faults: restFaults,
     faultConfig: options.faults,
-    tokens,
-    authMode,
+    auth,
     tls,
     bodyLimit: options.bodyLimit ?? defaultBodyLimit,
     logger,
@@ -194,8 +201,7 @@ export async function buildMock(options: MockOptions): Promise<BuiltMock> {
       }
     },
     faultConfig: options.faults,
-    tokens,
-    authMode,
+    auth,
     unimplementedMessage: info.grpcUnimplementedMessage,
     logger,
     clock,

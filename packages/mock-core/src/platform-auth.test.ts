@@ -1,6 +1,12 @@
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { checkBearer, grpcDenial, grpcDenialCode, restDenial } from "./platform-auth.js";
+import {
+  checkBearer,
+  forbiddenUser,
+  grpcDenial,
+  grpcDenialCode,
+  restDenial,
+} from "./platform-auth.js";
 
 describe("checkBearer", () => {
   it("lets everything pass without tokens", () => {
@@ -26,6 +32,35 @@ describe("checkBearer", () => {
     expect(checkBearer("Bearer", tokens, "raw")).toBe("credential-not-found");
     expect(checkBearer("Token t1", tokens, "raw")).toBe("credential-not-found");
     expect(checkBearer("Bearer t9", tokens, "raw")).toBe("not-authenticated");
+  });
+});
+
+describe("forbidden tokens", () => {
+  it("authenticate but are not authorized, in both modes; alone they turn auth on", () => {
+    expect(checkBearer("Bearer f", ["t"], "serverless", ["f"])).toBe("not-authorized");
+    expect(checkBearer("bearer f", ["t"], "raw", ["f"])).toBe("not-authorized");
+    expect(checkBearer(undefined, [], "raw", ["f"])).toBe("credential-not-found");
+    expect(checkBearer("Bearer t", ["t"], "serverless", ["f"])).toBeUndefined();
+  });
+
+  it("serverless: 403, empty body, 'not authorized: ...', no challenge (kserve-v2.md §5)", () => {
+    expect(restDenial("serverless", "not-authorized")).toEqual({
+      status: 403,
+      headers: { "x-ext-auth-reason": "not authorized: unknown reason", server: "istio-envoy" },
+      body: "",
+    });
+    expect(grpcDenialCode("serverless", "not-authorized")).toBe(Code.PermissionDenied);
+  });
+
+  it("raw: kube-rbac-proxy's 403 Forbidden text naming user, verb and resource", () => {
+    // kube-rbac-proxy pkg/filters/auth.go WithAuthorization; kserve-v2.md §5 (verb get,
+    // resource inferenceservices).
+    const reply = restDenial("raw", "not-authorized");
+    expect(reply.status).toBe(403);
+    expect(reply.body).toBe(
+      `Forbidden (user=${forbiddenUser}, verb=get, resource=inferenceservices, subresource=)\n`,
+    );
+    expect(grpcDenialCode("raw", "not-authorized")).toBe(Code.PermissionDenied);
   });
 });
 

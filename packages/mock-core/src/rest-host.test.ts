@@ -190,6 +190,38 @@ describe("token authorization, raw mode (kube-rbac-proxy)", () => {
   });
 });
 
+describe("forbidden tokens (authenticated, not authorized)", () => {
+  it("serverless: 403, empty body, x-ext-auth-reason 'not authorized: ...' (kserve-v2.md §5)", async () => {
+    const mock = await build({ runtime: "ovms", tokens: ["ok"], forbiddenTokens: ["nope"] });
+    const res = await mock.http.inject({
+      method: "GET",
+      url: "/v2/health/ready",
+      headers: { authorization: "Bearer nope" },
+    });
+    expect([res.statusCode, res.body]).toEqual([403, ""]);
+    expect(res.headers["x-ext-auth-reason"]).toBe("not authorized: unknown reason");
+    expect(res.headers["www-authenticate"]).toBeUndefined();
+  });
+
+  it("raw: 403 text/plain 'Forbidden (user=..., verb=get, resource=inferenceservices, ...)'", async () => {
+    const mock = await build({
+      runtime: "vllm",
+      tokens: ["ok"],
+      forbiddenTokens: ["nope"],
+      authMode: "raw",
+    });
+    const res = await mock.http.inject({
+      method: "GET",
+      url: "/health",
+      headers: { authorization: "Bearer nope" },
+    });
+    expect(res.statusCode).toBe(403);
+    expect(res.body).toMatch(
+      /^Forbidden \(user=\S+, verb=get, resource=inferenceservices, subresource=\)\n$/,
+    );
+  });
+});
+
 describe("unknown routes and methods", () => {
   it("FastAPI runtimes: 404 {detail: Not Found}, 405 {detail: Method Not Allowed} + allow", async () => {
     // vllm-openai.md §1: FastAPI default 404/405 bodies.

@@ -16,7 +16,7 @@ import {
   faultMessage,
   restFailureStatus,
 } from "./fault.js";
-import { type AuthMode, checkBearer, restDenial } from "./platform-auth.js";
+import { authorize, type PlatformAuth, restDenial } from "./platform-auth.js";
 import type { BodyError, MockPlugin, PluginContext, ResolvedHooks } from "./plugin.js";
 import type { CannedReply } from "./runtime-catalog.js";
 
@@ -28,8 +28,7 @@ export interface RestHostOptions {
   /** Where chosen faults are kept, keyed by the raw request; {@link PluginContext.restFault} reads it. */
   readonly faults: WeakMap<object, FaultSpec>;
   readonly faultConfig: FaultConfig | undefined;
-  readonly tokens: readonly string[];
-  readonly authMode: AuthMode;
+  readonly auth: PlatformAuth;
   readonly tls: { readonly cert: string; readonly key: string } | undefined;
   /** Largest accepted request body in bytes. */
   readonly bodyLimit: number;
@@ -97,8 +96,8 @@ export async function buildRestHost(options: RestHostOptions): Promise<FastifyIn
   app.addHook("onRequest", async (request, reply) => {
     started.set(request.raw, clock.now());
 
-    const denied = checkBearer(request.headers.authorization, options.tokens, options.authMode);
-    if (denied) return sendCanned(reply, restDenial(options.authMode, denied));
+    const denied = authorize(request.headers.authorization, options.auth);
+    if (denied) return sendCanned(reply, restDenial(options.auth.mode, denied));
 
     let fault: FaultSpec | undefined;
     try {

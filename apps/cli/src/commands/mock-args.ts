@@ -46,6 +46,8 @@ export interface MockPlan {
   /** Interface to listen on. */
   readonly host: string;
   readonly tokens: readonly string[];
+  /** Tokens that authenticate but are refused with 403. */
+  readonly forbiddenTokens: readonly string[];
   readonly authMode: AuthMode;
   /** TLS: off, a self-signed certificate, or the user's files. */
   readonly tls: false | true | { readonly cert: string; readonly key: string };
@@ -64,6 +66,7 @@ const options = {
   "base-port": { type: "string" },
   host: { type: "string" },
   token: { type: "string", multiple: true },
+  "forbidden-token": { type: "string", multiple: true },
   "auth-mode": { type: "string" },
   tls: { type: "boolean" },
   "tls-cert": { type: "string" },
@@ -106,6 +109,7 @@ export function parseMockArgs(args: readonly string[]): MockPlan {
     targets: [],
     host: "0.0.0.0",
     tokens: [],
+    forbiddenTokens: [],
     authMode: "serverless",
     tls: false,
     models: [],
@@ -193,6 +197,7 @@ export function parseMockArgs(args: readonly string[]): MockPlan {
     targets,
     host: values.host ?? "0.0.0.0",
     tokens: values.token ?? [],
+    forbiddenTokens: values["forbidden-token"] ?? [],
     authMode: authMode as AuthMode,
     tls,
     models: values.model ?? [],

@@ -49,6 +49,8 @@ Options:
   --base-port B       first port of 'mock all' (default ${defaultBasePort})
   --host H            interface to listen on (default 0.0.0.0)
   --token T           accept bearer token T (repeatable); without any, no authorization
+  --forbidden-token T token T authenticates but may not call the model: 403
+                      (gRPC PERMISSION_DENIED), as when the SubjectAccessReview says no
   --auth-mode M       who refuses a missing/wrong token, as the platform deploys it:
                         serverless  Authorino via istio-envoy: 401, empty body,
                                     x-ext-auth-reason (default)
@@ -93,6 +95,7 @@ async function serve(plan: MockPlan, io: CliIo): Promise<number> {
         httpPort: target.httpPort,
         ...(target.grpcPort !== undefined ? { grpcPort: target.grpcPort } : {}),
         tokens: plan.tokens,
+        forbiddenTokens: plan.forbiddenTokens,
         authMode: plan.authMode,
         tls: tls || false,
         models: plan.models,
