@@ -55,15 +55,21 @@ export function grpcFaultOf(context: HandlerContext): FaultSpec | undefined {
 
 /** Everything the gRPC host needs; {@link buildMock} assembles it. */
 export interface GrpcHostOptions {
+  /** The plugins whose `grpc` hooks register services, in order. */
   readonly plugins: readonly MockPlugin[];
+  /** What every plugin gets. */
   readonly ctx: PluginContext;
   /** Registers the host's own services (health, reflection) before the plugins'. */
   readonly hostRoutes: (router: ConnectRouter) => void;
+  /** Rate-based faults; metadata faults need none. */
   readonly faultConfig: FaultConfig | undefined;
+  /** Tokens and the proxy that checks them. */
   readonly auth: PlatformAuth;
   /** `grpc-message` for an unknown method (the runtime's wording, `""` for none). */
   readonly unimplementedMessage: string;
+  /** Where the call log goes. */
   readonly logger: Logger;
+  /** Time for delays and call durations. */
   readonly clock: Clock;
   /** Aborts every call's signal when the host shuts down. */
   readonly shutdownSignal: AbortSignal;

@@ -5,6 +5,9 @@
  * kube-rbac-proxy answers it, TLS, fault injection, readiness and slow start, gRPC health and
  * reflection, a pino request log and graceful shutdown.
  *
+ * Users start mocks with `startMock` / `buildMock`; plugin authors implement `MockPlugin` and use
+ * `PluginContext`, `cutStream`, `sendCanned` and the status tables.
+ *
  * @packageDocumentation
  */
 
@@ -23,7 +26,6 @@ export {
   parseFaultRule,
   StreamCutError,
 } from "./fault.js";
-// For users: start a mock.
 export {
   type BuiltMock,
   buildMock,
@@ -41,7 +43,6 @@ export {
   forbiddenUser,
   type PlatformAuth,
 } from "./platform-auth.js";
-// For plugin authors: the plugin interface and the helpers plugins use.
 export type { BodyError, MockPlugin, PluginContext } from "./plugin.js";
 export { Readiness, type ReadinessListener } from "./readiness.js";
 export { createRequestLogger, type LoggerOption } from "./request-log.js";

@@ -82,9 +82,13 @@ export interface MockPlugin {
 
 /** The error hooks resolved over a list of plugins, with defaults filled in. */
 export interface ResolvedHooks {
+  /** See {@link MockPlugin.errorBody}. */
   errorBody(status: number, message: string): CannedReply;
+  /** See {@link MockPlugin.notFound}. */
   notFound(method: string, path: string): CannedReply;
+  /** See {@link MockPlugin.methodNotAllowed}. */
   methodNotAllowed(method: string, path: string, allowed: readonly string[]): CannedReply;
+  /** See {@link MockPlugin.bodyError}. */
   bodyError(error: BodyError): CannedReply;
 }
 

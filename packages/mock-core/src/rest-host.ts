@@ -22,17 +22,25 @@ import type { CannedReply } from "./runtime-catalog.js";
 
 /** Everything the REST host needs; {@link buildMock} assembles it. */
 export interface RestHostOptions {
+  /** The plugins whose `rest` hooks register routes, in order. */
   readonly plugins: readonly MockPlugin[];
+  /** The error hooks resolved over the plugins. */
   readonly hooks: ResolvedHooks;
+  /** What every plugin gets. */
   readonly ctx: PluginContext;
   /** Where chosen faults are kept, keyed by the raw request; {@link PluginContext.restFault} reads it. */
   readonly faults: WeakMap<object, FaultSpec>;
+  /** Rate-based faults; header faults need none. */
   readonly faultConfig: FaultConfig | undefined;
+  /** Tokens and the proxy that checks them. */
   readonly auth: PlatformAuth;
+  /** Certificate and key (PEM) for HTTPS; undefined = plain HTTP. */
   readonly tls: { readonly cert: string; readonly key: string } | undefined;
   /** Largest accepted request body in bytes. */
   readonly bodyLimit: number;
+  /** Where the request log goes. */
   readonly logger: Logger;
+  /** Time for delays and request durations. */
   readonly clock: Clock;
 }
 
