@@ -19,7 +19,8 @@ case "$task" in
   mock)
     turbo run build --filter=@servingkit/cli --output-logs=errors-only >&2
     [ "$#" -gt 0 ] || set -- all
-    exec node apps/cli/dist/bin.js mock "$@"
+    # The Node binary itself, not node_modules/.bin's shell shim, so SIGTERM reaches the mocks.
+    exec node_modules/node/bin/node apps/cli/dist/bin.js mock "$@"
     ;;
   test)
     exec node tools/scripts/check.mjs "$@"

@@ -2,14 +2,12 @@
  * Every `servingkit` subcommand, in the order `servingkit --help` lists them.
  */
 import type { Command } from "./command.js";
+import { contractCommand } from "./commands/contract.js";
 import { mockCommand } from "./commands/mock.js";
 
 /**
- * The command table. The `contract` command (run the contract suite against mocks or a live
- * endpoint) belongs here too: `commands/contract.ts` exports a {@link Command} named
- * `contractCommand`, and its entry goes after `mockCommand`.
+ * The command table: `mock` (start mock runtimes) and `contract` (run the contract suite against
+ * mocks or a live endpoint). A new command is a {@link Command} in `commands/<name>.ts`, listed
+ * here.
  */
-export const commands: readonly Command[] = [
-  mockCommand,
-  // contractCommand, from "./commands/contract.js"
-];
+export const commands: readonly Command[] = [mockCommand, contractCommand];
