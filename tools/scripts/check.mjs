@@ -16,7 +16,7 @@ function step(title, command, args) {
   }
 }
 
-step("lint and format", "biome", ["ci", "--error-on-warnings", "."]);
+step("lint and format", "biome", ["ci", "--error-on-warnings", "--colors=off", "."]);
 step("generate, types, build, tests, packages", "turbo", [
   "run",
   "generate:check",
