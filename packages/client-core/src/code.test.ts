@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Code, codeFromName, codeName } from "./code.js";
+import { Code, codeFromName, codeName, grpcStatusName, parseCode } from "./code.js";
 
 describe("codeName", () => {
   // connect-es names codes in snake_case in its messages ("[deadline_exceeded] ..."); so do we.
@@ -34,5 +34,30 @@ describe("codeName", () => {
     expect(codeName(99 as Code)).toBe("code_99");
     expect(codeFromName("ok")).toBeUndefined();
     expect(codeFromName("Unavailable")).toBeUndefined();
+  });
+});
+
+describe("grpcStatusName and parseCode", () => {
+  it("spells codes as the gRPC specification does", () => {
+    expect(grpcStatusName(Code.Unavailable)).toBe("UNAVAILABLE");
+    expect(grpcStatusName(Code.DeadlineExceeded)).toBe("DEADLINE_EXCEEDED");
+    expect(grpcStatusName(Code.Canceled)).toBe("CANCELLED");
+    expect(grpcStatusName(0)).toBe("OK");
+  });
+
+  it("reads any spelling a person types, and numbers", () => {
+    for (const text of ["UNAVAILABLE", "unavailable", "Unavailable", " 14 "]) {
+      expect(parseCode(text), text).toBe(Code.Unavailable);
+    }
+    expect(parseCode("DeadlineExceeded")).toBe(Code.DeadlineExceeded);
+    expect(parseCode("deadline-exceeded")).toBe(Code.DeadlineExceeded);
+    expect(parseCode("CANCELED")).toBe(Code.Canceled);
+    expect(parseCode("CANCELLED")).toBe(Code.Canceled);
+    expect(parseCode("16")).toBe(Code.Unauthenticated);
+    for (let code = 1; code <= 16; code++) expect(parseCode(grpcStatusName(code))).toBe(code);
+  });
+
+  it("refuses OK and anything that is not a code", () => {
+    for (const text of ["0", "OK", "17", "nope", ""]) expect(parseCode(text), text).toBeUndefined();
   });
 });

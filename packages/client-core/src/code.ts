@@ -37,3 +37,33 @@ export function codeFromName(name: string): Code | undefined {
   }
   return undefined;
 }
+
+/**
+ * The name of a gRPC status as the gRPC specification and tools such as grpcurl spell it
+ * (`Code.Unavailable` -> `"UNAVAILABLE"`, `Code.Canceled` -> `"CANCELLED"`, and `0` -> `"OK"`,
+ * which is a status but not an error code), for logs and for text a person reads beside gRPC's
+ * own output.
+ */
+export function grpcStatusName(code: Code | 0): string {
+  if (code === 0) return "OK";
+  return code === Code.Canceled ? "CANCELLED" : codeName(code).toUpperCase();
+}
+
+/**
+ * Reads a code a person typed (a CLI flag, a fault header): any spelling of the name
+ * (`UNAVAILABLE`, `unavailable`, `Unavailable`, `DeadlineExceeded`, `deadline-exceeded`, and both
+ * `CANCELED` and `CANCELLED`) or the number (`14`). Returns `undefined` for OK (0), which is not an
+ * error, and for anything else that is not one of the 16 codes.
+ */
+export function parseCode(text: string): Code | undefined {
+  const trimmed = text.trim();
+  if (/^\d+$/.test(trimmed)) {
+    const n = Number(trimmed);
+    return n >= 1 && n <= 16 ? (n as Code) : undefined;
+  }
+  const snake = trimmed
+    .replace(/([a-z])([A-Z])/g, "$1_$2")
+    .replace(/-/g, "_")
+    .toLowerCase();
+  return codeFromName(snake === "cancelled" ? "canceled" : snake);
+}

@@ -9,7 +9,7 @@
 
 export type { TokenSource } from "./auth.js";
 // For end users.
-export { Code, codeFromName, codeName } from "./code.js";
+export { Code, codeFromName, codeName, grpcStatusName, parseCode } from "./code.js";
 export { describeErrorBody, type ErrorBodyFacts } from "./error-envelope.js";
 // For other servingkit packages (mock hosts, contract suite, protocol clients).
 export { abortOnExit, createGrpcClient } from "./grpc-client.js";
@@ -54,6 +54,7 @@ export {
 } from "./sse-decoder.js";
 export { parseEventJson, type SseEvent, SseStream } from "./sse-stream.js";
 export {
+  codeFromGrpcHttpStatus,
   codeFromHttpStatus,
   httpStatusFromCode,
   STATUS_TABLE,

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { Code } from "./code.js";
-import { codeFromHttpStatus, httpStatusFromCode, STATUS_TABLE } from "./status-mapping.js";
+import {
+  codeFromGrpcHttpStatus,
+  codeFromHttpStatus,
+  httpStatusFromCode,
+  STATUS_TABLE,
+} from "./status-mapping.js";
 
 describe("httpStatusFromCode", () => {
   // google/rpc/code.proto, grpc-gateway runtime/errors.go HTTPStatusFromCode, Envoy
@@ -73,5 +78,23 @@ describe("codeFromHttpStatus", () => {
       (row) => row.httpStatus,
     );
     expect(new Set(statuses).size).toBe(statuses.length);
+  });
+});
+
+describe("codeFromGrpcHttpStatus", () => {
+  // gRPC doc/http-grpc-status-mapping.md; Envoy source/common/grpc/status.cc httpToGrpcStatus.
+  it.each([
+    [400, Code.Internal],
+    [401, Code.Unauthenticated],
+    [403, Code.PermissionDenied],
+    [404, Code.Unimplemented],
+    [429, Code.Unavailable],
+    [502, Code.Unavailable],
+    [503, Code.Unavailable],
+    [504, Code.Unavailable],
+    [500, Code.Unknown],
+    [418, Code.Unknown],
+  ])("reads HTTP %i on a gRPC call as code %i", (status, code) => {
+    expect(codeFromGrpcHttpStatus(status)).toBe(code);
   });
 });

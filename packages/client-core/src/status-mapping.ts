@@ -90,3 +90,31 @@ export function httpStatusFromCode(code: Code): number {
 export function codeFromHttpStatus(status: number): Code {
   return codeByHttpStatus.get(status) ?? Code.Unknown;
 }
+
+/**
+ * The code a gRPC client reports when a gRPC call is answered with an HTTP error status and no
+ * `grpc-status` (an intermediary such as a proxy answered, not the server): 400 -> INTERNAL,
+ * 401 -> UNAUTHENTICATED, 403 -> PERMISSION_DENIED, 404 -> UNIMPLEMENTED, 429/502/503/504 ->
+ * UNAVAILABLE, anything else -> UNKNOWN. This is not the inverse of {@link httpStatusFromCode}; it
+ * is the table of gRPC's `doc/http-grpc-status-mapping.md`, which grpc-js, connect and Envoy
+ * (`Grpc::Utility::httpToGrpcStatus`, for its local replies to gRPC requests) all apply.
+ */
+export function codeFromGrpcHttpStatus(status: number): Code {
+  switch (status) {
+    case 400:
+      return Code.Internal;
+    case 401:
+      return Code.Unauthenticated;
+    case 403:
+      return Code.PermissionDenied;
+    case 404:
+      return Code.Unimplemented;
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return Code.Unavailable;
+    default:
+      return Code.Unknown;
+  }
+}

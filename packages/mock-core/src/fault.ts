@@ -24,11 +24,11 @@
  */
 import type { Code } from "@connectrpc/connect";
 import {
-  grpcCodeForHttpStatus,
-  grpcCodeName,
-  httpStatusForGrpcCode,
-  parseGrpcCode,
-} from "./status-mapping.js";
+  codeFromGrpcHttpStatus,
+  grpcStatusName,
+  httpStatusFromCode,
+  parseCode,
+} from "@servingkit/client-core";
 
 /** The request header (and gRPC metadata key) that asks for a fault on one request. */
 export const faultHeader = "x-servingkit-fault";
@@ -125,7 +125,7 @@ function specFrom(items: Map<Key, string>): FaultSpec {
   if (status !== undefined) spec.status = integer("status", status, 400, 599);
   const grpc = items.get("grpc");
   if (grpc !== undefined) {
-    const code = parseGrpcCode(grpc);
+    const code = parseCode(grpc);
     if (code === undefined) {
       throw new FaultSyntaxError(`grpc must be a gRPC error code name or 1-16, got '${grpc}'`);
     }
@@ -218,7 +218,7 @@ export function chooseFault(
 export function restFailureStatus(fault: FaultSpec): number | undefined {
   if (fault.cutAfter !== undefined) return undefined;
   if (fault.status !== undefined) return fault.status;
-  return fault.grpcCode === undefined ? undefined : httpStatusForGrpcCode(fault.grpcCode);
+  return fault.grpcCode === undefined ? undefined : httpStatusFromCode(fault.grpcCode);
 }
 
 /**
@@ -227,7 +227,7 @@ export function restFailureStatus(fault: FaultSpec): number | undefined {
  */
 export function grpcFailureCode(fault: FaultSpec): Code | undefined {
   if (fault.grpcCode !== undefined) return fault.grpcCode;
-  return fault.status === undefined ? undefined : grpcCodeForHttpStatus(fault.status);
+  return fault.status === undefined ? undefined : codeFromGrpcHttpStatus(fault.status);
 }
 
 /** The message an injected error carries. */
@@ -239,7 +239,7 @@ export function faultMessage(fault: FaultSpec): string {
 export function formatFault(fault: FaultSpec): string {
   const parts: string[] = [];
   if (fault.status !== undefined) parts.push(`status=${fault.status}`);
-  if (fault.grpcCode !== undefined) parts.push(`grpc=${grpcCodeName(fault.grpcCode)}`);
+  if (fault.grpcCode !== undefined) parts.push(`grpc=${grpcStatusName(fault.grpcCode)}`);
   if (fault.delayMs !== undefined) parts.push(`delay-ms=${fault.delayMs}`);
   if (fault.cutAfter !== undefined) parts.push(`cut-after=${fault.cutAfter}`);
   if (fault.message !== undefined) parts.push(`message=${encodeURIComponent(fault.message)}`);

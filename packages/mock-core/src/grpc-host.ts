@@ -21,6 +21,7 @@ import {
   type Transport,
 } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { codeFromGrpcHttpStatus, grpcStatusName } from "@servingkit/client-core";
 import type { Logger } from "pino";
 import type { Clock } from "./clock.js";
 import {
@@ -36,7 +37,6 @@ import {
 } from "./fault.js";
 import { authorize, grpcDenial, type PlatformAuth, restDenial } from "./platform-auth.js";
 import type { MockPlugin, PluginContext } from "./plugin.js";
-import { grpcCodeForHttpStatus, grpcCodeName } from "./status-mapping.js";
 
 /** The fault chosen for a call, kept in the call's context values. */
 export const faultKey = createContextKey<FaultSpec | undefined>(undefined, {
@@ -166,7 +166,7 @@ function authGate(options: GrpcHostOptions): (context: HandlerContext) => void {
     if (!failure) return;
     const reply = restDenial(options.auth.mode, failure);
     const metadata = new Headers(options.auth.mode === "serverless" ? reply.headers : undefined);
-    throw new ConnectError("", grpcCodeForHttpStatus(reply.status), metadata);
+    throw new ConnectError("", codeFromGrpcHttpStatus(reply.status), metadata);
   };
 }
 
@@ -185,7 +185,7 @@ export function createGrpcTransport(options: GrpcHostOptions): Transport {
 }
 
 function codeLabel(status: string): string {
-  return /^\d+$/.test(status) ? grpcCodeName(Number(status) as Code) : status;
+  return /^\d+$/.test(status) ? grpcStatusName(Number(status) as Code | 0) : status;
 }
 
 /** A `node:http2` request handler (compatibility API) for the gRPC port. */

@@ -57,10 +57,4 @@ export {
   runtimeNames,
 } from "./runtime-catalog.js";
 export { runtimeBasePlugin, runtimePlugin } from "./runtime-plugins.js";
-export {
-  grpcCodeForHttpStatus,
-  grpcCodeName,
-  httpStatusForGrpcCode,
-  parseGrpcCode,
-} from "./status-mapping.js";
 export { selfSignedCertificate, type TlsMaterial } from "./tls.js";

@@ -9,8 +9,8 @@
  * Pure: these functions decide and describe the answer; the hosts write it.
  */
 import type { Code } from "@connectrpc/connect";
+import { codeFromGrpcHttpStatus } from "@servingkit/client-core";
 import type { CannedReply } from "./runtime-catalog.js";
-import { grpcCodeForHttpStatus } from "./status-mapping.js";
 
 /** Which proxy guards the endpoint: Authorino/envoy (`serverless`) or kube-rbac-proxy (`raw`). */
 export type AuthMode = "serverless" | "raw";
@@ -159,7 +159,7 @@ export function grpcDenial(mode: AuthMode, failure: AuthFailure): GrpcDenial {
     headers: {
       ...http.headers,
       "content-type": "application/grpc",
-      "grpc-status": String(grpcCodeForHttpStatus(http.status)),
+      "grpc-status": String(codeFromGrpcHttpStatus(http.status)),
     },
   };
 }
@@ -169,5 +169,5 @@ export function grpcDenial(mode: AuthMode, failure: AuthFailure): GrpcDenial {
  * PERMISSION_DENIED for 403.
  */
 export function grpcDenialCode(mode: AuthMode, failure: AuthFailure): Code {
-  return grpcCodeForHttpStatus(restDenial(mode, failure).status);
+  return codeFromGrpcHttpStatus(restDenial(mode, failure).status);
 }
