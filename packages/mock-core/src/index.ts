@@ -41,7 +41,9 @@ export {
   type AuthMode,
   authModes,
   forbiddenUser,
+  grpcDenialCode,
   type PlatformAuth,
+  restDenial,
 } from "./platform-auth.js";
 export type { BodyError, MockPlugin, PluginContext } from "./plugin.js";
 export { Readiness, type ReadinessListener } from "./readiness.js";

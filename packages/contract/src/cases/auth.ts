@@ -9,7 +9,9 @@ import assert from "node:assert/strict";
 import { Code, createClient } from "@connectrpc/connect";
 import {
   type AuthFailure,
+  grpcDenialCode,
   type RuntimeName,
+  restDenial,
   runtimeCatalog,
   runtimeNames,
 } from "@servingkit/mock-core";
@@ -17,7 +19,6 @@ import { Health } from "@servingkit/proto/health";
 import { type ContractCase, defineCase, type TokenChoice } from "../contract-case.js";
 import { assertReply } from "./expect-reply.js";
 import { grpcOutcome } from "./grpc-outcome.js";
-import { expectedGrpcDenialCode, expectedRestDenial } from "./platform-denial.js";
 import { probeRoute } from "./probe-route.js";
 
 /** A token no cluster hands out, for the wrong-token cases. */
@@ -39,12 +40,12 @@ function restDeniedCase(id: string, token: TokenChoice, failure: AuthFailure, ti
       const route = probeRoute(context);
       const answer = await context.rest(route.path, { token });
       const mode = context.target.authMode ?? "serverless";
-      assertReply(answer, expectedRestDenial(mode, failure), `GET ${route.path} (${mode} mode)`);
+      assertReply(answer, restDenial(mode, failure), `GET ${route.path} (${mode} mode)`);
     },
   });
 }
 
-function grpcDeniedCase(id: string, token: TokenChoice, title: string) {
+function grpcDeniedCase(id: string, token: TokenChoice, failure: AuthFailure, title: string) {
   return defineCase({
     id,
     title,
@@ -56,7 +57,8 @@ function grpcDeniedCase(id: string, token: TokenChoice, title: string) {
       const health = createClient(Health, context.grpc({ token }));
       const outcome = await grpcOutcome(health.check({ service: "" }, { signal: context.signal }));
       if (outcome.ok) assert.fail("expected the call to be refused, but it was answered");
-      assert.equal(Code[outcome.error.code], Code[expectedGrpcDenialCode()], outcome.error.message);
+      const expected = grpcDenialCode(context.target.authMode ?? "serverless", failure);
+      assert.equal(Code[outcome.error.code], Code[expected], outcome.error.message);
     },
   });
 }
@@ -91,11 +93,13 @@ export const authCases: readonly ContractCase[] = [
   grpcDeniedCase(
     "auth/grpc-missing-token",
     "none",
+    "credential-not-found",
     "a gRPC call without a token fails with UNAUTHENTICATED",
   ),
   grpcDeniedCase(
     "auth/grpc-wrong-token",
     { value: wrongToken },
+    "not-authenticated",
     "a gRPC call with a wrong token fails with UNAUTHENTICATED",
   ),
   defineCase({
