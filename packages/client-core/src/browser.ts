@@ -7,52 +7,5 @@
  * @packageDocumentation
  */
 
-export type { TokenSource } from "./auth.js";
-// For end users.
-export { Code, codeFromName, codeName, grpcStatusName, parseCode } from "./code.js";
-// For other servingkit packages.
-export { describeErrorBody, type ErrorBodyFacts } from "./error-envelope.js";
-export type { HeadersLike } from "./headers.js";
-export { mergeHeaders } from "./headers.js";
-export type {
-  CallOptions,
-  ClientOptions,
-  FetchInit,
-  HttpClient,
-  RequestOptions,
-} from "./http-client.js";
-export type { RetryHooks, Sleep } from "./retry.js";
-export { type AttemptInfo, type RetryLoopOptions, sleep, withRetries } from "./retry.js";
-export {
-  backoffMs,
-  DEFAULT_MAX_RETRIES,
-  DEFAULT_TIMEOUT_MS,
-  isRetryableHttpStatus,
-  retryDelayMs,
-  serverRetryAfterMs,
-  shouldRetry,
-} from "./retry-policy.js";
-export {
-  type HttpErrorInput,
-  ServingkitError,
-  type ServingkitErrorOptions,
-} from "./servingkit-error.js";
-export {
-  DONE_DATA,
-  decodeSse,
-  readSseEvents,
-  type SseReadOptions,
-  sseEventError,
-} from "./sse-decoder.js";
-export { parseEventJson, type SseEvent, SseStream } from "./sse-stream.js";
-export {
-  codeFromGrpcHttpStatus,
-  codeFromHttpStatus,
-  httpStatusFromCode,
-  STATUS_TABLE,
-  type StatusRow,
-} from "./status-mapping.js";
-export type { TlsOptions } from "./tls-options.js";
-export type { QueryParams, QueryValue } from "./url.js";
-export { joinUrl } from "./url.js";
+export * from "./universal.js";
 export { createHttpClient } from "./web-http-client.js";
