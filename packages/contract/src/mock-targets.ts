@@ -1,4 +1,5 @@
-import { type RuntimeName, runtimeNames, startMock } from "@servingkit/mock-core";
+import { type RuntimeName, runtimeNames } from "@servingkit/mock-core";
+import { startRuntimeMock } from "@servingkit/mocks";
 import type { KnownFailingEntry } from "./known-failing.js";
 import type { AuthMode, Target } from "./target.js";
 
@@ -37,7 +38,7 @@ export async function startMockTargets(options: MockTargetOptions = {}): Promise
   const authMode = options.token ? (options.authMode ?? "serverless") : undefined;
   const started = await Promise.allSettled(
     runtimes.map((runtime) =>
-      startMock({
+      startRuntimeMock({
         runtime,
         host: "127.0.0.1",
         httpPort: 0,

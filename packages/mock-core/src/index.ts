@@ -58,5 +58,11 @@ export {
   runtimeCatalog,
   runtimeNames,
 } from "./runtime-catalog.js";
+export type {
+  RuntimeMockModule,
+  RuntimeModuleSettings,
+  RuntimeOption,
+  RuntimeOptionValues,
+} from "./runtime-module.js";
 export { runtimeBasePlugin, runtimePlugin } from "./runtime-plugins.js";
 export { selfSignedCertificate, type TlsMaterial } from "./tls.js";

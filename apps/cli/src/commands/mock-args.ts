@@ -3,6 +3,7 @@
  * command runs the plan.
  */
 import { parseArgs } from "node:util";
+import type { RuntimeOptionValues } from "@servingkit/mock-core";
 import {
   type AuthMode,
   authModes,
@@ -14,6 +15,7 @@ import {
   runtimeCatalog,
   runtimeNames,
 } from "@servingkit/mock-core";
+import { runtimeModule, runtimeModules } from "@servingkit/mocks";
 import { UsageError } from "../cli-io.js";
 
 /** pino's levels, plus `silent`. */
@@ -58,6 +60,8 @@ export interface MockPlan {
   readonly logLevel: LogLevel;
   /** Where to write the TLS certificate (PEM) for clients to trust; undefined = nowhere. */
   readonly certOut?: string;
+  /** Values of the runtime modules' own options (`--served-model-name`, ...), by option name. */
+  readonly runtimeValues: RuntimeOptionValues;
 }
 
 const options = {
@@ -88,9 +92,21 @@ function port(flag: string, text: string): number {
   return Number(text);
 }
 
+/** The options every runtime module adds (a test pins that no two modules share a name). */
+const moduleOptions = Object.fromEntries(
+  runtimeModules.flatMap((module) =>
+    Object.entries(module.options ?? {}).map(([name, option]) => [
+      name,
+      { type: option.type, multiple: option.multiple ?? false },
+    ]),
+  ),
+);
+
 function readArgs(args: readonly string[]) {
   try {
-    return parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+    // Module options are parsed beside the host's; `runtimeValues` picks them out by name.
+    const all = { ...moduleOptions, ...options } as typeof options;
+    return parseArgs({ args: [...args], options: all, allowPositionals: true, strict: true });
   } catch (error) {
     // node:util parseArgs: ERR_PARSE_ARGS_UNKNOWN_OPTION, ..._INVALID_OPTION_VALUE, ...
     throw new UsageError((error as Error).message);
@@ -116,6 +132,7 @@ export function parseMockArgs(args: readonly string[]): MockPlan {
     faults: [],
     slowStartMs: 0,
     logLevel: "info",
+    runtimeValues: {},
   };
   if (help) return empty;
 
@@ -195,6 +212,7 @@ export function parseMockArgs(args: readonly string[]): MockPlan {
   return {
     help,
     targets,
+    runtimeValues: runtimeValues(values as RuntimeOptionValues, targets),
     host: values.host ?? "0.0.0.0",
     tokens: values.token ?? [],
     forbiddenTokens: values["forbidden-token"] ?? [],
@@ -206,6 +224,25 @@ export function parseMockArgs(args: readonly string[]): MockPlan {
     logLevel: logLevel as LogLevel,
     ...(certOut !== undefined ? { certOut } : {}),
   };
+}
+
+/**
+ * The module options given on the command line, each checked against the runtimes being started:
+ * an option of a module that serves none of them is a usage error naming the module.
+ */
+function runtimeValues(values: RuntimeOptionValues, targets: readonly MockTarget[]) {
+  const picked: Record<string, RuntimeOptionValues[string]> = {};
+  const modules = new Set(targets.map((target) => runtimeModule(target.runtime)));
+  for (const module of runtimeModules) {
+    for (const name of Object.keys(module.options ?? {})) {
+      if (values[name] === undefined) continue;
+      if (!modules.has(module)) {
+        throw new UsageError(`--${name} is an option of ${module.runtimes.join(", ")}`);
+      }
+      picked[name] = values[name];
+    }
+  }
+  return picked;
 }
 
 /**

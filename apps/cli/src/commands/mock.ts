@@ -8,8 +8,8 @@ import {
   runtimeCatalog,
   runtimeNames,
   selfSignedCertificate,
-  startMock,
 } from "@servingkit/mock-core";
+import { runtimeModules, startRuntimeMock } from "@servingkit/mocks";
 import type { CliIo } from "../cli-io.js";
 import { exitCodes } from "../cli-io.js";
 import type { Command } from "../command.js";
@@ -21,6 +21,20 @@ import {
   parseMockArgs,
   portStride,
 } from "./mock-args.js";
+
+/** Each runtime module's own options, as help sections (none until a module declares some). */
+function moduleOptionHelp(): string {
+  return runtimeModules
+    .filter((module) => Object.keys(module.options ?? {}).length > 0)
+    .map((module) => {
+      const lines = Object.entries(module.options ?? {}).map(([name, option]) => {
+        const flag = `--${name}${option.valueName ? ` ${option.valueName}` : ""}`;
+        return `  ${flag.padEnd(20)}${option.help}`;
+      });
+      return `\nOptions of ${module.runtimes.join(", ")}:\n${lines.join("\n")}\n`;
+    })
+    .join("");
+}
 
 function runtimeList(): string {
   return runtimeNames
@@ -74,7 +88,7 @@ Options:
                       milliseconds after start
   --log-level L       request log level: ${logLevels.join(", ")} (default info)
   -h, --help          show this help
-
+${moduleOptionHelp()}
 Examples:
   servingkit mock triton --token secret --tls
   servingkit mock caikit-tgis --http-port 8080 --grpc-port 8085 --slow-start 5000
@@ -89,7 +103,8 @@ async function serve(plan: MockPlan, io: CliIo): Promise<number> {
   const started: RunningMock[] = [];
   try {
     for (const target of plan.targets) {
-      const mock = await startMock({
+      const mock = await startRuntimeMock({
+        values: plan.runtimeValues,
         runtime: target.runtime,
         host: plan.host,
         httpPort: target.httpPort,
