@@ -4,8 +4,20 @@
  */
 import type { ContractCase } from "../contract-case.js";
 import { authCases } from "./auth.js";
+import { caikitCases } from "./caikit.js";
 import { healthCases } from "./health.js";
+import { kserveCases } from "./kserve.js";
+import { tgisCases } from "./tgis.js";
 import { tlsCases } from "./tls.js";
+import { vllmCases } from "./vllm.js";
 
 /** Every contract case, in the order tables list them. */
-export const contractCases: readonly ContractCase[] = [...healthCases, ...authCases, ...tlsCases];
+export const contractCases: readonly ContractCase[] = [
+  ...healthCases,
+  ...authCases,
+  ...tlsCases,
+  ...vllmCases,
+  ...kserveCases,
+  ...caikitCases,
+  ...tgisCases,
+];
