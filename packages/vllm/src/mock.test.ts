@@ -1,0 +1,17 @@
+import { readFileSync } from "node:fs";
+import { isRuntimeName } from "@servingkit/mock-core";
+import { describe, expect, it } from "vitest";
+import { vllmMockModule } from "./mock.js";
+
+describe("vllmMockModule", () => {
+  it("serves exactly its runtimes", () => {
+    expect([...vllmMockModule.runtimes].sort()).toEqual(["vllm"].sort());
+    for (const runtime of vllmMockModule.runtimes) expect(isRuntimeName(runtime)).toBe(true);
+  });
+
+  it("keeps the client entry free of mock code (docs/decisions/0002)", () => {
+    const entry = readFileSync(new URL("./index.ts", import.meta.url), "utf8");
+    expect(entry).not.toMatch(/from\s+["']\.\/mock/);
+    expect(entry).not.toMatch(/@servingkit\/mock-core/);
+  });
+});
