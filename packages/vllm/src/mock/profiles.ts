@@ -1,0 +1,82 @@
+/**
+ * vLLM's wire behaviour changed between releases; the mock answers as one release does. Every
+ * version-dependent choice is data in a {@link VllmProfile}, picked by `--vllm-version`, so the
+ * handlers never branch on version numbers (vllm-openai.md §3, §3.1).
+ */
+
+/** How an error body is shaped (vllm-openai.md §3, vLLM PR #22099). */
+export type ErrorEnvelopeStyle = "flat" | "nested";
+
+/**
+ * Which wording the context-length error has (vllm-openai.md §3.1): `a` up to ≈0.10.1, `b`
+ * ≈0.10.2-0.11, `c` ≈0.12 and later (with `param: "input_tokens"`).
+ */
+export type ContextLengthEra = "a" | "b" | "c";
+
+/** The version-dependent behaviour of one vLLM release range. */
+export interface VllmProfile {
+  /** The first release (inclusive) this profile describes, `major.minor.patch`. */
+  readonly since: string;
+  /**
+   * `flat` (≤ 0.10.0): `{"object":"error","message","type","param","code"}`; `nested`
+   * (≥ 0.10.1): `{"error":{"message","type","param","code"}}`.
+   */
+  readonly envelope: ErrorEnvelopeStyle;
+  /** The context-length message era. */
+  readonly contextLength: ContextLengthEra;
+  /**
+   * Whether the chat endpoint appends `" " + str(e.__cause__)` (the literal ` None`) to a
+   * context-length message: vllm-openai.md §3.1 (era A) and a v0.10.2+-era message observed in
+   * the wild ending `(8000 > 4096 - 2778). None` (era B).
+   */
+  readonly chatCauseSuffix: boolean;
+}
+
+/** The profiles, oldest first; a version uses the last one whose `since` it reaches. */
+export const vllmProfiles: readonly VllmProfile[] = [
+  { since: "0.0.0", envelope: "flat", contextLength: "a", chatCauseSuffix: true },
+  { since: "0.10.1", envelope: "nested", contextLength: "a", chatCauseSuffix: true },
+  { since: "0.10.2", envelope: "nested", contextLength: "b", chatCauseSuffix: true },
+  { since: "0.12.0", envelope: "nested", contextLength: "c", chatCauseSuffix: false },
+];
+
+/**
+ * The version the mock reports (`GET /version`) and behaves as when `--vllm-version` is not
+ * given: the newest era the reference describes.
+ */
+export const defaultVllmVersion = "0.12.0";
+
+/**
+ * Reads `major.minor.patch` from a version string as vLLM publishes them (`0.10.1`, `v0.9.2`,
+ * `0.11.0rc1`, `0.10.1.1`, `0.8.5+cu124`). Returns undefined when there is no such prefix.
+ */
+export function parseVersion(version: string): readonly [number, number, number] | undefined {
+  const match = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(version.trim());
+  if (!match) return undefined;
+  return [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)];
+}
+
+function compare(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < 3; i += 1) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/**
+ * The profile of a vLLM version. Throws an Error naming the accepted form when the version
+ * cannot be read (the CLI shows it).
+ */
+export function profileFor(version: string): VllmProfile {
+  const parsed = parseVersion(version);
+  if (!parsed) {
+    throw new Error(`--vllm-version: '${version}' is not a vLLM version like 0.10.1`);
+  }
+  let chosen = vllmProfiles[0] as VllmProfile;
+  for (const profile of vllmProfiles) {
+    const since = parseVersion(profile.since) ?? [0, 0, 0];
+    if (compare(parsed, since) >= 0) chosen = profile;
+  }
+  return chosen;
+}

@@ -1,0 +1,236 @@
+/**
+ * vLLM's request models for `/v1/completions` and `/v1/chat/completions`: fields, defaults and
+ * checks (vllm-openai.md §4, §3.2), read into typed requests. Checks raise vLLM's texts.
+ */
+import { badRequest, type VllmError } from "./errors.js";
+import { FieldReader, modelValueError } from "./validation.js";
+
+/** `stream_options` (vllm-openai.md §6: an object without the key counts as `include_usage: true`). */
+export interface StreamOptions {
+  readonly includeUsage: boolean;
+  readonly continuousUsageStats: boolean;
+}
+
+/** The sampling parameters both endpoints share (SamplingParams). */
+export interface Sampling {
+  /** Requested output cap; undefined = the endpoint's default. */
+  readonly maxTokens: number | undefined;
+  readonly n: number;
+  readonly temperature: number | undefined;
+  readonly topP: number | undefined;
+  readonly topK: number | undefined;
+  readonly seed: number | undefined;
+  readonly stop: readonly string[];
+  readonly stopTokenIds: readonly number[];
+  readonly includeStopStrInOutput: boolean;
+  readonly minTokens: number;
+  readonly ignoreEos: boolean;
+  readonly stream: boolean;
+  readonly streamOptions: StreamOptions | undefined;
+}
+
+/** A completions prompt in the engine's terms: text or token ids. */
+export type PromptInput = { readonly text: string } | { readonly ids: readonly number[] };
+
+/** `POST /v1/completions`. */
+export interface CompletionRequest extends Sampling {
+  readonly model: string | undefined;
+  readonly prompts: readonly PromptInput[];
+  readonly echo: boolean;
+  /** Number of top logprobs per token, or undefined for none. */
+  readonly logprobs: number | undefined;
+  readonly addSpecialTokens: boolean;
+}
+
+/** One chat message as the chat template sees it. */
+export interface ChatMessage {
+  readonly role: string;
+  readonly content: string;
+}
+
+/** `POST /v1/chat/completions`. */
+export interface ChatRequest extends Sampling {
+  readonly model: string | undefined;
+  readonly messages: readonly ChatMessage[];
+  readonly echo: boolean;
+  readonly logprobs: boolean;
+  readonly topLogprobs: number;
+  readonly addGenerationPrompt: boolean;
+  readonly addSpecialTokens: boolean;
+}
+
+function readStreamOptions(fields: FieldReader, stream: boolean, body: unknown) {
+  const options = fields.object("stream_options");
+  if (options === undefined) return undefined;
+  if (!stream)
+    throw modelValueError("Stream options can only be defined when `stream=True`.", body);
+  const inner = new FieldReader(options);
+  const includeUsage = inner.bool("include_usage") ?? true;
+  const continuousUsageStats = inner.bool("continuous_usage_stats") ?? false;
+  inner.finish();
+  return { includeUsage, continuousUsageStats };
+}
+
+/** SamplingParams._verify_args texts (vllm-openai.md §3.2). */
+function verifySampling(s: Sampling): VllmError | undefined {
+  if (s.n < 1) return badRequest(`n must be at least 1, got ${s.n}.`);
+  if (s.temperature !== undefined && s.temperature < 0) {
+    return badRequest(`temperature must be non-negative, got ${s.temperature}.`);
+  }
+  if (s.topP !== undefined && (s.topP <= 0 || s.topP > 1)) {
+    return badRequest(`top_p must be in (0, 1], got ${s.topP}.`);
+  }
+  if (s.topK !== undefined && s.topK < -1) {
+    return badRequest(`top_k must be 0 (disable), or at least 1, got ${s.topK}.`);
+  }
+  if (s.maxTokens !== undefined && s.maxTokens < 1) {
+    return badRequest(`max_tokens must be at least 1, got ${s.maxTokens}.`);
+  }
+  if (s.minTokens < 0) {
+    return badRequest(`min_tokens must be greater than or equal to 0, got ${s.minTokens}.`);
+  }
+  if (s.maxTokens !== undefined && s.minTokens > s.maxTokens) {
+    return badRequest(
+      `min_tokens must be less than or equal to max_tokens=${s.maxTokens}, got ${s.minTokens}.`,
+    );
+  }
+  if (s.stop.includes("")) return badRequest("stop cannot contain an empty string.");
+  return undefined;
+}
+
+function readSampling(fields: FieldReader, body: unknown, maxTokens: number | undefined): Sampling {
+  const stream = fields.bool("stream") ?? false;
+  const seed = fields.int("seed");
+  return {
+    maxTokens,
+    n: fields.int("n") ?? 1,
+    temperature: fields.number("temperature"),
+    topP: fields.number("top_p"),
+    topK: fields.int("top_k"),
+    // vllm-openai.md §4.1: seed −1 means none.
+    seed: seed === -1 ? undefined : seed,
+    stop: fields.stringOrStrings("stop") ?? [],
+    stopTokenIds: fields.ints("stop_token_ids") ?? [],
+    includeStopStrInOutput: fields.bool("include_stop_str_in_output") ?? false,
+    minTokens: fields.int("min_tokens") ?? 0,
+    ignoreEos: fields.bool("ignore_eos") ?? false,
+    stream,
+    streamOptions: readStreamOptions(fields, stream, body),
+  };
+}
+
+function readPrompts(fields: FieldReader): PromptInput[] {
+  const prompt = fields.raw("prompt");
+  if (prompt === undefined) {
+    fields.missing("prompt");
+    return [];
+  }
+  const isIds = (v: unknown): v is number[] =>
+    Array.isArray(v) &&
+    v.length > 0 &&
+    v.every((x) => typeof x === "number" && Number.isInteger(x));
+  if (typeof prompt === "string") return [{ text: prompt }];
+  if (isIds(prompt)) return [{ ids: prompt }];
+  if (Array.isArray(prompt) && prompt.length > 0) {
+    if (prompt.every((p) => typeof p === "string")) return prompt.map((text) => ({ text }));
+    if (prompt.every(isIds)) return prompt.map((ids) => ({ ids }));
+  }
+  fields.nested("string_type", ["prompt"], prompt);
+  return [];
+}
+
+/** Reads and checks a `/v1/completions` body; throws a 400 {@link VllmError}. */
+export function parseCompletionRequest(body: unknown): CompletionRequest {
+  const fields = new FieldReader(body);
+  fields.finish();
+  const prompts = readPrompts(fields);
+  const model = fields.string("model");
+  const echo = fields.bool("echo") ?? false;
+  const logprobs = fields.int("logprobs");
+  const addSpecialTokens = fields.bool("add_special_tokens") ?? true;
+  const suffix = fields.string("suffix");
+  // vllm-openai.md §4.2: completions default max_tokens is 16.
+  const maxTokens = fields.int("max_tokens") ?? 16;
+  const sampling = readSampling(fields, body, maxTokens);
+  fields.finish();
+  if (suffix !== undefined) throw badRequest("suffix is not currently supported");
+  if (logprobs !== undefined && logprobs < 0) {
+    throw modelValueError("`logprobs` must be a positive value.", body);
+  }
+  const invalid = verifySampling(sampling);
+  if (invalid) throw invalid;
+  return { ...sampling, model, prompts, echo, logprobs, addSpecialTokens };
+}
+
+function readMessages(fields: FieldReader): ChatMessage[] {
+  const list = fields.list("messages");
+  if (list === undefined) {
+    if (fields.raw("messages") === undefined) fields.missing("messages");
+    return [];
+  }
+  const messages: ChatMessage[] = [];
+  list.forEach((item, i) => {
+    if (item === null || typeof item !== "object" || Array.isArray(item)) {
+      fields.nested("dict_type", ["messages", i], item);
+      return;
+    }
+    const { role, content } = item as { role?: unknown; content?: unknown };
+    if (typeof role !== "string") {
+      fields.nested(role === undefined ? "missing" : "string_type", ["messages", i, "role"], item);
+      return;
+    }
+    messages.push({ role, content: contentText(content, fields, i) });
+  });
+  return messages;
+}
+
+/** Message content: a string, null, or a list of `{type: "text", text}` parts joined with newlines. */
+function contentText(content: unknown, fields: FieldReader, index: number): string {
+  if (content === undefined || content === null) return "";
+  if (typeof content === "string") return content;
+  if (Array.isArray(content)) {
+    const texts: string[] = [];
+    for (const part of content) {
+      const text = (part as { text?: unknown } | null)?.text;
+      if (typeof text === "string") texts.push(text);
+      else fields.nested("string_type", ["messages", index, "content"], part);
+    }
+    return texts.join("\n");
+  }
+  fields.nested("string_type", ["messages", index, "content"], content);
+  return "";
+}
+
+/** Reads and checks a `/v1/chat/completions` body; throws a 400 {@link VllmError}. */
+export function parseChatRequest(body: unknown): ChatRequest {
+  const fields = new FieldReader(body);
+  fields.finish();
+  const messages = readMessages(fields);
+  const model = fields.string("model");
+  const echo = fields.bool("echo") ?? false;
+  const logprobs = fields.bool("logprobs") ?? false;
+  const topLogprobs = fields.int("top_logprobs") ?? 0;
+  const addGenerationPrompt = fields.bool("add_generation_prompt") ?? true;
+  const addSpecialTokens = fields.bool("add_special_tokens") ?? false;
+  // vllm-openai.md §4.1: max_completion_tokens wins over the deprecated max_tokens; both null by default.
+  const maxCompletion = fields.int("max_completion_tokens");
+  const maxTokens = fields.int("max_tokens");
+  const sampling = readSampling(fields, body, maxCompletion ?? maxTokens);
+  fields.finish();
+  if (topLogprobs < 0) throw modelValueError("`top_logprobs` must be a positive value.", body);
+  if (topLogprobs > 0 && !logprobs) {
+    throw modelValueError("when using `top_logprobs`, `logprobs` must be set to true.", body);
+  }
+  const invalid = verifySampling(sampling);
+  if (invalid) throw invalid;
+  return {
+    ...sampling,
+    model,
+    messages,
+    echo,
+    logprobs,
+    topLogprobs,
+    addGenerationPrompt,
+    addSpecialTokens,
+  };
+}

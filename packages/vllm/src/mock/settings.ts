@@ -1,0 +1,127 @@
+/**
+ * The vLLM module's options, read from the command line (or a caller's values) into settings,
+ * with vLLM's own flag names where vLLM has one (`--served-model-name`, `--api-key`,
+ * `--max-model-len`) and the simulator knobs the issue asks for.
+ */
+import type { RuntimeModuleSettings, RuntimeOption } from "@servingkit/mock-core";
+import { defaultVllmVersion, profileFor, type VllmProfile } from "./profiles.js";
+
+/** How the mock produces completion text. */
+export type GenerationMode = "echo" | "text";
+
+/** The module's option table (`servingkit mock vllm --help` lists it). */
+export const vllmOptions: Readonly<Record<string, RuntimeOption>> = {
+  "served-model-name": {
+    type: "string",
+    valueName: "NAME",
+    help: "model id in /v1/models and requests (the platform passes the InferenceService name); default: the --model value, else the built-in model's id",
+  },
+  "vllm-version": {
+    type: "string",
+    valueName: "VERSION",
+    help: `vLLM release to answer as (error envelope, message texts, /version); default ${defaultVllmVersion}`,
+  },
+  "api-key": {
+    type: "string",
+    valueName: "KEY",
+    help: 'vLLM\'s own API key guarding /v1 paths (401 {"error": "Unauthorized"}); default: $VLLM_API_KEY, else none',
+  },
+  "max-model-len": {
+    type: "string",
+    valueName: "TOKENS",
+    help: "context length; default: the model's (config.json), 2048 for the built-in model",
+  },
+  "generation-mode": {
+    type: "string",
+    valueName: "MODE",
+    help: "echo (repeat the prompt's last message) or text (deterministic generated text); default text",
+  },
+  "time-to-first-token": {
+    type: "string",
+    valueName: "MS",
+    help: "milliseconds before the first token; default 0",
+  },
+  "inter-token-latency": {
+    type: "string",
+    valueName: "MS",
+    help: "milliseconds between tokens; default 0",
+  },
+};
+
+/** The vLLM mock's settings after reading the options. */
+export interface VllmSettings {
+  /** `--model`: a directory with a model's tokenizer and config, or a name; undefined = built-in. */
+  readonly model: string | undefined;
+  /** The id the model is served under; undefined = the `--model` value or the built-in id. */
+  readonly servedModelName: string | undefined;
+  /** The version `/version` reports. */
+  readonly version: string;
+  /** The behaviour of that version. */
+  readonly profile: VllmProfile;
+  /** vLLM's own API key, or undefined for none. */
+  readonly apiKey: string | undefined;
+  /** `--max-model-len` override in tokens. */
+  readonly maxModelLen: number | undefined;
+  /** How completion text is produced. */
+  readonly generationMode: GenerationMode;
+  /** Time to first token in milliseconds. */
+  readonly timeToFirstTokenMs: number;
+  /** Inter-token latency in milliseconds. */
+  readonly interTokenMs: number;
+}
+
+function stringValue(values: RuntimeModuleSettings["values"], name: string): string | undefined {
+  const value = values[name];
+  if (value === undefined || value === false) return undefined;
+  if (typeof value === "string") return value;
+  if (value === true) throw new Error(`--${name} needs a value`);
+  return value.at(-1);
+}
+
+function numberValue(
+  values: RuntimeModuleSettings["values"],
+  name: string,
+  min: number,
+): number | undefined {
+  const text = stringValue(values, name);
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value) || value < min) {
+    throw new Error(`--${name}: '${text}' is not a number >= ${min}`);
+  }
+  return value;
+}
+
+/**
+ * Reads the module settings. The host's repeatable `--model` arrives as `settings.models`; like
+ * vLLM's own `--model`, the first one names the model (a directory or a name). `VLLM_API_KEY`
+ * from `env` is the API key unless `--api-key` is given (vllm-openai.md §2: CLI wins). Throws an
+ * Error with a clear message for an unusable value.
+ */
+export function readVllmSettings(
+  settings: Pick<RuntimeModuleSettings, "models" | "values">,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): VllmSettings {
+  const { values } = settings;
+  const version = stringValue(values, "vllm-version") ?? defaultVllmVersion;
+  const mode = stringValue(values, "generation-mode") ?? "text";
+  if (mode !== "echo" && mode !== "text") {
+    throw new Error(`--generation-mode: '${mode}' is not echo or text`);
+  }
+  const maxModelLen = numberValue(values, "max-model-len", 1);
+  if (maxModelLen !== undefined && !Number.isInteger(maxModelLen)) {
+    throw new Error(`--max-model-len: '${maxModelLen}' is not a whole number`);
+  }
+  const apiKey = stringValue(values, "api-key") ?? (env.VLLM_API_KEY || undefined);
+  return {
+    model: settings.models[0],
+    servedModelName: stringValue(values, "served-model-name"),
+    version,
+    profile: profileFor(version),
+    apiKey,
+    maxModelLen,
+    generationMode: mode,
+    timeToFirstTokenMs: numberValue(values, "time-to-first-token", 0) ?? 0,
+    interTokenMs: numberValue(values, "inter-token-latency", 0) ?? 0,
+  };
+}

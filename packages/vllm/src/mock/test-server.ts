@@ -1,0 +1,37 @@
+/**
+ * Test helper: starts the vLLM mock on 127.0.0.1 with an ephemeral port through mock-core's
+ * `startMock` and the module's own plugins (the way `@servingkit/mocks` composes it, without
+ * depending on that package, which depends on this one).
+ */
+
+import type { MockOptions, RuntimeOptionValues } from "@servingkit/mock-core";
+import { type RunningMock, startMock } from "@servingkit/mock-core";
+import { vllmMockModule } from "../mock.js";
+
+/** A running vLLM mock and its base URL. */
+export interface TestServer {
+  readonly mock: RunningMock;
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Starts the mock with module option values, `--model` values and host options. */
+export async function startVllm(
+  values: RuntimeOptionValues = {},
+  models: readonly string[] = [],
+  host: Partial<MockOptions> = {},
+): Promise<TestServer> {
+  const plugins = await vllmMockModule.plugins({ runtime: "vllm", models, values });
+  const mock = await startMock({
+    runtime: "vllm",
+    host: "127.0.0.1",
+    httpPort: 0,
+    logger: false,
+    models,
+    plugins,
+    ...host,
+  });
+  const url = mock.endpoints.http ?? "";
+  return { mock, url, close: () => mock.close() };
+}

@@ -1,0 +1,185 @@
+/**
+ * Reading a JSON request body as vLLM's pydantic models do, and failing as vLLM does: every
+ * field error is collected, and the 400 message is the stringified pydantic error list
+ * (vllm-openai.md §3: validation answers 400 `BadRequestError`, not FastAPI's 422). Unknown
+ * fields are accepted and ignored (§4.1).
+ */
+import { badRequest, type VllmError } from "./errors.js";
+
+/** Python's `repr` of a JSON value, as pydantic's error list prints its `input`. */
+export function pyRepr(value: unknown): string {
+  if (value === null || value === undefined) return "None";
+  if (value === true) return "True";
+  if (value === false) return "False";
+  if (typeof value === "number") return Number.isInteger(value) ? String(value) : String(value);
+  if (typeof value === "string") {
+    const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
+    const escaped = value
+      .replaceAll("\\", "\\\\")
+      .replaceAll("\n", "\\n")
+      .replaceAll(quote, `\\${quote}`);
+    return `${quote}${escaped}${quote}`;
+  }
+  if (Array.isArray(value)) return `[${value.map(pyRepr).join(", ")}]`;
+  if (typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>);
+    return `{${entries.map(([k, v]) => `${pyRepr(k)}: ${pyRepr(v)}`).join(", ")}}`;
+  }
+  return String(value);
+}
+
+/** One pydantic error entry. */
+interface FieldIssue {
+  readonly type: string;
+  readonly loc: readonly (string | number)[];
+  readonly msg: string;
+  readonly input: unknown;
+}
+
+function issueRepr(issue: FieldIssue): string {
+  const loc = `(${issue.loc.map(pyRepr).join(", ")}${issue.loc.length === 1 ? "," : ""})`;
+  return `{'type': ${pyRepr(issue.type)}, 'loc': ${loc}, 'msg': ${pyRepr(issue.msg)}, 'input': ${pyRepr(issue.input)}}`;
+}
+
+const messages: Readonly<Record<string, string>> = {
+  missing: "Field required",
+  string_type: "Input should be a valid string",
+  int_type: "Input should be a valid integer",
+  int_from_float: "Input should be a valid integer, got a number with a fractional part",
+  float_type: "Input should be a valid number",
+  bool_type: "Input should be a valid boolean",
+  list_type: "Input should be a valid list",
+  dict_type: "Input should be a valid dictionary",
+  model_attributes_type: "Input should be a valid dictionary or object to extract fields from",
+};
+
+/**
+ * Reads typed fields from a body, collecting pydantic-style issues; {@link FieldReader.finish}
+ * throws the 400 when any field was wrong. A field that is absent or `null` reads as undefined
+ * (pydantic's `Optional[...] = None`).
+ */
+export class FieldReader {
+  readonly #body: Record<string, unknown>;
+  readonly #issues: FieldIssue[] = [];
+
+  constructor(body: unknown) {
+    if (body === null || typeof body !== "object" || Array.isArray(body)) {
+      this.#body = {};
+      this.#issue("model_attributes_type", [], body);
+    } else {
+      this.#body = body as Record<string, unknown>;
+    }
+  }
+
+  #issue(type: string, loc: readonly (string | number)[], input: unknown): undefined {
+    this.#issues.push({ type, loc: ["body", ...loc], msg: messages[type] ?? type, input });
+    return undefined;
+  }
+
+  /** The raw value of a field. */
+  raw(name: string): unknown {
+    const value = this.#body[name];
+    return value === null ? undefined : value;
+  }
+
+  /** Records a field as missing (a required field without a value). */
+  missing(name: string): undefined {
+    return this.#issue("missing", [name], this.#body);
+  }
+
+  /** A string field. */
+  string(name: string): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined || typeof value === "string") return value;
+    return this.#issue("string_type", [name], value);
+  }
+
+  /** An integer field (pydantic accepts 3.0 as 3, rejects 3.5 and strings of letters). */
+  int(name: string): number | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    if (typeof value === "number") {
+      return Number.isInteger(value) ? value : this.#issue("int_from_float", [name], value);
+    }
+    return this.#issue("int_type", [name], value);
+  }
+
+  /** A number field. */
+  number(name: string): number | undefined {
+    const value = this.raw(name);
+    if (value === undefined || typeof value === "number") return value;
+    return this.#issue("float_type", [name], value);
+  }
+
+  /** A boolean field. */
+  bool(name: string): boolean | undefined {
+    const value = this.raw(name);
+    if (value === undefined || typeof value === "boolean") return value;
+    return this.#issue("bool_type", [name], value);
+  }
+
+  /** An object field, returned as its own reader's input. */
+  object(name: string): Record<string, unknown> | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    if (typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
+    return this.#issue("dict_type", [name], value);
+  }
+
+  /** A `str | list[str]` field such as `stop`, as a list. */
+  stringOrStrings(name: string): string[] | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    if (typeof value === "string") return [value];
+    if (Array.isArray(value) && value.every((item) => typeof item === "string")) return value;
+    return this.#issue("string_type", [name], value);
+  }
+
+  /** A `list[int]` field such as `stop_token_ids`. */
+  ints(name: string): number[] | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    if (!Array.isArray(value)) return this.#issue("list_type", [name], value);
+    const bad = value.findIndex((item) => typeof item !== "number" || !Number.isInteger(item));
+    if (bad >= 0) return this.#issue("int_type", [name, bad], value[bad]);
+    return value as number[];
+  }
+
+  /** A list field whose items the caller checks (e.g. `messages`). */
+  list(name: string): unknown[] | undefined {
+    const value = this.raw(name);
+    if (value === undefined || Array.isArray(value)) return value;
+    return this.#issue("list_type", [name], value);
+  }
+
+  /** Records an issue on a nested location (e.g. a message's role). */
+  nested(type: keyof typeof messages | string, loc: readonly (string | number)[], input: unknown) {
+    this.#issue(type, loc, input);
+  }
+
+  /** Throws the 400 when any field was wrong. */
+  finish(): void {
+    const error = this.error();
+    if (error) throw error;
+  }
+
+  /** The 400 for the collected issues, or undefined when there are none. */
+  error(): VllmError | undefined {
+    if (this.#issues.length === 0) return undefined;
+    return badRequest(`[${this.#issues.map(issueRepr).join(", ")}]`);
+  }
+}
+
+/**
+ * A pydantic `model_validator` ValueError: it also surfaces as a validation error list, with
+ * type `value_error` and the message prefixed `Value error, ` (vllm-openai.md §3.2 lists the texts).
+ */
+export function modelValueError(message: string, body: unknown): VllmError {
+  const issue: FieldIssue = {
+    type: "value_error",
+    loc: ["body"],
+    msg: `Value error, ${message}`,
+    input: body,
+  };
+  return badRequest(`[${issueRepr(issue)}]`);
+}
