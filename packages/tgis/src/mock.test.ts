@@ -1,7 +1,85 @@
 import { readFileSync } from "node:fs";
-import { isRuntimeName } from "@servingkit/mock-core";
-import { describe, expect, it } from "vitest";
-import { tgisMockModule } from "./mock.js";
+import { fileURLToPath } from "node:url";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import {
+  isRuntimeName,
+  type RunningMock,
+  type RuntimeOptionValues,
+  startMock,
+} from "@servingkit/mock-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tgisLimitsFromOptions, tgisMockModule } from "./mock.js";
+
+// An independent client, as the seeds' `grpcurl -proto generation.proto` call: grpc-js with
+// proto-loader reading our .proto file (keepCase: the proto's own field names).
+const protoPath = fileURLToPath(new URL("../../../proto/fmaas/generation.proto", import.meta.url));
+const definition = protoLoader.loadSync(protoPath, {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+});
+const fmaas = grpc.loadPackageDefinition(definition).fmaas as grpc.GrpcObject;
+const ServiceClient = fmaas.GenerationService as grpc.ServiceClientConstructor;
+
+type Json = Record<string, unknown>;
+type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+
+function unary(client: Client, method: string, request: Json, metadata = new grpc.Metadata()) {
+  return new Promise<Json>((resolve, reject) => {
+    client[method]?.(request, metadata, (error: grpc.ServiceError | null, reply: Json) =>
+      error ? reject(error) : resolve(reply),
+    );
+  });
+}
+
+function stream(client: Client, request: Json): Promise<Json[]> {
+  return new Promise((resolve, reject) => {
+    const messages: Json[] = [];
+    const call = client.GenerateStream?.(request) as grpc.ClientReadableStream<Json>;
+    call.on("data", (m: Json) => messages.push(m));
+    call.on("error", reject);
+    call.on("end", () => resolve(messages));
+  });
+}
+
+/**
+ * The status message as a spec-conforming client reads it. mock-core's gRPC host (connect-node)
+ * percent-encodes `grpc-message` with encodeURIComponent, and grpc-js decodes it with decodeURI,
+ * so `=` and `/` reach grpc-js as `%3D`/`%2F` (grpcurl and connect decode them). Reported as a
+ * shared-code change; until then the tests decode fully.
+ */
+function details(error: grpc.ServiceError): string {
+  return decodeURIComponent(error.details);
+}
+
+async function rejection(promise: Promise<unknown>): Promise<grpc.ServiceError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as grpc.ServiceError;
+  }
+  throw new Error("expected an error");
+}
+
+async function startTgis(values: RuntimeOptionValues = {}, tokens?: string[]) {
+  return startMock({
+    runtime: "tgis",
+    host: "127.0.0.1",
+    httpPort: 0,
+    grpcPort: 0,
+    ...(tokens ? { tokens } : {}),
+    plugins: await tgisMockModule.plugins({ runtime: "tgis", models: [], values }),
+  });
+}
+
+function connect(mock: RunningMock): Client {
+  return new ServiceClient(
+    mock.endpoints.grpc ?? "",
+    grpc.credentials.createInsecure(),
+  ) as unknown as Client;
+}
 
 describe("tgisMockModule", () => {
   it("serves exactly its runtimes", () => {
@@ -13,5 +91,308 @@ describe("tgisMockModule", () => {
     const entry = readFileSync(new URL("./index.ts", import.meta.url), "utf8");
     expect(entry).not.toMatch(/from\s+["']\.\/mock/);
     expect(entry).not.toMatch(/@servingkit\/mock-core/);
+  });
+
+  it("derives limits as TGIS's launcher does, and refuses unusable values", () => {
+    // caikit-tgis.md §3.3: max_new_tokens 1024 capped at max_sequence_length − 1.
+    expect(tgisLimitsFromOptions({})).toMatchObject({
+      maxSequenceLength: 2048,
+      maxNewTokens: 1024,
+    });
+    expect(tgisLimitsFromOptions({ "max-sequence-length": "200" }).maxNewTokens).toBe(199);
+    expect(() => tgisLimitsFromOptions({ "max-new-tokens": "x" })).toThrow(/positive integer/);
+    expect(() => tgisLimitsFromOptions({ "default-include-stop-seqs": "yes" })).toThrow(
+      /true or false/,
+    );
+  });
+});
+
+describe("fmaas.GenerationService over the wire (grpc-js + proto-loader)", () => {
+  let mock: RunningMock;
+  let client: Client;
+  beforeAll(async () => {
+    mock = await startTgis({ "max-sequence-length": "200", "max-new-tokens": "169" });
+    client = connect(mock);
+  });
+  afterAll(async () => {
+    client.close();
+    await mock.close();
+  });
+
+  it("answers the seed's Generate call with counts and MAX_TOKENS", async () => {
+    // Seed: grpcurl -proto generation.proto -d '{"requests": [{"text":"<text>"}]}' ... Generate.
+    const reply = await unary(client, "Generate", { requests: [{ text: "Hello there world" }] });
+    const [response] = reply.responses as Json[];
+    // caikit-tgis.md §3.3: max_new_tokens 0 → 20; greedy seed 0.
+    expect(response).toMatchObject({
+      input_token_count: 3,
+      generated_token_count: 20,
+      stop_reason: "MAX_TOKENS",
+      tokens: [],
+      input_tokens: [],
+    });
+    expect(String(response?.seed)).toBe("0");
+    expect(typeof response?.text).toBe("string");
+    expect(String(response?.text).length).toBeGreaterThan(0);
+  });
+
+  it("answers an empty batch with no responses", async () => {
+    // caikit-tgis.md §3.3: empty requests → OK with responses [].
+    expect(await unary(client, "Generate", { requests: [] })).toEqual({ responses: [] });
+  });
+
+  it("answers a batch in order, input_text prefixing the prompt", async () => {
+    const reply = await unary(client, "Generate", {
+      requests: [{ text: "one" }, { text: "two words" }],
+      params: { response: { input_text: true }, stopping: { max_new_tokens: 3 } },
+    });
+    const responses = reply.responses as Json[];
+    expect(responses.map((r) => r.input_token_count)).toEqual([1, 2]);
+    expect(String(responses[0]?.text).startsWith("one")).toBe(true);
+    expect(String(responses[1]?.text).startsWith("two words")).toBe(true);
+  });
+
+  it("picks a u32 seed for SAMPLE without one and repeats a given seed", async () => {
+    // caikit-tgis.md §3.3: SAMPLE without seed → server-chosen u32 returned in `seed`.
+    const params = { method: "SAMPLE", stopping: { max_new_tokens: 8 } };
+    const chosen = (
+      (await unary(client, "Generate", { requests: [{ text: "a" }], params })).responses as Json[]
+    )[0];
+    expect(BigInt(chosen?.seed as string)).toBeLessThan(2n ** 32n);
+    const seeded = { ...params, sampling: { seed: "42" } };
+    const a = (
+      (await unary(client, "Generate", { requests: [{ text: "a" }], params: seeded }))
+        .responses as Json[]
+    )[0];
+    const b = (
+      (await unary(client, "Generate", { requests: [{ text: "a" }], params: seeded }))
+        .responses as Json[]
+    )[0];
+    expect(a?.seed).toBe("42");
+    expect(a?.text).toBe(b?.text);
+  });
+
+  it("truncates from the left and reports the truncated count", async () => {
+    // caikit-tgis.md §3.3: truncate_input_tokens keeps the last N tokens; count = N.
+    const reply = await unary(client, "Generate", {
+      requests: [{ text: "a b c d e" }],
+      params: {
+        truncate_input_tokens: 2,
+        response: { input_tokens: true },
+        stopping: { max_new_tokens: 1 },
+      },
+    });
+    const [response] = reply.responses as Json[];
+    expect(response?.input_token_count).toBe(2);
+    expect((response!.input_tokens as Json[]).map((t) => t.text)).toEqual([" d", " e"]);
+  });
+
+  it("ends with TOKEN_LIMIT when input plus max_new_tokens passes the sequence length", async () => {
+    const text = Array.from({ length: 190 }, (_, i) => `w${i}`).join(" ");
+    const reply = await unary(client, "Generate", {
+      requests: [{ text }],
+      params: { stopping: { max_new_tokens: 50 } },
+    });
+    expect((reply.responses as Json[])[0]).toMatchObject({
+      input_token_count: 190,
+      generated_token_count: 10,
+      stop_reason: "TOKEN_LIMIT",
+    });
+  });
+
+  it("stops at a stop sequence, keeping it by default and dropping it when asked", async () => {
+    // caikit-tgis.md §3.3: stop_sequence holds the match; include_stop_sequence default true.
+    const stopping = { max_new_tokens: 20, stop_sequences: ["short"] };
+    const kept = (
+      (await unary(client, "Generate", { requests: [{ text: "x" }], params: { stopping } }))
+        .responses as Json[]
+    )[0];
+    expect(kept).toMatchObject({ stop_reason: "STOP_SEQUENCE", stop_sequence: "short" });
+    expect(String(kept?.text).endsWith("short")).toBe(true);
+    const dropped = (
+      (
+        await unary(client, "Generate", {
+          requests: [{ text: "x" }],
+          params: { stopping: { ...stopping, include_stop_sequence: false } },
+        })
+      ).responses as Json[]
+    )[0];
+    expect(dropped?.text).toBe(String(kept?.text).slice(0, -"short".length));
+  });
+
+  it("returns token details only on request", async () => {
+    const reply = await unary(client, "Generate", {
+      requests: [{ text: "hi" }],
+      params: {
+        stopping: { max_new_tokens: 3 },
+        response: {
+          generated_tokens: true,
+          token_logprobs: true,
+          token_ranks: true,
+          top_n_tokens: 2,
+        },
+      },
+    });
+    const tokens = (reply.responses as Json[])[0]?.tokens as Json[];
+    expect(tokens).toHaveLength(3);
+    for (const token of tokens) {
+      expect(token.logprob).toBeLessThan(0);
+      expect(token.rank).toBeGreaterThanOrEqual(1);
+      expect(token.top_tokens).toHaveLength(2);
+    }
+  });
+
+  it("streams the message sequence of caikit-tgis.md §3.6", async () => {
+    const messages = await stream(client, {
+      request: { text: "Hello world" },
+      params: {
+        method: "SAMPLE",
+        sampling: { seed: "7" },
+        stopping: { max_new_tokens: 4 },
+        response: { input_tokens: true, generated_tokens: true },
+      },
+    });
+    // (1) input count and seed first; (2) the input tokens alone; (3) one per token; (4) the last
+    // with the stop reason and the seed.
+    expect(messages).toHaveLength(1 + 1 + 4);
+    expect(messages[0]).toMatchObject({
+      input_token_count: 2,
+      seed: "7",
+      stop_reason: "NOT_FINISHED",
+      generated_token_count: 0,
+    });
+    expect((messages[1]!.input_tokens as Json[]).map((t) => t.text)).toEqual(["Hello", " world"]);
+    expect(messages[1]?.input_token_count).toBe(0);
+    const tokenMessages = messages.slice(2);
+    expect(tokenMessages.map((m) => m.generated_token_count)).toEqual([1, 2, 3, 4]);
+    for (const m of tokenMessages) expect(m.tokens).toHaveLength(1);
+    expect(tokenMessages.slice(0, -1).every((m) => m.stop_reason === "NOT_FINISHED")).toBe(true);
+    expect(messages.at(-1)).toMatchObject({ stop_reason: "MAX_TOKENS", seed: "7" });
+    // The deltas add up to the unary text of the same request.
+    const unaryText = (
+      (
+        await unary(client, "Generate", {
+          requests: [{ text: "Hello world" }],
+          params: { method: "SAMPLE", sampling: { seed: "7" }, stopping: { max_new_tokens: 4 } },
+        })
+      ).responses as Json[]
+    )[0]?.text;
+    expect(tokenMessages.map((m) => m.text).join("")).toBe(unaryText);
+  });
+
+  it("refuses a stream without a request: INVALID_ARGUMENT 'missing request'", async () => {
+    const error = await rejection(stream(client, {}));
+    expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(error.details).toBe("missing request");
+  });
+
+  it.each([
+    [{ stopping: { max_new_tokens: 170 } }, "max_new_tokens must be <= 169"],
+    [{ method: "SAMPLE", sampling: { temperature: 0.01 } }, "temperature must be >= 0.05"],
+    [
+      { response: { token_logprobs: true } },
+      "must request input and/or generated tokens to request extra token detail",
+    ],
+  ])(
+    "validates %o with INVALID_ARGUMENT %s (Generate and GenerateStream)",
+    async (params, text) => {
+      // caikit-tgis.md §3.4 texts; limits from the launcher options.
+      const unaryError = await rejection(
+        unary(client, "Generate", { requests: [{ text: "x" }], params }),
+      );
+      expect(unaryError.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(details(unaryError)).toBe(text);
+      const streamError = await rejection(stream(client, { request: { text: "x" }, params }));
+      expect(streamError.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(details(streamError)).toBe(text);
+    },
+  );
+
+  it("refuses an input at the sequence length", async () => {
+    const text = Array.from({ length: 200 }, (_, i) => `w${i}`).join(" ");
+    const error = await rejection(unary(client, "Generate", { requests: [{ text }] }));
+    expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
+    // integration_tests/test_cases_*.yaml wording.
+    expect(error.details).toBe("input tokens (200) plus prefix length (0) must be < 200");
+  });
+
+  it("tokenizes with counts, tail tokens and offsets on request", async () => {
+    // grpc_server.rs tokenize: count = min(count, truncate); the LAST tokens/offsets.
+    const plain = await unary(client, "Tokenize", { requests: [{ text: "a bb ccc" }] });
+    expect(plain).toEqual({ responses: [{ token_count: 3, tokens: [], offsets: [] }] });
+    const detailed = await unary(client, "Tokenize", {
+      requests: [{ text: "a bb ccc" }],
+      return_tokens: true,
+      return_offsets: true,
+      truncate_input_tokens: 2,
+    });
+    expect(detailed).toEqual({
+      responses: [
+        {
+          token_count: 2,
+          tokens: [" bb", " ccc"],
+          offsets: [
+            { start: 1, end: 4 },
+            { start: 4, end: 8 },
+          ],
+        },
+      ],
+    });
+  });
+
+  it("answers ModelInfo from the configured limits, ignoring model_id", async () => {
+    // caikit-tgis.md §3.3: ModelInfo from server state; model_id ignored.
+    expect(await unary(client, "ModelInfo", { model_id: "anything" })).toEqual({
+      model_kind: "DECODER_ONLY",
+      max_sequence_length: 200,
+      max_new_tokens: 169,
+    });
+  });
+});
+
+describe("TGIS mock limits and platform", () => {
+  it("answers RESOURCE_EXHAUSTED 'Model is overloaded' past max-concurrent-requests", async () => {
+    // grpc_server.rs: try_acquire_many(batch_size) → resource_exhausted("Model is overloaded").
+    const mock = await startTgis({ "max-concurrent-requests": "2" });
+    const client = connect(mock);
+    try {
+      const error = await rejection(
+        unary(client, "Generate", { requests: [{ text: "a" }, { text: "b" }, { text: "c" }] }),
+      );
+      expect(error.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      expect(error.details).toBe("Model is overloaded");
+      // Two fit, and the permits come back afterwards.
+      await unary(client, "Generate", { requests: [{ text: "a" }, { text: "b" }] });
+      await unary(client, "Generate", { requests: [{ text: "a" }, { text: "b" }] });
+    } finally {
+      client.close();
+      await mock.close();
+    }
+  });
+
+  it("works with the seed's bearer token and refuses a call without it", async () => {
+    const mock = await startTgis({}, ["s3cret"]);
+    const client = connect(mock);
+    try {
+      const metadata = new grpc.Metadata();
+      metadata.set("authorization", "Bearer s3cret");
+      const reply = await unary(client, "Generate", { requests: [{ text: "x" }] }, metadata);
+      expect(reply.responses as Json[]).toHaveLength(1);
+      const error = await rejection(unary(client, "Generate", { requests: [{ text: "x" }] }));
+      expect(error.code).toBe(grpc.status.UNAUTHENTICATED);
+    } finally {
+      client.close();
+      await mock.close();
+    }
+  });
+
+  it("serves /health on the HTTP port", async () => {
+    const mock = await startTgis();
+    try {
+      const response = await fetch(`${mock.endpoints.http}/health`);
+      expect(response.status).toBe(200);
+    } finally {
+      await mock.close();
+    }
   });
 });

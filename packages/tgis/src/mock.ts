@@ -1,15 +1,144 @@
 /**
- * The mock of TGIS (`fmaas.GenerationService`): the `RuntimeMockModule` that `@servingkit/mocks` starts for its runtimes.
- * Its protocol routes and RPCs arrive with issue 6; until then the runtime answers only the
- * host's health, readiness, auth and fault behaviours.
+ * The mock of TGIS (`fmaas.GenerationService` on the gRPC port, 8033 on the platform): the
+ * `RuntimeMockModule` that `@servingkit/mocks` starts for the `tgis` runtime. A thin adapter: the
+ * RPCs are {@link createGenerationService}'s; the host serves `/health` on the HTTP port, and
+ * TGIS registers neither gRPC health nor reflection (caikit-tgis.md §3).
+ *
+ * The generation code is exported for Caikit TGIS, which puts caikit's API in front of it.
  *
  * @packageDocumentation
  */
-import type { RuntimeMockModule } from "@servingkit/mock-core";
+import type { MockPlugin, RuntimeMockModule, RuntimeOptionValues } from "@servingkit/mock-core";
+import { GenerationService } from "@servingkit/proto/fmaas";
+import { defaultTgisLimits, type TgisLimits } from "./mock/generation-parameters.js";
+import { createGenerationService } from "./mock/generation-service.js";
+import { interimTextModel, type TextModel } from "./mock/text-engine.js";
 
-/** The tgis protocol family's mock module. */
+export {
+  convertParameters,
+  defaultTgisLimits,
+  type GenerateParameters,
+  invalidArgument,
+  maxStopSequenceBytes,
+  maxStopSequences,
+  type TgisLimits,
+  type ValidatedInput,
+  validateInputLength,
+  validateParameters,
+} from "./mock/generation-parameters.js";
+export {
+  createGenerationService,
+  type GenerationService,
+  type GenerationServiceOptions,
+} from "./mock/generation-service.js";
+export {
+  type EngineEvent,
+  type EngineRequest,
+  interimTextModel,
+  type TextEngineLike,
+  type TextModel,
+  type TextTokenizer,
+} from "./mock/text-engine.js";
+
+function positiveInteger(values: RuntimeOptionValues, name: string): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const text = String(raw);
+  if (!/^\d+$/.test(text) || Number(text) < 1) {
+    throw new Error(`--${name} must be a positive integer, got "${text}"`);
+  }
+  return Number(text);
+}
+
+/**
+ * The server's limits from the module's option values, as TGIS's launcher derives them
+ * (launcher/src/main.rs): max_new_tokens defaults to 1024 capped at max_sequence_length − 1.
+ */
+export function tgisLimitsFromOptions(
+  values: RuntimeOptionValues,
+  modelMaxLen = defaultTgisLimits.maxSequenceLength,
+): TgisLimits {
+  const maxSequenceLength = positiveInteger(values, "max-sequence-length") ?? modelMaxLen;
+  const maxNewTokens =
+    positiveInteger(values, "max-new-tokens") ??
+    Math.min(defaultTgisLimits.maxNewTokens, maxSequenceLength - 1);
+  if (maxNewTokens >= maxSequenceLength) {
+    throw new Error(
+      `--max-new-tokens (${maxNewTokens}) must be less than --max-sequence-length (${maxSequenceLength})`,
+    );
+  }
+  const include = values["default-include-stop-seqs"];
+  if (include !== undefined && include !== "true" && include !== "false") {
+    throw new Error(`--default-include-stop-seqs must be true or false, got "${String(include)}"`);
+  }
+  return {
+    maxSequenceLength,
+    maxNewTokens,
+    defaultIncludeStopSequences: include === undefined ? true : include === "true",
+    maxConcurrentRequests:
+      positiveInteger(values, "max-concurrent-requests") ?? defaultTgisLimits.maxConcurrentRequests,
+  };
+}
+
+/**
+ * The gRPC plugin of `fmaas.GenerationService` over a model. `model` defaults to the interim
+ * engine on the host's clock (`inter-token-ms` apart).
+ */
+export function tgisGrpcPlugin(options: {
+  limits: TgisLimits;
+  model?: TextModel;
+  interTokenMs?: number;
+}): MockPlugin {
+  return {
+    name: "tgis-generation",
+    grpc(router, ctx) {
+      const model =
+        options.model ??
+        interimTextModel(ctx.clock, {
+          maxModelLen: options.limits.maxSequenceLength,
+          ...(options.interTokenMs === undefined ? {} : { interTokenMs: options.interTokenMs }),
+        });
+      const service = createGenerationService({ model, limits: options.limits, clock: ctx.clock });
+      router.service(GenerationService, {
+        generate: (request, context) => service.generate(request, context.signal),
+        async *generateStream(request, context) {
+          yield* await service.generateStream(request, context.signal);
+        },
+        tokenize: (request) => service.tokenize(request),
+        modelInfo: () => service.modelInfo(),
+      });
+    },
+  };
+}
+
+/** The tgis protocol family's mock module: `servingkit mock tgis [--max-new-tokens N ...]`. */
 export const tgisMockModule: RuntimeMockModule = {
   name: "tgis",
   runtimes: ["tgis"],
-  plugins: () => [],
+  options: {
+    "max-sequence-length": {
+      type: "string",
+      valueName: "N",
+      help: "TGIS --max-sequence-length: input plus new tokens (default 2048)",
+    },
+    "max-new-tokens": {
+      type: "string",
+      valueName: "N",
+      help: "TGIS --max-new-tokens: the largest max_new_tokens accepted (default 1024)",
+    },
+    "default-include-stop-seqs": {
+      type: "string",
+      valueName: "true|false",
+      help: "TGIS --default-include-stop-seqs: keep matched stop sequences (default true)",
+    },
+    "max-concurrent-requests": {
+      type: "string",
+      valueName: "N",
+      help: "TGIS --max-concurrent-requests: beyond it RESOURCE_EXHAUSTED (default 512)",
+    },
+  },
+  plugins: ({ values }) => {
+    const limits = tgisLimitsFromOptions(values);
+    return [tgisGrpcPlugin({ limits })];
+  },
 };

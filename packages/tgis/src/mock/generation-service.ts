@@ -1,0 +1,364 @@
+/**
+ * TGIS's `fmaas.GenerationService` as plain functions over a {@link TextModel}: Generate,
+ * GenerateStream (the message sequence of caikit-tgis.md §3.6), Tokenize and ModelInfo, with the
+ * concurrency limit. No I/O of its own: the gRPC plugin (`../mock.ts`) and Caikit TGIS call it.
+ *
+ * Sources: IBM/text-generation-inference `router/src/grpc_server.rs`, `router/src/batcher.rs`,
+ * `router/src/validation.rs`; caikit-tgis.md §3.3-3.6.
+ */
+import { randomInt } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Clock } from "@servingkit/mock-core";
+import {
+  type BatchedGenerationRequest,
+  type BatchedGenerationResponse,
+  BatchedGenerationResponseSchema,
+  type BatchedTokenizeRequest,
+  type BatchedTokenizeResponse,
+  BatchedTokenizeResponseSchema,
+  type GenerationResponse,
+  GenerationResponseSchema,
+  type ModelInfoResponse,
+  ModelInfoResponse_ModelKind,
+  ModelInfoResponseSchema,
+  type SingleGenerationRequest,
+  StopReason,
+  type TokenInfo,
+  TokenInfoSchema,
+} from "@servingkit/proto/fmaas";
+import {
+  convertParameters,
+  type GenerateParameters,
+  invalidArgument,
+  type TgisLimits,
+  type ValidatedInput,
+  validateInputLength,
+  validateParameters,
+} from "./generation-parameters.js";
+import type { EngineEvent, TextModel } from "./text-engine.js";
+
+/** What {@link createGenerationService} needs. */
+export interface GenerationServiceOptions {
+  /** The served model. */
+  readonly model: TextModel;
+  /** The server's limits. */
+  readonly limits: TgisLimits;
+  /** Time for `time_limit_millis`. */
+  readonly clock: Clock;
+  /** Picks the seed of a SAMPLE request without one; default a random u32 (validation.rs). */
+  readonly randomSeed?: () => bigint;
+}
+
+/** The four RPCs of `fmaas.GenerationService`, transport-free. Errors are `ConnectError`s. */
+export interface GenerationService {
+  /** `Generate`: one response per request, in order; an empty batch answers `responses: []`. */
+  generate(
+    request: BatchedGenerationRequest,
+    signal?: AbortSignal,
+  ): Promise<BatchedGenerationResponse>;
+  /**
+   * `GenerateStream`: validation and the concurrency permit happen before the first message
+   * (errors throw from the call, not the iteration); the permit is released when the stream
+   * ends or its consumer leaves.
+   */
+  generateStream(
+    request: SingleGenerationRequest,
+    signal?: AbortSignal,
+  ): Promise<AsyncIterable<GenerationResponse>>;
+  /** `Tokenize`: counts (at most `truncate_input_tokens`), tail tokens and offsets on request. */
+  tokenize(request: BatchedTokenizeRequest): BatchedTokenizeResponse;
+  /** `ModelInfo`: kind and limits; the request's model_id is ignored. */
+  modelInfo(): ModelInfoResponse;
+  /** Requests holding a concurrency permit now. */
+  readonly inFlight: number;
+}
+
+/** A request that passed validation, ready to generate. */
+interface PreparedRequest {
+  readonly prompt: string;
+  readonly promptIds: readonly number[];
+  readonly size: ValidatedInput;
+  readonly gp: GenerateParameters;
+  readonly seed: bigint;
+  readonly sampling: boolean;
+  readonly deadline: number | undefined;
+}
+
+/** What one generation produced, step by step. */
+type Step =
+  | { kind: "token"; delta: string; token: TokenInfo; count: number }
+  | { kind: "end"; reason: StopReason; stopSequence: string; count: number; text: string };
+
+const engineReasons: Readonly<Record<"eos" | "abort", StopReason>> = {
+  eos: StopReason.EOS_TOKEN,
+  abort: StopReason.CANCELLED,
+};
+
+/** Builds the generation service over a model. */
+export function createGenerationService(options: GenerationServiceOptions): GenerationService {
+  const { model, limits, clock } = options;
+  const randomSeed = options.randomSeed ?? (() => BigInt(randomInt(0, 2 ** 32 - 1)));
+  let inFlight = 0;
+
+  function acquire(count: number): () => void {
+    // grpc_server.rs: try_acquire_many on the max_concurrent_requests semaphore.
+    if (inFlight + count > limits.maxConcurrentRequests) {
+      throw new ConnectError("Model is overloaded", Code.ResourceExhausted);
+    }
+    inFlight += count;
+    let released = false;
+    return () => {
+      if (!released) inFlight -= count;
+      released = true;
+    };
+  }
+
+  function prepare(
+    params: BatchedGenerationRequest["params"],
+    texts: readonly string[],
+  ): PreparedRequest[] {
+    const gp = convertParameters(params, limits.defaultIncludeStopSequences);
+    validateParameters(gp, limits);
+    const deadline = gp.timeLimitMs > 0 ? clock.now() + gp.timeLimitMs : undefined;
+    return texts.map((prompt) => {
+      const allIds = model.tokenizer.encode(prompt, { addSpecialTokens: false });
+      const size = validateInputLength(gp, allIds.length, limits);
+      const promptIds = size.truncated ? allIds.slice(allIds.length - size.inputLength) : allIds;
+      const sampling = gp.temperature !== 0;
+      // validation.rs: a sampling request without a seed gets a random u32; greedy reports 0.
+      const seed = sampling ? (gp.seed ?? randomSeed()) : 0n;
+      return { prompt, promptIds, size, gp, seed, sampling, deadline };
+    });
+  }
+
+  function inputTokenInfos(request: PreparedRequest): TokenInfo[] {
+    return request.promptIds.map((id) =>
+      create(TokenInfoSchema, { text: model.tokenizer.tokenText(id) }),
+    );
+  }
+
+  function tokenInfo(
+    request: PreparedRequest,
+    event: Extract<EngineEvent, { type: "token" }>,
+  ): TokenInfo {
+    const { gp } = request;
+    const top = event.top ?? [];
+    const rankIndex = top.findIndex((t) => t.id === event.id);
+    return create(TokenInfoSchema, {
+      text: model.tokenizer.tokenText(event.id),
+      logprob: gp.includeLogprobs ? (event.logprob ?? 0) : 0,
+      rank: gp.includeRanks ? (rankIndex >= 0 ? rankIndex + 1 : 1) : 0,
+      topTokens:
+        gp.topNTokens > 0
+          ? top.slice(0, Math.min(gp.topNTokens, 5)).map((t) => ({
+              text: model.tokenizer.tokenText(t.id),
+              logprob: t.logprob,
+            }))
+          : [],
+    });
+  }
+
+  /** Finds the earliest stop sequence in `text` ending at or after `from`. */
+  function findStop(
+    text: string,
+    stops: readonly string[],
+    from: number,
+  ): { index: number; stop: string } | undefined {
+    let best: { index: number; stop: string } | undefined;
+    for (const stop of stops) {
+      const index = text.indexOf(stop, Math.max(0, from - stop.length));
+      if (index >= 0 && (best === undefined || index < best.index)) best = { index, stop };
+    }
+    return best;
+  }
+
+  async function* run(request: PreparedRequest, signal?: AbortSignal): AsyncGenerator<Step> {
+    const { gp, size } = request;
+    let text = "";
+    let emitted = 0;
+    let count = 0;
+    const end = (reason: StopReason, stopSequence = ""): Step => ({
+      kind: "end",
+      reason,
+      stopSequence,
+      count,
+      text,
+    });
+    if (request.deadline !== undefined && clock.now() >= request.deadline) {
+      yield end(StopReason.TIME_LIMIT);
+      return;
+    }
+    const events = model.engine.generate(
+      {
+        promptIds: request.promptIds,
+        maxTokens: size.maxNewTokens,
+        minTokens: gp.minNewTokens,
+        temperature: gp.temperature,
+        topP: gp.topP,
+        topK: Math.max(0, gp.topK),
+        seed: Number(request.seed & 0xffffffffn),
+        logprobs: gp.includeRanks || gp.topNTokens > 0 ? Math.max(5, gp.topNTokens) : 1,
+      },
+      signal ? { signal } : {},
+    );
+    for await (const event of events) {
+      if (event.type === "finish") {
+        if (event.reason === "length") {
+          yield end(size.tokenLimited ? StopReason.TOKEN_LIMIT : StopReason.MAX_TOKENS);
+        } else if (event.reason === "stop") {
+          yield end(StopReason.STOP_SEQUENCE, event.stop ?? "");
+        } else {
+          yield end(engineReasons[event.reason]);
+        }
+        return;
+      }
+      count += 1;
+      const before = text.length;
+      text += event.text;
+      const token = tokenInfo(request, event);
+      const match = count >= gp.minNewTokens ? findStop(text, gp.stopSequences, before) : undefined;
+      if (match) {
+        text = text.slice(0, match.index + (gp.includeStopSequence ? match.stop.length : 0));
+        const delta = text.length > emitted ? text.slice(emitted) : "";
+        yield { kind: "token", delta, token, count };
+        yield end(StopReason.STOP_SEQUENCE, match.stop);
+        return;
+      }
+      yield { kind: "token", delta: text.slice(emitted), token, count };
+      emitted = text.length;
+      if (request.deadline !== undefined && clock.now() >= request.deadline) {
+        yield end(StopReason.TIME_LIMIT);
+        return;
+      }
+    }
+    yield end(StopReason.CANCELLED);
+  }
+
+  async function generateOne(
+    request: PreparedRequest,
+    signal?: AbortSignal,
+  ): Promise<GenerationResponse> {
+    const tokens: TokenInfo[] = [];
+    for await (const step of run(request, signal)) {
+      if (step.kind === "token") {
+        tokens.push(step.token);
+        continue;
+      }
+      return create(GenerationResponseSchema, {
+        inputTokenCount: request.size.inputLength,
+        generatedTokenCount: step.count,
+        text: (request.gp.includeInputText ? request.prompt : "") + step.text,
+        stopReason: step.reason,
+        stopSequence: step.stopSequence,
+        seed: request.seed,
+        tokens: request.gp.includeGeneratedTokens ? tokens : [],
+        inputTokens: request.gp.includeInputTokens ? inputTokenInfos(request) : [],
+      });
+    }
+    throw new ConnectError("Request failed during generation: no result", Code.Unknown);
+  }
+
+  async function* streamOf(
+    request: PreparedRequest,
+    release: () => void,
+    signal?: AbortSignal,
+  ): AsyncGenerator<GenerationResponse> {
+    try {
+      // §3.6 (1): input count and seed first, the prompt only with input_text.
+      yield create(GenerationResponseSchema, {
+        inputTokenCount: request.size.inputLength,
+        seed: request.seed,
+        text: request.gp.includeInputText ? request.prompt : "",
+      });
+      // §3.6 (2): the input tokens in a message of their own.
+      if (request.gp.includeInputTokens) {
+        yield create(GenerationResponseSchema, { inputTokens: inputTokenInfos(request) });
+      }
+      let pending: GenerationResponse | undefined;
+      for await (const step of run(request, signal)) {
+        if (step.kind === "token") {
+          if (pending) yield pending;
+          pending = create(GenerationResponseSchema, {
+            generatedTokenCount: step.count,
+            text: step.delta,
+            tokens: request.gp.includeGeneratedTokens ? [step.token] : [],
+          });
+          continue;
+        }
+        // §3.6 (4): the last token's message carries the stop reason and the seed; with no
+        // token at all, a message of its own does.
+        const last = pending ?? create(GenerationResponseSchema, { generatedTokenCount: 0 });
+        last.stopReason = step.reason;
+        last.stopSequence = step.stopSequence;
+        last.seed = request.seed;
+        yield last;
+        return;
+      }
+    } finally {
+      release();
+    }
+  }
+
+  return {
+    get inFlight() {
+      return inFlight;
+    },
+    async generate(request, signal) {
+      if (request.requests.length === 0) return create(BatchedGenerationResponseSchema, {});
+      const release = acquire(request.requests.length);
+      try {
+        const prepared = prepare(
+          request.params,
+          request.requests.map((r) => r.text),
+        );
+        const responses = await Promise.all(prepared.map((p) => generateOne(p, signal)));
+        return create(BatchedGenerationResponseSchema, { responses });
+      } finally {
+        release();
+      }
+    },
+    async generateStream(request, signal) {
+      const release = acquire(1);
+      try {
+        if (request.request === undefined) throw invalidArgument("missing request");
+        const [prepared] = prepare(request.params, [request.request.text]);
+        if (prepared === undefined) throw invalidArgument("missing request");
+        return streamOf(prepared, release, signal);
+      } catch (error) {
+        release();
+        throw error;
+      }
+    },
+    tokenize(request) {
+      // grpc_server.rs `tokenize`: truncate 0 = no limit; the LAST tokens are kept.
+      const truncateTo = request.truncateInputTokens === 0 ? Infinity : request.truncateInputTokens;
+      const responses = request.requests.map(({ text }) => {
+        const ids = model.tokenizer.encode(text, { addSpecialTokens: false });
+        const from = Math.max(0, ids.length - truncateTo);
+        return {
+          tokenCount: Math.min(ids.length, truncateTo),
+          tokens: request.returnTokens
+            ? ids.slice(from).map((id) => model.tokenizer.tokenText(id))
+            : [],
+          offsets: request.returnOffsets
+            ? model.tokenizer
+                .offsets(text)
+                .slice(from)
+                .map(([start, end]) => ({ start, end }))
+            : [],
+        };
+      });
+      return create(BatchedTokenizeResponseSchema, { responses });
+    },
+    modelInfo() {
+      return create(ModelInfoResponseSchema, {
+        modelKind: model.encoderDecoder
+          ? ModelInfoResponse_ModelKind.ENCODER_DECODER
+          : ModelInfoResponse_ModelKind.DECODER_ONLY,
+        maxSequenceLength: limits.maxSequenceLength,
+        maxNewTokens: limits.maxNewTokens,
+      });
+    },
+  };
+}
