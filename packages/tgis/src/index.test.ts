@@ -1,0 +1,119 @@
+import { Code, ServingkitError } from "@servingkit/client-core";
+import { type RunningMock, startMock } from "@servingkit/mock-core";
+import { DecodingMethod } from "@servingkit/proto/fmaas";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createTgisClient,
+  ModelInfoResponse_ModelKind,
+  StopReason,
+  toProtoParameters,
+} from "./index.js";
+import { tgisMockModule } from "./mock.js";
+
+describe("toProtoParameters", () => {
+  it("leaves unset fields at the zero values TGIS reads as its defaults", () => {
+    const p = toProtoParameters();
+    expect(p.method).toBe(DecodingMethod.GREEDY);
+    expect(p.stopping?.maxNewTokens).toBe(0);
+    expect(p.stopping?.includeStopSequence).toBeUndefined();
+    expect(p.sampling?.seed).toBeUndefined();
+  });
+
+  it("maps the flat object onto the nested messages", () => {
+    const p = toProtoParameters({
+      method: "sample",
+      seed: 5,
+      topK: 3,
+      maxNewTokens: 7,
+      stopSequences: ["."],
+      includeStopSequence: false,
+      generatedTokens: true,
+      repetitionPenalty: 1.2,
+      lengthPenalty: { startIndex: 2, decayFactor: 1.5 },
+      truncateInputTokens: 9,
+    });
+    expect(p.method).toBe(DecodingMethod.SAMPLE);
+    expect(p.sampling).toMatchObject({ seed: 5n, topK: 3 });
+    expect(p.stopping).toMatchObject({
+      maxNewTokens: 7,
+      stopSequences: ["."],
+      includeStopSequence: false,
+    });
+    expect(p.response?.generatedTokens).toBe(true);
+    expect(p.decoding?.lengthPenalty).toMatchObject({ startIndex: 2, decayFactor: 1.5 });
+    expect(p.truncateInputTokens).toBe(9);
+  });
+});
+
+describe("createTgisClient against the TGIS mock (TLS and token)", () => {
+  let mock: RunningMock;
+  beforeAll(async () => {
+    mock = await startMock({
+      runtime: "tgis",
+      host: "127.0.0.1",
+      httpPort: 0,
+      grpcPort: 0,
+      tls: true,
+      tokens: ["s3cret"],
+      plugins: await tgisMockModule.plugins({ runtime: "tgis", models: [], values: {} }),
+    });
+  });
+  afterAll(() => mock.close());
+
+  const client = () =>
+    createTgisClient({
+      address: `https://${mock.endpoints.grpc}`,
+      tls: { ca: mock.certificatePem ?? "" },
+      token: "s3cret",
+      maxRetries: 0,
+    });
+
+  it("generates, batched", async () => {
+    const responses = await client().generate(["Hello world", "Hi"], { maxNewTokens: 5 });
+    expect(responses.map((r) => r.inputTokenCount)).toEqual([2, 1]);
+    expect(responses.every((r) => r.generatedTokenCount === 5)).toBe(true);
+    expect(responses[0]?.stopReason).toBe(StopReason.MAX_TOKENS);
+  });
+
+  it("streams as an AsyncIterable whose text adds up, and break cancels", async () => {
+    const tgis = client();
+    const messages = [];
+    for await (const m of tgis.generateStream("Hello", { maxNewTokens: 3 })) messages.push(m);
+    expect(messages[0]?.inputTokenCount).toBe(1);
+    expect(messages.at(-1)?.stopReason).toBe(StopReason.MAX_TOKENS);
+    const [unary] = await tgis.generate("Hello", { maxNewTokens: 3 });
+    expect(messages.map((m) => m.text).join("")).toBe(unary?.text);
+    for await (const _ of tgis.generateStream("Hello", { maxNewTokens: 100 })) break;
+  });
+
+  it("tokenizes and reads ModelInfo", async () => {
+    const tgis = client();
+    const [result] = await tgis.tokenize("a b", { returnTokens: true });
+    expect(result?.tokenCount).toBe(2);
+    expect(result?.tokens).toEqual(["a", " b"]);
+    const info = await tgis.modelInfo();
+    expect(info.modelKind).toBe(ModelInfoResponse_ModelKind.DECODER_ONLY);
+    expect(info.maxSequenceLength).toBe(2048);
+    expect(info.maxNewTokens).toBe(1024);
+  });
+
+  it("surfaces validation as ServingkitError INVALID_ARGUMENT with TGIS's text", async () => {
+    const error = await client()
+      .generate("x", { maxNewTokens: 5000 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServingkitError);
+    expect((error as ServingkitError).code).toBe(Code.InvalidArgument);
+    // caikit-tgis.md §3.4 with the launcher default of 1024.
+    expect((error as ServingkitError).rawMessage).toBe("max_new_tokens must be <= 1024");
+  });
+
+  it("is refused without the token", async () => {
+    const anonymous = createTgisClient({
+      address: `https://${mock.endpoints.grpc}`,
+      tls: { ca: mock.certificatePem ?? "" },
+      maxRetries: 0,
+    });
+    const error = await anonymous.modelInfo().catch((e: unknown) => e);
+    expect((error as ServingkitError).code).toBe(Code.Unauthenticated);
+  });
+});
