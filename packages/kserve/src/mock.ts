@@ -1,15 +1,77 @@
 /**
- * The mock of KServe v2 / Open Inference Protocol (Triton, MLServer, OpenVINO Model Server): the `RuntimeMockModule` that `@servingkit/mocks` starts for its runtimes.
- * Its protocol routes and RPCs arrive with issue 4; until then the runtime answers only the
- * host's health, readiness, auth and fault behaviours.
+ * The mock of KServe v2 / Open Inference Protocol (Triton, MLServer, OpenVINO Model Server): the
+ * `RuntimeMockModule` that `@servingkit/mocks` starts for its runtimes. One implementation, three
+ * profiles (`src/mock/profiles.ts`) picked by runtime; REST routes and the gRPC service are thin
+ * adapters over the pure handlers in `src/mock/`.
  *
  * @packageDocumentation
  */
-import type { RuntimeMockModule } from "@servingkit/mock-core";
+import type { MockPlugin, RuntimeMockModule, RuntimeModuleSettings } from "@servingkit/mock-core";
+import { InferFault } from "./mock/fault.js";
+import { registerGrpcService } from "./mock/grpc.js";
+import {
+  type KserveProfile,
+  type KserveRuntime,
+  profiles,
+  withLegacyStatus,
+} from "./mock/profiles.js";
+import { faultReply, registerRestRoutes } from "./mock/rest.js";
+
+export { type KserveProfile, type KserveRuntime, profiles } from "./mock/profiles.js";
+
+/** Options of {@link kserveMockPlugin}. */
+export interface KserveMockOptions {
+  /** Which runtime's profile. */
+  readonly runtime: KserveRuntime;
+  /** Triton before 24.01: every error answered with 400 (default false: the 24.01+ mapping). */
+  readonly legacyStatus?: boolean;
+  /** Serve only these built-in models (by name); default all of the runtime's. */
+  readonly models?: readonly string[];
+}
+
+/** The profile a set of options selects. */
+export function selectProfile(options: KserveMockOptions): KserveProfile {
+  const profile = profiles[options.runtime];
+  return options.legacyStatus ? withLegacyStatus(profile) : profile;
+}
+
+/** The KServe v2 protocol plugin for one runtime: REST routes, gRPC service, body errors. */
+export function kserveMockPlugin(options: KserveMockOptions): MockPlugin {
+  const profile = selectProfile(options);
+  const wanted = options.models ?? [];
+  const models =
+    wanted.length > 0 ? profile.models.filter((m) => wanted.includes(m.name)) : profile.models;
+  return {
+    name: `kserve-v2-${profile.runtime}`,
+    rest: (app, ctx) => registerRestRoutes(app, ctx, profile, models),
+    grpc: (router, ctx) => registerGrpcService(router, ctx, profile, models),
+    bodyError: (error) => {
+      if (error.kind === "too-large") {
+        // Over the host's body limit: the runtime's internal error in its own envelope.
+        const reply = faultReply(profile, new InferFault("internal", error.detail));
+        return { status: 413, headers: { ...reply.headers }, body: String(reply.body) };
+      }
+      const reply = faultReply(profile, profile.messages.malformedJson(error.detail, ""));
+      return { status: reply.status, headers: { ...reply.headers }, body: String(reply.body) };
+    },
+  };
+}
 
 /** The kserve-v2 protocol family's mock module. */
 export const kserveMockModule: RuntimeMockModule = {
   name: "kserve-v2",
   runtimes: ["ovms", "triton", "mlserver"],
-  plugins: () => [],
+  options: {
+    "legacy-status": {
+      type: "boolean",
+      help: "Triton before 24.01: answer every error with HTTP 400 (default: the 24.01+ mapping)",
+    },
+  },
+  plugins: (settings: RuntimeModuleSettings) => [
+    kserveMockPlugin({
+      runtime: settings.runtime as KserveRuntime,
+      legacyStatus: settings.values["legacy-status"] === true,
+      models: settings.models,
+    }),
+  ],
 };

@@ -1,0 +1,55 @@
+/**
+ * The binary tensor data extension's body layout (kserve-v2.md §2): a JSON header of
+ * `Inference-Header-Content-Length` bytes, then the raw tensors back to back in the order the
+ * JSON lists them. Shared by the client (requests out, responses in) and the mock.
+ */
+
+/** The header that carries the JSON length (HTTP header names are case-insensitive). */
+export const inferenceHeaderLength = "inference-header-content-length";
+
+/** A body split into its JSON part and its binary tail. */
+export interface SplitBody {
+  /** The JSON header text. */
+  readonly json: string;
+  /** The bytes after it (empty when the body is all JSON). */
+  readonly binary: Uint8Array;
+}
+
+/**
+ * Splits a body by the header's value. Returns undefined when the value is not a non-negative
+ * integer no larger than the body (a lying length); a missing header means "all JSON".
+ */
+export function splitBinaryBody(
+  body: Uint8Array,
+  headerValue: string | null | undefined,
+): SplitBody | undefined {
+  const decoder = new TextDecoder();
+  if (headerValue === null || headerValue === undefined) {
+    return { json: decoder.decode(body), binary: new Uint8Array(0) };
+  }
+  if (!/^\s*\d+\s*$/.test(headerValue)) return undefined;
+  const length = Number(headerValue);
+  if (!Number.isSafeInteger(length) || length > body.byteLength) return undefined;
+  return {
+    json: decoder.decode(body.subarray(0, length)),
+    binary: body.subarray(length),
+  };
+}
+
+/** Joins a JSON header and raw tensors into one body; returns the body and the JSON length. */
+export function joinBinaryBody(
+  header: unknown,
+  parts: readonly Uint8Array[],
+): { body: Uint8Array; jsonLength: number } {
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  let total = json.byteLength;
+  for (const part of parts) total += part.byteLength;
+  const body = new Uint8Array(total);
+  body.set(json, 0);
+  let offset = json.byteLength;
+  for (const part of parts) {
+    body.set(part, offset);
+    offset += part.byteLength;
+  }
+  return { body, jsonLength: json.byteLength };
+}

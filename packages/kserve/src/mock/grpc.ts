@@ -1,0 +1,204 @@
+/**
+ * The gRPC side of the KServe v2 mock: `inference.GRPCInferenceService`'s six core RPCs
+ * (kserve-v2.md §4.1) over the same pure handlers as REST. Requests may carry typed `contents`
+ * or `raw_input_contents`; responses use `raw_output_contents` where the runtime does (§4.3).
+ */
+
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
+import type { PluginContext } from "@servingkit/mock-core";
+import {
+  GRPCInferenceService,
+  type ModelInferRequest,
+  type ModelInferResponseSchema,
+} from "@servingkit/proto/inference";
+import {
+  allocate,
+  decodeRaw,
+  elementCount,
+  elementSize,
+  encodeRaw,
+  isDatatype,
+} from "../datatypes.js";
+import {
+  contentsLength,
+  fromContents,
+  fromInferParameter,
+  toContents,
+  toInferParameter,
+} from "../grpc-tensors.js";
+import type { InferFault } from "./fault.js";
+import {
+  asFault,
+  type DecodedRequest,
+  findModel,
+  type InferResult,
+  infer,
+  type ParameterValue,
+} from "./infer.js";
+import { modelMetadata, serverMetadata } from "./metadata.js";
+import type { MockModel, Tensor } from "./models.js";
+import type { KserveProfile } from "./profiles.js";
+
+/** The runtime's gRPC status for a refusal. */
+export function faultError(profile: KserveProfile, fault: InferFault): ConnectError {
+  return new ConnectError(fault.message, profile.grpcCode[fault.kind] ?? Code.Unknown);
+}
+
+function parametersOf(
+  map: Record<string, Parameters<typeof fromInferParameter>[0]>,
+): Record<string, ParameterValue> {
+  const out: Record<string, ParameterValue> = {};
+  for (const [key, parameter] of Object.entries(map)) {
+    const value = fromInferParameter(parameter);
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
+/** Decodes a `ModelInferRequest` into tensors, refusing as the runtime does. */
+export function decodeGrpcRequest(
+  profile: KserveProfile,
+  request: ModelInferRequest,
+): DecodedRequest {
+  const m = profile.messages;
+  const model = request.modelName;
+  const raw = request.rawInputContents;
+  const inputs: Tensor[] = request.inputs.map((input, index) => {
+    const datatype = input.datatype;
+    if (!isDatatype(datatype) || !profile.datatypes.includes(datatype)) {
+      throw m.invalidDatatype(input.name, datatype, index);
+    }
+    const shape = input.shape.map((d) => Number(d));
+    const count = elementCount(shape);
+    if (raw.length > 0) {
+      if (contentsLength(datatype, input.contents) > 0) throw m.contentsWithRaw(model, input.name);
+      const bytes = raw[index];
+      if (bytes === undefined) throw m.noData(model, input.name);
+      if (datatype !== "BYTES" && bytes.byteLength !== count * elementSize(datatype)) {
+        throw m.byteSizeMismatch(
+          model,
+          input.name,
+          count * elementSize(datatype),
+          bytes.byteLength,
+          request.id || undefined,
+        );
+      }
+      const values = decodeRaw(datatype, bytes);
+      if (typeof values === "string") throw m.shortBinary(model, input.name, 4);
+      return { name: input.name, datatype, shape, values };
+    }
+    const values = input.contents ? fromContents(datatype, input.contents, allocate) : undefined;
+    if (values === undefined || (values.length === 0 && count !== 0))
+      throw m.noData(model, input.name);
+    if (values.length !== count) {
+      throw m.byteSizeMismatch(
+        model,
+        input.name,
+        count * elementSize(datatype),
+        values.length * elementSize(datatype),
+        request.id || undefined,
+      );
+    }
+    return { name: input.name, datatype, shape, values };
+  });
+  if (raw.length > inputs.length) throw m.extraBinary(model);
+  return {
+    id: request.id === "" ? undefined : request.id,
+    parameters: parametersOf(request.parameters),
+    inputs,
+    outputs:
+      request.outputs.length > 0
+        ? request.outputs.map((o) => ({ name: o.name, parameters: parametersOf(o.parameters) }))
+        : undefined,
+  };
+}
+
+/** Encodes a result: raw outputs when the profile says so for this request, else typed contents. */
+export function encodeGrpcResult(
+  profile: KserveProfile,
+  result: InferResult,
+  rawIn: boolean,
+): MessageInitShape<typeof ModelInferResponseSchema> {
+  const raw = profile.rawOutput === "always" || rawIn;
+  return {
+    modelName: result.modelName,
+    modelVersion: result.modelVersion ?? "",
+    id: result.id ?? "",
+    outputs: result.outputs.map((t) => ({
+      name: t.name,
+      datatype: t.datatype,
+      shape: t.shape.map((d) => BigInt(d)),
+      parameters: Object.fromEntries(
+        Object.entries(profile.outputParameters?.(t.datatype) ?? {}).map(([k, v]) => [
+          k,
+          toInferParameter(v),
+        ]),
+      ),
+      ...(raw ? {} : { contents: toContents(t.datatype, t.values) }),
+    })),
+    rawOutputContents: raw ? result.outputs.map((t) => encodeRaw(t.datatype, t.values)) : [],
+  };
+}
+
+/** Registers the service on a connect router. */
+export function registerGrpcService(
+  router: ConnectRouter,
+  ctx: PluginContext,
+  profile: KserveProfile,
+  models: readonly MockModel[],
+): void {
+  const guard = <T>(work: () => T): T => {
+    try {
+      return work();
+    } catch (error) {
+      throw faultError(profile, asFault(profile, error));
+    }
+  };
+  router.service(GRPCInferenceService, {
+    serverLive: () => ({ live: true }),
+    serverReady: () => ({ ready: ctx.readiness.ready }),
+    modelReady: (request) =>
+      guard(() => {
+        findModel(profile, models, request.name, request.version);
+        return { ready: true };
+      }),
+    serverMetadata: () => {
+      const meta = serverMetadata(profile);
+      return {
+        name: String(meta.name),
+        version: String(meta.version),
+        extensions: [...(profile.extensions ?? [])],
+      };
+    },
+    modelMetadata: (request) =>
+      guard(() => {
+        const { model } = findModel(profile, models, request.name, request.version);
+        const meta = modelMetadata(model, request.version === "" ? undefined : request.version);
+        const tensor = (t: (typeof meta.inputs)[number]) => ({
+          name: t.name,
+          datatype: t.datatype,
+          shape: t.shape.map((d) => BigInt(d)),
+        });
+        return {
+          name: meta.name,
+          versions: [...(meta.versions ?? [])],
+          platform: meta.platform,
+          inputs: meta.inputs.map(tensor),
+          outputs: meta.outputs.map(tensor),
+        };
+      }),
+    modelInfer: (request) =>
+      guard(() => {
+        const { model, version } = findModel(
+          profile,
+          models,
+          request.modelName,
+          request.modelVersion,
+        );
+        const decoded = decodeGrpcRequest(profile, request);
+        const result = infer(profile, model, version, decoded);
+        return encodeGrpcResult(profile, result, request.rawInputContents.length > 0);
+      }),
+  });
+}

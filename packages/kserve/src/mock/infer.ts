@@ -1,0 +1,135 @@
+/**
+ * The protocol-neutral inference handler: a decoded request (REST JSON, binary extension or gRPC
+ * already turned into tensors), a model and a profile in; the outputs, or the runtime's refusal
+ * (an {@link InferFault}) out. Validation follows Triton's core order (kserve-v2.md §3.1): input
+ * count, unknown inputs, datatype, shape and batch size, requested outputs.
+ */
+import { randomUUID } from "node:crypto";
+import { elementCount } from "../datatypes.js";
+import { InferFault } from "./fault.js";
+import { type MockModel, metadataShape, type Tensor } from "./models.js";
+import type { KserveProfile } from "./profiles.js";
+
+/** A parameter value as the protocol allows (kserve-v2.md §1.6). */
+export type ParameterValue = string | number | boolean | bigint;
+
+/** A requested output (`outputs[]` of the request). */
+export interface RequestedOutput {
+  /** Output name. */
+  readonly name: string;
+  /** Its parameters (`binary_data`, `classification`, ...). */
+  readonly parameters: Readonly<Record<string, ParameterValue>>;
+}
+
+/** A request with every input decoded to values. */
+export interface DecodedRequest {
+  /** The request `id`, if sent. */
+  readonly id: string | undefined;
+  /** Request-level parameters. */
+  readonly parameters: Readonly<Record<string, ParameterValue>>;
+  /** Inputs with values. */
+  readonly inputs: readonly Tensor[];
+  /** Requested outputs; undefined = all. */
+  readonly outputs: readonly RequestedOutput[] | undefined;
+}
+
+/** What inference produced. */
+export interface InferResult {
+  /** `model_name`. */
+  readonly modelName: string;
+  /** `model_version`; undefined for unversioned models. */
+  readonly modelVersion: string | undefined;
+  /** `id`: echoed, generated (MLServer), or absent. */
+  readonly id: string | undefined;
+  /** The outputs, in the model's order (or the requested order). */
+  readonly outputs: readonly Tensor[];
+}
+
+/**
+ * Finds a model and version, or throws the runtime's not-found refusal. An empty `version`
+ * means "the server's choice": the newest.
+ */
+export function findModel(
+  profile: KserveProfile,
+  models: readonly MockModel[],
+  name: string,
+  version: string | undefined,
+): { model: MockModel; version: string | undefined } {
+  const model = models.find((m) => m.name === name);
+  if (!model) throw profile.messages.unknownModel(name);
+  if (version === undefined || version === "") {
+    return { model, version: model.versions[model.versions.length - 1] };
+  }
+  if (!model.versions.includes(version)) throw profile.messages.unknownVersion(name, version);
+  return { model, version };
+}
+
+function shapeFits(expected: readonly number[], got: readonly number[]): boolean {
+  return expected.length === got.length && expected.every((d, i) => d === -1 || d === got[i]);
+}
+
+/** Validates a request against its model and computes the outputs. Throws {@link InferFault}. */
+export function infer(
+  profile: KserveProfile,
+  model: MockModel,
+  version: string | undefined,
+  request: DecodedRequest,
+): InferResult {
+  const m = profile.messages;
+  const prefix = profile.reservedParameterPrefix;
+  if (prefix) {
+    const reserved = Object.keys(request.parameters).find((k) => k.startsWith(prefix));
+    if (reserved !== undefined) throw m.reservedParameter(reserved);
+  }
+  const got = request.inputs.map((t) => t.name);
+  const expected = model.inputs.map((s) => s.name);
+  if (got.length !== expected.length) {
+    const missing = expected.filter((n) => !got.includes(n));
+    if (missing.length > 0) {
+      throw m.missingInputs(model.name, expected.length, got, missing, request.id);
+    }
+  }
+  const byName = new Map<string, Tensor>();
+  for (const tensor of request.inputs) {
+    const spec = model.inputs.find((s) => s.name === tensor.name);
+    if (!spec) throw m.unexpectedInput(model.name, tensor.name, expected.length, got.length);
+    if (profile.checksDatatypes && tensor.datatype !== spec.datatype) {
+      throw m.wrongDatatype(model.name, tensor.name, spec.datatype, tensor.datatype, request.id);
+    }
+    const wanted = metadataShape(model, spec);
+    if (!shapeFits(wanted, tensor.shape)) {
+      throw m.wrongShape(model, tensor.name, wanted, tensor.shape, request.id);
+    }
+    const batch = tensor.shape[0] ?? 0;
+    if (model.maxBatchSize > 0 && batch > model.maxBatchSize) {
+      throw m.batchTooLarge(model.name, model.maxBatchSize);
+    }
+    if (elementCount(tensor.shape) !== tensor.values.length) {
+      throw m.elementCount(tensor.name, elementCount(tensor.shape), tensor.values.length);
+    }
+    byName.set(tensor.name, tensor);
+  }
+  for (const requested of request.outputs ?? []) {
+    if (!model.outputs.some((o) => o.name === requested.name)) {
+      throw m.unknownOutput(model.name, requested.name);
+    }
+  }
+  let outputs: readonly Tensor[];
+  try {
+    outputs = model.compute(byName);
+  } catch (error) {
+    throw m.computeFailed(model.name, (error as Error).message);
+  }
+  if (request.outputs !== undefined && request.outputs.length > 0) {
+    const names = request.outputs.map((o) => o.name);
+    outputs = outputs.filter((o) => names.includes(o.name));
+  }
+  const id = request.id ?? (profile.alwaysId ? randomUUID() : undefined);
+  return { modelName: model.name, modelVersion: version, id, outputs };
+}
+
+/** Reads a refusal out of anything a handler threw; other errors become the runtime's internal one. */
+export function asFault(profile: KserveProfile, error: unknown): InferFault {
+  if (error instanceof InferFault) return error;
+  return profile.messages.computeFailed("", (error as Error)?.message ?? String(error));
+}

@@ -1,0 +1,60 @@
+/**
+ * Server and model metadata as each runtime shows them (kserve-v2.md §1.2, §1.3, §3): pure
+ * functions from the profile and a model to the JSON body; the gRPC adapter converts the same
+ * objects.
+ */
+import { type MockModel, metadataShape } from "./models.js";
+import type { KserveProfile } from "./profiles.js";
+
+/** `{name, datatype, shape}` of one tensor. */
+export interface TensorMetadataJson {
+  /** Tensor name. */
+  readonly name: string;
+  /** Protocol datatype. */
+  readonly datatype: string;
+  /** Shape with `-1` for variable dimensions. */
+  readonly shape: readonly number[];
+}
+
+/** The body of `GET /v2/models/{m}[/versions/{v}]`. */
+export interface ModelMetadataJson {
+  /** Model name. */
+  readonly name: string;
+  /** The requested version, or every version (all are ready in the mock). */
+  readonly versions?: readonly string[];
+  /** Platform or backend name. */
+  readonly platform: string;
+  /** Inputs. */
+  readonly inputs: readonly TensorMetadataJson[];
+  /** Outputs. */
+  readonly outputs: readonly TensorMetadataJson[];
+}
+
+/** `GET /v2`: `{name, version, extensions}`; OVMS has no `extensions` key (kserve-v2.md §3.3). */
+export function serverMetadata(profile: KserveProfile): Record<string, unknown> {
+  return {
+    name: profile.serverName,
+    version: profile.serverVersion,
+    ...(profile.extensions ? { extensions: profile.extensions } : {}),
+  };
+}
+
+/**
+ * A model's metadata: `versions` is the requested version, else all versions (Triton: all ready
+ * versions); unversioned models (MLServer without `version`) have no `versions` key.
+ */
+export function modelMetadata(model: MockModel, version: string | undefined): ModelMetadataJson {
+  const versions = version !== undefined ? [version] : model.versions;
+  const tensor = (spec: MockModel["inputs"][number]): TensorMetadataJson => ({
+    name: spec.name,
+    datatype: spec.datatype,
+    shape: metadataShape(model, spec),
+  });
+  return {
+    name: model.name,
+    ...(versions.length > 0 ? { versions } : {}),
+    platform: model.platform,
+    inputs: model.inputs.map(tensor),
+    outputs: model.outputs.map(tensor),
+  };
+}

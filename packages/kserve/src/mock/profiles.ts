@@ -1,0 +1,632 @@
+/**
+ * The three runtime profiles of the one KServe v2 implementation: everything in which Triton,
+ * MLServer and OVMS differ, as data (server metadata, error texts and status mapping, binary
+ * extension support, response key order, raw-output rule, validation strictness). Handlers read
+ * a profile; they never branch on the runtime's name. Facts: kserve-v2.md §3 and §4.
+ */
+import { Code } from "@connectrpc/connect";
+import { type Datatype, datatypes } from "../datatypes.js";
+import { type FaultKind, InferFault } from "./fault.js";
+import {
+  identityModels,
+  type MockModel,
+  mlserverIris,
+  ovmsResnet,
+  tritonSimple,
+  tritonSimpleString,
+} from "./models.js";
+
+/** The runtimes of this family. */
+export type KserveRuntime = "triton" | "mlserver" | "ovms";
+
+/** Texts a runtime uses, each returning the refusal it throws. */
+export interface ProfileMessages {
+  /** The model name matches no model. */
+  unknownModel(model: string): InferFault;
+  /** The model exists but not in that version. */
+  unknownVersion(model: string, version: string): InferFault;
+  /** The body is not JSON (`detail` = the parser's words). */
+  malformedJson(detail: string, body: string): InferFault;
+  /** The body is JSON but not an object. */
+  notAnObject(body: unknown): InferFault;
+  /** A required member is missing or has the wrong JSON type (`path` from the body root). */
+  badMember(path: readonly (string | number)[], body: unknown): InferFault;
+  /** A datatype string outside the protocol's list (or this runtime's). */
+  invalidDatatype(input: string, datatype: string, index: number): InferFault;
+  /** JSON `data` holds a different number of elements than the shape says. */
+  elementCount(input: string, expected: number, got: number): InferFault;
+  /** A JSON element of the wrong type. */
+  badElement(input: string, datatype: Datatype): InferFault;
+  /** FP16/BF16 sent as JSON where the runtime wants binary. */
+  halfInJson(input: string, datatype: Datatype): InferFault;
+  /** FP16/BF16 output requested as JSON. */
+  halfOutJson(output: string, datatype: Datatype): InferFault;
+  /** Inputs missing. */
+  missingInputs(
+    model: string,
+    expected: number,
+    got: readonly string[],
+    missing: readonly string[],
+    id: string | undefined,
+  ): InferFault;
+  /** An input the model does not have. */
+  unexpectedInput(model: string, input: string, expected: number, got: number): InferFault;
+  /** Datatype differs from the model's. */
+  wrongDatatype(
+    model: string,
+    input: string,
+    expected: Datatype,
+    got: string,
+    id: string | undefined,
+  ): InferFault;
+  /** Shape differs from the model's. */
+  wrongShape(
+    model: MockModel,
+    input: string,
+    expected: readonly number[],
+    got: readonly number[],
+    id: string | undefined,
+  ): InferFault;
+  /** Batch larger than `max_batch_size`. */
+  batchTooLarge(model: string, max: number): InferFault;
+  /** A requested output the model does not have. */
+  unknownOutput(model: string, output: string): InferFault;
+  /** Binary data sent without `Inference-Header-Content-Length`/`binary_data_size`. */
+  binaryWithoutHeader(): InferFault;
+  /** The header length is past the end of the body. */
+  headerTooLong(length: number, bodyLength: number): InferFault;
+  /** An input's binary size does not fit its shape and datatype. */
+  byteSizeMismatch(
+    model: string,
+    input: string,
+    expected: number,
+    got: number,
+    id: string | undefined,
+  ): InferFault;
+  /** The body ends before an input's `binary_data_size` bytes. */
+  shortBinary(model: string, input: string, missing: number): InferFault;
+  /** Bytes left over after the last binary input. */
+  extraBinary(model: string): InferFault;
+  /** An input with both or neither of `data` and `binary_data_size`. */
+  dataConflict(input: string, both: boolean): InferFault;
+  /** A request parameter the runtime reserves. */
+  reservedParameter(key: string): InferFault;
+  /** gRPC: `contents` together with `raw_input_contents`. */
+  contentsWithRaw(model: string, input: string): InferFault;
+  /** gRPC: no data for an input. */
+  noData(model: string, input: string): InferFault;
+  /** The model's computation failed on what it was given (MLServer: numpy/sklearn raising). */
+  computeFailed(model: string, reason: string): InferFault;
+}
+
+/** How a runtime treats the binary tensor data extension (kserve-v2.md §2, §3.3). */
+export interface BinaryRules {
+  /** Whether binary request bodies are understood at all (MLServer: no, its JSON parser refuses them). */
+  readonly supported: boolean;
+  /** The response header carrying the JSON length, spelled as the runtime spells it. */
+  readonly headerName: string;
+  /** Content-Type of a response with binary outputs. */
+  readonly responseContentType: string;
+  /** OVMS: `binary_data`/`binary_data_output` only affect outputs listed in `outputs`. */
+  readonly onlyListedOutputs: boolean;
+  /** OVMS: `binary_data_size` may be left out; the size follows from shape and datatype. */
+  readonly sizeFromShape: boolean;
+}
+
+/** A runtime profile. */
+export interface KserveProfile {
+  /** Which runtime. */
+  readonly runtime: KserveRuntime;
+  /** `GET /v2` name. */
+  readonly serverName: string;
+  /** `GET /v2` version. */
+  readonly serverVersion: string;
+  /** `GET /v2` extensions; `undefined` = the key is absent (OVMS). */
+  readonly extensions: readonly string[] | undefined;
+  /** Datatypes the runtime knows. */
+  readonly datatypes: readonly Datatype[];
+  /** The built-in models. */
+  readonly models: readonly MockModel[];
+  /** HTTP status per refusal kind (Triton since 24.01). */
+  readonly restStatus: Readonly<Record<FaultKind, number>>;
+  /** gRPC code per refusal kind. */
+  readonly grpcCode: Readonly<Record<FaultKind, Code>>;
+  /** The runtime's texts. */
+  readonly messages: ProfileMessages;
+  /** Binary extension rules. */
+  readonly binary: BinaryRules;
+  /** Versions in URLs must be digits (Triton and OVMS route regexes); else any string (MLServer). */
+  readonly numericVersions: boolean;
+  /** MLServer generates a UUID `id` when the request has none. */
+  readonly alwaysId: boolean;
+  /** Whether input datatypes are checked against the model's (MLServer leaves them to numpy). */
+  readonly checksDatatypes: boolean;
+  /** Parameters MLServer's codecs put on each output (`content_type`), by datatype; none elsewhere. */
+  readonly outputParameters: ((datatype: Datatype) => Record<string, string>) | undefined;
+  /** FP16/BF16 in JSON: accepted (MLServer via numpy) or refused (Triton, OVMS). */
+  readonly halfInJson: boolean;
+  /** MLServer: numpy coerces JSON elements (booleans, numeric strings) instead of refusing them. */
+  readonly lenientJson: boolean;
+  /** MLServer decodes only JSON content types (seeds/README.md exception); others decode anything. */
+  readonly jsonContentTypeOnly: boolean;
+  /** gRPC responses: `raw_output_contents` always (Triton, OVMS) or only for raw requests (MLServer). */
+  readonly rawOutput: "always" | "if-raw-in";
+  /** Key order of the infer response (with `id?`/`model_version?`/`parameters?` where they appear). */
+  readonly responseKeys: readonly (
+    | "id"
+    | "model_name"
+    | "model_version"
+    | "parameters"
+    | "outputs"
+  )[];
+  /** Key order of each response output. */
+  readonly outputKeys: readonly ("name" | "datatype" | "shape" | "parameters" | "data")[];
+  /** Headers of a 200 model-ready answer (its body is empty). */
+  readonly modelReadyHeaders: Readonly<Record<string, string>>;
+  /** An `internal` refusal is FastAPI's plain-text 500 `Internal Server Error` (MLServer), not `{"error"}`. */
+  readonly plainTextInternal: boolean;
+  /** Request parameters whose keys start with this are refused (Triton's `triton_`). */
+  readonly reservedParameterPrefix: string | undefined;
+}
+
+const tritonStatus: Record<FaultKind, number> = {
+  invalid: 400,
+  "not-found": 404,
+  internal: 500,
+  unavailable: 503,
+  unsupported: 501,
+  unprocessable: 400,
+  precondition: 400,
+};
+
+const tritonCodes: Record<FaultKind, Code> = {
+  invalid: Code.InvalidArgument,
+  "not-found": Code.NotFound,
+  internal: Code.Internal,
+  unavailable: Code.Unavailable,
+  unsupported: Code.Unimplemented,
+  unprocessable: Code.InvalidArgument,
+  precondition: Code.InvalidArgument,
+};
+
+const tritonPrefix = (id: string | undefined) => `[request id: ${id ?? "<id_unknown>"}] `;
+const dims = (shape: readonly number[]) => `[${shape.join(",")}]`;
+const f = (kind: FaultKind, message: string) => new InferFault(kind, message);
+
+/** Triton's texts (kserve-v2.md §3.1, §4.4; core src/model.cc for unknown outputs). */
+const tritonMessages: ProfileMessages = {
+  unknownModel: (m) => f("not-found", `Request for unknown model: '${m}' is not found`),
+  unknownVersion: (m, v) =>
+    f("not-found", `Request for unknown model: '${m}' version ${v} is not found`),
+  malformedJson: (detail) => f("internal", `failed to parse the request JSON buffer: ${detail}`),
+  notAnObject: () =>
+    f(
+      "internal",
+      "Unable to parse 'inputs': attempt to access non-existing object member 'inputs'",
+    ),
+  badMember: (path) => {
+    const member = String(path[path.length - 1]);
+    return f(
+      "internal",
+      `Unable to parse '${member}': attempt to access non-existing object member '${member}'`,
+    );
+  },
+  invalidDatatype: (input) => f("invalid", `invalid datatype for input ${input}`),
+  elementCount: (_input, expected, got) =>
+    got < expected
+      ? f("internal", "Failed to parse 'data' field: shape does not match true shape")
+      : f("internal", "Unable to parse 'data': Shape does not match true shape of 'data' field"),
+  badElement: (_input, datatype) =>
+    f(
+      "internal",
+      datatype === "BOOL"
+        ? "Unable to parse 'data': attempt to access JSON non-boolean as boolean"
+        : datatype === "BYTES"
+          ? "Unable to parse 'data': attempt to access JSON non-string as string"
+          : datatype.startsWith("FP")
+            ? "Unable to parse 'data': attempt to access JSON non-number as double"
+            : datatype.startsWith("UINT")
+              ? "Unable to parse 'data': attempt to access JSON non-unsigned-integer as unsigned-integer"
+              : "Unable to parse 'data': attempt to access JSON non-signed-integer as signed-integer",
+    ),
+  halfInJson: (input, datatype) =>
+    f(
+      "invalid",
+      `receiving ${datatype} data via JSON is not supported. Please use the binary data format for input ${input}`,
+    ),
+  halfOutJson: (output, datatype) =>
+    f(
+      "invalid",
+      `sending ${datatype} data via JSON is not supported. Please use the binary data format for output ${output}`,
+    ),
+  missingInputs: (m, expected, got, missing, id) =>
+    f(
+      "invalid",
+      `${tritonPrefix(id)}expected ${expected} inputs but got ${got.length} inputs for model '${m}'. Got input(s) [${got.map((g) => `'${g}'`).join(", ")}], but missing required input(s) [${missing.map((g) => `'${g}'`).join(", ")}]. Please provide all required input(s).`,
+    ),
+  unexpectedInput: (m, input) =>
+    f("invalid", `unexpected inference input '${input}' for model '${m}'`),
+  wrongDatatype: (m, input, expected, got, id) =>
+    f(
+      "invalid",
+      `${tritonPrefix(id)}inference input '${input}' data-type is '${got}', but model '${m}' expects '${expected}'`,
+    ),
+  wrongShape: (model, input, expected, got, id) =>
+    f(
+      "invalid",
+      `${tritonPrefix(id)}unexpected shape for input '${input}' for model '${model.name}'. Expected ${dims(expected)}, got ${dims(got)}.${
+        model.maxBatchSize > 0
+          ? " NOTE: Setting a non-zero max_batch_size in the model config requires a batch dimension to be prepended to each input shape. If you want to specify the full shape including the batch dim in your input dims config, try setting max_batch_size to zero. See the model configuration docs for more info on max_batch_size."
+          : ""
+      }`,
+    ),
+  batchTooLarge: (m, max) =>
+    f("invalid", `inference request batch-size must be <= ${max} for '${m}'`),
+  unknownOutput: (m, output) =>
+    f("invalid", `unexpected inference output '${output}' for model '${m}'`),
+  binaryWithoutHeader: () =>
+    f(
+      "invalid",
+      "must specify valid 'Infer-Header-Content-Length' in request header and 'binary_data_size' when passing inputs in binary data format",
+    ),
+  headerTooLong: () =>
+    f(
+      "invalid",
+      "must specify valid 'Infer-Header-Content-Length' in request header and 'binary_data_size' when passing inputs in binary data format",
+    ),
+  byteSizeMismatch: (m, input, expected, got, id) =>
+    f(
+      "invalid",
+      `${tritonPrefix(id)}input byte size mismatch for input '${input}' for model '${m}'. Expected ${expected}, got ${got}`,
+    ),
+  shortBinary: (m, input, missing) =>
+    f(
+      "invalid",
+      `unexpected size for input '${input}', expecting ${missing} additional bytes for model '${m}'`,
+    ),
+  extraBinary: (m) => f("invalid", `unexpected additional input data for model '${m}'`),
+  dataConflict: (_input, both) =>
+    f(
+      "invalid",
+      `Input must set only one of the following fields: 'data', 'binary_data_size' in 'parameters', 'shared_memory_region' in 'parameters'. But ${both ? "set 'data' 'binary_data_size'" : "no field is set"}`,
+    ),
+  reservedParameter: () =>
+    f(
+      "invalid",
+      "parameter keys starting with 'triton_' are reserved for Triton usage and should not be specified.",
+    ),
+  contentsWithRaw: (m, input) =>
+    f(
+      "invalid",
+      `contents field must not be specified when using raw_input_contents for '${input}' for model '${m}'`,
+    ),
+  noData: (m, input) =>
+    f("invalid", `unable to find data for input tensor '${input}' for model '${m}' in request.`),
+  computeFailed: (_m, reason) => f("internal", reason),
+};
+
+const mlserverDatatypes = datatypes.filter((d) => d !== "BF16");
+
+/** pydantic v2's enum message over MLServer's Datatype enum (no BF16, kserve-v2.md §3.2). */
+const mlserverEnumExpected = `${mlserverDatatypes
+  .slice(0, -1)
+  .map((d) => `'${d}'`)
+  .join(", ")} or '${mlserverDatatypes[mlserverDatatypes.length - 1]}'`;
+
+const unprocessable = (detail: ConstructorParameters<typeof InferFault>[2]) =>
+  new InferFault("unprocessable", "Unprocessable Entity", detail);
+
+/** Where in a JSON body a path leads (undefined when it does not). */
+function at(body: unknown, path: readonly (string | number)[]): unknown {
+  let node = body;
+  for (const key of path.slice(0, -1)) {
+    if (node === null || typeof node !== "object") return undefined;
+    node = (node as Record<string | number, unknown>)[key];
+  }
+  return node;
+}
+
+/**
+ * MLServer's texts (kserve-v2.md §3.2): MLServerError `{"error"}` texts, FastAPI 422 details for
+ * schema errors, and numpy/model failures as FastAPI's plain 500.
+ */
+const mlserverMessages: ProfileMessages = {
+  unknownModel: (m) => f("not-found", `Model ${m} not found`),
+  unknownVersion: (m, v) => f("not-found", `Model ${m} with version ${v} not found`),
+  malformedJson: (detail) =>
+    unprocessable([
+      {
+        type: "json_invalid",
+        loc: ["body", 0],
+        msg: "JSON decode error",
+        input: {},
+        ctx: { error: detail },
+      },
+    ]),
+  notAnObject: (body) =>
+    unprocessable([
+      {
+        type: "model_attributes_type",
+        loc: ["body"],
+        msg: "Input should be a valid dictionary or object to extract fields from",
+        input: body,
+      },
+    ]),
+  badMember: (path, body) =>
+    unprocessable([
+      {
+        type: "missing",
+        loc: ["body", ...path],
+        msg: "Field required",
+        input: at(body, path) ?? null,
+      },
+    ]),
+  invalidDatatype: (_input, datatype, index) =>
+    unprocessable([
+      {
+        type: "enum",
+        loc: ["body", "inputs", index, "datatype"],
+        msg: `Input should be ${mlserverEnumExpected}`,
+        input: datatype,
+        ctx: { expected: mlserverEnumExpected },
+      },
+    ]),
+  // numpy's reshape and dtype conversion raise; FastAPI answers an uncaught error with a plain 500.
+  elementCount: () => f("internal", "Internal Server Error"),
+  badElement: () => f("internal", "Internal Server Error"),
+  halfInJson: () => f("internal", "Internal Server Error"),
+  halfOutJson: () => f("internal", "Internal Server Error"),
+  missingInputs: () => f("internal", "Internal Server Error"),
+  unexpectedInput: () => f("internal", "Internal Server Error"),
+  wrongDatatype: () => f("internal", "Internal Server Error"),
+  wrongShape: () => f("internal", "Internal Server Error"),
+  batchTooLarge: () => f("internal", "Internal Server Error"),
+  unknownOutput: () => f("internal", "Internal Server Error"),
+  binaryWithoutHeader: () => f("internal", "Internal Server Error"),
+  headerTooLong: () => f("internal", "Internal Server Error"),
+  byteSizeMismatch: () => f("internal", "Internal Server Error"),
+  shortBinary: () => f("internal", "Internal Server Error"),
+  extraBinary: () => f("internal", "Internal Server Error"),
+  dataConflict: () => f("internal", "Internal Server Error"),
+  reservedParameter: () => f("internal", "Internal Server Error"),
+  contentsWithRaw: () => f("internal", "Internal Server Error"),
+  noData: () => f("internal", "Internal Server Error"),
+  computeFailed: () => f("internal", "Internal Server Error"),
+};
+
+const ovmsShape = (shape: readonly number[]) => `(${shape.join(",")})`;
+
+/** OVMS's `"<base> - <details>"` texts (kserve-v2.md §3.3, src/status.cpp). */
+const ovmsMessages: ProfileMessages = {
+  unknownModel: () => f("not-found", "Model with requested name is not found"),
+  unknownVersion: () => f("not-found", "Model with requested version is not found"),
+  malformedJson: (detail) => f("precondition", `The file is not valid json - ${detail}`),
+  notAnObject: () => f("invalid", "Request body should be JSON object"),
+  badMember: (path) =>
+    path.length === 1 && path[0] === "inputs"
+      ? f("invalid", "Invalid JSON structure, missing inputs")
+      : f("invalid", "Invalid JSON structure, missing or invalid field"),
+  invalidDatatype: () =>
+    f("invalid", "Could not parse input content. Unsupported data precision detected"),
+  elementCount: (input, expected, got) =>
+    f(
+      "invalid",
+      `Invalid number of values in tensor proto container - Expected: ${expected} values; Actual: ${got} values; input name: ${input}`,
+    ),
+  badElement: () => f("invalid", "Could not parse input content. Not valid ndarray detected"),
+  halfInJson: () => f("invalid", "Could not parse input content. Not valid ndarray detected"),
+  halfOutJson: () => f("invalid", "Could not parse input content. Not valid ndarray detected"),
+  missingInputs: (_m, expected, got, missing) =>
+    got.length !== expected
+      ? f("invalid", `Invalid number of inputs - Expected: ${expected}; Actual: ${got.length}`)
+      : f("invalid", `Missing input with specific name - Required input: ${missing[0] ?? ""}`),
+  unexpectedInput: (_m, input, expected, got) =>
+    got !== expected
+      ? f("invalid", `Invalid number of inputs - Expected: ${expected}; Actual: ${got}`)
+      : f("invalid", `Missing input with specific name - Required input: ${input}`),
+  wrongDatatype: (_m, input, expected, got) =>
+    f(
+      "invalid",
+      `Invalid input precision - Expected: ${expected}; Actual: ${got}; input name: ${input}`,
+    ),
+  wrongShape: (_model, input, expected, got) =>
+    expected.length !== got.length
+      ? f(
+          "invalid",
+          `Invalid number of shape dimensions - Expected: ${ovmsShape(expected)}; Actual: ${ovmsShape(got)}; input name: ${input}`,
+        )
+      : f(
+          "invalid",
+          `Invalid input shape - Expected: ${ovmsShape(expected)}; Actual: ${ovmsShape(got)}; input name: ${input}`,
+        ),
+  batchTooLarge: () => f("invalid", "Invalid batch size"),
+  unknownOutput: (_m, output) => f("invalid", `Invalid output name - ${output}`),
+  binaryWithoutHeader: () =>
+    f("invalid", "Inference-Header-Content-Length header exceeds actual payload length"),
+  headerTooLong: () =>
+    f("invalid", "Inference-Header-Content-Length header exceeds actual payload length"),
+  byteSizeMismatch: (_m, input, expected, got) =>
+    f(
+      "invalid",
+      `Invalid content size of tensor proto - Expected: ${expected} bytes; Actual: ${got} bytes; input name: ${input}`,
+    ),
+  shortBinary: () =>
+    f("invalid", "Received buffer size is smaller than binary_data_size parameter indicates"),
+  extraBinary: () =>
+    f("invalid", "Received buffer size is smaller than binary_data_size parameter indicates"),
+  dataConflict: (_input, both) =>
+    both
+      ? f("invalid", "Request contains values both in binary data and in content value")
+      : f("invalid", "Could not parse input content. Not valid ndarray detected"),
+  reservedParameter: () => f("invalid", "Invalid parameter"),
+  contentsWithRaw: () =>
+    f("invalid", "Request contains values both in binary data and in content value"),
+  noData: (_m, input) =>
+    f(
+      "invalid",
+      `Invalid number of values in tensor proto container - Expected: 1 values; Actual: 0 values; input name: ${input}`,
+    ),
+  computeFailed: (_m, reason) => f("internal", `Internal server error - ${reason}`),
+};
+
+const triton: KserveProfile = {
+  runtime: "triton",
+  serverName: "triton",
+  // Triton 25.01 (NGC) reports server version 2.54.0; any 2.x.y is faithful to the shape.
+  serverVersion: "2.54.0",
+  // kserve-v2.md §3.1: the 13-item list in Triton's order (NGC builds have the last three).
+  extensions: [
+    "classification",
+    "sequence",
+    "model_repository",
+    "model_repository(unload_dependents)",
+    "schedule_policy",
+    "model_configuration",
+    "system_shared_memory",
+    "cuda_shared_memory",
+    "binary_tensor_data",
+    "parameters",
+    "statistics",
+    "trace",
+    "logging",
+  ],
+  datatypes,
+  models: [tritonSimple, tritonSimpleString, ...identityModels(datatypes, "identity", "1")],
+  restStatus: tritonStatus,
+  grpcCode: tritonCodes,
+  messages: tritonMessages,
+  binary: {
+    supported: true,
+    headerName: "Inference-Header-Content-Length",
+    responseContentType: "application/octet-stream",
+    onlyListedOutputs: false,
+    sizeFromShape: false,
+  },
+  numericVersions: true,
+  alwaysId: false,
+  checksDatatypes: true,
+  outputParameters: undefined,
+  halfInJson: false,
+  lenientJson: false,
+  jsonContentTypeOnly: false,
+  rawOutput: "always",
+  responseKeys: ["id", "model_name", "model_version", "parameters", "outputs"],
+  outputKeys: ["name", "datatype", "shape", "parameters", "data"],
+  modelReadyHeaders: { "content-type": "text/plain" },
+  reservedParameterPrefix: "triton_",
+  plainTextInternal: false,
+};
+
+const mlserver: KserveProfile = {
+  runtime: "mlserver",
+  serverName: "mlserver",
+  serverVersion: "1.7.1",
+  extensions: [],
+  datatypes: mlserverDatatypes,
+  models: [mlserverIris, ...identityModels(mlserverDatatypes, "", "1")],
+  restStatus: {
+    invalid: 400,
+    "not-found": 404,
+    internal: 500,
+    unavailable: 400,
+    unsupported: 400,
+    unprocessable: 422,
+    precondition: 400,
+  },
+  // mlserver/grpc/utils.py: 400→INVALID_ARGUMENT, 404→NOT_FOUND, 422→FAILED_PRECONDITION, 500→INTERNAL.
+  grpcCode: {
+    invalid: Code.InvalidArgument,
+    "not-found": Code.NotFound,
+    internal: Code.Internal,
+    unavailable: Code.InvalidArgument,
+    unsupported: Code.InvalidArgument,
+    unprocessable: Code.FailedPrecondition,
+    precondition: Code.InvalidArgument,
+  },
+  messages: mlserverMessages,
+  binary: {
+    supported: false,
+    headerName: "inference-header-content-length",
+    responseContentType: "application/json",
+    onlyListedOutputs: false,
+    sizeFromShape: false,
+  },
+  numericVersions: false,
+  alwaysId: true,
+  checksDatatypes: false,
+  // MLServer's NumpyCodec/StringCodec mark the outputs they encode (codecs/numpy.py, string.py).
+  outputParameters: (datatype) => ({ content_type: datatype === "BYTES" ? "str" : "np" }),
+  halfInJson: true,
+  lenientJson: true,
+  jsonContentTypeOnly: true,
+  rawOutput: "if-raw-in",
+  // MLServer's InferenceResponse / ResponseOutput field order (types/dataplane.py).
+  responseKeys: ["model_name", "model_version", "id", "parameters", "outputs"],
+  outputKeys: ["name", "shape", "datatype", "parameters", "data"],
+  modelReadyHeaders: {},
+  reservedParameterPrefix: undefined,
+  plainTextInternal: true,
+};
+
+const ovmsDatatypes = datatypes.filter((d) => d !== "BF16");
+
+const ovms: KserveProfile = {
+  runtime: "ovms",
+  serverName: "OpenVINO Model Server",
+  serverVersion: "2025.2.0.c0bc3b94",
+  extensions: undefined,
+  datatypes: ovmsDatatypes,
+  models: [ovmsResnet, ...identityModels(ovmsDatatypes, "OpenVINO", "1")],
+  restStatus: {
+    invalid: 400,
+    "not-found": 404,
+    internal: 500,
+    unavailable: 503,
+    unsupported: 501,
+    unprocessable: 400,
+    precondition: 412,
+  },
+  // kserve-v2.md §4.4 (src/grpc_utils.cpp).
+  grpcCode: {
+    invalid: Code.InvalidArgument,
+    "not-found": Code.NotFound,
+    internal: Code.Internal,
+    unavailable: Code.Unavailable,
+    unsupported: Code.Unimplemented,
+    unprocessable: Code.InvalidArgument,
+    precondition: Code.FailedPrecondition,
+  },
+  messages: ovmsMessages,
+  binary: {
+    supported: true,
+    headerName: "inference-header-content-length",
+    responseContentType: "application/json",
+    onlyListedOutputs: true,
+    sizeFromShape: true,
+  },
+  numericVersions: true,
+  alwaysId: false,
+  checksDatatypes: true,
+  outputParameters: undefined,
+  halfInJson: false,
+  lenientJson: false,
+  jsonContentTypeOnly: false,
+  rawOutput: "always",
+  responseKeys: ["model_name", "id", "model_version", "parameters", "outputs"],
+  outputKeys: ["name", "shape", "datatype", "parameters", "data"],
+  modelReadyHeaders: { "content-type": "application/json" },
+  reservedParameterPrefix: undefined,
+  plainTextInternal: false,
+};
+
+/** The profiles by runtime. */
+export const profiles: Readonly<Record<KserveRuntime, KserveProfile>> = { triton, mlserver, ovms };
+
+/** Triton before 24.01 (server PR #6713): every error is a 400 (kserve-v2.md §3.1). */
+export function withLegacyStatus(profile: KserveProfile): KserveProfile {
+  const all400 = Object.fromEntries(Object.keys(profile.restStatus).map((k) => [k, 400])) as Record<
+    FaultKind,
+    number
+  >;
+  return { ...profile, restStatus: all400 };
+}

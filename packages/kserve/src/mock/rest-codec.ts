@@ -1,0 +1,250 @@
+/**
+ * The REST side of inference, pure: a request body (JSON, or JSON plus binary tensors) to a
+ * {@link DecodedRequest}, and an {@link InferResult} to the response body and headers, each in
+ * the runtime's own way (kserve-v2.md §1.4-§1.7, §2, §3).
+ */
+import { inferenceHeaderLength, joinBinaryBody, splitBinaryBody } from "../binary-body.js";
+import {
+  type Datatype,
+  decodeRaw,
+  elementCount,
+  elementSize,
+  encodeRaw,
+  flattenData,
+  fromJsonElements,
+  isDatatype,
+  toJsonElements,
+} from "../datatypes.js";
+import type { DecodedRequest, InferResult, ParameterValue, RequestedOutput } from "./infer.js";
+import type { Tensor } from "./models.js";
+import type { KserveProfile } from "./profiles.js";
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json =>
+  v !== null && typeof v === "object" && !Array.isArray(v);
+
+function parameters(value: unknown): Record<string, ParameterValue> {
+  if (!isObject(value)) return {};
+  const out: Record<string, ParameterValue> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * Decodes an infer request body. `body` is the raw bytes; `headerLength` the
+ * `Inference-Header-Content-Length` value (undefined when absent). Throws the profile's
+ * refusals.
+ */
+export function decodeRestRequest(
+  profile: KserveProfile,
+  modelName: string,
+  body: Uint8Array,
+  headerLength: string | undefined,
+): DecodedRequest {
+  const m = profile.messages;
+  const useBinary = profile.binary.supported && headerLength !== undefined;
+  const split = splitBinaryBody(body, useBinary ? headerLength : undefined);
+  if (!split) throw m.headerTooLong(Number(headerLength), body.byteLength);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(split.json);
+  } catch (error) {
+    throw m.malformedJson(jsonErrorDetail(error as Error, split.json), split.json);
+  }
+  return decodeRestJson(profile, modelName, parsed, useBinary ? split.binary : undefined);
+}
+
+/**
+ * RapidJSON-style words for a parse failure (Triton prints `Invalid value. at <offset>`); the
+ * offset is V8's position where it says one.
+ */
+function jsonErrorDetail(error: Error, text: string): string {
+  if (text.trim() === "") return "The document is empty. at 0";
+  const position = /position (\d+)/.exec(error.message)?.[1] ?? "0";
+  return `Invalid value. at ${position}`;
+}
+
+/** Decodes a parsed JSON request (with the binary tail when the extension is in use). */
+export function decodeRestJson(
+  profile: KserveProfile,
+  modelName: string,
+  body: unknown,
+  binary: Uint8Array | undefined,
+): DecodedRequest {
+  const m = profile.messages;
+  if (!isObject(body)) throw m.notAnObject(body);
+  if (!Array.isArray(body.inputs)) throw m.badMember(["inputs"], body);
+  if (body.id !== undefined && typeof body.id !== "string") throw m.badMember(["id"], body);
+  let offset = 0;
+  const inputs: Tensor[] = [];
+  body.inputs.forEach((raw: unknown, index: number) => {
+    const path = ["inputs", index];
+    if (!isObject(raw)) throw m.badMember(path, body);
+    if (typeof raw.name !== "string") throw m.badMember([...path, "name"], body);
+    if (!Array.isArray(raw.shape) || !raw.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw m.badMember([...path, "shape"], body);
+    }
+    if (typeof raw.datatype !== "string") throw m.badMember([...path, "datatype"], body);
+    const name = raw.name;
+    const datatype = raw.datatype;
+    if (!isDatatype(datatype) || !profile.datatypes.includes(datatype)) {
+      throw m.invalidDatatype(name, datatype, index);
+    }
+    const shape = raw.shape as number[];
+    const count = elementCount(shape);
+    const params = parameters(raw.parameters);
+    const hasData = raw.data !== undefined;
+    const sizeParam = params.binary_data_size;
+    const wantsBinary =
+      profile.binary.supported &&
+      (sizeParam !== undefined ||
+        (!hasData && binary !== undefined && profile.binary.sizeFromShape && datatype !== "BYTES"));
+    if (hasData && sizeParam !== undefined && profile.binary.supported)
+      throw m.dataConflict(name, true);
+    if (!hasData && !wantsBinary) {
+      if (!profile.binary.supported) throw m.badMember([...path, "data"], body);
+      throw m.dataConflict(name, false);
+    }
+    if (wantsBinary) {
+      if (binary === undefined) throw m.binaryWithoutHeader();
+      const size = sizeParam !== undefined ? Number(sizeParam) : count * elementSize(datatype);
+      if (!Number.isSafeInteger(size) || size < 0) throw m.binaryWithoutHeader();
+      if (offset + size > binary.byteLength) {
+        throw m.shortBinary(modelName, name, offset + size - binary.byteLength);
+      }
+      const chunk = binary.subarray(offset, offset + size);
+      offset += size;
+      const expectedBytes = count * elementSize(datatype);
+      if (datatype !== "BYTES" && size !== expectedBytes) {
+        throw m.byteSizeMismatch(
+          modelName,
+          name,
+          expectedBytes,
+          size,
+          body.id as string | undefined,
+        );
+      }
+      const values = decodeRaw(datatype, chunk);
+      if (typeof values === "string") throw m.shortBinary(modelName, name, 4);
+      if (values.length !== count) throw m.elementCount(name, count, values.length);
+      inputs.push({ name, datatype, shape, values });
+      return;
+    }
+    if ((datatype === "FP16" || datatype === "BF16") && !profile.halfInJson) {
+      throw m.halfInJson(name, datatype);
+    }
+    const flat = flattenData(raw.data);
+    if (flat.length !== count) throw m.elementCount(name, count, flat.length);
+    const values = fromJsonElements(datatype, flat, profile.lenientJson);
+    if (typeof values === "string") throw m.badElement(name, datatype);
+    inputs.push({ name, datatype, shape, values });
+  });
+  if (binary !== undefined && offset < binary.byteLength) throw m.extraBinary(modelName);
+  let outputs: RequestedOutput[] | undefined;
+  if (body.outputs !== undefined) {
+    if (!Array.isArray(body.outputs)) throw m.badMember(["outputs"], body);
+    outputs = body.outputs.map((raw: unknown, index: number) => {
+      if (!isObject(raw) || typeof raw.name !== "string") {
+        throw m.badMember(["outputs", index, "name"], body);
+      }
+      return { name: raw.name, parameters: parameters(raw.parameters) };
+    });
+  }
+  return {
+    id: body.id as string | undefined,
+    parameters: parameters(body.parameters),
+    inputs,
+    outputs,
+  };
+}
+
+/** A REST answer: status, headers and body bytes (or text). */
+export interface RestReply {
+  /** HTTP status. */
+  readonly status: number;
+  /** Headers as the runtime spells them. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Body. */
+  readonly body: string | Uint8Array;
+}
+
+function wantsBinaryOutput(profile: KserveProfile, request: DecodedRequest, name: string): boolean {
+  if (!profile.binary.supported) return false;
+  const requested = request.outputs?.find((o) => o.name === name);
+  if (profile.binary.onlyListedOutputs && !requested) return false;
+  const own = requested?.parameters.binary_data;
+  if (typeof own === "boolean") return own;
+  return request.parameters.binary_data_output === true;
+}
+
+/** Renders an inference result; throws the profile's refusal for FP16/BF16 outputs in JSON. */
+export function renderRestResult(
+  profile: KserveProfile,
+  request: DecodedRequest,
+  result: InferResult,
+): RestReply {
+  const parts: Uint8Array[] = [];
+  const outputs = result.outputs.map((tensor) => {
+    const binary = wantsBinaryOutput(profile, request, tensor.name);
+    const fields: Json = {
+      name: tensor.name,
+      datatype: tensor.datatype,
+      shape: tensor.shape,
+    };
+    let params: Json | undefined = profile.outputParameters?.(tensor.datatype);
+    if (binary) {
+      const raw = encodeRaw(tensor.datatype, tensor.values);
+      parts.push(raw);
+      params = { ...params, binary_data_size: raw.byteLength };
+    } else {
+      if (isHalf(tensor.datatype) && !profile.halfInJson) {
+        throw profile.messages.halfOutJson(tensor.name, tensor.datatype);
+      }
+      fields.data = jsonData(tensor);
+    }
+    if (params) fields.parameters = params;
+    return ordered(profile.outputKeys, fields);
+  });
+  const header = ordered(profile.responseKeys, {
+    id: result.id,
+    model_name: result.modelName,
+    model_version: result.modelVersion,
+    outputs,
+  });
+  if (parts.length === 0) {
+    return {
+      status: 200,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(header),
+    };
+  }
+  const { body, jsonLength } = joinBinaryBody(header, parts);
+  return {
+    status: 200,
+    headers: {
+      "content-type": profile.binary.responseContentType,
+      [profile.binary.headerName]: String(jsonLength),
+    },
+    body,
+  };
+}
+
+const isHalf = (datatype: Datatype) => datatype === "FP16" || datatype === "BF16";
+
+function jsonData(tensor: Tensor): unknown[] {
+  const data = toJsonElements(tensor.datatype, tensor.values);
+  // JSON has no NaN: MLServer prints null (kserve-v2.md §3.2); the others never produce it here.
+  return data.map((v) => (typeof v === "number" && !Number.isFinite(v) ? null : v));
+}
+
+function ordered(keys: readonly string[], fields: Json): Json {
+  const out: Json = {};
+  for (const key of keys) if (fields[key] !== undefined) out[key] = fields[key];
+  return out;
+}
+
+/** The length header of a request, whichever way it is spelled. */
+export const requestHeaderLength = inferenceHeaderLength;

@@ -1,0 +1,142 @@
+/**
+ * The REST routes of the KServe v2 mock (kserve-v2.md §1.1): server metadata, model metadata and
+ * readiness per version, and inference. A thin fastify adapter over the pure handlers; health
+ * routes are the host's base plugin.
+ */
+import { type PluginContext, sendCanned } from "@servingkit/mock-core";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { inferenceHeaderLength } from "../binary-body.js";
+import type { InferFault } from "./fault.js";
+import { asFault, findModel, infer } from "./infer.js";
+import { modelMetadata, serverMetadata } from "./metadata.js";
+import type { MockModel } from "./models.js";
+import type { KserveProfile } from "./profiles.js";
+import { decodeRestRequest, type RestReply, renderRestResult } from "./rest-codec.js";
+
+/** The runtime's REST rendering of a refusal. */
+export function faultReply(profile: KserveProfile, fault: InferFault): RestReply {
+  const status = profile.restStatus[fault.kind];
+  if (fault.kind === "unprocessable") {
+    return {
+      status,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ detail: fault.detail }),
+    };
+  }
+  if (fault.kind === "internal" && profile.plainTextInternal) {
+    return {
+      status,
+      headers: { "content-type": "text/plain; charset=utf-8" },
+      body: "Internal Server Error",
+    };
+  }
+  return {
+    status,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ error: fault.message }),
+  };
+}
+
+function send(reply: FastifyReply, answer: RestReply): FastifyReply {
+  reply.code(answer.status).headers(answer.headers);
+  return reply.send(
+    typeof answer.body === "string"
+      ? Buffer.from(answer.body)
+      : Buffer.from(answer.body.buffer, answer.body.byteOffset, answer.body.byteLength),
+  );
+}
+
+interface ModelParams {
+  name: string;
+  version?: string;
+}
+
+const base = "/v2/models/:name";
+const versioned = "/v2/models/:name/versions/:version";
+
+/** Registers the routes on an encapsulated fastify instance. */
+export function registerRestRoutes(
+  app: FastifyInstance,
+  ctx: PluginContext,
+  profile: KserveProfile,
+  models: readonly MockModel[],
+): void {
+  // Every body reaches the routes as bytes: Triton and OVMS read any content type, the binary
+  // extension is JSON plus raw bytes, and MLServer's JSON-only rule is the route's to apply.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+
+  /** Triton and OVMS route only numeric versions; anything else is an unknown path. */
+  const routable = (version: string | undefined) =>
+    version === undefined || !profile.numericVersions || /^[0-9]+$/.test(version);
+
+  const resolve = (reply: FastifyReply, params: ModelParams) => {
+    try {
+      return findModel(profile, models, params.name, params.version);
+    } catch (error) {
+      send(reply, faultReply(profile, asFault(profile, error)));
+      return undefined;
+    }
+  };
+
+  app.get("/v2", (_request, reply) => send(reply, json(serverMetadata(profile))));
+
+  const metadata = (request: FastifyRequest, reply: FastifyReply) => {
+    const params = request.params as ModelParams;
+    if (!routable(params.version)) return sendCanned(reply, ctx.runtime.notFound);
+    const found = resolve(reply, params);
+    if (!found) return reply;
+    return send(reply, json(modelMetadata(found.model, params.version)));
+  };
+  app.get(base, metadata);
+  app.get(versioned, metadata);
+
+  const ready = (request: FastifyRequest, reply: FastifyReply) => {
+    const params = request.params as ModelParams;
+    if (!routable(params.version)) return sendCanned(reply, ctx.runtime.notFound);
+    if (!resolve(reply, params)) return reply;
+    return sendCanned(reply, { status: 200, headers: profile.modelReadyHeaders, body: "" });
+  };
+  app.get(`${base}/ready`, ready);
+  app.get(`${versioned}/ready`, ready);
+
+  const inferRoute = (request: FastifyRequest, reply: FastifyReply) => {
+    const params = request.params as ModelParams;
+    if (!routable(params.version)) return sendCanned(reply, ctx.runtime.notFound);
+    const found = resolve(reply, params);
+    if (!found) return reply;
+    try {
+      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const contentType = request.headers["content-type"];
+      if (
+        profile.jsonContentTypeOnly &&
+        contentType !== undefined &&
+        !/^application\/(.+\+)?json\b/i.test(contentType)
+      ) {
+        // FastAPI validates the undecoded body text against the request model (seeds/README.md).
+        throw profile.messages.notAnObject(body.toString("utf8"));
+      }
+      const header = request.headers[inferenceHeaderLength];
+      const decoded = decodeRestRequest(
+        profile,
+        found.model.name,
+        body,
+        Array.isArray(header) ? header[0] : header,
+      );
+      const result = infer(profile, found.model, found.version, decoded);
+      return send(reply, renderRestResult(profile, decoded, result));
+    } catch (error) {
+      return send(reply, faultReply(profile, asFault(profile, error)));
+    }
+  };
+  app.post(`${base}/infer`, inferRoute);
+  app.post(`${versioned}/infer`, inferRoute);
+}
+
+function json(body: unknown): RestReply {
+  return {
+    status: 200,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  };
+}
