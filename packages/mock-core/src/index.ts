@@ -12,6 +12,43 @@
  */
 
 export { type Clock, ManualClock, realClock } from "./clock.js";
+// --- engine: tokenizers, chat templates, text generation, embeddings (src/engine) ---
+export {
+  type ChatMessage,
+  ChatTemplateError,
+  type ChatTemplateOptions,
+  noChatTemplateMessage,
+  renderChatTemplate,
+} from "./engine/chat-template.js";
+export { cosineSimilarity, embedText } from "./engine/embedding.js";
+export {
+  type FinishEvent,
+  type FinishReason,
+  type GenerationEvent,
+  type GenerationRequest,
+  GenerationRequestError,
+  type TextEngine,
+  type TokenAlternative,
+  type TokenEvent,
+} from "./engine/generation.js";
+export {
+  defaultModelDir,
+  defaultModelId,
+  defaultModelSpec,
+  fallbackMaxModelLen,
+  loadModelDir,
+  ModelLoadError,
+  type ModelSpec,
+  maxModelLenOf,
+} from "./engine/model-spec.js";
+export { createSimpleEngine, type SimpleEngineOptions } from "./engine/simple-engine.js";
+export {
+  createTokenizer,
+  IncrementalDecoder,
+  type Tokenizer,
+  type TokenizerFiles,
+} from "./engine/tokenizer.js";
+// --- end engine ---
 export {
   cutStream,
   defaultFaultMessage,

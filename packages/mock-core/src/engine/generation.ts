@@ -1,0 +1,103 @@
+/**
+ * The request/event interface between protocol handlers and a text engine. Handlers translate a
+ * protocol's request into a {@link GenerationRequest}, read {@link GenerationEvent}s and map them
+ * back (finish reasons, stop reasons, logprob shapes) per protocol. The simple engine implements
+ * it now; a GPU-modelling scheduler implements the same interface later.
+ */
+
+/**
+ * Why generation ended. Families map it per protocol: vLLM answers "stop" for "eos" and stop
+ * matches, "length" for "length"; TGIS has EOS_TOKEN, STOP_SEQUENCE, MAX_TOKENS, CANCELLED.
+ */
+export type FinishReason = "length" | "stop" | "eos" | "abort";
+
+/** What to generate, in tokens. Parameters follow vLLM's SamplingParams (vllm-openai.md §4). */
+export interface GenerationRequest {
+  /** The prompt's token ids (already templated, truncated and validated by the caller). */
+  readonly promptIds: readonly number[];
+  /** At most this many new tokens (also capped by the model's context length); 0 produces none. */
+  readonly maxTokens: number;
+  /** EOS and stop sequences are not honoured before this many tokens (vLLM `min_tokens`); default 0. */
+  readonly minTokens?: number;
+  /** 0 = greedy: the output depends on the prompt alone and `seed` is ignored. Default 1. */
+  readonly temperature?: number;
+  /** Nucleus sampling mass in (0, 1]; default 1. Changes the sampled text, as any parameter does. */
+  readonly topP?: number;
+  /** Top-k cut-off; 0 or -1 = off (default). */
+  readonly topK?: number;
+  /** Makes sampling repeatable: same seed, prompt and parameters → same tokens. Default: random. */
+  readonly seed?: number;
+  /** Text stop sequences; the earliest match ends generation with reason "stop". */
+  readonly stop?: readonly string[];
+  /** Token ids that end generation with reason "stop" (vLLM `stop_token_ids`). */
+  readonly stopTokenIds?: readonly number[];
+  /** Keep generating past EOS until `maxTokens` (vLLM `ignore_eos`). Default false. */
+  readonly ignoreEos?: boolean;
+  /** When set: every token carries its logprob and the `logprobs` most likely alternatives. */
+  readonly logprobs?: number;
+  /** "text" (default): plausible English; "echo": repeat the prompt's (non-special) tokens. */
+  readonly mode?: "echo" | "text";
+}
+
+/** One alternative token with its log-probability (natural log). */
+export interface TokenAlternative {
+  readonly id: number;
+  readonly text: string;
+  readonly logprob: number;
+}
+
+/**
+ * A generated token. `text` is the output text this token RELEASES, so concatenating every token
+ * event's text gives exactly the output text: it can be "" (an incomplete UTF-8 character, text
+ * held back because it might begin a stop sequence, or an EOS / stop token, whose text is never
+ * output) and can hold text of earlier tokens when it is released later.
+ */
+export interface TokenEvent {
+  readonly type: "token";
+  readonly id: number;
+  readonly text: string;
+  /** The token's logprob, when the request asked for logprobs. */
+  readonly logprob?: number;
+  /** The `logprobs` most likely tokens at this step, most likely first (the sampled token is first). */
+  readonly top?: readonly TokenAlternative[];
+}
+
+/** The last event of every generation. */
+export interface FinishEvent {
+  readonly type: "finish";
+  readonly reason: FinishReason;
+  /**
+   * For reason "stop": the matched stop string, or the stop token id. The matched string is NOT
+   * part of any token event's text (nor is anything after it); a family that includes it
+   * (vLLM `include_stop_str_in_output`, TGIS `include_stop_sequence`) appends this string.
+   */
+  readonly stop?: string | number;
+  /** The sampling seed used: the request's, a random one when none was given, 0 for greedy (TGIS reports 0 for greedy). */
+  readonly seed: number;
+  /** Prompt length in tokens. */
+  readonly promptTokens: number;
+  /** Tokens generated, the EOS or stop token included (it is counted as vLLM counts it). */
+  readonly completionTokens: number;
+}
+
+/** What a {@link TextEngine} streams: tokens, then exactly one finish event. */
+export type GenerationEvent = TokenEvent | FinishEvent;
+
+/** Raised by {@link TextEngine.generate} for a request that cannot be run (bad ids, negative counts ...). */
+export class GenerationRequestError extends RangeError {
+  override readonly name = "GenerationRequestError";
+}
+
+/** Produces tokens for requests. */
+export interface TextEngine {
+  /**
+   * Submits a request (validated at once: throws {@link GenerationRequestError}); events arrive
+   * as tokens are produced, and the stream always ends with one finish event. Aborting `signal`
+   * ends the stream promptly with reason "abort" and frees the request's resources; breaking out
+   * of the loop does too.
+   */
+  generate(
+    request: GenerationRequest,
+    options?: { signal?: AbortSignal },
+  ): AsyncIterable<GenerationEvent>;
+}

@@ -1,0 +1,88 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, test } from "vitest";
+import {
+  defaultModelDir,
+  defaultModelSpec,
+  fallbackMaxModelLen,
+  loadModelDir,
+  ModelLoadError,
+  maxModelLenOf,
+} from "./model-spec.js";
+
+const tinyDir = fileURLToPath(new URL("testdata/tiny-wordpiece", import.meta.url));
+const scratch = await mkdtemp(join(tmpdir(), "servingkit-model-"));
+afterAll(() => rm(scratch, { recursive: true, force: true }));
+
+describe("defaultModelSpec", () => {
+  test("is the built-in model, offline, cached", async () => {
+    const model = await defaultModelSpec();
+    expect(model).toMatchObject({
+      id: "servingkit-mock",
+      root: "builtin:default",
+      maxModelLen: 4096,
+      embeddingDim: 384,
+    });
+    expect(model.config.num_hidden_layers).toBe(6);
+    expect(model.config.vocab_size).toBe(model.tokenizer.vocabSize);
+    expect(model.tokenizer.vocabSize).toBeGreaterThan(1000);
+    expect(model.chatTemplate).toContain("<|turn|>");
+    expect(await defaultModelSpec()).toBe(model);
+  });
+
+  test("loads through the same loadModelDir path as a user directory", async () => {
+    const again = await loadModelDir(defaultModelDir);
+    const model = await defaultModelSpec();
+    expect(again.id).toBe(defaultModelDir);
+    expect(again.tokenizer.encode("the same ids")).toEqual(model.tokenizer.encode("the same ids"));
+  });
+});
+
+describe("loadModelDir", () => {
+  test("reads the context length and width from config.json", async () => {
+    const model = await loadModelDir(tinyDir, { id: "tiny" });
+    expect(model).toMatchObject({ id: "tiny", root: tinyDir, maxModelLen: 256, embeddingDim: 8 });
+  });
+
+  test("names every missing file", async () => {
+    const dir = join(scratch, "partial");
+    await rm(dir, { recursive: true, force: true });
+    await import("node:fs/promises").then((fs) => fs.mkdir(dir));
+    await writeFile(join(dir, "config.json"), "{}");
+    const load = loadModelDir(dir);
+    await expect(load).rejects.toThrow(ModelLoadError);
+    await expect(loadModelDir(dir)).rejects.toThrow(
+      `cannot load model from ${dir}: tokenizer.json is missing; tokenizer_config.json is missing`,
+    );
+  });
+
+  test("names a file that is not JSON, and an unsupported tokenizer", async () => {
+    const dir = join(scratch, "broken");
+    await import("node:fs/promises").then((fs) => fs.mkdir(dir, { recursive: true }));
+    await writeFile(join(dir, "config.json"), "{not json");
+    await writeFile(join(dir, "tokenizer_config.json"), "[]");
+    await writeFile(join(dir, "tokenizer.json"), "{}");
+    await expect(loadModelDir(dir)).rejects.toThrow(
+      /tokenizer_config.json is not a JSON object; config.json is not valid JSON/,
+    );
+    await writeFile(join(dir, "config.json"), "{}");
+    await writeFile(join(dir, "tokenizer_config.json"), "{}");
+    await expect(loadModelDir(dir)).rejects.toThrow(/tokenizer.json is not a supported tokenizer/);
+  });
+
+  test("a missing directory is reported, not a crash", async () => {
+    await expect(loadModelDir(join(scratch, "nope"))).rejects.toThrow(/tokenizer.json is missing/);
+  });
+});
+
+describe("maxModelLenOf (vLLM _get_and_verify_max_len)", () => {
+  test("takes the smallest known key, looks into text_config, falls back to 2048", () => {
+    expect(maxModelLenOf({ max_position_embeddings: 8192 })).toBe(8192);
+    expect(maxModelLenOf({ max_position_embeddings: 8192, seq_length: 4096 })).toBe(4096);
+    expect(maxModelLenOf({ text_config: { max_position_embeddings: 32768 } })).toBe(32768);
+    expect(maxModelLenOf({})).toBe(fallbackMaxModelLen);
+    expect(fallbackMaxModelLen).toBe(2048);
+  });
+});

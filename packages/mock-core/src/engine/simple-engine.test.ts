@@ -1,0 +1,334 @@
+import { describe, expect, test } from "vitest";
+import { ManualClock, realClock } from "../clock.js";
+import type { FinishEvent, GenerationEvent, GenerationRequest, TokenEvent } from "./generation.js";
+import { GenerationRequestError } from "./generation.js";
+import { defaultModelSpec, type ModelSpec } from "./model-spec.js";
+import { createSimpleEngine } from "./simple-engine.js";
+
+const model = await defaultModelSpec();
+const prompt = model.tokenizer.encode("Tell me something about the weather.");
+
+async function collect(events: AsyncIterable<GenerationEvent>) {
+  const all: GenerationEvent[] = [];
+  for await (const event of events) all.push(event);
+  const tokens = all.filter((e): e is TokenEvent => e.type === "token");
+  const finish = all.at(-1) as FinishEvent;
+  expect(finish.type).toBe("finish");
+  expect(all.filter((e) => e.type === "finish")).toHaveLength(1);
+  return { tokens, finish, text: tokens.map((t) => t.text).join(""), ids: tokens.map((t) => t.id) };
+}
+
+function run(request: Partial<GenerationRequest>, spec: ModelSpec = model) {
+  const engine = createSimpleEngine({ clock: realClock, model: spec, random: () => 0.5 });
+  return collect(engine.generate({ promptIds: prompt, maxTokens: 64, ...request }));
+}
+
+describe("determinism", () => {
+  test("the same seed, prompt and parameters give the same tokens; another seed differs", async () => {
+    const a = await run({ seed: 7, temperature: 0.8, ignoreEos: true });
+    const b = await run({ seed: 7, temperature: 0.8, ignoreEos: true });
+    const c = await run({ seed: 8, temperature: 0.8, ignoreEos: true });
+    expect(a.ids).toEqual(b.ids);
+    expect(c.ids).not.toEqual(a.ids);
+    expect(a.finish.seed).toBe(7);
+  });
+
+  test("greedy (temperature 0) ignores the seed and reports seed 0", async () => {
+    // caikit-tgis.md §3.3: GREEDY → seed 0
+    const a = await run({ temperature: 0, seed: 1 });
+    const b = await run({ temperature: 0, seed: 999 });
+    expect(a.ids).toEqual(b.ids);
+    expect(a.finish.seed).toBe(0);
+  });
+
+  test("greedy output depends on the prompt", async () => {
+    const a = await run({ temperature: 0, ignoreEos: true });
+    const other = model.tokenizer.encode("A different prompt entirely");
+    const b = await run({ temperature: 0, ignoreEos: true, promptIds: other });
+    expect(a.ids).not.toEqual(b.ids);
+  });
+
+  test("without a seed, sampling draws one and reports it", async () => {
+    // caikit-tgis.md §3.3: SAMPLE without seed → server picks a random u32 seed and returns it
+    const { finish } = await run({});
+    expect(finish.seed).toBe(2 ** 31);
+  });
+
+  test("text mode produces readable English from the built-in sentences", async () => {
+    const { text } = await run({ seed: 3, maxTokens: 200 });
+    expect(text).toMatch(/^[A-Z][^\n]*[.!?;]$/);
+  });
+});
+
+describe("limits", () => {
+  test("maxTokens ends with 'length' after exactly that many tokens", async () => {
+    const { tokens, finish } = await run({ maxTokens: 5, ignoreEos: true });
+    expect(tokens).toHaveLength(5);
+    expect(finish).toMatchObject({
+      reason: "length",
+      completionTokens: 5,
+      promptTokens: prompt.length,
+    });
+  });
+
+  test("maxTokens 0 produces no tokens", async () => {
+    const { tokens, finish } = await run({ maxTokens: 0 });
+    expect(tokens).toHaveLength(0);
+    expect(finish.reason).toBe("length");
+  });
+
+  test("the context length caps the budget (vllm-openai.md §4.1: max_model_len − prompt_len)", async () => {
+    const long = Array.from({ length: model.maxModelLen - 3 }, () => 100);
+    const { tokens, finish } = await run({ promptIds: long, maxTokens: 50, ignoreEos: true });
+    expect(tokens).toHaveLength(3);
+    expect(finish.reason).toBe("length");
+  });
+
+  test("EOS ends a natural answer; the EOS token is counted and has no text", async () => {
+    const { tokens, finish, text } = await run({ seed: 11, maxTokens: 1000 });
+    expect(finish.reason).toBe("eos");
+    expect(tokens.at(-1)).toMatchObject({ id: model.tokenizer.eosTokenId, text: "" });
+    expect(finish.completionTokens).toBe(tokens.length);
+    expect(text.endsWith(".") || text.endsWith("!") || text.endsWith(";")).toBe(true);
+  });
+
+  test("ignoreEos keeps generating to maxTokens with no EOS token", async () => {
+    const natural = await run({ seed: 11, maxTokens: 1000 });
+    const n = natural.tokens.length + 20;
+    const { tokens, finish } = await run({ seed: 11, maxTokens: n, ignoreEos: true });
+    expect(finish.reason).toBe("length");
+    expect(tokens).toHaveLength(n);
+    expect(tokens.map((t) => t.id)).not.toContain(model.tokenizer.eosTokenId);
+    // the answer up to where EOS would be is unchanged
+    expect(tokens.slice(0, natural.tokens.length - 1).map((t) => t.id)).toEqual(
+      natural.ids.slice(0, -1),
+    );
+  });
+
+  test("minTokens postpones EOS", async () => {
+    const natural = await run({ seed: 11, maxTokens: 1000 });
+    const min = natural.tokens.length + 10;
+    const { tokens, finish } = await run({ seed: 11, maxTokens: 1000, minTokens: min });
+    expect(finish.reason).toBe("eos");
+    expect(tokens.length).toBeGreaterThan(min);
+  });
+});
+
+describe("stop sequences", () => {
+  test("a stop string spanning token boundaries ends with 'stop'; the text stops before it", async () => {
+    const base = await run({ seed: 5, maxTokens: 60, ignoreEos: true });
+    // pick a stop that starts inside one token and ends in a later one
+    const ids = base.ids;
+    const pieces = ids.map((id) => model.tokenizer.decode([id]));
+    let at = 0;
+    let stop = "";
+    for (let i = 2; i + 1 < pieces.length && !stop; i++) {
+      const piece = pieces[i] ?? "";
+      const next = pieces[i + 1] ?? "";
+      if (piece.length >= 3 && next.length >= 2) {
+        stop = piece.slice(-2) + next.slice(0, 2);
+        at = pieces.slice(0, i).join("").length + piece.length - 2;
+      }
+    }
+    expect(stop).not.toBe("");
+    const expected = base.text.slice(0, base.text.indexOf(stop));
+    expect(expected.length).toBeLessThanOrEqual(at);
+    const { text, finish, tokens } = await run({
+      seed: 5,
+      maxTokens: 60,
+      ignoreEos: true,
+      stop: [stop, "zzzz-never"],
+    });
+    expect(finish).toMatchObject({ reason: "stop", stop });
+    expect(text).toBe(expected);
+    // no token ever released part of the stop string
+    expect(tokens.map((t) => t.text).join("")).not.toContain(stop);
+  });
+
+  test("the earliest of several stop strings wins", async () => {
+    const base = await run({ seed: 5, maxTokens: 60, ignoreEos: true });
+    const words = base.text.split(" ");
+    const early = words[2] ?? "";
+    const late = words[6] ?? "";
+    const { finish } = await run({ seed: 5, maxTokens: 60, ignoreEos: true, stop: [late, early] });
+    expect(finish.stop).toBe(base.text.indexOf(early) < base.text.indexOf(late) ? early : late);
+  });
+
+  test("stop strings are not honoured before minTokens", async () => {
+    const base = await run({ seed: 5, maxTokens: 60, ignoreEos: true });
+    const first = model.tokenizer.decode(base.ids.slice(0, 1));
+    const early = await run({ seed: 5, maxTokens: 60, ignoreEos: true, stop: [first] });
+    expect(early.finish).toMatchObject({ reason: "stop", completionTokens: 1 });
+    expect(early.text).toBe("");
+    const later = await run({
+      seed: 5,
+      maxTokens: 60,
+      ignoreEos: true,
+      stop: [first],
+      minTokens: 10,
+    });
+    expect(later.finish.completionTokens).toBeGreaterThanOrEqual(10);
+  });
+
+  test("held-back text is released when generation ends for another reason", async () => {
+    const base = await run({ seed: 5, maxTokens: 20, ignoreEos: true });
+    const { text, finish } = await run({
+      seed: 5,
+      maxTokens: 20,
+      ignoreEos: true,
+      stop: ["qqqqqqqq"],
+    });
+    expect(finish.reason).toBe("length");
+    expect(text).toBe(base.text);
+  });
+
+  test("a stop token id ends with 'stop' and reports the id; its text is not output", async () => {
+    // vllm-openai.md §5: stop_reason is the integer stop token id
+    const base = await run({ seed: 5, maxTokens: 60, ignoreEos: true });
+    const index = 6;
+    const stopId = base.ids[index] ?? -1;
+    const first = base.ids.indexOf(stopId);
+    const { tokens, finish, text } = await run({
+      seed: 5,
+      maxTokens: 60,
+      ignoreEos: true,
+      stopTokenIds: [stopId],
+    });
+    expect(finish).toMatchObject({ reason: "stop", stop: stopId, completionTokens: first + 1 });
+    expect(tokens.at(-1)).toMatchObject({ id: stopId, text: "" });
+    expect(text).toBe(model.tokenizer.decode(base.ids.slice(0, first)));
+  });
+});
+
+describe("logprobs", () => {
+  test("each token carries its logprob and `logprobs` alternatives, sampled first, falling", async () => {
+    const { tokens } = await run({ seed: 2, maxTokens: 10, logprobs: 3, ignoreEos: true });
+    for (const token of tokens) {
+      expect(token.logprob).toBeLessThan(0);
+      expect(token.top).toHaveLength(3);
+      expect(token.top?.[0]).toEqual({
+        id: token.id,
+        text: model.tokenizer.tokenText(token.id),
+        logprob: token.logprob,
+      });
+      const lps = token.top?.map((t) => t.logprob) ?? [];
+      expect([...lps].sort((a, b) => b - a)).toEqual(lps);
+      expect(new Set(token.top?.map((t) => t.id)).size).toBe(3);
+      expect(lps.reduce((sum, lp) => sum + Math.exp(lp), 0)).toBeLessThanOrEqual(1);
+    }
+  });
+
+  test("logprobs 0 gives the token's logprob only; no logprobs gives neither; text is unaffected", async () => {
+    const zero = await run({ seed: 2, maxTokens: 5, logprobs: 0, ignoreEos: true });
+    expect(zero.tokens[0]?.top).toEqual([]);
+    const none = await run({ seed: 2, maxTokens: 5, ignoreEos: true });
+    expect(none.tokens[0]).not.toHaveProperty("logprob");
+    expect(none.tokens[0]).not.toHaveProperty("top");
+    expect(none.ids).toEqual(zero.ids);
+  });
+});
+
+describe("echo mode", () => {
+  test("repeats the prompt's non-special tokens, then EOS", async () => {
+    const { ids, text, finish } = await run({ mode: "echo", maxTokens: 100 });
+    const content = prompt.filter((id) => !model.tokenizer.isSpecial(id));
+    expect(ids).toEqual([...content, model.tokenizer.eosTokenId]);
+    expect(text).toBe("Tell me something about the weather.");
+    expect(finish.reason).toBe("eos");
+  });
+
+  test("with ignoreEos it starts over until maxTokens", async () => {
+    const content = prompt.filter((id) => !model.tokenizer.isSpecial(id));
+    const { ids } = await run({ mode: "echo", maxTokens: content.length + 2, ignoreEos: true });
+    expect(ids).toEqual([...content, ...content.slice(0, 2)]);
+  });
+});
+
+describe("pacing and abort (ManualClock)", () => {
+  test("the first token waits timeToFirstTokenMs, every later one interTokenMs", async () => {
+    const clock = new ManualClock();
+    const engine = createSimpleEngine({ clock, model, timeToFirstTokenMs: 200, interTokenMs: 30 });
+    const seen: [number, GenerationEvent["type"]][] = [];
+    const done = (async () => {
+      for await (const e of engine.generate({
+        promptIds: prompt,
+        maxTokens: 3,
+        ignoreEos: true,
+        seed: 1,
+      })) {
+        seen.push([clock.now(), e.type]);
+      }
+    })();
+    await clock.advance(199);
+    expect(seen).toEqual([]);
+    await clock.advance(1);
+    expect(seen).toEqual([[200, "token"]]);
+    await clock.advance(29);
+    expect(seen).toHaveLength(1);
+    await clock.advance(31);
+    await done;
+    expect(seen).toEqual([
+      [200, "token"],
+      [230, "token"],
+      [260, "token"],
+      [260, "finish"],
+    ]);
+  });
+
+  test("aborting mid-stream ends promptly with 'abort' and leaves no pending sleep", async () => {
+    const clock = new ManualClock();
+    const engine = createSimpleEngine({ clock, model, timeToFirstTokenMs: 10, interTokenMs: 1000 });
+    const controller = new AbortController();
+    const events: GenerationEvent[] = [];
+    const done = (async () => {
+      const stream = engine.generate(
+        { promptIds: prompt, maxTokens: 100, ignoreEos: true, seed: 1 },
+        { signal: controller.signal },
+      );
+      for await (const e of stream) events.push(e);
+    })();
+    await clock.advance(10);
+    await clock.advance(1000);
+    expect(events).toHaveLength(2);
+    controller.abort();
+    await done; // resolves without advancing the clock again
+    expect(events.at(-1)).toMatchObject({ type: "finish", reason: "abort", completionTokens: 2 });
+    expect(clock.pendingSleeps).toBe(0);
+  });
+
+  test("a signal aborted before start gives only the abort finish", async () => {
+    const engine = createSimpleEngine({ clock: new ManualClock(), model, timeToFirstTokenMs: 10 });
+    const { tokens, finish } = await collect(
+      engine.generate({ promptIds: prompt, maxTokens: 5 }, { signal: AbortSignal.abort() }),
+    );
+    expect(tokens).toHaveLength(0);
+    expect(finish).toMatchObject({ reason: "abort", completionTokens: 0 });
+  });
+
+  test("breaking out of the loop frees the pending sleep", async () => {
+    const clock = new ManualClock();
+    const engine = createSimpleEngine({ clock, model, interTokenMs: 50 });
+    for await (const e of engine.generate({ promptIds: prompt, maxTokens: 10, ignoreEos: true })) {
+      expect(e.type).toBe("token");
+      break;
+    }
+    expect(clock.pendingSleeps).toBe(0);
+  });
+});
+
+describe("bad requests", () => {
+  test.each([
+    [{ maxTokens: -1 }, /maxTokens/],
+    [{ maxTokens: 1.5 }, /maxTokens/],
+    [{ promptIds: [model.tokenizer.vocabSize] }, /prompt token ids/],
+    [{ temperature: -0.1 }, /temperature/],
+    [{ topP: 0 }, /topP/],
+    [{ logprobs: -1 }, /logprobs/],
+    [{ stop: [""] }, /stop/],
+  ])("%o is refused at submit with GenerationRequestError", (request, message) => {
+    const engine = createSimpleEngine({ clock: realClock, model });
+    const call = () => engine.generate({ promptIds: prompt, maxTokens: 4, ...request });
+    expect(call).toThrow(GenerationRequestError);
+    expect(call).toThrow(message);
+  });
+});

@@ -1,0 +1,259 @@
+/**
+ * The simple text engine: one request at a time per `generate` call, no batching, tokens paced by
+ * a clock (time to first token, then a fixed inter-token gap). Output is deterministic from the
+ * prompt (greedy) or from seed + prompt + parameters (sampling). Stop handling follows vLLM's
+ * detokenizer and stop checker (vllm/v1/engine/detokenizer.py, vllm/v1/engine/output_processor).
+ */
+import type { Clock } from "../clock.js";
+import {
+  type FinishEvent,
+  type FinishReason,
+  type GenerationEvent,
+  type GenerationRequest,
+  GenerationRequestError,
+  type TextEngine,
+  type TokenAlternative,
+  type TokenEvent,
+} from "./generation.js";
+import type { ModelSpec } from "./model-spec.js";
+import { hashNumbers, seededRandom } from "./random.js";
+import { echoSource, type TokenSource, textSource } from "./token-source.js";
+import { IncrementalDecoder } from "./tokenizer.js";
+
+/** Options of {@link createSimpleEngine}. Durations in milliseconds. */
+export interface SimpleEngineOptions {
+  /** Time source for pacing: `realClock` in a running mock, `ManualClock` in tests. */
+  readonly clock: Clock;
+  /** The served model (tokenizer, context length). */
+  readonly model: ModelSpec;
+  /** Delay before the first token (default 0: no wait). */
+  readonly timeToFirstTokenMs?: number;
+  /** Delay between tokens (default 0: no wait). */
+  readonly interTokenMs?: number;
+  /** Source of random seeds for sampling requests without one (default `Math.random`). */
+  readonly random?: () => number;
+}
+
+function check(condition: boolean, message: string): void {
+  if (!condition) throw new GenerationRequestError(message);
+}
+
+function validate(request: GenerationRequest, model: ModelSpec): void {
+  const { vocabSize } = model.tokenizer;
+  check(
+    request.promptIds.every((id) => Number.isInteger(id) && id >= 0 && id < vocabSize),
+    `prompt token ids must be integers in [0, ${vocabSize})`,
+  );
+  check(
+    Number.isInteger(request.maxTokens) && request.maxTokens >= 0,
+    "maxTokens must be a non-negative integer",
+  );
+  const optionalInt = (value: number | undefined, min: number, name: string) =>
+    check(
+      value === undefined || (Number.isInteger(value) && value >= min),
+      `${name} must be an integer >= ${min}`,
+    );
+  optionalInt(request.minTokens, 0, "minTokens");
+  optionalInt(request.topK, -1, "topK");
+  optionalInt(request.logprobs, 0, "logprobs");
+  optionalInt(request.seed, Number.MIN_SAFE_INTEGER, "seed");
+  check(
+    request.temperature === undefined ||
+      (Number.isFinite(request.temperature) && request.temperature >= 0),
+    "temperature must be a finite number >= 0",
+  );
+  check(
+    request.topP === undefined || (request.topP > 0 && request.topP <= 1),
+    "topP must be in (0, 1]",
+  );
+  check(
+    (request.stop ?? []).every((s) => s.length > 0),
+    "stop sequences must not be empty",
+  );
+}
+
+/** The logprob of the sampled token and the `count` most likely tokens (sampled first). */
+function logprobsFor(
+  id: number,
+  count: number,
+  model: ModelSpec,
+  random: () => number,
+): { logprob: number; top: TokenAlternative[] } {
+  const p = 0.35 + 0.6 * random();
+  const logprob = Math.log(p);
+  const top: TokenAlternative[] = [];
+  if (count === 0) return { logprob, top };
+  top.push({ id, text: model.tokenizer.tokenText(id), logprob });
+  const { vocabSize } = model.tokenizer;
+  const used = new Set([id]);
+  let mass = 1 - p;
+  let previous = p;
+  for (
+    let attempts = 0;
+    top.length < Math.min(count, vocabSize) && attempts < count * 20;
+    attempts++
+  ) {
+    const alt = Math.floor(random() * vocabSize);
+    if (used.has(alt) || model.tokenizer.isSpecial(alt)) continue;
+    used.add(alt);
+    // Each alternative takes a share of what is left, never more than the one before it, so
+    // probabilities fall and sum below 1.
+    const share = Math.min(previous * 0.95, mass * (0.3 + 0.4 * random()));
+    mass -= share;
+    previous = share;
+    top.push({ id: alt, text: model.tokenizer.tokenText(alt), logprob: Math.log(share) });
+  }
+  return { logprob, top };
+}
+
+/** Earliest match of any stop string in `text` at or after `from`: [index, stop] or undefined. */
+function findStop(
+  text: string,
+  stops: readonly string[],
+  from: number,
+): [number, string] | undefined {
+  let best: [number, string] | undefined;
+  for (const stop of stops) {
+    const at = text.indexOf(stop, Math.max(0, from));
+    if (at >= 0 && (best === undefined || at < best[0])) best = [at, stop];
+  }
+  return best;
+}
+
+/** Sleeps unless `ms` ≤ 0; resolves false if `signal` aborted (before or during the wait). */
+async function pause(clock: Clock, ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  if (signal?.aborted) return false;
+  if (ms <= 0) return true;
+  try {
+    await clock.sleep(ms, signal);
+    return true;
+  } catch (error) {
+    if (signal?.aborted) return false;
+    throw error;
+  }
+}
+
+/**
+ * Creates the simple engine for `model`. See {@link TextEngine} for the event contract. Details:
+ * - the token budget is min(maxTokens, maxModelLen − prompt length); reaching it ends with "length";
+ * - EOS (when the tokenizer has one, unless `ignoreEos`) comes at the text's natural end, never
+ *   before `minTokens` tokens; stop token ids likewise only count from `minTokens` on;
+ * - stop strings are matched in the generated text (across token boundaries) once `minTokens`
+ *   tokens exist; while stop strings are set, the last (longest stop − 1) characters are held back
+ *   so no part of a stop string is ever released (vLLM's streaming hold-back);
+ * - EOS and stop tokens have empty text (vLLM skips a stop-terminating token's text).
+ */
+export function createSimpleEngine(options: SimpleEngineOptions): TextEngine {
+  const { clock, model } = options;
+  const ttft = options.timeToFirstTokenMs ?? 0;
+  const itl = options.interTokenMs ?? 0;
+  const randomSeed = options.random ?? Math.random;
+  return {
+    generate(request, generateOptions = {}) {
+      validate(request, model);
+      const greedy = request.temperature === 0;
+      const seed = greedy ? 0 : (request.seed ?? Math.floor(randomSeed() * 2 ** 32));
+      return run(request, seed, greedy, generateOptions.signal);
+    },
+  };
+
+  async function* run(
+    request: GenerationRequest,
+    seed: number,
+    greedy: boolean,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<GenerationEvent> {
+    const { tokenizer } = model;
+    const promptTokens = request.promptIds.length;
+    const mix = greedy
+      ? hashNumbers(request.promptIds)
+      : hashNumbers([
+          seed,
+          request.temperature ?? 1,
+          request.topP ?? 1,
+          request.topK ?? 0,
+          hashNumbers(request.promptIds),
+        ]);
+    const textRandom = seededRandom(mix);
+    const logprobRandom = seededRandom(mix ^ 0x5bd1e995);
+    const echo =
+      request.mode === "echo" && request.promptIds.some((id) => !tokenizer.isSpecial(id));
+    const source: TokenSource = echo
+      ? echoSource(model, request.promptIds)
+      : textSource(model, textRandom);
+    const budget = Math.max(0, Math.min(request.maxTokens, model.maxModelLen - promptTokens));
+    const minTokens = request.minTokens ?? 0;
+    const stops = request.stop ?? [];
+    const holdBack = stops.length > 0 ? Math.max(...stops.map((s) => s.length)) - 1 : 0;
+    const stopIds = new Set(request.stopTokenIds ?? []);
+    const eos = request.ignoreEos ? undefined : tokenizer.eosTokenId;
+    const decoder = new IncrementalDecoder(tokenizer, { context: request.promptIds });
+
+    let text = ""; // all generated text so far (stop-token / EOS text excluded)
+    let released = 0; // characters of `text` already handed out in token events
+    let count = 0;
+    const finish = (reason: FinishReason, stop?: string | number): FinishEvent => ({
+      type: "finish",
+      reason,
+      ...(stop === undefined ? {} : { stop }),
+      seed,
+      promptTokens,
+      completionTokens: count,
+    });
+
+    while (count < budget) {
+      if (!(await pause(clock, count === 0 ? ttft : itl, signal))) {
+        yield finish("abort");
+        return;
+      }
+      const mayEnd = eos !== undefined && count >= minTokens;
+      const next = source.next(mayEnd);
+      const id = next ?? eos ?? 0; // undefined only when mayEnd, so eos is set
+      const stopId = next !== undefined && count >= minTokens && stopIds.has(id) ? id : undefined;
+      count++;
+      let reason: FinishReason | undefined;
+      let stopValue: string | number | undefined;
+      let until = text.length;
+      if (next === undefined) reason = "eos";
+      else if (stopId !== undefined) [reason, stopValue] = ["stop", stopId];
+      else {
+        const before = text.length;
+        text += decoder.push(id);
+        if (count >= budget) text += decoder.flush();
+        const match =
+          count >= minTokens && stops.length > 0
+            ? findStop(text, stops, before - holdBack)
+            : undefined;
+        if (match) {
+          [reason, stopValue] = ["stop", match[1]];
+          text = text.slice(0, match[0]);
+        } else if (count >= budget) reason = "length";
+        until = Math.max(released, text.length - holdBack);
+      }
+      if (reason) {
+        // Release everything held back, except after a stop string (text is cut at the match).
+        if (typeof stopValue !== "string") text += decoder.flush();
+        until = text.length;
+      }
+      const event: TokenEvent = {
+        type: "token",
+        id,
+        text: text.slice(released, until),
+        ...(request.logprobs === undefined
+          ? {}
+          : logprobsFor(id, request.logprobs, model, logprobRandom)),
+      };
+      released = until;
+      yield event;
+      if (reason) {
+        yield finish(reason, stopValue);
+        return;
+      }
+      if (signal?.aborted) {
+        yield finish("abort");
+        return;
+      }
+    }
+    yield finish("length");
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Where the simple engine's tokens come from: pure, seeded producers of token ids, one per mode.
+ * "text" strings together the built-in sentences (src/engine/sentences.ts) encoded by the served
+ * model's tokenizer, so ids are real ids of that model; "echo" repeats the prompt.
+ */
+import type { ModelSpec } from "./model-spec.js";
+import { sentences } from "./sentences.js";
+
+/** A stream of token ids with a natural end (where a model would emit EOS). */
+export interface TokenSource {
+  /**
+   * The next id, or undefined at the natural end when `mayEnd` is true. When `mayEnd` is false
+   * (EOS suppressed by min tokens or ignore_eos) the source goes on past its end.
+   */
+  next(mayEnd: boolean): number | undefined;
+}
+
+/**
+ * Plausible text: 1 to 4 sentences (chosen by `random`), then the natural end; past it, more
+ * sentences.
+ */
+export function textSource(model: ModelSpec, random: () => number): TokenSource {
+  const queue: number[] = [];
+  let sentencesLeft = 1 + Math.floor(random() * 4);
+  let first = true;
+  const pick = () => sentences[Math.floor(random() * sentences.length)] ?? "";
+  return {
+    next(mayEnd) {
+      while (queue.length === 0) {
+        if (sentencesLeft <= 0) {
+          if (mayEnd) return undefined;
+          sentencesLeft = 1;
+        }
+        sentencesLeft--;
+        const text = first ? pick() : ` ${pick()}`;
+        first = false;
+        queue.push(...model.tokenizer.encode(text, { addSpecialTokens: false }));
+      }
+      return queue.shift();
+    },
+  };
+}
+
+/** The prompt's non-special tokens in order; past the end it starts over. */
+export function echoSource(model: ModelSpec, promptIds: readonly number[]): TokenSource {
+  const ids = promptIds.filter((id) => !model.tokenizer.isSpecial(id));
+  let index = 0;
+  return {
+    next(mayEnd) {
+      if (index >= ids.length) {
+        if (mayEnd || ids.length === 0) return undefined;
+        index = 0;
+      }
+      return ids[index++];
+    },
+  };
+}

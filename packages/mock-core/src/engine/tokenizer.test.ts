@@ -1,0 +1,107 @@
+import { fileURLToPath } from "node:url";
+import { describe, expect, test } from "vitest";
+import { defaultModelSpec, loadModelDir } from "./model-spec.js";
+import { IncrementalDecoder } from "./tokenizer.js";
+
+const tinyDir = fileURLToPath(new URL("testdata/tiny-wordpiece", import.meta.url));
+
+describe("built-in default tokenizer (byte-level BPE)", () => {
+  test("encode/decode round-trips any text, emoji and accents included", async () => {
+    const { tokenizer } = await defaultModelSpec();
+    for (const text of [
+      "The model reads the prompt.",
+      "héllo wörld 😀 ✓",
+      "  two  spaces\n\ttab",
+      "",
+    ]) {
+      const ids = tokenizer.encode(text, { addSpecialTokens: false });
+      expect(tokenizer.decode(ids)).toBe(text);
+    }
+  });
+
+  test("special tokens: BOS is added by default and skipped on request", async () => {
+    const { tokenizer } = await defaultModelSpec();
+    expect(tokenizer.bosTokenId).toBe(0);
+    expect(tokenizer.eosTokenId).toBe(1);
+    const ids = tokenizer.encode("Hello world");
+    expect(ids[0]).toBe(tokenizer.bosTokenId);
+    expect(tokenizer.encode("Hello world", { addSpecialTokens: false })).toEqual(ids.slice(1));
+    expect(tokenizer.decode(ids)).toBe("<|bos|>Hello world");
+    expect(tokenizer.decode(ids, { skipSpecialTokens: true })).toBe("Hello world");
+    // A special token written in the text is one token (added tokens are matched first).
+    expect(tokenizer.encode("a<|eos|>", { addSpecialTokens: false }).at(-1)).toBe(1);
+    expect(tokenizer.isSpecial(1)).toBe(true);
+    expect(tokenizer.isSpecial(ids[1] ?? 0)).toBe(false);
+  });
+
+  test("words of the training text are single tokens with their leading space", async () => {
+    const { tokenizer } = await defaultModelSpec();
+    const ids = tokenizer.encode(" the model", { addSpecialTokens: false });
+    expect(ids.map((id) => tokenizer.tokenText(id))).toEqual([" the", " model"]);
+  });
+
+  test("offsets cover the text, skip leading spaces, and give a multi-byte char to its last token", async () => {
+    const { tokenizer } = await defaultModelSpec();
+    const text = "The model 😀!";
+    const ids = tokenizer.encode(text, { addSpecialTokens: false });
+    const spans = tokenizer.offsets(text);
+    expect(spans).toHaveLength(ids.length);
+    expect(text.slice(...spans[0]!)).toBe("The");
+    expect(text.slice(...spans[1]!)).toBe("model");
+    // The emoji is 4 UTF-8 bytes: the pieces before the last one have empty spans.
+    const emoji = text.indexOf("😀");
+    const emojiSpans = spans.filter(([s, e]) => e > s && text.slice(s, e).includes("😀"));
+    expect(emojiSpans).toEqual([[emoji, emoji + 2]]);
+    expect(spans.at(-1)).toEqual([text.length - 1, text.length]);
+    const joined = spans.map(([s, e]) => text.slice(s, e)).join("");
+    expect(joined.replaceAll(" ", "")).toBe(text.replaceAll(" ", ""));
+  });
+
+  test("decode rejects ids outside the vocabulary with a RangeError", async () => {
+    const { tokenizer } = await defaultModelSpec();
+    expect(() => tokenizer.decode([tokenizer.vocabSize])).toThrow(RangeError);
+    expect(() => tokenizer.decode([-1])).toThrow(/out of vocabulary/);
+    expect(tokenizer.decode([])).toBe("");
+  });
+});
+
+describe("a hand-made tokenizer.json loaded through loadModelDir", () => {
+  test("gives exactly the ids its vocabulary says", async () => {
+    const { tokenizer } = await loadModelDir(tinyDir);
+    // [CLS]=1 hello=3 world=4 ##s=7 !=8 [SEP]=2, lower-cased by the normalizer
+    expect(tokenizer.encode("Hello worlds!")).toEqual([1, 3, 4, 7, 8, 2]);
+    expect(tokenizer.encode("Hello zebra", { addSpecialTokens: false })).toEqual([3, 0]);
+    expect(tokenizer.decode([1, 3, 4, 7, 8, 2], { skipSpecialTokens: true })).toBe("hello worlds!");
+    expect(tokenizer.vocabSize).toBe(9);
+    // tokenizer_config.json: bos_token a string, eos_token an AddedToken object
+    expect(tokenizer.bosTokenId).toBe(1);
+    expect(tokenizer.eosTokenId).toBe(2);
+    expect(tokenizer.offsets("Hello worlds!")).toEqual([
+      [0, 5],
+      [6, 11],
+      [11, 12],
+      [12, 13],
+    ]);
+  });
+});
+
+describe("IncrementalDecoder", () => {
+  test("releases a multi-byte character only when complete, and deltas join to the full text", async () => {
+    const { tokenizer } = await defaultModelSpec();
+    const text = "Snow 😀 covered the hills";
+    const ids = tokenizer.encode(text, { addSpecialTokens: false });
+    const decoder = new IncrementalDecoder(tokenizer);
+    const deltas = ids.map((id) => decoder.push(id));
+    expect(deltas.join("") + decoder.flush()).toBe(text);
+    expect(deltas).toContain("");
+    expect(deltas.some((d) => d.includes("\uFFFD"))).toBe(false);
+  });
+
+  test("uses the context only for spacing, never emits it", async () => {
+    const { tokenizer } = await defaultModelSpec();
+    const context = tokenizer.encode("The answer is", { addSpecialTokens: false });
+    const decoder = new IncrementalDecoder(tokenizer, { context });
+    const ids = tokenizer.encode(" yes", { addSpecialTokens: false });
+    expect(ids.map((id) => decoder.push(id)).join("")).toBe(" yes");
+  });
+});

@@ -1,0 +1,172 @@
+/**
+ * A model's tokenizer: the model's own `tokenizer.json` + `tokenizer_config.json` run by
+ * `@huggingface/tokenizers`, so token ids equal what vLLM or TGIS return for that model
+ * (vllm-openai.md §7: `/tokenize` answers the model tokenizer's ids).
+ */
+import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
+
+/** Encodes text to token ids and back, as the served model's tokenizer does. */
+export interface Tokenizer {
+  /** Number of ids, added (special) tokens included, like `len(tokenizer)` in transformers. */
+  readonly vocabSize: number;
+  /** Id of `bos_token` from tokenizer_config.json, when the model has one. */
+  readonly bosTokenId?: number;
+  /** Id of `eos_token` from tokenizer_config.json: generation ends when it is produced. */
+  readonly eosTokenId?: number;
+  /**
+   * Token ids of `text`. `addSpecialTokens` (default true) applies the tokenizer's post-processor
+   * (e.g. a leading BOS), as `tokenizer(text)` does in transformers.
+   */
+  encode(text: string, options?: { addSpecialTokens?: boolean }): number[];
+  /**
+   * The text of `ids`. `skipSpecialTokens` (default false, as in transformers' `decode`) drops
+   * added special tokens such as BOS/EOS. Unknown ids throw a {@link RangeError}.
+   */
+  decode(ids: readonly number[], options?: { skipSpecialTokens?: boolean }): string;
+  /**
+   * One token's text as it would appear in output (logprob entries, TGIS token details): the
+   * token decoded alone, special tokens kept. A token holding part of a UTF-8 character reads "�".
+   */
+  tokenText(id: number): string;
+  /**
+   * `[start, end)` UTF-16 offsets into `text` of each id of `encode(text, { addSpecialTokens:
+   * false })`, found by decoding incrementally. A token that ends inside a multi-byte character
+   * gets an empty range and the token completing it gets the whole character. Exact when the
+   * tokenizer decodes `text` back unchanged (byte-level BPE does); otherwise clamped to `text`.
+   * Leading whitespace is left out of a span unless the token is only whitespace.
+   */
+  offsets(text: string): Array<[start: number, end: number]>;
+  /** True for the ids of added special tokens (BOS, EOS, chat markers). */
+  isSpecial(id: number): boolean;
+}
+
+/** The raw files a {@link Tokenizer} is made from, as parsed JSON objects. */
+export interface TokenizerFiles {
+  /** The parsed `tokenizer.json`. */
+  readonly tokenizerJson: Readonly<Record<string, unknown>>;
+  /** The parsed `tokenizer_config.json` (special tokens, chat template); `{}` when absent. */
+  readonly tokenizerConfig: Readonly<Record<string, unknown>>;
+}
+
+/** A tokenizer_config.json token entry is a string or an AddedToken object `{ content }`. */
+function tokenContent(entry: unknown): string | undefined {
+  if (typeof entry === "string") return entry;
+  if (entry && typeof entry === "object" && "content" in entry) {
+    const content = (entry as { content: unknown }).content;
+    return typeof content === "string" ? content : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Decodes ids one at a time into text deltas, holding back a delta while it ends in an incomplete
+ * UTF-8 character, the way vLLM's incremental detokenizer does (decode a short window of previous
+ * tokens with and without the new one and emit the difference, so tokenizers that drop a leading
+ * space at the start of a decode still produce correct spacing).
+ */
+export class IncrementalDecoder {
+  readonly #tokenizer: Pick<Tokenizer, "decode">;
+  readonly #skipSpecialTokens: boolean;
+  readonly #ids: number[];
+  #prefixOffset: number;
+  #readOffset: number;
+
+  /**
+   * @param context ids that precede the decoded ones (the prompt's last few tokens), used only
+   *   as left context for spacing; their text is never emitted.
+   */
+  constructor(
+    tokenizer: Pick<Tokenizer, "decode">,
+    options: { skipSpecialTokens?: boolean; context?: readonly number[] } = {},
+  ) {
+    this.#tokenizer = tokenizer;
+    this.#skipSpecialTokens = options.skipSpecialTokens ?? true;
+    // vLLM starts from the prompt's last 5 tokens (INITIAL_INCREMENTAL_DETOKENIZATION_OFFSET).
+    this.#ids = [...(options.context ?? []).slice(-5)];
+    this.#prefixOffset = 0;
+    this.#readOffset = this.#ids.length;
+  }
+
+  #decode(ids: readonly number[]): string {
+    return this.#tokenizer.decode(ids, { skipSpecialTokens: this.#skipSpecialTokens });
+  }
+
+  /** Adds one id; returns the text it completes ("" while a character is still incomplete). */
+  push(id: number): string {
+    this.#ids.push(id);
+    const prefix = this.#decode(this.#ids.slice(this.#prefixOffset, this.#readOffset));
+    const full = this.#decode(this.#ids.slice(this.#prefixOffset));
+    if (full.length > prefix.length && !full.endsWith("\uFFFD")) {
+      this.#prefixOffset = this.#readOffset;
+      this.#readOffset = this.#ids.length;
+      return full.slice(prefix.length);
+    }
+    return "";
+  }
+
+  /** Text still held back (an incomplete character at the end), released as is. */
+  flush(): string {
+    const prefix = this.#decode(this.#ids.slice(this.#prefixOffset, this.#readOffset));
+    const full = this.#decode(this.#ids.slice(this.#prefixOffset));
+    this.#prefixOffset = this.#readOffset = this.#ids.length;
+    return full.length > prefix.length ? full.slice(prefix.length) : "";
+  }
+}
+
+/**
+ * Builds a {@link Tokenizer} from a model's tokenizer files. Throws when `tokenizer.json` is not
+ * a tokenizer the library understands.
+ */
+export function createTokenizer(files: TokenizerFiles): Tokenizer {
+  const hf = new HfTokenizer(files.tokenizerJson, files.tokenizerConfig);
+  const vocab = hf.get_vocab(true);
+  let maxId = -1;
+  for (const id of vocab.values()) maxId = Math.max(maxId, id);
+  const special = new Set<number>();
+  for (const [id, token] of hf.get_added_tokens_decoder()) if (token.special) special.add(id);
+  const idOf = (entry: unknown): number | undefined => {
+    const content = tokenContent(entry);
+    return content === undefined ? undefined : hf.token_to_id(content);
+  };
+  const bosTokenId = idOf(files.tokenizerConfig.bos_token);
+  const eosTokenId = idOf(files.tokenizerConfig.eos_token);
+  const vocabSize = Math.max(vocab.size, maxId + 1);
+
+  const tokenizer: Tokenizer = {
+    vocabSize,
+    ...(bosTokenId === undefined ? {} : { bosTokenId }),
+    ...(eosTokenId === undefined ? {} : { eosTokenId }),
+    encode: (text, options) =>
+      hf.encode(text, { add_special_tokens: options?.addSpecialTokens ?? true }).ids,
+    decode: (ids, options) => {
+      for (const id of ids) {
+        if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
+          throw new RangeError(`token id ${id} is out of vocabulary (size ${vocabSize})`);
+        }
+      }
+      if (ids.length === 0) return "";
+      return hf.decode([...ids], { skip_special_tokens: options?.skipSpecialTokens ?? false });
+    },
+    tokenText: (id) => tokenizer.decode([id]),
+    offsets: (text) => {
+      const ids = tokenizer.encode(text, { addSpecialTokens: false });
+      const decoder = new IncrementalDecoder(tokenizer, { skipSpecialTokens: false });
+      const spans: Array<[number, number]> = [];
+      let at = 0;
+      for (const [i, id] of ids.entries()) {
+        const delta = i === ids.length - 1 ? decoder.push(id) + decoder.flush() : decoder.push(id);
+        let start = Math.min(at, text.length);
+        at += delta.length;
+        const end = Math.min(at, text.length);
+        // Like HF's trim_offsets: a token's leading space is not part of its span.
+        while (start < end && /\s/u.test(text[start] ?? "") && /\S/u.test(text.slice(start, end))) {
+          start++;
+        }
+        spans.push([start, end]);
+      }
+      return spans;
+    },
+    isSpecial: (id) => special.has(id),
+  };
+  return tokenizer;
+}
