@@ -6,27 +6,21 @@
  * @packageDocumentation
  */
 import type { RuntimeMockModule } from "@servingkit/mock-core";
+import { loadServedModel } from "./mock/served-model.js";
 import { readVllmSettings, vllmOptions } from "./mock/settings.js";
 import { vllmPlugin } from "./mock/vllm-plugin.js";
 
 export { defaultVllmVersion, type VllmProfile, vllmProfiles } from "./mock/profiles.js";
+export { platformModelRoot } from "./mock/served-model.js";
 export { readVllmSettings, type VllmSettings, vllmOptions } from "./mock/settings.js";
-
-/** Where the platform mounts the model, and so the `root` of the model card (vllm-openai.md §0). */
-export const platformModelRoot = "/mnt/models";
 
 /** The vllm protocol family's mock module. */
 export const vllmMockModule: RuntimeMockModule = {
   name: "vllm",
   runtimes: ["vllm"],
   options: vllmOptions,
-  plugins: (moduleSettings) => {
+  plugins: async (moduleSettings) => {
     const settings = readVllmSettings(moduleSettings);
-    const served = {
-      id: settings.servedModelName ?? settings.model ?? "default",
-      root: settings.model ?? platformModelRoot,
-      maxModelLen: settings.maxModelLen ?? 2048,
-    };
-    return [vllmPlugin({ settings, served })];
+    return [vllmPlugin({ settings, loaded: await loadServedModel(settings) })];
   },
 };

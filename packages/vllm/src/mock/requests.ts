@@ -42,10 +42,14 @@ export interface CompletionRequest extends Sampling {
   readonly addSpecialTokens: boolean;
 }
 
-/** One chat message as the chat template sees it. */
+/**
+ * One chat message as the chat template sees it: content parts joined into text, other keys
+ * (name, tool_calls, ...) passed through.
+ */
 export interface ChatMessage {
   readonly role: string;
   readonly content: string;
+  readonly [key: string]: unknown;
 }
 
 /** `POST /v1/chat/completions`. */
@@ -162,7 +166,8 @@ export function parseCompletionRequest(body: unknown): CompletionRequest {
   return { ...sampling, model, prompts, echo, logprobs, addSpecialTokens };
 }
 
-function readMessages(fields: FieldReader): ChatMessage[] {
+/** Reads `messages` (required) from a body's fields, recording issues on the reader. */
+export function parseChatMessages(fields: FieldReader): ChatMessage[] {
   const list = fields.list("messages");
   if (list === undefined) {
     if (fields.raw("messages") === undefined) fields.missing("messages");
@@ -179,7 +184,7 @@ function readMessages(fields: FieldReader): ChatMessage[] {
       fields.nested(role === undefined ? "missing" : "string_type", ["messages", i, "role"], item);
       return;
     }
-    messages.push({ role, content: contentText(content, fields, i) });
+    messages.push({ ...(item as object), role, content: contentText(content, fields, i) });
   });
   return messages;
 }
@@ -205,7 +210,7 @@ function contentText(content: unknown, fields: FieldReader, index: number): stri
 export function parseChatRequest(body: unknown): ChatRequest {
   const fields = new FieldReader(body);
   fields.finish();
-  const messages = readMessages(fields);
+  const messages = parseChatMessages(fields);
   const model = fields.string("model");
   const echo = fields.bool("echo") ?? false;
   const logprobs = fields.bool("logprobs") ?? false;

@@ -3,20 +3,33 @@
  * vLLM's answers to the errors the host raises (envelope per profile, 400 for bodies it cannot
  * read). vLLM's API key guards the `/v1` routes here; platform auth stays the host's.
  */
-import type { CannedReply, MockPlugin } from "@servingkit/mock-core";
-import { sendCanned } from "@servingkit/mock-core";
+import { Readable } from "node:stream";
+import {
+  type CannedReply,
+  cutStream,
+  GenerationRequestError,
+  type MockPlugin,
+  type PluginContext,
+  sendCanned,
+} from "@servingkit/mock-core";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { apiKeyAllows, unauthorizedReply } from "./api-key.js";
+import { chatCompletion, chatCompletionStream } from "./chat-completions.js";
+import { completion, completionStream } from "./completions.js";
 import { badRequest, errorReply, VllmError } from "./errors.js";
-import { modelList, type ServedModel } from "./model-card.js";
+import { modelList } from "./model-card.js";
+import { parseChatRequest, parseCompletionRequest } from "./requests.js";
+import { type LoadedModel, startModel, type VllmModel } from "./served-model.js";
 import type { VllmSettings } from "./settings.js";
+import { sseFrames } from "./sse.js";
+import { detokenize, tokenize } from "./tokenize.js";
 
 /** What the plugin serves. */
 export interface VllmPluginOptions {
   /** The settings read from the module's options. */
   readonly settings: VllmSettings;
-  /** The model as `/v1/models` shows it. */
-  readonly served: ServedModel;
+  /** The loaded model (card, tokenizer, template). */
+  readonly loaded: LoadedModel;
 }
 
 function pathOf(url: string): string {
@@ -32,25 +45,54 @@ function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyRe
   });
 }
 
+/** JSON routes: a non-JSON body is a validation error (newer vLLM, vllm-openai.md §1). */
+function jsonBody(request: FastifyRequest): unknown {
+  if (Buffer.isBuffer(request.body)) {
+    throw badRequest("Unsupported Media Type: Only 'application/json' is allowed");
+  }
+  return request.body;
+}
+
+/** An AbortSignal that fires when the client goes away before the answer is complete. */
+function clientGone(request: FastifyRequest, reply: FastifyReply, ctx: PluginContext): AbortSignal {
+  const gone = new AbortController();
+  const onClose = () => {
+    if (!reply.raw.writableFinished) gone.abort(new Error("client disconnected"));
+  };
+  reply.raw.once("close", onClose);
+  request.raw.once("aborted", onClose);
+  return AbortSignal.any([gone.signal, ctx.shutdownSignal]);
+}
+
 /** Builds the vLLM protocol plugin. */
 export function vllmPlugin(options: VllmPluginOptions): MockPlugin {
-  const { settings, served } = options;
+  const { settings, loaded } = options;
   const { profile } = settings;
   const fail = (reply: FastifyReply, error: unknown): FastifyReply => {
     if (error instanceof VllmError) return sendCanned(reply, errorReply(profile, error));
+    if (error instanceof GenerationRequestError) {
+      return sendCanned(reply, errorReply(profile, badRequest(error.message)));
+    }
     throw error;
   };
-  /** JSON routes: a non-JSON body is a validation error (newer vLLM, vllm-openai.md §1). */
-  const jsonBody = (request: FastifyRequest): unknown => {
-    if (Buffer.isBuffer(request.body)) {
-      throw badRequest("Unsupported Media Type: Only 'application/json' is allowed");
-    }
-    return request.body;
-  };
-  void jsonBody;
   return {
     name: "vllm-openai",
-    rest(app) {
+    rest(app, ctx) {
+      const model: VllmModel = startModel(loaded, settings, ctx.clock);
+      const stream = (
+        request: FastifyRequest,
+        reply: FastifyReply,
+        chunks: AsyncIterable<object>,
+      ): FastifyReply => {
+        reply.code(200).headers({
+          // Starlette's StreamingResponse adds the charset to a text/* media type.
+          "content-type": "text/event-stream; charset=utf-8",
+          "cache-control": "no-cache",
+        });
+        return reply.send(
+          Readable.from(cutStream(ctx.restFault(request), sseFrames(profile, chunks))),
+        );
+      };
       app.addHook("onRequest", async (request, reply) => {
         const allowed = apiKeyAllows(
           settings.apiKey,
@@ -62,9 +104,43 @@ export function vllmPlugin(options: VllmPluginOptions): MockPlugin {
       });
       app.get("/version", (_request, reply) => sendJson(reply, 200, { version: settings.version }));
       app.get("/v1/models", (_request, reply) =>
-        sendJson(reply, 200, modelList(served, Math.floor(Date.now() / 1000))),
+        sendJson(reply, 200, modelList(model.served, model.nowSeconds())),
       );
-      void fail;
+      app.post("/tokenize", (request, reply) => {
+        try {
+          return sendJson(reply, 200, tokenize(model, jsonBody(request)));
+        } catch (error) {
+          return fail(reply, error);
+        }
+      });
+      app.post("/detokenize", (request, reply) => {
+        try {
+          return sendJson(reply, 200, detokenize(model, jsonBody(request)));
+        } catch (error) {
+          return fail(reply, error);
+        }
+      });
+      app.post("/v1/completions", async (request, reply) => {
+        try {
+          const parsed = parseCompletionRequest(jsonBody(request));
+          const signal = clientGone(request, reply, ctx);
+          if (parsed.stream) return stream(request, reply, completionStream(model, parsed, signal));
+          return sendJson(reply, 200, await completion(model, parsed, signal));
+        } catch (error) {
+          return fail(reply, error);
+        }
+      });
+      app.post("/v1/chat/completions", async (request, reply) => {
+        try {
+          const parsed = parseChatRequest(jsonBody(request));
+          const signal = clientGone(request, reply, ctx);
+          if (parsed.stream)
+            return stream(request, reply, chatCompletionStream(model, parsed, signal));
+          return sendJson(reply, 200, await chatCompletion(model, parsed, signal));
+        } catch (error) {
+          return fail(reply, error);
+        }
+      });
     },
     errorBody: (status: number, message: string): CannedReply =>
       errorReply(profile, new VllmError(status, message)),

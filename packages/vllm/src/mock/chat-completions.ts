@@ -1,0 +1,230 @@
+/**
+ * `POST /v1/chat/completions` (vllm-openai.md §4.1, §5, §6; serving_chat.py): the messages
+ * rendered through the model's chat template; non-streaming bodies carry every field (nulls
+ * included); streams send one role chunk per choice at the first engine output, content deltas,
+ * a final chunk with `finish_reason`/`stop_reason`, an optional usage chunk with `choices: []`.
+ * Chunks omit unset keys (`exclude_unset`), so a content chunk has no `stop_reason`.
+ */
+import { randomBytes } from "node:crypto";
+import type { TokenEvent } from "@servingkit/mock-core";
+import {
+  effectiveMaxTokens,
+  finishOf,
+  mergeChoices,
+  planChoices,
+  runChoice,
+  stopSuffix,
+} from "./choices.js";
+import { clampLogprob } from "./completions.js";
+import { chatPromptIds } from "./prompts.js";
+import type { ChatRequest } from "./requests.js";
+import { checkModelName, type VllmModel } from "./served-model.js";
+
+/** One token of chat `logprobs.content` (vllm-openai.md §5). */
+export interface ChatLogprob {
+  token: string;
+  logprob: number;
+  bytes: number[];
+  top_logprobs: { token: string; logprob: number; bytes: number[] }[];
+}
+
+function bytesOf(text: string): number[] {
+  return [...Buffer.from(text, "utf8")];
+}
+
+function chatLogprobs(
+  model: VllmModel,
+  tokens: readonly TokenEvent[],
+  topCount: number,
+): { content: ChatLogprob[] } {
+  return {
+    content: tokens.map((token) => {
+      const text = model.spec.tokenizer.tokenText(token.id);
+      return {
+        token: text,
+        logprob: clampLogprob(token.logprob) ?? 0,
+        bytes: bytesOf(text),
+        top_logprobs: (token.top ?? []).slice(0, topCount).map((alt) => ({
+          token: alt.text,
+          logprob: clampLogprob(alt.logprob) ?? 0,
+          bytes: bytesOf(alt.text),
+        })),
+      };
+    }),
+  };
+}
+
+interface Prepared {
+  readonly role: string;
+  readonly echoText: string;
+  readonly promptTokens: number;
+  readonly plans: ReturnType<typeof planChoices>;
+}
+
+function prepare(model: VllmModel, request: ChatRequest): Prepared {
+  checkModelName(model, request.model);
+  const ids = chatPromptIds(model, request.messages, request);
+  const maxTokens = effectiveMaxTokens(model, ids.length, request.maxTokens, "chat");
+  const last = request.messages.at(-1);
+  // vllm-openai.md §5: role is --response-role (assistant) unless add_generation_prompt=false,
+  // where the last message's role continues.
+  const role = request.addGenerationPrompt ? "assistant" : (last?.role ?? "assistant");
+  // vllm-openai.md §6: echo prepends the last message when its role is the response role.
+  const echoText = request.echo && last?.role === role ? last.content : "";
+  const echoIds =
+    last === undefined
+      ? undefined
+      : model.spec.tokenizer.encode(last.content, { addSpecialTokens: false });
+  const plans = planChoices(model, ids, request, maxTokens, {
+    firstIndex: 0,
+    logprobs: request.logprobs ? request.topLogprobs : undefined,
+    ...(echoIds !== undefined && echoIds.length > 0 && { echoIds }),
+  });
+  return { role, echoText, promptTokens: ids.length, plans };
+}
+
+function chatId(): string {
+  return `chatcmpl-${randomBytes(16).toString("hex")}`;
+}
+
+/** The non-streaming answer. */
+export async function chatCompletion(
+  model: VllmModel,
+  request: ChatRequest,
+  signal: AbortSignal,
+): Promise<object> {
+  const { role, echoText, promptTokens, plans } = prepare(model, request);
+  const results = await Promise.all(plans.map((plan) => runChoice(model, plan, signal)));
+  let completionTokens = 0;
+  const choices = results.map((result) => {
+    completionTokens += result.finish.completionTokens;
+    return {
+      index: result.index,
+      message: {
+        role,
+        content: echoText + result.text + stopSuffix(result.finish, request.includeStopStrInOutput),
+        refusal: null,
+        annotations: null,
+        audio: null,
+        function_call: null,
+        tool_calls: [],
+        reasoning_content: null,
+      },
+      logprobs: request.logprobs ? chatLogprobs(model, result.tokens, request.topLogprobs) : null,
+      ...finishOf(result.finish),
+    };
+  });
+  return {
+    id: chatId(),
+    object: "chat.completion",
+    created: model.nowSeconds(),
+    model: model.served.id,
+    choices,
+    service_tier: null,
+    system_fingerprint: null,
+    usage: {
+      prompt_tokens: promptTokens,
+      total_tokens: promptTokens + completionTokens,
+      completion_tokens: completionTokens,
+      prompt_tokens_details: null,
+    },
+    prompt_logprobs: null,
+    kv_transfer_params: null,
+  };
+}
+
+/**
+ * The streamed answer as chunk objects (the adapter frames them as SSE and adds `[DONE]`).
+ * Validation happens before the first chunk, so errors still get a proper status.
+ */
+export function chatCompletionStream(
+  model: VllmModel,
+  request: ChatRequest,
+  signal: AbortSignal,
+): AsyncIterable<object> {
+  return streamChunks(model, request, prepare(model, request), signal);
+}
+
+async function* streamChunks(
+  model: VllmModel,
+  request: ChatRequest,
+  { role, echoText, promptTokens, plans }: Prepared,
+  signal: AbortSignal,
+): AsyncGenerator<object> {
+  const head = {
+    id: chatId(),
+    object: "chat.completion.chunk",
+    created: model.nowSeconds(),
+    model: model.served.id,
+  };
+  const continuous = request.streamOptions?.continuousUsageStats === true;
+  const generated = new Map<number, number>();
+  const chunk = (index: number, choice: object) => ({
+    ...head,
+    choices: [{ index, ...choice }],
+    ...(continuous && { usage: usageOf(promptTokens, generated.get(index) ?? 0) }),
+  });
+  const logprobsOf = (tokens: readonly TokenEvent[]) =>
+    request.logprobs ? chatLogprobs(model, tokens, request.topLogprobs) : null;
+  // The newest text of each choice waits for the next event, so the last text rides on the
+  // chunk with finish_reason; empty deltas are skipped (vllm-openai.md §6).
+  const held = new Map<number, { text: string; tokens: TokenEvent[] }>();
+  let started = false;
+  let completionTokens = 0;
+  for await (const { index, event } of mergeChoices(model, plans, signal)) {
+    if (!started) {
+      started = true;
+      for (const plan of plans) {
+        yield chunk(plan.index, {
+          delta: { role, content: "" },
+          logprobs: null,
+          finish_reason: null,
+        });
+      }
+      if (echoText !== "") {
+        for (const plan of plans) {
+          yield chunk(plan.index, {
+            delta: { content: echoText },
+            logprobs: null,
+            finish_reason: null,
+          });
+        }
+      }
+    }
+    const pending = held.get(index) ?? { text: "", tokens: [] };
+    if (event.type === "token") {
+      generated.set(index, (generated.get(index) ?? 0) + 1);
+      if (pending.text !== "") {
+        yield chunk(index, {
+          delta: { content: pending.text },
+          logprobs: logprobsOf(pending.tokens),
+          finish_reason: null,
+        });
+        held.set(index, { text: event.text, tokens: [event] });
+      } else {
+        held.set(index, { text: event.text, tokens: [...pending.tokens, event] });
+      }
+      continue;
+    }
+    held.delete(index);
+    completionTokens += event.completionTokens;
+    generated.set(index, event.completionTokens);
+    const text = pending.text + stopSuffix(event, request.includeStopStrInOutput);
+    yield chunk(index, {
+      delta: text === "" ? {} : { content: text },
+      logprobs: logprobsOf(pending.tokens),
+      ...finishOf(event),
+    });
+  }
+  if (request.streamOptions?.includeUsage) {
+    yield { ...head, choices: [], usage: usageOf(promptTokens, completionTokens) };
+  }
+}
+
+function usageOf(promptTokens: number, completionTokens: number) {
+  return {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * The part of generation both endpoints share: one engine run per choice (`n` per prompt), vLLM's
+ * effective `max_tokens` and context-length check, finish and stop reasons as vLLM reports them,
+ * and the choices' event streams merged for SSE in the order they are produced.
+ */
+import type {
+  FinishEvent,
+  GenerationEvent,
+  GenerationRequest,
+  TokenEvent,
+} from "@servingkit/mock-core";
+import { checkContextLength } from "./errors.js";
+import type { Sampling } from "./requests.js";
+import type { VllmModel } from "./served-model.js";
+
+/** One engine run to make: which choice index it fills and what to generate. */
+export interface ChoicePlan {
+  readonly index: number;
+  readonly request: GenerationRequest;
+}
+
+/**
+ * Checks the prompt against `max_model_len` and returns the effective `max_tokens`:
+ * min(L − N, requested) (vllm-openai.md §4.1, entrypoints/utils.py get_max_tokens); chat
+ * without a request value gets L − N.
+ */
+export function effectiveMaxTokens(
+  model: VllmModel,
+  promptTokens: number,
+  requested: number | undefined,
+  endpoint: "chat" | "completions",
+): number {
+  const maxModelLen = model.served.maxModelLen;
+  const error = checkContextLength(model.profile, {
+    maxModelLen,
+    promptTokens,
+    maxTokens: requested,
+    endpoint,
+  });
+  if (error) throw error;
+  return Math.min(maxModelLen - promptTokens, requested ?? Number.POSITIVE_INFINITY);
+}
+
+/**
+ * The engine requests for `n` choices of one prompt, starting at choice `firstIndex`. With a
+ * seed, choice i samples with seed + i, so choices differ and repeat across calls.
+ */
+export function planChoices(
+  model: VllmModel,
+  promptIds: readonly number[],
+  sampling: Sampling,
+  maxTokens: number,
+  options: { firstIndex: number; logprobs: number | undefined; echoIds?: readonly number[] },
+): ChoicePlan[] {
+  return Array.from({ length: sampling.n }, (_, i) => {
+    const request: GenerationRequest = {
+      promptIds: model.generationMode === "echo" && options.echoIds ? options.echoIds : promptIds,
+      maxTokens,
+      minTokens: sampling.minTokens,
+      ignoreEos: sampling.ignoreEos,
+      stop: sampling.stop,
+      stopTokenIds: sampling.stopTokenIds,
+      mode: model.generationMode,
+      ...(sampling.temperature !== undefined && { temperature: sampling.temperature }),
+      ...(sampling.topP !== undefined && { topP: sampling.topP }),
+      ...(sampling.topK !== undefined && { topK: sampling.topK }),
+      ...(sampling.seed !== undefined && { seed: sampling.seed + i }),
+      ...(options.logprobs !== undefined && { logprobs: options.logprobs }),
+    };
+    return { index: options.firstIndex + i, request };
+  });
+}
+
+/** vLLM's `finish_reason` and `stop_reason` for an engine finish (vllm-openai.md §5). */
+export function finishOf(finish: FinishEvent): {
+  finish_reason: "stop" | "length" | "abort";
+  stop_reason: string | number | null;
+} {
+  if (finish.reason === "length") return { finish_reason: "length", stop_reason: null };
+  if (finish.reason === "abort") return { finish_reason: "abort", stop_reason: null };
+  return {
+    finish_reason: "stop",
+    stop_reason: finish.reason === "stop" ? (finish.stop ?? null) : null,
+  };
+}
+
+/** The text a finish adds: the matched stop string under `include_stop_str_in_output`. */
+export function stopSuffix(finish: FinishEvent, includeStopStr: boolean): string {
+  return includeStopStr && finish.reason === "stop" && typeof finish.stop === "string"
+    ? finish.stop
+    : "";
+}
+
+/** A finished choice. */
+export interface ChoiceResult {
+  readonly index: number;
+  readonly tokens: readonly TokenEvent[];
+  readonly text: string;
+  readonly finish: FinishEvent;
+}
+
+/** Runs one choice to the end. */
+export async function runChoice(
+  model: VllmModel,
+  plan: ChoicePlan,
+  signal: AbortSignal,
+): Promise<ChoiceResult> {
+  const tokens: TokenEvent[] = [];
+  let text = "";
+  for await (const event of model.engine.generate(plan.request, { signal })) {
+    if (event.type === "finish") return { index: plan.index, tokens, text, finish: event };
+    tokens.push(event);
+    text += event.text;
+  }
+  throw new Error("engine ended without a finish event");
+}
+
+/** An engine event tagged with its choice index. */
+export interface ChoiceEvent {
+  readonly index: number;
+  readonly event: GenerationEvent;
+}
+
+/**
+ * Runs every plan at once and yields their events as they come (vLLM streams all choices of a
+ * request interleaved, one engine step at a time). Leaving the loop early closes every run.
+ */
+export async function* mergeChoices(
+  model: VllmModel,
+  plans: readonly ChoicePlan[],
+  signal: AbortSignal,
+): AsyncGenerator<ChoiceEvent> {
+  const local = new AbortController();
+  const both = AbortSignal.any([signal, local.signal]);
+  const iterators = plans.map((plan) => ({
+    index: plan.index,
+    it: model.engine.generate(plan.request, { signal: both })[Symbol.asyncIterator](),
+  }));
+  type Pending = Promise<{ slot: number; result: IteratorResult<GenerationEvent> }>;
+  const next = (slot: number): Pending =>
+    (iterators[slot] as (typeof iterators)[number]).it.next().then((result) => ({ slot, result }));
+  const pending = new Map<number, Pending>(iterators.map((_, slot) => [slot, next(slot)]));
+  try {
+    while (pending.size > 0) {
+      const { slot, result } = await Promise.race(pending.values());
+      if (result.done) {
+        pending.delete(slot);
+        continue;
+      }
+      pending.set(slot, next(slot));
+      yield { index: (iterators[slot] as (typeof iterators)[number]).index, event: result.value };
+    }
+  } finally {
+    local.abort();
+    await Promise.allSettled([...pending.keys()].map((slot) => iterators[slot]?.it.return?.()));
+  }
+}

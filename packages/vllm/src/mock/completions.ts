@@ -1,0 +1,214 @@
+/**
+ * `POST /v1/completions` (vllm-openai.md §4.2, §5, §6; serving_completion.py): one choice per
+ * prompt and `n`, indexed prompt·n + i; non-streaming bodies carry every field (nulls included);
+ * stream chunks carry every key (`"usage": null` too) with no role chunk, the last token chunk
+ * carries `finish_reason`, an optional usage chunk has `choices: []`.
+ */
+import { randomBytes } from "node:crypto";
+import type { TokenEvent } from "@servingkit/mock-core";
+import {
+  type ChoicePlan,
+  effectiveMaxTokens,
+  finishOf,
+  mergeChoices,
+  planChoices,
+  runChoice,
+  stopSuffix,
+} from "./choices.js";
+import { completionPromptIds } from "./prompts.js";
+import type { CompletionRequest } from "./requests.js";
+import { checkModelName, type VllmModel } from "./served-model.js";
+
+/** Completions `logprobs` (OpenAI legacy shape, vllm-openai.md §5). */
+export interface CompletionLogprobs {
+  text_offset: number[];
+  token_logprobs: (number | null)[];
+  tokens: string[];
+  top_logprobs: (Record<string, number> | null)[];
+}
+
+/** Token counts as vLLM reports them. */
+export interface Usage {
+  prompt_tokens: number;
+  total_tokens: number;
+  completion_tokens: number;
+  prompt_tokens_details?: null;
+}
+
+/** A generated piece of text with its logprobs, for the logprobs builders. */
+function completionLogprobs(
+  model: VllmModel,
+  tokens: readonly TokenEvent[],
+  startOffset: number,
+): CompletionLogprobs {
+  const out: CompletionLogprobs = {
+    text_offset: [],
+    token_logprobs: [],
+    tokens: [],
+    top_logprobs: [],
+  };
+  let offset = startOffset;
+  for (const token of tokens) {
+    const text = model.spec.tokenizer.tokenText(token.id);
+    out.text_offset.push(offset);
+    out.tokens.push(text);
+    out.token_logprobs.push(clampLogprob(token.logprob));
+    const top: Record<string, number> = { [text]: clampLogprob(token.logprob) ?? 0 };
+    for (const alt of token.top ?? []) top[alt.text] ??= clampLogprob(alt.logprob) ?? 0;
+    out.top_logprobs.push(top);
+    offset += token.text.length;
+  }
+  return out;
+}
+
+/** vLLM clamps −inf to −9999.0 (vllm-openai.md §5). */
+export function clampLogprob(logprob: number | undefined): number | null {
+  if (logprob === undefined) return null;
+  return Number.isFinite(logprob) ? logprob : -9999;
+}
+
+function completionId(): string {
+  return `cmpl-${randomBytes(16).toString("hex")}`;
+}
+
+interface Prepared {
+  readonly plans: ChoicePlan[];
+  readonly promptTexts: string[];
+  readonly promptTokens: number;
+}
+
+function prepare(model: VllmModel, request: CompletionRequest): Prepared {
+  checkModelName(model, request.model);
+  const plans: ChoicePlan[] = [];
+  const promptTexts: string[] = [];
+  let promptTokens = 0;
+  request.prompts.forEach((prompt, p) => {
+    const ids = completionPromptIds(model, prompt, request.addSpecialTokens);
+    const maxTokens = effectiveMaxTokens(model, ids.length, request.maxTokens, "completions");
+    promptTokens += ids.length;
+    promptTexts.push("text" in prompt ? prompt.text : model.spec.tokenizer.decode(ids));
+    plans.push(
+      ...planChoices(model, ids, request, maxTokens, {
+        firstIndex: p * request.n,
+        logprobs: request.logprobs,
+      }),
+    );
+  });
+  return { plans, promptTexts, promptTokens };
+}
+
+/** The non-streaming answer. */
+export async function completion(
+  model: VllmModel,
+  request: CompletionRequest,
+  signal: AbortSignal,
+): Promise<object> {
+  const { plans, promptTexts, promptTokens } = prepare(model, request);
+  const results = await Promise.all(plans.map((plan) => runChoice(model, plan, signal)));
+  let completionTokens = 0;
+  const choices = results.map((result) => {
+    completionTokens += result.finish.completionTokens;
+    const echo = request.echo ? (promptTexts[Math.floor(result.index / request.n)] ?? "") : "";
+    return {
+      index: result.index,
+      text: echo + result.text + stopSuffix(result.finish, request.includeStopStrInOutput),
+      logprobs:
+        request.logprobs === undefined
+          ? null
+          : completionLogprobs(model, result.tokens, echo.length),
+      ...finishOf(result.finish),
+      prompt_logprobs: null,
+    };
+  });
+  return {
+    id: completionId(),
+    object: "text_completion",
+    created: model.nowSeconds(),
+    model: model.served.id,
+    choices,
+    usage: {
+      prompt_tokens: promptTokens,
+      total_tokens: promptTokens + completionTokens,
+      completion_tokens: completionTokens,
+      prompt_tokens_details: null,
+    },
+    kv_transfer_params: null,
+  };
+}
+
+/**
+ * The streamed answer as chunk objects (the adapter frames them as SSE and adds `[DONE]`).
+ * Validation happens before the first chunk, so errors still get a proper status.
+ */
+export function completionStream(
+  model: VllmModel,
+  request: CompletionRequest,
+  signal: AbortSignal,
+): AsyncIterable<object> {
+  const prepared = prepare(model, request);
+  return streamChunks(model, request, prepared, signal);
+}
+
+async function* streamChunks(
+  model: VllmModel,
+  request: CompletionRequest,
+  { plans, promptTexts, promptTokens }: Prepared,
+  signal: AbortSignal,
+): AsyncGenerator<object> {
+  const head = {
+    id: completionId(),
+    object: "text_completion",
+    created: model.nowSeconds(),
+    model: model.served.id,
+  };
+  const continuous = request.streamOptions?.continuousUsageStats === true;
+  const generated = new Map<number, number>();
+  const promptOf = (index: number) => promptTexts[Math.floor(index / request.n)] ?? "";
+  const promptIdsOf = (index: number) =>
+    plans.find((plan) => plan.index === index)?.request.promptIds.length ?? 0;
+  const chunk = (
+    index: number,
+    text: string,
+    rest: object,
+    logprobs: CompletionLogprobs | null,
+  ) => ({
+    ...head,
+    choices: [{ index, text, logprobs, finish_reason: null, stop_reason: null, ...rest }],
+    usage: continuous ? usageOf(promptIdsOf(index), generated.get(index) ?? 0) : null,
+  });
+  // The newest text of each choice waits for the next event, so the last text rides on the
+  // chunk with finish_reason as vLLM sends it; empty texts are never sent on their own.
+  const held = new Map<number, { text: string; tokens: TokenEvent[] }>();
+  const logprobsOf = (tokens: readonly TokenEvent[]) =>
+    request.logprobs === undefined ? null : completionLogprobs(model, tokens, 0);
+  let completionTokens = 0;
+  for await (const { index, event } of mergeChoices(model, plans, signal)) {
+    const pending = held.get(index) ?? { text: request.echo ? promptOf(index) : "", tokens: [] };
+    if (event.type === "token") {
+      generated.set(index, (generated.get(index) ?? 0) + 1);
+      if (pending.text !== "") {
+        yield chunk(index, pending.text, {}, logprobsOf(pending.tokens));
+        held.set(index, { text: event.text, tokens: [event] });
+      } else {
+        held.set(index, { text: event.text, tokens: [...pending.tokens, event] });
+      }
+      continue;
+    }
+    held.delete(index);
+    completionTokens += event.completionTokens;
+    generated.set(index, event.completionTokens);
+    const text = pending.text + stopSuffix(event, request.includeStopStrInOutput);
+    yield chunk(index, text, finishOf(event), logprobsOf(pending.tokens));
+  }
+  if (request.streamOptions?.includeUsage) {
+    yield { ...head, choices: [], usage: usageOf(promptTokens, completionTokens) };
+  }
+}
+
+function usageOf(promptTokens: number, completionTokens: number) {
+  return {
+    prompt_tokens: promptTokens,
+    total_tokens: promptTokens + completionTokens,
+    completion_tokens: completionTokens,
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * Turning requests into prompt token ids as vLLM does: completions prompts are tokenized with
+ * `add_special_tokens` (default true) or taken as ids; chat messages are rendered through the
+ * model's chat template and tokenized without special tokens by default (vllm-openai.md §4).
+ */
+import { ChatTemplateError, renderChatTemplate } from "@servingkit/mock-core";
+import { badRequest } from "./errors.js";
+import type { ChatMessage, PromptInput } from "./requests.js";
+import type { VllmModel } from "./served-model.js";
+
+/**
+ * Checks token ids against the vocabulary: vLLM's V1 processor answers 400 `Token id <id> is out
+ * of vocabulary` (vllm/v1/engine/processor.py) and refuses an empty prompt.
+ */
+export function checkTokenIds(model: VllmModel, ids: readonly number[]): void {
+  if (ids.length === 0) throw badRequest("The decoder prompt cannot be empty");
+  const max = Math.max(...ids);
+  if (max >= model.spec.tokenizer.vocabSize || Math.min(...ids) < 0) {
+    throw badRequest(
+      `Token id ${max >= model.spec.tokenizer.vocabSize ? max : Math.min(...ids)} is out of vocabulary`,
+    );
+  }
+}
+
+/** A completions prompt as token ids. */
+export function completionPromptIds(
+  model: VllmModel,
+  prompt: PromptInput,
+  addSpecialTokens: boolean,
+): number[] {
+  const ids =
+    "ids" in prompt
+      ? [...prompt.ids]
+      : model.spec.tokenizer.encode(prompt.text, { addSpecialTokens });
+  checkTokenIds(model, ids);
+  return ids;
+}
+
+/** The chat prompt text, rendered through the model's template; template errors are 400s. */
+export function renderChat(
+  model: VllmModel,
+  messages: readonly ChatMessage[],
+  addGenerationPrompt: boolean,
+): string {
+  try {
+    return renderChatTemplate(model.spec, messages, { addGenerationPrompt });
+  } catch (error) {
+    if (error instanceof ChatTemplateError) throw badRequest(error.message);
+    throw error;
+  }
+}
+
+/** A chat prompt as token ids. */
+export function chatPromptIds(
+  model: VllmModel,
+  messages: readonly ChatMessage[],
+  options: { addGenerationPrompt: boolean; addSpecialTokens: boolean },
+): number[] {
+  const text = renderChat(model, messages, options.addGenerationPrompt);
+  const ids = model.spec.tokenizer.encode(text, { addSpecialTokens: options.addSpecialTokens });
+  checkTokenIds(model, ids);
+  return ids;
+}

@@ -1,0 +1,98 @@
+/**
+ * The model a vLLM mock serves: its card, the tokenizer and template it uses (a real model
+ * directory or the built-in model), the engine that generates for it, and the profile that
+ * decides its wire details. Handlers take this one object.
+ */
+import { stat } from "node:fs/promises";
+import {
+  type Clock,
+  createSimpleEngine,
+  defaultModelSpec,
+  loadModelDir,
+  type ModelSpec,
+  type TextEngine,
+} from "@servingkit/mock-core";
+import { modelNotFound } from "./errors.js";
+import type { ServedModel } from "./model-card.js";
+import type { VllmProfile } from "./profiles.js";
+import type { GenerationMode, VllmSettings } from "./settings.js";
+
+/** Where the platform mounts the model, and so the `root` of the model card (vllm-openai.md §0). */
+export const platformModelRoot = "/mnt/models";
+
+/** Everything a handler needs about the served model. */
+export interface VllmModel {
+  /** What `/v1/models` says. */
+  readonly served: ServedModel;
+  /** Tokenizer, chat template, config. */
+  readonly spec: ModelSpec;
+  /** Produces the tokens. */
+  readonly engine: TextEngine;
+  /** Version-dependent wire details. */
+  readonly profile: VllmProfile;
+  /** Echo the prompt or produce text. */
+  readonly generationMode: GenerationMode;
+  /** The unix time in seconds for `created` fields. */
+  nowSeconds(): number;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The model as loaded, before an engine is attached. */
+export interface LoadedModel {
+  readonly served: ServedModel;
+  readonly spec: ModelSpec;
+}
+
+/**
+ * Loads the served model. `--model` naming a directory loads its `tokenizer.json`,
+ * `tokenizer_config.json` and `config.json` as vLLM's `--model` does; any other value is only a
+ * name (served with the built-in tokenizer), so `--model granite` works offline. The served id is
+ * `--served-model-name`, else the `--model` value, else the built-in model's id (vLLM's default
+ * served name is its `--model` value); `root` is the `--model` value, else `/mnt/models`.
+ */
+export async function loadServedModel(settings: VllmSettings): Promise<LoadedModel> {
+  const dir = settings.model;
+  const spec =
+    dir !== undefined && (await isDirectory(dir))
+      ? await loadModelDir(dir)
+      : await defaultModelSpec();
+  const served: ServedModel = {
+    id: settings.servedModelName ?? dir ?? spec.id,
+    root: dir ?? platformModelRoot,
+    maxModelLen: settings.maxModelLen ?? spec.maxModelLen,
+  };
+  return { served, spec };
+}
+
+/** Attaches the simple engine (on the host's clock) with the settings' latencies. */
+export function startModel(loaded: LoadedModel, settings: VllmSettings, clock: Clock): VllmModel {
+  const engine = createSimpleEngine({
+    clock,
+    model: loaded.spec,
+    timeToFirstTokenMs: settings.timeToFirstTokenMs,
+    interTokenMs: settings.interTokenMs,
+  });
+  return {
+    ...loaded,
+    engine,
+    profile: settings.profile,
+    generationMode: settings.generationMode,
+    nowSeconds: () => Math.floor(Date.now() / 1000),
+  };
+}
+
+/**
+ * Checks a request's `model`: absent or empty means the served model (vllm-openai.md §4.1, and
+ * the seed's curl sends none); any other name than the served id is the 404.
+ */
+export function checkModelName(model: VllmModel, name: string | undefined): void {
+  if (name === undefined || name === "" || name === model.served.id) return;
+  throw modelNotFound(name);
+}
