@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sentences, vocabularyText } from "../src/engine/sentences.ts";
 
-const targetVocabSize = 3072;
+const targetVocabSize = 4096;
 const outDir = join(import.meta.dirname, "..", "assets", "default-model");
 
 /** Special tokens first: ids 0..3. */
@@ -30,7 +30,10 @@ const splitPattern = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}
 
 const bytes = byteToChar();
 const encoder = new TextEncoder();
-const corpus = [...sentences, ...sentences.map((s) => ` ${s}`), vocabularyText].join("\n");
+const capitalised = vocabularyText.replace(/\b\p{Ll}/gu, (c) => c.toUpperCase());
+const corpus = [...sentences, ...sentences.map((s) => ` ${s}`), vocabularyText, capitalised].join(
+  "\n",
+);
 
 const wordCounts = new Map<string, number>();
 for (const piece of corpus.match(splitPattern) ?? []) {

@@ -157,7 +157,7 @@ export const defaultModelDir = fileURLToPath(
 let cachedDefault: Promise<ModelSpec> | undefined;
 
 /**
- * The built-in default model "servingkit-mock": our own byte-level BPE tokenizer (≈1.8k
+ * The built-in default model "servingkit-mock": our own byte-level BPE tokenizer (4096
  * tokens), a simple chat template, context length 4096, embedding width 384. Loaded once and
  * cached; needs no network and no user files.
  */
