@@ -182,8 +182,9 @@ export function decodeRaw(datatype: Datatype, bytes: Uint8Array): TensorValues |
     return `${bytes.byteLength} bytes is not a whole number of ${datatype} elements`;
   }
   const length = bytes.byteLength / size;
-  // Copy into an aligned buffer: typed array views need offsets that are multiples of the size.
-  const aligned = bytes.slice().buffer;
+  // Copy into an aligned buffer of its own: typed array views need offsets that are multiples of
+  // the size (and a Node Buffer's slice() shares its pooled memory instead of copying).
+  const aligned = new Uint8Array(bytes).buffer;
   switch (datatype) {
     case "FP16": {
       const bits = new Uint16Array(aligned);

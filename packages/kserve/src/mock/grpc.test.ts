@@ -1,0 +1,247 @@
+/**
+ * The gRPC surface as an independent client sees it: @grpc/grpc-js with @grpc/proto-loader
+ * loading the repository's proto/inference/grpc_service.proto, against listening mocks, the way
+ * the seeds' grpcurl example calls it (seeds 003 §2.9.8: `-proto ... -H "Authorization: Bearer
+ * <token>" <host>:443 inference.GRPCInferenceService/ModelMetadata`).
+ */
+import { fileURLToPath } from "node:url";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { type MockOptions, type RunningMock, startMock } from "@servingkit/mock-core";
+import { afterEach, describe, expect, it } from "vitest";
+import { kserveMockModule } from "../mock.js";
+import type { KserveRuntime } from "./profiles.js";
+
+const protoFile = "inference/grpc_service.proto";
+const protoRoot = fileURLToPath(new URL("../../../../proto", import.meta.url));
+const definition = protoLoader.loadSync(protoFile, {
+  includeDirs: [protoRoot],
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+});
+const loaded = grpc.loadPackageDefinition(definition) as unknown as {
+  inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
+};
+
+const running: RunningMock[] = [];
+const clients: grpc.Client[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  for (const m of running.splice(0)) await m.close();
+});
+
+async function start(runtime: KserveRuntime, extra: Partial<MockOptions> = {}) {
+  const plugins = await kserveMockModule.plugins({ runtime, models: [], values: {} });
+  const mock = await startMock({
+    runtime,
+    host: "127.0.0.1",
+    httpPort: 0,
+    grpcPort: 0,
+    plugins,
+    ...extra,
+  });
+  running.push(mock);
+  return mock;
+}
+
+type Call = (
+  method: string,
+  request: object,
+  metadata?: grpc.Metadata,
+) => Promise<Record<string, unknown>>;
+
+function client(mock: RunningMock, credentials = grpc.credentials.createInsecure()): Call {
+  const c = new loaded.inference.GRPCInferenceService(mock.endpoints.grpc as string, credentials);
+  clients.push(c);
+  return (method, request, metadata = new grpc.Metadata()) =>
+    new Promise((resolve, reject) => {
+      type Unary = (
+        request: object,
+        metadata: grpc.Metadata,
+        callback: (error: grpc.ServiceError | null, response: Record<string, unknown>) => void,
+      ) => void;
+      const fn = (c as unknown as Record<string, Unary>)[method] as Unary;
+      fn.call(
+        c,
+        request,
+        metadata,
+        (error: grpc.ServiceError | null, response: Record<string, unknown>) =>
+          error ? reject(error) : resolve(response),
+      );
+    });
+}
+
+/**
+ * The failure of a call, with `details` percent-decoded: connect-node (the host) percent-encodes
+ * `:` and `;` in grpc-message, which grpc-js's decodeURI leaves encoded; a C++ server sends them
+ * plain (gRPC PROTOCOL-HTTP2.md allows both). Reported as a host change.
+ */
+async function rejection(promise: Promise<unknown>): Promise<grpc.ServiceError> {
+  try {
+    await promise;
+  } catch (error) {
+    const e = error as grpc.ServiceError;
+    e.details = decodeURIComponent(e.details);
+    return e;
+  }
+  throw new Error("expected the call to fail");
+}
+
+const int32s = (values: number[]) => Buffer.from(Int32Array.from(values).buffer);
+const row = (f: (i: number) => number) => Array.from({ length: 16 }, (_, i) => f(i));
+
+describe("GRPCInferenceService core RPCs", () => {
+  it("ServerLive, ServerReady, ServerMetadata per runtime (kserve-v2.md §4.1, §3)", async () => {
+    for (const runtime of ["triton", "mlserver", "ovms"] as const) {
+      const call = client(await start(runtime));
+      expect(await call("ServerLive", {})).toEqual({ live: true });
+      expect(await call("ServerReady", {})).toEqual({ ready: true });
+      const meta = await call("ServerMetadata", {});
+      expect(meta.name).toBe(
+        { triton: "triton", mlserver: "mlserver", ovms: "OpenVINO Model Server" }[runtime],
+      );
+    }
+  });
+
+  it("ModelMetadata and ModelReady; unknown model is NOT_FOUND with the runtime's text (kserve-v2.md §4.4)", async () => {
+    const call = client(await start("triton"));
+    const meta = await call("ModelMetadata", { name: "simple", version: "" });
+    expect(meta).toMatchObject({
+      name: "simple",
+      versions: ["1"],
+      platform: "tensorflow_graphdef",
+    });
+    expect((meta.inputs as { shape: string[] }[])[0]?.shape).toEqual(["-1", "16"]);
+    expect(await call("ModelReady", { name: "simple", version: "1" })).toEqual({ ready: true });
+    const error = await rejection(call("ModelReady", { name: "nope", version: "" }));
+    expect(error.code).toBe(grpc.status.NOT_FOUND);
+    expect(error.details).toBe("Request for unknown model: 'nope' is not found");
+    const ovms = await rejection(client(await start("ovms"))("ModelMetadata", { name: "nope" }));
+    expect([ovms.code, ovms.details]).toEqual([
+      grpc.status.NOT_FOUND,
+      "Model with requested name is not found",
+    ]);
+  });
+
+  it("triton ModelInfer: typed contents in, raw_output_contents out only (kserve-v2.md §4.3)", async () => {
+    const call = client(await start("triton"));
+    const response = await call("ModelInfer", {
+      model_name: "simple",
+      id: "g1",
+      inputs: [
+        {
+          name: "INPUT0",
+          datatype: "INT32",
+          shape: [1, 16],
+          contents: { int_contents: row((i) => i) },
+        },
+        {
+          name: "INPUT1",
+          datatype: "INT32",
+          shape: [1, 16],
+          contents: { int_contents: row(() => 1) },
+        },
+      ],
+    });
+    expect(response).toMatchObject({ model_name: "simple", model_version: "1", id: "g1" });
+    const outputs = response.outputs as { name: string; contents: unknown }[];
+    expect(outputs.map((o) => o.name)).toEqual(["OUTPUT0", "OUTPUT1"]);
+    expect(outputs[0]?.contents).toBeNull();
+    const raw = response.raw_output_contents as Buffer[];
+    expect(Array.from(new Int32Array(new Uint8Array(raw[0] as Buffer).buffer))).toEqual(
+      row((i) => i + 1),
+    );
+  });
+
+  it("raw_input_contents in; MLServer answers raw only when asked raw (kserve-v2.md §4.3)", async () => {
+    const ml = client(await start("mlserver"));
+    const typed = await ml("ModelInfer", {
+      model_name: "iris",
+      inputs: [
+        {
+          name: "input-0",
+          datatype: "FP32",
+          shape: [1, 4],
+          contents: { fp32_contents: [6.3, 3.3, 6.0, 2.5] },
+        },
+      ],
+    });
+    expect((typed.raw_output_contents as unknown[]).length).toBe(0);
+    expect(
+      (typed.outputs as { contents: { int64_contents: string[] } }[])[0]?.contents.int64_contents,
+    ).toEqual(["2"]);
+    expect(typed.id).toMatch(/^[0-9a-f-]{36}$/);
+    const raw = await ml("ModelInfer", {
+      model_name: "iris",
+      inputs: [{ name: "input-0", datatype: "FP32", shape: [1, 4] }],
+      raw_input_contents: [Buffer.from(Float32Array.from([5.1, 3.5, 1.4, 0.2]).buffer)],
+    });
+    const bytes = (raw.raw_output_contents as Buffer[])[0] as Buffer;
+    expect(new BigInt64Array(new Uint8Array(bytes).buffer)[0]).toBe(0n);
+  });
+
+  it("gRPC refusals: contents with raw, wrong datatype, each runtime's code (kserve-v2.md §4.4)", async () => {
+    const triton = client(await start("triton"));
+    const both = await rejection(
+      triton("ModelInfer", {
+        model_name: "identity_int32",
+        inputs: [
+          { name: "INPUT0", datatype: "INT32", shape: [1, 1], contents: { int_contents: [1] } },
+        ],
+        raw_input_contents: [int32s([1])],
+      }),
+    );
+    expect([both.code, both.details]).toEqual([
+      grpc.status.INVALID_ARGUMENT,
+      "contents field must not be specified when using raw_input_contents for 'INPUT0' for model 'identity_int32'",
+    ]);
+    const missing = await rejection(
+      triton("ModelInfer", {
+        model_name: "identity_int32",
+        inputs: [{ name: "INPUT0", datatype: "INT32", shape: [1, 1] }],
+      }),
+    );
+    expect(missing.details).toBe(
+      "unable to find data for input tensor 'INPUT0' for model 'identity_int32' in request.",
+    );
+    const ml = client(await start("mlserver"));
+    const bf16 = await rejection(
+      ml("ModelInfer", {
+        model_name: "iris",
+        inputs: [{ name: "input-0", datatype: "BF16", shape: [1, 4] }],
+        raw_input_contents: [Buffer.alloc(8)],
+      }),
+    );
+    expect(bf16.code).toBe(grpc.status.FAILED_PRECONDITION);
+    const ovms = client(await start("ovms"));
+    const precision = await rejection(
+      ovms("ModelInfer", {
+        model_name: "identity_fp32",
+        inputs: [
+          { name: "INPUT0", datatype: "INT32", shape: [1, 1], contents: { int_contents: [1] } },
+        ],
+      }),
+    );
+    expect([precision.code, precision.details]).toEqual([
+      grpc.status.INVALID_ARGUMENT,
+      "Invalid input precision - Expected: FP32; Actual: INT32; input name: INPUT0",
+    ]);
+  });
+
+  it("the seed's grpcurl call over TLS with a token (seeds 003 §2.9.8; kserve-v2.md §5)", async () => {
+    const mock = await start("triton", { tls: true, tokens: ["secret"] });
+    const call = client(
+      mock,
+      grpc.credentials.createSsl(Buffer.from(mock.certificatePem as string)),
+    );
+    const metadata = new grpc.Metadata();
+    metadata.set("authorization", "Bearer secret");
+    expect(await call("ModelMetadata", { name: "simple" }, metadata)).toMatchObject({
+      name: "simple",
+    });
+    const refused = await rejection(call("ModelMetadata", { name: "simple" }));
+    expect(refused.code).toBe(grpc.status.UNAUTHENTICATED);
+  });
+});
