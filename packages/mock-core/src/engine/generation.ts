@@ -29,6 +29,13 @@ export interface GenerationRequest {
   readonly seed?: number;
   /** Text stop sequences; the earliest match ends generation with reason "stop". */
   readonly stop?: readonly string[];
+  /**
+   * Put the matched stop string (or the stop token's text) in the output, as vLLM's
+   * `include_stop_str_in_output` and TGIS's `include_stop_sequence` do. Default false: output
+   * ends before the match, and while stop strings are set the last (longest stop − 1)
+   * characters are held back so no part of a stop string is ever released.
+   */
+  readonly includeStopInOutput?: boolean;
   /** Token ids that end generation with reason "stop" (vLLM `stop_token_ids`). */
   readonly stopTokenIds?: readonly number[];
   /** Keep generating past EOS until `maxTokens` (vLLM `ignore_eos`). Default false. */
@@ -67,9 +74,9 @@ export interface FinishEvent {
   readonly type: "finish";
   readonly reason: FinishReason;
   /**
-   * For reason "stop": the matched stop string, or the stop token id. The matched string is NOT
-   * part of any token event's text (nor is anything after it); a family that includes it
-   * (vLLM `include_stop_str_in_output`, TGIS `include_stop_sequence`) appends this string.
+   * For reason "stop": the matched stop string, or the stop token id. Unless the request set
+   * `includeStopInOutput`, the matched string (or stop token text) is NOT part of any token
+   * event's text, nor is anything after it.
    */
   readonly stop?: string | number;
   /** The sampling seed used: the request's, a random one when none was given, 0 for greedy (TGIS reports 0 for greedy). */

@@ -105,6 +105,12 @@ describe("limits", () => {
     );
   });
 
+  test("EOS on the last allowed token still ends with 'eos' (vLLM check_stop order)", async () => {
+    const natural = await run({ seed: 11, maxTokens: 1000 });
+    const { finish } = await run({ seed: 11, maxTokens: natural.tokens.length });
+    expect(finish).toMatchObject({ reason: "eos", completionTokens: natural.tokens.length });
+  });
+
   test("minTokens postpones EOS", async () => {
     const natural = await run({ seed: 11, maxTokens: 1000 });
     const min = natural.tokens.length + 10;
@@ -167,7 +173,29 @@ describe("stop sequences", () => {
       stop: [first],
       minTokens: 10,
     });
-    expect(later.finish.completionTokens).toBeGreaterThanOrEqual(10);
+    // vLLM detokenizer: stop strings are checked only when len(output_token_ids) > min_tokens,
+    // and only where they end in text after the first min_tokens tokens.
+    expect(later.finish.completionTokens).toBeGreaterThan(10);
+    expect(later.text.startsWith(first)).toBe(true);
+  });
+
+  test("includeStopInOutput keeps the matched stop string and holds nothing back", async () => {
+    // vllm-openai.md §4.1 include_stop_str_in_output; caikit-tgis.md include_stop_sequence
+    const base = await run({ seed: 5, maxTokens: 60, ignoreEos: true });
+    const stop = base.text.split(" ")[4] ?? "";
+    const { text, finish, tokens } = await run({
+      seed: 5,
+      maxTokens: 60,
+      ignoreEos: true,
+      stop: [stop],
+      includeStopInOutput: true,
+    });
+    expect(finish).toMatchObject({ reason: "stop", stop });
+    expect(text).toBe(base.text.slice(0, base.text.indexOf(stop) + stop.length));
+    // no hold-back: every token but the last releases exactly its own text
+    for (const [i, token] of tokens.slice(0, -1).entries()) {
+      expect(token.text).toBe(base.tokens[i]?.text);
+    }
   });
 
   test("held-back text is released when generation ends for another reason", async () => {
@@ -197,6 +225,14 @@ describe("stop sequences", () => {
     expect(finish).toMatchObject({ reason: "stop", stop: stopId, completionTokens: first + 1 });
     expect(tokens.at(-1)).toMatchObject({ id: stopId, text: "" });
     expect(text).toBe(model.tokenizer.decode(base.ids.slice(0, first)));
+    const included = await run({
+      seed: 5,
+      maxTokens: 60,
+      ignoreEos: true,
+      stopTokenIds: [stopId],
+      includeStopInOutput: true,
+    });
+    expect(included.text).toBe(model.tokenizer.decode(base.ids.slice(0, first + 1)));
   });
 });
 

@@ -106,15 +106,18 @@ function logprobsFor(
   return { logprob, top };
 }
 
-/** Earliest match of any stop string in `text` at or after `from`: [index, stop] or undefined. */
+/**
+ * Earliest match of any stop string that ends after `before` (the text length before the newest
+ * token), as vLLM's check_stop_strings searches: [index, stop] or undefined.
+ */
 function findStop(
   text: string,
   stops: readonly string[],
-  from: number,
+  before: number,
 ): [number, string] | undefined {
   let best: [number, string] | undefined;
   for (const stop of stops) {
-    const at = text.indexOf(stop, Math.max(0, from));
+    const at = text.indexOf(stop, Math.max(0, before - stop.length + 1));
     if (at >= 0 && (best === undefined || at < best[0])) best = [at, stop];
   }
   return best;
@@ -138,10 +141,13 @@ async function pause(clock: Clock, ms: number, signal: AbortSignal | undefined):
  * - the token budget is min(maxTokens, maxModelLen − prompt length); reaching it ends with "length";
  * - EOS (when the tokenizer has one, unless `ignoreEos`) comes at the text's natural end, never
  *   before `minTokens` tokens; stop token ids likewise only count from `minTokens` on;
- * - stop strings are matched in the generated text (across token boundaries) once `minTokens`
- *   tokens exist; while stop strings are set, the last (longest stop − 1) characters are held back
- *   so no part of a stop string is ever released (vLLM's streaming hold-back);
- * - EOS and stop tokens have empty text (vLLM skips a stop-terminating token's text).
+ * - stop strings are matched in the generated text (across token boundaries) once more than
+ *   `minTokens` tokens exist, and only where they end in text after the first `minTokens` tokens
+ *   (vLLM's detokenizer); unless `includeStopInOutput`, the last (longest stop − 1) characters are
+ *   held back meanwhile so no part of a stop string is ever released (vLLM's stop_buffer_length);
+ * - EOS and stop tokens have empty text unless `includeStopInOutput` (vLLM skips a
+ *   stop-terminating token's text); EOS and stop ids win over "length" on the last token, as in
+ *   vLLM's check_stop (vllm/v1/core/sched/utils.py).
  */
 export function createSimpleEngine(options: SimpleEngineOptions): TextEngine {
   const { clock, model } = options;
@@ -184,7 +190,9 @@ export function createSimpleEngine(options: SimpleEngineOptions): TextEngine {
     const budget = Math.max(0, Math.min(request.maxTokens, model.maxModelLen - promptTokens));
     const minTokens = request.minTokens ?? 0;
     const stops = request.stop ?? [];
-    const holdBack = stops.length > 0 ? Math.max(...stops.map((s) => s.length)) - 1 : 0;
+    const includeStop = request.includeStopInOutput ?? false;
+    const holdBack =
+      stops.length > 0 && !includeStop ? Math.max(...stops.map((s) => s.length)) - 1 : 0;
     const stopIds = new Set(request.stopTokenIds ?? []);
     const eos = request.ignoreEos ? undefined : tokenizer.eosTokenId;
     const decoder = new IncrementalDecoder(tokenizer, { context: request.promptIds });
@@ -208,33 +216,29 @@ export function createSimpleEngine(options: SimpleEngineOptions): TextEngine {
       }
       const mayEnd = eos !== undefined && count >= minTokens;
       const next = source.next(mayEnd);
-      const id = next ?? eos ?? 0; // undefined only when mayEnd, so eos is set
-      const stopId = next !== undefined && count >= minTokens && stopIds.has(id) ? id : undefined;
+      const id = next ?? eos ?? 0; // next is undefined only when mayEnd, so eos is set
+      const stopToken = next !== undefined && count >= minTokens && stopIds.has(next);
       count++;
       let reason: FinishReason | undefined;
       let stopValue: string | number | undefined;
-      let until = text.length;
       if (next === undefined) reason = "eos";
-      else if (stopId !== undefined) [reason, stopValue] = ["stop", stopId];
-      else {
+      else if (stopToken) {
+        [reason, stopValue] = ["stop", next];
+        if (includeStop) text += decoder.push(next);
+      } else {
         const before = text.length;
-        text += decoder.push(id);
+        text += decoder.push(next);
         if (count >= budget) text += decoder.flush();
-        const match =
-          count >= minTokens && stops.length > 0
-            ? findStop(text, stops, before - holdBack)
-            : undefined;
+        // vLLM checks stop strings only once more than min_tokens tokens exist.
+        const match = count > minTokens ? findStop(text, stops, before) : undefined;
         if (match) {
           [reason, stopValue] = ["stop", match[1]];
-          text = text.slice(0, match[0]);
+          text = text.slice(0, match[0] + (includeStop ? match[1].length : 0));
         } else if (count >= budget) reason = "length";
-        until = Math.max(released, text.length - holdBack);
       }
-      if (reason) {
-        // Release everything held back, except after a stop string (text is cut at the match).
-        if (typeof stopValue !== "string") text += decoder.flush();
-        until = text.length;
-      }
+      // At the end everything held back is released, except text cut at a stop string.
+      if (reason && typeof stopValue !== "string") text += decoder.flush();
+      const until = reason ? text.length : Math.max(released, text.length - holdBack);
       const event: TokenEvent = {
         type: "token",
         id,
