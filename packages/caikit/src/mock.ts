@@ -1,15 +1,89 @@
 /**
- * The mock of the Caikit NLP runtime (Caikit TGIS, Caikit Standalone): the `RuntimeMockModule` that `@servingkit/mocks` starts for its runtimes.
- * Its protocol routes and RPCs arrive with issue 5; until then the runtime answers only the
- * host's health, readiness, auth and fault behaviours.
+ * The mock of the Caikit NLP runtime (Caikit TGIS, Caikit Standalone): the `RuntimeMockModule`
+ * that `@servingkit/mocks` starts for its runtimes. A thin adapter over the pure task code in
+ * `./mock/`: Caikit TGIS's text generation runs on the TGIS mock's own generation service
+ * (`@servingkit/tgis/mock`), with caikit's parameters, validation, errors and framing in front.
+ * The host serves `/health`, gRPC health and reflection (catalog).
  *
  * @packageDocumentation
  */
-import type { RuntimeMockModule } from "@servingkit/mock-core";
+import type { MockPlugin, RuntimeMockModule } from "@servingkit/mock-core";
+import {
+  createGenerationService,
+  defaultTgisLimits,
+  interimTextModel,
+  type TgisLimits,
+} from "@servingkit/tgis/mock";
+import { registerCaikitGrpc } from "./mock/grpc-services.js";
+import { ModelRegistry, textGenerationModule } from "./mock/model-registry.js";
+import { registerCaikitRest } from "./mock/rest-routes.js";
+import { type CaikitTextGeneration, createCaikitTextGeneration } from "./mock/text-generation.js";
+
+export {
+  CaikitError,
+  caikitErrorBody,
+  fromTgisError,
+} from "./mock/caikit-error.js";
+export {
+  defaultCaikitStandaloneModel,
+  defaultCaikitTgisModel,
+  ModelRegistry,
+} from "./mock/model-registry.js";
+export { PyFloat, pythonJson, pythonRepr } from "./mock/python-json.js";
+export { createCaikitTextGeneration } from "./mock/text-generation.js";
+export {
+  type TextGenerationArgs,
+  textGenerationDefaults,
+  toTgisParameters,
+  validateTextGeneration,
+} from "./mock/text-generation-args.js";
+
+/** Settings of one Caikit mock's plugin. */
+export interface CaikitPluginOptions {
+  /** Which caikit runtime. */
+  readonly runtime: "caikit-tgis" | "caikit-standalone";
+  /** Model ids from `--model` (empty: the runtime's default id). */
+  readonly models: readonly string[];
+  /** The TGIS limits behind Caikit TGIS; default TGIS's launcher defaults. */
+  readonly tgisLimits?: TgisLimits;
+}
+
+/** The REST and gRPC plugin of a Caikit runtime. */
+export function caikitPlugin(options: CaikitPluginOptions): MockPlugin {
+  const registry = new ModelRegistry(options.runtime, options.models, textGenerationModule);
+  let textGeneration: CaikitTextGeneration | undefined;
+  const generation = (clock: Parameters<typeof interimTextModel>[0]) => {
+    if (options.runtime !== "caikit-tgis") return undefined;
+    textGeneration ??= createCaikitTextGeneration(
+      createGenerationService({
+        model: interimTextModel(clock),
+        limits: options.tgisLimits ?? defaultTgisLimits,
+        clock,
+      }),
+    );
+    return textGeneration;
+  };
+  return {
+    name: `${options.runtime}-tasks`,
+    rest(app, ctx) {
+      const tasks = generation(ctx.clock);
+      registerCaikitRest(app, ctx, { registry, ...(tasks ? { textGeneration: tasks } : {}) });
+    },
+    grpc(router, ctx) {
+      const tasks = generation(ctx.clock);
+      registerCaikitGrpc(router, { registry, ...(tasks ? { textGeneration: tasks } : {}) });
+    },
+  };
+}
 
 /** The caikit protocol family's mock module. */
 export const caikitMockModule: RuntimeMockModule = {
   name: "caikit",
   runtimes: ["caikit-tgis", "caikit-standalone"],
-  plugins: () => [],
+  plugins: ({ runtime, models }) => {
+    if (runtime !== "caikit-tgis" && runtime !== "caikit-standalone") {
+      throw new Error(`the caikit module does not serve ${runtime}`);
+    }
+    return [caikitPlugin({ runtime, models })];
+  },
 };

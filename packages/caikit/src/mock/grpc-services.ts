@@ -1,0 +1,157 @@
+/**
+ * Caikit's gRPC surface: `caikit.runtime.Nlp.NlpService` (text generation unary and server
+ * streaming, tokenization) with the model id from `mm-model-id` metadata, and
+ * `caikit.runtime.info.InfoService` (caikit-tgis.md §2.1-2.6). The host adds health and
+ * reflection. Other NlpService RPCs answer UNIMPLEMENTED (connect's default) until they land.
+ */
+import { create } from "@bufbuild/protobuf";
+import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
+import {
+  FinishReason,
+  GeneratedTextResultSchema,
+  GeneratedTextStreamResultSchema,
+  InfoService,
+  ModelInfoResponseSchema,
+  NlpService,
+  RuntimeInfoResponseSchema,
+  type TextGenerationTaskRequest,
+  TokenizationResultsSchema,
+} from "@servingkit/proto/caikit";
+import { asCaikitError, missingGrpcModelId } from "./caikit-error.js";
+import { type ModelRegistry, runtimeInfo } from "./model-registry.js";
+import type { CaikitTextGeneration, GeneratedToken } from "./text-generation.js";
+import type { TextGenerationArgs } from "./text-generation-args.js";
+import { textGenerationDefaults } from "./text-generation-args.js";
+
+/** caikit's `MODEL_MESH_MODEL_ID_KEY`. */
+export const modelIdMetadataKey = "mm-model-id";
+
+/** The request's model id from metadata, resolved by the registry; throws caikit's errors. */
+function modelOf(context: HandlerContext, registry: ModelRegistry): string {
+  const id = context.requestHeader.get(modelIdMetadataKey);
+  if (id === null || id === "") throw missingGrpcModelId().toConnectError();
+  try {
+    return registry.use(id);
+  } catch (error) {
+    throw asCaikitError(error).toConnectError();
+  }
+}
+
+/** A request's fields as module arguments: unset optionals → the module's defaults/None. */
+export function argsFromRequest(request: TextGenerationTaskRequest): TextGenerationArgs {
+  const d = textGenerationDefaults;
+  const num = (value: bigint | number | undefined) => (value === undefined ? null : Number(value));
+  const penalty = request.exponentialDecayLengthPenalty;
+  return {
+    text: request.text,
+    max_new_tokens: num(request.maxNewTokens) ?? d.max_new_tokens,
+    min_new_tokens: num(request.minNewTokens) ?? d.min_new_tokens,
+    truncate_input_tokens: num(request.truncateInputTokens) ?? d.truncate_input_tokens,
+    decoding_method: request.decodingMethod ?? d.decoding_method,
+    top_k: num(request.topK),
+    top_p: num(request.topP),
+    typical_p: num(request.typicalP),
+    temperature: num(request.temperature),
+    repetition_penalty: num(request.repetitionPenalty),
+    max_time: num(request.maxTime),
+    exponential_decay_length_penalty: penalty
+      ? { start_index: Number(penalty.startIndex), decay_factor: penalty.decayFactor }
+      : null,
+    stop_sequences: request.stopSequences.length > 0 ? request.stopSequences : null,
+    seed: request.seed ?? null,
+    preserve_input_text: request.preserveInputText ?? d.preserve_input_text,
+    input_tokens: request.inputTokens ?? d.input_tokens,
+    generated_tokens: request.generatedTokens ?? d.generated_tokens,
+    token_logprobs: request.tokenLogprobs ?? d.token_logprobs,
+    token_ranks: request.tokenRanks ?? d.token_ranks,
+    include_stop_sequence: request.includeStopSequence ?? null,
+  };
+}
+
+const protoTokens = (tokens: readonly GeneratedToken[]) =>
+  tokens.map((t) => ({ text: t.text, logprob: t.logprob.value, rank: BigInt(t.rank) }));
+
+const reason = (name: string): FinishReason =>
+  FinishReason[name as keyof typeof FinishReason] ?? FinishReason.NOT_FINISHED;
+
+/** Registers NlpService (text tasks) and InfoService on the router. */
+export function registerCaikitGrpc(
+  router: ConnectRouter,
+  options: { registry: ModelRegistry; textGeneration?: CaikitTextGeneration },
+): void {
+  const { registry, textGeneration } = options;
+  if (textGeneration) {
+    router.service(NlpService, {
+      async textGenerationTaskPredict(request, context) {
+        modelOf(context, registry);
+        try {
+          const r = await textGeneration.generate(argsFromRequest(request), context.signal);
+          return create(GeneratedTextResultSchema, {
+            generatedText: r.generated_text,
+            generatedTokens: BigInt(r.generated_tokens),
+            finishReason: reason(r.finish_reason),
+            producerId: r.producer_id,
+            inputTokenCount: BigInt(r.input_token_count),
+            seed: r.seed ?? 0n,
+            tokens: protoTokens(r.tokens),
+            inputTokens: protoTokens(r.input_tokens),
+          });
+        } catch (error) {
+          throw asCaikitError(error).toConnectError();
+        }
+      },
+      async *serverStreamingTextGenerationTaskPredict(request, context) {
+        modelOf(context, registry);
+        try {
+          for await (const r of textGeneration.generateStream(
+            argsFromRequest(request as unknown as TextGenerationTaskRequest),
+            context.signal,
+          )) {
+            yield create(GeneratedTextStreamResultSchema, {
+              generatedText: r.generated_text,
+              tokens: protoTokens(r.tokens),
+              details: {
+                finishReason: reason(r.details.finish_reason),
+                generatedTokens: r.details.generated_tokens,
+                seed: r.details.seed,
+                inputTokenCount: BigInt(r.details.input_token_count),
+              },
+              inputTokens: protoTokens(r.input_tokens),
+            });
+          }
+        } catch (error) {
+          throw asCaikitError(error).toConnectError();
+        }
+      },
+      tokenizationTaskPredict(request, context) {
+        modelOf(context, registry);
+        const r = textGeneration.tokenize(request.text);
+        return create(TokenizationResultsSchema, { tokenCount: BigInt(r.token_count) });
+      },
+    });
+  }
+  router.service(InfoService, {
+    getRuntimeInfo() {
+      return create(RuntimeInfoResponseSchema, {
+        runtimeVersion: runtimeInfo.runtime_version,
+        pythonPackages: { ...runtimeInfo.python_packages },
+      });
+    },
+    getModelsInfo(request) {
+      try {
+        const models = registry.info(request.modelIds).map((m) => ({
+          modelPath: m.model_path,
+          name: m.name,
+          size: BigInt(m.size),
+          metadata: m.metadata,
+          moduleId: m.module_id,
+          moduleMetadata: { ...m.module_metadata },
+          loaded: m.loaded,
+        }));
+        return create(ModelInfoResponseSchema, { models });
+      } catch (error) {
+        throw asCaikitError(error).toConnectError();
+      }
+    },
+  });
+}
