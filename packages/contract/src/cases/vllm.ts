@@ -1,8 +1,323 @@
 /**
- * The protocol cases of vLLM's OpenAI-compatible API (issue 3). Each case names the fact it checks and
- * asserts properties that hold on a real cluster too.
+ * The protocol cases of vLLM's OpenAI-compatible API (issue 3). Each case names the fact it
+ * checks and asserts properties that hold on a real cluster too: cheap, read-only requests with
+ * small `max_tokens`, the served model id read from `/v1/models` rather than assumed.
+ *
+ * `CaseContext.rest` sends no body yet, so POST cases use a client-core HTTP client built from
+ * the target (same URL, token and TLS trust) until the context grows a JSON body option.
  */
-import type { ContractCase } from "../contract-case.js";
+import assert from "node:assert/strict";
+import { createHttpClient, type TlsOptions } from "@servingkit/client-core";
+import type { CaseContext, ContractCase, RestAnswer } from "../contract-case.js";
+import { defineCase } from "../contract-case.js";
+
+const source = "vllm-openai.md";
+
+function tlsOf(context: CaseContext): TlsOptions | undefined {
+  const tls = context.target.tls;
+  if (tls === undefined) return undefined;
+  const options: TlsOptions = {
+    ...(tls.ca !== undefined
+      ? { ca: tls.ca }
+      : tls.caFile !== undefined
+        ? { caFile: tls.caFile }
+        : {}),
+    ...(tls.insecure === true && { insecure: true }),
+  };
+  return Object.keys(options).length > 0 ? options : undefined;
+}
+
+/** POSTs a JSON body to the target with its token; any status, no retries. */
+async function postJson(context: CaseContext, path: string, body: unknown): Promise<RestAnswer> {
+  const tls = tlsOf(context);
+  const client = createHttpClient({
+    baseUrl: context.target.rest ?? "",
+    maxRetries: 0,
+    ...(context.target.token !== undefined && { token: context.target.token }),
+    ...(tls !== undefined && { tls }),
+  });
+  try {
+    const response = await client.fetch(path, {
+      method: "POST",
+      signal: context.signal,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, headers: response.headers, body: await response.text() };
+  } finally {
+    await client.close();
+  }
+}
+
+function json(answer: RestAnswer, what: string): Record<string, unknown> {
+  try {
+    return JSON.parse(answer.body) as Record<string, unknown>;
+  } catch {
+    assert.fail(`${what}: body is not JSON: ${answer.body.slice(0, 200)}`);
+  }
+}
+
+/** The served model's id, from the first card of `/v1/models`. */
+async function servedModel(context: CaseContext): Promise<string> {
+  const answer = await context.rest("/v1/models");
+  assert.equal(answer.status, 200, "GET /v1/models");
+  const data = json(answer, "GET /v1/models").data as { id?: unknown }[] | undefined;
+  const id = data?.[0]?.id;
+  assert.equal(typeof id, "string", "/v1/models data[0].id");
+  return id as string;
+}
+
+/** The `data:` payloads of an SSE body, checking vLLM's framing on the way. */
+function sseData(answer: RestAnswer, what: string): string[] {
+  assert.equal(answer.status, 200, what);
+  assert.match(
+    answer.headers.get("content-type") ?? "",
+    /^text\/event-stream/,
+    `${what} content type`,
+  );
+  assert.ok(answer.body.endsWith("\n\n"), `${what}: every event ends with a blank line`);
+  const events = answer.body.slice(0, -2).split("\n\n");
+  for (const event of events) {
+    assert.ok(event.startsWith("data: "), `${what}: only data: lines, got ${event.slice(0, 40)}`);
+  }
+  const data = events.map((event) => event.slice("data: ".length));
+  assert.equal(data.at(-1), "[DONE]", `${what}: ends with data: [DONE]`);
+  return data.slice(0, -1);
+}
+
+/** The parts of a stream chunk the cases read (vllm-openai.md §6). */
+interface StreamChunk {
+  readonly id?: string;
+  readonly object?: string;
+  readonly choices: readonly {
+    readonly delta?: { readonly role?: string };
+    readonly finish_reason?: string | null;
+    readonly [key: string]: unknown;
+  }[];
+  readonly usage?: unknown;
+}
+
+function chunksOf(answer: RestAnswer, what: string): StreamChunk[] {
+  return sseData(answer, what).map((d) => JSON.parse(d) as StreamChunk);
+}
+
+const base = { runtimes: ["vllm"], transport: "rest" } as const;
+
+const modelsList = defineCase({
+  ...base,
+  id: "openai/models-list",
+  title: "GET /v1/models lists vLLM model cards (owned_by vllm, root, max_model_len, permission)",
+  source: `${source} §7 (serving_models.py ModelCard)`,
+  async run(context) {
+    const answer = await context.rest("/v1/models");
+    assert.equal(answer.status, 200);
+    const body = json(answer, "GET /v1/models");
+    assert.equal(body.object, "list");
+    const card = (body.data as Record<string, unknown>[])[0];
+    assert.ok(card, "at least one model card");
+    assert.equal(card.object, "model");
+    assert.equal(card.owned_by, "vllm");
+    assert.equal(typeof card.root, "string");
+    assert.equal(typeof card.max_model_len, "number");
+    assert.ok(Array.isArray(card.permission) && card.permission.length > 0, "permission list");
+  },
+});
+
+const version = defineCase({
+  ...base,
+  id: "openai/version",
+  title: 'GET /version answers {"version": "<string>"}',
+  source: `${source} §1, §7`,
+  async run(context) {
+    const answer = await context.rest("/version");
+    assert.equal(answer.status, 200);
+    assert.equal(typeof json(answer, "GET /version").version, "string");
+  },
+});
+
+const tokenizeAgrees = defineCase({
+  ...base,
+  id: "openai/tokenize-agrees",
+  title:
+    "/tokenize counts what /v1/completions bills as prompt_tokens; /detokenize gives the text back",
+  source: `${source} §7 (/tokenize, /detokenize), §5 (usage)`,
+  async run(context) {
+    const model = await servedModel(context);
+    const prompt = "The quick brown fox";
+    const tokens = json(await postJson(context, "/tokenize", { model, prompt }), "/tokenize");
+    assert.ok(Array.isArray(tokens.tokens), "tokens list");
+    assert.equal(tokens.count, (tokens.tokens as number[]).length);
+    assert.equal(typeof tokens.max_model_len, "number");
+    const completion = json(
+      await postJson(context, "/v1/completions", { model, prompt, max_tokens: 1 }),
+      "/v1/completions",
+    );
+    assert.equal((completion.usage as { prompt_tokens: number }).prompt_tokens, tokens.count);
+    const back = json(
+      await postJson(context, "/detokenize", { model, tokens: tokens.tokens }),
+      "/detokenize",
+    );
+    assert.ok(String(back.prompt).includes(prompt), `detokenized ${String(back.prompt)}`);
+  },
+});
+
+function assertUsage(usage: unknown): void {
+  const u = usage as { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+  assert.ok(u.prompt_tokens > 0, "prompt_tokens");
+  assert.equal(u.total_tokens, u.prompt_tokens + u.completion_tokens, "total_tokens");
+}
+
+const completions = defineCase({
+  ...base,
+  id: "openai/completions",
+  title: "POST /v1/completions answers a text_completion with stop_reason and usage",
+  source: `${source} §5 (serving_completion.py)`,
+  async run(context) {
+    const model = await servedModel(context);
+    const answer = await postJson(context, "/v1/completions", {
+      model,
+      prompt: "Hello",
+      max_tokens: 4,
+    });
+    assert.equal(answer.status, 200);
+    const body = json(answer, "/v1/completions");
+    assert.equal(body.object, "text_completion");
+    assert.match(String(body.id), /^cmpl-/);
+    assert.equal(body.model, model);
+    const choice = (body.choices as Record<string, unknown>[])[0];
+    assert.ok(choice, "one choice");
+    assert.equal(typeof choice.text, "string");
+    assert.ok(["stop", "length"].includes(String(choice.finish_reason)), "finish_reason");
+    assert.ok("stop_reason" in choice, "stop_reason present");
+    assertUsage(body.usage);
+  },
+});
+
+const chat = defineCase({
+  ...base,
+  id: "openai/chat-completions",
+  title: "POST /v1/chat/completions answers a chat.completion from the assistant with usage",
+  source: `${source} §5 (serving_chat.py)`,
+  async run(context) {
+    const model = await servedModel(context);
+    const answer = await postJson(context, "/v1/chat/completions", {
+      model,
+      messages: [{ role: "user", content: "Hello" }],
+      max_tokens: 4,
+    });
+    assert.equal(answer.status, 200);
+    const body = json(answer, "/v1/chat/completions");
+    assert.equal(body.object, "chat.completion");
+    assert.match(String(body.id), /^chatcmpl-/);
+    const choice = (body.choices as { message: { role: string; content: unknown } }[])[0];
+    assert.equal(choice?.message.role, "assistant");
+    assert.equal(typeof choice?.message.content, "string");
+    assertUsage(body.usage);
+  },
+});
+
+const chatStream = defineCase({
+  ...base,
+  id: "openai/chat-stream-framing",
+  title:
+    "chat streams: role chunk first, one id, finish chunk, usage chunk with choices [], [DONE]",
+  source: `${source} §6 (chat_completion_stream_generator)`,
+  async run(context) {
+    const model = await servedModel(context);
+    const answer = await postJson(context, "/v1/chat/completions", {
+      model,
+      messages: [{ role: "user", content: "Hello" }],
+      max_tokens: 4,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const chunks = chunksOf(answer, "chat stream");
+    assert.ok(chunks.length >= 3, "role, finish and usage chunks at least");
+    for (const chunk of chunks) assert.equal(chunk.object, "chat.completion.chunk");
+    assert.equal(new Set(chunks.map((c) => c.id)).size, 1, "one id for every chunk");
+    assert.equal(chunks[0]?.choices[0]?.delta?.role, "assistant", "role chunk first");
+    const usage = chunks.at(-1);
+    assert.deepEqual(usage?.choices, [], "usage chunk has choices []");
+    assertUsage(usage?.usage);
+    const finish = chunks.at(-2)?.choices[0];
+    assert.ok(["stop", "length"].includes(String(finish?.finish_reason)), "finish chunk");
+  },
+});
+
+const completionsStream = defineCase({
+  ...base,
+  id: "openai/completions-stream-framing",
+  title:
+    "completions streams: every chunk has every key (usage null), last choice chunk finishes, [DONE]",
+  source: `${source} §6 (completion_stream_generator)`,
+  async run(context) {
+    const model = await servedModel(context);
+    const answer = await postJson(context, "/v1/completions", {
+      model,
+      prompt: "Hello",
+      max_tokens: 4,
+      stream: true,
+    });
+    const chunks = chunksOf(answer, "completions stream");
+    assert.ok(chunks.length >= 1, "at least one chunk");
+    for (const chunk of chunks) {
+      assert.equal(chunk.object, "text_completion");
+      assert.ok("usage" in chunk && chunk.usage === null, "usage: null on every chunk");
+      const choice = chunk.choices[0] ?? {};
+      for (const key of ["index", "text", "logprobs", "finish_reason", "stop_reason"]) {
+        assert.ok(key in choice, `choice key ${key}`);
+      }
+    }
+    assert.ok(["stop", "length"].includes(String(chunks.at(-1)?.choices[0]?.finish_reason)));
+  },
+});
+
+const unknownModel = defineCase({
+  ...base,
+  id: "openai/unknown-model-404",
+  title: "an unknown model is 404 NotFoundError ``The model `<name>` does not exist.``",
+  source: `${source} §3 (serving_engine.py _check_model)`,
+  async run(context) {
+    const name = "servingkit-contract-no-such-model";
+    const answer = await postJson(context, "/v1/completions", {
+      model: name,
+      prompt: "x",
+      max_tokens: 1,
+    });
+    assert.equal(answer.status, 404);
+    const body = json(answer, "unknown model");
+    // ≥ 0.10.1 nests the error; ≤ 0.10.0 sends it flat: both eras hold the same fields.
+    const error = (body.error ?? body) as Record<string, unknown>;
+    assert.equal(error.type, "NotFoundError");
+    assert.equal(error.code, 404);
+    assert.equal(error.message, `The model \`${name}\` does not exist.`);
+  },
+});
+
+const badRequest = defineCase({
+  ...base,
+  id: "openai/validation-400",
+  title: "a body that fails validation is 400 BadRequestError, not FastAPI's 422",
+  source: `${source} §3 (validation_exception_handler)`,
+  async run(context) {
+    const answer = await postJson(context, "/v1/chat/completions", { messages: "not a list" });
+    assert.equal(answer.status, 400);
+    const body = json(answer, "invalid body");
+    const error = (body.error ?? body) as Record<string, unknown>;
+    assert.equal(error.type, "BadRequestError");
+    assert.equal(error.code, 400);
+  },
+});
 
 /** Every vllm protocol case. */
-export const vllmCases: readonly ContractCase[] = [];
+export const vllmCases: readonly ContractCase[] = [
+  modelsList,
+  version,
+  tokenizeAgrees,
+  completions,
+  chat,
+  chatStream,
+  completionsStream,
+  unknownModel,
+  badRequest,
+];
