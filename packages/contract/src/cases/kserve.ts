@@ -1,8 +1,280 @@
 /**
- * The protocol cases of KServe v2 / Open Inference Protocol as Triton, MLServer and OVMS serve it (issue 4). Each case names the fact it checks and
- * asserts properties that hold on a real cluster too.
+ * The protocol cases of KServe v2 / Open Inference Protocol as Triton, MLServer and OVMS serve it
+ * (issue 4). Each case names the fact it checks and asserts properties that hold on a real
+ * cluster too: server metadata per runtime, model metadata and readiness, unknown models in each
+ * runtime's words, and an inference round trip built from the model's own metadata.
+ *
+ * Cases that need a model use the target's `model`; where a target names none they fall back to
+ * the runtime's built-in mock model and skip (never pass) when the endpoint does not serve it.
  */
-import type { ContractCase } from "../contract-case.js";
+import assert from "node:assert/strict";
+import { Code, createClient } from "@connectrpc/connect";
+import type { RuntimeName } from "@servingkit/mock-core";
+import { GRPCInferenceService } from "@servingkit/proto/inference";
+import { type CaseContext, type ContractCase, defineCase } from "../contract-case.js";
+import { grpcOutcome } from "./grpc-outcome.js";
+
+const kserveRuntimes: readonly RuntimeName[] = ["triton", "mlserver", "ovms"];
+
+/** A model name no deployment serves. */
+const missingModel = "servingkit-contract-no-such-model";
+
+/** `GET /v2` name per runtime (kserve-v2.md §3.1, §3.2, §3.3). */
+const serverNames: Readonly<Record<string, string>> = {
+  triton: "triton",
+  mlserver: "mlserver",
+  ovms: "OpenVINO Model Server",
+};
+
+/** Unknown-model texts per runtime (kserve-v2.md §3.1, §3.2, §3.3; gRPC §4.4 uses the same). */
+const unknownModelText: Readonly<Record<string, (model: string) => string>> = {
+  triton: (m) => `Request for unknown model: '${m}' is not found`,
+  mlserver: (m) => `Model ${m} not found`,
+  ovms: () => "Model with requested name is not found",
+};
+
+/** The built-in model of each mock, used when a target names none. */
+const mockModel: Readonly<Record<string, string>> = {
+  triton: "simple",
+  mlserver: "iris",
+  ovms: "resnet",
+};
+
+function runtimeOf(context: CaseContext): string {
+  return context.target.runtime;
+}
+
+/** The target's model, or the mock's default when the endpoint serves it; skips otherwise. */
+async function modelOf(context: CaseContext): Promise<string> {
+  if (context.target.model) return context.target.model;
+  const fallback = mockModel[runtimeOf(context)] ?? "";
+  const answer = await context.rest(`/v2/models/${fallback}`);
+  if (answer.status !== 200) {
+    context.skip(`target names no model and does not serve the mock's '${fallback}'`);
+  }
+  return fallback;
+}
+
+async function grpcModelOf(context: CaseContext): Promise<string> {
+  if (context.target.model) return context.target.model;
+  const fallback = mockModel[runtimeOf(context)] ?? "";
+  const client = createClient(GRPCInferenceService, context.grpc());
+  const ready = await grpcOutcome(
+    client.modelReady({ name: fallback }, { signal: context.signal }),
+  );
+  if (!ready.ok || !ready.value.ready) {
+    context.skip(`target names no model and does not serve the mock's '${fallback}'`);
+  }
+  return fallback;
+}
+
+function parseJson(body: string, what: string): Record<string, unknown> {
+  try {
+    return JSON.parse(body) as Record<string, unknown>;
+  } catch {
+    assert.fail(`${what}: body is not JSON: ${body.slice(0, 200)}`);
+  }
+}
+
+function assertTensorMetadata(value: unknown, what: string): void {
+  assert.ok(Array.isArray(value), `${what} is an array`);
+  for (const tensor of value as Record<string, unknown>[]) {
+    assert.equal(typeof tensor.name, "string", `${what}: name`);
+    assert.equal(typeof tensor.datatype, "string", `${what}: datatype`);
+    assert.ok(
+      Array.isArray(tensor.shape) && tensor.shape.every((d) => Number.isInteger(d) && d >= -1),
+      `${what}: shape of integers, -1 for variable dimensions`,
+    );
+  }
+}
+
+/** The REST cases. */
+const restCases: ContractCase[] = [
+  defineCase({
+    id: "kserve/rest-server-metadata",
+    title: "GET /v2 answers the runtime's name, a version and its extensions (OVMS: no key)",
+    source:
+      "kserve-v2.md §1.2, §3.1 (13 extensions), §3.2 (extensions []), §3.3 (no extensions key)",
+    runtimes: kserveRuntimes,
+    transport: "rest",
+    async run(context) {
+      const answer = await context.rest("/v2");
+      assert.equal(answer.status, 200, "status");
+      const body = parseJson(answer.body, "GET /v2");
+      assert.equal(body.name, serverNames[runtimeOf(context)], "name");
+      assert.equal(typeof body.version, "string", "version");
+      const runtime = runtimeOf(context);
+      if (runtime === "ovms")
+        assert.equal(body.extensions, undefined, "OVMS sends no extensions key");
+      else assert.ok(Array.isArray(body.extensions), "extensions is an array");
+      if (runtime === "triton") {
+        assert.ok(
+          (body.extensions as string[]).includes("binary_tensor_data"),
+          "Triton lists binary_tensor_data",
+        );
+      }
+      if (runtime === "mlserver") assert.deepEqual(body.extensions, [], "MLServer lists none");
+    },
+  }),
+  defineCase({
+    id: "kserve/rest-unknown-model",
+    title: 'metadata of an unknown model is a 404 {"error"} in the runtime\'s words',
+    source: "kserve-v2.md §3.1, §3.2, §3.3 (unknown model texts)",
+    runtimes: kserveRuntimes,
+    transport: "rest",
+    async run(context) {
+      const answer = await context.rest(`/v2/models/${missingModel}`);
+      assert.equal(answer.status, 404, "status");
+      const text = unknownModelText[runtimeOf(context)]?.(missingModel);
+      assert.deepEqual(parseJson(answer.body, "unknown model"), { error: text });
+    },
+  }),
+  defineCase({
+    id: "kserve/rest-unknown-model-ready",
+    title: "readiness of an unknown model is a 404, not an empty 400",
+    source: "kserve-v2.md §3.1 (model ready unknown → 404), §3.2, §3.3",
+    runtimes: kserveRuntimes,
+    transport: "rest",
+    async run(context) {
+      const answer = await context.rest(`/v2/models/${missingModel}/ready`);
+      assert.equal(answer.status, 404, "status");
+      assert.equal(
+        typeof parseJson(answer.body, "unknown model ready").error,
+        "string",
+        "error text",
+      );
+    },
+  }),
+  defineCase({
+    id: "kserve/rest-model-metadata",
+    title: "model metadata has name, platform, versions and typed tensors",
+    source: "kserve-v2.md §1.3, §3.1-§3.3",
+    runtimes: kserveRuntimes,
+    transport: "rest",
+    async run(context) {
+      const model = await modelOf(context);
+      const answer = await context.rest(`/v2/models/${model}`);
+      assert.equal(answer.status, 200, "status");
+      const body = parseJson(answer.body, "model metadata");
+      assert.equal(body.name, model, "name");
+      assert.equal(typeof body.platform, "string", "platform");
+      if (body.versions !== undefined) assert.ok(Array.isArray(body.versions), "versions");
+      assertTensorMetadata(body.inputs, "inputs");
+      assertTensorMetadata(body.outputs, "outputs");
+    },
+  }),
+  defineCase({
+    id: "kserve/rest-model-ready",
+    title: "a served model is ready: 200 with an empty body",
+    source: "kserve-v2.md §1.1 (status only), §3.1-§3.3 (empty bodies)",
+    runtimes: kserveRuntimes,
+    transport: "rest",
+    async run(context) {
+      const model = await modelOf(context);
+      const answer = await context.rest(`/v2/models/${model}/ready`);
+      assert.equal(answer.status, 200, "status");
+      assert.equal(answer.body, "", "body");
+    },
+  }),
+];
+
+/** The gRPC cases. */
+const grpcCases: ContractCase[] = [
+  defineCase({
+    id: "kserve/grpc-server-metadata",
+    title: "ServerMetadata names the runtime; ServerLive and ServerReady answer true",
+    source: "kserve-v2.md §4.1, §4.2; seeds 003 §2.9.8 (ServerMetadata, ServerLive, ServerReady)",
+    runtimes: kserveRuntimes,
+    transport: "grpc",
+    async run(context) {
+      const client = createClient(GRPCInferenceService, context.grpc());
+      const options = { signal: context.signal };
+      const meta = await client.serverMetadata({}, options);
+      assert.equal(meta.name, serverNames[runtimeOf(context)], "name");
+      assert.equal((await client.serverLive({}, options)).live, true, "live");
+      assert.equal((await client.serverReady({}, options)).ready, true, "ready");
+    },
+  }),
+  defineCase({
+    id: "kserve/grpc-unknown-model",
+    title: "ModelMetadata and ModelReady of an unknown model fail with NOT_FOUND",
+    source:
+      "kserve-v2.md §4.4 (Triton: ModelReady on an unknown model is NOT_FOUND; MLServer 404; OVMS)",
+    runtimes: kserveRuntimes,
+    transport: "grpc",
+    async run(context) {
+      const client = createClient(GRPCInferenceService, context.grpc());
+      const calls: Promise<unknown>[] = [
+        client.modelMetadata({ name: missingModel }, { signal: context.signal }),
+        client.modelReady({ name: missingModel }, { signal: context.signal }),
+      ];
+      for (const call of calls) {
+        const outcome = await grpcOutcome(call);
+        if (outcome.ok) assert.fail("expected NOT_FOUND, but the call was answered");
+        assert.equal(Code[outcome.error.code], Code[Code.NotFound], outcome.error.message);
+        const text = unknownModelText[runtimeOf(context)]?.(missingModel) ?? "";
+        assert.equal(decodeURIComponent(outcome.error.rawMessage), text, "message");
+      }
+    },
+  }),
+  defineCase({
+    id: "kserve/grpc-infer-round-trip",
+    title: "ModelInfer with zero tensors shaped from the metadata answers every output",
+    source:
+      "kserve-v2.md §4.2, §4.3 (raw_output_contents: Triton and OVMS always, MLServer when raw in)",
+    runtimes: kserveRuntimes,
+    transport: "grpc",
+    async run(context) {
+      const model = await grpcModelOf(context);
+      const client = createClient(GRPCInferenceService, context.grpc());
+      const meta = await client.modelMetadata({ name: model }, { signal: context.signal });
+      const sizes: Record<string, number> = {
+        BOOL: 1,
+        UINT8: 1,
+        INT8: 1,
+        UINT16: 2,
+        INT16: 2,
+        FP16: 2,
+        BF16: 2,
+        UINT32: 4,
+        INT32: 4,
+        FP32: 4,
+        UINT64: 8,
+        INT64: 8,
+        FP64: 8,
+      };
+      const inputs = meta.inputs.map((t) => ({
+        name: t.name,
+        datatype: t.datatype,
+        shape: t.shape.map((d) => (d < 0n ? 1n : d)),
+      }));
+      if (inputs.some((t) => sizes[t.datatype] === undefined)) {
+        context.skip("the model has BYTES inputs; zero tensors need fixed-size datatypes");
+      }
+      const raw = inputs.map(
+        (t) =>
+          new Uint8Array(t.shape.reduce((n, d) => n * Number(d), 1) * (sizes[t.datatype] ?? 0)),
+      );
+      const response = await client.modelInfer(
+        { modelName: model, id: "servingkit-contract", inputs, rawInputContents: raw },
+        { signal: context.signal },
+      );
+      assert.equal(response.modelName.length > 0, true, "model_name");
+      assert.equal(response.id, "servingkit-contract", "id echoed");
+      assert.deepEqual(
+        response.outputs.map((o) => o.name).sort(),
+        meta.outputs.map((o) => o.name).sort(),
+        "every output answered",
+      );
+      // Raw in: every runtime answers raw (MLServer because the request was raw).
+      assert.equal(
+        response.rawOutputContents.length,
+        response.outputs.length,
+        "raw_output_contents per output",
+      );
+    },
+  }),
+];
 
 /** Every kserve protocol case. */
-export const kserveCases: readonly ContractCase[] = [];
+export const kserveCases: readonly ContractCase[] = [...restCases, ...grpcCases];
