@@ -4,6 +4,7 @@ import { defaultModelSpec, loadModelDir } from "./model-spec.js";
 import { IncrementalDecoder } from "./tokenizer.js";
 
 const tinyDir = fileURLToPath(new URL("testdata/tiny-wordpiece", import.meta.url));
+const metaspaceDir = fileURLToPath(new URL("testdata/tiny-metaspace", import.meta.url));
 
 describe("built-in default tokenizer (byte-level BPE)", () => {
   test("encode/decode round-trips any text, emoji and accents included", async () => {
@@ -82,6 +83,30 @@ describe("a hand-made tokenizer.json loaded through loadModelDir", () => {
       [11, 12],
       [12, 13],
     ]);
+  });
+});
+
+describe("a hand-made SentencePiece-style (Metaspace + BPE) tokenizer.json", () => {
+  test("gives the ids of its merges and decodes without the leading space", async () => {
+    const { tokenizer } = await loadModelDir(metaspaceDir);
+    // <s>=1 ▁The=15 ▁cat=18 ▁sat=21 ▁on=23 (merges in testdata/tiny-metaspace/tokenizer.json)
+    expect(tokenizer.encode("The cat sat on")).toEqual([1, 15, 18, 21, 23]);
+    expect(tokenizer.decode([15, 18, 21])).toBe("The cat sat");
+    expect(tokenizer.tokenText(18)).toBe("cat");
+    expect(tokenizer.offsets("The cat sat")).toEqual([
+      [0, 3],
+      [4, 7],
+      [8, 11],
+    ]);
+  });
+
+  test("incremental decoding keeps the spaces a whole-text decode strips", async () => {
+    const { tokenizer } = await loadModelDir(metaspaceDir);
+    // vLLM primes its detokenizer with the prompt's last tokens so " cat" keeps its space.
+    const primed = new IncrementalDecoder(tokenizer, { context: tokenizer.encode("The") });
+    expect([18, 21].map((id) => primed.push(id))).toEqual([" cat", " sat"]);
+    const fresh = new IncrementalDecoder(tokenizer);
+    expect([15, 18].map((id) => fresh.push(id))).toEqual(["The", " cat"]);
   });
 });
 
