@@ -1,0 +1,78 @@
+import { ServingkitError } from "@servingkit/client-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createVllmClient, type VllmClient } from "./client.js";
+import { startVllm, type TestServer } from "./mock/test-server.js";
+
+describe("createVllmClient against the mock (behind a platform token)", () => {
+  let server: TestServer;
+  let client: VllmClient;
+  beforeAll(async () => {
+    server = await startVllm({ "served-model-name": "granite", "vllm-version": "0.11.0" }, [], {
+      tokens: ["platform-token"],
+    });
+    client = createVllmClient({ baseUrl: server.url, token: "platform-token", maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await client.close();
+    await server.close();
+  });
+
+  it("reads models, version and health", async () => {
+    expect((await client.models()).map((m) => m.id)).toEqual(["granite"]);
+    expect(await client.version()).toBe("0.11.0");
+    expect(await client.health()).toBe(true);
+  });
+
+  it("completes with vLLM's extra parameters", async () => {
+    const answer = await client.completions({ prompt: "Hi", max_tokens: 5, ignore_eos: true });
+    expect(answer.usage.completion_tokens).toBe(5);
+    expect(answer.choices[0]?.finish_reason).toBe("length");
+    expect(answer.choices[0]?.stop_reason).toBeNull();
+  });
+
+  it("streams chat chunks and stops early on break", async () => {
+    const chunks = [];
+    for await (const chunk of client.streamChatCompletions({
+      messages: [{ role: "user", content: "Hi" }],
+      max_tokens: 50,
+      ignore_eos: true,
+      stream_options: { include_usage: true },
+    })) {
+      chunks.push(chunk);
+      if (chunks.length === 3) break;
+    }
+    expect(chunks[0]?.choices[0]?.delta.role).toBe("assistant");
+    expect(chunks).toHaveLength(3);
+  });
+
+  it("streams completions to the usage chunk", async () => {
+    const chunks = [];
+    for await (const chunk of client.streamCompletions({
+      prompt: "Hi",
+      max_tokens: 3,
+      ignore_eos: true,
+      stream_options: { include_usage: true },
+    })) {
+      chunks.push(chunk);
+    }
+    expect(chunks.at(-1)?.choices).toEqual([]);
+    expect(chunks.at(-1)?.usage?.completion_tokens).toBe(3);
+  });
+
+  it("tokenizes and detokenizes", async () => {
+    const tokens = await client.tokenize({ prompt: "hello there", return_token_strs: true });
+    expect(tokens.token_strs).toHaveLength(tokens.count);
+    const back = await client.detokenize({ tokens: tokens.tokens });
+    expect(back.prompt).toContain("hello there");
+  });
+
+  // vllm-openai.md §3: the unknown model 404 arrives as a ServingkitError with the text.
+  it("throws ServingkitError with the status and vLLM's message", async () => {
+    const error = await client
+      .chatCompletions({ model: "nope", messages: [{ role: "user", content: "x" }] })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServingkitError);
+    expect((error as ServingkitError).httpStatus).toBe(404);
+    expect((error as ServingkitError).rawMessage).toContain("The model `nope` does not exist.");
+  });
+});

@@ -1,0 +1,198 @@
+/**
+ * vLLM's OpenAI-compatible wire types (vllm-openai.md §4-§7): requests with vLLM's extra
+ * sampling parameters, and responses with the fields vLLM adds to OpenAI's (`stop_reason`,
+ * `max_model_len`, `kv_transfer_params` ...). Field names are the wire's (snake_case).
+ */
+
+/**
+ * The sampling and prompt parameters vLLM accepts beyond OpenAI's (vllm-openai.md §4.1). Pass
+ * them to the `openai` SDK as `extra_body`, or in this package's requests directly.
+ */
+export interface VllmSamplingExtras {
+  /** Top-k cut-off; 0 (or -1) disables. */
+  top_k?: number;
+  /** Minimum probability relative to the top token, in [0, 1]. */
+  min_p?: number;
+  /** > 0; 1 disables. */
+  repetition_penalty?: number;
+  /** Token ids that end generation (finish_reason `stop`, stop_reason the id). */
+  stop_token_ids?: number[];
+  /** Keep the matched stop string in the output. Default false. */
+  include_stop_str_in_output?: boolean;
+  /** Generate past EOS until max_tokens. Default false. */
+  ignore_eos?: boolean;
+  /** EOS and stop strings are ignored before this many tokens. Default 0. */
+  min_tokens?: number;
+  /** Default true. */
+  skip_special_tokens?: boolean;
+  /** Keep only the last N prompt tokens (≥ 1). */
+  truncate_prompt_tokens?: number;
+  /** Number of prompt logprobs to return. */
+  prompt_logprobs?: number;
+  /** Only these token ids may be sampled. */
+  allowed_token_ids?: number[];
+  /** Scheduling priority (lower first) under `--scheduling-policy priority`. */
+  priority?: number;
+}
+
+/** `stream_options`; an object without `include_usage` counts as true in vLLM. */
+export interface StreamOptions {
+  include_usage?: boolean;
+  continuous_usage_stats?: boolean;
+}
+
+/** Parameters both generation endpoints take. */
+export interface GenerationParams extends VllmSamplingExtras {
+  /** The served model id; vLLM accepts it absent (the served model answers). */
+  model?: string;
+  max_tokens?: number;
+  n?: number;
+  temperature?: number;
+  top_p?: number;
+  seed?: number;
+  stop?: string | string[];
+  presence_penalty?: number;
+  frequency_penalty?: number;
+  stream_options?: StreamOptions;
+  echo?: boolean;
+}
+
+/** `POST /v1/completions` body (vllm-openai.md §4.2). `max_tokens` defaults to 16. */
+export interface CompletionRequest extends GenerationParams {
+  prompt: string | string[] | number[] | number[][];
+  /** Number of top logprobs per token. */
+  logprobs?: number;
+  /** Default true. */
+  add_special_tokens?: boolean;
+}
+
+/** One chat message. */
+export interface ChatMessageParam {
+  role: "system" | "user" | "assistant" | "tool" | (string & {});
+  content: string | { type: "text"; text: string }[] | null;
+  [key: string]: unknown;
+}
+
+/** `POST /v1/chat/completions` body (vllm-openai.md §4.1). `max_tokens` defaults to L − prompt. */
+export interface ChatCompletionRequest extends GenerationParams {
+  messages: ChatMessageParam[];
+  max_completion_tokens?: number;
+  logprobs?: boolean;
+  top_logprobs?: number;
+  /** Default true. */
+  add_generation_prompt?: boolean;
+  /** Default false. */
+  add_special_tokens?: boolean;
+  chat_template_kwargs?: Record<string, unknown>;
+}
+
+/** Token counts. */
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details?: { cached_tokens: number } | null;
+}
+
+/** Why a choice ended, and what stopped it (a stop string or token id; null for EOS/length). */
+export interface FinishFields {
+  finish_reason: "stop" | "length" | "tool_calls" | "abort" | null;
+  stop_reason?: string | number | null;
+}
+
+/** Completions `logprobs` (OpenAI legacy shape). */
+export interface CompletionLogprobs {
+  text_offset: number[];
+  token_logprobs: (number | null)[];
+  tokens: string[];
+  top_logprobs: (Record<string, number> | null)[];
+}
+
+/** `POST /v1/completions` answer. */
+export interface Completion {
+  id: string;
+  object: "text_completion";
+  created: number;
+  model: string;
+  choices: ({ index: number; text: string; logprobs: CompletionLogprobs | null } & FinishFields)[];
+  usage: Usage;
+}
+
+/** One streamed completions chunk; the usage chunk has `choices: []`. */
+export interface CompletionChunk {
+  id: string;
+  object: "text_completion";
+  created: number;
+  model: string;
+  choices: ({ index: number; text: string; logprobs: CompletionLogprobs | null } & FinishFields)[];
+  usage: Usage | null;
+}
+
+/** Chat `logprobs`. */
+export interface ChatLogprobs {
+  content: {
+    token: string;
+    logprob: number;
+    bytes: number[] | null;
+    top_logprobs: { token: string; logprob: number; bytes: number[] | null }[];
+  }[];
+}
+
+/** `POST /v1/chat/completions` answer. */
+export interface ChatCompletion {
+  id: string;
+  object: "chat.completion";
+  created: number;
+  model: string;
+  choices: ({
+    index: number;
+    message: { role: string; content: string | null; tool_calls?: unknown[] };
+    logprobs: ChatLogprobs | null;
+  } & FinishFields)[];
+  usage: Usage;
+}
+
+/** One streamed chat chunk; the first carries the role, the usage chunk has `choices: []`. */
+export interface ChatCompletionChunk {
+  id: string;
+  object: "chat.completion.chunk";
+  created: number;
+  model: string;
+  choices: ({
+    index: number;
+    delta: { role?: string; content?: string; tool_calls?: unknown[] };
+    logprobs: ChatLogprobs | null;
+  } & Partial<FinishFields>)[];
+  usage?: Usage | null;
+}
+
+/** A `/v1/models` card (vllm-openai.md §7). */
+export interface ModelCard {
+  id: string;
+  object: "model";
+  created: number;
+  owned_by: string;
+  root: string | null;
+  parent: string | null;
+  max_model_len: number | null;
+  permission: Record<string, unknown>[];
+}
+
+/** `POST /tokenize` body: the completion form or the chat form. */
+export type TokenizeRequest =
+  | { model?: string; prompt: string; add_special_tokens?: boolean; return_token_strs?: boolean }
+  | {
+      model?: string;
+      messages: ChatMessageParam[];
+      add_generation_prompt?: boolean;
+      add_special_tokens?: boolean;
+      return_token_strs?: boolean;
+    };
+
+/** `POST /tokenize` answer. */
+export interface TokenizeResponse {
+  count: number;
+  max_model_len: number;
+  tokens: number[];
+  token_strs: string[] | null;
+}
