@@ -1,8 +1,172 @@
 /**
- * The protocol cases of the Caikit runtimes' REST and gRPC tasks (issue 5). Each case names the fact it checks and
- * asserts properties that hold on a real cluster too.
+ * The protocol cases of the Caikit NLP runtime (Caikit TGIS, Caikit Standalone; issue 5). Each
+ * case names the fact it checks and asserts properties that hold on a real cluster too: the
+ * info routes (and the documented `/info/runtime` that caikit does not route), `mm-model-id`,
+ * and text generation over gRPC on Caikit TGIS.
+ *
+ * REST task routes need a POST body, which the case context cannot send yet; those cases wait
+ * for `RestRequest.body`/`headers` in the contract package.
  */
-import type { ContractCase } from "../contract-case.js";
+import assert from "node:assert/strict";
+import { Code, createClient } from "@connectrpc/connect";
+import type { RuntimeName } from "@servingkit/mock-core";
+import { FinishReason, InfoService, NlpService } from "@servingkit/proto/caikit";
+import { type CaseContext, type ContractCase, defineCase } from "../contract-case.js";
+import { grpcOutcome } from "./grpc-outcome.js";
+
+const caikitRuntimes: readonly RuntimeName[] = ["caikit-tgis", "caikit-standalone"];
+
+/** The built-in model id of the Caikit TGIS mock, used when a target names none. */
+const mockTextModel = "flan-t5-small-caikit";
+
+function parseJson(body: string, what: string): Record<string, unknown> {
+  try {
+    return JSON.parse(body) as Record<string, unknown>;
+  } catch {
+    assert.fail(`${what}: body is not JSON: ${body.slice(0, 200)}`);
+  }
+}
+
+function textModel(context: CaseContext): string {
+  return context.target.model ?? mockTextModel;
+}
 
 /** Every caikit protocol case. */
-export const caikitCases: readonly ContractCase[] = [];
+export const caikitCases: readonly ContractCase[] = [
+  defineCase({
+    id: "caikit/rest-info-version",
+    title: "GET /info/version: runtime_version and the caikit python packages",
+    source: "caikit-tgis.md §1.6 (info_servicer.py, RuntimeInfo)",
+    runtimes: caikitRuntimes,
+    transport: "rest",
+    async run(context) {
+      const answer = await context.rest("/info/version");
+      assert.equal(answer.status, 200, "status");
+      const body = parseJson(answer.body, "/info/version");
+      assert.equal(typeof body.runtime_version, "string", "runtime_version");
+      const packages = body.python_packages as Record<string, unknown>;
+      assert.equal(typeof packages?.caikit, "string", "python_packages.caikit");
+    },
+  }),
+  defineCase({
+    id: "caikit/rest-info-models",
+    title: "GET /info/models lists models with caikit's fields",
+    source: "caikit-tgis.md §1.6; seed 003 (query /info/models to see the served models)",
+    runtimes: caikitRuntimes,
+    transport: "rest",
+    async run(context) {
+      const answer = await context.rest("/info/models");
+      assert.equal(answer.status, 200, "status");
+      const models = parseJson(answer.body, "/info/models").models;
+      assert.ok(Array.isArray(models), "models is an array");
+      for (const model of models as Record<string, unknown>[]) {
+        assert.equal(typeof model.name, "string", "name");
+        assert.equal(typeof model.loaded, "boolean", "loaded");
+      }
+    },
+  }),
+  defineCase({
+    id: "caikit/rest-info-runtime-absent",
+    title: "GET /info/runtime (in the RHOAI docs) is FastAPI's 404: caikit defines no such route",
+    source: "caikit-tgis.md §0 note (caikit code defines only /info/version and /info/models)",
+    runtimes: caikitRuntimes,
+    transport: "rest",
+    async run(context) {
+      const answer = await context.rest("/info/runtime");
+      assert.equal(answer.status, 404, "status");
+      assert.deepEqual(parseJson(answer.body, "/info/runtime"), { detail: "Not Found" });
+    },
+  }),
+  defineCase({
+    id: "caikit/grpc-info-models",
+    title: "InfoService/GetModelsInfo lists models; an unknown id is NOT_FOUND",
+    source: "caikit-tgis.md §2.5; seed 003 (caikit.runtime.info.InfoService/GetModelsInfo)",
+    runtimes: caikitRuntimes,
+    transport: "grpc",
+    async run(context) {
+      const info = createClient(InfoService, context.grpc());
+      const all = await info.getModelsInfo({}, { signal: context.signal });
+      for (const model of all.models) assert.ok(model.name.length > 0, "name");
+      const missing = await grpcOutcome(
+        info.getModelsInfo(
+          { modelIds: ["servingkit-contract-no-such-model"] },
+          { signal: context.signal },
+        ),
+      );
+      assert.ok(!missing.ok, "unknown id refused");
+      assert.equal(missing.error.code, Code.NotFound, "NOT_FOUND");
+      assert.equal(
+        missing.error.rawMessage,
+        "Model servingkit-contract-no-such-model is not loaded",
+      );
+    },
+  }),
+  defineCase({
+    id: "caikit/grpc-missing-model-id",
+    title: "an NlpService call without mm-model-id: INVALID_ARGUMENT 'Missing required model ID'",
+    source: "caikit-tgis.md §2.6 (MODEL_MESH_MODEL_ID_KEY)",
+    runtimes: ["caikit-tgis"],
+    transport: "grpc",
+    async run(context) {
+      const nlp = createClient(NlpService, context.grpc());
+      const outcome = await grpcOutcome(
+        nlp.textGenerationTaskPredict({ text: "Hello" }, { signal: context.signal }),
+      );
+      assert.ok(!outcome.ok, "refused");
+      assert.equal(outcome.error.code, Code.InvalidArgument, "INVALID_ARGUMENT");
+      assert.equal(outcome.error.rawMessage, "Missing required model ID");
+    },
+  }),
+  defineCase({
+    id: "caikit/grpc-text-generation",
+    title: "TextGenerationTaskPredict: counts, a finish reason and caikit-nlp's producer id",
+    source: "caikit-tgis.md §1.4, §2.4 (GeneratedTextResult), §2.6",
+    runtimes: ["caikit-tgis"],
+    transport: "grpc",
+    async run(context) {
+      const nlp = createClient(NlpService, context.grpc());
+      const r = await nlp.textGenerationTaskPredict(
+        { text: "Hello, how are you?", maxNewTokens: 5n },
+        { signal: context.signal, headers: { "mm-model-id": textModel(context) } },
+      );
+      assert.ok(r.inputTokenCount > 0n, "input_token_count");
+      assert.ok(r.generatedTokens <= 5n, "at most max_new_tokens");
+      assert.notEqual(r.finishReason, FinishReason.NOT_FINISHED, "a finish reason");
+      assert.deepEqual(
+        { name: r.producerId?.name, version: r.producerId?.version },
+        { name: "Text Generation", version: "0.1.0" },
+      );
+      assert.equal(r.seed, 0n, "no request seed: 0 on the wire");
+    },
+  }),
+  defineCase({
+    id: "caikit/grpc-text-generation-stream",
+    title: "ServerStreamingTextGenerationTaskPredict: input count first, a finish reason last",
+    source:
+      "caikit-tgis.md §1.5, §2.4; tgis_utils.py stream_generate (one result per TGIS message)",
+    runtimes: ["caikit-tgis"],
+    transport: "grpc",
+    async run(context) {
+      const nlp = createClient(NlpService, context.grpc());
+      const results = [];
+      for await (const r of nlp.serverStreamingTextGenerationTaskPredict(
+        { text: "Hello", maxNewTokens: 3n },
+        { signal: context.signal, headers: { "mm-model-id": textModel(context) } },
+      )) {
+        results.push(r);
+      }
+      assert.ok(results.length >= 2, "several results");
+      assert.ok((results[0]?.details?.inputTokenCount ?? 0n) > 0n, "first: input_token_count");
+      assert.equal(
+        results[0]?.details?.finishReason,
+        FinishReason.NOT_FINISHED,
+        "first: NOT_FINISHED",
+      );
+      assert.notEqual(
+        results.at(-1)?.details?.finishReason,
+        FinishReason.NOT_FINISHED,
+        "last: finished",
+      );
+    },
+  }),
+];
