@@ -44,6 +44,13 @@ export interface GenerationRequest {
   readonly logprobs?: number;
   /** "text" (default): plausible English; "echo": repeat the prompt's (non-special) tokens. */
   readonly mode?: "echo" | "text";
+  /**
+   * Produce exactly this text (its tokens under the model's tokenizer), then EOS; overrides
+   * `mode`. For output the family composes: JSON for `response_format` / guided decoding, tool
+   * calls. Limits, stops, logprobs and pacing apply as to any output. Past its end (EOS
+   * suppressed by `ignoreEos` or `minTokens`) generation goes on with "text" mode.
+   */
+  readonly forcedText?: string;
 }
 
 /** One alternative token with its log-probability (natural log). */
@@ -65,7 +72,16 @@ export interface TokenEvent {
   readonly text: string;
   /** The token's logprob, when the request asked for logprobs. */
   readonly logprob?: number;
-  /** The `logprobs` most likely tokens at this step, most likely first (the sampled token is first). */
+  /**
+   * The 1-based rank of this token among the step's candidates, when logprobs were asked for
+   * (TGIS `token_ranks`, vLLM's logprob `rank`): always 1 for greedy, sometimes 2 or 3 when sampling.
+   */
+  readonly rank?: number;
+  /**
+   * The `logprobs` most likely tokens at this step, most likely first. The sampled token is among
+   * them at index `rank − 1` when `rank` ≤ `logprobs` (families that list it regardless, like
+   * vLLM's completions `top_logprobs`, add it from `id`, `text`, `logprob`).
+   */
   readonly top?: readonly TokenAlternative[];
 }
 

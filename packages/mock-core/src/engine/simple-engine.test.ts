@@ -237,10 +237,11 @@ describe("stop sequences", () => {
 });
 
 describe("logprobs", () => {
-  test("each token carries its logprob and `logprobs` alternatives, sampled first, falling", async () => {
-    const { tokens } = await run({ seed: 2, maxTokens: 10, logprobs: 3, ignoreEos: true });
+  test("greedy: each token is rank 1 and first of `logprobs` falling alternatives", async () => {
+    const { tokens } = await run({ temperature: 0, maxTokens: 10, logprobs: 3, ignoreEos: true });
     for (const token of tokens) {
       expect(token.logprob).toBeLessThan(0);
+      expect(token.rank).toBe(1);
       expect(token.top).toHaveLength(3);
       expect(token.top?.[0]).toEqual({
         id: token.id,
@@ -254,6 +255,24 @@ describe("logprobs", () => {
     }
   });
 
+  test("sampling: the token sits at index rank − 1 of the list, and ranks above 1 occur", async () => {
+    // caikit-tgis.md: token_ranks are reported per token; a sampled token need not be rank 1
+    const { tokens } = await run({ seed: 4, maxTokens: 200, logprobs: 2, ignoreEos: true });
+    const ranks = new Set(tokens.map((t) => t.rank));
+    expect(ranks.has(1)).toBe(true);
+    expect([...ranks].some((r) => (r ?? 0) > 1)).toBe(true);
+    for (const token of tokens) {
+      const rank = token.rank ?? 0;
+      expect(token.top).toHaveLength(2);
+      if (rank <= 2) expect(token.top?.[rank - 1]?.id).toBe(token.id);
+      else expect(token.top?.map((t) => t.id)).not.toContain(token.id);
+      // the sampled token's logprob is below those ranked above it
+      for (const above of token.top?.slice(0, rank - 1) ?? []) {
+        expect(above.logprob).toBeGreaterThan(token.logprob ?? 0);
+      }
+    }
+  });
+
   test("logprobs 0 gives the token's logprob only; no logprobs gives neither; text is unaffected", async () => {
     const zero = await run({ seed: 2, maxTokens: 5, logprobs: 0, ignoreEos: true });
     expect(zero.tokens[0]?.top).toEqual([]);
@@ -261,6 +280,35 @@ describe("logprobs", () => {
     expect(none.tokens[0]).not.toHaveProperty("logprob");
     expect(none.tokens[0]).not.toHaveProperty("top");
     expect(none.ids).toEqual(zero.ids);
+  });
+});
+
+describe("forced text", () => {
+  const json = '{"city": "Paris", "temperature": 21}';
+
+  test("produces exactly the given text, then EOS; overrides the mode", async () => {
+    const { text, finish, ids } = await run({ forcedText: json, mode: "echo", maxTokens: 100 });
+    expect(text).toBe(json);
+    expect(finish.reason).toBe("eos");
+    expect(ids.slice(0, -1)).toEqual(model.tokenizer.encode(json, { addSpecialTokens: false }));
+  });
+
+  test("limits and stops apply as to any output", async () => {
+    const cut = await run({ forcedText: json, maxTokens: 3 });
+    expect(cut.finish.reason).toBe("length");
+    expect(json.startsWith(cut.text)).toBe(true);
+    const stopped = await run({ forcedText: json, maxTokens: 100, stop: [","] });
+    expect(stopped).toMatchObject({
+      text: '{"city": "Paris"',
+      finish: { reason: "stop", stop: "," },
+    });
+  });
+
+  test("past its end (ignoreEos) generation goes on with text", async () => {
+    const { text, tokens } = await run({ forcedText: json, maxTokens: 40, ignoreEos: true });
+    expect(tokens).toHaveLength(40);
+    expect(text.startsWith(json)).toBe(true);
+    expect(text.length).toBeGreaterThan(json.length);
   });
 });
 

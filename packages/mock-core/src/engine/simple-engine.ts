@@ -17,7 +17,7 @@ import {
 } from "./generation.js";
 import type { ModelSpec } from "./model-spec.js";
 import { hashNumbers, seededRandom } from "./random.js";
-import { echoSource, type TokenSource, textSource } from "./token-source.js";
+import { echoSource, forcedSource, type TokenSource, textSource } from "./token-source.js";
 import { IncrementalDecoder } from "./tokenizer.js";
 
 /** Options of {@link createSimpleEngine}. Durations in milliseconds. */
@@ -72,38 +72,48 @@ function validate(request: GenerationRequest, model: ModelSpec): void {
   );
 }
 
-/** The logprob of the sampled token and the `count` most likely tokens (sampled first). */
+/**
+ * The sampled token's logprob and rank, and the `count` most likely tokens at this step. Greedy
+ * tokens are always rank 1; sampled ones are rank 1 about 80% of the time, else 2 or 3 (a
+ * sampled token need not be the most likely). Probabilities fall with rank and sum below 1.
+ */
 function logprobsFor(
   id: number,
   count: number,
+  greedy: boolean,
   model: ModelSpec,
   random: () => number,
-): { logprob: number; top: TokenAlternative[] } {
-  const p = 0.35 + 0.6 * random();
-  const logprob = Math.log(p);
-  const top: TokenAlternative[] = [];
-  if (count === 0) return { logprob, top };
-  top.push({ id, text: model.tokenizer.tokenText(id), logprob });
-  const { vocabSize } = model.tokenizer;
+): { logprob: number; rank: number; top: TokenAlternative[] } {
+  const { tokenizer } = model;
+  const draw = random();
+  const rank = greedy || draw < 0.8 ? 1 : draw < 0.93 ? 2 : 3;
+  const wanted = Math.min(Math.max(count, rank), tokenizer.vocabSize);
+  const ids: number[] = [];
   const used = new Set([id]);
-  let mass = 1 - p;
-  let previous = p;
-  for (
-    let attempts = 0;
-    top.length < Math.min(count, vocabSize) && attempts < count * 20;
-    attempts++
-  ) {
-    const alt = Math.floor(random() * vocabSize);
-    if (used.has(alt) || model.tokenizer.isSpecial(alt)) continue;
+  for (let attempts = 0; ids.length < wanted - 1 && attempts < wanted * 20; attempts++) {
+    const alt = Math.floor(random() * tokenizer.vocabSize);
+    if (used.has(alt) || tokenizer.isSpecial(alt)) continue;
     used.add(alt);
-    // Each alternative takes a share of what is left, never more than the one before it, so
-    // probabilities fall and sum below 1.
-    const share = Math.min(previous * 0.95, mass * (0.3 + 0.4 * random()));
-    mass -= share;
-    previous = share;
-    top.push({ id: alt, text: model.tokenizer.tokenText(alt), logprob: Math.log(share) });
+    ids.push(alt);
   }
-  return { logprob, top };
+  ids.splice(Math.min(rank - 1, ids.length), 0, id);
+  let probability = 0.35 + 0.6 * random();
+  let mass = 1 - probability;
+  const ranked: TokenAlternative[] = [];
+  for (const [i, alt] of ids.entries()) {
+    if (i > 0) {
+      // Each next token takes a share of what is left, never more than the one before it.
+      probability = Math.min(probability * 0.95, mass * (0.3 + 0.4 * random()));
+      mass -= probability;
+    }
+    ranked.push({ id: alt, text: tokenizer.tokenText(alt), logprob: Math.log(probability) });
+  }
+  const position = ids.indexOf(id);
+  return {
+    logprob: ranked[position]?.logprob ?? 0,
+    rank: position + 1,
+    top: ranked.slice(0, count),
+  };
 }
 
 /**
@@ -184,9 +194,12 @@ export function createSimpleEngine(options: SimpleEngineOptions): TextEngine {
     const logprobRandom = seededRandom(mix ^ 0x5bd1e995);
     const echo =
       request.mode === "echo" && request.promptIds.some((id) => !tokenizer.isSpecial(id));
-    const source: TokenSource = echo
-      ? echoSource(model, request.promptIds)
-      : textSource(model, textRandom);
+    const source: TokenSource =
+      request.forcedText !== undefined
+        ? forcedSource(model, request.forcedText, textSource(model, textRandom))
+        : echo
+          ? echoSource(model, request.promptIds)
+          : textSource(model, textRandom);
     const budget = Math.max(0, Math.min(request.maxTokens, model.maxModelLen - promptTokens));
     const minTokens = request.minTokens ?? 0;
     const stops = request.stop ?? [];
@@ -245,7 +258,7 @@ export function createSimpleEngine(options: SimpleEngineOptions): TextEngine {
         text: text.slice(released, until),
         ...(request.logprobs === undefined
           ? {}
-          : logprobsFor(id, request.logprobs, model, logprobRandom)),
+          : logprobsFor(id, request.logprobs, greedy, model, logprobRandom)),
       };
       released = until;
       yield event;

@@ -55,3 +55,19 @@ export function echoSource(model: ModelSpec, promptIds: readonly number[]): Toke
     },
   };
 }
+
+/**
+ * Exactly `text` (encoded without special tokens), then the natural end; past it, `after` (for
+ * ignore_eos / min_tokens). For output a family composes itself: JSON that validates against a
+ * schema, tool calls.
+ */
+export function forcedSource(model: ModelSpec, text: string, after: TokenSource): TokenSource {
+  const ids = model.tokenizer.encode(text, { addSpecialTokens: false });
+  let index = 0;
+  return {
+    next(mayEnd) {
+      if (index < ids.length) return ids[index++];
+      return mayEnd ? undefined : after.next(false);
+    },
+  };
+}
