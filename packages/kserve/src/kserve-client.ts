@@ -1,0 +1,490 @@
+/**
+ * The KServe v2 / Open Inference Protocol client: one API over REST (JSON or the binary tensor
+ * extension) and gRPC (`raw_input_contents` or typed `contents`), on `@servingkit/client-core`'s
+ * retries, auth, TLS and errors. Tensors go in and come out as typed arrays (kserve-v2.md §1, §2,
+ * §4).
+ */
+import {
+  type ClientOptions,
+  Code,
+  createGrpcClient,
+  createGrpcTransport,
+  createHttpClient,
+  type GrpcClientOptions,
+  type HttpClient,
+  ServingkitError,
+} from "@servingkit/client-core";
+import { GRPCInferenceService, type ModelInferResponse } from "@servingkit/proto/inference";
+import { inferenceHeaderLength, joinBinaryBody, splitBinaryBody } from "./binary-body.js";
+import {
+  allocate,
+  type Datatype,
+  decodeRaw,
+  encodeRaw,
+  flattenData,
+  fromJsonElements,
+  isDatatype,
+  type TensorValues,
+  toJsonElements,
+} from "./datatypes.js";
+import { fromContents, fromInferParameter, toContents, toInferParameter } from "./grpc-tensors.js";
+
+/** A parameter value (kserve-v2.md §1.6). */
+export type Parameter = string | number | boolean;
+
+/** One input tensor. */
+export interface InferInput {
+  /** Input name, as the model metadata lists it. */
+  readonly name: string;
+  /** Protocol datatype (`FP32`, `INT64`, `BYTES`, ...). */
+  readonly datatype: Datatype;
+  /** Full shape, batch dimension included. */
+  readonly shape: readonly number[];
+  /**
+   * Values, flat row-major: a typed array of the datatype (BigInt64Array for INT64, Float32Array
+   * for FP16/BF16, Uint8Array 0/1 for BOOL, Uint8Array[] for BYTES) or plain values (numbers,
+   * bigints, booleans, strings) that are converted.
+   */
+  readonly data: TensorValues | readonly (number | bigint | boolean | string | Uint8Array)[];
+  /**
+   * REST: send this input as binary (the extension; Triton and OVMS only). Default: binary for
+   * FP16/BF16 (Triton refuses them in JSON), else the client's `binaryData`.
+   */
+  readonly binary?: boolean;
+  /** Extra input parameters. */
+  readonly parameters?: Readonly<Record<string, Parameter>>;
+}
+
+/** A requested output. */
+export interface RequestedOutput {
+  /** Output name. */
+  readonly name: string;
+  /** REST: ask for this output in binary (`binary_data`). */
+  readonly binary?: boolean;
+  /** Extra output parameters (e.g. Triton's `classification`). */
+  readonly parameters?: Readonly<Record<string, Parameter>>;
+}
+
+/** An inference request. */
+export interface InferRequest {
+  /** Inputs. */
+  readonly inputs: readonly InferInput[];
+  /** Outputs to return; default all. */
+  readonly outputs?: readonly RequestedOutput[];
+  /** Request id, echoed by the server. */
+  readonly id?: string;
+  /** Request parameters. */
+  readonly parameters?: Readonly<Record<string, Parameter>>;
+  /** REST: every output in binary unless an output says otherwise (`binary_data_output`). */
+  readonly binaryOutputs?: boolean;
+}
+
+/** One output tensor, values decoded to a typed array. */
+export interface InferOutput {
+  /** Output name. */
+  readonly name: string;
+  /** Protocol datatype. */
+  readonly datatype: Datatype;
+  /** Shape. */
+  readonly shape: readonly number[];
+  /** Values, typed as for {@link InferInput.data}. */
+  readonly data: TensorValues;
+  /** Output parameters the server sent (without `binary_data_size`). */
+  readonly parameters: Readonly<Record<string, Parameter | bigint>>;
+}
+
+/** An inference response. */
+export interface InferResponse {
+  /** `model_name`. */
+  readonly modelName: string;
+  /** `model_version`, when the server sent one. */
+  readonly modelVersion: string | undefined;
+  /** `id`, when the server sent one (MLServer always does). */
+  readonly id: string | undefined;
+  /** Outputs. */
+  readonly outputs: readonly InferOutput[];
+}
+
+/** One tensor in model metadata. */
+export interface TensorMetadata {
+  /** Name. */
+  readonly name: string;
+  /** Datatype. */
+  readonly datatype: string;
+  /** Shape, `-1` for variable dimensions. */
+  readonly shape: readonly number[];
+}
+
+/** `GET /v2` / `ServerMetadata`. */
+export interface ServerMetadata {
+  /** Server name (`triton`, `mlserver`, `OpenVINO Model Server`). */
+  readonly name: string;
+  /** Server version. */
+  readonly version: string;
+  /** Extensions (empty when the server sends none, as OVMS). */
+  readonly extensions: readonly string[];
+}
+
+/** Model metadata. */
+export interface ModelMetadata {
+  /** Name. */
+  readonly name: string;
+  /** Versions (empty when the server sends none). */
+  readonly versions: readonly string[];
+  /** Platform or backend name. */
+  readonly platform: string;
+  /** Inputs. */
+  readonly inputs: readonly TensorMetadata[];
+  /** Outputs. */
+  readonly outputs: readonly TensorMetadata[];
+}
+
+/** Per-call options. */
+export interface KserveCallOptions {
+  /** Model version; default the server's choice. */
+  readonly version?: string;
+  /** Aborts the call. */
+  readonly signal?: AbortSignal;
+}
+
+/** REST options: client-core's `ClientOptions` plus the binary default. */
+export interface KserveRestOptions extends ClientOptions {
+  /** The transport. */
+  readonly transport?: "rest";
+  /**
+   * Send inputs with the binary tensor extension by default (tritonclient's default; Triton and
+   * OVMS only, MLServer refuses it). Default false: JSON, which every server reads.
+   */
+  readonly binaryData?: boolean;
+}
+
+/** gRPC options: client-core's `GrpcClientOptions` plus the input encoding. */
+export interface KserveGrpcOptions extends GrpcClientOptions {
+  /** The transport. */
+  readonly transport: "grpc";
+  /**
+   * Send inputs as `raw_input_contents` (default, as tritonclient does) or as typed `contents`
+   * (FP16/BF16 always go raw: they have no typed field).
+   */
+  readonly inputEncoding?: "raw" | "contents";
+}
+
+/** Options of {@link createKserveClient}: REST by default, gRPC with `transport: "grpc"`. */
+export type KserveClientOptions = KserveRestOptions | KserveGrpcOptions;
+
+/** The client: the same calls over either transport. */
+export interface KserveClient {
+  /** Which transport it speaks. */
+  readonly transport: "rest" | "grpc";
+  /** Server liveness: REST 200 (empty body) = true, any other status false; gRPC `live`. */
+  serverLive(options?: KserveCallOptions): Promise<boolean>;
+  /** Server readiness, likewise. */
+  serverReady(options?: KserveCallOptions): Promise<boolean>;
+  /** Model readiness: REST 200 = true; a 4xx (unknown model included) is false. gRPC: `ready`, NOT_FOUND = false. */
+  modelReady(model: string, options?: KserveCallOptions): Promise<boolean>;
+  /** Server metadata. */
+  serverMetadata(options?: KserveCallOptions): Promise<ServerMetadata>;
+  /** Model metadata (per version with `version`). */
+  modelMetadata(model: string, options?: KserveCallOptions): Promise<ModelMetadata>;
+  /** Inference; throws `ServingkitError` with the server's message on refusal. */
+  infer(model: string, request: InferRequest, options?: KserveCallOptions): Promise<InferResponse>;
+  /** Releases connections. */
+  close(): Promise<void>;
+}
+
+/** Creates a client for one endpoint. */
+export function createKserveClient(options: KserveClientOptions): KserveClient {
+  return options.transport === "grpc" ? grpcClient(options) : restClient(options);
+}
+
+const modelPath = (model: string, version: string | undefined) =>
+  `/v2/models/${encodeURIComponent(model)}${version ? `/versions/${encodeURIComponent(version)}` : ""}`;
+
+/** Plain or typed input data to the typed values of its datatype. */
+export function toTensorValues(datatype: Datatype, data: InferInput["data"]): TensorValues {
+  if (!Array.isArray(data)) return data as TensorValues;
+  if (datatype === "BYTES") {
+    return (data as readonly unknown[]).map((v) =>
+      v instanceof Uint8Array ? v : new TextEncoder().encode(String(v)),
+    );
+  }
+  const plain = (data as readonly unknown[]).map((v) => (typeof v === "bigint" ? Number(v) : v));
+  if (datatype === "INT64" || datatype === "UINT64") {
+    const out = allocate(datatype, data.length) as BigInt64Array | BigUint64Array;
+    (data as readonly unknown[]).forEach((v, i) => {
+      out[i] = BigInt(v as number | bigint);
+    });
+    return out;
+  }
+  const values = fromJsonElements(datatype, plain, true);
+  if (typeof values === "string") {
+    throw new ServingkitError(
+      `input data does not fit ${datatype} (${values})`,
+      Code.InvalidArgument,
+    );
+  }
+  return values;
+}
+
+function plainParameters(
+  p: Readonly<Record<string, Parameter>> | undefined,
+): Record<string, Parameter> {
+  return { ...(p ?? {}) };
+}
+
+function restClient(options: KserveRestOptions): KserveClient {
+  const http: HttpClient = createHttpClient(options);
+  const status = async (path: string, call?: KserveCallOptions) => {
+    const response = await http.fetch(path, { signal: call?.signal });
+    await response.arrayBuffer();
+    return response.status === 200;
+  };
+  return {
+    transport: "rest",
+    serverLive: (call) => status("/v2/health/live", call),
+    serverReady: (call) => status("/v2/health/ready", call),
+    modelReady: (model, call) => status(`${modelPath(model, call?.version)}/ready`, call),
+    async serverMetadata(call) {
+      const body = await http.json<Record<string, unknown>>("/v2", { signal: call?.signal });
+      return {
+        name: String(body.name ?? ""),
+        version: String(body.version ?? ""),
+        extensions: Array.isArray(body.extensions) ? (body.extensions as string[]) : [],
+      };
+    },
+    async modelMetadata(model, call) {
+      const body = await http.json<Record<string, unknown>>(modelPath(model, call?.version), {
+        signal: call?.signal,
+      });
+      return {
+        name: String(body.name ?? ""),
+        versions: Array.isArray(body.versions) ? (body.versions as string[]) : [],
+        platform: String(body.platform ?? ""),
+        inputs: (body.inputs as TensorMetadata[] | undefined) ?? [],
+        outputs: (body.outputs as TensorMetadata[] | undefined) ?? [],
+      };
+    },
+    async infer(model, request, call) {
+      const parts: Uint8Array[] = [];
+      const inputs = request.inputs.map((input) => {
+        const values = toTensorValues(input.datatype, input.data);
+        const half = input.datatype === "FP16" || input.datatype === "BF16";
+        const binary = input.binary ?? (half || options.binaryData === true);
+        const json: Record<string, unknown> = {
+          name: input.name,
+          shape: input.shape,
+          datatype: input.datatype,
+        };
+        const parameters: Record<string, Parameter> = plainParameters(input.parameters);
+        if (binary) {
+          const raw = encodeRaw(input.datatype, values);
+          parts.push(raw);
+          parameters.binary_data_size = raw.byteLength;
+        } else {
+          json.data = toJsonElements(input.datatype, values);
+        }
+        if (Object.keys(parameters).length > 0) json.parameters = parameters;
+        return json;
+      });
+      const header: Record<string, unknown> = { inputs };
+      if (request.id !== undefined) header.id = request.id;
+      const parameters = plainParameters(request.parameters);
+      if (request.binaryOutputs !== undefined)
+        parameters.binary_data_output = request.binaryOutputs;
+      if (Object.keys(parameters).length > 0) header.parameters = parameters;
+      if (request.outputs) {
+        header.outputs = request.outputs.map((o) => {
+          const p = plainParameters(o.parameters);
+          if (o.binary !== undefined) p.binary_data = o.binary;
+          return Object.keys(p).length > 0 ? { name: o.name, parameters: p } : { name: o.name };
+        });
+      }
+      const path = `${modelPath(model, call?.version)}/infer`;
+      let response: Response;
+      if (parts.length === 0) {
+        response = await http.request(path, { json: header, signal: call?.signal });
+      } else {
+        const { body, jsonLength } = joinBinaryBody(header, parts);
+        response = await http.request(path, {
+          method: "POST",
+          body: body as Uint8Array<ArrayBuffer>,
+          headers: {
+            "content-type": "application/octet-stream",
+            [inferenceHeaderLength]: String(jsonLength),
+          },
+          signal: call?.signal,
+        });
+      }
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      return decodeRestResponse(bytes, response.headers.get(inferenceHeaderLength));
+    },
+    close: () => http.close(),
+  };
+}
+
+/** Decodes a REST inference response body (JSON, or JSON plus binary outputs). */
+export function decodeRestResponse(body: Uint8Array, headerLength: string | null): InferResponse {
+  const split = splitBinaryBody(body, headerLength);
+  if (!split) {
+    throw new ServingkitError(
+      `${inferenceHeaderLength} ${headerLength} exceeds the body`,
+      Code.Internal,
+    );
+  }
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(split.json) as Record<string, unknown>;
+  } catch (error) {
+    throw new ServingkitError(`response is not JSON: ${(error as Error).message}`, Code.Internal);
+  }
+  let offset = 0;
+  const outputs = ((json.outputs as Record<string, unknown>[] | undefined) ?? []).map((o) => {
+    const datatype = o.datatype;
+    if (!isDatatype(datatype)) {
+      throw new ServingkitError(
+        `output ${String(o.name)} has datatype ${String(datatype)}`,
+        Code.Internal,
+      );
+    }
+    const { binary_data_size: size, ...parameters } =
+      (o.parameters as Record<string, Parameter> | undefined) ?? {};
+    let data: TensorValues | string;
+    if (typeof size === "number") {
+      data = decodeRaw(datatype, split.binary.subarray(offset, offset + size));
+      offset += size;
+    } else {
+      const flat = flattenData(o.data ?? []).map((v) => (v === null ? Number.NaN : v));
+      data = fromJsonElements(datatype, flat, true) as TensorValues | string;
+    }
+    if (typeof data === "string") {
+      throw new ServingkitError(`output ${String(o.name)}: ${data}`, Code.Internal);
+    }
+    return {
+      name: String(o.name),
+      datatype,
+      shape: (o.shape as number[] | undefined) ?? [],
+      data,
+      parameters,
+    };
+  });
+  return {
+    modelName: String(json.model_name ?? ""),
+    modelVersion: typeof json.model_version === "string" ? json.model_version : undefined,
+    id: typeof json.id === "string" ? json.id : undefined,
+    outputs,
+  };
+}
+
+function grpcClient(options: KserveGrpcOptions): KserveClient {
+  const transport = createGrpcTransport(options);
+  const client = createGrpcClient(GRPCInferenceService, transport);
+  const raw = options.inputEncoding !== "contents";
+  return {
+    transport: "grpc",
+    serverLive: async (call) => (await client.serverLive({}, { signal: call?.signal })).live,
+    serverReady: async (call) => (await client.serverReady({}, { signal: call?.signal })).ready,
+    async modelReady(model, call) {
+      try {
+        const answer = await client.modelReady(
+          { name: model, version: call?.version ?? "" },
+          { signal: call?.signal },
+        );
+        return answer.ready;
+      } catch (error) {
+        // Triton answers an unknown model with NOT_FOUND rather than ready=false (kserve-v2.md §4.4).
+        if (ServingkitError.from(error).code === Code.NotFound) return false;
+        throw error;
+      }
+    },
+    async serverMetadata(call) {
+      const answer = await client.serverMetadata({}, { signal: call?.signal });
+      return { name: answer.name, version: answer.version, extensions: answer.extensions };
+    },
+    async modelMetadata(model, call) {
+      const answer = await client.modelMetadata(
+        { name: model, version: call?.version ?? "" },
+        { signal: call?.signal },
+      );
+      const tensor = (t: { name: string; datatype: string; shape: bigint[] }) => ({
+        name: t.name,
+        datatype: t.datatype,
+        shape: t.shape.map(Number),
+      });
+      return {
+        name: answer.name,
+        versions: answer.versions,
+        platform: answer.platform,
+        inputs: answer.inputs.map(tensor),
+        outputs: answer.outputs.map(tensor),
+      };
+    },
+    async infer(model, request, call) {
+      const values = request.inputs.map((i) => toTensorValues(i.datatype, i.data));
+      const sendRaw =
+        raw || request.inputs.some((i) => i.datatype === "FP16" || i.datatype === "BF16");
+      const parameters = (p: Readonly<Record<string, Parameter>> | undefined) =>
+        Object.fromEntries(Object.entries(p ?? {}).map(([k, v]) => [k, toInferParameter(v)]));
+      const answer = await client.modelInfer(
+        {
+          modelName: model,
+          modelVersion: call?.version ?? "",
+          id: request.id ?? "",
+          parameters: parameters(request.parameters),
+          inputs: request.inputs.map((input, index) => ({
+            name: input.name,
+            datatype: input.datatype,
+            shape: input.shape.map((d) => BigInt(d)),
+            parameters: parameters(input.parameters),
+            ...(sendRaw
+              ? {}
+              : { contents: toContents(input.datatype, values[index] as TensorValues) }),
+          })),
+          outputs: (request.outputs ?? []).map((o) => ({
+            name: o.name,
+            parameters: parameters(o.parameters),
+          })),
+          rawInputContents: sendRaw
+            ? request.inputs.map((input, index) =>
+                encodeRaw(input.datatype, values[index] as TensorValues),
+              )
+            : [],
+        },
+        { signal: call?.signal },
+      );
+      return decodeGrpcResponse(answer);
+    },
+    close: async () => {},
+  };
+}
+
+/** Decodes a `ModelInferResponse`: `raw_output_contents` where present, else typed `contents`. */
+export function decodeGrpcResponse(answer: ModelInferResponse): InferResponse {
+  const outputs = answer.outputs.map((o, index) => {
+    const datatype = o.datatype;
+    if (!isDatatype(datatype)) {
+      throw new ServingkitError(`output ${o.name} has datatype ${datatype}`, Code.Internal);
+    }
+    const rawBytes = answer.rawOutputContents[index];
+    const data =
+      rawBytes !== undefined
+        ? decodeRaw(datatype, rawBytes)
+        : o.contents
+          ? fromContents(datatype, o.contents, allocate)
+          : allocate(datatype, 0);
+    if (data === undefined || typeof data === "string") {
+      throw new ServingkitError(`output ${o.name}: no usable data`, Code.Internal);
+    }
+    const parameters: Record<string, Parameter | bigint> = {};
+    for (const [k, v] of Object.entries(o.parameters)) {
+      const value = fromInferParameter(v);
+      if (value !== undefined) parameters[k] = value;
+    }
+    return { name: o.name, datatype, shape: o.shape.map(Number), data, parameters };
+  });
+  return {
+    modelName: answer.modelName,
+    modelVersion: answer.modelVersion === "" ? undefined : answer.modelVersion,
+    id: answer.id === "" ? undefined : answer.id,
+    outputs,
+  };
+}
