@@ -228,6 +228,38 @@ describe("vLLM wire format", () => {
   });
 });
 
+describe("the seed's curl behind the platform's TLS and token", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({}, [], { tls: true, tokens: ["secret"] });
+  });
+  afterAll(() => server.close());
+
+  // seeds/000_b0c66ebd806574ec.txt with --tls and --token (seeds/README.md: works with the URL,
+  // model and token filled in); -k as the docs' other examples use it for cluster certificates.
+  it("answers with the right token and refuses without one", async () => {
+    const args = (token: string) => [
+      "-sk",
+      "-o",
+      "-",
+      "-w",
+      "\n%{http_code}",
+      `${server.url}/v1/chat/completions`,
+      "-H",
+      "Content-Type: application/json",
+      "-d",
+      '{ "messages": [{ "role": "user", "content": "Hello" }]}',
+      "-H",
+      `Authorization: Bearer ${token}`,
+    ];
+    const ok = (await run("curl", args("secret"))).stdout;
+    expect(ok.endsWith("\n200")).toBe(true);
+    expect(JSON.parse(ok.slice(0, ok.lastIndexOf("\n"))).object).toBe("chat.completion");
+    const denied = (await run("curl", args("wrong"))).stdout;
+    expect(denied.endsWith("\n401")).toBe(true);
+  });
+});
+
 describe("older vLLM eras", () => {
   let server: TestServer;
   beforeAll(async () => {
