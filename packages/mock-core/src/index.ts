@@ -17,6 +17,7 @@ export {
   type ChatMessage,
   ChatTemplateError,
   type ChatTemplateOptions,
+  incompatibleContinueMessage,
   noChatTemplateMessage,
   renderChatTemplate,
 } from "./engine/chat-template.js";

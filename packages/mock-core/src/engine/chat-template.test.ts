@@ -104,6 +104,53 @@ describe("other templates", () => {
   });
 });
 
+describe("continueFinalMessage (transformers continue_final_message)", () => {
+  const partial = [...messages, { role: "assistant", content: "The answer is" }];
+
+  test("cuts the prompt right after the final message, with no generation prompt", () => {
+    expect(renderChatTemplate(model, partial, { continueFinalMessage: true })).toBe(
+      "<|bos|><|turn|>system\nBe brief.<|eos|>\n<|turn|>user\nHi there <|eos|>\n<|turn|>assistant\nThe answer is",
+    );
+  });
+
+  test("keeps a trailing space the template kept; trims one the template trimmed", () => {
+    const spaced = [...messages, { role: "assistant", content: "The answer is " }];
+    expect(renderChatTemplate(model, spaced, { continueFinalMessage: true })).toMatch(/is $/);
+    expect(renderChatTemplate(llamaModel, spaced, { continueFinalMessage: true })).toMatch(
+      /<\|end_header_id\|>\n\nThe answer is$/,
+    );
+  });
+
+  test("uses the last text part of a content list", () => {
+    const parts = [
+      ...messages,
+      {
+        role: "assistant",
+        content: [
+          { type: "text", text: "Sure," },
+          { type: "text", text: "well" },
+        ],
+      },
+    ];
+    expect(renderChatTemplate(model, parts, { continueFinalMessage: true })).toMatch(/Sure,well$/);
+  });
+
+  test("refuses addGenerationPrompt together with it, in transformers' words", () => {
+    expect(() =>
+      renderChatTemplate(model, partial, { continueFinalMessage: true, addGenerationPrompt: true }),
+    ).toThrow(/continue_final_message and add_generation_prompt are not compatible/);
+  });
+
+  test("refuses a final message the template dropped", () => {
+    expect(() =>
+      renderChatTemplate(model, partial, {
+        continueFinalMessage: true,
+        templateOverride: "{{ messages[0]['content'] }}",
+      }),
+    ).toThrow(/final message does not appear in the chat/);
+  });
+});
+
 describe("errors", () => {
   test("no template at all gives vLLM's transformers v4.44 message", () => {
     const { chatTemplate: _, ...bare } = model;
