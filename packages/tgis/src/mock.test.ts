@@ -9,7 +9,7 @@ import {
   startMock,
 } from "@servingkit/mock-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tgisLimitsFromOptions, tgisMockModule } from "./mock.js";
+import { tgisGrpcPlugin, tgisLimitsFromOptions, tgisMockModule } from "./mock.js";
 
 // An independent client, as the seeds' `grpcurl -proto generation.proto` call: grpc-js with
 // proto-loader reading our .proto file (keepCase: the proto's own field names).
@@ -380,6 +380,72 @@ describe("TGIS mock limits and platform", () => {
       expect(reply.responses as Json[]).toHaveLength(1);
       const error = await rejection(unary(client, "Generate", { requests: [{ text: "x" }] }));
       expect(error.code).toBe(grpc.status.UNAUTHENTICATED);
+    } finally {
+      client.close();
+      await mock.close();
+    }
+  });
+
+  it("frees a cancelled stream's permit", async () => {
+    // caikit-tgis.md §3.6: client cancel drops the stream; grpc_server.rs StreamContext holds
+    // the permit until the stream is dropped.
+    const limits = tgisLimitsFromOptions({ "max-concurrent-requests": "1" });
+    const mock = await startMock({
+      runtime: "tgis",
+      host: "127.0.0.1",
+      httpPort: 0,
+      grpcPort: 0,
+      plugins: [tgisGrpcPlugin({ limits, interTokenMs: 20 })],
+    });
+    const client = connect(mock);
+    try {
+      const call = client.GenerateStream?.({
+        request: { text: "x" },
+        params: { stopping: { max_new_tokens: 500 } },
+      }) as grpc.ClientReadableStream<Json>;
+      await new Promise<void>((resolve) => call.once("data", () => resolve()));
+      const busy = await rejection(unary(client, "Generate", { requests: [{ text: "y" }] }));
+      expect(busy.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      call.on("error", () => undefined);
+      call.cancel();
+      let reply: Json | undefined;
+      for (let attempt = 0; attempt < 50 && reply === undefined; attempt += 1) {
+        reply = await unary(client, "Generate", {
+          requests: [{ text: "y" }],
+          params: { stopping: { max_new_tokens: 1 } },
+        }).catch(async () => {
+          await new Promise((r) => setTimeout(r, 20));
+          return undefined;
+        });
+      }
+      expect((reply?.responses as Json[] | undefined)?.length).toBe(1);
+    } finally {
+      client.close();
+      await mock.close();
+    }
+  });
+
+  it("serves /metrics with TGIS's metric names", async () => {
+    // caikit-tgis.md §3.7: tgi_request_count{kind}, tgi_request_success{stop_reason,kind},
+    // tgi_request_failure{err}.
+    const mock = await startTgis();
+    const client = connect(mock);
+    try {
+      await unary(client, "Generate", { requests: [{ text: "a" }] });
+      await rejection(
+        unary(client, "Generate", {
+          requests: [{ text: "a" }],
+          params: { stopping: { max_new_tokens: 5000 } },
+        }),
+      );
+      const response = await fetch(`${mock.endpoints.http}/metrics`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toMatch(/^text\/plain/);
+      const text = await response.text();
+      expect(text).toMatch(/^tgi_request_count\{kind="single"\} 2$/m);
+      expect(text).toMatch(/^tgi_request_success\{stop_reason="MAX_TOKENS",kind="single"\} 1$/m);
+      expect(text).toMatch(/^tgi_request_failure\{err="validation"\} 1$/m);
+      expect(text).toContain("tgi_queue_size 0");
     } finally {
       client.close();
       await mock.close();

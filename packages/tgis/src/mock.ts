@@ -13,6 +13,7 @@ import { GenerationService } from "@servingkit/proto/fmaas";
 import { defaultTgisLimits, type TgisLimits } from "./mock/generation-parameters.js";
 import { createGenerationService } from "./mock/generation-service.js";
 import { interimTextModel, type TextModel } from "./mock/text-engine.js";
+import { TgisMetrics } from "./mock/tgis-metrics.js";
 
 export {
   convertParameters,
@@ -39,6 +40,7 @@ export {
   type TextModel,
   type TextTokenizer,
 } from "./mock/text-engine.js";
+export { type GenerationObserver, TgisMetrics } from "./mock/tgis-metrics.js";
 
 function positiveInteger(values: RuntimeOptionValues, name: string): number | undefined {
   const raw = values[name];
@@ -81,16 +83,24 @@ export function tgisLimitsFromOptions(
 }
 
 /**
- * The gRPC plugin of `fmaas.GenerationService` over a model. `model` defaults to the interim
- * engine on the host's clock (`inter-token-ms` apart).
+ * The TGIS plugin: `fmaas.GenerationService` on the gRPC port over a model (default the interim
+ * engine on the host's clock), and `/metrics` with TGIS's metric names on the HTTP port.
  */
 export function tgisGrpcPlugin(options: {
   limits: TgisLimits;
   model?: TextModel;
   interTokenMs?: number;
 }): MockPlugin {
+  const metrics = new TgisMetrics();
   return {
     name: "tgis-generation",
+    rest(app) {
+      // caikit-tgis.md §3.7: GET /metrics on port 3000, Prometheus text.
+      app.get("/metrics", async (_request, reply) => {
+        const { contentType, body } = await metrics.render();
+        return reply.code(200).header("content-type", contentType).send(body);
+      });
+    },
     grpc(router, ctx) {
       const model =
         options.model ??
@@ -98,7 +108,12 @@ export function tgisGrpcPlugin(options: {
           maxModelLen: options.limits.maxSequenceLength,
           ...(options.interTokenMs === undefined ? {} : { interTokenMs: options.interTokenMs }),
         });
-      const service = createGenerationService({ model, limits: options.limits, clock: ctx.clock });
+      const service = createGenerationService({
+        model,
+        limits: options.limits,
+        clock: ctx.clock,
+        observer: metrics,
+      });
       router.service(GenerationService, {
         generate: (request, context) => service.generate(request, context.signal),
         async *generateStream(request, context) {

@@ -37,6 +37,7 @@ import {
   validateParameters,
 } from "./generation-parameters.js";
 import type { EngineEvent, TextModel } from "./text-engine.js";
+import type { GenerationObserver, RequestKind } from "./tgis-metrics.js";
 
 /** What {@link createGenerationService} needs. */
 export interface GenerationServiceOptions {
@@ -48,6 +49,8 @@ export interface GenerationServiceOptions {
   readonly clock: Clock;
   /** Picks the seed of a SAMPLE request without one; default a random u32 (validation.rs). */
   readonly randomSeed?: () => bigint;
+  /** Told of requests, failures and successes (TGIS's metrics); default none. */
+  readonly observer?: GenerationObserver;
 }
 
 /** The four RPCs of `fmaas.GenerationService`, transport-free. Errors are `ConnectError`s. */
@@ -99,19 +102,46 @@ const engineReasons: Readonly<Record<"eos" | "abort", StopReason>> = {
 export function createGenerationService(options: GenerationServiceOptions): GenerationService {
   const { model, limits, clock } = options;
   const randomSeed = options.randomSeed ?? (() => BigInt(randomInt(0, 2 ** 32 - 1)));
+  const observer = options.observer;
   let inFlight = 0;
 
   function acquire(count: number): () => void {
     // grpc_server.rs: try_acquire_many on the max_concurrent_requests semaphore.
     if (inFlight + count > limits.maxConcurrentRequests) {
+      observer?.failure("conc_limit");
       throw new ConnectError("Model is overloaded", Code.ResourceExhausted);
     }
     inFlight += count;
+    observer?.inFlight(inFlight);
     let released = false;
     return () => {
-      if (!released) inFlight -= count;
+      if (!released) {
+        inFlight -= count;
+        observer?.inFlight(inFlight);
+      }
       released = true;
     };
+  }
+
+  /** `validate` failures count as `validation` (grpc_server.rs GenerationServicer::validate). */
+  function validated<T>(run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      observer?.failure("validation");
+      throw error;
+    }
+  }
+
+  function succeeded(kind: RequestKind, request: PreparedRequest, step: Step, started: number) {
+    if (step.kind !== "end" || step.reason === StopReason.CANCELLED) return;
+    observer?.success(
+      kind,
+      StopReason[step.reason],
+      request.size.inputLength,
+      step.count,
+      (clock.now() - started) / 1000,
+    );
   }
 
   function prepare(
@@ -237,14 +267,17 @@ export function createGenerationService(options: GenerationServiceOptions): Gene
 
   async function generateOne(
     request: PreparedRequest,
+    kind: RequestKind,
     signal?: AbortSignal,
   ): Promise<GenerationResponse> {
+    const started = clock.now();
     const tokens: TokenInfo[] = [];
     for await (const step of run(request, signal)) {
       if (step.kind === "token") {
         tokens.push(step.token);
         continue;
       }
+      succeeded(kind, request, step, started);
       return create(GenerationResponseSchema, {
         inputTokenCount: request.size.inputLength,
         generatedTokenCount: step.count,
@@ -264,6 +297,7 @@ export function createGenerationService(options: GenerationServiceOptions): Gene
     release: () => void,
     signal?: AbortSignal,
   ): AsyncGenerator<GenerationResponse> {
+    const started = clock.now();
     try {
       // §3.6 (1): input count and seed first, the prompt only with input_text.
       yield create(GenerationResponseSchema, {
@@ -286,6 +320,7 @@ export function createGenerationService(options: GenerationServiceOptions): Gene
           });
           continue;
         }
+        succeeded("stream", request, step, started);
         // §3.6 (4): the last token's message carries the stop reason and the seed; with no
         // token at all, a message of its own does.
         const last = pending ?? create(GenerationResponseSchema, { generatedTokenCount: 0 });
@@ -305,24 +340,30 @@ export function createGenerationService(options: GenerationServiceOptions): Gene
       return inFlight;
     },
     async generate(request, signal) {
+      const kind: RequestKind = request.requests.length === 1 ? "single" : "batch";
+      observer?.request(kind, request.requests.length);
       if (request.requests.length === 0) return create(BatchedGenerationResponseSchema, {});
       const release = acquire(request.requests.length);
       try {
-        const prepared = prepare(
-          request.params,
-          request.requests.map((r) => r.text),
+        const prepared = validated(() =>
+          prepare(
+            request.params,
+            request.requests.map((r) => r.text),
+          ),
         );
-        const responses = await Promise.all(prepared.map((p) => generateOne(p, signal)));
+        const responses = await Promise.all(prepared.map((p) => generateOne(p, kind, signal)));
         return create(BatchedGenerationResponseSchema, { responses });
       } finally {
         release();
       }
     },
     async generateStream(request, signal) {
+      observer?.request("stream", 1);
       const release = acquire(1);
       try {
         if (request.request === undefined) throw invalidArgument("missing request");
-        const [prepared] = prepare(request.params, [request.request.text]);
+        const text = request.request.text;
+        const [prepared] = validated(() => prepare(request.params, [text]));
         if (prepared === undefined) throw invalidArgument("missing request");
         return streamOf(prepared, release, signal);
       } catch (error) {
@@ -349,6 +390,7 @@ export function createGenerationService(options: GenerationServiceOptions): Gene
             : [],
         };
       });
+      observer?.tokenize(responses.reduce((sum, r) => sum + r.tokenCount, 0));
       return create(BatchedTokenizeResponseSchema, { responses });
     },
     modelInfo() {
