@@ -16,6 +16,7 @@ describe("embedText", () => {
   });
 
   test("texts sharing words are closer than unrelated texts", () => {
+    // issue 3 "Embeddings" / issue 5: texts sharing words score a higher cosine
     const a = embedText("the weather is cold and rainy today", 384);
     const b = embedText("today the weather is rainy", 384);
     const c = embedText("kubernetes schedules pods onto nodes", 384);

@@ -25,6 +25,7 @@ function run(request: Partial<GenerationRequest>, spec: ModelSpec = model) {
 
 describe("determinism", () => {
   test("the same seed, prompt and parameters give the same tokens; another seed differs", async () => {
+    // issue 3 "Generation": deterministic for a given seed; vllm-openai.md §4.1 `seed`
     const a = await run({ seed: 7, temperature: 0.8, ignoreEos: true });
     const b = await run({ seed: 7, temperature: 0.8, ignoreEos: true });
     const c = await run({ seed: 8, temperature: 0.8, ignoreEos: true });
@@ -62,6 +63,7 @@ describe("determinism", () => {
 
 describe("limits", () => {
   test("maxTokens ends with 'length' after exactly that many tokens", async () => {
+    // vllm-openai.md §5: finish_reason `length` (max_tokens); vllm/v1/core/sched/utils.py check_stop
     const { tokens, finish } = await run({ maxTokens: 5, ignoreEos: true });
     expect(tokens).toHaveLength(5);
     expect(finish).toMatchObject({
@@ -85,6 +87,8 @@ describe("limits", () => {
   });
 
   test("EOS ends a natural answer; the EOS token is counted and has no text", async () => {
+    // vllm/v1/core/sched/utils.py check_stop: EOS is the last of output_token_ids (counted);
+    // vllm/v1/engine/detokenizer.py: a stop-terminating token's text is skipped
     const { tokens, finish, text } = await run({ seed: 11, maxTokens: 1000 });
     expect(finish.reason).toBe("eos");
     expect(tokens.at(-1)).toMatchObject({ id: model.tokenizer.eosTokenId, text: "" });
@@ -93,6 +97,7 @@ describe("limits", () => {
   });
 
   test("ignoreEos keeps generating to maxTokens with no EOS token", async () => {
+    // vllm-openai.md §4.1 `ignore_eos`
     const natural = await run({ seed: 11, maxTokens: 1000 });
     const n = natural.tokens.length + 20;
     const { tokens, finish } = await run({ seed: 11, maxTokens: n, ignoreEos: true });
@@ -112,6 +117,7 @@ describe("limits", () => {
   });
 
   test("minTokens postpones EOS", async () => {
+    // vllm-openai.md §4.1 `min_tokens`; check_stop returns early while num_output_tokens < min_tokens
     const natural = await run({ seed: 11, maxTokens: 1000 });
     const min = natural.tokens.length + 10;
     const { tokens, finish } = await run({ seed: 11, maxTokens: 1000, minTokens: min });
@@ -122,6 +128,8 @@ describe("limits", () => {
 
 describe("stop sequences", () => {
   test("a stop string spanning token boundaries ends with 'stop'; the text stops before it", async () => {
+    // vllm-openai.md §5: stop_reason is the matched stop string; vllm/v1/engine/detokenizer.py
+    // holds back max(len(stop)) − 1 chars so a partial stop string is never streamed
     const base = await run({ seed: 5, maxTokens: 60, ignoreEos: true });
     // pick a stop that starts inside one token and ends in a later one
     const ids = base.ids;
@@ -152,6 +160,7 @@ describe("stop sequences", () => {
   });
 
   test("the earliest of several stop strings wins", async () => {
+    // vLLM check_stop_strings: the first stop found in the text wins
     const base = await run({ seed: 5, maxTokens: 60, ignoreEos: true });
     const words = base.text.split(" ");
     const early = words[2] ?? "";
@@ -199,6 +208,7 @@ describe("stop sequences", () => {
   });
 
   test("held-back text is released when generation ends for another reason", async () => {
+    // vllm/v1/engine/detokenizer.py get_next_output_text: no buffer once finished
     const base = await run({ seed: 5, maxTokens: 20, ignoreEos: true });
     const { text, finish } = await run({
       seed: 5,
@@ -287,6 +297,7 @@ describe("forced text", () => {
   const json = '{"city": "Paris", "temperature": 21}';
 
   test("produces exactly the given text, then EOS; overrides the mode", async () => {
+    // issue 3: response_format / tools produce output the family composes; the engine streams it
     const { text, finish, ids } = await run({ forcedText: json, mode: "echo", maxTokens: 100 });
     expect(text).toBe(json);
     expect(finish.reason).toBe("eos");
@@ -314,6 +325,7 @@ describe("forced text", () => {
 
 describe("echo mode", () => {
   test("repeats the prompt's non-special tokens, then EOS", async () => {
+    // issue 3: "A mode that echoes the prompt and a mode that produces text are both available"
     const { ids, text, finish } = await run({ mode: "echo", maxTokens: 100 });
     const content = prompt.filter((id) => !model.tokenizer.isSpecial(id));
     expect(ids).toEqual([...content, model.tokenizer.eosTokenId]);
@@ -330,6 +342,7 @@ describe("echo mode", () => {
 
 describe("pacing and abort (ManualClock)", () => {
   test("the first token waits timeToFirstTokenMs, every later one interTokenMs", async () => {
+    // issue 3 "Metrics": a simple engine with configurable time to first token and inter-token latency
     const clock = new ManualClock();
     const engine = createSimpleEngine({ clock, model, timeToFirstTokenMs: 200, interTokenMs: 30 });
     const seen: [number, GenerationEvent["type"]][] = [];
@@ -360,6 +373,7 @@ describe("pacing and abort (ManualClock)", () => {
   });
 
   test("aborting mid-stream ends promptly with 'abort' and leaves no pending sleep", async () => {
+    // vllm-openai.md §9: client disconnect aborts the request (finish reason `abort`)
     const clock = new ManualClock();
     const engine = createSimpleEngine({ clock, model, timeToFirstTokenMs: 10, interTokenMs: 1000 });
     const controller = new AbortController();

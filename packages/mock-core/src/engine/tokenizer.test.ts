@@ -68,6 +68,7 @@ describe("built-in default tokenizer (byte-level BPE)", () => {
 
 describe("a hand-made tokenizer.json loaded through loadModelDir", () => {
   test("gives exactly the ids its vocabulary says", async () => {
+    // issue 3: --model DIR takes a real tokenizer.json; /tokenize ids equal the model tokenizer's
     const { tokenizer } = await loadModelDir(tinyDir);
     // [CLS]=1 hello=3 world=4 ##s=7 !=8 [SEP]=2, lower-cased by the normalizer
     expect(tokenizer.encode("Hello worlds!")).toEqual([1, 3, 4, 7, 8, 2]);
