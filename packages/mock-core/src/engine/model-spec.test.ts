@@ -46,6 +46,25 @@ describe("loadModelDir", () => {
     expect(model).toMatchObject({ id: "tiny", root: tinyDir, maxModelLen: 256, embeddingDim: 8 });
   });
 
+  test("reads generation_config.json when present (vLLM's server-side sampling defaults)", async () => {
+    const metaspace = fileURLToPath(new URL("testdata/tiny-metaspace", import.meta.url));
+    const model = await loadModelDir(metaspace);
+    expect(model.generationConfig).toEqual({
+      bos_token_id: 1,
+      eos_token_id: [2, 12],
+      temperature: 0.6,
+      top_p: 0.9,
+    });
+    expect((await loadModelDir(tinyDir)).generationConfig).toBeUndefined();
+  });
+
+  test("names a broken generation_config.json", async () => {
+    const dir = join(scratch, "bad-generation");
+    await import("node:fs/promises").then((fs) => fs.cp(tinyDir, dir, { recursive: true }));
+    await writeFile(join(dir, "generation_config.json"), "{oops");
+    await expect(loadModelDir(dir)).rejects.toThrow(/generation_config.json is not valid JSON/);
+  });
+
   test("names every missing file", async () => {
     const dir = join(scratch, "partial");
     await rm(dir, { recursive: true, force: true });

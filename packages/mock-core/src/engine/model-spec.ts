@@ -27,6 +27,12 @@ export interface ModelSpec {
   readonly config: Readonly<Record<string, unknown>>;
   /** The raw tokenizer_config.json. */
   readonly tokenizerConfig: Readonly<Record<string, unknown>>;
+  /**
+   * The raw generation_config.json when the directory has one: vLLM takes default sampling
+   * parameters (temperature, top_p, top_k, ...) and extra EOS ids (`eos_token_id`, a number or a
+   * list) from it (vllm-openai.md §4.1 "Server-side defaults").
+   */
+  readonly generationConfig?: Readonly<Record<string, unknown>>;
 }
 
 /** Name of the built-in default model. */
@@ -105,7 +111,8 @@ function pickChatTemplate(value: unknown): string | undefined {
 /**
  * Loads a model directory holding `tokenizer.json`, `tokenizer_config.json` and `config.json`
  * (a `chat_template.jinja` beside them overrides the config's template, as in newer
- * transformers). Throws {@link ModelLoadError} naming every missing or unreadable file.
+ * transformers; an optional `generation_config.json` is read into `generationConfig`). Throws
+ * {@link ModelLoadError} naming every missing or unreadable file.
  */
 export async function loadModelDir(
   dir: string,
@@ -128,6 +135,10 @@ export async function loadModelDir(
       `cannot load model from ${dir}: tokenizer.json is not a supported tokenizer: ${(error as Error).message}`,
     );
   }
+  const generation = await readJson(dir, "generation_config.json");
+  if ("problem" in generation && !generation.problem.endsWith("is missing")) {
+    throw new ModelLoadError(`cannot load model from ${dir}: ${generation.problem}`);
+  }
   let chatTemplate = pickChatTemplate(tokenizerConfig.chat_template);
   try {
     chatTemplate = await readFile(join(dir, "chat_template.jinja"), "utf8");
@@ -146,6 +157,7 @@ export async function loadModelDir(
     embeddingDim: width ?? 384,
     config,
     tokenizerConfig,
+    ...("json" in generation ? { generationConfig: generation.json } : {}),
   };
 }
 
