@@ -33,6 +33,12 @@ export {
   type TokenEvent,
 } from "./engine/generation.js";
 export {
+  type PromptTokenLogprobs,
+  promptLogprobs,
+  type TokenLogprobs,
+  tokenLogprobs,
+} from "./engine/logprobs.js";
+export {
   defaultModelDir,
   defaultModelId,
   defaultModelSpec,

@@ -12,9 +12,9 @@ import {
   type GenerationRequest,
   GenerationRequestError,
   type TextEngine,
-  type TokenAlternative,
   type TokenEvent,
 } from "./generation.js";
+import { tokenLogprobs } from "./logprobs.js";
 import type { ModelSpec } from "./model-spec.js";
 import { hashNumbers, seededRandom } from "./random.js";
 import { echoSource, forcedSource, type TokenSource, textSource } from "./token-source.js";
@@ -70,50 +70,6 @@ function validate(request: GenerationRequest, model: ModelSpec): void {
     (request.stop ?? []).every((s) => s.length > 0),
     "stop sequences must not be empty",
   );
-}
-
-/**
- * The sampled token's logprob and rank, and the `count` most likely tokens at this step. Greedy
- * tokens are always rank 1; sampled ones are rank 1 about 80% of the time, else 2 or 3 (a
- * sampled token need not be the most likely). Probabilities fall with rank and sum below 1.
- */
-function logprobsFor(
-  id: number,
-  count: number,
-  greedy: boolean,
-  model: ModelSpec,
-  random: () => number,
-): { logprob: number; rank: number; top: TokenAlternative[] } {
-  const { tokenizer } = model;
-  const draw = random();
-  const rank = greedy || draw < 0.8 ? 1 : draw < 0.93 ? 2 : 3;
-  const wanted = Math.min(Math.max(count, rank), tokenizer.vocabSize);
-  const ids: number[] = [];
-  const used = new Set([id]);
-  for (let attempts = 0; ids.length < wanted - 1 && attempts < wanted * 20; attempts++) {
-    const alt = Math.floor(random() * tokenizer.vocabSize);
-    if (used.has(alt) || tokenizer.isSpecial(alt)) continue;
-    used.add(alt);
-    ids.push(alt);
-  }
-  ids.splice(Math.min(rank - 1, ids.length), 0, id);
-  let probability = 0.35 + 0.6 * random();
-  let mass = 1 - probability;
-  const ranked: TokenAlternative[] = [];
-  for (const [i, alt] of ids.entries()) {
-    if (i > 0) {
-      // Each next token takes a share of what is left, never more than the one before it.
-      probability = Math.min(probability * 0.95, mass * (0.3 + 0.4 * random()));
-      mass -= probability;
-    }
-    ranked.push({ id: alt, text: tokenizer.tokenText(alt), logprob: Math.log(probability) });
-  }
-  const position = ids.indexOf(id);
-  return {
-    logprob: ranked[position]?.logprob ?? 0,
-    rank: position + 1,
-    top: ranked.slice(0, count),
-  };
 }
 
 /**
@@ -258,7 +214,7 @@ export function createSimpleEngine(options: SimpleEngineOptions): TextEngine {
         text: text.slice(released, until),
         ...(request.logprobs === undefined
           ? {}
-          : logprobsFor(id, request.logprobs, greedy, model, logprobRandom)),
+          : tokenLogprobs(model, id, request.logprobs, greedy, logprobRandom)),
       };
       released = until;
       yield event;
