@@ -15,7 +15,7 @@ import {
   ServingkitError,
 } from "@servingkit/client-core";
 import { GRPCInferenceService, type ModelInferResponse } from "@servingkit/proto/inference";
-import { inferenceHeaderLength, joinBinaryBody, splitBinaryBody } from "./binary-body.js";
+import { inferenceHeaderLength, splitBinaryBody } from "./binary-body.js";
 import {
   allocate,
   type Datatype,
@@ -304,10 +304,13 @@ function restClient(options: KserveRestOptions): KserveClient {
       if (parts.length === 0) {
         response = await http.request(path, { json: header, signal: call?.signal });
       } else {
-        const { body, jsonLength } = joinBinaryBody(header, parts);
+        // A Blob of the parts: no joined copy of the tensors, and replayable for retries.
+        const json = new TextEncoder().encode(JSON.stringify(header));
+        const body = new Blob([json, ...(parts as Uint8Array<ArrayBuffer>[])]);
+        const jsonLength = json.byteLength;
         response = await http.request(path, {
           method: "POST",
-          body: body as Uint8Array<ArrayBuffer>,
+          body,
           headers: {
             "content-type": "application/octet-stream",
             [inferenceHeaderLength]: String(jsonLength),
