@@ -9,6 +9,7 @@
 import type { MockPlugin, RuntimeMockModule, RuntimeModuleSettings } from "@servingkit/mock-core";
 import { InferFault } from "./mock/fault.js";
 import { registerGrpcService } from "./mock/grpc.js";
+import type { MockModel } from "./mock/models.js";
 import {
   type KserveProfile,
   type KserveRuntime,
@@ -35,12 +36,25 @@ export function selectProfile(options: KserveMockOptions): KserveProfile {
   return options.legacyStatus ? withLegacyStatus(profile) : profile;
 }
 
+/**
+ * The models a mock serves: all built-in ones when no names are given; else the named built-in
+ * models, and an FP32 identity (INPUT0 → OUTPUT0, any 2-D shape) under each other name, so a
+ * seed command with the user's model name works.
+ */
+export function selectModels(profile: KserveProfile, names: readonly string[]): MockModel[] {
+  if (names.length === 0) return [...profile.models];
+  const identity = profile.models.find((m) => m.name === "identity_fp32");
+  return names.flatMap((name) => {
+    const builtIn = profile.models.find((m) => m.name === name);
+    if (builtIn) return [builtIn];
+    return identity ? [{ ...identity, name }] : [];
+  });
+}
+
 /** The KServe v2 protocol plugin for one runtime: REST routes, gRPC service, body errors. */
 export function kserveMockPlugin(options: KserveMockOptions): MockPlugin {
   const profile = selectProfile(options);
-  const wanted = options.models ?? [];
-  const models =
-    wanted.length > 0 ? profile.models.filter((m) => wanted.includes(m.name)) : profile.models;
+  const models = selectModels(profile, options.models ?? []);
   return {
     name: `kserve-v2-${profile.runtime}`,
     rest: (app, ctx) => registerRestRoutes(app, ctx, profile, models),
