@@ -13,6 +13,33 @@ export type ErrorEnvelopeStyle = "flat" | "nested";
  */
 export type ContextLengthEra = "a" | "b" | "c";
 
+/**
+ * Which metric names a release exports (vllm-openai.md §8): the V0 cache gauge
+ * `vllm:gpu_cache_usage_perc` before V1's `vllm:kv_cache_usage_perc`, the `engine` label of V1
+ * (≈0.10+), `vllm:time_per_output_token_seconds` (hidden from 0.12) and its replacement
+ * `vllm:inter_token_latency_seconds` with `vllm:request_time_per_output_token_seconds` (≈0.11+).
+ */
+export interface MetricsEra {
+  readonly cacheUsageName: "vllm:gpu_cache_usage_perc" | "vllm:kv_cache_usage_perc";
+  readonly engineLabel: boolean;
+  readonly timePerOutputToken: boolean;
+  readonly interTokenLatency: boolean;
+}
+
+const metricsV0: MetricsEra = {
+  cacheUsageName: "vllm:gpu_cache_usage_perc",
+  engineLabel: false,
+  timePerOutputToken: true,
+  interTokenLatency: false,
+};
+const metricsV1: MetricsEra = {
+  ...metricsV0,
+  cacheUsageName: "vllm:kv_cache_usage_perc",
+  engineLabel: true,
+};
+const metricsItl: MetricsEra = { ...metricsV1, interTokenLatency: true };
+const metricsNoTpot: MetricsEra = { ...metricsItl, timePerOutputToken: false };
+
 /** The version-dependent behaviour of one vLLM release range. */
 export interface VllmProfile {
   /** The first release (inclusive) this profile describes, `major.minor.patch`. */
@@ -30,14 +57,54 @@ export interface VllmProfile {
    * the wild ending `(8000 > 4096 - 2778). None` (era B).
    */
   readonly chatCauseSuffix: boolean;
+  /** The metric names `/metrics` exports. */
+  readonly metrics: MetricsEra;
 }
 
 /** The profiles, oldest first; a version uses the last one whose `since` it reaches. */
 export const vllmProfiles: readonly VllmProfile[] = [
-  { since: "0.0.0", envelope: "flat", contextLength: "a", chatCauseSuffix: true },
-  { since: "0.10.1", envelope: "nested", contextLength: "a", chatCauseSuffix: true },
-  { since: "0.10.2", envelope: "nested", contextLength: "b", chatCauseSuffix: true },
-  { since: "0.12.0", envelope: "nested", contextLength: "c", chatCauseSuffix: false },
+  {
+    since: "0.0.0",
+    envelope: "flat",
+    contextLength: "a",
+    chatCauseSuffix: true,
+    metrics: metricsV0,
+  },
+  {
+    since: "0.10.0",
+    envelope: "flat",
+    contextLength: "a",
+    chatCauseSuffix: true,
+    metrics: metricsV1,
+  },
+  {
+    since: "0.10.1",
+    envelope: "nested",
+    contextLength: "a",
+    chatCauseSuffix: true,
+    metrics: metricsV1,
+  },
+  {
+    since: "0.10.2",
+    envelope: "nested",
+    contextLength: "b",
+    chatCauseSuffix: true,
+    metrics: metricsV1,
+  },
+  {
+    since: "0.11.0",
+    envelope: "nested",
+    contextLength: "b",
+    chatCauseSuffix: true,
+    metrics: metricsItl,
+  },
+  {
+    since: "0.12.0",
+    envelope: "nested",
+    contextLength: "c",
+    chatCauseSuffix: false,
+    metrics: metricsNoTpot,
+  },
 ];
 
 /**

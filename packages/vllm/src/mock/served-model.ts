@@ -71,14 +71,24 @@ export async function loadServedModel(settings: VllmSettings): Promise<LoadedMod
   return { served, spec };
 }
 
-/** Attaches the simple engine (on the host's clock) with the settings' latencies. */
-export function startModel(loaded: LoadedModel, settings: VllmSettings, clock: Clock): VllmModel {
-  const engine = createSimpleEngine({
-    clock,
-    model: loaded.spec,
-    timeToFirstTokenMs: settings.timeToFirstTokenMs,
-    interTokenMs: settings.interTokenMs,
-  });
+/**
+ * Attaches the simple engine (on the host's clock) with the settings' latencies; `wrap` lets the
+ * caller decorate it (the metrics count every run).
+ */
+export function startModel(
+  loaded: LoadedModel,
+  settings: VllmSettings,
+  clock: Clock,
+  wrap: (engine: TextEngine) => TextEngine = (engine) => engine,
+): VllmModel {
+  const engine = wrap(
+    createSimpleEngine({
+      clock,
+      model: loaded.spec,
+      timeToFirstTokenMs: settings.timeToFirstTokenMs,
+      interTokenMs: settings.interTokenMs,
+    }),
+  );
   return {
     ...loaded,
     engine,

@@ -17,6 +17,7 @@ import { apiKeyAllows, unauthorizedReply } from "./api-key.js";
 import { chatCompletion, chatCompletionStream } from "./chat-completions.js";
 import { completion, completionStream } from "./completions.js";
 import { badRequest, errorReply, VllmError } from "./errors.js";
+import { createVllmMetrics } from "./metrics.js";
 import { modelList } from "./model-card.js";
 import { parseChatRequest, parseCompletionRequest } from "./requests.js";
 import { type LoadedModel, startModel, type VllmModel } from "./served-model.js";
@@ -64,6 +65,12 @@ function clientGone(request: FastifyRequest, reply: FastifyReply, ctx: PluginCon
   return AbortSignal.any([gone.signal, ctx.shutdownSignal]);
 }
 
+const generationPaths = new Set(["/v1/completions", "/v1/chat/completions"]);
+
+function isGeneration(request: FastifyRequest): boolean {
+  return request.method === "POST" && generationPaths.has(pathOf(request.url));
+}
+
 /** Builds the vLLM protocol plugin. */
 export function vllmPlugin(options: VllmPluginOptions): MockPlugin {
   const { settings, loaded } = options;
@@ -78,7 +85,22 @@ export function vllmPlugin(options: VllmPluginOptions): MockPlugin {
   return {
     name: "vllm-openai",
     rest(app, ctx) {
-      const model: VllmModel = startModel(loaded, settings, ctx.clock);
+      const metrics = createVllmMetrics({
+        modelName: loaded.served.id,
+        maxModelLen: loaded.served.maxModelLen,
+        era: profile.metrics,
+        clock: ctx.clock,
+      });
+      const model: VllmModel = startModel(loaded, settings, ctx.clock, metrics.meter);
+      // vllm-openai.md §1: /load counts the generation requests in flight.
+      let load = 0;
+      app.addHook("onRequest", async (request, reply) => {
+        if (!isGeneration(request)) return;
+        load += 1;
+        reply.raw.once("close", () => {
+          load -= 1;
+        });
+      });
       const stream = (
         request: FastifyRequest,
         reply: FastifyReply,
@@ -103,6 +125,15 @@ export function vllmPlugin(options: VllmPluginOptions): MockPlugin {
         if (!allowed) return sendCanned(reply, unauthorizedReply);
       });
       app.get("/version", (_request, reply) => sendJson(reply, 200, { version: settings.version }));
+      app.get("/load", (_request, reply) => sendJson(reply, 200, { server_load: load }));
+      // vllm-openai.md §1, §2: Prometheus text, outside /v1 so the API key does not guard it.
+      app.get("/metrics", async (_request, reply) =>
+        sendCanned(reply, {
+          status: 200,
+          headers: { "content-type": metrics.contentType },
+          body: await metrics.text(),
+        }),
+      );
       app.get("/v1/models", (_request, reply) =>
         sendJson(reply, 200, modelList(model.served, model.nowSeconds())),
       );
