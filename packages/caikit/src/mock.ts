@@ -7,12 +7,18 @@
  *
  * @packageDocumentation
  */
-import type { MockPlugin, RuntimeMockModule } from "@servingkit/mock-core";
+import {
+  type Clock,
+  defaultModelSpec,
+  type MockPlugin,
+  type ModelSpec,
+  type RuntimeMockModule,
+} from "@servingkit/mock-core";
 import {
   createGenerationService,
-  defaultTgisLimits,
-  interimTextModel,
+  simpleTextModel,
   type TgisLimits,
+  tgisLimitsFromOptions,
 } from "@servingkit/tgis/mock";
 import { registerCaikitGrpc } from "./mock/grpc-services.js";
 import { ModelRegistry, textGenerationModule } from "./mock/model-registry.js";
@@ -44,7 +50,9 @@ export interface CaikitPluginOptions {
   readonly runtime: "caikit-tgis" | "caikit-standalone";
   /** Model ids from `--model` (empty: the runtime's default id). */
   readonly models: readonly string[];
-  /** The TGIS limits behind Caikit TGIS; default TGIS's launcher defaults. */
+  /** The model behind Caikit TGIS's TGIS (tokenizer, context length). */
+  readonly spec: ModelSpec;
+  /** The TGIS limits behind Caikit TGIS; default TGIS's launcher defaults for `spec`. */
   readonly tgisLimits?: TgisLimits;
 }
 
@@ -52,12 +60,12 @@ export interface CaikitPluginOptions {
 export function caikitPlugin(options: CaikitPluginOptions): MockPlugin {
   const registry = new ModelRegistry(options.runtime, options.models, textGenerationModule);
   let textGeneration: CaikitTextGeneration | undefined;
-  const generation = (clock: Parameters<typeof interimTextModel>[0]) => {
+  const generation = (clock: Clock) => {
     if (options.runtime !== "caikit-tgis") return undefined;
     textGeneration ??= createCaikitTextGeneration(
       createGenerationService({
-        model: interimTextModel(clock),
-        limits: options.tgisLimits ?? defaultTgisLimits,
+        model: simpleTextModel(options.spec, clock),
+        limits: options.tgisLimits ?? tgisLimitsFromOptions({}, options.spec.maxModelLen),
         clock,
       }),
     );
@@ -80,10 +88,10 @@ export function caikitPlugin(options: CaikitPluginOptions): MockPlugin {
 export const caikitMockModule: RuntimeMockModule = {
   name: "caikit",
   runtimes: ["caikit-tgis", "caikit-standalone"],
-  plugins: ({ runtime, models }) => {
+  plugins: async ({ runtime, models }) => {
     if (runtime !== "caikit-tgis" && runtime !== "caikit-standalone") {
       throw new Error(`the caikit module does not serve ${runtime}`);
     }
-    return [caikitPlugin({ runtime, models })];
+    return [caikitPlugin({ runtime, models, spec: await defaultModelSpec() })];
   },
 };

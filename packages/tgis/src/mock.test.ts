@@ -3,7 +3,9 @@ import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import {
+  defaultModelSpec,
   isRuntimeName,
+  type ModelSpec,
   type RunningMock,
   type RuntimeOptionValues,
   startMock,
@@ -110,7 +112,13 @@ describe("tgisMockModule", () => {
 describe("fmaas.GenerationService over the wire (grpc-js + proto-loader)", () => {
   let mock: RunningMock;
   let client: Client;
+  let spec: ModelSpec;
+  /** Tokens TGIS counts for a text: the served model's tokenizer, special tokens included. */
+  const count = (text: string) => spec.tokenizer.encode(text).length;
+  /** A text of exactly `n` tokens under the default model ("a" then " b" repeated, plus BOS). */
+  const textOf = (n: number) => `a${" b".repeat(n - count("a"))}`;
   beforeAll(async () => {
+    spec = await defaultModelSpec();
     mock = await startTgis({ "max-sequence-length": "200", "max-new-tokens": "169" });
     client = connect(mock);
   });
@@ -119,21 +127,18 @@ describe("fmaas.GenerationService over the wire (grpc-js + proto-loader)", () =>
     await mock.close();
   });
 
-  it("answers the seed's Generate call with counts and MAX_TOKENS", async () => {
+  it("answers the seed's Generate call with counts and a final stop reason", async () => {
     // Seed: grpcurl -proto generation.proto -d '{"requests": [{"text":"<text>"}]}' ... Generate.
-    const reply = await unary(client, "Generate", { requests: [{ text: "Hello there world" }] });
+    const reply = await unary(client, "Generate", { requests: [{ text: "<text>" }] });
     const [response] = reply.responses as Json[];
-    // caikit-tgis.md §3.3: max_new_tokens 0 → 20; greedy seed 0.
-    expect(response).toMatchObject({
-      input_token_count: 3,
-      generated_token_count: 20,
-      stop_reason: "MAX_TOKENS",
-      tokens: [],
-      input_tokens: [],
-    });
+    expect(response?.input_token_count).toBe(count("<text>"));
+    // caikit-tgis.md §3.3: max_new_tokens 0 → 20 (EOS may end it sooner); greedy seed 0.
+    expect(response?.generated_token_count).toBeLessThanOrEqual(20);
+    expect(["MAX_TOKENS", "EOS_TOKEN"]).toContain(response?.stop_reason);
+    if (response?.stop_reason === "MAX_TOKENS") expect(response.generated_token_count).toBe(20);
+    expect(response).toMatchObject({ tokens: [], input_tokens: [] });
     expect(String(response?.seed)).toBe("0");
     expect(typeof response?.text).toBe("string");
-    expect(String(response?.text).length).toBeGreaterThan(0);
   });
 
   it("answers an empty batch with no responses", async () => {
@@ -147,7 +152,7 @@ describe("fmaas.GenerationService over the wire (grpc-js + proto-loader)", () =>
       params: { response: { input_text: true }, stopping: { max_new_tokens: 3 } },
     });
     const responses = reply.responses as Json[];
-    expect(responses.map((r) => r.input_token_count)).toEqual([1, 2]);
+    expect(responses.map((r) => r.input_token_count)).toEqual([count("one"), count("two words")]);
     expect(String(responses[0]?.text).startsWith("one")).toBe(true);
     expect(String(responses[1]?.text).startsWith("two words")).toBe(true);
   });
@@ -174,8 +179,9 @@ describe("fmaas.GenerationService over the wire (grpc-js + proto-loader)", () =>
 
   it("truncates from the left and reports the truncated count", async () => {
     // caikit-tgis.md §3.3: truncate_input_tokens keeps the last N tokens; count = N.
+    const text = "a b c d e";
     const reply = await unary(client, "Generate", {
-      requests: [{ text: "a b c d e" }],
+      requests: [{ text }],
       params: {
         truncate_input_tokens: 2,
         response: { input_tokens: true },
@@ -184,14 +190,18 @@ describe("fmaas.GenerationService over the wire (grpc-js + proto-loader)", () =>
     });
     const [response] = reply.responses as Json[];
     expect(response?.input_token_count).toBe(2);
-    expect((response!.input_tokens as Json[]).map((t) => t.text)).toEqual([" d", " e"]);
+    const last = spec.tokenizer
+      .encode(text)
+      .slice(-2)
+      .map((id) => spec.tokenizer.tokenText(id));
+    expect((response!.input_tokens as Json[]).map((t) => t.text)).toEqual(last);
   });
 
   it("ends with TOKEN_LIMIT when input plus max_new_tokens passes the sequence length", async () => {
-    const text = Array.from({ length: 190 }, (_, i) => `w${i}`).join(" ");
+    // caikit-tgis.md §3.3: max_new_tokens is lowered to fit and the stop reason is TOKEN_LIMIT.
     const reply = await unary(client, "Generate", {
-      requests: [{ text }],
-      params: { stopping: { max_new_tokens: 50 } },
+      requests: [{ text: textOf(190) }],
+      params: { stopping: { max_new_tokens: 50, min_new_tokens: 10 } },
     });
     expect((reply.responses as Json[])[0]).toMatchObject({
       input_token_count: 190,
@@ -202,22 +212,32 @@ describe("fmaas.GenerationService over the wire (grpc-js + proto-loader)", () =>
 
   it("stops at a stop sequence, keeping it by default and dropping it when asked", async () => {
     // caikit-tgis.md §3.3: stop_sequence holds the match; include_stop_sequence default true.
-    const stopping = { max_new_tokens: 20, stop_sequences: ["short"] };
+    const free = (
+      (
+        await unary(client, "Generate", {
+          requests: [{ text: "Once" }],
+          params: { stopping: { max_new_tokens: 20, min_new_tokens: 20 } },
+        })
+      ).responses as Json[]
+    )[0];
+    const words = String(free?.text).trim().split(/\s+/);
+    const stop = ` ${words[2]}`;
+    const stopping = { max_new_tokens: 20, stop_sequences: [stop] };
     const kept = (
-      (await unary(client, "Generate", { requests: [{ text: "x" }], params: { stopping } }))
+      (await unary(client, "Generate", { requests: [{ text: "Once" }], params: { stopping } }))
         .responses as Json[]
     )[0];
-    expect(kept).toMatchObject({ stop_reason: "STOP_SEQUENCE", stop_sequence: "short" });
-    expect(String(kept?.text).endsWith("short")).toBe(true);
+    expect(kept).toMatchObject({ stop_reason: "STOP_SEQUENCE", stop_sequence: stop });
+    expect(String(kept?.text).endsWith(stop)).toBe(true);
     const dropped = (
       (
         await unary(client, "Generate", {
-          requests: [{ text: "x" }],
+          requests: [{ text: "Once" }],
           params: { stopping: { ...stopping, include_stop_sequence: false } },
         })
       ).responses as Json[]
     )[0];
-    expect(dropped?.text).toBe(String(kept?.text).slice(0, -"short".length));
+    expect(dropped?.text).toBe(String(kept?.text).slice(0, -stop.length));
   });
 
   it("returns token details only on request", async () => {
@@ -248,7 +268,7 @@ describe("fmaas.GenerationService over the wire (grpc-js + proto-loader)", () =>
       params: {
         method: "SAMPLE",
         sampling: { seed: "7" },
-        stopping: { max_new_tokens: 4 },
+        stopping: { max_new_tokens: 4, min_new_tokens: 4 },
         response: { input_tokens: true, generated_tokens: true },
       },
     });
@@ -256,12 +276,14 @@ describe("fmaas.GenerationService over the wire (grpc-js + proto-loader)", () =>
     // with the stop reason and the seed.
     expect(messages).toHaveLength(1 + 1 + 4);
     expect(messages[0]).toMatchObject({
-      input_token_count: 2,
+      input_token_count: count("Hello world"),
       seed: "7",
       stop_reason: "NOT_FINISHED",
       generated_token_count: 0,
     });
-    expect((messages[1]!.input_tokens as Json[]).map((t) => t.text)).toEqual(["Hello", " world"]);
+    expect((messages[1]!.input_tokens as Json[]).map((t) => t.text)).toEqual(
+      spec.tokenizer.encode("Hello world").map((id) => spec.tokenizer.tokenText(id)),
+    );
     expect(messages[1]?.input_token_count).toBe(0);
     const tokenMessages = messages.slice(2);
     expect(tokenMessages.map((m) => m.generated_token_count)).toEqual([1, 2, 3, 4]);
@@ -273,7 +295,11 @@ describe("fmaas.GenerationService over the wire (grpc-js + proto-loader)", () =>
       (
         await unary(client, "Generate", {
           requests: [{ text: "Hello world" }],
-          params: { method: "SAMPLE", sampling: { seed: "7" }, stopping: { max_new_tokens: 4 } },
+          params: {
+            method: "SAMPLE",
+            sampling: { seed: "7" },
+            stopping: { max_new_tokens: 4, min_new_tokens: 4 },
+          },
         })
       ).responses as Json[]
     )[0]?.text;
@@ -309,8 +335,7 @@ describe("fmaas.GenerationService over the wire (grpc-js + proto-loader)", () =>
   );
 
   it("refuses an input at the sequence length", async () => {
-    const text = Array.from({ length: 200 }, (_, i) => `w${i}`).join(" ");
-    const error = await rejection(unary(client, "Generate", { requests: [{ text }] }));
+    const error = await rejection(unary(client, "Generate", { requests: [{ text: textOf(200) }] }));
     expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
     // integration_tests/test_cases_*.yaml wording.
     expect(error.details).toBe("input tokens (200) plus prefix length (0) must be < 200");
@@ -318,26 +343,34 @@ describe("fmaas.GenerationService over the wire (grpc-js + proto-loader)", () =>
 
   it("tokenizes with counts, tail tokens and offsets on request", async () => {
     // grpc_server.rs tokenize: count = min(count, truncate); the LAST tokens/offsets.
-    const plain = await unary(client, "Tokenize", { requests: [{ text: "a bb ccc" }] });
-    expect(plain).toEqual({ responses: [{ token_count: 3, tokens: [], offsets: [] }] });
+    const text = "a bb ccc";
+    const ids = spec.tokenizer.encode(text);
+    const plain = await unary(client, "Tokenize", { requests: [{ text }] });
+    expect(plain).toEqual({ responses: [{ token_count: ids.length, tokens: [], offsets: [] }] });
     const detailed = await unary(client, "Tokenize", {
-      requests: [{ text: "a bb ccc" }],
+      requests: [{ text }],
       return_tokens: true,
       return_offsets: true,
       truncate_input_tokens: 2,
     });
+    const offsets = spec.tokenizer.offsets(text).slice(-2);
     expect(detailed).toEqual({
       responses: [
         {
           token_count: 2,
-          tokens: [" bb", " ccc"],
-          offsets: [
-            { start: 1, end: 4 },
-            { start: 4, end: 8 },
-          ],
+          tokens: ids.slice(-2).map((id) => spec.tokenizer.tokenText(id)),
+          offsets: offsets.map(([start, end]) => ({ start, end })),
         },
       ],
     });
+    // An added special token (BOS) has the empty span (0, 0), as tokenizers report it.
+    const all = await unary(client, "Tokenize", {
+      requests: [{ text }],
+      return_offsets: true,
+    });
+    const spans = ((all.responses as Json[])[0]?.offsets ?? []) as Json[];
+    expect(spans).toHaveLength(ids.length);
+    if (spec.tokenizer.isSpecial(ids[0] ?? -1)) expect(spans[0]).toEqual({ start: 0, end: 0 });
   });
 
   it("answers ModelInfo from the configured limits, ignoring model_id", async () => {
@@ -395,7 +428,9 @@ describe("TGIS mock limits and platform", () => {
       host: "127.0.0.1",
       httpPort: 0,
       grpcPort: 0,
-      plugins: [tgisGrpcPlugin({ limits, interTokenMs: 20 })],
+      plugins: [
+        tgisGrpcPlugin({ limits, spec: await defaultModelSpec(), pacing: { interTokenMs: 20 } }),
+      ],
     });
     const client = connect(mock);
     try {

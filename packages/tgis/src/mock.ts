@@ -8,11 +8,17 @@
  *
  * @packageDocumentation
  */
-import type { MockPlugin, RuntimeMockModule, RuntimeOptionValues } from "@servingkit/mock-core";
+import {
+  defaultModelSpec,
+  type MockPlugin,
+  type ModelSpec,
+  type RuntimeMockModule,
+  type RuntimeOptionValues,
+} from "@servingkit/mock-core";
 import { GenerationService } from "@servingkit/proto/fmaas";
 import { defaultTgisLimits, type TgisLimits } from "./mock/generation-parameters.js";
 import { createGenerationService } from "./mock/generation-service.js";
-import { interimTextModel, type TextModel } from "./mock/text-engine.js";
+import { simpleTextModel, type TextModelPacing } from "./mock/text-model.js";
 import { TgisMetrics } from "./mock/tgis-metrics.js";
 
 export {
@@ -33,13 +39,12 @@ export {
   type GenerationServiceOptions,
 } from "./mock/generation-service.js";
 export {
-  type EngineEvent,
-  type EngineRequest,
-  interimTextModel,
-  type TextEngineLike,
+  defaultTextModel,
+  isEncoderDecoder,
+  simpleTextModel,
   type TextModel,
-  type TextTokenizer,
-} from "./mock/text-engine.js";
+  type TextModelPacing,
+} from "./mock/text-model.js";
 export { type GenerationObserver, TgisMetrics } from "./mock/tgis-metrics.js";
 
 function positiveInteger(values: RuntimeOptionValues, name: string): number | undefined {
@@ -83,13 +88,14 @@ export function tgisLimitsFromOptions(
 }
 
 /**
- * The TGIS plugin: `fmaas.GenerationService` on the gRPC port over a model (default the interim
- * engine on the host's clock), and `/metrics` with TGIS's metric names on the HTTP port.
+ * The TGIS plugin: `fmaas.GenerationService` on the gRPC port over a model spec on mock-core's
+ * simple engine (paced by the host's clock), and `/metrics` with TGIS's metric names on the HTTP
+ * port.
  */
 export function tgisGrpcPlugin(options: {
   limits: TgisLimits;
-  model?: TextModel;
-  interTokenMs?: number;
+  spec: ModelSpec;
+  pacing?: TextModelPacing;
 }): MockPlugin {
   const metrics = new TgisMetrics();
   return {
@@ -102,12 +108,7 @@ export function tgisGrpcPlugin(options: {
       });
     },
     grpc(router, ctx) {
-      const model =
-        options.model ??
-        interimTextModel(ctx.clock, {
-          maxModelLen: options.limits.maxSequenceLength,
-          ...(options.interTokenMs === undefined ? {} : { interTokenMs: options.interTokenMs }),
-        });
+      const model = simpleTextModel(options.spec, ctx.clock, options.pacing);
       const service = createGenerationService({
         model,
         limits: options.limits,
@@ -134,7 +135,7 @@ export const tgisMockModule: RuntimeMockModule = {
     "max-sequence-length": {
       type: "string",
       valueName: "N",
-      help: "TGIS --max-sequence-length: input plus new tokens (default 2048)",
+      help: "TGIS --max-sequence-length: input plus new tokens (default the model's context length)",
     },
     "max-new-tokens": {
       type: "string",
@@ -152,8 +153,10 @@ export const tgisMockModule: RuntimeMockModule = {
       help: "TGIS --max-concurrent-requests: beyond it RESOURCE_EXHAUSTED (default 512)",
     },
   },
-  plugins: ({ values }) => {
-    const limits = tgisLimitsFromOptions(values);
-    return [tgisGrpcPlugin({ limits })];
+  plugins: async ({ values }) => {
+    // The model's own context length is TGIS's default max_sequence_length (launcher).
+    const spec = await defaultModelSpec();
+    const limits = tgisLimitsFromOptions(values, spec.maxModelLen);
+    return [tgisGrpcPlugin({ limits, spec })];
   },
 };

@@ -1,4 +1,9 @@
-import { type RunningMock, startMock } from "@servingkit/mock-core";
+import {
+  defaultModelSpec,
+  type ModelSpec,
+  type RunningMock,
+  startMock,
+} from "@servingkit/mock-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { caikitMockModule } from "../mock.js";
 
@@ -25,7 +30,11 @@ function curlJson(url: string, body: string): Promise<Response> {
 describe("Caikit TGIS REST (text generation)", () => {
   let mock: RunningMock;
   let base: string;
+  let spec: ModelSpec;
+  /** Tokens TGIS counts for a text (the served model's tokenizer, special tokens included). */
+  const count = (text: string) => spec.tokenizer.encode(text).length;
   beforeAll(async () => {
+    spec = await defaultModelSpec();
     mock = await startCaikit("caikit-tgis");
     base = mock.endpoints.http ?? "";
   });
@@ -47,7 +56,9 @@ describe("Caikit TGIS REST (text generation)", () => {
     const frames = text.split("\r\n\r\n").filter((f) => f !== "");
     expect(text.endsWith("\r\n\r\n")).toBe(true);
     expect(text).not.toContain("[DONE]");
-    expect(frames).toHaveLength(1 + 20);
+    // The first result, then one per token: at most the default 20 (EOS may end it sooner).
+    expect(frames.length).toBeGreaterThanOrEqual(2);
+    expect(frames.length).toBeLessThanOrEqual(1 + 20);
     for (const frame of frames) {
       const lines = frame.split("\r\n");
       expect(lines).toHaveLength(2);
@@ -63,15 +74,16 @@ describe("Caikit TGIS REST (text generation)", () => {
         finish_reason: "NOT_FINISHED",
         generated_tokens: 0,
         seed: 0,
-        input_token_count: 1,
+        input_token_count: count("<text>"),
       },
       producer_id: null,
       input_tokens: [],
     });
     expect(results.slice(1).map((r) => r.details.generated_tokens)).toEqual(
-      Array.from({ length: 20 }, (_, i) => i + 1),
+      Array.from({ length: frames.length - 1 }, (_, i) => i + 1),
     );
-    expect(results.at(-1)?.details.finish_reason).toBe("MAX_TOKENS");
+    expect(["MAX_TOKENS", "EOS_TOKEN"]).toContain(results.at(-1)?.details.finish_reason);
+    if (results.at(-1)?.details.finish_reason === "MAX_TOKENS") expect(frames).toHaveLength(21);
     // Keys in caikit's order with Python's separators.
     expect(frames[0]).toContain('data: {"generated_text": "", "tokens": [], "details": {');
   });
@@ -82,14 +94,14 @@ describe("Caikit TGIS REST (text generation)", () => {
       JSON.stringify({
         model_id: "flan-t5-small-caikit",
         inputs: "Hello there",
-        parameters: { max_new_tokens: 3 },
+        parameters: { max_new_tokens: 3, min_new_tokens: 3 },
       }),
     );
     expect(response.status).toBe(200);
     const text = await response.text();
     // caikit-tgis.md §1.4: json.dumps separators and key order; seed null when not sent.
     expect(text).toMatch(
-      /^\{"generated_text": ".*", "generated_tokens": 3, "finish_reason": "MAX_TOKENS", "producer_id": \{"name": "Text Generation", "version": "0\.1\.0"\}, "input_token_count": 2, "seed": null, "tokens": \[\], "input_tokens": \[\]\}$/,
+      /^\{"generated_text": ".*", "generated_tokens": 3, "finish_reason": "MAX_TOKENS", "producer_id": \{"name": "Text Generation", "version": "0\.1\.0"\}, "input_token_count": \d+, "seed": null, "tokens": \[\], "input_tokens": \[\]\}$/,
     );
   });
 
@@ -103,6 +115,7 @@ describe("Caikit TGIS REST (text generation)", () => {
           decoding_method: "SAMPLING",
           seed: 9,
           max_new_tokens: 2,
+          min_new_tokens: 2,
           generated_tokens: true,
           token_logprobs: true,
           token_ranks: true,
@@ -114,7 +127,9 @@ describe("Caikit TGIS REST (text generation)", () => {
     expect(body.seed).toBe(9);
     expect(body.tokens).toHaveLength(2);
     expect(Object.keys(body.tokens[0])).toEqual(["text", "logprob", "rank"]);
-    expect(body.input_tokens.map((t: { text: string }) => t.text)).toEqual(["Hi"]);
+    expect(body.input_tokens.map((t: { text: string }) => t.text)).toEqual(
+      spec.tokenizer.encode("Hi").map((id) => spec.tokenizer.tokenText(id)),
+    );
   });
 
   it.each([
@@ -238,7 +253,9 @@ describe("Caikit TGIS REST (text generation)", () => {
       `${base}/api/v1/task/tokenization`,
       '{"model_id": "m", "inputs": "one two three"}',
     );
-    expect(await response.text()).toBe('{"results": null, "token_count": 3}');
+    expect(await response.text()).toBe(
+      `{"results": null, "token_count": ${count("one two three")}}`,
+    );
   });
 
   it("serves /info/version, lists used models on /info/models, and 404s /info/runtime", async () => {

@@ -9,7 +9,7 @@
 import { randomInt } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Clock } from "@servingkit/mock-core";
+import { type Clock, GenerationRequestError, type TokenEvent } from "@servingkit/mock-core";
 import {
   type BatchedGenerationRequest,
   type BatchedGenerationResponse,
@@ -36,7 +36,7 @@ import {
   validateInputLength,
   validateParameters,
 } from "./generation-parameters.js";
-import type { EngineEvent, TextModel } from "./text-engine.js";
+import { isEncoderDecoder, type TextModel } from "./text-model.js";
 import type { GenerationObserver, RequestKind } from "./tgis-metrics.js";
 
 /** What {@link createGenerationService} needs. */
@@ -152,7 +152,9 @@ export function createGenerationService(options: GenerationServiceOptions): Gene
     validateParameters(gp, limits);
     const deadline = gp.timeLimitMs > 0 ? clock.now() + gp.timeLimitMs : undefined;
     return texts.map((prompt) => {
-      const allIds = model.tokenizer.encode(prompt, { addSpecialTokens: false });
+      // The router counts what the model sees: special tokens included (tokenizers' encode
+      // with add_special_tokens, derived from router/src/tokenizer.rs).
+      const allIds = model.spec.tokenizer.encode(prompt);
       const size = validateInputLength(gp, allIds.length, limits);
       const promptIds = size.truncated ? allIds.slice(allIds.length - size.inputLength) : allIds;
       const sampling = gp.temperature !== 0;
@@ -164,49 +166,30 @@ export function createGenerationService(options: GenerationServiceOptions): Gene
 
   function inputTokenInfos(request: PreparedRequest): TokenInfo[] {
     return request.promptIds.map((id) =>
-      create(TokenInfoSchema, { text: model.tokenizer.tokenText(id) }),
+      create(TokenInfoSchema, { text: model.spec.tokenizer.tokenText(id) }),
     );
   }
 
-  function tokenInfo(
-    request: PreparedRequest,
-    event: Extract<EngineEvent, { type: "token" }>,
-  ): TokenInfo {
+  function tokenInfo(request: PreparedRequest, event: TokenEvent): TokenInfo {
     const { gp } = request;
     const top = event.top ?? [];
-    const rankIndex = top.findIndex((t) => t.id === event.id);
     return create(TokenInfoSchema, {
-      text: model.tokenizer.tokenText(event.id),
+      text: model.spec.tokenizer.tokenText(event.id),
       logprob: gp.includeLogprobs ? (event.logprob ?? 0) : 0,
-      rank: gp.includeRanks ? (rankIndex >= 0 ? rankIndex + 1 : 1) : 0,
+      rank: gp.includeRanks ? (event.rank ?? 1) : 0,
       topTokens:
         gp.topNTokens > 0
           ? top.slice(0, Math.min(gp.topNTokens, 5)).map((t) => ({
-              text: model.tokenizer.tokenText(t.id),
+              text: model.spec.tokenizer.tokenText(t.id),
               logprob: t.logprob,
             }))
           : [],
     });
   }
 
-  /** Finds the earliest stop sequence in `text` ending at or after `from`. */
-  function findStop(
-    text: string,
-    stops: readonly string[],
-    from: number,
-  ): { index: number; stop: string } | undefined {
-    let best: { index: number; stop: string } | undefined;
-    for (const stop of stops) {
-      const index = text.indexOf(stop, Math.max(0, from - stop.length));
-      if (index >= 0 && (best === undefined || index < best.index)) best = { index, stop };
-    }
-    return best;
-  }
-
   async function* run(request: PreparedRequest, signal?: AbortSignal): AsyncGenerator<Step> {
     const { gp, size } = request;
     let text = "";
-    let emitted = 0;
     let count = 0;
     const end = (reason: StopReason, stopSequence = ""): Step => ({
       kind: "end",
@@ -219,6 +202,7 @@ export function createGenerationService(options: GenerationServiceOptions): Gene
       yield end(StopReason.TIME_LIMIT);
       return;
     }
+    const wantDetail = gp.includeLogprobs || gp.includeRanks || gp.topNTokens > 0;
     const events = model.engine.generate(
       {
         promptIds: request.promptIds,
@@ -228,39 +212,38 @@ export function createGenerationService(options: GenerationServiceOptions): Gene
         topP: gp.topP,
         topK: Math.max(0, gp.topK),
         seed: Number(request.seed & 0xffffffffn),
-        logprobs: gp.includeRanks || gp.topNTokens > 0 ? Math.max(5, gp.topNTokens) : 1,
+        stop: gp.stopSequences,
+        includeStopInOutput: gp.includeStopSequence,
+        ...(wantDetail ? { logprobs: Math.min(gp.topNTokens, 5) } : {}),
       },
       signal ? { signal } : {},
     );
-    for await (const event of events) {
-      if (event.type === "finish") {
-        if (event.reason === "length") {
-          yield end(size.tokenLimited ? StopReason.TOKEN_LIMIT : StopReason.MAX_TOKENS);
-        } else if (event.reason === "stop") {
-          yield end(StopReason.STOP_SEQUENCE, event.stop ?? "");
-        } else {
-          yield end(engineReasons[event.reason]);
+    try {
+      for await (const event of events) {
+        if (event.type === "finish") {
+          if (event.reason === "length") {
+            yield end(size.tokenLimited ? StopReason.TOKEN_LIMIT : StopReason.MAX_TOKENS);
+          } else if (event.reason === "stop") {
+            yield end(StopReason.STOP_SEQUENCE, typeof event.stop === "string" ? event.stop : "");
+          } else {
+            yield end(engineReasons[event.reason]);
+          }
+          return;
         }
-        return;
+        count += 1;
+        text += event.text;
+        // The engine releases text: a token may carry "" (held back) or earlier text.
+        yield { kind: "token", delta: event.text, token: tokenInfo(request, event), count };
+        if (request.deadline !== undefined && clock.now() >= request.deadline) {
+          yield end(StopReason.TIME_LIMIT);
+          return;
+        }
       }
-      count += 1;
-      const before = text.length;
-      text += event.text;
-      const token = tokenInfo(request, event);
-      const match = count >= gp.minNewTokens ? findStop(text, gp.stopSequences, before) : undefined;
-      if (match) {
-        text = text.slice(0, match.index + (gp.includeStopSequence ? match.stop.length : 0));
-        const delta = text.length > emitted ? text.slice(emitted) : "";
-        yield { kind: "token", delta, token, count };
-        yield end(StopReason.STOP_SEQUENCE, match.stop);
-        return;
+    } catch (error) {
+      if (error instanceof GenerationRequestError) {
+        throw new ConnectError(`Request failed during generation: ${error.message}`, Code.Unknown);
       }
-      yield { kind: "token", delta: text.slice(emitted), token, count };
-      emitted = text.length;
-      if (request.deadline !== undefined && clock.now() >= request.deadline) {
-        yield end(StopReason.TIME_LIMIT);
-        return;
-      }
+      throw error;
     }
     yield end(StopReason.CANCELLED);
   }
@@ -335,6 +318,24 @@ export function createGenerationService(options: GenerationServiceOptions): Gene
     }
   }
 
+  /**
+   * Offsets for ids that include special tokens: the tokenizer's offsets cover the plain ids;
+   * added special tokens get `(0, 0)` as Hugging Face tokenizers report them.
+   */
+  function offsetsWithSpecials(ids: readonly number[], text: string): [number, number][] {
+    const { tokenizer } = model.spec;
+    const plain = tokenizer.offsets(text);
+    let extra = ids.length - plain.length;
+    let next = 0;
+    return ids.map((id) => {
+      if (extra > 0 && tokenizer.isSpecial(id)) {
+        extra -= 1;
+        return [0, 0];
+      }
+      return plain[next++] ?? [0, 0];
+    });
+  }
+
   return {
     get inFlight() {
       return inFlight;
@@ -374,17 +375,15 @@ export function createGenerationService(options: GenerationServiceOptions): Gene
     tokenize(request) {
       // grpc_server.rs `tokenize`: truncate 0 = no limit; the LAST tokens are kept.
       const truncateTo = request.truncateInputTokens === 0 ? Infinity : request.truncateInputTokens;
+      const { tokenizer } = model.spec;
       const responses = request.requests.map(({ text }) => {
-        const ids = model.tokenizer.encode(text, { addSpecialTokens: false });
+        const ids = tokenizer.encode(text);
         const from = Math.max(0, ids.length - truncateTo);
         return {
           tokenCount: Math.min(ids.length, truncateTo),
-          tokens: request.returnTokens
-            ? ids.slice(from).map((id) => model.tokenizer.tokenText(id))
-            : [],
+          tokens: request.returnTokens ? ids.slice(from).map((id) => tokenizer.tokenText(id)) : [],
           offsets: request.returnOffsets
-            ? model.tokenizer
-                .offsets(text)
+            ? offsetsWithSpecials(ids, text)
                 .slice(from)
                 .map(([start, end]) => ({ start, end }))
             : [],
@@ -395,7 +394,7 @@ export function createGenerationService(options: GenerationServiceOptions): Gene
     },
     modelInfo() {
       return create(ModelInfoResponseSchema, {
-        modelKind: model.encoderDecoder
+        modelKind: isEncoderDecoder(model.spec)
           ? ModelInfoResponse_ModelKind.ENCODER_DECODER
           : ModelInfoResponse_ModelKind.DECODER_ONLY,
         maxSequenceLength: limits.maxSequenceLength,
