@@ -48,6 +48,7 @@ async function modelWith(engine: TextEngine): Promise<VllmModel> {
     engine,
     profile: profileFor("0.12.0"),
     generationMode: "text",
+    task: "generate",
     nowSeconds: () => 0,
   };
 }

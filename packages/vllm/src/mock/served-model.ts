@@ -15,7 +15,7 @@ import {
 import { modelNotFound } from "./errors.js";
 import type { ServedModel } from "./model-card.js";
 import type { VllmProfile } from "./profiles.js";
-import type { GenerationMode, VllmSettings } from "./settings.js";
+import type { GenerationMode, ModelTask, VllmSettings } from "./settings.js";
 
 /** Where the platform mounts the model, and so the `root` of the model card (vllm-openai.md §0). */
 export const platformModelRoot = "/mnt/models";
@@ -32,6 +32,8 @@ export interface VllmModel {
   readonly profile: VllmProfile;
   /** Echo the prompt or produce text. */
   readonly generationMode: GenerationMode;
+  /** Generative or embedding model. */
+  readonly task: ModelTask;
   /** The unix time in seconds for `created` fields. */
   nowSeconds(): number;
 }
@@ -94,6 +96,7 @@ export function startModel(
     engine,
     profile: settings.profile,
     generationMode: settings.generationMode,
+    task: settings.task,
     nowSeconds: () => Math.floor(Date.now() / 1000),
   };
 }

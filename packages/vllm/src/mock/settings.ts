@@ -31,6 +31,11 @@ export const vllmOptions: Readonly<Record<string, RuntimeOption>> = {
     valueName: "TOKENS",
     help: "context length; default: the model's (config.json), 2048 for the built-in model",
   },
+  task: {
+    type: "string",
+    valueName: "TASK",
+    help: "generate (chat and completions) or embed (/v1/embeddings), as vLLM's --task; default generate",
+  },
   "generation-mode": {
     type: "string",
     valueName: "MODE",
@@ -48,6 +53,9 @@ export const vllmOptions: Readonly<Record<string, RuntimeOption>> = {
   },
 };
 
+/** What the served model does (vLLM's `--task`). */
+export type ModelTask = "generate" | "embed";
+
 /** The vLLM mock's settings after reading the options. */
 export interface VllmSettings {
   /** `--model`: a directory with a model's tokenizer and config, or a name; undefined = built-in. */
@@ -64,6 +72,8 @@ export interface VllmSettings {
   readonly maxModelLen: number | undefined;
   /** How completion text is produced. */
   readonly generationMode: GenerationMode;
+  /** Generative or embedding model. */
+  readonly task: ModelTask;
   /** Time to first token in milliseconds. */
   readonly timeToFirstTokenMs: number;
   /** Inter-token latency in milliseconds. */
@@ -108,6 +118,10 @@ export function readVllmSettings(
   if (mode !== "echo" && mode !== "text") {
     throw new Error(`--generation-mode: '${mode}' is not echo or text`);
   }
+  const task = stringValue(values, "task") ?? "generate";
+  if (task !== "generate" && task !== "embed") {
+    throw new Error(`--task: '${task}' is not generate or embed`);
+  }
   const maxModelLen = numberValue(values, "max-model-len", 1);
   if (maxModelLen !== undefined && !Number.isInteger(maxModelLen)) {
     throw new Error(`--max-model-len: '${maxModelLen}' is not a whole number`);
@@ -121,6 +135,7 @@ export function readVllmSettings(
     apiKey,
     maxModelLen,
     generationMode: mode,
+    task,
     timeToFirstTokenMs: numberValue(values, "time-to-first-token", 0) ?? 0,
     interTokenMs: numberValue(values, "inter-token-latency", 0) ?? 0,
   };

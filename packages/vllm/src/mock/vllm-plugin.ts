@@ -16,6 +16,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { apiKeyAllows, unauthorizedReply } from "./api-key.js";
 import { chatCompletion, chatCompletionStream } from "./chat-completions.js";
 import { completion, completionStream } from "./completions.js";
+import { embeddings, embeddingsUnsupported } from "./embeddings.js";
 import { badRequest, errorReply, VllmError } from "./errors.js";
 import { createVllmMetrics } from "./metrics.js";
 import { modelList } from "./model-card.js";
@@ -151,8 +152,22 @@ export function vllmPlugin(options: VllmPluginOptions): MockPlugin {
           return fail(reply, error);
         }
       });
+      /** vllm-openai.md §3: a route the model's task lacks answers 400 "does not support". */
+      const needTask = (task: VllmModel["task"], api: string) => {
+        if (model.task !== task) throw badRequest(`The model does not support ${api}`);
+      };
+      app.post("/v1/embeddings", (request, reply) => {
+        try {
+          const body = jsonBody(request);
+          if (model.task !== "embed") throw badRequest(embeddingsUnsupported);
+          return sendJson(reply, 200, embeddings(model, body));
+        } catch (error) {
+          return fail(reply, error);
+        }
+      });
       app.post("/v1/completions", async (request, reply) => {
         try {
+          needTask("generate", "Completions API");
           const parsed = parseCompletionRequest(jsonBody(request));
           const signal = clientGone(request, reply, ctx);
           if (parsed.stream) return stream(request, reply, completionStream(model, parsed, signal));
@@ -163,6 +178,7 @@ export function vllmPlugin(options: VllmPluginOptions): MockPlugin {
       });
       app.post("/v1/chat/completions", async (request, reply) => {
         try {
+          needTask("generate", "Chat Completions API");
           const parsed = parseChatRequest(jsonBody(request));
           const signal = clientGone(request, reply, ctx);
           if (parsed.stream)

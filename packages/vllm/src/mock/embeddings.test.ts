@@ -1,0 +1,115 @@
+/**
+ * `/v1/embeddings` (vllm-openai.md §1, §5; seeds: "a generative model cannot use the embeddings
+ * endpoint"), driven by the official openai SDK.
+ */
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startVllm, type TestServer } from "./test-server.js";
+
+function cosine(a: readonly number[], b: readonly number[]): number {
+  let dot = 0;
+  for (let i = 0; i < a.length; i += 1) dot += (a[i] ?? 0) * (b[i] ?? 0);
+  return dot / (Math.hypot(...a) * Math.hypot(...b));
+}
+
+describe("an embedding model", () => {
+  let server: TestServer;
+  let client: OpenAI;
+  beforeAll(async () => {
+    server = await startVllm({
+      "served-model-name": "embedder",
+      task: "embed",
+      "max-model-len": "64",
+    });
+    client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
+  });
+  afterAll(() => server.close());
+
+  it("embeds deterministically, sharing words scores higher", async () => {
+    const answer = await client.embeddings.create({
+      model: "embedder",
+      input: ["the cat sat on the mat", "a cat sat on a mat", "stock prices fell sharply"],
+      encoding_format: "float",
+    });
+    expect(answer.object).toBe("list");
+    expect(answer.data.map((d) => d.index)).toEqual([0, 1, 2]);
+    const [a, b, c] = answer.data.map((d) => d.embedding);
+    expect(cosine(a ?? [], b ?? [])).toBeGreaterThan(cosine(a ?? [], c ?? []));
+    const again = await client.embeddings.create({
+      model: "embedder",
+      input: "the cat sat on the mat",
+      encoding_format: "float",
+    });
+    expect(again.data[0]?.embedding).toEqual(a);
+    expect(answer.usage.prompt_tokens).toBeGreaterThan(0);
+    expect(answer.usage.total_tokens).toBe(answer.usage.prompt_tokens);
+  });
+
+  // vllm-openai.md §5: encoding_format base64 = little-endian float32.
+  it("encodes base64 as float32", async () => {
+    const raw = await fetch(`${server.url}/v1/embeddings`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ input: "hello world", encoding_format: "base64" }),
+    });
+    const body = await raw.json();
+    const floats = new Float32Array(
+      new Uint8Array(Buffer.from(body.data[0].embedding, "base64")).buffer,
+    );
+    const plain = await client.embeddings.create({
+      input: "hello world",
+      model: "embedder",
+      encoding_format: "float",
+    });
+    expect(floats.length).toBe(plain.data[0]?.embedding.length);
+    expect(floats[0]).toBeCloseTo(plain.data[0]?.embedding[0] ?? 0, 6);
+  });
+
+  // vllm-openai.md §3.2: dimensions on a non-Matryoshka model.
+  it("refuses dimensions on a non-Matryoshka model", async () => {
+    const error = await client.embeddings
+      .create({ model: "embedder", input: "x", dimensions: 8 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(String((error as Error).message)).toContain(
+      'Model "embedder" does not support matryoshka representation',
+    );
+  });
+
+  // vllm-openai.md §3: an embedding model does not serve chat.
+  it("answers chat with does not support", async () => {
+    const error = await client.chat.completions
+      .create({ model: "embedder", messages: [{ role: "user", content: "x" }] })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(String((error as Error).message)).toContain(
+      "The model does not support Chat Completions API",
+    );
+  });
+
+  // vllm-openai.md §3.1: embedding inputs may fill max_model_len, not more.
+  it("refuses input over max_model_len", async () => {
+    const error = await client.embeddings
+      .create({ model: "embedder", input: "word ".repeat(100) })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+  });
+});
+
+describe("a generative model", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm();
+  });
+  afterAll(() => server.close());
+
+  // vllm-openai.md §1: 400 "The model does not support Embeddings API".
+  it("answers /v1/embeddings with does not support", async () => {
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const error = await client.embeddings
+      .create({ model: "x", input: "hi" })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(String((error as Error).message)).toContain("The model does not support Embeddings API");
+  });
+});
