@@ -6,7 +6,12 @@
  *
  * @packageDocumentation
  */
-import type { MockPlugin, RuntimeMockModule, RuntimeModuleSettings } from "@servingkit/mock-core";
+import type {
+  Clock,
+  MockPlugin,
+  RuntimeMockModule,
+  RuntimeModuleSettings,
+} from "@servingkit/mock-core";
 import { InferFault } from "./mock/fault.js";
 import { registerGrpcService } from "./mock/grpc.js";
 import type { MockModel } from "./mock/models.js";
@@ -17,6 +22,7 @@ import {
   withLegacyStatus,
 } from "./mock/profiles.js";
 import { faultReply, registerRestRoutes } from "./mock/rest.js";
+import { StatsStore } from "./mock/triton-extensions.js";
 
 export { type KserveProfile, type KserveRuntime, profiles } from "./mock/profiles.js";
 
@@ -55,10 +61,16 @@ export function selectModels(profile: KserveProfile, names: readonly string[]): 
 export function kserveMockPlugin(options: KserveMockOptions): MockPlugin {
   const profile = selectProfile(options);
   const models = selectModels(profile, options.models ?? []);
+  // One statistics store for REST and gRPC, made with the host's clock when the first adapter registers.
+  let stats: StatsStore | undefined;
+  const statsOf = (clock: Clock) => {
+    stats ??= new StatsStore(clock);
+    return stats;
+  };
   return {
     name: `kserve-v2-${profile.runtime}`,
-    rest: (app, ctx) => registerRestRoutes(app, ctx, profile, models),
-    grpc: (router, ctx) => registerGrpcService(router, ctx, profile, models),
+    rest: (app, ctx) => registerRestRoutes(app, ctx, profile, models, statsOf(ctx.clock)),
+    grpc: (router, ctx) => registerGrpcService(router, ctx, profile, models, statsOf(ctx.clock)),
     bodyError: (error) => {
       if (error.kind === "too-large") {
         // Over the host's body limit: the runtime's internal error in its own envelope.

@@ -8,6 +8,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
 import type { PluginContext } from "@servingkit/mock-core";
 import {
+  DataType,
   GRPCInferenceService,
   type ModelInferRequest,
   type ModelInferResponseSchema,
@@ -33,12 +34,13 @@ import {
   type DecodedRequest,
   findModel,
   type InferResult,
-  infer,
   type ParameterValue,
+  recordedInfer,
 } from "./infer.js";
 import { modelMetadata, serverMetadata } from "./metadata.js";
 import type { MockModel, Tensor } from "./models.js";
 import type { KserveProfile } from "./profiles.js";
+import { configDataType, repositoryIndex, type StatsStore } from "./triton-extensions.js";
 
 /** The runtime's gRPC status for a refusal. */
 export function faultError(profile: KserveProfile, fault: InferFault): ConnectError {
@@ -147,6 +149,7 @@ export function registerGrpcService(
   ctx: PluginContext,
   profile: KserveProfile,
   models: readonly MockModel[],
+  stats: StatsStore,
 ): void {
   const guard = <T>(work: () => T): T => {
     try {
@@ -197,8 +200,79 @@ export function registerGrpcService(
           request.modelVersion,
         );
         const decoded = decodeGrpcRequest(profile, request);
-        const result = infer(profile, model, version, decoded);
+        const result = recordedInfer(profile, model, version, decoded, stats);
         return encodeGrpcResult(profile, result, request.rawInputContents.length > 0);
       }),
+    ...(profile.tritonExtensions ? tritonRpcs(profile, models, stats, guard) : {}),
   });
+}
+
+/**
+ * Triton's extension RPCs (kserve-v2.md §4.1, §4.2): ModelStreamInfer (one
+ * ModelStreamInferResponse per request, failures as `error_message` without ending the stream),
+ * ModelConfig, ModelStatistics and RepositoryIndex. The others stay UNIMPLEMENTED, as on a
+ * server without them.
+ */
+function tritonRpcs(
+  profile: KserveProfile,
+  models: readonly MockModel[],
+  stats: StatsStore,
+  guard: <T>(work: () => T) => T,
+) {
+  const infer = (request: ModelInferRequest) => {
+    const { model, version } = findModel(profile, models, request.modelName, request.modelVersion);
+    const decoded = decodeGrpcRequest(profile, request);
+    const result = recordedInfer(profile, model, version, decoded, stats);
+    return encodeGrpcResult(profile, result, request.rawInputContents.length > 0);
+  };
+  const select = (name: string, version: string) => {
+    if (name === "") return stats.select(models);
+    const { model } = findModel(profile, models, name, version);
+    return stats.select([model], version === "" ? undefined : version);
+  };
+  return {
+    async *modelStreamInfer(requests: AsyncIterable<ModelInferRequest>) {
+      for await (const request of requests) {
+        try {
+          yield { inferResponse: infer(request) };
+        } catch (error) {
+          yield { errorMessage: asFault(profile, error).message };
+        }
+      }
+    },
+    modelConfig: (request: { name: string; version: string }) =>
+      guard(() => {
+        const { model } = findModel(profile, models, request.name, request.version);
+        const tensor = (spec: MockModel["inputs"][number]) => ({
+          name: spec.name,
+          dataType: DataType[configDataType(spec.datatype) as keyof typeof DataType],
+          dims: spec.dims.map((d) => BigInt(d)),
+        });
+        return {
+          config: {
+            name: model.name,
+            platform: model.platform,
+            maxBatchSize: model.maxBatchSize,
+            input: model.inputs.map(tensor),
+            output: model.outputs.map(tensor),
+          },
+        };
+      }),
+    modelStatistics: (request: { name: string; version: string }) =>
+      guard(() => ({
+        modelStats: select(request.name, request.version).map((s) => ({
+          name: s.name,
+          version: s.version,
+          lastInference: BigInt(s.lastInference),
+          inferenceCount: BigInt(s.inferenceCount),
+          executionCount: BigInt(s.executionCount),
+          inferenceStats: {
+            success: { count: BigInt(s.success.count), ns: BigInt(s.success.ns) },
+            fail: { count: BigInt(s.fail.count), ns: BigInt(s.fail.ns) },
+            computeInfer: { count: BigInt(s.computeInfer.count), ns: BigInt(s.computeInfer.ns) },
+          },
+        })),
+      })),
+    repositoryIndex: () => ({ models: repositoryIndex(models) }),
+  };
 }

@@ -9,6 +9,7 @@ import { elementCount } from "../datatypes.js";
 import { InferFault } from "./fault.js";
 import { type MockModel, metadataShape, type Tensor } from "./models.js";
 import type { KserveProfile } from "./profiles.js";
+import type { StatsStore } from "./triton-extensions.js";
 
 /** A parameter value as the protocol allows (kserve-v2.md §1.6). */
 export type ParameterValue = string | number | boolean | bigint;
@@ -126,6 +127,29 @@ export function infer(
   }
   const id = request.id ?? (profile.alwaysId ? randomUUID() : undefined);
   return { modelName: model.name, modelVersion: version, id, outputs };
+}
+
+/**
+ * {@link infer}, recorded in the statistics store: success or failure, batch size (the first
+ * dimension when the model batches) and the time it took.
+ */
+export function recordedInfer(
+  profile: KserveProfile,
+  model: MockModel,
+  version: string | undefined,
+  request: DecodedRequest,
+  stats: StatsStore,
+): InferResult {
+  const started = stats.clock.now();
+  const batch = model.maxBatchSize > 0 ? (request.inputs[0]?.shape[0] ?? 1) : 1;
+  try {
+    const result = infer(profile, model, version, request);
+    stats.record(model.name, version ?? "", batch, true, stats.clock.now() - started);
+    return result;
+  } catch (error) {
+    stats.record(model.name, version ?? "", batch, false, stats.clock.now() - started);
+    throw error;
+  }
 }
 
 /** Reads a refusal out of anything a handler threw; other errors become the runtime's internal one. */

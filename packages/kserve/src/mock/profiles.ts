@@ -165,6 +165,11 @@ export interface KserveProfile {
   readonly modelReadyHeaders: Readonly<Record<string, string>>;
   /** An `internal` refusal is FastAPI's plain-text 500 `Internal Server Error` (MLServer), not `{"error"}`. */
   readonly plainTextInternal: boolean;
+  /**
+   * Triton's extension APIs (repository index, statistics, model configuration, ModelStreamInfer
+   * with ModelStreamInferResponse); the others do not serve them (kserve-v2.md §4.1).
+   */
+  readonly tritonExtensions: boolean;
   /** Request parameters whose keys start with this are refused (Triton's `triton_`). */
   readonly reservedParameterPrefix: string | undefined;
 }
@@ -514,6 +519,7 @@ const triton: KserveProfile = {
   outputKeys: ["name", "datatype", "shape", "parameters", "data"],
   modelReadyHeaders: { "content-type": "text/plain" },
   reservedParameterPrefix: "triton_",
+  tritonExtensions: true,
   plainTextInternal: false,
 };
 
@@ -565,6 +571,7 @@ const mlserver: KserveProfile = {
   outputKeys: ["name", "shape", "datatype", "parameters", "data"],
   modelReadyHeaders: {},
   reservedParameterPrefix: undefined,
+  tritonExtensions: false,
   plainTextInternal: true,
 };
 
@@ -616,6 +623,7 @@ const ovms: KserveProfile = {
   outputKeys: ["name", "shape", "datatype", "parameters", "data"],
   modelReadyHeaders: { "content-type": "application/json" },
   reservedParameterPrefix: undefined,
+  tritonExtensions: false,
   plainTextInternal: false,
 };
 

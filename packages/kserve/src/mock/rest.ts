@@ -7,11 +7,17 @@ import { type PluginContext, sendCanned } from "@servingkit/mock-core";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { inferenceHeaderLength } from "../binary-body.js";
 import type { InferFault } from "./fault.js";
-import { asFault, findModel, infer } from "./infer.js";
+import { asFault, findModel, recordedInfer } from "./infer.js";
 import { modelMetadata, serverMetadata } from "./metadata.js";
 import type { MockModel } from "./models.js";
 import type { KserveProfile } from "./profiles.js";
 import { decodeRestRequest, type RestReply, renderRestResult } from "./rest-codec.js";
+import {
+  modelConfigJson,
+  repositoryIndex,
+  type StatsStore,
+  statsJson,
+} from "./triton-extensions.js";
 
 /** The runtime's REST rendering of a refusal. */
 export function faultReply(profile: KserveProfile, fault: InferFault): RestReply {
@@ -60,6 +66,7 @@ export function registerRestRoutes(
   ctx: PluginContext,
   profile: KserveProfile,
   models: readonly MockModel[],
+  stats: StatsStore,
 ): void {
   // Every body reaches the routes as bytes: Triton and OVMS read any content type, the binary
   // extension is JSON plus raw bytes, and MLServer's JSON-only rule is the route's to apply.
@@ -123,7 +130,7 @@ export function registerRestRoutes(
         body,
         Array.isArray(header) ? header[0] : header,
       );
-      const result = infer(profile, found.model, found.version, decoded);
+      const result = recordedInfer(profile, found.model, found.version, decoded, stats);
       return send(reply, renderRestResult(profile, decoded, result));
     } catch (error) {
       return send(reply, faultReply(profile, asFault(profile, error)));
@@ -131,6 +138,60 @@ export function registerRestRoutes(
   };
   app.post(`${base}/infer`, inferRoute);
   app.post(`${versioned}/infer`, inferRoute);
+
+  if (profile.tritonExtensions)
+    registerTritonExtensions(app, ctx, profile, models, stats, resolve, routable);
+}
+
+/**
+ * Triton's REST twins of its extension RPCs (kserve-v2.md §3.1): `POST /v2/repository/index`,
+ * `GET /v2/models[/{m}[/versions/{v}]]/stats`, `GET /v2/models/{m}[/versions/{v}]/config`.
+ */
+function registerTritonExtensions(
+  app: FastifyInstance,
+  ctx: PluginContext,
+  profile: KserveProfile,
+  models: readonly MockModel[],
+  stats: StatsStore,
+  resolve: (reply: FastifyReply, params: ModelParams) => { model: MockModel } | undefined,
+  routable: (version: string | undefined) => boolean,
+): void {
+  app.post("/v2/repository/index", (request, reply) => {
+    // Body `{"ready": bool}` is optional; every model of the mock is ready either way.
+    const body = Buffer.isBuffer(request.body) ? request.body.toString("utf8").trim() : "";
+    if (body !== "") {
+      try {
+        JSON.parse(body);
+      } catch (error) {
+        return send(
+          reply,
+          faultReply(profile, profile.messages.malformedJson((error as Error).message, body)),
+        );
+      }
+    }
+    return send(reply, json(repositoryIndex(models)));
+  });
+  app.get("/v2/models/stats", (_request, reply) =>
+    send(reply, json(statsJson(stats.select(models)))),
+  );
+  const modelStats = (request: FastifyRequest, reply: FastifyReply) => {
+    const params = request.params as ModelParams;
+    if (!routable(params.version)) return sendCanned(reply, ctx.runtime.notFound);
+    const found = resolve(reply, params);
+    if (!found) return reply;
+    return send(reply, json(statsJson(stats.select([found.model], params.version))));
+  };
+  app.get(`${base}/stats`, modelStats);
+  app.get(`${versioned}/stats`, modelStats);
+  const config = (request: FastifyRequest, reply: FastifyReply) => {
+    const params = request.params as ModelParams;
+    if (!routable(params.version)) return sendCanned(reply, ctx.runtime.notFound);
+    const found = resolve(reply, params);
+    if (!found) return reply;
+    return send(reply, json(modelConfigJson(found.model)));
+  };
+  app.get(`${base}/config`, config);
+  app.get(`${versioned}/config`, config);
 }
 
 function json(body: unknown): RestReply {

@@ -1,0 +1,179 @@
+/**
+ * Triton's extension APIs on the mock (kserve-v2.md §3.1 "Triton extensions", §4.1, §4.2):
+ * repository index, statistics that count REST and gRPC inferences alike, model configuration,
+ * and ModelStreamInfer over an independent grpc-js client; MLServer and OVMS do not serve them.
+ */
+import { fileURLToPath } from "node:url";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { type RunningMock, startMock } from "@servingkit/mock-core";
+import { afterEach, describe, expect, it } from "vitest";
+import { kserveMockModule } from "../mock.js";
+import type { KserveRuntime } from "./profiles.js";
+
+const protoRoot = fileURLToPath(new URL("../../../../proto", import.meta.url));
+const definition = protoLoader.loadSync("inference/grpc_service.proto", {
+  includeDirs: [protoRoot],
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+});
+const loaded = grpc.loadPackageDefinition(definition) as unknown as {
+  inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
+};
+
+const running: RunningMock[] = [];
+const clients: grpc.Client[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  for (const m of running.splice(0)) await m.close();
+});
+
+async function start(runtime: KserveRuntime) {
+  const plugins = await kserveMockModule.plugins({ runtime, models: [], values: {} });
+  const mock = await startMock({ runtime, host: "127.0.0.1", httpPort: 0, grpcPort: 0, plugins });
+  running.push(mock);
+  return mock;
+}
+
+function grpcClient(mock: RunningMock) {
+  const c = new loaded.inference.GRPCInferenceService(
+    mock.endpoints.grpc as string,
+    grpc.credentials.createInsecure(),
+  ) as unknown as Record<string, (...args: unknown[]) => unknown> & grpc.Client;
+  clients.push(c);
+  const unary = (method: string, request: object) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      c[method]?.(request, (error: grpc.ServiceError | null, response: Record<string, unknown>) =>
+        error ? reject(error) : resolve(response),
+      );
+    });
+  return { raw: c, unary };
+}
+
+const simpleBody = JSON.stringify({
+  inputs: ["INPUT0", "INPUT1"].map((name) => ({
+    name,
+    shape: [2, 16],
+    datatype: "INT32",
+    data: new Array(32).fill(1),
+  })),
+});
+
+describe("Triton extensions", () => {
+  it("REST repository index lists every model version READY, no empty reason (core tritonserver.cc)", async () => {
+    const mock = await start("triton");
+    const res = await fetch(`${mock.endpoints.http}/v2/repository/index`, { method: "POST" });
+    const index = (await res.json()) as { name: string }[];
+    expect(index).toContainEqual({ name: "simple", version: "1", state: "READY" });
+    expect(index.length).toBeGreaterThan(10);
+  });
+
+  it("statistics count REST and gRPC inferences of a model, batch elements included", async () => {
+    const mock = await start("triton");
+    const ok = await fetch(`${mock.endpoints.http}/v2/models/simple/infer`, {
+      method: "POST",
+      body: simpleBody,
+    });
+    expect(ok.status).toBe(200);
+    // A request the core refuses counts as a failure; a body the HTTP frontend cannot parse never
+    // reaches the model, so it counts nowhere.
+    const missing = JSON.stringify({ inputs: [JSON.parse(simpleBody).inputs[0]] });
+    const bad = await fetch(`${mock.endpoints.http}/v2/models/simple/infer`, {
+      method: "POST",
+      body: missing,
+    });
+    expect(bad.status).toBe(400);
+    const unparsable = await fetch(`${mock.endpoints.http}/v2/models/simple/infer`, {
+      method: "POST",
+      body: "{}",
+    });
+    expect(unparsable.status).toBe(500);
+    const { unary } = grpcClient(mock);
+    await unary("ModelInfer", {
+      model_name: "simple",
+      inputs: ["INPUT0", "INPUT1"].map((name) => ({
+        name,
+        datatype: "INT32",
+        shape: [1, 16],
+        contents: { int_contents: new Array(16).fill(2) },
+      })),
+    });
+    const stats = (await (await fetch(`${mock.endpoints.http}/v2/models/simple/stats`)).json()) as {
+      model_stats: Record<string, unknown>[];
+    };
+    expect(stats.model_stats).toHaveLength(1);
+    expect(stats.model_stats[0]).toMatchObject({
+      name: "simple",
+      version: "1",
+      inference_count: 3,
+      execution_count: 2,
+      inference_stats: { success: { count: 2 }, fail: { count: 1 } },
+    });
+    const viaGrpc = await unary("ModelStatistics", { name: "simple", version: "1" });
+    expect((viaGrpc.model_stats as { inference_count: string }[])[0]?.inference_count).toBe("3");
+  });
+
+  it("model configuration over REST and gRPC (model_config.proto data types)", async () => {
+    const mock = await start("triton");
+    const config = await (
+      await fetch(`${mock.endpoints.http}/v2/models/simple_string/config`)
+    ).json();
+    expect(config).toMatchObject({
+      name: "simple_string",
+      platform: "tensorflow_graphdef",
+      backend: "tensorflow",
+      max_batch_size: 8,
+      input: [{ name: "INPUT0", data_type: "TYPE_STRING", dims: [16] }, { name: "INPUT1" }],
+    });
+    const viaGrpc = await grpcClient(mock).unary("ModelConfig", { name: "simple" });
+    expect((viaGrpc.config as { input: { data_type: string }[] }).input[0]?.data_type).toBe(
+      "TYPE_INT32",
+    );
+  });
+
+  it("ModelStreamInfer answers each request in order, failures as error_message (kserve-v2.md §4.2)", async () => {
+    const mock = await start("triton");
+    const { raw } = grpcClient(mock);
+    const call = (
+      raw.ModelStreamInfer as () => grpc.ClientDuplexStream<object, Record<string, unknown>>
+    )();
+    const answers: Record<string, unknown>[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      call.on("data", (m: Record<string, unknown>) => answers.push(m));
+      call.on("end", () => resolve());
+      call.on("error", reject);
+    });
+    call.write({
+      model_name: "identity_int32",
+      id: "a",
+      inputs: [
+        { name: "INPUT0", datatype: "INT32", shape: [1, 1], contents: { int_contents: [5] } },
+      ],
+    });
+    call.write({ model_name: "nope", id: "b" });
+    call.end();
+    await done;
+    expect(answers).toHaveLength(2);
+    expect(answers[0]?.infer_response).toMatchObject({ id: "a", model_name: "identity_int32" });
+    expect(answers[0]?.error_message).toBe("");
+    expect(answers[1]?.error_message).toBe("Request for unknown model: 'nope' is not found");
+  });
+
+  it("MLServer and OVMS serve none of them: the runtime's 404/400 and UNIMPLEMENTED", async () => {
+    const ml = await start("mlserver");
+    expect((await fetch(`${ml.endpoints.http}/v2/models/iris/config`)).status).toBe(404);
+    const ovms = await start("ovms");
+    // OVMS's metadata regex takes "stats" for a model name (kserve-v2.md §3.3).
+    const stats = await fetch(`${ovms.endpoints.http}/v2/models/stats`);
+    expect([stats.status, await stats.json()]).toEqual([
+      404,
+      { error: "Model with requested name is not found" },
+    ]);
+    const error = await grpcClient(ovms)
+      .unary("ModelConfig", { name: "resnet" })
+      .catch((e: grpc.ServiceError) => e);
+    expect((error as grpc.ServiceError).code).toBe(grpc.status.UNIMPLEMENTED);
+  });
+});

@@ -1,0 +1,178 @@
+/**
+ * Triton's extension APIs that clients call beside inference (kserve-v2.md §3.1 "Triton
+ * extensions", §4.2 "Triton extras"): the repository index, per-model statistics and the model
+ * configuration. Pure data builders plus the statistics store; the REST and gRPC adapters
+ * render them.
+ */
+import type { Clock } from "@servingkit/mock-core";
+import type { Datatype } from "../datatypes.js";
+import type { MockModel, TensorSpec } from "./models.js";
+
+/** One repository index entry: `version` only when known, `reason` only when non-empty (core tritonserver.cc). */
+export interface IndexEntry {
+  /** Model name. */
+  readonly name: string;
+  /** Version. */
+  readonly version: string;
+  /** `READY`, `UNAVAILABLE`, `LOADING`, `UNLOADING`, `UNKNOWN`. */
+  readonly state: string;
+}
+
+/** The repository index: every version of every model, all READY (the mock loads everything at start). */
+export function repositoryIndex(models: readonly MockModel[]): IndexEntry[] {
+  return models.flatMap((m) =>
+    m.versions.map((version) => ({ name: m.name, version, state: "READY" })),
+  );
+}
+
+/** Count and cumulative nanoseconds, as Triton's `StatisticDuration`. */
+export interface Duration {
+  /** Number of events. */
+  count: number;
+  /** Total time in nanoseconds. */
+  ns: number;
+}
+
+/** One model version's statistics. */
+export interface VersionStats {
+  /** Model name. */
+  readonly name: string;
+  /** Version. */
+  readonly version: string;
+  /** Milliseconds since the epoch of the last inference, 0 if none. */
+  lastInference: number;
+  /** Inferences performed (batch elements; a batch of 4 counts 4). */
+  inferenceCount: number;
+  /** Model executions (one per request here: the mock does not batch dynamically). */
+  executionCount: number;
+  /** Successful and failed requests. */
+  readonly success: Duration;
+  /** Failed requests. */
+  readonly fail: Duration;
+  /** Compute time of successful requests (the mock has no separate queue or I/O phases). */
+  readonly computeInfer: Duration;
+}
+
+/** Statistics of every model version, kept per mock instance. */
+export class StatsStore {
+  readonly #byKey = new Map<string, VersionStats>();
+  readonly #clock: Clock;
+
+  /** `clock` gives `last_inference` (wall-clock milliseconds) and durations. */
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  /** The store's clock (adapters time requests with it). */
+  get clock(): Clock {
+    return this.#clock;
+  }
+
+  #entry(name: string, version: string): VersionStats {
+    const key = `${name}\u0000${version}`;
+    let stats = this.#byKey.get(key);
+    if (!stats) {
+      stats = {
+        name,
+        version,
+        lastInference: 0,
+        inferenceCount: 0,
+        executionCount: 0,
+        success: { count: 0, ns: 0 },
+        fail: { count: 0, ns: 0 },
+        computeInfer: { count: 0, ns: 0 },
+      };
+      this.#byKey.set(key, stats);
+    }
+    return stats;
+  }
+
+  /** Records one request: `batch` elements, whether it succeeded, how long it took (ms). */
+  record(name: string, version: string, batch: number, ok: boolean, elapsedMs: number): void {
+    const stats = this.#entry(name, version);
+    const ns = Math.round(elapsedMs * 1e6);
+    if (ok) {
+      stats.success.count += 1;
+      stats.success.ns += ns;
+      stats.computeInfer.count += 1;
+      stats.computeInfer.ns += ns;
+      stats.inferenceCount += Math.max(batch, 1);
+      stats.executionCount += 1;
+      stats.lastInference = Math.round(this.#clock.now());
+    } else {
+      stats.fail.count += 1;
+      stats.fail.ns += ns;
+    }
+  }
+
+  /** The statistics of the given model versions, zeros where nothing ran yet. */
+  select(models: readonly MockModel[], version?: string): VersionStats[] {
+    return models.flatMap((m) =>
+      (version !== undefined ? [version] : m.versions).map((v) => this.#entry(m.name, v)),
+    );
+  }
+}
+
+const zero = { count: 0, ns: 0 };
+
+/** Triton's REST statistics body for the given entries (`{"model_stats": [...]}`). */
+export function statsJson(entries: readonly VersionStats[]): Record<string, unknown> {
+  return {
+    model_stats: entries.map((s) => ({
+      name: s.name,
+      version: s.version,
+      last_inference: s.lastInference,
+      inference_count: s.inferenceCount,
+      execution_count: s.executionCount,
+      inference_stats: {
+        success: s.success,
+        fail: s.fail,
+        queue: zero,
+        compute_input: zero,
+        compute_infer: s.computeInfer,
+        compute_output: zero,
+        cache_hit: zero,
+        cache_miss: zero,
+      },
+      response_stats: {},
+      batch_stats: [],
+      memory_usage: [],
+    })),
+  };
+}
+
+/** Config `data_type` names: `TYPE_` + datatype, BYTES as `TYPE_STRING` (model_config.proto). */
+export function configDataType(datatype: Datatype): string {
+  return datatype === "BYTES" ? "TYPE_STRING" : `TYPE_${datatype}`;
+}
+
+/** Backends of the platform names the built-in models use (Triton maps a platform to its backend). */
+const platformBackends: Readonly<Record<string, string>> = {
+  tensorflow_graphdef: "tensorflow",
+  tensorflow_savedmodel: "tensorflow",
+  onnxruntime_onnx: "onnxruntime",
+  pytorch_libtorch: "pytorch",
+  tensorrt_plan: "tensorrt",
+};
+
+/** The model configuration as Triton's `GET .../config` shows it (the fields the mock knows). */
+export function modelConfigJson(model: MockModel): Record<string, unknown> {
+  const backend = platformBackends[model.platform];
+  const tensor = (spec: TensorSpec, io: "input" | "output") => ({
+    name: spec.name,
+    data_type: configDataType(spec.datatype),
+    ...(io === "input" ? { format: "FORMAT_NONE" } : {}),
+    dims: spec.dims,
+    ...(io === "output" ? { label_filename: "" } : {}),
+    is_shape_tensor: false,
+  });
+  return {
+    name: model.name,
+    platform: backend ? model.platform : "",
+    backend: backend ?? model.platform,
+    version_policy: { latest: { num_versions: 1 } },
+    max_batch_size: model.maxBatchSize,
+    input: model.inputs.map((s) => tensor(s, "input")),
+    output: model.outputs.map((s) => tensor(s, "output")),
+  };
+}
