@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { elementCount } from "../datatypes.js";
+import { classify } from "./classification.js";
 import { InferFault } from "./fault.js";
 import { type MockModel, metadataShape, type Tensor } from "./models.js";
 import type { KserveProfile } from "./profiles.js";
@@ -122,8 +123,14 @@ export function infer(
     throw m.computeFailed(model.name, (error as Error).message);
   }
   if (request.outputs !== undefined && request.outputs.length > 0) {
-    const names = request.outputs.map((o) => o.name);
-    outputs = outputs.filter((o) => names.includes(o.name));
+    const requested = request.outputs;
+    outputs = outputs.flatMap((o) => {
+      const wanted = requested.find((r) => r.name === o.name);
+      if (!wanted) return [];
+      const classes = wanted.parameters.classification;
+      if (!profile.classification || classes === undefined) return [o];
+      return [classify(o, Number(classes), model.maxBatchSize > 0)];
+    });
   }
   const id = request.id ?? (profile.alwaysId ? randomUUID() : undefined);
   return { modelName: model.name, modelVersion: version, id, outputs };

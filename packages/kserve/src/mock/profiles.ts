@@ -170,6 +170,8 @@ export interface KserveProfile {
    * with ModelStreamInferResponse); the others do not serve them (kserve-v2.md §4.1).
    */
   readonly tritonExtensions: boolean;
+  /** Triton's classification extension: output parameter `classification: N` (kserve-v2.md §3.1). */
+  readonly classification: boolean;
   /** Request parameters whose keys start with this are refused (Triton's `triton_`). */
   readonly reservedParameterPrefix: string | undefined;
 }
@@ -520,6 +522,7 @@ const triton: KserveProfile = {
   modelReadyHeaders: { "content-type": "text/plain" },
   reservedParameterPrefix: "triton_",
   tritonExtensions: true,
+  classification: true,
   plainTextInternal: false,
 };
 
@@ -572,6 +575,7 @@ const mlserver: KserveProfile = {
   modelReadyHeaders: {},
   reservedParameterPrefix: undefined,
   tritonExtensions: false,
+  classification: false,
   plainTextInternal: true,
 };
 
@@ -624,6 +628,7 @@ const ovms: KserveProfile = {
   modelReadyHeaders: { "content-type": "application/json" },
   reservedParameterPrefix: undefined,
   tritonExtensions: false,
+  classification: false,
   plainTextInternal: false,
 };
 

@@ -493,3 +493,27 @@ describe("refusals", () => {
     expect([ml.statusCode, ml.json()]).toEqual([405, { detail: "Method Not Allowed" }]);
   });
 });
+
+describe("classification (Triton)", () => {
+  it("classification: N turns an output into '<value>:<index>' BYTES, best first (kserve-v2.md §3.1)", async () => {
+    const res = await post(await mock("triton"), "/v2/models/identity_fp32/infer", {
+      inputs: [{ name: "INPUT0", shape: [1, 4], datatype: "FP32", data: [0.5, 3.3, 1, 3.3] }],
+      outputs: [{ name: "OUTPUT0", parameters: { classification: 2 } }],
+    });
+    expect(res.json().outputs[0]).toEqual({
+      name: "OUTPUT0",
+      datatype: "BYTES",
+      shape: [2],
+      data: ["3.300000:1", "3.300000:3"],
+    });
+    const batched = await post(await mock("triton"), "/v2/models/simple/infer", {
+      ...simpleBody(),
+      outputs: [{ name: "OUTPUT0", parameters: { classification: 1 } }],
+    });
+    expect(batched.json().outputs[0]).toMatchObject({
+      datatype: "BYTES",
+      shape: [1, 1],
+      data: ["16:15"],
+    });
+  });
+});
