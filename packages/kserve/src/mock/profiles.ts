@@ -170,6 +170,10 @@ export interface KserveProfile {
    * with ModelStreamInferResponse); the others do not serve them (kserve-v2.md §4.1).
    */
   readonly tritonExtensions: boolean;
+  /** Extra POST routes that answer as `infer` does (MLServer's `generate`, kserve-v2.md §3.2). */
+  readonly inferAliases: readonly string[];
+  /** POST routes that answer the inference response as one Server-Sent Event (MLServer's `infer_stream`, `generate_stream`). */
+  readonly streamRoutes: readonly string[];
   /** Triton's classification extension: output parameter `classification: N` (kserve-v2.md §3.1). */
   readonly classification: boolean;
   /** Request parameters whose keys start with this are refused (Triton's `triton_`). */
@@ -523,6 +527,8 @@ const triton: KserveProfile = {
   reservedParameterPrefix: "triton_",
   tritonExtensions: true,
   classification: true,
+  inferAliases: [],
+  streamRoutes: [],
   plainTextInternal: false,
 };
 
@@ -576,6 +582,8 @@ const mlserver: KserveProfile = {
   reservedParameterPrefix: undefined,
   tritonExtensions: false,
   classification: false,
+  inferAliases: ["generate"],
+  streamRoutes: ["infer_stream", "generate_stream"],
   plainTextInternal: true,
 };
 
@@ -629,6 +637,8 @@ const ovms: KserveProfile = {
   reservedParameterPrefix: undefined,
   tritonExtensions: false,
   classification: false,
+  inferAliases: [],
+  streamRoutes: [],
   plainTextInternal: false,
 };
 

@@ -517,3 +517,20 @@ describe("classification (Triton)", () => {
     });
   });
 });
+
+describe("MLServer's extra routes (kserve-v2.md §3.2)", () => {
+  it("generate answers as infer; infer_stream and generate_stream as one SSE event", async () => {
+    const m = await mock("mlserver");
+    const body = {
+      id: "s1",
+      inputs: [{ name: "input-0", shape: [1, 4], datatype: "FP32", data: [5.1, 3.5, 1.4, 0.2] }],
+    };
+    const generate = await post(m, "/v2/models/iris/generate", body);
+    expect(generate.json()).toMatchObject({ id: "s1", outputs: [{ data: [0] }] });
+    for (const route of ["infer_stream", "generate_stream"]) {
+      const res = await post(m, `/v2/models/iris/versions/v0.1.0/${route}`, body);
+      expect(res.headers["content-type"]).toMatch(/^text\/event-stream/);
+      expect(res.body).toMatch(/^data: \{.*"id":"s1".*\}\n\n$/);
+    }
+  });
+});

@@ -107,7 +107,7 @@ export function registerRestRoutes(
   app.get(`${base}/ready`, ready);
   app.get(`${versioned}/ready`, ready);
 
-  const inferRoute = (request: FastifyRequest, reply: FastifyReply) => {
+  const inferRoute = (request: FastifyRequest, reply: FastifyReply, stream = false) => {
     const params = request.params as ModelParams;
     if (!routable(params.version)) return sendCanned(reply, ctx.runtime.notFound);
     const found = resolve(reply, params);
@@ -131,13 +131,28 @@ export function registerRestRoutes(
         Array.isArray(header) ? header[0] : header,
       );
       const result = recordedInfer(profile, found.model, found.version, decoded, stats);
-      return send(reply, renderRestResult(profile, decoded, result));
+      const rendered = renderRestResult(profile, decoded, result);
+      if (stream && typeof rendered.body === "string") {
+        // MLServer's SSE framing: `data: <json>\n\n` per response (kserve-v2.md §3.2).
+        return send(reply, {
+          status: 200,
+          headers: { "content-type": "text/event-stream; charset=utf-8" },
+          body: `data: ${rendered.body}\n\n`,
+        });
+      }
+      return send(reply, rendered);
     } catch (error) {
       return send(reply, faultReply(profile, asFault(profile, error)));
     }
   };
-  app.post(`${base}/infer`, inferRoute);
-  app.post(`${versioned}/infer`, inferRoute);
+  for (const route of ["infer", ...profile.inferAliases]) {
+    app.post(`${base}/${route}`, (request, reply) => inferRoute(request, reply));
+    app.post(`${versioned}/${route}`, (request, reply) => inferRoute(request, reply));
+  }
+  for (const route of profile.streamRoutes) {
+    app.post(`${base}/${route}`, (request, reply) => inferRoute(request, reply, true));
+    app.post(`${versioned}/${route}`, (request, reply) => inferRoute(request, reply, true));
+  }
 
   if (profile.tritonExtensions)
     registerTritonExtensions(app, ctx, profile, models, stats, resolve, routable);
