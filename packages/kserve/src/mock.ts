@@ -32,8 +32,10 @@ export interface KserveMockOptions {
   readonly runtime: KserveRuntime;
   /** Triton before 24.01: every error answered with 400 (default false: the 24.01+ mapping). */
   readonly legacyStatus?: boolean;
-  /** Serve only these built-in models (by name); default all of the runtime's. */
+  /** Serve only these models (by name); default all of the runtime's (or the repository's). */
   readonly models?: readonly string[];
+  /** Models read from a repository (see {@link KserveProfile.readRepository}) instead of the built-ins. */
+  readonly repositoryModels?: readonly MockModel[];
 }
 
 /** The profile a set of options selects. */
@@ -60,7 +62,10 @@ export function selectModels(profile: KserveProfile, names: readonly string[]): 
 /** The KServe v2 protocol plugin for one runtime: REST routes, gRPC service, body errors. */
 export function kserveMockPlugin(options: KserveMockOptions): MockPlugin {
   const profile = selectProfile(options);
-  const models = selectModels(profile, options.models ?? []);
+  const source = options.repositoryModels
+    ? { ...profile, models: options.repositoryModels }
+    : profile;
+  const models = selectModels(source, options.models ?? []);
   // One statistics store for REST and gRPC, made with the host's clock when the first adapter registers.
   let stats: StatsStore | undefined;
   const statsOf = (clock: Clock) => {
@@ -92,12 +97,30 @@ export const kserveMockModule: RuntimeMockModule = {
       type: "boolean",
       help: "Triton before 24.01: answer every error with HTTP 400 (default: the 24.01+ mapping)",
     },
+    "model-repository": {
+      type: "string",
+      valueName: "DIR",
+      help: "serve the models of a repository (Triton config.pbtxt, MLServer model-settings.json, OVMS config.json) instead of the built-ins",
+    },
   },
-  plugins: (settings: RuntimeModuleSettings) => [
-    kserveMockPlugin({
-      runtime: settings.runtime as KserveRuntime,
-      legacyStatus: settings.values["legacy-status"] === true,
-      models: settings.models,
-    }),
-  ],
+  async plugins(settings: RuntimeModuleSettings) {
+    const runtime = settings.runtime as KserveRuntime;
+    const dir = settings.values["model-repository"];
+    let repositoryModels: MockModel[] | undefined;
+    if (typeof dir === "string") {
+      try {
+        repositoryModels = await profiles[runtime].readRepository(dir);
+      } catch (error) {
+        throw new Error(`--model-repository ${dir}: ${(error as Error).message}`);
+      }
+    }
+    return [
+      kserveMockPlugin({
+        runtime,
+        legacyStatus: settings.values["legacy-status"] === true,
+        models: settings.models,
+        ...(repositoryModels ? { repositoryModels } : {}),
+      }),
+    ];
+  },
 };

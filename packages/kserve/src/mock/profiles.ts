@@ -15,6 +15,7 @@ import {
   tritonSimple,
   tritonSimpleString,
 } from "./models.js";
+import { readMlserverRepository, readOvmsRepository, readTritonRepository } from "./repository.js";
 
 /** The runtimes of this family. */
 export type KserveRuntime = "triton" | "mlserver" | "ovms";
@@ -174,6 +175,8 @@ export interface KserveProfile {
   readonly inferAliases: readonly string[];
   /** POST routes that answer the inference response as one Server-Sent Event (MLServer's `infer_stream`, `generate_stream`). */
   readonly streamRoutes: readonly string[];
+  /** Reads the runtime's model repository format (`--model-repository DIR`). */
+  readonly readRepository: (dir: string) => Promise<MockModel[]>;
   /** Triton's classification extension: output parameter `classification: N` (kserve-v2.md §3.1). */
   readonly classification: boolean;
   /** Request parameters whose keys start with this are refused (Triton's `triton_`). */
@@ -527,6 +530,7 @@ const triton: KserveProfile = {
   reservedParameterPrefix: "triton_",
   tritonExtensions: true,
   classification: true,
+  readRepository: readTritonRepository,
   inferAliases: [],
   streamRoutes: [],
   plainTextInternal: false,
@@ -582,6 +586,7 @@ const mlserver: KserveProfile = {
   reservedParameterPrefix: undefined,
   tritonExtensions: false,
   classification: false,
+  readRepository: readMlserverRepository,
   inferAliases: ["generate"],
   streamRoutes: ["infer_stream", "generate_stream"],
   plainTextInternal: true,
@@ -637,6 +642,7 @@ const ovms: KserveProfile = {
   reservedParameterPrefix: undefined,
   tritonExtensions: false,
   classification: false,
+  readRepository: readOvmsRepository,
   inferAliases: [],
   streamRoutes: [],
   plainTextInternal: false,

@@ -1,0 +1,187 @@
+/**
+ * Model repositories the user points the mock at (`--model-repository DIR`), read for names,
+ * versions, inputs and outputs only, so a team's real repository gives the same metadata without
+ * weights (issue 4, "Models"):
+ * - Triton: `DIR/<model>/config.pbtxt` plus numeric version folders; the default version policy
+ *   serves the latest version (model_config.proto `latest { num_versions: 1 }`).
+ * - MLServer: `model-settings.json` files anywhere below DIR (`name`, `parameters.version`,
+ *   `platform`, `inputs`, `outputs`).
+ * - OVMS: `DIR/config.json` (`model_config_list[].config.name`); tensors live in the model files,
+ *   which the mock does not read, so each model gets the FP32 identity signature.
+ * Outputs are seeded values: a deterministic function of the input bytes.
+ */
+import { createHash } from "node:crypto";
+import { readdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  allocate,
+  type Datatype,
+  encodeRaw,
+  isDatatype,
+  type TensorValues,
+  textToBytes,
+} from "../datatypes.js";
+import { identityModel, type MockModel, type Tensor, type TensorSpec } from "./models.js";
+import { parseTextProto, type TextMessage, type TextValue } from "./pbtxt.js";
+
+const asArray = (value: TextValue | undefined): TextValue[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+/** Deterministic output values from the input bytes: a SHA-256 stream, scaled to each datatype. */
+function seededValues(datatype: Datatype, count: number, seed: Buffer): TensorValues {
+  const bytes = Buffer.alloc(count * 8);
+  for (let block = 0, offset = 0; offset < bytes.length; block++, offset += 32) {
+    createHash("sha256").update(seed).update(String(block)).digest().copy(bytes, offset);
+  }
+  if (datatype === "BYTES")
+    return Array.from({ length: count }, (_, i) => textToBytes(String(bytes[i])));
+  const out = allocate(datatype, count) as Exclude<TensorValues, Uint8Array[]>;
+  for (let i = 0; i < count; i++) {
+    const unit = (bytes.readUInt32LE(i * 4 < bytes.length - 4 ? i * 4 : 0) % 1000) / 1000;
+    if (out instanceof BigInt64Array || out instanceof BigUint64Array)
+      out[i] = BigInt(Math.floor(unit * 100));
+    else if (datatype === "BOOL") out[i] = unit >= 0.5 ? 1 : 0;
+    else if (datatype.startsWith("FP") || datatype === "BF16") out[i] = unit;
+    else out[i] = Math.floor(unit * 100);
+  }
+  return out;
+}
+
+/** A model whose outputs are seeded by its inputs; `-1` dims of outputs become 1. */
+export function seededModel(
+  name: string,
+  versions: string[],
+  platform: string,
+  maxBatchSize: number,
+  inputs: TensorSpec[],
+  outputs: TensorSpec[],
+): MockModel {
+  return {
+    name,
+    versions,
+    platform,
+    maxBatchSize,
+    inputs,
+    outputs,
+    compute(given) {
+      const seed = Buffer.concat(
+        inputs.map((spec) => {
+          const t = given.get(spec.name) as Tensor;
+          return Buffer.from(encodeRaw(t.datatype, t.values));
+        }),
+      );
+      const batch =
+        maxBatchSize > 0 ? (given.get(inputs[0]?.name ?? "")?.shape[0] ?? 1) : undefined;
+      return outputs.map((spec) => {
+        const dims = spec.dims.map((d) => (d < 0 ? 1 : d));
+        const shape = batch !== undefined ? [batch, ...dims] : dims;
+        const count = shape.reduce((n, d) => n * d, 1);
+        return {
+          name: spec.name,
+          datatype: spec.datatype,
+          shape,
+          values: seededValues(spec.datatype, count, seed),
+        };
+      });
+    },
+  };
+}
+
+function tritonTensor(value: TextValue, where: string): TensorSpec {
+  const t = value as TextMessage;
+  const type = String(t.data_type ?? "");
+  const datatype = type === "TYPE_STRING" ? "BYTES" : type.replace(/^TYPE_/, "");
+  if (typeof t.name !== "string" || !isDatatype(datatype)) {
+    throw new Error(`${where}: a tensor needs a name and a data_type (got ${type || "none"})`);
+  }
+  return { name: t.name, datatype, dims: asArray(t.dims).map(Number) };
+}
+
+/** Reads a Triton repository. */
+export async function readTritonRepository(dir: string): Promise<MockModel[]> {
+  const models: MockModel[] = [];
+  for (const entry of (await readdir(dir, { withFileTypes: true }))
+    .filter((e) => e.isDirectory())
+    .sort((a, b) => a.name.localeCompare(b.name))) {
+    const folder = join(dir, entry.name);
+    const file = join(folder, "config.pbtxt");
+    let config: TextMessage;
+    try {
+      config = parseTextProto(await readFile(file, "utf8"));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") continue;
+      throw new Error(`${file}: ${(error as Error).message}`);
+    }
+    const versions = (await readdir(folder, { withFileTypes: true }))
+      .filter((e) => e.isDirectory() && /^\d+$/.test(e.name))
+      .map((e) => Number(e.name))
+      .sort((a, b) => a - b);
+    const latest = versions.at(-1);
+    if (latest === undefined) continue; // no version folder: Triton loads nothing
+    const platform = String(config.platform ?? config.backend ?? "");
+    models.push(
+      seededModel(
+        typeof config.name === "string" ? config.name : entry.name,
+        [String(latest)],
+        platform,
+        Number(config.max_batch_size ?? 0),
+        asArray(config.input).map((t) => tritonTensor(t, file)),
+        asArray(config.output).map((t) => tritonTensor(t, file)),
+      ),
+    );
+  }
+  return models;
+}
+
+async function findFiles(dir: string, name: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) found.push(...(await findFiles(path, name)));
+    else if (entry.name === name) found.push(path);
+  }
+  return found.sort();
+}
+
+/** Reads MLServer `model-settings.json` files. */
+export async function readMlserverRepository(dir: string): Promise<MockModel[]> {
+  const models: MockModel[] = [];
+  for (const file of await findFiles(dir, "model-settings.json")) {
+    const settings = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+    const tensors = (list: unknown): TensorSpec[] =>
+      ((list as Record<string, unknown>[] | undefined) ?? []).map((t) => {
+        if (typeof t.name !== "string" || !isDatatype(t.datatype)) {
+          throw new Error(`${file}: a tensor needs a name and a datatype`);
+        }
+        return {
+          name: t.name,
+          datatype: t.datatype,
+          dims: ((t.shape as number[] | undefined) ?? [-1]).map(Number),
+        };
+      });
+    const version = (settings.parameters as Record<string, unknown> | undefined)?.version;
+    models.push(
+      seededModel(
+        String(settings.name ?? ""),
+        typeof version === "string" ? [version] : [],
+        String(settings.platform ?? ""),
+        0,
+        tensors(settings.inputs),
+        tensors(settings.outputs),
+      ),
+    );
+  }
+  return models;
+}
+
+/** Reads an OVMS `config.json`: names only, each with the FP32 identity signature and version 1. */
+export async function readOvmsRepository(dir: string): Promise<MockModel[]> {
+  const file = (await stat(dir)).isDirectory() ? join(dir, "config.json") : dir;
+  const config = JSON.parse(await readFile(file, "utf8")) as {
+    model_config_list?: { config?: { name?: string } }[];
+  };
+  return (config.model_config_list ?? []).flatMap((entry) => {
+    const name = entry.config?.name;
+    return name ? [{ ...identityModel("FP32", "OpenVINO", "1"), name }] : [];
+  });
+}
