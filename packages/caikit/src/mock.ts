@@ -20,8 +20,9 @@ import {
   type TgisLimits,
   tgisLimitsFromOptions,
 } from "@servingkit/tgis/mock";
+import type { EmbeddingModel } from "./mock/embedding-tasks.js";
 import { registerCaikitGrpc } from "./mock/grpc-services.js";
-import { ModelRegistry, textGenerationModule } from "./mock/model-registry.js";
+import { embeddingModule, ModelRegistry, textGenerationModule } from "./mock/model-registry.js";
 import { registerCaikitRest } from "./mock/rest-routes.js";
 import { type CaikitTextGeneration, createCaikitTextGeneration } from "./mock/text-generation.js";
 
@@ -58,7 +59,18 @@ export interface CaikitPluginOptions {
 
 /** The REST and gRPC plugin of a Caikit runtime. */
 export function caikitPlugin(options: CaikitPluginOptions): MockPlugin {
-  const registry = new ModelRegistry(options.runtime, options.models, textGenerationModule);
+  const standalone = options.runtime === "caikit-standalone";
+  // The served model's own limits stand for the embedding model's (max_seq_length, width).
+  const embedding: EmbeddingModel | undefined = standalone
+    ? { spec: options.spec, maxSeqLength: options.spec.maxModelLen }
+    : undefined;
+  const registry = new ModelRegistry(
+    options.runtime,
+    options.models,
+    embedding
+      ? embeddingModule(embedding.maxSeqLength, options.spec.embeddingDim)
+      : textGenerationModule,
+  );
   let textGeneration: CaikitTextGeneration | undefined;
   const generation = (clock: Clock) => {
     if (options.runtime !== "caikit-tgis") return undefined;
@@ -75,11 +87,19 @@ export function caikitPlugin(options: CaikitPluginOptions): MockPlugin {
     name: `${options.runtime}-tasks`,
     rest(app, ctx) {
       const tasks = generation(ctx.clock);
-      registerCaikitRest(app, ctx, { registry, ...(tasks ? { textGeneration: tasks } : {}) });
+      registerCaikitRest(app, ctx, {
+        registry,
+        ...(tasks ? { textGeneration: tasks } : {}),
+        ...(embedding ? { embedding } : {}),
+      });
     },
     grpc(router, ctx) {
       const tasks = generation(ctx.clock);
-      registerCaikitGrpc(router, { registry, ...(tasks ? { textGeneration: tasks } : {}) });
+      registerCaikitGrpc(router, {
+        registry,
+        ...(tasks ? { textGeneration: tasks } : {}),
+        ...(embedding ? { embedding } : {}),
+      });
     },
   };
 }

@@ -1,24 +1,43 @@
 /**
- * Caikit's gRPC surface: `caikit.runtime.Nlp.NlpService` (text generation unary and server
- * streaming, tokenization) with the model id from `mm-model-id` metadata, and
+ * Caikit's gRPC surface: `caikit.runtime.Nlp.NlpService` (Caikit TGIS: text generation unary
+ * and server streaming, tokenization; Caikit Standalone: the embedding, sentence-similarity and
+ * rerank tasks) with the model id from `mm-model-id` metadata, and
  * `caikit.runtime.info.InfoService` (caikit-tgis.md §2.1-2.6). The host adds health and
- * reflection. Other NlpService RPCs answer UNIMPLEMENTED (connect's default) until they land.
+ * reflection. The other runtime's RPCs answer UNIMPLEMENTED (connect's default).
  */
 import { create } from "@bufbuild/protobuf";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import {
+  EmbeddingResultSchema,
+  EmbeddingResultsSchema,
   FinishReason,
   GeneratedTextResultSchema,
   GeneratedTextStreamResultSchema,
   InfoService,
   ModelInfoResponseSchema,
   NlpService,
+  RerankResultSchema,
+  RerankResultsSchema,
   RuntimeInfoResponseSchema,
+  SentenceSimilarityResultSchema,
+  SentenceSimilarityResultsSchema,
   type TextGenerationTaskRequest,
   TokenizationResultsSchema,
 } from "@servingkit/proto/caikit";
 import { asCaikitError, missingGrpcModelId } from "./caikit-error.js";
+import {
+  type EmbeddingModel,
+  embeddingTask,
+  embeddingTasks,
+  type RerankOptions,
+  rerank,
+  rerankTasks,
+  sentenceSimilarity,
+  sentenceSimilarityTasks,
+  type VectorJson,
+} from "./embedding-tasks.js";
 import { type ModelRegistry, runtimeInfo } from "./model-registry.js";
+import type { PyFloat } from "./python-json.js";
 import type { CaikitTextGeneration, GeneratedToken } from "./text-generation.js";
 import type { TextGenerationArgs } from "./text-generation-args.js";
 import { textGenerationDefaults } from "./text-generation-args.js";
@@ -74,12 +93,179 @@ const protoTokens = (tokens: readonly GeneratedToken[]) =>
 const reason = (name: string): FinishReason =>
   FinishReason[name as keyof typeof FinishReason] ?? FinishReason.NOT_FINISHED;
 
-/** Registers NlpService (text tasks) and InfoService on the router. */
+const floats = (values: readonly PyFloat[]) => values.map((v) => v.value);
+
+/** Vector1D with the float32 branch, as sentence-transformers embeddings are (§2.4). */
+const protoVector = (v: VectorJson) => ({
+  data: { case: "dataNpfloat32sequence" as const, value: { values: floats(v.data.values) } },
+});
+
+type RerankScoresJson = ReturnType<typeof rerank>["result"];
+
+const protoRerankScores = (r: RerankScoresJson) => ({
+  query: r.query ?? "",
+  scores: r.scores.map((s) => ({
+    ...(s.document === null ? {} : { document: s.document as Record<string, never> }),
+    index: BigInt(s.index),
+    score: s.score.value,
+    text: s.text ?? "",
+  })),
+});
+
+/** Runs a task with the model from metadata, caikit's errors as gRPC statuses. */
+function task<T>(context: HandlerContext, registry: ModelRegistry, run: () => T): T {
+  modelOf(context, registry);
+  try {
+    return run();
+  } catch (error) {
+    throw asCaikitError(error).toConnectError();
+  }
+}
+
+const num = (value: bigint | undefined, fallback: number) =>
+  value === undefined ? fallback : Number(value);
+
+function rerankOptions(
+  request: {
+    topN?: bigint | undefined;
+    truncateInputTokens?: bigint | undefined;
+    returnDocuments?: boolean | undefined;
+    returnText?: boolean | undefined;
+  },
+  returnQuery: boolean | undefined,
+): RerankOptions {
+  return {
+    top_n: request.topN === undefined ? null : Number(request.topN),
+    truncate_input_tokens: num(request.truncateInputTokens, 0),
+    return_documents: request.returnDocuments ?? true,
+    return_query: returnQuery ?? true,
+    return_text: request.returnText ?? true,
+  };
+}
+
+/** The embedding RPCs of NlpService over a model. */
+function embeddingRpcs(registry: ModelRegistry, model: EmbeddingModel) {
+  return {
+    embeddingTaskPredict(
+      request: { text: string; truncateInputTokens?: bigint },
+      context: HandlerContext,
+    ) {
+      return task(context, registry, () => {
+        const r = embeddingTask(model, request.text, num(request.truncateInputTokens, 0));
+        return create(EmbeddingResultSchema, {
+          result: protoVector(r.result),
+          producerId: r.producer_id,
+          inputTokenCount: BigInt(r.input_token_count),
+        });
+      });
+    },
+    embeddingTasksPredict(
+      request: { texts: string[]; truncateInputTokens?: bigint },
+      context: HandlerContext,
+    ) {
+      return task(context, registry, () => {
+        const r = embeddingTasks(model, request.texts, num(request.truncateInputTokens, 0));
+        return create(EmbeddingResultsSchema, {
+          results: { vectors: r.results.vectors.map(protoVector) },
+          producerId: r.producer_id,
+          inputTokenCount: BigInt(r.input_token_count),
+        });
+      });
+    },
+    sentenceSimilarityTaskPredict(
+      request: { sourceSentence: string; sentences: string[]; truncateInputTokens?: bigint },
+      context: HandlerContext,
+    ) {
+      return task(context, registry, () => {
+        const r = sentenceSimilarity(
+          model,
+          request.sourceSentence,
+          request.sentences,
+          num(request.truncateInputTokens, 0),
+        );
+        return create(SentenceSimilarityResultSchema, {
+          result: { scores: floats(r.result.scores) },
+          producerId: r.producer_id,
+          inputTokenCount: BigInt(r.input_token_count),
+        });
+      });
+    },
+    sentenceSimilarityTasksPredict(
+      request: { sourceSentences: string[]; sentences: string[]; truncateInputTokens?: bigint },
+      context: HandlerContext,
+    ) {
+      return task(context, registry, () => {
+        const r = sentenceSimilarityTasks(
+          model,
+          request.sourceSentences,
+          request.sentences,
+          num(request.truncateInputTokens, 0),
+        );
+        return create(SentenceSimilarityResultsSchema, {
+          results: r.results.map((x) => ({ scores: floats(x.scores) })),
+          producerId: r.producer_id,
+          inputTokenCount: BigInt(r.input_token_count),
+        });
+      });
+    },
+    rerankTaskPredict(
+      request: Parameters<typeof rerankOptions>[0] & {
+        query: string;
+        documents: Record<string, unknown>[];
+        returnQuery?: boolean;
+      },
+      context: HandlerContext,
+    ) {
+      return task(context, registry, () => {
+        const r = rerank(
+          model,
+          request.query,
+          request.documents,
+          rerankOptions(request, request.returnQuery),
+        );
+        return create(RerankResultSchema, {
+          result: protoRerankScores(r.result),
+          producerId: r.producer_id,
+          inputTokenCount: BigInt(r.input_token_count),
+        });
+      });
+    },
+    rerankTasksPredict(
+      request: Parameters<typeof rerankOptions>[0] & {
+        queries: string[];
+        documents: Record<string, unknown>[];
+        returnQueries?: boolean;
+      },
+      context: HandlerContext,
+    ) {
+      return task(context, registry, () => {
+        const r = rerankTasks(
+          model,
+          request.queries,
+          request.documents,
+          rerankOptions(request, request.returnQueries),
+        );
+        return create(RerankResultsSchema, {
+          results: r.results.map(protoRerankScores),
+          producerId: r.producer_id,
+          inputTokenCount: BigInt(r.input_token_count),
+        });
+      });
+    },
+  };
+}
+
+/** Registers NlpService (the runtime's tasks) and InfoService on the router. */
 export function registerCaikitGrpc(
   router: ConnectRouter,
-  options: { registry: ModelRegistry; textGeneration?: CaikitTextGeneration },
+  options: {
+    registry: ModelRegistry;
+    textGeneration?: CaikitTextGeneration;
+    embedding?: EmbeddingModel;
+  },
 ): void {
-  const { registry, textGeneration } = options;
+  const { registry, textGeneration, embedding } = options;
+  if (embedding) router.service(NlpService, embeddingRpcs(registry, embedding));
   if (textGeneration) {
     router.service(NlpService, {
       async textGenerationTaskPredict(request, context) {

@@ -32,6 +32,19 @@ export const textGenerationModule: CaikitModule = {
 };
 
 /**
+ * caikit-nlp's EmbeddingModule (§1.4, §1.6); `metadata` is filled from the served model
+ * (`max_seq_length`, `sentence_embedding_dimension`).
+ */
+export function embeddingModule(maxSeqLength: number, dimension: number): CaikitModule {
+  return {
+    id: "eeb12558-b4fa-4f34-a9fd-3f5890e9cd3f",
+    name: "EmbeddingModule",
+    version: "0.0.1",
+    metadata: { max_seq_length: maxSeqLength, sentence_embedding_dimension: dimension },
+  };
+}
+
+/**
  * The runtime's version info: caikit-tgis-serving pins caikit 0.27.7, caikit-nlp 0.5.13 and
  * caikit-tgis-backend 0.1.38 (§0); `runtime_version` is empty unless configured (§1.6).
  */

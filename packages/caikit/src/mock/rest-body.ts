@@ -206,3 +206,17 @@ function unprocessable(issue: PydanticIssue): CaikitError {
   ];
   return new CaikitError(issue.msg, 422, Code.InvalidArgument, 422, issue.msg, info);
 }
+
+/** pydantic `List[T]`. */
+export function readList<T>(item: FieldReader<T>): FieldReader<T[]> {
+  return (value) => {
+    if (!Array.isArray(value)) throw new Issue("list_type", "Input should be a valid list");
+    return value.map((v) => item(v));
+  };
+}
+
+/** pydantic `Dict[str, Any]`. */
+export function readDict(value: Json): Record<string, unknown> {
+  if (!isObject(value)) throw new Issue("dict_type", "Input should be a valid dictionary");
+  return value;
+}

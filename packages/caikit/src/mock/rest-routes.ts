@@ -9,14 +9,26 @@ import { Code } from "@connectrpc/connect";
 import { cutStream, type PluginContext, sendCanned } from "@servingkit/mock-core";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { asCaikitError, CaikitError, caikitErrorBody, missingModelId } from "./caikit-error.js";
+import {
+  type EmbeddingModel,
+  embeddingTask,
+  embeddingTasks,
+  type RerankOptions,
+  rerank,
+  rerankTasks,
+  sentenceSimilarity,
+  sentenceSimilarityTasks,
+} from "./embedding-tasks.js";
 import { type ModelRegistry, runtimeInfo } from "./model-registry.js";
 import { type PyJson, pythonJson } from "./python-json.js";
 import {
   type FieldReader,
   readBool,
+  readDict,
   readEnvelope,
   readFloat,
   readInt,
+  readList,
   readModel,
   readString,
   readStringList,
@@ -78,6 +90,7 @@ function sendError(reply: FastifyReply, thrown: unknown): FastifyReply {
 export interface CaikitRestOptions {
   readonly registry: ModelRegistry;
   readonly textGeneration?: CaikitTextGeneration;
+  readonly embedding?: EmbeddingModel;
 }
 
 /** Registers the routes on the runtime's fastify context. */
@@ -86,7 +99,7 @@ export function registerCaikitRest(
   ctx: PluginContext,
   options: CaikitRestOptions,
 ): void {
-  const { registry, textGeneration } = options;
+  const { registry, textGeneration, embedding } = options;
   // caikit's Content-Type rule (§1.2): exactly `application/json`, or containing
   // `multipart/form-data`; anything else 415 in FastAPI's shape; none at all fails the
   // membership test on None (500, derived).
@@ -123,6 +136,28 @@ export function registerCaikitRest(
     };
     return { envelope, args };
   };
+
+  /** A unary task route: Content-Type, envelope, model id, then `run`, as caikit orders them. */
+  function unaryTask<I, P extends Record<string, unknown>>(
+    path: string,
+    readInputs: FieldReader<I>,
+    readers: { readonly [K in keyof P]: FieldReader<P[K]> },
+    run: (inputs: I, parameters: Partial<P>) => unknown,
+  ): void {
+    app.post(path, async (request, reply) => {
+      if (!checkContentType(request, reply)) return reply;
+      try {
+        const envelope = readEnvelope(request.body, readInputs, readers);
+        if (envelope.modelId === undefined) throw missingModelId();
+        registry.use(envelope.modelId);
+        return sendJson(reply, 200, run(envelope.inputs, envelope.parameters) as PyJson);
+      } catch (error) {
+        return sendError(reply, error);
+      }
+    });
+  }
+
+  if (embedding) registerEmbeddingRoutes(unaryTask, embedding);
 
   if (textGeneration) {
     app.post("/api/v1/task/text-generation", async (request, reply) => {
@@ -168,17 +203,7 @@ export function registerCaikitRest(
       );
     });
 
-    app.post("/api/v1/task/tokenization", async (request, reply) => {
-      if (!checkContentType(request, reply)) return reply;
-      try {
-        const envelope = readEnvelope(request.body, readString, {});
-        if (envelope.modelId === undefined) throw missingModelId();
-        registry.use(envelope.modelId);
-        return sendJson(reply, 200, textGeneration.tokenize(envelope.inputs) as unknown as PyJson);
-      } catch (error) {
-        return sendError(reply, error);
-      }
-    });
+    unaryTask("/api/v1/task/tokenization", readString, {}, (text) => textGeneration.tokenize(text));
   }
 
   app.get("/info/version", async (_request, reply) =>
@@ -195,4 +220,79 @@ export function registerCaikitRest(
       return sendError(reply, error);
     }
   });
+}
+
+type UnaryTask = <I, P extends Record<string, unknown>>(
+  path: string,
+  readInputs: FieldReader<I>,
+  readers: { readonly [K in keyof P]: FieldReader<P[K]> },
+  run: (inputs: I, parameters: Partial<P>) => unknown,
+) => void;
+
+const truncation = { truncate_input_tokens: readInt };
+
+/**
+ * The Caikit Standalone embedding routes (caikit-tgis.md §1.2 `inputs` shapes, §1.4 results;
+ * rerank's `return_*` default true, `top_n` null = all).
+ */
+function registerEmbeddingRoutes(unaryTask: UnaryTask, model: EmbeddingModel): void {
+  const rerankReaders = {
+    top_n: readInt,
+    truncate_input_tokens: readInt,
+    return_documents: readBool,
+    return_text: readBool,
+  };
+  const rerankOptions = (
+    p: Partial<Record<string, unknown>>,
+    returnQuery: unknown,
+  ): RerankOptions => ({
+    top_n: (p.top_n as number | undefined) ?? null,
+    truncate_input_tokens: (p.truncate_input_tokens as number | undefined) ?? 0,
+    return_documents: (p.return_documents as boolean | undefined) ?? true,
+    return_query: (returnQuery as boolean | undefined) ?? true,
+    return_text: (p.return_text as boolean | undefined) ?? true,
+  });
+  unaryTask("/api/v1/task/embedding", readString, truncation, (text, p) =>
+    embeddingTask(model, text, p.truncate_input_tokens ?? 0),
+  );
+  unaryTask("/api/v1/task/embedding-tasks", readStringList, truncation, (texts, p) =>
+    embeddingTasks(model, texts, p.truncate_input_tokens ?? 0),
+  );
+  unaryTask(
+    "/api/v1/task/sentence-similarity",
+    readModel({ source_sentence: readString, sentences: readStringList }),
+    truncation,
+    (inputs, p) =>
+      sentenceSimilarity(
+        model,
+        inputs.source_sentence,
+        inputs.sentences,
+        p.truncate_input_tokens ?? 0,
+      ),
+  );
+  unaryTask(
+    "/api/v1/task/sentence-similarity-tasks",
+    readModel({ source_sentences: readStringList, sentences: readStringList }),
+    truncation,
+    (inputs, p) =>
+      sentenceSimilarityTasks(
+        model,
+        inputs.source_sentences,
+        inputs.sentences,
+        p.truncate_input_tokens ?? 0,
+      ),
+  );
+  unaryTask(
+    "/api/v1/task/rerank",
+    readModel({ documents: readList(readDict), query: readString }),
+    { ...rerankReaders, return_query: readBool },
+    (inputs, p) => rerank(model, inputs.query, inputs.documents, rerankOptions(p, p.return_query)),
+  );
+  unaryTask(
+    "/api/v1/task/rerank-tasks",
+    readModel({ documents: readList(readDict), queries: readStringList }),
+    { ...rerankReaders, return_queries: readBool },
+    (inputs, p) =>
+      rerankTasks(model, inputs.queries, inputs.documents, rerankOptions(p, p.return_queries)),
+  );
 }
