@@ -49,6 +49,7 @@ async function modelWith(engine: TextEngine): Promise<VllmModel> {
     profile: profileFor("0.12.0"),
     generationMode: "text",
     task: "generate",
+    autoToolChoice: false,
     nowSeconds: () => 0,
   };
 }

@@ -10,14 +10,17 @@ import type { TokenEvent } from "@servingkit/mock-core";
 import {
   effectiveMaxTokens,
   finishOf,
+  guidedText,
   mergeChoices,
   planChoices,
   runChoice,
   stopSuffix,
 } from "./choices.js";
 import { clampLogprob } from "./completions.js";
+import { badRequest } from "./errors.js";
+import { sampleJson } from "./json-sample.js";
 import { chatPromptIds } from "./prompts.js";
-import type { ChatRequest } from "./requests.js";
+import type { ChatRequest, ToolSpec } from "./requests.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
 
 /** One token of chat `logprobs.content` (vllm-openai.md §5). */
@@ -54,7 +57,40 @@ function chatLogprobs(
   };
 }
 
+/**
+ * The tool the answer calls: a named `tool_choice` (guided by the function's parameters, finish
+ * reason as the engine's), `required`, or `auto` with `--enable-auto-tool-choice` (both answer
+ * finish_reason `tool_calls`); vllm-openai.md §4.1, §6 and vLLM's tool_calling docs.
+ */
+interface ToolPlan {
+  readonly tool: ToolSpec;
+  readonly finishAsToolCalls: boolean;
+}
+
+function planTool(model: VllmModel, request: ChatRequest): ToolPlan | undefined {
+  const choice = request.toolChoice;
+  if (choice === "none") return undefined;
+  if (choice === "auto" && !model.autoToolChoice) {
+    throw badRequest(
+      '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set',
+    );
+  }
+  if (typeof choice === "object") {
+    const tool = request.tools.find((t) => t.name === choice.name);
+    if (!tool) throw badRequest(`Tool '${choice.name}' has not been passed in \`tools\`.`);
+    return { tool, finishAsToolCalls: false };
+  }
+  const first = request.tools[0];
+  return first === undefined ? undefined : { tool: first, finishAsToolCalls: true };
+}
+
+/** vLLM's tool call ids: `chatcmpl-tool-<32 hex>`. */
+function toolCallId(): string {
+  return `chatcmpl-tool-${randomBytes(16).toString("hex")}`;
+}
+
 interface Prepared {
+  readonly tool: ToolPlan | undefined;
   readonly role: string;
   readonly echoText: string;
   readonly promptTokens: number;
@@ -63,7 +99,12 @@ interface Prepared {
 
 function prepare(model: VllmModel, request: ChatRequest): Prepared {
   checkModelName(model, request.model);
-  const ids = chatPromptIds(model, request.messages, request);
+  const tool = planTool(model, request);
+  // vLLM renders the tools into the template unless tool_choice is "none".
+  const ids = chatPromptIds(model, request.messages, {
+    ...request,
+    tools: request.toolChoice === "none" ? [] : request.tools.map((t) => t.raw),
+  });
   const maxTokens = effectiveMaxTokens(model, ids.length, request.maxTokens, "chat");
   const last = request.messages.at(-1);
   // vllm-openai.md §5: role is --response-role (assistant) unless add_generation_prompt=false,
@@ -75,12 +116,17 @@ function prepare(model: VllmModel, request: ChatRequest): Prepared {
     last === undefined
       ? undefined
       : model.spec.tokenizer.encode(last.content, { addSpecialTokens: false });
+  const seed = request.seed ?? 0;
+  const forcedText = tool
+    ? (i: number) => JSON.stringify(sampleJson(tool.tool.parameters, seed + i))
+    : guidedText(request.guided, request.seed);
   const plans = planChoices(model, ids, request, maxTokens, {
     firstIndex: 0,
     logprobs: request.logprobs ? request.topLogprobs : undefined,
     ...(echoIds !== undefined && echoIds.length > 0 && { echoIds }),
+    ...(forcedText !== undefined && { forcedText }),
   });
-  return { role, echoText, promptTokens: ids.length, plans };
+  return { tool, role, echoText, promptTokens: ids.length, plans };
 }
 
 function chatId(): string {
@@ -93,25 +139,37 @@ export async function chatCompletion(
   request: ChatRequest,
   signal: AbortSignal,
 ): Promise<object> {
-  const { role, echoText, promptTokens, plans } = prepare(model, request);
+  const { tool, role, echoText, promptTokens, plans } = prepare(model, request);
   const results = await Promise.all(plans.map((plan) => runChoice(model, plan, signal)));
   let completionTokens = 0;
   const choices = results.map((result) => {
     completionTokens += result.finish.completionTokens;
+    const text = echoText + result.text + stopSuffix(result.finish, request.includeStopStrInOutput);
+    const finish = finishOf(result.finish);
     return {
       index: result.index,
       message: {
         role,
-        content: echoText + result.text + stopSuffix(result.finish, request.includeStopStrInOutput),
+        content: tool ? (tool.finishAsToolCalls ? null : "") : text,
         refusal: null,
         annotations: null,
         audio: null,
         function_call: null,
-        tool_calls: [],
+        tool_calls: tool
+          ? [
+              {
+                id: toolCallId(),
+                type: "function",
+                function: { name: tool.tool.name, arguments: text },
+              },
+            ]
+          : [],
         reasoning_content: null,
       },
       logprobs: request.logprobs ? chatLogprobs(model, result.tokens, request.topLogprobs) : null,
-      ...finishOf(result.finish),
+      ...finish,
+      ...(tool?.finishAsToolCalls &&
+        finish.finish_reason === "stop" && { finish_reason: "tool_calls" }),
     };
   });
   return {
@@ -148,9 +206,27 @@ export function chatCompletionStream(
 async function* streamChunks(
   model: VllmModel,
   request: ChatRequest,
-  { role, echoText, promptTokens, plans }: Prepared,
+  { tool, role, echoText, promptTokens, plans }: Prepared,
   signal: AbortSignal,
 ): AsyncGenerator<object> {
+  // Tool calls stream as delta.tool_calls: the first fragment names the call, later ones carry
+  // only index and argument text (vllm-openai.md §6).
+  const named = new Set<number>();
+  const delta = (index: number, text: string): object => {
+    if (!tool) return { content: text };
+    if (named.has(index)) return { tool_calls: [{ index: 0, function: { arguments: text } }] };
+    named.add(index);
+    return {
+      tool_calls: [
+        {
+          id: toolCallId(),
+          type: "function",
+          index: 0,
+          function: { name: tool.tool.name, arguments: text },
+        },
+      ],
+    };
+  };
   const head = {
     id: chatId(),
     object: "chat.completion.chunk",
@@ -196,7 +272,7 @@ async function* streamChunks(
       generated.set(index, (generated.get(index) ?? 0) + 1);
       if (pending.text !== "") {
         yield chunk(index, {
-          delta: { content: pending.text },
+          delta: delta(index, pending.text),
           logprobs: logprobsOf(pending.tokens),
           finish_reason: null,
         });
@@ -210,10 +286,13 @@ async function* streamChunks(
     completionTokens += event.completionTokens;
     generated.set(index, event.completionTokens);
     const text = pending.text + stopSuffix(event, request.includeStopStrInOutput);
+    const finish = finishOf(event);
     yield chunk(index, {
-      delta: text === "" ? {} : { content: text },
+      delta: text === "" ? {} : delta(index, text),
       logprobs: logprobsOf(pending.tokens),
-      ...finishOf(event),
+      ...finish,
+      ...(tool?.finishAsToolCalls &&
+        finish.finish_reason === "stop" && { finish_reason: "tool_calls" }),
     });
   }
   if (request.streamOptions?.includeUsage) {

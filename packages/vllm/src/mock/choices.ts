@@ -10,7 +10,8 @@ import type {
   TokenEvent,
 } from "@servingkit/mock-core";
 import { checkContextLength } from "./errors.js";
-import type { Sampling } from "./requests.js";
+import { sampleJson } from "./json-sample.js";
+import type { Guided, Sampling } from "./requests.js";
 import type { VllmModel } from "./served-model.js";
 
 /** One engine run to make: which choice index it fills and what to generate. */
@@ -50,10 +51,18 @@ export function planChoices(
   promptIds: readonly number[],
   sampling: Sampling,
   maxTokens: number,
-  options: { firstIndex: number; logprobs: number | undefined; echoIds?: readonly number[] },
+  options: {
+    firstIndex: number;
+    logprobs: number | undefined;
+    echoIds?: readonly number[];
+    /** Guided output for choice i (the engine emits exactly it, then EOS). */
+    forcedText?: (i: number) => string | undefined;
+  },
 ): ChoicePlan[] {
   return Array.from({ length: sampling.n }, (_, i) => {
+    const forcedText = options.forcedText?.(i);
     const request: GenerationRequest = {
+      ...(forcedText !== undefined && { forcedText }),
       promptIds: model.generationMode === "echo" && options.echoIds ? options.echoIds : promptIds,
       maxTokens,
       minTokens: sampling.minTokens,
@@ -69,6 +78,19 @@ export function planChoices(
     };
     return { index: options.firstIndex + i, request };
   });
+}
+
+/**
+ * The guided output of choice i: a JSON value conforming to the schema, or one of the choices;
+ * with a seed, choice i uses seed + i, so guided outputs repeat across calls.
+ */
+export function guidedText(guided: Guided | undefined, seed: number | undefined) {
+  if (guided === undefined) return undefined;
+  return (i: number): string => {
+    const s = (seed ?? 0) + i;
+    if ("choice" in guided) return guided.choice[s % guided.choice.length] ?? "";
+    return JSON.stringify(sampleJson(guided.json, s));
+  };
 }
 
 /** vLLM's `finish_reason` and `stop_reason` for an engine finish (vllm-openai.md §5). */

@@ -10,6 +10,7 @@ import {
   type ChoicePlan,
   effectiveMaxTokens,
   finishOf,
+  guidedText,
   mergeChoices,
   planChoices,
   runChoice,
@@ -91,6 +92,7 @@ function prepare(model: VllmModel, request: CompletionRequest): Prepared {
       ...planChoices(model, ids, request, maxTokens, {
         firstIndex: p * request.n,
         logprobs: request.logprobs,
+        forcedText: guidedText(request.guided, request.seed),
       }),
     );
   });

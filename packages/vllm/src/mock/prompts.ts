@@ -41,9 +41,13 @@ export function renderChat(
   model: VllmModel,
   messages: readonly ChatMessage[],
   addGenerationPrompt: boolean,
+  tools?: readonly unknown[],
 ): string {
   try {
-    return renderChatTemplate(model.spec, messages, { addGenerationPrompt });
+    return renderChatTemplate(model.spec, messages, {
+      addGenerationPrompt,
+      ...(tools !== undefined && tools.length > 0 && { tools }),
+    });
   } catch (error) {
     if (error instanceof ChatTemplateError) throw badRequest(error.message);
     throw error;
@@ -54,9 +58,9 @@ export function renderChat(
 export function chatPromptIds(
   model: VllmModel,
   messages: readonly ChatMessage[],
-  options: { addGenerationPrompt: boolean; addSpecialTokens: boolean },
+  options: { addGenerationPrompt: boolean; addSpecialTokens: boolean; tools?: readonly unknown[] },
 ): number[] {
-  const text = renderChat(model, messages, options.addGenerationPrompt);
+  const text = renderChat(model, messages, options.addGenerationPrompt, options.tools);
   const ids = model.spec.tokenizer.encode(text, { addSpecialTokens: options.addSpecialTokens });
   checkTokenIds(model, ids);
   return ids;

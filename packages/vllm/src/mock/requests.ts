@@ -11,6 +11,13 @@ export interface StreamOptions {
   readonly continuousUsageStats: boolean;
 }
 
+/**
+ * Guided decoding (vllm-openai.md §4.1): output forced to a JSON schema (`response_format`
+ * `json_object` / `json_schema`, `guided_json`, `structured_outputs.json`) or to one of a list
+ * of strings (`guided_choice`, `structured_outputs.choice`).
+ */
+export type Guided = { readonly json: unknown } | { readonly choice: readonly string[] };
+
 /** The sampling parameters both endpoints share (SamplingParams). */
 export interface Sampling {
   /** Requested output cap; undefined = the endpoint's default. */
@@ -27,6 +34,7 @@ export interface Sampling {
   readonly ignoreEos: boolean;
   readonly stream: boolean;
   readonly streamOptions: StreamOptions | undefined;
+  readonly guided: Guided | undefined;
 }
 
 /** A completions prompt in the engine's terms: text or token ids. */
@@ -52,8 +60,22 @@ export interface ChatMessage {
   readonly [key: string]: unknown;
 }
 
+/** A function tool the model may call. */
+export interface ToolSpec {
+  readonly name: string;
+  readonly parameters: unknown;
+  /** The tool as sent, for the chat template's `tools`. */
+  readonly raw: unknown;
+}
+
+/** `tool_choice`: a mode, or one named function. */
+export type ToolChoice = "none" | "auto" | "required" | { readonly name: string };
+
 /** `POST /v1/chat/completions`. */
 export interface ChatRequest extends Sampling {
+  readonly tools: readonly ToolSpec[];
+  /** Defaults as vLLM: "auto" when tools are given, else "none". */
+  readonly toolChoice: ToolChoice;
   readonly model: string | undefined;
   readonly messages: readonly ChatMessage[];
   readonly echo: boolean;
@@ -73,6 +95,47 @@ function readStreamOptions(fields: FieldReader, stream: boolean, body: unknown) 
   const continuousUsageStats = inner.bool("continuous_usage_stats") ?? false;
   inner.finish();
   return { includeUsage, continuousUsageStats };
+}
+
+function readGuided(fields: FieldReader, body: unknown): Guided | undefined {
+  const found: Guided[] = [];
+  const format = fields.object("response_format");
+  if (format !== undefined) {
+    if (format.type === "json_object") found.push({ json: { type: "object" } });
+    if (format.type === "json_schema") {
+      const spec = format.json_schema as { schema?: unknown } | undefined;
+      found.push({ json: spec?.schema ?? { type: "object" } });
+    }
+  }
+  const guidedJson = fields.raw("guided_json");
+  if (guidedJson !== undefined) {
+    found.push({ json: typeof guidedJson === "string" ? safeParse(guidedJson) : guidedJson });
+  }
+  const guidedChoice = fields.raw("guided_choice");
+  if (Array.isArray(guidedChoice) && guidedChoice.length > 0) {
+    found.push({ choice: guidedChoice.map(String) });
+  }
+  const structured = fields.object("structured_outputs");
+  if (structured?.json !== undefined) found.push({ json: structured.json });
+  if (Array.isArray(structured?.choice)) found.push({ choice: structured.choice.map(String) });
+  const kinds = ["guided_json", "guided_regex", "guided_choice"].filter(
+    (key) => fields.raw(key) !== undefined,
+  );
+  if (kinds.length > 1) {
+    throw modelValueError(
+      "You can only use one kind of guided decoding ('guided_json', 'guided_regex' or 'guided_choice').",
+      body,
+    );
+  }
+  return found[0];
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { type: "object" };
+  }
 }
 
 /** SamplingParams._verify_args texts (vllm-openai.md §3.2). */
@@ -120,6 +183,7 @@ function readSampling(fields: FieldReader, body: unknown, maxTokens: number | un
     ignoreEos: fields.bool("ignore_eos") ?? false,
     stream,
     streamOptions: readStreamOptions(fields, stream, body),
+    guided: readGuided(fields, body),
   };
 }
 
@@ -221,7 +285,13 @@ export function parseChatRequest(body: unknown): ChatRequest {
   const maxCompletion = fields.int("max_completion_tokens");
   const maxTokens = fields.int("max_tokens");
   const sampling = readSampling(fields, body, maxCompletion ?? maxTokens);
+  const tools = readTools(fields);
+  const rawChoice = fields.raw("tool_choice");
   fields.finish();
+  if (rawChoice !== undefined && rawChoice !== "none" && tools.length === 0) {
+    throw modelValueError("When using `tool_choice`, `tools` must be set.", body);
+  }
+  const toolChoice = readToolChoice(rawChoice, tools.length > 0);
   if (topLogprobs < 0) throw modelValueError("`top_logprobs` must be a positive value.", body);
   if (topLogprobs > 0 && !logprobs) {
     throw modelValueError("when using `top_logprobs`, `logprobs` must be set to true.", body);
@@ -230,6 +300,8 @@ export function parseChatRequest(body: unknown): ChatRequest {
   if (invalid) throw invalid;
   return {
     ...sampling,
+    tools,
+    toolChoice,
     model,
     messages,
     echo,
@@ -238,4 +310,27 @@ export function parseChatRequest(body: unknown): ChatRequest {
     addGenerationPrompt,
     addSpecialTokens,
   };
+}
+
+function readTools(fields: FieldReader): ToolSpec[] {
+  const list = fields.list("tools") ?? [];
+  const tools: ToolSpec[] = [];
+  list.forEach((item, i) => {
+    const fn = (item as { function?: { name?: unknown; parameters?: unknown } } | null)?.function;
+    if (typeof fn?.name !== "string") {
+      fields.nested("missing", ["tools", i, "function", "name"], item);
+      return;
+    }
+    tools.push({ name: fn.name, parameters: fn.parameters ?? { type: "object" }, raw: item });
+  });
+  return tools;
+}
+
+/** vllm-openai.md §4.1: tool_choice "none" by default, "auto" when tools are given without one. */
+function readToolChoice(raw: unknown, hasTools: boolean): ToolChoice {
+  if (raw === undefined) return hasTools ? "auto" : "none";
+  if (raw === "none" || raw === "auto" || raw === "required") return raw;
+  const name = (raw as { function?: { name?: unknown } } | null)?.function?.name;
+  if (typeof name === "string") return { name };
+  throw badRequest(`Invalid tool_choice: ${JSON.stringify(raw)}`);
 }

@@ -34,6 +34,8 @@ export interface VllmModel {
   readonly generationMode: GenerationMode;
   /** Generative or embedding model. */
   readonly task: ModelTask;
+  /** Whether tool_choice "auto" is served (`--enable-auto-tool-choice --tool-call-parser`). */
+  readonly autoToolChoice: boolean;
   /** The unix time in seconds for `created` fields. */
   nowSeconds(): number;
 }
@@ -97,6 +99,7 @@ export function startModel(
     profile: settings.profile,
     generationMode: settings.generationMode,
     task: settings.task,
+    autoToolChoice: settings.autoToolChoice,
     nowSeconds: () => Math.floor(Date.now() / 1000),
   };
 }

@@ -36,6 +36,15 @@ export const vllmOptions: Readonly<Record<string, RuntimeOption>> = {
     valueName: "TASK",
     help: "generate (chat and completions) or embed (/v1/embeddings), as vLLM's --task; default generate",
   },
+  "enable-auto-tool-choice": {
+    type: "boolean",
+    help: "let the model call tools on its own (tool_choice auto); needs --tool-call-parser, as in vLLM",
+  },
+  "tool-call-parser": {
+    type: "string",
+    valueName: "NAME",
+    help: "vLLM's tool parser name (hermes, llama3_json, granite ...); any name enables auto tool choice with --enable-auto-tool-choice",
+  },
   "generation-mode": {
     type: "string",
     valueName: "MODE",
@@ -74,6 +83,8 @@ export interface VllmSettings {
   readonly generationMode: GenerationMode;
   /** Generative or embedding model. */
   readonly task: ModelTask;
+  /** `--enable-auto-tool-choice` with a `--tool-call-parser`: tool_choice "auto" is served. */
+  readonly autoToolChoice: boolean;
   /** Time to first token in milliseconds. */
   readonly timeToFirstTokenMs: number;
   /** Inter-token latency in milliseconds. */
@@ -136,6 +147,9 @@ export function readVllmSettings(
     maxModelLen,
     generationMode: mode,
     task,
+    autoToolChoice:
+      values["enable-auto-tool-choice"] === true &&
+      stringValue(values, "tool-call-parser") !== undefined,
     timeToFirstTokenMs: numberValue(values, "time-to-first-token", 0) ?? 0,
     interTokenMs: numberValue(values, "inter-token-latency", 0) ?? 0,
   };
