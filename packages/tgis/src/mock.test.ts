@@ -1,5 +1,9 @@
-import { readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import {
@@ -483,6 +487,47 @@ describe("TGIS mock limits and platform", () => {
       expect(text).toContain("tgi_queue_size 0");
     } finally {
       client.close();
+      await mock.close();
+    }
+  });
+
+  it("answers the seed's grpcurl -proto call (buf curl --schema) over TLS with a token", async () => {
+    // Seed: grpcurl -proto generation.proto -d '{"requests": [{"text":"<text>"}]}' \
+    //   -H 'Authorization: Bearer <token>' -insecure <url>:443 fmaas.GenerationService/Generate
+    const buf = fileURLToPath(new URL("../node_modules/.bin/buf", import.meta.url));
+    const mock = await startMock({
+      runtime: "tgis",
+      host: "127.0.0.1",
+      httpPort: 0,
+      grpcPort: 0,
+      tls: true,
+      tokens: ["tok"],
+      plugins: await tgisMockModule.plugins({ runtime: "tgis", models: [], values: {} }),
+    });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), "servingkit-tgis-"));
+      const ca = join(dir, "ca.pem");
+      writeFileSync(ca, mock.certificatePem ?? "");
+      const { stdout } = await promisify(execFile)(buf, [
+        "curl",
+        "--protocol",
+        "grpc",
+        "--schema",
+        protoPath,
+        "--cacert",
+        ca,
+        "-H",
+        "Authorization: Bearer tok",
+        "-d",
+        '{"requests": [{"text":"<text>"}]}',
+        `https://${mock.endpoints.grpc}/fmaas.GenerationService/Generate`,
+      ]);
+      const [response] = JSON.parse(stdout).responses;
+      // Proto JSON as in TGIS's tests (caikit-tgis.md §3.5): camelCase, zero values omitted.
+      expect(response.inputTokenCount).toBeGreaterThan(0);
+      expect(["MAX_TOKENS", "EOS_TOKEN"]).toContain(response.stopReason);
+      expect(response.seed).toBeUndefined();
+    } finally {
       await mock.close();
     }
   });
