@@ -20,6 +20,7 @@ import { embeddings, embeddingsUnsupported } from "./embeddings.js";
 import { badRequest, errorReply, VllmError } from "./errors.js";
 import { createVllmMetrics } from "./metrics.js";
 import { modelList } from "./model-card.js";
+import { openApiDocument, swaggerUiHtml } from "./openapi.js";
 import { parseChatRequest, parseCompletionRequest } from "./requests.js";
 import { type LoadedModel, startModel, type VllmModel } from "./served-model.js";
 import type { VllmSettings } from "./settings.js";
@@ -127,6 +128,14 @@ export function vllmPlugin(options: VllmPluginOptions): MockPlugin {
       });
       app.get("/version", (_request, reply) => sendJson(reply, 200, { version: settings.version }));
       app.get("/load", (_request, reply) => sendJson(reply, 200, { server_load: load }));
+      app.get("/openapi.json", (_request, reply) => sendJson(reply, 200, openApiDocument()));
+      app.get("/docs", (_request, reply) =>
+        sendCanned(reply, {
+          status: 200,
+          headers: { "content-type": "text/html; charset=utf-8" },
+          body: swaggerUiHtml(),
+        }),
+      );
       // vllm-openai.md §1, §2: Prometheus text, outside /v1 so the API key does not guard it.
       app.get("/metrics", async (_request, reply) =>
         sendCanned(reply, {

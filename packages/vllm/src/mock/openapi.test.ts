@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { documentedRoutes } from "./openapi.js";
+import { startVllm, type TestServer } from "./test-server.js";
+
+describe("/openapi.json and /docs", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm();
+  });
+  afterAll(() => server.close());
+
+  // vllm-openai.md §1: FastAPI serves /openapi.json and /docs.
+  it("serves an OpenAPI 3.1 document of the routes", async () => {
+    const response = await fetch(`${server.url}/openapi.json`);
+    const doc = await response.json();
+    expect(doc.openapi).toBe("3.1.0");
+    expect(doc.info).toEqual({ title: "FastAPI", version: "0.1.0" });
+    expect(doc.paths["/v1/chat/completions"].post.operationId).toBe(
+      "create_chat_completion_v1_chat_completions_post",
+    );
+    expect(
+      doc.paths["/v1/chat/completions"].post.requestBody.content["application/json"].schema,
+    ).toEqual({
+      $ref: "#/components/schemas/ChatCompletionRequest",
+    });
+  });
+
+  it("documents only routes that exist", async () => {
+    for (const route of documentedRoutes) {
+      const response = await fetch(`${server.url}${route.path}`, {
+        method: route.method,
+        ...(route.method === "POST" && {
+          headers: { "content-type": "application/json" },
+          body: "{}",
+        }),
+      });
+      expect(response.status, `${route.method} ${route.path}`).not.toBe(404);
+      expect(response.status, `${route.method} ${route.path}`).not.toBe(405);
+    }
+  });
+
+  it("serves the Swagger UI page", async () => {
+    const response = await fetch(`${server.url}/docs`);
+    expect(response.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    const html = await response.text();
+    expect(html).toContain("<title>FastAPI - Swagger UI</title>");
+    expect(html).toContain("url: '/openapi.json'");
+  });
+});

@@ -1,0 +1,171 @@
+/**
+ * `GET /openapi.json` and `GET /docs` (vllm-openai.md §1: FastAPI serves both unless
+ * `--disable-fastapi-docs`): an OpenAPI 3.1 document of the routes this mock serves, with
+ * FastAPI's default `info` (title "FastAPI", version "0.1.0") and operation ids in FastAPI's
+ * `<function>_<path>_<method>` form, and the Swagger UI page FastAPI renders for it.
+ */
+
+interface RouteDoc {
+  readonly method: "get" | "post";
+  readonly path: string;
+  /** The handler's name in vLLM's api_server.py; FastAPI derives summary and operationId from it. */
+  readonly handler: string;
+  /** The request body schema's name, for POST routes with a JSON body. */
+  readonly body?: string;
+}
+
+const routes: readonly RouteDoc[] = [
+  { method: "get", path: "/health", handler: "health" },
+  { method: "get", path: "/load", handler: "get_server_load_metrics" },
+  { method: "get", path: "/ping", handler: "ping" },
+  { method: "post", path: "/ping", handler: "ping" },
+  { method: "post", path: "/tokenize", handler: "tokenize", body: "TokenizeRequest" },
+  { method: "post", path: "/detokenize", handler: "detokenize", body: "DetokenizeRequest" },
+  { method: "get", path: "/v1/models", handler: "show_available_models" },
+  { method: "get", path: "/version", handler: "show_version" },
+  {
+    method: "post",
+    path: "/v1/chat/completions",
+    handler: "create_chat_completion",
+    body: "ChatCompletionRequest",
+  },
+  {
+    method: "post",
+    path: "/v1/completions",
+    handler: "create_completion",
+    body: "CompletionRequest",
+  },
+  { method: "post", path: "/v1/embeddings", handler: "create_embedding", body: "EmbeddingRequest" },
+];
+
+/** Request schemas: the required fields and their types (the optional ones are listed loosely). */
+const schemas: Readonly<Record<string, object>> = {
+  ChatCompletionRequest: {
+    type: "object",
+    title: "ChatCompletionRequest",
+    required: ["messages"],
+    properties: {
+      messages: { type: "array", items: { type: "object" }, title: "Messages" },
+      model: { anyOf: [{ type: "string" }, { type: "null" }], title: "Model" },
+      max_tokens: { anyOf: [{ type: "integer" }, { type: "null" }], title: "Max Tokens" },
+      max_completion_tokens: { anyOf: [{ type: "integer" }, { type: "null" }] },
+      stream: { anyOf: [{ type: "boolean" }, { type: "null" }], default: false },
+    },
+    additionalProperties: true,
+  },
+  CompletionRequest: {
+    type: "object",
+    title: "CompletionRequest",
+    required: ["prompt"],
+    properties: {
+      prompt: { title: "Prompt" },
+      model: { anyOf: [{ type: "string" }, { type: "null" }], title: "Model" },
+      max_tokens: { anyOf: [{ type: "integer" }, { type: "null" }], default: 16 },
+      stream: { anyOf: [{ type: "boolean" }, { type: "null" }], default: false },
+    },
+    additionalProperties: true,
+  },
+  EmbeddingRequest: {
+    type: "object",
+    title: "EmbeddingCompletionRequest",
+    required: ["input"],
+    properties: {
+      input: { title: "Input" },
+      model: { anyOf: [{ type: "string" }, { type: "null" }] },
+      encoding_format: { enum: ["float", "base64"], type: "string", default: "float" },
+      dimensions: { anyOf: [{ type: "integer" }, { type: "null" }] },
+    },
+    additionalProperties: true,
+  },
+  TokenizeRequest: {
+    title: "TokenizeRequest",
+    anyOf: [
+      { type: "object", required: ["prompt"], properties: { prompt: { type: "string" } } },
+      { type: "object", required: ["messages"], properties: { messages: { type: "array" } } },
+    ],
+  },
+  DetokenizeRequest: {
+    type: "object",
+    title: "DetokenizeRequest",
+    required: ["tokens"],
+    properties: { tokens: { type: "array", items: { type: "integer" }, title: "Tokens" } },
+  },
+};
+
+function titleCase(name: string): string {
+  return name
+    .split("_")
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join(" ");
+}
+
+/** FastAPI's generated operation id: `<function>` + the path's non-word runs as `_` + method. */
+function operationId(route: RouteDoc): string {
+  return `${route.handler}${route.path.replace(/\W/g, "_")}_${route.method}`;
+}
+
+/** The OpenAPI document of the mock's routes. */
+export function openApiDocument(): object {
+  const paths: Record<string, Record<string, object>> = {};
+  for (const route of routes) {
+    const operation: Record<string, unknown> = {
+      summary: titleCase(route.handler),
+      operationId: operationId(route),
+      responses: {
+        "200": {
+          description: "Successful Response",
+          content: { "application/json": { schema: {} } },
+        },
+      },
+    };
+    if (route.body !== undefined) {
+      operation.requestBody = {
+        content: { "application/json": { schema: { $ref: `#/components/schemas/${route.body}` } } },
+        required: true,
+      };
+    }
+    paths[route.path] = { ...paths[route.path], [route.method]: operation };
+  }
+  return {
+    openapi: "3.1.0",
+    info: { title: "FastAPI", version: "0.1.0" },
+    paths,
+    components: { schemas },
+  };
+}
+
+/** The Swagger UI page FastAPI serves at `/docs` (`get_swagger_ui_html`), pointing at the document. */
+export function swaggerUiHtml(): string {
+  return `<!DOCTYPE html>
+<html>
+<head>
+<link type="text/css" rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css">
+<link rel="shortcut icon" href="https://fastapi.tiangolo.com/img/favicon.png">
+<title>FastAPI - Swagger UI</title>
+</head>
+<body>
+<div id="swagger-ui">
+</div>
+<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script>
+const ui = SwaggerUIBundle({
+    url: '/openapi.json',
+    "dom_id": "#swagger-ui",
+    "layout": "BaseLayout",
+    "deepLinking": true,
+    "showExtensions": true,
+    "showCommonExtensions": true,
+    presets: [
+        SwaggerUIBundle.presets.apis,
+        SwaggerUIBundle.SwaggerUIStandalonePreset
+    ],
+})
+</script>
+</body>
+</html>
+`;
+}
+
+/** The routes the document lists, for the test that keeps it in step with the server. */
+export const documentedRoutes: readonly { readonly method: string; readonly path: string }[] =
+  routes.map(({ method, path }) => ({ method: method.toUpperCase(), path }));
