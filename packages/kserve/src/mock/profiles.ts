@@ -90,6 +90,10 @@ export interface ProfileMessages {
   extraBinary(model: string): InferFault;
   /** An input with both or neither of `data` and `binary_data_size`. */
   dataConflict(input: string, both: boolean): InferFault;
+  /** Raw binary request (header length 0) to a model without exactly one input. */
+  rawInputCount(model: string, inputs: number): InferFault;
+  /** Raw binary request whose input shape cannot be deduced (more than one variable dimension, or BYTES not `[1]`). */
+  rawShape(input: string, bytes: boolean): InferFault;
   /** A request parameter the runtime reserves. */
   reservedParameter(key: string): InferFault;
   /** gRPC: `contents` together with `raw_input_contents`. */
@@ -110,6 +114,8 @@ export interface BinaryRules {
   readonly responseContentType: string;
   /** OVMS: `binary_data`/`binary_data_output` only affect outputs listed in `outputs`. */
   readonly onlyListedOutputs: boolean;
+  /** Triton: `Inference-Header-Content-Length: 0` makes the whole body the model's one input (kserve-v2.md §2). */
+  readonly rawRequest: boolean;
   /** OVMS: `binary_data_size` may be left out; the size follows from shape and datatype. */
   readonly sizeFromShape: boolean;
 }
@@ -309,6 +315,19 @@ const tritonMessages: ProfileMessages = {
       "invalid",
       "parameter keys starting with 'triton_' are reserved for Triton usage and should not be specified.",
     ),
+  // core src/infer_request.cc Normalize(); qa L0_http http_test.py test_multi_inputs.
+  rawInputCount: (m, inputs) =>
+    f(
+      "invalid",
+      `${tritonPrefix(undefined)}Raw request must only have 1 input (found 1) to be deduced but got ${inputs} inputs in '${m}' model configuration`,
+    ),
+  rawShape: (input, bytes) =>
+    f(
+      "invalid",
+      bytes
+        ? `For BYTE datatype raw input '${input}', the model must have input shape [1]`
+        : `The shape of the raw input '${input}' can not be deduced because there are more than one variable-sized dimension`,
+    ),
   contentsWithRaw: (m, input) =>
     f(
       "invalid",
@@ -403,6 +422,8 @@ const mlserverMessages: ProfileMessages = {
   extraBinary: () => f("internal", "Internal Server Error"),
   dataConflict: () => f("internal", "Internal Server Error"),
   reservedParameter: () => f("internal", "Internal Server Error"),
+  rawInputCount: () => f("internal", "Internal Server Error"),
+  rawShape: () => f("internal", "Internal Server Error"),
   contentsWithRaw: () => f("internal", "Internal Server Error"),
   noData: () => f("internal", "Internal Server Error"),
   computeFailed: () => f("internal", "Internal Server Error"),
@@ -473,6 +494,8 @@ const ovmsMessages: ProfileMessages = {
       ? f("invalid", "Request contains values both in binary data and in content value")
       : f("invalid", "Could not parse input content. Not valid ndarray detected"),
   reservedParameter: () => f("invalid", "Invalid parameter"),
+  rawInputCount: () => f("invalid", "Invalid number of inputs"),
+  rawShape: () => f("invalid", "Invalid input shape"),
   contentsWithRaw: () =>
     f("invalid", "Request contains values both in binary data and in content value"),
   noData: (_m, input) =>
@@ -514,6 +537,7 @@ const triton: KserveProfile = {
     headerName: "Inference-Header-Content-Length",
     responseContentType: "application/octet-stream",
     onlyListedOutputs: false,
+    rawRequest: true,
     sizeFromShape: false,
   },
   numericVersions: true,
@@ -568,6 +592,7 @@ const mlserver: KserveProfile = {
     headerName: "inference-header-content-length",
     responseContentType: "application/json",
     onlyListedOutputs: false,
+    rawRequest: false,
     sizeFromShape: false,
   },
   numericVersions: false,
@@ -626,6 +651,7 @@ const ovms: KserveProfile = {
     headerName: "inference-header-content-length",
     responseContentType: "application/json",
     onlyListedOutputs: true,
+    rawRequest: false,
     sizeFromShape: true,
   },
   numericVersions: true,

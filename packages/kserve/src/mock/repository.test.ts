@@ -145,3 +145,55 @@ describe("--model-repository", () => {
     ).rejects.toThrow(/--model-repository \/nonexistent: ENOENT/);
   });
 });
+
+describe("raw binary requests (Triton, kserve-v2.md §2)", () => {
+  it("header length 0: the body is the one input; outputs come back binary; ambiguity refused", async () => {
+    const m = await mock("triton", testdata("triton-repo"));
+    const raw = (url: string, bytes: number) =>
+      m.http.inject({
+        method: "POST",
+        url,
+        payload: Buffer.alloc(bytes),
+        headers: {
+          "content-type": "application/octet-stream",
+          "inference-header-content-length": "0",
+        },
+      });
+    const ok = await raw("/v2/models/densenet_onnx/infer", 3 * 224 * 224 * 4);
+    expect(ok.statusCode).toBe(200);
+    expect(ok.headers["content-type"]).toBe("application/octet-stream");
+    const length = Number(ok.headers["inference-header-content-length"]);
+    const header = JSON.parse(ok.rawPayload.subarray(0, length).toString("utf8"));
+    expect(header.outputs[0]).toMatchObject({
+      name: "fc6_1",
+      parameters: { binary_data_size: 4000 },
+    });
+    expect(ok.rawPayload.byteLength - length).toBe(4000);
+    const short = await raw("/v2/models/densenet_onnx/infer", 12);
+    expect(short.statusCode).toBe(400);
+
+    const builtIn = await buildMock({
+      runtime: "triton",
+      plugins: await kserveMockModule.plugins({ runtime: "triton", models: [], values: {} }),
+    });
+    open.push(builtIn);
+    const two = await builtIn.http.inject({
+      method: "POST",
+      url: "/v2/models/simple/infer",
+      payload: Buffer.alloc(64),
+      headers: { "inference-header-content-length": "0" },
+    });
+    expect(two.json().error).toBe(
+      "[request id: <id_unknown>] Raw request must only have 1 input (found 1) to be deduced but got 2 inputs in 'simple' model configuration",
+    );
+    const variable = await builtIn.http.inject({
+      method: "POST",
+      url: "/v2/models/identity_fp32/infer",
+      payload: Buffer.alloc(8),
+      headers: { "inference-header-content-length": "0" },
+    });
+    expect(variable.json().error).toBe(
+      "The shape of the raw input 'INPUT0' can not be deduced because there are more than one variable-sized dimension",
+    );
+  });
+});

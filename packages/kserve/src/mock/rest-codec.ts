@@ -16,7 +16,7 @@ import {
   toJsonElements,
 } from "../datatypes.js";
 import type { DecodedRequest, InferResult, ParameterValue, RequestedOutput } from "./infer.js";
-import type { Tensor } from "./models.js";
+import type { MockModel, Tensor } from "./models.js";
 import type { KserveProfile } from "./profiles.js";
 
 type Json = Record<string, unknown>;
@@ -43,8 +43,12 @@ export function decodeRestRequest(
   modelName: string,
   body: Uint8Array,
   headerLength: string | undefined,
+  model?: MockModel,
 ): DecodedRequest {
   const m = profile.messages;
+  if (profile.binary.rawRequest && model && headerLength?.trim() === "0") {
+    return decodeRawRequest(profile, model, body);
+  }
   const useBinary = profile.binary.supported && headerLength !== undefined;
   const split = splitBinaryBody(body, useBinary ? headerLength : undefined);
   if (!split) throw m.headerTooLong(Number(headerLength), body.byteLength);
@@ -55,6 +59,57 @@ export function decodeRestRequest(
     throw m.malformedJson(jsonErrorDetail(error as Error, split.json), split.json);
   }
   return decodeRestJson(profile, modelName, parsed, useBinary ? split.binary : undefined);
+}
+
+/**
+ * Triton's raw binary request (`Inference-Header-Content-Length: 0`, kserve-v2.md §2): the whole
+ * body is the model's only input, batch 1, its shape deduced from the byte count (at most one
+ * variable dimension; BYTES only for shape `[1]`); every output comes back binary.
+ */
+function decodeRawRequest(
+  profile: KserveProfile,
+  model: MockModel,
+  body: Uint8Array,
+): DecodedRequest {
+  const m = profile.messages;
+  const spec = model.inputs[0];
+  if (model.inputs.length !== 1 || !spec) throw m.rawInputCount(model.name, model.inputs.length);
+  const variable = spec.dims.filter((d) => d < 0).length;
+  let dims: number[];
+  if (spec.datatype === "BYTES") {
+    if (spec.dims.length !== 1 || (spec.dims[0] !== 1 && spec.dims[0] !== -1))
+      throw m.rawShape(spec.name, true);
+    dims = [1];
+  } else {
+    if (variable > 1) throw m.rawShape(spec.name, false);
+    const known = spec.dims.reduce((n, d) => (d < 0 ? n : n * d), 1) * elementSize(spec.datatype);
+    const fill = known > 0 ? body.byteLength / known : 0;
+    dims = spec.dims.map((d) => (d < 0 ? fill : d));
+    const expected = elementCount(dims) * elementSize(spec.datatype);
+    if (!Number.isInteger(fill) || expected !== body.byteLength) {
+      throw m.byteSizeMismatch(model.name, spec.name, expected, body.byteLength, undefined);
+    }
+  }
+  const values = decodeRaw(
+    spec.datatype,
+    spec.datatype === "BYTES" ? withLengthPrefix(body) : body,
+  );
+  if (typeof values === "string") throw m.shortBinary(model.name, spec.name, 4);
+  const shape = model.maxBatchSize > 0 ? [1, ...dims] : dims;
+  return {
+    id: undefined,
+    parameters: { binary_data_output: true },
+    inputs: [{ name: spec.name, datatype: spec.datatype, shape, values }],
+    outputs: undefined,
+  };
+}
+
+/** A raw BYTES body is one element without its length prefix; add the prefix. */
+function withLengthPrefix(body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(body.byteLength + 4);
+  new DataView(out.buffer).setUint32(0, body.byteLength, true);
+  out.set(body, 4);
+  return out;
 }
 
 /**

@@ -129,6 +129,7 @@ export function registerRestRoutes(
         found.model.name,
         body,
         Array.isArray(header) ? header[0] : header,
+        found.model,
       );
       const result = recordedInfer(profile, found.model, found.version, decoded, stats);
       const rendered = renderRestResult(profile, decoded, result);
