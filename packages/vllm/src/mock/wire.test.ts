@@ -85,6 +85,30 @@ describe("vLLM wire format", () => {
     });
   });
 
+  // vllm-openai.md §6: continuous_usage_stats adds cumulative usage to every chunk (the role
+  // chunk has completion_tokens 0).
+  it("adds cumulative usage under continuous_usage_stats", async () => {
+    const response = await post(`${server.url}/v1/chat/completions`, {
+      messages: [{ role: "user", content: "hi" }],
+      max_tokens: 3,
+      ignore_eos: true,
+      stream: true,
+      stream_options: { include_usage: true, continuous_usage_stats: true },
+    });
+    const chunks = events(await response.text())
+      .slice(0, -1)
+      .map((d) => JSON.parse(d));
+    expect(chunks[0].usage.completion_tokens).toBe(0);
+    const counts = chunks.map((c) => c.usage.completion_tokens as number);
+    expect([...counts].sort((a, b) => a - b)).toEqual(counts);
+    expect(counts.at(-1)).toBe(3);
+    for (const chunk of chunks) {
+      expect(chunk.usage.total_tokens).toBe(
+        chunk.usage.prompt_tokens + chunk.usage.completion_tokens,
+      );
+    }
+  });
+
   // vllm-openai.md §6: completions chunks carry every key, "usage": null included.
   it("frames a completions stream with every key", async () => {
     const response = await post(`${server.url}/v1/completions`, {
