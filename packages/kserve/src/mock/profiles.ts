@@ -181,6 +181,16 @@ export interface KserveProfile {
   readonly inferAliases: readonly string[];
   /** POST routes that answer the inference response as one Server-Sent Event (MLServer's `infer_stream`, `generate_stream`). */
   readonly streamRoutes: readonly string[];
+  /**
+   * Compression: request `Content-Encoding`s decoded, response encodings offered when the client's
+   * `Accept-Encoding` lists them, and the smallest body worth compressing (kserve-v2.md §2
+   * "Compression", §3.2 GZipMiddleware).
+   */
+  readonly compression: {
+    readonly request: readonly ("gzip" | "deflate")[];
+    readonly response: readonly ("gzip" | "deflate")[];
+    readonly minBytes: number;
+  };
   /** Reads the runtime's model repository format (`--model-repository DIR`). */
   readonly readRepository: (dir: string) => Promise<MockModel[]>;
   /** Triton's classification extension: output parameter `classification: N` (kserve-v2.md §3.1). */
@@ -555,6 +565,7 @@ const triton: KserveProfile = {
   tritonExtensions: true,
   classification: true,
   readRepository: readTritonRepository,
+  compression: { request: ["gzip", "deflate"], response: ["gzip", "deflate"], minBytes: 0 },
   inferAliases: [],
   streamRoutes: [],
   plainTextInternal: false,
@@ -612,6 +623,8 @@ const mlserver: KserveProfile = {
   tritonExtensions: false,
   classification: false,
   readRepository: readMlserverRepository,
+  // Starlette GZipMiddleware: gzip only, bodies of at least 500 bytes (its minimum_size default).
+  compression: { request: ["gzip"], response: ["gzip"], minBytes: 500 },
   inferAliases: ["generate"],
   streamRoutes: ["infer_stream", "generate_stream"],
   plainTextInternal: true,
@@ -669,6 +682,8 @@ const ovms: KserveProfile = {
   tritonExtensions: false,
   classification: false,
   readRepository: readOvmsRepository,
+  // kserve-v2.md §3.3 names no compression for OVMS.
+  compression: { request: [], response: [], minBytes: 0 },
   inferAliases: [],
   streamRoutes: [],
   plainTextInternal: false,

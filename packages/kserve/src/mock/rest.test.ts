@@ -534,3 +534,53 @@ describe("MLServer's extra routes (kserve-v2.md §3.2)", () => {
     }
   });
 });
+
+describe("compression (kserve-v2.md §2 Compression, §3.2)", () => {
+  it("triton: gzip request bodies, deflate responses when accepted", async () => {
+    const { gzipSync, inflateSync } = await import("node:zlib");
+    const res = await (await mock("triton")).http.inject({
+      method: "POST",
+      url: "/v2/models/simple/infer",
+      payload: gzipSync(Buffer.from(JSON.stringify(simpleBody()))),
+      headers: { "content-encoding": "gzip", "accept-encoding": "deflate" },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["content-encoding"]).toBe("deflate");
+    expect(JSON.parse(inflateSync(res.rawPayload).toString()).model_name).toBe("simple");
+  });
+
+  it("mlserver gzips responses of 500 bytes or more only; ovms never compresses", async () => {
+    const ml = await mock("mlserver");
+    const small = await post(
+      ml,
+      "/v2/models/iris/infer",
+      {
+        inputs: [{ name: "input-0", shape: [1, 4], datatype: "FP32", data: [1, 2, 3, 4] }],
+      },
+      { "accept-encoding": "gzip" },
+    );
+    expect(small.headers["content-encoding"]).toBeUndefined();
+    const large = await post(
+      ml,
+      "/v2/models/identity_fp32/infer",
+      {
+        inputs: [
+          { name: "INPUT0", shape: [1, 200], datatype: "FP32", data: new Array(200).fill(1.5) },
+        ],
+      },
+      { "accept-encoding": "gzip, deflate" },
+    );
+    expect(large.headers["content-encoding"]).toBe("gzip");
+    const ov = await post(
+      await mock("ovms"),
+      "/v2/models/identity_fp32/infer",
+      {
+        inputs: [
+          { name: "INPUT0", shape: [1, 200], datatype: "FP32", data: new Array(200).fill(1.5) },
+        ],
+      },
+      { "accept-encoding": "gzip" },
+    );
+    expect(ov.headers["content-encoding"]).toBeUndefined();
+  });
+});

@@ -3,6 +3,8 @@
  * readiness per version, and inference. A thin fastify adapter over the pure handlers; health
  * routes are the host's base plugin.
  */
+
+import { deflateSync, gunzipSync, gzipSync, inflateSync } from "node:zlib";
 import { type PluginContext, sendCanned } from "@servingkit/mock-core";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { inferenceHeaderLength } from "../binary-body.js";
@@ -113,7 +115,7 @@ export function registerRestRoutes(
     const found = resolve(reply, params);
     if (!found) return reply;
     try {
-      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const body = decodeBody(profile, request);
       const contentType = request.headers["content-type"];
       if (
         profile.jsonContentTypeOnly &&
@@ -141,7 +143,7 @@ export function registerRestRoutes(
           body: `data: ${rendered.body}\n\n`,
         });
       }
-      return send(reply, rendered);
+      return send(reply, compress(profile, request, rendered));
     } catch (error) {
       return send(reply, faultReply(profile, asFault(profile, error)));
     }
@@ -208,6 +210,37 @@ function registerTritonExtensions(
   };
   app.get(`${base}/config`, config);
   app.get(`${versioned}/config`, config);
+}
+
+/**
+ * The request body, decompressed when its `Content-Encoding` is one the runtime decodes; a body
+ * that does not inflate is left as sent, so it fails as the unparseable body it is.
+ */
+function decodeBody(profile: KserveProfile, request: FastifyRequest): Buffer {
+  const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+  const encoding = String(request.headers["content-encoding"] ?? "")
+    .trim()
+    .toLowerCase();
+  if (!(profile.compression.request as readonly string[]).includes(encoding)) return body;
+  try {
+    return encoding === "gzip" ? gunzipSync(body) : inflateSync(body);
+  } catch {
+    return body;
+  }
+}
+
+/** Compresses a reply when the client accepts an encoding the runtime offers. */
+function compress(profile: KserveProfile, request: FastifyRequest, answer: RestReply): RestReply {
+  const accepted = String(request.headers["accept-encoding"] ?? "").toLowerCase();
+  const encoding = profile.compression.response.find((e) =>
+    new RegExp(`\\b${e}\\b`).test(accepted),
+  );
+  const size =
+    typeof answer.body === "string" ? Buffer.byteLength(answer.body) : answer.body.byteLength;
+  if (!encoding || size < profile.compression.minBytes) return answer;
+  const raw = typeof answer.body === "string" ? Buffer.from(answer.body) : answer.body;
+  const body = encoding === "gzip" ? gzipSync(raw) : deflateSync(raw);
+  return { ...answer, headers: { ...answer.headers, "content-encoding": encoding }, body };
 }
 
 function json(body: unknown): RestReply {
