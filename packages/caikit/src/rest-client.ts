@@ -16,7 +16,6 @@ import type {
   ProducerId,
   RerankParameters,
   RerankScores,
-  TextGenerationParameters,
 } from "./caikit-types.js";
 
 type Json = Record<string, unknown>;
