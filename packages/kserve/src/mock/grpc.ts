@@ -177,7 +177,11 @@ export function registerGrpcService(
     modelMetadata: (request) =>
       guard(() => {
         const { model } = findModel(profile, models, request.name, request.version);
-        const meta = modelMetadata(model, request.version === "" ? undefined : request.version);
+        const meta = modelMetadata(
+          profile,
+          model,
+          request.version === "" ? undefined : request.version,
+        );
         const tensor = (t: (typeof meta.inputs)[number]) => ({
           name: t.name,
           datatype: t.datatype,

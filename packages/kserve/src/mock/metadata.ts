@@ -20,8 +20,8 @@ export interface TensorMetadataJson {
 export interface ModelMetadataJson {
   /** Model name. */
   readonly name: string;
-  /** The requested version, or every version (all are ready in the mock). */
-  readonly versions?: readonly string[];
+  /** The requested version, every version, or (MLServer) the configured list. */
+  readonly versions: readonly string[];
   /** Platform or backend name. */
   readonly platform: string;
   /** Inputs. */
@@ -40,11 +40,21 @@ export function serverMetadata(profile: KserveProfile): Record<string, unknown> 
 }
 
 /**
- * A model's metadata: `versions` is the requested version, else all versions (Triton: all ready
- * versions); unversioned models (MLServer without `version`) have no `versions` key.
+ * A model's metadata. `versions`: Triton and OVMS list the requested version, else every served
+ * version (kserve-v2.md §3.1); MLServer lists its settings' `versions` field whatever was asked
+ * (mlserver/model.py `metadata()`), empty unless configured.
  */
-export function modelMetadata(model: MockModel, version: string | undefined): ModelMetadataJson {
-  const versions = version !== undefined ? [version] : model.versions;
+export function modelMetadata(
+  profile: KserveProfile,
+  model: MockModel,
+  version: string | undefined,
+): ModelMetadataJson {
+  const versions =
+    profile.versionsInMetadata === "listed"
+      ? (model.listedVersions ?? [])
+      : version !== undefined
+        ? [version]
+        : model.versions;
   const tensor = (spec: MockModel["inputs"][number]): TensorMetadataJson => ({
     name: spec.name,
     datatype: spec.datatype,
@@ -52,7 +62,7 @@ export function modelMetadata(model: MockModel, version: string | undefined): Mo
   });
   return {
     name: model.name,
-    ...(versions.length > 0 ? { versions } : {}),
+    versions,
     platform: model.platform,
     inputs: model.inputs.map(tensor),
     outputs: model.outputs.map(tensor),

@@ -34,6 +34,8 @@ export interface MockModel {
   readonly name: string;
   /** Versions, newest last; the mock serves the last when a request names none. Empty = unversioned. */
   readonly versions: readonly string[];
+  /** MLServer's settings `versions` list, which its metadata shows (default none). */
+  readonly listedVersions?: readonly string[];
   /** `platform` in the metadata (Triton: config platform or backend name; OVMS `OpenVINO`). */
   readonly platform: string;
   /** Triton's `max_batch_size`: above 0 every shape gains a leading `-1` batch dimension. */

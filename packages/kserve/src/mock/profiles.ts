@@ -191,6 +191,8 @@ export interface KserveProfile {
     readonly response: readonly ("gzip" | "deflate")[];
     readonly minBytes: number;
   };
+  /** Metadata `versions`: the served/requested ones (Triton, OVMS) or the configured list (MLServer). */
+  readonly versionsInMetadata: "served" | "listed";
   /** Reads the runtime's model repository format (`--model-repository DIR`). */
   readonly readRepository: (dir: string) => Promise<MockModel[]>;
   /** Triton's classification extension: output parameter `classification: N` (kserve-v2.md §3.1). */
@@ -565,6 +567,7 @@ const triton: KserveProfile = {
   tritonExtensions: true,
   classification: true,
   readRepository: readTritonRepository,
+  versionsInMetadata: "served",
   compression: { request: ["gzip", "deflate"], response: ["gzip", "deflate"], minBytes: 0 },
   inferAliases: [],
   streamRoutes: [],
@@ -623,6 +626,7 @@ const mlserver: KserveProfile = {
   tritonExtensions: false,
   classification: false,
   readRepository: readMlserverRepository,
+  versionsInMetadata: "listed",
   // Starlette GZipMiddleware: gzip only, bodies of at least 500 bytes (its minimum_size default).
   compression: { request: ["gzip"], response: ["gzip"], minBytes: 500 },
   inferAliases: ["generate"],
@@ -682,6 +686,7 @@ const ovms: KserveProfile = {
   tritonExtensions: false,
   classification: false,
   readRepository: readOvmsRepository,
+  versionsInMetadata: "served",
   // kserve-v2.md §3.3 names no compression for OVMS.
   compression: { request: [], response: [], minBytes: 0 },
   inferAliases: [],

@@ -103,9 +103,10 @@ describe("--model-repository", () => {
       method: "GET",
       url: "/v2/models/mnist-svm/versions/v0.1.0",
     });
+    // mlserver/model.py metadata(): `versions` is the settings' list (unset here), not parameters.version.
     expect(meta.json()).toMatchObject({
       name: "mnist-svm",
-      versions: ["v0.1.0"],
+      versions: [],
       inputs: [{ name: "input-0", datatype: "FP32", shape: [-1, 64] }],
     });
     const res = await m.http.inject({

@@ -160,8 +160,10 @@ export async function readMlserverRepository(dir: string): Promise<MockModel[]> 
         };
       });
     const version = (settings.parameters as Record<string, unknown> | undefined)?.version;
-    models.push(
-      seededModel(
+    const listed = Array.isArray(settings.versions) ? settings.versions.map(String) : [];
+    models.push({
+      listedVersions: listed,
+      ...seededModel(
         String(settings.name ?? ""),
         typeof version === "string" ? [version] : [],
         String(settings.platform ?? ""),
@@ -169,7 +171,7 @@ export async function readMlserverRepository(dir: string): Promise<MockModel[]> 
         tensors(settings.inputs),
         tensors(settings.outputs),
       ),
-    );
+    });
   }
   return models;
 }

@@ -584,3 +584,17 @@ describe("compression (kserve-v2.md §2 Compression, §3.2)", () => {
     expect(ov.headers["content-encoding"]).toBeUndefined();
   });
 });
+
+describe("mlserver metadata versions", () => {
+  it("lists the settings' versions (none configured), whatever version is asked (mlserver/model.py)", async () => {
+    const m = await mock("mlserver");
+    const res = await m.http.inject({ method: "GET", url: "/v2/models/iris/versions/v0.1.0" });
+    expect(res.json()).toEqual({
+      name: "iris",
+      versions: [],
+      platform: "",
+      inputs: [{ name: "input-0", datatype: "FP32", shape: [-1, 4] }],
+      outputs: [{ name: "predict", datatype: "INT64", shape: [-1] }],
+    });
+  });
+});

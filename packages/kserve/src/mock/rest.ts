@@ -95,7 +95,7 @@ export function registerRestRoutes(
     if (!routable(params.version)) return sendCanned(reply, ctx.runtime.notFound);
     const found = resolve(reply, params);
     if (!found) return reply;
-    return send(reply, json(modelMetadata(found.model, params.version)));
+    return send(reply, json(modelMetadata(profile, found.model, params.version)));
   };
   app.get(base, metadata);
   app.get(versioned, metadata);
