@@ -2,7 +2,8 @@
  * The protocol cases of the Caikit NLP runtime (Caikit TGIS, Caikit Standalone; issue 5). Each
  * case names the fact it checks and asserts properties that hold on a real cluster too: the
  * info routes (and the documented `/info/runtime` that caikit does not route), `mm-model-id`,
- * and text generation over gRPC on Caikit TGIS.
+ * text generation over gRPC on Caikit TGIS, the seed's embedding call and unknown models on
+ * Caikit Standalone.
  *
  * REST task routes need a POST body, which the case context cannot send yet; those cases wait
  * for `RestRequest.body`/`headers` in the contract package.
@@ -18,6 +19,12 @@ const caikitRuntimes: readonly RuntimeName[] = ["caikit-tgis", "caikit-standalon
 
 /** The built-in model id of the Caikit TGIS mock, used when a target names none. */
 const mockTextModel = "flan-t5-small-caikit";
+
+/** The built-in model id of the Caikit Standalone mock, used when a target names none. */
+const mockEmbeddingModel = "all-MiniLM-L12-v2-caikit";
+
+/** A model id no deployment serves. */
+const missingModel = "servingkit-contract-no-such-model";
 
 function parseJson(body: string, what: string): Record<string, unknown> {
   try {
@@ -105,12 +112,14 @@ export const caikitCases: readonly ContractCase[] = [
     id: "caikit/grpc-missing-model-id",
     title: "an NlpService call without mm-model-id: INVALID_ARGUMENT 'Missing required model ID'",
     source: "caikit-tgis.md §2.6 (MODEL_MESH_MODEL_ID_KEY)",
-    runtimes: ["caikit-tgis"],
+    runtimes: caikitRuntimes,
     transport: "grpc",
     async run(context) {
       const nlp = createClient(NlpService, context.grpc());
-      const outcome = await grpcOutcome(
-        nlp.textGenerationTaskPredict({ text: "Hello" }, { signal: context.signal }),
+      const outcome = await grpcOutcome<unknown>(
+        context.target.runtime === "caikit-standalone"
+          ? nlp.embeddingTaskPredict({ text: "Hello" }, { signal: context.signal })
+          : nlp.textGenerationTaskPredict({ text: "Hello" }, { signal: context.signal }),
       );
       assert.ok(!outcome.ok, "refused");
       assert.equal(outcome.error.code, Code.InvalidArgument, "INVALID_ARGUMENT");
@@ -167,6 +176,52 @@ export const caikitCases: readonly ContractCase[] = [
         FinishReason.NOT_FINISHED,
         "last: finished",
       );
+    },
+  }),
+  defineCase({
+    id: "caikit/grpc-embedding",
+    title: "the seed's EmbeddingTaskPredict call: a float32 vector, EmbeddingModule, a token count",
+    source:
+      'seed grpcurl -d \'{"text": "<text>"}\' -H "mm-model-id: <model_id>" caikit.runtime.Nlp.NlpService/EmbeddingTaskPredict; caikit-tgis.md §1.4, §2.4',
+    runtimes: ["caikit-standalone"],
+    transport: "grpc",
+    async run(context) {
+      const nlp = createClient(NlpService, context.grpc());
+      const model = context.target.model ?? mockEmbeddingModel;
+      const outcome = await grpcOutcome(
+        nlp.embeddingTaskPredict(
+          { text: "The quick brown fox" },
+          { signal: context.signal, headers: { "mm-model-id": model } },
+        ),
+      );
+      if (!outcome.ok && outcome.error.code === Code.NotFound && !context.target.model) {
+        context.skip(`target names no model and does not serve the mock's '${model}'`);
+      }
+      assert.ok(outcome.ok, "answered");
+      const r = outcome.value;
+      assert.equal(r.result?.data.case, "dataNpfloat32sequence", "the float32 branch");
+      assert.ok((r.result?.data.value?.values.length ?? 0) > 0, "a vector");
+      assert.equal(r.producerId?.name, "EmbeddingModule", "producer");
+      assert.ok(r.inputTokenCount > 0n, "input_token_count");
+    },
+  }),
+  defineCase({
+    id: "caikit/grpc-unknown-model",
+    title: "an embedding call for a model the runtime does not serve: NOT_FOUND",
+    source: "caikit-tgis.md §1.8, §2.6 (Model '<id>' not loaded)",
+    runtimes: ["caikit-standalone"],
+    transport: "grpc",
+    async run(context) {
+      const nlp = createClient(NlpService, context.grpc());
+      const outcome = await grpcOutcome(
+        nlp.embeddingTaskPredict(
+          { text: "x" },
+          { signal: context.signal, headers: { "mm-model-id": missingModel } },
+        ),
+      );
+      assert.ok(!outcome.ok, "refused");
+      assert.equal(outcome.error.code, Code.NotFound, "NOT_FOUND");
+      assert.equal(outcome.error.rawMessage, `Model '${missingModel}' not loaded`);
     },
   }),
 ];
