@@ -365,3 +365,44 @@ describe("binary tensor data", () => {
     }
   });
 });
+
+describe("fuzz: JSON bodies", () => {
+  it("random mutations of a valid request get an answer in the runtime's shape, never a crash or hang", async () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const valid = JSON.stringify({
+      id: "f",
+      inputs: [{ name: "INPUT0", shape: [1, 3], datatype: "FP32", data: [[1, 2, 3]] }],
+      outputs: [{ name: "OUTPUT0", parameters: { binary_data: false } }],
+    });
+    const alphabet = '{}[]",:-0123456789.eEtruefalsnl ';
+    for (const runtime of ["triton", "ovms", "mlserver"] as const) {
+      const m = await mock(runtime);
+      for (let round = 0; round < 200; round++) {
+        const chars = valid.split("");
+        const edits = 1 + Math.floor(random() * 4);
+        for (let e = 0; e < edits; e++) {
+          const at = Math.floor(random() * chars.length);
+          const op = random();
+          if (op < 0.4) chars.splice(at, 1);
+          else if (op < 0.8) chars[at] = alphabet[Math.floor(random() * alphabet.length)] ?? " ";
+          else chars.splice(at, 0, alphabet[Math.floor(random() * alphabet.length)] ?? " ");
+        }
+        const res = await m.http.inject({
+          method: "POST",
+          url: "/v2/models/identity_fp32/infer",
+          payload: chars.join(""),
+          headers: { "content-type": "application/json" },
+        });
+        expect([200, 400, 404, 412, 422, 500]).toContain(res.statusCode);
+        if (res.statusCode !== 200 && !(runtime === "mlserver" && res.statusCode === 500)) {
+          expect(() => JSON.parse(res.body)).not.toThrow();
+        }
+      }
+      expect((await m.http.inject({ method: "GET", url: "/v2" })).statusCode).toBe(200);
+    }
+  });
+});
