@@ -6,7 +6,8 @@
 
 /**
  * The sampling and prompt parameters vLLM accepts beyond OpenAI's (vllm-openai.md §4.1). Pass
- * them to the `openai` SDK as `extra_body`, or in this package's requests directly.
+ * them in the `openai` SDK's params object (openai-node sends them as given), or in this
+ * package's requests.
  */
 export interface VllmSamplingExtras {
   /** Top-k cut-off; 0 (or -1) disables. */

@@ -48,11 +48,27 @@ describe("openai SDK against the vLLM mock", () => {
       model: "granite",
       prompt: "Once upon a time",
       seed: 1,
-      extra_body: { ignore_eos: true },
+      // openai-node sends unknown params as given (it has no extra_body): vLLM reads them.
+      ignore_eos: true,
     } as OpenAI.CompletionCreateParamsNonStreaming);
     expect(answer.object).toBe("text_completion");
     expect(answer.usage?.completion_tokens).toBe(16);
     expect(answer.choices[0]?.finish_reason).toBe("length");
+  });
+
+  // vllm-openai.md §4.1: vLLM's extra sampling params (ignore_eos here) travel in the params
+  // object; without it the same seed ends at EOS well before max_tokens.
+  it("applies vLLM's extra params sent through the SDK", async () => {
+    const base = { model: "granite", prompt: "x", max_tokens: 100, seed: 1 };
+    const natural = await client.completions.create(base);
+    expect(natural.choices[0]?.finish_reason).toBe("stop");
+    expect(natural.usage?.completion_tokens).toBeLessThan(100);
+    const forced = await client.completions.create({
+      ...base,
+      ignore_eos: true,
+    } as OpenAI.CompletionCreateParamsNonStreaming);
+    expect(forced.usage?.completion_tokens).toBe(100);
+    expect(forced.choices[0]?.finish_reason).toBe("length");
   });
 
   it("is deterministic for a seed", async () => {
@@ -70,7 +86,8 @@ describe("openai SDK against the vLLM mock", () => {
       max_tokens: 6,
       stream: true,
       stream_options: { include_usage: true },
-      extra_body: { ignore_eos: true },
+      // openai-node sends unknown params as given (it has no extra_body): vLLM reads them.
+      ignore_eos: true,
     } as OpenAI.ChatCompletionCreateParamsStreaming);
     const chunks: OpenAI.ChatCompletionChunk[] = [];
     for await (const chunk of stream) chunks.push(chunk);
@@ -89,7 +106,8 @@ describe("openai SDK against the vLLM mock", () => {
       prompt: "Hello",
       max_tokens: 5,
       stream: true,
-      extra_body: { ignore_eos: true },
+      // openai-node sends unknown params as given (it has no extra_body): vLLM reads them.
+      ignore_eos: true,
     } as OpenAI.CompletionCreateParamsStreaming);
     let text = "";
     let finish: string | null | undefined;

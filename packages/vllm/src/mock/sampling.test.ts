@@ -83,9 +83,13 @@ describe("sampling parameters", () => {
 
   // vllm-openai.md §4.2: min_tokens and ignore_eos keep generation going.
   it("honours min_tokens and ignore_eos", async () => {
-    const long = await post(completions, { prompt: "x", max_tokens: 40, ignore_eos: true });
-    expect(long.body.usage.completion_tokens).toBe(40);
-    const min = await post(completions, { prompt: "x", max_tokens: 40, min_tokens: 30 });
+    const base = { prompt: "x", max_tokens: 60, seed: 1 };
+    const natural = await post(completions, base);
+    expect(natural.body.choices[0].finish_reason).toBe("stop");
+    expect(natural.body.usage.completion_tokens).toBeLessThan(30);
+    const long = await post(completions, { ...base, ignore_eos: true });
+    expect(long.body.usage.completion_tokens).toBe(60);
+    const min = await post(completions, { ...base, min_tokens: 30 });
     expect(min.body.usage.completion_tokens).toBeGreaterThanOrEqual(30);
   });
 
