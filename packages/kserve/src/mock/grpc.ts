@@ -40,7 +40,12 @@ import {
 import { modelMetadata, serverMetadata } from "./metadata.js";
 import type { MockModel, Tensor } from "./models.js";
 import type { KserveProfile } from "./profiles.js";
-import { configDataType, repositoryIndex, type StatsStore } from "./triton-extensions.js";
+import {
+  configDataType,
+  modelControlRefusal,
+  repositoryIndex,
+  type StatsStore,
+} from "./triton-extensions.js";
 
 /** The runtime's gRPC status for a refusal. */
 export function faultError(profile: KserveProfile, fault: InferFault): ConnectError {
@@ -278,5 +283,11 @@ function tritonRpcs(
         })),
       })),
     repositoryIndex: () => ({ models: repositoryIndex(models) }),
+    repositoryModelLoad: () => {
+      throw new ConnectError(modelControlRefusal, profile.grpcCode.unavailable);
+    },
+    repositoryModelUnload: () => {
+      throw new ConnectError(modelControlRefusal, profile.grpcCode.unavailable);
+    },
   };
 }

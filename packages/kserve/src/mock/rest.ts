@@ -8,7 +8,7 @@ import { deflateSync, gunzipSync, gzipSync, inflateSync } from "node:zlib";
 import { type PluginContext, sendCanned } from "@servingkit/mock-core";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { inferenceHeaderLength } from "../binary-body.js";
-import type { InferFault } from "./fault.js";
+import { InferFault } from "./fault.js";
 import { asFault, findModel, recordedInfer } from "./infer.js";
 import { modelMetadata, serverMetadata } from "./metadata.js";
 import type { MockModel } from "./models.js";
@@ -16,6 +16,7 @@ import type { KserveProfile } from "./profiles.js";
 import { decodeRestRequest, type RestReply, renderRestResult } from "./rest-codec.js";
 import {
   modelConfigJson,
+  modelControlRefusal,
   repositoryIndex,
   type StatsStore,
   statsJson,
@@ -189,6 +190,12 @@ function registerTritonExtensions(
     }
     return send(reply, json(repositoryIndex(models)));
   });
+  for (const action of ["load", "unload"]) {
+    const refuse = (_request: FastifyRequest, reply: FastifyReply) =>
+      send(reply, faultReply(profile, new InferFault("unavailable", modelControlRefusal)));
+    app.post(`/v2/repository/models/:name/${action}`, refuse);
+    app.post(`/v2/repository/:repository/models/:name/${action}`, refuse);
+  }
   app.get("/v2/models/stats", (_request, reply) =>
     send(reply, json(statsJson(stats.select(models)))),
   );

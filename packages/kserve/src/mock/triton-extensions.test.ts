@@ -161,6 +161,23 @@ describe("Triton extensions", () => {
     expect(answers[1]?.error_message).toBe("Request for unknown model: 'nope' is not found");
   });
 
+  it("load/unload are refused as in Triton's default model control mode (503 / UNAVAILABLE)", async () => {
+    // core model_repository_manager.cc LoadUnloadModel: UNAVAILABLE when model control is off.
+    const mock = await start("triton");
+    const text = "explicit model load / unload is not allowed if polling is enabled";
+    for (const action of ["load", "unload"]) {
+      const res = await fetch(`${mock.endpoints.http}/v2/repository/models/simple/${action}`, {
+        method: "POST",
+      });
+      expect([res.status, await res.json()]).toEqual([503, { error: text }]);
+    }
+    const error = await grpcClient(mock)
+      .unary("RepositoryModelUnload", { model_name: "simple" })
+      .catch((e: grpc.ServiceError) => e);
+    expect((error as grpc.ServiceError).code).toBe(grpc.status.UNAVAILABLE);
+    expect(decodeURIComponent((error as grpc.ServiceError).details)).toBe(text);
+  });
+
   it("MLServer and OVMS serve none of them: the runtime's 404/400 and UNIMPLEMENTED", async () => {
     const ml = await start("mlserver");
     expect((await fetch(`${ml.endpoints.http}/v2/models/iris/config`)).status).toBe(404);

@@ -8,6 +8,14 @@ import type { Clock } from "@servingkit/mock-core";
 import type { Datatype } from "../datatypes.js";
 import type { MockModel, TensorSpec } from "./models.js";
 
+/**
+ * Triton's answer to load/unload in its default model control mode (NONE, which the platform's
+ * templates keep): UNAVAILABLE (HTTP 503) with this text (core model_repository_manager.cc
+ * LoadUnloadModel). Explicit mode is not mocked yet.
+ */
+export const modelControlRefusal =
+  "explicit model load / unload is not allowed if polling is enabled";
+
 /** One repository index entry: `version` only when known, `reason` only when non-empty (core tritonserver.cc). */
 export interface IndexEntry {
   /** Model name. */
