@@ -5,7 +5,7 @@
  * a final chunk with `finish_reason`/`stop_reason`, an optional usage chunk with `choices: []`.
  * Chunks omit unset keys (`exclude_unset`), so a content chunk has no `stop_reason`.
  */
-import { randomBytes } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { TokenEvent } from "@servingkit/mock-core";
 import {
   effectiveMaxTokens,
@@ -86,7 +86,7 @@ function planTool(model: VllmModel, request: ChatRequest): ToolPlan | undefined 
 
 /** vLLM's tool call ids: `chatcmpl-tool-<32 hex>`. */
 function toolCallId(): string {
-  return `chatcmpl-tool-${randomBytes(16).toString("hex")}`;
+  return `chatcmpl-tool-${randomUUID().replaceAll("-", "")}`;
 }
 
 interface Prepared {
@@ -130,7 +130,7 @@ function prepare(model: VllmModel, request: ChatRequest): Prepared {
 }
 
 function chatId(): string {
-  return `chatcmpl-${randomBytes(16).toString("hex")}`;
+  return `chatcmpl-${randomUUID().replaceAll("-", "")}`;
 }
 
 /** The non-streaming answer. */

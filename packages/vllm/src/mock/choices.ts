@@ -152,6 +152,14 @@ export async function* mergeChoices(
   plans: readonly ChoicePlan[],
   signal: AbortSignal,
 ): AsyncGenerator<ChoiceEvent> {
+  const only = plans.length === 1 ? plans[0] : undefined;
+  if (only !== undefined) {
+    // One choice (the usual case): no racing needed.
+    for await (const event of model.engine.generate(only.request, { signal })) {
+      yield { index: only.index, event };
+    }
+    return;
+  }
   const local = new AbortController();
   const both = AbortSignal.any([signal, local.signal]);
   const iterators = plans.map((plan) => ({

@@ -4,7 +4,7 @@
  * stream chunks carry every key (`"usage": null` too) with no role chunk, the last token chunk
  * carries `finish_reason`, an optional usage chunk has `choices: []`.
  */
-import { randomBytes } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { TokenEvent } from "@servingkit/mock-core";
 import {
   type ChoicePlan,
@@ -69,7 +69,7 @@ export function clampLogprob(logprob: number | undefined): number | null {
 }
 
 function completionId(): string {
-  return `cmpl-${randomBytes(16).toString("hex")}`;
+  return `cmpl-${randomUUID().replaceAll("-", "")}`;
 }
 
 interface Prepared {

@@ -5,7 +5,7 @@
  * `dimensions` only for Matryoshka models; a generative model answers vLLM's "does not support"
  * 400 instead.
  */
-import { randomBytes } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { embedText } from "@servingkit/mock-core";
 import { badRequest, type VllmError } from "./errors.js";
 import { completionPromptIds } from "./prompts.js";
@@ -101,7 +101,7 @@ export function embeddings(model: VllmModel, body: unknown): object {
     };
   });
   return {
-    id: `embd-${randomBytes(16).toString("hex")}`,
+    id: `embd-${randomUUID().replaceAll("-", "")}`,
     object: "list",
     created: model.nowSeconds(),
     model: model.served.id,

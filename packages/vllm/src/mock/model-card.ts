@@ -3,7 +3,7 @@
  * card per served name, `owned_by` `vllm`, `root` the `--model` path, `max_model_len`, and one
  * permission entry.
  */
-import { randomBytes } from "node:crypto";
+import { randomUUID } from "node:crypto";
 
 /** What the card says about the served model. */
 export interface ServedModel {
@@ -49,7 +49,7 @@ export function modelList(
   nowSeconds: number,
 ): { object: "list"; data: ModelCard[] } {
   const permission: ModelPermission = {
-    id: `modelperm-${randomBytes(16).toString("hex")}`,
+    id: `modelperm-${randomUUID().replaceAll("-", "")}`,
     object: "model_permission",
     created: nowSeconds,
     allow_create_engine: false,

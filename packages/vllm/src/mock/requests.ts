@@ -138,9 +138,30 @@ function safeParse(text: string): unknown {
   }
 }
 
+/** vLLM's default `--max-logprobs` (ModelConfig.max_logprobs). */
+export const maxLogprobs = 20;
+
+/**
+ * The mock's cap on `n`: vLLM queues any `n`, but a mock that fans out a million engine runs
+ * hangs; 1024 is V1's default `max_num_seqs` on large GPUs (vllm-openai.md §9), so a larger `n`
+ * could never run in one batch anyway. The text is the mock's own.
+ */
+export const maxChoices = 1024;
+
+/** vLLM's processor text for too many logprobs (vllm/v1/engine/processor.py). */
+function checkLogprobs(count: number | undefined): VllmError | undefined {
+  if (count === undefined || count <= maxLogprobs) return undefined;
+  return badRequest(
+    `Requested sample logprobs of ${count}, which is greater than max allowed: ${maxLogprobs}`,
+  );
+}
+
 /** SamplingParams._verify_args texts (vllm-openai.md §3.2). */
 function verifySampling(s: Sampling): VllmError | undefined {
   if (s.n < 1) return badRequest(`n must be at least 1, got ${s.n}.`);
+  if (s.n > maxChoices) {
+    return badRequest(`n must be at most ${maxChoices} (the mock's max_num_seqs), got ${s.n}.`);
+  }
   if (s.temperature !== undefined && s.temperature < 0) {
     return badRequest(`temperature must be non-negative, got ${s.temperature}.`);
   }
@@ -168,6 +189,10 @@ function verifySampling(s: Sampling): VllmError | undefined {
 function readSampling(fields: FieldReader, body: unknown, maxTokens: number | undefined): Sampling {
   const stream = fields.bool("stream") ?? false;
   const seed = fields.int("seed");
+  // vllm-openai.md §4.1: seed is an int64 (pydantic ge/le bounds).
+  if (seed !== undefined && !Number.isSafeInteger(seed)) {
+    fields.nested(seed > 0 ? "less_than_equal" : "greater_than_equal", ["seed"], seed);
+  }
   return {
     maxTokens,
     n: fields.int("n") ?? 1,
@@ -225,6 +250,8 @@ export function parseCompletionRequest(body: unknown): CompletionRequest {
   if (logprobs !== undefined && logprobs < 0) {
     throw modelValueError("`logprobs` must be a positive value.", body);
   }
+  const tooMany = checkLogprobs(logprobs);
+  if (tooMany) throw tooMany;
   const invalid = verifySampling(sampling);
   if (invalid) throw invalid;
   return { ...sampling, model, prompts, echo, logprobs, addSpecialTokens };
@@ -296,6 +323,8 @@ export function parseChatRequest(body: unknown): ChatRequest {
   if (topLogprobs > 0 && !logprobs) {
     throw modelValueError("when using `top_logprobs`, `logprobs` must be set to true.", body);
   }
+  const tooMany = checkLogprobs(topLogprobs);
+  if (tooMany) throw tooMany;
   const invalid = verifySampling(sampling);
   if (invalid) throw invalid;
   return {

@@ -139,6 +139,12 @@ describe("sampling parameters", () => {
       ],
       [{ stop: [""] }, "stop cannot contain an empty string."],
       [{ suffix: "s" }, "suffix is not currently supported"],
+      // vllm/v1/engine/processor.py: logprobs above --max-logprobs (20).
+      [{ logprobs: 21 }, "Requested sample logprobs of 21, which is greater than max allowed: 20"],
+      // vllm-openai.md §4.1: seed is an int64.
+      [{ seed: 1e30 }, "Input should be less than or equal to 9223372036854775807"],
+      // The mock's own cap (README): a huge n is refused instead of hanging the mock.
+      [{ n: 1e12, temperature: 1 }, "n must be at most 1024"],
     ];
     for (const [extra, message] of cases) {
       const { status, body } = await post(completions, { prompt: "x", ...extra });

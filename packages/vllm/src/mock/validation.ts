@@ -51,6 +51,8 @@ const messages: Readonly<Record<string, string>> = {
   list_type: "Input should be a valid list",
   dict_type: "Input should be a valid dictionary",
   model_attributes_type: "Input should be a valid dictionary or object to extract fields from",
+  less_than_equal: "Input should be less than or equal to 9223372036854775807",
+  greater_than_equal: "Input should be greater than or equal to -9223372036854775808",
 };
 
 /**

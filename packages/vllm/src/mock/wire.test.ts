@@ -153,6 +153,8 @@ describe("vLLM wire format", () => {
       "prompt_logprobs",
       "kv_transfer_params",
     ]);
+    // vllm-openai.md §5: chatcmpl-<32-hex uuid>.
+    expect(body.id).toMatch(/^chatcmpl-[0-9a-f]{32}$/);
     expect(body.choices[0].message).toMatchObject({
       role: "assistant",
       refusal: null,
