@@ -204,12 +204,13 @@ const grpcCases: ContractCase[] = [
     transport: "grpc",
     async run(context) {
       const client = createClient(GRPCInferenceService, context.grpc());
-      const calls: Promise<unknown>[] = [
-        client.modelMetadata({ name: missingModel }, { signal: context.signal }),
-        client.modelReady({ name: missingModel }, { signal: context.signal }),
+      // One call at a time, so a failed assertion leaves no call running behind it.
+      const calls: (() => Promise<unknown>)[] = [
+        () => client.modelMetadata({ name: missingModel }, { signal: context.signal }),
+        () => client.modelReady({ name: missingModel }, { signal: context.signal }),
       ];
       for (const call of calls) {
-        const outcome = await grpcOutcome(call);
+        const outcome = await grpcOutcome(call());
         if (outcome.ok) assert.fail("expected NOT_FOUND, but the call was answered");
         assert.equal(Code[outcome.error.code], Code[Code.NotFound], outcome.error.message);
         const text = unknownModelText[runtimeOf(context)]?.(missingModel) ?? "";
