@@ -132,6 +132,34 @@ describe("Caikit TGIS REST (text generation)", () => {
     );
   });
 
+  it("prefixes the prompt with preserve_input_text; max_time below 1 ms means no limit", async () => {
+    // caikit-tgis.md §1.3: preserve_input_text → response.input_text; max_time →
+    // time_limit_millis = int(max_time * 1000), so 0.0001 s is 0 = none (§3.3); input_text=true →
+    // text = prompt + output.
+    const kept = await (
+      await curlJson(
+        `${base}/api/v1/task/text-generation`,
+        JSON.stringify({
+          model_id: "m",
+          inputs: "Once upon",
+          parameters: { preserve_input_text: true, max_new_tokens: 3 },
+        }),
+      )
+    ).json();
+    expect(kept.generated_text.startsWith("Once upon")).toBe(true);
+    const timed = await (
+      await curlJson(
+        `${base}/api/v1/task/text-generation`,
+        JSON.stringify({
+          model_id: "m",
+          inputs: "x",
+          parameters: { max_time: 0.0001, min_new_tokens: 20 },
+        }),
+      )
+    ).json();
+    expect(timed.finish_reason).toBe("MAX_TOKENS");
+  });
+
   it.each([
     // caikit-tgis.md §1.3, tgis_utils.py validate_inf_params texts.
     [

@@ -112,6 +112,15 @@ describe("Caikit Standalone REST", () => {
     expect(rankedTasks.results.map((r: { query: unknown }) => r.query)).toEqual([null, null]);
   });
 
+  it("tokenizes with spans and the count (EmbeddingModule)", async () => {
+    const r = await (
+      await post("tokenization", { model_id: "all-minilm", inputs: "Hello world" })
+    ).json();
+    expect(r.results.map((t: { text: string }) => t.text).join("")).toBe("Helloworld");
+    for (const t of r.results) expect("Hello world".slice(t.start, t.end)).toBe(t.text);
+    expect(r.token_count).toBe(r.results.length + 2);
+  });
+
   it("answers bad input with caikit's errors", async () => {
     const empty = await post("rerank", {
       model_id: "all-minilm",

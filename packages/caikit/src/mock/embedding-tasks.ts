@@ -221,3 +221,16 @@ export function rerankTasks(
     input_token_count: sum(counts),
   };
 }
+
+/**
+ * `tokenization` on the EmbeddingModule: the non-empty token spans with their text, and the
+ * count with the 2 start/end tokens (caikit-tgis.md §1.4 "EmbeddingModule fills both";
+ * caikit-nlp `run_tokenizer`, derived).
+ */
+export function tokenizationTask(model: EmbeddingModel, text: string) {
+  const spans = model.spec.tokenizer.offsets(text).filter(([start, end]) => end > start);
+  return {
+    results: spans.map(([start, end]) => ({ start, end, text: text.slice(start, end) })),
+    token_count: model.spec.tokenizer.encode(text, { addSpecialTokens: false }).length + 2,
+  };
+}

@@ -34,6 +34,7 @@ import {
   rerankTasks,
   sentenceSimilarity,
   sentenceSimilarityTasks,
+  tokenizationTask,
   type VectorJson,
 } from "./embedding-tasks.js";
 import { type ModelRegistry, runtimeInfo } from "./model-registry.js";
@@ -146,6 +147,19 @@ function rerankOptions(
 /** The embedding RPCs of NlpService over a model. */
 function embeddingRpcs(registry: ModelRegistry, model: EmbeddingModel) {
   return {
+    tokenizationTaskPredict(request: { text: string }, context: HandlerContext) {
+      return task(context, registry, () => {
+        const r = tokenizationTask(model, request.text);
+        return create(TokenizationResultsSchema, {
+          results: r.results.map((t) => ({
+            start: BigInt(t.start),
+            end: BigInt(t.end),
+            text: t.text,
+          })),
+          tokenCount: BigInt(r.token_count),
+        });
+      });
+    },
     embeddingTaskPredict(
       request: { text: string; truncateInputTokens?: bigint },
       context: HandlerContext,

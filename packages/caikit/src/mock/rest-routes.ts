@@ -18,6 +18,7 @@ import {
   rerankTasks,
   sentenceSimilarity,
   sentenceSimilarityTasks,
+  tokenizationTask,
 } from "./embedding-tasks.js";
 import { type ModelRegistry, runtimeInfo } from "./model-registry.js";
 import { type PyJson, pythonJson } from "./python-json.js";
@@ -252,6 +253,7 @@ function registerEmbeddingRoutes(unaryTask: UnaryTask, model: EmbeddingModel): v
     return_query: (returnQuery as boolean | undefined) ?? true,
     return_text: (p.return_text as boolean | undefined) ?? true,
   });
+  unaryTask("/api/v1/task/tokenization", readString, {}, (text) => tokenizationTask(model, text));
   unaryTask("/api/v1/task/embedding", readString, truncation, (text, p) =>
     embeddingTask(model, text, p.truncate_input_tokens ?? 0),
   );
