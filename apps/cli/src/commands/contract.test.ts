@@ -4,7 +4,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startMock } from "@servingkit/mock-core";
+import { startRuntimeMock } from "@servingkit/mocks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../main.js";
 import { testIo } from "../test-io.js";
@@ -38,7 +38,7 @@ describe("servingkit contract", () => {
   it("checks a live endpoint named by flags, with its token and auth mode", async () => {
     // A mock started on its own stands in for a cluster endpoint: the command knows only the
     // URL and the token, as it would for a real route.
-    const live = await startMock({
+    const live = await startRuntimeMock({
       runtime: "ovms",
       host: "127.0.0.1",
       httpPort: 0,
