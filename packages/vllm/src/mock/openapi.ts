@@ -36,6 +36,11 @@ const routes: readonly RouteDoc[] = [
     body: "CompletionRequest",
   },
   { method: "post", path: "/v1/embeddings", handler: "create_embedding", body: "EmbeddingRequest" },
+  { method: "post", path: "/score", handler: "create_score", body: "ScoreRequest" },
+  { method: "post", path: "/v1/score", handler: "create_score_v1", body: "ScoreRequest" },
+  { method: "post", path: "/rerank", handler: "do_rerank", body: "RerankRequest" },
+  { method: "post", path: "/v1/rerank", handler: "do_rerank_v1", body: "RerankRequest" },
+  { method: "post", path: "/v2/rerank", handler: "do_rerank_v2", body: "RerankRequest" },
 ];
 
 /** Request schemas: the required fields and their types (the optional ones are listed loosely). */
@@ -83,6 +88,22 @@ const schemas: Readonly<Record<string, object>> = {
       { type: "object", required: ["prompt"], properties: { prompt: { type: "string" } } },
       { type: "object", required: ["messages"], properties: { messages: { type: "array" } } },
     ],
+  },
+  ScoreRequest: {
+    type: "object",
+    title: "ScoreRequest",
+    required: ["text_1", "text_2"],
+    properties: { text_1: { title: "Text 1" }, text_2: { title: "Text 2" } },
+  },
+  RerankRequest: {
+    type: "object",
+    title: "RerankRequest",
+    required: ["query", "documents"],
+    properties: {
+      query: { type: "string" },
+      documents: { type: "array", items: { type: "string" } },
+      top_n: { type: "integer", default: 0 },
+    },
   },
   DetokenizeRequest: {
     type: "object",

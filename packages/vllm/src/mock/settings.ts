@@ -34,7 +34,7 @@ export const vllmOptions: Readonly<Record<string, RuntimeOption>> = {
   task: {
     type: "string",
     valueName: "TASK",
-    help: "generate (chat and completions) or embed (/v1/embeddings), as vLLM's --task; default generate",
+    help: "generate (chat and completions), embed (/v1/embeddings) or score (/score, /rerank), as vLLM's --task; default generate",
   },
   "enable-auto-tool-choice": {
     type: "boolean",
@@ -63,7 +63,7 @@ export const vllmOptions: Readonly<Record<string, RuntimeOption>> = {
 };
 
 /** What the served model does (vLLM's `--task`). */
-export type ModelTask = "generate" | "embed";
+export type ModelTask = "generate" | "embed" | "score";
 
 /** The vLLM mock's settings after reading the options. */
 export interface VllmSettings {
@@ -130,8 +130,8 @@ export function readVllmSettings(
     throw new Error(`--generation-mode: '${mode}' is not echo or text`);
   }
   const task = stringValue(values, "task") ?? "generate";
-  if (task !== "generate" && task !== "embed") {
-    throw new Error(`--task: '${task}' is not generate or embed`);
+  if (task !== "generate" && task !== "embed" && task !== "score") {
+    throw new Error(`--task: '${task}' is not generate, embed or score`);
   }
   const maxModelLen = numberValue(values, "max-model-len", 1);
   if (maxModelLen !== undefined && !Number.isInteger(maxModelLen)) {

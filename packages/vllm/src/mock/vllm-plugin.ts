@@ -22,6 +22,7 @@ import { createVllmMetrics } from "./metrics.js";
 import { modelList } from "./model-card.js";
 import { openApiDocument, swaggerUiHtml } from "./openapi.js";
 import { parseChatRequest, parseCompletionRequest } from "./requests.js";
+import { rerank, score } from "./scoring.js";
 import { type LoadedModel, startModel, type VllmModel } from "./served-model.js";
 import type { VllmSettings } from "./settings.js";
 import { sseFrames } from "./sse.js";
@@ -174,6 +175,22 @@ export function vllmPlugin(options: VllmPluginOptions): MockPlugin {
           return fail(reply, error);
         }
       });
+      // vllm-openai.md §1: /score and /v1/score; /rerank, /v1/rerank and /v2/rerank.
+      const scoring =
+        (handler: (m: VllmModel, body: unknown) => object, api: string) =>
+        (request: FastifyRequest, reply: FastifyReply) => {
+          try {
+            const body = jsonBody(request);
+            needTask("score", api);
+            return sendJson(reply, 200, handler(model, body));
+          } catch (error) {
+            return fail(reply, error);
+          }
+        };
+      for (const path of ["/score", "/v1/score"]) app.post(path, scoring(score, "Score API"));
+      for (const path of ["/rerank", "/v1/rerank", "/v2/rerank"]) {
+        app.post(path, scoring(rerank, "Rerank (Score) API"));
+      }
       app.post("/v1/completions", async (request, reply) => {
         try {
           needTask("generate", "Completions API");

@@ -1,0 +1,83 @@
+/** `/score` and `/rerank` (vllm-openai.md §1, §5) for a `--task score` model. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startVllm, type TestServer } from "./test-server.js";
+
+async function post(url: string, body: unknown) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+describe("a scoring model", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({ "served-model-name": "ranker", task: "score" });
+  });
+  afterAll(() => server.close());
+
+  // vllm-openai.md §5: {"object":"list","data":[{"index","object":"score","score"}],"usage"}.
+  it("scores one text against many on /score and /v1/score", async () => {
+    for (const path of ["/score", "/v1/score"]) {
+      const { status, body } = await post(`${server.url}${path}`, {
+        text_1: "the cat sat on the mat",
+        text_2: ["a cat on a mat", "interest rates rose"],
+      });
+      expect(status).toBe(200);
+      expect(body.object).toBe("list");
+      expect(body.data.map((d: { index: number; object: string }) => [d.index, d.object])).toEqual([
+        [0, "score"],
+        [1, "score"],
+      ]);
+      expect(body.data[0].score).toBeGreaterThan(body.data[1].score);
+      expect(body.usage.prompt_tokens).toBeGreaterThan(0);
+    }
+  });
+
+  // vllm-openai.md §5: rerank {"id","model","usage":{"total_tokens"},"results":[{"index","document":{"text"},"relevance_score"}]}.
+  it("reranks documents, most relevant first, on every rerank path", async () => {
+    for (const path of ["/rerank", "/v1/rerank", "/v2/rerank"]) {
+      const { body } = await post(`${server.url}${path}`, {
+        query: "garden tomatoes",
+        documents: ["stock market news", "growing tomatoes in the garden", "train times"],
+        top_n: 2,
+      });
+      expect(Object.keys(body)).toEqual(["id", "model", "usage", "results"]);
+      expect(body.model).toBe("ranker");
+      expect(body.results).toHaveLength(2);
+      expect(body.results[0]).toMatchObject({
+        index: 1,
+        document: { text: "growing tomatoes in the garden" },
+      });
+      expect(body.results[0].relevance_score).toBeGreaterThanOrEqual(
+        body.results[1].relevance_score,
+      );
+    }
+  });
+
+  it("refuses chat on a scoring model", async () => {
+    const { status, body } = await post(`${server.url}/v1/chat/completions`, {
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect(status).toBe(400);
+    expect(body.error.message).toBe("The model does not support Chat Completions API");
+  });
+});
+
+describe("a generative model", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm();
+  });
+  afterAll(() => server.close());
+
+  it("answers /score and /rerank with does not support", async () => {
+    const score = await post(`${server.url}/score`, { text_1: "a", text_2: "b" });
+    expect(score.status).toBe(400);
+    expect(score.body.error.message).toBe("The model does not support Score API");
+    const rerank = await post(`${server.url}/rerank`, { query: "a", documents: ["b"] });
+    expect(rerank.status).toBe(400);
+  });
+});
