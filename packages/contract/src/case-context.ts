@@ -88,10 +88,20 @@ export function createCaseContext(
     async rest(path: string, request: RestRequest = {}) {
       const client = await httpClient(request.trust ?? "target");
       const authorization = authorizationFor(target, request.token ?? "target");
+      const body =
+        request.body ?? (request.json === undefined ? undefined : JSON.stringify(request.json));
+      const headers: Record<string, string> = {
+        ...(request.json !== undefined && request.body === undefined
+          ? { "content-type": "application/json" }
+          : {}),
+        ...request.headers,
+        ...(authorization === undefined ? {} : { authorization }),
+      };
       const response = await client.fetch(path, {
-        method: request.method ?? "GET",
+        method: request.method ?? (body === undefined ? "GET" : "POST"),
         signal,
-        headers: authorization === undefined ? {} : { authorization },
+        headers,
+        ...(body !== undefined && { body }),
       });
       return { status: response.status, headers: response.headers, body: await response.text() };
     },

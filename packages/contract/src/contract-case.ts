@@ -20,8 +20,14 @@ export interface RestAnswer {
 
 /** Options of {@link CaseContext.rest}. */
 export interface RestRequest {
-  /** Default `GET`. */
+  /** Default `GET`, or `POST` when a body or `json` is given. */
   readonly method?: string;
+  /** A JSON body: serialized, sent with `content-type: application/json`. */
+  readonly json?: unknown;
+  /** A raw body (text or bytes), for cases that test exact bytes; wins over `json`. */
+  readonly body?: string | Uint8Array<ArrayBuffer>;
+  /** Extra request headers (`content-type` of a raw body, protocol headers). */
+  readonly headers?: Readonly<Record<string, string>>;
   /** Default `target`. */
   readonly token?: TokenChoice;
   /** `target` (default) trusts what the target says; `system` trusts only the system CAs. */
