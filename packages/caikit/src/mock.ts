@@ -19,6 +19,7 @@ import {
   simpleTextModel,
   type TgisLimits,
   tgisLimitsFromOptions,
+  tgisMaxSequenceLength,
 } from "@servingkit/tgis/mock";
 import type { EmbeddingModel } from "./mock/embedding-tasks.js";
 import { registerCaikitGrpc } from "./mock/grpc-services.js";
@@ -77,7 +78,8 @@ export function caikitPlugin(options: CaikitPluginOptions): MockPlugin {
     textGeneration ??= createCaikitTextGeneration(
       createGenerationService({
         model: simpleTextModel(options.spec, clock),
-        limits: options.tgisLimits ?? tgisLimitsFromOptions({}, options.spec.maxModelLen),
+        limits:
+          options.tgisLimits ?? tgisLimitsFromOptions({}, tgisMaxSequenceLength(options.spec)),
         clock,
       }),
     );

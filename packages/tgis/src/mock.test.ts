@@ -9,6 +9,7 @@ import * as protoLoader from "@grpc/proto-loader";
 import {
   defaultModelSpec,
   isRuntimeName,
+  loadModelDir,
   type ModelSpec,
   type RunningMock,
   type RuntimeOptionValues,
@@ -528,6 +529,34 @@ describe("TGIS mock limits and platform", () => {
       expect(["MAX_TOKENS", "EOS_TOKEN"]).toContain(response.stopReason);
       expect(response.seed).toBeUndefined();
     } finally {
+      await mock.close();
+    }
+  });
+
+  it("serves a model directory given as --model: its tokenizer and context length", async () => {
+    // caikit-tgis.md §3.3: max_sequence_length from the model config (max_position_embeddings
+    // first); Tokenize uses the model's tokenizer.
+    const dir = fileURLToPath(
+      new URL("../../mock-core/src/engine/testdata/tiny-wordpiece", import.meta.url),
+    );
+    const mock = await startMock({
+      runtime: "tgis",
+      host: "127.0.0.1",
+      httpPort: 0,
+      grpcPort: 0,
+      plugins: await tgisMockModule.plugins({ runtime: "tgis", models: [dir], values: {} }),
+    });
+    const client = connect(mock);
+    try {
+      const info = await unary(client, "ModelInfo", {});
+      expect(info).toMatchObject({ max_sequence_length: 512, max_new_tokens: 511 });
+      const spec = await loadModelDir(dir);
+      const tokens = await unary(client, "Tokenize", { requests: [{ text: "hello world" }] });
+      expect((tokens.responses as Json[])[0]?.token_count).toBe(
+        spec.tokenizer.encode("hello world").length,
+      );
+    } finally {
+      client.close();
       await mock.close();
     }
   });

@@ -8,17 +8,21 @@
  *
  * @packageDocumentation
  */
-import {
-  defaultModelSpec,
-  type MockPlugin,
-  type ModelSpec,
-  type RuntimeMockModule,
-  type RuntimeOptionValues,
+import type {
+  MockPlugin,
+  ModelSpec,
+  RuntimeMockModule,
+  RuntimeOptionValues,
 } from "@servingkit/mock-core";
 import { GenerationService } from "@servingkit/proto/fmaas";
 import { defaultTgisLimits, type TgisLimits } from "./mock/generation-parameters.js";
 import { createGenerationService } from "./mock/generation-service.js";
-import { simpleTextModel, type TextModelPacing } from "./mock/text-model.js";
+import {
+  servedModelSpec,
+  simpleTextModel,
+  type TextModelPacing,
+  tgisMaxSequenceLength,
+} from "./mock/text-model.js";
 import { TgisMetrics } from "./mock/tgis-metrics.js";
 
 export {
@@ -41,9 +45,12 @@ export {
 export {
   defaultTextModel,
   isEncoderDecoder,
+  sequenceLengthKeys,
+  servedModelSpec,
   simpleTextModel,
   type TextModel,
   type TextModelPacing,
+  tgisMaxSequenceLength,
 } from "./mock/text-model.js";
 export { type GenerationObserver, TgisMetrics } from "./mock/tgis-metrics.js";
 
@@ -127,7 +134,11 @@ export function tgisGrpcPlugin(options: {
   };
 }
 
-/** The tgis protocol family's mock module: `servingkit mock tgis [--max-new-tokens N ...]`. */
+/**
+ * The tgis protocol family's mock module: `servingkit mock tgis [--model DIR] [--max-new-tokens N
+ * ...]`; `--model` names a Hugging Face style model directory (tokenizer, config), default the
+ * built-in model.
+ */
 export const tgisMockModule: RuntimeMockModule = {
   name: "tgis",
   runtimes: ["tgis"],
@@ -153,10 +164,10 @@ export const tgisMockModule: RuntimeMockModule = {
       help: "TGIS --max-concurrent-requests: beyond it RESOURCE_EXHAUSTED (default 512)",
     },
   },
-  plugins: async ({ values }) => {
+  plugins: async ({ values, models }) => {
     // The model's own context length is TGIS's default max_sequence_length (launcher).
-    const spec = await defaultModelSpec();
-    const limits = tgisLimitsFromOptions(values, spec.maxModelLen);
+    const spec = await servedModelSpec(models[0]);
+    const limits = tgisLimitsFromOptions(values, tgisMaxSequenceLength(spec));
     return [tgisGrpcPlugin({ limits, spec })];
   },
 };

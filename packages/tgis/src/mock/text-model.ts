@@ -3,10 +3,12 @@
  * config) and a text engine generating from it. The default is mock-core's built-in model on
  * its simple engine, paced by the host's clock.
  */
+import { stat } from "node:fs/promises";
 import {
   type Clock,
   createSimpleEngine,
   defaultModelSpec,
+  loadModelDir,
   type ModelSpec,
   type TextEngine,
 } from "@servingkit/mock-core";
@@ -47,4 +49,41 @@ export async function defaultTextModel(
 /** Whether the model is encoder-decoder (config `is_encoder_decoder`): ModelInfo's `model_kind`. */
 export function isEncoderDecoder(spec: ModelSpec): boolean {
   return spec.config.is_encoder_decoder === true;
+}
+
+/**
+ * The model TGIS serves: a model directory (`--model DIR`, as the launcher's `--model-name`
+ * points at `/mnt/models/`) when one is given and exists, else mock-core's built-in model.
+ */
+export async function servedModelSpec(model: string | undefined): Promise<ModelSpec> {
+  const isDirectory =
+    model !== undefined &&
+    (await stat(model).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ));
+  return isDirectory ? loadModelDir(model) : defaultModelSpec();
+}
+
+/** The config keys TGIS's launcher reads for max_sequence_length, in its order (caikit-tgis.md §3.3). */
+export const sequenceLengthKeys = [
+  "max_position_embeddings",
+  "n_positions",
+  "max_seq_len",
+  "seq_length",
+  "max_sequence_length",
+  "max_seq_length",
+  "seq_len",
+] as const;
+
+/**
+ * TGIS's default `max_sequence_length` for a model: the first of {@link sequenceLengthKeys} its
+ * config sets, else 2048 (launcher, caikit-tgis.md §3.3).
+ */
+export function tgisMaxSequenceLength(spec: ModelSpec): number {
+  for (const key of sequenceLengthKeys) {
+    const value = spec.config[key];
+    if (typeof value === "number" && Number.isInteger(value) && value > 0) return value;
+  }
+  return 2048;
 }
