@@ -1,6 +1,7 @@
 import { ServingkitError } from "@servingkit/client-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createVllmClient, type VllmClient } from "./client.js";
+import { metricValue } from "./metrics-text.js";
 import { startVllm, type TestServer } from "./mock/test-server.js";
 
 describe("createVllmClient against the mock (behind a platform token)", () => {
@@ -57,6 +58,21 @@ describe("createVllmClient against the mock (behind a platform token)", () => {
     }
     expect(chunks.at(-1)?.choices).toEqual([]);
     expect(chunks.at(-1)?.usage?.completion_tokens).toBe(3);
+  });
+
+  // vllm-openai.md §8: counters agree with the requests served.
+  it("reads /metrics parsed", async () => {
+    const before = metricValue(await client.metrics(), "vllm:generation_tokens_total", {
+      model_name: "granite",
+    });
+    await client.completions({ prompt: "Hi", max_tokens: 4, ignore_eos: true });
+    const families = await client.metrics();
+    const after = metricValue(families, "vllm:generation_tokens_total", { model_name: "granite" });
+    expect((after ?? 0) - (before ?? 0)).toBe(4);
+    expect(families.find((f) => f.family === "vllm:time_to_first_token_seconds")?.type).toBe(
+      "histogram",
+    );
+    expect(metricValue(families, "vllm:e2e_request_latency_seconds_count")).toBeGreaterThan(0);
   });
 
   it("tokenizes and detokenizes", async () => {

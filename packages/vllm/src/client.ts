@@ -5,6 +5,7 @@
  * vLLM's extra parameters, streams as AsyncIterables of chunks.
  */
 import { type ClientOptions, createHttpClient, type HttpClient } from "@servingkit/client-core";
+import { type MetricSample, parseMetrics } from "./metrics-text.js";
 import type {
   ChatCompletion,
   ChatCompletionChunk,
@@ -53,6 +54,8 @@ export interface VllmClient {
   ): Promise<{ prompt: string }>;
   /** `GET /version`: the vLLM version string. */
   version(options?: VllmCallOptions): Promise<string>;
+  /** `GET /metrics` parsed into samples (look one up with `metricValue`). */
+  metrics(options?: VllmCallOptions): Promise<MetricSample[]>;
   /** `GET /health`: true on 200; false on any other answer (503 while the engine is down). */
   health(options?: VllmCallOptions): Promise<boolean>;
   /** The underlying client-core client, for anything else. */
@@ -99,6 +102,10 @@ export function createVllmClient(options: ClientOptions): VllmClient {
       http.json<{ prompt: string }>("/detokenize", { json: request, ...call(o) }),
     async version(o) {
       return (await http.json<{ version: string }>("/version", call(o))).version;
+    },
+    async metrics(o) {
+      const response = await http.request("/metrics", { method: "GET", ...call(o) });
+      return parseMetrics(await response.text());
     },
     async health(o) {
       const response = await http.fetch("/health", call(o));

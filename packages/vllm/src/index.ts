@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 export { createVllmClient, type VllmCallOptions, type VllmClient } from "./client.js";
+export { type MetricSample, type MetricType, metricValue, parseMetrics } from "./metrics-text.js";
 export type {
   ChatCompletion,
   ChatCompletionChunk,
