@@ -223,6 +223,23 @@ describe("vLLM wire format", () => {
     expect(notObject.status).toBe(400);
   });
 
+  // vllm-openai.md §1: a non-JSON content type on a JSON route is a validation error (400 in
+  // the envelope, newer versions); an empty JSON body too.
+  it("refuses non-JSON and empty bodies with 400", async () => {
+    const form = await fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: '{"messages":[]}',
+    });
+    expect(form.status).toBe(400);
+    expect((await form.json()).error.type).toBe("BadRequestError");
+    const empty = await fetch(`${server.url}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+    });
+    expect(empty.status).toBe(400);
+  });
+
   // vllm-openai.md §3.2: stream_options only with stream=true.
   it("refuses stream_options without stream", async () => {
     const response = await post(`${server.url}/v1/completions`, {
