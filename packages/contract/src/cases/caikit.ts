@@ -2,11 +2,9 @@
  * The protocol cases of the Caikit NLP runtime (Caikit TGIS, Caikit Standalone; issue 5). Each
  * case names the fact it checks and asserts properties that hold on a real cluster too: the
  * info routes (and the documented `/info/runtime` that caikit does not route), `mm-model-id`,
- * text generation over gRPC on Caikit TGIS, the seed's embedding call and unknown models on
- * Caikit Standalone.
- *
- * REST task routes need a POST body, which the case context cannot send yet; those cases wait
- * for `RestRequest.body`/`headers` in the contract package.
+ * text generation over REST (the seed's streaming curl) and gRPC on Caikit TGIS, the seed's
+ * embedding calls and unknown models on Caikit Standalone, and caikit's answers to bad requests
+ * (Content-Type, missing model_id, unknown keys).
  */
 import assert from "node:assert/strict";
 import { Code, createClient } from "@connectrpc/connect";
@@ -222,6 +220,141 @@ export const caikitCases: readonly ContractCase[] = [
       assert.ok(!outcome.ok, "refused");
       assert.equal(outcome.error.code, Code.NotFound, "NOT_FOUND");
       assert.equal(outcome.error.rawMessage, `Model '${missingModel}' not loaded`);
+    },
+  }),
+  defineCase({
+    id: "caikit/rest-streaming-seed-call",
+    title: "the seed's streaming curl: CRLF SSE, event: message, input count first, no [DONE]",
+    source:
+      'seed curl --json \'{"model_id": ..., "inputs": ...}\' .../server-streaming-text-generation; caikit-tgis.md §1.5',
+    runtimes: ["caikit-tgis"],
+    transport: "rest",
+    async run(context) {
+      const answer = await context.rest("/api/v1/task/server-streaming-text-generation", {
+        json: { model_id: textModel(context), inputs: "At what temperature does water boil?" },
+        headers: { accept: "application/json" },
+      });
+      assert.equal(answer.status, 200, "status");
+      assert.match(answer.headers.get("content-type") ?? "", /^text\/event-stream/, "SSE");
+      assert.ok(!answer.body.includes("[DONE]"), "no [DONE] sentinel");
+      const frames = answer.body.split("\r\n\r\n").filter((f) => f !== "" && !f.startsWith(":"));
+      assert.ok(frames.length >= 2, "several results");
+      const results = frames.map((frame) => {
+        const [event, data, ...rest] = frame.split("\r\n");
+        assert.equal(event, "event: message", "event line");
+        assert.equal(rest.length, 0, "one data line per result");
+        return parseJson(data?.replace(/^data: /, "") ?? "", "SSE data");
+      });
+      const first = results[0]?.details as Record<string, unknown>;
+      assert.equal(first.finish_reason, "NOT_FINISHED", "first: NOT_FINISHED");
+      assert.ok(Number(first.input_token_count) > 0, "first: input_token_count");
+      const last = results.at(-1)?.details as Record<string, unknown>;
+      assert.notEqual(last.finish_reason, "NOT_FINISHED", "last: a finish reason");
+    },
+  }),
+  defineCase({
+    id: "caikit/rest-text-generation",
+    title: "text-generation: caikit's eight keys in order, a count of tokens, the producer",
+    source: "caikit-tgis.md §1.4 (GeneratedTextResult, json.dumps order)",
+    runtimes: ["caikit-tgis"],
+    transport: "rest",
+    async run(context) {
+      const answer = await context.rest("/api/v1/task/text-generation", {
+        json: { model_id: textModel(context), inputs: "Hello", parameters: { max_new_tokens: 5 } },
+      });
+      assert.equal(answer.status, 200, "status");
+      const body = parseJson(answer.body, "text-generation");
+      assert.deepEqual(
+        Object.keys(body),
+        [
+          "generated_text",
+          "generated_tokens",
+          "finish_reason",
+          "producer_id",
+          "input_token_count",
+          "seed",
+          "tokens",
+          "input_tokens",
+        ],
+        "keys in order",
+      );
+      assert.ok(Number(body.generated_tokens) <= 5, "generated_tokens is a count");
+      assert.deepEqual(body.producer_id, { name: "Text Generation", version: "0.1.0" });
+      assert.equal(body.seed, null, "no request seed: null");
+    },
+  }),
+  defineCase({
+    id: "caikit/rest-embedding-seed-call",
+    title: "the seed's embedding curl: result.data.values, EmbeddingModule, a token count",
+    source:
+      "seed curl -H 'Content-Type: application/json' -d '{\"inputs\": ..., \"model_id\": ...}' .../embedding; caikit-tgis.md §1.4",
+    runtimes: ["caikit-standalone"],
+    transport: "rest",
+    async run(context) {
+      const model = context.target.model ?? mockEmbeddingModel;
+      const answer = await context.rest("/api/v1/task/embedding", {
+        body: JSON.stringify({ inputs: "The quick brown fox", model_id: model }),
+        headers: { "content-type": "application/json" },
+      });
+      if (answer.status === 404 && !context.target.model) {
+        context.skip(`target names no model and does not serve the mock's '${model}'`);
+      }
+      assert.equal(answer.status, 200, "status");
+      const body = parseJson(answer.body, "embedding");
+      const values = ((body.result as Record<string, unknown>)?.data as Record<string, unknown>)
+        ?.values;
+      assert.ok(Array.isArray(values) && values.length > 0, "result.data.values");
+      assert.deepEqual(body.producer_id, { name: "EmbeddingModule", version: "0.0.1" });
+      assert.ok(Number(body.input_token_count) > 0, "input_token_count");
+    },
+  }),
+  defineCase({
+    id: "caikit/rest-unsupported-media-type",
+    title: "a body as `curl -d` sends it without -H (form-urlencoded): FastAPI's 415",
+    source: "caikit-tgis.md §1.2 (Content-Type must be exactly application/json)",
+    runtimes: caikitRuntimes,
+    transport: "rest",
+    async run(context) {
+      const task = context.target.runtime === "caikit-standalone" ? "embedding" : "text-generation";
+      const answer = await context.rest(`/api/v1/task/${task}`, {
+        body: '{"model_id": "m", "inputs": "x"}',
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+      });
+      assert.equal(answer.status, 415, "status");
+      assert.deepEqual(parseJson(answer.body, "415"), {
+        detail: "Unsupported media type: application/x-www-form-urlencoded.",
+      });
+    },
+  }),
+  defineCase({
+    id: "caikit/rest-missing-model-id",
+    title: "a task without model_id: 400 'Please provide model_id in payload'",
+    source: "caikit-tgis.md §1.2, §1.7",
+    runtimes: caikitRuntimes,
+    transport: "rest",
+    async run(context) {
+      const task = context.target.runtime === "caikit-standalone" ? "embedding" : "text-generation";
+      const answer = await context.rest(`/api/v1/task/${task}`, { json: { inputs: "x" } });
+      assert.equal(answer.status, 400, "status");
+      const body = parseJson(answer.body, "400");
+      assert.equal(body.details, "Please provide model_id in payload");
+      assert.equal(body.code, 400);
+      assert.match(String(body.id), /^[0-9a-f]{32}$/, "id: 32 hex digits");
+    },
+  }),
+  defineCase({
+    id: "caikit/rest-extra-key",
+    title: "an unknown key in the envelope: 422 'Extra inputs are not permitted'",
+    source: "caikit-tgis.md §1.2 (extra=forbid), §1.7",
+    runtimes: caikitRuntimes,
+    transport: "rest",
+    async run(context) {
+      const task = context.target.runtime === "caikit-standalone" ? "embedding" : "text-generation";
+      const answer = await context.rest(`/api/v1/task/${task}`, {
+        json: { model_id: "m", inputs: "x", servingkit_unknown_key: 1 },
+      });
+      assert.equal(answer.status, 422, "status");
+      assert.equal(parseJson(answer.body, "422").details, "Extra inputs are not permitted");
     },
   }),
 ];
