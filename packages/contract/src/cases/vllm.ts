@@ -309,6 +309,26 @@ const badRequest = defineCase({
   },
 });
 
+const metrics = defineCase({
+  ...base,
+  id: "openai/metrics-names",
+  title: "GET /metrics exposes vLLM's gauges and counters labelled with the served model",
+  source: `${source} §8 (vllm/v1/metrics/loggers.py)`,
+  async run(context) {
+    const model = await servedModel(context);
+    const answer = await context.rest("/metrics");
+    assert.equal(answer.status, 200);
+    assert.match(answer.headers.get("content-type") ?? "", /^text\/plain/);
+    assert.match(answer.body, /^# TYPE vllm:num_requests_running gauge$/m);
+    assert.match(answer.body, /^# TYPE vllm:generation_tokens_total counter$/m);
+    assert.match(answer.body, /^# TYPE vllm:time_to_first_token_seconds histogram$/m);
+    const running = answer.body
+      .split("\n")
+      .find((line) => line.startsWith("vllm:num_requests_running{"));
+    assert.ok(running?.includes(`model_name="${model}"`), `model_name label: ${running}`);
+  },
+});
+
 /** Every vllm protocol case. */
 export const vllmCases: readonly ContractCase[] = [
   modelsList,
@@ -320,4 +340,5 @@ export const vllmCases: readonly ContractCase[] = [
   completionsStream,
   unknownModel,
   badRequest,
+  metrics,
 ];
