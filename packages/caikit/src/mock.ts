@@ -38,6 +38,12 @@ export {
   ModelRegistry,
 } from "./mock/model-registry.js";
 export { PyFloat, pythonJson, pythonRepr } from "./mock/python-json.js";
+export {
+  type CaikitRestReply,
+  type CaikitRestRequest,
+  type CaikitRestRoute,
+  caikitRestRoutes,
+} from "./mock/rest-handlers.js";
 export { createCaikitTextGeneration } from "./mock/text-generation.js";
 export {
   type TextGenerationArgs,
