@@ -5,8 +5,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { selfSignedCertificate } from "@servingkit/mock-core";
+import { runtimeModules } from "@servingkit/mocks";
 import { describe, expect, it } from "vitest";
 import { cliVersion, main } from "./main.js";
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
 import { testIo } from "./test-io.js";
 
 /** Waits until `predicate` holds on the output (the command prints as it starts). */
@@ -68,6 +72,19 @@ describe("servingkit mock", () => {
       "cut-after",
     ]) {
       expect(help).toContain(text);
+    }
+  });
+
+  it("--help lists every runtime module's own options, each apart from its text", async () => {
+    const t = testIo();
+    expect(await main(["mock", "--help"], t.io)).toBe(0);
+    const help = t.stdout();
+    for (const module of runtimeModules) {
+      for (const [name, option] of Object.entries(module.options ?? {})) {
+        const flag = `--${name}${option.valueName ? ` ${option.valueName}` : ""}`;
+        // At least two spaces between a flag and its help, however long the flag.
+        expect(help).toMatch(new RegExp(`^  ${escape(flag)} {2,}\\S`, "m"));
+      }
     }
   });
 

@@ -27,10 +27,13 @@ function moduleOptionHelp(): string {
   return runtimeModules
     .filter((module) => Object.keys(module.options ?? {}).length > 0)
     .map((module) => {
-      const lines = Object.entries(module.options ?? {}).map(([name, option]) => {
-        const flag = `--${name}${option.valueName ? ` ${option.valueName}` : ""}`;
-        return `  ${flag.padEnd(20)}${option.help}`;
-      });
+      const flags = Object.entries(module.options ?? {}).map(
+        ([name, option]) =>
+          [`--${name}${option.valueName ? ` ${option.valueName}` : ""}`, option] as const,
+      );
+      // The host's options align at column 22; longer flags push their module's column out.
+      const width = Math.max(20, ...flags.map(([flag]) => flag.length + 2));
+      const lines = flags.map(([flag, option]) => `  ${flag.padEnd(width)}${option.help}`);
       return `\nOptions of ${module.runtimes.join(", ")}:\n${lines.join("\n")}\n`;
     })
     .join("");
