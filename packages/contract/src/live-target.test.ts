@@ -6,7 +6,8 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type RunningMock, startMock } from "@servingkit/mock-core";
+import type { RunningMock } from "@servingkit/mock-core";
+import { startRuntimeMock } from "@servingkit/mocks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runContract } from "./run-contract.js";
 import { loadTargets } from "./target-env.js";
@@ -17,7 +18,7 @@ describe("a live target described by environment variables", () => {
   let dir: string;
 
   beforeAll(async () => {
-    mock = await startMock({
+    mock = await startRuntimeMock({
       runtime: "triton",
       host: "127.0.0.1",
       httpPort: 0,
