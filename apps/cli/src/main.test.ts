@@ -9,7 +9,7 @@ import { runtimeModules } from "@servingkit/mocks";
 import { describe, expect, it } from "vitest";
 import { cliVersion, main } from "./main.js";
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 import { testIo } from "./test-io.js";
 
@@ -83,7 +83,7 @@ describe("servingkit mock", () => {
       for (const [name, option] of Object.entries(module.options ?? {})) {
         const flag = `--${name}${option.valueName ? ` ${option.valueName}` : ""}`;
         // At least two spaces between a flag and its help, however long the flag.
-        expect(help).toMatch(new RegExp(`^  ${escape(flag)} {2,}\\S`, "m"));
+        expect(help).toMatch(new RegExp(`^  ${escapeRegExp(flag)} {2,}\\S`, "m"));
       }
     }
   });
