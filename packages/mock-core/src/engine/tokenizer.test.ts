@@ -35,6 +35,22 @@ describe("built-in default tokenizer (byte-level BPE)", () => {
     expect(tokenizer.isSpecial(ids[1] ?? 0)).toBe(false);
   });
 
+  test("memoized decodes of short windows keep skipSpecialTokens apart and stay exact", async () => {
+    const { tokenizer } = await defaultModelSpec();
+    const ids = tokenizer.encode("Memo check", { addSpecialTokens: true });
+    // Skipped first, kept second, then both again: each answer is the uncached one.
+    expect(tokenizer.decode(ids, { skipSpecialTokens: true })).toBe("Memo check");
+    expect(tokenizer.decode(ids)).toBe("<|bos|>Memo check");
+    expect(tokenizer.decode(ids, { skipSpecialTokens: true })).toBe("Memo check");
+    expect(tokenizer.decode(ids)).toBe("<|bos|>Memo check");
+    // Long sequences (past the memo's window) decode the same way.
+    const long = tokenizer.encode("one two three four five six seven eight nine ten eleven twelve");
+    expect(long.length).toBeGreaterThan(12);
+    expect(tokenizer.decode(long, { skipSpecialTokens: true })).toBe(
+      "one two three four five six seven eight nine ten eleven twelve",
+    );
+  });
+
   test("words of the training text are single tokens with their leading space", async () => {
     const { tokenizer } = await defaultModelSpec();
     const ids = tokenizer.encode(" the model", { addSpecialTokens: false });

@@ -114,6 +114,46 @@ export class IncrementalDecoder {
 }
 
 /**
+ * Short id sequences (at most this many ids) have their decoded text memoized: the
+ * {@link IncrementalDecoder} decodes windows of a few tokens twice per generated token, and
+ * logprobs decode single tokens, always from the same small set of sentences and vocabulary.
+ */
+const memoMaxIds = 12;
+
+/** At most this many memoized decodes per tokenizer (a few MiB); the oldest half goes when full. */
+const memoMaxEntries = 65_536;
+
+/**
+ * A bounded memo of decoded texts: decoding is a pure function of the ids and the
+ * skip-special-tokens flag, so a memoized text is exactly what the tokenizer would return.
+ * When full, the older half of the entries (in insertion order) is dropped.
+ */
+class DecodeMemo {
+  readonly #texts = new Map<string, string>();
+  readonly #capacity: number;
+
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+  }
+
+  /** The memoized text for `key`, or `compute()`'s, remembered. */
+  get(key: string, compute: () => string): string {
+    const known = this.#texts.get(key);
+    if (known !== undefined) return known;
+    const text = compute();
+    if (this.#texts.size >= this.#capacity) {
+      let drop = this.#capacity >> 1;
+      for (const old of this.#texts.keys()) {
+        if (drop-- <= 0) break;
+        this.#texts.delete(old);
+      }
+    }
+    this.#texts.set(key, text);
+    return text;
+  }
+}
+
+/**
  * Builds a {@link Tokenizer} from a model's tokenizer files. Throws when `tokenizer.json` is not
  * a tokenizer the library understands.
  */
@@ -131,6 +171,7 @@ export function createTokenizer(files: TokenizerFiles): Tokenizer {
   const bosTokenId = idOf(files.tokenizerConfig.bos_token);
   const eosTokenId = idOf(files.tokenizerConfig.eos_token);
   const vocabSize = Math.max(vocab.size, maxId + 1);
+  const memo = new DecodeMemo(memoMaxEntries);
 
   const tokenizer: Tokenizer = {
     vocabSize,
@@ -145,7 +186,11 @@ export function createTokenizer(files: TokenizerFiles): Tokenizer {
         }
       }
       if (ids.length === 0) return "";
-      return hf.decode([...ids], { skip_special_tokens: options?.skipSpecialTokens ?? false });
+      const skip = options?.skipSpecialTokens ?? false;
+      if (ids.length > memoMaxIds) return hf.decode([...ids], { skip_special_tokens: skip });
+      return memo.get(`${skip ? "s" : "k"}${ids.join(",")}`, () =>
+        hf.decode([...ids], { skip_special_tokens: skip }),
+      );
     },
     tokenText: (id) => tokenizer.decode([id]),
     offsets: (text) => {
