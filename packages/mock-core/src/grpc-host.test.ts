@@ -233,6 +233,17 @@ describe("gRPC faults", () => {
     expect(error.details).toBe("try later");
   });
 
+  it("status messages reach grpc-js as gRPC servers encode them (PROTOCOL-HTTP2.md Status-Message)", async () => {
+    // grpc core leaves printable ASCII but % unencoded; grpc-js decodes with decodeURI, so a
+    // message with =, /, :, ; and % arrives intact only when it is encoded the way grpc core does.
+    const mock = await start({ runtime: "triton" });
+    const text = "model 'a/b': x=1; 100% é";
+    const fault = `grpc=INVALID_ARGUMENT,message=${encodeURIComponent(text).replace(/,/g, "%2C")}`;
+    const error = await rejection(check(client(mock), metadata({ "x-servingkit-fault": fault })));
+    expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(error.details).toBe(text);
+  });
+
   it("status=429 fails a gRPC call with the code envoy maps it to (UNAVAILABLE)", async () => {
     // envoy source/common/grpc/status.cc httpToGrpcStatus: 429 → UNAVAILABLE.
     const mock = await start({ runtime: "triton" });

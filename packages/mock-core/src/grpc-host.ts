@@ -35,6 +35,7 @@ import {
   grpcFailureCode,
   StreamCutError,
 } from "./fault.js";
+import { encodeGrpcMessage, reencodeGrpcMessage } from "./grpc-message.js";
 import { authorize, grpcDenial, type PlatformAuth, restDenial } from "./platform-auth.js";
 import type { MockPlugin, PluginContext } from "./plugin.js";
 
@@ -184,6 +185,12 @@ export function createGrpcTransport(options: GrpcHostOptions): Transport {
   });
 }
 
+/** Puts a status message in headers or trailers into the form gRPC servers send (grpc-message.ts). */
+function wireGrpcMessage(fields: Record<string, unknown>): void {
+  const message = fields["grpc-message"];
+  if (typeof message === "string") fields["grpc-message"] = reencodeGrpcMessage(message);
+}
+
 function codeLabel(status: string): string {
   return /^\d+$/.test(status) ? grpcStatusName(Number(status) as Code | 0) : status;
 }
@@ -206,7 +213,7 @@ export function createGrpcNodeHandler(options: GrpcHostOptions): GrpcNodeHandler
       "grpc-status": String(Code.Unimplemented),
     };
     if (options.unimplementedMessage) {
-      headers["grpc-message"] = encodeURIComponent(options.unimplementedMessage);
+      headers["grpc-message"] = encodeGrpcMessage(options.unimplementedMessage);
     }
     req.resume();
     if (!req.stream.destroyed && !req.stream.closed)
@@ -231,6 +238,7 @@ export function createGrpcNodeHandler(options: GrpcHostOptions): GrpcNodeHandler
     const respond = stream.respond.bind(stream);
     stream.respond = (headers, opts) => {
       const fields = (headers ?? {}) as Record<string, unknown>;
+      wireGrpcMessage(fields);
       const httpStatus = Number(fields[h2.HTTP2_HEADER_STATUS] ?? 200);
       const grpcStatus = fields["grpc-status"];
       if (grpcStatus !== undefined) outcome = codeLabel(String(grpcStatus));
@@ -239,6 +247,7 @@ export function createGrpcNodeHandler(options: GrpcHostOptions): GrpcNodeHandler
     };
     const addTrailers = res.addTrailers.bind(res);
     res.addTrailers = (trailers) => {
+      wireGrpcMessage(trailers as Record<string, unknown>);
       const grpcStatus = (trailers as Record<string, unknown>)["grpc-status"];
       if (grpcStatus !== undefined) outcome = codeLabel(String(grpcStatus));
       addTrailers(trailers);
