@@ -12,6 +12,7 @@ import {
   defaultModelSpec,
   type MockPlugin,
   type ModelSpec,
+  type RestRouteTable,
   type RuntimeMockModule,
 } from "@servingkit/mock-core";
 import {
@@ -24,7 +25,7 @@ import {
 import type { EmbeddingModel } from "./mock/embedding-tasks.js";
 import { registerCaikitGrpc } from "./mock/grpc-services.js";
 import { embeddingModule, ModelRegistry, textGenerationModule } from "./mock/model-registry.js";
-import { registerCaikitRest } from "./mock/rest-routes.js";
+import { caikitRestTable, registerCaikitRest } from "./mock/rest-routes.js";
 import { type CaikitTextGeneration, createCaikitTextGeneration } from "./mock/text-generation.js";
 
 export {
@@ -64,8 +65,15 @@ export interface CaikitPluginOptions {
   readonly tgisLimits?: TgisLimits;
 }
 
-/** The REST and gRPC plugin of a Caikit runtime. */
-export function caikitPlugin(options: CaikitPluginOptions): MockPlugin {
+/** The task services one Caikit mock shares between its REST and gRPC surfaces. */
+interface CaikitServices {
+  readonly registry: ModelRegistry;
+  readonly embedding: EmbeddingModel | undefined;
+  /** Caikit TGIS's text generation on the host's clock (made once); undefined for Standalone. */
+  generation(clock: Clock): CaikitTextGeneration | undefined;
+}
+
+function caikitServices(options: CaikitPluginOptions): CaikitServices {
   const standalone = options.runtime === "caikit-standalone";
   // The served model's own limits stand for the embedding model's (max_seq_length, width).
   const embedding: EmbeddingModel | undefined = standalone
@@ -91,23 +99,37 @@ export function caikitPlugin(options: CaikitPluginOptions): MockPlugin {
     );
     return textGeneration;
   };
+  return { registry, embedding, generation };
+}
+
+function taskOptions(services: CaikitServices, clock: Clock) {
+  const tasks = services.generation(clock);
+  return {
+    registry: services.registry,
+    ...(tasks ? { textGeneration: tasks } : {}),
+    ...(services.embedding ? { embedding: services.embedding } : {}),
+  };
+}
+
+/**
+ * The REST surface of a Caikit runtime as a host-neutral route table (mock-core), on `clock` for
+ * stream pings and generation timing: what the fastify plugin registers and what
+ * `@servingkit/msw` serves. Health routes and error envelopes are the runtime's base plugin's.
+ */
+export function caikitRouteTable(options: CaikitPluginOptions, clock: Clock): RestRouteTable {
+  return caikitRestTable({ ...taskOptions(caikitServices(options), clock), clock });
+}
+
+/** The REST and gRPC plugin of a Caikit runtime. */
+export function caikitPlugin(options: CaikitPluginOptions): MockPlugin {
+  const services = caikitServices(options);
   return {
     name: `${options.runtime}-tasks`,
     rest(app, ctx) {
-      const tasks = generation(ctx.clock);
-      registerCaikitRest(app, ctx, {
-        registry,
-        ...(tasks ? { textGeneration: tasks } : {}),
-        ...(embedding ? { embedding } : {}),
-      });
+      registerCaikitRest(app, ctx, taskOptions(services, ctx.clock));
     },
     grpc(router, ctx) {
-      const tasks = generation(ctx.clock);
-      registerCaikitGrpc(router, {
-        registry,
-        ...(tasks ? { textGeneration: tasks } : {}),
-        ...(embedding ? { embedding } : {}),
-      });
+      registerCaikitGrpc(router, taskOptions(services, ctx.clock));
     },
   };
 }

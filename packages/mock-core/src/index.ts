@@ -93,6 +93,7 @@ export type { BodyError, MockPlugin, PluginContext } from "./plugin.js";
 export { Readiness, type ReadinessListener } from "./readiness.js";
 export { createRequestLogger, type LoggerOption } from "./request-log.js";
 export { sendCanned } from "./rest-host.js";
+export * from "./rest-route-table.js";
 export {
   type CannedReply,
   type HealthRoute,

@@ -1,12 +1,36 @@
 /**
- * The fastify adapter of caikit's REST handlers (`rest-handlers.ts`): each route registered on
- * the runtime's fastify context, canned replies sent as they are, streams sent as SSE with the
- * host's `cut-after` fault applied and the client's disconnect aborting the generation.
+ * Caikit's REST handlers (`rest-handlers.ts`) as a host-neutral route table (mock-core's
+ * `RestRouteTable`), and its fastify registration: canned replies sent as they are, streams sent
+ * as SSE with the host's `cut-after` fault applied and the client's disconnect aborting the
+ * generation. The msw handlers (`@servingkit/msw`) serve the same table.
  */
-import { Readable } from "node:stream";
-import { cutStream, type PluginContext, sendCanned } from "@servingkit/mock-core";
+import {
+  type PluginContext,
+  type RestRouteTable,
+  registerRestRouteTable,
+} from "@servingkit/mock-core";
 import type { FastifyInstance } from "fastify";
 import { type CaikitRestOptions, caikitRestRoutes } from "./rest-handlers.js";
+
+/** The caikit routes as a route table (JSON bodies parsed by the host). */
+export function caikitRestTable(options: CaikitRestOptions): RestRouteTable {
+  return {
+    routes: caikitRestRoutes(options).map((route) => ({
+      method: route.method,
+      path: route.path,
+      async handle(request) {
+        const answer = await route.handle({
+          contentType: request.headers["content-type"],
+          body: request.body,
+          query: request.query,
+          signal: request.signal,
+        });
+        if (answer.kind === "reply") return answer.reply;
+        return { status: 200, headers: answer.headers, body: answer.frames };
+      },
+    })),
+  };
+}
 
 /** Registers the caikit routes on the runtime's fastify context. */
 export function registerCaikitRest(
@@ -14,27 +38,5 @@ export function registerCaikitRest(
   ctx: PluginContext,
   options: Omit<CaikitRestOptions, "clock">,
 ): void {
-  for (const route of caikitRestRoutes({ ...options, clock: ctx.clock })) {
-    app.route({
-      method: route.method,
-      url: route.path,
-      async handler(request, reply) {
-        const abort = new AbortController();
-        // The response's close before its end is the client leaving (the request's close fires
-        // as soon as its body is read).
-        reply.raw.on("close", () => {
-          if (!reply.raw.writableFinished) abort.abort();
-        });
-        const answer = await route.handle({
-          contentType: request.headers["content-type"],
-          body: request.body,
-          query: (request.query ?? {}) as Record<string, string | string[] | undefined>,
-          signal: abort.signal,
-        });
-        if (answer.kind === "reply") return sendCanned(reply, answer.reply);
-        reply.code(200).headers(answer.headers);
-        return reply.send(Readable.from(cutStream(ctx.restFault(request), answer.frames)));
-      },
-    });
-  }
+  registerRestRouteTable(app, ctx, caikitRestTable({ ...options, clock: ctx.clock }));
 }

@@ -1,0 +1,293 @@
+/**
+ * A runtime's REST surface as a host-neutral route table: method + path pattern + a handler from
+ * a plain request (method, path, params, headers, body, signal) to a plain reply (status, headers,
+ * text, bytes or a stream). The fastify host registers a table with {@link registerRestRouteTable};
+ * other hosts (msw in `@servingkit/msw`) match requests with {@link matchRestRoute} and call the
+ * same handlers, so one behaviour lives in one place whichever host serves it.
+ */
+import { Readable } from "node:stream";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { cutStream, type FaultSpec } from "./fault.js";
+import type { PluginContext } from "./plugin.js";
+import type { Readiness } from "./readiness.js";
+import { sendCanned } from "./rest-host.js";
+import type { RuntimeInfo } from "./runtime-catalog.js";
+
+export { type ResolvedHooks, resolveHooks } from "./plugin.js";
+
+/** The methods a route table routes (GET routes also answer HEAD, as fastify and FastAPI do). */
+export type RestMethod = "GET" | "POST" | "PUT" | "DELETE" | "PATCH" | "OPTIONS";
+
+/** Methods probed to tell a wrong method (405) from an unknown path (404), as the fastify host does. */
+export const restProbeMethods = [
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "DELETE",
+  "PATCH",
+  "OPTIONS",
+] as const;
+
+/** What a host knows about a request before reading its body (for {@link RestRouteTable.onRequest}). */
+export interface RestRequestHead {
+  /** Upper-case HTTP method. */
+  readonly method: string;
+  /** The URL path without the query, as sent (not decoded). */
+  readonly path: string;
+  /** Request headers, lower-case names; repeated headers joined with `, `. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+}
+
+/** A request as a route handler reads it. */
+export interface RestRouteRequest extends RestRequestHead {
+  /** Values of the pattern's `:name` segments, URL-decoded. */
+  readonly params: Readonly<Record<string, string>>;
+  /** Query parameters; a repeated key gives an array. */
+  readonly query: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /**
+   * The body as the host's parser left it: for a route of a table with
+   * {@link RestRouteTable.rawBodies}, always the bytes (empty when none); otherwise the parsed
+   * JSON value for an `application/json` body (undefined when empty) and the bytes for any other
+   * content type. Malformed JSON never reaches a handler: the host answers it (`bodyError` hook).
+   */
+  readonly body: unknown;
+  /** Aborts when the client leaves before the answer is complete (or the host shuts down). */
+  readonly signal: AbortSignal;
+}
+
+/** A body: text (UTF-8), bytes, or a stream of chunks sent as they come. `""` is no body. */
+export type RestBody = string | Uint8Array | AsyncIterable<Uint8Array | string>;
+
+/** A handler's answer. */
+export interface RestRouteReply {
+  /** HTTP status code. */
+  readonly status: number;
+  /** Response headers, lower-case names, sent exactly as given. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The body; a stream is cut by the host's `cut-after` fault. */
+  readonly body: RestBody;
+}
+
+/** One route. */
+export interface RestRoute {
+  /** The method it answers. */
+  readonly method: RestMethod;
+  /** The path pattern: literal segments and `:name` parameters (one segment each), fastify style. */
+  readonly path: string;
+  /** Answers a request; a thrown error is the host's 500 in the runtime's envelope. */
+  handle(request: RestRouteRequest): RestRouteReply | Promise<RestRouteReply>;
+}
+
+/** A runtime's REST surface. */
+export interface RestRouteTable {
+  /** The routes, in registration order. */
+  readonly routes: readonly RestRoute[];
+  /**
+   * Every body reaches the handlers as bytes, whatever its content type (default false: JSON
+   * bodies are parsed by the host, see {@link RestRouteRequest.body}).
+   */
+  readonly rawBodies?: boolean;
+  /**
+   * Runs for every request to one of the table's routes before its body is read (a runtime's own
+   * middleware, e.g. vLLM's `--api-key`); a reply answers the request instead of the route.
+   */
+  onRequest?(head: RestRequestHead): RestRouteReply | undefined;
+}
+
+/** What a route table needs from its host. */
+export type RestRouteHost = Pick<PluginContext, "clock" | "runtime" | "shutdownSignal">;
+
+/** The outcome of matching a request against a table. */
+export type RestRouteMatch =
+  | { readonly kind: "route"; readonly route: RestRoute; readonly params: Record<string, string> }
+  | { readonly kind: "method-not-allowed"; readonly allowed: readonly string[] }
+  | { readonly kind: "not-found" };
+
+type Segments = readonly string[];
+
+function segmentsOf(path: string): Segments {
+  return path.split("/");
+}
+
+/** The params of `path` under `pattern`, or undefined when it does not match. */
+function matchPattern(pattern: Segments, path: Segments): Record<string, string> | undefined {
+  if (pattern.length !== path.length) return undefined;
+  const params: Record<string, string> = {};
+  for (const [i, part] of pattern.entries()) {
+    const actual = path[i] ?? "";
+    if (part.startsWith(":")) {
+      if (actual === "") return undefined;
+      try {
+        params[part.slice(1)] = decodeURIComponent(actual);
+      } catch {
+        return undefined;
+      }
+    } else if (part !== actual) return undefined;
+  }
+  return params;
+}
+
+/** Literal segments rank before parameters, segment by segment (fastify's router order). */
+function moreSpecific(a: Segments, b: Segments): number {
+  for (const [i, part] of a.entries()) {
+    const aParam = part.startsWith(":");
+    const bParam = (b[i] ?? "").startsWith(":");
+    if (aParam !== bParam) return aParam ? 1 : -1;
+  }
+  return 0;
+}
+
+function routesFor(
+  routes: readonly RestRoute[],
+  method: string,
+  path: Segments,
+): { route: RestRoute; params: Record<string, string> } | undefined {
+  const wanted = method === "HEAD" ? "GET" : method;
+  let best: { route: RestRoute; params: Record<string, string>; pattern: Segments } | undefined;
+  for (const route of routes) {
+    if (route.method !== wanted) continue;
+    const pattern = segmentsOf(route.path);
+    const params = matchPattern(pattern, path);
+    if (!params) continue;
+    if (!best || moreSpecific(pattern, best.pattern) < 0) best = { route, params, pattern };
+  }
+  return best;
+}
+
+/**
+ * Matches a request against routes: the most specific route of that method (HEAD finds GET
+ * routes), else the methods the path has (a 405), else not found. `path` excludes the query.
+ */
+export function matchRestRoute(
+  routes: readonly RestRoute[],
+  method: string,
+  path: string,
+): RestRouteMatch {
+  const segments = segmentsOf(path);
+  const found = routesFor(routes, method, segments);
+  if (found) return { kind: "route", ...found };
+  const allowed = restProbeMethods.filter(
+    (probe) => probe !== method && routesFor(routes, probe, segments) !== undefined,
+  );
+  return allowed.length > 0 ? { kind: "method-not-allowed", allowed } : { kind: "not-found" };
+}
+
+/**
+ * A runtime's health routes from its catalog entry as a route table: liveness answers while the
+ * process is up, readiness follows `readiness` (always ready when none is given).
+ */
+export function healthRouteTable(info: RuntimeInfo, readiness?: Readiness): RestRouteTable {
+  return {
+    routes: info.healthRoutes.flatMap((route) =>
+      route.methods.map(
+        (method): RestRoute => ({
+          method,
+          path: route.path,
+          handle: () =>
+            route.kind === "live" || (readiness?.ready ?? true) ? route.ready : route.notReady,
+        }),
+      ),
+    ),
+  };
+}
+
+/** Query parameters as fastify's default parser gives them (repeated keys as arrays). */
+export function queryRecord(
+  search: URLSearchParams,
+): Record<string, string | readonly string[] | undefined> {
+  const query: Record<string, string | string[]> = {};
+  for (const key of new Set(search.keys())) {
+    const values = search.getAll(key);
+    query[key] = values.length === 1 ? (values[0] ?? "") : values;
+  }
+  return query;
+}
+
+function headersOf(request: FastifyRequest): Record<string, string | undefined> {
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    headers[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return headers;
+}
+
+function pathOf(url: string): string {
+  const q = url.indexOf("?");
+  return q < 0 ? url : url.slice(0, q);
+}
+
+/** Sends a route's reply on fastify; a stream goes out as it comes, cut by the chosen fault. */
+export function sendRestReply(
+  reply: FastifyReply,
+  answer: RestRouteReply,
+  fault: FaultSpec | undefined,
+): FastifyReply {
+  const { body } = answer;
+  if (typeof body === "string") {
+    return sendCanned(reply, { status: answer.status, headers: answer.headers ?? {}, body });
+  }
+  reply.code(answer.status);
+  if (answer.headers) reply.headers(answer.headers);
+  if (body instanceof Uint8Array) {
+    return reply.send(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+  }
+  return reply.send(Readable.from(cutStream(fault, body)));
+}
+
+/** A signal that fires when the client leaves before the reply is complete. */
+function clientGone(request: FastifyRequest, reply: FastifyReply): AbortSignal {
+  const gone = new AbortController();
+  const onClose = () => {
+    if (!reply.raw.writableFinished) gone.abort(new Error("client disconnected"));
+  };
+  // The response's close before its end is the client leaving (the request's close fires as soon
+  // as its body is read).
+  reply.raw.once("close", onClose);
+  request.raw.once("aborted", onClose);
+  return gone.signal;
+}
+
+/**
+ * Registers a route table on the runtime's (encapsulated) fastify context: the table's body rule,
+ * its `onRequest` middleware, and each route answering through {@link sendRestReply}.
+ */
+export function registerRestRouteTable(
+  app: FastifyInstance,
+  ctx: Pick<PluginContext, "restFault">,
+  table: RestRouteTable,
+): void {
+  if (table.rawBodies) {
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+  }
+  const onRequest = table.onRequest;
+  if (onRequest) {
+    app.addHook("onRequest", async (request, reply) => {
+      const refused = onRequest({
+        method: request.method,
+        path: pathOf(request.url),
+        headers: headersOf(request),
+      });
+      if (refused) return sendRestReply(reply, refused, undefined);
+    });
+  }
+  for (const route of table.routes) {
+    app.route({
+      method: route.method,
+      url: route.path,
+      async handler(request, reply) {
+        const answer = await route.handle({
+          method: request.method,
+          path: pathOf(request.url),
+          headers: headersOf(request),
+          params: (request.params ?? {}) as Record<string, string>,
+          query: (request.query ?? {}) as Record<string, string | string[] | undefined>,
+          body: table.rawBodies ? (request.body ?? Buffer.alloc(0)) : request.body,
+          signal: clientGone(request, reply),
+        });
+        return sendRestReply(reply, answer, ctx.restFault(request));
+      },
+    });
+  }
+}
