@@ -1,0 +1,7 @@
+/**
+ * The modelled GPU and vLLM V1 scheduling core (issue 7): device and model profiles, KV capacity
+ * as vLLM sizes it, an analytical step-time model and a scheduler simulated on a virtual clock.
+ */
+export * from "./device-profiles.js";
+export * from "./kv-capacity.js";
+export * from "./model-profiles.js";

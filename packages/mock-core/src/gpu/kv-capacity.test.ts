@@ -1,0 +1,136 @@
+import { describe, expect, it } from "vitest";
+import { deviceProfiles } from "./device-profiles.js";
+import {
+  activationPeakEstimate,
+  batchDefaults,
+  KvCacheStartupError,
+  kvCapacity,
+} from "./kv-capacity.js";
+import { modelProfiles } from "./model-profiles.js";
+
+const h100 = deviceProfiles["h100-80gb"];
+const llama8b = modelProfiles["llama-3.1-8b"];
+const GiB = 1024 ** 3;
+
+describe("batch defaults", () => {
+  it("follows vLLM's get_batch_defaults by device class", () => {
+    // vllm-openai.md §9: ≥70 GiB and not A100 → 1024 / 8192 (serve), 1024 / 16384 (offline); else 256 / 2048, 256 / 8192.
+    expect(batchDefaults(h100)).toEqual({ maxNumSeqs: 1024, maxNumBatchedTokens: 8192 });
+    expect(batchDefaults(deviceProfiles.mi300x, "offline")).toEqual({
+      maxNumSeqs: 1024,
+      maxNumBatchedTokens: 16_384,
+    });
+    expect(batchDefaults(deviceProfiles["a100-80gb"])).toEqual({
+      maxNumSeqs: 256,
+      maxNumBatchedTokens: 2048,
+    });
+    expect(batchDefaults(deviceProfiles.l4, "offline")).toEqual({
+      maxNumSeqs: 256,
+      maxNumBatchedTokens: 8192,
+    });
+  });
+});
+
+describe("KV capacity on H100 80GB with Llama 3.1 8B", () => {
+  const capacity = kvCapacity({ device: h100, model: llama8b, maxModelLen: 8192 });
+
+  it("takes weights, activation peak and overhead off total × 0.9 and cuts the rest into 16-token blocks", () => {
+    // vllm-openai.md §9: requested = total × gpu_memory_utilization; KV budget = requested − weights − activations − graphs.
+    const requested = Math.ceil(81_559 * 1024 * 1024 * 0.9);
+    expect(capacity.requestedBytes).toBe(requested);
+    expect(capacity.weightBytes).toBe(8_030_261_248 * 2);
+    // 8192 tokens × (2 × 14336 + 4 × 4096) × 2 bytes + 1024 seqs × 128256 vocab × 4 bytes (fp32 logits).
+    expect(capacity.activationPeakBytes).toBe(
+      8192 * (2 * 14_336 + 4 * 4096) * 2 + 1024 * 128_256 * 4,
+    );
+    const available = requested - capacity.weightBytes - capacity.activationPeakBytes - GiB;
+    expect(capacity.availableKvBytes).toBe(available);
+    expect(capacity.numBlocks).toBe(Math.floor(available / (16 * 131_072)));
+    expect(capacity.tokens).toBe(capacity.numBlocks * 16);
+  });
+
+  it("lands where the reference's rough estimate does: 400k+ tokens, about 25k+ blocks", () => {
+    // vllm-openai.md §9: "72 GB − ~16 GB weights − activations ≈ 50+ GB ≈ 400k+ tokens (≈25k blocks)".
+    expect(capacity.tokens).toBeGreaterThan(400_000);
+    expect(capacity.tokens).toBeLessThan(480_000);
+    expect(capacity.numBlocks).toBeGreaterThan(25_000);
+  });
+
+  it("prints vLLM's start-up lines with thousands separators and two-decimal concurrency", () => {
+    // kv_cache_utils.py: "GPU KV cache size: {N:,} tokens" / "Maximum concurrency for {L:,} tokens per request: {x:.2f}x".
+    const concurrency = (capacity.numBlocks / (8192 / 16)).toFixed(2);
+    expect(capacity.logLines).toContain(
+      `GPU KV cache size: ${capacity.tokens.toLocaleString("en-US")} tokens`,
+    );
+    expect(capacity.logLines).toContain(
+      `Maximum concurrency for 8,192 tokens per request: ${concurrency}x`,
+    );
+    expect(capacity.logLines).toContain(
+      "Chunked prefill is enabled with max_num_batched_tokens=8192.",
+    );
+    expect(capacity.logLines[0]).toMatch(/^Available KV cache memory: \d+\.\d\d GiB$/);
+  });
+
+  it("splits weights and KV over tensor-parallel GPUs", () => {
+    const tp2 = kvCapacity({
+      device: h100,
+      model: llama8b,
+      maxModelLen: 8192,
+      tensorParallelSize: 2,
+    });
+    expect(tp2.weightBytes).toBe(capacity.weightBytes / 2);
+    expect(tp2.kvBytesPerToken).toBe(65_536);
+    expect(tp2.tokens).toBeGreaterThan(2 * capacity.tokens);
+  });
+});
+
+describe("start-up failure", () => {
+  it("fails with vLLM's text when one max_model_len request cannot fit", () => {
+    // kv_cache_utils.py check_enough_kv_cache_memory (vLLM ≥0.10 text, quoted in vllm#38516):
+    // "To serve at least one request with the models's max seq len (40960), (5.62 GiB KV cache is needed, which is
+    // larger than the available KV cache memory (4.89 GiB). Based on the available memory, the estimated maximum
+    // model length is 35600. Try increasing `gpu_memory_utilization` or decreasing `max_model_len` ..."
+    const run = () =>
+      kvCapacity({ device: deviceProfiles.l4, model: llama8b, gpuMemoryUtilization: 0.95 });
+    expect(run).toThrow(KvCacheStartupError);
+    expect(run).toThrow(
+      /^To serve at least one request with the models's max seq len \(131072\), \(16\.00 GiB KV cache is needed, which is larger than the available KV cache memory \(\d+\.\d\d GiB\)\. Based on the available memory, the estimated maximum model length is \d+\. Try increasing `gpu_memory_utilization` or decreasing `max_model_len` when initializing the engine\.$/,
+    );
+  });
+
+  it("names an estimated max length that itself fits", () => {
+    try {
+      kvCapacity({ device: deviceProfiles.l4, model: llama8b, gpuMemoryUtilization: 0.95 });
+      expect.unreachable();
+    } catch (error) {
+      const estimate = Number(
+        /estimated maximum model length is (\d+)/.exec((error as Error).message)?.[1],
+      );
+      expect(estimate % 16).toBe(0);
+      const ok = kvCapacity({
+        device: deviceProfiles.l4,
+        model: llama8b,
+        gpuMemoryUtilization: 0.95,
+        maxModelLen: estimate,
+      });
+      expect(ok.maxConcurrency).toBeCloseTo(1, 5);
+    }
+  });
+
+  it("fails with vLLM's no-memory text when weights alone exceed the budget", () => {
+    // kv_cache_utils.py: "No available memory for the cache blocks. Try increasing `gpu_memory_utilization` ..."
+    expect(() => kvCapacity({ device: h100, model: modelProfiles["llama-3.1-70b"] })).toThrow(
+      "No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when initializing the engine.",
+    );
+  });
+
+  it("rejects nonsense options with a RangeError", () => {
+    expect(() => kvCapacity({ device: h100, model: llama8b, gpuMemoryUtilization: 1.5 })).toThrow(
+      RangeError,
+    );
+    expect(() => kvCapacity({ device: h100, model: llama8b, tensorParallelSize: 0 })).toThrow(
+      RangeError,
+    );
+    expect(activationPeakEstimate(llama8b, 0, 0)).toBe(0);
+  });
+});

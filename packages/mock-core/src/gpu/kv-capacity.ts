@@ -1,0 +1,202 @@
+/**
+ * KV-cache capacity as vLLM sizes it at start-up: the memory it may use is total × the
+ * `gpu_memory_utilization` fraction; weights, the activation peak of a profiling run and a fixed
+ * overhead (CUDA context, CUDA graphs) come off; what is left becomes 16-token blocks. Also the
+ * start-up log lines vLLM prints about it and the ValueError it stops with when one
+ * `max_model_len` request cannot fit. Pure arithmetic: no clock, no I/O.
+ */
+import type { DeviceProfile } from "./device-profiles.js";
+import {
+  bytesPerElement,
+  kvBytesPerToken,
+  type ModelProfile,
+  weightBytesPerGpu,
+} from "./model-profiles.js";
+
+const GiB = 1024 ** 3;
+
+/** Tokens per KV block: vllm-openai.md §9, `block_size` 16 on CUDA. */
+export const defaultBlockSize = 16;
+
+/** vLLM's `--gpu-memory-utilization` default (vllm-openai.md §9). */
+export const defaultGpuMemoryUtilization = 0.9;
+
+/**
+ * The non-torch and CUDA-graph memory we assume vLLM keeps outside the KV cache (1 GiB): an
+ * estimate; vLLM measures it on the real GPU at start-up.
+ */
+export const defaultOverheadBytes = 1 * GiB;
+
+/** Scheduler limits vLLM picks when the user does not: `max_num_seqs` and `max_num_batched_tokens`. */
+export interface BatchDefaults {
+  /** Most sequences in one step. */
+  readonly maxNumSeqs: number;
+  /** Token budget of one step. */
+  readonly maxNumBatchedTokens: number;
+}
+
+/**
+ * vLLM's defaults for the device: vllm-openai.md §9 (`arg_utils.py get_batch_defaults`): large
+ * GPUs (≥70 GiB, not A100) get 1024 seqs / 8192 tokens for `vllm serve` and 1024 / 16384 for the
+ * offline `LLM` class; other GPUs 256 / 2048 (serve) and 256 / 8192 (offline).
+ */
+export function batchDefaults(
+  device: DeviceProfile,
+  usage: "serve" | "offline" = "serve",
+): BatchDefaults {
+  if (device.largeForBatchDefaults) {
+    return { maxNumSeqs: 1024, maxNumBatchedTokens: usage === "serve" ? 8192 : 16_384 };
+  }
+  return { maxNumSeqs: 256, maxNumBatchedTokens: usage === "serve" ? 2048 : 8192 };
+}
+
+/** What to size the KV cache for. */
+export interface KvCapacityOptions {
+  readonly device: DeviceProfile;
+  readonly model: ModelProfile;
+  /** `--tensor-parallel-size`; default 1. */
+  readonly tensorParallelSize?: number;
+  /** `--gpu-memory-utilization`, in (0, 1]; default 0.9. */
+  readonly gpuMemoryUtilization?: number;
+  /** `--max-model-len`; default the model's `max_position_embeddings`. */
+  readonly maxModelLen?: number;
+  /** Token budget of the profiling run; default from {@link batchDefaults}. */
+  readonly maxNumBatchedTokens?: number;
+  /** Sequences of the sampler's profiling run; default from {@link batchDefaults}. */
+  readonly maxNumSeqs?: number;
+  /** Tokens per block; default 16. */
+  readonly blockSize?: number;
+  /** Bytes outside torch's allocations and CUDA graphs; default {@link defaultOverheadBytes}. */
+  readonly overheadBytes?: number;
+}
+
+/** The KV cache vLLM would allocate, with the numbers that led to it (bytes per GPU). */
+export interface KvCapacity {
+  /** total memory × utilization, rounded up as vLLM does. */
+  readonly requestedBytes: number;
+  /** Weights on each GPU. */
+  readonly weightBytes: number;
+  /** Estimated activation peak of the profiling forward pass and sampler run. */
+  readonly activationPeakBytes: number;
+  /** Non-torch memory and CUDA graphs. */
+  readonly overheadBytes: number;
+  /** What is left for the KV cache. */
+  readonly availableKvBytes: number;
+  /** KV bytes of one token on each GPU. */
+  readonly kvBytesPerToken: number;
+  /** Tokens per block. */
+  readonly blockSize: number;
+  /** Blocks allocated (`num_gpu_blocks`). */
+  readonly numBlocks: number;
+  /** numBlocks × blockSize: the "GPU KV cache size" of the log. */
+  readonly tokens: number;
+  /** max_model_len in effect. */
+  readonly maxModelLen: number;
+  /** How many max_model_len requests fit at once: numBlocks / ceil(maxModelLen / blockSize). */
+  readonly maxConcurrency: number;
+  /** The start-up log lines vLLM prints about the cache, in order. */
+  readonly logLines: readonly string[];
+}
+
+/** vLLM's start-up failure when the cache cannot hold what it must; `message` is vLLM's text. */
+export class KvCacheStartupError extends Error {
+  override readonly name = "KvCacheStartupError";
+}
+
+/** Integer with thousands separators, as Python's `f"{n:,}"`. */
+function withCommas(n: number): string {
+  return Math.trunc(n)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+/**
+ * Estimated activation peak of vLLM's profiling run: the widest intermediate tensors of one
+ * layer for `maxNumBatchedTokens` tokens (gate+up projections and a few hidden-size buffers), plus
+ * float32 logits of the sampler's dummy run over `maxNumSeqs` sequences. An estimate: vLLM
+ * measures the real peak.
+ */
+export function activationPeakEstimate(
+  model: ModelProfile,
+  maxNumBatchedTokens: number,
+  maxNumSeqs: number,
+  tp = 1,
+): number {
+  const perToken =
+    ((2 * model.intermediateSize) / tp + 4 * model.hiddenSize) * bytesPerElement(model);
+  const logits = (maxNumSeqs * model.vocabSize * 4) / tp;
+  return maxNumBatchedTokens * perToken + logits;
+}
+
+/**
+ * Sizes the KV cache as vLLM does and returns it with its log lines. Throws a RangeError for bad
+ * options, and a {@link KvCacheStartupError} with vLLM's text when no memory is left for the cache
+ * (`No available memory for the cache blocks...`) or one max_model_len request cannot fit
+ * (`To serve at least one request with the models's max seq len ...`; vllm/v1/core/kv_cache_utils.py
+ * `check_enough_kv_cache_memory`).
+ */
+export function kvCapacity(options: KvCapacityOptions): KvCapacity {
+  const { device, model } = options;
+  const tp = options.tensorParallelSize ?? 1;
+  const utilization = options.gpuMemoryUtilization ?? defaultGpuMemoryUtilization;
+  const blockSize = options.blockSize ?? defaultBlockSize;
+  const maxModelLen = options.maxModelLen ?? model.maxPositionEmbeddings;
+  const defaults = batchDefaults(device);
+  const maxNumBatchedTokens = options.maxNumBatchedTokens ?? defaults.maxNumBatchedTokens;
+  const maxNumSeqs = options.maxNumSeqs ?? defaults.maxNumSeqs;
+  if (!Number.isInteger(tp) || tp < 1)
+    throw new RangeError("tensorParallelSize must be a positive integer");
+  if (!(utilization > 0 && utilization <= 1))
+    throw new RangeError("gpuMemoryUtilization must be in (0, 1]");
+  if (!Number.isInteger(blockSize) || blockSize < 1)
+    throw new RangeError("blockSize must be a positive integer");
+  if (!Number.isInteger(maxModelLen) || maxModelLen < 1)
+    throw new RangeError("maxModelLen must be a positive integer");
+
+  const requestedBytes = Math.ceil(device.memoryBytes * utilization);
+  const weightBytes = weightBytesPerGpu(model, tp);
+  const activationPeakBytes = activationPeakEstimate(model, maxNumBatchedTokens, maxNumSeqs, tp);
+  const overheadBytes = options.overheadBytes ?? defaultOverheadBytes;
+  const availableKvBytes = requestedBytes - weightBytes - activationPeakBytes - overheadBytes;
+  if (availableKvBytes <= 0) {
+    throw new KvCacheStartupError(
+      "No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when initializing the engine.",
+    );
+  }
+  const perToken = kvBytesPerToken(model, tp);
+  const blockBytes = perToken * blockSize;
+  const blocksPerRequest = Math.ceil(maxModelLen / blockSize);
+  const neededBytes = blocksPerRequest * blockBytes;
+  if (neededBytes > availableKvBytes) {
+    const estimatedMaxLen = Math.floor(availableKvBytes / blockBytes) * blockSize;
+    throw new KvCacheStartupError(
+      `To serve at least one request with the models's max seq len (${maxModelLen}), ` +
+        `(${(neededBytes / GiB).toFixed(2)} GiB KV cache is needed, which is larger than the available KV cache ` +
+        `memory (${(availableKvBytes / GiB).toFixed(2)} GiB). Based on the available memory, the estimated ` +
+        `maximum model length is ${estimatedMaxLen}. Try increasing \`gpu_memory_utilization\` or decreasing ` +
+        "`max_model_len` when initializing the engine.",
+    );
+  }
+  const numBlocks = Math.floor(availableKvBytes / blockBytes);
+  const tokens = numBlocks * blockSize;
+  const maxConcurrency = numBlocks / blocksPerRequest;
+  return {
+    requestedBytes,
+    weightBytes,
+    activationPeakBytes,
+    overheadBytes,
+    availableKvBytes,
+    kvBytesPerToken: perToken,
+    blockSize,
+    numBlocks,
+    tokens,
+    maxModelLen,
+    maxConcurrency,
+    logLines: [
+      `Available KV cache memory: ${(availableKvBytes / GiB).toFixed(2)} GiB`,
+      `GPU KV cache size: ${withCommas(tokens)} tokens`,
+      `Maximum concurrency for ${withCommas(maxModelLen)} tokens per request: ${maxConcurrency.toFixed(2)}x`,
+      `Chunked prefill is enabled with max_num_batched_tokens=${maxNumBatchedTokens}.`,
+    ],
+  };
+}

@@ -1,0 +1,197 @@
+/**
+ * The shape of a served model as the simulator needs it: what a Hugging Face `config.json` says
+ * about layers, widths, heads and dtype. Parameter count, weight bytes and KV bytes per token
+ * follow from these numbers, so a model is data and the arithmetic lives here once.
+ */
+
+/** Bytes per element of the dtypes a `config.json` names. */
+const dtypeBytes: Record<string, number> = {
+  float32: 4,
+  float16: 2,
+  bfloat16: 2,
+  float8: 1,
+  fp8: 1,
+};
+
+/** A decoder-only transformer (Llama-style: gated MLP, grouped-query attention). */
+export interface ModelProfile {
+  /** Model name (the Hugging Face repository id for built-ins). */
+  readonly name: string;
+  /** `num_hidden_layers`. */
+  readonly layers: number;
+  /** `hidden_size`. */
+  readonly hiddenSize: number;
+  /** `num_attention_heads`. */
+  readonly heads: number;
+  /** `num_key_value_heads` (equals `heads` without grouped-query attention). */
+  readonly kvHeads: number;
+  /** `head_dim`, or `hidden_size / num_attention_heads` when the config leaves it out. */
+  readonly headDim: number;
+  /** `intermediate_size` of the gated MLP. */
+  readonly intermediateSize: number;
+  /** `vocab_size`. */
+  readonly vocabSize: number;
+  /** `torch_dtype` (e.g. "bfloat16"). */
+  readonly dtype: string;
+  /** `tie_word_embeddings`: the LM head shares the embedding matrix. */
+  readonly tieWordEmbeddings: boolean;
+  /** `max_position_embeddings`: vLLM's default `max_model_len`. */
+  readonly maxPositionEmbeddings: number;
+}
+
+/** Bytes per element of the model's dtype; throws a RangeError for a dtype we do not know. */
+export function bytesPerElement(model: ModelProfile): number {
+  const bytes = dtypeBytes[model.dtype];
+  if (bytes === undefined) throw new RangeError(`unknown dtype "${model.dtype}"`);
+  return bytes;
+}
+
+/**
+ * Parameters of the model: embeddings, per layer the q/k/v/o projections, the gated MLP
+ * (gate, up, down) and two RMSNorms, the final norm, and the LM head unless tied.
+ */
+export function parameterCount(model: ModelProfile): number {
+  const h = model.hiddenSize;
+  const kvWidth = model.kvHeads * model.headDim;
+  const qWidth = model.heads * model.headDim;
+  const attention = h * qWidth + 2 * h * kvWidth + qWidth * h;
+  const mlp = 3 * h * model.intermediateSize;
+  const perLayer = attention + mlp + 2 * h;
+  const embedding = model.vocabSize * h;
+  const lmHead = model.tieWordEmbeddings ? 0 : model.vocabSize * h;
+  return embedding + model.layers * perLayer + h + lmHead;
+}
+
+/** Parameters that do matrix work per token (everything but the embedding lookup and the LM head). */
+export function layerParameterCount(model: ModelProfile): number {
+  const lmHead = model.tieWordEmbeddings ? 0 : model.vocabSize * model.hiddenSize;
+  return parameterCount(model) - model.vocabSize * model.hiddenSize - lmHead;
+}
+
+/** Bytes of weights on each GPU with tensor parallelism `tp` (weights are sharded evenly). */
+export function weightBytesPerGpu(model: ModelProfile, tp = 1): number {
+  return (parameterCount(model) * bytesPerElement(model)) / tp;
+}
+
+/**
+ * KV-cache bytes one token occupies on each GPU: 2 (K and V) × layers × KV heads × head dim ×
+ * dtype bytes, divided by the tensor-parallel size (vllm-openai.md §9: Llama-3-8B BF16 → 128 KiB).
+ */
+export function kvBytesPerToken(model: ModelProfile, tp = 1): number {
+  return (2 * model.layers * model.kvHeads * model.headDim * bytesPerElement(model)) / tp;
+}
+
+/** Reads a number field of a config object; throws a TypeError naming the field otherwise. */
+function requireNumber(config: Record<string, unknown>, key: string): number {
+  const value = config[key];
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new TypeError(`config.json: "${key}" must be a positive number`);
+  }
+  return value;
+}
+
+/**
+ * A model profile from a parsed Hugging Face `config.json`. Missing `num_key_value_heads` means
+ * no grouped-query attention; missing `head_dim` means hidden_size / heads; missing `torch_dtype`
+ * means bfloat16. Throws a TypeError naming the first bad field.
+ */
+export function modelProfileFromConfig(config: unknown, name = "model"): ModelProfile {
+  if (typeof config !== "object" || config === null)
+    throw new TypeError("config.json: expected an object");
+  const c = config as Record<string, unknown>;
+  const hiddenSize = requireNumber(c, "hidden_size");
+  const heads = requireNumber(c, "num_attention_heads");
+  const dtype = typeof c.torch_dtype === "string" ? c.torch_dtype : "bfloat16";
+  if (dtypeBytes[dtype] === undefined)
+    throw new TypeError(`config.json: unsupported torch_dtype "${dtype}"`);
+  return {
+    name: typeof c._name_or_path === "string" && c._name_or_path !== "" ? c._name_or_path : name,
+    layers: requireNumber(c, "num_hidden_layers"),
+    hiddenSize,
+    heads,
+    kvHeads: c.num_key_value_heads === undefined ? heads : requireNumber(c, "num_key_value_heads"),
+    headDim:
+      c.head_dim === undefined || c.head_dim === null
+        ? hiddenSize / heads
+        : requireNumber(c, "head_dim"),
+    intermediateSize: requireNumber(c, "intermediate_size"),
+    vocabSize: requireNumber(c, "vocab_size"),
+    dtype,
+    tieWordEmbeddings: c.tie_word_embeddings === true,
+    maxPositionEmbeddings: requireNumber(c, "max_position_embeddings"),
+  };
+}
+
+/**
+ * Built-in models, written from the published `config.json` of each repository (architecture
+ * numbers only).
+ */
+export const modelProfiles = {
+  /** meta-llama/Llama-3.1-8B-Instruct config.json. */
+  "llama-3.1-8b": {
+    name: "meta-llama/Llama-3.1-8B-Instruct",
+    layers: 32,
+    hiddenSize: 4096,
+    heads: 32,
+    kvHeads: 8,
+    headDim: 128,
+    intermediateSize: 14_336,
+    vocabSize: 128_256,
+    dtype: "bfloat16",
+    tieWordEmbeddings: false,
+    maxPositionEmbeddings: 131_072,
+  },
+  /** meta-llama/Llama-3.1-70B-Instruct config.json. */
+  "llama-3.1-70b": {
+    name: "meta-llama/Llama-3.1-70B-Instruct",
+    layers: 80,
+    hiddenSize: 8192,
+    heads: 64,
+    kvHeads: 8,
+    headDim: 128,
+    intermediateSize: 28_672,
+    vocabSize: 128_256,
+    dtype: "bfloat16",
+    tieWordEmbeddings: false,
+    maxPositionEmbeddings: 131_072,
+  },
+  /** ibm-granite/granite-3.1-8b-instruct config.json. */
+  "granite-3.1-8b": {
+    name: "ibm-granite/granite-3.1-8b-instruct",
+    layers: 40,
+    hiddenSize: 4096,
+    heads: 32,
+    kvHeads: 8,
+    headDim: 128,
+    intermediateSize: 12_800,
+    vocabSize: 49_155,
+    dtype: "bfloat16",
+    tieWordEmbeddings: true,
+    maxPositionEmbeddings: 131_072,
+  },
+  /** mistralai/Mistral-7B-Instruct-v0.3 config.json. */
+  "mistral-7b": {
+    name: "mistralai/Mistral-7B-Instruct-v0.3",
+    layers: 32,
+    hiddenSize: 4096,
+    heads: 32,
+    kvHeads: 8,
+    headDim: 128,
+    intermediateSize: 14_336,
+    vocabSize: 32_768,
+    dtype: "bfloat16",
+    tieWordEmbeddings: false,
+    maxPositionEmbeddings: 32_768,
+  },
+} as const satisfies Record<string, ModelProfile>;
+
+/** Id of a built-in model. */
+export type ModelId = keyof typeof modelProfiles;
+
+/** The built-in model with this id; throws a RangeError naming the known ids otherwise. */
+export function modelProfile(id: string): ModelProfile {
+  const found = (modelProfiles as Record<string, ModelProfile>)[id];
+  if (!found)
+    throw new RangeError(`unknown model "${id}"; known: ${Object.keys(modelProfiles).join(", ")}`);
+  return found;
+}
