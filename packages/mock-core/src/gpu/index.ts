@@ -5,3 +5,4 @@
 export * from "./device-profiles.js";
 export * from "./kv-capacity.js";
 export * from "./model-profiles.js";
+export * from "./step-time.js";

@@ -1,0 +1,130 @@
+/**
+ * How long one engine step takes on the modelled GPU: a roofline. The step's matrix work
+ * (2 FLOPs per weight per token, plus attention over the cached context) runs at a fraction of the
+ * device's dense BF16 peak; its memory traffic (every weight once, plus the KV cache each sequence
+ * reads) runs at a fraction of HBM bandwidth; the slower of the two wins. A fixed per-step cost
+ * (scheduling, kernel launches, sampling) and a per-sequence cost are added on top. So prefill is
+ * compute-bound, decode is bound by reading weights and KV, and a bigger batch makes each step
+ * (the inter-token latency) longer, as vllm-openai.md §9 and §13 ask.
+ */
+import type { DeviceProfile } from "./device-profiles.js";
+import {
+  kvBytesPerToken,
+  layerParameterCount,
+  type ModelProfile,
+  weightBytesPerGpu,
+} from "./model-profiles.js";
+
+/** The tunable constants of the step-time model. Times in seconds, efficiencies in (0, 1]. */
+export interface StepTimeParameters {
+  /** Fraction of dense BF16 peak the step's matrix work achieves; default 0.55. */
+  readonly computeEfficiency: number;
+  /** Fraction of peak memory bandwidth the step's reads achieve; default 0.8. */
+  readonly bandwidthEfficiency: number;
+  /** Fixed cost of every step (scheduler, input preparation, launches, sampling); default 2.5 ms. */
+  readonly stepOverhead: number;
+  /** Extra cost per sequence in the step (its bookkeeping, sampling, detokenising); default 20 µs. */
+  readonly perSequenceOverhead: number;
+  /** Latency of one tensor-parallel all-reduce (two per layer when TP > 1); default 15 µs. */
+  readonly allReduceLatency: number;
+}
+
+/** The calibrated defaults (docs/calibration.md: Llama 3.1 8B on one H100). */
+export const defaultStepTimeParameters: StepTimeParameters = {
+  computeEfficiency: 0.55,
+  bandwidthEfficiency: 0.8,
+  stepOverhead: 0.0025,
+  perSequenceOverhead: 20e-6,
+  allReduceLatency: 15e-6,
+};
+
+/**
+ * What a step does, summed over its sequences. For a sequence that computes `n` new tokens on
+ * top of `c` already cached: tokens += n, sequences += 1, attentionPairs += n × (c + (n + 1) / 2)
+ * (each new token attends to the cache and the new tokens before it), kvTokensRead += c + n.
+ */
+export interface StepLoad {
+  /** New tokens computed this step (prefill chunks plus one per decoding sequence). */
+  tokens: number;
+  /** Sequences in the step. */
+  sequences: number;
+  /** Query-key pairs attention computes. */
+  attentionPairs: number;
+  /** Tokens of KV cache read. */
+  kvTokensRead: number;
+}
+
+/** An empty load, to fill with {@link addToLoad}. */
+export function emptyLoad(): StepLoad {
+  return { tokens: 0, sequences: 0, attentionPairs: 0, kvTokensRead: 0 };
+}
+
+/** Adds one sequence computing `newTokens` on top of `cachedTokens` to `load` (mutates it). */
+export function addToLoad(load: StepLoad, newTokens: number, cachedTokens: number): StepLoad {
+  load.tokens += newTokens;
+  load.sequences += 1;
+  load.attentionPairs += newTokens * (cachedTokens + (newTokens + 1) / 2);
+  load.kvTokensRead += cachedTokens + newTokens;
+  return load;
+}
+
+/** A step-time function bound to one device, model and tensor-parallel size. */
+export interface StepTimeModel {
+  /** Seconds one step with this load takes; 0 for an empty step. */
+  time(load: StepLoad): number;
+  /** The compute-bound part alone, in seconds (for reports). */
+  computeTime(load: StepLoad): number;
+  /** The memory-bound part alone, in seconds (for reports). */
+  memoryTime(load: StepLoad): number;
+  /** The parameters in effect. */
+  readonly parameters: StepTimeParameters;
+}
+
+/**
+ * Binds the roofline to a device, a model and `tensorParallelSize` GPUs (each holding 1/tp of the
+ * weights and KV and doing 1/tp of the work). Throws a RangeError for efficiencies outside (0, 1].
+ */
+export function createStepTimeModel(options: {
+  readonly device: DeviceProfile;
+  readonly model: ModelProfile;
+  readonly tensorParallelSize?: number;
+  readonly parameters?: Partial<StepTimeParameters>;
+}): StepTimeModel {
+  const { device, model } = options;
+  const tp = options.tensorParallelSize ?? 1;
+  const parameters = { ...defaultStepTimeParameters, ...options.parameters };
+  for (const key of ["computeEfficiency", "bandwidthEfficiency"] as const) {
+    if (!(parameters[key] > 0 && parameters[key] <= 1))
+      throw new RangeError(`${key} must be in (0, 1]`);
+  }
+  const flops = device.bf16Flops * parameters.computeEfficiency;
+  const bandwidth = device.memoryBandwidth * parameters.bandwidthEfficiency;
+  const flopsPerToken = (2 * layerParameterCount(model)) / tp;
+  const flopsPerLogits = (2 * model.hiddenSize * model.vocabSize) / tp;
+  const flopsPerPair = (4 * model.layers * model.heads * model.headDim) / tp;
+  const weightBytes = weightBytesPerGpu(model, tp);
+  const kvBytes = kvBytesPerToken(model, tp);
+  const communication = tp > 1 ? 2 * model.layers * parameters.allReduceLatency : 0;
+
+  const computeTime = (load: StepLoad): number =>
+    (load.tokens * flopsPerToken +
+      load.sequences * flopsPerLogits +
+      load.attentionPairs * flopsPerPair) /
+    flops;
+  const memoryTime = (load: StepLoad): number =>
+    (weightBytes + load.kvTokensRead * kvBytes) / bandwidth;
+  return {
+    parameters,
+    computeTime,
+    memoryTime,
+    time(load) {
+      if (load.sequences === 0) return 0;
+      return (
+        Math.max(computeTime(load), memoryTime(load)) +
+        communication +
+        parameters.stepOverhead +
+        parameters.perSequenceOverhead * load.sequences
+      );
+    },
+  };
+}
