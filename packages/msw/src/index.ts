@@ -1,0 +1,13 @@
+/**
+ * `@servingkit/msw`: msw request handlers for the servingkit REST runtimes (vLLM, KServe v2 for
+ * Triton/MLServer/OVMS, Caikit), served from the same host-neutral route tables as the fastify
+ * mocks, so a test that intercepts `fetch` gets the mock runtime's exact answers without a port.
+ *
+ * @packageDocumentation
+ */
+export { type CaikitHandlersOptions, caikitHandlers } from "./caikit-handlers.js";
+export {
+  type RouteTableHandlerOptions,
+  routeTableHandler,
+  toResponse,
+} from "./route-table-handler.js";
