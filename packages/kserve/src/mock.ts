@@ -6,11 +6,13 @@
  *
  * @packageDocumentation
  */
-import type {
-  Clock,
-  MockPlugin,
-  RuntimeMockModule,
-  RuntimeModuleSettings,
+import {
+  type Clock,
+  type MockPlugin,
+  type RestRouteTable,
+  type RuntimeMockModule,
+  type RuntimeModuleSettings,
+  runtimeCatalog,
 } from "@servingkit/mock-core";
 import { InferFault } from "./mock/fault.js";
 import { registerGrpcService } from "./mock/grpc.js";
@@ -21,7 +23,7 @@ import {
   profiles,
   withLegacyStatus,
 } from "./mock/profiles.js";
-import { faultReply, registerRestRoutes } from "./mock/rest.js";
+import { faultReply, kserveRestTable, registerRestRoutes } from "./mock/rest.js";
 import { StatsStore } from "./mock/triton-extensions.js";
 
 export { type KserveProfile, type KserveRuntime, profiles } from "./mock/profiles.js";
@@ -59,13 +61,29 @@ export function selectModels(profile: KserveProfile, names: readonly string[]): 
   });
 }
 
-/** The KServe v2 protocol plugin for one runtime: REST routes, gRPC service, body errors. */
-export function kserveMockPlugin(options: KserveMockOptions): MockPlugin {
+/** The profile and the models a set of options serves. */
+function served(options: KserveMockOptions): { profile: KserveProfile; models: MockModel[] } {
   const profile = selectProfile(options);
   const source = options.repositoryModels
     ? { ...profile, models: options.repositoryModels }
     : profile;
-  const models = selectModels(source, options.models ?? []);
+  return { profile, models: selectModels(source, options.models ?? []) };
+}
+
+/**
+ * The REST surface of a KServe v2 runtime as a host-neutral route table (mock-core), with its own
+ * statistics on `clock`: what `@servingkit/msw` serves (the fastify plugin registers the same
+ * table). Health routes and 404/405 answers are the runtime's base plugin's.
+ */
+export function kserveRouteTable(options: KserveMockOptions, clock: Clock): RestRouteTable {
+  const { profile, models } = served(options);
+  const runtime = runtimeCatalog[options.runtime];
+  return kserveRestTable({ profile, models, stats: new StatsStore(clock), runtime });
+}
+
+/** The KServe v2 protocol plugin for one runtime: REST routes, gRPC service, body errors. */
+export function kserveMockPlugin(options: KserveMockOptions): MockPlugin {
+  const { profile, models } = served(options);
   // One statistics store for REST and gRPC, made with the host's clock when the first adapter registers.
   let stats: StatsStore | undefined;
   const statsOf = (clock: Clock) => {

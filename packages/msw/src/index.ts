@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 export { type CaikitHandlersOptions, caikitHandlers } from "./caikit-handlers.js";
+export { type KserveHandlersOptions, kserveHandlers } from "./kserve-handlers.js";
 export {
   type RouteTableHandlerOptions,
   routeTableHandler,
