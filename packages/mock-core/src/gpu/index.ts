@@ -2,7 +2,11 @@
  * The modelled GPU and vLLM V1 scheduling core (issue 7): device and model profiles, KV capacity
  * as vLLM sizes it, an analytical step-time model and a scheduler simulated on a virtual clock.
  */
+
+export * from "./block-pool.js";
 export * from "./device-profiles.js";
+export * from "./engine-core.js";
 export * from "./kv-capacity.js";
 export * from "./model-profiles.js";
+export * from "./simulate.js";
 export * from "./step-time.js";

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { BlockHasher, BlockPool } from "./block-pool.js";
+
+describe("block pool", () => {
+  it("hands out free blocks, counts usage as used / total, and refuses more than it has", () => {
+    // vllm-openai.md §8: vllm:kv_cache_usage_perc (V1) = used blocks / total blocks.
+    const pool = new BlockPool(4);
+    const blocks: number[] = [];
+    pool.allocate(3, blocks);
+    expect(blocks).toEqual([0, 1, 2]);
+    expect(pool.usage).toBe(0.75);
+    expect(() => pool.allocate(2, [])).toThrow(RangeError);
+    pool.release(blocks);
+    expect(pool.usage).toBe(0);
+  });
+
+  it("keeps released cached blocks findable until reused, evicting the least recently freed first", () => {
+    // vllm-openai.md §9: "cached free blocks are evicted LRU".
+    const pool = new BlockPool(3);
+    const a: number[] = [];
+    pool.allocate(2, a);
+    pool.cache(a[0] as number, 101);
+    pool.cache(a[1] as number, 102);
+    pool.release(a); // tail first: block 1 then block 0 join the free queue after block 2
+    expect(pool.lookup(101)).toBe(0);
+    const b: number[] = [];
+    pool.allocate(2, b); // block 2 (never used), then block 1 (evicts hash 102)
+    expect(b).toEqual([2, 1]);
+    expect(pool.lookup(102)).toBeUndefined();
+    expect(pool.lookup(101)).toBe(0);
+    pool.touch([0]);
+    expect(pool.freeBlocks).toBe(0);
+    expect(pool.isFree(0)).toBe(false);
+  });
+
+  it("gives equal chained content equal ids and different parents different ids", () => {
+    const hasher = new BlockHasher();
+    const first = hasher.id(0, "1,2,3");
+    expect(hasher.id(0, "1,2,3")).toBe(first);
+    expect(hasher.id(first, "1,2,3")).not.toBe(first);
+  });
+});

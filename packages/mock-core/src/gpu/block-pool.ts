@@ -1,0 +1,113 @@
+/**
+ * The KV-cache block pool with prefix caching, as vLLM V1 keeps it (vllm/v1/core/block_pool.py,
+ * vllm-openai.md §9): a fixed number of blocks, reference counts, a free queue in eviction order,
+ * and a map from the chained hash of a full block's tokens to the block holding them. A freed
+ * block keeps its cached content and stays findable until the pool hands it out again, least
+ * recently freed first.
+ */
+
+/** Chained content hashes as small integers: equal (parent, content) pairs get equal ids. */
+export class BlockHasher {
+  readonly #ids = new Map<string, number>();
+
+  /** The id of a block whose parent block has id `parent` (0 for the first block) and whose content is `content`. */
+  id(parent: number, content: string): number {
+    const key = `${parent}|${content}`;
+    let id = this.#ids.get(key);
+    if (id === undefined) {
+      id = this.#ids.size + 1;
+      this.#ids.set(key, id);
+    }
+    return id;
+  }
+}
+
+/** A pool of `numBlocks` KV blocks, identified 0..numBlocks-1. */
+export class BlockPool {
+  /** Total blocks. */
+  readonly numBlocks: number;
+  /** Blocks with no reference, in eviction order (first = next handed out). */
+  readonly #free = new Set<number>();
+  readonly #refCount: Int32Array;
+  /** Content hash id each block holds while cached; 0 = none. */
+  readonly #hashOf: Float64Array;
+  readonly #cached = new Map<number, number>();
+
+  constructor(numBlocks: number) {
+    if (!Number.isInteger(numBlocks) || numBlocks < 1)
+      throw new RangeError("numBlocks must be a positive integer");
+    this.numBlocks = numBlocks;
+    this.#refCount = new Int32Array(numBlocks);
+    this.#hashOf = new Float64Array(numBlocks);
+    for (let b = 0; b < numBlocks; b++) this.#free.add(b);
+  }
+
+  /** Blocks that can be handed out now (free, including cached blocks nobody references). */
+  get freeBlocks(): number {
+    return this.#free.size;
+  }
+
+  /** Fraction of blocks referenced by some request: `vllm:kv_cache_usage_perc` (used / total). */
+  get usage(): number {
+    return 1 - this.#free.size / this.numBlocks;
+  }
+
+  /** Whether `block` is unreferenced (a cache hit on it would take it out of the free queue). */
+  isFree(block: number): boolean {
+    return this.#refCount[block] === 0;
+  }
+
+  /** The block caching content `hash`, if any. */
+  lookup(hash: number): number | undefined {
+    return this.#cached.get(hash);
+  }
+
+  /**
+   * Takes `count` blocks from the head of the free queue, evicting their cached content. The
+   * caller checks {@link freeBlocks} first; asking for more throws a RangeError.
+   */
+  allocate(count: number, into: number[]): void {
+    if (count > this.#free.size)
+      throw new RangeError(`asked for ${count} blocks, ${this.#free.size} free`);
+    const iterator = this.#free.values();
+    for (let i = 0; i < count; i++) {
+      const block = iterator.next().value as number;
+      this.#free.delete(block);
+      const hash = this.#hashOf[block] as number;
+      if (hash !== 0) {
+        this.#cached.delete(hash);
+        this.#hashOf[block] = 0;
+      }
+      this.#refCount[block] = 1;
+      into.push(block);
+    }
+  }
+
+  /** Takes a reference on cached blocks a request reuses (removing unreferenced ones from the free queue). */
+  touch(blocks: readonly number[]): void {
+    for (const block of blocks) {
+      if (this.#refCount[block] === 0) this.#free.delete(block);
+      (this.#refCount[block] as number)++;
+    }
+  }
+
+  /**
+   * Drops a request's references. Blocks are released tail first, so a request's last blocks
+   * are evicted before its first ones (its shared prefix lives longest), as vLLM frees them.
+   */
+  release(blocks: readonly number[]): void {
+    for (let i = blocks.length - 1; i >= 0; i--) {
+      const block = blocks[i] as number;
+      const count = (this.#refCount[block] as number) - 1;
+      this.#refCount[block] = count;
+      if (count === 0) this.#free.add(block);
+    }
+  }
+
+  /** Records that full block `block` holds content `hash` (first holder wins, as in vLLM). */
+  cache(block: number, hash: number): void {
+    if (this.#hashOf[block] !== 0 || this.#cached.has(hash)) return;
+    this.#cached.set(hash, block);
+    this.#hashOf[block] = hash;
+  }
+}

@@ -1,0 +1,462 @@
+/**
+ * vLLM V1's scheduling loop on a modelled GPU (vllm/v1/core/sched/scheduler.py, vllm-openai.md §9),
+ * with no clock of its own: the caller says when a step starts and learns when it ends. One
+ * {@link EngineCore.step} serves running requests first (each gets its next prefill chunk or one
+ * decode token), preempting the lowest-priority running request (FCFS: the newest) when KV blocks
+ * run out, then admits waiting requests in policy order while the token budget, the sequence cap
+ * and free blocks allow; the head of the queue blocks the rest when it cannot be placed. Prefix
+ * cache hits on full 16-token blocks skip prefill. The step lasts what the step-time model says,
+ * and every request whose known tokens are all computed samples one token at its end.
+ */
+import { BlockHasher, BlockPool } from "./block-pool.js";
+import { addToLoad, emptyLoad, type StepLoad, type StepTimeModel } from "./step-time.js";
+
+/** One request as the engine sees it. Times in seconds on the caller's clock. */
+export interface EngineRequest {
+  /** Unique id. */
+  readonly id: string;
+  /**
+   * The prompt: token ids (prefix caching compares them), or just a length (a prompt unlike any
+   * other, so it never hits the prefix cache).
+   */
+  readonly prompt: readonly number[] | number;
+  /** Tokens to generate (max_tokens with ignore_eos, or the length the request will stop at). */
+  readonly outputTokens: number;
+  /** Priority under the `priority` policy: lower is served first (vLLM's rule); default 0. */
+  readonly priority?: number;
+}
+
+/** Scheduler settings: vLLM's flags of the same names. */
+export interface EngineCoreConfig {
+  /** KV blocks in the pool (`num_gpu_blocks`, e.g. from kvCapacity()). */
+  readonly numBlocks: number;
+  /** Tokens per block; default 16. */
+  readonly blockSize?: number;
+  /** `--max-num-seqs`: most requests running at once. */
+  readonly maxNumSeqs: number;
+  /** `--max-num-batched-tokens`: token budget of one step. */
+  readonly maxNumBatchedTokens: number;
+  /** `--max-model-len`: prompt + output may not exceed it. */
+  readonly maxModelLen: number;
+  /** `--scheduling-policy`; default "fcfs". */
+  readonly schedulingPolicy?: "fcfs" | "priority";
+  /** `--enable-prefix-caching` (on by default in V1). */
+  readonly enablePrefixCaching?: boolean;
+  /** `--long-prefill-token-threshold`: most prefill tokens one request gets per step; 0 = no limit. */
+  readonly longPrefillTokenThreshold?: number;
+  /** The step-time model of the GPU. */
+  readonly stepTime: StepTimeModel;
+}
+
+/** One token leaving the engine. */
+export interface TokenEvent {
+  readonly requestId: string;
+  /** 0 for the first output token. */
+  readonly index: number;
+  /** When the step that sampled it ended. */
+  readonly time: number;
+}
+
+/** A request that left the engine during a step or by abort. */
+export interface FinishedRequest {
+  readonly requestId: string;
+  /** "length": generated all its tokens; "abort": aborted by the caller. */
+  readonly reason: "length" | "abort";
+  readonly time: number;
+}
+
+/** What one step did. Times in seconds; token counts are tokens. */
+export interface StepStats {
+  readonly start: number;
+  readonly duration: number;
+  /** Requests running after scheduling (`vllm:num_requests_running`). */
+  readonly running: number;
+  /** Requests waiting after scheduling (`vllm:num_requests_waiting`). */
+  readonly waiting: number;
+  /** Used / total blocks after scheduling (`vllm:kv_cache_usage_perc`). */
+  readonly kvUsage: number;
+  /** Tokens computed this step (`vllm:iteration_tokens_total`). */
+  readonly scheduledTokens: number;
+  /** Of those, prompt (or recomputed) tokens. */
+  readonly prefillTokens: number;
+  /** Requests preempted this step. */
+  readonly preemptions: number;
+  /** Prompt tokens looked up in the prefix cache this step, and how many hit. */
+  readonly prefixQueries: number;
+  readonly prefixHits: number;
+}
+
+/** The outcome of {@link EngineCore.step}. */
+export interface StepResult {
+  readonly stats: StepStats;
+  /** start + duration: when the tokens below are out. */
+  readonly end: number;
+  readonly tokens: readonly TokenEvent[];
+  readonly finished: readonly FinishedRequest[];
+  /** Requests scheduled for the first time this step, with their prefix-cache hit tokens. */
+  readonly admitted: readonly { readonly requestId: string; readonly cachedTokens: number }[];
+}
+
+/** Why {@link EngineCore.add} refused a request. */
+export class EngineRequestError extends Error {
+  override readonly name = "EngineRequestError";
+}
+
+interface Sequence {
+  readonly request: EngineRequest;
+  readonly serial: number;
+  readonly promptLength: number;
+  readonly priority: number;
+  readonly order: number;
+  generated: number;
+  computed: number;
+  blocks: number[];
+  hashes: number[];
+  cachedBlocks: number;
+  admitted: boolean;
+}
+
+/** The scheduler and KV cache of one engine; see the module comment. */
+export class EngineCore {
+  readonly #config: Required<Omit<EngineCoreConfig, "stepTime">> & { stepTime: StepTimeModel };
+  readonly #pool: BlockPool;
+  readonly #hasher = new BlockHasher();
+  readonly #sequences = new Map<string, Sequence>();
+  readonly #waiting: Sequence[] = [];
+  #running: Sequence[] = [];
+  #serial = 0;
+  #preemptionsTotal = 0;
+  #prefixQueriesTotal = 0;
+  #prefixHitsTotal = 0;
+
+  constructor(config: EngineCoreConfig) {
+    this.#config = {
+      blockSize: 16,
+      schedulingPolicy: "fcfs",
+      enablePrefixCaching: true,
+      longPrefillTokenThreshold: 0,
+      ...config,
+    };
+    for (const key of ["maxNumSeqs", "maxNumBatchedTokens", "maxModelLen", "blockSize"] as const) {
+      const value = this.#config[key];
+      if (!Number.isInteger(value) || value < 1)
+        throw new RangeError(`${key} must be a positive integer`);
+    }
+    this.#pool = new BlockPool(config.numBlocks);
+  }
+
+  /** Requests in the running batch. */
+  get running(): number {
+    return this.#running.length;
+  }
+
+  /** Requests in the waiting queue. */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  /** Used / total KV blocks. */
+  get kvUsage(): number {
+    return this.#pool.usage;
+  }
+
+  /** Counters since creation: preemptions, prefix-cache queries and hits (tokens). */
+  get counters(): { preemptions: number; prefixQueries: number; prefixHits: number } {
+    return {
+      preemptions: this.#preemptionsTotal,
+      prefixQueries: this.#prefixQueriesTotal,
+      prefixHits: this.#prefixHitsTotal,
+    };
+  }
+
+  /** Whether any request is waiting or running. */
+  hasWork(): boolean {
+    return this.#running.length > 0 || this.#waiting.length > 0;
+  }
+
+  /**
+   * Queues a request. Throws an {@link EngineRequestError} for a duplicate id, an empty prompt,
+   * fewer than one output token, prompt + output over max_model_len, or a non-zero priority under
+   * the fcfs policy (vllm-openai.md §9: vLLM answers 400 to that).
+   */
+  add(request: EngineRequest): void {
+    const promptLength =
+      typeof request.prompt === "number" ? request.prompt : request.prompt.length;
+    const priority = request.priority ?? 0;
+    if (this.#sequences.has(request.id))
+      throw new EngineRequestError(`duplicate request id "${request.id}"`);
+    if (!Number.isInteger(promptLength) || promptLength < 1)
+      throw new EngineRequestError("prompt must not be empty");
+    if (!Number.isInteger(request.outputTokens) || request.outputTokens < 1) {
+      throw new EngineRequestError("outputTokens must be a positive integer");
+    }
+    if (promptLength + request.outputTokens > this.#config.maxModelLen) {
+      throw new EngineRequestError(
+        `prompt (${promptLength}) + output (${request.outputTokens}) tokens exceed max_model_len ${this.#config.maxModelLen}`,
+      );
+    }
+    if (priority !== 0 && this.#config.schedulingPolicy === "fcfs") {
+      throw new EngineRequestError("priority needs the priority scheduling policy");
+    }
+    const sequence: Sequence = {
+      request,
+      serial: ++this.#serial,
+      promptLength,
+      priority,
+      order: this.#serial,
+      generated: 0,
+      computed: 0,
+      blocks: [],
+      hashes: [],
+      cachedBlocks: 0,
+      admitted: false,
+    };
+    this.#sequences.set(request.id, sequence);
+    this.#enqueue(sequence, false);
+  }
+
+  /**
+   * Aborts a request (a client disconnect): it leaves the queue or the batch and its blocks go
+   * back to the pool. Returns false for an id the engine does not hold.
+   */
+  abort(id: string): boolean {
+    const sequence = this.#sequences.get(id);
+    if (!sequence) return false;
+    this.#sequences.delete(id);
+    const waitingAt = this.#waiting.indexOf(sequence);
+    if (waitingAt >= 0) this.#waiting.splice(waitingAt, 1);
+    this.#running = this.#running.filter((s) => s !== sequence);
+    this.#pool.release(sequence.blocks);
+    sequence.blocks = [];
+    return true;
+  }
+
+  /**
+   * Runs one engine step starting at `now`. Returns undefined when nothing can be scheduled
+   * (no work, or a waiting head that no longer fits an empty engine).
+   */
+  step(now: number): StepResult | undefined {
+    const config = this.#config;
+    let budget = config.maxNumBatchedTokens;
+    const scheduled = new Map<Sequence, number>();
+    let preemptions = 0;
+    let prefixQueries = 0;
+    let prefixHits = 0;
+    const admitted: { requestId: string; cachedTokens: number }[] = [];
+
+    // 1. Running requests, in order.
+    for (let index = 0; index < this.#running.length && budget > 0; index++) {
+      const sequence = this.#running[index] as Sequence;
+      const wanted = this.#newTokens(sequence, budget);
+      let placed = false;
+      while (true) {
+        const needed =
+          Math.ceil((sequence.computed + wanted) / config.blockSize) - sequence.blocks.length;
+        if (needed <= this.#pool.freeBlocks) {
+          if (needed > 0) this.#pool.allocate(needed, sequence.blocks);
+          placed = true;
+          break;
+        }
+        const victim = this.#preemptionVictim();
+        this.#preempt(victim);
+        preemptions++;
+        const given = scheduled.get(victim);
+        if (given !== undefined) {
+          scheduled.delete(victim);
+          budget += given;
+          index--;
+        }
+        if (victim === sequence) break;
+      }
+      if (!placed) {
+        index--;
+        continue;
+      }
+      scheduled.set(sequence, wanted);
+      budget -= wanted;
+    }
+
+    // 2. Waiting requests, in policy order, unless this step preempted.
+    if (preemptions === 0) {
+      while (this.#waiting.length > 0 && budget > 0 && this.#running.length < config.maxNumSeqs) {
+        const sequence = this.#waiting[0] as Sequence;
+        const hits: number[] = [];
+        const fresh = sequence.computed === 0;
+        if (fresh && config.enablePrefixCaching) this.#lookupPrefix(sequence, hits);
+        const hitTokens = hits.length * config.blockSize;
+        const start = fresh ? hitTokens : sequence.computed;
+        const wanted = Math.min(this.#knownTokens(sequence) - start, this.#cap(budget));
+        const needed =
+          Math.ceil((start + wanted) / config.blockSize) - hits.length - sequence.blocks.length;
+        let evictableHits = 0;
+        for (const block of hits) if (this.#pool.isFree(block)) evictableHits++;
+        if (needed + evictableHits > this.#pool.freeBlocks) break; // head of line blocks the rest
+        this.#waiting.shift();
+        this.#pool.touch(hits);
+        sequence.blocks.push(...hits);
+        if (needed > 0) this.#pool.allocate(needed, sequence.blocks);
+        sequence.computed = start;
+        sequence.cachedBlocks = hits.length;
+        if (fresh && config.enablePrefixCaching) {
+          prefixQueries += this.#knownTokens(sequence);
+          prefixHits += hitTokens;
+        }
+        if (!sequence.admitted) {
+          sequence.admitted = true;
+          admitted.push({ requestId: sequence.request.id, cachedTokens: hitTokens });
+        }
+        this.#running.push(sequence);
+        scheduled.set(sequence, wanted);
+        budget -= wanted;
+      }
+    }
+
+    if (scheduled.size === 0) return undefined;
+
+    // 3. Execute: the step's duration from its load, then sample.
+    const load: StepLoad = emptyLoad();
+    let prefillTokens = 0;
+    for (const [sequence, tokens] of scheduled) {
+      addToLoad(load, tokens, sequence.computed);
+      const decoding =
+        sequence.generated > 0 && sequence.computed === this.#knownTokens(sequence) - 1;
+      if (!decoding) prefillTokens += tokens;
+    }
+    const duration = config.stepTime.time(load);
+    const end = now + duration;
+    const stats: StepStats = {
+      start: now,
+      duration,
+      running: this.#running.length,
+      waiting: this.#waiting.length,
+      kvUsage: this.#pool.usage,
+      scheduledTokens: load.tokens,
+      prefillTokens,
+      preemptions,
+      prefixQueries,
+      prefixHits,
+    };
+    const tokens: TokenEvent[] = [];
+    const finished: FinishedRequest[] = [];
+    for (const [sequence, count] of scheduled) {
+      sequence.computed += count;
+      if (config.enablePrefixCaching) this.#cacheFullBlocks(sequence);
+      if (sequence.computed === this.#knownTokens(sequence)) {
+        tokens.push({ requestId: sequence.request.id, index: sequence.generated, time: end });
+        sequence.generated++;
+        if (sequence.generated >= sequence.request.outputTokens) {
+          finished.push({ requestId: sequence.request.id, reason: "length", time: end });
+          this.#sequences.delete(sequence.request.id);
+          this.#pool.release(sequence.blocks);
+          sequence.blocks = [];
+        }
+      }
+    }
+    if (finished.length > 0)
+      this.#running = this.#running.filter((s) => this.#sequences.has(s.request.id));
+    this.#preemptionsTotal += preemptions;
+    this.#prefixQueriesTotal += prefixQueries;
+    this.#prefixHitsTotal += prefixHits;
+    return { stats, end, tokens, finished, admitted };
+  }
+
+  /** Prompt plus tokens generated so far: what must be computed before the next token. */
+  #knownTokens(sequence: Sequence): number {
+    return sequence.promptLength + sequence.generated;
+  }
+
+  /** The budget one request may take: the long-prefill threshold caps it when set. */
+  #cap(budget: number): number {
+    const threshold = this.#config.longPrefillTokenThreshold;
+    return threshold > 0 ? Math.min(budget, threshold) : budget;
+  }
+
+  #newTokens(sequence: Sequence, budget: number): number {
+    return Math.min(this.#knownTokens(sequence) - sequence.computed, this.#cap(budget));
+  }
+
+  #enqueue(sequence: Sequence, front: boolean): void {
+    if (this.#config.schedulingPolicy === "fcfs") {
+      if (front) this.#waiting.unshift(sequence);
+      else this.#waiting.push(sequence);
+      return;
+    }
+    // priority: (priority, arrival order) ascending, as vLLM's heap orders them.
+    let low = 0;
+    let high = this.#waiting.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      const other = this.#waiting[mid] as Sequence;
+      if (
+        other.priority < sequence.priority ||
+        (other.priority === sequence.priority && other.order < sequence.order)
+      ) {
+        low = mid + 1;
+      } else {
+        high = mid;
+      }
+    }
+    this.#waiting.splice(low, 0, sequence);
+  }
+
+  /** FCFS: the most recently admitted running request; priority: the largest (priority, arrival). */
+  #preemptionVictim(): Sequence {
+    if (this.#config.schedulingPolicy === "fcfs")
+      return this.#running[this.#running.length - 1] as Sequence;
+    let victim = this.#running[0] as Sequence;
+    for (const s of this.#running) {
+      if (
+        s.priority > victim.priority ||
+        (s.priority === victim.priority && s.order > victim.order)
+      )
+        victim = s;
+    }
+    return victim;
+  }
+
+  /** Recompute-mode preemption: blocks freed, progress forgotten, back to the queue's front. */
+  #preempt(sequence: Sequence): void {
+    this.#running = this.#running.filter((s) => s !== sequence);
+    this.#pool.release(sequence.blocks);
+    sequence.blocks = [];
+    sequence.computed = 0;
+    sequence.cachedBlocks = 0;
+    this.#enqueue(sequence, true);
+  }
+
+  /** Chained hash id of block `index` of the sequence's known tokens (memoised). */
+  #hash(sequence: Sequence, index: number): number {
+    const known = sequence.hashes[index];
+    if (known !== undefined) return known;
+    const size = this.#config.blockSize;
+    const parent = index === 0 ? 0 : this.#hash(sequence, index - 1);
+    const end = (index + 1) * size;
+    const { prompt } = sequence.request;
+    let content: string;
+    if (end > sequence.promptLength) content = `g${sequence.serial}`;
+    else if (typeof prompt === "number") content = `u${sequence.serial}`;
+    else content = prompt.slice(index * size, end).join(",");
+    const id = this.#hasher.id(parent, content);
+    sequence.hashes[index] = id;
+    return id;
+  }
+
+  /** Longest run of cached full blocks of the prompt, leaving at least one token to compute. */
+  #lookupPrefix(sequence: Sequence, into: number[]): void {
+    const size = this.#config.blockSize;
+    const limit = Math.floor((this.#knownTokens(sequence) - 1) / size);
+    for (let index = 0; index < limit; index++) {
+      const block = this.#pool.lookup(this.#hash(sequence, index));
+      if (block === undefined) return;
+      into.push(block);
+    }
+  }
+
+  #cacheFullBlocks(sequence: Sequence): void {
+    const full = Math.floor(sequence.computed / this.#config.blockSize);
+    for (let index = sequence.cachedBlocks; index < full; index++) {
+      this.#pool.cache(sequence.blocks[index] as number, this.#hash(sequence, index));
+    }
+    sequence.cachedBlocks = Math.max(sequence.cachedBlocks, full);
+  }
+}

@@ -1,0 +1,241 @@
+import { describe, expect, it } from "vitest";
+import { deviceProfiles } from "./device-profiles.js";
+import { EngineCore, EngineRequestError } from "./engine-core.js";
+import { modelProfiles } from "./model-profiles.js";
+import { type SimulatedRequest, type SimulationConfig, simulate } from "./simulate.js";
+import { createStepTimeModel, type StepTimeModel } from "./step-time.js";
+
+/** A step costs 10 ms plus 1 ms per token: easy to reason about on the virtual clock. */
+const linear: StepTimeModel = {
+  parameters: createStepTimeModel({
+    device: deviceProfiles["h100-80gb"],
+    model: modelProfiles["llama-3.1-8b"],
+  }).parameters,
+  time: (load) => (load.sequences === 0 ? 0 : 0.01 + 0.001 * load.tokens),
+  computeTime: (load) => 0.001 * load.tokens,
+  memoryTime: () => 0.01,
+};
+const h100 = createStepTimeModel({
+  device: deviceProfiles["h100-80gb"],
+  model: modelProfiles["llama-3.1-8b"],
+});
+
+const base: SimulationConfig = {
+  numBlocks: 1000,
+  maxNumSeqs: 256,
+  maxNumBatchedTokens: 8192,
+  maxModelLen: 8192,
+  stepTime: linear,
+};
+const tokens = (n: number, offset = 0) => Array.from({ length: n }, (_, i) => offset + i);
+const byId = (result: ReturnType<typeof simulate>, id: string) => {
+  const found = result.requests.find((r) => r.id === id);
+  if (!found) throw new Error(`no ${id}`);
+  return found;
+};
+
+describe("simulate: the V1 scheduling rules on a virtual clock", () => {
+  it("fills each step up to the token budget and no further", () => {
+    // vllm-openai.md §9: each step builds one batch under max_num_batched_tokens.
+    const requests = ["a", "b", "c"].map((id) => ({ id, prompt: 40, outputTokens: 2 }));
+    const result = simulate(requests, { ...base, maxNumBatchedTokens: 64 });
+    expect(result.steps[0]).toMatchObject({ scheduledTokens: 64, running: 2, waiting: 1 });
+    for (const step of result.steps) expect(step.scheduledTokens).toBeLessThanOrEqual(64);
+    expect(result.requests.every((r) => r.status === "finished" && r.outputTokens === 2)).toBe(
+      true,
+    );
+  });
+
+  it("splits a long prompt over several steps (chunked prefill) before the first token", () => {
+    // vllm-openai.md §9: chunked prefill always on in V1; a prompt longer than the budget is split across steps.
+    const result = simulate([{ id: "long", prompt: 1000, outputTokens: 3 }], {
+      ...base,
+      maxNumBatchedTokens: 256,
+    });
+    expect(result.steps.slice(0, 4).map((s) => s.prefillTokens)).toEqual([256, 256, 256, 232]);
+    // four prefill steps: 4 × 10 ms + 1000 × 1 ms
+    expect(byId(result, "long").ttft).toBeCloseTo(0.04 + 1.0, 9);
+    expect(byId(result, "long").itls).toEqual([0.011, 0.011].map((x) => expect.closeTo(x, 9)));
+  });
+
+  it("caps one request's prefill per step with long_prefill_token_threshold", () => {
+    const result = simulate(
+      [
+        { id: "long", prompt: 300, outputTokens: 1 },
+        { id: "short", prompt: 20, outputTokens: 1 },
+      ],
+      { ...base, maxNumBatchedTokens: 256, longPrefillTokenThreshold: 100 },
+    );
+    expect(result.steps[0]).toMatchObject({ scheduledTokens: 120, running: 2 });
+  });
+
+  it("preempts the newest running request when blocks run out, recomputes it, and counts it", () => {
+    // vllm-openai.md §9: FCFS preempts the most recently admitted; recompute mode; vllm:num_preemptions_total.
+    const requests = [
+      { id: "old", prompt: 48, outputTokens: 60 },
+      { id: "new", prompt: 48, outputTokens: 60 },
+    ];
+    const result = simulate(requests, { ...base, numBlocks: 10 });
+    expect(result.preemptions).toBeGreaterThan(0);
+    const stepWithPreemption = result.steps.findIndex((s) => s.preemptions > 0);
+    expect(result.steps[stepWithPreemption]?.running).toBe(1);
+    const old = byId(result, "old");
+    const newer = byId(result, "new");
+    expect(old.status).toBe("finished");
+    expect(newer.status).toBe("finished");
+    expect(old.outputTokens).toBe(60);
+    expect(newer.outputTokens).toBe(60);
+    // the preempted one stalls while the older one runs on
+    expect(Math.max(...newer.itls)).toBeGreaterThan(Math.max(...old.itls) * 3);
+    for (const step of result.steps) expect(step.kvUsage).toBeLessThanOrEqual(1);
+  });
+
+  it("serves a repeated prefix from the cache: hits skip prefill and shorten time to first token", () => {
+    // vllm-openai.md §9: prefix caching on full 16-token blocks; hits skip prefill; counted in tokens.
+    const shared = tokens(512);
+    const requests: SimulatedRequest[] = [
+      { id: "first", prompt: [...shared, ...tokens(20, 10_000)], outputTokens: 4, arrival: 0 },
+      { id: "second", prompt: [...shared, ...tokens(20, 20_000)], outputTokens: 4, arrival: 5 },
+    ];
+    const result = simulate(requests, { ...base, stepTime: h100 });
+    const first = byId(result, "first");
+    const second = byId(result, "second");
+    expect(first.cachedTokens).toBe(0);
+    expect(second.cachedTokens).toBe(512);
+    expect(second.ttft as number).toBeLessThan(first.ttft as number);
+    expect(result.prefixQueries).toBe(532 + 532);
+    expect(result.prefixHits).toBe(512);
+    const off = simulate(requests, { ...base, stepTime: h100, enablePrefixCaching: false });
+    expect(byId(off, "second").cachedTokens).toBe(0);
+  });
+
+  it("never counts the last prompt token as a hit: a fully cached prompt still computes one token", () => {
+    const prompt = tokens(64);
+    const result = simulate(
+      [
+        { id: "a", prompt, outputTokens: 1, arrival: 0 },
+        { id: "b", prompt, outputTokens: 1, arrival: 1 },
+      ],
+      base,
+    );
+    expect(byId(result, "b").cachedTokens).toBe(48);
+  });
+
+  it("lets the head of the FCFS queue block smaller requests behind it", () => {
+    // vllm-openai.md §9: "in FCFS the head of the waiting queue blocks others if it cannot be allocated".
+    const requests: SimulatedRequest[] = [
+      { id: "running", prompt: 80, outputTokens: 20, arrival: 0 },
+      { id: "big", prompt: 90, outputTokens: 1, arrival: 0.001 },
+      { id: "small", prompt: 10, outputTokens: 1, arrival: 0.002 },
+    ];
+    const result = simulate(requests, { ...base, numBlocks: 10 });
+    const running = byId(result, "running");
+    const small = byId(result, "small");
+    expect(small.scheduled as number).toBeGreaterThanOrEqual(
+      running.sent + (running.e2e as number) - 1e-9,
+    );
+    expect(small.scheduled).toBe(byId(result, "big").scheduled);
+  });
+
+  it("serves lower priority values first under the priority policy, arrival breaking ties", () => {
+    // vllm-openai.md §9: --scheduling-policy priority: lower `priority` value first, then arrival.
+    const requests: SimulatedRequest[] = [
+      { id: "busy", prompt: 10, outputTokens: 5, arrival: 0 },
+      { id: "low", prompt: 10, outputTokens: 1, arrival: 0.001, priority: 5 },
+      { id: "high", prompt: 10, outputTokens: 1, arrival: 0.002, priority: 1 },
+      { id: "high-later", prompt: 10, outputTokens: 1, arrival: 0.003, priority: 1 },
+    ];
+    const result = simulate(requests, { ...base, maxNumSeqs: 1, schedulingPolicy: "priority" });
+    const order = ["high", "high-later", "low"].map((id) => byId(result, id).scheduled as number);
+    expect(order[0]).toBeLessThan(order[1] as number);
+    expect(order[1]).toBeLessThan(order[2] as number);
+    // FCFS refuses a non-zero priority (vLLM answers 400).
+    const fcfs = simulate(requests, { ...base, maxNumSeqs: 1 });
+    expect(byId(fcfs, "low")).toMatchObject({
+      status: "rejected",
+      error: "priority needs the priority scheduling policy",
+    });
+  });
+
+  it("aborts a request on client disconnect and gives its blocks back", () => {
+    // vllm-openai.md §9: client disconnect aborts the request (finish reason abort).
+    const engine = new EngineCore(base);
+    engine.add({ id: "x", prompt: 100, outputTokens: 50 });
+    engine.step(0);
+    expect(engine.kvUsage).toBeCloseTo(7 / 1000, 9);
+    expect(engine.abort("x")).toBe(true);
+    expect(engine.kvUsage).toBe(0);
+    expect(engine.hasWork()).toBe(false);
+    expect(engine.abort("x")).toBe(false);
+
+    const result = simulate([{ id: "gone", prompt: 100, outputTokens: 1000, abortAt: 0.5 }], base);
+    expect(byId(result, "gone")).toMatchObject({ status: "aborted", e2e: 0.5 });
+    expect(byId(result, "gone").outputTokens).toBeGreaterThan(0);
+  });
+
+  it("refuses prompt + output over max_model_len and duplicate ids", () => {
+    // vllm-openai.md §13: N + M ≤ max_model_len.
+    const result = simulate([{ id: "too-long", prompt: 8000, outputTokens: 500 }], base);
+    expect(byId(result, "too-long")).toMatchObject({
+      status: "rejected",
+      error: "prompt (8000) + output (500) tokens exceed max_model_len 8192",
+    });
+    const engine = new EngineCore(base);
+    engine.add({ id: "a", prompt: 1, outputTokens: 1 });
+    expect(() => engine.add({ id: "a", prompt: 1, outputTokens: 1 })).toThrow(EngineRequestError);
+    expect(() => new EngineCore({ ...base, maxNumSeqs: 0 })).toThrow(RangeError);
+  });
+
+  it("caps the running batch at max_num_seqs", () => {
+    const requests = Array.from({ length: 10 }, (_, i) => ({
+      id: `r${i}`,
+      prompt: 10,
+      outputTokens: 5,
+    }));
+    const result = simulate(requests, { ...base, maxNumSeqs: 4 });
+    expect(Math.max(...result.steps.map((s) => s.running))).toBe(4);
+    expect(result.steps[0]?.waiting).toBe(6);
+  });
+});
+
+describe("simulate: latency behaves as on the GPU", () => {
+  const config = { ...base, numBlocks: 28_000, maxNumSeqs: 1024, stepTime: h100 };
+
+  it("grows time to first token with queueing in a burst and with prompt length", () => {
+    const burst = Array.from({ length: 64 }, (_, i) => ({
+      id: `b${i}`,
+      prompt: 2000,
+      outputTokens: 8,
+    }));
+    const result = simulate(burst, config);
+    expect(byId(result, "b63").ttft as number).toBeGreaterThan(
+      5 * (byId(result, "b0").ttft as number),
+    );
+    const short = simulate([{ id: "s", prompt: 100, outputTokens: 2 }], config);
+    const long = simulate([{ id: "l", prompt: 4000, outputTokens: 2 }], config);
+    expect(byId(long, "l").ttft as number).toBeGreaterThan(byId(short, "s").ttft as number);
+  });
+
+  it("grows inter-token latency with the batch size", () => {
+    const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const one = simulate([{ id: "x", prompt: 500, outputTokens: 100 }], config);
+    const many = simulate(
+      Array.from({ length: 256 }, (_, i) => ({ id: `m${i}`, prompt: 500, outputTokens: 100 })),
+      config,
+    );
+    expect(mean(byId(many, "m0").itls)).toBeGreaterThan(1.5 * mean(byId(one, "x").itls));
+  });
+
+  it("holds a closed-loop client to its concurrency and is deterministic", () => {
+    const requests = Array.from({ length: 40 }, (_, i) => ({
+      id: `c${i}`,
+      prompt: 200 + i,
+      outputTokens: 30,
+    }));
+    const a = simulate(requests, { ...config, maxConcurrency: 8 });
+    const b = simulate(requests, { ...config, maxConcurrency: 8 });
+    expect(a).toEqual(b);
+    expect(Math.max(...a.steps.map((s) => s.running + s.waiting))).toBeLessThanOrEqual(8);
+    expect(a.totalOutputTokens).toBe(40 * 30);
+  });
+});

@@ -1,0 +1,264 @@
+/**
+ * Runs a workload through an {@link EngineCore} in virtual time: requests arrive when they say
+ * (or, with a concurrency limit, when an earlier one finishes, as `vllm bench serve
+ * --max-concurrency` sends them), the engine steps back to back while it has work and jumps to the
+ * next arrival when idle. Pure and deterministic: the same input gives the same output, and a
+ * simulated hour takes milliseconds.
+ */
+import {
+  EngineCore,
+  type EngineCoreConfig,
+  type EngineRequest,
+  type StepStats,
+} from "./engine-core.js";
+
+/** A request of a workload. Times in seconds from the start of the run. */
+export interface SimulatedRequest extends EngineRequest {
+  /** When the client sends it; default 0. With `maxConcurrency` it is sent no earlier than this. */
+  readonly arrival?: number;
+  /** When the client disconnects (the engine aborts it), if it does. */
+  readonly abortAt?: number;
+}
+
+/** Simulation settings: the engine's plus the client-side ones. */
+export interface SimulationConfig extends EngineCoreConfig {
+  /**
+   * Seconds between the client sending and the engine queueing a request, and between the engine
+   * emitting a token and the client seeing it (HTTP, tokenisation, detokenisation); default 0.
+   */
+  readonly frontendLatency?: number;
+  /** Most requests in flight at once (closed-loop client); default unlimited. */
+  readonly maxConcurrency?: number;
+  /** Keep per-step stats in the result; default true. */
+  readonly recordSteps?: boolean;
+}
+
+/** What happened to one request. Times in seconds on the virtual clock. */
+export interface RequestOutcome {
+  readonly id: string;
+  /** "finished", "aborted", or "rejected" (the engine refused it; see `error`). */
+  readonly status: "finished" | "aborted" | "rejected";
+  readonly error?: string;
+  /** When it was sent. */
+  readonly sent: number;
+  /** When it was first scheduled (undefined if never). */
+  readonly scheduled?: number;
+  /** Time to first token as the client sees it. */
+  readonly ttft?: number;
+  /** Gaps between successive tokens as the client sees them. */
+  readonly itls: readonly number[];
+  /** Sent to last token (or abort). */
+  readonly e2e?: number;
+  readonly outputTokens: number;
+  /** Prompt tokens served from the prefix cache when first scheduled. */
+  readonly cachedTokens: number;
+}
+
+/** The result of {@link simulate}. */
+export interface SimulationResult {
+  readonly requests: readonly RequestOutcome[];
+  /** Per-step stats (empty when `recordSteps` is false). */
+  readonly steps: readonly StepStats[];
+  /** From the first send to the last token. */
+  readonly duration: number;
+  readonly totalOutputTokens: number;
+  readonly totalPromptTokens: number;
+  readonly stepCount: number;
+  readonly preemptions: number;
+  readonly prefixQueries: number;
+  readonly prefixHits: number;
+}
+
+interface Tracking {
+  readonly request: SimulatedRequest;
+  sent: number;
+  scheduled?: number;
+  first?: number;
+  last?: number;
+  itls: number[];
+  outputTokens: number;
+  cachedTokens: number;
+  status?: RequestOutcome["status"];
+  error?: string;
+}
+
+/**
+ * Simulates `requests` on an engine built from `config`. Requests the engine refuses come back
+ * "rejected" with the reason; the rest finish or are aborted at `abortAt`.
+ */
+export function simulate(
+  requests: readonly SimulatedRequest[],
+  config: SimulationConfig,
+): SimulationResult {
+  const engine = new EngineCore(config);
+  const frontend = config.frontendLatency ?? 0;
+  const limit = config.maxConcurrency ?? Number.POSITIVE_INFINITY;
+  const record = config.recordSteps ?? true;
+  const order = requests.map((request, index) => ({ request, index }));
+  order.sort((a, b) => (a.request.arrival ?? 0) - (b.request.arrival ?? 0) || a.index - b.index);
+  const tracking = new Map<string, Tracking>();
+  const outcomes: Tracking[] = [];
+  const pendingAborts: Tracking[] = [];
+  const inEngine: { at: number; t: Tracking }[] = [];
+  const steps: StepStats[] = [];
+  let next = 0;
+  let now = 0;
+  let stepCount = 0;
+  let firstSend = Number.POSITIVE_INFINITY;
+  let lastToken = 0;
+  let totalPromptTokens = 0;
+
+  /** Free times of the client's slots under a concurrency limit (unused without one). */
+  const slots: number[] = Number.isFinite(limit)
+    ? new Array<number>(Math.min(limit, order.length)).fill(0)
+    : [];
+  const finish = (t: Tracking, status: RequestOutcome["status"], at: number) => {
+    t.status = status;
+    if (status === "aborted") t.last = at;
+    else t.last ??= at;
+    if (Number.isFinite(limit)) slots.push(at);
+    if (status !== "rejected") lastToken = Math.max(lastToken, at);
+  };
+  /** Sends every request due by `now` that the concurrency limit allows. */
+  const send = () => {
+    while (next < order.length) {
+      const entry = order[next] as { request: SimulatedRequest };
+      let sent = entry.request.arrival ?? 0;
+      if (sent > now) break;
+      if (Number.isFinite(limit)) {
+        if (slots.length === 0) break;
+        slots.sort((a, b) => a - b);
+        sent = Math.max(sent, slots.shift() as number);
+      }
+      next++;
+      const t: Tracking = {
+        request: entry.request,
+        sent,
+        itls: [],
+        outputTokens: 0,
+        cachedTokens: 0,
+      };
+      firstSend = Math.min(firstSend, sent);
+      outcomes.push(t);
+      inEngine.push({ at: sent + frontend, t });
+    }
+  };
+  /** Queues in the engine what has reached it by `now`. */
+  const admit = () => {
+    inEngine.sort((a, b) => a.at - b.at);
+    while (inEngine.length > 0 && (inEngine[0] as { at: number }).at <= now) {
+      const { t } = inEngine.shift() as { at: number; t: Tracking };
+      if (t.request.abortAt !== undefined && t.request.abortAt <= now) {
+        finish(t, "aborted", t.request.abortAt);
+        continue;
+      }
+      try {
+        engine.add(t.request);
+      } catch (error) {
+        t.error = (error as Error).message;
+        finish(t, "rejected", now);
+        continue;
+      }
+      tracking.set(t.request.id, t);
+      totalPromptTokens +=
+        typeof t.request.prompt === "number" ? t.request.prompt : t.request.prompt.length;
+      if (t.request.abortAt !== undefined) pendingAborts.push(t);
+    }
+  };
+  const abortDue = () => {
+    for (let i = pendingAborts.length - 1; i >= 0; i--) {
+      const t = pendingAborts[i] as Tracking;
+      if (t.status !== undefined) {
+        pendingAborts.splice(i, 1);
+      } else if ((t.request.abortAt as number) <= now) {
+        pendingAborts.splice(i, 1);
+        engine.abort(t.request.id);
+        tracking.delete(t.request.id);
+        finish(t, "aborted", t.request.abortAt as number);
+      }
+    }
+  };
+  const nextEventTime = (): number => {
+    let at = Number.POSITIVE_INFINITY;
+    if (next < order.length && (!Number.isFinite(limit) || slots.length > 0)) {
+      at = Math.max(now, order[next]?.request.arrival ?? 0);
+    }
+    for (const e of inEngine) at = Math.min(at, e.at);
+    for (const t of pendingAborts)
+      if (t.status === undefined) at = Math.min(at, t.request.abortAt as number);
+    return at;
+  };
+
+  while (true) {
+    send();
+    admit();
+    abortDue();
+    if (!engine.hasWork()) {
+      const at = nextEventTime();
+      if (at === Number.POSITIVE_INFINITY) break;
+      now = Math.max(now, at);
+      continue;
+    }
+    const result = engine.step(now);
+    if (result === undefined) {
+      // Nothing fits even on an idle engine: fail what is stuck rather than spin.
+      for (const t of tracking.values()) {
+        if (t.status === undefined) {
+          engine.abort(t.request.id);
+          t.error = "does not fit in the KV cache";
+          finish(t, "rejected", now);
+        }
+      }
+      tracking.clear();
+      continue;
+    }
+    stepCount++;
+    if (record) steps.push(result.stats);
+    for (const a of result.admitted) {
+      const t = tracking.get(a.requestId) as Tracking;
+      t.scheduled = now;
+      t.cachedTokens = a.cachedTokens;
+    }
+    for (const token of result.tokens) {
+      const t = tracking.get(token.requestId) as Tracking;
+      const seen = token.time + frontend;
+      if (t.first === undefined) t.first = seen;
+      else t.itls.push(seen - (t.last as number));
+      t.last = seen;
+      t.outputTokens++;
+    }
+    for (const f of result.finished) {
+      const t = tracking.get(f.requestId) as Tracking;
+      tracking.delete(f.requestId);
+      finish(t, "finished", f.time + frontend);
+    }
+    now = result.end;
+  }
+
+  const outcomeOf = (t: Tracking): RequestOutcome => ({
+    id: t.request.id,
+    status: t.status ?? "rejected",
+    ...(t.error === undefined ? {} : { error: t.error }),
+    sent: t.sent,
+    ...(t.scheduled === undefined ? {} : { scheduled: t.scheduled }),
+    ...(t.first === undefined ? {} : { ttft: t.first - t.sent }),
+    itls: t.itls,
+    ...(t.status === "rejected" || t.last === undefined ? {} : { e2e: t.last - t.sent }),
+    outputTokens: t.outputTokens,
+    cachedTokens: t.cachedTokens,
+  });
+  const counters = engine.counters;
+  const byInput = new Map(requests.map((r, i) => [r, i]));
+  outcomes.sort((a, b) => (byInput.get(a.request) ?? 0) - (byInput.get(b.request) ?? 0));
+  return {
+    requests: outcomes.map(outcomeOf),
+    steps,
+    duration: Number.isFinite(firstSend) ? lastToken - firstSend : 0,
+    totalOutputTokens: outcomes.reduce((sum, t) => sum + t.outputTokens, 0),
+    totalPromptTokens,
+    stepCount,
+    preemptions: counters.preemptions,
+    prefixQueries: counters.prefixQueries,
+    prefixHits: counters.prefixHits,
+  };
+}
