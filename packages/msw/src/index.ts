@@ -12,3 +12,4 @@ export {
   routeTableHandler,
   toResponse,
 } from "./route-table-handler.js";
+export { type VllmHandlersOptions, vllmHandlers } from "./vllm-handlers.js";

@@ -5,10 +5,16 @@
  *
  * @packageDocumentation
  */
-import type { RuntimeMockModule } from "@servingkit/mock-core";
+import type {
+  Clock,
+  MockPlugin,
+  RestRouteTable,
+  RuntimeMockModule,
+  RuntimeModuleSettings,
+} from "@servingkit/mock-core";
 import { loadServedModel } from "./mock/served-model.js";
 import { readVllmSettings, vllmOptions } from "./mock/settings.js";
-import { vllmPlugin } from "./mock/vllm-plugin.js";
+import { vllmPlugin, vllmRestTable } from "./mock/vllm-plugin.js";
 
 export { defaultVllmVersion, type VllmProfile, vllmProfiles } from "./mock/profiles.js";
 export { platformModelRoot } from "./mock/served-model.js";
@@ -24,3 +30,29 @@ export const vllmMockModule: RuntimeMockModule = {
     return [vllmPlugin({ settings, loaded: await loadServedModel(settings) })];
   },
 };
+
+/** vLLM's REST surface for a host other than fastify (see {@link vllmRestSurface}). */
+export interface VllmRestSurface {
+  /** The routes, with vLLM's `--api-key` middleware. */
+  readonly table: RestRouteTable;
+  /** The protocol plugin, for its error hooks (envelope per version, malformed-JSON 400). */
+  readonly plugin: MockPlugin;
+}
+
+/**
+ * vLLM's REST surface as a host-neutral route table plus the plugin whose error hooks go with it,
+ * from the module's settings (`values` as the CLI options, `models` as `--model`; `env` read as
+ * the CLI reads the process environment): what `@servingkit/msw` serves. The model loads once.
+ */
+export async function vllmRestSurface(
+  settings: Pick<RuntimeModuleSettings, "models" | "values">,
+  clock: Clock,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<VllmRestSurface> {
+  const vllm = readVllmSettings(settings, env);
+  const loaded = await loadServedModel(vllm);
+  return {
+    table: vllmRestTable({ settings: vllm, loaded, clock }),
+    plugin: vllmPlugin({ settings: vllm, loaded }),
+  };
+}

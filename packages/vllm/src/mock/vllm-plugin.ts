@@ -1,18 +1,20 @@
 /**
- * The I/O adapter: vLLM's routes on the host's fastify app, each calling a pure handler, and
- * vLLM's answers to the errors the host raises (envelope per profile, 400 for bodies it cannot
- * read). vLLM's API key guards the `/v1` routes here; platform auth stays the host's.
+ * vLLM's routes as a host-neutral route table, each calling a pure handler (the plugin registers
+ * it on the host's fastify app, `@servingkit/msw` serves it too), and vLLM's answers to the errors
+ * the host raises (envelope per profile, 400 for bodies it cannot read). vLLM's API key guards
+ * the `/v1` routes here; platform auth stays the host's.
  */
-import { Readable } from "node:stream";
 import {
   type CannedReply,
-  cutStream,
+  type Clock,
   GenerationRequestError,
   type MockPlugin,
-  type PluginContext,
-  sendCanned,
+  type RestRoute,
+  type RestRouteReply,
+  type RestRouteRequest,
+  type RestRouteTable,
+  registerRestRouteTable,
 } from "@servingkit/mock-core";
-import type { FastifyReply, FastifyRequest } from "fastify";
 import { apiKeyAllows, unauthorizedReply } from "./api-key.js";
 import { chatCompletion, chatCompletionStream } from "./chat-completions.js";
 import { completion, completionStream } from "./completions.js";
@@ -36,184 +38,192 @@ export interface VllmPluginOptions {
   readonly loaded: LoadedModel;
 }
 
-function pathOf(url: string): string {
-  const q = url.indexOf("?");
-  return q < 0 ? url : url.slice(0, q);
+/** What vLLM's route table needs from its host. */
+export interface VllmRestTableOptions extends VllmPluginOptions {
+  /** The clock for timestamps, metrics and generation timing. */
+  readonly clock: Clock;
+  /** Ends open generations when the host shuts down (default: never). */
+  readonly shutdownSignal?: AbortSignal;
 }
 
-function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
-  return sendCanned(reply, {
-    status,
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
+function json(status: number, body: unknown): RestRouteReply {
+  return { status, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
 }
 
 /** JSON routes: a non-JSON body is a validation error (newer vLLM, vllm-openai.md §1). */
-function jsonBody(request: FastifyRequest): unknown {
+function jsonBody(request: RestRouteRequest): unknown {
   if (Buffer.isBuffer(request.body)) {
     throw badRequest("Unsupported Media Type: Only 'application/json' is allowed");
   }
   return request.body;
 }
 
-/** An AbortSignal that fires when the client goes away before the answer is complete. */
-function clientGone(request: FastifyRequest, reply: FastifyReply, ctx: PluginContext): AbortSignal {
-  const gone = new AbortController();
-  const onClose = () => {
-    if (!reply.raw.writableFinished) gone.abort(new Error("client disconnected"));
-  };
-  reply.raw.once("close", onClose);
-  request.raw.once("aborted", onClose);
-  return AbortSignal.any([gone.signal, ctx.shutdownSignal]);
-}
-
-const generationPaths = new Set(["/v1/completions", "/v1/chat/completions"]);
-
-function isGeneration(request: FastifyRequest): boolean {
-  return request.method === "POST" && generationPaths.has(pathOf(request.url));
-}
-
-/** Builds the vLLM protocol plugin. */
-export function vllmPlugin(options: VllmPluginOptions): MockPlugin {
-  const { settings, loaded } = options;
+/**
+ * vLLM's REST surface as a host-neutral route table (mock-core): every route calls a pure
+ * handler; vLLM's `--api-key` middleware runs before the body is read. The fastify plugin and
+ * `@servingkit/msw` both serve it.
+ */
+export function vllmRestTable(options: VllmRestTableOptions): RestRouteTable {
+  const { settings, loaded, clock } = options;
   const { profile } = settings;
-  const fail = (reply: FastifyReply, error: unknown): FastifyReply => {
-    if (error instanceof VllmError) return sendCanned(reply, errorReply(profile, error));
+  const shutdown = options.shutdownSignal ?? new AbortController().signal;
+  const fail = (error: unknown): RestRouteReply => {
+    if (error instanceof VllmError) return errorReply(profile, error);
     if (error instanceof GenerationRequestError) {
-      return sendCanned(reply, errorReply(profile, badRequest(error.message)));
+      return errorReply(profile, badRequest(error.message));
     }
     throw error;
   };
+  const metrics = createVllmMetrics({
+    modelName: loaded.served.id,
+    maxModelLen: loaded.served.maxModelLen,
+    era: profile.metrics,
+    clock,
+  });
+  const model: VllmModel = startModel(loaded, settings, clock, metrics.meter);
+  // vllm-openai.md §1: /load counts the generation requests in flight (a stream until it ends).
+  let load = 0;
+  const counted =
+    (handle: (request: RestRouteRequest) => Promise<RestRouteReply>) =>
+    async (request: RestRouteRequest): Promise<RestRouteReply> => {
+      load += 1;
+      let answer: RestRouteReply;
+      try {
+        answer = await handle(request);
+      } catch (error) {
+        load -= 1;
+        throw error;
+      }
+      if (typeof answer.body === "string" || answer.body instanceof Uint8Array) {
+        load -= 1;
+        return answer;
+      }
+      const body = answer.body;
+      async function* untilEnd() {
+        try {
+          yield* body;
+        } finally {
+          load -= 1;
+        }
+      }
+      return { ...answer, body: untilEnd() };
+    };
+  const signalOf = (request: RestRouteRequest) => AbortSignal.any([request.signal, shutdown]);
+  const stream = (chunks: AsyncIterable<object>): RestRouteReply => ({
+    status: 200,
+    headers: {
+      // Starlette's StreamingResponse adds the charset to a text/* media type.
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+    },
+    body: sseFrames(profile, chunks),
+  });
+  const routes: RestRoute[] = [];
+  const get = (path: string, handle: RestRoute["handle"]) =>
+    routes.push({ method: "GET", path, handle });
+  const post = (path: string, handle: RestRoute["handle"]) =>
+    routes.push({ method: "POST", path, handle });
+  /** A JSON route answering 200 with what `run` returns, or vLLM's error reply. */
+  const jsonRoute = (run: (body: unknown) => unknown) => (request: RestRouteRequest) => {
+    try {
+      return json(200, run(jsonBody(request)));
+    } catch (error) {
+      return fail(error);
+    }
+  };
+
+  get("/version", () => json(200, { version: settings.version }));
+  get("/load", () => json(200, { server_load: load }));
+  get("/openapi.json", () => json(200, openApiDocument()));
+  get("/docs", () => ({
+    status: 200,
+    headers: { "content-type": "text/html; charset=utf-8" },
+    body: swaggerUiHtml(),
+  }));
+  // vllm-openai.md §1, §2: Prometheus text, outside /v1 so the API key does not guard it.
+  get("/metrics", async () => ({
+    status: 200,
+    headers: { "content-type": metrics.contentType },
+    body: await metrics.text(),
+  }));
+  get("/v1/models", () => json(200, modelList(model.served, model.nowSeconds())));
+  post(
+    "/tokenize",
+    jsonRoute((body) => tokenize(model, body)),
+  );
+  post(
+    "/detokenize",
+    jsonRoute((body) => detokenize(model, body)),
+  );
+  /** vllm-openai.md §3: a route the model's task lacks answers 400 "does not support". */
+  const needTask = (task: VllmModel["task"], api: string) => {
+    if (model.task !== task) throw badRequest(`The model does not support ${api}`);
+  };
+  post(
+    "/v1/embeddings",
+    jsonRoute((body) => {
+      if (model.task !== "embed") throw badRequest(embeddingsUnsupported);
+      return embeddings(model, body);
+    }),
+  );
+  // vllm-openai.md §1: /score and /v1/score; /rerank, /v1/rerank and /v2/rerank.
+  const scoring = (handler: (m: VllmModel, body: unknown) => object, api: string) =>
+    jsonRoute((body) => {
+      needTask("score", api);
+      return handler(model, body);
+    });
+  for (const path of ["/score", "/v1/score"]) post(path, scoring(score, "Score API"));
+  for (const path of ["/rerank", "/v1/rerank", "/v2/rerank"]) {
+    post(path, scoring(rerank, "Rerank (Score) API"));
+  }
+  post(
+    "/v1/completions",
+    counted(async (request) => {
+      try {
+        needTask("generate", "Completions API");
+        const parsed = parseCompletionRequest(jsonBody(request));
+        const signal = signalOf(request);
+        if (parsed.stream) return stream(completionStream(model, parsed, signal));
+        return json(200, await completion(model, parsed, signal));
+      } catch (error) {
+        return fail(error);
+      }
+    }),
+  );
+  post(
+    "/v1/chat/completions",
+    counted(async (request) => {
+      try {
+        needTask("generate", "Chat Completions API");
+        const parsed = parseChatRequest(jsonBody(request));
+        const signal = signalOf(request);
+        if (parsed.stream) return stream(chatCompletionStream(model, parsed, signal));
+        return json(200, await chatCompletion(model, parsed, signal));
+      } catch (error) {
+        return fail(error);
+      }
+    }),
+  );
+  return {
+    routes,
+    onRequest: (head) =>
+      apiKeyAllows(settings.apiKey, head.method, head.path, head.headers.authorization)
+        ? undefined
+        : unauthorizedReply,
+  };
+}
+
+/** Builds the vLLM protocol plugin: the route table on fastify, and vLLM's error answers. */
+export function vllmPlugin(options: VllmPluginOptions): MockPlugin {
+  const { profile } = options.settings;
   return {
     name: "vllm-openai",
     rest(app, ctx) {
-      const metrics = createVllmMetrics({
-        modelName: loaded.served.id,
-        maxModelLen: loaded.served.maxModelLen,
-        era: profile.metrics,
-        clock: ctx.clock,
-      });
-      const model: VllmModel = startModel(loaded, settings, ctx.clock, metrics.meter);
-      // vllm-openai.md §1: /load counts the generation requests in flight.
-      let load = 0;
-      app.addHook("onRequest", async (request, reply) => {
-        if (!isGeneration(request)) return;
-        load += 1;
-        reply.raw.once("close", () => {
-          load -= 1;
-        });
-      });
-      const stream = (
-        request: FastifyRequest,
-        reply: FastifyReply,
-        chunks: AsyncIterable<object>,
-      ): FastifyReply => {
-        reply.code(200).headers({
-          // Starlette's StreamingResponse adds the charset to a text/* media type.
-          "content-type": "text/event-stream; charset=utf-8",
-          "cache-control": "no-cache",
-        });
-        return reply.send(
-          Readable.from(cutStream(ctx.restFault(request), sseFrames(profile, chunks))),
-        );
-      };
-      app.addHook("onRequest", async (request, reply) => {
-        const allowed = apiKeyAllows(
-          settings.apiKey,
-          request.method,
-          pathOf(request.url),
-          request.headers.authorization,
-        );
-        if (!allowed) return sendCanned(reply, unauthorizedReply);
-      });
-      app.get("/version", (_request, reply) => sendJson(reply, 200, { version: settings.version }));
-      app.get("/load", (_request, reply) => sendJson(reply, 200, { server_load: load }));
-      app.get("/openapi.json", (_request, reply) => sendJson(reply, 200, openApiDocument()));
-      app.get("/docs", (_request, reply) =>
-        sendCanned(reply, {
-          status: 200,
-          headers: { "content-type": "text/html; charset=utf-8" },
-          body: swaggerUiHtml(),
-        }),
+      registerRestRouteTable(
+        app,
+        ctx,
+        vllmRestTable({ ...options, clock: ctx.clock, shutdownSignal: ctx.shutdownSignal }),
       );
-      // vllm-openai.md §1, §2: Prometheus text, outside /v1 so the API key does not guard it.
-      app.get("/metrics", async (_request, reply) =>
-        sendCanned(reply, {
-          status: 200,
-          headers: { "content-type": metrics.contentType },
-          body: await metrics.text(),
-        }),
-      );
-      app.get("/v1/models", (_request, reply) =>
-        sendJson(reply, 200, modelList(model.served, model.nowSeconds())),
-      );
-      app.post("/tokenize", (request, reply) => {
-        try {
-          return sendJson(reply, 200, tokenize(model, jsonBody(request)));
-        } catch (error) {
-          return fail(reply, error);
-        }
-      });
-      app.post("/detokenize", (request, reply) => {
-        try {
-          return sendJson(reply, 200, detokenize(model, jsonBody(request)));
-        } catch (error) {
-          return fail(reply, error);
-        }
-      });
-      /** vllm-openai.md §3: a route the model's task lacks answers 400 "does not support". */
-      const needTask = (task: VllmModel["task"], api: string) => {
-        if (model.task !== task) throw badRequest(`The model does not support ${api}`);
-      };
-      app.post("/v1/embeddings", (request, reply) => {
-        try {
-          const body = jsonBody(request);
-          if (model.task !== "embed") throw badRequest(embeddingsUnsupported);
-          return sendJson(reply, 200, embeddings(model, body));
-        } catch (error) {
-          return fail(reply, error);
-        }
-      });
-      // vllm-openai.md §1: /score and /v1/score; /rerank, /v1/rerank and /v2/rerank.
-      const scoring =
-        (handler: (m: VllmModel, body: unknown) => object, api: string) =>
-        (request: FastifyRequest, reply: FastifyReply) => {
-          try {
-            const body = jsonBody(request);
-            needTask("score", api);
-            return sendJson(reply, 200, handler(model, body));
-          } catch (error) {
-            return fail(reply, error);
-          }
-        };
-      for (const path of ["/score", "/v1/score"]) app.post(path, scoring(score, "Score API"));
-      for (const path of ["/rerank", "/v1/rerank", "/v2/rerank"]) {
-        app.post(path, scoring(rerank, "Rerank (Score) API"));
-      }
-      app.post("/v1/completions", async (request, reply) => {
-        try {
-          needTask("generate", "Completions API");
-          const parsed = parseCompletionRequest(jsonBody(request));
-          const signal = clientGone(request, reply, ctx);
-          if (parsed.stream) return stream(request, reply, completionStream(model, parsed, signal));
-          return sendJson(reply, 200, await completion(model, parsed, signal));
-        } catch (error) {
-          return fail(reply, error);
-        }
-      });
-      app.post("/v1/chat/completions", async (request, reply) => {
-        try {
-          needTask("generate", "Chat Completions API");
-          const parsed = parseChatRequest(jsonBody(request));
-          const signal = clientGone(request, reply, ctx);
-          if (parsed.stream)
-            return stream(request, reply, chatCompletionStream(model, parsed, signal));
-          return sendJson(reply, 200, await chatCompletion(model, parsed, signal));
-        } catch (error) {
-          return fail(reply, error);
-        }
-      });
     },
     errorBody: (status: number, message: string): CannedReply =>
       errorReply(profile, new VllmError(status, message)),

@@ -1,0 +1,171 @@
+import { type RunningMock, startMock } from "@servingkit/mock-core";
+import { vllmMockModule } from "@servingkit/vllm/mock";
+import { setupServer } from "msw/node";
+import OpenAI, { type APIError } from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { vllmHandlers } from "./vllm-handlers.js";
+
+const base = "http://vllm.test";
+const keyed = "http://vllm-keyed.test";
+const values = { "served-model-name": "granite" };
+const server = setupServer(
+  ...(await vllmHandlers({ baseUrl: base, values, env: {} })),
+  ...(await vllmHandlers({ baseUrl: keyed, values: { ...values, "api-key": "s3cret" }, env: {} })),
+);
+beforeAll(() => server.listen({ onUnhandledFrame: "bypass" }));
+afterAll(() => server.close());
+
+describe("the openai SDK against vllmHandlers", () => {
+  // Made after server.listen(): the SDK takes the global fetch when it is constructed.
+  let client: OpenAI;
+  beforeAll(() => {
+    client = new OpenAI({ baseURL: `${base}/v1`, apiKey: "unused", maxRetries: 0 });
+  });
+
+  it("lists the served model", async () => {
+    const page = await client.models.list();
+    expect(page.data.map((m) => m.id)).toEqual(["granite"]);
+  });
+
+  // vllm-openai.md §5: chat.completion with usage and finish_reason.
+  it("answers a chat completion", async () => {
+    const answer = await client.chat.completions.create({
+      model: "granite",
+      messages: [{ role: "user", content: "Say hello" }],
+      max_tokens: 8,
+      seed: 7,
+    });
+    expect(answer.object).toBe("chat.completion");
+    expect(answer.id).toMatch(/^chatcmpl-/);
+    expect(answer.choices[0]?.message.role).toBe("assistant");
+    expect(answer.usage?.completion_tokens).toBeGreaterThan(0);
+    expect(answer.usage?.completion_tokens).toBeLessThanOrEqual(8);
+  });
+
+  it("answers a completion with the default of 16 tokens (vllm-openai.md §4.2)", async () => {
+    const answer = await client.completions.create({
+      model: "granite",
+      prompt: "Once upon a time",
+      seed: 1,
+      ignore_eos: true,
+    } as OpenAI.CompletionCreateParamsNonStreaming);
+    expect(answer.object).toBe("text_completion");
+    expect(answer.usage?.completion_tokens).toBe(16);
+  });
+
+  // vllm-openai.md §6: chat.completion.chunk events, role first, the text, then [DONE].
+  it("streams a chat completion whose text matches the unary answer", async () => {
+    const request = {
+      model: "granite",
+      messages: [{ role: "user" as const, content: "Say hello" }],
+      max_tokens: 6,
+      seed: 3,
+    };
+    const unary = await client.chat.completions.create(request);
+    const chunks = [];
+    for await (const chunk of await client.chat.completions.create({ ...request, stream: true })) {
+      chunks.push(chunk);
+    }
+    expect(chunks[0]?.choices[0]?.delta.role).toBe("assistant");
+    expect(chunks.every((c) => c.object === "chat.completion.chunk")).toBe(true);
+    const text = chunks.map((c) => c.choices[0]?.delta.content ?? "").join("");
+    expect(text).toBe(unary.choices[0]?.message.content);
+  });
+
+  it("streams a completion", async () => {
+    const stream = await client.completions.create({
+      model: "granite",
+      prompt: "Hello",
+      max_tokens: 5,
+      ignore_eos: true,
+      stream: true,
+    } as OpenAI.CompletionCreateParamsStreaming);
+    let text = "";
+    let finish: string | null | undefined;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.text ?? "";
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect(text.length).toBeGreaterThan(0);
+    expect(finish).toBe("length");
+  });
+
+  it("refuses an unknown model with 404 in vLLM's envelope (vllm-openai.md §3)", async () => {
+    const error = (await client.chat.completions
+      .create({ model: "nope", messages: [{ role: "user", content: "x" }] })
+      .catch((e: unknown) => e)) as APIError;
+    expect(error.status).toBe(404);
+    expect(error.message).toContain("nope");
+  });
+});
+
+describe("vllmHandlers with plain fetch", () => {
+  // vllm-openai.md §2: --api-key guards /v1 only; a refusal is exactly {"error": "Unauthorized"}.
+  it("applies vLLM's --api-key to /v1 routes only", async () => {
+    const refused = await fetch(`${keyed}/v1/models`);
+    expect(refused.status).toBe(401);
+    expect(await refused.text()).toBe('{"error": "Unauthorized"}');
+    const allowed = await fetch(`${keyed}/v1/models`, {
+      headers: { authorization: "Bearer s3cret" },
+    });
+    expect(allowed.status).toBe(200);
+    expect((await fetch(`${keyed}/health`)).status).toBe(200);
+  });
+
+  it("answers a stream as vLLM's SSE text ending in [DONE] (vllm-openai.md §6)", async () => {
+    const response = await fetch(`${base}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "granite", prompt: "Hi", max_tokens: 2, stream: true }),
+    });
+    expect(response.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+    const text = await response.text();
+    expect(text.endsWith("data: [DONE]\n\n")).toBe(true);
+  });
+});
+
+describe("vllmHandlers answer as the fastify mock does (same route table)", () => {
+  let mock: RunningMock;
+  beforeAll(async () => {
+    mock = await startMock({
+      runtime: "vllm",
+      host: "127.0.0.1",
+      httpPort: 0,
+      logger: false,
+      plugins: await vllmMockModule.plugins({ runtime: "vllm", models: [], values }),
+    });
+  });
+  afterAll(() => mock.close());
+
+  const post = (body: string, contentType = "application/json"): RequestInit => ({
+    method: "POST",
+    headers: { "content-type": contentType },
+    body,
+  });
+  const requests: [string, RequestInit][] = [
+    ["/version", {}],
+    ["/health", {}],
+    ["/load", {}],
+    ["/nowhere", {}],
+    ["/v1/models", { method: "DELETE" }],
+    ["/tokenize", post('{"model": "granite", "prompt": "Hello world"}')],
+    ["/detokenize", post('{"model": "granite", "tokens": [1, 2, 3]}')],
+    ["/v1/chat/completions", post("{oops")],
+    ["/v1/chat/completions", post("hi", "text/plain")],
+    ["/v1/chat/completions", post('{"model": "granite", "messages": "x"}')],
+    ["/v1/completions", post('{"model": "granite", "prompt": "Hi", "max_tokens": 100000}')],
+    ["/v1/embeddings", post('{"model": "granite", "input": "Hi"}')],
+    ["/v1/score", post('{"model": "granite", "text_1": "a", "text_2": "b"}')],
+  ];
+
+  it.each(requests)("%s %o", async (path, init) => {
+    const answer = async (r: Response) => ({
+      status: r.status,
+      contentType: r.headers.get("content-type"),
+      allow: r.headers.get("allow"),
+      body: await r.text(),
+    });
+    const viaMsw = await answer(await fetch(`${base}${path}`, init));
+    expect(viaMsw).toEqual(await answer(await fetch(`${mock.endpoints.http}${path}`, init)));
+  });
+});
