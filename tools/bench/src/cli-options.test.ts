@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { CliError, parseCliOptions } from "./cli-options.js";
-import { defaultLoadSettings } from "./scenarios.js";
+import { defaultLoadSettings, scenarioNames } from "./scenarios.js";
 
 describe("parseCliOptions", () => {
   it("defaults to every scenario with the default load", () => {
     expect(parseCliOptions([], "/docs/benchmarks.md")).toEqual({
-      scenarios: ["rest-health", "grpc-health"],
+      scenarios: scenarioNames,
       settings: defaultLoadSettings,
       json: false,
       help: false,
@@ -41,7 +41,20 @@ describe("parseCliOptions", () => {
     expect(parseCliOptions(["--write", "/tmp/b.md", "--json"], "/d").write).toBe("/tmp/b.md");
   });
 
+  it("selects a group of scenarios by the part before a dash", () => {
+    expect(parseCliOptions(["--scenario", "kserve-infer"], "/d").scenarios).toEqual([
+      "kserve-infer-rest",
+      "kserve-infer-grpc",
+      "kserve-infer-16mib",
+    ]);
+    expect(parseCliOptions(["--scenario", "vllm-streams", "--streams", "10"], "/d")).toMatchObject({
+      scenarios: ["vllm-streams"],
+      settings: { streams: 10 },
+    });
+  });
+
   it.each([
+    [["--scenario", "kserve-inf"], /--scenario "kserve-inf" is not one of/],
     [["--scenario", "soak"], /--scenario "soak" is not one of/],
     [["--duration", "600"], /--duration 600: expected a number from 0.1 to 60/],
     [["--connections", "0"], /--connections 0: expected a whole number/],

@@ -23,12 +23,15 @@ export interface CliOptions {
 /** The usage text `--help` prints. */
 export const usage = `usage: pnpm --filter @servingkit/bench bench [-- options]
 
-  --scenario NAME     ${scenarioNames.join(" | ")} | all (default all)
+  --scenario NAME     a scenario, a group (the part before a dash: vllm, kserve-infer, tgis,
+                      caikit-embedding) or all (default all); scenarios:
+                      ${scenarioNames.join(", ")}
   --duration S        measured seconds per server (default ${defaultLoadSettings.seconds}, at most 60)
   --rounds N          interleaved rounds the duration is split over (default ${defaultLoadSettings.rounds})
   --warmup S          warm-up seconds per server (default ${defaultLoadSettings.warmupSeconds})
   --connections N     HTTP connections (default ${defaultLoadSettings.connections})
   --in-flight N       gRPC calls in flight (default ${defaultLoadSettings.inFlight})
+  --streams N         concurrent SSE streams of vllm-streams (default ${defaultLoadSettings.streams})
   --write [FILE]      update the results block of docs/benchmarks.md (or FILE)
   --json              print JSON instead of markdown
 `;
@@ -53,11 +56,11 @@ export function parseCliOptions(args: readonly string[], defaultWrite: string): 
   const { values, positionals } = parsed;
   if (positionals.length > 0) throw new CliError(`unexpected argument "${positionals[0]}"`);
   const scenario = values.scenario ?? "all";
-  let scenarios: readonly ScenarioName[];
-  if (scenario === "all") scenarios = scenarioNames;
-  else if ((scenarioNames as readonly string[]).includes(scenario)) {
-    scenarios = [scenario as ScenarioName];
-  } else {
+  const scenarios =
+    scenario === "all"
+      ? scenarioNames
+      : scenarioNames.filter((name) => name === scenario || name.startsWith(`${scenario}-`));
+  if (scenarios.length === 0) {
     throw new CliError(`--scenario "${scenario}" is not one of ${scenarioNames.join(", ")}, all`);
   }
   const write =
@@ -76,6 +79,7 @@ export function parseCliOptions(args: readonly string[], defaultWrite: string): 
         10_000,
       ),
       inFlight: integer(values["in-flight"], "--in-flight", defaultLoadSettings.inFlight, 10_000),
+      streams: integer(values.streams, "--streams", defaultLoadSettings.streams, 10_000),
     },
     ...(write !== undefined && { write }),
     json: values.json ?? false,
@@ -102,6 +106,7 @@ function parse(args: readonly string[]) {
       warmup: { type: "string" },
       connections: { type: "string" },
       "in-flight": { type: "string" },
+      streams: { type: "string" },
       write: { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },

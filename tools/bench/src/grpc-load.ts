@@ -1,11 +1,6 @@
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import {
-  type HealthCheckRequest,
-  HealthCheckRequestSchema,
-  type HealthCheckResponse,
-  HealthCheckResponseSchema,
-} from "@servingkit/proto/health";
+import { HealthCheckRequestSchema } from "@servingkit/proto/health";
 import type { LatencyRecorder, LoadCounters, LoadDriver } from "./measurement.js";
 
 /** The method path of `grpc.health.v1.Health/Check`. */
@@ -17,14 +12,39 @@ export interface GrpcLoadOptions {
   readonly address: string;
   /** Calls kept in flight at once. */
   readonly inFlight: number;
-  /** Metadata sent with every call (e.g. `authorization`). */
+  /** Metadata sent with every call (e.g. `authorization`, `mm-model-id`). */
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
-const serializeRequest = (request: HealthCheckRequest) =>
-  Buffer.from(toBinary(HealthCheckRequestSchema, request));
-const deserializeResponse = (bytes: Buffer): HealthCheckResponse =>
-  fromBinary(HealthCheckResponseSchema, bytes);
+/** Options of {@link createGrpcUnaryDriver} and {@link createGrpcStreamDriver}. */
+export interface GrpcCallLoadOptions extends GrpcLoadOptions {
+  /** The method path, `/package.Service/Method`. */
+  readonly path: string;
+  /** The request message, already encoded: every call sends these bytes. */
+  readonly request: Uint8Array;
+}
+
+/** Bytes pass through the grpc-js client as they are: encoding is done once, up front. */
+const passBytes = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+const keepBytes = (bytes: Buffer) => bytes;
+
+/**
+ * Opens a grpc-js client channel with no message size limits (a 16 MiB tensor is bigger than
+ * grpc-js's 4 MiB default).
+ */
+export function openGrpcClient(address: string): grpc.Client {
+  return new grpc.Client(address, grpc.credentials.createInsecure(), {
+    "grpc.max_receive_message_length": -1,
+    "grpc.max_send_message_length": -1,
+  });
+}
+
+/** grpc-js metadata from a plain record. */
+export function grpcMetadata(record: Readonly<Record<string, string>> = {}): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  for (const [key, value] of Object.entries(record)) metadata.set(key, value);
+  return metadata;
+}
 
 /**
  * A load driver calling `grpc.health.v1.Health/Check` with a `@grpc/grpc-js` client (the
@@ -33,48 +53,103 @@ const deserializeResponse = (bytes: Buffer): HealthCheckResponse =>
  * is loaded at run time.
  */
 export function createGrpcHealthDriver(options: GrpcLoadOptions): LoadDriver {
-  const client = new grpc.Client(options.address, grpc.credentials.createInsecure());
-  const metadata = new grpc.Metadata();
-  for (const [key, value] of Object.entries(options.metadata ?? {})) metadata.set(key, value);
+  return createGrpcUnaryDriver({
+    ...options,
+    path: healthCheckPath,
+    request: toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema)),
+  });
+}
+
+/**
+ * A load driver for any unary method: a grpc-js client on one channel keeps `inFlight` calls of
+ * the same encoded request outstanding until the time is up. Answers are not decoded (a real
+ * client would; every server is measured with the same client, so ratios stand).
+ */
+export function createGrpcUnaryDriver(options: GrpcCallLoadOptions): LoadDriver {
+  const client = openGrpcClient(options.address);
+  const metadata = grpcMetadata(options.metadata);
+  const call = (done: (error: grpc.ServiceError | null) => void) =>
+    client.makeUnaryRequest(
+      options.path,
+      passBytes,
+      keepBytes,
+      options.request,
+      metadata,
+      (error) => done(error),
+    );
   return {
-    run: (seconds, recorder) => callLoop(client, metadata, options.inFlight, seconds, recorder),
+    run: (seconds, recorder) =>
+      callLoop(
+        options.inFlight,
+        seconds,
+        recorder,
+        (begin, count) =>
+          new Promise((resolve) =>
+            call((error) => {
+              count(error ? 0 : 1, error ? 1 : 0, begin);
+              resolve();
+            }),
+          ),
+      ),
     close: async () => client.close(),
   };
 }
 
+/**
+ * A load driver for a server-streaming method: `inFlight` streams open at a time, each read to
+ * its end. Counts MESSAGES (generated tokens for GenerateStream) as the answers; latency is per
+ * message, from the previous message of its stream (the first from the call's start).
+ */
+export function createGrpcStreamDriver(options: GrpcCallLoadOptions): LoadDriver {
+  const client = openGrpcClient(options.address);
+  const metadata = grpcMetadata(options.metadata);
+  return {
+    run: (seconds, recorder) =>
+      callLoop(options.inFlight, seconds, recorder, (begin, count) => {
+        return new Promise((resolve) => {
+          const stream = client.makeServerStreamRequest(
+            options.path,
+            passBytes,
+            keepBytes,
+            options.request,
+            metadata,
+          );
+          let last = begin;
+          stream.on("data", () => {
+            count(1, 0, last);
+            last = performance.now();
+          });
+          stream.on("error", () => {
+            count(0, 1, begin);
+            resolve();
+          });
+          stream.on("end", () => resolve());
+        });
+      }),
+    close: async () => client.close(),
+  };
+}
+
+type Count = (ok: number, errors: number, since: number) => void;
+
+/** Keeps `inFlight` calls going until the deadline, adding up what each reports. */
 async function callLoop(
-  client: grpc.Client,
-  metadata: grpc.Metadata,
   inFlight: number,
   seconds: number,
   recorder: LatencyRecorder | undefined,
+  one: (begin: number, count: Count) => Promise<void>,
 ): Promise<LoadCounters> {
-  const request = { $typeName: "grpc.health.v1.HealthCheckRequest", service: "" } as const;
   const started = performance.now();
   const deadline = started + seconds * 1000;
   let ok = 0;
   let errors = 0;
-  const call = () =>
-    new Promise<void>((resolve) => {
-      const begin = performance.now();
-      client.makeUnaryRequest(
-        healthCheckPath,
-        serializeRequest,
-        deserializeResponse,
-        request,
-        metadata,
-        (error) => {
-          if (error) errors += 1;
-          else {
-            ok += 1;
-            recorder?.record(performance.now() - begin);
-          }
-          resolve();
-        },
-      );
-    });
+  const count: Count = (good, bad, since) => {
+    ok += good;
+    errors += bad;
+    if (good > 0) recorder?.record(performance.now() - since);
+  };
   const loop = async () => {
-    while (performance.now() < deadline) await call();
+    while (performance.now() < deadline) await one(performance.now(), count);
   };
   await Promise.all(Array.from({ length: inFlight }, loop));
   return { ok, errors, seconds: (performance.now() - started) / 1000 };

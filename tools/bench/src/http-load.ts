@@ -1,12 +1,17 @@
 import autocannon from "autocannon";
+import { type HttpCall, httpCall } from "./http-call.js";
 import type { LatencyRecorder, LoadCounters, LoadDriver } from "./measurement.js";
 
 /** Options of {@link createHttpDriver}. */
 export interface HttpLoadOptions {
   /** Full URL of the route (loopback only). */
   readonly url: string;
-  /** Request headers, e.g. the bearer token. */
+  /** Request method; default GET. */
+  readonly method?: "GET" | "POST";
+  /** Request headers, e.g. the bearer token or the content type. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** Request body, sent with every request. */
+  readonly body?: string | Buffer;
   /** Concurrent keep-alive connections. */
   readonly connections: number;
 }
@@ -32,9 +37,11 @@ function runAutocannon(
     const instance = autocannon(
       {
         url: options.url,
+        method: options.method ?? "GET",
         connections: options.connections,
         duration: seconds,
         headers: { ...options.headers },
+        ...(options.body === undefined ? {} : { body: options.body }),
       },
       (error, result) =>
         error
@@ -51,4 +58,46 @@ function runAutocannon(
       });
     }
   });
+}
+
+/** Options of {@link createSequentialHttpDriver}. */
+export interface SequentialHttpLoadOptions {
+  /** The request, sent again and again. */
+  readonly call: HttpCall;
+  /** Requests in flight at once; default 1 (one connection, one request after another). */
+  readonly inFlight?: number;
+}
+
+/**
+ * A load driver for slow, large requests (a 16 MiB tensor): a closed loop of `inFlight` requests
+ * with bare `node:http`, each read whole. Unlike autocannon it lets the request in flight at the
+ * deadline finish and counts it, so a request that takes longer than a round is still measured;
+ * each request is bounded by the call's timeout.
+ */
+export function createSequentialHttpDriver(options: SequentialHttpLoadOptions): LoadDriver {
+  return {
+    run: async (seconds, recorder) => {
+      const started = performance.now();
+      const deadline = started + seconds * 1000;
+      let ok = 0;
+      let errors = 0;
+      const loop = async () => {
+        do {
+          const begin = performance.now();
+          try {
+            const answer = await httpCall(options.call);
+            if (answer.status >= 200 && answer.status < 300) {
+              ok += 1;
+              recorder?.record(performance.now() - begin);
+            } else errors += 1;
+          } catch {
+            errors += 1;
+          }
+        } while (performance.now() < deadline);
+      };
+      await Promise.all(Array.from({ length: options.inFlight ?? 1 }, loop));
+      return { ok, errors, seconds: (performance.now() - started) / 1000 };
+    },
+    close: async () => undefined,
+  };
 }

@@ -5,9 +5,26 @@
  *
  * @packageDocumentation
  */
+
+export { CaptureError, captureGrpc, captureHttp, type GrpcCapture } from "./capture.js";
 export { CliError, type CliOptions, parseCliOptions, usage } from "./cli-options.js";
-export { createGrpcHealthDriver, type GrpcLoadOptions, healthCheckPath } from "./grpc-load.js";
-export { createHttpDriver, type HttpLoadOptions } from "./http-load.js";
+export {
+  createGrpcHealthDriver,
+  createGrpcStreamDriver,
+  createGrpcUnaryDriver,
+  type GrpcCallLoadOptions,
+  type GrpcLoadOptions,
+  grpcMetadata,
+  healthCheckPath,
+  openGrpcClient,
+} from "./grpc-load.js";
+export { type HttpAnswer, type HttpCall, httpCall } from "./http-call.js";
+export {
+  createHttpDriver,
+  createSequentialHttpDriver,
+  type HttpLoadOptions,
+  type SequentialHttpLoadOptions,
+} from "./http-load.js";
 export { type MachineFacts, machineFacts } from "./machine.js";
 export {
   addCounters,
@@ -24,6 +41,16 @@ export {
   resultsBegin,
   resultsEnd,
 } from "./results-markdown.js";
+export { runtimeScenarios } from "./runtime-scenarios.js";
+export {
+  type CannedGrpcSpec,
+  type CannedHttpSpec,
+  type RuntimeMockSpec,
+  type RuntimeServerSpec,
+  startRuntimeServer,
+  type TickerSseSpec,
+} from "./runtime-servers.js";
+export type { Contestant, ScenarioExtras, ScenarioSpec } from "./scenario-spec.js";
 export {
   defaultLoadSettings,
   type LoadSettings,
@@ -36,7 +63,10 @@ export { type ServerPlacement, startServerIn } from "./server-thread.js";
 export {
   benchToken,
   healthPath,
+  type MemorySample,
   type RunningServer,
   type ServerKind,
+  type ServerSpec,
   startServer,
 } from "./servers.js";
+export { createSseDriver, type SseLoadOptions } from "./sse-load.js";

@@ -24,6 +24,8 @@ export interface Measurement {
   readonly p90: number;
   /** 99th-percentile latency in milliseconds. */
   readonly p99: number;
+  /** For a mock: the labels of the baselines its ratios are taken against (default all). */
+  readonly against?: readonly string[];
 }
 
 /** Records latencies into an HDR histogram: 1 µs to 60 s, 3 significant digits. */

@@ -35,10 +35,13 @@ describe("renderResults", () => {
           name: "rest-health",
           title: "GET /v2/health/live",
           load: "autocannon, 50 connections",
+          unit: "req/s",
+          latency: "latency",
           measurements: [
             measurement("bare node:http", "baseline", 40_000, 1),
             measurement("mock host", "mock", 30_000, 1.5),
           ],
+          notes: [],
         },
       ],
       machine,
@@ -47,6 +50,34 @@ describe("renderResults", () => {
     expect(text).toContain("Measured 2026-11-21 on 2 cores (AMD EPYC), 23.5 GiB, Node v24.21.0");
     expect(text).toContain("| bare node:http | baseline | 40,000 | 1.000 | 2.000 | 4.000 | 0 |");
     expect(text).toContain("| mock host / bare node:http | 0.75x | 1.50x | 1.50x | 1.50x |");
+  });
+
+  it("names the unit and latency kind, compares a mock only against its baselines, lists notes", () => {
+    const text = renderResults(
+      [
+        {
+          name: "vllm-streams",
+          title: "streams",
+          load: "1000 streams",
+          unit: "events/s",
+          latency: "inter-token gap",
+          measurements: [
+            measurement("ticker", "baseline", 40_000, 20),
+            measurement("other", "baseline", 1, 1),
+            { ...measurement("mock", "mock", 20_000, 21), against: ["ticker"] },
+          ],
+          notes: ["goal met."],
+        },
+      ],
+      machine,
+      new Date("2026-11-21T12:00:00Z"),
+    );
+    expect(text).toContain(
+      "| server | role | events/s | inter-token gap p50 ms | inter-token gap p90 ms | inter-token gap p99 ms | errors |",
+    );
+    expect(text).toContain("| mock / ticker | 0.50x | 1.05x | 1.05x | 1.05x |");
+    expect(text).not.toContain("| mock / other |");
+    expect(text).toContain("- goal met.");
   });
 
   it("computes ratios and says n/a where the baseline measured nothing", () => {

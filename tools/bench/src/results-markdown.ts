@@ -25,8 +25,9 @@ export function renderResults(
   ];
   for (const result of results) {
     lines.push(`### ${result.name}`, "", `${result.title}. Load: ${result.load}.`, "");
+    const lat = result.latency === "latency" ? "" : `${result.latency} `;
     lines.push(
-      "| server | role | req/s | p50 ms | p90 ms | p99 ms | errors |",
+      `| server | role | ${result.unit} | ${lat}p50 ms | ${lat}p90 ms | ${lat}p99 ms | errors |`,
       "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     );
     for (const m of result.measurements) {
@@ -38,11 +39,12 @@ export function renderResults(
     const mocks = result.measurements.filter((m) => m.role === "mock");
     const baselines = result.measurements.filter((m) => m.role === "baseline");
     lines.push(
-      "| ratio (mock / baseline) | req/s | p50 | p90 | p99 |",
+      `| ratio (mock / baseline) | ${result.unit} | p50 | p90 | p99 |`,
       "| --- | ---: | ---: | ---: | ---: |",
     );
     for (const mock of mocks) {
       for (const baseline of baselines) {
+        if (mock.against && !mock.against.includes(baseline.label)) continue;
         const r = ratios(mock, baseline);
         lines.push(
           `| ${mock.label} / ${baseline.label} | ${formatRatio(r.rps)} | ${formatRatio(r.p50)} | ${formatRatio(r.p90)} | ${formatRatio(r.p99)} |`,
@@ -50,6 +52,8 @@ export function renderResults(
       }
     }
     lines.push("");
+    for (const note of result.notes) lines.push(`- ${note}`);
+    if (result.notes.length > 0) lines.push("");
   }
   return lines.join("\n");
 }

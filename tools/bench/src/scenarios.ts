@@ -8,33 +8,15 @@ import {
   type Measurement,
   summarize,
 } from "./measurement.js";
-import { type ServerPlacement, startServerIn } from "./server-thread.js";
-import { healthPath, type RunningServer, type ServerKind } from "./servers.js";
+import { runtimeScenarios } from "./runtime-scenarios.js";
+import type { LoadSettings, ScenarioSpec } from "./scenario-spec.js";
+import { startServerIn } from "./server-thread.js";
+import { healthPath, type MemorySample, type RunningServer } from "./servers.js";
+
+export type { Contestant, LoadSettings, ScenarioSpec } from "./scenario-spec.js";
 
 /** The scenarios the harness knows, by `--scenario` name. */
-export type ScenarioName = "rest-health" | "grpc-health";
-
-/** Every scenario, in the order `--scenario all` runs them. */
-export const scenarioNames: readonly ScenarioName[] = ["rest-health", "grpc-health"];
-
-/** How hard and how long to push. */
-export interface LoadSettings {
-  /** Measured seconds per server, split evenly over the rounds. Default 6. */
-  readonly seconds: number;
-  /**
-   * Rounds: the servers take turns this many times, so a neighbour's burst of CPU use (other
-   * work on a shared machine) spreads over all of them instead of hitting one. Default 3.
-   */
-  readonly rounds: number;
-  /** Warm-up seconds per server before the first round (JIT, connection pools). Default 1. */
-  readonly warmupSeconds: number;
-  /** HTTP keep-alive connections (autocannon). Default 50, as toolchain.md's baselines. */
-  readonly connections: number;
-  /** gRPC calls in flight. Default 64, as toolchain.md's baselines. */
-  readonly inFlight: number;
-  /** Where the servers run. Default `thread`. */
-  readonly placement: ServerPlacement;
-}
+export type ScenarioName = "rest-health" | "grpc-health" | keyof typeof runtimeScenarios;
 
 /** The defaults `pnpm bench` uses. */
 export const defaultLoadSettings: LoadSettings = {
@@ -43,6 +25,7 @@ export const defaultLoadSettings: LoadSettings = {
   warmupSeconds: 1,
   connections: 50,
   inFlight: 64,
+  streams: 1000,
   placement: "thread",
 };
 
@@ -54,61 +37,76 @@ export interface ScenarioResult {
   readonly title: string;
   /** The load, in words (`autocannon, 50 connections, ...`). */
   readonly load: string;
+  /** What the rate counts: `req/s`, `events/s`, `messages/s`. */
+  readonly unit: string;
+  /** What the latency columns hold: `latency` or `inter-token gap`. */
+  readonly latency: string;
   /** One measurement per server, baselines first. */
   readonly measurements: readonly Measurement[];
+  /** The issue's goals checked against the measurements, and memory where sampled. */
+  readonly notes: readonly string[];
 }
 
-interface Contestant {
-  readonly kind: ServerKind;
-  readonly label: string;
-  readonly role: Measurement["role"];
-}
-
-interface ScenarioSpec {
-  readonly title: string;
-  readonly contestants: readonly Contestant[];
-  readonly driver: (server: RunningServer, settings: LoadSettings) => LoadDriver;
-  readonly load: (settings: LoadSettings) => string;
-}
-
-const specs: Readonly<Record<ScenarioName, ScenarioSpec>> = {
+const healthSpecs: Readonly<Record<"rest-health" | "grpc-health", ScenarioSpec>> = {
   "rest-health": {
     title: `GET ${healthPath}: the mock host (with and without token auth) vs bare node:http and fastify`,
-    contestants: [
-      { kind: "bare-http", label: "bare node:http", role: "baseline" },
-      { kind: "bare-fastify", label: "bare fastify route", role: "baseline" },
-      { kind: "mock-rest-open", label: "mock host (triton, no auth)", role: "mock" },
-      { kind: "mock-rest", label: "mock host (triton, token auth)", role: "mock" },
-    ],
-    driver: (server, settings) =>
-      createHttpDriver({
-        url: `${server.address}${healthPath}`,
-        headers: server.headers,
-        connections: settings.connections,
-      }),
     load: (settings) => `autocannon, ${settings.connections} connections`,
+    contestants: async () => {
+      const driver = (server: RunningServer, settings: LoadSettings) =>
+        createHttpDriver({
+          url: `${server.address}${healthPath}`,
+          headers: server.headers,
+          connections: settings.connections,
+        });
+      return [
+        { server: "bare-http", label: "bare node:http", role: "baseline", driver },
+        { server: "bare-fastify", label: "bare fastify route", role: "baseline", driver },
+        { server: "mock-rest-open", label: "mock host (triton, no auth)", role: "mock", driver },
+        { server: "mock-rest", label: "mock host (triton, token auth)", role: "mock", driver },
+      ];
+    },
   },
   "grpc-health": {
     title:
       "grpc.health.v1.Health/Check: the mock host vs a bare @grpc/grpc-js server and bare connect-node (the stack the host is built on)",
-    contestants: [
-      { kind: "bare-grpc", label: "bare @grpc/grpc-js server", role: "baseline" },
-      { kind: "bare-connect", label: "bare connect-node on node:http2", role: "baseline" },
-      { kind: "mock-grpc", label: "mock host (triton gRPC)", role: "mock" },
-    ],
-    driver: (server, settings) =>
-      createGrpcHealthDriver({
-        address: server.address,
-        metadata: server.headers,
-        inFlight: settings.inFlight,
-      }),
     load: (settings) => `@grpc/grpc-js client, ${settings.inFlight} calls in flight`,
+    contestants: async () => {
+      const driver = (server: RunningServer, settings: LoadSettings) =>
+        createGrpcHealthDriver({
+          address: server.address,
+          metadata: server.headers,
+          inFlight: settings.inFlight,
+        });
+      return [
+        { server: "bare-grpc", label: "bare @grpc/grpc-js server", role: "baseline", driver },
+        {
+          server: "bare-connect",
+          label: "bare connect-node on node:http2",
+          role: "baseline",
+          driver,
+        },
+        { server: "mock-grpc", label: "mock host (triton gRPC)", role: "mock", driver },
+      ];
+    },
   },
 };
 
+const specs: Readonly<Record<ScenarioName, ScenarioSpec>> = { ...healthSpecs, ...runtimeScenarios };
+
+/** Every scenario, in the order `--scenario all` runs them. */
+export const scenarioNames = Object.keys(specs) as readonly ScenarioName[];
+
+/** Keeps the larger of two samples, field by field. */
+function peak(a: MemorySample | undefined, b: MemorySample): MemorySample {
+  return a === undefined
+    ? b
+    : { rssMiB: Math.max(a.rssMiB, b.rssMiB), heapMiB: Math.max(a.heapMiB, b.heapMiB) };
+}
+
 /**
- * Runs one scenario: starts every server of it (127.0.0.1, ephemeral ports), warms each up,
- * then lets them take turns for `rounds` rounds under the same load, adding up counts and
+ * Runs one scenario: captures what its baselines answer (from the mock, once), starts every server
+ * of it (127.0.0.1, ephemeral ports; apart from the load generator unless `inline`), warms each
+ * up, then lets them take turns for `rounds` rounds under the same load, adding up counts and
  * latencies per server, and stops them all. Every loop ends by its deadline.
  */
 export async function runScenario(
@@ -116,14 +114,18 @@ export async function runScenario(
   settings: LoadSettings = defaultLoadSettings,
 ): Promise<ScenarioResult> {
   const spec = specs[name];
+  const contestants = await spec.contestants(settings);
+  const placement =
+    settings.placement === "inline" ? "inline" : (spec.placement ?? settings.placement);
   const servers: RunningServer[] = [];
   const drivers: LoadDriver[] = [];
-  const recorders = spec.contestants.map(() => new LatencyRecorder());
+  const recorders = contestants.map(() => new LatencyRecorder());
+  const memory = new Map<string, MemorySample>();
   try {
-    for (const contestant of spec.contestants) {
-      const server = await startServerIn(contestant.kind, settings.placement);
+    for (const contestant of contestants) {
+      const server = await startServerIn(contestant.server, placement);
       servers.push(server);
-      drivers.push(spec.driver(server, settings));
+      drivers.push(contestant.driver(server, settings));
     }
     if (settings.warmupSeconds > 0) {
       for (const driver of drivers) await driver.run(settings.warmupSeconds);
@@ -132,23 +134,44 @@ export async function runScenario(
     const slice = settings.seconds / settings.rounds;
     for (let round = 0; round < settings.rounds; round += 1) {
       for (const [index, driver] of drivers.entries()) {
+        const contestant = contestants[index];
+        const server = servers[index];
+        const sampling =
+          spec.sampleMemory && server?.memory && contestant
+            ? new Promise<void>((resolve) =>
+                setTimeout(
+                  async () => {
+                    const sample = await server.memory?.();
+                    if (sample)
+                      memory.set(contestant.label, peak(memory.get(contestant.label), sample));
+                    resolve();
+                  },
+                  (slice * 1000) / 2,
+                ),
+              )
+            : Promise.resolve();
         const counters = await driver.run(slice, recorders[index]);
+        await sampling;
         totals[index] = addCounters(totals[index] ?? counters, counters);
       }
     }
-    const measurements = spec.contestants.map((contestant, index) =>
-      summarize(
+    const measurements = contestants.map((contestant, index) => ({
+      ...summarize(
         contestant.label,
         contestant.role,
         recorders[index] as LatencyRecorder,
         totals[index] as LoadCounters,
       ),
-    );
+      ...(contestant.against === undefined ? {} : { against: contestant.against }),
+    }));
     return {
       name,
       title: spec.title,
       load: `${spec.load(settings)}; ${settings.seconds} s per server in ${settings.rounds} interleaved rounds after ${settings.warmupSeconds} s warm-up`,
+      unit: spec.unit ?? "req/s",
+      latency: spec.latency ?? "latency",
       measurements,
+      notes: spec.notes?.(measurements, { memory }) ?? [],
     };
   } finally {
     for (const recorder of recorders) recorder.destroy();

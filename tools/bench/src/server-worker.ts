@@ -1,17 +1,39 @@
 /**
- * Worker-thread entry of {@link startServerIn}: starts the server named by `workerData`, posts
- * its address, and closes it when told `close`.
+ * Entry of a server started apart by {@link startServerIn}, in a worker thread (the spec comes as
+ * `workerData`) or a forked child process (the spec comes as the first IPC message, structured
+ * clone serialization): starts the server, posts its address, answers `memory` with a sample,
+ * and closes the server when told `close`.
  */
+import { once } from "node:events";
+import { getHeapStatistics } from "node:v8";
 import { parentPort, workerData } from "node:worker_threads";
-import { type ServerKind, startServer } from "./servers.js";
+import { type MemorySample, type ServerSpec, startServer } from "./servers.js";
+
+const mib = (bytes: number) => bytes / 1024 / 1024;
+
+function sample(): MemorySample {
+  const heap = getHeapStatistics();
+  return {
+    rssMiB: mib(process.memoryUsage.rss()),
+    heapMiB: mib(heap.used_heap_size + heap.external_memory),
+  };
+}
 
 const port = parentPort;
-if (port === null) throw new Error("server-worker.js must run in a worker thread");
-const server = await startServer(workerData as ServerKind);
-port.postMessage({ address: server.address, headers: server.headers });
-port.once("message", async () => {
+if (!port && !process.send) throw new Error("server-worker.js runs in a worker thread or a fork");
+const send = (message: unknown) => (port ? port.postMessage(message) : process.send?.(message));
+const spec = (port ? workerData : (await once(process, "message"))[0]) as ServerSpec;
+const server = await startServer(spec);
+send({ type: "started", address: server.address, headers: server.headers });
+
+const onMessage = async (request: "close" | "memory") => {
+  if (request === "memory") {
+    send({ type: "memory", sample: sample() });
+    return;
+  }
   await server.close();
-  port.close();
-  // Ends this thread only, even if a client left a keep-alive socket behind.
+  // Ends this thread or process, even if a client left a keep-alive socket behind.
   process.exit(0);
-});
+};
+if (port) port.on("message", onMessage);
+else process.on("message", onMessage);

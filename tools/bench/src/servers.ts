@@ -16,6 +16,7 @@ import {
 } from "@servingkit/proto/health";
 import fastify from "fastify";
 import { healthCheckPath } from "./grpc-load.js";
+import { type RuntimeServerSpec, startRuntimeServer } from "./runtime-servers.js";
 
 /** The token the mock host is started with in the REST scenario. */
 export const benchToken = "servingkit-bench-token";
@@ -36,6 +37,17 @@ export type ServerKind =
   | "bare-connect"
   | "mock-grpc";
 
+/** What a scenario can start: a health-scenario server by kind, or a runtime scenario's server. */
+export type ServerSpec = ServerKind | RuntimeServerSpec;
+
+/** Memory of a server, in MiB. */
+export interface MemorySample {
+  /** Resident set size of the process the server runs in. */
+  readonly rssMiB: number;
+  /** V8 heap in use by the server's isolate (its thread), external memory included. */
+  readonly heapMiB: number;
+}
+
 /** A started server: where to send load, and how to stop it. */
 export interface RunningServer {
   /** `http://127.0.0.1:<port>` for REST servers, `127.0.0.1:<port>` for gRPC ones. */
@@ -44,11 +56,14 @@ export interface RunningServer {
   readonly headers: Readonly<Record<string, string>>;
   /** Stops the server and drops its connections. */
   close(): Promise<void>;
+  /** Samples the server's memory, where it runs apart (a thread or a child process). */
+  memory?(): Promise<MemorySample>;
 }
 
 /** Starts one server on 127.0.0.1 with an ephemeral port. */
-export async function startServer(kind: ServerKind): Promise<RunningServer> {
-  switch (kind) {
+export async function startServer(spec: ServerSpec): Promise<RunningServer> {
+  if (typeof spec !== "string") return startRuntimeServer(spec);
+  switch (spec) {
     case "bare-http":
       return startBareHttp();
     case "bare-fastify":
