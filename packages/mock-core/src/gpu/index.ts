@@ -4,9 +4,11 @@
  */
 
 export * from "./block-pool.js";
+export * from "./calibration.js";
 export * from "./device-profiles.js";
 export * from "./engine-core.js";
 export * from "./kv-capacity.js";
 export * from "./model-profiles.js";
 export * from "./simulate.js";
 export * from "./step-time.js";
+export * from "./workloads.js";

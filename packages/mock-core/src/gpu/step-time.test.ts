@@ -8,21 +8,21 @@ const llama8b = modelProfiles["llama-3.1-8b"];
 const bare = { stepOverhead: 0, perSequenceOverhead: 0 };
 
 describe("step time", () => {
-  it("bounds a batch-1 decode step by reading the weights: about 16 GB at 80% of 3.35 TB/s", () => {
+  it("bounds a batch-1 decode step by reading the weights: about 16 GB at 85% of 3.35 TB/s", () => {
     // vllm-openai.md §9.1: memory-bandwidth floor ≈5 ms per token for a 7-8B FP16 model at ~3 TB/s.
     const model = createStepTimeModel({ device: h100, model: llama8b, parameters: bare });
     const load = addToLoad(emptyLoad(), 1, 100);
     expect(model.memoryTime(load)).toBeGreaterThan(model.computeTime(load));
-    expect(model.time(load)).toBeCloseTo((16_060_522_496 + 101 * 131_072) / (3.35e12 * 0.8), 9);
+    expect(model.time(load)).toBeCloseTo((16_060_522_496 + 101 * 131_072) / (3.35e12 * 0.85), 9);
   });
 
-  it("makes a long prefill compute-bound: 2 FLOPs per weight per token at 55% of 989 TFLOPS", () => {
+  it("makes a long prefill compute-bound: 2 FLOPs per weight per token at 70% of 989 TFLOPS", () => {
     const model = createStepTimeModel({ device: h100, model: llama8b, parameters: bare });
     const load = addToLoad(emptyLoad(), 4096, 0);
     expect(model.computeTime(load)).toBeGreaterThan(model.memoryTime(load));
-    // ≈4096 × 14 GFLOP / 544 TFLOP/s ≈ 105 ms plus attention.
-    expect(model.time(load)).toBeGreaterThan(0.1);
-    expect(model.time(load)).toBeLessThan(0.13);
+    // ≈4096 × 14 GFLOP / 693 TFLOP/s ≈ 83 ms, plus attention over the prompt.
+    expect(model.time(load)).toBeGreaterThan(0.08);
+    expect(model.time(load)).toBeLessThan(0.1);
   });
 
   it("makes each step longer as the decode batch grows (inter-token latency rises with load)", () => {
@@ -38,6 +38,16 @@ describe("step time", () => {
     expect(decode(64)).toBeLessThan(decode(512));
   });
 
+  it("adds the attention phase's KV reads to a compute-bound projection phase (a mixed batch)", () => {
+    const model = createStepTimeModel({ device: h100, model: llama8b, parameters: bare });
+    const load = addToLoad(emptyLoad(), 2048, 0); // a prefill chunk: projections compute-bound
+    for (let i = 0; i < 200; i++) addToLoad(load, 1, 4000); // decodes over long contexts: attention bound by KV reads
+    const kvRead = (load.kvTokensRead * 131_072) / (3.35e12 * 0.85);
+    expect(model.time(load)).toBeGreaterThan(model.computeTime(load));
+    expect(model.time(load)).toBeGreaterThan(kvRead);
+    expect(model.time(load)).toBeLessThan(model.computeTime(load) + kvRead);
+  });
+
   it("adds the fixed and per-sequence overheads and nothing for an empty step", () => {
     const model = createStepTimeModel({
       device: h100,
@@ -46,7 +56,7 @@ describe("step time", () => {
     });
     expect(model.time(emptyLoad())).toBe(0);
     const load = addToLoad(addToLoad(emptyLoad(), 1, 10), 1, 10);
-    expect(model.time(load)).toBeCloseTo(model.memoryTime(load) + 0.001 + 2 * 20e-6, 12);
+    expect(model.time(load)).toBeCloseTo(model.memoryTime(load) + 0.001 + 2 * 5e-6, 12);
   });
 
   it("splits work over tensor-parallel GPUs and charges all-reduces", () => {
@@ -62,7 +72,7 @@ describe("step time", () => {
     });
     const load = addToLoad(emptyLoad(), 1, 500);
     expect(four.memoryTime(load)).toBeCloseTo(one.memoryTime(load) / 4, 9);
-    expect(four.time(load) - four.memoryTime(load)).toBeCloseTo(2 * 80 * 15e-6 + 0.0025 + 20e-6, 9);
+    expect(four.time(load) - four.memoryTime(load)).toBeCloseTo(2 * 80 * 15e-6 + 0.002 + 5e-6, 9);
     expect(() =>
       createStepTimeModel({ device: h100, model: llama8b, parameters: { computeEfficiency: 2 } }),
     ).toThrow(RangeError);

@@ -2,7 +2,8 @@
  * How long one engine step takes on the modelled GPU: a roofline. The step's matrix work
  * (2 FLOPs per weight per token, plus attention over the cached context) runs at a fraction of the
  * device's dense BF16 peak; its memory traffic (every weight once, plus the KV cache each sequence
- * reads) runs at a fraction of HBM bandwidth; the slower of the two wins. A fixed per-step cost
+ * reads) runs at a fraction of HBM bandwidth. The projection/MLP phase and the attention phase
+ * each take the slower of their compute and memory time, and the phases add up. A fixed per-step cost
  * (scheduling, kernel launches, sampling) and a per-sequence cost are added on top. So prefill is
  * compute-bound, decode is bound by reading weights and KV, and a bigger batch makes each step
  * (the inter-token latency) longer, as vllm-openai.md §9 and §13 ask.
@@ -17,13 +18,13 @@ import {
 
 /** The tunable constants of the step-time model. Times in seconds, efficiencies in (0, 1]. */
 export interface StepTimeParameters {
-  /** Fraction of dense BF16 peak the step's matrix work achieves; default 0.55. */
+  /** Fraction of dense BF16 peak the step's matrix work achieves; default 0.7. */
   readonly computeEfficiency: number;
-  /** Fraction of peak memory bandwidth the step's reads achieve; default 0.8. */
+  /** Fraction of peak memory bandwidth the step's reads achieve; default 0.85. */
   readonly bandwidthEfficiency: number;
-  /** Fixed cost of every step (scheduler, input preparation, launches, sampling); default 2.5 ms. */
+  /** Fixed cost of every step (scheduler, input preparation, launches, sampling); default 2 ms. */
   readonly stepOverhead: number;
-  /** Extra cost per sequence in the step (its bookkeeping, sampling, detokenising); default 20 µs. */
+  /** Extra cost per sequence in the step (its bookkeeping, sampling, detokenising); default 5 µs. */
   readonly perSequenceOverhead: number;
   /** Latency of one tensor-parallel all-reduce (two per layer when TP > 1); default 15 µs. */
   readonly allReduceLatency: number;
@@ -31,10 +32,10 @@ export interface StepTimeParameters {
 
 /** The calibrated defaults (docs/calibration.md: Llama 3.1 8B on one H100). */
 export const defaultStepTimeParameters: StepTimeParameters = {
-  computeEfficiency: 0.55,
-  bandwidthEfficiency: 0.8,
-  stepOverhead: 0.0025,
-  perSequenceOverhead: 20e-6,
+  computeEfficiency: 0.7,
+  bandwidthEfficiency: 0.85,
+  stepOverhead: 0.002,
+  perSequenceOverhead: 5e-6,
   allReduceLatency: 15e-6,
 };
 
@@ -106,21 +107,22 @@ export function createStepTimeModel(options: {
   const kvBytes = kvBytesPerToken(model, tp);
   const communication = tp > 1 ? 2 * model.layers * parameters.allReduceLatency : 0;
 
-  const computeTime = (load: StepLoad): number =>
-    (load.tokens * flopsPerToken +
-      load.sequences * flopsPerLogits +
-      load.attentionPairs * flopsPerPair) /
-    flops;
-  const memoryTime = (load: StepLoad): number =>
-    (weightBytes + load.kvTokensRead * kvBytes) / bandwidth;
+  const linearCompute = (load: StepLoad) =>
+    (load.tokens * flopsPerToken + load.sequences * flopsPerLogits) / flops;
+  const attentionCompute = (load: StepLoad) => (load.attentionPairs * flopsPerPair) / flops;
+  const weightRead = weightBytes / bandwidth;
+  const kvRead = (load: StepLoad) => (load.kvTokensRead * kvBytes) / bandwidth;
   return {
     parameters,
-    computeTime,
-    memoryTime,
+    computeTime: (load) => linearCompute(load) + attentionCompute(load),
+    memoryTime: (load) => weightRead + kvRead(load),
     time(load) {
       if (load.sequences === 0) return 0;
+      // The projections and MLP (bound by weights or FLOPs) and attention (bound by KV reads or
+      // FLOPs) are separate kernels: each phase takes its own roofline, and the phases add up.
       return (
-        Math.max(computeTime(load), memoryTime(load)) +
+        Math.max(linearCompute(load), weightRead) +
+        Math.max(attentionCompute(load), kvRead(load)) +
         communication +
         parameters.stepOverhead +
         parameters.perSequenceOverhead * load.sequences
