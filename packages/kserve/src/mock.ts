@@ -121,24 +121,32 @@ export const kserveMockModule: RuntimeMockModule = {
       help: "serve the models of a repository (Triton config.pbtxt, MLServer model-settings.json, OVMS config.json) instead of the built-ins",
     },
   },
-  async plugins(settings: RuntimeModuleSettings) {
-    const runtime = settings.runtime as KserveRuntime;
-    const dir = settings.values["model-repository"];
-    let repositoryModels: MockModel[] | undefined;
-    if (typeof dir === "string") {
-      try {
-        repositoryModels = await profiles[runtime].readRepository(dir);
-      } catch (error) {
-        throw new Error(`--model-repository ${dir}: ${(error as Error).message}`);
-      }
-    }
-    return [
-      kserveMockPlugin({
-        runtime,
-        legacyStatus: settings.values["legacy-status"] === true,
-        models: settings.models,
-        ...(repositoryModels ? { repositoryModels } : {}),
-      }),
-    ];
-  },
+  plugins: async (settings: RuntimeModuleSettings) => [
+    kserveMockPlugin(await kserveMockOptions(settings)),
+  ],
 };
+
+/**
+ * The kserve mock's options from the module's settings (`--legacy-status`,
+ * `--model-repository DIR` read now, `--model` names), as the CLI gives them.
+ */
+export async function kserveMockOptions(
+  settings: RuntimeModuleSettings,
+): Promise<KserveMockOptions> {
+  const runtime = settings.runtime as KserveRuntime;
+  const dir = settings.values["model-repository"];
+  let repositoryModels: MockModel[] | undefined;
+  if (typeof dir === "string") {
+    try {
+      repositoryModels = await profiles[runtime].readRepository(dir);
+    } catch (error) {
+      throw new Error(`--model-repository ${dir}: ${(error as Error).message}`);
+    }
+  }
+  return {
+    runtime,
+    legacyStatus: settings.values["legacy-status"] === true,
+    models: settings.models,
+    ...(repositoryModels ? { repositoryModels } : {}),
+  };
+}

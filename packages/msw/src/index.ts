@@ -12,4 +12,10 @@ export {
   routeTableHandler,
   toResponse,
 } from "./route-table-handler.js";
+export {
+  type MswRuntime,
+  mswRuntimes,
+  type ServingkitHandlersOptions,
+  servingkitHandlers,
+} from "./servingkit-handlers.js";
 export { type VllmHandlersOptions, vllmHandlers } from "./vllm-handlers.js";
