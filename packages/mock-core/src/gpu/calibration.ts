@@ -230,20 +230,32 @@ function format(n: number): string {
   return n.toPrecision(3);
 }
 
-/** The calibration table as Markdown rows (header included). */
+/** The calibration table as Markdown (header included), columns padded as the formatter lays them out. */
 export function calibrationTable(rows: readonly CalibrationRow[]): string {
-  const lines = [
-    "| Scenario | Metric | Published | Simulated | Deviation | Within 25% |",
-    "|---|---|---|---|---|---|",
-  ];
+  const cells = [["Scenario", "Metric", "Published", "Simulated", "Deviation", "Within 25%"]];
   for (const r of rows) {
     const published =
       "value" in r.published
         ? format(r.published.value)
         : `${format(r.published.low)}–${format(r.published.high)}`;
-    lines.push(
-      `| ${r.scenario} | ${r.metric} (${r.unit}) | ${published} | ${format(r.simulated)} | ${(r.deviation * 100).toFixed(0)}% | ${r.deviation <= calibrationGoal ? "yes" : "**no**"} |`,
-    );
+    cells.push([
+      r.scenario,
+      `${r.metric} (${r.unit})`,
+      published,
+      format(r.simulated),
+      `${(r.deviation * 100).toFixed(0)}%`,
+      r.deviation <= calibrationGoal ? "yes" : "**no**",
+    ]);
   }
-  return lines.join("\n");
+  const widths = (cells[0] as string[]).map((_, column) =>
+    Math.max(...cells.map((line) => (line[column] as string).length)),
+  );
+  const render = (line: readonly string[]) =>
+    `| ${line.map((cell, column) => cell.padEnd(widths[column] as number)).join(" | ")} |`;
+  const [header, ...body] = cells;
+  return [
+    render(header as string[]),
+    render(widths.map((w) => "-".repeat(w))),
+    ...body.map(render),
+  ].join("\n");
 }
