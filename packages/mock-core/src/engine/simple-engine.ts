@@ -179,7 +179,9 @@ export function createSimpleEngine(options: SimpleEngineOptions): TextEngine {
     });
 
     while (count < budget) {
-      if (!(await pause(clock, count === 0 ? ttft : itl, signal))) {
+      const wait = count === 0 ? ttft : itl;
+      // With no wait there is nothing to await: only an abort can stop the next token.
+      if (wait > 0 ? !(await pause(clock, wait, signal)) : signal?.aborted) {
         yield finish("abort");
         return;
       }
