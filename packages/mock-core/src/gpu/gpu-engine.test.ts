@@ -1,0 +1,128 @@
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../clock.js";
+import { EngineRequestError } from "./engine-core.js";
+import { GpuEngine, type GpuToken } from "./gpu-engine.js";
+import { simulate } from "./simulate.js";
+import type { StepTimeModel } from "./step-time.js";
+
+/** A step costs 10 ms plus 1 ms per token. */
+const linear: StepTimeModel = {
+  parameters: {
+    computeEfficiency: 1,
+    bandwidthEfficiency: 1,
+    stepOverhead: 0,
+    perSequenceOverhead: 0,
+    allReduceLatency: 0,
+  },
+  time: (load) => (load.sequences === 0 ? 0 : 0.01 + 0.001 * load.tokens),
+  computeTime: (load) => 0.001 * load.tokens,
+  memoryTime: () => 0.01,
+};
+const config = {
+  numBlocks: 100,
+  maxNumSeqs: 8,
+  maxNumBatchedTokens: 512,
+  maxModelLen: 1024,
+  stepTime: linear,
+};
+
+/** Collects a request's tokens with the clock time each arrived. */
+function collect(stream: AsyncIterable<GpuToken>, clock: ManualClock) {
+  const seen: { index: number; at: number; last: boolean }[] = [];
+  const done = (async () => {
+    for await (const token of stream)
+      seen.push({ index: token.index, at: clock.now(), last: token.last });
+  })();
+  return { seen, done };
+}
+
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe("GpuEngine on a clock", () => {
+  it("delivers each token when its step ends on the clock, as simulate() predicts", async () => {
+    const clock = new ManualClock();
+    const engine = new GpuEngine({ ...config, clock });
+    const a = collect(engine.generate({ id: "a", prompt: 100, outputTokens: 3 }), clock);
+    const b = collect(engine.generate({ id: "b", prompt: 50, outputTokens: 2 }), clock);
+    await settle();
+    await clock.advance(159);
+    expect(a.seen).toEqual([]);
+    await clock.advance(1); // step 1: 150 prompt tokens → 160 ms
+    expect(a.seen.map((t) => t.at)).toEqual([160]);
+    expect(b.seen.map((t) => t.at)).toEqual([160]);
+    await clock.advance(1000);
+    await Promise.all([a.done, b.done]);
+    const predicted = simulate(
+      [
+        { id: "a", prompt: 100, outputTokens: 3 },
+        { id: "b", prompt: 50, outputTokens: 2 },
+      ],
+      config,
+    );
+    const times = (id: string) => {
+      const r = predicted.requests.find((x) => x.id === id);
+      let t = r?.ttft as number;
+      return [t, ...(r?.itls ?? []).map((gap) => (t += gap))].map((s) => Math.round(s * 1000));
+    };
+    expect(a.seen.map((t) => t.at)).toEqual(times("a"));
+    expect(b.seen.map((t) => t.at)).toEqual(times("b"));
+    expect(a.seen.at(-1)?.last).toBe(true);
+    await engine.idle();
+    expect(engine.core.hasWork()).toBe(false);
+  });
+
+  it("runs faster than real time with timeScale", async () => {
+    // issue 7: `--time-scale` to run faster or slower than real time.
+    const clock = new ManualClock();
+    const engine = new GpuEngine({ ...config, clock, timeScale: 10 });
+    const a = collect(engine.generate({ id: "a", prompt: 90, outputTokens: 1 }), clock);
+    await settle();
+    await clock.advance(10); // 100 ms of GPU time in 10 ms
+    await a.done;
+    expect(a.seen).toEqual([{ index: 0, at: expect.closeTo(10, 9), last: true }]);
+  });
+
+  it("aborts a request when its signal aborts and frees its blocks", async () => {
+    // vllm-openai.md §9: client disconnect aborts the request.
+    const clock = new ManualClock();
+    const engine = new GpuEngine({ ...config, clock });
+    const controller = new AbortController();
+    const stream = engine.generate({ id: "a", prompt: 100, outputTokens: 500 }, controller.signal);
+    const first = stream.next();
+    await settle();
+    await clock.advance(110);
+    expect((await first).value).toMatchObject({ index: 0 });
+    expect(engine.core.kvUsage).toBeGreaterThan(0);
+    const second = stream.next();
+    controller.abort();
+    await expect(second).rejects.toThrow(/abort/i);
+    expect(engine.core.kvUsage).toBe(0);
+    expect(engine.core.running + engine.core.waiting).toBe(0);
+    await clock.advance(100);
+    await engine.idle();
+  });
+
+  it("aborts a request whose consumer stops reading", async () => {
+    const clock = new ManualClock();
+    const engine = new GpuEngine({ ...config, clock });
+    const stream = engine.generate({ id: "a", prompt: 10, outputTokens: 100 });
+    const reading = (async () => {
+      for await (const token of stream) if (token.index === 2) break;
+    })();
+    await settle();
+    await clock.advance(1000);
+    await reading;
+    expect(engine.core.hasWork()).toBe(false);
+    expect(engine.core.kvUsage).toBe(0);
+  });
+
+  it("refuses what the engine refuses, and a bad time scale", async () => {
+    const engine = new GpuEngine({ ...config, clock: new ManualClock() });
+    await expect(
+      engine.generate({ id: "x", prompt: 1000, outputTokens: 100 }).next(),
+    ).rejects.toThrow(EngineRequestError);
+    expect(() => new GpuEngine({ ...config, clock: new ManualClock(), timeScale: 0 })).toThrow(
+      RangeError,
+    );
+  });
+});
