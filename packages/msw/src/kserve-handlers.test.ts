@@ -166,6 +166,9 @@ const cases: Record<KserveRuntime, [string, RequestInit][]> = {
     ["/v2/models/identity_fp32/infer", jsonPost(identity)],
     ["/v2/models/identity_fp32/infer", jsonPost(identity, { "content-type": "text/plain" })],
     ["/v2/models/identity_fp32/infer", jsonPost("{oops")],
+    // kserve-v2.md §3.2: MLServer's generate alias and its SSE stream route.
+    ["/v2/models/identity_fp32/generate", jsonPost(identity)],
+    ["/v2/models/identity_fp32/infer_stream", jsonPost(identity)],
   ],
   ovms: [
     ["/v2", {}],

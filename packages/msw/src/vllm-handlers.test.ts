@@ -7,10 +7,12 @@ import { vllmHandlers } from "./vllm-handlers.js";
 
 const base = "http://vllm.test";
 const keyed = "http://vllm-keyed.test";
+const slow = "http://vllm-slow.test";
 const values = { "served-model-name": "granite" };
 const server = setupServer(
   ...(await vllmHandlers({ baseUrl: base, values, env: {} })),
   ...(await vllmHandlers({ baseUrl: keyed, values: { ...values, "api-key": "s3cret" }, env: {} })),
+  ...(await vllmHandlers({ baseUrl: slow, values: { ...values, "inter-token-latency": "100" } })),
 );
 beforeAll(() => server.listen({ onUnhandledFrame: "bypass" }));
 afterAll(() => server.close());
@@ -121,6 +123,26 @@ describe("vllmHandlers with plain fetch", () => {
     expect(response.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
     const text = await response.text();
     expect(text.endsWith("data: [DONE]\n\n")).toBe(true);
+  });
+});
+
+describe("vllmHandlers count generations in flight", () => {
+  // vllm-openai.md §1: /load → {"server_load": N}, the generation requests in flight.
+  it("counts a stream until it ends, its chunks arriving as they are made", async () => {
+    const load = async () =>
+      ((await (await fetch(`${slow}/load`)).json()) as { server_load: number }).server_load;
+    const response = await fetch(`${slow}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "granite", prompt: "Hi", max_tokens: 3, stream: true }),
+    });
+    const reader = response.body?.getReader();
+    await reader?.read();
+    expect(await load()).toBe(1);
+    while (!(await reader?.read())?.done) {
+      // drain to [DONE]
+    }
+    await expect.poll(load).toBe(0);
   });
 });
 
