@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Readiness } from "./readiness.js";
 import {
   healthRouteTable,
+  hostBody,
   matchRestRoute,
   queryRecord,
   type RestRoute,
@@ -71,5 +72,31 @@ describe("healthRouteTable", () => {
 describe("queryRecord", () => {
   it("gives repeated keys as arrays", () => {
     expect(queryRecord(new URLSearchParams("a=1&b=2&b=3"))).toEqual({ a: "1", b: ["2", "3"] });
+  });
+});
+
+describe("hostBody (fastify's body rules, for hosts that read bytes)", () => {
+  const bytes = (text: string) => Buffer.from(text);
+  const body = (method: string, contentType: string | undefined, text: string, raw = false) =>
+    hostBody({ method, contentType, bytes: bytes(text), raw });
+
+  it("parses JSON, empty JSON is undefined, malformed JSON is a body error", () => {
+    expect(body("POST", "application/json; charset=utf-8", '{"a":1}')).toEqual({ body: { a: 1 } });
+    expect(body("POST", "application/json", "")).toEqual({ body: undefined });
+    expect(body("POST", "application/json", "{")).toMatchObject({
+      error: { kind: "malformed-json" },
+    });
+  });
+
+  it("gives other content types as bytes, even empty; no type and no body is undefined", () => {
+    expect(body("POST", "text/plain", "")).toEqual({ body: bytes("") });
+    expect(body("POST", undefined, "x")).toEqual({ body: bytes("x") });
+    expect(body("POST", undefined, "")).toEqual({ body: undefined });
+    expect(body("GET", "application/json", "{")).toEqual({ body: undefined });
+  });
+
+  it("gives a raw table the bytes whatever the type", () => {
+    expect(body("POST", "application/json", "{", true)).toEqual({ body: bytes("{") });
+    expect(body("GET", undefined, "", true)).toEqual({ body: bytes("") });
   });
 });

@@ -8,7 +8,7 @@
 import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { cutStream, type FaultSpec } from "./fault.js";
-import type { PluginContext } from "./plugin.js";
+import type { BodyError, PluginContext } from "./plugin.js";
 import type { Readiness } from "./readiness.js";
 import { sendCanned } from "./rest-host.js";
 import type { RuntimeInfo } from "./runtime-catalog.js";
@@ -202,6 +202,46 @@ export function queryRecord(
     query[key] = values.length === 1 ? (values[0] ?? "") : values;
   }
   return query;
+}
+
+/** What {@link hostBody} reads. */
+export interface HostBodyInput {
+  /** Upper-case HTTP method. */
+  readonly method: string;
+  /** The `Content-Type` header, if any. */
+  readonly contentType: string | undefined;
+  /** The body bytes as received (empty when none). */
+  readonly bytes: Buffer;
+  /** The route's table takes raw bodies ({@link RestRouteTable.rawBodies}). */
+  readonly raw: boolean;
+}
+
+/**
+ * The body a route gets, by the fastify host's rules, for hosts that read bytes themselves (msw):
+ * GET and HEAD bodies are never read, nor a body without content type and length; a raw table
+ * gets the bytes; an `application/json` body is parsed (empty: undefined), and malformed JSON is
+ * a {@link BodyError} for the runtime's `bodyError` hook; any other content type gives the bytes,
+ * even when empty.
+ */
+export function hostBody(
+  input: HostBodyInput,
+): { readonly body: unknown } | { readonly error: BodyError } {
+  const { bytes } = input;
+  const unread =
+    input.method === "GET" ||
+    input.method === "HEAD" ||
+    (input.contentType === undefined && bytes.length === 0);
+  if (input.raw) return { body: unread ? Buffer.alloc(0) : bytes };
+  if (unread) return { body: undefined };
+  if (input.contentType?.split(";")[0]?.trim().toLowerCase() !== "application/json") {
+    return { body: bytes };
+  }
+  if (bytes.length === 0) return { body: undefined };
+  try {
+    return { body: JSON.parse(bytes.toString("utf8")) };
+  } catch (error) {
+    return { error: { kind: "malformed-json", detail: (error as Error).message, body: bytes } };
+  }
 }
 
 function headersOf(request: FastifyRequest): Record<string, string | undefined> {

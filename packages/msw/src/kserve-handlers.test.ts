@@ -156,6 +156,11 @@ const cases: Record<KserveRuntime, [string, RequestInit][]> = {
         body: binary.body,
       },
     ],
+    // fetch sends a Uint8Array body without a content type.
+    [
+      "/v2/models/identity_fp32/infer",
+      { method: "POST", body: new TextEncoder().encode(identity) },
+    ],
     ["/v2/repository/index", { method: "POST" }],
     ["/v2/repository/models/simple/load", { method: "POST" }],
   ],

@@ -6,8 +6,8 @@
  * malformed JSON; thrown errors → the runtime's 500 envelope. Streams go out chunk by chunk.
  */
 import {
-  type BodyError,
   defaultBodyLimit,
+  hostBody,
   type MockPlugin,
   matchRestRoute,
   queryRecord,
@@ -38,11 +38,6 @@ export interface RouteTableHandlerOptions {
 }
 
 const encoder = new TextEncoder();
-
-/** fastify's `application/json` parser takes this media type (any parameters). */
-function isJson(contentType: string | undefined): boolean {
-  return contentType?.split(";")[0]?.trim().toLowerCase() === "application/json";
-}
 
 function headerRecord(headers: Headers): Record<string, string | undefined> {
   const record: Record<string, string | undefined> = {};
@@ -88,22 +83,6 @@ export function toResponse(reply: RestRouteReply, method: string): Response {
   });
 }
 
-/** The body as the fastify host's parsers leave it, or the body error it raises. */
-function parseBody(
-  bytes: Buffer,
-  contentType: string | undefined,
-  raw: boolean,
-): { readonly body: unknown } | { readonly error: BodyError } {
-  if (raw) return { body: bytes };
-  if (bytes.length === 0) return { body: undefined };
-  if (!isJson(contentType)) return { body: bytes };
-  try {
-    return { body: JSON.parse(bytes.toString("utf8")) };
-  } catch (error) {
-    return { error: { kind: "malformed-json", detail: (error as Error).message, body: bytes } };
-  }
-}
-
 function basePathOf(baseUrl: string): { origin: string; prefix: string } {
   const url = new URL(baseUrl);
   return { origin: url.origin, prefix: url.pathname.replace(/\/+$/, "") };
@@ -147,7 +126,12 @@ export function routeTableHandler(options: RouteTableHandlerOptions): HttpHandle
         if (bytes.length > bodyLimit) {
           return hooks.bodyError({ kind: "too-large", detail: "Request body is too large" });
         }
-        const parsed = parseBody(bytes, headers["content-type"], table?.rawBodies === true);
+        const parsed = hostBody({
+          method,
+          contentType: headers["content-type"],
+          bytes,
+          raw: table?.rawBodies === true,
+        });
         if ("error" in parsed) return hooks.bodyError(parsed.error);
         try {
           return await match.route.handle({
