@@ -276,8 +276,8 @@ export class EngineCore {
       budget -= wanted;
     }
 
-    // 2. Waiting requests, in policy order, unless this step preempted.
-    if (preemptions === 0) {
+    // 2. Waiting requests, in policy order, unless this step preempted (and still runs something).
+    if (preemptions === 0 || scheduled.size === 0) {
       while (this.#waiting.length > 0 && budget > 0 && this.#running.length < config.maxNumSeqs) {
         const sequence = this.#waiting[0] as Sequence;
         const hits: number[] = [];

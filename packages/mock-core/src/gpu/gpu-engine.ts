@@ -14,6 +14,7 @@ import {
   type StepResult,
   type TokenEvent,
 } from "./engine-core.js";
+import type { EngineMetrics } from "./engine-metrics.js";
 
 /** Settings of a {@link GpuEngine}. */
 export interface GpuEngineOptions extends EngineCoreConfig {
@@ -21,8 +22,10 @@ export interface GpuEngineOptions extends EngineCoreConfig {
   readonly clock: Clock;
   /** Simulated seconds per real second: 1 = real time (default), 10 = ten times faster. */
   readonly timeScale?: number;
-  /** Called after every step (for metrics and logs). */
+  /** Called after every step (for logs). */
   readonly onStep?: (result: StepResult) => void;
+  /** vLLM's metrics, kept from arrivals, steps and aborts (simulated seconds). */
+  readonly metrics?: EngineMetrics;
 }
 
 /** A token as the engine hands it to a request's consumer. */
@@ -46,6 +49,7 @@ export class GpuEngine {
   readonly #scale: number;
   readonly #origin: number;
   readonly #onStep: ((result: StepResult) => void) | undefined;
+  readonly #metrics: EngineMetrics | undefined;
   readonly #channels = new Map<string, Channel>();
   #loop: Promise<void> | undefined;
 
@@ -58,6 +62,7 @@ export class GpuEngine {
     this.#scale = scale;
     this.#origin = options.clock.now();
     this.#onStep = options.onStep;
+    this.#metrics = options.metrics;
   }
 
   /** Simulated seconds since the engine was created. */
@@ -76,6 +81,9 @@ export class GpuEngine {
   ): AsyncGenerator<GpuToken, void, undefined> {
     signal?.throwIfAborted();
     this.core.add(request);
+    const promptTokens =
+      typeof request.prompt === "number" ? request.prompt : request.prompt.length;
+    this.#metrics?.arrived(request.id, this.now(), promptTokens);
     const channel: Channel = { buffer: [], done: false };
     this.#channels.set(request.id, channel);
     const onAbort = () => channel.wake?.();
@@ -99,7 +107,8 @@ export class GpuEngine {
     } finally {
       signal?.removeEventListener("abort", onAbort);
       this.#channels.delete(request.id);
-      if (!channel.done) this.core.abort(request.id);
+      if (!channel.done && this.core.abort(request.id))
+        this.#metrics?.aborted(request.id, this.now());
     }
   }
 
@@ -140,6 +149,7 @@ export class GpuEngine {
         channel.buffer.push({ ...token, last });
         channel.wake?.();
       }
+      this.#metrics?.step(result, this.core);
       this.#onStep?.(result);
     }
   }

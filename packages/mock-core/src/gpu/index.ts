@@ -7,6 +7,7 @@ export * from "./block-pool.js";
 export * from "./calibration.js";
 export * from "./device-profiles.js";
 export * from "./engine-core.js";
+export * from "./engine-metrics.js";
 export * from "./gpu-engine.js";
 export * from "./kv-capacity.js";
 export * from "./model-profiles.js";

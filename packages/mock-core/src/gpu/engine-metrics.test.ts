@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../clock.js";
+import { EngineMetrics, Histogram, tokenCountBuckets } from "./engine-metrics.js";
+import { GpuEngine } from "./gpu-engine.js";
+import type { StepTimeModel } from "./step-time.js";
+
+/** A step costs 10 ms plus 1 ms per token. */
+const linear: StepTimeModel = {
+  parameters: {
+    computeEfficiency: 1,
+    bandwidthEfficiency: 1,
+    stepOverhead: 0,
+    perSequenceOverhead: 0,
+    allReduceLatency: 0,
+  },
+  time: (load) => (load.sequences === 0 ? 0 : 0.01 + 0.001 * load.tokens),
+  computeTime: (load) => 0.001 * load.tokens,
+  memoryTime: () => 0.01,
+};
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe("histogram and buckets", () => {
+  it("uses the 1-2-5 series up to max_model_len for token counts", () => {
+    // vllm-openai.md §8: request token histograms use buckets 1,2,5,10,20,50,... up to max_model_len.
+    expect(tokenCountBuckets(8192)).toEqual([1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]);
+  });
+
+  it("counts an observation in the first bucket whose bound it does not exceed", () => {
+    const h = new Histogram([1, 2]);
+    for (const v of [0.5, 1, 1.5, 3]) h.observe(v);
+    expect(h.cumulative()).toEqual([2, 3, 4]);
+    expect(h.sum).toBe(6);
+    expect(h.count).toBe(4);
+  });
+});
+
+describe("engine metrics agree with what clients observed", () => {
+  it("matches TTFT, inter-token gaps, token counters and finish reasons, and counts preemptions", async () => {
+    const clock = new ManualClock();
+    const metrics = new EngineMetrics(1024);
+    // 10 blocks of 16 tokens for three requests that grow to 96 tokens each: preemption must happen.
+    const engine = new GpuEngine({
+      numBlocks: 10,
+      maxNumSeqs: 8,
+      maxNumBatchedTokens: 512,
+      maxModelLen: 1024,
+      stepTime: linear,
+      clock,
+      metrics,
+    });
+    const observed: { ttft: number; gaps: number[]; tokens: number }[] = [];
+    const consume = async (id: string, prompt: number, output: number, stopAfter?: number) => {
+      const record = { ttft: 0, gaps: [] as number[], tokens: 0 };
+      observed.push(record);
+      let last = 0;
+      for await (const token of engine.generate({ id, prompt, outputTokens: output })) {
+        const now = clock.now() / 1000;
+        if (record.tokens === 0) record.ttft = now;
+        else record.gaps.push(now - last);
+        last = now;
+        record.tokens++;
+        if (record.tokens === stopAfter) break;
+        void token;
+      }
+    };
+    const runs = Promise.all([consume("a", 48, 48), consume("b", 48, 48), consume("c", 30, 40, 5)]);
+    let done = false;
+    void runs.then(() => {
+      done = true;
+    });
+    await settle();
+    for (let i = 0; i < 400 && !done; i++) await clock.advance(50);
+    await runs;
+
+    // vllm-openai.md §8: TTFT from arrival; one inter-token observation per streamed output.
+    expect(metrics.timeToFirstToken.count).toBe(3);
+    expect(metrics.timeToFirstToken.sum).toBeCloseTo(
+      observed.reduce((s, o) => s + o.ttft, 0),
+      6,
+    );
+    const gaps = observed.flatMap((o) => o.gaps);
+    expect(metrics.interTokenLatency.count).toBe(gaps.length);
+    expect(metrics.interTokenLatency.sum).toBeCloseTo(
+      gaps.reduce((s, g) => s + g, 0),
+      6,
+    );
+    expect(metrics.generationTokens).toBe(observed.reduce((s, o) => s + o.tokens, 0));
+    expect(metrics.promptTokens).toBe(48 + 48 + 30);
+    expect(metrics.requestSuccess).toEqual({ stop: 0, length: 2, abort: 1 });
+    // vllm-openai.md §9: preemptions are counted in vllm:num_preemptions_total.
+    expect(metrics.preemptions).toBeGreaterThan(0);
+    expect(metrics.preemptions).toBe(engine.core.counters.preemptions);
+    expect(metrics.e2eRequestLatency.count).toBe(3);
+    expect(metrics.requestQueueTime.count).toBe(3);
+    expect(metrics.iterationTokens.count).toBeGreaterThan(0);
+    // gauges once the work is done
+    expect(metrics.running).toBe(0);
+    expect(metrics.waiting).toBe(0);
+    expect(metrics.kvCacheUsage).toBe(0);
+  });
+});

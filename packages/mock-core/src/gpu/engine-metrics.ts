@@ -1,0 +1,179 @@
+/**
+ * vLLM's V1 engine metrics computed from the simulation (vllm-openai.md §8): the gauges, counters
+ * and histograms a `/metrics` endpoint exposes, fed by the same events the clients see, so
+ * dashboards and the streams agree. Pure bookkeeping in seconds and tokens; rendering the
+ * Prometheus text is the runtime family's job.
+ */
+import type { StepResult } from "./engine-core.js";
+
+/** V1 bucket bounds of `vllm:time_to_first_token_seconds` (vllm-openai.md §8). */
+export const ttftBuckets = [
+  0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80,
+  160, 640, 2560,
+] as const;
+/** V1 bucket bounds of `vllm:inter_token_latency_seconds` and `vllm:request_time_per_output_token_seconds`. */
+export const interTokenBuckets = [
+  0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80,
+] as const;
+/** V1 bucket bounds of the request-interval histograms (e2e, queue, inference, prefill, decode). */
+export const requestLatencyBuckets = [
+  0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 40, 50, 60, 120, 240, 480, 960, 1920, 7680,
+] as const;
+/** V1 bucket bounds of `vllm:iteration_tokens_total`. */
+export const iterationTokenBuckets = [
+  1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384,
+] as const;
+
+/** The 1-2-5 series up to `maxModelLen`: buckets of the request token-count histograms (vllm-openai.md §8). */
+export function tokenCountBuckets(maxModelLen: number): number[] {
+  const buckets: number[] = [];
+  for (let scale = 1; ; scale *= 10) {
+    for (const step of [1, 2, 5]) {
+      if (step * scale > maxModelLen) return buckets;
+      buckets.push(step * scale);
+    }
+  }
+}
+
+/** A Prometheus-style histogram: per-bucket counts (not cumulative), sum and count. */
+export class Histogram {
+  readonly bounds: readonly number[];
+  /** counts[i] = observations ≤ bounds[i] and > bounds[i-1]; the last entry is the +Inf overflow. */
+  readonly counts: number[];
+  sum = 0;
+  count = 0;
+
+  constructor(bounds: readonly number[]) {
+    this.bounds = bounds;
+    this.counts = new Array<number>(bounds.length + 1).fill(0);
+  }
+
+  /** Records one observation. */
+  observe(value: number): void {
+    let i = 0;
+    while (i < this.bounds.length && value > (this.bounds[i] as number)) i++;
+    (this.counts[i] as number)++;
+    this.sum += value;
+    this.count++;
+  }
+
+  /** Cumulative counts per bound, then +Inf: the `_bucket{le=...}` values. */
+  cumulative(): number[] {
+    let running = 0;
+    return this.counts.map((c) => (running += c));
+  }
+}
+
+/** Why a request ended: `vllm:request_success_total{finished_reason}` (V1 pre-creates all three). */
+export type FinishedReason = "stop" | "length" | "abort";
+
+interface Timeline {
+  readonly arrival: number;
+  readonly promptTokens: number;
+  scheduled?: number;
+  first?: number;
+  last?: number;
+  generated: number;
+}
+
+/** The engine's metrics; feed it arrivals, steps and aborts. Times in simulated seconds. */
+export class EngineMetrics {
+  /** `vllm:num_requests_running`, `vllm:num_requests_waiting`, `vllm:kv_cache_usage_perc` after the last step. */
+  running = 0;
+  waiting = 0;
+  kvCacheUsage = 0;
+  /** Counters (`_total`). */
+  promptTokens = 0;
+  generationTokens = 0;
+  preemptions = 0;
+  prefixCacheQueries = 0;
+  prefixCacheHits = 0;
+  readonly requestSuccess: Record<FinishedReason, number> = { stop: 0, length: 0, abort: 0 };
+  /** Histograms. */
+  readonly timeToFirstToken = new Histogram(ttftBuckets);
+  readonly interTokenLatency = new Histogram(interTokenBuckets);
+  readonly requestTimePerOutputToken = new Histogram(interTokenBuckets);
+  readonly e2eRequestLatency = new Histogram(requestLatencyBuckets);
+  readonly requestQueueTime = new Histogram(requestLatencyBuckets);
+  readonly requestInferenceTime = new Histogram(requestLatencyBuckets);
+  readonly requestPrefillTime = new Histogram(requestLatencyBuckets);
+  readonly requestDecodeTime = new Histogram(requestLatencyBuckets);
+  readonly iterationTokens = new Histogram(iterationTokenBuckets);
+  readonly requestPromptTokens: Histogram;
+  readonly requestGenerationTokens: Histogram;
+  readonly #timelines = new Map<string, Timeline>();
+
+  /** `maxModelLen` sets the token-count histogram buckets. */
+  constructor(maxModelLen: number) {
+    this.requestPromptTokens = new Histogram(tokenCountBuckets(maxModelLen));
+    this.requestGenerationTokens = new Histogram(tokenCountBuckets(maxModelLen));
+  }
+
+  /** A request reached the engine at `now` with `promptTokens` prompt tokens. */
+  arrived(id: string, now: number, promptTokens: number): void {
+    this.#timelines.set(id, { arrival: now, promptTokens, generated: 0 });
+  }
+
+  /**
+   * One engine step happened (the result of EngineCore.step). `after` gives the gauges once the
+   * step's finished requests have left (as vLLM reports them after updating from the step's
+   * output); without it they come from the step's own stats.
+   */
+  step(result: StepResult, after?: { running: number; waiting: number; kvUsage: number }): void {
+    const { stats } = result;
+    this.running = after?.running ?? stats.running - result.finished.length;
+    this.waiting = after?.waiting ?? stats.waiting;
+    this.kvCacheUsage = after?.kvUsage ?? stats.kvUsage;
+    this.preemptions += stats.preemptions;
+    this.prefixCacheQueries += stats.prefixQueries;
+    this.prefixCacheHits += stats.prefixHits;
+    this.iterationTokens.observe(stats.scheduledTokens);
+    for (const a of result.admitted) {
+      const t = this.#timelines.get(a.requestId);
+      if (t && t.scheduled === undefined) {
+        t.scheduled = stats.start;
+        this.requestQueueTime.observe(stats.start - t.arrival);
+      }
+    }
+    for (const token of result.tokens) {
+      const t = this.#timelines.get(token.requestId);
+      if (!t) continue;
+      if (t.first === undefined) {
+        t.first = token.time;
+        this.timeToFirstToken.observe(token.time - t.arrival);
+        this.promptTokens += t.promptTokens; // V1 counts a prompt when its first token is out
+      } else {
+        this.interTokenLatency.observe(token.time - (t.last as number));
+      }
+      t.last = token.time;
+      t.generated++;
+      this.generationTokens++;
+    }
+    for (const f of result.finished) this.#finish(f.requestId, f.reason, f.time);
+  }
+
+  /** A request was aborted at `now` (client disconnect). */
+  aborted(id: string, now: number): void {
+    this.#finish(id, "abort", now);
+  }
+
+  #finish(id: string, reason: FinishedReason, now: number): void {
+    const t = this.#timelines.get(id);
+    if (!t) return;
+    this.#timelines.delete(id);
+    this.requestSuccess[reason]++;
+    this.requestPromptTokens.observe(t.promptTokens);
+    this.requestGenerationTokens.observe(t.generated);
+    this.e2eRequestLatency.observe(now - t.arrival);
+    if (t.scheduled !== undefined) {
+      const last = t.last ?? now;
+      this.requestInferenceTime.observe(last - t.scheduled);
+      if (t.first !== undefined) {
+        this.requestPrefillTime.observe(t.first - t.scheduled);
+        this.requestDecodeTime.observe(last - t.first);
+        if (t.generated > 1)
+          this.requestTimePerOutputToken.observe((last - t.first) / (t.generated - 1));
+      }
+    }
+  }
+}
