@@ -22,12 +22,19 @@ export class BlockHasher {
   }
 }
 
-/** A pool of `numBlocks` KV blocks, identified 0..numBlocks-1. */
+/**
+ * A pool of `numBlocks` KV blocks, identified 0..numBlocks-1. The free queue is a doubly linked
+ * list over typed arrays (as vLLM's FreeKVCacheBlockQueue), so taking the head, removing a block
+ * from the middle and appending are all O(1).
+ */
 export class BlockPool {
   /** Total blocks. */
   readonly numBlocks: number;
-  /** Blocks with no reference, in eviction order (first = next handed out). */
-  readonly #free = new Set<number>();
+  /** Links of the free queue; the sentinel node is index numBlocks. -1 = not in the queue. */
+  readonly #next: Int32Array;
+  readonly #prev: Int32Array;
+  readonly #sentinel: number;
+  #freeCount: number;
   readonly #refCount: Int32Array;
   /** Content hash id each block holds while cached; 0 = none. */
   readonly #hashOf: Float64Array;
@@ -37,19 +44,26 @@ export class BlockPool {
     if (!Number.isInteger(numBlocks) || numBlocks < 1)
       throw new RangeError("numBlocks must be a positive integer");
     this.numBlocks = numBlocks;
+    this.#sentinel = numBlocks;
+    this.#next = new Int32Array(numBlocks + 1);
+    this.#prev = new Int32Array(numBlocks + 1);
+    for (let b = 0; b <= numBlocks; b++) {
+      this.#next[b] = b === numBlocks ? 0 : b + 1;
+      this.#prev[b] = b === 0 ? numBlocks : b - 1;
+    }
+    this.#freeCount = numBlocks;
     this.#refCount = new Int32Array(numBlocks);
     this.#hashOf = new Float64Array(numBlocks);
-    for (let b = 0; b < numBlocks; b++) this.#free.add(b);
   }
 
   /** Blocks that can be handed out now (free, including cached blocks nobody references). */
   get freeBlocks(): number {
-    return this.#free.size;
+    return this.#freeCount;
   }
 
   /** Fraction of blocks referenced by some request: `vllm:kv_cache_usage_perc` (used / total). */
   get usage(): number {
-    return 1 - this.#free.size / this.numBlocks;
+    return 1 - this.#freeCount / this.numBlocks;
   }
 
   /** Whether `block` is unreferenced (a cache hit on it would take it out of the free queue). */
@@ -67,12 +81,11 @@ export class BlockPool {
    * caller checks {@link freeBlocks} first; asking for more throws a RangeError.
    */
   allocate(count: number, into: number[]): void {
-    if (count > this.#free.size)
-      throw new RangeError(`asked for ${count} blocks, ${this.#free.size} free`);
-    const iterator = this.#free.values();
+    if (count > this.#freeCount)
+      throw new RangeError(`asked for ${count} blocks, ${this.#freeCount} free`);
     for (let i = 0; i < count; i++) {
-      const block = iterator.next().value as number;
-      this.#free.delete(block);
+      const block = this.#next[this.#sentinel] as number;
+      this.#unlink(block);
       const hash = this.#hashOf[block] as number;
       if (hash !== 0) {
         this.#cached.delete(hash);
@@ -86,7 +99,7 @@ export class BlockPool {
   /** Takes a reference on cached blocks a request reuses (removing unreferenced ones from the free queue). */
   touch(blocks: readonly number[]): void {
     for (const block of blocks) {
-      if (this.#refCount[block] === 0) this.#free.delete(block);
+      if (this.#refCount[block] === 0) this.#unlink(block);
       (this.#refCount[block] as number)++;
     }
   }
@@ -100,7 +113,7 @@ export class BlockPool {
       const block = blocks[i] as number;
       const count = (this.#refCount[block] as number) - 1;
       this.#refCount[block] = count;
-      if (count === 0) this.#free.add(block);
+      if (count === 0) this.#append(block);
     }
   }
 
@@ -109,5 +122,22 @@ export class BlockPool {
     if (this.#hashOf[block] !== 0 || this.#cached.has(hash)) return;
     this.#cached.set(hash, block);
     this.#hashOf[block] = hash;
+  }
+
+  #unlink(block: number): void {
+    const prev = this.#prev[block] as number;
+    const next = this.#next[block] as number;
+    this.#next[prev] = next;
+    this.#prev[next] = prev;
+    this.#freeCount--;
+  }
+
+  #append(block: number): void {
+    const last = this.#prev[this.#sentinel] as number;
+    this.#next[last] = block;
+    this.#prev[block] = last;
+    this.#next[block] = this.#sentinel;
+    this.#prev[this.#sentinel] = block;
+    this.#freeCount++;
   }
 }
