@@ -84,6 +84,23 @@ describe("KV capacity on H100 80GB with Llama 3.1 8B", () => {
   });
 });
 
+describe("KV capacity with tensor parallelism", () => {
+  it("fits Llama 3.1 70B on four H100s at its full 131,072-token context", () => {
+    // 70.55B params × 2 bytes / 4 GPUs ≈ 35.3 GB of weights per GPU; KV per token per GPU = 2 × 80 × 8 × 128 × 2 / 4.
+    const capacity = kvCapacity({
+      device: h100,
+      model: modelProfiles["llama-3.1-70b"],
+      tensorParallelSize: 4,
+    });
+    expect(capacity.weightBytes).toBe((70_553_706_496 * 2) / 4);
+    expect(capacity.kvBytesPerToken).toBe(81_920);
+    expect(capacity.logLines[2]).toMatch(
+      /^Maximum concurrency for 131,072 tokens per request: \d+\.\d\dx$/,
+    );
+    expect(capacity.maxConcurrency).toBeGreaterThan(1);
+  });
+});
+
 describe("start-up failure", () => {
   it("fails with vLLM's text when one max_model_len request cannot fit", () => {
     // kv_cache_utils.py check_enough_kv_cache_memory (vLLM ≥0.10 text, quoted in vllm#38516):

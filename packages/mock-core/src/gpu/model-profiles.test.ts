@@ -20,6 +20,12 @@ describe("model profiles", () => {
     expect(parameterCount(modelProfiles["llama-3.1-70b"])).toBe(70_553_706_496);
   });
 
+  it("counts Granite 3.1 8B's 8.17B parameters (tied embeddings)", () => {
+    // Hugging Face model card of ibm-granite/granite-3.1-8b-instruct: 8.17B params.
+    expect(parameterCount(modelProfiles["granite-3.1-8b"]) / 1e9).toBeCloseTo(8.17, 2);
+    expect(parameterCount(modelProfiles["mistral-7b"]) / 1e9).toBeCloseTo(7.25, 2);
+  });
+
   it("gives 128 KiB of KV per token for Llama 3 8B in BF16, split by tensor parallelism", () => {
     // vllm-openai.md §9: kv_bytes_per_token = 2 × 32 × 8 × 128 × 2 = 128 KiB.
     expect(kvBytesPerToken(modelProfiles["llama-3.1-8b"])).toBe(131_072);
@@ -43,6 +49,22 @@ describe("model profiles", () => {
     });
     // Llama 2 7B: 6,738,415,616 parameters (its model card: 6.74B).
     expect(parameterCount(model)).toBe(6_738_415_616);
+  });
+
+  it("reads the dtype from `dtype` (newer transformers) before `torch_dtype`", () => {
+    const config = {
+      hidden_size: 64,
+      num_attention_heads: 4,
+      num_hidden_layers: 2,
+      intermediate_size: 128,
+      vocab_size: 100,
+      max_position_embeddings: 512,
+    };
+    expect(
+      modelProfileFromConfig({ ...config, dtype: "float16", torch_dtype: "float32" }).dtype,
+    ).toBe("float16");
+    expect(modelProfileFromConfig({ ...config, torch_dtype: "float32" }).dtype).toBe("float32");
+    expect(() => modelProfileFromConfig({ ...config, dtype: "int3" })).toThrow(/unsupported/);
   });
 
   it("rejects a config.json missing a field with a TypeError naming it", () => {

@@ -92,8 +92,8 @@ function requireNumber(config: Record<string, unknown>, key: string): number {
 
 /**
  * A model profile from a parsed Hugging Face `config.json`. Missing `num_key_value_heads` means
- * no grouped-query attention; missing `head_dim` means hidden_size / heads; missing `torch_dtype`
- * means bfloat16. Throws a TypeError naming the first bad field.
+ * no grouped-query attention; missing `head_dim` means hidden_size / heads; missing `dtype` (or
+ * the older `torch_dtype`) means bfloat16. Throws a TypeError naming the first bad field.
  */
 export function modelProfileFromConfig(config: unknown, name = "model"): ModelProfile {
   if (typeof config !== "object" || config === null)
@@ -101,7 +101,9 @@ export function modelProfileFromConfig(config: unknown, name = "model"): ModelPr
   const c = config as Record<string, unknown>;
   const hiddenSize = requireNumber(c, "hidden_size");
   const heads = requireNumber(c, "num_attention_heads");
-  const dtype = typeof c.torch_dtype === "string" ? c.torch_dtype : "bfloat16";
+  // transformers ≥4.56 writes `dtype`; older configs `torch_dtype`.
+  const declared = typeof c.dtype === "string" ? c.dtype : c.torch_dtype;
+  const dtype = typeof declared === "string" ? declared : "bfloat16";
   if (dtypeBytes[dtype] === undefined)
     throw new TypeError(`config.json: unsupported torch_dtype "${dtype}"`);
   return {
