@@ -50,6 +50,8 @@ export interface RequestOutcome {
   /** Sent to last token (or abort). */
   readonly e2e?: number;
   readonly outputTokens: number;
+  /** Prompt length in tokens. */
+  readonly promptTokens: number;
   /** Prompt tokens served from the prefix cache when first scheduled. */
   readonly cachedTokens: number;
 }
@@ -245,6 +247,7 @@ export function simulate(
     itls: t.itls,
     ...(t.status === "rejected" || t.last === undefined ? {} : { e2e: t.last - t.sent }),
     outputTokens: t.outputTokens,
+    promptTokens: typeof t.request.prompt === "number" ? t.request.prompt : t.request.prompt.length,
     cachedTokens: t.cachedTokens,
   });
   const counters = engine.counters;

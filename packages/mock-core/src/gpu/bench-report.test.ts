@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { formatBenchSummary, latencyChartSvg, percentile, summarizeRun } from "./bench-report.js";
+import { simulate } from "./simulate.js";
+import type { StepTimeModel } from "./step-time.js";
+
+const linear: StepTimeModel = {
+  parameters: {
+    computeEfficiency: 1,
+    bandwidthEfficiency: 1,
+    stepOverhead: 0,
+    perSequenceOverhead: 0,
+    allReduceLatency: 0,
+  },
+  time: (load) => (load.sequences === 0 ? 0 : 0.01 + 0.001 * load.tokens),
+  computeTime: (load) => 0.001 * load.tokens,
+  memoryTime: () => 0.01,
+};
+const config = {
+  numBlocks: 1000,
+  maxNumSeqs: 64,
+  maxNumBatchedTokens: 2048,
+  maxModelLen: 4096,
+  stepTime: linear,
+};
+
+describe("bench report", () => {
+  it("interpolates percentiles linearly, as numpy does", () => {
+    expect(percentile([1, 2, 3, 4], 50)).toBe(2.5);
+    expect(percentile([0, 10], 99)).toBeCloseTo(9.9, 12);
+    expect(percentile([], 50)).toBeNaN();
+  });
+
+  it("summarises a run with vLLM's serving-benchmark figures", () => {
+    const result = simulate([{ id: "a", prompt: 90, outputTokens: 3 }], config);
+    const summary = summarizeRun(result);
+    // one request: TTFT = 10 + 90 ms; two decode steps of 11 ms; E2EL 122 ms; TPOT = (122 − 100) / 2
+    expect(summary.ttft.mean).toBeCloseTo(100, 9);
+    expect(summary.itl.median).toBeCloseTo(11, 9);
+    expect(summary.tpot.mean).toBeCloseTo(11, 9);
+    expect(summary.e2el.p99).toBeCloseTo(122, 9);
+    expect(summary.outputThroughput).toBeCloseTo(3 / 0.122, 9);
+    expect(summary.totalInputTokens).toBe(90);
+    const text = formatBenchSummary(summary);
+    expect(text.split("\n")[0]).toBe("============ Serving Benchmark Result ============");
+    expect(text).toContain(`${"Successful requests:".padEnd(40)} 1`);
+    expect(text).toContain(`${"Mean TTFT (ms):".padEnd(40)} 100.00`);
+    expect(text).toContain("---------------Time to First Token----------------");
+    expect(text).toContain("-----Time per Output Token (excl. 1st token)------");
+  });
+
+  it("counts refused requests as failed", () => {
+    const result = simulate([{ id: "big", prompt: 4000, outputTokens: 200 }], config);
+    expect(summarizeRun(result)).toMatchObject({ successfulRequests: 0, failedRequests: 1 });
+  });
+
+  it("draws latency against load as an SVG with one line per series", () => {
+    const svg = latencyChartSvg(
+      [
+        {
+          name: "p99 TTFT",
+          points: [
+            { load: 1, value: 20 },
+            { load: 8, value: 45 },
+          ],
+        },
+        {
+          name: "median ITL <ms>",
+          points: [
+            { load: 1, value: 7 },
+            { load: 8, value: 9 },
+          ],
+        },
+      ],
+      { x: "concurrency", y: "ms", title: "Latency vs load" },
+    );
+    expect(svg.startsWith("<svg")).toBe(true);
+    expect(svg.match(/<polyline/g)).toHaveLength(2);
+    expect(svg).toContain("median ITL &lt;ms&gt;");
+  });
+});

@@ -1,0 +1,182 @@
+/**
+ * Reports a simulated run the way vLLM's serving benchmark (`vllm bench serve`) reports a real
+ * one: throughput, and mean / median / P99 of TTFT, TPOT (time per output token after the first),
+ * ITL (every gap between tokens) and E2EL, in milliseconds; plus an SVG chart of latency against
+ * load for a sweep. Pure functions over a {@link SimulationResult}.
+ */
+import type { SimulationResult } from "./simulate.js";
+
+/** Mean, median and P99 of one latency metric, in milliseconds (NaN when nothing was measured). */
+export interface LatencyStats {
+  readonly mean: number;
+  readonly median: number;
+  readonly p99: number;
+}
+
+/** The figures of vLLM's "Serving Benchmark Result" block. */
+export interface BenchSummary {
+  readonly successfulRequests: number;
+  readonly failedRequests: number;
+  /** Seconds from the first request sent to the last token. */
+  readonly duration: number;
+  readonly totalInputTokens: number;
+  readonly totalGeneratedTokens: number;
+  /** Requests per second. */
+  readonly requestThroughput: number;
+  /** Output tokens per second. */
+  readonly outputThroughput: number;
+  /** Input + output tokens per second. */
+  readonly totalThroughput: number;
+  readonly ttft: LatencyStats;
+  readonly tpot: LatencyStats;
+  readonly itl: LatencyStats;
+  readonly e2el: LatencyStats;
+  /** `--max-concurrency` of the run, if it had one. */
+  readonly maxConcurrency?: number;
+}
+
+/** The p-th percentile (0..100) with linear interpolation between ranks (numpy's default). */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = (p / 100) * (sorted.length - 1);
+  const low = Math.floor(rank);
+  const high = Math.ceil(rank);
+  return (
+    (sorted[low] as number) + ((sorted[high] as number) - (sorted[low] as number)) * (rank - low)
+  );
+}
+
+function stats(secondsValues: readonly number[]): LatencyStats {
+  const ms = secondsValues.map((s) => s * 1000);
+  const mean = ms.length === 0 ? Number.NaN : ms.reduce((a, b) => a + b, 0) / ms.length;
+  return { mean, median: percentile(ms, 50), p99: percentile(ms, 99) };
+}
+
+/** Summarises a run as vLLM's serving benchmark does (only finished requests count as successful). */
+export function summarizeRun(result: SimulationResult, maxConcurrency?: number): BenchSummary {
+  const ok = result.requests.filter((r) => r.status === "finished");
+  const input = ok.reduce((s, r) => s + r.promptTokens, 0);
+  const output = ok.reduce((s, r) => s + r.outputTokens, 0);
+  const duration = result.duration;
+  return {
+    successfulRequests: ok.length,
+    failedRequests: result.requests.length - ok.length,
+    duration,
+    totalInputTokens: input,
+    totalGeneratedTokens: output,
+    requestThroughput: ok.length / duration,
+    outputThroughput: output / duration,
+    totalThroughput: (input + output) / duration,
+    ttft: stats(ok.map((r) => r.ttft ?? 0)),
+    tpot: stats(
+      ok
+        .filter((r) => r.outputTokens > 1)
+        .map((r) => ((r.e2e ?? 0) - (r.ttft ?? 0)) / (r.outputTokens - 1)),
+    ),
+    itl: stats(ok.flatMap((r) => r.itls)),
+    e2el: stats(ok.map((r) => r.e2e ?? 0)),
+    ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
+  };
+}
+
+/** The summary as the text block `vllm bench serve` prints (labels padded to 40 columns). */
+export function formatBenchSummary(summary: BenchSummary): string {
+  const line = (label: string, value: string | number) => `${label.padEnd(40)} ${value}`;
+  const fixed = (n: number) => n.toFixed(2);
+  // Python's f"{title:-^50}": the extra dash of an odd padding goes to the right.
+  const section = (title: string) => {
+    const left = Math.floor((50 - title.length) / 2);
+    return `${"-".repeat(left)}${title}${"-".repeat(50 - title.length - left)}`;
+  };
+  const metric = (name: string, s: LatencyStats, title: string) => [
+    section(title),
+    line(`Mean ${name} (ms):`, fixed(s.mean)),
+    line(`Median ${name} (ms):`, fixed(s.median)),
+    line(`P99 ${name} (ms):`, fixed(s.p99)),
+  ];
+  return [
+    "============ Serving Benchmark Result ============",
+    line("Successful requests:", summary.successfulRequests),
+    line("Failed requests:", summary.failedRequests),
+    ...(summary.maxConcurrency === undefined
+      ? []
+      : [line("Maximum request concurrency:", summary.maxConcurrency)]),
+    line("Benchmark duration (s):", fixed(summary.duration)),
+    line("Total input tokens:", summary.totalInputTokens),
+    line("Total generated tokens:", summary.totalGeneratedTokens),
+    line("Request throughput (req/s):", fixed(summary.requestThroughput)),
+    line("Output token throughput (tok/s):", fixed(summary.outputThroughput)),
+    line("Total Token throughput (tok/s):", fixed(summary.totalThroughput)),
+    ...metric("TTFT", summary.ttft, "Time to First Token"),
+    ...metric("TPOT", summary.tpot, "Time per Output Token (excl. 1st token)"),
+    ...metric("ITL", summary.itl, "Inter-token Latency"),
+    ...metric("E2EL", summary.e2el, "End-to-end Latency"),
+    "=".repeat(50),
+  ].join("\n");
+}
+
+/** One point of a load sweep: the load (concurrency or request rate) and the latency at it. */
+export interface SweepPoint {
+  readonly load: number;
+  /** Milliseconds. */
+  readonly value: number;
+}
+
+/** Escapes text for SVG. */
+function escapeXml(text: string): string {
+  return text.replace(
+    /[<>&"]/g,
+    (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;" })[c] as string,
+  );
+}
+
+/**
+ * A self-contained SVG line chart of latency series against load (for `servingkit simulate`):
+ * one polyline per series, linear axes from zero, a legend. 640×400 pixels.
+ */
+export function latencyChartSvg(
+  series: readonly { readonly name: string; readonly points: readonly SweepPoint[] }[],
+  labels: { readonly x: string; readonly y: string; readonly title: string },
+): string {
+  const width = 640;
+  const height = 400;
+  const left = 70;
+  const right = 20;
+  const top = 40;
+  const bottom = 50;
+  const all = series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.value));
+  const maxX = Math.max(1e-9, ...all.map((p) => p.load));
+  const maxY = Math.max(1e-9, ...all.map((p) => p.value));
+  const x = (v: number) => left + (v / maxX) * (width - left - right);
+  const y = (v: number) => height - bottom - (v / maxY) * (height - top - bottom);
+  const colours = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd"];
+  const ticks = [0, 0.25, 0.5, 0.75, 1];
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14">${escapeXml(labels.title)}</text>`,
+    `<line x1="${left}" y1="${height - bottom}" x2="${width - right}" y2="${height - bottom}" stroke="black"/>`,
+    `<line x1="${left}" y1="${top}" x2="${left}" y2="${height - bottom}" stroke="black"/>`,
+    ...ticks.map(
+      (t) =>
+        `<text x="${x(t * maxX).toFixed(1)}" y="${height - bottom + 16}" text-anchor="middle">${+(t * maxX).toPrecision(3)}</text>` +
+        `<text x="${left - 6}" y="${(y(t * maxY) + 4).toFixed(1)}" text-anchor="end">${+(t * maxY).toPrecision(3)}</text>`,
+    ),
+    `<text x="${(left + width - right) / 2}" y="${height - 12}" text-anchor="middle">${escapeXml(labels.x)}</text>`,
+    `<text x="16" y="${(top + height - bottom) / 2}" text-anchor="middle" transform="rotate(-90 16 ${(top + height - bottom) / 2})">${escapeXml(labels.y)}</text>`,
+  ];
+  series.forEach((s, i) => {
+    const colour = colours[i % colours.length] as string;
+    const points = s.points
+      .filter((p) => Number.isFinite(p.value))
+      .map((p) => `${x(p.load).toFixed(1)},${y(p.value).toFixed(1)}`)
+      .join(" ");
+    parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${points}"/>`);
+    parts.push(
+      `<text x="${left + 10}" y="${top + 14 * (i + 1)}" fill="${colour}">${escapeXml(s.name)}</text>`,
+    );
+  });
+  parts.push("</svg>");
+  return parts.join("\n");
+}
