@@ -13,5 +13,6 @@ export * from "./gpu-engine.js";
 export * from "./kv-capacity.js";
 export * from "./model-profiles.js";
 export * from "./simulate.js";
+export * from "./stats-log.js";
 export * from "./step-time.js";
 export * from "./workloads.js";

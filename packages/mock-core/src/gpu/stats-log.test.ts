@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { EngineCore } from "./engine-core.js";
+import { EngineMetrics } from "./engine-metrics.js";
+import { StatsLogLine } from "./stats-log.js";
+import type { StepTimeModel } from "./step-time.js";
+
+const linear: StepTimeModel = {
+  parameters: {
+    computeEfficiency: 1,
+    bandwidthEfficiency: 1,
+    stepOverhead: 0,
+    perSequenceOverhead: 0,
+    allReduceLatency: 0,
+  },
+  time: (load) => (load.sequences === 0 ? 0 : 0.01 + 0.001 * load.tokens),
+  computeTime: (load) => 0.001 * load.tokens,
+  memoryTime: () => 0.01,
+};
+
+describe("the periodic engine log line", () => {
+  it("reports throughput, queue, KV usage and prefix hit rate over the interval in vLLM's format", () => {
+    // vllm-openai.md §8: "Engine 000: Avg prompt throughput: X tokens/s, Avg generation throughput: Y tokens/s,
+    // Running: R reqs, Waiting: W reqs, GPU KV cache usage: U%, Prefix cache hit rate: H%".
+    const core = new EngineCore({
+      numBlocks: 100,
+      maxNumSeqs: 1,
+      maxNumBatchedTokens: 512,
+      maxModelLen: 1024,
+      stepTime: linear,
+    });
+    const metrics = new EngineMetrics(1024);
+    const log = new StatsLogLine(metrics, 0);
+    const prompt = Array.from({ length: 64 }, (_, i) => i);
+    for (const id of ["a", "b"]) {
+      core.add({ id, prompt, outputTokens: 10 });
+      metrics.arrived(id, 0, 64);
+    }
+    let now = 0;
+    for (let i = 0; i < 5; i++) {
+      const result = core.step(now);
+      if (!result) break;
+      metrics.step(result, core);
+      now = result.end;
+    }
+    expect(log.next(1)).toBe(
+      `Engine 000: Avg prompt throughput: 64.0 tokens/s, Avg generation throughput: 5.0 tokens/s, Running: 1 reqs, Waiting: 1 reqs, GPU KV cache usage: ${(core.kvUsage * 100).toFixed(1)}%, Prefix cache hit rate: 0.0%`,
+    );
+    while (core.hasWork()) {
+      const result = core.step(now);
+      if (!result) break;
+      metrics.step(result, core);
+      now = result.end;
+    }
+    // b reused a's first three full blocks (48 of its 64 prompt tokens)
+    expect(log.next(2)).toMatch(
+      /^Engine 000: Avg prompt throughput: 64\.0 tokens\/s, Avg generation throughput: 15\.0 tokens\/s, Running: 0 reqs, Waiting: 0 reqs, GPU KV cache usage: 0\.0%, Prefix cache hit rate: 75\.0%$/,
+    );
+  });
+});

@@ -1,0 +1,55 @@
+/**
+ * vLLM's periodic engine log line (vllm-openai.md §8, vllm/v1/metrics/loggers.py
+ * LoggingStatLogger): every interval (≈5 s) "Engine 000: Avg prompt throughput: X tokens/s, Avg
+ * generation throughput: Y tokens/s, Running: R reqs, Waiting: W reqs, GPU KV cache usage: U%,
+ * Prefix cache hit rate: H%", computed from {@link EngineMetrics} between two calls.
+ */
+import type { EngineMetrics } from "./engine-metrics.js";
+
+/** Produces one log line per call from the metrics' change since the previous call. */
+export class StatsLogLine {
+  readonly #metrics: EngineMetrics;
+  readonly #engineIndex: number;
+  #at: number;
+  #prompt: number;
+  #generation: number;
+  #queries: number;
+  #hits: number;
+
+  /** Starts the first interval at `now` (simulated seconds). `engineIndex` is the DP rank (0). */
+  constructor(metrics: EngineMetrics, now: number, engineIndex = 0) {
+    this.#metrics = metrics;
+    this.#engineIndex = engineIndex;
+    this.#at = now;
+    this.#prompt = metrics.promptTokens;
+    this.#generation = metrics.generationTokens;
+    this.#queries = metrics.prefixCacheQueries;
+    this.#hits = metrics.prefixCacheHits;
+  }
+
+  /**
+   * The line for the interval ending at `now`, and a new interval starts. The prefix-cache hit
+   * rate is hits / queries (tokens) over the interval (vLLM keeps a window of recent requests;
+   * 0 when nothing was queried).
+   */
+  next(now: number): string {
+    const m = this.#metrics;
+    const elapsed = now - this.#at;
+    const rate = (delta: number) => (elapsed > 0 ? delta / elapsed : 0);
+    const queries = m.prefixCacheQueries - this.#queries;
+    const hits = m.prefixCacheHits - this.#hits;
+    const line =
+      `Engine ${String(this.#engineIndex).padStart(3, "0")}: ` +
+      `Avg prompt throughput: ${rate(m.promptTokens - this.#prompt).toFixed(1)} tokens/s, ` +
+      `Avg generation throughput: ${rate(m.generationTokens - this.#generation).toFixed(1)} tokens/s, ` +
+      `Running: ${m.running} reqs, Waiting: ${m.waiting} reqs, ` +
+      `GPU KV cache usage: ${(m.kvCacheUsage * 100).toFixed(1)}%, ` +
+      `Prefix cache hit rate: ${(queries > 0 ? (hits / queries) * 100 : 0).toFixed(1)}%`;
+    this.#at = now;
+    this.#prompt = m.promptTokens;
+    this.#generation = m.generationTokens;
+    this.#queries = m.prefixCacheQueries;
+    this.#hits = m.prefixCacheHits;
+    return line;
+  }
+}
