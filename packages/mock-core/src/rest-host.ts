@@ -16,6 +16,7 @@ import {
   faultMessage,
   restFailureStatus,
 } from "./fault.js";
+import { parseJsonBody } from "./json-body.js";
 import { authorize, type PlatformAuth, restDenial } from "./platform-auth.js";
 import type { BodyError, MockPlugin, PluginContext, ResolvedHooks } from "./plugin.js";
 import type { CannedReply } from "./runtime-catalog.js";
@@ -91,12 +92,11 @@ export async function buildRestHost(options: RestHostOptions): Promise<FastifyIn
   // reaches the route as a Buffer, so a plugin decides what a content type means to its runtime.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_req, body, done) => {
-    const buffer = body as Buffer;
-    if (buffer.length === 0) return done(null, undefined);
-    try {
-      done(null, JSON.parse(buffer.toString("utf8")));
-    } catch (error) {
-      done(new JsonBodyError((error as Error).message, buffer), undefined);
+    const parsed = parseJsonBody(body as Buffer);
+    if ("error" in parsed) {
+      done(new JsonBodyError(parsed.error.detail, body as Buffer), undefined);
+    } else {
+      done(null, parsed.body);
     }
   });
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));

@@ -8,6 +8,7 @@
 import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { cutStream, type FaultSpec } from "./fault.js";
+import { parseJsonBody } from "./json-body.js";
 import type { BodyError, PluginContext } from "./plugin.js";
 import type { Readiness } from "./readiness.js";
 import { sendCanned } from "./rest-host.js";
@@ -236,12 +237,7 @@ export function hostBody(
   if (input.contentType?.split(";")[0]?.trim().toLowerCase() !== "application/json") {
     return { body: bytes };
   }
-  if (bytes.length === 0) return { body: undefined };
-  try {
-    return { body: JSON.parse(bytes.toString("utf8")) };
-  } catch (error) {
-    return { error: { kind: "malformed-json", detail: (error as Error).message, body: bytes } };
-  }
+  return parseJsonBody(bytes);
 }
 
 function headersOf(request: FastifyRequest): Record<string, string | undefined> {

@@ -4,9 +4,9 @@
  * plugins (later issues) install after it and add the protocol routes.
  */
 import { randomBytes } from "node:crypto";
-import type { MockPlugin, PluginContext } from "./plugin.js";
-import { sendCanned } from "./rest-host.js";
-import type { CannedReply, HealthRoute, RuntimeInfo, RuntimeName } from "./runtime-catalog.js";
+import type { MockPlugin } from "./plugin.js";
+import { healthRouteTable, registerRestRouteTable } from "./rest-route-table.js";
+import type { CannedReply, RuntimeInfo, RuntimeName } from "./runtime-catalog.js";
 import { runtimeCatalog } from "./runtime-catalog.js";
 
 const jsonHeaders = { "content-type": "application/json" } as const;
@@ -48,11 +48,6 @@ const envelopes: Readonly<Record<RuntimeName, (status: number, message: string) 
   mlserver: errorStringEnvelope,
 };
 
-function healthAnswer(route: HealthRoute, ctx: PluginContext): CannedReply {
-  if (route.kind === "live") return route.ready;
-  return ctx.readiness.ready ? route.ready : route.notReady;
-}
-
 /**
  * The base plugin for a runtime, from its catalog entry: its health routes (liveness answers
  * while the process is up; readiness follows the shared readiness state), its unknown-route and
@@ -67,13 +62,8 @@ export function runtimeBasePlugin(info: RuntimeInfo): MockPlugin {
   return {
     name: `${info.name}-base`,
     rest(app, ctx) {
-      for (const route of info.healthRoutes) {
-        app.route({
-          method: [...route.methods],
-          url: route.path,
-          handler: (_request, reply) => sendCanned(reply, healthAnswer(route, ctx)),
-        });
-      }
+      // The same table msw serves (rest-route-table.ts), so the answers exist once.
+      registerRestRouteTable(app, ctx, healthRouteTable(info, ctx.readiness));
     },
     errorBody: envelopes[info.name],
     notFound: () => info.notFound,
