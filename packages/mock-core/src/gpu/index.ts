@@ -15,4 +15,5 @@ export * from "./model-profiles.js";
 export * from "./simulate.js";
 export * from "./stats-log.js";
 export * from "./step-time.js";
+export * from "./sweep.js";
 export * from "./workloads.js";

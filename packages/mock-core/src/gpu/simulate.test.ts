@@ -90,6 +90,20 @@ describe("simulate: the V1 scheduling rules on a virtual clock", () => {
     for (const step of result.steps) expect(step.kvUsage).toBeLessThanOrEqual(1);
   });
 
+  it("lets a preempted request find its own still-cached blocks when it is recomputed", () => {
+    // vllm-openai.md §9: preemption frees blocks (recompute); freed full blocks stay cached until evicted.
+    const requests = [
+      { id: "old", prompt: 48, outputTokens: 60 },
+      { id: "new", prompt: 48, outputTokens: 60 },
+    ];
+    const result = simulate(requests, { ...base, numBlocks: 10 });
+    expect(result.preemptions).toBeGreaterThan(0);
+    expect(result.prefixHits).toBeGreaterThan(0);
+    const off = simulate(requests, { ...base, numBlocks: 10, enablePrefixCaching: false });
+    expect(off.prefixHits).toBe(0);
+    expect(off.duration).toBeGreaterThan(result.duration);
+  });
+
   it("serves a repeated prefix from the cache: hits skip prefill and shorten time to first token", () => {
     // vllm-openai.md §9: prefix caching on full 16-token blocks; hits skip prefill; counted in tokens.
     const shared = tokens(512);

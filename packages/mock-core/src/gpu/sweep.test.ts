@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { deviceProfiles } from "./device-profiles.js";
+import { modelProfiles } from "./model-profiles.js";
+import { createStepTimeModel } from "./step-time.js";
+import { poissonArrivals, runSweep, sweepChartSvg } from "./sweep.js";
+import { fixedLength, shareGptLike } from "./workloads.js";
+
+const device = deviceProfiles["h100-80gb"];
+const model = modelProfiles["llama-3.1-8b"];
+const config = {
+  numBlocks: 27_000,
+  maxNumSeqs: 1024,
+  maxNumBatchedTokens: 8192,
+  maxModelLen: 8192,
+  stepTime: createStepTimeModel({ device, model }),
+};
+
+describe("load sweeps", () => {
+  it("spaces Poisson arrivals at the asked mean rate, deterministically", () => {
+    const timed = poissonArrivals(fixedLength(2000, 10, 10), 50, 7);
+    const last = timed.at(-1)?.arrival as number;
+    expect(timed[0]?.arrival).toBe(0);
+    expect(1999 / last).toBeGreaterThan(45);
+    expect(1999 / last).toBeLessThan(55);
+    expect(poissonArrivals(fixedLength(5, 1, 1), 50, 7)).toEqual(
+      poissonArrivals(fixedLength(5, 1, 1), 50, 7),
+    );
+    expect(() => poissonArrivals([], 0)).toThrow(RangeError);
+  });
+
+  it("raises throughput and latency with concurrency, as a real serving benchmark sweep does", () => {
+    const levels = runSweep({
+      config,
+      mode: "concurrency",
+      loads: [1, 8, 64],
+      workload: (count) => shareGptLike({ count, seed: 4 }),
+      promptsPerLoad: (load) => 10 * load,
+    });
+    const out = levels.map((l) => l.summary.outputThroughput);
+    const itl = levels.map((l) => l.summary.itl.median);
+    expect(out[1]).toBeGreaterThan(4 * (out[0] as number));
+    expect(out[2]).toBeGreaterThan(out[1] as number);
+    expect(itl[2]).toBeGreaterThan(itl[0] as number);
+    expect(levels.every((l) => l.summary.failedRequests === 0)).toBe(true);
+    const svg = sweepChartSvg(levels, "concurrency", "Llama 3.1 8B on H100");
+    expect(svg.match(/<polyline/g)).toHaveLength(3);
+  });
+
+  it("queues requests once the rate passes what the GPU serves", () => {
+    const levels = runSweep({
+      config,
+      mode: "rate",
+      loads: [1, 200],
+      workload: (count) => fixedLength(count, 1000, 200),
+      promptsPerLoad: () => 200,
+    });
+    expect(levels[1]?.summary.ttft.p99).toBeGreaterThan(
+      10 * (levels[0]?.summary.ttft.p99 as number),
+    );
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * Load sweeps for `servingkit simulate`: the same workload run at several concurrencies (a
+ * closed-loop client, as `vllm bench serve --max-concurrency`) or request rates (Poisson
+ * arrivals, as `vllm bench serve --request-rate` with burstiness 1), each summarised as vLLM's
+ * serving benchmark reports it. Deterministic for a given seed.
+ */
+import { type BenchSummary, latencyChartSvg, summarizeRun } from "./bench-report.js";
+import { type SimulatedRequest, type SimulationConfig, simulate } from "./simulate.js";
+import { seededRandom } from "./workloads.js";
+
+/** Spaces `requests` by exponential gaps (a Poisson process of `rate` requests per second), from t=0. */
+export function poissonArrivals(
+  requests: readonly SimulatedRequest[],
+  rate: number,
+  seed = 0,
+): SimulatedRequest[] {
+  if (!(rate > 0)) throw new RangeError("rate must be positive");
+  const random = seededRandom(seed);
+  let at = 0;
+  return requests.map((request, i) => {
+    if (i > 0 && Number.isFinite(rate)) at += -Math.log(1 - random()) / rate;
+    return { ...request, arrival: at };
+  });
+}
+
+/** What to sweep. */
+export interface SweepOptions {
+  /** The engine (and client latency) settings; `maxConcurrency` is set per load in concurrency mode. */
+  readonly config: SimulationConfig;
+  /** The requests of one load level (called once per level with the level's prompt count). */
+  readonly workload: (count: number) => SimulatedRequest[];
+  /** "concurrency": loads are client concurrencies; "rate": loads are requests per second. */
+  readonly mode: "concurrency" | "rate";
+  readonly loads: readonly number[];
+  /** Prompts per level; default 20 × concurrency (at least 100) or 20 × rate (at least 100). */
+  readonly promptsPerLoad?: (load: number) => number;
+  /** Seed of the Poisson arrivals; default 0. */
+  readonly seed?: number;
+}
+
+/** One level of a sweep. */
+export interface SweepLevel {
+  readonly load: number;
+  readonly summary: BenchSummary;
+}
+
+/** Runs the sweep; levels come back in the order of `loads`. */
+export function runSweep(options: SweepOptions): SweepLevel[] {
+  const count = options.promptsPerLoad ?? ((load: number) => Math.max(100, Math.ceil(20 * load)));
+  return options.loads.map((load) => {
+    const requests = options.workload(count(load));
+    if (options.mode === "concurrency") {
+      const result = simulate(requests, {
+        ...options.config,
+        maxConcurrency: load,
+        recordSteps: false,
+      });
+      return { load, summary: summarizeRun(result, load) };
+    }
+    const result = simulate(poissonArrivals(requests, load, options.seed ?? 0), {
+      ...options.config,
+      recordSteps: false,
+    });
+    return { load, summary: summarizeRun(result) };
+  });
+}
+
+/** The sweep as an SVG: median and P99 TTFT and median ITL (ms) against the load. */
+export function sweepChartSvg(
+  levels: readonly SweepLevel[],
+  mode: SweepOptions["mode"],
+  title: string,
+): string {
+  return latencyChartSvg(
+    [
+      {
+        name: "median TTFT",
+        points: levels.map((l) => ({ load: l.load, value: l.summary.ttft.median })),
+      },
+      {
+        name: "P99 TTFT",
+        points: levels.map((l) => ({ load: l.load, value: l.summary.ttft.p99 })),
+      },
+      {
+        name: "median ITL",
+        points: levels.map((l) => ({ load: l.load, value: l.summary.itl.median })),
+      },
+    ],
+    {
+      x: mode === "concurrency" ? "concurrency" : "request rate (req/s)",
+      y: "latency (ms)",
+      title,
+    },
+  );
+}
