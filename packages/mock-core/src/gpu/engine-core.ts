@@ -49,7 +49,7 @@ export interface EngineCoreConfig {
 }
 
 /** One token leaving the engine. */
-export interface TokenEvent {
+export interface EngineTokenEvent {
   readonly requestId: string;
   /** 0 for the first output token. */
   readonly index: number;
@@ -91,7 +91,7 @@ export interface StepResult {
   readonly stats: StepStats;
   /** start + duration: when the tokens below are out. */
   readonly end: number;
-  readonly tokens: readonly TokenEvent[];
+  readonly tokens: readonly EngineTokenEvent[];
   readonly finished: readonly FinishedRequest[];
   /** Requests scheduled for the first time this step, with their prefix-cache hit tokens. */
   readonly admitted: readonly { readonly requestId: string; readonly cachedTokens: number }[];
@@ -336,7 +336,7 @@ export class EngineCore {
       prefixQueries,
       prefixHits,
     };
-    const tokens: TokenEvent[] = [];
+    const tokens: EngineTokenEvent[] = [];
     const finished: FinishedRequest[] = [];
     for (const [sequence, count] of scheduled) {
       sequence.computed += count;

@@ -11,8 +11,8 @@ import {
   EngineCore,
   type EngineCoreConfig,
   type EngineRequest,
+  type EngineTokenEvent,
   type StepResult,
-  type TokenEvent,
 } from "./engine-core.js";
 import type { EngineMetrics } from "./engine-metrics.js";
 
@@ -29,7 +29,7 @@ export interface GpuEngineOptions extends EngineCoreConfig {
 }
 
 /** A token as the engine hands it to a request's consumer. */
-export interface GpuToken extends TokenEvent {
+export interface GpuToken extends EngineTokenEvent {
   /** Whether this is the request's last token. */
   readonly last: boolean;
 }

@@ -4,9 +4,10 @@
  * arrivals, as `vllm bench serve --request-rate` with burstiness 1), each summarised as vLLM's
  * serving benchmark reports it. Deterministic for a given seed.
  */
+
+import { seededRandom } from "../engine/random.js";
 import { type BenchSummary, latencyChartSvg, summarizeRun } from "./bench-report.js";
 import { type SimulatedRequest, type SimulationConfig, simulate } from "./simulate.js";
-import { seededRandom } from "./workloads.js";
 
 /** Spaces `requests` by exponential gaps (a Poisson process of `rate` requests per second), from t=0. */
 export function poissonArrivals(

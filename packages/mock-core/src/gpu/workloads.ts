@@ -1,21 +1,10 @@
 /**
- * Deterministic synthetic workloads for calibration and `simulate` runs: a seeded PRNG and
+ * Deterministic synthetic workloads for calibration and `simulate` runs: the engine's seeded PRNG and
  * prompt/output length distributions shaped like the benchmark datasets vLLM's serving benchmark
  * uses. Same seed, same requests.
  */
+import { seededRandom } from "../engine/random.js";
 import type { SimulatedRequest } from "./simulate.js";
-
-/** mulberry32: a small, fast, seedable PRNG returning numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** A log-normal sample with the given mean and shape sigma (Box-Muller). */
 function logNormal(random: () => number, mean: number, sigma: number): number {
