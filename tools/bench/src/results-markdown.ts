@@ -87,6 +87,9 @@ export function replaceResults(document: string, rendered: string): string {
 }
 
 function formatRate(value: number): string {
+  // Slow scenarios (a 16 MiB tensor) answer a few calls per second: keep their fractions.
+  if (value < 10) return value.toFixed(2);
+  if (value < 100) return value.toFixed(1);
   return Math.round(value).toLocaleString("en-US");
 }
 

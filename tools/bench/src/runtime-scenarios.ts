@@ -439,8 +439,9 @@ const tgisGenerate: ScenarioSpec = {
 };
 
 const tgisGenerateStream: ScenarioSpec = {
-  title: `fmaas.GenerationService/GenerateStream (max_new_tokens ${tgisStreamTokens}, greedy, no pacing): the TGIS mock vs a plain @grpc/grpc-js server writing the same messages; a stream is 1 + ${tgisStreamTokens} messages, latency is per message`,
+  title: `fmaas.GenerationService/GenerateStream (max_new_tokens ${tgisStreamTokens}, greedy, no pacing): the TGIS mock vs a plain @grpc/grpc-js server writing the same messages; a stream is 1 + ${tgisStreamTokens} messages; latency is each whole stream's`,
   unit: "messages/s",
+  latency: "stream",
   load: (settings) => `@grpc/grpc-js client, ${settings.inFlight} streams open`,
   contestants: grpcContestants(
     tgis,
