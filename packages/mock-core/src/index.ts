@@ -70,6 +70,9 @@ export {
   parseFaultRule,
   StreamCutError,
 } from "./fault.js";
+// The modelled GPU and vLLM V1 scheduling (issue 7): devices, models, KV capacity, step time,
+// the engine core, simulate(), GpuEngine; gpu/index.ts lists them.
+export * from "./gpu/index.js";
 export {
   type BuiltMock,
   buildMock,
