@@ -1,6 +1,6 @@
 /**
  * The simple text engine: one request at a time per `generate` call, no batching, tokens paced by
- * a clock (time to first token, then a fixed inter-token gap). Output is deterministic from the
+ * a clock (time to first token, then a fixed inter-token gap, optionally on a fixed schedule). Output is deterministic from the
  * prompt (greedy) or from seed + prompt + parameters (sampling). Stop handling follows vLLM's
  * detokenizer and stop checker (vllm/v1/engine/detokenizer.py, vllm/v1/engine/output_processor).
  */
@@ -28,8 +28,17 @@ export interface SimpleEngineOptions {
   readonly model: ModelSpec;
   /** Delay before the first token (default 0: no wait). */
   readonly timeToFirstTokenMs?: number;
-  /** Delay between tokens (default 0: no wait). */
+  /** Delay between tokens (default 0: no wait); see {@link SimpleEngineOptions.fixedSchedule}. */
   readonly interTokenMs?: number;
+  /**
+   * false (default): each token waits `interTokenMs` from when the consumer asked for it, so the
+   * consumer's own time with a token adds to the gap. true: tokens keep a fixed schedule, token k
+   * due `timeToFirstTokenMs + k * interTokenMs` after generation starts, and time the consumer
+   * spends on one token shortens the wait for the next, as in vLLM, whose engine core steps on
+   * its own and queues outputs. Under load (1,000 paced streams) true keeps the delivered gaps at
+   * the configured value (docs/benchmarks.md, vllm-streams).
+   */
+  readonly fixedSchedule?: boolean;
   /** Source of random seeds for sampling requests without one (default `Math.random`). */
   readonly random?: () => number;
 }
@@ -119,6 +128,7 @@ export function createSimpleEngine(options: SimpleEngineOptions): TextEngine {
   const { clock, model } = options;
   const ttft = options.timeToFirstTokenMs ?? 0;
   const itl = options.interTokenMs ?? 0;
+  const fixedSchedule = options.fixedSchedule ?? false;
   const randomSeed = options.random ?? Math.random;
   return {
     generate(request, generateOptions = {}) {
@@ -166,6 +176,7 @@ export function createSimpleEngine(options: SimpleEngineOptions): TextEngine {
     const eos = request.ignoreEos ? undefined : tokenizer.eosTokenId;
     const decoder = new IncrementalDecoder(tokenizer, { context: request.promptIds });
 
+    const started = clock.now();
     let text = ""; // all generated text so far (stop-token / EOS text excluded)
     let released = 0; // characters of `text` already handed out in token events
     let count = 0;
@@ -179,7 +190,11 @@ export function createSimpleEngine(options: SimpleEngineOptions): TextEngine {
     });
 
     while (count < budget) {
-      const wait = count === 0 ? ttft : itl;
+      const wait = fixedSchedule
+        ? ttft + count * itl - (clock.now() - started)
+        : count === 0
+          ? ttft
+          : itl;
       // With no wait there is nothing to await: only an abort can stop the next token.
       if (wait > 0 ? !(await pause(clock, wait, signal)) : signal?.aborted) {
         yield finish("abort");
