@@ -5,7 +5,7 @@ import { defaultLoadSettings, runScenario, scenarioNames } from "./scenarios.js"
 describe("runScenario (smoke)", () => {
   const settings = {
     ...defaultLoadSettings,
-    seconds: 0.3,
+    seconds: 0.15,
     rounds: 1,
     warmupSeconds: 0,
     connections: 4,
