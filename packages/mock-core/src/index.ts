@@ -47,6 +47,7 @@ export {
   ModelLoadError,
   type ModelSpec,
   maxModelLenOf,
+  modelSpecFor,
 } from "./engine/model-spec.js";
 export { createSimpleEngine, type SimpleEngineOptions } from "./engine/simple-engine.js";
 export {

@@ -8,21 +8,17 @@
  *
  * @packageDocumentation
  */
-import type {
-  MockPlugin,
-  ModelSpec,
-  RuntimeMockModule,
-  RuntimeOptionValues,
+import {
+  type MockPlugin,
+  type ModelSpec,
+  modelSpecFor,
+  type RuntimeMockModule,
+  type RuntimeOptionValues,
 } from "@servingkit/mock-core";
 import { GenerationService } from "@servingkit/proto/fmaas";
 import { defaultTgisLimits, type TgisLimits } from "./mock/generation-parameters.js";
 import { createGenerationService } from "./mock/generation-service.js";
-import {
-  servedModelSpec,
-  simpleTextModel,
-  type TextModelPacing,
-  tgisMaxSequenceLength,
-} from "./mock/text-model.js";
+import { simpleTextModel, type TextModelPacing, tgisMaxSequenceLength } from "./mock/text-model.js";
 import { TgisMetrics } from "./mock/tgis-metrics.js";
 
 export {
@@ -46,7 +42,6 @@ export {
   defaultTextModel,
   isEncoderDecoder,
   sequenceLengthKeys,
-  servedModelSpec,
   simpleTextModel,
   type TextModel,
   type TextModelPacing,
@@ -166,7 +161,9 @@ export const tgisMockModule: RuntimeMockModule = {
   },
   plugins: async ({ values, models }) => {
     // The model's own context length is TGIS's default max_sequence_length (launcher).
-    const spec = await servedModelSpec(models[0]);
+    // The model TGIS serves: `--model DIR` (the launcher's model path, /mnt/models/ on the
+    // platform) when it is a directory, else the built-in model.
+    const spec = await modelSpecFor(models[0]);
     const limits = tgisLimitsFromOptions(values, tgisMaxSequenceLength(spec));
     return [tgisGrpcPlugin({ limits, spec })];
   },

@@ -10,6 +10,7 @@ import {
   loadModelDir,
   ModelLoadError,
   maxModelLenOf,
+  modelSpecFor,
 } from "./model-spec.js";
 
 const tinyDir = fileURLToPath(new URL("testdata/tiny-wordpiece", import.meta.url));
@@ -93,6 +94,21 @@ describe("loadModelDir", () => {
 
   test("a missing directory is reported, not a crash", async () => {
     await expect(loadModelDir(join(scratch, "nope"))).rejects.toThrow(/tokenizer.json is missing/);
+  });
+});
+
+describe("modelSpecFor (a runtime's --model value)", () => {
+  test("a directory loads its files, as vLLM's --model and TGIS's model path do", async () => {
+    const spec = await modelSpecFor(tinyDir);
+    expect(spec.root).toBe(tinyDir);
+    expect(spec).not.toBe(await defaultModelSpec());
+  });
+
+  test("a name, a missing path or nothing is the built-in model", async () => {
+    const builtin = await defaultModelSpec();
+    for (const model of ["granite-3.1-8b", join(tmpdir(), "servingkit-no-such-dir"), undefined]) {
+      expect(await modelSpecFor(model), String(model)).toBe(builtin);
+    }
   });
 });
 

@@ -3,7 +3,6 @@
  * config) and a text engine generating from it. The default is mock-core's built-in model on
  * its simple engine, paced by the host's clock.
  */
-import { stat } from "node:fs/promises";
 import {
   type Clock,
   createSimpleEngine,
@@ -49,20 +48,6 @@ export async function defaultTextModel(
 /** Whether the model is encoder-decoder (config `is_encoder_decoder`): ModelInfo's `model_kind`. */
 export function isEncoderDecoder(spec: ModelSpec): boolean {
   return spec.config.is_encoder_decoder === true;
-}
-
-/**
- * The model TGIS serves: a model directory (`--model DIR`, as the launcher's `--model-name`
- * points at `/mnt/models/`) when one is given and exists, else mock-core's built-in model.
- */
-export async function servedModelSpec(model: string | undefined): Promise<ModelSpec> {
-  const isDirectory =
-    model !== undefined &&
-    (await stat(model).then(
-      (s) => s.isDirectory(),
-      () => false,
-    ));
-  return isDirectory ? loadModelDir(model) : defaultModelSpec();
 }
 
 /** The config keys TGIS's launcher reads for max_sequence_length, in its order (caikit-tgis.md §3.3). */

@@ -3,13 +3,11 @@
  * directory or the built-in model), the engine that generates for it, and the profile that
  * decides its wire details. Handlers take this one object.
  */
-import { stat } from "node:fs/promises";
 import {
   type Clock,
   createSimpleEngine,
-  defaultModelSpec,
-  loadModelDir,
   type ModelSpec,
+  modelSpecFor,
   type TextEngine,
 } from "@servingkit/mock-core";
 import { modelNotFound } from "./errors.js";
@@ -40,14 +38,6 @@ export interface VllmModel {
   nowSeconds(): number;
 }
 
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
 /** The model as loaded, before an engine is attached. */
 export interface LoadedModel {
   readonly served: ServedModel;
@@ -63,10 +53,7 @@ export interface LoadedModel {
  */
 export async function loadServedModel(settings: VllmSettings): Promise<LoadedModel> {
   const dir = settings.model;
-  const spec =
-    dir !== undefined && (await isDirectory(dir))
-      ? await loadModelDir(dir)
-      : await defaultModelSpec();
+  const spec = await modelSpecFor(dir);
   const served: ServedModel = {
     id: settings.servedModelName ?? dir ?? spec.id,
     root: dir ?? platformModelRoot,
