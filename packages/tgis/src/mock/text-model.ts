@@ -7,7 +7,6 @@ import {
   type Clock,
   createSimpleEngine,
   defaultModelSpec,
-  loadModelDir,
   type ModelSpec,
   type TextEngine,
 } from "@servingkit/mock-core";
