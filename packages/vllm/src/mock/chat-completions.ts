@@ -15,6 +15,8 @@ import {
   planChoices,
   runChoice,
   stopSuffix,
+  streamPieces,
+  usageOf,
 } from "./choices.js";
 import { clampLogprob } from "./completions.js";
 import { badRequest } from "./errors.js";
@@ -180,12 +182,7 @@ export async function chatCompletion(
     choices,
     service_tier: null,
     system_fingerprint: null,
-    usage: {
-      prompt_tokens: promptTokens,
-      total_tokens: promptTokens + completionTokens,
-      completion_tokens: completionTokens,
-      prompt_tokens_details: null,
-    },
+    usage: usageOf(promptTokens, completionTokens, "answer"),
     prompt_logprobs: null,
     kv_transfer_params: null,
   };
@@ -238,18 +235,17 @@ async function* streamChunks(
   const chunk = (index: number, choice: object) => ({
     ...head,
     choices: [{ index, ...choice }],
-    ...(continuous && { usage: usageOf(promptTokens, generated.get(index) ?? 0) }),
+    ...(continuous && { usage: usageOf(promptTokens, generated.get(index) ?? 0, "stream") }),
   });
   const logprobsOf = (tokens: readonly TokenEvent[]) =>
     request.logprobs ? chatLogprobs(model, tokens, request.topLogprobs) : null;
-  // The newest text of each choice waits for the next event, so the last text rides on the
-  // chunk with finish_reason; empty deltas are skipped (vllm-openai.md §6).
-  const held = new Map<number, { text: string; tokens: TokenEvent[] }>();
-  let started = false;
   let completionTokens = 0;
-  for await (const { index, event } of mergeChoices(model, plans, signal)) {
-    if (!started) {
-      started = true;
+  const pieces = streamPieces(mergeChoices(model, plans, signal), {
+    includeStopStr: request.includeStopStrInOutput,
+    generated,
+  });
+  for await (const piece of pieces) {
+    if (piece.kind === "start") {
       for (const plan of plans) {
         yield chunk(plan.index, {
           delta: { role, content: "" },
@@ -266,44 +262,28 @@ async function* streamChunks(
           });
         }
       }
-    }
-    const pending = held.get(index) ?? { text: "", tokens: [] };
-    if (event.type === "token") {
-      generated.set(index, (generated.get(index) ?? 0) + 1);
-      if (pending.text !== "") {
-        yield chunk(index, {
-          delta: delta(index, pending.text),
-          logprobs: logprobsOf(pending.tokens),
-          finish_reason: null,
-        });
-        held.set(index, { text: event.text, tokens: [event] });
-      } else {
-        held.set(index, { text: event.text, tokens: [...pending.tokens, event] });
-      }
       continue;
     }
-    held.delete(index);
-    completionTokens += event.completionTokens;
-    generated.set(index, event.completionTokens);
-    const text = pending.text + stopSuffix(event, request.includeStopStrInOutput);
-    const finish = finishOf(event);
+    const { index, text, tokens } = piece;
+    if (piece.kind === "text") {
+      yield chunk(index, {
+        delta: delta(index, text),
+        logprobs: logprobsOf(tokens),
+        finish_reason: null,
+      });
+      continue;
+    }
+    completionTokens += piece.finish.completionTokens;
+    const finish = finishOf(piece.finish);
     yield chunk(index, {
       delta: text === "" ? {} : delta(index, text),
-      logprobs: logprobsOf(pending.tokens),
+      logprobs: logprobsOf(tokens),
       ...finish,
       ...(tool?.finishAsToolCalls &&
         finish.finish_reason === "stop" && { finish_reason: "tool_calls" }),
     });
   }
   if (request.streamOptions?.includeUsage) {
-    yield { ...head, choices: [], usage: usageOf(promptTokens, completionTokens) };
+    yield { ...head, choices: [], usage: usageOf(promptTokens, completionTokens, "stream") };
   }
-}
-
-function usageOf(promptTokens: number, completionTokens: number) {
-  return {
-    prompt_tokens: promptTokens,
-    completion_tokens: completionTokens,
-    total_tokens: promptTokens + completionTokens,
-  };
 }

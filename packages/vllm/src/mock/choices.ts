@@ -185,3 +185,83 @@ export async function* mergeChoices(
     await Promise.allSettled([...pending.keys()].map((slot) => iterators[slot]?.it.return?.()));
   }
 }
+
+/**
+ * vLLM's `usage` object (`UsageInfo` in vllm/entrypoints/openai/protocol.py): keys in its field
+ * order, prompt, total, completion, as pydantic writes them. Whole answers carry
+ * `prompt_tokens_details: null`; stream chunks drop null fields (vllm-openai.md §5, §6).
+ */
+export function usageOf(
+  promptTokens: number,
+  completionTokens: number,
+  form: "answer" | "stream",
+): object {
+  const usage = {
+    prompt_tokens: promptTokens,
+    total_tokens: promptTokens + completionTokens,
+    completion_tokens: completionTokens,
+  };
+  return form === "answer" ? { ...usage, prompt_tokens_details: null } : usage;
+}
+
+/**
+ * One piece of a streamed answer: `start` when the engine's first event arrives (chat sends its
+ * role chunks then), `text` ready to go out for a choice, or a choice's `finish` with its last
+ * text (the matched stop string appended under `include_stop_str_in_output`).
+ */
+export type StreamPiece =
+  | { readonly kind: "start" }
+  | {
+      readonly kind: "text";
+      readonly index: number;
+      readonly text: string;
+      readonly tokens: readonly TokenEvent[];
+    }
+  | {
+      readonly kind: "finish";
+      readonly index: number;
+      readonly text: string;
+      readonly tokens: readonly TokenEvent[];
+      readonly finish: FinishEvent;
+    };
+
+/**
+ * Frames the choices' engine events as vLLM streams them (vllm-openai.md §6): each choice's newest
+ * text waits for the choice's next event, so its last text rides on the chunk with
+ * `finish_reason`, and an empty text never goes out alone. `generated` is kept up to date with
+ * each choice's token count (for `continuous_usage_stats`); `initialText` is what a choice starts
+ * with (the echoed prompt of completions).
+ */
+export async function* streamPieces(
+  events: AsyncIterable<ChoiceEvent>,
+  options: {
+    readonly includeStopStr: boolean;
+    readonly generated: Map<number, number>;
+    readonly initialText?: (index: number) => string;
+  },
+): AsyncGenerator<StreamPiece> {
+  const { generated } = options;
+  const held = new Map<number, { text: string; tokens: TokenEvent[] }>();
+  let started = false;
+  for await (const { index, event } of events) {
+    if (!started) {
+      started = true;
+      yield { kind: "start" };
+    }
+    const pending = held.get(index) ?? { text: options.initialText?.(index) ?? "", tokens: [] };
+    if (event.type === "token") {
+      generated.set(index, (generated.get(index) ?? 0) + 1);
+      if (pending.text !== "") {
+        yield { kind: "text", index, text: pending.text, tokens: pending.tokens };
+        held.set(index, { text: event.text, tokens: [event] });
+      } else {
+        held.set(index, { text: event.text, tokens: [...pending.tokens, event] });
+      }
+      continue;
+    }
+    held.delete(index);
+    generated.set(index, event.completionTokens);
+    const text = pending.text + stopSuffix(event, options.includeStopStr);
+    yield { kind: "finish", index, text, tokens: pending.tokens, finish: event };
+  }
+}

@@ -15,6 +15,8 @@ import {
   planChoices,
   runChoice,
   stopSuffix,
+  streamPieces,
+  usageOf,
 } from "./choices.js";
 import { completionPromptIds } from "./prompts.js";
 import type { CompletionRequest } from "./requests.js";
@@ -128,12 +130,7 @@ export async function completion(
     created: model.nowSeconds(),
     model: model.served.id,
     choices,
-    usage: {
-      prompt_tokens: promptTokens,
-      total_tokens: promptTokens + completionTokens,
-      completion_tokens: completionTokens,
-      prompt_tokens_details: null,
-    },
+    usage: usageOf(promptTokens, completionTokens, "answer"),
     kv_transfer_params: null,
   };
 }
@@ -176,41 +173,26 @@ async function* streamChunks(
   ) => ({
     ...head,
     choices: [{ index, text, logprobs, finish_reason: null, stop_reason: null, ...rest }],
-    usage: continuous ? usageOf(promptIdsOf(index), generated.get(index) ?? 0) : null,
+    usage: continuous ? usageOf(promptIdsOf(index), generated.get(index) ?? 0, "stream") : null,
   });
-  // The newest text of each choice waits for the next event, so the last text rides on the
-  // chunk with finish_reason as vLLM sends it; empty texts are never sent on their own.
-  const held = new Map<number, { text: string; tokens: TokenEvent[] }>();
   const logprobsOf = (tokens: readonly TokenEvent[]) =>
     request.logprobs === undefined ? null : completionLogprobs(model, tokens, 0);
   let completionTokens = 0;
-  for await (const { index, event } of mergeChoices(model, plans, signal)) {
-    const pending = held.get(index) ?? { text: request.echo ? promptOf(index) : "", tokens: [] };
-    if (event.type === "token") {
-      generated.set(index, (generated.get(index) ?? 0) + 1);
-      if (pending.text !== "") {
-        yield chunk(index, pending.text, {}, logprobsOf(pending.tokens));
-        held.set(index, { text: event.text, tokens: [event] });
-      } else {
-        held.set(index, { text: event.text, tokens: [...pending.tokens, event] });
-      }
+  const pieces = streamPieces(mergeChoices(model, plans, signal), {
+    includeStopStr: request.includeStopStrInOutput,
+    generated,
+    ...(request.echo && { initialText: promptOf }),
+  });
+  for await (const piece of pieces) {
+    if (piece.kind === "start") continue;
+    if (piece.kind === "text") {
+      yield chunk(piece.index, piece.text, {}, logprobsOf(piece.tokens));
       continue;
     }
-    held.delete(index);
-    completionTokens += event.completionTokens;
-    generated.set(index, event.completionTokens);
-    const text = pending.text + stopSuffix(event, request.includeStopStrInOutput);
-    yield chunk(index, text, finishOf(event), logprobsOf(pending.tokens));
+    completionTokens += piece.finish.completionTokens;
+    yield chunk(piece.index, piece.text, finishOf(piece.finish), logprobsOf(piece.tokens));
   }
   if (request.streamOptions?.includeUsage) {
-    yield { ...head, choices: [], usage: usageOf(promptTokens, completionTokens) };
+    yield { ...head, choices: [], usage: usageOf(promptTokens, completionTokens, "stream") };
   }
-}
-
-function usageOf(promptTokens: number, completionTokens: number) {
-  return {
-    prompt_tokens: promptTokens,
-    total_tokens: promptTokens + completionTokens,
-    completion_tokens: completionTokens,
-  };
 }

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { embedText } from "@servingkit/mock-core";
+import { usageOf } from "./choices.js";
 import { badRequest, type VllmError } from "./errors.js";
 import { completionPromptIds } from "./prompts.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
@@ -106,11 +107,6 @@ export function embeddings(model: VllmModel, body: unknown): object {
     created: model.nowSeconds(),
     model: model.served.id,
     data,
-    usage: {
-      prompt_tokens: promptTokens,
-      total_tokens: promptTokens,
-      completion_tokens: 0,
-      prompt_tokens_details: null,
-    },
+    usage: usageOf(promptTokens, 0, "answer"),
   };
 }

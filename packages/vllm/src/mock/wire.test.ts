@@ -134,6 +134,35 @@ describe("vLLM wire format", () => {
     expect(chunks.at(-1).choices[0].finish_reason).toBe("length");
   });
 
+  // vLLM's UsageInfo (vllm/entrypoints/openai/protocol.py) declares prompt_tokens, total_tokens,
+  // completion_tokens, and pydantic writes fields in that order: in answers (with
+  // prompt_tokens_details: null, §5) and in stream usage chunks (nulls dropped, §6) alike.
+  it("writes usage keys in UsageInfo's order, streamed and whole", async () => {
+    const order = ["prompt_tokens", "total_tokens", "completion_tokens"];
+    const chat = { messages: [{ role: "user", content: "hi" }], max_tokens: 2 };
+    const completion = { prompt: "hello", max_tokens: 2 };
+    for (const [path, body] of [
+      ["/v1/chat/completions", chat],
+      ["/v1/completions", completion],
+    ] as const) {
+      const whole = await (await post(`${server.url}${path}`, body)).json();
+      expect(Object.keys(whole.usage), path).toEqual([...order, "prompt_tokens_details"]);
+      const streamed = events(
+        await (
+          await post(`${server.url}${path}`, {
+            ...body,
+            stream: true,
+            stream_options: { include_usage: true, continuous_usage_stats: true },
+          })
+        ).text(),
+      );
+      for (const data of streamed.slice(0, -1)) {
+        const usage = JSON.parse(data).usage;
+        expect(Object.keys(usage), `${path} stream`).toEqual(order);
+      }
+    }
+  });
+
   // vllm-openai.md §5: non-streaming bodies carry the null fields.
   it("answers chat with every field", async () => {
     const response = await post(`${server.url}/v1/chat/completions`, {
