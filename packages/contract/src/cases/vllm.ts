@@ -1,53 +1,14 @@
 /**
  * The protocol cases of vLLM's OpenAI-compatible API (issue 3). Each case names the fact it
  * checks and asserts properties that hold on a real cluster too: cheap, read-only requests with
- * small `max_tokens`, the served model id read from `/v1/models` rather than assumed.
- *
- * `CaseContext.rest` sends no body yet, so POST cases use a client-core HTTP client built from
- * the target (same URL, token and TLS trust) until the context grows a JSON body option.
+ * small `max_tokens`, the served model id read from `/v1/models` rather than assumed. POST
+ * bodies go through `context.rest(path, { json })`, with the target's token and TLS trust.
  */
 import assert from "node:assert/strict";
-import { createHttpClient, type TlsOptions } from "@servingkit/client-core";
 import type { CaseContext, ContractCase, RestAnswer } from "../contract-case.js";
 import { defineCase } from "../contract-case.js";
 
 const source = "vllm-openai.md";
-
-function tlsOf(context: CaseContext): TlsOptions | undefined {
-  const tls = context.target.tls;
-  if (tls === undefined) return undefined;
-  const options: TlsOptions = {
-    ...(tls.ca !== undefined
-      ? { ca: tls.ca }
-      : tls.caFile !== undefined
-        ? { caFile: tls.caFile }
-        : {}),
-    ...(tls.insecure === true && { insecure: true }),
-  };
-  return Object.keys(options).length > 0 ? options : undefined;
-}
-
-/** POSTs a JSON body to the target with its token; any status, no retries. */
-async function postJson(context: CaseContext, path: string, body: unknown): Promise<RestAnswer> {
-  const tls = tlsOf(context);
-  const client = createHttpClient({
-    baseUrl: context.target.rest ?? "",
-    maxRetries: 0,
-    ...(context.target.token !== undefined && { token: context.target.token }),
-    ...(tls !== undefined && { tls }),
-  });
-  try {
-    const response = await client.fetch(path, {
-      method: "POST",
-      signal: context.signal,
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    return { status: response.status, headers: response.headers, body: await response.text() };
-  } finally {
-    await client.close();
-  }
-}
 
 function json(answer: RestAnswer, what: string): Record<string, unknown> {
   try {
@@ -144,17 +105,17 @@ const tokenizeAgrees = defineCase({
   async run(context) {
     const model = await servedModel(context);
     const prompt = "The quick brown fox";
-    const tokens = json(await postJson(context, "/tokenize", { model, prompt }), "/tokenize");
+    const tokens = json(await context.rest("/tokenize", { json: { model, prompt } }), "/tokenize");
     assert.ok(Array.isArray(tokens.tokens), "tokens list");
     assert.equal(tokens.count, (tokens.tokens as number[]).length);
     assert.equal(typeof tokens.max_model_len, "number");
     const completion = json(
-      await postJson(context, "/v1/completions", { model, prompt, max_tokens: 1 }),
+      await context.rest("/v1/completions", { json: { model, prompt, max_tokens: 1 } }),
       "/v1/completions",
     );
     assert.equal((completion.usage as { prompt_tokens: number }).prompt_tokens, tokens.count);
     const back = json(
-      await postJson(context, "/detokenize", { model, tokens: tokens.tokens }),
+      await context.rest("/detokenize", { json: { model, tokens: tokens.tokens } }),
       "/detokenize",
     );
     assert.ok(String(back.prompt).includes(prompt), `detokenized ${String(back.prompt)}`);
@@ -174,10 +135,12 @@ const completions = defineCase({
   source: `${source} §5 (serving_completion.py)`,
   async run(context) {
     const model = await servedModel(context);
-    const answer = await postJson(context, "/v1/completions", {
-      model,
-      prompt: "Hello",
-      max_tokens: 4,
+    const answer = await context.rest("/v1/completions", {
+      json: {
+        model,
+        prompt: "Hello",
+        max_tokens: 4,
+      },
     });
     assert.equal(answer.status, 200);
     const body = json(answer, "/v1/completions");
@@ -200,10 +163,12 @@ const chat = defineCase({
   source: `${source} §5 (serving_chat.py)`,
   async run(context) {
     const model = await servedModel(context);
-    const answer = await postJson(context, "/v1/chat/completions", {
-      model,
-      messages: [{ role: "user", content: "Hello" }],
-      max_tokens: 4,
+    const answer = await context.rest("/v1/chat/completions", {
+      json: {
+        model,
+        messages: [{ role: "user", content: "Hello" }],
+        max_tokens: 4,
+      },
     });
     assert.equal(answer.status, 200);
     const body = json(answer, "/v1/chat/completions");
@@ -224,12 +189,14 @@ const chatStream = defineCase({
   source: `${source} §6 (chat_completion_stream_generator)`,
   async run(context) {
     const model = await servedModel(context);
-    const answer = await postJson(context, "/v1/chat/completions", {
-      model,
-      messages: [{ role: "user", content: "Hello" }],
-      max_tokens: 4,
-      stream: true,
-      stream_options: { include_usage: true },
+    const answer = await context.rest("/v1/chat/completions", {
+      json: {
+        model,
+        messages: [{ role: "user", content: "Hello" }],
+        max_tokens: 4,
+        stream: true,
+        stream_options: { include_usage: true },
+      },
     });
     const chunks = chunksOf(answer, "chat stream");
     assert.ok(chunks.length >= 3, "role, finish and usage chunks at least");
@@ -252,11 +219,13 @@ const completionsStream = defineCase({
   source: `${source} §6 (completion_stream_generator)`,
   async run(context) {
     const model = await servedModel(context);
-    const answer = await postJson(context, "/v1/completions", {
-      model,
-      prompt: "Hello",
-      max_tokens: 4,
-      stream: true,
+    const answer = await context.rest("/v1/completions", {
+      json: {
+        model,
+        prompt: "Hello",
+        max_tokens: 4,
+        stream: true,
+      },
     });
     const chunks = chunksOf(answer, "completions stream");
     assert.ok(chunks.length >= 1, "at least one chunk");
@@ -279,10 +248,12 @@ const unknownModel = defineCase({
   source: `${source} §3 (serving_engine.py _check_model)`,
   async run(context) {
     const name = "servingkit-contract-no-such-model";
-    const answer = await postJson(context, "/v1/completions", {
-      model: name,
-      prompt: "x",
-      max_tokens: 1,
+    const answer = await context.rest("/v1/completions", {
+      json: {
+        model: name,
+        prompt: "x",
+        max_tokens: 1,
+      },
     });
     assert.equal(answer.status, 404);
     const body = json(answer, "unknown model");
@@ -300,7 +271,7 @@ const badRequest = defineCase({
   title: "a body that fails validation is 400 BadRequestError, not FastAPI's 422",
   source: `${source} §3 (validation_exception_handler)`,
   async run(context) {
-    const answer = await postJson(context, "/v1/chat/completions", { messages: "not a list" });
+    const answer = await context.rest("/v1/chat/completions", { json: { messages: "not a list" } });
     assert.equal(answer.status, 400);
     const body = json(answer, "invalid body");
     const error = (body.error ?? body) as Record<string, unknown>;
