@@ -1,34 +1,11 @@
 /**
  * Server and model metadata as each runtime shows them (kserve-v2.md §1.2, §1.3, §3): pure
- * functions from the profile and a model to the JSON body; the gRPC adapter converts the same
- * objects.
+ * functions from the profile and a model to the JSON body, in the wire types the client reads;
+ * the gRPC adapter converts the same objects.
  */
+import type { ModelMetadata, TensorMetadata } from "../kserve-client.js";
 import { type MockModel, metadataShape } from "./models.js";
 import type { KserveProfile } from "./profiles.js";
-
-/** `{name, datatype, shape}` of one tensor. */
-export interface TensorMetadataJson {
-  /** Tensor name. */
-  readonly name: string;
-  /** Protocol datatype. */
-  readonly datatype: string;
-  /** Shape with `-1` for variable dimensions. */
-  readonly shape: readonly number[];
-}
-
-/** The body of `GET /v2/models/{m}[/versions/{v}]`. */
-export interface ModelMetadataJson {
-  /** Model name. */
-  readonly name: string;
-  /** The requested version, every version, or (MLServer) the configured list. */
-  readonly versions: readonly string[];
-  /** Platform or backend name. */
-  readonly platform: string;
-  /** Inputs. */
-  readonly inputs: readonly TensorMetadataJson[];
-  /** Outputs. */
-  readonly outputs: readonly TensorMetadataJson[];
-}
 
 /** `GET /v2`: `{name, version, extensions}`; OVMS has no `extensions` key (kserve-v2.md §3.3). */
 export function serverMetadata(profile: KserveProfile): Record<string, unknown> {
@@ -48,14 +25,14 @@ export function modelMetadata(
   profile: KserveProfile,
   model: MockModel,
   version: string | undefined,
-): ModelMetadataJson {
+): ModelMetadata {
   const versions =
     profile.versionsInMetadata === "listed"
       ? (model.listedVersions ?? [])
       : version !== undefined
         ? [version]
         : model.versions;
-  const tensor = (spec: MockModel["inputs"][number]): TensorMetadataJson => ({
+  const tensor = (spec: MockModel["inputs"][number]): TensorMetadata => ({
     name: spec.name,
     datatype: spec.datatype,
     shape: metadataShape(model, spec),
