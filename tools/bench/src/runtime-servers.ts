@@ -11,6 +11,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { RuntimeName, RuntimeOptionValues } from "@servingkit/mock-core";
 import { startRuntimeMock } from "@servingkit/mocks";
 import fastify from "fastify";
+import { listenGrpcServer } from "./listen-grpc.js";
 import type { RunningServer } from "./servers.js";
 
 /** A runtime mock exactly as `servingkit mock <runtime> [--option ...]` starts it, logging off. */
@@ -128,16 +129,7 @@ async function startCannedGrpc(spec: CannedGrpcSpec): Promise<RunningServer> {
     : (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) =>
         callback(null, messages[0] ?? Buffer.alloc(0));
   server.addService({ Call: method }, { Call: handler });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) =>
-      error ? reject(error) : resolve(bound),
-    ),
-  );
-  return {
-    address: `127.0.0.1:${port}`,
-    headers: {},
-    close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
-  };
+  return listenGrpcServer(server);
 }
 
 interface OpenStream {

@@ -16,6 +16,7 @@ import {
 } from "@servingkit/proto/health";
 import fastify from "fastify";
 import { healthCheckPath } from "./grpc-load.js";
+import { listenGrpcServer } from "./listen-grpc.js";
 import { type RuntimeServerSpec, startRuntimeServer } from "./runtime-servers.js";
 
 /** The token the mock host is started with in the REST scenario. */
@@ -68,47 +69,18 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
       return startBareHttp();
     case "bare-fastify":
       return startBareFastify();
-    case "mock-rest": {
+    case "mock-rest":
       // The mock host as the platform runs it: Triton's routes behind serverless token auth.
-      const mock = await startMock({
-        runtime: "triton",
-        host: "127.0.0.1",
-        httpPort: 0,
-        grpcPort: 0,
-        tokens: [benchToken],
-        logger: false,
-      });
-      return {
-        address: mock.endpoints.http ?? "",
-        headers: { authorization: `Bearer ${benchToken}` },
-        close: () => mock.close(),
-      };
-    }
-    case "mock-rest-open": {
+      return startTritonMock("http", benchToken);
+    case "mock-rest-open":
       // The same without authorization, to tell the token check's share from the host's.
-      const mock = await startMock({
-        runtime: "triton",
-        host: "127.0.0.1",
-        httpPort: 0,
-        grpcPort: 0,
-        logger: false,
-      });
-      return { address: mock.endpoints.http ?? "", headers: {}, close: () => mock.close() };
-    }
+      return startTritonMock("http");
     case "bare-grpc":
       return startBareGrpc();
     case "bare-connect":
       return startBareConnect();
-    case "mock-grpc": {
-      const mock = await startMock({
-        runtime: "triton",
-        host: "127.0.0.1",
-        httpPort: 0,
-        grpcPort: 0,
-        logger: false,
-      });
-      return { address: mock.endpoints.grpc ?? "", headers: {}, close: () => mock.close() };
-    }
+    case "mock-grpc":
+      return startTritonMock("grpc");
   }
 }
 
@@ -207,17 +179,22 @@ async function startBareGrpc(): Promise<RunningServer> {
       callback: grpc.sendUnaryData<HealthCheckResponse>,
     ) => callback(null, serving),
   });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) =>
-      error ? reject(error) : resolve(bound),
-    ),
-  );
+  return listenGrpcServer(server);
+}
+
+/** The mock host serving Triton on ephemeral ports; the load goes to its REST or gRPC port. */
+async function startTritonMock(port: "http" | "grpc", token?: string): Promise<RunningServer> {
+  const mock = await startMock({
+    runtime: "triton",
+    host: "127.0.0.1",
+    httpPort: 0,
+    grpcPort: 0,
+    ...(token !== undefined && { tokens: [token] }),
+    logger: false,
+  });
   return {
-    address: `127.0.0.1:${port}`,
-    headers: {},
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.tryShutdown(() => resolve());
-      }),
+    address: mock.endpoints[port] ?? "",
+    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+    close: () => mock.close(),
   };
 }
