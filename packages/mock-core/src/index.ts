@@ -33,6 +33,14 @@ export {
   type TokenEvent,
 } from "./engine/generation.js";
 export {
+  defaultGpuModelProfile,
+  type GpuEngineContext,
+  type GpuEngineSettings,
+  gpuEngineOptions,
+  readGpuEngineSettings,
+} from "./engine/gpu-engine-settings.js";
+export { createGpuTextEngine, type GpuTextEngineOptions } from "./engine/gpu-text-engine.js";
+export {
   type PromptTokenLogprobs,
   promptLogprobs,
   type TokenLogprobs,
@@ -50,6 +58,14 @@ export {
   modelSpecFor,
 } from "./engine/model-spec.js";
 export { createSimpleEngine, type SimpleEngineOptions } from "./engine/simple-engine.js";
+export {
+  type CreatedTextEngine,
+  createTextEngine,
+  type EngineLogger,
+  type GpuBackend,
+  statsLogIntervalMs,
+  type TextEngineOptions,
+} from "./engine/text-engine-factory.js";
 export {
   createTokenizer,
   IncrementalDecoder,

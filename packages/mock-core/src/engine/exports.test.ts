@@ -15,6 +15,11 @@ test("the package entry exports the engine API the protocol families code agains
     "ChatTemplateError",
     "GenerationRequestError",
     "ModelLoadError",
+    "createTextEngine",
+    "createGpuTextEngine",
+    "gpuEngineOptions",
+    "readGpuEngineSettings",
+    "statsLogIntervalMs",
   ]) {
     expect(mockCore, name).toHaveProperty(name);
   }

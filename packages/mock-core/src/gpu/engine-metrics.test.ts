@@ -99,3 +99,27 @@ describe("engine metrics agree with what clients observed", () => {
     expect(metrics.kvCacheUsage).toBe(0);
   });
 });
+
+describe("histogram sinks", () => {
+  it("makes every histogram through the factory, with vLLM's V1 buckets", () => {
+    const made: { name: string; buckets: readonly number[]; values: number[] }[] = [];
+    const metrics = new EngineMetrics(1024, (name, buckets) => {
+      const sink = {
+        name,
+        buckets,
+        values: [] as number[],
+        observe: (v: number) => sink.values.push(v),
+      };
+      made.push(sink);
+      return sink;
+    });
+    expect(made.map((m) => m.name)).toContain("timeToFirstToken");
+    // vllm-openai.md §8: TTFT buckets start at 1 ms; token-count histograms use the 1-2-5 series.
+    expect(made.find((m) => m.name === "timeToFirstToken")?.buckets[0]).toBe(0.001);
+    expect(made.find((m) => m.name === "requestParamsMaxTokens")?.buckets).toEqual(
+      tokenCountBuckets(1024),
+    );
+    metrics.arrived("r", 0, 10, { maxTokens: 64 });
+    expect(metrics.requestParamsMaxTokens.values).toEqual([64]);
+  });
+});

@@ -35,8 +35,18 @@ export function tokenCountBuckets(maxModelLen: number): number[] {
   }
 }
 
-/** A Prometheus-style histogram: per-bucket counts (not cumulative), sum and count. */
-export class Histogram {
+/** What the metrics need of a histogram: one observation at a time. */
+export interface HistogramSink {
+  /** Records one observation (seconds or tokens, as the histogram's name says). */
+  observe(value: number): void;
+}
+
+/**
+ * A Prometheus-style histogram: per-bucket counts (not cumulative), sum and count. The default
+ * sink of {@link EngineMetrics}, for simulations and tests; a server exposing `/metrics` passes
+ * its exporter's histograms instead (one histogram implementation per exposition).
+ */
+export class Histogram implements HistogramSink {
   readonly bounds: readonly number[];
   /** counts[i] = observations ≤ bounds[i] and > bounds[i-1]; the last entry is the +Inf overflow. */
   readonly counts: number[];
@@ -67,17 +77,56 @@ export class Histogram {
 /** Why a request ended: `vllm:request_success_total{finished_reason}` (V1 pre-creates all three). */
 export type FinishedReason = "stop" | "length" | "abort";
 
+/** The histograms of {@link EngineMetrics}, by field name. */
+export type EngineHistogramName =
+  | "timeToFirstToken"
+  | "interTokenLatency"
+  | "requestTimePerOutputToken"
+  | "e2eRequestLatency"
+  | "requestQueueTime"
+  | "requestInferenceTime"
+  | "requestPrefillTime"
+  | "requestDecodeTime"
+  | "iterationTokens"
+  | "requestPromptTokens"
+  | "requestGenerationTokens"
+  | "requestParamsMaxTokens";
+
+/** Makes the sink of one histogram from its name and V1 bucket bounds. */
+export type HistogramFactory<H extends HistogramSink> = (
+  name: EngineHistogramName,
+  buckets: readonly number[],
+) => H;
+
+/** What the frontend knows about a request when it reaches the engine. */
+export interface ArrivalDetails {
+  /**
+   * Why the request will end when it produces all its tokens: "stop" when its content ends at
+   * EOS or a stop sequence, "length" (default) when it runs into max_tokens. The engine itself
+   * only counts tokens, so the frontend that produced the content says which.
+   */
+  readonly finishedReason?: "stop" | "length";
+  /** The request's max_tokens parameter (`vllm:request_params_max_tokens`), when it has one. */
+  readonly maxTokens?: number;
+}
+
 interface Timeline {
   readonly arrival: number;
   readonly promptTokens: number;
+  readonly finishedReason: "stop" | "length";
   scheduled?: number;
   first?: number;
   last?: number;
   generated: number;
 }
 
-/** The engine's metrics; feed it arrivals, steps and aborts. Times in simulated seconds. */
-export class EngineMetrics {
+/**
+ * The engine's metrics; feed it arrivals, steps and aborts. Times in simulated seconds. Histograms
+ * are {@link Histogram}s unless a factory makes them (e.g. prom-client histograms bound to a
+ * model's labels). Per token it does one inter-token observation and two counter additions;
+ * everything else is observed once per request or per step.
+ */
+export class EngineMetrics<H extends HistogramSink = Histogram> {
   /** `vllm:num_requests_running`, `vllm:num_requests_waiting`, `vllm:kv_cache_usage_perc` after the last step. */
   running = 0;
   waiting = 0;
@@ -90,28 +139,51 @@ export class EngineMetrics {
   prefixCacheHits = 0;
   readonly requestSuccess: Record<FinishedReason, number> = { stop: 0, length: 0, abort: 0 };
   /** Histograms. */
-  readonly timeToFirstToken = new Histogram(ttftBuckets);
-  readonly interTokenLatency = new Histogram(interTokenBuckets);
-  readonly requestTimePerOutputToken = new Histogram(interTokenBuckets);
-  readonly e2eRequestLatency = new Histogram(requestLatencyBuckets);
-  readonly requestQueueTime = new Histogram(requestLatencyBuckets);
-  readonly requestInferenceTime = new Histogram(requestLatencyBuckets);
-  readonly requestPrefillTime = new Histogram(requestLatencyBuckets);
-  readonly requestDecodeTime = new Histogram(requestLatencyBuckets);
-  readonly iterationTokens = new Histogram(iterationTokenBuckets);
-  readonly requestPromptTokens: Histogram;
-  readonly requestGenerationTokens: Histogram;
+  readonly timeToFirstToken: H;
+  readonly interTokenLatency: H;
+  readonly requestTimePerOutputToken: H;
+  readonly e2eRequestLatency: H;
+  readonly requestQueueTime: H;
+  readonly requestInferenceTime: H;
+  readonly requestPrefillTime: H;
+  readonly requestDecodeTime: H;
+  readonly iterationTokens: H;
+  readonly requestPromptTokens: H;
+  readonly requestGenerationTokens: H;
+  readonly requestParamsMaxTokens: H;
   readonly #timelines = new Map<string, Timeline>();
 
-  /** `maxModelLen` sets the token-count histogram buckets. */
-  constructor(maxModelLen: number) {
-    this.requestPromptTokens = new Histogram(tokenCountBuckets(maxModelLen));
-    this.requestGenerationTokens = new Histogram(tokenCountBuckets(maxModelLen));
+  /**
+   * `maxModelLen` sets the token-count histogram buckets; `histogram` makes each histogram's sink
+   * (default: a {@link Histogram}).
+   */
+  constructor(maxModelLen: number, histogram?: HistogramFactory<H>) {
+    const make: HistogramFactory<H> =
+      histogram ?? ((_name, buckets) => new Histogram(buckets) as HistogramSink as H);
+    const tokenCounts = tokenCountBuckets(maxModelLen);
+    this.timeToFirstToken = make("timeToFirstToken", ttftBuckets);
+    this.interTokenLatency = make("interTokenLatency", interTokenBuckets);
+    this.requestTimePerOutputToken = make("requestTimePerOutputToken", interTokenBuckets);
+    this.e2eRequestLatency = make("e2eRequestLatency", requestLatencyBuckets);
+    this.requestQueueTime = make("requestQueueTime", requestLatencyBuckets);
+    this.requestInferenceTime = make("requestInferenceTime", requestLatencyBuckets);
+    this.requestPrefillTime = make("requestPrefillTime", requestLatencyBuckets);
+    this.requestDecodeTime = make("requestDecodeTime", requestLatencyBuckets);
+    this.iterationTokens = make("iterationTokens", iterationTokenBuckets);
+    this.requestPromptTokens = make("requestPromptTokens", tokenCounts);
+    this.requestGenerationTokens = make("requestGenerationTokens", tokenCounts);
+    this.requestParamsMaxTokens = make("requestParamsMaxTokens", tokenCounts);
   }
 
   /** A request reached the engine at `now` with `promptTokens` prompt tokens. */
-  arrived(id: string, now: number, promptTokens: number): void {
-    this.#timelines.set(id, { arrival: now, promptTokens, generated: 0 });
+  arrived(id: string, now: number, promptTokens: number, details: ArrivalDetails = {}): void {
+    this.#timelines.set(id, {
+      arrival: now,
+      promptTokens,
+      finishedReason: details.finishedReason ?? "length",
+      generated: 0,
+    });
+    if (details.maxTokens !== undefined) this.requestParamsMaxTokens.observe(details.maxTokens);
   }
 
   /**
@@ -149,7 +221,11 @@ export class EngineMetrics {
       t.generated++;
       this.generationTokens++;
     }
-    for (const f of result.finished) this.#finish(f.requestId, f.reason, f.time);
+    for (const f of result.finished) {
+      const reason =
+        f.reason === "length" ? this.#timelines.get(f.requestId)?.finishedReason : "abort";
+      this.#finish(f.requestId, reason ?? f.reason, f.time);
+    }
   }
 
   /** A request was aborted at `now` (client disconnect). */

@@ -14,7 +14,7 @@ import {
   type EngineTokenEvent,
   type StepResult,
 } from "./engine-core.js";
-import type { EngineMetrics } from "./engine-metrics.js";
+import type { ArrivalDetails, EngineMetrics, HistogramSink } from "./engine-metrics.js";
 
 /** Settings of a {@link GpuEngine}. */
 export interface GpuEngineOptions extends EngineCoreConfig {
@@ -25,8 +25,11 @@ export interface GpuEngineOptions extends EngineCoreConfig {
   /** Called after every step (for logs). */
   readonly onStep?: (result: StepResult) => void;
   /** vLLM's metrics, kept from arrivals, steps and aborts (simulated seconds). */
-  readonly metrics?: EngineMetrics;
+  readonly metrics?: EngineMetrics<HistogramSink>;
 }
+
+/** A request with what the frontend knows about it for the metrics (see {@link ArrivalDetails}). */
+export interface GpuRequest extends EngineRequest, ArrivalDetails {}
 
 /** A token as the engine hands it to a request's consumer. */
 export interface GpuToken extends EngineTokenEvent {
@@ -49,7 +52,7 @@ export class GpuEngine {
   readonly #scale: number;
   readonly #origin: number;
   readonly #onStep: ((result: StepResult) => void) | undefined;
-  readonly #metrics: EngineMetrics | undefined;
+  readonly #metrics: EngineMetrics<HistogramSink> | undefined;
   readonly #channels = new Map<string, Channel>();
   #loop: Promise<void> | undefined;
 
@@ -76,14 +79,14 @@ export class GpuEngine {
    * signal's reason when `signal` aborts; either way the request leaves the engine.
    */
   async *generate(
-    request: EngineRequest,
+    request: GpuRequest,
     signal?: AbortSignal,
   ): AsyncGenerator<GpuToken, void, undefined> {
     signal?.throwIfAborted();
     this.core.add(request);
     const promptTokens =
       typeof request.prompt === "number" ? request.prompt : request.prompt.length;
-    this.#metrics?.arrived(request.id, this.now(), promptTokens);
+    this.#metrics?.arrived(request.id, this.now(), promptTokens, request);
     const channel: Channel = { buffer: [], done: false };
     this.#channels.set(request.id, channel);
     const onAbort = () => channel.wake?.();

@@ -55,5 +55,12 @@ describe("the periodic engine log line", () => {
     expect(log.next(2)).toMatch(
       /^Engine 000: Avg prompt throughput: 64\.0 tokens\/s, Avg generation throughput: 15\.0 tokens\/s, Running: 0 reqs, Waiting: 0 reqs, GPU KV cache usage: 0\.0%, Prefix cache hit rate: 75\.0%$/,
     );
+    // Idle intervals are quiet only once the interval before them was idle too, so the line
+    // right after traffic stops still shows (vLLM's LoggingStatLogger logs idle lines at debug).
+    expect(log.quiet).toBe(false);
+    log.next(3);
+    expect(log.quiet).toBe(false);
+    log.next(4);
+    expect(log.quiet).toBe(true);
   });
 });

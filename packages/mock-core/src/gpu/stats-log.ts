@@ -4,20 +4,22 @@
  * generation throughput: Y tokens/s, Running: R reqs, Waiting: W reqs, GPU KV cache usage: U%,
  * Prefix cache hit rate: H%", computed from {@link EngineMetrics} between two calls.
  */
-import type { EngineMetrics } from "./engine-metrics.js";
+import type { EngineMetrics, HistogramSink } from "./engine-metrics.js";
 
 /** Produces one log line per call from the metrics' change since the previous call. */
 export class StatsLogLine {
-  readonly #metrics: EngineMetrics;
+  readonly #metrics: EngineMetrics<HistogramSink>;
   readonly #engineIndex: number;
   #at: number;
   #prompt: number;
   #generation: number;
   #queries: number;
   #hits: number;
+  #busy = false;
+  #quiet = true;
 
   /** Starts the first interval at `now` (simulated seconds). `engineIndex` is the DP rank (0). */
-  constructor(metrics: EngineMetrics, now: number, engineIndex = 0) {
+  constructor(metrics: EngineMetrics<HistogramSink>, now: number, engineIndex = 0) {
     this.#metrics = metrics;
     this.#engineIndex = engineIndex;
     this.#at = now;
@@ -45,11 +47,23 @@ export class StatsLogLine {
       `Running: ${m.running} reqs, Waiting: ${m.waiting} reqs, ` +
       `GPU KV cache usage: ${(m.kvCacheUsage * 100).toFixed(1)}%, ` +
       `Prefix cache hit rate: ${(queries > 0 ? (hits / queries) * 100 : 0).toFixed(1)}%`;
+    const busy = m.promptTokens > this.#prompt || m.generationTokens > this.#generation;
+    this.#quiet = !busy && !this.#busy;
+    this.#busy = busy;
     this.#at = now;
     this.#prompt = m.promptTokens;
     this.#generation = m.generationTokens;
     this.#queries = m.prefixCacheQueries;
     this.#hits = m.prefixCacheHits;
     return line;
+  }
+
+  /**
+   * Whether the interval {@link next} just closed, and the one before it, processed no prompt
+   * and no generation tokens: vLLM's LoggingStatLogger logs such a line at debug level only, to
+   * keep an idle server's log quiet (so the line after traffic stops still shows at info).
+   */
+  get quiet(): boolean {
+    return this.#quiet;
   }
 }

@@ -1,0 +1,181 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { modelProfiles } from "../gpu/model-profiles.js";
+import { gpuEngineOptions, readGpuEngineSettings } from "./gpu-engine-settings.js";
+
+const context = { maxModelLen: 4096 };
+
+describe("the GPU engine options", () => {
+  test("are vLLM's flag names where vLLM has the flag", () => {
+    // vllm-openai.md §9 and vLLM's EngineArgs: --tensor-parallel-size, --gpu-memory-utilization,
+    // --max-num-seqs, --max-num-batched-tokens, --scheduling-policy, --[no-]enable-prefix-caching,
+    // --long-prefill-token-threshold.
+    expect(Object.keys(gpuEngineOptions)).toEqual(
+      expect.arrayContaining([
+        "gpu",
+        "model-config",
+        "tensor-parallel-size",
+        "gpu-memory-utilization",
+        "max-num-seqs",
+        "max-num-batched-tokens",
+        "scheduling-policy",
+        "enable-prefix-caching",
+        "no-enable-prefix-caching",
+        "long-prefill-token-threshold",
+        "time-scale",
+      ]),
+    );
+    for (const option of Object.values(gpuEngineOptions)) expect(option.help).not.toBe("");
+  });
+
+  test("without --gpu the runtime keeps the simple engine", () => {
+    expect(readGpuEngineSettings({}, context)).toBeUndefined();
+  });
+
+  test("a GPU option without --gpu is an error naming both", () => {
+    expect(() => readGpuEngineSettings({ "max-num-seqs": "8" }, context)).toThrow(
+      "--max-num-seqs needs --gpu DEVICE",
+    );
+  });
+});
+
+describe("defaults", () => {
+  test("a large GPU gets vLLM serve's 1024 sequences and 8192 tokens, prefix caching on, FCFS", () => {
+    // vllm-openai.md §9: GPUs >= 70 GiB and not A100 → max_num_seqs 1024, max_num_batched_tokens 8192;
+    // gpu_memory_utilization 0.9; prefix caching on by default in V1; --scheduling-policy fcfs.
+    const settings = readGpuEngineSettings({ gpu: "h100-80gb" }, context);
+    expect(settings).toMatchObject({
+      tensorParallelSize: 1,
+      gpuMemoryUtilization: 0.9,
+      maxModelLen: 4096,
+      maxNumSeqs: 1024,
+      maxNumBatchedTokens: 8192,
+      schedulingPolicy: "fcfs",
+      enablePrefixCaching: true,
+      longPrefillTokenThreshold: 0,
+      timeScale: 1,
+    });
+    expect(settings?.device.id).toBe("h100-80gb");
+    expect(settings?.model).toBe(modelProfiles["llama-3.1-8b"]);
+  });
+
+  test("A100 and smaller GPUs get 256 sequences and 2048 tokens", () => {
+    // vllm-openai.md §9: other GPUs → 256 / 2048 for `vllm serve`.
+    for (const gpu of ["a100-80gb", "l4"]) {
+      expect(readGpuEngineSettings({ gpu }, context)).toMatchObject({
+        maxNumSeqs: 256,
+        maxNumBatchedTokens: 2048,
+      });
+    }
+  });
+
+  test("the served model's own config.json is the model's shape when it has the fields", () => {
+    const config = {
+      hidden_size: 2048,
+      num_attention_heads: 16,
+      num_key_value_heads: 4,
+      num_hidden_layers: 12,
+      intermediate_size: 8192,
+      vocab_size: 32000,
+      max_position_embeddings: 4096,
+    };
+    const settings = readGpuEngineSettings({ gpu: "l4" }, { ...context, modelConfig: config });
+    expect(settings?.model).toMatchObject({ layers: 12, kvHeads: 4, hiddenSize: 2048 });
+    // The built-in mock model's config lacks them: the default profile.
+    const fallback = readGpuEngineSettings({ gpu: "l4" }, { ...context, modelConfig: {} });
+    expect(fallback?.model).toBe(modelProfiles["llama-3.1-8b"]);
+  });
+});
+
+describe("explicit values", () => {
+  test("are read, and --no-enable-prefix-caching turns caching off", () => {
+    const settings = readGpuEngineSettings(
+      {
+        gpu: "h200",
+        "model-config": "llama-3.1-70b",
+        "tensor-parallel-size": "4",
+        "gpu-memory-utilization": "0.85",
+        "max-num-seqs": "64",
+        "max-num-batched-tokens": "4096",
+        "scheduling-policy": "priority",
+        "no-enable-prefix-caching": true,
+        "long-prefill-token-threshold": "512",
+        "time-scale": "10",
+      },
+      context,
+    );
+    expect(settings).toMatchObject({
+      tensorParallelSize: 4,
+      gpuMemoryUtilization: 0.85,
+      maxNumSeqs: 64,
+      maxNumBatchedTokens: 4096,
+      schedulingPolicy: "priority",
+      enablePrefixCaching: false,
+      longPrefillTokenThreshold: 512,
+      timeScale: 10,
+    });
+    expect(settings?.model).toBe(modelProfiles["llama-3.1-70b"]);
+  });
+
+  test("--model-config reads a config.json path", () => {
+    const dir = mkdtempSync(join(tmpdir(), "gpu-settings-"));
+    const file = join(dir, "config.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        hidden_size: 4096,
+        num_attention_heads: 32,
+        num_key_value_heads: 8,
+        num_hidden_layers: 32,
+        intermediate_size: 14336,
+        vocab_size: 128256,
+        max_position_embeddings: 8192,
+        torch_dtype: "bfloat16",
+      }),
+    );
+    const settings = readGpuEngineSettings({ gpu: "h100-80gb", "model-config": file }, context);
+    expect(settings?.model).toMatchObject({ layers: 32, maxPositionEmbeddings: 8192 });
+  });
+});
+
+describe("validation messages", () => {
+  const cases: [Record<string, string | boolean>, string][] = [
+    [{ gpu: "tpu-v5" }, "--gpu: 'tpu-v5' is not a known device (h100-80gb, h200"],
+    [{ gpu: "h100-80gb", "max-num-seqs": "0" }, "--max-num-seqs: '0' is not a whole number >= 1"],
+    [
+      { gpu: "h100-80gb", "max-num-seqs": "2.5" },
+      "--max-num-seqs: '2.5' is not a whole number >= 1",
+    ],
+    [{ gpu: "h100-80gb", "tensor-parallel-size": "x" }, "--tensor-parallel-size: 'x' is not"],
+    [
+      { gpu: "h100-80gb", "gpu-memory-utilization": "1.5" },
+      "--gpu-memory-utilization: '1.5' is not a number in (0, 1]",
+    ],
+    [{ gpu: "h100-80gb", "time-scale": "0" }, "--time-scale: '0' is not a number > 0"],
+    [
+      { gpu: "h100-80gb", "scheduling-policy": "lifo" },
+      "--scheduling-policy: 'lifo' is not fcfs or priority",
+    ],
+    [
+      { gpu: "h100-80gb", "enable-prefix-caching": true, "no-enable-prefix-caching": true },
+      "contradict",
+    ],
+    [
+      { gpu: "h100-80gb", "model-config": "/nonexistent/config.json" },
+      "--model-config: '/nonexistent/config.json' is neither a built-in model",
+    ],
+    [{ gpu: true }, "--gpu needs a value"],
+  ];
+  test.each(cases)("%o → %s", (values, message) => {
+    expect(() => readGpuEngineSettings(values, context)).toThrow(message);
+  });
+
+  test("a token budget below the sequence cap is refused with vLLM's text", () => {
+    // vllm/config/scheduler.py SchedulerConfig._verify_args: max_num_batched_tokens >= max_num_seqs.
+    expect(() =>
+      readGpuEngineSettings({ gpu: "h100-80gb", "max-num-batched-tokens": "512" }, context),
+    ).toThrow("max_num_batched_tokens (512) must be greater than or equal to max_num_seqs (1024).");
+  });
+});

@@ -1,0 +1,234 @@
+/**
+ * The options that put a generative runtime's mock on the simulated GPU (issue 7), with vLLM's
+ * flag names and defaults wherever vLLM has the flag (vllm-openai.md §9; vLLM's EngineArgs), and
+ * their reading into {@link GpuEngineSettings}. Every generative runtime module (vLLM, TGIS,
+ * Caikit TGIS) spreads {@link gpuEngineOptions} into its own options, so `--gpu h100-80gb` means
+ * the same everywhere. Without `--gpu` the runtime keeps the simple engine.
+ */
+import { readFileSync } from "node:fs";
+import { type DeviceProfile, deviceProfile, deviceProfiles } from "../gpu/device-profiles.js";
+import { batchDefaults, defaultGpuMemoryUtilization } from "../gpu/kv-capacity.js";
+import {
+  type ModelProfile,
+  modelProfile,
+  modelProfileFromConfig,
+  modelProfiles,
+} from "../gpu/model-profiles.js";
+import type { RuntimeOption, RuntimeOptionValues } from "../runtime-module.js";
+
+/** The built-in model profile used when neither `--model-config` nor the served model's config.json describes the model. */
+export const defaultGpuModelProfile = "llama-3.1-8b";
+
+/** Module options of the GPU engine, keyed by flag name without dashes; see the module comment. */
+export const gpuEngineOptions: Readonly<Record<string, RuntimeOption>> = {
+  gpu: {
+    type: "string",
+    valueName: "DEVICE",
+    help: `serve with the simulated GPU engine on this device (${Object.keys(deviceProfiles).join(", ")}): queueing, batching, KV cache and latency as vLLM on that GPU; default: the simple engine (fixed latencies)`,
+  },
+  "model-config": {
+    type: "string",
+    valueName: "FILE|ID",
+    help: `with --gpu: the model's shape, a config.json path or a built-in profile (${Object.keys(modelProfiles).join(", ")}); default: the served model's config.json when it has the fields, else ${defaultGpuModelProfile}`,
+  },
+  "tensor-parallel-size": {
+    type: "string",
+    valueName: "N",
+    help: "with --gpu: GPUs the model is sharded over (vLLM --tensor-parallel-size); default 1",
+  },
+  "gpu-memory-utilization": {
+    type: "string",
+    valueName: "FRACTION",
+    help: `with --gpu: share of GPU memory vLLM may use, in (0, 1] (vLLM --gpu-memory-utilization); default ${defaultGpuMemoryUtilization}`,
+  },
+  "max-num-seqs": {
+    type: "string",
+    valueName: "N",
+    help: "with --gpu: most requests in one batch (vLLM --max-num-seqs); default 1024 on GPUs of 70 GiB or more except A100, else 256",
+  },
+  "max-num-batched-tokens": {
+    type: "string",
+    valueName: "N",
+    help: "with --gpu: token budget of one engine step (vLLM --max-num-batched-tokens); default 8192 on GPUs of 70 GiB or more except A100, else 2048",
+  },
+  "scheduling-policy": {
+    type: "string",
+    valueName: "fcfs|priority",
+    help: "with --gpu: waiting-queue order (vLLM --scheduling-policy); default fcfs",
+  },
+  "enable-prefix-caching": {
+    type: "boolean",
+    help: "with --gpu: reuse the KV blocks of shared prompt prefixes (vLLM V1 default: on)",
+  },
+  "no-enable-prefix-caching": {
+    type: "boolean",
+    help: "with --gpu: turn prefix caching off (vLLM --no-enable-prefix-caching)",
+  },
+  "long-prefill-token-threshold": {
+    type: "string",
+    valueName: "N",
+    help: "with --gpu: most prefill tokens one request gets per step, 0 = no limit (vLLM --long-prefill-token-threshold); default 0",
+  },
+  "time-scale": {
+    type: "string",
+    valueName: "X",
+    help: "with --gpu: simulated seconds per real second (10 = ten times faster than the modelled GPU); default 1",
+  },
+};
+
+/** The GPU engine's settings after reading the options; every default resolved. */
+export interface GpuEngineSettings {
+  /** The modelled GPU. */
+  readonly device: DeviceProfile;
+  /** The modelled model's shape. */
+  readonly model: ModelProfile;
+  /** GPUs the model is sharded over. */
+  readonly tensorParallelSize: number;
+  /** Share of GPU memory the engine may use, in (0, 1]. */
+  readonly gpuMemoryUtilization: number;
+  /** Context length in tokens: the served model's (vLLM `max_model_len`). */
+  readonly maxModelLen: number;
+  /** Most requests in one batch. */
+  readonly maxNumSeqs: number;
+  /** Token budget of one step. */
+  readonly maxNumBatchedTokens: number;
+  /** Waiting-queue order. */
+  readonly schedulingPolicy: "fcfs" | "priority";
+  /** Prefix caching on full 16-token blocks. */
+  readonly enablePrefixCaching: boolean;
+  /** Most prefill tokens one request gets per step; 0 = no limit. */
+  readonly longPrefillTokenThreshold: number;
+  /** Simulated seconds per real second. */
+  readonly timeScale: number;
+}
+
+/** What the runtime knows about the served model when it reads the options. */
+export interface GpuEngineContext {
+  /** The served context length (`--max-model-len`, or the model's own). */
+  readonly maxModelLen: number;
+  /**
+   * The served model's parsed `config.json`, the default model shape when it has every field a
+   * {@link ModelProfile} needs (a real model directory); otherwise {@link defaultGpuModelProfile}.
+   */
+  readonly modelConfig?: Readonly<Record<string, unknown>>;
+}
+
+const gpuOnly = Object.keys(gpuEngineOptions).filter((name) => name !== "gpu");
+
+function text(values: RuntimeOptionValues, name: string): string | undefined {
+  const value = values[name];
+  if (value === undefined || value === false) return undefined;
+  if (value === true) throw new Error(`--${name} needs a value`);
+  return typeof value === "string" ? value : value.at(-1);
+}
+
+function integer(values: RuntimeOptionValues, name: string, min: number): number | undefined {
+  const raw = text(values, name);
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min) {
+    throw new Error(`--${name}: '${raw}' is not a whole number >= ${min}`);
+  }
+  return Number(raw);
+}
+
+function fraction(
+  values: RuntimeOptionValues,
+  name: string,
+  check: (value: number) => boolean,
+  range: string,
+): number | undefined {
+  const raw = text(values, name);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(value) || !check(value)) {
+    throw new Error(`--${name}: '${raw}' is not a number ${range}`);
+  }
+  return value;
+}
+
+/** A config.json path or a built-in id → a model profile; the served model's config, else the default. */
+function readModel(
+  spec: string | undefined,
+  served: Readonly<Record<string, unknown>> | undefined,
+): ModelProfile {
+  if (spec === undefined) {
+    if (served !== undefined) {
+      try {
+        return modelProfileFromConfig(served);
+      } catch {
+        // Not a real model's config (the built-in model has none of these fields).
+      }
+    }
+    return modelProfile(defaultGpuModelProfile);
+  }
+  if (Object.hasOwn(modelProfiles, spec)) return modelProfile(spec);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(spec, "utf8"));
+  } catch (error) {
+    throw new Error(
+      `--model-config: '${spec}' is neither a built-in model (${Object.keys(modelProfiles).join(", ")}) nor a readable config.json (${(error as Error).message})`,
+    );
+  }
+  try {
+    return modelProfileFromConfig(parsed, spec);
+  } catch (error) {
+    throw new Error(`--model-config: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Reads the GPU engine options. Returns undefined without `--gpu` (the runtime keeps its simple
+ * engine); throws an Error with a message naming the flag for an unusable value, and for a GPU
+ * option given without `--gpu`. Scheduler defaults are vLLM's for the device (kv-capacity.ts
+ * batchDefaults). A `--model-config` path is read here, once, at start-up.
+ */
+export function readGpuEngineSettings(
+  values: RuntimeOptionValues,
+  context: GpuEngineContext,
+): GpuEngineSettings | undefined {
+  const id = text(values, "gpu");
+  if (id === undefined) {
+    const stray = gpuOnly.find((name) => values[name] !== undefined && values[name] !== false);
+    if (stray !== undefined) throw new Error(`--${stray} needs --gpu DEVICE`);
+    return undefined;
+  }
+  if (!Object.hasOwn(deviceProfiles, id)) {
+    throw new Error(
+      `--gpu: '${id}' is not a known device (${Object.keys(deviceProfiles).join(", ")})`,
+    );
+  }
+  const device = deviceProfile(id);
+  const defaults = batchDefaults(device);
+  const policy = text(values, "scheduling-policy") ?? "fcfs";
+  if (policy !== "fcfs" && policy !== "priority") {
+    throw new Error(`--scheduling-policy: '${policy}' is not fcfs or priority`);
+  }
+  if (values["enable-prefix-caching"] === true && values["no-enable-prefix-caching"] === true) {
+    throw new Error("--enable-prefix-caching and --no-enable-prefix-caching contradict each other");
+  }
+  const maxNumSeqs = integer(values, "max-num-seqs", 1) ?? defaults.maxNumSeqs;
+  const maxNumBatchedTokens =
+    integer(values, "max-num-batched-tokens", 1) ?? defaults.maxNumBatchedTokens;
+  // vllm/config/scheduler.py _verify_args: every running sequence needs one token of the budget.
+  if (maxNumBatchedTokens < maxNumSeqs) {
+    throw new Error(
+      `max_num_batched_tokens (${maxNumBatchedTokens}) must be greater than or equal to max_num_seqs (${maxNumSeqs}).`,
+    );
+  }
+  return {
+    device,
+    model: readModel(text(values, "model-config"), context.modelConfig),
+    tensorParallelSize: integer(values, "tensor-parallel-size", 1) ?? 1,
+    gpuMemoryUtilization:
+      fraction(values, "gpu-memory-utilization", (v) => v > 0 && v <= 1, "in (0, 1]") ??
+      defaultGpuMemoryUtilization,
+    maxModelLen: context.maxModelLen,
+    maxNumSeqs,
+    maxNumBatchedTokens,
+    schedulingPolicy: policy,
+    enablePrefixCaching: values["no-enable-prefix-caching"] !== true,
+    longPrefillTokenThreshold: integer(values, "long-prefill-token-threshold", 0) ?? 0,
+    timeScale: fraction(values, "time-scale", (v) => v > 0, "> 0") ?? 1,
+  };
+}

@@ -1,0 +1,292 @@
+import { describe, expect, test } from "vitest";
+import { ManualClock } from "../clock.js";
+import { KvCacheStartupError } from "../gpu/kv-capacity.js";
+import type { FinishEvent, GenerationEvent, GenerationRequest, TokenEvent } from "./generation.js";
+import { readGpuEngineSettings } from "./gpu-engine-settings.js";
+import { defaultModelSpec } from "./model-spec.js";
+import { createSimpleEngine } from "./simple-engine.js";
+import { createTextEngine, statsLogIntervalMs } from "./text-engine-factory.js";
+
+const model = await defaultModelSpec();
+const prompt = model.tokenizer.encode("Tell me something about the weather in the mountains.");
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** GPU settings as `--gpu DEVICE` plus `values` give them, for the built-in model's context. */
+function gpu(values: Record<string, string | boolean> = {}, device = "h100-80gb") {
+  const settings = readGpuEngineSettings(
+    { gpu: device, ...values },
+    { maxModelLen: model.maxModelLen },
+  );
+  if (!settings) throw new Error("unreachable");
+  return settings;
+}
+
+interface Seen {
+  readonly events: GenerationEvent[];
+  /** Clock time (ms) of each token event. */
+  readonly times: number[];
+  readonly done: Promise<void>;
+  finished: boolean;
+}
+
+function consume(
+  events: AsyncIterable<GenerationEvent>,
+  clock: ManualClock,
+  stopAfter = Number.POSITIVE_INFINITY,
+): Seen {
+  const seen: Seen = { events: [], times: [], finished: false, done: Promise.resolve() };
+  (seen as { done: Promise<void> }).done = (async () => {
+    for await (const event of events) {
+      seen.events.push(event);
+      if (event.type === "token") {
+        seen.times.push(clock.now());
+        if (seen.times.length >= stopAfter) break;
+      }
+    }
+    seen.finished = true;
+  })();
+  return seen;
+}
+
+/** Advances the clock 1 ms at a time until every consumer is done. */
+async function runUntilDone(clock: ManualClock, all: readonly Seen[], limitMs = 60_000) {
+  await settle();
+  for (let t = 0; t < limitMs && !all.every((s) => s.finished); t++) await clock.advance(1);
+  await Promise.all(all.map((s) => s.done));
+}
+
+const request = (extra: Partial<GenerationRequest> = {}): GenerationRequest => ({
+  promptIds: prompt,
+  maxTokens: 32,
+  ignoreEos: true,
+  seed: 1,
+  ...extra,
+});
+
+describe("without --gpu: the simple engine on a fixed schedule", () => {
+  test("token k is due at ttft + k × itl however long the consumer takes", async () => {
+    // docs/benchmarks.md (vllm-streams): the fixed schedule keeps delivered gaps at the configured value.
+    const clock = new ManualClock();
+    const { engine, gpu: backend } = createTextEngine({
+      clock,
+      model,
+      pacing: { timeToFirstTokenMs: 100, interTokenMs: 10 },
+    });
+    expect(backend).toBeUndefined();
+    const seen = consume(engine.generate(request({ maxTokens: 4 })), clock);
+    await runUntilDone(clock, [seen]);
+    expect(seen.times).toEqual([100, 110, 120, 130]);
+  });
+});
+
+describe("with --gpu: content from the simple engine, timing from the simulated GPU", () => {
+  test("the tokens, stops and finish are exactly the simple engine's", async () => {
+    const clock = new ManualClock();
+    const { engine } = createTextEngine({ clock, model, gpu: gpu() });
+    const plain = createSimpleEngine({ clock, model });
+    for (const r of [
+      request(),
+      request({ ignoreEos: false, maxTokens: 400, temperature: 0 }),
+      request({ stop: ["the"], maxTokens: 64, logprobs: 2 }),
+    ]) {
+      const expected: GenerationEvent[] = [];
+      for await (const event of plain.generate(r)) expected.push(event);
+      const seen = consume(engine.generate(r), clock);
+      await runUntilDone(clock, [seen]);
+      expect(seen.events).toEqual(expected);
+    }
+  });
+
+  test("tokens arrive when the modelled GPU's steps end, not at once", async () => {
+    const clock = new ManualClock();
+    const { engine, gpu: backend } = createTextEngine({ clock, model, gpu: gpu() });
+    const seen = consume(engine.generate(request({ maxTokens: 8 })), clock);
+    await runUntilDone(clock, [seen]);
+    expect(seen.times).toHaveLength(8);
+    // Each token leaves at the end of a step; a step of an 8B model on an H100 takes milliseconds.
+    expect(seen.times[0]).toBeGreaterThan(0);
+    for (let i = 1; i < seen.times.length; i++)
+      expect(seen.times[i]).toBeGreaterThan(seen.times[i - 1] as number);
+    expect(backend?.metrics.timeToFirstToken.sum).toBeCloseTo((seen.times[0] as number) / 1000, 2);
+  });
+
+  test("a burst queues: the last request's first token comes after the first one's", async () => {
+    // vllm-openai.md §9: TTFT includes queueing + (chunked) prefill; max_num_seqs caps the batch.
+    const clock = new ManualClock();
+    const { engine } = createTextEngine({
+      clock,
+      model,
+      gpu: gpu({ "max-num-seqs": "2", "max-num-batched-tokens": "2048" }),
+    });
+    const all = Array.from({ length: 6 }, (_, i) =>
+      consume(engine.generate(request({ seed: i, maxTokens: 16 })), clock),
+    );
+    await runUntilDone(clock, all);
+    const firsts = all.map((s) => s.times[0] as number);
+    expect(firsts.at(-1)).toBeGreaterThan(firsts[0] as number);
+    // The third request waits for a slot: its first token comes after the first pair finished.
+    expect(firsts[2]).toBeGreaterThanOrEqual(all[0]?.times.at(-1) as number);
+  });
+
+  test("inter-token latency grows with the batch size", async () => {
+    // vllm-openai.md §9: ITL grows with batch size (decode reads every sequence's KV cache).
+    const meanGap = async (batch: number) => {
+      const clock = new ManualClock();
+      const { engine } = createTextEngine({ clock, model, gpu: gpu({}, "l4") });
+      const all = Array.from({ length: batch }, (_, i) =>
+        consume(engine.generate(request({ seed: i, maxTokens: 24 })), clock),
+      );
+      await runUntilDone(clock, all);
+      const times = all[0]?.times ?? [];
+      return ((times.at(-1) as number) - (times[0] as number)) / (times.length - 1);
+    };
+    expect(await meanGap(64)).toBeGreaterThan(await meanGap(1));
+  });
+
+  test("a client disconnect aborts the request and frees its KV blocks", async () => {
+    // vllm-openai.md §9: client disconnect aborts the request (finish reason abort, counted).
+    const clock = new ManualClock();
+    const { engine, gpu: backend } = createTextEngine({ clock, model, gpu: gpu() });
+    const controller = new AbortController();
+    const seen = consume(
+      engine.generate(request({ maxTokens: 200 }), { signal: controller.signal }),
+      clock,
+    );
+    await settle();
+    for (let t = 0; t < 10_000 && seen.times.length < 3; t++) await clock.advance(1);
+    expect(backend?.engine.core.kvUsage).toBeGreaterThan(0);
+    controller.abort();
+    await runUntilDone(clock, [seen]);
+    const finish = seen.events.at(-1) as FinishEvent;
+    expect(finish).toMatchObject({ type: "finish", reason: "abort", completionTokens: 3 });
+    expect(backend?.engine.core.kvUsage).toBe(0);
+    expect(backend?.engine.core.running).toBe(0);
+    expect(backend?.metrics.requestSuccess.abort).toBe(1);
+  });
+
+  test("leaving the loop early also frees the blocks", async () => {
+    const clock = new ManualClock();
+    const { engine, gpu: backend } = createTextEngine({ clock, model, gpu: gpu() });
+    const seen = consume(engine.generate(request({ maxTokens: 200 })), clock, 2);
+    await runUntilDone(clock, [seen]);
+    expect(seen.times).toHaveLength(2);
+    expect(backend?.engine.core.kvUsage).toBe(0);
+  });
+
+  test("the finish reason is counted as the content ended: EOS as stop, max_tokens as length", async () => {
+    // vllm-openai.md §8: vllm:request_success_total{finished_reason} ∈ stop, length, abort.
+    const clock = new ManualClock();
+    const { engine, gpu: backend } = createTextEngine({ clock, model, gpu: gpu() });
+    const eos = consume(
+      engine.generate(request({ ignoreEos: false, maxTokens: 1000, temperature: 0 })),
+      clock,
+    );
+    const length = consume(engine.generate(request({ maxTokens: 5 })), clock);
+    await runUntilDone(clock, [eos, length]);
+    expect((eos.events.at(-1) as FinishEvent).reason).toBe("eos");
+    expect(backend?.metrics.requestSuccess).toEqual({ stop: 1, length: 1, abort: 0 });
+    const tokens = [eos, length].flatMap((s) =>
+      s.events.filter((e): e is TokenEvent => e.type === "token"),
+    );
+    expect(backend?.metrics.generationTokens).toBe(tokens.length);
+    expect(backend?.metrics.promptTokens).toBe(2 * prompt.length);
+    expect(backend?.metrics.requestParamsMaxTokens.count).toBe(2);
+  });
+
+  test("max_tokens 0 finishes at once without the engine", async () => {
+    const clock = new ManualClock();
+    const { engine, gpu: backend } = createTextEngine({ clock, model, gpu: gpu() });
+    const seen = consume(engine.generate(request({ maxTokens: 0 })), clock);
+    await runUntilDone(clock, [seen]);
+    expect(seen.events).toEqual([expect.objectContaining({ type: "finish", reason: "length" })]);
+    expect(backend?.metrics.requestSuccess.length).toBe(0);
+  });
+
+  test("a shared prompt prefix hits the prefix cache", async () => {
+    // vllm-openai.md §9: prefix caching on full 16-token blocks; queries and hits counted in tokens.
+    const clock = new ManualClock();
+    const { engine, gpu: backend } = createTextEngine({ clock, model, gpu: gpu() });
+    const long = model.tokenizer.encode("The quick brown fox jumps over the lazy dog. ".repeat(8));
+    const first = consume(engine.generate(request({ promptIds: long, maxTokens: 2 })), clock);
+    await runUntilDone(clock, [first]);
+    const second = consume(engine.generate(request({ promptIds: long, maxTokens: 2 })), clock);
+    await runUntilDone(clock, [second]);
+    expect(backend?.metrics.prefixCacheHits).toBeGreaterThanOrEqual(16);
+    expect(backend?.metrics.prefixCacheQueries).toBe(2 * long.length);
+  });
+});
+
+describe("start-up and logs", () => {
+  test("logs vLLM's KV-cache lines at start-up", () => {
+    // vllm-openai.md §9: "GPU KV cache size: {N:,} tokens", "Maximum concurrency for {len:,} tokens per request: {x:.2f}x".
+    const lines: string[] = [];
+    const { gpu: backend } = createTextEngine({
+      clock: new ManualClock(),
+      model,
+      gpu: gpu(),
+      logger: { info: (line) => lines.push(line) },
+    });
+    expect(lines).toEqual(backend?.startupLines);
+    expect(lines.some((l) => /^GPU KV cache size: [\d,]+ tokens$/.test(l))).toBe(true);
+    const len = model.maxModelLen.toLocaleString("en-US");
+    expect(
+      lines.some((l) => l.startsWith(`Maximum concurrency for ${len} tokens per request: `)),
+    ).toBe(true);
+  });
+
+  test("a tiny --gpu-memory-utilization fails start-up with vLLM's text", () => {
+    // vllm/v1/core/kv_cache_utils.py: no memory left for the cache → vLLM's ValueError text.
+    const start = () =>
+      createTextEngine({
+        clock: new ManualClock(),
+        model,
+        gpu: gpu({ "gpu-memory-utilization": "0.1" }),
+      });
+    expect(start).toThrow(KvCacheStartupError);
+    expect(start).toThrow(
+      "No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when initializing the engine.",
+    );
+  });
+
+  test("a max_model_len the cache cannot hold fails with the estimated maximum length", () => {
+    // vllm/v1/core/kv_cache_utils.py check_enough_kv_cache_memory.
+    const settings = readGpuEngineSettings(
+      { gpu: "l4", "gpu-memory-utilization": "0.8" },
+      { maxModelLen: 131_072 },
+    );
+    expect(() =>
+      createTextEngine({ clock: new ManualClock(), model, ...(settings ? { gpu: settings } : {}) }),
+    ).toThrow(/^To serve at least one request with the models's max seq len \(131072\)/);
+  });
+
+  test("the stats line comes every 5 s while there is traffic, then stops; close() stops it", async () => {
+    // vllm-openai.md §8: "Engine 000: Avg prompt throughput: ..." about every 5 s; idle intervals stay quiet.
+    const clock = new ManualClock();
+    const lines: string[] = [];
+    const created = createTextEngine({
+      clock,
+      model,
+      gpu: gpu(),
+      logger: { info: (line) => lines.push(line) },
+    });
+    const startup = lines.length;
+    const seen = consume(created.engine.generate(request({ maxTokens: 16 })), clock);
+    await runUntilDone(clock, [seen]);
+    await clock.advance(statsLogIntervalMs * 4);
+    const stats = lines.slice(startup);
+    // One line for the busy interval and one for the interval after it; then quiet.
+    expect(stats).toHaveLength(2);
+    expect(stats[0]).toMatch(
+      /^Engine 000: Avg prompt throughput: [\d.]+ tokens\/s, Avg generation throughput: [\d.]+ tokens\/s, Running: 0 reqs, Waiting: 0 reqs, GPU KV cache usage: 0\.0%, Prefix cache hit rate: [\d.]+%$/,
+    );
+    expect(stats[1]).toContain(
+      "Avg prompt throughput: 0.0 tokens/s, Avg generation throughput: 0.0 tokens/s",
+    );
+    created.close();
+    const again = consume(created.engine.generate(request({ maxTokens: 4 })), clock);
+    await runUntilDone(clock, [again]);
+    await clock.advance(statsLogIntervalMs * 2);
+    expect(lines.slice(startup)).toHaveLength(2);
+    expect(clock.pendingSleeps).toBe(0);
+  });
+});

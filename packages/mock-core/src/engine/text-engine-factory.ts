@@ -1,0 +1,147 @@
+/**
+ * The one place a generative runtime's engine is chosen by configuration: without GPU settings
+ * the simple engine (fixed latencies on a fixed schedule, for tests and simple use); with them
+ * (`--gpu`, see gpu-engine-settings.ts) the same content on the simulated GPU's timing: KV
+ * capacity sized as vLLM sizes it (failing with vLLM's start-up error), vLLM's start-up lines,
+ * the engine's metrics, and vLLM's periodic stats line every 5 s while there is traffic.
+ */
+import type { Clock } from "../clock.js";
+import {
+  EngineMetrics,
+  type Histogram,
+  type HistogramFactory,
+  type HistogramSink,
+} from "../gpu/engine-metrics.js";
+import { GpuEngine } from "../gpu/gpu-engine.js";
+import { type KvCapacity, kvCapacity } from "../gpu/kv-capacity.js";
+import { StatsLogLine } from "../gpu/stats-log.js";
+import { createStepTimeModel } from "../gpu/step-time.js";
+import type { TextEngine } from "./generation.js";
+import type { GpuEngineSettings } from "./gpu-engine-settings.js";
+import { createGpuTextEngine } from "./gpu-text-engine.js";
+import type { ModelSpec } from "./model-spec.js";
+import { createSimpleEngine } from "./simple-engine.js";
+
+/** vLLM logs its engine stats line every 5 s (vllm-openai.md §8). */
+export const statsLogIntervalMs = 5000;
+
+/** Where start-up and stats lines go: the host's pino logger fits. */
+export interface EngineLogger {
+  /** Logs one line at info level. */
+  info(message: string): void;
+}
+
+/** Options of {@link createTextEngine}. */
+export interface TextEngineOptions<H extends HistogramSink = Histogram> {
+  /** Time source: `realClock` in a running mock, `ManualClock` in tests. */
+  readonly clock: Clock;
+  /** The served model; its `maxModelLen` caps prompt + output. */
+  readonly model: ModelSpec;
+  /** The simple engine's latencies in milliseconds (default 0 each); unused with `gpu`. */
+  readonly pacing?: { readonly timeToFirstTokenMs?: number; readonly interTokenMs?: number };
+  /** Simulated GPU settings (from readGpuEngineSettings); absent = the simple engine. */
+  readonly gpu?: GpuEngineSettings;
+  /** Receives vLLM's start-up lines and stats lines (GPU only); default: none. */
+  readonly logger?: EngineLogger;
+  /** Makes the GPU metrics' histograms (e.g. prom-client's); default: EngineMetrics' own. */
+  readonly histogram?: HistogramFactory<H>;
+}
+
+/** The simulated GPU behind a text engine, for metrics, logs and tests. */
+export interface GpuBackend<H extends HistogramSink = Histogram> {
+  /** The engine on the clock (its `core` has the scheduler's gauges). */
+  readonly engine: GpuEngine;
+  /** vLLM's metrics kept from the simulation (simulated seconds). */
+  readonly metrics: EngineMetrics<H>;
+  /** The KV cache as sized at start-up. */
+  readonly capacity: KvCapacity;
+  /** The start-up lines vLLM prints about the KV cache, already given to the logger. */
+  readonly startupLines: readonly string[];
+}
+
+/** What {@link createTextEngine} returns. */
+export interface CreatedTextEngine<H extends HistogramSink = Histogram> {
+  /** The engine handlers generate with. */
+  readonly engine: TextEngine;
+  /** The simulated GPU, when `gpu` was given. */
+  readonly gpu?: GpuBackend<H>;
+  /** Stops the stats-line timer (call on shutdown); requests in flight end by their own signals. */
+  close(): void;
+}
+
+/**
+ * Creates the engine the settings ask for; see the module comment. Throws a KvCacheStartupError
+ * with vLLM's text when one `maxModelLen` request cannot fit in the modelled GPU's KV cache.
+ */
+export function createTextEngine<H extends HistogramSink = Histogram>(
+  options: TextEngineOptions<H>,
+): CreatedTextEngine<H> {
+  const { clock, model, gpu: settings, logger } = options;
+  if (settings === undefined) {
+    return {
+      engine: createSimpleEngine({ clock, model, ...options.pacing, fixedSchedule: true }),
+      close() {},
+    };
+  }
+  const capacity = kvCapacity({
+    device: settings.device,
+    model: settings.model,
+    tensorParallelSize: settings.tensorParallelSize,
+    gpuMemoryUtilization: settings.gpuMemoryUtilization,
+    maxModelLen: settings.maxModelLen,
+    maxNumBatchedTokens: settings.maxNumBatchedTokens,
+    maxNumSeqs: settings.maxNumSeqs,
+  });
+  const metrics = new EngineMetrics<H>(settings.maxModelLen, options.histogram);
+  const engine = new GpuEngine({
+    numBlocks: capacity.numBlocks,
+    blockSize: capacity.blockSize,
+    maxNumSeqs: settings.maxNumSeqs,
+    maxNumBatchedTokens: settings.maxNumBatchedTokens,
+    maxModelLen: settings.maxModelLen,
+    schedulingPolicy: settings.schedulingPolicy,
+    enablePrefixCaching: settings.enablePrefixCaching,
+    longPrefillTokenThreshold: settings.longPrefillTokenThreshold,
+    stepTime: createStepTimeModel({
+      device: settings.device,
+      model: settings.model,
+      tensorParallelSize: settings.tensorParallelSize,
+    }),
+    clock,
+    timeScale: settings.timeScale,
+    metrics,
+  });
+  for (const line of capacity.logLines) logger?.info(line);
+  const stopped = new AbortController();
+  let logging = false;
+  /** vLLM's stats line every interval while there is traffic (StatsLogLine.quiet ends it). */
+  const logStats = async (sink: EngineLogger) => {
+    logging = true;
+    const stats = new StatsLogLine(metrics, engine.now());
+    try {
+      for (;;) {
+        await clock.sleep(statsLogIntervalMs, stopped.signal);
+        const line = stats.next(engine.now());
+        if (!stats.quiet) sink.info(line);
+        else if (!engine.core.hasWork()) return;
+      }
+    } catch {
+      // stopped
+    } finally {
+      logging = false;
+    }
+  };
+  const content = createSimpleEngine({ clock, model });
+  const timed = createGpuTextEngine({ content, gpu: engine });
+  return {
+    engine: {
+      generate(request, generateOptions) {
+        const events = timed.generate(request, generateOptions);
+        if (logger && !logging && !stopped.signal.aborted) void logStats(logger);
+        return events;
+      },
+    },
+    gpu: { engine, metrics, capacity, startupLines: capacity.logLines },
+    close: () => stopped.abort(),
+  };
+}
