@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { formatBenchSummary, latencyChartSvg, percentile, summarizeRun } from "./bench-report.js";
+import {
+  formatBenchSummary,
+  formatTrafficHeader,
+  latencyChartSvg,
+  percentile,
+  summarizeRun,
+} from "./bench-report.js";
 import { simulate } from "./simulate.js";
 import type { StepTimeModel } from "./step-time.js";
 
@@ -46,6 +52,50 @@ describe("bench report", () => {
     expect(text).toContain(`${"Mean TTFT (ms):".padEnd(40)} 100.00`);
     expect(text).toContain("---------------Time to First Token----------------");
     expect(text).toContain("-----Time per Output Token (excl. 1st token)------");
+  });
+
+  it("reports vLLM's peak figures and the configured rate", () => {
+    // vllm/benchmarks/serve.py calculate_metrics: tokens in whole-second buckets from the first
+    // send; peak concurrency over [send, last token) intervals.
+    const result = simulate(
+      [
+        { id: "a", prompt: 90, outputTokens: 3 },
+        { id: "b", prompt: 90, outputTokens: 3, arrival: 5 },
+      ],
+      config,
+    );
+    const summary = summarizeRun(result, undefined, 0.5);
+    expect(summary.peakOutputThroughput).toBe(3);
+    expect(summary.peakConcurrentRequests).toBe(1);
+    expect(summary.requestRate).toBe(0.5);
+    const text = formatBenchSummary(summary);
+    expect(text).toContain(`${"Request rate configured (RPS):".padEnd(40)} 0.50`);
+    expect(text).toContain(`${"Peak output token throughput (tok/s):".padEnd(40)} 3.00`);
+    expect(text).toContain(`${"Peak concurrent requests:".padEnd(40)} 1.00`);
+    expect(text).toContain("Total token throughput (tok/s):");
+    const together = summarizeRun(
+      simulate(
+        [
+          { id: "a", prompt: 90, outputTokens: 3 },
+          { id: "b", prompt: 90, outputTokens: 3 },
+        ],
+        config,
+      ),
+      undefined,
+      Number.POSITIVE_INFINITY,
+    );
+    expect(together.peakConcurrentRequests).toBe(2);
+    expect(together.requestRate).toBeUndefined();
+    expect(formatBenchSummary(together)).not.toContain("Request rate configured");
+  });
+
+  it("prints the traffic lines vllm bench serve prints before a run", () => {
+    expect(formatTrafficHeader({ requestRate: Number.POSITIVE_INFINITY })).toBe(
+      "Traffic request rate: inf\nBurstiness factor: 1.0 (Poisson process)\nMaximum request concurrency: None",
+    );
+    expect(formatTrafficHeader({ requestRate: 4, maxConcurrency: 8 })).toContain(
+      "Traffic request rate: 4.0\nBurstiness factor: 1.0 (Poisson process)\nMaximum request concurrency: 8",
+    );
   });
 
   it("counts refused requests as failed", () => {

@@ -4,7 +4,7 @@
  * ITL (every gap between tokens) and E2EL, in milliseconds; plus an SVG chart of latency against
  * load for a sweep. Pure functions over a {@link SimulationResult}.
  */
-import type { SimulationResult } from "./simulate.js";
+import type { RequestOutcome, SimulationResult } from "./simulate.js";
 
 /** Mean, median and P99 of one latency metric, in milliseconds (NaN when nothing was measured). */
 export interface LatencyStats {
@@ -31,8 +31,17 @@ export interface BenchSummary {
   readonly tpot: LatencyStats;
   readonly itl: LatencyStats;
   readonly e2el: LatencyStats;
+  /**
+   * Most output tokens in one whole second of the run (1-second buckets from the first send), as
+   * vLLM's "Peak output token throughput (tok/s)".
+   */
+  readonly peakOutputThroughput: number;
+  /** Most successful requests in flight at one instant (send to last token), as vLLM's "Peak concurrent requests". */
+  readonly peakConcurrentRequests: number;
   /** `--max-concurrency` of the run, if it had one. */
   readonly maxConcurrency?: number;
+  /** `--request-rate` of the run in requests per second, if finite. */
+  readonly requestRate?: number;
 }
 
 /** The p-th percentile (0..100) with linear interpolation between ranks (numpy's default). */
@@ -53,9 +62,55 @@ function stats(secondsValues: readonly number[]): LatencyStats {
   return { mean, median: percentile(ms, 50), p99: percentile(ms, 99) };
 }
 
-/** Summarises a run as vLLM's serving benchmark does (only finished requests count as successful). */
-export function summarizeRun(result: SimulationResult, maxConcurrency?: number): BenchSummary {
+/**
+ * vLLM's peak figures (vllm/benchmarks/serve.py `calculate_metrics`): output tokens counted in
+ * whole-second buckets from the first send, and the most requests open at one instant over
+ * half-open [send, last token) intervals (an end before a start at the same instant).
+ */
+function peaks(ok: readonly RequestOutcome[]): { tokens: number; concurrent: number } {
+  if (ok.length === 0) return { tokens: 0, concurrent: 0 };
+  const start = ok.reduce((min, r) => Math.min(min, r.sent), Number.POSITIVE_INFINITY);
+  const buckets = new Map<number, number>();
+  const events: [number, number][] = [];
+  for (const r of ok) {
+    if (r.ttft !== undefined) {
+      let at = r.sent + r.ttft;
+      const count = (t: number) => {
+        const bucket = Math.floor(t - start);
+        buckets.set(bucket, (buckets.get(bucket) ?? 0) + 1);
+      };
+      count(at);
+      for (const gap of r.itls) {
+        at += gap;
+        count(at);
+      }
+    }
+    events.push([r.sent, 1], [r.sent + (r.e2e ?? 0), -1]);
+  }
+  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let open = 0;
+  let concurrent = 0;
+  for (const [, delta] of events) {
+    open += delta;
+    concurrent = Math.max(concurrent, open);
+  }
+  let tokens = 0;
+  for (const n of buckets.values()) tokens = Math.max(tokens, n);
+  return { tokens, concurrent };
+}
+
+/**
+ * Summarises a run as vLLM's serving benchmark does (only finished requests count as successful).
+ * `maxConcurrency` and `requestRate` (requests per second) are the run's settings, echoed in the
+ * report as vLLM echoes them; an infinite rate is left out, as vLLM leaves it out.
+ */
+export function summarizeRun(
+  result: SimulationResult,
+  maxConcurrency?: number,
+  requestRate?: number,
+): BenchSummary {
   const ok = result.requests.filter((r) => r.status === "finished");
+  const peak = peaks(ok);
   const input = ok.reduce((s, r) => s + r.promptTokens, 0);
   const output = ok.reduce((s, r) => s + r.outputTokens, 0);
   const duration = result.duration;
@@ -76,11 +131,48 @@ export function summarizeRun(result: SimulationResult, maxConcurrency?: number):
     ),
     itl: stats(ok.flatMap((r) => r.itls)),
     e2el: stats(ok.map((r) => r.e2e ?? 0)),
+    peakOutputThroughput: peak.tokens,
+    peakConcurrentRequests: peak.concurrent,
     ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
+    ...(requestRate === undefined || !Number.isFinite(requestRate) ? {} : { requestRate }),
   };
 }
 
-/** The summary as the text block `vllm bench serve` prints (labels padded to 40 columns). */
+/** The traffic settings `vllm bench serve` prints before it starts sending. */
+export interface TrafficSettings {
+  /** Requests per second; Infinity sends everything at once. */
+  readonly requestRate: number;
+  /** Gamma shape of the gaps; 1 is a Poisson process. */
+  readonly burstiness?: number;
+  /** Client concurrency limit, if any. */
+  readonly maxConcurrency?: number;
+}
+
+/** Python's `str(float)` for the numbers vLLM echoes: `inf`, `4.0`, `0.5`. */
+function pythonFloat(n: number): string {
+  if (n === Number.POSITIVE_INFINITY) return "inf";
+  return Number.isInteger(n) ? n.toFixed(1) : String(n);
+}
+
+/**
+ * The three lines `vllm bench serve` prints before the run (vllm/benchmarks/serve.py
+ * `benchmark`): `Traffic request rate: inf`, `Burstiness factor: 1.0 (Poisson process)`,
+ * `Maximum request concurrency: None`.
+ */
+export function formatTrafficHeader(traffic: TrafficSettings): string {
+  const burstiness = traffic.burstiness ?? 1;
+  return [
+    `Traffic request rate: ${pythonFloat(traffic.requestRate)}`,
+    `Burstiness factor: ${pythonFloat(burstiness)} (${burstiness === 1 ? "Poisson process" : "Gamma distribution"})`,
+    `Maximum request concurrency: ${traffic.maxConcurrency ?? "None"}`,
+  ].join("\n");
+}
+
+/**
+ * The summary as the text block `vllm bench serve` prints (labels padded to 40 columns; lines and
+ * their order as vllm/benchmarks/serve.py prints them for a generation run with the default
+ * percentile metrics ttft, tpot, itl, e2el at P99).
+ */
 export function formatBenchSummary(summary: BenchSummary): string {
   const line = (label: string, value: string | number) => `${label.padEnd(40)} ${value}`;
   const fixed = (n: number) => n.toFixed(2);
@@ -102,12 +194,17 @@ export function formatBenchSummary(summary: BenchSummary): string {
     ...(summary.maxConcurrency === undefined
       ? []
       : [line("Maximum request concurrency:", summary.maxConcurrency)]),
+    ...(summary.requestRate === undefined
+      ? []
+      : [line("Request rate configured (RPS):", fixed(summary.requestRate))]),
     line("Benchmark duration (s):", fixed(summary.duration)),
     line("Total input tokens:", summary.totalInputTokens),
     line("Total generated tokens:", summary.totalGeneratedTokens),
     line("Request throughput (req/s):", fixed(summary.requestThroughput)),
     line("Output token throughput (tok/s):", fixed(summary.outputThroughput)),
-    line("Total Token throughput (tok/s):", fixed(summary.totalThroughput)),
+    line("Peak output token throughput (tok/s):", fixed(summary.peakOutputThroughput)),
+    line("Peak concurrent requests:", fixed(summary.peakConcurrentRequests)),
+    line("Total token throughput (tok/s):", fixed(summary.totalThroughput)),
     ...metric("TTFT", summary.ttft, "Time to First Token"),
     ...metric("TPOT", summary.tpot, "Time per Output Token (excl. 1st token)"),
     ...metric("ITL", summary.itl, "Inter-token Latency"),

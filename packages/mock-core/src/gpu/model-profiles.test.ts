@@ -5,6 +5,7 @@ import {
   modelProfileFromConfig,
   modelProfiles,
   parameterCount,
+  tensorParallelError,
   weightBytesPerGpu,
 } from "./model-profiles.js";
 
@@ -71,5 +72,14 @@ describe("model profiles", () => {
     expect(() => modelProfileFromConfig({ hidden_size: 4096 })).toThrow(/num_attention_heads/);
     expect(() => modelProfileFromConfig(null)).toThrow(TypeError);
     expect(() => modelProfile("gpt-5")).toThrow(/known: llama-3.1-8b/);
+  });
+
+  it("refuses a tensor-parallel size that does not divide the heads, with vLLM's text", () => {
+    // vllm config verify_with_parallel_config: heads must divide evenly over the TP GPUs.
+    const model = modelProfiles["llama-3.1-8b"];
+    expect(tensorParallelError(model, 4)).toBeUndefined();
+    expect(tensorParallelError(model, 3)).toBe(
+      "Total number of attention heads (32) must be divisible by tensor parallel size (3).",
+    );
   });
 });

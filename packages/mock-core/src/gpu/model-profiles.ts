@@ -197,3 +197,13 @@ export function modelProfile(id: string): ModelProfile {
     throw new RangeError(`unknown model "${id}"; known: ${Object.keys(modelProfiles).join(", ")}`);
   return found;
 }
+
+/**
+ * vLLM's start-up refusal when `--tensor-parallel-size` does not divide the model's attention
+ * heads (vllm/config ModelConfig.verify_with_parallel_config: "Total number of attention heads
+ * (32) must be divisible by tensor parallel size (3)."), or undefined when it does.
+ */
+export function tensorParallelError(model: ModelProfile, tp: number): string | undefined {
+  if (model.heads % tp === 0) return undefined;
+  return `Total number of attention heads (${model.heads}) must be divisible by tensor parallel size (${tp}).`;
+}

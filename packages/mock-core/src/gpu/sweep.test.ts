@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { deviceProfiles } from "./device-profiles.js";
 import { modelProfiles } from "./model-profiles.js";
 import { createStepTimeModel } from "./step-time.js";
-import { poissonArrivals, runSweep, sweepChartSvg } from "./sweep.js";
+import { formatSweepTable, poissonArrivals, runSweep, sweepChartSvg } from "./sweep.js";
 import { fixedLength, shareGptLike } from "./workloads.js";
 
 const device = deviceProfiles["h100-80gb"];
@@ -44,6 +44,10 @@ describe("load sweeps", () => {
     expect(levels.every((l) => l.summary.failedRequests === 0)).toBe(true);
     const svg = sweepChartSvg(levels, "concurrency", "Llama 3.1 8B on H100");
     expect(svg.match(/<polyline/g)).toHaveLength(3);
+    const table = formatSweepTable(levels, "concurrency").split("\n");
+    expect(table[0]).toMatch(/^Concurrency\s+Req\/s\s+Output tok\/s\s+Median TTFT/);
+    expect(table.slice(2, 5).map((row) => Number(row.trim().split(/\s+/)[0]))).toEqual([1, 8, 64]);
+    expect(table.at(-1)).toBe("(latencies in ms)");
   });
 
   it("queues requests once the rate passes what the GPU serves", () => {
@@ -54,6 +58,7 @@ describe("load sweeps", () => {
       workload: (count) => fixedLength(count, 1000, 200),
       promptsPerLoad: () => 200,
     });
+    expect(levels[1]?.summary.requestRate).toBe(200);
     expect(levels[1]?.summary.ttft.p99).toBeGreaterThan(
       10 * (levels[0]?.summary.ttft.p99 as number),
     );

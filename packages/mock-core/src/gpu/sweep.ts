@@ -62,7 +62,7 @@ export function runSweep(options: SweepOptions): SweepLevel[] {
       ...options.config,
       recordSteps: false,
     });
-    return { load, summary: summarizeRun(result) };
+    return { load, summary: summarizeRun(result, options.config.maxConcurrency, load) };
   });
 }
 
@@ -93,4 +93,49 @@ export function sweepChartSvg(
       title,
     },
   );
+}
+
+/**
+ * The sweep as a plain-text table, one row per load: throughput (req/s, output tok/s) and the
+ * latencies a sweep is read for (median and P99 TTFT, median TPOT, median and P99 ITL, median
+ * E2EL), in milliseconds. Columns are right-aligned; NaN (nothing measured) prints as "n/a".
+ */
+export function formatSweepTable(
+  levels: readonly SweepLevel[],
+  mode: SweepOptions["mode"],
+): string {
+  const header = [
+    mode === "concurrency" ? "Concurrency" : "Rate (req/s)",
+    "Req/s",
+    "Output tok/s",
+    "Median TTFT",
+    "P99 TTFT",
+    "Median TPOT",
+    "Median ITL",
+    "P99 ITL",
+    "Median E2EL",
+  ];
+  const fixed = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : "n/a");
+  const rows = levels.map(({ load, summary: s }) => [
+    String(load),
+    fixed(s.requestThroughput),
+    fixed(s.outputThroughput),
+    fixed(s.ttft.median),
+    fixed(s.ttft.p99),
+    fixed(s.tpot.median),
+    fixed(s.itl.median),
+    fixed(s.itl.p99),
+    fixed(s.e2el.median),
+  ]);
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => (r[i] as string).length)),
+  );
+  const render = (cells: readonly string[]) =>
+    cells.map((c, i) => c.padStart(widths[i] as number)).join("  ");
+  return [
+    render(header),
+    widths.map((w) => "-".repeat(w)).join("  "),
+    ...rows.map(render),
+    "(latencies in ms)",
+  ].join("\n");
 }

@@ -61,3 +61,69 @@ export function fixedLength(
     outputTokens: output,
   }));
 }
+
+/** Options of {@link randomDataset}: `vllm bench serve --dataset-name random`'s. Lengths in tokens. */
+export interface RandomDatasetOptions {
+  /** `--num-prompts`. */
+  readonly count: number;
+  /** `--random-input-len`; default 1024. */
+  readonly inputLen?: number;
+  /** `--random-output-len`; default 128. */
+  readonly outputLen?: number;
+  /** `--random-range-ratio`, in [0, 1); default 0 (every request exactly the asked lengths). */
+  readonly rangeRatio?: number;
+  /** `--random-prefix-len`: tokens of one prefix shared by every prompt (prefix-cache hits); default 0. */
+  readonly prefixLen?: number;
+  /** `--seed`; default 0. */
+  readonly seed?: number;
+  /** Id prefix; default "req". */
+  readonly idPrefix?: string;
+}
+
+/**
+ * Requests shaped like vLLM's random dataset (vllm/benchmarks/datasets.py `RandomDataset`): input
+ * and output lengths drawn uniformly from the integers in [floor(len × (1 − r)), ceil(len × (1 +
+ * r))] (outputs at least 1), the shared prefix added in front of the input. Prompts are lengths
+ * (never cache hits) unless there is a prefix; then they are token ids, the prefix the same in
+ * all, the rest unique to each request. Throws a RangeError for a ratio outside [0, 1) or bad
+ * lengths, as vLLM refuses them.
+ */
+export function randomDataset(options: RandomDatasetOptions): SimulatedRequest[] {
+  const inputLen = options.inputLen ?? 1024;
+  const outputLen = options.outputLen ?? 128;
+  const ratio = options.rangeRatio ?? 0;
+  const prefixLen = options.prefixLen ?? 0;
+  if (!(ratio >= 0 && ratio < 1)) throw new RangeError("range ratio must be in [0, 1)");
+  for (const [name, n] of [
+    ["count", options.count],
+    ["input length", inputLen],
+    ["output length", outputLen],
+    ["prefix length", prefixLen],
+  ] as const) {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`${name} must be a whole number ≥ 0`);
+  }
+  const inputLow = Math.floor(inputLen * (1 - ratio));
+  const inputHigh = Math.ceil(inputLen * (1 + ratio));
+  const outputLow = Math.max(1, Math.floor(outputLen * (1 - ratio)));
+  const outputHigh = Math.max(1, Math.ceil(outputLen * (1 + ratio)));
+  if (prefixLen + inputLow < 1) throw new RangeError("the shortest prompt would be empty");
+  const random = seededRandom(options.seed ?? 0);
+  const between = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
+  const prefix = Array.from({ length: prefixLen }, (_, i) => i);
+  const idPrefix = options.idPrefix ?? "req";
+  const requests: SimulatedRequest[] = [];
+  // Unique tokens start past the prefix's and never repeat across requests.
+  let nextToken = prefixLen;
+  for (let i = 0; i < options.count; i++) {
+    const input = between(inputLow, inputHigh);
+    const output = between(outputLow, outputHigh);
+    let prompt: readonly number[] | number = prefixLen + input;
+    if (prefixLen > 0) {
+      const own = Array.from({ length: input }, (_, j) => nextToken + j);
+      nextToken += input;
+      prompt = [...prefix, ...own];
+    }
+    requests.push({ id: `${idPrefix}-${i}`, prompt, outputTokens: output });
+  }
+  return requests;
+}

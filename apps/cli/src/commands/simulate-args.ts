@@ -1,0 +1,239 @@
+/**
+ * The command line of `servingkit simulate`, read into plain settings: vLLM's engine flags
+ * (`vllm serve`), `vllm bench serve`'s workload and load flags, and the sweep flags of our own.
+ * Pure: no files read, no defaults that depend on the GPU (those are resolved later).
+ */
+import { parseArgs } from "node:util";
+import { UsageError } from "../cli-io.js";
+
+/** A load sweep: the same workload at each load level. */
+export interface SweepArgs {
+  /** "concurrency": levels are `--max-concurrency` values; "rate": `--request-rate` values. */
+  readonly mode: "concurrency" | "rate";
+  /** The levels, in the order given. */
+  readonly loads: readonly number[];
+}
+
+/** What the command line asks for. Units: tokens, seconds, requests per second. */
+export interface SimulateArgs {
+  readonly help: boolean;
+  /** `--gpu`: a device id; default h100-80gb. */
+  readonly gpu: string;
+  /** `--model-config`: a built-in model id or the path of a config.json; default llama-3.1-8b. */
+  readonly modelConfig: string;
+  /** `--tensor-parallel-size`; default 1. */
+  readonly tensorParallelSize: number;
+  /** `--gpu-memory-utilization`, in (0, 1]; default 0.9. */
+  readonly gpuMemoryUtilization: number;
+  /** `--max-num-seqs`; default vLLM's for the GPU. */
+  readonly maxNumSeqs?: number;
+  /** `--max-num-batched-tokens`; default vLLM's for the GPU. */
+  readonly maxNumBatchedTokens?: number;
+  /** `--max-model-len`; default the model's `max_position_embeddings`. */
+  readonly maxModelLen?: number;
+  /** `--scheduling-policy`; default fcfs. */
+  readonly schedulingPolicy: "fcfs" | "priority";
+  /** false with `--no-enable-prefix-caching`; default true (V1). */
+  readonly enablePrefixCaching: boolean;
+  /** `--dataset-name`: random (default) or sharegpt (a synthetic ShareGPT-like length mix). */
+  readonly dataset: "random" | "sharegpt";
+  /** `--num-prompts`; undefined: 1000 for one run, the sweep's own count per level. */
+  readonly numPrompts?: number;
+  readonly randomInputLen: number;
+  readonly randomOutputLen: number;
+  readonly randomRangeRatio: number;
+  readonly randomPrefixLen: number;
+  /** `--requests`: a JSONL file of requests instead of a dataset. */
+  readonly requestsFile?: string;
+  /** `--request-rate` in requests per second; Infinity (the default) sends all at once. */
+  readonly requestRate: number;
+  /** `--max-concurrency`: most requests in flight; default unlimited. */
+  readonly maxConcurrency?: number;
+  /** `--sweep-concurrency` or `--sweep-rate`. */
+  readonly sweep?: SweepArgs;
+  /** `--chart`: where to write the SVG of a sweep. */
+  readonly chart?: string;
+  /** `--json`: machine output instead of text. */
+  readonly json: boolean;
+  /** `--seed`; default 0. */
+  readonly seed: number;
+  /** `--frontend-latency` in seconds (given in ms); default 3 ms. */
+  readonly frontendLatency: number;
+}
+
+const options = {
+  gpu: { type: "string" },
+  "model-config": { type: "string" },
+  "tensor-parallel-size": { type: "string" },
+  "gpu-memory-utilization": { type: "string" },
+  "max-num-seqs": { type: "string" },
+  "max-num-batched-tokens": { type: "string" },
+  "max-model-len": { type: "string" },
+  "scheduling-policy": { type: "string" },
+  "no-enable-prefix-caching": { type: "boolean" },
+  "dataset-name": { type: "string" },
+  "num-prompts": { type: "string" },
+  "random-input-len": { type: "string" },
+  "random-output-len": { type: "string" },
+  "random-range-ratio": { type: "string" },
+  "random-prefix-len": { type: "string" },
+  requests: { type: "string" },
+  "request-rate": { type: "string" },
+  "max-concurrency": { type: "string" },
+  "sweep-concurrency": { type: "string" },
+  "sweep-rate": { type: "string" },
+  chart: { type: "string" },
+  json: { type: "boolean" },
+  seed: { type: "string" },
+  "frontend-latency": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** A whole number ≥ `min` from flag text. */
+function wholeNumber(flag: string, text: string | undefined, min = 1): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < min || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(`--${flag} '${text}' is not a whole number of at least ${min}`);
+  }
+  return Number(text);
+}
+
+/** A finite decimal number in [min, max] (min excluded when `openMin`). */
+function decimal(
+  flag: string,
+  text: string | undefined,
+  range: { min: number; max: number; openMin?: boolean; openMax?: boolean },
+): number | undefined {
+  if (text === undefined) return undefined;
+  const n = /^\d+(\.\d+)?$|^\.\d+$/.test(text) ? Number(text) : Number.NaN;
+  const low = range.openMin ? n > range.min : n >= range.min;
+  const high = range.openMax ? n < range.max : n <= range.max;
+  if (!(low && high)) {
+    const left = range.openMin ? "(" : "[";
+    const right = range.openMax ? ")" : "]";
+    const max = range.max === Number.POSITIVE_INFINITY ? "∞" : range.max;
+    throw new UsageError(
+      `--${flag} '${text}' is not a number in ${left}${range.min}, ${max}${right}`,
+    );
+  }
+  return n;
+}
+
+/** A request rate: a positive number or `inf` (vLLM's spelling of "all at once"). */
+function rate(flag: string, text: string): number {
+  if (text === "inf") return Number.POSITIVE_INFINITY;
+  return decimal(flag, text, { min: 0, max: Number.POSITIVE_INFINITY, openMin: true }) as number;
+}
+
+/** A comma-separated list of loads. */
+function loadList(flag: string, text: string, parse: (item: string) => number): number[] {
+  const items = text.split(",").map((item) => item.trim());
+  if (items.some((item) => item === "")) {
+    throw new UsageError(`--${flag} '${text}' is not a comma-separated list, e.g. 1,2,4,8`);
+  }
+  return items.map(parse);
+}
+
+/**
+ * Reads the arguments after `simulate`. Throws {@link UsageError} (exit 2) for an unknown flag, a
+ * bad value or flags that contradict each other, naming the flag.
+ */
+export function parseSimulateArgs(args: readonly string[]): SimulateArgs {
+  let values: ReturnType<typeof parseArgs<{ options: typeof options; strict: true }>>["values"];
+  try {
+    ({ values } = parseArgs({ args: [...args], options, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const policy = values["scheduling-policy"] ?? "fcfs";
+  if (policy !== "fcfs" && policy !== "priority") {
+    throw new UsageError(`--scheduling-policy '${policy}' is not fcfs or priority`);
+  }
+  const dataset = values["dataset-name"] ?? "random";
+  if (dataset !== "random" && dataset !== "sharegpt") {
+    throw new UsageError(`--dataset-name '${dataset}' is not random or sharegpt`);
+  }
+  if (values.requests !== undefined) {
+    const datasetFlags = ["dataset-name", "random-input-len", "random-output-len"] as const;
+    const clash = [...datasetFlags, "random-range-ratio", "random-prefix-len", "num-prompts"].find(
+      (flag) => values[flag as keyof typeof values] !== undefined,
+    );
+    if (clash) throw new UsageError(`--requests gives the requests; leave out --${clash}`);
+  }
+  let sweep: SweepArgs | undefined;
+  if (values["sweep-concurrency"] !== undefined && values["sweep-rate"] !== undefined) {
+    throw new UsageError("give --sweep-concurrency or --sweep-rate, not both");
+  }
+  if (values["sweep-concurrency"] !== undefined) {
+    if (values["max-concurrency"] !== undefined) {
+      throw new UsageError("--sweep-concurrency sets the concurrency; leave out --max-concurrency");
+    }
+    const flag = "sweep-concurrency";
+    sweep = {
+      mode: "concurrency",
+      loads: loadList(flag, values[flag] as string, (item) => wholeNumber(flag, item) as number),
+    };
+  } else if (values["sweep-rate"] !== undefined) {
+    if (values["request-rate"] !== undefined) {
+      throw new UsageError("--sweep-rate sets the request rate; leave out --request-rate");
+    }
+    const flag = "sweep-rate";
+    sweep = {
+      mode: "rate",
+      loads: loadList(flag, values[flag] as string, (item) => rate(flag, item)),
+    };
+  }
+  if (values.chart !== undefined && sweep === undefined) {
+    throw new UsageError(
+      "--chart draws latency against load: give --sweep-concurrency or --sweep-rate",
+    );
+  }
+  const optional = <K extends string, V>(key: K, value: V | undefined) =>
+    (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
+  return {
+    help: values.help ?? false,
+    gpu: values.gpu ?? "h100-80gb",
+    modelConfig: values["model-config"] ?? "llama-3.1-8b",
+    tensorParallelSize: wholeNumber("tensor-parallel-size", values["tensor-parallel-size"]) ?? 1,
+    gpuMemoryUtilization:
+      decimal("gpu-memory-utilization", values["gpu-memory-utilization"], {
+        min: 0,
+        max: 1,
+        openMin: true,
+      }) ?? 0.9,
+    ...optional("maxNumSeqs", wholeNumber("max-num-seqs", values["max-num-seqs"])),
+    ...optional(
+      "maxNumBatchedTokens",
+      wholeNumber("max-num-batched-tokens", values["max-num-batched-tokens"]),
+    ),
+    ...optional("maxModelLen", wholeNumber("max-model-len", values["max-model-len"])),
+    schedulingPolicy: policy,
+    enablePrefixCaching: !values["no-enable-prefix-caching"],
+    dataset,
+    ...optional("numPrompts", wholeNumber("num-prompts", values["num-prompts"])),
+    randomInputLen: wholeNumber("random-input-len", values["random-input-len"]) ?? 1024,
+    randomOutputLen: wholeNumber("random-output-len", values["random-output-len"]) ?? 128,
+    randomRangeRatio:
+      decimal("random-range-ratio", values["random-range-ratio"], {
+        min: 0,
+        max: 1,
+        openMax: true,
+      }) ?? 0,
+    randomPrefixLen: wholeNumber("random-prefix-len", values["random-prefix-len"], 0) ?? 0,
+    ...optional("requestsFile", values.requests),
+    requestRate:
+      values["request-rate"] === undefined
+        ? Number.POSITIVE_INFINITY
+        : rate("request-rate", values["request-rate"]),
+    ...optional("maxConcurrency", wholeNumber("max-concurrency", values["max-concurrency"])),
+    ...optional("sweep", sweep),
+    ...optional("chart", values.chart),
+    json: values.json ?? false,
+    seed: wholeNumber("seed", values.seed, 0) ?? 0,
+    frontendLatency:
+      (decimal("frontend-latency", values["frontend-latency"], {
+        min: 0,
+        max: Number.POSITIVE_INFINITY,
+      }) ?? 3) / 1000,
+  };
+}

@@ -1,0 +1,283 @@
+/**
+ * `servingkit simulate` run in-process through `main(argv, io)` on small workloads.
+ */
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../main.js";
+import { testIo } from "../test-io.js";
+
+/** Runs the command line; returns status, stdout and stderr. */
+async function simulate(...argv: string[]) {
+  const t = testIo();
+  const status = await main(["simulate", ...argv], t.io);
+  return { status, stdout: t.stdout(), stderr: t.stderr() };
+}
+
+/** The number after a `vllm bench serve` label, e.g. "Mean TTFT (ms):". */
+function figure(text: string, label: string): number {
+  const line = text.split("\n").find((l) => l.startsWith(label));
+  if (line === undefined) throw new Error(`no line "${label}" in:\n${text}`);
+  return Number(line.slice(label.length).trim());
+}
+
+describe("servingkit simulate", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "servingkit-simulate-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("prints vllm bench serve's result block for a random-dataset run", async () => {
+    const run = await simulate(
+      ...["--num-prompts", "50", "--random-input-len", "256", "--random-output-len", "32"],
+    );
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    // vllm/benchmarks/serve.py: the traffic lines before the run, then the result block with
+    // its section rules, labels padded to 40 columns.
+    expect(run.stdout).toContain("Traffic request rate: inf\n");
+    expect(run.stdout).toContain("Burstiness factor: 1.0 (Poisson process)\n");
+    expect(run.stdout).toContain("Maximum request concurrency: None\n");
+    expect(run.stdout).toContain("============ Serving Benchmark Result ============");
+    expect(run.stdout).toContain("---------------Time to First Token----------------");
+    expect(run.stdout).toContain("-----Time per Output Token (excl. 1st token)------");
+    expect(run.stdout).toContain("---------------Inter-token Latency----------------");
+    expect(run.stdout).toContain("----------------End-to-end Latency----------------");
+    expect(figure(run.stdout, "Successful requests:")).toBe(50);
+    expect(figure(run.stdout, "Failed requests:")).toBe(0);
+    expect(figure(run.stdout, "Total input tokens:")).toBe(50 * 256);
+    expect(figure(run.stdout, "Total generated tokens:")).toBe(50 * 32);
+    const duration = figure(run.stdout, "Benchmark duration (s):");
+    // Output throughput = generated tokens / duration (the duration is printed rounded).
+    const throughput = figure(run.stdout, "Output token throughput (tok/s):");
+    expect(Math.abs(throughput - 1600 / duration) / throughput).toBeLessThan(0.01);
+    // All 50 sent at once: later ones queue behind the prefill of earlier ones, so P99 TTFT
+    // exceeds the median (vllm-openai.md §9: TTFT includes queueing + chunked prefill).
+    expect(figure(run.stdout, "P99 TTFT (ms):")).toBeGreaterThan(
+      figure(run.stdout, "Median TTFT (ms):"),
+    );
+    expect(figure(run.stdout, "Peak concurrent requests:")).toBe(50);
+    // vLLM's start-up lines for the modelled engine (kv_cache_utils.py).
+    expect(run.stdout).toMatch(/GPU KV cache size: [\d,]+ tokens/);
+    expect(run.stdout).toMatch(/Maximum concurrency for 131,072 tokens per request: [\d.]+x/);
+  });
+
+  it("is deterministic for a seed and follows --seed", async () => {
+    const argv = ["--dataset-name", "sharegpt", "--num-prompts", "40", "--request-rate", "20"];
+    const a = await simulate(...argv);
+    const b = await simulate(...argv);
+    const c = await simulate(...argv, "--seed", "7");
+    expect(a.status).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+    expect(c.stdout).not.toBe(a.stdout);
+    expect(a.stdout).toContain("Traffic request rate: 20.0\n");
+    expect(figure(a.stdout, "Request rate configured (RPS):")).toBe(20);
+  });
+
+  it("a concurrency limit keeps that many in flight; batching raises throughput", async () => {
+    const common = [
+      "--num-prompts",
+      "32",
+      "--random-input-len",
+      "128",
+      "--random-output-len",
+      "64",
+    ];
+    const one = await simulate(...common, "--max-concurrency", "1");
+    const eight = await simulate(...common, "--max-concurrency", "8");
+    expect(figure(one.stdout, "Maximum request concurrency:")).toBe(1);
+    expect(figure(one.stdout, "Peak concurrent requests:")).toBe(1);
+    expect(figure(eight.stdout, "Peak concurrent requests:")).toBe(8);
+    // vllm-openai.md §9.1: batching to concurrency 8 multiplies throughput at near-flat latency.
+    const gain =
+      figure(eight.stdout, "Output token throughput (tok/s):") /
+      figure(one.stdout, "Output token throughput (tok/s):");
+    expect(gain).toBeGreaterThan(4);
+    expect(figure(eight.stdout, "Median ITL (ms):")).toBeLessThan(
+      2 * figure(one.stdout, "Median ITL (ms):"),
+    );
+  });
+
+  it("--json gives the summary and the engine as data", async () => {
+    const run = await simulate("--num-prompts", "10", "--random-output-len", "8", "--json");
+    expect(run.status).toBe(0);
+    const json = JSON.parse(run.stdout);
+    expect(json.engine).toMatchObject({
+      gpu: "NVIDIA H100 80GB HBM3",
+      model: "meta-llama/Llama-3.1-8B-Instruct",
+      maxNumSeqs: 1024,
+      maxNumBatchedTokens: 8192,
+    });
+    expect(json.traffic.requestRate).toBe("inf");
+    expect(json.summary.successfulRequests).toBe(10);
+    expect(json.summary.totalGeneratedTokens).toBe(80);
+    expect(json.summary.ttft.median).toBeGreaterThan(0);
+  });
+
+  it("uses vLLM's smaller defaults on an A100 and a config.json from disk", async () => {
+    const config = join(dir, "config.json");
+    // The architecture numbers of Llama 3.1 8B's config.json, read from a file.
+    await writeFile(
+      config,
+      JSON.stringify({
+        hidden_size: 4096,
+        num_attention_heads: 32,
+        num_key_value_heads: 8,
+        num_hidden_layers: 32,
+        intermediate_size: 14336,
+        vocab_size: 128256,
+        max_position_embeddings: 8192,
+        torch_dtype: "bfloat16",
+      }),
+    );
+    const run = await simulate(
+      ...["--gpu", "a100-40gb", "--model-config", config, "--num-prompts", "5", "--json"],
+    );
+    expect(run.stderr).toBe("");
+    const json = JSON.parse(run.stdout);
+    // vllm-openai.md §9: A100s get 256 seqs / 2048 tokens under vllm serve.
+    expect(json.engine).toMatchObject({
+      maxNumSeqs: 256,
+      maxNumBatchedTokens: 2048,
+      maxModelLen: 8192,
+    });
+    expect(json.engine.gpu).toMatch(/A100/);
+  });
+
+  it("reads a JSONL file of requests with arrivals and priorities", async () => {
+    const file = join(dir, "requests.jsonl");
+    await writeFile(
+      file,
+      [
+        '{"prompt_tokens": 2000, "output_tokens": 20, "arrival": 0}',
+        "",
+        '{"prompt_tokens": 100, "output_tokens": 10, "arrival": 0.5, "id": "late"}',
+        '{"prompt_tokens": 100, "output_tokens": 10, "priority": -1}',
+      ].join("\n"),
+    );
+    const run = await simulate("--requests", file, "--scheduling-policy", "priority");
+    expect(run.stderr).toBe("");
+    expect(figure(run.stdout, "Successful requests:")).toBe(3);
+    expect(figure(run.stdout, "Total input tokens:")).toBe(2200);
+    // The late arrival alone sets the duration past half a second.
+    expect(figure(run.stdout, "Benchmark duration (s):")).toBeGreaterThan(0.5);
+  });
+
+  it("sweeps concurrency: a table, a chart, throughput rising with load", async () => {
+    const chart = join(dir, "sweep.svg");
+    const run = await simulate(
+      ...["--sweep-concurrency", "1,4,16", "--num-prompts", "32"],
+      ...["--random-input-len", "128", "--random-output-len", "32", "--chart", chart],
+    );
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    const rows = run.stdout
+      .split("\n")
+      .filter((l) => /^\s+\d+\s/.test(l))
+      .map((l) => l.trim().split(/\s+/).map(Number));
+    expect(rows.map((r) => r[0])).toEqual([1, 4, 16]);
+    const throughput = rows.map((r) => r[2] as number);
+    expect(throughput[1]).toBeGreaterThan(throughput[0] as number);
+    expect(throughput[2]).toBeGreaterThan(throughput[1] as number);
+    const svg = await readFile(chart, "utf8");
+    expect(svg.startsWith("<svg")).toBe(true);
+    expect(svg.match(/<polyline/g)).toHaveLength(3);
+    expect(svg).toContain("concurrency");
+  });
+
+  it("sweeps request rate: TTFT climbs once the rate passes what the GPU serves", async () => {
+    const run = await simulate(
+      ...["--sweep-rate", "1,200", "--num-prompts", "100", "--json"],
+      ...["--random-input-len", "1000", "--random-output-len", "200"],
+    );
+    const json = JSON.parse(run.stdout);
+    expect(json.sweep.mode).toBe("rate");
+    const [slow, fast] = json.sweep.levels;
+    expect(slow.summary.requestRate).toBe(1);
+    expect(fast.summary.ttft.p99).toBeGreaterThan(5 * slow.summary.ttft.p99);
+  });
+
+  it("fails as vLLM's start-up fails when one max_model_len request cannot fit", async () => {
+    const run = await simulate("--gpu", "l4", "--model-config", "llama-3.1-8b");
+    expect(run.status).toBe(1);
+    // vllm/v1/core/kv_cache_utils.py check_enough_kv_cache_memory's text.
+    expect(run.stderr).toMatch(
+      /To serve at least one request with the models's max seq len \(131072\)/,
+    );
+    const tp = await simulate("--tensor-parallel-size", "3");
+    expect(tp.status).toBe(1);
+    // vllm config: heads must divide evenly over the tensor-parallel GPUs.
+    expect(tp.stderr).toContain(
+      "Total number of attention heads (32) must be divisible by tensor parallel size (3).",
+    );
+  });
+
+  it("refuses a wrong command line with exit 2 and a hint", async () => {
+    const file = join(dir, "bad.jsonl");
+    await writeFile(file, '{"prompt_tokens": 10, "output_tokens": 5}\n{"prompt_tokens": 0}\n');
+    const cases: [string[], RegExp][] = [
+      [["--gpu", "tpu-v5"], /unknown device "tpu-v5"; known: h100-80gb/],
+      [["--model-config", join(dir, "missing.json")], /not a built-in model .*\(ENOENT\)/],
+      [
+        ["--gpu-memory-utilization", "1.5"],
+        /--gpu-memory-utilization '1.5' is not a number in \(0, 1\]/,
+      ],
+      [["--random-range-ratio", "1"], /--random-range-ratio '1' is not a number in \[0, 1\)/],
+      [["--num-prompts", "many"], /--num-prompts 'many' is not a whole number/],
+      [["--request-rate=-3"], /--request-rate .-3. is not a number in \(0, ∞\]/],
+      [["--scheduling-policy", "lifo"], /--scheduling-policy 'lifo' is not fcfs or priority/],
+      [["--dataset-name", "sonnet"], /--dataset-name 'sonnet'/],
+      [["--sweep-concurrency", "1,,4"], /comma-separated list/],
+      [["--sweep-rate", "1", "--request-rate", "2"], /leave out --request-rate/],
+      [["--sweep-concurrency", "1", "--sweep-rate", "1"], /not both/],
+      [["--chart", "x.svg"], /--chart draws latency against load/],
+      [["--requests", file, "--num-prompts", "3"], /leave out --num-prompts/],
+      [["--requests", file], /bad\.jsonl:2: "prompt_tokens" must be a whole number/],
+      [["--max-model-len", "0"], /--max-model-len '0'/],
+      [["--bogus"], /bogus/],
+    ];
+    for (const [argv, message] of cases) {
+      const run = await simulate(...argv);
+      expect(run.status, argv.join(" ")).toBe(2);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr).toMatch(/servingkit simulate --help/);
+    }
+  });
+
+  it("--help lists the flags with defaults and units; the overview lists the command", async () => {
+    const run = await simulate("--help");
+    expect(run.status).toBe(0);
+    for (const flag of [
+      "--gpu",
+      "--model-config",
+      "--tensor-parallel-size",
+      "--gpu-memory-utilization",
+      "--max-num-seqs",
+      "--max-num-batched-tokens",
+      "--max-model-len",
+      "--scheduling-policy",
+      "--num-prompts",
+      "--random-input-len",
+      "--random-output-len",
+      "--random-range-ratio",
+      "--requests",
+      "--request-rate",
+      "--max-concurrency",
+      "--sweep-concurrency",
+      "--sweep-rate",
+      "--chart",
+      "--json",
+      "--seed",
+    ]) {
+      expect(run.stdout).toContain(flag);
+    }
+    expect(run.stdout).toMatch(/default 0\.9/);
+    const t = testIo();
+    await main(["--help"], t.io);
+    expect(t.stdout()).toMatch(/simulate\s+benchmark a modelled GPU/);
+  });
+});

@@ -1,0 +1,340 @@
+/**
+ * `servingkit simulate`: runs a workload through the modelled GPU and vLLM V1 scheduler of
+ * `@servingkit/mock-core` in virtual time and reports it as `vllm bench serve` reports a real run
+ * (or a load sweep as a table and an SVG chart). No clock, no GPU, no server: an hour of traffic
+ * takes seconds. This file resolves the command line into an engine and a workload and prints;
+ * the simulation, the report and the chart are mock-core's.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import { basename } from "node:path";
+import {
+  batchDefaults,
+  createStepTimeModel,
+  type DeviceProfile,
+  deviceProfile,
+  formatBenchSummary,
+  formatSweepTable,
+  formatTrafficHeader,
+  KvCacheStartupError,
+  kvCapacity,
+  type ModelProfile,
+  modelProfileFromConfig,
+  modelProfiles,
+  poissonArrivals,
+  randomDataset,
+  runSweep,
+  type SimulatedRequest,
+  type SimulationConfig,
+  shareGptLike,
+  simulate,
+  summarizeRun,
+  sweepChartSvg,
+  tensorParallelError,
+} from "@servingkit/mock-core";
+import { type CliIo, exitCodes, UsageError } from "../cli-io.js";
+import type { Command } from "../command.js";
+import { parseSimulateArgs, type SimulateArgs } from "./simulate-args.js";
+import { parseRequestsJsonl, RequestsFileError } from "./simulate-requests.js";
+
+const help = `Usage: servingkit simulate [options]
+
+Runs a workload through a modelled GPU running vLLM's V1 scheduler (token budget, chunked
+prefill, 16-token KV blocks, prefix caching, preemption) in virtual time, and prints what
+'vllm bench serve' prints for a real run: throughput, and mean / median / P99 of TTFT, TPOT,
+ITL and end-to-end latency in milliseconds. Deterministic: the same flags give the same report.
+
+Engine (vllm serve's flags):
+  --gpu ID                     h100-80gb (default), h200, a100-80gb, a100-40gb, l40s, l4, mi300x
+  --model-config M             a built-in model (${Object.keys(modelProfiles).join(", ")};
+                               default llama-3.1-8b) or the path of a Hugging Face config.json
+  --tensor-parallel-size N     GPUs one replica is split over (default 1)
+  --gpu-memory-utilization F   fraction of GPU memory vLLM may use, in (0, 1] (default 0.9)
+  --max-num-seqs N             most requests running at once (default: vLLM's for the GPU,
+                               1024 on H100/H200/MI300X, 256 on others)
+  --max-num-batched-tokens N   token budget of one step (default: 8192 on H100/H200/MI300X,
+                               2048 on others)
+  --max-model-len N            longest prompt + output in tokens (default: the model's
+                               max_position_embeddings)
+  --scheduling-policy P        fcfs (default) or priority
+  --no-enable-prefix-caching   turn prefix caching off (on by default, as in vLLM V1)
+
+Workload (vllm bench serve's flags):
+  --dataset-name D             random (default): lengths uniform around --random-input-len /
+                               --random-output-len; sharegpt: a synthetic ShareGPT-like mix
+                               (heavy-tailed lengths, prompts ≤ 1024, prompt + output ≤ 2048)
+  --num-prompts N              requests to send (default 1000; in a sweep, per level:
+                               default 20 × the level, at least 100)
+  --random-input-len N         prompt tokens (default 1024)
+  --random-output-len N        output tokens, as with --ignore-eos (default 128)
+  --random-range-ratio R       lengths drawn from [len × (1 − R), len × (1 + R)], R in [0, 1)
+                               (default 0)
+  --random-prefix-len N        tokens of a prefix shared by every prompt (default 0)
+  --requests FILE              requests from a JSONL file instead, one per line:
+                               {"prompt_tokens": 512, "output_tokens": 128, "arrival": 0.25}
+                               (arrival in seconds, optional; also "priority" and "id")
+
+Load:
+  --request-rate R             requests per second, Poisson arrivals, or inf (default: inf, all
+                               at once; with --requests, the file's arrivals)
+  --max-concurrency N          most requests in flight; the next is sent when one finishes
+  --sweep-concurrency LIST     run at each concurrency, e.g. 1,2,4,8,16,32,64
+  --sweep-rate LIST            run at each request rate, e.g. 1,2,4,8,16
+  --chart FILE                 with a sweep: write an SVG of median/P99 TTFT and median ITL (ms)
+                               against the load
+
+Output:
+  --json                       machine-readable JSON instead of text
+  --seed N                     seed of the dataset and the arrivals (default 0)
+  --frontend-latency MS        client-side time each way, HTTP and (de)tokenisation, in
+                               milliseconds (default 3)
+  -h, --help                   show this help
+
+Exit status: 0 done, 1 the engine cannot start (vLLM's start-up error is printed), 2 bad flags.
+
+Examples:
+  servingkit simulate --num-prompts 200 --random-input-len 512 --random-output-len 256
+  servingkit simulate --gpu a100-40gb --max-concurrency 8 --request-rate 4
+  servingkit simulate --dataset-name sharegpt --sweep-concurrency 1,4,16,64,256 --chart load.svg
+  servingkit simulate --model-config ./config.json --tensor-parallel-size 2 --requests trace.jsonl
+`;
+
+/** The engine the flags describe, with vLLM's start-up log lines about it. */
+interface ResolvedEngine {
+  readonly device: DeviceProfile;
+  readonly model: ModelProfile;
+  readonly config: SimulationConfig;
+  readonly logLines: readonly string[];
+  readonly numBlocks: number;
+  readonly kvCacheTokens: number;
+}
+
+/** The built-in model named by `--model-config`, or the config.json at that path. */
+async function resolveModel(value: string): Promise<ModelProfile> {
+  const builtIn = (modelProfiles as Record<string, ModelProfile>)[value];
+  if (builtIn) return builtIn;
+  let text: string;
+  try {
+    text = await readFile(value, "utf8");
+  } catch (error) {
+    throw new UsageError(
+      `--model-config '${value}' is not a built-in model (${Object.keys(modelProfiles).join(", ")}) nor a readable config.json (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
+  }
+  try {
+    return modelProfileFromConfig(JSON.parse(text), basename(value));
+  } catch (error) {
+    throw new UsageError(`--model-config '${value}': ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Builds the engine as `vllm serve` would start it. A start-up failure (no room for one
+ * max_model_len request, heads not divisible by the TP size) is thrown as vLLM's text.
+ */
+async function resolveEngine(args: SimulateArgs): Promise<ResolvedEngine> {
+  let device: DeviceProfile;
+  try {
+    device = deviceProfile(args.gpu);
+  } catch (error) {
+    throw new UsageError(`--gpu: ${(error as Error).message}`);
+  }
+  const model = await resolveModel(args.modelConfig);
+  const tpError = tensorParallelError(model, args.tensorParallelSize);
+  if (tpError !== undefined) throw new KvCacheStartupError(tpError);
+  const defaults = batchDefaults(device, "serve");
+  const maxNumSeqs = args.maxNumSeqs ?? defaults.maxNumSeqs;
+  const maxNumBatchedTokens = args.maxNumBatchedTokens ?? defaults.maxNumBatchedTokens;
+  const kv = kvCapacity({
+    device,
+    model,
+    tensorParallelSize: args.tensorParallelSize,
+    gpuMemoryUtilization: args.gpuMemoryUtilization,
+    maxNumSeqs,
+    maxNumBatchedTokens,
+    ...(args.maxModelLen === undefined ? {} : { maxModelLen: args.maxModelLen }),
+  });
+  return {
+    device,
+    model,
+    logLines: kv.logLines,
+    numBlocks: kv.numBlocks,
+    kvCacheTokens: kv.tokens,
+    config: {
+      numBlocks: kv.numBlocks,
+      maxNumSeqs,
+      maxNumBatchedTokens,
+      maxModelLen: kv.maxModelLen,
+      schedulingPolicy: args.schedulingPolicy,
+      enablePrefixCaching: args.enablePrefixCaching,
+      stepTime: createStepTimeModel({ device, model, tensorParallelSize: args.tensorParallelSize }),
+      frontendLatency: args.frontendLatency,
+      recordSteps: false,
+    },
+  };
+}
+
+/** The workload: `count` requests of the asked dataset, or the file's requests. */
+async function workloadOf(args: SimulateArgs): Promise<(count: number) => SimulatedRequest[]> {
+  if (args.requestsFile !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(args.requestsFile, "utf8");
+    } catch (error) {
+      throw new UsageError(
+        `--requests '${args.requestsFile}' cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      );
+    }
+    let requests: SimulatedRequest[];
+    try {
+      requests = parseRequestsJsonl(text, args.requestsFile);
+    } catch (error) {
+      if (error instanceof RequestsFileError) throw new UsageError(error.message);
+      throw error;
+    }
+    return () => requests;
+  }
+  if (args.dataset === "sharegpt") {
+    return (count) => shareGptLike({ count, seed: args.seed });
+  }
+  // Checked here too: the shortest prompt may be empty only by a combination of flags.
+  return (count) => {
+    try {
+      return randomDataset({
+        count,
+        inputLen: args.randomInputLen,
+        outputLen: args.randomOutputLen,
+        rangeRatio: args.randomRangeRatio,
+        prefixLen: args.randomPrefixLen,
+        seed: args.seed,
+      });
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  };
+}
+
+/** The engine in words and numbers, for the text and the JSON output. */
+function engineFacts(args: SimulateArgs, engine: ResolvedEngine) {
+  return {
+    gpu: engine.device.name,
+    model: engine.model.name,
+    tensorParallelSize: args.tensorParallelSize,
+    gpuMemoryUtilization: args.gpuMemoryUtilization,
+    maxNumSeqs: engine.config.maxNumSeqs,
+    maxNumBatchedTokens: engine.config.maxNumBatchedTokens,
+    maxModelLen: engine.config.maxModelLen,
+    schedulingPolicy: args.schedulingPolicy,
+    enablePrefixCaching: args.enablePrefixCaching,
+    numBlocks: engine.numBlocks,
+    kvCacheTokens: engine.kvCacheTokens,
+    logLines: engine.logLines,
+  };
+}
+
+async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const args = parseSimulateArgs(argv);
+  if (args.help) {
+    io.stdout.write(help);
+    return exitCodes.ok;
+  }
+  const workload = await workloadOf(args);
+  let engine: ResolvedEngine;
+  try {
+    engine = await resolveEngine(args);
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(error.message);
+    if (!(error instanceof KvCacheStartupError)) throw error;
+    // vLLM stops at start-up with this text; so do we, with exit status 1.
+    io.stderr.write(`servingkit simulate: engine start-up failed: ${error.message}\n`);
+    return exitCodes.failure;
+  }
+  const facts = engineFacts(args, engine);
+  const banner = [
+    `Simulated in virtual time: ${facts.model} on ${args.tensorParallelSize} × ${facts.gpu}`,
+    `(max_num_seqs=${facts.maxNumSeqs}, max_num_batched_tokens=${facts.maxNumBatchedTokens}, max_model_len=${facts.maxModelLen}, gpu_memory_utilization=${facts.gpuMemoryUtilization})`,
+    ...engine.logLines,
+  ].join("\n");
+
+  if (args.sweep !== undefined) {
+    const { mode, loads } = args.sweep;
+    const levels = runSweep({
+      config: {
+        ...engine.config,
+        ...(args.maxConcurrency === undefined ? {} : { maxConcurrency: args.maxConcurrency }),
+      },
+      workload,
+      mode,
+      loads,
+      ...(args.numPrompts === undefined ? {} : { promptsPerLoad: () => args.numPrompts as number }),
+      seed: args.seed,
+    });
+    if (args.chart !== undefined) {
+      const title = `${facts.model} on ${args.tensorParallelSize} × ${facts.gpu} (simulated)`;
+      await writeFile(args.chart, sweepChartSvg(levels, mode, title));
+    }
+    if (args.json) {
+      io.stdout.write(`${JSON.stringify({ engine: facts, sweep: { mode, levels } }, null, 2)}\n`);
+    } else {
+      io.stdout.write(`${banner}\n\n${formatSweepTable(levels, mode)}\n`);
+      if (args.chart !== undefined) io.stdout.write(`Chart written to ${args.chart}\n`);
+    }
+    return exitCodes.ok;
+  }
+
+  let requests = workload(args.numPrompts ?? 1000);
+  if (Number.isFinite(args.requestRate)) {
+    requests = poissonArrivals(requests, args.requestRate, args.seed);
+  }
+  const result = simulate(requests, {
+    ...engine.config,
+    ...(args.maxConcurrency === undefined ? {} : { maxConcurrency: args.maxConcurrency }),
+  });
+  const summary = summarizeRun(result, args.maxConcurrency, args.requestRate);
+  const traffic = {
+    requestRate: args.requestRate,
+    ...(args.maxConcurrency === undefined ? {} : { maxConcurrency: args.maxConcurrency }),
+  };
+  if (args.json) {
+    const json = {
+      engine: facts,
+      traffic: {
+        ...traffic,
+        requestRate: Number.isFinite(args.requestRate) ? args.requestRate : "inf",
+      },
+      summary,
+      preemptions: result.preemptions,
+      prefixCache: { queries: result.prefixQueries, hits: result.prefixHits },
+    };
+    io.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+    return exitCodes.ok;
+  }
+  const failed = result.requests.filter((r) => r.status !== "finished");
+  const failures =
+    failed.length === 0
+      ? []
+      : [
+          // vllm bench serve lists up to ten failures before its result block.
+          "Failed requests during benchmark run detected (capping to 10):",
+          ...failed.slice(0, 10).map((r, i) => `Error ${i}: ${r.error ?? r.status}`),
+        ];
+  io.stdout.write(
+    [
+      banner,
+      "",
+      formatTrafficHeader(traffic),
+      ...failures,
+      formatBenchSummary(summary),
+      `Preemptions: ${result.preemptions}; prefix cache hits: ${result.prefixHits} of ${result.prefixQueries} queried tokens`,
+      "",
+    ].join("\n"),
+  );
+  return exitCodes.ok;
+}
+
+/** `servingkit simulate`: a serving benchmark of a modelled GPU, in virtual time. */
+export const simulateCommand: Command = {
+  name: "simulate",
+  summary: "benchmark a modelled GPU running vLLM, in virtual time (no GPU needed)",
+  help,
+  run,
+};

@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { randomDataset, shareGptLike } from "./workloads.js";
+
+describe("workloads", () => {
+  it("draws random-dataset lengths from vLLM's integer ranges", () => {
+    // vllm/benchmarks/datasets.py RandomDataset.get_sampling_params: input in
+    // [floor(len(1-r)), ceil(len(1+r))], output likewise and at least 1.
+    const requests = randomDataset({
+      count: 2000,
+      inputLen: 100,
+      outputLen: 10,
+      rangeRatio: 0.5,
+      seed: 3,
+    });
+    const inputs = requests.map((r) => r.prompt as number);
+    const outputs = requests.map((r) => r.outputTokens);
+    expect(Math.min(...inputs)).toBe(50);
+    expect(Math.max(...inputs)).toBe(150);
+    expect(Math.min(...outputs)).toBe(5);
+    expect(Math.max(...outputs)).toBe(15);
+    expect(randomDataset({ count: 3 })).toEqual([
+      { id: "req-0", prompt: 1024, outputTokens: 128 },
+      { id: "req-1", prompt: 1024, outputTokens: 128 },
+      { id: "req-2", prompt: 1024, outputTokens: 128 },
+    ]);
+    expect(randomDataset({ count: 5, seed: 1, rangeRatio: 0.3 })).toEqual(
+      randomDataset({ count: 5, seed: 1, rangeRatio: 0.3 }),
+    );
+  });
+
+  it("puts one shared prefix in front of unique prompt tokens", () => {
+    const [a, b] = randomDataset({ count: 2, inputLen: 8, outputLen: 1, prefixLen: 32 });
+    const pa = a?.prompt as number[];
+    const pb = b?.prompt as number[];
+    expect(pa).toHaveLength(40);
+    expect(pa.slice(0, 32)).toEqual(pb.slice(0, 32));
+    expect(pa.slice(32).some((t) => pb.slice(32).includes(t))).toBe(false);
+  });
+
+  it("refuses what vLLM refuses", () => {
+    expect(() => randomDataset({ count: 1, rangeRatio: 1 })).toThrow(
+      /range ratio must be in \[0, 1\)/,
+    );
+    expect(() => randomDataset({ count: 1, inputLen: 1, rangeRatio: 0.5 })).toThrow(/empty/);
+    expect(() => randomDataset({ count: 1.5 })).toThrow(RangeError);
+  });
+
+  it("keeps ShareGPT-like lengths inside vLLM's filter", () => {
+    for (const r of shareGptLike({ count: 500, seed: 2 })) {
+      const prompt = r.prompt as number;
+      expect(prompt).toBeGreaterThanOrEqual(4);
+      expect(prompt).toBeLessThanOrEqual(1024);
+      expect(prompt + r.outputTokens).toBeLessThanOrEqual(2048);
+    }
+  });
+});
