@@ -27,7 +27,9 @@ export const vllmMockModule: RuntimeMockModule = {
   options: vllmOptions,
   plugins: async (moduleSettings) => {
     const settings = readVllmSettings(moduleSettings);
-    return [vllmPlugin({ settings, loaded: await loadServedModel(settings) })];
+    return [
+      vllmPlugin({ settings, loaded: await loadServedModel(settings, moduleSettings.values) }),
+    ];
   },
 };
 
@@ -50,7 +52,7 @@ export async function vllmRestSurface(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<VllmRestSurface> {
   const vllm = readVllmSettings(settings, env);
-  const loaded = await loadServedModel(vllm);
+  const loaded = await loadServedModel(vllm, settings.values);
   return {
     table: vllmRestTable({ settings: vllm, loaded, clock }),
     plugin: vllmPlugin({ settings: vllm, loaded }),

@@ -83,9 +83,14 @@ describe("defaults", () => {
     };
     const settings = readGpuEngineSettings({ gpu: "l4" }, { ...context, modelConfig: config });
     expect(settings?.model).toMatchObject({ layers: 12, kvHeads: 4, hiddenSize: 2048 });
-    // The built-in mock model's config lacks them: the default profile.
+    // A config without them, or the built-in mock model's (no real model): the default profile.
     const fallback = readGpuEngineSettings({ gpu: "l4" }, { ...context, modelConfig: {} });
     expect(fallback?.model).toBe(modelProfiles["llama-3.1-8b"]);
+    const builtIn = readGpuEngineSettings(
+      { gpu: "l4" },
+      { ...context, modelConfig: { ...config, model_type: "servingkit-mock" } },
+    );
+    expect(builtIn?.model).toBe(modelProfiles["llama-3.1-8b"]);
   });
 });
 

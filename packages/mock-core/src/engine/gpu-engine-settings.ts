@@ -16,6 +16,9 @@ import {
 } from "../gpu/model-profiles.js";
 import type { RuntimeOption, RuntimeOptionValues } from "../runtime-module.js";
 
+/** `model_type` of the built-in mock model's config.json (assets/default-model). */
+const builtInModelType = "servingkit-mock";
+
 /** The built-in model profile used when neither `--model-config` nor the served model's config.json describes the model. */
 export const defaultGpuModelProfile = "llama-3.1-8b";
 
@@ -108,7 +111,8 @@ export interface GpuEngineContext {
   readonly maxModelLen: number;
   /**
    * The served model's parsed `config.json`, the default model shape when it has every field a
-   * {@link ModelProfile} needs (a real model directory); otherwise {@link defaultGpuModelProfile}.
+   * {@link ModelProfile} needs (a real model directory); otherwise, and for the built-in mock
+   * model, {@link defaultGpuModelProfile}.
    */
   readonly modelConfig?: Readonly<Record<string, unknown>>;
 }
@@ -152,7 +156,9 @@ function readModel(
   served: Readonly<Record<string, unknown>> | undefined,
 ): ModelProfile {
   if (spec === undefined) {
-    if (served !== undefined) {
+    // The built-in mock model (assets/default-model) is no real model: its tiny shape would
+    // simulate a GPU with nothing to do.
+    if (served !== undefined && served.model_type !== builtInModelType) {
       try {
         return modelProfileFromConfig(served);
       } catch {

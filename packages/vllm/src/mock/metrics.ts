@@ -1,40 +1,35 @@
 /**
  * `GET /metrics`: vLLM's Prometheus metrics (vllm-openai.md §8) with their names, types,
- * `model_name` (and V1's `engine`) labels and bucket sets, exported through `prom-client` in
- * the Prometheus text format (counters named `<name>_total` as prometheus_client exports them;
+ * `model_name` (and V1's `engine`) labels and bucket sets, rendered by `prom-client` in the
+ * Prometheus text format (counters named `<name>_total` as prometheus_client exports them;
  * sample values print as `2`, not Python's `2.0`, and `le` leads the labels: equal to a parser).
- * Values come from the engine runs the mock serves, so counters
- * agree with the requests answered: each choice is one engine request (vLLM V1 fans `n` out
- * into child requests the same way).
+ *
+ * The values live in one mock-core `EngineMetrics` and prom-client reads them at scrape time,
+ * so there is one histogram implementation (mock-core's) and an observation costs a bucket
+ * search, not a prom-client label lookup. With `--gpu` the simulated engine keeps that object
+ * itself: every `vllm:` value (queue, batch, KV cache, prefix cache, preemptions, the latency
+ * intervals of vllm-openai.md §8) is the simulation's, as the clients saw it, and
+ * `vllm:cache_config_info` describes its cache. With the simple engine, {@link VllmMetrics.meter}
+ * counts each engine run (each choice is one engine request, as vLLM V1 fans `n` out into
+ * child requests), from the host's clock.
  */
-import type { Clock, GenerationEvent, GenerationRequest, TextEngine } from "@servingkit/mock-core";
+import {
+  type Clock,
+  EngineMetrics,
+  type GenerationEvent,
+  type GenerationRequest,
+  type GpuBackend,
+  type GpuEngineSettings,
+  type TextEngine,
+  tokenCountBuckets,
+  type Histogram as ValueHistogram,
+} from "@servingkit/mock-core";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { MetricsEra } from "./profiles.js";
 
-/** V1 TTFT buckets in seconds (vllm-openai.md §8). */
-const ttftBuckets = [
-  0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80,
-  160, 640, 2560,
-];
-/** V1 per-output-token buckets in seconds (TPOT, ITL). */
-const tokenBuckets = [
-  0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80,
-];
-/** V1 request latency buckets in seconds (e2e, queue, inference, prefill, decode). */
-const latencyBuckets = [
-  0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 40, 50, 60, 120, 240, 480, 960, 1920, 7680,
-];
-
 /** The 1-2-5 series up to `max` (vllm-openai.md §8: token-count histograms up to max_model_len). */
 export function oneTwoFiveBuckets(max: number): number[] {
-  const buckets: number[] = [];
-  for (let exponent = 1; ; exponent *= 10) {
-    for (const mantissa of [1, 2, 5]) {
-      const value = mantissa * exponent;
-      if (value > max) return buckets;
-      buckets.push(value);
-    }
-  }
+  return tokenCountBuckets(max);
 }
 
 /** The mock's metrics registry and the engine decorator that feeds it. */
@@ -43,162 +38,327 @@ export interface VllmMetrics {
   text(): Promise<string>;
   /** The exposition content type. */
   readonly contentType: string;
-  /** Wraps an engine so every run is counted. */
+  /**
+   * Wraps the simple engine so every run is counted; with a GPU backend the engine is returned
+   * as it is (the simulation keeps the metrics).
+   */
   meter(engine: TextEngine): TextEngine;
 }
 
-/** Creates the metrics of one served model. */
-export function createVllmMetrics(options: {
+/** What {@link createVllmMetrics} needs. */
+export interface VllmMetricsOptions {
+  /** The served model name: the `model_name` label. */
   readonly modelName: string;
+  /** Context length: the token-count histograms' largest bucket. */
   readonly maxModelLen: number;
+  /** Which names the version exports. */
   readonly era: MetricsEra;
+  /** The host's clock (simple engine timings). */
   readonly clock: Clock;
-}): VllmMetrics {
-  const { era, clock } = options;
+  /** The simulated GPU and its settings, when the mock runs with `--gpu`. */
+  readonly gpu?: { readonly backend: GpuBackend; readonly settings: GpuEngineSettings };
+}
+
+type Labels = Record<string, string>;
+
+/**
+ * A prom-client histogram whose samples are a mock-core {@link ValueHistogram}'s, read when the
+ * registry renders (same sample shape as prom-client's own: `le` first, then the metric's labels).
+ */
+class HistogramView extends Histogram<string> {
+  readonly #name: string;
+  readonly #help: string;
+  readonly #source: ValueHistogram;
+  readonly #labels: Labels;
+
+  constructor(name: string, help: string, source: ValueHistogram, labels: Labels) {
+    super({
+      name,
+      help,
+      labelNames: Object.keys(labels),
+      buckets: [...source.bounds],
+      registers: [],
+    });
+    this.#name = name;
+    this.#help = help;
+    this.#source = source;
+    this.#labels = labels;
+  }
+
+  /** The samples; `splay` puts the metric's labels beside `le` (JSON) instead of after it (text). */
+  #metric(splay: boolean): RenderedHistogram {
+    const name = this.#name;
+    const labels = this.#labels;
+    const cumulative = this.#source.cumulative();
+    const sample = (suffix: string, value: number, le?: number | string) => {
+      const own = le === undefined ? {} : { le };
+      return splay
+        ? { labels: { ...own, ...labels }, value, metricName: `${name}${suffix}` }
+        : { labels: own, sharedLabels: labels, value, metricName: `${name}${suffix}` };
+    };
+    const values = [
+      ...this.#source.bounds.map((bound, i) => sample("_bucket", cumulative[i] as number, bound)),
+      sample("_bucket", this.#source.count, "+Inf"),
+      sample("_sum", this.#source.sum),
+      sample("_count", this.#source.count),
+    ];
+    return {
+      name,
+      help: this.#help,
+      type: "histogram",
+      values,
+      aggregator: "sum",
+    } as unknown as RenderedHistogram;
+  }
+
+  override async get(): Promise<RenderedHistogram> {
+    return this.#metric(true);
+  }
+
+  /** What the registry renders the text from (prom-client calls it when present). */
+  async getForPromString(): Promise<RenderedHistogram> {
+    return this.#metric(false);
+  }
+}
+
+type RenderedHistogram = Awaited<ReturnType<Histogram<string>["get"]>>;
+
+/** Creates the metrics of one served model; see the module comment. */
+export function createVllmMetrics(options: VllmMetricsOptions): VllmMetrics {
+  const { era, clock, gpu } = options;
+  const state = gpu?.backend.metrics ?? new EngineMetrics(options.maxModelLen);
   const registry = new Registry();
-  const labels = era.engineLabel
+  const labels: Labels = era.engineLabel
     ? { model_name: options.modelName, engine: "0" }
     : { model_name: options.modelName };
   const labelNames = Object.keys(labels);
   const registers = [registry];
-  const gauge = (name: string, help: string) => {
-    const g = new Gauge({ name, help, labelNames, registers });
-    g.set(labels, 0);
-    return g;
-  };
-  const counter = (name: string, help: string, extra: string[] = []) =>
-    new Counter({ name, help, labelNames: [...labelNames, ...extra], registers });
-  const histogram = (name: string, help: string, buckets: number[]) => {
-    const h = new Histogram({ name, help, labelNames, buckets, registers });
-    h.zero(labels);
-    return h;
-  };
-  const running = gauge(
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers,
+      collect() {
+        this.set(labels, read());
+      },
+    });
+  const counter = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(labels, read());
+      },
+    });
+  const histogram = (name: string, help: string, source: ValueHistogram) =>
+    registry.registerMetric(new HistogramView(name, help, source, labels));
+
+  gauge(
     "vllm:num_requests_running",
     "Number of requests in model execution batches.",
+    () => state.running,
   );
-  gauge("vllm:num_requests_waiting", "Number of requests waiting to be processed.");
-  gauge(era.cacheUsageName, "KV-cache usage. 1 means 100 percent usage.");
-  const preemptions = counter(
+  gauge(
+    "vllm:num_requests_waiting",
+    "Number of requests waiting to be processed.",
+    () => state.waiting,
+  );
+  gauge(era.cacheUsageName, "KV-cache usage. 1 means 100 percent usage.", () => state.kvCacheUsage);
+  counter(
     "vllm:num_preemptions_total",
     "Cumulative number of preemption from the engine.",
+    () => state.preemptions,
   );
-  preemptions.inc(labels, 0);
-  const promptTokens = counter("vllm:prompt_tokens_total", "Number of prefill tokens processed.");
-  promptTokens.inc(labels, 0);
-  const generationTokens = counter(
+  counter(
+    "vllm:prompt_tokens_total",
+    "Number of prefill tokens processed.",
+    () => state.promptTokens,
+  );
+  counter(
     "vllm:generation_tokens_total",
     "Number of generation tokens processed.",
+    () => state.generationTokens,
   );
-  generationTokens.inc(labels, 0);
-  const success = counter(
-    "vllm:request_success_total",
-    "Count of successfully processed requests.",
-    ["finished_reason"],
-  );
-  // V1 pre-creates every finished_reason (vllm-openai.md §8).
-  for (const reason of ["stop", "length", "abort"])
-    success.inc({ ...labels, finished_reason: reason }, 0);
-  const tokenCountBuckets = oneTwoFiveBuckets(options.maxModelLen);
-  const requestPrompt = histogram(
+  new Counter({
+    name: "vllm:request_success_total",
+    help: "Count of successfully processed requests.",
+    labelNames: [...labelNames, "finished_reason"],
+    registers,
+    collect() {
+      this.reset();
+      // V1 pre-creates every finished_reason (vllm-openai.md §8).
+      for (const reason of ["stop", "length", "abort"] as const)
+        this.inc({ ...labels, finished_reason: reason }, state.requestSuccess[reason]);
+    },
+  });
+  histogram(
     "vllm:request_prompt_tokens",
     "Number of prefill tokens processed.",
-    tokenCountBuckets,
+    state.requestPromptTokens,
   );
-  const requestGeneration = histogram(
+  histogram(
     "vllm:request_generation_tokens",
     "Number of generation tokens processed.",
-    tokenCountBuckets,
+    state.requestGenerationTokens,
   );
-  const maxTokensParam = histogram(
+  histogram(
     "vllm:request_params_max_tokens",
     "Histogram of the max_tokens request parameter.",
-    tokenCountBuckets,
+    state.requestParamsMaxTokens,
   );
-  const ttft = histogram(
+  histogram(
     "vllm:time_to_first_token_seconds",
     "Histogram of time to first token in seconds.",
-    ttftBuckets,
+    state.timeToFirstToken,
   );
-  const tpot = era.timePerOutputToken
-    ? histogram(
-        "vllm:time_per_output_token_seconds",
-        "Histogram of time per output token in seconds.",
-        tokenBuckets,
-      )
-    : undefined;
-  const itl = era.interTokenLatency
-    ? histogram(
-        "vllm:inter_token_latency_seconds",
-        "Histogram of inter-token latency in seconds.",
-        tokenBuckets,
-      )
-    : undefined;
-  const requestTpot = era.interTokenLatency
-    ? histogram(
-        "vllm:request_time_per_output_token_seconds",
-        "Histogram of time_per_output_token_seconds per request.",
-        tokenBuckets,
-      )
-    : undefined;
-  const e2e = histogram(
+  // vllm-openai.md §8: inter_token_latency replaced time_per_output_token with the same observations.
+  if (era.timePerOutputToken)
+    histogram(
+      "vllm:time_per_output_token_seconds",
+      "Histogram of time per output token in seconds.",
+      state.interTokenLatency,
+    );
+  if (era.interTokenLatency) {
+    histogram(
+      "vllm:inter_token_latency_seconds",
+      "Histogram of inter-token latency in seconds.",
+      state.interTokenLatency,
+    );
+    histogram(
+      "vllm:request_time_per_output_token_seconds",
+      "Histogram of time_per_output_token_seconds per request.",
+      state.requestTimePerOutputToken,
+    );
+  }
+  histogram(
     "vllm:e2e_request_latency_seconds",
     "Histogram of e2e request latency in seconds.",
-    latencyBuckets,
+    state.e2eRequestLatency,
   );
+  if (gpu) gpuFamilies(gpu.settings, gpu.backend);
+
+  /** What only the simulation knows: queue and phase intervals, step sizes, prefix cache, cache config. */
+  function gpuFamilies(settings: GpuEngineSettings, backend: GpuBackend) {
+    histogram(
+      "vllm:request_queue_time_seconds",
+      "Histogram of time spent in WAITING phase for request.",
+      state.requestQueueTime,
+    );
+    histogram(
+      "vllm:request_inference_time_seconds",
+      "Histogram of time spent in RUNNING phase for request.",
+      state.requestInferenceTime,
+    );
+    histogram(
+      "vllm:request_prefill_time_seconds",
+      "Histogram of time spent in PREFILL phase for request.",
+      state.requestPrefillTime,
+    );
+    histogram(
+      "vllm:request_decode_time_seconds",
+      "Histogram of time spent in DECODE phase for request.",
+      state.requestDecodeTime,
+    );
+    histogram(
+      "vllm:iteration_tokens_total",
+      "Histogram of number of tokens per engine_step.",
+      state.iterationTokens,
+    );
+    // vllm-openai.md §8: V1 counts prefix-cache queries and hits in tokens.
+    if (era.engineLabel) {
+      counter(
+        "vllm:prefix_cache_queries_total",
+        "Prefix cache queries, in terms of number of queried tokens.",
+        () => state.prefixCacheQueries,
+      );
+      counter(
+        "vllm:prefix_cache_hits_total",
+        "Prefix cache hits, in terms of number of cached tokens.",
+        () => state.prefixCacheHits,
+      );
+    }
+    // vllm/v1/metrics/loggers.py log_metrics_info: an info gauge set to 1, the CacheConfig's
+    // fields as labels (Python's str() of each value) plus `engine`; no model_name.
+    const info: Labels = {
+      block_size: String(backend.capacity.blockSize),
+      cache_dtype: "auto",
+      calculate_kv_scales: "False",
+      cpu_offload_gb: "0",
+      enable_prefix_caching: settings.enablePrefixCaching ? "True" : "False",
+      gpu_memory_utilization: String(settings.gpuMemoryUtilization),
+      is_attention_free: "False",
+      num_cpu_blocks: "None",
+      num_gpu_blocks: String(backend.capacity.numBlocks),
+      num_gpu_blocks_override: "None",
+      sliding_window: "None",
+      swap_space_bytes: String(4 * 1024 ** 3),
+      ...(era.engineLabel ? { engine: "0" } : {}),
+    };
+    new Gauge({
+      name: "vllm:cache_config_info",
+      help: "Information of the LLMEngine CacheConfig",
+      labelNames: Object.keys(info),
+      registers,
+    }).set(info, 1);
+  }
 
   async function* metered(
     events: AsyncIterable<GenerationEvent>,
     request: GenerationRequest,
   ): AsyncGenerator<GenerationEvent> {
-    const start = clock.now();
+    const seconds = () => clock.now() / 1000;
+    const start = seconds();
     let first: number | undefined;
     let last = start;
     let finished = false;
-    running.inc(labels);
-    maxTokensParam.observe(labels, request.maxTokens);
+    state.running += 1;
+    state.requestParamsMaxTokens.observe(request.maxTokens);
     try {
       for await (const event of events) {
-        const now = clock.now();
+        const now = seconds();
         if (event.type === "token") {
           if (first === undefined) {
             first = now;
-            ttft.observe(labels, (now - start) / 1000);
+            state.timeToFirstToken.observe(now - start);
           } else {
-            const gap = (now - last) / 1000;
-            tpot?.observe(labels, gap);
-            itl?.observe(labels, gap);
+            state.interTokenLatency.observe(now - last);
           }
           last = now;
         } else {
           finished = true;
-          const reason = event.reason === "eos" ? "stop" : event.reason;
-          success.inc({ ...labels, finished_reason: reason });
-          promptTokens.inc(labels, event.promptTokens);
-          generationTokens.inc(labels, event.completionTokens);
-          requestPrompt.observe(labels, event.promptTokens);
-          requestGeneration.observe(labels, event.completionTokens);
-          e2e.observe(labels, (now - start) / 1000);
+          state.requestSuccess[event.reason === "eos" ? "stop" : event.reason] += 1;
+          state.promptTokens += event.promptTokens;
+          state.generationTokens += event.completionTokens;
+          state.requestPromptTokens.observe(event.promptTokens);
+          state.requestGenerationTokens.observe(event.completionTokens);
+          state.e2eRequestLatency.observe(now - start);
           if (first !== undefined && event.completionTokens > 1) {
-            requestTpot?.observe(labels, (last - first) / 1000 / (event.completionTokens - 1));
+            state.requestTimePerOutputToken.observe((last - first) / (event.completionTokens - 1));
           }
         }
         yield event;
       }
     } finally {
-      running.dec(labels);
+      state.running -= 1;
       // A run left before its finish (the client went away) counts as aborted.
-      if (!finished) success.inc({ ...labels, finished_reason: "abort" });
+      if (!finished) state.requestSuccess.abort += 1;
     }
   }
 
   return {
     text: () => registry.metrics(),
     contentType: registry.contentType,
-    meter: (engine) => ({
-      // The engine validates at once (it throws before any event), so it is called eagerly.
-      generate: (request, generateOptions) =>
-        metered(engine.generate(request, generateOptions), request),
-    }),
+    meter: (engine) =>
+      gpu
+        ? engine
+        : {
+            // The engine validates at once (it throws before any event), so it is called eagerly.
+            generate: (request, generateOptions) =>
+              metered(engine.generate(request, generateOptions), request),
+          },
   };
 }

@@ -5,9 +5,14 @@
  */
 import {
   type Clock,
-  createSimpleEngine,
+  createTextEngine,
+  type EngineLogger,
+  type GpuBackend,
+  type GpuEngineSettings,
   type ModelSpec,
   modelSpecFor,
+  type RuntimeOptionValues,
+  readGpuEngineSettings,
   type TextEngine,
 } from "@servingkit/mock-core";
 import { modelNotFound } from "./errors.js";
@@ -42,6 +47,8 @@ export interface VllmModel {
 export interface LoadedModel {
   readonly served: ServedModel;
   readonly spec: ModelSpec;
+  /** The simulated GPU it runs on (`--gpu` and the engine options), or undefined for the simple engine. */
+  readonly gpu?: GpuEngineSettings;
 }
 
 /**
@@ -51,7 +58,10 @@ export interface LoadedModel {
  * `--served-model-name`, else the `--model` value, else the built-in model's id (vLLM's default
  * served name is its `--model` value); `root` is the `--model` value, else `/mnt/models`.
  */
-export async function loadServedModel(settings: VllmSettings): Promise<LoadedModel> {
+export async function loadServedModel(
+  settings: VllmSettings,
+  values: RuntimeOptionValues = {},
+): Promise<LoadedModel> {
   const dir = settings.model;
   const spec = await modelSpecFor(dir);
   const served: ServedModel = {
@@ -59,36 +69,57 @@ export async function loadServedModel(settings: VllmSettings): Promise<LoadedMod
     root: dir ?? platformModelRoot,
     maxModelLen: settings.maxModelLen ?? spec.maxModelLen,
   };
-  return { served, spec };
+  // The engine options (`--gpu` ...) need the context length and the model's config.json.
+  const gpu = readGpuEngineSettings(values, {
+    maxModelLen: served.maxModelLen,
+    modelConfig: spec.config,
+  });
+  return gpu ? { served, spec, gpu } : { served, spec };
+}
+
+/** A model with its engine running, and what stops it. */
+export interface StartedModel {
+  /** What handlers use. */
+  readonly model: VllmModel;
+  /** The simulated GPU behind the engine (`--gpu`), for metrics. */
+  readonly gpu?: GpuBackend;
+  /** Stops the engine's timers (shutdown). */
+  close(): void;
 }
 
 /**
- * Attaches the simple engine (on the host's clock) with the settings' latencies; `wrap` lets the
- * caller decorate it (the metrics count every run).
+ * Attaches the engine the settings choose (mock-core createTextEngine: the simple engine with
+ * the settings' latencies, or with `--gpu` the simulated GPU, whose start-up lines go to
+ * `logger`) on the host's clock. Generation is capped at the served `max_model_len`. Throws
+ * KvCacheStartupError with vLLM's text when the modelled GPU cannot hold one such request.
  */
 export function startModel(
   loaded: LoadedModel,
   settings: VllmSettings,
   clock: Clock,
-  wrap: (engine: TextEngine) => TextEngine = (engine) => engine,
-): VllmModel {
-  const engine = wrap(
-    createSimpleEngine({
-      clock,
-      model: loaded.spec,
+  logger?: EngineLogger,
+): StartedModel {
+  const created = createTextEngine({
+    clock,
+    model: { ...loaded.spec, maxModelLen: loaded.served.maxModelLen },
+    pacing: {
       timeToFirstTokenMs: settings.timeToFirstTokenMs,
       interTokenMs: settings.interTokenMs,
-    }),
-  );
-  return {
-    ...loaded,
-    engine,
+    },
+    ...(loaded.gpu ? { gpu: loaded.gpu } : {}),
+    ...(logger ? { logger } : {}),
+  });
+  const model: VllmModel = {
+    served: loaded.served,
+    spec: loaded.spec,
+    engine: created.engine,
     profile: settings.profile,
     generationMode: settings.generationMode,
     task: settings.task,
     autoToolChoice: settings.autoToolChoice,
     nowSeconds: () => Math.floor(Date.now() / 1000),
   };
+  return { model, ...(created.gpu ? { gpu: created.gpu } : {}), close: created.close };
 }
 
 /**

@@ -1,9 +1,14 @@
 /**
  * The vLLM module's options, read from the command line (or a caller's values) into settings,
  * with vLLM's own flag names where vLLM has one (`--served-model-name`, `--api-key`,
- * `--max-model-len`) and the simulator knobs the issue asks for.
+ * `--max-model-len`) and the simulator knobs the issue asks for; `--gpu` and vLLM's engine flags
+ * (mock-core gpuEngineOptions) are read with the served model in served-model.ts.
  */
-import type { RuntimeModuleSettings, RuntimeOption } from "@servingkit/mock-core";
+import {
+  gpuEngineOptions,
+  type RuntimeModuleSettings,
+  type RuntimeOption,
+} from "@servingkit/mock-core";
 import { defaultVllmVersion, profileFor, type VllmProfile } from "./profiles.js";
 
 /** How the mock produces completion text. */
@@ -60,6 +65,8 @@ export const vllmOptions: Readonly<Record<string, RuntimeOption>> = {
     valueName: "MS",
     help: "milliseconds between tokens; default 0",
   },
+  // The simulated GPU (issue 7): --gpu DEVICE and vLLM's engine flags; the same for every generative runtime.
+  ...gpuEngineOptions,
 };
 
 /** What the served model does (vLLM's `--task`). */

@@ -7,6 +7,7 @@
 import {
   type CannedReply,
   type Clock,
+  type EngineLogger,
   GenerationRequestError,
   type MockPlugin,
   type RestRoute,
@@ -42,8 +43,10 @@ export interface VllmPluginOptions {
 export interface VllmRestTableOptions extends VllmPluginOptions {
   /** The clock for timestamps, metrics and generation timing. */
   readonly clock: Clock;
-  /** Ends open generations when the host shuts down (default: never). */
+  /** Ends open generations and the engine's timers when the host shuts down (default: never). */
   readonly shutdownSignal?: AbortSignal;
+  /** Receives the engine's start-up and stats lines (`--gpu`); default: none. */
+  readonly logger?: EngineLogger;
 }
 
 function json(status: number, body: unknown): RestRouteReply {
@@ -74,39 +77,36 @@ export function vllmRestTable(options: VllmRestTableOptions): RestRouteTable {
     }
     throw error;
   };
+  const started = startModel(loaded, settings, clock, options.logger);
+  shutdown.addEventListener("abort", started.close, { once: true });
   const metrics = createVllmMetrics({
     modelName: loaded.served.id,
     maxModelLen: loaded.served.maxModelLen,
     era: profile.metrics,
     clock,
+    ...(started.gpu && loaded.gpu ? { gpu: { backend: started.gpu, settings: loaded.gpu } } : {}),
   });
-  const model: VllmModel = startModel(loaded, settings, clock, metrics.meter);
+  const model: VllmModel = { ...started.model, engine: metrics.meter(started.model.engine) };
   // vllm-openai.md §1: /load counts the generation requests in flight (a stream until it ends).
   let load = 0;
   const counted =
     (handle: (request: RestRouteRequest) => Promise<RestRouteReply>) =>
     async (request: RestRouteRequest): Promise<RestRouteReply> => {
       load += 1;
-      let answer: RestRouteReply;
+      let answer: RestRouteReply | undefined;
       try {
         answer = await handle(request);
-      } catch (error) {
-        load -= 1;
-        throw error;
-      }
-      if (typeof answer.body === "string" || answer.body instanceof Uint8Array) {
-        load -= 1;
-        return answer;
+      } finally {
+        if (
+          answer === undefined ||
+          typeof answer.body === "string" ||
+          answer.body instanceof Uint8Array
+        )
+          load -= 1;
       }
       const body = answer.body;
-      async function* untilEnd() {
-        try {
-          yield* body;
-        } finally {
-          load -= 1;
-        }
-      }
-      return { ...answer, body: untilEnd() };
+      if (typeof body === "string" || body instanceof Uint8Array) return answer;
+      return { ...answer, body: untilEnd(body, () => (load -= 1)) };
     };
   const signalOf = (request: RestRouteRequest) => AbortSignal.any([request.signal, shutdown]);
   const stream = (chunks: AsyncIterable<object>): RestRouteReply => ({
@@ -213,6 +213,42 @@ export function vllmRestTable(options: VllmRestTableOptions): RestRouteTable {
   };
 }
 
+/**
+ * `body` with `release` called once when it ends, fails or is closed early: a plain iterator
+ * around the source's, so a stream pays one callback per chunk rather than a generator layer.
+ */
+function untilEnd<T>(body: AsyncIterable<T>, release: () => void): AsyncIterable<T> {
+  let released = false;
+  const once = () => {
+    if (!released) {
+      released = true;
+      release();
+    }
+  };
+  return {
+    [Symbol.asyncIterator]() {
+      const source = body[Symbol.asyncIterator]();
+      return {
+        next: () =>
+          source.next().then(
+            (result) => {
+              if (result.done) once();
+              return result;
+            },
+            (error: unknown) => {
+              once();
+              throw error;
+            },
+          ),
+        return: async (value?: unknown) => {
+          once();
+          return (await source.return?.(value)) ?? { done: true, value: undefined };
+        },
+      };
+    },
+  };
+}
+
 /** Builds the vLLM protocol plugin: the route table on fastify, and vLLM's error answers. */
 export function vllmPlugin(options: VllmPluginOptions): MockPlugin {
   const { profile } = options.settings;
@@ -222,7 +258,12 @@ export function vllmPlugin(options: VllmPluginOptions): MockPlugin {
       registerRestRouteTable(
         app,
         ctx,
-        vllmRestTable({ ...options, clock: ctx.clock, shutdownSignal: ctx.shutdownSignal }),
+        vllmRestTable({
+          ...options,
+          clock: ctx.clock,
+          shutdownSignal: ctx.shutdownSignal,
+          logger: { info: (line) => ctx.logger.info(line) },
+        }),
       );
     },
     errorBody: (status: number, message: string): CannedReply =>

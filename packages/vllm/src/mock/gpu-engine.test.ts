@@ -1,0 +1,238 @@
+/**
+ * `servingkit mock vllm --gpu DEVICE` (issue 7): the same handlers with their timing from the
+ * simulated GPU, and `/metrics` from the simulation, agreeing with what the clients observed
+ * (vllm-openai.md §8, §9).
+ */
+import { createRequestLogger, ManualClock } from "@servingkit/mock-core";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startVllm, type TestServer } from "./test-server.js";
+
+function sample(text: string, name: string): number | undefined {
+  const line = text.split("\n").find((l) => l.startsWith(name));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(" ") + 1));
+}
+
+interface StreamSeen {
+  /** Virtual time (ms) each content chunk arrived at the client. */
+  readonly times: number[];
+  promptTokens: number;
+  completionTokens: number;
+  finishReason?: string;
+}
+
+/** Streams a completion, recording when (on the clock) each content chunk reached the client. */
+async function streamCompletion(
+  url: string,
+  clock: ManualClock,
+  body: object,
+): Promise<StreamSeen> {
+  const response = await fetch(`${url}/v1/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ ...body, stream: true, stream_options: { include_usage: true } }),
+  });
+  expect(response.status).toBe(200);
+  const seen: StreamSeen = { times: [], promptTokens: 0, completionTokens: 0 };
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(bytes, { stream: true });
+    let end = buffer.indexOf("\n\n");
+    while (end >= 0) {
+      const frame = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      end = buffer.indexOf("\n\n");
+      const data = frame.replace(/^data: /, "");
+      if (data === "[DONE]") continue;
+      const chunk = JSON.parse(data) as {
+        choices: { text: string; finish_reason: string | null }[];
+        usage?: { prompt_tokens: number; completion_tokens: number } | null;
+      };
+      const choice = chunk.choices[0];
+      if (choice) {
+        seen.times.push(clock.now());
+        if (choice.finish_reason) seen.finishReason = choice.finish_reason;
+      }
+      if (chunk.usage) {
+        seen.promptTokens = chunk.usage.prompt_tokens;
+        seen.completionTokens = chunk.usage.completion_tokens;
+      }
+    }
+  }
+  return seen;
+}
+
+/** Moves the clock 1 ms at a time, letting sockets deliver in between, until `work` settles. */
+async function drive<T>(clock: ManualClock, work: Promise<T>, limitMs = 20_000): Promise<T> {
+  let done = false;
+  void work.then(
+    () => {
+      done = true;
+    },
+    () => {
+      done = true;
+    },
+  );
+  for (let t = 0; t < limitMs && !done; t++) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    await clock.advance(1);
+  }
+  return work;
+}
+
+describe("vLLM on a simulated H100 (--gpu h100-80gb)", () => {
+  const clock = new ManualClock();
+  const logs: string[] = [];
+  let server: TestServer;
+  beforeAll(async () => {
+    const logger = createRequestLogger("info", { write: (line: string) => logs.push(line) });
+    server = await startVllm(
+      { "served-model-name": "m", gpu: "h100-80gb", "max-model-len": "4096", "max-num-seqs": "4" },
+      [],
+      { clock, logger },
+    );
+  });
+  afterAll(() => server.close());
+
+  it("logs vLLM's KV-cache lines at start-up", () => {
+    // vllm-openai.md §9: "GPU KV cache size: {N:,} tokens", "Maximum concurrency for {max_model_len:,} ...".
+    const messages = logs.map((line) => (JSON.parse(line) as { msg?: string }).msg);
+    expect(messages).toContainEqual(expect.stringMatching(/^GPU KV cache size: [\d,]+ tokens$/));
+    expect(messages).toContainEqual(
+      expect.stringMatching(/^Maximum concurrency for 4,096 tokens per request: [\d.]+x$/),
+    );
+  });
+
+  it("shows the configured max_model_len on the model card", async () => {
+    // vllm-openai.md §7: the card's max_model_len is the engine's.
+    const body = (await (await fetch(`${server.url}/v1/models`)).json()) as {
+      data: { max_model_len: number }[];
+    };
+    expect(body.data[0]?.max_model_len).toBe(4096);
+  });
+
+  it("queues a burst and reports in /metrics what the clients saw", async () => {
+    const bodies = Array.from({ length: 6 }, (_, i) => ({
+      prompt: `Request number ${i} asks about the weather in the mountains.`,
+      max_tokens: 6 + i,
+      ignore_eos: true,
+      seed: i,
+    }));
+    const streams = Promise.all(bodies.map((body) => streamCompletion(server.url, clock, body)));
+    // All six reach the engine before the clock moves, so they arrive at the same virtual time.
+    const load = async () =>
+      ((await (await fetch(`${server.url}/load`)).json()) as { server_load: number }).server_load;
+    while ((await load()) < bodies.length) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const arrival = clock.now();
+    const seen = await drive(clock, streams);
+    // vllm-openai.md §9: max_num_seqs 4 → the last two wait; their first token comes later.
+    const firsts = seen.map((s) => (s.times[0] as number) - arrival);
+    expect(Math.max(...firsts.slice(4))).toBeGreaterThan(Math.min(...firsts.slice(0, 4)));
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const l = '{model_name="m",engine="0"';
+    // vllm-openai.md §8: counters agree with the requests served.
+    expect(sample(text, `vllm:request_success_total${l},finished_reason="length"}`)).toBe(6);
+    expect(sample(text, `vllm:generation_tokens_total${l}}`)).toBe(
+      seen.reduce((sum, s) => sum + s.completionTokens, 0),
+    );
+    expect(sample(text, `vllm:prompt_tokens_total${l}}`)).toBe(
+      seen.reduce((sum, s) => sum + s.promptTokens, 0),
+    );
+    expect(sample(text, `vllm:time_to_first_token_seconds_count${l}}`)).toBe(6);
+    // TTFT from arrival, as the clients measured it (within the clock steps the test drives by).
+    const ttftSum = sample(text, `vllm:time_to_first_token_seconds_sum${l}}`) as number;
+    const clientTtft = firsts.reduce((sum, t) => sum + t, 0) / 1000;
+    expect(Math.abs(ttftSum - clientTtft)).toBeLessThan(0.01 * seen.length);
+    // One inter-token observation per token after the first.
+    const gaps = seen.reduce((sum, s) => sum + s.completionTokens - 1, 0);
+    expect(sample(text, `vllm:inter_token_latency_seconds_count${l}}`)).toBe(gaps);
+    const itlSum = sample(text, `vllm:inter_token_latency_seconds_sum${l}}`) as number;
+    const clientItl = seen.reduce(
+      (sum, s) => sum + ((s.times.at(-1) as number) - (s.times[0] as number)) / 1000,
+      0,
+    );
+    expect(Math.abs(itlSum - clientItl)).toBeLessThan(0.01 * seen.length);
+    // The phase histograms only the simulation fills, one observation per request.
+    for (const name of ["queue", "prefill", "decode", "inference"]) {
+      expect(sample(text, `vllm:request_${name}_time_seconds_count${l}}`)).toBe(6);
+    }
+    expect(sample(text, `vllm:request_queue_time_seconds_sum${l}}`)).toBeGreaterThan(0);
+    expect(sample(text, `vllm:iteration_tokens_total_count${l}}`)).toBeGreaterThan(0);
+    expect(sample(text, `vllm:num_requests_running${l}}`)).toBe(0);
+    expect(sample(text, `vllm:num_requests_waiting${l}}`)).toBe(0);
+    expect(sample(text, `vllm:kv_cache_usage_perc${l}}`)).toBe(0);
+    expect(sample(text, `vllm:prefix_cache_queries_total${l}}`)).toBe(
+      seen.reduce((sum, s) => sum + s.promptTokens, 0),
+    );
+    // vllm/v1/metrics/loggers.py log_metrics_info: the cache config as an info gauge.
+    expect(text).toMatch(
+      /^vllm:cache_config_info\{block_size="16",.*enable_prefix_caching="True",gpu_memory_utilization="0.9",.*num_gpu_blocks="\d+",.*engine="0"\} 1$/m,
+    );
+  });
+});
+
+describe("start-up on a GPU too small for the settings", () => {
+  it("fails with vLLM's KV-cache error text", async () => {
+    // vllm/v1/core/kv_cache_utils.py: no memory left for KV blocks after the weights.
+    await expect(startVllm({ gpu: "h100-80gb", "gpu-memory-utilization": "0.1" })).rejects.toThrow(
+      "No available memory for the cache blocks.",
+    );
+  });
+
+  it("refuses a GPU option without --gpu", async () => {
+    await expect(startVllm({ "max-num-seqs": "8" })).rejects.toThrow("--max-num-seqs needs --gpu");
+  });
+});
+
+describe("the openai SDK streams from the GPU engine", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    // Real time, 50 times faster than the modelled GPU.
+    server = await startVllm({ "served-model-name": "m", gpu: "l4", "time-scale": "50" });
+  });
+  afterAll(() => server.close());
+
+  it("receives every chunk and the usage", async () => {
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const stream = await client.chat.completions.create({
+      model: "m",
+      messages: [{ role: "user", content: "Tell me about the sea" }],
+      max_tokens: 12,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = "";
+    let usage: { completion_tokens: number } | undefined;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? "";
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(text.length).toBeGreaterThan(0);
+    expect(usage?.completion_tokens).toBeGreaterThan(0);
+    expect(usage?.completion_tokens).toBeLessThanOrEqual(12);
+  });
+});
+
+describe("/load", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({ "served-model-name": "m", "inter-token-latency": "40" });
+  });
+  afterAll(() => server.close());
+
+  it("counts a stream while it runs and not after", async () => {
+    // vllm-openai.md §1: /load counts the generation requests in flight.
+    const load = async () =>
+      ((await (await fetch(`${server.url}/load`)).json()) as { server_load: number }).server_load;
+    const response = await fetch(`${server.url}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ prompt: "hi", max_tokens: 5, ignore_eos: true, stream: true }),
+    });
+    expect(await load()).toBe(1);
+    await response.text();
+    expect(await load()).toBe(0);
+  });
+});
