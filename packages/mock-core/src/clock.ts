@@ -3,24 +3,72 @@
  * in a running mock and on virtual time in tests (ARCHITECTURE.md "Layers": time comes from a
  * clock object).
  */
-import { setTimeout as sleepReal } from "node:timers/promises";
-
 /** A source of time. All durations are milliseconds. */
 export interface Clock {
   /** Milliseconds since an arbitrary origin; only differences are meaningful. */
   now(): number;
   /**
-   * Resolves after `ms` milliseconds; rejects with the signal's reason (an AbortError by default)
-   * when `signal` aborts first.
+   * Resolves after `ms` milliseconds; rejects with the signal's reason (an AbortError
+   * DOMException by default) when `signal` aborts first or already has.
    */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-/** The real clock: `performance.now()` and Node's timers. */
+/** A pending {@link realClock} sleep that a signal may end early. */
+interface Sleeper {
+  readonly timer: NodeJS.Timeout;
+  readonly reject: (reason: unknown) => void;
+}
+
+/**
+ * The sleepers waiting on each signal. A signal gets one abort listener, the first time something
+ * sleeps on it, for as long as it lives: a stream that sleeps once per token on its request's
+ * signal then costs a Set insert and delete per token instead of adding and removing an
+ * AbortSignal listener (EventTarget bookkeeping) each time.
+ */
+const sleepersBySignal = new WeakMap<AbortSignal, Set<Sleeper>>();
+
+function sleepersOf(signal: AbortSignal): Set<Sleeper> {
+  let sleepers = sleepersBySignal.get(signal);
+  if (sleepers === undefined) {
+    const set = new Set<Sleeper>();
+    sleepers = set;
+    sleepersBySignal.set(signal, set);
+    signal.addEventListener(
+      "abort",
+      () => {
+        for (const sleeper of set) {
+          clearTimeout(sleeper.timer);
+          sleeper.reject(signal.reason);
+        }
+        set.clear();
+      },
+      { once: true },
+    );
+  }
+  return sleepers;
+}
+
+/**
+ * The real clock: `performance.now()` and Node's timers (one `setTimeout` per sleep; a sleep on
+ * an aborted signal rejects at once with its reason).
+ */
 export const realClock: Clock = {
   now: () => performance.now(),
-  sleep: async (ms, signal) => {
-    await sleepReal(ms, undefined, signal ? { signal } : undefined);
+  sleep: (ms, signal) => {
+    if (signal === undefined) return new Promise((resolve) => setTimeout(resolve, ms));
+    if (signal.aborted) return Promise.reject(signal.reason);
+    const sleepers = sleepersOf(signal);
+    return new Promise((resolve, reject) => {
+      const sleeper: Sleeper = {
+        timer: setTimeout(() => {
+          sleepers.delete(sleeper);
+          resolve();
+        }, ms),
+        reject,
+      };
+      sleepers.add(sleeper);
+    });
   },
 };
 

@@ -265,8 +265,10 @@ export class StreamCutError extends Error {
  * the first N items are yielded, then {@link StreamCutError} is thrown (and the source is closed,
  * so its resources are freed). Without a cut it yields the source unchanged.
  *
- * Plugins wrap every streamed response with it (`cutStream(ctx.fault(request), chunks)`), so the
- * `cut-after` fault works for every runtime's streams.
+ * The gRPC host and plugins with fastify routes of their own wrap streamed answers with it
+ * (`cutStream(ctx.restFault(request), chunks)`); route tables' REST streams are counted as they
+ * are written instead (`writeStreamBody` in rest-route-table.ts), so the `cut-after` fault works
+ * for every runtime's streams.
  */
 export async function* cutStream<T>(
   fault: FaultSpec | undefined,

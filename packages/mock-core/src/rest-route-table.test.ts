@@ -1,4 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { request as httpRequest } from "node:http";
+import Fastify from "fastify";
+import { afterEach, describe, expect, it } from "vitest";
+import { faultHeader, parseFault } from "./fault.js";
 import { Readiness } from "./readiness.js";
 import {
   healthRouteTable,
@@ -6,6 +9,8 @@ import {
   matchRestRoute,
   queryRecord,
   type RestRoute,
+  type RestRouteRequest,
+  registerRestRouteTable,
 } from "./rest-route-table.js";
 import { runtimeCatalog } from "./runtime-catalog.js";
 
@@ -98,5 +103,162 @@ describe("hostBody (fastify's body rules, for hosts that read bytes)", () => {
   it("gives a raw table the bytes whatever the type", () => {
     expect(body("POST", "application/json", "{", true)).toEqual({ body: bytes("{") });
     expect(body("GET", undefined, "", true)).toEqual({ body: bytes("") });
+  });
+});
+
+describe("streamed replies on fastify (written straight to the socket)", () => {
+  const closers: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close();
+  });
+
+  /** One streaming route, its fault read from the request header as the host does. */
+  async function serve(
+    chunks: (request: RestRouteRequest) => AsyncIterable<string | Uint8Array>,
+  ): Promise<string> {
+    const app = Fastify();
+    registerRestRouteTable(
+      app,
+      {
+        restFault: (request) => {
+          const header = request.headers[faultHeader];
+          return typeof header === "string" ? parseFault(header) : undefined;
+        },
+      },
+      {
+        routes: [
+          {
+            method: "POST",
+            path: "/stream",
+            handle: (request) => ({
+              status: 200,
+              headers: { "content-type": "text/event-stream; charset=utf-8", "x-test": "1" },
+              body: chunks(request),
+            }),
+          },
+        ],
+      },
+    );
+    const address = await app.listen({ host: "127.0.0.1", port: 0 });
+    closers.push(() => app.close());
+    return `${address}/stream`;
+  }
+
+  /** Reads a response to its end, or to the dropped connection. */
+  async function read(url: string, headers: Record<string, string> = {}) {
+    const res = await fetch(url, { method: "POST", headers });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return { res, text, dropped: false };
+        text += decoder.decode(value, { stream: true });
+      }
+    } catch {
+      return { res, text, dropped: true };
+    }
+  }
+
+  const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
+
+  it("sends the status and headers as given, then each chunk as it comes, then ends", async () => {
+    const url = await serve(async function* () {
+      yield "data: 1\n\n";
+      await tick();
+      yield new TextEncoder().encode("data: 2\n\n");
+    });
+    const { res, text, dropped } = await read(url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+    expect(res.headers.get("x-test")).toBe("1");
+    expect([text, dropped]).toEqual(["data: 1\n\ndata: 2\n\n", false]);
+  });
+
+  // fault.ts grammar: with cut-after, REST connections are dropped mid-body after N chunks.
+  it("cut-after=N drops the connection after N chunks and closes the source", async () => {
+    const log: string[] = [];
+    const url = await serve(async function* () {
+      try {
+        for (let i = 0; i < 10; i++) {
+          yield `chunk ${i}\n`;
+          await tick();
+        }
+      } finally {
+        log.push("source closed");
+      }
+    });
+    const { text, dropped } = await read(url, { [faultHeader]: "cut-after=3" });
+    expect([text, dropped]).toEqual(["chunk 0\nchunk 1\nchunk 2\n", true]);
+    await expect.poll(() => log).toEqual(["source closed"]);
+  });
+
+  it("cut-after=0 sends the headers and drops the connection before any chunk", async () => {
+    const url = await serve(async function* () {
+      yield "never\n";
+    });
+    const { res, text, dropped } = await read(url, { [faultHeader]: "cut-after=0" });
+    expect([res.status, text, dropped]).toEqual([200, "", true]);
+  });
+
+  it("a source that fails after the headers drops the connection", async () => {
+    const url = await serve(async function* () {
+      yield "one\n";
+      throw new Error("boom");
+    });
+    expect(await read(url)).toMatchObject({ text: "one\n", dropped: true });
+  });
+
+  it("a client that leaves aborts the route's signal and closes the source", async () => {
+    const log: string[] = [];
+    let signal: AbortSignal | undefined;
+    const url = await serve(async function* (request) {
+      signal = request.signal;
+      try {
+        for (;;) {
+          yield "tick\n";
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      } finally {
+        log.push("source closed");
+      }
+    });
+    const controller = new AbortController();
+    const res = await fetch(url, { method: "POST", signal: controller.signal });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read();
+    controller.abort();
+    await expect.poll(() => [signal?.aborted, log]).toEqual([true, ["source closed"]]);
+  });
+
+  it("waits for drain: a client that does not read holds the source back", async () => {
+    let pulled = 0;
+    const log: string[] = [];
+    const url = await serve(async function* () {
+      try {
+        for (;;) {
+          pulled += 1;
+          yield new Uint8Array(256 * 1024);
+        }
+      } finally {
+        log.push("source closed");
+      }
+    });
+    // A raw request whose answer is never read: the socket's buffers fill, then writes wait.
+    const req = httpRequest(url, { method: "POST" });
+    req.end();
+    const res = await new Promise<import("node:http").IncomingMessage>((resolve) =>
+      req.once("response", resolve),
+    );
+    res.pause();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const held = pulled;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Without back-pressure the source would run on without bound (gigabytes in 200 ms).
+    expect(pulled).toBe(held);
+    expect(held).toBeLessThan(200);
+    req.destroy();
+    await expect.poll(() => log).toEqual(["source closed"]);
   });
 });

@@ -5,9 +5,9 @@
  * other hosts (msw in `@servingkit/msw`) match requests with {@link matchRestRoute} and call the
  * same handlers, so one behaviour lives in one place whichever host serves it.
  */
-import { Readable } from "node:stream";
+import type { ServerResponse } from "node:http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { cutStream, type FaultSpec } from "./fault.js";
+import type { FaultSpec } from "./fault.js";
 import { parseJsonBody } from "./json-body.js";
 import type { BodyError, PluginContext } from "./plugin.js";
 import type { Readiness } from "./readiness.js";
@@ -253,7 +253,10 @@ function pathOf(url: string): string {
   return q < 0 ? url : url.slice(0, q);
 }
 
-/** Sends a route's reply on fastify; a stream goes out as it comes, cut by the chosen fault. */
+/**
+ * Sends a route's reply on fastify; a stream goes out as it comes ({@link writeStreamBody}), cut
+ * by the chosen fault.
+ */
 export function sendRestReply(
   reply: FastifyReply,
   answer: RestRouteReply,
@@ -263,12 +266,84 @@ export function sendRestReply(
   if (typeof body === "string") {
     return sendCanned(reply, { status: answer.status, headers: answer.headers ?? {}, body });
   }
-  reply.code(answer.status);
-  if (answer.headers) reply.headers(answer.headers);
   if (body instanceof Uint8Array) {
+    reply.code(answer.status);
+    if (answer.headers) reply.headers(answer.headers);
     return reply.send(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
   }
-  return reply.send(Readable.from(cutStream(fault, body)));
+  // The stream is written straight to the socket: fastify lets go of the reply (its onResponse
+  // hooks still run when the response finishes) and no Readable sits between source and socket.
+  reply.hijack();
+  reply.raw.writeHead(answer.status, answer.headers);
+  void writeStreamBody(reply.raw, body, fault?.cutAfter);
+  return reply;
+}
+
+/** Resolves once `res` can take more bytes again, or has closed. */
+function writable(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}
+
+/**
+ * Writes a streamed body to a response whose headers are set, one `write` per chunk as the source
+ * yields it, waiting for `drain` when the socket's buffer is full (back-pressure reaches the
+ * source, which is not asked for more meanwhile). It ends the response when the source ends. With
+ * `cutAfter` (the `cut-after` fault) the connection is dropped after that many chunks (fault.ts
+ * grammar: "REST connections are dropped mid-body"), headers sent; a source that fails drops it
+ * too, as fastify does for a failing stream once headers are out. When the client leaves, the
+ * source is closed (`return()`), so generators run their cleanup and engines free their work; the
+ * route's signal has already told them. Never rejects.
+ */
+export async function writeStreamBody(
+  res: ServerResponse,
+  body: AsyncIterable<Uint8Array | string>,
+  cutAfter?: number,
+): Promise<void> {
+  const iterator = body[Symbol.asyncIterator]();
+  let finished = false;
+  let written = 0;
+  try {
+    if (cutAfter === 0) {
+      res.flushHeaders();
+      throw new Error("cut");
+    }
+    while (!res.destroyed) {
+      const next = await iterator.next();
+      if (next.done) {
+        finished = true;
+        res.end();
+        break;
+      }
+      if (res.destroyed) break;
+      const fits = res.write(next.value);
+      written += 1;
+      if (written === cutAfter) throw new Error("cut");
+      if (!fits) await writable(res);
+    }
+  } catch {
+    // A cut, or a source that failed after the headers: the client sees the connection drop,
+    // after what was written (node sends a response's writes of one tick together, on the next).
+    await new Promise((resolve) => setImmediate(resolve));
+    res.destroy();
+  } finally {
+    if (!finished) await closeQuietly(iterator);
+  }
+}
+
+async function closeQuietly(iterator: AsyncIterator<unknown>): Promise<void> {
+  try {
+    await iterator.return?.();
+  } catch {
+    // The source failed while closing; the response is already gone.
+  }
 }
 
 /** A signal that fires when the client leaves before the reply is complete. */
