@@ -1,3 +1,4 @@
+import { gpuScenarios, isGpuScenario, runGpuScenario } from "./gpu-scenarios.js";
 import { createGrpcHealthDriver } from "./grpc-load.js";
 import { createHttpDriver } from "./http-load.js";
 import {
@@ -16,7 +17,11 @@ import { healthPath, type MemorySample, type RunningServer } from "./servers.js"
 export type { Contestant, LoadSettings, ScenarioSpec } from "./scenario-spec.js";
 
 /** The scenarios the harness knows, by `--scenario` name. */
-export type ScenarioName = "rest-health" | "grpc-health" | keyof typeof runtimeScenarios;
+export type ScenarioName =
+  | "rest-health"
+  | "grpc-health"
+  | keyof typeof runtimeScenarios
+  | keyof typeof gpuScenarios;
 
 /** The defaults `pnpm bench` uses. */
 export const defaultLoadSettings: LoadSettings = {
@@ -91,10 +96,16 @@ const healthSpecs: Readonly<Record<"rest-health" | "grpc-health", ScenarioSpec>>
   },
 };
 
-const specs: Readonly<Record<ScenarioName, ScenarioSpec>> = { ...healthSpecs, ...runtimeScenarios };
+const specs: Readonly<Record<Exclude<ScenarioName, keyof typeof gpuScenarios>, ScenarioSpec>> = {
+  ...healthSpecs,
+  ...runtimeScenarios,
+};
 
-/** Every scenario, in the order `--scenario all` runs them. */
-export const scenarioNames = Object.keys(specs) as readonly ScenarioName[];
+/** Every scenario, in the order `--scenario all` runs them (the GPU engine's last: gpu-scenarios.ts). */
+export const scenarioNames = [
+  ...Object.keys(specs),
+  ...Object.keys(gpuScenarios),
+] as readonly ScenarioName[];
 
 /** Keeps the larger of two samples, field by field. */
 function peak(a: MemorySample | undefined, b: MemorySample): MemorySample {
@@ -113,6 +124,8 @@ export async function runScenario(
   name: ScenarioName,
   settings: LoadSettings = defaultLoadSettings,
 ): Promise<ScenarioResult> {
+  // The GPU engine's scenarios have loops in this process instead of servers.
+  if (isGpuScenario(name)) return { name, ...(await runGpuScenario(name, settings)) };
   const spec = specs[name];
   const contestants = await spec.contestants(settings);
   const placement =

@@ -39,4 +39,13 @@ describe("block pool", () => {
     expect(hasher.id(0, "1,2,3")).toBe(first);
     expect(hasher.id(first, "1,2,3")).not.toBe(first);
   });
+
+  it("gives unshareable blocks fresh ids that never equal an interned one", () => {
+    const hasher = new BlockHasher();
+    const a = hasher.id(0, "1,2,3");
+    const fresh = [hasher.unique(), hasher.unique()];
+    const b = hasher.id(a, "4,5,6");
+    expect(hasher.id(0, "1,2,3")).toBe(a);
+    expect(new Set([a, b, ...fresh]).size).toBe(4);
+  });
 });

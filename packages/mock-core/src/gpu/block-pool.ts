@@ -9,16 +9,26 @@
 /** Chained content hashes as small integers: equal (parent, content) pairs get equal ids. */
 export class BlockHasher {
   readonly #ids = new Map<string, number>();
+  #last = 0;
 
   /** The id of a block whose parent block has id `parent` (0 for the first block) and whose content is `content`. */
   id(parent: number, content: string): number {
     const key = `${parent}|${content}`;
     let id = this.#ids.get(key);
     if (id === undefined) {
-      id = this.#ids.size + 1;
+      id = ++this.#last;
       this.#ids.set(key, id);
     }
     return id;
+  }
+
+  /**
+   * A fresh id equal to no other, for a block no other request can share (generated tokens, a
+   * prompt known only by its length, anything after such a block in the chain). Nothing is
+   * stored: its holder memoises it, so a long-running engine does not grow a map per block.
+   */
+  unique(): number {
+    return ++this.#last;
   }
 }
 

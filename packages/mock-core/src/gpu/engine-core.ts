@@ -114,6 +114,8 @@ interface Sequence {
   hashes: number[];
   cachedBlocks: number;
   admitted: boolean;
+  /** Tokens scheduled for it in the step being built; 0 when it has none. */
+  stepTokens: number;
 }
 
 /** The scheduler and KV cache of one engine; see the module comment. */
@@ -210,6 +212,7 @@ export class EngineCore {
       hashes: [],
       cachedBlocks: 0,
       admitted: false,
+      stepTokens: 0,
     };
     this.#sequences.set(request.id, sequence);
     this.#enqueue(sequence, false);
@@ -238,7 +241,8 @@ export class EngineCore {
   step(now: number): StepResult | undefined {
     const config = this.#config;
     let budget = config.maxNumBatchedTokens;
-    const scheduled = new Map<Sequence, number>();
+    // The step's batch in scheduling order; each member's share is its `stepTokens`.
+    const scheduled: Sequence[] = [];
     let preemptions = 0;
     let prefixQueries = 0;
     let prefixHits = 0;
@@ -260,10 +264,10 @@ export class EngineCore {
         const victim = this.#preemptionVictim();
         this.#preempt(victim);
         preemptions++;
-        const given = scheduled.get(victim);
-        if (given !== undefined) {
-          scheduled.delete(victim);
-          budget += given;
+        if (victim.stepTokens > 0) {
+          scheduled.splice(scheduled.indexOf(victim), 1);
+          budget += victim.stepTokens;
+          victim.stepTokens = 0;
           index--;
         }
         if (victim === sequence) break;
@@ -272,12 +276,13 @@ export class EngineCore {
         index--;
         continue;
       }
-      scheduled.set(sequence, wanted);
+      sequence.stepTokens = wanted;
+      scheduled.push(sequence);
       budget -= wanted;
     }
 
     // 2. Waiting requests, in policy order, unless this step preempted (and still runs something).
-    if (preemptions === 0 || scheduled.size === 0) {
+    if (preemptions === 0 || scheduled.length === 0) {
       while (this.#waiting.length > 0 && budget > 0 && this.#running.length < config.maxNumSeqs) {
         const sequence = this.#waiting[0] as Sequence;
         const hits: number[] = [];
@@ -306,17 +311,19 @@ export class EngineCore {
           admitted.push({ requestId: sequence.request.id, cachedTokens: hitTokens });
         }
         this.#running.push(sequence);
-        scheduled.set(sequence, wanted);
+        sequence.stepTokens = wanted;
+        scheduled.push(sequence);
         budget -= wanted;
       }
     }
 
-    if (scheduled.size === 0) return undefined;
+    if (scheduled.length === 0) return undefined;
 
     // 3. Execute: the step's duration from its load, then sample.
     const load: StepLoad = emptyLoad();
     let prefillTokens = 0;
-    for (const [sequence, tokens] of scheduled) {
+    for (const sequence of scheduled) {
+      const tokens = sequence.stepTokens;
       addToLoad(load, tokens, sequence.computed);
       const decoding =
         sequence.generated > 0 && sequence.computed === this.#knownTokens(sequence) - 1;
@@ -338,8 +345,9 @@ export class EngineCore {
     };
     const tokens: EngineTokenEvent[] = [];
     const finished: FinishedRequest[] = [];
-    for (const [sequence, count] of scheduled) {
-      sequence.computed += count;
+    for (const sequence of scheduled) {
+      sequence.computed += sequence.stepTokens;
+      sequence.stepTokens = 0;
       if (config.enablePrefixCaching) this.#cacheFullBlocks(sequence);
       if (sequence.computed === this.#knownTokens(sequence)) {
         tokens.push({ requestId: sequence.request.id, index: sequence.generated, time: end });
@@ -429,14 +437,17 @@ export class EngineCore {
     const known = sequence.hashes[index];
     if (known !== undefined) return known;
     const size = this.#config.blockSize;
-    const parent = index === 0 ? 0 : this.#hash(sequence, index - 1);
     const end = (index + 1) * size;
     const { prompt } = sequence.request;
-    let content: string;
-    if (end > sequence.promptLength) content = `g${sequence.serial}`;
-    else if (typeof prompt === "number") content = `u${sequence.serial}`;
-    else content = prompt.slice(index * size, end).join(",");
-    const id = this.#hasher.id(parent, content);
+    // A block holding generated tokens or part of a length-only prompt is this request's alone
+    // (and so is every block chained after it): a fresh id, no content to intern.
+    const id =
+      end > sequence.promptLength || typeof prompt === "number"
+        ? this.#hasher.unique()
+        : this.#hasher.id(
+            index === 0 ? 0 : this.#hash(sequence, index - 1),
+            prompt.slice(index * size, end).join(","),
+          );
     sequence.hashes[index] = id;
     return id;
   }
