@@ -240,12 +240,12 @@ async function* streamChunks(
   const logprobsOf = (tokens: readonly TokenEvent[]) =>
     request.logprobs ? chatLogprobs(model, tokens, request.topLogprobs) : null;
   let completionTokens = 0;
-  const pieces = streamPieces(mergeChoices(model, plans, signal), {
-    includeStopStr: request.includeStopStrInOutput,
-    generated,
-  });
-  for await (const piece of pieces) {
-    if (piece.kind === "start") {
+  const pieceOf = streamPieces({ includeStopStr: request.includeStopStrInOutput, generated });
+  let started = false;
+  for await (const event of mergeChoices(model, plans, signal)) {
+    if (!started) {
+      // vllm-openai.md §6: the role chunks go out when the engine's first output arrives.
+      started = true;
       for (const plan of plans) {
         yield chunk(plan.index, {
           delta: { role, content: "" },
@@ -262,8 +262,9 @@ async function* streamChunks(
           });
         }
       }
-      continue;
     }
+    const piece = pieceOf(event);
+    if (piece === undefined) continue;
     const { index, text, tokens } = piece;
     if (piece.kind === "text") {
       yield chunk(index, {

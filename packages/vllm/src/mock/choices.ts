@@ -145,21 +145,42 @@ export interface ChoiceEvent {
 
 /**
  * Runs every plan at once and yields their events as they come (vLLM streams all choices of a
- * request interleaved, one engine step at a time). Leaving the loop early closes every run.
+ * request interleaved, one engine step at a time). Leaving the loop early closes every run. One
+ * plan (the usual case) needs no racing: its engine run is only tagged with its index.
  */
-export async function* mergeChoices(
+export function mergeChoices(
+  model: VllmModel,
+  plans: readonly ChoicePlan[],
+  signal: AbortSignal,
+): AsyncIterable<ChoiceEvent> {
+  const only = plans.length === 1 ? plans[0] : undefined;
+  if (only === undefined) return raceChoices(model, plans, signal);
+  const { index } = only;
+  return {
+    [Symbol.asyncIterator]() {
+      const run = model.engine.generate(only.request, { signal })[Symbol.asyncIterator]();
+      return {
+        next: () =>
+          run
+            .next()
+            .then(
+              (result): IteratorResult<ChoiceEvent> =>
+                result.done ? result : { done: false, value: { index, event: result.value } },
+            ),
+        return: async () => {
+          await run.return?.();
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
+}
+
+async function* raceChoices(
   model: VllmModel,
   plans: readonly ChoicePlan[],
   signal: AbortSignal,
 ): AsyncGenerator<ChoiceEvent> {
-  const only = plans.length === 1 ? plans[0] : undefined;
-  if (only !== undefined) {
-    // One choice (the usual case): no racing needed.
-    for await (const event of model.engine.generate(only.request, { signal })) {
-      yield { index: only.index, event };
-    }
-    return;
-  }
   const local = new AbortController();
   const both = AbortSignal.any([signal, local.signal]);
   const iterators = plans.map((plan) => ({
@@ -205,12 +226,10 @@ export function usageOf(
 }
 
 /**
- * One piece of a streamed answer: `start` when the engine's first event arrives (chat sends its
- * role chunks then), `text` ready to go out for a choice, or a choice's `finish` with its last
- * text (the matched stop string appended under `include_stop_str_in_output`).
+ * One piece of a streamed answer: `text` ready to go out for a choice, or a choice's `finish`
+ * with its last text (the matched stop string appended under `include_stop_str_in_output`).
  */
 export type StreamPiece =
-  | { readonly kind: "start" }
   | {
       readonly kind: "text";
       readonly index: number;
@@ -226,42 +245,34 @@ export type StreamPiece =
     };
 
 /**
- * Frames the choices' engine events as vLLM streams them (vllm-openai.md §6): each choice's newest
- * text waits for the choice's next event, so its last text rides on the chunk with
- * `finish_reason`, and an empty text never goes out alone. `generated` is kept up to date with
- * each choice's token count (for `continuous_usage_stats`); `initialText` is what a choice starts
- * with (the echoed prompt of completions).
+ * Frames the choices' engine events as vLLM streams them (vllm-openai.md §6), one event at a
+ * time: each choice's newest text waits for the choice's next event, so its last text rides on
+ * the chunk with `finish_reason`, and an empty text never goes out alone. `generated` is kept up
+ * to date with each choice's token count (for `continuous_usage_stats`); `initialText` is what a
+ * choice starts with (the echoed prompt of completions). A plain function of the events, so the
+ * endpoint's stream loop calls it per event instead of stacking another async layer.
  */
-export async function* streamPieces(
-  events: AsyncIterable<ChoiceEvent>,
-  options: {
-    readonly includeStopStr: boolean;
-    readonly generated: Map<number, number>;
-    readonly initialText?: (index: number) => string;
-  },
-): AsyncGenerator<StreamPiece> {
+export function streamPieces(options: {
+  readonly includeStopStr: boolean;
+  readonly generated: Map<number, number>;
+  readonly initialText?: (index: number) => string;
+}): (choice: ChoiceEvent) => StreamPiece | undefined {
   const { generated } = options;
   const held = new Map<number, { text: string; tokens: TokenEvent[] }>();
-  let started = false;
-  for await (const { index, event } of events) {
-    if (!started) {
-      started = true;
-      yield { kind: "start" };
-    }
+  return ({ index, event }) => {
     const pending = held.get(index) ?? { text: options.initialText?.(index) ?? "", tokens: [] };
     if (event.type === "token") {
       generated.set(index, (generated.get(index) ?? 0) + 1);
       if (pending.text !== "") {
-        yield { kind: "text", index, text: pending.text, tokens: pending.tokens };
         held.set(index, { text: event.text, tokens: [event] });
-      } else {
-        held.set(index, { text: event.text, tokens: [...pending.tokens, event] });
+        return { kind: "text", index, text: pending.text, tokens: pending.tokens };
       }
-      continue;
+      held.set(index, { text: event.text, tokens: [...pending.tokens, event] });
+      return undefined;
     }
     held.delete(index);
     generated.set(index, event.completionTokens);
     const text = pending.text + stopSuffix(event, options.includeStopStr);
-    yield { kind: "finish", index, text, tokens: pending.tokens, finish: event };
-  }
+    return { kind: "finish", index, text, tokens: pending.tokens, finish: event };
+  };
 }

@@ -178,13 +178,14 @@ async function* streamChunks(
   const logprobsOf = (tokens: readonly TokenEvent[]) =>
     request.logprobs === undefined ? null : completionLogprobs(model, tokens, 0);
   let completionTokens = 0;
-  const pieces = streamPieces(mergeChoices(model, plans, signal), {
+  const pieceOf = streamPieces({
     includeStopStr: request.includeStopStrInOutput,
     generated,
     ...(request.echo && { initialText: promptOf }),
   });
-  for await (const piece of pieces) {
-    if (piece.kind === "start") continue;
+  for await (const event of mergeChoices(model, plans, signal)) {
+    const piece = pieceOf(event);
+    if (piece === undefined) continue;
     if (piece.kind === "text") {
       yield chunk(piece.index, piece.text, {}, logprobsOf(piece.tokens));
       continue;
