@@ -10,6 +10,7 @@ import {
   defaultModelSpec,
   isRuntimeName,
   loadModelDir,
+  ManualClock,
   type ModelSpec,
   type RunningMock,
   type RuntimeOptionValues,
@@ -569,5 +570,73 @@ describe("TGIS mock limits and platform", () => {
     } finally {
       await mock.close();
     }
+  });
+});
+
+describe("TGIS on the simulated GPU (issue 7: the engine options of every generative runtime)", () => {
+  it("queues beyond max_num_seqs and reports the engine's queue and batch in /metrics", async () => {
+    // caikit-tgis.md §3.7: tgi_queue_size and tgi_batch_current_size; vllm-openai.md §9: the
+    // scheduler runs at most max_num_seqs requests, the rest wait.
+    const clock = new ManualClock();
+    const mock = await startMock({
+      runtime: "tgis",
+      host: "127.0.0.1",
+      httpPort: 0,
+      grpcPort: 0,
+      clock,
+      plugins: await tgisMockModule.plugins({
+        runtime: "tgis",
+        models: [],
+        values: { gpu: "l4", "max-num-seqs": "2" },
+      }),
+    });
+    const client = connect(mock);
+    const scrape = async () => (await fetch(`${mock.endpoints.http}/metrics`)).text();
+    try {
+      const calls = Array.from({ length: 4 }, (_, i) =>
+        unary(client, "Generate", {
+          requests: [{ text: `question ${i}` }],
+          params: { stopping: { max_new_tokens: 40, min_new_tokens: 40 } },
+        }),
+      );
+      // Let the four reach the engine, then run a few engine steps.
+      let text = "";
+      for (let i = 0; i < 200 && !/^tgi_queue_size 2$/m.test(text); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        await clock.advance(10);
+        text = await scrape();
+      }
+      expect(text).toMatch(/^tgi_queue_size 2$/m);
+      expect(text).toMatch(/^tgi_batch_current_size 2$/m);
+      let done = false;
+      const all = Promise.all(calls).finally(() => {
+        done = true;
+      });
+      for (let i = 0; i < 20_000 && !done; i++) {
+        await new Promise((resolve) => setImmediate(resolve));
+        await clock.advance(10);
+      }
+      const replies = await all;
+      for (const reply of replies) {
+        expect((reply.responses as Json[])[0]?.generated_token_count).toBe(40);
+      }
+      text = await scrape();
+      expect(text).toMatch(/^tgi_queue_size 0$/m);
+      expect(text).toMatch(/^tgi_batch_current_size 0$/m);
+    } finally {
+      client.close();
+      await mock.close();
+    }
+  });
+
+  it("fails to start with vLLM's KV-cache text when the GPU is too small", async () => {
+    // vllm/v1/core/kv_cache_utils.py: no memory left for KV blocks after the weights.
+    await expect(startTgis({ gpu: "l4", "gpu-memory-utilization": "0.2" })).rejects.toThrow(
+      "No available memory for the cache blocks.",
+    );
+  });
+
+  it("refuses an engine option without --gpu", async () => {
+    await expect(startTgis({ "max-num-seqs": "2" })).rejects.toThrow("--max-num-seqs needs --gpu");
   });
 });

@@ -9,16 +9,18 @@
  * @packageDocumentation
  */
 import {
+  type GpuEngineSettings,
   type MockPlugin,
   type ModelSpec,
   modelSpecFor,
   type RuntimeMockModule,
   type RuntimeOptionValues,
+  readGpuEngineSettings,
 } from "@servingkit/mock-core";
 import { GenerationService } from "@servingkit/proto/fmaas";
 import { defaultTgisLimits, type TgisLimits } from "./mock/generation-parameters.js";
 import { createGenerationService } from "./mock/generation-service.js";
-import { simpleTextModel, type TextModelPacing, tgisMaxSequenceLength } from "./mock/text-model.js";
+import { type TextModelPacing, textModel, tgisMaxSequenceLength } from "./mock/text-model.js";
 import { TgisMetrics } from "./mock/tgis-metrics.js";
 
 export {
@@ -45,9 +47,10 @@ export {
   simpleTextModel,
   type TextModel,
   type TextModelPacing,
+  textModel,
   tgisMaxSequenceLength,
 } from "./mock/text-model.js";
-export { type GenerationObserver, TgisMetrics } from "./mock/tgis-metrics.js";
+export { type EngineQueue, type GenerationObserver, TgisMetrics } from "./mock/tgis-metrics.js";
 
 function positiveInteger(values: RuntimeOptionValues, name: string): number | undefined {
   const raw = values[name];
@@ -91,13 +94,15 @@ export function tgisLimitsFromOptions(
 
 /**
  * The TGIS plugin: `fmaas.GenerationService` on the gRPC port over a model spec on mock-core's
- * simple engine (paced by the host's clock), and `/metrics` with TGIS's metric names on the HTTP
- * port.
+ * simple engine (paced by the host's clock) or, with `gpu`, on the simulated GPU (its start-up
+ * and stats lines in the host's log, its queue and batch in `/metrics`), and `/metrics` with
+ * TGIS's metric names on the HTTP port.
  */
 export function tgisGrpcPlugin(options: {
   limits: TgisLimits;
   spec: ModelSpec;
   pacing?: TextModelPacing;
+  gpu?: GpuEngineSettings;
 }): MockPlugin {
   const metrics = new TgisMetrics();
   return {
@@ -110,7 +115,13 @@ export function tgisGrpcPlugin(options: {
       });
     },
     grpc(router, ctx) {
-      const model = simpleTextModel(options.spec, ctx.clock, options.pacing);
+      const model = textModel(options.spec, ctx.clock, {
+        ...(options.pacing ? { pacing: options.pacing } : {}),
+        ...(options.gpu ? { gpu: options.gpu } : {}),
+        logger: { info: (line) => ctx.logger.info(line) },
+      });
+      if (model.gpu) metrics.followEngine(model.gpu.metrics);
+      ctx.shutdownSignal.addEventListener("abort", () => model.close?.(), { once: true });
       const service = createGenerationService({
         model,
         limits: options.limits,
@@ -165,6 +176,11 @@ export const tgisMockModule: RuntimeMockModule = {
     // platform) when it is a directory, else the built-in model.
     const spec = await modelSpecFor(models[0]);
     const limits = tgisLimitsFromOptions(values, tgisMaxSequenceLength(spec));
-    return [tgisGrpcPlugin({ limits, spec })];
+    // The simulated GPU (issue 7): the same engine options as vLLM (mock-core gpuEngineOptions).
+    const gpu = readGpuEngineSettings(values, {
+      maxModelLen: limits.maxSequenceLength,
+      modelConfig: spec.config,
+    });
+    return [tgisGrpcPlugin({ limits, spec, ...(gpu ? { gpu } : {}) })];
   },
 };

@@ -47,8 +47,11 @@ describe("createGenerationService on an injected clock", () => {
     );
     const [r] = reply.responses;
     expect(r?.stopReason).toBe(StopReason.TIME_LIMIT);
-    // Tokens every 10 ms: the limit of 35 ms is passed after the 4th.
-    expect(r?.generatedTokenCount).toBe(4);
+    // Tokens on a fixed schedule, due 0, 10, 20, 30 and 40 ms after the start (mock-core
+    // fixedSchedule): the 35 ms limit is passed with the 5th. (The old pacing timed each gap from
+    // when the consumer asked, so this test's 5 ms clock steps shifted the tokens to 5, 15, 25
+    // and 35 ms and it stopped at the 4th: the consumer's time added to every gap.)
+    expect(r?.generatedTokenCount).toBe(5);
   });
 
   it("holds a stream's permit until it ends, and gives it back when the consumer leaves", async () => {

@@ -1,12 +1,16 @@
 /**
  * The served model as the TGIS code sees it: mock-core's model spec (tokenizer, context length,
- * config) and a text engine generating from it. The default is mock-core's built-in model on
- * its simple engine, paced by the host's clock.
+ * config) and a text engine generating from it, chosen by mock-core's createTextEngine: the
+ * simple engine paced by the host's clock on a fixed schedule, or with `--gpu` the simulated GPU
+ * (issue 7). The default is mock-core's built-in model on the simple engine.
  */
 import {
   type Clock,
-  createSimpleEngine,
+  createTextEngine,
   defaultModelSpec,
+  type EngineLogger,
+  type GpuBackend,
+  type GpuEngineSettings,
   type ModelSpec,
   type TextEngine,
 } from "@servingkit/mock-core";
@@ -17,6 +21,10 @@ export interface TextModel {
   readonly spec: ModelSpec;
   /** The engine. */
   readonly engine: TextEngine;
+  /** The simulated GPU behind the engine (`--gpu`): queue and batch gauges for `/metrics`. */
+  readonly gpu?: GpuBackend;
+  /** Stops the engine's timers (the GPU engine's stats line); absent or a no-op for the simple engine. */
+  close?(): void;
 }
 
 /** Pacing of the simple engine, milliseconds. */
@@ -27,13 +35,41 @@ export interface TextModelPacing {
   readonly interTokenMs?: number;
 }
 
-/** A model spec on mock-core's simple engine. */
+/**
+ * A model spec on mock-core's simple engine. Tokens keep a fixed schedule (token k due
+ * ttft + k × itl after the start), so a slow consumer does not stretch the gaps (mock-core
+ * fixedSchedule; docs/benchmarks.md).
+ */
 export function simpleTextModel(
   spec: ModelSpec,
   clock: Clock,
   pacing: TextModelPacing = {},
 ): TextModel {
-  return { spec, engine: createSimpleEngine({ clock, model: spec, ...pacing }) };
+  return textModel(spec, clock, { pacing });
+}
+
+/**
+ * A model spec on the engine the options choose (mock-core createTextEngine): the simple engine
+ * with `pacing`, or with `gpu` the simulated GPU, whose start-up and stats lines go to `logger`.
+ * Generation is capped at `spec.maxModelLen` (pass the server's max_sequence_length there).
+ * Throws KvCacheStartupError (vLLM's text) when the modelled GPU cannot hold one such request.
+ */
+export function textModel(
+  spec: ModelSpec,
+  clock: Clock,
+  options: {
+    readonly pacing?: TextModelPacing;
+    readonly gpu?: GpuEngineSettings;
+    readonly logger?: EngineLogger;
+  } = {},
+): TextModel {
+  const created = createTextEngine({ clock, model: spec, ...options });
+  return {
+    spec,
+    engine: created.engine,
+    ...(created.gpu ? { gpu: created.gpu } : {}),
+    close: created.close,
+  };
 }
 
 /** mock-core's built-in model (`servingkit-mock`) on the simple engine. */

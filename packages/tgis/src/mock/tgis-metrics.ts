@@ -3,9 +3,19 @@
  * registry of their own per mock (prom-client). Names and labels: caikit-tgis.md §3.7 and
  * IBM/text-generation-inference `router/src/grpc_server.rs` (`tgi_request_count{kind}`,
  * `tgi_request_success{stop_reason,kind}`, `tgi_request_failure{err}`, ...). Histogram buckets
- * are prom-client's defaults (TGIS's exporter buckets are not part of the reference).
+ * are prom-client's defaults (TGIS's exporter buckets are not part of the reference). With the
+ * simulated GPU (`--gpu`), `tgi_queue_size` and `tgi_batch_current_size` are the engine's waiting
+ * and running requests ({@link TgisMetrics.followEngine}).
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/** The engine's queue and batch, as the simulated GPU reports them after each step. */
+export interface EngineQueue {
+  /** Requests in the running batch. */
+  readonly running: number;
+  /** Requests waiting for a slot. */
+  readonly waiting: number;
+}
 
 /** Request kinds as TGIS labels them. */
 export type RequestKind = "single" | "batch" | "stream";
@@ -88,20 +98,41 @@ export class TgisMetrics implements GenerationObserver {
     buckets: [1, 10, 100, 1000, 10000],
     registers: [this.registry],
   });
-  readonly #batch = new Gauge({
-    name: "tgi_batch_current_size",
-    help: "Requests being generated now",
-    registers: [this.registry],
-  });
-  readonly #queue = new Gauge({
-    name: "tgi_queue_size",
-    help: "Requests waiting (the mock never queues)",
-    registers: [this.registry],
-  });
+  #engine: EngineQueue | undefined;
+  readonly #batch: Gauge;
+  readonly #queue: Gauge;
 
   constructor() {
+    // Read at scrape time: the engine's numbers when following one, else what was set.
+    const engineOf = () => this.#engine;
+    this.#batch = new Gauge({
+      name: "tgi_batch_current_size",
+      help: "Requests being generated now",
+      registers: [this.registry],
+      collect() {
+        const engine = engineOf();
+        if (engine) this.set(engine.running);
+      },
+    });
+    this.#queue = new Gauge({
+      name: "tgi_queue_size",
+      help: "Requests waiting for a batch slot (the simple engine never queues)",
+      registers: [this.registry],
+      collect() {
+        const engine = engineOf();
+        if (engine) this.set(engine.waiting);
+      },
+    });
     this.#queue.set(0);
     this.#batch.set(0);
+  }
+
+  /**
+   * Takes the queue and batch gauges from the simulated GPU from now on (its scheduler decides
+   * who waits); the generation service's in-flight count no longer sets the batch size.
+   */
+  followEngine(engine: EngineQueue): void {
+    this.#engine = engine;
   }
 
   request(kind: RequestKind, inputs: number): void {
@@ -132,7 +163,7 @@ export class TgisMetrics implements GenerationObserver {
   }
 
   inFlight(count: number): void {
-    this.#batch.set(count);
+    if (!this.#engine) this.#batch.set(count);
   }
 
   /** The exposition text and its content type. */
