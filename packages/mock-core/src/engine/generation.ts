@@ -51,6 +51,12 @@ export interface GenerationRequest {
    * suppressed by `ignoreEos` or `minTokens`) generation goes on with "text" mode.
    */
   readonly forcedText?: string;
+  /**
+   * vLLM's request `priority`: under the simulated GPU's `priority` scheduling policy, lower
+   * values are served first (vllm-openai.md §9); non-zero under `fcfs` is refused. Default 0;
+   * the simple engine ignores it.
+   */
+  readonly priority?: number;
 }
 
 /** One alternative token with its log-probability (natural log). */

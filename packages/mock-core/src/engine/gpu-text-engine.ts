@@ -88,6 +88,7 @@ export function createGpuTextEngine(options: GpuTextEngineOptions): TextEngine {
           outputTokens: tokens.length,
           finishedReason: finish.reason === "length" ? "length" : "stop",
           maxTokens: request.maxTokens,
+          ...(request.priority === undefined ? {} : { priority: request.priority }),
         },
         signal,
       );

@@ -1,7 +1,13 @@
 import { describe, expect, test } from "vitest";
 import { ManualClock } from "../clock.js";
 import { KvCacheStartupError } from "../gpu/kv-capacity.js";
-import type { FinishEvent, GenerationEvent, GenerationRequest, TokenEvent } from "./generation.js";
+import {
+  type FinishEvent,
+  type GenerationEvent,
+  type GenerationRequest,
+  GenerationRequestError,
+  type TokenEvent,
+} from "./generation.js";
 import { readGpuEngineSettings } from "./gpu-engine-settings.js";
 import { defaultModelSpec } from "./model-spec.js";
 import { createSimpleEngine } from "./simple-engine.js";
@@ -200,6 +206,32 @@ describe("with --gpu: content from the simple engine, timing from the simulated 
     await runUntilDone(clock, [seen]);
     expect(seen.events).toEqual([expect.objectContaining({ type: "finish", reason: "length" })]);
     expect(backend?.metrics.requestSuccess.length).toBe(0);
+  });
+
+  test("under the priority policy a lower priority value is served first; fcfs refuses one", async () => {
+    // vllm-openai.md §9: `priority` policy = lower value first, then arrival; non-zero priority
+    // with fcfs → 400 (GenerationRequestError, which the handlers answer with 400).
+    const clock = new ManualClock();
+    const { engine } = createTextEngine({
+      clock,
+      model,
+      gpu: gpu({
+        "scheduling-policy": "priority",
+        "max-num-seqs": "1",
+        "max-num-batched-tokens": "2048",
+      }),
+    });
+    const all = [5, 1, 3].map((priority) =>
+      consume(engine.generate(request({ priority, maxTokens: 4 })), clock),
+    );
+    await runUntilDone(clock, all);
+    const firsts = all.map((s) => s.times[0] as number);
+    expect(firsts[1]).toBeLessThan(firsts[2] as number);
+    expect(firsts[2]).toBeLessThan(firsts[0] as number);
+
+    const fcfs = createTextEngine({ clock, model, gpu: gpu() });
+    const refused = consume(fcfs.engine.generate(request({ priority: 2 })), clock);
+    await expect(refused.done).rejects.toThrow(GenerationRequestError);
   });
 
   test("a shared prompt prefix hits the prefix cache", async () => {

@@ -166,6 +166,12 @@ describe("vLLM on a simulated H100 (--gpu h100-80gb)", () => {
     expect(sample(text, `vllm:prefix_cache_queries_total${l}}`)).toBe(
       seen.reduce((sum, s) => sum + s.promptTokens, 0),
     );
+    // vllm-openai.md §8: the engine's stats line every ~5 s while there is traffic.
+    await clock.advance(10_000);
+    const messages = logs.map((line) => (JSON.parse(line) as { msg?: string }).msg ?? "");
+    expect(messages.filter((m) => m.startsWith("Engine 000: Avg prompt throughput: "))).not.toEqual(
+      [],
+    );
     // vllm/v1/metrics/loggers.py log_metrics_info: the cache config as an info gauge.
     expect(text).toMatch(
       /^vllm:cache_config_info\{block_size="16",.*enable_prefix_caching="True",gpu_memory_utilization="0.9",.*num_gpu_blocks="\d+",.*engine="0"\} 1$/m,
