@@ -179,6 +179,27 @@ describe("vLLM on a simulated H100 (--gpu h100-80gb)", () => {
   });
 });
 
+describe("shutdown", () => {
+  it("stops the stats-line timer and ends open streams", async () => {
+    const clock = new ManualClock();
+    const server = await startVllm({ gpu: "h100-80gb" }, [], { clock });
+    const open = streamCompletion(server.url, clock, {
+      prompt: "hi",
+      max_tokens: 500,
+      ignore_eos: true,
+    });
+    open.catch(() => undefined);
+    for (let i = 0; i < 50 && clock.pendingSleeps < 2; i++)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    // The engine's step and the stats line's 5 s interval are both waiting on the clock.
+    expect(clock.pendingSleeps).toBe(2);
+    await server.close();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await clock.advance(1000);
+    expect(clock.pendingSleeps).toBe(0);
+  });
+});
+
 describe("start-up on a GPU too small for the settings", () => {
   it("fails with vLLM's KV-cache error text", async () => {
     // vllm/v1/core/kv_cache_utils.py: no memory left for KV blocks after the weights.

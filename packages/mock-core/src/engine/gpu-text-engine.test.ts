@@ -1,0 +1,122 @@
+import { describe, expect, test } from "vitest";
+import { ManualClock } from "../clock.js";
+import { EngineMetrics } from "../gpu/engine-metrics.js";
+import { GpuEngine } from "../gpu/gpu-engine.js";
+import type { StepTimeModel } from "../gpu/step-time.js";
+import type { GenerationEvent, TextEngine } from "./generation.js";
+import { createGpuTextEngine } from "./gpu-text-engine.js";
+
+/** A step costs 10 ms plus 1 ms per token computed. */
+const linear: StepTimeModel = {
+  parameters: {
+    computeEfficiency: 1,
+    bandwidthEfficiency: 1,
+    stepOverhead: 0,
+    perSequenceOverhead: 0,
+    allReduceLatency: 0,
+  },
+  time: (load) => (load.sequences === 0 ? 0 : 0.01 + 0.001 * load.tokens),
+  computeTime: (load) => 0.001 * load.tokens,
+  memoryTime: () => 0.01,
+};
+
+/** A content engine that answers `count` tokens "t0", "t1", ... at once, then EOS. */
+function content(count: number): TextEngine {
+  return {
+    async *generate(request) {
+      for (let i = 0; i < count; i++) yield { type: "token", id: 100 + i, text: `t${i}` };
+      yield {
+        type: "finish",
+        reason: "eos",
+        seed: 0,
+        promptTokens: request.promptIds.length,
+        completionTokens: count,
+      };
+    },
+  };
+}
+
+function setup(count: number) {
+  const clock = new ManualClock();
+  const metrics = new EngineMetrics(1024);
+  const gpu = new GpuEngine({
+    numBlocks: 64,
+    maxNumSeqs: 8,
+    maxNumBatchedTokens: 512,
+    maxModelLen: 1024,
+    stepTime: linear,
+    clock,
+    metrics,
+  });
+  return { clock, metrics, gpu, engine: createGpuTextEngine({ content: content(count), gpu }) };
+}
+
+async function run(
+  events: AsyncIterable<GenerationEvent>,
+  clock: ManualClock,
+  signal?: () => void,
+) {
+  const seen: { event: GenerationEvent; at: number }[] = [];
+  const done = (async () => {
+    for await (const event of events) {
+      seen.push({ event, at: clock.now() });
+      if (seen.length === 2) signal?.();
+    }
+  })();
+  done.catch(() => undefined); // awaited below; do not report it as unhandled meanwhile
+  await new Promise((resolve) => setImmediate(resolve));
+  for (let t = 0; t < 1000; t++) await clock.advance(1);
+  await done;
+  return seen;
+}
+
+describe("createGpuTextEngine", () => {
+  test("releases the content's tokens at the engine's step ends, then its finish", async () => {
+    const { clock, engine } = setup(3);
+    const seen = await run(engine.generate({ promptIds: [1, 2, 3, 4], maxTokens: 10 }), clock);
+    expect(seen.map((s) => s.event.type)).toEqual(["token", "token", "token", "finish"]);
+    expect(seen.map((s) => (s.event.type === "token" ? s.event.text : ""))).toEqual([
+      "t0",
+      "t1",
+      "t2",
+      "",
+    ]);
+    // Step 1 prefills 4 prompt tokens (14 ms); each decode step computes 1 token (11 ms).
+    expect(seen.map((s) => Math.round(s.at))).toEqual([14, 25, 36, 36]);
+    expect(seen.at(-1)?.event).toMatchObject({
+      type: "finish",
+      reason: "eos",
+      completionTokens: 3,
+    });
+  });
+
+  test("counts an EOS ending as finished_reason stop", async () => {
+    // vllm-openai.md §8: request_success{finished_reason} is stop for EOS and stop strings.
+    const { clock, engine, metrics } = setup(2);
+    await run(engine.generate({ promptIds: [1, 2], maxTokens: 10 }), clock);
+    expect(metrics.requestSuccess).toEqual({ stop: 1, length: 0, abort: 0 });
+  });
+
+  test("an abort ends with an abort finish after the tokens released so far and frees the blocks", async () => {
+    const { clock, engine, gpu } = setup(50);
+    const controller = new AbortController();
+    const seen = await run(
+      engine.generate({ promptIds: [1, 2, 3], maxTokens: 50 }, { signal: controller.signal }),
+      clock,
+      () => controller.abort(),
+    );
+    expect(seen.at(-1)?.event).toMatchObject({
+      type: "finish",
+      reason: "abort",
+      completionTokens: 2,
+    });
+    expect(gpu.core.kvUsage).toBe(0);
+  });
+
+  test("a request the engine refuses is a GenerationRequestError", async () => {
+    // max_model_len 1024: 1020 prompt tokens + 50 output tokens do not fit.
+    const { clock, engine } = setup(50);
+    const events = engine.generate({ promptIds: new Array(1020).fill(5), maxTokens: 50 });
+    await expect(run(events, clock)).rejects.toThrow("exceed max_model_len");
+  });
+});
