@@ -102,6 +102,20 @@ describe("servingkit simulate", () => {
     );
   });
 
+  it("a shared prompt prefix hits the prefix cache and shortens TTFT", async () => {
+    // vllm-openai.md §9: prefix caching on by default in V1; hits skip prefill compute.
+    const argv = ["--num-prompts", "40", "--random-prefix-len", "512", "--random-input-len", "128"];
+    const cached = JSON.parse((await simulate(...argv, "--max-concurrency", "4", "--json")).stdout);
+    const plain = JSON.parse(
+      (await simulate(...argv, "--max-concurrency", "4", "--json", "--no-enable-prefix-caching"))
+        .stdout,
+    );
+    // Every request after the first few reuses the 32 full blocks of the shared prefix.
+    expect(cached.prefixCache.hits).toBeGreaterThanOrEqual(36 * 512);
+    expect(plain.prefixCache.hits).toBe(0);
+    expect(cached.summary.ttft.median).toBeLessThan(plain.summary.ttft.median / 2);
+  });
+
   it("--json gives the summary and the engine as data", async () => {
     const run = await simulate("--num-prompts", "10", "--random-output-len", "8", "--json");
     expect(run.status).toBe(0);

@@ -48,4 +48,23 @@ describe("block pool", () => {
     expect(hasher.id(0, "1,2,3")).toBe(a);
     expect(new Set([a, b, ...fresh]).size).toBe(4);
   });
+
+  it("hashes token blocks chained with their parent, as vLLM's block hashes, and keeps nothing", () => {
+    // vllm-openai.md §9: a full block is identified by a hash of its tokens chained with its parent's.
+    const hasher = new BlockHasher();
+    const tokens = Array.from({ length: 64 }, (_, i) => 1000 + i);
+    const first = hasher.ofTokens(0, tokens, 0, 16);
+    expect(new BlockHasher().ofTokens(0, [...tokens], 0, 16)).toBe(first);
+    const second = hasher.ofTokens(first, tokens, 16, 32);
+    expect(second).not.toBe(hasher.ofTokens(0, tokens, 16, 32));
+    expect(hasher.ofTokens(first, tokens, 32, 48)).not.toBe(second);
+    for (const id of [first, second]) {
+      expect(Number.isSafeInteger(id)).toBe(true);
+      expect(id).toBeGreaterThan(0);
+    }
+    // Distinct blocks of a large sample get distinct ids.
+    const ids = new Set<number>();
+    for (let i = 0; i < 20_000; i++) ids.add(hasher.ofTokens(0, [i, i + 1, i + 2], 0, 3));
+    expect(ids.size).toBe(20_000);
+  });
 });

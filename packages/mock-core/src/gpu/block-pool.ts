@@ -6,30 +6,79 @@
  * recently freed first.
  */
 
-/** Chained content hashes as small integers: equal (parent, content) pairs get equal ids. */
+/** One 32-bit word into a MurmurHash3 (x86, 32-bit) running hash. */
+function mix(h: number, word: number): number {
+  let k = Math.imul(word, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/** MurmurHash3's finaliser. */
+function finish(h: number, length: number): number {
+  h ^= length;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * Block ids as vLLM makes them (vllm-openai.md §9): a hash of the block's content chained with
+ * its parent's, computed, not stored, so an engine that serves for days keeps no table of every
+ * block it has seen. Content hashes are positive 53-bit integers (two seeded MurmurHash3 lanes);
+ * as with vLLM's own block hashes a collision is possible in principle (about 1 in 10⁴ for a
+ * million distinct blocks) and would only give one request a prefix hit it should not have.
+ * Blocks no other request can share get negative ids from a counter, which never collide.
+ */
 export class BlockHasher {
-  readonly #ids = new Map<string, number>();
-  #last = 0;
+  #lastUnique = 0;
 
   /** The id of a block whose parent block has id `parent` (0 for the first block) and whose content is `content`. */
   id(parent: number, content: string): number {
-    const key = `${parent}|${content}`;
-    let id = this.#ids.get(key);
-    if (id === undefined) {
-      id = ++this.#last;
-      this.#ids.set(key, id);
+    let a = this.#start(parent, 0x9747b28c);
+    let b = this.#start(parent, 0x5bd1e995);
+    for (let i = 0; i < content.length; i++) {
+      const c = content.charCodeAt(i);
+      a = mix(a, c);
+      b = mix(b, c);
     }
-    return id;
+    return combine(finish(a, content.length), finish(b, content.length));
+  }
+
+  /** The id of the block holding `tokens[start..end)` whose parent block has id `parent` (0 for the first). */
+  ofTokens(parent: number, tokens: readonly number[], start: number, end: number): number {
+    let a = this.#start(parent, 0x3c6ef372);
+    let b = this.#start(parent, 0xa54ff53a);
+    for (let i = start; i < end; i++) {
+      const t = tokens[i] as number;
+      a = mix(a, t);
+      b = mix(b, t);
+    }
+    return combine(finish(a, end - start), finish(b, end - start));
   }
 
   /**
    * A fresh id equal to no other, for a block no other request can share (generated tokens, a
-   * prompt known only by its length, anything after such a block in the chain). Nothing is
-   * stored: its holder memoises it, so a long-running engine does not grow a map per block.
+   * prompt known only by its length, anything after such a block in the chain): nothing to hash.
    */
   unique(): number {
-    return ++this.#last;
+    return -++this.#lastUnique;
   }
+
+  /** A lane seeded with `seed` that has absorbed the parent id (53 bits: high and low words). */
+  #start(parent: number, seed: number): number {
+    const high = Math.floor(parent / 2 ** 32) | 0;
+    return mix(mix(seed, parent | 0), high);
+  }
+}
+
+/** Two 32-bit lanes as one positive safe integer (21 + 32 bits), never 0 (0 means "no hash"). */
+function combine(a: number, b: number): number {
+  return (a >>> 11) * 2 ** 32 + b || 1;
 }
 
 /**

@@ -444,9 +444,11 @@ export class EngineCore {
     const id =
       end > sequence.promptLength || typeof prompt === "number"
         ? this.#hasher.unique()
-        : this.#hasher.id(
+        : this.#hasher.ofTokens(
             index === 0 ? 0 : this.#hash(sequence, index - 1),
-            prompt.slice(index * size, end).join(","),
+            prompt,
+            index * size,
+            end,
           );
     sequence.hashes[index] = id;
     return id;
