@@ -180,7 +180,7 @@ export interface KserveClient {
   serverLive(options?: KserveCallOptions): Promise<boolean>;
   /** Server readiness, likewise. */
   serverReady(options?: KserveCallOptions): Promise<boolean>;
-  /** Model readiness: REST 200 = true; a 4xx (unknown model included) is false. gRPC: `ready`, NOT_FOUND = false. */
+  /** Model readiness: REST 200 = true; a 4xx (unknown model included) is false. gRPC: `ready`; NOT_FOUND (MLServer, OVMS) = false. */
   modelReady(model: string, options?: KserveCallOptions): Promise<boolean>;
   /** Server metadata. */
   serverMetadata(options?: KserveCallOptions): Promise<ServerMetadata>;
@@ -394,7 +394,7 @@ function grpcClient(options: KserveGrpcOptions): KserveClient {
         );
         return answer.ready;
       } catch (error) {
-        // Triton answers an unknown model with NOT_FOUND rather than ready=false (kserve-v2.md §4.4).
+        // MLServer and OVMS answer an unknown model with NOT_FOUND (Triton with ready=false; kserve-v2.md §4.4).
         if (ServingkitError.from(error).code === Code.NotFound) return false;
         throw error;
       }

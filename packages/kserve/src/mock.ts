@@ -16,6 +16,7 @@ import {
 } from "@servingkit/mock-core";
 import { InferFault } from "./mock/fault.js";
 import { registerGrpcService } from "./mock/grpc.js";
+import { type ModelControlMode, ModelRepository } from "./mock/model-control.js";
 import type { MockModel } from "./mock/models.js";
 import {
   type KserveProfile,
@@ -26,6 +27,7 @@ import {
 import { faultReply, kserveRestTable, registerRestRoutes } from "./mock/rest.js";
 import { StatsStore } from "./mock/triton-extensions.js";
 
+export { type ModelControlMode, ModelRepository } from "./mock/model-control.js";
 export { type KserveProfile, type KserveRuntime, profiles } from "./mock/profiles.js";
 
 /** Options of {@link kserveMockPlugin}. */
@@ -38,6 +40,13 @@ export interface KserveMockOptions {
   readonly models?: readonly string[];
   /** Models read from a repository (see {@link KserveProfile.readRepository}) instead of the built-ins. */
   readonly repositoryModels?: readonly MockModel[];
+  /**
+   * Triton's `--model-control-mode`: `none` (default) loads every model at start and refuses
+   * load/unload (503); `explicit` loads only {@link loadModels} and then what load requests name.
+   */
+  readonly modelControlMode?: ModelControlMode;
+  /** Triton's `--load-model`: the models loaded at start in explicit mode (`*` = all); default none. */
+  readonly loadModels?: readonly string[];
 }
 
 /** The profile a set of options selects. */
@@ -61,13 +70,23 @@ export function selectModels(profile: KserveProfile, names: readonly string[]): 
   });
 }
 
-/** The profile and the models a set of options serves. */
-function served(options: KserveMockOptions): { profile: KserveProfile; models: MockModel[] } {
+/** The profile and the model repository (with its load state) a set of options serves. */
+function served(options: KserveMockOptions): {
+  profile: KserveProfile;
+  repository: ModelRepository;
+} {
   const profile = selectProfile(options);
   const source = options.repositoryModels
     ? { ...profile, models: options.repositoryModels }
     : profile;
-  return { profile, models: selectModels(source, options.models ?? []) };
+  const models = selectModels(source, options.models ?? []);
+  const repository = new ModelRepository(
+    profile,
+    models,
+    options.modelControlMode ?? "none",
+    options.loadModels ?? [],
+  );
+  return { profile, repository };
 }
 
 /**
@@ -76,14 +95,17 @@ function served(options: KserveMockOptions): { profile: KserveProfile; models: M
  * table). Health routes and 404/405 answers are the runtime's base plugin's.
  */
 export function kserveRouteTable(options: KserveMockOptions, clock: Clock): RestRouteTable {
-  const { profile, models } = served(options);
+  const { profile, repository } = served(options);
   const runtime = runtimeCatalog[options.runtime];
-  return kserveRestTable({ profile, models, stats: new StatsStore(clock), runtime });
+  return kserveRestTable({ profile, repository, stats: new StatsStore(clock), runtime });
 }
 
-/** The KServe v2 protocol plugin for one runtime: REST routes, gRPC service, body errors. */
+/**
+ * The KServe v2 protocol plugin for one runtime: REST routes, gRPC service, body errors. REST and
+ * gRPC share one model repository, so a load over one is seen by the other.
+ */
 export function kserveMockPlugin(options: KserveMockOptions): MockPlugin {
-  const { profile, models } = served(options);
+  const { profile, repository } = served(options);
   // One statistics store for REST and gRPC, made with the host's clock when the first adapter registers.
   let stats: StatsStore | undefined;
   const statsOf = (clock: Clock) => {
@@ -92,8 +114,9 @@ export function kserveMockPlugin(options: KserveMockOptions): MockPlugin {
   };
   return {
     name: `kserve-v2-${profile.runtime}`,
-    rest: (app, ctx) => registerRestRoutes(app, ctx, profile, models, statsOf(ctx.clock)),
-    grpc: (router, ctx) => registerGrpcService(router, ctx, profile, models, statsOf(ctx.clock)),
+    rest: (app, ctx) => registerRestRoutes(app, ctx, profile, repository, statsOf(ctx.clock)),
+    grpc: (router, ctx) =>
+      registerGrpcService(router, ctx, profile, repository, statsOf(ctx.clock)),
     bodyError: (error) => {
       if (error.kind === "too-large") {
         // Over the host's body limit: the runtime's internal error in its own envelope.
@@ -120,6 +143,17 @@ export const kserveMockModule: RuntimeMockModule = {
       valueName: "DIR",
       help: "serve the models of a repository (Triton config.pbtxt, MLServer model-settings.json, OVMS config.json) instead of the built-ins",
     },
+    "model-control-mode": {
+      type: "string",
+      valueName: "MODE",
+      help: "Triton: none (default; every model loaded, load/unload refused) or explicit (load/unload requests decide)",
+    },
+    "load-model": {
+      type: "string",
+      multiple: true,
+      valueName: "NAME",
+      help: "Triton explicit mode: a model loaded at start (repeatable; * for all); default none",
+    },
   },
   plugins: async (settings: RuntimeModuleSettings) => [
     kserveMockPlugin(await kserveMockOptions(settings)),
@@ -143,10 +177,23 @@ export async function kserveMockOptions(
       throw new Error(`--model-repository ${dir}: ${(error as Error).message}`);
     }
   }
+  const mode = settings.values["model-control-mode"];
+  if (mode !== undefined && mode !== "none" && mode !== "explicit") {
+    throw new Error(`--model-control-mode ${String(mode)}: expected none or explicit`);
+  }
+  if (mode === "explicit" && runtime !== "triton") {
+    throw new Error(
+      "--model-control-mode explicit: only the triton mock has Triton's model control",
+    );
+  }
+  const load = settings.values["load-model"];
+  const loadModels = typeof load === "string" ? [load] : Array.isArray(load) ? [...load] : [];
   return {
     runtime,
     legacyStatus: settings.values["legacy-status"] === true,
     models: settings.models,
     ...(repositoryModels ? { repositoryModels } : {}),
+    ...(mode ? { modelControlMode: mode } : {}),
+    ...(loadModels.length > 0 ? { loadModels } : {}),
   };
 }

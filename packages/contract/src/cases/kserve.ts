@@ -131,12 +131,21 @@ const restCases: ContractCase[] = [
   }),
   defineCase({
     id: "kserve/rest-unknown-model-ready",
-    title: "readiness of an unknown model is a 404, not an empty 400",
-    source: "kserve-v2.md §3.1 (model ready unknown → 404), §3.2, §3.3",
+    title:
+      "readiness of an unknown model: Triton's 400 'Model version not ready', the others' 404 not-found",
+    source:
+      "triton core src/server.cc ModelIsReady + server src/http_server.cc HandleModelReady (a boolean: false is 400); kserve-v2.md §3.2, §3.3 (404)",
     runtimes: kserveRuntimes,
     transport: "rest",
     async run(context) {
       const answer = await context.rest(`/v2/models/${missingModel}/ready`);
+      if (runtimeOf(context) === "triton") {
+        assert.equal(answer.status, 400, "status");
+        assert.deepEqual(parseJson(answer.body, "unknown model ready"), {
+          error: "Model version not ready",
+        });
+        return;
+      }
       assert.equal(answer.status, 404, "status");
       assert.equal(
         typeof parseJson(answer.body, "unknown model ready").error,
@@ -197,23 +206,29 @@ const grpcCases: ContractCase[] = [
   }),
   defineCase({
     id: "kserve/grpc-unknown-model",
-    title: "ModelMetadata and ModelReady of an unknown model fail with NOT_FOUND",
+    title:
+      "ModelMetadata of an unknown model is NOT_FOUND; ModelReady is NOT_FOUND (MLServer, OVMS) or ready=false (Triton)",
     source:
-      "kserve-v2.md §4.4 (Triton: ModelReady on an unknown model is NOT_FOUND; MLServer 404; OVMS)",
+      "kserve-v2.md §4.4; triton server src/grpc/grpc_server.cc ModelReady (TRITONSERVER_ServerModelIsReady answers false, no error)",
     runtimes: kserveRuntimes,
     transport: "grpc",
     async run(context) {
       const client = createClient(GRPCInferenceService, context.grpc());
+      const text = unknownModelText[runtimeOf(context)]?.(missingModel) ?? "";
       // One call at a time, so a failed assertion leaves no call running behind it.
       const calls: (() => Promise<unknown>)[] = [
         () => client.modelMetadata({ name: missingModel }, { signal: context.signal }),
-        () => client.modelReady({ name: missingModel }, { signal: context.signal }),
       ];
+      if (runtimeOf(context) === "triton") {
+        const ready = await client.modelReady({ name: missingModel }, { signal: context.signal });
+        assert.equal(ready.ready, false, "Triton: ready=false");
+      } else {
+        calls.push(() => client.modelReady({ name: missingModel }, { signal: context.signal }));
+      }
       for (const call of calls) {
         const outcome = await grpcOutcome(call());
         if (outcome.ok) assert.fail("expected NOT_FOUND, but the call was answered");
         assert.equal(Code[outcome.error.code], Code[Code.NotFound], outcome.error.message);
-        const text = unknownModelText[runtimeOf(context)]?.(missingModel) ?? "";
         assert.equal(decodeURIComponent(outcome.error.rawMessage), text, "message");
       }
     },

@@ -105,7 +105,7 @@ describe("GRPCInferenceService core RPCs", () => {
     }
   });
 
-  it("ModelMetadata and ModelReady; unknown model is NOT_FOUND with the runtime's text (kserve-v2.md §4.4)", async () => {
+  it("ModelMetadata and ModelReady; unknown model: metadata NOT_FOUND, Triton's ready false (grpc_server.cc)", async () => {
     const call = client(await start("triton"));
     const meta = await call("ModelMetadata", { name: "simple", version: "" });
     expect(meta).toMatchObject({
@@ -115,7 +115,9 @@ describe("GRPCInferenceService core RPCs", () => {
     });
     expect((meta.inputs as { shape: string[] }[])[0]?.shape).toEqual(["-1", "16"]);
     expect(await call("ModelReady", { name: "simple", version: "1" })).toEqual({ ready: true });
-    const error = await rejection(call("ModelReady", { name: "nope", version: "" }));
+    // server grpc_server.cc ModelReady: TRITONSERVER_ServerModelIsReady answers false, no error.
+    expect(await call("ModelReady", { name: "nope", version: "" })).toEqual({ ready: false });
+    const error = await rejection(call("ModelMetadata", { name: "nope", version: "" }));
     expect(error.code).toBe(grpc.status.NOT_FOUND);
     expect(error.details).toBe("Request for unknown model: 'nope' is not found");
     const ovms = await rejection(client(await start("ovms"))("ModelMetadata", { name: "nope" }));

@@ -12,6 +12,8 @@ import {
   GRPCInferenceService,
   type ModelInferRequest,
   type ModelInferResponseSchema,
+  type RepositoryModelLoadRequest,
+  type RepositoryModelUnloadRequest,
 } from "@servingkit/proto/inference";
 import {
   allocate,
@@ -28,24 +30,19 @@ import {
   toContents,
   toInferParameter,
 } from "../grpc-tensors.js";
-import type { InferFault } from "./fault.js";
+import { InferFault } from "./fault.js";
 import {
   asFault,
   type DecodedRequest,
-  findModel,
   type InferResult,
   type ParameterValue,
   recordedInfer,
 } from "./infer.js";
 import { modelMetadata, serverMetadata } from "./metadata.js";
+import { type ModelRepository, repositoryNameRefusal } from "./model-control.js";
 import type { MockModel, Tensor } from "./models.js";
 import type { KserveProfile } from "./profiles.js";
-import {
-  configDataType,
-  modelControlRefusal,
-  repositoryIndex,
-  type StatsStore,
-} from "./triton-extensions.js";
+import { configDataType, type StatsStore } from "./triton-extensions.js";
 
 /** The runtime's gRPC status for a refusal. */
 export function faultError(profile: KserveProfile, fault: InferFault): ConnectError {
@@ -153,7 +150,7 @@ export function registerGrpcService(
   router: ConnectRouter,
   ctx: PluginContext,
   profile: KserveProfile,
-  models: readonly MockModel[],
+  repository: ModelRepository,
   stats: StatsStore,
 ): void {
   const guard = <T>(work: () => T): T => {
@@ -168,7 +165,9 @@ export function registerGrpcService(
     serverReady: () => ({ ready: ctx.readiness.ready }),
     modelReady: (request) =>
       guard(() => {
-        findModel(profile, models, request.name, request.version);
+        if (profile.readyIsBoolean)
+          return { ready: repository.isReady(request.name, request.version) };
+        repository.find(request.name, request.version);
         return { ready: true };
       }),
     serverMetadata: () => {
@@ -181,7 +180,7 @@ export function registerGrpcService(
     },
     modelMetadata: (request) =>
       guard(() => {
-        const { model } = findModel(profile, models, request.name, request.version);
+        const { model } = repository.find(request.name, request.version);
         const meta = modelMetadata(
           profile,
           model,
@@ -202,41 +201,36 @@ export function registerGrpcService(
       }),
     modelInfer: (request) =>
       guard(() => {
-        const { model, version } = findModel(
-          profile,
-          models,
-          request.modelName,
-          request.modelVersion,
-        );
+        const { model, version } = repository.find(request.modelName, request.modelVersion);
         const decoded = decodeGrpcRequest(profile, request);
         const result = recordedInfer(profile, model, version, decoded, stats);
         return encodeGrpcResult(profile, result, request.rawInputContents.length > 0);
       }),
-    ...(profile.tritonExtensions ? tritonRpcs(profile, models, stats, guard) : {}),
+    ...(profile.tritonExtensions ? tritonRpcs(profile, repository, stats, guard) : {}),
   });
 }
 
 /**
  * Triton's extension RPCs (kserve-v2.md §4.1, §4.2): ModelStreamInfer (one
  * ModelStreamInferResponse per request, failures as `error_message` without ending the stream),
- * ModelConfig, ModelStatistics and RepositoryIndex. The others stay UNIMPLEMENTED, as on a
- * server without them.
+ * ModelConfig, ModelStatistics, RepositoryIndex and RepositoryModelLoad/Unload (server
+ * grpc_server.cc). The others stay UNIMPLEMENTED, as on a server without them.
  */
 function tritonRpcs(
   profile: KserveProfile,
-  models: readonly MockModel[],
+  repository: ModelRepository,
   stats: StatsStore,
   guard: <T>(work: () => T) => T,
 ) {
   const infer = (request: ModelInferRequest) => {
-    const { model, version } = findModel(profile, models, request.modelName, request.modelVersion);
+    const { model, version } = repository.find(request.modelName, request.modelVersion);
     const decoded = decodeGrpcRequest(profile, request);
     const result = recordedInfer(profile, model, version, decoded, stats);
     return encodeGrpcResult(profile, result, request.rawInputContents.length > 0);
   };
   const select = (name: string, version: string) => {
-    if (name === "") return stats.select(models);
-    const { model } = findModel(profile, models, name, version);
+    if (name === "") return stats.select(repository.served());
+    const { model } = repository.find(name, version);
     return stats.select([model], version === "" ? undefined : version);
   };
   return {
@@ -251,7 +245,7 @@ function tritonRpcs(
     },
     modelConfig: (request: { name: string; version: string }) =>
       guard(() => {
-        const { model } = findModel(profile, models, request.name, request.version);
+        const { model } = repository.find(request.name, request.version);
         const tensor = (spec: MockModel["inputs"][number]) => ({
           name: spec.name,
           dataType: DataType[configDataType(spec.datatype) as keyof typeof DataType],
@@ -282,12 +276,39 @@ function tritonRpcs(
           },
         })),
       })),
-    repositoryIndex: () => ({ models: repositoryIndex(models) }),
-    repositoryModelLoad: () => {
-      throw new ConnectError(modelControlRefusal, profile.grpcCode.unavailable);
-    },
-    repositoryModelUnload: () => {
-      throw new ConnectError(modelControlRefusal, profile.grpcCode.unavailable);
-    },
+    repositoryIndex: (request: { repositoryName: string; ready: boolean }) =>
+      guard(() => {
+        if (request.repositoryName !== "")
+          throw new InferFault("unsupported", repositoryNameRefusal);
+        return { models: repository.index(request.ready) };
+      }),
+    repositoryModelLoad: (request: RepositoryModelLoadRequest) =>
+      guard(() => {
+        if (request.repositoryName !== "")
+          throw new InferFault("unsupported", repositoryNameRefusal);
+        const parameters: Record<string, string | Uint8Array> = {};
+        for (const [key, { parameterChoice: choice }] of Object.entries(request.parameters)) {
+          if (key === "config" && choice.case !== "stringParam") {
+            throw new InferFault(
+              "invalid",
+              "invalid value type for load parameter 'config', expected string_param.",
+            );
+          }
+          if (choice.case === "stringParam" || choice.case === "bytesParam") {
+            parameters[key] = choice.value;
+          } else {
+            parameters[key] = String(choice.value);
+          }
+        }
+        repository.load(request.modelName, parameters);
+        return {};
+      }),
+    repositoryModelUnload: (request: RepositoryModelUnloadRequest) =>
+      guard(() => {
+        if (request.repositoryName !== "")
+          throw new InferFault("unsupported", repositoryNameRefusal);
+        repository.unload(request.modelName);
+        return {};
+      }),
   };
 }

@@ -168,6 +168,13 @@ export interface KserveProfile {
   )[];
   /** Key order of each response output. */
   readonly outputKeys: readonly ("name" | "datatype" | "shape" | "parameters" | "data")[];
+  /**
+   * Triton: model readiness is a boolean, never a not-found: an unknown or unloaded model answers
+   * REST 400 `{"error":"Model version not ready"}` and gRPC `ready: false` (core server.cc
+   * `ModelIsReady`, server http_server.cc `HandleModelReady`). MLServer and OVMS refuse with their
+   * not-found texts.
+   */
+  readonly readyIsBoolean: boolean;
   /** Headers of a 200 model-ready answer (its body is empty). */
   readonly modelReadyHeaders: Readonly<Record<string, string>>;
   /** An `internal` refusal is FastAPI's plain-text 500 `Internal Server Error` (MLServer), not `{"error"}`. */
@@ -563,6 +570,7 @@ const triton: KserveProfile = {
   responseKeys: ["id", "model_name", "model_version", "parameters", "outputs"],
   outputKeys: ["name", "datatype", "shape", "parameters", "data"],
   modelReadyHeaders: { "content-type": "text/plain" },
+  readyIsBoolean: true,
   reservedParameterPrefix: "triton_",
   tritonExtensions: true,
   classification: true,
@@ -622,6 +630,7 @@ const mlserver: KserveProfile = {
   responseKeys: ["model_name", "model_version", "id", "parameters", "outputs"],
   outputKeys: ["name", "shape", "datatype", "parameters", "data"],
   modelReadyHeaders: {},
+  readyIsBoolean: false,
   reservedParameterPrefix: undefined,
   tritonExtensions: false,
   classification: false,
@@ -682,6 +691,7 @@ const ovms: KserveProfile = {
   responseKeys: ["model_name", "id", "model_version", "parameters", "outputs"],
   outputKeys: ["name", "shape", "datatype", "parameters", "data"],
   modelReadyHeaders: { "content-type": "application/json" },
+  readyIsBoolean: false,
   reservedParameterPrefix: undefined,
   tritonExtensions: false,
   classification: false,

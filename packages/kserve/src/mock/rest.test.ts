@@ -110,7 +110,7 @@ describe("model metadata and readiness", () => {
     });
   });
 
-  it("ready: 200 empty bodies; unknown model in each runtime's words (kserve-v2.md §3.1-§3.3)", async () => {
+  it("ready: 200 empty bodies; unknown model: Triton not ready, the others in their words (kserve-v2.md §3.2, §3.3)", async () => {
     const triton = await mock("triton");
     const ok = await triton.http.inject({
       method: "GET",
@@ -118,9 +118,11 @@ describe("model metadata and readiness", () => {
     });
     expect(ok.statusCode).toBe(200);
     expect(ok.body).toBe("");
+    // Triton's readiness is a boolean (core server.cc ModelIsReady swallows the lookup error;
+    // server http_server.cc HandleModelReady answers false with 400 "Model version not ready").
     const missing = await triton.http.inject({ method: "GET", url: "/v2/models/nope/ready" });
-    expect(missing.statusCode).toBe(404);
-    expect(missing.json()).toEqual({ error: "Request for unknown model: 'nope' is not found" });
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json()).toEqual({ error: "Model version not ready" });
 
     const ml = await mock("mlserver");
     const mlMissing = await ml.http.inject({ method: "GET", url: "/v2/models/nope/ready" });

@@ -17,18 +17,17 @@ import {
 import type { FastifyInstance } from "fastify";
 import { inferenceHeaderLength } from "../binary-body.js";
 import { InferFault } from "./fault.js";
-import { asFault, findModel, recordedInfer } from "./infer.js";
+import { asFault, recordedInfer } from "./infer.js";
 import { modelMetadata, serverMetadata } from "./metadata.js";
+import {
+  type LoadParameters,
+  type ModelRepository,
+  repositoryNameRefusal,
+} from "./model-control.js";
 import type { MockModel } from "./models.js";
 import type { KserveProfile } from "./profiles.js";
 import { decodeRestRequest, type RestReply, renderRestResult } from "./rest-codec.js";
-import {
-  modelConfigJson,
-  modelControlRefusal,
-  repositoryIndex,
-  type StatsStore,
-  statsJson,
-} from "./triton-extensions.js";
+import { modelConfigJson, type StatsStore, statsJson } from "./triton-extensions.js";
 
 /** The runtime's REST rendering of a refusal. */
 export function faultReply(profile: KserveProfile, fault: InferFault): RestReply {
@@ -66,8 +65,8 @@ const versioned = "/v2/models/:name/versions/:version";
 export interface KserveRestTableOptions {
   /** The runtime's profile. */
   readonly profile: KserveProfile;
-  /** The models served. */
-  readonly models: readonly MockModel[];
+  /** The models of the repository and which of them are loaded (shared with the gRPC service). */
+  readonly repository: ModelRepository;
   /** Inference statistics (shared with the gRPC service where there is one). */
   readonly stats: StatsStore;
   /** The runtime's catalog entry: its 404 answers the versions it does not route. */
@@ -82,7 +81,7 @@ type Handler = (request: RestRouteRequest) => RestRouteReply;
  * MLServer's JSON-only rule is the route's to apply.
  */
 export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable {
-  const { profile, models, stats, runtime } = options;
+  const { profile, repository, stats, runtime } = options;
   const routes: RestRoute[] = [];
   const get = (path: string, handle: Handler) => routes.push({ method: "GET", path, handle });
   const post = (path: string, handle: Handler) => routes.push({ method: "POST", path, handle });
@@ -98,7 +97,7 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
     const params = request.params as unknown as ModelParams;
     if (!routable(params.version)) return runtime.notFound;
     try {
-      const found = findModel(profile, models, params.name, params.version);
+      const found = repository.find(params.name, params.version);
       return { model: found.model, version: found.version, params };
     } catch (error) {
       return faultReply(profile, asFault(profile, error));
@@ -116,6 +115,13 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
   get(versioned, metadata);
 
   const ready: Handler = (request) => {
+    if (profile.readyIsBoolean) {
+      const params = request.params as unknown as ModelParams;
+      if (!routable(params.version)) return runtime.notFound;
+      return repository.isReady(params.name, params.version)
+        ? { status: 200, headers: profile.modelReadyHeaders, body: "" }
+        : faultReply(profile, new InferFault("invalid", "Model version not ready"));
+    }
     const found = resolve(request);
     if (!("model" in found)) return found;
     return { status: 200, headers: profile.modelReadyHeaders, body: "" };
@@ -177,18 +183,19 @@ export function registerRestRoutes(
   app: FastifyInstance,
   ctx: PluginContext,
   profile: KserveProfile,
-  models: readonly MockModel[],
+  repository: ModelRepository,
   stats: StatsStore,
 ): void {
   registerRestRouteTable(
     app,
     ctx,
-    kserveRestTable({ profile, models, stats, runtime: ctx.runtime }),
+    kserveRestTable({ profile, repository, stats, runtime: ctx.runtime }),
   );
 }
 
 /**
- * Triton's REST twins of its extension RPCs (kserve-v2.md §3.1): `POST /v2/repository/index`,
+ * Triton's REST twins of its extension RPCs (kserve-v2.md §3.1): the repository index, load and
+ * unload (server http_server.cc `HandleRepositoryIndex`, `HandleRepositoryControl`),
  * `GET /v2/models[/{m}[/versions/{v}]]/stats`, `GET /v2/models/{m}[/versions/{v}]/config`.
  */
 function tritonExtensionRoutes(
@@ -199,26 +206,54 @@ function tritonExtensionRoutes(
     request: RestRouteRequest,
   ) => { model: MockModel; params: ModelParams } | RestRouteReply,
 ): void {
-  const { profile, models, stats } = options;
+  const { profile, repository, stats } = options;
+  const refuse = (fault: InferFault) => faultReply(profile, fault);
+  const empty = (): RestReply => ({
+    status: 200,
+    headers: { "content-type": "application/json" },
+    body: "",
+  });
   post("/v2/repository/index", (request) => {
-    // Body `{"ready": bool}` is optional; every model of the mock is ready either way.
-    const body = Buffer.isBuffer(request.body) ? request.body.toString("utf8").trim() : "";
-    if (body !== "") {
-      try {
-        JSON.parse(body);
-      } catch (error) {
-        return faultReply(profile, profile.messages.malformedJson((error as Error).message, body));
-      }
+    try {
+      const body = controlBody(profile, request);
+      return json(repository.index(body.ready === true));
+    } catch (error) {
+      return refuse(asFault(profile, error));
     }
-    return json(repositoryIndex(models));
+  });
+  const unsupported: Handler = () => refuse(new InferFault("unsupported", repositoryNameRefusal));
+  post("/v2/repository/:repository/index", unsupported);
+  post("/v2/repository/models/:name/load", (request) => {
+    try {
+      const parameters = loadParameters(controlBody(profile, request));
+      repository.load((request.params as unknown as ModelParams).name, parameters);
+      return empty();
+    } catch (error) {
+      return refuse(asFault(profile, error));
+    }
+  });
+  post("/v2/repository/models/:name/unload", (request) => {
+    try {
+      const body = controlBody(profile, request);
+      const dependents = (body.parameters as Record<string, unknown> | undefined)
+        ?.unload_dependents;
+      if (dependents !== undefined && typeof dependents !== "boolean") {
+        // The mock's models have no dependents; the flag is checked and otherwise changes nothing.
+        throw new InferFault(
+          "internal",
+          "Unable to parse 'unload_dependents': attempt to access JSON non-boolean as boolean",
+        );
+      }
+      repository.unload((request.params as unknown as ModelParams).name);
+      return empty();
+    } catch (error) {
+      return refuse(asFault(profile, error));
+    }
   });
   for (const action of ["load", "unload"]) {
-    const refuse: Handler = () =>
-      faultReply(profile, new InferFault("unavailable", modelControlRefusal));
-    post(`/v2/repository/models/:name/${action}`, refuse);
-    post(`/v2/repository/:repository/models/:name/${action}`, refuse);
+    post(`/v2/repository/:repository/models/:name/${action}`, unsupported);
   }
-  get("/v2/models/stats", () => json(statsJson(stats.select(models))));
+  get("/v2/models/stats", () => json(statsJson(stats.select(repository.served()))));
   const modelStats: Handler = (request) => {
     const found = resolve(request);
     if (!("model" in found)) return found;
@@ -233,6 +268,39 @@ function tritonExtensionRoutes(
   };
   get(`${base}/config`, config);
   get(`${versioned}/config`, config);
+}
+
+/** A repository request's optional JSON body (`{}` when empty); malformed JSON is the runtime's parse error. */
+function controlBody(profile: KserveProfile, request: RestRouteRequest): Record<string, unknown> {
+  const text = Buffer.isBuffer(request.body) ? request.body.toString("utf8").trim() : "";
+  if (text === "") return {};
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    throw profile.messages.malformedJson((error as Error).message, text);
+  }
+  return body !== null && typeof body === "object" ? (body as Record<string, unknown>) : {};
+}
+
+/**
+ * A REST load body's `parameters`: every value a string; `config` stays text, `file:<path>`
+ * entries are base64 content (server http_server.cc `HandleRepositoryControl`); any other name
+ * is refused there.
+ */
+function loadParameters(body: Record<string, unknown>): LoadParameters {
+  const raw = body.parameters;
+  if (raw === undefined || raw === null || typeof raw !== "object") return {};
+  const out: Record<string, string | Uint8Array> = {};
+  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    if (typeof value !== "string") {
+      throw new InferFault("internal", "attempt to access JSON non-string as string");
+    }
+    if (key === "config") out[key] = value;
+    else if (key.startsWith("file:")) out[key] = Buffer.from(value, "base64");
+    else throw new InferFault("internal", "unexpected error on creating Triton parameter");
+  }
+  return out;
 }
 
 /**

@@ -1,37 +1,12 @@
 /**
  * Triton's extension APIs that clients call beside inference (kserve-v2.md §3.1 "Triton
- * extensions", §4.2 "Triton extras"): the repository index, per-model statistics and the model
- * configuration. Pure data builders plus the statistics store; the REST and gRPC adapters
+ * extensions", §4.2 "Triton extras"): per-model statistics and the model configuration (the
+ * repository index and load/unload are `model-control.ts`). Pure data builders plus the statistics store; the REST and gRPC adapters
  * render them.
  */
 import type { Clock } from "@servingkit/mock-core";
 import type { Datatype } from "../datatypes.js";
 import type { MockModel, TensorSpec } from "./models.js";
-
-/**
- * Triton's answer to load/unload in its default model control mode (NONE, which the platform's
- * templates keep): UNAVAILABLE (HTTP 503) with this text (core model_repository_manager.cc
- * LoadUnloadModel). Explicit mode is not mocked yet.
- */
-export const modelControlRefusal =
-  "explicit model load / unload is not allowed if polling is enabled";
-
-/** One repository index entry: `version` only when known, `reason` only when non-empty (core tritonserver.cc). */
-export interface IndexEntry {
-  /** Model name. */
-  readonly name: string;
-  /** Version. */
-  readonly version: string;
-  /** `READY`, `UNAVAILABLE`, `LOADING`, `UNLOADING`, `UNKNOWN`. */
-  readonly state: string;
-}
-
-/** The repository index: every version of every model, all READY (the mock loads everything at start). */
-export function repositoryIndex(models: readonly MockModel[]): IndexEntry[] {
-  return models.flatMap((m) =>
-    m.versions.map((version) => ({ name: m.name, version, state: "READY" })),
-  );
-}
 
 /** Count and cumulative nanoseconds, as Triton's `StatisticDuration`. */
 export interface Duration {

@@ -1,0 +1,326 @@
+/**
+ * Triton's explicit model control (kserve-v2.md §3.1 "Triton extensions"): the repository state
+ * as pure logic, then the same answers over REST (fetch) and gRPC (@grpc/grpc-js with
+ * proto-loader), holding together across index, ready, metadata and infer. Sources: core
+ * src/model_repository_manager/model_repository_manager.cc (LoadUnloadModel, RepositoryIndex,
+ * InitializeModelInfo), model_lifecycle.cc (GetModel, the "unloaded" reason), server.cc
+ * (ModelIsReady); server src/http_server.cc (HandleRepositoryControl, HandleModelReady),
+ * src/grpc/grpc_server.cc (RepositoryModelLoad).
+ */
+import { fileURLToPath } from "node:url";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { type RunningMock, startMock } from "@servingkit/mock-core";
+import { afterEach, describe, expect, it } from "vitest";
+import { kserveMockModule } from "../mock.js";
+import { InferFault } from "./fault.js";
+import { ModelRepository, withConfigOverride } from "./model-control.js";
+import { profiles } from "./profiles.js";
+
+const triton = profiles.triton;
+const simple = triton.models.find((m) => m.name === "simple");
+const identity = triton.models.find((m) => m.name === "identity_fp32");
+if (!simple || !identity) throw new Error("built-in models missing");
+
+function refusal(work: () => unknown): InferFault {
+  try {
+    work();
+  } catch (error) {
+    if (error instanceof InferFault) return error;
+    throw error;
+  }
+  throw new Error("expected a refusal");
+}
+
+describe("ModelRepository (pure)", () => {
+  it("none mode: everything loaded; load and unload refused with UNAVAILABLE (LoadUnloadModel)", () => {
+    const repo = new ModelRepository(triton, [simple, identity]);
+    expect(repo.served().map((m) => m.name)).toEqual(["simple", "identity_fp32"]);
+    const fault = refusal(() => repo.load("simple"));
+    expect([fault.kind, fault.message]).toEqual([
+      "unavailable",
+      "explicit model load / unload is not allowed if polling is enabled",
+    ]);
+    expect(refusal(() => repo.unload("simple")).kind).toBe("unavailable");
+  });
+
+  it("explicit mode: --load-model names load at start; the index lists the rest by name only (RepositoryIndex)", () => {
+    const repo = new ModelRepository(triton, [simple, identity], "explicit", ["simple", "ghost"]);
+    expect(repo.served().map((m) => m.name)).toEqual(["simple"]);
+    // Sorted by name (a std::set); a never-loaded model has no version, state or reason.
+    expect(repo.index()).toEqual([
+      { name: "identity_fp32" },
+      { name: "simple", version: "1", state: "READY" },
+    ]);
+    expect(repo.index(true)).toEqual([{ name: "simple", version: "1", state: "READY" }]);
+    expect(
+      new ModelRepository(triton, [simple, identity], "explicit", ["*"]).served(),
+    ).toHaveLength(2);
+  });
+
+  it("unload leaves UNAVAILABLE 'unloaded' versions; lookups then answer Triton's texts (model_lifecycle.cc GetModel)", () => {
+    const repo = new ModelRepository(triton, [simple], "explicit", ["simple"]);
+    repo.unload("simple");
+    repo.unload("never-heard-of"); // unloading what is not loaded succeeds
+    expect(repo.index()).toEqual([
+      { name: "simple", version: "1", state: "UNAVAILABLE", reason: "unloaded" },
+    ]);
+    expect(repo.index(true)).toEqual([]);
+    const latest = refusal(() => repo.find("simple", undefined));
+    expect([latest.kind, latest.message]).toEqual([
+      "not-found",
+      "Request for unknown model: 'simple' has no available versions",
+    ]);
+    const v1 = refusal(() => repo.find("simple", "1"));
+    expect([v1.kind, v1.message]).toEqual([
+      "unavailable",
+      "Request for unknown model: 'simple' version 1 is not at ready state",
+    ]);
+    expect(repo.isReady("simple", undefined)).toBe(false);
+    repo.load("simple");
+    expect(repo.isReady("simple", "1")).toBe(true);
+  });
+
+  it("a load the poll cannot satisfy is INTERNAL 'failed to poll from model repository' (LoadUnloadModel)", () => {
+    const repo = new ModelRepository(triton, [simple], "explicit");
+    const text = (m: string) => `failed to load '${m}', failed to poll from model repository`;
+    const unknown = refusal(() => repo.load("nope"));
+    expect([unknown.kind, unknown.message]).toEqual(["internal", text("nope")]);
+    // InitializeModelInfo: an invalid config override or an unrecognised parameter fails the poll.
+    expect(refusal(() => repo.load("simple", { config: "{not json" })).message).toBe(
+      text("simple"),
+    );
+    expect(refusal(() => repo.load("simple", { flavour: "x" })).message).toBe(text("simple"));
+    expect(repo.served()).toEqual([]);
+  });
+
+  it("a config override replaces the fields it names (InitializeModelInfo 'config')", () => {
+    const over = withConfigOverride(simple, JSON.stringify({ max_batch_size: 0 }));
+    expect(over?.maxBatchSize).toBe(0);
+    expect(over?.inputs).toEqual(simple.inputs);
+    const renamed = withConfigOverride(
+      identity,
+      JSON.stringify({ input: [{ name: "X", data_type: "TYPE_FP32", dims: [-1, -1] }] }),
+    );
+    expect(renamed?.inputs).toEqual([{ name: "X", datatype: "FP32", dims: [-1, -1] }]);
+    expect(withConfigOverride(simple, "[]")).toBeUndefined();
+    expect(withConfigOverride(simple, JSON.stringify({ input: [{ name: "X" }] }))).toBeUndefined();
+  });
+});
+
+const protoRoot = fileURLToPath(new URL("../../../../proto", import.meta.url));
+const definition = protoLoader.loadSync("inference/grpc_service.proto", {
+  includeDirs: [protoRoot],
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+});
+const loaded = grpc.loadPackageDefinition(definition) as unknown as {
+  inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
+};
+
+const running: RunningMock[] = [];
+const clients: grpc.Client[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  for (const m of running.splice(0)) await m.close();
+});
+
+async function startTriton(values: Record<string, string | boolean | string[]>) {
+  const plugins = await kserveMockModule.plugins({ runtime: "triton", models: [], values });
+  const mock = await startMock({
+    runtime: "triton",
+    host: "127.0.0.1",
+    httpPort: 0,
+    grpcPort: 0,
+    plugins,
+  });
+  running.push(mock);
+  const c = new loaded.inference.GRPCInferenceService(
+    mock.endpoints.grpc as string,
+    grpc.credentials.createInsecure(),
+  ) as unknown as Record<string, (...args: unknown[]) => unknown> & grpc.Client;
+  clients.push(c);
+  const unary = (method: string, request: object) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      c[method]?.(request, (error: grpc.ServiceError | null, response: Record<string, unknown>) =>
+        error ? reject(error) : resolve(response),
+      );
+    });
+  const failure = (method: string, request: object) =>
+    unary(method, request).then(
+      () => {
+        throw new Error(`${method} was expected to fail`);
+      },
+      (e: grpc.ServiceError) => ({ code: e.code, details: decodeURIComponent(e.details) }),
+    );
+  const http = (path: string, init?: RequestInit) => fetch(`${mock.endpoints.http}${path}`, init);
+  return { mock, unary, failure, http };
+}
+
+const inferBody = JSON.stringify({
+  inputs: [{ name: "INPUT0", shape: [1, 2], datatype: "FP32", data: [1, 2] }],
+});
+
+describe("explicit model control over REST and gRPC", () => {
+  it("unload then load: index, ready, metadata and infer agree on both protocols", async () => {
+    const t = await startTriton({
+      "model-control-mode": "explicit",
+      "load-model": ["identity_fp32", "simple"],
+    });
+    const post = (path: string, body?: unknown) =>
+      t.http(path, {
+        method: "POST",
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+
+    expect((await t.http("/v2/models/identity_fp32/ready")).status).toBe(200);
+    const unload = await post("/v2/repository/models/identity_fp32/unload");
+    // HandleRepositoryControl: 200, JSON content type, empty body.
+    expect([unload.status, unload.headers.get("content-type"), await unload.text()]).toEqual([
+      200,
+      "application/json",
+      "",
+    ]);
+
+    const index = (await (await post("/v2/repository/index", {})).json()) as object[];
+    expect(index).toContainEqual({
+      name: "identity_fp32",
+      version: "1",
+      state: "UNAVAILABLE",
+      reason: "unloaded",
+    });
+    expect(index).toContainEqual({ name: "identity_int8" }); // in the repository, never loaded
+    const viaGrpc = await t.unary("RepositoryIndex", { ready: false });
+    expect(viaGrpc.models).toContainEqual({
+      name: "identity_fp32",
+      version: "1",
+      state: "UNAVAILABLE",
+      reason: "unloaded",
+    });
+    const readyOnly = (await (await post("/v2/repository/index", { ready: true })).json()) as {
+      name: string;
+    }[];
+    expect(readyOnly.map((e) => e.name)).toEqual(["simple"]);
+
+    // Ready is false, not an error (server.cc ModelIsReady; http_server.cc HandleModelReady).
+    const ready = await t.http("/v2/models/identity_fp32/ready");
+    expect([ready.status, await ready.json()]).toEqual([400, { error: "Model version not ready" }]);
+    expect(await t.unary("ModelReady", { name: "identity_fp32" })).toEqual({ ready: false });
+
+    const noVersions = "Request for unknown model: 'identity_fp32' has no available versions";
+    const infer = await post("/v2/models/identity_fp32/infer", JSON.parse(inferBody));
+    expect([infer.status, await infer.json()]).toEqual([404, { error: noVersions }]);
+    const meta = await t.http("/v2/models/identity_fp32");
+    expect([meta.status, await meta.json()]).toEqual([404, { error: noVersions }]);
+    expect(await t.failure("ModelMetadata", { name: "identity_fp32" })).toEqual({
+      code: grpc.status.NOT_FOUND,
+      details: noVersions,
+    });
+    // A named version of an unloaded model is UNAVAILABLE (503).
+    const v1 = await post("/v2/models/identity_fp32/versions/1/infer", JSON.parse(inferBody));
+    expect([v1.status, await v1.json()]).toEqual([
+      503,
+      { error: "Request for unknown model: 'identity_fp32' version 1 is not at ready state" },
+    ]);
+    // Statistics list only what is loaded.
+    const stats = (await (await t.http("/v2/models/stats")).json()) as {
+      model_stats: { name: string }[];
+    };
+    expect(stats.model_stats.map((s) => s.name)).toEqual(["simple"]);
+
+    // Load it back over gRPC; REST sees it at once.
+    expect(await t.unary("RepositoryModelLoad", { model_name: "identity_fp32" })).toEqual({});
+    expect((await t.http("/v2/models/identity_fp32/ready")).status).toBe(200);
+    const again = await post("/v2/models/identity_fp32/infer", JSON.parse(inferBody));
+    expect(again.status).toBe(200);
+  });
+
+  it("a never-loaded model is unknown until loaded; load with a config override changes its metadata", async () => {
+    const t = await startTriton({ "model-control-mode": "explicit" });
+    const meta = await t.http("/v2/models/simple");
+    expect([meta.status, await meta.json()]).toEqual([
+      404,
+      { error: "Request for unknown model: 'simple' is not found" },
+    ]);
+    const load = await t.http("/v2/repository/models/simple/load", {
+      method: "POST",
+      body: JSON.stringify({ parameters: { config: JSON.stringify({ max_batch_size: 0 }) } }),
+    });
+    expect(load.status).toBe(200);
+    const after = (await (await t.http("/v2/models/simple")).json()) as {
+      inputs: { shape: number[] }[];
+    };
+    // max_batch_size 0: no leading -1 batch dimension (kserve-v2.md §3.1).
+    expect(after.inputs[0]?.shape).toEqual([16]);
+    const config = (await (await t.http("/v2/models/simple/config")).json()) as {
+      max_batch_size: number;
+    };
+    expect(config.max_batch_size).toBe(0);
+  });
+
+  it("refusals: unknown model, bad parameters, repository names (REST and gRPC codes)", async () => {
+    const t = await startTriton({ "model-control-mode": "explicit" });
+    const poll = "failed to load 'nope', failed to poll from model repository";
+    const unknown = await t.http("/v2/repository/models/nope/load", { method: "POST" });
+    expect([unknown.status, await unknown.json()]).toEqual([500, { error: poll }]);
+    expect(await t.failure("RepositoryModelLoad", { model_name: "nope" })).toEqual({
+      code: grpc.status.INTERNAL,
+      details: poll,
+    });
+    // http_server.cc: a REST load parameter other than config / file:* is refused before the core.
+    const odd = await t.http("/v2/repository/models/simple/load", {
+      method: "POST",
+      body: JSON.stringify({ parameters: { flavour: "x" } }),
+    });
+    expect([odd.status, await odd.json()]).toEqual([
+      500,
+      { error: "unexpected error on creating Triton parameter" },
+    ]);
+    // grpc_server.cc: 'config' must be a string_param.
+    expect(
+      await t.failure("RepositoryModelLoad", {
+        model_name: "simple",
+        parameters: { config: { bool_param: true } },
+      }),
+    ).toEqual({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: "invalid value type for load parameter 'config', expected string_param.",
+    });
+    // 'repository_name' is UNSUPPORTED (501) in every mode.
+    const repo = await t.http("/v2/repository/other/models/simple/load", { method: "POST" });
+    expect([repo.status, await repo.json()]).toEqual([
+      501,
+      { error: "'repository_name' specification is not supported" },
+    ]);
+    expect(
+      await t.failure("RepositoryModelUnload", { repository_name: "other", model_name: "simple" }),
+    ).toEqual({
+      code: grpc.status.UNIMPLEMENTED,
+      details: "'repository_name' specification is not supported",
+    });
+    const badFlag = await t.http("/v2/repository/models/simple/unload", {
+      method: "POST",
+      body: JSON.stringify({ parameters: { unload_dependents: "yes" } }),
+    });
+    expect(badFlag.status).toBe(500);
+  });
+
+  it("rejects a mode it does not model and explicit mode outside Triton (CLI errors)", async () => {
+    await expect(
+      kserveMockModule.plugins({
+        runtime: "triton",
+        models: [],
+        values: { "model-control-mode": "poll" },
+      }),
+    ).rejects.toThrow(/expected none or explicit/);
+    await expect(
+      kserveMockModule.plugins({
+        runtime: "ovms",
+        models: [],
+        values: { "model-control-mode": "explicit" },
+      }),
+    ).rejects.toThrow(/only the triton mock/);
+  });
+});

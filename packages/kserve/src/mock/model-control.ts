@@ -1,0 +1,242 @@
+/**
+ * Triton's model control (kserve-v2.md §3.1 "Triton extensions"; core
+ * `model_repository_manager.cc`, `model_lifecycle.cc`, server `http_server.cc`,
+ * `grpc_server.cc`): which models of the repository are loaded, the state and reason of each
+ * version, and the load / unload requests that change them. Pure state and logic; the REST and
+ * gRPC adapters render what it answers and throw what it refuses.
+ *
+ * Modes, as Triton's `--model-control-mode`: `none` (the default, and the platform's templates)
+ * loads every model at start and refuses load/unload; `explicit` loads only the `--load-model`
+ * names at start and then whatever load requests name.
+ */
+import { type Datatype, isDatatype } from "../datatypes.js";
+import { InferFault } from "./fault.js";
+import { findModel } from "./infer.js";
+import type { MockModel, TensorSpec } from "./models.js";
+import type { KserveProfile } from "./profiles.js";
+
+/** Triton's `--model-control-mode` values the mock serves. */
+export type ModelControlMode = "none" | "explicit";
+
+/**
+ * Load/unload while model control is off: UNAVAILABLE (HTTP 503) with this text (core
+ * model_repository_manager.cc `LoadUnloadModel`, whatever the reason control is off).
+ */
+export const modelControlRefusal =
+  "explicit model load / unload is not allowed if polling is enabled";
+
+/** `/v2/repository/{repo}/...` and `repository_name`: UNSUPPORTED (server http_server.cc, grpc_server.cc). */
+export const repositoryNameRefusal = "'repository_name' specification is not supported";
+
+/** Version state reason after an unload (core model_lifecycle.cc). */
+export const unloadedReason = "unloaded";
+
+/** One repository index entry: `version`, `state` and `reason` only where Triton has them (core tritonserver.cc). */
+export interface IndexEntry {
+  /** Model name. */
+  readonly name: string;
+  /** Version; absent for a model of the repository that was never loaded. */
+  readonly version?: string;
+  /** `READY` or `UNAVAILABLE`; absent for a model never loaded. */
+  readonly state?: string;
+  /** Why not ready (`unloaded`); absent when empty. */
+  readonly reason?: string;
+}
+
+/** A load request's parameters, as REST and gRPC carry them. */
+export type LoadParameters = Readonly<Record<string, string | boolean | number | Uint8Array>>;
+
+interface Loaded {
+  /** The model as loaded (a config override may have changed it). */
+  readonly model: MockModel;
+  /** False after an unload: its versions stay listed as UNAVAILABLE "unloaded". */
+  ready: boolean;
+}
+
+const failedPoll = (model: string) =>
+  new InferFault("internal", `failed to load '${model}', failed to poll from model repository`);
+
+/**
+ * The models of a mock's repository and their load state. In `none` mode every model is loaded
+ * and stays so; in `explicit` mode the state follows load and unload requests.
+ */
+export class ModelRepository {
+  readonly #profile: KserveProfile;
+  readonly #repository: readonly MockModel[];
+  readonly #loaded = new Map<string, Loaded>();
+  /** The ready models, rebuilt on every load and unload (inference reads it on each request). */
+  #served: MockModel[] = [];
+  /** The mode load/unload requests meet. */
+  readonly mode: ModelControlMode;
+
+  /**
+   * `models`: the repository (every model the mock could serve); `startup`: the names loaded at
+   * start in explicit mode (`--load-model`, `*` for all; unknown names are skipped, as Triton
+   * logs and skips them).
+   */
+  constructor(
+    profile: KserveProfile,
+    models: readonly MockModel[],
+    mode: ModelControlMode = "none",
+    startup: readonly string[] = [],
+  ) {
+    this.#profile = profile;
+    this.#repository = models;
+    this.mode = mode;
+    const names = mode === "none" || startup.includes("*") ? models.map((m) => m.name) : startup;
+    for (const name of names) {
+      const model = models.find((m) => m.name === name);
+      if (model) this.#loaded.set(name, { model, ready: true });
+    }
+    this.#update();
+  }
+
+  #update(): void {
+    this.#served = [...this.#loaded.values()].filter((l) => l.ready).map((l) => l.model);
+  }
+
+  /** The loaded, ready models (what metadata, inference and statistics can reach). */
+  served(): readonly MockModel[] {
+    return this.#served;
+  }
+
+  /**
+   * The model and version a request names, or the runtime's refusal: never loaded → unknown model
+   * (404); unloaded → `has no available versions` (404) or, with a version, `version <v> is not at
+   * ready state` (503) (core model_lifecycle.cc `GetModel` behind model_repository_manager.cc).
+   */
+  find(
+    name: string,
+    version: string | undefined,
+  ): { model: MockModel; version: string | undefined } {
+    const loaded = this.#loaded.get(name);
+    if (loaded && !loaded.ready) {
+      const m = loaded.model;
+      if (version === undefined || version === "") {
+        throw new InferFault(
+          "not-found",
+          `Request for unknown model: '${name}' has no available versions`,
+        );
+      }
+      if (!m.versions.includes(version)) throw this.#profile.messages.unknownVersion(name, version);
+      throw new InferFault(
+        "unavailable",
+        `Request for unknown model: '${name}' version ${version} is not at ready state`,
+      );
+    }
+    return findModel(this.#profile, this.#served, name, version);
+  }
+
+  /** Whether a model (version) is ready: Triton answers false, not an error, for unknown ones (core server.cc `ModelIsReady`). */
+  isReady(name: string, version: string | undefined): boolean {
+    try {
+      this.find(name, version);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The repository index (core model_repository_manager.cc `RepositoryIndex`): every model of the
+   * repository, sorted by name; loaded ones with each version's state and reason, never-loaded
+   * ones by name alone. `readyOnly` keeps READY versions only.
+   */
+  index(readyOnly = false): IndexEntry[] {
+    const names = [...new Set(this.#repository.map((m) => m.name))].sort();
+    return names.flatMap((name): IndexEntry[] => {
+      const loaded = this.#loaded.get(name);
+      if (!loaded) return readyOnly ? [] : [{ name }];
+      if (!loaded.ready && readyOnly) return [];
+      return loaded.model.versions.map((version) =>
+        loaded.ready
+          ? { name, version, state: "READY" }
+          : { name, version, state: "UNAVAILABLE", reason: unloadedReason },
+      );
+    });
+  }
+
+  /**
+   * Loads a model of the repository (core model_repository_manager.cc `LoadUnloadModel`):
+   * refused with UNAVAILABLE unless explicit; a name the repository lacks, an unrecognised
+   * parameter or a `config` that is not a model configuration fail the poll (INTERNAL); `config`
+   * (model configuration JSON) overrides the fields it names.
+   */
+  load(name: string, parameters: LoadParameters = {}): void {
+    if (this.mode !== "explicit") throw new InferFault("unavailable", modelControlRefusal);
+    const base = this.#repository.find((m) => m.name === name);
+    if (!base) throw failedPoll(name);
+    let model = base;
+    for (const [key, value] of Object.entries(parameters)) {
+      if (key === "config" && typeof value === "string") {
+        const overridden = withConfigOverride(base, value);
+        if (!overridden) throw failedPoll(name);
+        model = overridden;
+      } else if (!key.startsWith("file:")) {
+        throw failedPoll(name);
+      }
+    }
+    this.#loaded.set(name, { model, ready: true });
+    this.#update();
+  }
+
+  /** Unloads a model; a model that is not loaded unloads without complaint (core model_repository_manager.cc). */
+  unload(name: string): void {
+    if (this.mode !== "explicit") throw new InferFault("unavailable", modelControlRefusal);
+    const loaded = this.#loaded.get(name);
+    if (loaded) loaded.ready = false;
+    this.#update();
+  }
+}
+
+/** Config `data_type` (`TYPE_FP32`, `TYPE_STRING`) to a protocol datatype. */
+function configDatatype(value: unknown): Datatype | undefined {
+  if (typeof value !== "string" || !value.startsWith("TYPE_")) return undefined;
+  const name = value === "TYPE_STRING" ? "BYTES" : value.slice("TYPE_".length);
+  return isDatatype(name) ? name : undefined;
+}
+
+function tensorsOf(value: unknown): TensorSpec[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const specs: TensorSpec[] = [];
+  for (const entry of value as Record<string, unknown>[]) {
+    const datatype = configDatatype(entry?.data_type);
+    const dims = entry?.dims;
+    if (typeof entry?.name !== "string" || !datatype || !Array.isArray(dims)) return undefined;
+    if (!dims.every((d) => Number.isInteger(Number(d)))) return undefined;
+    specs.push({ name: entry.name, datatype, dims: dims.map(Number) });
+  }
+  return specs;
+}
+
+/**
+ * A model with a `config` override applied: the fields the JSON names (`max_batch_size`,
+ * `input`, `output`, `platform`/`backend`) replace the model's; the rest is kept, as Triton's
+ * auto-complete recovers it from the model file. Undefined when the JSON is not a model
+ * configuration. Inputs and outputs keep the model's computation, so an override may rename
+ * or reshape them only in ways the model's function still fits.
+ */
+export function withConfigOverride(model: MockModel, json: string): MockModel | undefined {
+  let config: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(json);
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return undefined;
+    config = parsed as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const inputs = config.input === undefined ? model.inputs : tensorsOf(config.input);
+  const outputs = config.output === undefined ? model.outputs : tensorsOf(config.output);
+  const batch = config.max_batch_size ?? model.maxBatchSize;
+  if (!inputs || !outputs || !Number.isInteger(Number(batch)) || Number(batch) < 0) {
+    return undefined;
+  }
+  const platform = config.platform ?? config.backend ?? model.platform;
+  return {
+    ...model,
+    platform: typeof platform === "string" && platform !== "" ? platform : model.platform,
+    maxBatchSize: Number(batch),
+    inputs,
+    outputs,
+  };
+}
