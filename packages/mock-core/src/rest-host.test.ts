@@ -3,6 +3,7 @@
  * streams, shutdown), through real clients.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { Agent, get as httpGet } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -523,6 +524,34 @@ describe("graceful shutdown", () => {
     await closing;
     expect(mock.readiness.ready).toBe(false);
     await expect(fetch(`${mock.endpoints.http}/health`)).rejects.toThrow();
+  });
+
+  it("a keep-alive connection that goes idle during shutdown is closed at once, not after the grace", async () => {
+    const mock = await start({ runtime: "vllm", plugins: [testPlugin({ chunks: 3 })] });
+    const agent = new Agent({ keepAlive: true });
+    // A stream open when shutdown begins: its connection is busy then, idle right after.
+    let streaming: () => void = () => {};
+    const firstChunk = new Promise<void>((resolve) => {
+      streaming = resolve;
+    });
+    const answer = new Promise<string>((resolve) => {
+      httpGet(`${mock.endpoints.http}/stream`, { agent }, (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          text += chunk;
+          streaming();
+        });
+        res.on("end", () => resolve(text));
+      });
+    });
+    await firstChunk;
+    const begun = performance.now();
+    await mock.close();
+    expect(await answer).toMatch(/^chunk 0\n.*bye\n$/s);
+    // The grace is 5 s (defaultShutdownGraceMs); closing idle connections takes milliseconds.
+    expect(performance.now() - begun).toBeLessThan(2500);
+    agent.destroy();
   });
 
   it("close() is idempotent", async () => {

@@ -45,6 +45,9 @@ export interface RestHostOptions {
   readonly clock: Clock;
 }
 
+/** How often a shutting-down host closes the keep-alive connections that have gone idle, in ms. */
+const idleCloseIntervalMs = 10;
+
 /** Methods probed to tell a wrong method (405) from an unknown path (404). */
 const probeMethods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"] as const;
 
@@ -86,6 +89,8 @@ export async function buildRestHost(options: RestHostOptions): Promise<FastifyIn
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
   });
 
+  /** Whether every request gets a log line: pino's level decides, once, when the host is built. */
+  const logRequests = logger.isLevelEnabled("info");
   const started = new WeakMap<object, number>();
 
   // Bodies: JSON content types are parsed (errors go to the runtime's hook); everything else
@@ -101,58 +106,92 @@ export async function buildRestHost(options: RestHostOptions): Promise<FastifyIn
   });
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
 
-  app.addHook("onRequest", async (request, reply) => {
-    started.set(request.raw, clock.now());
+  app.addHook("onRequest", (request, reply, done) => {
+    if (logRequests) started.set(request.raw, clock.now());
 
     const denied = authorize(request.headers.authorization, options.auth);
-    if (denied) return sendCanned(reply, restDenial(options.auth.mode, denied));
+    if (denied) {
+      sendCanned(reply, restDenial(options.auth.mode, denied));
+      return;
+    }
 
     let fault: FaultSpec | undefined;
     try {
       const header = request.headers[faultHeader];
       fault = chooseFault(Array.isArray(header) ? header.join(",") : header, options.faultConfig);
     } catch (error) {
-      if (!(error instanceof FaultSyntaxError)) throw error;
-      return sendCanned(reply, {
+      if (!(error instanceof FaultSyntaxError)) {
+        done(error as Error);
+        return;
+      }
+      sendCanned(reply, {
         status: 400,
         headers: { "content-type": "text/plain; charset=utf-8" },
         body: `invalid ${faultHeader} header: ${error.message}\n`,
       });
+      return;
     }
-    if (!fault) return;
+    if (!fault) {
+      done();
+      return;
+    }
     options.faults.set(request.raw, fault);
-    if (fault.delayMs) {
-      const gone = new AbortController();
-      const onClose = () => gone.abort();
-      reply.raw.once("close", onClose);
-      try {
-        await clock.sleep(fault.delayMs, gone.signal);
-      } catch {
-        return reply; // the client left during the delay; nothing to answer
-      } finally {
-        reply.raw.off("close", onClose);
-      }
+    const chosen = fault;
+    /** The injected failure answers instead of the route, else the request goes on. */
+    const failOrContinue = () => {
+      const status = restFailureStatus(chosen);
+      if (status === undefined) done();
+      else sendCanned(reply, hooks.errorBody(status, faultMessage(chosen)));
+    };
+    if (!chosen.delayMs) {
+      failOrContinue();
+      return;
     }
-    const status = restFailureStatus(fault);
-    if (status !== undefined)
-      return sendCanned(reply, hooks.errorBody(status, faultMessage(fault)));
+    const gone = new AbortController();
+    const onClose = () => gone.abort();
+    reply.raw.once("close", onClose);
+    clock.sleep(chosen.delayMs, gone.signal).then(
+      () => {
+        reply.raw.off("close", onClose);
+        failOrContinue();
+      },
+      () => {}, // the client left during the delay; nothing to answer
+    );
   });
 
-  app.addHook("onResponse", async (request, reply) => {
-    // During shutdown a connection that just finished its last response is idle: close it now,
-    // rather than when the grace period runs out (the server only closed the idle ones it had
-    // when shutdown began).
-    if (ctx.shutdownSignal.aborted) setImmediate(() => app.server.closeIdleConnections?.());
-    const start = started.get(request.raw) ?? clock.now();
-    logger.info(
-      {
-        method: request.method,
-        path: pathOf(request.url),
-        status: reply.statusCode,
-        ms: Math.round((clock.now() - start) * 10) / 10,
-      },
-      "request",
-    );
+  if (logRequests) {
+    // Only a logging host pays for a hook after every response (fastify then listens for each
+    // response's end).
+    app.addHook("onResponse", (request, reply, done) => {
+      const start = started.get(request.raw) ?? clock.now();
+      logger.info(
+        {
+          method: request.method,
+          path: pathOf(request.url),
+          status: reply.statusCode,
+          ms: Math.round((clock.now() - start) * 10) / 10,
+        },
+        "request",
+      );
+      done();
+    });
+  }
+
+  // During shutdown a keep-alive connection that finishes its last response is idle: close it
+  // soon, rather than when the grace period runs out (the server closes only the idle ones it has
+  // when shutdown begins). A timer while shutting down, instead of a hook on every response.
+  let idleCloser: NodeJS.Timeout | undefined;
+  ctx.shutdownSignal.addEventListener(
+    "abort",
+    () => {
+      idleCloser = setInterval(() => app.server.closeIdleConnections?.(), idleCloseIntervalMs);
+      idleCloser.unref();
+    },
+    { once: true },
+  );
+  app.addHook("onClose", (_app, done) => {
+    clearInterval(idleCloser);
+    done();
   });
 
   app.setNotFoundHandler((request, reply) => {

@@ -240,12 +240,15 @@ export function hostBody(
   return parseJsonBody(bytes);
 }
 
-function headersOf(request: FastifyRequest): Record<string, string | undefined> {
-  const headers: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(request.headers)) {
-    headers[name] = Array.isArray(value) ? value.join(", ") : value;
-  }
-  return headers;
+/**
+ * The request's headers as a route reads them. Node joins repeated request headers with `, `
+ * already, except `set-cookie`, which it keeps as a list: only then is a copy made.
+ */
+function headersOf(request: FastifyRequest): Readonly<Record<string, string | undefined>> {
+  const headers = request.headers;
+  const cookies = headers["set-cookie"];
+  if (cookies === undefined) return headers as Readonly<Record<string, string | undefined>>;
+  return { ...headers, "set-cookie": cookies.join(", ") } as Record<string, string | undefined>;
 }
 
 function pathOf(url: string): string {
@@ -346,12 +349,19 @@ async function closeQuietly(iterator: AsyncIterator<unknown>): Promise<void> {
   }
 }
 
-/** A signal that fires when the client leaves before the reply is complete. */
+/**
+ * A signal that fires when the client leaves before the reply is complete. Made when a route first
+ * reads it (most unary routes never do), so it also fires at once if the client has already left.
+ */
 function clientGone(request: FastifyRequest, reply: FastifyReply): AbortSignal {
   const gone = new AbortController();
   const onClose = () => {
     if (!reply.raw.writableFinished) gone.abort(new Error("client disconnected"));
   };
+  if (reply.raw.destroyed || request.raw.socket?.destroyed === true) {
+    onClose();
+    return gone.signal;
+  }
   // The response's close before its end is the client leaving (the request's close fires as soon
   // as its body is read).
   reply.raw.once("close", onClose);
@@ -374,13 +384,14 @@ export function registerRestRouteTable(
   }
   const onRequest = table.onRequest;
   if (onRequest) {
-    app.addHook("onRequest", async (request, reply) => {
+    app.addHook("onRequest", (request, reply, done) => {
       const refused = onRequest({
         method: request.method,
         path: pathOf(request.url),
         headers: headersOf(request),
       });
-      if (refused) return sendRestReply(reply, refused, undefined);
+      if (refused) sendRestReply(reply, refused, undefined);
+      else done();
     });
   }
   for (const route of table.routes) {
@@ -388,6 +399,7 @@ export function registerRestRouteTable(
       method: route.method,
       url: route.path,
       async handler(request, reply) {
+        let signal: AbortSignal | undefined;
         const answer = await route.handle({
           method: request.method,
           path: pathOf(request.url),
@@ -395,7 +407,10 @@ export function registerRestRouteTable(
           params: (request.params ?? {}) as Record<string, string>,
           query: (request.query ?? {}) as Record<string, string | string[] | undefined>,
           body: table.rawBodies ? (request.body ?? Buffer.alloc(0)) : request.body,
-          signal: clientGone(request, reply),
+          get signal() {
+            signal ??= clientGone(request, reply);
+            return signal;
+          },
         });
         return sendRestReply(reply, answer, ctx.restFault(request));
       },
