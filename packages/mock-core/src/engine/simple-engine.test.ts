@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { ManualClock, realClock } from "../clock.js";
+import { EngineMetrics } from "../gpu/engine-metrics.js";
 import type { FinishEvent, GenerationEvent, GenerationRequest, TokenEvent } from "./generation.js";
 import { GenerationRequestError } from "./generation.js";
 import { defaultModelSpec, type ModelSpec } from "./model-spec.js";
@@ -468,5 +469,47 @@ describe("bad requests", () => {
     const call = () => engine.generate({ promptIds: prompt, maxTokens: 4, ...request });
     expect(call).toThrow(GenerationRequestError);
     expect(call).toThrow(message);
+  });
+});
+
+describe("metrics", () => {
+  test("each run is metered in place: TTFT, gaps, counters, finish reasons, aborts", async () => {
+    // vllm-openai.md §8: TTFT from arrival, one inter-token observation per token, request_success
+    // by finished_reason (EOS counts as stop), running requests.
+    const clock = new ManualClock();
+    const metrics = new EngineMetrics(model.maxModelLen);
+    const engine = createSimpleEngine({
+      clock,
+      model,
+      timeToFirstTokenMs: 100,
+      interTokenMs: 10,
+      fixedSchedule: true,
+      metrics,
+    });
+    const events = engine.generate({ promptIds: prompt, maxTokens: 4, ignoreEos: true });
+    const done = collect(events);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(metrics.running).toBe(1);
+    await clock.advance(200);
+    await done;
+    expect(metrics.running).toBe(0);
+    expect(metrics.timeToFirstToken.count).toBe(1);
+    expect(metrics.timeToFirstToken.sum).toBeCloseTo(0.1, 9);
+    expect(metrics.interTokenLatency.count).toBe(3);
+    expect(metrics.interTokenLatency.sum).toBeCloseTo(0.03, 9);
+    expect(metrics.requestSuccess).toEqual({ stop: 0, length: 1, abort: 0 });
+    expect(metrics.generationTokens).toBe(4);
+    expect(metrics.promptTokens).toBe(prompt.length);
+    expect(metrics.e2eRequestLatency.sum).toBeCloseTo(0.13, 9);
+
+    // A consumer that leaves early: the run counts as aborted and leaves the running count.
+    const early = (async () => {
+      for await (const _event of engine.generate({ promptIds: prompt, maxTokens: 4 })) break;
+    })();
+    await new Promise((resolve) => setImmediate(resolve));
+    await clock.advance(200);
+    await early;
+    expect(metrics.requestSuccess.abort).toBe(1);
+    expect(metrics.running).toBe(0);
   });
 });

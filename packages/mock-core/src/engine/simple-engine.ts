@@ -5,6 +5,7 @@
  * detokenizer and stop checker (vllm/v1/engine/detokenizer.py, vllm/v1/engine/output_processor).
  */
 import type { Clock } from "../clock.js";
+import { type EngineMetrics, type HistogramSink, MeteredRun } from "../gpu/engine-metrics.js";
 import {
   type FinishEvent,
   type FinishReason,
@@ -41,6 +42,11 @@ export interface SimpleEngineOptions {
   readonly fixedSchedule?: boolean;
   /** Source of random seeds for sampling requests without one (default `Math.random`). */
   readonly random?: () => number;
+  /**
+   * vLLM's metrics, kept from each run on the clock (a {@link MeteredRun} per run: running
+   * requests, TTFT, inter-token gaps, counters, finish reasons, e2e). Default: none.
+   */
+  readonly metrics?: EngineMetrics<HistogramSink>;
 }
 
 function check(condition: boolean, message: string): void {
@@ -130,6 +136,7 @@ export function createSimpleEngine(options: SimpleEngineOptions): TextEngine {
   const itl = options.interTokenMs ?? 0;
   const fixedSchedule = options.fixedSchedule ?? false;
   const randomSeed = options.random ?? Math.random;
+  const metrics = options.metrics;
   return {
     generate(request, generateOptions = {}) {
       validate(request, model);
@@ -180,70 +187,80 @@ export function createSimpleEngine(options: SimpleEngineOptions): TextEngine {
     let text = ""; // all generated text so far (stop-token / EOS text excluded)
     let released = 0; // characters of `text` already handed out in token events
     let count = 0;
-    const finish = (reason: FinishReason, stop?: string | number): FinishEvent => ({
-      type: "finish",
-      reason,
-      ...(stop === undefined ? {} : { stop }),
-      seed,
-      promptTokens,
-      completionTokens: count,
-    });
-
-    while (count < budget) {
-      const wait = fixedSchedule
-        ? ttft + count * itl - (clock.now() - started)
-        : count === 0
-          ? ttft
-          : itl;
-      // With no wait there is nothing to await: only an abort can stop the next token.
-      if (wait > 0 ? !(await pause(clock, wait, signal)) : signal?.aborted) {
-        yield finish("abort");
-        return;
-      }
-      const mayEnd = eos !== undefined && count >= minTokens;
-      const next = source.next(mayEnd);
-      const id = next ?? eos ?? 0; // next is undefined only when mayEnd, so eos is set
-      const stopToken = next !== undefined && count >= minTokens && stopIds.has(next);
-      count++;
-      let reason: FinishReason | undefined;
-      let stopValue: string | number | undefined;
-      if (next === undefined) reason = "eos";
-      else if (stopToken) {
-        [reason, stopValue] = ["stop", next];
-        if (includeStop) text += decoder.push(next);
-      } else {
-        const before = text.length;
-        text += decoder.push(next);
-        if (count >= budget) text += decoder.flush();
-        // vLLM checks stop strings only once more than min_tokens tokens exist.
-        const match = count > minTokens ? findStop(text, stops, before) : undefined;
-        if (match) {
-          [reason, stopValue] = ["stop", match[1]];
-          text = text.slice(0, match[0] + (includeStop ? match[1].length : 0));
-        } else if (count >= budget) reason = "length";
-      }
-      // At the end everything held back is released, except text cut at a stop string.
-      if (reason && typeof stopValue !== "string") text += decoder.flush();
-      const until = reason ? text.length : Math.max(released, text.length - holdBack);
-      const event: TokenEvent = {
-        type: "token",
-        id,
-        text: text.slice(released, until),
-        ...(request.logprobs === undefined
-          ? {}
-          : tokenLogprobs(model, id, request.logprobs, greedy, logprobRandom)),
+    // Measured in the run itself (no wrapper generator per request).
+    const meter = metrics ? new MeteredRun(metrics, started / 1000, request.maxTokens) : undefined;
+    const finish = (reason: FinishReason, stop?: string | number): FinishEvent => {
+      meter?.finish(reason, promptTokens, count, clock.now() / 1000);
+      return {
+        type: "finish",
+        reason,
+        ...(stop === undefined ? {} : { stop }),
+        seed,
+        promptTokens,
+        completionTokens: count,
       };
-      released = until;
-      yield event;
-      if (reason) {
-        yield finish(reason, stopValue);
-        return;
+    };
+
+    try {
+      while (count < budget) {
+        const wait = fixedSchedule
+          ? ttft + count * itl - (clock.now() - started)
+          : count === 0
+            ? ttft
+            : itl;
+        // With no wait there is nothing to await: only an abort can stop the next token.
+        if (wait > 0 ? !(await pause(clock, wait, signal)) : signal?.aborted) {
+          yield finish("abort");
+          return;
+        }
+        const mayEnd = eos !== undefined && count >= minTokens;
+        const next = source.next(mayEnd);
+        const id = next ?? eos ?? 0; // next is undefined only when mayEnd, so eos is set
+        const stopToken = next !== undefined && count >= minTokens && stopIds.has(next);
+        count++;
+        let reason: FinishReason | undefined;
+        let stopValue: string | number | undefined;
+        if (next === undefined) reason = "eos";
+        else if (stopToken) {
+          [reason, stopValue] = ["stop", next];
+          if (includeStop) text += decoder.push(next);
+        } else {
+          const before = text.length;
+          text += decoder.push(next);
+          if (count >= budget) text += decoder.flush();
+          // vLLM checks stop strings only once more than min_tokens tokens exist.
+          const match = count > minTokens ? findStop(text, stops, before) : undefined;
+          if (match) {
+            [reason, stopValue] = ["stop", match[1]];
+            text = text.slice(0, match[0] + (includeStop ? match[1].length : 0));
+          } else if (count >= budget) reason = "length";
+        }
+        // At the end everything held back is released, except text cut at a stop string.
+        if (reason && typeof stopValue !== "string") text += decoder.flush();
+        const until = reason ? text.length : Math.max(released, text.length - holdBack);
+        const event: TokenEvent = {
+          type: "token",
+          id,
+          text: text.slice(released, until),
+          ...(request.logprobs === undefined
+            ? {}
+            : tokenLogprobs(model, id, request.logprobs, greedy, logprobRandom)),
+        };
+        released = until;
+        meter?.token(clock.now() / 1000);
+        yield event;
+        if (reason) {
+          yield finish(reason, stopValue);
+          return;
+        }
+        if (signal?.aborted) {
+          yield finish("abort");
+          return;
+        }
       }
-      if (signal?.aborted) {
-        yield finish("abort");
-        return;
-      }
+      yield finish("length");
+    } finally {
+      meter?.close();
     }
-    yield finish("length");
   }
 }

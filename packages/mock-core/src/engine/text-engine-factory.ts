@@ -6,12 +6,7 @@
  * the engine's metrics, and vLLM's periodic stats line every 5 s while there is traffic.
  */
 import type { Clock } from "../clock.js";
-import {
-  EngineMetrics,
-  type Histogram,
-  type HistogramFactory,
-  type HistogramSink,
-} from "../gpu/engine-metrics.js";
+import { EngineMetrics } from "../gpu/engine-metrics.js";
 import { GpuEngine } from "../gpu/gpu-engine.js";
 import { type KvCapacity, kvCapacity } from "../gpu/kv-capacity.js";
 import { StatsLogLine } from "../gpu/stats-log.js";
@@ -32,7 +27,7 @@ export interface EngineLogger {
 }
 
 /** Options of {@link createTextEngine}. */
-export interface TextEngineOptions<H extends HistogramSink = Histogram> {
+export interface TextEngineOptions {
   /** Time source: `realClock` in a running mock, `ManualClock` in tests. */
   readonly clock: Clock;
   /** The served model; its `maxModelLen` caps prompt + output. */
@@ -43,16 +38,20 @@ export interface TextEngineOptions<H extends HistogramSink = Histogram> {
   readonly gpu?: GpuEngineSettings;
   /** Receives vLLM's start-up lines and stats lines (GPU only); default: none. */
   readonly logger?: EngineLogger;
-  /** Makes the GPU metrics' histograms (e.g. prom-client's); default: EngineMetrics' own. */
-  readonly histogram?: HistogramFactory<H>;
+  /**
+   * Where vLLM's metrics go: the simple engine meters every run into it, the GPU engine keeps
+   * its simulation there. Default: none for the simple engine, a new one for the GPU engine
+   * (`gpu.metrics`).
+   */
+  readonly metrics?: EngineMetrics;
 }
 
 /** The simulated GPU behind a text engine, for metrics, logs and tests. */
-export interface GpuBackend<H extends HistogramSink = Histogram> {
+export interface GpuBackend {
   /** The engine on the clock (its `core` has the scheduler's gauges). */
   readonly engine: GpuEngine;
   /** vLLM's metrics kept from the simulation (simulated seconds). */
-  readonly metrics: EngineMetrics<H>;
+  readonly metrics: EngineMetrics;
   /** The KV cache as sized at start-up. */
   readonly capacity: KvCapacity;
   /** The start-up lines vLLM prints about the KV cache, already given to the logger. */
@@ -60,11 +59,11 @@ export interface GpuBackend<H extends HistogramSink = Histogram> {
 }
 
 /** What {@link createTextEngine} returns. */
-export interface CreatedTextEngine<H extends HistogramSink = Histogram> {
+export interface CreatedTextEngine {
   /** The engine handlers generate with. */
   readonly engine: TextEngine;
   /** The simulated GPU, when `gpu` was given. */
-  readonly gpu?: GpuBackend<H>;
+  readonly gpu?: GpuBackend;
   /** Stops the stats-line timer (call on shutdown); requests in flight end by their own signals. */
   close(): void;
 }
@@ -73,13 +72,17 @@ export interface CreatedTextEngine<H extends HistogramSink = Histogram> {
  * Creates the engine the settings ask for; see the module comment. Throws a KvCacheStartupError
  * with vLLM's text when one `maxModelLen` request cannot fit in the modelled GPU's KV cache.
  */
-export function createTextEngine<H extends HistogramSink = Histogram>(
-  options: TextEngineOptions<H>,
-): CreatedTextEngine<H> {
+export function createTextEngine(options: TextEngineOptions): CreatedTextEngine {
   const { clock, model, gpu: settings, logger } = options;
   if (settings === undefined) {
     return {
-      engine: createSimpleEngine({ clock, model, ...options.pacing, fixedSchedule: true }),
+      engine: createSimpleEngine({
+        clock,
+        model,
+        ...options.pacing,
+        fixedSchedule: true,
+        ...(options.metrics ? { metrics: options.metrics } : {}),
+      }),
       close() {},
     };
   }
@@ -92,7 +95,7 @@ export function createTextEngine<H extends HistogramSink = Histogram>(
     maxNumBatchedTokens: settings.maxNumBatchedTokens,
     maxNumSeqs: settings.maxNumSeqs,
   });
-  const metrics = new EngineMetrics<H>(settings.maxModelLen, options.histogram);
+  const metrics = options.metrics ?? new EngineMetrics(settings.maxModelLen);
   const engine = new GpuEngine({
     numBlocks: capacity.numBlocks,
     blockSize: capacity.blockSize,

@@ -253,3 +253,61 @@ export class EngineMetrics<H extends HistogramSink = Histogram> {
     }
   }
 }
+
+/**
+ * One request whose frontend times it on its own clock (the simple engine, where no engine steps
+ * exist): running from creation to {@link MeteredRun.close}, TTFT from creation, one inter-token
+ * observation per token, and at the finish the counters, the finish reason (EOS as "stop") and
+ * the per-request histograms, as vLLM records them (vllm-openai.md §8). A run closed before its
+ * finish counts as aborted (the consumer left). Times in seconds.
+ */
+export class MeteredRun {
+  readonly #metrics: EngineMetrics<HistogramSink>;
+  readonly #start: number;
+  #first: number | undefined;
+  #last: number;
+  #finished = false;
+
+  constructor(metrics: EngineMetrics<HistogramSink>, now: number, maxTokens: number) {
+    this.#metrics = metrics;
+    this.#start = now;
+    this.#last = now;
+    metrics.running += 1;
+    metrics.requestParamsMaxTokens.observe(maxTokens);
+  }
+
+  /** A token leaves at `now`. */
+  token(now: number): void {
+    const m = this.#metrics;
+    if (this.#first === undefined) {
+      this.#first = now;
+      m.timeToFirstToken.observe(now - this.#start);
+    } else m.interTokenLatency.observe(now - this.#last);
+    this.#last = now;
+  }
+
+  /** The run finished at `now` with this reason and these token counts. */
+  finish(
+    reason: "length" | "stop" | "eos" | "abort",
+    promptTokens: number,
+    completionTokens: number,
+    now: number,
+  ): void {
+    const m = this.#metrics;
+    this.#finished = true;
+    m.requestSuccess[reason === "eos" ? "stop" : reason] += 1;
+    m.promptTokens += promptTokens;
+    m.generationTokens += completionTokens;
+    m.requestPromptTokens.observe(promptTokens);
+    m.requestGenerationTokens.observe(completionTokens);
+    m.e2eRequestLatency.observe(now - this.#start);
+    if (this.#first !== undefined && completionTokens > 1)
+      m.requestTimePerOutputToken.observe((this.#last - this.#first) / (completionTokens - 1));
+  }
+
+  /** The run is over (finished or not): it leaves the running count. */
+  close(): void {
+    this.#metrics.running -= 1;
+    if (!this.#finished) this.#metrics.requestSuccess.abort += 1;
+  }
+}

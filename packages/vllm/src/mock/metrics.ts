@@ -4,23 +4,19 @@
  * Prometheus text format (counters named `<name>_total` as prometheus_client exports them;
  * sample values print as `2`, not Python's `2.0`, and `le` leads the labels: equal to a parser).
  *
- * The values live in one mock-core `EngineMetrics` and prom-client reads them at scrape time,
- * so there is one histogram implementation (mock-core's) and an observation costs a bucket
- * search, not a prom-client label lookup. With `--gpu` the simulated engine keeps that object
- * itself: every `vllm:` value (queue, batch, KV cache, prefix cache, preemptions, the latency
- * intervals of vllm-openai.md §8) is the simulation's, as the clients saw it, and
- * `vllm:cache_config_info` describes its cache. With the simple engine, {@link VllmMetrics.meter}
- * counts each engine run (each choice is one engine request, as vLLM V1 fans `n` out into
- * child requests), from the host's clock.
+ * The values live in one mock-core `EngineMetrics` that the engine itself keeps, and prom-client
+ * reads them at scrape time: one histogram implementation (mock-core's), an observation costs a
+ * bucket search rather than a prom-client label lookup, and no wrapper sits between the engine
+ * and the handlers. The simple engine meters each run (each choice is one engine request, as
+ * vLLM V1 fans `n` out into child requests) on the host's clock; with `--gpu` the simulated
+ * engine keeps the metrics, so every `vllm:` value (queue, batch, KV cache, prefix cache,
+ * preemptions, the latency intervals of vllm-openai.md §8) is the simulation's, as the clients
+ * saw it, and `vllm:cache_config_info` describes its cache.
  */
 import {
-  type Clock,
-  EngineMetrics,
-  type GenerationEvent,
-  type GenerationRequest,
-  type GpuBackend,
+  type EngineMetrics,
   type GpuEngineSettings,
-  type TextEngine,
+  type KvCapacity,
   tokenCountBuckets,
   type Histogram as ValueHistogram,
 } from "@servingkit/mock-core";
@@ -32,31 +28,24 @@ export function oneTwoFiveBuckets(max: number): number[] {
   return tokenCountBuckets(max);
 }
 
-/** The mock's metrics registry and the engine decorator that feeds it. */
+/** The mock's metrics registry. */
 export interface VllmMetrics {
   /** Prometheus text of every metric. */
   text(): Promise<string>;
   /** The exposition content type. */
   readonly contentType: string;
-  /**
-   * Wraps the simple engine so every run is counted; with a GPU backend the engine is returned
-   * as it is (the simulation keeps the metrics).
-   */
-  meter(engine: TextEngine): TextEngine;
 }
 
 /** What {@link createVllmMetrics} needs. */
 export interface VllmMetricsOptions {
   /** The served model name: the `model_name` label. */
   readonly modelName: string;
-  /** Context length: the token-count histograms' largest bucket. */
-  readonly maxModelLen: number;
   /** Which names the version exports. */
   readonly era: MetricsEra;
-  /** The host's clock (simple engine timings). */
-  readonly clock: Clock;
-  /** The simulated GPU and its settings, when the mock runs with `--gpu`. */
-  readonly gpu?: { readonly backend: GpuBackend; readonly settings: GpuEngineSettings };
+  /** The values, kept by the engine (createTextEngine's `metrics`). */
+  readonly state: EngineMetrics;
+  /** The simulated GPU's settings and KV cache, when the mock runs with `--gpu`. */
+  readonly gpu?: { readonly settings: GpuEngineSettings; readonly capacity: KvCapacity };
 }
 
 type Labels = Record<string, string>;
@@ -125,8 +114,7 @@ type RenderedHistogram = Awaited<ReturnType<Histogram<string>["get"]>>;
 
 /** Creates the metrics of one served model; see the module comment. */
 export function createVllmMetrics(options: VllmMetricsOptions): VllmMetrics {
-  const { era, clock, gpu } = options;
-  const state = gpu?.backend.metrics ?? new EngineMetrics(options.maxModelLen);
+  const { era, gpu, state } = options;
   const registry = new Registry();
   const labels: Labels = era.engineLabel
     ? { model_name: options.modelName, engine: "0" }
@@ -239,10 +227,10 @@ export function createVllmMetrics(options: VllmMetricsOptions): VllmMetrics {
     "Histogram of e2e request latency in seconds.",
     state.e2eRequestLatency,
   );
-  if (gpu) gpuFamilies(gpu.settings, gpu.backend);
+  if (gpu) gpuFamilies(gpu.settings, gpu.capacity);
 
   /** What only the simulation knows: queue and phase intervals, step sizes, prefix cache, cache config. */
-  function gpuFamilies(settings: GpuEngineSettings, backend: GpuBackend) {
+  function gpuFamilies(settings: GpuEngineSettings, capacity: KvCapacity) {
     histogram(
       "vllm:request_queue_time_seconds",
       "Histogram of time spent in WAITING phase for request.",
@@ -284,7 +272,7 @@ export function createVllmMetrics(options: VllmMetricsOptions): VllmMetrics {
     // vllm/v1/metrics/loggers.py log_metrics_info: an info gauge set to 1, the CacheConfig's
     // fields as labels (Python's str() of each value) plus `engine`; no model_name.
     const info: Labels = {
-      block_size: String(backend.capacity.blockSize),
+      block_size: String(capacity.blockSize),
       cache_dtype: "auto",
       calculate_kv_scales: "False",
       cpu_offload_gb: "0",
@@ -292,7 +280,7 @@ export function createVllmMetrics(options: VllmMetricsOptions): VllmMetrics {
       gpu_memory_utilization: String(settings.gpuMemoryUtilization),
       is_attention_free: "False",
       num_cpu_blocks: "None",
-      num_gpu_blocks: String(backend.capacity.numBlocks),
+      num_gpu_blocks: String(capacity.numBlocks),
       num_gpu_blocks_override: "None",
       sliding_window: "None",
       swap_space_bytes: String(4 * 1024 ** 3),
@@ -306,59 +294,5 @@ export function createVllmMetrics(options: VllmMetricsOptions): VllmMetrics {
     }).set(info, 1);
   }
 
-  async function* metered(
-    events: AsyncIterable<GenerationEvent>,
-    request: GenerationRequest,
-  ): AsyncGenerator<GenerationEvent> {
-    const seconds = () => clock.now() / 1000;
-    const start = seconds();
-    let first: number | undefined;
-    let last = start;
-    let finished = false;
-    state.running += 1;
-    state.requestParamsMaxTokens.observe(request.maxTokens);
-    try {
-      for await (const event of events) {
-        const now = seconds();
-        if (event.type === "token") {
-          if (first === undefined) {
-            first = now;
-            state.timeToFirstToken.observe(now - start);
-          } else {
-            state.interTokenLatency.observe(now - last);
-          }
-          last = now;
-        } else {
-          finished = true;
-          state.requestSuccess[event.reason === "eos" ? "stop" : event.reason] += 1;
-          state.promptTokens += event.promptTokens;
-          state.generationTokens += event.completionTokens;
-          state.requestPromptTokens.observe(event.promptTokens);
-          state.requestGenerationTokens.observe(event.completionTokens);
-          state.e2eRequestLatency.observe(now - start);
-          if (first !== undefined && event.completionTokens > 1) {
-            state.requestTimePerOutputToken.observe((last - first) / (event.completionTokens - 1));
-          }
-        }
-        yield event;
-      }
-    } finally {
-      state.running -= 1;
-      // A run left before its finish (the client went away) counts as aborted.
-      if (!finished) state.requestSuccess.abort += 1;
-    }
-  }
-
-  return {
-    text: () => registry.metrics(),
-    contentType: registry.contentType,
-    meter: (engine) =>
-      gpu
-        ? engine
-        : {
-            // The engine validates at once (it throws before any event), so it is called eagerly.
-            generate: (request, generateOptions) =>
-              metered(engine.generate(request, generateOptions), request),
-          },
-  };
+  return { text: () => registry.metrics(), contentType: registry.contentType };
 }

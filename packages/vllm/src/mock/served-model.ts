@@ -7,6 +7,7 @@ import {
   type Clock,
   createTextEngine,
   type EngineLogger,
+  type EngineMetrics,
   type GpuBackend,
   type GpuEngineSettings,
   type ModelSpec,
@@ -90,14 +91,15 @@ export interface StartedModel {
 /**
  * Attaches the engine the settings choose (mock-core createTextEngine: the simple engine with
  * the settings' latencies, or with `--gpu` the simulated GPU, whose start-up lines go to
- * `logger`) on the host's clock. Generation is capped at the served `max_model_len`. Throws
- * KvCacheStartupError with vLLM's text when the modelled GPU cannot hold one such request.
+ * `logger`) on the host's clock; the engine keeps vLLM's metrics in `metrics`. Generation is
+ * capped at the served `max_model_len`. Throws KvCacheStartupError with vLLM's text when the
+ * modelled GPU cannot hold one such request.
  */
 export function startModel(
   loaded: LoadedModel,
   settings: VllmSettings,
   clock: Clock,
-  logger?: EngineLogger,
+  hooks: { readonly logger?: EngineLogger; readonly metrics?: EngineMetrics } = {},
 ): StartedModel {
   const created = createTextEngine({
     clock,
@@ -107,7 +109,7 @@ export function startModel(
       interTokenMs: settings.interTokenMs,
     },
     ...(loaded.gpu ? { gpu: loaded.gpu } : {}),
-    ...(logger ? { logger } : {}),
+    ...hooks,
   });
   const model: VllmModel = {
     served: loaded.served,

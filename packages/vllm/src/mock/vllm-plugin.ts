@@ -8,6 +8,7 @@ import {
   type CannedReply,
   type Clock,
   type EngineLogger,
+  EngineMetrics,
   GenerationRequestError,
   type MockPlugin,
   type RestRoute,
@@ -77,16 +78,22 @@ export function vllmRestTable(options: VllmRestTableOptions): RestRouteTable {
     }
     throw error;
   };
-  const started = startModel(loaded, settings, clock, options.logger);
+  // The engine keeps vLLM's metrics in `state`; /metrics renders them.
+  const state = new EngineMetrics(loaded.served.maxModelLen);
+  const started = startModel(loaded, settings, clock, {
+    metrics: state,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
   shutdown.addEventListener("abort", started.close, { once: true });
   const metrics = createVllmMetrics({
     modelName: loaded.served.id,
-    maxModelLen: loaded.served.maxModelLen,
     era: profile.metrics,
-    clock,
-    ...(started.gpu && loaded.gpu ? { gpu: { backend: started.gpu, settings: loaded.gpu } } : {}),
+    state,
+    ...(started.gpu && loaded.gpu
+      ? { gpu: { settings: loaded.gpu, capacity: started.gpu.capacity } }
+      : {}),
   });
-  const model: VllmModel = { ...started.model, engine: metrics.meter(started.model.engine) };
+  const model: VllmModel = started.model;
   // vllm-openai.md §1: /load counts the generation requests in flight (a stream until it ends).
   let load = 0;
   const counted =
