@@ -10,6 +10,7 @@
  *   inter-token gap against the simulator's own prediction (goal: p99 within 5 ms). In process on
  *   GpuEngine, not yet through HTTP.
  */
+import { Agent, request } from "node:http";
 import {
   type Clock,
   createStepTimeModel,
@@ -23,6 +24,7 @@ import {
   shareGptLike,
   simulate,
 } from "@servingkit/mock-core";
+import { absoluteNow, startWatchedVllm } from "./gpu-watched-vllm.js";
 import {
   addCounters,
   LatencyRecorder,
@@ -48,7 +50,8 @@ export interface GpuScenarioSpec {
   /** What the latency columns hold. */
   readonly latency: string;
   readonly load: string;
-  readonly contestants: () => readonly GpuContestant[];
+  /** The rows; `settings.placement` says where a row's server runs (a worker thread unless inline). */
+  readonly contestants: (settings: LoadSettings) => readonly GpuContestant[];
   readonly notes: (measurements: readonly Measurement[]) => string[];
 }
 
@@ -242,6 +245,165 @@ async function engineStreams(options: {
   return tokens;
 }
 
+/** What one stream of the HTTP rows saw: when each content event reached the client (absolute ms). */
+interface SeenStream {
+  readonly arrivals: number[];
+}
+
+/**
+ * POSTs a streaming completion and notes when each `data:` event with a choice arrives
+ * (absolute ms); resolves at the end of the stream. Non-200 answers reject.
+ */
+function streamArrivals(url: string, body: string, agent: Agent): Promise<SeenStream> {
+  return new Promise((resolve, reject) => {
+    const seen: SeenStream = { arrivals: [] };
+    let pending = "";
+    const outgoing = request(
+      url,
+      {
+        method: "POST",
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+        agent,
+        timeout: 60_000,
+      },
+      (response) => {
+        if (response.statusCode !== 200) {
+          response.resume();
+          reject(new Error(`HTTP ${response.statusCode}`));
+          return;
+        }
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => {
+          const now = absoluteNow();
+          pending += chunk;
+          let end = pending.indexOf("\n\n");
+          while (end >= 0) {
+            const event = pending.slice(0, end);
+            pending = pending.slice(end + 2);
+            end = pending.indexOf("\n\n");
+            if (event.startsWith("data: [DONE]")) continue;
+            if (event.includes('"choices":[{')) seen.arrivals.push(now);
+          }
+        });
+        response.on("end", () => resolve(seen));
+        response.on("error", reject);
+      },
+    );
+    outgoing.on("timeout", () => outgoing.destroy(new Error("stream timed out")));
+    outgoing.on("error", reject);
+    outgoing.end(body);
+  });
+}
+
+/** The largest value in ascending `sorted` that is ≤ `at`, or undefined. */
+function latestAtOrBefore(sorted: readonly number[], at: number): number | undefined {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if ((sorted[mid] as number) <= at) low = mid + 1;
+    else high = mid;
+  }
+  return low === 0 ? undefined : sorted[low - 1];
+}
+
+/**
+ * One run of the HTTP rows: the watched `servingkit mock vllm --gpu h100-80gb` (gpu-watched-vllm.ts:
+ * its clock notes every step end the engine sleeps until, its own prediction of when that step's
+ * tokens are out), then `count` streaming completions of `outputTokens` tokens, their starts
+ * spread over `rampMs`. Each delivered event is matched to the latest predicted step end at or
+ * before it; `onToken` gets the token's index, its lateness and the delivered and predicted gaps
+ * since the stream's previous token (ms). A token later than a whole step would be matched to the
+ * next step end, so errors above one step time (≈10-30 ms here) are undercounted.
+ */
+async function httpRun(options: {
+  count: number;
+  outputTokens: number;
+  rampMs: number;
+  run: number;
+  placement: LoadSettings["placement"];
+  onToken: (index: number, lateMs: number, deliveredGapMs: number, predictedGapMs: number) => void;
+}): Promise<{ tokens: number; errors: number }> {
+  const mock = await startWatchedVllm(options.placement);
+  const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
+  try {
+    const base = mock.url;
+    const models = (await (await fetch(`${base}/v1/models`)).json()) as { data: { id: string }[] };
+    const model = models.data[0]?.id as string;
+    let errors = 0;
+    const streams = await Promise.all(
+      Array.from({ length: options.count }, async (_, i) => {
+        await new Promise((wake) => setTimeout(wake, (options.rampMs * i) / options.count));
+        // Prompts differ from their first token, so no two share a cached block.
+        const body = JSON.stringify({
+          model,
+          prompt: `${options.run * 10_000 + i} is the number of this request about the weather.`,
+          max_tokens: options.outputTokens,
+          ignore_eos: true,
+          stream: true,
+        });
+        return streamArrivals(`${base}/v1/completions`, body, agent).catch(() => {
+          errors++;
+          return { arrivals: [] } as SeenStream;
+        });
+      }),
+    );
+    const stepEnds = await mock.takeStepEnds();
+    let tokens = 0;
+    for (const { arrivals } of streams) {
+      let previous: { delivered: number; predicted: number } | undefined;
+      for (const [index, delivered] of arrivals.entries()) {
+        const predicted = latestAtOrBefore(stepEnds, delivered);
+        if (predicted === undefined) continue;
+        options.onToken(
+          index,
+          delivered - predicted,
+          previous === undefined ? 0 : delivered - previous.delivered,
+          previous === undefined ? 0 : predicted - previous.predicted,
+        );
+        previous = { delivered, predicted };
+        tokens++;
+      }
+    }
+    return { tokens, errors };
+  } finally {
+    agent.destroy();
+    await mock.close();
+  }
+}
+
+/** HTTP runs of one row: whole runs back to back until the time is up (at least one). */
+function httpRow(
+  label: string,
+  placement: LoadSettings["placement"],
+  record: (recorder: LatencyRecorder | undefined) => Parameters<typeof httpRun>[0]["onToken"],
+): GpuContestant {
+  let runs = 0;
+  return {
+    label,
+    role: "mock",
+    async run(seconds, recorder) {
+      const started = realClock.now();
+      let ok = 0;
+      let errors = 0;
+      do {
+        const result = await httpRun({
+          count: 500,
+          outputTokens: 50,
+          // Starts spread over 1 s, or half the slice when it is shorter (the smoke test).
+          rampMs: Math.min(1000, seconds * 500),
+          run: runs++,
+          placement,
+          onToken: record(recorder),
+        });
+        ok += result.tokens;
+        errors += result.errors;
+      } while (realClock.now() - started < seconds * 1000);
+      return { ok, errors, seconds: (realClock.now() - started) / 1000 };
+    },
+  };
+}
+
 /** The first Measurement whose label starts with `prefix`. */
 function row(measurements: readonly Measurement[], prefix: string): Measurement | undefined {
   return measurements.find((m) => m.label.startsWith(prefix));
@@ -356,11 +518,11 @@ export const gpuScenarios = {
   },
   "gpu-realtime-fidelity": {
     title:
-      "Real-time fidelity of GpuEngine with 500 concurrent streams (in process, no HTTP): delivered TTFT and inter-token gaps against the simulator's own prediction, vs a bare timer delivering to 500 streams",
+      "Real-time fidelity with 500 concurrent streams: delivered TTFT and inter-token gaps against the simulator's own prediction, through HTTP (`servingkit mock vllm --gpu h100-80gb`) and in process on GpuEngine, vs a bare timer delivering to 500 streams",
     unit: "tokens/s",
     latency: "|delivered − predicted|",
-    load: "500 streams (64-token prompts, 150 output tokens) on Llama 3.1 8B / H100, timeScale 1, started together; a run stops at its deadline once every stream has the tokens its row measures",
-    contestants: () => [
+    load: "HTTP: 500 streaming completions (about 15-token prompts, 50 output tokens, ignore_eos) started over 1 s (or half a shorter slice), whole runs; in process: 500 streams (64-token prompts, 150 output tokens) started together, stopped at the deadline once every stream has the tokens its row measures; Llama 3.1 8B / H100, timeScale 1",
+    contestants: (settings) => [
       {
         label: "bare timer: 500 streams, token lateness vs due time",
         role: "baseline",
@@ -415,15 +577,30 @@ export const gpuScenarios = {
           return { ok: tokens, errors: 0, seconds: (realClock.now() - started) / 1000 };
         },
       },
+      httpRow(
+        "vllm mock --gpu over HTTP: TTFT error",
+        settings.placement,
+        (recorder) => (index, late) => {
+          if (index === 0) recorder?.record(Math.abs(late));
+        },
+      ),
+      httpRow(
+        "vllm mock --gpu over HTTP: inter-token error",
+        settings.placement,
+        (recorder) => (index, _late, delivered, predicted) => {
+          if (index > 0) recorder?.record(Math.abs(delivered - predicted));
+        },
+      ),
     ],
     notes: (m) => {
-      const ttft = row(m, "GpuEngine TTFT");
-      const itl = row(m, "GpuEngine inter");
-      const met = (x: Measurement | undefined) =>
-        x !== undefined && x.p99 <= 5 ? "met" : "NOT met";
+      const verdict = (label: string, prefix: string) => {
+        const x = row(m, prefix);
+        const met = x !== undefined && x.p99 <= 5 ? "met" : "NOT met";
+        return `${label} p99 ${ms(x?.p99)} (${met})`;
+      };
       return [
-        `Issue 7 goal: delivered TTFT and inter-token latency within 5 ms of the prediction at p99 under 500 streams. TTFT p99 ${ms(ttft?.p99)} (${met(ttft)}); inter-token p99 ${ms(itl?.p99)} (${met(itl)}).`,
-        "Measured in process on GpuEngine with the real clock; through HTTP (`servingkit mock vllm --gpu`) once the vLLM mock is wired to it.",
+        `Issue 7 goal: delivered TTFT and inter-token latency within 5 ms of the simulator's prediction at p99 under 500 streams. Over HTTP: ${verdict("TTFT", "vllm mock --gpu over HTTP: TTFT")}, ${verdict("inter-token", "vllm mock --gpu over HTTP: inter")}. In process (GpuEngine to its consumers, no HTTP): ${verdict("TTFT", "GpuEngine TTFT")}, ${verdict("inter-token", "GpuEngine inter")}.`,
+        "Over HTTP the prediction is each step end the engine sleeps until (seen through the mock's clock); a token is matched to the latest one before it arrived, so an error above one step time would be undercounted. The bare timer row is the machine's own timer lateness for comparison.",
       ];
     },
   },
@@ -447,7 +624,7 @@ export async function runGpuScenario(
   settings: LoadSettings,
 ): Promise<GpuScenarioOutcome> {
   const spec: GpuScenarioSpec = gpuScenarios[name];
-  const contestants = spec.contestants();
+  const contestants = spec.contestants(settings);
   const recorders = contestants.map(() => new LatencyRecorder());
   try {
     if (settings.warmupSeconds > 0) {
