@@ -369,6 +369,35 @@ function clientGone(request: FastifyRequest, reply: FastifyReply): AbortSignal {
   return gone.signal;
 }
 
+/** A fastify request as a route reads it; the client-gone signal is made on first read. */
+class FastifyRouteRequest implements RestRouteRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, string | readonly string[] | undefined>>;
+  readonly body: unknown;
+  readonly #request: FastifyRequest;
+  readonly #reply: FastifyReply;
+  #signal: AbortSignal | undefined;
+
+  constructor(request: FastifyRequest, reply: FastifyReply, rawBodies: boolean | undefined) {
+    this.method = request.method;
+    this.path = pathOf(request.url);
+    this.headers = headersOf(request);
+    this.params = (request.params ?? {}) as Record<string, string>;
+    this.query = (request.query ?? {}) as Record<string, string | string[] | undefined>;
+    this.body = rawBodies ? (request.body ?? Buffer.alloc(0)) : request.body;
+    this.#request = request;
+    this.#reply = reply;
+  }
+
+  get signal(): AbortSignal {
+    this.#signal ??= clientGone(this.#request, this.#reply);
+    return this.#signal;
+  }
+}
+
 /**
  * Registers a route table on the runtime's (encapsulated) fastify context: the table's body rule,
  * its `onRequest` middleware, and each route answering through {@link sendRestReply}.
@@ -398,21 +427,16 @@ export function registerRestRouteTable(
     app.route({
       method: route.method,
       url: route.path,
-      async handler(request, reply) {
-        let signal: AbortSignal | undefined;
-        const answer = await route.handle({
-          method: request.method,
-          path: pathOf(request.url),
-          headers: headersOf(request),
-          params: (request.params ?? {}) as Record<string, string>,
-          query: (request.query ?? {}) as Record<string, string | string[] | undefined>,
-          body: table.rawBodies ? (request.body ?? Buffer.alloc(0)) : request.body,
-          get signal() {
-            signal ??= clientGone(request, reply);
-            return signal;
-          },
-        });
-        return sendRestReply(reply, answer, ctx.restFault(request));
+      handler(request, reply) {
+        const answer = route.handle(new FastifyRouteRequest(request, reply, table.rawBodies));
+        const send = (settled: RestRouteReply) => {
+          sendRestReply(reply, settled, ctx.restFault(request));
+        };
+        // A synchronous handler's answer goes out at once, without a promise in between; a
+        // rejection or throw reaches the host's error handler either way (fastify catches both).
+        if (answer instanceof Promise) return answer.then(send);
+        send(answer);
+        return undefined;
       },
     });
   }
