@@ -7,16 +7,29 @@
  * @packageDocumentation
  */
 import {
+  type CannedReply,
   type Clock,
   type MockPlugin,
+  type PluginContext,
   type RestRouteTable,
   type RuntimeMockModule,
   type RuntimeModuleSettings,
+  registerRestRouteTable,
   runtimeCatalog,
 } from "@servingkit/mock-core";
 import { InferFault } from "./mock/fault.js";
-import { registerGrpcService } from "./mock/grpc.js";
+import { grpcInferenceHandlers, registerGrpcService } from "./mock/grpc.js";
 import { type ModelControlMode, ModelRepository } from "./mock/model-control.js";
+import {
+  codeOfHttpStatus,
+  ModelMeshIds,
+  modelmeshHandlers,
+  modelmeshModelId,
+  modelmeshRestTable,
+  proxyError,
+  proxyMethodNotAllowed,
+  proxyNotFound,
+} from "./mock/modelmesh.js";
 import type { MockModel } from "./mock/models.js";
 import {
   type KserveProfile,
@@ -28,6 +41,7 @@ import { faultReply, kserveRestTable, registerRestRoutes } from "./mock/rest.js"
 import { StatsStore } from "./mock/triton-extensions.js";
 
 export { type ModelControlMode, ModelRepository } from "./mock/model-control.js";
+export { modelmeshModelId } from "./mock/modelmesh.js";
 export { type KserveProfile, type KserveRuntime, profiles } from "./mock/profiles.js";
 
 /** Options of {@link kserveMockPlugin}. */
@@ -47,6 +61,12 @@ export interface KserveMockOptions {
   readonly modelControlMode?: ModelControlMode;
   /** Triton's `--load-model`: the models loaded at start in explicit mode (`*` = all); default none. */
   readonly loadModels?: readonly string[];
+  /**
+   * Serve as ModelMesh does (kserve-v2.md §3.4): gRPC through ModelMesh's model id routing, REST
+   * as its REST proxy (only model metadata and infer, `{code, message}` errors, no health
+   * routes), models under ModelMesh's internal ids. Default false.
+   */
+  readonly modelmesh?: boolean;
 }
 
 /** The profile a set of options selects. */
@@ -70,23 +90,29 @@ export function selectModels(profile: KserveProfile, names: readonly string[]): 
   });
 }
 
-/** The profile and the model repository (with its load state) a set of options serves. */
+/**
+ * The profile and the model repository (with its load state) a set of options serves; in ModelMesh
+ * mode the runtime holds each model under ModelMesh's internal id and `ids` resolves the names.
+ */
 function served(options: KserveMockOptions): {
   profile: KserveProfile;
   repository: ModelRepository;
+  ids: ModelMeshIds | undefined;
 } {
   const profile = selectProfile(options);
   const source = options.repositoryModels
     ? { ...profile, models: options.repositoryModels }
     : profile;
-  const models = selectModels(source, options.models ?? []);
+  const selected = selectModels(source, options.models ?? []);
+  const ids = options.modelmesh ? new ModelMeshIds(selected.map((m) => m.name)) : undefined;
+  const models = ids ? selected.map((m) => ({ ...m, name: modelmeshModelId(m.name) })) : selected;
   const repository = new ModelRepository(
     profile,
     models,
     options.modelControlMode ?? "none",
     options.loadModels ?? [],
   );
-  return { profile, repository };
+  return { profile, repository, ids };
 }
 
 /**
@@ -95,9 +121,14 @@ function served(options: KserveMockOptions): {
  * table). Health routes and 404/405 answers are the runtime's base plugin's.
  */
 export function kserveRouteTable(options: KserveMockOptions, clock: Clock): RestRouteTable {
-  const { profile, repository } = served(options);
+  const { profile, repository, ids } = served(options);
+  const stats = new StatsStore(clock);
+  if (ids) {
+    const handlers = grpcInferenceHandlers(profile, repository, stats, () => true);
+    return modelmeshRestTable({ handlers: modelmeshHandlers(handlers, ids) });
+  }
   const runtime = runtimeCatalog[options.runtime];
-  return kserveRestTable({ profile, repository, stats: new StatsStore(clock), runtime });
+  return kserveRestTable({ profile, repository, stats, runtime });
 }
 
 /**
@@ -105,13 +136,14 @@ export function kserveRouteTable(options: KserveMockOptions, clock: Clock): Rest
  * gRPC share one model repository, so a load over one is seen by the other.
  */
 export function kserveMockPlugin(options: KserveMockOptions): MockPlugin {
-  const { profile, repository } = served(options);
+  const { profile, repository, ids } = served(options);
   // One statistics store for REST and gRPC, made with the host's clock when the first adapter registers.
   let stats: StatsStore | undefined;
   const statsOf = (clock: Clock) => {
     stats ??= new StatsStore(clock);
     return stats;
   };
+  if (ids) return modelmeshPlugin(profile, repository, ids, statsOf);
   return {
     name: `kserve-v2-${profile.runtime}`,
     rest: (app, ctx) => registerRestRoutes(app, ctx, profile, repository, statsOf(ctx.clock)),
@@ -126,6 +158,51 @@ export function kserveMockPlugin(options: KserveMockOptions): MockPlugin {
       const reply = faultReply(profile, profile.messages.malformedJson(error.detail, ""));
       return { status: reply.status, headers: { ...reply.headers }, body: String(reply.body) };
     },
+  };
+}
+
+/**
+ * The base plugin's health routes answer this instead where a protocol plugin withholds them
+ * (mock-core runtime-plugins.ts reads the same registry key; it is not exported from
+ * @servingkit/mock-core yet, so the key is shared by name).
+ */
+const withheldHealthRoutes = Symbol.for("servingkit.mock-core.withheld-health-routes");
+
+/** mock-core's `withholdBaseHealthRoutes` (runtime-plugins.ts), by its registry key. */
+function withholdHealthRoutes(ctx: PluginContext, reply: CannedReply): void {
+  Reflect.set(ctx, withheldHealthRoutes, reply);
+}
+
+/** The `--modelmesh` plugin: ModelMesh's gRPC routing and the REST proxy's surface and errors. */
+function modelmeshPlugin(
+  profile: KserveProfile,
+  repository: ModelRepository,
+  ids: ModelMeshIds,
+  statsOf: (clock: Clock) => StatsStore,
+): MockPlugin {
+  const wrap = (handlers: Parameters<typeof modelmeshHandlers>[0]) =>
+    modelmeshHandlers(handlers, ids);
+  return {
+    name: `kserve-v2-${profile.runtime}-modelmesh`,
+    rest: (app, ctx) => {
+      // The REST proxy routes no health paths (kserve-v2.md §3.4): grpc-gateway's 404.
+      withholdHealthRoutes(ctx, proxyNotFound);
+      const handlers = grpcInferenceHandlers(
+        profile,
+        repository,
+        statsOf(ctx.clock),
+        () => ctx.readiness.ready,
+      );
+      registerRestRouteTable(app, ctx, modelmeshRestTable({ handlers: wrap(handlers) }));
+    },
+    grpc: (router, ctx) =>
+      registerGrpcService(router, ctx, profile, repository, statsOf(ctx.clock), wrap),
+    notFound: () => proxyNotFound,
+    // The runtime's health paths are withheld, so a wrong method there is still no route.
+    methodNotAllowed: (_method, path) =>
+      path.startsWith("/v2/health/") ? proxyNotFound : proxyMethodNotAllowed,
+    errorBody: (status, message) => proxyError(codeOfHttpStatus(status), message),
+    bodyError: (error) => proxyError(codeOfHttpStatus(413), error.detail),
   };
 }
 
@@ -147,6 +224,10 @@ export const kserveMockModule: RuntimeMockModule = {
       type: "string",
       valueName: "MODE",
       help: "Triton: none (default; every model loaded, load/unload refused) or explicit (load/unload requests decide)",
+    },
+    modelmesh: {
+      type: "boolean",
+      help: "serve as ModelMesh does: REST proxy (metadata and infer only, {code, message} errors, no health routes; port 8008) and gRPC model id routing (mm-vmodel-id / mm-model-id; port 8033)",
     },
     "load-model": {
       type: "string",
@@ -195,5 +276,6 @@ export async function kserveMockOptions(
     ...(repositoryModels ? { repositoryModels } : {}),
     ...(mode ? { modelControlMode: mode } : {}),
     ...(loadModels.length > 0 ? { loadModels } : {}),
+    ...(settings.values.modelmesh === true ? { modelmesh: true } : {}),
   };
 }

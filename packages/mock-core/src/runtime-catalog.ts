@@ -72,6 +72,12 @@ export interface RuntimeInfo {
   readonly httpPort: number;
   /** The gRPC port the platform runs the runtime on; undefined where the runtime has no gRPC. */
   readonly grpcPort?: number;
+  /**
+   * The ports when the runtime is served behind ModelMesh (the platform's multi-model serving):
+   * ModelMesh's REST proxy and its gRPC port (kserve-v2.md §3.4; kserve/rest-proxy main.go
+   * defaults 8008 and 8033). Undefined where ModelMesh does not serve the runtime.
+   */
+  readonly modelmesh?: { readonly httpPort: number; readonly grpcPort: number };
   /** Whether the runtime registers `grpc.health.v1.Health` on its gRPC port. */
   readonly grpcHealth: boolean;
   /** Whether the runtime registers gRPC server reflection (v1alpha at least) on its gRPC port. */
@@ -113,6 +119,9 @@ function v2HealthRoutes(ok: CannedReply, notOk: CannedReply): HealthRoute[] {
     { methods: ["GET"], path: "/v2/health/ready", kind: "ready", ready: ok, notReady: notOk },
   ];
 }
+
+// kserve-v2.md §3.4: ModelMesh's REST proxy listens on 8008, ModelMesh's gRPC on 8033.
+const modelmeshPorts = { httpPort: 8008, grpcPort: 8033 } as const;
 
 const caikitHealth: HealthRoute = {
   methods: ["GET"],
@@ -209,6 +218,7 @@ export const runtimeCatalog: Readonly<Record<RuntimeName, RuntimeInfo>> = {
   },
   ovms: {
     name: "ovms",
+    modelmesh: modelmeshPorts,
     displayName: "OpenVINO Model Server",
     httpPort: 8888,
     grpcPort: 8001,
@@ -241,6 +251,7 @@ export const runtimeCatalog: Readonly<Record<RuntimeName, RuntimeInfo>> = {
   },
   triton: {
     name: "triton",
+    modelmesh: modelmeshPorts,
     displayName: "NVIDIA Triton Inference Server",
     // ARCHITECTURE.md Ports: the platform templates pass --http-port=8080 --grpc-port=9000.
     httpPort: 8080,
@@ -262,6 +273,7 @@ export const runtimeCatalog: Readonly<Record<RuntimeName, RuntimeInfo>> = {
   },
   mlserver: {
     name: "mlserver",
+    modelmesh: modelmeshPorts,
     displayName: "Seldon MLServer",
     httpPort: 8080,
     grpcPort: 8081,

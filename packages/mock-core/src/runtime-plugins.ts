@@ -4,7 +4,7 @@
  * plugins (later issues) install after it and add the protocol routes.
  */
 import { randomBytes } from "node:crypto";
-import type { MockPlugin } from "./plugin.js";
+import type { MockPlugin, PluginContext } from "./plugin.js";
 import { healthRouteTable, registerRestRouteTable } from "./rest-route-table.js";
 import type { CannedReply, RuntimeInfo, RuntimeName } from "./runtime-catalog.js";
 import { runtimeCatalog } from "./runtime-catalog.js";
@@ -49,6 +49,26 @@ const envelopes: Readonly<Record<RuntimeName, (status: number, message: string) 
 };
 
 /**
+ * Where a protocol plugin stores the answer that replaces the base health routes: a global
+ * registry symbol on the host's PluginContext, so a family package can set it through
+ * {@link withholdBaseHealthRoutes} or, until that is exported, by the same registry key.
+ */
+const withheldHealthRoutes = Symbol.for("servingkit.mock-core.withheld-health-routes");
+
+/**
+ * Withholds the runtime's health routes for one mock: they answer `reply` (the protocol's
+ * unknown-route answer) instead. For a runtime served behind something that routes no health
+ * paths, e.g. ModelMesh's REST proxy (kserve-v2.md §3.4). Call it from the plugin's `rest`.
+ */
+export function withholdBaseHealthRoutes(ctx: PluginContext, reply: CannedReply): void {
+  Reflect.set(ctx, withheldHealthRoutes, reply);
+}
+
+function withheldReply(ctx: PluginContext): CannedReply | undefined {
+  return Reflect.get(ctx, withheldHealthRoutes) as CannedReply | undefined;
+}
+
+/**
  * The base plugin for a runtime, from its catalog entry: its health routes (liveness answers
  * while the process is up; readiness follows the shared readiness state), its unknown-route and
  * wrong-method answers, and its error envelope.
@@ -62,8 +82,16 @@ export function runtimeBasePlugin(info: RuntimeInfo): MockPlugin {
   return {
     name: `${info.name}-base`,
     rest(app, ctx) {
-      // The same table msw serves (rest-route-table.ts), so the answers exist once.
-      registerRestRouteTable(app, ctx, healthRouteTable(info, ctx.readiness));
+      // The same table msw serves (rest-route-table.ts), so the answers exist once; a protocol
+      // plugin may withhold it (withholdBaseHealthRoutes), read per request since it installs later.
+      const table = healthRouteTable(info, ctx.readiness);
+      registerRestRouteTable(app, ctx, {
+        ...table,
+        routes: table.routes.map((route) => ({
+          ...route,
+          handle: (request) => withheldReply(ctx) ?? route.handle(request),
+        })),
+      });
     },
     errorBody: envelopes[info.name],
     notFound: () => info.notFound,

@@ -11,6 +11,7 @@ const server = setupServer(
   ...kserveHandlers({ runtime: "triton", baseUrl: urlOf("triton") }),
   ...kserveHandlers({ runtime: "mlserver", baseUrl: urlOf("mlserver") }),
   ...kserveHandlers({ runtime: "ovms", baseUrl: urlOf("ovms") }),
+  ...kserveHandlers({ runtime: "ovms", baseUrl: "http://ovms-modelmesh.test", modelmesh: true }),
 );
 beforeAll(() => server.listen({ onUnhandledFrame: "bypass" }));
 afterAll(() => server.close());
@@ -215,3 +216,42 @@ describe.each(Object.keys(cases) as KserveRuntime[])(
     });
   },
 );
+
+describe("kserveHandlers with modelmesh: the REST proxy's answers, as the fastify mock gives them", () => {
+  let mock: RunningMock;
+  beforeAll(async () => {
+    mock = await startMock({
+      runtime: "ovms",
+      host: "127.0.0.1",
+      httpPort: 0,
+      logger: false,
+      plugins: await kserveMockModule.plugins({
+        runtime: "ovms",
+        models: [],
+        values: { modelmesh: true },
+      }),
+    });
+  });
+  afterAll(() => mock.close());
+
+  // kserve-v2.md §3.4: metadata and infer only; no health, `{code, message}` errors.
+  it.each([
+    ["/v2/health/live", {}],
+    ["/v2", {}],
+    ["/v2/models/resnet", {}],
+    ["/v2/models/resnet/infer", {}],
+    ["/v2/models/identity_fp32/infer", jsonPost(identity)],
+    ["/v2/models/nope/infer", jsonPost(identity)],
+  ] as [string, RequestInit][])("%s %o", async (path, init) => {
+    const answer = async (response: Response) => ({
+      status: response.status,
+      type: response.headers.get("content-type"),
+      body: await response.text(),
+    });
+    const viaMsw = await answer(await fetch(`http://ovms-modelmesh.test${path}`, init));
+    expect(viaMsw).toEqual(await answer(await fetch(`${mock.endpoints.http}${path}`, init)));
+    if (path === "/v2/health/live") {
+      expect(viaMsw).toMatchObject({ status: 404, body: '{"code":5,"message":"Not Found"}' });
+    }
+  });
+});

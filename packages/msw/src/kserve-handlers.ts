@@ -3,6 +3,8 @@
  * REST routes of `@servingkit/kserve/mock` (the same route table its fastify mock serves: JSON and
  * the binary tensor extension, compression, Triton's extension routes, MLServer's SSE), the
  * runtime's health routes and its 404/405 answers and error envelopes from mock-core's catalog.
+ * With `modelmesh: true` it answers as ModelMesh's REST proxy instead: metadata and infer only,
+ * no health routes, `{code, message}` errors.
  */
 import {
   type KserveMockOptions,
@@ -40,13 +42,14 @@ export interface KserveHandlersOptions extends KserveMockOptions {
  */
 export function kserveHandlers(options: KserveHandlersOptions): RequestHandler[] {
   const { baseUrl, clock, readiness, bodyLimit, ...mock } = options;
+  // The REST proxy in front of ModelMesh routes no health paths (kserve-v2.md §3.4).
+  const health = mock.modelmesh
+    ? []
+    : [healthRouteTable(runtimeCatalog[options.runtime], readiness)];
   return [
     routeTableHandler({
       baseUrl,
-      tables: [
-        healthRouteTable(runtimeCatalog[options.runtime], readiness),
-        kserveRouteTable(mock, clock ?? realClock),
-      ],
+      tables: [...health, kserveRouteTable(mock, clock ?? realClock)],
       plugins: [runtimePlugin(options.runtime), kserveMockPlugin(mock)],
       ...(bodyLimit === undefined ? {} : { bodyLimit }),
     }),

@@ -5,7 +5,7 @@
  */
 
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
+import { Code, ConnectError, type ConnectRouter, type ServiceImpl } from "@connectrpc/connect";
 import type { PluginContext } from "@servingkit/mock-core";
 import {
   DataType,
@@ -145,14 +145,19 @@ export function encodeGrpcResult(
   };
 }
 
-/** Registers the service on a connect router. */
-export function registerGrpcService(
-  router: ConnectRouter,
-  ctx: PluginContext,
+/** The service's handlers, as `router.service` takes them (ModelMesh mode wraps them). */
+export type InferenceHandlers = Partial<ServiceImpl<typeof GRPCInferenceService>>;
+
+/**
+ * The handlers of `inference.GRPCInferenceService` for one runtime: the six core RPCs, plus
+ * Triton's extension RPCs where the profile has them. `ready` reads the server's readiness.
+ */
+export function grpcInferenceHandlers(
   profile: KserveProfile,
   repository: ModelRepository,
   stats: StatsStore,
-): void {
+  ready: () => boolean,
+): InferenceHandlers {
   const guard = <T>(work: () => T): T => {
     try {
       return work();
@@ -160,9 +165,9 @@ export function registerGrpcService(
       throw faultError(profile, asFault(profile, error));
     }
   };
-  router.service(GRPCInferenceService, {
+  return {
     serverLive: () => ({ live: true }),
-    serverReady: () => ({ ready: ctx.readiness.ready }),
+    serverReady: () => ({ ready: ready() }),
     modelReady: (request) =>
       guard(() => {
         if (profile.readyIsBoolean)
@@ -207,7 +212,23 @@ export function registerGrpcService(
         return encodeGrpcResult(profile, result, request.rawInputContents.length > 0);
       }),
     ...(profile.tritonExtensions ? tritonRpcs(profile, repository, stats, guard) : {}),
-  });
+  };
+}
+
+/**
+ * Registers the service on a connect router; `wrap` (ModelMesh mode) puts ModelMesh's model id
+ * routing in front of the runtime's handlers.
+ */
+export function registerGrpcService(
+  router: ConnectRouter,
+  ctx: PluginContext,
+  profile: KserveProfile,
+  repository: ModelRepository,
+  stats: StatsStore,
+  wrap: (handlers: InferenceHandlers) => InferenceHandlers = (handlers) => handlers,
+): void {
+  const handlers = grpcInferenceHandlers(profile, repository, stats, () => ctx.readiness.ready);
+  router.service(GRPCInferenceService, wrap(handlers));
 }
 
 /**
