@@ -7,8 +7,8 @@
  * - gpu-step-overhead: the engine's own CPU time per step with 1,000 running requests on the real
  *   clock (goal < 1 ms).
  * - gpu-realtime-fidelity: tokens of 500 concurrent streams on the real clock, delivered TTFT and
- *   inter-token gap against the simulator's own prediction (goal: p99 within 5 ms). In process on
- *   GpuEngine, not yet through HTTP.
+ *   inter-token gap against the simulator's own prediction (goal: p99 within 5 ms), through HTTP
+ *   (`servingkit mock vllm --gpu`) and in process on GpuEngine.
  */
 import { Agent, request } from "node:http";
 import {

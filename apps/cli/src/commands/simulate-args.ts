@@ -4,6 +4,7 @@
  * Pure: no files read, no defaults that depend on the GPU (those are resolved later).
  */
 import { parseArgs } from "node:util";
+import type { BenchMetric } from "@servingkit/mock-core";
 import { UsageError } from "../cli-io.js";
 
 /** A load sweep: the same workload at each load level. */
@@ -47,8 +48,14 @@ export interface SimulateArgs {
   readonly requestsFile?: string;
   /** `--request-rate` in requests per second; Infinity (the default) sends all at once. */
   readonly requestRate: number;
+  /** `--burstiness`: gamma shape of the arrival gaps, > 0 or Infinity; default 1 (Poisson). */
+  readonly burstiness: number;
   /** `--max-concurrency`: most requests in flight; default unlimited. */
   readonly maxConcurrency?: number;
+  /** `--percentile-metrics`: which latency blocks to print; default ttft, tpot, itl. */
+  readonly percentileMetrics?: readonly BenchMetric[];
+  /** `--metric-percentiles`: percentiles in (0, 100) besides the median; default [99]. */
+  readonly metricPercentiles: readonly number[];
   /** `--sweep-concurrency` or `--sweep-rate`. */
   readonly sweep?: SweepArgs;
   /** `--chart`: where to write the SVG of a sweep. */
@@ -79,7 +86,10 @@ const options = {
   "random-prefix-len": { type: "string" },
   requests: { type: "string" },
   "request-rate": { type: "string" },
+  burstiness: { type: "string" },
   "max-concurrency": { type: "string" },
+  "percentile-metrics": { type: "string" },
+  "metric-percentiles": { type: "string" },
   "sweep-concurrency": { type: "string" },
   "sweep-rate": { type: "string" },
   chart: { type: "string" },
@@ -125,8 +135,11 @@ function rate(flag: string, text: string): number {
   return decimal(flag, text, { min: 0, max: Number.POSITIVE_INFINITY, openMin: true }) as number;
 }
 
-/** A comma-separated list of loads. */
-function loadList(flag: string, text: string, parse: (item: string) => number): number[] {
+/** The latency metrics `--percentile-metrics` may name (vLLM's names for a generation run). */
+const benchMetrics: readonly BenchMetric[] = ["ttft", "tpot", "itl", "e2el"];
+
+/** A comma-separated list, each item read by `parse`. */
+function loadList<T>(flag: string, text: string, parse: (item: string) => T): T[] {
   const items = text.split(",").map((item) => item.trim());
   if (items.some((item) => item === "")) {
     throw new UsageError(`--${flag} '${text}' is not a comma-separated list, e.g. 1,2,4,8`);
@@ -225,7 +238,35 @@ export function parseSimulateArgs(args: readonly string[]): SimulateArgs {
       values["request-rate"] === undefined
         ? Number.POSITIVE_INFINITY
         : rate("request-rate", values["request-rate"]),
+    burstiness: values.burstiness === undefined ? 1 : rate("burstiness", values.burstiness),
     ...optional("maxConcurrency", wholeNumber("max-concurrency", values["max-concurrency"])),
+    ...optional(
+      "percentileMetrics",
+      values["percentile-metrics"] === undefined
+        ? undefined
+        : loadList("percentile-metrics", values["percentile-metrics"], (item) => {
+            if (!benchMetrics.includes(item as BenchMetric)) {
+              throw new UsageError(
+                `--percentile-metrics: '${item}' is not one of ${benchMetrics.join(", ")}`,
+              );
+            }
+            return item as BenchMetric;
+          }),
+    ),
+    metricPercentiles:
+      values["metric-percentiles"] === undefined
+        ? [99]
+        : loadList(
+            "metric-percentiles",
+            values["metric-percentiles"],
+            (item) =>
+              decimal("metric-percentiles", item, {
+                min: 0,
+                max: 100,
+                openMin: true,
+                openMax: true,
+              }) as number,
+          ),
     ...optional("sweep", sweep),
     ...optional("chart", values.chart),
     json: values.json ?? false,

@@ -46,7 +46,8 @@ describe("servingkit simulate", () => {
     expect(run.stdout).toContain("---------------Time to First Token----------------");
     expect(run.stdout).toContain("-----Time per Output Token (excl. 1st token)------");
     expect(run.stdout).toContain("---------------Inter-token Latency----------------");
-    expect(run.stdout).toContain("----------------End-to-end Latency----------------");
+    // --percentile-metrics defaults to ttft,tpot,itl: no E2EL block unless asked.
+    expect(run.stdout).not.toContain("End-to-end Latency");
     expect(figure(run.stdout, "Successful requests:")).toBe(50);
     expect(figure(run.stdout, "Failed requests:")).toBe(0);
     expect(figure(run.stdout, "Total input tokens:")).toBe(50 * 256);
@@ -76,6 +77,30 @@ describe("servingkit simulate", () => {
     expect(c.stdout).not.toBe(a.stdout);
     expect(a.stdout).toContain("Traffic request rate: 20.0\n");
     expect(figure(a.stdout, "Request rate configured (RPS):")).toBe(20);
+  });
+
+  it("takes vllm bench serve's burstiness, percentile metrics and metric percentiles", async () => {
+    const run = await simulate(
+      ...["--num-prompts", "40", "--random-input-len", "64", "--random-output-len", "16"],
+      ...["--request-rate", "10", "--burstiness", "0.5"],
+      ...["--percentile-metrics", "ttft,e2el", "--metric-percentiles", "50,90,99.9"],
+    );
+    expect(run.stderr).toBe("");
+    // vllm/benchmarks/serve.py: burstiness ≠ 1 is a gamma distribution; the last request goes
+    // out at N / rate = 4 s, and the duration runs from before the first send.
+    expect(run.stdout).toContain("Burstiness factor: 0.5 (Gamma distribution)\n");
+    expect(figure(run.stdout, "Benchmark duration (s):")).toBeGreaterThan(4);
+    for (const label of [
+      "P50 TTFT (ms):",
+      "P90 TTFT (ms):",
+      "P99.9 TTFT (ms):",
+      "P90 E2EL (ms):",
+    ]) {
+      expect(figure(run.stdout, label)).toBeGreaterThan(0);
+    }
+    expect(run.stdout).not.toContain("P99 TTFT");
+    expect(run.stdout).not.toContain("Inter-token Latency");
+    expect(run.stdout).toContain("----------------End-to-end Latency----------------");
   });
 
   it("a concurrency limit keeps that many in flight; batching raises throughput", async () => {
@@ -252,6 +277,12 @@ describe("servingkit simulate", () => {
       [["--requests", file, "--num-prompts", "3"], /leave out --num-prompts/],
       [["--requests", file], /bad\.jsonl:2: "prompt_tokens" must be a whole number/],
       [["--max-model-len", "0"], /--max-model-len '0'/],
+      [["--burstiness", "0"], /--burstiness '0'/],
+      [["--percentile-metrics", "ttft,goodput"], /'goodput' is not one of ttft, tpot, itl, e2el/],
+      [
+        ["--metric-percentiles", "50,100"],
+        /--metric-percentiles '100' is not a number in \(0, 100\)/,
+      ],
       [["--bogus"], /bogus/],
     ];
     for (const [argv, message] of cases) {
@@ -286,6 +317,9 @@ describe("servingkit simulate", () => {
       "--chart",
       "--json",
       "--seed",
+      "--burstiness",
+      "--percentile-metrics",
+      "--metric-percentiles",
     ]) {
       expect(run.stdout).toContain(flag);
     }

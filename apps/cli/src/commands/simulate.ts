@@ -20,8 +20,8 @@ import {
   type ModelProfile,
   modelProfileFromConfig,
   modelProfiles,
-  poissonArrivals,
   randomDataset,
+  requestArrivals,
   runSweep,
   type SimulatedRequest,
   type SimulationConfig,
@@ -76,6 +76,8 @@ Workload (vllm bench serve's flags):
 Load:
   --request-rate R             requests per second, Poisson arrivals, or inf (default: inf, all
                                at once; with --requests, the file's arrivals)
+  --burstiness B               gamma shape of the gaps between requests: 1 (default) is a Poisson
+                               process, below 1 burstier, above 1 evener, inf equal gaps
   --max-concurrency N          most requests in flight; the next is sent when one finishes
   --sweep-concurrency LIST     run at each concurrency, e.g. 1,2,4,8,16,32,64
   --sweep-rate LIST            run at each request rate, e.g. 1,2,4,8,16
@@ -83,6 +85,9 @@ Load:
                                against the load
 
 Output:
+  --percentile-metrics LIST    latency blocks to print: ttft, tpot, itl, e2el (default
+                               ttft,tpot,itl, as vllm bench serve)
+  --metric-percentiles LIST    percentiles besides the median, e.g. 50,90,99 (default 99)
   --json                       machine-readable JSON instead of text
   --seed N                     seed of the dataset and the arrivals (default 0)
   --frontend-latency MS        client-side time each way, HTTP and (de)tokenisation, in
@@ -257,16 +262,28 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
 
   if (args.sweep !== undefined) {
     const { mode, loads } = args.sweep;
+    // A concurrency sweep at a finite --request-rate spaces each level's requests as vLLM would.
+    const timed =
+      mode === "concurrency" && Number.isFinite(args.requestRate)
+        ? (count: number) =>
+            requestArrivals(workload(count), {
+              rate: args.requestRate,
+              burstiness: args.burstiness,
+              seed: args.seed,
+            })
+        : workload;
     const levels = runSweep({
       config: {
         ...engine.config,
         ...(args.maxConcurrency === undefined ? {} : { maxConcurrency: args.maxConcurrency }),
       },
-      workload,
+      workload: timed,
       mode,
       loads,
       ...(args.numPrompts === undefined ? {} : { promptsPerLoad: () => args.numPrompts as number }),
       seed: args.seed,
+      burstiness: args.burstiness,
+      percentiles: args.metricPercentiles,
     });
     if (args.chart !== undefined) {
       const title = `${facts.model} on ${args.tensorParallelSize} × ${facts.gpu} (simulated)`;
@@ -283,15 +300,24 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
 
   let requests = workload(args.numPrompts ?? 1000);
   if (Number.isFinite(args.requestRate)) {
-    requests = poissonArrivals(requests, args.requestRate, args.seed);
+    requests = requestArrivals(requests, {
+      rate: args.requestRate,
+      burstiness: args.burstiness,
+      seed: args.seed,
+    });
   }
   const result = simulate(requests, {
     ...engine.config,
     ...(args.maxConcurrency === undefined ? {} : { maxConcurrency: args.maxConcurrency }),
   });
-  const summary = summarizeRun(result, args.maxConcurrency, args.requestRate);
+  const summary = summarizeRun(result, {
+    requestRate: args.requestRate,
+    percentiles: args.metricPercentiles,
+    ...(args.maxConcurrency === undefined ? {} : { maxConcurrency: args.maxConcurrency }),
+  });
   const traffic = {
     requestRate: args.requestRate,
+    burstiness: args.burstiness,
     ...(args.maxConcurrency === undefined ? {} : { maxConcurrency: args.maxConcurrency }),
   };
   if (args.json) {
@@ -323,7 +349,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       "",
       formatTrafficHeader(traffic),
       ...failures,
-      formatBenchSummary(summary),
+      formatBenchSummary(summary, args.percentileMetrics),
       `Preemptions: ${result.preemptions}; prefix cache hits: ${result.prefixHits} of ${result.prefixQueries} queried tokens`,
       "",
     ].join("\n"),

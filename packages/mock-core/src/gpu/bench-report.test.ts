@@ -64,7 +64,7 @@ describe("bench report", () => {
       ],
       config,
     );
-    const summary = summarizeRun(result, undefined, 0.5);
+    const summary = summarizeRun(result, { requestRate: 0.5 });
     expect(summary.peakOutputThroughput).toBe(3);
     expect(summary.peakConcurrentRequests).toBe(1);
     expect(summary.requestRate).toBe(0.5);
@@ -81,12 +81,34 @@ describe("bench report", () => {
         ],
         config,
       ),
-      undefined,
-      Number.POSITIVE_INFINITY,
+      { requestRate: Number.POSITIVE_INFINITY },
     );
     expect(together.peakConcurrentRequests).toBe(2);
     expect(together.requestRate).toBeUndefined();
     expect(formatBenchSummary(together)).not.toContain("Request rate configured");
+  });
+
+  it("prints the metrics and percentiles asked for, in serve.py's order", () => {
+    // vllm/benchmarks/serve.py: --percentile-metrics defaults to ttft,tpot,itl for generative
+    // models, --metric-percentiles to 99; labels are P{int} or P{float}.
+    const result = simulate([{ id: "a", prompt: 90, outputTokens: 3 }], config);
+    const plain = formatBenchSummary(summarizeRun(result));
+    expect(plain).toContain("P99 TTFT (ms):");
+    expect(plain).not.toContain("End-to-end Latency");
+    const asked = formatBenchSummary(summarizeRun(result, { percentiles: [50, 99.9] }), [
+      "e2el",
+      "ttft",
+    ]);
+    const lines = asked.split("\n");
+    const ttftAt = lines.indexOf("---------------Time to First Token----------------");
+    const e2elAt = lines.indexOf("----------------End-to-end Latency----------------");
+    expect(ttftAt).toBeGreaterThan(0);
+    expect(e2elAt).toBeGreaterThan(ttftAt);
+    expect(asked).toContain(`${"P50 TTFT (ms):".padEnd(40)} 100.00`);
+    expect(asked).toContain(`${"P99.9 E2EL (ms):".padEnd(40)} 122.00`);
+    expect(asked).not.toContain("P99 TTFT");
+    expect(asked).not.toContain("Inter-token Latency");
+    expect(() => summarizeRun(result, { percentiles: [100] })).toThrow(RangeError);
   });
 
   it("prints the traffic lines vllm bench serve prints before a run", () => {

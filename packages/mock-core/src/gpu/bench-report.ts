@@ -6,11 +6,37 @@
  */
 import type { RequestOutcome, SimulationResult } from "./simulate.js";
 
-/** Mean, median and P99 of one latency metric, in milliseconds (NaN when nothing was measured). */
+/** One percentile of a latency metric: `p` in (0, 100), `value` in milliseconds. */
+export interface PercentileValue {
+  readonly p: number;
+  readonly value: number;
+}
+
+/**
+ * Mean, median and P99 of one latency metric, plus the percentiles asked for (vLLM's
+ * `--metric-percentiles`, default just 99), in milliseconds (NaN when nothing was measured).
+ */
 export interface LatencyStats {
   readonly mean: number;
   readonly median: number;
   readonly p99: number;
+  readonly percentiles: readonly PercentileValue[];
+}
+
+/** The latency metrics of a generation benchmark (vLLM's `--percentile-metrics` names). */
+export type BenchMetric = "ttft" | "tpot" | "itl" | "e2el";
+
+/** What `vllm bench serve` reports percentiles for when not told: `ttft,tpot,itl` for generative models. */
+export const defaultBenchMetrics: readonly BenchMetric[] = ["ttft", "tpot", "itl"];
+
+/** What a run was asked to do, echoed in its report. */
+export interface SummaryOptions {
+  /** `--max-concurrency` of the run, if it had one. */
+  readonly maxConcurrency?: number;
+  /** `--request-rate` in requests per second; an infinite one is left out, as vLLM leaves it out. */
+  readonly requestRate?: number;
+  /** `--metric-percentiles`, each in (0, 100); default [99]. */
+  readonly percentiles?: readonly number[];
 }
 
 /** The figures of vLLM's "Serving Benchmark Result" block. */
@@ -46,8 +72,15 @@ export interface BenchSummary {
 
 /** The p-th percentile (0..100) with linear interpolation between ranks (numpy's default). */
 export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
+  return percentileOfSorted(
+    [...values].sort((a, b) => a - b),
+    p,
+  );
+}
+
+/** {@link percentile} of values already in ascending order. */
+function percentileOfSorted(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
   const rank = (p / 100) * (sorted.length - 1);
   const low = Math.floor(rank);
   const high = Math.ceil(rank);
@@ -56,10 +89,15 @@ export function percentile(values: readonly number[], p: number): number {
   );
 }
 
-function stats(secondsValues: readonly number[]): LatencyStats {
-  const ms = secondsValues.map((s) => s * 1000);
+function stats(secondsValues: readonly number[], percentiles: readonly number[]): LatencyStats {
+  const ms = secondsValues.map((s) => s * 1000).sort((a, b) => a - b);
   const mean = ms.length === 0 ? Number.NaN : ms.reduce((a, b) => a + b, 0) / ms.length;
-  return { mean, median: percentile(ms, 50), p99: percentile(ms, 99) };
+  return {
+    mean,
+    median: percentileOfSorted(ms, 50),
+    p99: percentileOfSorted(ms, 99),
+    percentiles: percentiles.map((p) => ({ p, value: percentileOfSorted(ms, p) })),
+  };
 }
 
 /**
@@ -100,15 +138,16 @@ function peaks(ok: readonly RequestOutcome[]): { tokens: number; concurrent: num
 }
 
 /**
- * Summarises a run as vLLM's serving benchmark does (only finished requests count as successful).
- * `maxConcurrency` and `requestRate` (requests per second) are the run's settings, echoed in the
- * report as vLLM echoes them; an infinite rate is left out, as vLLM leaves it out.
+ * Summarises a run as vLLM's serving benchmark does (only finished requests count as successful;
+ * vllm/benchmarks/serve.py `calculate_metrics`), with the run's settings echoed as vLLM echoes
+ * them. Throws a RangeError for a percentile outside (0, 100).
  */
-export function summarizeRun(
-  result: SimulationResult,
-  maxConcurrency?: number,
-  requestRate?: number,
-): BenchSummary {
+export function summarizeRun(result: SimulationResult, options: SummaryOptions = {}): BenchSummary {
+  const { maxConcurrency, requestRate } = options;
+  const percentiles = options.percentiles ?? [99];
+  for (const p of percentiles) {
+    if (!(p > 0 && p < 100)) throw new RangeError(`percentile ${p} is not in (0, 100)`);
+  }
   const ok = result.requests.filter((r) => r.status === "finished");
   const peak = peaks(ok);
   const input = ok.reduce((s, r) => s + r.promptTokens, 0);
@@ -123,14 +162,24 @@ export function summarizeRun(
     requestThroughput: ok.length / duration,
     outputThroughput: output / duration,
     totalThroughput: (input + output) / duration,
-    ttft: stats(ok.map((r) => r.ttft ?? 0)),
+    ttft: stats(
+      ok.map((r) => r.ttft ?? 0),
+      percentiles,
+    ),
     tpot: stats(
       ok
         .filter((r) => r.outputTokens > 1)
         .map((r) => ((r.e2e ?? 0) - (r.ttft ?? 0)) / (r.outputTokens - 1)),
+      percentiles,
     ),
-    itl: stats(ok.flatMap((r) => r.itls)),
-    e2el: stats(ok.map((r) => r.e2e ?? 0)),
+    itl: stats(
+      ok.flatMap((r) => r.itls),
+      percentiles,
+    ),
+    e2el: stats(
+      ok.map((r) => r.e2e ?? 0),
+      percentiles,
+    ),
     peakOutputThroughput: peak.tokens,
     peakConcurrentRequests: peak.concurrent,
     ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
@@ -170,10 +219,14 @@ export function formatTrafficHeader(traffic: TrafficSettings): string {
 
 /**
  * The summary as the text block `vllm bench serve` prints (labels padded to 40 columns; lines and
- * their order as vllm/benchmarks/serve.py prints them for a generation run with the default
- * percentile metrics ttft, tpot, itl, e2el at P99).
+ * their order as vllm/benchmarks/serve.py prints them for a generation run): a block per metric of
+ * `metrics` (vLLM's `--percentile-metrics`, default ttft, tpot, itl) with its mean, median and the
+ * summary's percentiles (`P99`, `P99.9`: Python's spelling of the number).
  */
-export function formatBenchSummary(summary: BenchSummary): string {
+export function formatBenchSummary(
+  summary: BenchSummary,
+  metrics: readonly BenchMetric[] = defaultBenchMetrics,
+): string {
   const line = (label: string, value: string | number) => `${label.padEnd(40)} ${value}`;
   const fixed = (n: number) => n.toFixed(2);
   // Python's f"{title:-^50}": the extra dash of an odd padding goes to the right.
@@ -181,12 +234,25 @@ export function formatBenchSummary(summary: BenchSummary): string {
     const left = Math.floor((50 - title.length) / 2);
     return `${"-".repeat(left)}${title}${"-".repeat(50 - title.length - left)}`;
   };
-  const metric = (name: string, s: LatencyStats, title: string) => [
-    section(title),
-    line(`Mean ${name} (ms):`, fixed(s.mean)),
-    line(`Median ${name} (ms):`, fixed(s.median)),
-    line(`P99 ${name} (ms):`, fixed(s.p99)),
-  ];
+  const blocks: Record<BenchMetric, { name: string; title: string; stats: LatencyStats }> = {
+    ttft: { name: "TTFT", title: "Time to First Token", stats: summary.ttft },
+    tpot: { name: "TPOT", title: "Time per Output Token (excl. 1st token)", stats: summary.tpot },
+    itl: { name: "ITL", title: "Inter-token Latency", stats: summary.itl },
+    e2el: { name: "E2EL", title: "End-to-end Latency", stats: summary.e2el },
+  };
+  // serve.py prints the blocks in this order, whatever order they were asked in.
+  const order: readonly BenchMetric[] = ["ttft", "tpot", "itl", "e2el"];
+  const metricLines = order
+    .filter((m) => metrics.includes(m))
+    .flatMap((m) => {
+      const { name, title, stats: s } = blocks[m];
+      return [
+        section(title),
+        line(`Mean ${name} (ms):`, fixed(s.mean)),
+        line(`Median ${name} (ms):`, fixed(s.median)),
+        ...s.percentiles.map(({ p, value }) => line(`P${p} ${name} (ms):`, fixed(value))),
+      ];
+    });
   return [
     "============ Serving Benchmark Result ============",
     line("Successful requests:", summary.successfulRequests),
@@ -205,10 +271,7 @@ export function formatBenchSummary(summary: BenchSummary): string {
     line("Peak output token throughput (tok/s):", fixed(summary.peakOutputThroughput)),
     line("Peak concurrent requests:", fixed(summary.peakConcurrentRequests)),
     line("Total token throughput (tok/s):", fixed(summary.totalThroughput)),
-    ...metric("TTFT", summary.ttft, "Time to First Token"),
-    ...metric("TPOT", summary.tpot, "Time per Output Token (excl. 1st token)"),
-    ...metric("ITL", summary.itl, "Inter-token Latency"),
-    ...metric("E2EL", summary.e2el, "End-to-end Latency"),
+    ...metricLines,
     "=".repeat(50),
   ].join("\n");
 }

@@ -3,6 +3,7 @@
  * as vLLM sizes it, an analytical step-time model and a scheduler simulated on a virtual clock.
  */
 
+export * from "./arrivals.js";
 export * from "./bench-report.js";
 export * from "./block-pool.js";
 export * from "./calibration.js";

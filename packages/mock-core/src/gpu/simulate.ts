@@ -61,7 +61,10 @@ export interface SimulationResult {
   readonly requests: readonly RequestOutcome[];
   /** Per-step stats (empty when `recordSteps` is false). */
   readonly steps: readonly StepStats[];
-  /** From the first send to the last token. */
+  /**
+   * From the start of the run (t = 0, or the first send if earlier) to the last token: vLLM's
+   * "Benchmark duration" starts before its first send, which waits for its own arrival gap.
+   */
   readonly duration: number;
   readonly totalOutputTokens: number;
   readonly totalPromptTokens: number;
@@ -256,7 +259,7 @@ export function simulate(
   return {
     requests: outcomes.map(outcomeOf),
     steps,
-    duration: Number.isFinite(firstSend) ? lastToken - firstSend : 0,
+    duration: Number.isFinite(firstSend) ? lastToken - Math.min(0, firstSend) : 0,
     totalOutputTokens: outcomes.reduce((sum, t) => sum + t.outputTokens, 0),
     totalPromptTokens,
     stepCount,

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { deviceProfiles } from "./device-profiles.js";
 import { modelProfiles } from "./model-profiles.js";
 import { createStepTimeModel } from "./step-time.js";
-import { formatSweepTable, poissonArrivals, runSweep, sweepChartSvg } from "./sweep.js";
+import { formatSweepTable, runSweep, sweepChartSvg } from "./sweep.js";
 import { fixedLength, shareGptLike } from "./workloads.js";
 
 const device = deviceProfiles["h100-80gb"];
@@ -16,18 +16,6 @@ const config = {
 };
 
 describe("load sweeps", () => {
-  it("spaces Poisson arrivals at the asked mean rate, deterministically", () => {
-    const timed = poissonArrivals(fixedLength(2000, 10, 10), 50, 7);
-    const last = timed.at(-1)?.arrival as number;
-    expect(timed[0]?.arrival).toBe(0);
-    expect(1999 / last).toBeGreaterThan(45);
-    expect(1999 / last).toBeLessThan(55);
-    expect(poissonArrivals(fixedLength(5, 1, 1), 50, 7)).toEqual(
-      poissonArrivals(fixedLength(5, 1, 1), 50, 7),
-    );
-    expect(() => poissonArrivals([], 0)).toThrow(RangeError);
-  });
-
   it("raises throughput and latency with concurrency, as a real serving benchmark sweep does", () => {
     const levels = runSweep({
       config,

@@ -1,28 +1,13 @@
 /**
  * Load sweeps for `servingkit simulate`: the same workload run at several concurrencies (a
- * closed-loop client, as `vllm bench serve --max-concurrency`) or request rates (Poisson
- * arrivals, as `vllm bench serve --request-rate` with burstiness 1), each summarised as vLLM's
+ * closed-loop client, as `vllm bench serve --max-concurrency`) or request rates (arrivals as
+ * `vllm bench serve --request-rate` schedules them, arrivals.ts), each summarised as vLLM's
  * serving benchmark reports it. Deterministic for a given seed.
  */
 
-import { seededRandom } from "../engine/random.js";
+import { requestArrivals } from "./arrivals.js";
 import { type BenchSummary, latencyChartSvg, summarizeRun } from "./bench-report.js";
 import { type SimulatedRequest, type SimulationConfig, simulate } from "./simulate.js";
-
-/** Spaces `requests` by exponential gaps (a Poisson process of `rate` requests per second), from t=0. */
-export function poissonArrivals(
-  requests: readonly SimulatedRequest[],
-  rate: number,
-  seed = 0,
-): SimulatedRequest[] {
-  if (!(rate > 0)) throw new RangeError("rate must be positive");
-  const random = seededRandom(seed);
-  let at = 0;
-  return requests.map((request, i) => {
-    if (i > 0 && Number.isFinite(rate)) at += -Math.log(1 - random()) / rate;
-    return { ...request, arrival: at };
-  });
-}
 
 /** What to sweep. */
 export interface SweepOptions {
@@ -35,8 +20,12 @@ export interface SweepOptions {
   readonly loads: readonly number[];
   /** Prompts per level; default 20 × concurrency (at least 100) or 20 × rate (at least 100). */
   readonly promptsPerLoad?: (load: number) => number;
-  /** Seed of the Poisson arrivals; default 0. */
+  /** Seed of the arrivals; default 0. */
   readonly seed?: number;
+  /** `--burstiness` of the arrivals in rate mode; default 1 (Poisson). */
+  readonly burstiness?: number;
+  /** Percentiles to report besides the median; default [99]. */
+  readonly percentiles?: readonly number[];
 }
 
 /** One level of a sweep. */
@@ -48,6 +37,7 @@ export interface SweepLevel {
 /** Runs the sweep; levels come back in the order of `loads`. */
 export function runSweep(options: SweepOptions): SweepLevel[] {
   const count = options.promptsPerLoad ?? ((load: number) => Math.max(100, Math.ceil(20 * load)));
+  const percentiles = options.percentiles === undefined ? {} : { percentiles: options.percentiles };
   return options.loads.map((load) => {
     const requests = options.workload(count(load));
     if (options.mode === "concurrency") {
@@ -56,13 +46,23 @@ export function runSweep(options: SweepOptions): SweepLevel[] {
         maxConcurrency: load,
         recordSteps: false,
       });
-      return { load, summary: summarizeRun(result, load) };
+      return { load, summary: summarizeRun(result, { maxConcurrency: load, ...percentiles }) };
     }
-    const result = simulate(poissonArrivals(requests, load, options.seed ?? 0), {
-      ...options.config,
-      recordSteps: false,
+    const timed = requestArrivals(requests, {
+      rate: load,
+      seed: options.seed ?? 0,
+      ...(options.burstiness === undefined ? {} : { burstiness: options.burstiness }),
     });
-    return { load, summary: summarizeRun(result, options.config.maxConcurrency, load) };
+    const result = simulate(timed, { ...options.config, recordSteps: false });
+    const { maxConcurrency } = options.config;
+    return {
+      load,
+      summary: summarizeRun(result, {
+        requestRate: load,
+        ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
+        ...percentiles,
+      }),
+    };
   });
 }
 
