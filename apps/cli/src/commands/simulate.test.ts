@@ -258,6 +258,10 @@ describe("servingkit simulate", () => {
   it("refuses a wrong command line with exit 2 and a hint", async () => {
     const file = join(dir, "bad.jsonl");
     await writeFile(file, '{"prompt_tokens": 10, "output_tokens": 5}\n{"prompt_tokens": 0}\n');
+    const notJson = join(dir, "not-json.json");
+    await writeFile(notJson, "{ hidden_size: 4096 ");
+    const partial = join(dir, "partial.json");
+    await writeFile(partial, JSON.stringify({ hidden_size: 4096 }));
     const cases: [string[], RegExp][] = [
       [["--gpu", "tpu-v5"], /unknown device "tpu-v5"; known: h100-80gb/],
       [["--model-config", join(dir, "missing.json")], /not a built-in model .*\(ENOENT\)/],
@@ -276,6 +280,12 @@ describe("servingkit simulate", () => {
       [["--chart", "x.svg"], /--chart draws latency against load/],
       [["--requests", file, "--num-prompts", "3"], /leave out --num-prompts/],
       [["--requests", file], /bad\.jsonl:2: "prompt_tokens" must be a whole number/],
+      [
+        ["--requests", join(dir, "none.jsonl")],
+        /--requests '.*none\.jsonl' cannot be read \(ENOENT\)/,
+      ],
+      [["--model-config", notJson], /--model-config '.*not-json\.json': .*JSON/],
+      [["--model-config", partial], /--model-config '.*partial\.json': .*num_attention_heads/],
       [["--max-model-len", "0"], /--max-model-len '0'/],
       [["--burstiness", "0"], /--burstiness '0'/],
       [["--percentile-metrics", "ttft,goodput"], /'goodput' is not one of ttft, tpot, itl, e2el/],

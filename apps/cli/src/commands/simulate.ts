@@ -40,13 +40,17 @@ const help = `Usage: servingkit simulate [options]
 
 Runs a workload through a modelled GPU running vLLM's V1 scheduler (token budget, chunked
 prefill, 16-token KV blocks, prefix caching, preemption) in virtual time, and prints what
-'vllm bench serve' prints for a real run: throughput, and mean / median / P99 of TTFT, TPOT,
-ITL and end-to-end latency in milliseconds. Deterministic: the same flags give the same report.
+'vllm bench serve' prints for a real run: throughput, and mean / median / P99 of TTFT, TPOT
+and ITL (end-to-end latency on request) in milliseconds. Deterministic: the same flags give the
+same report.
 
 Engine (vllm serve's flags):
   --gpu ID                     h100-80gb (default), h200, a100-80gb, a100-40gb, l40s, l4, mi300x
-  --model-config M             a built-in model (${Object.keys(modelProfiles).join(", ")};
-                               default llama-3.1-8b) or the path of a Hugging Face config.json
+  --model-config M             a built-in model (default llama-3.1-8b; also
+                               ${Object.keys(modelProfiles)
+                                 .filter((id) => id !== "llama-3.1-8b")
+                                 .join(", ")})
+                               or the path of a Hugging Face config.json
   --tensor-parallel-size N     GPUs one replica is split over (default 1)
   --gpu-memory-utilization F   fraction of GPU memory vLLM may use, in (0, 1] (default 0.9)
   --max-num-seqs N             most requests running at once (default: vLLM's for the GPU,
@@ -74,8 +78,8 @@ Workload (vllm bench serve's flags):
                                (arrival in seconds, optional; also "priority" and "id")
 
 Load:
-  --request-rate R             requests per second, Poisson arrivals, or inf (default: inf, all
-                               at once; with --requests, the file's arrivals)
+  --request-rate R             requests per second, gaps drawn as --burstiness says, or inf
+                               (default: inf, all at once; with --requests, the file's arrivals)
   --burstiness B               gamma shape of the gaps between requests: 1 (default) is a Poisson
                                process, below 1 burstier, above 1 evener, inf equal gaps
   --max-concurrency N          most requests in flight; the next is sent when one finishes
