@@ -247,3 +247,71 @@ describe("GRPCInferenceService core RPCs", () => {
     expect(refused.code).toBe(grpc.status.UNAUTHENTICATED);
   });
 });
+
+describe("MLServer ModelStreamInfer (mlserver/grpc/servicers.py, dataplane.proto)", () => {
+  /**
+   * MLServer declares ModelStreamInfer as a stream of ModelInferResponse (not Triton's
+   * ModelStreamInferResponse): a grpc-js bidi method on the same path, with proto-loader's
+   * ModelInfer serializers for both directions.
+   */
+  function streamClient(mock: RunningMock) {
+    const service = definition["inference.GRPCInferenceService"] as Record<
+      string,
+      grpc.MethodDefinition<object, Record<string, unknown>>
+    >;
+    const infer = service.ModelInfer as grpc.MethodDefinition<object, Record<string, unknown>>;
+    const Client = grpc.makeGenericClientConstructor(
+      {
+        ModelStreamInfer: {
+          ...infer,
+          path: "/inference.GRPCInferenceService/ModelStreamInfer",
+          requestStream: true,
+          responseStream: true,
+        },
+      },
+      "MlserverStream",
+    );
+    const c = new Client(mock.endpoints.grpc as string, grpc.credentials.createInsecure());
+    clients.push(c);
+    return (requests: object[]) =>
+      new Promise<{ answers: Record<string, unknown>[]; error?: grpc.ServiceError }>((resolve) => {
+        const call = (
+          c as unknown as Record<string, () => grpc.ClientDuplexStream<object, object>>
+        ).ModelStreamInfer?.();
+        const answers: Record<string, unknown>[] = [];
+        call?.on("data", (m: Record<string, unknown>) => answers.push(m));
+        call?.on("end", () => resolve({ answers }));
+        call?.on("error", (error: grpc.ServiceError) => resolve({ answers, error }));
+        for (const r of requests) call?.write(r);
+        call?.end();
+      });
+  }
+
+  const request = (value: number) => ({
+    model_name: "identity_fp32",
+    inputs: [
+      { name: "INPUT0", datatype: "FP32", shape: [1, 1], contents: { fp32_contents: [value] } },
+    ],
+  });
+
+  it("answers each request with a ModelInferResponse, typed contents as MLServer's ModelInfer does", async () => {
+    const stream = streamClient(await start("mlserver"));
+    const { answers, error } = await stream([request(1), request(2)]);
+    expect(error).toBeUndefined();
+    expect(answers).toHaveLength(2);
+    expect(answers[0]).toMatchObject({ model_name: "identity_fp32", model_version: "1" });
+    const outputs = answers.map(
+      (a) => (a.outputs as { contents: { fp32_contents: number[] } }[])[0]?.contents.fp32_contents,
+    );
+    expect(outputs).toEqual([[1], [2]]);
+  });
+
+  it("an unknown model ends the stream with grpc aio's UNKNOWN 'Unexpected <class ...>' text", async () => {
+    const stream = streamClient(await start("mlserver"));
+    const { error } = await stream([{ ...request(1), model_name: "nope" }]);
+    expect(error?.code).toBe(grpc.status.UNKNOWN);
+    expect(decodeURIComponent(error?.details ?? "")).toBe(
+      "Unexpected <class 'mlserver.errors.ModelNotFound'>: Model nope not found",
+    );
+  });
+});

@@ -11,7 +11,7 @@ import {
   DataType,
   GRPCInferenceService,
   type ModelInferRequest,
-  type ModelInferResponseSchema,
+  ModelInferResponseSchema,
   type RepositoryModelLoadRequest,
   type RepositoryModelUnloadRequest,
 } from "@servingkit/proto/inference";
@@ -216,6 +216,56 @@ export function grpcInferenceHandlers(
 }
 
 /**
+ * `inference.GRPCInferenceService` as MLServer declares it (its dataplane.proto): the same
+ * service and methods, but ModelStreamInfer streams ModelInferResponse messages, not Triton's
+ * ModelStreamInferResponse. Derived from the generated descriptor, so no second .proto is needed.
+ */
+const mlserverInferenceService = (() => {
+  const stream = {
+    ...GRPCInferenceService.method.modelStreamInfer,
+    output: ModelInferResponseSchema,
+  };
+  return {
+    ...GRPCInferenceService,
+    methods: GRPCInferenceService.methods.map((m) =>
+      m.localName === "modelStreamInfer" ? stream : m,
+    ),
+    method: { ...GRPCInferenceService.method, modelStreamInfer: stream },
+  } as unknown as typeof GRPCInferenceService;
+})();
+
+/**
+ * MLServer's ModelStreamInfer (mlserver/grpc/servicers.py): the first request names the model
+ * and whether outputs are raw; each request gets one ModelInferResponse. The handler has no
+ * MLServer error decorator, so a refusal ends the stream as grpc aio's UNKNOWN
+ * `Unexpected <class '...'>: <message>` (grpc `_cython/_cygrpc/aio/server.pyx.pxi`).
+ */
+function mlserverStream(profile: KserveProfile, repository: ModelRepository, stats: StatsStore) {
+  const pythonClass = (fault: InferFault) =>
+    fault.kind === "not-found" ? "mlserver.errors.ModelNotFound" : "mlserver.errors.MLServerError";
+  return {
+    async *modelStreamInfer(requests: AsyncIterable<ModelInferRequest>) {
+      let first: ModelInferRequest | undefined;
+      for await (const request of requests) {
+        first ??= request;
+        try {
+          const { model, version } = repository.find(first.modelName, first.modelVersion);
+          const decoded = decodeGrpcRequest(profile, request);
+          const result = recordedInfer(profile, model, version, decoded, stats);
+          yield encodeGrpcResult(profile, result, first.rawInputContents.length > 0);
+        } catch (error) {
+          const fault = asFault(profile, error);
+          throw new ConnectError(
+            `Unexpected <class '${pythonClass(fault)}'>: ${fault.message}`,
+            Code.Unknown,
+          );
+        }
+      }
+    },
+  };
+}
+
+/**
  * Registers the service on a connect router; `wrap` (ModelMesh mode) puts ModelMesh's model id
  * routing in front of the runtime's handlers.
  */
@@ -228,6 +278,13 @@ export function registerGrpcService(
   wrap: (handlers: InferenceHandlers) => InferenceHandlers = (handlers) => handlers,
 ): void {
   const handlers = grpcInferenceHandlers(profile, repository, stats, () => ctx.readiness.ready);
+  if (profile.streamsInferResponses) {
+    // MLServer's descriptor differs only in ModelStreamInfer's output; its handler yields
+    // ModelInferResponse messages, which the generated (Triton-shaped) types cannot express.
+    const stream = mlserverStream(profile, repository, stats) as unknown as InferenceHandlers;
+    router.service(mlserverInferenceService, wrap({ ...handlers, ...stream }));
+    return;
+  }
   router.service(GRPCInferenceService, wrap(handlers));
 }
 

@@ -184,6 +184,12 @@ export interface KserveProfile {
    * with ModelStreamInferResponse); the others do not serve them (kserve-v2.md §4.1).
    */
   readonly tritonExtensions: boolean;
+  /**
+   * MLServer's ModelStreamInfer (dataplane.proto): a stream of ModelInferResponse messages, one
+   * per request, all for the first request's model (mlserver/grpc/servicers.py). Triton's form,
+   * with ModelStreamInferResponse, is part of {@link tritonExtensions}.
+   */
+  readonly streamsInferResponses: boolean;
   /** Extra POST routes that answer as `infer` does (MLServer's `generate`, kserve-v2.md §3.2). */
   readonly inferAliases: readonly string[];
   /** POST routes that answer the inference response as one Server-Sent Event (MLServer's `infer_stream`, `generate_stream`). */
@@ -573,6 +579,7 @@ const triton: KserveProfile = {
   readyIsBoolean: true,
   reservedParameterPrefix: "triton_",
   tritonExtensions: true,
+  streamsInferResponses: false,
   classification: true,
   readRepository: readTritonRepository,
   versionsInMetadata: "served",
@@ -633,6 +640,7 @@ const mlserver: KserveProfile = {
   readyIsBoolean: false,
   reservedParameterPrefix: undefined,
   tritonExtensions: false,
+  streamsInferResponses: true,
   classification: false,
   readRepository: readMlserverRepository,
   versionsInMetadata: "listed",
@@ -694,6 +702,7 @@ const ovms: KserveProfile = {
   readyIsBoolean: false,
   reservedParameterPrefix: undefined,
   tritonExtensions: false,
+  streamsInferResponses: false,
   classification: false,
   readRepository: readOvmsRepository,
   versionsInMetadata: "served",
