@@ -104,7 +104,7 @@ export function infer(
     }
     const batch = tensor.shape[0] ?? 0;
     if (model.maxBatchSize > 0 && batch > model.maxBatchSize) {
-      throw m.batchTooLarge(model.name, model.maxBatchSize);
+      throw m.batchTooLarge(model.name, model.maxBatchSize, batch, tensor.name);
     }
     if (elementCount(tensor.shape) !== tensor.values.length) {
       throw m.elementCount(tensor.name, elementCount(tensor.shape), tensor.values.length);

@@ -69,7 +69,7 @@ export interface ProfileMessages {
     id: string | undefined,
   ): InferFault;
   /** Batch larger than `max_batch_size`. */
-  batchTooLarge(model: string, max: number): InferFault;
+  batchTooLarge(model: string, max: number, got: number, input: string): InferFault;
   /** A requested output the model does not have. */
   unknownOutput(model: string, output: string): InferFault;
   /** Binary data sent without `Inference-Header-Content-Length`/`binary_data_size`. */
@@ -462,10 +462,17 @@ const ovmsMessages: ProfileMessages = {
   unknownVersion: () => f("not-found", "Model with requested version is not found"),
   malformedJson: (detail) => f("precondition", `The file is not valid json - ${detail}`),
   notAnObject: () => f("invalid", "Request body should be JSON object"),
-  badMember: (path) =>
-    path.length === 1 && path[0] === "inputs"
+  // rest_parser.cpp KFSRestParser::parse: a missing `inputs` is REST_NO_INPUTS_FOUND; a
+  // malformed `id`, input or `inputs` REST_COULD_NOT_PARSE_INPUT; a malformed output
+  // REST_COULD_NOT_PARSE_OUTPUT (texts: status.cpp).
+  badMember: (path, body) =>
+    path.length === 1 &&
+    path[0] === "inputs" &&
+    (body as Record<string, unknown> | null)?.inputs === undefined
       ? f("invalid", "Invalid JSON structure, missing inputs")
-      : f("invalid", "Invalid JSON structure, missing or invalid field"),
+      : path[0] === "outputs"
+        ? f("invalid", "Could not parse output content.")
+        : f("invalid", "Could not parse input content. Not valid ndarray detected"),
   invalidDatatype: () =>
     f("invalid", "Could not parse input content. Unsupported data precision detected"),
   elementCount: (input, expected, got) =>
@@ -499,8 +506,15 @@ const ovmsMessages: ProfileMessages = {
           "invalid",
           `Invalid input shape - Expected: ${ovmsShape(expected)}; Actual: ${ovmsShape(got)}; input name: ${input}`,
         ),
-  batchTooLarge: () => f("invalid", "Invalid batch size"),
-  unknownOutput: (_m, output) => f("invalid", `Invalid output name - ${output}`),
+  // status.cpp INVALID_BATCH_SIZE; predict_request_validation_utils.cpp checkBatchSizeMismatch.
+  batchTooLarge: (_m, max, got, input) =>
+    f(
+      "invalid",
+      `Invalid input batch size - Expected: ${max}; Actual: ${got}; input name: ${input}`,
+    ),
+  // status.cpp INVALID_MISSING_OUTPUT; predict_request_validation_utils.cpp ("Optional output: ").
+  unknownOutput: (_m, output) =>
+    f("invalid", `Missing output with specific name - Optional output: ${output}`),
   binaryWithoutHeader: () =>
     f("invalid", "Inference-Header-Content-Length header exceeds actual payload length"),
   headerTooLong: () =>

@@ -482,6 +482,36 @@ describe("refusals", () => {
     expect((await m.http.inject({ method: "DELETE", url: "/v2" })).statusCode).toBe(406);
   });
 
+  it("ovms: parser and validation texts as model_server's rest_parser.cpp and status.cpp give them", async () => {
+    const m = await mock("ovms");
+    const input = { name: "INPUT0", shape: [1, 1], datatype: "FP32", data: [1] };
+    // KFSRestParser::parse: `inputs` present but not an array, an input without a name, an `id`
+    // that is no string: REST_COULD_NOT_PARSE_INPUT.
+    const parseInput = { error: "Could not parse input content. Not valid ndarray detected" };
+    expect((await post(m, "/v2/models/identity_fp32/infer", { inputs: {} })).json()).toEqual(
+      parseInput,
+    );
+    expect(
+      (await post(m, "/v2/models/identity_fp32/infer", { inputs: [{ ...input, name: 7 }] })).json(),
+    ).toEqual(parseInput);
+    expect(
+      (await post(m, "/v2/models/identity_fp32/infer", { id: 5, inputs: [input] })).json(),
+    ).toEqual(parseInput);
+    // REST_COULD_NOT_PARSE_OUTPUT.
+    expect(
+      (await post(m, "/v2/models/identity_fp32/infer", { inputs: [input], outputs: {} })).json(),
+    ).toEqual({ error: "Could not parse output content." });
+    // INVALID_MISSING_OUTPUT with predict_request_validation_utils.cpp's "Optional output: " detail.
+    const output = await post(m, "/v2/models/identity_fp32/infer", {
+      inputs: [input],
+      outputs: [{ name: "nope" }],
+    });
+    expect([output.statusCode, output.json()]).toEqual([
+      400,
+      { error: "Missing output with specific name - Optional output: nope" },
+    ]);
+  });
+
   it("wrong verbs get each runtime's 405 (kserve-v2.md §3.1, §3.2)", async () => {
     const triton = await (await mock("triton")).http.inject({
       method: "GET",
