@@ -212,6 +212,7 @@ export function grpcInferenceHandlers(
         return encodeGrpcResult(profile, result, request.rawInputContents.length > 0);
       }),
     ...(profile.tritonExtensions ? tritonRpcs(profile, repository, stats, guard) : {}),
+    ...(profile.modelControl ? repositoryRpcs(profile, repository, guard) : {}),
   };
 }
 
@@ -291,8 +292,8 @@ export function registerGrpcService(
 /**
  * Triton's extension RPCs (kserve-v2.md §4.1, §4.2): ModelStreamInfer (one
  * ModelStreamInferResponse per request, failures as `error_message` without ending the stream),
- * ModelConfig, ModelStatistics, RepositoryIndex and RepositoryModelLoad/Unload (server
- * grpc_server.cc). The others stay UNIMPLEMENTED, as on a server without them.
+ * ModelConfig and ModelStatistics (server grpc_server.cc); the repository RPCs are
+ * {@link repositoryRpcs}. The others stay UNIMPLEMENTED, as on a server without them.
  */
 function tritonRpcs(
   profile: KserveProfile,
@@ -354,16 +355,35 @@ function tritonRpcs(
           },
         })),
       })),
+  };
+}
+
+/**
+ * The gRPC twins of the model repository API: RepositoryIndex, RepositoryModelLoad and
+ * RepositoryModelUnload. Triton (server grpc_server.cc) refuses a `repository_name` as
+ * UNSUPPORTED and reads the `config` load parameter; MLServer (mlserver/grpc/servicers.py) takes
+ * the model name alone.
+ */
+function repositoryRpcs(
+  profile: KserveProfile,
+  repository: ModelRepository,
+  guard: <T>(work: () => T) => T,
+) {
+  const triton = profile.modelControl === "triton";
+  const checkName = (repositoryName: string) => {
+    if (triton && repositoryName !== "") {
+      throw new InferFault("unsupported", repositoryNameRefusal);
+    }
+  };
+  return {
     repositoryIndex: (request: { repositoryName: string; ready: boolean }) =>
       guard(() => {
-        if (request.repositoryName !== "")
-          throw new InferFault("unsupported", repositoryNameRefusal);
+        checkName(request.repositoryName);
         return { models: repository.index(request.ready) };
       }),
     repositoryModelLoad: (request: RepositoryModelLoadRequest) =>
       guard(() => {
-        if (request.repositoryName !== "")
-          throw new InferFault("unsupported", repositoryNameRefusal);
+        checkName(request.repositoryName);
         const parameters: Record<string, string | Uint8Array> = {};
         for (const [key, { parameterChoice: choice }] of Object.entries(request.parameters)) {
           if (key === "config" && choice.case !== "stringParam") {
@@ -378,13 +398,12 @@ function tritonRpcs(
             parameters[key] = String(choice.value);
           }
         }
-        repository.load(request.modelName, parameters);
+        repository.load(request.modelName, triton ? parameters : {});
         return {};
       }),
     repositoryModelUnload: (request: RepositoryModelUnloadRequest) =>
       guard(() => {
-        if (request.repositoryName !== "")
-          throw new InferFault("unsupported", repositoryNameRefusal);
+        checkName(request.repositoryName);
         repository.unload(request.modelName);
         return {};
       }),

@@ -127,10 +127,13 @@ afterEach(async () => {
   for (const m of running.splice(0)) await m.close();
 });
 
-async function startTriton(values: Record<string, string | boolean | string[]>) {
-  const plugins = await kserveMockModule.plugins({ runtime: "triton", models: [], values });
+async function startTriton(
+  values: Record<string, string | boolean | string[]>,
+  runtime: "triton" | "mlserver" = "triton",
+) {
+  const plugins = await kserveMockModule.plugins({ runtime, models: [], values });
   const mock = await startMock({
-    runtime: "triton",
+    runtime,
     host: "127.0.0.1",
     httpPort: 0,
     grpcPort: 0,
@@ -322,5 +325,63 @@ describe("explicit model control over REST and gRPC", () => {
         values: { "model-control-mode": "explicit" },
       }),
     ).rejects.toThrow(/only the triton mock/);
+  });
+});
+
+describe("MLServer's repository API (mlserver/handlers/model_repository.py, rest/endpoints.py)", () => {
+  it("index, unload, load over REST and gRPC: an unloaded model is as unknown as a missing one", async () => {
+    const m = await startTriton({}, "mlserver");
+    const post = (path: string, body?: unknown) =>
+      m.http(path, {
+        method: "POST",
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    const index = async (body?: unknown) =>
+      (await (await post("/v2/repository/index", body)).json()) as Record<string, unknown>[];
+    // Every model settings, READY, its version from the settings, an empty reason.
+    expect((await index({})).find((e) => e.name === "iris")).toEqual({
+      name: "iris",
+      version: "v0.1.0",
+      state: "READY",
+      reason: "",
+    });
+    const unload = await post("/v2/repository/models/iris/unload");
+    // Response(status_code=200): no body, no content type.
+    expect([unload.status, unload.headers.get("content-type"), await unload.text()]).toEqual([
+      200,
+      null,
+      "",
+    ]);
+    expect((await index({})).find((e) => e.name === "iris")).toMatchObject({
+      state: "UNAVAILABLE",
+      reason: "",
+    });
+    expect((await index({ ready: true })).some((e) => e.name === "iris")).toBe(false);
+    const gone = { error: "Model iris not found" };
+    const infer = await post("/v2/models/iris/infer", {
+      inputs: [{ name: "input-0", shape: [1, 4], datatype: "FP32", data: [1, 2, 3, 4] }],
+    });
+    expect([infer.status, await infer.json()]).toEqual([404, gone]);
+    const ready = await m.http("/v2/models/iris/ready");
+    expect([ready.status, await ready.json()]).toEqual([404, gone]);
+    // registry.py unload: ModelNotFound for a model that is not loaded.
+    const again = await post("/v2/repository/models/iris/unload");
+    expect([again.status, await again.json()]).toEqual([404, gone]);
+    // repository.py find: ModelNotFound for a name no model settings has.
+    const missing = await post("/v2/repository/models/nope/load");
+    expect([missing.status, await missing.json()]).toEqual([
+      404,
+      { error: "Model nope not found" },
+    ]);
+    // Load it back over gRPC; REST sees it.
+    expect(await m.unary("RepositoryModelLoad", { model_name: "iris" })).toEqual({});
+    expect((await m.http("/v2/models/iris/ready")).status).toBe(200);
+    const viaGrpc = await m.unary("RepositoryIndex", { ready: true });
+    expect((viaGrpc.models as { name: string }[]).some((e) => e.name === "iris")).toBe(true);
+    // mlserver/grpc/utils.py: ModelNotFound → NOT_FOUND.
+    expect(await m.failure("RepositoryModelUnload", { model_name: "nope" })).toEqual({
+      code: grpc.status.NOT_FOUND,
+      details: "Model nope not found",
+    });
   });
 });

@@ -39,7 +39,7 @@ export interface IndexEntry {
   readonly version?: string;
   /** `READY` or `UNAVAILABLE`; absent for a model never loaded. */
   readonly state?: string;
-  /** Why not ready (`unloaded`); absent when empty. */
+  /** Why not ready (Triton `unloaded`, absent when empty; MLServer always `""`). */
   readonly reason?: string;
 }
 
@@ -57,8 +57,10 @@ const failedPoll = (model: string) =>
   new InferFault("internal", `failed to load '${model}', failed to poll from model repository`);
 
 /**
- * The models of a mock's repository and their load state. In `none` mode every model is loaded
- * and stays so; in `explicit` mode the state follows load and unload requests.
+ * The models of a mock's repository and their load state. Triton: in `none` mode every model is
+ * loaded and stays so; in `explicit` mode the state follows load and unload requests. MLServer
+ * (`profile.modelControl === "mlserver"`): every model is loaded at start and load/unload are
+ * always served, with MLServer's semantics (mlserver/handlers/model_repository.py).
  */
 export class ModelRepository {
   readonly #profile: KserveProfile;
@@ -66,7 +68,9 @@ export class ModelRepository {
   readonly #loaded = new Map<string, Loaded>();
   /** The ready models, rebuilt on every load and unload (inference reads it on each request). */
   #served: MockModel[] = [];
-  /** The mode load/unload requests meet. */
+  /** MLServer's repository semantics rather than Triton's. */
+  readonly #mlserver: boolean;
+  /** The mode load/unload requests meet (MLServer: always explicit). */
   readonly mode: ModelControlMode;
 
   /**
@@ -82,8 +86,10 @@ export class ModelRepository {
   ) {
     this.#profile = profile;
     this.#repository = models;
-    this.mode = mode;
-    const names = mode === "none" || startup.includes("*") ? models.map((m) => m.name) : startup;
+    this.#mlserver = profile.modelControl === "mlserver";
+    this.mode = this.#mlserver ? "explicit" : mode;
+    const all = mode === "none" || this.#mlserver || startup.includes("*");
+    const names = all ? models.map((m) => m.name) : startup;
     for (const name of names) {
       const model = models.find((m) => m.name === name);
       if (model) this.#loaded.set(name, { model, ready: true });
@@ -110,7 +116,8 @@ export class ModelRepository {
     version: string | undefined,
   ): { model: MockModel; version: string | undefined } {
     const loaded = this.#loaded.get(name);
-    if (loaded && !loaded.ready) {
+    // MLServer forgets an unloaded model: it is as unknown as one never seen (registry.py).
+    if (loaded && !loaded.ready && !this.#mlserver) {
       const m = loaded.model;
       if (version === undefined || version === "") {
         throw new InferFault(
@@ -144,6 +151,7 @@ export class ModelRepository {
    */
   index(readyOnly = false): IndexEntry[] {
     const names = [...new Set(this.#repository.map((m) => m.name))].sort();
+    if (this.#mlserver) return this.#mlserverIndex(names, readyOnly);
     return names.flatMap((name): IndexEntry[] => {
       const loaded = this.#loaded.get(name);
       if (!loaded) return readyOnly ? [] : [{ name }];
@@ -157,6 +165,27 @@ export class ModelRepository {
   }
 
   /**
+   * MLServer's index (handlers/model_repository.py `index`): one item per model settings, with its
+   * version when the settings name one, READY when loaded else UNAVAILABLE, and an empty reason.
+   */
+  #mlserverIndex(names: readonly string[], readyOnly: boolean): IndexEntry[] {
+    return names.flatMap((name): IndexEntry[] => {
+      const model = this.#repository.find((m) => m.name === name);
+      const ready = this.#loaded.get(name)?.ready === true;
+      if (readyOnly && !ready) return [];
+      const version = model?.versions[model.versions.length - 1];
+      return [
+        {
+          name,
+          ...(version !== undefined ? { version } : {}),
+          state: ready ? "READY" : "UNAVAILABLE",
+          reason: "",
+        },
+      ];
+    });
+  }
+
+  /**
    * Loads a model of the repository (core model_repository_manager.cc `LoadUnloadModel`):
    * refused with UNAVAILABLE unless explicit; a name the repository lacks, an unrecognised
    * parameter or a `config` that is not a model configuration fail the poll (INTERNAL); `config`
@@ -165,7 +194,8 @@ export class ModelRepository {
   load(name: string, parameters: LoadParameters = {}): void {
     if (this.mode !== "explicit") throw new InferFault("unavailable", modelControlRefusal);
     const base = this.#repository.find((m) => m.name === name);
-    if (!base) throw failedPoll(name);
+    // MLServer: repository.py `find` raises ModelNotFound (404 "Model <m> not found").
+    if (!base) throw this.#mlserver ? this.#profile.messages.unknownModel(name) : failedPoll(name);
     let model = base;
     for (const [key, value] of Object.entries(parameters)) {
       if (key === "config" && typeof value === "string") {
@@ -180,10 +210,14 @@ export class ModelRepository {
     this.#update();
   }
 
-  /** Unloads a model; a model that is not loaded unloads without complaint (core model_repository_manager.cc). */
+  /**
+   * Unloads a model. Triton: a model that is not loaded unloads without complaint (core
+   * model_repository_manager.cc); MLServer: ModelNotFound (registry.py `unload`).
+   */
   unload(name: string): void {
     if (this.mode !== "explicit") throw new InferFault("unavailable", modelControlRefusal);
     const loaded = this.#loaded.get(name);
+    if (this.#mlserver && !loaded?.ready) throw this.#profile.messages.unknownModel(name);
     if (loaded) loaded.ready = false;
     this.#update();
   }

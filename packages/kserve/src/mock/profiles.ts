@@ -185,6 +185,12 @@ export interface KserveProfile {
    */
   readonly tritonExtensions: boolean;
   /**
+   * Whose model repository API the runtime serves (`/v2/repository/index`, `.../load`,
+   * `.../unload` and the gRPC twins): Triton's (model control modes, kserve-v2.md §3.1) or
+   * MLServer's (always on, §3.2); OVMS serves none.
+   */
+  readonly modelControl: "triton" | "mlserver" | undefined;
+  /**
    * MLServer's ModelStreamInfer (dataplane.proto): a stream of ModelInferResponse messages, one
    * per request, all for the first request's model (mlserver/grpc/servicers.py). Triton's form,
    * with ModelStreamInferResponse, is part of {@link tritonExtensions}.
@@ -593,6 +599,7 @@ const triton: KserveProfile = {
   readyIsBoolean: true,
   reservedParameterPrefix: "triton_",
   tritonExtensions: true,
+  modelControl: "triton",
   streamsInferResponses: false,
   classification: true,
   readRepository: readTritonRepository,
@@ -654,6 +661,7 @@ const mlserver: KserveProfile = {
   readyIsBoolean: false,
   reservedParameterPrefix: undefined,
   tritonExtensions: false,
+  modelControl: "mlserver",
   streamsInferResponses: true,
   classification: false,
   readRepository: readMlserverRepository,
@@ -716,6 +724,7 @@ const ovms: KserveProfile = {
   readyIsBoolean: false,
   reservedParameterPrefix: undefined,
   tritonExtensions: false,
+  modelControl: undefined,
   streamsInferResponses: false,
   classification: false,
   readRepository: readOvmsRepository,

@@ -174,7 +174,8 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
     post(`${versioned}/${route}`, (request) => inferRoute(request, true));
   }
 
-  if (profile.tritonExtensions) tritonExtensionRoutes(options, get, post, resolve);
+  if (profile.modelControl) repositoryRoutes(options, post);
+  if (profile.tritonExtensions) tritonExtensionRoutes(options, get, resolve);
   return { routes, rawBodies: true };
 }
 
@@ -194,65 +195,86 @@ export function registerRestRoutes(
 }
 
 /**
- * Triton's REST twins of its extension RPCs (kserve-v2.md §3.1): the repository index, load and
- * unload (server http_server.cc `HandleRepositoryIndex`, `HandleRepositoryControl`),
+ * The model repository API (kserve-v2.md §3.1 Triton extensions, §3.2 MLServer): `POST
+ * /v2/repository/index` (`{"ready": true}` keeps ready models), `.../models/{m}/load` and
+ * `/unload`, answered 200 with an empty body. Triton (server http_server.cc
+ * `HandleRepositoryControl`) reads load `parameters` and `unload_dependents`, answers JSON content
+ * type and refuses a repository name with 501; MLServer (mlserver/rest/endpoints.py) takes no
+ * body and sets no content type.
+ */
+function repositoryRoutes(
+  options: KserveRestTableOptions,
+  post: (path: string, handle: Handler) => void,
+): void {
+  const { profile, repository } = options;
+  const triton = profile.modelControl === "triton";
+  const answer =
+    (work: (request: RestRouteRequest) => RestReply): Handler =>
+    (request) => {
+      try {
+        return work(request);
+      } catch (error) {
+        return faultReply(profile, asFault(profile, error));
+      }
+    };
+  const empty = (): RestReply => ({
+    status: 200,
+    headers: triton ? { "content-type": "application/json" } : {},
+    body: "",
+  });
+  const name = (request: RestRouteRequest) => (request.params as unknown as ModelParams).name;
+  post(
+    "/v2/repository/index",
+    answer((request) => json(repository.index(controlBody(profile, request).ready === true))),
+  );
+  post(
+    "/v2/repository/models/:name/load",
+    answer((request) => {
+      const parameters = triton ? loadParameters(controlBody(profile, request)) : {};
+      repository.load(name(request), parameters);
+      return empty();
+    }),
+  );
+  post(
+    "/v2/repository/models/:name/unload",
+    answer((request) => {
+      if (triton) checkUnloadDependents(controlBody(profile, request));
+      repository.unload(name(request));
+      return empty();
+    }),
+  );
+  if (!triton) return;
+  const unsupported: Handler = () =>
+    faultReply(profile, new InferFault("unsupported", repositoryNameRefusal));
+  post("/v2/repository/:repository/index", unsupported);
+  for (const action of ["load", "unload"]) {
+    post(`/v2/repository/:repository/models/:name/${action}`, unsupported);
+  }
+}
+
+/** Triton's `unload_dependents` must be a boolean; the mock's models have no dependents, so it changes nothing. */
+function checkUnloadDependents(body: Record<string, unknown>): void {
+  const dependents = (body.parameters as Record<string, unknown> | undefined)?.unload_dependents;
+  if (dependents !== undefined && typeof dependents !== "boolean") {
+    throw new InferFault(
+      "internal",
+      "Unable to parse 'unload_dependents': attempt to access JSON non-boolean as boolean",
+    );
+  }
+}
+
+/**
+ * Triton's REST twins of its statistics and configuration RPCs (kserve-v2.md §3.1):
  * `GET /v2/models[/{m}[/versions/{v}]]/stats`, `GET /v2/models/{m}[/versions/{v}]/config`.
  */
 function tritonExtensionRoutes(
   options: KserveRestTableOptions,
   get: (path: string, handle: Handler) => void,
-  post: (path: string, handle: Handler) => void,
   resolve: (
     request: RestRouteRequest,
   ) => { model: MockModel; params: ModelParams } | RestRouteReply,
 ): void {
-  const { profile, repository, stats } = options;
-  const refuse = (fault: InferFault) => faultReply(profile, fault);
-  const empty = (): RestReply => ({
-    status: 200,
-    headers: { "content-type": "application/json" },
-    body: "",
-  });
-  post("/v2/repository/index", (request) => {
-    try {
-      const body = controlBody(profile, request);
-      return json(repository.index(body.ready === true));
-    } catch (error) {
-      return refuse(asFault(profile, error));
-    }
-  });
-  const unsupported: Handler = () => refuse(new InferFault("unsupported", repositoryNameRefusal));
-  post("/v2/repository/:repository/index", unsupported);
-  post("/v2/repository/models/:name/load", (request) => {
-    try {
-      const parameters = loadParameters(controlBody(profile, request));
-      repository.load((request.params as unknown as ModelParams).name, parameters);
-      return empty();
-    } catch (error) {
-      return refuse(asFault(profile, error));
-    }
-  });
-  post("/v2/repository/models/:name/unload", (request) => {
-    try {
-      const body = controlBody(profile, request);
-      const dependents = (body.parameters as Record<string, unknown> | undefined)
-        ?.unload_dependents;
-      if (dependents !== undefined && typeof dependents !== "boolean") {
-        // The mock's models have no dependents; the flag is checked and otherwise changes nothing.
-        throw new InferFault(
-          "internal",
-          "Unable to parse 'unload_dependents': attempt to access JSON non-boolean as boolean",
-        );
-      }
-      repository.unload((request.params as unknown as ModelParams).name);
-      return empty();
-    } catch (error) {
-      return refuse(asFault(profile, error));
-    }
-  });
-  for (const action of ["load", "unload"]) {
-    post(`/v2/repository/:repository/models/:name/${action}`, unsupported);
-  }
+  const { repository, stats } = options;
   get("/v2/models/stats", () => json(statsJson(stats.select(repository.served()))));
   const modelStats: Handler = (request) => {
     const found = resolve(request);
