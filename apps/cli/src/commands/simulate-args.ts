@@ -4,7 +4,7 @@
  * Pure: no files read, no defaults that depend on the GPU (those are resolved later).
  */
 import { parseArgs } from "node:util";
-import type { BenchMetric } from "@servingkit/mock-core";
+import type { BenchMetric, GoodputMetric } from "@servingkit/mock-core";
 import { UsageError } from "../cli-io.js";
 
 /** A load sweep: the same workload at each load level. */
@@ -56,6 +56,8 @@ export interface SimulateArgs {
   readonly percentileMetrics?: readonly BenchMetric[];
   /** `--metric-percentiles`: percentiles in (0, 100) besides the median; default [99]. */
   readonly metricPercentiles: readonly number[];
+  /** `--goodput`: service-level objectives in milliseconds, by metric. */
+  readonly goodput?: Readonly<Partial<Record<GoodputMetric, number>>>;
   /** `--sweep-concurrency` or `--sweep-rate`. */
   readonly sweep?: SweepArgs;
   /** `--chart`: where to write the SVG of a sweep. */
@@ -90,6 +92,7 @@ const options = {
   "max-concurrency": { type: "string" },
   "percentile-metrics": { type: "string" },
   "metric-percentiles": { type: "string" },
+  goodput: { type: "string", multiple: true },
   "sweep-concurrency": { type: "string" },
   "sweep-rate": { type: "string" },
   chart: { type: "string" },
@@ -133,6 +136,33 @@ function decimal(
 function rate(flag: string, text: string): number {
   if (text === "inf") return Number.POSITIVE_INFINITY;
   return decimal(flag, text, { min: 0, max: Number.POSITIVE_INFINITY, openMin: true }) as number;
+}
+
+/** The metrics `--goodput` may set objectives for (vLLM's VALID_NAMES). */
+const goodputMetrics: readonly GoodputMetric[] = ["ttft", "tpot", "e2el"];
+
+/**
+ * `--goodput KEY:VALUE` objectives (repeatable; one value may hold several, comma-separated):
+ * a metric of {@link goodputMetrics} and a number of milliseconds ≥ 0, as vLLM checks them.
+ */
+function goodputObjectives(texts: readonly string[]): Partial<Record<GoodputMetric, number>> {
+  const objectives: Partial<Record<GoodputMetric, number>> = {};
+  for (const pair of texts.flatMap((text) => text.split(","))) {
+    const [name, value, ...rest] = pair.trim().split(":");
+    if (name === undefined || value === undefined || rest.length > 0) {
+      throw new UsageError(
+        `--goodput '${pair}' is not KEY:VALUE (e.g. ttft:500, a metric and milliseconds)`,
+      );
+    }
+    if (!goodputMetrics.includes(name as GoodputMetric)) {
+      throw new UsageError(`--goodput: '${name}' is not one of ${goodputMetrics.join(", ")}`);
+    }
+    objectives[name as GoodputMetric] = decimal("goodput", value, {
+      min: 0,
+      max: Number.POSITIVE_INFINITY,
+    }) as number;
+  }
+  return objectives;
 }
 
 /** The latency metrics `--percentile-metrics` may name (vLLM's names for a generation run). */
@@ -252,6 +282,10 @@ export function parseSimulateArgs(args: readonly string[]): SimulateArgs {
             }
             return item as BenchMetric;
           }),
+    ),
+    ...optional(
+      "goodput",
+      values.goodput === undefined ? undefined : goodputObjectives(values.goodput),
     ),
     metricPercentiles:
       values["metric-percentiles"] === undefined

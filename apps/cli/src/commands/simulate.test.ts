@@ -103,6 +103,18 @@ describe("servingkit simulate", () => {
     expect(run.stdout).toContain("----------------End-to-end Latency----------------");
   });
 
+  it("--goodput counts the requests that meet every objective", async () => {
+    // vllm/benchmarks/serve.py: "Request goodput (req/s)" follows the request throughput.
+    const argv = ["--num-prompts", "30", "--random-input-len", "2048", "--random-output-len", "8"];
+    const loose = await simulate(...argv, "--goodput", "ttft:100000");
+    const strict = await simulate(...argv, "--goodput", "ttft:1,tpot:1000", "--goodput", "e2el:1");
+    expect(figure(loose.stdout, "Request goodput (req/s):")).toBe(
+      figure(loose.stdout, "Request throughput (req/s):"),
+    );
+    expect(figure(strict.stdout, "Request goodput (req/s):")).toBe(0);
+    expect((await simulate(...argv)).stdout).not.toContain("Request goodput");
+  });
+
   it("a concurrency limit keeps that many in flight; batching raises throughput", async () => {
     const common = [
       "--num-prompts",
@@ -288,6 +300,9 @@ describe("servingkit simulate", () => {
       [["--model-config", partial], /--model-config '.*partial\.json': .*num_attention_heads/],
       [["--max-model-len", "0"], /--max-model-len '0'/],
       [["--burstiness", "0"], /--burstiness '0'/],
+      [["--goodput", "itl:5"], /--goodput: 'itl' is not one of ttft, tpot, e2el/],
+      [["--goodput", "ttft=5"], /--goodput 'ttft=5' is not KEY:VALUE/],
+      [["--goodput", "ttft:-5"], /--goodput '-5'/],
       [["--percentile-metrics", "ttft,goodput"], /'goodput' is not one of ttft, tpot, itl, e2el/],
       [
         ["--metric-percentiles", "50,100"],
@@ -330,6 +345,7 @@ describe("servingkit simulate", () => {
       "--burstiness",
       "--percentile-metrics",
       "--metric-percentiles",
+      "--goodput",
     ]) {
       expect(run.stdout).toContain(flag);
     }

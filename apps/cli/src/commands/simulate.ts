@@ -92,6 +92,8 @@ Output:
   --percentile-metrics LIST    latency blocks to print: ttft, tpot, itl, e2el (default
                                ttft,tpot,itl, as vllm bench serve)
   --metric-percentiles LIST    percentiles besides the median, e.g. 50,90,99 (default 99)
+  --goodput KEY:MS             a service-level objective (ttft, tpot or e2el, in milliseconds;
+                               repeatable): adds "Request goodput (req/s)", requests meeting all
   --json                       machine-readable JSON instead of text
   --seed N                     seed of the dataset and the arrivals (default 0)
   --frontend-latency MS        client-side time each way, HTTP and (de)tokenisation, in
@@ -317,6 +319,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const summary = summarizeRun(result, {
     requestRate: args.requestRate,
     percentiles: args.metricPercentiles,
+    ...(args.goodput === undefined ? {} : { goodput: args.goodput }),
     ...(args.maxConcurrency === undefined ? {} : { maxConcurrency: args.maxConcurrency }),
   });
   const traffic = {

@@ -111,6 +111,28 @@ describe("bench report", () => {
     expect(() => summarizeRun(result, { percentiles: [100] })).toThrow(RangeError);
   });
 
+  it("counts goodput as vLLM does: requests meeting every objective, per second", () => {
+    // vllm/benchmarks/serve.py calculate_metrics: good when each SLO (ms) ≥ the request's value.
+    const result = simulate(
+      [
+        { id: "a", prompt: 90, outputTokens: 3 },
+        { id: "b", prompt: 900, outputTokens: 3, arrival: 1 },
+      ],
+      config,
+    );
+    // a: TTFT 100 ms, TPOT 11 ms; b: TTFT 910 ms, TPOT 11 ms; the run lasts 1.932 s.
+    const summary = summarizeRun(result, { goodput: { ttft: 500, tpot: 20 } });
+    expect(summary.requestGoodput).toBeCloseTo(1 / summary.duration, 9);
+    expect(summarizeRun(result, { goodput: { tpot: 20 } }).requestGoodput).toBeCloseTo(
+      2 / summary.duration,
+      9,
+    );
+    expect(summarizeRun(result).requestGoodput).toBeUndefined();
+    expect(formatBenchSummary(summary)).toContain(
+      `${"Request throughput (req/s):".padEnd(40)} 1.04\n${"Request goodput (req/s):".padEnd(40)} 0.52`,
+    );
+  });
+
   it("prints the traffic lines vllm bench serve prints before a run", () => {
     expect(formatTrafficHeader({ requestRate: Number.POSITIVE_INFINITY })).toBe(
       "Traffic request rate: inf\nBurstiness factor: 1.0 (Poisson process)\nMaximum request concurrency: None",

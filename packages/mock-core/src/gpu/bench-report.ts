@@ -37,13 +37,21 @@ export interface SummaryOptions {
   readonly requestRate?: number;
   /** `--metric-percentiles`, each in (0, 100); default [99]. */
   readonly percentiles?: readonly number[];
+  /**
+   * `--goodput` service-level objectives in milliseconds: a request is good when it meets every
+   * one given (TPOT counts as 0 for a request of one output token, as vLLM counts it).
+   */
+  readonly goodput?: Readonly<Partial<Record<GoodputMetric, number>>>;
 }
+
+/** The metrics `--goodput` may set objectives for (vLLM: ttft, tpot, e2el). */
+export type GoodputMetric = "ttft" | "tpot" | "e2el";
 
 /** The figures of vLLM's "Serving Benchmark Result" block. */
 export interface BenchSummary {
   readonly successfulRequests: number;
   readonly failedRequests: number;
-  /** Seconds from the first request sent to the last token. */
+  /** Seconds from the start of the run (before the first send) to the last token. */
   readonly duration: number;
   readonly totalInputTokens: number;
   readonly totalGeneratedTokens: number;
@@ -68,6 +76,8 @@ export interface BenchSummary {
   readonly maxConcurrency?: number;
   /** `--request-rate` of the run in requests per second, if finite. */
   readonly requestRate?: number;
+  /** Good requests per second, when the run had `--goodput` objectives. */
+  readonly requestGoodput?: number;
 }
 
 /** The p-th percentile (0..100) with linear interpolation between ranks (numpy's default). */
@@ -153,6 +163,18 @@ export function summarizeRun(result: SimulationResult, options: SummaryOptions =
   const input = ok.reduce((s, r) => s + r.promptTokens, 0);
   const output = ok.reduce((s, r) => s + r.outputTokens, 0);
   const duration = result.duration;
+  const tpotOf = (r: RequestOutcome) =>
+    r.outputTokens > 1 ? ((r.e2e ?? 0) - (r.ttft ?? 0)) / (r.outputTokens - 1) : 0;
+  const slo = options.goodput;
+  const good =
+    slo === undefined
+      ? undefined
+      : ok.filter(
+          (r) =>
+            (slo.ttft === undefined || (r.ttft ?? 0) * 1000 <= slo.ttft) &&
+            (slo.tpot === undefined || tpotOf(r) * 1000 <= slo.tpot) &&
+            (slo.e2el === undefined || (r.e2e ?? 0) * 1000 <= slo.e2el),
+        ).length;
   return {
     successfulRequests: ok.length,
     failedRequests: result.requests.length - ok.length,
@@ -166,12 +188,7 @@ export function summarizeRun(result: SimulationResult, options: SummaryOptions =
       ok.map((r) => r.ttft ?? 0),
       percentiles,
     ),
-    tpot: stats(
-      ok
-        .filter((r) => r.outputTokens > 1)
-        .map((r) => ((r.e2e ?? 0) - (r.ttft ?? 0)) / (r.outputTokens - 1)),
-      percentiles,
-    ),
+    tpot: stats(ok.filter((r) => r.outputTokens > 1).map(tpotOf), percentiles),
     itl: stats(
       ok.flatMap((r) => r.itls),
       percentiles,
@@ -184,6 +201,7 @@ export function summarizeRun(result: SimulationResult, options: SummaryOptions =
     peakConcurrentRequests: peak.concurrent,
     ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
     ...(requestRate === undefined || !Number.isFinite(requestRate) ? {} : { requestRate }),
+    ...(good === undefined ? {} : { requestGoodput: good / duration }),
   };
 }
 
@@ -267,6 +285,9 @@ export function formatBenchSummary(
     line("Total input tokens:", summary.totalInputTokens),
     line("Total generated tokens:", summary.totalGeneratedTokens),
     line("Request throughput (req/s):", fixed(summary.requestThroughput)),
+    ...(summary.requestGoodput === undefined
+      ? []
+      : [line("Request goodput (req/s):", fixed(summary.requestGoodput))]),
     line("Output token throughput (tok/s):", fixed(summary.outputThroughput)),
     line("Peak output token throughput (tok/s):", fixed(summary.peakOutputThroughput)),
     line("Peak concurrent requests:", fixed(summary.peakConcurrentRequests)),
