@@ -185,6 +185,33 @@ const restCases: ContractCase[] = [
       assert.equal(answer.body, "", "body");
     },
   }),
+  defineCase({
+    id: "kserve/rest-repository-index",
+    title:
+      "POST /v2/repository/index lists the served model READY; every entry has a name, states are the protocol's",
+    source:
+      "kserve-v2.md §3.1 (Triton extensions: index), §3.2 (MLServer repository index item); triton core model_repository_manager.cc RepositoryIndex; mlserver handlers/model_repository.py",
+    runtimes: ["triton", "mlserver"],
+    transport: "rest",
+    async run(context) {
+      const model = await modelOf(context);
+      const answer = await context.rest("/v2/repository/index", { json: {} });
+      assert.equal(answer.status, 200, "status");
+      const index = JSON.parse(answer.body) as Record<string, unknown>[];
+      assert.ok(Array.isArray(index), "an array");
+      const states = ["UNKNOWN", "READY", "UNAVAILABLE", "LOADING", "UNLOADING"];
+      for (const entry of index) {
+        assert.equal(typeof entry.name, "string", "name");
+        if (entry.state !== undefined) {
+          assert.ok(states.includes(String(entry.state)), `state ${String(entry.state)}`);
+        }
+      }
+      assert.ok(
+        index.some((entry) => entry.name === model && entry.state === "READY"),
+        `${model} is READY`,
+      );
+    },
+  }),
 ];
 
 /** The gRPC cases. */
