@@ -4,7 +4,7 @@
  * Pure: no files read, no defaults that depend on the GPU (those are resolved later).
  */
 import { parseArgs } from "node:util";
-import type { BenchMetric, GoodputMetric } from "@servingkit/mock-core";
+import type { BenchMetric, GoodputMetric, RampUp } from "@servingkit/mock-core";
 import { UsageError } from "../cli-io.js";
 
 /** A load sweep: the same workload at each load level. */
@@ -48,6 +48,8 @@ export interface SimulateArgs {
   readonly requestsFile?: string;
   /** `--request-rate` in requests per second; Infinity (the default) sends all at once. */
   readonly requestRate: number;
+  /** `--ramp-up-strategy` with its start and end rates, instead of a fixed `--request-rate`. */
+  readonly rampUp?: RampUp;
   /** `--burstiness`: gamma shape of the arrival gaps, > 0 or Infinity; default 1 (Poisson). */
   readonly burstiness: number;
   /** `--max-concurrency`: most requests in flight; default unlimited. */
@@ -89,6 +91,9 @@ const options = {
   requests: { type: "string" },
   "request-rate": { type: "string" },
   burstiness: { type: "string" },
+  "ramp-up-strategy": { type: "string" },
+  "ramp-up-start-rps": { type: "string" },
+  "ramp-up-end-rps": { type: "string" },
   "max-concurrency": { type: "string" },
   "percentile-metrics": { type: "string" },
   "metric-percentiles": { type: "string" },
@@ -136,6 +141,46 @@ function decimal(
 function rate(flag: string, text: string): number {
   if (text === "inf") return Number.POSITIVE_INFINITY;
   return decimal(flag, text, { min: 0, max: Number.POSITIVE_INFINITY, openMin: true }) as number;
+}
+
+/**
+ * The ramp-up flags, checked as `vllm bench serve` checks them: a strategy of linear or
+ * exponential, no `--request-rate` beside it, both rates given as whole numbers ≥ 0, the start
+ * not above the end, and no exponential ramp from 0.
+ */
+function rampUpOf(values: {
+  "ramp-up-strategy"?: string | undefined;
+  "ramp-up-start-rps"?: string | undefined;
+  "ramp-up-end-rps"?: string | undefined;
+  "request-rate"?: string | undefined;
+}): RampUp | undefined {
+  const strategy = values["ramp-up-strategy"];
+  if (strategy === undefined) {
+    if (values["ramp-up-start-rps"] !== undefined || values["ramp-up-end-rps"] !== undefined) {
+      throw new UsageError("--ramp-up-start-rps and --ramp-up-end-rps need --ramp-up-strategy");
+    }
+    return undefined;
+  }
+  if (strategy !== "linear" && strategy !== "exponential") {
+    throw new UsageError(`--ramp-up-strategy '${strategy}' is not linear or exponential`);
+  }
+  if (values["request-rate"] !== undefined) {
+    throw new UsageError("--ramp-up-strategy sets the request rate; leave out --request-rate");
+  }
+  const startRps = wholeNumber("ramp-up-start-rps", values["ramp-up-start-rps"], 0);
+  const endRps = wholeNumber("ramp-up-end-rps", values["ramp-up-end-rps"], 0);
+  if (startRps === undefined || endRps === undefined) {
+    throw new UsageError("--ramp-up-strategy needs both --ramp-up-start-rps and --ramp-up-end-rps");
+  }
+  if (startRps > endRps) {
+    throw new UsageError("--ramp-up-start-rps must not be above --ramp-up-end-rps");
+  }
+  // vLLM refuses an exponential ramp from 0 up front; a linear one fails on its first request
+  // (rate 0 is not positive), so both are refused here.
+  if (startRps === 0) {
+    throw new UsageError(`a ${strategy} ramp-up cannot start at 0 requests per second`);
+  }
+  return { strategy, startRps, endRps };
 }
 
 /** The metrics `--goodput` may set objectives for (vLLM's VALID_NAMES). */
@@ -226,6 +271,10 @@ export function parseSimulateArgs(args: readonly string[]): SimulateArgs {
       loads: loadList(flag, values[flag] as string, (item) => rate(flag, item)),
     };
   }
+  const rampUp = rampUpOf(values);
+  if (rampUp !== undefined && sweep?.mode === "rate") {
+    throw new UsageError("--sweep-rate sets the request rate; leave out --ramp-up-strategy");
+  }
   if (values.chart !== undefined && sweep === undefined) {
     throw new UsageError(
       "--chart draws latency against load: give --sweep-concurrency or --sweep-rate",
@@ -268,6 +317,7 @@ export function parseSimulateArgs(args: readonly string[]): SimulateArgs {
       values["request-rate"] === undefined
         ? Number.POSITIVE_INFINITY
         : rate("request-rate", values["request-rate"]),
+    ...optional("rampUp", rampUp),
     burstiness: values.burstiness === undefined ? 1 : rate("burstiness", values.burstiness),
     ...optional("maxConcurrency", wholeNumber("max-concurrency", values["max-concurrency"])),
     ...optional(

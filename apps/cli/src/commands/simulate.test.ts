@@ -103,6 +103,36 @@ describe("servingkit simulate", () => {
     expect(run.stdout).toContain("----------------End-to-end Latency----------------");
   });
 
+  it("ramps the request rate up as vllm bench serve does", async () => {
+    const run = await simulate(
+      ...["--num-prompts", "60", "--random-input-len", "64", "--random-output-len", "8"],
+      ...["--ramp-up-strategy", "linear", "--ramp-up-start-rps", "2", "--ramp-up-end-rps", "40"],
+      "--json",
+    );
+    expect(run.stderr).toBe("");
+    const json = JSON.parse(run.stdout);
+    expect(json.traffic.rampUp).toEqual({ strategy: "linear", startRps: 2, endRps: 40 });
+    // The rate climbs from 2 to 40 req/s over 60 requests: far less than 60 / 2 = 30 s.
+    expect(json.summary.duration).toBeLessThan(12);
+    expect(json.summary.duration).toBeGreaterThan(2);
+    const text = await simulate(
+      ...["--num-prompts", "20", "--random-output-len", "4"],
+      ...[
+        "--ramp-up-strategy",
+        "exponential",
+        "--ramp-up-start-rps",
+        "1",
+        "--ramp-up-end-rps",
+        "8",
+      ],
+    );
+    // serve.py: the ramp replaces the "Traffic request rate" line.
+    expect(text.stdout).toContain(
+      "Traffic ramp-up strategy: exponential.\nWill increase RPS from 1 to 8 RPS over the duration of the benchmark.\n",
+    );
+    expect(text.stdout).not.toContain("Traffic request rate");
+  });
+
   it("--goodput counts the requests that meet every objective", async () => {
     // vllm/benchmarks/serve.py: "Request goodput (req/s)" follows the request throughput.
     const argv = ["--num-prompts", "30", "--random-input-len", "2048", "--random-output-len", "8"];
@@ -301,6 +331,30 @@ describe("servingkit simulate", () => {
       [["--max-model-len", "0"], /--max-model-len '0'/],
       [["--burstiness", "0"], /--burstiness '0'/],
       [["--goodput", "itl:5"], /--goodput: 'itl' is not one of ttft, tpot, e2el/],
+      [["--ramp-up-strategy", "step"], /--ramp-up-strategy 'step' is not linear or exponential/],
+      [["--ramp-up-strategy", "linear", "--ramp-up-end-rps", "5"], /needs both/],
+      [["--ramp-up-start-rps", "5"], /need --ramp-up-strategy/],
+      [
+        [
+          "--ramp-up-strategy",
+          "linear",
+          "--ramp-up-start-rps",
+          "1",
+          "--ramp-up-end-rps",
+          "5",
+          "--request-rate",
+          "3",
+        ],
+        /leave out --request-rate/,
+      ],
+      [
+        ["--ramp-up-strategy", "linear", "--ramp-up-start-rps", "9", "--ramp-up-end-rps", "5"],
+        /must not be above/,
+      ],
+      [
+        ["--ramp-up-strategy", "exponential", "--ramp-up-start-rps", "0", "--ramp-up-end-rps", "5"],
+        /cannot start at 0/,
+      ],
       [["--goodput", "ttft=5"], /--goodput 'ttft=5' is not KEY:VALUE/],
       [["--goodput", "ttft:-5"], /--goodput '-5'/],
       [["--percentile-metrics", "ttft,goodput"], /'goodput' is not one of ttft, tpot, itl, e2el/],
@@ -346,6 +400,7 @@ describe("servingkit simulate", () => {
       "--percentile-metrics",
       "--metric-percentiles",
       "--goodput",
+      "--ramp-up-strategy",
     ]) {
       expect(run.stdout).toContain(flag);
     }

@@ -8,6 +8,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { basename } from "node:path";
 import {
+  type ArrivalOptions,
   batchDefaults,
   createStepTimeModel,
   type DeviceProfile,
@@ -82,6 +83,9 @@ Load:
                                (default: inf, all at once; with --requests, the file's arrivals)
   --burstiness B               gamma shape of the gaps between requests: 1 (default) is a Poisson
                                process, below 1 burstier, above 1 evener, inf equal gaps
+  --ramp-up-strategy S         linear or exponential: the rate grows from --ramp-up-start-rps
+  --ramp-up-start-rps N        to --ramp-up-end-rps (whole requests per second) over the run,
+  --ramp-up-end-rps N          instead of a fixed --request-rate
   --max-concurrency N          most requests in flight; the next is sent when one finishes
   --sweep-concurrency LIST     run at each concurrency, e.g. 1,2,4,8,16,32,64
   --sweep-rate LIST            run at each request rate, e.g. 1,2,4,8,16
@@ -224,6 +228,16 @@ async function workloadOf(args: SimulateArgs): Promise<(count: number) => Simula
   };
 }
 
+/** How the command line spreads requests in time: `--request-rate` or a ramp-up, `--burstiness`, `--seed`. */
+function arrivalOptions(args: SimulateArgs): ArrivalOptions {
+  return {
+    rate: args.requestRate,
+    burstiness: args.burstiness,
+    seed: args.seed,
+    ...(args.rampUp === undefined ? {} : { rampUp: args.rampUp }),
+  };
+}
+
 /** The engine in words and numbers, for the text and the JSON output. */
 function engineFacts(args: SimulateArgs, engine: ResolvedEngine) {
   return {
@@ -270,13 +284,8 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     const { mode, loads } = args.sweep;
     // A concurrency sweep at a finite --request-rate spaces each level's requests as vLLM would.
     const timed =
-      mode === "concurrency" && Number.isFinite(args.requestRate)
-        ? (count: number) =>
-            requestArrivals(workload(count), {
-              rate: args.requestRate,
-              burstiness: args.burstiness,
-              seed: args.seed,
-            })
+      mode === "concurrency" && (Number.isFinite(args.requestRate) || args.rampUp !== undefined)
+        ? (count: number) => requestArrivals(workload(count), arrivalOptions(args))
         : workload;
     const levels = runSweep({
       config: {
@@ -305,12 +314,8 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   }
 
   let requests = workload(args.numPrompts ?? 1000);
-  if (Number.isFinite(args.requestRate)) {
-    requests = requestArrivals(requests, {
-      rate: args.requestRate,
-      burstiness: args.burstiness,
-      seed: args.seed,
-    });
+  if (Number.isFinite(args.requestRate) || args.rampUp !== undefined) {
+    requests = requestArrivals(requests, arrivalOptions(args));
   }
   const result = simulate(requests, {
     ...engine.config,
@@ -325,6 +330,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const traffic = {
     requestRate: args.requestRate,
     burstiness: args.burstiness,
+    ...(args.rampUp === undefined ? {} : { rampUp: args.rampUp }),
     ...(args.maxConcurrency === undefined ? {} : { maxConcurrency: args.maxConcurrency }),
   };
   if (args.json) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../engine/random.js";
-import { gammaSample, poissonArrivals, requestArrivals } from "./arrivals.js";
+import { gammaSample, poissonArrivals, rampUpRate, requestArrivals } from "./arrivals.js";
 import { fixedLength } from "./workloads.js";
 
 const gaps = (arrivals: readonly { arrival?: number }[]) =>
@@ -40,6 +40,29 @@ describe("request arrivals", () => {
     expect(even).toBeLessThan(0.55);
     const constant = requestArrivals(fixedLength(4, 1, 1), { rate: 2, burstiness: Infinity });
     expect(constant.map((r) => r.arrival)).toEqual([0.5, 1, 1.5, 2]);
+  });
+
+  it("ramps the rate up linearly or exponentially over the requests, without rescaling", () => {
+    // serve.py _get_current_request_rate: progress = i / (N − 1).
+    const linear = { strategy: "linear", startRps: 1, endRps: 21 } as const;
+    const exponential = { strategy: "exponential", startRps: 1, endRps: 100 } as const;
+    expect([0, 5, 10].map((i) => rampUpRate(linear, i, 11))).toEqual([1, 11, 21]);
+    expect(rampUpRate(exponential, 5, 11)).toBeCloseTo(10, 9);
+    const timed = requestArrivals(fixedLength(400, 1, 1), {
+      rate: Infinity,
+      rampUp: exponential,
+      burstiness: Infinity,
+      seed: 2,
+    });
+    const g = gaps(timed);
+    expect(g[0]).toBe(1);
+    expect(g.at(-1)).toBeCloseTo(0.01, 9);
+    expect(() =>
+      requestArrivals(fixedLength(3, 1, 1), {
+        rate: Infinity,
+        rampUp: { strategy: "linear", startRps: 0, endRps: 5 },
+      }),
+    ).toThrow(/rate 0/);
   });
 
   it("sends everything at t = 0 at an infinite rate and refuses a rate or burstiness ≤ 0", () => {

@@ -137,6 +137,17 @@ describe("bench report", () => {
     expect(formatTrafficHeader({ requestRate: Number.POSITIVE_INFINITY })).toBe(
       "Traffic request rate: inf\nBurstiness factor: 1.0 (Poisson process)\nMaximum request concurrency: None",
     );
+    expect(
+      formatTrafficHeader({
+        requestRate: Number.POSITIVE_INFINITY,
+        rampUp: { strategy: "linear", startRps: 1, endRps: 20 },
+      }).split("\n"),
+    ).toEqual([
+      "Traffic ramp-up strategy: linear.",
+      "Will increase RPS from 1 to 20 RPS over the duration of the benchmark.",
+      "Burstiness factor: 1.0 (Poisson process)",
+      "Maximum request concurrency: None",
+    ]);
     expect(formatTrafficHeader({ requestRate: 4, maxConcurrency: 8 })).toContain(
       "Traffic request rate: 4.0\nBurstiness factor: 1.0 (Poisson process)\nMaximum request concurrency: 8",
     );

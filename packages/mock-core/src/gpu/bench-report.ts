@@ -213,6 +213,12 @@ export interface TrafficSettings {
   readonly burstiness?: number;
   /** Client concurrency limit, if any. */
   readonly maxConcurrency?: number;
+  /** A ramp-up instead of a fixed rate. */
+  readonly rampUp?: {
+    readonly strategy: "linear" | "exponential";
+    readonly startRps: number;
+    readonly endRps: number;
+  };
 }
 
 /** Python's `str(float)` for the numbers vLLM echoes: `inf`, `4.0`, `0.5`. */
@@ -222,14 +228,21 @@ function pythonFloat(n: number): string {
 }
 
 /**
- * The three lines `vllm bench serve` prints before the run (vllm/benchmarks/serve.py
- * `benchmark`): `Traffic request rate: inf`, `Burstiness factor: 1.0 (Poisson process)`,
- * `Maximum request concurrency: None`.
+ * The lines `vllm bench serve` prints before the run (vllm/benchmarks/serve.py `benchmark`):
+ * `Traffic request rate: inf` (or, with a ramp-up, `Traffic ramp-up strategy: linear.` and
+ * `Will increase RPS from 1 to 20 RPS over the duration of the benchmark.`), `Burstiness factor:
+ * 1.0 (Poisson process)`, `Maximum request concurrency: None`.
  */
 export function formatTrafficHeader(traffic: TrafficSettings): string {
   const burstiness = traffic.burstiness ?? 1;
+  const { rampUp } = traffic;
   return [
-    `Traffic request rate: ${pythonFloat(traffic.requestRate)}`,
+    ...(rampUp === undefined
+      ? [`Traffic request rate: ${pythonFloat(traffic.requestRate)}`]
+      : [
+          `Traffic ramp-up strategy: ${rampUp.strategy}.`,
+          `Will increase RPS from ${rampUp.startRps} to ${rampUp.endRps} RPS over the duration of the benchmark.`,
+        ]),
     `Burstiness factor: ${pythonFloat(burstiness)} (${burstiness === 1 ? "Poisson process" : "Gamma distribution"})`,
     `Maximum request concurrency: ${traffic.maxConcurrency ?? "None"}`,
   ].join("\n");
