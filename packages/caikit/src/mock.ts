@@ -24,7 +24,14 @@ import {
 } from "@servingkit/tgis/mock";
 import type { EmbeddingModel } from "./mock/embedding-tasks.js";
 import { registerCaikitGrpc } from "./mock/grpc-services.js";
-import { embeddingModule, ModelRegistry, textGenerationModule } from "./mock/model-registry.js";
+import {
+  defaultCaikitModels,
+  embeddingModule,
+  filteredSpanClassificationModule,
+  ModelRegistry,
+  sequenceClassificationModule,
+  textGenerationModule,
+} from "./mock/model-registry.js";
 import { caikitRestTable, registerCaikitRest } from "./mock/rest-routes.js";
 import { type CaikitTextGeneration, createCaikitTextGeneration } from "./mock/text-generation.js";
 
@@ -34,6 +41,15 @@ export {
   fromTgisError,
 } from "./mock/caikit-error.js";
 export {
+  classificationLabels,
+  defaultTokenClassificationThreshold,
+  textClassification,
+  tokenClassification,
+} from "./mock/classification-tasks.js";
+export {
+  type CaikitModule,
+  type CaikitModuleKind,
+  defaultCaikitModels,
   defaultCaikitStandaloneModel,
   defaultCaikitTgisModel,
   ModelRegistry,
@@ -63,12 +79,16 @@ export interface CaikitPluginOptions {
   readonly spec: ModelSpec;
   /** The TGIS limits behind Caikit TGIS; default TGIS's launcher defaults for `spec`. */
   readonly tgisLimits?: TgisLimits;
+  /** More model ids served by caikit-nlp's `SequenceClassification` (text-classification). */
+  readonly textClassificationModels?: readonly string[];
+  /** More model ids served by `FilteredSpanClassification` (token-classification). */
+  readonly tokenClassificationModels?: readonly string[];
 }
 
 /** The task services one Caikit mock shares between its REST and gRPC surfaces. */
 interface CaikitServices {
   readonly registry: ModelRegistry;
-  readonly embedding: EmbeddingModel | undefined;
+  readonly embedding: EmbeddingModel;
   /** Caikit TGIS's text generation on the host's clock (made once); undefined for Standalone. */
   generation(clock: Clock): CaikitTextGeneration | undefined;
 }
@@ -76,15 +96,23 @@ interface CaikitServices {
 function caikitServices(options: CaikitPluginOptions): CaikitServices {
   const standalone = options.runtime === "caikit-standalone";
   // The served model's own limits stand for the embedding model's (max_seq_length, width).
-  const embedding: EmbeddingModel | undefined = standalone
-    ? { spec: options.spec, maxSeqLength: options.spec.maxModelLen }
-    : undefined;
+  const embedding: EmbeddingModel = { spec: options.spec, maxSeqLength: options.spec.maxModelLen };
   const registry = new ModelRegistry(
     options.runtime,
     options.models,
-    embedding
+    standalone
       ? embeddingModule(embedding.maxSeqLength, options.spec.embeddingDim)
       : textGenerationModule,
+    [
+      ...(options.textClassificationModels ?? []).map((id) => ({
+        id,
+        module: sequenceClassificationModule,
+      })),
+      ...(options.tokenClassificationModels ?? []).map((id) => ({
+        id,
+        module: filteredSpanClassificationModule,
+      })),
+    ],
   );
   let textGeneration: CaikitTextGeneration | undefined;
   const generation = (clock: Clock) => {
@@ -106,8 +134,8 @@ function taskOptions(services: CaikitServices, clock: Clock) {
   const tasks = services.generation(clock);
   return {
     registry: services.registry,
+    embedding: services.embedding,
     ...(tasks ? { textGeneration: tasks } : {}),
-    ...(services.embedding ? { embedding: services.embedding } : {}),
   };
 }
 
@@ -134,14 +162,48 @@ export function caikitPlugin(options: CaikitPluginOptions): MockPlugin {
   };
 }
 
+/** An option's values as a list (absent: none). */
+function listOption(value: string | boolean | readonly string[] | undefined): readonly string[] {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value;
+  return [];
+}
+
 /** The caikit protocol family's mock module. */
 export const caikitMockModule: RuntimeMockModule = {
   name: "caikit",
   runtimes: ["caikit-tgis", "caikit-standalone"],
-  plugins: async ({ runtime, models }) => {
+  options: {
+    "text-classification-model": {
+      type: "string",
+      multiple: true,
+      valueName: "ID",
+      help: "also serve model ID with caikit-nlp's SequenceClassification (text-classification)",
+    },
+    "token-classification-model": {
+      type: "string",
+      multiple: true,
+      valueName: "ID",
+      help: "also serve model ID with FilteredSpanClassification (token-classification)",
+    },
+  },
+  defaultModels: ({ runtime, models, values }) => [
+    ...(models.length > 0 ? models : defaultCaikitModels(runtime)),
+    ...listOption(values["text-classification-model"]),
+    ...listOption(values["token-classification-model"]),
+  ],
+  plugins: async ({ runtime, models, values }) => {
     if (runtime !== "caikit-tgis" && runtime !== "caikit-standalone") {
       throw new Error(`the caikit module does not serve ${runtime}`);
     }
-    return [caikitPlugin({ runtime, models, spec: await defaultModelSpec() })];
+    return [
+      caikitPlugin({
+        runtime,
+        models,
+        spec: await defaultModelSpec(),
+        textClassificationModels: listOption(values["text-classification-model"]),
+        tokenClassificationModels: listOption(values["token-classification-model"]),
+      }),
+    ];
   },
 };

@@ -47,4 +47,10 @@ export interface RuntimeMockModule {
    * Throws an Error with a clear message for unusable option values (the CLI shows it).
    */
   plugins(settings: RuntimeModuleSettings): readonly MockPlugin[] | Promise<readonly MockPlugin[]>;
+  /**
+   * The model ids clients must send to these settings' mock (the `--model` ids, or the module's
+   * built-in default when none), for the CLI's ready line; omitted where a runtime takes any
+   * name or the module has not said.
+   */
+  defaultModels?(settings: RuntimeModuleSettings): readonly string[];
 }

@@ -59,6 +59,29 @@ export function modelNotLoaded(modelId: string): CaikitError {
   return new CaikitError(`Model '${modelId}' not loaded`, 404, Code.NotFound);
 }
 
+/**
+ * gRPC: the model's class has no inference signature for the RPC's task. caikit's
+ * `GlobalPredictServicer.Predict` aborts INVALID_ARGUMENT
+ * "Model class <class '<module path>'> does not support <RpcName>" (global_predict_servicer.py).
+ */
+export function unsupportedRpc(pythonClass: string, rpcName: string): CaikitError {
+  return new CaikitError(
+    `Model class <class '${pythonClass}'> does not support ${rpcName}`,
+    400,
+    Code.InvalidArgument,
+  );
+}
+
+/**
+ * REST: the HTTP server calls `predict_model` directly (not `Predict`), which reads
+ * `.method_name` of the missing signature; the AttributeError becomes an INTERNAL
+ * CaikitRuntimeException with `str(e)`, so HTTP 500 (and code 500 in an SSE error event)
+ * (http_server.py, global_predict_servicer.py `_handle_predict_exceptions`; derived).
+ */
+export function unsupportedRoute(): CaikitError {
+  return new CaikitError("'NoneType' object has no attribute 'method_name'", 500, Code.Internal);
+}
+
 /** caikit-nlp's INACTIVE_RPC_CONN_ERR_MESSAGE for lost TGIS connections. */
 export const connectionClosedMessage = "The underlying TCP connection is closed";
 

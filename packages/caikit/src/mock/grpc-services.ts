@@ -3,11 +3,14 @@
  * and server streaming, tokenization; Caikit Standalone: the embedding, sentence-similarity and
  * rerank tasks) with the model id from `mm-model-id` metadata, and
  * `caikit.runtime.info.InfoService` (caikit-tgis.md §2.1-2.6). The host adds health and
- * reflection. The other runtime's RPCs answer UNIMPLEMENTED (connect's default).
+ * reflection. A model whose module lacks the RPC's task answers caikit's INVALID_ARGUMENT
+ * "Model class <class '...'> does not support <Rpc>"; the bidi token classification RPC is
+ * not served (UNIMPLEMENTED).
  */
 import { create } from "@bufbuild/protobuf";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import {
+  ClassificationResultsSchema,
   EmbeddingResultSchema,
   EmbeddingResultsSchema,
   FinishReason,
@@ -22,9 +25,11 @@ import {
   SentenceSimilarityResultSchema,
   SentenceSimilarityResultsSchema,
   type TextGenerationTaskRequest,
+  TokenClassificationResultsSchema,
   TokenizationResultsSchema,
 } from "@servingkit/proto/caikit";
-import { asCaikitError, missingGrpcModelId } from "./caikit-error.js";
+import { asCaikitError, missingGrpcModelId, unsupportedRpc } from "./caikit-error.js";
+import { textClassification, tokenClassification } from "./classification-tasks.js";
 import {
   type EmbeddingModel,
   embeddingTask,
@@ -37,7 +42,12 @@ import {
   tokenizationTask,
   type VectorJson,
 } from "./embedding-tasks.js";
-import { type ModelRegistry, runtimeInfo } from "./model-registry.js";
+import {
+  type CaikitModule,
+  type CaikitModuleKind,
+  type ModelRegistry,
+  runtimeInfo,
+} from "./model-registry.js";
 import type { PyFloat } from "./python-json.js";
 import type { CaikitTextGeneration, GeneratedToken } from "./text-generation.js";
 import type { TextGenerationArgs } from "./text-generation-args.js";
@@ -46,15 +56,29 @@ import { textGenerationDefaults } from "./text-generation-args.js";
 /** caikit's `MODEL_MESH_MODEL_ID_KEY`. */
 export const modelIdMetadataKey = "mm-model-id";
 
-/** The request's model id from metadata, resolved by the registry; throws caikit's errors. */
-function modelOf(context: HandlerContext, registry: ModelRegistry): string {
+/**
+ * The module of the request's model (id from metadata, resolved by the registry), checked
+ * against the kinds of module that serve the RPC's task; throws caikit's errors (missing id,
+ * NOT_FOUND, "does not support").
+ */
+function modelOf(
+  context: HandlerContext,
+  registry: ModelRegistry,
+  kinds: readonly CaikitModuleKind[],
+  rpcName: string,
+): CaikitModule {
   const id = context.requestHeader.get(modelIdMetadataKey);
   if (id === null || id === "") throw missingGrpcModelId().toConnectError();
+  let module: CaikitModule;
   try {
-    return registry.use(id);
+    module = registry.use(id);
   } catch (error) {
     throw asCaikitError(error).toConnectError();
   }
+  if (!kinds.includes(module.kind)) {
+    throw unsupportedRpc(module.pythonClass, rpcName).toConnectError();
+  }
+  return module;
 }
 
 /** A request's fields as module arguments: unset optionals → the module's defaults/None. */
@@ -114,14 +138,28 @@ const protoRerankScores = (r: RerankScoresJson) => ({
 });
 
 /** Runs a task with the model from metadata, caikit's errors as gRPC statuses. */
-function task<T>(context: HandlerContext, registry: ModelRegistry, run: () => T): T {
-  modelOf(context, registry);
+function task<T>(
+  context: HandlerContext,
+  registry: ModelRegistry,
+  kinds: readonly CaikitModuleKind[],
+  rpcName: string,
+  run: (module: CaikitModule) => T,
+): T {
+  const module = modelOf(context, registry, kinds, rpcName);
   try {
-    return run();
+    return run(module);
   } catch (error) {
     throw asCaikitError(error).toConnectError();
   }
 }
+
+/** A task service this runtime lacks, though a model of its kind was found: a mock bug. */
+function need<T>(service: T | undefined): T {
+  if (service === undefined) throw new Error("no service for this model's module");
+  return service;
+}
+
+const embeddingKind: readonly CaikitModuleKind[] = ["embedding"];
 
 const num = (value: bigint | undefined, fallback: number) =>
   value === undefined ? fallback : Number(value);
@@ -144,27 +182,15 @@ function rerankOptions(
   };
 }
 
-/** The embedding RPCs of NlpService over a model. */
-function embeddingRpcs(registry: ModelRegistry, model: EmbeddingModel) {
+/** The embedding RPCs of NlpService over the model `modelOf` gives. */
+function embeddingRpcs(registry: ModelRegistry, modelOf: () => EmbeddingModel) {
   return {
-    tokenizationTaskPredict(request: { text: string }, context: HandlerContext) {
-      return task(context, registry, () => {
-        const r = tokenizationTask(model, request.text);
-        return create(TokenizationResultsSchema, {
-          results: r.results.map((t) => ({
-            start: BigInt(t.start),
-            end: BigInt(t.end),
-            text: t.text,
-          })),
-          tokenCount: BigInt(r.token_count),
-        });
-      });
-    },
     embeddingTaskPredict(
       request: { text: string; truncateInputTokens?: bigint },
       context: HandlerContext,
     ) {
-      return task(context, registry, () => {
+      return task(context, registry, embeddingKind, "EmbeddingTaskPredict", () => {
+        const model = modelOf();
         const r = embeddingTask(model, request.text, num(request.truncateInputTokens, 0));
         return create(EmbeddingResultSchema, {
           result: protoVector(r.result),
@@ -177,7 +203,8 @@ function embeddingRpcs(registry: ModelRegistry, model: EmbeddingModel) {
       request: { texts: string[]; truncateInputTokens?: bigint },
       context: HandlerContext,
     ) {
-      return task(context, registry, () => {
+      return task(context, registry, embeddingKind, "EmbeddingTasksPredict", () => {
+        const model = modelOf();
         const r = embeddingTasks(model, request.texts, num(request.truncateInputTokens, 0));
         return create(EmbeddingResultsSchema, {
           results: { vectors: r.results.vectors.map(protoVector) },
@@ -190,7 +217,8 @@ function embeddingRpcs(registry: ModelRegistry, model: EmbeddingModel) {
       request: { sourceSentence: string; sentences: string[]; truncateInputTokens?: bigint },
       context: HandlerContext,
     ) {
-      return task(context, registry, () => {
+      return task(context, registry, embeddingKind, "SentenceSimilarityTaskPredict", () => {
+        const model = modelOf();
         const r = sentenceSimilarity(
           model,
           request.sourceSentence,
@@ -208,7 +236,8 @@ function embeddingRpcs(registry: ModelRegistry, model: EmbeddingModel) {
       request: { sourceSentences: string[]; sentences: string[]; truncateInputTokens?: bigint },
       context: HandlerContext,
     ) {
-      return task(context, registry, () => {
+      return task(context, registry, embeddingKind, "SentenceSimilarityTasksPredict", () => {
+        const model = modelOf();
         const r = sentenceSimilarityTasks(
           model,
           request.sourceSentences,
@@ -230,7 +259,8 @@ function embeddingRpcs(registry: ModelRegistry, model: EmbeddingModel) {
       },
       context: HandlerContext,
     ) {
-      return task(context, registry, () => {
+      return task(context, registry, embeddingKind, "RerankTaskPredict", () => {
+        const model = modelOf();
         const r = rerank(
           model,
           request.query,
@@ -252,7 +282,8 @@ function embeddingRpcs(registry: ModelRegistry, model: EmbeddingModel) {
       },
       context: HandlerContext,
     ) {
-      return task(context, registry, () => {
+      return task(context, registry, embeddingKind, "RerankTasksPredict", () => {
+        const model = modelOf();
         const r = rerankTasks(
           model,
           request.queries,
@@ -269,7 +300,10 @@ function embeddingRpcs(registry: ModelRegistry, model: EmbeddingModel) {
   };
 }
 
-/** Registers NlpService (the runtime's tasks) and InfoService on the router. */
+/**
+ * Registers NlpService and InfoService on the router. Every task RPC exists on both runtimes
+ * (caikit-tgis.md §2.1); the model's module decides whether it serves it.
+ */
 export function registerCaikitGrpc(
   router: ConnectRouter,
   options: {
@@ -279,57 +313,105 @@ export function registerCaikitGrpc(
   },
 ): void {
   const { registry, textGeneration, embedding } = options;
-  if (embedding) router.service(NlpService, embeddingRpcs(registry, embedding));
-  if (textGeneration) {
-    router.service(NlpService, {
-      async textGenerationTaskPredict(request, context) {
-        modelOf(context, registry);
-        try {
-          const r = await textGeneration.generate(argsFromRequest(request), context.signal);
-          return create(GeneratedTextResultSchema, {
+  const generation = () => need(textGeneration);
+  router.service(NlpService, {
+    ...embeddingRpcs(registry, () => need(embedding)),
+    async textGenerationTaskPredict(request, context) {
+      modelOf(context, registry, ["text-generation"], "TextGenerationTaskPredict");
+      try {
+        const r = await generation().generate(argsFromRequest(request), context.signal);
+        return create(GeneratedTextResultSchema, {
+          generatedText: r.generated_text,
+          generatedTokens: BigInt(r.generated_tokens),
+          finishReason: reason(r.finish_reason),
+          producerId: r.producer_id,
+          inputTokenCount: BigInt(r.input_token_count),
+          seed: r.seed ?? 0n,
+          tokens: protoTokens(r.tokens),
+          inputTokens: protoTokens(r.input_tokens),
+        });
+      } catch (error) {
+        throw asCaikitError(error).toConnectError();
+      }
+    },
+    async *serverStreamingTextGenerationTaskPredict(request, context) {
+      modelOf(context, registry, ["text-generation"], "ServerStreamingTextGenerationTaskPredict");
+      try {
+        for await (const r of generation().generateStream(
+          argsFromRequest(request as unknown as TextGenerationTaskRequest),
+          context.signal,
+        )) {
+          yield create(GeneratedTextStreamResultSchema, {
             generatedText: r.generated_text,
-            generatedTokens: BigInt(r.generated_tokens),
-            finishReason: reason(r.finish_reason),
-            producerId: r.producer_id,
-            inputTokenCount: BigInt(r.input_token_count),
-            seed: r.seed ?? 0n,
             tokens: protoTokens(r.tokens),
+            details: {
+              finishReason: reason(r.details.finish_reason),
+              generatedTokens: r.details.generated_tokens,
+              seed: r.details.seed,
+              inputTokenCount: BigInt(r.details.input_token_count),
+            },
             inputTokens: protoTokens(r.input_tokens),
           });
-        } catch (error) {
-          throw asCaikitError(error).toConnectError();
         }
-      },
-      async *serverStreamingTextGenerationTaskPredict(request, context) {
-        modelOf(context, registry);
-        try {
-          for await (const r of textGeneration.generateStream(
-            argsFromRequest(request as unknown as TextGenerationTaskRequest),
-            context.signal,
-          )) {
-            yield create(GeneratedTextStreamResultSchema, {
-              generatedText: r.generated_text,
-              tokens: protoTokens(r.tokens),
-              details: {
-                finishReason: reason(r.details.finish_reason),
-                generatedTokens: r.details.generated_tokens,
-                seed: r.details.seed,
-                inputTokenCount: BigInt(r.details.input_token_count),
-              },
-              inputTokens: protoTokens(r.input_tokens),
-            });
+      } catch (error) {
+        throw asCaikitError(error).toConnectError();
+      }
+    },
+    tokenizationTaskPredict(request, context) {
+      // Both TextGenerationTGIS (count only) and EmbeddingModule (spans) tokenize.
+      return task(
+        context,
+        registry,
+        ["text-generation", "embedding"],
+        "TokenizationTaskPredict",
+        (module) => {
+          if (module.kind !== "embedding") {
+            const r = generation().tokenize(request.text);
+            return create(TokenizationResultsSchema, { tokenCount: BigInt(r.token_count) });
           }
-        } catch (error) {
-          throw asCaikitError(error).toConnectError();
-        }
-      },
-      tokenizationTaskPredict(request, context) {
-        modelOf(context, registry);
-        const r = textGeneration.tokenize(request.text);
-        return create(TokenizationResultsSchema, { tokenCount: BigInt(r.token_count) });
-      },
-    });
-  }
+          const r = tokenizationTask(need(embedding), request.text);
+          return create(TokenizationResultsSchema, {
+            results: r.results.map((t) => ({
+              start: BigInt(t.start),
+              end: BigInt(t.end),
+              text: t.text,
+            })),
+            tokenCount: BigInt(r.token_count),
+          });
+        },
+      );
+    },
+    textClassificationTaskPredict(request, context) {
+      return task(context, registry, ["text-classification"], "TextClassificationTaskPredict", () =>
+        create(ClassificationResultsSchema, {
+          results: textClassification(request.text).results.map((r) => ({
+            label: r.label,
+            score: r.score.value,
+          })),
+        }),
+      );
+    },
+    tokenClassificationTaskPredict(request, context) {
+      return task(
+        context,
+        registry,
+        ["token-classification"],
+        "TokenClassificationTaskPredict",
+        () =>
+          create(TokenClassificationResultsSchema, {
+            results: tokenClassification(request.text, request.threshold ?? null).results.map(
+              (r) => ({
+                start: BigInt(r.start),
+                end: BigInt(r.end),
+                word: r.word,
+                entity: r.entity,
+                score: r.score.value,
+              }),
+            ),
+          }),
+      );
+    },
+  });
   router.service(InfoService, {
     getRuntimeInfo() {
       return create(RuntimeInfoResponseSchema, {

@@ -25,12 +25,22 @@ async function routes() {
 }
 
 describe("caikitRestRoutes (pure handlers)", () => {
-  it("lists caikit's routes and no /info/runtime (caikit-tgis.md §0, §1.1)", async () => {
+  it("lists caikit-nlp's task routes on either runtime and no /info/runtime", async () => {
+    // caikit-tgis.md §0 (no /info/runtime), §1.1 (caikit-nlp registers every task's route on
+    // both images; the model decides whether it serves it).
     const paths = (await routes()).map((r) => `${r.method} ${r.path}`);
     expect(paths).toEqual([
       "POST /api/v1/task/text-generation",
       "POST /api/v1/task/server-streaming-text-generation",
       "POST /api/v1/task/tokenization",
+      "POST /api/v1/task/embedding",
+      "POST /api/v1/task/embedding-tasks",
+      "POST /api/v1/task/sentence-similarity",
+      "POST /api/v1/task/sentence-similarity-tasks",
+      "POST /api/v1/task/rerank",
+      "POST /api/v1/task/rerank-tasks",
+      "POST /api/v1/task/text-classification",
+      "POST /api/v1/task/token-classification",
       "GET /info/version",
       "GET /info/models",
     ]);

@@ -8,7 +8,14 @@
  */
 import { Code } from "@connectrpc/connect";
 import type { CannedReply, Clock } from "@servingkit/mock-core";
-import { asCaikitError, CaikitError, caikitErrorBody, missingModelId } from "./caikit-error.js";
+import {
+  asCaikitError,
+  CaikitError,
+  caikitErrorBody,
+  missingModelId,
+  unsupportedRoute,
+} from "./caikit-error.js";
+import { textClassification, tokenClassification } from "./classification-tasks.js";
 import {
   type EmbeddingModel,
   embeddingTask,
@@ -20,7 +27,12 @@ import {
   sentenceSimilarityTasks,
   tokenizationTask,
 } from "./embedding-tasks.js";
-import { type ModelRegistry, runtimeInfo } from "./model-registry.js";
+import {
+  type CaikitModule,
+  type CaikitModuleKind,
+  type ModelRegistry,
+  runtimeInfo,
+} from "./model-registry.js";
 import { type PyJson, pythonJson } from "./python-json.js";
 import {
   type FieldReader,
@@ -151,7 +163,31 @@ function contentTypeRefusal(type: string | undefined): CaikitRestReply | undefin
   return undefined;
 }
 
-/** The routes of one caikit runtime. */
+/** A task service this runtime lacks, though a model of its kind was found: a mock bug. */
+function need<T>(service: T | undefined): T {
+  if (service === undefined) throw new Error("no service for this model's module");
+  return service;
+}
+
+/**
+ * The model behind a request, checked against the kinds of module that serve the route's task:
+ * any other module fails as caikit's HTTP server fails it ({@link unsupportedRoute}).
+ */
+function modelFor(
+  registry: ModelRegistry,
+  modelId: string | undefined,
+  kinds: readonly CaikitModuleKind[],
+): CaikitModule {
+  if (modelId === undefined) throw missingModelId();
+  const module = registry.use(modelId);
+  if (!kinds.includes(module.kind)) throw unsupportedRoute();
+  return module;
+}
+
+/**
+ * The routes of one caikit runtime. Every task route exists on both runtimes (caikit-nlp
+ * registers them all, caikit-tgis.md §1.1); the model's module decides whether it serves it.
+ */
 export function caikitRestRoutes(options: CaikitRestOptions): CaikitRestRoute[] {
   const { registry, textGeneration, embedding } = options;
   const routes: CaikitRestRoute[] = [];
@@ -159,9 +195,10 @@ export function caikitRestRoutes(options: CaikitRestOptions): CaikitRestRoute[] 
   /** A unary task route: Content-Type, envelope, model id, then `run`, as caikit orders them. */
   function unaryTask<I, P extends Record<string, unknown>>(
     path: string,
+    kinds: readonly CaikitModuleKind[],
     readInputs: FieldReader<I>,
     readers: { readonly [K in keyof P]: FieldReader<P[K]> },
-    run: (inputs: I, parameters: Partial<P>, signal?: AbortSignal) => unknown,
+    run: (inputs: I, parameters: Partial<P>, module: CaikitModule, signal?: AbortSignal) => unknown,
   ): void {
     routes.push({
       method: "POST",
@@ -171,11 +208,10 @@ export function caikitRestRoutes(options: CaikitRestOptions): CaikitRestRoute[] 
         if (refused) return refused;
         try {
           const envelope = readEnvelope(request.body, readInputs, readers);
-          if (envelope.modelId === undefined) throw missingModelId();
-          registry.use(envelope.modelId);
+          const module = modelFor(registry, envelope.modelId, kinds);
           return json(
             200,
-            (await run(envelope.inputs, envelope.parameters, request.signal)) as PyJson,
+            (await run(envelope.inputs, envelope.parameters, module, request.signal)) as PyJson,
           );
         } catch (error) {
           return failure(error);
@@ -184,43 +220,61 @@ export function caikitRestRoutes(options: CaikitRestOptions): CaikitRestRoute[] 
     });
   }
 
-  if (embedding) registerEmbeddingRoutes(unaryTask, embedding);
-
-  if (textGeneration) {
-    unaryTask("/api/v1/task/text-generation", readString, generationReaders, (text, p, signal) =>
-      textGeneration.generate({ ...textGenerationDefaults, ...p, text }, signal),
-    );
-    routes.push({
-      method: "POST",
-      path: "/api/v1/task/server-streaming-text-generation",
-      async handle(request) {
-        const refused = contentTypeRefusal(request.contentType);
-        if (refused) return refused;
-        let envelope: ReturnType<typeof readEnvelope<string, GenerationParameters>>;
-        try {
-          // Body validation happens before streaming: an ordinary 422 (§1.5).
-          envelope = readEnvelope(request.body, readString, generationReaders);
-        } catch (error) {
-          return failure(error);
+  unaryTask(
+    "/api/v1/task/text-generation",
+    ["text-generation"],
+    readString,
+    generationReaders,
+    (text, p, _module, signal) =>
+      need(textGeneration).generate({ ...textGenerationDefaults, ...p, text }, signal),
+  );
+  routes.push({
+    method: "POST",
+    path: "/api/v1/task/server-streaming-text-generation",
+    async handle(request) {
+      const refused = contentTypeRefusal(request.contentType);
+      if (refused) return refused;
+      let envelope: ReturnType<typeof readEnvelope<string, GenerationParameters>>;
+      try {
+        // Body validation happens before streaming: an ordinary 422 (§1.5).
+        envelope = readEnvelope(request.body, readString, generationReaders);
+      } catch (error) {
+        return failure(error);
+      }
+      async function* results(): AsyncGenerator<PyJson> {
+        // Model lookup and module validation run inside the generator: errors become an
+        // `event: error` frame under HTTP 200 (§1.5).
+        modelFor(registry, envelope.modelId, ["text-generation"]);
+        const args = { ...textGenerationDefaults, ...envelope.parameters, text: envelope.inputs };
+        for await (const result of need(textGeneration).generateStream(args, request.signal)) {
+          yield result as unknown as PyJson;
         }
-        async function* results(): AsyncGenerator<PyJson> {
-          // Model lookup and module validation run inside the generator: errors become an
-          // `event: error` frame under HTTP 200 (§1.5).
-          if (envelope.modelId === undefined) throw missingModelId();
-          registry.use(envelope.modelId);
-          const args = { ...textGenerationDefaults, ...envelope.parameters, text: envelope.inputs };
-          for await (const result of (textGeneration as CaikitTextGeneration).generateStream(
-            args,
-            request.signal,
-          )) {
-            yield result as unknown as PyJson;
-          }
-        }
-        return { kind: "stream", headers: sseHeaders, frames: sseFrames(results(), options.clock) };
-      },
-    });
-    unaryTask("/api/v1/task/tokenization", readString, {}, (text) => textGeneration.tokenize(text));
-  }
+      }
+      return { kind: "stream", headers: sseHeaders, frames: sseFrames(results(), options.clock) };
+    },
+  });
+  // Both TextGenerationTGIS and EmbeddingModule implement TokenizationTask.
+  unaryTask(
+    "/api/v1/task/tokenization",
+    ["text-generation", "embedding"],
+    readString,
+    {},
+    (text, _p, module) =>
+      module.kind === "embedding"
+        ? tokenizationTask(need(embedding), text)
+        : need(textGeneration).tokenize(text),
+  );
+  registerEmbeddingRoutes(unaryTask, () => need(embedding));
+  unaryTask("/api/v1/task/text-classification", ["text-classification"], readString, {}, (text) =>
+    textClassification(text),
+  );
+  unaryTask(
+    "/api/v1/task/token-classification",
+    ["token-classification"],
+    readString,
+    { threshold: readFloat },
+    (text, p) => tokenClassification(text, p.threshold ?? null),
+  );
 
   routes.push({
     method: "GET",
@@ -245,10 +299,13 @@ export function caikitRestRoutes(options: CaikitRestOptions): CaikitRestRoute[] 
 
 type UnaryTask = <I, P extends Record<string, unknown>>(
   path: string,
+  kinds: readonly CaikitModuleKind[],
   readInputs: FieldReader<I>,
   readers: { readonly [K in keyof P]: FieldReader<P[K]> },
-  run: (inputs: I, parameters: Partial<P>, signal?: AbortSignal) => unknown,
+  run: (inputs: I, parameters: Partial<P>, module: CaikitModule, signal?: AbortSignal) => unknown,
 ) => void;
+
+const embeddingKind: readonly CaikitModuleKind[] = ["embedding"];
 
 const truncation = { truncate_input_tokens: readInt };
 
@@ -256,7 +313,7 @@ const truncation = { truncate_input_tokens: readInt };
  * The Caikit Standalone embedding routes (caikit-tgis.md §1.2 `inputs` shapes, §1.4 results;
  * rerank's `return_*` default true, `top_n` null = all).
  */
-function registerEmbeddingRoutes(unaryTask: UnaryTask, model: EmbeddingModel): void {
+function registerEmbeddingRoutes(unaryTask: UnaryTask, modelOf: () => EmbeddingModel): void {
   const rerankReaders = {
     top_n: readInt,
     truncate_input_tokens: readInt,
@@ -273,20 +330,20 @@ function registerEmbeddingRoutes(unaryTask: UnaryTask, model: EmbeddingModel): v
     return_query: (returnQuery as boolean | undefined) ?? true,
     return_text: (p.return_text as boolean | undefined) ?? true,
   });
-  unaryTask("/api/v1/task/tokenization", readString, {}, (text) => tokenizationTask(model, text));
-  unaryTask("/api/v1/task/embedding", readString, truncation, (text, p) =>
-    embeddingTask(model, text, p.truncate_input_tokens ?? 0),
+  unaryTask("/api/v1/task/embedding", embeddingKind, readString, truncation, (text, p) =>
+    embeddingTask(modelOf(), text, p.truncate_input_tokens ?? 0),
   );
-  unaryTask("/api/v1/task/embedding-tasks", readStringList, truncation, (texts, p) =>
-    embeddingTasks(model, texts, p.truncate_input_tokens ?? 0),
+  unaryTask("/api/v1/task/embedding-tasks", embeddingKind, readStringList, truncation, (texts, p) =>
+    embeddingTasks(modelOf(), texts, p.truncate_input_tokens ?? 0),
   );
   unaryTask(
     "/api/v1/task/sentence-similarity",
+    embeddingKind,
     readModel({ source_sentence: readString, sentences: readStringList }),
     truncation,
     (inputs, p) =>
       sentenceSimilarity(
-        model,
+        modelOf(),
         inputs.source_sentence,
         inputs.sentences,
         p.truncate_input_tokens ?? 0,
@@ -294,11 +351,12 @@ function registerEmbeddingRoutes(unaryTask: UnaryTask, model: EmbeddingModel): v
   );
   unaryTask(
     "/api/v1/task/sentence-similarity-tasks",
+    embeddingKind,
     readModel({ source_sentences: readStringList, sentences: readStringList }),
     truncation,
     (inputs, p) =>
       sentenceSimilarityTasks(
-        model,
+        modelOf(),
         inputs.source_sentences,
         inputs.sentences,
         p.truncate_input_tokens ?? 0,
@@ -306,15 +364,18 @@ function registerEmbeddingRoutes(unaryTask: UnaryTask, model: EmbeddingModel): v
   );
   unaryTask(
     "/api/v1/task/rerank",
+    embeddingKind,
     readModel({ documents: readList(readDict), query: readString }),
     { ...rerankReaders, return_query: readBool },
-    (inputs, p) => rerank(model, inputs.query, inputs.documents, rerankOptions(p, p.return_query)),
+    (inputs, p) =>
+      rerank(modelOf(), inputs.query, inputs.documents, rerankOptions(p, p.return_query)),
   );
   unaryTask(
     "/api/v1/task/rerank-tasks",
+    embeddingKind,
     readModel({ documents: readList(readDict), queries: readStringList }),
     { ...rerankReaders, return_queries: readBool },
     (inputs, p) =>
-      rerankTasks(model, inputs.queries, inputs.documents, rerankOptions(p, p.return_queries)),
+      rerankTasks(modelOf(), inputs.queries, inputs.documents, rerankOptions(p, p.return_queries)),
   );
 }
