@@ -198,6 +198,62 @@ describe("--modelmesh REST (the REST proxy)", () => {
   });
 });
 
+describe("--modelmesh REST decoding (rest-proxy request.go with Go's encoding/json)", () => {
+  it("members of the wrong JSON kind get Go's unmarshal errors as INVALID_ARGUMENT 400", async () => {
+    const m = await start("triton");
+    const cases: [unknown, string][] = [
+      [[], "json: cannot unmarshal array into Go value of type main.RESTRequest"],
+      [
+        { id: 5 },
+        "json: cannot unmarshal number into Go struct field RESTRequest.id of type string",
+      ],
+      [
+        { inputs: {} },
+        "json: cannot unmarshal object into Go struct field RESTRequest.inputs of type []main.InputTensor",
+      ],
+      [
+        { inputs: [{ name: "INPUT0", datatype: "FP32", shape: ["1"], data: [1] }] },
+        "json: cannot unmarshal string into Go struct field InputTensorMeta.shape of type int64",
+      ],
+      [
+        { parameters: "x" },
+        "json: cannot unmarshal string into Go value of type map[string]interface {}",
+      ],
+    ];
+    for (const [body, message] of cases) {
+      const res = await m.http("/v2/models/identity_fp32/infer", post(body));
+      expect([res.status, JSON.parse(res.text)]).toEqual([400, { code: 3, message }]);
+    }
+  });
+
+  it("fuzz: random JSON bodies always get a {code, message} or an answer, and the mock keeps serving", async () => {
+    const m = await start("triton");
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)] as T;
+    const scalars = [null, 0, -1, 1.5, "x", true, [], {}, [1, [2]], "FP32", 2 ** 40];
+    for (let i = 0; i < 60; i++) {
+      const input: Record<string, unknown> = {
+        name: pick(["INPUT0", 3, null]),
+        datatype: pick(["FP32", "FP16", "BF16", "INT64", "BYTES", "NOPE", 1]),
+        shape: pick([[1, 2], [2], [], "1", [1.5], [-1, 2]]),
+        data: pick([[1, 2], [[1, 2]], ["a"], 1, null, [true], [[1], [2, 3]]]),
+      };
+      if (random() < 0.3) input[pick(["parameters", "extra"])] = pick(scalars);
+      const body = random() < 0.1 ? pick(["{", "[", "nul", ""]) : { inputs: [input] };
+      const res = await m.http("/v2/models/identity_fp32/infer", post(body));
+      const json = JSON.parse(res.text) as Record<string, unknown>;
+      if (res.status === 200) expect(json.model_name).toBe(modelmeshModelId("identity_fp32"));
+      else expect(typeof json.code === "number" && typeof json.message === "string").toBe(true);
+    }
+    const ok = await m.http("/v2/models/identity_fp32/infer", post(identity));
+    expect(ok.status).toBe(200);
+  });
+});
+
 describe("--modelmesh gRPC (ModelMesh's model id routing)", () => {
   it("ModelInfer / ModelMetadata take model_name as the vmodel id, else the mm-vmodel-id header", async () => {
     const m = await start("ovms");

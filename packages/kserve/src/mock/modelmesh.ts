@@ -327,19 +327,36 @@ export function proxyInferRequest(
   } catch (error) {
     throw goSyntaxError(text, error as Error);
   }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+  // Go decodes a JSON null into a struct as nothing at all.
+  if (parsed === null) return request;
+  if (typeof parsed !== "object" || Array.isArray(parsed)) {
     throw invalid(
       `json: cannot unmarshal ${jsonKind(parsed)} into Go value of type main.RESTRequest`,
     );
   }
   const rest = parsed as Record<string, unknown>;
-  if (typeof rest.id === "string") request.id = rest.id;
+  request.id = goField(rest.id, "RESTRequest.id", "string", "") as string;
   request.parameters = proxyParameters(rest.parameters);
-  const inputs = Array.isArray(rest.inputs) ? (rest.inputs as Record<string, unknown>[]) : [];
-  request.inputs = inputs.map((input) => {
-    const name = typeof input?.name === "string" ? input.name : "";
-    const datatype = typeof input?.datatype === "string" ? input.datatype : "";
-    const shape = Array.isArray(input?.shape) ? (input.shape as unknown[]).map(Number) : [];
+  const inputs = goArray(rest.inputs, "RESTRequest.inputs", "[]main.InputTensor");
+  request.inputs = inputs.map((raw) => {
+    if (raw !== null && (typeof raw !== "object" || Array.isArray(raw))) {
+      throw invalid(
+        `json: cannot unmarshal ${jsonKind(raw)} into Go value of type main.InputTensor`,
+      );
+    }
+    const input = (raw ?? {}) as Record<string, unknown>;
+    const name = goField(input.name, "InputTensorMeta.name", "string", "") as string;
+    const datatype = goField(input.datatype, "InputTensorMeta.datatype", "string", "") as string;
+    const shape = goArray(input.shape, "InputTensorMeta.shape", "[]int64").map((d) => {
+      if (typeof d !== "number" || !Number.isSafeInteger(d)) {
+        throw invalid(
+          typeof d === "number"
+            ? `json: cannot unmarshal number ${d} into Go struct field InputTensorMeta.shape of type int64`
+            : `json: cannot unmarshal ${jsonKind(d)} into Go struct field InputTensorMeta.shape of type int64`,
+        );
+      }
+      return d;
+    });
     const parameters = proxyParameters(input?.parameters);
     if (!isDatatype(datatype)) {
       throw invalid(
@@ -361,17 +378,55 @@ export function proxyInferRequest(
     return create(ModelInferRequestSchema, { inputs: [tensor] })
       .inputs[0] as ModelInferRequest["inputs"][number];
   });
-  const outputs = Array.isArray(rest.outputs) ? (rest.outputs as Record<string, unknown>[]) : [];
+  const outputs = goArray(
+    rest.outputs,
+    "RESTRequest.outputs",
+    "[]*gen.ModelInferRequest_InferRequestedOutputTensor",
+  ) as Record<string, unknown>[];
   request.outputs = create(ModelInferRequestSchema, {
     outputs: outputs.map((o) => ({ name: typeof o?.name === "string" ? o.name : "" })),
   }).outputs;
   return request;
 }
 
+/**
+ * A JSON member Go's `encoding/json` decodes into a field of type `goType`: null or absent keeps
+ * `empty`; another JSON kind is its `cannot unmarshal ... into Go struct field` error.
+ */
+function goField(value: unknown, field: string, goType: string, empty: unknown): unknown {
+  if (value === undefined || value === null) return empty;
+  const kind = jsonKind(value);
+  const wanted = goType === "string" ? "string" : goType === "bool" ? "boolean" : "number";
+  if (kind !== wanted) {
+    throw invalid(`json: cannot unmarshal ${kind} into Go struct field ${field} of type ${goType}`);
+  }
+  return value;
+}
+
+/** A JSON member decoded into a Go slice: null or absent is empty; another kind is Go's error. */
+function goArray(value: unknown, field: string, goType: string): unknown[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    throw invalid(
+      `json: cannot unmarshal ${jsonKind(value)} into Go struct field ${field} of type ${goType}`,
+    );
+  }
+  return value;
+}
+
 /** rest-proxy `parameterMap.UnmarshalJSON`: strings, numbers (as int64), booleans; others dropped. */
 function proxyParameters(value: unknown): ModelInferRequest["parameters"] {
   const params: Record<string, ReturnType<typeof toInferParameter>> = {};
-  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+  if (
+    value !== undefined &&
+    value !== null &&
+    (typeof value !== "object" || Array.isArray(value))
+  ) {
+    throw invalid(
+      `json: cannot unmarshal ${jsonKind(value)} into Go value of type map[string]interface {}`,
+    );
+  }
+  if (value !== undefined && value !== null) {
     for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
       if (typeof v === "string" || typeof v === "boolean") params[key] = toInferParameter(v);
       else if (typeof v === "number") params[key] = toInferParameter(BigInt(Math.trunc(v)));
