@@ -24,6 +24,29 @@ describe("readyLine", () => {
       }),
     ).toBe("servingkit tgis ready: REST https://h:1  gRPC h:2 (TLS)");
   });
+
+  it("names the model ids clients must send, when the module gives them", () => {
+    // Issue 5: the default model id is printed in the ready line.
+    expect(
+      readyLine({
+        runtime: "caikit-tgis",
+        endpoints: { http: "http://h:8080", grpc: "h:8085" },
+        models: ["flan-t5-small-caikit"],
+      }),
+    ).toBe(
+      "servingkit caikit-tgis ready: REST http://h:8080  gRPC h:8085  model flan-t5-small-caikit",
+    );
+    expect(
+      readyLine({
+        runtime: "caikit-standalone",
+        endpoints: { http: "http://h:1" },
+        models: ["a", "b"],
+      }),
+    ).toBe("servingkit caikit-standalone ready: REST http://h:1  models a, b");
+    expect(readyLine({ runtime: "vllm", endpoints: { http: "http://h:1" }, models: [] })).toBe(
+      "servingkit vllm ready: REST http://h:1",
+    );
+  });
 });
 
 describe("endpointTable", () => {

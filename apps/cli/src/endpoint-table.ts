@@ -5,21 +5,35 @@
 import type { RunningMock } from "@servingkit/mock-core";
 
 /**
+ * The model ids clients must send to a mock (its module's `defaultModels`), shown where the
+ * runtime checks them (Caikit's `model_id` / `mm-model-id`); absent or empty: not shown.
+ */
+export interface ServedModels {
+  readonly models?: readonly string[] | undefined;
+}
+
+/**
  * The ready line of one mock, e.g.
- * `servingkit triton ready: REST http://127.0.0.1:8080  gRPC 127.0.0.1:9000`.
+ * `servingkit triton ready: REST http://127.0.0.1:8080  gRPC 127.0.0.1:9000`, or
+ * `... gRPC 127.0.0.1:8085  model flan-t5-small-caikit` when the mock names its model ids.
  * A TLS gRPC address is marked `(TLS)`.
  */
 export function readyLine(
-  mock: Pick<RunningMock, "runtime" | "endpoints" | "certificatePem">,
+  mock: Pick<RunningMock, "runtime" | "endpoints" | "certificatePem"> & ServedModels,
 ): string {
   const parts = [`servingkit ${mock.runtime} ready: REST ${mock.endpoints.http ?? "-"}`];
   if (mock.endpoints.grpc) {
     parts.push(`gRPC ${mock.endpoints.grpc}${mock.certificatePem ? " (TLS)" : ""}`);
   }
+  const models = mock.models ?? [];
+  if (models.length > 0) parts.push(`model${models.length > 1 ? "s" : ""} ${models.join(", ")}`);
   return parts.join("  ");
 }
 
-/** A table of runtimes and endpoints, columns padded to the widest cell. */
+/**
+ * A table of runtimes and endpoints, columns padded to the widest cell (the ready lines above it
+ * name the model ids).
+ */
 export function endpointTable(
   mocks: readonly Pick<RunningMock, "runtime" | "endpoints">[],
 ): string {

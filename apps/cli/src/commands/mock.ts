@@ -9,7 +9,7 @@ import {
   runtimeNames,
   selfSignedCertificate,
 } from "@servingkit/mock-core";
-import { runtimeModules, startRuntimeMock } from "@servingkit/mocks";
+import { runtimeModule, runtimeModules, startRuntimeMock } from "@servingkit/mocks";
 import type { CliIo } from "../cli-io.js";
 import { exitCodes } from "../cli-io.js";
 import type { Command } from "../command.js";
@@ -104,6 +104,7 @@ async function serve(plan: MockPlan, io: CliIo): Promise<number> {
   const tls = plan.tls === true ? await selfSignedCertificate() : plan.tls;
 
   const started: RunningMock[] = [];
+  const lines: Parameters<typeof endpointTable>[0][number][] = [];
   try {
     for (const target of plan.targets) {
       const mock = await startRuntimeMock({
@@ -125,14 +126,27 @@ async function serve(plan: MockPlan, io: CliIo): Promise<number> {
       if (plan.certOut && started.length === 1 && mock.certificatePem) {
         await writeFile(plan.certOut, mock.certificatePem);
       }
-      io.stdout.write(`${readyLine(mock)}\n`);
+      // The model ids clients must send, where the runtime's module names them.
+      const models = runtimeModule(target.runtime).defaultModels?.({
+        runtime: target.runtime,
+        models: plan.models,
+        values: plan.runtimeValues,
+      });
+      const line = {
+        runtime: mock.runtime,
+        endpoints: mock.endpoints,
+        certificatePem: mock.certificatePem,
+        models,
+      };
+      lines.push(line);
+      io.stdout.write(`${readyLine(line)}\n`);
     }
   } catch (error) {
     io.stderr.write(`servingkit mock: ${(error as Error).message}\n`);
     await Promise.all(started.map((m) => m.close()));
     return exitCodes.failure;
   }
-  if (started.length > 1) io.stdout.write(`\n${endpointTable(started)}\n`);
+  if (started.length > 1) io.stdout.write(`\n${endpointTable(lines)}\n`);
 
   if (!io.shutdown.aborted) {
     await new Promise<void>((resolve) =>
