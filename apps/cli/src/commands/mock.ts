@@ -104,7 +104,6 @@ async function serve(plan: MockPlan, io: CliIo): Promise<number> {
   const tls = plan.tls === true ? await selfSignedCertificate() : plan.tls;
 
   const started: RunningMock[] = [];
-  const lines: Parameters<typeof endpointTable>[0][number][] = [];
   try {
     for (const target of plan.targets) {
       const mock = await startRuntimeMock({
@@ -132,21 +131,14 @@ async function serve(plan: MockPlan, io: CliIo): Promise<number> {
         models: plan.models,
         values: plan.runtimeValues,
       });
-      const line = {
-        runtime: mock.runtime,
-        endpoints: mock.endpoints,
-        certificatePem: mock.certificatePem,
-        models,
-      };
-      lines.push(line);
-      io.stdout.write(`${readyLine(line)}\n`);
+      io.stdout.write(`${readyLine({ ...mock, models })}\n`);
     }
   } catch (error) {
     io.stderr.write(`servingkit mock: ${(error as Error).message}\n`);
     await Promise.all(started.map((m) => m.close()));
     return exitCodes.failure;
   }
-  if (started.length > 1) io.stdout.write(`\n${endpointTable(lines)}\n`);
+  if (started.length > 1) io.stdout.write(`\n${endpointTable(started)}\n`);
 
   if (!io.shutdown.aborted) {
     await new Promise<void>((resolve) =>
