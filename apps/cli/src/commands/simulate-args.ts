@@ -4,7 +4,12 @@
  * Pure: no files read, no defaults that depend on the GPU (those are resolved later).
  */
 import { parseArgs } from "node:util";
-import type { BenchMetric, GoodputMetric, RampUp } from "@servingkit/mock-core";
+import type {
+  BenchMetric,
+  GoodputMetric,
+  RampUp,
+  RuntimeOptionValues,
+} from "@servingkit/mock-core";
 import { UsageError } from "../cli-io.js";
 
 /** A load sweep: the same workload at each load level. */
@@ -18,24 +23,15 @@ export interface SweepArgs {
 /** What the command line asks for. Units: tokens, seconds, requests per second. */
 export interface SimulateArgs {
   readonly help: boolean;
-  /** `--gpu`: a device id; default h100-80gb. */
-  readonly gpu: string;
-  /** `--model-config`: a built-in model id or the path of a config.json; default llama-3.1-8b. */
-  readonly modelConfig: string;
-  /** `--tensor-parallel-size`; default 1. */
-  readonly tensorParallelSize: number;
-  /** `--gpu-memory-utilization`, in (0, 1]; default 0.9. */
-  readonly gpuMemoryUtilization: number;
-  /** `--max-num-seqs`; default vLLM's for the GPU. */
-  readonly maxNumSeqs?: number;
-  /** `--max-num-batched-tokens`; default vLLM's for the GPU. */
-  readonly maxNumBatchedTokens?: number;
+  /**
+   * vLLM's engine flags by name (`gpu`, default h100-80gb; `model-config`, `tensor-parallel-size`,
+   * `gpu-memory-utilization`, `max-num-seqs`, `max-num-batched-tokens`, `scheduling-policy`,
+   * `no-enable-prefix-caching`, `long-prefill-token-threshold`), unread: mock-core's
+   * `readGpuEngineSettings` reads them, as it does for `servingkit mock vllm --gpu`.
+   */
+  readonly engine: RuntimeOptionValues;
   /** `--max-model-len`; default the model's `max_position_embeddings`. */
   readonly maxModelLen?: number;
-  /** `--scheduling-policy`; default fcfs. */
-  readonly schedulingPolicy: "fcfs" | "priority";
-  /** false with `--no-enable-prefix-caching`; default true (V1). */
-  readonly enablePrefixCaching: boolean;
   /** `--dataset-name`: random (default) or sharegpt (a synthetic ShareGPT-like length mix). */
   readonly dataset: "random" | "sharegpt";
   /** `--num-prompts`; undefined: 1000 for one run, the sweep's own count per level. */
@@ -82,6 +78,7 @@ const options = {
   "max-model-len": { type: "string" },
   "scheduling-policy": { type: "string" },
   "no-enable-prefix-caching": { type: "boolean" },
+  "long-prefill-token-threshold": { type: "string" },
   "dataset-name": { type: "string" },
   "num-prompts": { type: "string" },
   "random-input-len": { type: "string" },
@@ -222,6 +219,31 @@ function loadList<T>(flag: string, text: string, parse: (item: string) => T): T[
   return items.map(parse);
 }
 
+/** The engine flags `readGpuEngineSettings` reads, given on the command line. */
+const engineFlags = [
+  "gpu",
+  "model-config",
+  "tensor-parallel-size",
+  "gpu-memory-utilization",
+  "max-num-seqs",
+  "max-num-batched-tokens",
+  "scheduling-policy",
+  "no-enable-prefix-caching",
+  "long-prefill-token-threshold",
+] as const;
+
+/** The engine flags as option values by name, with `gpu` defaulting to h100-80gb. */
+function engineValues(
+  values: Partial<Record<(typeof engineFlags)[number], string | boolean | undefined>>,
+): RuntimeOptionValues {
+  const picked: Record<string, string | boolean> = { gpu: "h100-80gb" };
+  for (const flag of engineFlags) {
+    const value = values[flag];
+    if (value !== undefined) picked[flag] = value;
+  }
+  return picked;
+}
+
 /**
  * Reads the arguments after `simulate`. Throws {@link UsageError} (exit 2) for an unknown flag, a
  * bad value or flags that contradict each other, naming the flag.
@@ -232,10 +254,6 @@ export function parseSimulateArgs(args: readonly string[]): SimulateArgs {
     ({ values } = parseArgs({ args: [...args], options, strict: true, allowPositionals: false }));
   } catch (error) {
     throw new UsageError((error as Error).message);
-  }
-  const policy = values["scheduling-policy"] ?? "fcfs";
-  if (policy !== "fcfs" && policy !== "priority") {
-    throw new UsageError(`--scheduling-policy '${policy}' is not fcfs or priority`);
   }
   const dataset = values["dataset-name"] ?? "random";
   if (dataset !== "random" && dataset !== "sharegpt") {
@@ -284,23 +302,8 @@ export function parseSimulateArgs(args: readonly string[]): SimulateArgs {
     (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
   return {
     help: values.help ?? false,
-    gpu: values.gpu ?? "h100-80gb",
-    modelConfig: values["model-config"] ?? "llama-3.1-8b",
-    tensorParallelSize: wholeNumber("tensor-parallel-size", values["tensor-parallel-size"]) ?? 1,
-    gpuMemoryUtilization:
-      decimal("gpu-memory-utilization", values["gpu-memory-utilization"], {
-        min: 0,
-        max: 1,
-        openMin: true,
-      }) ?? 0.9,
-    ...optional("maxNumSeqs", wholeNumber("max-num-seqs", values["max-num-seqs"])),
-    ...optional(
-      "maxNumBatchedTokens",
-      wholeNumber("max-num-batched-tokens", values["max-num-batched-tokens"]),
-    ),
+    engine: engineValues(values),
     ...optional("maxModelLen", wholeNumber("max-model-len", values["max-model-len"])),
-    schedulingPolicy: policy,
-    enablePrefixCaching: !values["no-enable-prefix-caching"],
     dataset,
     ...optional("numPrompts", wholeNumber("num-prompts", values["num-prompts"])),
     randomInputLen: wholeNumber("random-input-len", values["random-input-len"]) ?? 1024,

@@ -184,7 +184,10 @@ describe("servingkit simulate", () => {
   });
 
   it("--json gives the summary and the engine as data", async () => {
-    const run = await simulate("--num-prompts", "10", "--random-output-len", "8", "--json");
+    const run = await simulate(
+      ...["--num-prompts", "10", "--random-output-len", "8", "--json"],
+      ...["--long-prefill-token-threshold", "512"],
+    );
     expect(run.status).toBe(0);
     const json = JSON.parse(run.stdout);
     expect(json.engine).toMatchObject({
@@ -192,6 +195,7 @@ describe("servingkit simulate", () => {
       model: "meta-llama/Llama-3.1-8B-Instruct",
       maxNumSeqs: 1024,
       maxNumBatchedTokens: 8192,
+      longPrefillTokenThreshold: 512,
     });
     expect(json.traffic.requestRate).toBe("inf");
     expect(json.summary.successfulRequests).toBe(10);
@@ -305,16 +309,19 @@ describe("servingkit simulate", () => {
     const partial = join(dir, "partial.json");
     await writeFile(partial, JSON.stringify({ hidden_size: 4096 }));
     const cases: [string[], RegExp][] = [
-      [["--gpu", "tpu-v5"], /unknown device "tpu-v5"; known: h100-80gb/],
-      [["--model-config", join(dir, "missing.json")], /not a built-in model .*\(ENOENT\)/],
+      // Engine flags are read by mock-core's readGpuEngineSettings, as `mock vllm --gpu` reads them.
+      [["--gpu", "tpu-v5"], /--gpu: 'tpu-v5' is not a known device \(h100-80gb/],
+      [["--model-config", join(dir, "missing.json")], /neither a built-in model .*\(ENOENT/],
       [
         ["--gpu-memory-utilization", "1.5"],
-        /--gpu-memory-utilization '1.5' is not a number in \(0, 1\]/,
+        /--gpu-memory-utilization: '1.5' is not a number in \(0, 1\]/,
       ],
       [["--random-range-ratio", "1"], /--random-range-ratio '1' is not a number in \[0, 1\)/],
       [["--num-prompts", "many"], /--num-prompts 'many' is not a whole number/],
       [["--request-rate=-3"], /--request-rate .-3. is not a number in \(0, ∞\]/],
-      [["--scheduling-policy", "lifo"], /--scheduling-policy 'lifo' is not fcfs or priority/],
+      [["--scheduling-policy", "lifo"], /--scheduling-policy: 'lifo' is not fcfs or priority/],
+      // vllm/config/scheduler.py: every running sequence needs a token of the step budget.
+      [["--max-num-seqs", "9000"], /max_num_batched_tokens \(8192\) must be greater than or equal/],
       [["--dataset-name", "sonnet"], /--dataset-name 'sonnet'/],
       [["--sweep-concurrency", "1,,4"], /comma-separated list/],
       [["--sweep-rate", "1", "--request-rate", "2"], /leave out --request-rate/],
@@ -326,8 +333,8 @@ describe("servingkit simulate", () => {
         ["--requests", join(dir, "none.jsonl")],
         /--requests '.*none\.jsonl' cannot be read \(ENOENT\)/,
       ],
-      [["--model-config", notJson], /--model-config '.*not-json\.json': .*JSON/],
-      [["--model-config", partial], /--model-config '.*partial\.json': .*num_attention_heads/],
+      [["--model-config", notJson], /--model-config: '.*not-json\.json' .*JSON/],
+      [["--model-config", partial], /--model-config: .*num_attention_heads/],
       [["--max-model-len", "0"], /--max-model-len '0'/],
       [["--burstiness", "0"], /--burstiness '0'/],
       [["--goodput", "itl:5"], /--goodput: 'itl' is not one of ttft, tpot, e2el/],
@@ -384,6 +391,7 @@ describe("servingkit simulate", () => {
       "--max-num-batched-tokens",
       "--max-model-len",
       "--scheduling-policy",
+      "--long-prefill-token-threshold",
       "--num-prompts",
       "--random-input-len",
       "--random-output-len",

@@ -6,22 +6,18 @@
  * the simulation, the report and the chart are mock-core's.
  */
 import { readFile, writeFile } from "node:fs/promises";
-import { basename } from "node:path";
 import {
   type ArrivalOptions,
-  batchDefaults,
   createStepTimeModel,
-  type DeviceProfile,
-  deviceProfile,
   formatBenchSummary,
   formatSweepTable,
   formatTrafficHeader,
+  type GpuEngineSettings,
   KvCacheStartupError,
   kvCapacity,
-  type ModelProfile,
-  modelProfileFromConfig,
   modelProfiles,
   randomDataset,
+  readGpuEngineSettings,
   requestArrivals,
   runSweep,
   type SimulatedRequest,
@@ -62,6 +58,9 @@ Engine (vllm serve's flags):
                                max_position_embeddings)
   --scheduling-policy P        fcfs (default) or priority
   --no-enable-prefix-caching   turn prefix caching off (on by default, as in vLLM V1)
+  --long-prefill-token-threshold N
+                               most prefill tokens one request gets per step (default 0: no
+                               limit)
 
 Workload (vllm bench serve's flags):
   --dataset-name D             random (default): lengths uniform around --random-input-len /
@@ -115,73 +114,54 @@ Examples:
 
 /** The engine the flags describe, with vLLM's start-up log lines about it. */
 interface ResolvedEngine {
-  readonly device: DeviceProfile;
-  readonly model: ModelProfile;
+  readonly settings: GpuEngineSettings;
   readonly config: SimulationConfig;
   readonly logLines: readonly string[];
   readonly numBlocks: number;
   readonly kvCacheTokens: number;
 }
 
-/** The built-in model named by `--model-config`, or the config.json at that path. */
-async function resolveModel(value: string): Promise<ModelProfile> {
-  const builtIn = (modelProfiles as Record<string, ModelProfile>)[value];
-  if (builtIn) return builtIn;
-  let text: string;
-  try {
-    text = await readFile(value, "utf8");
-  } catch (error) {
-    throw new UsageError(
-      `--model-config '${value}' is not a built-in model (${Object.keys(modelProfiles).join(", ")}) nor a readable config.json (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
-    );
-  }
-  try {
-    return modelProfileFromConfig(JSON.parse(text), basename(value));
-  } catch (error) {
-    throw new UsageError(`--model-config '${value}': ${(error as Error).message}`);
-  }
-}
-
 /**
- * Builds the engine as `vllm serve` would start it. A start-up failure (no room for one
- * max_model_len request, heads not divisible by the TP size) is thrown as vLLM's text.
+ * Builds the engine as `vllm serve` would start it, reading the engine flags as
+ * `servingkit mock vllm --gpu` reads them (mock-core `readGpuEngineSettings`). A bad flag is a
+ * {@link UsageError}; a start-up failure (no room for one max_model_len request, heads not
+ * divisible by the TP size) is thrown as a KvCacheStartupError with vLLM's text.
  */
-async function resolveEngine(args: SimulateArgs): Promise<ResolvedEngine> {
-  let device: DeviceProfile;
+function resolveEngine(args: SimulateArgs): ResolvedEngine {
+  let settings: GpuEngineSettings;
   try {
-    device = deviceProfile(args.gpu);
+    // The served max_model_len is ours to decide below, from the model read here.
+    settings = readGpuEngineSettings(args.engine, { maxModelLen: 1 }) as GpuEngineSettings;
   } catch (error) {
-    throw new UsageError(`--gpu: ${(error as Error).message}`);
+    throw new UsageError((error as Error).message);
   }
-  const model = await resolveModel(args.modelConfig);
-  const tpError = tensorParallelError(model, args.tensorParallelSize);
+  const { device, model, tensorParallelSize } = settings;
+  const maxModelLen = args.maxModelLen ?? model.maxPositionEmbeddings;
+  const tpError = tensorParallelError(model, tensorParallelSize);
   if (tpError !== undefined) throw new KvCacheStartupError(tpError);
-  const defaults = batchDefaults(device, "serve");
-  const maxNumSeqs = args.maxNumSeqs ?? defaults.maxNumSeqs;
-  const maxNumBatchedTokens = args.maxNumBatchedTokens ?? defaults.maxNumBatchedTokens;
   const kv = kvCapacity({
     device,
     model,
-    tensorParallelSize: args.tensorParallelSize,
-    gpuMemoryUtilization: args.gpuMemoryUtilization,
-    maxNumSeqs,
-    maxNumBatchedTokens,
-    ...(args.maxModelLen === undefined ? {} : { maxModelLen: args.maxModelLen }),
+    tensorParallelSize,
+    gpuMemoryUtilization: settings.gpuMemoryUtilization,
+    maxNumSeqs: settings.maxNumSeqs,
+    maxNumBatchedTokens: settings.maxNumBatchedTokens,
+    maxModelLen,
   });
   return {
-    device,
-    model,
+    settings: { ...settings, maxModelLen: kv.maxModelLen },
     logLines: kv.logLines,
     numBlocks: kv.numBlocks,
     kvCacheTokens: kv.tokens,
     config: {
       numBlocks: kv.numBlocks,
-      maxNumSeqs,
-      maxNumBatchedTokens,
+      maxNumSeqs: settings.maxNumSeqs,
+      maxNumBatchedTokens: settings.maxNumBatchedTokens,
       maxModelLen: kv.maxModelLen,
-      schedulingPolicy: args.schedulingPolicy,
-      enablePrefixCaching: args.enablePrefixCaching,
-      stepTime: createStepTimeModel({ device, model, tensorParallelSize: args.tensorParallelSize }),
+      schedulingPolicy: settings.schedulingPolicy,
+      enablePrefixCaching: settings.enablePrefixCaching,
+      longPrefillTokenThreshold: settings.longPrefillTokenThreshold,
+      stepTime: createStepTimeModel({ device, model, tensorParallelSize }),
       frontendLatency: args.frontendLatency,
       recordSteps: false,
     },
@@ -239,17 +219,19 @@ function arrivalOptions(args: SimulateArgs): ArrivalOptions {
 }
 
 /** The engine in words and numbers, for the text and the JSON output. */
-function engineFacts(args: SimulateArgs, engine: ResolvedEngine) {
+function engineFacts(engine: ResolvedEngine) {
+  const { settings } = engine;
   return {
-    gpu: engine.device.name,
-    model: engine.model.name,
-    tensorParallelSize: args.tensorParallelSize,
-    gpuMemoryUtilization: args.gpuMemoryUtilization,
-    maxNumSeqs: engine.config.maxNumSeqs,
-    maxNumBatchedTokens: engine.config.maxNumBatchedTokens,
-    maxModelLen: engine.config.maxModelLen,
-    schedulingPolicy: args.schedulingPolicy,
-    enablePrefixCaching: args.enablePrefixCaching,
+    gpu: settings.device.name,
+    model: settings.model.name,
+    tensorParallelSize: settings.tensorParallelSize,
+    gpuMemoryUtilization: settings.gpuMemoryUtilization,
+    maxNumSeqs: settings.maxNumSeqs,
+    maxNumBatchedTokens: settings.maxNumBatchedTokens,
+    maxModelLen: settings.maxModelLen,
+    schedulingPolicy: settings.schedulingPolicy,
+    enablePrefixCaching: settings.enablePrefixCaching,
+    longPrefillTokenThreshold: settings.longPrefillTokenThreshold,
     numBlocks: engine.numBlocks,
     kvCacheTokens: engine.kvCacheTokens,
     logLines: engine.logLines,
@@ -265,7 +247,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const workload = await workloadOf(args);
   let engine: ResolvedEngine;
   try {
-    engine = await resolveEngine(args);
+    engine = resolveEngine(args);
   } catch (error) {
     if (error instanceof RangeError) throw new UsageError(error.message);
     if (!(error instanceof KvCacheStartupError)) throw error;
@@ -273,9 +255,9 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     io.stderr.write(`servingkit simulate: engine start-up failed: ${error.message}\n`);
     return exitCodes.failure;
   }
-  const facts = engineFacts(args, engine);
+  const facts = engineFacts(engine);
   const banner = [
-    `Simulated in virtual time: ${facts.model} on ${args.tensorParallelSize} × ${facts.gpu}`,
+    `Simulated in virtual time: ${facts.model} on ${facts.tensorParallelSize} × ${facts.gpu}`,
     `(max_num_seqs=${facts.maxNumSeqs}, max_num_batched_tokens=${facts.maxNumBatchedTokens}, max_model_len=${facts.maxModelLen}, gpu_memory_utilization=${facts.gpuMemoryUtilization})`,
     ...engine.logLines,
   ].join("\n");
@@ -301,7 +283,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       percentiles: args.metricPercentiles,
     });
     if (args.chart !== undefined) {
-      const title = `${facts.model} on ${args.tensorParallelSize} × ${facts.gpu} (simulated)`;
+      const title = `${facts.model} on ${facts.tensorParallelSize} × ${facts.gpu} (simulated)`;
       await writeFile(args.chart, sweepChartSvg(levels, mode, title));
     }
     if (args.json) {
