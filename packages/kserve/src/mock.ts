@@ -19,6 +19,7 @@ import {
 } from "@servingkit/mock-core";
 import { InferFault } from "./mock/fault.js";
 import { grpcInferenceHandlers, registerGrpcService } from "./mock/grpc.js";
+import type { KserveMockState } from "./mock/mock-state.js";
 import { type ModelControlMode, ModelRepository } from "./mock/model-control.js";
 import {
   codeOfHttpStatus,
@@ -39,6 +40,7 @@ import {
 } from "./mock/profiles.js";
 import { faultReply, kserveRestTable, registerRestRoutes } from "./mock/rest.js";
 import { StatsStore } from "./mock/triton-extensions.js";
+import { LogSettingsStore } from "./mock/triton-logging.js";
 
 export { type ModelControlMode, ModelRepository } from "./mock/model-control.js";
 export { modelmeshModelId } from "./mock/modelmesh.js";
@@ -97,6 +99,7 @@ export function selectModels(profile: KserveProfile, names: readonly string[]): 
 function served(options: KserveMockOptions): {
   profile: KserveProfile;
   repository: ModelRepository;
+  logging: LogSettingsStore;
   ids: ModelMeshIds | undefined;
 } {
   const profile = selectProfile(options);
@@ -112,7 +115,7 @@ function served(options: KserveMockOptions): {
     options.modelControlMode ?? "none",
     options.loadModels ?? [],
   );
-  return { profile, repository, ids };
+  return { profile, repository, logging: new LogSettingsStore(), ids };
 }
 
 /**
@@ -121,14 +124,14 @@ function served(options: KserveMockOptions): {
  * table). Health routes and 404/405 answers are the runtime's base plugin's.
  */
 export function kserveRouteTable(options: KserveMockOptions, clock: Clock): RestRouteTable {
-  const { profile, repository, ids } = served(options);
+  const { profile, repository, ids, logging } = served(options);
   const stats = new StatsStore(clock);
   if (ids) {
-    const handlers = grpcInferenceHandlers(profile, repository, stats, () => true);
+    const handlers = grpcInferenceHandlers({ profile, repository, stats, logging }, () => true);
     return modelmeshRestTable({ handlers: modelmeshHandlers(handlers, ids) });
   }
   const runtime = runtimeCatalog[options.runtime];
-  return kserveRestTable({ profile, repository, stats, runtime });
+  return kserveRestTable({ profile, repository, stats, logging, runtime });
 }
 
 /**
@@ -136,19 +139,18 @@ export function kserveRouteTable(options: KserveMockOptions, clock: Clock): Rest
  * gRPC share one model repository, so a load over one is seen by the other.
  */
 export function kserveMockPlugin(options: KserveMockOptions): MockPlugin {
-  const { profile, repository, ids } = served(options);
-  // One statistics store for REST and gRPC, made with the host's clock when the first adapter registers.
-  let stats: StatsStore | undefined;
-  const statsOf = (clock: Clock) => {
-    stats ??= new StatsStore(clock);
-    return stats;
+  const { profile, repository, logging, ids } = served(options);
+  // One state for REST and gRPC; its statistics use the host's clock, known when the first adapter registers.
+  let state: KserveMockState | undefined;
+  const stateOf = (clock: Clock): KserveMockState => {
+    state ??= { profile, repository, logging, stats: new StatsStore(clock) };
+    return state;
   };
-  if (ids) return modelmeshPlugin(profile, repository, ids, statsOf);
+  if (ids) return modelmeshPlugin(profile, ids, stateOf);
   return {
     name: `kserve-v2-${profile.runtime}`,
-    rest: (app, ctx) => registerRestRoutes(app, ctx, profile, repository, statsOf(ctx.clock)),
-    grpc: (router, ctx) =>
-      registerGrpcService(router, ctx, profile, repository, statsOf(ctx.clock)),
+    rest: (app, ctx) => registerRestRoutes(app, ctx, stateOf(ctx.clock)),
+    grpc: (router, ctx) => registerGrpcService(router, ctx, stateOf(ctx.clock)),
     bodyError: (error) => {
       if (error.kind === "too-large") {
         // Over the host's body limit: the runtime's internal error in its own envelope.
@@ -176,9 +178,8 @@ function withholdHealthRoutes(ctx: PluginContext, reply: CannedReply): void {
 /** The `--modelmesh` plugin: ModelMesh's gRPC routing and the REST proxy's surface and errors. */
 function modelmeshPlugin(
   profile: KserveProfile,
-  repository: ModelRepository,
   ids: ModelMeshIds,
-  statsOf: (clock: Clock) => StatsStore,
+  stateOf: (clock: Clock) => KserveMockState,
 ): MockPlugin {
   const wrap = (handlers: Parameters<typeof modelmeshHandlers>[0]) =>
     modelmeshHandlers(handlers, ids);
@@ -187,16 +188,10 @@ function modelmeshPlugin(
     rest: (app, ctx) => {
       // The REST proxy routes no health paths (kserve-v2.md §3.4): grpc-gateway's 404.
       withholdHealthRoutes(ctx, proxyNotFound);
-      const handlers = grpcInferenceHandlers(
-        profile,
-        repository,
-        statsOf(ctx.clock),
-        () => ctx.readiness.ready,
-      );
+      const handlers = grpcInferenceHandlers(stateOf(ctx.clock), () => ctx.readiness.ready);
       registerRestRouteTable(app, ctx, modelmeshRestTable({ handlers: wrap(handlers) }));
     },
-    grpc: (router, ctx) =>
-      registerGrpcService(router, ctx, profile, repository, statsOf(ctx.clock), wrap),
+    grpc: (router, ctx) => registerGrpcService(router, ctx, stateOf(ctx.clock), wrap),
     notFound: () => proxyNotFound,
     // The runtime's health paths are withheld, so a wrong method there is still no route.
     methodNotAllowed: (_method, path) =>

@@ -39,6 +39,7 @@ import {
   recordedInfer,
 } from "./infer.js";
 import { modelMetadata, serverMetadata } from "./metadata.js";
+import type { KserveMockState } from "./mock-state.js";
 import { type ModelRepository, repositoryNameRefusal } from "./model-control.js";
 import type { MockModel, Tensor } from "./models.js";
 import type { KserveProfile } from "./profiles.js";
@@ -153,11 +154,10 @@ export type InferenceHandlers = Partial<ServiceImpl<typeof GRPCInferenceService>
  * Triton's extension RPCs where the profile has them. `ready` reads the server's readiness.
  */
 export function grpcInferenceHandlers(
-  profile: KserveProfile,
-  repository: ModelRepository,
-  stats: StatsStore,
+  state: KserveMockState,
   ready: () => boolean,
 ): InferenceHandlers {
+  const { profile, repository, stats } = state;
   const guard = <T>(work: () => T): T => {
     try {
       return work();
@@ -211,7 +211,7 @@ export function grpcInferenceHandlers(
         const result = recordedInfer(profile, model, version, decoded, stats);
         return encodeGrpcResult(profile, result, request.rawInputContents.length > 0);
       }),
-    ...(profile.tritonExtensions ? tritonRpcs(profile, repository, stats, guard) : {}),
+    ...(profile.tritonExtensions ? tritonRpcs(state, guard) : {}),
     ...(profile.modelControl ? repositoryRpcs(profile, repository, guard) : {}),
   };
 }
@@ -273,12 +273,11 @@ function mlserverStream(profile: KserveProfile, repository: ModelRepository, sta
 export function registerGrpcService(
   router: ConnectRouter,
   ctx: PluginContext,
-  profile: KserveProfile,
-  repository: ModelRepository,
-  stats: StatsStore,
+  state: KserveMockState,
   wrap: (handlers: InferenceHandlers) => InferenceHandlers = (handlers) => handlers,
 ): void {
-  const handlers = grpcInferenceHandlers(profile, repository, stats, () => ctx.readiness.ready);
+  const { profile, repository, stats } = state;
+  const handlers = grpcInferenceHandlers(state, () => ctx.readiness.ready);
   if (profile.streamsInferResponses) {
     // MLServer's descriptor differs only in ModelStreamInfer's output; its handler yields
     // ModelInferResponse messages, which the generated (Triton-shaped) types cannot express.
@@ -295,12 +294,8 @@ export function registerGrpcService(
  * ModelConfig and ModelStatistics (server grpc_server.cc); the repository RPCs are
  * {@link repositoryRpcs}. The others stay UNIMPLEMENTED, as on a server without them.
  */
-function tritonRpcs(
-  profile: KserveProfile,
-  repository: ModelRepository,
-  stats: StatsStore,
-  guard: <T>(work: () => T) => T,
-) {
+function tritonRpcs(state: KserveMockState, guard: <T>(work: () => T) => T) {
+  const { profile, repository, stats, logging } = state;
   const infer = (request: ModelInferRequest) => {
     const { model, version } = repository.find(request.modelName, request.modelVersion);
     const decoded = decodeGrpcRequest(profile, request);
@@ -322,6 +317,25 @@ function tritonRpcs(
         }
       }
     },
+    // The logging extension's gRPC twin (extension_logging.md): the same settings as /v2/logging.
+    logSettings: (request: {
+      settings: Record<string, { parameterChoice: { value?: unknown } }>;
+    }) =>
+      guard(() => {
+        const changes = Object.fromEntries(
+          Object.entries(request.settings).map(([k, v]) => [k, v.parameterChoice.value ?? null]),
+        );
+        const settings = logging.update(changes);
+        const value = (v: string | number | boolean) =>
+          typeof v === "boolean"
+            ? { parameterChoice: { case: "boolParam" as const, value: v } }
+            : typeof v === "number"
+              ? { parameterChoice: { case: "uint32Param" as const, value: v } }
+              : { parameterChoice: { case: "stringParam" as const, value: v } };
+        return {
+          settings: Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, value(v)])),
+        };
+      }),
     modelConfig: (request: { name: string; version: string }) =>
       guard(() => {
         const { model } = repository.find(request.name, request.version);

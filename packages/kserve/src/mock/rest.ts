@@ -19,15 +19,12 @@ import { inferenceHeaderLength } from "../binary-body.js";
 import { InferFault } from "./fault.js";
 import { asFault, recordedInfer } from "./infer.js";
 import { modelMetadata, serverMetadata } from "./metadata.js";
-import {
-  type LoadParameters,
-  type ModelRepository,
-  repositoryNameRefusal,
-} from "./model-control.js";
+import type { KserveMockState } from "./mock-state.js";
+import { type LoadParameters, repositoryNameRefusal } from "./model-control.js";
 import type { MockModel } from "./models.js";
 import type { KserveProfile } from "./profiles.js";
 import { decodeRestRequest, type RestReply, renderRestResult } from "./rest-codec.js";
-import { modelConfigJson, type StatsStore, statsJson } from "./triton-extensions.js";
+import { modelConfigJson, statsJson } from "./triton-extensions.js";
 
 /** The runtime's REST rendering of a refusal. */
 export function faultReply(profile: KserveProfile, fault: InferFault): RestReply {
@@ -61,14 +58,8 @@ interface ModelParams {
 const base = "/v2/models/:name";
 const versioned = "/v2/models/:name/versions/:version";
 
-/** What the KServe v2 route table serves. */
-export interface KserveRestTableOptions {
-  /** The runtime's profile. */
-  readonly profile: KserveProfile;
-  /** The models of the repository and which of them are loaded (shared with the gRPC service). */
-  readonly repository: ModelRepository;
-  /** Inference statistics (shared with the gRPC service where there is one). */
-  readonly stats: StatsStore;
+/** What the KServe v2 route table serves: the mock's state (shared with its gRPC service) and the runtime's catalog entry. */
+export interface KserveRestTableOptions extends KserveMockState {
   /** The runtime's catalog entry: its 404 answers the versions it does not route. */
   readonly runtime: RuntimeInfo;
 }
@@ -175,7 +166,7 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
   }
 
   if (profile.modelControl) repositoryRoutes(options, post);
-  if (profile.tritonExtensions) tritonExtensionRoutes(options, get, resolve);
+  if (profile.tritonExtensions) tritonExtensionRoutes(options, get, post, resolve);
   return { routes, rawBodies: true };
 }
 
@@ -183,15 +174,9 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
 export function registerRestRoutes(
   app: FastifyInstance,
   ctx: PluginContext,
-  profile: KserveProfile,
-  repository: ModelRepository,
-  stats: StatsStore,
+  state: KserveMockState,
 ): void {
-  registerRestRouteTable(
-    app,
-    ctx,
-    kserveRestTable({ profile, repository, stats, runtime: ctx.runtime }),
-  );
+  registerRestRouteTable(app, ctx, kserveRestTable({ ...state, runtime: ctx.runtime }));
 }
 
 /**
@@ -264,17 +249,27 @@ function checkUnloadDependents(body: Record<string, unknown>): void {
 }
 
 /**
- * Triton's REST twins of its statistics and configuration RPCs (kserve-v2.md §3.1):
- * `GET /v2/models[/{m}[/versions/{v}]]/stats`, `GET /v2/models/{m}[/versions/{v}]/config`.
+ * Triton's REST twins of its statistics, configuration and logging RPCs (kserve-v2.md §3.1):
+ * `GET /v2/models[/{m}[/versions/{v}]]/stats`, `GET /v2/models/{m}[/versions/{v}]/config`,
+ * `GET|POST /v2/logging` (server http_server.cc `HandleLogging`).
  */
 function tritonExtensionRoutes(
   options: KserveRestTableOptions,
   get: (path: string, handle: Handler) => void,
+  post: (path: string, handle: Handler) => void,
   resolve: (
     request: RestRouteRequest,
   ) => { model: MockModel; params: ModelParams } | RestRouteReply,
 ): void {
-  const { repository, stats } = options;
+  const { profile, repository, stats, logging } = options;
+  get("/v2/logging", () => json(logging.get()));
+  post("/v2/logging", (request) => {
+    try {
+      return json(logging.update(controlBody(profile, request)));
+    } catch (error) {
+      return faultReply(profile, asFault(profile, error));
+    }
+  });
   get("/v2/models/stats", () => json(statsJson(stats.select(repository.served()))));
   const modelStats: Handler = (request) => {
     const found = resolve(request);
