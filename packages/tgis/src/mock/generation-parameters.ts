@@ -204,30 +204,53 @@ export interface ValidatedInput {
 
 /**
  * The per-input checks of `Validation::validate`: truncation (kept only when it shortens), the
- * two input-length errors, and lowering max_new_tokens to the sequence length (prefix length 0:
- * the mock has no prompt prefixes).
+ * two input-length errors, and lowering max_new_tokens to the sequence length, each counting
+ * the prompt prefix's virtual tokens beside the input's (`input_token_count` stays the input's).
+ *
+ * @param prefixLength virtual tokens of the request's `prefix_id`; default 0 (none)
  */
 export function validateInputLength(
   gp: GenerateParameters,
   rawLength: number,
   limits: TgisLimits,
+  prefixLength = 0,
 ): ValidatedInput {
   const truncated = gp.truncateInputTokens > 0 && gp.truncateInputTokens < rawLength;
   const inputLength = truncated ? gp.truncateInputTokens : rawLength;
+  const effective = inputLength + prefixLength;
   const max = limits.maxSequenceLength;
-  if (inputLength >= max) {
-    throw invalidArgument(`input tokens (${inputLength}) plus prefix length (0) must be < ${max}`);
-  }
-  if (inputLength + gp.minNewTokens > max) {
+  if (effective >= max) {
     throw invalidArgument(
-      `input tokens (${inputLength}) plus prefix length (0) plus min_new_tokens (${gp.minNewTokens}) must be <= ${max}`,
+      `input tokens (${inputLength}) plus prefix length (${prefixLength}) must be < ${max}`,
     );
   }
-  const tokenLimited = inputLength + gp.maxNewTokens > max;
+  if (effective + gp.minNewTokens > max) {
+    throw invalidArgument(
+      `input tokens (${inputLength}) plus prefix length (${prefixLength}) plus min_new_tokens (${gp.minNewTokens}) must be <= ${max}`,
+    );
+  }
+  const tokenLimited = effective + gp.maxNewTokens > max;
   return {
     inputLength,
     truncated,
-    maxNewTokens: tokenLimited ? max - inputLength : gp.maxNewTokens,
+    maxNewTokens: tokenLimited ? max - effective : gp.maxNewTokens,
     tokenLimited,
   };
+}
+
+/**
+ * The prompt prefix's length for `Validation::validate`, or its failure as INVALID_ARGUMENT
+ * "can't retrieve prompt prefix with id '<id>': <shard error>" (validation.rs PromptPrefix).
+ */
+export function prefixLengthOf(
+  prefixId: string | undefined,
+  lookup: (prefixId: string) => number,
+): number {
+  if (prefixId === undefined) return 0;
+  try {
+    return lookup(prefixId);
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    throw invalidArgument(`can't retrieve prompt prefix with id '${prefixId}': ${text}`);
+  }
 }

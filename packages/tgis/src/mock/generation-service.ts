@@ -9,7 +9,12 @@
 import { randomInt } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { type Clock, GenerationRequestError, type TokenEvent } from "@servingkit/mock-core";
+import {
+  type Clock,
+  GenerationRequestError,
+  promptLogprobs,
+  type TokenEvent,
+} from "@servingkit/mock-core";
 import {
   type BatchedGenerationRequest,
   type BatchedGenerationResponse,
@@ -31,11 +36,13 @@ import {
   convertParameters,
   type GenerateParameters,
   invalidArgument,
+  prefixLengthOf,
   type TgisLimits,
   type ValidatedInput,
   validateInputLength,
   validateParameters,
 } from "./generation-parameters.js";
+import { defaultPrefixStorePath, type PromptPrefixes, prefixStore } from "./prompt-prefixes.js";
 import { isEncoderDecoder, type TextModel } from "./text-model.js";
 import type { GenerationObserver, RequestKind } from "./tgis-metrics.js";
 
@@ -51,6 +58,11 @@ export interface GenerationServiceOptions {
   readonly randomSeed?: () => bigint;
   /** Told of requests, failures and successes (TGIS's metrics); default none. */
   readonly observer?: GenerationObserver;
+  /**
+   * The prompt prefixes `prefix_id` names; default TGIS's prefix store directory
+   * (`$PREFIX_STORE_PATH`, else `prompt_prefixes`), read on first use of each id.
+   */
+  readonly prefixes?: PromptPrefixes;
 }
 
 /** The four RPCs of `fmaas.GenerationService`, transport-free. Errors are `ConnectError`s. */
@@ -103,6 +115,9 @@ export function createGenerationService(options: GenerationServiceOptions): Gene
   const { model, limits, clock } = options;
   const randomSeed = options.randomSeed ?? (() => BigInt(randomInt(0, 2 ** 32 - 1)));
   const observer = options.observer;
+  const prefixes =
+    options.prefixes ??
+    prefixStore(defaultPrefixStorePath(), limits.maxSequenceLength, isEncoderDecoder(model.spec));
   let inFlight = 0;
 
   function acquire(count: number): () => void {
@@ -147,15 +162,18 @@ export function createGenerationService(options: GenerationServiceOptions): Gene
   function prepare(
     params: BatchedGenerationRequest["params"],
     texts: readonly string[],
+    prefixId: string | undefined,
   ): PreparedRequest[] {
     const gp = convertParameters(params, limits.defaultIncludeStopSequences);
     validateParameters(gp, limits);
+    // validation.rs: the prefix lookup follows the parameter checks, before tokenizing.
+    const prefixLength = prefixLengthOf(prefixId, (id) => prefixes.length(id));
     const deadline = gp.timeLimitMs > 0 ? clock.now() + gp.timeLimitMs : undefined;
     return texts.map((prompt) => {
       // The router counts what the model sees: special tokens included (tokenizers' encode
       // with add_special_tokens, derived from router/src/tokenizer.rs).
       const allIds = model.spec.tokenizer.encode(prompt);
-      const size = validateInputLength(gp, allIds.length, limits);
+      const size = validateInputLength(gp, allIds.length, limits, prefixLength);
       const promptIds = size.truncated ? allIds.slice(allIds.length - size.inputLength) : allIds;
       const sampling = gp.temperature !== 0;
       // validation.rs: a sampling request without a seed gets a random u32; greedy reports 0.
@@ -164,10 +182,33 @@ export function createGenerationService(options: GenerationServiceOptions): Gene
     });
   }
 
+  /**
+   * The input tokens' details (utils/tokens.py `get_input_tokens_info`): the first token's
+   * logprob is NaN and its rank 0 (nothing precedes it); the others get the logprob, rank and
+   * top tokens asked for (mock-core's promptLogprobs); unasked details stay zero.
+   */
   function inputTokenInfos(request: PreparedRequest): TokenInfo[] {
-    return request.promptIds.map((id) =>
-      create(TokenInfoSchema, { text: model.spec.tokenizer.tokenText(id) }),
-    );
+    const { gp } = request;
+    const topN = Math.min(gp.topNTokens, 5);
+    const wantDetail = gp.includeLogprobs || gp.includeRanks || topN > 0;
+    const details = wantDetail ? promptLogprobs(model.spec, request.promptIds, topN) : [];
+    return request.promptIds.map((id, index) => {
+      const detail = details[index];
+      const text = model.spec.tokenizer.tokenText(id);
+      if (!wantDetail) return create(TokenInfoSchema, { text });
+      return create(TokenInfoSchema, {
+        text,
+        logprob: gp.includeLogprobs ? (detail ? detail.logprob : Number.NaN) : 0,
+        rank: gp.includeRanks ? (detail?.rank ?? 0) : 0,
+        topTokens:
+          topN > 0 && detail
+            ? detail.top.map((t) => ({
+                text: model.spec.tokenizer.tokenText(t.id),
+                logprob: gp.includeLogprobs ? t.logprob : 0,
+              }))
+            : [],
+      });
+    });
   }
 
   function tokenInfo(request: PreparedRequest, event: TokenEvent): TokenInfo {
@@ -350,6 +391,7 @@ export function createGenerationService(options: GenerationServiceOptions): Gene
           prepare(
             request.params,
             request.requests.map((r) => r.text),
+            request.prefixId,
           ),
         );
         const responses = await Promise.all(prepared.map((p) => generateOne(p, kind, signal)));
@@ -364,7 +406,7 @@ export function createGenerationService(options: GenerationServiceOptions): Gene
       try {
         if (request.request === undefined) throw invalidArgument("missing request");
         const text = request.request.text;
-        const [prepared] = validated(() => prepare(request.params, [text]));
+        const [prepared] = validated(() => prepare(request.params, [text], request.prefixId));
         if (prepared === undefined) throw invalidArgument("missing request");
         return streamOf(prepared, release, signal);
       } catch (error) {
