@@ -41,6 +41,7 @@ import {
 import { faultReply, kserveRestTable, registerRestRoutes } from "./mock/rest.js";
 import { StatsStore } from "./mock/triton-extensions.js";
 import { LogSettingsStore } from "./mock/triton-logging.js";
+import { TraceSettingsStore } from "./mock/triton-trace.js";
 
 export { type ModelControlMode, ModelRepository } from "./mock/model-control.js";
 export { modelmeshModelId } from "./mock/modelmesh.js";
@@ -100,6 +101,7 @@ function served(options: KserveMockOptions): {
   profile: KserveProfile;
   repository: ModelRepository;
   logging: LogSettingsStore;
+  trace: TraceSettingsStore;
   ids: ModelMeshIds | undefined;
 } {
   const profile = selectProfile(options);
@@ -115,7 +117,13 @@ function served(options: KserveMockOptions): {
     options.modelControlMode ?? "none",
     options.loadModels ?? [],
   );
-  return { profile, repository, logging: new LogSettingsStore(), ids };
+  return {
+    profile,
+    repository,
+    logging: new LogSettingsStore(),
+    trace: new TraceSettingsStore(),
+    ids,
+  };
 }
 
 /**
@@ -124,14 +132,14 @@ function served(options: KserveMockOptions): {
  * table). Health routes and 404/405 answers are the runtime's base plugin's.
  */
 export function kserveRouteTable(options: KserveMockOptions, clock: Clock): RestRouteTable {
-  const { profile, repository, ids, logging } = served(options);
-  const stats = new StatsStore(clock);
+  const { ids, ...held } = served(options);
+  const state: KserveMockState = { ...held, stats: new StatsStore(clock) };
   if (ids) {
-    const handlers = grpcInferenceHandlers({ profile, repository, stats, logging }, () => true);
+    const handlers = grpcInferenceHandlers(state, () => true);
     return modelmeshRestTable({ handlers: modelmeshHandlers(handlers, ids) });
   }
   const runtime = runtimeCatalog[options.runtime];
-  return kserveRestTable({ profile, repository, stats, logging, runtime });
+  return kserveRestTable({ ...state, runtime });
 }
 
 /**
@@ -139,11 +147,12 @@ export function kserveRouteTable(options: KserveMockOptions, clock: Clock): Rest
  * gRPC share one model repository, so a load over one is seen by the other.
  */
 export function kserveMockPlugin(options: KserveMockOptions): MockPlugin {
-  const { profile, repository, logging, ids } = served(options);
+  const { ids, ...held } = served(options);
+  const { profile } = held;
   // One state for REST and gRPC; its statistics use the host's clock, known when the first adapter registers.
   let state: KserveMockState | undefined;
   const stateOf = (clock: Clock): KserveMockState => {
-    state ??= { profile, repository, logging, stats: new StatsStore(clock) };
+    state ??= { ...held, stats: new StatsStore(clock) };
     return state;
   };
   if (ids) return modelmeshPlugin(profile, ids, stateOf);

@@ -1,12 +1,13 @@
 /**
  * What one KServe v2 mock holds, shared by its REST routes and its gRPC service so that both
  * answer alike: the runtime's profile, the model repository with its load state, the inference
- * statistics and (Triton) the log settings.
+ * statistics and (Triton) the log and trace settings.
  */
 import type { ModelRepository } from "./model-control.js";
 import type { KserveProfile } from "./profiles.js";
 import type { StatsStore } from "./triton-extensions.js";
 import type { LogSettingsStore } from "./triton-logging.js";
+import type { TraceSettingsStore } from "./triton-trace.js";
 
 /** One mock's state (see the module comment). */
 export interface KserveMockState {
@@ -18,4 +19,6 @@ export interface KserveMockState {
   readonly stats: StatsStore;
   /** Triton's log settings (`/v2/logging`, LogSettings). */
   readonly logging: LogSettingsStore;
+  /** Triton's trace settings (`/v2[/models/{m}]/trace/setting`). */
+  readonly trace: TraceSettingsStore;
 }

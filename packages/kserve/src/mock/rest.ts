@@ -251,7 +251,8 @@ function checkUnloadDependents(body: Record<string, unknown>): void {
 /**
  * Triton's REST twins of its statistics, configuration and logging RPCs (kserve-v2.md §3.1):
  * `GET /v2/models[/{m}[/versions/{v}]]/stats`, `GET /v2/models/{m}[/versions/{v}]/config`,
- * `GET|POST /v2/logging` (server http_server.cc `HandleLogging`).
+ * `GET|POST /v2/logging` (server http_server.cc `HandleLogging`), `GET|POST
+ * /v2[/models/{m}]/trace/setting` (`HandleTrace`).
  */
 function tritonExtensionRoutes(
   options: KserveRestTableOptions,
@@ -261,7 +262,40 @@ function tritonExtensionRoutes(
     request: RestRouteRequest,
   ) => { model: MockModel; params: ModelParams } | RestRouteReply,
 ): void {
-  const { profile, repository, stats, logging } = options;
+  const { profile, repository, stats, logging, trace } = options;
+  const settings =
+    (work: (request: RestRouteRequest) => unknown): Handler =>
+    (request) => {
+      try {
+        return json(work(request));
+      } catch (error) {
+        return faultReply(profile, asFault(profile, error));
+      }
+    };
+  // HandleTrace: a named model must be ready, else INVALID_ARG "Request for unknown model : <m>".
+  const tracedModel = (request: RestRouteRequest) => {
+    const { name } = request.params as unknown as ModelParams;
+    if (!repository.isReady(name, undefined)) {
+      throw new InferFault("invalid", `Request for unknown model : ${name}`);
+    }
+    return name;
+  };
+  get(
+    "/v2/trace/setting",
+    settings(() => trace.get()),
+  );
+  post(
+    "/v2/trace/setting",
+    settings((request) => trace.update(controlBody(profile, request))),
+  );
+  get(
+    `${base}/trace/setting`,
+    settings((request) => trace.get(tracedModel(request))),
+  );
+  post(
+    `${base}/trace/setting`,
+    settings((request) => trace.update(controlBody(profile, request), tracedModel(request))),
+  );
   get("/v2/logging", () => json(logging.get()));
   post("/v2/logging", (request) => {
     try {
