@@ -295,7 +295,7 @@ export function registerGrpcService(
  * {@link repositoryRpcs}. The others stay UNIMPLEMENTED, as on a server without them.
  */
 function tritonRpcs(state: KserveMockState, guard: <T>(work: () => T) => T) {
-  const { profile, repository, stats, logging } = state;
+  const { profile, repository, stats, logging, trace } = state;
   const infer = (request: ModelInferRequest) => {
     const { model, version } = repository.find(request.modelName, request.modelVersion);
     const decoded = decodeGrpcRequest(profile, request);
@@ -317,6 +317,31 @@ function tritonRpcs(state: KserveMockState, guard: <T>(work: () => T) => T) {
         }
       }
     },
+    // The trace extension's gRPC twin (extension_trace.md): the settings of /v2[/models/{m}]/trace/setting,
+    // each value a list of strings (the level a list, the others one string).
+    traceSetting: (request: { settings: Record<string, { value: string[] }>; modelName: string }) =>
+      guard(() => {
+        const model = request.modelName === "" ? undefined : request.modelName;
+        if (model !== undefined && !repository.isReady(model, undefined)) {
+          throw new InferFault("invalid", `Request for unknown model : ${model}`);
+        }
+        const changes = Object.fromEntries(
+          Object.entries(request.settings).map(([k, v]) => [
+            k,
+            k === "trace_level" ? v.value : (v.value[0] ?? null),
+          ]),
+        );
+        const settings =
+          Object.keys(changes).length > 0 ? trace.update(changes, model) : trace.get(model);
+        return {
+          settings: Object.fromEntries(
+            Object.entries(settings).map(([k, v]) => [
+              k,
+              { value: Array.isArray(v) ? [...v] : [v] },
+            ]),
+          ),
+        };
+      }),
     // The logging extension's gRPC twin (extension_logging.md): the same settings as /v2/logging.
     logSettings: (request: {
       settings: Record<string, { parameterChoice: { value?: unknown } }>;

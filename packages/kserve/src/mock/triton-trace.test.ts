@@ -3,12 +3,17 @@
  * `HandleTrace`, docs/protocol/extension_trace.md) over REST with fetch: global and per-model
  * settings, Triton's key order and refusals.
  */
-import { type BuiltMock, buildMock } from "@servingkit/mock-core";
+import { fileURLToPath } from "node:url";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { type BuiltMock, buildMock, type RunningMock, startMock } from "@servingkit/mock-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { kserveMockModule } from "../mock.js";
 
-const open: BuiltMock[] = [];
+const open: (BuiltMock | RunningMock)[] = [];
+const clients: grpc.Client[] = [];
 afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
   for (const m of open.splice(0)) await m.close();
 });
 
@@ -72,5 +77,48 @@ describe("Triton trace extension", () => {
       400,
       '{"error":"Request for unknown model : nope"}',
     ]);
+  });
+});
+
+describe("Triton TraceSetting over gRPC (extension_trace.md)", () => {
+  it("reads and updates the same store as REST, values as string lists", async () => {
+    const protoRoot = fileURLToPath(new URL("../../../../proto", import.meta.url));
+    const definition = protoLoader.loadSync("inference/grpc_service.proto", {
+      includeDirs: [protoRoot],
+      keepCase: true,
+      defaults: true,
+    });
+    const loaded = grpc.loadPackageDefinition(definition) as unknown as {
+      inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
+    };
+    const plugins = await kserveMockModule.plugins({ runtime: "triton", models: [], values: {} });
+    const mock = await startMock({
+      runtime: "triton",
+      host: "127.0.0.1",
+      httpPort: 0,
+      grpcPort: 0,
+      plugins,
+    });
+    open.push(mock);
+    const c = new loaded.inference.GRPCInferenceService(
+      mock.endpoints.grpc as string,
+      grpc.credentials.createInsecure(),
+    ) as unknown as Record<string, (...args: unknown[]) => unknown> & grpc.Client;
+    clients.push(c);
+    const traceSetting = (request: object) =>
+      new Promise<Record<string, { value: string[] }>>((resolve, reject) => {
+        c.TraceSetting?.(
+          request,
+          (
+            error: grpc.ServiceError | null,
+            r: { settings: Record<string, { value: string[] }> },
+          ) => (error ? reject(error) : resolve(r.settings)),
+        );
+      });
+    expect((await traceSetting({})).trace_level?.value).toEqual(["OFF"]);
+    const updated = await traceSetting({ settings: { trace_rate: { value: ["5"] } } });
+    expect(updated.trace_rate?.value).toEqual(["5"]);
+    const rest = await fetch(`${mock.endpoints.http}/v2/trace/setting`);
+    expect(((await rest.json()) as { trace_rate: string }).trace_rate).toBe("5");
   });
 });
