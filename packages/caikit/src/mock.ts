@@ -10,15 +10,19 @@
 import {
   type Clock,
   defaultModelSpec,
+  type EngineLogger,
+  type GpuEngineSettings,
   type MockPlugin,
   type ModelSpec,
+  type PluginContext,
   type RestRouteTable,
   type RuntimeMockModule,
+  readGpuEngineSettings,
 } from "@servingkit/mock-core";
 import {
   createGenerationService,
-  simpleTextModel,
   type TgisLimits,
+  textModel,
   tgisLimitsFromOptions,
   tgisMaxSequenceLength,
 } from "@servingkit/tgis/mock";
@@ -79,6 +83,8 @@ export interface CaikitPluginOptions {
   readonly spec: ModelSpec;
   /** The TGIS limits behind Caikit TGIS; default TGIS's launcher defaults for `spec`. */
   readonly tgisLimits?: TgisLimits;
+  /** Caikit TGIS's TGIS on the simulated GPU (mock-core's `--gpu` settings); default none. */
+  readonly gpu?: GpuEngineSettings;
   /** More model ids served by caikit-nlp's `SequenceClassification` (text-classification). */
   readonly textClassificationModels?: readonly string[];
   /** More model ids served by `FilteredSpanClassification` (token-classification). */
@@ -89,8 +95,14 @@ export interface CaikitPluginOptions {
 interface CaikitServices {
   readonly registry: ModelRegistry;
   readonly embedding: EmbeddingModel;
-  /** Caikit TGIS's text generation on the host's clock (made once); undefined for Standalone. */
-  generation(clock: Clock): CaikitTextGeneration | undefined;
+  /**
+   * Caikit TGIS's text generation on the host's clock (made once; the GPU engine's lines go to
+   * `logger`, its timers stop with `shutdown`); undefined for Standalone.
+   */
+  generation(
+    clock: Clock,
+    host?: { readonly logger: EngineLogger; readonly shutdown: AbortSignal },
+  ): CaikitTextGeneration | undefined;
 }
 
 function caikitServices(options: CaikitPluginOptions): CaikitServices {
@@ -115,23 +127,35 @@ function caikitServices(options: CaikitPluginOptions): CaikitServices {
     ],
   );
   let textGeneration: CaikitTextGeneration | undefined;
-  const generation = (clock: Clock) => {
+  const generation: CaikitServices["generation"] = (clock, host) => {
     if (options.runtime !== "caikit-tgis") return undefined;
-    textGeneration ??= createCaikitTextGeneration(
-      createGenerationService({
-        model: simpleTextModel(options.spec, clock),
-        limits:
-          options.tgisLimits ?? tgisLimitsFromOptions({}, tgisMaxSequenceLength(options.spec)),
-        clock,
-      }),
-    );
+    if (textGeneration) return textGeneration;
+    const limits =
+      options.tgisLimits ?? tgisLimitsFromOptions({}, tgisMaxSequenceLength(options.spec));
+    // The TGIS behind Caikit TGIS: the simple engine, or with `gpu` the simulated GPU (issue 7).
+    const model = textModel(options.spec, clock, {
+      ...(options.gpu ? { gpu: options.gpu } : {}),
+      ...(host ? { logger: host.logger } : {}),
+    });
+    host?.shutdown.addEventListener("abort", () => model.close?.(), { once: true });
+    textGeneration = createCaikitTextGeneration(createGenerationService({ model, limits, clock }));
     return textGeneration;
   };
   return { registry, embedding, generation };
 }
 
-function taskOptions(services: CaikitServices, clock: Clock) {
-  const tasks = services.generation(clock);
+function taskOptions(
+  services: CaikitServices,
+  clock: Clock,
+  ctx?: Pick<PluginContext, "logger" | "shutdownSignal">,
+) {
+  const tasks = services.generation(
+    clock,
+    ctx && {
+      logger: { info: (line) => ctx.logger.info(line) },
+      shutdown: ctx.shutdownSignal,
+    },
+  );
   return {
     registry: services.registry,
     embedding: services.embedding,
@@ -154,10 +178,10 @@ export function caikitPlugin(options: CaikitPluginOptions): MockPlugin {
   return {
     name: `${options.runtime}-tasks`,
     rest(app, ctx) {
-      registerCaikitRest(app, ctx, taskOptions(services, ctx.clock));
+      registerCaikitRest(app, ctx, taskOptions(services, ctx.clock, ctx));
     },
     grpc(router, ctx) {
-      registerCaikitGrpc(router, taskOptions(services, ctx.clock));
+      registerCaikitGrpc(router, taskOptions(services, ctx.clock, ctx));
     },
   };
 }
@@ -196,11 +220,21 @@ export const caikitMockModule: RuntimeMockModule = {
     if (runtime !== "caikit-tgis" && runtime !== "caikit-standalone") {
       throw new Error(`the caikit module does not serve ${runtime}`);
     }
+    const spec = await defaultModelSpec();
+    // Caikit TGIS's TGIS on the simulated GPU, read as the TGIS mock reads it (mock-core).
+    const gpu =
+      runtime === "caikit-tgis"
+        ? readGpuEngineSettings(values, {
+            maxModelLen: tgisMaxSequenceLength(spec),
+            modelConfig: spec.config,
+          })
+        : undefined;
     return [
       caikitPlugin({
         runtime,
         models,
-        spec: await defaultModelSpec(),
+        spec,
+        ...(gpu ? { gpu } : {}),
         textClassificationModels: listOption(values["text-classification-model"]),
         tokenClassificationModels: listOption(values["token-classification-model"]),
       }),
