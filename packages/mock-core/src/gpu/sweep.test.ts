@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { deviceProfiles } from "./device-profiles.js";
 import { modelProfiles } from "./model-profiles.js";
 import { createStepTimeModel } from "./step-time.js";
-import { formatSweepTable, runSweep, sweepChartSvg } from "./sweep.js";
+import { formatSweepTable, runSweep, type SweepLevel, sweepChartSvg } from "./sweep.js";
 import { fixedLength, shareGptLike } from "./workloads.js";
 
 const device = deviceProfiles["h100-80gb"];
@@ -47,6 +47,15 @@ describe("load sweeps", () => {
       promptsPerLoad: () => 200,
     });
     expect(levels[1]?.summary.requestRate).toBe(200);
+    // An infinite rate (all at once) is a row of the table but no point on the chart's axis.
+    const withInf = [
+      ...levels,
+      { load: Number.POSITIVE_INFINITY, summary: levels[1]?.summary as SweepLevel["summary"] },
+    ];
+    expect(formatSweepTable(withInf, "rate").split("\n")[4]?.trim().startsWith("inf")).toBe(true);
+    const svg = sweepChartSvg(withInf, "rate", "rates");
+    expect(svg).not.toContain("NaN");
+    expect(svg).not.toContain("Infinity");
     expect(levels[1]?.summary.ttft.p99).toBeGreaterThan(
       10 * (levels[0]?.summary.ttft.p99 as number),
     );

@@ -66,25 +66,29 @@ export function runSweep(options: SweepOptions): SweepLevel[] {
   });
 }
 
-/** The sweep as an SVG: median and P99 TTFT and median ITL (ms) against the load. */
+/**
+ * The sweep as an SVG: median and P99 TTFT and median ITL (ms) against the load. A level at an
+ * infinite rate (everything at once) has no place on a linear axis and is left off the chart.
+ */
 export function sweepChartSvg(
   levels: readonly SweepLevel[],
   mode: SweepOptions["mode"],
   title: string,
 ): string {
+  const plotted = levels.filter((l) => Number.isFinite(l.load));
   return latencyChartSvg(
     [
       {
         name: "median TTFT",
-        points: levels.map((l) => ({ load: l.load, value: l.summary.ttft.median })),
+        points: plotted.map((l) => ({ load: l.load, value: l.summary.ttft.median })),
       },
       {
         name: "P99 TTFT",
-        points: levels.map((l) => ({ load: l.load, value: l.summary.ttft.p99 })),
+        points: plotted.map((l) => ({ load: l.load, value: l.summary.ttft.p99 })),
       },
       {
         name: "median ITL",
-        points: levels.map((l) => ({ load: l.load, value: l.summary.itl.median })),
+        points: plotted.map((l) => ({ load: l.load, value: l.summary.itl.median })),
       },
     ],
     {
@@ -117,7 +121,7 @@ export function formatSweepTable(
   ];
   const fixed = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : "n/a");
   const rows = levels.map(({ load, summary: s }) => [
-    String(load),
+    Number.isFinite(load) ? String(load) : "inf",
     fixed(s.requestThroughput),
     fixed(s.outputThroughput),
     fixed(s.ttft.median),
