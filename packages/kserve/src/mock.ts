@@ -21,16 +21,14 @@ import { InferFault } from "./mock/fault.js";
 import { grpcInferenceHandlers, registerGrpcService } from "./mock/grpc.js";
 import type { KserveMockState } from "./mock/mock-state.js";
 import { type ModelControlMode, ModelRepository } from "./mock/model-control.js";
+import { ModelMeshIds, modelmeshHandlers, modelmeshModelId } from "./mock/modelmesh.js";
 import {
   codeOfHttpStatus,
-  ModelMeshIds,
-  modelmeshHandlers,
-  modelmeshModelId,
   modelmeshRestTable,
   proxyError,
   proxyMethodNotAllowed,
   proxyNotFound,
-} from "./mock/modelmesh.js";
+} from "./mock/modelmesh-rest-proxy.js";
 import type { MockModel } from "./mock/models.js";
 import {
   type KserveProfile,

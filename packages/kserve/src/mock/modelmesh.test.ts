@@ -1,6 +1,7 @@
 /**
- * `--modelmesh` (kserve-v2.md §3.4): the runtime behind ModelMesh's gRPC routing and its REST
- * proxy, with fetch and an independent @grpc/grpc-js client. Sources: kserve/modelmesh
+ * `--modelmesh` (kserve-v2.md §3.4), end to end: the runtime behind ModelMesh's gRPC routing
+ * (modelmesh.ts) and its REST proxy (modelmesh-rest-proxy.ts), with fetch and an independent
+ * @grpc/grpc-js client. Sources: kserve/modelmesh
  * ModelMeshApi.java and VModelManager.java (id headers and texts), kserve/modelmesh-serving
  * cluster_config.go (ModelInfer and ModelMetadata take field 1 as a vmodel id; other RPCs need a
  * header), kserve/rest-proxy request.go and marshaler.go, grpc-gateway v2 runtime/errors.go.
