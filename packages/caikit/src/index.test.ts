@@ -55,6 +55,20 @@ describe.each(["rest", "grpc"] as const)("caikit client over %s (TLS, token)", (
     await standalone.close();
   });
 
+  it("reads the first input token's NaN logprob, unary and streamed", async () => {
+    // TGIS utils/tokens.py get_input_tokens_info: NaN for the first prompt token; caikit writes
+    // it as a bare NaN over REST (Python json.dumps), a double NaN over gRPC.
+    const params = { maxNewTokens: 2, inputTokens: true, tokenLogprobs: true };
+    const r = await generation.generateText("flan", "Hello there", params);
+    expect(Number.isNaN(r.inputTokens[0]?.logprob)).toBe(true);
+    expect(r.inputTokens.slice(1).every((t) => t.logprob < 0)).toBe(true);
+    const streamed = [];
+    for await (const chunk of generation.generateTextStream("flan", "Hello there", params)) {
+      streamed.push(...chunk.inputTokens);
+    }
+    expect(Number.isNaN(streamed[0]?.logprob)).toBe(true);
+  });
+
   it("generates text, unary and streamed, with the same text", async () => {
     const params = { maxNewTokens: 4, minNewTokens: 4, generatedTokens: true };
     const r = await generation.generateText("flan", "Hello", params);

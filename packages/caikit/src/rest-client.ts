@@ -17,6 +17,7 @@ import type {
   RerankParameters,
   RerankScores,
 } from "./caikit-types.js";
+import { parsePythonJson } from "./python-json-parse.js";
 
 type Json = Record<string, unknown>;
 
@@ -84,17 +85,20 @@ function rerankParameters(p: RerankParameters | undefined, queryKey: string): Js
 /** A caikit client over REST. `baseUrl` is the InferenceService URL (e.g. `https://…:443`). */
 export function createCaikitRestClient(options: ClientOptions): CaikitClient {
   const http = createHttpClient(options);
-  const call = <T>(
+  // Bodies are read as Python's JSON: TGIS token details may hold a bare NaN.
+  const call = async <T>(
     task: string,
     modelId: string,
     inputs: unknown,
     parameters: Json | undefined,
     callOptions: CaikitCallOptions = {},
-  ) =>
-    http.json<T>(`/api/v1/task/${task}`, {
+  ) => {
+    const response = await http.request(`/api/v1/task/${task}`, {
       json: { model_id: modelId, inputs, ...(parameters ? { parameters } : {}) },
       ...callOptions,
     });
+    return parsePythonJson(await response.text()) as T;
+  };
   return {
     transport: "rest",
     async generateText(modelId, text, parameters, callOptions) {
@@ -118,13 +122,12 @@ export function createCaikitRestClient(options: ClientOptions): CaikitClient {
     },
     async *generateTextStream(modelId, text, parameters, callOptions = {}) {
       const params = restParameters(parameters);
-      const events = http
-        .stream("/api/v1/task/server-streaming-text-generation", {
-          json: { model_id: modelId, inputs: text, ...(params ? { parameters: params } : {}) },
-          ...callOptions,
-        })
-        .json<Json>();
-      for await (const r of events) {
+      const events = http.stream("/api/v1/task/server-streaming-text-generation", {
+        json: { model_id: modelId, inputs: text, ...(params ? { parameters: params } : {}) },
+        ...callOptions,
+      });
+      for await (const event of events) {
+        const r = parsePythonJson(event.data) as Json;
         const d = r.details as Json | null;
         yield {
           generatedText: String(r.generated_text ?? ""),
