@@ -357,4 +357,32 @@ export const caikitCases: readonly ContractCase[] = [
       assert.equal(parseJson(answer.body, "422").details, "Extra inputs are not permitted");
     },
   }),
+  defineCase({
+    id: "caikit/grpc-task-not-supported",
+    title:
+      "a task the model's module lacks: INVALID_ARGUMENT 'Model class <class ...> does not support <Rpc>'",
+    source:
+      "caikit global_predict_servicer.py Predict (inference signature missing for the RPC's task); caikit-tgis.md §2.6",
+    runtimes: caikitRuntimes,
+    transport: "grpc",
+    async run(context) {
+      const nlp = createClient(NlpService, context.grpc());
+      const standalone = context.target.runtime === "caikit-standalone";
+      const model = context.target.model ?? (standalone ? mockEmbeddingModel : mockTextModel);
+      const options = { signal: context.signal, headers: { "mm-model-id": model } };
+      // Each runtime's model asked for the other runtime's task.
+      const outcome = await grpcOutcome<unknown>(
+        standalone
+          ? nlp.textGenerationTaskPredict({ text: "x" }, options)
+          : nlp.embeddingTaskPredict({ text: "x" }, options),
+      );
+      assert.ok(!outcome.ok, "refused");
+      assert.equal(outcome.error.code, Code.InvalidArgument, "INVALID_ARGUMENT");
+      const rpc = standalone ? "TextGenerationTaskPredict" : "EmbeddingTaskPredict";
+      assert.match(
+        outcome.error.rawMessage,
+        new RegExp(`^Model class <class '[\\w.]+'> does not support ${rpc}$`),
+      );
+    },
+  }),
 ];
