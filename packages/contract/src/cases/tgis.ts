@@ -236,4 +236,51 @@ export const tgisCases: readonly ContractCase[] = [
       );
     },
   }),
+  defineCase({
+    id: "tgis/unknown-prompt-prefix",
+    title: "a prefix_id the server cannot load: INVALID_ARGUMENT with the shard's not-found text",
+    source:
+      'router/src/validation.rs (PromptPrefix), server/text_generation_server/server.py PrefixLookup (prefix id "<id>" not found)',
+    runtimes: ["tgis"],
+    transport: "grpc",
+    async run(context) {
+      const id = "servingkit-contract-no-such-prefix";
+      await expectInvalid(
+        client(context).generate(
+          { prefixId: id, requests: [{ text: "Hi" }] },
+          { signal: context.signal },
+        ),
+        `can't retrieve prompt prefix with id '${id}': prefix id "${id}" not found`,
+        "unknown prefix",
+      );
+    },
+  }),
+  defineCase({
+    id: "tgis/input-token-details",
+    title:
+      "input tokens with logprobs and ranks: the first token NaN and rank 0, the others ranked",
+    source: "server/text_generation_server/utils/tokens.py get_input_tokens_info",
+    runtimes: ["tgis"],
+    transport: "grpc",
+    async run(context) {
+      const reply = await client(context).generate(
+        {
+          requests: [{ text: "The quick brown fox" }],
+          params: {
+            response: { inputTokens: true, tokenLogprobs: true, tokenRanks: true },
+            stopping: { maxNewTokens: 1 },
+          },
+        },
+        { signal: context.signal },
+      );
+      const [first, ...rest] = reply.responses[0]?.inputTokens ?? [];
+      assert.ok(first, "input tokens returned");
+      assert.ok(Number.isNaN(first.logprob), "first token's logprob is NaN");
+      assert.equal(first.rank, 0, "first token's rank is 0");
+      for (const token of rest) {
+        assert.ok(token.logprob <= 0, "a logprob");
+        assert.ok(token.rank >= 1, "a 1-based rank");
+      }
+    },
+  }),
 ];
