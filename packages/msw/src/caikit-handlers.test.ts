@@ -20,6 +20,7 @@ const server = setupServer(
     runtime: "caikit-standalone",
     baseUrl: standaloneUrl,
     models: ["minilm"],
+    textClassificationModels: ["sentiment"],
   })),
 );
 
@@ -28,6 +29,32 @@ afterAll(() => server.close());
 
 const postJson = (url: string, body: string, contentType = "application/json") =>
   fetch(url, { method: "POST", headers: { "content-type": contentType }, body });
+
+describe("caikitHandlers: classification and tasks a module lacks", () => {
+  it("classifies text with a configured SequenceClassification model", async () => {
+    // caikit-nlp sequence_classification.py: one {label, score} per label, softmax scores.
+    const response = await postJson(
+      `${standaloneUrl}/api/v1/task/text-classification`,
+      JSON.stringify({ model_id: "sentiment", inputs: "a great day" }),
+    );
+    expect(response.status).toBe(200);
+    const body = await response.json();
+    expect(body.results.map((r: { label: string }) => r.label)).toEqual(["NEGATIVE", "POSITIVE"]);
+    expect(body.results[1].score).toBeGreaterThan(body.results[0].score);
+  });
+
+  it("answers the REST 500 of a model whose module lacks the task (derived)", async () => {
+    // http_server.py → predict_model reads .method_name of the missing signature: INTERNAL → 500.
+    const response = await postJson(
+      `${standaloneUrl}/api/v1/task/text-generation`,
+      JSON.stringify({ model_id: "minilm", inputs: "x" }),
+    );
+    expect(response.status).toBe(500);
+    expect((await response.json()).details).toBe(
+      "'NoneType' object has no attribute 'method_name'",
+    );
+  });
+});
 
 describe("caikitHandlers with the caikit REST client", () => {
   const client = createCaikitClient({ baseUrl: tgisUrl });

@@ -31,6 +31,10 @@ export interface CaikitHandlersOptions {
   readonly clock?: Clock;
   /** Readiness `/health` follows; default always ready. */
   readonly readiness?: Readiness;
+  /** More model ids served by caikit-nlp's SequenceClassification (text-classification). */
+  readonly textClassificationModels?: readonly string[];
+  /** More model ids served by FilteredSpanClassification (token-classification). */
+  readonly tokenClassificationModels?: readonly string[];
 }
 
 /**
@@ -44,6 +48,12 @@ export async function caikitHandlers(options: CaikitHandlersOptions): Promise<Re
     runtime: options.runtime,
     models: options.models ?? [],
     spec: options.spec ?? (await defaultModelSpec()),
+    ...(options.textClassificationModels
+      ? { textClassificationModels: options.textClassificationModels }
+      : {}),
+    ...(options.tokenClassificationModels
+      ? { tokenClassificationModels: options.tokenClassificationModels }
+      : {}),
   };
   return [
     routeTableHandler({
