@@ -408,8 +408,13 @@ export function registerRestRouteTable(
   table: RestRouteTable,
 ): void {
   if (table.rawBodies) {
+    const bytes = (_req: FastifyRequest, body: Buffer, done: (e: null, b: Buffer) => void) =>
+      done(null, body);
     app.removeAllContentTypeParsers();
-    app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+    // JSON is named too, though the catch-all would take it: fastify caches the parser it finds
+    // for a named type, while every request of the catch-all parses its content type again.
+    app.addContentTypeParser("application/json", { parseAs: "buffer" }, bytes);
+    app.addContentTypeParser("*", { parseAs: "buffer" }, bytes);
   }
   const onRequest = table.onRequest;
   if (onRequest) {
