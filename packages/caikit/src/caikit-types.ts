@@ -187,6 +187,31 @@ export interface Reranks {
   readonly inputTokenCount: number;
 }
 
+/** One label's score (`ClassificationResult`). */
+export interface TextClassification {
+  readonly label: string;
+  readonly score: number;
+}
+
+/** One classified span (`TokenClassificationResult`); unset fields are absent. */
+export interface TokenClassification {
+  /** Start offset in the text (Python code points). */
+  readonly start: number;
+  /** End offset (exclusive). */
+  readonly end: number;
+  readonly word: string;
+  readonly entity: string;
+  readonly entityGroup?: string;
+  readonly score: number;
+  readonly tokenCount?: number;
+}
+
+/** Token classification parameters. */
+export interface TokenClassificationParameters {
+  /** Report labels scoring at least this; default the model's configured threshold. */
+  readonly threshold?: number;
+}
+
 /** A served model as `/info/models` / GetModelsInfo describe it. */
 export interface ModelInfo {
   readonly modelPath: string;
@@ -278,6 +303,19 @@ export interface CaikitClient {
     parameters?: RerankParameters,
     options?: CaikitCallOptions,
   ): Promise<Reranks>;
+  /** `text-classification` / TextClassificationTaskPredict: one score per label. */
+  classifyText(
+    modelId: string,
+    text: string,
+    options?: CaikitCallOptions,
+  ): Promise<TextClassification[]>;
+  /** `token-classification` / TokenClassificationTaskPredict: spans above the threshold. */
+  classifyTokens(
+    modelId: string,
+    text: string,
+    parameters?: TokenClassificationParameters,
+    options?: CaikitCallOptions,
+  ): Promise<TokenClassification[]>;
   /** `/info/models` / GetModelsInfo; all models when `modelIds` is empty. */
   modelsInfo(modelIds?: readonly string[], options?: CaikitCallOptions): Promise<ModelInfo[]>;
   /** `/info/version` / GetRuntimeInfo. */

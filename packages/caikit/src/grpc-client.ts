@@ -144,6 +144,26 @@ export function createCaikitGrpcClient(options: GrpcClientOptions): CaikitClient
         };
       }
     },
+    async classifyText(modelId, text, callOptions) {
+      const r = await nlp.textClassificationTaskPredict({ text }, withModel(modelId, callOptions));
+      return r.results.map((c) => ({ label: c.label, score: c.score }));
+    },
+    async classifyTokens(modelId, text, parameters = {}, callOptions) {
+      const r = await nlp.tokenClassificationTaskPredict(
+        { text, ...definedOnly({ threshold: parameters.threshold }) },
+        withModel(modelId, callOptions),
+      );
+      // proto3 zero values stand for unset fields.
+      return r.results.map((t) => ({
+        start: Number(t.start),
+        end: Number(t.end),
+        word: t.word,
+        entity: t.entity,
+        ...(t.entityGroup === "" ? {} : { entityGroup: t.entityGroup }),
+        score: t.score,
+        ...(t.tokenCount === 0n ? {} : { tokenCount: Number(t.tokenCount) }),
+      }));
+    },
     async tokenize(modelId, text, callOptions) {
       const r = await nlp.tokenizationTaskPredict({ text }, withModel(modelId, callOptions));
       return {

@@ -7,6 +7,10 @@ import { caikitMockModule } from "./mock.js";
 type Runtime = "caikit-tgis" | "caikit-standalone";
 
 async function start(runtime: Runtime, models: string[]) {
+  const values = {
+    "text-classification-model": ["sentiment"],
+    "token-classification-model": ["spans"],
+  };
   return startMock({
     runtime,
     host: "127.0.0.1",
@@ -15,7 +19,7 @@ async function start(runtime: Runtime, models: string[]) {
     tls: true,
     tokens: ["s3cret"],
     models,
-    plugins: await caikitMockModule.plugins({ runtime, models, values: {} }),
+    plugins: await caikitMockModule.plugins({ runtime, models, values }),
   });
 }
 
@@ -53,6 +57,20 @@ describe.each(["rest", "grpc"] as const)("caikit client over %s (TLS, token)", (
     await embeddings.close();
     await tgis.close();
     await standalone.close();
+  });
+
+  it("classifies text and tokens with the same results on either transport", async () => {
+    // caikit-nlp sequence_classification.py / filtered_span_classification.py; caikit-tgis.md §2.4.
+    const labels = await embeddings.classifyText("sentiment", "What a lovely day");
+    expect(labels.map((l) => l.label)).toEqual(["NEGATIVE", "POSITIVE"]);
+    expect(labels[1]?.score).toBeGreaterThan(0.5);
+    const spans = await embeddings.classifyTokens("spans", "Great. Awful.", { threshold: 0.5 });
+    expect(spans.map((t) => [t.start, t.end, t.word, t.entity])).toEqual([
+      [0, 6, "Great.", "POSITIVE"],
+      [7, 13, "Awful.", "NEGATIVE"],
+    ]);
+    expect(spans[0]).not.toHaveProperty("entityGroup");
+    expect(await embeddings.classifyTokens("spans", "Great.", { threshold: 1.5 })).toEqual([]);
   });
 
   it("reads the first input token's NaN logprob, unary and streamed", async () => {
@@ -145,7 +163,7 @@ describe.each(["rest", "grpc"] as const)("caikit client over %s (TLS, token)", (
 
   it("reads models and runtime info", async () => {
     const models = await embeddings.modelsInfo();
-    expect(models.map((m) => m.name)).toEqual(["minilm"]);
+    expect(models.map((m) => m.name)).toEqual(["minilm", "sentiment", "spans"]);
     expect(models[0]?.moduleId).toBe("eeb12558-b4fa-4f34-a9fd-3f5890e9cd3f");
     expect((await generation.runtimeInfo()).pythonPackages.caikit).toBe("0.27.7");
   });

@@ -146,6 +146,27 @@ export function createCaikitRestClient(options: ClientOptions): CaikitClient {
         } satisfies GeneratedTextChunk;
       }
     },
+    async classifyText(modelId, text, callOptions) {
+      const r = await call<Json>("text-classification", modelId, text, undefined, callOptions);
+      return ((r.results as Json[] | null) ?? []).map((c) => ({
+        label: String(c.label),
+        score: Number(c.score),
+      }));
+    },
+    async classifyTokens(modelId, text, parameters = {}, callOptions) {
+      const params =
+        parameters.threshold === undefined ? undefined : { threshold: parameters.threshold };
+      const r = await call<Json>("token-classification", modelId, text, params, callOptions);
+      return ((r.results as Json[] | null) ?? []).map((t) => ({
+        start: Number(t.start),
+        end: Number(t.end),
+        word: String(t.word),
+        entity: String(t.entity),
+        ...(t.entity_group == null ? {} : { entityGroup: String(t.entity_group) }),
+        score: Number(t.score),
+        ...(t.token_count == null ? {} : { tokenCount: Number(t.token_count) }),
+      }));
+    },
     async tokenize(modelId, text, callOptions) {
       const r = await call<Json>("tokenization", modelId, text, undefined, callOptions);
       return {
