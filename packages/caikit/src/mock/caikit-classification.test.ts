@@ -168,6 +168,33 @@ describe("Caikit Standalone classification tasks", () => {
     ]);
   });
 
+  it("classifies a text stream over the bidi RPC (grpc-js duplex)", async () => {
+    // caikit-tgis.md §2.1 BidiStreamingTokenClassificationTaskPredict{text_stream=1, threshold=2};
+    // filtered_span_classification.py run_bidi_stream (processed_index = the span's end).
+    const metadata = new grpc.Metadata();
+    metadata.set("mm-model-id", "spans");
+    const call = (
+      nlp.BidiStreamingTokenClassificationTaskPredict as (
+        m: grpc.Metadata,
+      ) => grpc.ClientDuplexStream<Json, Json>
+    )(metadata);
+    const received: Json[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      call.on("data", (message: Json) => received.push(message));
+      call.on("end", resolve);
+      call.on("error", reject);
+    });
+    call.write({ text_stream: "I love it", threshold: 0.5 });
+    call.write({ text_stream: ". This is awful." });
+    call.end();
+    await done;
+    expect(received.map((r) => r.processed_index)).toEqual([10, 25]);
+    expect(received.map((r) => (r.results as Json[]).map((t) => [t.word, t.entity]))).toEqual([
+      [["I love it.", "POSITIVE"]],
+      [["This is awful.", "NEGATIVE"]],
+    ]);
+  });
+
   it("lists the classification models with their modules on /info/models", async () => {
     // sequence_classification.py / filtered_span_classification.py @module ids; §1.6 shapes.
     const models = (await (await fetch(`${mock.endpoints.http}/info/models`)).json()).models;

@@ -167,3 +167,80 @@ export function tokenClassification(
   }
   return { results };
 }
+
+/** TokenClassificationStreamResult: `{results, processed_index}`. */
+export interface TokenClassificationStreamJson {
+  readonly results: readonly TokenClassificationJson[];
+  readonly processed_index: number;
+}
+
+/**
+ * The spans of a text stream as FilteredSpanClassification's `_stream_span_output` finds them:
+ * the accumulated text is split again from the end of the last span given out (+1), and a span
+ * is given out once a later one starts; at the end the rest follow. Offsets are moved as the
+ * module moves them: a span starting before the current offset starts at it, keeping its length.
+ */
+async function* streamSpans(chunks: AsyncIterable<string>): AsyncGenerator<Span> {
+  let accumulated = "";
+  let offset = 0;
+  let detected: Span[] = [];
+  const place = (span: Span): Span =>
+    span.start < offset
+      ? { start: offset, end: offset + (span.end - span.start), text: span.text }
+      : span;
+  for await (const chunk of chunks) {
+    accumulated += chunk;
+    detected = sentenceSpans(Array.from(accumulated).slice(offset).join(""));
+    if (detected.length > 1) {
+      const first = place(detected.shift() as Span);
+      yield first;
+      offset = first.end + 1;
+    }
+  }
+  for (const span of detected) yield place(span);
+}
+
+/**
+ * The bidi `BidiStreamingTokenClassificationTaskPredict` of FilteredSpanClassification
+ * (`run_bidi_stream`): per span, one message per label at or above `threshold` with
+ * `processed_index` = the span's end, or one empty message at the span's end when none reaches
+ * it; an empty stream answers one empty message at 0.
+ */
+export async function* tokenClassificationStream(
+  chunks: AsyncIterable<string>,
+  threshold: number | null = null,
+): AsyncGenerator<TokenClassificationStreamJson> {
+  const limit = threshold ?? defaultTokenClassificationThreshold;
+  let received = 0;
+  async function* counted(): AsyncGenerator<string> {
+    for await (const chunk of chunks) {
+      received += 1;
+      yield chunk;
+    }
+  }
+  for await (const span of streamSpans(counted())) {
+    const scores = labelScores(span.text);
+    let reachedEnd = false;
+    for (const [index, label] of classificationLabels.entries()) {
+      const score = scores[index] ?? 0;
+      if (score < limit) continue;
+      yield {
+        results: [
+          {
+            start: span.start,
+            end: span.end,
+            word: span.text,
+            entity: label,
+            entity_group: null,
+            score: new PyFloat(score),
+            token_count: null,
+          },
+        ],
+        processed_index: span.end,
+      };
+      reachedEnd = true;
+    }
+    if (!reachedEnd) yield { results: [], processed_index: span.end };
+  }
+  if (received === 0) yield { results: [], processed_index: 0 };
+}

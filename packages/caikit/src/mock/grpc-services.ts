@@ -4,8 +4,7 @@
  * rerank tasks) with the model id from `mm-model-id` metadata, and
  * `caikit.runtime.info.InfoService` (caikit-tgis.md §2.1-2.6). The host adds health and
  * reflection. A model whose module lacks the RPC's task answers caikit's INVALID_ARGUMENT
- * "Model class <class '...'> does not support <Rpc>"; the bidi token classification RPC is
- * not served (UNIMPLEMENTED).
+ * "Model class <class '...'> does not support <Rpc>".
  */
 import { create } from "@bufbuild/protobuf";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
@@ -26,10 +25,15 @@ import {
   SentenceSimilarityResultsSchema,
   type TextGenerationTaskRequest,
   TokenClassificationResultsSchema,
+  TokenClassificationStreamResultSchema,
   TokenizationResultsSchema,
 } from "@servingkit/proto/caikit";
 import { asCaikitError, missingGrpcModelId, unsupportedRpc } from "./caikit-error.js";
-import { textClassification, tokenClassification } from "./classification-tasks.js";
+import {
+  textClassification,
+  tokenClassification,
+  tokenClassificationStream,
+} from "./classification-tasks.js";
 import {
   type EmbeddingModel,
   embeddingTask,
@@ -390,6 +394,47 @@ export function registerCaikitGrpc(
           })),
         }),
       );
+    },
+    async *bidiStreamingTokenClassificationTaskPredict(requests, context) {
+      modelOf(
+        context,
+        registry,
+        ["token-classification"],
+        "BidiStreamingTokenClassificationTaskPredict",
+      );
+      // caikit reads the non-streaming parameters (threshold) off the first message.
+      let threshold: number | null = null;
+      let first = true;
+      async function* texts(): AsyncGenerator<string> {
+        for await (const request of requests) {
+          if (first) threshold = request.threshold ?? null;
+          first = false;
+          yield request.textStream;
+        }
+      }
+      const chunks = texts();
+      // The threshold is read once the first message is in.
+      const head = await chunks.next();
+      async function* all(): AsyncGenerator<string> {
+        if (!head.done) yield head.value;
+        yield* chunks;
+      }
+      try {
+        for await (const r of tokenClassificationStream(all(), threshold)) {
+          yield create(TokenClassificationStreamResultSchema, {
+            results: r.results.map((t) => ({
+              start: BigInt(t.start),
+              end: BigInt(t.end),
+              word: t.word,
+              entity: t.entity,
+              score: t.score.value,
+            })),
+            processedIndex: BigInt(r.processed_index),
+          });
+        }
+      } catch (error) {
+        throw asCaikitError(error).toConnectError();
+      }
     },
     tokenClassificationTaskPredict(request, context) {
       return task(
