@@ -106,6 +106,48 @@ describe("hostBody (fastify's body rules, for hosts that read bytes)", () => {
   });
 });
 
+describe("registerRestRouteTable on fastify", () => {
+  it("answers synchronous and asynchronous handlers alike; a throw or rejection is the host's 500", async () => {
+    const app = Fastify();
+    app.setErrorHandler((error, _request, reply) => {
+      reply.code(500).send(`host: ${error.message}`);
+    });
+    const reply = (body: string) => ({ status: 200, headers: { "x-route": "1" }, body });
+    registerRestRouteTable(
+      app,
+      { restFault: () => undefined },
+      {
+        routes: [
+          { method: "GET", path: "/sync", handle: () => reply("sync") },
+          { method: "GET", path: "/async", handle: async () => reply("async") },
+          {
+            method: "GET",
+            path: "/throws",
+            handle: () => {
+              throw new Error("sync failure");
+            },
+          },
+          {
+            method: "GET",
+            path: "/rejects",
+            handle: async () => Promise.reject(new Error("late")),
+          },
+        ],
+      },
+    );
+    const answers = await Promise.all(
+      ["/sync", "/async", "/throws", "/rejects"].map((url) => app.inject({ method: "GET", url })),
+    );
+    expect(answers.map((a) => [a.statusCode, a.body, a.headers["x-route"]])).toEqual([
+      [200, "sync", "1"],
+      [200, "async", "1"],
+      [500, "host: sync failure", undefined],
+      [500, "host: late", undefined],
+    ]);
+    await app.close();
+  });
+});
+
 describe("streamed replies on fastify (written straight to the socket)", () => {
   const closers: (() => Promise<unknown>)[] = [];
   afterEach(async () => {
