@@ -109,7 +109,7 @@ describe("hostBody (fastify's body rules, for hosts that read bytes)", () => {
 describe("registerRestRouteTable on fastify", () => {
   it("answers synchronous and asynchronous handlers alike; a throw or rejection is the host's 500", async () => {
     const app = Fastify();
-    app.setErrorHandler((error, _request, reply) => {
+    app.setErrorHandler((error: Error, _request, reply) => {
       reply.code(500).send(`host: ${error.message}`);
     });
     const reply = (body: string) => ({ status: 200, headers: { "x-route": "1" }, body });
