@@ -29,9 +29,14 @@ import {
 import type { EmbeddingModel } from "./mock/embedding-tasks.js";
 import { registerCaikitGrpc } from "./mock/grpc-services.js";
 import {
+  createLocalTextGeneration,
+  type LocalTextGeneration,
+} from "./mock/local-text-generation.js";
+import {
   defaultCaikitModels,
   embeddingModule,
   filteredSpanClassificationModule,
+  localTextGenerationModule,
   ModelRegistry,
   sequenceClassificationModule,
   textGenerationModule,
@@ -89,6 +94,8 @@ export interface CaikitPluginOptions {
   readonly textClassificationModels?: readonly string[];
   /** More model ids served by `FilteredSpanClassification` (token-classification). */
   readonly tokenClassificationModels?: readonly string[];
+  /** More model ids served by caikit-nlp's local `TextGeneration` (in process, no TGIS). */
+  readonly localTextGenerationModels?: readonly string[];
 }
 
 /** The task services one Caikit mock shares between its REST and gRPC surfaces. */
@@ -103,6 +110,8 @@ interface CaikitServices {
     clock: Clock,
     host?: { readonly logger: EngineLogger; readonly shutdown: AbortSignal },
   ): CaikitTextGeneration | undefined;
+  /** The local TextGeneration module on the host's clock (made once). */
+  localGeneration(clock: Clock): LocalTextGeneration;
 }
 
 function caikitServices(options: CaikitPluginOptions): CaikitServices {
@@ -124,8 +133,17 @@ function caikitServices(options: CaikitPluginOptions): CaikitServices {
         id,
         module: filteredSpanClassificationModule,
       })),
+      ...(options.localTextGenerationModels ?? []).map((id) => ({
+        id,
+        module: localTextGenerationModule,
+      })),
     ],
   );
+  let local: LocalTextGeneration | undefined;
+  const localGeneration = (clock: Clock) => {
+    local ??= createLocalTextGeneration(textModel(options.spec, clock));
+    return local;
+  };
   let textGeneration: CaikitTextGeneration | undefined;
   const generation: CaikitServices["generation"] = (clock, host) => {
     if (options.runtime !== "caikit-tgis") return undefined;
@@ -141,7 +159,7 @@ function caikitServices(options: CaikitPluginOptions): CaikitServices {
     textGeneration = createCaikitTextGeneration(createGenerationService({ model, limits, clock }));
     return textGeneration;
   };
-  return { registry, embedding, generation };
+  return { registry, embedding, generation, localGeneration };
 }
 
 function taskOptions(
@@ -159,6 +177,7 @@ function taskOptions(
   return {
     registry: services.registry,
     embedding: services.embedding,
+    localTextGeneration: services.localGeneration(clock),
     ...(tasks ? { textGeneration: tasks } : {}),
   };
 }
@@ -210,11 +229,18 @@ export const caikitMockModule: RuntimeMockModule = {
       valueName: "ID",
       help: "also serve model ID with FilteredSpanClassification (token-classification)",
     },
+    "text-generation-model": {
+      type: "string",
+      multiple: true,
+      valueName: "ID",
+      help: "also serve model ID with caikit-nlp's local TextGeneration (in process, no TGIS)",
+    },
   },
   defaultModels: ({ runtime, models, values }) => [
     ...(models.length > 0 ? models : defaultCaikitModels(runtime)),
     ...listOption(values["text-classification-model"]),
     ...listOption(values["token-classification-model"]),
+    ...listOption(values["text-generation-model"]),
   ],
   plugins: async ({ runtime, models, values }) => {
     if (runtime !== "caikit-tgis" && runtime !== "caikit-standalone") {
@@ -237,6 +263,7 @@ export const caikitMockModule: RuntimeMockModule = {
         ...(gpu ? { gpu } : {}),
         textClassificationModels: listOption(values["text-classification-model"]),
         tokenClassificationModels: listOption(values["token-classification-model"]),
+        localTextGenerationModels: listOption(values["text-generation-model"]),
       }),
     ];
   },

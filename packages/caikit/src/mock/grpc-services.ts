@@ -46,6 +46,7 @@ import {
   tokenizationTask,
   type VectorJson,
 } from "./embedding-tasks.js";
+import type { LocalTextGeneration } from "./local-text-generation.js";
 import {
   type CaikitModule,
   type CaikitModuleKind,
@@ -313,6 +314,7 @@ export function registerCaikitGrpc(
   options: {
     registry: ModelRegistry;
     textGeneration?: CaikitTextGeneration;
+    localTextGeneration?: LocalTextGeneration;
     embedding?: EmbeddingModel;
   },
 ): void {
@@ -321,9 +323,22 @@ export function registerCaikitGrpc(
   router.service(NlpService, {
     ...embeddingRpcs(registry, () => need(embedding)),
     async textGenerationTaskPredict(request, context) {
-      modelOf(context, registry, ["text-generation"], "TextGenerationTaskPredict");
+      const module = modelOf(
+        context,
+        registry,
+        ["text-generation", "local-text-generation"],
+        "TextGenerationTaskPredict",
+      );
       try {
-        const r = await generation().generate(argsFromRequest(request), context.signal);
+        const args = argsFromRequest(request);
+        const r =
+          module.kind === "local-text-generation"
+            ? await need(options.localTextGeneration).generate(
+                // Unset, preserve_input_text takes the local module's default (true).
+                { ...args, preserve_input_text: request.preserveInputText ?? true },
+                context.signal,
+              )
+            : await generation().generate(args, context.signal);
         return create(GeneratedTextResultSchema, {
           generatedText: r.generated_text,
           generatedTokens: BigInt(r.generated_tokens),
@@ -331,8 +346,8 @@ export function registerCaikitGrpc(
           producerId: r.producer_id,
           inputTokenCount: BigInt(r.input_token_count),
           seed: r.seed ?? 0n,
-          tokens: protoTokens(r.tokens),
-          inputTokens: protoTokens(r.input_tokens),
+          tokens: protoTokens(r.tokens ?? []),
+          inputTokens: protoTokens(r.input_tokens ?? []),
         });
       } catch (error) {
         throw asCaikitError(error).toConnectError();

@@ -22,6 +22,7 @@ export const defaultCaikitStandaloneModel = "all-MiniLM-L12-v2-caikit";
  */
 export type CaikitModuleKind =
   | "text-generation"
+  | "local-text-generation"
   | "embedding"
   | "text-classification"
   | "token-classification";
@@ -50,6 +51,16 @@ export const textGenerationModule: CaikitModule = {
   metadata: {},
   kind: "text-generation",
   pythonClass: "caikit_nlp.modules.text_generation.text_generation_tgis.TextGenerationTGIS",
+};
+
+/**
+ * caikit-nlp's local `TextGeneration` (text_generation_local.py; same module id and name as the
+ * TGIS variant, §1.6), which runs the model in process: unary text generation only.
+ */
+export const localTextGenerationModule: CaikitModule = {
+  ...textGenerationModule,
+  kind: "local-text-generation",
+  pythonClass: "caikit_nlp.modules.text_generation.text_generation_local.TextGeneration",
 };
 
 /**

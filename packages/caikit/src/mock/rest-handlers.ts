@@ -27,6 +27,7 @@ import {
   sentenceSimilarityTasks,
   tokenizationTask,
 } from "./embedding-tasks.js";
+import { type LocalTextGeneration, localTextGenerationDefaults } from "./local-text-generation.js";
 import {
   type CaikitModule,
   type CaikitModuleKind,
@@ -84,6 +85,8 @@ export interface CaikitRestOptions {
   /** Stream pings run on it. */
   readonly clock: Clock;
   readonly textGeneration?: CaikitTextGeneration;
+  /** The local TextGeneration module's models (`--text-generation-model`). */
+  readonly localTextGeneration?: LocalTextGeneration;
   readonly embedding?: EmbeddingModel;
 }
 
@@ -222,11 +225,17 @@ export function caikitRestRoutes(options: CaikitRestOptions): CaikitRestRoute[] 
 
   unaryTask(
     "/api/v1/task/text-generation",
-    ["text-generation"],
+    ["text-generation", "local-text-generation"],
     readString,
     generationReaders,
-    (text, p, _module, signal) =>
-      need(textGeneration).generate({ ...textGenerationDefaults, ...p, text }, signal),
+    // Omitted parameters take the module's own defaults (caikit passes only the given ones).
+    (text, p, module, signal) =>
+      module.kind === "local-text-generation"
+        ? need(options.localTextGeneration).generate(
+            { ...localTextGenerationDefaults, ...p, text },
+            signal,
+          )
+        : need(textGeneration).generate({ ...textGenerationDefaults, ...p, text }, signal),
   );
   routes.push({
     method: "POST",
