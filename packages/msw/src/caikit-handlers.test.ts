@@ -21,6 +21,7 @@ const server = setupServer(
     baseUrl: standaloneUrl,
     models: ["minilm"],
     textClassificationModels: ["sentiment"],
+    localTextGenerationModels: ["local-gen"],
   })),
 );
 
@@ -41,6 +42,22 @@ describe("caikitHandlers: classification and tasks a module lacks", () => {
     const body = await response.json();
     expect(body.results.map((r: { label: string }) => r.label)).toEqual(["NEGATIVE", "POSITIVE"]);
     expect(body.results[1].score).toBeGreaterThan(body.results[0].score);
+  });
+
+  it("generates with a local TextGeneration model, the prompt kept by default", async () => {
+    // caikit-tgis.md §1.3: the local module's preserve_input_text defaults to true.
+    const body = await (
+      await postJson(
+        `${standaloneUrl}/api/v1/task/text-generation`,
+        JSON.stringify({
+          model_id: "local-gen",
+          inputs: "Hello there",
+          parameters: { max_new_tokens: 2 },
+        }),
+      )
+    ).json();
+    expect(body.generated_text.startsWith("Hello there")).toBe(true);
+    expect(body.tokens).toBeNull();
   });
 
   it("answers the REST 500 of a model whose module lacks the task (derived)", async () => {

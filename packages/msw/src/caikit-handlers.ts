@@ -35,6 +35,8 @@ export interface CaikitHandlersOptions {
   readonly textClassificationModels?: readonly string[];
   /** More model ids served by FilteredSpanClassification (token-classification). */
   readonly tokenClassificationModels?: readonly string[];
+  /** More model ids served by caikit-nlp's local TextGeneration (in process, no TGIS). */
+  readonly localTextGenerationModels?: readonly string[];
 }
 
 /**
@@ -53,6 +55,9 @@ export async function caikitHandlers(options: CaikitHandlersOptions): Promise<Re
       : {}),
     ...(options.tokenClassificationModels
       ? { tokenClassificationModels: options.tokenClassificationModels }
+      : {}),
+    ...(options.localTextGenerationModels
+      ? { localTextGenerationModels: options.localTextGenerationModels }
       : {}),
   };
   return [
