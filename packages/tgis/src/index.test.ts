@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Code, ServingkitError } from "@servingkit/client-core";
 import { defaultModelSpec, type RunningMock, startMock } from "@servingkit/mock-core";
 import { DecodingMethod } from "@servingkit/proto/fmaas";
@@ -123,5 +126,43 @@ describe("createTgisClient against the TGIS mock (TLS and token)", () => {
     });
     const error = await anonymous.modelInfo().catch((e: unknown) => e);
     expect((error as ServingkitError).code).toBe(Code.Unauthenticated);
+  });
+});
+
+describe("createTgisClient prefixId", () => {
+  it("sends prefix_id: a known prefix generates, an unknown one fails with TGIS's text", async () => {
+    // prompt_cache.py: prefixes live in $PREFIX_STORE_PATH/<id>/ (decoder.pt for a decoder-only
+    // model); validation.rs PromptPrefix + server.py PrefixLookup for an unknown id.
+    const store = mkdtempSync(join(tmpdir(), "tgis-client-prefix-"));
+    mkdirSync(join(store, "tuned"));
+    writeFileSync(join(store, "tuned", "decoder.pt"), "torch pickle");
+    const previous = process.env.PREFIX_STORE_PATH;
+    process.env.PREFIX_STORE_PATH = store;
+    const mock = await startMock({
+      runtime: "tgis",
+      host: "127.0.0.1",
+      httpPort: 0,
+      grpcPort: 0,
+      plugins: await tgisMockModule.plugins({ runtime: "tgis", models: [], values: {} }),
+    });
+    try {
+      const tgis = createTgisClient({ address: mock.endpoints.grpc ?? "", maxRetries: 0 });
+      const [answer] = await tgis.generate("Hi", { maxNewTokens: 2 }, { prefixId: "tuned" });
+      expect(answer?.generatedTokenCount).toBeGreaterThan(0);
+      const streamed = [];
+      for await (const m of tgis.generateStream("Hi", { maxNewTokens: 2 }, { prefixId: "tuned" })) {
+        streamed.push(m);
+      }
+      expect(streamed.at(-1)?.stopReason).not.toBe(StopReason.NOT_FINISHED);
+      const error = await tgis.generate("Hi", {}, { prefixId: "nope" }).catch((e: unknown) => e);
+      expect((error as ServingkitError).code).toBe(Code.InvalidArgument);
+      expect((error as ServingkitError).rawMessage).toBe(
+        `can't retrieve prompt prefix with id 'nope': prefix id "nope" not found`,
+      );
+    } finally {
+      await mock.close();
+      if (previous === undefined) delete process.env.PREFIX_STORE_PATH;
+      else process.env.PREFIX_STORE_PATH = previous;
+    }
   });
 });

@@ -31,6 +31,15 @@ export { type TgisParameters, toProtoParameters } from "./parameters.js";
 /** Per-call options: abort signal, timeout (ms), extra metadata. */
 export type TgisCallOptions = Pick<CallOptions, "signal" | "timeoutMs" | "headers">;
 
+/** Per-call options of Generate and GenerateStream. */
+export interface GenerateCallOptions extends TgisCallOptions {
+  /**
+   * A prompt prefix (tuned soft prompt) the server loads from its prefix store; unknown ids fail
+   * with INVALID_ARGUMENT "can't retrieve prompt prefix with id '<id>': ...".
+   */
+  readonly prefixId?: string;
+}
+
 /** What {@link TgisClient.tokenize} may return besides counts. */
 export interface TokenizeOptions {
   /** Return the token strings. */
@@ -50,7 +59,7 @@ export interface TgisClient {
   generate(
     prompts: string | readonly string[],
     parameters?: TgisParameters,
-    options?: TgisCallOptions,
+    options?: GenerateCallOptions,
   ): Promise<GenerationResponse[]>;
   /**
    * `GenerateStream`: the first message carries the input token count and seed, then one per
@@ -60,7 +69,7 @@ export interface TgisClient {
   generateStream(
     prompt: string,
     parameters?: TgisParameters,
-    options?: TgisCallOptions,
+    options?: GenerateCallOptions,
   ): AsyncIterable<GenerationResponse>;
   /** `Tokenize`: one result per text. */
   tokenize(
@@ -84,19 +93,24 @@ export function createTgisClient(options: GrpcClientOptions): TgisClient {
   const client = createGrpcClient(GenerationService, createGrpcTransport(options));
   const list = (value: string | readonly string[]) => (typeof value === "string" ? [value] : value);
   return {
-    async generate(prompts, parameters, callOptions) {
+    async generate(prompts, parameters, { prefixId, ...callOptions } = {}) {
       const reply = await client.generate(
         {
           requests: list(prompts).map((text) => ({ text })),
           params: toProtoParameters(parameters),
+          ...(prefixId === undefined ? {} : { prefixId }),
         },
         callOptions,
       );
       return reply.responses;
     },
-    generateStream(prompt, parameters, callOptions) {
+    generateStream(prompt, parameters, { prefixId, ...callOptions } = {}) {
       return client.generateStream(
-        { request: { text: prompt }, params: toProtoParameters(parameters) },
+        {
+          request: { text: prompt },
+          params: toProtoParameters(parameters),
+          ...(prefixId === undefined ? {} : { prefixId }),
+        },
         callOptions,
       );
     },
