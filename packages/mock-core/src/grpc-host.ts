@@ -5,7 +5,15 @@
  * authorization (answered as the mode's proxy answers it), fault injection, UNIMPLEMENTED for
  * unknown methods, and one log line per call.
  */
-import { type Http2ServerRequest, type Http2ServerResponse, constants as h2 } from "node:http2";
+import {
+  type Http2SecureServer,
+  type Http2Server,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  constants as h2,
+  type IncomingHttpHeaders,
+  type ServerHttp2Stream,
+} from "node:http2";
 import type { DescService } from "@bufbuild/protobuf";
 import {
   Code,
@@ -36,6 +44,7 @@ import {
   StreamCutError,
 } from "./fault.js";
 import { encodeGrpcMessage, reencodeGrpcMessage } from "./grpc-message.js";
+import { captureRoutes, serveUnaryCall, type UnaryHostOptions, unaryCallOf } from "./grpc-unary.js";
 import { authorize, grpcDenial, type PlatformAuth, restDenial } from "./platform-auth.js";
 import type { MockPlugin, PluginContext } from "./plugin.js";
 
@@ -44,9 +53,9 @@ export const faultKey = createContextKey<FaultSpec | undefined>(undefined, {
   description: "servingkit fault",
 });
 
-/** The raw HTTP/2 request of a call on the real port (undefined in memory). */
-const rawRequestKey = createContextKey<Http2ServerRequest | undefined>(undefined, {
-  description: "servingkit raw request",
+/** The HTTP/2 stream of a call on the real port (undefined in memory). */
+const rawStreamKey = createContextKey<ServerHttp2Stream | undefined>(undefined, {
+  description: "servingkit raw stream",
 });
 
 /** Reads the fault chosen for a call (see {@link PluginContext.grpcFault}). */
@@ -100,12 +109,12 @@ export function registeredServices(options: GrpcHostOptions): DescService[] {
  * after `cut-after` (a stream reset, or the `grpc` code when one is given).
  */
 function faultInterceptor(options: GrpcHostOptions): Interceptor {
-  const cut = (fault: FaultSpec, raw: Http2ServerRequest | undefined): never => {
+  const cut = (fault: FaultSpec, stream: ServerHttp2Stream | undefined): never => {
     const code = fault.grpcCode;
     if (code !== undefined) throw new ConnectError(faultMessage(fault), code);
     // A cut connection: reset the HTTP/2 stream (grpc-js reports "Received RST_STREAM with code
     // 2", INTERNAL). In memory there is no stream to reset; the call fails with INTERNAL.
-    if (raw && !raw.stream.destroyed) raw.stream.close(h2.NGHTTP2_INTERNAL_ERROR);
+    if (stream && !stream.destroyed) stream.close(h2.NGHTTP2_INTERNAL_ERROR);
     throw new ConnectError(new StreamCutError(fault).message, Code.Internal);
   };
   return (next) => async (req) => {
@@ -133,7 +142,7 @@ function faultInterceptor(options: GrpcHostOptions): Interceptor {
       if (code !== undefined) throw new ConnectError(faultMessage(fault), code);
       return next(req);
     }
-    const raw = req.contextValues.get(rawRequestKey);
+    const raw = req.contextValues.get(rawStreamKey);
     const limit = fault.cutAfter;
     const active = fault;
     const res = await next(req);
@@ -195,17 +204,55 @@ function codeLabel(status: string): string {
   return /^\d+$/.test(status) ? grpcStatusName(Number(status) as Code | 0) : status;
 }
 
-/** A `node:http2` request handler (compatibility API) for the gRPC port. */
-export type GrpcNodeHandler = (req: Http2ServerRequest, res: Http2ServerResponse) => void;
+/**
+ * Records the status a call that connect answers ends with, wherever connect writes it (the
+ * headers of a trailers-only answer, the trailers of a normal one, or a plain HTTP status), and
+ * puts `grpc-message` into the form gRPC servers send. The compatibility API writes through the
+ * stream's `respond` and `sendTrailers`, so wrapping those two on the stream sees everything.
+ */
+function observeConnectAnswer(stream: ServerHttp2Stream, record: (outcome: string) => void): void {
+  const respond = stream.respond.bind(stream);
+  stream.respond = (headers, opts) => {
+    const fields = (headers ?? {}) as Record<string, unknown>;
+    wireGrpcMessage(fields);
+    const httpStatus = Number(fields[h2.HTTP2_HEADER_STATUS] ?? 200);
+    const grpcStatus = fields["grpc-status"];
+    if (grpcStatus !== undefined) record(codeLabel(String(grpcStatus)));
+    else if (httpStatus !== 200) record(`HTTP ${httpStatus}`);
+    respond(headers, opts);
+  };
+  const sendTrailers = stream.sendTrailers.bind(stream);
+  stream.sendTrailers = (trailers) => {
+    const fields = trailers as Record<string, unknown>;
+    wireGrpcMessage(fields);
+    const grpcStatus = fields["grpc-status"];
+    if (grpcStatus !== undefined) record(codeLabel(String(grpcStatus)));
+    sendTrailers(trailers);
+  };
+}
+
+/** A `node:http2` server (plain or TLS) that the gRPC host serves on. */
+export type GrpcServer = Http2Server | Http2SecureServer;
 
 /**
- * The handler of the gRPC port: authorization in front (trailers-only UNAUTHENTICATED from envoy
- * in serverless mode, a plain 401 from kube-rbac-proxy in raw mode), then the connect routes
- * (gRPC protocol only), UNIMPLEMENTED for unknown methods, and a log line per call.
+ * Serves the gRPC port on a `node:http2` server created without a request listener.
+ * Authorization comes first (trailers-only UNAUTHENTICATED from envoy in serverless mode, a plain
+ * 401 from kube-rbac-proxy in raw mode); then plain unary calls take the fast path (grpc-unary.ts)
+ * and every other call goes to the connect routes (gRPC protocol only); unknown methods get
+ * UNIMPLEMENTED; every call gets a log line. The plugins' `grpc` hooks run once: both paths call
+ * the same implementation objects.
  */
-export function createGrpcNodeHandler(options: GrpcHostOptions): GrpcNodeHandler {
+export function serveGrpc(server: GrpcServer, options: GrpcHostOptions): void {
   const { logger, clock } = options;
-  const unimplemented = (req: Http2ServerRequest, _res: Http2ServerResponse) => {
+  if (server.listenerCount("request") > 0) {
+    throw new Error("serveGrpc needs a node:http2 server created without a request listener");
+  }
+  const captured = captureRoutes(routesOf(options));
+  const { interceptors, shutdownSignal } = routerOptions(options);
+  const outcomes = new WeakMap<ServerHttp2Stream, string>();
+  const record = (stream: ServerHttp2Stream) => (outcome: string) => outcomes.set(stream, outcome);
+
+  const unimplemented = (req: Http2ServerRequest) => {
     // A gRPC server answers an unknown method with a trailers-only UNIMPLEMENTED response.
     const headers: Record<string, string> = {
       [h2.HTTP2_HEADER_STATUS]: "200",
@@ -220,57 +267,83 @@ export function createGrpcNodeHandler(options: GrpcHostOptions): GrpcNodeHandler
       req.stream.respond(headers, { endStream: true });
   };
   const adapter = connectNodeAdapter({
-    routes: routesOf(options),
-    ...routerOptions(options),
+    routes: captured.routes,
+    interceptors: [...(interceptors ?? [])],
+    ...(shutdownSignal ? { shutdownSignal } : {}),
     grpc: true,
     grpcWeb: false,
     connect: false,
-    contextValues: (req) => createContextValues().set(rawRequestKey, req as Http2ServerRequest),
-    fallback: (req, res) => unimplemented(req as Http2ServerRequest, res as Http2ServerResponse),
+    contextValues: (req) =>
+      createContextValues().set(rawStreamKey, (req as Http2ServerRequest).stream),
+    fallback: (req) => unimplemented(req as Http2ServerRequest),
   });
+  const unaryOptions: UnaryHostOptions = {
+    interceptors: interceptors ?? [],
+    shutdownSignal: options.shutdownSignal,
+    contextValues: (stream) => createContextValues().set(rawStreamKey, stream),
+    onStatus: (stream, code) => outcomes.set(stream, grpcStatusName(code)),
+  };
 
-  return (req, res) => {
+  // Node's compatibility API is itself a "stream" listener, installed when the first "request"
+  // listener is added. Take it over, so that the fast path's streams never reach it.
+  const before = new Set(server.listeners("stream"));
+  server.on("request", (req: Http2ServerRequest, res: Http2ServerResponse) => adapter(req, res));
+  const installed = server.listeners("stream").filter((listener) => !before.has(listener));
+  const toCompat = installed[0] as StreamListener | undefined;
+  if (installed.length !== 1 || toCompat === undefined) {
+    throw new Error("node:http2 did not install its compatibility layer as one stream listener");
+  }
+  server.off("stream", toCompat);
+
+  server.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, ...rest) => {
     const start = clock.now();
-    let outcome: string | undefined;
-    const stream = req.stream;
-    // Record the status the call ends with, wherever it is written: the headers of a
-    // trailers-only answer, the trailers of a normal one, or a plain HTTP status.
-    const respond = stream.respond.bind(stream);
-    stream.respond = (headers, opts) => {
-      const fields = (headers ?? {}) as Record<string, unknown>;
-      wireGrpcMessage(fields);
-      const httpStatus = Number(fields[h2.HTTP2_HEADER_STATUS] ?? 200);
-      const grpcStatus = fields["grpc-status"];
-      if (grpcStatus !== undefined) outcome = codeLabel(String(grpcStatus));
-      else if (httpStatus !== 200) outcome = `HTTP ${httpStatus}`;
-      respond(headers, opts);
-    };
-    const addTrailers = res.addTrailers.bind(res);
-    res.addTrailers = (trailers) => {
-      wireGrpcMessage(trailers as Record<string, unknown>);
-      const grpcStatus = (trailers as Record<string, unknown>)["grpc-status"];
-      if (grpcStatus !== undefined) outcome = codeLabel(String(grpcStatus));
-      addTrailers(trailers);
-    };
+    const rpc = headers[h2.HTTP2_HEADER_PATH];
     stream.once("close", () => {
       const ms = Math.round((clock.now() - start) * 10) / 10;
-      logger.info({ rpc: req.url, code: outcome ?? "RESET", ms }, "call");
+      logger.info({ rpc, code: outcomes.get(stream) ?? "RESET", ms }, "call");
     });
 
-    const failure = authorize(req.headers.authorization, options.auth);
+    const failure = authorize(headers.authorization, options.auth);
     if (failure) {
-      const denial = grpcDenial(options.auth.mode, failure);
-      req.resume();
-      // The client may already have reset the stream; there is then nobody to answer.
-      if (stream.destroyed || stream.closed) return;
-      if (denial.kind === "trailers-only") {
-        stream.respond({ [h2.HTTP2_HEADER_STATUS]: 200, ...denial.headers }, { endStream: true });
-      } else {
-        res.writeHead(denial.reply.status, denial.reply.headers);
-        res.end(denial.reply.body);
-      }
+      deny(stream, grpcDenial(options.auth.mode, failure), record(stream));
       return;
     }
-    adapter(req, res);
-  };
+    const call = unaryCallOf(headers, captured.unary);
+    if (call) {
+      serveUnaryCall(stream, headers, call, unaryOptions);
+      return;
+    }
+    observeConnectAnswer(stream, record(stream));
+    toCompat(stream, headers, ...rest);
+  });
+}
+
+type StreamListener = (
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
+  ...rest: unknown[]
+) => void;
+
+/** Writes the proxy's refusal: envoy's trailers-only answer, or kube-rbac-proxy's plain HTTP reply. */
+function deny(
+  stream: ServerHttp2Stream,
+  denial: ReturnType<typeof grpcDenial>,
+  record: (outcome: string) => void,
+): void {
+  stream.on("error", () => {});
+  stream.resume();
+  // The client may already have reset the stream; there is then nobody to answer.
+  if (stream.destroyed || stream.closed) return;
+  if (denial.kind === "trailers-only") {
+    record(codeLabel(denial.headers["grpc-status"] ?? ""));
+    stream.respond({ [h2.HTTP2_HEADER_STATUS]: 200, ...denial.headers }, { endStream: true });
+    return;
+  }
+  record(`HTTP ${denial.reply.status}`);
+  stream.respond(
+    { [h2.HTTP2_HEADER_STATUS]: denial.reply.status, ...denial.reply.headers },
+    { waitForTrailers: true },
+  );
+  stream.once("wantTrailers", () => stream.sendTrailers({}));
+  stream.end(denial.reply.body);
 }

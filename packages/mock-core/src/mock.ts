@@ -15,11 +15,11 @@ import { type Clock, realClock } from "./clock.js";
 import { type FaultConfig, type FaultSpec, validateFaultConfig } from "./fault.js";
 import { healthService } from "./grpc-health.js";
 import {
-  createGrpcNodeHandler,
   createGrpcTransport,
   type GrpcHostOptions,
   grpcFaultOf,
   registeredServices,
+  serveGrpc,
 } from "./grpc-host.js";
 import {
   lazyDescriptorIndex,
@@ -233,10 +233,8 @@ export async function buildMock(options: MockOptions): Promise<BuiltMock> {
       let grpcServer: Http2Server | undefined;
       const sessions = new Set<Http2Session>();
       if (info.grpcPort !== undefined) {
-        const handler = createGrpcNodeHandler(grpcOptions);
-        grpcServer = tls
-          ? createSecureServer({ cert: tls.cert, key: tls.key }, handler)
-          : createServer(handler);
+        grpcServer = tls ? createSecureServer({ cert: tls.cert, key: tls.key }) : createServer();
+        serveGrpc(grpcServer, grpcOptions);
         grpcServer.on("session", (session) => {
           sessions.add(session);
           session.once("close", () => sessions.delete(session));
