@@ -14,10 +14,17 @@ import type { VllmModel } from "./served-model.js";
  */
 export function checkTokenIds(model: VllmModel, ids: readonly number[]): void {
   if (ids.length === 0) throw badRequest("The decoder prompt cannot be empty");
-  const max = Math.max(...ids);
-  if (max >= model.spec.tokenizer.vocabSize || Math.min(...ids) < 0) {
+  // A loop, not Math.max(...ids): spreading a prompt of a few hundred thousand ids overflows the
+  // stack (a 500 where vLLM answers the context-length 400).
+  let max = Number.NEGATIVE_INFINITY;
+  let min = Number.POSITIVE_INFINITY;
+  for (const id of ids) {
+    if (id > max) max = id;
+    if (id < min) min = id;
+  }
+  if (max >= model.spec.tokenizer.vocabSize || min < 0) {
     throw badRequest(
-      `Token id ${max >= model.spec.tokenizer.vocabSize ? max : Math.min(...ids)} is out of vocabulary`,
+      `Token id ${max >= model.spec.tokenizer.vocabSize ? max : min} is out of vocabulary`,
     );
   }
 }
