@@ -53,7 +53,10 @@ export interface RestRouteRequest extends RestRequestHead {
    * content type. Malformed JSON never reaches a handler: the host answers it (`bodyError` hook).
    */
   readonly body: unknown;
-  /** Aborts when the client leaves before the answer is complete (or the host shuts down). */
+  /**
+   * Aborts when the client leaves before the answer is complete. Host shutdown is the plugin
+   * context's `shutdownSignal`, which routes combine with this one where they must stop.
+   */
   readonly signal: AbortSignal;
 }
 
