@@ -177,6 +177,15 @@ describe("validation messages", () => {
     expect(() => readGpuEngineSettings(values, context)).toThrow(message);
   });
 
+  test("a tensor-parallel size that does not divide the heads is refused with vLLM's text", () => {
+    // vllm/config ModelConfig.verify_with_parallel_config (model-profiles.ts tensorParallelError).
+    expect(() =>
+      readGpuEngineSettings({ gpu: "h100-80gb", "tensor-parallel-size": "3" }, context),
+    ).toThrow(
+      "Total number of attention heads (32) must be divisible by tensor parallel size (3).",
+    );
+  });
+
   test("a token budget below the sequence cap is refused with vLLM's text", () => {
     // vllm/config/scheduler.py SchedulerConfig._verify_args: max_num_batched_tokens >= max_num_seqs.
     expect(() =>

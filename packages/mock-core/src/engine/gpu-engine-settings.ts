@@ -13,6 +13,7 @@ import {
   modelProfile,
   modelProfileFromConfig,
   modelProfiles,
+  tensorParallelError,
 } from "../gpu/model-profiles.js";
 import type { RuntimeOption, RuntimeOptionValues } from "../runtime-module.js";
 
@@ -222,10 +223,15 @@ export function readGpuEngineSettings(
       `max_num_batched_tokens (${maxNumBatchedTokens}) must be greater than or equal to max_num_seqs (${maxNumSeqs}).`,
     );
   }
+  const model = readModel(text(values, "model-config"), context.modelConfig);
+  const tensorParallelSize = integer(values, "tensor-parallel-size", 1) ?? 1;
+  // vLLM refuses a tensor-parallel size that does not divide the attention heads.
+  const tpError = tensorParallelError(model, tensorParallelSize);
+  if (tpError !== undefined) throw new Error(tpError);
   return {
     device,
-    model: readModel(text(values, "model-config"), context.modelConfig),
-    tensorParallelSize: integer(values, "tensor-parallel-size", 1) ?? 1,
+    model,
+    tensorParallelSize,
     gpuMemoryUtilization:
       fraction(values, "gpu-memory-utilization", (v) => v > 0 && v <= 1, "in (0, 1]") ??
       defaultGpuMemoryUtilization,
