@@ -249,8 +249,6 @@ export function serveGrpc(server: GrpcServer, options: GrpcHostOptions): void {
   }
   const captured = captureRoutes(routesOf(options));
   const { interceptors, shutdownSignal } = routerOptions(options);
-  const outcomes = new WeakMap<ServerHttp2Stream, string>();
-  const record = (stream: ServerHttp2Stream) => (outcome: string) => outcomes.set(stream, outcome);
 
   const unimplemented = (req: Http2ServerRequest) => {
     // A gRPC server answers an unknown method with a trailers-only UNIMPLEMENTED response.
@@ -281,7 +279,6 @@ export function serveGrpc(server: GrpcServer, options: GrpcHostOptions): void {
     interceptors: interceptors ?? [],
     shutdownSignal: options.shutdownSignal,
     contextValues: (stream) => createContextValues().set(rawStreamKey, stream),
-    onStatus: (stream, code) => outcomes.set(stream, grpcStatusName(code)),
   };
 
   // Node's compatibility API is itself a "stream" listener, installed when the first "request"
@@ -296,24 +293,31 @@ export function serveGrpc(server: GrpcServer, options: GrpcHostOptions): void {
   server.off("stream", toCompat);
 
   server.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, ...rest) => {
-    const start = clock.now();
-    const rpc = headers[h2.HTTP2_HEADER_PATH];
-    stream.once("close", () => {
-      const ms = Math.round((clock.now() - start) * 10) / 10;
-      logger.info({ rpc, code: outcomes.get(stream) ?? "RESET", ms }, "call");
-    });
+    let outcome = "RESET";
+    const record = (label: string) => {
+      outcome = label;
+    };
+    // The call log line, when the log is on (a silent logger costs no listener per call).
+    if (logger.isLevelEnabled("info")) {
+      const start = clock.now();
+      const rpc = headers[h2.HTTP2_HEADER_PATH];
+      stream.once("close", () => {
+        const ms = Math.round((clock.now() - start) * 10) / 10;
+        logger.info({ rpc, code: outcome, ms }, "call");
+      });
+    }
 
     const failure = authorize(headers.authorization, options.auth);
     if (failure) {
-      deny(stream, grpcDenial(options.auth.mode, failure), record(stream));
+      deny(stream, grpcDenial(options.auth.mode, failure), record);
       return;
     }
     const call = unaryCallOf(headers, captured.unary);
     if (call) {
-      serveUnaryCall(stream, headers, call, unaryOptions);
+      serveUnaryCall(stream, headers, call, unaryOptions, (code) => record(grpcStatusName(code)));
       return;
     }
-    observeConnectAnswer(stream, record(stream));
+    observeConnectAnswer(stream, record);
     toCompat(stream, headers, ...rest);
   });
 }
