@@ -89,7 +89,7 @@ describe("the servingkit executable", () => {
       .split("\n")
       .find((l) => l.includes("ready:")) as string;
     expect(line).toMatch(
-      /^servingkit caikit-tgis ready: REST https:\/\/127\.0\.0\.1:\d+ {2}gRPC 127\.0\.0\.1:\d+ \(TLS\)$/,
+      /^servingkit caikit-tgis ready: REST https:\/\/127\.0\.0\.1:\d+ {2}gRPC 127\.0\.0\.1:\d+ \(TLS\) {2}model flan-t5-small-caikit$/,
     );
     const url = `${(line.match(/REST (\S+)/) as RegExpMatchArray)[1]}/health`;
     const ca = readFileSync(certFile, "utf8");

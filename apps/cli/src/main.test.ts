@@ -220,7 +220,9 @@ describe("servingkit mock", () => {
       first.io,
     );
     await until(() => first.stdout().includes("ready:"), "the first mock");
-    const port = (first.stdout().match(/:(\d+)\n/) as RegExpMatchArray)[1] as string;
+    const port = (
+      first.stdout().match(/REST http:\/\/127\.0\.0\.1:(\d+)/) as RegExpMatchArray
+    )[1] as string;
     const second = testIo();
     const code = await main(
       ["mock", "vllm", "--host", "127.0.0.1", "--http-port", port],

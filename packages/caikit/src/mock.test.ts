@@ -33,6 +33,13 @@ describe("caikitMockModule settings", () => {
     ).toEqual(["m", "c"]);
   });
 
+  it("refuses --gpu for Caikit Standalone, whose models run in process without TGIS", async () => {
+    // caikit-tgis.md: Standalone has no TGIS behind it, so there is no engine to simulate.
+    await expect(
+      caikitMockModule.plugins({ runtime: "caikit-standalone", models: [], values: { gpu: "l4" } }),
+    ).rejects.toThrow("--gpu simulates the TGIS behind caikit-tgis");
+  });
+
   it("runs Caikit TGIS's TGIS on the simulated GPU with --gpu h100-80gb", async () => {
     // Issue 7: the GPU-backed engine behind TGIS, and so behind Caikit TGIS.
     let log = "";

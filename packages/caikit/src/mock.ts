@@ -12,6 +12,7 @@ import {
   defaultModelSpec,
   type EngineLogger,
   type GpuEngineSettings,
+  gpuEngineOptions,
   type MockPlugin,
   type ModelSpec,
   type PluginContext,
@@ -235,6 +236,8 @@ export const caikitMockModule: RuntimeMockModule = {
       valueName: "ID",
       help: "also serve model ID with caikit-nlp's local TextGeneration (in process, no TGIS)",
     },
+    // The simulated GPU under Caikit TGIS's TGIS (issue 7): the option objects vLLM declares.
+    ...gpuEngineOptions,
   },
   defaultModels: ({ runtime, models, values }) => [
     ...(models.length > 0 ? models : defaultCaikitModels(runtime)),
@@ -245,6 +248,11 @@ export const caikitMockModule: RuntimeMockModule = {
   plugins: async ({ runtime, models, values }) => {
     if (runtime !== "caikit-tgis" && runtime !== "caikit-standalone") {
       throw new Error(`the caikit module does not serve ${runtime}`);
+    }
+    if (runtime === "caikit-standalone" && values.gpu !== undefined) {
+      throw new Error(
+        "--gpu simulates the TGIS behind caikit-tgis; caikit-standalone runs its models in process",
+      );
     }
     const spec = await defaultModelSpec();
     // Caikit TGIS's TGIS on the simulated GPU, read as the TGIS mock reads it (mock-core).

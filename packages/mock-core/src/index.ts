@@ -34,6 +34,7 @@ export {
 } from "./engine/generation.js";
 export {
   defaultGpuModelProfile,
+  EngineConfigError,
   type GpuEngineContext,
   type GpuEngineSettings,
   gpuEngineOptions,

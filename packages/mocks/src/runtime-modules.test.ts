@@ -1,4 +1,9 @@
-import { runtimeCatalog, runtimeNames } from "@servingkit/mock-core";
+import {
+  gpuEngineOptions,
+  type RuntimeOption,
+  runtimeCatalog,
+  runtimeNames,
+} from "@servingkit/mock-core";
 import { describe, expect, it } from "vitest";
 import { runtimeModule, runtimeModules } from "./runtime-modules.js";
 import { buildRuntimeMock } from "./start-runtime-mock.js";
@@ -16,13 +21,19 @@ describe("runtime modules", () => {
     expect(served).toEqual([...runtimeNames].sort());
   });
 
-  it("declare options that do not shadow each other across modules", () => {
-    const seen = new Map<string, string>();
+  it("share an option name only by sharing its definition (the simulated GPU's flags)", () => {
+    const seen = new Map<string, RuntimeOption>();
     for (const module of runtimeModules) {
-      for (const name of Object.keys(module.options ?? {})) {
-        expect(seen.get(name), `--${name} of ${module.name}`).toBeUndefined();
-        seen.set(name, module.name);
+      for (const [name, option] of Object.entries(module.options ?? {})) {
+        const earlier = seen.get(name);
+        if (earlier !== undefined) expect(option, `--${name} of ${module.name}`).toBe(earlier);
+        seen.set(name, option);
       }
+    }
+    // vLLM, TGIS and Caikit TGIS take the GPU engine's options (issue 7).
+    for (const name of Object.keys(gpuEngineOptions)) {
+      const declaring = runtimeModules.filter((m) => m.options?.[name] !== undefined);
+      expect(declaring.map((m) => m.name).sort(), name).toEqual(["caikit", "tgis", "vllm"]);
     }
   });
 

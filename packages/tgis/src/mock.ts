@@ -10,6 +10,7 @@
  */
 import {
   type GpuEngineSettings,
+  gpuEngineOptions,
   type MockPlugin,
   type ModelSpec,
   modelSpecFor,
@@ -169,6 +170,8 @@ export const tgisMockModule: RuntimeMockModule = {
       valueName: "N",
       help: "TGIS --max-concurrent-requests: beyond it RESOURCE_EXHAUSTED (default 512)",
     },
+    // The simulated GPU (issue 7): the very option objects vLLM and Caikit TGIS declare.
+    ...gpuEngineOptions,
   },
   plugins: async ({ values, models }) => {
     // The model's own context length is TGIS's default max_sequence_length (launcher).

@@ -5,12 +5,13 @@
  *
  * @packageDocumentation
  */
-import type {
-  Clock,
-  MockPlugin,
-  RestRouteTable,
-  RuntimeMockModule,
-  RuntimeModuleSettings,
+import {
+  type Clock,
+  defaultModelId,
+  type MockPlugin,
+  type RestRouteTable,
+  type RuntimeMockModule,
+  type RuntimeModuleSettings,
 } from "@servingkit/mock-core";
 import { loadServedModel } from "./mock/served-model.js";
 import { readVllmSettings, vllmOptions } from "./mock/settings.js";
@@ -25,6 +26,11 @@ export const vllmMockModule: RuntimeMockModule = {
   name: "vllm",
   runtimes: ["vllm"],
   options: vllmOptions,
+  // The served id, as loadServedModel names it: --served-model-name, else --model, else built-in.
+  defaultModels: (moduleSettings) => {
+    const settings = readVllmSettings(moduleSettings);
+    return [settings.servedModelName ?? settings.model ?? defaultModelId];
+  },
   plugins: async (moduleSettings) => {
     const settings = readVllmSettings(moduleSettings);
     return [

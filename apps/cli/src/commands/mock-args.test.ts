@@ -90,6 +90,29 @@ describe("parseMockArgs", () => {
   });
 });
 
+describe("module options", () => {
+  it("go to the runtime whose module declares them, and no other", () => {
+    expect(parseMockArgs(["vllm", "--served-model-name", "m"]).runtimeValues).toEqual({
+      "served-model-name": "m",
+    });
+    expect(() => parseMockArgs(["triton", "--served-model-name", "m"])).toThrow(
+      "--served-model-name is an option of vllm",
+    );
+  });
+
+  it("shared by several modules (the simulated GPU's, issue 7) reach any runtime that takes them", () => {
+    for (const runtime of ["vllm", "tgis", "caikit-tgis"]) {
+      expect(parseMockArgs([runtime, "--gpu", "l4", "--time-scale", "10"]).runtimeValues).toEqual({
+        gpu: "l4",
+        "time-scale": "10",
+      });
+    }
+    expect(() => parseMockArgs(["ovms", "--gpu", "l4"])).toThrow(
+      "--gpu is an option of vllm, caikit-tgis, caikit-standalone, tgis",
+    );
+  });
+});
+
 describe("allTargets", () => {
   it("gives runtime i REST base+10i and gRPC base+10i+1, in catalog order", () => {
     expect(allTargets(8080)).toEqual([

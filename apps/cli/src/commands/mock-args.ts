@@ -3,7 +3,7 @@
  * command runs the plan.
  */
 import { parseArgs } from "node:util";
-import type { RuntimeOptionValues } from "@servingkit/mock-core";
+import type { RuntimeMockModule, RuntimeOptionValues } from "@servingkit/mock-core";
 import {
   type AuthMode,
   authModes,
@@ -92,7 +92,15 @@ function port(flag: string, text: string): number {
   return Number(text);
 }
 
-/** The options every runtime module adds (a test pins that no two modules share a name). */
+/** Each module option's name, with the modules that declare it (one, or several sharing it). */
+const optionModules = new Map<string, RuntimeMockModule[]>();
+for (const module of runtimeModules) {
+  for (const name of Object.keys(module.options ?? {})) {
+    optionModules.set(name, [...(optionModules.get(name) ?? []), module]);
+  }
+}
+
+/** The options every runtime module adds (modules sharing a name share its definition: a test pins it). */
 const moduleOptions = Object.fromEntries(
   runtimeModules.flatMap((module) =>
     Object.entries(module.options ?? {}).map(([name, option]) => [
@@ -228,19 +236,20 @@ export function parseMockArgs(args: readonly string[]): MockPlan {
 
 /**
  * The module options given on the command line, each checked against the runtimes being started:
- * an option of a module that serves none of them is a usage error naming the module.
+ * an option that no started runtime's module declares is a usage error naming the runtimes that
+ * take it. Modules may share an option (the simulated GPU's flags serve vLLM, TGIS and Caikit
+ * TGIS alike); it is then valid when any of them starts.
  */
 function runtimeValues(values: RuntimeOptionValues, targets: readonly MockTarget[]) {
   const picked: Record<string, RuntimeOptionValues[string]> = {};
-  const modules = new Set(targets.map((target) => runtimeModule(target.runtime)));
-  for (const module of runtimeModules) {
-    for (const name of Object.keys(module.options ?? {})) {
-      if (values[name] === undefined) continue;
-      if (!modules.has(module)) {
-        throw new UsageError(`--${name} is an option of ${module.runtimes.join(", ")}`);
-      }
-      picked[name] = values[name];
+  const started = new Set(targets.map((target) => runtimeModule(target.runtime)));
+  for (const [name, declaring] of optionModules) {
+    if (values[name] === undefined) continue;
+    if (!declaring.some((module) => started.has(module))) {
+      const runtimes = declaring.flatMap((module) => module.runtimes);
+      throw new UsageError(`--${name} is an option of ${runtimes.join(", ")}`);
     }
+    picked[name] = values[name];
   }
   return picked;
 }

@@ -5,6 +5,7 @@ import { writeFile } from "node:fs/promises";
 import {
   createRequestLogger,
   type RunningMock,
+  type RuntimeOption,
   runtimeCatalog,
   runtimeNames,
   selfSignedCertificate,
@@ -22,19 +23,32 @@ import {
   portStride,
 } from "./mock-args.js";
 
-/** Each runtime module's own options, as help sections (none until a module declares some). */
+/**
+ * The runtime modules' own options as help sections: one per set of runtimes that take them, so
+ * options several modules share (the simulated GPU's) are listed once, under all their runtimes.
+ */
 function moduleOptionHelp(): string {
-  return runtimeModules
-    .filter((module) => Object.keys(module.options ?? {}).length > 0)
-    .map((module) => {
-      const flags = Object.entries(module.options ?? {}).map(
+  const sections = new Map<string, [string, RuntimeOption][]>();
+  for (const module of runtimeModules) {
+    for (const [name, option] of Object.entries(module.options ?? {})) {
+      if ([...sections.values()].some((flags) => flags.some(([seen]) => seen === name))) continue;
+      const runtimes = runtimeModules
+        .filter((other) => other.options?.[name] !== undefined)
+        .flatMap((other) => other.runtimes)
+        .join(", ");
+      sections.set(runtimes, [...(sections.get(runtimes) ?? []), [name, option]]);
+    }
+  }
+  return [...sections]
+    .map(([runtimes, options]) => {
+      const flags = options.map(
         ([name, option]) =>
           [`--${name}${option.valueName ? ` ${option.valueName}` : ""}`, option] as const,
       );
-      // The host's options align at column 22; longer flags push their module's column out.
+      // The host's options align at column 22; longer flags push their section's column out.
       const width = Math.max(20, ...flags.map(([flag]) => flag.length + 2));
       const lines = flags.map(([flag, option]) => `  ${flag.padEnd(width)}${option.help}`);
-      return `\nOptions of ${module.runtimes.join(", ")}:\n${lines.join("\n")}\n`;
+      return `\nOptions of ${runtimes}:\n${lines.join("\n")}\n`;
     })
     .join("");
 }

@@ -299,6 +299,11 @@ describe("servingkit simulate", () => {
     expect(tp.stderr).toContain(
       "Total number of attention heads (32) must be divisible by tensor parallel size (3).",
     );
+    // vllm/config/scheduler.py: every running sequence needs a token of the step budget; vLLM
+    // refuses the pair at start-up, so this is exit 1 like the others, not a usage error.
+    const budget = await simulate("--max-num-seqs", "9000");
+    expect(budget.status).toBe(1);
+    expect(budget.stderr).toMatch(/max_num_batched_tokens \(8192\) must be greater than or equal/);
   });
 
   it("refuses a wrong command line with exit 2 and a hint", async () => {
@@ -320,8 +325,6 @@ describe("servingkit simulate", () => {
       [["--num-prompts", "many"], /--num-prompts 'many' is not a whole number/],
       [["--request-rate=-3"], /--request-rate .-3. is not a number in \(0, ∞\]/],
       [["--scheduling-policy", "lifo"], /--scheduling-policy: 'lifo' is not fcfs or priority/],
-      // vllm/config/scheduler.py: every running sequence needs a token of the step budget.
-      [["--max-num-seqs", "9000"], /max_num_batched_tokens \(8192\) must be greater than or equal/],
       [["--dataset-name", "sonnet"], /--dataset-name 'sonnet'/],
       [["--sweep-concurrency", "1,,4"], /comma-separated list/],
       [["--sweep-rate", "1", "--request-rate", "2"], /leave out --request-rate/],

@@ -9,6 +9,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import {
   type ArrivalOptions,
   createStepTimeModel,
+  EngineConfigError,
   formatBenchSummary,
   formatSweepTable,
   formatTrafficHeader,
@@ -26,7 +27,6 @@ import {
   simulate,
   summarizeRun,
   sweepChartSvg,
-  tensorParallelError,
 } from "@servingkit/mock-core";
 import { type CliIo, exitCodes, UsageError } from "../cli-io.js";
 import type { Command } from "../command.js";
@@ -125,7 +125,7 @@ interface ResolvedEngine {
  * Builds the engine as `vllm serve` would start it, reading the engine flags as
  * `servingkit mock vllm --gpu` reads them (mock-core `readGpuEngineSettings`). A bad flag is a
  * {@link UsageError}; a start-up failure (no room for one max_model_len request, heads not
- * divisible by the TP size) is thrown as a KvCacheStartupError with vLLM's text.
+ * divisible by the TP size) is a KvCacheStartupError or EngineConfigError with vLLM's text.
  */
 function resolveEngine(args: SimulateArgs): ResolvedEngine {
   let settings: GpuEngineSettings;
@@ -133,12 +133,11 @@ function resolveEngine(args: SimulateArgs): ResolvedEngine {
     // The served max_model_len is ours to decide below, from the model read here.
     settings = readGpuEngineSettings(args.engine, { maxModelLen: 1 }) as GpuEngineSettings;
   } catch (error) {
+    if (error instanceof EngineConfigError) throw error;
     throw new UsageError((error as Error).message);
   }
   const { device, model, tensorParallelSize } = settings;
   const maxModelLen = args.maxModelLen ?? model.maxPositionEmbeddings;
-  const tpError = tensorParallelError(model, tensorParallelSize);
-  if (tpError !== undefined) throw new KvCacheStartupError(tpError);
   const kv = kvCapacity({
     device,
     model,
@@ -250,7 +249,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     engine = resolveEngine(args);
   } catch (error) {
     if (error instanceof RangeError) throw new UsageError(error.message);
-    if (!(error instanceof KvCacheStartupError)) throw error;
+    if (!(error instanceof KvCacheStartupError || error instanceof EngineConfigError)) throw error;
     // vLLM stops at start-up with this text; so do we, with exit status 1.
     io.stderr.write(`servingkit simulate: engine start-up failed: ${error.message}\n`);
     return exitCodes.failure;

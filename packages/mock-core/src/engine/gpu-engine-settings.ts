@@ -185,6 +185,16 @@ function readModel(
 }
 
 /**
+ * vLLM's own refusal of an engine configuration at start-up (its ValueError text: options that
+ * parse but do not fit together, e.g. a tensor-parallel size that does not divide the heads), as
+ * opposed to a flag value that does not parse (a plain Error). Both stop the mock; `servingkit
+ * simulate` exits 1 for this one, as vLLM fails at start-up, and 2 for a bad flag.
+ */
+export class EngineConfigError extends Error {
+  override readonly name = "EngineConfigError";
+}
+
+/**
  * Reads the GPU engine options. Returns undefined without `--gpu` (the runtime keeps its simple
  * engine); throws an Error with a message naming the flag for an unusable value, and for a GPU
  * option given without `--gpu`. Scheduler defaults are vLLM's for the device (kv-capacity.ts
@@ -219,7 +229,7 @@ export function readGpuEngineSettings(
     integer(values, "max-num-batched-tokens", 1) ?? defaults.maxNumBatchedTokens;
   // vllm/config/scheduler.py _verify_args: every running sequence needs one token of the budget.
   if (maxNumBatchedTokens < maxNumSeqs) {
-    throw new Error(
+    throw new EngineConfigError(
       `max_num_batched_tokens (${maxNumBatchedTokens}) must be greater than or equal to max_num_seqs (${maxNumSeqs}).`,
     );
   }
@@ -227,7 +237,7 @@ export function readGpuEngineSettings(
   const tensorParallelSize = integer(values, "tensor-parallel-size", 1) ?? 1;
   // vLLM refuses a tensor-parallel size that does not divide the attention heads.
   const tpError = tensorParallelError(model, tensorParallelSize);
-  if (tpError !== undefined) throw new Error(tpError);
+  if (tpError !== undefined) throw new EngineConfigError(tpError);
   return {
     device,
     model,
