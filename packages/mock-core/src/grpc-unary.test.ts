@@ -67,6 +67,8 @@ function testPlugin(seen: Seen): MockPlugin {
             throw new ConnectError("late", Code.FailedPrecondition);
           }
           if (mode === "throw") throw new Error("not a ConnectError");
+          if (mode === "bad-header") context.responseHeader.set("connection", "close");
+          if (mode === "bad-trailer") context.responseTrailer.set("connection", "close");
           if (mode === "hang") {
             await new Promise((resolve) =>
               context.signal.addEventListener("abort", resolve, { once: true }),
@@ -261,6 +263,18 @@ describe("unary fast path: answers as a gRPC server", () => {
     const result = await check(client, { "x-test": "throw" });
     expect(result.error?.code).toBe(grpc.status.INTERNAL);
     expect(result.error?.details).toBe("internal error");
+  });
+
+  it("a header or trailer HTTP/2 forbids: the stream is reset (INTERNAL), the server keeps serving", async () => {
+    // RFC 9113 §8.2.2: connection-specific fields such as `connection` must not appear.
+    const { client } = await start();
+    expect((await check(client, { "x-test": "bad-header" })).error?.code).toBe(
+      grpc.status.INTERNAL,
+    );
+    expect((await check(client, { "x-test": "bad-trailer" })).error?.code).toBe(
+      grpc.status.INTERNAL,
+    );
+    expect((await check(client)).reply).toEqual({ status: "SERVING" });
   });
 
   it("logs one line per call with the code it ended with", async () => {

@@ -11,7 +11,7 @@
  * same connect `HandlerContext` (`createHandlerContext`) and interceptors
  * (`invokeUnaryImplementation`), so plugins cannot tell the two paths apart.
  */
-import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import { constants as h2, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   Code,
@@ -167,7 +167,7 @@ export function serveUnaryCall(
   const finish = (write: () => void, reason?: unknown) => {
     if (done) return;
     done = true;
-    if (!stream.destroyed && !stream.closed) write();
+    if (!stream.destroyed && !stream.closed) writeOrReset(stream, write);
     context.abort(reason ?? callEnded);
   };
   const fail = (error: ConnectError) =>
@@ -253,6 +253,19 @@ const trailersOnlyOptions = { endStream: true, sendDate: false } as const;
 /** The content type gRPC servers answer with (grpc-go `contentType("")`, grpc core). */
 const grpcContentType = "application/grpc";
 
+/**
+ * Writes an answer; when `node:http2` refuses it (a header or trailer an implementation set that
+ * HTTP/2 forbids, such as `connection`), resets the stream with INTERNAL_ERROR instead of
+ * throwing out of a promise callback or an event listener (which would end the process).
+ */
+function writeOrReset(stream: ServerHttp2Stream, write: () => void): void {
+  try {
+    write();
+  } catch {
+    if (!stream.destroyed) stream.close(h2.NGHTTP2_INTERNAL_ERROR);
+  }
+}
+
 function ignoreStreamError(): void {
   // A reset or broken stream ends the call through "close"; the error itself needs no answer.
 }
@@ -295,11 +308,13 @@ function writeMessage(
   onStatus: StatusRecorder,
 ): void {
   stream.respond(fieldsOf(context.responseHeader, { ":status": "200" }), answerOptions);
-  stream.once("wantTrailers", () => {
-    const trailers = fieldsOf(context.responseTrailer);
-    onStatus(statusOf(trailers));
-    stream.sendTrailers(trailers);
-  });
+  stream.once("wantTrailers", () =>
+    writeOrReset(stream, () => {
+      const trailers = fieldsOf(context.responseTrailer);
+      onStatus(statusOf(trailers));
+      stream.sendTrailers(trailers);
+    }),
+  );
   stream.end(frameMessage(bytes));
 }
 
@@ -325,6 +340,6 @@ function writeError(
     return;
   }
   stream.respond(header, answerOptions);
-  stream.once("wantTrailers", () => stream.sendTrailers(trailers));
+  stream.once("wantTrailers", () => writeOrReset(stream, () => stream.sendTrailers(trailers)));
   stream.end();
 }
