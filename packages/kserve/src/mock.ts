@@ -7,15 +7,14 @@
  * @packageDocumentation
  */
 import {
-  type CannedReply,
   type Clock,
   type MockPlugin,
-  type PluginContext,
   type RestRouteTable,
   type RuntimeMockModule,
   type RuntimeModuleSettings,
   registerRestRouteTable,
   runtimeCatalog,
+  withholdBaseHealthRoutes,
 } from "@servingkit/mock-core";
 import { InferFault } from "./mock/fault.js";
 import { grpcInferenceHandlers, registerGrpcService } from "./mock/grpc.js";
@@ -170,18 +169,6 @@ export function kserveMockPlugin(options: KserveMockOptions): MockPlugin {
   };
 }
 
-/**
- * The base plugin's health routes answer this instead where a protocol plugin withholds them
- * (mock-core runtime-plugins.ts reads the same registry key; it is not exported from
- * @servingkit/mock-core yet, so the key is shared by name).
- */
-const withheldHealthRoutes = Symbol.for("servingkit.mock-core.withheld-health-routes");
-
-/** mock-core's `withholdBaseHealthRoutes` (runtime-plugins.ts), by its registry key. */
-function withholdHealthRoutes(ctx: PluginContext, reply: CannedReply): void {
-  Reflect.set(ctx, withheldHealthRoutes, reply);
-}
-
 /** The `--modelmesh` plugin: ModelMesh's gRPC routing and the REST proxy's surface and errors. */
 function modelmeshPlugin(
   profile: KserveProfile,
@@ -194,7 +181,7 @@ function modelmeshPlugin(
     name: `kserve-v2-${profile.runtime}-modelmesh`,
     rest: (app, ctx) => {
       // The REST proxy routes no health paths (kserve-v2.md §3.4): grpc-gateway's 404.
-      withholdHealthRoutes(ctx, proxyNotFound);
+      withholdBaseHealthRoutes(ctx, proxyNotFound);
       const handlers = grpcInferenceHandlers(stateOf(ctx.clock), () => ctx.readiness.ready);
       registerRestRouteTable(app, ctx, modelmeshRestTable({ handlers: wrap(handlers) }));
     },

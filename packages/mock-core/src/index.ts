@@ -130,5 +130,5 @@ export type {
   RuntimeOption,
   RuntimeOptionValues,
 } from "./runtime-module.js";
-export { runtimeBasePlugin, runtimePlugin } from "./runtime-plugins.js";
+export { runtimeBasePlugin, runtimePlugin, withholdBaseHealthRoutes } from "./runtime-plugins.js";
 export { selfSignedCertificate, type TlsMaterial } from "./tls.js";

@@ -49,11 +49,10 @@ const envelopes: Readonly<Record<RuntimeName, (status: number, message: string) 
 };
 
 /**
- * Where a protocol plugin stores the answer that replaces the base health routes: a global
- * registry symbol on the host's PluginContext, so a family package can set it through
- * {@link withholdBaseHealthRoutes} or, until that is exported, by the same registry key.
+ * Where a protocol plugin stores the answer that replaces the base health routes, on the host's
+ * PluginContext (set only through {@link withholdBaseHealthRoutes}).
  */
-const withheldHealthRoutes = Symbol.for("servingkit.mock-core.withheld-health-routes");
+const withheldHealthRoutes = Symbol("withheld health routes");
 
 /**
  * Withholds the runtime's health routes for one mock: they answer `reply` (the protocol's

@@ -11,6 +11,10 @@ describe("parseMockArgs", () => {
       { runtime: "tgis", httpPort: 3000, grpcPort: 8033 },
     ]);
     expect(parseMockArgs(["vllm"]).targets).toEqual([{ runtime: "vllm", httpPort: 8080 }]);
+    // kserve-v2.md §3.4: ModelMesh serves REST on 8008 and gRPC on 8033.
+    expect(parseMockArgs(["triton", "--modelmesh"]).targets).toEqual([
+      { runtime: "triton", httpPort: 8008, grpcPort: 8033 },
+    ]);
   });
 
   it("reads every flag", () => {

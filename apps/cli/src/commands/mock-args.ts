@@ -172,7 +172,11 @@ export function parseMockArgs(args: readonly string[]): MockPlan {
     targets = allTargets(base);
   } else {
     if (values["base-port"] !== undefined) throw new UsageError("--base-port is for 'mock all'");
-    const info = runtimeCatalog[name];
+    // Behind ModelMesh (kserve-v2.md §3.4) the runtime answers on ModelMesh's ports, 8008/8033.
+    const info =
+      (values as RuntimeOptionValues).modelmesh === true
+        ? { ...runtimeCatalog[name], ...runtimeCatalog[name].modelmesh }
+        : runtimeCatalog[name];
     const httpPort =
       values["http-port"] === undefined ? info.httpPort : port("http-port", values["http-port"]);
     if (values["grpc-port"] !== undefined && info.grpcPort === undefined) {
