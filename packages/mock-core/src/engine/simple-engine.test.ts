@@ -208,6 +208,14 @@ describe("stop sequences", () => {
     }
   });
 
+  test("a very long stop list is served, not a stack overflow", async () => {
+    // vllm-openai.md §4.1: `stop` is a list with no length limit; spreading 200,000 strings into
+    // Math.max overflowed the stack (a 500 where vLLM generates).
+    const stop = Array.from({ length: 200_000 }, (_, i) => `never-${i}`);
+    const { finish } = await run({ seed: 5, maxTokens: 8, ignoreEos: true, stop });
+    expect(finish.reason).toBe("length");
+  });
+
   test("held-back text is released when generation ends for another reason", async () => {
     // vllm/v1/engine/detokenizer.py get_next_output_text: no buffer once finished
     const base = await run({ seed: 5, maxTokens: 20, ignoreEos: true });

@@ -178,7 +178,7 @@ export function createSimpleEngine(options: SimpleEngineOptions): TextEngine {
     const stops = request.stop ?? [];
     const includeStop = request.includeStopInOutput ?? false;
     const holdBack =
-      stops.length > 0 && !includeStop ? Math.max(...stops.map((s) => s.length)) - 1 : 0;
+      stops.length > 0 && !includeStop ? stops.reduce((n, s) => Math.max(n, s.length), 0) - 1 : 0;
     const stopIds = new Set(request.stopTokenIds ?? []);
     const eos = request.ignoreEos ? undefined : tokenizer.eosTokenId;
     const decoder = new IncrementalDecoder(tokenizer, { context: request.promptIds });
