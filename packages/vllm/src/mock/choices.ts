@@ -9,7 +9,7 @@ import type {
   GenerationRequest,
   TokenEvent,
 } from "@servingkit/mock-core";
-import { checkContextLength } from "./errors.js";
+import { badRequest, checkContextLength } from "./errors.js";
 import { sampleJson } from "./json-sample.js";
 import type { Guided, Sampling } from "./requests.js";
 import type { VllmModel } from "./served-model.js";
@@ -59,6 +59,10 @@ export function planChoices(
     forcedText?: (i: number) => string | undefined;
   },
 ): ChoicePlan[] {
+  // vllm/v1/engine/processor.py: a priority other than 0 needs --scheduling-policy priority.
+  if (sampling.priority !== 0 && model.schedulingPolicy !== "priority") {
+    throw badRequest(`Got priority ${sampling.priority} but Priority scheduling is not enabled.`);
+  }
   return Array.from({ length: sampling.n }, (_, i) => {
     const forcedText = options.forcedText?.(i);
     const request: GenerationRequest = {
@@ -75,6 +79,7 @@ export function planChoices(
       ...(sampling.topK !== undefined && { topK: sampling.topK }),
       ...(sampling.seed !== undefined && { seed: sampling.seed + i }),
       ...(options.logprobs !== undefined && { logprobs: options.logprobs }),
+      ...(sampling.priority !== 0 && { priority: sampling.priority }),
     };
     return { index: options.firstIndex + i, request };
   });

@@ -242,6 +242,42 @@ describe("the openai SDK streams from the GPU engine", () => {
   });
 });
 
+describe("request priority", () => {
+  const complete = (url: string, priority: unknown) =>
+    fetch(`${url}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ prompt: "Hello", max_tokens: 2, priority }),
+    });
+
+  it("is refused unless the engine schedules by priority, with vLLM's text", async () => {
+    // vllm/v1/engine/processor.py: ValueError "Got priority N but Priority scheduling is not
+    // enabled." (fcfs is vLLM's default policy); the OpenAI server answers a ValueError with 400.
+    const fcfs = await startVllm({ "served-model-name": "m" });
+    try {
+      const refused = await complete(fcfs.url, 3);
+      expect(refused.status).toBe(400);
+      expect(JSON.stringify(await refused.json())).toContain(
+        "Got priority 3 but Priority scheduling is not enabled.",
+      );
+      expect((await complete(fcfs.url, 0)).status).toBe(200);
+    } finally {
+      await fcfs.close();
+    }
+    const priority = await startVllm({
+      "served-model-name": "m",
+      gpu: "l4",
+      "scheduling-policy": "priority",
+      "time-scale": "50",
+    });
+    try {
+      expect((await complete(priority.url, 3)).status).toBe(200);
+    } finally {
+      await priority.close();
+    }
+  });
+});
+
 describe("/load", () => {
   let server: TestServer;
   beforeAll(async () => {

@@ -35,6 +35,8 @@ export interface Sampling {
   readonly stream: boolean;
   readonly streamOptions: StreamOptions | undefined;
   readonly guided: Guided | undefined;
+  /** vLLM's request `priority` (default 0; lower is served first under the priority policy). */
+  readonly priority: number;
 }
 
 /** A completions prompt in the engine's terms: text or token ids. */
@@ -209,6 +211,7 @@ function readSampling(fields: FieldReader, body: unknown, maxTokens: number | un
     stream,
     streamOptions: readStreamOptions(fields, stream, body),
     guided: readGuided(fields, body),
+    priority: fields.int("priority") ?? 0,
   };
 }
 

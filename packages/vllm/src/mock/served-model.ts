@@ -40,6 +40,11 @@ export interface VllmModel {
   readonly task: ModelTask;
   /** Whether tool_choice "auto" is served (`--enable-auto-tool-choice --tool-call-parser`). */
   readonly autoToolChoice: boolean;
+  /**
+   * The engine's scheduling policy: `--scheduling-policy` under `--gpu`, else vLLM's default
+   * "fcfs", under which vLLM refuses any request `priority` but 0.
+   */
+  readonly schedulingPolicy?: "fcfs" | "priority";
   /** The unix time in seconds for `created` fields. */
   nowSeconds(): number;
 }
@@ -119,6 +124,7 @@ export function startModel(
     generationMode: settings.generationMode,
     task: settings.task,
     autoToolChoice: settings.autoToolChoice,
+    schedulingPolicy: loaded.gpu?.schedulingPolicy ?? "fcfs",
     nowSeconds: () => Math.floor(Date.now() / 1000),
   };
   return { model, ...(created.gpu ? { gpu: created.gpu } : {}), close: created.close };
