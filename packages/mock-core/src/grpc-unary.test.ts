@@ -332,6 +332,15 @@ describe("unary fast path: deadlines and cancellation", () => {
     while (lines.length === 0) await new Promise((r) => setTimeout(r, 5));
     expect(JSON.parse(lines[0] as string)).toMatchObject({ rpc: checkPath, code: "RESET" });
   });
+  it("graceful shutdown aborts a running call's signal (connect links the shutdown signal) and lets it answer", async () => {
+    const { mock, client, seen } = await start();
+    const pending = check(client, { "x-test": "hang" });
+    while (seen.contexts.length === 0) await new Promise((r) => setTimeout(r, 5));
+    const closing = mock.close();
+    expect((await pending).reply).toEqual({ status: "SERVING" });
+    expect(seen.aborted).toHaveLength(1);
+    await closing;
+  });
 });
 
 describe("unary fast path: bad requests", () => {
