@@ -4,74 +4,28 @@
  * the seeds' grpcurl example calls it (seeds 003 §2.9.8: `-proto ... -H "Authorization: Bearer
  * <token>" <host>:443 inference.GRPCInferenceService/ModelMetadata`).
  */
-import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
-import { type MockOptions, type RunningMock, startMock } from "@servingkit/mock-core";
+import type { MockOptions, RunningMock } from "@servingkit/mock-core";
 import { afterEach, describe, expect, it } from "vitest";
-import { kserveMockModule } from "../mock.js";
 import type { KserveRuntime } from "./profiles.js";
+import {
+  closeAll,
+  type InferenceClient,
+  inferenceClient,
+  inferenceDefinition,
+  startKserve,
+  trackClient,
+} from "./test-mocks.js";
 
-const protoFile = "inference/grpc_service.proto";
-const protoRoot = fileURLToPath(new URL("../../../../proto", import.meta.url));
-const definition = protoLoader.loadSync(protoFile, {
-  includeDirs: [protoRoot],
-  keepCase: true,
-  longs: String,
-  enums: String,
-  defaults: true,
-});
-const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-  inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
-};
+afterEach(closeAll);
 
-const running: RunningMock[] = [];
-const clients: grpc.Client[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const m of running.splice(0)) await m.close();
-});
+const start = (runtime: KserveRuntime, extra: Partial<MockOptions> = {}) =>
+  startKserve(runtime, {}, extra);
 
-async function start(runtime: KserveRuntime, extra: Partial<MockOptions> = {}) {
-  const plugins = await kserveMockModule.plugins({ runtime, models: [], values: {} });
-  const mock = await startMock({
-    runtime,
-    host: "127.0.0.1",
-    httpPort: 0,
-    grpcPort: 0,
-    plugins,
-    ...extra,
-  });
-  running.push(mock);
-  return mock;
-}
+type Call = InferenceClient["unary"];
 
-type Call = (
-  method: string,
-  request: object,
-  metadata?: grpc.Metadata,
-) => Promise<Record<string, unknown>>;
-
-function client(mock: RunningMock, credentials = grpc.credentials.createInsecure()): Call {
-  const c = new loaded.inference.GRPCInferenceService(mock.endpoints.grpc as string, credentials);
-  clients.push(c);
-  return (method, request, metadata = new grpc.Metadata()) =>
-    new Promise((resolve, reject) => {
-      type Unary = (
-        request: object,
-        metadata: grpc.Metadata,
-        callback: (error: grpc.ServiceError | null, response: Record<string, unknown>) => void,
-      ) => void;
-      const fn = (c as unknown as Record<string, Unary>)[method] as Unary;
-      fn.call(
-        c,
-        request,
-        metadata,
-        (error: grpc.ServiceError | null, response: Record<string, unknown>) =>
-          error ? reject(error) : resolve(response),
-      );
-    });
-}
+const client = (mock: RunningMock, credentials = grpc.credentials.createInsecure()): Call =>
+  inferenceClient(mock, credentials).unary;
 
 /**
  * The failure of a call, with `details` percent-decoded: connect-node (the host) percent-encodes
@@ -255,7 +209,7 @@ describe("MLServer ModelStreamInfer (mlserver/grpc/servicers.py, dataplane.proto
    * ModelInfer serializers for both directions.
    */
   function streamClient(mock: RunningMock) {
-    const service = definition["inference.GRPCInferenceService"] as Record<
+    const service = inferenceDefinition["inference.GRPCInferenceService"] as Record<
       string,
       grpc.MethodDefinition<object, Record<string, unknown>>
     >;
@@ -271,8 +225,9 @@ describe("MLServer ModelStreamInfer (mlserver/grpc/servicers.py, dataplane.proto
       },
       "MlserverStream",
     );
-    const c = new Client(mock.endpoints.grpc as string, grpc.credentials.createInsecure());
-    clients.push(c);
+    const c = trackClient(
+      new Client(mock.endpoints.grpc as string, grpc.credentials.createInsecure()),
+    );
     return (requests: object[]) =>
       new Promise<{ answers: Record<string, unknown>[]; error?: grpc.ServiceError }>((resolve) => {
         const call = (

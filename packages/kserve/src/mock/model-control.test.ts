@@ -7,15 +7,13 @@
  * (ModelIsReady); server src/http_server.cc (HandleRepositoryControl, HandleModelReady),
  * src/grpc/grpc_server.cc (RepositoryModelLoad).
  */
-import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
-import { type RunningMock, startMock } from "@servingkit/mock-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { kserveMockModule } from "../mock.js";
 import { InferFault } from "./fault.js";
 import { ModelRepository, withConfigOverride } from "./model-control.js";
 import { profiles } from "./profiles.js";
+import { closeAll, inferenceClient, startKserve } from "./test-mocks.js";
 
 const triton = profiles.triton;
 const simple = triton.models.find((m) => m.name === "simple");
@@ -108,56 +106,14 @@ describe("ModelRepository (pure)", () => {
   });
 });
 
-const protoRoot = fileURLToPath(new URL("../../../../proto", import.meta.url));
-const definition = protoLoader.loadSync("inference/grpc_service.proto", {
-  includeDirs: [protoRoot],
-  keepCase: true,
-  longs: String,
-  enums: String,
-  defaults: true,
-});
-const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-  inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
-};
-
-const running: RunningMock[] = [];
-const clients: grpc.Client[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const m of running.splice(0)) await m.close();
-});
+afterEach(closeAll);
 
 async function startTriton(
   values: Record<string, string | boolean | string[]>,
   runtime: "triton" | "mlserver" = "triton",
 ) {
-  const plugins = await kserveMockModule.plugins({ runtime, models: [], values });
-  const mock = await startMock({
-    runtime,
-    host: "127.0.0.1",
-    httpPort: 0,
-    grpcPort: 0,
-    plugins,
-  });
-  running.push(mock);
-  const c = new loaded.inference.GRPCInferenceService(
-    mock.endpoints.grpc as string,
-    grpc.credentials.createInsecure(),
-  ) as unknown as Record<string, (...args: unknown[]) => unknown> & grpc.Client;
-  clients.push(c);
-  const unary = (method: string, request: object) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      c[method]?.(request, (error: grpc.ServiceError | null, response: Record<string, unknown>) =>
-        error ? reject(error) : resolve(response),
-      );
-    });
-  const failure = (method: string, request: object) =>
-    unary(method, request).then(
-      () => {
-        throw new Error(`${method} was expected to fail`);
-      },
-      (e: grpc.ServiceError) => ({ code: e.code, details: decodeURIComponent(e.details) }),
-    );
+  const mock = await startKserve(runtime, values);
+  const { unary, failure } = inferenceClient(mock);
   const http = (path: string, init?: RequestInit) => fetch(`${mock.endpoints.http}${path}`, init);
   return { mock, unary, failure, http };
 }

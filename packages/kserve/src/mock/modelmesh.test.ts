@@ -6,71 +6,24 @@
  * cluster_config.go (ModelInfer and ModelMetadata take field 1 as a vmodel id; other RPCs need a
  * header), kserve/rest-proxy request.go and marshaler.go, grpc-gateway v2 runtime/errors.go.
  */
-import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
-import { type RunningMock, runtimeCatalog, startMock } from "@servingkit/mock-core";
+import { runtimeCatalog } from "@servingkit/mock-core";
 import { afterEach, describe, expect, it } from "vitest";
-import { kserveMockModule } from "../mock.js";
 import { modelmeshModelId } from "./modelmesh.js";
 import type { KserveRuntime } from "./profiles.js";
+import { closeAll, inferenceClient, startKserve } from "./test-mocks.js";
 
-const protoRoot = fileURLToPath(new URL("../../../../proto", import.meta.url));
-const definition = protoLoader.loadSync("inference/grpc_service.proto", {
-  includeDirs: [protoRoot],
-  keepCase: true,
-  longs: String,
-  enums: String,
-  defaults: true,
-});
-const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-  inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
-};
-
-const running: RunningMock[] = [];
-const clients: grpc.Client[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const m of running.splice(0)) await m.close();
-});
+afterEach(closeAll);
 
 async function start(runtime: KserveRuntime) {
-  const plugins = await kserveMockModule.plugins({
-    runtime,
-    models: [],
-    values: { modelmesh: true },
-  });
-  const mock = await startMock({ runtime, host: "127.0.0.1", httpPort: 0, grpcPort: 0, plugins });
-  running.push(mock);
-  const c = new loaded.inference.GRPCInferenceService(
-    mock.endpoints.grpc as string,
-    grpc.credentials.createInsecure(),
-  ) as unknown as Record<string, (...args: unknown[]) => unknown> & grpc.Client;
-  clients.push(c);
-  const call = (method: string, request: object, headers: Record<string, string> = {}) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      const metadata = new grpc.Metadata();
-      for (const [k, v] of Object.entries(headers)) metadata.set(k, v);
-      c[method]?.(
-        request,
-        metadata,
-        (error: grpc.ServiceError | null, response: Record<string, unknown>) =>
-          error ? reject(error) : resolve(response),
-      );
-    });
-  const failure = (method: string, request: object, headers: Record<string, string> = {}) =>
-    call(method, request, headers).then(
-      () => {
-        throw new Error(`${method} was expected to fail`);
-      },
-      (e: grpc.ServiceError) => ({ code: e.code, details: decodeURIComponent(e.details) }),
-    );
+  const mock = await startKserve(runtime, { modelmesh: true });
+  const { raw, unary: call, failure } = inferenceClient(mock);
   const http = async (path: string, init?: RequestInit) => {
     const res = await fetch(`${mock.endpoints.http}${path}`, init);
     const text = await res.text();
     return { status: res.status, type: res.headers.get("content-type"), text };
   };
-  return { call, failure, http };
+  return { raw, call, failure, http };
 }
 
 const post = (body: unknown) => ({
@@ -317,7 +270,7 @@ describe("--modelmesh gRPC (ModelMesh's model id routing)", () => {
       code: grpc.status.INVALID_ARGUMENT,
       details: "must include mm-model-id header",
     });
-    const stream = clients[0] as unknown as Record<
+    const stream = m.raw as unknown as Record<
       string,
       () => grpc.ClientDuplexStream<object, object>
     >;

@@ -3,54 +3,15 @@
  * repository index, statistics that count REST and gRPC inferences alike, model configuration,
  * and ModelStreamInfer over an independent grpc-js client; MLServer and OVMS do not serve them.
  */
-import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
-import { type RunningMock, startMock } from "@servingkit/mock-core";
 import { afterEach, describe, expect, it } from "vitest";
-import { kserveMockModule } from "../mock.js";
 import type { KserveRuntime } from "./profiles.js";
+import { closeAll, inferenceClient, startKserve } from "./test-mocks.js";
 
-const protoRoot = fileURLToPath(new URL("../../../../proto", import.meta.url));
-const definition = protoLoader.loadSync("inference/grpc_service.proto", {
-  includeDirs: [protoRoot],
-  keepCase: true,
-  longs: String,
-  enums: String,
-  defaults: true,
-});
-const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-  inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
-};
+afterEach(closeAll);
 
-const running: RunningMock[] = [];
-const clients: grpc.Client[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const m of running.splice(0)) await m.close();
-});
-
-async function start(runtime: KserveRuntime) {
-  const plugins = await kserveMockModule.plugins({ runtime, models: [], values: {} });
-  const mock = await startMock({ runtime, host: "127.0.0.1", httpPort: 0, grpcPort: 0, plugins });
-  running.push(mock);
-  return mock;
-}
-
-function grpcClient(mock: RunningMock) {
-  const c = new loaded.inference.GRPCInferenceService(
-    mock.endpoints.grpc as string,
-    grpc.credentials.createInsecure(),
-  ) as unknown as Record<string, (...args: unknown[]) => unknown> & grpc.Client;
-  clients.push(c);
-  const unary = (method: string, request: object) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      c[method]?.(request, (error: grpc.ServiceError | null, response: Record<string, unknown>) =>
-        error ? reject(error) : resolve(response),
-      );
-    });
-  return { raw: c, unary };
-}
+const start = (runtime: KserveRuntime) => startKserve(runtime);
+const grpcClient = inferenceClient;
 
 const simpleBody = JSON.stringify({
   inputs: ["INPUT0", "INPUT1"].map((name) => ({

@@ -3,54 +3,15 @@
  * `HandleLogging`, docs/protocol/extension_logging.md), over REST with fetch and gRPC
  * LogSettings with @grpc/grpc-js: one settings store behind both.
  */
-import { fileURLToPath } from "node:url";
-import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
-import { type RunningMock, startMock } from "@servingkit/mock-core";
 import { afterEach, describe, expect, it } from "vitest";
-import { kserveMockModule } from "../mock.js";
+import { closeAll, inferenceClient, startKserve } from "./test-mocks.js";
 
-const protoRoot = fileURLToPath(new URL("../../../../proto", import.meta.url));
-const definition = protoLoader.loadSync("inference/grpc_service.proto", {
-  includeDirs: [protoRoot],
-  keepCase: true,
-  longs: String,
-  enums: String,
-  defaults: false,
-  oneofs: true,
-});
-const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-  inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
-};
-
-const running: RunningMock[] = [];
-const clients: grpc.Client[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const m of running.splice(0)) await m.close();
-});
+afterEach(closeAll);
 
 async function start() {
-  const plugins = await kserveMockModule.plugins({ runtime: "triton", models: [], values: {} });
-  const mock = await startMock({
-    runtime: "triton",
-    host: "127.0.0.1",
-    httpPort: 0,
-    grpcPort: 0,
-    plugins,
-  });
-  running.push(mock);
-  const c = new loaded.inference.GRPCInferenceService(
-    mock.endpoints.grpc as string,
-    grpc.credentials.createInsecure(),
-  ) as unknown as Record<string, (...args: unknown[]) => unknown> & grpc.Client;
-  clients.push(c);
-  const logSettings = (request: object) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      c.LogSettings?.(request, (error: grpc.ServiceError | null, r: Record<string, unknown>) =>
-        error ? reject(error) : resolve(r),
-      );
-    });
+  const mock = await startKserve("triton");
+  const { unary } = inferenceClient(mock);
+  const logSettings = (request: object) => unary("LogSettings", request);
   const http = async (init?: RequestInit) => {
     const res = await fetch(`${mock.endpoints.http}/v2/logging`, init);
     return [res.status, await res.json()] as const;
