@@ -2,23 +2,9 @@ import { describe, expect, test } from "vitest";
 import { ManualClock } from "../clock.js";
 import { EngineMetrics } from "../gpu/engine-metrics.js";
 import { GpuEngine } from "../gpu/gpu-engine.js";
-import type { StepTimeModel } from "../gpu/step-time.js";
+import { linearStepTime } from "../gpu/test-step-time.js";
 import type { GenerationEvent, TextEngine } from "./generation.js";
 import { createGpuTextEngine } from "./gpu-text-engine.js";
-
-/** A step costs 10 ms plus 1 ms per token computed. */
-const linear: StepTimeModel = {
-  parameters: {
-    computeEfficiency: 1,
-    bandwidthEfficiency: 1,
-    stepOverhead: 0,
-    perSequenceOverhead: 0,
-    allReduceLatency: 0,
-  },
-  time: (load) => (load.sequences === 0 ? 0 : 0.01 + 0.001 * load.tokens),
-  computeTime: (load) => 0.001 * load.tokens,
-  memoryTime: () => 0.01,
-};
 
 /** A content engine that answers `count` tokens "t0", "t1", ... at once, then EOS. */
 function content(count: number): TextEngine {
@@ -44,7 +30,7 @@ function setup(count: number) {
     maxNumSeqs: 8,
     maxNumBatchedTokens: 512,
     maxModelLen: 1024,
-    stepTime: linear,
+    stepTime: linearStepTime,
     clock,
     metrics,
   });

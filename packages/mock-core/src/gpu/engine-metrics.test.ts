@@ -2,21 +2,8 @@ import { describe, expect, it } from "vitest";
 import { ManualClock } from "../clock.js";
 import { EngineMetrics, Histogram, tokenCountBuckets } from "./engine-metrics.js";
 import { GpuEngine } from "./gpu-engine.js";
-import type { StepTimeModel } from "./step-time.js";
+import { linearStepTime } from "./test-step-time.js";
 
-/** A step costs 10 ms plus 1 ms per token. */
-const linear: StepTimeModel = {
-  parameters: {
-    computeEfficiency: 1,
-    bandwidthEfficiency: 1,
-    stepOverhead: 0,
-    perSequenceOverhead: 0,
-    allReduceLatency: 0,
-  },
-  time: (load) => (load.sequences === 0 ? 0 : 0.01 + 0.001 * load.tokens),
-  computeTime: (load) => 0.001 * load.tokens,
-  memoryTime: () => 0.01,
-};
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe("histogram and buckets", () => {
@@ -44,7 +31,7 @@ describe("engine metrics agree with what clients observed", () => {
       maxNumSeqs: 8,
       maxNumBatchedTokens: 512,
       maxModelLen: 1024,
-      stepTime: linear,
+      stepTime: linearStepTime,
       clock,
       metrics,
     });

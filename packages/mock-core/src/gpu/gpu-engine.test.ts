@@ -3,27 +3,14 @@ import { ManualClock } from "../clock.js";
 import { EngineRequestError } from "./engine-core.js";
 import { GpuEngine, type GpuToken } from "./gpu-engine.js";
 import { simulate } from "./simulate.js";
-import type { StepTimeModel } from "./step-time.js";
+import { linearStepTime } from "./test-step-time.js";
 
-/** A step costs 10 ms plus 1 ms per token. */
-const linear: StepTimeModel = {
-  parameters: {
-    computeEfficiency: 1,
-    bandwidthEfficiency: 1,
-    stepOverhead: 0,
-    perSequenceOverhead: 0,
-    allReduceLatency: 0,
-  },
-  time: (load) => (load.sequences === 0 ? 0 : 0.01 + 0.001 * load.tokens),
-  computeTime: (load) => 0.001 * load.tokens,
-  memoryTime: () => 0.01,
-};
 const config = {
   numBlocks: 100,
   maxNumSeqs: 8,
   maxNumBatchedTokens: 512,
   maxModelLen: 1024,
-  stepTime: linear,
+  stepTime: linearStepTime,
 };
 
 /** Collects a request's tokens with the clock time each arrived. */

@@ -2,20 +2,7 @@ import { describe, expect, it } from "vitest";
 import { EngineCore } from "./engine-core.js";
 import { EngineMetrics } from "./engine-metrics.js";
 import { StatsLogLine } from "./stats-log.js";
-import type { StepTimeModel } from "./step-time.js";
-
-const linear: StepTimeModel = {
-  parameters: {
-    computeEfficiency: 1,
-    bandwidthEfficiency: 1,
-    stepOverhead: 0,
-    perSequenceOverhead: 0,
-    allReduceLatency: 0,
-  },
-  time: (load) => (load.sequences === 0 ? 0 : 0.01 + 0.001 * load.tokens),
-  computeTime: (load) => 0.001 * load.tokens,
-  memoryTime: () => 0.01,
-};
+import { linearStepTime } from "./test-step-time.js";
 
 describe("the periodic engine log line", () => {
   it("reports throughput, queue, KV usage and prefix hit rate over the interval in vLLM's format", () => {
@@ -26,7 +13,7 @@ describe("the periodic engine log line", () => {
       maxNumSeqs: 1,
       maxNumBatchedTokens: 512,
       maxModelLen: 1024,
-      stepTime: linear,
+      stepTime: linearStepTime,
     });
     const metrics = new EngineMetrics(1024);
     const log = new StatsLogLine(metrics, 0);
