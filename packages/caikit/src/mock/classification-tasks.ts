@@ -148,13 +148,17 @@ export function tokenClassification(
 ): TokenClassificationResultsJson {
   const limit = threshold ?? defaultTokenClassificationThreshold;
   if (text === "") return { results: [] };
-  const results: TokenClassificationJson[] = [];
-  for (const span of sentenceSpans(text)) {
-    const scores = labelScores(span.text);
-    classificationLabels.forEach((label, index) => {
-      const score = scores[index] ?? 0;
-      if (score < limit) return;
-      results.push({
+  return { results: sentenceSpans(text).flatMap((span) => spanResults(span, limit)) };
+}
+
+/** One result per label whose score for `span` is at least `limit`, in label order. */
+function spanResults(span: Span, limit: number): TokenClassificationJson[] {
+  const scores = labelScores(span.text);
+  return classificationLabels.flatMap((label, index) => {
+    const score = scores[index] ?? 0;
+    if (score < limit) return [];
+    return [
+      {
         start: span.start,
         end: span.end,
         word: span.text,
@@ -162,10 +166,9 @@ export function tokenClassification(
         entity_group: null,
         score: new PyFloat(score),
         token_count: null,
-      });
-    });
-  }
-  return { results };
+      },
+    ];
+  });
 }
 
 /** TokenClassificationStreamResult: `{results, processed_index}`. */
@@ -219,28 +222,9 @@ export async function* tokenClassificationStream(
     }
   }
   for await (const span of streamSpans(counted())) {
-    const scores = labelScores(span.text);
-    let reachedEnd = false;
-    for (const [index, label] of classificationLabels.entries()) {
-      const score = scores[index] ?? 0;
-      if (score < limit) continue;
-      yield {
-        results: [
-          {
-            start: span.start,
-            end: span.end,
-            word: span.text,
-            entity: label,
-            entity_group: null,
-            score: new PyFloat(score),
-            token_count: null,
-          },
-        ],
-        processed_index: span.end,
-      };
-      reachedEnd = true;
-    }
-    if (!reachedEnd) yield { results: [], processed_index: span.end };
+    const results = spanResults(span, limit);
+    for (const result of results) yield { results: [result], processed_index: span.end };
+    if (results.length === 0) yield { results: [], processed_index: span.end };
   }
   if (received === 0) yield { results: [], processed_index: 0 };
 }
