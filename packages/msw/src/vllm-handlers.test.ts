@@ -114,6 +114,26 @@ describe("vllmHandlers with plain fetch", () => {
     expect((await fetch(`${keyed}/health`)).status).toBe(200);
   });
 
+  // vllm-openai.md §2: the key middleware runs before routing, so unknown /v1 paths and wrong
+  // methods are 401 without the key and FastAPI's 404/405 with it, as on the fastify mock.
+  it("guards unknown /v1 paths and wrong methods before the 404/405", async () => {
+    for (const [method, path] of [
+      ["GET", "/v1/nope"],
+      ["POST", "/v1/models"],
+    ] as const) {
+      const refused = await fetch(`${keyed}${path}`, { method });
+      expect(refused.status).toBe(401);
+      expect(await refused.text()).toBe('{"error": "Unauthorized"}');
+    }
+    const key = { authorization: "Bearer s3cret" };
+    const unknown = await fetch(`${keyed}/v1/nope`, { headers: key });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ detail: "Not Found" });
+    const wrong = await fetch(`${keyed}/v1/models`, { method: "POST", headers: key });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get("allow")).toContain("GET");
+  });
+
   it("answers a stream as vLLM's SSE text ending in [DONE] (vllm-openai.md §6)", async () => {
     const response = await fetch(`${base}/v1/completions`, {
       method: "POST",

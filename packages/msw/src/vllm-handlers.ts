@@ -53,7 +53,7 @@ export async function vllmHandlers(options: VllmHandlersOptions): Promise<Reques
   return [
     routeTableHandler({
       baseUrl: options.baseUrl,
-      tables: [healthRouteTable(runtimeCatalog.vllm, options.readiness), surface.table],
+      tables: [healthRouteTable(runtimeCatalog.vllm, options.readiness), ...surface.tables],
       plugins: [runtimePlugin("vllm"), surface.plugin],
       ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
     }),

@@ -15,7 +15,7 @@ import {
 } from "@servingkit/mock-core";
 import { loadServedModel } from "./mock/served-model.js";
 import { readVllmSettings, vllmOptions } from "./mock/settings.js";
-import { vllmPlugin, vllmRestTable } from "./mock/vllm-plugin.js";
+import { vllmPlugin, vllmRestTables } from "./mock/vllm-plugin.js";
 
 export { defaultVllmVersion, type VllmProfile, vllmProfiles } from "./mock/profiles.js";
 export { platformModelRoot } from "./mock/served-model.js";
@@ -41,8 +41,8 @@ export const vllmMockModule: RuntimeMockModule = {
 
 /** vLLM's REST surface for a host other than fastify (see {@link vllmRestSurface}). */
 export interface VllmRestSurface {
-  /** The routes, with vLLM's `--api-key` middleware. */
-  readonly table: RestRouteTable;
+  /** The route tables, in order, with vLLM's `--api-key` and request-id middleware. */
+  readonly tables: readonly RestRouteTable[];
   /** The protocol plugin, for its error hooks (envelope per version, malformed-JSON 400). */
   readonly plugin: MockPlugin;
 }
@@ -60,7 +60,7 @@ export async function vllmRestSurface(
   const vllm = readVllmSettings(settings, env);
   const loaded = await loadServedModel(vllm, settings.values);
   return {
-    table: vllmRestTable({ settings: vllm, loaded, clock }),
+    tables: vllmRestTables({ settings: vllm, loaded, clock }),
     plugin: vllmPlugin({ settings: vllm, loaded }),
   };
 }

@@ -11,6 +11,7 @@ import {
 } from "@servingkit/mock-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chatCompletionStream } from "./chat-completions.js";
+import { LoraRegistry } from "./lora.js";
 import { profileFor } from "./profiles.js";
 import { parseChatRequest } from "./requests.js";
 import type { VllmModel } from "./served-model.js";
@@ -50,6 +51,7 @@ async function modelWith(engine: TextEngine): Promise<VllmModel> {
     generationMode: "text",
     task: "generate",
     autoToolChoice: false,
+    loras: new LoraRegistry(),
     nowSeconds: () => 0,
   };
 }

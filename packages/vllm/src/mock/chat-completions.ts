@@ -21,7 +21,9 @@ import {
 import { clampLogprob } from "./completions.js";
 import { badRequest } from "./errors.js";
 import { sampleJson } from "./json-sample.js";
+import { promptLogprobsList } from "./prompt-logprobs.js";
 import { chatPromptIds } from "./prompts.js";
+import { uuidHex } from "./request-id.js";
 import type { ChatRequest, ToolSpec } from "./requests.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
 
@@ -97,10 +99,14 @@ interface Prepared {
   readonly echoText: string;
   readonly promptTokens: number;
   readonly plans: ReturnType<typeof planChoices>;
+  /** The response's `model`: the served name or the LoRA adapter the request named. */
+  readonly modelName: string;
+  /** The rendered prompt's token ids. */
+  readonly promptIds: readonly number[];
 }
 
 function prepare(model: VllmModel, request: ChatRequest): Prepared {
-  checkModelName(model, request.model);
+  const modelName = checkModelName(model, request.model);
   const tool = planTool(model, request);
   // vLLM renders the tools into the template unless tool_choice is "none".
   const ids = chatPromptIds(model, request.messages, {
@@ -128,11 +134,12 @@ function prepare(model: VllmModel, request: ChatRequest): Prepared {
     ...(echoIds !== undefined && echoIds.length > 0 && { echoIds }),
     ...(forcedText !== undefined && { forcedText }),
   });
-  return { tool, role, echoText, promptTokens: ids.length, plans };
+  return { tool, role, echoText, promptTokens: ids.length, plans, modelName, promptIds: ids };
 }
 
-function chatId(): string {
-  return `chatcmpl-${randomUUID().replaceAll("-", "")}`;
+/** `chatcmpl-` and the request id's base (vllm-openai.md §1), else a random uuid hex. */
+function chatId(request: ChatRequest): string {
+  return `chatcmpl-${request.requestId ?? uuidHex()}`;
 }
 
 /** The non-streaming answer. */
@@ -141,7 +148,10 @@ export async function chatCompletion(
   request: ChatRequest,
   signal: AbortSignal,
 ): Promise<object> {
-  const { tool, role, echoText, promptTokens, plans } = prepare(model, request);
+  const { tool, role, echoText, promptTokens, plans, modelName, promptIds } = prepare(
+    model,
+    request,
+  );
   const results = await Promise.all(plans.map((plan) => runChoice(model, plan, signal)));
   let completionTokens = 0;
   const choices = results.map((result) => {
@@ -175,15 +185,18 @@ export async function chatCompletion(
     };
   });
   return {
-    id: chatId(),
+    id: chatId(request),
     object: "chat.completion",
     created: model.nowSeconds(),
-    model: model.served.id,
+    model: modelName,
     choices,
     service_tier: null,
     system_fingerprint: null,
     usage: usageOf(promptTokens, completionTokens, "answer"),
-    prompt_logprobs: null,
+    prompt_logprobs:
+      request.promptLogprobs === undefined
+        ? null
+        : promptLogprobsList(model, promptIds, request.promptLogprobs),
     kv_transfer_params: null,
   };
 }
@@ -203,7 +216,7 @@ export function chatCompletionStream(
 async function* streamChunks(
   model: VllmModel,
   request: ChatRequest,
-  { tool, role, echoText, promptTokens, plans }: Prepared,
+  { tool, role, echoText, promptTokens, plans, modelName }: Prepared,
   signal: AbortSignal,
 ): AsyncGenerator<object> {
   // Tool calls stream as delta.tool_calls: the first fragment names the call, later ones carry
@@ -225,10 +238,10 @@ async function* streamChunks(
     };
   };
   const head = {
-    id: chatId(),
+    id: chatId(request),
     object: "chat.completion.chunk",
     created: model.nowSeconds(),
-    model: model.served.id,
+    model: modelName,
   };
   const continuous = request.streamOptions?.continuousUsageStats === true;
   const generated = new Map<number, number>();

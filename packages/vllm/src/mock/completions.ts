@@ -4,7 +4,6 @@
  * stream chunks carry every key (`"usage": null` too) with no role chunk, the last token chunk
  * carries `finish_reason`, an optional usage chunk has `choices: []`.
  */
-import { randomUUID } from "node:crypto";
 import type { TokenEvent } from "@servingkit/mock-core";
 import {
   type ChoicePlan,
@@ -18,7 +17,9 @@ import {
   streamPieces,
   usageOf,
 } from "./choices.js";
+import { type PromptLogprobsEntry, promptLogprobsList } from "./prompt-logprobs.js";
 import { completionPromptIds } from "./prompts.js";
+import { uuidHex } from "./request-id.js";
 import type { CompletionRequest } from "./requests.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
 
@@ -70,25 +71,31 @@ export function clampLogprob(logprob: number | undefined): number | null {
   return Number.isFinite(logprob) ? logprob : -9999;
 }
 
-function completionId(): string {
-  return `cmpl-${randomUUID().replaceAll("-", "")}`;
+/** `cmpl-` and the request id's base (vllm-openai.md §1), else a random uuid hex. */
+function completionId(request: CompletionRequest): string {
+  return `cmpl-${request.requestId ?? uuidHex()}`;
 }
 
 interface Prepared {
   readonly plans: ChoicePlan[];
   readonly promptTexts: string[];
+  readonly promptIds: (readonly number[])[];
   readonly promptTokens: number;
+  /** The response's `model`: the served name or the LoRA adapter the request named. */
+  readonly modelName: string;
 }
 
 function prepare(model: VllmModel, request: CompletionRequest): Prepared {
-  checkModelName(model, request.model);
+  const modelName = checkModelName(model, request.model);
   const plans: ChoicePlan[] = [];
   const promptTexts: string[] = [];
+  const promptIds: (readonly number[])[] = [];
   let promptTokens = 0;
   request.prompts.forEach((prompt, p) => {
     const ids = completionPromptIds(model, prompt, request.addSpecialTokens);
     const maxTokens = effectiveMaxTokens(model, ids.length, request.maxTokens, "completions");
     promptTokens += ids.length;
+    promptIds.push(ids);
     promptTexts.push("text" in prompt ? prompt.text : model.spec.tokenizer.decode(ids));
     plans.push(
       ...planChoices(model, ids, request, maxTokens, {
@@ -98,7 +105,63 @@ function prepare(model: VllmModel, request: CompletionRequest): Prepared {
       }),
     );
   });
-  return { plans, promptTexts, promptTokens };
+  return { plans, promptTexts, promptIds, promptTokens, modelName };
+}
+
+/**
+ * The prompt logprobs a completions choice carries: `prompt_logprobs` when asked, else with
+ * `echo` and `logprobs` the `logprobs` count (protocol.py to_sampling_params: an echoed prompt
+ * gets prompt logprobs), else none.
+ */
+function promptLogprobsCount(request: CompletionRequest): number | undefined {
+  return request.promptLogprobs ?? (request.echo ? request.logprobs : undefined);
+}
+
+/**
+ * The echoed prompt's part of completions `logprobs` (serving_completion.py: prompt tokens and
+ * their logprobs go before the generated ones): each prompt token's text and offset, the first
+ * token's logprob and top map null.
+ */
+function echoedLogprobs(
+  model: VllmModel,
+  entries: readonly PromptLogprobsEntry[],
+  ids: readonly number[],
+  count: number,
+): CompletionLogprobs {
+  const out: CompletionLogprobs = {
+    text_offset: [],
+    token_logprobs: [],
+    tokens: [],
+    top_logprobs: [],
+  };
+  let offset = 0;
+  ids.forEach((id, i) => {
+    const text = model.spec.tokenizer.tokenText(id);
+    const entry = entries[i] ?? null;
+    out.text_offset.push(offset);
+    out.tokens.push(text);
+    const own = entry?.[id];
+    out.token_logprobs.push(own ? own.logprob : null);
+    if (entry === null) out.top_logprobs.push(null);
+    else {
+      const top: Record<string, number> = {};
+      for (const value of Object.values(entry)) {
+        if (value.rank <= count || value === own) top[value.decoded_token] ??= value.logprob;
+      }
+      out.top_logprobs.push(top);
+    }
+    offset += model.spec.tokenizer.decode([id]).length;
+  });
+  return out;
+}
+
+function joinLogprobs(a: CompletionLogprobs, b: CompletionLogprobs): CompletionLogprobs {
+  return {
+    text_offset: [...a.text_offset, ...b.text_offset],
+    token_logprobs: [...a.token_logprobs, ...b.token_logprobs],
+    tokens: [...a.tokens, ...b.tokens],
+    top_logprobs: [...a.top_logprobs, ...b.top_logprobs],
+  };
 }
 
 /** The non-streaming answer. */
@@ -107,28 +170,39 @@ export async function completion(
   request: CompletionRequest,
   signal: AbortSignal,
 ): Promise<object> {
-  const { plans, promptTexts, promptTokens } = prepare(model, request);
+  const { plans, promptTexts, promptIds, promptTokens, modelName } = prepare(model, request);
   const results = await Promise.all(plans.map((plan) => runChoice(model, plan, signal)));
+  const promptCount = promptLogprobsCount(request);
+  const promptEntries = promptIds.map((ids) =>
+    promptCount === undefined ? null : promptLogprobsList(model, ids, promptCount),
+  );
   let completionTokens = 0;
   const choices = results.map((result) => {
     completionTokens += result.finish.completionTokens;
-    const echo = request.echo ? (promptTexts[Math.floor(result.index / request.n)] ?? "") : "";
+    const p = Math.floor(result.index / request.n);
+    const echo = request.echo ? (promptTexts[p] ?? "") : "";
+    const entries = promptEntries[p] ?? null;
+    const generated =
+      request.logprobs === undefined ? null : completionLogprobs(model, result.tokens, echo.length);
     return {
       index: result.index,
       text: echo + result.text + stopSuffix(result.finish, request.includeStopStrInOutput),
       logprobs:
-        request.logprobs === undefined
-          ? null
-          : completionLogprobs(model, result.tokens, echo.length),
+        generated && request.echo && entries
+          ? joinLogprobs(
+              echoedLogprobs(model, entries, promptIds[p] ?? [], request.logprobs ?? 0),
+              generated,
+            )
+          : generated,
       ...finishOf(result.finish),
-      prompt_logprobs: null,
+      prompt_logprobs: entries,
     };
   });
   return {
-    id: completionId(),
+    id: completionId(request),
     object: "text_completion",
     created: model.nowSeconds(),
-    model: model.served.id,
+    model: modelName,
     choices,
     usage: usageOf(promptTokens, completionTokens, "answer"),
     kv_transfer_params: null,
@@ -151,14 +225,14 @@ export function completionStream(
 async function* streamChunks(
   model: VllmModel,
   request: CompletionRequest,
-  { plans, promptTexts, promptTokens }: Prepared,
+  { plans, promptTexts, promptTokens, modelName }: Prepared,
   signal: AbortSignal,
 ): AsyncGenerator<object> {
   const head = {
-    id: completionId(),
+    id: completionId(request),
     object: "text_completion",
     created: model.nowSeconds(),
-    model: model.served.id,
+    model: modelName,
   };
   const continuous = request.streamOptions?.continuousUsageStats === true;
   const generated = new Map<number, number>();

@@ -4,6 +4,7 @@
  * permission entry.
  */
 import { randomUUID } from "node:crypto";
+import type { LoraAdapter } from "./lora.js";
 
 /** What the card says about the served model. */
 export interface ServedModel {
@@ -43,10 +44,15 @@ export interface ModelPermission {
   readonly is_blocking: false;
 }
 
-/** The body of `GET /v1/models`; `created` is the unix time in seconds (vLLM: now). */
+/**
+ * The body of `GET /v1/models`; `created` is the unix time in seconds (vLLM: now). The served
+ * model's card comes first, then one per LoRA adapter: `root` its path, `parent` its base model
+ * (default the served name), `max_model_len` null (vllm-openai.md §7).
+ */
 export function modelList(
   model: ServedModel,
   nowSeconds: number,
+  adapters: readonly LoraAdapter[] = [],
 ): { object: "list"; data: ModelCard[] } {
   const permission: ModelPermission = {
     id: `modelperm-${randomUUID().replaceAll("-", "")}`,
@@ -72,5 +78,14 @@ export function modelList(
     max_model_len: model.maxModelLen,
     permission: [permission],
   };
-  return { object: "list", data: [card] };
+  const loraCards = adapters.map(
+    (adapter): ModelCard => ({
+      ...card,
+      id: adapter.name,
+      root: adapter.path,
+      parent: adapter.baseModelName ?? model.id,
+      max_model_len: null,
+    }),
+  );
+  return { object: "list", data: [card, ...loraCards] };
 }

@@ -37,6 +37,13 @@ export interface Sampling {
   readonly guided: Guided | undefined;
   /** vLLM's request `priority` (default 0; lower is served first under the priority policy). */
   readonly priority: number;
+  /**
+   * The base of the response id: the body's `request_id` here; the route puts the
+   * `X-Request-Id` header in its place when sent (vllm-openai.md §1).
+   */
+  readonly requestId: string | undefined;
+  /** `prompt_logprobs`: top logprobs per prompt token, or undefined for none. */
+  readonly promptLogprobs: number | undefined;
 }
 
 /** A completions prompt in the engine's terms: text or token ids. */
@@ -212,7 +219,26 @@ function readSampling(fields: FieldReader, body: unknown, maxTokens: number | un
     streamOptions: readStreamOptions(fields, stream, body),
     guided: readGuided(fields, body),
     priority: fields.int("priority") ?? 0,
+    requestId: fields.string("request_id"),
+    promptLogprobs: readPromptLogprobs(fields, stream, body),
   };
+}
+
+/** vllm-openai.md §3.2: `prompt_logprobs` is refused with `stream` and below 0. */
+function readPromptLogprobs(fields: FieldReader, stream: boolean, body: unknown) {
+  const count = fields.int("prompt_logprobs");
+  if (count === undefined) return undefined;
+  if (stream) {
+    throw modelValueError("`prompt_logprobs` are not available when `stream=True`.", body);
+  }
+  if (count < 0) throw modelValueError("`prompt_logprobs` must be a positive value.", body);
+  // vllm/v1/engine/processor.py: the same --max-logprobs bound as sample logprobs.
+  if (count > maxLogprobs) {
+    throw badRequest(
+      `Requested prompt logprobs of ${count}, which is greater than max allowed: ${maxLogprobs}`,
+    );
+  }
+  return count;
 }
 
 function readPrompts(fields: FieldReader): PromptInput[] {

@@ -17,6 +17,7 @@ import {
   type TextEngine,
 } from "@servingkit/mock-core";
 import { modelNotFound } from "./errors.js";
+import { LoraRegistry } from "./lora.js";
 import type { ServedModel } from "./model-card.js";
 import type { VllmProfile } from "./profiles.js";
 import type { GenerationMode, ModelTask, VllmSettings } from "./settings.js";
@@ -45,6 +46,8 @@ export interface VllmModel {
    * "fcfs", under which vLLM refuses any request `priority` but 0.
    */
   readonly schedulingPolicy?: "fcfs" | "priority";
+  /** The LoRA adapters served beside the base model (static and runtime-loaded). */
+  readonly loras: LoraRegistry;
   /** The unix time in seconds for `created` fields. */
   nowSeconds(): number;
 }
@@ -125,16 +128,19 @@ export function startModel(
     task: settings.task,
     autoToolChoice: settings.autoToolChoice,
     schedulingPolicy: loaded.gpu?.schedulingPolicy ?? "fcfs",
+    loras: new LoraRegistry(settings.loraModules),
     nowSeconds: () => Math.floor(Date.now() / 1000),
   };
   return { model, ...(created.gpu ? { gpu: created.gpu } : {}), close: created.close };
 }
 
 /**
- * Checks a request's `model`: absent or empty means the served model (vllm-openai.md §4.1, and
- * the seed's curl sends none); any other name than the served id is the 404.
+ * Checks a request's `model` and returns the name the response's `model` carries: absent or empty
+ * means the served model (vllm-openai.md §4.1, and the seed's curl sends none); a loaded LoRA
+ * adapter's name is echoed (§7); any other name is the 404.
  */
-export function checkModelName(model: VllmModel, name: string | undefined): void {
-  if (name === undefined || name === "" || name === model.served.id) return;
+export function checkModelName(model: VllmModel, name: string | undefined): string {
+  if (name === undefined || name === "" || name === model.served.id) return model.served.id;
+  if (model.loras.has(name)) return name;
   throw modelNotFound(name);
 }

@@ -9,6 +9,7 @@ import {
   type RuntimeModuleSettings,
   type RuntimeOption,
 } from "@servingkit/mock-core";
+import { type LoraAdapter, parseLoraModule } from "./lora.js";
 import { defaultVllmVersion, profileFor, type VllmProfile } from "./profiles.js";
 
 /** How the mock produces completion text. */
@@ -65,6 +66,20 @@ export const vllmOptions: Readonly<Record<string, RuntimeOption>> = {
     valueName: "MS",
     help: "milliseconds between tokens; default 0",
   },
+  "enable-request-id-headers": {
+    type: "boolean",
+    help: "give every response an X-Request-Id header (the request's, else a random hex id), as vLLM's flag",
+  },
+  "enable-lora": {
+    type: "boolean",
+    help: "serve LoRA adapters (needed by --lora-modules)",
+  },
+  "lora-modules": {
+    type: "string",
+    multiple: true,
+    valueName: "NAME=PATH|JSON",
+    help: 'a LoRA adapter served beside the model, name=path or {"name": ..., "path": ..., "base_model_name": ...}; repeatable',
+  },
   // The simulated GPU (issue 7): --gpu DEVICE and vLLM's engine flags; the same for every generative runtime.
   ...gpuEngineOptions,
 };
@@ -96,6 +111,17 @@ export interface VllmSettings {
   readonly timeToFirstTokenMs: number;
   /** Inter-token latency in milliseconds. */
   readonly interTokenMs: number;
+  /** `--enable-request-id-headers`: every response carries `X-Request-Id`. */
+  readonly requestIdHeaders: boolean;
+  /** `--enable-lora`. */
+  readonly enableLora: boolean;
+  /** The static adapters of `--lora-modules`, in order. */
+  readonly loraModules: readonly LoraAdapter[];
+  /**
+   * `VLLM_ALLOW_RUNTIME_LORA_UPDATING` is `1`/`true` (any case): `/v1/load_lora_adapter` and
+   * `/v1/unload_lora_adapter` are served (vllm-openai.md §1, §7).
+   */
+  readonly runtimeLoraUpdating: boolean;
 }
 
 function stringValue(values: RuntimeModuleSettings["values"], name: string): string | undefined {
@@ -145,6 +171,15 @@ export function readVllmSettings(
     throw new Error(`--max-model-len: '${maxModelLen}' is not a whole number`);
   }
   const apiKey = stringValue(values, "api-key") ?? (env.VLLM_API_KEY || undefined);
+  const enableLora = values["enable-lora"] === true;
+  const loraValue = values["lora-modules"];
+  const loraTexts =
+    typeof loraValue === "string" ? [loraValue] : Array.isArray(loraValue) ? loraValue : [];
+  if (loraValue === true) throw new Error("--lora-modules needs a value");
+  const loraModules = loraTexts.map(parseLoraModule);
+  if (loraModules.length > 0 && !enableLora) {
+    throw new Error("--lora-modules needs --enable-lora");
+  }
   return {
     model: settings.models[0],
     servedModelName: stringValue(values, "served-model-name"),
@@ -159,5 +194,12 @@ export function readVllmSettings(
       stringValue(values, "tool-call-parser") !== undefined,
     timeToFirstTokenMs: numberValue(values, "time-to-first-token", 0) ?? 0,
     interTokenMs: numberValue(values, "inter-token-latency", 0) ?? 0,
+    requestIdHeaders: values["enable-request-id-headers"] === true,
+    enableLora,
+    loraModules,
+    // vllm/envs.py: "1" or "true", case-insensitive.
+    runtimeLoraUpdating: ["1", "true"].includes(
+      (env.VLLM_ALLOW_RUNTIME_LORA_UPDATING ?? "").trim().toLowerCase(),
+    ),
   };
 }

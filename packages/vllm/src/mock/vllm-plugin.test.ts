@@ -109,3 +109,119 @@ describe("vLLM's own API key", () => {
     expect(options.status).not.toBe(401);
   });
 });
+
+describe("vLLM's --api-key before routing", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({ "api-key": "sekret" });
+  });
+  afterAll(() => server.close());
+  const key = { authorization: "Bearer sekret" };
+
+  // vllm-openai.md §2: the AuthenticationMiddleware runs before Starlette routes, so an unknown
+  // /v1 path or a wrong method under /v1 without the key is 401, not 404/405.
+  it("refuses unknown /v1 paths and wrong methods without the key", async () => {
+    for (const [method, path] of [
+      ["GET", "/v1/nope"],
+      ["POST", "/v1/a/b/c"],
+      ["GET", "/v1"],
+      ["POST", "/v1/models"],
+      ["GET", "/v1/chat/completions"],
+      ["DELETE", "/v1/completions"],
+      ["POST", "/v1/load_lora_adapter"],
+    ] as const) {
+      const response = await fetch(`${server.url}${path}`, { method });
+      expect(response.status, `${method} ${path}`).toBe(401);
+      expect(await response.text()).toBe('{"error": "Unauthorized"}');
+    }
+  });
+
+  // vllm-openai.md §1: past the key, FastAPI's 404 and 405 (with allow) bodies.
+  it("answers 404 and 405 as FastAPI once the key is right", async () => {
+    const unknown = await fetch(`${server.url}/v1/nope/deeper`, { headers: key });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ detail: "Not Found" });
+    const wrong = await fetch(`${server.url}/v1/chat/completions`, { headers: key });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get("allow")).toBe("POST");
+    expect(await wrong.json()).toEqual({ detail: "Method Not Allowed" });
+    // A body on a wrong method is not read: still 405, even when it is not JSON.
+    const withBody = await fetch(`${server.url}/v1/models`, {
+      method: "POST",
+      headers: { ...key, "content-type": "application/json" },
+      body: "{not json",
+    });
+    expect(withBody.status).toBe(405);
+    expect(withBody.headers.get("allow")).toContain("GET");
+  });
+
+  // vllm-openai.md §2: OPTIONS always passes the middleware; paths outside /v1 are not guarded.
+  it("lets OPTIONS and paths outside /v1 through to the 404/405", async () => {
+    const options = await fetch(`${server.url}/v1/nope`, { method: "OPTIONS" });
+    expect(options.status).toBe(404);
+    const outside = await fetch(`${server.url}/nope`);
+    expect(outside.status).toBe(404);
+    expect(await outside.json()).toEqual({ detail: "Not Found" });
+  });
+});
+
+describe("vLLM's request ids", () => {
+  let plain: TestServer;
+  let headers: TestServer;
+  beforeAll(async () => {
+    plain = await startVllm();
+    headers = await startVllm({ "enable-request-id-headers": true, "api-key": "k" });
+  });
+  afterAll(async () => {
+    await plain.close();
+    await headers.close();
+  });
+  const completion = (url: string, init: { headers?: Record<string, string>; body?: object }) =>
+    fetch(`${url}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...init.headers },
+      body: JSON.stringify({ prompt: "Hi", max_tokens: 2, ...init.body }),
+    });
+
+  // vllm-openai.md §1 and serving_engine.py _base_request_id: the X-Request-Id header, else the
+  // body's request_id, else a random uuid hex, after cmpl- / chatcmpl-.
+  it("bases response ids on X-Request-Id, else the body's request_id", async () => {
+    const byHeader = await completion(plain.url, {
+      headers: { "x-request-id": "trace-1" },
+      body: { request_id: "body-1" },
+    });
+    expect(((await byHeader.json()) as { id: string }).id).toBe("cmpl-trace-1");
+    const byBody = await completion(plain.url, { body: { request_id: "body-1" } });
+    expect(((await byBody.json()) as { id: string }).id).toBe("cmpl-body-1");
+    const chat = await fetch(`${plain.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-request-id": "trace-2" },
+      body: JSON.stringify({ messages: [{ role: "user", content: "Hi" }], max_tokens: 2 }),
+    });
+    expect(((await chat.json()) as { id: string }).id).toBe("chatcmpl-trace-2");
+    const random = await completion(plain.url, {});
+    expect(((await random.json()) as { id: string }).id).toMatch(/^cmpl-[0-9a-f]{32}$/);
+    // Without --enable-request-id-headers no header comes back.
+    expect(random.headers.get("x-request-id")).toBeNull();
+  });
+
+  // server_utils.py XRequestIdMiddleware: every response gets X-Request-Id, the request's or a
+  // fresh uuid4 hex; it wraps the API-key middleware, so a 401 carries it too.
+  it("echoes X-Request-Id on every response with --enable-request-id-headers", async () => {
+    const echoed = await completion(headers.url, {
+      headers: { authorization: "Bearer k", "x-request-id": "abc" },
+    });
+    expect(echoed.status).toBe(200);
+    expect(echoed.headers.get("x-request-id")).toBe("abc");
+    const made = await fetch(`${headers.url}/version`);
+    expect(made.headers.get("x-request-id")).toMatch(/^[0-9a-f]{32}$/);
+    const refused = await fetch(`${headers.url}/v1/models`, { headers: { "x-request-id": "r" } });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("x-request-id")).toBe("r");
+    const unknown = await fetch(`${headers.url}/v1/nope`, {
+      headers: { authorization: "Bearer k", "x-request-id": "u" },
+    });
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get("x-request-id")).toBe("u");
+  });
+});

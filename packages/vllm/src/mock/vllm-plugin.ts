@@ -17,7 +17,7 @@ import {
   type RestRouteTable,
   registerRestRouteTable,
 } from "@servingkit/mock-core";
-import { apiKeyAllows, unauthorizedReply } from "./api-key.js";
+import { apiKeyAllows, unauthorizedReply, unroutedV1Table } from "./api-key.js";
 import { chatCompletion, chatCompletionStream } from "./chat-completions.js";
 import { completion, completionStream } from "./completions.js";
 import { embeddings, embeddingsUnsupported } from "./embeddings.js";
@@ -25,6 +25,7 @@ import { badRequest, errorReply, VllmError } from "./errors.js";
 import { createVllmMetrics } from "./metrics.js";
 import { modelList } from "./model-card.js";
 import { openApiDocument, swaggerUiHtml } from "./openapi.js";
+import { baseRequestId, withRequestIdHeaders } from "./request-id.js";
 import { parseChatRequest, parseCompletionRequest } from "./requests.js";
 import { rerank, score } from "./scoring.js";
 import { type LoadedModel, startModel, type VllmModel } from "./served-model.js";
@@ -62,12 +63,19 @@ function jsonBody(request: RestRouteRequest): unknown {
   return request.body;
 }
 
+function text(status: number, body: string): RestRouteReply {
+  // Starlette's Response(content=str) without a media type: no content-type header.
+  return { status, body };
+}
+
 /**
- * vLLM's REST surface as a host-neutral route table (mock-core): every route calls a pure
- * handler; vLLM's `--api-key` middleware runs before the body is read. The fastify plugin and
- * `@servingkit/msw` both serve it.
+ * vLLM's REST surface as host-neutral route tables (mock-core): every route calls a pure
+ * handler; vLLM's `--api-key` middleware runs before the body is read, and before routing: with a
+ * key (or `--enable-request-id-headers`) a second table answers the `/v1` paths and methods the
+ * first does not route ({@link unroutedV1Table}), after the middleware. The fastify plugin and
+ * `@servingkit/msw` both serve them, in order.
  */
-export function vllmRestTable(options: VllmRestTableOptions): RestRouteTable {
+export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] {
   const { settings, loaded, clock } = options;
   const { profile } = settings;
   const shutdown = options.shutdownSignal ?? new AbortController().signal;
@@ -153,7 +161,30 @@ export function vllmRestTable(options: VllmRestTableOptions): RestRouteTable {
     headers: { "content-type": metrics.contentType },
     body: await metrics.text(),
   }));
-  get("/v1/models", () => json(200, modelList(model.served, model.nowSeconds())));
+  get("/v1/models", () =>
+    json(200, modelList(model.served, model.nowSeconds(), model.loras.list())),
+  );
+  // vllm-openai.md §1, §7: runtime LoRA routes only with VLLM_ALLOW_RUNTIME_LORA_UPDATING.
+  if (settings.runtimeLoraUpdating) {
+    const loraRoute = (run: (body: unknown) => string) => (request: RestRouteRequest) => {
+      try {
+        return text(200, run(jsonBody(request)));
+      } catch (error) {
+        return fail(error);
+      }
+    };
+    post(
+      "/v1/load_lora_adapter",
+      loraRoute((body) => model.loras.load(body)),
+    );
+    post(
+      "/v1/unload_lora_adapter",
+      loraRoute((body) => model.loras.unload(body)),
+    );
+  }
+  /** vllm-openai.md §1: the response id's base is X-Request-Id, else the body's request_id. */
+  const idOf = (request: RestRouteRequest, bodyId: string | undefined) =>
+    baseRequestId(request.headers["x-request-id"], bodyId);
   post(
     "/tokenize",
     jsonRoute((body) => tokenize(model, body)),
@@ -188,7 +219,8 @@ export function vllmRestTable(options: VllmRestTableOptions): RestRouteTable {
     counted(async (request) => {
       try {
         needTask("generate", "Completions API");
-        const parsed = parseCompletionRequest(jsonBody(request));
+        const body = parseCompletionRequest(jsonBody(request));
+        const parsed = { ...body, requestId: idOf(request, body.requestId) };
         const signal = signalOf(request);
         if (parsed.stream) return stream(completionStream(model, parsed, signal));
         return json(200, await completion(model, parsed, signal));
@@ -202,7 +234,8 @@ export function vllmRestTable(options: VllmRestTableOptions): RestRouteTable {
     counted(async (request) => {
       try {
         needTask("generate", "Chat Completions API");
-        const parsed = parseChatRequest(jsonBody(request));
+        const body = parseChatRequest(jsonBody(request));
+        const parsed = { ...body, requestId: idOf(request, body.requestId) };
         const signal = signalOf(request);
         if (parsed.stream) return stream(chatCompletionStream(model, parsed, signal));
         return json(200, await chatCompletion(model, parsed, signal));
@@ -211,13 +244,20 @@ export function vllmRestTable(options: VllmRestTableOptions): RestRouteTable {
       }
     }),
   );
-  return {
-    routes,
-    onRequest: (head) =>
-      apiKeyAllows(settings.apiKey, head.method, head.path, head.headers.authorization)
-        ? undefined
-        : unauthorizedReply,
-  };
+  const tables: RestRouteTable[] = [
+    {
+      routes,
+      onRequest: (head) =>
+        apiKeyAllows(settings.apiKey, head.method, head.path, head.headers.authorization)
+          ? undefined
+          : unauthorizedReply,
+    },
+  ];
+  if (settings.apiKey !== undefined || settings.requestIdHeaders) {
+    tables.push(unroutedV1Table(settings.apiKey, routes));
+  }
+  // vllm-openai.md §1: --enable-request-id-headers puts X-Request-Id on every response.
+  return settings.requestIdHeaders ? tables.map(withRequestIdHeaders) : tables;
 }
 
 /**
@@ -261,17 +301,17 @@ export function vllmPlugin(options: VllmPluginOptions): MockPlugin {
   const { profile } = options.settings;
   return {
     name: "vllm-openai",
-    rest(app, ctx) {
-      registerRestRouteTable(
-        app,
-        ctx,
-        vllmRestTable({
-          ...options,
-          clock: ctx.clock,
-          shutdownSignal: ctx.shutdownSignal,
-          logger: { info: (line) => ctx.logger.info(line) },
-        }),
-      );
+    async rest(app, ctx) {
+      const tables = vllmRestTables({
+        ...options,
+        clock: ctx.clock,
+        shutdownSignal: ctx.shutdownSignal,
+        logger: { info: (line) => ctx.logger.info(line) },
+      });
+      // Each table in its own fastify context: a raw-body table replaces the body parsers.
+      for (const table of tables) {
+        await app.register(async (child) => registerRestRouteTable(child, ctx, table));
+      }
     },
     errorBody: (status: number, message: string): CannedReply =>
       errorReply(profile, new VllmError(status, message)),

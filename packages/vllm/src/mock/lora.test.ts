@@ -1,0 +1,181 @@
+/**
+ * LoRA adapters (vllm-openai.md §7): static `--lora-modules`, cards in `/v1/models`, requests
+ * naming an adapter, and the runtime load/unload routes behind VLLM_ALLOW_RUNTIME_LORA_UPDATING.
+ */
+import OpenAI, { type APIError } from "openai";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { LoraRegistry, parseLoraModule } from "./lora.js";
+import { readVllmSettings } from "./settings.js";
+import { startVllm, type TestServer } from "./test-server.js";
+
+describe("--lora-modules", () => {
+  // vllm-openai.md §7: `name=path` or the JSON form with an optional base_model_name.
+  it("reads name=path and the JSON form", () => {
+    expect(parseLoraModule("sql=/adapters/sql")).toEqual({ name: "sql", path: "/adapters/sql" });
+    expect(
+      parseLoraModule('{"name": "chat", "path": "/a/chat", "base_model_name": "granite"}'),
+    ).toEqual({ name: "chat", path: "/a/chat", baseModelName: "granite" });
+    expect(() => parseLoraModule("nopath")).toThrow(/name=path/);
+    expect(() => parseLoraModule('{"name": 1}')).toThrow(/name=path/);
+  });
+
+  it("are repeatable and need --enable-lora", () => {
+    const settings = readVllmSettings(
+      { models: [], values: { "enable-lora": true, "lora-modules": ["a=/p/a", "b=/p/b"] } },
+      {},
+    );
+    expect(settings.loraModules.map((m) => m.name)).toEqual(["a", "b"]);
+    expect(() =>
+      readVllmSettings({ models: [], values: { "lora-modules": ["a=/p"] } }, {}),
+    ).toThrow(/--enable-lora/);
+  });
+
+  // vllm/envs.py: VLLM_ALLOW_RUNTIME_LORA_UPDATING is on for "1" or "true" in any case.
+  it("reads VLLM_ALLOW_RUNTIME_LORA_UPDATING", () => {
+    const read = (value: string | undefined) =>
+      readVllmSettings({ models: [], values: {} }, { VLLM_ALLOW_RUNTIME_LORA_UPDATING: value })
+        .runtimeLoraUpdating;
+    expect([read("True"), read("1"), read("false"), read(undefined)]).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
+  });
+});
+
+describe("LoRA adapters with the openai SDK", () => {
+  let server: TestServer;
+  let client: OpenAI;
+  beforeAll(async () => {
+    server = await startVllm({
+      "served-model-name": "granite",
+      "enable-lora": true,
+      "lora-modules": ["sql=/adapters/sql", '{"name": "tone", "path": "/adapters/tone"}'],
+    });
+    client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
+  });
+  afterAll(() => server.close());
+
+  // vllm-openai.md §7: one card per adapter after the base model's: id = lora_name, root = its
+  // path, parent = the base model name, max_model_len null.
+  it("lists a card per adapter", async () => {
+    const page = await client.models.list();
+    expect(page.data.map((m) => m.id)).toEqual(["granite", "sql", "tone"]);
+    expect(page.data[1]).toMatchObject({
+      object: "model",
+      owned_by: "vllm",
+      root: "/adapters/sql",
+      parent: "granite",
+      max_model_len: null,
+    });
+  });
+
+  // vllm-openai.md §7: a request may name a loaded adapter; the response's model echoes it.
+  it("serves requests naming an adapter", async () => {
+    const chat = await client.chat.completions.create({
+      model: "sql",
+      messages: [{ role: "user", content: "Hi" }],
+      max_tokens: 3,
+    });
+    expect(chat.model).toBe("sql");
+    const completion = await client.completions.create({
+      model: "tone",
+      prompt: "Hi",
+      max_tokens: 2,
+    });
+    expect(completion.model).toBe("tone");
+    const stream = await client.completions.create({
+      model: "sql",
+      prompt: "Hi",
+      max_tokens: 2,
+      stream: true,
+    });
+    for await (const chunk of stream) expect(chunk.model).toBe("sql");
+  });
+
+  // The runtime routes are absent without VLLM_ALLOW_RUNTIME_LORA_UPDATING (vllm-openai.md §1).
+  it("has no runtime LoRA routes without the environment switch", async () => {
+    const response = await fetch(`${server.url}/v1/load_lora_adapter`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ lora_name: "x", lora_path: "/x" }),
+    });
+    expect(response.status).toBe(404);
+  });
+});
+
+describe("runtime LoRA loading (VLLM_ALLOW_RUNTIME_LORA_UPDATING=True)", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    vi.stubEnv("VLLM_ALLOW_RUNTIME_LORA_UPDATING", "True");
+    server = await startVllm({ "served-model-name": "granite", "enable-lora": true });
+    vi.unstubAllEnvs();
+  });
+  afterAll(() => server.close());
+  const post = (path: string, body: unknown) =>
+    fetch(`${server.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+
+  // vllm-openai.md §7: plain-text success lines; the adapter is then served and listed.
+  it("loads and unloads an adapter with vLLM's texts", async () => {
+    const loaded = await post("/v1/load_lora_adapter", { lora_name: "sql", lora_path: "/a/sql" });
+    expect(loaded.status).toBe(200);
+    expect(await loaded.text()).toBe("Success: LoRA adapter 'sql' added successfully.");
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "x", maxRetries: 0 });
+    expect((await client.models.list()).data.map((m) => m.id)).toEqual(["granite", "sql"]);
+    const answer = await client.completions.create({ model: "sql", prompt: "Hi", max_tokens: 1 });
+    expect(answer.model).toBe("sql");
+
+    const unloaded = await post("/v1/unload_lora_adapter", { lora_name: "sql" });
+    expect(unloaded.status).toBe(200);
+    expect(await unloaded.text()).toBe("Success: LoRA adapter 'sql' removed successfully.");
+    const gone = await client.completions
+      .create({ model: "sql", prompt: "Hi", max_tokens: 1 })
+      .catch((error: APIError) => error);
+    expect((gone as APIError).status).toBe(404);
+  });
+
+  // vllm-openai.md §7 and serving_models.py: both fields needed (400 InvalidUserInput), a
+  // loaded name refused (400), an unknown one 404 NotFoundError; in the nested envelope.
+  it("refuses bad load and unload requests with vLLM's texts", async () => {
+    const missing = await post("/v1/load_lora_adapter", { lora_name: "x" });
+    expect(missing.status).toBe(400);
+    expect(await missing.json()).toEqual({
+      error: {
+        message: "Both 'lora_name' and 'lora_path' must be provided.",
+        type: "InvalidUserInput",
+        param: null,
+        code: 400,
+      },
+    });
+    await post("/v1/load_lora_adapter", { lora_name: "dup", lora_path: "/a" });
+    const dup = await post("/v1/load_lora_adapter", { lora_name: "dup", lora_path: "/a" });
+    expect(dup.status).toBe(400);
+    expect(((await dup.json()) as { error: { message: string } }).error.message).toBe(
+      "The lora adapter 'dup' has already been loaded.",
+    );
+    const unknown = await post("/v1/unload_lora_adapter", { lora_name: "nope" });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({
+      error: { message: "The lora adapter 'nope' cannot be found.", type: "NotFoundError" },
+    });
+    const neither = await post("/v1/unload_lora_adapter", {});
+    expect(neither.status).toBe(400);
+    expect(((await neither.json()) as { error: { message: string } }).error.message).toBe(
+      "either 'lora_name' and 'lora_int_id' needs to be provided.",
+    );
+  });
+});
+
+describe("LoraRegistry", () => {
+  it("keeps load order, static adapters first", () => {
+    const registry = new LoraRegistry([{ name: "a", path: "/a" }]);
+    registry.load({ lora_name: "b", lora_path: "/b" });
+    expect(registry.list().map((a) => a.name)).toEqual(["a", "b"]);
+    expect(registry.has("b")).toBe(true);
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * LoRA adapters as vLLM serves them (vllm-openai.md §7, serving_models.py): static ones from
+ * `--lora-modules` (`name=path` or the JSON form), runtime ones through
+ * `POST /v1/load_lora_adapter` / `/v1/unload_lora_adapter` when `VLLM_ALLOW_RUNTIME_LORA_UPDATING`
+ * is set. A request may name an adapter as its `model`; the response echoes that name.
+ */
+import { VllmError } from "./errors.js";
+
+/** One adapter. */
+export interface LoraAdapter {
+  /** The name requests use (`lora_name`). */
+  readonly name: string;
+  /** Where it was loaded from (`lora_path`); the card's `root`. */
+  readonly path: string;
+  /** The base model it belongs to (`base_model_name`), or undefined for the first served name. */
+  readonly baseModelName?: string;
+}
+
+/**
+ * Reads one `--lora-modules` value as vLLM's LoRAParserAction does: JSON
+ * `{"name", "path", "base_model_name"?}` or `name=path`. Throws an Error naming the forms.
+ */
+export function parseLoraModule(text: string): LoraAdapter {
+  const trimmed = text.trim();
+  if (trimmed.startsWith("{")) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(trimmed);
+    } catch {
+      parsed = undefined;
+    }
+    const { name, path, base_model_name } = (parsed ?? {}) as Record<string, unknown>;
+    if (typeof name !== "string" || typeof path !== "string") {
+      throw new Error(`--lora-modules: '${text}' is not name=path or {"name": ..., "path": ...}`);
+    }
+    return typeof base_model_name === "string"
+      ? { name, path, baseModelName: base_model_name }
+      : { name, path };
+  }
+  const at = trimmed.indexOf("=");
+  if (at <= 0 || at === trimmed.length - 1) {
+    throw new Error(`--lora-modules: '${text}' is not name=path or {"name": ..., "path": ...}`);
+  }
+  return { name: trimmed.slice(0, at), path: trimmed.slice(at + 1) };
+}
+
+/** Error `type` vLLM gives a load/unload request it refuses (serving_models.py). */
+const invalidUserInput = "InvalidUserInput";
+
+function field(body: unknown, name: string): string | undefined {
+  const value = (body as Record<string, unknown> | null | undefined)?.[name];
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/** The adapters a server has, in load order (static ones first). */
+export class LoraRegistry {
+  readonly #adapters = new Map<string, LoraAdapter>();
+
+  constructor(adapters: readonly LoraAdapter[] = []) {
+    for (const adapter of adapters) this.#adapters.set(adapter.name, adapter);
+  }
+
+  /** The adapters, in load order. */
+  list(): LoraAdapter[] {
+    return [...this.#adapters.values()];
+  }
+
+  /** Whether `name` is a loaded adapter. */
+  has(name: string): boolean {
+    return this.#adapters.has(name);
+  }
+
+  /**
+   * `POST /v1/load_lora_adapter {"lora_name", "lora_path"}`: the plain-text success line, or a
+   * {@link VllmError} with vLLM's text (both fields needed; a loaded name is refused).
+   */
+  load(body: unknown): string {
+    const name = field(body, "lora_name");
+    const path = field(body, "lora_path");
+    if (name === undefined || path === undefined) {
+      throw new VllmError(400, "Both 'lora_name' and 'lora_path' must be provided.", {
+        type: invalidUserInput,
+      });
+    }
+    if (this.#adapters.has(name)) {
+      throw new VllmError(400, `The lora adapter '${name}' has already been loaded.`, {
+        type: invalidUserInput,
+      });
+    }
+    this.#adapters.set(name, { name, path });
+    return `Success: LoRA adapter '${name}' added successfully.`;
+  }
+
+  /**
+   * `POST /v1/unload_lora_adapter {"lora_name"}`: the plain-text success line, or a
+   * {@link VllmError}: neither `lora_name` nor `lora_int_id` is 400, an unknown name 404.
+   */
+  unload(body: unknown): string {
+    const name = field(body, "lora_name");
+    const intId = (body as Record<string, unknown> | null | undefined)?.lora_int_id;
+    if (name === undefined && !intId) {
+      throw new VllmError(400, "either 'lora_name' and 'lora_int_id' needs to be provided.", {
+        type: invalidUserInput,
+      });
+    }
+    if (name === undefined || !this.#adapters.delete(name)) {
+      throw new VllmError(404, `The lora adapter '${name ?? "None"}' cannot be found.`);
+    }
+    return `Success: LoRA adapter '${name}' removed successfully.`;
+  }
+}
