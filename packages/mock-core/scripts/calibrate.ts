@@ -1,6 +1,7 @@
 /**
  * Runs the calibration scenarios of src/gpu/calibration.ts and prints the table, or with
- * `--write` replaces the table between the markers in docs/calibration.md. Deterministic.
+ * `--write` replaces the block between the markers in docs/calibration.md (the table and each
+ * row's source). Deterministic; src/gpu/calibration.test.ts fails when the document is stale.
  * Run from packages/mock-core: `node scripts/calibrate.ts [--write]`.
  */
 import { readFileSync, writeFileSync } from "node:fs";
@@ -21,10 +22,9 @@ registerHooks({
   },
 });
 
-const { calibrationTable, runCalibration } = await import("../src/gpu/calibration.ts");
+const { calibrationBlock, runCalibration } = await import("../src/gpu/calibration.ts");
 const started = performance.now();
 const rows = runCalibration();
-const table = calibrationTable(rows);
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 
 if (process.argv.includes("--write")) {
@@ -35,10 +35,12 @@ if (process.argv.includes("--write")) {
   const from = doc.indexOf(begin);
   const to = doc.indexOf(end);
   if (from < 0 || to < from) throw new Error(`${path} lacks the ${begin} / ${end} markers`);
-  writeFileSync(path, `${doc.slice(0, from + begin.length)}\n${table}\n${doc.slice(to)}`);
+  writeFileSync(
+    path,
+    `${doc.slice(0, from + begin.length)}\n${calibrationBlock(rows)}\n${doc.slice(to)}`,
+  );
   console.log(`wrote ${path} (${seconds} s of CPU for the simulations)`);
 } else {
-  console.log(table);
-  for (const r of rows) console.log(`- ${r.scenario}: ${r.assumptions}`);
+  console.log(calibrationBlock(rows));
   console.log(`(${seconds} s)`);
 }

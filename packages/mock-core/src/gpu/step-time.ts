@@ -20,9 +20,16 @@ import {
 export interface StepTimeParameters {
   /** Fraction of dense BF16 peak the step's matrix work achieves; default 0.7. */
   readonly computeEfficiency: number;
-  /** Fraction of peak memory bandwidth the step's reads achieve; default 0.85. */
+  /**
+   * Fraction of peak memory bandwidth the step's reads achieve; default 0.82 (with `stepOverhead`,
+   * the two-GPU fit of measured batch-1 decode: see {@link defaultStepTimeParameters}).
+   */
   readonly bandwidthEfficiency: number;
-  /** Fixed cost of every step (scheduler, input preparation, launches, sampling); default 2 ms. */
+  /**
+   * Fixed cost of every step the GPU waits on (scheduling, input preparation, graph launch,
+   * sampling); default 0.625 ms. vLLM V1 keeps HTTP, tokenising and detokenising in another process
+   * and replays CUDA graphs for decode, so little CPU time is left between GPU steps.
+   */
   readonly stepOverhead: number;
   /** Extra cost per sequence in the step (its bookkeeping, sampling, detokenising); default 5 µs. */
   readonly perSequenceOverhead: number;
@@ -30,11 +37,18 @@ export interface StepTimeParameters {
   readonly allReduceLatency: number;
 }
 
-/** The calibrated defaults (docs/calibration.md: Llama 3.1 8B on one H100). */
+/**
+ * The calibrated defaults (docs/calibration.md). `bandwidthEfficiency` and `stepOverhead` are the
+ * one pair that explains two measured batch-1 decode speeds of Llama 3.1 8B on GPUs whose
+ * bandwidth differs 2.15×: 6.48 ms per token on an H100 80GB (vLLM 0.21) and ≈13.3 ms (75 tok/s)
+ * on an A100 40GB (vLLM 0.23). The bytes a step reads scale with 1 / bandwidth, the fixed cost
+ * does not, so the two points separate them: 82% of peak HBM bandwidth, 0.625 ms per step. The
+ * earlier 85% / 2 ms put every decode step 1 ms (H100) too slow.
+ */
 export const defaultStepTimeParameters: StepTimeParameters = {
   computeEfficiency: 0.7,
-  bandwidthEfficiency: 0.85,
-  stepOverhead: 0.002,
+  bandwidthEfficiency: 0.82,
+  stepOverhead: 0.000625,
   perSequenceOverhead: 5e-6,
   allReduceLatency: 15e-6,
 };

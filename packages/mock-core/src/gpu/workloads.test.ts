@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { randomDataset, shareGptLike } from "./workloads.js";
+import { randomDataset, repeatedPrompts, shareGptLike } from "./workloads.js";
 
 describe("workloads", () => {
   it("draws random-dataset lengths from vLLM's integer ranges", () => {
@@ -52,5 +52,30 @@ describe("workloads", () => {
       expect(prompt).toBeLessThanOrEqual(1024);
       expect(prompt + r.outputTokens).toBeLessThanOrEqual(2048);
     }
+  });
+
+  it("cycles through a fixed prompt list as a harness's built-in prompts, sharing the template prefix", () => {
+    // yobitelcomm/bench plugins/llm-inference datasets.py: builtin:// cycles a fixed prompt list
+    // round-robin; plugin.py sends each with max_tokens=128.
+    const requests = repeatedPrompts({
+      count: 25,
+      distinct: 10,
+      sharedPrefix: 27,
+      ownTokens: 18,
+      outputTokens: 128,
+    });
+    expect(requests).toHaveLength(25);
+    const prompts = requests.map((r) => r.prompt as number[]);
+    expect(prompts.every((p) => p.length === 45)).toBe(true);
+    expect(prompts[12]).toEqual(prompts[2]);
+    expect(prompts[3]).not.toEqual(prompts[4]);
+    expect(prompts[3]?.slice(0, 27)).toEqual(prompts[4]?.slice(0, 27));
+    expect(requests.every((r) => r.outputTokens === 128)).toBe(true);
+    expect(() =>
+      repeatedPrompts({ count: 1, distinct: 0, sharedPrefix: 0, ownTokens: 1, outputTokens: 1 }),
+    ).toThrow(RangeError);
+    expect(() =>
+      repeatedPrompts({ count: 1.5, distinct: 1, sharedPrefix: 0, ownTokens: 1, outputTokens: 1 }),
+    ).toThrow(RangeError);
   });
 });

@@ -134,3 +134,50 @@ export function randomDataset(options: RandomDatasetOptions): SimulatedRequest[]
   }
   return requests;
 }
+
+/** Options of {@link repeatedPrompts}. Lengths in tokens. */
+export interface RepeatedPromptsOptions {
+  /** Number of requests. */
+  readonly count: number;
+  /** Distinct prompts the client cycles through, in order. */
+  readonly distinct: number;
+  /** Tokens every prompt starts with (a chat template's headers), the same in all. */
+  readonly sharedPrefix: number;
+  /** Tokens after the shared prefix, different in each distinct prompt. */
+  readonly ownTokens: number;
+  /** `max_tokens` of every request (all run to it). */
+  readonly outputTokens: number;
+  /** Id prefix; default "req". */
+  readonly idPrefix?: string;
+}
+
+/**
+ * A client that cycles through a small fixed list of prompts (as a benchmark harness does with its
+ * built-in prompts): request i sends prompt i mod `distinct`, as token ids, so repeats are prefix
+ * cache hits just as they are on vLLM. Throws a RangeError for counts or lengths that are not
+ * whole numbers, or no distinct prompt.
+ */
+export function repeatedPrompts(options: RepeatedPromptsOptions): SimulatedRequest[] {
+  const { count, distinct, sharedPrefix, ownTokens, outputTokens } = options;
+  for (const [name, n] of [
+    ["count", count],
+    ["shared prefix", sharedPrefix],
+    ["own tokens", ownTokens],
+    ["output tokens", outputTokens],
+  ] as const) {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`${name} must be a whole number ≥ 0`);
+  }
+  if (!Number.isInteger(distinct) || distinct < 1)
+    throw new RangeError("distinct must be a whole number ≥ 1");
+  const prefix = Array.from({ length: sharedPrefix }, (_, i) => i);
+  const prompts = Array.from({ length: distinct }, (_, p) => [
+    ...prefix,
+    ...Array.from({ length: ownTokens }, (_, j) => sharedPrefix + p * ownTokens + j),
+  ]);
+  const idPrefix = options.idPrefix ?? "req";
+  return Array.from({ length: count }, (_, i) => ({
+    id: `${idPrefix}-${i}`,
+    prompt: prompts[i % distinct] as number[],
+    outputTokens,
+  }));
+}
