@@ -8,6 +8,8 @@
 import { randomUUID } from "node:crypto";
 import type { TokenEvent } from "@servingkit/mock-core";
 import {
+  bestCandidates,
+  candidateCount,
   effectiveMaxTokens,
   finishOf,
   guidedText,
@@ -128,8 +130,11 @@ function prepare(model: VllmModel, request: ChatRequest): Prepared {
   const forcedText = tool
     ? (i: number) => JSON.stringify(sampleJson(tool.tool.parameters, seed + i))
     : guidedText(request.guided, request.seed);
+  // The V0 engine's best_of ranks whole answers; a chat stream sends its n choices as they come.
+  const candidates = candidateCount(model, request);
   const plans = planChoices(model, ids, request, maxTokens, {
     firstIndex: 0,
+    candidates: request.stream ? request.n : candidates,
     logprobs: request.logprobs ? request.topLogprobs : undefined,
     ...(echoIds !== undefined && echoIds.length > 0 && { echoIds }),
     ...(forcedText !== undefined && { forcedText }),
@@ -152,7 +157,8 @@ export async function chatCompletion(
     model,
     request,
   );
-  const results = await Promise.all(plans.map((plan) => runChoice(model, plan, signal)));
+  const runs = await Promise.all(plans.map((plan) => runChoice(model, plan, signal)));
+  const results = runs.length > request.n ? bestCandidates(runs, request.n, 0) : runs;
   let completionTokens = 0;
   const choices = results.map((result) => {
     completionTokens += result.finish.completionTokens;

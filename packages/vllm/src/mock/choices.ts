@@ -43,8 +43,49 @@ export function effectiveMaxTokens(
 }
 
 /**
- * The engine requests for `n` choices of one prompt, starting at choice `firstIndex`. With a
- * seed, choice i samples with seed + i, so choices differ and repeat across calls.
+ * How many engine runs make the `n` choices of one prompt under the release's `best_of` rule
+ * (profiles.ts, `VllmProfile.bestOf`): `n`, or `best_of` candidates on the V0 engine.
+ * Throws vLLM's 400: SamplingParams' `best_of must be greater than or equal to n, got n={n} and
+ * best_of={b}.` (releases with the field), the V1 processor's `vLLM V1 does not yet support
+ * best_of.` for `best_of` > 1.
+ */
+export function candidateCount(model: VllmModel, sampling: Sampling): number {
+  const { bestOf, n } = sampling;
+  if (bestOf === undefined || model.profile.bestOf === "ignored") return n;
+  if (bestOf < n) {
+    throw badRequest(
+      `best_of must be greater than or equal to n, got n=${n} and best_of=${bestOf}.`,
+    );
+  }
+  if (model.profile.bestOf === "refused") {
+    if (bestOf > 1) throw badRequest("vLLM V1 does not yet support best_of.");
+    return n;
+  }
+  return bestOf;
+}
+
+/**
+ * The V0 engine's `best_of` pick among one prompt's candidates: the `n` with the highest
+ * cumulative logprob, best first, renumbered from `firstIndex` (serving_completion.py numbers
+ * choices as it appends them).
+ */
+export function bestCandidates(
+  candidates: readonly ChoiceResult[],
+  n: number,
+  firstIndex: number,
+): ChoiceResult[] {
+  const score = (result: ChoiceResult) =>
+    result.tokens.reduce((sum, token) => sum + (token.logprob ?? 0), 0);
+  return [...candidates]
+    .sort((a, b) => score(b) - score(a))
+    .slice(0, n)
+    .map((result, i) => ({ ...result, index: firstIndex + i }));
+}
+
+/**
+ * The engine requests for the choices of one prompt (`n`, or `candidates` when `best_of` asks for
+ * more), starting at choice `firstIndex`. With a seed, choice i samples with seed + i, so choices
+ * differ and repeat across calls. Candidates always carry logprobs, which rank them.
  */
 export function planChoices(
   model: VllmModel,
@@ -57,13 +98,17 @@ export function planChoices(
     echoIds?: readonly number[];
     /** Guided output for choice i (the engine emits exactly it, then EOS). */
     forcedText?: (i: number) => string | undefined;
+    /** Engine runs to make (default `n`); see {@link candidateCount}. */
+    candidates?: number;
   },
 ): ChoicePlan[] {
+  const count = options.candidates ?? sampling.n;
+  const logprobs = options.logprobs ?? (count > sampling.n ? 0 : undefined);
   // vllm/v1/engine/processor.py: a priority other than 0 needs --scheduling-policy priority.
   if (sampling.priority !== 0 && model.schedulingPolicy !== "priority") {
     throw badRequest(`Got priority ${sampling.priority} but Priority scheduling is not enabled.`);
   }
-  return Array.from({ length: sampling.n }, (_, i) => {
+  return Array.from({ length: count }, (_, i) => {
     const forcedText = options.forcedText?.(i);
     const request: GenerationRequest = {
       ...(forcedText !== undefined && { forcedText }),
@@ -78,7 +123,7 @@ export function planChoices(
       ...(sampling.topP !== undefined && { topP: sampling.topP }),
       ...(sampling.topK !== undefined && { topK: sampling.topK }),
       ...(sampling.seed !== undefined && { seed: sampling.seed + i }),
-      ...(options.logprobs !== undefined && { logprobs: options.logprobs }),
+      ...(logprobs !== undefined && { logprobs }),
       ...(sampling.priority !== 0 && { priority: sampling.priority }),
     };
     return { index: options.firstIndex + i, request };

@@ -6,7 +6,10 @@
  */
 import type { TokenEvent } from "@servingkit/mock-core";
 import {
+  bestCandidates,
   type ChoicePlan,
+  type ChoiceResult,
+  candidateCount,
   effectiveMaxTokens,
   finishOf,
   guidedText,
@@ -83,10 +86,13 @@ interface Prepared {
   readonly promptTokens: number;
   /** The response's `model`: the served name or the LoRA adapter the request named. */
   readonly modelName: string;
+  /** Engine runs per prompt: `n`, or more for the V0 engine's `best_of`. */
+  readonly candidates: number;
 }
 
 function prepare(model: VllmModel, request: CompletionRequest): Prepared {
   const modelName = checkModelName(model, request.model);
+  const candidates = candidateCount(model, request);
   const plans: ChoicePlan[] = [];
   const promptTexts: string[] = [];
   const promptIds: (readonly number[])[] = [];
@@ -99,13 +105,29 @@ function prepare(model: VllmModel, request: CompletionRequest): Prepared {
     promptTexts.push("text" in prompt ? prompt.text : model.spec.tokenizer.decode(ids));
     plans.push(
       ...planChoices(model, ids, request, maxTokens, {
-        firstIndex: p * request.n,
+        firstIndex: p * candidates,
         logprobs: request.logprobs,
+        candidates,
         forcedText: guidedText(request.guided, request.seed),
       }),
     );
   });
-  return { plans, promptTexts, promptIds, promptTokens, modelName };
+  return { plans, promptTexts, promptIds, promptTokens, modelName, candidates };
+}
+
+/** Each prompt's `n` choices: all runs, or the V0 engine's best of its `best_of` candidates. */
+function pickChoices(
+  results: readonly ChoiceResult[],
+  n: number,
+  candidates: number,
+): ChoiceResult[] {
+  if (candidates === n) return [...results];
+  const picked: ChoiceResult[] = [];
+  for (let first = 0; first < results.length; first += candidates) {
+    const group = results.filter((r) => r.index >= first && r.index < first + candidates);
+    picked.push(...bestCandidates(group, n, (first / candidates) * n));
+  }
+  return picked;
 }
 
 /**
@@ -170,8 +192,20 @@ export async function completion(
   request: CompletionRequest,
   signal: AbortSignal,
 ): Promise<object> {
-  const { plans, promptTexts, promptIds, promptTokens, modelName } = prepare(model, request);
-  const results = await Promise.all(plans.map((plan) => runChoice(model, plan, signal)));
+  return answer(model, request, prepare(model, request), signal);
+}
+
+async function answer(
+  model: VllmModel,
+  request: CompletionRequest,
+  { plans, promptTexts, promptIds, promptTokens, modelName, candidates }: Prepared,
+  signal: AbortSignal,
+): Promise<object> {
+  const results = pickChoices(
+    await Promise.all(plans.map((plan) => runChoice(model, plan, signal))),
+    request.n,
+    candidates,
+  );
   const promptCount = promptLogprobsCount(request);
   const promptEntries = promptIds.map((ids) =>
     promptCount === undefined ? null : promptLogprobsList(model, ids, promptCount),
@@ -219,7 +253,13 @@ export function completionStream(
   signal: AbortSignal,
 ): AsyncIterable<object> {
   const prepared = prepare(model, request);
+  // vllm-openai.md §4.2: with best_of ≠ n the whole answer goes out as one event.
+  if (prepared.candidates !== request.n) return oneEvent(answer(model, request, prepared, signal));
   return streamChunks(model, request, prepared, signal);
+}
+
+async function* oneEvent(whole: Promise<object>): AsyncGenerator<object> {
+  yield await whole;
 }
 
 async function* streamChunks(

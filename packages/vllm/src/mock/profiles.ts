@@ -40,6 +40,16 @@ const metricsV1: MetricsEra = {
 const metricsItl: MetricsEra = { ...metricsV1, interTokenLatency: true };
 const metricsNoTpot: MetricsEra = { ...metricsItl, timePerOutputToken: false };
 
+/**
+ * What a release does with `best_of` (vllm-openai.md §4.2): `v0` (the V0 engine, before 0.8)
+ * generates `best_of` candidates and returns the `n` with the highest cumulative logprob (a
+ * completions stream with `best_of` ≠ `n` goes out as one event); `refused` (the V1 engine,
+ * default from 0.8: vllm/v1/engine/processor.py) answers 400 "vLLM V1 does not yet support
+ * best_of." for `best_of` > 1; `ignored` (≈0.12, vLLM PR #29090 removed the field) treats it as
+ * an unknown field.
+ */
+export type BestOfSupport = "v0" | "refused" | "ignored";
+
 /** The version-dependent behaviour of one vLLM release range. */
 export interface VllmProfile {
   /** The first release (inclusive) this profile describes, `major.minor.patch`. */
@@ -59,6 +69,8 @@ export interface VllmProfile {
   readonly chatCauseSuffix: boolean;
   /** The metric names `/metrics` exports. */
   readonly metrics: MetricsEra;
+  /** What `best_of` does. */
+  readonly bestOf: BestOfSupport;
 }
 
 /** The profiles, oldest first; a version uses the last one whose `since` it reaches. */
@@ -69,6 +81,15 @@ export const vllmProfiles: readonly VllmProfile[] = [
     contextLength: "a",
     chatCauseSuffix: true,
     metrics: metricsV0,
+    bestOf: "v0",
+  },
+  {
+    since: "0.8.0",
+    envelope: "flat",
+    contextLength: "a",
+    chatCauseSuffix: true,
+    metrics: metricsV0,
+    bestOf: "refused",
   },
   {
     since: "0.10.0",
@@ -76,6 +97,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     contextLength: "a",
     chatCauseSuffix: true,
     metrics: metricsV1,
+    bestOf: "refused",
   },
   {
     since: "0.10.1",
@@ -83,6 +105,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     contextLength: "a",
     chatCauseSuffix: true,
     metrics: metricsV1,
+    bestOf: "refused",
   },
   {
     since: "0.10.2",
@@ -90,6 +113,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     contextLength: "b",
     chatCauseSuffix: true,
     metrics: metricsV1,
+    bestOf: "refused",
   },
   {
     since: "0.11.0",
@@ -97,6 +121,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     contextLength: "b",
     chatCauseSuffix: true,
     metrics: metricsItl,
+    bestOf: "refused",
   },
   {
     since: "0.12.0",
@@ -104,6 +129,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     contextLength: "c",
     chatCauseSuffix: false,
     metrics: metricsNoTpot,
+    bestOf: "ignored",
   },
 ];
 

@@ -44,6 +44,8 @@ export interface Sampling {
   readonly requestId: string | undefined;
   /** `prompt_logprobs`: top logprobs per prompt token, or undefined for none. */
   readonly promptLogprobs: number | undefined;
+  /** `best_of` as sent (what it does depends on the release: profiles.ts `bestOf`). */
+  readonly bestOf: number | undefined;
 }
 
 /** A completions prompt in the engine's terms: text or token ids. */
@@ -220,6 +222,7 @@ function readSampling(fields: FieldReader, body: unknown, maxTokens: number | un
     guided: readGuided(fields, body),
     priority: fields.int("priority") ?? 0,
     requestId: fields.string("request_id"),
+    bestOf: fields.int("best_of"),
     promptLogprobs: readPromptLogprobs(fields, stream, body),
   };
 }
