@@ -1,9 +1,11 @@
+import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { ManualClock, realClock } from "../clock.js";
 import { EngineMetrics } from "../gpu/engine-metrics.js";
 import type { FinishEvent, GenerationEvent, GenerationRequest, TokenEvent } from "./generation.js";
 import { GenerationRequestError } from "./generation.js";
-import { defaultModelSpec, type ModelSpec } from "./model-spec.js";
+import { defaultModelSpec, loadModelDir, type ModelSpec } from "./model-spec.js";
+import { hashString } from "./random.js";
 import { createSimpleEngine } from "./simple-engine.js";
 
 const model = await defaultModelSpec();
@@ -519,5 +521,88 @@ describe("metrics", () => {
     await early;
     expect(metrics.requestSuccess.abort).toBe(1);
     expect(metrics.running).toBe(0);
+  });
+});
+
+describe("exact output (pinned before the engine's synchronous path and memos)", () => {
+  // Speed work must not change a single id, text, logprob or finish: each variant's events are
+  // hashed (FNV-1a of their JSON); the values were taken from the async-generator engine.
+  test("every variant gives the same events as before", async () => {
+    const metaspace = await loadModelDir(
+      fileURLToPath(new URL("testdata/tiny-metaspace", import.meta.url)),
+    );
+    const variants: Record<string, [Partial<GenerationRequest>, ModelSpec?]> = {
+      greedy16: [{ temperature: 0, maxTokens: 16 }],
+      greedyShortPrompt: [
+        { temperature: 0, promptIds: model.tokenizer.encode("Say this is a test") },
+      ],
+      greedyIgnoreEos: [{ temperature: 0, ignoreEos: true, maxTokens: 200 }],
+      seed1: [{ seed: 1 }],
+      seed2Hot: [{ seed: 2, temperature: 1.3, topP: 0.9, topK: 40 }],
+      seed3Min: [{ seed: 3, minTokens: 40, maxTokens: 80 }],
+      stops: [{ seed: 4, stop: ["the", "an", ". "] }],
+      stopsInclude: [{ seed: 4, stop: ["the", "an", ". "], includeStopInOutput: true }],
+      stopsMin: [{ seed: 4, stop: ["e"], minTokens: 5 }],
+      stopIds: [{ seed: 5, stopTokenIds: [1013, 50, 272] }],
+      stopIdsInclude: [{ seed: 5, stopTokenIds: [1013, 50, 272], includeStopInOutput: true }],
+      logprobsGreedy: [{ temperature: 0, logprobs: 3, maxTokens: 12 }],
+      logprobsSampled: [{ seed: 6, logprobs: 5, maxTokens: 12 }],
+      logprobsZero: [{ seed: 7, logprobs: 0, maxTokens: 12 }],
+      echo: [{ mode: "echo", maxTokens: 30 }],
+      echoIgnoreEos: [{ mode: "echo", ignoreEos: true, maxTokens: 30 }],
+      forced: [{ forcedText: '{"a": "héllo 🌍", "b": [1, 2]}' }],
+      forcedIgnoreEos: [{ forcedText: "🌍🌍 ok", ignoreEos: true, maxTokens: 20, seed: 8 }],
+      forcedStop: [{ forcedText: "one two three four", stop: ["three"] }],
+      contextCap: [{ seed: 9, maxTokens: 100_000, ignoreEos: true }],
+      metaspaceGreedy: [
+        { temperature: 0, promptIds: metaspace.tokenizer.encode("The cat sat on"), maxTokens: 8 },
+        metaspace,
+      ],
+      metaspaceForced: [
+        {
+          forcedText: "The cat sat on",
+          promptIds: metaspace.tokenizer.encode("The"),
+          maxTokens: 8,
+        },
+        metaspace,
+      ],
+    };
+    const hashes: Record<string, number> = {};
+    for (const [name, [request, spec]] of Object.entries(variants)) {
+      const engine = createSimpleEngine({
+        clock: realClock,
+        model: spec ?? model,
+        random: () => 0.5,
+      });
+      const events: GenerationEvent[] = [];
+      for await (const event of engine.generate({ promptIds: prompt, maxTokens: 64, ...request })) {
+        events.push(event);
+      }
+      hashes[name] = hashString(JSON.stringify(events));
+    }
+    expect(hashes).toEqual({
+      contextCap: 1751435389,
+      echo: 2791412125,
+      echoIgnoreEos: 3103625011,
+      forced: 4136869850,
+      forcedIgnoreEos: 69337772,
+      forcedStop: 296334892,
+      greedy16: 176640763,
+      greedyIgnoreEos: 3513591503,
+      greedyShortPrompt: 3775182495,
+      logprobsGreedy: 680721201,
+      logprobsSampled: 4083227885,
+      logprobsZero: 1075582795,
+      metaspaceForced: 2519788068,
+      metaspaceGreedy: 2572693220,
+      seed1: 995831769,
+      seed2Hot: 1925896908,
+      seed3Min: 1534543958,
+      stopIds: 3179766960,
+      stopIdsInclude: 3002408491,
+      stops: 3635163624,
+      stopsInclude: 3072482555,
+      stopsMin: 1948815093,
+    });
   });
 });
