@@ -11,6 +11,7 @@ import type {
 } from "@servingkit/mock-core";
 import { badRequest, checkContextLength } from "./errors.js";
 import { sampleJson } from "./json-sample.js";
+import { sampleRegex } from "./regex-sample.js";
 import type { Guided, Sampling } from "./requests.js";
 import type { VllmModel } from "./served-model.js";
 
@@ -131,7 +132,8 @@ export function planChoices(
 }
 
 /**
- * The guided output of choice i: a JSON value conforming to the schema, or one of the choices;
+ * The guided output of choice i: a JSON value conforming to the schema, one of the choices, or
+ * a string matching the regex;
  * with a seed, choice i uses seed + i, so guided outputs repeat across calls.
  */
 export function guidedText(guided: Guided | undefined, seed: number | undefined) {
@@ -139,6 +141,7 @@ export function guidedText(guided: Guided | undefined, seed: number | undefined)
   return (i: number): string => {
     const s = (seed ?? 0) + i;
     if ("choice" in guided) return guided.choice[s % guided.choice.length] ?? "";
+    if ("regex" in guided) return sampleRegex(guided.regex, s);
     return JSON.stringify(sampleJson(guided.json, s));
   };
 }

@@ -3,6 +3,7 @@
  * checks (vllm-openai.md §4, §3.2), read into typed requests. Checks raise vLLM's texts.
  */
 import { badRequest, type VllmError } from "./errors.js";
+import { checkRegex } from "./regex-sample.js";
 import { FieldReader, modelValueError } from "./validation.js";
 
 /** `stream_options` (vllm-openai.md §6: an object without the key counts as `include_usage: true`). */
@@ -13,10 +14,14 @@ export interface StreamOptions {
 
 /**
  * Guided decoding (vllm-openai.md §4.1): output forced to a JSON schema (`response_format`
- * `json_object` / `json_schema`, `guided_json`, `structured_outputs.json`) or to one of a list
- * of strings (`guided_choice`, `structured_outputs.choice`).
+ * `json_object` / `json_schema`, `guided_json`, `structured_outputs.json`), to one of a list
+ * of strings (`guided_choice`, `structured_outputs.choice`) or to a regular expression
+ * (`guided_regex`, `structured_outputs.regex`).
  */
-export type Guided = { readonly json: unknown } | { readonly choice: readonly string[] };
+export type Guided =
+  | { readonly json: unknown }
+  | { readonly choice: readonly string[] }
+  | { readonly regex: string };
 
 /** The sampling parameters both endpoints share (SamplingParams). */
 export interface Sampling {
@@ -126,9 +131,12 @@ function readGuided(fields: FieldReader, body: unknown): Guided | undefined {
   if (Array.isArray(guidedChoice) && guidedChoice.length > 0) {
     found.push({ choice: guidedChoice.map(String) });
   }
+  const guidedRegex = fields.string("guided_regex");
+  if (guidedRegex !== undefined) found.push({ regex: guidedRegex });
   const structured = fields.object("structured_outputs");
   if (structured?.json !== undefined) found.push({ json: structured.json });
   if (Array.isArray(structured?.choice)) found.push({ choice: structured.choice.map(String) });
+  if (typeof structured?.regex === "string") found.push({ regex: structured.regex });
   const kinds = ["guided_json", "guided_regex", "guided_choice"].filter(
     (key) => fields.raw(key) !== undefined,
   );
@@ -138,7 +146,10 @@ function readGuided(fields: FieldReader, body: unknown): Guided | undefined {
       body,
     );
   }
-  return found[0];
+  const guided = found[0];
+  // The structured-output backend refuses a pattern it cannot compile, before generation.
+  if (guided !== undefined && "regex" in guided) checkRegex(guided.regex);
+  return guided;
 }
 
 function safeParse(text: string): unknown {
