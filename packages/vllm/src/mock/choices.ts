@@ -10,6 +10,7 @@ import type {
   TokenEvent,
 } from "@servingkit/mock-core";
 import { badRequest, checkContextLength } from "./errors.js";
+import { sampleGrammar } from "./grammar-sample.js";
 import { sampleJson } from "./json-sample.js";
 import { sampleRegex } from "./regex-sample.js";
 import type { Guided, Sampling } from "./requests.js";
@@ -133,7 +134,7 @@ export function planChoices(
 
 /**
  * The guided output of choice i: a JSON value conforming to the schema, one of the choices, or
- * a string matching the regex;
+ * a string matching the regex, or a sentence of the grammar;
  * with a seed, choice i uses seed + i, so guided outputs repeat across calls.
  */
 export function guidedText(guided: Guided | undefined, seed: number | undefined) {
@@ -142,6 +143,7 @@ export function guidedText(guided: Guided | undefined, seed: number | undefined)
     const s = (seed ?? 0) + i;
     if ("choice" in guided) return guided.choice[s % guided.choice.length] ?? "";
     if ("regex" in guided) return sampleRegex(guided.regex, s);
+    if ("grammar" in guided) return sampleGrammar(guided.grammar, s);
     return JSON.stringify(sampleJson(guided.json, s));
   };
 }

@@ -3,6 +3,7 @@
  * checks (vllm-openai.md §4, §3.2), read into typed requests. Checks raise vLLM's texts.
  */
 import { badRequest, type VllmError } from "./errors.js";
+import { parseGrammar } from "./grammar-sample.js";
 import { checkRegex } from "./regex-sample.js";
 import { FieldReader, modelValueError } from "./validation.js";
 
@@ -15,13 +16,15 @@ export interface StreamOptions {
 /**
  * Guided decoding (vllm-openai.md §4.1): output forced to a JSON schema (`response_format`
  * `json_object` / `json_schema`, `guided_json`, `structured_outputs.json`), to one of a list
- * of strings (`guided_choice`, `structured_outputs.choice`) or to a regular expression
- * (`guided_regex`, `structured_outputs.regex`).
+ * of strings (`guided_choice`, `structured_outputs.choice`), to a regular expression
+ * (`guided_regex`, `structured_outputs.regex`) or to an EBNF grammar (`guided_grammar`,
+ * `structured_outputs.grammar`).
  */
 export type Guided =
   | { readonly json: unknown }
   | { readonly choice: readonly string[] }
-  | { readonly regex: string };
+  | { readonly regex: string }
+  | { readonly grammar: string };
 
 /** The sampling parameters both endpoints share (SamplingParams). */
 export interface Sampling {
@@ -137,6 +140,9 @@ function readGuided(fields: FieldReader, body: unknown): Guided | undefined {
   if (structured?.json !== undefined) found.push({ json: structured.json });
   if (Array.isArray(structured?.choice)) found.push({ choice: structured.choice.map(String) });
   if (typeof structured?.regex === "string") found.push({ regex: structured.regex });
+  const guidedGrammar = fields.string("guided_grammar");
+  if (guidedGrammar !== undefined) found.push({ grammar: guidedGrammar });
+  if (typeof structured?.grammar === "string") found.push({ grammar: structured.grammar });
   const kinds = ["guided_json", "guided_regex", "guided_choice"].filter(
     (key) => fields.raw(key) !== undefined,
   );
@@ -149,6 +155,7 @@ function readGuided(fields: FieldReader, body: unknown): Guided | undefined {
   const guided = found[0];
   // The structured-output backend refuses a pattern it cannot compile, before generation.
   if (guided !== undefined && "regex" in guided) checkRegex(guided.regex);
+  if (guided !== undefined && "grammar" in guided) parseGrammar(guided.grammar);
   return guided;
 }
 
