@@ -300,6 +300,54 @@ const metrics = defineCase({
   },
 });
 
+const requestIdBase = defineCase({
+  ...base,
+  id: "openai/request-id-base",
+  title: "the X-Request-Id header becomes the response id after cmpl- / chatcmpl-",
+  source: `${source} §1 (serving_engine.py _base_request_id)`,
+  async run(context) {
+    const id = `servingkit-contract-${Date.now().toString(16)}`;
+    const answer = await context.rest("/v1/completions", {
+      json: { prompt: "Hello", max_tokens: 1 },
+      headers: { "x-request-id": id },
+    });
+    assert.equal(answer.status, 200);
+    assert.equal(json(answer, "completion").id, `cmpl-${id}`);
+  },
+});
+
+/** One position of `prompt_logprobs` (vllm-openai.md §5). */
+type PromptLogprobs = (Record<string, Record<string, unknown>> | null)[];
+
+const promptLogprobs = defineCase({
+  ...base,
+  id: "openai/prompt-logprobs",
+  title:
+    "prompt_logprobs on completions: one entry per prompt token, the first null, then token id → {logprob, rank, decoded_token}",
+  source: `${source} §3.2, §5 (protocol.py prompt_logprobs)`,
+  async run(context) {
+    const prompt = "The quick brown fox";
+    const tokenized = await context.rest("/tokenize", { json: { prompt } });
+    const tokens = json(tokenized, "POST /tokenize").tokens as number[];
+    const answer = await context.rest("/v1/completions", {
+      json: { prompt, max_tokens: 1, prompt_logprobs: 1 },
+    });
+    assert.equal(answer.status, 200);
+    const choices = json(answer, "completion").choices as { prompt_logprobs?: PromptLogprobs }[];
+    const entries = choices[0]?.prompt_logprobs;
+    assert.ok(Array.isArray(entries), "choices[0].prompt_logprobs is a list");
+    assert.equal(entries.length, tokens.length, "one entry per prompt token");
+    assert.equal(entries[0], null, "the first entry is null");
+    entries.slice(1).forEach((entry, i) => {
+      const own = entry?.[String(tokens[i + 1])];
+      assert.ok(own, `entry ${i + 1} holds the prompt's own token ${tokens[i + 1]}`);
+      assert.equal(typeof own.logprob, "number");
+      assert.equal(typeof own.rank, "number");
+      assert.equal(typeof own.decoded_token, "string");
+    });
+  },
+});
+
 /** Every vllm protocol case. */
 export const vllmCases: readonly ContractCase[] = [
   modelsList,
@@ -312,4 +360,6 @@ export const vllmCases: readonly ContractCase[] = [
   unknownModel,
   badRequest,
   metrics,
+  requestIdBase,
+  promptLogprobs,
 ];
