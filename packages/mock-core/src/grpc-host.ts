@@ -44,7 +44,13 @@ import {
   StreamCutError,
 } from "./fault.js";
 import { encodeGrpcMessage, reencodeGrpcMessage } from "./grpc-message.js";
-import { captureRoutes, serveUnaryCall, type UnaryHostOptions, unaryCallOf } from "./grpc-unary.js";
+import {
+  type CallAround,
+  captureRoutes,
+  serveUnaryCall,
+  type UnaryHostOptions,
+  unaryCallOf,
+} from "./grpc-unary.js";
 import { authorize, grpcDenial, type PlatformAuth, restDenial } from "./platform-auth.js";
 import type { MockPlugin, PluginContext } from "./plugin.js";
 
@@ -104,62 +110,102 @@ export function registeredServices(options: GrpcHostOptions): DescService[] {
 }
 
 /**
- * The interceptor that applies faults to every call: chooses one (metadata `x-servingkit-fault`,
- * else a configured rate), waits `delay-ms`, fails with the code, or cuts the response messages
- * after `cut-after` (a stream reset, or the `grpc` code when one is given).
+ * Ends a call cut by a fault: with the fault's `grpc` code when it has one, else by resetting the
+ * HTTP/2 stream (grpc-js reports "Received RST_STREAM with code 2", INTERNAL). In memory there is
+ * no stream to reset; the call fails with INTERNAL.
+ */
+function cutCall(fault: FaultSpec, stream: ServerHttp2Stream | undefined): never {
+  const code = fault.grpcCode;
+  if (code !== undefined) throw new ConnectError(faultMessage(fault), code);
+  if (stream && !stream.destroyed) stream.close(h2.NGHTTP2_INTERNAL_ERROR);
+  throw new ConnectError(new StreamCutError(fault).message, Code.Internal);
+}
+
+/**
+ * The fault of one call: its `x-servingkit-fault` metadata, else a configured rate; a malformed
+ * value is INVALID_ARGUMENT naming the problem.
+ */
+function callFault(metadata: string | undefined, config: FaultConfig | undefined) {
+  try {
+    return chooseFault(metadata, config);
+  } catch (error) {
+    if (!(error instanceof FaultSyntaxError)) throw error;
+    throw new ConnectError(
+      `invalid ${faultHeader} metadata: ${error.message}`,
+      Code.InvalidArgument,
+    );
+  }
+}
+
+/**
+ * What a fault does before the call runs: waits `delay-ms` on the clock (CANCELED when the call
+ * ends meanwhile), then fails with the fault's code unless it cuts a stream instead.
+ */
+async function faultBefore(fault: FaultSpec, signal: AbortSignal, clock: Clock): Promise<void> {
+  if (fault.delayMs) {
+    try {
+      await clock.sleep(fault.delayMs, signal);
+    } catch {
+      throw new ConnectError("call ended during injected delay", Code.Canceled);
+    }
+  }
+  const code = grpcFailureCode(fault);
+  if (fault.cutAfter === undefined && code !== undefined) {
+    throw new ConnectError(faultMessage(fault), code);
+  }
+}
+
+/**
+ * The interceptor that applies faults to every call connect serves: chooses one, waits
+ * `delay-ms`, fails with the code, or cuts the response messages after `cut-after` (a stream
+ * reset, or the `grpc` code when one is given).
  */
 function faultInterceptor(options: GrpcHostOptions): Interceptor {
-  const cut = (fault: FaultSpec, stream: ServerHttp2Stream | undefined): never => {
-    const code = fault.grpcCode;
-    if (code !== undefined) throw new ConnectError(faultMessage(fault), code);
-    // A cut connection: reset the HTTP/2 stream (grpc-js reports "Received RST_STREAM with code
-    // 2", INTERNAL). In memory there is no stream to reset; the call fails with INTERNAL.
-    if (stream && !stream.destroyed) stream.close(h2.NGHTTP2_INTERNAL_ERROR);
-    throw new ConnectError(new StreamCutError(fault).message, Code.Internal);
-  };
   return (next) => async (req) => {
-    let fault: FaultSpec | undefined;
-    try {
-      fault = chooseFault(req.header.get(faultHeader) ?? undefined, options.faultConfig);
-    } catch (error) {
-      if (!(error instanceof FaultSyntaxError)) throw error;
-      throw new ConnectError(
-        `invalid ${faultHeader} metadata: ${error.message}`,
-        Code.InvalidArgument,
-      );
-    }
+    const fault = callFault(req.header.get(faultHeader) ?? undefined, options.faultConfig);
     if (!fault) return next(req);
     req.contextValues.set(faultKey, fault);
-    if (fault.delayMs) {
-      try {
-        await options.clock.sleep(fault.delayMs, req.signal);
-      } catch {
-        throw new ConnectError("call ended during injected delay", Code.Canceled);
-      }
-    }
-    const code = grpcFailureCode(fault);
-    if (fault.cutAfter === undefined) {
-      if (code !== undefined) throw new ConnectError(faultMessage(fault), code);
-      return next(req);
-    }
+    await faultBefore(fault, req.signal, options.clock);
+    if (fault.cutAfter === undefined) return next(req);
     const raw = req.contextValues.get(rawStreamKey);
     const limit = fault.cutAfter;
-    const active = fault;
     const res = await next(req);
     if (!res.stream) {
-      if (limit === 0) cut(active, raw);
+      if (limit === 0) cutCall(fault, raw);
       return res;
     }
     const source = res.message;
     async function* cutMessages() {
       try {
-        yield* cutStream(active, source);
+        yield* cutStream(fault, source);
       } catch (error) {
-        if (error instanceof StreamCutError) cut(active, raw);
+        if (error instanceof StreamCutError) cutCall(fault as FaultSpec, raw);
         throw error;
       }
     }
     return { ...res, message: cutMessages() } as typeof res;
+  };
+}
+
+/**
+ * The same faults around a fast-path unary call (grpc-unary.ts), read from the raw metadata: a
+ * call without a fault (the usual case) gets nothing to run around it.
+ */
+function unaryFaults(options: GrpcHostOptions): CallAround {
+  return (headers, context, stream) => {
+    const metadata = headers[faultHeader];
+    const fault = callFault(
+      Array.isArray(metadata) ? metadata.join(", ") : metadata,
+      options.faultConfig,
+    );
+    if (!fault) return undefined;
+    context.values.set(faultKey, fault);
+    return async (invoke) => {
+      await faultBefore(fault, context.signal, options.clock);
+      const answer = await invoke();
+      if (fault.cutAfter === 0) cutCall(fault, stream);
+      return answer;
+    };
   };
 }
 
@@ -276,9 +322,8 @@ export function serveGrpc(server: GrpcServer, options: GrpcHostOptions): void {
     fallback: (req) => unimplemented(req as Http2ServerRequest),
   });
   const unaryOptions: UnaryHostOptions = {
-    interceptors: interceptors ?? [],
+    around: unaryFaults(options),
     shutdownSignal: options.shutdownSignal,
-    contextValues: (stream) => createContextValues().set(rawStreamKey, stream),
   };
 
   // Node's compatibility API is itself a "stream" listener, installed when the first "request"

@@ -40,6 +40,8 @@ interface Seen {
   hookRuns: number;
   contexts: HandlerContext[];
   aborted: unknown[];
+  /** Lets a `late-signal` call go on. */
+  release?: (value: unknown) => void;
 }
 
 /** Health/Check that answers by the `x-test` metadata: ok, headers, fail, fail-after-header, throw, hang. */
@@ -51,8 +53,16 @@ function testPlugin(seen: Seen): MockPlugin {
       router.service(Health, {
         async check(request, context) {
           seen.contexts.push(context);
-          context.signal.addEventListener("abort", () => seen.aborted.push(context.signal.reason));
           const mode = context.requestHeader.get("x-test") ?? "ok";
+          if (mode === "late-signal") {
+            // Reads its signal only once the test lets it go on (the fast path makes it then).
+            await new Promise((resolve) => {
+              seen.release = resolve;
+            });
+            seen.aborted.push(context.signal.aborted ? context.signal.reason : "not aborted");
+            return { status: HealthCheckResponse_ServingStatus.SERVING };
+          }
+          context.signal.addEventListener("abort", () => seen.aborted.push(context.signal.reason));
           if (mode === "headers") {
             context.responseHeader.set("x-answer-header", "h");
             context.responseTrailer.set("x-answer-trailer", "t");
@@ -300,6 +310,35 @@ describe("unary fast path: deadlines and cancellation", () => {
     expect(answer.headers["grpc-message"]).toBe(deadlineExceededMessage);
     expect(seen.aborted).toHaveLength(1);
     expect((seen.aborted[0] as ConnectError).code).toBe(Code.DeadlineExceeded);
+    // connect's timeoutMs(): the milliseconds left before the deadline (30 ms; past by now).
+    expect((seen.contexts[0] as HandlerContext).timeoutMs()).toBeLessThanOrEqual(30);
+  });
+
+  it("a signal first read after the deadline passed is already aborted with DEADLINE_EXCEEDED", async () => {
+    const { mock, seen } = await start();
+    const answer = await rawCall(mock, checkRequest(), {
+      "x-test": "late-signal",
+      "grpc-timeout": "20m",
+    });
+    expect(answer.headers["grpc-status"]).toBe(String(Code.DeadlineExceeded));
+    seen.release?.(undefined);
+    while (seen.aborted.length === 0) await new Promise((r) => setTimeout(r, 5));
+    expect((seen.aborted[0] as ConnectError).code).toBe(Code.DeadlineExceeded);
+  });
+
+  it("a signal first read after the client reset is already aborted with CANCELED", async () => {
+    const { client, seen } = await start();
+    const metadata = new grpc.Metadata();
+    metadata.set("x-test", "late-signal");
+    const call = (
+      client as unknown as Record<string, (...a: unknown[]) => grpc.ClientUnaryCall>
+    ).Check?.({ service: "" }, metadata, () => {}) as grpc.ClientUnaryCall;
+    while (seen.release === undefined) await new Promise((r) => setTimeout(r, 5));
+    call.cancel();
+    await new Promise((r) => setTimeout(r, 50));
+    seen.release(undefined);
+    while (seen.aborted.length === 0) await new Promise((r) => setTimeout(r, 5));
+    expect((seen.aborted[0] as ConnectError).code).toBe(Code.Canceled);
   });
 
   it("a grpc-js deadline: DEADLINE_EXCEEDED and the implementation's signal aborts", async () => {

@@ -7,25 +7,24 @@
  * connect-node's per-call machinery (universal request and response objects, async iterable
  * pipelines, the compatibility API) cost half the throughput of a plain `@grpc/grpc-js` server
  * (reference toolchain.md); hand-written framing on bare `node:http2` made 1.1-1.3x of it. The
- * implementation called is the one the plugin registered through `router.service(...)`, with the
- * same connect `HandlerContext` (`createHandlerContext`) and interceptors
- * (`invokeUnaryImplementation`), so plugins cannot tell the two paths apart.
+ * implementation called is the one the plugin registered through `router.service(...)`, with a
+ * context that is connect's `HandlerContext` (built lazily: what an implementation does not read
+ * costs nothing) and the host's faults applied as its connect interceptor applies them, so
+ * plugins cannot tell the two paths apart.
  */
 import { constants as h2, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import {
   Code,
   ConnectError,
   type ConnectRouter,
   type ContextValues,
-  createHandlerContext,
+  createContextValues,
   createMethodImplSpec,
   createServiceImplSpec,
   type HandlerContext,
-  type Interceptor,
   type MethodImplSpec,
 } from "@connectrpc/connect";
-import { invokeUnaryImplementation } from "@connectrpc/connect/protocol";
 import {
   parseContentType,
   parseTimeout,
@@ -115,14 +114,24 @@ export function unaryCallOf(
   return { spec, timeoutMs: timeout.timeoutMs };
 }
 
+/**
+ * Runs around one call's implementation (the host's faults): undefined when the call runs as it is
+ * (the usual case, which then costs nothing), else a function that runs `invoke` its own way
+ * (waits, fails, or cuts after the answer). Called once the request message is decoded; may throw
+ * a `ConnectError` to refuse the call.
+ */
+export type CallAround = (
+  headers: IncomingHttpHeaders,
+  context: HandlerContext,
+  stream: ServerHttp2Stream,
+) => ((invoke: () => unknown) => Promise<unknown>) | undefined;
+
 /** What every fast-path call shares with the connect routes. */
 export interface UnaryHostOptions {
-  /** The interceptors connect applies to every call (the host's fault interceptor). */
-  readonly interceptors: readonly Interceptor[];
-  /** Aborts every call's signal when the host shuts down. */
+  /** The host's behaviour around every call (faults, as connect's interceptor applies them). */
+  readonly around: CallAround;
+  /** Aborts every running call's signal when the host shuts down. */
   readonly shutdownSignal: AbortSignal;
-  /** The call's context values (the host keeps the raw stream there). */
-  readonly contextValues: (stream: ServerHttp2Stream) => ContextValues;
 }
 
 /** Told the `grpc-status` a call ends with, as it is written. */
@@ -133,8 +142,8 @@ export const deadlineExceededMessage = "Deadline Exceeded";
 
 /**
  * Serves one unary call on an HTTP/2 stream: reads the length-prefixed request, decodes it with
- * the method's input schema, calls the implementation through the interceptors, and answers as
- * gRPC servers do: HEADERS, one DATA frame, TRAILERS with `grpc-status: 0`; an error as a
+ * the method's input schema, calls the implementation (through the host's `around`), and answers
+ * as gRPC servers do: HEADERS, one DATA frame, TRAILERS with `grpc-status: 0`; an error as a
  * trailers-only response (grpc-go internal/transport/http2_server.go `WriteStatus`: HEADERS with
  * `:status 200`, `content-type`, `grpc-status`, `grpc-message` and END_STREAM), or after separate
  * HEADERS when the implementation set response headers. When the deadline passes first the call
@@ -148,92 +157,318 @@ export function serveUnaryCall(
   options: UnaryHostOptions,
   onStatus: StatusRecorder,
 ): void {
-  const { spec } = call;
-  const context = createHandlerContext({
-    service: spec.method.parent,
-    method: spec.method,
-    protocolName: "grpc",
-    requestMethod: "POST",
-    url: `${headers[":scheme"] ?? "http"}://${headers[":authority"] ?? ""}${headers[":path"]}`,
-    ...(call.timeoutMs === undefined ? {} : { timeoutMs: call.timeoutMs }),
-    shutdownSignal: options.shutdownSignal,
-    requestHeader: requestHeaderOf(headers),
-    responseHeader: { "content-type": grpcContentType },
-    responseTrailer: { "grpc-status": "0" },
-    contextValues: options.contextValues(stream),
-  });
-  let done = false;
-  /** Ends the call once: writes (unless the client is gone) and aborts the context's signal. */
-  const finish = (write: () => void, reason?: unknown) => {
-    if (done) return;
-    done = true;
-    if (!stream.destroyed && !stream.closed) writeOrReset(stream, write);
-    context.abort(reason ?? callEnded);
-  };
-  const fail = (error: ConnectError) =>
-    finish(() => writeError(stream, context, error, onStatus), error);
-
+  const context = new UnaryCallContext(stream, headers, call, options, onStatus);
+  (stream as CallStream)[callKey] = context;
   stream.on("error", ignoreStreamError);
-  stream.once("close", () => {
-    if (done) return;
-    done = true;
-    context.abort(
-      new ConnectError(`http/2 stream closed with error code ${stream.rstCode}`, Code.Canceled),
-    );
-  });
-  if (call.timeoutMs !== undefined) {
-    const onAbort = () => {
-      const reason: unknown = context.signal.reason;
-      if (reason instanceof ConnectError && reason.code === Code.DeadlineExceeded) {
-        fail(new ConnectError(deadlineExceededMessage, Code.DeadlineExceeded));
-      }
-    };
-    if (context.signal.aborted) onAbort();
-    else context.signal.addEventListener("abort", onAbort, { once: true });
+  stream.on("data", onData);
+  stream.on("end", onEnd);
+  if (call.timeoutMs !== undefined) context.startDeadline(call.timeoutMs);
+}
+
+/** Where a stream keeps its call, so that one set of module-level listeners serves every call. */
+const callKey = Symbol("servingkit unary call");
+type CallStream = ServerHttp2Stream & { [callKey]?: UnaryCallContext };
+
+function onData(this: CallStream, chunk: Buffer): void {
+  this[callKey]?.receive(chunk);
+}
+function onEnd(this: CallStream): void {
+  this[callKey]?.run();
+}
+function onClose(this: CallStream): void {
+  this[callKey]?.closed();
+}
+function onWantTrailers(this: CallStream): void {
+  this[callKey]?.sendTrailers();
+}
+
+/**
+ * One fast-path call: connect's `HandlerContext` for the implementation (same `method`, `service`,
+ * `url`, `requestHeader`, `responseHeader`/`responseTrailer`, `signal`, `values`, `timeoutMs`) and
+ * the call's state. What an implementation does not read is never built: the `Headers` objects
+ * when it reads `requestHeader` or sets response metadata, the `AbortController` (linked to
+ * shutdown and to a client reset) when it reads `signal`, the context values when something uses
+ * them. A deadline is a timer of its own, so it is answered whether or not `signal` is read.
+ */
+class UnaryCallContext implements HandlerContext {
+  readonly method: UnarySpec["method"];
+  readonly service: UnarySpec["method"]["parent"];
+  readonly requestMethod = "POST";
+  readonly protocolName = "grpc";
+  private readonly stream: ServerHttp2Stream;
+  private readonly headers: IncomingHttpHeaders;
+  private readonly spec: UnarySpec;
+  private readonly options: UnaryHostOptions;
+  private readonly onStatus: StatusRecorder;
+  private body: Buffer | Buffer[] | undefined = undefined;
+  private size = 0;
+  private done = false;
+  /** Why the call ended before its answer (deadline, reset, error); undefined for an answer. */
+  private endReason: unknown = undefined;
+  private deadlineAt: number | undefined = undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  private controller: AbortController | undefined = undefined;
+  private requestHeaders: Headers | undefined = undefined;
+  private responseHeaders: Headers | undefined = undefined;
+  private responseTrailers: Headers | undefined = undefined;
+  private trailerFields: Record<string, string> | undefined = undefined;
+  private contextValues: ContextValues | undefined = undefined;
+
+  constructor(
+    stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    call: UnaryCall,
+    options: UnaryHostOptions,
+    onStatus: StatusRecorder,
+  ) {
+    this.stream = stream;
+    this.headers = headers;
+    this.spec = call.spec;
+    this.method = call.spec.method;
+    this.service = call.spec.method.parent;
+    this.options = options;
+    this.onStatus = onStatus;
   }
 
-  const chunks: Buffer[] = [];
-  let size = 0;
-  stream.on("data", (chunk: Buffer) => {
-    chunks.push(chunk);
-    size += chunk.byteLength;
-  });
-  stream.once("end", () => {
-    if (done) return;
-    const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
-    const read = readUnaryMessage(body);
-    if (read.kind === "error") return fail(new ConnectError(read.message, read.code));
+  /** The URL received, as connect builds it (scheme, authority, path). */
+  get url(): string {
+    const headers = this.headers;
+    return `${headers[":scheme"] ?? "http"}://${headers[":authority"] ?? ""}${headers[":path"]}`;
+  }
+
+  /** The time left before the deadline, in milliseconds; undefined without one (as connect's). */
+  timeoutMs(): number | undefined {
+    return this.deadlineAt === undefined ? undefined : this.deadlineAt - Date.now();
+  }
+
+  /** The request metadata as connect gives it: every header but the pseudo-headers. */
+  get requestHeader(): Headers {
+    this.requestHeaders ??= new Headers(requestHeaderOf(this.headers));
+    return this.requestHeaders;
+  }
+
+  /** Response headers, starting as connect's (`content-type`). */
+  get responseHeader(): Headers {
+    this.responseHeaders ??= new Headers({ "content-type": grpcContentType });
+    return this.responseHeaders;
+  }
+
+  /** Response trailers, starting as connect's (`grpc-status: 0`). */
+  get responseTrailer(): Headers {
+    this.responseTrailers ??= new Headers({ "grpc-status": "0" });
+    return this.responseTrailers;
+  }
+
+  /** Per-call context values (the host's fault). */
+  get values(): ContextValues {
+    this.contextValues ??= createContextValues();
+    return this.contextValues;
+  }
+
+  /**
+   * Aborts when the call ends: answered (an AbortError, as connect's), failed (the error), its
+   * deadline passed (DEADLINE_EXCEEDED), the client reset the stream (CANCELED), or the host
+   * shuts down (the shutdown's reason; the call may still answer).
+   */
+  get signal(): AbortSignal {
+    if (this.controller !== undefined) return this.controller.signal;
+    const controller = new AbortController();
+    this.controller = controller;
+    const shutdown = this.options.shutdownSignal;
+    if (this.done) controller.abort(this.endReason ?? callEnded);
+    else if (shutdown.aborted) controller.abort(shutdown.reason);
+    else if (this.stream.destroyed)
+      this.closed(); // reset before anything listened
+    else {
+      shutdown.addEventListener("abort", this);
+      if (this.timer === undefined) this.stream.on("close", onClose);
+    }
+    return controller.signal;
+  }
+
+  /** The shutdown signal's listener (an EventListener object: no closure per call). */
+  handleEvent(): void {
+    this.controller?.abort(this.options.shutdownSignal.reason);
+  }
+
+  /** Starts the deadline timer (`grpc-timeout`, milliseconds). */
+  startDeadline(timeoutMs: number): void {
+    this.deadlineAt = Date.now() + timeoutMs;
+    if (timeoutMs <= 0) {
+      this.expire();
+      return;
+    }
+    this.timer = setTimeout(() => this.expire(), timeoutMs);
+    if (this.controller === undefined) this.stream.on("close", onClose);
+  }
+
+  private expire(): void {
+    this.fail(new ConnectError(deadlineExceededMessage, Code.DeadlineExceeded));
+  }
+
+  /** A DATA chunk of the request body. */
+  receive(chunk: Buffer): void {
+    const body = this.body;
+    if (body === undefined) this.body = chunk;
+    else if (Array.isArray(body)) body.push(chunk);
+    else this.body = [body, chunk];
+    this.size += chunk.byteLength;
+  }
+
+  /** The request body is complete: decode, run the implementation, answer. */
+  run(): void {
+    if (this.done) return;
+    const body = this.body;
+    const bytes =
+      body === undefined ? emptyBody : Array.isArray(body) ? Buffer.concat(body, this.size) : body;
+    this.body = undefined;
+    const read = readUnaryMessage(bytes);
+    if (read.kind === "error") {
+      this.fail(new ConnectError(read.message, read.code));
+      return;
+    }
     if (read.compressed) {
       // PROTOCOL-HTTP2.md: Compressed-Flag 1 means compressed with the call's grpc-encoding;
       // this call declared none (statuscodes.md: a message that cannot be decompressed is INTERNAL).
-      return fail(new ConnectError("compressed message without grpc-encoding", Code.Internal));
+      this.fail(new ConnectError("compressed message without grpc-encoding", Code.Internal));
+      return;
     }
+    const spec = this.spec;
     let input: ReturnType<typeof fromBinary>;
     try {
       input = fromBinary(spec.method.input, read.bytes);
     } catch (error) {
       // statuscodes.md: "Error parsing request proto: INTERNAL" (generated at the server).
-      return fail(new ConnectError(`parse binary: ${messageOf(error)}`, Code.Internal));
+      this.fail(new ConnectError(`parse binary: ${messageOf(error)}`, Code.Internal));
+      return;
     }
-    invokeUnaryImplementation(spec, context, input, options.interceptors as Interceptor[]).then(
-      (output) => {
-        let bytes: Uint8Array;
-        try {
-          bytes = toBinary(spec.method.output, output);
-        } catch (error) {
-          return fail(new ConnectError(`serialize binary: ${messageOf(error)}`, Code.Internal));
-        }
-        finish(() => writeMessage(stream, context, bytes, onStatus));
-      },
-      (error: unknown) =>
-        fail(
-          error instanceof ConnectError
-            ? error
-            : // As connect's gRPC handler answers an implementation that throws a non-ConnectError.
-              new ConnectError("internal error", Code.Internal, undefined, undefined, error),
-        ),
+    let output: unknown;
+    try {
+      const around = this.options.around(this.headers, this, this.stream);
+      output =
+        around === undefined
+          ? spec.impl(input as never, this)
+          : around(() => spec.impl(input as never, this));
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (isThenable(output)) {
+      output.then(
+        (message) => this.answer(message),
+        (error: unknown) => this.fail(error),
+      );
+    } else this.answer(output);
+  }
+
+  private answer(output: unknown): void {
+    if (this.done) return;
+    const schema = this.spec.method.output;
+    let bytes: Uint8Array;
+    try {
+      bytes = toBinary(schema, create(schema, output as MessageInitShape<typeof schema>));
+    } catch (error) {
+      this.fail(new ConnectError(`serialize binary: ${messageOf(error)}`, Code.Internal));
+      return;
+    }
+    this.end(undefined);
+    const stream = this.stream;
+    if (stream.destroyed || stream.closed) return;
+    writeOrReset(stream, () => {
+      const responseHeaders = this.responseHeaders;
+      stream.respond(
+        responseHeaders === undefined
+          ? { ":status": "200", "content-type": grpcContentType }
+          : fieldsOf(responseHeaders, { ":status": "200" }),
+        answerOptions,
+      );
+      stream.on("wantTrailers", onWantTrailers);
+      stream.end(frameMessage(bytes));
+    });
+  }
+
+  /** Writes the trailers of an answer (or of an error sent after its own HEADERS). */
+  sendTrailers(): void {
+    const stream = this.stream;
+    writeOrReset(stream, () => {
+      let trailers = this.trailerFields;
+      if (trailers === undefined) {
+        const set = this.responseTrailers;
+        trailers = set === undefined ? { "grpc-status": "0" } : fieldsOf(set);
+        this.onStatus(statusOf(trailers));
+      }
+      stream.sendTrailers(trailers);
+    });
+  }
+
+  /** Ends the call with an error status (a non-ConnectError as INTERNAL, as connect answers it). */
+  private fail(error: unknown): void {
+    if (this.done) return;
+    const status =
+      error instanceof ConnectError
+        ? error
+        : new ConnectError("internal error", Code.Internal, undefined, undefined, error);
+    this.end(status);
+    const stream = this.stream;
+    if (stream.destroyed || stream.closed) return;
+    writeOrReset(stream, () => this.writeError(status));
+  }
+
+  /**
+   * The error status, as grpc-go's `WriteStatus` writes it: trailers-only unless the implementation
+   * set response headers, which then go first in their own HEADERS frame. `grpc-message` is encoded
+   * as gRPC servers encode it (grpc-message.ts) and left out when empty.
+   */
+  private writeError(error: ConnectError): void {
+    const trailer = setTrailerStatus(this.responseTrailer, error);
+    if (error.rawMessage === "") trailer.delete("grpc-message");
+    else trailer.set("grpc-message", encodeGrpcMessage(error.rawMessage));
+    const header = fieldsOf(this.responseHeader, { ":status": "200" });
+    const trailers = fieldsOf(trailer);
+    this.onStatus(error.code);
+    const stream = this.stream;
+    if (Object.keys(header).length <= 2) {
+      stream.respond({ ...header, ...trailers }, trailersOnlyOptions);
+      return;
+    }
+    this.trailerFields = trailers;
+    stream.respond(header, answerOptions);
+    stream.on("wantTrailers", onWantTrailers);
+    stream.end();
+  }
+
+  /** The client reset the stream (or it closed) before the call ended. */
+  closed(): void {
+    if (this.done) return;
+    this.end(
+      new ConnectError(
+        `http/2 stream closed with error code ${this.stream.rstCode}`,
+        Code.Canceled,
+      ),
     );
-  });
+  }
+
+  /** Marks the call ended: stops the deadline, aborts the signal if one was made. */
+  private end(reason: unknown): void {
+    this.done = true;
+    this.endReason = reason;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    const controller = this.controller;
+    if (controller !== undefined) {
+      this.options.shutdownSignal.removeEventListener("abort", this);
+      controller.abort(reason ?? callEnded);
+    }
+  }
+}
+
+const emptyBody = Buffer.alloc(0);
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
 }
 
 /**
@@ -298,48 +533,4 @@ function fieldsOf(headers: Headers, into: Record<string, string> = {}): Record<s
 
 function statusOf(fields: Record<string, string>): Code | 0 {
   return Number(fields["grpc-status"] ?? 0) as Code | 0;
-}
-
-/** HEADERS, one DATA frame with the framed message, TRAILERS. */
-function writeMessage(
-  stream: ServerHttp2Stream,
-  context: HandlerContext,
-  bytes: Uint8Array,
-  onStatus: StatusRecorder,
-): void {
-  stream.respond(fieldsOf(context.responseHeader, { ":status": "200" }), answerOptions);
-  stream.once("wantTrailers", () =>
-    writeOrReset(stream, () => {
-      const trailers = fieldsOf(context.responseTrailer);
-      onStatus(statusOf(trailers));
-      stream.sendTrailers(trailers);
-    }),
-  );
-  stream.end(frameMessage(bytes));
-}
-
-/**
- * The error status, as grpc-go's `WriteStatus` writes it: trailers-only unless the implementation
- * set response headers, which then go first in their own HEADERS frame. `grpc-message` is encoded
- * as gRPC servers encode it (grpc-message.ts) and left out when empty.
- */
-function writeError(
-  stream: ServerHttp2Stream,
-  context: HandlerContext,
-  error: ConnectError,
-  onStatus: StatusRecorder,
-): void {
-  const trailer = setTrailerStatus(context.responseTrailer, error);
-  if (error.rawMessage === "") trailer.delete("grpc-message");
-  else trailer.set("grpc-message", encodeGrpcMessage(error.rawMessage));
-  const header = fieldsOf(context.responseHeader, { ":status": "200" });
-  const trailers = fieldsOf(trailer);
-  onStatus(error.code);
-  if (Object.keys(header).length <= 2) {
-    stream.respond({ ...header, ...trailers }, trailersOnlyOptions);
-    return;
-  }
-  stream.respond(header, answerOptions);
-  stream.once("wantTrailers", () => writeOrReset(stream, () => stream.sendTrailers(trailers)));
-  stream.end();
 }
