@@ -8,11 +8,17 @@ import { vllmHandlers } from "./vllm-handlers.js";
 const base = "http://vllm.test";
 const keyed = "http://vllm-keyed.test";
 const slow = "http://vllm-slow.test";
+const lora = "http://vllm-lora.test";
 const values = { "served-model-name": "granite" };
 const server = setupServer(
   ...(await vllmHandlers({ baseUrl: base, values, env: {} })),
   ...(await vllmHandlers({ baseUrl: keyed, values: { ...values, "api-key": "s3cret" }, env: {} })),
   ...(await vllmHandlers({ baseUrl: slow, values: { ...values, "inter-token-latency": "100" } })),
+  ...(await vllmHandlers({
+    baseUrl: lora,
+    values: { ...values, "enable-lora": true, "enable-request-id-headers": true },
+    env: { VLLM_ALLOW_RUNTIME_LORA_UPDATING: "True" },
+  })),
 );
 beforeAll(() => server.listen({ onUnhandledFrame: "bypass" }));
 afterAll(() => server.close());
@@ -143,6 +149,33 @@ describe("vllmHandlers with plain fetch", () => {
     expect(response.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
     const text = await response.text();
     expect(text.endsWith("data: [DONE]\n\n")).toBe(true);
+  });
+});
+
+describe("vllmHandlers with LoRA and request ids", () => {
+  // vllm-openai.md §7: runtime load with the env switch, the adapter then served by name.
+  it("loads an adapter at runtime and serves requests naming it", async () => {
+    const loaded = await fetch(`${lora}/v1/load_lora_adapter`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ lora_name: "sql", lora_path: "/a/sql" }),
+    });
+    expect(await loaded.text()).toBe("Success: LoRA adapter 'sql' added successfully.");
+    const client = new OpenAI({ baseURL: `${lora}/v1`, apiKey: "x", maxRetries: 0 });
+    expect((await client.models.list()).data.map((m) => m.id)).toEqual(["granite", "sql"]);
+    const answer = await client.completions.create({ model: "sql", prompt: "Hi", max_tokens: 1 });
+    expect(answer.model).toBe("sql");
+  });
+
+  // vllm-openai.md §1: --enable-request-id-headers echoes X-Request-Id; it is the id's base.
+  it("echoes X-Request-Id and bases the response id on it", async () => {
+    const response = await fetch(`${lora}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-request-id": "msw-1" },
+      body: JSON.stringify({ prompt: "Hi", max_tokens: 1 }),
+    });
+    expect(response.headers.get("x-request-id")).toBe("msw-1");
+    expect(((await response.json()) as { id: string }).id).toBe("cmpl-msw-1");
   });
 });
 

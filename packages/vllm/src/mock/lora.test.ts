@@ -102,6 +102,10 @@ describe("LoRA adapters with the openai SDK", () => {
       body: JSON.stringify({ lora_name: "x", lora_path: "/x" }),
     });
     expect(response.status).toBe(404);
+    const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
+      paths: Record<string, unknown>;
+    };
+    expect(doc.paths["/v1/load_lora_adapter"]).toBeUndefined();
   });
 });
 
@@ -137,6 +141,17 @@ describe("runtime LoRA loading (VLLM_ALLOW_RUNTIME_LORA_UPDATING=True)", () => {
       .create({ model: "sql", prompt: "Hi", max_tokens: 1 })
       .catch((error: APIError) => error);
     expect((gone as APIError).status).toBe(404);
+  });
+
+  // vllm-openai.md §1: FastAPI documents the routes it serves.
+  it("documents the LoRA routes in /openapi.json", async () => {
+    const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
+      paths: Record<string, { post?: { operationId?: string } }>;
+    };
+    expect(doc.paths["/v1/load_lora_adapter"]?.post?.operationId).toBe(
+      "load_lora_adapter_v1_load_lora_adapter_post",
+    );
+    expect(doc.paths["/v1/unload_lora_adapter"]).toBeDefined();
   });
 
   // vllm-openai.md §7 and serving_models.py: both fields needed (400 InvalidUserInput), a

@@ -43,6 +43,22 @@ const routes: readonly RouteDoc[] = [
   { method: "post", path: "/v2/rerank", handler: "do_rerank_v2", body: "RerankRequest" },
 ];
 
+/** The runtime LoRA routes, served (and documented) with VLLM_ALLOW_RUNTIME_LORA_UPDATING. */
+const loraRoutes: readonly RouteDoc[] = [
+  {
+    method: "post",
+    path: "/v1/load_lora_adapter",
+    handler: "load_lora_adapter",
+    body: "LoadLoRAAdapterRequest",
+  },
+  {
+    method: "post",
+    path: "/v1/unload_lora_adapter",
+    handler: "unload_lora_adapter",
+    body: "UnloadLoRAAdapterRequest",
+  },
+];
+
 /** Request schemas: the required fields and their types (the optional ones are listed loosely). */
 const schemas: Readonly<Record<string, object>> = {
   ChatCompletionRequest: {
@@ -105,6 +121,24 @@ const schemas: Readonly<Record<string, object>> = {
       top_n: { type: "integer", default: 0 },
     },
   },
+  LoadLoRAAdapterRequest: {
+    type: "object",
+    title: "LoadLoRAAdapterRequest",
+    required: ["lora_name", "lora_path"],
+    properties: {
+      lora_name: { type: "string", title: "Lora Name" },
+      lora_path: { type: "string", title: "Lora Path" },
+    },
+  },
+  UnloadLoRAAdapterRequest: {
+    type: "object",
+    title: "UnloadLoRAAdapterRequest",
+    required: ["lora_name"],
+    properties: {
+      lora_name: { type: "string", title: "Lora Name" },
+      lora_int_id: { anyOf: [{ type: "integer" }, { type: "null" }], title: "Lora Int Id" },
+    },
+  },
   DetokenizeRequest: {
     type: "object",
     title: "DetokenizeRequest",
@@ -125,10 +159,13 @@ function operationId(route: RouteDoc): string {
   return `${route.handler}${route.path.replace(/\W/g, "_")}_${route.method}`;
 }
 
-/** The OpenAPI document of the mock's routes. */
-export function openApiDocument(): object {
+/**
+ * The OpenAPI document of the mock's routes; `runtimeLora` adds the LoRA load/unload routes the
+ * server then serves.
+ */
+export function openApiDocument(options: { readonly runtimeLora?: boolean } = {}): object {
   const paths: Record<string, Record<string, object>> = {};
-  for (const route of routes) {
+  for (const route of options.runtimeLora ? [...routes, ...loraRoutes] : routes) {
     const operation: Record<string, unknown> = {
       summary: titleCase(route.handler),
       operationId: operationId(route),

@@ -149,7 +149,9 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
 
   get("/version", () => json(200, { version: settings.version }));
   get("/load", () => json(200, { server_load: load }));
-  get("/openapi.json", () => json(200, openApiDocument()));
+  get("/openapi.json", () =>
+    json(200, openApiDocument({ runtimeLora: settings.runtimeLoraUpdating })),
+  );
   get("/docs", () => ({
     status: 200,
     headers: { "content-type": "text/html; charset=utf-8" },
