@@ -174,22 +174,27 @@ function faultInterceptor(options: GrpcHostOptions): Interceptor {
       if (limit === 0) cutCall(fault, raw);
       return res;
     }
-    const source = res.message;
-    async function* cutMessages() {
-      try {
-        yield* cutStream(fault, source);
-      } catch (error) {
-        if (error instanceof StreamCutError) cutCall(fault as FaultSpec, raw);
-        throw error;
-      }
-    }
-    return { ...res, message: cutMessages() } as typeof res;
+    return { ...res, message: cutMessages(fault, res.message, raw) } as typeof res;
   };
 }
 
+/** A stream's messages, cut as the fault asks (cutCall: a reset, or the fault's code). */
+async function* cutMessages<T>(
+  fault: FaultSpec,
+  source: AsyncIterable<T>,
+  stream: ServerHttp2Stream | undefined,
+): AsyncGenerator<T, void, undefined> {
+  try {
+    yield* cutStream(fault, source);
+  } catch (error) {
+    if (error instanceof StreamCutError) cutCall(fault, stream);
+    throw error;
+  }
+}
+
 /**
- * The same faults around a fast-path unary call (grpc-unary.ts), read from the raw metadata: a
- * call without a fault (the usual case) gets nothing to run around it.
+ * The same faults around a fast-path call (grpc-unary.ts: unary and server streaming), read from
+ * the raw metadata: a call without a fault (the usual case) gets nothing to run around it.
  */
 function unaryFaults(options: GrpcHostOptions): CallAround {
   return (headers, context, stream) => {
@@ -203,6 +208,10 @@ function unaryFaults(options: GrpcHostOptions): CallAround {
     return async (invoke) => {
       await faultBefore(fault, context.signal, options.clock);
       const answer = await invoke();
+      if (fault.cutAfter === undefined) return answer;
+      if (context.method.methodKind === "server_streaming") {
+        return cutMessages(fault, answer as AsyncIterable<unknown>, stream);
+      }
       if (fault.cutAfter === 0) cutCall(fault, stream);
       return answer;
     };

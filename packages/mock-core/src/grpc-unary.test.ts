@@ -34,12 +34,17 @@ const HealthClient = (
 ).grpc.health.v1.Health;
 
 const checkPath = "/grpc.health.v1.Health/Check";
+const watchPath = "/grpc.health.v1.Health/Watch";
 
 /** What the test implementation saw of its calls. */
 interface Seen {
   hookRuns: number;
   contexts: HandlerContext[];
   aborted: unknown[];
+  /** Messages an `endless` Watch has yielded. */
+  yielded: number;
+  /** A Watch implementation's iterator was closed (its `finally` ran). */
+  closed: boolean;
   /** Lets a `late-signal` call go on. */
   release?: (value: unknown) => void;
 }
@@ -91,6 +96,24 @@ function testPlugin(seen: Seen): MockPlugin {
                 : HealthCheckResponse_ServingStatus.SERVICE_UNKNOWN,
           };
         },
+        async *watch(_request, context) {
+          const mode = context.requestHeader.get("x-test") ?? "three";
+          try {
+            if (mode === "none") return;
+            if (mode === "endless") {
+              for (;;) {
+                seen.yielded += 1;
+                yield { status: HealthCheckResponse_ServingStatus.SERVING };
+              }
+            }
+            yield { status: HealthCheckResponse_ServingStatus.SERVING };
+            if (mode === "fail-mid") throw new ConnectError("gone", Code.NotFound);
+            yield { status: HealthCheckResponse_ServingStatus.NOT_SERVING };
+            yield { status: HealthCheckResponse_ServingStatus.SERVING };
+          } finally {
+            seen.closed = true;
+          }
+        },
       });
     },
   };
@@ -105,7 +128,7 @@ afterEach(async () => {
 
 /** TGIS serves no health of its own (caikit-tgis.md §3), so the test plugin's Health is the only one. */
 async function start(options: Partial<MockOptions> = {}) {
-  const seen: Seen = { hookRuns: 0, contexts: [], aborted: [] };
+  const seen: Seen = { hookRuns: 0, contexts: [], aborted: [], yielded: 0, closed: false };
   const lines: string[] = [];
   const mock = await startMock({
     runtime: "tgis",
@@ -166,12 +189,13 @@ function rawCall(
   mock: RunningMock,
   body: Uint8Array,
   extra: Record<string, string> = {},
+  path = checkPath,
 ): Promise<RawAnswer> {
   const session = connectHttp2(`http://${mock.endpoints.grpc}`);
   return new Promise<RawAnswer>((resolve, reject) => {
     const request = session.request({
       ":method": "POST",
-      ":path": checkPath,
+      ":path": path,
       "content-type": "application/grpc",
       te: "trailers",
       ...extra,
@@ -349,7 +373,7 @@ describe("unary fast path: deadlines and cancellation", () => {
       (client as unknown as Record<string, (...a: unknown[]) => void>).Check?.(
         { service: "" },
         metadata,
-        { deadline: Date.now() + 50 },
+        { deadline: Date.now() + 500 }, // long enough for the call to start on a busy machine
         (e: grpc.ServiceError) => resolve(e),
       ),
     );
@@ -479,5 +503,100 @@ describe("unary fast path: platform behaviours", () => {
     const answer = await rawCall(raw.mock, checkRequest());
     expect(answer.headers[":status"]).toBe(401);
     expect(answer.body.toString()).toBe("Unauthorized\n");
+  });
+});
+
+/** The messages of a raw answer body: their lengths, frame by frame (PROTOCOL-HTTP2.md framing). */
+function frames(body: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at + 5 <= body.byteLength; ) {
+    const length = body.readUInt32BE(at + 1);
+    out.push(body.subarray(at + 5, at + 5 + length));
+    at += 5 + length;
+  }
+  return out;
+}
+
+describe("server-streaming fast path", () => {
+  it("HEADERS (application/grpc), each message framed as the implementation yields it, TRAILERS 0", async () => {
+    // PROTOCOL-HTTP2.md: Response -> Response-Headers *Length-Prefixed-Message Trailers.
+    const { mock, seen } = await start();
+    const answer = await rawCall(mock, checkRequest(), {}, watchPath);
+    expect(answer.headers["content-type"]).toBe("application/grpc"); // connect sends +proto
+    expect(frames(answer.body).map((m) => [...m])).toEqual([
+      [8, 1],
+      [8, 2],
+      [8, 1],
+    ]);
+    expect(answer.trailers?.["grpc-status"]).toBe("0");
+    expect(seen.closed).toBe(true);
+  });
+
+  it("an error after messages ends with TRAILERS carrying the status; no message: trailers-only OK", async () => {
+    // grpc-go WriteStatus: headers already sent -> the status goes in the trailers; none sent and
+    // none set -> one HEADERS frame with END_STREAM.
+    const { mock } = await start();
+    const failed = await rawCall(mock, checkRequest(), { "x-test": "fail-mid" }, watchPath);
+    expect(frames(failed.body)).toHaveLength(1);
+    expect(failed.trailers?.["grpc-status"]).toBe(String(Code.NotFound));
+    expect(failed.trailers?.["grpc-message"]).toBe("gone");
+    const none = await rawCall(mock, checkRequest(), { "x-test": "none" }, watchPath);
+    expect(none.trailers).toBeUndefined();
+    expect(none.headers["grpc-status"]).toBe("0");
+    expect(none.body.byteLength).toBe(0);
+  });
+
+  it("a client that stops reading holds the implementation back (flow control); its reset closes the iterator", async () => {
+    // RFC 9113 §5.2: the sender may not exceed the receiver's window; the server waits for drain.
+    const { mock, seen } = await start();
+    const session = connectHttp2(`http://${mock.endpoints.grpc}`);
+    try {
+      const request = session.request({
+        ":method": "POST",
+        ":path": watchPath,
+        "content-type": "application/grpc",
+        te: "trailers",
+        "x-test": "endless",
+      });
+      request.on("error", () => {});
+      request.pause();
+      request.end(checkRequest());
+      while (seen.yielded === 0) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 200));
+      const held = seen.yielded;
+      await new Promise((r) => setTimeout(r, 200));
+      expect(seen.yielded).toBe(held);
+      expect(seen.closed).toBe(false);
+      request.close(0x8); // CANCEL
+      while (!seen.closed) await new Promise((r) => setTimeout(r, 5));
+    } finally {
+      session.close();
+    }
+  });
+
+  it("a deadline that passes mid-stream: DEADLINE_EXCEEDED in the trailers, the iterator closed", async () => {
+    const { mock, seen } = await start();
+    const session = connectHttp2(`http://${mock.endpoints.grpc}`);
+    try {
+      const trailers = await new Promise<IncomingHttpHeaders>((resolve, reject) => {
+        const request = session.request({
+          ":method": "POST",
+          ":path": watchPath,
+          "content-type": "application/grpc",
+          te: "trailers",
+          "x-test": "endless",
+          "grpc-timeout": "100m",
+        });
+        request.on("trailers", resolve);
+        request.on("error", reject);
+        request.pause(); // unread: the implementation waits on flow control when the deadline passes
+        request.end(checkRequest());
+        setTimeout(() => request.resume(), 300);
+      });
+      expect(trailers["grpc-status"]).toBe(String(Code.DeadlineExceeded));
+      while (!seen.closed) await new Promise((r) => setTimeout(r, 5));
+    } finally {
+      session.close();
+    }
   });
 });

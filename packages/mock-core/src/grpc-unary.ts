@@ -33,15 +33,21 @@ import {
 import { frameMessage, readUnaryMessage } from "./grpc-frame.js";
 import { encodeGrpcMessage } from "./grpc-message.js";
 
-/** A unary method's implementation as connect holds it. */
-export type UnarySpec = Extract<MethodImplSpec, { kind: "unary" }>;
+/**
+ * A method implementation the fast path calls, as connect holds it: unary (one answer) or server
+ * streaming (an async iterable of answers).
+ */
+export type UnarySpec = Extract<MethodImplSpec, { kind: "unary" | "server_streaming" }>;
 
-/** The unary implementations of a set of routes, by request path (`/package.Service/Method`). */
+/**
+ * The implementations the fast path may call (unary and server streaming: one request message
+ * each), by request path (`/package.Service/Method`).
+ */
 export type UnaryMethods = ReadonlyMap<string, UnarySpec>;
 
 /** Routes run once: their unary implementations, and a replay of every registration. */
 export interface CapturedRoutes {
-  /** The unary implementations the fast path may call. */
+  /** The unary and server-streaming implementations the fast path may call. */
   readonly unary: UnaryMethods;
   /** Registers the same implementation objects, in the same order, on another router (connect's). */
   readonly routes: (router: ConnectRouter) => void;
@@ -59,8 +65,9 @@ export function captureRoutes(routes: (router: ConnectRouter) => void): Captured
   const replays: ((router: ConnectRouter) => void)[] = [];
   const record = (spec: MethodImplSpec, withOptions: boolean) => {
     const path = `/${spec.method.parent.typeName}/${spec.method.name}`;
-    if (spec.kind === "unary" && !withOptions) unary.set(path, spec);
-    else unary.delete(path);
+    if ((spec.kind === "unary" || spec.kind === "server_streaming") && !withOptions) {
+      unary.set(path, spec);
+    } else unary.delete(path);
   };
   const capturing: ConnectRouter = {
     handlers: [],
@@ -212,6 +219,7 @@ class UnaryCallContext implements HandlerContext {
   private responseHeaders: Headers | undefined = undefined;
   private responseTrailers: Headers | undefined = undefined;
   private trailerFields: Record<string, string> | undefined = undefined;
+  private headersSent = false;
   private contextValues: ContextValues | undefined = undefined;
 
   constructor(
@@ -353,12 +361,69 @@ class UnaryCallContext implements HandlerContext {
       this.fail(error);
       return;
     }
-    if (isThenable(output)) {
+    if (spec.kind === "server_streaming") {
+      this.stream.on("close", onClose); // stops the messages when the client goes away
+      this.pump(output).catch((error: unknown) => this.fail(error));
+    } else if (isThenable(output)) {
       output.then(
         (message) => this.answer(message),
         (error: unknown) => this.fail(error),
       );
     } else this.answer(output);
+  }
+
+  /**
+   * A server-streaming answer: each message framed and written as the implementation yields it
+   * (HEADERS before the first), waiting for `drain` when HTTP/2 flow control holds the stream
+   * back, then TRAILERS. When the call ends first (client reset, deadline, shutdown of the
+   * stream) the implementation's iterator is closed (`return()`), so its `finally` runs.
+   */
+  private async pump(output: unknown): Promise<void> {
+    const source = (await output) as AsyncIterable<unknown>;
+    const iterator = source[Symbol.asyncIterator]();
+    const schema = this.spec.method.output;
+    const stream = this.stream;
+    let complete = false;
+    try {
+      for (;;) {
+        if (this.done) return;
+        const result = await iterator.next();
+        if (this.done) return;
+        if (result.done === true) {
+          complete = true;
+          break;
+        }
+        let bytes: Uint8Array;
+        try {
+          bytes = toBinary(schema, create(schema, result.value as MessageInitShape<typeof schema>));
+        } catch (error) {
+          throw new ConnectError(`serialize binary: ${messageOf(error)}`, Code.Internal);
+        }
+        if (!this.headersSent) this.sendHeaders();
+        if (!stream.write(frameMessage(bytes))) await drained(stream);
+      }
+    } finally {
+      // Ended early (client gone, deadline, a message that does not serialize): close the source.
+      if (!complete) await closeQuietly(iterator);
+    }
+    this.end(undefined);
+    if (stream.destroyed || stream.closed) return;
+    if (this.headersSent) stream.end();
+    // No message at all: grpc-go WriteStatus answers trailers-only when no headers were sent.
+    else writeOrReset(stream, () => this.writeStatus(undefined));
+  }
+
+  /** The response HEADERS of an answer that has messages (trailers follow on `wantTrailers`). */
+  private sendHeaders(): void {
+    const responseHeaders = this.responseHeaders;
+    this.headersSent = true;
+    this.stream.respond(
+      responseHeaders === undefined
+        ? { ":status": "200", "content-type": grpcContentType }
+        : fieldsOf(responseHeaders, { ":status": "200" }),
+      answerOptions,
+    );
+    this.stream.on("wantTrailers", onWantTrailers);
   }
 
   private answer(output: unknown): void {
@@ -375,14 +440,7 @@ class UnaryCallContext implements HandlerContext {
     const stream = this.stream;
     if (stream.destroyed || stream.closed) return;
     writeOrReset(stream, () => {
-      const responseHeaders = this.responseHeaders;
-      stream.respond(
-        responseHeaders === undefined
-          ? { ":status": "200", "content-type": grpcContentType }
-          : fieldsOf(responseHeaders, { ":status": "200" }),
-        answerOptions,
-      );
-      stream.on("wantTrailers", onWantTrailers);
+      this.sendHeaders();
       stream.end(frameMessage(bytes));
     });
   }
@@ -411,29 +469,34 @@ class UnaryCallContext implements HandlerContext {
     this.end(status);
     const stream = this.stream;
     if (stream.destroyed || stream.closed) return;
-    writeOrReset(stream, () => this.writeError(status));
+    writeOrReset(stream, () => this.writeStatus(status));
   }
 
   /**
-   * The error status, as grpc-go's `WriteStatus` writes it: trailers-only unless the implementation
-   * set response headers, which then go first in their own HEADERS frame. `grpc-message` is encoded
-   * as gRPC servers encode it (grpc-message.ts) and left out when empty.
+   * The status of a call without (more) messages, as grpc-go's `WriteStatus` writes it:
+   * trailers-only unless HEADERS went out already (a stream's messages) or the implementation
+   * set response headers, which then go first in their own HEADERS frame. `grpc-message` is
+   * encoded as gRPC servers encode it (grpc-message.ts) and left out when empty. `undefined` is OK.
    */
-  private writeError(error: ConnectError): void {
-    const trailer = setTrailerStatus(this.responseTrailer, error);
-    if (error.rawMessage === "") trailer.delete("grpc-message");
-    else trailer.set("grpc-message", encodeGrpcMessage(error.rawMessage));
-    const header = fieldsOf(this.responseHeader, { ":status": "200" });
-    const trailers = fieldsOf(trailer);
-    this.onStatus(error.code);
-    const stream = this.stream;
-    if (Object.keys(header).length <= 2) {
-      stream.respond({ ...header, ...trailers }, trailersOnlyOptions);
-      return;
+  private writeStatus(error: ConnectError | undefined): void {
+    const trailer =
+      error === undefined ? this.responseTrailer : setTrailerStatus(this.responseTrailer, error);
+    if (error !== undefined) {
+      if (error.rawMessage === "") trailer.delete("grpc-message");
+      else trailer.set("grpc-message", encodeGrpcMessage(error.rawMessage));
     }
+    const trailers = fieldsOf(trailer);
+    this.onStatus(statusOf(trailers));
     this.trailerFields = trailers;
-    stream.respond(header, answerOptions);
-    stream.on("wantTrailers", onWantTrailers);
+    const stream = this.stream;
+    if (!this.headersSent) {
+      const header = fieldsOf(this.responseHeader, { ":status": "200" });
+      if (Object.keys(header).length <= 2) {
+        stream.respond({ ...header, ...trailers }, trailersOnlyOptions);
+        return;
+      }
+      this.sendHeaders();
+    }
     stream.end();
   }
 
@@ -462,6 +525,28 @@ class UnaryCallContext implements HandlerContext {
 }
 
 const emptyBody = Buffer.alloc(0);
+
+/** Closes an iterator the answer stopped reading; an error from its `return()` changes nothing. */
+async function closeQuietly(iterator: AsyncIterator<unknown>): Promise<void> {
+  try {
+    await iterator.return?.();
+  } catch {
+    // The call already ended; there is nobody to tell.
+  }
+}
+
+/** Resolves when a stream held back by flow control can take more, or has closed. */
+function drained(stream: ServerHttp2Stream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off("drain", done);
+      stream.off("close", done);
+      resolve();
+    };
+    stream.on("drain", done);
+    stream.on("close", done);
+  });
+}
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
