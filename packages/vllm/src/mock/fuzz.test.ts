@@ -3,6 +3,9 @@
  * with a status below 500, and the server still serves afterwards.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { VllmError } from "./errors.js";
+import { sampleGrammar } from "./grammar-sample.js";
+import { sampleRegex } from "./regex-sample.js";
 import { startVllm, type TestServer } from "./test-server.js";
 
 /** A small deterministic PRNG (mulberry32), so a failing body can be replayed. */
@@ -38,6 +41,11 @@ const keys = [
   "stream_options",
   "tokens",
   "include_stop_str_in_output",
+  "best_of",
+  "prompt_logprobs",
+  "request_id",
+  "guided_regex",
+  "guided_grammar",
 ];
 
 function value(random: () => number, depth = 0): unknown {
@@ -88,5 +96,45 @@ describe("fuzz", () => {
       expect(response.status, `${path} ${JSON.stringify(body)} -> ${text}`).toBeLessThan(500);
     }
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+});
+
+describe("fuzz of guided-decoding patterns", () => {
+  /** A random string of `alphabet`'s pieces. */
+  function randomText(random: () => number, alphabet: readonly string[], length: number): string {
+    let text = "";
+    for (let i = 0; i < length; i += 1) {
+      text += alphabet[Math.floor(random() * alphabet.length)] ?? "";
+    }
+    return text;
+  }
+
+  // Every random pattern is either sampled or refused with vLLM's 400, never a crash or a hang.
+  it("samples or refuses 500 random regexes and grammars", () => {
+    const random = prng(3);
+    const regexParts = ["a", "b", "[", "]", "(", ")", "{", "}", "*", "+", "?", "|", "\\", "^"];
+    const regexMore = ["$", ".", "-", ",", "9", "99999", "\\d", "(?=", "[^", "z-a", "{2,1}"];
+    const grammarParts = ["root", " ::= ", "x", ' "a" ', "[a-z]", "(", ")", "|", "*", "{3}", "\n"];
+    const outcomes = { sampled: 0, refused: 0 };
+    for (let i = 0; i < 500; i += 1) {
+      const regex = randomText(
+        random,
+        [...regexParts, ...regexMore],
+        1 + Math.floor(random() * 12),
+      );
+      const grammar = randomText(random, grammarParts, 1 + Math.floor(random() * 12));
+      for (const run of [() => sampleRegex(regex, i), () => sampleGrammar(grammar, i)]) {
+        try {
+          expect(typeof run()).toBe("string");
+          outcomes.sampled += 1;
+        } catch (error) {
+          expect(error, `${regex} / ${grammar}`).toBeInstanceOf(VllmError);
+          expect((error as VllmError).status).toBe(400);
+          outcomes.refused += 1;
+        }
+      }
+    }
+    expect(outcomes.sampled).toBeGreaterThan(20);
+    expect(outcomes.refused).toBeGreaterThan(20);
   });
 });

@@ -5,7 +5,7 @@
  */
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseGrammar, sampleGrammar } from "./grammar-sample.js";
+import { grammarSampleCap, parseGrammar, sampleGrammar } from "./grammar-sample.js";
 import { startVllm, type TestServer } from "./test-server.js";
 
 /** Grammars with a regular language, and the JS regex of that language. */
@@ -57,6 +57,16 @@ describe("sampleGrammar", () => {
       expect(balanced(text)).toBe(true);
       expect(text).not.toMatch(/[+\-*]{2}|\(\)|^[+\-*]|[+\-*]$/);
     }
+  });
+
+  // Bad input never hangs the server: a huge count stops at the cap.
+  it("stops huge repetition counts at the cap", () => {
+    const started = performance.now();
+    expect(sampleGrammar("root ::= [0-9]{1000000000}", 1).length).toBe(grammarSampleCap);
+    expect(sampleGrammar('root ::= ("ab"{100000}){100000}', 1).length).toBeLessThanOrEqual(
+      grammarSampleCap + 2,
+    );
+    expect(performance.now() - started).toBeLessThan(10_000); // generous sanity bound
   });
 
   // backend_xgrammar.py: a grammar xgrammar cannot parse is "Invalid grammar specification.".

@@ -34,6 +34,13 @@ const deep = 12;
 /** Characters drawn past which the sampler also takes the shortest way out. */
 const budget = 256;
 
+/**
+ * Characters past which repetitions stop even short of their minimum: the text then no longer
+ * fits the grammar, but no model context (and so no output) is that long.
+ */
+export const grammarSampleCap = 65_536;
+const hardCap = grammarSampleCap;
+
 const invalid = () => badRequest("Invalid grammar specification.");
 
 class Parser {
@@ -326,7 +333,10 @@ export function sampleGrammar(source: string, seed: number): string {
       case "repeat": {
         if (cost(node.item) === Infinity) return "";
         const times = free(depth) ? node.min + pick(node.max - node.min + 1) : node.min;
-        return Array.from({ length: times }, () => draw(node.item, depth)).join("");
+        let text = "";
+        // A count like {1000000000} stops at the hard cap rather than hang the server.
+        for (let i = 0; i < times && produced < hardCap; i += 1) text += draw(node.item, depth);
+        return text;
       }
     }
   };

@@ -4,7 +4,7 @@
  */
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkRegex, sampleRegex } from "./regex-sample.js";
+import { checkRegex, regexSampleBudget, sampleRegex } from "./regex-sample.js";
 import { startVllm, type TestServer } from "./test-server.js";
 
 describe("sampleRegex", () => {
@@ -28,6 +28,26 @@ describe("sampleRegex", () => {
 
   it("refuses a pattern it cannot compile with a 400", () => {
     expect(() => checkRegex("(unclosed")).toThrow(/Failed to transform regex into a grammar/);
+  });
+
+  // A grammar-based backend (xgrammar) has no lookarounds or backreferences.
+  it("refuses lookarounds and backreferences", () => {
+    for (const pattern of ["a(?=b)", "(?<!x)y", "(a)\\1"]) {
+      expect(() => checkRegex(pattern), pattern).toThrow(/are not supported/);
+    }
+    // Inside a class, or escaped, the same characters are plain.
+    expect(() => checkRegex("[(?=]x(?=y)")).toThrow(/lookaround/);
+    expect(() => checkRegex("[(?=]a\\(?=")).not.toThrow();
+  });
+
+  // Bad input never hangs the server: huge or nested counts stop at the sample budget.
+  it("stops huge repetition counts at the budget", () => {
+    const started = performance.now();
+    expect(sampleRegex("\\d{1000000000}", 1).length).toBeLessThanOrEqual(regexSampleBudget);
+    expect(sampleRegex("((\\d{100000}){100000}){100000}", 1).length).toBeLessThanOrEqual(
+      regexSampleBudget,
+    );
+    expect(performance.now() - started).toBeLessThan(10_000); // generous sanity bound
   });
 });
 

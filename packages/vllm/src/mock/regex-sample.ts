@@ -16,6 +16,13 @@ const RandExp: RandExpClass =
 /** Longest run a `*` or `+` repeats to (randexp's default is 100; short keeps outputs small). */
 export const regexRepeatMax = 8;
 
+/**
+ * Characters a sample may reach before every further choice takes its least (repetitions stop):
+ * a pattern like `\d{1000000000}` or nested counts must not hang the server. Past it the text no
+ * longer matches; no model context (and so no output) is that long anyway.
+ */
+export const regexSampleBudget = 65_536;
+
 /** A small seeded generator (mulberry32), uniform in [0, 1). */
 function seeded(seed: number): () => number {
   let state = seed >>> 0;
@@ -28,28 +35,68 @@ function seeded(seed: number): () => number {
   };
 }
 
+/** The first construct outside a basic regular language: a lookaround or a backreference. */
+function unsupportedConstruct(pattern: string): string | undefined {
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i += 1) {
+    const c = pattern[i];
+    if (c === "\\") {
+      if (!inClass && /[1-9k]/.test(pattern[i + 1] ?? "")) return "backreferences";
+      i += 1;
+    } else if (inClass) {
+      if (c === "]") inClass = false;
+    } else if (c === "[") {
+      inClass = true;
+    } else if (c === "(" && /^\?(?:=|!|<=|<!)/.test(pattern.slice(i + 1))) {
+      return "lookaround assertions";
+    }
+  }
+  return undefined;
+}
+
 /**
- * Checks a pattern as the structured-output backend does before generation: one JavaScript's
- * RegExp cannot read is refused with a 400 (xgrammar's "Failed to transform regex into a
- * grammar" text; Python-only syntax such as `(?P<name>...)` is refused here too).
+ * Checks a pattern as the structured-output backend does before generation, refusing with a 400
+ * in xgrammar's "Failed to transform regex into a grammar" wording: one JavaScript's RegExp
+ * cannot read (Python-only syntax such as `(?P<name>...)` too), and lookarounds or
+ * backreferences, which a grammar-based backend cannot express.
  */
-export function checkRegex(pattern: string): RegExp {
+export function checkRegex(pattern: string): void {
   try {
-    return new RegExp(`^(?:${pattern})$`, "u");
+    new RegExp(pattern, "u");
   } catch (error) {
     throw badRequest(`Failed to transform regex into a grammar: ${(error as Error).message}`);
   }
+  const unsupported = unsupportedConstruct(pattern);
+  if (unsupported !== undefined) {
+    throw badRequest(`Failed to transform regex into a grammar: ${unsupported} are not supported`);
+  }
 }
 
-/** A string the whole of which matches `pattern`, the same for the same seed. */
+/**
+ * A string the whole of which matches `pattern` (randexp draws from the pattern's own structure,
+ * so anchors and every branch hold), the same for the same seed; past
+ * {@link regexSampleBudget} characters it stops short.
+ */
 export function sampleRegex(pattern: string, seed: number): string {
-  const whole = checkRegex(pattern);
+  checkRegex(pattern);
   const random = seeded(seed);
   const generator = new RandExp(pattern);
   generator.max = regexRepeatMax;
-  generator.randInt = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
-  // randexp reads lookarounds and anchors loosely; keep the first draw that fully matches.
-  let text = generator.gen();
-  for (let attempt = 0; attempt < 20 && !whole.test(text); attempt += 1) text = generator.gen();
-  return text;
+  // randexp draws every choice (repetition counts, characters, branches) through randInt and
+  // builds the text through _gen: count what _gen returns (an upper bound: nested calls count
+  // again) and stop repeating once over the budget.
+  let produced = 0;
+  const inner = generator as unknown as { _gen: (...args: unknown[]) => string };
+  const gen = inner._gen.bind(generator);
+  inner._gen = (...args: unknown[]) => {
+    if (produced >= regexSampleBudget) return "";
+    const text = gen(...args);
+    produced += text.length;
+    return text;
+  };
+  generator.randInt = (low: number, high: number) => {
+    if (produced >= regexSampleBudget) return 0;
+    return Math.min(low + Math.floor(random() * (high - low + 1)), regexSampleBudget);
+  };
+  return generator.gen();
 }
