@@ -72,7 +72,8 @@ export function embeddings(model: VllmModel, body: unknown): object {
   const format = fields.string("encoding_format") ?? "float";
   const dimensions = fields.int("dimensions");
   fields.finish();
-  checkModelName(model, name);
+  // vllm-openai.md §7: the response names the LoRA adapter the request named.
+  const modelName = checkModelName(model, name);
   if (format !== "float" && format !== "base64") {
     throw badRequest(`encoding_format must be 'float' or 'base64', got '${format}'`);
   }
@@ -105,7 +106,7 @@ export function embeddings(model: VllmModel, body: unknown): object {
     id: `embd-${randomUUID().replaceAll("-", "")}`,
     object: "list",
     created: model.nowSeconds(),
-    model: model.served.id,
+    model: modelName,
     data,
     usage: usageOf(promptTokens, 0, "answer"),
   };

@@ -194,3 +194,22 @@ describe("LoraRegistry", () => {
     expect(registry.has("b")).toBe(true);
   });
 });
+
+describe("LoRA adapters on pooling models", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({ task: "embed", "enable-lora": true, "lora-modules": ["e=/a/e"] });
+  });
+  afterAll(() => server.close());
+
+  // vllm-openai.md §7: the response's model names the adapter the request named.
+  it("answers embeddings for an adapter under its name", async () => {
+    const response = await fetch(`${server.url}/v1/embeddings`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "e", input: "hello" }),
+    });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { model: string }).model).toBe("e");
+  });
+});

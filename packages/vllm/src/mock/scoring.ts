@@ -49,7 +49,8 @@ export function score(model: VllmModel, body: unknown): object {
   const left = texts(fields, "text_1");
   const right = texts(fields, "text_2");
   fields.finish();
-  checkModelName(model, name);
+  // vllm-openai.md §7: the response names the LoRA adapter the request named.
+  const modelName = checkModelName(model, name);
   if (left.length !== 1 && left.length !== right.length) {
     throw badRequest("text_1 and text_2 must be lists of the same length, or text_1 one text.");
   }
@@ -63,7 +64,7 @@ export function score(model: VllmModel, body: unknown): object {
     id: `score-${randomUUID().replaceAll("-", "")}`,
     object: "list",
     created: model.nowSeconds(),
-    model: model.served.id,
+    model: modelName,
     data,
     usage: {
       prompt_tokens: tokens,
@@ -84,7 +85,8 @@ export function rerank(model: VllmModel, body: unknown): object {
   const documents = texts(fields, "documents");
   const topN = fields.int("top_n") ?? 0;
   fields.finish();
-  checkModelName(model, name);
+  // vllm-openai.md §7: the response names the LoRA adapter the request named.
+  const modelName = checkModelName(model, name);
   let tokens = 0;
   const ranked = documents
     .map((text, index) => {
@@ -94,7 +96,7 @@ export function rerank(model: VllmModel, body: unknown): object {
     .sort((a, b) => b.relevance_score - a.relevance_score);
   return {
     id: `rerank-${randomUUID().replaceAll("-", "")}`,
-    model: model.served.id,
+    model: modelName,
     usage: { total_tokens: tokens },
     results: topN > 0 ? ranked.slice(0, topN) : ranked,
   };
