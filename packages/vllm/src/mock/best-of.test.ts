@@ -84,6 +84,13 @@ describe("best_of across releases", () => {
     );
   });
 
+  // V0 sampling_params.py: best_of sequences are n for the greedy check.
+  it("is refused with greedy sampling on the V0 engine", async () => {
+    const greedy = await complete(on("0.6.3"), { best_of: 2, temperature: 0 });
+    expect(greedy.status).toBe(400);
+    expect(greedy.text).toContain("n must be 1 when using greedy sampling, got 2.");
+  });
+
   // vllm-openai.md §4.2: a stream with best_of ≠ n is one event with the whole answer, then [DONE].
   it("streams best_of ≠ n as one event on the V0 engine", async () => {
     const { text } = await complete(on("0.6.3"), { n: 2, best_of: 3, stream: true });

@@ -13,7 +13,7 @@ import { badRequest, checkContextLength } from "./errors.js";
 import { sampleGrammar } from "./grammar-sample.js";
 import { sampleJson } from "./json-sample.js";
 import { sampleRegex } from "./regex-sample.js";
-import type { Guided, Sampling } from "./requests.js";
+import { type Guided, isGreedy, type Sampling } from "./requests.js";
 import type { VllmModel } from "./served-model.js";
 
 /** One engine run to make: which choice index it fills and what to generate. */
@@ -62,6 +62,10 @@ export function candidateCount(model: VllmModel, sampling: Sampling): number {
   if (model.profile.bestOf === "refused") {
     if (bestOf > 1) throw badRequest("vLLM V1 does not yet support best_of.");
     return n;
+  }
+  // V0's SamplingParams runs best_of sequences (n = best_of) before its greedy check.
+  if (isGreedy(sampling) && bestOf > 1) {
+    throw badRequest(`n must be 1 when using greedy sampling, got ${bestOf}.`);
   }
   return bestOf;
 }

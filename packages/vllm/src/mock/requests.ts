@@ -212,7 +212,15 @@ function verifySampling(s: Sampling): VllmError | undefined {
     );
   }
   if (s.stop.includes("")) return badRequest("stop cannot contain an empty string.");
+  if (isGreedy(s) && s.n > 1) {
+    return badRequest(`n must be 1 when using greedy sampling, got ${s.n}.`);
+  }
   return undefined;
+}
+
+/** vLLM samples greedily below `_SAMPLING_EPS` (1e-5); an absent temperature is 1.0. */
+export function isGreedy(sampling: Pick<Sampling, "temperature">): boolean {
+  return sampling.temperature !== undefined && sampling.temperature < 1e-5;
 }
 
 function readSampling(fields: FieldReader, body: unknown, maxTokens: number | undefined): Sampling {

@@ -145,6 +145,8 @@ describe("sampling parameters", () => {
       [{ seed: 1e30 }, "Input should be less than or equal to 9223372036854775807"],
       // The mock's own cap (README): a huge n is refused instead of hanging the mock.
       [{ n: 1e12, temperature: 1 }, "n must be at most 1024"],
+      // vllm-openai.md §3.2 (sampling_params.py _verify_greedy_sampling): temperature 0 is greedy.
+      [{ n: 2, temperature: 0 }, "n must be 1 when using greedy sampling, got 2."],
     ];
     for (const [extra, message] of cases) {
       const { status, body } = await post(completions, { prompt: "x", ...extra });
