@@ -3,10 +3,13 @@
  * repeats exactly for the same seed, prompt and parameters.
  */
 
+/** Scratch space for {@link hashNumbers} (one per module: hashing is synchronous). */
+const scratch = new DataView(new ArrayBuffer(8));
+
 /** FNV-1a over the 32-bit words of `values` (floats hashed by their bits), as an unsigned int. */
 export function hashNumbers(values: Iterable<number>): number {
   let h = 0x811c9dc5;
-  const view = new DataView(new ArrayBuffer(8));
+  const view = scratch;
   for (const v of values) {
     view.setFloat64(0, v);
     for (let i = 0; i < 8; i++) {

@@ -465,6 +465,66 @@ describe("pacing and abort (ManualClock)", () => {
   });
 });
 
+describe("the run as an async iterator (behaves as the async generator it replaced)", () => {
+  const request = { promptIds: prompt, maxTokens: 3, ignoreEos: true, seed: 1 };
+
+  test("calls made while a paced step waits are served in order", async () => {
+    const unpaced = await collect(
+      createSimpleEngine({ clock: realClock, model }).generate(request),
+    );
+    const clock = new ManualClock();
+    const engine = createSimpleEngine({ clock, model, timeToFirstTokenMs: 10, interTokenMs: 10 });
+    const run = engine.generate(request)[Symbol.asyncIterator]();
+    const calls = Array.from({ length: 6 }, () => run.next());
+    await clock.advance(100);
+    const results = await Promise.all(calls);
+    expect(results.map((r) => (r.done ? "done" : r.value.type))).toEqual([
+      "token",
+      "token",
+      "token",
+      "finish",
+      "done",
+      "done",
+    ]);
+    expect(results.slice(0, 3).map((r) => (r.value as TokenEvent).id)).toEqual(unpaced.ids);
+  });
+
+  test("return() while a step waits: that step's token comes, then the run ends and is metered as left", async () => {
+    const clock = new ManualClock();
+    const metrics = new EngineMetrics(model.maxModelLen);
+    const engine = createSimpleEngine({ clock, model, interTokenMs: 10, metrics });
+    const run = engine.generate(request)[Symbol.asyncIterator]();
+    expect((await run.next()).value).toMatchObject({ type: "token" });
+    const waiting = run.next();
+    const returned = run.return?.();
+    await clock.advance(10);
+    expect((await waiting).value).toMatchObject({ type: "token" });
+    expect(await returned).toEqual({ done: true, value: undefined });
+    expect(await run.next()).toEqual({ done: true, value: undefined });
+    expect(clock.pendingSleeps).toBe(0);
+    expect(metrics.running).toBe(0);
+    expect(metrics.requestSuccess.abort).toBe(1);
+  });
+
+  test("a step that fails rejects its next, ends the run and leaves the running count", async () => {
+    const broken: ModelSpec = {
+      ...model,
+      tokenizer: {
+        ...model.tokenizer,
+        decode: () => {
+          throw new Error("decoder broke");
+        },
+      },
+    };
+    const metrics = new EngineMetrics(model.maxModelLen);
+    const engine = createSimpleEngine({ clock: realClock, model: broken, metrics });
+    const run = engine.generate(request)[Symbol.asyncIterator]();
+    await expect(run.next()).rejects.toThrow("decoder broke");
+    expect(await run.next()).toEqual({ done: true, value: undefined });
+    expect(metrics.running).toBe(0);
+  });
+});
+
 describe("bad requests", () => {
   test.each([
     [{ maxTokens: -1 }, /maxTokens/],

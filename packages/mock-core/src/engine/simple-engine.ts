@@ -104,19 +104,6 @@ function findStop(
   return best;
 }
 
-/** Sleeps unless `ms` ≤ 0; resolves false if `signal` aborted (before or during the wait). */
-async function pause(clock: Clock, ms: number, signal: AbortSignal | undefined): Promise<boolean> {
-  if (signal?.aborted) return false;
-  if (ms <= 0) return true;
-  try {
-    await clock.sleep(ms, signal);
-    return true;
-  } catch (error) {
-    if (signal?.aborted) return false;
-    throw error;
-  }
-}
-
 /**
  * Creates the simple engine for `model`. See {@link TextEngine} for the event contract. Details:
  * - the token budget is min(maxTokens, maxModelLen − prompt length); reaching it ends with "length";
@@ -136,35 +123,227 @@ export function createSimpleEngine(options: SimpleEngineOptions): TextEngine {
   const itl = options.interTokenMs ?? 0;
   const fixedSchedule = options.fixedSchedule ?? false;
   const randomSeed = options.random ?? Math.random;
-  const metrics = options.metrics;
+  const settings: RunSettings = {
+    clock,
+    model,
+    ttft,
+    itl,
+    fixedSchedule,
+    metrics: options.metrics,
+  };
   return {
     generate(request, generateOptions = {}) {
       validate(request, model);
       const greedy = request.temperature === 0;
       const seed = greedy ? 0 : (request.seed ?? Math.floor(randomSeed() * 2 ** 32));
-      return run(request, seed, greedy, generateOptions.signal);
+      return new SimpleRun(settings, request, seed, greedy, generateOptions.signal);
     },
   };
+}
 
-  async function* run(
+/** What every run of one engine shares. Durations in milliseconds. */
+interface RunSettings {
+  readonly clock: Clock;
+  readonly model: ModelSpec;
+  readonly ttft: number;
+  readonly itl: number;
+  readonly fixedSchedule: boolean;
+  readonly metrics: EngineMetrics<HistogramSink> | undefined;
+}
+
+/** The state a run sets up at its first step (a generator's body, too, starts at its first `next`). */
+interface RunState {
+  readonly source: TokenSource;
+  readonly logprobRandom: () => number;
+  readonly budget: number;
+  readonly minTokens: number;
+  readonly stops: readonly string[];
+  readonly includeStop: boolean;
+  /** Characters held back while stop strings may still match (vLLM's stop_buffer_length). */
+  readonly holdBack: number;
+  readonly stopIds: ReadonlySet<number>;
+  readonly eos: number | undefined;
+  readonly decoder: IncrementalDecoder;
+  readonly started: number;
+  readonly meter: MeteredRun | undefined;
+  /** All generated text so far (stop-token / EOS text excluded). */
+  text: string;
+  /** Characters of `text` already handed out in token events. */
+  released: number;
+  count: number;
+  /** Set by the step that ends the run: the finish event comes on the next `next`. */
+  ending: { readonly reason: FinishReason; readonly stop: string | number | undefined } | undefined;
+}
+
+const doneResult: IteratorResult<GenerationEvent> = Object.freeze({ done: true, value: undefined });
+
+/** A `next` or `return` that came while a paced step was still waiting on the clock. */
+interface Queued {
+  readonly call: "next" | "return";
+  readonly resolve: (result: Promise<IteratorResult<GenerationEvent>>) => void;
+}
+
+/**
+ * One request's events as an async iterator that computes each step synchronously: a step with
+ * no wait (no pacing) is one resolved promise, not an async-generator resume, a yield and an
+ * await per token; a paced step waits on the clock first. It behaves as the async generator it
+ * replaces: set-up at the first `next`, an abort seen between tokens and at every wait, the run
+ * metered until the consumer takes the finish event and asks again or leaves (`return`), a
+ * failing step rejecting its `next` and ending the run, and calls made while a step waits served
+ * in order after it.
+ */
+class SimpleRun implements AsyncIterableIterator<GenerationEvent> {
+  readonly #settings: RunSettings;
+  readonly #request: GenerationRequest;
+  readonly #seed: number;
+  readonly #greedy: boolean;
+  readonly #signal: AbortSignal | undefined;
+  #state: RunState | undefined;
+  /** "finished": the finish event went out; "closed": nothing more (return, error or after finish). */
+  #phase: "running" | "finished" | "closed" = "running";
+  /** A paced step is waiting on the clock; later calls queue behind it. */
+  #waiting = false;
+  readonly #queue: Queued[] = [];
+
+  constructor(
+    settings: RunSettings,
     request: GenerationRequest,
     seed: number,
     greedy: boolean,
     signal: AbortSignal | undefined,
-  ): AsyncGenerator<GenerationEvent> {
+  ) {
+    this.#settings = settings;
+    this.#request = request;
+    this.#seed = seed;
+    this.#greedy = greedy;
+    this.#signal = signal;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<GenerationEvent>> {
+    return this.#waiting ? this.#enqueue("next") : this.#next();
+  }
+
+  return(): Promise<IteratorResult<GenerationEvent>> {
+    return this.#waiting ? this.#enqueue("return") : this.#return();
+  }
+
+  #enqueue(call: Queued["call"]): Promise<IteratorResult<GenerationEvent>> {
+    return new Promise((resolve) => this.#queue.push({ call, resolve }));
+  }
+
+  /** After a paced step settles: serve the calls that came meanwhile, until one waits again. */
+  #dequeue(): void {
+    while (!this.#waiting) {
+      const queued = this.#queue.shift();
+      if (queued === undefined) return;
+      queued.resolve(queued.call === "next" ? this.#next() : this.#return());
+    }
+  }
+
+  #return(): Promise<IteratorResult<GenerationEvent>> {
+    this.#close();
+    return Promise.resolve(doneResult);
+  }
+
+  #close(): void {
+    if (this.#phase === "closed") return;
+    this.#phase = "closed";
+    this.#state?.meter?.close();
+  }
+
+  #next(): Promise<IteratorResult<GenerationEvent>> {
+    if (this.#phase !== "running") return this.#return();
+    try {
+      this.#state ??= this.#begin();
+      const state = this.#state;
+      const signal = this.#signal;
+      if (state.ending) return this.#finish(state, state.ending.reason, state.ending.stop);
+      // An abort between tokens ends the run before the next one.
+      if (state.count > 0 && signal?.aborted) return this.#finish(state, "abort");
+      if (state.count >= state.budget) return this.#finish(state, "length");
+      const { clock, ttft, itl, fixedSchedule } = this.#settings;
+      const wait = fixedSchedule
+        ? ttft + state.count * itl - (clock.now() - state.started)
+        : state.count === 0
+          ? ttft
+          : itl;
+      if (wait > 0) return this.#paced(state, wait);
+      // With no wait there is nothing to await: only an abort can stop the next token.
+      if (signal?.aborted) return this.#finish(state, "abort");
+      return Promise.resolve({ done: false, value: this.#token(state) });
+    } catch (error) {
+      this.#close();
+      return Promise.reject(error);
+    }
+  }
+
+  /** Waits `ms` on the clock, then takes the step (or finishes with "abort" if the signal fired). */
+  #paced(state: RunState, ms: number): Promise<IteratorResult<GenerationEvent>> {
+    const signal = this.#signal;
+    if (signal?.aborted) return this.#finish(state, "abort");
+    this.#waiting = true;
+    const step = (slept: boolean): Promise<IteratorResult<GenerationEvent>> => {
+      this.#waiting = false;
+      try {
+        return slept
+          ? Promise.resolve({ done: false, value: this.#token(state) })
+          : this.#finish(state, "abort");
+      } catch (error) {
+        this.#close();
+        return Promise.reject(error);
+      } finally {
+        this.#dequeue();
+      }
+    };
+    return this.#settings.clock.sleep(ms, signal).then(
+      () => step(true),
+      (error: unknown) => {
+        if (signal?.aborted) return step(false);
+        this.#waiting = false;
+        this.#close();
+        this.#dequeue();
+        throw error;
+      },
+    );
+  }
+
+  #finish(
+    state: RunState,
+    reason: FinishReason,
+    stop?: string | number,
+  ): Promise<IteratorResult<GenerationEvent>> {
+    const { promptIds } = this.#request;
+    state.meter?.finish(reason, promptIds.length, state.count, this.#settings.clock.now() / 1000);
+    this.#phase = "finished";
+    const promptTokens = promptIds.length;
+    const completionTokens = state.count;
+    const seed = this.#seed;
+    const event: FinishEvent =
+      stop === undefined
+        ? { type: "finish", reason, seed, promptTokens, completionTokens }
+        : { type: "finish", reason, stop, seed, promptTokens, completionTokens };
+    return Promise.resolve({ done: false, value: event });
+  }
+
+  #begin(): RunState {
+    const { clock, model, metrics } = this.#settings;
+    const request = this.#request;
     const { tokenizer } = model;
     const promptTokens = request.promptIds.length;
-    const mix = greedy
+    const mix = this.#greedy
       ? hashNumbers(request.promptIds)
       : hashNumbers([
-          seed,
+          this.#seed,
           request.temperature ?? 1,
           request.topP ?? 1,
           request.topK ?? 0,
           hashNumbers(request.promptIds),
         ]);
     const textRandom = seededRandom(mix);
-    const logprobRandom = seededRandom(mix ^ 0x5bd1e995);
     const echo =
       request.mode === "echo" && request.promptIds.some((id) => !tokenizer.isSpecial(id));
     const source: TokenSource =
@@ -173,94 +352,80 @@ export function createSimpleEngine(options: SimpleEngineOptions): TextEngine {
         : echo
           ? echoSource(model, request.promptIds)
           : textSource(model, textRandom);
-    const budget = Math.max(0, Math.min(request.maxTokens, model.maxModelLen - promptTokens));
-    const minTokens = request.minTokens ?? 0;
     const stops = request.stop ?? [];
     const includeStop = request.includeStopInOutput ?? false;
-    const holdBack =
-      stops.length > 0 && !includeStop ? stops.reduce((n, s) => Math.max(n, s.length), 0) - 1 : 0;
-    const stopIds = new Set(request.stopTokenIds ?? []);
-    const eos = request.ignoreEos ? undefined : tokenizer.eosTokenId;
-    const decoder = new IncrementalDecoder(tokenizer, { context: request.promptIds });
-
     const started = clock.now();
-    let text = ""; // all generated text so far (stop-token / EOS text excluded)
-    let released = 0; // characters of `text` already handed out in token events
-    let count = 0;
-    // Measured in the run itself (no wrapper generator per request).
-    const meter = metrics ? new MeteredRun(metrics, started / 1000, request.maxTokens) : undefined;
-    const finish = (reason: FinishReason, stop?: string | number): FinishEvent => {
-      meter?.finish(reason, promptTokens, count, clock.now() / 1000);
-      return {
-        type: "finish",
-        reason,
-        ...(stop === undefined ? {} : { stop }),
-        seed,
-        promptTokens,
-        completionTokens: count,
-      };
+    return {
+      source,
+      logprobRandom: seededRandom(mix ^ 0x5bd1e995),
+      budget: Math.max(0, Math.min(request.maxTokens, model.maxModelLen - promptTokens)),
+      minTokens: request.minTokens ?? 0,
+      stops,
+      includeStop,
+      holdBack:
+        stops.length > 0 && !includeStop ? stops.reduce((n, s) => Math.max(n, s.length), 0) - 1 : 0,
+      stopIds: new Set(request.stopTokenIds ?? []),
+      eos: request.ignoreEos ? undefined : tokenizer.eosTokenId,
+      decoder: new IncrementalDecoder(tokenizer, { context: request.promptIds }),
+      started,
+      // Measured in the run itself (no wrapper per request).
+      meter: metrics ? new MeteredRun(metrics, started / 1000, request.maxTokens) : undefined,
+      text: "",
+      released: 0,
+      count: 0,
+      ending: undefined,
     };
+  }
 
-    try {
-      while (count < budget) {
-        const wait = fixedSchedule
-          ? ttft + count * itl - (clock.now() - started)
-          : count === 0
-            ? ttft
-            : itl;
-        // With no wait there is nothing to await: only an abort can stop the next token.
-        if (wait > 0 ? !(await pause(clock, wait, signal)) : signal?.aborted) {
-          yield finish("abort");
-          return;
-        }
-        const mayEnd = eos !== undefined && count >= minTokens;
-        const next = source.next(mayEnd);
-        const id = next ?? eos ?? 0; // next is undefined only when mayEnd, so eos is set
-        const stopToken = next !== undefined && count >= minTokens && stopIds.has(next);
-        count++;
-        let reason: FinishReason | undefined;
-        let stopValue: string | number | undefined;
-        if (next === undefined) reason = "eos";
-        else if (stopToken) {
-          [reason, stopValue] = ["stop", next];
-          if (includeStop) text += decoder.push(next);
-        } else {
-          const before = text.length;
-          text += decoder.push(next);
-          if (count >= budget) text += decoder.flush();
-          // vLLM checks stop strings only once more than min_tokens tokens exist.
-          const match = count > minTokens ? findStop(text, stops, before) : undefined;
-          if (match) {
-            [reason, stopValue] = ["stop", match[1]];
-            text = text.slice(0, match[0] + (includeStop ? match[1].length : 0));
-          } else if (count >= budget) reason = "length";
-        }
-        // At the end everything held back is released, except text cut at a stop string.
-        if (reason && typeof stopValue !== "string") text += decoder.flush();
-        const until = reason ? text.length : Math.max(released, text.length - holdBack);
-        const event: TokenEvent = {
-          type: "token",
-          id,
-          text: text.slice(released, until),
-          ...(request.logprobs === undefined
-            ? {}
-            : tokenLogprobs(model, id, request.logprobs, greedy, logprobRandom)),
-        };
-        released = until;
-        meter?.token(clock.now() / 1000);
-        yield event;
-        if (reason) {
-          yield finish(reason, stopValue);
-          return;
-        }
-        if (signal?.aborted) {
-          yield finish("abort");
-          return;
-        }
-      }
-      yield finish("length");
-    } finally {
-      meter?.close();
+  /** Produces the next token event; a token that ends the run leaves its reason in `ending`. */
+  #token(state: RunState): TokenEvent {
+    const { decoder, minTokens, budget, includeStop } = state;
+    const mayEnd = state.eos !== undefined && state.count >= minTokens;
+    const next = state.source.next(mayEnd);
+    const id = next ?? state.eos ?? 0; // next is undefined only when mayEnd, so eos is set
+    const stopToken = next !== undefined && state.count >= minTokens && state.stopIds.has(next);
+    const count = ++state.count;
+    let text = state.text;
+    let reason: FinishReason | undefined;
+    let stopValue: string | number | undefined;
+    if (next === undefined) reason = "eos";
+    else if (stopToken) {
+      reason = "stop";
+      stopValue = next;
+      if (includeStop) text += decoder.push(next);
+    } else {
+      const before = text.length;
+      text += decoder.push(next);
+      if (count >= budget) text += decoder.flush();
+      // vLLM checks stop strings only once more than min_tokens tokens exist.
+      const match =
+        count > minTokens && state.stops.length > 0
+          ? findStop(text, state.stops, before)
+          : undefined;
+      if (match) {
+        reason = "stop";
+        stopValue = match[1];
+        text = text.slice(0, match[0] + (includeStop ? match[1].length : 0));
+      } else if (count >= budget) reason = "length";
     }
+    // At the end everything held back is released, except text cut at a stop string.
+    if (reason && typeof stopValue !== "string") text += decoder.flush();
+    const until = reason ? text.length : Math.max(state.released, text.length - state.holdBack);
+    const piece = text.slice(state.released, until);
+    const { logprobs } = this.#request;
+    const event: TokenEvent =
+      logprobs === undefined
+        ? { type: "token", id, text: piece }
+        : {
+            type: "token",
+            id,
+            text: piece,
+            ...tokenLogprobs(this.#settings.model, id, logprobs, this.#greedy, state.logprobRandom),
+          };
+    state.text = text;
+    state.released = until;
+    if (reason) state.ending = { reason, stop: stopValue };
+    state.meter?.token(this.#settings.clock.now() / 1000);
+    return event;
   }
 }

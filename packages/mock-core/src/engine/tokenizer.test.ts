@@ -51,6 +51,23 @@ describe("built-in default tokenizer (byte-level BPE)", () => {
     );
   });
 
+  test("memoized encodes are exact, per special-tokens flag, and each caller gets its own array", async () => {
+    const { tokenizer } = await defaultModelSpec();
+    const text = "Say this is a test, again and again 🌍";
+    const first = tokenizer.encode(text);
+    first.push(-1); // the caller's array: the memo keeps its own
+    expect(tokenizer.encode(text)).toEqual(first.slice(0, -1));
+    expect(tokenizer.encode(text)).not.toBe(tokenizer.encode(text));
+    expect(tokenizer.encode(text, { addSpecialTokens: false })).toEqual(first.slice(1, -1));
+    expect(tokenizer.decode(tokenizer.encode(text, { addSpecialTokens: false }))).toBe(text);
+    // Past the memo's length limit encoding is the same function.
+    const long = `${text} `.repeat(600);
+    expect(long.length).toBeGreaterThan(16_384);
+    const ids = tokenizer.encode(long, { addSpecialTokens: false });
+    expect(tokenizer.decode(ids)).toBe(long);
+    expect(tokenizer.encode(long, { addSpecialTokens: false })).toEqual(ids);
+  });
+
   test("words of the training text are single tokens with their leading space", async () => {
     const { tokenizer } = await defaultModelSpec();
     const ids = tokenizer.encode(" the model", { addSpecialTokens: false });
@@ -137,6 +154,32 @@ describe("IncrementalDecoder", () => {
     expect(deltas.join("") + decoder.flush()).toBe(text);
     expect(deltas).toContain("");
     expect(deltas.some((d) => d.includes("\uFFFD"))).toBe(false);
+  });
+
+  test("a step seen before is answered from the memo with the same delta, held-back steps too", async () => {
+    const { tokenizer } = await defaultModelSpec();
+    let decodes = 0;
+    const counting = {
+      decode: (ids: readonly number[], options?: { skipSpecialTokens?: boolean }) => {
+        decodes += 1;
+        return tokenizer.decode(ids, options);
+      },
+    };
+    const ids = tokenizer.encode("Snow 😀 covered the 🌍 hills", { addSpecialTokens: false });
+    const context = tokenizer.encode("It said", { addSpecialTokens: false });
+    const run = () => {
+      const decoder = new IncrementalDecoder(counting, { context });
+      return ids.map((id) => decoder.push(id));
+    };
+    const first = run();
+    const firstDecodes = decodes;
+    // Two window decodes per new step, as vLLM's detokenizer (the emoji share a byte step).
+    expect(firstDecodes).toBeGreaterThan(ids.length);
+    expect(firstDecodes).toBeLessThanOrEqual(2 * ids.length);
+    expect(run()).toEqual(first);
+    expect(decodes).toBe(firstDecodes); // every step of the second run came from the memo
+    expect(first).toContain("");
+    expect(first.join("")).toBe("Snow 😀 covered the 🌍 hills");
   });
 
   test("uses the context only for spacing, never emits it", async () => {

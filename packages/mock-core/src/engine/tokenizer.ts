@@ -4,6 +4,7 @@
  * (vllm-openai.md §7: `/tokenize` answers the model tokenizer's ids).
  */
 import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
+import { BoundedMemo } from "./bounded-memo.js";
 
 /** Encodes text to token ids and back, as the served model's tokenizer does. */
 export interface Tokenizer {
@@ -63,10 +64,16 @@ function tokenContent(entry: unknown): string | undefined {
  * UTF-8 character, the way vLLM's incremental detokenizer does (decode a short window of previous
  * tokens with and without the new one and emit the difference, so tokenizers that drop a leading
  * space at the start of a decode still produce correct spacing).
+ *
+ * A step's outcome is a pure function of its window (the ids from the prefix offset on, and
+ * where the read offset splits them), as decoding is of its ids: for windows of at most
+ * {@link memoMaxIds} ids it is memoized per tokenizer, so a step seen before costs one map lookup
+ * instead of two window decodes. The same text, the same offsets.
  */
 export class IncrementalDecoder {
   readonly #tokenizer: Pick<Tokenizer, "decode">;
   readonly #skipSpecialTokens: boolean;
+  readonly #steps: BoundedMemo<string>;
   readonly #ids: number[];
   #prefixOffset: number;
   #readOffset: number;
@@ -81,8 +88,9 @@ export class IncrementalDecoder {
   ) {
     this.#tokenizer = tokenizer;
     this.#skipSpecialTokens = options.skipSpecialTokens ?? true;
+    this.#steps = stepMemoOf(tokenizer);
     // vLLM starts from the prompt's last 5 tokens (INITIAL_INCREMENTAL_DETOKENIZATION_OFFSET).
-    this.#ids = [...(options.context ?? []).slice(-5)];
+    this.#ids = (options.context ?? []).slice(-5);
     this.#prefixOffset = 0;
     this.#readOffset = this.#ids.length;
   }
@@ -93,15 +101,32 @@ export class IncrementalDecoder {
 
   /** Adds one id; returns the text it completes ("" while a character is still incomplete). */
   push(id: number): string {
-    this.#ids.push(id);
-    const prefix = this.#decode(this.#ids.slice(this.#prefixOffset, this.#readOffset));
-    const full = this.#decode(this.#ids.slice(this.#prefixOffset));
-    if (full.length > prefix.length && !full.endsWith("\uFFFD")) {
-      this.#prefixOffset = this.#readOffset;
-      this.#readOffset = this.#ids.length;
-      return full.slice(prefix.length);
+    const ids = this.#ids;
+    ids.push(id);
+    const from = this.#prefixOffset;
+    const read = this.#readOffset;
+    let delta: string;
+    if (ids.length - from > memoMaxIds || !Number.isInteger(id)) delta = this.#step();
+    else {
+      // The window's ids, "|" where the read offset splits them (a step's key, never a decode's).
+      let key = this.#skipSpecialTokens ? "s" : "k";
+      for (let i = from; i < ids.length; i++) key += (i === read ? "|" : ",") + ids[i];
+      delta = this.#steps.get(key, () => this.#step());
     }
-    return "";
+    // "" is exactly the held-back case: a step that advances always releases some text.
+    if (delta !== "") {
+      this.#prefixOffset = read;
+      this.#readOffset = ids.length;
+    }
+    return delta;
+  }
+
+  /** The text the newest id completes, or "" to hold it back (vLLM's detokenizer step). */
+  #step(): string {
+    const window = this.#ids.slice(this.#prefixOffset);
+    const prefix = this.#decode(window.slice(0, this.#readOffset - this.#prefixOffset));
+    const full = this.#decode(window);
+    return full.length > prefix.length && !full.endsWith("\uFFFD") ? full.slice(prefix.length) : "";
   }
 
   /** Text still held back (an incomplete character at the end), released as is. */
@@ -111,6 +136,18 @@ export class IncrementalDecoder {
     this.#prefixOffset = this.#readOffset = this.#ids.length;
     return full.length > prefix.length ? full.slice(prefix.length) : "";
   }
+}
+
+/** The memo of {@link IncrementalDecoder} steps per tokenizer (weakly held, as the tokenizer). */
+const stepMemos = new WeakMap<object, BoundedMemo<string>>();
+
+function stepMemoOf(tokenizer: object): BoundedMemo<string> {
+  let memo = stepMemos.get(tokenizer);
+  if (memo === undefined) {
+    memo = new BoundedMemo<string>(memoMaxEntries);
+    stepMemos.set(tokenizer, memo);
+  }
+  return memo;
 }
 
 /**
@@ -124,34 +161,17 @@ const memoMaxIds = 12;
 const memoMaxEntries = 65_536;
 
 /**
- * A bounded memo of decoded texts: decoding is a pure function of the ids and the
- * skip-special-tokens flag, so a memoized text is exactly what the tokenizer would return.
- * When full, the older half of the entries (in insertion order) is dropped.
+ * Prompts of at most this many UTF-16 code units have their encodings memoized: load tests and
+ * chat clients send the same prompts (and system prompts) again and again, and encoding is a
+ * pure function of the text and the special-tokens flag.
  */
-class DecodeMemo {
-  readonly #texts = new Map<string, string>();
-  readonly #capacity: number;
+const encodeMemoMaxChars = 16_384;
 
-  constructor(capacity: number) {
-    this.#capacity = capacity;
-  }
-
-  /** The memoized text for `key`, or `compute()`'s, remembered. */
-  get(key: string, compute: () => string): string {
-    const known = this.#texts.get(key);
-    if (known !== undefined) return known;
-    const text = compute();
-    if (this.#texts.size >= this.#capacity) {
-      let drop = this.#capacity >> 1;
-      for (const old of this.#texts.keys()) {
-        if (drop-- <= 0) break;
-        this.#texts.delete(old);
-      }
-    }
-    this.#texts.set(key, text);
-    return text;
-  }
-}
+/**
+ * The encode memo's budget per tokenizer, in code units of text plus ids kept: at most about
+ * 10 MiB (2 bytes a code unit, up to 8 an id), the oldest half dropped when full.
+ */
+const encodeMemoMaxWeight = 1 << 20;
 
 /**
  * Builds a {@link Tokenizer} from a model's tokenizer files. Throws when `tokenizer.json` is not
@@ -171,14 +191,26 @@ export function createTokenizer(files: TokenizerFiles): Tokenizer {
   const bosTokenId = idOf(files.tokenizerConfig.bos_token);
   const eosTokenId = idOf(files.tokenizerConfig.eos_token);
   const vocabSize = Math.max(vocab.size, maxId + 1);
-  const memo = new DecodeMemo(memoMaxEntries);
+  const memo = new BoundedMemo<string>(memoMaxEntries);
+  const encodings = new BoundedMemo<readonly number[]>(
+    encodeMemoMaxWeight,
+    (key, ids) => key.length + ids.length,
+  );
+  const encode = (text: string, addSpecialTokens: boolean): number[] =>
+    hf.encode(text, { add_special_tokens: addSpecialTokens }).ids;
 
   const tokenizer: Tokenizer = {
     vocabSize,
     ...(bosTokenId === undefined ? {} : { bosTokenId }),
     ...(eosTokenId === undefined ? {} : { eosTokenId }),
-    encode: (text, options) =>
-      hf.encode(text, { add_special_tokens: options?.addSpecialTokens ?? true }).ids,
+    encode: (text, options) => {
+      const special = options?.addSpecialTokens ?? true;
+      if (typeof text !== "string" || text.length > encodeMemoMaxChars) {
+        return encode(text, special);
+      }
+      // A copy: callers own the array they get, the memo keeps its own.
+      return encodings.get(`${special ? "+" : "-"}${text}`, () => encode(text, special)).slice();
+    },
     decode: (ids, options) => {
       for (const id of ids) {
         if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {

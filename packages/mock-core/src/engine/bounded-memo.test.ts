@@ -1,0 +1,60 @@
+import { describe, expect, test } from "vitest";
+import { BoundedMemo } from "./bounded-memo.js";
+
+describe("BoundedMemo", () => {
+  test("computes a key once and answers it from memory after", () => {
+    const memo = new BoundedMemo<string>(8);
+    let calls = 0;
+    const upper = (key: string) => () => {
+      calls += 1;
+      return key.toUpperCase();
+    };
+    expect(memo.get("a", upper("a"))).toBe("A");
+    expect(memo.get("a", upper("a"))).toBe("A");
+    expect(calls).toBe(1);
+    expect(memo.size).toBe(1);
+  });
+
+  test("keeps a falsy value (an empty string is a result too)", () => {
+    const memo = new BoundedMemo<string>(8);
+    let calls = 0;
+    for (let i = 0; i < 3; i++) {
+      memo.get("x", () => {
+        calls += 1;
+        return "";
+      });
+    }
+    expect(calls).toBe(1);
+  });
+
+  test("when full, drops the oldest entries down to half the budget; the weight never passes it", () => {
+    const memo = new BoundedMemo<string>(8);
+    for (let i = 0; i < 100; i++) {
+      memo.get(`k${i}`, () => `v${i}`);
+      expect(memo.weight).toBeLessThanOrEqual(8);
+      expect(memo.size).toBe(memo.weight);
+    }
+    // The newest are kept, the oldest recomputed.
+    let computed = 0;
+    memo.get("k99", () => `${computed++}`);
+    memo.get("k0", () => `${computed++}`);
+    expect(computed).toBe(1);
+  });
+
+  test("weights entries by what they hold, and does not keep one heavier than half the budget", () => {
+    const memo = new BoundedMemo<string>(100, (key, value) => key.length + value.length);
+    for (let i = 0; i < 50; i++) {
+      memo.get(`key-${i}`, () => "x".repeat(i));
+      expect(memo.weight).toBeLessThanOrEqual(100);
+    }
+    let calls = 0;
+    const heavy = () => {
+      calls += 1;
+      return "y".repeat(60);
+    };
+    expect(memo.get("big", heavy)).toBe("y".repeat(60));
+    expect(memo.get("big", heavy)).toBe("y".repeat(60));
+    expect(calls).toBe(2);
+    expect(memo.weight).toBeLessThanOrEqual(100);
+  });
+});
