@@ -213,3 +213,50 @@ describe("LoRA adapters on pooling models", () => {
     expect(((await response.json()) as { model: string }).model).toBe("e");
   });
 });
+
+describe("vllm:lora_requests_info", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({
+      "served-model-name": "granite",
+      "enable-lora": true,
+      "max-loras": "2",
+      "lora-modules": ["sql=/a/sql"],
+      "inter-token-latency": "20",
+    });
+  });
+  afterAll(() => server.close());
+  const infoLines = async () =>
+    (await (await fetch(`${server.url}/metrics`)).text())
+      .split("\n")
+      .filter((line) => line.startsWith("vllm:lora_requests_info{"));
+
+  // vllm-openai.md §8: a gauge of the wall-clock time labelled max_lora, waiting and running
+  // adapters (comma-joined); label sets seen before stay.
+  it("names the adapters with requests running", async () => {
+    const before = Date.now() / 1000;
+    const response = await fetch(`${server.url}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "sql",
+        prompt: "Hi",
+        max_tokens: 20,
+        stream: true,
+        ignore_eos: true,
+      }),
+    });
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read();
+    const during = await infoLines();
+    expect(during).toHaveLength(1);
+    expect(during[0]).toMatch(
+      /^vllm:lora_requests_info\{max_lora="2",waiting_lora_adapters="",running_lora_adapters="sql"\} \d+(\.\d+)?$/,
+    );
+    expect(Number(during[0]?.split(" ")[1])).toBeGreaterThanOrEqual(Math.floor(before));
+    while (!(await reader.read()).done) {}
+    const after = await infoLines();
+    expect(after).toHaveLength(2);
+    expect(after.some((line) => line.includes('running_lora_adapters=""'))).toBe(true);
+  });
+});

@@ -52,9 +52,13 @@ function field(body: unknown, name: string): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
-/** The adapters a server has, in load order (static ones first). */
+/**
+ * The adapters a server has, in load order (static ones first), and how many requests each has
+ * in flight (`vllm:lora_requests_info`'s `running_lora_adapters`).
+ */
 export class LoraRegistry {
   readonly #adapters = new Map<string, LoraAdapter>();
+  readonly #inFlight = new Map<string, number>();
 
   constructor(adapters: readonly LoraAdapter[] = []) {
     for (const adapter of adapters) this.#adapters.set(adapter.name, adapter);
@@ -68,6 +72,27 @@ export class LoraRegistry {
   /** Whether `name` is a loaded adapter. */
   has(name: string): boolean {
     return this.#adapters.has(name);
+  }
+
+  /**
+   * Counts a request for adapter `name` as running until the returned release is called (once;
+   * later calls do nothing).
+   */
+  begin(name: string): () => void {
+    this.#inFlight.set(name, (this.#inFlight.get(name) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.#inFlight.get(name) ?? 1) - 1;
+      if (left > 0) this.#inFlight.set(name, left);
+      else this.#inFlight.delete(name);
+    };
+  }
+
+  /** The adapters with requests in flight, in the order they started. */
+  running(): string[] {
+    return [...this.#inFlight.keys()];
   }
 
   /**

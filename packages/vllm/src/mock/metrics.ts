@@ -21,6 +21,7 @@ import {
   type Histogram as ValueHistogram,
 } from "@servingkit/mock-core";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { LoraRegistry } from "./lora.js";
 import type { MetricsEra } from "./profiles.js";
 
 /** The 1-2-5 series up to `max` (vllm-openai.md §8: token-count histograms up to max_model_len). */
@@ -46,6 +47,8 @@ export interface VllmMetricsOptions {
   readonly state: EngineMetrics;
   /** The simulated GPU's settings and KV cache, when the mock runs with `--gpu`. */
   readonly gpu?: { readonly settings: GpuEngineSettings; readonly capacity: KvCapacity };
+  /** The LoRA adapters and `--max-loras`, when the mock runs with `--enable-lora`. */
+  readonly lora?: { readonly registry: LoraRegistry; readonly maxLoras: number };
 }
 
 type Labels = Record<string, string>;
@@ -228,6 +231,33 @@ export function createVllmMetrics(options: VllmMetricsOptions): VllmMetrics {
     state.e2eRequestLatency,
   );
   if (gpu) gpuFamilies(gpu.settings, gpu.capacity);
+  if (options.lora) loraInfo(options.lora.registry, options.lora.maxLoras);
+
+  /**
+   * vllm-openai.md §8 (vllm/v1/metrics/loggers.py): with LoRA enabled, `vllm:lora_requests_info`
+   * is set to the wall-clock time (seconds) under labels `max_lora`, `waiting_lora_adapters` and
+   * `running_lora_adapters` (comma-joined names); prometheus_client keeps every label set it has
+   * seen with its last time. Here the current set is taken at each scrape; no adapter waits (the
+   * engine does not queue by adapter).
+   */
+  function loraInfo(registry: LoraRegistry, maxLoras: number) {
+    const seen = new Map<string, { labels: Labels; time: number }>();
+    new Gauge({
+      name: "vllm:lora_requests_info",
+      help: "Running stats on lora requests.",
+      labelNames: ["max_lora", "waiting_lora_adapters", "running_lora_adapters"],
+      registers,
+      collect() {
+        const labels: Labels = {
+          max_lora: String(maxLoras),
+          waiting_lora_adapters: "",
+          running_lora_adapters: registry.running().join(","),
+        };
+        seen.set(JSON.stringify(labels), { labels, time: Date.now() / 1000 });
+        for (const { labels: set, time } of seen.values()) this.set(set, time);
+      },
+    });
+  }
 
   /** What only the simulation knows: queue and phase intervals, step sizes, prefix cache, cache config. */
   function gpuFamilies(settings: GpuEngineSettings, capacity: KvCapacity) {

@@ -74,6 +74,11 @@ export const vllmOptions: Readonly<Record<string, RuntimeOption>> = {
     type: "boolean",
     help: "serve LoRA adapters (needed by --lora-modules)",
   },
+  "max-loras": {
+    type: "string",
+    valueName: "N",
+    help: "most LoRA adapters in one batch (vLLM's --max-loras); here only vllm:lora_requests_info's max_lora label; default 1",
+  },
   "lora-modules": {
     type: "string",
     multiple: true,
@@ -115,6 +120,8 @@ export interface VllmSettings {
   readonly requestIdHeaders: boolean;
   /** `--enable-lora`. */
   readonly enableLora: boolean;
+  /** `--max-loras` (default 1): the `max_lora` label of `vllm:lora_requests_info`. */
+  readonly maxLoras: number;
   /** The static adapters of `--lora-modules`, in order. */
   readonly loraModules: readonly LoraAdapter[];
   /**
@@ -196,6 +203,7 @@ export function readVllmSettings(
     interTokenMs: numberValue(values, "inter-token-latency", 0) ?? 0,
     requestIdHeaders: values["enable-request-id-headers"] === true,
     enableLora,
+    maxLoras: numberValue(values, "max-loras", 1) ?? 1,
     loraModules,
     // vllm/envs.py: "1" or "true", case-insensitive.
     runtimeLoraUpdating: ["1", "true"].includes(

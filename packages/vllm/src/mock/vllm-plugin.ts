@@ -97,6 +97,9 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
     modelName: loaded.served.id,
     era: profile.metrics,
     state,
+    ...(settings.enableLora && {
+      lora: { registry: started.model.loras, maxLoras: settings.maxLoras },
+    }),
     ...(started.gpu && loaded.gpu
       ? { gpu: { settings: loaded.gpu, capacity: started.gpu.capacity } }
       : {}),
@@ -184,6 +187,29 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
       loraRoute((body) => model.loras.unload(body)),
     );
   }
+  /**
+   * A generation naming a LoRA adapter counts as one of the adapter's running requests until its
+   * answer ends (`vllm:lora_requests_info`, vllm-openai.md §8).
+   */
+  const forAdapter = async (
+    name: string | undefined,
+    answer: () => Promise<RestRouteReply>,
+  ): Promise<RestRouteReply> => {
+    if (name === undefined || !model.loras.has(name)) return answer();
+    const release = model.loras.begin(name);
+    let reply: RestRouteReply;
+    try {
+      reply = await answer();
+    } catch (error) {
+      release();
+      throw error;
+    }
+    if (typeof reply.body === "string" || reply.body instanceof Uint8Array) {
+      release();
+      return reply;
+    }
+    return { ...reply, body: untilEnd(reply.body, release) };
+  };
   /** vllm-openai.md §1: the response id's base is X-Request-Id, else the body's request_id. */
   const idOf = (request: RestRouteRequest, bodyId: string | undefined) =>
     baseRequestId(request.headers["x-request-id"], bodyId);
@@ -224,8 +250,11 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
         const body = parseCompletionRequest(jsonBody(request));
         const parsed = { ...body, requestId: idOf(request, body.requestId) };
         const signal = signalOf(request);
-        if (parsed.stream) return stream(completionStream(model, parsed, signal));
-        return json(200, await completion(model, parsed, signal));
+        return await forAdapter(parsed.model, async () =>
+          parsed.stream
+            ? stream(completionStream(model, parsed, signal))
+            : json(200, await completion(model, parsed, signal)),
+        );
       } catch (error) {
         return fail(error);
       }
@@ -239,8 +268,11 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
         const body = parseChatRequest(jsonBody(request));
         const parsed = { ...body, requestId: idOf(request, body.requestId) };
         const signal = signalOf(request);
-        if (parsed.stream) return stream(chatCompletionStream(model, parsed, signal));
-        return json(200, await chatCompletion(model, parsed, signal));
+        return await forAdapter(parsed.model, async () =>
+          parsed.stream
+            ? stream(chatCompletionStream(model, parsed, signal))
+            : json(200, await chatCompletion(model, parsed, signal)),
+        );
       } catch (error) {
         return fail(error);
       }
