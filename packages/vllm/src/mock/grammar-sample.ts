@@ -8,6 +8,7 @@
  * taking the shortest way out once deep, so a recursive grammar still ends.
  */
 import { badRequest } from "./errors.js";
+import { isLikelyLark, larkToEbnf } from "./lark-grammar.js";
 
 /** A grammar expression. */
 type Node =
@@ -222,14 +223,10 @@ function references(node: Node, out: Set<string>): Set<string> {
 /**
  * Parses an EBNF grammar as xgrammar's front end takes it: a `root` rule, every referenced rule
  * defined. Throws vLLM's 400 "Invalid grammar specification." otherwise. A Lark grammar (no
- * `::=`, vLLM converts those to EBNF first) is refused with the mock's own 400: not read yet.
+ * `::=`) is first rewritten into EBNF as vLLM does (lark-grammar.ts).
  */
-export function parseGrammar(source: string): Grammar {
-  if (!source.includes("::=")) {
-    throw badRequest(
-      "servingkit mock: Lark grammars are not read yet; send the EBNF form (root ::= ...)",
-    );
-  }
+export function parseGrammar(grammar: string): Grammar {
+  const source = isLikelyLark(grammar) ? larkToEbnf(grammar) : grammar;
   const rules = new Parser(source).rules();
   if (!rules.has("root")) throw invalid();
   for (const node of rules.values()) {

@@ -134,15 +134,20 @@ function readGuided(fields: FieldReader, body: unknown): Guided | undefined {
   if (Array.isArray(guidedChoice) && guidedChoice.length > 0) {
     found.push({ choice: guidedChoice.map(String) });
   }
+  // vLLM checks `if regex:` / `if grammar:`, so an empty pattern or grammar guides nothing.
   const guidedRegex = fields.string("guided_regex");
-  if (guidedRegex !== undefined) found.push({ regex: guidedRegex });
+  if (guidedRegex) found.push({ regex: guidedRegex });
   const structured = fields.object("structured_outputs");
   if (structured?.json !== undefined) found.push({ json: structured.json });
   if (Array.isArray(structured?.choice)) found.push({ choice: structured.choice.map(String) });
-  if (typeof structured?.regex === "string") found.push({ regex: structured.regex });
+  if (typeof structured?.regex === "string" && structured.regex) {
+    found.push({ regex: structured.regex });
+  }
   const guidedGrammar = fields.string("guided_grammar");
-  if (guidedGrammar !== undefined) found.push({ grammar: guidedGrammar });
-  if (typeof structured?.grammar === "string") found.push({ grammar: structured.grammar });
+  if (guidedGrammar) found.push({ grammar: guidedGrammar });
+  if (typeof structured?.grammar === "string" && structured.grammar) {
+    found.push({ grammar: structured.grammar });
+  }
   const kinds = ["guided_json", "guided_regex", "guided_choice"].filter(
     (key) => fields.raw(key) !== undefined,
   );
