@@ -1,7 +1,14 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
+import { ModelInferResponseSchema } from "@servingkit/proto/inference";
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "./engine/random.js";
-import { frameMessage, readUnaryMessage } from "./grpc-frame.js";
+import {
+  frameMessage,
+  messageChunks,
+  readUnaryMessage,
+  separatePrefixBytes,
+} from "./grpc-frame.js";
 
 const frame = (flag: number, length: number, payload: number[]) =>
   Uint8Array.from([
@@ -82,5 +89,39 @@ describe("frameMessage", () => {
     const bytes = Uint8Array.from([10, 4, 116, 101, 115, 116]);
     const read = readUnaryMessage(frameMessage(bytes));
     expect(read.kind === "message" ? [...read.bytes] : read).toEqual([...bytes]);
+  });
+});
+
+describe("messageChunks", () => {
+  const response = (raw: Uint8Array[]) =>
+    create(ModelInferResponseSchema, {
+      modelName: "identity_fp32",
+      id: "r1",
+      outputs: [{ name: "OUTPUT0", datatype: "FP32", shape: [1n, 2n] }],
+      rawOutputContents: raw,
+    });
+
+  it("a message without a large bytes element: one chunk, the framed encoding", () => {
+    const message = response([new Uint8Array([1, 2, 3, 4])]);
+    const chunks = messageChunks(ModelInferResponseSchema, message);
+    expect(chunks).toHaveLength(1);
+    expect([...(chunks[0] as Uint8Array)]).toEqual([
+      ...frameMessage(toBinary(ModelInferResponseSchema, message)),
+    ]);
+  });
+
+  it("a large raw tensor is written from the caller's bytes, and the receiver reads the same message", () => {
+    // protobuf encoding spec, "Field Order": parsers accept fields in any order; a repeated
+    // field's elements keep their order.
+    const big = new Uint8Array(separatePrefixBytes + 3).map((_, i) => i % 251);
+    const small = new Uint8Array([9, 8, 7]);
+    const message = response([small, big]);
+    const chunks = messageChunks(ModelInferResponseSchema, message);
+    expect(chunks).toContain(big); // the same object: not copied
+    const body = Buffer.concat(chunks);
+    const read = readUnaryMessage(body);
+    if (read.kind !== "message") throw new Error(read.message);
+    const decoded = fromBinary(ModelInferResponseSchema, new Uint8Array(read.bytes)); // not a Buffer
+    expect(decoded).toEqual(message);
   });
 });

@@ -13,7 +13,7 @@
  * plugins cannot tell the two paths apart.
  */
 import { constants as h2, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
-import { create, fromBinary, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import {
   Code,
   ConnectError,
@@ -30,7 +30,7 @@ import {
   parseTimeout,
   setTrailerStatus,
 } from "@connectrpc/connect/protocol-grpc";
-import { frameMessage, readUnaryMessage } from "./grpc-frame.js";
+import { messageChunks, readUnaryMessage } from "./grpc-frame.js";
 import { encodeGrpcMessage } from "./grpc-message.js";
 
 /**
@@ -393,14 +393,15 @@ class UnaryCallContext implements HandlerContext {
           complete = true;
           break;
         }
-        let bytes: Uint8Array;
+        let chunks: Uint8Array[];
         try {
-          bytes = toBinary(schema, create(schema, result.value as MessageInitShape<typeof schema>));
+          const message = create(schema, result.value as MessageInitShape<typeof schema>);
+          chunks = messageChunks(schema, message);
         } catch (error) {
           throw new ConnectError(`serialize binary: ${messageOf(error)}`, Code.Internal);
         }
         if (!this.headersSent) this.sendHeaders();
-        if (!stream.write(frameMessage(bytes))) await drained(stream);
+        if (!writeChunks(stream, chunks)) await drained(stream);
       }
     } finally {
       // Ended early (client gone, deadline, a message that does not serialize): close the source.
@@ -429,9 +430,9 @@ class UnaryCallContext implements HandlerContext {
   private answer(output: unknown): void {
     if (this.done) return;
     const schema = this.spec.method.output;
-    let bytes: Uint8Array;
+    let chunks: Uint8Array[];
     try {
-      bytes = toBinary(schema, create(schema, output as MessageInitShape<typeof schema>));
+      chunks = messageChunks(schema, create(schema, output as MessageInitShape<typeof schema>));
     } catch (error) {
       this.fail(new ConnectError(`serialize binary: ${messageOf(error)}`, Code.Internal));
       return;
@@ -441,7 +442,8 @@ class UnaryCallContext implements HandlerContext {
     if (stream.destroyed || stream.closed) return;
     writeOrReset(stream, () => {
       this.sendHeaders();
-      stream.end(frameMessage(bytes));
+      writeChunks(stream, chunks);
+      stream.end();
     });
   }
 
@@ -525,6 +527,13 @@ class UnaryCallContext implements HandlerContext {
 }
 
 const emptyBody = Buffer.alloc(0);
+
+/** Writes one framed message's chunks; false when the stream asks to wait for `drain`. */
+function writeChunks(stream: ServerHttp2Stream, chunks: readonly Uint8Array[]): boolean {
+  let more = true;
+  for (const chunk of chunks) more = stream.write(chunk);
+  return more;
+}
 
 /** Closes an iterator the answer stopped reading; an error from its `return()` changes nothing. */
 async function closeQuietly(iterator: AsyncIterator<unknown>): Promise<void> {
