@@ -15,6 +15,14 @@ describe("BoundedMemo", () => {
     expect(memo.size).toBe(1);
   });
 
+  test("takes number keys (inputs packed into one number)", () => {
+    const memo = new BoundedMemo<string, number>(4);
+    const pack = (a: number, b: number) => a * 2 ** 21 + b;
+    expect(memo.get(pack(5, 7), () => "5,7")).toBe("5,7");
+    expect(memo.get(pack(7, 5), () => "7,5")).toBe("7,5");
+    expect(memo.get(pack(5, 7), () => "again")).toBe("5,7");
+  });
+
   test("keeps a falsy value (an empty string is a result too)", () => {
     const memo = new BoundedMemo<string>(8);
     let calls = 0;

@@ -4,23 +4,24 @@
  */
 
 /**
- * Results of a pure function by string key, so a hit is exactly what computing would give. The
+ * Results of a pure function by key (a string, or a number where the caller packs its inputs into
+ * one), so a hit is exactly what computing would give. The
  * entries' total weight (`weightOf`, default 1 per entry) stays within `maxWeight`: when an entry
  * would pass it, the oldest entries (in insertion order) are dropped until at most half the
  * budget is left, so a full memo costs one sweep per half-budget of insertions. An entry heavier
  * than half the budget is computed and not kept.
  */
-export class BoundedMemo<V> {
-  readonly #values = new Map<string, V>();
+export class BoundedMemo<V, K extends string | number = string> {
+  readonly #values = new Map<K, V>();
   readonly #maxWeight: number;
-  readonly #weightOf: (key: string, value: V) => number;
+  readonly #weightOf: (key: K, value: V) => number;
   #weight = 0;
 
   /**
    * @param maxWeight the weight budget (with the default weight, the most entries kept).
    * @param weightOf an entry's weight, in the budget's unit (e.g. characters and ids held).
    */
-  constructor(maxWeight: number, weightOf: (key: string, value: V) => number = () => 1) {
+  constructor(maxWeight: number, weightOf: (key: K, value: V) => number = () => 1) {
     this.#maxWeight = maxWeight;
     this.#weightOf = weightOf;
   }
@@ -36,7 +37,7 @@ export class BoundedMemo<V> {
   }
 
   /** The remembered value for `key`, or `compute()`'s, remembered when it fits the budget. */
-  get(key: string, compute: () => V): V {
+  get(key: K, compute: () => V): V {
     const known = this.#values.get(key);
     if (known !== undefined) return known;
     const value = compute();

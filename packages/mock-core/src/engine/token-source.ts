@@ -22,18 +22,22 @@ export interface TokenSource {
  */
 const sentenceCache = new WeakMap<object, Map<string, readonly number[]>>();
 
-function sentenceIds(model: ModelSpec, text: string): readonly number[] {
+/** The encoded sentences of `model`'s tokenizer, filled as sentences are first used. */
+function sentenceIdsOf(model: ModelSpec): (text: string) => readonly number[] {
   let known = sentenceCache.get(model.tokenizer);
   if (known === undefined) {
     known = new Map();
     sentenceCache.set(model.tokenizer, known);
   }
-  let ids = known.get(text);
-  if (ids === undefined) {
-    ids = model.tokenizer.encode(text, { addSpecialTokens: false });
-    known.set(text, ids);
-  }
-  return ids;
+  const cache = known;
+  return (text) => {
+    let ids = cache.get(text);
+    if (ids === undefined) {
+      ids = model.tokenizer.encode(text, { addSpecialTokens: false });
+      cache.set(text, ids);
+    }
+    return ids;
+  };
 }
 
 /**
@@ -41,23 +45,25 @@ function sentenceIds(model: ModelSpec, text: string): readonly number[] {
  * sentences.
  */
 export function textSource(model: ModelSpec, random: () => number): TokenSource {
-  const queue: number[] = [];
+  const sentenceIds = sentenceIdsOf(model);
+  let current: readonly number[] = [];
+  let at = 0;
   let sentencesLeft = 1 + Math.floor(random() * 4);
   let first = true;
   const pick = () => sentences[Math.floor(random() * sentences.length)] ?? "";
   return {
     next(mayEnd) {
-      while (queue.length === 0) {
+      while (at >= current.length) {
         if (sentencesLeft <= 0) {
           if (mayEnd) return undefined;
           sentencesLeft = 1;
         }
         sentencesLeft--;
-        const text = first ? pick() : ` ${pick()}`;
+        current = sentenceIds(first ? pick() : ` ${pick()}`);
+        at = 0;
         first = false;
-        queue.push(...sentenceIds(model, text));
       }
-      return queue.shift();
+      return current[at++];
     },
   };
 }

@@ -73,7 +73,7 @@ function tokenContent(entry: unknown): string | undefined {
 export class IncrementalDecoder {
   readonly #tokenizer: Pick<Tokenizer, "decode">;
   readonly #skipSpecialTokens: boolean;
-  readonly #steps: BoundedMemo<string>;
+  readonly #steps: StepMemo;
   readonly #ids: number[];
   #prefixOffset: number;
   #readOffset: number;
@@ -105,13 +105,19 @@ export class IncrementalDecoder {
     ids.push(id);
     const from = this.#prefixOffset;
     const read = this.#readOffset;
+    const size = ids.length - from;
     let delta: string;
-    if (ids.length - from > memoMaxIds || !Number.isInteger(id)) delta = this.#step();
-    else {
+    if (size > memoMaxIds || !Number.isInteger(id) || id < 0) delta = this.#step();
+    else if (size === 2 && read - from === 1 && id < pairIdLimit) {
+      // The usual step, one released token then the new one: both ids and the flag in a number.
+      const key =
+        ((ids[from] as number) * pairIdLimit + id) * 2 + (this.#skipSpecialTokens ? 1 : 0);
+      delta = this.#steps.pairs.get(key, () => this.#step());
+    } else {
       // The window's ids, "|" where the read offset splits them (a step's key, never a decode's).
       let key = this.#skipSpecialTokens ? "s" : "k";
       for (let i = from; i < ids.length; i++) key += (i === read ? "|" : ",") + ids[i];
-      delta = this.#steps.get(key, () => this.#step());
+      delta = this.#steps.windows.get(key, () => this.#step());
     }
     // "" is exactly the held-back case: a step that advances always releases some text.
     if (delta !== "") {
@@ -138,13 +144,24 @@ export class IncrementalDecoder {
   }
 }
 
-/** The memo of {@link IncrementalDecoder} steps per tokenizer (weakly held, as the tokenizer). */
-const stepMemos = new WeakMap<object, BoundedMemo<string>>();
+/** Ids below this pack in pairs into one number key (2^21: larger than any vocabulary's ids). */
+const pairIdLimit = 2 ** 21;
 
-function stepMemoOf(tokenizer: object): BoundedMemo<string> {
+/** The memoized {@link IncrementalDecoder} steps of one tokenizer. */
+interface StepMemo {
+  /** Steps of one released token and one new one, by a number packing both ids and the flag. */
+  readonly pairs: BoundedMemo<string, number>;
+  /** Every other step of at most {@link memoMaxIds} ids, by a string of the window. */
+  readonly windows: BoundedMemo<string>;
+}
+
+/** The step memos per tokenizer (weakly held, as the tokenizer). */
+const stepMemos = new WeakMap<object, StepMemo>();
+
+function stepMemoOf(tokenizer: object): StepMemo {
   let memo = stepMemos.get(tokenizer);
   if (memo === undefined) {
-    memo = new BoundedMemo<string>(memoMaxEntries);
+    memo = { pairs: new BoundedMemo(memoMaxEntries), windows: new BoundedMemo(memoMaxEntries) };
     stepMemos.set(tokenizer, memo);
   }
   return memo;
