@@ -1,8 +1,9 @@
 /**
- * The unary fast path of the gRPC port: a unary call whose request is plain gRPC (POST,
- * `application/grpc` or `+proto`, no message compression, a valid `grpc-timeout`) is served on the
- * `node:http2` core stream API with hand-written framing, in front of connect-node, which keeps
- * every other call (streams, gRPC-JSON, compressed messages, bad deadlines, unknown methods).
+ * The fast path of the gRPC port: a unary or server-streaming call (one request message) whose
+ * request is plain gRPC (POST, `application/grpc` or `+proto`, no message compression, a valid
+ * `grpc-timeout`) is served on the `node:http2` core stream API with hand-written framing, in
+ * front of connect-node, which keeps every other call (client and bidi streams, gRPC-JSON,
+ * compressed messages, bad deadlines, unknown methods).
  *
  * connect-node's per-call machinery (universal request and response objects, async iterable
  * pipelines, the compatibility API) cost half the throughput of a plain `@grpc/grpc-js` server
@@ -102,8 +103,8 @@ export interface UnaryCall {
 
 /**
  * Whether the fast path serves a call, decided from its headers alone (before any body byte is
- * read, so connect can still take every other call whole): a POST to a unary method with a
- * binary gRPC content type, no `grpc-encoding` other than `identity`, and no malformed
+ * read, so connect can still take every other call whole): a POST to a unary or server-streaming
+ * method with a binary gRPC content type, no `grpc-encoding` other than `identity`, and no malformed
  * `grpc-timeout` (connect answers those as today).
  */
 export function unaryCallOf(
@@ -148,9 +149,10 @@ export type StatusRecorder = (code: Code | 0) => void;
 export const deadlineExceededMessage = "Deadline Exceeded";
 
 /**
- * Serves one unary call on an HTTP/2 stream: reads the length-prefixed request, decodes it with
- * the method's input schema, calls the implementation (through the host's `around`), and answers
- * as gRPC servers do: HEADERS, one DATA frame, TRAILERS with `grpc-status: 0`; an error as a
+ * Serves one unary or server-streaming call on an HTTP/2 stream: reads the length-prefixed
+ * request, decodes it with the method's input schema, calls the implementation (through the
+ * host's `around`), and answers as gRPC servers do: HEADERS, the framed message (a stream's
+ * messages as they are yielded), TRAILERS with `grpc-status: 0`; an error as a
  * trailers-only response (grpc-go internal/transport/http2_server.go `WriteStatus`: HEADERS with
  * `:status 200`, `content-type`, `grpc-status`, `grpc-message` and END_STREAM), or after separate
  * HEADERS when the implementation set response headers. When the deadline passes first the call
