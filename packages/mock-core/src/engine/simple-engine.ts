@@ -266,11 +266,15 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent> {
       if (state.count > 0 && signal?.aborted) return this.#finish(state, "abort");
       if (state.count >= state.budget) return this.#finish(state, "length");
       const { clock, ttft, itl, fixedSchedule } = this.#settings;
-      const wait = fixedSchedule
-        ? ttft + state.count * itl - (clock.now() - state.started)
-        : state.count === 0
-          ? ttft
-          : itl;
+      // Unpaced (both 0), no step ever waits: the fixed schedule's clock read is skipped.
+      const wait =
+        ttft <= 0 && itl <= 0
+          ? 0
+          : fixedSchedule
+            ? ttft + state.count * itl - (clock.now() - state.started)
+            : state.count === 0
+              ? ttft
+              : itl;
       if (wait > 0) return this.#paced(state, wait);
       // With no wait there is nothing to await: only an abort can stop the next token.
       if (signal?.aborted) return this.#finish(state, "abort");
