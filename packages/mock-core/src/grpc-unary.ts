@@ -253,7 +253,7 @@ class UnaryCallContext implements HandlerContext {
 
   /** The request metadata as connect gives it: every header but the pseudo-headers. */
   get requestHeader(): Headers {
-    this.requestHeaders ??= new Headers(requestHeaderOf(this.headers));
+    this.requestHeaders ??= requestHeaderOf(this.headers);
     return this.requestHeaders;
   }
 
@@ -610,15 +610,16 @@ function single(value: string | string[] | undefined): string | undefined {
 }
 
 /** The request metadata as connect hands it to implementations: every header but the pseudo-headers. */
-function requestHeaderOf(headers: IncomingHttpHeaders): [string, string][] {
-  const entries: [string, string][] = [];
+function requestHeaderOf(headers: IncomingHttpHeaders): Headers {
+  // One append per field: half the cost of handing Headers an array of entries (webidl checks).
+  const out = new Headers();
   for (const name in headers) {
     if (name.charCodeAt(0) === 0x3a) continue; // ":" pseudo-header
     const value = headers[name];
-    if (typeof value === "string") entries.push([name, value]);
-    else if (Array.isArray(value)) for (const item of value) entries.push([name, item]);
+    if (typeof value === "string") out.append(name, value);
+    else if (Array.isArray(value)) for (const item of value) out.append(name, item);
   }
-  return entries;
+  return out;
 }
 
 /** Headers as `node:http2` header fields. */
