@@ -102,7 +102,13 @@ interface PreparedRequest {
 
 /** What one generation produced, step by step. */
 type Step =
-  | { kind: "token"; delta: string; token: TokenInfo; count: number }
+  | {
+      kind: "token";
+      delta: string;
+      /** The token's details; undefined unless the request asked for generated tokens. */
+      token: TokenInfo | undefined;
+      count: number;
+    }
   | { kind: "end"; reason: StopReason; stopSequence: string; count: number; text: string };
 
 const engineReasons: Readonly<Record<"eos" | "abort", StopReason>> = {
@@ -274,7 +280,9 @@ export function createGenerationService(options: GenerationServiceOptions): Gene
         count += 1;
         text += event.text;
         // The engine releases text: a token may carry "" (held back) or earlier text.
-        yield { kind: "token", delta: event.text, token: tokenInfo(request, event), count };
+        // Token details only when the answer carries them (include_generated_tokens).
+        const token = gp.includeGeneratedTokens ? tokenInfo(request, event) : undefined;
+        yield { kind: "token", delta: event.text, token, count };
         if (request.deadline !== undefined && clock.now() >= request.deadline) {
           yield end(StopReason.TIME_LIMIT);
           return;
@@ -298,7 +306,7 @@ export function createGenerationService(options: GenerationServiceOptions): Gene
     const tokens: TokenInfo[] = [];
     for await (const step of run(request, signal)) {
       if (step.kind === "token") {
-        tokens.push(step.token);
+        if (step.token) tokens.push(step.token);
         continue;
       }
       succeeded(kind, request, step, started);
@@ -340,7 +348,7 @@ export function createGenerationService(options: GenerationServiceOptions): Gene
           pending = create(GenerationResponseSchema, {
             generatedTokenCount: step.count,
             text: step.delta,
-            tokens: request.gp.includeGeneratedTokens ? [step.token] : [],
+            tokens: step.token ? [step.token] : [],
           });
           continue;
         }
