@@ -166,16 +166,27 @@ function faultInterceptor(options: GrpcHostOptions): Interceptor {
     if (!fault) return next(req);
     req.contextValues.set(faultKey, fault);
     await faultBefore(fault, req.signal, options.clock);
-    if (fault.cutAfter === undefined) return next(req);
-    const raw = req.contextValues.get(rawStreamKey);
-    const limit = fault.cutAfter;
     const res = await next(req);
-    if (!res.stream) {
-      if (limit === 0) cutCall(fault, raw);
-      return res;
-    }
-    return { ...res, message: cutMessages(fault, res.message, raw) } as typeof res;
+    if (fault.cutAfter === undefined) return res;
+    const raw = req.contextValues.get(rawStreamKey);
+    return { ...res, message: cutAnswer(fault, res.message, res.stream, raw) } as typeof res;
   };
+}
+
+/**
+ * What a fault with `cut-after` does to an answer: a stream's messages are cut after that many
+ * (cutCall), a unary answer is cut at `cut-after=0` (it is one message); otherwise it is kept.
+ */
+function cutAnswer(
+  fault: FaultSpec,
+  answer: unknown,
+  streaming: boolean,
+  stream: ServerHttp2Stream | undefined,
+): unknown {
+  if (fault.cutAfter === undefined) return answer;
+  if (streaming) return cutMessages(fault, answer as AsyncIterable<unknown>, stream);
+  if (fault.cutAfter === 0) cutCall(fault, stream);
+  return answer;
 }
 
 /** A stream's messages, cut as the fault asks (cutCall: a reset, or the fault's code). */
@@ -207,13 +218,8 @@ function unaryFaults(options: GrpcHostOptions): CallAround {
     context.values.set(faultKey, fault);
     return async (invoke) => {
       await faultBefore(fault, context.signal, options.clock);
-      const answer = await invoke();
-      if (fault.cutAfter === undefined) return answer;
-      if (context.method.methodKind === "server_streaming") {
-        return cutMessages(fault, answer as AsyncIterable<unknown>, stream);
-      }
-      if (fault.cutAfter === 0) cutCall(fault, stream);
-      return answer;
+      const streaming = context.method.methodKind === "server_streaming";
+      return cutAnswer(fault, await invoke(), streaming, stream);
     };
   };
 }
