@@ -43,14 +43,14 @@ import {
   grpcFailureCode,
   StreamCutError,
 } from "./fault.js";
-import { encodeGrpcMessage, reencodeGrpcMessage } from "./grpc-message.js";
 import {
   type CallAround,
   captureRoutes,
   serveUnaryCall,
   type UnaryHostOptions,
   unaryCallOf,
-} from "./grpc-unary.js";
+} from "./grpc-fast-path.js";
+import { encodeGrpcMessage, reencodeGrpcMessage } from "./grpc-message.js";
 import { authorize, grpcDenial, type PlatformAuth, restDenial } from "./platform-auth.js";
 import type { MockPlugin, PluginContext } from "./plugin.js";
 
@@ -204,7 +204,7 @@ async function* cutMessages<T>(
 }
 
 /**
- * The same faults around a fast-path call (grpc-unary.ts: unary and server streaming), read from
+ * The same faults around a fast-path call (grpc-fast-path.ts: unary and server streaming), read from
  * the raw metadata: a call without a fault (the usual case) gets nothing to run around it.
  */
 function unaryFaults(options: GrpcHostOptions): CallAround {
@@ -298,7 +298,7 @@ export type GrpcServer = Http2Server | Http2SecureServer;
 /**
  * Serves the gRPC port on a `node:http2` server created without a request listener.
  * Authorization comes first (trailers-only UNAUTHENTICATED from envoy in serverless mode, a plain
- * 401 from kube-rbac-proxy in raw mode); then plain unary calls take the fast path (grpc-unary.ts)
+ * 401 from kube-rbac-proxy in raw mode); then plain unary calls take the fast path (grpc-fast-path.ts)
  * and every other call goes to the connect routes (gRPC protocol only); unknown methods get
  * UNIMPLEMENTED; every call gets a log line. The plugins' `grpc` hooks run once: both paths call
  * the same implementation objects.

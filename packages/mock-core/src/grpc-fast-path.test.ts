@@ -18,8 +18,8 @@ import {
 } from "@servingkit/proto/health";
 import { afterEach, describe, expect, it } from "vitest";
 import { seededRandom } from "./engine/random.js";
+import { deadlineExceededMessage } from "./grpc-fast-path.js";
 import { frameMessage } from "./grpc-frame.js";
-import { deadlineExceededMessage } from "./grpc-unary.js";
 import { type MockOptions, type RunningMock, startMock } from "./mock.js";
 import type { MockPlugin } from "./plugin.js";
 import { createRequestLogger } from "./request-log.js";
