@@ -7,6 +7,8 @@
 /** The header that carries the JSON length (HTTP header names are case-insensitive). */
 export const inferenceHeaderLength = "inference-header-content-length";
 
+const decoder = new TextDecoder();
+
 /** A body split into its JSON part and its binary tail. */
 export interface SplitBody {
   /** The JSON header text. */
@@ -23,7 +25,6 @@ export function splitBinaryBody(
   body: Uint8Array,
   headerValue: string | null | undefined,
 ): SplitBody | undefined {
-  const decoder = new TextDecoder();
   if (headerValue === null || headerValue === undefined) {
     return { json: decoder.decode(body), binary: new Uint8Array(0) };
   }

@@ -69,6 +69,25 @@ describe("datatypes", () => {
     expect(decodeRaw("INT32", new Uint8Array(3))).toMatch(/not a whole number/);
   });
 
+  it("aligned fixed-size bytes decode to a view (no copy); unaligned, BOOL and halves copy", () => {
+    // kserve-v2.md §2: raw tensors are little-endian element bytes back to back, so an aligned
+    // chunk already is the typed array's memory (the 16 MiB binary scenario skips one copy).
+    const body = new Uint8Array(4 + 8);
+    body.set(encodeRaw("INT32", Int32Array.from([7, -2])), 4);
+    const view = decodeRaw("INT32", body.subarray(4)) as Int32Array;
+    expect(view).toEqual(Int32Array.from([7, -2]));
+    expect(view.buffer).toBe(body.buffer);
+    expect(view.byteOffset).toBe(4);
+    const odd = new Uint8Array(1 + 4);
+    odd.set(encodeRaw("FP32", Float32Array.from([1.5])), 1);
+    const copied = decodeRaw("FP32", odd.subarray(1)) as Float32Array;
+    expect(copied).toEqual(Float32Array.from([1.5]));
+    expect(copied.buffer).not.toBe(odd.buffer);
+    const bools = Uint8Array.from([0, 7]);
+    expect((decodeRaw("BOOL", bools) as Uint8Array).buffer).not.toBe(bools.buffer);
+    expect(bools).toEqual(Uint8Array.from([0, 7]));
+  });
+
   it("BYTES: 4-byte LE length prefixes, and a clear problem for truncated prefixes or lying lengths", () => {
     const raw = encodeRaw("BYTES", [textToBytes("ab"), textToBytes("")]);
     expect(Array.from(raw)).toEqual([2, 0, 0, 0, 97, 98, 0, 0, 0, 0]);

@@ -173,7 +173,9 @@ export function toBfloat16Bits(value: number): number {
 /**
  * Raw little-endian bytes (binary extension, gRPC raw contents) to values. Returns a string
  * describing the problem when the bytes do not fit: a size that is not a multiple of the element
- * size, or a BYTES element whose length prefix runs past the end.
+ * size, or a BYTES element whose length prefix runs past the end. The values share memory with
+ * `bytes` where they can (BYTES elements; integer and FP32/FP64 types at an aligned offset), so
+ * writing to one shows in the other; BOOL, FP16, BF16 and unaligned bytes are copied.
  */
 export function decodeRaw(datatype: Datatype, bytes: Uint8Array): TensorValues | string {
   if (datatype === "BYTES") return decodeBytesElements(bytes);
@@ -182,8 +184,18 @@ export function decodeRaw(datatype: Datatype, bytes: Uint8Array): TensorValues |
     return `${bytes.byteLength} bytes is not a whole number of ${datatype} elements`;
   }
   const length = bytes.byteLength / size;
-  // Copy into an aligned buffer of its own: typed array views need offsets that are multiples of
-  // the size (and a Node Buffer's slice() shares its pooled memory instead of copying).
+  if (datatype !== "FP16" && datatype !== "BF16" && datatype !== "BOOL") {
+    const Ctor = (allocate(datatype, 0) as Exclude<TensorValues, Uint8Array[]>).constructor as new (
+      buffer: ArrayBufferLike,
+      byteOffset?: number,
+      length?: number,
+    ) => Exclude<TensorValues, Uint8Array[]>;
+    // A view over the caller's bytes when they sit at an offset the element size divides (no
+    // copy: 16 MiB in, no 16 MiB copy); typed array views need such offsets, so copy otherwise.
+    if (bytes.byteOffset % size === 0) return new Ctor(bytes.buffer, bytes.byteOffset, length);
+    return new Ctor(new Uint8Array(bytes).buffer);
+  }
+  // Widened or normalised values need memory of their own: copy into an aligned buffer.
   const aligned = new Uint8Array(bytes).buffer;
   switch (datatype) {
     case "FP16": {
@@ -198,15 +210,10 @@ export function decodeRaw(datatype: Datatype, bytes: Uint8Array): TensorValues |
       for (let i = 0; i < length; i++) out[i] = fromBfloat16Bits(bits[i] ?? 0);
       return out;
     }
-    case "BOOL": {
+    default: {
       const out = new Uint8Array(aligned);
       for (let i = 0; i < length; i++) out[i] = out[i] ? 1 : 0;
       return out;
-    }
-    default: {
-      const out = allocate(datatype, 0) as Exclude<TensorValues, Uint8Array[]>;
-      const Ctor = out.constructor as new (buffer: ArrayBuffer) => typeof out;
-      return new Ctor(aligned);
     }
   }
 }
@@ -271,11 +278,18 @@ export function textToBytes(text: string): Uint8Array {
 /** Values as plain JSON elements (flat): numbers, booleans, strings (BYTES), bigints as numbers. */
 export function toJsonElements(datatype: Datatype, values: TensorValues): unknown[] {
   if (Array.isArray(values)) return values.map(bytesToText);
-  if (datatype === "BOOL") return Array.from(values as Uint8Array, (v) => v !== 0);
-  if (values instanceof BigInt64Array || values instanceof BigUint64Array) {
-    return Array.from(values, (v) => Number(v));
+  // Plain indexed loops into a preallocated array: Array.from goes through the iterator protocol.
+  const length = values.length;
+  const out: unknown[] = new Array(length);
+  if (datatype === "BOOL") {
+    const bools = values as Uint8Array;
+    for (let i = 0; i < length; i++) out[i] = bools[i] !== 0;
+  } else if (values instanceof BigInt64Array || values instanceof BigUint64Array) {
+    for (let i = 0; i < length; i++) out[i] = Number(values[i]);
+  } else {
+    for (let i = 0; i < length; i++) out[i] = values[i];
   }
-  return Array.from(values as ArrayLike<number>);
+  return out;
 }
 
 /** Why a JSON element cannot become a value of a datatype. */
@@ -306,6 +320,17 @@ export function fromJsonElements(
   const out = allocate(datatype, length) as Exclude<TensorValues, Uint8Array[]>;
   const integer =
     datatype !== "FP16" && datatype !== "BF16" && datatype !== "FP32" && datatype !== "FP64";
+  if (!lenient && datatype !== "BOOL" && !isBigIntType(datatype)) {
+    // The common case (strict numbers into a number array) in a tight loop of its own.
+    const numbers = out as Exclude<TensorValues, Uint8Array[] | BigInt64Array | BigUint64Array>;
+    for (let i = 0; i < length; i++) {
+      const element = elements[i];
+      if (typeof element !== "number") return "not-number";
+      if (integer && !Number.isInteger(element)) return "not-integer";
+      numbers[i] = element;
+    }
+    return out;
+  }
   for (let i = 0; i < length; i++) {
     let element = elements[i];
     if (datatype === "BOOL") {

@@ -21,6 +21,8 @@ import type { KserveProfile } from "./profiles.js";
 
 type Json = Record<string, unknown>;
 
+const utf8 = new TextDecoder();
+
 const isObject = (v: unknown): v is Json =>
   v !== null && typeof v === "object" && !Array.isArray(v);
 
@@ -50,15 +52,17 @@ export function decodeRestRequest(
     return decodeRawRequest(profile, model, body);
   }
   const useBinary = profile.binary.supported && headerLength !== undefined;
-  const split = splitBinaryBody(body, useBinary ? headerLength : undefined);
-  if (!split) throw m.headerTooLong(Number(headerLength), body.byteLength);
+  // Plain JSON (the common case) needs no split: the whole body is the JSON text.
+  const split = useBinary ? splitBinaryBody(body, headerLength) : undefined;
+  if (useBinary && !split) throw m.headerTooLong(Number(headerLength), body.byteLength);
+  const text = split ? split.json : utf8.decode(body);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(split.json);
+    parsed = JSON.parse(text);
   } catch (error) {
-    throw m.malformedJson(jsonErrorDetail(error as Error, split.json), split.json);
+    throw m.malformedJson(jsonErrorDetail(error as Error, text), text);
   }
-  return decodeRestJson(profile, modelName, parsed, useBinary ? split.binary : undefined);
+  return decodeRestJson(profile, modelName, parsed, split?.binary);
 }
 
 /**
@@ -292,7 +296,13 @@ const isHalf = (datatype: Datatype) => datatype === "FP16" || datatype === "BF16
 function jsonData(tensor: Tensor): unknown[] {
   const data = toJsonElements(tensor.datatype, tensor.values);
   // JSON has no NaN: MLServer prints null (kserve-v2.md §3.2); the others never produce it here.
-  return data.map((v) => (typeof v === "number" && !Number.isFinite(v) ? null : v));
+  // Only float values can be non-finite; `data` is fresh, so fix it in place.
+  if (tensor.values instanceof Float32Array || tensor.values instanceof Float64Array) {
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i] as number)) data[i] = null;
+    }
+  }
+  return data;
 }
 
 function ordered(keys: readonly string[], fields: Json): Json {
