@@ -369,15 +369,28 @@ function decodeBody(profile: KserveProfile, request: RestRouteRequest): Buffer {
   }
 }
 
+const wordPatterns = new Map<string, RegExp>();
+
+/** `\bword\b` for an encoding name, compiled once per name (the names come from the profiles). */
+function wordPattern(word: string): RegExp {
+  let pattern = wordPatterns.get(word);
+  if (pattern === undefined) {
+    pattern = new RegExp(`\\b${word}\\b`);
+    wordPatterns.set(word, pattern);
+  }
+  return pattern;
+}
+
 /** Compresses a reply when the client accepts an encoding the runtime offers. */
 function compress(profile: KserveProfile, request: RestRouteRequest, answer: RestReply): RestReply {
-  const accepted = (request.headers["accept-encoding"] ?? "").toLowerCase();
-  const encoding = profile.compression.response.find((e) =>
-    new RegExp(`\\b${e}\\b`).test(accepted),
-  );
+  const accepted = request.headers["accept-encoding"]?.toLowerCase();
+  // No Accept-Encoding (the common case): nothing to match, answer as is.
+  if (!accepted) return answer;
+  const encoding = profile.compression.response.find((e) => wordPattern(e).test(accepted));
+  if (!encoding) return answer;
   const size =
     typeof answer.body === "string" ? Buffer.byteLength(answer.body) : answer.body.byteLength;
-  if (!encoding || size < profile.compression.minBytes) return answer;
+  if (size < profile.compression.minBytes) return answer;
   const raw = typeof answer.body === "string" ? Buffer.from(answer.body) : answer.body;
   const body = encoding === "gzip" ? gzipSync(raw) : deflateSync(raw);
   return { ...answer, headers: { ...answer.headers, "content-encoding": encoding }, body };
