@@ -11,6 +11,7 @@ import type { Logger } from "pino";
 import type { Clock } from "./clock.js";
 import type { FaultSpec } from "./fault.js";
 import type { Readiness } from "./readiness.js";
+import type { RestRequestHead } from "./rest-route-table.js";
 import type { CannedReply, RuntimeInfo } from "./runtime-catalog.js";
 
 /** A request body the host could not accept, handed to {@link MockPlugin.bodyError}. */
@@ -69,13 +70,23 @@ export interface MockPlugin {
    * internal errors): e.g. `{"error":"<message>"}` for Triton. Default: the message as text/plain.
    */
   errorBody?(status: number, message: string): CannedReply;
-  /** The runtime's answer to an unknown path. Default: FastAPI's `{"detail":"Not Found"}` 404. */
-  notFound?(method: string, path: string): CannedReply;
+  /**
+   * The runtime's answer to an unknown path. Default: FastAPI's `{"detail":"Not Found"}` 404.
+   * `headers` (lower-case names, as {@link RestRequestHead.headers}) let a runtime's middleware
+   * that runs before routing answer here too (vLLM's `--api-key`, its X-Request-Id echo).
+   */
+  notFound?(method: string, path: string, headers: RestRequestHead["headers"]): CannedReply;
   /**
    * The runtime's answer to a known path with a method it does not route (`allowed` lists the
    * methods that path has). Default: FastAPI's `{"detail":"Method Not Allowed"}` 405 with `allow`.
+   * `headers` as for {@link MockPlugin.notFound}.
    */
-  methodNotAllowed?(method: string, path: string, allowed: readonly string[]): CannedReply;
+  methodNotAllowed?(
+    method: string,
+    path: string,
+    allowed: readonly string[],
+    headers: RestRequestHead["headers"],
+  ): CannedReply;
   /** The runtime's answer to a body the host could not accept. Default: see {@link defaultBodyError}. */
   bodyError?(error: BodyError): CannedReply;
 }
@@ -84,10 +95,15 @@ export interface MockPlugin {
 export interface ResolvedHooks {
   /** See {@link MockPlugin.errorBody}. */
   errorBody(status: number, message: string): CannedReply;
-  /** See {@link MockPlugin.notFound}. */
-  notFound(method: string, path: string): CannedReply;
-  /** See {@link MockPlugin.methodNotAllowed}. */
-  methodNotAllowed(method: string, path: string, allowed: readonly string[]): CannedReply;
+  /** See {@link MockPlugin.notFound}; `headers` default to none. */
+  notFound(method: string, path: string, headers?: RestRequestHead["headers"]): CannedReply;
+  /** See {@link MockPlugin.methodNotAllowed}; `headers` default to none. */
+  methodNotAllowed(
+    method: string,
+    path: string,
+    allowed: readonly string[],
+    headers?: RestRequestHead["headers"],
+  ): CannedReply;
   /** See {@link MockPlugin.bodyError}. */
   bodyError(error: BodyError): CannedReply;
 }
@@ -145,6 +161,9 @@ export function defaultBodyError(error: BodyError): CannedReply {
   };
 }
 
+/** The headers of a request a caller of a resolved hook did not give. */
+const noHeaders: RestRequestHead["headers"] = Object.freeze({});
+
 /** Resolves the error hooks: the last plugin that defines one wins, else the default. */
 export function resolveHooks(plugins: readonly MockPlugin[]): ResolvedHooks {
   const last = <K extends keyof MockPlugin>(key: K): MockPlugin | undefined =>
@@ -156,9 +175,10 @@ export function resolveHooks(plugins: readonly MockPlugin[]): ResolvedHooks {
   return {
     errorBody: (status, message) =>
       errorBody?.errorBody?.(status, message) ?? defaultErrorBody(status, message),
-    notFound: (method, path) => notFound?.notFound?.(method, path) ?? defaultNotFound(),
-    methodNotAllowed: (method, path, allowed) =>
-      methodNotAllowed?.methodNotAllowed?.(method, path, allowed) ??
+    notFound: (method, path, headers = noHeaders) =>
+      notFound?.notFound?.(method, path, headers) ?? defaultNotFound(),
+    methodNotAllowed: (method, path, allowed, headers = noHeaders) =>
+      methodNotAllowed?.methodNotAllowed?.(method, path, allowed, headers) ??
       defaultMethodNotAllowed(allowed),
     bodyError: (error) => bodyError?.bodyError?.(error) ?? defaultBodyError(error),
   };

@@ -265,6 +265,52 @@ describe("unknown routes and methods", () => {
   });
 });
 
+describe("the unknown-route hooks see the request", () => {
+  /** Echoes what the hooks were given, as a runtime's middleware in front of its router would. */
+  const seeing: MockPlugin = {
+    name: "seeing",
+    notFound: (method, path, headers) => ({
+      status: 404,
+      body: `${method} ${path} ${headers["x-trace"] ?? "-"}`,
+    }),
+    methodNotAllowed: (method, path, allowed, headers) => ({
+      status: 405,
+      body: `${method} ${path} ${allowed.join(",")} ${headers["x-trace"] ?? "-"}`,
+    }),
+  };
+
+  it("gives notFound and methodNotAllowed the method, path (no query) and headers", async () => {
+    const mock = await build({ runtime: "vllm", plugins: [seeing] });
+    const deep = "/v1/a/b/c/d/e/f/g/h/i";
+    const missing = await mock.http.inject({
+      method: "GET",
+      url: `${deep}?q=1`,
+      headers: { "x-trace": "t1" },
+    });
+    expect([missing.statusCode, missing.body]).toEqual([404, `GET ${deep} t1`]);
+    const wrong = await mock.http.inject({ method: "PUT", url: "/health" });
+    expect([wrong.statusCode, wrong.body]).toEqual([405, "PUT /health GET,HEAD -"]);
+  });
+
+  // vllm-openai.md §1 (FastAPI): Starlette routes before a body is read (the body is read by the
+  // matched endpoint), so an unknown path or a wrong method is 404/405 whatever the body holds.
+  it("answers unknown routes before reading the body", async () => {
+    const mock = await build({ runtime: "vllm" });
+    const body = { headers: { "content-type": "application/json" }, payload: "{not json" };
+    const missing = await mock.http.inject({ method: "POST", url: "/v1/nope", ...body });
+    expect([missing.statusCode, missing.body]).toEqual([404, '{"detail":"Not Found"}']);
+    const wrong = await mock.http.inject({ method: "POST", url: "/health", ...body });
+    expect(wrong.statusCode).toBe(405);
+  });
+
+  // kserve-v2.md §5: Authorino answers 401 with an empty body on every path, before the runtime.
+  it("keeps token authorization before the 404", async () => {
+    const mock = await build({ runtime: "vllm", tokens: ["t"] });
+    const res = await mock.http.inject({ method: "GET", url: "/v1/nope" });
+    expect([res.statusCode, res.body]).toEqual([401, ""]);
+  });
+});
+
 describe("request bodies", () => {
   it("parses JSON for plugin routes and passes other types as bytes", async () => {
     const mock = await build({ runtime: "mlserver", plugins: [testPlugin()] });

@@ -4,7 +4,7 @@
  * wrong methods and unusable bodies. Routes come from plugins.
  */
 import { STATUS_CODES } from "node:http";
-import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import type { Clock } from "./clock.js";
 import {
@@ -19,6 +19,7 @@ import {
 import { parseJsonBody } from "./json-body.js";
 import { authorize, type PlatformAuth, restDenial } from "./platform-auth.js";
 import type { BodyError, MockPlugin, PluginContext, ResolvedHooks } from "./plugin.js";
+import type { RestRequestHead } from "./rest-route-table.js";
 import type { CannedReply } from "./runtime-catalog.js";
 
 /** Everything the REST host needs; {@link buildMock} assembles it. */
@@ -71,6 +72,31 @@ export function sendCanned(reply: FastifyReply, canned: CannedReply): FastifyRep
   return canned.body === "" ? reply.send() : reply.send(Buffer.from(canned.body, "utf8"));
 }
 
+/**
+ * A fastify request's headers as routes and error hooks read them. Node joins repeated request
+ * headers with `, ` already, except `set-cookie`, which it keeps as a list: only then is a copy made.
+ */
+export function requestHeaders(request: FastifyRequest): RestRequestHead["headers"] {
+  const headers = request.headers;
+  const cookies = headers["set-cookie"];
+  if (cookies === undefined) return headers as RestRequestHead["headers"];
+  return { ...headers, "set-cookie": cookies.join(", ") } as RestRequestHead["headers"];
+}
+
+/**
+ * Calls `then` once the request's body has arrived, discarding it unread; never when the client
+ * leaves first (nothing is answered to a body that did not complete).
+ */
+function afterBody(request: FastifyRequest, then: () => void): void {
+  const raw = request.raw;
+  if (raw.complete) {
+    then();
+    return;
+  }
+  raw.once("end", then);
+  raw.resume();
+}
+
 function pathOf(url: string): string {
   const q = url.indexOf("?");
   return q < 0 ? url : url.slice(0, q);
@@ -80,6 +106,8 @@ function pathOf(url: string): string {
  * Builds the fastify app: nothing listens until `app.listen()`, so tests use `app.inject()`.
  * Hooks run in this order for every request, unknown routes included: request log start → token
  * authorization → fault choice (→ delay → injected failure) → route (or 404/405) → request log.
+ * An unknown route's body is received but never parsed (Starlette routes before an endpoint reads
+ * the body): a malformed JSON body on a wrong method is still the runtime's 405.
  */
 export async function buildRestHost(options: RestHostOptions): Promise<FastifyInstance> {
   const { hooks, ctx, logger, clock } = options;
@@ -106,7 +134,25 @@ export async function buildRestHost(options: RestHostOptions): Promise<FastifyIn
   });
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
 
+  /** The runtime's 404, or its 405 for a path some other method routes, through the plugin hooks. */
+  const unrouted = (request: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    const path = pathOf(request.url);
+    const headers = requestHeaders(request);
+    const allowed = probeMethods.filter(
+      (method) => method !== request.method && app.findRoute({ method, url: path }) !== null,
+    );
+    if (allowed.length > 0) {
+      return sendCanned(reply, hooks.methodNotAllowed(request.method, path, allowed, headers));
+    }
+    return sendCanned(reply, hooks.notFound(request.method, path, headers));
+  };
+
   app.addHook("onRequest", (request, reply, done) => {
+    /** Past the platform's checks: the route, or the runtime's 404/405 before any body is read. */
+    const next = () => {
+      if (request.is404) afterBody(request, () => unrouted(request, reply));
+      else done();
+    };
     if (logRequests) started.set(request.raw, clock.now());
 
     const denied = authorize(request.headers.authorization, options.auth);
@@ -132,7 +178,7 @@ export async function buildRestHost(options: RestHostOptions): Promise<FastifyIn
       return;
     }
     if (!fault) {
-      done();
+      next();
       return;
     }
     options.faults.set(request.raw, fault);
@@ -140,7 +186,7 @@ export async function buildRestHost(options: RestHostOptions): Promise<FastifyIn
     /** The injected failure answers instead of the route, else the request goes on. */
     const failOrContinue = () => {
       const status = restFailureStatus(chosen);
-      if (status === undefined) done();
+      if (status === undefined) next();
       else sendCanned(reply, hooks.errorBody(status, faultMessage(chosen)));
     };
     if (!chosen.delayMs) {
@@ -194,16 +240,8 @@ export async function buildRestHost(options: RestHostOptions): Promise<FastifyIn
     done();
   });
 
-  app.setNotFoundHandler((request, reply) => {
-    const path = pathOf(request.url);
-    const allowed = probeMethods.filter(
-      (method) => method !== request.method && app.findRoute({ method, url: path }) !== null,
-    );
-    if (allowed.length > 0) {
-      return sendCanned(reply, hooks.methodNotAllowed(request.method, path, allowed));
-    }
-    return sendCanned(reply, hooks.notFound(request.method, path));
-  });
+  // onRequest answers unknown routes; this handler is the same answer should fastify reach it.
+  app.setNotFoundHandler(unrouted);
 
   app.setErrorHandler((error: Error, request, reply) => {
     let bodyError: BodyError | undefined;

@@ -11,7 +11,7 @@ import type { FaultSpec } from "./fault.js";
 import { parseJsonBody } from "./json-body.js";
 import type { BodyError, PluginContext } from "./plugin.js";
 import type { Readiness } from "./readiness.js";
-import { sendCanned } from "./rest-host.js";
+import { requestHeaders, sendCanned } from "./rest-host.js";
 import type { RuntimeInfo } from "./runtime-catalog.js";
 
 export { type ResolvedHooks, resolveHooks } from "./plugin.js";
@@ -243,17 +243,6 @@ export function hostBody(
   return parseJsonBody(bytes);
 }
 
-/**
- * The request's headers as a route reads them. Node joins repeated request headers with `, `
- * already, except `set-cookie`, which it keeps as a list: only then is a copy made.
- */
-function headersOf(request: FastifyRequest): Readonly<Record<string, string | undefined>> {
-  const headers = request.headers;
-  const cookies = headers["set-cookie"];
-  if (cookies === undefined) return headers as Readonly<Record<string, string | undefined>>;
-  return { ...headers, "set-cookie": cookies.join(", ") } as Record<string, string | undefined>;
-}
-
 function pathOf(url: string): string {
   const q = url.indexOf("?");
   return q < 0 ? url : url.slice(0, q);
@@ -387,7 +376,7 @@ class FastifyRouteRequest implements RestRouteRequest {
   constructor(request: FastifyRequest, reply: FastifyReply, rawBodies: boolean | undefined) {
     this.method = request.method;
     this.path = pathOf(request.url);
-    this.headers = headersOf(request);
+    this.headers = requestHeaders(request);
     this.params = (request.params ?? {}) as Record<string, string>;
     this.query = (request.query ?? {}) as Record<string, string | string[] | undefined>;
     this.body = rawBodies ? (request.body ?? Buffer.alloc(0)) : request.body;
@@ -425,7 +414,7 @@ export function registerRestRouteTable(
       const refused = onRequest({
         method: request.method,
         path: pathOf(request.url),
-        headers: headersOf(request),
+        headers: requestHeaders(request),
       });
       if (refused) sendRestReply(reply, refused, undefined);
       else done();

@@ -1,4 +1,10 @@
-import { type RestRouteTable, runtimePlugin } from "@servingkit/mock-core";
+import {
+  type MockPlugin,
+  type RestRouteTable,
+  realClock,
+  runtimePlugin,
+} from "@servingkit/mock-core";
+import { vllmRestSurface } from "@servingkit/vllm/mock";
 import { HttpResponse, http } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -50,7 +56,32 @@ const table: RestRouteTable = {
 };
 
 const base = "http://tables.test/prefix";
+const seeing = "http://seeing.test";
+const keyed = "http://vllm-keyed.test";
+/** Echoes what the 404/405 hooks were given (a runtime middleware in front of its router would). */
+const seeingPlugin: MockPlugin = {
+  name: "seeing",
+  notFound: (method, path, headers) => ({
+    status: 404,
+    body: `${method} ${path} ${headers["x-trace"]}`,
+  }),
+  methodNotAllowed: (method, path, allowed, headers) => ({
+    status: 405,
+    body: `${method} ${path} ${allowed.join(",")} ${headers["x-trace"]}`,
+  }),
+};
+const vllm = await vllmRestSurface(
+  { models: [], values: { "api-key": "k", "enable-request-id-headers": true } },
+  realClock,
+  {},
+);
 const server = setupServer(
+  routeTableHandler({ baseUrl: seeing, tables: [table], plugins: [seeingPlugin] }),
+  routeTableHandler({
+    baseUrl: keyed,
+    tables: vllm.tables,
+    plugins: [runtimePlugin("vllm"), vllm.plugin],
+  }),
   routeTableHandler({
     baseUrl: base,
     tables: [table],
@@ -110,5 +141,30 @@ describe("routeTableHandler", () => {
     leave.abort();
     await reader?.cancel().catch(() => undefined);
     await expect.poll(() => streamEnded, { timeout: 2000 }).toBe("closed");
+  });
+});
+
+describe("the 404/405 hooks see the request's headers", () => {
+  it("gives notFound and methodNotAllowed the method, path and headers", async () => {
+    const trace = { "x-trace": "t1" };
+    const missing = await fetch(`${seeing}/a/b?q=1`, { headers: trace });
+    expect([missing.status, await missing.text()]).toEqual([404, "GET /a/b t1"]);
+    const wrong = await fetch(`${seeing}/echo`, { method: "PUT", headers: trace });
+    expect([wrong.status, await wrong.text()]).toEqual([405, "PUT /echo POST t1"]);
+  });
+
+  // vllm-openai.md §2: vLLM's key middleware runs before routing, on every /v1 path however deep;
+  // §1: past it, FastAPI's 404; X-Request-Id (--enable-request-id-headers) wraps both.
+  it("lets vLLM's --api-key answer unknown /v1 paths of any depth", async () => {
+    const deep = `${keyed}/v1/a/b/c/d/e/f/g/h/i`;
+    const refused = await fetch(deep, { headers: { "x-request-id": "r1" } });
+    expect([refused.status, await refused.text()]).toEqual([401, '{"error": "Unauthorized"}']);
+    expect(refused.headers.get("x-request-id")).toBe("r1");
+    const found = await fetch(deep, { headers: { authorization: "Bearer k" } });
+    expect([found.status, await found.text()]).toEqual([404, '{"detail":"Not Found"}']);
+    expect(found.headers.get("x-request-id")).toMatch(/^[0-9a-f]{32}$/);
+    for (const path of ["/v1/", "/v1foo"]) {
+      expect((await fetch(`${keyed}${path}`)).status, path).toBe(401);
+    }
   });
 });

@@ -2,7 +2,8 @@
  * The msw host of a runtime's route tables: one msw handler that answers every request under a
  * base URL the way the fastify host does, minus what only a server has (platform token auth, TLS,
  * fault injection): route → the table's handler; a known path with another method → the runtime's
- * 405; anything else → the runtime's 404; JSON bodies parsed with the runtime's answer to
+ * 405; anything else → the runtime's 404 (both hooks get the request's headers, for a runtime's
+ * middleware that runs before routing); JSON bodies parsed with the runtime's answer to
  * malformed JSON; thrown errors → the runtime's 500 envelope. Streams go out chunk by chunk.
  */
 import {
@@ -113,13 +114,13 @@ export function routeTableHandler(options: RouteTableHandlerOptions): HttpHandle
       const path = pathIn(url) ?? "/";
       const method = request.method.toUpperCase();
       const answer = async (): Promise<RestRouteReply> => {
+        const headers = headerRecord(request.headers);
         const match = matchRestRoute(routes, method, path);
-        if (match.kind === "not-found") return hooks.notFound(method, path);
+        if (match.kind === "not-found") return hooks.notFound(method, path, headers);
         if (match.kind === "method-not-allowed") {
-          return hooks.methodNotAllowed(method, path, match.allowed);
+          return hooks.methodNotAllowed(method, path, match.allowed, headers);
         }
         const table = tableOf.get(match.route);
-        const headers = headerRecord(request.headers);
         const refused = table?.onRequest?.({ method, path, headers });
         if (refused) return refused;
         const bytes = Buffer.from(await request.arrayBuffer());

@@ -4,18 +4,10 @@
  * read the scheme case-insensitively and compare in constant time), and a refusal is 401 with
  * exactly `{"error": "Unauthorized"}`, not the error envelope. The check is a middleware that runs
  * before routing, so unknown `/v1` paths and wrong methods under `/v1` are refused too
- * ({@link unroutedV1Table}).
+ * ({@link apiKeyGuard} in the plugin's 404/405 hooks).
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import {
-  type CannedReply,
-  matchRestRoute,
-  type RestMethod,
-  type RestRoute,
-  type RestRouteTable,
-  resolveHooks,
-  runtimePlugin,
-} from "@servingkit/mock-core";
+import type { CannedReply, RestRequestHead } from "@servingkit/mock-core";
 
 /** The 401 vLLM answers, byte for byte (Python's json.dumps spacing). */
 export const unauthorizedReply: CannedReply = {
@@ -45,41 +37,16 @@ export function apiKeyAllows(
 }
 
 /**
- * How many path segments after `/v1` the unrouted table covers (`/v1/a/b/.../h`); deeper unknown
- * paths fall through to the host's 404 without the key check.
+ * vLLM's key middleware as a host hook: the 401 for a request `key` does not allow, else
+ * undefined (the request goes on to its route, or to the host's 404/405). A table's `onRequest`
+ * for routed requests; the plugin's `notFound`/`methodNotAllowed` for the rest, since the
+ * middleware runs before routing (vllm-openai.md §2).
  */
-export const unroutedV1Depth = 8;
-
-const unroutedMethods: readonly RestMethod[] = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
-
-/**
- * Routes for every `/v1` path and method the real `routes` do not answer, so vLLM's key check
- * (`onRequest`) runs before the 404/405 (Starlette routes after the middleware, vllm-openai.md
- * §2). Past the check they answer as the host would: 405 with `allow` for a known path, else 404
- * (FastAPI's bodies, mock-core's vLLM base plugin). Bodies stay unread bytes (`rawBodies`), so a
- * malformed body on a wrong method is still a 405, as in Starlette. Hosts prefer literal routes to
- * these parameter routes, so real routes keep answering. Only worth serving with a key.
- */
-export function unroutedV1Table(
+export function apiKeyGuard(
   key: string | undefined,
-  routes: readonly RestRoute[],
-): RestRouteTable {
-  const hooks = resolveHooks([runtimePlugin("vllm")]);
-  const handle: RestRoute["handle"] = ({ method, path }) => {
-    const match = matchRestRoute(routes, method, path);
-    return match.kind === "method-not-allowed"
-      ? hooks.methodNotAllowed(method, path, match.allowed)
-      : hooks.notFound(method, path);
-  };
-  const paths = Array.from({ length: unroutedV1Depth + 1 }, (_, depth) =>
-    ["/v1", ...Array.from({ length: depth }, (_, i) => `:p${i}`)].join("/"),
-  );
-  return {
-    rawBodies: true,
-    routes: paths.flatMap((path) => unroutedMethods.map((method) => ({ method, path, handle }))),
-    onRequest: (head) =>
-      apiKeyAllows(key, head.method, head.path, head.headers.authorization)
-        ? undefined
-        : unauthorizedReply,
-  };
+): (head: RestRequestHead) => CannedReply | undefined {
+  return (head) =>
+    apiKeyAllows(key, head.method, head.path, head.headers.authorization)
+      ? undefined
+      : unauthorizedReply;
 }

@@ -129,6 +129,11 @@ describe("vLLM's --api-key before routing", () => {
       ["GET", "/v1/chat/completions"],
       ["DELETE", "/v1/completions"],
       ["POST", "/v1/load_lora_adapter"],
+      // Any depth, a trailing slash, and /v1foo (the check is a prefix test on the path).
+      ["GET", "/v1/a/b/c/d/e/f/g/h/i"],
+      ["POST", "/v1/a/b/c/d/e/f/g/h/i/j/k"],
+      ["GET", "/v1/"],
+      ["GET", "/v1foo"],
     ] as const) {
       const response = await fetch(`${server.url}${path}`, { method });
       expect(response.status, `${method} ${path}`).toBe(401);
@@ -138,9 +143,11 @@ describe("vLLM's --api-key before routing", () => {
 
   // vllm-openai.md §1: past the key, FastAPI's 404 and 405 (with allow) bodies.
   it("answers 404 and 405 as FastAPI once the key is right", async () => {
-    const unknown = await fetch(`${server.url}/v1/nope/deeper`, { headers: key });
-    expect(unknown.status).toBe(404);
-    expect(await unknown.json()).toEqual({ detail: "Not Found" });
+    for (const path of ["/v1/nope/deeper", "/v1/a/b/c/d/e/f/g/h/i", "/v1/", "/v1foo"]) {
+      const unknown = await fetch(`${server.url}${path}`, { headers: key });
+      expect(unknown.status, path).toBe(404);
+      expect(await unknown.json()).toEqual({ detail: "Not Found" });
+    }
     const wrong = await fetch(`${server.url}/v1/chat/completions`, { headers: key });
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get("allow")).toBe("POST");
@@ -223,5 +230,17 @@ describe("vLLM's request ids", () => {
     });
     expect(unknown.status).toBe(404);
     expect(unknown.headers.get("x-request-id")).toBe("u");
+    // Past any route table: the deepest unknown paths get the header, refused or not.
+    const deep = `${headers.url}/v1/a/b/c/d/e/f/g/h/i`;
+    const deepRefused = await fetch(deep, { headers: { "x-request-id": "d1" } });
+    expect([deepRefused.status, deepRefused.headers.get("x-request-id")]).toEqual([401, "d1"]);
+    const deepMissing = await fetch(deep, { headers: { authorization: "Bearer k" } });
+    expect(deepMissing.status).toBe(404);
+    expect(deepMissing.headers.get("x-request-id")).toMatch(/^[0-9a-f]{32}$/);
+    const wrong = await fetch(`${headers.url}/version`, {
+      method: "POST",
+      headers: { "x-request-id": "w" },
+    });
+    expect([wrong.status, wrong.headers.get("x-request-id")]).toEqual([405, "w"]);
   });
 });

@@ -11,13 +11,16 @@ import {
   EngineMetrics,
   GenerationRequestError,
   type MockPlugin,
+  type RestRequestHead,
   type RestRoute,
   type RestRouteReply,
   type RestRouteRequest,
   type RestRouteTable,
   registerRestRouteTable,
+  resolveHooks,
+  runtimePlugin,
 } from "@servingkit/mock-core";
-import { apiKeyAllows, unauthorizedReply, unroutedV1Table } from "./api-key.js";
+import { apiKeyGuard } from "./api-key.js";
 import { chatCompletion, chatCompletionStream } from "./chat-completions.js";
 import { completion, completionStream } from "./completions.js";
 import { embeddings, embeddingsUnsupported } from "./embeddings.js";
@@ -70,10 +73,9 @@ function text(status: number, body: string): RestRouteReply {
 
 /**
  * vLLM's REST surface as host-neutral route tables (mock-core): every route calls a pure
- * handler; vLLM's `--api-key` middleware runs before the body is read, and before routing: with a
- * key (or `--enable-request-id-headers`) a second table answers the `/v1` paths and methods the
- * first does not route ({@link unroutedV1Table}), after the middleware. The fastify plugin and
- * `@servingkit/msw` both serve them, in order.
+ * handler; vLLM's `--api-key` middleware runs before the body is read (the table's `onRequest`),
+ * and before routing: the paths and methods no route takes reach it through {@link vllmPlugin}'s
+ * 404/405 hooks. The fastify plugin and `@servingkit/msw` both serve them, in order.
  */
 export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] {
   const { settings, loaded, clock } = options;
@@ -278,20 +280,27 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
       }
     }),
   );
-  const tables: RestRouteTable[] = [
-    {
-      routes,
-      onRequest: (head) =>
-        apiKeyAllows(settings.apiKey, head.method, head.path, head.headers.authorization)
-          ? undefined
-          : unauthorizedReply,
-    },
-  ];
-  if (settings.apiKey !== undefined || settings.requestIdHeaders) {
-    tables.push(unroutedV1Table(settings.apiKey, routes));
-  }
+  const table: RestRouteTable = { routes, onRequest: apiKeyGuard(settings.apiKey) };
   // vllm-openai.md §1: --enable-request-id-headers puts X-Request-Id on every response.
-  return settings.requestIdHeaders ? tables.map(withRequestIdHeaders) : tables;
+  return [settings.requestIdHeaders ? withRequestIdHeaders(table) : table];
+}
+
+/**
+ * vLLM's middlewares in front of its router for a request no route takes: the API key's 401
+ * (vllm-openai.md §2), else `routed` (FastAPI's 404/405); with `--enable-request-id-headers` the
+ * X-Request-Id middleware, outermost, adds its header to either (request-id.ts).
+ */
+function beforeRouting(
+  settings: VllmSettings,
+): (head: RestRequestHead, routed: () => CannedReply) => CannedReply {
+  const guard = apiKeyGuard(settings.apiKey);
+  if (!settings.requestIdHeaders) return (head, routed) => guard(head) ?? routed();
+  return (head, routed) => {
+    const answer = guard(head) ?? routed();
+    // The one X-Request-Id rule (request-id.ts), applied as to a refusal of an empty table.
+    const echoed = withRequestIdHeaders({ routes: [], onRequest: () => answer }).onRequest?.(head);
+    return { ...answer, headers: { ...echoed?.headers } };
+  };
 }
 
 /**
@@ -333,6 +342,9 @@ function untilEnd<T>(body: AsyncIterable<T>, release: () => void): AsyncIterable
 /** Builds the vLLM protocol plugin: the route table on fastify, and vLLM's error answers. */
 export function vllmPlugin(options: VllmPluginOptions): MockPlugin {
   const { profile } = options.settings;
+  // FastAPI's 404/405 bodies are the runtime's base plugin's (mock-core's catalog).
+  const fastApi = resolveHooks([runtimePlugin("vllm")]);
+  const unrouted = beforeRouting(options.settings);
   return {
     name: "vllm-openai",
     async rest(app, ctx) {
@@ -347,6 +359,12 @@ export function vllmPlugin(options: VllmPluginOptions): MockPlugin {
         await app.register(async (child) => registerRestRouteTable(child, ctx, table));
       }
     },
+    notFound: (method, path, headers) =>
+      unrouted({ method, path, headers }, () => fastApi.notFound(method, path, headers)),
+    methodNotAllowed: (method, path, allowed, headers) =>
+      unrouted({ method, path, headers }, () =>
+        fastApi.methodNotAllowed(method, path, allowed, headers),
+      ),
     errorBody: (status: number, message: string): CannedReply =>
       errorReply(profile, new VllmError(status, message)),
     bodyError: (error): CannedReply =>
