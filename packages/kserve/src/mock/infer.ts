@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { elementCount } from "../datatypes.js";
 import { classify } from "./classification.js";
 import { InferFault } from "./fault.js";
-import { type MockModel, metadataShape, type Tensor } from "./models.js";
+import { type MockModel, metadataShape, type Tensor, type TensorSpec } from "./models.js";
 import type { KserveProfile } from "./profiles.js";
 import type { StatsStore } from "./triton-extensions.js";
 
@@ -66,8 +66,19 @@ export function findModel(
   return { model, version };
 }
 
-function shapeFits(expected: readonly number[], got: readonly number[]): boolean {
-  return expected.length === got.length && expected.every((d, i) => d === -1 || d === got[i]);
+/**
+ * True when `got` fits the shape metadata shows for `spec` ({@link metadataShape}: `-1` matches
+ * any size), checked in place so the accepted path builds no arrays.
+ */
+function shapeFits(model: MockModel, spec: TensorSpec, got: readonly number[]): boolean {
+  const lead = model.maxBatchSize > 0 ? 1 : 0;
+  const dims = spec.dims;
+  if (got.length !== dims.length + lead) return false;
+  for (let i = 0; i < dims.length; i++) {
+    const d = dims[i];
+    if (d !== -1 && d !== got[i + lead]) return false;
+  }
+  return true;
 }
 
 /** Validates a request against its model and computes the outputs. Throws {@link InferFault}. */
@@ -83,9 +94,9 @@ export function infer(
     const reserved = Object.keys(request.parameters).find((k) => k.startsWith(prefix));
     if (reserved !== undefined) throw m.reservedParameter(reserved);
   }
-  const got = request.inputs.map((t) => t.name);
-  const expected = model.inputs.map((s) => s.name);
-  if (got.length !== expected.length) {
+  if (request.inputs.length !== model.inputs.length) {
+    const got = request.inputs.map((t) => t.name);
+    const expected = model.inputs.map((s) => s.name);
     const missing = expected.filter((n) => !got.includes(n));
     if (missing.length > 0) {
       throw m.missingInputs(model.name, expected.length, got, missing, request.id);
@@ -94,13 +105,14 @@ export function infer(
   const byName = new Map<string, Tensor>();
   for (const tensor of request.inputs) {
     const spec = model.inputs.find((s) => s.name === tensor.name);
-    if (!spec) throw m.unexpectedInput(model.name, tensor.name, expected.length, got.length);
+    if (!spec) {
+      throw m.unexpectedInput(model.name, tensor.name, model.inputs.length, request.inputs.length);
+    }
     if (profile.checksDatatypes && tensor.datatype !== spec.datatype) {
       throw m.wrongDatatype(model.name, tensor.name, spec.datatype, tensor.datatype, request.id);
     }
-    const wanted = metadataShape(model, spec);
-    if (!shapeFits(wanted, tensor.shape)) {
-      throw m.wrongShape(model, tensor.name, wanted, tensor.shape, request.id);
+    if (!shapeFits(model, spec, tensor.shape)) {
+      throw m.wrongShape(model, tensor.name, metadataShape(model, spec), tensor.shape, request.id);
     }
     const batch = tensor.shape[0] ?? 0;
     if (model.maxBatchSize > 0 && batch > model.maxBatchSize) {
