@@ -1,5 +1,9 @@
+import { ManualClock, type RestRouteReply, type RestRouteRequest } from "@servingkit/mock-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadServedModel } from "./served-model.js";
+import { readVllmSettings } from "./settings.js";
 import { startVllm, type TestServer } from "./test-server.js";
+import { vllmRestTables } from "./vllm-plugin.js";
 
 describe("vLLM routes without generation", () => {
   let server: TestServer;
@@ -242,5 +246,72 @@ describe("vLLM's request ids", () => {
       headers: { "x-request-id": "w" },
     });
     expect([wrong.status, wrong.headers.get("x-request-id")]).toEqual([405, "w"]);
+  });
+});
+
+describe("the signal a generation runs under", () => {
+  /** The table's /v1/completions route with a paced engine on a manual clock. */
+  async function completionsRoute(shutdownSignal?: AbortSignal) {
+    const clock = new ManualClock();
+    const values = { "inter-token-latency": "100" };
+    const settings = readVllmSettings({ models: [], values }, {});
+    const loaded = await loadServedModel(settings, values);
+    const tables = vllmRestTables({
+      settings,
+      loaded,
+      clock,
+      ...(shutdownSignal && { shutdownSignal }),
+    });
+    const route = tables
+      .flatMap((t) => t.routes)
+      .find((r) => r.method === "POST" && r.path === "/v1/completions");
+    if (!route) throw new Error("no /v1/completions route");
+    return { route, clock };
+  }
+  const requestWith = (signal: AbortSignal): RestRouteRequest => ({
+    method: "POST",
+    path: "/v1/completions",
+    headers: {},
+    params: {},
+    query: {},
+    body: { prompt: "Hi", max_tokens: 1000, ignore_eos: true, stream: true },
+    signal,
+  });
+  /** Reads the SSE stream to its end, advancing the clock, and returns its text. */
+  async function drain(body: RestRouteReply["body"], clock: ManualClock, stop: () => void) {
+    if (typeof body === "string" || body instanceof Uint8Array) throw new Error("not a stream");
+    let text = "";
+    let chunks = 0;
+    const reading = (async () => {
+      for await (const chunk of body) {
+        text += String(chunk);
+        chunks += 1;
+        if (chunks === 3) stop();
+      }
+    })();
+    for (let i = 0; i < 100 && !text.includes("[DONE]"); i++) await clock.advance(100);
+    expect(text).toContain("[DONE]"); // ended early (1000 tokens would take 1000 steps)
+    await reading;
+    return { text, chunks };
+  }
+
+  // vllm-openai.md §9: client disconnect aborts the request (the engine stops early).
+  it("stops when the client leaves, with or without a host shutdown signal", async () => {
+    for (const shutdown of [undefined, new AbortController().signal]) {
+      const { route, clock } = await completionsRoute(shutdown);
+      const client = new AbortController();
+      const reply = await route.handle(requestWith(client.signal));
+      const { chunks } = await drain(reply.body, clock, () => client.abort());
+      expect(chunks).toBeLessThan(50);
+    }
+  });
+
+  // mock-core plugin.ts: open streams end early when the host's shutdown signal fires.
+  it("stops every run in flight when the host shuts down", async () => {
+    const shutdown = new AbortController();
+    const { route, clock } = await completionsRoute(shutdown.signal);
+    const reply = await route.handle(requestWith(new AbortController().signal));
+    const { chunks } = await drain(reply.body, clock, () => shutdown.abort());
+    expect(chunks).toBeLessThan(50);
   });
 });

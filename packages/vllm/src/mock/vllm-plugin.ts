@@ -80,7 +80,7 @@ function text(status: number, body: string): RestRouteReply {
 export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] {
   const { settings, loaded, clock } = options;
   const { profile } = settings;
-  const shutdown = options.shutdownSignal ?? new AbortController().signal;
+  const shutdown = options.shutdownSignal;
   const fail = (error: unknown): RestRouteReply => {
     if (error instanceof VllmError) return errorReply(profile, error);
     if (error instanceof GenerationRequestError) {
@@ -94,7 +94,7 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
     metrics: state,
     ...(options.logger ? { logger: options.logger } : {}),
   });
-  shutdown.addEventListener("abort", started.close, { once: true });
+  shutdown?.addEventListener("abort", started.close, { once: true });
   const metrics = createVllmMetrics({
     modelName: loaded.served.id,
     era: profile.metrics,
@@ -109,26 +109,35 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
   const model: VllmModel = started.model;
   // vllm-openai.md §1: /load counts the generation requests in flight (a stream until it ends).
   let load = 0;
+  const runs = generationRuns(shutdown);
+  /**
+   * A generation route: counted in /load until its answer ends, its engine run watching
+   * `signal` (the client leaving or, on a host that shuts down, the shutdown).
+   */
   const counted =
-    (handle: (request: RestRouteRequest) => Promise<RestRouteReply>) =>
+    (handle: (request: RestRouteRequest, signal: AbortSignal) => Promise<RestRouteReply>) =>
     async (request: RestRouteRequest): Promise<RestRouteReply> => {
       load += 1;
+      const run = runs.begin(request.signal);
+      const end = () => {
+        load -= 1;
+        run.end();
+      };
       let answer: RestRouteReply | undefined;
       try {
-        answer = await handle(request);
+        answer = await handle(request, run.signal);
       } finally {
         if (
           answer === undefined ||
           typeof answer.body === "string" ||
           answer.body instanceof Uint8Array
         )
-          load -= 1;
+          end();
       }
       const body = answer.body;
       if (typeof body === "string" || body instanceof Uint8Array) return answer;
-      return { ...answer, body: untilEnd(body, () => (load -= 1)) };
+      return { ...answer, body: untilEnd(body, end) };
     };
-  const signalOf = (request: RestRouteRequest) => AbortSignal.any([request.signal, shutdown]);
   const stream = (chunks: AsyncIterable<object>): RestRouteReply => ({
     status: 200,
     headers: {
@@ -246,12 +255,11 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
   }
   post(
     "/v1/completions",
-    counted(async (request) => {
+    counted(async (request, signal) => {
       try {
         needTask("generate", "Completions API");
         const body = parseCompletionRequest(jsonBody(request));
         const parsed = { ...body, requestId: idOf(request, body.requestId) };
-        const signal = signalOf(request);
         return await forAdapter(parsed.model, async () =>
           parsed.stream
             ? stream(completionStream(model, parsed, signal))
@@ -264,12 +272,11 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
   );
   post(
     "/v1/chat/completions",
-    counted(async (request) => {
+    counted(async (request, signal) => {
       try {
         needTask("generate", "Chat Completions API");
         const body = parseChatRequest(jsonBody(request));
         const parsed = { ...body, requestId: idOf(request, body.requestId) };
-        const signal = signalOf(request);
         return await forAdapter(parsed.model, async () =>
           parsed.stream
             ? stream(chatCompletionStream(model, parsed, signal))
@@ -300,6 +307,47 @@ function beforeRouting(
     // The one X-Request-Id rule (request-id.ts), applied as to a refusal of an empty table.
     const echoed = withRequestIdHeaders({ routes: [], onRequest: () => answer }).onRequest?.(head);
     return { ...answer, headers: { ...echoed?.headers } };
+  };
+}
+
+/** One generation's engine signal, and its end (see {@link generationRuns}). */
+interface GenerationRun {
+  /** Aborts when the client leaves or the host shuts down. */
+  readonly signal: AbortSignal;
+  /** The answer has ended: shutdown no longer needs to reach this run. */
+  end(): void;
+}
+
+/**
+ * The signals generations run under. Without a shutdown signal (msw) a run watches the request's
+ * own signal, at no cost. With one, each run gets one controller that the client's leaving aborts,
+ * and shutdown aborts the runs still in flight from one listener: cheaper per request than
+ * `AbortSignal.any([request, shutdown])` (about 0.6 against 2.2 µs on Node 24, and no weak
+ * references for the collector).
+ */
+function generationRuns(shutdown: AbortSignal | undefined): {
+  begin(client: AbortSignal): GenerationRun;
+} {
+  if (shutdown === undefined) return { begin: (client) => ({ signal: client, end() {} }) };
+  const inFlight = new Set<AbortController>();
+  shutdown.addEventListener(
+    "abort",
+    () => {
+      for (const run of inFlight) run.abort(shutdown.reason);
+    },
+    { once: true },
+  );
+  return {
+    begin(client) {
+      const run = new AbortController();
+      if (shutdown.aborted) run.abort(shutdown.reason);
+      else if (client.aborted) run.abort(client.reason);
+      else {
+        client.addEventListener("abort", () => run.abort(client.reason), { once: true });
+        inFlight.add(run);
+      }
+      return { signal: run.signal, end: () => inFlight.delete(run) };
+    },
   };
 }
 
