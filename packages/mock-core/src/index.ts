@@ -58,6 +58,7 @@ export {
   maxModelLenOf,
   modelSpecFor,
 } from "./engine/model-spec.js";
+export { seededRandom } from "./engine/random.js";
 export { createSimpleEngine, type SimpleEngineOptions } from "./engine/simple-engine.js";
 export {
   type CreatedTextEngine,

@@ -7,26 +7,14 @@ import {
   summarizeRun,
 } from "./bench-report.js";
 import { simulate } from "./simulate.js";
-import type { StepTimeModel } from "./step-time.js";
+import { linearStepTime } from "./test-step-time.js";
 
-const linear: StepTimeModel = {
-  parameters: {
-    computeEfficiency: 1,
-    bandwidthEfficiency: 1,
-    stepOverhead: 0,
-    perSequenceOverhead: 0,
-    allReduceLatency: 0,
-  },
-  time: (load) => (load.sequences === 0 ? 0 : 0.01 + 0.001 * load.tokens),
-  computeTime: (load) => 0.001 * load.tokens,
-  memoryTime: () => 0.01,
-};
 const config = {
   numBlocks: 1000,
   maxNumSeqs: 64,
   maxNumBatchedTokens: 2048,
   maxModelLen: 4096,
-  stepTime: linear,
+  stepTime: linearStepTime,
 };
 
 describe("bench report", () => {

@@ -3,18 +3,9 @@ import { deviceProfiles } from "./device-profiles.js";
 import { EngineCore, EngineRequestError } from "./engine-core.js";
 import { modelProfiles } from "./model-profiles.js";
 import { type SimulatedRequest, type SimulationConfig, simulate } from "./simulate.js";
-import { createStepTimeModel, type StepTimeModel } from "./step-time.js";
+import { createStepTimeModel } from "./step-time.js";
+import { linearStepTime } from "./test-step-time.js";
 
-/** A step costs 10 ms plus 1 ms per token: easy to reason about on the virtual clock. */
-const linear: StepTimeModel = {
-  parameters: createStepTimeModel({
-    device: deviceProfiles["h100-80gb"],
-    model: modelProfiles["llama-3.1-8b"],
-  }).parameters,
-  time: (load) => (load.sequences === 0 ? 0 : 0.01 + 0.001 * load.tokens),
-  computeTime: (load) => 0.001 * load.tokens,
-  memoryTime: () => 0.01,
-};
 const h100 = createStepTimeModel({
   device: deviceProfiles["h100-80gb"],
   model: modelProfiles["llama-3.1-8b"],
@@ -25,7 +16,7 @@ const base: SimulationConfig = {
   maxNumSeqs: 256,
   maxNumBatchedTokens: 8192,
   maxModelLen: 8192,
-  stepTime: linear,
+  stepTime: linearStepTime,
 };
 const tokens = (n: number, offset = 0) => Array.from({ length: n }, (_, i) => offset + i);
 const byId = (result: ReturnType<typeof simulate>, id: string) => {

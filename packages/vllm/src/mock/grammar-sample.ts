@@ -7,6 +7,7 @@
  * `{m}` `{m,}` `{m,n}`, `#` comments) and draws a sentence from `root` with a seeded generator,
  * taking the shortest way out once deep, so a recursive grammar still ends.
  */
+import { seededRandom } from "@servingkit/mock-core";
 import { badRequest } from "./errors.js";
 import { isLikelyLark, larkToEbnf } from "./lark-grammar.js";
 
@@ -266,17 +267,6 @@ function finishDepths(grammar: Grammar): Map<string, number> {
   return depths;
 }
 
-function seeded(seed: number): () => number {
-  let state = (seed ^ 0x9e3779b9) >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Printable ASCII, where a negated class draws from. */
 const printable: [number, number] = [32, 126];
 
@@ -288,7 +278,7 @@ export function sampleGrammar(source: string, seed: number): string {
   const grammar = parseGrammar(source);
   const depths = finishDepths(grammar);
   if ((depths.get("root") ?? Infinity) === Infinity) throw invalid();
-  const random = seeded(seed);
+  const random = seededRandom(seed ^ 0x9e3779b9);
   const pick = (n: number) => Math.floor(random() * n);
   const cost = (node: Node): number => {
     if (node.kind === "rule") return (depths.get(node.name) ?? Infinity) + 1;

@@ -3,6 +3,7 @@
  * drawn by randexp from a seeded generator, so a seed gives the same text every call. vLLM
  * constrains the whole output to the pattern (a full match); so does the sample.
  */
+import { seededRandom } from "@servingkit/mock-core";
 import RandExpModule from "randexp";
 import { badRequest } from "./errors.js";
 
@@ -22,18 +23,6 @@ export const regexRepeatMax = 8;
  * longer matches; no model context (and so no output) is that long anyway.
  */
 export const regexSampleBudget = 65_536;
-
-/** A small seeded generator (mulberry32), uniform in [0, 1). */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The first construct outside a basic regular language: a lookaround or a backreference. */
 function unsupportedConstruct(pattern: string): string | undefined {
@@ -79,7 +68,7 @@ export function checkRegex(pattern: string): void {
  */
 export function sampleRegex(pattern: string, seed: number): string {
   checkRegex(pattern);
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const generator = new RandExp(pattern);
   generator.max = regexRepeatMax;
   // randexp draws every choice (repetition counts, characters, branches) through randInt and
