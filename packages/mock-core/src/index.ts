@@ -64,6 +64,8 @@ export {
   type CreatedTextEngine,
   createTextEngine,
   type EngineLogger,
+  type EngineStartup,
+  engineStartup,
   type GpuBackend,
   statsLogIntervalMs,
   type TextEngineOptions,

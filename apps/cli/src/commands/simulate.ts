@@ -8,14 +8,13 @@
 import { readFile, writeFile } from "node:fs/promises";
 import {
   type ArrivalOptions,
-  createStepTimeModel,
   EngineConfigError,
+  engineStartup,
   formatBenchSummary,
   formatSweepTable,
   formatTrafficHeader,
   type GpuEngineSettings,
   KvCacheStartupError,
-  kvCapacity,
   modelProfiles,
   randomDataset,
   readGpuEngineSettings,
@@ -136,34 +135,14 @@ function resolveEngine(args: SimulateArgs): ResolvedEngine {
     if (error instanceof EngineConfigError) throw error;
     throw new UsageError((error as Error).message);
   }
-  const { device, model, tensorParallelSize } = settings;
-  const maxModelLen = args.maxModelLen ?? model.maxPositionEmbeddings;
-  const kv = kvCapacity({
-    device,
-    model,
-    tensorParallelSize,
-    gpuMemoryUtilization: settings.gpuMemoryUtilization,
-    maxNumSeqs: settings.maxNumSeqs,
-    maxNumBatchedTokens: settings.maxNumBatchedTokens,
-    maxModelLen,
-  });
+  const maxModelLen = args.maxModelLen ?? settings.model.maxPositionEmbeddings;
+  const { capacity, core } = engineStartup({ ...settings, maxModelLen });
   return {
-    settings: { ...settings, maxModelLen: kv.maxModelLen },
-    logLines: kv.logLines,
-    numBlocks: kv.numBlocks,
-    kvCacheTokens: kv.tokens,
-    config: {
-      numBlocks: kv.numBlocks,
-      maxNumSeqs: settings.maxNumSeqs,
-      maxNumBatchedTokens: settings.maxNumBatchedTokens,
-      maxModelLen: kv.maxModelLen,
-      schedulingPolicy: settings.schedulingPolicy,
-      enablePrefixCaching: settings.enablePrefixCaching,
-      longPrefillTokenThreshold: settings.longPrefillTokenThreshold,
-      stepTime: createStepTimeModel({ device, model, tensorParallelSize }),
-      frontendLatency: args.frontendLatency,
-      recordSteps: false,
-    },
+    settings: { ...settings, maxModelLen: capacity.maxModelLen },
+    logLines: capacity.logLines,
+    numBlocks: capacity.numBlocks,
+    kvCacheTokens: capacity.tokens,
+    config: { ...core, frontendLatency: args.frontendLatency, recordSteps: false },
   };
 }
 

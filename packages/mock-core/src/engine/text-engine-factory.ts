@@ -6,6 +6,7 @@
  * the engine's metrics, and vLLM's periodic stats line every 5 s while there is traffic.
  */
 import type { Clock } from "../clock.js";
+import type { EngineCoreConfig } from "../gpu/engine-core.js";
 import { EngineMetrics } from "../gpu/engine-metrics.js";
 import { GpuEngine } from "../gpu/gpu-engine.js";
 import { type KvCapacity, kvCapacity } from "../gpu/kv-capacity.js";
@@ -68,6 +69,46 @@ export interface CreatedTextEngine {
   close(): void;
 }
 
+/** What vLLM's start-up decides from the engine settings. */
+export interface EngineStartup {
+  /** The KV cache as vLLM sizes it, with its start-up log lines. */
+  readonly capacity: KvCapacity;
+  /** The scheduler's configuration: limits, policy, KV blocks and the device's step time. */
+  readonly core: EngineCoreConfig;
+}
+
+/**
+ * vLLM's start-up for these settings: the KV capacity (throws KvCacheStartupError with vLLM's text
+ * when one `maxModelLen` request cannot fit) and the scheduler configuration it implies. One
+ * reading for the running mocks and for `servingkit simulate`.
+ */
+export function engineStartup(settings: GpuEngineSettings): EngineStartup {
+  const { device, model, tensorParallelSize } = settings;
+  const capacity = kvCapacity({
+    device,
+    model,
+    tensorParallelSize,
+    gpuMemoryUtilization: settings.gpuMemoryUtilization,
+    maxModelLen: settings.maxModelLen,
+    maxNumBatchedTokens: settings.maxNumBatchedTokens,
+    maxNumSeqs: settings.maxNumSeqs,
+  });
+  return {
+    capacity,
+    core: {
+      numBlocks: capacity.numBlocks,
+      blockSize: capacity.blockSize,
+      maxNumSeqs: settings.maxNumSeqs,
+      maxNumBatchedTokens: settings.maxNumBatchedTokens,
+      maxModelLen: capacity.maxModelLen,
+      schedulingPolicy: settings.schedulingPolicy,
+      enablePrefixCaching: settings.enablePrefixCaching,
+      longPrefillTokenThreshold: settings.longPrefillTokenThreshold,
+      stepTime: createStepTimeModel({ device, model, tensorParallelSize }),
+    },
+  };
+}
+
 /**
  * Creates the engine the settings ask for; see the module comment. Throws a KvCacheStartupError
  * with vLLM's text when one `maxModelLen` request cannot fit in the modelled GPU's KV cache.
@@ -86,34 +127,9 @@ export function createTextEngine(options: TextEngineOptions): CreatedTextEngine 
       close() {},
     };
   }
-  const capacity = kvCapacity({
-    device: settings.device,
-    model: settings.model,
-    tensorParallelSize: settings.tensorParallelSize,
-    gpuMemoryUtilization: settings.gpuMemoryUtilization,
-    maxModelLen: settings.maxModelLen,
-    maxNumBatchedTokens: settings.maxNumBatchedTokens,
-    maxNumSeqs: settings.maxNumSeqs,
-  });
+  const { capacity, core } = engineStartup(settings);
   const metrics = options.metrics ?? new EngineMetrics(settings.maxModelLen);
-  const engine = new GpuEngine({
-    numBlocks: capacity.numBlocks,
-    blockSize: capacity.blockSize,
-    maxNumSeqs: settings.maxNumSeqs,
-    maxNumBatchedTokens: settings.maxNumBatchedTokens,
-    maxModelLen: settings.maxModelLen,
-    schedulingPolicy: settings.schedulingPolicy,
-    enablePrefixCaching: settings.enablePrefixCaching,
-    longPrefillTokenThreshold: settings.longPrefillTokenThreshold,
-    stepTime: createStepTimeModel({
-      device: settings.device,
-      model: settings.model,
-      tensorParallelSize: settings.tensorParallelSize,
-    }),
-    clock,
-    timeScale: settings.timeScale,
-    metrics,
-  });
+  const engine = new GpuEngine({ ...core, clock, timeScale: settings.timeScale, metrics });
   for (const line of capacity.logLines) logger?.info(line);
   const stopped = new AbortController();
   let logging = false;
