@@ -1,35 +1,8 @@
-import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
 import { type RunningMock, startMock } from "@servingkit/mock-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { caikitMockModule } from "../mock.js";
-
-// Real clients: fetch for REST, grpc-js with proto-loader reading our caikit .proto files.
-const protoRoot = fileURLToPath(new URL("../../../../proto", import.meta.url));
-const definition = protoLoader.loadSync(["caikit/runtime/Nlp/nlp_service.proto"], {
-  includeDirs: [protoRoot],
-  keepCase: true,
-  longs: Number,
-  enums: String,
-  defaults: true,
-});
-const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-  caikit: { runtime: { Nlp: { NlpService: grpc.ServiceClientConstructor } } };
-};
-
-type Json = Record<string, unknown>;
-type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
-
-function unary(client: Client, method: string, request: Json, model: string) {
-  const metadata = new grpc.Metadata();
-  metadata.set("mm-model-id", model);
-  return new Promise<Json>((resolve, reject) => {
-    client[method]?.(request, metadata, (error: grpc.ServiceError | null, reply: Json) =>
-      error ? reject(error) : resolve(reply),
-    );
-  });
-}
+import { type Json, type NlpClient, nlpClient, nlpUnary } from "./test-nlp-client.js";
 
 async function rejection(promise: Promise<unknown>): Promise<grpc.ServiceError> {
   try {
@@ -58,13 +31,10 @@ async function start(runtime: "caikit-tgis" | "caikit-standalone", models: strin
 
 describe("Caikit Standalone classification tasks", () => {
   let mock: RunningMock;
-  let nlp: Client;
+  let nlp: NlpClient;
   beforeAll(async () => {
     mock = await start("caikit-standalone", ["all-minilm"]);
-    nlp = new loaded.caikit.runtime.Nlp.NlpService(
-      mock.endpoints.grpc ?? "",
-      grpc.credentials.createInsecure(),
-    ) as unknown as Client;
+    nlp = nlpClient(mock);
   });
   afterAll(async () => {
     nlp.close();
@@ -149,14 +119,14 @@ describe("Caikit Standalone classification tasks", () => {
     const rest = await (
       await post("text-classification", { model_id: "sentiment", inputs: "nice work" })
     ).json();
-    const reply = await unary(
+    const reply = await nlpUnary(
       nlp,
       "TextClassificationTaskPredict",
       { text: "nice work" },
       "sentiment",
     );
     expect(reply).toEqual(rest);
-    const spans = await unary(
+    const spans = await nlpUnary(
       nlp,
       "TokenClassificationTaskPredict",
       { text: "Great. Bad.", threshold: 0.5 },
@@ -221,14 +191,14 @@ describe("Caikit Standalone classification tasks", () => {
     // global_predict_servicer.py Predict: INVALID_ARGUMENT
     // "Model class <class '...'> does not support <RpcName>".
     const error = await rejection(
-      unary(nlp, "TextGenerationTaskPredict", { text: "hi" }, "all-minilm"),
+      nlpUnary(nlp, "TextGenerationTaskPredict", { text: "hi" }, "all-minilm"),
     );
     expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(error.details).toBe(
       "Model class <class 'caikit_nlp.modules.text_embedding.embedding.EmbeddingModule'> does not support TextGenerationTaskPredict",
     );
     const classifier = await rejection(
-      unary(nlp, "EmbeddingTaskPredict", { text: "hi" }, "sentiment"),
+      nlpUnary(nlp, "EmbeddingTaskPredict", { text: "hi" }, "sentiment"),
     );
     expect(classifier.details).toBe(
       "Model class <class 'caikit_nlp.modules.text_classification.sequence_classification.SequenceClassification'> does not support EmbeddingTaskPredict",
@@ -253,13 +223,10 @@ describe("Caikit Standalone classification tasks", () => {
 
 describe("Caikit TGIS: other modules' tasks", () => {
   let mock: RunningMock;
-  let nlp: Client;
+  let nlp: NlpClient;
   beforeAll(async () => {
     mock = await start("caikit-tgis", []);
-    nlp = new loaded.caikit.runtime.Nlp.NlpService(
-      mock.endpoints.grpc ?? "",
-      grpc.credentials.createInsecure(),
-    ) as unknown as Client;
+    nlp = nlpClient(mock);
   });
   afterAll(async () => {
     nlp.close();
@@ -268,7 +235,7 @@ describe("Caikit TGIS: other modules' tasks", () => {
 
   it("loads an unknown id as a TGIS model that does not support embeddings", async () => {
     // caikit-tgis.md §1.8 (TGIS-AUTO loads any id, derived); global_predict_servicer.py.
-    const error = await rejection(unary(nlp, "EmbeddingTaskPredict", { text: "hi" }, "any-id"));
+    const error = await rejection(nlpUnary(nlp, "EmbeddingTaskPredict", { text: "hi" }, "any-id"));
     expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(error.details).toBe(
       "Model class <class 'caikit_nlp.modules.text_generation.text_generation_tgis.TextGenerationTGIS'> does not support EmbeddingTaskPredict",
@@ -283,7 +250,7 @@ describe("Caikit TGIS: other modules' tasks", () => {
       body: JSON.stringify({ model_id: "sentiment", inputs: "good" }),
     });
     expect(response.status).toBe(200);
-    const generated = await unary(nlp, "TextGenerationTaskPredict", { text: "hi" }, "flan");
+    const generated = await nlpUnary(nlp, "TextGenerationTaskPredict", { text: "hi" }, "flan");
     expect(generated.generated_text).toEqual(expect.any(String));
   });
 });

@@ -1,27 +1,11 @@
-import { fileURLToPath } from "node:url";
-import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
 import { defaultModelSpec, type RunningMock, startMock } from "@servingkit/mock-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { caikitMockModule } from "../mock.js";
-
-// Real clients: fetch, and grpc-js with proto-loader reading our caikit .proto files.
-const protoRoot = fileURLToPath(new URL("../../../../proto", import.meta.url));
-const definition = protoLoader.loadSync(["caikit/runtime/Nlp/nlp_service.proto"], {
-  includeDirs: [protoRoot],
-  keepCase: true,
-  longs: Number,
-  enums: String,
-  defaults: true,
-});
-const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-  caikit: { runtime: { Nlp: { NlpService: grpc.ServiceClientConstructor } } };
-};
-type Json = Record<string, unknown>;
+import { type NlpClient, nlpClient, nlpUnary } from "./test-nlp-client.js";
 
 describe("Caikit Standalone's local TextGeneration module (--text-generation-model)", () => {
   let mock: RunningMock;
-  let nlp: grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+  let nlp: NlpClient;
   beforeAll(async () => {
     const values = { "text-generation-model": ["local-gen"] };
     mock = await startMock({
@@ -35,10 +19,7 @@ describe("Caikit Standalone's local TextGeneration module (--text-generation-mod
         values,
       }),
     });
-    nlp = new loaded.caikit.runtime.Nlp.NlpService(
-      mock.endpoints.grpc ?? "",
-      grpc.credentials.createInsecure(),
-    ) as typeof nlp;
+    nlp = nlpClient(mock);
   });
   afterAll(async () => {
     nlp.close();
@@ -111,14 +92,11 @@ describe("Caikit Standalone's local TextGeneration module (--text-generation-mod
   });
 
   it("serves gRPC TextGenerationTaskPredict but not streaming (no streaming method)", async () => {
-    const metadata = new grpc.Metadata();
-    metadata.set("mm-model-id", "local-gen");
-    const reply = await new Promise<Json>((resolve, reject) =>
-      nlp.TextGenerationTaskPredict?.(
-        { text: "Hi", max_new_tokens: 2, min_new_tokens: 2 },
-        metadata,
-        (error: grpc.ServiceError | null, r: Json) => (error ? reject(error) : resolve(r)),
-      ),
+    const reply = await nlpUnary(
+      nlp,
+      "TextGenerationTaskPredict",
+      { text: "Hi", max_new_tokens: 2, min_new_tokens: 2 },
+      "local-gen",
     );
     expect(reply.finish_reason).toBe("MAX_TOKENS");
     // text_generation_local.py defines `run` only: no output-streaming signature.
