@@ -27,6 +27,7 @@ import { promptLogprobsList } from "./prompt-logprobs.js";
 import { chatPromptIds } from "./prompts.js";
 import type { ChatRequest, ToolSpec } from "./requests.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
+import { withKeyOrder } from "./wire-json.js";
 
 /** One token of chat `logprobs.content` (vllm-openai.md §5). */
 export interface ChatLogprob {
@@ -197,7 +198,7 @@ export async function chatCompletion(
       stop_reason,
     };
   });
-  return {
+  const whole = {
     id: chatId(request),
     object: "chat.completion",
     created: model.nowSeconds(),
@@ -212,6 +213,8 @@ export async function chatCompletion(
         : promptLogprobsList(model, promptIds, request.promptLogprobs),
     kv_transfer_params: null,
   };
+  // Prompt-logprob maps keep their key order on the wire (wire-json.ts).
+  return request.promptLogprobs === undefined ? whole : withKeyOrder(whole);
 }
 
 /**

@@ -24,13 +24,15 @@ import { type PromptLogprobsEntry, promptLogprobsList } from "./prompt-logprobs.
 import { completionPromptIds } from "./prompts.js";
 import type { CompletionRequest } from "./requests.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
+import { type PyDict, withKeyOrder } from "./wire-json.js";
 
 /** Completions `logprobs` (OpenAI legacy shape, vllm-openai.md §5). */
 export interface CompletionLogprobs {
   text_offset: number[];
   token_logprobs: (number | null)[];
   tokens: string[];
-  top_logprobs: (Record<string, number> | null)[];
+  /** Token text → logprob per position, the sampled token first (Python dict order). */
+  top_logprobs: (PyDict<number> | null)[];
 }
 
 /** Token counts as vLLM reports them. */
@@ -59,8 +61,10 @@ function completionLogprobs(
     out.text_offset.push(offset);
     out.tokens.push(text);
     out.token_logprobs.push(clampLogprob(token.logprob));
-    const top: Record<string, number> = { [text]: clampLogprob(token.logprob) ?? 0 };
-    for (const alt of token.top ?? []) top[alt.text] ??= clampLogprob(alt.logprob) ?? 0;
+    const top: PyDict<number> = new Map([[text, clampLogprob(token.logprob) ?? 0]]);
+    for (const alt of token.top ?? []) {
+      if (!top.has(alt.text)) top.set(alt.text, clampLogprob(alt.logprob) ?? 0);
+    }
     out.top_logprobs.push(top);
     offset += token.text.length;
   }
@@ -161,13 +165,15 @@ function echoedLogprobs(
     const entry = entries[i] ?? null;
     out.text_offset.push(offset);
     out.tokens.push(text);
-    const own = entry?.[id];
+    const own = entry?.get(String(id));
     out.token_logprobs.push(own ? own.logprob : null);
     if (entry === null) out.top_logprobs.push(null);
     else {
-      const top: Record<string, number> = {};
-      for (const value of Object.values(entry)) {
-        if (value.rank <= count || value === own) top[value.decoded_token] ??= value.logprob;
+      const top: PyDict<number> = new Map();
+      for (const value of entry.values()) {
+        if ((value.rank <= count || value === own) && !top.has(value.decoded_token)) {
+          top.set(value.decoded_token, value.logprob);
+        }
       }
       out.top_logprobs.push(top);
     }
@@ -233,7 +239,7 @@ async function answer(
       prompt_logprobs: entries,
     };
   });
-  return {
+  const whole = {
     id: completionId(request),
     object: "text_completion",
     created: model.nowSeconds(),
@@ -242,6 +248,8 @@ async function answer(
     usage: usageOf(promptTokens, completionTokens, "answer"),
     kv_transfer_params: null,
   };
+  // Logprob maps keep their key order on the wire (wire-json.ts).
+  return request.logprobs !== undefined || promptCount !== undefined ? withKeyOrder(whole) : whole;
 }
 
 /**
@@ -285,7 +293,7 @@ async function* streamChunks(
     logprobs: CompletionLogprobs | null,
   ) => {
     const reasons = finish && finishOf(finish);
-    return {
+    const event = {
       id,
       object: "text_completion",
       created,
@@ -301,6 +309,8 @@ async function* streamChunks(
       ],
       usage: continuous ? usageOf(promptIdsOf(index), generated.get(index) ?? 0, "stream") : null,
     };
+    // Logprob maps keep their key order on the wire (wire-json.ts).
+    return logprobs === null ? event : withKeyOrder(event);
   };
   const logprobsOf = (tokens: readonly TokenEvent[]) =>
     request.logprobs === undefined ? null : completionLogprobs(model, tokens, 0);

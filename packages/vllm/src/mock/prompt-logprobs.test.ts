@@ -77,6 +77,41 @@ describe("prompt logprobs", () => {
   });
 
   // protocol.py: an echoed prompt with logprobs gets prompt logprobs; its tokens lead the
+  // vllm/entrypoints/openai/protocol.py: each entry is a Python dict built with the prompt's own
+  // token first, then the alternatives by rank; pydantic writes it in that order. A JS object
+  // would put integer-like keys in numeric order, so the raw text is read, not the parsed body.
+  it("writes each entry's keys in Python's order: the prompt token first, then by rank", async () => {
+    const prompt = "Zebras quietly juggle seventeen oranges";
+    const ids = await tokenize(prompt);
+    const response = await fetch(`${server.url}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ prompt, max_tokens: 1, prompt_logprobs: 3 }),
+    });
+    const raw = await response.text();
+    const entries = (JSON.parse(raw) as { choices: { prompt_logprobs: Entry[] }[] }).choices[0]
+      ?.prompt_logprobs as Entry[];
+    const wire = [...raw.matchAll(/"(\d+)":\{"logprob":[^,]+,"rank":(\d+)/g)].map((m) => ({
+      id: Number(m[1]),
+      rank: Number(m[2]),
+    }));
+    let at = 0;
+    let unsorted = 0;
+    entries.slice(1).forEach((entry, i) => {
+      const size = Object.keys(entry ?? {}).length;
+      const keys = wire.slice(at, at + size);
+      at += size;
+      expect(keys[0]?.id).toBe(ids[i + 1]);
+      const alternatives = keys.slice(1).map((k) => k.rank);
+      expect(alternatives).toEqual([...alternatives].sort((x, y) => x - y));
+      const numeric = keys.map((k) => k.id);
+      if (numeric.join() !== [...numeric].sort((x, y) => x - y).join()) unsorted += 1;
+    });
+    expect(at).toBe(wire.length);
+    // The point of the order: somewhere it differs from JavaScript's numeric key order.
+    expect(unsorted).toBeGreaterThan(0);
+  });
+
   // completions logprobs, the first with null logprob and null top map (vllm-openai.md §5).
   it("gives echoed completions prompts their logprobs", async () => {
     const prompt = "One two three";

@@ -7,6 +7,7 @@
  */
 import { promptLogprobs } from "@servingkit/mock-core";
 import type { VllmModel } from "./served-model.js";
+import type { PyDict } from "./wire-json.js";
 
 /** One token's entry in a prompt-logprobs map. */
 export interface PromptLogprob {
@@ -15,17 +16,20 @@ export interface PromptLogprob {
   readonly decoded_token: string;
 }
 
-/** One prompt position: token id (as a JSON key) → its logprob, or null for the first token. */
-export type PromptLogprobsEntry = Record<string, PromptLogprob> | null;
+/**
+ * One prompt position: token id (as a JSON key) → its logprob, the prompt's own token first as
+ * Python's dict keeps it (wire-json.ts), or null for the first token.
+ */
+export type PromptLogprobsEntry = PyDict<PromptLogprob> | null;
 
 function clamp(logprob: number): number {
   return Number.isFinite(logprob) ? logprob : -9999;
 }
 
 /**
- * The `prompt_logprobs` list of a prompt's token ids with `count` alternatives per position.
- * JSON orders integer-like keys numerically, so the map's keys come out sorted by id where
- * Python keeps the prompt token first.
+ * The `prompt_logprobs` list of a prompt's token ids with `count` alternatives per position: the
+ * prompt's token first, then the alternatives by rank (an answer carrying it needs
+ * `withKeyOrder`, wire-json.ts).
  */
 export function promptLogprobsList(
   model: VllmModel,
@@ -34,11 +38,17 @@ export function promptLogprobsList(
 ): PromptLogprobsEntry[] {
   return promptLogprobs(model.spec, promptIds, count).map((entry) => {
     if (entry === null) return null;
-    const map: Record<string, PromptLogprob> = {
-      [entry.id]: { logprob: clamp(entry.logprob), rank: entry.rank, decoded_token: entry.text },
-    };
+    const map: PyDict<PromptLogprob> = new Map([
+      [
+        String(entry.id),
+        { logprob: clamp(entry.logprob), rank: entry.rank, decoded_token: entry.text },
+      ],
+    ]);
     entry.top.slice(0, count).forEach((alt, i) => {
-      map[alt.id] ??= { logprob: clamp(alt.logprob), rank: i + 1, decoded_token: alt.text };
+      const key = String(alt.id);
+      if (!map.has(key)) {
+        map.set(key, { logprob: clamp(alt.logprob), rank: i + 1, decoded_token: alt.text });
+      }
     });
     return map;
   });

@@ -6,10 +6,11 @@
  */
 import { streamErrorPayload, VllmError } from "./errors.js";
 import type { VllmProfile } from "./profiles.js";
+import { wireJson } from "./wire-json.js";
 
 /** One SSE event's bytes. */
 export function sseEvent(payload: object | string): string {
-  return `data: ${typeof payload === "string" ? payload : JSON.stringify(payload)}\n\n`;
+  return `data: ${typeof payload === "string" ? payload : wireJson(payload)}\n\n`;
 }
 
 /** The terminator vLLM sends after every stream. */

@@ -35,6 +35,7 @@ import { type LoadedModel, startModel, type VllmModel } from "./served-model.js"
 import type { VllmSettings } from "./settings.js";
 import { sseFrames } from "./sse.js";
 import { detokenize, tokenize } from "./tokenize.js";
+import { wireJson } from "./wire-json.js";
 
 /** What the plugin serves. */
 export interface VllmPluginOptions {
@@ -55,7 +56,7 @@ export interface VllmRestTableOptions extends VllmPluginOptions {
 }
 
 function json(status: number, body: unknown): RestRouteReply {
-  return { status, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+  return { status, headers: { "content-type": "application/json" }, body: wireJson(body) };
 }
 
 /**

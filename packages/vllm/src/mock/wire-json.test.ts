@@ -1,0 +1,37 @@
+/**
+ * Python dict order on the wire (wire-json.ts): vLLM's pydantic answers keep insertion order;
+ * JavaScript objects would move integer-like keys first.
+ */
+import { describe, expect, it } from "vitest";
+import { wireJson, withKeyOrder } from "./wire-json.js";
+
+describe("wireJson", () => {
+  it("writes a marked answer's Maps as objects in insertion order, nested too", () => {
+    const inner = new Map<string, unknown>([
+      ["9", 1],
+      [
+        "b",
+        new Map([
+          ["20", "x"],
+          ["3", "y"],
+        ]),
+      ],
+    ]);
+    const answer = withKeyOrder({ a: [null, inner], text: "q" });
+    expect(wireJson(answer)).toBe('{"a":[null,{"9":1,"b":{"20":"x","3":"y"}}],"text":"q"}');
+    // The same keys as a plain object come out in numeric order: what the Maps are for.
+    expect(JSON.stringify({ "9": 1, "2": 2 })).toBe('{"2":2,"9":1}');
+  });
+
+  it("leaves unmarked values to JSON.stringify and never writes the mark", () => {
+    const plain = { a: 1, b: [true, null] };
+    expect(wireJson(plain)).toBe(JSON.stringify(plain));
+    expect(wireJson(withKeyOrder({ a: 1 }))).toBe('{"a":1}');
+    expect(wireJson("text")).toBe('"text"');
+  });
+
+  it("keeps text that looks like a placeholder as it was sent", () => {
+    const answer = withKeyOrder({ echo: ":0", m: new Map([["1", 2]]) });
+    expect(wireJson(answer)).toBe('{"echo":":0","m":{"1":2}}');
+  });
+});

@@ -1,0 +1,57 @@
+/**
+ * vLLM's JSON as Python writes it: a dict's keys go out in insertion order. A JS object puts
+ * integer-like keys first in numeric order, so a map keyed by token id (`prompt_logprobs`) or by
+ * token text (`"2"` in completions `top_logprobs`) would come out reordered. Such maps are built
+ * as `Map`s; an answer holding one is marked with {@link withKeyOrder}, and {@link wireJson}
+ * writes it with every `Map` as an object in insertion order. Unmarked answers (the usual case)
+ * go straight to `JSON.stringify`, so the common path pays nothing.
+ */
+import { randomUUID } from "node:crypto";
+
+const keyOrder = Symbol("servingkit.vllm.keyOrder");
+
+/** A per-process tag in the placeholders, so no text a client sent can pass for one. */
+const tag = randomUUID();
+const placeholder = new RegExp(`"${tag}:(\\d+)"`, "g");
+
+/** A JSON dict whose keys keep their insertion order on the wire (see {@link withKeyOrder}). */
+export type PyDict<V> = Map<string, V>;
+
+/**
+ * Marks `value` as holding {@link PyDict}s, so {@link wireJson} writes them in order. Returns
+ * `value`. The mark is a symbol key: `JSON.stringify` never writes it.
+ */
+export function withKeyOrder<T extends object>(value: T): T {
+  (value as { [keyOrder]?: true })[keyOrder] = true;
+  return value;
+}
+
+/**
+ * `value` as compact JSON, as vLLM's pydantic writes it: like `JSON.stringify`, and for a value
+ * marked by {@link withKeyOrder}, every `Map` written as an object with its keys in insertion
+ * order. An unmarked `Map` would come out as `{}`, as with `JSON.stringify`.
+ */
+export function wireJson(value: unknown): string {
+  const marked =
+    typeof value === "object" && value !== null && (value as { [keyOrder]?: true })[keyOrder];
+  return marked ? orderedJson(value) : JSON.stringify(value);
+}
+
+function orderedJson(value: unknown): string {
+  const maps: Map<string, unknown>[] = [];
+  // Each Map becomes a placeholder string (the process's tag and the map's number), then the
+  // placeholders are replaced by the maps' own text.
+  const text = JSON.stringify(value, (_key, item: unknown) => {
+    if (!(item instanceof Map)) return item;
+    maps.push(item);
+    return `${tag}:${maps.length - 1}`;
+  });
+  if (maps.length === 0) return text;
+  return text.replace(placeholder, (match, index: string) => {
+    const map = maps[Number(index)];
+    if (map === undefined) return match;
+    const parts: string[] = [];
+    for (const [key, item] of map) parts.push(`${JSON.stringify(key)}:${orderedJson(item)}`);
+    return `{${parts.join(",")}}`;
+  });
+}
