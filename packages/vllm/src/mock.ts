@@ -26,10 +26,10 @@ export const vllmMockModule: RuntimeMockModule = {
   name: "vllm",
   runtimes: ["vllm"],
   options: vllmOptions,
-  // The served id, as loadServedModel names it: --served-model-name, else --model, else built-in.
+  // The served names, as loadServedModel gives them: --served-model-name, else --model, else built-in.
   defaultModels: (moduleSettings) => {
     const settings = readVllmSettings(moduleSettings);
-    return [settings.servedModelName ?? settings.model ?? defaultModelId];
+    return settings.servedModelNames ?? [settings.model ?? defaultModelId];
   },
   plugins: async (moduleSettings) => {
     const settings = readVllmSettings(moduleSettings);

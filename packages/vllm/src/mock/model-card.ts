@@ -8,8 +8,16 @@ import type { LoraAdapter } from "./lora.js";
 
 /** What the card says about the served model. */
 export interface ServedModel {
-  /** The served name (`--served-model-name`; the InferenceService name on the platform). */
+  /**
+   * The served name answers carry (the first `--served-model-name`; the InferenceService name on
+   * the platform).
+   */
   readonly id: string;
+  /**
+   * Every served name, `id` first: requests may name any, `/v1/models` lists a card for each
+   * (vLLM's `base_model_paths`, serving_models.py). Default: `[id]`.
+   */
+  readonly names?: readonly string[];
   /** The `--model` path (`/mnt/models` on the platform). */
   readonly root: string;
   /** The context length in tokens. */
@@ -45,16 +53,17 @@ export interface ModelPermission {
 }
 
 /**
- * The body of `GET /v1/models`; `created` is the unix time in seconds (vLLM: now). The served
- * model's card comes first, then one per LoRA adapter: `root` its path, `parent` its base model
- * (default the served name), `max_model_len` null (vllm-openai.md §7).
+ * The body of `GET /v1/models`; `created` is the unix time in seconds (vLLM: now). A card per
+ * served name comes first, then one per LoRA adapter: `root` its path, `parent` its base model
+ * (default the first served name), `max_model_len` null (vllm-openai.md §7). Each card has its
+ * own permission entry with its own random id (pydantic's default factory).
  */
 export function modelList(
   model: ServedModel,
   nowSeconds: number,
   adapters: readonly LoraAdapter[] = [],
 ): { object: "list"; data: ModelCard[] } {
-  const permission: ModelPermission = {
+  const permission = (): ModelPermission => ({
     id: `modelperm-${randomUUID().replaceAll("-", "")}`,
     object: "model_permission",
     created: nowSeconds,
@@ -67,25 +76,23 @@ export function modelList(
     organization: "*",
     group: null,
     is_blocking: false,
-  };
-  const card: ModelCard = {
-    id: model.id,
-    object: "model",
+  });
+  const card = (id: string, root: string, parent: string | null, maxModelLen: number | null) => ({
+    id,
+    object: "model" as const,
     created: nowSeconds,
-    owned_by: "vllm",
-    root: model.root,
-    parent: null,
-    max_model_len: model.maxModelLen,
-    permission: [permission],
+    owned_by: "vllm" as const,
+    root,
+    parent,
+    max_model_len: maxModelLen,
+    permission: [permission()],
+  });
+  const names = model.names ?? [model.id];
+  return {
+    object: "list",
+    data: [
+      ...names.map((name) => card(name, model.root, null, model.maxModelLen)),
+      ...adapters.map((a) => card(a.name, a.path, a.baseModelName ?? model.id, null)),
+    ],
   };
-  const loraCards = adapters.map(
-    (adapter): ModelCard => ({
-      ...card,
-      id: adapter.name,
-      root: adapter.path,
-      parent: adapter.baseModelName ?? model.id,
-      max_model_len: null,
-    }),
-  );
-  return { object: "list", data: [card, ...loraCards] };
 }

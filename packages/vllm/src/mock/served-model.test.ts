@@ -2,9 +2,11 @@ import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultModelDir } from "@servingkit/mock-core";
+import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadServedModel, platformModelRoot } from "./served-model.js";
 import { readVllmSettings } from "./settings.js";
+import { startVllm } from "./test-server.js";
 
 describe("loadServedModel", () => {
   let dir: string;
@@ -27,7 +29,12 @@ describe("loadServedModel", () => {
   // vllm-openai.md §0, §7: root = --model path, id = --served-model-name, else the --model value.
   it("loads a model directory as vLLM's --model does", async () => {
     const loaded = await load([dir], { "served-model-name": "granite" });
-    expect(loaded.served).toEqual({ id: "granite", root: dir, maxModelLen: 321 });
+    expect(loaded.served).toEqual({
+      id: "granite",
+      names: ["granite"],
+      root: dir,
+      maxModelLen: 321,
+    });
     expect(loaded.spec.tokenizer.encode("hello").length).toBeGreaterThan(0);
   });
 
@@ -42,5 +49,37 @@ describe("loadServedModel", () => {
     expect(loaded.served.root).toBe(platformModelRoot);
     expect(loaded.served.id).toBe(loaded.spec.id);
     expect(loaded.served.maxModelLen).toBe(77);
+  });
+});
+
+// vLLM's --served-model-name takes several names (EngineArgs.served_model_name, "If multiple names
+// are provided, the server will respond to any of the provided names. The model name in the model
+// field of a response will be the first name in this list."; serving_models.py lists a card per
+// name in base_model_paths, each with its own ModelPermission).
+describe("several served names", () => {
+  it("answers to every name with the first, and lists a card for each", async () => {
+    const server = await startVllm({ "served-model-name": ["granite", "granite-alias"] });
+    try {
+      const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
+      const cards = (await client.models.list()).data as unknown as {
+        id: string;
+        root: string;
+        permission: { id: string }[];
+      }[];
+      expect(cards.map((c) => c.id)).toEqual(["granite", "granite-alias"]);
+      expect(cards[0]?.root).toBe(cards[1]?.root);
+      expect(cards[0]?.permission[0]?.id).not.toBe(cards[1]?.permission[0]?.id);
+      const answer = await client.completions.create({
+        model: "granite-alias",
+        prompt: "Hello",
+        max_tokens: 2,
+      });
+      expect(answer.model).toBe("granite");
+      await expect(
+        client.completions.create({ model: "other", prompt: "Hello", max_tokens: 2 }),
+      ).rejects.toMatchObject({ status: 404 });
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -63,9 +63,10 @@ export interface LoadedModel {
 /**
  * Loads the served model. `--model` naming a directory loads its `tokenizer.json`,
  * `tokenizer_config.json` and `config.json` as vLLM's `--model` does; any other value is only a
- * name (served with the built-in tokenizer), so `--model granite` works offline. The served id is
- * `--served-model-name`, else the `--model` value, else the built-in model's id (vLLM's default
- * served name is its `--model` value); `root` is the `--model` value, else `/mnt/models`.
+ * name (served with the built-in tokenizer), so `--model granite` works offline. The served names
+ * are the `--served-model-name` values, else the `--model` value, else the built-in model's id
+ * (vLLM's default served name is its `--model` value); `root` is the `--model` value, else
+ * `/mnt/models`.
  */
 export async function loadServedModel(
   settings: VllmSettings,
@@ -73,8 +74,10 @@ export async function loadServedModel(
 ): Promise<LoadedModel> {
   const dir = settings.model;
   const spec = await modelSpecFor(dir);
+  const names = settings.servedModelNames ?? [dir ?? spec.id];
   const served: ServedModel = {
-    id: settings.servedModelName ?? dir ?? spec.id,
+    id: names[0] ?? spec.id,
+    names,
     root: dir ?? platformModelRoot,
     maxModelLen: settings.maxModelLen ?? spec.maxModelLen,
   };
@@ -136,11 +139,15 @@ export function startModel(
 
 /**
  * Checks a request's `model` and returns the name the response's `model` carries: absent or empty
- * means the served model (vllm-openai.md §4.1, and the seed's curl sends none); a loaded LoRA
- * adapter's name is echoed (§7); any other name is the 404.
+ * means the served model (vllm-openai.md §4.1, and the seed's curl sends none), as does any of its
+ * served names, answered with the first (serving_models.py `model_name`); a loaded LoRA adapter's
+ * name is echoed (§7); any other name is the 404.
  */
 export function checkModelName(model: VllmModel, name: string | undefined): string {
-  if (name === undefined || name === "" || name === model.served.id) return model.served.id;
+  const { served } = model;
+  if (name === undefined || name === "" || name === served.id || served.names?.includes(name)) {
+    return served.id;
+  }
   if (model.loras.has(name)) return name;
   throw modelNotFound(name);
 }

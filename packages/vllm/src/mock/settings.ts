@@ -19,8 +19,9 @@ export type GenerationMode = "echo" | "text";
 export const vllmOptions: Readonly<Record<string, RuntimeOption>> = {
   "served-model-name": {
     type: "string",
+    multiple: true,
     valueName: "NAME",
-    help: "model id in /v1/models and requests (the platform passes the InferenceService name); default: the --model value, else the built-in model's id",
+    help: "model id in /v1/models and requests (the platform passes the InferenceService name); repeatable: requests may name any, answers carry the first; default: the --model value, else the built-in model's id",
   },
   "vllm-version": {
     type: "string",
@@ -96,8 +97,11 @@ export type ModelTask = "generate" | "embed" | "score";
 export interface VllmSettings {
   /** `--model`: a directory with a model's tokenizer and config, or a name; undefined = built-in. */
   readonly model: string | undefined;
-  /** The id the model is served under; undefined = the `--model` value or the built-in id. */
-  readonly servedModelName: string | undefined;
+  /**
+   * The names the model is served under (`--served-model-name`, repeatable; the first is the one
+   * answers and metrics carry); undefined = the `--model` value or the built-in id.
+   */
+  readonly servedModelNames: readonly string[] | undefined;
   /** The version `/version` reports. */
   readonly version: string;
   /** The behaviour of that version. */
@@ -137,6 +141,13 @@ function stringValue(values: RuntimeModuleSettings["values"], name: string): str
   if (typeof value === "string") return value;
   if (value === true) throw new Error(`--${name} needs a value`);
   return value.at(-1);
+}
+
+/** Every value of a repeatable option, in the order given. */
+function stringValues(values: RuntimeModuleSettings["values"], name: string): string[] {
+  const value = values[name];
+  if (value === true) throw new Error(`--${name} needs a value`);
+  return typeof value === "string" ? [value] : Array.isArray(value) ? [...value] : [];
 }
 
 function numberValue(
@@ -179,17 +190,14 @@ export function readVllmSettings(
   }
   const apiKey = stringValue(values, "api-key") ?? (env.VLLM_API_KEY || undefined);
   const enableLora = values["enable-lora"] === true;
-  const loraValue = values["lora-modules"];
-  const loraTexts =
-    typeof loraValue === "string" ? [loraValue] : Array.isArray(loraValue) ? loraValue : [];
-  if (loraValue === true) throw new Error("--lora-modules needs a value");
-  const loraModules = loraTexts.map(parseLoraModule);
+  const loraModules = stringValues(values, "lora-modules").map(parseLoraModule);
+  const servedModelNames = stringValues(values, "served-model-name");
   if (loraModules.length > 0 && !enableLora) {
     throw new Error("--lora-modules needs --enable-lora");
   }
   return {
     model: settings.models[0],
-    servedModelName: stringValue(values, "served-model-name"),
+    servedModelNames: servedModelNames.length > 0 ? servedModelNames : undefined,
     version,
     profile: profileFor(version),
     apiKey,
