@@ -33,6 +33,23 @@ describe("block pool", () => {
     expect(pool.isFree(0)).toBe(false);
   });
 
+  it("notes unshareable blocks on the block only: no lookup finds them, their holder does", () => {
+    // vllm-openai.md §9: freed full blocks keep their content until evicted; a block of
+    // generated tokens can only ever be found again by the request that wrote it.
+    const pool = new BlockPool(2);
+    const hasher = new BlockHasher();
+    const own: number[] = [];
+    pool.allocate(1, own);
+    const id = hasher.unique();
+    pool.cache(own[0] as number, id);
+    pool.release(own);
+    expect(pool.lookup(id)).toBeUndefined();
+    expect(pool.holds(own[0] as number, id)).toBe(true);
+    const other: number[] = [];
+    pool.allocate(2, other); // the free block first, then the released one (evicted)
+    expect(pool.holds(own[0] as number, id)).toBe(false);
+  });
+
   it("gives equal chained content equal ids and different parents different ids", () => {
     const hasher = new BlockHasher();
     const first = hasher.id(0, "1,2,3");

@@ -130,9 +130,17 @@ export class BlockPool {
     return this.#refCount[block] === 0;
   }
 
-  /** The block caching content `hash`, if any. */
+  /** The block caching shareable content `hash` (a positive id), if any. */
   lookup(hash: number): number | undefined {
     return this.#cached.get(hash);
+  }
+
+  /**
+   * Whether `block` still holds content `hash`: how a request finds its own unshareable blocks
+   * (negative ids, never in the shared map) again after a preemption, by the block numbers it had.
+   */
+  holds(block: number, hash: number): boolean {
+    return this.#hashOf[block] === hash;
   }
 
   /**
@@ -147,7 +155,7 @@ export class BlockPool {
       this.#unlink(block);
       const hash = this.#hashOf[block] as number;
       if (hash !== 0) {
-        this.#cached.delete(hash);
+        if (hash > 0) this.#cached.delete(hash);
         this.#hashOf[block] = 0;
       }
       this.#refCount[block] = 1;
@@ -176,10 +184,18 @@ export class BlockPool {
     }
   }
 
-  /** Records that full block `block` holds content `hash` (first holder wins, as in vLLM). */
+  /**
+   * Records that full block `block` holds content `hash`. A shareable id (positive) enters the
+   * map other requests look up, first holder wins as in vLLM; an unshareable one (negative, from
+   * {@link BlockHasher.unique}) is only noted on the block, for {@link holds}: no map traffic for
+   * the generated-token blocks that every decode fills.
+   */
   cache(block: number, hash: number): void {
-    if (this.#hashOf[block] !== 0 || this.#cached.has(hash)) return;
-    this.#cached.set(hash, block);
+    if (this.#hashOf[block] !== 0) return;
+    if (hash > 0) {
+      if (this.#cached.has(hash)) return;
+      this.#cached.set(hash, block);
+    }
     this.#hashOf[block] = hash;
   }
 

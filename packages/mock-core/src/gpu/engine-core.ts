@@ -55,6 +55,8 @@ export interface EngineTokenEvent {
   readonly index: number;
   /** When the step that sampled it ended. */
   readonly time: number;
+  /** Whether this is the request's last token (it finished with this step). */
+  readonly last: boolean;
 }
 
 /** A request that left the engine during a step or by abort. */
@@ -102,6 +104,9 @@ export class EngineRequestError extends Error {
   override readonly name = "EngineRequestError";
 }
 
+/** No blocks (shared: a sequence that was never preempted remembers none). */
+const noBlocks: readonly number[] = Object.freeze([]);
+
 interface Sequence {
   readonly request: EngineRequest;
   readonly serial: number;
@@ -111,6 +116,8 @@ interface Sequence {
   generated: number;
   computed: number;
   blocks: number[];
+  /** The blocks it held before its last preemption: where its unshareable blocks may still be. */
+  released: readonly number[];
   hashes: number[];
   cachedBlocks: number;
   admitted: boolean;
@@ -125,7 +132,7 @@ export class EngineCore {
   readonly #hasher = new BlockHasher();
   readonly #sequences = new Map<string, Sequence>();
   readonly #waiting: Sequence[] = [];
-  #running: Sequence[] = [];
+  readonly #running: Sequence[] = [];
   #serial = 0;
   #preemptionsTotal = 0;
   #prefixQueriesTotal = 0;
@@ -209,6 +216,7 @@ export class EngineCore {
       generated: 0,
       computed: 0,
       blocks: [],
+      released: noBlocks,
       hashes: [],
       cachedBlocks: 0,
       admitted: false,
@@ -228,7 +236,7 @@ export class EngineCore {
     this.#sequences.delete(id);
     const waitingAt = this.#waiting.indexOf(sequence);
     if (waitingAt >= 0) this.#waiting.splice(waitingAt, 1);
-    this.#running = this.#running.filter((s) => s !== sequence);
+    this.#leaveBatch(sequence);
     this.#pool.release(sequence.blocks);
     sequence.blocks = [];
     return true;
@@ -299,6 +307,7 @@ export class EngineCore {
         this.#waiting.shift();
         this.#pool.touch(hits);
         sequence.blocks.push(...hits);
+        sequence.released = noBlocks;
         if (needed > 0) this.#pool.allocate(needed, sequence.blocks);
         sequence.computed = start;
         sequence.cachedBlocks = hits.length;
@@ -350,9 +359,10 @@ export class EngineCore {
       sequence.stepTokens = 0;
       if (config.enablePrefixCaching) this.#cacheFullBlocks(sequence);
       if (sequence.computed === this.#knownTokens(sequence)) {
-        tokens.push({ requestId: sequence.request.id, index: sequence.generated, time: end });
-        sequence.generated++;
-        if (sequence.generated >= sequence.request.outputTokens) {
+        const index = sequence.generated++;
+        const last = sequence.generated >= sequence.request.outputTokens;
+        tokens.push({ requestId: sequence.request.id, index, time: end, last });
+        if (last) {
           finished.push({ requestId: sequence.request.id, reason: "length", time: end });
           this.#sequences.delete(sequence.request.id);
           this.#pool.release(sequence.blocks);
@@ -360,8 +370,13 @@ export class EngineCore {
         }
       }
     }
-    if (finished.length > 0)
-      this.#running = this.#running.filter((s) => this.#sequences.has(s.request.id));
+    if (finished.length > 0) {
+      // Compact the batch in place: no new array per step.
+      const running = this.#running;
+      let kept = 0;
+      for (const s of running) if (this.#sequences.has(s.request.id)) running[kept++] = s;
+      running.length = kept;
+    }
     this.#preemptionsTotal += preemptions;
     this.#prefixQueriesTotal += prefixQueries;
     this.#prefixHitsTotal += prefixHits;
@@ -422,10 +437,17 @@ export class EngineCore {
     return victim;
   }
 
+  /** Takes `sequence` out of the running batch (if there), keeping the others' order. */
+  #leaveBatch(sequence: Sequence): void {
+    const at = this.#running.indexOf(sequence);
+    if (at >= 0) this.#running.splice(at, 1);
+  }
+
   /** Recompute-mode preemption: blocks freed, progress forgotten, back to the queue's front. */
   #preempt(sequence: Sequence): void {
-    this.#running = this.#running.filter((s) => s !== sequence);
+    this.#leaveBatch(sequence);
     this.#pool.release(sequence.blocks);
+    sequence.released = sequence.blocks;
     sequence.blocks = [];
     sequence.computed = 0;
     sequence.cachedBlocks = 0;
@@ -459,7 +481,14 @@ export class EngineCore {
     const size = this.#config.blockSize;
     const limit = Math.floor((this.#knownTokens(sequence) - 1) / size);
     for (let index = 0; index < limit; index++) {
-      const block = this.#pool.lookup(this.#hash(sequence, index));
+      const id = this.#hash(sequence, index);
+      let block: number | undefined;
+      if (id > 0) block = this.#pool.lookup(id);
+      else {
+        // Only this request ever held it: where it was before the preemption, if still there.
+        const before = sequence.released[index];
+        if (before !== undefined && this.#pool.holds(before, id)) block = before;
+      }
       if (block === undefined) return;
       into.push(block);
     }

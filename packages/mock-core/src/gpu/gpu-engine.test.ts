@@ -89,6 +89,53 @@ describe("GpuEngine on a clock", () => {
     await engine.idle();
   });
 
+  it("takes an aborted request out at once, even while its consumer is not waiting", async () => {
+    // vllm-openai.md §9: a client disconnect aborts the request and frees its KV blocks.
+    const clock = new ManualClock();
+    const engine = new GpuEngine({ ...config, clock });
+    const controller = new AbortController();
+    const stream = engine.generate({ id: "a", prompt: 100, outputTokens: 500 }, controller.signal);
+    const first = stream.next();
+    await settle();
+    await clock.advance(110);
+    await first;
+    await clock.advance(50); // more tokens wait in the stream's buffer
+    controller.abort(new Error("client left"));
+    expect(engine.core.hasWork()).toBe(false);
+    expect(engine.core.kvUsage).toBe(0);
+    await expect(stream.next()).rejects.toThrow("client left");
+    await expect(stream.next()).rejects.toThrow("client left");
+    await clock.advance(100);
+    await engine.idle();
+  });
+
+  it("ends the stream after the last token and leaves no request behind", async () => {
+    const clock = new ManualClock();
+    const engine = new GpuEngine({ ...config, clock });
+    const stream = engine.generate({ id: "a", prompt: 10, outputTokens: 2 });
+    const pending = [stream.next(), stream.next(), stream.next()];
+    await settle();
+    await clock.advance(1000);
+    const results = await Promise.all(pending);
+    expect(results.map((r) => (r.done ? "done" : (r.value as GpuToken).last))).toEqual([
+      false,
+      true,
+      "done",
+    ]);
+    expect(await stream.return?.()).toEqual({ done: true, value: undefined });
+    await engine.idle();
+    expect(engine.core.hasWork()).toBe(false);
+  });
+
+  it("fails the requests that cannot fit even an idle engine", async () => {
+    const clock = new ManualClock();
+    const engine = new GpuEngine({ ...config, numBlocks: 2, clock });
+    const stream = engine.generate({ id: "a", prompt: 100, outputTokens: 5 });
+    await expect(stream.next()).rejects.toThrow("request a does not fit in the KV cache");
+    await engine.idle();
+    expect(engine.core.hasWork()).toBe(false);
+  });
+
   it("aborts a request whose consumer stops reading", async () => {
     const clock = new ManualClock();
     const engine = new GpuEngine({ ...config, clock });

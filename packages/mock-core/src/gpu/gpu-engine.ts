@@ -31,17 +31,148 @@ export interface GpuEngineOptions extends EngineCoreConfig {
 /** A request with what the frontend knows about it for the metrics (see {@link ArrivalDetails}). */
 export interface GpuRequest extends EngineRequest, ArrivalDetails {}
 
-/** A token as the engine hands it to a request's consumer. */
-export interface GpuToken extends EngineTokenEvent {
-  /** Whether this is the request's last token. */
-  readonly last: boolean;
+/** A token as the engine hands it to a request's consumer (`last` marks the final one). */
+export type GpuToken = EngineTokenEvent;
+
+/** What a {@link TokenStream} needs of its engine. */
+interface StreamHost {
+  /** Queues the stream's request (throws what EngineCore.add throws). */
+  open(stream: TokenStream): void;
+  /** The stream is over: it leaves the engine, its request aborted unless it had its last token. */
+  close(stream: TokenStream, finished: boolean): void;
 }
 
-interface Channel {
-  readonly buffer: GpuToken[];
-  wake?: (() => void) | undefined;
-  done: boolean;
-  failure?: Error;
+const doneResult: IteratorReturnResult<undefined> = Object.freeze({
+  done: true,
+  value: undefined,
+});
+
+/**
+ * One request's tokens as an async iterator, written by hand rather than as an async generator:
+ * per token it costs one promise and one result object (a generator adds its own promise, an
+ * awaited promise and a closure per token), and a token the consumer already waits for is handed
+ * over directly, without a buffer. The request enters the engine at the first `next()` (which
+ * rejects with the engine's refusal or the signal's reason); an abort rejects the pending
+ * `next()` and takes the request out of the engine at once; `return()` (leaving a `for await`)
+ * takes it out too.
+ */
+class TokenStream implements AsyncIterableIterator<GpuToken> {
+  readonly request: GpuRequest;
+  readonly #host: StreamHost;
+  readonly #signal: AbortSignal | undefined;
+  /** Tokens produced before the consumer asked for them. */
+  readonly #buffer: GpuToken[] = [];
+  #resolve: ((result: IteratorResult<GpuToken>) => void) | undefined;
+  #reject: ((reason: unknown) => void) | undefined;
+  /** The promise of the `next()` that waits, while one does. */
+  #pending: Promise<IteratorResult<GpuToken>> | undefined;
+  #phase: "new" | "open" | "closed" = "new";
+  /** The last token has been produced (the request left the engine on its own). */
+  #finished = false;
+  #failure: Error | undefined;
+  /** The signal aborted the request. */
+  #aborted = false;
+  readonly #onAbort = () => this.#abort();
+
+  constructor(host: StreamHost, request: GpuRequest, signal: AbortSignal | undefined) {
+    this.#host = host;
+    this.request = request;
+    this.#signal = signal;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<GpuToken>> {
+    // A call made while another waits is served after it, in order (as an async generator queues).
+    if (this.#resolve !== undefined) {
+      const after = () => this.next();
+      return (this.#pending as Promise<IteratorResult<GpuToken>>).then(after, after);
+    }
+    if (this.#phase === "new") {
+      try {
+        this.#signal?.throwIfAborted();
+        this.#host.open(this);
+      } catch (error) {
+        this.#phase = "closed";
+        return Promise.reject(error);
+      }
+      this.#phase = "open";
+      this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
+    }
+    const token = this.#buffer.shift();
+    if (token !== undefined) {
+      if (token.last) this.#close();
+      return Promise.resolve({ done: false, value: token });
+    }
+    if (this.#phase === "closed") {
+      // After an abort every call rejects with its reason, as the signal says.
+      return this.#aborted ? Promise.reject(this.#signal?.reason) : Promise.resolve(doneResult);
+    }
+    if (this.#failure !== undefined) {
+      this.#close();
+      return Promise.reject(this.#failure);
+    }
+    const pending = new Promise<IteratorResult<GpuToken>>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.#pending = pending;
+    return pending;
+  }
+
+  return(): Promise<IteratorResult<GpuToken>> {
+    this.#buffer.length = 0;
+    this.#aborted = false;
+    this.#close();
+    return Promise.resolve(doneResult);
+  }
+
+  /** The engine produced this request's next token. */
+  deliver(token: GpuToken): void {
+    if (token.last) this.#finished = true;
+    const resolve = this.#resolve;
+    if (resolve === undefined) {
+      this.#buffer.push(token);
+      return;
+    }
+    this.#resolve = undefined;
+    this.#reject = undefined;
+    if (token.last) this.#close();
+    resolve({ done: false, value: token });
+  }
+
+  /** The engine cannot serve the request. */
+  fail(error: Error): void {
+    const reject = this.#reject;
+    if (reject === undefined) {
+      this.#failure = error;
+      return;
+    }
+    this.#close();
+    reject(error);
+  }
+
+  #abort(): void {
+    const reject = this.#reject;
+    this.#aborted = true;
+    this.#buffer.length = 0;
+    this.#close();
+    reject?.((this.#signal as AbortSignal).reason);
+  }
+
+  #close(): void {
+    if (this.#phase !== "open") {
+      this.#phase = "closed";
+      return;
+    }
+    this.#phase = "closed";
+    this.#resolve = undefined;
+    this.#reject = undefined;
+    this.#signal?.removeEventListener("abort", this.#onAbort);
+    this.#host.close(this, this.#finished);
+  }
 }
 
 /** Runs {@link EngineCore} steps back to back on a clock while there is work; see the module comment. */
@@ -53,7 +184,8 @@ export class GpuEngine {
   readonly #origin: number;
   readonly #onStep: ((result: StepResult) => void) | undefined;
   readonly #metrics: EngineMetrics<HistogramSink> | undefined;
-  readonly #channels = new Map<string, Channel>();
+  readonly #streams = new Map<string, TokenStream>();
+  readonly #host: StreamHost;
   #loop: Promise<void> | undefined;
 
   constructor(options: GpuEngineOptions) {
@@ -66,6 +198,22 @@ export class GpuEngine {
     this.#origin = options.clock.now();
     this.#onStep = options.onStep;
     this.#metrics = options.metrics;
+    this.#host = {
+      open: (stream) => {
+        const { request } = stream;
+        this.core.add(request);
+        const promptTokens =
+          typeof request.prompt === "number" ? request.prompt : request.prompt.length;
+        this.#metrics?.arrived(request.id, this.now(), promptTokens, request);
+        this.#streams.set(request.id, stream);
+        this.#start();
+      },
+      close: (stream, finished) => {
+        const { id } = stream.request;
+        this.#streams.delete(id);
+        if (!finished && this.core.abort(id)) this.#metrics?.aborted(id, this.now());
+      },
+    };
   }
 
   /** Simulated seconds since the engine was created. */
@@ -74,45 +222,13 @@ export class GpuEngine {
   }
 
   /**
-   * Queues `request` and yields its tokens as the engine produces them. Throws an
-   * EngineRequestError (from the first `next()`) when the engine refuses the request, and the
-   * signal's reason when `signal` aborts; either way the request leaves the engine.
+   * Queues `request` (at the first `next()`) and yields its tokens as the engine produces them.
+   * The first `next()` rejects with an EngineRequestError when the engine refuses the request; a
+   * pending `next()` rejects with the signal's reason when `signal` aborts. Either way, and when
+   * the consumer leaves early, the request leaves the engine and frees its KV blocks.
    */
-  async *generate(
-    request: GpuRequest,
-    signal?: AbortSignal,
-  ): AsyncGenerator<GpuToken, void, undefined> {
-    signal?.throwIfAborted();
-    this.core.add(request);
-    const promptTokens =
-      typeof request.prompt === "number" ? request.prompt : request.prompt.length;
-    this.#metrics?.arrived(request.id, this.now(), promptTokens, request);
-    const channel: Channel = { buffer: [], done: false };
-    this.#channels.set(request.id, channel);
-    const onAbort = () => channel.wake?.();
-    signal?.addEventListener("abort", onAbort, { once: true });
-    this.#start();
-    try {
-      for (;;) {
-        const token = channel.buffer.shift();
-        if (token) {
-          yield token;
-          if (token.last) return;
-          continue;
-        }
-        signal?.throwIfAborted();
-        if (channel.failure) throw channel.failure;
-        await new Promise<void>((resolve) => {
-          channel.wake = resolve;
-        });
-        channel.wake = undefined;
-      }
-    } finally {
-      signal?.removeEventListener("abort", onAbort);
-      this.#channels.delete(request.id);
-      if (!channel.done && this.core.abort(request.id))
-        this.#metrics?.aborted(request.id, this.now());
-    }
+  generate(request: GpuRequest, signal?: AbortSignal): AsyncIterableIterator<GpuToken> {
+    return new TokenStream(this.#host, request, signal);
   }
 
   /** Resolves when the engine has no work left (for tests and shutdown). */
@@ -134,25 +250,18 @@ export class GpuEngine {
       const result = this.core.step(start);
       if (!result) {
         // Nothing fits even on an idle engine (a KV cache smaller than one request): fail the rest.
-        for (const [id, channel] of this.#channels) {
-          channel.failure = new Error(`request ${id} does not fit in the KV cache`);
-          channel.wake?.();
+        for (const [id, stream] of this.#streams) {
           this.core.abort(id);
+          stream.fail(new Error(`request ${id} does not fit in the KV cache`));
         }
         break;
       }
       const endMs = this.#origin + (result.end / this.#scale) * 1000;
       await this.#clock.sleep(Math.max(0, endMs - this.#clock.now()));
-      const finished = new Set(result.finished.map((f) => f.requestId));
-      for (const token of result.tokens) {
-        const channel = this.#channels.get(token.requestId);
-        if (!channel) continue;
-        const last = finished.has(token.requestId);
-        if (last) channel.done = true;
-        channel.buffer.push({ ...token, last });
-        channel.wake?.();
-      }
+      // Gauges and histograms first: a consumer woken below sees this step in the metrics.
       this.#metrics?.step(result, this.core);
+      const streams = this.#streams;
+      for (const token of result.tokens) streams.get(token.requestId)?.deliver(token);
       this.#onStep?.(result);
     }
   }
