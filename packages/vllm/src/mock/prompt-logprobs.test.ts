@@ -77,9 +77,9 @@ describe("prompt logprobs", () => {
   });
 
   // protocol.py: an echoed prompt with logprobs gets prompt logprobs; its tokens lead the
-  // vllm/entrypoints/openai/protocol.py: each entry is a Python dict built with the prompt's own
-  // token first, then the alternatives by rank; pydantic writes it in that order. A JS object
-  // would put integer-like keys in numeric order, so the raw text is read, not the parsed body.
+  // vllm/v1/engine/logprobs.py `_make_logprob_dict`: each entry is a Python dict built from the
+  // prompt's own token first, then the top alternatives by rank; pydantic writes it in that order.
+  // A JS object would put integer-like keys in numeric order, so the raw text is read here.
   it("writes each entry's keys in Python's order: the prompt token first, then by rank", async () => {
     const prompt = "Zebras quietly juggle seventeen oranges";
     const ids = await tokenize(prompt);
