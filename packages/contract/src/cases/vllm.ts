@@ -348,6 +348,113 @@ const promptLogprobs = defineCase({
   },
 });
 
+const promptLogprobsOrder = defineCase({
+  ...base,
+  id: "openai/prompt-logprobs-order",
+  title:
+    "each prompt_logprobs entry is written with the prompt's own token first, then the alternatives by rank",
+  source: `${source} §5; vllm/v1/engine/logprobs.py _make_logprob_dict (a dict built in that order)`,
+  async run(context) {
+    const prompt = "Zebras quietly juggle seventeen oranges";
+    const tokenized = await context.rest("/tokenize", { json: { prompt } });
+    const tokens = json(tokenized, "POST /tokenize").tokens as number[];
+    const answer = await context.rest("/v1/completions", {
+      json: { prompt, max_tokens: 1, prompt_logprobs: 3 },
+    });
+    assert.equal(answer.status, 200);
+    // JSON.parse would put integer-like keys in numeric order: read the keys from the raw text.
+    const choices = json(answer, "completion").choices as { prompt_logprobs?: PromptLogprobs }[];
+    const entries = choices[0]?.prompt_logprobs ?? [];
+    const wire = [...answer.body.matchAll(/"(\d+)":\{"logprob":[^,]+,"rank":(\d+)/g)].map((m) => ({
+      id: Number(m[1]),
+      rank: Number(m[2]),
+    }));
+    let at = 0;
+    entries.slice(1).forEach((entry, i) => {
+      const size = Object.keys(entry ?? {}).length;
+      const keys = wire.slice(at, at + size);
+      at += size;
+      assert.equal(keys[0]?.id, tokens[i + 1], `entry ${i + 1} starts with the prompt's token`);
+      const ranks = keys.slice(1).map((k) => k.rank);
+      assert.deepEqual(
+        ranks,
+        [...ranks].sort((x, y) => x - y),
+        `entry ${i + 1} ranks ascend`,
+      );
+    });
+    assert.equal(at, wire.length, "every key read");
+  },
+});
+
+const contextLength = defineCase({
+  ...base,
+  id: "openai/context-length-400",
+  title:
+    'a prompt plus max_tokens over max_model_len is 400 "This model\'s maximum context length is L tokens"',
+  source: `${source} §3.2 (the three eras' texts share that sentence)`,
+  async run(context) {
+    const models = json(await context.rest("/v1/models"), "GET /v1/models");
+    const card = (models.data as { id: string; max_model_len: number }[])[0];
+    assert.ok(card, "a model card");
+    const answer = await context.rest("/v1/completions", {
+      json: { model: card.id, prompt: "Hello", max_tokens: card.max_model_len },
+    });
+    assert.equal(answer.status, 400);
+    const body = json(answer, "too long");
+    const error = (body.error ?? body) as Record<string, unknown>;
+    assert.equal(error.type, "BadRequestError");
+    assert.ok(
+      String(error.message).includes(
+        `This model's maximum context length is ${card.max_model_len} tokens`,
+      ),
+      `message: ${String(error.message)}`,
+    );
+  },
+});
+
+const ignoreEos = defineCase({
+  ...base,
+  id: "openai/ignore-eos-length",
+  title: "ignore_eos with max_tokens N generates exactly N tokens and finishes with length",
+  source: `${source} §4.1 (SamplingParams ignore_eos), §5 (finish_reason)`,
+  async run(context) {
+    const answer = await context.rest("/v1/completions", {
+      json: { prompt: "Once upon a time", max_tokens: 3, ignore_eos: true },
+    });
+    assert.equal(answer.status, 200);
+    const body = json(answer, "completion");
+    const choice = (body.choices as { finish_reason: string; stop_reason: unknown }[])[0];
+    assert.equal(choice?.finish_reason, "length");
+    assert.equal(choice?.stop_reason, null);
+    assert.equal((body.usage as { completion_tokens: number }).completion_tokens, 3);
+  },
+});
+
+const completionsLogprobs = defineCase({
+  ...base,
+  id: "openai/completions-logprobs-shape",
+  title:
+    "completions logprobs: tokens, token_logprobs, top_logprobs and text_offset, one entry per generated token",
+  source: `${source} §5 (serving_completion.py _create_completion_logprobs)`,
+  async run(context) {
+    const answer = await context.rest("/v1/completions", {
+      json: { prompt: "Hello", max_tokens: 3, logprobs: 2, ignore_eos: true },
+    });
+    assert.equal(answer.status, 200);
+    const body = json(answer, "completion");
+    const logprobs = (body.choices as { logprobs: Record<string, unknown[]> }[])[0]?.logprobs;
+    assert.ok(logprobs, "choices[0].logprobs");
+    for (const key of ["tokens", "token_logprobs", "top_logprobs", "text_offset"]) {
+      assert.ok(Array.isArray(logprobs[key]), `${key} is a list`);
+      assert.equal(logprobs[key]?.length, 3, `${key} has one entry per token`);
+    }
+    for (const top of logprobs.top_logprobs as Record<string, number>[]) {
+      const size = Object.keys(top).length;
+      assert.ok(size >= 2 && size <= 3, `top map holds the sampled token and 2 others: ${size}`);
+    }
+  },
+});
+
 /** Every vllm protocol case. */
 export const vllmCases: readonly ContractCase[] = [
   modelsList,
@@ -362,4 +469,8 @@ export const vllmCases: readonly ContractCase[] = [
   metrics,
   requestIdBase,
   promptLogprobs,
+  promptLogprobsOrder,
+  contextLength,
+  ignoreEos,
+  completionsLogprobs,
 ];
