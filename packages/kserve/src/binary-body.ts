@@ -37,20 +37,43 @@ export function splitBinaryBody(
   };
 }
 
+/** A binary-extension body as its pieces, in order: the JSON header's bytes, then each tensor's. */
+export interface BinaryBodyParts {
+  /** The JSON header (UTF-8), then the raw tensors as given (not copied). */
+  readonly pieces: readonly Uint8Array[];
+  /** Bytes of the JSON header: the `Inference-Header-Content-Length` value. */
+  readonly jsonLength: number;
+  /** Bytes of the whole body. */
+  readonly byteLength: number;
+}
+
+/**
+ * A JSON header and raw tensors as the pieces of one body, without copying the tensors: a server
+ * writes them back to back (a 16 MiB tensor then costs no 16 MiB copy).
+ */
+export function binaryBodyParts(header: unknown, parts: readonly Uint8Array[]): BinaryBodyParts {
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  let byteLength = json.byteLength;
+  for (const part of parts) byteLength += part.byteLength;
+  return { pieces: [json, ...parts], jsonLength: json.byteLength, byteLength };
+}
+
+/** The pieces as one body. */
+export function joinPieces(pieces: readonly Uint8Array[], byteLength: number): Uint8Array {
+  const body = new Uint8Array(byteLength);
+  let offset = 0;
+  for (const piece of pieces) {
+    body.set(piece, offset);
+    offset += piece.byteLength;
+  }
+  return body;
+}
+
 /** Joins a JSON header and raw tensors into one body; returns the body and the JSON length. */
 export function joinBinaryBody(
   header: unknown,
   parts: readonly Uint8Array[],
 ): { body: Uint8Array; jsonLength: number } {
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  let total = json.byteLength;
-  for (const part of parts) total += part.byteLength;
-  const body = new Uint8Array(total);
-  body.set(json, 0);
-  let offset = json.byteLength;
-  for (const part of parts) {
-    body.set(part, offset);
-    offset += part.byteLength;
-  }
-  return { body, jsonLength: json.byteLength };
+  const { pieces, jsonLength, byteLength } = binaryBodyParts(header, parts);
+  return { body: joinPieces(pieces, byteLength), jsonLength };
 }

@@ -1,4 +1,5 @@
 import { Agent, request } from "node:http";
+import { connect, type Socket } from "node:net";
 
 /** One HTTP answer, read whole. */
 export interface HttpAnswer {
@@ -62,4 +63,168 @@ export function httpCall(call: HttpCall): Promise<HttpAnswer> {
     outgoing.on("error", reject);
     outgoing.end(call.body);
   });
+}
+
+/**
+ * Bytes one socket read may take: 4 MiB. `node:http` reads 64 KiB at a time and copies each
+ * slice into a Buffer of its own; a 16 MiB answer is then 256 event-loop turns and 256
+ * allocations on the client before the server's speed shows.
+ */
+const readSliceBytes = 4 * 1024 * 1024;
+
+const headEnd = Buffer.from("\r\n\r\n");
+
+/** The answer being read on a connection. */
+interface PendingAnswer {
+  readonly resolve: (answer: HttpAnswer) => void;
+  readonly reject: (error: Error) => void;
+  readonly timer: NodeJS.Timeout;
+  /** Head bytes so far, until the blank line. */
+  head: Buffer | undefined;
+  status: number;
+  headers: Record<string, string>;
+  /** The body, allocated at its `content-length` once the head is in. */
+  body: Buffer | undefined;
+  received: number;
+}
+
+/**
+ * One keep-alive HTTP/1.1 connection to a loopback server for large bodies, one request at a
+ * time: the request goes out as one corked write of head and body, and the answer is read in
+ * slices of up to {@link readSliceBytes} into a single buffer of its `content-length` (one copy,
+ * no per-slice Buffers, no concatenation). An answer without `content-length` (chunked) is an
+ * error: the bench's servers all send one. A closed or timed-out connection is opened again on
+ * the next call. The tensor benchmark gives every server, baseline and mock alike, this client.
+ */
+export class HttpConnection {
+  readonly #url: URL;
+  readonly #slice = Buffer.allocUnsafe(readSliceBytes);
+  #socket: Socket | undefined;
+  #pending: PendingAnswer | undefined;
+
+  /** `url`: the server's origin or any URL on it (loopback only); calls name their own path. */
+  constructor(url: string) {
+    this.#url = new URL(url);
+  }
+
+  /** Sends `call` (its URL's path and query are used) and reads the whole answer. */
+  call(call: HttpCall): Promise<HttpAnswer> {
+    if (this.#pending) return Promise.reject(new Error("one call at a time per HttpConnection"));
+    const socket = this.#open();
+    const url = new URL(call.url, this.#url);
+    const body =
+      call.body === undefined
+        ? undefined
+        : typeof call.body === "string"
+          ? Buffer.from(call.body)
+          : call.body;
+    let head = `${call.method ?? "POST"} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${this.#url.host}\r\n`;
+    for (const [name, value] of Object.entries(call.headers ?? {})) head += `${name}: ${value}\r\n`;
+    if (body !== undefined) head += `content-length: ${body.byteLength}\r\n`;
+    head += "\r\n";
+    return new Promise<HttpAnswer>((resolve, reject) => {
+      const timeoutMs = call.timeoutMs ?? 60_000;
+      const timer = setTimeout(
+        () => this.#fail(new Error(`no answer from ${call.url} in time`)),
+        timeoutMs,
+      );
+      this.#pending = {
+        resolve,
+        reject,
+        timer,
+        head: undefined,
+        status: 0,
+        headers: {},
+        body: undefined,
+        received: 0,
+      };
+      socket.cork();
+      socket.write(head, "latin1");
+      if (body !== undefined) socket.write(body);
+      socket.uncork();
+    });
+  }
+
+  /** Closes the connection; a call in flight fails. */
+  close(): void {
+    this.#fail(new Error("connection closed"));
+  }
+
+  #open(): Socket {
+    if (this.#socket && !this.#socket.destroyed) return this.#socket;
+    const socket = connect({
+      host: this.#url.hostname,
+      port: Number(this.#url.port || 80),
+      onread: {
+        buffer: this.#slice,
+        callback: (length: number) => {
+          this.#read(this.#slice.subarray(0, length));
+          return true;
+        },
+      },
+    });
+    socket.setNoDelay(true);
+    // Only this connection's current socket fails the call in flight, not one it has replaced.
+    socket.on("error", (error) => {
+      if (this.#socket === socket) this.#fail(error);
+    });
+    const closed = () => {
+      if (this.#socket === socket) this.#fail(new Error("the server closed the connection"));
+    };
+    socket.on("end", closed);
+    socket.on("close", closed);
+    this.#socket = socket;
+    return socket;
+  }
+
+  /** Takes one read slice (valid only during this call). */
+  #read(bytes: Buffer): void {
+    const pending = this.#pending;
+    if (!pending) return;
+    let rest = bytes;
+    if (pending.body === undefined) {
+      const head = pending.head ? Buffer.concat([pending.head, bytes]) : bytes;
+      const end = head.indexOf(headEnd);
+      if (end < 0) {
+        pending.head = Buffer.from(head);
+        return;
+      }
+      const lines = head.toString("latin1", 0, end).split("\r\n");
+      pending.status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? "")?.[1] ?? 0);
+      for (const line of lines.slice(1)) {
+        const colon = line.indexOf(":");
+        const name = line.slice(0, colon).trim().toLowerCase();
+        const value = line.slice(colon + 1).trim();
+        pending.headers[name] =
+          name in pending.headers ? `${pending.headers[name]}, ${value}` : value;
+      }
+      const length = Number(pending.headers["content-length"]);
+      if (!Number.isSafeInteger(length) || length < 0) {
+        this.#fail(new Error(`answer ${pending.status} without a content-length`));
+        return;
+      }
+      pending.body = Buffer.allocUnsafe(length);
+      rest = head.subarray(end + headEnd.length);
+    }
+    const body = pending.body;
+    const take = Math.min(rest.byteLength, body.byteLength - pending.received);
+    rest.copy(body, pending.received, 0, take);
+    pending.received += take;
+    if (pending.received < body.byteLength) return;
+    this.#pending = undefined;
+    clearTimeout(pending.timer);
+    // The server closes after this answer: the next call opens a new connection.
+    if (pending.headers.connection?.toLowerCase() === "close") this.#fail(new Error("closed"));
+    pending.resolve({ status: pending.status, headers: pending.headers, body });
+  }
+
+  #fail(error: Error): void {
+    const pending = this.#pending;
+    this.#pending = undefined;
+    this.#socket?.destroy();
+    this.#socket = undefined;
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    pending.reject(error);
+  }
 }

@@ -3,6 +3,7 @@
  * outputs, BYTES length prefixes, each runtime's answers to lying or truncated lengths, and a
  * fuzz run of random truncations that must never crash or hang the server.
  */
+import { gunzipSync } from "node:zlib";
 import { type BuiltMock, buildMock } from "@servingkit/mock-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { joinBinaryBody } from "../binary-body.js";
@@ -74,6 +75,60 @@ describe("binary tensor data", () => {
     const out = new Int32Array(binary.buffer.slice(binary.byteOffset, binary.byteOffset + 128));
     expect(Array.from(out.subarray(0, 16))).toEqual(row((i) => i + 2));
     expect(Array.from(out.subarray(16))).toEqual(row((i) => i - 2));
+  });
+
+  it("a large binary output (64 KiB or more) is written as the JSON header then the tensor's own bytes: the same headers, length and bytes as one body (kserve-v2.md §2)", async () => {
+    const m = await mock("triton");
+    const running = await m.listen();
+    const values = Float32Array.from({ length: 1 << 15 }, (_, i) => i / 8);
+    const raw = new Uint8Array(values.buffer);
+    const header = {
+      inputs: [
+        {
+          name: "INPUT0",
+          shape: [1, values.length],
+          datatype: "FP32",
+          parameters: { binary_data_size: raw.byteLength },
+        },
+      ],
+      outputs: [{ name: "OUTPUT0", parameters: { binary_data: true } }],
+    };
+    const request = binaryRequest(header, [raw]);
+    const res = await fetch(`${running.endpoints.http}/v2/models/identity_fp32/infer`, {
+      method: "POST",
+      // fetch asks for gzip by default; this is the uncompressed answer.
+      headers: { ...request.headers, "accept-encoding": "identity" },
+      body: request.payload,
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/octet-stream");
+    expect(res.headers.get("transfer-encoding")).toBeNull();
+    const expected = joinBinaryBody(
+      {
+        model_name: "identity_fp32",
+        model_version: "1",
+        outputs: [
+          {
+            name: "OUTPUT0",
+            datatype: "FP32",
+            shape: [1, values.length],
+            parameters: { binary_data_size: raw.byteLength },
+          },
+        ],
+      },
+      [raw],
+    );
+    expect(res.headers.get("inference-header-content-length")).toBe(String(expected.jsonLength));
+    expect(res.headers.get("content-length")).toBe(String(expected.body.byteLength));
+    expect(Buffer.from(await res.arrayBuffer()).equals(Buffer.from(expected.body))).toBe(true);
+    // Compressed (Triton offers gzip): the joined body, compressed whole.
+    const gzipped = await m.http.inject({
+      url: "/v2/models/identity_fp32/infer",
+      ...request,
+      headers: { ...request.headers, "accept-encoding": "gzip" },
+    });
+    expect(gzipped.headers["content-encoding"]).toBe("gzip");
+    expect(gunzipSync(gzipped.rawPayload).equals(Buffer.from(expected.body))).toBe(true);
   });
 
   it("per-output binary_data overrides binary_data_output (kserve-v2.md §2)", async () => {

@@ -3,7 +3,12 @@
  * {@link DecodedRequest}, and an {@link InferResult} to the response body and headers, each in
  * the runtime's own way (kserve-v2.md §1.4-§1.7, §2, §3).
  */
-import { inferenceHeaderLength, joinBinaryBody, splitBinaryBody } from "../binary-body.js";
+import {
+  binaryBodyParts,
+  inferenceHeaderLength,
+  joinPieces,
+  splitBinaryBody,
+} from "../binary-body.js";
 import {
   type Datatype,
   decodeRaw,
@@ -230,6 +235,27 @@ export interface RestReply {
   readonly body: string | Uint8Array;
 }
 
+/**
+ * A binary-extension answer whose body is pieces sent back to back: the JSON header, then the
+ * output tensors' own bytes (no copy of a large tensor into one body).
+ */
+export interface PiecewiseRestReply {
+  /** HTTP status. */
+  readonly status: number;
+  /** Headers as the runtime spells them (the host adds `content-length`). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body's pieces, in order. */
+  readonly pieces: readonly Uint8Array[];
+  /** Bytes of all pieces together. */
+  readonly byteLength: number;
+}
+
+/**
+ * Binary outputs of at least this many bytes in all (64 KiB, as the gRPC fast path's separate
+ * tensors) are answered as pieces; smaller ones are joined into one body (one write is cheaper).
+ */
+export const piecewiseTensorBytes = 64 * 1024;
+
 function wantsBinaryOutput(profile: KserveProfile, request: DecodedRequest, name: string): boolean {
   if (!profile.binary.supported) return false;
   const requested = request.outputs?.find((o) => o.name === name);
@@ -239,12 +265,15 @@ function wantsBinaryOutput(profile: KserveProfile, request: DecodedRequest, name
   return request.parameters.binary_data_output === true;
 }
 
-/** Renders an inference result; throws the profile's refusal for FP16/BF16 outputs in JSON. */
+/**
+ * Renders an inference result; throws the profile's refusal for FP16/BF16 outputs in JSON. Binary
+ * outputs of {@link piecewiseTensorBytes} or more come back as a {@link PiecewiseRestReply}.
+ */
 export function renderRestResult(
   profile: KserveProfile,
   request: DecodedRequest,
   result: InferResult,
-): RestReply {
+): RestReply | PiecewiseRestReply {
   const parts: Uint8Array[] = [];
   const outputs = result.outputs.map((tensor) => {
     const binary = wantsBinaryOutput(profile, request, tensor.name);
@@ -280,15 +309,15 @@ export function renderRestResult(
       body: JSON.stringify(header),
     };
   }
-  const { body, jsonLength } = joinBinaryBody(header, parts);
-  return {
-    status: 200,
-    headers: {
-      "content-type": profile.binary.responseContentType,
-      [profile.binary.headerName]: String(jsonLength),
-    },
-    body,
+  const { pieces, jsonLength, byteLength } = binaryBodyParts(header, parts);
+  const headers = {
+    "content-type": profile.binary.responseContentType,
+    [profile.binary.headerName]: String(jsonLength),
   };
+  if (byteLength - jsonLength >= piecewiseTensorBytes) {
+    return { status: 200, headers, pieces, byteLength };
+  }
+  return { status: 200, headers, body: joinPieces(pieces, byteLength) };
 }
 
 const isHalf = (datatype: Datatype) => datatype === "FP16" || datatype === "BF16";

@@ -15,7 +15,7 @@ import {
   registerRestRouteTable,
 } from "@servingkit/mock-core";
 import type { FastifyInstance } from "fastify";
-import { inferenceHeaderLength } from "../binary-body.js";
+import { inferenceHeaderLength, joinPieces } from "../binary-body.js";
 import { InferFault } from "./fault.js";
 import { asFault, recordedInfer } from "./infer.js";
 import { modelMetadata, serverMetadata } from "./metadata.js";
@@ -23,7 +23,12 @@ import type { KserveMockState } from "./mock-state.js";
 import { type LoadParameters, repositoryNameRefusal } from "./model-control.js";
 import type { MockModel } from "./models.js";
 import type { KserveProfile } from "./profiles.js";
-import { decodeRestRequest, type RestReply, renderRestResult } from "./rest-codec.js";
+import {
+  decodeRestRequest,
+  type PiecewiseRestReply,
+  type RestReply,
+  renderRestResult,
+} from "./rest-codec.js";
 import { modelConfigJson, statsJson } from "./triton-extensions.js";
 
 /** The runtime's REST rendering of a refusal. */
@@ -143,7 +148,7 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
       );
       const result = recordedInfer(profile, found.model, found.version, decoded, stats);
       const rendered = renderRestResult(profile, decoded, result);
-      if (stream && typeof rendered.body === "string") {
+      if (stream && "body" in rendered && typeof rendered.body === "string") {
         // MLServer's SSE framing: `data: <json>\n\n` per response (kserve-v2.md §3.2).
         return {
           status: 200,
@@ -381,19 +386,51 @@ function wordPattern(word: string): RegExp {
   return pattern;
 }
 
-/** Compresses a reply when the client accepts an encoding the runtime offers. */
-function compress(profile: KserveProfile, request: RestRouteRequest, answer: RestReply): RestReply {
+/**
+ * Compresses a reply when the client accepts an encoding the runtime offers; otherwise answers it
+ * as rendered ({@link sendable}).
+ */
+function compress(
+  profile: KserveProfile,
+  request: RestRouteRequest,
+  answer: RestReply | PiecewiseRestReply,
+): RestRouteReply {
   const accepted = request.headers["accept-encoding"]?.toLowerCase();
   // No Accept-Encoding (the common case): nothing to match, answer as is.
-  if (!accepted) return answer;
+  if (!accepted) return sendable(answer);
   const encoding = profile.compression.response.find((e) => wordPattern(e).test(accepted));
-  if (!encoding) return answer;
-  const size =
-    typeof answer.body === "string" ? Buffer.byteLength(answer.body) : answer.body.byteLength;
-  if (size < profile.compression.minBytes) return answer;
-  const raw = typeof answer.body === "string" ? Buffer.from(answer.body) : answer.body;
+  if (!encoding) return sendable(answer);
+  const raw =
+    "pieces" in answer
+      ? joinPieces(answer.pieces, answer.byteLength)
+      : typeof answer.body === "string"
+        ? Buffer.from(answer.body)
+        : answer.body;
+  if (raw.byteLength < profile.compression.minBytes) return sendable(answer);
   const body = encoding === "gzip" ? gzipSync(raw) : deflateSync(raw);
-  return { ...answer, headers: { ...answer.headers, "content-encoding": encoding }, body };
+  return {
+    status: answer.status,
+    headers: { ...answer.headers, "content-encoding": encoding },
+    body,
+  };
+}
+
+/**
+ * A rendered answer as the host sends it: pieces go out one after another under the
+ * `content-length` of them all (after the runtime's headers, where fastify puts it for a single
+ * body), so the bytes on the wire are those of the joined body.
+ */
+function sendable(answer: RestReply | PiecewiseRestReply): RestRouteReply {
+  if (!("pieces" in answer)) return answer;
+  // Lower-case names, as the host's route replies take them (fastify lower-cases a single body's).
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(answer.headers)) headers[name.toLowerCase()] = value;
+  headers["content-length"] = String(answer.byteLength);
+  return { status: answer.status, headers, body: piecesOf(answer.pieces) };
+}
+
+async function* piecesOf(pieces: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
+  yield* pieces;
 }
 
 function json(body: unknown): RestReply {
