@@ -103,7 +103,13 @@ export function createCaseContext(
         headers,
         ...(body !== undefined && { body }),
       });
-      return { status: response.status, headers: response.headers, body: await response.text() };
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: new TextDecoder().decode(bytes),
+        bytes,
+      };
     },
     grpc(request: GrpcRequest = {}): Transport {
       const authorization = authorizationFor(target, request.token ?? "target");

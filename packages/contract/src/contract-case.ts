@@ -16,6 +16,8 @@ export interface RestAnswer {
   readonly headers: Headers;
   /** The whole body as text (UTF-8). */
   readonly body: string;
+  /** The whole body as received, for binary answers (the KServe binary tensor extension). */
+  readonly bytes: Uint8Array;
 }
 
 /** Options of {@link CaseContext.rest}. */

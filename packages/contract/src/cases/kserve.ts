@@ -88,6 +88,55 @@ function assertTensorMetadata(value: unknown, what: string): void {
   }
 }
 
+/** Bytes per element of the fixed-size datatypes (kserve-v2.md §1.4); BYTES has none. */
+const elementSizes: Readonly<Record<string, number>> = {
+  BOOL: 1,
+  UINT8: 1,
+  INT8: 1,
+  UINT16: 2,
+  INT16: 2,
+  FP16: 2,
+  BF16: 2,
+  UINT32: 4,
+  INT32: 4,
+  FP32: 4,
+  UINT64: 8,
+  INT64: 8,
+  FP64: 8,
+};
+
+/** An input of zeros shaped from the model's metadata (each variable dimension as 1). */
+interface ZeroInput {
+  readonly name: string;
+  readonly datatype: string;
+  readonly shape: number[];
+  readonly count: number;
+}
+
+/** The model's REST metadata and zero inputs for it. */
+async function zeroInputs(
+  context: CaseContext,
+  model: string,
+): Promise<{ inputs: ZeroInput[]; outputs: { name: string }[] }> {
+  const meta = parseJson((await context.rest(`/v2/models/${model}`)).body, "model metadata");
+  const inputs = (meta.inputs as { name: string; datatype: string; shape: number[] }[]).map((t) => {
+    const shape = t.shape.map((d) => (d < 0 ? 1 : d));
+    return { name: t.name, datatype: t.datatype, shape, count: shape.reduce((n, d) => n * d, 1) };
+  });
+  if (inputs.some((t) => elementSizes[t.datatype] === undefined)) {
+    context.skip("the model has BYTES inputs; zero tensors need fixed-size datatypes");
+  }
+  return { inputs, outputs: meta.outputs as { name: string }[] };
+}
+
+/** An output tensor of a REST answer. */
+interface RestOutput {
+  readonly name: string;
+  readonly shape: number[];
+  readonly data?: unknown[];
+  readonly parameters?: { readonly binary_data_size?: number };
+}
+
 /** The REST cases. */
 const restCases: ContractCase[] = [
   defineCase({
@@ -212,6 +261,103 @@ const restCases: ContractCase[] = [
       );
     },
   }),
+  defineCase({
+    id: "kserve/rest-infer-round-trip",
+    title:
+      "a JSON infer of zero tensors shaped from the metadata answers every output as JSON data, id echoed",
+    source:
+      "kserve-v2.md §1.4 (inference request and response), §3.1-§3.3; Triton refuses FP16/BF16 as JSON (§3.1)",
+    runtimes: kserveRuntimes,
+    transport: "rest",
+    async run(context) {
+      const model = await modelOf(context);
+      const { inputs, outputs } = await zeroInputs(context, model);
+      if (inputs.some((t) => t.datatype === "FP16" || t.datatype === "BF16")) {
+        context.skip("the model has FP16/BF16 inputs, which Triton takes only as binary data");
+      }
+      const answer = await context.rest(`/v2/models/${model}/infer`, {
+        json: {
+          id: "servingkit-contract",
+          inputs: inputs.map((t) => ({
+            name: t.name,
+            datatype: t.datatype,
+            shape: t.shape,
+            data: new Array(t.count).fill(t.datatype === "BOOL" ? false : 0),
+          })),
+        },
+      });
+      assert.equal(answer.status, 200, `status (${answer.body.slice(0, 200)})`);
+      const body = parseJson(answer.body, "infer answer");
+      assert.equal(body.model_name, model, "model_name");
+      assert.equal(body.id, "servingkit-contract", "id echoed");
+      const answered = body.outputs as RestOutput[];
+      assert.deepEqual(
+        answered.map((o) => o.name).sort(),
+        outputs.map((o) => o.name).sort(),
+        "every output answered",
+      );
+      for (const output of answered) {
+        assert.ok(Array.isArray(output.data), `${output.name}: JSON data`);
+        const count = output.shape.reduce((n, d) => n * d, 1);
+        assert.equal(
+          output.data.flat(Number.POSITIVE_INFINITY).length,
+          count,
+          `${output.name}: data fills shape`,
+        );
+      }
+    },
+  }),
+  defineCase({
+    id: "kserve/rest-infer-binary",
+    title:
+      "the binary tensor extension both ways: binary inputs in, binary outputs asked for come back after the JSON header",
+    source:
+      "kserve-v2.md §2 (Inference-Header-Content-Length, binary_data_size, binary_data, application/octet-stream)",
+    runtimes: ["triton", "ovms"],
+    transport: "rest",
+    async run(context) {
+      const model = await modelOf(context);
+      const { inputs, outputs } = await zeroInputs(context, model);
+      const header = new TextEncoder().encode(
+        JSON.stringify({
+          inputs: inputs.map((t) => ({
+            name: t.name,
+            datatype: t.datatype,
+            shape: t.shape,
+            parameters: { binary_data_size: t.count * (elementSizes[t.datatype] ?? 0) },
+          })),
+          // OVMS applies binary_data only to outputs the request lists (kserve-v2.md §3.3).
+          outputs: outputs.map((o) => ({ name: o.name, parameters: { binary_data: true } })),
+        }),
+      );
+      const size = inputs.reduce((n, t) => n + t.count * (elementSizes[t.datatype] ?? 0), 0);
+      const body = new Uint8Array(header.length + size);
+      body.set(header);
+      const answer = await context.rest(`/v2/models/${model}/infer`, {
+        body,
+        headers: {
+          "content-type": "application/octet-stream",
+          "inference-header-content-length": String(header.length),
+        },
+      });
+      assert.equal(answer.status, 200, `status (${answer.body.slice(0, 200)})`);
+      const length = Number(answer.headers.get("inference-header-content-length"));
+      assert.ok(Number.isInteger(length) && length > 0, "Inference-Header-Content-Length");
+      const json = parseJson(
+        new TextDecoder().decode(answer.bytes.subarray(0, length)),
+        "the answer's JSON header",
+      );
+      const answered = json.outputs as RestOutput[];
+      let binary = 0;
+      for (const output of answered) {
+        assert.equal(output.data, undefined, `${output.name}: no JSON data`);
+        const bytes = output.parameters?.binary_data_size;
+        assert.ok(typeof bytes === "number" && bytes > 0, `${output.name}: binary_data_size`);
+        binary += bytes;
+      }
+      assert.equal(answer.bytes.length, length + binary, "the binary outputs follow the header");
+    },
+  }),
 ];
 
 /** The gRPC cases. */
@@ -271,21 +417,7 @@ const grpcCases: ContractCase[] = [
       const model = await grpcModelOf(context);
       const client = createClient(GRPCInferenceService, context.grpc());
       const meta = await client.modelMetadata({ name: model }, { signal: context.signal });
-      const sizes: Record<string, number> = {
-        BOOL: 1,
-        UINT8: 1,
-        INT8: 1,
-        UINT16: 2,
-        INT16: 2,
-        FP16: 2,
-        BF16: 2,
-        UINT32: 4,
-        INT32: 4,
-        FP32: 4,
-        UINT64: 8,
-        INT64: 8,
-        FP64: 8,
-      };
+      const sizes = elementSizes;
       const inputs = meta.inputs.map((t) => ({
         name: t.name,
         datatype: t.datatype,
