@@ -1,10 +1,24 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../clock.js";
-import { EngineMetrics, Histogram, tokenCountBuckets } from "./engine-metrics.js";
+import {
+  EngineMetrics,
+  Histogram,
+  MeteredRun,
+  requestParamsNBuckets,
+  tokenCountBuckets,
+} from "./engine-metrics.js";
 import { GpuEngine } from "./gpu-engine.js";
 import { linearStepTime } from "./test-step-time.js";
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+const engineConfig = {
+  numBlocks: 100,
+  maxNumSeqs: 8,
+  maxNumBatchedTokens: 512,
+  maxModelLen: 1024,
+  stepTime: linearStepTime,
+};
 
 describe("histogram and buckets", () => {
   it("uses the 1-2-5 series up to max_model_len for token counts", () => {
@@ -108,5 +122,60 @@ describe("histogram sinks", () => {
     );
     metrics.arrived("r", 0, 10, { maxTokens: 64 });
     expect(metrics.requestParamsMaxTokens.values).toEqual([64]);
+  });
+});
+
+describe("parallel sampling metrics", () => {
+  it("observes n and the most generated tokens once per parent, when its last child finishes", async () => {
+    // vllm-openai.md §8 and vllm/v1/metrics/loggers.py: vllm:request_params_n (buckets 1,2,5,10,20)
+    // and vllm:request_max_num_generation_tokens (1-2-5 up to max_model_len), recorded by
+    // parallel_sampling.py observe_finished_request when the parent's last child is done.
+    const clock = new ManualClock();
+    const metrics = new EngineMetrics(1024);
+    expect(metrics.requestParamsN.bounds).toEqual(requestParamsNBuckets);
+    expect(metrics.requestMaxNumGenerationTokens.bounds).toEqual(tokenCountBuckets(1024));
+    const engine = new GpuEngine({ ...engineConfig, clock, metrics });
+    const parent = { id: "p", n: 3 };
+    const drain = async (id: string, outputTokens: number, withParent: boolean) => {
+      const request = { id, prompt: 20, outputTokens, ...(withParent ? { parent } : {}) };
+      for await (const token of engine.generate(request)) {
+        // Before the parent's last child has its last token, only the single request counts.
+        if (id === "p-1" && !token.last && metrics.requestParamsN.count > 1)
+          throw new Error("observed early");
+      }
+    };
+    const all = Promise.all([
+      drain("p-0", 3, true),
+      drain("p-1", 7, true),
+      drain("p-2", 5, true),
+      drain("single", 4, false),
+    ]);
+    await settle();
+    await clock.advance(10_000);
+    await all;
+    // One observation for the single request (n = 1, its own count), one for the parent.
+    expect(metrics.requestParamsN.count).toBe(2);
+    expect(metrics.requestParamsN.sum).toBe(1 + 3);
+    expect(metrics.requestMaxNumGenerationTokens.count).toBe(2);
+    expect(metrics.requestMaxNumGenerationTokens.sum).toBe(4 + 7);
+    // The per-request histograms still count every child.
+    expect(metrics.requestGenerationTokens.count).toBe(4);
+  });
+
+  it("meters a simple-engine run the same way", () => {
+    const metrics = new EngineMetrics(1024);
+    const parent = { id: "q", n: 2 };
+    const first = new MeteredRun(metrics, 0, 16, parent);
+    first.finish("length", 5, 16, 1);
+    first.close();
+    expect(metrics.requestParamsN.count).toBe(0);
+    const second = new MeteredRun(metrics, 0, 16, parent);
+    second.finish("eos", 5, 9, 1);
+    second.close();
+    const single = new MeteredRun(metrics, 0, 16);
+    single.finish("eos", 5, 3, 1);
+    single.close();
+    expect(metrics.requestParamsN.cumulative()).toEqual([1, 2, 2, 2, 2, 2]);
+    expect(metrics.requestMaxNumGenerationTokens.sum).toBe(16 + 3);
   });
 });

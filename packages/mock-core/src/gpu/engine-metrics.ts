@@ -24,6 +24,9 @@ export const iterationTokenBuckets = [
   1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384,
 ] as const;
 
+/** Bucket bounds of `vllm:request_params_n` (vllm/v1/metrics/loggers.py; V0's metrics.py alike). */
+export const requestParamsNBuckets = [1, 2, 5, 10, 20] as const;
+
 /** The 1-2-5 series up to `maxModelLen`: buckets of the request token-count histograms (vllm-openai.md §8). */
 export function tokenCountBuckets(maxModelLen: number): number[] {
   const buckets: number[] = [];
@@ -90,7 +93,9 @@ export type EngineHistogramName =
   | "iterationTokens"
   | "requestPromptTokens"
   | "requestGenerationTokens"
-  | "requestParamsMaxTokens";
+  | "requestParamsMaxTokens"
+  | "requestParamsN"
+  | "requestMaxNumGenerationTokens";
 
 /** Makes the sink of one histogram from its name and V1 bucket bounds. */
 export type HistogramFactory<H extends HistogramSink> = (
@@ -98,8 +103,23 @@ export type HistogramFactory<H extends HistogramSink> = (
   buckets: readonly number[],
 ) => H;
 
+/**
+ * The request a parallel-sampling child belongs to: vLLM V1 fans a request with `n` > 1 out into
+ * `n` child requests, and records `vllm:request_params_n` and `vllm:request_max_num_generation_tokens`
+ * once for the parent, when its last child finishes (vllm/v1/engine/parallel_sampling.py
+ * `observe_finished_request`).
+ */
+export interface ParentRequest {
+  /** The parent's id, the same for all its children. */
+  readonly id: string;
+  /** The `n` request parameter: how many children the parent has. */
+  readonly n: number;
+}
+
 /** What the frontend knows about a request when it reaches the engine. */
 export interface ArrivalDetails {
+  /** The parent when this request is one of `n` > 1 parallel samples; absent for `n` = 1. */
+  readonly parent?: ParentRequest;
   /**
    * Why the request will end when it produces all its tokens: "stop" when its content ends at
    * EOS or a stop sequence, "length" (default) when it runs into max_tokens. The engine itself
@@ -114,6 +134,7 @@ interface Timeline {
   readonly arrival: number;
   readonly promptTokens: number;
   readonly finishedReason: "stop" | "length";
+  readonly parent: ParentRequest | undefined;
   scheduled?: number;
   first?: number;
   last?: number;
@@ -151,7 +172,13 @@ export class EngineMetrics<H extends HistogramSink = Histogram> {
   readonly requestPromptTokens: H;
   readonly requestGenerationTokens: H;
   readonly requestParamsMaxTokens: H;
+  /** `vllm:request_params_n`: one observation per parent request (or request with `n` = 1). */
+  readonly requestParamsN: H;
+  /** `vllm:request_max_num_generation_tokens`: the most tokens any child of a parent generated. */
+  readonly requestMaxNumGenerationTokens: H;
   readonly #timelines = new Map<string, Timeline>();
+  /** Parents with children still running: children left and the most tokens one generated. */
+  readonly #parents = new Map<string, { left: number; most: number }>();
 
   /**
    * `maxModelLen` sets the token-count histogram buckets; `histogram` makes each histogram's sink
@@ -173,6 +200,8 @@ export class EngineMetrics<H extends HistogramSink = Histogram> {
     this.requestPromptTokens = make("requestPromptTokens", tokenCounts);
     this.requestGenerationTokens = make("requestGenerationTokens", tokenCounts);
     this.requestParamsMaxTokens = make("requestParamsMaxTokens", tokenCounts);
+    this.requestParamsN = make("requestParamsN", requestParamsNBuckets);
+    this.requestMaxNumGenerationTokens = make("requestMaxNumGenerationTokens", tokenCounts);
   }
 
   /** A request reached the engine at `now` with `promptTokens` prompt tokens. */
@@ -181,6 +210,7 @@ export class EngineMetrics<H extends HistogramSink = Histogram> {
       arrival: now,
       promptTokens,
       finishedReason: details.finishedReason ?? "length",
+      parent: details.parent,
       generated: 0,
     });
     if (details.maxTokens !== undefined) this.requestParamsMaxTokens.observe(details.maxTokens);
@@ -228,6 +258,31 @@ export class EngineMetrics<H extends HistogramSink = Histogram> {
     }
   }
 
+  /**
+   * A request (or one parallel-sampling child) finished having generated `generated` tokens:
+   * `vllm:request_params_n` and `vllm:request_max_num_generation_tokens` are observed at once for a
+   * request without a parent, and for a parent when the last of its `n` children finishes, with
+   * the most tokens any child generated (vllm/v1/engine/parallel_sampling.py).
+   */
+  finishedGeneration(generated: number, parent?: ParentRequest): void {
+    if (parent === undefined || parent.n <= 1) {
+      this.requestParamsN.observe(parent?.n ?? 1);
+      this.requestMaxNumGenerationTokens.observe(generated);
+      return;
+    }
+    let state = this.#parents.get(parent.id);
+    if (state === undefined) {
+      state = { left: parent.n, most: 0 };
+      this.#parents.set(parent.id, state);
+    }
+    state.left -= 1;
+    if (generated > state.most) state.most = generated;
+    if (state.left > 0) return;
+    this.#parents.delete(parent.id);
+    this.requestParamsN.observe(parent.n);
+    this.requestMaxNumGenerationTokens.observe(state.most);
+  }
+
   /** A request was aborted at `now` (client disconnect). */
   aborted(id: string, now: number): void {
     this.#finish(id, "abort", now);
@@ -240,6 +295,7 @@ export class EngineMetrics<H extends HistogramSink = Histogram> {
     this.requestSuccess[reason]++;
     this.requestPromptTokens.observe(t.promptTokens);
     this.requestGenerationTokens.observe(t.generated);
+    this.finishedGeneration(t.generated, t.parent);
     this.e2eRequestLatency.observe(now - t.arrival);
     if (t.scheduled !== undefined) {
       const last = t.last ?? now;
@@ -267,11 +323,19 @@ export class MeteredRun {
   #first: number | undefined;
   #last: number;
   #finished = false;
+  readonly #parent: ParentRequest | undefined;
 
-  constructor(metrics: EngineMetrics<HistogramSink>, now: number, maxTokens: number) {
+  /** `parent`: the request this run is one of `n` > 1 parallel samples of (absent for `n` = 1). */
+  constructor(
+    metrics: EngineMetrics<HistogramSink>,
+    now: number,
+    maxTokens: number,
+    parent?: ParentRequest,
+  ) {
     this.#metrics = metrics;
     this.#start = now;
     this.#last = now;
+    this.#parent = parent;
     metrics.running += 1;
     metrics.requestParamsMaxTokens.observe(maxTokens);
   }
@@ -300,6 +364,7 @@ export class MeteredRun {
     m.generationTokens += completionTokens;
     m.requestPromptTokens.observe(promptTokens);
     m.requestGenerationTokens.observe(completionTokens);
+    m.finishedGeneration(completionTokens, this.#parent);
     m.e2eRequestLatency.observe(now - this.#start);
     if (this.#first !== undefined && completionTokens > 1)
       m.requestTimePerOutputToken.observe((this.#last - this.#first) / (completionTokens - 1));

@@ -2,8 +2,16 @@
  * `/metrics` (vllm-openai.md §8): vLLM's metric names, types, labels and buckets per era, with
  * counters that agree with the requests served.
  */
+
+import { EngineMetrics } from "@servingkit/mock-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { oneTwoFiveBuckets } from "./metrics.js";
+import {
+  asPrometheusClientText,
+  createVllmMetrics,
+  oneTwoFiveBuckets,
+  prometheusClientFloat,
+} from "./metrics.js";
+import { vllmProfiles } from "./profiles.js";
 import { startVllm, type TestServer } from "./test-server.js";
 
 function sample(text: string, name: string): number | undefined {
@@ -48,6 +56,17 @@ describe("/metrics, V1 names (0.12)", () => {
       `vllm:time_to_first_token_seconds_bucket{le="2560",model_name="m",engine="0"}`,
     );
     expect(sample(text, `vllm:e2e_request_latency_seconds_count${l}}`)).toBe(2);
+    // vllm/v1/metrics/loggers.py: n (buckets 1,2,5,10,20) and the most generated tokens, once per
+    // request with n = 1; help texts as vLLM's.
+    expect(text).toContain("# HELP vllm:request_params_n Histogram of the n request parameter.");
+    expect(text).toContain(
+      "# HELP vllm:request_max_num_generation_tokens Histogram of maximum number of requested generation tokens.",
+    );
+    expect(sample(text, `vllm:request_params_n_bucket{le="1",model_name="m",engine="0"}`)).toBe(2);
+    expect(text).toContain(`vllm:request_params_n_bucket{le="20",model_name="m",engine="0"}`);
+    expect(text).not.toContain(`vllm:request_params_n_bucket{le="50"`);
+    expect(sample(text, `vllm:request_max_num_generation_tokens_sum${l}}`)).toBe(7);
+    expect(sample(text, `vllm:request_max_num_generation_tokens_count${l}}`)).toBe(2);
     expect(text).toContain("vllm:kv_cache_usage_perc");
     expect(text).toContain("vllm:inter_token_latency_seconds_bucket");
     // vllm-openai.md §8: time_per_output_token hidden from 0.12.
@@ -84,5 +103,93 @@ describe("oneTwoFiveBuckets", () => {
   it("stops at the limit", () => {
     expect(oneTwoFiveBuckets(100)).toEqual([1, 2, 5, 10, 20, 50, 100]);
     expect(oneTwoFiveBuckets(4096)).toEqual([1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000]);
+  });
+});
+
+describe("prometheus_client's number format", () => {
+  // prometheus_client/utils.py floatToGoString: repr(float(d)), with Go's exponent form for
+  // positive values with more than six digits before the point; +Inf, -Inf, NaN.
+  it("prints values as Python's repr of a float", () => {
+    const cases: [number, string][] = [
+      [0, "0.0"],
+      [-0, "-0.0"],
+      [1, "1.0"],
+      [2, "2.0"],
+      [-5, "-5.0"],
+      [0.1, "0.1"],
+      [0.005, "0.005"],
+      [0.0001, "0.0001"],
+      [0.00001, "1e-05"],
+      [1.5e-7, "1.5e-07"],
+      [2560, "2560.0"],
+      [123456, "123456.0"],
+      [0.30000000000000004, "0.30000000000000004"],
+      [1e16, "1e+16"],
+      [1.2345678901234568e17, "1.2345678901234568e+17"],
+      [1e22, "1e+22"],
+      [-1234567, "-1234567.0"],
+      [Number.POSITIVE_INFINITY, "+Inf"],
+      [Number.NEGATIVE_INFINITY, "-Inf"],
+      [Number.NaN, "NaN"],
+    ];
+    for (const [value, text] of cases)
+      expect([value, prometheusClientFloat(value)]).toEqual([value, text]);
+  });
+
+  it("switches positive values of seven or more integer digits to Go's exponent form", () => {
+    expect(prometheusClientFloat(1234567)).toBe("1.234567e+06");
+    expect(prometheusClientFloat(1234567.5)).toBe("1.2345675e+06");
+    expect(prometheusClientFloat(10_000_000)).toBe("1e+07");
+    expect(prometheusClientFloat(10_000_001)).toBe("1.0000001e+07");
+    // vllm:lora_requests_info holds a wall-clock time (set_to_current_time).
+    expect(prometheusClientFloat(1763700000.25)).toBe("1.76370000025e+09");
+    // The format writes "e+0" before the exponent, so two-digit exponents read e+0NN.
+    expect(prometheusClientFloat(1e14)).toBe("1e+014");
+  });
+
+  it("rewrites prom-client's values and le bounds, leaving names, comments and other labels", () => {
+    const text = [
+      "# HELP vllm:x_total Counted things.",
+      "# TYPE vllm:x_total counter",
+      'vllm:x_total{model_name="a b",engine="0"} 2',
+      'vllm:h_bucket{le="0.005",model_name="m"} 0',
+      'vllm:h_bucket{le="1",model_name="m"} 3',
+      'vllm:h_bucket{le="+Inf",model_name="m"} 3',
+      'vllm:h_sum{model_name="m"} 1.25',
+      'vllm:t{tag="le=\\"3\\""} 1763700000.25',
+      "",
+    ].join("\n");
+    expect(asPrometheusClientText(text)).toBe(
+      [
+        "# HELP vllm:x_total Counted things.",
+        "# TYPE vllm:x_total counter",
+        'vllm:x_total{model_name="a b",engine="0"} 2.0',
+        'vllm:h_bucket{le="0.005",model_name="m"} 0.0',
+        'vllm:h_bucket{le="1.0",model_name="m"} 3.0',
+        'vllm:h_bucket{le="+Inf",model_name="m"} 3.0',
+        'vllm:h_sum{model_name="m"} 1.25',
+        'vllm:t{tag="le=\\"3\\""} 1.76370000025e+09',
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("renders a registry in that format when asked", async () => {
+    const state = new EngineMetrics(100);
+    state.promptTokens = 12;
+    const era = vllmProfiles.at(-1)?.metrics;
+    if (era === undefined) throw new Error("no profile");
+    const metrics = createVllmMetrics({
+      modelName: "m",
+      era,
+      state,
+      valueFormat: "prometheus_client",
+    });
+    const text = await metrics.text();
+    expect(text).toContain('vllm:prompt_tokens_total{model_name="m",engine="0"} 12.0');
+    expect(text).toContain(
+      'vllm:time_to_first_token_seconds_bucket{le="2560.0",model_name="m",engine="0"} 0.0',
+    );
+    expect(text).toContain('vllm:request_params_n_bucket{le="+Inf",model_name="m",engine="0"} 0.0');
   });
 });

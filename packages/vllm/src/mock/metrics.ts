@@ -1,8 +1,10 @@
 /**
  * `GET /metrics`: vLLM's Prometheus metrics (vllm-openai.md §8) with their names, types,
  * `model_name` (and V1's `engine`) labels and bucket sets, rendered by `prom-client` in the
- * Prometheus text format (counters named `<name>_total` as prometheus_client exports them;
- * sample values print as `2`, not Python's `2.0`, and `le` leads the labels: equal to a parser).
+ * Prometheus text format (counters named `<name>_total` as prometheus_client exports them; `le`
+ * leads the labels: equal to a parser). With `valueFormat: "prometheus_client"` every sample value
+ * and `le` bound is then rewritten as Python's prometheus_client prints it (`2.0`, `le="1.0"`,
+ * `1.7e+09`; see {@link prometheusClientFloat}); prom-client's own `2` otherwise.
  *
  * The values live in one mock-core `EngineMetrics` that the engine itself keeps, and prom-client
  * reads them at scrape time: one histogram implementation (mock-core's), an observation costs a
@@ -29,6 +31,79 @@ export function oneTwoFiveBuckets(max: number): number[] {
   return tokenCountBuckets(max);
 }
 
+/** Python's `repr(float)`: shortest round-trip digits, exponent form below 1e-4 and from 1e16. */
+function pythonFloatRepr(value: number): string {
+  if (value === 0) return Object.is(value, -0) ? "-0.0" : "0.0";
+  const sign = value < 0 ? "-" : "";
+  // toExponential() without digits gives the shortest digits that round-trip, as repr does.
+  const [mantissa = "", exponent = "0"] = Math.abs(value).toExponential().split("e");
+  const digits = mantissa.replace(".", "");
+  const e = Number(exponent);
+  if (e < -4 || e >= 16) {
+    const lead = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    const size = Math.abs(e);
+    return `${sign}${lead}e${e < 0 ? "-" : "+"}${size < 10 ? "0" : ""}${size}`;
+  }
+  if (e < 0) return `${sign}0.${"0".repeat(-e - 1)}${digits}`;
+  if (digits.length <= e + 1) return `${sign}${digits.padEnd(e + 1, "0")}.0`;
+  return `${sign}${digits.slice(0, e + 1)}.${digits.slice(e + 1)}`;
+}
+
+/**
+ * A number as Python's prometheus_client writes a sample value or an `le` bound
+ * (prometheus_client/utils.py `floatToGoString`): `+Inf`, `-Inf`, `NaN`; otherwise Python's
+ * `repr(float(d))` (`2.0`, `0.005`, `1e-05`), except that a positive value with more than six
+ * digits before the point switches to Go's exponent form with the digits' trailing zeros and
+ * point stripped and `e+0` before the exponent (`1234567.0` → `1.234567e+06`, `1e14` →
+ * `1e+014`).
+ */
+export function prometheusClientFloat(value: number): string {
+  if (value === Number.POSITIVE_INFINITY) return "+Inf";
+  if (value === Number.NEGATIVE_INFINITY) return "-Inf";
+  if (Number.isNaN(value)) return "NaN";
+  const text = pythonFloatRepr(value);
+  const dot = text.indexOf(".");
+  if (value > 0 && dot > 6) {
+    const mantissa = `${text[0]}.${text.slice(1, dot)}${text.slice(dot + 1)}`.replace(/[0.]+$/, "");
+    return `${mantissa}e+0${dot - 1}`;
+  }
+  return text;
+}
+
+/** A sample value or bound as the text format writes it (`+Inf`, `-Inf`, `NaN` or a number). */
+function parseSampleValue(text: string): number {
+  if (text === "+Inf" || text === "Inf") return Number.POSITIVE_INFINITY;
+  if (text === "-Inf") return Number.NEGATIVE_INFINITY;
+  return Number(text);
+}
+
+const leLabel = /([{,])le="([^"]*)"/;
+
+/**
+ * Rewrites a Prometheus text exposition so that every sample value and every `le` bound reads as
+ * prometheus_client prints it ({@link prometheusClientFloat}); comments, names and other labels
+ * stay as they are. Expects prom-client's output: one sample per line, no timestamps, so the
+ * value is what follows the line's last space.
+ */
+export function asPrometheusClientText(text: string): string {
+  return text
+    .split("\n")
+    .map((line) => {
+      if (line === "" || line.startsWith("#")) return line;
+      const space = line.lastIndexOf(" ");
+      if (space < 0) return line;
+      const head = line
+        .slice(0, space)
+        .replace(
+          leLabel,
+          (_, before: string, bound: string) =>
+            `${before}le="${prometheusClientFloat(parseSampleValue(bound))}"`,
+        );
+      return `${head} ${prometheusClientFloat(parseSampleValue(line.slice(space + 1)))}`;
+    })
+    .join("\n");
+}
+
 /** The mock's metrics registry. */
 export interface VllmMetrics {
   /** Prometheus text of every metric. */
@@ -49,6 +124,12 @@ export interface VllmMetricsOptions {
   readonly gpu?: { readonly settings: GpuEngineSettings; readonly capacity: KvCapacity };
   /** The LoRA adapters and `--max-loras`, when the mock runs with `--enable-lora`. */
   readonly lora?: { readonly registry: LoraRegistry; readonly maxLoras: number };
+  /**
+   * How sample values and `le` bounds print: "prometheus_client" as vLLM's Python client does
+   * (`2.0`, `le="1.0"`), "prom-client" as the Node library does (`2`, `le="1"`). Default
+   * "prom-client" until the plugin and the tests that pin the old text switch over.
+   */
+  readonly valueFormat?: "prometheus_client" | "prom-client";
 }
 
 type Labels = Record<string, string>;
@@ -196,6 +277,14 @@ export function createVllmMetrics(options: VllmMetricsOptions): VllmMetrics {
     "Number of generation tokens processed.",
     state.requestGenerationTokens,
   );
+  // vllm/v1/metrics/loggers.py (V0's vllm/engine/metrics.py alike): one observation per
+  // request, or per parent once its last parallel-sampling child finishes.
+  histogram(
+    "vllm:request_max_num_generation_tokens",
+    "Histogram of maximum number of requested generation tokens.",
+    state.requestMaxNumGenerationTokens,
+  );
+  histogram("vllm:request_params_n", "Histogram of the n request parameter.", state.requestParamsN);
   histogram(
     "vllm:request_params_max_tokens",
     "Histogram of the max_tokens request parameter.",
@@ -324,5 +413,11 @@ export function createVllmMetrics(options: VllmMetricsOptions): VllmMetrics {
     }).set(info, 1);
   }
 
-  return { text: () => registry.metrics(), contentType: registry.contentType };
+  const python = options.valueFormat === "prometheus_client";
+  return {
+    text: python
+      ? async () => asPrometheusClientText(await registry.metrics())
+      : () => registry.metrics(),
+    contentType: registry.contentType,
+  };
 }
