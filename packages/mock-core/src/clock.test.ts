@@ -1,6 +1,6 @@
 import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
-import { ManualClock, realClock } from "./clock.js";
+import { ManualClock, PacingWheel, realClock, type WheelTimers } from "./clock.js";
 
 describe("realClock.sleep", () => {
   it("resolves after the time has passed, with or without a signal", async () => {
@@ -43,6 +43,131 @@ describe("realClock.sleep", () => {
     controller.abort();
     const results = await Promise.allSettled(pending);
     expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+  });
+});
+
+/** Timers on a hand-moved time: `fire()` runs the set timer as if it came due, early or not. */
+class FakeTimers implements WheelTimers {
+  time = 0;
+  sets = 0;
+  pending: { callback: () => void; at: number } | undefined;
+  now(): number {
+    return this.time;
+  }
+  set(callback: () => void, ms: number): unknown {
+    this.sets += 1;
+    const timer = { callback, at: this.time + ms };
+    this.pending = timer;
+    return timer;
+  }
+  clear(handle: unknown): void {
+    if (this.pending === handle) this.pending = undefined;
+  }
+  /** Moves time to `at` and runs the set timer (there is at most one), then lets promises settle. */
+  async fire(at: number): Promise<void> {
+    this.time = at;
+    const timer = this.pending;
+    this.pending = undefined;
+    timer?.callback();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+describe("PacingWheel", () => {
+  it("wakes each sleep in the first release at or after its due time, never before", async () => {
+    const timers = new FakeTimers();
+    const wheel = new PacingWheel(timers);
+    const woke: string[] = [];
+    timers.time = 0.4;
+    void wheel.sleep(20).then(() => woke.push(`a@${timers.time}`)); // due 20.4: bucket 21
+    void wheel.sleep(19.6).then(() => woke.push(`b@${timers.time}`)); // due 20.0: bucket 20
+    void wheel.sleep(45).then(() => woke.push(`c@${timers.time}`)); // bucket 46
+    expect(timers.pending?.at).toBe(20);
+    // A timer may fire early (Node measures from its loop's cached time): nothing is released.
+    await timers.fire(19.5);
+    expect(woke).toEqual([]);
+    expect(timers.pending?.at).toBe(20);
+    await timers.fire(20.2);
+    expect(woke).toEqual(["b@20.2"]);
+    expect(timers.pending?.at).toBe(21);
+    // A late timer releases every bucket that has come due, in due order.
+    await timers.fire(50);
+    expect(woke).toEqual(["b@20.2", "a@50", "c@50"]);
+    expect(wheel.pending).toBe(0);
+    expect(timers.pending).toBeUndefined();
+  });
+
+  it("sleeps 0, a negative or NaN time until the next release", async () => {
+    const timers = new FakeTimers();
+    const wheel = new PacingWheel(timers);
+    timers.time = 3.5;
+    const sleeps = [wheel.sleep(0), wheel.sleep(-5), wheel.sleep(Number.NaN)];
+    expect(timers.pending?.at).toBe(4);
+    await timers.fire(4);
+    await Promise.all(sleeps);
+    expect(wheel.pending).toBe(0);
+  });
+
+  it("sets one timer for many sleeps due in the same millisecond", async () => {
+    const timers = new FakeTimers();
+    const wheel = new PacingWheel(timers);
+    const sleeps = Array.from({ length: 1000 }, (_, i) => wheel.sleep(20 + (i % 10) / 10));
+    expect(timers.sets).toBe(1);
+    expect(wheel.pending).toBe(1000);
+    await timers.fire(21);
+    await Promise.all(sleeps);
+    expect(timers.sets).toBe(1);
+    expect(wheel.pending).toBe(0);
+  });
+
+  it("moves its timer earlier for an earlier sleep, and rejects an aborted one at once", async () => {
+    const timers = new FakeTimers();
+    const wheel = new PacingWheel(timers);
+    const controller = new AbortController();
+    const late = wheel.sleep(100, controller.signal);
+    expect(timers.pending?.at).toBe(100);
+    const early = wheel.sleep(10);
+    expect(timers.pending?.at).toBe(10);
+    const reason = new Error("client left");
+    controller.abort(reason);
+    await expect(late).rejects.toBe(reason);
+    expect(wheel.pending).toBe(1);
+    await timers.fire(10);
+    await early;
+    // The aborted sleep's entry is skipped; with nothing pending no timer is left.
+    expect(wheel.pending).toBe(0);
+    expect(timers.pending).toBeUndefined();
+  });
+
+  it("keeps a 20 ms schedule for 1,000 paced streams with one release per millisecond", async () => {
+    const timers = new FakeTimers();
+    const wheel = new PacingWheel(timers);
+    const gaps: number[] = [];
+    const stream = async (start: number) => {
+      let last = start;
+      for (let k = 1; k <= 5; k++) {
+        // The simple engine's fixed schedule: token k due at start + k * 20, slept from now.
+        await wheel.sleep(start + k * 20 - timers.time);
+        gaps.push(timers.time - last);
+        last = timers.time;
+      }
+    };
+    const streams: Promise<void>[] = [];
+    for (let i = 0; i < 1000; i++) {
+      timers.time = i / 50; // arrivals spread over 20 ms
+      streams.push(stream(timers.time));
+    }
+    let releases = 0;
+    while (timers.pending !== undefined) {
+      releases += 1;
+      await timers.fire(timers.pending.at);
+    }
+    await Promise.all(streams);
+    expect(gaps).toHaveLength(5000);
+    // Each gap is 20 ms give or take the millisecond a sleep is rounded up to.
+    expect(Math.min(...gaps)).toBeGreaterThan(19);
+    expect(Math.max(...gaps)).toBeLessThan(21);
+    expect(releases).toBeLessThanOrEqual(5 * 20 + 2);
   });
 });
 
