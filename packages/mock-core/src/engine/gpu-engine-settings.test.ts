@@ -56,8 +56,13 @@ describe("defaults", () => {
       enablePrefixCaching: true,
       longPrefillTokenThreshold: 0,
       timeScale: 1,
+      maxLoras: 1,
     });
     expect(settings?.device.id).toBe("h100-80gb");
+    // The runtime's --max-loras reaches the scheduler (vLLM's default 1).
+    expect(readGpuEngineSettings({ gpu: "h100-80gb" }, { ...context, maxLoras: 4 })?.maxLoras).toBe(
+      4,
+    );
     expect(settings?.model).toBe(modelProfiles["llama-3.1-8b"]);
   });
 

@@ -104,6 +104,8 @@ export interface GpuEngineSettings {
   readonly longPrefillTokenThreshold: number;
   /** Simulated seconds per real second. */
   readonly timeScale: number;
+  /** Most distinct LoRA adapters in one step's batch (the runtime's `--max-loras`). */
+  readonly maxLoras: number;
 }
 
 /** What the runtime knows about the served model when it reads the options. */
@@ -116,6 +118,11 @@ export interface GpuEngineContext {
    * model, {@link defaultGpuModelProfile}.
    */
   readonly modelConfig?: Readonly<Record<string, unknown>>;
+  /**
+   * The runtime's `--max-loras` when it serves LoRA adapters: most distinct adapters in one
+   * step's batch. Default 1, vLLM's default.
+   */
+  readonly maxLoras?: number;
 }
 
 const gpuOnly = Object.keys(gpuEngineOptions).filter((name) => name !== "gpu");
@@ -252,5 +259,6 @@ export function readGpuEngineSettings(
     enablePrefixCaching: values["no-enable-prefix-caching"] !== true,
     longPrefillTokenThreshold: integer(values, "long-prefill-token-threshold", 0) ?? 0,
     timeScale: fraction(values, "time-scale", (v) => v > 0, "> 0") ?? 1,
+    maxLoras: context.maxLoras ?? 1,
   };
 }

@@ -11,7 +11,7 @@ import {
 import { readGpuEngineSettings } from "./gpu-engine-settings.js";
 import { defaultModelSpec } from "./model-spec.js";
 import { createSimpleEngine } from "./simple-engine.js";
-import { createTextEngine, statsLogIntervalMs } from "./text-engine-factory.js";
+import { createTextEngine, engineStartup, statsLogIntervalMs } from "./text-engine-factory.js";
 
 const model = await defaultModelSpec();
 const prompt = model.tokenizer.encode("Tell me something about the weather in the mountains.");
@@ -249,6 +249,17 @@ describe("with --gpu: content from the simple engine, timing from the simulated 
 });
 
 describe("start-up and logs", () => {
+  test("the scheduler gets the runtime's --max-loras", () => {
+    // vllm/v1/core/sched/scheduler.py: at most max_loras adapters per batch (vLLM default 1).
+    expect(engineStartup(gpu()).core.maxLoras).toBe(1);
+    const settings = readGpuEngineSettings(
+      { gpu: "h100-80gb" },
+      { maxModelLen: model.maxModelLen, maxLoras: 3 },
+    );
+    if (!settings) throw new Error("unreachable");
+    expect(engineStartup(settings).core.maxLoras).toBe(3);
+  });
+
   test("logs vLLM's KV-cache lines at start-up", () => {
     // vllm-openai.md §9: "GPU KV cache size: {N:,} tokens", "Maximum concurrency for {len:,} tokens per request: {x:.2f}x".
     const lines: string[] = [];

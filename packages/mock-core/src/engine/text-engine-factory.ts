@@ -104,6 +104,7 @@ export function engineStartup(settings: GpuEngineSettings): EngineStartup {
       schedulingPolicy: settings.schedulingPolicy,
       enablePrefixCaching: settings.enablePrefixCaching,
       longPrefillTokenThreshold: settings.longPrefillTokenThreshold,
+      maxLoras: settings.maxLoras,
       stepTime: createStepTimeModel({ device, model, tensorParallelSize }),
     },
   };

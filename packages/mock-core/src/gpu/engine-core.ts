@@ -24,6 +24,12 @@ export interface EngineRequest {
   readonly outputTokens: number;
   /** Priority under the `priority` policy: lower is served first (vLLM's rule); default 0. */
   readonly priority?: number;
+  /**
+   * The LoRA adapter the request runs with (its name); absent = the base model. At most
+   * `maxLoras` distinct adapters run in one step, and an adapter salts the request's block
+   * hashes, so requests of different adapters never share cached blocks (vllm-openai.md §9).
+   */
+  readonly lora?: string;
 }
 
 /** Scheduler settings: vLLM's flags of the same names. */
@@ -44,6 +50,8 @@ export interface EngineCoreConfig {
   readonly enablePrefixCaching?: boolean;
   /** `--long-prefill-token-threshold`: most prefill tokens one request gets per step; 0 = no limit. */
   readonly longPrefillTokenThreshold?: number;
+  /** `--max-loras`: most distinct LoRA adapters in one step's batch; default 1 (vLLM's). */
+  readonly maxLoras?: number;
   /** The step-time model of the GPU. */
   readonly stepTime: StepTimeModel;
 }
@@ -104,6 +112,13 @@ export class EngineRequestError extends Error {
   override readonly name = "EngineRequestError";
 }
 
+/** The distinct LoRA adapters among `sequences`. */
+function scheduledLoras(sequences: readonly Sequence[]): Set<string> {
+  const loras = new Set<string>();
+  for (const s of sequences) if (s.request.lora !== undefined) loras.add(s.request.lora);
+  return loras;
+}
+
 /** No blocks (shared: a sequence that was never preempted remembers none). */
 const noBlocks: readonly number[] = Object.freeze([]);
 
@@ -113,6 +128,8 @@ interface Sequence {
   readonly promptLength: number;
   readonly priority: number;
   readonly order: number;
+  /** Parent id of its first block: 0, or a hash of its LoRA adapter's name. */
+  readonly salt: number;
   generated: number;
   computed: number;
   blocks: number[];
@@ -144,9 +161,16 @@ export class EngineCore {
       schedulingPolicy: "fcfs",
       enablePrefixCaching: true,
       longPrefillTokenThreshold: 0,
+      maxLoras: 1,
       ...config,
     };
-    for (const key of ["maxNumSeqs", "maxNumBatchedTokens", "maxModelLen", "blockSize"] as const) {
+    for (const key of [
+      "maxNumSeqs",
+      "maxNumBatchedTokens",
+      "maxModelLen",
+      "blockSize",
+      "maxLoras",
+    ] as const) {
       const value = this.#config[key];
       if (!Number.isInteger(value) || value < 1)
         throw new RangeError(`${key} must be a positive integer`);
@@ -176,6 +200,20 @@ export class EngineCore {
       prefixQueries: this.#prefixQueriesTotal,
       prefixHits: this.#prefixHitsTotal,
     };
+  }
+
+  /**
+   * The LoRA adapters of the running and of the waiting requests, each name once, in order of
+   * first appearance (`vllm:lora_requests_info`'s `running_lora_adapters` and
+   * `waiting_lora_adapters`).
+   */
+  loraAdapters(): { running: string[]; waiting: string[] } {
+    const names = (sequences: readonly Sequence[]) => {
+      const seen = new Set<string>();
+      for (const s of sequences) if (s.request.lora !== undefined) seen.add(s.request.lora);
+      return [...seen];
+    };
+    return { running: names(this.#running), waiting: names(this.#waiting) };
   }
 
   /** Whether any request is waiting or running. */
@@ -213,6 +251,7 @@ export class EngineCore {
       promptLength,
       priority,
       order: this.#serial,
+      salt: request.lora === undefined ? 0 : this.#hasher.id(0, `lora:${request.lora}`),
       generated: 0,
       computed: 0,
       blocks: [],
@@ -284,6 +323,9 @@ export class EngineCore {
         index--;
         continue;
       }
+      // vLLM caches a block's hash when it is allocated for its last tokens (allocate_slots),
+      // before the step computes it: a request scheduled later in the same step can hit it.
+      if (config.enablePrefixCaching) this.#cacheFullBlocks(sequence, sequence.computed + wanted);
       sequence.stepTokens = wanted;
       scheduled.push(sequence);
       budget -= wanted;
@@ -291,8 +333,21 @@ export class EngineCore {
 
     // 2. Waiting requests, in policy order, unless this step preempted (and still runs something).
     if (preemptions === 0 || scheduled.length === 0) {
-      while (this.#waiting.length > 0 && budget > 0 && this.#running.length < config.maxNumSeqs) {
-        const sequence = this.#waiting[0] as Sequence;
+      // Adapters in this step's batch, gathered when the first waiting request with one comes up.
+      let loras: Set<string> | undefined;
+      let at = 0;
+      while (at < this.#waiting.length && budget > 0 && this.#running.length < config.maxNumSeqs) {
+        const sequence = this.#waiting[at] as Sequence;
+        const { lora } = sequence.request;
+        if (lora !== undefined) {
+          loras ??= scheduledLoras(scheduled);
+          // vllm/v1/core/sched/scheduler.py: a request whose adapter would exceed max_loras is
+          // skipped (it keeps its place in the queue); the requests behind it may still go.
+          if (loras.size >= config.maxLoras && !loras.has(lora)) {
+            at++;
+            continue;
+          }
+        }
         const hits: number[] = [];
         const fresh = sequence.computed === 0;
         if (fresh && config.enablePrefixCaching) this.#lookupPrefix(sequence, hits);
@@ -304,13 +359,15 @@ export class EngineCore {
         let evictableHits = 0;
         for (const block of hits) if (this.#pool.isFree(block)) evictableHits++;
         if (needed + evictableHits > this.#pool.freeBlocks) break; // head of line blocks the rest
-        this.#waiting.shift();
+        this.#waiting.splice(at, 1);
         this.#pool.touch(hits);
         sequence.blocks.push(...hits);
         sequence.released = noBlocks;
         if (needed > 0) this.#pool.allocate(needed, sequence.blocks);
         sequence.computed = start;
         sequence.cachedBlocks = hits.length;
+        if (config.enablePrefixCaching) this.#cacheFullBlocks(sequence, start + wanted);
+        if (lora !== undefined) loras?.add(lora);
         if (fresh && config.enablePrefixCaching) {
           prefixQueries += this.#knownTokens(sequence);
           prefixHits += hitTokens;
@@ -357,7 +414,6 @@ export class EngineCore {
     for (const sequence of scheduled) {
       sequence.computed += sequence.stepTokens;
       sequence.stepTokens = 0;
-      if (config.enablePrefixCaching) this.#cacheFullBlocks(sequence);
       if (sequence.computed === this.#knownTokens(sequence)) {
         const index = sequence.generated++;
         const last = sequence.generated >= sequence.request.outputTokens;
@@ -467,7 +523,7 @@ export class EngineCore {
       end > sequence.promptLength || typeof prompt === "number"
         ? this.#hasher.unique()
         : this.#hasher.ofTokens(
-            index === 0 ? 0 : this.#hash(sequence, index - 1),
+            index === 0 ? sequence.salt : this.#hash(sequence, index - 1),
             prompt,
             index * size,
             end,
@@ -494,8 +550,9 @@ export class EngineCore {
     }
   }
 
-  #cacheFullBlocks(sequence: Sequence): void {
-    const full = Math.floor(sequence.computed / this.#config.blockSize);
+  /** Caches the full blocks among the sequence's first `tokens` tokens (those not cached yet). */
+  #cacheFullBlocks(sequence: Sequence, tokens: number): void {
+    const full = Math.floor(tokens / this.#config.blockSize);
     for (let index = sequence.cachedBlocks; index < full; index++) {
       this.#pool.cache(sequence.blocks[index] as number, this.#hash(sequence, index));
     }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../clock.js";
 import { EngineRequestError } from "./engine-core.js";
+import { EngineMetrics } from "./engine-metrics.js";
 import { GpuEngine, type GpuToken } from "./gpu-engine.js";
 import { simulate } from "./simulate.js";
 import { linearStepTime } from "./test-step-time.js";
@@ -148,6 +149,29 @@ describe("GpuEngine on a clock", () => {
     await reading;
     expect(engine.core.hasWork()).toBe(false);
     expect(engine.core.kvUsage).toBe(0);
+  });
+
+  it("fans n > 1 out into children 0_<id>… that share the prompt's blocks and count as one parent", async () => {
+    // vllm/v1/engine/parallel_sampling.py: child ids "{index}_{parent}"; prefix caching shares
+    // the prompt; vllm:request_params_n observes n once for the parent.
+    const clock = new ManualClock();
+    const metrics = new EngineMetrics(1024);
+    const engine = new GpuEngine({ ...config, clock, metrics });
+    const prompt = Array.from({ length: 100 }, (_, i) => 500 + i);
+    const children = engine.generateChildren({ id: "cmpl-1", prompt, outputTokens: 3 }, 3);
+    const streams = children.map((child) => collect(child, clock));
+    await settle();
+    await clock.advance(1000);
+    await Promise.all(streams.map((s) => s.done));
+    for (const s of streams) expect(s.seen.map((t) => t.index)).toEqual([0, 1, 2]);
+    // The first child computes the prompt; the other two hit its 6 full blocks (96 tokens).
+    expect(engine.core.counters.prefixHits).toBe(2 * 96);
+    expect(metrics.requestParamsN.count).toBe(1);
+    expect(metrics.requestParamsN.sum).toBe(3);
+    await engine.idle();
+    expect(() => engine.generateChildren({ id: "x", prompt: 1, outputTokens: 1 }, 0)).toThrow(
+      RangeError,
+    );
   });
 
   it("refuses what the engine refuses, and a bad time scale", async () => {

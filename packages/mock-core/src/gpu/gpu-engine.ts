@@ -231,6 +231,27 @@ export class GpuEngine {
     return new TokenStream(this.#host, request, signal);
   }
 
+  /**
+   * Parallel sampling (`n` > 1) as vLLM V1 runs it (vllm/v1/engine/parallel_sampling.py): `n`
+   * child requests `0_<id>` … `<n-1>_<id>` with the request's prompt and settings, each its own
+   * request in the scheduler, sharing the prompt's KV blocks through the prefix cache (vLLM caches
+   * a block when it is allocated, so a child scheduled after its sibling in the same step hits it)
+   * and counted once as a parent in `vllm:request_params_n`. One token stream per child, in index
+   * order; start them together (a child enters the engine at its first `next()`).
+   */
+  generateChildren(
+    request: GpuRequest,
+    n: number,
+    signal?: AbortSignal,
+  ): AsyncIterableIterator<GpuToken>[] {
+    if (!Number.isInteger(n) || n < 1) throw new RangeError("n must be a positive integer");
+    if (n === 1) return [this.generate(request, signal)];
+    const parent = { id: request.id, n };
+    return Array.from({ length: n }, (_, index) =>
+      this.generate({ ...request, id: `${index}_${request.id}`, parent }, signal),
+    );
+  }
+
   /** Resolves when the engine has no work left (for tests and shutdown). */
   async idle(): Promise<void> {
     while (this.#loop) await this.#loop;

@@ -243,4 +243,65 @@ describe("simulate: latency behaves as on the GPU", () => {
     expect(Math.max(...a.steps.map((s) => s.running + s.waiting))).toBeLessThanOrEqual(8);
     expect(a.totalOutputTokens).toBe(40 * 30);
   });
+
+  it("shares a prompt between requests scheduled in the same step (blocks cached when allocated)", () => {
+    // vllm/v1/core/kv_cache_manager.py allocate_slots caches full blocks before the step runs,
+    // so n parallel-sampling children queued together prefill the shared prompt once.
+    const prompt = tokens(256);
+    const children = [0, 1, 2, 3].map((i) => ({ id: `${i}_p`, prompt, outputTokens: 2 }));
+    const shared = simulate(children, base);
+    // 15 full blocks (240 tokens) of each sibling hit; the last block holds the one token that
+    // must be computed.
+    expect(shared.prefixHits).toBe(3 * 240);
+    expect(shared.steps[0]?.prefillTokens).toBe(256 + 3 * 16);
+    const apart = simulate(children, { ...base, enablePrefixCaching: false });
+    expect(apart.steps[0]?.prefillTokens).toBe(4 * 256);
+  });
+
+  it("runs at most max_loras adapters per step, skipping (not blocking on) the others", () => {
+    // vllm/v1/core/sched/scheduler.py: a waiting request whose adapter would exceed max_loras is
+    // skipped and keeps its place; requests behind it (base model or a scheduled adapter) go.
+    const requests: SimulatedRequest[] = [
+      { id: "x1", prompt: 32, outputTokens: 4, lora: "x" },
+      { id: "y1", prompt: 32, outputTokens: 4, lora: "y" },
+      { id: "x2", prompt: 32, outputTokens: 4, lora: "x" },
+      { id: "base", prompt: 32, outputTokens: 4 },
+    ];
+    const result = simulate(requests, { ...base, maxLoras: 1 });
+    expect(result.steps[0]).toMatchObject({ running: 3, waiting: 1 });
+    const firstToken = (id: string) => byId(result, id).ttft as number;
+    expect(firstToken("x2")).toBe(firstToken("x1"));
+    expect(firstToken("base")).toBe(firstToken("x1"));
+    // y1 starts once no x request is in the batch.
+    expect(firstToken("y1")).toBeGreaterThan(byId(result, "x1").e2e as number);
+    const two = simulate(requests, { ...base, maxLoras: 2 });
+    expect(two.steps[0]).toMatchObject({ running: 4, waiting: 0 });
+    expect(() => new EngineCore({ ...base, maxLoras: 0 })).toThrow(RangeError);
+  });
+
+  it("never shares cached blocks between different adapters", () => {
+    // vllm-openai.md §9: block hashes are salted by the LoRA adapter.
+    const prompt = tokens(64);
+    const later = (id: string, lora?: string): SimulatedRequest => ({
+      id,
+      prompt,
+      outputTokens: 2,
+      arrival: 1,
+      ...(lora === undefined ? {} : { lora }),
+    });
+    const first: SimulatedRequest = { id: "a", prompt, outputTokens: 2, lora: "x" };
+    const config = { ...base, maxLoras: 2 };
+    expect(simulate([first, later("b", "x")], config).prefixHits).toBe(48);
+    expect(simulate([first, later("b", "y")], config).prefixHits).toBe(0);
+    expect(simulate([first, later("b")], config).prefixHits).toBe(0);
+  });
+
+  it("lists the adapters running and waiting", () => {
+    const engine = new EngineCore({ ...base, maxLoras: 1 });
+    engine.add({ id: "a", prompt: 8, outputTokens: 2, lora: "x" });
+    engine.add({ id: "b", prompt: 8, outputTokens: 2, lora: "y" });
+    engine.add({ id: "c", prompt: 8, outputTokens: 2 });
+    engine.step(0);
+    expect(engine.loraAdapters()).toEqual({ running: ["x"], waiting: ["y"] });
+  });
 });
