@@ -276,6 +276,21 @@ describe("servingkit simulate", () => {
     expect(svg).toContain("concurrency");
   });
 
+  it("writes the sweep chart as PNG when the file name ends in .png", async () => {
+    // issue 7: "with a chart (SVG or PNG) of latency against load".
+    const chart = join(dir, "sweep.png");
+    const run = await simulate(
+      ...["--sweep-concurrency", "1,8", "--num-prompts", "16"],
+      ...["--random-input-len", "64", "--random-output-len", "8", "--chart", chart],
+    );
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`Chart written to ${chart}`);
+    const png = await readFile(chart);
+    expect([...png.subarray(0, 8)]).toEqual([137, 80, 78, 71, 13, 10, 26, 10]);
+    expect(png.length).toBeGreaterThan(5000);
+  });
+
   it("sweeps request rate: TTFT climbs once the rate passes what the GPU serves", async () => {
     const run = await simulate(
       ...["--sweep-rate", "1,200", "--num-prompts", "100", "--json"],

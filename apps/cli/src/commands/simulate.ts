@@ -1,7 +1,7 @@
 /**
  * `servingkit simulate`: runs a workload through the modelled GPU and vLLM V1 scheduler of
  * `@servingkit/mock-core` in virtual time and reports it as `vllm bench serve` reports a real run
- * (or a load sweep as a table and an SVG chart). No clock, no GPU, no server: an hour of traffic
+ * (or a load sweep as a table and a chart, SVG or PNG). No clock, no GPU, no server: an hour of traffic
  * takes seconds. This file resolves the command line into an engine and a workload and prints;
  * the simulation, the report and the chart are mock-core's.
  */
@@ -30,6 +30,7 @@ import {
 import { type CliIo, exitCodes, UsageError } from "../cli-io.js";
 import type { Command } from "../command.js";
 import { parseSimulateArgs, type SimulateArgs } from "./simulate-args.js";
+import { chartFile } from "./simulate-chart.js";
 import { parseRequestsJsonl, RequestsFileError } from "./simulate-requests.js";
 
 const help = `Usage: servingkit simulate [options]
@@ -87,8 +88,8 @@ Load:
   --max-concurrency N          most requests in flight; the next is sent when one finishes
   --sweep-concurrency LIST     run at each concurrency, e.g. 1,2,4,8,16,32,64
   --sweep-rate LIST            run at each request rate, e.g. 1,2,4,8,16
-  --chart FILE                 with a sweep: write an SVG of median/P99 TTFT and median ITL (ms)
-                               against the load
+  --chart FILE                 with a sweep: write a chart of median/P99 TTFT and median ITL (ms)
+                               against the load; SVG, or PNG when FILE ends in .png
 
 Output:
   --percentile-metrics LIST    latency blocks to print: ttft, tpot, itl, e2el (default
@@ -262,7 +263,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     });
     if (args.chart !== undefined) {
       const title = `${facts.model} on ${facts.tensorParallelSize} × ${facts.gpu} (simulated)`;
-      await writeFile(args.chart, sweepChartSvg(levels, mode, title));
+      await writeFile(args.chart, await chartFile(args.chart, sweepChartSvg(levels, mode, title)));
     }
     if (args.json) {
       io.stdout.write(`${JSON.stringify({ engine: facts, sweep: { mode, levels } }, null, 2)}\n`);
