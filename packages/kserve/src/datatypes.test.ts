@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { joinBinaryBody, splitBinaryBody } from "./binary-body.js";
 import {
+  allocate,
   datatypes,
   decodeRaw,
   elementSize,
@@ -13,6 +14,7 @@ import {
   fromBfloat16Bits,
   fromFloat16Bits,
   fromJsonElements,
+  type TensorValues,
   textToBytes,
   toBfloat16Bits,
   toFloat16Bits,
@@ -86,6 +88,32 @@ describe("datatypes", () => {
     const bools = Uint8Array.from([0, 7]);
     expect((decodeRaw("BOOL", bools) as Uint8Array).buffer).not.toBe(bools.buffer);
     expect(bools).toEqual(Uint8Array.from([0, 7]));
+  });
+
+  it("allocate: zeroed, never overlapping, 8-byte aligned; small tensors share a block, large ones own their memory", () => {
+    const small = [
+      allocate("INT32", 16),
+      allocate("INT64", 3),
+      allocate("UINT8", 5),
+      allocate("FP64", 2),
+    ] as Exclude<TensorValues, Uint8Array[]>[];
+    for (const values of small) {
+      expect(Array.from(values as ArrayLike<number | bigint>).every((v) => Number(v) === 0)).toBe(
+        true,
+      );
+      expect(values.byteOffset % 8).toBe(0);
+      // Writing every byte of one never shows in another.
+      new Uint8Array(values.buffer, values.byteOffset, values.byteLength).fill(0xff);
+    }
+    for (const values of small) {
+      const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+      expect(bytes.every((b) => b === 0xff)).toBe(true);
+    }
+    const fresh = allocate("INT32", 16) as Int32Array;
+    expect(Array.from(fresh)).toEqual(new Array(16).fill(0));
+    const large = allocate("FP32", 2048) as Float32Array;
+    expect(large.byteOffset).toBe(0);
+    expect(large.buffer.byteLength).toBe(large.byteLength);
   });
 
   it("BYTES: 4-byte LE length prefixes, and a clear problem for truncated prefixes or lying lengths", () => {

@@ -77,10 +77,13 @@ export function fromContents(
   const source = contents[field] as readonly (number | bigint | boolean | Uint8Array)[];
   if (field === "bytesContents") return [...(source as Uint8Array[])];
   const out = allocate(datatype, source.length) as Exclude<TensorValues, Uint8Array[]>;
-  for (let i = 0; i < source.length; i++) {
-    const v = source[i];
-    if (out instanceof BigInt64Array || out instanceof BigUint64Array) out[i] = BigInt(v as bigint);
-    else out[i] = typeof v === "boolean" ? (v ? 1 : 0) : Number(v);
+  if (out instanceof BigInt64Array || out instanceof BigUint64Array) {
+    for (let i = 0; i < source.length; i++) out[i] = BigInt(source[i] as bigint);
+  } else if (field === "boolContents") {
+    for (let i = 0; i < source.length; i++) out[i] = source[i] ? 1 : 0;
+  } else {
+    // Numbers into a number array (the common case): one loop without per-element type checks.
+    for (let i = 0; i < source.length; i++) out[i] = source[i] as number;
   }
   return out;
 }

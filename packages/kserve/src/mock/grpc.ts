@@ -4,19 +4,24 @@
  * or `raw_input_contents`; responses use `raw_output_contents` where the runtime does (§4.3).
  */
 
-import type { MessageInitShape } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter, type ServiceImpl } from "@connectrpc/connect";
 import type { PluginContext } from "@servingkit/mock-core";
 import {
   DataType,
   GRPCInferenceService,
+  InferParameterSchema,
+  InferTensorContentsSchema,
   type ModelInferRequest,
+  type ModelInferResponse,
+  type ModelInferResponse_InferOutputTensor,
   ModelInferResponseSchema,
   type RepositoryModelLoadRequest,
   type RepositoryModelUnloadRequest,
 } from "@servingkit/proto/inference";
 import {
   allocate,
+  type Datatype,
   decodeRaw,
   elementCount,
   elementSize,
@@ -119,30 +124,55 @@ export function decodeGrpcRequest(
   };
 }
 
-/** Encodes a result: raw outputs when the profile says so for this request, else typed contents. */
+/** An output's `parameters` map (Triton's none: a fresh empty map, as `create` gives). */
+function outputParameters(
+  profile: KserveProfile,
+  datatype: Datatype,
+): ModelInferResponse_InferOutputTensor["parameters"] {
+  const map: ModelInferResponse_InferOutputTensor["parameters"] = {};
+  const values = profile.outputParameters?.(datatype);
+  if (values === undefined) return map;
+  for (const key of Object.keys(values)) {
+    map[key] = create(InferParameterSchema, toInferParameter(values[key] as ParameterValue));
+  }
+  return map;
+}
+
+/**
+ * Encodes a result: raw outputs when the profile says so for this request, else typed contents.
+ * Returns a finished message (every field set), so the hosts' `create` takes it as it is instead
+ * of copying an init shape field by field.
+ */
 export function encodeGrpcResult(
   profile: KserveProfile,
   result: InferResult,
   rawIn: boolean,
-): MessageInitShape<typeof ModelInferResponseSchema> {
+): ModelInferResponse {
   const raw = profile.rawOutput === "always" || rawIn;
+  const outputs: ModelInferResponse_InferOutputTensor[] = [];
+  const rawOutputContents: Uint8Array[] = [];
+  for (const t of result.outputs) {
+    const shape: bigint[] = [];
+    for (const d of t.shape) shape.push(BigInt(d));
+    const tensor: ModelInferResponse_InferOutputTensor = {
+      $typeName: "inference.ModelInferResponse.InferOutputTensor",
+      name: t.name,
+      datatype: t.datatype,
+      shape,
+      parameters: outputParameters(profile, t.datatype),
+    };
+    if (raw) rawOutputContents.push(encodeRaw(t.datatype, t.values));
+    else tensor.contents = create(InferTensorContentsSchema, toContents(t.datatype, t.values));
+    outputs.push(tensor);
+  }
   return {
+    $typeName: "inference.ModelInferResponse",
     modelName: result.modelName,
     modelVersion: result.modelVersion ?? "",
     id: result.id ?? "",
-    outputs: result.outputs.map((t) => ({
-      name: t.name,
-      datatype: t.datatype,
-      shape: t.shape.map((d) => BigInt(d)),
-      parameters: Object.fromEntries(
-        Object.entries(profile.outputParameters?.(t.datatype) ?? {}).map(([k, v]) => [
-          k,
-          toInferParameter(v),
-        ]),
-      ),
-      ...(raw ? {} : { contents: toContents(t.datatype, t.values) }),
-    })),
-    rawOutputContents: raw ? result.outputs.map((t) => encodeRaw(t.datatype, t.values)) : [],
+    parameters: {},
+    outputs,
+    rawOutputContents,
   };
 }
 

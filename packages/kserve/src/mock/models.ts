@@ -4,7 +4,13 @@
  * "Models"). Outputs are pure functions of the inputs: sums and differences, identities, a fixed
  * decision rule.
  */
-import { type Datatype, datatypes, type TensorValues, textToBytes } from "../datatypes.js";
+import {
+  allocate,
+  type Datatype,
+  datatypes,
+  type TensorValues,
+  textToBytes,
+} from "../datatypes.js";
 
 /** One input or output of a model, as its metadata lists it. */
 export interface TensorSpec {
@@ -82,8 +88,9 @@ export const tritonSimple: MockModel = {
     const b = input(inputs, "INPUT1");
     const x = a.values as Int32Array;
     const y = b.values as Int32Array;
-    const sum = new Int32Array(x.length);
-    const diff = new Int32Array(x.length);
+    // Carved from a shared block (datatypes.ts allocate): raw outputs read their bytes cheaply.
+    const sum = allocate("INT32", x.length) as Int32Array;
+    const diff = allocate("INT32", x.length) as Int32Array;
     for (let i = 0; i < x.length; i++) {
       sum[i] = (x[i] ?? 0) + (y[i] ?? 0);
       diff[i] = (x[i] ?? 0) - (y[i] ?? 0);
