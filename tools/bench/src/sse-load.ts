@@ -103,7 +103,10 @@ export class SseResponseScanner {
     );
   }
 
-  /** Feeds the next bytes; returns how many events (not `[DONE]`) ended in them. */
+  /**
+   * Feeds the next bytes; returns how many events (not `[DONE]`) ended in them. The scanner keeps
+   * no reference to `bytes`, so the caller may reuse the buffer.
+   */
   push(bytes: Buffer): number {
     const before = this.events;
     let at = 0;
@@ -154,7 +157,8 @@ export class SseResponseScanner {
   }
 
   #readHead(bytes: Buffer, at: number): number {
-    const piece = bytes.subarray(at);
+    // A copy: the caller may reuse its buffer for the next read (the head is read once a stream).
+    const piece = Buffer.from(bytes.subarray(at));
     this.#head.push(piece);
     this.#headLength += piece.length;
     const head = this.#head.length === 1 ? piece : Buffer.concat(this.#head, this.#headLength);
@@ -284,6 +288,19 @@ function requestBytes(url: URL, options: SseLoadOptions): Buffer {
 const ignore = () => undefined;
 
 /**
+ * Where every connection's reads land: Node's `onread` option reads into this buffer and calls
+ * back synchronously (no Buffer and no stream 'data' event per read), and the scanner is done
+ * with the bytes before the next read, so one buffer serves all connections.
+ */
+const readBuffer = Buffer.allocUnsafe(64 * 1024);
+
+/** One slot's connection; `onBytes` is the stream being read on it. */
+interface Connection {
+  readonly socket: Socket;
+  onBytes: ((bytes: Buffer) => void) | undefined;
+}
+
+/**
  * A load driver for server-sent event streams: keeps `streams` streams open (each slot runs at
  * least one stream, and a finished stream is replaced by a new one until the time is up; streams
  * open at the deadline are read to their end). Each slot has its own connection (raw `node:net`,
@@ -304,14 +321,26 @@ export function createSseDriver(options: SseLoadOptions): LoadDriver {
   const host = url.hostname.replace(/^\[|\]$/g, "");
   const idle = options.idleTimeoutMs ?? 60_000;
   const open = new Set<Socket>();
-  const connection = (): Socket => {
-    const socket = connect({ port, host, noDelay: true });
+  const connection = (): Connection => {
+    const socket = connect({
+      port,
+      host,
+      noDelay: true,
+      onread: {
+        buffer: readBuffer,
+        callback: (length) => {
+          held.onBytes?.(readBuffer.subarray(0, length));
+          return true;
+        },
+      },
+    });
+    const held: Connection = { socket, onBytes: undefined };
     open.add(socket);
     // Errors end in "close" (with hadError), which each stream watches.
     socket.on("error", ignore);
     socket.setTimeout(idle, () => socket.destroy(new Error(`no bytes for ${idle} ms`)));
     socket.once("close", () => open.delete(socket));
-    return socket;
+    return held;
   };
   return {
     run: async (seconds, recorder) => {
@@ -320,21 +349,22 @@ export function createSseDriver(options: SseLoadOptions): LoadDriver {
       let ok = 0;
       let errors = 0;
       /** Runs one stream, on `reuse` if given; resolves with the connection if it can go on. */
-      const oneStream = (reuse: Socket | undefined) =>
-        new Promise<Socket | undefined>((resolve) => {
+      const oneStream = (reuse: Connection | undefined) =>
+        new Promise<Connection | undefined>((resolve) => {
           const scanner = new SseResponseScanner();
-          const socket = reuse?.writable ? reuse : connection();
+          const held = reuse?.socket.writable ? reuse : connection();
+          const { socket } = held;
           let last = -1;
           const settle = (failed: boolean, keep: boolean) => {
-            socket.off("data", onData);
+            held.onBytes = undefined;
             socket.off("close", onClose);
             if (failed) errors += 1;
             if (!keep) socket.destroy();
-            resolve(keep ? socket : undefined);
+            resolve(keep ? held : undefined);
           };
-          const onData = (chunk: Buffer) => {
+          held.onBytes = (bytes) => {
             const now = performance.now();
-            const ended = scanner.push(chunk);
+            const ended = scanner.push(bytes);
             ok += ended;
             for (let i = 0; i < ended; i++) {
               if (last >= 0) recorder?.record(now - last);
@@ -344,17 +374,16 @@ export function createSseDriver(options: SseLoadOptions): LoadDriver {
             else if (scanner.ended) settle(!scanner.whole, scanner.reusable);
           };
           const onClose = (hadError: boolean) => settle(hadError || !scanner.whole, false);
-          socket.on("data", onData);
           socket.on("close", onClose);
           socket.write(request);
         });
       const ramp = options.rampMs ?? 1000;
       const loop = async (index: number) => {
         await new Promise((wake) => setTimeout(wake, (ramp * index) / options.streams));
-        let socket: Socket | undefined;
-        do socket = await oneStream(socket);
+        let held: Connection | undefined;
+        do held = await oneStream(held);
         while (performance.now() < deadline);
-        socket?.destroy();
+        held?.socket.destroy();
       };
       await Promise.all(Array.from({ length: options.streams }, (_, index) => loop(index)));
       return { ok, errors, seconds: (performance.now() - started) / 1000 };
