@@ -229,7 +229,9 @@ describe("servingkit mock", () => {
       second.io,
     );
     expect(code).toBe(1);
-    expect(second.stderr()).toContain("EADDRINUSE");
+    expect(second.stderr()).toBe(
+      `servingkit mock: vllm: the REST port ${port} on 127.0.0.1 is already in use (EADDRINUSE); stop what listens there or choose another port with --http-port P (0 = any free port)\n`,
+    );
     first.stop();
     expect(await running).toBe(0);
   });

@@ -19,6 +19,7 @@ import {
   defaultBasePort,
   logLevels,
   type MockPlan,
+  type MockTarget,
   parseMockArgs,
   portStride,
 } from "./mock-args.js";
@@ -112,6 +113,21 @@ Examples:
   servingkit mock all --base-port 18080
 `;
 
+/**
+ * Why a mock could not start, in words a user can act on: a port in use names the runtime, the
+ * port, which of its listeners and the flag that moves it; anything else is the error's message.
+ */
+export function startFailure(error: unknown, target: MockTarget | undefined): string {
+  const { code, port, address, message } = error as NodeJS.ErrnoException & {
+    port?: number;
+    address?: string;
+  };
+  if (code !== "EADDRINUSE" || target === undefined) return message ?? String(error);
+  const grpc = port !== undefined && port === target.grpcPort;
+  const flag = grpc ? "--grpc-port Q" : "--http-port P";
+  return `${target.runtime}: the ${grpc ? "gRPC" : "REST"} port ${port} on ${address} is already in use (EADDRINUSE); stop what listens there or choose another port with ${flag} (0 = any free port)`;
+}
+
 async function serve(plan: MockPlan, io: CliIo): Promise<number> {
   const logger = createRequestLogger(plan.logLevel, io.stdout);
   // One certificate for every mock, so a client trusts them all with one PEM.
@@ -148,7 +164,7 @@ async function serve(plan: MockPlan, io: CliIo): Promise<number> {
       io.stdout.write(`${readyLine({ ...mock, models })}\n`);
     }
   } catch (error) {
-    io.stderr.write(`servingkit mock: ${(error as Error).message}\n`);
+    io.stderr.write(`servingkit mock: ${startFailure(error, plan.targets[started.length])}\n`);
     await Promise.all(started.map((m) => m.close()));
     return exitCodes.failure;
   }
