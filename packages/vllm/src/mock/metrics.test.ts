@@ -5,6 +5,7 @@
 
 import { EngineMetrics } from "@servingkit/mock-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LoraRegistry } from "./lora.js";
 import {
   asPrometheusClientText,
   createVllmMetrics,
@@ -191,5 +192,27 @@ describe("prometheus_client's number format", () => {
       'vllm:time_to_first_token_seconds_bucket{le="2560.0",model_name="m",engine="0"} 0.0',
     );
     expect(text).toContain('vllm:request_params_n_bucket{le="+Inf",model_name="m",engine="0"} 0.0');
+  });
+});
+
+describe("vllm:lora_requests_info from the engine", () => {
+  it("labels the adapters the engine runs and keeps waiting", async () => {
+    // vllm/v1/metrics/loggers.py: running_lora_adapters and waiting_lora_adapters, comma-joined.
+    const era = vllmProfiles.at(-1)?.metrics;
+    if (era === undefined) throw new Error("no profile");
+    const metrics = createVllmMetrics({
+      modelName: "m",
+      era,
+      state: new EngineMetrics(100),
+      lora: {
+        registry: new LoraRegistry(),
+        maxLoras: 1,
+        adapters: () => ({ running: ["sql"], waiting: ["chat", "math"] }),
+      },
+    });
+    const text = await metrics.text();
+    expect(text).toMatch(
+      /^vllm:lora_requests_info\{max_lora="1",waiting_lora_adapters="chat,math",running_lora_adapters="sql"\} \d/m,
+    );
   });
 });

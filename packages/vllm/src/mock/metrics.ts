@@ -122,8 +122,19 @@ export interface VllmMetricsOptions {
   readonly state: EngineMetrics;
   /** The simulated GPU's settings and KV cache, when the mock runs with `--gpu`. */
   readonly gpu?: { readonly settings: GpuEngineSettings; readonly capacity: KvCapacity };
-  /** The LoRA adapters and `--max-loras`, when the mock runs with `--enable-lora`. */
-  readonly lora?: { readonly registry: LoraRegistry; readonly maxLoras: number };
+  /**
+   * The LoRA adapters and `--max-loras`, when the mock runs with `--enable-lora`. `adapters`, when
+   * given (with `--gpu`: the engine's `core.loraAdapters()`), says which adapters run and which
+   * wait; without it the registry's in-flight adapters run and none waits.
+   */
+  readonly lora?: {
+    readonly registry: LoraRegistry;
+    readonly maxLoras: number;
+    readonly adapters?: () => {
+      readonly running: readonly string[];
+      readonly waiting: readonly string[];
+    };
+  };
   /**
    * How sample values and `le` bounds print: "prometheus_client" as vLLM's Python client does
    * (`2.0`, `le="1.0"`), "prom-client" as the Node library does (`2`, `le="1"`). Default
@@ -320,16 +331,24 @@ export function createVllmMetrics(options: VllmMetricsOptions): VllmMetrics {
     state.e2eRequestLatency,
   );
   if (gpu) gpuFamilies(gpu.settings, gpu.capacity);
-  if (options.lora) loraInfo(options.lora.registry, options.lora.maxLoras);
+  if (options.lora) {
+    const { registry, adapters } = options.lora;
+    loraInfo(
+      adapters ?? (() => ({ running: registry.running(), waiting: [] })),
+      options.lora.maxLoras,
+    );
+  }
 
   /**
    * vllm-openai.md §8 (vllm/v1/metrics/loggers.py): with LoRA enabled, `vllm:lora_requests_info`
    * is set to the wall-clock time (seconds) under labels `max_lora`, `waiting_lora_adapters` and
    * `running_lora_adapters` (comma-joined names); prometheus_client keeps every label set it has
-   * seen with its last time. Here the current set is taken at each scrape; no adapter waits (the
-   * engine does not queue by adapter).
+   * seen with its last time. Here the current set is taken at each scrape.
    */
-  function loraInfo(registry: LoraRegistry, maxLoras: number) {
+  function loraInfo(
+    adapters: () => { readonly running: readonly string[]; readonly waiting: readonly string[] },
+    maxLoras: number,
+  ) {
     const seen = new Map<string, { labels: Labels; time: number }>();
     new Gauge({
       name: "vllm:lora_requests_info",
@@ -337,10 +356,11 @@ export function createVllmMetrics(options: VllmMetricsOptions): VllmMetrics {
       labelNames: ["max_lora", "waiting_lora_adapters", "running_lora_adapters"],
       registers,
       collect() {
+        const { running, waiting } = adapters();
         const labels: Labels = {
           max_lora: String(maxLoras),
-          waiting_lora_adapters: "",
-          running_lora_adapters: registry.running().join(","),
+          waiting_lora_adapters: waiting.join(","),
+          running_lora_adapters: running.join(","),
         };
         seen.set(JSON.stringify(labels), { labels, time: Date.now() / 1000 });
         for (const { labels: set, time } of seen.values()) this.set(set, time);
