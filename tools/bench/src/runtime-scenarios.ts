@@ -153,7 +153,7 @@ const vllmStreams: ScenarioSpec = {
   placement: "process",
   sampleMemory: true,
   load: (settings) =>
-    `${settings.streams} concurrent SSE streams (a raw node:net client that only frames, counts and timestamps events, HTTP/1.1 keep-alive; started over 1 s, each replaced when it ends), servers in child processes`,
+    `${settings.streams} concurrent SSE streams (a raw node:net client that only frames, counts and timestamps events, HTTP/1.1 keep-alive; started over 1 s, each replaced when it ends; each round counts its seconds from when all are open, not the ramp or the tail), servers in child processes`,
   contestants: async () => {
     const body = JSON.stringify({
       model: vllmModel,

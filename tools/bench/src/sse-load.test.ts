@@ -149,6 +149,39 @@ describe("createSseDriver", () => {
     }
   });
 
+  it("counts only the measured window, after the ramp and before the tail", async () => {
+    const events = Array.from({ length: 20 }, (_, i) => `data: ${i}\n\n`);
+    const server = await startRuntimeServer({
+      kind: "ticker-sse",
+      path: "/v1/completions",
+      events,
+      intervalMs: 10,
+    });
+    const driver = createSseDriver({
+      url: `${server.address}/v1/completions`,
+      body: "{}",
+      streams: 3,
+      rampMs: 100,
+    });
+    const recorder = new LatencyRecorder();
+    try {
+      const started = performance.now();
+      const counters = await driver.run(0.1, recorder);
+      // The ramp (100 ms), the window (100 ms) and the tail (a stream lasts 190 ms) all ran...
+      expect(performance.now() - started).toBeGreaterThanOrEqual(200);
+      // ...but only the window counts: 3 streams of one event per 10 ms make at most 300 a
+      // second (the ramp and the tail counted in would make it about three times that).
+      expect(counters).toMatchObject({ errors: 0, seconds: 0.1 });
+      expect(counters.ok / counters.seconds).toBeLessThanOrEqual(350);
+      expect(counters.ok).toBeGreaterThan(0);
+      expect(recorder.count).toBeLessThanOrEqual(counters.ok);
+    } finally {
+      recorder.destroy();
+      await driver.close();
+      await server.close();
+    }
+  });
+
   it("counts the vLLM mock's stream events as fetch sees them", async () => {
     const mock = await startRuntimeMock({
       runtime: "vllm",
@@ -204,11 +237,18 @@ describe("createSseDriver", () => {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as AddressInfo;
-    const driver = createSseDriver({ url: `http://127.0.0.1:${port}/`, body: "{}", streams: 1 });
+    const driver = createSseDriver({
+      url: `http://127.0.0.1:${port}/`,
+      body: "{}",
+      streams: 1,
+      rampMs: 0,
+    });
     try {
       const counters = await driver.run(0.05);
       expect(requests).toBeGreaterThan(1);
-      expect(counters).toMatchObject({ ok: 2 * requests, errors: 0 });
+      expect(counters.errors).toBe(0);
+      expect(counters.ok).toBeGreaterThan(0);
+      expect(counters.ok).toBeLessThanOrEqual(2 * requests);
       expect(connections).toBe(1);
     } finally {
       await driver.close();

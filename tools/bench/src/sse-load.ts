@@ -19,7 +19,10 @@ export interface SseLoadOptions {
   readonly body: string;
   /** Streams kept open at once. */
   readonly streams: number;
-  /** The first streams start spread over this many milliseconds, as clients arrive (default 1,000). */
+  /**
+   * The slots' first streams start spread over this many milliseconds, as clients arrive; the
+   * measured window starts after it (default 1,000).
+   */
   readonly rampMs?: number;
   /** A stream that sends nothing for this long is cut and counted as an error (default 60,000 ms). */
   readonly idleTimeoutMs?: number;
@@ -301,11 +304,15 @@ interface Connection {
 }
 
 /**
- * A load driver for server-sent event streams: keeps `streams` streams open (each slot runs at
- * least one stream, and a finished stream is replaced by a new one until the time is up; streams
- * open at the deadline are read to their end). Each slot has its own connection (raw `node:net`,
- * HTTP/1.1 keep-alive: a slot's next stream goes on the same connection once the last one's
- * zero-size chunk came; a new connection when the server closed it), closed at the end of `run`.
+ * A load driver for server-sent event streams. `run(seconds)` starts the `streams` slots spread
+ * over `rampMs`; each slot runs streams one after another until the measured window is over, and
+ * a stream open then is read to its end. The window starts once the last slot has started and
+ * lasts `seconds`: only events that arrive in it are counted and only their gaps recorded, so the
+ * figures are those of `streams` concurrent streams, not of the ramp or of the tail where streams
+ * end and none replace them (`run(0)`: one stream per slot, every event counted, for checks).
+ * Each slot has its own connection (raw `node:net`, HTTP/1.1 keep-alive: a slot's next stream goes
+ * on the same connection once the last one's zero-size chunk came; a new connection when the
+ * server closed it), closed when the slot is done.
  * Counts EVENTS as answers (`data: [DONE]` excluded) and records, per event after a stream's
  * first, the gap since the previous event of the same stream as it arrived at the client: the
  * delivered inter-token latency. Every event is timestamped when the read that completes it
@@ -344,8 +351,13 @@ export function createSseDriver(options: SseLoadOptions): LoadDriver {
   };
   return {
     run: async (seconds, recorder) => {
+      const ramp = options.rampMs ?? 1000;
       const started = performance.now();
-      const deadline = started + seconds * 1000;
+      // The measured window: from the last slot's first stream to `seconds` later, so every
+      // counted event and gap comes while all `streams` are open. run(0): everything counts.
+      const from = seconds > 0 ? started + ramp : Number.NEGATIVE_INFINITY;
+      const deadline = seconds > 0 ? from + seconds * 1000 : started;
+      const until = seconds > 0 ? deadline : Number.POSITIVE_INFINITY;
       let ok = 0;
       let errors = 0;
       /** Runs one stream, on `reuse` if given; resolves with the connection if it can go on. */
@@ -365,11 +377,15 @@ export function createSseDriver(options: SseLoadOptions): LoadDriver {
           held.onBytes = (bytes) => {
             const now = performance.now();
             const ended = scanner.push(bytes);
-            ok += ended;
-            for (let i = 0; i < ended; i++) {
-              if (last >= 0) recorder?.record(now - last);
-              last = now;
+            if (ended > 0 && now >= from && now <= until) {
+              ok += ended;
+              if (recorder !== undefined) {
+                // The first event of a read: the gap since the last read; the others: 0.
+                if (last >= 0) recorder.record(now - last);
+                for (let i = 1; i < ended; i++) recorder.record(0);
+              }
             }
+            if (ended > 0) last = now;
             if (scanner.failure !== undefined) settle(true, false);
             else if (scanner.ended) settle(!scanner.whole, scanner.reusable);
           };
@@ -377,7 +393,6 @@ export function createSseDriver(options: SseLoadOptions): LoadDriver {
           socket.on("close", onClose);
           socket.write(request);
         });
-      const ramp = options.rampMs ?? 1000;
       const loop = async (index: number) => {
         await new Promise((wake) => setTimeout(wake, (ramp * index) / options.streams));
         let held: Connection | undefined;
@@ -386,7 +401,8 @@ export function createSseDriver(options: SseLoadOptions): LoadDriver {
         held?.socket.destroy();
       };
       await Promise.all(Array.from({ length: options.streams }, (_, index) => loop(index)));
-      return { ok, errors, seconds: (performance.now() - started) / 1000 };
+      const measured = seconds > 0 ? seconds : (performance.now() - started) / 1000;
+      return { ok, errors, seconds: measured };
     },
     close: async () => {
       for (const socket of open) socket.destroy();
