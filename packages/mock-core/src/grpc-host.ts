@@ -46,6 +46,7 @@ import {
 import {
   type CallAround,
   captureRoutes,
+  type StatusRecorder,
   serveUnaryCall,
   type UnaryHostOptions,
   unaryCallOf,
@@ -352,13 +353,19 @@ export function serveGrpc(server: GrpcServer, options: GrpcHostOptions): void {
   }
   server.off("stream", toCompat);
 
+  // Whether every call gets a log line: pino's level decides, once, when the host is built.
+  const logCalls = logger.isLevelEnabled("info");
   server.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, ...rest) => {
-    let outcome = "RESET";
-    const record = (label: string) => {
-      outcome = label;
-    };
-    // The call log line, when the log is on (a silent logger costs no listener per call).
-    if (logger.isLevelEnabled("info")) {
+    // The outcome recorders only when the call is logged: a silent host builds no closure, adds
+    // no listener and names no status per call.
+    let record = ignoreOutcome;
+    let recordStatus = ignoreStatus;
+    if (logCalls) {
+      let outcome = "RESET";
+      record = (label) => {
+        outcome = label;
+      };
+      recordStatus = (code) => record(grpcStatusName(code));
       const start = clock.now();
       const rpc = headers[h2.HTTP2_HEADER_PATH];
       stream.once("close", () => {
@@ -374,13 +381,17 @@ export function serveGrpc(server: GrpcServer, options: GrpcHostOptions): void {
     }
     const call = unaryCallOf(headers, captured.unary);
     if (call) {
-      serveUnaryCall(stream, headers, call, unaryOptions, (code) => record(grpcStatusName(code)));
+      serveUnaryCall(stream, headers, call, unaryOptions, recordStatus);
       return;
     }
     observeConnectAnswer(stream, record);
     toCompat(stream, headers, ...rest);
   });
 }
+
+/** The outcome recorders of a call nobody logs. */
+const ignoreOutcome = (_label: string): void => {};
+const ignoreStatus: StatusRecorder = () => {};
 
 type StreamListener = (
   stream: ServerHttp2Stream,
