@@ -66,6 +66,18 @@ describe("HttpConnection", () => {
     connection.close();
   });
 
+  it("reuseBody: every answer is read into the same memory, valid until the next call", async () => {
+    const { url } = await echo();
+    const connection = new HttpConnection(url, { reuseBody: true });
+    const first = await connection.call({ url: `${url}/echo`, body: "abcdef" });
+    expect(first.body.toString()).toBe("fedcba");
+    const second = await connection.call({ url: `${url}/echo`, body: "xyz" });
+    expect(second.body.toString()).toBe("zyx");
+    expect(second.body.buffer).toBe(first.body.buffer);
+    expect(first.body.toString()).toBe("zyxcba");
+    connection.close();
+  });
+
   it("an answer without content-length is an error; a closed connection is opened again", async () => {
     const { url, connections } = await echo();
     const connection = new HttpConnection(url);

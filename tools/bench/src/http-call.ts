@@ -98,13 +98,22 @@ interface PendingAnswer {
  */
 export class HttpConnection {
   readonly #url: URL;
+  readonly #reuseBody: boolean;
   readonly #slice = Buffer.allocUnsafe(readSliceBytes);
+  /** The body memory kept between answers when `reuseBody` is set. */
+  #spare: Buffer | undefined;
   #socket: Socket | undefined;
   #pending: PendingAnswer | undefined;
 
-  /** `url`: the server's origin or any URL on it (loopback only); calls name their own path. */
-  constructor(url: string) {
+  /**
+   * `url`: the server's origin or any URL on it (loopback only); calls name their own path.
+   * `reuseBody` (default false): every answer's body is read into the same memory (grown when an
+   * answer is larger), so an answer is valid only until the next call. For a load loop that
+   * discards bodies: a fresh 16 MiB buffer per answer costs the client page faults and GC.
+   */
+  constructor(url: string, options: { readonly reuseBody?: boolean } = {}) {
     this.#url = new URL(url);
+    this.#reuseBody = options.reuseBody ?? false;
   }
 
   /** Sends `call` (its URL's path and query are used) and reads the whole answer. */
@@ -203,7 +212,7 @@ export class HttpConnection {
         this.#fail(new Error(`answer ${pending.status} without a content-length`));
         return;
       }
-      pending.body = Buffer.allocUnsafe(length);
+      pending.body = this.#bodyOf(length);
       rest = head.subarray(end + headEnd.length);
     }
     const body = pending.body;
@@ -216,6 +225,14 @@ export class HttpConnection {
     // The server closes after this answer: the next call opens a new connection.
     if (pending.headers.connection?.toLowerCase() === "close") this.#fail(new Error("closed"));
     pending.resolve({ status: pending.status, headers: pending.headers, body });
+  }
+
+  #bodyOf(length: number): Buffer {
+    if (!this.#reuseBody) return Buffer.allocUnsafe(length);
+    if (this.#spare === undefined || this.#spare.byteLength < length) {
+      this.#spare = Buffer.allocUnsafe(length);
+    }
+    return this.#spare.subarray(0, length);
   }
 
   #fail(error: Error): void {

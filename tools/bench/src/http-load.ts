@@ -73,9 +73,9 @@ export interface SequentialHttpLoadOptions {
 
 /**
  * A load driver for slow, large requests (a 16 MiB tensor): a closed loop of `inFlight` requests,
- * each on its own keep-alive {@link HttpConnection} (large socket reads into one buffer per
- * answer: `node:http`'s 64 KiB slices and their copies were half the round trip), each read
- * whole. Unlike autocannon it lets the request in flight at the
+ * each on its own keep-alive {@link HttpConnection} (large socket reads into one body buffer
+ * reused for every answer: `node:http`'s 64 KiB slices, their copies and a fresh 16 MiB per
+ * answer were half the round trip), each read whole. Unlike autocannon it lets the request in flight at the
  * deadline finish and counts it, so a request that takes longer than a round is still measured;
  * each request is bounded by the call's timeout.
  */
@@ -87,7 +87,8 @@ export function createSequentialHttpDriver(options: SequentialHttpLoadOptions): 
       let ok = 0;
       let errors = 0;
       const loop = async () => {
-        const connection = new HttpConnection(options.call.url);
+        // Bodies are checked for status only, so one body buffer serves every answer.
+        const connection = new HttpConnection(options.call.url, { reuseBody: true });
         do {
           const begin = performance.now();
           try {
