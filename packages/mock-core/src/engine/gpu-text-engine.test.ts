@@ -105,4 +105,33 @@ describe("createGpuTextEngine", () => {
     const events = engine.generate({ promptIds: new Array(1020).fill(5), maxTokens: 50 });
     await expect(run(events, clock)).rejects.toThrow("exceed max_model_len");
   });
+
+  test("leaving while a token is awaited ends that call and frees the blocks", async () => {
+    const { clock, engine, gpu } = setup(50);
+    const events = engine.generate({ promptIds: [1, 2, 3], maxTokens: 50 })[Symbol.asyncIterator]();
+    const first = events.next();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(gpu.core.running).toBe(1);
+    expect(await events.return?.()).toEqual({ done: true, value: undefined });
+    expect(await first).toEqual({ done: true, value: undefined });
+    expect(gpu.core.hasWork()).toBe(false);
+    expect(await events.next()).toEqual({ done: true, value: undefined });
+    await clock.advance(100);
+    await gpu.idle();
+  });
+
+  test("calls made while one waits are answered in order", async () => {
+    const { clock, engine } = setup(2);
+    const events = engine.generate({ promptIds: [1, 2], maxTokens: 10 })[Symbol.asyncIterator]();
+    const calls = [events.next(), events.next(), events.next(), events.next()];
+    await new Promise((resolve) => setImmediate(resolve));
+    for (let t = 0; t < 100; t++) await clock.advance(1);
+    const results = await Promise.all(calls);
+    expect(results.map((r) => (r.done ? "done" : r.value.type))).toEqual([
+      "token",
+      "token",
+      "finish",
+      "done",
+    ]);
+  });
 });

@@ -9,7 +9,7 @@
  * disconnect) or leaving the loop aborts the request in the GPU engine, which frees its KV blocks.
  */
 import { EngineRequestError } from "../gpu/engine-core.js";
-import type { GpuEngine } from "../gpu/gpu-engine.js";
+import type { GpuEngine, GpuToken } from "../gpu/gpu-engine.js";
 import {
   type FinishEvent,
   type GenerationEvent,
@@ -50,6 +50,140 @@ function aborted(finish: FinishEvent, released: number): FinishEvent {
   };
 }
 
+const doneResult: IteratorReturnResult<undefined> = Object.freeze({
+  done: true,
+  value: undefined,
+});
+
+/**
+ * One request's events, paced by the GPU engine: a hand-written async iterator rather than an
+ * async generator around a `for await`, so a released token costs the GPU stream's promise and
+ * one `then`, not a generator's promise and resumption on top. At the first `next()` the content
+ * is drained; then each `next()` waits for the request's next GPU token and releases the next
+ * content token; after the last one comes the finish event. An abort (the signal) ends with an
+ * "abort" finish counting the tokens released; `return()` (the consumer leaving) aborts the GPU
+ * request. Calls made while one waits are served after it, in order.
+ */
+class PacedRun implements AsyncIterableIterator<GenerationEvent> {
+  readonly #events: AsyncIterable<GenerationEvent>;
+  readonly #gpu: GpuEngine;
+  readonly #request: GenerationRequest;
+  readonly #id: string;
+  readonly #signal: AbortSignal | undefined;
+  #tokens: readonly TokenEvent[] = [];
+  #finish: FinishEvent | undefined;
+  #timing: AsyncIterableIterator<GpuToken> | undefined;
+  #released = 0;
+  #closed = false;
+  /** The call in flight, while one waits (later calls chain on it). */
+  #waiting: Promise<IteratorResult<GenerationEvent>> | undefined;
+  readonly #settled = () => {
+    this.#waiting = undefined;
+  };
+  readonly #onToken = (result: IteratorResult<GpuToken>): IteratorResult<GenerationEvent> => {
+    this.#waiting = undefined;
+    if (result.done || this.#closed) return this.#end(doneResult);
+    const token = this.#tokens[this.#released] as TokenEvent;
+    this.#released += 1;
+    return { done: false, value: token };
+  };
+  readonly #onError = (error: unknown): IteratorResult<GenerationEvent> => {
+    this.#waiting = undefined;
+    this.#closed = true;
+    if (this.#signal?.aborted) {
+      return { done: false, value: aborted(this.#finish as FinishEvent, this.#released) };
+    }
+    if (error instanceof EngineRequestError) throw new GenerationRequestError(error.message);
+    throw error;
+  };
+
+  constructor(
+    events: AsyncIterable<GenerationEvent>,
+    gpu: GpuEngine,
+    request: GenerationRequest,
+    id: string,
+    signal: AbortSignal | undefined,
+  ) {
+    this.#events = events;
+    this.#gpu = gpu;
+    this.#request = request;
+    this.#id = id;
+    this.#signal = signal;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<GenerationEvent>> {
+    const waiting = this.#waiting;
+    if (waiting !== undefined) {
+      const after = () => this.next();
+      return waiting.then(after, after);
+    }
+    if (this.#closed) return Promise.resolve(doneResult);
+    if (this.#finish === undefined) {
+      const first = drain(this.#events).then(({ tokens, finish }) => {
+        this.#waiting = undefined;
+        this.#tokens = tokens;
+        this.#finish = finish;
+        return this.#step();
+      });
+      first.then(this.#settled, () => {
+        this.#settled();
+        this.#closed = true;
+      });
+      this.#waiting = first;
+      return first;
+    }
+    return this.#step();
+  }
+
+  return(): Promise<IteratorResult<GenerationEvent>> {
+    if (this.#closed) return Promise.resolve(doneResult);
+    this.#closed = true;
+    const timing = this.#timing;
+    // Leaving before the last token aborts the GPU request (its blocks go back to the pool).
+    return timing?.return ? timing.return().then(() => doneResult) : Promise.resolve(doneResult);
+  }
+
+  /** The next event once the content is known. */
+  #step(): Promise<IteratorResult<GenerationEvent>> {
+    const finish = this.#finish as FinishEvent;
+    if (this.#closed) return Promise.resolve(doneResult);
+    if (this.#released === this.#tokens.length) {
+      // Every token is out (or there were none, max_tokens 0: the engine is not involved).
+      return Promise.resolve(this.#end({ done: false, value: finish }));
+    }
+    if (this.#timing === undefined) {
+      if (this.#signal?.aborted) {
+        return Promise.resolve(this.#end({ done: false, value: aborted(finish, 0) }));
+      }
+      const request = this.#request;
+      this.#timing = this.#gpu.generate(
+        {
+          id: this.#id,
+          // An empty prompt still takes one position in the engine.
+          prompt: request.promptIds.length > 0 ? request.promptIds : 1,
+          outputTokens: this.#tokens.length,
+          finishedReason: finish.reason === "length" ? "length" : "stop",
+          maxTokens: request.maxTokens,
+          ...(request.priority === undefined ? {} : { priority: request.priority }),
+        },
+        this.#signal,
+      );
+    }
+    const next = this.#timing.next().then(this.#onToken, this.#onError);
+    this.#waiting = next;
+    return next;
+  }
+
+  #end(result: IteratorResult<GenerationEvent>): IteratorResult<GenerationEvent> {
+    this.#closed = true;
+    return result;
+  }
+}
+
 /** Combines a content engine and a GPU engine; see the module comment. */
 export function createGpuTextEngine(options: GpuTextEngineOptions): TextEngine {
   const { content, gpu } = options;
@@ -59,51 +193,7 @@ export function createGpuTextEngine(options: GpuTextEngineOptions): TextEngine {
       // The content engine validates at once (throws GenerationRequestError), as the contract says.
       const events = content.generate(request);
       serial += 1;
-      return paced(events, request, `text-${serial}`, generateOptions.signal);
+      return new PacedRun(events, gpu, request, `text-${serial}`, generateOptions.signal);
     },
   };
-
-  async function* paced(
-    events: AsyncIterable<GenerationEvent>,
-    request: GenerationRequest,
-    id: string,
-    signal: AbortSignal | undefined,
-  ): AsyncGenerator<GenerationEvent> {
-    const { tokens, finish } = await drain(events);
-    if (tokens.length === 0) {
-      yield finish; // nothing to generate (max_tokens 0): the engine is not involved
-      return;
-    }
-    if (signal?.aborted) {
-      yield aborted(finish, 0);
-      return;
-    }
-    let released = 0;
-    try {
-      const timing = gpu.generate(
-        {
-          id,
-          // An empty prompt still takes one position in the engine.
-          prompt: request.promptIds.length > 0 ? request.promptIds : 1,
-          outputTokens: tokens.length,
-          finishedReason: finish.reason === "length" ? "length" : "stop",
-          maxTokens: request.maxTokens,
-          ...(request.priority === undefined ? {} : { priority: request.priority }),
-        },
-        signal,
-      );
-      for await (const _token of timing) {
-        yield tokens[released] as TokenEvent;
-        released += 1;
-      }
-    } catch (error) {
-      if (signal?.aborted) {
-        yield aborted(finish, released);
-        return;
-      }
-      if (error instanceof EngineRequestError) throw new GenerationRequestError(error.message);
-      throw error;
-    }
-    yield finish;
-  }
 }

@@ -128,6 +128,20 @@ describe("GpuEngine on a clock", () => {
     expect(engine.core.hasWork()).toBe(false);
   });
 
+  it("ends a waiting next() when the consumer leaves, and aborts the request", async () => {
+    const clock = new ManualClock();
+    const engine = new GpuEngine({ ...config, clock });
+    const stream = engine.generate({ id: "a", prompt: 100, outputTokens: 50 });
+    const pending = stream.next();
+    await settle();
+    expect(engine.core.running).toBe(1);
+    expect(await stream.return?.()).toEqual({ done: true, value: undefined });
+    expect(await pending).toEqual({ done: true, value: undefined });
+    expect(engine.core.hasWork()).toBe(false);
+    await clock.advance(200);
+    await engine.idle();
+  });
+
   it("fails the requests that cannot fit even an idle engine", async () => {
     const clock = new ManualClock();
     const engine = new GpuEngine({ ...config, numBlocks: 2, clock });

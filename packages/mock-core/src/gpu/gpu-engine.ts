@@ -123,9 +123,12 @@ class TokenStream implements AsyncIterableIterator<GpuToken> {
   }
 
   return(): Promise<IteratorResult<GpuToken>> {
+    // A `next()` still waiting ends too (done), so nothing hangs on a stream that was left.
+    const resolve = this.#resolve;
     this.#buffer.length = 0;
     this.#aborted = false;
     this.#close();
+    resolve?.(doneResult);
     return Promise.resolve(doneResult);
   }
 
