@@ -129,6 +129,18 @@ describe("binary tensor data", () => {
     });
     expect(gzipped.headers["content-encoding"]).toBe("gzip");
     expect(gunzipSync(gzipped.rawPayload).equals(Buffer.from(expected.body))).toBe(true);
+    // Written in pieces, such an answer is a stream to the host: `cut-after=1` (fault.ts: "REST
+    // connections are dropped mid-body") sends the headers and the JSON header, then drops it.
+    const cut = fetch(`${running.endpoints.http}/v2/models/identity_fp32/infer`, {
+      method: "POST",
+      headers: {
+        ...request.headers,
+        "accept-encoding": "identity",
+        "x-servingkit-fault": "cut-after=1",
+      },
+      body: request.payload,
+    }).then((answer) => answer.arrayBuffer());
+    await expect(cut).rejects.toThrow();
   });
 
   it("per-output binary_data overrides binary_data_output (kserve-v2.md §2)", async () => {
