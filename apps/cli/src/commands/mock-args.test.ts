@@ -96,8 +96,9 @@ describe("parseMockArgs", () => {
 
 describe("module options", () => {
   it("go to the runtime whose module declares them, and no other", () => {
+    // --served-model-name is repeatable (vLLM's list of names), so it reads as a list.
     expect(parseMockArgs(["vllm", "--served-model-name", "m"]).runtimeValues).toEqual({
-      "served-model-name": "m",
+      "served-model-name": ["m"],
     });
     expect(() => parseMockArgs(["triton", "--served-model-name", "m"])).toThrow(
       "--served-model-name is an option of vllm",
