@@ -108,6 +108,24 @@ describe("PacingWheel", () => {
     expect(wheel.pending).toBe(0);
   });
 
+  it("forgets a woken sleep, so a later abort of its signal touches nothing", async () => {
+    const timers = new FakeTimers();
+    const wheel = new PacingWheel(timers);
+    const controller = new AbortController();
+    for (let i = 1; i <= 3; i++) {
+      const sleeping = wheel.sleep(10, controller.signal);
+      await timers.fire(i * 10 + 1);
+      await sleeping;
+    }
+    controller.abort();
+    expect(wheel.pending).toBe(0);
+    const later = wheel.sleep(10);
+    expect(wheel.pending).toBe(1);
+    await timers.fire(100);
+    await later;
+    expect(wheel.pending).toBe(0);
+  });
+
   it("sets one timer for many sleeps due in the same millisecond", async () => {
     const timers = new FakeTimers();
     const wheel = new PacingWheel(timers);

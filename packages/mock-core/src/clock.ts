@@ -18,8 +18,8 @@ export interface Clock {
 interface Sleeper {
   readonly resolve: () => void;
   readonly reject: (reason: unknown) => void;
-  /** The signal it sleeps on, if any (its set drops the sleeper when it wakes). */
-  readonly signal: AbortSignal | undefined;
+  /** The sleepers of the signal it sleeps on, if any (dropped from it on waking). */
+  readonly peers: Set<Sleeper> | undefined;
   /** Woken or aborted: a bucket skips it. */
   settled: boolean;
 }
@@ -83,8 +83,9 @@ export class PacingWheel {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      const sleeper: Sleeper = { resolve, reject, signal, settled: false };
-      if (signal !== undefined) this.#sleepersOf(signal).add(sleeper);
+      const peers = signal === undefined ? undefined : this.#sleepersOf(signal);
+      const sleeper: Sleeper = { resolve, reject, peers, settled: false };
+      peers?.add(sleeper);
       // NaN (bad input) sleeps as 0 would, as setTimeout treats it.
       this.#add(sleeper, Math.ceil(this.#timers.now() + Math.max(ms || 0, 0)));
     });
@@ -121,7 +122,7 @@ export class PacingWheel {
         if (sleeper.settled) continue;
         sleeper.settled = true;
         this.#pending -= 1;
-        if (sleeper.signal !== undefined) this.#bySignal.get(sleeper.signal)?.delete(sleeper);
+        sleeper.peers?.delete(sleeper);
         sleeper.resolve();
       }
     }
