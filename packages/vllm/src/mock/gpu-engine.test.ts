@@ -131,9 +131,15 @@ describe("vLLM on a simulated H100 (--gpu h100-80gb)", () => {
     const firsts = seen.map((s) => (s.times[0] as number) - arrival);
     expect(Math.max(...firsts.slice(4))).toBeGreaterThan(Math.min(...firsts.slice(0, 4)));
     const text = await (await fetch(`${server.url}/metrics`)).text();
-    const l = '{model_name="m",engine="0"';
+    // prometheus_client writes labels sorted by name (exposition.py sample_line).
+    const l = '{engine="0",model_name="m"';
     // vllm-openai.md §8: counters agree with the requests served.
-    expect(sample(text, `vllm:request_success_total${l},finished_reason="length"}`)).toBe(6);
+    expect(
+      sample(
+        text,
+        'vllm:request_success_total{engine="0",finished_reason="length",model_name="m"}',
+      ),
+    ).toBe(6);
     expect(sample(text, `vllm:generation_tokens_total${l}}`)).toBe(
       seen.reduce((sum, s) => sum + s.completionTokens, 0),
     );
@@ -174,7 +180,7 @@ describe("vLLM on a simulated H100 (--gpu h100-80gb)", () => {
     );
     // vllm/v1/metrics/loggers.py log_metrics_info: the cache config as an info gauge.
     expect(text).toMatch(
-      /^vllm:cache_config_info\{block_size="16",.*enable_prefix_caching="True",gpu_memory_utilization="0.9",.*num_gpu_blocks="\d+",.*engine="0"\} 1$/m,
+      /^vllm:cache_config_info\{block_size="16",.*enable_prefix_caching="True",engine="0",gpu_memory_utilization="0.9",.*num_gpu_blocks="\d+",.*\} 1\.0$/m,
     );
   });
 });

@@ -251,7 +251,7 @@ describe("vllm:lora_requests_info", () => {
     const during = await infoLines();
     expect(during).toHaveLength(1);
     expect(during[0]).toMatch(
-      /^vllm:lora_requests_info\{max_lora="2",waiting_lora_adapters="",running_lora_adapters="sql"\} \d+(\.\d+)?$/,
+      /^vllm:lora_requests_info\{max_lora="2",running_lora_adapters="sql",waiting_lora_adapters=""\} \d\.\d+e\+09$/,
     );
     expect(Number(during[0]?.split(" ")[1])).toBeGreaterThanOrEqual(Math.floor(before));
     while (!(await reader.read()).done) {}

@@ -44,17 +44,25 @@ describe("/metrics, V1 names (0.12)", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
     const text = await response.text();
-    const l = '{model_name="m",engine="0"';
+    // prometheus_client writes labels sorted by name (exposition.py sample_line).
+    const l = '{engine="0",model_name="m"';
     expect(sample(text, `vllm:generation_tokens_total${l}}`)).toBe(7);
     expect(sample(text, `vllm:prompt_tokens_total${l}}`)).toBe(
       a.usage.prompt_tokens + b.usage.prompt_tokens,
     );
-    expect(sample(text, `vllm:request_success_total${l},finished_reason="length"}`)).toBe(2);
-    expect(sample(text, `vllm:request_success_total${l},finished_reason="stop"}`)).toBe(0);
+    expect(
+      sample(
+        text,
+        'vllm:request_success_total{engine="0",finished_reason="length",model_name="m"}',
+      ),
+    ).toBe(2);
+    expect(
+      sample(text, 'vllm:request_success_total{engine="0",finished_reason="stop",model_name="m"}'),
+    ).toBe(0);
     expect(sample(text, `vllm:num_requests_running${l}}`)).toBe(0);
     expect(text).toContain("# TYPE vllm:time_to_first_token_seconds histogram");
     expect(text).toContain(
-      `vllm:time_to_first_token_seconds_bucket{le="2560",model_name="m",engine="0"}`,
+      'vllm:time_to_first_token_seconds_bucket{engine="0",le="2560.0",model_name="m"}',
     );
     expect(sample(text, `vllm:e2e_request_latency_seconds_count${l}}`)).toBe(2);
     // vllm/v1/metrics/loggers.py: n (buckets 1,2,5,10,20) and the most generated tokens, once per
@@ -63,9 +71,11 @@ describe("/metrics, V1 names (0.12)", () => {
     expect(text).toContain(
       "# HELP vllm:request_max_num_generation_tokens Histogram of maximum number of requested generation tokens.",
     );
-    expect(sample(text, `vllm:request_params_n_bucket{le="1",model_name="m",engine="0"}`)).toBe(2);
-    expect(text).toContain(`vllm:request_params_n_bucket{le="20",model_name="m",engine="0"}`);
-    expect(text).not.toContain(`vllm:request_params_n_bucket{le="50"`);
+    expect(sample(text, 'vllm:request_params_n_bucket{engine="0",le="1.0",model_name="m"}')).toBe(
+      2,
+    );
+    expect(text).toContain('vllm:request_params_n_bucket{engine="0",le="20.0",model_name="m"}');
+    expect(text).not.toContain('vllm:request_params_n_bucket{engine="0",le="50.0"');
     expect(sample(text, `vllm:request_max_num_generation_tokens_sum${l}}`)).toBe(7);
     expect(sample(text, `vllm:request_max_num_generation_tokens_count${l}}`)).toBe(2);
     expect(text).toContain("vllm:kv_cache_usage_perc");
@@ -148,7 +158,8 @@ describe("prometheus_client's number format", () => {
     expect(prometheusClientFloat(1e14)).toBe("1e+014");
   });
 
-  it("rewrites prom-client's values and le bounds, leaving names, comments and other labels", () => {
+  // prometheus_client exposition.py sample_line: sorted(labels), floatToGoString(value).
+  it("rewrites prom-client's samples: labels sorted by name, values and le bounds as floats", () => {
     const text = [
       "# HELP vllm:x_total Counted things.",
       "# TYPE vllm:x_total counter",
@@ -164,7 +175,7 @@ describe("prometheus_client's number format", () => {
       [
         "# HELP vllm:x_total Counted things.",
         "# TYPE vllm:x_total counter",
-        'vllm:x_total{model_name="a b",engine="0"} 2.0',
+        'vllm:x_total{engine="0",model_name="a b"} 2.0',
         'vllm:h_bucket{le="0.005",model_name="m"} 0.0',
         'vllm:h_bucket{le="1.0",model_name="m"} 3.0',
         'vllm:h_bucket{le="+Inf",model_name="m"} 3.0',
@@ -175,7 +186,7 @@ describe("prometheus_client's number format", () => {
     );
   });
 
-  it("renders a registry in that format when asked", async () => {
+  it("renders the registry in that format", async () => {
     const state = new EngineMetrics(100);
     state.promptTokens = 12;
     const era = vllmProfiles.at(-1)?.metrics;
@@ -184,14 +195,13 @@ describe("prometheus_client's number format", () => {
       modelName: "m",
       era,
       state,
-      valueFormat: "prometheus_client",
     });
     const text = await metrics.text();
-    expect(text).toContain('vllm:prompt_tokens_total{model_name="m",engine="0"} 12.0');
+    expect(text).toContain('vllm:prompt_tokens_total{engine="0",model_name="m"} 12.0');
     expect(text).toContain(
-      'vllm:time_to_first_token_seconds_bucket{le="2560.0",model_name="m",engine="0"} 0.0',
+      'vllm:time_to_first_token_seconds_bucket{engine="0",le="2560.0",model_name="m"} 0.0',
     );
-    expect(text).toContain('vllm:request_params_n_bucket{le="+Inf",model_name="m",engine="0"} 0.0');
+    expect(text).toContain('vllm:request_params_n_bucket{engine="0",le="+Inf",model_name="m"} 0.0');
   });
 });
 
@@ -212,7 +222,7 @@ describe("vllm:lora_requests_info from the engine", () => {
     });
     const text = await metrics.text();
     expect(text).toMatch(
-      /^vllm:lora_requests_info\{max_lora="1",waiting_lora_adapters="chat,math",running_lora_adapters="sql"\} \d/m,
+      /^vllm:lora_requests_info\{max_lora="1",running_lora_adapters="sql",waiting_lora_adapters="chat,math"\} \d/m,
     );
   });
 });

@@ -1,10 +1,9 @@
 /**
  * `GET /metrics`: vLLM's Prometheus metrics (vllm-openai.md §8) with their names, types,
  * `model_name` (and V1's `engine`) labels and bucket sets, rendered by `prom-client` in the
- * Prometheus text format (counters named `<name>_total` as prometheus_client exports them; `le`
- * leads the labels: equal to a parser). With `valueFormat: "prometheus_client"` every sample value
- * and `le` bound is then rewritten as Python's prometheus_client prints it (`2.0`, `le="1.0"`,
- * `1.7e+09`; see {@link prometheusClientFloat}); prom-client's own `2` otherwise.
+ * Prometheus text format (counters named `<name>_total` as prometheus_client exports them), then
+ * rewritten as vLLM's Python prometheus_client writes it: labels sorted by name, every value and
+ * `le` bound a Python float (`2.0`, `le="1.0"`, `1.7e+09`; see {@link asPrometheusClientText}).
  *
  * The values live in one mock-core `EngineMetrics` that the engine itself keeps, and prom-client
  * reads them at scrape time: one histogram implementation (mock-core's), an observation costs a
@@ -77,13 +76,31 @@ function parseSampleValue(text: string): number {
   return Number(text);
 }
 
-const leLabel = /([{,])le="([^"]*)"/;
+/** One `name="value"` pair of a sample's label set (values may hold escaped quotes). */
+const labelPair = /([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 
 /**
- * Rewrites a Prometheus text exposition so that every sample value and every `le` bound reads as
- * prometheus_client prints it ({@link prometheusClientFloat}); comments, names and other labels
- * stay as they are. Expects prom-client's output: one sample per line, no timestamps, so the
- * value is what follows the line's last space.
+ * A sample's name and labels as prometheus_client writes them (exposition.py `sample_line`):
+ * labels sorted by name, and an `le` bound in its float format. `head` is prom-client's text
+ * before the value (`name` or `name{...}`).
+ */
+function pythonSampleHead(head: string): string {
+  const open = head.indexOf("{");
+  if (open < 0) return head;
+  const pairs = [...head.slice(open + 1, -1).matchAll(labelPair)].map(([, key, value]) => [
+    key as string,
+    key === "le" ? prometheusClientFloat(parseSampleValue(value as string)) : (value as string),
+  ]);
+  pairs.sort(([a], [b]) => ((a as string) < (b as string) ? -1 : 1));
+  return `${head.slice(0, open)}{${pairs.map(([key, value]) => `${key}="${value}"`).join(",")}}`;
+}
+
+/**
+ * Rewrites prom-client's Prometheus text exposition as vLLM's prometheus_client writes it
+ * (exposition.py `generate_latest`): each sample's labels sorted by name, every sample value and
+ * `le` bound in {@link prometheusClientFloat}'s format; comments and names stay as they are.
+ * Expects prom-client's output: one sample per line, no timestamps, so the value is what follows
+ * the line's last space.
  */
 export function asPrometheusClientText(text: string): string {
   return text
@@ -92,14 +109,8 @@ export function asPrometheusClientText(text: string): string {
       if (line === "" || line.startsWith("#")) return line;
       const space = line.lastIndexOf(" ");
       if (space < 0) return line;
-      const head = line
-        .slice(0, space)
-        .replace(
-          leLabel,
-          (_, before: string, bound: string) =>
-            `${before}le="${prometheusClientFloat(parseSampleValue(bound))}"`,
-        );
-      return `${head} ${prometheusClientFloat(parseSampleValue(line.slice(space + 1)))}`;
+      const value = prometheusClientFloat(parseSampleValue(line.slice(space + 1)));
+      return `${pythonSampleHead(line.slice(0, space))} ${value}`;
     })
     .join("\n");
 }
@@ -135,12 +146,6 @@ export interface VllmMetricsOptions {
       readonly waiting: readonly string[];
     };
   };
-  /**
-   * How sample values and `le` bounds print: "prometheus_client" as vLLM's Python client does
-   * (`2.0`, `le="1.0"`), "prom-client" as the Node library does (`2`, `le="1"`). Default
-   * "prom-client" until the plugin and the tests that pin the old text switch over.
-   */
-  readonly valueFormat?: "prometheus_client" | "prom-client";
 }
 
 type Labels = Record<string, string>;
@@ -433,11 +438,8 @@ export function createVllmMetrics(options: VllmMetricsOptions): VllmMetrics {
     }).set(info, 1);
   }
 
-  const python = options.valueFormat === "prometheus_client";
   return {
-    text: python
-      ? async () => asPrometheusClientText(await registry.metrics())
-      : () => registry.metrics(),
+    text: async () => asPrometheusClientText(await registry.metrics()),
     contentType: registry.contentType,
   };
 }
