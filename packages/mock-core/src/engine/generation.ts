@@ -5,6 +5,8 @@
  * it now; a GPU-modelling scheduler implements the same interface later.
  */
 
+import type { ParentRequest } from "../gpu/engine-metrics.js";
+
 /**
  * Why generation ended. Families map it per protocol: vLLM answers "stop" for "eos" and stop
  * matches, "length" for "length"; TGIS has EOS_TOKEN, STOP_SEQUENCE, MAX_TOKENS, CANCELLED.
@@ -57,6 +59,19 @@ export interface GenerationRequest {
    * the simple engine ignores it.
    */
   readonly priority?: number;
+  /**
+   * The LoRA adapter that generates, by name; absent for the base model. Other weights give other
+   * text for the same prompt: the simple engine mixes the name into its seed (greedy requests
+   * too). The simulated GPU keeps adapters' KV blocks apart and runs at most `--max-loras`
+   * adapters in one step (vllm-openai.md §7; vllm/v1/core/sched/scheduler.py).
+   */
+  readonly lora?: string;
+  /**
+   * The request this one is a parallel sample of (`n` > 1: vLLM V1 fans a request out into `n`
+   * children): its metrics (`vllm:request_params_n`, `vllm:request_max_num_generation_tokens`)
+   * count once for the parent, when its last child finishes. Absent for `n` = 1.
+   */
+  readonly parent?: ParentRequest;
 }
 
 /** One alternative token with its log-probability (natural log). */

@@ -169,6 +169,8 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent> {
           finishedReason: finish.reason === "length" ? "length" : "stop",
           maxTokens: request.maxTokens,
           ...(request.priority === undefined ? {} : { priority: request.priority }),
+          ...(request.lora === undefined ? {} : { lora: request.lora }),
+          ...(request.parent === undefined ? {} : { parent: request.parent }),
         },
         this.#signal,
       );

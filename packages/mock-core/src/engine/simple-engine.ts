@@ -17,7 +17,7 @@ import {
 } from "./generation.js";
 import { tokenLogprobs } from "./logprobs.js";
 import type { ModelSpec } from "./model-spec.js";
-import { hashNumbers, seededRandom } from "./random.js";
+import { hashNumbers, hashString, seededRandom } from "./random.js";
 import { echoSource, forcedSource, type TokenSource, textSource } from "./token-source.js";
 import { IncrementalDecoder } from "./tokenizer.js";
 
@@ -338,15 +338,18 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent> {
     const request = this.#request;
     const { tokenizer } = model;
     const promptTokens = request.promptIds.length;
-    const mix = this.#greedy
-      ? hashNumbers(request.promptIds)
+    const promptMix = hashNumbers(request.promptIds);
+    const base = this.#greedy
+      ? promptMix
       : hashNumbers([
           this.#seed,
           request.temperature ?? 1,
           request.topP ?? 1,
           request.topK ?? 0,
-          hashNumbers(request.promptIds),
+          promptMix,
         ]);
+    // A LoRA adapter's weights change the text: its name joins the mix (none: as before).
+    const mix = request.lora === undefined ? base : hashNumbers([base, hashString(request.lora)]);
     const textRandom = seededRandom(mix);
     const echo =
       request.mode === "echo" && request.promptIds.some((id) => !tokenizer.isSpecial(id));
@@ -373,7 +376,9 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent> {
       decoder: new IncrementalDecoder(tokenizer, { context: request.promptIds }),
       started,
       // Measured in the run itself (no wrapper per request).
-      meter: metrics ? new MeteredRun(metrics, started / 1000, request.maxTokens) : undefined,
+      meter: metrics
+        ? new MeteredRun(metrics, started / 1000, request.maxTokens, request.parent)
+        : undefined,
       text: "",
       released: 0,
       count: 0,

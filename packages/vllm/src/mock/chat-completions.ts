@@ -143,6 +143,8 @@ function prepare(model: VllmModel, request: ChatRequest): Prepared {
   const candidates = candidateCount(model, request);
   const plans = planChoices(model, ids, request, maxTokens, {
     firstIndex: 0,
+    parentId: chatId(request),
+    ...(model.loras.has(modelName) && { lora: modelName }),
     candidates: request.stream ? request.n : candidates,
     logprobs: request.logprobs ? request.topLogprobs : undefined,
     ...(echoIds !== undefined && echoIds.length > 0 && { echoIds }),

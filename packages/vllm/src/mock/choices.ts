@@ -106,6 +106,13 @@ export function planChoices(
     forcedText?: (i: number) => string | undefined;
     /** Engine runs to make (default `n`); see {@link candidateCount}. */
     candidates?: number;
+    /** The LoRA adapter the request names, when it names one (model.loras). */
+    lora?: string;
+    /**
+     * The id of the engine request these choices fan out of (vLLM V1: one parent per prompt with
+     * `n` > 1 children, vllm/v1/engine/parallel_sampling.py), for its metrics.
+     */
+    parentId: string;
   },
 ): ChoicePlan[] {
   const count = options.candidates ?? sampling.n;
@@ -114,6 +121,7 @@ export function planChoices(
   if (sampling.priority !== 0 && model.schedulingPolicy !== "priority") {
     throw badRequest(`Got priority ${sampling.priority} but Priority scheduling is not enabled.`);
   }
+  const parent = count > 1 ? { id: options.parentId, n: count } : undefined;
   const plans: ChoicePlan[] = [];
   for (let i = 0; i < count; i++) {
     // Optional keys are added one by one rather than spread in: this runs per request, and V8
@@ -135,6 +143,8 @@ export function planChoices(
     if (sampling.seed !== undefined) request.seed = sampling.seed + i;
     if (logprobs !== undefined) request.logprobs = logprobs;
     if (sampling.priority !== 0) request.priority = sampling.priority;
+    if (options.lora !== undefined) request.lora = options.lora;
+    if (parent !== undefined) request.parent = parent;
     plans.push({ index: options.firstIndex + i, request });
   }
   return plans;

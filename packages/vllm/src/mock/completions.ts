@@ -100,6 +100,7 @@ function prepare(model: VllmModel, request: CompletionRequest): Prepared {
   const promptTexts: string[] = [];
   const promptIds: (readonly number[])[] = [];
   let promptTokens = 0;
+  const lora = model.loras.has(modelName) ? modelName : undefined;
   request.prompts.forEach((prompt, p) => {
     const ids = completionPromptIds(model, prompt, request.addSpecialTokens);
     const maxTokens = effectiveMaxTokens(model, ids.length, request.maxTokens, "completions");
@@ -112,6 +113,9 @@ function prepare(model: VllmModel, request: CompletionRequest): Prepared {
         logprobs: request.logprobs,
         candidates,
         forcedText: guidedText(request.guided, request.seed),
+        // vLLM makes one engine request per prompt: `<id>-<p>` (serving_completion.py).
+        parentId: `${completionId(request)}-${p}`,
+        ...(lora !== undefined && { lora }),
       }),
     );
   });

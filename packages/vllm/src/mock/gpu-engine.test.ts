@@ -185,6 +185,50 @@ describe("vLLM on a simulated H100 (--gpu h100-80gb)", () => {
   });
 });
 
+describe("LoRA adapters on the simulated GPU (--max-loras)", () => {
+  // vllm/v1/core/sched/scheduler.py: a step runs at most max_loras distinct adapters; a request
+  // for another adapter waits (keeping its place) until one finishes.
+  it("runs one adapter at a time under --max-loras 1, the other waiting", async () => {
+    const clock = new ManualClock();
+    const server = await startVllm(
+      {
+        "served-model-name": "m",
+        gpu: "h100-80gb",
+        "enable-lora": true,
+        "lora-modules": ["sql=/adapters/sql", "tone=/adapters/tone"],
+        "max-loras": "1",
+      },
+      [],
+      { clock },
+    );
+    try {
+      const body = { prompt: "Tell me about rivers", max_tokens: 8, ignore_eos: true };
+      const sql = streamCompletion(server.url, clock, { ...body, model: "sql" });
+      const tone = streamCompletion(server.url, clock, { ...body, model: "tone" });
+      const load = async () =>
+        ((await (await fetch(`${server.url}/load`)).json()) as { server_load: number }).server_load;
+      while ((await load()) < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // vllm/v1/metrics/loggers.py: lora_requests_info names the running and the waiting adapters.
+      const info = (await (await fetch(`${server.url}/metrics`)).text())
+        .split("\n")
+        .find((line) => line.startsWith("vllm:lora_requests_info{"));
+      expect(info).toMatch(
+        /\{max_lora="1",running_lora_adapters="(sql|tone)",waiting_lora_adapters="(sql|tone)"\}/,
+      );
+      const [first, second] = await drive(clock, Promise.all([sql, tone]));
+      const [early, late] =
+        (first.times[0] ?? 0) < (second.times[0] ?? 0) ? [first, second] : [second, first];
+      expect(early.completionTokens).toBe(8);
+      expect(late.completionTokens).toBe(8);
+      // The second adapter's first token comes only after the first adapter's last one.
+      expect(late.times[0]).toBeGreaterThanOrEqual(early.times.at(-1) ?? 0);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("shutdown", () => {
   it("stops the stats-line timer and ends open streams", async () => {
     const clock = new ManualClock();

@@ -94,6 +94,27 @@ describe("LoRA adapters with the openai SDK", () => {
     for await (const chunk of stream) expect(chunk.model).toBe("sql");
   });
 
+  // An adapter is other weights on the same base (vllm-openai.md §7): the same greedy prompt gives
+  // the adapter's own text, the same each time, not the base model's.
+  it("generates each adapter's own text", async () => {
+    const text = async (model: string) =>
+      (
+        await client.completions.create({
+          model,
+          prompt: "Write one sentence about rivers.",
+          max_tokens: 24,
+          temperature: 0,
+          ignore_eos: true,
+        } as OpenAI.CompletionCreateParamsNonStreaming)
+      ).choices[0]?.text;
+    const base = await text("granite");
+    const sql = await text("sql");
+    expect(sql).not.toBe(base);
+    expect(await text("tone")).not.toBe(sql);
+    expect(await text("sql")).toBe(sql);
+    expect(await text("granite")).toBe(base);
+  });
+
   // The runtime routes are absent without VLLM_ALLOW_RUNTIME_LORA_UPDATING (vllm-openai.md §1).
   it("has no runtime LoRA routes without the environment switch", async () => {
     const response = await fetch(`${server.url}/v1/load_lora_adapter`, {

@@ -84,6 +84,34 @@ describe("/metrics, V1 names (0.12)", () => {
     expect(text).not.toContain("vllm:time_per_output_token_seconds");
   });
 
+  // vllm/v1/engine/parallel_sampling.py: n > 1 fans out into n children, and the parent is
+  // observed once, when its last child finishes: n in request_params_n, the most tokens any child
+  // may generate in request_max_num_generation_tokens.
+  it("counts a request with n > 1 once as a parent", async () => {
+    const before = await (await fetch(`${server.url}/metrics`)).text();
+    const l = '{engine="0",model_name="m"';
+    const count = (text: string, name: string) => sample(text, `${name}${l}}`) ?? 0;
+    await complete(server.url, { prompt: "five", max_tokens: 2, n: 3, seed: 1, ignore_eos: true });
+    const after = await (await fetch(`${server.url}/metrics`)).text();
+    const grew = (name: string) => count(after, name) - count(before, name);
+    expect(grew("vllm:request_params_n_count")).toBe(1);
+    expect(grew("vllm:request_params_n_sum")).toBe(3);
+    expect(grew("vllm:request_max_num_generation_tokens_count")).toBe(1);
+    expect(grew("vllm:request_max_num_generation_tokens_sum")).toBe(2);
+    // Each child is still a request of its own to the engine's other counters.
+    expect(
+      sample(
+        after,
+        'vllm:request_success_total{engine="0",finished_reason="length",model_name="m"}',
+      ),
+    ).toBe(
+      (sample(
+        before,
+        'vllm:request_success_total{engine="0",finished_reason="length",model_name="m"}',
+      ) ?? 0) + 3,
+    );
+  });
+
   // vllm-openai.md §1: /load → {"server_load": N}.
   it("reports the load", async () => {
     const response = await fetch(`${server.url}/load`);

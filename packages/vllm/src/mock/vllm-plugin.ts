@@ -106,12 +106,18 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
     ...(options.logger ? { logger: options.logger } : {}),
   });
   shutdown?.addEventListener("abort", started.close, { once: true });
+  const gpuCore = started.gpu?.engine.core;
   const metrics = createVllmMetrics({
     modelName: loaded.served.id,
     era: profile.metrics,
     state,
     ...(settings.enableLora && {
-      lora: { registry: started.model.loras, maxLoras: settings.maxLoras },
+      lora: {
+        registry: started.model.loras,
+        maxLoras: settings.maxLoras,
+        // Under --gpu the scheduler knows which adapters run and which wait for a slot.
+        ...(gpuCore && { adapters: () => gpuCore.loraAdapters() }),
+      },
     }),
     ...(started.gpu && loaded.gpu
       ? { gpu: { settings: loaded.gpu, capacity: started.gpu.capacity } }
