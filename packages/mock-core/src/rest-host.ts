@@ -147,12 +147,14 @@ export async function buildRestHost(options: RestHostOptions): Promise<FastifyIn
     return sendCanned(reply, hooks.notFound(request.method, path, headers));
   };
 
+  /** Past the platform's checks: the route, or the runtime's 404/405 before any body is read. */
+  const next = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    if (request.is404) afterBody(request, () => unrouted(request, reply));
+    else done();
+  };
+
+  // One hook, no closure per request unless a fault delays or fails it.
   app.addHook("onRequest", (request, reply, done) => {
-    /** Past the platform's checks: the route, or the runtime's 404/405 before any body is read. */
-    const next = () => {
-      if (request.is404) afterBody(request, () => unrouted(request, reply));
-      else done();
-    };
     if (logRequests) started.set(request.raw, clock.now());
 
     const denied = authorize(request.headers.authorization, options.auth);
@@ -178,7 +180,7 @@ export async function buildRestHost(options: RestHostOptions): Promise<FastifyIn
       return;
     }
     if (!fault) {
-      next();
+      next(request, reply, done);
       return;
     }
     options.faults.set(request.raw, fault);
@@ -186,7 +188,7 @@ export async function buildRestHost(options: RestHostOptions): Promise<FastifyIn
     /** The injected failure answers instead of the route, else the request goes on. */
     const failOrContinue = () => {
       const status = restFailureStatus(chosen);
-      if (status === undefined) next();
+      if (status === undefined) next(request, reply, done);
       else sendCanned(reply, hooks.errorBody(status, faultMessage(chosen)));
     };
     if (!chosen.delayMs) {

@@ -426,13 +426,15 @@ export function registerRestRouteTable(
       url: route.path,
       handler(request, reply) {
         const answer = route.handle(new FastifyRouteRequest(request, reply, table.rawBodies));
-        const send = (settled: RestRouteReply) => {
-          sendRestReply(reply, settled, ctx.restFault(request));
-        };
-        // A synchronous handler's answer goes out at once, without a promise in between; a
-        // rejection or throw reaches the host's error handler either way (fastify catches both).
-        if (answer instanceof Promise) return answer.then(send);
-        send(answer);
+        // A synchronous handler's answer goes out at once, without a promise or a closure in
+        // between; a rejection or throw reaches the host's error handler either way (fastify
+        // catches both).
+        if (answer instanceof Promise) {
+          return answer.then((settled) => {
+            sendRestReply(reply, settled, ctx.restFault(request));
+          });
+        }
+        sendRestReply(reply, answer, ctx.restFault(request));
         return undefined;
       },
     });
