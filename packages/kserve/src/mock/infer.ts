@@ -159,14 +159,17 @@ export function recordedInfer(
   request: DecodedRequest,
   stats: StatsStore,
 ): InferResult {
-  const started = stats.clock.now();
+  const clock = stats.clock;
+  const started = clock.now();
   const batch = model.maxBatchSize > 0 ? (request.inputs[0]?.shape[0] ?? 1) : 1;
   try {
     const result = infer(profile, model, version, request);
-    stats.record(model.name, version ?? "", batch, true, stats.clock.now() - started);
+    const ended = clock.now();
+    stats.record(model.name, version ?? "", batch, true, ended - started, ended);
     return result;
   } catch (error) {
-    stats.record(model.name, version ?? "", batch, false, stats.clock.now() - started);
+    const ended = clock.now();
+    stats.record(model.name, version ?? "", batch, false, ended - started, ended);
     throw error;
   }
 }

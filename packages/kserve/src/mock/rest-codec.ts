@@ -31,6 +31,16 @@ const utf8 = new TextDecoder();
 const isObject = (v: unknown): v is Json =>
   v !== null && typeof v === "object" && !Array.isArray(v);
 
+/** A JSON `shape`: an array of non-negative safe integers. */
+function isShape(value: unknown): value is number[] {
+  if (!Array.isArray(value)) return false;
+  for (let i = 0; i < value.length; i++) {
+    const d = value[i];
+    if (!Number.isSafeInteger(d) || d < 0) return false;
+  }
+  return true;
+}
+
 function parameters(value: unknown): Record<string, ParameterValue> {
   if (!isObject(value)) return {};
   const out: Record<string, ParameterValue> = {};
@@ -144,14 +154,14 @@ export function decodeRestJson(
   if (body.id !== undefined && typeof body.id !== "string") throw m.badMember(["id"], body);
   let offset = 0;
   const inputs: Tensor[] = [];
-  body.inputs.forEach((raw: unknown, index: number) => {
-    const path = ["inputs", index];
-    if (!isObject(raw)) throw m.badMember(path, body);
-    if (typeof raw.name !== "string") throw m.badMember([...path, "name"], body);
-    if (!Array.isArray(raw.shape) || !raw.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw m.badMember([...path, "shape"], body);
-    }
-    if (typeof raw.datatype !== "string") throw m.badMember([...path, "datatype"], body);
+  const rawInputs: unknown[] = body.inputs;
+  for (let index = 0; index < rawInputs.length; index++) {
+    const raw = rawInputs[index];
+    // The member paths of refusals are built only when one is thrown.
+    if (!isObject(raw)) throw m.badMember(["inputs", index], body);
+    if (typeof raw.name !== "string") throw m.badMember(["inputs", index, "name"], body);
+    if (!isShape(raw.shape)) throw m.badMember(["inputs", index, "shape"], body);
+    if (typeof raw.datatype !== "string") throw m.badMember(["inputs", index, "datatype"], body);
     const name = raw.name;
     const datatype = raw.datatype;
     if (!isDatatype(datatype) || !profile.datatypes.includes(datatype)) {
@@ -169,7 +179,7 @@ export function decodeRestJson(
     if (hasData && sizeParam !== undefined && profile.binary.supported)
       throw m.dataConflict(name, true);
     if (!hasData && !wantsBinary) {
-      if (!profile.binary.supported) throw m.badMember([...path, "data"], body);
+      if (!profile.binary.supported) throw m.badMember(["inputs", index, "data"], body);
       throw m.dataConflict(name, false);
     }
     if (wantsBinary) {
@@ -195,7 +205,7 @@ export function decodeRestJson(
       if (typeof values === "string") throw m.shortBinary(modelName, name, 4);
       if (values.length !== count) throw m.elementCount(name, count, values.length);
       inputs.push({ name, datatype, shape, values });
-      return;
+      continue;
     }
     if ((datatype === "FP16" || datatype === "BF16") && !profile.halfInJson) {
       throw m.halfInJson(name, datatype);
@@ -205,7 +215,7 @@ export function decodeRestJson(
     const values = fromJsonElements(datatype, flat, profile.lenientJson);
     if (typeof values === "string") throw m.badElement(name, datatype);
     inputs.push({ name, datatype, shape, values });
-  });
+  }
   if (binary !== undefined && offset < binary.byteLength) throw m.extraBinary(modelName);
   let outputs: RequestedOutput[] | undefined;
   if (body.outputs !== undefined) {
@@ -286,7 +296,8 @@ export function renderRestResult(
     if (binary) {
       const raw = encodeRaw(tensor.datatype, tensor.values);
       parts.push(raw);
-      params = { ...params, binary_data_size: raw.byteLength };
+      // Object.assign, not a spread followed by a key (a fresh map each time, r7-rules.md).
+      params = Object.assign({}, params, { binary_data_size: raw.byteLength });
     } else {
       if (isHalf(tensor.datatype) && !profile.halfInJson) {
         throw profile.messages.halfOutJson(tensor.name, tensor.datatype);

@@ -365,7 +365,10 @@ function loadParameters(body: Record<string, unknown>): LoadParameters {
  */
 function decodeBody(profile: KserveProfile, request: RestRouteRequest): Buffer {
   const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-  const encoding = (request.headers["content-encoding"] ?? "").trim().toLowerCase();
+  const header = request.headers["content-encoding"];
+  // No Content-Encoding (the common case): the body as sent.
+  if (header === undefined) return body;
+  const encoding = header.trim().toLowerCase();
   if (!(profile.compression.request as readonly string[]).includes(encoding)) return body;
   try {
     return encoding === "gzip" ? gunzipSync(body) : inflateSync(body);

@@ -38,7 +38,8 @@ export interface VersionStats {
 
 /** Statistics of every model version, kept per mock instance. */
 export class StatsStore {
-  readonly #byKey = new Map<string, VersionStats>();
+  /** Per model name, per version: two lookups of the strings the models hold, no key built per call. */
+  readonly #byModel = new Map<string, Map<string, VersionStats>>();
   readonly #clock: Clock;
 
   /** `clock` gives `last_inference` (wall-clock milliseconds) and durations. */
@@ -52,8 +53,12 @@ export class StatsStore {
   }
 
   #entry(name: string, version: string): VersionStats {
-    const key = `${name}\u0000${version}`;
-    let stats = this.#byKey.get(key);
+    let versions = this.#byModel.get(name);
+    if (!versions) {
+      versions = new Map();
+      this.#byModel.set(name, versions);
+    }
+    let stats = versions.get(version);
     if (!stats) {
       stats = {
         name,
@@ -65,13 +70,23 @@ export class StatsStore {
         fail: { count: 0, ns: 0 },
         computeInfer: { count: 0, ns: 0 },
       };
-      this.#byKey.set(key, stats);
+      versions.set(version, stats);
     }
     return stats;
   }
 
-  /** Records one request: `batch` elements, whether it succeeded, how long it took (ms). */
-  record(name: string, version: string, batch: number, ok: boolean, elapsedMs: number): void {
+  /**
+   * Records one request: `batch` elements, whether it succeeded, how long it took (ms), and when
+   * it ended on the store's clock (default now; a caller that has just read the clock passes it).
+   */
+  record(
+    name: string,
+    version: string,
+    batch: number,
+    ok: boolean,
+    elapsedMs: number,
+    endedAt: number = this.#clock.now(),
+  ): void {
     const stats = this.#entry(name, version);
     const ns = Math.round(elapsedMs * 1e6);
     if (ok) {
@@ -81,7 +96,7 @@ export class StatsStore {
       stats.computeInfer.ns += ns;
       stats.inferenceCount += Math.max(batch, 1);
       stats.executionCount += 1;
-      stats.lastInference = Math.round(this.#clock.now());
+      stats.lastInference = Math.round(endedAt);
     } else {
       stats.fail.count += 1;
       stats.fail.ns += ns;
