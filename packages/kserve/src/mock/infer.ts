@@ -165,11 +165,11 @@ export function recordedInfer(
   try {
     const result = infer(profile, model, version, request);
     const ended = clock.now();
-    stats.record(model.name, version ?? "", batch, true, ended - started, ended);
+    stats.record(model.name, version ?? "", batch, true, ended - started);
     return result;
   } catch (error) {
     const ended = clock.now();
-    stats.record(model.name, version ?? "", batch, false, ended - started, ended);
+    stats.record(model.name, version ?? "", batch, false, ended - started);
     throw error;
   }
 }

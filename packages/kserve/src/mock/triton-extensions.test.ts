@@ -33,6 +33,7 @@ describe("Triton extensions", () => {
 
   it("statistics count REST and gRPC inferences of a model, batch elements included", async () => {
     const mock = await start("triton");
+    const before = Date.now();
     const ok = await fetch(`${mock.endpoints.http}/v2/models/simple/infer`, {
       method: "POST",
       body: simpleBody,
@@ -72,6 +73,10 @@ describe("Triton extensions", () => {
       execution_count: 2,
       inference_stats: { success: { count: 2 }, fail: { count: 1 } },
     });
+    // Triton's extension_statistics.md: last_inference is milliseconds since the epoch.
+    const last = stats.model_stats[0]?.last_inference as number;
+    expect(last).toBeGreaterThanOrEqual(before);
+    expect(last).toBeLessThanOrEqual(Date.now());
     const viaGrpc = await unary("ModelStatistics", { name: "simple", version: "1" });
     expect((viaGrpc.model_stats as { inference_count: string }[])[0]?.inference_count).toBe("3");
   });

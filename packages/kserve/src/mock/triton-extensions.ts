@@ -41,10 +41,15 @@ export class StatsStore {
   /** Per model name, per version: two lookups of the strings the models hold, no key built per call. */
   readonly #byModel = new Map<string, Map<string, VersionStats>>();
   readonly #clock: Clock;
+  readonly #wallClock: () => number;
 
-  /** `clock` gives `last_inference` (wall-clock milliseconds) and durations. */
-  constructor(clock: Clock) {
+  /**
+   * `clock` times the requests; `wallClock` (default `Date.now`) gives `last_inference`, which
+   * Triton reports as milliseconds since the epoch (extension_statistics.md).
+   */
+  constructor(clock: Clock, wallClock: () => number = Date.now) {
     this.#clock = clock;
+    this.#wallClock = wallClock;
   }
 
   /** The store's clock (adapters time requests with it). */
@@ -75,18 +80,8 @@ export class StatsStore {
     return stats;
   }
 
-  /**
-   * Records one request: `batch` elements, whether it succeeded, how long it took (ms), and when
-   * it ended on the store's clock (default now; a caller that has just read the clock passes it).
-   */
-  record(
-    name: string,
-    version: string,
-    batch: number,
-    ok: boolean,
-    elapsedMs: number,
-    endedAt: number = this.#clock.now(),
-  ): void {
+  /** Records one request: `batch` elements, whether it succeeded, how long it took (ms). */
+  record(name: string, version: string, batch: number, ok: boolean, elapsedMs: number): void {
     const stats = this.#entry(name, version);
     const ns = Math.round(elapsedMs * 1e6);
     if (ok) {
@@ -96,7 +91,7 @@ export class StatsStore {
       stats.computeInfer.ns += ns;
       stats.inferenceCount += Math.max(batch, 1);
       stats.executionCount += 1;
-      stats.lastInference = Math.round(endedAt);
+      stats.lastInference = Math.round(this.#wallClock());
     } else {
       stats.fail.count += 1;
       stats.fail.ns += ns;
