@@ -289,7 +289,8 @@ function bigTensor(): Float32Array {
 
 const kserveTensor16: ScenarioSpec = {
   title: `A 16 MiB FP32 tensor ([1, ${bigElements}]) round trip through Triton's identity_fp32: JSON, the binary tensor extension and gRPC raw_input_contents, vs bare servers answering the same bytes`,
-  load: () => "one request at a time on one connection (a raw node:net keep-alive HTTP/1.1 client reading each answer into one reused buffer; grpc-js for gRPC)",
+  load: () =>
+    "one request at a time on one connection (a raw node:net keep-alive HTTP/1.1 client reading each answer into one reused buffer; grpc-js for gRPC)",
   contestants: async () => {
     const values = bigTensor();
     const raw = new Uint8Array(values.buffer);
