@@ -133,5 +133,11 @@ export type {
   RuntimeOption,
   RuntimeOptionValues,
 } from "./runtime-module.js";
-export { runtimeBasePlugin, runtimePlugin, withholdBaseHealthRoutes } from "./runtime-plugins.js";
+export {
+  type BaseHealthWrapper,
+  runtimeBasePlugin,
+  runtimePlugin,
+  withholdBaseHealthRoutes,
+  wrapBaseHealthRoutes,
+} from "./runtime-plugins.js";
 export { selfSignedCertificate, type TlsMaterial } from "./tls.js";

@@ -5,7 +5,12 @@
  */
 import { randomBytes } from "node:crypto";
 import type { MockPlugin, PluginContext } from "./plugin.js";
-import { healthRouteTable, registerRestRouteTable } from "./rest-route-table.js";
+import {
+  healthRouteTable,
+  type RestRequestHead,
+  type RestRouteReply,
+  registerRestRouteTable,
+} from "./rest-route-table.js";
 import type { CannedReply, RuntimeInfo, RuntimeName } from "./runtime-catalog.js";
 import { runtimeCatalog } from "./runtime-catalog.js";
 
@@ -68,6 +73,30 @@ function withheldReply(ctx: PluginContext): CannedReply | undefined {
 }
 
 /**
+ * A runtime middleware around the base health routes: takes the request's head and the answer
+ * the route gives, returns the answer that goes out (see {@link wrapBaseHealthRoutes}).
+ */
+export type BaseHealthWrapper = (head: RestRequestHead, reply: RestRouteReply) => RestRouteReply;
+
+/** Where {@link wrapBaseHealthRoutes} stores its wrapper on the host's PluginContext. */
+const wrappedHealthRoutes = Symbol("wrapped health routes");
+
+/**
+ * Passes every answer of the runtime's base health routes (a withheld one too) through `wrap`,
+ * for a runtime middleware that wraps every route of the real server, e.g. vLLM's X-Request-Id
+ * (server_utils.py XRequestIdMiddleware). The answers the host gives before the runtime sees the
+ * request (platform token 401/403, faults) do not pass through it: the platform's proxies give
+ * those. Call it from the plugin's `rest`; a later call replaces the wrapper (default: none).
+ */
+export function wrapBaseHealthRoutes(ctx: PluginContext, wrap: BaseHealthWrapper): void {
+  Reflect.set(ctx, wrappedHealthRoutes, wrap);
+}
+
+function healthWrapper(ctx: PluginContext): BaseHealthWrapper | undefined {
+  return Reflect.get(ctx, wrappedHealthRoutes) as BaseHealthWrapper | undefined;
+}
+
+/**
  * The base plugin for a runtime, from its catalog entry: its health routes (liveness answers
  * while the process is up; readiness follows the shared readiness state), its unknown-route and
  * wrong-method answers, and its error envelope.
@@ -82,13 +111,21 @@ export function runtimeBasePlugin(info: RuntimeInfo): MockPlugin {
     name: `${info.name}-base`,
     rest(app, ctx) {
       // The same table msw serves (rest-route-table.ts), so the answers exist once; a protocol
-      // plugin may withhold it (withholdBaseHealthRoutes), read per request since it installs later.
+      // plugin may withhold it (withholdBaseHealthRoutes) or wrap it (wrapBaseHealthRoutes), both
+      // read per request since it installs later.
       const table = healthRouteTable(info, ctx.readiness);
       registerRestRouteTable(app, ctx, {
         ...table,
         routes: table.routes.map((route) => ({
           ...route,
-          handle: (request) => withheldReply(ctx) ?? route.handle(request),
+          handle: (request) => {
+            const reply = withheldReply(ctx) ?? route.handle(request);
+            const wrap = healthWrapper(ctx);
+            if (wrap === undefined) return reply;
+            return reply instanceof Promise
+              ? reply.then((settled) => wrap(request, settled))
+              : wrap(request, reply);
+          },
         })),
       });
     },

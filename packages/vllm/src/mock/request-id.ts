@@ -27,9 +27,15 @@ export function baseRequestId(header: string | undefined, bodyId: string | undef
   return bodyId || uuidHex();
 }
 
-function withHeader(head: RestRequestHead, reply: RestRouteReply): RestRouteReply {
-  const id = head.headers["x-request-id"] ?? uuidHex();
-  return { ...reply, headers: { ...reply.headers, "x-request-id": id } };
+/**
+ * The X-Request-Id middleware's one rule: `reply` with an `x-request-id` header, the request's
+ * (even empty) else a fresh uuid4 hex. Used for vLLM's routes, its refusals before routing, its
+ * 404/405 and the base health routes (`/health`, `/ping`), which the middleware wraps alike.
+ */
+export function withRequestIdHeader(head: RestRequestHead, reply: RestRouteReply): RestRouteReply {
+  const headers: Record<string, string> = { ...reply.headers };
+  headers["x-request-id"] = head.headers["x-request-id"] ?? uuidHex();
+  return { status: reply.status, headers, body: reply.body };
 }
 
 /**
@@ -43,8 +49,8 @@ export function withRequestIdHeaders(table: RestRouteTable): RestRouteTable {
     handle(request) {
       const answer = inner.handle(request);
       return answer instanceof Promise
-        ? answer.then((settled) => withHeader(request, settled))
-        : withHeader(request, answer);
+        ? answer.then((settled) => withRequestIdHeader(request, settled))
+        : withRequestIdHeader(request, answer);
     },
   });
   return {
@@ -53,7 +59,7 @@ export function withRequestIdHeaders(table: RestRouteTable): RestRouteTable {
     ...(onRequest && {
       onRequest(head: RestRequestHead) {
         const refused = onRequest(head);
-        return refused && withHeader(head, refused);
+        return refused && withRequestIdHeader(head, refused);
       },
     }),
   };

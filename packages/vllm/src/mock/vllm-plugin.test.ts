@@ -247,6 +247,49 @@ describe("vLLM's request ids", () => {
     });
     expect([wrong.status, wrong.headers.get("x-request-id")]).toEqual([405, "w"]);
   });
+
+  // server_utils.py XRequestIdMiddleware wraps vLLM's whole app, so /health and /ping (vllm-openai.md
+  // §1; mock-core's base health routes) carry the header too; never without the flag.
+  it("echoes X-Request-Id on /health and /ping with --enable-request-id-headers", async () => {
+    const health = await fetch(`${headers.url}/health`, { headers: { "x-request-id": "h" } });
+    expect([health.status, health.headers.get("x-request-id")]).toEqual([200, "h"]);
+    expect(await health.text()).toBe("");
+    const ping = await fetch(`${headers.url}/ping`, { method: "POST" });
+    expect(ping.status).toBe(200);
+    expect(ping.headers.get("x-request-id")).toMatch(/^[0-9a-f]{32}$/);
+    const empty = await fetch(`${headers.url}/ping`, { headers: { "x-request-id": "" } });
+    expect(empty.headers.get("x-request-id")).toBe("");
+    const quiet = await fetch(`${plain.url}/health`, { headers: { "x-request-id": "h" } });
+    expect([quiet.status, quiet.headers.get("x-request-id")]).toEqual([200, null]);
+  });
+
+  // kserve-v2.md §5 (platform-auth.ts): the platform's proxy answers a missing or forbidden token
+  // before vLLM sees the request, and a fault is the host's, so neither gets vLLM's header.
+  it("leaves the host's answers before vLLM without X-Request-Id", async () => {
+    const guarded = await startVllm({ "enable-request-id-headers": true }, [], {
+      tokens: ["t"],
+      forbiddenTokens: ["f"],
+    });
+    try {
+      const id = { "x-request-id": "p" };
+      const missing = await fetch(`${guarded.url}/health`, { headers: id });
+      expect([missing.status, missing.headers.get("x-request-id")]).toEqual([401, null]);
+      const forbidden = await fetch(`${guarded.url}/ping`, {
+        headers: { ...id, authorization: "Bearer f" },
+      });
+      expect([forbidden.status, forbidden.headers.get("x-request-id")]).toEqual([403, null]);
+      const faulted = await fetch(`${guarded.url}/health`, {
+        headers: { ...id, authorization: "Bearer t", "x-servingkit-fault": "status=503" },
+      });
+      expect([faulted.status, faulted.headers.get("x-request-id")]).toEqual([503, null]);
+      const allowed = await fetch(`${guarded.url}/health`, {
+        headers: { ...id, authorization: "Bearer t" },
+      });
+      expect([allowed.status, allowed.headers.get("x-request-id")]).toEqual([200, "p"]);
+    } finally {
+      await guarded.close();
+    }
+  });
 });
 
 describe("the signal a generation runs under", () => {

@@ -19,6 +19,7 @@ import {
   registerRestRouteTable,
   resolveHooks,
   runtimePlugin,
+  wrapBaseHealthRoutes,
 } from "@servingkit/mock-core";
 import { apiKeyGuard } from "./api-key.js";
 import { chatCompletion, chatCompletionStream } from "./chat-completions.js";
@@ -28,7 +29,7 @@ import { badRequest, errorReply, VllmError } from "./errors.js";
 import { createVllmMetrics } from "./metrics.js";
 import { modelList } from "./model-card.js";
 import { openApiDocument, swaggerUiHtml } from "./openapi.js";
-import { withRequestIdHeaders } from "./request-id.js";
+import { withRequestIdHeader, withRequestIdHeaders } from "./request-id.js";
 import { parseChatRequest, parseCompletionRequest } from "./requests.js";
 import { rerank, score } from "./scoring.js";
 import { type LoadedModel, startModel, type VllmModel } from "./served-model.js";
@@ -316,9 +317,8 @@ function beforeRouting(
   if (!settings.requestIdHeaders) return (head, routed) => guard(head) ?? routed();
   return (head, routed) => {
     const answer = guard(head) ?? routed();
-    // The one X-Request-Id rule (request-id.ts), applied as to a refusal of an empty table.
-    const echoed = withRequestIdHeaders({ routes: [], onRequest: () => answer }).onRequest?.(head);
-    return { ...answer, headers: { ...echoed?.headers } };
+    // The one X-Request-Id rule (request-id.ts); a canned answer's body is always text.
+    return { ...answer, headers: { ...withRequestIdHeader(head, answer).headers } };
   };
 }
 
@@ -408,6 +408,9 @@ export function vllmPlugin(options: VllmPluginOptions): MockPlugin {
   return {
     name: "vllm-openai",
     async rest(app, ctx) {
+      // XRequestIdMiddleware wraps every route of vLLM's app, /health and /ping included; these
+      // come from the runtime's base plugin (mock-core), so the middleware reaches them there.
+      if (options.settings.requestIdHeaders) wrapBaseHealthRoutes(ctx, withRequestIdHeader);
       const tables = vllmRestTables({
         ...options,
         clock: ctx.clock,
