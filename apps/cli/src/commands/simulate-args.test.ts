@@ -20,6 +20,8 @@ describe("parseSimulateArgs", () => {
       json: false,
       seed: 0,
       frontendLatency: 0.003,
+      n: 1,
+      loraAssignment: "random",
     });
   });
 
@@ -64,5 +66,32 @@ describe("parseSimulateArgs", () => {
     ]);
     expect(ramp.rampUp).toEqual({ strategy: "exponential", startRps: 1, endRps: 32 });
     expect(() => parseSimulateArgs(["--frontend-latency", "soon"])).toThrow(UsageError);
+  });
+
+  it("reads parallel sampling and the LoRA flags", () => {
+    // vllm bench serve: --lora-modules (names, one per request) and --lora-assignment
+    // random | round-robin; vllm serve: --max-loras.
+    const args = parseSimulateArgs([
+      ...["--n", "4", "--lora-modules", "a,b", "--lora-modules", "c"],
+      ...["--lora-assignment", "round-robin", "--max-loras", "2"],
+    ]);
+    expect(args).toMatchObject({
+      n: 4,
+      loraModules: ["a", "b", "c"],
+      loraAssignment: "round-robin",
+      maxLoras: 2,
+    });
+    const bad: [string[], RegExp][] = [
+      [["--n", "0"], /--n '0' is not a whole number of at least 1/],
+      [["--n", "1.5"], /--n '1.5'/],
+      [["--max-loras", "0"], /--max-loras '0'/],
+      [["--lora-modules", "a,,b"], /--lora-modules 'a,,b' is not a comma-separated list/],
+      [["--lora-modules", "a", "--lora-assignment", "cyclic"], /--lora-assignment 'cyclic'/],
+      [["--lora-assignment", "random"], /give them too/],
+    ];
+    for (const [argv, message] of bad) {
+      expect(() => parseSimulateArgs(argv), argv.join(" ")).toThrow(UsageError);
+      expect(() => parseSimulateArgs(argv), argv.join(" ")).toThrow(message);
+    }
   });
 });

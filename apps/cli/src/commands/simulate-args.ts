@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import type {
   BenchMetric,
   GoodputMetric,
+  LoraAssignment,
   RampUp,
   RuntimeOptionValues,
 } from "@servingkit/mock-core";
@@ -66,6 +67,20 @@ export interface SimulateArgs {
   readonly seed: number;
   /** `--frontend-latency` in seconds (given in ms); default 3 ms. */
   readonly frontendLatency: number;
+  /**
+   * `--n`: parallel sampling, completions per request (the OpenAI API's `n`), for requests that do
+   * not set their own; default 1.
+   */
+  readonly n: number;
+  /**
+   * `--lora-modules`: LoRA adapter names, one given to each request that names none (vllm bench
+   * serve's flag; comma-separated or repeated); default none (the base model).
+   */
+  readonly loraModules?: readonly string[];
+  /** `--lora-assignment`: random (default, vLLM's) or round-robin. */
+  readonly loraAssignment: LoraAssignment;
+  /** `--max-loras` (vllm serve's): most distinct adapters in one step; default 1. */
+  readonly maxLoras?: number;
 }
 
 const options = {
@@ -101,6 +116,10 @@ const options = {
   json: { type: "boolean" },
   seed: { type: "string" },
   "frontend-latency": { type: "string" },
+  n: { type: "string" },
+  "lora-modules": { type: "string", multiple: true },
+  "lora-assignment": { type: "string" },
+  "max-loras": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -298,6 +317,16 @@ export function parseSimulateArgs(args: readonly string[]): SimulateArgs {
       "--chart draws latency against load: give --sweep-concurrency or --sweep-rate",
     );
   }
+  const assignment = values["lora-assignment"] ?? "random";
+  if (assignment !== "random" && assignment !== "round-robin") {
+    throw new UsageError(`--lora-assignment '${assignment}' is not random or round-robin`);
+  }
+  const loraModules = values["lora-modules"]?.flatMap((text) =>
+    loadList("lora-modules", text, (item) => item),
+  );
+  if (values["lora-assignment"] !== undefined && loraModules === undefined) {
+    throw new UsageError("--lora-assignment picks among --lora-modules: give them too");
+  }
   const optional = <K extends string, V>(key: K, value: V | undefined) =>
     (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
   return {
@@ -363,5 +392,9 @@ export function parseSimulateArgs(args: readonly string[]): SimulateArgs {
         min: 0,
         max: Number.POSITIVE_INFINITY,
       }) ?? 3) / 1000,
+    n: wholeNumber("n", values.n) ?? 1,
+    ...optional("loraModules", loraModules),
+    loraAssignment: assignment,
+    ...optional("maxLoras", wholeNumber("max-loras", values["max-loras"])),
   };
 }

@@ -8,10 +8,12 @@ describe("the --requests JSONL format", () => {
       "",
       '{"prompt_tokens": 64, "output_tokens": 8, "arrival": 0.25, "priority": -1, "id": "b", "note": "ignored"}',
       "",
+      '{"prompt_tokens": 32, "output_tokens": 4, "n": 3, "lora": "sql"}',
     ].join("\r\n");
     expect(parseRequestsJsonl(text)).toEqual([
       { id: "line-1", prompt: 512, outputTokens: 128 },
       { id: "b", prompt: 64, outputTokens: 8, arrival: 0.25, priority: -1 },
+      { id: "line-5", prompt: 32, outputTokens: 4, n: 3, lora: "sql" },
     ]);
   });
 
@@ -28,6 +30,9 @@ describe("the --requests JSONL format", () => {
         /"priority" must be an integer/,
       ],
       ['{"prompt_tokens": 1, "output_tokens": 1, "id": 7}', /"id" must be a string/],
+      ['{"prompt_tokens": 1, "output_tokens": 1, "n": 0}', /"n" must be a whole number ≥ 1/],
+      ['{"prompt_tokens": 1, "output_tokens": 1, "n": "2"}', /"n" must be a whole number ≥ 1/],
+      ['{"prompt_tokens": 1, "output_tokens": 1, "lora": ""}', /"lora" must be an adapter's name/],
       [
         '{"prompt_tokens": 1, "output_tokens": 1, "id": "x"}\n{"prompt_tokens": 1, "output_tokens": 1, "id": "x"}',
         /^trace\.jsonl:2: id "x" is used twice$/,

@@ -12,8 +12,9 @@ export class RequestsFileError extends Error {
 /**
  * Parses JSONL text: each non-blank line is an object with `prompt_tokens` (whole number ≥ 1)
  * and `output_tokens` (whole number ≥ 1), and optionally `arrival` (seconds from the start,
- * ≥ 0; default 0), `priority` (integer, lower first under `--scheduling-policy priority`) and
- * `id` (string; default `line-N`). Unknown keys are ignored. Throws {@link RequestsFileError}
+ * ≥ 0; default 0), `priority` (integer, lower first under `--scheduling-policy priority`),
+ * `n` (parallel sampling: completions of the prompt, whole number ≥ 1), `lora` (the LoRA
+ * adapter's name, non-empty) and `id` (string; default `line-N`). Unknown keys are ignored. Throws {@link RequestsFileError}
  * naming the first bad line, or when there is no request at all.
  */
 export function parseRequestsJsonl(text: string, where = "requests file"): SimulatedRequest[] {
@@ -43,7 +44,7 @@ export function parseRequestsJsonl(text: string, where = "requests file"): Simul
     };
     const prompt = count("prompt_tokens");
     const outputTokens = count("output_tokens");
-    const { arrival, priority, id } = record;
+    const { arrival, priority, id, n, lora } = record;
     if (
       arrival !== undefined &&
       !(typeof arrival === "number" && arrival >= 0 && Number.isFinite(arrival))
@@ -55,6 +56,12 @@ export function parseRequestsJsonl(text: string, where = "requests file"): Simul
       !(typeof priority === "number" && Number.isSafeInteger(priority))
     ) {
       throw new RequestsFileError(`${at}: "priority" must be an integer`);
+    }
+    if (n !== undefined && !(typeof n === "number" && Number.isSafeInteger(n) && n >= 1)) {
+      throw new RequestsFileError(`${at}: "n" must be a whole number ≥ 1`);
+    }
+    if (lora !== undefined && !(typeof lora === "string" && lora !== "")) {
+      throw new RequestsFileError(`${at}: "lora" must be an adapter's name (a non-empty string)`);
     }
     if (id !== undefined && typeof id !== "string") {
       throw new RequestsFileError(`${at}: "id" must be a string`);
@@ -68,6 +75,8 @@ export function parseRequestsJsonl(text: string, where = "requests file"): Simul
       outputTokens,
       ...(arrival === undefined ? {} : { arrival }),
       ...(priority === undefined ? {} : { priority }),
+      ...(n === undefined ? {} : { n }),
+      ...(lora === undefined ? {} : { lora }),
     });
   }
   if (requests.length === 0) throw new RequestsFileError(`${where}: no requests in it`);

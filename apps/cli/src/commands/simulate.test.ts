@@ -254,6 +254,54 @@ describe("servingkit simulate", () => {
     expect(figure(run.stdout, "Benchmark duration (s):")).toBeGreaterThan(0.5);
   });
 
+  it("--n runs parallel sampling: n children per request sharing the prompt's cached blocks", async () => {
+    // vllm/v1/engine/parallel_sampling.py: n child requests, each its own request; blocks are
+    // cached when allocated (kv_cache_manager.py), so siblings prefill the prompt once.
+    const run = await simulate(
+      ...["--num-prompts", "10", "--random-input-len", "256", "--random-output-len", "8"],
+      ...["--n", "3", "--json"],
+    );
+    expect(run.stderr).toBe("");
+    const json = JSON.parse(run.stdout);
+    expect(json.summary.successfulRequests).toBe(30);
+    expect(json.summary.totalGeneratedTokens).toBe(240);
+    // 15 full blocks of each of the two later siblings hit, per prompt.
+    expect(json.prefixCache.hits).toBe(10 * 2 * 240);
+    const single = JSON.parse((await simulate("--num-prompts", "10", "--json")).stdout);
+    expect(single.prefixCache.hits).toBe(0);
+  });
+
+  it("--lora-modules gives each request an adapter; --max-loras caps adapters per step", async () => {
+    // vllm bench serve --lora-modules: one adapter per request, at random; vllm serve
+    // --max-loras (default 1): more distinct adapters in a step wait (scheduler.py).
+    const args = ["--num-prompts", "40", "--random-input-len", "64", "--random-output-len", "16"];
+    const lora = [...args, "--lora-modules", "a,b,c,d", "--json"];
+    const one = JSON.parse((await simulate(...lora)).stdout);
+    const four = JSON.parse((await simulate(...lora, "--max-loras", "4")).stdout);
+    const base = JSON.parse((await simulate(...args, "--json")).stdout);
+    expect(one.engine.maxLoras).toBe(1);
+    expect(four.engine.maxLoras).toBe(4);
+    expect(one.summary.successfulRequests).toBe(40);
+    // One adapter at a time serialises the four groups; four at once runs them as one batch.
+    expect(one.summary.duration).toBeGreaterThan(2 * four.summary.duration);
+    expect(four.summary.duration).toBeCloseTo(base.summary.duration, 2);
+  });
+
+  it("reads n and lora from a JSONL file, ahead of --n and --lora-modules", async () => {
+    const file = join(dir, "lora.jsonl");
+    await writeFile(
+      file,
+      [
+        '{"prompt_tokens": 64, "output_tokens": 4, "n": 2, "lora": "x"}',
+        '{"prompt_tokens": 64, "output_tokens": 4}',
+      ].join("\n"),
+    );
+    const run = await simulate("--requests", file, "--n", "3", "--lora-modules", "y", "--json");
+    expect(run.stderr).toBe("");
+    // 2 children of the first line, 3 of the second.
+    expect(JSON.parse(run.stdout).summary.successfulRequests).toBe(5);
+  });
+
   it("sweeps concurrency: a table, a chart, throughput rising with load", async () => {
     const chart = join(dir, "sweep.svg");
     const run = await simulate(

@@ -8,6 +8,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import {
   type ArrivalOptions,
+  assignLoras,
   EngineConfigError,
   engineStartup,
   formatBenchSummary,
@@ -61,6 +62,8 @@ Engine (vllm serve's flags):
   --long-prefill-token-threshold N
                                most prefill tokens one request gets per step (default 0: no
                                limit)
+  --max-loras N                most distinct LoRA adapters in one step (default 1); requests
+                               of other adapters wait, the others go past them
 
 Workload (vllm bench serve's flags):
   --dataset-name D             random (default): lengths uniform around --random-input-len /
@@ -75,7 +78,16 @@ Workload (vllm bench serve's flags):
   --random-prefix-len N        tokens of a prefix shared by every prompt (default 0)
   --requests FILE              requests from a JSONL file instead, one per line:
                                {"prompt_tokens": 512, "output_tokens": 128, "arrival": 0.25}
-                               (arrival in seconds, optional; also "priority" and "id")
+                               (arrival in seconds, optional; also "priority", "id", "n" and
+                               "lora")
+  --n N                        parallel sampling: N completions per request, run as vLLM runs
+                               them (N child requests sharing the prompt's cached blocks; one
+                               client slot until the last is done); reported per child
+                               (default 1; a file's "n" wins)
+  --lora-modules LIST          LoRA adapter names, comma-separated or repeated: each request
+                               gets one (a file's "lora" wins); adapters never share cached
+                               blocks (default: the base model)
+  --lora-assignment A          random (default) or round-robin choice of --lora-modules
 
 Load:
   --request-rate R             requests per second, gaps drawn as --burstiness says, or inf
@@ -110,6 +122,7 @@ Examples:
   servingkit simulate --gpu a100-40gb --max-concurrency 8 --request-rate 4
   servingkit simulate --dataset-name sharegpt --sweep-concurrency 1,4,16,64,256 --chart load.svg
   servingkit simulate --model-config ./config.json --tensor-parallel-size 2 --requests trace.jsonl
+  servingkit simulate --n 4 --lora-modules sql,chat,code --max-loras 2 --num-prompts 200
 `;
 
 /** The engine the flags describe, with vLLM's start-up log lines about it. */
@@ -131,7 +144,10 @@ function resolveEngine(args: SimulateArgs): ResolvedEngine {
   let settings: GpuEngineSettings;
   try {
     // The served max_model_len is ours to decide below, from the model read here.
-    settings = readGpuEngineSettings(args.engine, { maxModelLen: 1 }) as GpuEngineSettings;
+    settings = readGpuEngineSettings(args.engine, {
+      maxModelLen: 1,
+      ...(args.maxLoras === undefined ? {} : { maxLoras: args.maxLoras }),
+    }) as GpuEngineSettings;
   } catch (error) {
     if (error instanceof EngineConfigError) throw error;
     throw new UsageError((error as Error).message);
@@ -147,8 +163,36 @@ function resolveEngine(args: SimulateArgs): ResolvedEngine {
   };
 }
 
-/** The workload: `count` requests of the asked dataset, or the file's requests. */
+/**
+ * `--n` and `--lora-modules` applied to requests that set neither themselves: each gets `n`
+ * (when above 1) and an adapter chosen as `vllm bench serve --lora-modules` chooses it.
+ */
+function withSamplingAndLoras(
+  requests: readonly SimulatedRequest[],
+  args: SimulateArgs,
+): SimulatedRequest[] {
+  let out =
+    args.n === 1
+      ? [...requests]
+      : requests.map((r) => (r.n === undefined ? { ...r, n: args.n } : r));
+  if (args.loraModules !== undefined) {
+    out = assignLoras(out, {
+      modules: args.loraModules,
+      assignment: args.loraAssignment,
+      seed: args.seed,
+    });
+  }
+  return out;
+}
+
+/** The workload: `count` requests of the asked dataset, or the file's requests, with `--n` and `--lora-modules`. */
 async function workloadOf(args: SimulateArgs): Promise<(count: number) => SimulatedRequest[]> {
+  const dataset = await datasetOf(args);
+  return (count) => withSamplingAndLoras(dataset(count), args);
+}
+
+/** `count` requests of the asked dataset, or the file's requests. */
+async function datasetOf(args: SimulateArgs): Promise<(count: number) => SimulatedRequest[]> {
   if (args.requestsFile !== undefined) {
     let text: string;
     try {
@@ -211,6 +255,7 @@ function engineFacts(engine: ResolvedEngine) {
     schedulingPolicy: settings.schedulingPolicy,
     enablePrefixCaching: settings.enablePrefixCaching,
     longPrefillTokenThreshold: settings.longPrefillTokenThreshold,
+    maxLoras: settings.maxLoras,
     numBlocks: engine.numBlocks,
     kvCacheTokens: engine.kvCacheTokens,
     logLines: engine.logLines,

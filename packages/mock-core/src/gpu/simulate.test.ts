@@ -304,4 +304,35 @@ describe("simulate: latency behaves as on the GPU", () => {
     engine.step(0);
     expect(engine.loraAdapters()).toEqual({ running: ["x"], waiting: ["y"] });
   });
+  it("runs n > 1 as n children that share the prompt's blocks, one client slot per parent", () => {
+    // vllm/v1/engine/parallel_sampling.py: children 0_<id> … n-1_<id>, each its own request;
+    // vllm/v1/core/kv_cache_manager.py caches a block when it is allocated, so siblings queued
+    // together prefill the shared prompt once (a prompt given as a length too).
+    const parent: SimulatedRequest = { id: "p", prompt: 256, outputTokens: 3, n: 4 };
+    const result = simulate([parent, { id: "q", prompt: 32, outputTokens: 2 }], base);
+    expect(result.requests.map((r) => r.id)).toEqual(["0_p", "1_p", "2_p", "3_p", "q"]);
+    expect(result.requests.every((r) => r.status === "finished")).toBe(true);
+    expect(result.prefixHits).toBe(3 * 240);
+    expect(result.steps[0]?.prefillTokens).toBe(256 + 3 * 16 + 32);
+    expect(result.totalOutputTokens).toBe(4 * 3 + 2);
+    // Two parents given as lengths never share blocks with each other.
+    const two = simulate([parent, { ...parent, id: "r" }], base);
+    expect(two.prefixHits).toBe(2 * 3 * 240);
+    // Under a concurrency limit of 1 the next parent waits for the last child of the first.
+    const closed = simulate([parent, { id: "q", prompt: 32, outputTokens: 2 }], {
+      ...base,
+      maxConcurrency: 1,
+    });
+    const lastChild = Math.max(...closed.requests.slice(0, 4).map((r) => r.sent + (r.e2e ?? 0)));
+    expect(byId(closed, "q").sent).toBe(lastChild);
+    expect(closed.requests.slice(0, 4).every((r) => r.sent === 0)).toBe(true);
+  });
+
+  it("refuses an n that is not a whole number of at least 1", () => {
+    for (const n of [0, 1.5, -2, Number.NaN]) {
+      expect(() => simulate([{ id: "x", prompt: 8, outputTokens: 1, n }], base), `${n}`).toThrow(
+        RangeError,
+      );
+    }
+  });
 });

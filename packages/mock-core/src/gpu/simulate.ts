@@ -18,6 +18,14 @@ export interface SimulatedRequest extends EngineRequest {
   readonly arrival?: number;
   /** When the client disconnects (the engine aborts it), if it does. */
   readonly abortAt?: number;
+  /**
+   * Parallel sampling (the OpenAI API's `n`): completions of this prompt, whole number ≥ 1;
+   * default 1. As vLLM V1 runs them (vllm/v1/engine/parallel_sampling.py): `n` child requests
+   * `0_<id>` … `<n-1>_<id>` queued together, each its own request in the scheduler, sharing the
+   * prompt's KV blocks through the prefix cache. The client sends them at once and, under
+   * `maxConcurrency`, holds one slot until the last child finishes. Outcomes come per child.
+   */
+  readonly n?: number;
 }
 
 /** Simulation settings: the engine's plus the client-side ones. */
@@ -76,6 +84,11 @@ export interface SimulationResult {
 
 interface Tracking {
   readonly request: SimulatedRequest;
+  /** Index in the input, then the child's index (0 without parallel sampling): the output order. */
+  readonly input: number;
+  readonly child: number;
+  /** Children of the same parent still running (parallel sampling), sharing one client slot. */
+  readonly siblings?: { left: number };
   sent: number;
   scheduled?: number;
   first?: number;
@@ -88,13 +101,45 @@ interface Tracking {
 }
 
 /**
+ * The child requests of a parallel-sampling parent, in index order: ids `<i>_<id>` (vLLM V1's),
+ * the same prompt as token ids so that the children share its cached blocks. A prompt given as a
+ * length gets negative token ids from `nextToken` down (real token ids are ≥ 0, so they never
+ * meet another request's); returns the next free one.
+ */
+function childrenOf(
+  request: SimulatedRequest,
+  n: number,
+  nextToken: number,
+): { children: SimulatedRequest[]; nextToken: number } {
+  let prompt = request.prompt;
+  if (typeof prompt === "number") {
+    const length = prompt;
+    prompt = Array.from({ length }, (_, j) => nextToken - j);
+    nextToken -= length;
+  }
+  const children = Array.from({ length: n }, (_, i) => ({
+    ...request,
+    id: `${i}_${request.id}`,
+    prompt,
+  }));
+  return { children, nextToken };
+}
+
+/**
  * Simulates `requests` on an engine built from `config`. Requests the engine refuses come back
- * "rejected" with the reason; the rest finish or are aborted at `abortAt`.
+ * "rejected" with the reason; the rest finish or are aborted at `abortAt`. A request with `n` > 1
+ * comes back as its `n` children (see {@link SimulatedRequest.n}). Throws a RangeError for an
+ * `n` that is not a whole number ≥ 1.
  */
 export function simulate(
   requests: readonly SimulatedRequest[],
   config: SimulationConfig,
 ): SimulationResult {
+  for (const r of requests) {
+    if (r.n !== undefined && !(Number.isSafeInteger(r.n) && r.n >= 1)) {
+      throw new RangeError(`request ${r.id}: n must be a whole number ≥ 1, not ${r.n}`);
+    }
+  }
   const engine = new EngineCore(config);
   const frontend = config.frontendLatency ?? 0;
   const limit = config.maxConcurrency ?? Number.POSITIVE_INFINITY;
@@ -112,6 +157,8 @@ export function simulate(
   let firstSend = Number.POSITIVE_INFINITY;
   let lastToken = 0;
   let totalPromptTokens = 0;
+  /** The next synthetic token id for a parallel-sampling prompt given as a length. */
+  let syntheticToken = -1;
 
   /** Free times of the client's slots under a concurrency limit (unused without one). */
   const slots: number[] = Number.isFinite(limit)
@@ -121,13 +168,36 @@ export function simulate(
     t.status = status;
     if (status === "aborted") t.last = at;
     else t.last ??= at;
-    if (Number.isFinite(limit)) slots.push(at);
+    // A parallel-sampling client frees its slot when the last child is done.
+    if (Number.isFinite(limit) && (t.siblings === undefined || --t.siblings.left === 0)) {
+      slots.push(at);
+    }
     if (status !== "rejected") lastToken = Math.max(lastToken, at);
+  };
+  const track = (
+    request: SimulatedRequest,
+    input: number,
+    child: number,
+    sent: number,
+    siblings: { left: number } | undefined,
+  ) => {
+    const t: Tracking = {
+      request,
+      input,
+      child,
+      ...(siblings === undefined ? {} : { siblings }),
+      sent,
+      itls: [],
+      outputTokens: 0,
+      cachedTokens: 0,
+    };
+    outcomes.push(t);
+    inEngine.push({ at: sent + frontend, t });
   };
   /** Sends every request due by `now` that the concurrency limit allows. */
   const send = () => {
     while (next < order.length) {
-      const entry = order[next] as { request: SimulatedRequest };
+      const entry = order[next] as { request: SimulatedRequest; index: number };
       let sent = entry.request.arrival ?? 0;
       if (sent > now) break;
       if (Number.isFinite(limit)) {
@@ -136,16 +206,18 @@ export function simulate(
         sent = Math.max(sent, slots.shift() as number);
       }
       next++;
-      const t: Tracking = {
-        request: entry.request,
-        sent,
-        itls: [],
-        outputTokens: 0,
-        cachedTokens: 0,
-      };
       firstSend = Math.min(firstSend, sent);
-      outcomes.push(t);
-      inEngine.push({ at: sent + frontend, t });
+      const n = entry.request.n ?? 1;
+      if (n === 1) {
+        track(entry.request, entry.index, 0, sent, undefined);
+        continue;
+      }
+      const family = childrenOf(entry.request, n, syntheticToken);
+      syntheticToken = family.nextToken;
+      const siblings = { left: n };
+      for (const [i, child] of family.children.entries()) {
+        track(child, entry.index, i, sent, siblings);
+      }
     }
   };
   /** Queues in the engine what has reached it by `now`. */
@@ -254,8 +326,7 @@ export function simulate(
     cachedTokens: t.cachedTokens,
   });
   const counters = engine.counters;
-  const byInput = new Map(requests.map((r, i) => [r, i]));
-  outcomes.sort((a, b) => (byInput.get(a.request) ?? 0) - (byInput.get(b.request) ?? 0));
+  outcomes.sort((a, b) => a.input - b.input || a.child - b.child);
   return {
     requests: outcomes.map(outcomeOf),
     steps,

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { randomDataset, repeatedPrompts, shareGptLike } from "./workloads.js";
+import type { SimulatedRequest } from "./simulate.js";
+import {
+  assignLoras,
+  fixedLength,
+  randomDataset,
+  repeatedPrompts,
+  shareGptLike,
+} from "./workloads.js";
 
 describe("workloads", () => {
   it("draws random-dataset lengths from vLLM's integer ranges", () => {
@@ -77,5 +84,29 @@ describe("workloads", () => {
     expect(() =>
       repeatedPrompts({ count: 1.5, distinct: 1, sharedPrefix: 0, ownTokens: 1, outputTokens: 1 }),
     ).toThrow(RangeError);
+  });
+});
+
+describe("assignLoras", () => {
+  const requests = fixedLength(40, 16, 4);
+
+  it("picks one of the modules per request at random, seeded, as vllm bench serve --lora-modules", () => {
+    // vllm/benchmarks/serve.py --lora-modules: "For each request, the script chooses a LoRA
+    // module at random" (default --lora-assignment random).
+    const a = assignLoras(requests, { modules: ["x", "y", "z"], seed: 7 });
+    expect(a.map((r) => r.lora)).toEqual(
+      assignLoras(requests, { modules: ["x", "y", "z"], seed: 7 }).map((r) => r.lora),
+    );
+    expect(new Set(a.map((r) => r.lora))).toEqual(new Set(["x", "y", "z"]));
+    expect(a.map((r) => r.id)).toEqual(requests.map((r) => r.id));
+  });
+
+  it("cycles through them with round-robin and keeps an adapter a request already names", () => {
+    // vllm bench serve --lora-assignment round-robin: cycles through the modules in order.
+    const mixed = [{ ...requests[0], lora: "own" } as SimulatedRequest, ...requests.slice(1, 4)];
+    const r = assignLoras(mixed, { modules: ["x", "y"], assignment: "round-robin" });
+    expect(r.map((q) => q.lora)).toEqual(["own", "x", "y", "x"]);
+    expect(() => assignLoras(requests, { modules: [] })).toThrow(RangeError);
+    expect(() => assignLoras(requests, { modules: ["x", ""] })).toThrow(RangeError);
   });
 });

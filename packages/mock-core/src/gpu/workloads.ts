@@ -181,3 +181,41 @@ export function repeatedPrompts(options: RepeatedPromptsOptions): SimulatedReque
     outputTokens,
   }));
 }
+
+/** How {@link assignLoras} picks each request's adapter: `vllm bench serve --lora-assignment`'s choices. */
+export type LoraAssignment = "random" | "round-robin";
+
+/** Options of {@link assignLoras}. */
+export interface AssignLorasOptions {
+  /** `--lora-modules`: adapter names; at least one. */
+  readonly modules: readonly string[];
+  /** `--lora-assignment`; default "random" (vLLM's). */
+  readonly assignment?: LoraAssignment;
+  /** Seed of the random choice; default 0. */
+  readonly seed?: number;
+}
+
+/**
+ * Gives each request that names no LoRA adapter one of `modules`, as `vllm bench serve
+ * --lora-modules` does (its help: "For each request, the script chooses a LoRA module at random",
+ * or cycles through them with `--lora-assignment round-robin`). Requests that name one keep it.
+ * Seeded: the same seed gives the same adapters. Throws a RangeError for no module or an empty
+ * name.
+ */
+export function assignLoras(
+  requests: readonly SimulatedRequest[],
+  options: AssignLorasOptions,
+): SimulatedRequest[] {
+  const { modules } = options;
+  if (modules.length === 0 || modules.some((m) => m === "")) {
+    throw new RangeError("LoRA modules must be one or more non-empty names");
+  }
+  const random = seededRandom(options.seed ?? 0);
+  const roundRobin = options.assignment === "round-robin";
+  let turn = 0;
+  return requests.map((request) => {
+    if (request.lora !== undefined) return request;
+    const index = roundRobin ? turn++ % modules.length : Math.floor(random() * modules.length);
+    return { ...request, lora: modules[index] as string };
+  });
+}
