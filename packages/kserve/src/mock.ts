@@ -38,6 +38,7 @@ import {
 import { faultReply, kserveRestTable, registerRestRoutes } from "./mock/rest.js";
 import { StatsStore } from "./mock/triton-extensions.js";
 import { LogSettingsStore } from "./mock/triton-logging.js";
+import { SharedMemoryRegistry } from "./mock/triton-shared-memory.js";
 import { TraceSettingsStore } from "./mock/triton-trace.js";
 
 export { type ModelControlMode, ModelRepository } from "./mock/model-control.js";
@@ -67,6 +68,11 @@ export interface KserveMockOptions {
    * routes), models under ModelMesh's internal ids. Default false.
    */
   readonly modelmesh?: boolean;
+  /**
+   * Where POSIX shm keys live for Triton's system shared memory: `/dev/shm` (Linux, the
+   * default). A key `/k` is the file `<dir>/k`.
+   */
+  readonly sharedMemoryDir?: string;
 }
 
 /** The profile a set of options selects. */
@@ -99,6 +105,7 @@ function served(options: KserveMockOptions): {
   repository: ModelRepository;
   logging: LogSettingsStore;
   trace: TraceSettingsStore;
+  sharedMemory: SharedMemoryRegistry | undefined;
   ids: ModelMeshIds | undefined;
 } {
   const profile = selectProfile(options);
@@ -119,6 +126,10 @@ function served(options: KserveMockOptions): {
     repository,
     logging: new LogSettingsStore(),
     trace: new TraceSettingsStore(),
+    // Only a runtime that lists the extension in `GET /v2` serves it (kserve-v2.md §3.1).
+    sharedMemory: profile.extensions?.includes("system_shared_memory")
+      ? new SharedMemoryRegistry(options.sharedMemoryDir)
+      : undefined,
     ids,
   };
 }

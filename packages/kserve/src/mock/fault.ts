@@ -6,7 +6,8 @@
 
 /**
  * The kinds of refusal. Triton's status codes (kserve-v2.md §3.1: INVALID_ARG, NOT_FOUND,
- * INTERNAL, UNAVAILABLE, UNSUPPORTED) plus MLServer's FastAPI validation (`unprocessable`, 422
+ * INTERNAL, UNAVAILABLE, UNSUPPORTED, and ALREADY_EXISTS for a shared-memory region registered
+ * twice) plus MLServer's FastAPI validation (`unprocessable`, 422
  * with `{"detail": [...]}`) and OVMS's invalid-JSON 412 (`precondition`).
  */
 export type FaultKind =
@@ -15,6 +16,7 @@ export type FaultKind =
   | "internal"
   | "unavailable"
   | "unsupported"
+  | "already-exists"
   | "unprocessable"
   | "precondition";
 

@@ -49,6 +49,15 @@ import { type ModelRepository, repositoryNameRefusal } from "./model-control.js"
 import type { MockModel, Tensor } from "./models.js";
 import type { KserveProfile } from "./profiles.js";
 import { configDataType, type StatsStore } from "./triton-extensions.js";
+import {
+  grpcSlice,
+  isShared,
+  type RegionSlice,
+  type SharedMemoryRegistry,
+  type SharedOutput,
+  sharedOutputs,
+  writeSharedOutputs,
+} from "./triton-shared-memory.js";
 
 /** The runtime's gRPC status for a refusal. */
 export function faultError(profile: KserveProfile, fault: InferFault): ConnectError {
@@ -66,14 +75,47 @@ function parametersOf(
   return out;
 }
 
-/** Decodes a `ModelInferRequest` into tensors, refusing as the runtime does. */
+/** Each parameter's protobuf case, for the shared-memory parameters' type checks. */
+function parameterKinds(
+  map: Record<string, Parameters<typeof fromInferParameter>[0]>,
+): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [key, parameter] of Object.entries(map)) out[key] = parameter.parameterChoice.case;
+  return out;
+}
+
+/** The shared-memory slice a gRPC tensor names ({@link grpcSlice}); undefined without one. */
+function grpcTensorSlice(tensor: {
+  name: string;
+  parameters: Record<string, Parameters<typeof fromInferParameter>[0]>;
+}): RegionSlice | undefined {
+  const p = tensor.parameters;
+  // Most tensors carry none of the three: no maps built for them.
+  if (
+    p.shared_memory_region === undefined &&
+    p.shared_memory_offset === undefined &&
+    p.shared_memory_byte_size === undefined
+  ) {
+    return undefined;
+  }
+  return grpcSlice(tensor.name, parametersOf(p), parameterKinds(p));
+}
+
+/**
+ * Decodes a `ModelInferRequest` into tensors, refusing as the runtime does. With a
+ * shared-memory registry (Triton), inputs naming a region read their bytes from it
+ * (infer_handler.cc `InferGRPCToInput`); `raw_input_contents` then pair with the other inputs in
+ * order.
+ */
 export function decodeGrpcRequest(
   profile: KserveProfile,
   request: ModelInferRequest,
+  sharedMemory?: SharedMemoryRegistry,
 ): DecodedRequest {
   const m = profile.messages;
   const model = request.modelName;
   const raw = request.rawInputContents;
+  let rawIndex = 0;
   const inputs: Tensor[] = request.inputs.map((input, index) => {
     const datatype = input.datatype;
     if (!isDatatype(datatype) || !profile.datatypes.includes(datatype)) {
@@ -81,9 +123,31 @@ export function decodeGrpcRequest(
     }
     const shape = input.shape.map((d) => Number(d));
     const count = elementCount(shape);
+    const slice = sharedMemory === undefined ? undefined : grpcTensorSlice(input);
+    if (slice !== undefined && sharedMemory !== undefined) {
+      if (input.contents !== undefined) {
+        throw new InferFault(
+          "invalid",
+          `unexpected 'content' provided when using shared memory for input tensor '${input.name}' for model '${model}'`,
+        );
+      }
+      const bytes = sharedMemory.read(slice);
+      if (datatype !== "BYTES" && bytes.byteLength !== count * elementSize(datatype)) {
+        throw m.byteSizeMismatch(
+          model,
+          input.name,
+          count * elementSize(datatype),
+          bytes.byteLength,
+          request.id || undefined,
+        );
+      }
+      const values = decodeRaw(datatype, bytes);
+      if (typeof values === "string") throw m.shortBinary(model, input.name, 4);
+      return { name: input.name, datatype, shape, values };
+    }
     if (raw.length > 0) {
       if (contentsLength(datatype, input.contents) > 0) throw m.contentsWithRaw(model, input.name);
-      const bytes = raw[index];
+      const bytes = raw[rawIndex++];
       if (bytes === undefined) throw m.noData(model, input.name);
       if (datatype !== "BYTES" && bytes.byteLength !== count * elementSize(datatype)) {
         throw m.byteSizeMismatch(
@@ -112,7 +176,7 @@ export function decodeGrpcRequest(
     }
     return { name: input.name, datatype, shape, values };
   });
-  if (raw.length > inputs.length) throw m.extraBinary(model);
+  if (raw.length > rawIndex) throw m.extraBinary(model);
   return {
     id: request.id === "" ? undefined : request.id,
     parameters: parametersOf(request.parameters),
@@ -147,11 +211,19 @@ export function encodeGrpcResult(
   profile: KserveProfile,
   result: InferResult,
   rawIn: boolean,
+  shared?: readonly SharedOutput[],
 ): ModelInferResponse {
   const raw = profile.rawOutput === "always" || rawIn;
   const outputs: ModelInferResponse_InferOutputTensor[] = [];
   const rawOutputContents: Uint8Array[] = [];
   for (const t of result.outputs) {
+    if (shared !== undefined && isShared(shared, t.name)) {
+      // infer_handler.cc ResponseAllocatorHelper: an output in shared memory keeps its place in
+      // raw_output_contents, empty.
+      outputs.push(sharedOutputTensor(profile, t));
+      if (raw) rawOutputContents.push(new Uint8Array(0));
+      continue;
+    }
     const shape: bigint[] = [];
     for (const d of t.shape) shape.push(BigInt(d));
     const tensor: ModelInferResponse_InferOutputTensor = {
@@ -176,6 +248,49 @@ export function encodeGrpcResult(
   };
 }
 
+/** An output written to shared memory: its name, datatype and shape, no contents. */
+function sharedOutputTensor(
+  profile: KserveProfile,
+  t: Tensor,
+): ModelInferResponse_InferOutputTensor {
+  const shape: bigint[] = [];
+  for (const d of t.shape) shape.push(BigInt(d));
+  return {
+    $typeName: "inference.ModelInferResponse.InferOutputTensor",
+    name: t.name,
+    datatype: t.datatype,
+    shape,
+    parameters: outputParameters(profile, t.datatype),
+  };
+}
+
+/**
+ * ModelInfer over the mock's state: decode (reading shared-memory inputs), check the outputs
+ * bound for shared memory before inference, infer, write them, encode.
+ */
+function inferOnce(state: KserveMockState, request: ModelInferRequest): ModelInferResponse {
+  const { profile, repository, stats, sharedMemory } = state;
+  const { model, version } = repository.find(request.modelName, request.modelVersion);
+  const decoded = decodeGrpcRequest(profile, request, sharedMemory);
+  const shared =
+    sharedMemory === undefined
+      ? undefined
+      : sharedOutputs(sharedMemory, decoded.outputs, grpcOutputSlice(request), "grpc");
+  const result = recordedInfer(profile, model, version, decoded, stats);
+  if (shared !== undefined && sharedMemory !== undefined) {
+    writeSharedOutputs(sharedMemory, shared, result.outputs);
+  }
+  return encodeGrpcResult(profile, result, request.rawInputContents.length > 0, shared);
+}
+
+/** The slice of a requested output, read from the request's own tensor (its parameter cases). */
+const grpcOutputSlice =
+  (request: ModelInferRequest) =>
+  (output: { name: string }): RegionSlice | undefined => {
+    const tensor = request.outputs.find((o) => o.name === output.name);
+    return tensor === undefined ? undefined : grpcTensorSlice(tensor);
+  };
+
 /** The service's handlers, as `router.service` takes them (ModelMesh mode wraps them). */
 export type InferenceHandlers = Partial<ServiceImpl<typeof GRPCInferenceService>>;
 
@@ -187,7 +302,7 @@ export function grpcInferenceHandlers(
   state: KserveMockState,
   ready: () => boolean,
 ): InferenceHandlers {
-  const { profile, repository, stats } = state;
+  const { profile, repository } = state;
   const guard = <T>(work: () => T): T => {
     try {
       return work();
@@ -234,13 +349,7 @@ export function grpcInferenceHandlers(
           outputs: meta.outputs.map(tensor),
         };
       }),
-    modelInfer: (request) =>
-      guard(() => {
-        const { model, version } = repository.find(request.modelName, request.modelVersion);
-        const decoded = decodeGrpcRequest(profile, request);
-        const result = recordedInfer(profile, model, version, decoded, stats);
-        return encodeGrpcResult(profile, result, request.rawInputContents.length > 0);
-      }),
+    modelInfer: (request) => guard(() => inferOnce(state, request)),
     ...(profile.tritonExtensions ? tritonRpcs(state, guard) : {}),
     ...(profile.modelControl ? repositoryRpcs(profile, repository, guard) : {}),
   };
@@ -326,12 +435,7 @@ export function registerGrpcService(
  */
 function tritonRpcs(state: KserveMockState, guard: <T>(work: () => T) => T) {
   const { profile, repository, stats, logging, trace } = state;
-  const infer = (request: ModelInferRequest) => {
-    const { model, version } = repository.find(request.modelName, request.modelVersion);
-    const decoded = decodeGrpcRequest(profile, request);
-    const result = recordedInfer(profile, model, version, decoded, stats);
-    return encodeGrpcResult(profile, result, request.rawInputContents.length > 0);
-  };
+  const infer = (request: ModelInferRequest) => inferOnce(state, request);
   const select = (name: string, version: string) => {
     if (name === "") return stats.select(repository.served());
     const { model } = repository.find(name, version);
@@ -391,6 +495,7 @@ function tritonRpcs(state: KserveMockState, guard: <T>(work: () => T) => T) {
           settings: Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, value(v)])),
         };
       }),
+    ...(state.sharedMemory ? sharedMemoryRpcs(state.sharedMemory, guard) : {}),
     modelConfig: (request: { name: string; version: string }) =>
       guard(() => {
         const { model } = repository.find(request.name, request.version);
@@ -424,6 +529,58 @@ function tritonRpcs(state: KserveMockState, guard: <T>(work: () => T) => T) {
           },
         })),
       })),
+  };
+}
+
+/**
+ * Triton's shared-memory RPCs (extension_shared_memory.md GRPC; grpc_server.cc): the system
+ * ones over the same registry as REST; CudaSharedMemoryRegister refuses as a Triton without GPU
+ * support does, CUDA status lists none and CUDA unregister succeeds.
+ */
+function sharedMemoryRpcs(registry: SharedMemoryRegistry, guard: <T>(work: () => T) => T) {
+  return {
+    systemSharedMemoryStatus: (request: { name: string }) =>
+      guard(() => ({
+        regions: Object.fromEntries(
+          registry.status("system", request.name).map((r) => [
+            r.name,
+            {
+              name: r.name,
+              key: r.key,
+              offset: BigInt(r.offset),
+              byteSize: BigInt(r.byte_size),
+            },
+          ]),
+        ),
+      })),
+    systemSharedMemoryRegister: (request: {
+      name: string;
+      key: string;
+      offset: bigint;
+      byteSize: bigint;
+    }) =>
+      guard(() => {
+        registry.registerSystem(
+          request.name,
+          request.key,
+          Number(request.offset),
+          Number(request.byteSize),
+        );
+        return {};
+      }),
+    systemSharedMemoryUnregister: (request: { name: string }) =>
+      guard(() => {
+        registry.unregister("system", request.name);
+        return {};
+      }),
+    cudaSharedMemoryStatus: (request: { name: string }) =>
+      guard(() => {
+        registry.status("cuda", request.name);
+        return { regions: {} };
+      }),
+    cudaSharedMemoryRegister: (request: { name: string }) =>
+      guard(() => registry.registerCuda(request.name)),
+    cudaSharedMemoryUnregister: () => ({}),
   };
 }
 

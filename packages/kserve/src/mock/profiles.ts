@@ -16,6 +16,7 @@ import {
   tritonSimpleString,
 } from "./models.js";
 import { readMlserverRepository, readOvmsRepository, readTritonRepository } from "./repository.js";
+import { inputContentConflict } from "./triton-shared-memory.js";
 
 /** The runtimes of this family. */
 export type KserveRuntime = "triton" | "mlserver" | "ovms";
@@ -226,6 +227,8 @@ const tritonStatus: Record<FaultKind, number> = {
   internal: 500,
   unavailable: 503,
   unsupported: 501,
+  // http_server.cc HttpCodeFromError: ALREADY_EXISTS has no HTTP twin, so 400.
+  "already-exists": 400,
   unprocessable: 400,
   precondition: 400,
 };
@@ -236,6 +239,7 @@ const tritonCodes: Record<FaultKind, Code> = {
   internal: Code.Internal,
   unavailable: Code.Unavailable,
   unsupported: Code.Unimplemented,
+  "already-exists": Code.AlreadyExists,
   unprocessable: Code.InvalidArgument,
   precondition: Code.InvalidArgument,
 };
@@ -336,11 +340,7 @@ const tritonMessages: ProfileMessages = {
       `unexpected size for input '${input}', expecting ${missing} additional bytes for model '${m}'`,
     ),
   extraBinary: (m) => f("invalid", `unexpected additional input data for model '${m}'`),
-  dataConflict: (_input, both) =>
-    f(
-      "invalid",
-      `Input must set only one of the following fields: 'data', 'binary_data_size' in 'parameters', 'shared_memory_region' in 'parameters'. But ${both ? "set 'data' 'binary_data_size'" : "no field is set"}`,
-    ),
+  dataConflict: (_input, both) => inputContentConflict(both, both, false),
   reservedParameter: () =>
     f(
       "invalid",
@@ -623,6 +623,8 @@ const mlserver: KserveProfile = {
     internal: 500,
     unavailable: 400,
     unsupported: 400,
+    // Never thrown: only Triton's shared-memory registry refuses a duplicate.
+    "already-exists": 400,
     unprocessable: 422,
     precondition: 400,
   },
@@ -633,6 +635,7 @@ const mlserver: KserveProfile = {
     internal: Code.Internal,
     unavailable: Code.InvalidArgument,
     unsupported: Code.InvalidArgument,
+    "already-exists": Code.AlreadyExists,
     unprocessable: Code.FailedPrecondition,
     precondition: Code.InvalidArgument,
   },
@@ -688,6 +691,8 @@ const ovms: KserveProfile = {
     internal: 500,
     unavailable: 503,
     unsupported: 501,
+    // Never thrown: only Triton's shared-memory registry refuses a duplicate.
+    "already-exists": 400,
     unprocessable: 400,
     precondition: 412,
   },
@@ -698,6 +703,7 @@ const ovms: KserveProfile = {
     internal: Code.Internal,
     unavailable: Code.Unavailable,
     unsupported: Code.Unimplemented,
+    "already-exists": Code.AlreadyExists,
     unprocessable: Code.InvalidArgument,
     precondition: Code.FailedPrecondition,
   },

@@ -23,6 +23,13 @@ import {
 import type { DecodedRequest, InferResult, ParameterValue, RequestedOutput } from "./infer.js";
 import type { MockModel, Tensor } from "./models.js";
 import type { KserveProfile } from "./profiles.js";
+import {
+  inputContentConflict,
+  isShared,
+  restSlice,
+  type SharedMemoryRegistry,
+  type SharedOutput,
+} from "./triton-shared-memory.js";
 
 type Json = Record<string, unknown>;
 
@@ -52,8 +59,9 @@ function parameters(value: unknown): Record<string, ParameterValue> {
 
 /**
  * Decodes an infer request body. `body` is the raw bytes; `headerLength` the
- * `Inference-Header-Content-Length` value (undefined when absent). Throws the profile's
- * refusals.
+ * `Inference-Header-Content-Length` value (undefined when absent); `sharedMemory` the registry
+ * inputs with `shared_memory_region` read from (Triton; undefined where the runtime has no such
+ * extension). Throws the profile's refusals.
  */
 export function decodeRestRequest(
   profile: KserveProfile,
@@ -61,6 +69,7 @@ export function decodeRestRequest(
   body: Uint8Array,
   headerLength: string | undefined,
   model?: MockModel,
+  sharedMemory?: SharedMemoryRegistry,
 ): DecodedRequest {
   const m = profile.messages;
   if (profile.binary.rawRequest && model && headerLength?.trim() === "0") {
@@ -77,7 +86,7 @@ export function decodeRestRequest(
   } catch (error) {
     throw m.malformedJson(jsonErrorDetail(error as Error, text), text);
   }
-  return decodeRestJson(profile, modelName, parsed, split?.binary);
+  return decodeRestJson(profile, modelName, parsed, split?.binary, sharedMemory);
 }
 
 /**
@@ -141,12 +150,16 @@ function jsonErrorDetail(error: Error, text: string): string {
   return `Invalid value. at ${position}`;
 }
 
-/** Decodes a parsed JSON request (with the binary tail when the extension is in use). */
+/**
+ * Decodes a parsed JSON request (with the binary tail when the extension is in use, and the
+ * shared-memory registry where the runtime has one).
+ */
 export function decodeRestJson(
   profile: KserveProfile,
   modelName: string,
   body: unknown,
   binary: Uint8Array | undefined,
+  sharedMemory?: SharedMemoryRegistry,
 ): DecodedRequest {
   const m = profile.messages;
   if (!isObject(body)) throw m.notAnObject(body);
@@ -172,6 +185,17 @@ export function decodeRestJson(
     const params = parameters(raw.parameters);
     const hasData = raw.data !== undefined;
     const sizeParam = params.binary_data_size;
+    if (sharedMemory !== undefined && params.shared_memory_region !== undefined) {
+      // extension_shared_memory.md: the input's bytes are a registered region's, read now.
+      if (hasData || sizeParam !== undefined) {
+        throw inputContentConflict(hasData, sizeParam !== undefined, true);
+      }
+      const slice = restSlice(params);
+      const chunk = slice ? sharedMemory.read(slice) : new Uint8Array(0);
+      const id = body.id as string | undefined;
+      inputs.push(tensorOfBytes(profile, modelName, name, datatype, shape, chunk, id));
+      continue;
+    }
     const wantsBinary =
       profile.binary.supported &&
       (sizeParam !== undefined ||
@@ -191,20 +215,8 @@ export function decodeRestJson(
       }
       const chunk = binary.subarray(offset, offset + size);
       offset += size;
-      const expectedBytes = count * elementSize(datatype);
-      if (datatype !== "BYTES" && size !== expectedBytes) {
-        throw m.byteSizeMismatch(
-          modelName,
-          name,
-          expectedBytes,
-          size,
-          body.id as string | undefined,
-        );
-      }
-      const values = decodeRaw(datatype, chunk);
-      if (typeof values === "string") throw m.shortBinary(modelName, name, 4);
-      if (values.length !== count) throw m.elementCount(name, count, values.length);
-      inputs.push({ name, datatype, shape, values });
+      const id = body.id as string | undefined;
+      inputs.push(tensorOfBytes(profile, modelName, name, datatype, shape, chunk, id));
       continue;
     }
     if ((datatype === "FP16" || datatype === "BF16") && !profile.halfInJson) {
@@ -233,6 +245,31 @@ export function decodeRestJson(
     inputs,
     outputs,
   };
+}
+
+/**
+ * An input tensor from its raw bytes (the binary extension's tail or a shared-memory region):
+ * the byte count must match the shape (BYTES excepted), and the bytes must decode.
+ */
+function tensorOfBytes(
+  profile: KserveProfile,
+  modelName: string,
+  name: string,
+  datatype: Datatype,
+  shape: number[],
+  chunk: Uint8Array,
+  id: string | undefined,
+): Tensor {
+  const m = profile.messages;
+  const count = elementCount(shape);
+  const expectedBytes = count * elementSize(datatype);
+  if (datatype !== "BYTES" && chunk.byteLength !== expectedBytes) {
+    throw m.byteSizeMismatch(modelName, name, expectedBytes, chunk.byteLength, id);
+  }
+  const values = decodeRaw(datatype, chunk);
+  if (typeof values === "string") throw m.shortBinary(modelName, name, 4);
+  if (values.length !== count) throw m.elementCount(name, count, values.length);
+  return { name, datatype, shape, values };
 }
 
 /** A REST answer: status, headers and body bytes (or text). */
@@ -278,14 +315,24 @@ function wantsBinaryOutput(profile: KserveProfile, request: DecodedRequest, name
 /**
  * Renders an inference result; throws the profile's refusal for FP16/BF16 outputs in JSON. Binary
  * outputs of {@link piecewiseTensorBytes} or more come back as a {@link PiecewiseRestReply}.
+ * Outputs in `shared` were written to shared memory: they carry name, datatype and shape only
+ * (http_server.cc answers no `data` and no `binary_data_size` for them).
  */
 export function renderRestResult(
   profile: KserveProfile,
   request: DecodedRequest,
   result: InferResult,
+  shared?: readonly SharedOutput[],
 ): RestReply | PiecewiseRestReply {
   const parts: Uint8Array[] = [];
   const outputs = result.outputs.map((tensor) => {
+    if (shared !== undefined && isShared(shared, tensor.name)) {
+      return ordered(profile.outputKeys, {
+        name: tensor.name,
+        datatype: tensor.datatype,
+        shape: tensor.shape,
+      });
+    }
     const binary = wantsBinaryOutput(profile, request, tensor.name);
     const fields: Json = {
       name: tensor.name,

@@ -17,6 +17,7 @@ import {
 import type { FastifyInstance } from "fastify";
 import { inferenceHeaderLength, joinPieces } from "../binary-body.js";
 import { InferFault } from "./fault.js";
+import type { RequestedOutput } from "./infer.js";
 import { asFault, recordedInfer } from "./infer.js";
 import { modelMetadata, serverMetadata } from "./metadata.js";
 import type { KserveMockState } from "./mock-state.js";
@@ -30,6 +31,13 @@ import {
   renderRestResult,
 } from "./rest-codec.js";
 import { modelConfigJson, statsJson } from "./triton-extensions.js";
+import {
+  registerBody,
+  restSlice,
+  type SharedMemoryRegistry,
+  sharedOutputs,
+  writeSharedOutputs,
+} from "./triton-shared-memory.js";
 
 /** The runtime's REST rendering of a refusal. */
 export function faultReply(profile: KserveProfile, fault: InferFault): RestReply {
@@ -77,7 +85,7 @@ type Handler = (request: RestRouteRequest) => RestRouteReply;
  * MLServer's JSON-only rule is the route's to apply.
  */
 export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable {
-  const { profile, repository, stats, runtime } = options;
+  const { profile, repository, stats, runtime, sharedMemory } = options;
   const routes: RestRoute[] = [];
   const get = (path: string, handle: Handler) => routes.push({ method: "GET", path, handle });
   const post = (path: string, handle: Handler) => routes.push({ method: "POST", path, handle });
@@ -145,9 +153,17 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
         body,
         request.headers[inferenceHeaderLength],
         found.model,
+        sharedMemory,
       );
+      const shared =
+        sharedMemory === undefined
+          ? undefined
+          : sharedOutputs(sharedMemory, decoded.outputs, restOutputSlice, "rest");
       const result = recordedInfer(profile, found.model, found.version, decoded, stats);
-      const rendered = renderRestResult(profile, decoded, result);
+      if (shared !== undefined && sharedMemory !== undefined) {
+        writeSharedOutputs(sharedMemory, shared, result.outputs);
+      }
+      const rendered = renderRestResult(profile, decoded, result, shared);
       if (stream && "body" in rendered && typeof rendered.body === "string") {
         // MLServer's SSE framing: `data: <json>\n\n` per response (kserve-v2.md §3.2).
         return {
@@ -172,6 +188,7 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
 
   if (profile.modelControl) repositoryRoutes(options, post);
   if (profile.tritonExtensions) tritonExtensionRoutes(options, get, post, resolve);
+  if (sharedMemory !== undefined) sharedMemoryRoutes(profile, sharedMemory, get, post);
   return { routes, rawBodies: true };
 }
 
@@ -182,6 +199,66 @@ export function registerRestRoutes(
   state: KserveMockState,
 ): void {
   registerRestRouteTable(app, ctx, kserveRestTable({ ...state, runtime: ctx.runtime }));
+  // The registry holds open descriptors of its regions' shm files: close them with the server.
+  const { sharedMemory } = state;
+  if (sharedMemory !== undefined) app.addHook("onClose", async () => sharedMemory.close());
+}
+
+const restOutputSlice = (output: RequestedOutput) => restSlice(output.parameters);
+
+/**
+ * Triton's shared-memory REST routes (extension_shared_memory.md; http_server.cc
+ * `HandleSystemSharedMemory`, `HandleCudaSharedMemory`, routed by
+ * `/v2/(system|cuda)sharedmemory(/region/{r})?/(status|register|unregister)`): status is GET,
+ * register and unregister POST; success is 200 with JSON content type and (register, unregister)
+ * an empty body; every refusal is `{"error": ...}` with Triton's status for its kind.
+ */
+function sharedMemoryRoutes(
+  profile: KserveProfile,
+  registry: SharedMemoryRegistry,
+  get: (path: string, handle: Handler) => void,
+  post: (path: string, handle: Handler) => void,
+): void {
+  const answer =
+    (work: (request: RestRouteRequest, region: string) => unknown): Handler =>
+    (request) => {
+      const region = (request.params as { region?: string }).region ?? "";
+      try {
+        const body = work(request, region);
+        return body === undefined
+          ? { status: 200, headers: { "content-type": "application/json" }, body: "" }
+          : json(body);
+      } catch (error) {
+        return faultReply(profile, asFault(profile, error));
+      }
+    };
+  for (const [word, kind] of [
+    ["system", "system"],
+    ["cuda", "cuda"],
+  ] as const) {
+    const root = `/v2/${word}sharedmemory`;
+    const status = answer((_request, region) => registry.status(kind, region));
+    get(`${root}/status`, status);
+    get(`${root}/region/:region/status`, status);
+    const unregister = answer((_request, region) => registry.unregister(kind, region));
+    post(`${root}/unregister`, unregister);
+    post(`${root}/region/:region/unregister`, unregister);
+    const register = answer((request, region) => {
+      if (region === "") {
+        throw new InferFault(
+          "invalid",
+          `'region name' is necessary to register ${word} shared memory region`,
+        );
+      }
+      if (kind === "cuda") registry.registerCuda(region);
+      const { key, offset, byteSize } = registerBody(controlBody(profile, request));
+      registry.registerSystem(region, key, offset, byteSize);
+      return undefined;
+    });
+    // The register route without a region exists (the regex makes the region optional): it refuses.
+    post(`${root}/register`, register);
+    post(`${root}/region/:region/register`, register);
+  }
 }
 
 /**

@@ -35,8 +35,11 @@ export const defaultLogSettings: LogSettings = {
 // TritonJson's type errors (common triton_json.h) are INTERNAL, so HTTP 500.
 const notBoolean = () =>
   new InferFault("internal", "attempt to access JSON non-boolean as boolean");
-const notString = () => new InferFault("internal", "attempt to access JSON non-string as string");
-const notUnsigned = () =>
+/** TritonJson's refusal of a non-string where a string is read (INTERNAL, common triton_json.h). */
+export const notString = (): InferFault =>
+  new InferFault("internal", "attempt to access JSON non-string as string");
+/** TritonJson's refusal of a non-unsigned where one is read (INTERNAL, common triton_json.h). */
+export const notUnsigned = (): InferFault =>
   new InferFault("internal", "attempt to access JSON non-unsigned-integer as unsigned-integer");
 
 /** One mock's log settings. */
