@@ -8,6 +8,8 @@
  * the runtime's built-in mock model and skip (never pass) when the endpoint does not serve it.
  */
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Code, createClient } from "@connectrpc/connect";
 import type { RuntimeName } from "@servingkit/mock-core";
 import { GRPCInferenceService } from "@servingkit/proto/inference";
@@ -136,6 +138,30 @@ interface RestOutput {
   readonly data?: unknown[];
   readonly parameters?: { readonly binary_data_size?: number };
 }
+
+/**
+ * Why this process cannot share the target's /dev/shm, or undefined when it may: the target must
+ * be on a loopback address (a cluster's server never sees this machine's /dev/shm) and /dev/shm
+ * writable here. A loopback address may still be a port-forward to a cluster: the case then
+ * skips when the server cannot open the key it was given (see the case).
+ */
+function shmUnshared(context: CaseContext): string | undefined {
+  const host = context.target.rest === undefined ? "" : new URL(context.target.rest).hostname;
+  if (!["127.0.0.1", "localhost", "[::1]", "::1"].includes(host)) {
+    return "the target is not on this machine, so its server cannot see this /dev/shm";
+  }
+  try {
+    const probe = `/dev/shm/servingkit-contract-probe-${process.pid}`;
+    writeFileSync(probe, "");
+    rmSync(probe);
+  } catch {
+    return "/dev/shm is not writable here";
+  }
+  return undefined;
+}
+
+/** 16 INT32 values as little-endian bytes (the raw layout, kserve-v2.md §2). */
+const int32Bytes = (values: readonly number[]) => new Uint8Array(Int32Array.from(values).buffer);
 
 /** The REST cases. */
 const restCases: ContractCase[] = [
@@ -356,6 +382,122 @@ const restCases: ContractCase[] = [
         binary += bytes;
       }
       assert.equal(answer.bytes.length, length + binary, "the binary outputs follow the header");
+    },
+  }),
+  defineCase({
+    id: "kserve/rest-system-shared-memory",
+    title:
+      "system shared memory: register /dev/shm regions, infer 'simple' reading inputs from and writing outputs to them, status, unregister",
+    source:
+      "kserve-v2.md §3.1 (system_shared_memory); triton docs/protocol/extension_shared_memory.md; server src/http_server.cc HandleSystemSharedMemory, src/shared_memory_manager.cc",
+    runtimes: ["triton"],
+    transport: "rest",
+    async run(context) {
+      const why = shmUnshared(context);
+      if (why !== undefined) context.skip(why);
+      const model = await modelOf(context);
+      if (model !== "simple") {
+        context.skip(
+          "the case feeds Triton's 'simple' (2 × INT32 [1,16] in, sum and difference out)",
+        );
+      }
+      const tag = `${process.pid}-${randomUUID().slice(0, 8)}`;
+      const inKey = `/servingkit-contract-in-${tag}`;
+      const outKey = `/servingkit-contract-out-${tag}`;
+      const inRegion = `contract-in-${tag}`;
+      const outRegion = `contract-out-${tag}`;
+      const inputs = Array.from({ length: 16 }, (_, i) => i);
+      writeFileSync(
+        `/dev/shm${inKey}`,
+        new Uint8Array([...int32Bytes(inputs), ...int32Bytes(inputs.map(() => 1))]),
+      );
+      writeFileSync(`/dev/shm${outKey}`, new Uint8Array(128));
+      const shm = (region: string, offset: number) => ({
+        shared_memory_region: region,
+        shared_memory_offset: offset,
+        shared_memory_byte_size: 64,
+      });
+      try {
+        for (const [region, key] of [
+          [inRegion, inKey],
+          [outRegion, outKey],
+        ]) {
+          const registered = await context.rest(
+            `/v2/systemsharedmemory/region/${region}/register`,
+            {
+              json: { key, offset: 0, byte_size: 128 },
+            },
+          );
+          // shared_memory_manager.cc: a key the server cannot shm_open is INTERNAL "Unable to open
+          // shared memory region" (a port-forwarded cluster, or a server in another container).
+          if (
+            registered.status === 500 &&
+            registered.body.includes("Unable to open shared memory")
+          ) {
+            context.skip("the server cannot open this machine's /dev/shm keys");
+          }
+          assert.equal(registered.status, 200, `register ${region} (${registered.body})`);
+        }
+        const status = await context.rest(`/v2/systemsharedmemory/region/${inRegion}/status`);
+        assert.equal(status.status, 200, "status");
+        assert.deepEqual(JSON.parse(status.body), [
+          { name: inRegion, key: inKey, offset: 0, byte_size: 128 },
+        ]);
+        const tensor = (name: string, offset: number) => ({
+          name,
+          datatype: "INT32",
+          shape: [1, 16],
+          parameters: shm(inRegion, offset),
+        });
+        const answer = await context.rest(`/v2/models/${model}/infer`, {
+          json: {
+            inputs: [tensor("INPUT0", 0), tensor("INPUT1", 64)],
+            outputs: [
+              { name: "OUTPUT0", parameters: shm(outRegion, 0) },
+              { name: "OUTPUT1", parameters: shm(outRegion, 64) },
+            ],
+          },
+        });
+        assert.equal(answer.status, 200, `infer (${answer.body.slice(0, 200)})`);
+        for (const output of parseJson(answer.body, "infer answer").outputs as RestOutput[]) {
+          assert.equal(output.data, undefined, `${output.name}: no data, it is in the region`);
+          assert.deepEqual(output.shape, [1, 16], `${output.name}: shape`);
+        }
+        const written = readFileSync(`/dev/shm${outKey}`);
+        const values = new Int32Array(
+          written.buffer.slice(written.byteOffset, written.byteOffset + 128),
+        );
+        assert.deepEqual(
+          Array.from(values.subarray(0, 16)),
+          inputs.map((v) => v + 1),
+          "OUTPUT0 = sum",
+        );
+        assert.deepEqual(
+          Array.from(values.subarray(16)),
+          inputs.map((v) => v - 1),
+          "OUTPUT1 = difference",
+        );
+        const unregistered = await context.rest(
+          `/v2/systemsharedmemory/region/${inRegion}/unregister`,
+          {
+            method: "POST",
+          },
+        );
+        assert.equal(unregistered.status, 200, "unregister");
+        const gone = await context.rest(`/v2/systemsharedmemory/region/${inRegion}/status`);
+        assert.equal(gone.status, 404, "status of an unregistered region");
+        assert.deepEqual(parseJson(gone.body, "status error"), {
+          error: `Unable to find system shared memory region: '${inRegion}'`,
+        });
+      } finally {
+        for (const region of [inRegion, outRegion]) {
+          await context.rest(`/v2/systemsharedmemory/region/${region}/unregister`, {
+            method: "POST",
+          });
+        }
+        rmSync(`/dev/shm${inKey}`, { force: true });
+        rmSync(`/dev/shm${outKey}`, { force: true });
+      }
     },
   }),
 ];
