@@ -10,10 +10,10 @@ import type { TokenEvent } from "@servingkit/mock-core";
 import {
   bestCandidates,
   candidateCount,
+  choiceFrames,
   effectiveMaxTokens,
   finishOf,
   guidedText,
-  mergeChoices,
   planChoices,
   runChoice,
   stopSuffix,
@@ -27,6 +27,7 @@ import { promptLogprobsList } from "./prompt-logprobs.js";
 import { chatPromptIds } from "./prompts.js";
 import type { ChatRequest, ToolSpec } from "./requests.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
+import { sseEvent, textFrames, textHole } from "./sse.js";
 import { withKeyOrder } from "./wire-json.js";
 
 /** One token of chat `logprobs.content` (vllm-openai.md §5). */
@@ -220,23 +221,23 @@ export async function chatCompletion(
 }
 
 /**
- * The streamed answer as chunk objects (the adapter frames them as SSE and adds `[DONE]`).
- * Validation happens before the first chunk, so errors still get a proper status.
+ * The streamed answer as vLLM's SSE frames (sse.ts), `[DONE]` included. Validation happens
+ * before the first frame, so errors still get a proper status.
  */
 export function chatCompletionStream(
   model: VllmModel,
   request: ChatRequest,
   signal: AbortSignal,
-): AsyncIterable<object> {
-  return streamChunks(model, request, prepare(model, request), signal);
+): AsyncIterable<string> {
+  return streamFrames(model, request, prepare(model, request), signal);
 }
 
-async function* streamChunks(
+function streamFrames(
   model: VllmModel,
   request: ChatRequest,
   { tool, role, echoText, promptTokens, plans, modelName }: Prepared,
   signal: AbortSignal,
-): AsyncGenerator<object> {
+): AsyncIterable<string> {
   // Tool calls stream as delta.tool_calls: the first fragment names the call, later ones carry
   // only index and argument text (vllm-openai.md §6).
   const named = new Set<number>();
@@ -260,8 +261,8 @@ async function* streamChunks(
   const created = model.nowSeconds();
   const continuous = request.streamOptions?.continuousUsageStats === true;
   const generated = new Map<number, number>();
-  // Literals written out, not spread from a shared head: this runs per event, and V8 builds a
-  // fresh map for every spread that gains keys (about 2 µs a key).
+  // Literals written out, not spread from a shared head: V8 builds a fresh map for every spread
+  // that gains keys (about 2 µs a key).
   const chunk = (
     index: number,
     delta: object,
@@ -290,45 +291,69 @@ async function* streamChunks(
   };
   const logprobsOf = (tokens: readonly TokenEvent[]) =>
     request.logprobs ? chatLogprobs(model, tokens, request.topLogprobs) : null;
+  // The usual content chunk (no tool, no logprobs, no running usage) differs per choice only in
+  // its text: written from a template per choice index, no chunk object or JSON walk per event.
+  const plain = !tool && !request.logprobs && !continuous;
+  const templates: ((text: string) => string)[] = [];
+  const contentFrame = (index: number, text: string): string => {
+    let template = templates[index];
+    if (template === undefined) {
+      template = textFrames(chunk(index, { content: textHole }, null));
+      templates[index] = template;
+    }
+    return template(text);
+  };
   let completionTokens = 0;
   const pieceOf = streamPieces({ includeStopStr: request.includeStopStrInOutput, generated });
   let started = false;
-  for await (const event of mergeChoices(model, plans, signal)) {
-    if (!started) {
-      // vllm-openai.md §6: the role chunks go out when the engine's first output arrives.
-      started = true;
-      for (const plan of plans) {
-        yield chunk(plan.index, { role, content: "" }, null);
-      }
-      if (echoText !== "") {
-        for (const plan of plans) {
-          yield chunk(plan.index, { content: echoText }, null);
+  return choiceFrames(
+    model,
+    plans,
+    signal,
+    (index, event, emit) => {
+      if (!started) {
+        // vllm-openai.md §6: the role chunks go out when the engine's first output arrives.
+        started = true;
+        for (const plan of plans) emit(sseEvent(chunk(plan.index, { role, content: "" }, null)));
+        if (echoText !== "") {
+          for (const plan of plans) emit(sseEvent(chunk(plan.index, { content: echoText }, null)));
         }
       }
-    }
-    const piece = pieceOf(event);
-    if (piece === undefined) continue;
-    const { index, text, tokens } = piece;
-    if (piece.kind === "text") {
-      yield chunk(index, delta(index, text), logprobsOf(tokens));
-      continue;
-    }
-    completionTokens += piece.finish.completionTokens;
-    yield chunk(
-      index,
-      text === "" ? {} : delta(index, text),
-      logprobsOf(tokens),
-      finishOf(piece.finish),
-    );
-  }
-  if (request.streamOptions?.includeUsage) {
-    yield {
-      id,
-      object,
-      created,
-      model: modelName,
-      choices: [],
-      usage: usageOf(promptTokens, completionTokens, "stream"),
-    };
-  }
+      const piece = pieceOf(index, event);
+      if (piece === undefined) return;
+      const { text, tokens } = piece;
+      if (piece.kind === "text") {
+        emit(
+          plain
+            ? contentFrame(piece.index, text)
+            : sseEvent(chunk(piece.index, delta(piece.index, text), logprobsOf(tokens))),
+        );
+        return;
+      }
+      completionTokens += piece.finish.completionTokens;
+      emit(
+        sseEvent(
+          chunk(
+            piece.index,
+            text === "" ? {} : delta(piece.index, text),
+            logprobsOf(tokens),
+            finishOf(piece.finish),
+          ),
+        ),
+      );
+    },
+    (emit) => {
+      if (!request.streamOptions?.includeUsage) return;
+      emit(
+        sseEvent({
+          id,
+          object,
+          created,
+          model: modelName,
+          choices: [],
+          usage: usageOf(promptTokens, completionTokens, "stream"),
+        }),
+      );
+    },
+  );
 }

@@ -15,6 +15,7 @@ import { sampleJson } from "./json-sample.js";
 import { sampleRegex } from "./regex-sample.js";
 import { type Guided, isGreedy, type Sampling } from "./requests.js";
 import type { VllmModel } from "./served-model.js";
+import { type EmitFrame, sseStream } from "./sse.js";
 
 /** One engine run to make: which choice index it fills and what to generate. */
 export interface ChoicePlan {
@@ -217,36 +218,34 @@ export interface ChoiceEvent {
 }
 
 /**
- * Runs every plan at once and yields their events as they come (vLLM streams all choices of a
- * request interleaved, one engine step at a time). Leaving the loop early closes every run. One
- * plan (the usual case) needs no racing: its engine run is only tagged with its index.
+ * A streamed answer's SSE frames (sse.ts): runs every plan at once and calls `step` with each
+ * engine event and its choice index as they come (vLLM streams all choices of a request
+ * interleaved, one engine step at a time), then `end`. Leaving early closes every run. One plan
+ * (the usual case) needs no racing: its engine run feeds the frames directly, with no layer
+ * between. Runs start at the first read, as the engine's checks do.
  */
-export function mergeChoices(
+export function choiceFrames(
   model: VllmModel,
   plans: readonly ChoicePlan[],
   signal: AbortSignal,
-): AsyncIterable<ChoiceEvent> {
+  step: (index: number, event: GenerationEvent, emit: EmitFrame) => void,
+  end: (emit: EmitFrame) => void,
+): AsyncIterable<string> {
   const only = plans.length === 1 ? plans[0] : undefined;
-  if (only === undefined) return raceChoices(model, plans, signal);
+  if (only === undefined) {
+    return sseStream(
+      model.profile,
+      raceChoices(model, plans, signal),
+      (choice: ChoiceEvent, emit) => step(choice.index, choice.event, emit),
+      end,
+    );
+  }
   const { index } = only;
-  return {
-    [Symbol.asyncIterator]() {
-      const run = model.engine.generate(only.request, { signal })[Symbol.asyncIterator]();
-      return {
-        next: () =>
-          run
-            .next()
-            .then(
-              (result): IteratorResult<ChoiceEvent> =>
-                result.done ? result : { done: false, value: { index, event: result.value } },
-            ),
-        return: async () => {
-          await run.return?.();
-          return { done: true, value: undefined };
-        },
-      };
-    },
+  const run: AsyncIterable<GenerationEvent> = {
+    [Symbol.asyncIterator]: () =>
+      model.engine.generate(only.request, { signal })[Symbol.asyncIterator](),
   };
+  return sseStream(model.profile, run, (event, emit) => step(index, event, emit), end);
 }
 
 async function* raceChoices(
@@ -332,18 +331,31 @@ export function streamPieces(options: {
   readonly includeStopStr: boolean;
   readonly generated: Map<number, number>;
   readonly initialText?: (index: number) => string;
-}): (choice: ChoiceEvent) => StreamPiece | undefined {
+}): (index: number, event: GenerationEvent) => StreamPiece | undefined {
   const { generated } = options;
+  // One holder per open choice, updated in place: its tokens array is replaced when handed out.
   const held = new Map<number, { text: string; tokens: TokenEvent[] }>();
-  return ({ index, event }) => {
-    const pending = held.get(index) ?? { text: options.initialText?.(index) ?? "", tokens: [] };
+  return (index, event) => {
+    let pending = held.get(index);
+    if (pending === undefined) {
+      pending = { text: options.initialText?.(index) ?? "", tokens: [] };
+      held.set(index, pending);
+    }
     if (event.type === "token") {
       generated.set(index, (generated.get(index) ?? 0) + 1);
       if (pending.text !== "") {
-        held.set(index, { text: event.text, tokens: [event] });
-        return { kind: "text", index, text: pending.text, tokens: pending.tokens };
+        const piece: StreamPiece = {
+          kind: "text",
+          index,
+          text: pending.text,
+          tokens: pending.tokens,
+        };
+        pending.text = event.text;
+        pending.tokens = [event];
+        return piece;
       }
-      held.set(index, { text: event.text, tokens: [...pending.tokens, event] });
+      pending.text = event.text;
+      pending.tokens.push(event);
       return undefined;
     }
     held.delete(index);

@@ -10,10 +10,10 @@ import {
   type ChoicePlan,
   type ChoiceResult,
   candidateCount,
+  choiceFrames,
   effectiveMaxTokens,
   finishOf,
   guidedText,
-  mergeChoices,
   planChoices,
   runChoice,
   stopSuffix,
@@ -24,6 +24,7 @@ import { type PromptLogprobsEntry, promptLogprobsList } from "./prompt-logprobs.
 import { completionPromptIds } from "./prompts.js";
 import type { CompletionRequest } from "./requests.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
+import { sseEvent, sseFrames, textFrames, textHole } from "./sse.js";
 import { type PyDict, withKeyOrder } from "./wire-json.js";
 
 /** Completions `logprobs` (OpenAI legacy shape, vllm-openai.md §5). */
@@ -257,30 +258,32 @@ async function answer(
 }
 
 /**
- * The streamed answer as chunk objects (the adapter frames them as SSE and adds `[DONE]`).
- * Validation happens before the first chunk, so errors still get a proper status.
+ * The streamed answer as vLLM's SSE frames (sse.ts), `[DONE]` included. Validation happens
+ * before the first frame, so errors still get a proper status.
  */
 export function completionStream(
   model: VllmModel,
   request: CompletionRequest,
   signal: AbortSignal,
-): AsyncIterable<object> {
+): AsyncIterable<string> {
   const prepared = prepare(model, request);
   // vllm-openai.md §4.2: with best_of ≠ n the whole answer goes out as one event.
-  if (prepared.candidates !== request.n) return oneEvent(answer(model, request, prepared, signal));
-  return streamChunks(model, request, prepared, signal);
+  if (prepared.candidates !== request.n) {
+    return sseFrames(model.profile, oneEvent(answer(model, request, prepared, signal)));
+  }
+  return streamFrames(model, request, prepared, signal);
 }
 
 async function* oneEvent(whole: Promise<object>): AsyncGenerator<object> {
   yield await whole;
 }
 
-async function* streamChunks(
+function streamFrames(
   model: VllmModel,
   request: CompletionRequest,
   { plans, promptTexts, promptTokens, modelName }: Prepared,
   signal: AbortSignal,
-): AsyncGenerator<object> {
+): AsyncIterable<string> {
   const id = completionId(request);
   const created = model.nowSeconds();
   const continuous = request.streamOptions?.continuousUsageStats === true;
@@ -288,8 +291,8 @@ async function* streamChunks(
   const promptOf = (index: number) => promptTexts[Math.floor(index / request.n)] ?? "";
   const promptIdsOf = (index: number) =>
     plans.find((plan) => plan.index === index)?.request.promptIds.length ?? 0;
-  // Literals written out, not spread from a shared head: this runs per event, and V8 builds a
-  // fresh map for every spread that gains keys (about 2 µs a key).
+  // Literals written out, not spread from a shared head: V8 builds a fresh map for every spread
+  // that gains keys (about 2 µs a key).
   const chunk = (
     index: number,
     text: string,
@@ -318,30 +321,54 @@ async function* streamChunks(
   };
   const logprobsOf = (tokens: readonly TokenEvent[]) =>
     request.logprobs === undefined ? null : completionLogprobs(model, tokens, 0);
+  // The usual text chunk (no logprobs, no running usage) differs per choice only in its text:
+  // written from a template per choice index, no chunk object or JSON walk per event.
+  const plain = request.logprobs === undefined && !continuous;
+  const templates: ((text: string) => string)[] = [];
+  const textFrame = (index: number, text: string): string => {
+    let template = templates[index];
+    if (template === undefined) {
+      template = textFrames(chunk(index, textHole, undefined, null));
+      templates[index] = template;
+    }
+    return template(text);
+  };
   let completionTokens = 0;
   const pieceOf = streamPieces({
     includeStopStr: request.includeStopStrInOutput,
     generated,
     ...(request.echo && { initialText: promptOf }),
   });
-  for await (const event of mergeChoices(model, plans, signal)) {
-    const piece = pieceOf(event);
-    if (piece === undefined) continue;
-    if (piece.kind === "text") {
-      yield chunk(piece.index, piece.text, undefined, logprobsOf(piece.tokens));
-      continue;
-    }
-    completionTokens += piece.finish.completionTokens;
-    yield chunk(piece.index, piece.text, piece.finish, logprobsOf(piece.tokens));
-  }
-  if (request.streamOptions?.includeUsage) {
-    yield {
-      id,
-      object: "text_completion",
-      created,
-      model: modelName,
-      choices: [],
-      usage: usageOf(promptTokens, completionTokens, "stream"),
-    };
-  }
+  return choiceFrames(
+    model,
+    plans,
+    signal,
+    (index, event, emit) => {
+      const piece = pieceOf(index, event);
+      if (piece === undefined) return;
+      if (piece.kind === "text") {
+        emit(
+          plain
+            ? textFrame(piece.index, piece.text)
+            : sseEvent(chunk(piece.index, piece.text, undefined, logprobsOf(piece.tokens))),
+        );
+        return;
+      }
+      completionTokens += piece.finish.completionTokens;
+      emit(sseEvent(chunk(piece.index, piece.text, piece.finish, logprobsOf(piece.tokens))));
+    },
+    (emit) => {
+      if (!request.streamOptions?.includeUsage) return;
+      emit(
+        sseEvent({
+          id,
+          object: "text_completion",
+          created,
+          model: modelName,
+          choices: [],
+          usage: usageOf(promptTokens, completionTokens, "stream"),
+        }),
+      );
+    },
+  );
 }

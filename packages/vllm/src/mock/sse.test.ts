@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { modelNotFound } from "./errors.js";
 import { profileFor } from "./profiles.js";
-import { sseFrames } from "./sse.js";
+import { sseDone, sseEvent, sseFrames, sseStream, textFrames, textHole } from "./sse.js";
 
 async function collect(frames: AsyncIterable<string>): Promise<string> {
   let text = "";
@@ -43,5 +43,95 @@ describe("sseFrames", () => {
       throw new Error("boom");
     }
     await expect(collect(sseFrames(profileFor("0.12.0"), broken()))).rejects.toThrow("boom");
+  });
+});
+
+describe("sseStream", () => {
+  async function* numbers(count: number, fail?: Error): AsyncGenerator<number> {
+    for (let i = 0; i < count; i++) yield i;
+    if (fail) throw fail;
+  }
+
+  // vllm-openai.md §6: one data: event per chunk, each its own write, then the end chunks and
+  // [DONE]; an event may make no frame (a held-back text) or several (chat's role chunks).
+  it("writes each emitted frame in order, then the end frames and [DONE]", async () => {
+    const frames: string[] = [];
+    for await (const frame of sseStream(
+      profileFor("0.12.0"),
+      numbers(3),
+      (n, emit) => {
+        for (let i = 0; i < n; i++) emit(sseEvent({ n, i }));
+      },
+      (emit) => emit(sseEvent({ usage: 1 })),
+    )) {
+      frames.push(frame);
+    }
+    expect(frames).toEqual([
+      'data: {"n":1,"i":0}\n\n',
+      'data: {"n":2,"i":0}\n\n',
+      'data: {"n":2,"i":1}\n\n',
+      'data: {"usage":1}\n\n',
+      sseDone,
+    ]);
+  });
+
+  // vllm-openai.md §3: a VllmError after the headers, from the events or from making a frame, is
+  // one error event then [DONE]; leaving the step by a throw closes the events.
+  it("turns a VllmError of a step into the error event and closes the events", async () => {
+    let closed = false;
+    async function* events(): AsyncGenerator<number> {
+      try {
+        yield* numbers(5);
+      } finally {
+        closed = true;
+      }
+    }
+    const text = await collect(
+      sseStream(profileFor("0.12.0"), events(), (n, emit) => {
+        if (n === 1) throw modelNotFound("m");
+        emit(sseEvent({ n }));
+      }),
+    );
+    expect(text).toBe(
+      'data: {"n":0}\n\ndata: {"error":{"message":"The model `m` does not exist.","type":"NotFoundError","param":null,"code":404}}\n\ndata: [DONE]\n\n',
+    );
+    expect(closed).toBe(true);
+    await expect(
+      collect(sseStream(profileFor("0.12.0"), numbers(1, new Error("boom")), () => {})),
+    ).rejects.toThrow("boom");
+  });
+
+  // abort on disconnect (vllm-openai.md §6: vLLM aborts the request when the client leaves).
+  it("closes the events when the reader leaves early", async () => {
+    let closed = false;
+    async function* endless(): AsyncGenerator<number> {
+      try {
+        for (let i = 0; ; i++) yield i;
+      } finally {
+        closed = true;
+      }
+    }
+    const stream = sseStream(profileFor("0.12.0"), endless(), (n, emit) => emit(`${n}`));
+    const iterator = stream[Symbol.asyncIterator]();
+    expect(await iterator.next()).toEqual({ done: false, value: "0" });
+    expect(await iterator.return?.()).toEqual({ done: true, value: undefined });
+    expect(closed).toBe(true);
+    expect(await iterator.next()).toEqual({ done: true, value: undefined });
+  });
+});
+
+describe("textFrames", () => {
+  // The template's frames are the bytes sseEvent writes for the whole chunk (vllm-openai.md §6).
+  it("writes what sseEvent writes for the chunk with the text in the hole", () => {
+    const chunk = (text: string) => ({ id: "cmpl-1", choices: [{ index: 0, text }], usage: null });
+    const frame = textFrames(chunk(textHole));
+    for (const text of ["", "Hi", ' "quoted"\n\\', "\u2028é\u0000", textHole]) {
+      expect(frame(text)).toBe(sseEvent(chunk(text)));
+    }
+  });
+
+  it("needs exactly one hole", () => {
+    expect(() => textFrames({ a: 1 })).toThrow("one hole");
+    expect(() => textFrames({ a: textHole, b: textHole })).toThrow("one hole");
   });
 });

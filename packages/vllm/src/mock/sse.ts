@@ -4,6 +4,7 @@
  * headers becomes one `data:` event with the error payload of the profile's era, then `[DONE]`
  * (§3).
  */
+import { randomUUID } from "node:crypto";
 import { streamErrorPayload, VllmError } from "./errors.js";
 import type { VllmProfile } from "./profiles.js";
 import { wireJson } from "./wire-json.js";
@@ -16,16 +17,142 @@ export function sseEvent(payload: object | string): string {
 /** The terminator vLLM sends after every stream. */
 export const sseDone = "data: [DONE]\n\n";
 
+/** Hands one finished SSE frame to the stream (see {@link sseStream}). */
+export type EmitFrame = (frame: string) => void;
+
+/**
+ * A stream's SSE frames from its events: `step` turns each event into zero or more frames (each
+ * one write, in order), `end` adds the frames after the last event (a usage chunk), then
+ * `[DONE]`. A {@link VllmError} from the events or a step becomes the era's error event and
+ * `[DONE]` (vllm-openai.md §3); other errors reject `next`. `return` (the client left) closes the
+ * events. One hand-written iterator: per event one `next` of the events and no generator resumes.
+ */
+export function sseStream<E>(
+  profile: VllmProfile,
+  events: AsyncIterable<E>,
+  step: (event: E, emit: EmitFrame) => void,
+  end?: (emit: EmitFrame) => void,
+): AsyncIterable<string> {
+  return {
+    [Symbol.asyncIterator]: () => new SseStream(profile, events[Symbol.asyncIterator](), step, end),
+  };
+}
+
 /** Frames chunk objects as vLLM's SSE text. Errors other than {@link VllmError} propagate. */
-export async function* sseFrames(
+export function sseFrames(
   profile: VllmProfile,
   chunks: AsyncIterable<object>,
-): AsyncGenerator<string> {
-  try {
-    for await (const chunk of chunks) yield sseEvent(chunk);
-  } catch (error) {
-    if (!(error instanceof VllmError)) throw error;
-    yield sseEvent(streamErrorPayload(profile, error));
+): AsyncIterable<string> {
+  return sseStream(profile, chunks, (chunk, emit) => emit(sseEvent(chunk)));
+}
+
+const done: IteratorResult<string> = Object.freeze({ done: true, value: undefined });
+
+/** Where an {@link SseStream} is: reading events, `[DONE]` still to send, or over. */
+const Phase = { Events: 0, Done: 1, Over: 2 } as const;
+type Phase = (typeof Phase)[keyof typeof Phase];
+
+class SseStream<E> implements AsyncIterator<string> {
+  readonly #profile: VllmProfile;
+  readonly #events: AsyncIterator<E>;
+  readonly #step: (event: E, emit: EmitFrame) => void;
+  readonly #end: ((emit: EmitFrame) => void) | undefined;
+  /** Frames made and not yet handed out; `#read` is the next one's position. */
+  readonly #frames: string[] = [];
+  #read = 0;
+  #phase: Phase = Phase.Events;
+  readonly #emit: EmitFrame = (frame) => {
+    this.#frames.push(frame);
+  };
+
+  constructor(
+    profile: VllmProfile,
+    events: AsyncIterator<E>,
+    step: (event: E, emit: EmitFrame) => void,
+    end: ((emit: EmitFrame) => void) | undefined,
+  ) {
+    this.#profile = profile;
+    this.#events = events;
+    this.#step = step;
+    this.#end = end;
   }
-  yield sseDone;
+
+  async next(): Promise<IteratorResult<string>> {
+    for (;;) {
+      const frame = this.#frames[this.#read];
+      if (frame !== undefined) {
+        this.#read += 1;
+        if (this.#read === this.#frames.length) {
+          this.#frames.length = 0;
+          this.#read = 0;
+        }
+        return { done: false, value: frame };
+      }
+      if (this.#phase === Phase.Done) {
+        this.#phase = Phase.Over;
+        return { done: false, value: sseDone };
+      }
+      if (this.#phase === Phase.Over) return done;
+      let result: IteratorResult<E>;
+      try {
+        result = await this.#events.next();
+      } catch (error) {
+        this.#fail(error);
+        continue;
+      }
+      // The client left (return) while the events were awaited.
+      if (this.#phase !== Phase.Events) continue;
+      try {
+        if (result.done) {
+          this.#phase = Phase.Done;
+          this.#end?.(this.#emit);
+        } else this.#step(result.value, this.#emit);
+      } catch (error) {
+        // A failing step ends the events, as leaving a for-await loop by a throw does.
+        this.#events.return?.().catch(() => {});
+        this.#fail(error);
+      }
+    }
+  }
+
+  async return(): Promise<IteratorResult<string>> {
+    const open = this.#phase === Phase.Events;
+    this.#phase = Phase.Over;
+    this.#frames.length = 0;
+    if (open) await this.#events.return?.();
+    return done;
+  }
+
+  /** A VllmError becomes the era's error event before `[DONE]`; anything else ends the stream. */
+  #fail(error: unknown): void {
+    if (!(error instanceof VllmError)) {
+      this.#phase = Phase.Over;
+      throw error;
+    }
+    this.#phase = Phase.Done;
+    this.#frames.push(sseEvent(streamErrorPayload(this.#profile, error)));
+  }
+}
+
+/** A per-process tag in template holes, so no text a client sent (a request id) can pass for one. */
+const holeTag = randomUUID();
+
+/** The text a chunk given to {@link textFrames} carries where each event's text goes. */
+export const textHole = `${holeTag}:text`;
+
+/**
+ * A frame maker for chunks that differ only in one text: `chunk` is such a chunk with
+ * {@link textHole} as the text, written once; each frame is then the chunk's text around the
+ * event's JSON-quoted text, byte for byte what {@link sseEvent} writes for the whole chunk (the
+ * same compact JSON), with no object or JSON walk per event. For chunks without key-ordered maps
+ * (wire-json.ts), which go through {@link sseEvent}.
+ */
+export function textFrames(chunk: object): (text: string) => string {
+  const frame = sseEvent(chunk);
+  const hole = JSON.stringify(textHole);
+  const at = frame.indexOf(hole);
+  if (at < 0 || frame.indexOf(hole, at + 1) >= 0) throw new Error("a text frame needs one hole");
+  const head = frame.slice(0, at);
+  const tail = frame.slice(at + hole.length);
+  return (text) => head + JSON.stringify(text) + tail;
 }

@@ -34,7 +34,6 @@ import { parseChatRequest, parseCompletionRequest } from "./requests.js";
 import { rerank, score } from "./scoring.js";
 import { type LoadedModel, startModel, type VllmModel } from "./served-model.js";
 import type { VllmSettings } from "./settings.js";
-import { sseFrames } from "./sse.js";
 import { detokenize, tokenize } from "./tokenize.js";
 import { wireJson } from "./wire-json.js";
 
@@ -156,14 +155,14 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
       if (typeof body === "string" || body instanceof Uint8Array) return answer;
       return withBody(answer, untilEnd(body, end));
     };
-  const stream = (chunks: AsyncIterable<object>): RestRouteReply => ({
+  const stream = (frames: AsyncIterable<string>): RestRouteReply => ({
     status: 200,
     headers: {
       // Starlette's StreamingResponse adds the charset to a text/* media type.
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-cache",
     },
-    body: sseFrames(profile, chunks),
+    body: frames,
   });
   const routes: RestRoute[] = [];
   const get = (path: string, handle: RestRoute["handle"]) =>
