@@ -15,7 +15,7 @@ import {
   finishOf,
   guidedText,
   planChoices,
-  runChoice,
+  runChoices,
   stopSuffix,
   streamPieces,
   usageOf,
@@ -169,7 +169,7 @@ export async function chatCompletion(
     model,
     request,
   );
-  const runs = await Promise.all(plans.map((plan) => runChoice(model, plan, signal)));
+  const runs = await runChoices(model, plans, signal);
   const results = runs.length > request.n ? bestCandidates(runs, request.n, 0) : runs;
   let completionTokens = 0;
   const choices = results.map((result) => {

@@ -211,6 +211,20 @@ export async function runChoice(
   throw new Error("engine ended without a finish event");
 }
 
+/**
+ * Runs every plan to the end, results in plan order. One plan (the usual case) is one engine run
+ * with no `Promise.all` around it.
+ */
+export function runChoices(
+  model: VllmModel,
+  plans: readonly ChoicePlan[],
+  signal: AbortSignal,
+): Promise<ChoiceResult[]> {
+  const only = plans.length === 1 ? plans[0] : undefined;
+  if (only !== undefined) return runChoice(model, only, signal).then((result) => [result]);
+  return Promise.all(plans.map((plan) => runChoice(model, plan, signal)));
+}
+
 /** An engine event tagged with its choice index. */
 export interface ChoiceEvent {
   readonly index: number;

@@ -15,7 +15,7 @@ import {
   finishOf,
   guidedText,
   planChoices,
-  runChoice,
+  runChoices,
   stopSuffix,
   streamPieces,
   usageOf,
@@ -124,12 +124,8 @@ function prepare(model: VllmModel, request: CompletionRequest): Prepared {
 }
 
 /** Each prompt's `n` choices: all runs, or the V0 engine's best of its `best_of` candidates. */
-function pickChoices(
-  results: readonly ChoiceResult[],
-  n: number,
-  candidates: number,
-): ChoiceResult[] {
-  if (candidates === n) return [...results];
+function pickChoices(results: ChoiceResult[], n: number, candidates: number): ChoiceResult[] {
+  if (candidates === n) return results;
   const picked: ChoiceResult[] = [];
   for (let first = 0; first < results.length; first += candidates) {
     const group = results.filter((r) => r.index >= first && r.index < first + candidates);
@@ -197,7 +193,7 @@ function joinLogprobs(a: CompletionLogprobs, b: CompletionLogprobs): CompletionL
 }
 
 /** The non-streaming answer. */
-export async function completion(
+export function completion(
   model: VllmModel,
   request: CompletionRequest,
   signal: AbortSignal,
@@ -211,11 +207,7 @@ async function answer(
   { plans, promptTexts, promptIds, promptTokens, modelName, candidates }: Prepared,
   signal: AbortSignal,
 ): Promise<object> {
-  const results = pickChoices(
-    await Promise.all(plans.map((plan) => runChoice(model, plan, signal))),
-    request.n,
-    candidates,
-  );
+  const results = pickChoices(await runChoices(model, plans, signal), request.n, candidates);
   const promptCount = promptLogprobsCount(request);
   const promptEntries = promptIds.map((ids) =>
     promptCount === undefined ? null : promptLogprobsList(model, ids, promptCount),

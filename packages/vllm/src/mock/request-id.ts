@@ -13,9 +13,15 @@ import type {
   RestRouteTable,
 } from "@servingkit/mock-core";
 
-/** A random uuid4 as 32 hex digits (Python's `uuid.uuid4().hex`). */
+/**
+ * A random uuid4 as 32 hex digits (Python's `uuid.uuid4().hex`): the uuid's five groups joined
+ * (about half the cost of `replaceAll("-", "")`, and this runs per request).
+ */
 export function uuidHex(): string {
-  return randomUUID().replaceAll("-", "");
+  const uuid = randomUUID();
+  return (
+    uuid.slice(0, 8) + uuid.slice(9, 13) + uuid.slice(14, 18) + uuid.slice(19, 23) + uuid.slice(24)
+  );
 }
 
 /**

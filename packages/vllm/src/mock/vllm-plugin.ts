@@ -219,11 +219,16 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
    * A generation naming a LoRA adapter counts as one of the adapter's running requests until its
    * answer ends (`vllm:lora_requests_info`, vllm-openai.md §8).
    */
-  const forAdapter = async (
+  const forAdapter = (
     name: string | undefined,
     answer: () => Promise<RestRouteReply>,
+  ): Promise<RestRouteReply> =>
+    // No adapter (the usual case): the answer itself, with no async layer around it.
+    name === undefined || !model.loras.has(name) ? answer() : forNamedAdapter(name, answer);
+  const forNamedAdapter = async (
+    name: string,
+    answer: () => Promise<RestRouteReply>,
   ): Promise<RestRouteReply> => {
-    if (name === undefined || !model.loras.has(name)) return answer();
     const release = model.loras.begin(name);
     let reply: RestRouteReply;
     try {
