@@ -251,6 +251,10 @@ function sharedMemoryRoutes(
         );
       }
       if (kind === "cuda") registry.registerCuda(region);
+      // EVBufferToJson parses the whole body: an empty one is RapidJSON's empty document.
+      if (!Buffer.isBuffer(request.body) || request.body.toString("utf8").trim() === "") {
+        throw profile.messages.malformedJson("The document is empty. at 0", "");
+      }
       const { key, offset, byteSize } = registerBody(controlBody(profile, request));
       registry.registerSystem(region, key, offset, byteSize);
       return undefined;

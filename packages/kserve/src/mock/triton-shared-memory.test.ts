@@ -229,6 +229,16 @@ describe.skipIf(!shmWritable)("Triton system shared memory over REST", () => {
       400,
       { error: "'region name' is necessary to register system shared memory region" },
     ]);
+    // EVBufferToJson: an empty body is an empty JSON document (the profile's malformed-JSON refusal).
+    const empty = await t.call("POST", "/v2/systemsharedmemory/region/x/register");
+    expect([empty.status, empty.json]).toEqual([
+      500,
+      { error: "failed to parse the request JSON buffer: The document is empty. at 0" },
+    ]);
+    // HandleSystemSharedMemory: status is GET only, register and unregister POST only.
+    const wrongVerb = await t.call("POST", "/v2/systemsharedmemory/status");
+    expect([wrongVerb.status, wrongVerb.json]).toEqual([405, { error: "Method Not Allowed" }]);
+    expect((await t.call("GET", "/v2/systemsharedmemory/region/x/register")).status).toBe(405);
     // GetStatus of an unknown name is NOT_FOUND.
     const status = await t.call("GET", "/v2/systemsharedmemory/region/x/status");
     expect([status.status, status.json]).toEqual([
