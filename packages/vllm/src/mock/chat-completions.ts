@@ -304,7 +304,11 @@ function streamFrames(
     return template(text);
   };
   let completionTokens = 0;
-  const pieceOf = streamPieces({ includeStopStr: request.includeStopStrInOutput, generated });
+  const pieceOf = streamPieces({
+    includeStopStr: request.includeStopStrInOutput,
+    generated,
+    keepTokens: request.logprobs === true,
+  });
   let started = false;
   return choiceFrames(
     model,

@@ -333,6 +333,9 @@ export type StreamPiece =
       readonly finish: FinishEvent;
     };
 
+/** The tokens of every piece when {@link streamPieces} keeps none (never written to). */
+const noTokens: TokenEvent[] = [];
+
 /**
  * Frames the choices' engine events as vLLM streams them (vllm-openai.md §6), one event at a
  * time: each choice's newest text waits for the choice's next event, so its last text rides on
@@ -345,14 +348,18 @@ export function streamPieces(options: {
   readonly includeStopStr: boolean;
   readonly generated: Map<number, number>;
   readonly initialText?: (index: number) => string;
+  /** Pieces carry their token events (for logprobs); default true. False: always empty. */
+  readonly keepTokens?: boolean;
 }): (index: number, event: GenerationEvent) => StreamPiece | undefined {
   const { generated } = options;
-  // One holder per open choice, updated in place: its tokens array is replaced when handed out.
+  const keepTokens = options.keepTokens ?? true;
+  // One holder per open choice, updated in place: its tokens array is replaced when handed out
+  // (none is made per event when tokens are not kept).
   const held = new Map<number, { text: string; tokens: TokenEvent[] }>();
   return (index, event) => {
     let pending = held.get(index);
     if (pending === undefined) {
-      pending = { text: options.initialText?.(index) ?? "", tokens: [] };
+      pending = { text: options.initialText?.(index) ?? "", tokens: keepTokens ? [] : noTokens };
       held.set(index, pending);
     }
     if (event.type === "token") {
@@ -365,11 +372,11 @@ export function streamPieces(options: {
           tokens: pending.tokens,
         };
         pending.text = event.text;
-        pending.tokens = [event];
+        if (keepTokens) pending.tokens = [event];
         return piece;
       }
       pending.text = event.text;
-      pending.tokens.push(event);
+      if (keepTokens) pending.tokens.push(event);
       return undefined;
     }
     held.delete(index);

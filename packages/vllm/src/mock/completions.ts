@@ -329,6 +329,7 @@ function streamFrames(
   const pieceOf = streamPieces({
     includeStopStr: request.includeStopStrInOutput,
     generated,
+    keepTokens: request.logprobs !== undefined,
     ...(request.echo && { initialText: promptOf }),
   });
   return choiceFrames(

@@ -55,8 +55,13 @@ export interface VllmRestTableOptions extends VllmPluginOptions {
   readonly logger?: EngineLogger;
 }
 
+/** JSON answers' headers: one shared object (hosts only read them; request-id.ts copies). */
+const jsonHeaders: Readonly<Record<string, string>> = Object.freeze({
+  "content-type": "application/json",
+});
+
 function json(status: number, body: unknown): RestRouteReply {
-  return { status, headers: { "content-type": "application/json" }, body: wireJson(body) };
+  return { status, headers: jsonHeaders, body: wireJson(body) };
 }
 
 /**
@@ -379,21 +384,20 @@ function untilEnd<T>(body: AsyncIterable<T>, release: () => void): AsyncIterable
       release();
     }
   };
+  // Made once per body, not per chunk.
+  const passResult = (result: IteratorResult<T>) => {
+    if (result.done) once();
+    return result;
+  };
+  const passError = (error: unknown) => {
+    once();
+    throw error;
+  };
   return {
     [Symbol.asyncIterator]() {
       const source = body[Symbol.asyncIterator]();
       return {
-        next: () =>
-          source.next().then(
-            (result) => {
-              if (result.done) once();
-              return result;
-            },
-            (error: unknown) => {
-              once();
-              throw error;
-            },
-          ),
+        next: () => source.next().then(passResult, passError),
         return: async (value?: unknown) => {
           once();
           return (await source.return?.(value)) ?? { done: true, value: undefined };
