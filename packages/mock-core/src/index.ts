@@ -28,6 +28,8 @@ export {
   type GenerationEvent,
   type GenerationRequest,
   GenerationRequestError,
+  type ReadySteps,
+  readySteps,
   type TextEngine,
   type TokenAlternative,
   type TokenEvent,

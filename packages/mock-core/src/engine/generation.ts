@@ -145,3 +145,21 @@ export interface TextEngine {
     options?: { signal?: AbortSignal },
   ): AsyncIterable<GenerationEvent>;
 }
+
+/**
+ * A run whose next step may be ready at once (the unpaced simple engine): `nextReady()` takes it
+ * synchronously and returns its result, or returns undefined when the step must wait (pacing, a
+ * call still waiting), and the caller awaits `next()` as usual. For a consumer that drains a run
+ * (a non-streaming answer): no promise and microtask per token. Same events, order and metering
+ * as `next()`; a failing step throws.
+ */
+export interface ReadySteps {
+  nextReady(): IteratorResult<GenerationEvent> | undefined;
+}
+
+/** `run` as {@link ReadySteps} when it offers them (engines may not), else undefined. */
+export function readySteps(run: AsyncIterator<GenerationEvent>): ReadySteps | undefined {
+  return typeof (run as Partial<ReadySteps>).nextReady === "function"
+    ? (run as AsyncIterator<GenerationEvent> & ReadySteps)
+    : undefined;
+}

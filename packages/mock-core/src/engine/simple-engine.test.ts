@@ -3,7 +3,7 @@ import { describe, expect, test } from "vitest";
 import { ManualClock, realClock } from "../clock.js";
 import { EngineMetrics } from "../gpu/engine-metrics.js";
 import type { FinishEvent, GenerationEvent, GenerationRequest, TokenEvent } from "./generation.js";
-import { GenerationRequestError } from "./generation.js";
+import { GenerationRequestError, readySteps } from "./generation.js";
 import { defaultModelSpec, loadModelDir, type ModelSpec } from "./model-spec.js";
 import { hashString } from "./random.js";
 import { createSimpleEngine } from "./simple-engine.js";
@@ -522,6 +522,86 @@ describe("the run as an async iterator (behaves as the async generator it replac
     await expect(run.next()).rejects.toThrow("decoder broke");
     expect(await run.next()).toEqual({ done: true, value: undefined });
     expect(metrics.running).toBe(0);
+  });
+});
+
+describe("steps taken synchronously (ReadySteps)", () => {
+  const request = { promptIds: prompt, maxTokens: 5, ignoreEos: true, seed: 3, logprobs: 2 };
+
+  /** Drains a run through nextReady, awaiting next() only when a step must wait. */
+  async function drain(run: AsyncIterator<GenerationEvent>) {
+    const ready = readySteps(run);
+    const events: GenerationEvent[] = [];
+    let waited = 0;
+    for (;;) {
+      let result = ready?.nextReady();
+      if (result === undefined) {
+        waited += 1;
+        result = await run.next();
+      }
+      if (result.done) return { events, waited };
+      events.push(result.value);
+    }
+  }
+
+  test("an unpaced run gives the same events with no wait, then done", async () => {
+    const expected = await collect(
+      createSimpleEngine({ clock: realClock, model }).generate(request),
+    );
+    const metrics = new EngineMetrics(model.maxModelLen);
+    const run = createSimpleEngine({ clock: realClock, model, metrics })
+      .generate(request)
+      [Symbol.asyncIterator]();
+    const { events, waited } = await drain(run);
+    expect(waited).toBe(0);
+    expect(events.filter((e) => e.type === "token")).toEqual(expected.tokens);
+    expect(events.at(-1)).toEqual(expected.finish);
+    // Metered as a run consumed with next(): finished, not running.
+    expect(metrics.requestSuccess).toEqual({ stop: 0, length: 1, abort: 0 });
+    expect(metrics.running).toBe(0);
+  });
+
+  test("a paced step is left to next(); after it steps are ready again only when unpaced", async () => {
+    const clock = new ManualClock();
+    const engine = createSimpleEngine({ clock, model, interTokenMs: 10 });
+    const run = engine.generate(request)[Symbol.asyncIterator]();
+    const ready = readySteps(run);
+    // No time to first token: the first step is ready, the second waits the inter-token gap.
+    expect(ready?.nextReady()).toMatchObject({ done: false, value: { type: "token" } });
+    expect(ready?.nextReady()).toBeUndefined();
+    const waiting = run.next();
+    // A call while a step waits is never taken synchronously.
+    expect(ready?.nextReady()).toBeUndefined();
+    await clock.advance(10);
+    expect(await waiting).toMatchObject({ done: false, value: { type: "token" } });
+    await run.return?.();
+    expect(ready?.nextReady()).toEqual({ done: true, value: undefined });
+  });
+
+  test("a failing step throws, ends the run and leaves the running count", () => {
+    const broken: ModelSpec = {
+      ...model,
+      tokenizer: {
+        ...model.tokenizer,
+        decode: () => {
+          throw new Error("decoder broke");
+        },
+      },
+    };
+    const metrics = new EngineMetrics(model.maxModelLen);
+    const run = createSimpleEngine({ clock: realClock, model: broken, metrics })
+      .generate(request)
+      [Symbol.asyncIterator]();
+    expect(() => readySteps(run)?.nextReady()).toThrow("decoder broke");
+    expect(readySteps(run)?.nextReady()).toEqual({ done: true, value: undefined });
+    expect(metrics.running).toBe(0);
+  });
+
+  test("engines without ready steps are awaited", () => {
+    const plain: AsyncIterator<GenerationEvent> = {
+      next: () => Promise.resolve({ done: true, value: undefined }),
+    };
+    expect(readySteps(plain)).toBeUndefined();
   });
 });
 

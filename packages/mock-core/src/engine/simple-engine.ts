@@ -12,6 +12,7 @@ import {
   type GenerationEvent,
   type GenerationRequest,
   GenerationRequestError,
+  type ReadySteps,
   type TextEngine,
   type TokenEvent,
 } from "./generation.js";
@@ -192,7 +193,7 @@ interface Queued {
  * failing step rejecting its `next` and ending the run, and calls made while a step waits served
  * in order after it.
  */
-class SimpleRun implements AsyncIterableIterator<GenerationEvent> {
+class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   readonly #settings: RunSettings;
   readonly #request: GenerationRequest;
   readonly #seed: number;
@@ -255,34 +256,61 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent> {
     this.#state?.meter?.close();
   }
 
-  #next(): Promise<IteratorResult<GenerationEvent>> {
-    if (this.#phase !== "running") return this.#return();
+  /** The next step when it needs no wait (see ReadySteps), else undefined: call `next()`. */
+  nextReady(): IteratorResult<GenerationEvent> | undefined {
+    if (this.#waiting) return undefined;
     try {
-      this.#state ??= this.#begin();
-      const state = this.#state;
-      const signal = this.#signal;
-      if (state.ending) return this.#finish(state, state.ending.reason, state.ending.stop);
-      // An abort between tokens ends the run before the next one.
-      if (state.count > 0 && signal?.aborted) return this.#finish(state, "abort");
-      if (state.count >= state.budget) return this.#finish(state, "length");
-      const { clock, ttft, itl, fixedSchedule } = this.#settings;
-      // Unpaced (both 0), no step ever waits: the fixed schedule's clock read is skipped.
-      const wait =
-        ttft <= 0 && itl <= 0
-          ? 0
-          : fixedSchedule
-            ? ttft + state.count * itl - (clock.now() - state.started)
-            : state.count === 0
-              ? ttft
-              : itl;
-      if (wait > 0) return this.#paced(state, wait);
-      // With no wait there is nothing to await: only an abort can stop the next token.
-      if (signal?.aborted) return this.#finish(state, "abort");
-      return Promise.resolve({ done: false, value: this.#token(state) });
+      const step = this.#step();
+      return typeof step === "number" ? undefined : step;
+    } catch (error) {
+      this.#close();
+      throw error;
+    }
+  }
+
+  #next(): Promise<IteratorResult<GenerationEvent>> {
+    let step: IteratorResult<GenerationEvent> | number;
+    try {
+      step = this.#step();
     } catch (error) {
       this.#close();
       return Promise.reject(error);
     }
+    return typeof step === "number"
+      ? this.#paced(this.#state as RunState, step)
+      : Promise.resolve(step);
+  }
+
+  /**
+   * Takes the next step if it needs no wait and returns its result; else returns the wait in
+   * milliseconds (> 0), having changed nothing but the run's set-up, and the step is paced.
+   */
+  #step(): IteratorResult<GenerationEvent> | number {
+    if (this.#phase !== "running") {
+      this.#close();
+      return doneResult;
+    }
+    this.#state ??= this.#begin();
+    const state = this.#state;
+    const signal = this.#signal;
+    if (state.ending) return this.#finishResult(state, state.ending.reason, state.ending.stop);
+    // An abort between tokens ends the run before the next one.
+    if (state.count > 0 && signal?.aborted) return this.#finishResult(state, "abort");
+    if (state.count >= state.budget) return this.#finishResult(state, "length");
+    const { clock, ttft, itl, fixedSchedule } = this.#settings;
+    // Unpaced (both 0), no step ever waits: the fixed schedule's clock read is skipped.
+    const wait =
+      ttft <= 0 && itl <= 0
+        ? 0
+        : fixedSchedule
+          ? ttft + state.count * itl - (clock.now() - state.started)
+          : state.count === 0
+            ? ttft
+            : itl;
+    if (wait > 0) return wait;
+    // With no wait there is nothing to await: only an abort can stop the next token.
+    if (signal?.aborted) return this.#finishResult(state, "abort");
+    return { done: false, value: this.#token(state) };
   }
 
   /** Waits `ms` on the clock, then takes the step (or finishes with "abort" if the signal fired). */
@@ -320,6 +348,14 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent> {
     reason: FinishReason,
     stop?: string | number,
   ): Promise<IteratorResult<GenerationEvent>> {
+    return Promise.resolve(this.#finishResult(state, reason, stop));
+  }
+
+  #finishResult(
+    state: RunState,
+    reason: FinishReason,
+    stop?: string | number,
+  ): IteratorResult<GenerationEvent> {
     const { promptIds } = this.#request;
     state.meter?.finish(reason, promptIds.length, state.count, this.#settings.clock.now() / 1000);
     this.#phase = "finished";
@@ -330,7 +366,7 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent> {
       stop === undefined
         ? { type: "finish", reason, seed, promptTokens, completionTokens }
         : { type: "finish", reason, stop, seed, promptTokens, completionTokens };
-    return Promise.resolve({ done: false, value: event });
+    return { done: false, value: event };
   }
 
   #begin(): RunState {

@@ -3,11 +3,12 @@
  * effective `max_tokens` and context-length check, finish and stop reasons as vLLM reports them,
  * and the choices' event streams merged for SSE in the order they are produced.
  */
-import type {
-  FinishEvent,
-  GenerationEvent,
-  GenerationRequest,
-  TokenEvent,
+import {
+  type FinishEvent,
+  type GenerationEvent,
+  type GenerationRequest,
+  readySteps,
+  type TokenEvent,
 } from "@servingkit/mock-core";
 import { badRequest, checkContextLength } from "./errors.js";
 import { sampleGrammar } from "./grammar-sample.js";
@@ -195,20 +196,31 @@ export interface ChoiceResult {
   readonly finish: FinishEvent;
 }
 
-/** Runs one choice to the end. */
+/**
+ * Runs one choice to the end. Steps the engine has ready (mock-core `readySteps`: the unpaced
+ * simple engine) are taken without a promise per token; the others are awaited. As a for-await
+ * loop would, the run is closed after its finish event.
+ */
 export async function runChoice(
   model: VllmModel,
   plan: ChoicePlan,
   signal: AbortSignal,
 ): Promise<ChoiceResult> {
+  const run = model.engine.generate(plan.request, { signal })[Symbol.asyncIterator]();
+  const ready = readySteps(run);
   const tokens: TokenEvent[] = [];
   let text = "";
-  for await (const event of model.engine.generate(plan.request, { signal })) {
-    if (event.type === "finish") return { index: plan.index, tokens, text, finish: event };
+  for (;;) {
+    const result = ready?.nextReady() ?? (await run.next());
+    if (result.done) throw new Error("engine ended without a finish event");
+    const event = result.value;
+    if (event.type === "finish") {
+      await run.return?.();
+      return { index: plan.index, tokens, text, finish: event };
+    }
     tokens.push(event);
     text += event.text;
   }
-  throw new Error("engine ended without a finish event");
 }
 
 /**
