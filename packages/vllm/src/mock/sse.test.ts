@@ -120,6 +120,24 @@ describe("sseStream", () => {
   });
 });
 
+describe("sseStream's events", () => {
+  // A generator's body starts at its first next: an engine that refuses its run when opened
+  // (GenerationRequestError) rejects that next, and nothing is opened before it.
+  it("are opened at the first next, and a refusal there rejects it", async () => {
+    let opened = 0;
+    const refusing: AsyncIterable<number> = {
+      [Symbol.asyncIterator]() {
+        opened += 1;
+        throw new RangeError("bad request");
+      },
+    };
+    const iterator = sseStream(profileFor("0.12.0"), refusing, () => {})[Symbol.asyncIterator]();
+    expect(opened).toBe(0);
+    await expect(iterator.next()).rejects.toThrow("bad request");
+    expect(opened).toBe(1);
+  });
+});
+
 describe("textFrames", () => {
   // The template's frames are the bytes sseEvent writes for the whole chunk (vllm-openai.md §6).
   it("writes what sseEvent writes for the chunk with the text in the hole", () => {

@@ -33,9 +33,7 @@ export function sseStream<E>(
   step: (event: E, emit: EmitFrame) => void,
   end?: (emit: EmitFrame) => void,
 ): AsyncIterable<string> {
-  return {
-    [Symbol.asyncIterator]: () => new SseStream(profile, events[Symbol.asyncIterator](), step, end),
-  };
+  return { [Symbol.asyncIterator]: () => new SseStream(profile, events, step, end) };
 }
 
 /** Frames chunk objects as vLLM's SSE text. Errors other than {@link VllmError} propagate. */
@@ -52,9 +50,16 @@ const done: IteratorResult<string> = Object.freeze({ done: true, value: undefine
 const Phase = { Events: 0, Done: 1, Over: 2 } as const;
 type Phase = (typeof Phase)[keyof typeof Phase];
 
+/**
+ * The iterator behind {@link sseStream}: not an async function either, so a `next` that reads an
+ * event is the events' promise and one `then` (callbacks made once per stream), and an open
+ * stream holds no suspended frame. The events are opened at the first `next`, so an engine that
+ * refuses its run rejects that `next` as a generator's body would.
+ */
 class SseStream<E> implements AsyncIterator<string> {
   readonly #profile: VllmProfile;
-  readonly #events: AsyncIterator<E>;
+  readonly #source: AsyncIterable<E>;
+  #events: AsyncIterator<E> | undefined;
   readonly #step: (event: E, emit: EmitFrame) => void;
   readonly #end: ((emit: EmitFrame) => void) | undefined;
   /** Frames made and not yet handed out; `#read` is the next one's position. */
@@ -67,41 +72,60 @@ class SseStream<E> implements AsyncIterator<string> {
 
   constructor(
     profile: VllmProfile,
-    events: AsyncIterator<E>,
+    source: AsyncIterable<E>,
     step: (event: E, emit: EmitFrame) => void,
     end: ((emit: EmitFrame) => void) | undefined,
   ) {
     this.#profile = profile;
-    this.#events = events;
+    this.#source = source;
     this.#step = step;
     this.#end = end;
   }
 
-  async next(): Promise<IteratorResult<string>> {
-    for (;;) {
-      const frame = this.#frames[this.#read];
-      if (frame !== undefined) {
-        this.#read += 1;
-        if (this.#read === this.#frames.length) {
-          this.#frames.length = 0;
-          this.#read = 0;
-        }
-        return { done: false, value: frame };
+  next(): Promise<IteratorResult<string>> {
+    const ready = this.#take();
+    if (ready !== undefined) return Promise.resolve(ready);
+    let read: Promise<IteratorResult<E>>;
+    try {
+      this.#events ??= this.#source[Symbol.asyncIterator]();
+      read = this.#events.next();
+    } catch (error) {
+      return this.#onError(error);
+    }
+    return read.then(this.#onEvent, this.#onError);
+  }
+
+  async return(): Promise<IteratorResult<string>> {
+    const open = this.#phase === Phase.Events;
+    this.#phase = Phase.Over;
+    this.#frames.length = 0;
+    if (open) await this.#events?.return?.();
+    return done;
+  }
+
+  /** The next frame, `[DONE]` or the end when one is due; undefined: read an event first. */
+  #take(): IteratorResult<string> | undefined {
+    const frame = this.#frames[this.#read];
+    if (frame !== undefined) {
+      this.#read += 1;
+      if (this.#read === this.#frames.length) {
+        this.#frames.length = 0;
+        this.#read = 0;
       }
-      if (this.#phase === Phase.Done) {
-        this.#phase = Phase.Over;
-        return { done: false, value: sseDone };
-      }
-      if (this.#phase === Phase.Over) return done;
-      let result: IteratorResult<E>;
-      try {
-        result = await this.#events.next();
-      } catch (error) {
-        this.#fail(error);
-        continue;
-      }
-      // The client left (return) while the events were awaited.
-      if (this.#phase !== Phase.Events) continue;
+      return { done: false, value: frame };
+    }
+    if (this.#phase === Phase.Done) {
+      this.#phase = Phase.Over;
+      return { done: false, value: sseDone };
+    }
+    return this.#phase === Phase.Over ? done : undefined;
+  }
+
+  readonly #onEvent = (
+    result: IteratorResult<E>,
+  ): IteratorResult<string> | Promise<IteratorResult<string>> => {
+    // The client left (return) while the event was awaited: #take answers the end.
+    if (this.#phase === Phase.Events) {
       try {
         if (result.done) {
           this.#phase = Phase.Done;
@@ -109,19 +133,22 @@ class SseStream<E> implements AsyncIterator<string> {
         } else this.#step(result.value, this.#emit);
       } catch (error) {
         // A failing step ends the events, as leaving a for-await loop by a throw does.
-        this.#events.return?.().catch(() => {});
+        this.#events?.return?.().catch(() => {});
         this.#fail(error);
       }
     }
-  }
+    // An event that made no frame (a held-back text): read the next one.
+    return this.#take() ?? this.next();
+  };
 
-  async return(): Promise<IteratorResult<string>> {
-    const open = this.#phase === Phase.Events;
-    this.#phase = Phase.Over;
-    this.#frames.length = 0;
-    if (open) await this.#events.return?.();
-    return done;
-  }
+  readonly #onError = (error: unknown): Promise<IteratorResult<string>> => {
+    try {
+      this.#fail(error);
+    } catch (failure) {
+      return Promise.reject(failure);
+    }
+    return this.next();
+  };
 
   /** A VllmError becomes the era's error event before `[DONE]`; anything else ends the stream. */
   #fail(error: unknown): void {
