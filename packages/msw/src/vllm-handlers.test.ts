@@ -177,6 +177,16 @@ describe("vllmHandlers with LoRA and request ids", () => {
     expect(response.headers.get("x-request-id")).toBe("msw-1");
     expect(((await response.json()) as { id: string }).id).toBe("cmpl-msw-1");
   });
+
+  // server_utils.py XRequestIdMiddleware wraps every route, the health routes too.
+  it("puts X-Request-Id on /health and /ping as well", async () => {
+    const health = await fetch(`${lora}/health`, { headers: { "x-request-id": "msw-2" } });
+    expect(health.status).toBe(200);
+    expect(health.headers.get("x-request-id")).toBe("msw-2");
+    const ping = await fetch(`${lora}/ping`, { method: "POST" });
+    expect(ping.headers.get("x-request-id")).toMatch(/^[0-9a-f]{32}$/);
+    expect((await fetch(`${base}/health`)).headers.get("x-request-id")).toBeNull();
+  });
 });
 
 describe("vllmHandlers count generations in flight", () => {

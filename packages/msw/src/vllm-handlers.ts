@@ -6,11 +6,9 @@
  */
 import {
   type Clock,
-  healthRouteTable,
   type Readiness,
   type RuntimeOptionValues,
   realClock,
-  runtimeCatalog,
   runtimePlugin,
 } from "@servingkit/mock-core";
 import { vllmRestSurface } from "@servingkit/vllm/mock";
@@ -53,7 +51,7 @@ export async function vllmHandlers(options: VllmHandlersOptions): Promise<Reques
   return [
     routeTableHandler({
       baseUrl: options.baseUrl,
-      tables: [healthRouteTable(runtimeCatalog.vllm, options.readiness), ...surface.tables],
+      tables: [surface.healthTable(options.readiness), ...surface.tables],
       plugins: [runtimePlugin("vllm"), surface.plugin],
       ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
     }),

@@ -8,11 +8,15 @@
 import {
   type Clock,
   defaultModelId,
+  healthRouteTable,
   type MockPlugin,
+  type Readiness,
   type RestRouteTable,
   type RuntimeMockModule,
   type RuntimeModuleSettings,
+  runtimeCatalog,
 } from "@servingkit/mock-core";
+import { withRequestIdHeaders } from "./mock/request-id.js";
 import { loadServedModel } from "./mock/served-model.js";
 import { readVllmSettings, vllmOptions } from "./mock/settings.js";
 import { vllmPlugin, vllmRestTables } from "./mock/vllm-plugin.js";
@@ -45,6 +49,12 @@ export interface VllmRestSurface {
   readonly tables: readonly RestRouteTable[];
   /** The protocol plugin, for its error hooks (envelope per version, malformed-JSON 400). */
   readonly plugin: MockPlugin;
+  /**
+   * The runtime's health routes (`/health`, `/ping`, following `readiness`; default always ready)
+   * as vLLM serves them: with `--enable-request-id-headers` its X-Request-Id middleware wraps them
+   * too, as it wraps every route.
+   */
+  healthTable(readiness?: Readiness): RestRouteTable;
 }
 
 /**
@@ -62,5 +72,9 @@ export async function vllmRestSurface(
   return {
     tables: vllmRestTables({ settings: vllm, loaded, clock }),
     plugin: vllmPlugin({ settings: vllm, loaded }),
+    healthTable(readiness) {
+      const table = healthRouteTable(runtimeCatalog.vllm, readiness);
+      return vllm.requestIdHeaders ? withRequestIdHeaders(table) : table;
+    },
   };
 }
