@@ -64,12 +64,22 @@ class JsonBodyError extends Error {
 /**
  * Writes a canned reply byte for byte: headers exactly as given (fastify would append a charset
  * to a string body's content type, so the body goes out as a Buffer), and an empty body without
- * a content type, as the runtimes send it.
+ * a content type, as the runtimes send it. A body given no content type goes out without one too
+ * (Starlette's `Response(content=...)` without a media type, e.g. vLLM's LoRA load answers): past
+ * fastify, which would call it `application/octet-stream`, as the msw host already sends it.
  */
 export function sendCanned(reply: FastifyReply, canned: CannedReply): FastifyReply {
+  const { body, headers } = canned;
+  if (body !== "" && headers?.["content-type"] === undefined) {
+    const bytes = Buffer.from(body, "utf8");
+    reply.hijack();
+    reply.raw.writeHead(canned.status, { ...headers, "content-length": bytes.length });
+    reply.raw.end(bytes);
+    return reply;
+  }
   reply.code(canned.status);
-  if (canned.headers) reply.headers(canned.headers);
-  return canned.body === "" ? reply.send() : reply.send(Buffer.from(canned.body, "utf8"));
+  if (headers) reply.headers(headers);
+  return body === "" ? reply.send() : reply.send(Buffer.from(body, "utf8"));
 }
 
 /**

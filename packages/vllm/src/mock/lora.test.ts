@@ -149,6 +149,8 @@ describe("runtime LoRA loading (VLLM_ALLOW_RUNTIME_LORA_UPDATING=True)", () => {
   it("loads and unloads an adapter with vLLM's texts", async () => {
     const loaded = await post("/v1/load_lora_adapter", { lora_name: "sql", lora_path: "/a/sql" });
     expect(loaded.status).toBe(200);
+    // api_server.py answers Response(status_code=200, content=...): no media type, no content-type.
+    expect(loaded.headers.get("content-type")).toBeNull();
     expect(await loaded.text()).toBe("Success: LoRA adapter 'sql' added successfully.");
     const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "x", maxRetries: 0 });
     expect((await client.models.list()).data.map((m) => m.id)).toEqual(["granite", "sql"]);
