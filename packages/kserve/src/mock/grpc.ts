@@ -124,6 +124,21 @@ export function decodeGrpcRequest(
     const shape = input.shape.map((d) => Number(d));
     const count = elementCount(shape);
     const slice = sharedMemory === undefined ? undefined : grpcTensorSlice(input);
+    /** The input from its bytes (raw or shared memory), checked against its shape. */
+    const fromBytes = (bytes: Uint8Array): Tensor => {
+      if (datatype !== "BYTES" && bytes.byteLength !== count * elementSize(datatype)) {
+        throw m.byteSizeMismatch(
+          model,
+          input.name,
+          count * elementSize(datatype),
+          bytes.byteLength,
+          request.id || undefined,
+        );
+      }
+      const values = decodeRaw(datatype, bytes);
+      if (typeof values === "string") throw m.shortBinary(model, input.name, 4);
+      return { name: input.name, datatype, shape, values };
+    };
     if (slice !== undefined && sharedMemory !== undefined) {
       if (input.contents !== undefined) {
         throw new InferFault(
@@ -131,36 +146,13 @@ export function decodeGrpcRequest(
           `unexpected 'content' provided when using shared memory for input tensor '${input.name}' for model '${model}'`,
         );
       }
-      const bytes = sharedMemory.read(slice);
-      if (datatype !== "BYTES" && bytes.byteLength !== count * elementSize(datatype)) {
-        throw m.byteSizeMismatch(
-          model,
-          input.name,
-          count * elementSize(datatype),
-          bytes.byteLength,
-          request.id || undefined,
-        );
-      }
-      const values = decodeRaw(datatype, bytes);
-      if (typeof values === "string") throw m.shortBinary(model, input.name, 4);
-      return { name: input.name, datatype, shape, values };
+      return fromBytes(sharedMemory.read(slice));
     }
     if (raw.length > 0) {
       if (contentsLength(datatype, input.contents) > 0) throw m.contentsWithRaw(model, input.name);
       const bytes = raw[rawIndex++];
       if (bytes === undefined) throw m.noData(model, input.name);
-      if (datatype !== "BYTES" && bytes.byteLength !== count * elementSize(datatype)) {
-        throw m.byteSizeMismatch(
-          model,
-          input.name,
-          count * elementSize(datatype),
-          bytes.byteLength,
-          request.id || undefined,
-        );
-      }
-      const values = decodeRaw(datatype, bytes);
-      if (typeof values === "string") throw m.shortBinary(model, input.name, 4);
-      return { name: input.name, datatype, shape, values };
+      return fromBytes(bytes);
     }
     const values = input.contents ? fromContents(datatype, input.contents, allocate) : undefined;
     if (values === undefined || (values.length === 0 && count !== 0))
