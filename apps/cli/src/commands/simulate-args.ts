@@ -27,7 +27,7 @@ export interface SimulateArgs {
   /**
    * vLLM's engine flags by name (`gpu`, default h100-80gb; `model-config`, `tensor-parallel-size`,
    * `gpu-memory-utilization`, `max-num-seqs`, `max-num-batched-tokens`, `scheduling-policy`,
-   * `no-enable-prefix-caching`, `long-prefill-token-threshold`), unread: mock-core's
+   * `no-enable-prefix-caching`, `long-prefill-token-threshold`, `async-scheduling`), unread: mock-core's
    * `readGpuEngineSettings` reads them, as it does for `servingkit mock vllm --gpu`.
    */
   readonly engine: RuntimeOptionValues;
@@ -94,6 +94,7 @@ const options = {
   "scheduling-policy": { type: "string" },
   "no-enable-prefix-caching": { type: "boolean" },
   "long-prefill-token-threshold": { type: "string" },
+  "async-scheduling": { type: "boolean" },
   "dataset-name": { type: "string" },
   "num-prompts": { type: "string" },
   "random-input-len": { type: "string" },
@@ -249,6 +250,7 @@ const engineFlags = [
   "scheduling-policy",
   "no-enable-prefix-caching",
   "long-prefill-token-threshold",
+  "async-scheduling",
 ] as const;
 
 /** The engine flags as option values by name, with `gpu` defaulting to h100-80gb. */

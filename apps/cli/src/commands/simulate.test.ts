@@ -287,6 +287,21 @@ describe("servingkit simulate", () => {
     expect(four.summary.duration).toBeCloseTo(base.summary.duration, 2);
   });
 
+  it("--async-scheduling reaches the engine and adds about one step of TTFT under load", async () => {
+    // vllm PR #19970: the async scheduler decides step k+1 when step k starts, so a request
+    // arriving mid-step joins one step later; at concurrency 1 nothing is mid-step.
+    const args = ["--num-prompts", "40", "--max-concurrency", "4", "--request-rate", "20"];
+    const off = JSON.parse((await simulate(...args, "--json")).stdout);
+    const on = JSON.parse((await simulate(...args, "--async-scheduling", "--json")).stdout);
+    expect(off.engine.asyncScheduling).toBe(false);
+    expect(on.engine.asyncScheduling).toBe(true);
+    expect(on.summary.ttft.mean).toBeGreaterThan(off.summary.ttft.mean);
+    const closed = ["--num-prompts", "10", "--max-concurrency", "1", "--json"];
+    const one = JSON.parse((await simulate(...closed)).stdout);
+    const oneAsync = JSON.parse((await simulate(...closed, "--async-scheduling")).stdout);
+    expect(oneAsync.summary.ttft).toEqual(one.summary.ttft);
+  });
+
   it("reads n and lora from a JSONL file, ahead of --n and --lora-modules", async () => {
     const file = join(dir, "lora.jsonl");
     await writeFile(

@@ -64,6 +64,9 @@ Engine (vllm serve's flags):
                                limit)
   --max-loras N                most distinct LoRA adapters in one step (default 1); requests
                                of other adapters wait, the others go past them
+  --async-scheduling           schedule each step while the one before it runs (vLLM
+                               --async-scheduling): a request arriving mid-step waits one
+                               step more (default off)
 
 Workload (vllm bench serve's flags):
   --dataset-name D             random (default): lengths uniform around --random-input-len /
@@ -256,6 +259,7 @@ function engineFacts(engine: ResolvedEngine) {
     enablePrefixCaching: settings.enablePrefixCaching,
     longPrefillTokenThreshold: settings.longPrefillTokenThreshold,
     maxLoras: settings.maxLoras,
+    asyncScheduling: settings.asyncScheduling,
     numBlocks: engine.numBlocks,
     kvCacheTokens: engine.kvCacheTokens,
     logLines: engine.logLines,

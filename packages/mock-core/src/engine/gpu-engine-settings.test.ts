@@ -57,8 +57,14 @@ describe("defaults", () => {
       longPrefillTokenThreshold: 0,
       timeScale: 1,
       maxLoras: 1,
+      asyncScheduling: false,
     });
     expect(settings?.device.id).toBe("h100-80gb");
+    // vllm PR #19970: --async-scheduling turns the scheduler one step ahead of the GPU.
+    expect(
+      readGpuEngineSettings({ gpu: "h100-80gb", "async-scheduling": true }, context)
+        ?.asyncScheduling,
+    ).toBe(true);
     // The runtime's --max-loras reaches the scheduler (vLLM's default 1).
     expect(readGpuEngineSettings({ gpu: "h100-80gb" }, { ...context, maxLoras: 4 })?.maxLoras).toBe(
       4,

@@ -73,6 +73,10 @@ export const gpuEngineOptions: Readonly<Record<string, RuntimeOption>> = {
     valueName: "N",
     help: "with --gpu: most prefill tokens one request gets per step, 0 = no limit (vLLM --long-prefill-token-threshold); default 0",
   },
+  "async-scheduling": {
+    type: "boolean",
+    help: "with --gpu: decide each step's batch while the step before it runs, so a request arriving mid-step waits one step more (vLLM --async-scheduling); default off",
+  },
   "time-scale": {
     type: "string",
     valueName: "X",
@@ -104,6 +108,8 @@ export interface GpuEngineSettings {
   readonly longPrefillTokenThreshold: number;
   /** Simulated seconds per real second. */
   readonly timeScale: number;
+  /** vLLM's async scheduling (the scheduler one step ahead of the GPU); default false. */
+  readonly asyncScheduling: boolean;
   /** Most distinct LoRA adapters in one step's batch (the runtime's `--max-loras`). */
   readonly maxLoras: number;
 }
@@ -259,6 +265,7 @@ export function readGpuEngineSettings(
     enablePrefixCaching: values["no-enable-prefix-caching"] !== true,
     longPrefillTokenThreshold: integer(values, "long-prefill-token-threshold", 0) ?? 0,
     timeScale: fraction(values, "time-scale", (v) => v > 0, "> 0") ?? 1,
+    asyncScheduling: values["async-scheduling"] === true,
     maxLoras: context.maxLoras ?? 1,
   };
 }

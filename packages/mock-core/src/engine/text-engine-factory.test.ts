@@ -260,6 +260,12 @@ describe("start-up and logs", () => {
     expect(engineStartup(settings).core.maxLoras).toBe(3);
   });
 
+  test("the scheduler gets --async-scheduling (off by default)", () => {
+    // vllm PR #19970: --async-scheduling; the mock keeps it off unless asked.
+    expect(engineStartup(gpu()).core.asyncScheduling).toBe(false);
+    expect(engineStartup(gpu({ "async-scheduling": true })).core.asyncScheduling).toBe(true);
+  });
+
   test("logs vLLM's KV-cache lines at start-up", () => {
     // vllm-openai.md §9: "GPU KV cache size: {N:,} tokens", "Maximum concurrency for {len:,} tokens per request: {x:.2f}x".
     const lines: string[] = [];

@@ -105,6 +105,7 @@ export function engineStartup(settings: GpuEngineSettings): EngineStartup {
       enablePrefixCaching: settings.enablePrefixCaching,
       longPrefillTokenThreshold: settings.longPrefillTokenThreshold,
       maxLoras: settings.maxLoras,
+      asyncScheduling: settings.asyncScheduling,
       stepTime: createStepTimeModel({ device, model, tensorParallelSize }),
     },
   };

@@ -52,6 +52,14 @@ export interface EngineCoreConfig {
   readonly longPrefillTokenThreshold?: number;
   /** `--max-loras`: most distinct LoRA adapters in one step's batch; default 1 (vLLM's). */
   readonly maxLoras?: number;
+  /**
+   * `--async-scheduling` (vllm PR #19970; SchedulerConfig.async_scheduling): the scheduler runs
+   * one step ahead of the GPU, so step k+1's batch is decided when step k starts. A request added
+   * while a step is in flight (after one {@link EngineCore.step} call, before the next) is first
+   * scheduled one step later than without it, unless the step would otherwise hold nothing (an
+   * idle engine schedules at once). Default false: every request added before a step is eligible.
+   */
+  readonly asyncScheduling?: boolean;
   /** The step-time model of the GPU. */
   readonly stepTime: StepTimeModel;
 }
@@ -140,6 +148,8 @@ interface Sequence {
   admitted: boolean;
   /** Tokens scheduled for it in the step being built; 0 when it has none. */
   stepTokens: number;
+  /** Under async scheduling, the first step number it may be scheduled in (1 = the first step). */
+  readonly eligibleStep: number;
 }
 
 /** The scheduler and KV cache of one engine; see the module comment. */
@@ -151,6 +161,8 @@ export class EngineCore {
   readonly #waiting: Sequence[] = [];
   readonly #running: Sequence[] = [];
   #serial = 0;
+  /** Steps run so far (results returned by {@link EngineCore.step}). */
+  #steps = 0;
   #preemptionsTotal = 0;
   #prefixQueriesTotal = 0;
   #prefixHitsTotal = 0;
@@ -162,6 +174,7 @@ export class EngineCore {
       enablePrefixCaching: true,
       longPrefillTokenThreshold: 0,
       maxLoras: 1,
+      asyncScheduling: false,
       ...config,
     };
     for (const key of [
@@ -260,6 +273,8 @@ export class EngineCore {
       cachedBlocks: 0,
       admitted: false,
       stepTokens: 0,
+      // Added while step #steps runs: step #steps + 1 was decided when it started.
+      eligibleStep: this.#config.asyncScheduling ? this.#steps + 2 : 0,
     };
     this.#sequences.set(request.id, sequence);
     this.#enqueue(sequence, false);
@@ -333,11 +348,19 @@ export class EngineCore {
 
     // 2. Waiting requests, in policy order, unless this step preempted (and still runs something).
     if (preemptions === 0 || scheduled.length === 0) {
+      // Async scheduling: this step was decided when the previous one started, so a request that
+      // came in since then waits, unless the step has nothing else (vllm PR #19970).
+      const stepNumber = this.#steps + 1;
+      const deferring = config.asyncScheduling && scheduled.length > 0;
       // Adapters in this step's batch, gathered when the first waiting request with one comes up.
       let loras: Set<string> | undefined;
       let at = 0;
       while (at < this.#waiting.length && budget > 0 && this.#running.length < config.maxNumSeqs) {
         const sequence = this.#waiting[at] as Sequence;
+        if (deferring && sequence.eligibleStep > stepNumber) {
+          at++;
+          continue;
+        }
         const { lora } = sequence.request;
         if (lora !== undefined) {
           loras ??= scheduledLoras(scheduled);
@@ -384,6 +407,7 @@ export class EngineCore {
     }
 
     if (scheduled.length === 0) return undefined;
+    this.#steps++;
 
     // 3. Execute: the step's duration from its load, then sample.
     const load: StepLoad = emptyLoad();

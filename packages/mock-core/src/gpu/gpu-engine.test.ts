@@ -59,6 +59,26 @@ describe("GpuEngine on a clock", () => {
     expect(engine.core.hasWork()).toBe(false);
   });
 
+  it("under asyncScheduling schedules a request that arrives mid-step one step later", async () => {
+    // vllm PR #19970: the async scheduler fixes step k+1 when step k starts.
+    const firstTokenOfLate = async (asyncScheduling: boolean) => {
+      const clock = new ManualClock();
+      const engine = new GpuEngine({ ...config, clock, asyncScheduling });
+      const long = collect(engine.generate({ id: "long", prompt: 10, outputTokens: 20 }), clock);
+      await settle();
+      await clock.advance(25); // step 1: 0-20 ms; step 2: 20-31 ms
+      const late = collect(engine.generate({ id: "late", prompt: 10, outputTokens: 2 }), clock);
+      await settle();
+      await clock.advance(1000);
+      await Promise.all([long.done, late.done]);
+      return late.seen[0]?.at;
+    };
+    // Without: step 3 (31 ms) holds both, 10 + 11 ms. With: step 3 is "long" alone (11 ms), then
+    // step 4 holds both.
+    expect(await firstTokenOfLate(false)).toBe(52);
+    expect(await firstTokenOfLate(true)).toBe(63);
+  });
+
   it("runs faster than real time with timeScale", async () => {
     // issue 7: `--time-scale` to run faster or slower than real time.
     const clock = new ManualClock();

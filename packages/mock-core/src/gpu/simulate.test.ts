@@ -336,3 +336,58 @@ describe("simulate: latency behaves as on the GPU", () => {
     }
   });
 });
+
+describe("simulate: async scheduling (--async-scheduling)", () => {
+  // vllm PR #19970: the async scheduler "operate[s] one step ahead of the current execution", so
+  // step k+1's batch is fixed when step k starts.
+  const busy: SimulatedRequest[] = [
+    { id: "long", prompt: 10, outputTokens: 20 },
+    // Arrives 5 ms into step 2 (step 1: 10 + 10 ms; step 2: 11 ms, from 20 to 31 ms).
+    { id: "late", prompt: 10, outputTokens: 2, arrival: 0.025 },
+  ];
+
+  it("schedules a request that arrives during step k at step k+2, one step later than without", () => {
+    const sync = simulate(busy, base);
+    const async = simulate(busy, { ...base, asyncScheduling: true });
+    // Without: "late" joins step 3 (starts at 31 ms); with: step 4 (step 3 alone lasts 11 ms).
+    expect(byId(sync, "late").scheduled).toBeCloseTo(0.031, 9);
+    expect(byId(async, "late").scheduled).toBeCloseTo(0.042, 9);
+    expect(byId(async, "late").ttft).toBeCloseTo((byId(sync, "late").ttft as number) + 0.011, 9);
+    // Step 3 runs "long" alone under async scheduling: a decode step, 10 + 1 ms.
+    expect(byId(sync, "long").itls[1]).toBeCloseTo(0.021, 9);
+    expect(byId(async, "long").itls[1]).toBeCloseTo(0.011, 9);
+  });
+
+  it("schedules at once on an idle engine (nothing running)", () => {
+    const idle: SimulatedRequest[] = [
+      { id: "first", prompt: 10, outputTokens: 1 },
+      { id: "second", prompt: 10, outputTokens: 1, arrival: 0.05 },
+    ];
+    const sync = simulate(idle, base);
+    const async = simulate(idle, { ...base, asyncScheduling: true });
+    expect(byId(async, "first").scheduled).toBe(0);
+    expect(byId(async, "second").scheduled).toBeCloseTo(0.05, 9);
+    expect(async.requests).toEqual(sync.requests);
+  });
+
+  it("adds no wait to a closed loop of one (C=1): each request is sent when the last one ends", () => {
+    const loop = Array.from({ length: 4 }, (_, i) => ({
+      id: `r${i}`,
+      prompt: 30,
+      outputTokens: 5,
+    }));
+    const config = { ...base, maxConcurrency: 1, frontendLatency: 0.002 };
+    expect(simulate(loop, { ...config, asyncScheduling: true })).toEqual(simulate(loop, config));
+  });
+
+  it("is off by default: the same results as asyncScheduling false", () => {
+    const work = Array.from({ length: 12 }, (_, i) => ({
+      id: `q${i}`,
+      prompt: tokens(40 + i),
+      outputTokens: 6,
+      arrival: i * 0.007,
+    }));
+    expect(simulate(work, base)).toEqual(simulate(work, { ...base, asyncScheduling: false }));
+    expect(simulate(work, { ...base, asyncScheduling: true })).not.toEqual(simulate(work, base));
+  });
+});
