@@ -66,6 +66,13 @@ interface Setup {
   readonly usage: "serve" | "offline";
   /** `--enable-prefix-caching` of the measured run; default on (V1's default). */
   readonly prefixCaching?: boolean;
+  /**
+   * Async scheduling of the measured run; default off. On for the runs of a vLLM release that
+   * enables it by default (0.21, 0.23): vllm/config/vllm.py turns an unset `async_scheduling` on
+   * unless pipeline parallelism, a non-EAGLE speculator or an unsupported executor rules it out
+   * (on by default at v0.20.2 already: vllm-project/vllm-ascend #9567).
+   */
+  readonly asyncScheduling?: boolean;
 }
 
 function run(
@@ -88,6 +95,7 @@ function run(
     ...limits,
     maxModelLen: capacity.maxModelLen,
     enablePrefixCaching: setup.prefixCaching ?? true,
+    asyncScheduling: setup.asyncScheduling ?? false,
     stepTime: createStepTimeModel({
       device: setup.device,
       model: setup.model,
@@ -120,6 +128,8 @@ export function runCalibration(options: CalibrationOptions = {}): CalibrationRow
     model: modelProfiles["llama-3.1-8b"],
     usage: "serve",
   };
+  // The measured runs of vLLM 0.21 and 0.23 ran with async scheduling, those releases' default.
+  const h100Async: Setup = { ...h100, asyncScheduling: true };
 
   // llm-d-inference-sim's latency profiles: estimates for a fixed-latency simulator, not a run.
   const single = run(h100, fixedLength(1, 256, 128), options).requests[0];
@@ -155,7 +165,7 @@ export function runCalibration(options: CalibrationOptions = {}): CalibrationRow
     kind: "measured" as const,
     url: "https://yobitelcomm.github.io/bench/recipes/concurrency-sweep/",
     assumptions:
-      "10 prompts cycled (≈45 tokens: a ≈27-token Llama 3.1 chat-template header shared by all, ≈18 own), 128 output tokens each, 20 × C requests; vLLM's default prefix caching on",
+      "10 prompts cycled (≈45 tokens: a ≈27-token Llama 3.1 chat-template header shared by all, ≈18 own), 128 output tokens each, 20 × C requests; vLLM's default prefix caching and async scheduling on",
   };
   const chatbot = new Map(
     [1, 4, 16, 64].map((concurrency) => {
@@ -166,7 +176,7 @@ export function runCalibration(options: CalibrationOptions = {}): CalibrationRow
         ownTokens: 18,
         outputTokens: 128,
       });
-      return [concurrency, run(h100, requests, options, concurrency)] as const;
+      return [concurrency, run(h100Async, requests, options, concurrency)] as const;
     }),
   );
   const chatTtft = (c: number) => median(chatbot.get(c)?.requests.map((r) => r.ttft ?? 0) ?? []);
@@ -220,7 +230,7 @@ export function runCalibration(options: CalibrationOptions = {}): CalibrationRow
   });
 
   // runinfra.ai: "Prefix caching is off for the unique-prompt sweeps".
-  const online: Setup = { ...h100, prefixCaching: false };
+  const online: Setup = { ...h100Async, prefixCaching: false };
   const sweep = [1, 2, 4, 8, 16, 32, 64, 128, 256].map((concurrency) => ({
     concurrency,
     result: run(
@@ -238,7 +248,7 @@ export function runCalibration(options: CalibrationOptions = {}): CalibrationRow
       "vllm-openai.md §9.1 (runinfra.ai: vLLM 0.23.0, Llama-3.1-8B-Instruct bf16, 1×H100 80GB online sweep, 3 repeats per point)",
     url: "https://runinfra.ai/news/vllm-vs-sglang-vs-tensorrt-llm-benchmark",
     assumptions:
-      "prompt/output lengths not in the stored page: ShareGPT-like lengths, concurrency 1..256, 20 × C prompts (at most 1,000); prefix caching off, as the page says",
+      "prompt/output lengths not in the stored page: ShareGPT-like lengths, concurrency 1..256, 20 × C prompts (at most 1,000); prefix caching off, as the page says; async scheduling on (0.23's default)",
   };
   row({
     ...runinfra,
@@ -261,6 +271,7 @@ export function runCalibration(options: CalibrationOptions = {}): CalibrationRow
     device: deviceProfiles["a100-40gb"],
     model: modelProfiles["llama-3.1-8b"],
     usage: "serve",
+    asyncScheduling: true,
   };
   const a100One = run(a100, fixedLength(20, 1024, 128), options, 1);
   const a100Eight = run(a100, fixedLength(160, 1024, 128), options, 8);
@@ -277,7 +288,8 @@ export function runCalibration(options: CalibrationOptions = {}): CalibrationRow
     unit: "tok/s",
     published: { value: 75 },
     simulated: 1 / mean(a100One.requests.flatMap((r) => r.itls)),
-    assumptions: "20 prompts of 1024 tokens, 128 output tokens",
+    assumptions:
+      "20 prompts of 1024 tokens, 128 output tokens; async scheduling on (0.23's default)",
   });
   row({
     ...johnmusgrave,
@@ -286,7 +298,8 @@ export function runCalibration(options: CalibrationOptions = {}): CalibrationRow
     unit: "×",
     published: { value: 6.6 },
     simulated: outputThroughput(a100Eight) / outputThroughput(a100One),
-    assumptions: "C × 20 prompts of 1024 tokens, 128 output tokens",
+    assumptions:
+      "C × 20 prompts of 1024 tokens, 128 output tokens; async scheduling on (0.23's default)",
   });
   return rows;
 }
