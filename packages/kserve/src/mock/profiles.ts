@@ -192,6 +192,11 @@ export interface KserveProfile {
    */
   readonly modelControl: "triton" | "mlserver" | undefined;
   /**
+   * MLServer's API docs: `/v2/docs[/dataplane.json]` and `/v2/models/{m}[/versions/{v}]/docs[/dataplane.json]`
+   * (mlserver/rest/app.py); Triton and OVMS serve no docs, their unknown-path 404s answer there.
+   */
+  readonly apiDocs: boolean;
+  /**
    * MLServer's ModelStreamInfer (dataplane.proto): a stream of ModelInferResponse messages, one
    * per request, all for the first request's model (mlserver/grpc/servicers.py). Triton's form,
    * with ModelStreamInferResponse, is part of {@link tritonExtensions}.
@@ -600,6 +605,7 @@ const triton: KserveProfile = {
   reservedParameterPrefix: "triton_",
   tritonExtensions: true,
   modelControl: "triton",
+  apiDocs: false,
   streamsInferResponses: false,
   classification: true,
   readRepository: readTritonRepository,
@@ -665,6 +671,7 @@ const mlserver: KserveProfile = {
   reservedParameterPrefix: undefined,
   tritonExtensions: false,
   modelControl: "mlserver",
+  apiDocs: true,
   streamsInferResponses: true,
   classification: false,
   readRepository: readMlserverRepository,
@@ -731,6 +738,7 @@ const ovms: KserveProfile = {
   reservedParameterPrefix: undefined,
   tritonExtensions: false,
   modelControl: undefined,
+  apiDocs: false,
   streamsInferResponses: false,
   classification: false,
   readRepository: readOvmsRepository,

@@ -20,6 +20,13 @@ import { InferFault } from "./fault.js";
 import type { RequestedOutput } from "./infer.js";
 import { asFault, recordedInfer } from "./infer.js";
 import { modelMetadata, serverMetadata } from "./metadata.js";
+import {
+  dataplaneDocument,
+  docsTitle,
+  modelDocument,
+  modelDocumentUrl,
+  swaggerUiHtml,
+} from "./mlserver-docs.js";
 import type { KserveMockState } from "./mock-state.js";
 import { type LoadParameters, repositoryNameRefusal } from "./model-control.js";
 import type { MockModel } from "./models.js";
@@ -187,6 +194,31 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
   }
 
   if (profile.modelControl) repositoryRoutes(options, post);
+  if (profile.apiDocs) {
+    // Starlette's GZipMiddleware wraps every route, the docs too (mlserver/rest/app.py).
+    get("/v2/docs/dataplane.json", (request) =>
+      compress(profile, request, json(dataplaneDocument())),
+    );
+    get("/v2/docs", (request) =>
+      compress(profile, request, html(swaggerUiHtml("/v2/docs/dataplane.json", docsTitle()))),
+    );
+    // A model's docs check it exists through its metadata first (mlserver/rest/endpoints.py).
+    for (const prefix of [base, versioned]) {
+      get(`${prefix}/docs/dataplane.json`, (request) => {
+        const found = resolve(request);
+        if (!("model" in found)) return found;
+        const { name, version } = found.params;
+        return compress(profile, request, json(modelDocument(name, version)));
+      });
+      get(`${prefix}/docs`, (request) => {
+        const found = resolve(request);
+        if (!("model" in found)) return found;
+        const { name, version } = found.params;
+        const page = swaggerUiHtml(modelDocumentUrl(name, version), docsTitle(name, version));
+        return compress(profile, request, html(page));
+      });
+    }
+  }
   if (profile.tritonExtensions) tritonExtensionRoutes(options, get, post, resolve);
   if (sharedMemory !== undefined) sharedMemoryRoutes(profile, sharedMemory, get, post);
   return { routes, rawBodies: true };
@@ -515,6 +547,11 @@ function sendable(answer: RestReply | PiecewiseRestReply): RestRouteReply {
 
 async function* piecesOf(pieces: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
   yield* pieces;
+}
+
+/** An HTML page, as FastAPI's HTMLResponse sends it. */
+function html(body: string): RestReply {
+  return { status: 200, headers: { "content-type": "text/html; charset=utf-8" }, body };
 }
 
 function json(body: unknown): RestReply {
