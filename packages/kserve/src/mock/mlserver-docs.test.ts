@@ -190,6 +190,24 @@ describe("MLServer model docs", () => {
   });
 });
 
+describe("MLServer docs: the other answers on those paths", () => {
+  it("a wrong verb is FastAPI's 405 (kserve-v2.md §3.2: wrong verb → 405 Method Not Allowed)", async () => {
+    const mock = await startKserve("mlserver");
+    for (const path of ["/v2/docs", "/v2/models/iris/docs/dataplane.json"]) {
+      const res = await fetch(`${mock.endpoints.http}${path}`, { method: "POST" });
+      expect(res.status, path).toBe(405);
+      expect(await res.json()).toEqual({ detail: "Method Not Allowed" });
+    }
+  });
+
+  it("behind ModelMesh the REST proxy serves no docs (kserve-v2.md §3.4: grpc-gateway's 404)", async () => {
+    const mock = await startKserve("mlserver", { modelmesh: true });
+    const res = await get(mock, "/v2/docs");
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ code: 5, message: "Not Found" });
+  });
+});
+
 describe("no docs on Triton and OVMS (neither serves them: server http_server.cc, model_server http_rest_api_handler.cpp)", () => {
   const paths = [
     "/v2/docs",
