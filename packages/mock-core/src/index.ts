@@ -142,4 +142,5 @@ export {
   withholdBaseHealthRoutes,
   wrapBaseHealthRoutes,
 } from "./runtime-plugins.js";
+export { swaggerUiHtml } from "./swagger-ui.js";
 export { selfSignedCertificate, type TlsMaterial } from "./tls.js";

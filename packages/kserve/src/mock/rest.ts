@@ -13,6 +13,7 @@ import {
   type RestRouteTable,
   type RuntimeInfo,
   registerRestRouteTable,
+  swaggerUiHtml,
 } from "@servingkit/mock-core";
 import type { FastifyInstance } from "fastify";
 import { inferenceHeaderLength, joinPieces } from "../binary-body.js";
@@ -20,13 +21,7 @@ import { InferFault } from "./fault.js";
 import type { RequestedOutput } from "./infer.js";
 import { asFault, recordedInfer } from "./infer.js";
 import { modelMetadata, serverMetadata } from "./metadata.js";
-import {
-  dataplaneDocument,
-  docsTitle,
-  modelDocument,
-  modelDocumentUrl,
-  swaggerUiHtml,
-} from "./mlserver-docs.js";
+import { dataplaneDocument, docsTitle, modelDocument, modelDocumentUrl } from "./mlserver-docs.js";
 import type { KserveMockState } from "./mock-state.js";
 import { type LoadParameters, repositoryNameRefusal } from "./model-control.js";
 import type { MockModel } from "./models.js";
@@ -200,7 +195,11 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
       compress(profile, request, json(dataplaneDocument())),
     );
     get("/v2/docs", (request) =>
-      compress(profile, request, html(swaggerUiHtml("/v2/docs/dataplane.json", docsTitle()))),
+      compress(
+        profile,
+        request,
+        html(swaggerUiHtml({ openapiUrl: "/v2/docs/dataplane.json", title: docsTitle() })),
+      ),
     );
     // A model's docs check it exists through its metadata first (mlserver/rest/endpoints.py).
     for (const prefix of [base, versioned]) {
@@ -214,7 +213,10 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
         const found = resolve(request);
         if (!("model" in found)) return found;
         const { name, version } = found.params;
-        const page = swaggerUiHtml(modelDocumentUrl(name, version), docsTitle(name, version));
+        const page = swaggerUiHtml({
+          openapiUrl: modelDocumentUrl(name, version),
+          title: docsTitle(name, version),
+        });
         return compress(profile, request, html(page));
       });
     }

@@ -192,38 +192,6 @@ export function openApiDocument(options: { readonly runtimeLora?: boolean } = {}
   };
 }
 
-/** The Swagger UI page FastAPI serves at `/docs` (`get_swagger_ui_html`), pointing at the document. */
-export function swaggerUiHtml(): string {
-  return `<!DOCTYPE html>
-<html>
-<head>
-<link type="text/css" rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css">
-<link rel="shortcut icon" href="https://fastapi.tiangolo.com/img/favicon.png">
-<title>FastAPI - Swagger UI</title>
-</head>
-<body>
-<div id="swagger-ui">
-</div>
-<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>
-const ui = SwaggerUIBundle({
-    url: '/openapi.json',
-    "dom_id": "#swagger-ui",
-    "layout": "BaseLayout",
-    "deepLinking": true,
-    "showExtensions": true,
-    "showCommonExtensions": true,
-    presets: [
-        SwaggerUIBundle.presets.apis,
-        SwaggerUIBundle.SwaggerUIStandalonePreset
-    ],
-})
-</script>
-</body>
-</html>
-`;
-}
-
 /** The routes the document lists, for the test that keeps it in step with the server. */
 export const documentedRoutes: readonly { readonly method: string; readonly path: string }[] =
   routes.map(({ method, path }) => ({ method: method.toUpperCase(), path }));

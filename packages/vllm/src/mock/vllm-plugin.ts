@@ -19,6 +19,7 @@ import {
   registerRestRouteTable,
   resolveHooks,
   runtimePlugin,
+  swaggerUiHtml,
   wrapBaseHealthRoutes,
 } from "@servingkit/mock-core";
 import { apiKeyGuard } from "./api-key.js";
@@ -28,7 +29,7 @@ import { embeddings, embeddingsUnsupported } from "./embeddings.js";
 import { badRequest, errorReply, VllmError } from "./errors.js";
 import { createVllmMetrics } from "./metrics.js";
 import { modelList } from "./model-card.js";
-import { openApiDocument, swaggerUiHtml } from "./openapi.js";
+import { openApiDocument } from "./openapi.js";
 import { withRequestIdHeader, withRequestIdHeaders } from "./request-id.js";
 import { parseChatRequest, parseCompletionRequest } from "./requests.js";
 import { rerank, score } from "./scoring.js";
@@ -191,7 +192,8 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
   get("/docs", () => ({
     status: 200,
     headers: { "content-type": "text/html; charset=utf-8" },
-    body: swaggerUiHtml(),
+    // FastAPI's default title: the app's title ("FastAPI") and " - Swagger UI".
+    body: swaggerUiHtml({ openapiUrl: "/openapi.json", title: "FastAPI - Swagger UI" }),
   }));
   // vllm-openai.md §1, §2: Prometheus text, outside /v1 so the API key does not guard it.
   get("/metrics", async () => ({
