@@ -82,6 +82,18 @@ function infer(operationId: string) {
 
 const tensorShape = { type: "array", items: { type: "integer" } };
 const parameters = ref("Parameters");
+/** A tensor with its data: the dataplane's request inputs and response outputs have one shape. */
+const dataTensor = {
+  type: "object",
+  required: ["name", "shape", "datatype", "data"],
+  properties: {
+    name: { type: "string" },
+    shape: tensorShape,
+    datatype: { type: "string" },
+    parameters,
+    data: {},
+  },
+};
 
 /** The v2 dataplane as the MLServer mock serves it (the repository API is not in it, as upstream). */
 const dataplane: OpenApiDocument = {
@@ -155,17 +167,7 @@ const dataplane: OpenApiDocument = {
           parameters,
         },
       },
-      RequestInput: {
-        type: "object",
-        required: ["name", "shape", "datatype", "data"],
-        properties: {
-          name: { type: "string" },
-          shape: tensorShape,
-          datatype: { type: "string" },
-          parameters,
-          data: {},
-        },
-      },
+      RequestInput: dataTensor,
       RequestOutput: {
         type: "object",
         required: ["name"],
@@ -181,17 +183,7 @@ const dataplane: OpenApiDocument = {
           outputs: { type: "array", items: ref("RequestOutput") },
         },
       },
-      ResponseOutput: {
-        type: "object",
-        required: ["name", "shape", "datatype", "data"],
-        properties: {
-          name: { type: "string" },
-          shape: tensorShape,
-          datatype: { type: "string" },
-          parameters,
-          data: {},
-        },
-      },
+      ResponseOutput: dataTensor,
       InferenceResponse: {
         type: "object",
         required: ["model_name", "outputs"],
