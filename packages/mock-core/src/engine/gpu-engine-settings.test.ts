@@ -65,6 +65,20 @@ describe("defaults", () => {
       readGpuEngineSettings({ gpu: "h100-80gb", "async-scheduling": true }, context)
         ?.asyncScheduling,
     ).toBe(true);
+    // vLLM v0.14.0 release notes: "Async scheduling is now enabled by default - Users who
+    // experience issues can disable with --no-async-scheduling" (PR #27614): the runtime's
+    // default applies when no flag says, and either flag overrides it.
+    const asyncByDefault = { ...context, asyncScheduling: true };
+    const async = (
+      values: Record<string, string | boolean>,
+      ctx: Parameters<typeof readGpuEngineSettings>[1] = asyncByDefault,
+    ) => readGpuEngineSettings({ gpu: "h100-80gb", ...values }, ctx)?.asyncScheduling;
+    expect(async({})).toBe(true);
+    expect(async({ "no-async-scheduling": true })).toBe(false);
+    expect(async({ "async-scheduling": true }, context)).toBe(true);
+    expect(() => async({ "async-scheduling": true, "no-async-scheduling": true })).toThrow(
+      "--async-scheduling and --no-async-scheduling contradict each other",
+    );
     // The runtime's --max-loras reaches the scheduler (vLLM's default 1).
     expect(readGpuEngineSettings({ gpu: "h100-80gb" }, { ...context, maxLoras: 4 })?.maxLoras).toBe(
       4,

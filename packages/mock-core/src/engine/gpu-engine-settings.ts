@@ -75,7 +75,11 @@ export const gpuEngineOptions: Readonly<Record<string, RuntimeOption>> = {
   },
   "async-scheduling": {
     type: "boolean",
-    help: "with --gpu: decide each step's batch while the step before it runs, so a request arriving mid-step waits one step more (vLLM --async-scheduling); default off",
+    help: "with --gpu: decide each step's batch while the step before it runs, so a request arriving mid-step waits one step more (vLLM --async-scheduling); default the runtime's (vLLM 0.14.0 and later: on, else off)",
+  },
+  "no-async-scheduling": {
+    type: "boolean",
+    help: "with --gpu: turn async scheduling off (vLLM --no-async-scheduling)",
   },
   "time-scale": {
     type: "string",
@@ -108,7 +112,10 @@ export interface GpuEngineSettings {
   readonly longPrefillTokenThreshold: number;
   /** Simulated seconds per real second. */
   readonly timeScale: number;
-  /** vLLM's async scheduling (the scheduler one step ahead of the GPU); default false. */
+  /**
+   * vLLM's async scheduling (the scheduler one step ahead of the GPU): the flags, else the
+   * runtime's default ({@link GpuEngineContext.asyncScheduling}), else false.
+   */
   readonly asyncScheduling: boolean;
   /** Most distinct LoRA adapters in one step's batch (the runtime's `--max-loras`). */
   readonly maxLoras: number;
@@ -129,6 +136,11 @@ export interface GpuEngineContext {
    * step's batch. Default 1, vLLM's default.
    */
   readonly maxLoras?: number;
+  /**
+   * Whether the runtime schedules asynchronously when no flag says: vLLM from 0.14.0 on (its
+   * release notes: "Async scheduling is now enabled by default", PR #27614). Default false.
+   */
+  readonly asyncScheduling?: boolean;
 }
 
 const gpuOnly = Object.keys(gpuEngineOptions).filter((name) => name !== "gpu");
@@ -237,6 +249,9 @@ export function readGpuEngineSettings(
   if (values["enable-prefix-caching"] === true && values["no-enable-prefix-caching"] === true) {
     throw new Error("--enable-prefix-caching and --no-enable-prefix-caching contradict each other");
   }
+  if (values["async-scheduling"] === true && values["no-async-scheduling"] === true) {
+    throw new Error("--async-scheduling and --no-async-scheduling contradict each other");
+  }
   const maxNumSeqs = integer(values, "max-num-seqs", 1) ?? defaults.maxNumSeqs;
   const maxNumBatchedTokens =
     integer(values, "max-num-batched-tokens", 1) ?? defaults.maxNumBatchedTokens;
@@ -265,7 +280,9 @@ export function readGpuEngineSettings(
     enablePrefixCaching: values["no-enable-prefix-caching"] !== true,
     longPrefillTokenThreshold: integer(values, "long-prefill-token-threshold", 0) ?? 0,
     timeScale: fraction(values, "time-scale", (v) => v > 0, "> 0") ?? 1,
-    asyncScheduling: values["async-scheduling"] === true,
+    asyncScheduling:
+      values["async-scheduling"] === true ||
+      (values["no-async-scheduling"] !== true && context.asyncScheduling === true),
     maxLoras: context.maxLoras ?? 1,
   };
 }

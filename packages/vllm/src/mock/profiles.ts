@@ -71,6 +71,11 @@ export interface VllmProfile {
   readonly metrics: MetricsEra;
   /** What `best_of` does. */
   readonly bestOf: BestOfSupport;
+  /**
+   * Whether `--gpu` schedules asynchronously when no flag says: from 0.14.0 (its release notes:
+   * "Async scheduling is now enabled by default", PR #27614; `--no-async-scheduling` turns it off).
+   */
+  readonly asyncScheduling: boolean;
 }
 
 /** The profiles, oldest first; a version uses the last one whose `since` it reaches. */
@@ -82,6 +87,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     chatCauseSuffix: true,
     metrics: metricsV0,
     bestOf: "v0",
+    asyncScheduling: false,
   },
   {
     since: "0.8.0",
@@ -90,6 +96,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     chatCauseSuffix: true,
     metrics: metricsV0,
     bestOf: "refused",
+    asyncScheduling: false,
   },
   {
     since: "0.10.0",
@@ -98,6 +105,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     chatCauseSuffix: true,
     metrics: metricsV1,
     bestOf: "refused",
+    asyncScheduling: false,
   },
   {
     since: "0.10.1",
@@ -106,6 +114,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     chatCauseSuffix: true,
     metrics: metricsV1,
     bestOf: "refused",
+    asyncScheduling: false,
   },
   {
     since: "0.10.2",
@@ -114,6 +123,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     chatCauseSuffix: true,
     metrics: metricsV1,
     bestOf: "refused",
+    asyncScheduling: false,
   },
   {
     since: "0.11.0",
@@ -122,6 +132,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     chatCauseSuffix: true,
     metrics: metricsItl,
     bestOf: "refused",
+    asyncScheduling: false,
   },
   {
     since: "0.12.0",
@@ -130,6 +141,16 @@ export const vllmProfiles: readonly VllmProfile[] = [
     chatCauseSuffix: false,
     metrics: metricsNoTpot,
     bestOf: "ignored",
+    asyncScheduling: false,
+  },
+  {
+    since: "0.14.0",
+    envelope: "nested",
+    contextLength: "c",
+    chatCauseSuffix: false,
+    metrics: metricsNoTpot,
+    bestOf: "ignored",
+    asyncScheduling: true,
   },
 ];
 

@@ -44,6 +44,23 @@ describe("loadServedModel", () => {
     expect(loaded.served.root).toBe("granite-3b");
   });
 
+  // vLLM v0.14.0 release notes: "Async scheduling is now enabled by default" (PR #27614), so
+  // --gpu follows --vllm-version unless --[no-]async-scheduling says otherwise.
+  it("schedules asynchronously under --gpu as the chosen release does", async () => {
+    const gpu = async (values: Record<string, string | boolean>) =>
+      (
+        await loadServedModel(readVllmSettings({ models: [], values }, {}), {
+          gpu: "h100-80gb",
+          ...values,
+        })
+      ).gpu?.asyncScheduling;
+    expect(await gpu({})).toBe(false);
+    expect(await gpu({ "vllm-version": "0.13.0" })).toBe(false);
+    expect(await gpu({ "vllm-version": "0.14.0" })).toBe(true);
+    expect(await gpu({ "vllm-version": "0.14.0", "no-async-scheduling": true })).toBe(false);
+    expect(await gpu({ "vllm-version": "0.12.0", "async-scheduling": true })).toBe(true);
+  });
+
   it("defaults to the built-in model under the platform's root", async () => {
     const loaded = await load([], { "max-model-len": "77" });
     expect(loaded.served.root).toBe(platformModelRoot);

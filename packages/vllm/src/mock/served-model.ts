@@ -81,11 +81,13 @@ export async function loadServedModel(
     root: dir ?? platformModelRoot,
     maxModelLen: settings.maxModelLen ?? spec.maxModelLen,
   };
-  // The engine options (`--gpu` ...) need the context length, the model's config.json and, with
-  // LoRA, how many adapters one step may run (vLLM's --max-loras).
+  // The engine options (`--gpu` ...) need the context length, the model's config.json, the
+  // release's async-scheduling default and, with LoRA, how many adapters one step may run (vLLM's
+  // --max-loras).
   const gpu = readGpuEngineSettings(values, {
     maxModelLen: served.maxModelLen,
     modelConfig: spec.config,
+    asyncScheduling: settings.profile.asyncScheduling,
     ...(settings.enableLora && { maxLoras: settings.maxLoras }),
   });
   return gpu ? { served, spec, gpu } : { served, spec };
