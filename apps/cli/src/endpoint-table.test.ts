@@ -47,6 +47,24 @@ describe("readyLine", () => {
       "servingkit vllm ready: REST http://h:1",
     );
   });
+
+  it("names the first three of many model ids, then how many more", () => {
+    // Every KServe v2 URL names a model (kserve-v2.md §1), and Triton's mock serves 16 built-ins.
+    const mock = { runtime: "triton" as const, endpoints: { http: "http://h:1", grpc: "h:2" } };
+    expect(readyLine({ ...mock, models: ["simple", "simple_string", "identity_bool"] })).toBe(
+      "servingkit triton ready: REST http://h:1  gRPC h:2  models simple, simple_string, identity_bool",
+    );
+    expect(
+      readyLine({
+        ...mock,
+        models: ["simple", "simple_string", "identity_bool", "identity_uint8"],
+      }),
+    ).toBe(
+      "servingkit triton ready: REST http://h:1  gRPC h:2  models simple, simple_string, identity_bool +1 more",
+    );
+    const sixteen = Array.from({ length: 16 }, (_, i) => `m${i}`);
+    expect(readyLine({ ...mock, models: sixteen })).toMatch(/ {2}models m0, m1, m2 \+13 more$/);
+  });
 });
 
 describe("endpointTable", () => {

@@ -5,17 +5,24 @@
 import type { RunningMock } from "@servingkit/mock-core";
 
 /**
- * The model ids clients must send to a mock (its module's `defaultModels`), shown where the
- * runtime checks them (Caikit's `model_id` / `mm-model-id`); absent or empty: not shown.
+ * The model ids clients must send to a mock (its module's `defaultModels`): the names a runtime
+ * checks in the request (vLLM's `model`, Caikit's `model_id` / `mm-model-id`, KServe's
+ * `/v2/models/<name>` and `model_name`); absent or empty where the module names none or the
+ * runtime takes any name: not shown.
  */
 export interface ServedModels {
   readonly models?: readonly string[] | undefined;
 }
 
+/** How many model ids a ready line names before it counts the rest (`+N more`). */
+export const readyLineModelLimit = 3;
+
 /**
  * The ready line of one mock, e.g.
- * `servingkit triton ready: REST http://127.0.0.1:8080  gRPC 127.0.0.1:9000`, or
- * `... gRPC 127.0.0.1:8085  model flan-t5-small-caikit` when the mock names its model ids.
+ * `servingkit vllm ready: REST http://127.0.0.1:8000  model facebook/opt-125m`, or
+ * `servingkit triton ready: REST http://127.0.0.1:8080  gRPC 127.0.0.1:9000  models simple,
+ * simple_string, identity_bool +13 more` (one line): the first {@link readyLineModelLimit} model
+ * ids in the module's order, then how many more, so a runtime serving many stays readable.
  * A TLS gRPC address is marked `(TLS)`.
  */
 export function readyLine(
@@ -26,7 +33,11 @@ export function readyLine(
     parts.push(`gRPC ${mock.endpoints.grpc}${mock.certificatePem ? " (TLS)" : ""}`);
   }
   const models = mock.models ?? [];
-  if (models.length > 0) parts.push(`model${models.length > 1 ? "s" : ""} ${models.join(", ")}`);
+  if (models.length > 0) {
+    const shown = models.slice(0, readyLineModelLimit).join(", ");
+    const more = models.length - readyLineModelLimit;
+    parts.push(`model${models.length > 1 ? "s" : ""} ${shown}${more > 0 ? ` +${more} more` : ""}`);
+  }
   return parts.join("  ");
 }
 

@@ -97,6 +97,28 @@ export function selectModels(profile: KserveProfile, names: readonly string[]): 
 }
 
 /**
+ * The models a set of options serves: the repository's (else the runtime's built-ins), filtered
+ * by `models` as {@link selectModels} does, under the names clients send (in ModelMesh mode the
+ * runtime holds them under ModelMesh's internal ids; clients still send these names).
+ */
+function servedModels(options: KserveMockOptions): MockModel[] {
+  const profile = profiles[options.runtime];
+  const source = options.repositoryModels
+    ? { ...profile, models: options.repositoryModels }
+    : profile;
+  return selectModels(source, options.models ?? []);
+}
+
+/**
+ * The model names clients send to a mock with these options, in the order it serves them: what
+ * the CLI's ready line shows (`RuntimeMockModule.defaultModels`). With Triton's explicit model
+ * control these are every model of the repository, loaded or not (a load request names them too).
+ */
+export function servedModelNames(options: KserveMockOptions): string[] {
+  return servedModels(options).map((m) => m.name);
+}
+
+/**
  * The profile and the model repository (with its load state) a set of options serves; in ModelMesh
  * mode the runtime holds each model under ModelMesh's internal id and `ids` resolves the names.
  */
@@ -109,10 +131,7 @@ function served(options: KserveMockOptions): {
   ids: ModelMeshIds | undefined;
 } {
   const profile = selectProfile(options);
-  const source = options.repositoryModels
-    ? { ...profile, models: options.repositoryModels }
-    : profile;
-  const selected = selectModels(source, options.models ?? []);
+  const selected = servedModels(options);
   const ids = options.modelmesh ? new ModelMeshIds(selected.map((m) => m.name)) : undefined;
   const models = ids ? selected.map((m) => ({ ...m, name: modelmeshModelId(m.name) })) : selected;
   const repository = new ModelRepository(
@@ -236,24 +255,23 @@ export const kserveMockModule: RuntimeMockModule = {
       help: "Triton explicit mode: a model loaded at start (repeatable; * for all); default none",
     },
   },
-  plugins: async (settings: RuntimeModuleSettings) => [
-    kserveMockPlugin(await kserveMockOptions(settings)),
-  ],
+  defaultModels: (settings) => servedModelNames(kserveMockOptions(settings)),
+  // Async, so an unusable option value is a rejected promise, as the host awaits it.
+  plugins: async (settings) => [kserveMockPlugin(kserveMockOptions(settings))],
 };
 
 /**
  * The kserve mock's options from the module's settings (`--legacy-status`,
- * `--model-repository DIR` read now, `--model` names), as the CLI gives them.
+ * `--model-repository DIR` read now, synchronously, `--model` names), as the CLI gives them.
+ * Throws an Error naming the option for unusable values.
  */
-export async function kserveMockOptions(
-  settings: RuntimeModuleSettings,
-): Promise<KserveMockOptions> {
+export function kserveMockOptions(settings: RuntimeModuleSettings): KserveMockOptions {
   const runtime = settings.runtime as KserveRuntime;
   const dir = settings.values["model-repository"];
   let repositoryModels: MockModel[] | undefined;
   if (typeof dir === "string") {
     try {
-      repositoryModels = await profiles[runtime].readRepository(dir);
+      repositoryModels = profiles[runtime].readRepository(dir);
     } catch (error) {
       throw new Error(`--model-repository ${dir}: ${(error as Error).message}`);
     }

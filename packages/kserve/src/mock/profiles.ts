@@ -218,8 +218,8 @@ export interface KserveProfile {
   };
   /** Metadata `versions`: the served/requested ones (Triton, OVMS) or the configured list (MLServer). */
   readonly versionsInMetadata: "served" | "listed";
-  /** Reads the runtime's model repository format (`--model-repository DIR`). */
-  readonly readRepository: (dir: string) => Promise<MockModel[]>;
+  /** Reads the runtime's model repository format (`--model-repository DIR`), synchronously (start-up only). */
+  readonly readRepository: (dir: string) => MockModel[];
   /** Triton's classification extension: output parameter `classification: N` (kserve-v2.md §3.1). */
   readonly classification: boolean;
   /** Request parameters whose keys start with this are refused (Triton's `triton_`). */

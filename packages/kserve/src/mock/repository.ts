@@ -8,10 +8,11 @@
  *   `platform`, `inputs`, `outputs`).
  * - OVMS: `DIR/config.json` (`model_config_list[].config.name`); tensors live in the model files,
  *   which the mock does not read, so each model gets the FP32 identity signature.
- * Outputs are seeded values: a deterministic function of the input bytes.
+ * Outputs are seeded values: a deterministic function of the input bytes. The readers are
+ * synchronous: they run once at start, and the CLI's ready line names the models before serving.
  */
 import { createHash } from "node:crypto";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
   allocate,
@@ -97,22 +98,22 @@ function tritonTensor(value: TextValue, where: string): TensorSpec {
   return { name: t.name, datatype, dims: asArray(t.dims).map(Number) };
 }
 
-/** Reads a Triton repository. */
-export async function readTritonRepository(dir: string): Promise<MockModel[]> {
+/** Reads a Triton repository (synchronously: start-up only). */
+export function readTritonRepository(dir: string): MockModel[] {
   const models: MockModel[] = [];
-  for (const entry of (await readdir(dir, { withFileTypes: true }))
+  for (const entry of readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isDirectory())
     .sort((a, b) => a.name.localeCompare(b.name))) {
     const folder = join(dir, entry.name);
     const file = join(folder, "config.pbtxt");
     let config: TextMessage;
     try {
-      config = parseTextProto(await readFile(file, "utf8"));
+      config = parseTextProto(readFileSync(file, "utf8"));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") continue;
       throw new Error(`${file}: ${(error as Error).message}`);
     }
-    const versions = (await readdir(folder, { withFileTypes: true }))
+    const versions = readdirSync(folder, { withFileTypes: true })
       .filter((e) => e.isDirectory() && /^\d+$/.test(e.name))
       .map((e) => Number(e.name))
       .sort((a, b) => a - b);
@@ -133,21 +134,21 @@ export async function readTritonRepository(dir: string): Promise<MockModel[]> {
   return models;
 }
 
-async function findFiles(dir: string, name: string): Promise<string[]> {
+function findFiles(dir: string, name: string): string[] {
   const found: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) found.push(...(await findFiles(path, name)));
+    if (entry.isDirectory()) found.push(...findFiles(path, name));
     else if (entry.name === name) found.push(path);
   }
   return found.sort();
 }
 
-/** Reads MLServer `model-settings.json` files. */
-export async function readMlserverRepository(dir: string): Promise<MockModel[]> {
+/** Reads MLServer `model-settings.json` files (synchronously: start-up only). */
+export function readMlserverRepository(dir: string): MockModel[] {
   const models: MockModel[] = [];
-  for (const file of await findFiles(dir, "model-settings.json")) {
-    const settings = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+  for (const file of findFiles(dir, "model-settings.json")) {
+    const settings = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
     const tensors = (list: unknown): TensorSpec[] =>
       ((list as Record<string, unknown>[] | undefined) ?? []).map((t) => {
         if (typeof t.name !== "string" || !isDatatype(t.datatype)) {
@@ -176,10 +177,10 @@ export async function readMlserverRepository(dir: string): Promise<MockModel[]> 
   return models;
 }
 
-/** Reads an OVMS `config.json`: names only, each with the FP32 identity signature and version 1. */
-export async function readOvmsRepository(dir: string): Promise<MockModel[]> {
-  const file = (await stat(dir)).isDirectory() ? join(dir, "config.json") : dir;
-  const config = JSON.parse(await readFile(file, "utf8")) as {
+/** Reads an OVMS `config.json` (synchronously: start-up only): names only, each with the FP32 identity signature and version 1. */
+export function readOvmsRepository(dir: string): MockModel[] {
+  const file = statSync(dir).isDirectory() ? join(dir, "config.json") : dir;
+  const config = JSON.parse(readFileSync(file, "utf8")) as {
     model_config_list?: { config?: { name?: string } }[];
   };
   return (config.model_config_list ?? []).flatMap((entry) => {
