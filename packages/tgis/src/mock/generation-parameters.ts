@@ -105,9 +105,13 @@ export function convertParameters(
   params: Parameters | undefined,
   defaultIncludeStopSequences: boolean,
 ): GenerateParameters {
-  const base = { ...defaultParameters, includeStopSequence: defaultIncludeStopSequences };
-  if (params === undefined) return base;
-  const out: { -readonly [K in keyof GenerateParameters]: GenerateParameters[K] } = { ...base };
+  // A plain clone then a store: a spread followed by more keys costs V8 a fresh map per call
+  // (docs/architecture.md, the hot-path rule).
+  const out: { -readonly [K in keyof GenerateParameters]: GenerateParameters[K] } = {
+    ...defaultParameters,
+  };
+  out.includeStopSequence = defaultIncludeStopSequences;
+  if (params === undefined) return out;
   out.truncateInputTokens = params.truncateInputTokens;
   const r = params.response;
   if (r) {
