@@ -4,7 +4,8 @@
  */
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkRegex, regexSampleBudget, sampleRegex } from "./regex-sample.js";
+import { VllmError } from "./errors.js";
+import { checkRegex, regexSampleBudget, sampleRegex, translateRegex } from "./regex-sample.js";
 import { startVllm, type TestServer } from "./test-server.js";
 
 describe("sampleRegex", () => {
@@ -26,20 +27,33 @@ describe("sampleRegex", () => {
     }
   });
 
-  it("refuses a pattern it cannot compile with a 400", () => {
-    expect(() => checkRegex("(unclosed")).toThrow(/Failed to transform regex into a grammar/);
+  // A pattern neither backend reads is vLLM's 400: under the default backend "auto" xgrammar
+  // refuses first, then guidance's validate_guidance_grammar raises "Grammar error: {err}"
+  // (vllm/v1/structured_output/backend_guidance.py), err from regex-syntax (Rust) here.
+  it("refuses a pattern neither backend reads with guidance's 400", () => {
+    expect(() => checkRegex("(unclosed")).toThrow(/^Grammar error: unclosed group$/);
+    expect(() => checkRegex("([")).toThrow(/^Grammar error: unclosed character class$/);
+    try {
+      checkRegex("(a)\\1");
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(VllmError);
+      expect((error as VllmError).status).toBe(400);
+    }
   });
 
-  // A grammar-based backend (xgrammar) has no lookarounds or backreferences.
+  // xgrammar (cpp/regex_converter.cc) refuses lookarounds ("Lookahead is not supported yet.") and
+  // backreferences; guidance then refuses them too, in regex-syntax's words.
   it("refuses lookarounds and backreferences", () => {
-    for (const pattern of ["a(?=b)", "(?<!x)y", "(a)\\1"]) {
-      expect(() => checkRegex(pattern), pattern).toThrow(/are not supported/);
+    for (const pattern of ["a(?=b)", "(?<!x)y", "[(?=]x(?=y)"]) {
+      expect(() => checkRegex(pattern), pattern).toThrow(
+        "Grammar error: look-around, including look-ahead and look-behind, is not supported",
+      );
     }
+    expect(() => checkRegex("(a)\\1")).toThrow("Grammar error: backreferences are not supported");
     // Inside a class, or escaped, the same characters are plain.
-    expect(() => checkRegex("[(?=]x(?=y)")).toThrow(/lookaround/);
     expect(() => checkRegex("[(?=]a\\(?=")).not.toThrow();
   });
-
   // Bad input never hangs the server: huge or nested counts stop at the sample budget.
   it("stops huge repetition counts at the budget", () => {
     const started = performance.now();
@@ -48,6 +62,106 @@ describe("sampleRegex", () => {
       regexSampleBudget,
     );
     expect(performance.now() - started).toBeLessThan(10_000); // generous sanity bound
+  });
+});
+
+/** Whether `text` as a whole matches `pattern` (JavaScript syntax). */
+function fullMatch(pattern: string, text: string, flags = "u"): boolean {
+  return new RegExp(`^(?:${pattern})$`, flags).test(text);
+}
+
+// Python `re` syntax that vLLM users send, read as vLLM's default backend "auto" reads it
+// (vllm/config/structured_outputs.py `backend = "auto"`; sampling_params.py: xgrammar's
+// validate_xgrammar_grammar first, on ValueError guidance's validate_guidance_grammar).
+describe("translateRegex: Python syntax through xgrammar, then guidance", () => {
+  // xgrammar takes `(?:...)` and `(?<name>...)` with a letters-only name, and ignores `^`/`$`
+  // (regex_converter.cc HandleGroupModifier, Convert).
+  it("keeps what xgrammar reads with xgrammar", () => {
+    expect(translateRegex("(?<year>\\d{4})-(?:\\d{2})")).toEqual({
+      backend: "xgrammar",
+      source: "(\\d{4})-(?:\\d{2})",
+    });
+    expect(translateRegex("^[a-z]+$").source).toBe("[a-z]+");
+  });
+
+  // xgrammar answers `(?P` with "Group modifier flag is not supported yet.", so "auto" falls back
+  // to guidance, whose regexes are Rust `regex` syntax (llguidance docs/syntax.md): named groups
+  // `(?P<name>...)` and `(?<name1>...)` (digits allowed), the name ignored (derivre syntax.rs).
+  it("hands Python's named groups to guidance", () => {
+    const date = "(?P<year>\\d{4})-(?P<month>0[1-9]|1[0-2])";
+    expect(translateRegex(date)).toEqual({
+      backend: "guidance",
+      source: "(\\d{4})-(0[1-9]|1[0-2])",
+    });
+    for (let seed = 0; seed < 20; seed += 1) {
+      expect(sampleRegex(date, seed)).toMatch(/^\d{4}-(0[1-9]|1[0-2])$/);
+    }
+    expect(translateRegex("(?<n1>[a-z]+)").backend).toBe("guidance");
+    expect(() => checkRegex("(?P<x>a)(?P<x>b)")).toThrow(
+      "Grammar error: duplicate capture group name",
+    );
+  });
+
+  // A named backreference: xgrammar refuses the `(?P`, regex-syntax has no `(?P=` (P is no flag).
+  it("refuses Python's named backreference as guidance does", () => {
+    expect(() => checkRegex("(?P<q>['\"])\\w+(?P=q)")).toThrow("Grammar error: unrecognized flag");
+  });
+
+  // xgrammar matches an escape it does not know as its letter (regex_converter.cc: "Escape
+  // sequence '\\A' is not recognized. The character itself will be matched"), so under "auto"
+  // a pattern it otherwise reads takes `\A` and `\Z` as the letters A and Z. Once guidance reads
+  // the pattern, `\A` and `\z` are anchors where the match begins or ends, and `\Z` (Python's
+  // end) is not Rust syntax.
+  it("reads \\A and \\Z as xgrammar and guidance do", () => {
+    expect(translateRegex("\\A\\d+\\Z")).toEqual({ backend: "xgrammar", source: "A\\d+Z" });
+    expect(sampleRegex("\\A\\d+\\Z", 4)).toMatch(/^A\d+Z$/);
+    expect(translateRegex("\\A(?P<n>\\d+)\\z")).toEqual({ backend: "guidance", source: "(\\d+)" });
+    expect(() => checkRegex("\\A(?P<n>\\d+)\\Z")).toThrow(
+      "Grammar error: unrecognized escape sequence",
+    );
+  });
+
+  // derivre (src/syntax.rs) allows `^`/`\A` only where the match starts and `$`/`\z` where it
+  // ends; any other look (word boundaries, multi-line anchors) is "lookarounds not supported yet;
+  // {look:?} in regex {pattern:?}".
+  it("refuses anchors inside the pattern and word boundaries as derivre does", () => {
+    expect(() => checkRegex("(?P<a>x)^y")).toThrow(
+      'Grammar error: lookarounds not supported yet; Start in regex "(?P<a>x)^y"',
+    );
+    expect(() => checkRegex("\\bword\\b")).toThrow(
+      'Grammar error: lookarounds not supported yet; WordUnicode in regex "\\\\bword\\\\b"',
+    );
+    expect(() => checkRegex("(?m)^a$")).toThrow("lookarounds not supported yet; StartLF");
+    expect(translateRegex("(?P<a>^x|^y)$").source).toBe("(x|y)");
+  });
+
+  // Rust's inline flags (regex docs: i, m, s, U, u, R, x; scoped `(?flags:...)`); xgrammar has
+  // none ("Group modifier flag is not supported yet."). Case-insensitive, dot-all and lazy only
+  // widen or re-rank the language, so a string of the plain pattern matches: the mock drops them.
+  // Verbose mode (x) drops whitespace and `#` comments from the pattern.
+  it("takes inline flags as guidance does", () => {
+    expect(translateRegex("(?i)yes|no")).toEqual({ backend: "guidance", source: "yes|no" });
+    expect(translateRegex("(?i:ab)c").source).toBe("(?:ab)c");
+    expect(translateRegex("(?x) \\d{3} - \\d{4}  # phone").source).toBe("\\d{3}-\\d{4}");
+    expect(translateRegex("(?x: a b )c d").source).toBe("(?:ab)c d");
+    expect(() => checkRegex("(?#note)a")).toThrow("Grammar error: unrecognized flag");
+    for (let seed = 0; seed < 10; seed += 1) {
+      expect(fullMatch("yes|no", sampleRegex("(?i)yes|no", seed), "iu")).toBe(true);
+    }
+  });
+
+  // xgrammar's `\s` is [\f\n\r\t\v space NBSP] and its `.` any code point, newline included
+  // (regex_converter.cc); drawn text stays inside both.
+  it("draws xgrammar's classes", () => {
+    expect(translateRegex("\\s.").source).toBe("[\\f\\n\\r\\t\\v \\xA0][\\s\\S]");
+    for (let seed = 0; seed < 20; seed += 1) {
+      expect(sampleRegex("x\\s+y", seed)).toMatch(/^x[\f\n\r\t\v \u00a0]+y$/);
+    }
+  });
+
+  // What vLLM takes but the mock cannot draw is refused in the mock's own words, not vLLM's.
+  it("says so where the mock cannot sample what vLLM takes", () => {
+    expect(() => checkRegex("(?P<w>\\p{L}+)")).toThrow(/^servingkit mock: /);
   });
 });
 
@@ -84,6 +198,28 @@ describe("guided_regex over HTTP", () => {
     expect(completion.choices[0]?.text).toMatch(/^(red|green|blue)$/);
   });
 
+  // Python `re` syntax as vLLM's default backend reads it (xgrammar, then guidance's Rust syntax).
+  it("answers Python named groups and refuses what guidance refuses", async () => {
+    const chat = await client.chat.completions.create({
+      model: "granite",
+      messages: [{ role: "user", content: "A date please" }],
+      max_tokens: 50,
+      seed: 5,
+      structured_outputs: { regex: "(?P<year>20[0-9]{2})-(?P<month>0[1-9]|1[0-2])" },
+    } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+    expect(chat.choices[0]?.message.content).toMatch(/^20[0-9]{2}-(0[1-9]|1[0-2])$/);
+    const refused = client.completions.create({
+      model: "granite",
+      prompt: "x",
+      max_tokens: 5,
+      guided_regex: "(?P<q>a)(?P=q)",
+    } as OpenAI.CompletionCreateParamsNonStreaming);
+    await expect(refused).rejects.toMatchObject({
+      status: 400,
+      error: { message: "Grammar error: unrecognized flag", type: "BadRequestError", code: 400 },
+    });
+  });
+
   // vllm-openai.md §3.2: one kind of guided decoding at a time.
   it("refuses two kinds at once and a broken pattern", async () => {
     const post = (body: object) =>
@@ -97,6 +233,6 @@ describe("guided_regex over HTTP", () => {
     expect(await both.text()).toContain("You can only use one kind of guided decoding");
     const broken = await post({ guided_regex: "([" });
     expect(broken.status).toBe(400);
-    expect(await broken.text()).toContain("Failed to transform regex into a grammar");
+    expect(await broken.text()).toContain("Grammar error: unclosed character class");
   });
 });

@@ -24,41 +24,437 @@ export const regexRepeatMax = 8;
  */
 export const regexSampleBudget = 65_536;
 
-/** The first construct outside a basic regular language: a lookaround or a backreference. */
-function unsupportedConstruct(pattern: string): string | undefined {
-  let inClass = false;
-  for (let i = 0; i < pattern.length; i += 1) {
-    const c = pattern[i];
-    if (c === "\\") {
-      if (!inClass && /[1-9k]/.test(pattern[i + 1] ?? "")) return "backreferences";
-      i += 1;
-    } else if (inClass) {
-      if (c === "]") inClass = false;
-    } else if (c === "[") {
-      inClass = true;
-    } else if (c === "(" && /^\?(?:=|!|<=|<!)/.test(pattern.slice(i + 1))) {
-      return "lookaround assertions";
-    }
+/**
+ * The structured-output backend that takes a pattern under vLLM's default backend `auto`
+ * (vllm/config/structured_outputs.py `backend = "auto"`; sampling_params.py / the V1 processor's
+ * `_validate_structured_output`): xgrammar when `validate_xgrammar_grammar` accepts it, else
+ * guidance (llguidance), whose `validate_guidance_grammar` has the last word.
+ */
+export type RegexBackend = "xgrammar" | "guidance";
+
+/** A guided pattern as the mock samples it: the backend that takes it and the same language in JavaScript syntax. */
+export interface TranslatedRegex {
+  /** Which backend vLLM hands the pattern to. */
+  readonly backend: RegexBackend;
+  /** The pattern in JavaScript (`u` flag) syntax that randexp draws from: no names, no anchors. */
+  readonly source: string;
+}
+
+/** A backend's refusal of a pattern; `mockLimit` marks what vLLM takes but the mock cannot draw. */
+class RegexRefusal extends Error {
+  readonly mockLimit: boolean;
+  constructor(message: string, mockLimit = false) {
+    super(message);
+    this.mockLimit = mockLimit;
   }
-  return undefined;
+}
+
+// regex-syntax (the Rust crate llguidance parses regexes with) error texts.
+const lookAroundText = "look-around, including look-ahead and look-behind, is not supported";
+const backreferenceText = "backreferences are not supported";
+const unknownEscapeText = "unrecognized escape sequence";
+
+/** Characters a JavaScript `u` pattern escapes to mean themselves. */
+const syntaxCharacters = new Set("^$\\.*+?()[]{}|/");
+
+/** One character as a literal outside a class. */
+function literal(char: string): string {
+  const code = char.codePointAt(0) ?? 0;
+  if (code < 0x20 || code === 0x7f) return `\\x${code.toString(16).toUpperCase().padStart(2, "0")}`;
+  return syntaxCharacters.has(char) ? `\\${char}` : char;
+}
+
+/** One character as a literal inside a class. */
+function classLiteral(char: string): string {
+  return char === "-" ? "\\-" : literal(char);
+}
+
+/** A string as Rust's `{:?}` writes it (derivre quotes the pattern so in its errors). */
+function rustDebug(text: string): string {
+  const escaped = text
+    .replaceAll("\\", "\\\\")
+    .replaceAll('"', '\\"')
+    .replaceAll("\n", "\\n")
+    .replaceAll("\r", "\\r")
+    .replaceAll("\t", "\\t");
+  return `"${escaped}"`;
+}
+
+// xgrammar's \s (regex_converter.cc): form feed, newline, return, tab, vertical tab, space, NBSP.
+const xgrammarSpace = "\\f\\n\\r\\t\\v \\xA0";
+
+interface Frame {
+  readonly consumedAtOpen: boolean;
+  readonly verbose: boolean;
+  readonly multiLine: boolean;
 }
 
 /**
- * Checks a pattern as the structured-output backend does before generation, refusing with a 400
- * in xgrammar's "Failed to transform regex into a grammar" wording: one JavaScript's RegExp
- * cannot read (Python-only syntax such as `(?P<name>...)` too), and lookarounds or
- * backreferences, which a grammar-based backend cannot express.
+ * Reads `pattern` as one backend's dialect and writes the same language in JavaScript syntax, or
+ * throws a {@link RegexRefusal} where that backend refuses it. xgrammar (cpp/regex_converter.cc)
+ * reads JavaScript-like syntax: `(?:...)`, `(?<name>...)` with a letters-only name, `^`/`$`
+ * ignored wherever they stand, an unknown escape such as `\A` or `\Z` matching its letter;
+ * no `(?P<...>)`, inline flags, lookarounds, backreferences, `\b` or `\p`. guidance reads Rust
+ * `regex` syntax (llguidance docs/syntax.md; derivre src/syntax.rs): `(?P<name>...)` and
+ * `(?<name>...)`, inline flags `(?imsxU)` / `(?i:...)`, `\A` `\z` `^` `$` only where the match
+ * starts or ends ("lookarounds not supported yet" elsewhere, and for `\b`); no `\Z`,
+ * backreferences or lookarounds.
+ */
+function convert(pattern: string, backend: RegexBackend): string {
+  const rust = backend === "guidance";
+  const chars = Array.from(pattern);
+  const frames: Frame[] = [];
+  const names = new Set<string>();
+  let out = "";
+  let i = 0;
+  let canRepeat = false;
+  let consumed = false;
+  let verbose = false;
+  let multiLine = false;
+  const fail = (xgrammarText: string, rustText: string): never => {
+    throw new RegexRefusal(rust ? rustText : xgrammarText);
+  };
+  const atom = (text: string, length: number) => {
+    out += text;
+    i += length;
+    canRepeat = true;
+    consumed = true;
+  };
+  const lookaround = (look: string): never => {
+    throw new RegexRefusal(`lookarounds not supported yet; ${look} in regex ${rustDebug(pattern)}`);
+  };
+  const anchor = (end: boolean, lineAware: boolean) => {
+    if (lineAware && multiLine) lookaround(end ? "EndLF" : "StartLF");
+    const rest = chars.slice(i).join("");
+    if (end ? !/^\)*(?:\||$)/.test(rest) : consumed) lookaround(end ? "End" : "Start");
+  };
+  const applyFlags = (flags: string) => {
+    let on = true;
+    for (const flag of flags) {
+      if (flag === "-") on = false;
+      else if (flag === "x") verbose = on;
+      else if (flag === "m") multiLine = on;
+      else if (!"isuUR".includes(flag)) fail("", "unrecognized flag");
+      // i, s, U, u, R only widen or re-rank matches: a string of the plain pattern still matches.
+    }
+  };
+  while (i < chars.length) {
+    const c = chars[i] as string;
+    if (rust && verbose && /\s/.test(c)) {
+      i += 1;
+      continue;
+    }
+    if (rust && verbose && c === "#") {
+      while (i < chars.length && chars[i] !== "\n") i += 1;
+      continue;
+    }
+    if (c === "^" || c === "$") {
+      i += 1;
+      if (rust) anchor(c === "$", true);
+      continue;
+    }
+    if (c === "(") {
+      const next = chars[i + 1];
+      const frame = { consumedAtOpen: consumed, verbose, multiLine };
+      if (next !== "?") {
+        frames.push(frame);
+        out += "(";
+        i += 1;
+      } else {
+        const kind = chars[i + 2];
+        const third = chars[i + 3];
+        if (kind === ":") {
+          frames.push(frame);
+          out += "(?:";
+          i += 3;
+        } else if (kind === "=" || kind === "!") {
+          fail("Lookahead is not supported yet.", lookAroundText);
+        } else if (kind === "<" && (third === "=" || third === "!")) {
+          fail("Lookbehind is not supported yet.", lookAroundText);
+        } else if (kind === "<" || (rust && kind === "P" && third === "<")) {
+          const start = i + (kind === "<" ? 3 : 4);
+          const close = chars.indexOf(">", start);
+          const name = close < 0 ? "" : chars.slice(start, close).join("");
+          if (!rust && (close < 0 || !/^[A-Za-z]*$/.test(name))) {
+            fail("Invalid named capturing group.", "");
+          }
+          if (rust && close < 0) fail("", "unclosed capture group name");
+          if (rust && name === "") fail("", "empty capture group name");
+          if (rust && !/^[A-Za-z_][\w.[\]]*$/.test(name))
+            fail("", "invalid capture group character");
+          if (rust && names.has(name)) fail("", "duplicate capture group name");
+          names.add(name);
+          frames.push(frame);
+          out += "(";
+          i = close + 1;
+        } else if (rust) {
+          let end = i + 2;
+          while (end < chars.length && /[A-Za-z-]/.test(chars[end] as string)) end += 1;
+          const flags = chars.slice(i + 2, end).join("");
+          const terminator = chars[end];
+          if (terminator !== ")" && terminator !== ":") {
+            fail("", end >= chars.length ? "unclosed group" : "unrecognized flag");
+          }
+          if (flags === "") fail("", "empty flag");
+          if (terminator === ":") {
+            frames.push(frame);
+            out += "(?:";
+          }
+          applyFlags(flags);
+          i = end + 1;
+        } else {
+          fail("Group modifier flag is not supported yet.", "");
+        }
+      }
+      canRepeat = false;
+      continue;
+    }
+    if (c === ")") {
+      const frame = frames.pop();
+      if (frame === undefined) fail("Unmatched ')'", "unopened group");
+      verbose = frame?.verbose ?? false;
+      multiLine = frame?.multiLine ?? false;
+      atom(")", 1);
+      continue;
+    }
+    if (c === "|") {
+      out += "|";
+      i += 1;
+      consumed = frames.at(-1)?.consumedAtOpen ?? false;
+      canRepeat = false;
+      continue;
+    }
+    if (c === "*" || c === "+" || c === "?" || c === "{") {
+      let text = c;
+      if (c === "{") {
+        const count = /^\{(\d+)(?:(,)(\d*))?\}/.exec(chars.slice(i, i + 40).join(""));
+        if (count === null) {
+          fail("Invalid repetition count.", "repetition quantifier expects a valid decimal");
+        }
+        const [whole = "", low = "", comma, high] = count ?? [];
+        if (high !== undefined && high !== "" && Number(high) < Number(low)) {
+          fail(
+            "Invalid repetition count.",
+            "invalid repetition count range, the start must be <= the end",
+          );
+        }
+        text = comma === undefined ? `{${low}}` : `{${low},${high ?? ""}}`;
+        i += Array.from(whole).length - 1;
+      }
+      if (!canRepeat) {
+        fail(
+          "Repetition modifier has no preceding expression.",
+          "repetition operator missing expression",
+        );
+      }
+      out += text;
+      i += 1;
+      if (chars[i] === "?") i += 1; // lazy: the same language
+      canRepeat = false;
+      continue;
+    }
+    if (c === "[") {
+      atom(...readClass(chars, i, rust));
+      continue;
+    }
+    if (c === ".") {
+      // xgrammar's dot is any code point, newline included; Rust's excludes \n (its s flag widens).
+      atom(rust ? "." : "[\\s\\S]", 1);
+      continue;
+    }
+    if (c === "\\") {
+      const e = chars[i + 1];
+      if (e === undefined) {
+        fail(
+          "Escape sequence is not finished.",
+          "incomplete escape sequence, reached end of pattern prematurely",
+        );
+      } else if ("dDwW".includes(e)) {
+        atom(`\\${e}`, 2);
+      } else if (e === "s" || e === "S") {
+        atom(rust ? `\\${e}` : `[${e === "S" ? "^" : ""}${xgrammarSpace}]`, 2);
+      } else if (/[1-9]/.test(e) || (!rust && e === "k")) {
+        fail("Backreference is not supported yet.", backreferenceText);
+      } else if (e === "p" || e === "P") {
+        if (!rust) fail("Unicode character class escape sequence is not supported yet.", "");
+        throw new RegexRefusal(
+          "servingkit mock: Unicode property classes (\\p, \\P) cannot be sampled",
+          true,
+        );
+      } else if (e === "b" || e === "B") {
+        if (!rust) fail("Word boundary is not supported yet.", "");
+        lookaround(e === "b" ? "WordUnicode" : "WordUnicodeNegate");
+      } else if (rust && (e === "<" || e === ">")) {
+        lookaround(e === "<" ? "WordStartUnicode" : "WordEndUnicode");
+      } else if (rust && (e === "A" || e === "z")) {
+        i += 2;
+        anchor(e === "z", false);
+      } else {
+        const [char, length] = readEscape(chars, i, rust);
+        atom(literal(char), length);
+      }
+      continue;
+    }
+    atom(literal(c), 1);
+  }
+  if (frames.length > 0) fail("The parenthesis is not closed.", "unclosed group");
+  return out;
+}
+
+/**
+ * A character class at `chars[start]` (`[`) as `[text, length]`: members escaped for
+ * JavaScript, `\s` per backend; a Rust class may begin with a literal `]`, xgrammar refuses it.
+ */
+function readClass(chars: readonly string[], start: number, rust: boolean): [string, number] {
+  let i = start + 1;
+  let body = "";
+  if (chars[i] === "^") {
+    body += "^";
+    i += 1;
+  }
+  if (chars[i] === "]") {
+    if (!rust) throw new RegexRefusal("Empty character class is not allowed in regex.");
+    body += "\\]";
+    i += 1;
+  }
+  while (i < chars.length && chars[i] !== "]") {
+    const c = chars[i] as string;
+    if (c !== "\\") {
+      body += c === "-" ? "-" : c === "[" ? "\\[" : literal(c);
+      i += 1;
+      continue;
+    }
+    const e = chars[i + 1];
+    if (e !== undefined && "dDwW".includes(e)) {
+      body += `\\${e}`;
+      i += 2;
+    } else if (e === "s" || e === "S") {
+      // xgrammar's \S in a class: everything but its spaces (the BMP part, enough to draw from).
+      body += rust
+        ? `\\${e}`
+        : e === "s"
+          ? xgrammarSpace
+          : "\\x00-\\x08\\x0E-\\x1F!-\\x9F\\xA1-\\uFFFF";
+      i += 2;
+    } else {
+      const [char, length] = readEscape(chars, i, rust);
+      body += classLiteral(char);
+      i += length;
+    }
+  }
+  if (i >= chars.length) {
+    throw new RegexRefusal(rust ? "unclosed character class" : "Unclosed '['");
+  }
+  return [`[${body}]`, i + 1 - start];
+}
+
+const controlEscapes: Readonly<Record<string, string>> = {
+  n: "\n",
+  t: "\t",
+  r: "\r",
+  f: "\f",
+  v: "\v",
+  a: "\x07",
+};
+
+/**
+ * The character an escape at `chars[start]` (`\`) stands for, as `[char, length]`: control
+ * escapes, `\xHH`, `\uHHHH`, `\u{H...}` (and Rust's `\x{...}`, `\U...`), escaped
+ * punctuation; any other letter is itself for xgrammar (it warns and matches the letter) and
+ * "unrecognized escape sequence" for Rust.
+ */
+function readEscape(chars: readonly string[], start: number, rust: boolean): [string, number] {
+  const e = chars[start + 1];
+  if (e === undefined) {
+    throw new RegexRefusal(
+      rust
+        ? "incomplete escape sequence, reached end of pattern prematurely"
+        : "Escape sequence is not finished.",
+    );
+  }
+  const control = controlEscapes[e];
+  if (control !== undefined) return [control, 2];
+  if (e === "0" && !rust) return ["\0", 2];
+  const hex = (from: number, digits: number): [string, number] | undefined => {
+    const text = chars.slice(from, from + digits).join("");
+    return new RegExp(`^[0-9a-fA-F]{${digits}}$`).test(text)
+      ? [String.fromCodePoint(Number.parseInt(text, 16)), from + digits - start]
+      : undefined;
+  };
+  const braced = (from: number): [string, number] | undefined => {
+    const close = chars.indexOf("}", from);
+    const text = close < 0 ? "" : chars.slice(from + 1, close).join("");
+    if (chars[from] !== "{" || !/^[0-9a-fA-F]{1,6}$/.test(text)) return undefined;
+    const code = Number.parseInt(text, 16);
+    return code > 0x10ffff ? undefined : [String.fromCodePoint(code), close + 1 - start];
+  };
+  let read: [string, number] | undefined;
+  if (e === "x") read = (rust ? braced(start + 2) : undefined) ?? hex(start + 2, 2);
+  else if (e === "u") read = braced(start + 2) ?? hex(start + 2, 4);
+  else if (e === "U" && rust) read = braced(start + 2) ?? hex(start + 2, 8);
+  else if (e === "c" && !rust) {
+    const letter = chars[start + 2] ?? "";
+    if (!/^[A-Za-z]$/.test(letter)) {
+      throw new RegexRefusal("Invalid control character escape sequence.");
+    }
+    return [String.fromCharCode(letter.charCodeAt(0) % 32), 3];
+  } else if (!/[0-9A-Za-z]/.test(e)) return [e, 2];
+  else if (!rust) return [e, 2];
+  if (read !== undefined) return read;
+  // xgrammar: a `\x` or `\u` without its digits is its letter (with a warning).
+  if (!rust) return [e, 2];
+  throw new RegexRefusal(
+    e === "x" || e === "u" || e === "U" ? "invalid hexadecimal digit" : unknownEscapeText,
+  );
+}
+
+/** Translations already made: the same pattern is checked per request and drawn per choice. */
+const translations = new Map<string, TranslatedRegex>();
+const translationCacheSize = 256;
+
+/**
+ * Reads a `guided_regex` / `structured_outputs.regex` pattern as vLLM's default backend `auto`
+ * does: xgrammar first, and where xgrammar refuses, guidance (llguidance, Rust `regex` syntax,
+ * which takes Python's `(?P<name>...)`, `\A` and inline flags). Returns the backend and the
+ * pattern in JavaScript syntax; throws the 400 vLLM answers when guidance refuses too:
+ * "Grammar error: " and the refusal (vllm/v1/structured_output/backend_guidance.py
+ * `validate_guidance_grammar`).
+ */
+export function translateRegex(pattern: string): TranslatedRegex {
+  const known = translations.get(pattern);
+  if (known !== undefined) return known;
+  let translated: TranslatedRegex;
+  try {
+    translated = { backend: "xgrammar", source: compiles(convert(pattern, "xgrammar")) };
+  } catch (error) {
+    if (!(error instanceof RegexRefusal)) throw error;
+    try {
+      translated = { backend: "guidance", source: compiles(convert(pattern, "guidance")) };
+    } catch (refusal) {
+      if (!(refusal instanceof RegexRefusal)) throw refusal;
+      throw badRequest(refusal.mockLimit ? refusal.message : `Grammar error: ${refusal.message}`);
+    }
+  }
+  if (translations.size >= translationCacheSize) translations.clear();
+  translations.set(pattern, translated);
+  return translated;
+}
+
+/** The source if JavaScript compiles it (what the dialect pass let through but JS cannot read is a refusal). */
+function compiles(source: string): string {
+  try {
+    new RegExp(source, "u");
+  } catch (error) {
+    throw new RegexRefusal((error as Error).message);
+  }
+  return source;
+}
+
+/**
+ * Checks a pattern as vLLM does before generation ({@link translateRegex}), refusing with its 400.
  */
 export function checkRegex(pattern: string): void {
-  try {
-    new RegExp(pattern, "u");
-  } catch (error) {
-    throw badRequest(`Failed to transform regex into a grammar: ${(error as Error).message}`);
-  }
-  const unsupported = unsupportedConstruct(pattern);
-  if (unsupported !== undefined) {
-    throw badRequest(`Failed to transform regex into a grammar: ${unsupported} are not supported`);
-  }
+  translateRegex(pattern);
 }
 
 /**
@@ -67,9 +463,9 @@ export function checkRegex(pattern: string): void {
  * {@link regexSampleBudget} characters it stops short.
  */
 export function sampleRegex(pattern: string, seed: number): string {
-  checkRegex(pattern);
+  const { source } = translateRegex(pattern);
   const random = seededRandom(seed);
-  const generator = new RandExp(pattern);
+  const generator = new RandExp(source);
   generator.max = regexRepeatMax;
   // randexp draws every choice (repetition counts, characters, branches) through randInt and
   // builds the text through _gen: count what _gen returns (an upper bound: nested calls count
