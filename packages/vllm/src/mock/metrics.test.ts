@@ -110,6 +110,10 @@ describe("/metrics, V1 names (0.12)", () => {
         'vllm:request_success_total{engine="0",finished_reason="length",model_name="m"}',
       ) ?? 0) + 3,
     );
+    // vllm/v1/metrics/loggers.py record(): request_params_max_tokens is observed per finished
+    // engine request (`finished_request.max_tokens_param`), so once per child.
+    expect(grew("vllm:request_params_max_tokens_count")).toBe(3);
+    expect(grew("vllm:request_params_max_tokens_sum")).toBe(6);
   });
 
   // vllm-openai.md §1: /load → {"server_load": N}.
