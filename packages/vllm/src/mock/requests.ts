@@ -184,7 +184,7 @@ export const maxLogprobs = 20;
 export const maxChoices = 1024;
 
 /** vLLM's processor text for too many logprobs (vllm/v1/engine/processor.py). */
-function checkLogprobs(count: number | undefined): VllmError | undefined {
+export function checkLogprobs(count: number | undefined): VllmError | undefined {
   if (count === undefined || count <= maxLogprobs) return undefined;
   return badRequest(
     `Requested sample logprobs of ${count}, which is greater than max allowed: ${maxLogprobs}`,
@@ -192,7 +192,7 @@ function checkLogprobs(count: number | undefined): VllmError | undefined {
 }
 
 /** SamplingParams._verify_args texts (vllm-openai.md §3.2). */
-function verifySampling(s: Sampling): VllmError | undefined {
+export function verifySampling(s: Sampling): VllmError | undefined {
   if (s.n < 1) return badRequest(`n must be at least 1, got ${s.n}.`);
   if (s.n > maxChoices) {
     return badRequest(`n must be at most ${maxChoices} (the mock's max_num_seqs), got ${s.n}.`);
