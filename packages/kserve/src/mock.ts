@@ -8,10 +8,14 @@
  */
 import {
   type Clock,
+  healthRouteTable,
   type MockPlugin,
+  type RestRoute,
+  type RestRouteRequest,
   type RestRouteTable,
   type RuntimeMockModule,
   type RuntimeModuleSettings,
+  realClock,
   registerRestRouteTable,
   runtimeCatalog,
   withholdBaseHealthRoutes,
@@ -36,6 +40,7 @@ import {
   withLegacyStatus,
 } from "./mock/profiles.js";
 import { faultReply, kserveRestTable, registerRestRoutes } from "./mock/rest.js";
+import { slashRedirect } from "./mock/slash-redirect.js";
 import { StatsStore } from "./mock/triton-extensions.js";
 import { LogSettingsStore } from "./mock/triton-logging.js";
 import { SharedMemoryRegistry } from "./mock/triton-shared-memory.js";
@@ -183,10 +188,28 @@ export function kserveMockPlugin(options: KserveMockOptions): MockPlugin {
     return state;
   };
   if (ids) return modelmeshPlugin(profile, ids, stateOf);
+  const runtime = runtimeCatalog[profile.runtime];
+  // Every route the runtime serves (health routes too), for Starlette's redirect check. Only
+  // matched, never called: where no host has made the state yet (msw), the real clock is unused.
+  let known: readonly RestRoute[] | undefined;
+  const knownRoutes = () => {
+    known ??= [
+      ...healthRouteTable(runtime).routes,
+      ...kserveRestTable({ ...stateOf(realClock), runtime }).routes,
+    ];
+    return known;
+  };
   return {
     name: `kserve-v2-${profile.runtime}`,
     rest: (app, ctx) => registerRestRoutes(app, ctx, stateOf(ctx.clock)),
     grpc: (router, ctx) => registerGrpcService(router, ctx, stateOf(ctx.clock)),
+    // A FastAPI runtime's unknown path: Starlette's trailing-slash redirect, else its 404.
+    ...(profile.fastapi
+      ? {
+          notFound: (method: string, path: string, headers: RestRouteRequest["headers"]) =>
+            slashRedirect(knownRoutes(), method, path, headers) ?? runtime.notFound,
+        }
+      : {}),
     bodyError: (error) => {
       if (error.kind === "too-large") {
         // Over the host's body limit: the runtime's internal error in its own envelope.

@@ -197,6 +197,21 @@ export interface KserveProfile {
    */
   readonly apiDocs: boolean;
   /**
+   * FastAPI's own routes and Starlette's router, where the REST server is a FastAPI app
+   * (MLServer, mlserver/rest/app.py): `GET /openapi.json` (FastAPI's `openapi_url` default, which
+   * MLServer keeps; it sets `docs_url` and `redoc_url` to None, so `/docs` and `/redoc` are 404)
+   * and `redirect_slashes` (a path that matches only with its trailing slash stripped or added
+   * is a 307 to that spelling; `slash-redirect.ts`). Triton and OVMS route with their own regexes.
+   */
+  readonly fastapi: boolean;
+  /**
+   * Model metadata also answers with one trailing slash (`/v2/models/m/`,
+   * `/v2/models/m/versions/1/`): OVMS's metadata regex ends in `(?:/)?`
+   * (model_server `src/http_rest_api_handler.cpp` `kfs_modelmetadataRegexExp`); Triton's
+   * `model_regex_` does not, and MLServer redirects instead.
+   */
+  readonly metadataTrailingSlash: boolean;
+  /**
    * MLServer's ModelStreamInfer (dataplane.proto): a stream of ModelInferResponse messages, one
    * per request, all for the first request's model (mlserver/grpc/servicers.py). Triton's form,
    * with ModelStreamInferResponse, is part of {@link tritonExtensions}.
@@ -606,6 +621,8 @@ const triton: KserveProfile = {
   tritonExtensions: true,
   modelControl: "triton",
   apiDocs: false,
+  fastapi: false,
+  metadataTrailingSlash: false,
   streamsInferResponses: false,
   classification: true,
   readRepository: readTritonRepository,
@@ -672,6 +689,8 @@ const mlserver: KserveProfile = {
   tritonExtensions: false,
   modelControl: "mlserver",
   apiDocs: true,
+  fastapi: true,
+  metadataTrailingSlash: false,
   streamsInferResponses: true,
   classification: false,
   readRepository: readMlserverRepository,
@@ -739,6 +758,8 @@ const ovms: KserveProfile = {
   tritonExtensions: false,
   modelControl: undefined,
   apiDocs: false,
+  fastapi: false,
+  metadataTrailingSlash: true,
   streamsInferResponses: false,
   classification: false,
   readRepository: readOvmsRepository,
