@@ -2,9 +2,12 @@
  * LoRA adapters (vllm-openai.md §7): static `--lora-modules`, cards in `/v1/models`, requests
  * naming an adapter, and the runtime load/unload routes behind VLLM_ALLOW_RUNTIME_LORA_UPDATING.
  */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import OpenAI, { type APIError } from "openai";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { LoraRegistry, parseLoraModule } from "./lora.js";
+import { adapterMissing, LoraRegistry, parseLoraModule } from "./lora.js";
 import { readVllmSettings } from "./settings.js";
 import { startVllm, type TestServer } from "./test-server.js";
 
@@ -206,6 +209,85 @@ describe("runtime LoRA loading (VLLM_ALLOW_RUNTIME_LORA_UPDATING=True)", () => {
     expect(((await neither.json()) as { error: { message: string } }).error.message).toBe(
       "either 'lora_name' and 'lora_int_id' needs to be provided.",
     );
+  });
+});
+
+// vLLM refuses an adapter path without adapter_config.json: vllm/lora/utils.py
+// get_adapter_absolute_path keeps an absolute path as is (exists or not), expands `~`, reads a
+// relative one locally when it exists and else asks the Hugging Face Hub; worker_manager.py
+// _load_adapter turns the FileNotFoundError into "Loading lora {name} failed: No adapter found for
+// {path}", which the V1 engine core hands back as "Call to add_lora method failed: ..." (core.py)
+// and serving_models.py answers 404 NotFoundError ("No adapter found" in the text); at start-up
+// init_static_loras raises it as ValueError and the server does not start.
+// A mock on a laptop must keep taking made-up paths, so it refuses only where it can tell vLLM
+// would: an absolute path whose parent directory exists here (below the root) without an
+// adapter_config.json in the path, or a relative path that exists here without one. A path whose
+// parent is absent here (`/mnt/models/...`), one directly under the root (`/x`) or a relative
+// name absent here (a Hub id: the mock has no Hub) is taken as given.
+describe("adapter paths vLLM cannot load", () => {
+  const files = new Set(["/home/me/ok/adapter_config.json", "/home/me", "/home/me/ok", "rel"]);
+  const exists = (path: string) => files.has(path);
+  it("are told where the machine can tell", () => {
+    expect(adapterMissing("/home/me/nope", exists)).toBe(true);
+    expect(adapterMissing("/home/me/ok", exists)).toBe(false);
+    expect(adapterMissing("/mnt/models/sql", exists)).toBe(false);
+    expect(adapterMissing("/sql", exists)).toBe(false);
+    expect(adapterMissing("rel", exists)).toBe(true);
+    expect(adapterMissing("org/adapter", exists)).toBe(false);
+  });
+
+  let dir: string;
+  let server: TestServer;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "servingkit-lora-"));
+    mkdirSync(join(dir, "ok"));
+    writeFileSync(join(dir, "ok", "adapter_config.json"), "{}");
+    mkdirSync(join(dir, "empty"));
+    vi.stubEnv("VLLM_ALLOW_RUNTIME_LORA_UPDATING", "True");
+    server = await startVllm({ "served-model-name": "granite", "enable-lora": true });
+    vi.unstubAllEnvs();
+  });
+  afterAll(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const load = (name: string, path: string) =>
+    fetch(`${server.url}/v1/load_lora_adapter`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ lora_name: name, lora_path: path }),
+    });
+
+  it("answers a local path without an adapter 404 with vLLM's text", async () => {
+    for (const path of [join(dir, "nope"), join(dir, "empty")]) {
+      const refused = await load("x", path);
+      expect(refused.status).toBe(404);
+      expect(await refused.json()).toEqual({
+        error: {
+          message: `Call to add_lora method failed: Loading lora x failed: No adapter found for ${path}`,
+          type: "NotFoundError",
+          param: null,
+          code: 404,
+        },
+      });
+    }
+    expect((await load("ok", join(dir, "ok"))).status).toBe(200);
+    expect((await load("deployed", "/nonexistent-servingkit/adapters/sql")).status).toBe(200);
+    expect((await load("hub", "org/some-adapter")).status).toBe(200);
+  });
+
+  it("refuses to start with a --lora-modules adapter missing here", () => {
+    const path = join(dir, "nope");
+    expect(() => parseLoraModule(`sql=${path}`)).toThrow(
+      `Call to add_lora method failed: Loading lora sql failed: No adapter found for ${path}`,
+    );
+    expect(() =>
+      readVllmSettings(
+        { models: [], values: { "enable-lora": true, "lora-modules": [`sql=${path}`] } },
+        {},
+      ),
+    ).toThrow("No adapter found for");
+    expect(parseLoraModule(`sql=${join(dir, "ok")}`).path).toBe(join(dir, "ok"));
   });
 });
 

@@ -4,6 +4,9 @@
  * `POST /v1/load_lora_adapter` / `/v1/unload_lora_adapter` when `VLLM_ALLOW_RUNTIME_LORA_UPDATING`
  * is set. A request may name an adapter as its `model`; the response echoes that name.
  */
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, isAbsolute, join } from "node:path";
 import { VllmError } from "./errors.js";
 
 /** One adapter. */
@@ -17,10 +20,54 @@ export interface LoraAdapter {
 }
 
 /**
+ * Whether vLLM would find no adapter at `path`, as far as this machine can tell; false wherever
+ * the mock cannot tell, so made-up paths keep working. vLLM resolves the path
+ * (vllm/lora/utils.py `get_adapter_absolute_path`: an absolute path as is, whether it exists or
+ * not; `~` expanded; a relative one locally when it exists, else as a Hugging Face Hub id) and
+ * then reads `adapter_config.json` in it (PEFTHelper.from_local_dir), a FileNotFoundError becoming
+ * "No adapter found" (vllm/lora/worker_manager.py `_load_adapter`). The mock says "missing" for
+ * an absolute path whose parent directory exists here (below the root) but which holds no
+ * `adapter_config.json`, and for a relative path that exists here without one; a path whose
+ * parent is absent here (`/mnt/models/...` on a laptop) or directly under the root is taken as
+ * one of the deployment, and a relative path absent here as a Hub id. `exists` is the file
+ * system look-up (default `existsSync`).
+ */
+export function adapterMissing(
+  path: string,
+  exists: (path: string) => boolean = existsSync,
+): boolean {
+  const local = path === "~" || path.startsWith("~/") ? join(homedir(), path.slice(1)) : path;
+  const config = join(local, "adapter_config.json");
+  if (!isAbsolute(local)) return exists(local) && !exists(config);
+  const parent = dirname(local);
+  if (dirname(parent) === parent) return false;
+  return exists(parent) && !exists(config);
+}
+
+/**
+ * vLLM's text for an adapter it cannot find: the worker's "Loading lora {name} failed: No adapter
+ * found for {path}" (vllm/lora/worker_manager.py), as the V1 engine core's utility call hands it
+ * back ("Call to add_lora method failed: ...", vllm/v1/engine/core.py), with the path as given.
+ */
+export function adapterNotFoundText(name: string, path: string): string {
+  return `Call to add_lora method failed: Loading lora ${name} failed: No adapter found for ${path}`;
+}
+
+/**
  * Reads one `--lora-modules` value as vLLM's LoRAParserAction does: JSON
- * `{"name", "path", "base_model_name"?}` or `name=path`. Throws an Error naming the forms.
+ * `{"name", "path", "base_model_name"?}` or `name=path`. Throws an Error naming the forms, or
+ * vLLM's start-up failure when the adapter is missing here ({@link adapterMissing}): vLLM loads
+ * static adapters at start-up and raises `ValueError(message)` for one it cannot load
+ * (serving_models.py `init_static_loras`).
  */
 export function parseLoraModule(text: string): LoraAdapter {
+  const adapter = readLoraModule(text);
+  if (adapterMissing(adapter.path))
+    throw new Error(adapterNotFoundText(adapter.name, adapter.path));
+  return adapter;
+}
+
+function readLoraModule(text: string): LoraAdapter {
   const trimmed = text.trim();
   if (trimmed.startsWith("{")) {
     let parsed: unknown;
@@ -59,9 +106,18 @@ function field(body: unknown, name: string): string | undefined {
 export class LoraRegistry {
   readonly #adapters = new Map<string, LoraAdapter>();
   readonly #inFlight = new Map<string, number>();
+  readonly #missing: (path: string) => boolean;
 
-  constructor(adapters: readonly LoraAdapter[] = []) {
+  /**
+   * `adapters`: the static ones, in order. `missing`: whether a runtime load's path holds no
+   * adapter (default {@link adapterMissing} on this machine's file system).
+   */
+  constructor(
+    adapters: readonly LoraAdapter[] = [],
+    options: { readonly missing?: (path: string) => boolean } = {},
+  ) {
     for (const adapter of adapters) this.#adapters.set(adapter.name, adapter);
+    this.#missing = options.missing ?? ((path) => adapterMissing(path));
   }
 
   /** The adapters, in load order. */
@@ -97,7 +153,8 @@ export class LoraRegistry {
 
   /**
    * `POST /v1/load_lora_adapter {"lora_name", "lora_path"}`: the plain-text success line, or a
-   * {@link VllmError} with vLLM's text (both fields needed; a loaded name is refused).
+   * {@link VllmError} with vLLM's text (both fields needed; a loaded name is refused; a path
+   * missing here is 404 NotFoundError, serving_models.py "No adapter found" in the error).
    */
   load(body: unknown): string {
     const name = field(body, "lora_name");
@@ -112,6 +169,7 @@ export class LoraRegistry {
         type: invalidUserInput,
       });
     }
+    if (this.#missing(path)) throw new VllmError(404, adapterNotFoundText(name, path));
     this.#adapters.set(name, { name, path });
     return `Success: LoRA adapter '${name}' added successfully.`;
   }
