@@ -22,6 +22,7 @@ import type { RequestedOutput } from "./infer.js";
 import { asFault, recordedInfer } from "./infer.js";
 import { modelMetadata, serverMetadata } from "./metadata.js";
 import { dataplaneDocument, docsTitle, modelDocument, modelDocumentUrl } from "./mlserver-docs.js";
+import { fastapiOpenApiDocument } from "./mlserver-openapi.js";
 import type { KserveMockState } from "./mock-state.js";
 import { type LoadParameters, repositoryNameRefusal } from "./model-control.js";
 import type { MockModel } from "./models.js";
@@ -224,6 +225,11 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
         return compress(profile, request, html(page));
       });
     }
+  }
+  if (profile.fastapi) {
+    // FastAPI's `openapi_url` default, which MLServer's app keeps (mlserver-openapi.ts); gzipped
+    // like every route behind Starlette's GZipMiddleware.
+    get("/openapi.json", (request) => compress(profile, request, json(fastapiOpenApiDocument())));
   }
   if (profile.tritonExtensions) tritonExtensionRoutes(options, get, post, resolve);
   if (sharedMemory !== undefined) sharedMemoryRoutes(profile, sharedMemory, get, post);
