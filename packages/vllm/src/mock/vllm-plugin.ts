@@ -32,6 +32,16 @@ import { modelList } from "./model-card.js";
 import { openApiDocument } from "./openapi.js";
 import { withRequestIdHeader, withRequestIdHeaders } from "./request-id.js";
 import { parseChatRequest, parseCompletionRequest } from "./requests.js";
+import {
+  createResponse,
+  prepareResponse,
+  ResponseStore,
+  responsesStoreEnabled,
+  retrieveResponse,
+  servesResponses,
+} from "./responses.js";
+import { parseResponsesRequest } from "./responses-request.js";
+import { responseStream } from "./responses-stream.js";
 import { rerank, score } from "./scoring.js";
 import { type LoadedModel, startModel, type VllmModel } from "./served-model.js";
 import type { VllmSettings } from "./settings.js";
@@ -44,6 +54,12 @@ export interface VllmPluginOptions {
   readonly settings: VllmSettings;
   /** The loaded model (card, tokenizer, template). */
   readonly loaded: LoadedModel;
+  /**
+   * `VLLM_ENABLE_RESPONSES_API_STORE`: the Responses API keeps responses in memory (`store`,
+   * `background`, `GET /v1/responses/{id}`, cancel). Default: read from `process.env` as vLLM
+   * does (`bool(int(value))`, off when unset).
+   */
+  readonly responsesStore?: boolean;
 }
 
 /** What vLLM's route table needs from its host. */
@@ -311,6 +327,42 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
       }
     }),
   );
+  // vllm-openai.md §1: the Responses API (≈v0.10+), non-harmony path (responses.ts).
+  if (servesResponses(profile)) {
+    const store = new ResponseStore(options.responsesStore ?? responsesStoreEnabled(process.env));
+    shutdown?.addEventListener("abort", () => store.close(), { once: true });
+    post(
+      "/v1/responses",
+      counted(async (request, signal) => {
+        try {
+          needTask("generate", "Responses API");
+          const parsed = parseResponsesRequest(jsonBody(request));
+          const prepared = prepareResponse(model, store, parsed);
+          return await forAdapter(parsed.model, async () =>
+            parsed.stream
+              ? stream(responseStream(model, store, prepared, signal))
+              : json(200, await createResponse(model, store, prepared, signal)),
+          );
+        } catch (error) {
+          return fail(error);
+        }
+      }),
+    );
+    get("/v1/responses/:response_id", (request) => {
+      try {
+        return json(200, retrieveResponse(store, request.params.response_id ?? ""));
+      } catch (error) {
+        return fail(error);
+      }
+    });
+    post("/v1/responses/:response_id/cancel", (request) => {
+      try {
+        return json(200, store.cancel(request.params.response_id ?? ""));
+      } catch (error) {
+        return fail(error);
+      }
+    });
+  }
   const table: RestRouteTable = { routes, onRequest: apiKeyGuard(settings.apiKey) };
   // vllm-openai.md §1: --enable-request-id-headers puts X-Request-Id on every response.
   return [settings.requestIdHeaders ? withRequestIdHeaders(table) : table];

@@ -1,0 +1,267 @@
+/**
+ * vLLM's `ResponsesRequest` (vllm/entrypoints/openai/protocol.py, ≈v0.11-0.12; newer
+ * releases moved it to responses/protocol.py): the fields of `POST /v1/responses`, their
+ * defaults and checks, read into a typed request. `input` is a string or a list of items (messages,
+ * `function_call` and `function_call_output` items); the non-harmony path turns it into chat
+ * messages (serving_responses.py `_construct_input_messages`). Bad fields answer pydantic's
+ * error list as a 400 (validation.ts).
+ */
+
+import { uuidHex } from "./request-id.js";
+import type { ChatMessage, Guided, Sampling } from "./requests.js";
+import { FieldReader, modelValueError } from "./validation.js";
+
+/** One function tool of `tools` (Responses' flat form: `{type, name, parameters, ...}`). */
+export interface ResponsesFunctionTool {
+  readonly name: string;
+  /** The JSON schema of the arguments; `{type: "object"}` when the tool gives none. */
+  readonly parameters: unknown;
+}
+
+/** `tool_choice`: a mode, or one named function (`{type: "function", name}`). */
+export type ResponsesToolChoice = "none" | "auto" | "required" | { readonly name: string };
+
+/** `POST /v1/responses`, read. The sampling fields are the engine's (requests.ts `Sampling`). */
+export interface ResponsesRequest extends Sampling {
+  readonly model: string | undefined;
+  /** The input as chat messages, in order (instructions and history are added later). */
+  readonly messages: readonly ChatMessage[];
+  readonly instructions: string | undefined;
+  /** `max_output_tokens` as sent; the response reports it clamped to what the context leaves. */
+  readonly maxOutputTokens: number | undefined;
+  /** `store` (default true; ignored unless the server's store is on). */
+  readonly store: boolean;
+  /** `background` (default false; needs the store). */
+  readonly background: boolean;
+  readonly previousResponseId: string | undefined;
+  /** The function tools the model may call. */
+  readonly tools: readonly ResponsesFunctionTool[];
+  /** Every tool as the response echoes it. */
+  readonly toolsEcho: readonly unknown[];
+  /** Every tool as the chat template sees it (`{type: "function", function: {...}}`). */
+  readonly templateTools: readonly unknown[];
+  readonly toolChoice: ResponsesToolChoice;
+  /** `tool_choice` as the response echoes it. */
+  readonly toolChoiceEcho: unknown;
+  /** `include` has `message.output_text.logprobs`. */
+  readonly includeLogprobs: boolean;
+  /** `top_logprobs` (default 0). */
+  readonly topLogprobs: number;
+  /** Echoed as sent. */
+  readonly text: unknown;
+  readonly metadata: unknown;
+  readonly user: string | undefined;
+  readonly reasoning: unknown;
+  readonly parallelToolCalls: boolean;
+  readonly serviceTier: string;
+  readonly truncation: string;
+  readonly maxToolCalls: number | undefined;
+}
+
+/** The `include` value that asks for output logprobs (ResponsesRequest.is_include_output_logprobs). */
+const logprobsInclude = "message.output_text.logprobs";
+
+/**
+ * Reads and checks a `/v1/responses` body; throws a 400 VllmError (pydantic's list, or a model
+ * validator's `Value error, ...`).
+ */
+export function parseResponsesRequest(body: unknown): ResponsesRequest {
+  const fields = new FieldReader(body);
+  fields.finish();
+  const messages = readInput(fields);
+  const model = fields.string("model");
+  const instructions = fields.string("instructions");
+  const maxOutputTokens = fields.int("max_output_tokens");
+  const store = fields.bool("store") ?? true;
+  const background = fields.bool("background") ?? false;
+  const previousResponseId = fields.string("previous_response_id");
+  const stream = fields.bool("stream") ?? false;
+  const seed = fields.int("seed");
+  const include = fields.list("include") ?? [];
+  const topLogprobs = fields.int("top_logprobs") ?? 0;
+  const text = fields.object("text");
+  const { tools, toolsEcho, templateTools } = readTools(fields);
+  const rawChoice = fields.raw("tool_choice");
+  const metadata = fields.object("metadata");
+  const user = fields.string("user");
+  const reasoning = fields.object("reasoning");
+  const parallelToolCalls = fields.bool("parallel_tool_calls") ?? true;
+  const serviceTier = fields.string("service_tier") ?? "auto";
+  const truncation = fields.string("truncation") ?? "disabled";
+  const maxToolCalls = fields.int("max_tool_calls");
+  const requestId = fields.string("request_id");
+  const sampling: Sampling = {
+    maxTokens: maxOutputTokens,
+    n: 1,
+    temperature: fields.number("temperature"),
+    topP: fields.number("top_p"),
+    topK: fields.int("top_k"),
+    seed,
+    stop: fields.stringOrStrings("stop") ?? [],
+    stopTokenIds: [],
+    includeStopStrInOutput: fields.bool("include_stop_str_in_output") ?? false,
+    minTokens: 0,
+    ignoreEos: fields.bool("ignore_eos") ?? false,
+    stream,
+    streamOptions: undefined,
+    guided: readFormat(text),
+    priority: fields.int("priority") ?? 0,
+    // protocol.py: request_id defaults to `resp_<uuid hex>`, and is the response's id as sent.
+    requestId: requestId ?? `resp_${uuidHex()}`,
+    promptLogprobs: undefined,
+    bestOf: undefined,
+  };
+  fields.finish();
+  // protocol.py validate_background: background needs store.
+  if (background && !store) {
+    throw modelValueError("background can only be used when `store` is true", body);
+  }
+  return Object.assign(sampling, {
+    model,
+    messages,
+    instructions,
+    maxOutputTokens,
+    store,
+    background,
+    previousResponseId,
+    tools,
+    toolsEcho,
+    templateTools,
+    toolChoice: readToolChoice(rawChoice),
+    toolChoiceEcho: rawChoice ?? "auto",
+    includeLogprobs: include.includes(logprobsInclude),
+    topLogprobs,
+    text: text ?? null,
+    metadata: metadata ?? null,
+    user,
+    reasoning: reasoning ?? null,
+    parallelToolCalls,
+    serviceTier,
+    truncation,
+    maxToolCalls,
+  });
+}
+
+/** `text.format`: a `json_schema` with a schema guides the output (to_sampling_params). */
+function readFormat(text: Record<string, unknown> | undefined): Guided | undefined {
+  const format = text?.format as { type?: unknown; schema?: unknown } | null | undefined;
+  if (format?.type === "json_schema" && format.schema !== undefined && format.schema !== null) {
+    return { json: format.schema };
+  }
+  return undefined;
+}
+
+/** `input` (required): a string is one user message; a list holds messages and tool items. */
+function readInput(fields: FieldReader): ChatMessage[] {
+  const input = fields.raw("input");
+  if (input === undefined) {
+    fields.missing("input");
+    return [];
+  }
+  if (typeof input === "string") return [{ role: "user", content: input }];
+  if (!Array.isArray(input)) {
+    fields.nested("string_type", ["input"], input);
+    return [];
+  }
+  const messages: ChatMessage[] = [];
+  input.forEach((item, i) => {
+    const message = inputMessage(item);
+    if (message === undefined) fields.nested("dict_type", ["input", i], item);
+    else if (message !== null) messages.push(message);
+  });
+  return messages;
+}
+
+/**
+ * One input item as a chat message (utils.py `construct_input_messages`): a message (with or
+ * without `type: "message"`), a `function_call` (an assistant tool call), a
+ * `function_call_output` (a tool message); `reasoning` items are skipped (null). Undefined:
+ * not an item.
+ */
+function inputMessage(item: unknown): ChatMessage | null | undefined {
+  if (item === null || typeof item !== "object" || Array.isArray(item)) return undefined;
+  const fields = item as Record<string, unknown>;
+  if (fields.type === "reasoning") return null;
+  if (fields.type === "function_call") {
+    const { call_id, name, arguments: args } = fields;
+    if (typeof call_id !== "string" || typeof name !== "string" || typeof args !== "string") {
+      return undefined;
+    }
+    return {
+      role: "assistant",
+      content: "",
+      tool_calls: [{ id: call_id, type: "function", function: { name, arguments: args } }],
+    };
+  }
+  if (fields.type === "function_call_output") {
+    const { call_id, output } = fields;
+    if (typeof call_id !== "string" || typeof output !== "string") return undefined;
+    return { role: "tool", content: output, tool_call_id: call_id };
+  }
+  if (typeof fields.role !== "string") return undefined;
+  const content = contentText(fields.content);
+  return content === undefined ? undefined : { role: fields.role, content };
+}
+
+/** Message content: a string, or parts with `text` (`input_text`, `output_text`) joined by newlines. */
+function contentText(content: unknown): string | undefined {
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return undefined;
+  const texts: string[] = [];
+  for (const part of content) {
+    const text = (part as { text?: unknown } | null)?.text;
+    if (typeof text !== "string") return undefined;
+    texts.push(text);
+  }
+  return texts.join("\n");
+}
+
+/**
+ * `tools`: function tools (`name` required) are callable; every tool reaches the chat template as
+ * a chat-completions tool (utils.py `construct_tool_dicts`) and is echoed in the response with
+ * FunctionTool's fields.
+ */
+function readTools(fields: FieldReader) {
+  const list = fields.list("tools") ?? [];
+  const tools: ResponsesFunctionTool[] = [];
+  const toolsEcho: unknown[] = [];
+  const templateTools: unknown[] = [];
+  list.forEach((item, i) => {
+    if (item === null || typeof item !== "object" || Array.isArray(item)) {
+      fields.nested("dict_type", ["tools", i], item);
+      return;
+    }
+    const tool = item as Record<string, unknown>;
+    if (tool.type !== "function") {
+      toolsEcho.push(tool);
+      templateTools.push({ type: "function", function: tool });
+      return;
+    }
+    if (typeof tool.name !== "string") {
+      fields.nested("missing", ["tools", i, "function", "name"], item);
+      return;
+    }
+    const parameters = tool.parameters ?? null;
+    tools.push({ name: tool.name, parameters: parameters ?? { type: "object" } });
+    // openai's FunctionTool, in its field order (pydantic's model_dump keeps it).
+    toolsEcho.push({
+      name: tool.name,
+      parameters,
+      strict: tool.strict ?? null,
+      type: "function",
+      description: tool.description ?? null,
+    });
+    const { type: _type, ...fn } = tool;
+    templateTools.push({ type: "function", function: fn });
+  });
+  return { tools, toolsEcho, templateTools };
+}
+
+/** `tool_choice` (default "auto"): a mode, or `{type: "function", name}`. */
+function readToolChoice(raw: unknown): ResponsesToolChoice {
+  if (raw === undefined || raw === "auto") return "auto";
+  if (raw === "none" || raw === "required") return raw;
+  const named = raw as { type?: unknown; name?: unknown } | null;
+  if (named?.type === "function" && typeof named.name === "string") return { name: named.name };
+  return "auto";
+}

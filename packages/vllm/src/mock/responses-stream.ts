@@ -1,0 +1,224 @@
+/**
+ * The streamed Responses answer (`stream: true`), as vLLM frames it: every event is
+ * `event: <type>\ndata: <compact JSON>\n\n` (responses/api_router.py
+ * `_convert_stream_to_sse_events`: `event:` lines, unlike chat; no `data: [DONE]` at the end),
+ * each with a `sequence_number` counting from 0. The events of a text answer
+ * (serving_responses.py `_process_simple_streaming_events` and `responses_stream_generator`):
+ * `response.created`, `response.in_progress`, at the first text `response.output_item.added` and
+ * `response.content_part.added`, one `response.output_text.delta` per engine output, then
+ * `response.output_text.done`, `response.content_part.done`, `response.output_item.done` and
+ * `response.completed` with the whole response. A function call streams as
+ * `response.function_call_arguments.delta`/`.done` (responses/simple_streaming_events.py).
+ */
+import type { FinishEvent, TokenEvent } from "@servingkit/mock-core";
+import { stopSuffix } from "./choices.js";
+import { clampLogprob } from "./completions.js";
+import {
+  finishStatus,
+  itemId,
+  outputLogprobs,
+  type PreparedResponse,
+  type ResponseStore,
+  responseObject,
+  responseUsage,
+} from "./responses.js";
+import type { VllmModel } from "./served-model.js";
+
+/** One Responses SSE event's bytes: its type on an `event:` line, then its JSON. */
+export function responsesEvent(type: string, payload: object): string {
+  return `event: ${type}\ndata: ${JSON.stringify(payload)}\n\n`;
+}
+
+/**
+ * A delta's logprobs (serving_responses.py `_create_stream_response_logprobs`): token, logprob
+ * and top alternatives without bytes; `[]` unless `include` asks for them.
+ */
+function deltaLogprobs(model: VllmModel, tokens: readonly TokenEvent[], topCount: number) {
+  return tokens.map((token) => ({
+    token: model.spec.tokenizer.tokenText(token.id),
+    logprob: clampLogprob(token.logprob) ?? 0,
+    top_logprobs:
+      topCount > 0
+        ? (token.top ?? [])
+            .slice(0, topCount)
+            .map((alt) => ({ token: alt.text, logprob: clampLogprob(alt.logprob) ?? 0 }))
+        : [],
+  }));
+}
+
+/**
+ * The SSE frames of a streamed response. Checks ran in `prepared`, so errors before the first
+ * frame already have their status. The whole response goes to the store when `prepared.store`.
+ * Leaving early (the client closes) ends the engine run.
+ */
+export async function* responseStream(
+  model: VllmModel,
+  store: ResponseStore,
+  prepared: PreparedResponse,
+  signal: AbortSignal,
+): AsyncGenerator<string> {
+  const { request, tool } = prepared;
+  let sequence = 0;
+  const initial = responseObject(prepared, { status: "in_progress", output: [], usage: null });
+  yield responsesEvent("response.created", {
+    response: initial,
+    sequence_number: sequence++,
+    type: "response.created",
+  });
+  yield responsesEvent("response.in_progress", {
+    response: initial,
+    sequence_number: sequence++,
+    type: "response.in_progress",
+  });
+  const id = itemId(tool ? "fc" : "msg");
+  const callId = tool ? itemId("call") : "";
+  const name = tool?.tool.name ?? "";
+  const keepTokens = request.includeLogprobs;
+  const tokens: TokenEvent[] = [];
+  let text = "";
+  let started = false;
+  const opening = (): string[] => {
+    started = true;
+    if (tool) {
+      return [
+        responsesEvent("response.output_item.added", {
+          item: {
+            arguments: "",
+            call_id: callId,
+            name,
+            type: "function_call",
+            id,
+            status: "in_progress",
+          },
+          output_index: 0,
+          sequence_number: sequence++,
+          type: "response.output_item.added",
+        }),
+      ];
+    }
+    return [
+      responsesEvent("response.output_item.added", {
+        item: { id, content: [], role: "assistant", status: "in_progress", type: "message" },
+        output_index: 0,
+        sequence_number: sequence++,
+        type: "response.output_item.added",
+      }),
+      responsesEvent("response.content_part.added", {
+        content_index: 0,
+        item_id: id,
+        output_index: 0,
+        part: { annotations: [], text: "", type: "output_text", logprobs: [] },
+        sequence_number: sequence++,
+        type: "response.content_part.added",
+      }),
+    ];
+  };
+  const delta = (piece: string, pieceTokens: readonly TokenEvent[]): string =>
+    tool
+      ? responsesEvent("response.function_call_arguments.delta", {
+          delta: piece,
+          item_id: id,
+          output_index: 0,
+          sequence_number: sequence++,
+          type: "response.function_call_arguments.delta",
+        })
+      : responsesEvent("response.output_text.delta", {
+          content_index: 0,
+          delta: piece,
+          item_id: id,
+          logprobs: keepTokens ? deltaLogprobs(model, pieceTokens, request.topLogprobs) : [],
+          output_index: 0,
+          sequence_number: sequence++,
+          type: "response.output_text.delta",
+        });
+  let finish: FinishEvent | undefined;
+  for await (const event of model.engine.generate(prepared.plan.request, { signal })) {
+    if (event.type === "finish") {
+      finish = event;
+      break;
+    }
+    if (keepTokens) tokens.push(event);
+    // Newer releases drop empty deltas (simple_streaming_events.py); an EOS step has no text.
+    if (event.text === "") continue;
+    if (!started) yield* opening();
+    text += event.text;
+    yield delta(event.text, [event]);
+  }
+  if (finish === undefined) return;
+  const suffix = stopSuffix(finish, request.includeStopStrInOutput);
+  if (suffix !== "") {
+    if (!started) yield* opening();
+    text += suffix;
+    yield delta(suffix, []);
+  }
+  let output: object[] = [];
+  if (tool) {
+    if (!started) yield* opening();
+    const item = {
+      arguments: text,
+      call_id: callId,
+      name,
+      type: "function_call",
+      id,
+      status: "completed",
+    };
+    yield responsesEvent("response.function_call_arguments.done", {
+      arguments: text,
+      item_id: id,
+      name,
+      output_index: 0,
+      sequence_number: sequence++,
+      type: "response.function_call_arguments.done",
+    });
+    yield responsesEvent("response.output_item.done", {
+      item,
+      output_index: 0,
+      sequence_number: sequence++,
+      type: "response.output_item.done",
+    });
+    output = [item];
+  } else if (started) {
+    const part = {
+      annotations: [],
+      text,
+      type: "output_text",
+      logprobs: keepTokens ? outputLogprobs(model, tokens, request.topLogprobs) : null,
+    };
+    yield responsesEvent("response.output_text.done", {
+      content_index: 0,
+      item_id: id,
+      logprobs: [],
+      output_index: 0,
+      sequence_number: sequence++,
+      text,
+      type: "response.output_text.done",
+    });
+    yield responsesEvent("response.content_part.done", {
+      content_index: 0,
+      item_id: id,
+      output_index: 0,
+      part: { annotations: [], text, type: "output_text", logprobs: null },
+      sequence_number: sequence++,
+      type: "response.content_part.done",
+    });
+    const item = { id, content: [part], role: "assistant", status: "completed", type: "message" };
+    yield responsesEvent("response.output_item.done", {
+      item: { id, content: [part], role: "assistant", status: "completed", type: "message" },
+      output_index: 0,
+      sequence_number: sequence++,
+      type: "response.output_item.done",
+    });
+    output = [item];
+  }
+  const final = responseObject(prepared, {
+    status: finishStatus(prepared, finish),
+    output,
+    usage: responseUsage(prepared.promptTokens, finish.completionTokens),
+  });
+  if (prepared.store) store.put(final, prepared.messages);
+  yield responsesEvent("response.completed", {
+    response: final,
+    sequence_number: sequence++,
+    type: "response.completed",
+  });
+}

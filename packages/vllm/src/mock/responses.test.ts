@@ -1,0 +1,392 @@
+/**
+ * The Responses API (`POST /v1/responses`) driven by the official `openai` SDK, as vLLM users call
+ * `client.responses.create(...)`, plus fetch for what the SDK hides. Sources: vllm-project/vllm
+ * vllm/entrypoints/openai/serving_responses.py (≈v0.11-0.12), protocol.py (ResponsesRequest,
+ * ResponsesResponse, ResponseUsage), responses/api_router.py; vllm-openai.md §1-§3.
+ */
+import { Ajv } from "ajv";
+import OpenAI, { type APIError } from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startVllm, type TestServer } from "./test-server.js";
+
+const weather = {
+  type: "object",
+  properties: { city: { type: "string" }, days: { type: "integer", minimum: 1, maximum: 7 } },
+  required: ["city", "days"],
+  additionalProperties: false,
+} as const;
+
+async function errorOf(promise: Promise<unknown>): Promise<APIError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as APIError;
+  }
+  throw new Error("expected the call to fail");
+}
+
+function clientOf(server: TestServer, apiKey = "unused"): OpenAI {
+  return new OpenAI({ baseURL: `${server.url}/v1`, apiKey, maxRetries: 0 });
+}
+
+describe("Responses API with the openai SDK (store off, the default)", () => {
+  let server: TestServer;
+  let client: OpenAI;
+  beforeAll(async () => {
+    server = await startVllm({ "served-model-name": "granite" });
+    client = clientOf(server);
+  });
+  afterAll(() => server.close());
+
+  // protocol.py ResponsesResponse; serving_responses.py _make_response_output_items.
+  it("answers a response with one output_text message", async () => {
+    const response = await client.responses.create({
+      model: "granite",
+      input: "Say hello",
+      max_output_tokens: 8,
+    });
+    expect(response.object).toBe("response");
+    // protocol.py: request_id defaults to resp_<random_uuid()> and is the response id.
+    expect(response.id).toMatch(/^resp_[0-9a-f]{32}$/);
+    expect(response.status).toBe("completed");
+    expect(response.model).toBe("granite");
+    const [message] = response.output;
+    expect(message?.type).toBe("message");
+    if (message?.type !== "message") throw new Error("no message");
+    expect(message.id).toMatch(/^msg_[0-9a-f]{32}$/);
+    expect(message.role).toBe("assistant");
+    expect(message.status).toBe("completed");
+    expect(message.content[0]?.type).toBe("output_text");
+    expect(response.output_text.length).toBeGreaterThan(0);
+    // SimpleContext: cached and reasoning tokens are 0.
+    expect(response.usage?.input_tokens_details.cached_tokens).toBe(0);
+    expect(response.usage?.output_tokens_details.reasoning_tokens).toBe(0);
+    expect(response.usage?.total_tokens).toBe(
+      (response.usage?.input_tokens ?? 0) + (response.usage?.output_tokens ?? 0),
+    );
+    expect(response.max_output_tokens).toBe(8);
+  });
+
+  // serving_responses.py _construct_input_messages: instructions become the system message.
+  it("renders instructions as a system message ahead of the input", async () => {
+    const plain = await client.responses.create({
+      model: "granite",
+      input: "Hi",
+      max_output_tokens: 1,
+    });
+    const withInstructions = await client.responses.create({
+      model: "granite",
+      input: "Hi",
+      instructions: "You are terse.",
+      max_output_tokens: 1,
+    });
+    expect(withInstructions.instructions).toBe("You are terse.");
+    expect(withInstructions.usage?.input_tokens).toBeGreaterThan(plain.usage?.input_tokens ?? 0);
+  });
+
+  it("takes a message list with content parts", async () => {
+    const response = await client.responses.create({
+      model: "granite",
+      input: [
+        { role: "developer", content: "Be brief." },
+        { role: "user", content: [{ type: "input_text", text: "Hello" }] },
+      ],
+      max_output_tokens: 2,
+    });
+    expect(response.status).toBe("completed");
+  });
+
+  // vllm issue #24184 (v0.10-0.13): SimpleContext reports "completed" even when cut by length.
+  it("reports a length cut as completed before vLLM 0.14", async () => {
+    const response = await client.responses.create({
+      model: "granite",
+      input: "Tell me a long story",
+      max_output_tokens: 3,
+      ignore_eos: true,
+    } as OpenAI.Responses.ResponseCreateParamsNonStreaming);
+    expect(response.status).toBe("completed");
+    expect(response.incomplete_details).toBeNull();
+    expect(response.usage?.output_tokens).toBe(3);
+  });
+
+  // protocol.py to_sampling_params: text.format json_schema guides the output.
+  it("guides the output by text.format json_schema", async () => {
+    const response = await client.responses.create({
+      model: "granite",
+      input: "Weather plan",
+      text: { format: { type: "json_schema", name: "plan", schema: weather, strict: true } },
+    });
+    const validate = new Ajv({ strict: false }).compile(weather);
+    expect(validate(JSON.parse(response.output_text))).toBe(true);
+  });
+
+  // serving_engine.py _parse_tool_calls_from_content: a named tool_choice is a forced call.
+  it("answers a named function tool choice with a function_call item", async () => {
+    const response = await client.responses.create({
+      model: "granite",
+      input: "Weather in Paris?",
+      tools: [{ type: "function", name: "get_weather", parameters: weather, strict: true }],
+      tool_choice: { type: "function", name: "get_weather" },
+    });
+    const [call] = response.output;
+    expect(call?.type).toBe("function_call");
+    if (call?.type !== "function_call") throw new Error("no call");
+    expect(call.name).toBe("get_weather");
+    expect(call.call_id).toMatch(/^call_[0-9a-f]{32}$/);
+    expect(call.id).toMatch(/^fc_[0-9a-f]{32}$/);
+    const validate = new Ajv({ strict: false }).compile(weather);
+    expect(validate(JSON.parse(call.arguments))).toBe(true);
+    expect(response.tools[0]).toMatchObject({ type: "function", name: "get_weather" });
+  });
+
+  it("answers text for tool_choice auto without --enable-auto-tool-choice", async () => {
+    const response = await client.responses.create({
+      model: "granite",
+      input: "Weather in Paris?",
+      tools: [{ type: "function", name: "get_weather", parameters: weather, strict: true }],
+      max_output_tokens: 4,
+    });
+    expect(response.output[0]?.type).toBe("message");
+    expect(response.tool_choice).toBe("auto");
+  });
+
+  // include message.output_text.logprobs (protocol.py is_include_output_logprobs).
+  it("adds output logprobs when include asks for them", async () => {
+    const response = await client.responses.create({
+      model: "granite",
+      input: "Hi",
+      max_output_tokens: 3,
+      include: ["message.output_text.logprobs"],
+      top_logprobs: 2,
+    });
+    const message = response.output[0];
+    if (message?.type !== "message") throw new Error("no message");
+    const part = message.content[0];
+    if (part?.type !== "output_text") throw new Error("no text");
+    expect(part.logprobs?.length).toBe(response.usage?.output_tokens);
+    expect(part.logprobs?.[0]?.top_logprobs.length).toBe(2);
+    expect(response.top_logprobs).toBe(2);
+  });
+
+  // vllm-openai.md §3: unknown model is 404 NotFoundError with backticks.
+  it("answers an unknown model with NotFoundError", async () => {
+    const error = await errorOf(client.responses.create({ model: "nope", input: "Hi" }));
+    expect(error).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(error.message).toContain("The model `nope` does not exist.");
+  });
+
+  // vllm-openai.md §3: body validation is a 400 with pydantic's error list.
+  it("answers a missing input with BadRequestError", async () => {
+    const error = await errorOf(
+      client.responses.create({
+        model: "granite",
+      } as OpenAI.Responses.ResponseCreateParamsNonStreaming),
+    );
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(error.message).toContain("'type': 'missing', 'loc': ('body', 'input')");
+  });
+
+  it("answers a wrongly typed field with BadRequestError", async () => {
+    const error = await errorOf(
+      client.responses.create({
+        model: "granite",
+        input: "Hi",
+        max_output_tokens: "many",
+      } as unknown as OpenAI.Responses.ResponseCreateParamsNonStreaming),
+    );
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(error.message).toContain("'loc': ('body', 'max_output_tokens')");
+  });
+
+  // serving_responses.py create_responses: background without the store is refused.
+  it("refuses background while the store is off", async () => {
+    const error = await errorOf(
+      client.responses.create({ model: "granite", input: "Hi", background: true }),
+    );
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(error.message).toContain(
+      "This vLLM engine does not support `store=True` and therefore does not support the background mode.",
+    );
+    expect((error.error as { type?: string }).type).toBe("invalid_request_error");
+  });
+
+  // serving_responses.py _make_not_found_error: 404, invalid_request_error.
+  it("answers an unknown previous_response_id with 404", async () => {
+    const error = await errorOf(
+      client.responses.create({ model: "granite", input: "Hi", previous_response_id: "resp_x" }),
+    );
+    expect(error).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(error.message).toContain("Response with id 'resp_x' not found.");
+  });
+
+  it("stores nothing: GET and cancel of any id are 404", async () => {
+    const response = await client.responses.create({
+      model: "granite",
+      input: "Hi",
+      max_output_tokens: 1,
+    });
+    const got = await errorOf(client.responses.retrieve(response.id));
+    expect(got).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(got.message).toContain(`Response with id '${response.id}' not found.`);
+    const cancelled = await errorOf(client.responses.cancel(response.id));
+    expect(cancelled).toBeInstanceOf(OpenAI.NotFoundError);
+  });
+
+  // protocol.py ResponsesResponse field order, as model_dump() writes it (JSONResponse).
+  it("writes the response keys in vLLM's field order", async () => {
+    const raw = await fetch(`${server.url}/v1/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ input: "Hi", max_output_tokens: 1, request_id: "resp_fixed" }),
+    });
+    expect(raw.status).toBe(200);
+    expect(raw.headers.get("content-type")).toBe("application/json");
+    const body = (await raw.json()) as Record<string, unknown>;
+    expect(Object.keys(body)).toEqual([
+      "id",
+      "created_at",
+      "incomplete_details",
+      "instructions",
+      "metadata",
+      "model",
+      "object",
+      "output",
+      "parallel_tool_calls",
+      "temperature",
+      "tool_choice",
+      "tools",
+      "top_p",
+      "background",
+      "max_output_tokens",
+      "max_tool_calls",
+      "previous_response_id",
+      "prompt",
+      "reasoning",
+      "service_tier",
+      "status",
+      "text",
+      "top_logprobs",
+      "truncation",
+      "usage",
+      "user",
+      "input_messages",
+      "output_messages",
+    ]);
+    // The body's request_id is the response id as sent.
+    expect(body.id).toBe("resp_fixed");
+    expect(Object.keys(body.usage as object)).toEqual([
+      "input_tokens",
+      "input_tokens_details",
+      "output_tokens",
+      "output_tokens_details",
+      "total_tokens",
+    ]);
+  });
+});
+
+describe("Responses API per release and option", () => {
+  // vllm PR #31836 (≈0.14): a length cut reports incomplete with reason max_output_tokens.
+  it("reports a length cut as incomplete from vLLM 0.14", async () => {
+    const server = await startVllm({ "vllm-version": "0.14.0" });
+    try {
+      const response = await clientOf(server).responses.create({
+        model: "",
+        input: "Tell me a long story",
+        max_output_tokens: 3,
+        ignore_eos: true,
+      } as OpenAI.Responses.ResponseCreateParamsNonStreaming);
+      expect(response.status).toBe("incomplete");
+      expect(response.incomplete_details).toEqual({ reason: "max_output_tokens" });
+    } finally {
+      await server.close();
+    }
+  });
+
+  // vllm issue #28173 (v0.11.0): tools are refused without harmony, the cause printed as None.
+  it("refuses tools on vLLM 0.11", async () => {
+    const server = await startVllm({ "vllm-version": "0.11.0" });
+    try {
+      const error = await errorOf(
+        clientOf(server).responses.create({
+          model: "",
+          input: "Hi",
+          tools: [{ type: "function", name: "f", parameters: null, strict: null }],
+        }),
+      );
+      expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(error.message).toContain(
+        "Tool use is not supported in Responses API without Harmony None",
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  // vllm-openai.md §1: the route exists from ≈v0.10; older releases answer FastAPI's 404.
+  it("has no route before vLLM 0.10", async () => {
+    const server = await startVllm({ "vllm-version": "0.9.2" });
+    try {
+      const raw = await fetch(`${server.url}/v1/responses`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ input: "Hi" }),
+      });
+      expect(raw.status).toBe(404);
+      expect(await raw.json()).toEqual({ detail: "Not Found" });
+    } finally {
+      await server.close();
+    }
+  });
+
+  // vllm-openai.md §2: /v1 routes are guarded by --api-key.
+  it("is guarded by --api-key", async () => {
+    const server = await startVllm({ "api-key": "sekret" });
+    try {
+      const error = await errorOf(
+        clientOf(server, "wrong").responses.create({ model: "", input: "Hi" }),
+      );
+      expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
+      const ok = await clientOf(server, "sekret").responses.create({
+        model: "",
+        input: "Hi",
+        max_output_tokens: 1,
+      });
+      expect(ok.status).toBe("completed");
+    } finally {
+      await server.close();
+    }
+  });
+
+  // vllm-openai.md §3.1 texts through preprocessing, caught as f"{e} {e.__cause__}".
+  it("answers a prompt over max_model_len with the context-length 400", async () => {
+    const server = await startVllm({ "max-model-len": "32" });
+    try {
+      const error = await errorOf(
+        clientOf(server).responses.create({ model: "", input: "word ".repeat(64) }),
+      );
+      expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(error.message).toContain("This model's maximum context length is 32 tokens.");
+      expect(error.message).toMatch(/ None$/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  // serving_engine.py: --enable-auto-tool-choice lets "auto" call a tool.
+  it("calls a tool for auto with --enable-auto-tool-choice", async () => {
+    const server = await startVllm({
+      "enable-auto-tool-choice": true,
+      "tool-call-parser": "hermes",
+    });
+    try {
+      const response = await clientOf(server).responses.create({
+        model: "",
+        input: "Weather?",
+        tools: [{ type: "function", name: "get_weather", parameters: weather, strict: true }],
+      });
+      expect(response.output[0]?.type).toBe("function_call");
+    } finally {
+      await server.close();
+    }
+  });
+});

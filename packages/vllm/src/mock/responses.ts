@@ -1,0 +1,498 @@
+/**
+ * vLLM's Responses API, non-harmony path (vllm/entrypoints/openai/serving_responses.py ≈v0.11-0.12,
+ * its SimpleContext; newer releases split it into responses/serving.py): `POST /v1/responses`
+ * renders `instructions`, the stored history of `previous_response_id` and `input` through the
+ * chat template, runs the engine once and answers a `response` object; `GET
+ * /v1/responses/{id}` and `POST /v1/responses/{id}/cancel` read the in-memory store, which is off
+ * unless `VLLM_ENABLE_RESPONSES_API_STORE=1` (then `store` and `background` work). gpt-oss
+ * (harmony), built-in tools (web search, code interpreter, MCP) and reasoning parsers are out of
+ * scope: their tools are rendered into the template and never called.
+ */
+import type { FinishEvent, TokenEvent } from "@servingkit/mock-core";
+import { type ChoicePlan, guidedText, planChoices, runChoice, stopSuffix } from "./choices.js";
+import { clampLogprob } from "./completions.js";
+import { badRequest, checkContextLength, VllmError } from "./errors.js";
+import { sampleJson } from "./json-sample.js";
+import { parseVersion, type VllmProfile } from "./profiles.js";
+import { chatPromptIds } from "./prompts.js";
+import { uuidHex } from "./request-id.js";
+import type { ChatMessage } from "./requests.js";
+import { checkLogprobs, verifySampling } from "./requests.js";
+import type { ResponsesFunctionTool, ResponsesRequest } from "./responses-request.js";
+import { checkModelName, type VllmModel } from "./served-model.js";
+
+/** What a release's Responses API does (the non-harmony path), from its profile's range. */
+export interface ResponsesEra {
+  /**
+   * Function tools are refused: "Tool use is not supported in Responses API without Harmony"
+   * (v0.11.0, vllm issue #28173); vllm PR #26874 (Oct 2025) calls them from ≈0.12.
+   */
+  readonly toolsRefused: boolean;
+  /**
+   * A generation cut by `max_output_tokens` reports `status: "incomplete"` with
+   * `incomplete_details.reason: "max_output_tokens"` (vllm PR #31836, Jan 2026, ≈0.14); before,
+   * SimpleContext always said `completed` (vllm issue #24184).
+   */
+  readonly incompleteOnLength: boolean;
+}
+
+function atLeast(profile: VllmProfile, version: string): boolean {
+  const since = parseVersion(profile.since) ?? [0, 0, 0];
+  const bound = parseVersion(version) ?? [0, 0, 0];
+  for (let i = 0; i < 3; i += 1) {
+    const d = (since[i] ?? 0) - (bound[i] ?? 0);
+    if (d !== 0) return d > 0;
+  }
+  return true;
+}
+
+/** Whether a release serves the Responses API at all (vllm-openai.md §1: ≈v0.10+). */
+export function servesResponses(profile: VllmProfile): boolean {
+  return atLeast(profile, "0.10.0");
+}
+
+/** The Responses behaviour of a profile's releases (see {@link ResponsesEra}). */
+export function responsesEra(profile: VllmProfile): ResponsesEra {
+  return {
+    toolsRefused: !atLeast(profile, "0.12.0"),
+    incompleteOnLength: atLeast(profile, "0.14.0"),
+  };
+}
+
+/**
+ * `VLLM_ENABLE_RESPONSES_API_STORE` as vllm/envs.py reads it: `bool(int(value))`, default "0".
+ * Throws for a value that is not an integer (vLLM fails to start).
+ */
+export function responsesStoreEnabled(env: Readonly<Record<string, string | undefined>>): boolean {
+  const raw = env.VLLM_ENABLE_RESPONSES_API_STORE;
+  if (raw === undefined) return false;
+  const text = raw.trim();
+  if (!/^[+-]?\d+$/.test(text)) {
+    throw new Error(`VLLM_ENABLE_RESPONSES_API_STORE: '${raw}' is not an integer`);
+  }
+  return Number(text) !== 0;
+}
+
+/** An error the Responses API raises with `err_type="invalid_request_error"`. */
+function invalidRequest(status: number, message: string): VllmError {
+  return new VllmError(status, message, { type: "invalid_request_error" });
+}
+
+/** serving_responses.py `_make_not_found_error`: 404 for an id the store does not hold. */
+export function responseNotFound(id: string): VllmError {
+  return invalidRequest(404, `Response with id '${id}' not found.`);
+}
+
+/** The 400 for `background` when the store is off (serving_responses.py `create_responses`). */
+export const backgroundNeedsStore =
+  "This vLLM engine does not support `store=True` and therefore does not support the background mode. To enable these features, set the environment variable `VLLM_ENABLE_RESPONSES_API_STORE=1` when launching the vLLM server.";
+
+/** A response object as the store holds it (its `status` changes in place, as vLLM's does). */
+export type ResponseObject = Record<string, unknown> & { status: string };
+
+interface Stored {
+  readonly response: ResponseObject;
+  /** The conversation that led to it (for `previous_response_id`). */
+  readonly messages: readonly ChatMessage[];
+}
+
+/**
+ * vLLM's in-memory response store (serving_responses.py `response_store`, `msg_store`,
+ * `background_tasks`): never evicted, as vLLM warns. Off (`enabled` false), nothing is stored
+ * and every id is unknown.
+ */
+export class ResponseStore {
+  /** `VLLM_ENABLE_RESPONSES_API_STORE` is on. */
+  readonly enabled: boolean;
+  readonly #stored = new Map<string, Stored>();
+  readonly #runs = new Map<string, AbortController>();
+
+  constructor(enabled: boolean) {
+    this.enabled = enabled;
+  }
+
+  /** The stored response with `id`, or undefined. */
+  get(id: string): ResponseObject | undefined {
+    return this.#stored.get(id)?.response;
+  }
+
+  /** The conversation behind a stored response. */
+  messages(id: string): readonly ChatMessage[] {
+    return this.#stored.get(id)?.messages ?? [];
+  }
+
+  /** Stores (or replaces) a response, unless a cancelled one is already there. */
+  put(response: ResponseObject, messages: readonly ChatMessage[]): void {
+    const id = String(response.id);
+    if (this.#stored.get(id)?.response.status === "cancelled") return;
+    this.#stored.set(id, { response, messages });
+  }
+
+  /** Registers a background run's abort, dropped when the run ends. */
+  track(id: string, run: AbortController): () => void {
+    this.#runs.set(id, run);
+    return () => this.#runs.delete(id);
+  }
+
+  /**
+   * `POST /v1/responses/{id}/cancel`: a queued or running background response turns
+   * `cancelled` and its run is aborted; any other is 400 "Cannot cancel a synchronous response.".
+   */
+  cancel(id: string): ResponseObject {
+    const response = this.get(id);
+    if (response === undefined) throw responseNotFound(id);
+    if (response.status !== "queued" && response.status !== "in_progress") {
+      throw invalidRequest(400, "Cannot cancel a synchronous response.");
+    }
+    response.status = "cancelled";
+    this.#runs.get(id)?.abort();
+    return response;
+  }
+
+  /** Aborts every background run (the server shuts down). */
+  close(): void {
+    for (const run of this.#runs.values()) run.abort();
+  }
+}
+
+/** The function the answer calls, and whether it was forced by name. */
+interface ToolPlan {
+  readonly tool: ResponsesFunctionTool;
+}
+
+/**
+ * The tool the answer calls (serving_engine.py `_parse_tool_calls_from_content`): a named
+ * `tool_choice`, `required` (the first function), or `auto` with `--enable-auto-tool-choice`;
+ * `auto` without it (the default) and `none` answer text.
+ */
+function planTool(model: VllmModel, request: ResponsesRequest): ToolPlan | undefined {
+  const choice = request.toolChoice;
+  const first = request.tools[0];
+  if (typeof choice === "object") {
+    const tool = request.tools.find((t) => t.name === choice.name);
+    return { tool: tool ?? { name: choice.name, parameters: { type: "object" } } };
+  }
+  if (first === undefined || choice === "none") return undefined;
+  if (choice === "required" || model.autoToolChoice) return { tool: first };
+  return undefined;
+}
+
+/** A request checked and planned: everything the answer needs before the engine runs. */
+export interface PreparedResponse {
+  readonly request: ResponsesRequest;
+  /** The response's `model`. */
+  readonly modelName: string;
+  /** The one engine run. */
+  readonly plan: ChoicePlan;
+  readonly promptTokens: number;
+  /** The conversation, for the store. */
+  readonly messages: readonly ChatMessage[];
+  readonly tool: ToolPlan | undefined;
+  /** Effective `store` (false when the server's store is off). */
+  readonly store: boolean;
+  readonly era: ResponsesEra;
+  /** The unix second the response was created. */
+  readonly createdAt: number;
+}
+
+/**
+ * Checks and plans a request in vLLM's order (serving_responses.py `create_responses`): model,
+ * store and background, `previous_response_id`, tools, prompt (chat template and context
+ * length), sampling. Throws the VllmError vLLM answers.
+ */
+export function prepareResponse(
+  model: VllmModel,
+  store: ResponseStore,
+  request: ResponsesRequest,
+): PreparedResponse {
+  const modelName = checkModelName(model, request.model);
+  // serving_responses.py: store=True is silently dropped when the store is off, background refused.
+  if (request.store && !store.enabled && request.background) {
+    throw invalidRequest(400, backgroundNeedsStore);
+  }
+  const keep = request.store && store.enabled;
+  let history: readonly ChatMessage[] = [];
+  if (request.previousResponseId !== undefined) {
+    const previous = store.get(request.previousResponseId);
+    if (previous === undefined) throw responseNotFound(request.previousResponseId);
+    history = historyOf(store, previous);
+  }
+  const era = responsesEra(model.profile);
+  if (era.toolsRefused && request.toolsEcho.length > 0) {
+    // NotImplementedError caught as f"{e} {e.__cause__}": the cause is None.
+    throw badRequest("Tool use is not supported in Responses API without Harmony None");
+  }
+  const messages: ChatMessage[] = [];
+  if (request.instructions) messages.push({ role: "system", content: request.instructions });
+  messages.push(...history, ...request.messages);
+  const ids = chatPromptIds(model, messages, {
+    addGenerationPrompt: true,
+    addSpecialTokens: false,
+    tools: request.toolChoice === "none" ? [] : request.templateTools,
+  });
+  const maxModelLen = model.served.maxModelLen;
+  // Preprocessing's context check (ResponsesRequest has no max_tokens), caught as
+  // f"{e} {e.__cause__}" (serving_responses.py), so the message ends in " None".
+  const overflow = checkContextLength(model.profile, {
+    maxModelLen,
+    promptTokens: ids.length,
+    maxTokens: undefined,
+    endpoint: "completions",
+  });
+  if (overflow) throw badRequest(`${overflow.message} None`);
+  // protocol.py to_sampling_params: min(max_output_tokens, max_model_len - prompt).
+  const maxTokens = Math.min(
+    request.maxOutputTokens ?? Number.POSITIVE_INFINITY,
+    maxModelLen - ids.length,
+  );
+  const invalid =
+    verifySampling(request) ??
+    (request.includeLogprobs ? checkLogprobs(request.topLogprobs) : undefined);
+  if (invalid) throw invalid;
+  const tool = planTool(model, request);
+  const seed = request.seed ?? 0;
+  const forcedText = tool
+    ? () => JSON.stringify(sampleJson(tool.tool.parameters, seed))
+    : guidedText(request.guided, request.seed);
+  const [plan] = planChoices(model, ids, request, maxTokens, {
+    firstIndex: 0,
+    parentId: request.requestId,
+    logprobs: request.includeLogprobs ? request.topLogprobs : undefined,
+    ...(model.loras.has(modelName) && { lora: modelName }),
+    ...(forcedText !== undefined && { forcedText }),
+  });
+  if (plan === undefined) throw new Error("a response plans one engine run");
+  return {
+    request,
+    modelName,
+    plan,
+    promptTokens: ids.length,
+    messages,
+    tool,
+    store: keep,
+    era,
+    createdAt: model.nowSeconds(),
+  };
+}
+
+/**
+ * The history a `previous_response_id` brings: its conversation, then its output messages' text
+ * as assistant messages (reasoning items skipped; serving_responses.py `_construct_input_messages`).
+ */
+function historyOf(store: ResponseStore, previous: ResponseObject): ChatMessage[] {
+  const history = [...store.messages(String(previous.id))];
+  for (const item of (previous.output as readonly Record<string, unknown>[] | undefined) ?? []) {
+    if (item.type !== "message") continue;
+    for (const part of item.content as readonly { text: string }[]) {
+      history.push({ role: "assistant", content: part.text });
+    }
+  }
+  return history;
+}
+
+/** The run's outcome the response reports. */
+export interface ResponseOutcome {
+  readonly status: string;
+  readonly output: readonly object[];
+  readonly usage: object | null;
+}
+
+/**
+ * The response object (protocol.py `ResponsesResponse.from_request`), every key in pydantic's
+ * order, as `model_dump()` writes it (nulls included).
+ */
+export function responseObject(
+  prepared: PreparedResponse,
+  outcome: ResponseOutcome,
+): ResponseObject {
+  const { request, plan } = prepared;
+  const incomplete = outcome.status === "incomplete";
+  return {
+    id: request.requestId,
+    created_at: prepared.createdAt,
+    incomplete_details: incomplete ? { reason: "max_output_tokens" } : null,
+    instructions: request.instructions ?? null,
+    metadata: request.metadata,
+    model: prepared.modelName,
+    object: "response",
+    output: outcome.output,
+    parallel_tool_calls: request.parallelToolCalls,
+    // SamplingParams' values: the request's, else vLLM's defaults (1.0).
+    temperature: request.temperature ?? 1,
+    tool_choice: request.toolChoiceEcho,
+    tools: request.toolsEcho,
+    top_p: request.topP ?? 1,
+    background: request.background,
+    max_output_tokens: plan.request.maxTokens,
+    max_tool_calls: request.maxToolCalls ?? null,
+    previous_response_id: request.previousResponseId ?? null,
+    prompt: null,
+    reasoning: request.reasoning,
+    service_tier: request.serviceTier,
+    status: outcome.status,
+    text: request.text,
+    top_logprobs: request.includeLogprobs ? request.topLogprobs : null,
+    truncation: request.truncation,
+    usage: outcome.usage,
+    user: request.user ?? null,
+    input_messages: null,
+    output_messages: null,
+  };
+}
+
+/**
+ * `usage` (protocol.py ResponseUsage): SimpleContext counts prompt and output tokens; cached,
+ * reasoning and tool-output tokens are 0 and the per-turn lists empty (it keeps no turn metrics).
+ */
+export function responseUsage(inputTokens: number, outputTokens: number): object {
+  return {
+    input_tokens: inputTokens,
+    input_tokens_details: {
+      cached_tokens: 0,
+      input_tokens_per_turn: [],
+      cached_tokens_per_turn: [],
+    },
+    output_tokens: outputTokens,
+    output_tokens_details: {
+      reasoning_tokens: 0,
+      tool_output_tokens: 0,
+      output_tokens_per_turn: [],
+      tool_output_tokens_per_turn: [],
+    },
+    total_tokens: inputTokens + outputTokens,
+  };
+}
+
+/** The status a finished run reports (see {@link ResponsesEra.incompleteOnLength}). */
+export function finishStatus(prepared: PreparedResponse, finish: FinishEvent): string {
+  return prepared.era.incompleteOnLength && finish.reason === "length" ? "incomplete" : "completed";
+}
+
+/** Output logprobs (serving_responses.py `_create_response_logprobs`), clamped at -9999. */
+export function outputLogprobs(
+  model: VllmModel,
+  tokens: readonly TokenEvent[],
+  topCount: number,
+): object[] {
+  return tokens.map((token) => {
+    const text = model.spec.tokenizer.tokenText(token.id);
+    return {
+      token: text,
+      bytes: [...Buffer.from(text, "utf8")],
+      logprob: clampLogprob(token.logprob) ?? 0,
+      top_logprobs:
+        topCount > 0
+          ? (token.top ?? []).slice(0, topCount).map((alt) => ({
+              token: alt.text,
+              bytes: [...Buffer.from(alt.text, "utf8")],
+              logprob: clampLogprob(alt.logprob) ?? 0,
+            }))
+          : [],
+    };
+  });
+}
+
+/** A `msg_`/`fc_`/`call_` id: the prefix and a uuid4 hex (vllm.utils random_uuid). */
+export function itemId(prefix: "msg" | "fc" | "call"): string {
+  return `${prefix}_${uuidHex()}`;
+}
+
+/**
+ * The output items of a finished run (serving_responses.py `_make_response_output_items`): a
+ * message with one `output_text` when there is text, and the function call a tool plan makes.
+ */
+export function outputItems(
+  model: VllmModel,
+  prepared: PreparedResponse,
+  text: string,
+  tokens: readonly TokenEvent[],
+): object[] {
+  if (prepared.tool) {
+    return [
+      {
+        arguments: text,
+        call_id: itemId("call"),
+        name: prepared.tool.tool.name,
+        type: "function_call",
+        id: itemId("fc"),
+        status: "completed",
+      },
+    ];
+  }
+  if (text === "") return [];
+  const { request } = prepared;
+  return [
+    {
+      id: itemId("msg"),
+      content: [
+        {
+          annotations: [],
+          text,
+          type: "output_text",
+          logprobs: request.includeLogprobs
+            ? outputLogprobs(model, tokens, request.topLogprobs)
+            : null,
+        },
+      ],
+      role: "assistant",
+      status: "completed",
+      type: "message",
+    },
+  ];
+}
+
+/** Runs the engine to the end and builds the finished response. */
+async function finishedResponse(
+  model: VllmModel,
+  prepared: PreparedResponse,
+  signal: AbortSignal,
+): Promise<ResponseObject> {
+  const result = await runChoice(model, prepared.plan, signal);
+  const text = result.text + stopSuffix(result.finish, prepared.request.includeStopStrInOutput);
+  return responseObject(prepared, {
+    status: finishStatus(prepared, result.finish),
+    output: outputItems(model, prepared, text, result.tokens),
+    usage: responseUsage(prepared.promptTokens, result.finish.completionTokens),
+  });
+}
+
+/**
+ * `POST /v1/responses` without `stream`: the finished response, stored when the store is on and
+ * `store` is true. With `background` (store on) the answer is the `queued` response at once; the
+ * run goes on under its own signal and replaces it when done (unless cancelled), or marks it
+ * `failed`.
+ */
+export async function createResponse(
+  model: VllmModel,
+  store: ResponseStore,
+  prepared: PreparedResponse,
+  signal: AbortSignal,
+): Promise<ResponseObject> {
+  if (prepared.request.background) {
+    const queued = responseObject(prepared, { status: "queued", output: [], usage: null });
+    store.put(queued, prepared.messages);
+    const run = new AbortController();
+    const untrack = store.track(String(queued.id), run);
+    finishedResponse(model, prepared, run.signal)
+      .then(
+        (response) => store.put(response, prepared.messages),
+        () => {
+          if (queued.status !== "completed" && queued.status !== "cancelled") {
+            queued.status = "failed";
+          }
+        },
+      )
+      .finally(untrack);
+    return queued;
+  }
+  const response = await finishedResponse(model, prepared, signal);
+  if (prepared.store) store.put(response, prepared.messages);
+  return response;
+}
+
+/** `GET /v1/responses/{id}`: the stored response, else 404. */
+export function retrieveResponse(store: ResponseStore, id: string): ResponseObject {
+  const response = store.get(id);
+  if (response === undefined) throw responseNotFound(id);
+  return response;
+}
