@@ -455,6 +455,56 @@ const completionsLogprobs = defineCase({
   },
 });
 
+/** `major.minor.patch` of a vLLM version string (`0.10.1`, `v0.9.2`, `0.11.0rc1`), else undefined. */
+function releaseOf(version: string): readonly [number, number, number] | undefined {
+  const match = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(version.trim());
+  return match ? [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)] : undefined;
+}
+
+function atLeast(release: readonly number[], floor: readonly number[]): boolean {
+  for (let i = 0; i < 3; i += 1) {
+    const d = (release[i] ?? 0) - (floor[i] ?? 0);
+    if (d !== 0) return d > 0;
+  }
+  return true;
+}
+
+const guidedRegexPython = defineCase({
+  ...base,
+  id: "openai/guided-regex-python-syntax",
+  title:
+    "a guided regex with Python's (?P<name>...) groups is taken: the output fully matches the pattern",
+  source:
+    "vllm/config/structured_outputs.py (backend auto: xgrammar, else guidance, sampling_params.py); llguidance docs/syntax.md (Rust regex syntax takes (?P<name>...))",
+  async run(context) {
+    // The backend "auto" (xgrammar, falling back to guidance) is the default from 0.9; from
+    // 0.10.2 the field is structured_outputs.regex, before it guided_regex.
+    const reported = json(await context.rest("/version"), "GET /version").version;
+    const release = releaseOf(String(reported));
+    if (release === undefined || !atLeast(release, [0, 9, 0])) {
+      return context.skip(`vLLM ${String(reported)} predates the auto structured-output backend`);
+    }
+    const pattern = "(?P<answer>yes|no)";
+    const guided = atLeast(release, [0, 10, 2])
+      ? { structured_outputs: { regex: pattern } }
+      : { guided_regex: pattern };
+    const model = await servedModel(context);
+    const answer = await context.rest("/v1/completions", {
+      json: {
+        model,
+        prompt: "Answer yes or no: is water wet?",
+        max_tokens: 8,
+        temperature: 0,
+        ...guided,
+      },
+    });
+    assert.equal(answer.status, 200, `status, body: ${answer.body.slice(0, 300)}`);
+    const body = json(answer, "completion");
+    const text = (body.choices as { text: string }[])[0]?.text;
+    assert.match(String(text), /^(yes|no)$/, "the whole output matches the pattern");
+  },
+});
+
 /** Every vllm protocol case. */
 export const vllmCases: readonly ContractCase[] = [
   modelsList,
@@ -473,4 +523,5 @@ export const vllmCases: readonly ContractCase[] = [
   contextLength,
   ignoreEos,
   completionsLogprobs,
+  guidedRegexPython,
 ];
