@@ -475,13 +475,14 @@ const guidedRegexPython = defineCase({
   title:
     "a guided regex with Python's (?P<name>...) groups is taken: the output fully matches the pattern",
   source:
-    "vllm/config/structured_outputs.py (backend auto: xgrammar, else guidance, sampling_params.py); llguidance docs/syntax.md (Rust regex syntax takes (?P<name>...))",
+    "vLLM PR #15724 and vllm/config/structured_outputs.py (backend auto: xgrammar, else guidance, sampling_params.py); llguidance docs/syntax.md (Rust regex syntax takes (?P<name>...))",
   async run(context) {
-    // The backend "auto" (xgrammar, falling back to guidance) is the default from 0.9; from
-    // 0.10.2 the field is structured_outputs.regex, before it guided_regex.
+    // The backend "auto" (xgrammar, falling back to guidance) is V1's default from 0.8.3 (vLLM
+    // PR #15724, merged 2025-03-28); from 0.10.2 the field is structured_outputs.regex, before it
+    // guided_regex.
     const reported = json(await context.rest("/version"), "GET /version").version;
     const release = releaseOf(String(reported));
-    if (release === undefined || !atLeast(release, [0, 9, 0])) {
+    if (release === undefined || !atLeast(release, [0, 8, 3])) {
       return context.skip(`vLLM ${String(reported)} predates the auto structured-output backend`);
     }
     const pattern = "(?P<answer>yes|no)";
