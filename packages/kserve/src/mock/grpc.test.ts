@@ -270,3 +270,50 @@ describe("MLServer ModelStreamInfer (mlserver/grpc/servicers.py, dataplane.proto
     );
   });
 });
+
+describe("OVMS ModelStreamInfer (kfs_grpc_inference_service.cpp ModelStreamInferImpl)", () => {
+  /** Runs a ModelStreamInfer call (Triton's and OVMS's ModelStreamInferResponse form) to its end. */
+  function stream(mock: RunningMock, requests: object[]) {
+    const { raw } = inferenceClient(mock);
+    const call = (
+      raw.ModelStreamInfer as () => grpc.ClientDuplexStream<object, Record<string, unknown>>
+    )();
+    return new Promise<{ answers: Record<string, unknown>[]; error?: grpc.ServiceError }>(
+      (resolve) => {
+        const answers: Record<string, unknown>[] = [];
+        call.on("data", (m: Record<string, unknown>) => answers.push(m));
+        call.on("end", () => resolve({ answers }));
+        call.on("error", (error: grpc.ServiceError) => resolve({ answers, error }));
+        for (const r of requests) call.write(r);
+        call.end();
+      },
+    );
+  }
+
+  const request = (model: string) => ({
+    model_name: model,
+    inputs: [{ name: "INPUT0", datatype: "FP32", shape: [1, 1], contents: { fp32_contents: [1] } }],
+  });
+
+  it("a plain model or an unknown name is no MediaPipe graph: NOT_FOUND, no response", async () => {
+    // MediapipeFactory::create → MEDIAPIPE_DEFINITION_NAME_MISSING; status.cpp "Model with
+    // requested name is not found"; grpc_utils.cpp maps it to NOT_FOUND.
+    const mock = await start("ovms");
+    for (const model of ["identity_fp32", "nope"]) {
+      const { answers, error } = await stream(mock, [request(model), request(model)]);
+      expect(answers, model).toEqual([]);
+      expect(error?.code, model).toBe(grpc.status.NOT_FOUND);
+      expect(error?.details, model).toBe("Model with requested name is not found");
+    }
+    // The same request is served by ModelInfer: only the stream is for graphs.
+    const unary = await client(mock)("ModelInfer", request("identity_fp32"));
+    expect(unary.model_name).toBe("identity_fp32");
+  });
+
+  it("a stream closed before any request: UNKNOWN 'Unknown error'", async () => {
+    // MEDIAPIPE_UNINITIALIZED_STREAM_CLOSURE is not in grpc_utils.cpp's map: its default.
+    const { answers, error } = await stream(await start("ovms"), []);
+    expect(answers).toEqual([]);
+    expect([error?.code, error?.details]).toEqual([grpc.status.UNKNOWN, "Unknown error"]);
+  });
+});

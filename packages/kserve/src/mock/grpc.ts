@@ -343,7 +343,30 @@ export function grpcInferenceHandlers(
       }),
     modelInfer: (request) => guard(() => inferOnce(state, request)),
     ...(profile.tritonExtensions ? tritonRpcs(state, guard) : {}),
+    ...(profile.mediapipeStreams ? mediapipeStreamRpc() : {}),
     ...(profile.modelControl ? repositoryRpcs(profile, repository, guard) : {}),
+  };
+}
+
+/**
+ * OVMS's ModelStreamInfer (model_server `src/kfs_frontend/kfs_grpc_inference_service.cpp`
+ * `ModelStreamInferImpl`), which serves MediaPipe graphs only: the first request's `model_name`
+ * picks the graph (`MediapipeFactory::create`), and any other name, a plain model's included, is
+ * MEDIAPIPE_DEFINITION_NAME_MISSING: the call ends NOT_FOUND `Model with requested name is not
+ * found` (`src/status.cpp`, `src/grpc_utils.cpp`) with no response. The mock serves no graph, so
+ * every stream ends so after its first request. A stream closed before any request is
+ * MEDIAPIPE_UNINITIALIZED_STREAM_CLOSURE, which `grpc_utils.cpp` does not map: its default,
+ * UNKNOWN `Unknown error`.
+ */
+function mediapipeStreamRpc() {
+  return {
+    // biome-ignore lint/correctness/useYield: OVMS refuses a stream for a name that is no MediaPipe graph before any response, and the mock has no graphs
+    async *modelStreamInfer(requests: AsyncIterable<ModelInferRequest>) {
+      for await (const _first of requests) {
+        throw new ConnectError("Model with requested name is not found", Code.NotFound);
+      }
+      throw new ConnectError("Unknown error", Code.Unknown);
+    },
   };
 }
 

@@ -217,6 +217,12 @@ export interface KserveProfile {
    * with ModelStreamInferResponse, is part of {@link tritonExtensions}.
    */
   readonly streamsInferResponses: boolean;
+  /**
+   * OVMS's ModelStreamInfer, which serves MediaPipe graphs only (model_server
+   * `src/kfs_frontend/kfs_grpc_inference_service.cpp` `ModelStreamInferImpl`); the mock has no
+   * graphs, so every stream is refused (grpc.ts `mediapipeStreamRpc`).
+   */
+  readonly mediapipeStreams: boolean;
   /** Extra POST routes that answer as `infer` does (MLServer's `generate`, kserve-v2.md §3.2). */
   readonly inferAliases: readonly string[];
   /** POST routes that answer the inference response as one Server-Sent Event (MLServer's `infer_stream`, `generate_stream`). */
@@ -624,6 +630,7 @@ const triton: KserveProfile = {
   fastapi: false,
   metadataTrailingSlash: false,
   streamsInferResponses: false,
+  mediapipeStreams: false,
   classification: true,
   readRepository: readTritonRepository,
   versionsInMetadata: "served",
@@ -692,6 +699,7 @@ const mlserver: KserveProfile = {
   fastapi: true,
   metadataTrailingSlash: false,
   streamsInferResponses: true,
+  mediapipeStreams: false,
   classification: false,
   readRepository: readMlserverRepository,
   versionsInMetadata: "listed",
@@ -761,6 +769,7 @@ const ovms: KserveProfile = {
   fastapi: false,
   metadataTrailingSlash: true,
   streamsInferResponses: false,
+  mediapipeStreams: true,
   classification: false,
   readRepository: readOvmsRepository,
   versionsInMetadata: "served",
