@@ -7,6 +7,7 @@
 import { Ajv } from "ajv";
 import OpenAI, { type APIError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { responsesStoreEnabled } from "./responses.js";
 import { startVllm, type TestServer } from "./test-server.js";
 
 const weather = {
@@ -388,5 +389,126 @@ describe("Responses API per release and option", () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe("Responses API with VLLM_ENABLE_RESPONSES_API_STORE=1", () => {
+  let server: TestServer;
+  let slow: TestServer;
+  let client: OpenAI;
+  beforeAll(async () => {
+    // vllm/envs.py: bool(int(os.getenv("VLLM_ENABLE_RESPONSES_API_STORE", "0"))).
+    process.env.VLLM_ENABLE_RESPONSES_API_STORE = "1";
+    try {
+      server = await startVllm({ "served-model-name": "granite" });
+      slow = await startVllm({ "time-to-first-token": "5000" });
+    } finally {
+      delete process.env.VLLM_ENABLE_RESPONSES_API_STORE;
+    }
+    client = clientOf(server);
+  });
+  afterAll(async () => {
+    await server.close();
+    await slow.close();
+  });
+
+  // serving_responses.py responses_full_generator / retrieve_responses.
+  it("stores a response that GET returns", async () => {
+    const response = await client.responses.create({
+      model: "granite",
+      input: "Hi",
+      max_output_tokens: 2,
+    });
+    const stored = await client.responses.retrieve(response.id);
+    expect(stored).toEqual(response);
+  });
+
+  it("stores nothing for store=false", async () => {
+    const response = await client.responses.create({
+      model: "granite",
+      input: "Hi",
+      max_output_tokens: 1,
+      store: false,
+    });
+    expect(await errorOf(client.responses.retrieve(response.id))).toBeInstanceOf(
+      OpenAI.NotFoundError,
+    );
+  });
+
+  it("stores a streamed response when it completes", async () => {
+    const stream = client.responses.stream({ model: "granite", input: "Hi", max_output_tokens: 2 });
+    const final = await stream.finalResponse();
+    expect((await client.responses.retrieve(final.id)).output_text).toBe(final.output_text);
+  });
+
+  // serving_responses.py _construct_input_messages: the stored conversation and its output.
+  it("continues a conversation from previous_response_id", async () => {
+    const first = await client.responses.create({
+      model: "granite",
+      input: "Hi",
+      max_output_tokens: 4,
+    });
+    const second = await client.responses.create({
+      model: "granite",
+      input: "And then?",
+      previous_response_id: first.id,
+      max_output_tokens: 1,
+    });
+    expect(second.previous_response_id).toBe(first.id);
+    expect(second.usage?.input_tokens).toBeGreaterThan(
+      (first.usage?.input_tokens ?? 0) + (first.usage?.output_tokens ?? 0),
+    );
+  });
+
+  // serving_responses.py cancel_responses: only queued or in_progress responses cancel.
+  it("refuses to cancel a finished response", async () => {
+    const response = await client.responses.create({
+      model: "granite",
+      input: "Hi",
+      max_output_tokens: 1,
+    });
+    const error = await errorOf(client.responses.cancel(response.id));
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(error.message).toContain("Cannot cancel a synchronous response.");
+  });
+
+  it("runs a background response to completion", async () => {
+    const queued = await client.responses.create({
+      model: "granite",
+      input: "Hi",
+      max_output_tokens: 2,
+      background: true,
+    });
+    expect(queued.status).toBe("queued");
+    expect(queued.output).toEqual([]);
+    expect(queued.background).toBe(true);
+    let stored = await client.responses.retrieve(queued.id);
+    for (let i = 0; i < 100 && stored.status === "queued"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      stored = await client.responses.retrieve(queued.id);
+    }
+    expect(stored.status).toBe("completed");
+    expect(stored.usage?.output_tokens).toBe(2);
+  });
+
+  it("cancels a queued background response", async () => {
+    const slowClient = clientOf(slow);
+    const queued = await slowClient.responses.create({ model: "", input: "Hi", background: true });
+    const cancelled = await slowClient.responses.cancel(queued.id);
+    expect(cancelled.status).toBe("cancelled");
+    expect((await slowClient.responses.retrieve(queued.id)).status).toBe("cancelled");
+  });
+});
+
+// vllm/envs.py: bool(int(os.getenv("VLLM_ENABLE_RESPONSES_API_STORE", "0"))); int() of a word fails.
+describe("responsesStoreEnabled", () => {
+  it("reads the variable as vLLM does", () => {
+    expect(responsesStoreEnabled({})).toBe(false);
+    expect(responsesStoreEnabled({ VLLM_ENABLE_RESPONSES_API_STORE: "0" })).toBe(false);
+    expect(responsesStoreEnabled({ VLLM_ENABLE_RESPONSES_API_STORE: "1" })).toBe(true);
+    expect(responsesStoreEnabled({ VLLM_ENABLE_RESPONSES_API_STORE: " 2 " })).toBe(true);
+    expect(() => responsesStoreEnabled({ VLLM_ENABLE_RESPONSES_API_STORE: "true" })).toThrow(
+      "VLLM_ENABLE_RESPONSES_API_STORE: 'true' is not an integer",
+    );
   });
 });

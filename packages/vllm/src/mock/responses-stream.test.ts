@@ -1,0 +1,168 @@
+/**
+ * The streamed Responses answer: the SDK's stream helper over the events, and fetch for the SSE
+ * bytes. Sources: vllm-project/vllm responses/api_router.py `_convert_stream_to_sse_events`
+ * (`event: <type>\ndata: <json>\n\n`, no `[DONE]`), serving_responses.py
+ * `_process_simple_streaming_events` and `responses_stream_generator` (event order,
+ * sequence_number from 0), responses/simple_streaming_events.py (function call events).
+ */
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startVllm, type TestServer } from "./test-server.js";
+
+/** The events of a raw SSE body: each frame's `event:` name and parsed `data:`. */
+function framesOf(body: string): { event: string; data: Record<string, unknown> }[] {
+  expect(body.endsWith("\n\n")).toBe(true);
+  return body
+    .slice(0, -2)
+    .split("\n\n")
+    .map((frame) => {
+      const match = /^event: (\S+)\ndata: (.*)$/s.exec(frame);
+      if (!match) throw new Error(`not an event frame: ${JSON.stringify(frame)}`);
+      return { event: match[1] ?? "", data: JSON.parse(match[2] ?? "") };
+    });
+}
+
+describe("streamed responses", () => {
+  let server: TestServer;
+  let client: OpenAI;
+  beforeAll(async () => {
+    server = await startVllm({ "served-model-name": "granite" });
+    client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
+  });
+  afterAll(() => server.close());
+
+  it("streams the text events in vLLM's order through the SDK's helper", async () => {
+    const stream = client.responses.stream({
+      model: "granite",
+      input: "Say hello",
+      max_output_tokens: 4,
+      ignore_eos: true,
+    } as Parameters<OpenAI["responses"]["stream"]>[0]);
+    const types: string[] = [];
+    const sequence: number[] = [];
+    let deltas = "";
+    for await (const event of stream) {
+      types.push(event.type);
+      sequence.push(event.sequence_number);
+      if (event.type === "response.output_text.delta") deltas += event.delta;
+    }
+    const final = await stream.finalResponse();
+    expect(types).toEqual([
+      "response.created",
+      "response.in_progress",
+      "response.output_item.added",
+      "response.content_part.added",
+      "response.output_text.delta",
+      "response.output_text.delta",
+      "response.output_text.delta",
+      "response.output_text.delta",
+      "response.output_text.done",
+      "response.content_part.done",
+      "response.output_item.done",
+      "response.completed",
+    ]);
+    expect(sequence).toEqual(types.map((_, i) => i));
+    expect(final.status).toBe("completed");
+    expect(final.output_text).toBe(deltas);
+    expect(final.usage?.output_tokens).toBe(4);
+  });
+
+  it("frames every event with an event line and ends without [DONE]", async () => {
+    const raw = await fetch(`${server.url}/v1/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ input: "Hi", max_output_tokens: 2, stream: true }),
+    });
+    expect(raw.status).toBe(200);
+    // Starlette's StreamingResponse adds the charset to text/event-stream.
+    expect(raw.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+    const body = await raw.text();
+    expect(body.startsWith('event: response.created\ndata: {"response":{"id":"resp_')).toBe(true);
+    expect(body).not.toContain("[DONE]");
+    const frames = framesOf(body);
+    for (const frame of frames) expect(frame.data.type).toBe(frame.event);
+    const created = frames[0]?.data.response as Record<string, unknown>;
+    expect(created.status).toBe("in_progress");
+    expect(created.output).toEqual([]);
+    expect(created.usage).toBeNull();
+    const completed = frames.at(-1)?.data.response as Record<string, unknown>;
+    expect(completed.id).toBe(created.id);
+    expect(completed.status).toBe("completed");
+    // The delta event's keys in openai's ResponseTextDeltaEvent order (pydantic dumps it so).
+    const delta = frames.find((f) => f.event === "response.output_text.delta");
+    expect(Object.keys(delta?.data ?? {})).toEqual([
+      "content_index",
+      "delta",
+      "item_id",
+      "logprobs",
+      "output_index",
+      "sequence_number",
+      "type",
+    ]);
+  });
+
+  it("streams a forced function call as argument deltas", async () => {
+    const stream = client.responses.stream({
+      model: "granite",
+      input: "Weather?",
+      tools: [
+        {
+          type: "function",
+          name: "get_weather",
+          parameters: { type: "object", properties: { city: { type: "string" } } },
+          strict: false,
+        },
+      ],
+      tool_choice: { type: "function", name: "get_weather" },
+    });
+    const types = new Set<string>();
+    let args = "";
+    for await (const event of stream) {
+      types.add(event.type);
+      if (event.type === "response.function_call_arguments.delta") args += event.delta;
+    }
+    const final = await stream.finalResponse();
+    expect([...types]).toEqual([
+      "response.created",
+      "response.in_progress",
+      "response.output_item.added",
+      "response.function_call_arguments.delta",
+      "response.function_call_arguments.done",
+      "response.output_item.done",
+      "response.completed",
+    ]);
+    const [call] = final.output;
+    if (call?.type !== "function_call") throw new Error("no call");
+    expect(call.arguments).toBe(args);
+    expect(() => JSON.parse(args)).not.toThrow();
+  });
+
+  it("carries delta logprobs when include asks for them", async () => {
+    const raw = await fetch(`${server.url}/v1/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        input: "Hi",
+        max_output_tokens: 2,
+        stream: true,
+        include: ["message.output_text.logprobs"],
+        top_logprobs: 1,
+      }),
+    });
+    const delta = framesOf(await raw.text()).find((f) => f.event === "response.output_text.delta");
+    const [logprob] = (delta?.data.logprobs ?? []) as { token: string; top_logprobs: unknown[] }[];
+    // response_text_delta_event.Logprob: token, logprob, top_logprobs (no bytes).
+    expect(Object.keys(logprob ?? {})).toEqual(["token", "logprob", "top_logprobs"]);
+    expect(logprob?.top_logprobs).toHaveLength(1);
+  });
+
+  it("answers errors before the stream as JSON", async () => {
+    const raw = await fetch(`${server.url}/v1/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "nope", input: "Hi", stream: true }),
+    });
+    expect(raw.status).toBe(404);
+    expect(raw.headers.get("content-type")).toBe("application/json");
+  });
+});
