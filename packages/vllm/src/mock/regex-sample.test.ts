@@ -153,10 +153,44 @@ describe("translateRegex: Python syntax through xgrammar, then guidance", () => 
   // xgrammar's `\s` is [\f\n\r\t\v space NBSP] and its `.` any code point, newline included
   // (regex_converter.cc); drawn text stays inside both.
   it("draws xgrammar's classes", () => {
-    expect(translateRegex("\\s.").source).toBe("[\\f\\n\\r\\t\\v \\xA0][\\s\\S]");
+    expect(translateRegex("\\s.").source).toBe("[\f\n\r\t\v \u00a0][\\s\\S]");
     for (let seed = 0; seed < 20; seed += 1) {
       expect(sampleRegex("x\\s+y", seed)).toMatch(/^x[\f\n\r\t\v \u00a0]+y$/);
     }
+  });
+
+  // Whatever a backend takes, the drawn text fully matches the translation (randexp and the
+  // translation agree): random patterns from Python and JavaScript pieces, a fixed seed.
+  it("draws text its own translation matches, for random patterns", () => {
+    const pieces = ["a", "[", "]", "(", ")", "{2}", "{1,3}", "*", "+", "?", "|", "\\", "^", "$"];
+    const more = [".", "-", "\\d", "\\s", "\\w", "(?P<n>", "(?i)", "(?:", "[^", "\\A", "\\z"];
+    const escapes = ["\\Z", "\\n", "\\t", "\\-", "\\.", "\\\\", "\\x41", "\\u00e9", "/", " ", "é"];
+    const alphabet = [...pieces, ...more, ...escapes];
+    let state = 7;
+    const random = () => {
+      state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return state / 2_147_483_648;
+    };
+    let drawn = 0;
+    for (let i = 0; i < 3000; i += 1) {
+      let pattern = "";
+      for (let k = 1 + Math.floor(random() * 8); k > 0; k -= 1) {
+        pattern += alphabet[Math.floor(random() * alphabet.length)];
+      }
+      let source: string;
+      try {
+        source = translateRegex(pattern).source;
+      } catch (error) {
+        expect((error as VllmError).status, pattern).toBe(400);
+        continue;
+      }
+      const text = sampleRegex(pattern, i);
+      expect(fullMatch(source, text), `${pattern} -> ${source}: ${JSON.stringify(text)}`).toBe(
+        true,
+      );
+      drawn += 1;
+    }
+    expect(drawn).toBeGreaterThan(300);
   });
 
   // What vLLM takes but the mock cannot draw is refused in the mock's own words, not vLLM's.

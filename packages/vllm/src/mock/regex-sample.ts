@@ -57,10 +57,12 @@ const unknownEscapeText = "unrecognized escape sequence";
 /** Characters a JavaScript `u` pattern escapes to mean themselves. */
 const syntaxCharacters = new Set("^$\\.*+?()[]{}|/");
 
-/** One character as a literal outside a class. */
+/**
+ * One character as a literal outside a class: syntax characters escaped, everything else (control
+ * characters too) as itself. No `\xHH` escapes: randexp's parser misreads one right after an
+ * escaped backslash (the pattern `\\\x0A` draws the text `\x0A`).
+ */
 function literal(char: string): string {
-  const code = char.codePointAt(0) ?? 0;
-  if (code < 0x20 || code === 0x7f) return `\\x${code.toString(16).toUpperCase().padStart(2, "0")}`;
   return syntaxCharacters.has(char) ? `\\${char}` : char;
 }
 
@@ -80,8 +82,9 @@ function rustDebug(text: string): string {
   return `"${escaped}"`;
 }
 
-// xgrammar's \s (regex_converter.cc): form feed, newline, return, tab, vertical tab, space, NBSP.
-const xgrammarSpace = "\\f\\n\\r\\t\\v \\xA0";
+// xgrammar's \s (regex_converter.cc): form feed, newline, return, tab, vertical tab, space, NBSP
+// (the characters themselves, for the reason given at `literal`).
+const xgrammarSpace = "\f\n\r\t\v \u00a0";
 
 interface Frame {
   readonly consumedAtOpen: boolean;
@@ -334,7 +337,7 @@ function readClass(chars: readonly string[], start: number, rust: boolean): [str
         ? `\\${e}`
         : e === "s"
           ? xgrammarSpace
-          : "\\x00-\\x08\\x0E-\\x1F!-\\x9F\\xA1-\\uFFFF";
+          : "\u0000-\u0008\u000e-\u001f!-\u009f\u00a1-\uffff";
       i += 2;
     } else {
       const [char, length] = readEscape(chars, i, rust);
