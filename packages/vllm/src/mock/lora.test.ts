@@ -3,7 +3,7 @@
  * naming an adapter, and the runtime load/unload routes behind VLLM_ALLOW_RUNTIME_LORA_UPDATING.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI, { type APIError } from "openai";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -234,6 +234,10 @@ describe("adapter paths vLLM cannot load", () => {
     expect(adapterMissing("/sql", exists)).toBe(false);
     expect(adapterMissing("rel", exists)).toBe(true);
     expect(adapterMissing("org/adapter", exists)).toBe(false);
+    // `~` is the home directory, as os.path.expanduser reads it.
+    const home = (path: string) => path === homedir();
+    expect(adapterMissing("~/nope", home)).toBe(true);
+    expect(adapterMissing("~other/nope", home)).toBe(false);
   });
 
   let dir: string;
