@@ -1,7 +1,9 @@
 /**
  * Text that matches a `guided_regex` / `structured_outputs.regex` pattern (vllm-openai.md §4.1),
  * drawn by randexp from a seeded generator, so a seed gives the same text every call. vLLM
- * constrains the whole output to the pattern (a full match); so does the sample.
+ * constrains the whole output to the pattern (a full match); so does the sample. The pattern is
+ * first read as vLLM's default structured-output backend reads it ({@link translateRegex}:
+ * xgrammar's JavaScript-like syntax, else guidance's Rust syntax, which takes Python's forms).
  */
 import { seededRandom } from "@servingkit/mock-core";
 import RandExpModule from "randexp";
@@ -391,20 +393,25 @@ function readEscape(chars: readonly string[], start: number, rust: boolean): [st
     const code = Number.parseInt(text, 16);
     return code > 0x10ffff ? undefined : [String.fromCodePoint(code), close + 1 - start];
   };
-  let read: [string, number] | undefined;
-  if (e === "x") read = (rust ? braced(start + 2) : undefined) ?? hex(start + 2, 2);
-  else if (e === "u") read = braced(start + 2) ?? hex(start + 2, 4);
-  else if (e === "U" && rust) read = braced(start + 2) ?? hex(start + 2, 8);
-  else if (e === "c" && !rust) {
+  if (e === "c" && !rust) {
     const letter = chars[start + 2] ?? "";
     if (!/^[A-Za-z]$/.test(letter)) {
       throw new RegexRefusal("Invalid control character escape sequence.");
     }
     return [String.fromCharCode(letter.charCodeAt(0) % 32), 3];
-  } else if (!/[0-9A-Za-z]/.test(e)) return [e, 2];
-  else if (!rust) return [e, 2];
+  }
+  if (!/[0-9A-Za-z]/.test(e)) return [e, 2]; // escaped punctuation
+  const read =
+    e === "x"
+      ? ((rust ? braced(start + 2) : undefined) ?? hex(start + 2, 2))
+      : e === "u"
+        ? (braced(start + 2) ?? hex(start + 2, 4))
+        : e === "U" && rust
+          ? (braced(start + 2) ?? hex(start + 2, 8))
+          : undefined;
   if (read !== undefined) return read;
-  // xgrammar: a `\x` or `\u` without its digits is its letter (with a warning).
+  // xgrammar matches an escape it does not know (a `\x` or `\u` without digits too) as its
+  // letter, with a warning; Rust refuses it.
   if (!rust) return [e, 2];
   throw new RegexRefusal(
     e === "x" || e === "u" || e === "U" ? "invalid hexadecimal digit" : unknownEscapeText,
