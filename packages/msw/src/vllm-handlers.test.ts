@@ -61,6 +61,28 @@ describe("the openai SDK against vllmHandlers", () => {
     expect(answer.usage?.completion_tokens).toBe(16);
   });
 
+  // vllm-openai.md §1: the Responses API comes from the same route table (vllm mock responses.ts);
+  // its stream is `event:` + `data:` frames without [DONE] (vLLM's responses/api_router.py).
+  it("answers the Responses API, unary and streamed", async () => {
+    const response = await client.responses.create({
+      model: "granite",
+      input: "Say hello",
+      max_output_tokens: 4,
+    });
+    expect(response.object).toBe("response");
+    expect(response.output_text.length).toBeGreaterThan(0);
+    const stream = client.responses.stream({
+      model: "granite",
+      input: "Say hello",
+      max_output_tokens: 4,
+    });
+    const types: string[] = [];
+    for await (const event of stream) types.push(event.type);
+    expect(types[0]).toBe("response.created");
+    expect(types.at(-1)).toBe("response.completed");
+    expect((await stream.finalResponse()).status).toBe("completed");
+  });
+
   // vllm-openai.md §6: chat.completion.chunk events, role first, the text, then [DONE].
   it("streams a chat completion whose text matches the unary answer", async () => {
     const request = {

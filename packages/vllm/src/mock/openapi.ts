@@ -12,6 +12,13 @@ interface RouteDoc {
   readonly handler: string;
   /** The request body schema's name, for POST routes with a JSON body. */
   readonly body?: string;
+  /** Path and query parameters as FastAPI lists them (`in`, `name`, schema type, required). */
+  readonly parameters?: readonly {
+    readonly name: string;
+    readonly in: "path" | "query";
+    readonly type: "string" | "integer" | "boolean";
+    readonly required: boolean;
+  }[];
 }
 
 const routes: readonly RouteDoc[] = [
@@ -56,6 +63,30 @@ const loraRoutes: readonly RouteDoc[] = [
     path: "/v1/unload_lora_adapter",
     handler: "unload_lora_adapter",
     body: "UnloadLoRAAdapterRequest",
+  },
+];
+
+/**
+ * The Responses API routes (responses/api_router.py), served from ≈v0.10 (vllm-openai.md §1):
+ * create, retrieve (`starting_after`, `stream` query parameters) and cancel.
+ */
+const responsesRoutes: readonly RouteDoc[] = [
+  { method: "post", path: "/v1/responses", handler: "create_responses", body: "ResponsesRequest" },
+  {
+    method: "get",
+    path: "/v1/responses/{response_id}",
+    handler: "retrieve_responses",
+    parameters: [
+      { name: "response_id", in: "path", type: "string", required: true },
+      { name: "starting_after", in: "query", type: "integer", required: false },
+      { name: "stream", in: "query", type: "boolean", required: false },
+    ],
+  },
+  {
+    method: "post",
+    path: "/v1/responses/{response_id}/cancel",
+    handler: "cancel_responses",
+    parameters: [{ name: "response_id", in: "path", type: "string", required: true }],
   },
 ];
 
@@ -139,6 +170,21 @@ const schemas: Readonly<Record<string, object>> = {
       lora_int_id: { anyOf: [{ type: "integer" }, { type: "null" }], title: "Lora Int Id" },
     },
   },
+  ResponsesRequest: {
+    type: "object",
+    title: "ResponsesRequest",
+    required: ["input"],
+    properties: {
+      input: { anyOf: [{ type: "string" }, { type: "array", items: {} }], title: "Input" },
+      model: { anyOf: [{ type: "string" }, { type: "null" }], title: "Model" },
+      instructions: { anyOf: [{ type: "string" }, { type: "null" }], title: "Instructions" },
+      max_output_tokens: { anyOf: [{ type: "integer" }, { type: "null" }] },
+      store: { anyOf: [{ type: "boolean" }, { type: "null" }], default: true },
+      stream: { anyOf: [{ type: "boolean" }, { type: "null" }], default: false },
+      background: { anyOf: [{ type: "boolean" }, { type: "null" }], default: false },
+    },
+    additionalProperties: true,
+  },
   DetokenizeRequest: {
     type: "object",
     title: "DetokenizeRequest",
@@ -161,11 +207,18 @@ function operationId(route: RouteDoc): string {
 
 /**
  * The OpenAPI document of the mock's routes; `runtimeLora` adds the LoRA load/unload routes the
- * server then serves.
+ * server then serves, `responses` (default true) the Responses API's.
  */
-export function openApiDocument(options: { readonly runtimeLora?: boolean } = {}): object {
+export function openApiDocument(
+  options: { readonly runtimeLora?: boolean; readonly responses?: boolean } = {},
+): object {
   const paths: Record<string, Record<string, object>> = {};
-  for (const route of options.runtimeLora ? [...routes, ...loraRoutes] : routes) {
+  const served = [
+    ...routes,
+    ...(options.responses === false ? [] : responsesRoutes),
+    ...(options.runtimeLora ? loraRoutes : []),
+  ];
+  for (const route of served) {
     const operation: Record<string, unknown> = {
       summary: titleCase(route.handler),
       operationId: operationId(route),
@@ -176,6 +229,16 @@ export function openApiDocument(options: { readonly runtimeLora?: boolean } = {}
         },
       },
     };
+    if (route.parameters !== undefined) {
+      operation.parameters = route.parameters.map((p) => ({
+        name: p.name,
+        in: p.in,
+        required: p.required,
+        schema: p.required
+          ? { type: p.type, title: titleCase(p.name) }
+          : { anyOf: [{ type: p.type }, { type: "null" }], title: titleCase(p.name) },
+      }));
+    }
     if (route.body !== undefined) {
       operation.requestBody = {
         content: { "application/json": { schema: { $ref: `#/components/schemas/${route.body}` } } },
@@ -193,5 +256,7 @@ export function openApiDocument(options: { readonly runtimeLora?: boolean } = {}
 }
 
 /** The routes the document lists, for the test that keeps it in step with the server. */
-export const documentedRoutes: readonly { readonly method: string; readonly path: string }[] =
-  routes.map(({ method, path }) => ({ method: method.toUpperCase(), path }));
+export const documentedRoutes: readonly { readonly method: string; readonly path: string }[] = [
+  ...routes,
+  ...responsesRoutes,
+].map(({ method, path }) => ({ method: method.toUpperCase(), path }));

@@ -203,7 +203,13 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
   get("/version", () => json(200, { version: settings.version }));
   get("/load", () => json(200, { server_load: load }));
   get("/openapi.json", () =>
-    json(200, openApiDocument({ runtimeLora: settings.runtimeLoraUpdating })),
+    json(
+      200,
+      openApiDocument({
+        runtimeLora: settings.runtimeLoraUpdating,
+        responses: servesResponses(profile),
+      }),
+    ),
   );
   get("/docs", () => ({
     status: 200,
