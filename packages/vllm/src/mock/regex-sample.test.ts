@@ -145,6 +145,8 @@ describe("translateRegex: Python syntax through xgrammar, then guidance", () => 
     expect(translateRegex("(?x) \\d{3} - \\d{4}  # phone").source).toBe("\\d{3}-\\d{4}");
     expect(translateRegex("(?x: a b )c d").source).toBe("(?:ab)c d");
     expect(() => checkRegex("(?#note)a")).toThrow("Grammar error: unrecognized flag");
+    // A code point past U+10FFFF is a 400, never a crash.
+    expect(() => checkRegex("(?i)\\UFFFFFFFF")).toThrow("Grammar error: invalid hexadecimal digit");
     for (let seed = 0; seed < 10; seed += 1) {
       expect(fullMatch("yes|no", sampleRegex("(?i)yes|no", seed), "iu")).toBe(true);
     }

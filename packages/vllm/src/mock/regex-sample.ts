@@ -382,8 +382,9 @@ function readEscape(chars: readonly string[], start: number, rust: boolean): [st
   if (e === "0" && !rust) return ["\0", 2];
   const hex = (from: number, digits: number): [string, number] | undefined => {
     const text = chars.slice(from, from + digits).join("");
-    return new RegExp(`^[0-9a-fA-F]{${digits}}$`).test(text)
-      ? [String.fromCodePoint(Number.parseInt(text, 16)), from + digits - start]
+    const code = Number.parseInt(text, 16);
+    return new RegExp(`^[0-9a-fA-F]{${digits}}$`).test(text) && code <= 0x10ffff
+      ? [String.fromCodePoint(code), from + digits - start]
       : undefined;
   };
   const braced = (from: number): [string, number] | undefined => {
