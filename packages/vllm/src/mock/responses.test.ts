@@ -233,6 +233,27 @@ describe("Responses API with the openai SDK (store off, the default)", () => {
     expect(cancelled).toBeInstanceOf(OpenAI.NotFoundError);
   });
 
+  // serving_responses.py runs the same engine as chat: vLLM's engine metrics count the request.
+  it("counts a response in the engine's metrics", async () => {
+    const metric = async (name: string) => {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      const line = text.split("\n").find((l) => l.startsWith(name));
+      return Number(line?.split(" ").at(-1) ?? 0);
+    };
+    const success =
+      'vllm:request_success_total{engine="0",finished_reason="length",model_name="granite"}';
+    const prompt = 'vllm:prompt_tokens_total{engine="0",model_name="granite"}';
+    const [successBefore, promptBefore] = [await metric(success), await metric(prompt)];
+    const response = await client.responses.create({
+      model: "granite",
+      input: "Count me",
+      max_output_tokens: 2,
+      ignore_eos: true,
+    } as OpenAI.Responses.ResponseCreateParamsNonStreaming);
+    expect(await metric(success)).toBe(successBefore + 1);
+    expect(await metric(prompt)).toBe(promptBefore + (response.usage?.input_tokens ?? 0));
+  });
+
   // protocol.py ResponsesResponse field order, as model_dump() writes it (JSONResponse).
   it("writes the response keys in vLLM's field order", async () => {
     const raw = await fetch(`${server.url}/v1/responses`, {
