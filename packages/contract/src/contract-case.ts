@@ -1,6 +1,6 @@
 import type { Transport } from "@connectrpc/connect";
 import type { RuntimeInfo, RuntimeName } from "@servingkit/mock-core";
-import type { Target, TargetFeature, TransportKind } from "./target.js";
+import type { Deployment, Target, TargetFeature, TransportKind } from "./target.js";
 
 /**
  * Which credential a request carries: the target's own token (`target`, the default; none when
@@ -82,6 +82,11 @@ export interface ContractCase {
   readonly transport: TransportKind;
   /** Target features it needs; targets lacking one skip the case, naming it. */
   readonly needs?: readonly TargetFeature[];
+  /**
+   * The deployments it holds on; a target of another skips the case. Default `["single-model"]`:
+   * behind ModelMesh only what its proxy and routing serve is the same (kserve-v2.md §3.4).
+   */
+  readonly deployments?: readonly Deployment[];
   /** The check itself. */
   run(context: CaseContext): Promise<void>;
 }

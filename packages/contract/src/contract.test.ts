@@ -1,14 +1,14 @@
 /**
  * The contract suite itself, as vitest tests: every case against the in-process mocks of all
- * seven runtimes (open, token auth in both modes, TLS with a private CA), and against live
+ * seven runtimes (open, token auth in both modes, TLS with a private CA), the KServe runtimes
+ * behind ModelMesh (the kserve module's `--modelmesh`), and against live
  * targets from the environment when configured. Each case shows up as its own test, so CI's
  * summary counts them; a case skipped for a reason is a skipped test with that note.
  */
-import { runtimeNames } from "@servingkit/mock-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { contractCases } from "./cases/index.js";
 import { formatConformanceTable } from "./conformance-table.js";
-import type { MockTargetOptions } from "./mock-targets.js";
+import { type MockTargetOptions, mockRuntimes } from "./mock-targets.js";
 import type { CaseResult } from "./report.js";
 import { runContract } from "./run-contract.js";
 import { loadTargets } from "./target-env.js";
@@ -19,6 +19,7 @@ const mockGroups: readonly MockTargetOptions[] = [
   { group: "mock-serverless", token, authMode: "serverless" },
   { group: "mock-raw", token, authMode: "raw" },
   { group: "mock-tls", token, tls: true },
+  { group: "mock-modelmesh", deployment: "modelmesh" },
 ];
 
 const mockReport = await runContract({ mocks: mockGroups, targets: [] });
@@ -41,12 +42,16 @@ function replay(result: CaseResult, skip: (note: string) => void): void {
 }
 
 /**
- * Skips a mock group has by design (the open group has no token, only one group has TLS) stay in
- * the report but are not repeated as vitest tests, so the CI summary's skipped count means
- * something: live targets not configured, or a case that skipped itself.
+ * Skips a mock group has by design (the open group has no token, only one group has TLS, the
+ * ModelMesh group serves only what ModelMesh does) stay in the report but are not repeated as
+ * vitest tests, so the CI summary's skipped count means something: live targets not configured,
+ * or a case that skipped itself.
  */
 function structural(result: CaseResult): boolean {
-  return result.status === "skip" && /^(target lacks |target has no )/.test(result.message ?? "");
+  return (
+    result.status === "skip" &&
+    /^(target lacks |target has no |target is a \S+ deployment, )/.test(result.message ?? "")
+  );
 }
 
 describe.each(mockGroups.map((group) => group.group ?? "mock"))("contract on %s", (group) => {
@@ -85,7 +90,7 @@ describe("the report of the mock run", () => {
       const names = mockReport.results
         .filter((result) => result.group === (group.group ?? "mock"))
         .map((result) => result.name);
-      const expected = runtimeNames.flatMap((runtime) =>
+      const expected = mockRuntimes(group).flatMap((runtime) =>
         contractCases
           .filter((contractCase) => contractCase.runtimes.includes(runtime))
           .map((contractCase) => `${runtime}/${contractCase.id}`),
@@ -114,6 +119,38 @@ describe("the report of the mock run", () => {
       (result) => result.group === "mock" && result.caseId === "auth/rest-missing-token",
     );
     expect(skip?.message).toBe("target lacks auth");
+  });
+
+  it("behind ModelMesh: the cases that hold there pass, the single-model ones skip, and the reverse", () => {
+    const outcomes = (group: string) =>
+      new Map(
+        mockReport.results
+          .filter((result) => result.group === group && result.name.includes("/kserve/"))
+          .map((result) => [result.name, result.status]),
+      );
+    const modelmesh = outcomes("mock-modelmesh");
+    const expected = new Map<string, string>();
+    for (const runtime of ["ovms", "triton", "mlserver"] as const) {
+      for (const contractCase of contractCases) {
+        if (!contractCase.runtimes.includes(runtime) || !contractCase.id.startsWith("kserve/"))
+          continue;
+        const applies = contractCase.deployments?.includes("modelmesh") ?? false;
+        expected.set(`${runtime}/${contractCase.id}`, applies ? "pass" : "skip");
+      }
+    }
+    expect(modelmesh).toEqual(expected);
+    expect([...modelmesh.values()].filter((status) => status === "pass").length).toBe(21);
+    // ModelMesh's own cases skip on the single-model mocks.
+    const single = outcomes("mock");
+    expect(single.get("ovms/kserve/rest-modelmesh-routes")).toBe("skip");
+    expect(single.get("triton/kserve/grpc-modelmesh-id-header")).toBe("skip");
+    const reason = mockReport.results.find(
+      (result) =>
+        result.group === "mock-modelmesh" && result.name === "triton/kserve/rest-server-metadata",
+    );
+    expect(reason?.message).toBe(
+      "target is a modelmesh deployment, which the case does not apply to",
+    );
   });
 
   it("covers gRPC where the runtime has it and REST everywhere", () => {

@@ -42,7 +42,13 @@ export {
   parseKnownFailing,
   readKnownFailing,
 } from "./known-failing.js";
-export { type MockTargetOptions, type MockTargets, startMockTargets } from "./mock-targets.js";
+export {
+  type MockTargetOptions,
+  type MockTargets,
+  mockRuntimes,
+  modelmeshRuntimes,
+  startMockTargets,
+} from "./mock-targets.js";
 export {
   applyKnownFailing,
   type CaseResult,
@@ -58,6 +64,8 @@ export { type RunContractOptions, runContract, runOne } from "./run-contract.js"
 // Targets: environment, files, mocks.
 export {
   type AuthMode,
+  type Deployment,
+  deployments,
   grpcUsesTls,
   type Target,
   type TargetFeature,

@@ -43,6 +43,25 @@ describe("startMockTargets", () => {
     }
   });
 
+  it("modelmesh: the KServe runtimes behind ModelMesh's REST proxy, and no other runtime", async () => {
+    const mocks = await startMockTargets({ group: "mm", deployment: "modelmesh" });
+    try {
+      expect(mocks.targets.map((t) => [t.name, t.deployment])).toEqual([
+        ["mm:ovms", "modelmesh"],
+        ["mm:triton", "modelmesh"],
+        ["mm:mlserver", "modelmesh"],
+      ]);
+      // kserve-v2.md §3.4: the proxy routes no /v2 (grpc-gateway's 404 JSON).
+      const v2 = await fetch(`${mocks.targets[0]?.rest}/v2`);
+      expect([v2.status, await v2.json()]).toEqual([404, { code: 5, message: "Not Found" }]);
+    } finally {
+      await mocks.close();
+    }
+    await expect(startMockTargets({ deployment: "modelmesh", runtimes: ["vllm"] })).rejects.toThrow(
+      "ModelMesh serves only ovms, triton, mlserver, not vllm",
+    );
+  });
+
   it("closes what it started when one mock fails to start, and rethrows", async () => {
     await expect(
       startMockTargets({ runtimes: ["triton", "tensorflow" as RuntimeName] }),

@@ -1,14 +1,22 @@
 import { type RuntimeName, runtimeNames } from "@servingkit/mock-core";
 import { startRuntimeMock } from "@servingkit/mocks";
 import type { KnownFailingEntry } from "./known-failing.js";
-import type { AuthMode, Target } from "./target.js";
+import type { AuthMode, Deployment, Target } from "./target.js";
+
+/** The runtimes ModelMesh serves (kserve-v2.md §3.4): the KServe v2 ones, with `--modelmesh` mocks. */
+export const modelmeshRuntimes: readonly RuntimeName[] = ["ovms", "triton", "mlserver"];
 
 /** One group of in-process mocks for {@link startMockTargets}. */
 export interface MockTargetOptions {
   /** Target group, the column set in the table. Default `mock`. */
   readonly group?: string;
-  /** Which runtimes to start. Default all seven. */
+  /** Which runtimes to start. Default all seven, or {@link modelmeshRuntimes} for `modelmesh`. */
   readonly runtimes?: readonly RuntimeName[];
+  /**
+   * `modelmesh` starts the mocks as ModelMesh serves them (the kserve module's `--modelmesh`:
+   * REST proxy and model id routing), and their targets say so. Default `single-model`.
+   */
+  readonly deployment?: Deployment;
   /** When set, the mocks enforce token authorization and accept this token. */
   readonly token?: string;
   /** The proxy whose refusals the mocks imitate. Default `serverless` (only with a token). */
@@ -34,7 +42,14 @@ export interface MockTargets {
  */
 export async function startMockTargets(options: MockTargetOptions = {}): Promise<MockTargets> {
   const group = options.group ?? "mock";
-  const runtimes = options.runtimes ?? runtimeNames;
+  const modelmesh = options.deployment === "modelmesh";
+  const runtimes = mockRuntimes(options);
+  const stray = modelmesh ? runtimes.filter((r) => !modelmeshRuntimes.includes(r)) : [];
+  if (stray.length > 0) {
+    throw new Error(
+      `ModelMesh serves only ${modelmeshRuntimes.join(", ")}, not ${stray.join(", ")}`,
+    );
+  }
   const authMode = options.token ? (options.authMode ?? "serverless") : undefined;
   const started = await Promise.allSettled(
     runtimes.map((runtime) =>
@@ -46,6 +61,7 @@ export async function startMockTargets(options: MockTargetOptions = {}): Promise
         ...(options.token && { tokens: [options.token] }),
         ...(authMode && { authMode }),
         ...(options.tls && { tls: true }),
+        ...(modelmesh && { values: { modelmesh: true } }),
         logger: false,
       }),
     ),
@@ -74,9 +90,17 @@ export async function startMockTargets(options: MockTargetOptions = {}): Promise
       ...(authMode && { authMode }),
       ...(mock.certificatePem && { tls: { ca: mock.certificatePem } }),
       ...(options.knownFailing && { knownFailing: options.knownFailing }),
+      ...(modelmesh && { deployment: "modelmesh" as const }),
     };
   });
   return { targets, close };
+}
+
+/** The runtimes a mock group starts: its `runtimes`, else all seven (ModelMesh: its three). */
+export function mockRuntimes(options: MockTargetOptions): readonly RuntimeName[] {
+  return (
+    options.runtimes ?? (options.deployment === "modelmesh" ? modelmeshRuntimes : runtimeNames)
+  );
 }
 
 function withScheme(address: string, tls: boolean): string {

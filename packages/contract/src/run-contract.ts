@@ -113,7 +113,8 @@ export async function runContract(options: RunContractOptions = {}): Promise<Con
 
 /**
  * Runs one case on one target and reports the raw outcome (before known-failing lists): `skip`
- * when the target is a placeholder, lacks the transport or a needed feature, or the case skips
+ * when the target is a placeholder, lacks the transport, is a deployment the case does not hold
+ * on or lacks a needed feature, or the case skips
  * itself; `fail` on a thrown error or a timeout; `pass` otherwise.
  */
 export async function runOne(
@@ -138,6 +139,10 @@ export async function runOne(
   if (target.skipReason !== undefined) return skip(target.skipReason);
   if (transportAddress(target, contractCase.transport) === undefined) {
     return skip(`target has no ${contractCase.transport === "rest" ? "REST URL" : "gRPC address"}`);
+  }
+  const deployment = target.deployment ?? "single-model";
+  if (!(contractCase.deployments ?? ["single-model"]).includes(deployment)) {
+    return skip(`target is a ${deployment} deployment, which the case does not apply to`);
   }
   const features = targetFeatures(target, contractCase.transport);
   const missing = (contractCase.needs ?? []).filter((feature) => !features.has(feature));

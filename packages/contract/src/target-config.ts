@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { isRuntimeName, type RuntimeName, runtimeNames } from "@servingkit/mock-core";
 import { parseKnownFailing } from "./known-failing.js";
-import type { AuthMode, Target } from "./target.js";
+import { type AuthMode, deployments, type Target } from "./target.js";
 
 /** A target description that cannot be used: names the variable or file field at fault. */
 export class TargetConfigError extends Error {
@@ -31,6 +31,8 @@ export interface TargetConfig {
   readonly authMode?: string;
   /** A served model id. */
   readonly model?: string;
+  /** `single-model` (default) or `modelmesh`: how the platform serves the model. */
+  readonly deployment?: string;
   /** PEM file of the CA to trust; relative paths are resolved against `baseDir`. */
   readonly caFile?: string;
   /** Skip TLS verification. */
@@ -80,6 +82,10 @@ export function resolveTargetConfig(config: TargetConfig, context: TargetConfigC
   if (authMode !== undefined && !token) {
     fail(`authMode "${authMode}" needs the token the endpoint accepts (token or tokenEnv)`);
   }
+  const deployment = config.deployment ?? "single-model";
+  if (!(deployments as readonly string[]).includes(deployment)) {
+    fail(`deployment "${deployment}" is not one of ${deployments.join(", ")}`);
+  }
   const group = config.group ?? "live";
   const tls =
     config.caFile !== undefined || config.insecure !== undefined
@@ -108,6 +114,7 @@ export function resolveTargetConfig(config: TargetConfig, context: TargetConfigC
     ...(token && { token }),
     ...(authMode && { authMode }),
     ...(config.model && { model: config.model }),
+    ...(deployment === "modelmesh" && { deployment: "modelmesh" as const }),
     ...(tls && { tls }),
     ...(knownFailing && { knownFailing }),
   };

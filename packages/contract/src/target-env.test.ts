@@ -57,6 +57,16 @@ describe("loadTargets from environment variables", () => {
     ]);
   });
 
+  it("SERVINGKIT_<RUNTIME>_DEPLOYMENT=modelmesh marks a target served behind ModelMesh", async () => {
+    const targets = await loadTargets({
+      env: {
+        SERVINGKIT_OVMS_URL: "https://mm.example.com",
+        SERVINGKIT_OVMS_DEPLOYMENT: "modelmesh",
+      },
+    });
+    expect(targets.map((t) => [t.name, t.deployment])).toEqual([["live:ovms", "modelmesh"]]);
+  });
+
   it("returns one skipping placeholder per runtime when nothing is configured", async () => {
     const targets = await loadTargets({ env: {} });
     expect(targets.map((target) => target.name)).toEqual(runtimeNames.map((r) => `live:${r}`));

@@ -42,6 +42,7 @@ export interface LoadTargetsOptions {
  * | `SERVINGKIT_<RUNTIME>_TOKEN` | the bearer token it accepts |
  * | `SERVINGKIT_<RUNTIME>_AUTH_MODE` | `serverless`, `raw` or `none` (default `serverless` with a token, else `none`) |
  * | `SERVINGKIT_<RUNTIME>_MODEL` | a served model id |
+ * | `SERVINGKIT_<RUNTIME>_DEPLOYMENT` | `single-model` (default) or `modelmesh` (served behind ModelMesh) |
  * | `SERVINGKIT_<RUNTIME>_CA_FILE` | PEM file of the CA to trust |
  * | `SERVINGKIT_<RUNTIME>_INSECURE` | `1`/`true`: skip TLS verification |
  * | `SERVINGKIT_<RUNTIME>_KNOWN_FAILING` | known-failing file for this target |
@@ -72,6 +73,7 @@ export async function loadTargets(options: LoadTargetsOptions = {}): Promise<Tar
         ...optional("token", env[`${prefix}_TOKEN`]),
         ...optional("authMode", env[`${prefix}_AUTH_MODE`]),
         ...optional("model", env[`${prefix}_MODEL`]),
+        ...optional("deployment", env[`${prefix}_DEPLOYMENT`]),
         ...optional("caFile", env[`${prefix}_CA_FILE`]),
         ...optional("knownFailing", env[`${prefix}_KNOWN_FAILING`]),
         ...(insecure && { insecure: parseFlag(insecure, `${prefix}_INSECURE`) }),

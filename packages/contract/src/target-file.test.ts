@@ -52,6 +52,16 @@ targets:
     ]);
   });
 
+  it("deployment: modelmesh marks the target; an unknown deployment is an error", () => {
+    const yaml = (deployment: string) =>
+      `targets:\n  - runtime: ovms\n    rest: https://mm.example.com\n    deployment: ${deployment}\n`;
+    expect(parseTargetsFile(yaml("modelmesh"), "t.yaml", {})[0]?.deployment).toBe("modelmesh");
+    expect(parseTargetsFile(yaml("single-model"), "t.yaml", {})[0]?.deployment).toBeUndefined();
+    expect(() => parseTargetsFile(yaml("multi"), "t.yaml", {})).toThrow(
+      't.yaml: targets[0]: deployment "multi" is not one of single-model, modelmesh',
+    );
+  });
+
   it("reads JSON too", () => {
     const json = JSON.stringify({
       targets: [{ runtime: "vllm", rest: "http://localhost:8080", authMode: "none" }],

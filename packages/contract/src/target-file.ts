@@ -14,6 +14,7 @@ const stringFields = [
   "tokenEnv",
   "authMode",
   "model",
+  "deployment",
   "caFile",
 ] as const;
 const knownFields = new Set<string>([...stringFields, "insecure", "knownFailing"]);
@@ -29,6 +30,7 @@ const knownFields = new Set<string>([...stringFields, "insecure", "knownFailing"
  *     tokenEnv: TRITON_TOKEN               # or token: ...
  *     authMode: serverless                 # serverless | raw | none
  *     model: triton
+ *     deployment: single-model             # single-model (default) | modelmesh
  *     caFile: ./cluster-ca.crt             # relative to the file
  *     knownFailing: ./known-failing-triton.txt
  * ```

@@ -9,6 +9,17 @@ import type { KnownFailingEntry } from "./known-failing.js";
  */
 export type AuthMode = "serverless" | "raw";
 
+/**
+ * How the platform serves a target's models (kserve-v2.md §3.4, §5): `single-model` (KServe) puts
+ * clients in front of the runtime itself; `modelmesh` (multi-model serving) puts ModelMesh in
+ * between: its REST proxy (model metadata and infer only, `{code, message}` errors) and its gRPC
+ * routing by model id. Cases say which they hold on (`ContractCase.deployments`).
+ */
+export type Deployment = "single-model" | "modelmesh";
+
+/** The deployments, in the order messages list them. */
+export const deployments: readonly Deployment[] = ["single-model", "modelmesh"];
+
 /** The two ways a case reaches a runtime: its REST (HTTP/1.1 JSON) port or its gRPC port. */
 export type TransportKind = "rest" | "grpc";
 
@@ -50,6 +61,8 @@ export interface Target {
   readonly authMode?: AuthMode;
   /** A model id served there, for cases that need one (model readiness). */
   readonly model?: string;
+  /** How the platform serves the model there; default `single-model`. */
+  readonly deployment?: Deployment;
   /** TLS trust for `https` URLs and TLS gRPC addresses. */
   readonly tls?: TargetTls;
   /**

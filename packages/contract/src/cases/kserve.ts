@@ -6,6 +6,12 @@
  *
  * Cases that need a model use the target's `model`; where a target names none they fall back to
  * the runtime's built-in mock model and skip (never pass) when the endpoint does not serve it.
+ *
+ * Behind ModelMesh (kserve-v2.md §3.4) only model metadata and inference are served through its
+ * REST proxy and gRPC routing: the cases of those declare both deployments and check ModelMesh's
+ * differences (answers name its internal model id, `<name>__<suffix>`; REST refusals are
+ * grpc-gateway's `{code, message}`; metadata is protojson, int64 shapes as strings), and two
+ * cases check the proxy's missing routes and the id header the other RPCs need.
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
@@ -14,6 +20,7 @@ import { Code, createClient } from "@connectrpc/connect";
 import type { RuntimeName } from "@servingkit/mock-core";
 import { GRPCInferenceService } from "@servingkit/proto/inference";
 import { type CaseContext, type ContractCase, defineCase } from "../contract-case.js";
+import type { Deployment } from "../target.js";
 import { grpcOutcome } from "./grpc-outcome.js";
 
 const kserveRuntimes: readonly RuntimeName[] = ["triton", "mlserver", "ovms"];
@@ -46,6 +53,29 @@ function runtimeOf(context: CaseContext): string {
   return context.target.runtime;
 }
 
+/** Whether ModelMesh serves the target (kserve-v2.md §3.4). */
+function behindModelMesh(context: CaseContext): boolean {
+  return context.target.deployment === "modelmesh";
+}
+
+/** The deployments of the cases that hold behind ModelMesh too. */
+const eitherDeployment: readonly Deployment[] = ["single-model", "modelmesh"];
+
+/**
+ * The answer's model name is the model, or behind ModelMesh its internal id: the name, `__`, and
+ * a suffix (kserve-v2.md §3.4: `example-mnist-isvc__ksp-7702c1b55a`).
+ */
+function assertModelName(context: CaseContext, name: unknown, model: string, what: string): void {
+  if (behindModelMesh(context)) {
+    assert.ok(
+      String(name).startsWith(`${model}__`),
+      `${what}: ModelMesh's internal id of ${model} (got ${String(name)})`,
+    );
+  } else {
+    assert.equal(name, model, what);
+  }
+}
+
 /** The target's model, or the mock's default when the endpoint serves it; skips otherwise. */
 async function modelOf(context: CaseContext): Promise<string> {
   if (context.target.model) return context.target.model;
@@ -61,10 +91,14 @@ async function grpcModelOf(context: CaseContext): Promise<string> {
   if (context.target.model) return context.target.model;
   const fallback = mockModel[runtimeOf(context)] ?? "";
   const client = createClient(GRPCInferenceService, context.grpc());
-  const ready = await grpcOutcome(
-    client.modelReady({ name: fallback }, { signal: context.signal }),
-  );
-  if (!ready.ok || !ready.value.ready) {
+  const options = { signal: context.signal };
+  // Behind ModelMesh ModelReady needs an id header; ModelMetadata takes the name (ModelMeshApi.java).
+  const served = behindModelMesh(context)
+    ? (await grpcOutcome(client.modelMetadata({ name: fallback }, options))).ok
+    : await grpcOutcome(client.modelReady({ name: fallback }, options)).then(
+        (ready) => ready.ok && ready.value.ready,
+      );
+  if (!served) {
     context.skip(`target names no model and does not serve the mock's '${fallback}'`);
   }
   return fallback;
@@ -78,13 +112,20 @@ function parseJson(body: string, what: string): Record<string, unknown> {
   }
 }
 
-function assertTensorMetadata(value: unknown, what: string): void {
+/**
+ * Tensors with a name, a datatype and a shape of integers (-1 for variable dimensions); with
+ * `int64Strings`, integers written as strings too (protojson's int64, ModelMesh's REST proxy).
+ */
+function assertTensorMetadata(value: unknown, what: string, int64Strings = false): void {
   assert.ok(Array.isArray(value), `${what} is an array`);
+  const dimension = (d: unknown) =>
+    (Number.isInteger(d) || (int64Strings && typeof d === "string" && /^-?\d+$/.test(d))) &&
+    Number(d) >= -1;
   for (const tensor of value as Record<string, unknown>[]) {
     assert.equal(typeof tensor.name, "string", `${what}: name`);
     assert.equal(typeof tensor.datatype, "string", `${what}: datatype`);
     assert.ok(
-      Array.isArray(tensor.shape) && tensor.shape.every((d) => Number.isInteger(d) && d >= -1),
+      Array.isArray(tensor.shape) && tensor.shape.every(dimension),
       `${what}: shape of integers, -1 for variable dimensions`,
     );
   }
@@ -121,8 +162,10 @@ async function zeroInputs(
   model: string,
 ): Promise<{ inputs: ZeroInput[]; outputs: { name: string }[] }> {
   const meta = parseJson((await context.rest(`/v2/models/${model}`)).body, "model metadata");
-  const inputs = (meta.inputs as { name: string; datatype: string; shape: number[] }[]).map((t) => {
-    const shape = t.shape.map((d) => (d < 0 ? 1 : d));
+  // Numbers, or strings behind ModelMesh's proxy (protojson int64).
+  const tensors = meta.inputs as { name: string; datatype: string; shape: (number | string)[] }[];
+  const inputs = tensors.map((t) => {
+    const shape = t.shape.map((d) => (Number(d) < 0 ? 1 : Number(d)));
     return { name: t.name, datatype: t.datatype, shape, count: shape.reduce((n, d) => n * d, 1) };
   });
   if (inputs.some((t) => elementSizes[t.datatype] === undefined)) {
@@ -194,12 +237,20 @@ const restCases: ContractCase[] = [
   defineCase({
     id: "kserve/rest-unknown-model",
     title: 'metadata of an unknown model is a 404 {"error"} in the runtime\'s words',
-    source: "kserve-v2.md §3.1, §3.2, §3.3 (unknown model texts)",
+    source:
+      "kserve-v2.md §3.1, §3.2, §3.3 (unknown model texts); §3.4 (ModelMesh: grpc-gateway's {code, message}, NOT_FOUND is code 5)",
     runtimes: kserveRuntimes,
     transport: "rest",
+    deployments: eitherDeployment,
     async run(context) {
       const answer = await context.rest(`/v2/models/${missingModel}`);
       assert.equal(answer.status, 404, "status");
+      if (behindModelMesh(context)) {
+        const body = parseJson(answer.body, "unknown model");
+        assert.equal(body.code, 5, "gRPC NOT_FOUND as grpc-gateway's code");
+        assert.equal(typeof body.message, "string", "message");
+        return;
+      }
       const text = unknownModelText[runtimeOf(context)]?.(missingModel);
       assert.deepEqual(parseJson(answer.body, "unknown model"), { error: text });
     },
@@ -232,19 +283,25 @@ const restCases: ContractCase[] = [
   defineCase({
     id: "kserve/rest-model-metadata",
     title: "model metadata has name, platform, versions and typed tensors",
-    source: "kserve-v2.md §1.3, §3.1-§3.3",
+    source:
+      "kserve-v2.md §1.3, §3.1-§3.3; §3.4 (ModelMesh: the internal model id); kserve/rest-proxy main.go (protojson, EmitUnpopulated false: int64 shapes as strings, empty fields left out)",
     runtimes: kserveRuntimes,
     transport: "rest",
+    deployments: eitherDeployment,
     async run(context) {
       const model = await modelOf(context);
       const answer = await context.rest(`/v2/models/${model}`);
       assert.equal(answer.status, 200, "status");
       const body = parseJson(answer.body, "model metadata");
-      assert.equal(body.name, model, "name");
-      assert.equal(typeof body.platform, "string", "platform");
+      assertModelName(context, body.name, model, "name");
+      const mm = behindModelMesh(context);
+      // The proxy's protojson leaves empty fields out (rest-proxy main.go: EmitUnpopulated = false).
+      if (!mm || body.platform !== undefined) {
+        assert.equal(typeof body.platform, "string", "platform");
+      }
       if (body.versions !== undefined) assert.ok(Array.isArray(body.versions), "versions");
-      assertTensorMetadata(body.inputs, "inputs");
-      assertTensorMetadata(body.outputs, "outputs");
+      assertTensorMetadata(body.inputs ?? (mm ? [] : undefined), "inputs", mm);
+      assertTensorMetadata(body.outputs ?? (mm ? [] : undefined), "outputs", mm);
     },
   }),
   defineCase({
@@ -292,9 +349,10 @@ const restCases: ContractCase[] = [
     title:
       "a JSON infer of zero tensors shaped from the metadata answers every output as JSON data, id echoed",
     source:
-      "kserve-v2.md §1.4 (inference request and response), §3.1-§3.3; Triton refuses FP16/BF16 as JSON (§3.1)",
+      "kserve-v2.md §1.4 (inference request and response), §3.1-§3.3; Triton refuses FP16/BF16 as JSON (§3.1); §3.4 (ModelMesh: model_name is its internal id)",
     runtimes: kserveRuntimes,
     transport: "rest",
+    deployments: eitherDeployment,
     async run(context) {
       const model = await modelOf(context);
       const { inputs, outputs } = await zeroInputs(context, model);
@@ -314,7 +372,7 @@ const restCases: ContractCase[] = [
       });
       assert.equal(answer.status, 200, `status (${answer.body.slice(0, 200)})`);
       const body = parseJson(answer.body, "infer answer");
-      assert.equal(body.model_name, model, "model_name");
+      assertModelName(context, body.model_name, model, "model_name");
       assert.equal(body.id, "servingkit-contract", "id echoed");
       const answered = body.outputs as RestOutput[];
       assert.deepEqual(
@@ -524,11 +582,25 @@ const grpcCases: ContractCase[] = [
     title:
       "ModelMetadata of an unknown model is NOT_FOUND; ModelReady is NOT_FOUND (MLServer, OVMS) or ready=false (Triton)",
     source:
-      "kserve-v2.md §4.4; triton server src/grpc/grpc_server.cc ModelReady (TRITONSERVER_ServerModelIsReady answers false, no error)",
+      "kserve-v2.md §4.4; triton server src/grpc/grpc_server.cc ModelReady (TRITONSERVER_ServerModelIsReady answers false, no error); ModelMesh: kserve/modelmesh VModelManager (an unknown vmodel id is NOT_FOUND)",
     runtimes: kserveRuntimes,
     transport: "grpc",
+    deployments: eitherDeployment,
     async run(context) {
       const client = createClient(GRPCInferenceService, context.grpc());
+      if (behindModelMesh(context)) {
+        // ModelMesh routes ModelMetadata and ModelInfer by the name they carry (kserve-v2.md §3.4).
+        const calls: (() => Promise<unknown>)[] = [
+          () => client.modelMetadata({ name: missingModel }, { signal: context.signal }),
+          () => client.modelInfer({ modelName: missingModel }, { signal: context.signal }),
+        ];
+        for (const call of calls) {
+          const outcome = await grpcOutcome(call());
+          if (outcome.ok) assert.fail("expected NOT_FOUND, but the call was answered");
+          assert.equal(Code[outcome.error.code], Code[Code.NotFound], outcome.error.message);
+        }
+        return;
+      }
       const text = unknownModelText[runtimeOf(context)]?.(missingModel) ?? "";
       // One call at a time, so a failed assertion leaves no call running behind it.
       const calls: (() => Promise<unknown>)[] = [
@@ -552,9 +624,10 @@ const grpcCases: ContractCase[] = [
     id: "kserve/grpc-infer-round-trip",
     title: "ModelInfer with zero tensors shaped from the metadata answers every output",
     source:
-      "kserve-v2.md §4.2, §4.3 (raw_output_contents: Triton and OVMS always, MLServer when raw in)",
+      "kserve-v2.md §4.2, §4.3 (raw_output_contents: Triton and OVMS always, MLServer when raw in); §3.4 (ModelMesh passes the runtime's answer on)",
     runtimes: kserveRuntimes,
     transport: "grpc",
+    deployments: eitherDeployment,
     async run(context) {
       const model = await grpcModelOf(context);
       const client = createClient(GRPCInferenceService, context.grpc());
@@ -593,5 +666,58 @@ const grpcCases: ContractCase[] = [
   }),
 ];
 
+/** What only ModelMesh does: the REST proxy's missing routes, the id header of the other RPCs. */
+const modelmeshCases: ContractCase[] = [
+  defineCase({
+    id: "kserve/rest-modelmesh-routes",
+    title:
+      "behind ModelMesh the REST proxy routes only model metadata and infer: /v2, health and ready are grpc-gateway's 404 {code: 5}",
+    source:
+      'kserve-v2.md §3.4 (kserve/rest-proxy: no /v2, /v2/health/*, /ready; grpc-gateway 404 JSON {"code":5,"message":"Not Found"})',
+    runtimes: kserveRuntimes,
+    transport: "rest",
+    deployments: ["modelmesh"],
+    async run(context) {
+      const model = await modelOf(context);
+      for (const path of [
+        "/v2",
+        "/v2/health/live",
+        "/v2/health/ready",
+        `/v2/models/${model}/ready`,
+      ]) {
+        const answer = await context.rest(path);
+        assert.equal(answer.status, 404, `${path}: status`);
+        assert.deepEqual(
+          parseJson(answer.body, path),
+          { code: 5, message: "Not Found" },
+          `${path}: body`,
+        );
+      }
+    },
+  }),
+  defineCase({
+    id: "kserve/grpc-modelmesh-id-header",
+    title:
+      "behind ModelMesh an RPC other than ModelInfer and ModelMetadata needs an mm-vmodel-id (or mm-model-id) header: INVALID_ARGUMENT without, the runtime's answer with",
+    source:
+      "kserve/modelmesh ModelMeshApi.java (`must include mm-model-id header`; other RPCs are routed to the model the header names); kserve-v2.md §3.4",
+    runtimes: kserveRuntimes,
+    transport: "grpc",
+    deployments: ["modelmesh"],
+    async run(context) {
+      const model = await grpcModelOf(context);
+      const client = createClient(GRPCInferenceService, context.grpc());
+      const without = await grpcOutcome(client.serverLive({}, { signal: context.signal }));
+      if (without.ok) assert.fail("expected INVALID_ARGUMENT without an id header");
+      assert.equal(Code[without.error.code], Code[Code.InvalidArgument], without.error.message);
+      const live = await client.serverLive(
+        {},
+        { signal: context.signal, headers: { "mm-vmodel-id": model } },
+      );
+      assert.equal(live.live, true, "live, with the header");
+    },
+  }),
+];
+
 /** Every kserve protocol case. */
-export const kserveCases: readonly ContractCase[] = [...restCases, ...grpcCases];
+export const kserveCases: readonly ContractCase[] = [...restCases, ...grpcCases, ...modelmeshCases];
