@@ -166,3 +166,65 @@ describe("streamed responses", () => {
     expect(raw.headers.get("content-type")).toBe("application/json");
   });
 });
+
+describe("background streams with VLLM_ENABLE_RESPONSES_API_STORE=1", () => {
+  let server: TestServer;
+  let client: OpenAI;
+  beforeAll(async () => {
+    process.env.VLLM_ENABLE_RESPONSES_API_STORE = "1";
+    try {
+      server = await startVllm({ "served-model-name": "granite" });
+    } finally {
+      delete process.env.VLLM_ENABLE_RESPONSES_API_STORE;
+    }
+    client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
+  });
+  afterAll(() => server.close());
+
+  // serving_responses.py _run_background_request_stream and responses_background_stream_generator:
+  // the POST follows the event store; GET ?stream=true&starting_after=N replays from N + 1.
+  it("streams a background response and replays it after starting_after", async () => {
+    const events = await client.responses.create({
+      model: "granite",
+      input: "Hi",
+      max_output_tokens: 3,
+      background: true,
+      stream: true,
+    });
+    const first: number[] = [];
+    let id = "";
+    for await (const event of events) {
+      first.push(event.sequence_number);
+      if (event.type === "response.completed") id = event.response.id;
+    }
+    expect(first).toEqual(first.map((_, i) => i));
+    const stored = await client.responses.retrieve(id);
+    expect(stored.status).toBe("completed");
+    const replay: number[] = [];
+    const again = await client.responses.retrieve(id, { stream: true, starting_after: 3 });
+    for await (const event of again) replay.push(event.sequence_number);
+    expect(replay).toEqual(first.slice(4));
+  });
+
+  // serving_responses.py: a stored response with no event store raises after the 200 headers.
+  it("drops the connection when a non-background response is streamed by GET", async () => {
+    const response = await client.responses.create({
+      model: "granite",
+      input: "Hi",
+      max_output_tokens: 1,
+    });
+    await expect(
+      fetch(`${server.url}/v1/responses/${response.id}?stream=true`).then((r) => r.text()),
+    ).rejects.toThrow();
+  });
+
+  // FastAPI's query validation, answered as vLLM's 400 list (vllm-openai.md §3).
+  it("answers a query it cannot read with a 400", async () => {
+    const raw = await fetch(`${server.url}/v1/responses/resp_x?starting_after=abc`);
+    expect(raw.status).toBe(400);
+    const body = (await raw.json()) as { error: { message: string } };
+    expect(body.error.message).toBe(
+      "[{'type': 'int_parsing', 'loc': ('query', 'starting_after'), 'msg': 'Input should be a valid integer, unable to parse string as an integer', 'input': 'abc'}]",
+    );
+  });
+});

@@ -13,7 +13,9 @@
 import type { FinishEvent, TokenEvent } from "@servingkit/mock-core";
 import { stopSuffix } from "./choices.js";
 import { clampLogprob } from "./completions.js";
+import { badRequest } from "./errors.js";
 import {
+  type EventLog,
   finishStatus,
   itemId,
   outputLogprobs,
@@ -23,6 +25,7 @@ import {
   responseUsage,
 } from "./responses.js";
 import type { VllmModel } from "./served-model.js";
+import { pyRepr } from "./validation.js";
 
 /** One Responses SSE event's bytes: its type on an `event:` line, then its JSON. */
 export function responsesEvent(type: string, payload: object): string {
@@ -221,4 +224,112 @@ export async function* responseStream(
     sequence_number: sequence++,
     type: "response.completed",
   });
+}
+
+/**
+ * `POST /v1/responses` with `background` and `stream` (store on; serving_responses.py
+ * `_run_background_request_stream`): the `queued` response is stored, the stream runs on its
+ * own (the client leaving does not stop it; cancel does) into the response's event log, and the
+ * answer follows that log from its first event. A run that fails marks the response `failed`.
+ */
+export function backgroundResponseStream(
+  model: VllmModel,
+  store: ResponseStore,
+  prepared: PreparedResponse,
+): AsyncIterable<string> {
+  const queued = responseObject(prepared, { status: "queued", output: [], usage: null });
+  const id = String(queued.id);
+  store.put(queued, prepared.messages);
+  const run = new AbortController();
+  const untrack = store.track(id, run);
+  const log = store.openLog(id);
+  void fill(log, responseStream(model, store, prepared, run.signal))
+    .catch(() => {
+      if (queued.status !== "completed" && queued.status !== "cancelled") queued.status = "failed";
+    })
+    .finally(() => {
+      log.end();
+      untrack();
+    });
+  return log.follow(0);
+}
+
+async function fill(log: EventLog, frames: AsyncIterable<string>): Promise<void> {
+  for await (const frame of frames) {
+    log.push(frame, frame.startsWith("event: response.completed\n"));
+  }
+}
+
+/** `GET /v1/responses/{id}`'s query: `stream` and `starting_after` (api_router.py). */
+export interface RetrieveQuery {
+  readonly stream: boolean;
+  readonly startingAfter: number | undefined;
+}
+
+const trueWords = new Set(["1", "on", "t", "true", "y", "yes"]);
+const falseWords = new Set(["0", "off", "f", "false", "n", "no"]);
+
+/**
+ * Reads the retrieve route's query as FastAPI does (pydantic's bool and int parsing); a value it
+ * cannot read is vLLM's 400 with pydantic's error list (loc `('query', <name>)`).
+ */
+export function readRetrieveQuery(
+  query: Readonly<Record<string, string | readonly string[] | undefined>>,
+): RetrieveQuery {
+  const last = (name: string) => {
+    const value = query[name];
+    return typeof value === "string" ? value : value?.at(-1);
+  };
+  const issue = (type: string, name: string, msg: string, input: string) =>
+    badRequest(
+      `[{'type': '${type}', 'loc': ('query', '${name}'), 'msg': '${msg}', 'input': ${pyRepr(input)}}]`,
+    );
+  const streamText = last("stream");
+  let stream = false;
+  if (streamText !== undefined) {
+    const word = streamText.toLowerCase();
+    if (trueWords.has(word)) stream = true;
+    else if (!falseWords.has(word)) {
+      throw issue(
+        "bool_parsing",
+        "stream",
+        "Input should be a valid boolean, unable to interpret input",
+        streamText,
+      );
+    }
+  }
+  const afterText = last("starting_after");
+  let startingAfter: number | undefined;
+  if (afterText !== undefined) {
+    if (!/^\s*[+-]?\d+\s*$/.test(afterText)) {
+      throw issue(
+        "int_parsing",
+        "starting_after",
+        "Input should be a valid integer, unable to parse string as an integer",
+        afterText,
+      );
+    }
+    startingAfter = Number(afterText);
+  }
+  return { stream, startingAfter };
+}
+
+/**
+ * `GET /v1/responses/{id}?stream=true`: the background stream's events after `starting_after`,
+ * following it live (serving_responses.py `responses_background_stream_generator`). A stored
+ * response that was no background stream has no events: vLLM's generator raises "Unknown
+ * response_id" after the 200 headers, so the connection drops.
+ */
+export function storedResponseStream(
+  store: ResponseStore,
+  id: string,
+  startingAfter: number | undefined,
+): AsyncIterable<string> {
+  const log = store.log(id);
+  if (log !== undefined) return log.follow(startingAfter === undefined ? 0 : startingAfter + 1);
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: () => Promise.reject(new Error(`Unknown response_id: ${id}`)),
+    }),
+  };
 }

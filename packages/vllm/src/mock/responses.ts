@@ -97,6 +97,55 @@ interface Stored {
 }
 
 /**
+ * The SSE frames of a background stream as they are made (serving_responses.py `event_store`: a
+ * deque and an event), so a client can follow them from any point; the run appends, readers
+ * wait for more. Ends at `response.completed`, or when the run ends without it (cancelled).
+ */
+export class EventLog {
+  readonly #frames: string[] = [];
+  /** The index of `response.completed`, once it is in. */
+  #completedAt = -1;
+  #ended = false;
+  #waiters: (() => void)[] = [];
+
+  /** Appends one frame (`completed`: it is `response.completed`) and wakes the readers. */
+  push(frame: string, completed: boolean): void {
+    if (completed) this.#completedAt = this.#frames.length;
+    this.#frames.push(frame);
+    this.#wake();
+  }
+
+  /** The run ended: readers stop after the frames there are. */
+  end(): void {
+    this.#ended = true;
+    this.#wake();
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /**
+   * The frames from index `from` (`starting_after` + 1), then each new one as it comes, until
+   * `response.completed` or the run's end (responses_background_stream_generator).
+   */
+  async *follow(from: number): AsyncGenerator<string> {
+    let next = Math.max(0, from);
+    for (;;) {
+      while (next < this.#frames.length) {
+        yield this.#frames[next] as string;
+        if (next === this.#completedAt) return;
+        next += 1;
+      }
+      if (this.#ended) return;
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+  }
+}
+
+/**
  * vLLM's in-memory response store (serving_responses.py `response_store`, `msg_store`,
  * `background_tasks`): never evicted, as vLLM warns. Off (`enabled` false), nothing is stored
  * and every id is unknown.
@@ -106,6 +155,7 @@ export class ResponseStore {
   readonly enabled: boolean;
   readonly #stored = new Map<string, Stored>();
   readonly #runs = new Map<string, AbortController>();
+  readonly #logs = new Map<string, EventLog>();
 
   constructor(enabled: boolean) {
     this.enabled = enabled;
@@ -126,6 +176,18 @@ export class ResponseStore {
     const id = String(response.id);
     if (this.#stored.get(id)?.response.status === "cancelled") return;
     this.#stored.set(id, { response, messages });
+  }
+
+  /** A new event log for a background stream's frames. */
+  openLog(id: string): EventLog {
+    const log = new EventLog();
+    this.#logs.set(id, log);
+    return log;
+  }
+
+  /** The event log of a background stream, if `id` was one. */
+  log(id: string): EventLog | undefined {
+    return this.#logs.get(id);
   }
 
   /** Registers a background run's abort, dropped when the run ends. */

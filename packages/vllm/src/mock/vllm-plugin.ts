@@ -41,7 +41,12 @@ import {
   servesResponses,
 } from "./responses.js";
 import { parseResponsesRequest } from "./responses-request.js";
-import { responseStream } from "./responses-stream.js";
+import {
+  backgroundResponseStream,
+  readRetrieveQuery,
+  responseStream,
+  storedResponseStream,
+} from "./responses-stream.js";
 import { rerank, score } from "./scoring.js";
 import { type LoadedModel, startModel, type VllmModel } from "./served-model.js";
 import type { VllmSettings } from "./settings.js";
@@ -346,7 +351,11 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
           const prepared = prepareResponse(model, store, parsed);
           return await forAdapter(parsed.model, async () =>
             parsed.stream
-              ? stream(responseStream(model, store, prepared, signal))
+              ? stream(
+                  parsed.background
+                    ? backgroundResponseStream(model, store, prepared)
+                    : responseStream(model, store, prepared, signal),
+                )
               : json(200, await createResponse(model, store, prepared, signal)),
           );
         } catch (error) {
@@ -356,7 +365,12 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
     );
     get("/v1/responses/:response_id", (request) => {
       try {
-        return json(200, retrieveResponse(store, request.params.response_id ?? ""));
+        const id = request.params.response_id ?? "";
+        const query = readRetrieveQuery(request.query);
+        const response = retrieveResponse(store, id);
+        return query.stream
+          ? stream(storedResponseStream(store, id, query.startingAfter))
+          : json(200, response);
       } catch (error) {
         return fail(error);
       }
