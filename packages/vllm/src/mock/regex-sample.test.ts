@@ -146,7 +146,9 @@ describe("translateRegex: Python syntax through xgrammar, then guidance", () => 
     expect(translateRegex("(?x: a b )c d").source).toBe("(?:ab)c d");
     expect(() => checkRegex("(?#note)a")).toThrow("Grammar error: unrecognized flag");
     // A code point past U+10FFFF is a 400, never a crash.
-    expect(() => checkRegex("(?i)\\UFFFFFFFF")).toThrow("Grammar error: invalid hexadecimal digit");
+    expect(() => checkRegex("(?i)\\UFFFFFFFF")).toThrow(
+      "Grammar error: hexadecimal literal is not a Unicode scalar value",
+    );
     for (let seed = 0; seed < 10; seed += 1) {
       expect(fullMatch("yes|no", sampleRegex("(?i)yes|no", seed), "iu")).toBe(true);
     }
@@ -159,6 +161,40 @@ describe("translateRegex: Python syntax through xgrammar, then guidance", () => 
     for (let seed = 0; seed < 20; seed += 1) {
       expect(sampleRegex("x\\s+y", seed)).toMatch(/^x[\f\n\r\t\v \u00a0]+y$/);
     }
+  });
+
+  // regex-syntax's own words (regex-syntax/src/ast/mod.rs ErrorKind Display; ast/parse.rs:
+  // flags one at a time, `(?)` as a repetition without operand, octal off so `\0` is a
+  // backreference, assertions invalid inside a class, escapes of ASCII punctuation only).
+  it("refuses in regex-syntax's words once guidance reads the pattern", () => {
+    const refusals: Record<string, string> = {
+      "(?P<x>a)(?)": "repetition operator missing expression",
+      "(?P<x>a)(?i": "expected flag but got end of regex",
+      "(?P<x>a)(?ii)": "duplicate flag",
+      "(?P<x>a)(?i-s-m)": "flag negation operator repeated",
+      "(?P<x>a)(?i-)": "dangling flag negation operator",
+      "(?P<x>a)\\0": "backreferences are not supported",
+      "(?P<x>a){x}": "repetition quantifier expects a valid decimal",
+      "(?P<x>a){2": "unclosed counted repetition",
+      "(?P<x>a){3,2}": "invalid repetition count range, the start must be <= the end",
+      "(?P<x>*)": "repetition operator missing expression",
+      "(?P<x>[\\b])": "invalid escape sequence found in character class",
+      "(?P<x>a)\\é": "unrecognized escape sequence",
+      "(?P<x>a)\\x{}": "hexadecimal literal empty",
+      "(?P<x>a)\\x{110000}": "hexadecimal literal is not a Unicode scalar value",
+      "(?P<x>a)\\xZZ": "invalid hexadecimal digit",
+      "(?P<1x>a)": "invalid capture group character",
+      "(?P<>a)": "empty capture group name",
+      "(?P<x": "unclosed capture group name",
+      "(?P<x>a": "unclosed group",
+      "(?P<x>a))": "unopened group",
+      "(?P<x>[a": "unclosed character class",
+    };
+    for (const [pattern, reason] of Object.entries(refusals)) {
+      expect(() => checkRegex(pattern), pattern).toThrow(`Grammar error: ${reason}`);
+    }
+    // Escaped ASCII punctuation (a space too) is the character itself.
+    expect(translateRegex("(?P<x>a)\\ \\#").source).toBe("(a) #");
   });
 
   // Whatever a backend takes, the drawn text fully matches the translation (randexp and the

@@ -133,15 +133,22 @@ function convert(pattern: string, backend: RegexBackend): string {
     const rest = chars.slice(i).join("");
     if (end ? !/^\)*(?:\||$)/.test(rest) : consumed) lookaround(end ? "End" : "Start");
   };
+  // regex-syntax parse_flags: one flag at a time; i, s, U, u and R only widen or re-rank the
+  // matches, so a string of the plain pattern still matches and the mock keeps only x and m.
   const applyFlags = (flags: string) => {
     let on = true;
+    const seen = new Set<string>();
     for (const flag of flags) {
+      if (flag !== "-" && !"imsxuUR".includes(flag)) fail("", "unrecognized flag");
+      if (seen.has(flag)) {
+        fail("", flag === "-" ? "flag negation operator repeated" : "duplicate flag");
+      }
+      seen.add(flag);
       if (flag === "-") on = false;
       else if (flag === "x") verbose = on;
       else if (flag === "m") multiLine = on;
-      else if (!"isuUR".includes(flag)) fail("", "unrecognized flag");
-      // i, s, U, u, R only widen or re-rank matches: a string of the plain pattern still matches.
     }
+    if (flags.endsWith("-")) fail("", "dangling flag negation operator");
   };
   while (i < chars.length) {
     const c = chars[i] as string;
@@ -197,10 +204,13 @@ function convert(pattern: string, backend: RegexBackend): string {
           while (end < chars.length && /[A-Za-z-]/.test(chars[end] as string)) end += 1;
           const flags = chars.slice(i + 2, end).join("");
           const terminator = chars[end];
-          if (terminator !== ")" && terminator !== ":") {
-            fail("", end >= chars.length ? "unclosed group" : "unrecognized flag");
+          if (terminator === undefined) {
+            fail("", flags === "" ? "unclosed group" : "expected flag but got end of regex");
           }
-          if (flags === "") fail("", "empty flag");
+          if (terminator !== ")" && terminator !== ":") applyFlags(`${flags}${terminator}`);
+          // regex-syntax reads an empty `(?)` as a repetition operator without its operand.
+          if (flags === "" && terminator === ")")
+            fail("", "repetition operator missing expression");
           if (terminator === ":") {
             frames.push(frame);
             out += "(?:";
@@ -230,13 +240,29 @@ function convert(pattern: string, backend: RegexBackend): string {
       continue;
     }
     if (c === "*" || c === "+" || c === "?" || c === "{") {
+      if (!canRepeat) {
+        fail(
+          "Repetition modifier has no preceding expression.",
+          "repetition operator missing expression",
+        );
+      }
       let text = c;
       if (c === "{") {
-        const count = /^\{(\d+)(?:(,)(\d*))?\}/.exec(chars.slice(i, i + 40).join(""));
+        const rest = chars.slice(i, i + 40).join("");
+        const count = /^\{(\d+)(?:(,)(\d*))?\}/.exec(rest);
         if (count === null) {
-          fail("Invalid repetition count.", "repetition quantifier expects a valid decimal");
+          // regex-syntax: a count that does not start with digits, else one never closed.
+          fail(
+            "Invalid repetition count.",
+            /^\{\d/.test(rest)
+              ? "unclosed counted repetition"
+              : "repetition quantifier expects a valid decimal",
+          );
         }
         const [whole = "", low = "", comma, high] = count ?? [];
+        if (Number(low) > 0xffffffff || Number(high) > 0xffffffff) {
+          fail("Repetition count is too large.", "decimal literal invalid");
+        }
         if (high !== undefined && high !== "" && Number(high) < Number(low)) {
           fail(
             "Invalid repetition count.",
@@ -245,12 +271,6 @@ function convert(pattern: string, backend: RegexBackend): string {
         }
         text = comma === undefined ? `{${low}}` : `{${low},${high ?? ""}}`;
         i += Array.from(whole).length - 1;
-      }
-      if (!canRepeat) {
-        fail(
-          "Repetition modifier has no preceding expression.",
-          "repetition operator missing expression",
-        );
       }
       out += text;
       i += 1;
@@ -341,6 +361,9 @@ function readClass(chars: readonly string[], start: number, rust: boolean): [str
           ? xgrammarSpace
           : "\u0000-\u0008\u000e-\u001f!-\u009f\u00a1-\uffff";
       i += 2;
+    } else if (rust && e !== undefined && "AzbB<>".includes(e)) {
+      // regex-syntax: an assertion escape has no meaning inside a class.
+      throw new RegexRefusal("invalid escape sequence found in character class");
     } else {
       const [char, length] = readEscape(chars, i, rust);
       body += classLiteral(char);
@@ -401,7 +424,15 @@ function readEscape(chars: readonly string[], start: number, rust: boolean): [st
     }
     return [String.fromCharCode(letter.charCodeAt(0) % 32), 3];
   }
-  if (!/[0-9A-Za-z]/.test(e)) return [e, 2]; // escaped punctuation
+  // Escaped punctuation is itself (Rust: ASCII only, regex-syntax is_escapeable_character), and a
+  // Rust digit escape is a backreference (octal is off).
+  if (
+    !/[0-9A-Za-z]/.test(e) &&
+    (!rust || /^[\x21-\x2f\x3a-\x3b=\x3f-\x40\x5b-\x60\x7b-\x7e ]$/.test(e))
+  ) {
+    return [e, 2];
+  }
+  if (rust && /[0-9]/.test(e)) throw new RegexRefusal(backreferenceText);
   const read =
     e === "x"
       ? ((rust ? braced(start + 2) : undefined) ?? hex(start + 2, 2))
@@ -414,9 +445,29 @@ function readEscape(chars: readonly string[], start: number, rust: boolean): [st
   // xgrammar matches an escape it does not know (a `\x` or `\u` without digits too) as its
   // letter, with a warning; Rust refuses it.
   if (!rust) return [e, 2];
-  throw new RegexRefusal(
-    e === "x" || e === "u" || e === "U" ? "invalid hexadecimal digit" : unknownEscapeText,
-  );
+  if (e === "x" || e === "u" || e === "U") throw new RegexRefusal(hexRefusal(chars, start + 2, e));
+  throw new RegexRefusal(unknownEscapeText);
+}
+
+/**
+ * regex-syntax's reason for a hex escape it cannot read: `letter` (x, u or U) at `chars[from - 1]`,
+ * its digits braced or 2, 4 or 8 long.
+ */
+function hexRefusal(chars: readonly string[], from: number, letter: string): string {
+  let digits: string;
+  if (chars[from] === "{") {
+    const close = chars.indexOf("}", from);
+    if (close === from + 1) return "hexadecimal literal empty";
+    digits = close < 0 ? "" : chars.slice(from + 1, close).join("");
+  } else {
+    const length = letter === "x" ? 2 : letter === "u" ? 4 : 8;
+    digits = chars.slice(from, from + length).join("");
+    if (digits.length < length) digits = "";
+  }
+  // Hex digits that were not read as a character name a code point past U+10FFFF.
+  return /^[0-9a-fA-F]+$/.test(digits)
+    ? "hexadecimal literal is not a Unicode scalar value"
+    : "invalid hexadecimal digit";
 }
 
 /** Translations already made: the same pattern is checked per request and drawn per choice. */
