@@ -71,6 +71,46 @@ describe("slashRedirect (starlette routing.py Router.app, responses.py RedirectR
   });
 });
 
+describe("slashRedirect on arbitrary paths", () => {
+  it("never throws; a redirect always points at a quoted location on the request's host", () => {
+    // Seeded (LCG) random paths over slashes, escapes (valid, truncated, invalid) and non-ASCII.
+    const pieces = [
+      "v2/models/m",
+      "items",
+      "/",
+      "//",
+      "v2",
+      "models",
+      "m",
+      "infer",
+      "%",
+      "%2",
+      "%2F",
+      "%E2%82",
+      "%zz",
+      "é",
+      " ",
+      "?",
+      "#",
+    ];
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed;
+    };
+    let redirects = 0;
+    for (let i = 0; i < 2000; i++) {
+      const path = `/${Array.from({ length: next() % 8 }, () => pieces[next() % pieces.length]).join("")}`;
+      const reply = slashRedirect(routes, "GET", path, host);
+      if (reply === undefined) continue;
+      redirects++;
+      expect(reply.status, path).toBe(307);
+      expect(reply.headers?.location, path).toMatch(/^http:\/\/h:8080\/[\x21-\x7e]*$/);
+    }
+    expect(redirects).toBeGreaterThan(0);
+  });
+});
+
 describe("MLServer over fetch: Starlette's redirect_slashes (MLServer keeps the default)", () => {
   it("a known path with a trailing slash: 307, empty body, location, no content type", async () => {
     const mock = await startKserve("mlserver");
