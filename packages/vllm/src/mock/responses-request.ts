@@ -112,6 +112,7 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
     bestOf: undefined,
   };
   fields.finish();
+  const toolChoice = readToolChoice(rawChoice);
   // protocol.py validate_background: background needs store.
   if (background && !store) {
     throw modelValueError("background can only be used when `store` is true", body);
@@ -127,8 +128,12 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
     tools,
     toolsEcho,
     templateTools,
-    toolChoice: readToolChoice(rawChoice),
-    toolChoiceEcho: rawChoice ?? "auto",
+    toolChoice,
+    // openai's ToolChoiceFunction dumps as {name, type}; modes as the string.
+    toolChoiceEcho:
+      typeof toolChoice === "object"
+        ? { name: toolChoice.name, type: "function" }
+        : (rawChoice ?? "auto"),
     includeLogprobs: include.includes(logprobsInclude),
     topLogprobs,
     text: text ?? null,

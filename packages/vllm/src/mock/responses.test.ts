@@ -137,7 +137,48 @@ describe("Responses API with the openai SDK (store off, the default)", () => {
     expect(call.id).toMatch(/^fc_[0-9a-f]{32}$/);
     const validate = new Ajv({ strict: false }).compile(weather);
     expect(validate(JSON.parse(call.arguments))).toBe(true);
-    expect(response.tools[0]).toMatchObject({ type: "function", name: "get_weather" });
+    // openai's FunctionTool and ToolChoiceFunction as pydantic dumps them, in field order.
+    expect(Object.keys(response.tools[0] ?? {})).toEqual([
+      "name",
+      "parameters",
+      "strict",
+      "type",
+      "description",
+    ]);
+    expect(response.tool_choice).toEqual({ name: "get_weather", type: "function" });
+    expect(Object.keys(response.tool_choice)).toEqual(["name", "type"]);
+  });
+
+  // serving_engine.py _parse_tool_calls_from_content: "required" always calls a function.
+  it("calls a function for tool_choice required", async () => {
+    const response = await client.responses.create({
+      model: "granite",
+      input: "Weather?",
+      tools: [{ type: "function", name: "get_weather", parameters: weather, strict: true }],
+      tool_choice: "required",
+    });
+    expect(response.output[0]).toMatchObject({ type: "function_call", name: "get_weather" });
+  });
+
+  // utils.py construct_input_messages: a call and its output become assistant and tool messages.
+  it("takes function_call and function_call_output items as history", async () => {
+    const response = await client.responses.create({
+      model: "granite",
+      input: [
+        { role: "user", content: "Weather in Paris?" },
+        {
+          type: "function_call",
+          call_id: "call_1",
+          name: "get_weather",
+          arguments: '{"city":"Paris","days":1}',
+        },
+        { type: "function_call_output", call_id: "call_1", output: "sunny" },
+      ],
+      tools: [{ type: "function", name: "get_weather", parameters: weather, strict: true }],
+      tool_choice: "none",
+      max_output_tokens: 3,
+    });
+    expect(response.output[0]?.type).toBe("message");
   });
 
   it("answers text for tool_choice auto without --enable-auto-tool-choice", async () => {
