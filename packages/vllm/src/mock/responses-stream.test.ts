@@ -206,6 +206,33 @@ describe("background streams with VLLM_ENABLE_RESPONSES_API_STORE=1", () => {
     expect(replay).toEqual(first.slice(4));
   });
 
+  // serving_responses.py cancel_responses: the background task is cancelled, its events stop.
+  it("ends a background stream that is cancelled", async () => {
+    process.env.VLLM_ENABLE_RESPONSES_API_STORE = "1";
+    const slow = await startVllm({ "time-to-first-token": "5000" }).finally(() => {
+      delete process.env.VLLM_ENABLE_RESPONSES_API_STORE;
+    });
+    try {
+      const slowClient = new OpenAI({ baseURL: `${slow.url}/v1`, apiKey: "unused", maxRetries: 0 });
+      const events = await slowClient.responses.create({
+        model: "",
+        input: "Hi",
+        background: true,
+        stream: true,
+      });
+      const types: string[] = [];
+      for await (const event of events) {
+        types.push(event.type);
+        if (event.type === "response.in_progress") {
+          expect((await slowClient.responses.cancel(event.response.id)).status).toBe("cancelled");
+        }
+      }
+      expect(types).toEqual(["response.created", "response.in_progress"]);
+    } finally {
+      await slow.close();
+    }
+  });
+
   // serving_responses.py: a stored response with no event store raises after the 200 headers.
   it("drops the connection when a non-background response is streamed by GET", async () => {
     const response = await client.responses.create({

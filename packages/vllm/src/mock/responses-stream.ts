@@ -147,7 +147,8 @@ export async function* responseStream(
     text += event.text;
     yield delta(event.text, [event]);
   }
-  if (finish === undefined) return;
+  // A cancelled background run stops here, as vLLM's cancelled task does: no done events.
+  if (finish === undefined || signal.aborted) return;
   const suffix = stopSuffix(finish, request.includeStopStrInOutput);
   if (suffix !== "") {
     if (!started) yield* opening();

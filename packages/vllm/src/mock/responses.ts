@@ -217,7 +217,7 @@ export class ResponseStore {
   }
 }
 
-/** The function the answer calls, and whether it was forced by name. */
+/** The function the answer calls (its arguments are guided by its parameters). */
 interface ToolPlan {
   readonly tool: ResponsesFunctionTool;
 }
