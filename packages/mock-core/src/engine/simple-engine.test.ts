@@ -503,7 +503,9 @@ describe("the run as an async iterator (behaves as the async generator it replac
     expect(await run.next()).toEqual({ done: true, value: undefined });
     expect(clock.pendingSleeps).toBe(0);
     expect(metrics.running).toBe(0);
-    expect(metrics.requestSuccess.abort).toBe(1);
+    // Left, not finished: no finish reason counted (vllm-project/vllm#55634).
+    expect(metrics.requestSuccess).toEqual({ stop: 0, length: 0, abort: 0 });
+    expect(metrics.generationTokens).toBe(2);
   });
 
   test("a step that fails rejects its next, ends the run and leaves the running count", async () => {
@@ -652,14 +654,19 @@ describe("metrics", () => {
     expect(metrics.promptTokens).toBe(prompt.length);
     expect(metrics.e2eRequestLatency.sum).toBeCloseTo(0.13, 9);
 
-    // A consumer that leaves early: the run counts as aborted and leaves the running count.
+    // A consumer that leaves early leaves the running count; like a vLLM client abort it adds its
+    // prompt and its one token to the counters and nothing per request (vllm-project/vllm#55634,
+    // #31503: aborted requests never reach the finished-request statistics).
     const early = (async () => {
       for await (const _event of engine.generate({ promptIds: prompt, maxTokens: 4 })) break;
     })();
     await new Promise((resolve) => setImmediate(resolve));
     await clock.advance(200);
     await early;
-    expect(metrics.requestSuccess.abort).toBe(1);
+    expect(metrics.requestSuccess).toEqual({ stop: 0, length: 1, abort: 0 });
+    expect(metrics.e2eRequestLatency.count).toBe(1);
+    expect(metrics.promptTokens).toBe(2 * prompt.length);
+    expect(metrics.generationTokens).toBe(5);
     expect(metrics.running).toBe(0);
   });
 });

@@ -359,7 +359,7 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     stop?: string | number,
   ): IteratorResult<GenerationEvent> {
     const { promptIds } = this.#request;
-    state.meter?.finish(reason, promptIds.length, state.count, this.#settings.clock.now() / 1000);
+    state.meter?.finish(reason, state.count, this.#settings.clock.now() / 1000);
     this.#phase = "finished";
     const promptTokens = promptIds.length;
     const completionTokens = state.count;
@@ -415,7 +415,11 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
       started,
       // Measured in the run itself (no wrapper per request).
       meter: metrics
-        ? new MeteredRun(metrics, started / 1000, request.maxTokens, request.parent)
+        ? new MeteredRun(metrics, started / 1000, {
+            maxTokens: request.maxTokens,
+            promptTokens: request.promptIds.length,
+            parent: request.parent,
+          })
         : undefined,
       text: "",
       released: 0,

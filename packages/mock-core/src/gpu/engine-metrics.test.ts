@@ -87,12 +87,21 @@ describe("engine metrics agree with what clients observed", () => {
     );
     expect(metrics.generationTokens).toBe(observed.reduce((s, o) => s + o.tokens, 0));
     expect(metrics.promptTokens).toBe(48 + 48 + 30);
-    expect(metrics.requestSuccess).toEqual({ stop: 0, length: 2, abort: 1 });
+    // A client that leaves ("c") adds its tokens to the counters above and nothing per request:
+    // vLLM drops an aborted request before its finished-request statistics
+    // (v1/engine/output_processor.py abort_requests; vllm-project/vllm#55634 measured on
+    // 0.10.1.1: prompt_tokens_total grew, request_success_total and the per-request histograms
+    // did not; #31503 on 0.13.0: the abort count stays 0).
+    expect(metrics.requestSuccess).toEqual({ stop: 0, length: 2, abort: 0 });
+    expect(metrics.requestPromptTokens.count).toBe(2);
+    expect(metrics.requestGenerationTokens.sum).toBe(96);
+    expect(metrics.requestParamsMaxTokens.count).toBe(0);
     // vllm-openai.md §9: preemptions are counted in vllm:num_preemptions_total.
     expect(metrics.preemptions).toBeGreaterThan(0);
     expect(metrics.preemptions).toBe(engine.core.counters.preemptions);
-    expect(metrics.e2eRequestLatency.count).toBe(3);
-    expect(metrics.requestQueueTime.count).toBe(3);
+    expect(metrics.e2eRequestLatency.count).toBe(2);
+    // V1 observes queue time from the finished request's timestamps (v1/metrics/stats.py).
+    expect(metrics.requestQueueTime.count).toBe(2);
     expect(metrics.iterationTokens.count).toBeGreaterThan(0);
     // gauges once the work is done
     expect(metrics.running).toBe(0);
@@ -120,7 +129,17 @@ describe("histogram sinks", () => {
     expect(made.find((m) => m.name === "requestParamsMaxTokens")?.buckets).toEqual(
       tokenCountBuckets(1024),
     );
+    // V1 observes max_tokens when the request finishes (v1/metrics/loggers.py record, from
+    // finished_request.max_tokens_param), so an arrival alone, or a client that leaves, adds none.
     metrics.arrived("r", 0, 10, { maxTokens: 64 });
+    expect(metrics.requestParamsMaxTokens.values).toEqual([]);
+    metrics.aborted("r");
+    expect(metrics.requestParamsMaxTokens.values).toEqual([]);
+    const run = new MeteredRun(metrics, 0, { maxTokens: 64, promptTokens: 10 });
+    run.token(0.5);
+    expect(metrics.requestParamsMaxTokens.values).toEqual([]);
+    run.finish("length", 64, 1);
+    run.close();
     expect(metrics.requestParamsMaxTokens.values).toEqual([64]);
   });
 });
@@ -165,15 +184,15 @@ describe("parallel sampling metrics", () => {
   it("meters a simple-engine run the same way", () => {
     const metrics = new EngineMetrics(1024);
     const parent = { id: "q", n: 2 };
-    const first = new MeteredRun(metrics, 0, 16, parent);
-    first.finish("length", 5, 16, 1);
+    const first = new MeteredRun(metrics, 0, { maxTokens: 16, promptTokens: 5, parent });
+    first.finish("length", 16, 1);
     first.close();
     expect(metrics.requestParamsN.count).toBe(0);
-    const second = new MeteredRun(metrics, 0, 16, parent);
-    second.finish("eos", 5, 9, 1);
+    const second = new MeteredRun(metrics, 0, { maxTokens: 16, promptTokens: 5, parent });
+    second.finish("eos", 9, 1);
     second.close();
-    const single = new MeteredRun(metrics, 0, 16);
-    single.finish("eos", 5, 3, 1);
+    const single = new MeteredRun(metrics, 0, { maxTokens: 16, promptTokens: 5 });
+    single.finish("eos", 3, 1);
     single.close();
     expect(metrics.requestParamsN.cumulative()).toEqual([1, 2, 2, 2, 2, 2]);
     expect(metrics.requestMaxNumGenerationTokens.sum).toBe(16 + 3);

@@ -135,6 +135,7 @@ interface Timeline {
   readonly promptTokens: number;
   readonly finishedReason: "stop" | "length";
   readonly parent: ParentRequest | undefined;
+  readonly maxTokens: number | undefined;
   scheduled?: number;
   first?: number;
   last?: number;
@@ -211,9 +212,9 @@ export class EngineMetrics<H extends HistogramSink = Histogram> {
       promptTokens,
       finishedReason: details.finishedReason ?? "length",
       parent: details.parent,
+      maxTokens: details.maxTokens,
       generated: 0,
     });
-    if (details.maxTokens !== undefined) this.requestParamsMaxTokens.observe(details.maxTokens);
   }
 
   /**
@@ -232,10 +233,7 @@ export class EngineMetrics<H extends HistogramSink = Histogram> {
     this.iterationTokens.observe(stats.scheduledTokens);
     for (const a of result.admitted) {
       const t = this.#timelines.get(a.requestId);
-      if (t && t.scheduled === undefined) {
-        t.scheduled = stats.start;
-        this.requestQueueTime.observe(stats.start - t.arrival);
-      }
+      if (t && t.scheduled === undefined) t.scheduled = stats.start;
     }
     for (const token of result.tokens) {
       const t = this.#timelines.get(token.requestId);
@@ -283,9 +281,26 @@ export class EngineMetrics<H extends HistogramSink = Histogram> {
     this.requestMaxNumGenerationTokens.observe(state.most);
   }
 
-  /** A request was aborted at `now` (client disconnect). */
-  aborted(id: string, now: number): void {
-    this.#finish(id, "abort", now);
+  /**
+   * A request its client left (disconnect): it leaves without a trace in the per-request metrics,
+   * as in vLLM, whose frontend drops an aborted request's state before any finished-request
+   * statistics (v1/engine/output_processor.py abort_requests; measured on 0.10.1.1 in
+   * vllm-project/vllm#55634, 0.13.0 in #31503: `request_success_total` and every per-request
+   * histogram unchanged). The tokens it produced stay in the token counters.
+   */
+  aborted(id: string): void {
+    const t = this.#timelines.get(id);
+    if (!t) return;
+    this.#timelines.delete(id);
+    this.abandoned(t.parent);
+  }
+
+  /**
+   * A parallel-sampling child was left by its client: its parent's `n` and max-generation
+   * observations will never come (the other children leave too), so its pending state goes.
+   */
+  abandoned(parent: ParentRequest | undefined): void {
+    if (parent !== undefined) this.#parents.delete(parent.id);
   }
 
   #finish(id: string, reason: FinishedReason, now: number): void {
@@ -293,11 +308,15 @@ export class EngineMetrics<H extends HistogramSink = Histogram> {
     if (!t) return;
     this.#timelines.delete(id);
     this.requestSuccess[reason]++;
+    // V1 observes max_tokens from the finished request (v1/metrics/loggers.py record).
+    if (t.maxTokens) this.requestParamsMaxTokens.observe(t.maxTokens);
     this.requestPromptTokens.observe(t.promptTokens);
     this.requestGenerationTokens.observe(t.generated);
     this.finishedGeneration(t.generated, t.parent);
     this.e2eRequestLatency.observe(now - t.arrival);
     if (t.scheduled !== undefined) {
+      // Queue, inference, prefill and decode times come from the finished request's timestamps.
+      this.requestQueueTime.observe(t.scheduled - t.arrival);
       const last = t.last ?? now;
       this.requestInferenceTime.observe(last - t.scheduled);
       if (t.first !== undefined) {
@@ -310,34 +329,39 @@ export class EngineMetrics<H extends HistogramSink = Histogram> {
   }
 }
 
+/** What a {@link MeteredRun} knows of its request when it starts. */
+export interface MeteredRequest {
+  /** The request's max_tokens parameter (`vllm:request_params_max_tokens`, observed at finish). */
+  readonly maxTokens: number;
+  /** Prompt tokens, counted in `vllm:prompt_tokens_total` when the first token is out. */
+  readonly promptTokens: number;
+  /** The request this run is one of `n` > 1 parallel samples of (absent for `n` = 1). */
+  readonly parent?: ParentRequest | undefined;
+}
+
 /**
  * One request whose frontend times it on its own clock (the simple engine, where no engine steps
- * exist): running from creation to {@link MeteredRun.close}, TTFT from creation, one inter-token
- * observation per token, and at the finish the counters, the finish reason (EOS as "stop") and
- * the per-request histograms, as vLLM records them (vllm-openai.md §8). A run closed before its
- * finish counts as aborted (the consumer left). Times in seconds.
+ * exist), as vLLM V1 records it (vllm-openai.md §8): running from creation to
+ * {@link MeteredRun.close}; the prompt counted when the first token is out and every token as it
+ * leaves; TTFT from creation and one inter-token observation per token; at the finish the finish
+ * reason (EOS as "stop") and the per-request histograms. A run closed before its finish was left
+ * by its consumer: like vLLM's client aborts it adds nothing but the tokens it produced
+ * ({@link EngineMetrics.aborted}). Times in seconds.
  */
 export class MeteredRun {
   readonly #metrics: EngineMetrics<HistogramSink>;
   readonly #start: number;
+  readonly #request: MeteredRequest;
   #first: number | undefined;
   #last: number;
   #finished = false;
-  readonly #parent: ParentRequest | undefined;
 
-  /** `parent`: the request this run is one of `n` > 1 parallel samples of (absent for `n` = 1). */
-  constructor(
-    metrics: EngineMetrics<HistogramSink>,
-    now: number,
-    maxTokens: number,
-    parent?: ParentRequest,
-  ) {
+  constructor(metrics: EngineMetrics<HistogramSink>, now: number, request: MeteredRequest) {
     this.#metrics = metrics;
     this.#start = now;
     this.#last = now;
-    this.#parent = parent;
+    this.#request = request;
     metrics.running += 1;
-    metrics.requestParamsMaxTokens.observe(maxTokens);
   }
 
   /** A token leaves at `now`. */
@@ -346,25 +370,22 @@ export class MeteredRun {
     if (this.#first === undefined) {
       this.#first = now;
       m.timeToFirstToken.observe(now - this.#start);
+      m.promptTokens += this.#request.promptTokens;
     } else m.interTokenLatency.observe(now - this.#last);
+    m.generationTokens += 1;
     this.#last = now;
   }
 
-  /** The run finished at `now` with this reason and these token counts. */
-  finish(
-    reason: "length" | "stop" | "eos" | "abort",
-    promptTokens: number,
-    completionTokens: number,
-    now: number,
-  ): void {
+  /** The run finished at `now` with this reason, having generated `completionTokens` tokens. */
+  finish(reason: "length" | "stop" | "eos" | "abort", completionTokens: number, now: number): void {
     const m = this.#metrics;
+    const { maxTokens, promptTokens, parent } = this.#request;
     this.#finished = true;
     m.requestSuccess[reason === "eos" ? "stop" : reason] += 1;
-    m.promptTokens += promptTokens;
-    m.generationTokens += completionTokens;
+    if (maxTokens) m.requestParamsMaxTokens.observe(maxTokens);
     m.requestPromptTokens.observe(promptTokens);
     m.requestGenerationTokens.observe(completionTokens);
-    m.finishedGeneration(completionTokens, this.#parent);
+    m.finishedGeneration(completionTokens, parent);
     m.e2eRequestLatency.observe(now - this.#start);
     if (this.#first !== undefined && completionTokens > 1)
       m.requestTimePerOutputToken.observe((this.#last - this.#first) / (completionTokens - 1));
@@ -373,6 +394,6 @@ export class MeteredRun {
   /** The run is over (finished or not): it leaves the running count. */
   close(): void {
     this.#metrics.running -= 1;
-    if (!this.#finished) this.#metrics.requestSuccess.abort += 1;
+    if (!this.#finished) this.#metrics.abandoned(this.#request.parent);
   }
 }

@@ -214,7 +214,7 @@ export class GpuEngine {
       close: (stream, finished) => {
         const { id } = stream.request;
         this.#streams.delete(id);
-        if (!finished && this.core.abort(id)) this.#metrics?.aborted(id, this.now());
+        if (!finished && this.core.abort(id)) this.#metrics?.aborted(id);
       },
     };
   }
