@@ -9,6 +9,7 @@ const base = "http://vllm.test";
 const keyed = "http://vllm-keyed.test";
 const slow = "http://vllm-slow.test";
 const lora = "http://vllm-lora.test";
+const stored = "http://vllm-stored.test";
 const values = { "served-model-name": "granite" };
 const server = setupServer(
   ...(await vllmHandlers({ baseUrl: base, values, env: {} })),
@@ -18,6 +19,11 @@ const server = setupServer(
     baseUrl: lora,
     values: { ...values, "enable-lora": true, "enable-request-id-headers": true },
     env: { VLLM_ALLOW_RUNTIME_LORA_UPDATING: "True" },
+  })),
+  ...(await vllmHandlers({
+    baseUrl: stored,
+    values,
+    env: { VLLM_ENABLE_RESPONSES_API_STORE: "1" },
   })),
 );
 beforeAll(() => server.listen({ onUnhandledFrame: "bypass" }));
@@ -81,6 +87,15 @@ describe("the openai SDK against vllmHandlers", () => {
     expect(types[0]).toBe("response.created");
     expect(types.at(-1)).toBe("response.completed");
     expect((await stream.finalResponse()).status).toBe("completed");
+  });
+
+  // vllm/envs.py VLLM_ENABLE_RESPONSES_API_STORE from the handlers' env: with it a response is
+  // kept and GET returns it; without it the same GET is 404 (serving_responses.py).
+  it("keeps responses when its env turns the store on", async () => {
+    const withStore = new OpenAI({ baseURL: `${stored}/v1`, apiKey: "unused", maxRetries: 0 });
+    const response = await withStore.responses.create({ model: "granite", input: "Hi" });
+    expect(await withStore.responses.retrieve(response.id)).toEqual(response);
+    await expect(client.responses.retrieve(response.id)).rejects.toMatchObject({ status: 404 });
   });
 
   // vllm-openai.md §6: chat.completion.chunk events, role first, the text, then [DONE].

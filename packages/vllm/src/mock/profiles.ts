@@ -50,6 +50,21 @@ const metricsNoTpot: MetricsEra = { ...metricsItl, timePerOutputToken: false };
  */
 export type BestOfSupport = "v0" | "refused" | "ignored";
 
+/** What a release's Responses API does (the non-harmony path, responses.ts). */
+export interface ResponsesEra {
+  /**
+   * Function tools are refused: "Tool use is not supported in Responses API without Harmony"
+   * (v0.11.0, vllm issue #28173); vllm PR #26874 (Oct 2025) calls them from ≈0.12.
+   */
+  readonly toolsRefused: boolean;
+  /**
+   * A generation cut by `max_output_tokens` reports `status: "incomplete"` with
+   * `incomplete_details.reason: "max_output_tokens"` (vllm PR #31836, Jan 2026, ≈0.14); before,
+   * SimpleContext always said `completed` (vllm issue #24184).
+   */
+  readonly incompleteOnLength: boolean;
+}
+
 /** The version-dependent behaviour of one vLLM release range. */
 export interface VllmProfile {
   /** The first release (inclusive) this profile describes, `major.minor.patch`. */
@@ -76,7 +91,16 @@ export interface VllmProfile {
    * "Async scheduling is now enabled by default", PR #27614; `--no-async-scheduling` turns it off).
    */
   readonly asyncScheduling: boolean;
+  /**
+   * The Responses API (`/v1/responses`, vllm-openai.md §1: ≈v0.10+) and how it behaves;
+   * undefined: not served (FastAPI's 404).
+   */
+  readonly responses: ResponsesEra | undefined;
 }
+
+const responsesToolsRefused: ResponsesEra = { toolsRefused: true, incompleteOnLength: false };
+const responsesWithTools: ResponsesEra = { toolsRefused: false, incompleteOnLength: false };
+const responsesIncomplete: ResponsesEra = { toolsRefused: false, incompleteOnLength: true };
 
 /** The profiles, oldest first; a version uses the last one whose `since` it reaches. */
 export const vllmProfiles: readonly VllmProfile[] = [
@@ -88,6 +112,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     metrics: metricsV0,
     bestOf: "v0",
     asyncScheduling: false,
+    responses: undefined,
   },
   {
     since: "0.8.0",
@@ -97,6 +122,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     metrics: metricsV0,
     bestOf: "refused",
     asyncScheduling: false,
+    responses: undefined,
   },
   {
     since: "0.10.0",
@@ -106,6 +132,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     metrics: metricsV1,
     bestOf: "refused",
     asyncScheduling: false,
+    responses: responsesToolsRefused,
   },
   {
     since: "0.10.1",
@@ -115,6 +142,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     metrics: metricsV1,
     bestOf: "refused",
     asyncScheduling: false,
+    responses: responsesToolsRefused,
   },
   {
     since: "0.10.2",
@@ -124,6 +152,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     metrics: metricsV1,
     bestOf: "refused",
     asyncScheduling: false,
+    responses: responsesToolsRefused,
   },
   {
     since: "0.11.0",
@@ -133,6 +162,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     metrics: metricsItl,
     bestOf: "refused",
     asyncScheduling: false,
+    responses: responsesToolsRefused,
   },
   {
     since: "0.12.0",
@@ -142,6 +172,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     metrics: metricsNoTpot,
     bestOf: "ignored",
     asyncScheduling: false,
+    responses: responsesWithTools,
   },
   {
     since: "0.14.0",
@@ -151,6 +182,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     metrics: metricsNoTpot,
     bestOf: "ignored",
     asyncScheduling: true,
+    responses: responsesIncomplete,
   },
 ];
 

@@ -7,7 +7,7 @@
 import { Ajv } from "ajv";
 import OpenAI, { type APIError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { responsesStoreEnabled } from "./responses.js";
+import { responsesStoreEnabled } from "./settings.js";
 import { startVllm, type TestServer } from "./test-server.js";
 
 const weather = {

@@ -13,65 +13,13 @@ import { type ChoicePlan, guidedText, planChoices, runChoice, stopSuffix } from 
 import { clampLogprob } from "./completions.js";
 import { badRequest, checkContextLength, VllmError } from "./errors.js";
 import { sampleJson } from "./json-sample.js";
-import { parseVersion, type VllmProfile } from "./profiles.js";
+import type { ResponsesEra } from "./profiles.js";
 import { chatPromptIds } from "./prompts.js";
 import { uuidHex } from "./request-id.js";
 import type { ChatMessage } from "./requests.js";
 import { checkLogprobs, verifySampling } from "./requests.js";
 import type { ResponsesFunctionTool, ResponsesRequest } from "./responses-request.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
-
-/** What a release's Responses API does (the non-harmony path), from its profile's range. */
-export interface ResponsesEra {
-  /**
-   * Function tools are refused: "Tool use is not supported in Responses API without Harmony"
-   * (v0.11.0, vllm issue #28173); vllm PR #26874 (Oct 2025) calls them from ≈0.12.
-   */
-  readonly toolsRefused: boolean;
-  /**
-   * A generation cut by `max_output_tokens` reports `status: "incomplete"` with
-   * `incomplete_details.reason: "max_output_tokens"` (vllm PR #31836, Jan 2026, ≈0.14); before,
-   * SimpleContext always said `completed` (vllm issue #24184).
-   */
-  readonly incompleteOnLength: boolean;
-}
-
-function atLeast(profile: VllmProfile, version: string): boolean {
-  const since = parseVersion(profile.since) ?? [0, 0, 0];
-  const bound = parseVersion(version) ?? [0, 0, 0];
-  for (let i = 0; i < 3; i += 1) {
-    const d = (since[i] ?? 0) - (bound[i] ?? 0);
-    if (d !== 0) return d > 0;
-  }
-  return true;
-}
-
-/** Whether a release serves the Responses API at all (vllm-openai.md §1: ≈v0.10+). */
-export function servesResponses(profile: VllmProfile): boolean {
-  return atLeast(profile, "0.10.0");
-}
-
-/** The Responses behaviour of a profile's releases (see {@link ResponsesEra}). */
-export function responsesEra(profile: VllmProfile): ResponsesEra {
-  return {
-    toolsRefused: !atLeast(profile, "0.12.0"),
-    incompleteOnLength: atLeast(profile, "0.14.0"),
-  };
-}
-
-/**
- * `VLLM_ENABLE_RESPONSES_API_STORE` as vllm/envs.py reads it: `bool(int(value))`, default "0".
- * Throws for a value that is not an integer (vLLM fails to start).
- */
-export function responsesStoreEnabled(env: Readonly<Record<string, string | undefined>>): boolean {
-  const raw = env.VLLM_ENABLE_RESPONSES_API_STORE;
-  if (raw === undefined) return false;
-  const text = raw.trim();
-  if (!/^[+-]?\d+$/.test(text)) {
-    throw new Error(`VLLM_ENABLE_RESPONSES_API_STORE: '${raw}' is not an integer`);
-  }
-  return Number(text) !== 0;
-}
 
 /** An error the Responses API raises with `err_type="invalid_request_error"`. */
 function invalidRequest(status: number, message: string): VllmError {
@@ -279,7 +227,8 @@ export function prepareResponse(
     if (previous === undefined) throw responseNotFound(request.previousResponseId);
     history = historyOf(store, previous);
   }
-  const era = responsesEra(model.profile);
+  // Only routed where the profile serves the Responses API (vllm-plugin.ts).
+  const era = model.profile.responses as ResponsesEra;
   if (era.toolsRefused && request.toolsEcho.length > 0) {
     // NotImplementedError caught as f"{e} {e.__cause__}": the cause is None.
     throw badRequest("Tool use is not supported in Responses API without Harmony None");

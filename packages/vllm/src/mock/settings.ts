@@ -133,6 +133,12 @@ export interface VllmSettings {
    * `/v1/unload_lora_adapter` are served (vllm-openai.md §1, §7).
    */
   readonly runtimeLoraUpdating: boolean;
+  /**
+   * `VLLM_ENABLE_RESPONSES_API_STORE` (vllm/envs.py `bool(int(value))`, off when unset): the
+   * Responses API keeps responses in memory (`store`, `background`, `GET /v1/responses/{id}`,
+   * cancel).
+   */
+  readonly responsesStore: boolean;
 }
 
 function stringValue(values: RuntimeModuleSettings["values"], name: string): string | undefined {
@@ -162,6 +168,20 @@ function numberValue(
     throw new Error(`--${name}: '${text}' is not a number >= ${min}`);
   }
   return value;
+}
+
+/**
+ * `VLLM_ENABLE_RESPONSES_API_STORE` as vllm/envs.py reads it: `bool(int(value))`, default "0".
+ * Throws for a value that is not an integer (vLLM fails to start).
+ */
+export function responsesStoreEnabled(env: Readonly<Record<string, string | undefined>>): boolean {
+  const raw = env.VLLM_ENABLE_RESPONSES_API_STORE;
+  if (raw === undefined) return false;
+  const text = raw.trim();
+  if (!/^[+-]?\d+$/.test(text)) {
+    throw new Error(`VLLM_ENABLE_RESPONSES_API_STORE: '${raw}' is not an integer`);
+  }
+  return Number(text) !== 0;
 }
 
 /**
@@ -217,5 +237,6 @@ export function readVllmSettings(
     runtimeLoraUpdating: ["1", "true"].includes(
       (env.VLLM_ALLOW_RUNTIME_LORA_UPDATING ?? "").trim().toLowerCase(),
     ),
+    responsesStore: responsesStoreEnabled(env),
   };
 }

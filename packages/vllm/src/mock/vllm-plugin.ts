@@ -32,14 +32,7 @@ import { modelList } from "./model-card.js";
 import { openApiDocument } from "./openapi.js";
 import { withRequestIdHeader, withRequestIdHeaders } from "./request-id.js";
 import { parseChatRequest, parseCompletionRequest } from "./requests.js";
-import {
-  createResponse,
-  prepareResponse,
-  ResponseStore,
-  responsesStoreEnabled,
-  retrieveResponse,
-  servesResponses,
-} from "./responses.js";
+import { createResponse, prepareResponse, ResponseStore, retrieveResponse } from "./responses.js";
 import { parseResponsesRequest } from "./responses-request.js";
 import {
   backgroundResponseStream,
@@ -59,12 +52,6 @@ export interface VllmPluginOptions {
   readonly settings: VllmSettings;
   /** The loaded model (card, tokenizer, template). */
   readonly loaded: LoadedModel;
-  /**
-   * `VLLM_ENABLE_RESPONSES_API_STORE`: the Responses API keeps responses in memory (`store`,
-   * `background`, `GET /v1/responses/{id}`, cancel). Default: read from `process.env` as vLLM
-   * does (`bool(int(value))`, off when unset).
-   */
-  readonly responsesStore?: boolean;
 }
 
 /** What vLLM's route table needs from its host. */
@@ -212,7 +199,7 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
       200,
       openApiDocument({
         runtimeLora: settings.runtimeLoraUpdating,
-        responses: servesResponses(profile),
+        responses: profile.responses !== undefined,
       }),
     ),
   );
@@ -339,8 +326,8 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
     }),
   );
   // vllm-openai.md §1: the Responses API (≈v0.10+), non-harmony path (responses.ts).
-  if (servesResponses(profile)) {
-    const store = new ResponseStore(options.responsesStore ?? responsesStoreEnabled(process.env));
+  if (profile.responses !== undefined) {
+    const store = new ResponseStore(settings.responsesStore);
     shutdown?.addEventListener("abort", () => store.close(), { once: true });
     post(
       "/v1/responses",
