@@ -19,6 +19,7 @@ import {
   startMock,
 } from "./mock.js";
 import type { MockPlugin } from "./plugin.js";
+import { registerRestRouteTable } from "./rest-route-table.js";
 
 const built: BuiltMock[] = [];
 const running: RunningMock[] = [];
@@ -290,6 +291,31 @@ describe("the unknown-route hooks see the request", () => {
     expect([missing.statusCode, missing.body]).toEqual([404, `GET ${deep} t1`]);
     const wrong = await mock.http.inject({ method: "PUT", url: "/health" });
     expect([wrong.statusCode, wrong.body]).toEqual([405, "PUT /health GET,HEAD -"]);
+  });
+
+  // A route table's parameter takes at least one character (Starlette's `{param}` is `[^/]+`,
+  // Triton's patterns `([^/]+)`, kserve-v2.md §3.1), so an empty one is an unknown path, on
+  // fastify as in msw's matcher (matchRestRoute).
+  it("answers an empty path parameter as an unknown path", async () => {
+    const table: MockPlugin = {
+      name: "table",
+      notFound: seeing.notFound,
+      rest: (app, ctx) =>
+        registerRestRouteTable(app, ctx, {
+          routes: [
+            {
+              method: "GET",
+              path: "/v2/models/:name",
+              handle: (request) => ({ status: 200, body: `model ${request.params.name ?? ""}` }),
+            },
+          ],
+        }),
+    };
+    const mock = await build({ runtime: "triton", plugins: [table] });
+    const named = await mock.http.inject({ method: "GET", url: "/v2/models/m" });
+    expect([named.statusCode, named.body]).toEqual([200, "model m"]);
+    const empty = await mock.http.inject({ method: "GET", url: "/v2/models/" });
+    expect([empty.statusCode, empty.body]).toEqual([404, "GET /v2/models/ -"]);
   });
 
   // vllm-openai.md §1 (FastAPI): Starlette routes before a body is read (the body is read by the

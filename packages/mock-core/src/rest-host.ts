@@ -19,7 +19,7 @@ import {
 import { parseJsonBody } from "./json-body.js";
 import { authorize, type PlatformAuth, restDenial } from "./platform-auth.js";
 import type { BodyError, MockPlugin, PluginContext, ResolvedHooks } from "./plugin.js";
-import type { RestRequestHead } from "./rest-route-table.js";
+import { hasEmptyParam, type RestRequestHead } from "./rest-route-table.js";
 import type { CannedReply } from "./runtime-catalog.js";
 
 /** Everything the REST host needs; {@link buildMock} assembles it. */
@@ -148,9 +148,11 @@ export async function buildRestHost(options: RestHostOptions): Promise<FastifyIn
   const unrouted = (request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const path = pathOf(request.url);
     const headers = requestHeaders(request);
-    const allowed = probeMethods.filter(
-      (method) => method !== request.method && app.findRoute({ method, url: path }) !== null,
-    );
+    const allowed = probeMethods.filter((method) => {
+      if (method === request.method) return false;
+      const found = app.findRoute({ method, url: path });
+      return found !== null && !hasEmptyParam(found.params);
+    });
     if (allowed.length > 0) {
       return sendCanned(reply, hooks.methodNotAllowed(request.method, path, allowed, headers));
     }

@@ -361,6 +361,16 @@ function clientGone(request: FastifyRequest, reply: FastifyReply): AbortSignal {
   return gone.signal;
 }
 
+/**
+ * Whether a fastify match has an empty path parameter (`/v2/models/` against
+ * `/v2/models/:name`), which the mocks' routers never match: see {@link registerRestRouteTable}.
+ */
+export function hasEmptyParam(params: unknown): boolean {
+  const record = params as Record<string, string>;
+  for (const key in record) if (record[key] === "") return true;
+  return false;
+}
+
 /** A fastify request as a route reads it; the client-gone signal is made on first read. */
 class FastifyRouteRequest implements RestRouteRequest {
   readonly method: string;
@@ -421,10 +431,18 @@ export function registerRestRouteTable(
     });
   }
   for (const route of table.routes) {
+    const parameterised = route.path.includes(":");
     app.route({
       method: route.method,
       url: route.path,
       handler(request, reply) {
+        // fastify matches `/v2/models/` to `/v2/models/:name` with an empty name; a table's
+        // parameter takes at least one character (as matchRestRoute reads it, and the runtimes'
+        // own routers: Starlette's `{param}` and Triton's `([^/]+)`), so that is an unknown path.
+        if (parameterised && hasEmptyParam(request.params)) {
+          reply.callNotFound();
+          return undefined;
+        }
         const answer = route.handle(new FastifyRouteRequest(request, reply, table.rawBodies));
         // A synchronous handler's answer goes out at once, without a promise or a closure in
         // between; a rejection or throw reaches the host's error handler either way (fastify

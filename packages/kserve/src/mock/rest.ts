@@ -234,28 +234,8 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
   if (profile.tritonExtensions) tritonExtensionRoutes(options, get, post, resolve);
   if (sharedMemory !== undefined) sharedMemoryRoutes(profile, sharedMemory, get, post);
   return {
-    routes: routes.map((route) => withNonEmptyParams(route, runtime.notFound)),
+    routes,
     rawBodies: true,
-  };
-}
-
-/**
- * A route that answers the runtime's unknown-path reply when a path parameter is empty: fastify
- * routes `/v2/models/` to `/v2/models/:name` with an empty name, but every runtime's pattern
- * needs at least one character there (Triton's and OVMS's `([^/]+)`, kserve-v2.md §3.1/§3.3;
- * Starlette's `{param}` is `[^/]+`). mock-core's table matcher (msw) already refuses them.
- */
-function withNonEmptyParams(route: RestRoute, notFound: RestRouteReply): RestRoute {
-  if (!route.path.includes(":")) return route;
-  const { handle } = route;
-  return {
-    method: route.method,
-    path: route.path,
-    handle(request) {
-      const { params } = request;
-      for (const key in params) if (params[key] === "") return notFound;
-      return handle(request);
-    },
   };
 }
 
