@@ -35,6 +35,42 @@ describe("servingkit contract", () => {
     expect(xml).not.toMatch(/<failure\b/);
   });
 
+  // kserve-v2.md §3.4: the KServe v2 runtimes behind ModelMesh answer through its REST proxy and
+  // model id routing; --mocks adds them as the mock-modelmesh group, --deployment names a live one.
+  it("runs the ModelMesh cases on ModelMesh mocks and on an endpoint marked --deployment modelmesh", async () => {
+    const mocks = testIo();
+    const include = ["--include", "triton/kserve/rest-modelmesh-routes"];
+    expect(await main(["contract", "--mocks", ...include], mocks.io)).toBe(0);
+    expect(mocks.stdout()).toMatch(
+      /^mock-modelmesh +triton\n-+ +-+\nkserve\/rest-modelmesh-routes +pass$/m,
+    );
+    expect(mocks.stdout()).toMatch(/^mock +triton\n-+ +-+\nkserve\/rest-modelmesh-routes +skip$/m);
+
+    const live = await startRuntimeMock({
+      runtime: "triton",
+      host: "127.0.0.1",
+      httpPort: 0,
+      grpcPort: 0,
+      values: { modelmesh: true },
+      logger: false,
+    });
+    try {
+      const args = ["contract", "--runtime", "triton", "--url", live.endpoints.http!];
+      args.push("--grpc", live.endpoints.grpc!, "--include", "triton/kserve/*modelmesh*");
+      const marked = testIo();
+      expect(await main([...args, "--deployment", "modelmesh"], marked.io)).toBe(0);
+      expect(marked.stdout()).toMatch(/grpc-modelmesh-id-header\s+pass/);
+      const unmarked = testIo();
+      expect(await main(args, unmarked.io)).toBe(0);
+      expect(unmarked.stdout()).not.toMatch(/modelmesh-id-header\s+pass/);
+      const wrong = testIo();
+      expect(await main([...args, "--deployment", "mesh"], wrong.io)).toBe(2);
+      expect(wrong.stderr()).toMatch(/deployment "mesh" is not one of single-model, modelmesh/);
+    } finally {
+      await live.close();
+    }
+  });
+
   it("checks a live endpoint named by flags, with its token and auth mode", async () => {
     // A mock started on its own stands in for a cluster endpoint: the command knows only the
     // URL and the token, as it would for a real route.

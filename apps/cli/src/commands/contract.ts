@@ -37,13 +37,16 @@ Target (one of):
     --ca-file F           PEM file of the CA to trust (the cluster's ingress CA)
     --insecure            skip TLS verification, like curl -k
     --known-failing F     file of 'glob # reason' lines expected to fail on this target
+    --deployment D        single-model (default) or modelmesh: the endpoint is ModelMesh's REST
+                          proxy / gRPC model id routing (ovms, triton, mlserver)
   --targets FILE          targets from a YAML or JSON file (see @servingkit/contract's README)
   (none)                  targets from the environment: SERVINGKIT_<RUNTIME>_URL, _GRPC, _TOKEN,
                           ... or SERVINGKIT_TARGETS_FILE; unconfigured runtimes are reported as
                           skipped, never as passed
 
 Options:
-  --mocks                 also run against in-process mocks of every runtime
+  --mocks                 also run against in-process mocks of every runtime, and of the three
+                          ModelMesh serves as it serves them (group mock-modelmesh)
   --include GLOB          run only cases whose name matches (repeatable), e.g. 'triton/health/*'
   --exclude GLOB          leave out cases whose name matches (repeatable)
   --junit FILE            write JUnit XML to FILE
@@ -67,6 +70,7 @@ const options = {
   "ca-file": { type: "string" },
   insecure: { type: "boolean" },
   "known-failing": { type: "string" },
+  deployment: { type: "string" },
   targets: { type: "string" },
   mocks: { type: "boolean" },
   include: { type: "string", multiple: true },
@@ -81,7 +85,11 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof options; strict: tru
 
 /** The live targets the command line names: flags, a targets file, or the environment. */
 async function liveTargets(values: Values): Promise<Target[]> {
-  const flagTarget = values.runtime !== undefined || values.url !== undefined || values.grpc;
+  const flagTarget =
+    values.runtime !== undefined ||
+    values.url !== undefined ||
+    values.grpc !== undefined ||
+    values.deployment !== undefined;
   if (flagTarget && values.targets !== undefined) {
     throw new UsageError("give either --runtime/--url or --targets, not both");
   }
@@ -99,6 +107,7 @@ async function liveTargets(values: Values): Promise<Target[]> {
           ...(values["ca-file"] !== undefined && { caFile: values["ca-file"] }),
           ...(values.insecure !== undefined && { insecure: values.insecure }),
           ...(values["known-failing"] !== undefined && { knownFailing: values["known-failing"] }),
+          ...(values.deployment !== undefined && { deployment: values.deployment }),
         },
         { where: "command line", baseDir: process.cwd(), env: process.env },
       ),
@@ -143,7 +152,7 @@ async function run(args: readonly string[], io: CliIo): Promise<number> {
   }
   const report = await runContract({
     targets,
-    ...(values.mocks && { mocks: [{}] }),
+    ...(values.mocks && { mocks: [{}, { group: "mock-modelmesh", deployment: "modelmesh" }] }),
     ...(values.include && { include: values.include }),
     ...(values.exclude && { exclude: values.exclude }),
     ...(caseTimeoutMs !== undefined && { caseTimeoutMs }),
