@@ -206,8 +206,12 @@ export function kserveMockPlugin(options: KserveMockOptions): MockPlugin {
     // A FastAPI runtime's unknown path: Starlette's trailing-slash redirect, else its 404.
     ...(profile.fastapi
       ? {
-          notFound: (method: string, path: string, headers: RestRouteRequest["headers"]) =>
-            slashRedirect(knownRoutes(), method, path, headers) ?? runtime.notFound,
+          notFound: (
+            method: string,
+            path: string,
+            headers: RestRouteRequest["headers"],
+            query: string,
+          ) => slashRedirect(knownRoutes(), method, path, headers, query) ?? runtime.notFound,
         }
       : {}),
     bodyError: (error) => {

@@ -74,8 +74,15 @@ export interface MockPlugin {
    * The runtime's answer to an unknown path. Default: FastAPI's `{"detail":"Not Found"}` 404.
    * `headers` (lower-case names, as {@link RestRequestHead.headers}) let a runtime's middleware
    * that runs before routing answer here too (vLLM's `--api-key`, its X-Request-Id echo).
+   * `query` is the raw query string without its `?` ("" when none), for answers that carry it
+   * (Starlette's trailing-slash redirect).
    */
-  notFound?(method: string, path: string, headers: RestRequestHead["headers"]): CannedReply;
+  notFound?(
+    method: string,
+    path: string,
+    headers: RestRequestHead["headers"],
+    query: string,
+  ): CannedReply;
   /**
    * The runtime's answer to a known path with a method it does not route (`allowed` lists the
    * methods that path has). Default: FastAPI's `{"detail":"Method Not Allowed"}` 405 with `allow`.
@@ -95,8 +102,13 @@ export interface MockPlugin {
 export interface ResolvedHooks {
   /** See {@link MockPlugin.errorBody}. */
   errorBody(status: number, message: string): CannedReply;
-  /** See {@link MockPlugin.notFound}; `headers` default to none. */
-  notFound(method: string, path: string, headers?: RestRequestHead["headers"]): CannedReply;
+  /** See {@link MockPlugin.notFound}; `headers` default to none, `query` to "". */
+  notFound(
+    method: string,
+    path: string,
+    headers?: RestRequestHead["headers"],
+    query?: string,
+  ): CannedReply;
   /** See {@link MockPlugin.methodNotAllowed}; `headers` default to none. */
   methodNotAllowed(
     method: string,
@@ -175,8 +187,8 @@ export function resolveHooks(plugins: readonly MockPlugin[]): ResolvedHooks {
   return {
     errorBody: (status, message) =>
       errorBody?.errorBody?.(status, message) ?? defaultErrorBody(status, message),
-    notFound: (method, path, headers = noHeaders) =>
-      notFound?.notFound?.(method, path, headers) ?? defaultNotFound(),
+    notFound: (method, path, headers = noHeaders, query = "") =>
+      notFound?.notFound?.(method, path, headers, query) ?? defaultNotFound(),
     methodNotAllowed: (method, path, allowed, headers = noHeaders) =>
       methodNotAllowed?.methodNotAllowed?.(method, path, allowed, headers) ??
       defaultMethodNotAllowed(allowed),

@@ -156,7 +156,9 @@ export async function buildRestHost(options: RestHostOptions): Promise<FastifyIn
     if (allowed.length > 0) {
       return sendCanned(reply, hooks.methodNotAllowed(request.method, path, allowed, headers));
     }
-    return sendCanned(reply, hooks.notFound(request.method, path, headers));
+    const q = request.url.indexOf("?");
+    const query = q < 0 ? "" : request.url.slice(q + 1);
+    return sendCanned(reply, hooks.notFound(request.method, path, headers, query));
   };
 
   /** Past the platform's checks: the route, or the runtime's 404/405 before any body is read. */

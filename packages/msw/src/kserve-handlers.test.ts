@@ -217,6 +217,13 @@ describe.each(Object.keys(cases) as KserveRuntime[])(
   },
 );
 
+// Starlette's redirect_slashes (MLServer keeps the default): the query follows the new path.
+it("kserveHandlers(mlserver) redirect a trailing slash with the query", async () => {
+  const res = await fetch(`${urlOf("mlserver")}/v2/models/iris/?a=1`, { redirect: "manual" });
+  expect(res.status).toBe(307);
+  expect(res.headers.get("location")).toMatch(/\/v2\/models\/iris\?a=1$/);
+});
+
 describe("kserveHandlers with modelmesh: the REST proxy's answers, as the fastify mock gives them", () => {
   let mock: RunningMock;
   beforeAll(async () => {

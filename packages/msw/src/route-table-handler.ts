@@ -116,7 +116,9 @@ export function routeTableHandler(options: RouteTableHandlerOptions): HttpHandle
       const answer = async (): Promise<RestRouteReply> => {
         const headers = headerRecord(request.headers);
         const match = matchRestRoute(routes, method, path);
-        if (match.kind === "not-found") return hooks.notFound(method, path, headers);
+        if (match.kind === "not-found") {
+          return hooks.notFound(method, path, headers, url.search.slice(1));
+        }
         if (match.kind === "method-not-allowed") {
           return hooks.methodNotAllowed(method, path, match.allowed, headers);
         }

@@ -123,6 +123,10 @@ describe("MLServer over fetch: Starlette's redirect_slashes (MLServer keeps the 
       expect(res.headers.get("content-type"), path).toBeNull();
       expect(await res.text(), path).toBe("");
     }
+    // The query follows the new path (Starlette builds the redirect URL from the request's scope,
+    // query_string included).
+    const queried = await fetch(`${base}/v2/models/iris/?a=1&b=%20x`, { redirect: "manual" });
+    expect(queried.headers.get("location")).toBe(`${base}/v2/models/iris?a=1&b=%20x`);
     // A wrong method on the redirected path is still a redirect (Starlette's PARTIAL match).
     const wrong = await fetch(`${base}/v2/health/ready/`, { method: "DELETE", redirect: "manual" });
     expect(wrong.status).toBe(307);

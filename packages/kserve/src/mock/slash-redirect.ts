@@ -45,8 +45,8 @@ export function unquotePath(raw: string): string {
  * Starlette's redirect for a request no route matched, or undefined when the other spelling of
  * its path matches no route either (then the answer is the runtime's 404).
  *
- * - `path` is the raw path without the query (the host's `notFound` hook gives no query, so a
- *   query is not carried into `location`, where Starlette appends it).
+ * - `path` is the raw path without the query; `query` (without its `?`, "" for none) follows
+ *   the new path in `location`, as Starlette builds the redirect URL from the request's scope.
  * - `location` is `<scheme>://<host header><path>`, quoted as `RedirectResponse` quotes it; the
  *   scheme is `x-forwarded-proto` when it is `http` or `https` (uvicorn trusts the proxy in
  *   front of it in the pod), else `http`: the runtime serves plain HTTP behind the platform's
@@ -58,6 +58,7 @@ export function slashRedirect(
   method: string,
   path: string,
   headers: Readonly<Record<string, string | undefined>>,
+  query = "",
 ): CannedReply | undefined {
   if (path === "/") return undefined;
   const decoded = unquotePath(path);
@@ -67,6 +68,7 @@ export function slashRedirect(
   const forwarded = headers["x-forwarded-proto"]?.trim();
   const scheme = forwarded === "https" || forwarded === "http" ? forwarded : "http";
   const { host } = headers;
-  const url = host === undefined ? target : `${scheme}://${host}${target}`;
+  const withQuery = query === "" ? target : `${target}?${query}`;
+  const url = host === undefined ? withQuery : `${scheme}://${host}${withQuery}`;
   return { status: 307, headers: { location: quoteLocation(url) }, body: "" };
 }
