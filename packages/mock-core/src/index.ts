@@ -78,6 +78,7 @@ export {
   type Tokenizer,
   type TokenizerFiles,
 } from "./engine/tokenizer.js";
+export { fastapiOperationId, fastapiTitle } from "./fastapi-names.js";
 // --- end engine ---
 export {
   cutStream,

@@ -12,6 +12,7 @@
  * ones of `mlserver-docs.ts` and FastAPI's validation error shape), not pydantic's generated ones;
  * an endpoint that returns a plain dict or a Response has an empty response schema.
  */
+import { fastapiOperationId, fastapiTitle } from "@servingkit/mock-core";
 import { dataplaneDocument } from "./mlserver-docs.js";
 
 /** One route of MLServer's app (mlserver/rest/app.py `create_app`). */
@@ -76,20 +77,6 @@ const ref = (schema: string) => ({ $ref: `#/components/schemas/${schema}` });
 const jsonSchema = (schema: object) => ({ "application/json": { schema } });
 const optionalString = { anyOf: [{ type: "string" }, { type: "null" }] };
 
-/** FastAPI's summary: the endpoint's name, `_` as spaces, each word capitalised. */
-function summary(endpoint: string): string {
-  return endpoint
-    .split("_")
-    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
-    .join(" ");
-}
-
-/** FastAPI's `generate_unique_id`: name + path, every non-word character as `_`, + method. */
-function operationId(route: AppRoute): string {
-  const name = `${route.endpoint}${route.path}`.replace(/\W/g, "_");
-  return `${name}_${route.method}`;
-}
-
 function parameters(route: AppRoute): object[] {
   const list: object[] = [];
   if (route.path.includes("{model_name}")) {
@@ -120,8 +107,8 @@ function operation(route: AppRoute): object {
   };
   const validated = params.length > 0 || route.body !== undefined;
   return {
-    summary: summary(route.endpoint),
-    operationId: operationId(route),
+    summary: fastapiTitle(route.endpoint),
+    operationId: fastapiOperationId(route.endpoint, route.path, route.method),
     ...(params.length > 0 ? { parameters: params } : {}),
     ...(route.body === undefined
       ? {}

@@ -4,6 +4,7 @@
  * FastAPI's default `info` (title "FastAPI", version "0.1.0") and operation ids in FastAPI's
  * `<function>_<path>_<method>` form, and the Swagger UI page FastAPI renders for it.
  */
+import { fastapiOperationId, fastapiTitle } from "@servingkit/mock-core";
 
 interface RouteDoc {
   readonly method: "get" | "post";
@@ -193,18 +194,6 @@ const schemas: Readonly<Record<string, object>> = {
   },
 };
 
-function titleCase(name: string): string {
-  return name
-    .split("_")
-    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
-    .join(" ");
-}
-
-/** FastAPI's generated operation id: `<function>` + the path's non-word runs as `_` + method. */
-function operationId(route: RouteDoc): string {
-  return `${route.handler}${route.path.replace(/\W/g, "_")}_${route.method}`;
-}
-
 /**
  * The OpenAPI document of the mock's routes; `runtimeLora` adds the LoRA load/unload routes the
  * server then serves, `responses` (default true) the Responses API's.
@@ -220,8 +209,8 @@ export function openApiDocument(
   ];
   for (const route of served) {
     const operation: Record<string, unknown> = {
-      summary: titleCase(route.handler),
-      operationId: operationId(route),
+      summary: fastapiTitle(route.handler),
+      operationId: fastapiOperationId(route.handler, route.path, route.method),
       responses: {
         "200": {
           description: "Successful Response",
@@ -235,8 +224,8 @@ export function openApiDocument(
         in: p.in,
         required: p.required,
         schema: p.required
-          ? { type: p.type, title: titleCase(p.name) }
-          : { anyOf: [{ type: p.type }, { type: "null" }], title: titleCase(p.name) },
+          ? { type: p.type, title: fastapiTitle(p.name) }
+          : { anyOf: [{ type: p.type }, { type: "null" }], title: fastapiTitle(p.name) },
       }));
     }
     if (route.body !== undefined) {
