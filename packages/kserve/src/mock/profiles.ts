@@ -228,6 +228,12 @@ export interface KserveProfile {
   /** POST routes that answer the inference response as one Server-Sent Event (MLServer's `infer_stream`, `generate_stream`). */
   readonly streamRoutes: readonly string[];
   /**
+   * Triton's generate extension: `POST /v2/models/{m}[/versions/{v}]/generate` and
+   * `.../generate_stream` with flat JSON bodies (triton-generate.ts). MLServer's `generate` is an
+   * infer alias ({@link inferAliases}); OVMS serves neither (its LLM API is `/v3`).
+   */
+  readonly generateExtension: boolean;
+  /**
    * Compression: request `Content-Encoding`s decoded, response encodings offered when the client's
    * `Accept-Encoding` lists them, and the smallest body worth compressing (kserve-v2.md §2
    * "Compression", §3.2 GZipMiddleware).
@@ -270,7 +276,9 @@ const tritonCodes: Record<FaultKind, Code> = {
   precondition: Code.InvalidArgument,
 };
 
-const tritonPrefix = (id: string | undefined) => `[request id: ${id ?? "<id_unknown>"}] `;
+/** The `[request id: <id>] ` prefix Triton's core puts on request errors (`<id_unknown>` without an id). */
+export const tritonRequestPrefix = (id: string | undefined) =>
+  `[request id: ${id ?? "<id_unknown>"}] `;
 const dims = (shape: readonly number[]) => `[${shape.join(",")}]`;
 const f = (kind: FaultKind, message: string) => new InferFault(kind, message);
 
@@ -323,19 +331,19 @@ const tritonMessages: ProfileMessages = {
   missingInputs: (m, expected, got, missing, id) =>
     f(
       "invalid",
-      `${tritonPrefix(id)}expected ${expected} inputs but got ${got.length} inputs for model '${m}'. Got input(s) [${got.map((g) => `'${g}'`).join(", ")}], but missing required input(s) [${missing.map((g) => `'${g}'`).join(", ")}]. Please provide all required input(s).`,
+      `${tritonRequestPrefix(id)}expected ${expected} inputs but got ${got.length} inputs for model '${m}'. Got input(s) [${got.map((g) => `'${g}'`).join(", ")}], but missing required input(s) [${missing.map((g) => `'${g}'`).join(", ")}]. Please provide all required input(s).`,
     ),
   unexpectedInput: (m, input) =>
     f("invalid", `unexpected inference input '${input}' for model '${m}'`),
   wrongDatatype: (m, input, expected, got, id) =>
     f(
       "invalid",
-      `${tritonPrefix(id)}inference input '${input}' data-type is '${got}', but model '${m}' expects '${expected}'`,
+      `${tritonRequestPrefix(id)}inference input '${input}' data-type is '${got}', but model '${m}' expects '${expected}'`,
     ),
   wrongShape: (model, input, expected, got, id) =>
     f(
       "invalid",
-      `${tritonPrefix(id)}unexpected shape for input '${input}' for model '${model.name}'. Expected ${dims(expected)}, got ${dims(got)}.${
+      `${tritonRequestPrefix(id)}unexpected shape for input '${input}' for model '${model.name}'. Expected ${dims(expected)}, got ${dims(got)}.${
         model.maxBatchSize > 0
           ? " NOTE: Setting a non-zero max_batch_size in the model config requires a batch dimension to be prepended to each input shape. If you want to specify the full shape including the batch dim in your input dims config, try setting max_batch_size to zero. See the model configuration docs for more info on max_batch_size."
           : ""
@@ -358,7 +366,7 @@ const tritonMessages: ProfileMessages = {
   byteSizeMismatch: (m, input, expected, got, id) =>
     f(
       "invalid",
-      `${tritonPrefix(id)}input byte size mismatch for input '${input}' for model '${m}'. Expected ${expected}, got ${got}`,
+      `${tritonRequestPrefix(id)}input byte size mismatch for input '${input}' for model '${m}'. Expected ${expected}, got ${got}`,
     ),
   shortBinary: (m, input, missing) =>
     f(
@@ -376,7 +384,7 @@ const tritonMessages: ProfileMessages = {
   rawInputCount: (m, inputs) =>
     f(
       "invalid",
-      `${tritonPrefix(undefined)}Raw request must only have 1 input (found 1) to be deduced but got ${inputs} inputs in '${m}' model configuration`,
+      `${tritonRequestPrefix(undefined)}Raw request must only have 1 input (found 1) to be deduced but got ${inputs} inputs in '${m}' model configuration`,
     ),
   rawShape: (input, bytes) =>
     f(
@@ -637,6 +645,7 @@ const triton: KserveProfile = {
   compression: { request: ["gzip", "deflate"], response: ["gzip", "deflate"], minBytes: 0 },
   inferAliases: [],
   streamRoutes: [],
+  generateExtension: true,
   plainTextInternal: false,
 };
 
@@ -707,6 +716,7 @@ const mlserver: KserveProfile = {
   compression: { request: ["gzip"], response: ["gzip"], minBytes: 500 },
   inferAliases: ["generate"],
   streamRoutes: ["infer_stream", "generate_stream"],
+  generateExtension: false,
   plainTextInternal: true,
 };
 
@@ -777,6 +787,7 @@ const ovms: KserveProfile = {
   compression: { request: [], response: [], minBytes: 0 },
   inferAliases: [],
   streamRoutes: [],
+  generateExtension: false,
   plainTextInternal: false,
 };
 

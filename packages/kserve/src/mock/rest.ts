@@ -34,6 +34,7 @@ import {
   renderRestResult,
 } from "./rest-codec.js";
 import { modelConfigJson, statsJson } from "./triton-extensions.js";
+import { checkGenerateEncoding, decodeGenerateRequest, generateReply } from "./triton-generate.js";
 import {
   registerBody,
   restSlice,
@@ -193,6 +194,27 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
     post(`${versioned}/${route}`, (request) => inferRoute(request, true));
   }
 
+  if (profile.generateExtension) {
+    // Triton's generate extension (triton-generate.ts): the model (and version) first, then the
+    // encoding, the JSON body, the mapping onto inputs, and the same inference as `infer`.
+    const generate = (request: RestRouteRequest, stream: boolean): RestRouteReply => {
+      const found = resolve(request);
+      if (!("model" in found)) return found;
+      try {
+        checkGenerateEncoding(request.headers["content-encoding"]);
+        const body = generateBody(profile, found.model, request);
+        const decoded = decodeGenerateRequest(profile, found.model, body);
+        const result = recordedInfer(profile, found.model, found.version, decoded, stats);
+        return generateReply(profile, result, stream);
+      } catch (error) {
+        return faultReply(profile, asFault(profile, error));
+      }
+    };
+    for (const prefix of [base, versioned]) {
+      post(`${prefix}/generate`, (request) => generate(request, false));
+      post(`${prefix}/generate_stream`, (request) => generate(request, true));
+    }
+  }
   if (profile.modelControl) repositoryRoutes(options, post);
   if (profile.apiDocs) {
     // Starlette's GZipMiddleware wraps every route, the docs too (mlserver/rest/app.py).
@@ -452,6 +474,25 @@ function tritonExtensionRoutes(
   };
   get(`${base}/config`, config);
   get(`${versioned}/config`, config);
+}
+
+/**
+ * A generate request's JSON body. Unparseable text (an empty body too) is refused as the infer
+ * route refuses it: its decoder words the parse failure the runtime's way, in one place.
+ */
+function generateBody(
+  profile: KserveProfile,
+  model: MockModel,
+  request: RestRouteRequest,
+): unknown {
+  const bytes = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+  try {
+    return JSON.parse(bytes.toString("utf8"));
+  } catch {
+    decodeRestRequest(profile, model.name, bytes, undefined);
+    // The decoder parses the same text, so it has thrown; this is never reached.
+    throw new InferFault("internal", "failed to parse the request JSON buffer");
+  }
 }
 
 /** A repository request's optional JSON body (`{}` when empty); malformed JSON is the runtime's parse error. */

@@ -1,0 +1,286 @@
+/**
+ * Triton's generate extension (server docs/protocol/extension_generate.md; src/http_server.cc
+ * `HandleGenerate`, `GenerateRequestClass`; qa/L0_http/generate_endpoint_test.py), pure: a
+ * generate body becomes the same {@link DecodedRequest} the v2 infer route builds, so one
+ * inference path (infer.ts) validates it and runs the model; the result comes back as generate's
+ * flat JSON object, once (`/generate`) or as one Server-Sent Event (`/generate_stream`).
+ *
+ * Request: every top-level key is a model input when the model has an input of that name (its
+ * datatype and shape taken from the model metadata), otherwise a request parameter; the reserved
+ * key `parameters` is an object whose keys map the same way. Response: `id` (when the request had
+ * one), `model_name`, `model_version` and one key per output, in `std::map` (byte) order; an
+ * output of one element is written as that element, any other as a flat array.
+ */
+import type { RestRouteReply } from "@servingkit/mock-core";
+import {
+  type Datatype,
+  elementCount,
+  flattenData,
+  fromJsonElements,
+  textToBytes,
+  toJsonElements,
+} from "../datatypes.js";
+import { InferFault } from "./fault.js";
+import { asFault, type DecodedRequest, type InferResult } from "./infer.js";
+import { type MockModel, metadataShape, type Tensor, type TensorSpec } from "./models.js";
+import { type KserveProfile, tritonRequestPrefix } from "./profiles.js";
+
+/** The reserved nested key of a generate request (http_server.h `ConfigureGenerateMappingSchema`). */
+const parametersKey = "parameters";
+
+/** ReadDataFromJson's refusal when the JSON holds more or fewer elements than the shape it chose. */
+const shapeMismatch = "Unable to parse 'data': Shape does not match true shape of 'data' field";
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * Refuses a request body Triton would not read: generate decompresses nothing, so any
+ * `Content-Encoding` but `identity` is a 400 (`HandleGenerate`, before the body is parsed).
+ * `header` is the request's `content-encoding` value, undefined when absent.
+ */
+export function checkGenerateEncoding(header: string | undefined): void {
+  if (header === undefined || header.trim().toLowerCase() === "identity") return;
+  throw new InferFault("invalid", "Unsupported content-encoding, only 'identity' is supported.");
+}
+
+/**
+ * Turns a parsed generate body into a decoded inference request for `model` (the one the URL
+ * names), or throws Triton's refusal. `id` must be a string (`ParseJsonTritonRequestID`); keys
+ * that are not inputs are parameters whose values must be strings, numbers or booleans
+ * (`SetTritonParameterFromJsonParameter`). The mock's models read no parameters, so they are
+ * checked and dropped (`parameters` of the result is empty); Triton passes them to the model.
+ */
+export function decodeGenerateRequest(
+  profile: KserveProfile,
+  model: MockModel,
+  body: unknown,
+): DecodedRequest {
+  let id: string | undefined;
+  if (isObject(body) && body.id !== undefined) {
+    if (typeof body.id !== "string") {
+      throw new InferFault(
+        "internal",
+        "Unable to parse 'id': attempt to access JSON non-string as string",
+      );
+    }
+    // Triton answers no `id` for an empty one (`FinalizeResponse` skips "").
+    if (body.id !== "") id = body.id;
+  }
+  if (!isObject(body)) {
+    // TritonJson `Members` of a non-object (an array, a string, a number, null).
+    throw new InferFault("internal", "attempt to get members for non-object");
+  }
+  const inputs: Tensor[] = [];
+  mapMembers(profile, model, body, inputs, id, true);
+  return { id, parameters: {}, inputs, outputs: undefined };
+}
+
+/** `ConvertGenerateRequest`: each member in order, `parameters` (top level only) as a nested object. */
+function mapMembers(
+  profile: KserveProfile,
+  model: MockModel,
+  members: Record<string, unknown>,
+  inputs: Tensor[],
+  id: string | undefined,
+  top: boolean,
+): void {
+  for (const key of Object.keys(members)) {
+    const value = members[key];
+    if (!top || key !== parametersKey) {
+      mapMember(profile, model, key, value, inputs, id);
+      continue;
+    }
+    if (model.inputs.some((spec) => spec.name === parametersKey)) {
+      throw new InferFault(
+        "invalid",
+        "Keyword 'parameters' for nested schema also given as input tensor name",
+      );
+    }
+    if (!isObject(value)) {
+      throw new InferFault(
+        "internal",
+        "Expected JSON object for keyword: 'parameters': attempt to access JSON non-object as object",
+      );
+    }
+    try {
+      mapMembers(profile, model, value, inputs, id, false);
+    } catch (error) {
+      if (!(error instanceof InferFault)) throw error;
+      throw new InferFault(error.kind, `Converting keyword: 'parameters': ${error.message}`);
+    }
+  }
+}
+
+/** `ExactMappingInput`: an input tensor when the model has one of that name, else a parameter. */
+function mapMember(
+  profile: KserveProfile,
+  model: MockModel,
+  name: string,
+  value: unknown,
+  inputs: Tensor[],
+  id: string | undefined,
+): void {
+  const spec = model.inputs.find((s) => s.name === name);
+  if (spec === undefined) {
+    if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
+      return;
+    }
+    throw new InferFault(
+      "invalid",
+      `parameter '${name}' has invalid type. It should be either 'int', 'bool', or 'string'.`,
+    );
+  }
+  const tensor = inputTensor(profile, model, spec, value, id);
+  // Core's AddInput refuses a second input of one name (an input also given in `parameters`).
+  if (inputs.some((t) => t.name === name)) {
+    throw new InferFault("invalid", `input '${name}' already exists in request`);
+  }
+  inputs.push(tensor);
+}
+
+/**
+ * One input from its JSON value: a scalar is one element, an array holds as many as its length
+ * (nested arrays are flattened, but only the outer length sizes the shape); the shape is the
+ * model's metadata shape with the elements distributed over it ({@link generateShape}).
+ */
+function inputTensor(
+  profile: KserveProfile,
+  model: MockModel,
+  spec: TensorSpec,
+  value: unknown,
+  id: string | undefined,
+): Tensor {
+  const { name, datatype } = spec;
+  const count = Array.isArray(value) ? value.length : 1;
+  const leaves = flattenData(value);
+  if (datatype === "BYTES" && leaves.some((leaf) => typeof leaf !== "string")) {
+    // JsonBytesArrayByteSize runs before the shape is chosen.
+    throw new InferFault(
+      "internal",
+      "Unable to parse JSON bytes array: attempt to access JSON non-string as string",
+    );
+  }
+  const shape = generateShape(metadataShape(model, spec), count);
+  if (shape === undefined) {
+    throw new InferFault(
+      "invalid",
+      `The schema can not convert input '${name}' to tensor with proper shape`,
+    );
+  }
+  if (isHalf(datatype)) throw profile.messages.halfInJson(name, datatype);
+  if (datatype === "BYTES") {
+    // Every string is read; core checks their number against the shape (infer_request.cc).
+    const expected = elementCount(shape);
+    if (leaves.length !== expected) {
+      throw new InferFault(
+        "invalid",
+        `${tritonRequestPrefix(id)}expected ${expected} string elements for inference input '${name}' for model '${model.name}', got ${leaves.length}`,
+      );
+    }
+    return { name, datatype, shape, values: (leaves as string[]).map(textToBytes) };
+  }
+  // ReadDataFromJsonHelper reads elements in order up to the outer count, then checks the total.
+  const values = fromJsonElements(
+    datatype,
+    leaves.length > count ? leaves.slice(0, count) : leaves,
+  );
+  if (typeof values === "string") throw profile.messages.badElement(name, datatype);
+  if (leaves.length !== count) throw new InferFault("internal", shapeMismatch);
+  return { name, datatype, shape, values };
+}
+
+const isHalf = (datatype: Datatype) => datatype === "FP16" || datatype === "BF16";
+
+/**
+ * The shape `count` elements take in a metadata shape (`HandleGenerate`'s two passes): the fixed
+ * dimensions, innermost first, must divide the count; what remains goes to the innermost variable
+ * dimension and every other variable dimension is 1. Undefined when the count does not fit.
+ */
+export function generateShape(dims: readonly number[], count: number): number[] | undefined {
+  const shape = dims.slice();
+  let left = count;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    const d = shape[i] as number;
+    if (d === -1) continue;
+    // A zero dimension divides nothing (Triton's modulo by zero is undefined): it cannot fit.
+    if (d <= 0 || left % d !== 0) return undefined;
+    left /= d;
+  }
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (shape[i] === -1) {
+      shape[i] = left;
+      left = 1;
+    }
+  }
+  return left === 1 ? shape : undefined;
+}
+
+/** UTF-8 byte order of two keys, as `std::map<std::string>` sorts them. */
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/**
+ * Generate's JSON for an inference result (`GenerateRequestClass::FinalizeResponse`): `id` (when
+ * set), `model_name`, `model_version` (a string) and each output by name, all sorted by key bytes
+ * (`OUTPUT0` before `model_name`); a name taken already keeps its first value (`emplace`). One
+ * element is written bare, any other count as a flat array. Throws the profile's refusal for an
+ * FP16/BF16 output (JSON cannot carry them).
+ */
+export function renderGenerateResponse(profile: KserveProfile, result: InferResult): string {
+  const fields = new Map<string, string>();
+  if (result.id !== undefined) fields.set("id", JSON.stringify(result.id));
+  fields.set("model_name", JSON.stringify(result.modelName));
+  fields.set("model_version", JSON.stringify(result.modelVersion ?? ""));
+  for (const tensor of result.outputs) {
+    if (fields.has(tensor.name)) continue;
+    if (isHalf(tensor.datatype)) throw profile.messages.halfOutJson(tensor.name, tensor.datatype);
+    const data = toJsonElements(tensor.datatype, tensor.values);
+    fields.set(tensor.name, JSON.stringify(data.length === 1 ? data[0] : data));
+  }
+  // Written out by hand: a JS object would move integer-like keys ("0") to the front.
+  let json = "{";
+  for (const key of [...fields.keys()].sort(byteOrder)) {
+    if (json.length > 1) json += ",";
+    json += `${JSON.stringify(key)}:${fields.get(key)}`;
+  }
+  return `${json}}`;
+}
+
+/** One Server-Sent Event as generate_stream frames each response: `data: <json>\n\n`. */
+export function sseEvent(json: string): string {
+  return `data: ${json}\n\n`;
+}
+
+/**
+ * The reply to an accepted generate request: Triton starts a chunked response with the first
+ * (here the only) model response, its status that response's (200, or the error's status) and
+ * content type `application/json` or, for the stream, `text/event-stream; charset=utf-8`; an error
+ * in the response is `{"error": ...}`, framed as an event on the stream. The body is a stream of
+ * one chunk, so the host sends it chunked with no `content-length`, as evhtp does.
+ */
+export function generateReply(
+  profile: KserveProfile,
+  result: InferResult,
+  stream: boolean,
+): RestRouteReply {
+  let status = 200;
+  let json: string;
+  try {
+    json = renderGenerateResponse(profile, result);
+  } catch (error) {
+    const fault = asFault(profile, error);
+    status = profile.restStatus[fault.kind];
+    json = JSON.stringify({ error: fault.message });
+  }
+  return {
+    status,
+    headers: { "content-type": stream ? "text/event-stream; charset=utf-8" : "application/json" },
+    body: once(stream ? sseEvent(json) : json),
+  };
+}
+
+async function* once(chunk: string): AsyncGenerator<string> {
+  yield chunk;
+}
