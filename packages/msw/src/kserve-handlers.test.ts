@@ -131,6 +131,8 @@ const jsonPost = (body: string, headers: Record<string, string> = {}): RequestIn
 const identity =
   '{"id":"r1","inputs":[{"name":"INPUT0","datatype":"FP32","shape":[1,2],"data":[1.5,2]}]}';
 const binary = binaryAddSub();
+/** A generate body for identity_fp32: its input by name, a parameter beside it. */
+const generate = '{"id":"g1","INPUT0":[1.5,2],"max_tokens":4}';
 
 const cases: Record<KserveRuntime, [string, RequestInit][]> = {
   triton: [
@@ -164,6 +166,10 @@ const cases: Record<KserveRuntime, [string, RequestInit][]> = {
     ],
     ["/v2/repository/index", { method: "POST" }],
     ["/v2/repository/models/simple/load", { method: "POST" }],
+    // extension_generate.md: Triton's generate extension, one JSON answer and one SSE event.
+    ["/v2/models/identity_fp32/generate", jsonPost(generate)],
+    ["/v2/models/identity_fp32/versions/1/generate_stream", jsonPost(generate)],
+    ["/v2/models/identity_fp32/generate_stream", jsonPost('{"stop":null}')],
   ],
   mlserver: [
     ["/v2", {}],
@@ -182,6 +188,8 @@ const cases: Record<KserveRuntime, [string, RequestInit][]> = {
     ["/v2/models/nope/ready", {}],
     ["/v2/models/identity_fp32/infer", jsonPost(identity)],
     ["/v2/models/identity_fp32/infer", { method: "PUT" }],
+    // OVMS serves no generate routes (its LLM API is /v3): its unknown-path answer.
+    ["/v2/models/identity_fp32/generate", jsonPost(generate)],
   ],
 };
 
@@ -216,6 +224,19 @@ describe.each(Object.keys(cases) as KserveRuntime[])(
     });
   },
 );
+
+// Triton's generate_stream through msw: the stream body reaches the client as one SSE event.
+it("kserveHandlers(triton) serve generate_stream as Server-Sent Events (extension_generate.md)", async () => {
+  const res = await fetch(
+    `${urlOf("triton")}/v2/models/identity_fp32/generate_stream`,
+    jsonPost(generate),
+  );
+  expect(res.status).toBe(200);
+  expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+  expect(await res.text()).toBe(
+    'data: {"OUTPUT0":[1.5,2],"id":"g1","model_name":"identity_fp32","model_version":"1"}\n\n',
+  );
+});
 
 // Starlette's redirect_slashes (MLServer keeps the default): the query follows the new path.
 it("kserveHandlers(mlserver) redirect a trailing slash with the query", async () => {

@@ -443,6 +443,71 @@ const restCases: ContractCase[] = [
     },
   }),
   defineCase({
+    id: "kserve/rest-generate",
+    title:
+      "Triton's generate extension: inputs as top-level keys answer one flat JSON object (outputs by name, model_name, model_version, keys in byte order); generate_stream answers it as one `data:` event; a body missing every input is a 400",
+    source:
+      "triton docs/protocol/extension_generate.md; server src/http_server.cc HandleGenerate, GenerateRequestClass::FinalizeResponse (std::map key order, SSE `data: ...\\n\\n`); qa/L0_http/generate_endpoint_test.py (missing inputs, error content type)",
+    runtimes: ["triton"],
+    transport: "rest",
+    async run(context) {
+      const model = await modelOf(context);
+      const { inputs, outputs } = await zeroInputs(context, model);
+      if (inputs.some((t) => t.datatype === "FP16" || t.datatype === "BF16")) {
+        context.skip("the model has FP16/BF16 inputs, which Triton takes only as binary data");
+      }
+      // Each input a flat list of zeros: its fixed dimensions divide the count, variable ones are 1.
+      const body: Record<string, unknown> = {};
+      for (const t of inputs)
+        body[t.name] = new Array(t.count).fill(t.datatype === "BOOL" ? false : 0);
+      const answer = await context.rest(`/v2/models/${model}/generate`, { json: body });
+      if (answer.status === 404 && answer.body.includes('"Not Found"')) {
+        context.skip("the server does not route generate (Triton before the generate extension)");
+      }
+      assert.equal(answer.status, 200, `status (${answer.body.slice(0, 200)})`);
+      // Includes: Triton before 24.01 added its content type twice (AddContentTypeHeader appended).
+      assert.ok(
+        answer.headers.get("content-type")?.includes("application/json"),
+        "content type application/json",
+      );
+      const json = parseJson(answer.body, "generate answer");
+      assert.equal(json.model_name, model, "model_name");
+      assert.equal(typeof json.model_version, "string", "model_version is a string");
+      for (const output of outputs) assert.ok(output.name in json, `${output.name} answered`);
+      const keys = Object.keys(json);
+      if (!keys.some((k) => /^\d+$/.test(k))) {
+        const sorted = [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+        assert.deepEqual(keys, sorted, "keys in byte order (std::map)");
+      }
+      const streamed = await context.rest(`/v2/models/${model}/generate_stream`, {
+        json: body,
+        headers: { accept: "text/event-stream" },
+      });
+      assert.equal(streamed.status, 200, `stream status (${streamed.body.slice(0, 200)})`);
+      assert.ok(
+        streamed.headers.get("content-type")?.includes("text/event-stream; charset=utf-8"),
+        "stream content type text/event-stream; charset=utf-8",
+      );
+      assert.ok(
+        streamed.body.startsWith("data: ") && streamed.body.endsWith("\n\n"),
+        `SSE framing (${streamed.body.slice(0, 80)})`,
+      );
+      for (const event of streamed.body.split("\n\n").filter((e) => e !== "")) {
+        assert.ok(event.startsWith("data: "), "each event is a data line");
+        const data = parseJson(event.slice("data: ".length), "generate_stream event");
+        assert.equal(data.model_name, model, "event model_name");
+      }
+      const refused = await context.rest(`/v2/models/${model}/generate_stream`, { json: {} });
+      assert.equal(refused.status, 400, `no inputs (${refused.body.slice(0, 200)})`);
+      assert.ok(
+        refused.headers.get("content-type")?.includes("application/json"),
+        "a refusal before inference is JSON, not an event",
+      );
+      const error = parseJson(refused.body, "refusal").error;
+      assert.ok(String(error).includes("but got 0"), `missing inputs text (${String(error)})`);
+    },
+  }),
+  defineCase({
     id: "kserve/rest-system-shared-memory",
     title:
       "system shared memory: register /dev/shm regions, infer 'simple' reading inputs from and writing outputs to them, status, unregister",
