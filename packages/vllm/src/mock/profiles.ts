@@ -96,6 +96,13 @@ export interface VllmProfile {
    * undefined: not served (FastAPI's 404).
    */
   readonly responses: ResponsesEra | undefined;
+  /**
+   * Whether `vllm serve` answers Anthropic's Messages API, `POST /v1/messages`
+   * (anthropic-messages.ts): from v0.11.1 (its release notes: "Anthropic API Support: Added
+   * support for the /v1/messages endpoint"; vllm PR #27882 put the route into the OpenAI server).
+   * Before, FastAPI's 404.
+   */
+  readonly anthropicMessages: boolean;
 }
 
 const responsesToolsRefused: ResponsesEra = { toolsRefused: true, incompleteOnLength: false };
@@ -113,6 +120,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     bestOf: "v0",
     asyncScheduling: false,
     responses: undefined,
+    anthropicMessages: false,
   },
   {
     since: "0.8.0",
@@ -123,6 +131,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     bestOf: "refused",
     asyncScheduling: false,
     responses: undefined,
+    anthropicMessages: false,
   },
   {
     since: "0.10.0",
@@ -133,6 +142,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     bestOf: "refused",
     asyncScheduling: false,
     responses: responsesToolsRefused,
+    anthropicMessages: false,
   },
   {
     since: "0.10.1",
@@ -143,6 +153,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     bestOf: "refused",
     asyncScheduling: false,
     responses: responsesToolsRefused,
+    anthropicMessages: false,
   },
   {
     since: "0.10.2",
@@ -153,6 +164,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     bestOf: "refused",
     asyncScheduling: false,
     responses: responsesToolsRefused,
+    anthropicMessages: false,
   },
   {
     since: "0.11.0",
@@ -163,6 +175,18 @@ export const vllmProfiles: readonly VllmProfile[] = [
     bestOf: "refused",
     asyncScheduling: false,
     responses: responsesToolsRefused,
+    anthropicMessages: false,
+  },
+  {
+    since: "0.11.1",
+    envelope: "nested",
+    contextLength: "b",
+    chatCauseSuffix: true,
+    metrics: metricsItl,
+    bestOf: "refused",
+    asyncScheduling: false,
+    responses: responsesToolsRefused,
+    anthropicMessages: true,
   },
   {
     since: "0.12.0",
@@ -173,6 +197,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     bestOf: "ignored",
     asyncScheduling: false,
     responses: responsesWithTools,
+    anthropicMessages: true,
   },
   {
     since: "0.14.0",
@@ -183,6 +208,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     bestOf: "ignored",
     asyncScheduling: true,
     responses: responsesIncomplete,
+    anthropicMessages: true,
   },
 ];
 

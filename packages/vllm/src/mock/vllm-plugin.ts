@@ -22,6 +22,13 @@ import {
   swaggerUiHtml,
   wrapBaseHealthRoutes,
 } from "@servingkit/mock-core";
+import {
+  anthropicChatBody,
+  anthropicErrorReply,
+  anthropicMessage,
+  parseAnthropicRequest,
+} from "./anthropic-messages.js";
+import { anthropicStream } from "./anthropic-stream.js";
 import { apiKeyGuard } from "./api-key.js";
 import { chatCompletion, chatCompletionStream } from "./chat-completions.js";
 import { completion, completionStream } from "./completions.js";
@@ -369,6 +376,40 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
         return fail(error);
       }
     });
+  }
+  // Anthropic's Messages API from v0.11.1 (anthropic-messages.ts): a body vLLM's pydantic model
+  // refuses answers in the OpenAI envelope (its validation handler), the handler's errors in
+  // Anthropic's.
+  if (profile.anthropicMessages) {
+    const anthropicFail = (error: unknown): RestRouteReply => {
+      if (error instanceof VllmError) return anthropicErrorReply(error);
+      if (error instanceof GenerationRequestError) {
+        return anthropicErrorReply(badRequest(error.message));
+      }
+      throw error;
+    };
+    post(
+      "/v1/messages",
+      counted(async (request, signal) => {
+        let parsed: ReturnType<typeof parseAnthropicRequest>;
+        try {
+          parsed = parseAnthropicRequest(jsonBody(request));
+        } catch (error) {
+          return fail(error);
+        }
+        try {
+          needTask("generate", "Messages API");
+          const chat = parseChatRequest(anthropicChatBody(parsed), request.headers["x-request-id"]);
+          return await forAdapter(chat.model, async () =>
+            chat.stream
+              ? stream(anthropicStream(chatCompletionStream(model, chat, signal)))
+              : json(200, anthropicMessage(await chatCompletion(model, chat, signal))),
+          );
+        } catch (error) {
+          return anthropicFail(error);
+        }
+      }),
+    );
   }
   const table: RestRouteTable = { routes, onRequest: apiKeyGuard(settings.apiKey) };
   // vllm-openai.md §1: --enable-request-id-headers puts X-Request-Id on every response.
