@@ -70,6 +70,29 @@ describe("renderGenerateResponse (GenerateRequestClass::FinalizeResponse)", () =
     expect(json).toBe('{"0":[],"A":["h",""],"b":7,"id":"x","model_name":"m","model_version":"1"}');
   });
 
+  it("byte order, not UTF-16 order: U+E000 (EE 80 80) before U+1F600 (F0 9F 98 80)", () => {
+    const one = (name: string) => ({
+      name,
+      datatype: "INT32" as const,
+      shape: [1],
+      values: Int32Array.of(1),
+    });
+    const json = renderGenerateResponse(triton, {
+      modelName: "m",
+      modelVersion: "1",
+      id: undefined,
+      outputs: [one("\u{1F600}"), one("\uE000"), one("é")],
+    });
+    // ASCII keys first (model_name is 6D...), then é (C3 A9), U+E000, U+1F600.
+    expect(Object.keys(JSON.parse(json))).toEqual([
+      "model_name",
+      "model_version",
+      "é",
+      "\uE000",
+      "\u{1F600}",
+    ]);
+  });
+
   it("an FP16 output is refused (WriteDataToJson: JSON cannot carry it)", () => {
     expect(() =>
       renderGenerateResponse(triton, {

@@ -216,9 +216,16 @@ export function generateShape(dims: readonly number[], count: number): number[] 
   return left === 1 ? shape : undefined;
 }
 
-/** UTF-8 byte order of two keys, as `std::map<std::string>` sorts them. */
+/** Code units from U+D800 up: where UTF-16 order and UTF-8 byte order can part. */
+const highUnits = /[\uD800-\uFFFF]/;
+
+/**
+ * UTF-8 byte order of two keys, as `std::map<std::string>` sorts them. Below U+D800 the order of
+ * UTF-16 code units is the same, so only keys with higher units are encoded to compare.
+ */
 function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  if (highUnits.test(a) || highUnits.test(b)) return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
