@@ -512,6 +512,25 @@ describe("Messages API by release and key", () => {
     }
   });
 
+  // vllm PR #27882: create_messages in the OpenAI server from v0.11.1, in its /openapi.json.
+  it("is listed in /openapi.json where the release serves it", async () => {
+    const old = await startVllm({ "vllm-version": "0.11.0" });
+    const fresh = await startVllm({ "vllm-version": "0.11.1" });
+    try {
+      const doc = await (await fetch(`${fresh.url}/openapi.json`)).json();
+      expect(doc.paths["/v1/messages"].post.operationId).toBe("create_messages_v1_messages_post");
+      expect(doc.components.schemas.AnthropicMessagesRequest.required).toEqual([
+        "model",
+        "messages",
+        "max_tokens",
+      ]);
+      const oldDoc = await (await fetch(`${old.url}/openapi.json`)).json();
+      expect(oldDoc.paths["/v1/messages"]).toBeUndefined();
+    } finally {
+      await Promise.all([old.close(), fresh.close()]);
+    }
+  });
+
   // vllm-openai.md §2: the key middleware reads only `Authorization: Bearer`; vllm issue
   // #51572 (open on v0.26.0): `x-api-key`, as Anthropic's docs and clients send the key, is
   // refused with 401 {"error":"Unauthorized"}. @anthropic-ai/sdk 1.12 sends its apiKey as a

@@ -68,6 +68,19 @@ const loraRoutes: readonly RouteDoc[] = [
 ];
 
 /**
+ * Anthropic's Messages API (anthropic-messages.ts), served from v0.11.1: `create_messages` in
+ * vLLM's OpenAI server (vllm PR #27882).
+ */
+const anthropicRoutes: readonly RouteDoc[] = [
+  {
+    method: "post",
+    path: "/v1/messages",
+    handler: "create_messages",
+    body: "AnthropicMessagesRequest",
+  },
+];
+
+/**
  * The Responses API routes (responses/api_router.py), served from ≈v0.10 (vllm-openai.md §1):
  * create, retrieve (`starting_after`, `stream` query parameters) and cancel.
  */
@@ -186,6 +199,26 @@ const schemas: Readonly<Record<string, object>> = {
     },
     additionalProperties: true,
   },
+  AnthropicMessagesRequest: {
+    type: "object",
+    title: "AnthropicMessagesRequest",
+    description: "Anthropic Messages API request",
+    required: ["model", "messages", "max_tokens"],
+    properties: {
+      model: { type: "string", title: "Model" },
+      messages: { type: "array", items: {}, title: "Messages" },
+      max_tokens: { type: "integer", title: "Max Tokens" },
+      stop_sequences: {
+        anyOf: [{ type: "array", items: { type: "string" } }, { type: "null" }],
+        title: "Stop Sequences",
+      },
+      stream: { anyOf: [{ type: "boolean" }, { type: "null" }], title: "Stream", default: false },
+      system: { anyOf: [{ type: "string" }, { type: "array", items: {} }, { type: "null" }] },
+      temperature: { anyOf: [{ type: "number" }, { type: "null" }], title: "Temperature" },
+      top_k: { anyOf: [{ type: "integer" }, { type: "null" }], title: "Top K" },
+      top_p: { anyOf: [{ type: "number" }, { type: "null" }], title: "Top P" },
+    },
+  },
   DetokenizeRequest: {
     type: "object",
     title: "DetokenizeRequest",
@@ -196,15 +229,21 @@ const schemas: Readonly<Record<string, object>> = {
 
 /**
  * The OpenAPI document of the mock's routes; `runtimeLora` adds the LoRA load/unload routes the
- * server then serves, `responses` (default true) the Responses API's.
+ * server then serves, `responses` (default true) the Responses API's, `anthropicMessages`
+ * (default true) the Messages API's.
  */
 export function openApiDocument(
-  options: { readonly runtimeLora?: boolean; readonly responses?: boolean } = {},
+  options: {
+    readonly runtimeLora?: boolean;
+    readonly responses?: boolean;
+    readonly anthropicMessages?: boolean;
+  } = {},
 ): object {
   const paths: Record<string, Record<string, object>> = {};
   const served = [
     ...routes,
     ...(options.responses === false ? [] : responsesRoutes),
+    ...(options.anthropicMessages === false ? [] : anthropicRoutes),
     ...(options.runtimeLora ? loraRoutes : []),
   ];
   for (const route of served) {
@@ -248,4 +287,5 @@ export function openApiDocument(
 export const documentedRoutes: readonly { readonly method: string; readonly path: string }[] = [
   ...routes,
   ...responsesRoutes,
+  ...anthropicRoutes,
 ].map(({ method, path }) => ({ method: method.toUpperCase(), path }));

@@ -207,6 +207,7 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
       openApiDocument({
         runtimeLora: settings.runtimeLoraUpdating,
         responses: profile.responses !== undefined,
+        anthropicMessages: profile.anthropicMessages,
       }),
     ),
   );
