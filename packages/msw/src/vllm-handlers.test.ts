@@ -189,6 +189,35 @@ describe("vllmHandlers with plain fetch", () => {
   });
 });
 
+describe("vllmHandlers serve Anthropic's Messages API (vllm mock anthropic-messages.ts)", () => {
+  // vLLM v0.11.1+ (PR #27882): POST /v1/messages from the same route table; its stream is
+  // `event:` + `data:` frames and still ends with vLLM's `data: [DONE]`.
+  it("answers a message, unary and streamed", async () => {
+    const body = {
+      model: "granite",
+      max_tokens: 4,
+      messages: [{ role: "user", content: "Hi" }],
+    };
+    const init = (extra: object): RequestInit => ({
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ...body, ...extra }),
+    });
+    const unary = await fetch(`${base}/v1/messages`, init({}));
+    expect(unary.status).toBe(200);
+    const message = (await unary.json()) as { type: string; id: string; usage: object };
+    expect(message.type).toBe("message");
+    expect(message.id).toMatch(/^chatcmpl-/);
+    const streamed = await fetch(`${base}/v1/messages`, init({ stream: true }));
+    expect(streamed.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+    const text = await streamed.text();
+    expect(text.startsWith("event: message_start\ndata: ")).toBe(true);
+    expect(
+      text.endsWith('event: message_stop\ndata: {"type":"message_stop"}\n\ndata: [DONE]\n\n'),
+    ).toBe(true);
+  });
+});
+
 describe("vllmHandlers with LoRA and request ids", () => {
   // vllm-openai.md §7: runtime load with the env switch, the adapter then served by name.
   it("loads an adapter at runtime and serves requests naming it", async () => {
@@ -281,6 +310,8 @@ describe("vllmHandlers answer as the fastify mock does (same route table)", () =
     ["/v1/completions", post('{"model": "granite", "prompt": "Hi", "max_tokens": 100000}')],
     ["/v1/embeddings", post('{"model": "granite", "input": "Hi"}')],
     ["/v1/score", post('{"model": "granite", "text_1": "a", "text_2": "b"}')],
+    ["/v1/messages", post('{"model": "granite", "messages": [], "max_tokens": 0}')],
+    ["/v1/messages", post('{"model": "nope", "max_tokens": 2, "messages": []}')],
   ];
 
   it.each(requests)("%s %o", async (path, init) => {
