@@ -10,6 +10,7 @@ import { profiles } from "./profiles.js";
 import { closeAll, startKserve } from "./test-mocks.js";
 import {
   decodeGenerateRequest,
+  generateReply,
   generateShape,
   renderGenerateResponse,
   sseEvent,
@@ -56,7 +57,7 @@ describe("decodeGenerateRequest (ConvertGenerateRequest, ExactMappingInput)", ()
 
 describe("renderGenerateResponse (GenerateRequestClass::FinalizeResponse)", () => {
   it("keys in std::map byte order, one element bare, a name taken keeps its first value", () => {
-    const json = renderGenerateResponse(triton, {
+    const json = renderGenerateResponse({
       modelName: "m",
       modelVersion: "1",
       id: "x",
@@ -77,7 +78,7 @@ describe("renderGenerateResponse (GenerateRequestClass::FinalizeResponse)", () =
       shape: [1],
       values: Int32Array.of(1),
     });
-    const json = renderGenerateResponse(triton, {
+    const json = renderGenerateResponse({
       modelName: "m",
       modelVersion: "1",
       id: undefined,
@@ -95,13 +96,34 @@ describe("renderGenerateResponse (GenerateRequestClass::FinalizeResponse)", () =
 
   it("an FP16 output is refused (WriteDataToJson: JSON cannot carry it)", () => {
     expect(() =>
-      renderGenerateResponse(triton, {
+      renderGenerateResponse({
         modelName: "m",
         modelVersion: "1",
         id: undefined,
         outputs: [{ name: "h", datatype: "FP16", shape: [1], values: new Uint16Array(1) }],
       }),
     ).toThrow(/sending FP16 data via JSON is not supported/);
+  });
+
+  // http_server.cc WriteDataToJson: the text names no output.
+  it("an error in the model's response keeps the stream's content type and comes as an event (InferResponseComplete, AddErrorJson)", async () => {
+    const reply = generateReply(
+      triton,
+      {
+        modelName: "m",
+        modelVersion: "1",
+        id: undefined,
+        outputs: [{ name: "h", datatype: "BF16", shape: [1], values: new Uint16Array(1) }],
+      },
+      true,
+    );
+    let body = "";
+    for await (const chunk of reply.body as AsyncIterable<string>) body += chunk;
+    expect([reply.status, reply.headers?.["content-type"], body]).toEqual([
+      400,
+      "text/event-stream; charset=utf-8",
+      `data: {"error":"sending BF16 data via JSON is not supported. Please use the binary data format for output"}\n\n`,
+    ]);
   });
 
   it("generate_stream frames each response as `data: <json>` and a blank line", () => {
@@ -355,6 +377,18 @@ describe("generate refusals: Triton's texts and statuses (HttpCodeFromError)", (
     expect(((await res.json()) as { error: string }).error).toMatch(
       /^failed to parse the request JSON buffer: /,
     );
+  });
+
+  it("--legacy-status (Triton before 24.01): generate's refusals are 400 too", async () => {
+    const mock = await startKserve("triton", { "legacy-status": true });
+    const res = await fetch(`${mock.endpoints.http}/v2/models/nope/generate`, {
+      method: "POST",
+      body: "{}",
+    });
+    expect([res.status, await res.json()]).toEqual([
+      400,
+      { error: "Request for unknown model: 'nope' is not found" },
+    ]);
   });
 
   it("a compressed body is refused: generate reads identity only", async () => {

@@ -232,17 +232,23 @@ function byteOrder(a: string, b: string): number {
  * Generate's JSON for an inference result (`GenerateRequestClass::FinalizeResponse`): `id` (when
  * set), `model_name`, `model_version` (a string) and each output by name, all sorted by key bytes
  * (`OUTPUT0` before `model_name`); a name taken already keeps its first value (`emplace`). One
- * element is written bare, any other count as a flat array. Throws the profile's refusal for an
+ * element is written bare, any other count as a flat array. Throws Triton's refusal for an
  * FP16/BF16 output (JSON cannot carry them).
  */
-export function renderGenerateResponse(profile: KserveProfile, result: InferResult): string {
+export function renderGenerateResponse(result: InferResult): string {
   const fields = new Map<string, string>();
   if (result.id !== undefined) fields.set("id", JSON.stringify(result.id));
   fields.set("model_name", JSON.stringify(result.modelName));
   fields.set("model_version", JSON.stringify(result.modelVersion ?? ""));
   for (const tensor of result.outputs) {
     if (fields.has(tensor.name)) continue;
-    if (isHalf(tensor.datatype)) throw profile.messages.halfOutJson(tensor.name, tensor.datatype);
+    if (isHalf(tensor.datatype)) {
+      // WriteDataToJson's words, which name no output (the infer route's check names it).
+      throw new InferFault(
+        "invalid",
+        `sending ${tensor.datatype} data via JSON is not supported. Please use the binary data format for output`,
+      );
+    }
     const data = toJsonElements(tensor.datatype, tensor.values);
     fields.set(tensor.name, JSON.stringify(data.length === 1 ? data[0] : data));
   }
@@ -275,7 +281,7 @@ export function generateReply(
   let status = 200;
   let json: string;
   try {
-    json = renderGenerateResponse(profile, result);
+    json = renderGenerateResponse(result);
   } catch (error) {
     const fault = asFault(profile, error);
     status = profile.restStatus[fault.kind];
