@@ -46,7 +46,8 @@ export function checkGenerateEncoding(header: string | undefined): void {
 
 /**
  * Turns a parsed generate body into a decoded inference request for `model` (the one the URL
- * names), or throws Triton's refusal. `id` must be a string (`ParseJsonTritonRequestID`); keys
+ * names), or throws Triton's refusal. `id` must be a string (`ParseJsonTritonRequestID`, read by
+ * generate since server PR #7392, mid-2024; the profile's 2.54.0 has it); keys
  * that are not inputs are parameters whose values must be strings, numbers or booleans
  * (`SetTritonParameterFromJsonParameter`). The mock's models read no parameters, so they are
  * checked and dropped (`parameters` of the result is empty); Triton passes them to the model.
