@@ -136,8 +136,10 @@ describe("the chat request vLLM builds (_convert_anthropic_to_openai_request)", 
   });
 
   // serving_messages.py: tool_use -> tool_calls (json.dumps arguments); a user tool_result ->
-  // a tool message with tool_call_id from the block's `id` (tool_use_id is not read), before
-  // its own message, which is dropped when nothing else is left in it.
+  // a tool message with tool_call_id from the block's `id` (protocol.py has no tool_use_id, so
+  // pydantic drops it: vllm PR #34745, Feb 2026, fixed the empty id), before its own message,
+  // which is dropped when nothing else is left in it; a list result is str()'d, a Python repr
+  // (vllm PR #34053 lists both as open in Feb 2026).
   it("converts a tool round", () => {
     const messages = anthropicChatMessages(
       request({
@@ -254,6 +256,8 @@ describe("messages_full_converter", () => {
     usage: { prompt_tokens: 3, completion_tokens: 2 },
   });
 
+  // vllm PR #34053 (Feb 2026) lists the chatcmpl- id and the empty text block beside tool_use
+  // as the converter's behaviour then.
   it("maps finish reasons, with an empty text block before tool calls", () => {
     expect(anthropicMessage(chat({ content: "hi", tool_calls: [] }, "stop"))).toEqual({
       id: "chatcmpl-1",

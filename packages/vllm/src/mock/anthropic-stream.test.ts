@@ -76,8 +76,9 @@ describe("AnthropicStreamConverter", () => {
     ]);
   });
 
-  // A tool call's first chunk (with an id) opens a tool_use block, its argument text dropped;
-  // later argument chunks are input_json_delta; an open text block is closed first.
+  // A tool call's first chunk (with an id) opens a tool_use block, its argument text dropped
+  // (vllm PR #34053, Feb 2026: "the arguments are ... silently dropped"); later argument chunks
+  // are input_json_delta; an open text block is closed first.
   it("converts tool calls", () => {
     const converter = new AnthropicStreamConverter();
     const call = { id: "call_1", type: "function", index: 0 };
@@ -213,6 +214,27 @@ describe("the stream against the mock", () => {
     expect(seen[0]).toBe("message_start");
     expect(seen.at(-1)).toBe("message_stop");
     expect(seen.at(-2)).toBe("message_delta");
+  });
+
+  // One token: the role chunk, then the finish chunk carrying the only text, which the era's
+  // converter skips: no content block at all, output_tokens 1.
+  it("sends no content block for a one-token answer", async () => {
+    const response = await fetch(`${server.url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ...body, max_tokens: 1, stream: true }),
+    });
+    const parsed = events((await response.text()).split(/(?<=\n\n)/));
+    expect(parsed.map((e) => e.event)).toEqual([
+      "message_start",
+      "message_delta",
+      "message_stop",
+      undefined,
+    ]);
+    expect(parsed[1]?.data).toMatchObject({
+      delta: { stop_reason: "max_tokens" },
+      usage: { output_tokens: 1 },
+    });
   });
 
   // Errors before the stream starts answer as the handler's do (Anthropic's envelope).
