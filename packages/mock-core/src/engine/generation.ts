@@ -147,19 +147,21 @@ export interface TextEngine {
 }
 
 /**
- * A run whose next step may be ready at once (the unpaced simple engine): `nextReady()` takes it
- * synchronously and returns its result, or returns undefined when the step must wait (pacing, a
- * call still waiting), and the caller awaits `next()` as usual. For a consumer that drains a run
- * (a non-streaming answer): no promise and microtask per token. Same events, order and metering
- * as `next()`; a failing step throws.
+ * A run whose next step may be ready at once (the unpaced simple engine; the GPU engine's finish
+ * after the last token): `nextReady()` takes it synchronously and returns its result, or returns
+ * undefined when the step must wait (pacing, a token not yet produced, a call still waiting), and
+ * the caller awaits `next()` as usual. For a consumer that drains a run (a non-streaming answer):
+ * no promise and microtask per token; for a stream: it knows whether more comes at once. Same
+ * events, order and metering as `next()`; a failing step throws. `E`: the events (default
+ * {@link GenerationEvent}).
  */
-export interface ReadySteps {
-  nextReady(): IteratorResult<GenerationEvent> | undefined;
+export interface ReadySteps<E = GenerationEvent> {
+  nextReady(): IteratorResult<E> | undefined;
 }
 
 /** `run` as {@link ReadySteps} when it offers them (engines may not), else undefined. */
-export function readySteps(run: AsyncIterator<GenerationEvent>): ReadySteps | undefined {
-  return typeof (run as Partial<ReadySteps>).nextReady === "function"
-    ? (run as AsyncIterator<GenerationEvent> & ReadySteps)
+export function readySteps<E = GenerationEvent>(run: AsyncIterator<E>): ReadySteps<E> | undefined {
+  return typeof (run as Partial<ReadySteps<E>>).nextReady === "function"
+    ? (run as AsyncIterator<E> & ReadySteps<E>)
     : undefined;
 }

@@ -3,7 +3,12 @@ import { ManualClock } from "../clock.js";
 import { EngineMetrics } from "../gpu/engine-metrics.js";
 import { GpuEngine } from "../gpu/gpu-engine.js";
 import { linearStepTime } from "../gpu/test-step-time.js";
-import type { GenerationEvent, TextEngine } from "./generation.js";
+import {
+  type GenerationEvent,
+  type ReadySteps,
+  readySteps,
+  type TextEngine,
+} from "./generation.js";
 import { createGpuTextEngine } from "./gpu-text-engine.js";
 
 /** A content engine that answers `count` tokens "t0", "t1", ... at once, then EOS. */
@@ -133,5 +138,84 @@ describe("createGpuTextEngine", () => {
       "finish",
       "done",
     ]);
+  });
+
+  test("offers ready steps: the finish right after the last token, nothing while a token is due", async () => {
+    const { clock, engine } = setup(2);
+    const events = engine.generate({ promptIds: [1, 2], maxTokens: 10 })[Symbol.asyncIterator]();
+    const ready = readySteps(events) as ReadySteps;
+    expect(ready).toBeDefined();
+    // Before the first next the content is not drained: nothing is ready.
+    expect(ready.nextReady()).toBeUndefined();
+    const first = events.next();
+    expect(ready.nextReady()).toBeUndefined(); // a call waits
+    await new Promise((resolve) => setImmediate(resolve));
+    for (let t = 0; t < 20; t++) await clock.advance(1);
+    expect(await first).toMatchObject({ done: false, value: { type: "token", text: "t0" } });
+    // Token 1 is due at the next step: not ready; then its next() waits for it.
+    expect(ready.nextReady()).toBeUndefined();
+    const second = events.next();
+    for (let t = 0; t < 20; t++) await clock.advance(1);
+    expect(await second).toMatchObject({ done: false, value: { type: "token", text: "t1" } });
+    // vllm-openai.md §6: the finish goes out with the last token's output, so it is ready at once.
+    expect(ready.nextReady()).toMatchObject({
+      done: false,
+      value: { type: "finish", reason: "eos" },
+    });
+    expect(ready.nextReady()).toEqual({ done: true, value: undefined });
+  });
+
+  test("drains a content engine that has its steps ready without awaiting them", async () => {
+    const clock = new ManualClock();
+    const gpu = new GpuEngine({
+      numBlocks: 64,
+      maxNumSeqs: 8,
+      maxNumBatchedTokens: 512,
+      maxModelLen: 1024,
+      stepTime: linearStepTime,
+      clock,
+    });
+    let awaited = 0;
+    const readyContent: TextEngine = {
+      generate(request) {
+        const events: GenerationEvent[] = [
+          { type: "token", id: 7, text: "a" },
+          { type: "token", id: 8, text: "b" },
+          {
+            type: "finish",
+            reason: "length",
+            seed: 0,
+            promptTokens: request.promptIds.length,
+            completionTokens: 2,
+          },
+        ];
+        let at = 0;
+        const run: AsyncIterableIterator<GenerationEvent> & ReadySteps = {
+          [Symbol.asyncIterator]() {
+            return run;
+          },
+          next() {
+            awaited += 1;
+            const event = events[at++];
+            return Promise.resolve(
+              event ? { done: false, value: event } : { done: true, value: undefined },
+            );
+          },
+          nextReady() {
+            const event = events[at++];
+            return event ? { done: false, value: event } : { done: true, value: undefined };
+          },
+        };
+        return run;
+      },
+    };
+    const engine = createGpuTextEngine({ content: readyContent, gpu });
+    const seen = await run(engine.generate({ promptIds: [1, 2], maxTokens: 2 }), clock);
+    expect(seen.map((s) => (s.event.type === "token" ? s.event.text : s.event.reason))).toEqual([
+      "a",
+      "b",
+      "length",
+    ]);
+    expect(awaited).toBe(0);
   });
 });

@@ -9,12 +9,14 @@
  * disconnect) or leaving the loop aborts the request in the GPU engine, which frees its KV blocks.
  */
 import { EngineRequestError } from "../gpu/engine-core.js";
-import type { GpuEngine, GpuToken } from "../gpu/gpu-engine.js";
+import type { GpuEngine, GpuRequest, GpuToken, GpuTokenStream } from "../gpu/gpu-engine.js";
 import {
   type FinishEvent,
   type GenerationEvent,
   type GenerationRequest,
   GenerationRequestError,
+  type ReadySteps,
+  readySteps,
   type TextEngine,
   type TokenEvent,
 } from "./generation.js";
@@ -27,16 +29,40 @@ export interface GpuTextEngineOptions {
   readonly gpu: GpuEngine;
 }
 
-/** Drains the content engine's events: the token events and the finish event. */
-async function drain(
-  events: AsyncIterable<GenerationEvent>,
-): Promise<{ tokens: TokenEvent[]; finish: FinishEvent }> {
+/** A content run drained: its token events and its finish event. */
+interface Drained {
+  readonly tokens: TokenEvent[];
+  readonly finish: FinishEvent;
+}
+
+/**
+ * Drains a content run: synchronously while it has steps ready (mock-core `readySteps`: the
+ * unpaced simple engine, no promise per token), awaiting the others. Returns the drained run, or a
+ * promise of it when a step had to be awaited. The run is closed after its finish event, as a
+ * for-await loop leaving at it would.
+ */
+function drain(run: AsyncIterator<GenerationEvent>): Drained | Promise<Drained> {
+  const ready = readySteps(run);
   const tokens: TokenEvent[] = [];
-  for await (const event of events) {
-    if (event.type === "finish") return { tokens, finish: event };
-    tokens.push(event);
-  }
-  throw new Error("the content engine ended without a finish event");
+  const take = (result: IteratorResult<GenerationEvent>): Drained | undefined => {
+    if (result.done) throw new Error("the content engine ended without a finish event");
+    const event = result.value;
+    if (event.type === "token") {
+      tokens.push(event);
+      return undefined;
+    }
+    run.return?.().catch(() => {});
+    return { tokens, finish: event };
+  };
+  const loop = (): Drained | Promise<Drained> => {
+    for (;;) {
+      const result = ready?.nextReady();
+      if (result === undefined) return run.next().then((next) => take(next) ?? loop());
+      const drained = take(result);
+      if (drained !== undefined) return drained;
+    }
+  };
+  return loop();
 }
 
 /** The finish event of a request aborted after `released` tokens. */
@@ -57,14 +83,17 @@ const doneResult: IteratorReturnResult<undefined> = Object.freeze({
 
 /**
  * One request's events, paced by the GPU engine: a hand-written async iterator rather than an
- * async generator around a `for await`, so a released token costs the GPU stream's promise and
- * one `then`, not a generator's promise and resumption on top. At the first `next()` the content
- * is drained; then each `next()` waits for the request's next GPU token and releases the next
- * content token; after the last one comes the finish event. An abort (the signal) ends with an
- * "abort" finish counting the tokens released; `return()` (the consumer leaving) aborts the GPU
- * request. Calls made while one waits are served after it, in order.
+ * async generator around a `for await`. At the first `next()` the content is drained (with no
+ * promise per token when the content engine has its steps ready); then each event waits for the
+ * request's next GPU token and releases the next content token; after the last one comes the
+ * finish event. The GPU token is awaited through the stream's callbacks (`GpuTokenStream.wait`),
+ * so a released token costs this run's own promise and no other. `nextReady()` (ReadySteps) takes
+ * an event that needs no wait: the finish after the last token, a token the engine has already
+ * produced. An abort (the signal) ends with an "abort" finish counting the tokens released;
+ * `return()` (the consumer leaving) aborts the GPU request. Calls made while one waits are served
+ * after it, in order.
  */
-class PacedRun implements AsyncIterableIterator<GenerationEvent> {
+class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   readonly #events: AsyncIterable<GenerationEvent>;
   readonly #gpu: GpuEngine;
   readonly #request: GenerationRequest;
@@ -72,29 +101,46 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent> {
   readonly #signal: AbortSignal | undefined;
   #tokens: readonly TokenEvent[] = [];
   #finish: FinishEvent | undefined;
-  #timing: AsyncIterableIterator<GpuToken> | undefined;
+  #timing: GpuTokenStream | undefined;
   #released = 0;
   #closed = false;
   /** The call in flight, while one waits (later calls chain on it). */
   #waiting: Promise<IteratorResult<GenerationEvent>> | undefined;
-  readonly #settled = () => {
-    this.#waiting = undefined;
-  };
-  readonly #onToken = (result: IteratorResult<GpuToken>): IteratorResult<GenerationEvent> => {
-    this.#waiting = undefined;
-    if (result.done || this.#closed) return this.#end(doneResult);
-    const token = this.#tokens[this.#released] as TokenEvent;
-    this.#released += 1;
-    return { done: false, value: token };
-  };
-  readonly #onError = (error: unknown): IteratorResult<GenerationEvent> => {
-    this.#waiting = undefined;
-    this.#closed = true;
-    if (this.#signal?.aborted) {
-      return { done: false, value: aborted(this.#finish as FinishEvent, this.#released) };
+  /** The resolvers of `#waiting` while it waits for a GPU token. */
+  #resolve: ((result: IteratorResult<GenerationEvent>) => void) | undefined;
+  #reject: ((reason: unknown) => void) | undefined;
+  readonly #onResult = (result: IteratorResult<GpuToken>): void => {
+    const resolve = this.#resolve as (result: IteratorResult<GenerationEvent>) => void;
+    const reject = this.#reject as (reason: unknown) => void;
+    this.#settle();
+    let event: IteratorResult<GenerationEvent>;
+    try {
+      event = this.#onToken(result);
+    } catch (error) {
+      reject(error);
+      return;
     }
-    if (error instanceof EngineRequestError) throw new GenerationRequestError(error.message);
-    throw error;
+    resolve(event);
+  };
+  readonly #onFailure = (error: unknown): void => {
+    const resolve = this.#resolve as (result: IteratorResult<GenerationEvent>) => void;
+    const reject = this.#reject as (reason: unknown) => void;
+    this.#settle();
+    let event: IteratorResult<GenerationEvent>;
+    try {
+      event = this.#onError(error);
+    } catch (failure) {
+      reject(failure);
+      return;
+    }
+    resolve(event);
+  };
+  readonly #executor = (
+    resolve: (result: IteratorResult<GenerationEvent>) => void,
+    reject: (reason: unknown) => void,
+  ): void => {
+    this.#resolve = resolve;
+    this.#reject = reject;
   };
 
   constructor(
@@ -123,20 +169,51 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent> {
     }
     if (this.#closed) return Promise.resolve(doneResult);
     if (this.#finish === undefined) {
-      const first = drain(this.#events).then(({ tokens, finish }) => {
-        this.#waiting = undefined;
-        this.#tokens = tokens;
-        this.#finish = finish;
-        return this.#step();
-      });
-      first.then(this.#settled, () => {
-        this.#settled();
+      let drained: Drained | Promise<Drained>;
+      try {
+        drained = drain(this.#events[Symbol.asyncIterator]());
+      } catch (error) {
         this.#closed = true;
-      });
-      this.#waiting = first;
-      return first;
+        return Promise.reject(error);
+      }
+      if (drained instanceof Promise) {
+        const first = drained.then(
+          (content) => {
+            this.#waiting = undefined;
+            this.#tokens = content.tokens;
+            this.#finish = content.finish;
+            return this.next();
+          },
+          (error: unknown) => {
+            this.#waiting = undefined;
+            this.#closed = true;
+            throw error;
+          },
+        );
+        this.#waiting = first;
+        return first;
+      }
+      this.#tokens = drained.tokens;
+      this.#finish = drained.finish;
     }
-    return this.#step();
+    let ready: IteratorResult<GenerationEvent> | undefined;
+    try {
+      ready = this.#ready();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (ready !== undefined) return Promise.resolve(ready);
+    const next = new Promise(this.#executor);
+    this.#waiting = next;
+    (this.#timing as GpuTokenStream).wait(this.#onResult, this.#onFailure);
+    return next;
+  }
+
+  nextReady(): IteratorResult<GenerationEvent> | undefined {
+    if (this.#waiting !== undefined) return undefined;
+    if (this.#closed) return doneResult;
+    // Before the content is drained the first `next()` does it.
+    return this.#finish === undefined ? undefined : this.#ready();
   }
 
   return(): Promise<IteratorResult<GenerationEvent>> {
@@ -147,37 +224,67 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent> {
     return timing?.return ? timing.return().then(() => doneResult) : Promise.resolve(doneResult);
   }
 
-  /** The next event once the content is known. */
-  #step(): Promise<IteratorResult<GenerationEvent>> {
+  #settle(): void {
+    this.#waiting = undefined;
+    this.#resolve = undefined;
+    this.#reject = undefined;
+  }
+
+  /** The next event once the content is known, when it needs no wait; else undefined. */
+  #ready(): IteratorResult<GenerationEvent> | undefined {
     const finish = this.#finish as FinishEvent;
-    if (this.#closed) return Promise.resolve(doneResult);
+    if (this.#closed) return doneResult;
     if (this.#released === this.#tokens.length) {
       // Every token is out (or there were none, max_tokens 0: the engine is not involved).
-      return Promise.resolve(this.#end({ done: false, value: finish }));
+      return this.#end({ done: false, value: finish });
     }
     if (this.#timing === undefined) {
-      if (this.#signal?.aborted) {
-        return Promise.resolve(this.#end({ done: false, value: aborted(finish, 0) }));
-      }
-      const request = this.#request;
-      this.#timing = this.#gpu.generate(
-        {
-          id: this.#id,
-          // An empty prompt still takes one position in the engine.
-          prompt: request.promptIds.length > 0 ? request.promptIds : 1,
-          outputTokens: this.#tokens.length,
-          finishedReason: finish.reason === "length" ? "length" : "stop",
-          maxTokens: request.maxTokens,
-          ...(request.priority === undefined ? {} : { priority: request.priority }),
-          ...(request.lora === undefined ? {} : { lora: request.lora }),
-          ...(request.parent === undefined ? {} : { parent: request.parent }),
-        },
-        this.#signal,
-      );
+      if (this.#signal?.aborted) return this.#end({ done: false, value: aborted(finish, 0) });
+      this.#timing = this.#gpu.generate(this.#gpuRequest(), this.#signal);
     }
-    const next = this.#timing.next().then(this.#onToken, this.#onError);
-    this.#waiting = next;
-    return next;
+    let result: IteratorResult<GpuToken> | undefined;
+    try {
+      result = this.#timing.nextReady();
+    } catch (error) {
+      return this.#onError(error);
+    }
+    return result === undefined ? undefined : this.#onToken(result);
+  }
+
+  /** The request as the GPU engine takes it: optional keys added one by one (a per-request path). */
+  #gpuRequest(): GpuRequest {
+    const request = this.#request;
+    const finish = this.#finish as FinishEvent;
+    const gpuRequest: { -readonly [K in keyof GpuRequest]: GpuRequest[K] } = {
+      id: this.#id,
+      // An empty prompt still takes one position in the engine.
+      prompt: request.promptIds.length > 0 ? request.promptIds : 1,
+      outputTokens: this.#tokens.length,
+      finishedReason: finish.reason === "length" ? "length" : "stop",
+      maxTokens: request.maxTokens,
+    };
+    if (request.priority !== undefined) gpuRequest.priority = request.priority;
+    if (request.lora !== undefined) gpuRequest.lora = request.lora;
+    if (request.parent !== undefined) gpuRequest.parent = request.parent;
+    return gpuRequest;
+  }
+
+  /** The GPU produced the request's next token (or ended): release the next content token. */
+  #onToken(result: IteratorResult<GpuToken>): IteratorResult<GenerationEvent> {
+    if (result.done || this.#closed) return this.#end(doneResult);
+    const token = this.#tokens[this.#released] as TokenEvent;
+    this.#released += 1;
+    return { done: false, value: token };
+  }
+
+  /** The GPU request failed: an abort finishes with "abort", a refusal is the request's error. */
+  #onError(error: unknown): IteratorResult<GenerationEvent> {
+    this.#closed = true;
+    if (this.#signal?.aborted) {
+      return { done: false, value: aborted(this.#finish as FinishEvent, this.#released) };
+    }
+    if (error instanceof EngineRequestError) throw new GenerationRequestError(error.message);
+    throw error;
   }
 
   #end(result: IteratorResult<GenerationEvent>): IteratorResult<GenerationEvent> {

@@ -217,4 +217,49 @@ describe("GpuEngine on a clock", () => {
       RangeError,
     );
   });
+
+  it("hands a produced token over synchronously (nextReady) and to a waiting callback (wait)", async () => {
+    const clock = new ManualClock();
+    const engine = new GpuEngine({ ...config, clock });
+    const stream = engine.generate({ id: "a", prompt: 10, outputTokens: 3 });
+    // The first read enters the request; nothing is produced yet.
+    expect(stream.nextReady()).toBeUndefined();
+    expect(engine.core.waiting + engine.core.running).toBe(1);
+    const results: IteratorResult<GpuToken>[] = [];
+    const onError = (error: unknown) => {
+      throw error;
+    };
+    stream.wait((result) => results.push(result), onError);
+    // A second read while one waits is refused, not queued.
+    expect(() => stream.wait(() => {}, onError)).toThrow("already waiting");
+    await settle();
+    await clock.advance(1000);
+    await engine.idle();
+    // The callback got token 0 at its step; tokens 1 and 2 waited in the buffer, read at once.
+    expect(results.map((r) => (r.done ? "done" : r.value.index))).toEqual([0]);
+    expect(stream.nextReady()).toMatchObject({ done: false, value: { index: 1 } });
+    expect(stream.nextReady()).toMatchObject({ done: false, value: { index: 2, last: true } });
+    expect(stream.nextReady()).toEqual({ done: true, value: undefined });
+  });
+
+  it("fails a waiting callback with the signal's reason and takes the request out", async () => {
+    const clock = new ManualClock();
+    const engine = new GpuEngine({ ...config, clock });
+    const abort = new AbortController();
+    const stream = engine.generate({ id: "a", prompt: 10, outputTokens: 50 }, abort.signal);
+    let failure: unknown;
+    stream.wait(
+      () => {},
+      (error) => {
+        failure = error;
+      },
+    );
+    await settle();
+    abort.abort(new Error("client left"));
+    expect((failure as Error).message).toBe("client left");
+    expect(engine.core.hasWork()).toBe(false);
+    expect(() => stream.nextReady()).toThrow("client left");
+    await clock.advance(100);
+    await engine.idle();
+  });
 });

@@ -48,23 +48,48 @@ const doneResult: IteratorReturnResult<undefined> = Object.freeze({
 });
 
 /**
- * One request's tokens as an async iterator, written by hand rather than as an async generator:
- * per token it costs one promise and one result object (a generator adds its own promise, an
- * awaited promise and a closure per token), and a token the consumer already waits for is handed
- * over directly, without a buffer. The request enters the engine at the first `next()` (which
- * rejects with the engine's refusal or the signal's reason); an abort rejects the pending
- * `next()` and takes the request out of the engine at once; `return()` (leaving a `for await`)
- * takes it out too.
+ * A request's tokens as {@link GpuEngine.generate} hands them out: an async iterator, plus two ways
+ * for a consumer that keeps its own promise (the text engine's paced run) to read without one per
+ * token.
  */
-class TokenStream implements AsyncIterableIterator<GpuToken> {
+export interface GpuTokenStream extends AsyncIterableIterator<GpuToken> {
+  /**
+   * The next token when one is already produced and waiting (or the end, once the last token was
+   * taken or the stream was left), without a promise; undefined: none yet (call `next` or `wait`).
+   * Enters the request into the engine as the first `next` does, and throws what it would reject
+   * with (the engine's refusal, the signal's reason).
+   */
+  nextReady(): IteratorResult<GpuToken> | undefined;
+  /**
+   * `next` with callbacks instead of a promise: `onResult` gets the next token (or the end) and
+   * `onError` the refusal or the signal's reason, called from the engine's step that produces the
+   * token (or from `wait` itself when one is ready). One wait or `next` at a time.
+   */
+  wait(
+    onResult: (result: IteratorResult<GpuToken>) => void,
+    onError: (reason: unknown) => void,
+  ): void;
+}
+
+/**
+ * One request's tokens, written by hand rather than as an async generator: per token it costs one
+ * promise and one result object through `next` (a generator adds its own promise, an awaited
+ * promise and a closure per token), none through `wait`, and a token the consumer already waits
+ * for is handed over directly, without a buffer. The request enters the engine at the first read
+ * (which fails with the engine's refusal or the signal's reason); an abort fails the waiting read
+ * and takes the request out of the engine at once; `return()` (leaving a `for await`) takes it
+ * out too.
+ */
+class TokenStream implements GpuTokenStream {
   readonly request: GpuRequest;
   readonly #host: StreamHost;
   readonly #signal: AbortSignal | undefined;
   /** Tokens produced before the consumer asked for them. */
   readonly #buffer: GpuToken[] = [];
+  /** The waiting read's callbacks (a `next` promise's resolvers or a `wait`'s), while one waits. */
   #resolve: ((result: IteratorResult<GpuToken>) => void) | undefined;
   #reject: ((reason: unknown) => void) | undefined;
-  /** The promise of the `next()` that waits, while one does. */
+  /** The promise of the `next()` that waits, while one does (undefined while a `wait` waits). */
   #pending: Promise<IteratorResult<GpuToken>> | undefined;
   #phase: "new" | "open" | "closed" = "new";
   /** The last token has been produced (the request left the engine on its own). */
@@ -87,33 +112,18 @@ class TokenStream implements AsyncIterableIterator<GpuToken> {
   next(): Promise<IteratorResult<GpuToken>> {
     // A call made while another waits is served after it, in order (as an async generator queues).
     if (this.#resolve !== undefined) {
+      const pending = this.#pending;
+      if (pending === undefined) return Promise.reject(new Error("a wait is in progress"));
       const after = () => this.next();
-      return (this.#pending as Promise<IteratorResult<GpuToken>>).then(after, after);
+      return pending.then(after, after);
     }
-    if (this.#phase === "new") {
-      try {
-        this.#signal?.throwIfAborted();
-        this.#host.open(this);
-      } catch (error) {
-        this.#phase = "closed";
-        return Promise.reject(error);
-      }
-      this.#phase = "open";
-      this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
+    let ready: IteratorResult<GpuToken> | undefined;
+    try {
+      ready = this.nextReady();
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const token = this.#buffer.shift();
-    if (token !== undefined) {
-      if (token.last) this.#close();
-      return Promise.resolve({ done: false, value: token });
-    }
-    if (this.#phase === "closed") {
-      // After an abort every call rejects with its reason, as the signal says.
-      return this.#aborted ? Promise.reject(this.#signal?.reason) : Promise.resolve(doneResult);
-    }
-    if (this.#failure !== undefined) {
-      this.#close();
-      return Promise.reject(this.#failure);
-    }
+    if (ready !== undefined) return Promise.resolve(ready);
     const pending = new Promise<IteratorResult<GpuToken>>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -122,8 +132,59 @@ class TokenStream implements AsyncIterableIterator<GpuToken> {
     return pending;
   }
 
+  nextReady(): IteratorResult<GpuToken> | undefined {
+    if (this.#resolve !== undefined) return undefined;
+    if (this.#phase === "new") {
+      try {
+        this.#signal?.throwIfAborted();
+        this.#host.open(this);
+      } catch (error) {
+        this.#phase = "closed";
+        throw error;
+      }
+      this.#phase = "open";
+      this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
+    }
+    const token = this.#buffer.shift();
+    if (token !== undefined) {
+      if (token.last) this.#close();
+      return { done: false, value: token };
+    }
+    if (this.#phase === "closed") {
+      // After an abort every call fails with its reason, as the signal says.
+      if (this.#aborted) throw this.#signal?.reason;
+      return doneResult;
+    }
+    if (this.#failure !== undefined) {
+      this.#close();
+      throw this.#failure;
+    }
+    return undefined;
+  }
+
+  wait(
+    onResult: (result: IteratorResult<GpuToken>) => void,
+    onError: (reason: unknown) => void,
+  ): void {
+    if (this.#resolve !== undefined) throw new Error("a read is already waiting");
+    let ready: IteratorResult<GpuToken> | undefined;
+    try {
+      ready = this.nextReady();
+    } catch (error) {
+      onError(error);
+      return;
+    }
+    if (ready !== undefined) {
+      onResult(ready);
+      return;
+    }
+    this.#pending = undefined;
+    this.#resolve = onResult;
+    this.#reject = onError;
+  }
+
   return(): Promise<IteratorResult<GpuToken>> {
-    // A `next()` still waiting ends too (done), so nothing hangs on a stream that was left.
+    // A read still waiting ends too (done), so nothing hangs on a stream that was left.
     const resolve = this.#resolve;
     this.#buffer.length = 0;
     this.#aborted = false;
@@ -230,7 +291,7 @@ export class GpuEngine {
    * pending `next()` rejects with the signal's reason when `signal` aborts. Either way, and when
    * the consumer leaves early, the request leaves the engine and frees its KV blocks.
    */
-  generate(request: GpuRequest, signal?: AbortSignal): AsyncIterableIterator<GpuToken> {
+  generate(request: GpuRequest, signal?: AbortSignal): GpuTokenStream {
     return new TokenStream(this.#host, request, signal);
   }
 
@@ -242,11 +303,7 @@ export class GpuEngine {
    * and counted once as a parent in `vllm:request_params_n`. One token stream per child, in index
    * order; start them together (a child enters the engine at its first `next()`).
    */
-  generateChildren(
-    request: GpuRequest,
-    n: number,
-    signal?: AbortSignal,
-  ): AsyncIterableIterator<GpuToken>[] {
+  generateChildren(request: GpuRequest, n: number, signal?: AbortSignal): GpuTokenStream[] {
     if (!Number.isInteger(n) || n < 1) throw new RangeError("n must be a positive integer");
     if (n === 1) return [this.generate(request, signal)];
     const parent = { id: request.id, n };

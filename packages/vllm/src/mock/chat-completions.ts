@@ -16,6 +16,7 @@ import {
   guidedText,
   planChoices,
   runChoices,
+  type StreamPiece,
   stopSuffix,
   streamPieces,
   usageOf,
@@ -27,7 +28,7 @@ import { promptLogprobsList } from "./prompt-logprobs.js";
 import { chatPromptIds } from "./prompts.js";
 import type { ChatRequest, ToolSpec } from "./requests.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
-import { sseEvent, textFrames, textHole } from "./sse.js";
+import { type EmitFrame, sseEvent, textFrames, textHole } from "./sse.js";
 import { withKeyOrder } from "./wire-json.js";
 
 /** One token of chat `logprobs.content` (vllm-openai.md §5). */
@@ -304,11 +305,33 @@ function streamFrames(
     return template(text);
   };
   let completionTokens = 0;
-  const pieceOf = streamPieces({
+  const pieces = streamPieces({
     includeStopStr: request.includeStopStrInOutput,
     generated,
     keepTokens: request.logprobs === true,
   });
+  const framePiece = (piece: StreamPiece, emit: EmitFrame) => {
+    const { text, tokens } = piece;
+    if (piece.kind === "text") {
+      emit(
+        plain
+          ? contentFrame(piece.index, text)
+          : sseEvent(chunk(piece.index, delta(piece.index, text), logprobsOf(tokens))),
+      );
+      return;
+    }
+    completionTokens += piece.finish.completionTokens;
+    emit(
+      sseEvent(
+        chunk(
+          piece.index,
+          text === "" ? {} : delta(piece.index, text),
+          logprobsOf(tokens),
+          finishOf(piece.finish),
+        ),
+      ),
+    );
+  };
   let started = false;
   return choiceFrames(
     model,
@@ -323,28 +346,8 @@ function streamFrames(
           for (const plan of plans) emit(sseEvent(chunk(plan.index, { content: echoText }, null)));
         }
       }
-      const piece = pieceOf(index, event);
-      if (piece === undefined) return;
-      const { text, tokens } = piece;
-      if (piece.kind === "text") {
-        emit(
-          plain
-            ? contentFrame(piece.index, text)
-            : sseEvent(chunk(piece.index, delta(piece.index, text), logprobsOf(tokens))),
-        );
-        return;
-      }
-      completionTokens += piece.finish.completionTokens;
-      emit(
-        sseEvent(
-          chunk(
-            piece.index,
-            text === "" ? {} : delta(piece.index, text),
-            logprobsOf(tokens),
-            finishOf(piece.finish),
-          ),
-        ),
-      );
+      const piece = pieces.add(index, event);
+      if (piece !== undefined) framePiece(piece, emit);
     },
     (emit) => {
       if (!request.streamOptions?.includeUsage) return;
@@ -359,5 +362,6 @@ function streamFrames(
         }),
       );
     },
+    (emit) => pieces.flush((piece) => framePiece(piece, emit)),
   );
 }

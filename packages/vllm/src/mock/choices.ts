@@ -246,7 +246,8 @@ export interface ChoiceEvent {
 /**
  * A streamed answer's SSE frames (sse.ts): runs every plan at once and calls `step` with each
  * engine event and its choice index as they come (vLLM streams all choices of a request
- * interleaved, one engine step at a time), then `end`. Leaving early closes every run. One plan
+ * interleaved, one engine step at a time), then `end`; `idle` when the engine has no event ready
+ * at once (sseStream). Leaving early closes every run. One plan
  * (the usual case) needs no racing: its engine run feeds the frames directly, with no layer
  * between. Runs start at the first read, as the engine's checks do.
  */
@@ -256,6 +257,7 @@ export function choiceFrames(
   signal: AbortSignal,
   step: (index: number, event: GenerationEvent, emit: EmitFrame) => void,
   end: (emit: EmitFrame) => void,
+  idle?: (emit: EmitFrame) => void,
 ): AsyncIterable<string> {
   const only = plans.length === 1 ? plans[0] : undefined;
   if (only === undefined) {
@@ -264,6 +266,7 @@ export function choiceFrames(
       raceChoices(model, plans, signal),
       (choice: ChoiceEvent, emit) => step(choice.index, choice.event, emit),
       end,
+      idle,
     );
   }
   const { index } = only;
@@ -271,7 +274,7 @@ export function choiceFrames(
     [Symbol.asyncIterator]: () =>
       model.engine.generate(only.request, { signal })[Symbol.asyncIterator](),
   };
-  return sseStream(model.profile, run, (event, emit) => step(index, event, emit), end);
+  return sseStream(model.profile, run, (event, emit) => step(index, event, emit), end, idle);
 }
 
 async function* raceChoices(
@@ -348,13 +351,27 @@ export type StreamPiece =
 /** The tokens of every piece when {@link streamPieces} keeps none (never written to). */
 const noTokens: TokenEvent[] = [];
 
+/** What {@link streamPieces} returns: the pieces of a streamed answer, event by event. */
+export interface StreamPieces {
+  /** The piece `event` of choice `index` completes, if any. */
+  add(index: number, event: GenerationEvent): StreamPiece | undefined;
+  /**
+   * The text each open choice holds, handed to `each` as a text piece now (none for a choice
+   * holding no text): for when the engine has no next event ready, so the text the step produced
+   * goes out when the step ends, as vLLM sends each engine output (vllm-openai.md §6).
+   */
+  flush(each: (piece: StreamPiece) => void): void;
+}
+
 /**
  * Frames the choices' engine events as vLLM streams them (vllm-openai.md §6), one event at a
- * time: each choice's newest text waits for the choice's next event, so its last text rides on
- * the chunk with `finish_reason`, and an empty text never goes out alone. `generated` is kept up
- * to date with each choice's token count (for `continuous_usage_stats`); `initialText` is what a
- * choice starts with (the echoed prompt of completions). A plain function of the events, so the
- * endpoint's stream loop calls it per event instead of stacking another async layer.
+ * time: each choice's newest text waits for the choice's next event or a `flush` (the stream
+ * calls it when no event is ready at once, serving_completion.py sending every engine output as it
+ * comes), so its last text rides on the chunk with `finish_reason` (the finish follows the last
+ * token at once), and an empty text never goes out alone. `generated` is kept up to date with
+ * each choice's token count (for `continuous_usage_stats`); `initialText` is what a choice starts
+ * with (the echoed prompt of completions). Plain functions of the events, so the endpoint's
+ * stream loop calls them per event instead of stacking another async layer.
  */
 export function streamPieces(options: {
   readonly includeStopStr: boolean;
@@ -362,38 +379,54 @@ export function streamPieces(options: {
   readonly initialText?: (index: number) => string;
   /** Pieces carry their token events (for logprobs); default true. False: always empty. */
   readonly keepTokens?: boolean;
-}): (index: number, event: GenerationEvent) => StreamPiece | undefined {
+}): StreamPieces {
   const { generated } = options;
   const keepTokens = options.keepTokens ?? true;
   // One holder per open choice, updated in place: its tokens array is replaced when handed out
   // (none is made per event when tokens are not kept).
   const held = new Map<number, { text: string; tokens: TokenEvent[] }>();
-  return (index, event) => {
-    let pending = held.get(index);
-    if (pending === undefined) {
-      pending = { text: options.initialText?.(index) ?? "", tokens: keepTokens ? [] : noTokens };
-      held.set(index, pending);
-    }
-    if (event.type === "token") {
-      generated.set(index, (generated.get(index) ?? 0) + 1);
-      if (pending.text !== "") {
+  return {
+    add(index, event) {
+      let pending = held.get(index);
+      if (pending === undefined) {
+        pending = { text: options.initialText?.(index) ?? "", tokens: keepTokens ? [] : noTokens };
+        held.set(index, pending);
+      }
+      if (event.type === "token") {
+        generated.set(index, (generated.get(index) ?? 0) + 1);
+        if (pending.text !== "") {
+          const piece: StreamPiece = {
+            kind: "text",
+            index,
+            text: pending.text,
+            tokens: pending.tokens,
+          };
+          pending.text = event.text;
+          if (keepTokens) pending.tokens = [event];
+          return piece;
+        }
+        pending.text = event.text;
+        if (keepTokens) pending.tokens.push(event);
+        return undefined;
+      }
+      held.delete(index);
+      generated.set(index, event.completionTokens);
+      const text = pending.text + stopSuffix(event, options.includeStopStr);
+      return { kind: "finish", index, text, tokens: pending.tokens, finish: event };
+    },
+    flush(each) {
+      for (const [index, pending] of held) {
+        if (pending.text === "") continue;
         const piece: StreamPiece = {
           kind: "text",
           index,
           text: pending.text,
           tokens: pending.tokens,
         };
-        pending.text = event.text;
-        if (keepTokens) pending.tokens = [event];
-        return piece;
+        pending.text = "";
+        if (keepTokens) pending.tokens = [];
+        each(piece);
       }
-      pending.text = event.text;
-      if (keepTokens) pending.tokens.push(event);
-      return undefined;
-    }
-    held.delete(index);
-    generated.set(index, event.completionTokens);
-    const text = pending.text + stopSuffix(event, options.includeStopStr);
-    return { kind: "finish", index, text, tokens: pending.tokens, finish: event };
+    },
   };
 }

@@ -16,6 +16,7 @@ import {
   guidedText,
   planChoices,
   runChoices,
+  type StreamPiece,
   stopSuffix,
   streamPieces,
   usageOf,
@@ -24,7 +25,7 @@ import { type PromptLogprobsEntry, promptLogprobsList } from "./prompt-logprobs.
 import { completionPromptIds } from "./prompts.js";
 import type { CompletionRequest } from "./requests.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
-import { sseEvent, sseFrames, textFrames, textHole } from "./sse.js";
+import { type EmitFrame, sseEvent, sseFrames, textFrames, textHole } from "./sse.js";
 import { type PyDict, withKeyOrder } from "./wire-json.js";
 
 /** Completions `logprobs` (OpenAI legacy shape, vllm-openai.md §5). */
@@ -326,29 +327,31 @@ function streamFrames(
     return template(text);
   };
   let completionTokens = 0;
-  const pieceOf = streamPieces({
+  const pieces = streamPieces({
     includeStopStr: request.includeStopStrInOutput,
     generated,
     keepTokens: request.logprobs !== undefined,
     ...(request.echo && { initialText: promptOf }),
   });
+  const framePiece = (piece: StreamPiece, emit: EmitFrame) => {
+    if (piece.kind === "text") {
+      emit(
+        plain
+          ? textFrame(piece.index, piece.text)
+          : sseEvent(chunk(piece.index, piece.text, undefined, logprobsOf(piece.tokens))),
+      );
+      return;
+    }
+    completionTokens += piece.finish.completionTokens;
+    emit(sseEvent(chunk(piece.index, piece.text, piece.finish, logprobsOf(piece.tokens))));
+  };
   return choiceFrames(
     model,
     plans,
     signal,
     (index, event, emit) => {
-      const piece = pieceOf(index, event);
-      if (piece === undefined) return;
-      if (piece.kind === "text") {
-        emit(
-          plain
-            ? textFrame(piece.index, piece.text)
-            : sseEvent(chunk(piece.index, piece.text, undefined, logprobsOf(piece.tokens))),
-        );
-        return;
-      }
-      completionTokens += piece.finish.completionTokens;
-      emit(sseEvent(chunk(piece.index, piece.text, piece.finish, logprobsOf(piece.tokens))));
+      const piece = pieces.add(index, event);
+      if (piece !== undefined) framePiece(piece, emit);
     },
     (emit) => {
       if (!request.streamOptions?.includeUsage) return;
@@ -363,5 +366,6 @@ function streamFrames(
         }),
       );
     },
+    (emit) => pieces.flush((piece) => framePiece(piece, emit)),
   );
 }

@@ -349,3 +349,80 @@ describe("/load", () => {
     expect(await load()).toBe(0);
   });
 });
+
+describe("when a token's chunk goes out", () => {
+  /** Waits (real time) until the server counts `count` generation requests in flight. */
+  async function inFlight(url: string, count: number): Promise<void> {
+    const load = async () =>
+      ((await (await fetch(`${url}/load`)).json()) as { server_load: number }).server_load;
+    while ((await load()) < count) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+
+  // vllm-openai.md §6: the first chunk goes out with the first engine output (≈ TTFT), then one
+  // per engine output, the last carrying finish_reason (serving_completion.py
+  // completion_stream_generator yields a chunk per output as it comes): a token's text is not
+  // held until the next token exists.
+  it("sends each token's text at its own time under --time-to-first-token and --inter-token-latency", async () => {
+    const clock = new ManualClock();
+    const server = await startVllm(
+      { "served-model-name": "m", "time-to-first-token": "100", "inter-token-latency": "20" },
+      [],
+      { clock },
+    );
+    try {
+      const stream = streamCompletion(server.url, clock, {
+        prompt: "Tell me about rivers",
+        max_tokens: 4,
+        ignore_eos: true,
+      });
+      await inFlight(server.url, 1);
+      const start = clock.now();
+      const seen = await drive(clock, stream);
+      const times = seen.times.map((t) => t - start);
+      expect(times).toHaveLength(4);
+      // Due at 100, 120, 140, 160 ms; the client sees each within the test's 1 ms clock steps
+      // (held back a token, they came at 120, 140, 160, 160).
+      [100, 120, 140, 160].forEach((due, i) => {
+        expect(times[i]).toBeGreaterThanOrEqual(due);
+        expect(times[i]).toBeLessThan(due + 10);
+      });
+      expect(seen.finishReason).toBe("length");
+    } finally {
+      await server.close();
+    }
+  });
+
+  // vllm-openai.md §8, §9: the engine's TTFT histogram is when the first token is out of the
+  // engine; over HTTP the first chunk reaches the client then, not a decode step later.
+  it("sends the first chunk at the step that made the first token on the simulated GPU", async () => {
+    const clock = new ManualClock();
+    const server = await startVllm({ "served-model-name": "m", gpu: "h100-80gb" }, [], {
+      clock,
+    });
+    try {
+      const stream = streamCompletion(server.url, clock, {
+        prompt: "Tell me about rivers",
+        max_tokens: 6,
+        ignore_eos: true,
+      });
+      await inFlight(server.url, 1);
+      const start = clock.now();
+      const seen = await drive(clock, stream);
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      const l = '{engine="0",model_name="m"}';
+      const ttftMs = (sample(text, `vllm:time_to_first_token_seconds_sum${l}`) as number) * 1000;
+      const itlMs =
+        ((sample(text, `vllm:inter_token_latency_seconds_sum${l}`) as number) * 1000) / 5;
+      expect(seen.times).toHaveLength(6);
+      // Within the test's 1 ms clock steps, well under one decode step (itlMs, several ms).
+      expect(itlMs).toBeGreaterThan(3);
+      expect(Math.abs((seen.times[0] as number) - start - ttftMs)).toBeLessThan(2);
+      expect(
+        Math.abs((seen.times[5] as number) - (seen.times[0] as number) - 5 * itlMs),
+      ).toBeLessThan(2);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -1,3 +1,4 @@
+import type { ReadySteps } from "@servingkit/mock-core";
 import { describe, expect, it } from "vitest";
 import { modelNotFound } from "./errors.js";
 import { profileFor } from "./profiles.js";
@@ -135,6 +136,90 @@ describe("sseStream's events", () => {
     expect(opened).toBe(0);
     await expect(iterator.next()).rejects.toThrow("bad request");
     expect(opened).toBe(1);
+  });
+});
+
+describe("sseStream with a source that has ready steps", () => {
+  /** Events 0..count-1; `gaps` are the indexes whose event must be awaited (not ready). */
+  function source(count: number, gaps: ReadonlySet<number>) {
+    let at = 0;
+    let awaited = 0;
+    const result = (): IteratorResult<number> =>
+      at < count ? { done: false, value: at++ } : { done: true, value: undefined };
+    const run: AsyncIterableIterator<number> & ReadySteps<number> = {
+      [Symbol.asyncIterator]: () => run,
+      next() {
+        awaited += 1;
+        return Promise.resolve(result());
+      },
+      nextReady: () => (gaps.has(at) ? undefined : result()),
+    };
+    return { run, awaited: () => awaited };
+  }
+
+  // vllm-openai.md §6: one chunk per engine output as it comes; what is ready at once is framed
+  // in the same turn, and when nothing is, `idle` may send what the steps held back.
+  it("takes ready events without a next each and calls idle when none is ready", async () => {
+    const { run, awaited } = source(5, new Set([2, 4]));
+    const log: string[] = [];
+    const frames: string[] = [];
+    for await (const frame of sseStream(
+      profileFor("0.12.0"),
+      run,
+      (n, emit) => {
+        log.push(`step ${n}`);
+        emit(`${n};`);
+      },
+      (emit) => emit("end;"),
+      (emit) => {
+        log.push("idle");
+        emit("idle;");
+      },
+    )) {
+      frames.push(frame);
+    }
+    expect(log).toEqual(["step 0", "step 1", "idle", "step 2", "step 3", "idle", "step 4"]);
+    expect(frames.join("")).toBe(`0;1;idle;2;3;idle;4;end;${sseDone}`);
+    // Only the first event and the two that were not ready were awaited.
+    expect(awaited()).toBe(3);
+  });
+
+  it("never calls idle for a source without ready steps", async () => {
+    async function* two(): AsyncGenerator<number> {
+      yield 0;
+      yield 1;
+    }
+    let idles = 0;
+    const frames: string[] = [];
+    for await (const frame of sseStream(
+      profileFor("0.12.0"),
+      two(),
+      (n, emit) => emit(`${n};`),
+      undefined,
+      () => {
+        idles += 1;
+      },
+    )) {
+      frames.push(frame);
+    }
+    expect(frames).toEqual(["0;", "1;", sseDone]);
+    expect(idles).toBe(0);
+  });
+
+  // vllm-openai.md §3: a failing ready step ends the stream with the error event, as an awaited one.
+  it("turns a VllmError of a ready step into the error event", async () => {
+    let at = 0;
+    const run: AsyncIterableIterator<number> & ReadySteps<number> = {
+      [Symbol.asyncIterator]: () => run,
+      next: () => Promise.resolve({ done: false, value: at++ }),
+      nextReady() {
+        throw modelNotFound("m");
+      },
+    };
+    const text = await collect(sseStream(profileFor("0.12.0"), run, (n, emit) => emit(`${n};`)));
+    expect(text).toBe(
+      '0;data: {"error":{"message":"The model `m` does not exist.","type":"NotFoundError","param":null,"code":404}}\n\ndata: [DONE]\n\n',
+    );
   });
 });
 

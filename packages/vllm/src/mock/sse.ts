@@ -5,6 +5,7 @@
  * (§3).
  */
 import { randomUUID } from "node:crypto";
+import { type ReadySteps, readySteps } from "@servingkit/mock-core";
 import { streamErrorPayload, VllmError } from "./errors.js";
 import type { VllmProfile } from "./profiles.js";
 import { wireJson } from "./wire-json.js";
@@ -23,17 +24,21 @@ export type EmitFrame = (frame: string) => void;
 /**
  * A stream's SSE frames from its events: `step` turns each event into zero or more frames (each
  * one write, in order), `end` adds the frames after the last event (a usage chunk), then
- * `[DONE]`. A {@link VllmError} from the events or a step becomes the era's error event and
- * `[DONE]` (vllm-openai.md §3); other errors reject `next`. `return` (the client left) closes the
- * events. One hand-written iterator: per event one `next` of the events and no generator resumes.
+ * `[DONE]`. Events the source has ready at once (mock-core `readySteps`) are taken in the same
+ * turn, without a promise each; when it has none ready (the next one needs the engine's next
+ * step), `idle` may emit what the steps held back, so a step's text goes out when the step ends.
+ * A {@link VllmError} from the events or a step becomes the era's error event and `[DONE]`
+ * (vllm-openai.md §3); other errors reject `next`. `return` (the client left) closes the events.
+ * One hand-written iterator: per event at most one `next` of the events and no generator resumes.
  */
 export function sseStream<E>(
   profile: VllmProfile,
   events: AsyncIterable<E>,
   step: (event: E, emit: EmitFrame) => void,
   end?: (emit: EmitFrame) => void,
+  idle?: (emit: EmitFrame) => void,
 ): AsyncIterable<string> {
-  return { [Symbol.asyncIterator]: () => new SseStream(profile, events, step, end) };
+  return { [Symbol.asyncIterator]: () => new SseStream(profile, events, step, end, idle) };
 }
 
 /** Frames chunk objects as vLLM's SSE text. Errors other than {@link VllmError} propagate. */
@@ -60,8 +65,11 @@ class SseStream<E> implements AsyncIterator<string> {
   readonly #profile: VllmProfile;
   readonly #source: AsyncIterable<E>;
   #events: AsyncIterator<E> | undefined;
+  /** The events' ready steps, when they offer them. */
+  #ready: ReadySteps<E> | undefined;
   readonly #step: (event: E, emit: EmitFrame) => void;
   readonly #end: ((emit: EmitFrame) => void) | undefined;
+  readonly #idle: ((emit: EmitFrame) => void) | undefined;
   /** Frames made and not yet handed out; `#read` is the next one's position. */
   readonly #frames: string[] = [];
   #read = 0;
@@ -75,11 +83,13 @@ class SseStream<E> implements AsyncIterator<string> {
     source: AsyncIterable<E>,
     step: (event: E, emit: EmitFrame) => void,
     end: ((emit: EmitFrame) => void) | undefined,
+    idle: ((emit: EmitFrame) => void) | undefined,
   ) {
     this.#profile = profile;
     this.#source = source;
     this.#step = step;
     this.#end = end;
+    this.#idle = idle;
   }
 
   next(): Promise<IteratorResult<string>> {
@@ -87,7 +97,10 @@ class SseStream<E> implements AsyncIterator<string> {
     if (ready !== undefined) return Promise.resolve(ready);
     let read: Promise<IteratorResult<E>>;
     try {
-      this.#events ??= this.#source[Symbol.asyncIterator]();
+      if (this.#events === undefined) {
+        this.#events = this.#source[Symbol.asyncIterator]();
+        this.#ready = readySteps(this.#events);
+      }
       read = this.#events.next();
     } catch (error) {
       return this.#onError(error);
@@ -127,10 +140,7 @@ class SseStream<E> implements AsyncIterator<string> {
     // The client left (return) while the event was awaited: #take answers the end.
     if (this.#phase === Phase.Events) {
       try {
-        if (result.done) {
-          this.#phase = Phase.Done;
-          this.#end?.(this.#emit);
-        } else this.#step(result.value, this.#emit);
+        this.#consume(result);
       } catch (error) {
         // A failing step ends the events, as leaving a for-await loop by a throw does.
         this.#events?.return?.().catch(() => {});
@@ -140,6 +150,26 @@ class SseStream<E> implements AsyncIterator<string> {
     // An event that made no frame (a held-back text): read the next one.
     return this.#take() ?? this.next();
   };
+
+  /** Frames `result`, then every event the source has ready; `idle` once none is. */
+  #consume(result: IteratorResult<E>): void {
+    const ready = this.#ready;
+    for (let next: IteratorResult<E> | undefined = result; ; ) {
+      if (next.done) {
+        this.#phase = Phase.Done;
+        this.#end?.(this.#emit);
+        return;
+      }
+      this.#step(next.value, this.#emit);
+      // A source without ready steps cannot say whether more comes at once: its steps decide.
+      if (ready === undefined) return;
+      next = ready.nextReady();
+      if (next === undefined) {
+        this.#idle?.(this.#emit);
+        return;
+      }
+    }
+  }
 
   readonly #onError = (error: unknown): Promise<IteratorResult<string>> => {
     try {
