@@ -80,13 +80,22 @@ export function decodeRestRequest(
   const split = useBinary ? splitBinaryBody(body, headerLength) : undefined;
   if (useBinary && !split) throw m.headerTooLong(Number(headerLength), body.byteLength);
   const text = split ? split.json : utf8.decode(body);
-  let parsed: unknown;
+  return decodeRestJson(
+    profile,
+    modelName,
+    parseRestJson(profile, text),
+    split?.binary,
+    sharedMemory,
+  );
+}
+
+/** Parses a request's JSON text; unparseable text (empty too) is the runtime's malformed-JSON fault. */
+export function parseRestJson(profile: KserveProfile, text: string): unknown {
   try {
-    parsed = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
-    throw m.malformedJson(jsonErrorDetail(error as Error, text), text);
+    throw profile.messages.malformedJson(jsonErrorDetail(error as Error, text), text);
   }
-  return decodeRestJson(profile, modelName, parsed, split?.binary, sharedMemory);
 }
 
 /**

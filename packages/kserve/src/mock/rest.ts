@@ -30,6 +30,7 @@ import type { KserveProfile } from "./profiles.js";
 import {
   decodeRestRequest,
   type PiecewiseRestReply,
+  parseRestJson,
   type RestReply,
   renderRestResult,
 } from "./rest-codec.js";
@@ -202,7 +203,7 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
       if (!("model" in found)) return found;
       try {
         checkGenerateEncoding(request.headers["content-encoding"]);
-        const body = generateBody(profile, found.model, request);
+        const body = generateBody(profile, request);
         const decoded = decodeGenerateRequest(profile, found.model, body);
         const result = recordedInfer(profile, found.model, found.version, decoded, stats);
         return generateReply(profile, result, stream);
@@ -478,21 +479,11 @@ function tritonExtensionRoutes(
 
 /**
  * A generate request's JSON body. Unparseable text (an empty body too) is refused as the infer
- * route refuses it: its decoder words the parse failure the runtime's way, in one place.
+ * route refuses it (`parseRestJson`).
  */
-function generateBody(
-  profile: KserveProfile,
-  model: MockModel,
-  request: RestRouteRequest,
-): unknown {
-  const bytes = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-  try {
-    return JSON.parse(bytes.toString("utf8"));
-  } catch {
-    decodeRestRequest(profile, model.name, bytes, undefined);
-    // The decoder parses the same text, so it has thrown; this is never reached.
-    throw new InferFault("internal", "failed to parse the request JSON buffer");
-  }
+function generateBody(profile: KserveProfile, request: RestRouteRequest): unknown {
+  const text = Buffer.isBuffer(request.body) ? request.body.toString("utf8") : "";
+  return parseRestJson(profile, text);
 }
 
 /** A repository request's optional JSON body (`{}` when empty); malformed JSON is the runtime's parse error. */
