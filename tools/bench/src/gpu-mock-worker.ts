@@ -1,15 +1,15 @@
 /**
- * Worker-thread entry of {@link startWatchedVllm}: starts the watched vLLM mock, posts its URL,
- * answers `ends` with the step ends noted since the last ask, and on `close` closes the mock and
- * ends the thread.
+ * Worker-thread entry of {@link startWatchedVllm}: starts the watched server its `workerData`
+ * names (the vLLM mock or the bare baseline), posts its URL, answers `ends` with the step ends
+ * noted since the last ask, and on `close` closes the server and ends the thread.
  */
-import { parentPort } from "node:worker_threads";
-import { startWatchedVllmHere, type WatchedVllmReply } from "./gpu-watched-vllm.js";
+import { parentPort, workerData } from "node:worker_threads";
+import { startWatchedHere, type WatchedKind, type WatchedVllmReply } from "./gpu-watched-vllm.js";
 
 const port = parentPort;
 if (!port) throw new Error("gpu-mock-worker.js runs in a worker thread");
 const post = (reply: WatchedVllmReply) => port.postMessage(reply);
-const mock = await startWatchedVllmHere();
+const mock = await startWatchedHere((workerData as WatchedKind | undefined) ?? "vllm");
 post({ type: "started", url: mock.url });
 port.on("message", async (message: "ends" | "close") => {
   if (message === "ends") {

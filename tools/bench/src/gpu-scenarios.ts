@@ -24,7 +24,7 @@ import {
   shareGptLike,
   simulate,
 } from "@servingkit/mock-core";
-import { absoluteNow, startWatchedVllm } from "./gpu-watched-vllm.js";
+import { absoluteNow, bareStepMs, startWatchedVllm, type WatchedKind } from "./gpu-watched-vllm.js";
 import {
   addCounters,
   LatencyRecorder,
@@ -39,6 +39,8 @@ import { SseResponseScanner } from "./sse-load.js";
 interface GpuContestant {
   readonly label: string;
   readonly role: Measurement["role"];
+  /** For a mock row: the baselines its ratios are taken against (default all). */
+  readonly against?: readonly string[];
   /** Runs for about `seconds` (finishing the unit of work it is in), recording latencies. */
   run(seconds: number, recorder?: LatencyRecorder): Promise<LoadCounters>;
 }
@@ -314,9 +316,11 @@ async function httpRun(options: {
   rampMs: number;
   run: number;
   placement: LoadSettings["placement"];
+  /** The server: the watched vLLM mock or the bare baseline. */
+  kind: WatchedKind;
   onToken: (index: number, lateMs: number, deliveredGapMs: number, predictedGapMs: number) => void;
 }): Promise<{ tokens: number; errors: number }> {
-  const mock = await startWatchedVllm(options.placement);
+  const mock = await startWatchedVllm(options.placement, options.kind);
   try {
     const base = mock.url;
     const models = (await (await fetch(`${base}/v1/models`)).json()) as { data: { id: string }[] };
@@ -367,11 +371,15 @@ function httpRow(
   label: string,
   placement: LoadSettings["placement"],
   record: (recorder: LatencyRecorder | undefined) => Parameters<typeof httpRun>[0]["onToken"],
+  /** The vLLM mock's row, compared with this baseline row only; or the baseline's own row. */
+  server: { readonly against: string } | "bare",
 ): GpuContestant {
   let runs = 0;
+  const kind: WatchedKind = server === "bare" ? "bare" : "vllm";
   return {
     label,
-    role: "mock",
+    role: server === "bare" ? "baseline" : "mock",
+    ...(server !== "bare" && { against: [server.against] }),
     async run(seconds, recorder) {
       const started = realClock.now();
       let ok = 0;
@@ -384,6 +392,7 @@ function httpRow(
           rampMs: Math.min(1000, seconds * 500),
           run: runs++,
           placement,
+          kind,
           onToken: record(recorder),
         });
         ok += result.tokens;
@@ -442,6 +451,11 @@ function stepRow(label: string, measure: "busy" | "cpu"): GpuContestant {
     },
   };
 }
+
+/** The labels of the HTTP baseline rows (the mock's HTTP rows are compared with them only). */
+const bareHttpTtft = `bare node:http ticker over HTTP (${bareStepMs} ms steps): first-event error`;
+const bareHttpItl = `bare node:http ticker over HTTP (${bareStepMs} ms steps): inter-event error`;
+const bareTimer = "bare timer: 500 streams, token lateness vs due time";
 
 /** The first Measurement whose label starts with `prefix`. */
 function row(measurements: readonly Measurement[], prefix: string): Measurement | undefined {
@@ -524,13 +538,13 @@ export const gpuScenarios = {
   },
   "gpu-realtime-fidelity": {
     title:
-      "Real-time fidelity with 500 concurrent streams: delivered TTFT and inter-token gaps against the simulator's own prediction, through HTTP (`servingkit mock vllm --gpu h100-80gb`) and in process on GpuEngine, vs a bare timer delivering to 500 streams",
+      "Real-time fidelity with 500 concurrent streams: delivered TTFT and inter-token gaps against the simulator's own prediction, through HTTP (`servingkit mock vllm --gpu h100-80gb`) vs a bare `node:http` server streaming the same frames on a fixed step, and in process on GpuEngine vs a bare timer delivering to 500 streams",
     unit: "tokens/s",
     latency: "|delivered − predicted|",
-    load: "HTTP: 500 streaming completions (about 15-token prompts, 50 output tokens, ignore_eos) started over 1 s (or half a shorter slice), whole runs, read on raw sockets by the streams scenario's SSE scanner; in process: 500 streams (64-token prompts, 150 output tokens) started together, stopped at the deadline once every stream has the tokens its row measures; Llama 3.1 8B / H100, timeScale 1",
+    load: `HTTP: 500 streaming completions (about 15-token prompts, 50 output tokens, ignore_eos) started over 1 s (or half a shorter slice), whole runs, read on raw sockets by the streams scenario's SSE scanner, the same for the bare node:http baseline (one step loop writing one ready-made chunk to every open stream every ${bareStepMs} ms); in process: 500 streams (64-token prompts, 150 output tokens) started together, stopped at the deadline once every stream has the tokens its row measures; Llama 3.1 8B / H100, timeScale 1`,
     contestants: (settings) => [
       {
-        label: "bare timer: 500 streams, token lateness vs due time",
+        label: bareTimer,
         role: "baseline",
         async run(seconds, recorder) {
           let tokens = 0;
@@ -550,6 +564,7 @@ export const gpuScenarios = {
       {
         label: "GpuEngine TTFT error",
         role: "mock",
+        against: [bareTimer],
         async run(seconds, recorder) {
           const started = realClock.now();
           const tokens = await engineStreams({
@@ -568,6 +583,7 @@ export const gpuScenarios = {
       {
         label: "GpuEngine inter-token error",
         role: "mock",
+        against: [bareTimer],
         async run(seconds, recorder) {
           const started = realClock.now();
           const tokens = await engineStreams({
@@ -584,11 +600,28 @@ export const gpuScenarios = {
         },
       },
       httpRow(
+        bareHttpTtft,
+        settings.placement,
+        (recorder) => (index, late) => {
+          if (index === 0) recorder?.record(Math.abs(late));
+        },
+        "bare",
+      ),
+      httpRow(
+        bareHttpItl,
+        settings.placement,
+        (recorder) => (index, _late, delivered, predicted) => {
+          if (index > 0) recorder?.record(Math.abs(delivered - predicted));
+        },
+        "bare",
+      ),
+      httpRow(
         "vllm mock --gpu over HTTP: TTFT error",
         settings.placement,
         (recorder) => (index, late) => {
           if (index === 0) recorder?.record(Math.abs(late));
         },
+        { against: bareHttpTtft },
       ),
       httpRow(
         "vllm mock --gpu over HTTP: inter-token error",
@@ -596,6 +629,7 @@ export const gpuScenarios = {
         (recorder) => (index, _late, delivered, predicted) => {
           if (index > 0) recorder?.record(Math.abs(delivered - predicted));
         },
+        { against: bareHttpItl },
       ),
     ],
     notes: (m) => {
@@ -606,7 +640,7 @@ export const gpuScenarios = {
       };
       return [
         `Issue 7 goal: delivered TTFT and inter-token latency within 5 ms of the simulator's prediction at p99 under 500 streams. Over HTTP: ${verdict("TTFT", "vllm mock --gpu over HTTP: TTFT")}, ${verdict("inter-token", "vllm mock --gpu over HTTP: inter")}. In process (GpuEngine to its consumers, no HTTP): ${verdict("TTFT", "GpuEngine TTFT")}, ${verdict("inter-token", "GpuEngine inter")}.`,
-        "Over HTTP the prediction is each step end the engine sleeps until (seen through the mock's clock); a token is matched to the latest one before it arrived, so an error above one step time would be undercounted. The bare timer row is the machine's own timer lateness for comparison.",
+        `Over HTTP the prediction is each step end the engine sleeps until (seen through the mock's clock); a token is matched to the latest one before it arrived, so an error above one step time would be undercounted. The bare node:http ticker is what the platform and the same client reach on this machine with no framework, engine or SSE code: one step loop writing a ready-made chunk to every open stream every ${bareStepMs} ms, its step ends noted and matched the same way (${verdict("first event", bareHttpTtft)}, ${verdict("inter-event", bareHttpItl)}). The bare timer row is the machine's own timer lateness for the in-process rows.`,
       ];
     },
   },
@@ -645,14 +679,15 @@ export async function runGpuScenario(
         totals[i] = total === undefined ? counters : addCounters(total, counters);
       }
     }
-    const measurements = contestants.map((c, i) =>
-      summarize(
+    const measurements = contestants.map((c, i): Measurement => {
+      const measured = summarize(
         c.label,
         c.role,
         recorders[i] as LatencyRecorder,
         totals[i] ?? { ok: 0, errors: 0, seconds: 0 },
-      ),
-    );
+      );
+      return c.against === undefined ? measured : { ...measured, against: c.against };
+    });
     return {
       title: spec.title,
       load: `${spec.load}; ${settings.seconds} s per row in ${settings.rounds} interleaved rounds after ${settings.warmupSeconds} s warm-up`,

@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import {
+  bareStepMs,
+  startBareTickerHere,
+  startWatchedVllmHere,
+  type WatchedVllm,
+} from "./gpu-watched-vllm.js";
+
+/** Streams a 3-token completion from `server`; the SSE payloads in order. */
+async function stream(server: WatchedVllm): Promise<string[]> {
+  const models = (await (await fetch(`${server.url}/v1/models`)).json()) as {
+    data: { id: string }[];
+  };
+  const response = await fetch(`${server.url}/v1/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      model: models.data[0]?.id,
+      prompt: "1 is the number of this request about the weather.",
+      max_tokens: 3,
+      ignore_eos: true,
+      stream: true,
+    }),
+  });
+  expect(response.status).toBe(200);
+  expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
+  const text = await response.text();
+  return text
+    .split("\n\n")
+    .filter((frame) => frame !== "")
+    .map((frame) => frame.replace(/^data: /, ""));
+}
+
+// A smoke test of the fidelity rows' servers, not a benchmark: what they answer and that they
+// note the step ends the rows compare arrivals with.
+describe("the watched servers of gpu-realtime-fidelity", () => {
+  it("bare ticker: streams completion chunks a step apart and notes each step end", async () => {
+    const server = await startBareTickerHere();
+    try {
+      const before = performance.timeOrigin + performance.now();
+      const payloads = await stream(server);
+      // vllm-openai.md §6: completions chunks, finish_reason on the last, then [DONE].
+      expect(payloads.at(-1)).toBe("[DONE]");
+      const chunks = payloads.slice(0, -1).map((p) => JSON.parse(p));
+      expect(chunks).toHaveLength(3);
+      expect(chunks.map((c) => c.choices[0].finish_reason)).toEqual([null, null, "length"]);
+      expect(chunks[0].object).toBe("text_completion");
+      const ends = await server.takeStepEnds();
+      expect(ends.length).toBeGreaterThanOrEqual(3);
+      expect(ends[0]).toBeGreaterThan(before);
+      for (let i = 1; i < ends.length; i++) {
+        expect((ends[i] as number) - (ends[i - 1] as number)).toBeGreaterThanOrEqual(bareStepMs);
+      }
+      expect(await server.takeStepEnds()).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("watched vLLM mock: streams on the simulated GPU and notes its engine's step ends", async () => {
+    const server = await startWatchedVllmHere();
+    try {
+      const payloads = await stream(server);
+      expect(payloads.at(-1)).toBe("[DONE]");
+      expect(payloads.slice(0, -1).map((p) => JSON.parse(p).choices[0].finish_reason)).toEqual([
+        null,
+        null,
+        "length",
+      ]);
+      // A prefill step and two decode steps at least.
+      const ends = await server.takeStepEnds();
+      expect(ends.length).toBeGreaterThanOrEqual(3);
+      expect([...ends].sort((a, b) => a - b)).toEqual(ends);
+    } finally {
+      await server.close();
+    }
+  });
+});
