@@ -7,6 +7,7 @@ import { authCases } from "./auth.js";
 import { caikitCases } from "./caikit.js";
 import { healthCases } from "./health.js";
 import { kserveCases } from "./kserve.js";
+import { openaiApiCases } from "./openai-apis.js";
 import { tgisCases } from "./tgis.js";
 import { tlsCases } from "./tls.js";
 import { vllmCases } from "./vllm.js";
@@ -17,6 +18,7 @@ export const contractCases: readonly ContractCase[] = [
   ...authCases,
   ...tlsCases,
   ...vllmCases,
+  ...openaiApiCases,
   ...kserveCases,
   ...caikitCases,
   ...tgisCases,

@@ -10,7 +10,8 @@ import { defineCase } from "../contract-case.js";
 
 const source = "vllm-openai.md";
 
-function json(answer: RestAnswer, what: string): Record<string, unknown> {
+/** The body of an answer as a JSON object; fails the case, quoting the body, when it is not JSON. */
+export function json(answer: RestAnswer, what: string): Record<string, unknown> {
   try {
     return JSON.parse(answer.body) as Record<string, unknown>;
   } catch {
@@ -19,7 +20,7 @@ function json(answer: RestAnswer, what: string): Record<string, unknown> {
 }
 
 /** The served model's id, from the first card of `/v1/models`. */
-async function servedModel(context: CaseContext): Promise<string> {
+export async function servedModel(context: CaseContext): Promise<string> {
   const answer = await context.rest("/v1/models");
   assert.equal(answer.status, 200, "GET /v1/models");
   const data = json(answer, "GET /v1/models").data as { id?: unknown }[] | undefined;
@@ -456,12 +457,13 @@ const completionsLogprobs = defineCase({
 });
 
 /** `major.minor.patch` of a vLLM version string (`0.10.1`, `v0.9.2`, `0.11.0rc1`), else undefined. */
-function releaseOf(version: string): readonly [number, number, number] | undefined {
+export function releaseOf(version: string): readonly [number, number, number] | undefined {
   const match = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(version.trim());
   return match ? [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)] : undefined;
 }
 
-function atLeast(release: readonly number[], floor: readonly number[]): boolean {
+/** Whether `release` is `floor` or later, both `[major, minor, patch]`. */
+export function atLeast(release: readonly number[], floor: readonly number[]): boolean {
   for (let i = 0; i < 3; i += 1) {
     const d = (release[i] ?? 0) - (floor[i] ?? 0);
     if (d !== 0) return d > 0;

@@ -1,0 +1,129 @@
+/**
+ * The Responses and Messages cases against the vLLM mock as each release era answers
+ * (`--vllm-version`), so the release gating is exercised, not only the newest era that the
+ * contract groups run; and against a server that reports the wrong release, so a case that
+ * expects a route (or its absence) is seen to fail.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { startRuntimeMock } from "@servingkit/mocks";
+import { afterAll, describe, expect, it } from "vitest";
+import type { CaseStatus } from "../report.js";
+import { runContract } from "../run-contract.js";
+import type { Target } from "../target.js";
+import { openaiApiCases } from "./openai-apis.js";
+
+const caseIds = openaiApiCases.map((c) => c.id);
+
+/** Starts the vLLM mock answering as `version`; closed after the file. */
+const closers: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  await Promise.all(closers.map((close) => close()));
+});
+
+async function vllmMock(version: string): Promise<string> {
+  const mock = await startRuntimeMock({
+    runtime: "vllm",
+    host: "127.0.0.1",
+    httpPort: 0,
+    logger: false,
+    values: { "vllm-version": version },
+  });
+  closers.push(() => mock.close());
+  return mock.endpoints.http as string;
+}
+
+/**
+ * A proxy in front of `upstream` that reports `version` on `GET /version` and passes every other
+ * request through: a server whose release string does not match its routes.
+ */
+async function misreporting(upstream: string, version: string): Promise<string> {
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      if (request.url === "/version") {
+        response.writeHead(200, { "content-type": "application/json" });
+        response.end(JSON.stringify({ version }));
+        return;
+      }
+      const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
+      fetch(`${upstream}${request.url ?? "/"}`, {
+        method: request.method ?? "GET",
+        headers: { "content-type": request.headers["content-type"] ?? "application/json" },
+        ...(body !== undefined && { body }),
+      }).then(
+        async (answer) => {
+          response.writeHead(answer.status, {
+            "content-type": answer.headers.get("content-type") ?? "application/json",
+          });
+          response.end(Buffer.from(await answer.arrayBuffer()));
+        },
+        () => {
+          response.writeHead(502);
+          response.end();
+        },
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function outcomes(rest: string): Promise<Record<string, CaseStatus | string>> {
+  const target: Target = { name: "t:vllm", group: "t", runtime: "vllm", rest };
+  const report = await runContract({ targets: [target], cases: openaiApiCases });
+  return Object.fromEntries(
+    report.results.map((result) => [
+      result.caseId,
+      result.status === "fail" ? `fail: ${result.message ?? ""}` : result.status,
+    ]),
+  );
+}
+
+/** What each era answers, per case, in catalog order (x-api-key needs a token: skipped here). */
+const eras: readonly (readonly [string, readonly CaseStatus[]])[] = [
+  // responses: route, shape, stream, unknown id; messages: route, shape, stream; x-api-key
+  ["0.9.1", ["pass", "skip", "skip", "skip", "pass", "skip", "skip", "skip"]],
+  ["0.9.2", ["skip", "skip", "skip", "skip", "pass", "skip", "skip", "skip"]],
+  ["0.10.0", ["pass", "pass", "skip", "pass", "pass", "skip", "skip", "skip"]],
+  ["0.10.2", ["pass", "pass", "skip", "pass", "pass", "skip", "skip", "skip"]],
+  ["0.11.0", ["pass", "pass", "pass", "pass", "pass", "skip", "skip", "skip"]],
+  ["0.11.1", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
+  ["0.12.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
+  ["0.14.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
+];
+
+describe("the Responses and Messages cases per vLLM release", () => {
+  it.for(eras)("vLLM %s", async ([version, statuses]) => {
+    const got = await outcomes(await vllmMock(version));
+    expect(got).toEqual(Object.fromEntries(caseIds.map((id, i) => [id, statuses[i]])));
+  });
+
+  it("says why a case is skipped: the release and the fact", async () => {
+    const target: Target = { name: "old:vllm", group: "old", runtime: "vllm" };
+    const report = await runContract({
+      targets: [{ ...target, rest: await vllmMock("0.11.0") }],
+      cases: openaiApiCases,
+      include: ["vllm/openai/messages-shape"],
+    });
+    expect(report.results[0]?.message).toBe("vLLM 0.11.0 predates /v1/messages (0.11.1)");
+  });
+});
+
+describe("a server whose routes do not match its release", () => {
+  it("fails the route cases: routes missing where the release has them", async () => {
+    const got = await outcomes(await misreporting(await vllmMock("0.9.1"), "0.12.0"));
+    expect(got["openai/responses-route"]).toMatch(/^fail: POST \/v1\/responses \{\}/);
+    expect(got["openai/messages-route"]).toMatch(/^fail: POST \/v1\/messages \{\}/);
+    expect(got["openai/responses-shape"]).toMatch(/^fail: status/);
+    expect(got["openai/messages-stream-order"]).toMatch(/^fail: Messages stream: status/);
+  });
+
+  it("fails the route cases: routes present where the release lacks them", async () => {
+    const got = await outcomes(await misreporting(await vllmMock("0.12.0"), "0.9.1"));
+    expect(got["openai/responses-route"]).toMatch(/^fail: .*status/);
+    expect(got["openai/messages-route"]).toMatch(/^fail: .*status/);
+  });
+});
