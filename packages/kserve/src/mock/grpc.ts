@@ -524,8 +524,12 @@ function tritonRpcs(state: KserveMockState, guard: <T>(work: () => T) => T) {
             name: model.name,
             platform: model.platform,
             maxBatchSize: model.maxBatchSize,
-            input: model.inputs.map(tensor),
+            input: model.inputs.map((spec) => ({
+              ...tensor(spec),
+              optional: spec.optional === true,
+            })),
             output: model.outputs.map(tensor),
+            modelTransactionPolicy: { decoupled: model.decoupled === true },
           },
         };
       }),

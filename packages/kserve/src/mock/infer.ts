@@ -81,13 +81,18 @@ function shapeFits(model: MockModel, spec: TensorSpec, got: readonly number[]): 
   return true;
 }
 
-/** Validates a request against its model and computes the outputs. Throws {@link InferFault}. */
-export function infer(
+/**
+ * Validates a request against its model (Triton core's order: reserved parameters, input count,
+ * unknown inputs, datatype, shape and batch size, requested outputs) and returns its inputs by
+ * name. Inputs the model marks `optional` may be left out; a model with optional inputs words a
+ * wrong count as a range (core infer_request.cc: `expected number of inputs between R and T`).
+ * Throws {@link InferFault}.
+ */
+export function checkRequest(
   profile: KserveProfile,
   model: MockModel,
-  version: string | undefined,
   request: DecodedRequest,
-): InferResult {
+): Map<string, Tensor> {
   const m = profile.messages;
   const prefix = profile.reservedParameterPrefix;
   if (prefix) {
@@ -97,9 +102,12 @@ export function infer(
   if (request.inputs.length !== model.inputs.length) {
     const got = request.inputs.map((t) => t.name);
     const expected = model.inputs.map((s) => s.name);
-    const missing = expected.filter((n) => !got.includes(n));
+    const missing = model.inputs
+      .filter((s) => s.optional !== true && !got.includes(s.name))
+      .map((s) => s.name);
     if (missing.length > 0) {
-      throw m.missingInputs(model.name, expected.length, got, missing, request.id);
+      const required = model.inputs.length - model.inputs.filter((s) => s.optional).length;
+      throw m.missingInputs(model.name, expected.length, got, missing, request.id, required);
     }
   }
   const byName = new Map<string, Tensor>();
@@ -128,6 +136,18 @@ export function infer(
       throw m.unknownOutput(model.name, requested.name);
     }
   }
+  return byName;
+}
+
+/** Validates a request against its model and computes the outputs. Throws {@link InferFault}. */
+export function infer(
+  profile: KserveProfile,
+  model: MockModel,
+  version: string | undefined,
+  request: DecodedRequest,
+): InferResult {
+  const m = profile.messages;
+  const byName = checkRequest(profile, model, request);
   let outputs: readonly Tensor[];
   try {
     outputs = model.compute(byName);

@@ -4,6 +4,7 @@
  * "Models"). Outputs are pure functions of the inputs: sums and differences, identities, a fixed
  * decision rule.
  */
+
 import {
   allocate,
   type Datatype,
@@ -11,6 +12,8 @@ import {
   type TensorValues,
   textToBytes,
 } from "../datatypes.js";
+import type { InferFault } from "./fault.js";
+import type { ParameterValue } from "./infer.js";
 
 /** One input or output of a model, as its metadata lists it. */
 export interface TensorSpec {
@@ -20,6 +23,11 @@ export interface TensorSpec {
   readonly datatype: Datatype;
   /** Dimensions without the batch dimension; `-1` = variable. */
   readonly dims: readonly number[];
+  /**
+   * An input a request may leave out (Triton config `optional: true`; default false). Outputs
+   * ignore it.
+   */
+  readonly optional?: boolean;
 }
 
 /** A tensor on its way through a model: name, datatype, full shape and flat values. */
@@ -33,6 +41,14 @@ export interface Tensor {
   /** Flat row-major values. */
   readonly values: TensorValues;
 }
+
+/**
+ * One response of a decoupled model: its outputs, or the error the model put in the response
+ * (Triton's `TRITONSERVER_InferenceResponse` carries either; the frontends answer the error).
+ */
+export type ModelResponse =
+  | { readonly outputs: readonly Tensor[]; readonly error?: undefined }
+  | { readonly error: InferFault; readonly outputs?: undefined };
 
 /** A model the mock serves. */
 export interface MockModel {
@@ -52,6 +68,23 @@ export interface MockModel {
   readonly outputs: readonly TensorSpec[];
   /** Computes every output from inputs already validated against {@link inputs}. */
   compute(inputs: ReadonlyMap<string, Tensor>): readonly Tensor[];
+  /**
+   * Triton's `model_transaction_policy { decoupled: true }` (default false): the model may send
+   * any number of responses per request, so Triton refuses it on HTTP `infer` and gRPC
+   * `ModelInfer` and serves it through generate, generate_stream and ModelStreamInfer.
+   */
+  readonly decoupled?: boolean;
+  /**
+   * A decoupled model's responses to one request, in order; the last is the one Triton flags
+   * final. Absent: the model sends {@link compute}'s outputs as one response, then the final flag
+   * alone (as a decoupled Python model that calls `send(flags=FINAL)` after its response does).
+   * `parameters` are the request's parameters; `signal` aborts when the client goes away.
+   */
+  respond?(
+    inputs: ReadonlyMap<string, Tensor>,
+    parameters: Readonly<Record<string, ParameterValue>>,
+    signal?: AbortSignal,
+  ): AsyncIterable<ModelResponse>;
 }
 
 /** The shape metadata shows: the dims, prefixed with `-1` when the model batches (kserve-v2.md §3.1). */

@@ -4,6 +4,7 @@
  * extension support, response key order, raw-output rule, validation strictness). Handlers read
  * a profile; they never branch on the runtime's name. Facts: kserve-v2.md §3 and §4.
  */
+
 import { Code } from "@connectrpc/connect";
 import { type Datatype, datatypes } from "../datatypes.js";
 import { type FaultKind, InferFault } from "./fault.js";
@@ -17,6 +18,7 @@ import {
 } from "./models.js";
 import { readMlserverRepository, readOvmsRepository, readTritonRepository } from "./repository.js";
 import { inputContentConflict } from "./triton-shared-memory.js";
+import { createVllmModel } from "./triton-vllm-model.js";
 
 /** The runtimes of this family. */
 export type KserveRuntime = "triton" | "mlserver" | "ovms";
@@ -43,13 +45,17 @@ export interface ProfileMessages {
   halfInJson(input: string, datatype: Datatype): InferFault;
   /** FP16/BF16 output requested as JSON. */
   halfOutJson(output: string, datatype: Datatype): InferFault;
-  /** Inputs missing. */
+  /**
+   * Inputs missing. `expected` counts every input of the model, `required` those it does not
+   * mark optional (equal when it has none).
+   */
   missingInputs(
     model: string,
     expected: number,
     got: readonly string[],
     missing: readonly string[],
     id: string | undefined,
+    required: number,
   ): InferFault;
   /** An input the model does not have. */
   unexpectedInput(model: string, input: string, expected: number, got: number): InferFault;
@@ -135,6 +141,11 @@ export interface KserveProfile {
   readonly datatypes: readonly Datatype[];
   /** The built-in models. */
   readonly models: readonly MockModel[];
+  /**
+   * Built-in models served only when `--model` names them (default none): Triton's `vllm_model`,
+   * kept out of the default set so the default list (and the CLI's ready line) stays as it was.
+   */
+  readonly namedModels?: readonly MockModel[];
   /** HTTP status per refusal kind (Triton since 24.01). */
   readonly restStatus: Readonly<Record<FaultKind, number>>;
   /** gRPC code per refusal kind. */
@@ -328,10 +339,12 @@ const tritonMessages: ProfileMessages = {
       "invalid",
       `sending ${datatype} data via JSON is not supported. Please use the binary data format for output ${output}`,
     ),
-  missingInputs: (m, expected, got, missing, id) =>
+  // With optional inputs core words the count as a range (qa L0_input_validation
+  // test_input_validation_optional_empty: "expected number of inputs between 3 and 4 but got 0 inputs ...").
+  missingInputs: (m, expected, got, missing, id, required) =>
     f(
       "invalid",
-      `${tritonRequestPrefix(id)}expected ${expected} inputs but got ${got.length} inputs for model '${m}'. Got input(s) [${got.map((g) => `'${g}'`).join(", ")}], but missing required input(s) [${missing.map((g) => `'${g}'`).join(", ")}]. Please provide all required input(s).`,
+      `${tritonRequestPrefix(id)}expected ${required === expected ? `${expected} inputs` : `number of inputs between ${required} and ${expected}`} but got ${got.length} inputs for model '${m}'. Got input(s) [${got.map((g) => `'${g}'`).join(", ")}], but missing required input(s) [${missing.map((g) => `'${g}'`).join(", ")}]. Please provide all required input(s).`,
     ),
   unexpectedInput: (m, input) =>
     f("invalid", `unexpected inference input '${input}' for model '${m}'`),
@@ -608,6 +621,7 @@ const triton: KserveProfile = {
   ],
   datatypes,
   models: [tritonSimple, tritonSimpleString, ...identityModels(datatypes, "identity", "1")],
+  namedModels: [createVllmModel()],
   restStatus: tritonStatus,
   grpcCode: tritonCodes,
   messages: tritonMessages,

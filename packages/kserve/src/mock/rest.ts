@@ -17,6 +17,7 @@ import {
 } from "@servingkit/mock-core";
 import type { FastifyInstance } from "fastify";
 import { inferenceHeaderLength, joinPieces } from "../binary-body.js";
+import { httpDecoupledRefusal, runModel } from "./decoupled.js";
 import { InferFault } from "./fault.js";
 import type { RequestedOutput } from "./infer.js";
 import { asFault, recordedInfer } from "./infer.js";
@@ -35,7 +36,12 @@ import {
   renderRestResult,
 } from "./rest-codec.js";
 import { modelConfigJson, statsJson } from "./triton-extensions.js";
-import { checkGenerateEncoding, decodeGenerateRequest, generateReply } from "./triton-generate.js";
+import {
+  checkGenerateEncoding,
+  decodeGenerateRequest,
+  generateCallbacksReply,
+  generateReply,
+} from "./triton-generate.js";
 import {
   registerBody,
   restSlice,
@@ -74,6 +80,8 @@ interface ModelParams {
 }
 
 const base = "/v2/models/:name";
+/** The parameters of a request that passes none on (generate's, to models that read none). */
+const noParameters: Readonly<Record<string, never>> = Object.freeze({});
 const versioned = "/v2/models/:name/versions/:version";
 
 /** What the KServe v2 route table serves: the mock's state (shared with its gRPC service) and the runtime's catalog entry. */
@@ -82,7 +90,7 @@ export interface KserveRestTableOptions extends KserveMockState {
   readonly runtime: RuntimeInfo;
 }
 
-type Handler = (request: RestRouteRequest) => RestRouteReply;
+type Handler = (request: RestRouteRequest) => RestRouteReply | Promise<RestRouteReply>;
 
 /**
  * The KServe v2 REST surface as a host-neutral route table. Every body reaches the routes as
@@ -145,6 +153,8 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
   const inferRoute = (request: RestRouteRequest, stream: boolean): RestRouteReply => {
     const found = resolve(request);
     if (!("model" in found)) return found;
+    // HandleInfer checks the transaction policy before it reads the body.
+    if (found.model.decoupled === true) return faultReply(profile, httpDecoupledRefusal());
     try {
       const body = decodeBody(profile, request);
       const contentType = request.headers["content-type"];
@@ -198,14 +208,29 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
   if (profile.generateExtension) {
     // Triton's generate extension (triton-generate.ts): the model (and version) first, then the
     // encoding, the JSON body, the mapping onto inputs, and the same inference as `infer`.
-    const generate = (request: RestRouteRequest, stream: boolean): RestRouteReply => {
+    const generate = (
+      request: RestRouteRequest,
+      stream: boolean,
+    ): RestRouteReply | Promise<RestRouteReply> => {
       const found = resolve(request);
       if (!("model" in found)) return found;
       try {
         checkGenerateEncoding(request.headers["content-encoding"]);
         const body = generateBody(profile, request);
         const decoded = decodeGenerateRequest(profile, found.model, body);
-        const result = recordedInfer(profile, found.model, found.version, decoded, stats);
+        if (found.model.decoupled === true) {
+          // A decoupled model's responses, as many as it sends (decoupled.ts, triton-generate.ts).
+          const callbacks = runModel(profile, found.model, found.version, decoded, request.signal);
+          return generateCallbacksReply(profile, callbacks, stream);
+        }
+        // The mock's other models read no parameters: they are checked, not passed on.
+        const plain = {
+          id: decoded.id,
+          parameters: noParameters,
+          inputs: decoded.inputs,
+          outputs: undefined,
+        };
+        const result = recordedInfer(profile, found.model, found.version, plain, stats);
         return generateReply(profile, result, stream);
       } catch (error) {
         return faultReply(profile, asFault(profile, error));

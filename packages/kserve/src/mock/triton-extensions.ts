@@ -158,6 +158,8 @@ export function modelConfigJson(model: MockModel): Record<string, unknown> {
     dims: spec.dims,
     ...(io === "output" ? { label_filename: "" } : {}),
     is_shape_tensor: false,
+    // model_config.proto ModelInput.optional (printed with every input, false by default).
+    ...(io === "input" ? { optional: spec.optional === true } : {}),
   });
   return {
     name: model.name,
@@ -167,5 +169,7 @@ export function modelConfigJson(model: MockModel): Record<string, unknown> {
     max_batch_size: model.maxBatchSize,
     input: model.inputs.map((s) => tensor(s, "input")),
     output: model.outputs.map((s) => tensor(s, "output")),
+    // model_config.proto ModelTransactionPolicy: `decoupled` for every model (false by default).
+    model_transaction_policy: { decoupled: model.decoupled === true },
   };
 }

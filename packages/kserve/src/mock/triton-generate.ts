@@ -20,8 +20,9 @@ import {
   textToBytes,
   toJsonElements,
 } from "../datatypes.js";
+import type { ModelCallback } from "./decoupled.js";
 import { InferFault } from "./fault.js";
-import { asFault, type DecodedRequest, type InferResult } from "./infer.js";
+import { asFault, type DecodedRequest, type InferResult, type ParameterValue } from "./infer.js";
 import { type MockModel, metadataShape, type Tensor, type TensorSpec } from "./models.js";
 import { type KserveProfile, tritonRequestPrefix } from "./profiles.js";
 
@@ -49,8 +50,8 @@ export function checkGenerateEncoding(header: string | undefined): void {
  * names), or throws Triton's refusal. `id` must be a string (`ParseJsonTritonRequestID`, read by
  * generate since server PR #7392, mid-2024; the profile's 2.54.0 has it); keys
  * that are not inputs are parameters whose values must be strings, numbers or booleans
- * (`SetTritonParameterFromJsonParameter`). The mock's models read no parameters, so they are
- * checked and dropped (`parameters` of the result is empty); Triton passes them to the model.
+ * (`SetTritonParameterFromJsonParameter`), kept in `parameters` of the result (a later key of
+ * one name wins) for the models that read them (`vllm_model`).
  */
 export function decodeGenerateRequest(
   profile: KserveProfile,
@@ -73,8 +74,10 @@ export function decodeGenerateRequest(
     throw new InferFault("internal", "attempt to get members for non-object");
   }
   const inputs: Tensor[] = [];
-  mapMembers(profile, model, body, inputs, id, true);
-  return { id, parameters: {}, inputs, outputs: undefined };
+  // No prototype: a parameter named `__proto__` is a key like any other.
+  const parameters = Object.create(null) as Record<string, ParameterValue>;
+  mapMembers(profile, model, body, inputs, parameters, id, true);
+  return { id, parameters, inputs, outputs: undefined };
 }
 
 /** `ConvertGenerateRequest`: each member in order, `parameters` (top level only) as a nested object. */
@@ -83,13 +86,14 @@ function mapMembers(
   model: MockModel,
   members: Record<string, unknown>,
   inputs: Tensor[],
+  parameters: Record<string, ParameterValue>,
   id: string | undefined,
   top: boolean,
 ): void {
   for (const key of Object.keys(members)) {
     const value = members[key];
     if (!top || key !== parametersKey) {
-      mapMember(profile, model, key, value, inputs, id);
+      mapMember(profile, model, key, value, inputs, parameters, id);
       continue;
     }
     if (model.inputs.some((spec) => spec.name === parametersKey)) {
@@ -105,7 +109,7 @@ function mapMembers(
       );
     }
     try {
-      mapMembers(profile, model, value, inputs, id, false);
+      mapMembers(profile, model, value, inputs, parameters, id, false);
     } catch (error) {
       if (!(error instanceof InferFault)) throw error;
       throw new InferFault(error.kind, `Converting keyword: 'parameters': ${error.message}`);
@@ -120,11 +124,13 @@ function mapMember(
   name: string,
   value: unknown,
   inputs: Tensor[],
+  parameters: Record<string, ParameterValue>,
   id: string | undefined,
 ): void {
   const spec = model.inputs.find((s) => s.name === name);
   if (spec === undefined) {
     if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
+      parameters[name] = value;
       return;
     }
     throw new InferFault(
@@ -297,4 +303,81 @@ export function generateReply(
 
 async function* once(chunk: string): AsyncGenerator<string> {
   yield chunk;
+}
+
+/** `SendChunkResponse`'s refusal when a non-streaming generate got more or fewer than one response. */
+export const notOneResponse =
+  "generate expects model to produce exactly 1 response, use generate stream for model that generates various number of responses";
+
+/**
+ * One callback's chunk as generate writes it (`FinalizeResponse` or `AddErrorJson`): the
+ * response's JSON or `{"error": ...}`, framed as an event on the stream; undefined for a
+ * flag-only callback, which writes nothing. `fault` tells whether it was an error.
+ */
+function callbackChunk(
+  profile: KserveProfile,
+  callback: ModelCallback,
+  stream: boolean,
+): { chunk: string; fault: InferFault | undefined } | undefined {
+  const response = callback.response;
+  if (response === undefined) return undefined;
+  let json: string;
+  let fault: InferFault | undefined;
+  if (response instanceof InferFault) fault = response;
+  else {
+    try {
+      json = renderGenerateResponse(response);
+      return { chunk: stream ? sseEvent(json) : json, fault: undefined };
+    } catch (error) {
+      fault = asFault(profile, error);
+    }
+  }
+  json = JSON.stringify({ error: fault.message });
+  return { chunk: stream ? sseEvent(json) : json, fault };
+}
+
+/**
+ * The reply to a generate request on a model run through {@link runModel} (any model with
+ * responses of its own: a decoupled one), as `GenerateRequestClass` answers
+ * (http_server.cc): the first callback starts the chunked reply, its status 200, or the error's
+ * when that first response is an error, whatever comes later. `/generate_stream` writes one
+ * event per response and nothing for a flag-only final callback. `/generate` waits for the final
+ * flag: exactly one response is written as usual; any other count writes only
+ * `{"error": "generate expects model to produce exactly 1 response, ..."}`, under the status
+ * the first callback set (200 when it had no error).
+ */
+export async function generateCallbacksReply(
+  profile: KserveProfile,
+  callbacks: AsyncIterator<ModelCallback>,
+  stream: boolean,
+): Promise<RestRouteReply> {
+  const first = await callbacks.next();
+  const start = first.done ? undefined : callbackChunk(profile, first.value, stream);
+  const status = start?.fault !== undefined ? profile.restStatus[start.fault.kind] : 200;
+  const headers = {
+    "content-type": stream ? "text/event-stream; charset=utf-8" : "application/json",
+  };
+  if (stream) {
+    const rest = async function* (): AsyncGenerator<string> {
+      if (start !== undefined) yield start.chunk;
+      if (first.done || first.value.final) return;
+      for (let next = await callbacks.next(); !next.done; next = await callbacks.next()) {
+        const chunk = callbackChunk(profile, next.value, true);
+        if (chunk !== undefined) yield chunk.chunk;
+        if (next.value.final) return;
+      }
+    };
+    return { status, headers, body: rest() };
+  }
+  const chunks: string[] = start === undefined ? [] : [start.chunk];
+  if (!first.done && !first.value.final) {
+    for (let next = await callbacks.next(); !next.done; next = await callbacks.next()) {
+      const chunk = callbackChunk(profile, next.value, false);
+      if (chunk !== undefined) chunks.push(chunk.chunk);
+      if (next.value.final) break;
+    }
+  }
+  const body =
+    chunks.length === 1 ? (chunks[0] as string) : JSON.stringify({ error: notOneResponse });
+  return { status, headers, body: once(body) };
 }

@@ -1,0 +1,93 @@
+/**
+ * Decoupled models (Triton `model_transaction_policy { decoupled: true }`; server
+ * docs/user_guide/decoupled_models.md): a request gets any number of responses, each flagged
+ * final or not, and the final flag may come alone, without a response
+ * (`TRITONSERVER_RESPONSE_COMPLETE_FINAL` with no response). The frontends differ in what they
+ * make of that: HTTP `infer` and gRPC `ModelInfer` refuse such models (server http_server.cc
+ * `HandleInfer`, grpc infer_handler.cc), `generate` wants exactly one response,
+ * `generate_stream` writes one event per response, and ModelStreamInfer one message per
+ * response (triton-generate.ts, grpc.ts). This module runs a request on a model and yields what
+ * the frontends see, in order.
+ */
+import { InferFault } from "./fault.js";
+import { checkRequest, type DecodedRequest, type InferResult } from "./infer.js";
+import type { MockModel, ModelResponse, Tensor } from "./models.js";
+import type { KserveProfile } from "./profiles.js";
+
+/** One callback of the model to the frontend: a response (or none), and whether it is the last. */
+export interface ModelCallback {
+  /** The response's outputs as a result, or its error; undefined for a flag-only final callback. */
+  readonly response: InferResult | InferFault | undefined;
+  /** `TRITONSERVER_RESPONSE_COMPLETE_FINAL`: nothing follows. */
+  readonly final: boolean;
+}
+
+/** Where HTTP `infer` meets a decoupled model (http_server.cc `HandleInfer`; UNSUPPORTED is 501). */
+export const httpDecoupledRefusal = () =>
+  new InferFault(
+    "unsupported",
+    "HTTP end point doesn't support models with decoupled transaction policy",
+  );
+
+/** Where gRPC `ModelInfer` meets a decoupled model (grpc infer_handler.cc; UNSUPPORTED is UNIMPLEMENTED). */
+export const grpcDecoupledRefusal = () =>
+  new InferFault(
+    "unsupported",
+    "ModelInfer RPC doesn't support models with decoupled transaction policy",
+  );
+
+/** The outputs the request asked for (all when it named none), in the model's order. */
+function requested(request: DecodedRequest, outputs: readonly Tensor[]): readonly Tensor[] {
+  const wanted = request.outputs;
+  if (wanted === undefined || wanted.length === 0) return outputs;
+  return outputs.filter((o) => wanted.some((w) => w.name === o.name));
+}
+
+/**
+ * Validates `request` against `model` at once (throwing the runtime's refusal, as `infer` does)
+ * and returns the callbacks its run makes. A model with `respond` sends its responses, the last
+ * flagged final; any other model sends `compute`'s outputs as one response, then the final flag
+ * alone. `signal` aborts a running model (the client went away).
+ */
+export function runModel(
+  profile: KserveProfile,
+  model: MockModel,
+  version: string | undefined,
+  request: DecodedRequest,
+  signal?: AbortSignal,
+): AsyncGenerator<ModelCallback> {
+  const inputs = checkRequest(profile, model, request);
+  const result = (response: ModelResponse): InferResult | InferFault => {
+    if (response.error !== undefined) return response.error;
+    return {
+      modelName: model.name,
+      modelVersion: version,
+      id: request.id,
+      outputs: requested(request, response.outputs),
+    };
+  };
+  if (model.respond === undefined) {
+    return (async function* () {
+      let response: InferResult | InferFault;
+      try {
+        response = result({ outputs: model.compute(inputs) });
+      } catch (error) {
+        response = profile.messages.computeFailed(model.name, (error as Error).message);
+      }
+      yield { response, final: false };
+      yield { response: undefined, final: true };
+    })();
+  }
+  const responses = model.respond(inputs, request.parameters, signal)[Symbol.asyncIterator]();
+  return (async function* () {
+    // One response is held back until the next shows whether it was the last.
+    let held = await responses.next();
+    // A model that sends nothing still ends the request with the final flag.
+    if (held.done) yield { response: undefined, final: true };
+    while (!held.done) {
+      const next = await responses.next();
+      yield { response: result(held.value), final: next.done === true };
+      held = next;
+    }
+  })();
+}

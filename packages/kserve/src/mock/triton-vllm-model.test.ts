@@ -1,0 +1,308 @@
+/**
+ * Triton's vLLM backend sample model on the mock, over REST with fetch (bytes as sent):
+ * triton-inference-server/vllm_backend `samples/model_repository/vllm_model/config.pbtxt`,
+ * `src/model.py` (`auto_complete_config`, `_infer`, `_verify_loras`), `src/utils/request.py`
+ * (`_get_input_tensors`, `create_response`), and Triton server `src/http_server.cc`
+ * (`HandleInfer`, `GenerateRequestClass::InferResponseComplete` / `SendChunkResponse`).
+ */
+import { type RunningMock, startMock } from "@servingkit/mock-core";
+import { afterEach, describe, expect, it } from "vitest";
+import { kserveMockModule } from "../mock.js";
+
+let running: RunningMock[] = [];
+afterEach(async () => {
+  for (const m of running) await m.close();
+  running = [];
+});
+
+/** A Triton mock serving `vllm_model` (and `simple`), with a fetch helper. */
+export async function startVllmTriton(values: Record<string, unknown> = {}) {
+  const plugins = await kserveMockModule.plugins({
+    runtime: "triton",
+    models: ["vllm_model", "simple"],
+    values: values as never,
+  });
+  const mock = await startMock({
+    runtime: "triton",
+    host: "127.0.0.1",
+    httpPort: 0,
+    grpcPort: 0,
+    plugins,
+  });
+  running.push(mock);
+  const base = mock.endpoints.http as string;
+  const post = (path: string, body: unknown) =>
+    fetch(`${base}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
+  return { mock, base, post };
+}
+
+/** The `data:` events of an SSE body, parsed. */
+function events(text: string): Record<string, unknown>[] {
+  expect(text.endsWith("\n\n")).toBe(true);
+  return text
+    .slice(0, -2)
+    .split("\n\n")
+    .map((e) => {
+      expect(e.startsWith("data: ")).toBe(true);
+      return JSON.parse(e.slice("data: ".length)) as Record<string, unknown>;
+    });
+}
+
+const generate = "/v2/models/vllm_model/generate";
+const generateStream = "/v2/models/vllm_model/generate_stream";
+
+describe("vllm_model metadata and config (config.pbtxt + auto_complete_config)", () => {
+  it("inputs: the sample's three, then the auto-completed ones; backend vllm; decoupled", async () => {
+    const { base } = await startVllmTriton();
+    const meta = (await (await fetch(`${base}/v2/models/vllm_model`)).json()) as {
+      platform: string;
+      versions: string[];
+      inputs: { name: string; datatype: string; shape: number[] }[];
+      outputs: { name: string; datatype: string; shape: number[] }[];
+    };
+    expect(meta.platform).toBe("vllm");
+    expect(meta.versions).toEqual(["1"]);
+    expect(meta.inputs.map((i) => `${i.name}:${i.datatype}:${i.shape}`)).toEqual([
+      "text_input:BYTES:1",
+      "stream:BOOL:1",
+      "sampling_parameters:BYTES:1",
+      "image:BYTES:-1",
+      "exclude_input_in_output:BOOL:1",
+      "return_finish_reason:BOOL:1",
+      "return_cumulative_logprob:BOOL:1",
+      "return_logprobs:BOOL:1",
+      "return_num_input_tokens:BOOL:1",
+      "return_num_output_tokens:BOOL:1",
+      "embedding_request:BYTES:1",
+    ]);
+    expect(meta.outputs.map((o) => `${o.name}:${o.datatype}:${o.shape}`)).toEqual([
+      "text_output:BYTES:-1",
+      "finish_reason:BYTES:-1",
+      "cumulative_logprob:FP32:-1",
+      "logprobs:BYTES:-1",
+      "num_input_tokens:UINT32:1",
+      "num_output_tokens:UINT32:-1",
+    ]);
+    const config = (await (await fetch(`${base}/v2/models/vllm_model/config`)).json()) as Record<
+      string,
+      unknown
+    >;
+    // config.pbtxt: backend "vllm", max_batch_size 0, model_transaction_policy { decoupled: True }.
+    expect(config.backend).toBe("vllm");
+    expect(config.max_batch_size).toBe(0);
+    expect(config.model_transaction_policy).toEqual({ decoupled: true });
+    const input = config.input as { name: string; optional?: boolean }[];
+    expect(input.find((i) => i.name === "sampling_parameters")?.optional).toBe(true);
+    expect(input.find((i) => i.name === "stream")?.optional).toBe(false);
+  });
+});
+
+describe("generate (non-streaming: one response with the whole text)", () => {
+  it("the prompt in front of the text (exclude_input_in_output absent, not streaming); deterministic greedy", async () => {
+    const { post } = await startVllmTriton();
+    // vllm_backend README: {"text_input": ..., "parameters": {"stream": false, "temperature": 0}}
+    const body = {
+      text_input: "What is Triton Inference Server?",
+      parameters: { stream: false, temperature: 0 },
+    };
+    const res = await post(generate, body);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/json");
+    const text = await res.text();
+    const answer = JSON.parse(text) as Record<string, string>;
+    expect(Object.keys(answer)).toEqual(["model_name", "model_version", "text_output"]);
+    expect(answer.model_name).toBe("vllm_model");
+    expect(answer.model_version).toBe("1");
+    expect(answer.text_output?.startsWith("What is Triton Inference Server?")).toBe(true);
+    expect(answer.text_output?.length).toBeGreaterThan(body.text_input.length);
+    // temperature 0 is greedy: the same text again.
+    expect(await (await post(generate, body)).text()).toBe(text);
+  });
+
+  it("exclude_input_in_output true drops the prompt; max_tokens caps the tokens (request.py create_response)", async () => {
+    const { post } = await startVllmTriton();
+    const res = await post(generate, {
+      text_input: "Hello",
+      stream: false,
+      exclude_input_in_output: true,
+      return_num_input_tokens: true,
+      return_num_output_tokens: true,
+      return_finish_reason: true,
+      parameters: { max_tokens: 5, temperature: 0, ignore_eos: true },
+    });
+    const answer = (await res.json()) as Record<string, unknown>;
+    expect(Object.keys(answer)).toEqual([
+      "finish_reason",
+      "model_name",
+      "model_version",
+      "num_input_tokens",
+      "num_output_tokens",
+      "text_output",
+    ]);
+    expect(answer.text_output).not.toMatch(/^Hello/);
+    expect(answer.finish_reason).toBe("length");
+    expect(answer.num_output_tokens).toBe(5);
+    expect(typeof answer.num_input_tokens).toBe("number");
+  });
+
+  it("sampling_parameters JSON wins over request parameters; seed makes sampling repeatable", async () => {
+    const { post } = await startVllmTriton();
+    const body = (seed: number) => ({
+      text_input: "Tell me a story",
+      stream: false,
+      sampling_parameters: JSON.stringify({ temperature: 0.9, seed, max_tokens: 12 }),
+      parameters: { max_tokens: 2 },
+    });
+    const a = (await (await post(generate, body(7))).json()) as { text_output: string };
+    const b = (await (await post(generate, body(7))).json()) as { text_output: string };
+    expect(a.text_output).toBe(b.text_output);
+    expect(a.text_output.length).toBeGreaterThan("Tell me a story".length);
+  });
+
+  it("stop ends the text before the stop string (vLLM stop semantics)", async () => {
+    const { post } = await startVllmTriton();
+    const base = { text_input: "One", stream: false, exclude_input_in_output: true };
+    const free = (await (
+      await post(generate, { ...base, parameters: { temperature: 0, max_tokens: 30 } })
+    ).json()) as { text_output: string };
+    const word = free.text_output.trim().split(/\s+/)[1] as string;
+    const stopped = (await (
+      await post(generate, {
+        ...base,
+        return_finish_reason: true,
+        sampling_parameters: JSON.stringify({ temperature: 0, max_tokens: 30, stop: [word] }),
+      })
+    ).json()) as { text_output: string; finish_reason: string };
+    expect(stopped.finish_reason).toBe("stop");
+    expect(stopped.text_output).toBe(free.text_output.slice(0, free.text_output.indexOf(word)));
+  });
+
+  it("stream true on /generate: more than one response, so Triton writes only its error under 200 (SendChunkResponse)", async () => {
+    const { post } = await startVllmTriton();
+    const res = await post(generate, {
+      text_input: "Hi",
+      stream: true,
+      parameters: { max_tokens: 4, ignore_eos: true },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(
+      '{"error":"generate expects model to produce exactly 1 response, use generate stream for model that generates various number of responses"}',
+    );
+  });
+});
+
+describe("generate_stream (one event per response)", () => {
+  it("stream true: one event per token with the new text only, joined they are the whole text", async () => {
+    const { post } = await startVllmTriton();
+    const parameters = { max_tokens: 6, temperature: 0, ignore_eos: true };
+    const res = await post(generateStream, {
+      text_input: "Once upon a time",
+      stream: true,
+      return_finish_reason: true,
+      return_num_output_tokens: true,
+      parameters,
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+    const list = events(await res.text());
+    expect(list).toHaveLength(6);
+    // str(output.finish_reason) while unfinished is "None"; the last response says why it ended.
+    expect(list.map((e) => e.finish_reason)).toEqual([
+      "None",
+      "None",
+      "None",
+      "None",
+      "None",
+      "length",
+    ]);
+    expect(list.every((e) => e.num_output_tokens === 1)).toBe(true);
+    const whole = (await (
+      await post(generate, {
+        text_input: "Once upon a time",
+        stream: false,
+        exclude_input_in_output: true,
+        parameters,
+      })
+    ).json()) as { text_output: string };
+    expect(list.map((e) => e.text_output).join("")).toBe(whole.text_output);
+  });
+
+  it("stream false on generate_stream: one event with the whole text", async () => {
+    const { post } = await startVllmTriton();
+    const res = await post(generateStream, {
+      text_input: "Hi",
+      stream: false,
+      parameters: { max_tokens: 3 },
+    });
+    const list = events(await res.text());
+    expect(list).toHaveLength(1);
+    expect(String(list[0]?.text_output).startsWith("Hi")).toBe(true);
+  });
+});
+
+describe("refusals", () => {
+  it("HTTP infer on a decoupled model: 501 (HandleInfer, UNSUPPORTED)", async () => {
+    const { post } = await startVllmTriton();
+    const res = await post("/v2/models/vllm_model/infer", "not even JSON");
+    expect(res.status).toBe(501);
+    expect(await res.text()).toBe(
+      `{"error":"HTTP end point doesn't support models with decoupled transaction policy"}`,
+    );
+  });
+
+  it("stream is required by the sample config: the count is worded as a range (optional inputs)", async () => {
+    const { post } = await startVllmTriton();
+    const res = await post(generate, { text_input: "Hi" });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toBe(
+      "[request id: <id_unknown>] expected number of inputs between 2 and 11 but got 1 inputs for model 'vllm_model'. Got input(s) ['text_input'], but missing required input(s) ['stream']. Please provide all required input(s).",
+    );
+  });
+
+  it("exclude_input_in_output false while streaming: the backend's ValueError (request.py)", async () => {
+    const { post } = await startVllmTriton();
+    const res = await post(generateStream, {
+      text_input: "Hi",
+      stream: true,
+      exclude_input_in_output: false,
+    });
+    expect(res.status).toBe(500);
+    expect(await res.text()).toBe(
+      'data: {"error":"Error generating stream: When streaming, `exclude_input_in_output` = False is not allowed."}\n\n',
+    );
+  });
+
+  it("bad sampling values: from_dict returns None, execute reads its lora_name (model.py)", async () => {
+    const { post } = await startVllmTriton();
+    for (const parameters of [{ temperature: -1 }, { max_tokens: "many" }, { unknown_key: 1 }]) {
+      const res = await post(generate, { text_input: "Hi", stream: false, parameters });
+      expect(res.status).toBe(500);
+      expect(await res.text()).toBe(
+        `{"error":"Error generating stream: 'NoneType' object has no attribute 'lora_name'"}`,
+      );
+    }
+  });
+
+  it("sampling_parameters that is no JSON: _verify_loras raises in execute (python_backend's instance error)", async () => {
+    const { post } = await startVllmTriton();
+    const res = await post(generate, { text_input: "Hi", stream: false, sampling_parameters: "" });
+    expect(res.status).toBe(500);
+    expect(((await res.json()) as { error: string }).error).toBe(
+      "Failed to process the request(s) for model instance 'vllm_model_0_0', message: JSONDecodeError: Expecting value: line 1 column 1 (char 0)",
+    );
+  });
+
+  it("lora_name without LoRA enabled (the sample's model.json): respond_error", async () => {
+    const { post } = await startVllmTriton();
+    const res = await post(generate, {
+      text_input: "Hi",
+      stream: false,
+      parameters: { lora_name: "x" },
+    });
+    expect(await res.text()).toBe('{"error":"LoRA feature is not enabled."}');
+  });
+});

@@ -1,0 +1,249 @@
+/**
+ * How Triton's vLLM backend reads a request's sampling parameters (triton-inference-server/
+ * vllm_backend `src/model.py` `_verify_loras`, `src/utils/vllm_backend_utils.py`
+ * `TritonSamplingParams.from_dict`) and how vLLM's `SamplingParams` checks them, pure. The JSON
+ * text is the `sampling_parameters` input when the request has one, else the request's
+ * parameters as JSON (`request.parameters()`).
+ *
+ * Python's semantics matter because they decide what the backend accepts: `from_dict` converts
+ * each known key with the Python type its annotation names (`int("5")` is 5, `bool("false")` is
+ * True, `float("abc")` fails), passes unknown keys to the constructor (a TypeError), and on any
+ * exception logs it and returns None, which the caller then reads `.lora_name` from.
+ */
+
+/** The sampling parameters the mock's engine honours, after vLLM's defaults. */
+export interface VllmSampling {
+  /** `max_tokens`: vLLM's default is 16. */
+  readonly maxTokens: number;
+  /** `min_tokens`, default 0. */
+  readonly minTokens: number;
+  /** `temperature`, default 1.0 (0 = greedy). */
+  readonly temperature: number;
+  /** `top_p`, default 1.0. */
+  readonly topP: number;
+  /** `top_k`; 0 or -1 = off (default). */
+  readonly topK: number;
+  /** `seed`; undefined = random. */
+  readonly seed: number | undefined;
+  /** `stop` strings (a string is one stop). */
+  readonly stop: readonly string[];
+  /** `stop_token_ids`. */
+  readonly stopTokenIds: readonly number[];
+  /** `ignore_eos`, default false. */
+  readonly ignoreEos: boolean;
+  /** `include_stop_str_in_output`, default false. */
+  readonly includeStopStrInOutput: boolean;
+  /** `logprobs`: alternatives per token; undefined = none asked. */
+  readonly logprobs: number | undefined;
+}
+
+/** Python's annotation kinds of the SamplingParams fields `from_dict` converts (type_mapping). */
+type FieldKind = "int" | "float" | "bool" | "optional-int" | "other";
+
+/**
+ * vLLM's `SamplingParams` fields (vllm/sampling_params.py) with the conversion `from_dict`
+ * applies; `lora_name` is TritonSamplingParams' own field. Any other key is an unexpected
+ * keyword argument.
+ */
+const fields: Readonly<Record<string, FieldKind>> = {
+  n: "int",
+  presence_penalty: "float",
+  frequency_penalty: "float",
+  repetition_penalty: "float",
+  temperature: "float",
+  top_p: "float",
+  top_k: "int",
+  min_p: "float",
+  seed: "optional-int",
+  stop: "other",
+  stop_token_ids: "other",
+  bad_words: "other",
+  ignore_eos: "bool",
+  max_tokens: "optional-int",
+  min_tokens: "int",
+  logprobs: "optional-int",
+  prompt_logprobs: "optional-int",
+  detokenize: "bool",
+  skip_special_tokens: "bool",
+  spaces_between_special_tokens: "bool",
+  include_stop_str_in_output: "bool",
+  truncate_prompt_tokens: "other",
+  output_kind: "other",
+  logit_bias: "other",
+  allowed_token_ids: "other",
+  extra_args: "other",
+  structured_outputs: "other",
+  lora_name: "other",
+};
+
+/** The Python type name of a parsed JSON value, as exception texts name it. */
+function pythonType(value: unknown): string {
+  if (value === null) return "NoneType";
+  if (Array.isArray(value)) return "list";
+  if (typeof value === "string") return "str";
+  if (typeof value === "boolean") return "bool";
+  if (typeof value === "number") return Number.isInteger(value) ? "int" : "float";
+  return "dict";
+}
+
+/** Python's 1-based line and column of a character offset (json.JSONDecodeError). */
+function position(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  const column = offset - before.lastIndexOf("\n");
+  return `line ${line} column ${column} (char ${offset})`;
+}
+
+/**
+ * `json.loads(text)` in Python: the value, or the exception text (`Type: message`) it raises.
+ * Empty text and text that cannot start a value are `Expecting value` at the first
+ * non-blank character (Python's exact words); trailing data is `Extra data`; a bad object key
+ * `Expecting property name enclosed in double quotes`; other syntax errors are worded as
+ * `Expecting value` at the offset V8 reports (Python may word those differently).
+ */
+export function pythonJsonLoads(text: string): { value: unknown } | { error: string } {
+  try {
+    return { value: JSON.parse(text) };
+  } catch (error) {
+    const message = (error as Error).message;
+    const first = text.search(/[^ \t\n\r]/);
+    const at = /position (\d+)/.exec(message);
+    let offset = at ? Number(at[1]) : text.length;
+    let what = "Expecting value";
+    if (first === -1 || !/[-{["0-9tfn]/.test(text[first] ?? "")) {
+      offset = first === -1 ? text.length : first;
+    } else if (message.startsWith("Unexpected non-whitespace character after JSON")) {
+      what = "Extra data";
+    } else if (message.startsWith("Expected property name")) {
+      what = "Expecting property name enclosed in double quotes";
+    }
+    return { error: `JSONDecodeError: ${what}: ${position(text, offset)}` };
+  }
+}
+
+/**
+ * `_verify_loras`: `json.loads(parameters).pop("lora_name", None)`, run in `execute` before the
+ * request starts. Returns the LoRA name (undefined when none), or the Python exception text
+ * (bad JSON; a JSON value without `pop`, or a list, whose `pop` takes one argument).
+ */
+export function verifyLoras(text: string): { lora: string | undefined } | { error: string } {
+  const parsed = pythonJsonLoads(text);
+  if ("error" in parsed) return parsed;
+  const value = parsed.value;
+  if (Array.isArray(value)) return { error: "TypeError: pop expected at most 1 argument, got 2" };
+  if (value === null || typeof value !== "object") {
+    return { error: `AttributeError: '${pythonType(value)}' object has no attribute 'pop'` };
+  }
+  const lora = (value as Record<string, unknown>).lora_name;
+  // `pop(..., None)`: a JSON null is None, as absent; any other value is a LoRA request.
+  return { lora: lora === null || lora === undefined ? undefined : String(lora) };
+}
+
+/** Python's `int(value)`, or undefined where it raises. */
+function pyInt(value: unknown): number | undefined {
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (typeof value === "number") return Number.isFinite(value) ? Math.trunc(value) : undefined;
+  if (typeof value === "string" && /^\s*[+-]?\d+(_\d+)*\s*$/.test(value)) {
+    return Number.parseInt(value.replaceAll("_", ""), 10);
+  }
+  return undefined;
+}
+
+/** Python's `float(value)`, or undefined where it raises. */
+function pyFloat(value: unknown): number | undefined {
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (typeof value === "number") return value;
+  if (typeof value !== "string") return undefined;
+  const text = value.trim().replaceAll("_", "");
+  if (/^[+-]?(inf|infinity)$/i.test(text)) return text.startsWith("-") ? -Infinity : Infinity;
+  if (/^[+-]?nan$/i.test(text)) return Number.NaN;
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text)) return undefined;
+  return Number(text);
+}
+
+/** Python's truthiness (`bool(value)`). */
+function pyBool(value: unknown): boolean {
+  if (Array.isArray(value)) return value.length > 0;
+  if (value !== null && typeof value === "object") return Object.keys(value).length > 0;
+  return Boolean(value);
+}
+
+/** The `stop` list SamplingParams builds: None → [], a string → [it], else `list(stop)`. */
+function stopList(value: unknown): string[] | undefined {
+  if (value === undefined) return [];
+  if (typeof value === "string") return [value];
+  if (!Array.isArray(value) || value.some((s) => typeof s !== "string")) return undefined;
+  return value as string[];
+}
+
+/**
+ * `TritonSamplingParams.from_dict(text)`: the parameters, or undefined where the backend's
+ * `from_dict` catches an exception and returns None (bad JSON, a JSON value that is no object,
+ * an unknown key, a failed conversion, or a value vLLM's `_verify_args` refuses: `n` < 1,
+ * penalties outside [-2, 2], `repetition_penalty` <= 0, `temperature` < 0, `top_p` outside
+ * (0, 1], `top_k` below -1, `min_p` outside [0, 1], `max_tokens` < 1, `min_tokens` < 0 or above
+ * `max_tokens`, `logprobs` < 0, an empty or non-string stop). JSON nulls are dropped first, so
+ * vLLM's defaults apply to them.
+ */
+export function readSamplingParameters(text: string): VllmSampling | undefined {
+  const parsed = pythonJsonLoads(text);
+  if ("error" in parsed) return undefined;
+  const raw = parsed.value;
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return undefined;
+  const values: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    if (value === null) continue;
+    const kind = fields[key];
+    if (kind === undefined) return undefined; // TypeError: unexpected keyword argument
+    let converted: unknown = value;
+    if (kind === "int" || kind === "optional-int") converted = pyInt(value);
+    else if (kind === "float") converted = pyFloat(value);
+    else if (kind === "bool") converted = pyBool(value);
+    if (converted === undefined) return undefined; // ValueError / TypeError of the conversion
+    values[key] = converted;
+  }
+  const num = (key: string, fallback: number) => (values[key] as number | undefined) ?? fallback;
+  const n = num("n", 1);
+  const temperature = num("temperature", 1);
+  const topP = num("top_p", 1);
+  const topK = num("top_k", 0);
+  const minP = num("min_p", 0);
+  const maxTokens = num("max_tokens", 16);
+  const minTokens = num("min_tokens", 0);
+  const logprobs = values.logprobs as number | undefined;
+  const penalties = [num("presence_penalty", 0), num("frequency_penalty", 0)];
+  const stop = stopList(values.stop);
+  const stopTokenIds = values.stop_token_ids ?? [];
+  if (
+    n < 1 ||
+    penalties.some((p) => !(p >= -2 && p <= 2)) ||
+    !(num("repetition_penalty", 1) > 0) ||
+    !(temperature >= 0) ||
+    !(topP > 0 && topP <= 1) ||
+    topK < -1 ||
+    !(minP >= 0 && minP <= 1) ||
+    maxTokens < 1 ||
+    minTokens < 0 ||
+    minTokens > maxTokens ||
+    (logprobs !== undefined && logprobs < 0) ||
+    stop === undefined ||
+    stop.some((s) => s === "") ||
+    !Array.isArray(stopTokenIds) ||
+    stopTokenIds.some((id) => !Number.isInteger(id) || id < 0)
+  ) {
+    return undefined;
+  }
+  return {
+    maxTokens,
+    minTokens,
+    temperature,
+    topP,
+    topK,
+    seed: values.seed as number | undefined,
+    stop,
+    stopTokenIds: stopTokenIds as number[],
+    ignoreEos: (values.ignore_eos as boolean | undefined) ?? false,
+    includeStopStrInOutput: (values.include_stop_str_in_output as boolean | undefined) ?? false,
+    logprobs,
+  };
+}
