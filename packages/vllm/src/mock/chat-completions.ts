@@ -261,7 +261,6 @@ function streamFrames(
   const object = "chat.completion.chunk";
   const created = model.nowSeconds();
   const continuous = request.streamOptions?.continuousUsageStats === true;
-  const generated = new Map<number, number>();
   // Literals written out, not spread from a shared head: V8 builds a fresh map for every spread
   // that gains keys (about 2 µs a key).
   const chunk = (
@@ -269,6 +268,8 @@ function streamFrames(
     delta: object,
     logprobs: { content: ChatLogprob[] } | null,
     finish?: ReturnType<typeof finishOf>,
+    /** The choice's tokens through this chunk (continuous_usage_stats; the role chunk's 0). */
+    count = 0,
   ) => {
     const choice = finish
       ? {
@@ -286,7 +287,7 @@ function streamFrames(
           created,
           model: modelName,
           choices: [choice],
-          usage: usageOf(promptTokens, generated.get(index) ?? 0, "stream"),
+          usage: usageOf(promptTokens, count, "stream"),
         }
       : { id, object, created, model: modelName, choices: [choice] };
   };
@@ -307,7 +308,6 @@ function streamFrames(
   let completionTokens = 0;
   const pieces = streamPieces({
     includeStopStr: request.includeStopStrInOutput,
-    generated,
     keepTokens: request.logprobs === true,
   });
   const framePiece = (piece: StreamPiece, emit: EmitFrame) => {
@@ -316,7 +316,15 @@ function streamFrames(
       emit(
         plain
           ? contentFrame(piece.index, text)
-          : sseEvent(chunk(piece.index, delta(piece.index, text), logprobsOf(tokens))),
+          : sseEvent(
+              chunk(
+                piece.index,
+                delta(piece.index, text),
+                logprobsOf(tokens),
+                undefined,
+                piece.generated,
+              ),
+            ),
       );
       return;
     }
@@ -328,6 +336,7 @@ function streamFrames(
           text === "" ? {} : delta(piece.index, text),
           logprobsOf(tokens),
           finishOf(piece.finish),
+          piece.generated,
         ),
       ),
     );

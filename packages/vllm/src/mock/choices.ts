@@ -339,12 +339,15 @@ export type StreamPiece =
       readonly index: number;
       readonly text: string;
       readonly tokens: readonly TokenEvent[];
+      /** The choice's tokens through this piece (its `continuous_usage_stats` count). */
+      readonly generated: number;
     }
   | {
       readonly kind: "finish";
       readonly index: number;
       readonly text: string;
       readonly tokens: readonly TokenEvent[];
+      readonly generated: number;
       readonly finish: FinishEvent;
     };
 
@@ -368,20 +371,21 @@ export interface StreamPieces {
  * time: each choice's newest text waits for the choice's next event or a `flush` (the stream
  * calls it when no event is ready at once, serving_completion.py sending every engine output as it
  * comes), so its last text rides on the chunk with `finish_reason` (the finish follows the last
- * token at once), and an empty text never goes out alone. `generated` is kept up to date with
- * each choice's token count (for `continuous_usage_stats`); `initialText` is what a choice starts
- * with (the echoed prompt of completions). Plain functions of the events, so the endpoint's
+ * token at once), and an empty text never goes out alone. Each piece carries its choice's token
+ * count through its own tokens (a chunk's `continuous_usage_stats` count: serving_completion.py
+ * counts an output's tokens before making its chunk); `initialText` is what a choice starts with
+ * (the echoed prompt of completions). Plain functions of the events, so the endpoint's
  * stream loop calls them per event instead of stacking another async layer.
  */
 export function streamPieces(options: {
   readonly includeStopStr: boolean;
-  readonly generated: Map<number, number>;
   readonly initialText?: (index: number) => string;
   /** Pieces carry their token events (for logprobs); default true. False: always empty. */
   readonly keepTokens?: boolean;
 }): StreamPieces {
-  const { generated } = options;
   const keepTokens = options.keepTokens ?? true;
+  /** Each open choice's token count. */
+  const generated = new Map<number, number>();
   // One holder per open choice, updated in place: its tokens array is replaced when handed out
   // (none is made per event when tokens are not kept).
   const held = new Map<number, { text: string; tokens: TokenEvent[] }>();
@@ -393,13 +397,15 @@ export function streamPieces(options: {
         held.set(index, pending);
       }
       if (event.type === "token") {
-        generated.set(index, (generated.get(index) ?? 0) + 1);
+        const before = generated.get(index) ?? 0;
+        generated.set(index, before + 1);
         if (pending.text !== "") {
           const piece: StreamPiece = {
             kind: "text",
             index,
             text: pending.text,
             tokens: pending.tokens,
+            generated: before,
           };
           pending.text = event.text;
           if (keepTokens) pending.tokens = [event];
@@ -410,9 +416,16 @@ export function streamPieces(options: {
         return undefined;
       }
       held.delete(index);
-      generated.set(index, event.completionTokens);
+      generated.delete(index);
       const text = pending.text + stopSuffix(event, options.includeStopStr);
-      return { kind: "finish", index, text, tokens: pending.tokens, finish: event };
+      return {
+        kind: "finish",
+        index,
+        text,
+        tokens: pending.tokens,
+        generated: event.completionTokens,
+        finish: event,
+      };
     },
     flush(each) {
       for (const [index, pending] of held) {
@@ -422,6 +435,7 @@ export function streamPieces(options: {
           index,
           text: pending.text,
           tokens: pending.tokens,
+          generated: generated.get(index) ?? 0,
         };
         pending.text = "";
         if (keepTokens) pending.tokens = [];

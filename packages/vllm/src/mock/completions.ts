@@ -280,7 +280,6 @@ function streamFrames(
   const id = completionId(request);
   const created = model.nowSeconds();
   const continuous = request.streamOptions?.continuousUsageStats === true;
-  const generated = new Map<number, number>();
   const promptOf = (index: number) => promptTexts[Math.floor(index / request.n)] ?? "";
   const promptIdsOf = (index: number) =>
     plans.find((plan) => plan.index === index)?.request.promptIds.length ?? 0;
@@ -291,6 +290,8 @@ function streamFrames(
     text: string,
     finish: FinishEvent | undefined,
     logprobs: CompletionLogprobs | null,
+    /** The choice's tokens through this chunk (continuous_usage_stats). */
+    count = 0,
   ) => {
     const reasons = finish && finishOf(finish);
     const event = {
@@ -307,7 +308,7 @@ function streamFrames(
           stop_reason: reasons ? reasons.stop_reason : null,
         },
       ],
-      usage: continuous ? usageOf(promptIdsOf(index), generated.get(index) ?? 0, "stream") : null,
+      usage: continuous ? usageOf(promptIdsOf(index), count, "stream") : null,
     };
     // Logprob maps keep their key order on the wire (wire-json.ts).
     return logprobs === null ? event : withKeyOrder(event);
@@ -329,7 +330,6 @@ function streamFrames(
   let completionTokens = 0;
   const pieces = streamPieces({
     includeStopStr: request.includeStopStrInOutput,
-    generated,
     keepTokens: request.logprobs !== undefined,
     ...(request.echo && { initialText: promptOf }),
   });
@@ -338,12 +338,18 @@ function streamFrames(
       emit(
         plain
           ? textFrame(piece.index, piece.text)
-          : sseEvent(chunk(piece.index, piece.text, undefined, logprobsOf(piece.tokens))),
+          : sseEvent(
+              chunk(piece.index, piece.text, undefined, logprobsOf(piece.tokens), piece.generated),
+            ),
       );
       return;
     }
     completionTokens += piece.finish.completionTokens;
-    emit(sseEvent(chunk(piece.index, piece.text, piece.finish, logprobsOf(piece.tokens))));
+    emit(
+      sseEvent(
+        chunk(piece.index, piece.text, piece.finish, logprobsOf(piece.tokens), piece.generated),
+      ),
+    );
   };
   return choiceFrames(
     model,

@@ -425,4 +425,52 @@ describe("when a token's chunk goes out", () => {
       await server.close();
     }
   });
+
+  // vllm-openai.md §6: continuous_usage_stats puts the cumulative usage on every chunk;
+  // serving_completion.py adds an output's tokens to the count before making its chunk, so chunk
+  // k counts k tokens, however the chunks are grouped in time.
+  it("counts each chunk's own tokens under continuous_usage_stats, paced or not", async () => {
+    const body = {
+      prompt: "Tell me about rivers",
+      max_tokens: 4,
+      ignore_eos: true,
+      stream: true,
+      stream_options: { include_usage: true, continuous_usage_stats: true },
+    };
+    const counts = async (url: string, clock?: ManualClock) => {
+      const response = fetch(`${url}/v1/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }).then((r) => r.text());
+      const text = clock ? await drive(clock, response) : await response;
+      return text
+        .split("\n\n")
+        .filter((frame) => frame.startsWith("data: {"))
+        .map(
+          (frame) =>
+            JSON.parse(frame.slice(6)) as {
+              choices: unknown[];
+              usage: { completion_tokens: number };
+            },
+        )
+        .filter((chunk) => chunk.choices.length > 0)
+        .map((chunk) => chunk.usage.completion_tokens);
+    };
+    const unpaced = await startVllm({ "served-model-name": "m" });
+    try {
+      expect(await counts(unpaced.url)).toEqual([1, 2, 3, 4]);
+    } finally {
+      await unpaced.close();
+    }
+    const clock = new ManualClock();
+    const paced = await startVllm({ "served-model-name": "m", "inter-token-latency": "20" }, [], {
+      clock,
+    });
+    try {
+      expect(await counts(paced.url, clock)).toEqual([1, 2, 3, 4]);
+    } finally {
+      await paced.close();
+    }
+  });
 });
