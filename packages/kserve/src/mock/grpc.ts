@@ -35,6 +35,7 @@ import {
   toContents,
   toInferParameter,
 } from "../grpc-tensors.js";
+import { grpcDecoupledRefusal, type ModelCallback, runModel } from "./decoupled.js";
 import { InferFault } from "./fault.js";
 import {
   asFault,
@@ -263,6 +264,8 @@ function sharedOutputTensor(
 function inferOnce(state: KserveMockState, request: ModelInferRequest): ModelInferResponse {
   const { profile, repository, stats, sharedMemory } = state;
   const { model, version } = repository.find(request.modelName, request.modelVersion);
+  // ModelInfer checks the transaction policy once it knows the model (grpc infer_handler.cc).
+  if (model.decoupled === true) throw grpcDecoupledRefusal();
   const decoded = decodeGrpcRequest(profile, request, sharedMemory);
   const shared =
     sharedMemory === undefined
@@ -442,6 +445,90 @@ export function registerGrpcService(
   router.service(GRPCInferenceService, wrap(handlers));
 }
 
+/** Whether a stream request names a decoupled model (an unknown one is refused by the usual path). */
+function isDecoupled(repository: ModelRepository, request: ModelInferRequest): boolean {
+  try {
+    return repository.find(request.modelName, request.modelVersion).model.decoupled === true;
+  } catch {
+    return false;
+  }
+}
+
+/** The request parameter that asks for the flag-only final response (grpc_utils.h TRITON_RESERVED_REQUEST_PARAMS). */
+const emptyFinalKey = "triton_enable_empty_final_response";
+
+/** The `triton_final_response` response parameter: whether this is the request's last response. */
+function finalParameter(final: boolean): ModelInferResponse["parameters"] {
+  return {
+    triton_final_response: create(InferParameterSchema, {
+      parameterChoice: { case: "boolParam", value: final },
+    }),
+  };
+}
+
+/**
+ * ModelStreamInfer on a decoupled model (server src/grpc/stream_infer_handler.cc
+ * `StreamInferResponseComplete`): one ModelStreamInferResponse per response the model sends,
+ * each with the response parameter `triton_final_response` (true on the last). A response
+ * carrying an error is `error_message` with an infer_response holding only the request's `id`,
+ * `model_name`, `model_version` and that parameter. A final flag sent without a response becomes
+ * such an empty response only when the request set `triton_enable_empty_final_response` (a
+ * bool_param; any other kind is refused), which is a reserved parameter the model never sees.
+ */
+async function* decoupledStreamResponses(
+  state: KserveMockState,
+  request: ModelInferRequest,
+  signal: AbortSignal,
+): AsyncGenerator<{ errorMessage?: string; inferResponse?: ModelInferResponse }> {
+  const { profile, repository, sharedMemory } = state;
+  const empty = (final: boolean): ModelInferResponse => ({
+    $typeName: "inference.ModelInferResponse",
+    modelName: request.modelName,
+    modelVersion: request.modelVersion,
+    id: request.id,
+    parameters: finalParameter(final),
+    outputs: [],
+    rawOutputContents: [],
+  });
+  let callbacks: AsyncGenerator<ModelCallback>;
+  let enableEmptyFinal = false;
+  try {
+    const flag = request.parameters[emptyFinalKey];
+    if (flag !== undefined) {
+      if (flag.parameterChoice.case !== "boolParam") {
+        throw new InferFault(
+          "invalid",
+          `invalid value type for '${emptyFinalKey}' parameter, expected bool_param.`,
+        );
+      }
+      enableEmptyFinal = flag.parameterChoice.value;
+    }
+    const { model, version } = repository.find(request.modelName, request.modelVersion);
+    const decoded = decodeGrpcRequest(profile, request, sharedMemory);
+    const parameters: Record<string, ParameterValue> = {};
+    for (const key of Object.keys(decoded.parameters)) {
+      if (key !== emptyFinalKey) parameters[key] = decoded.parameters[key] as ParameterValue;
+    }
+    const plain = { id: decoded.id, parameters, inputs: decoded.inputs, outputs: decoded.outputs };
+    callbacks = runModel(profile, model, version, plain, signal);
+  } catch (error) {
+    yield { errorMessage: asFault(profile, error).message };
+    return;
+  }
+  const rawIn = request.rawInputContents.length > 0;
+  for await (const { response, final } of callbacks) {
+    if (response === undefined) {
+      if (enableEmptyFinal) yield { inferResponse: empty(true) };
+    } else if (response instanceof InferFault) {
+      yield { errorMessage: response.message, inferResponse: empty(final) };
+    } else {
+      const encoded = encodeGrpcResult(profile, response, rawIn);
+      encoded.parameters = finalParameter(final);
+      yield { inferResponse: encoded };
+    }
+  }
+}
+
 /**
  * Triton's extension RPCs (kserve-v2.md §4.1, §4.2): ModelStreamInfer (one
  * ModelStreamInferResponse per request, failures as `error_message` without ending the stream),
@@ -457,8 +544,15 @@ function tritonRpcs(state: KserveMockState, guard: <T>(work: () => T) => T) {
     return stats.select([model], version === "" ? undefined : version);
   };
   return {
-    async *modelStreamInfer(requests: AsyncIterable<ModelInferRequest>) {
+    async *modelStreamInfer(
+      requests: AsyncIterable<ModelInferRequest>,
+      context: { signal: AbortSignal },
+    ) {
       for await (const request of requests) {
+        if (isDecoupled(repository, request)) {
+          yield* decoupledStreamResponses(state, request, context.signal);
+          continue;
+        }
         try {
           yield { inferResponse: infer(request) };
         } catch (error) {

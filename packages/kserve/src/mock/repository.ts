@@ -56,6 +56,7 @@ export function seededModel(
   maxBatchSize: number,
   inputs: TensorSpec[],
   outputs: TensorSpec[],
+  decoupled = false,
 ): MockModel {
   return {
     name,
@@ -64,6 +65,7 @@ export function seededModel(
     maxBatchSize,
     inputs,
     outputs,
+    ...(decoupled ? { decoupled } : {}),
     compute(given) {
       const seed = Buffer.concat(
         inputs.map((spec) => {
@@ -88,6 +90,14 @@ export function seededModel(
   };
 }
 
+/**
+ * A bool field of protobuf text format: `true`, `True`, `t` or `1` (the sample's
+ * `decoupled: True`); anything else is false.
+ */
+function textBool(value: TextValue | undefined): boolean {
+  return value === true || value === "True" || value === "t" || value === 1;
+}
+
 function tritonTensor(value: TextValue, where: string): TensorSpec {
   const t = value as TextMessage;
   const type = String(t.data_type ?? "");
@@ -95,7 +105,9 @@ function tritonTensor(value: TextValue, where: string): TensorSpec {
   if (typeof t.name !== "string" || !isDatatype(datatype)) {
     throw new Error(`${where}: a tensor needs a name and a data_type (got ${type || "none"})`);
   }
-  return { name: t.name, datatype, dims: asArray(t.dims).map(Number) };
+  const spec = { name: t.name, datatype, dims: asArray(t.dims).map(Number) };
+  // model_config.proto ModelInput.optional: a request may leave the input out.
+  return textBool(t.optional) ? { ...spec, optional: true } : spec;
 }
 
 /** Reads a Triton repository (synchronously: start-up only). */
@@ -128,6 +140,8 @@ export function readTritonRepository(dir: string): MockModel[] {
         Number(config.max_batch_size ?? 0),
         asArray(config.input).map((t) => tritonTensor(t, file)),
         asArray(config.output).map((t) => tritonTensor(t, file)),
+        // model_config.proto ModelTransactionPolicy: `model_transaction_policy { decoupled: true }`.
+        textBool((config.model_transaction_policy as TextMessage | undefined)?.decoupled),
       ),
     );
   }

@@ -51,8 +51,9 @@ export async function startKserve(
   runtime: KserveRuntime,
   values: RuntimeOptionValues = {},
   extra: Partial<MockOptions> = {},
+  models: readonly string[] = [],
 ): Promise<RunningMock> {
-  const plugins = await kserveMockModule.plugins({ runtime, models: [], values });
+  const plugins = await kserveMockModule.plugins({ runtime, models: [...models], values });
   const mock = await startMock({
     runtime,
     host: "127.0.0.1",
@@ -124,4 +125,20 @@ export function inferenceClient(
       (e: grpc.ServiceError) => ({ code: e.code, details: decodeURIComponent(e.details) }),
     );
   return { raw, unary, failure };
+}
+
+/**
+ * A Triton mock serving `vllm_model` (named: it is not a default built-in) and `simple`, with a
+ * JSON `post` helper on its REST base URL.
+ */
+export async function startVllmTriton(values: RuntimeOptionValues = {}) {
+  const mock = await startKserve("triton", values, {}, ["vllm_model", "simple"]);
+  const base = mock.endpoints.http as string;
+  const post = (path: string, body: unknown) =>
+    fetch(`${base}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
+  return { mock, base, post };
 }

@@ -5,40 +5,10 @@
  * (`_get_input_tensors`, `create_response`), and Triton server `src/http_server.cc`
  * (`HandleInfer`, `GenerateRequestClass::InferResponseComplete` / `SendChunkResponse`).
  */
-import { type RunningMock, startMock } from "@servingkit/mock-core";
 import { afterEach, describe, expect, it } from "vitest";
-import { kserveMockModule } from "../mock.js";
+import { closeAll, startVllmTriton } from "./test-mocks.js";
 
-let running: RunningMock[] = [];
-afterEach(async () => {
-  for (const m of running) await m.close();
-  running = [];
-});
-
-/** A Triton mock serving `vllm_model` (and `simple`), with a fetch helper. */
-export async function startVllmTriton(values: Record<string, unknown> = {}) {
-  const plugins = await kserveMockModule.plugins({
-    runtime: "triton",
-    models: ["vllm_model", "simple"],
-    values: values as never,
-  });
-  const mock = await startMock({
-    runtime: "triton",
-    host: "127.0.0.1",
-    httpPort: 0,
-    grpcPort: 0,
-    plugins,
-  });
-  running.push(mock);
-  const base = mock.endpoints.http as string;
-  const post = (path: string, body: unknown) =>
-    fetch(`${base}${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: typeof body === "string" ? body : JSON.stringify(body),
-    });
-  return { mock, base, post };
-}
+afterEach(closeAll);
 
 /** The `data:` events of an SSE body, parsed. */
 function events(text: string): Record<string, unknown>[] {

@@ -1,0 +1,236 @@
+/**
+ * Decoupled models over gRPC with an independent @grpc/grpc-js client (proto-loader, snake_case
+ * fields): ModelInfer refuses them (server src/grpc/infer_handler.cc: UNSUPPORTED →
+ * UNIMPLEMENTED), ModelStreamInfer answers one ModelStreamInferResponse per model response with
+ * `triton_final_response` (src/grpc/stream_infer_handler.cc `StreamInferResponseComplete`), the
+ * flag-only final response only when `triton_enable_empty_final_response` is set; a decoupled
+ * model read from a repository (config.pbtxt `model_transaction_policy { decoupled: true }`).
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type * as grpc from "@grpc/grpc-js";
+import { afterEach, describe, expect, it } from "vitest";
+import { closeAll, inferenceClient, startKserve, startVllmTriton } from "./test-mocks.js";
+
+afterEach(closeAll);
+
+type Message = Record<string, unknown>;
+
+/** Writes `requests` on one ModelStreamInfer call, half-closes, and collects every message. */
+function stream(
+  client: ReturnType<typeof inferenceClient>,
+  requests: object[],
+): Promise<{ answers: Message[]; error?: grpc.ServiceError }> {
+  return new Promise((resolve) => {
+    const call = (
+      client.raw.ModelStreamInfer as unknown as () => grpc.ClientDuplexStream<object, Message>
+    ).call(client.raw);
+    const answers: Message[] = [];
+    call.on("data", (m: Message) => answers.push(m));
+    call.on("end", () => resolve({ answers }));
+    call.on("error", (error: grpc.ServiceError) => resolve({ answers, error }));
+    for (const r of requests) call.write(r);
+    call.end();
+  });
+}
+
+const bytes = (text: string) => {
+  const b = Buffer.from(text);
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(b.length);
+  return Buffer.concat([length, b]);
+};
+
+/** A vllm_model request as tritonclient sends it: raw contents, BYTES length-prefixed. */
+function vllmRequest(prompt: string, streaming: boolean, parameters: Record<string, object> = {}) {
+  return {
+    model_name: "vllm_model",
+    id: "r1",
+    inputs: [
+      { name: "text_input", datatype: "BYTES", shape: [1] },
+      { name: "stream", datatype: "BOOL", shape: [1] },
+      { name: "exclude_input_in_output", datatype: "BOOL", shape: [1] },
+      { name: "sampling_parameters", datatype: "BYTES", shape: [1] },
+    ],
+    raw_input_contents: [
+      bytes(prompt),
+      Buffer.of(streaming ? 1 : 0),
+      Buffer.of(1),
+      bytes(JSON.stringify({ max_tokens: 4, temperature: 0, ignore_eos: true })),
+    ],
+    parameters,
+  };
+}
+
+/** text_output's element of a response (raw BYTES: 4-byte length, then the text). */
+function textOutput(answer: Message): string {
+  const response = answer.infer_response as { raw_output_contents: Buffer[] };
+  const raw = response.raw_output_contents[0] as Buffer;
+  return raw.subarray(4, 4 + raw.readUInt32LE(0)).toString();
+}
+
+const finalFlag = (answer: Message) =>
+  (
+    (answer.infer_response as { parameters: Record<string, { bool_param: boolean }> }).parameters
+      .triton_final_response as { bool_param: boolean }
+  ).bool_param;
+
+describe("ModelInfer on a decoupled model", () => {
+  it("UNIMPLEMENTED: ModelInfer RPC doesn't support models with decoupled transaction policy", async () => {
+    const { mock } = await startVllmTriton();
+    const failure = await inferenceClient(mock).failure("ModelInfer", vllmRequest("Hi", false));
+    expect(failure).toEqual({
+      code: 12,
+      details: "ModelInfer RPC doesn't support models with decoupled transaction policy",
+    });
+  });
+});
+
+describe("ModelStreamInfer on vllm_model", () => {
+  it("stream true: one message per token, the new text each, triton_final_response true on the last only", async () => {
+    const { mock } = await startVllmTriton();
+    const client = inferenceClient(mock);
+    const { answers, error } = await stream(client, [vllmRequest("Hello there", true)]);
+    expect(error).toBeUndefined();
+    expect(answers).toHaveLength(4);
+    expect(answers.map(finalFlag)).toEqual([false, false, false, true]);
+    for (const a of answers) {
+      expect(a.error_message).toBe("");
+      expect(a.infer_response).toMatchObject({
+        model_name: "vllm_model",
+        model_version: "1",
+        id: "r1",
+      });
+    }
+    // The same request without streaming: one message with the whole text, final.
+    const whole = await stream(client, [vllmRequest("Hello there", false)]);
+    expect(whole.answers).toHaveLength(1);
+    expect(finalFlag(whole.answers[0] as Message)).toBe(true);
+    expect(answers.map(textOutput).join("")).toBe(textOutput(whole.answers[0] as Message));
+  });
+
+  it("the vLLM backend sends no flag-only final response: triton_enable_empty_final_response adds nothing", async () => {
+    const { mock } = await startVllmTriton();
+    const flagged = vllmRequest("Hi", true, {
+      triton_enable_empty_final_response: { bool_param: true },
+    });
+    const { answers } = await stream(inferenceClient(mock), [flagged]);
+    expect(answers.map(finalFlag)).toEqual([false, false, false, true]);
+  });
+
+  it("a model error: error_message, and an infer_response with only id, name, version, final flag", async () => {
+    const { mock } = await startVllmTriton();
+    const bad = vllmRequest("Hi", true);
+    bad.raw_input_contents[3] = bytes(JSON.stringify({ temperature: -1 }));
+    const { answers } = await stream(inferenceClient(mock), [bad, vllmRequest("Hi", false)]);
+    expect(answers).toHaveLength(2);
+    expect(answers[0]?.error_message).toBe(
+      "Error generating stream: 'NoneType' object has no attribute 'lora_name'",
+    );
+    expect(answers[0]?.infer_response).toMatchObject({
+      model_name: "vllm_model",
+      model_version: "",
+      id: "r1",
+      outputs: [],
+    });
+    expect(finalFlag(answers[0] as Message)).toBe(true);
+    // The stream goes on: the next request is answered.
+    expect(answers[1]?.error_message).toBe("");
+  });
+
+  it("triton_enable_empty_final_response must be a bool_param", async () => {
+    const { mock } = await startVllmTriton();
+    const bad = vllmRequest("Hi", true, {
+      triton_enable_empty_final_response: { string_param: "true" },
+    });
+    const { answers } = await stream(inferenceClient(mock), [bad]);
+    expect(answers.map((a) => a.error_message)).toEqual([
+      "invalid value type for 'triton_enable_empty_final_response' parameter, expected bool_param.",
+    ]);
+  });
+
+  it("a non-decoupled model on the stream is answered as before (no triton_final_response)", async () => {
+    const { mock } = await startVllmTriton();
+    const sixteen = Array.from({ length: 16 }, (_, i) => i);
+    const { answers } = await stream(inferenceClient(mock), [
+      {
+        model_name: "simple",
+        inputs: [
+          {
+            name: "INPUT0",
+            datatype: "INT32",
+            shape: [1, 16],
+            contents: { int_contents: sixteen },
+          },
+          {
+            name: "INPUT1",
+            datatype: "INT32",
+            shape: [1, 16],
+            contents: { int_contents: sixteen },
+          },
+        ],
+      },
+    ]);
+    expect(answers).toHaveLength(1);
+    expect(
+      (answers[0] as { infer_response: { parameters: object } }).infer_response.parameters,
+    ).toEqual({});
+  });
+});
+
+describe("a repository model with model_transaction_policy { decoupled: true }", () => {
+  function repository(): string {
+    const dir = mkdtempSync(join(tmpdir(), "decoupled-repo-"));
+    mkdirSync(join(dir, "square", "1"), { recursive: true });
+    writeFileSync(
+      join(dir, "square", "config.pbtxt"),
+      [
+        'name: "square"',
+        'backend: "python"',
+        "max_batch_size: 0",
+        "model_transaction_policy { decoupled: True }",
+        'input [ { name: "IN" data_type: TYPE_INT32 dims: [ 1 ] } ]',
+        'output [ { name: "OUT" data_type: TYPE_INT32 dims: [ 1 ] } ]',
+      ].join("\n"),
+    );
+    return dir;
+  }
+
+  it("is refused by HTTP infer and ModelInfer, answers generate once, and the stream sends the final flag alone", async () => {
+    const mock = await startKserve("triton", { "model-repository": repository() });
+    const base = mock.endpoints.http as string;
+    const config = (await (await fetch(`${base}/v2/models/square/config`)).json()) as {
+      model_transaction_policy: unknown;
+    };
+    expect(config.model_transaction_policy).toEqual({ decoupled: true });
+    const infer = await fetch(`${base}/v2/models/square/infer`, { method: "POST", body: "{}" });
+    expect(infer.status).toBe(501);
+    // One response, then the final flag alone: generate gets exactly one response.
+    const generated = await fetch(`${base}/v2/models/square/generate`, {
+      method: "POST",
+      body: JSON.stringify({ IN: 3 }),
+    });
+    expect(generated.status).toBe(200);
+    expect(JSON.parse(await generated.text())).toMatchObject({ model_name: "square" });
+    const client = inferenceClient(mock);
+    const request = (empty: boolean) => ({
+      model_name: "square",
+      id: "q",
+      inputs: [{ name: "IN", datatype: "INT32", shape: [1], contents: { int_contents: [3] } }],
+      parameters: empty ? { triton_enable_empty_final_response: { bool_param: true } } : {},
+    });
+    const plain = await stream(client, [request(false)]);
+    expect(plain.answers.map(finalFlag)).toEqual([false]);
+    const withEmpty = await stream(client, [request(true)]);
+    expect(withEmpty.answers.map(finalFlag)).toEqual([false, true]);
+    expect(withEmpty.answers[1]?.infer_response).toMatchObject({
+      model_name: "square",
+      id: "q",
+      outputs: [],
+      raw_output_contents: [],
+    });
+    const refused = await client.failure("ModelInfer", request(false));
+    expect(refused.code).toBe(12);
+  });
+});
