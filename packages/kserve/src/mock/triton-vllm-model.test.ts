@@ -5,7 +5,10 @@
  * (`_get_input_tensors`, `create_response`), and Triton server `src/http_server.cc`
  * (`HandleInfer`, `GenerateRequestClass::InferResponseComplete` / `SendChunkResponse`).
  */
+import { Code } from "@connectrpc/connect";
+import { ServingkitError } from "@servingkit/client-core";
 import { afterEach, describe, expect, it } from "vitest";
+import { createKserveClient } from "../kserve-client.js";
 import { closeAll, startVllmTriton } from "./test-mocks.js";
 
 afterEach(closeAll);
@@ -274,5 +277,59 @@ describe("refusals", () => {
       parameters: { lora_name: "x" },
     });
     expect(await res.text()).toBe('{"error":"LoRA feature is not enabled."}');
+  });
+});
+
+describe("the kserve client against vllm_model", () => {
+  it("metadata reads; infer is refused over REST (501) and gRPC (UNIMPLEMENTED) with Triton's texts", async () => {
+    const { mock, base } = await startVllmTriton();
+    const request = {
+      inputs: [
+        { name: "text_input", datatype: "BYTES" as const, shape: [1], data: ["Hi"] },
+        { name: "stream", datatype: "BOOL" as const, shape: [1], data: [false] },
+      ],
+    };
+    const rest = createKserveClient({ baseUrl: base, maxRetries: 0 });
+    expect((await rest.modelMetadata("vllm_model")).platform).toBe("vllm");
+    const restError = await rest.infer("vllm_model", request).catch((e: unknown) => e);
+    expect(restError).toBeInstanceOf(ServingkitError);
+    expect((restError as ServingkitError).httpStatus).toBe(501);
+    expect((restError as ServingkitError).rawMessage).toBe(
+      "HTTP end point doesn't support models with decoupled transaction policy",
+    );
+    const grpc = createKserveClient({
+      transport: "grpc",
+      address: `http://${mock.endpoints.grpc}`,
+      maxRetries: 0,
+    });
+    const grpcError = await grpc.infer("vllm_model", request).catch((e: unknown) => e);
+    expect((grpcError as ServingkitError).grpcCode).toBe(Code.Unimplemented);
+    expect((grpcError as ServingkitError).rawMessage).toBe(
+      "ModelInfer RPC doesn't support models with decoupled transaction policy",
+    );
+    await rest.close();
+    await grpc.close();
+  });
+});
+
+describe("a client that leaves mid-stream", () => {
+  it("aborting generate_stream ends the run; the mock goes on answering", async () => {
+    const { base, post } = await startVllmTriton();
+    const abort = new AbortController();
+    const res = await fetch(`${base}${generateStream}`, {
+      method: "POST",
+      body: JSON.stringify({
+        text_input: "Hi",
+        stream: true,
+        parameters: { max_tokens: 2000, ignore_eos: true },
+      }),
+      signal: abort.signal,
+    });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read();
+    abort.abort();
+    await reader.read().catch(() => undefined);
+    const after = await post(generate, { text_input: "Hi", stream: false });
+    expect(after.status).toBe(200);
   });
 });

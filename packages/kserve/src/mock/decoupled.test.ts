@@ -1,0 +1,147 @@
+/**
+ * runModel: what Triton's frontends see of a request's run (server
+ * docs/user_guide/decoupled_models.md; src/grpc/stream_infer_handler.cc reads the callbacks,
+ * each a response or none, with the final flag).
+ */
+import { describe, expect, it } from "vitest";
+import { textToBytes } from "../datatypes.js";
+import { type ModelCallback, runModel } from "./decoupled.js";
+import { InferFault } from "./fault.js";
+import type { InferResult } from "./infer.js";
+import { identityModel, type MockModel, type ModelResponse, type Tensor } from "./models.js";
+import { profiles } from "./profiles.js";
+import { createVllmModel } from "./triton-vllm-model.js";
+
+const triton = profiles.triton;
+
+async function all(callbacks: AsyncIterable<ModelCallback>): Promise<ModelCallback[]> {
+  const out: ModelCallback[] = [];
+  for await (const c of callbacks) out.push(c);
+  return out;
+}
+
+const fp32 = (v: number): Tensor => ({
+  name: "INPUT0",
+  datatype: "FP32",
+  shape: [1, 1],
+  values: Float32Array.of(v),
+});
+
+describe("runModel", () => {
+  it("a model without respond: compute's response, then the final flag alone", async () => {
+    const model = identityModel("FP32", "identity", "1");
+    const callbacks = await all(
+      runModel(triton, model, "1", {
+        id: "a",
+        parameters: {},
+        inputs: [fp32(2)],
+        outputs: undefined,
+      }),
+    );
+    expect(callbacks.map((c) => c.final)).toEqual([false, true]);
+    expect((callbacks[0]?.response as InferResult).outputs[0]?.values).toEqual(Float32Array.of(2));
+    expect(callbacks[1]?.response).toBeUndefined();
+  });
+
+  it("a model with respond: its responses in order, the last flagged final; errors kept as faults", async () => {
+    const base = identityModel("FP32", "identity", "1");
+    const model: MockModel = {
+      ...base,
+      decoupled: true,
+      async *respond(inputs): AsyncGenerator<ModelResponse> {
+        const x = inputs.get("INPUT0") as Tensor;
+        yield { outputs: [{ ...x, name: "OUTPUT0" }] };
+        yield { error: new InferFault("internal", "boom") };
+      },
+    };
+    const callbacks = await all(
+      runModel(triton, model, "1", {
+        id: undefined,
+        parameters: {},
+        inputs: [fp32(1)],
+        outputs: undefined,
+      }),
+    );
+    expect(callbacks.map((c) => c.final)).toEqual([false, true]);
+    expect(callbacks[1]?.response).toBeInstanceOf(InferFault);
+  });
+
+  it("a model that sends nothing still ends with the final flag", async () => {
+    const model: MockModel = {
+      ...identityModel("FP32", "identity", "1"),
+      async *respond() {},
+    };
+    const callbacks = await all(
+      runModel(triton, model, "1", {
+        id: undefined,
+        parameters: {},
+        inputs: [fp32(1)],
+        outputs: undefined,
+      }),
+    );
+    expect(callbacks).toEqual([{ response: undefined, final: true }]);
+  });
+
+  it("validates at once, as infer does (the runtime's refusal is thrown, no callback made)", () => {
+    const model = identityModel("FP32", "identity", "1");
+    expect(() =>
+      runModel(triton, model, "1", {
+        id: undefined,
+        parameters: {},
+        inputs: [],
+        outputs: undefined,
+      }),
+    ).toThrow(/expected 1 inputs but got 0 inputs/);
+  });
+
+  it("only the outputs the request names (the Python backend sends requested outputs only)", async () => {
+    const vllm = createVllmModel();
+    const bool = (name: string, on: boolean): Tensor => ({
+      name,
+      datatype: "BOOL",
+      shape: [1],
+      values: Uint8Array.of(on ? 1 : 0),
+    });
+    const inputs: Tensor[] = [
+      { name: "text_input", datatype: "BYTES", shape: [1], values: [textToBytes("Hi")] },
+      bool("stream", false),
+      bool("return_finish_reason", true),
+    ];
+    const [first] = await all(
+      runModel(triton, vllm, "1", {
+        id: undefined,
+        parameters: { max_tokens: 2 },
+        inputs,
+        outputs: [{ name: "finish_reason", parameters: {} }],
+      }),
+    );
+    expect((first?.response as InferResult).outputs.map((t) => t.name)).toEqual(["finish_reason"]);
+  });
+
+  it("an aborted signal ends a streaming vllm_model run early (the client went away)", async () => {
+    const vllm = createVllmModel();
+    const abort = new AbortController();
+    const inputs: Tensor[] = [
+      { name: "text_input", datatype: "BYTES", shape: [1], values: [textToBytes("Hi")] },
+      { name: "stream", datatype: "BOOL", shape: [1], values: Uint8Array.of(1) },
+    ];
+    const run = runModel(
+      triton,
+      vllm,
+      "1",
+      {
+        id: undefined,
+        parameters: { max_tokens: 500, ignore_eos: true },
+        inputs,
+        outputs: undefined,
+      },
+      abort.signal,
+    );
+    let seen = 0;
+    for await (const _ of run) {
+      seen++;
+      if (seen === 3) abort.abort();
+    }
+    expect(seen).toBeLessThan(10);
+  });
+});
