@@ -39,7 +39,9 @@ describe("runModel", () => {
       }),
     );
     expect(callbacks.map((c) => c.final)).toEqual([false, true]);
-    expect((callbacks[0]?.response as InferResult).outputs[0]?.values).toEqual(Float32Array.of(2));
+    expect(((callbacks[0] as ModelCallback).response as InferResult).outputs[0]?.values).toEqual(
+      Float32Array.of(2),
+    );
     expect(callbacks[1]?.response).toBeUndefined();
   });
 
@@ -115,7 +117,9 @@ describe("runModel", () => {
         outputs: [{ name: "finish_reason", parameters: {} }],
       }),
     );
-    expect((first?.response as InferResult).outputs.map((t) => t.name)).toEqual(["finish_reason"]);
+    expect(((first as ModelCallback).response as InferResult).outputs.map((t) => t.name)).toEqual([
+      "finish_reason",
+    ]);
   });
 
   it("an aborted signal ends a streaming vllm_model run early (the client went away)", async () => {
