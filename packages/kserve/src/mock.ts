@@ -88,8 +88,9 @@ export function selectProfile(options: KserveMockOptions): KserveProfile {
 
 /**
  * The models a mock serves: all built-in ones when no names are given; else the named built-in
- * models (`profile.namedModels` among them: Triton's `vllm_model`), and an FP32 identity (INPUT0 → OUTPUT0, any 2-D shape) under each other name, so a
- * seed command with the user's model name works.
+ * models (`profile.namedModels` among them: Triton's `vllm_model`), and an FP32 identity
+ * (INPUT0 → OUTPUT0, any 2-D shape) under each other name, so a seed command with the user's
+ * model name works.
  */
 export function selectModels(profile: KserveProfile, names: readonly string[]): MockModel[] {
   if (names.length === 0) return [...profile.models];

@@ -244,14 +244,14 @@ async function* generateResponses(
       temperature: s.temperature,
       topP: s.topP,
       topK: s.topK,
-      ...(s.seed !== undefined ? { seed: s.seed } : {}),
+      seed: s.seed,
       stop: s.stop,
       stopTokenIds: s.stopTokenIds,
       ignoreEos: s.ignoreEos,
       includeStopInOutput: s.includeStopStrInOutput,
-      ...(s.logprobs !== undefined ? { logprobs: s.logprobs } : {}),
+      logprobs: s.logprobs,
     },
-    signal ? { signal } : undefined,
+    { signal },
   );
   const state: OutputState = { text: "", tokens: 0, logprob: 0 };
   const all: TokenEvent[] = [];
