@@ -7,6 +7,7 @@ import {
   type FinishEvent,
   type GenerationEvent,
   type GenerationRequest,
+  type ReadySteps,
   readySteps,
   type TokenEvent,
 } from "@servingkit/mock-core";
@@ -263,7 +264,7 @@ export function choiceFrames(
   if (only === undefined) {
     return sseStream(
       model.profile,
-      raceChoices(model, plans, signal),
+      new ChoiceRace(model, plans, signal),
       (choice: ChoiceEvent, emit) => step(choice.index, choice.event, emit),
       end,
       idle,
@@ -277,34 +278,172 @@ export function choiceFrames(
   return sseStream(model.profile, run, (event, emit) => step(index, event, emit), end, idle);
 }
 
-async function* raceChoices(
-  model: VllmModel,
-  plans: readonly ChoicePlan[],
-  signal: AbortSignal,
-): AsyncGenerator<ChoiceEvent> {
-  const local = new AbortController();
-  const both = AbortSignal.any([signal, local.signal]);
-  const iterators = plans.map((plan) => ({
-    index: plan.index,
-    it: model.engine.generate(plan.request, { signal: both })[Symbol.asyncIterator](),
-  }));
-  type Pending = Promise<{ slot: number; result: IteratorResult<GenerationEvent> }>;
-  const next = (slot: number): Pending =>
-    (iterators[slot] as (typeof iterators)[number]).it.next().then((result) => ({ slot, result }));
-  const pending = new Map<number, Pending>(iterators.map((_, slot) => [slot, next(slot)]));
-  try {
-    while (pending.size > 0) {
-      const { slot, result } = await Promise.race(pending.values());
+const raceDone: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/** One choice's run in a {@link ChoiceRace}. */
+interface RaceSlot {
+  readonly index: number;
+  readonly run: AsyncIterator<GenerationEvent>;
+  readonly ready: ReadySteps | undefined;
+  /** A `next` of the run is in flight. */
+  reading: boolean;
+  /** The run has ended (its `next` answered done). */
+  done: boolean;
+}
+
+/**
+ * Several choices' runs as one stream of {@link ChoiceEvent}s, in the order the runs produce
+ * them (vLLM streams all choices of a request interleaved, one engine step at a time). It offers
+ * ready steps (mock-core `readySteps`): events already produced (a read that has settled, or a
+ * step a run has ready at once, taken round-robin from the choice after the last one served) are
+ * handed out synchronously, so the stream frames a whole engine step's outputs in one turn and
+ * knows when the step is over; otherwise `next` reads every idle run and answers with the first
+ * event. The runs start at the first read, together (a GPU request's `n` children enter the
+ * engine in one step); a failing run, leaving (`return`) or the end closes every run.
+ */
+class ChoiceRace implements AsyncIterableIterator<ChoiceEvent>, ReadySteps<ChoiceEvent> {
+  readonly #model: VllmModel;
+  readonly #plans: readonly ChoicePlan[];
+  readonly #signal: AbortSignal;
+  readonly #local = new AbortController();
+  #slots: RaceSlot[] | undefined;
+  /** Events read and not yet handed out, in the order their reads settled. */
+  readonly #settled: ChoiceEvent[] = [];
+  /** Where the next round-robin poll starts. */
+  #turn = 0;
+  #failure: { readonly error: unknown } | undefined;
+  #closed = false;
+  /** The waiting `next`'s callback, while one waits. */
+  #wake: (() => void) | undefined;
+
+  constructor(model: VllmModel, plans: readonly ChoicePlan[], signal: AbortSignal) {
+    this.#model = model;
+    this.#plans = plans;
+    this.#signal = signal;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  nextReady(): IteratorResult<ChoiceEvent> | undefined {
+    if (this.#closed) return raceDone;
+    const slots = this.#start();
+    const failure = this.#failure;
+    if (failure !== undefined) {
+      this.#close();
+      throw failure.error;
+    }
+    const settled = this.#settled.shift();
+    if (settled !== undefined) return { done: false, value: settled };
+    let open = 0;
+    for (let i = 0; i < slots.length; i++) {
+      const at = (this.#turn + i) % slots.length;
+      const slot = slots[at] as RaceSlot;
+      if (slot.done) continue;
+      open += 1;
+      if (slot.reading || slot.ready === undefined) continue;
+      let result: IteratorResult<GenerationEvent> | undefined;
+      try {
+        result = slot.ready.nextReady();
+      } catch (error) {
+        this.#close();
+        throw error;
+      }
+      if (result === undefined) continue;
       if (result.done) {
-        pending.delete(slot);
+        slot.done = true;
+        open -= 1;
         continue;
       }
-      pending.set(slot, next(slot));
-      yield { index: (iterators[slot] as (typeof iterators)[number]).index, event: result.value };
+      this.#turn = (at + 1) % slots.length;
+      return { done: false, value: { index: slot.index, event: result.value } };
     }
-  } finally {
-    local.abort();
-    await Promise.allSettled([...pending.keys()].map((slot) => iterators[slot]?.it.return?.()));
+    if (open > 0) return undefined;
+    this.#close();
+    return raceDone;
+  }
+
+  next(): Promise<IteratorResult<ChoiceEvent>> {
+    let ready: IteratorResult<ChoiceEvent> | undefined;
+    try {
+      ready = this.nextReady();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (ready !== undefined) return Promise.resolve(ready);
+    for (const slot of this.#slots as RaceSlot[]) {
+      if (!slot.done && !slot.reading) this.#read(slot);
+    }
+    return new Promise((resolve, reject) => {
+      this.#wake = () => {
+        let result: IteratorResult<ChoiceEvent> | undefined;
+        try {
+          result = this.nextReady();
+        } catch (error) {
+          this.#wake = undefined;
+          reject(error);
+          return;
+        }
+        if (result === undefined) return;
+        this.#wake = undefined;
+        resolve(result);
+      };
+    });
+  }
+
+  return(): Promise<IteratorResult<ChoiceEvent>> {
+    const closing = this.#close();
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+    return closing.then(() => raceDone);
+  }
+
+  /** The runs, made at the first read (the engine's checks throw there, as a generator's would). */
+  #start(): RaceSlot[] {
+    if (this.#slots !== undefined) return this.#slots;
+    const both = AbortSignal.any([this.#signal, this.#local.signal]);
+    const engine = this.#model.engine;
+    this.#slots = this.#plans.map((plan) => {
+      const run = engine.generate(plan.request, { signal: both })[Symbol.asyncIterator]();
+      return { index: plan.index, run, ready: readySteps(run), reading: false, done: false };
+    });
+    return this.#slots;
+  }
+
+  #read(slot: RaceSlot): void {
+    slot.reading = true;
+    slot.run.next().then(
+      (result) => {
+        slot.reading = false;
+        if (result.done) slot.done = true;
+        else this.#settled.push({ index: slot.index, event: result.value });
+        this.#wake?.();
+      },
+      (error: unknown) => {
+        slot.reading = false;
+        slot.done = true;
+        this.#failure ??= { error };
+        this.#wake?.();
+      },
+    );
+  }
+
+  /**
+   * Ends the race: the runs' signal aborts and every run not ended is closed; resolves when they
+   * are (a generator's cleanup has run), never rejects.
+   */
+  #close(): Promise<unknown> {
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    this.#local.abort();
+    const closing: Promise<unknown>[] = [];
+    for (const slot of this.#slots ?? []) {
+      const ending = slot.done ? undefined : slot.run.return?.();
+      if (ending !== undefined) closing.push(ending);
+    }
+    return Promise.allSettled(closing);
   }
 }
 

@@ -393,6 +393,60 @@ describe("when a token's chunk goes out", () => {
     }
   });
 
+  // vllm-openai.md §6: with n > 1 every choice's output is sent as the engine produces it too,
+  // the choices interleaved step by step.
+  it("sends each choice's text at its own time when n > 1", async () => {
+    const clock = new ManualClock();
+    const server = await startVllm(
+      { "served-model-name": "m", "time-to-first-token": "100", "inter-token-latency": "20" },
+      [],
+      { clock },
+    );
+    try {
+      const response = fetch(`${server.url}/v1/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          prompt: "Tell me about rivers",
+          max_tokens: 3,
+          ignore_eos: true,
+          n: 2,
+          seed: 7,
+          stream: true,
+        }),
+      });
+      await inFlight(server.url, 1);
+      const start = clock.now();
+      const seen: { index: number; at: number }[] = [];
+      const read = (async () => {
+        const body = (await response).body as unknown as AsyncIterable<Uint8Array>;
+        const decoder = new TextDecoder();
+        let buffer = "";
+        for await (const bytes of body) {
+          buffer += decoder.decode(bytes, { stream: true });
+          for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+            const data = buffer.slice(6, end);
+            buffer = buffer.slice(end + 2);
+            if (data === "[DONE]") continue;
+            const chunk = JSON.parse(data) as { choices: { index: number }[] };
+            for (const choice of chunk.choices) seen.push({ index: choice.index, at: clock.now() });
+          }
+        }
+      })();
+      await drive(clock, read);
+      for (const index of [0, 1]) {
+        const times = seen.filter((s) => s.index === index).map((s) => s.at - start);
+        expect(times).toHaveLength(3);
+        [100, 120, 140].forEach((due, i) => {
+          expect(times[i]).toBeGreaterThanOrEqual(due);
+          expect(times[i]).toBeLessThan(due + 10);
+        });
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   // vllm-openai.md §8, §9: the engine's TTFT histogram is when the first token is out of the
   // engine; over HTTP the first chunk reaches the client then, not a decode step later.
   it("sends the first chunk at the step that made the first token on the simulated GPU", async () => {
