@@ -454,6 +454,40 @@ function isDecoupled(repository: ModelRepository, request: ModelInferRequest): b
   }
 }
 
+/**
+ * A stream request Triton could not start (stream_infer_handler.cc `Process`: an unknown model,
+ * a refused request): `error_message`, and an infer_response holding only the request's `id` "so
+ * that client knows which request failed"; no `triton_final_response`.
+ */
+function failedRequest(
+  profile: KserveProfile,
+  request: ModelInferRequest,
+  error: unknown,
+): { errorMessage: string; inferResponse: ModelInferResponse } {
+  return {
+    errorMessage: asFault(profile, error).message,
+    inferResponse: bareResponse(request.id, "", "", {}),
+  };
+}
+
+/** An infer_response without outputs: only these fields set (Triton's empty and failed responses). */
+function bareResponse(
+  id: string,
+  modelName: string,
+  modelVersion: string,
+  parameters: ModelInferResponse["parameters"],
+): ModelInferResponse {
+  return {
+    $typeName: "inference.ModelInferResponse",
+    modelName,
+    modelVersion,
+    id,
+    parameters,
+    outputs: [],
+    rawOutputContents: [],
+  };
+}
+
 /** The request parameter that asks for the flag-only final response (grpc_utils.h TRITON_RESERVED_REQUEST_PARAMS). */
 const emptyFinalKey = "triton_enable_empty_final_response";
 
@@ -481,15 +515,8 @@ async function* decoupledStreamResponses(
   signal: AbortSignal,
 ): AsyncGenerator<{ errorMessage?: string; inferResponse?: ModelInferResponse }> {
   const { profile, repository, sharedMemory } = state;
-  const empty = (final: boolean): ModelInferResponse => ({
-    $typeName: "inference.ModelInferResponse",
-    modelName: request.modelName,
-    modelVersion: request.modelVersion,
-    id: request.id,
-    parameters: finalParameter(final),
-    outputs: [],
-    rawOutputContents: [],
-  });
+  const empty = (final: boolean) =>
+    bareResponse(request.id, request.modelName, request.modelVersion, finalParameter(final));
   let callbacks: AsyncGenerator<ModelCallback>;
   let enableEmptyFinal = false;
   try {
@@ -512,7 +539,7 @@ async function* decoupledStreamResponses(
     const plain = { id: decoded.id, parameters, inputs: decoded.inputs, outputs: decoded.outputs };
     callbacks = runModel(profile, model, version, plain, signal);
   } catch (error) {
-    yield { errorMessage: asFault(profile, error).message };
+    yield failedRequest(profile, request, error);
     return;
   }
   const rawIn = request.rawInputContents.length > 0;
@@ -531,7 +558,9 @@ async function* decoupledStreamResponses(
 
 /**
  * Triton's extension RPCs (kserve-v2.md §4.1, §4.2): ModelStreamInfer (one
- * ModelStreamInferResponse per request, failures as `error_message` without ending the stream),
+ * ModelStreamInferResponse per request with `triton_final_response` true, failures as
+ * `error_message` with the request's `id` without ending the stream; decoupled models as
+ * {@link decoupledStreamResponses} says),
  * ModelConfig and ModelStatistics (server grpc_server.cc); the repository RPCs are
  * {@link repositoryRpcs}. The others stay UNIMPLEMENTED, as on a server without them.
  */
@@ -554,9 +583,12 @@ function tritonRpcs(state: KserveMockState, guard: <T>(work: () => T) => T) {
           continue;
         }
         try {
-          yield { inferResponse: infer(request) };
+          const response = infer(request);
+          // One response, complete: StreamInferResponseComplete flags every response it writes.
+          response.parameters = finalParameter(true);
+          yield { inferResponse: response };
         } catch (error) {
-          yield { errorMessage: asFault(profile, error).message };
+          yield failedRequest(profile, request, error);
         }
       }
     },

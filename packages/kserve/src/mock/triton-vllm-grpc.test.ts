@@ -150,7 +150,10 @@ describe("ModelStreamInfer on vllm_model", () => {
     ]);
   });
 
-  it("a non-decoupled model on the stream is answered as before (no triton_final_response)", async () => {
+  it("a non-decoupled model: one response flagged final; a request that cannot start: error_message and its id only", async () => {
+    // stream_infer_handler.cc: StreamInferResponseComplete sets triton_final_response on every
+    // response it writes; Process answers a failed start with the id "so that client knows which
+    // request failed".
     const { mock } = await startVllmTriton();
     const sixteen = Array.from({ length: 16 }, (_, i) => i);
     const { answers } = await stream(inferenceClient(mock), [
@@ -171,11 +174,19 @@ describe("ModelStreamInfer on vllm_model", () => {
           },
         ],
       },
+      { model_name: "nope", id: "n1" },
+      { model_name: "vllm_model", id: "v1" },
     ]);
-    expect(answers).toHaveLength(1);
-    expect(
-      (answers[0] as { infer_response: { parameters: object } }).infer_response.parameters,
-    ).toEqual({});
+    expect(answers).toHaveLength(3);
+    expect(finalFlag(answers[0] as Message)).toBe(true);
+    expect(answers[1]).toMatchObject({
+      error_message: "Request for unknown model: 'nope' is not found",
+      infer_response: { id: "n1", model_name: "", parameters: {} },
+    });
+    expect(answers[2]).toMatchObject({
+      error_message: expect.stringContaining("expected number of inputs between 2 and 11"),
+      infer_response: { id: "v1", model_name: "", parameters: {} },
+    });
   });
 });
 
