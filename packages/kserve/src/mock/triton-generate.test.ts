@@ -4,14 +4,19 @@
  * the pure mapping and rendering, then the routes over a real socket with fetch (bytes of the
  * answers asserted as sent), the refusals, and a seeded fuzz of bodies.
  */
+import type { RestRouteReply } from "@servingkit/mock-core";
 import { afterEach, describe, expect, it } from "vitest";
+import type { ModelCallback } from "./decoupled.js";
+import { InferFault } from "./fault.js";
 import { tritonSimple } from "./models.js";
 import { profiles } from "./profiles.js";
 import { closeAll, startKserve } from "./test-mocks.js";
 import {
   decodeGenerateRequest,
+  generateCallbacksReply,
   generateReply,
   generateShape,
+  notOneResponse,
   renderGenerateResponse,
   sseEvent,
 } from "./triton-generate.js";
@@ -48,6 +53,17 @@ describe("decodeGenerateRequest (ConvertGenerateRequest, ExactMappingInput)", ()
       ["INPUT1", "INT32", [1, 16]],
     ]);
     expect(Array.from(decoded.inputs[0]?.values as Int32Array)).toEqual(sixteen((i) => i));
+  });
+
+  it("keys that are not inputs are kept as the request's parameters (what vllm_model reads)", () => {
+    const body = '{"temperature":0.5,"parameters":{"max_tokens":3,"stop":"x","__proto__":true}}';
+    const decoded = decodeGenerateRequest(triton, tritonSimple, JSON.parse(body));
+    expect(Object.entries(decoded.parameters)).toEqual([
+      ["temperature", 0.5],
+      ["max_tokens", 3],
+      ["stop", "x"],
+      ["__proto__", true],
+    ]);
   });
 
   it("an empty id is no id (FinalizeResponse skips an empty one)", () => {
@@ -480,5 +496,67 @@ describe("fuzz: generate bodies", () => {
     expect([...statuses].sort()).toEqual([200, 400, 500]);
     const after = await post("/v2/models/simple/generate", simpleBody);
     expect(await after.text()).toBe(simpleAnswer);
+  });
+});
+
+describe("generateCallbacksReply (GenerateRequestClass with a decoupled model's callbacks)", () => {
+  // http_server.cc InferResponseComplete: the first callback sets the status; SendChunkResponse:
+  // non-streaming writes the one pending response, or only the exactly-one error.
+  const result = (n: number) => ({
+    modelName: "m",
+    modelVersion: "1",
+    id: undefined,
+    outputs: [{ name: "OUT", datatype: "INT32" as const, shape: [1], values: Int32Array.of(n) }],
+  });
+  async function* callbacks(list: ModelCallback[]): AsyncGenerator<ModelCallback> {
+    yield* list;
+  }
+  const read = async (reply: RestRouteReply) => {
+    let text = "";
+    for await (const chunk of reply.body as AsyncIterable<string>) text += chunk;
+    return [reply.status, text] as const;
+  };
+  const notOne = `{"error":"${notOneResponse}"}`;
+
+  it("one response then the final flag alone: written as usual", async () => {
+    const list = [
+      { response: result(1), final: false },
+      { response: undefined, final: true },
+    ];
+    expect(await read(await generateCallbacksReply(triton, callbacks(list), false))).toEqual([
+      200,
+      '{"OUT":1,"model_name":"m","model_version":"1"}',
+    ]);
+    expect(await read(await generateCallbacksReply(triton, callbacks(list), true))).toEqual([
+      200,
+      'data: {"OUT":1,"model_name":"m","model_version":"1"}\n\n',
+    ]);
+  });
+
+  it("no response at all: 200 and the exactly-one error (generate); no event (generate_stream)", async () => {
+    const list = [{ response: undefined, final: true }];
+    expect(await read(await generateCallbacksReply(triton, callbacks(list), false))).toEqual([
+      200,
+      notOne,
+    ]);
+    expect(await read(await generateCallbacksReply(triton, callbacks(list), true))).toEqual([
+      200,
+      "",
+    ]);
+  });
+
+  it("a first response with an error sets the status even when more follow", async () => {
+    const list = [
+      { response: new InferFault("internal", "boom"), final: false },
+      { response: result(2), final: true },
+    ];
+    expect(await read(await generateCallbacksReply(triton, callbacks(list), false))).toEqual([
+      500,
+      notOne,
+    ]);
+    expect(await read(await generateCallbacksReply(triton, callbacks(list), true))).toEqual([
+      500,
+      'data: {"error":"boom"}\n\ndata: {"OUT":2,"model_name":"m","model_version":"1"}\n\n',
+    ]);
   });
 });

@@ -79,7 +79,7 @@ function flag(given: ReadonlyMap<string, Tensor>, name: string): boolean | undef
 
 /** `request.parameters()`: the request's parameters as a JSON object text. */
 function parametersJson(parameters: Readonly<Record<string, ParameterValue>>): string {
-  const plain: Record<string, string | number | boolean> = {};
+  const plain = Object.create(null) as Record<string, string | number | boolean>;
   for (const key of Object.keys(parameters)) {
     const value = parameters[key] as ParameterValue;
     plain[key] = typeof value === "bigint" ? Number(value) : value;

@@ -45,6 +45,8 @@ describe("readSamplingParameters (from_dict + SamplingParams)", () => {
       "not json",
       "[1]",
       '{"unknown": 1}',
+      '{"constructor": 1}',
+      '{"__proto__": 1}',
       '{"max_tokens": "5.0"}',
       '{"temperature": "hot"}',
       '{"temperature": -0.1}',

@@ -193,7 +193,8 @@ export function readSamplingParameters(text: string): VllmSampling | undefined {
   const values: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
     if (value === null) continue;
-    const kind = fields[key];
+    // Own keys only: `constructor` or `__proto__` are unknown keyword arguments like any other.
+    const kind = Object.hasOwn(fields, key) ? fields[key] : undefined;
     if (kind === undefined) return undefined; // TypeError: unexpected keyword argument
     let converted: unknown = value;
     if (kind === "int" || kind === "optional-int") converted = pyInt(value);
