@@ -1,7 +1,7 @@
 /**
  * Decoupled models over gRPC with an independent @grpc/grpc-js client (proto-loader, snake_case
  * fields): ModelInfer refuses them (server src/grpc/infer_handler.cc: UNSUPPORTED →
- * UNIMPLEMENTED), ModelStreamInfer answers one ModelStreamInferResponse per model response with
+ * UNIMPLEMENTED; kserve-v2.md §4.4 quotes the text), ModelStreamInfer answers one ModelStreamInferResponse per model response with
  * `triton_final_response` (src/grpc/stream_infer_handler.cc `StreamInferResponseComplete`), the
  * flag-only final response only when `triton_enable_empty_final_response` is set; a decoupled
  * model read from a repository (config.pbtxt `model_transaction_policy { decoupled: true }`).
@@ -108,6 +108,45 @@ describe("ModelStreamInfer on vllm_model", () => {
     expect(whole.answers).toHaveLength(1);
     expect(finalFlag(whole.answers[0] as Message)).toBe(true);
     expect(answers.map(textOutput).join("")).toBe(textOutput(whole.answers[0] as Message));
+  });
+
+  it("the vllm_backend sample client's requests (samples/client.py): string sampling values, text_output only", async () => {
+    const { mock } = await startVllmTriton();
+    const sampling = { temperature: "0.1", top_p: "0.95", max_tokens: "100" };
+    const request = (prompt: string, id: number, streaming: boolean) => ({
+      model_name: "vllm_model",
+      id: String(id),
+      inputs: [
+        { name: "text_input", datatype: "BYTES", shape: [1] },
+        { name: "stream", datatype: "BOOL", shape: [1] },
+        { name: "sampling_parameters", datatype: "BYTES", shape: [1] },
+      ],
+      outputs: [{ name: "text_output" }],
+      raw_input_contents: [
+        bytes(prompt),
+        Buffer.of(streaming ? 1 : 0),
+        bytes(JSON.stringify(sampling)),
+      ],
+      parameters: Object.fromEntries(
+        Object.entries(sampling).map(([k, v]) => [k, { string_param: v }]),
+      ),
+    });
+    const prompts = ["Hello, my name is", "The most dangerous animal is"];
+    const { answers, error } = await stream(
+      inferenceClient(mock),
+      prompts.map((p, i) => request(p, i, false)),
+    );
+    expect(error).toBeUndefined();
+    expect(answers.map((a) => (a.infer_response as { id: string }).id)).toEqual(["0", "1"]);
+    for (const [i, a] of answers.entries()) {
+      expect(
+        (a.infer_response as { outputs: { name: string }[] }).outputs.map((o) => o.name),
+      ).toEqual(["text_output"]);
+      expect(textOutput(a).startsWith(prompts[i] as string)).toBe(true);
+    }
+    const streamed = await stream(inferenceClient(mock), [request(prompts[0] as string, 7, true)]);
+    expect(streamed.answers.length).toBeGreaterThan(1);
+    expect(streamed.answers.every((a) => a.error_message === "")).toBe(true);
   });
 
   it("the vLLM backend sends no flag-only final response: triton_enable_empty_final_response adds nothing", async () => {
