@@ -204,6 +204,48 @@ describe("generate_stream (one event per response)", () => {
     expect(list.map((e) => e.text_output).join("")).toBe(whole.text_output);
   });
 
+  it("the bytes of each event: `data: ` and the flat object in std::map key order, chunked", async () => {
+    const { post } = await startVllmTriton();
+    const res = await post(generateStream, {
+      text_input: "Hi",
+      stream: true,
+      parameters: { max_tokens: 3, temperature: 0, ignore_eos: true },
+    });
+    // evhtp_send_reply_chunk_start: chunked, no content-length.
+    expect(res.headers.get("content-length")).toBeNull();
+    expect(res.headers.get("transfer-encoding")).toBe("chunked");
+    const text = await res.text();
+    const event =
+      /data: \{"model_name":"vllm_model","model_version":"1","text_output":"(?:[^"\\]|\\.)*"\}\n\n/y;
+    let count = 0;
+    while (event.lastIndex < text.length) {
+      expect(event.test(text), text.slice(event.lastIndex, event.lastIndex + 120)).toBe(true);
+      count++;
+    }
+    expect(count).toBe(3);
+  });
+
+  it("an `id` in a generate body is also a request parameter, which the backend's from_dict refuses", async () => {
+    // http_server.cc: ParseJsonTritonRequestID reads `id`, then ConvertGenerateRequest maps every
+    // member but `parameters` (id too) onto an input or a request parameter; vllm_backend passes
+    // request.parameters() to TritonSamplingParams.from_dict, where `id` is an unexpected keyword.
+    const { post } = await startVllmTriton();
+    const res = await post(generate, { text_input: "Hi", stream: false, id: "r7" });
+    expect(res.status).toBe(500);
+    expect(await res.text()).toBe(
+      `{"error":"Error generating stream: 'NoneType' object has no attribute 'lora_name'"}`,
+    );
+    // With the parameters in sampling_parameters the request parameters are not read: id is fine.
+    const ok = await post(generate, {
+      text_input: "Hi",
+      stream: false,
+      id: "r7",
+      sampling_parameters: '{"max_tokens": 2}',
+    });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { id: string }).id).toBe("r7");
+  });
+
   it("stream false on generate_stream: one event with the whole text", async () => {
     const { post } = await startVllmTriton();
     const res = await post(generateStream, {
