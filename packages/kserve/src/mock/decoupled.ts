@@ -47,7 +47,8 @@ function requested(request: DecodedRequest, outputs: readonly Tensor[]): readonl
  * Validates `request` against `model` at once (throwing the runtime's refusal, as `infer` does)
  * and returns the callbacks its run makes. A model with `respond` sends its responses, the last
  * flagged final; any other model sends `compute`'s outputs as one response, then the final flag
- * alone. `signal` aborts a running model (the client went away).
+ * alone. `signal` aborts a running model (the client went away); `checkReserved` as
+ * {@link checkRequest} takes it (false for generate).
  */
 export function runModel(
   profile: KserveProfile,
@@ -55,8 +56,9 @@ export function runModel(
   version: string | undefined,
   request: DecodedRequest,
   signal?: AbortSignal,
+  checkReserved = true,
 ): AsyncGenerator<ModelCallback> {
-  const inputs = checkRequest(profile, model, request);
+  const inputs = checkRequest(profile, model, request, checkReserved);
   const result = (response: ModelResponse): InferResult | InferFault => {
     if (response.error !== undefined) return response.error;
     return {

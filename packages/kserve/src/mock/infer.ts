@@ -84,7 +84,9 @@ function shapeFits(model: MockModel, spec: TensorSpec, got: readonly number[]): 
 /**
  * Validates a request against its model (Triton core's order: reserved parameters, input count,
  * unknown inputs, datatype, shape and batch size, requested outputs) and returns its inputs by
- * name. Inputs the model marks `optional` may be left out; a model with optional inputs words a
+ * name. `checkReserved` false skips the reserved-prefix check (Triton's generate route has none:
+ * only the infer route's ParseJsonTritonParams and gRPC refuse `triton_` keys). Inputs the model
+ * marks `optional` may be left out; a model with optional inputs words a
  * wrong count as a range (core infer_request.cc: `expected number of inputs between R and T`).
  * Throws {@link InferFault}.
  */
@@ -92,9 +94,10 @@ export function checkRequest(
   profile: KserveProfile,
   model: MockModel,
   request: DecodedRequest,
+  checkReserved = true,
 ): Map<string, Tensor> {
   const m = profile.messages;
-  const prefix = profile.reservedParameterPrefix;
+  const prefix = checkReserved ? profile.reservedParameterPrefix : undefined;
   if (prefix) {
     const reserved = Object.keys(request.parameters).find((k) => k.startsWith(prefix));
     if (reserved !== undefined) throw m.reservedParameter(reserved);

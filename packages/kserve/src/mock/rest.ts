@@ -220,7 +220,15 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
         const decoded = decodeGenerateRequest(profile, found.model, body);
         if (found.model.decoupled === true) {
           // A decoupled model's responses, as many as it sends (decoupled.ts, triton-generate.ts).
-          const callbacks = runModel(profile, found.model, found.version, decoded, request.signal);
+          // HandleGenerate refuses no `triton_` parameter (the infer route's parser does).
+          const callbacks = runModel(
+            profile,
+            found.model,
+            found.version,
+            decoded,
+            request.signal,
+            false,
+          );
           return generateCallbacksReply(profile, callbacks, stream);
         }
         // The mock's other models read no parameters: they are checked, not passed on.

@@ -244,6 +244,12 @@ describe("generate_stream (one event per response)", () => {
     });
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { id: string }).id).toBe("r7");
+    // HandleGenerate has no reserved-key check (ParseJsonTritonParams of infer does): a
+    // `triton_` key reaches the backend as a parameter, and from_dict refuses it there.
+    const reserved = await post(generate, { text_input: "Hi", stream: false, triton_x: 1 });
+    expect(await reserved.text()).toBe(
+      `{"error":"Error generating stream: 'NoneType' object has no attribute 'lora_name'"}`,
+    );
   });
 
   it("stream false on generate_stream: one event with the whole text", async () => {
