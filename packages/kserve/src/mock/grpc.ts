@@ -10,6 +10,7 @@ import type { PluginContext } from "@servingkit/mock-core";
 import {
   DataType,
   GRPCInferenceService,
+  type InferParameter,
   InferParameterSchema,
   InferTensorContentsSchema,
   type ModelInferRequest,
@@ -491,6 +492,36 @@ function bareResponse(
 /** The request parameter that asks for the flag-only final response (grpc_utils.h TRITON_RESERVED_REQUEST_PARAMS). */
 const emptyFinalKey = "triton_enable_empty_final_response";
 
+/**
+ * The stream's `triton_enable_empty_final_response` (default false; stream_infer_handler.cc
+ * `SetStateParameterFromTritonParameter`), refusing any kind but `bool_param`.
+ */
+function emptyFinalFlag(request: ModelInferRequest): boolean {
+  const flag = request.parameters[emptyFinalKey];
+  if (flag === undefined) return false;
+  if (flag.parameterChoice.case !== "boolParam") {
+    throw new InferFault(
+      "invalid",
+      `invalid value type for '${emptyFinalKey}' parameter, expected bool_param.`,
+    );
+  }
+  return flag.parameterChoice.value;
+}
+
+/**
+ * The request without `triton_enable_empty_final_response`, which the stream handler reads and
+ * the request never carries (TRITON_RESERVED_REQUEST_PARAMS are skipped, not refused as other
+ * `triton_` keys are); the request itself when it has none.
+ */
+function withoutEmptyFinal(request: ModelInferRequest): ModelInferRequest {
+  if (request.parameters[emptyFinalKey] === undefined) return request;
+  const parameters: ModelInferRequest["parameters"] = {};
+  for (const key of Object.keys(request.parameters)) {
+    if (key !== emptyFinalKey) parameters[key] = request.parameters[key] as InferParameter;
+  }
+  return { ...request, parameters };
+}
+
 /** The `triton_final_response` response parameter: whether this is the request's last response. */
 function finalParameter(final: boolean): ModelInferResponse["parameters"] {
   return {
@@ -520,16 +551,7 @@ async function* decoupledStreamResponses(
   let callbacks: AsyncGenerator<ModelCallback>;
   let enableEmptyFinal = false;
   try {
-    const flag = request.parameters[emptyFinalKey];
-    if (flag !== undefined) {
-      if (flag.parameterChoice.case !== "boolParam") {
-        throw new InferFault(
-          "invalid",
-          `invalid value type for '${emptyFinalKey}' parameter, expected bool_param.`,
-        );
-      }
-      enableEmptyFinal = flag.parameterChoice.value;
-    }
+    enableEmptyFinal = emptyFinalFlag(request);
     const { model, version } = repository.find(request.modelName, request.modelVersion);
     const decoded = decodeGrpcRequest(profile, request, sharedMemory);
     const parameters: Record<string, ParameterValue> = {};
@@ -583,7 +605,8 @@ function tritonRpcs(state: KserveMockState, guard: <T>(work: () => T) => T) {
           continue;
         }
         try {
-          const response = infer(request);
+          emptyFinalFlag(request);
+          const response = infer(withoutEmptyFinal(request));
           // One response, complete: StreamInferResponseComplete flags every response it writes.
           response.parameters = finalParameter(true);
           yield { inferResponse: response };

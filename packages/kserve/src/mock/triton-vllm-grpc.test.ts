@@ -227,6 +227,37 @@ describe("ModelStreamInfer on vllm_model", () => {
       infer_response: { id: "v1", model_name: "", parameters: {} },
     });
   });
+
+  it("triton_enable_empty_final_response on a non-decoupled model: read by the stream, not refused as a triton_ key", async () => {
+    // grpc_utils.h TRITON_RESERVED_REQUEST_PARAMS: skipped when the request is built; a
+    // non-decoupled model sends no flag-only final response, so nothing is added.
+    const { mock } = await startVllmTriton();
+    const sixteen = Array.from({ length: 16 }, (_, i) => i);
+    const { answers } = await stream(inferenceClient(mock), [
+      {
+        model_name: "simple",
+        id: "s1",
+        inputs: [
+          {
+            name: "INPUT0",
+            datatype: "INT32",
+            shape: [1, 16],
+            contents: { int_contents: sixteen },
+          },
+          {
+            name: "INPUT1",
+            datatype: "INT32",
+            shape: [1, 16],
+            contents: { int_contents: sixteen },
+          },
+        ],
+        parameters: { triton_enable_empty_final_response: { bool_param: true } },
+      },
+    ]);
+    expect(answers).toHaveLength(1);
+    expect(answers[0]?.error_message).toBe("");
+    expect(finalFlag(answers[0] as Message)).toBe(true);
+  });
 });
 
 describe("a repository model with model_transaction_policy { decoupled: true }", () => {
