@@ -252,6 +252,38 @@ describe("generate_stream (one event per response)", () => {
     );
   });
 
+  it("logprobs asked: per-token entries, cumulative_logprob runs up to the whole request's", async () => {
+    // request.py create_response: logprobs of the new tokens, output.cumulative_logprob so far.
+    const { post } = await startVllmTriton();
+    const body = (stream: boolean) => ({
+      text_input: "Hi",
+      stream,
+      exclude_input_in_output: true,
+      return_logprobs: true,
+      return_cumulative_logprob: true,
+      sampling_parameters: JSON.stringify({
+        max_tokens: 4,
+        seed: 3,
+        logprobs: 2,
+        ignore_eos: true,
+      }),
+    });
+    const list = events(await (await post(generateStream, body(true))).text());
+    expect(list).toHaveLength(4);
+    const whole = (await (await post(generate, body(false))).json()) as {
+      cumulative_logprob: number;
+      logprobs: string;
+    };
+    expect(JSON.parse(whole.logprobs)).toHaveLength(4);
+    for (const e of list) expect(JSON.parse(String(e.logprobs))).toHaveLength(1);
+    const last = list.at(-1)?.cumulative_logprob as number;
+    expect(last).toBeCloseTo(whole.cumulative_logprob, 4);
+    // The first response's cumulative logprob is its own token's (the sampled token comes first).
+    const first = JSON.parse(String(list[0]?.logprobs)) as Record<string, { logprob: number }>[];
+    const own = Object.values(first[0] as Record<string, { logprob: number }>)[0]?.logprob;
+    expect(list[0]?.cumulative_logprob as number).toBeCloseTo(own as number, 4);
+  });
+
   it("stream false on generate_stream: one event with the whole text", async () => {
     const { post } = await startVllmTriton();
     const res = await post(generateStream, {

@@ -153,8 +153,9 @@ function logprobEntry(token: TokenEvent, spec: ModelSpec): Record<string, unknow
 
 /** The running totals of one request's output (vLLM's cumulative RequestOutput). */
 interface OutputState {
+  /** The text so far. */
   text: string;
-  tokens: number;
+  /** The sum of the logprobs of the tokens sent so far (vLLM's `cumulative_logprob`). */
   logprob: number;
 }
 
@@ -253,11 +254,13 @@ async function* generateResponses(
     },
     { signal },
   );
-  const state: OutputState = { text: "", tokens: 0, logprob: 0 };
+  const state: OutputState = { text: "", logprob: 0 };
   const all: TokenEvent[] = [];
   let pending: TokenEvent | undefined;
   const emit = (token: TokenEvent | undefined, finish: GenerationEvent | undefined) => {
     const tokens = token ? [token] : [];
+    // The response's own token counts once it is sent (the next one is already read).
+    state.logprob += token?.logprob ?? 0;
     return responseTensors(
       request,
       token?.text ?? "",
@@ -271,8 +274,6 @@ async function* generateResponses(
   for await (const event of run) {
     if (event.type === "token") {
       state.text += event.text;
-      state.tokens++;
-      state.logprob += event.logprob ?? 0;
       all.push(event);
       if (request.stream) {
         // One RequestOutput per engine step; the step that finishes is flagged final, so each
@@ -289,6 +290,7 @@ async function* generateResponses(
       return;
     }
     const whole = request.prependInput ? request.prompt + state.text : state.text;
+    for (const token of all) state.logprob += token.logprob ?? 0;
     const tensors = responseTensors(
       request,
       whole,
