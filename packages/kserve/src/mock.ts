@@ -45,6 +45,7 @@ import { StatsStore } from "./mock/triton-extensions.js";
 import { LogSettingsStore } from "./mock/triton-logging.js";
 import { SharedMemoryRegistry } from "./mock/triton-shared-memory.js";
 import { TraceSettingsStore } from "./mock/triton-trace.js";
+import { createVllmModel, vllmModelName } from "./mock/triton-vllm-model.js";
 
 export { type ModelControlMode, ModelRepository } from "./mock/model-control.js";
 export { modelmeshModelId } from "./mock/modelmesh.js";
@@ -78,6 +79,11 @@ export interface KserveMockOptions {
    * default). A key `/k` is the file `<dir>/k`.
    */
   readonly sharedMemoryDir?: string;
+  /**
+   * Pacing of Triton's `vllm_model` (`--time-to-first-token`, `--inter-token-latency`, in
+   * milliseconds, as the vLLM mock's flags); default none: tokens come at once.
+   */
+  readonly vllmPacing?: { readonly timeToFirstTokenMs: number; readonly interTokenMs: number };
 }
 
 /** The profile a set of options selects. */
@@ -114,7 +120,15 @@ function servedModels(options: KserveMockOptions): MockModel[] {
   const source = options.repositoryModels
     ? { ...profile, models: options.repositoryModels, namedModels: [] }
     : profile;
-  return selectModels(source, options.models ?? []);
+  const selected = selectModels(source, options.models ?? []);
+  const pacing = options.vllmPacing;
+  if (pacing === undefined) return selected;
+  // A paced engine of its own for Triton's vllm_model (the built-in one is unpaced).
+  return selected.map((m) =>
+    m.name === vllmModelName && m.decoupled === true && !options.repositoryModels
+      ? createVllmModel(pacing)
+      : m,
+  );
 }
 
 /**
@@ -284,6 +298,16 @@ export const kserveMockModule: RuntimeMockModule = {
       valueName: "NAME",
       help: "Triton explicit mode: a model loaded at start (repeatable; * for all); default none",
     },
+    "time-to-first-token": {
+      type: "string",
+      valueName: "MS",
+      help: "Triton's vllm_model: milliseconds before the first token; default 0",
+    },
+    "inter-token-latency": {
+      type: "string",
+      valueName: "MS",
+      help: "Triton's vllm_model: milliseconds between tokens; default 0",
+    },
   },
   defaultModels: (settings) => servedModelNames(kserveMockOptions(settings)),
   // Async, so an unusable option value is a rejected promise, as the host awaits it.
@@ -315,6 +339,8 @@ export function kserveMockOptions(settings: RuntimeModuleSettings): KserveMockOp
       "--model-control-mode explicit: only the triton mock has Triton's model control",
     );
   }
+  const ttft = milliseconds(settings, "time-to-first-token");
+  const itl = milliseconds(settings, "inter-token-latency");
   const load = settings.values["load-model"];
   const loadModels = typeof load === "string" ? [load] : Array.isArray(load) ? [...load] : [];
   return {
@@ -325,5 +351,19 @@ export function kserveMockOptions(settings: RuntimeModuleSettings): KserveMockOp
     ...(mode ? { modelControlMode: mode } : {}),
     ...(loadModels.length > 0 ? { loadModels } : {}),
     ...(settings.values.modelmesh === true ? { modelmesh: true } : {}),
+    ...(ttft !== undefined || itl !== undefined
+      ? { vllmPacing: { timeToFirstTokenMs: ttft ?? 0, interTokenMs: itl ?? 0 } }
+      : {}),
   };
+}
+
+/** A milliseconds option (a finite number >= 0), undefined when absent; throws naming it. */
+function milliseconds(settings: RuntimeModuleSettings, name: string): number | undefined {
+  const value = settings.values[name];
+  if (value === undefined) return undefined;
+  const ms = Number(value);
+  if (typeof value !== "string" || value.trim() === "" || !Number.isFinite(ms) || ms < 0) {
+    throw new Error(`--${name} ${String(value)}: expected milliseconds (a number >= 0)`);
+  }
+  return ms;
 }

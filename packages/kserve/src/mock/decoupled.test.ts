@@ -3,6 +3,7 @@
  * docs/user_guide/decoupled_models.md; src/grpc/stream_infer_handler.cc reads the callbacks,
  * each a response or none, with the final flag).
  */
+import { defaultModelSpec, ManualClock } from "@servingkit/mock-core";
 import { describe, expect, it } from "vitest";
 import { textToBytes } from "../datatypes.js";
 import { type ModelCallback, runModel } from "./decoupled.js";
@@ -45,7 +46,7 @@ describe("runModel", () => {
     expect(callbacks[1]?.response).toBeUndefined();
   });
 
-  it("a model with respond: its responses in order, the last flagged final; errors kept as faults", async () => {
+  it("a model with respond: its responses in order with the flags it sends; errors kept as faults", async () => {
     const base = identityModel("FP32", "identity", "1");
     const model: MockModel = {
       ...base,
@@ -53,7 +54,7 @@ describe("runModel", () => {
       async *respond(inputs): AsyncGenerator<ModelResponse> {
         const x = inputs.get("INPUT0") as Tensor;
         yield { outputs: [{ ...x, name: "OUTPUT0" }] };
-        yield { error: new InferFault("internal", "boom") };
+        yield { error: new InferFault("internal", "boom"), final: true };
       },
     };
     const callbacks = await all(
@@ -66,6 +67,27 @@ describe("runModel", () => {
     );
     expect(callbacks.map((c) => c.final)).toEqual([false, true]);
     expect(callbacks[1]?.response).toBeInstanceOf(InferFault);
+  });
+
+  it("a model that ends without a final response: the final flag alone", async () => {
+    const model: MockModel = {
+      ...identityModel("FP32", "identity", "1"),
+      async *respond(inputs): AsyncGenerator<ModelResponse> {
+        yield { outputs: [{ ...(inputs.get("INPUT0") as Tensor), name: "OUTPUT0" }] };
+      },
+    };
+    const callbacks = await all(
+      runModel(triton, model, "1", {
+        id: undefined,
+        parameters: {},
+        inputs: [fp32(1)],
+        outputs: undefined,
+      }),
+    );
+    expect(callbacks.map((c) => [c.response === undefined, c.final])).toEqual([
+      [false, false],
+      [true, true],
+    ]);
   });
 
   it("a model that sends nothing still ends with the final flag", async () => {
@@ -147,5 +169,45 @@ describe("runModel", () => {
       if (seen === 3) abort.abort();
     }
     expect(seen).toBeLessThan(10);
+  });
+});
+
+describe("a paced vllm_model (--time-to-first-token, --inter-token-latency)", () => {
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+  it("each streamed response goes out when its token is due, the last flagged final when it is sent", async () => {
+    // vllm_backend model.py: each RequestOutput is sent as it comes, flags FINAL when
+    // request_output.finished; mock-core's fixed schedule puts token k at ttft + k × itl.
+    await defaultModelSpec();
+    const clock = new ManualClock();
+    const vllm = createVllmModel({ clock, timeToFirstTokenMs: 100, interTokenMs: 10 });
+    const inputs: Tensor[] = [
+      { name: "text_input", datatype: "BYTES", shape: [1], values: [textToBytes("Hi")] },
+      { name: "stream", datatype: "BOOL", shape: [1], values: Uint8Array.of(1) },
+    ];
+    const run = runModel(triton, vllm, "1", {
+      id: undefined,
+      parameters: { max_tokens: 3, ignore_eos: true },
+      inputs,
+      outputs: undefined,
+    });
+    const got: [number, boolean][] = [];
+    const done = (async () => {
+      for await (const c of run) got.push([clock.now(), c.final]);
+    })();
+    for (let i = 0; i < 5; i++) await tick();
+    await clock.advance(99);
+    await tick();
+    expect(got).toEqual([]);
+    for (const step of [1, 10, 10]) {
+      await clock.advance(step);
+      for (let i = 0; i < 5; i++) await tick();
+    }
+    await done;
+    expect(got).toEqual([
+      [100, false],
+      [110, false],
+      [120, true],
+    ]);
   });
 });

@@ -45,9 +45,9 @@ function requested(request: DecodedRequest, outputs: readonly Tensor[]): readonl
 
 /**
  * Validates `request` against `model` at once (throwing the runtime's refusal, as `infer` does)
- * and returns the callbacks its run makes. A model with `respond` sends its responses, the last
- * flagged final; any other model sends `compute`'s outputs as one response, then the final flag
- * alone. `signal` aborts a running model (the client went away); `checkReserved` as
+ * and returns the callbacks its run makes. A model with `respond` sends its responses with the
+ * flags it gives them (each as soon as it comes; the flag alone when it ends without a final
+ * one); any other model sends `compute`'s outputs as one response, then the final flag alone. `signal` aborts a running model (the client went away); `checkReserved` as
  * {@link checkRequest} takes it (false for generate).
  */
 export function runModel(
@@ -80,16 +80,14 @@ export function runModel(
       yield { response: undefined, final: true };
     })();
   }
-  const responses = model.respond(inputs, request.parameters, signal)[Symbol.asyncIterator]();
+  const responses = model.respond(inputs, request.parameters, signal);
   return (async function* () {
-    // One response is held back until the next shows whether it was the last.
-    let held = await responses.next();
-    // A model that sends nothing still ends the request with the final flag.
-    if (held.done) yield { response: undefined, final: true };
-    while (!held.done) {
-      const next = await responses.next();
-      yield { response: result(held.value), final: next.done === true };
-      held = next;
+    for await (const response of responses) {
+      const final = response.final === true;
+      yield { response: result(response), final };
+      if (final) return;
     }
+    // A model that ends without a final response still ends the request: the flag alone.
+    yield { response: undefined, final: true };
   })();
 }

@@ -44,11 +44,13 @@ export interface Tensor {
 
 /**
  * One response of a decoupled model: its outputs, or the error the model put in the response
- * (Triton's `TRITONSERVER_InferenceResponse` carries either; the frontends answer the error).
+ * (Triton's `TRITONSERVER_InferenceResponse` carries either; the frontends answer the error),
+ * and `final` when the model sends it with `TRITONSERVER_RESPONSE_COMPLETE_FINAL` (default
+ * false: more may follow; a model that ends without a final response sends the flag alone).
  */
 export type ModelResponse =
-  | { readonly outputs: readonly Tensor[]; readonly error?: undefined }
-  | { readonly error: InferFault; readonly outputs?: undefined };
+  | { readonly outputs: readonly Tensor[]; readonly error?: undefined; readonly final?: boolean }
+  | { readonly error: InferFault; readonly outputs?: undefined; readonly final?: boolean };
 
 /** A model the mock serves. */
 export interface MockModel {
@@ -75,9 +77,10 @@ export interface MockModel {
    */
   readonly decoupled?: boolean;
   /**
-   * A decoupled model's responses to one request, in order; the last is the one Triton flags
-   * final. Absent: the model sends {@link compute}'s outputs as one response, then the final flag
-   * alone (as a decoupled Python model that calls `send(flags=FINAL)` after its response does).
+   * A decoupled model's responses to one request, in order, each flagged `final` or not as the
+   * model sends it; ending without a final response sends the final flag alone. Absent: the
+   * model sends {@link compute}'s outputs as one response, then the final flag alone (as a
+   * decoupled Python model that calls `send(flags=FINAL)` after its response does).
    * `parameters` are the request's parameters; `signal` aborts when the client goes away.
    */
   respond?(

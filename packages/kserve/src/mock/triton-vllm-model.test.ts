@@ -9,6 +9,7 @@ import { Code } from "@connectrpc/connect";
 import { ServingkitError } from "@servingkit/client-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { createKserveClient } from "../kserve-client.js";
+import { kserveMockOptions } from "../mock.js";
 import { closeAll, startVllmTriton } from "./test-mocks.js";
 
 afterEach(closeAll);
@@ -411,5 +412,39 @@ describe("a client that leaves mid-stream", () => {
     await reader.read().catch(() => undefined);
     const after = await post(generate, { text_input: "Hi", stream: false });
     expect(after.status).toBe(200);
+  });
+});
+
+describe("--time-to-first-token and --inter-token-latency (the vLLM mock's pacing flags)", () => {
+  it("are read in milliseconds; anything but a number >= 0 is refused naming the flag", () => {
+    const settings = (values: Record<string, unknown>) =>
+      ({ runtime: "triton", models: [], values }) as Parameters<typeof kserveMockOptions>[0];
+    expect(
+      kserveMockOptions(settings({ "time-to-first-token": "50", "inter-token-latency": "2.5" }))
+        .vllmPacing,
+    ).toEqual({ timeToFirstTokenMs: 50, interTokenMs: 2.5 });
+    expect(kserveMockOptions(settings({})).vllmPacing).toBeUndefined();
+    expect(() => kserveMockOptions(settings({ "inter-token-latency": "-1" }))).toThrow(
+      "--inter-token-latency -1: expected milliseconds (a number >= 0)",
+    );
+    expect(() => kserveMockOptions(settings({ "time-to-first-token": "soon" }))).toThrow(
+      /^--time-to-first-token soon: /,
+    );
+  });
+
+  it("pace vllm_model's stream: the events come no sooner than the schedule allows", async () => {
+    const { post } = await startVllmTriton({
+      "time-to-first-token": "20",
+      "inter-token-latency": "10",
+    });
+    const started = performance.now();
+    const res = await post(generateStream, {
+      text_input: "Hi",
+      stream: true,
+      parameters: { max_tokens: 4, ignore_eos: true },
+    });
+    expect(events(await res.text())).toHaveLength(4);
+    // Token 4 is due at 20 + 3 × 10 ms; a lower bound only (a busy machine is slower).
+    expect(performance.now() - started).toBeGreaterThanOrEqual(45);
   });
 });

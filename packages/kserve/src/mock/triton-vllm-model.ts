@@ -13,10 +13,12 @@
  * their `return_*` input is true.
  */
 import {
+  type Clock,
   createSimpleEngine,
   defaultModelSpec,
   type GenerationEvent,
   type ModelSpec,
+  readySteps,
   realClock,
   type TextEngine,
   type TokenEvent,
@@ -256,37 +258,65 @@ async function* generateResponses(
   );
   const state: OutputState = { text: "", logprob: 0 };
   const all: TokenEvent[] = [];
-  let pending: TokenEvent | undefined;
   const emit = (token: TokenEvent | undefined, finish: GenerationEvent | undefined) => {
-    const tokens = token ? [token] : [];
-    // The response's own token counts once it is sent (the next one is already read).
     state.logprob += token?.logprob ?? 0;
     return responseTensors(
       request,
       token?.text ?? "",
-      tokens,
+      token ? [token] : [],
       state,
       finishText(finish),
       promptIds.length,
       spec,
     );
   };
-  for await (const event of run) {
+  const steps = run[Symbol.asyncIterator]();
+  try {
+    yield* stepResponses(steps, request, state, all, emit, promptIds.length, spec);
+  } finally {
+    // A consumer that stops early (the client went away) ends the engine's run too.
+    await steps.return?.();
+  }
+}
+
+/** The loop of {@link generateResponses} over the engine's steps. */
+async function* stepResponses(
+  steps: AsyncIterator<GenerationEvent>,
+  request: VllmRequest,
+  state: OutputState,
+  all: TokenEvent[],
+  emit: (token: TokenEvent | undefined, finish: GenerationEvent | undefined) => Tensor[],
+  promptTokens: number,
+  spec: ModelSpec,
+): AsyncGenerator<ModelResponse> {
+  const ready = readySteps(steps);
+  let next = await steps.next();
+  while (!next.done) {
+    const event = next.value;
     if (event.type === "token") {
       state.text += event.text;
       all.push(event);
-      if (request.stream) {
-        // One RequestOutput per engine step; the step that finishes is flagged final, so each
-        // token's response waits for the next event to know whether it is the last.
-        if (pending !== undefined) yield { outputs: emit(pending, undefined) };
-        pending = event;
+      if (!request.stream) {
+        next = await steps.next();
+        continue;
       }
+      // One response per engine step, flagged final at the step that finishes: the engine's
+      // finish is ready at once after the last token, so this token is the last when it is.
+      const after = ready?.nextReady();
+      if (after !== undefined && (after.done || after.value.type === "finish")) {
+        // The client went away: nothing more is sent.
+        if (!after.done && after.value.type === "finish" && after.value.reason === "abort") return;
+        yield { outputs: emit(event, after.done ? undefined : after.value), final: true };
+        return;
+      }
+      yield { outputs: emit(event, undefined) };
+      next = after ?? (await steps.next());
       continue;
     }
-    // The client went away: nothing more is sent.
     if (event.reason === "abort") return;
     if (request.stream) {
-      yield { outputs: emit(pending, event) };
+      // A finish not seen with its token (no token at all, or an engine without ready steps).
+      yield { outputs: emit(undefined, event), final: true };
       return;
     }
     const whole = request.prependInput ? request.prompt + state.text : state.text;
@@ -297,24 +327,43 @@ async function* generateResponses(
       all,
       state,
       finishText(event),
-      promptIds.length,
+      promptTokens,
       spec,
     );
-    yield { outputs: tensors };
+    yield { outputs: tensors, final: true };
     return;
   }
 }
 
+/** Options of {@link createVllmModel}. Durations in milliseconds. */
+export interface VllmModelOptions {
+  /** Time source of the pacing (default the real clock; `ManualClock` in tests). */
+  readonly clock?: Clock;
+  /** Delay before the first token (default 0: none), as the vLLM mock's `--time-to-first-token`. */
+  readonly timeToFirstTokenMs?: number;
+  /** Delay between tokens (default 0: none), as the vLLM mock's `--inter-token-latency`. */
+  readonly interTokenMs?: number;
+}
+
 /**
  * The `vllm_model` built-in. The engine starts on the first request (mock-core's built-in
- * model spec loads once); unpaced, so responses come as fast as the consumer reads them.
+ * model spec loads once). Unpaced by default, so responses come as fast as the consumer reads
+ * them; with pacing, token k is due `timeToFirstTokenMs + k × interTokenMs` after the request
+ * starts (mock-core's fixed schedule, as the vLLM and TGIS mocks pace), so streamed responses
+ * come at that rhythm.
  */
-export function createVllmModel(): MockModel {
+export function createVllmModel(options: VllmModelOptions = {}): MockModel {
   let engine: Promise<{ engine: TextEngine; spec: ModelSpec }> | undefined;
   const start = () => {
     engine ??= defaultModelSpec().then((spec) => ({
       spec,
-      engine: createSimpleEngine({ clock: realClock, model: spec }),
+      engine: createSimpleEngine({
+        clock: options.clock ?? realClock,
+        model: spec,
+        timeToFirstTokenMs: options.timeToFirstTokenMs ?? 0,
+        interTokenMs: options.interTokenMs ?? 0,
+        fixedSchedule: true,
+      }),
     }));
     return engine;
   };
@@ -340,12 +389,13 @@ export function createVllmModel(): MockModel {
             "internal",
             `Failed to process the request(s) for model instance '${instanceName}', message: ${lora.error}`,
           ),
+          final: true,
         };
         return;
       }
       if (lora.lora !== undefined) {
         // The sample's model.json does not enable LoRA (respond_error).
-        yield { error: new InferFault("internal", "LoRA feature is not enabled.") };
+        yield { error: new InferFault("internal", "LoRA feature is not enabled."), final: true };
         return;
       }
       let request: VllmRequest;
@@ -353,7 +403,10 @@ export function createVllmModel(): MockModel {
         request = readRequest(given, parametersText);
       } catch (error) {
         if (!(error instanceof BackendError)) throw error;
-        yield { error: new InferFault("internal", `Error generating stream: ${error.message}`) };
+        yield {
+          error: new InferFault("internal", `Error generating stream: ${error.message}`),
+          final: true,
+        };
         return;
       }
       const { engine: e, spec } = await start();
@@ -361,11 +414,12 @@ export function createVllmModel(): MockModel {
         yield* generateResponses(e, spec, request, signal);
       } catch (error) {
         if (error instanceof InferFault) {
-          yield { error };
+          yield { error, final: true };
           return;
         }
         yield {
           error: new InferFault("internal", `Error generating stream: ${(error as Error).message}`),
+          final: true,
         };
       }
     },
