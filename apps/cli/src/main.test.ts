@@ -116,7 +116,7 @@ describe("servingkit mock", () => {
       .split("\n")
       .find((l) => l.includes("ready:")) as string;
     expect(line).toMatch(
-      /^servingkit triton ready: REST http:\/\/127\.0\.0\.1:\d+ {2}gRPC 127\.0\.0\.1:\d+ {2}models simple, simple_string, identity_bool \+13 more$/,
+      /^servingkit triton ready: REST http:\/\/127\.0\.0\.1:\d+ {2}gRPC 127\.0\.0\.1:\d+ {2}models simple, simple_string, identity_bool \+14 more$/,
     );
     const rest = (line.match(/REST (\S+)/) as RegExpMatchArray)[1];
     const refused = await fetch(`${rest}/v2/health/ready`);

@@ -38,7 +38,9 @@ describe("defaultModels: the names the CLI's ready line shows", () => {
   it("the built-ins in the profile's order; --model names as given", () => {
     // Every KServe v2 URL names a model (kserve-v2.md §1: /v2/models/${MODEL_NAME}/infer).
     expect(names("triton")?.slice(0, 3)).toEqual(["simple", "simple_string", "identity_bool"]);
-    expect(names("triton")).toHaveLength(16);
+    // The vLLM backend's sample model comes last (vllm_backend samples/model_repository).
+    expect(names("triton")).toHaveLength(17);
+    expect(names("triton")?.at(-1)).toBe("vllm_model");
     expect(names("mlserver")?.[0]).toBe("iris");
     expect(names("ovms")?.[0]).toBe("resnet");
     expect(names("triton", {}, ["simple", "my-model"])).toEqual(["simple", "my-model"]);

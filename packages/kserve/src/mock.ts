@@ -94,7 +94,7 @@ export function selectProfile(options: KserveMockOptions): KserveProfile {
 
 /**
  * The models a mock serves: all built-in ones when no names are given; else the named built-in
- * models (`profile.namedModels` among them: Triton's `vllm_model`), and an FP32 identity
+ * models, and an FP32 identity
  * (INPUT0 → OUTPUT0, any 2-D shape) under each other name, so a seed command with the user's
  * model name works.
  */
@@ -102,9 +102,7 @@ export function selectModels(profile: KserveProfile, names: readonly string[]): 
   if (names.length === 0) return [...profile.models];
   const identity = profile.models.find((m) => m.name === "identity_fp32");
   return names.flatMap((name) => {
-    const builtIn =
-      profile.models.find((m) => m.name === name) ??
-      profile.namedModels?.find((m) => m.name === name);
+    const builtIn = profile.models.find((m) => m.name === name);
     if (builtIn) return [builtIn];
     return identity ? [{ ...identity, name }] : [];
   });
@@ -118,7 +116,7 @@ export function selectModels(profile: KserveProfile, names: readonly string[]): 
 function servedModels(options: KserveMockOptions): MockModel[] {
   const profile = profiles[options.runtime];
   const source = options.repositoryModels
-    ? { ...profile, models: options.repositoryModels, namedModels: [] }
+    ? { ...profile, models: options.repositoryModels }
     : profile;
   const selected = selectModels(source, options.models ?? []);
   const pacing = options.vllmPacing;

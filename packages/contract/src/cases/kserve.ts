@@ -508,6 +508,80 @@ const restCases: ContractCase[] = [
     },
   }),
   defineCase({
+    id: "kserve/rest-generate-decoupled",
+    title:
+      "A decoupled LLM model as Triton's vLLM backend serves it: config says decoupled, HTTP infer is refused with Triton's text, generate answers one flat object with text_output (prompt in front), generate_stream answers `data:` events of text_output with stream true",
+    source:
+      "triton-inference-server/vllm_backend samples/model_repository/vllm_model/config.pbtxt, src/model.py, src/utils/request.py (prepend_input, per-response deltas); server src/http_server.cc HandleInfer (decoupled refusal), GenerateRequestClass (one event per response)",
+    runtimes: ["triton"],
+    transport: "rest",
+    async run(context) {
+      let model = context.target.model;
+      if (model === undefined) {
+        model = "vllm_model";
+        const served = await context.rest(`/v2/models/${model}`);
+        if (served.status !== 200) {
+          context.skip("target names no model and does not serve the vLLM backend's 'vllm_model'");
+        }
+      }
+      const config = parseJson((await context.rest(`/v2/models/${model}/config`)).body, "config");
+      const policy = config.model_transaction_policy as { decoupled?: boolean } | undefined;
+      if (policy?.decoupled !== true) context.skip(`'${model}' is not a decoupled model`);
+      const meta = parseJson((await context.rest(`/v2/models/${model}`)).body, "model metadata");
+      const names = (meta.inputs as { name: string; datatype: string }[]).map(
+        (t) => `${t.name}:${t.datatype}`,
+      );
+      if (!names.includes("text_input:BYTES") || !names.includes("stream:BOOL")) {
+        context.skip(`'${model}' does not have the vLLM backend's text_input and stream inputs`);
+      }
+      const refused = await context.rest(`/v2/models/${model}/infer`, {
+        json: { inputs: [{ name: "text_input", datatype: "BYTES", shape: [1], data: ["Hi"] }] },
+      });
+      // UNSUPPORTED: 501 since Triton 24.01, 400 before (every error was 400).
+      assert.ok([400, 501].includes(refused.status), `infer status (${refused.status})`);
+      assert.equal(
+        parseJson(refused.body, "infer refusal").error,
+        "HTTP end point doesn't support models with decoupled transaction policy",
+        "infer refusal text",
+      );
+      const prompt = "The capital of France is";
+      const parameters = { max_tokens: 4, temperature: 0, ignore_eos: true };
+      const answer = await context.rest(`/v2/models/${model}/generate`, {
+        json: { text_input: prompt, stream: false, parameters },
+      });
+      assert.equal(answer.status, 200, `generate status (${answer.body.slice(0, 200)})`);
+      const json = parseJson(answer.body, "generate answer");
+      assert.equal(json.model_name, model, "model_name");
+      assert.equal(typeof json.text_output, "string", "text_output is a string");
+      assert.ok(
+        String(json.text_output).startsWith(prompt),
+        "without exclude_input_in_output the prompt comes first (not streaming)",
+      );
+      const streamed = await context.rest(`/v2/models/${model}/generate_stream`, {
+        json: { text_input: prompt, stream: true, parameters },
+        headers: { accept: "text/event-stream" },
+      });
+      assert.equal(streamed.status, 200, `stream status (${streamed.body.slice(0, 200)})`);
+      assert.ok(
+        streamed.headers.get("content-type")?.includes("text/event-stream"),
+        "stream content type",
+      );
+      const events = streamed.body.split("\n\n").filter((e) => e !== "");
+      assert.ok(events.length >= 1, "at least one event");
+      for (const event of events) {
+        assert.ok(event.startsWith("data: "), `each event is a data line (${event.slice(0, 80)})`);
+        const data = parseJson(event.slice("data: ".length), "generate_stream event");
+        assert.equal(data.model_name, model, "event model_name");
+        assert.equal(typeof data.text_output, "string", "event text_output");
+      }
+      // Streaming sends new text only: the prompt is not repeated in front (request.py).
+      const joined = events
+        .map((e) => String(parseJson(e.slice("data: ".length), "event").text_output))
+        .join("");
+      assert.ok(!joined.startsWith(prompt), "streamed text has no prompt in front");
+    },
+  }),
+  defineCase({
     id: "kserve/rest-system-shared-memory",
     title:
       "system shared memory: register /dev/shm regions, infer 'simple' reading inputs from and writing outputs to them, status, unregister",

@@ -141,11 +141,6 @@ export interface KserveProfile {
   readonly datatypes: readonly Datatype[];
   /** The built-in models. */
   readonly models: readonly MockModel[];
-  /**
-   * Built-in models served only when `--model` names them (default none): Triton's `vllm_model`,
-   * kept out of the default set so the default list (and the CLI's ready line) stays as it was.
-   */
-  readonly namedModels?: readonly MockModel[];
   /** HTTP status per refusal kind (Triton since 24.01). */
   readonly restStatus: Readonly<Record<FaultKind, number>>;
   /** gRPC code per refusal kind. */
@@ -620,8 +615,13 @@ const triton: KserveProfile = {
     "logging",
   ],
   datatypes,
-  models: [tritonSimple, tritonSimpleString, ...identityModels(datatypes, "identity", "1")],
-  namedModels: [createVllmModel()],
+  // The vLLM backend's sample model last (triton-vllm-model.ts): Triton's LLM users' model.
+  models: [
+    tritonSimple,
+    tritonSimpleString,
+    ...identityModels(datatypes, "identity", "1"),
+    createVllmModel(),
+  ],
   restStatus: tritonStatus,
   grpcCode: tritonCodes,
   messages: tritonMessages,
