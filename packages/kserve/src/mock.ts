@@ -9,6 +9,7 @@
 import {
   type Clock,
   healthRouteTable,
+  latencyOptions,
   type MockPlugin,
   type RestRoute,
   type RestRouteRequest,
@@ -296,16 +297,8 @@ export const kserveMockModule: RuntimeMockModule = {
       valueName: "NAME",
       help: "Triton explicit mode: a model loaded at start (repeatable; * for all); default none",
     },
-    "time-to-first-token": {
-      type: "string",
-      valueName: "MS",
-      help: "Triton's vllm_model: milliseconds before the first token; default 0",
-    },
-    "inter-token-latency": {
-      type: "string",
-      valueName: "MS",
-      help: "Triton's vllm_model: milliseconds between tokens; default 0",
-    },
+    // Triton's vllm_model, paced as the vLLM mock is.
+    ...latencyOptions,
   },
   defaultModels: (settings) => servedModelNames(kserveMockOptions(settings)),
   // Async, so an unusable option value is a rejected promise, as the host awaits it.

@@ -6,6 +6,7 @@
  */
 import {
   gpuEngineOptions,
+  latencyOptions,
   type RuntimeModuleSettings,
   type RuntimeOption,
 } from "@servingkit/mock-core";
@@ -57,16 +58,7 @@ export const vllmOptions: Readonly<Record<string, RuntimeOption>> = {
     valueName: "MODE",
     help: "echo (repeat the prompt's last message) or text (deterministic generated text); default text",
   },
-  "time-to-first-token": {
-    type: "string",
-    valueName: "MS",
-    help: "milliseconds before the first token; default 0",
-  },
-  "inter-token-latency": {
-    type: "string",
-    valueName: "MS",
-    help: "milliseconds between tokens; default 0",
-  },
+  ...latencyOptions,
   "enable-request-id-headers": {
     type: "boolean",
     help: "give every response an X-Request-Id header (the request's, else a random hex id), as vLLM's flag",
