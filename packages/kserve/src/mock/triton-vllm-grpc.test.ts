@@ -76,6 +76,18 @@ const finalFlag = (answer: Message) =>
       .triton_final_response as { bool_param: boolean }
   ).bool_param;
 
+/** Triton's `simple` (two INT32 [1, 16] inputs) as a ModelStreamInfer request, plus `extra` fields. */
+function simpleRequest(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const sixteen = Array.from({ length: 16 }, (_, i) => i);
+  const input = (name: string) => ({
+    name,
+    datatype: "INT32",
+    shape: [1, 16],
+    contents: { int_contents: sixteen },
+  });
+  return { model_name: "simple", inputs: [input("INPUT0"), input("INPUT1")], ...extra };
+}
+
 describe("ModelInfer on a decoupled model", () => {
   it("UNIMPLEMENTED: ModelInfer RPC doesn't support models with decoupled transaction policy", async () => {
     const { mock } = await startVllmTriton();
@@ -194,25 +206,8 @@ describe("ModelStreamInfer on vllm_model", () => {
     // response it writes; Process answers a failed start with the id "so that client knows which
     // request failed".
     const { mock } = await startVllmTriton();
-    const sixteen = Array.from({ length: 16 }, (_, i) => i);
     const { answers } = await stream(inferenceClient(mock), [
-      {
-        model_name: "simple",
-        inputs: [
-          {
-            name: "INPUT0",
-            datatype: "INT32",
-            shape: [1, 16],
-            contents: { int_contents: sixteen },
-          },
-          {
-            name: "INPUT1",
-            datatype: "INT32",
-            shape: [1, 16],
-            contents: { int_contents: sixteen },
-          },
-        ],
-      },
+      simpleRequest(),
       { model_name: "nope", id: "n1" },
       { model_name: "vllm_model", id: "v1" },
     ]);
@@ -232,27 +227,11 @@ describe("ModelStreamInfer on vllm_model", () => {
     // grpc_utils.h TRITON_RESERVED_REQUEST_PARAMS: skipped when the request is built; a
     // non-decoupled model sends no flag-only final response, so nothing is added.
     const { mock } = await startVllmTriton();
-    const sixteen = Array.from({ length: 16 }, (_, i) => i);
     const { answers } = await stream(inferenceClient(mock), [
-      {
-        model_name: "simple",
+      simpleRequest({
         id: "s1",
-        inputs: [
-          {
-            name: "INPUT0",
-            datatype: "INT32",
-            shape: [1, 16],
-            contents: { int_contents: sixteen },
-          },
-          {
-            name: "INPUT1",
-            datatype: "INT32",
-            shape: [1, 16],
-            contents: { int_contents: sixteen },
-          },
-        ],
         parameters: { triton_enable_empty_final_response: { bool_param: true } },
-      },
+      }),
     ]);
     expect(answers).toHaveLength(1);
     expect(answers[0]?.error_message).toBe("");

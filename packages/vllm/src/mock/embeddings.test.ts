@@ -4,7 +4,7 @@
  */
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startVllm, type TestServer } from "./test-server.js";
+import { openaiClient, startVllm, type TestServer } from "./test-server.js";
 
 function cosine(a: readonly number[], b: readonly number[]): number {
   let dot = 0;
@@ -21,7 +21,7 @@ describe("an embedding model", () => {
       task: "embed",
       "max-model-len": "64",
     });
-    client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    client = openaiClient(server);
   });
   afterAll(() => server.close());
 
@@ -105,7 +105,7 @@ describe("a generative model", () => {
 
   // vllm-openai.md §1: 400 "The model does not support Embeddings API".
   it("answers /v1/embeddings with does not support", async () => {
-    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const client = openaiClient(server);
     const error = await client.embeddings
       .create({ model: "x", input: "hi" })
       .catch((e: unknown) => e);

@@ -4,9 +4,8 @@
  * (vllm-openai.md §8, §9).
  */
 import { createRequestLogger, ManualClock } from "@servingkit/mock-core";
-import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startVllm, type TestServer } from "./test-server.js";
+import { openaiClient, startVllm, type TestServer } from "./test-server.js";
 
 function sample(text: string, name: string): number | undefined {
   const line = text.split("\n").find((l) => l.startsWith(name));
@@ -272,7 +271,7 @@ describe("the openai SDK streams from the GPU engine", () => {
   afterAll(() => server.close());
 
   it("receives every chunk and the usage", async () => {
-    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const client = openaiClient(server);
     const stream = await client.chat.completions.create({
       model: "m",
       messages: [{ role: "user", content: "Tell me about the sea" }],

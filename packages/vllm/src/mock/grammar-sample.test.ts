@@ -3,11 +3,11 @@
  * (backend_xgrammar.py validate_xgrammar_grammar: an unreadable grammar is 400 "Invalid grammar
  * specification.").
  */
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grammarSampleCap, parseGrammar, sampleGrammar } from "./grammar-sample.js";
 import { isLikelyLark, larkToEbnf } from "./lark-grammar.js";
-import { startVllm, type TestServer } from "./test-server.js";
+import { openaiClient, startVllm, type TestServer } from "./test-server.js";
 
 /** Grammars with a regular language, and the JS regex of that language. */
 const regular: [string, RegExp][] = [
@@ -112,7 +112,7 @@ describe("guided_grammar over HTTP", () => {
   let client: OpenAI;
   beforeAll(async () => {
     server = await startVllm({ "served-model-name": "granite" });
-    client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "x", maxRetries: 0 });
+    client = openaiClient(server, "x");
   });
   afterAll(() => server.close());
 

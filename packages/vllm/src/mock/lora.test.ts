@@ -5,11 +5,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
-import OpenAI, { type APIError } from "openai";
+import type OpenAI from "openai";
+import type { APIError } from "openai";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { adapterMissing, LoraRegistry, parseLoraModule } from "./lora.js";
 import { readVllmSettings } from "./settings.js";
-import { startVllm, type TestServer } from "./test-server.js";
+import { openaiClient, startVllm, type TestServer } from "./test-server.js";
 
 describe("--lora-modules", () => {
   // vllm-openai.md §7: `name=path` or the JSON form with an optional base_model_name.
@@ -56,7 +57,7 @@ describe("LoRA adapters with the openai SDK", () => {
       "enable-lora": true,
       "lora-modules": ["sql=/adapters/sql", '{"name": "tone", "path": "/adapters/tone"}'],
     });
-    client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    client = openaiClient(server);
   });
   afterAll(() => server.close());
 
@@ -155,7 +156,7 @@ describe("runtime LoRA loading (VLLM_ALLOW_RUNTIME_LORA_UPDATING=True)", () => {
     // api_server.py answers Response(status_code=200, content=...): no media type, no content-type.
     expect(loaded.headers.get("content-type")).toBeNull();
     expect(await loaded.text()).toBe("Success: LoRA adapter 'sql' added successfully.");
-    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "x", maxRetries: 0 });
+    const client = openaiClient(server, "x");
     expect((await client.models.list()).data.map((m) => m.id)).toEqual(["granite", "sql"]);
     const answer = await client.completions.create({ model: "sql", prompt: "Hi", max_tokens: 1 });
     expect(answer.model).toBe("sql");

@@ -4,14 +4,14 @@
  */
 import OpenAI, { type APIError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startVllm, type TestServer } from "./test-server.js";
+import { openaiClient, startVllm, type TestServer } from "./test-server.js";
 
 describe("openai SDK against the vLLM mock", () => {
   let server: TestServer;
   let client: OpenAI;
   beforeAll(async () => {
     server = await startVllm({ "served-model-name": "granite" });
-    client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    client = openaiClient(server);
   });
   afterAll(() => server.close());
 

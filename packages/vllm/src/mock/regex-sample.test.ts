@@ -2,11 +2,11 @@
  * Regex-guided output (vllm-openai.md §4.1: `guided_regex`, newer `structured_outputs.regex`):
  * the whole output matches the pattern, the same for the same seed.
  */
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VllmError } from "./errors.js";
 import { checkRegex, regexSampleBudget, sampleRegex, translateRegex } from "./regex-sample.js";
-import { startVllm, type TestServer } from "./test-server.js";
+import { openaiClient, startVllm, type TestServer } from "./test-server.js";
 
 describe("sampleRegex", () => {
   const patterns = [
@@ -242,7 +242,7 @@ describe("guided_regex over HTTP", () => {
   let client: OpenAI;
   beforeAll(async () => {
     server = await startVllm({ "served-model-name": "granite" });
-    client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "x", maxRetries: 0 });
+    client = openaiClient(server, "x");
   });
   afterAll(() => server.close());
 

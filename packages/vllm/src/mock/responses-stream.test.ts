@@ -7,7 +7,7 @@
  */
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startVllm, type TestServer } from "./test-server.js";
+import { openaiClient, startVllm, type TestServer } from "./test-server.js";
 
 /** The events of a raw SSE body: each frame's `event:` name and parsed `data:`. */
 function framesOf(body: string): { event: string; data: Record<string, unknown> }[] {
@@ -27,7 +27,7 @@ describe("streamed responses", () => {
   let client: OpenAI;
   beforeAll(async () => {
     server = await startVllm({ "served-model-name": "granite" });
-    client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    client = openaiClient(server);
   });
   afterAll(() => server.close());
 
@@ -177,7 +177,7 @@ describe("background streams with VLLM_ENABLE_RESPONSES_API_STORE=1", () => {
     } finally {
       delete process.env.VLLM_ENABLE_RESPONSES_API_STORE;
     }
-    client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    client = openaiClient(server);
   });
   afterAll(() => server.close());
 

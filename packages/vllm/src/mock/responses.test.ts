@@ -8,7 +8,7 @@ import { Ajv } from "ajv";
 import OpenAI, { type APIError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { responsesStoreEnabled } from "./settings.js";
-import { startVllm, type TestServer } from "./test-server.js";
+import { openaiClient, startVllm, type TestServer } from "./test-server.js";
 
 const weather = {
   type: "object",
@@ -26,16 +26,12 @@ async function errorOf(promise: Promise<unknown>): Promise<APIError> {
   throw new Error("expected the call to fail");
 }
 
-function clientOf(server: TestServer, apiKey = "unused"): OpenAI {
-  return new OpenAI({ baseURL: `${server.url}/v1`, apiKey, maxRetries: 0 });
-}
-
 describe("Responses API with the openai SDK (store off, the default)", () => {
   let server: TestServer;
   let client: OpenAI;
   beforeAll(async () => {
     server = await startVllm({ "served-model-name": "granite" });
-    client = clientOf(server);
+    client = openaiClient(server);
   });
   afterAll(() => server.close());
 
@@ -352,7 +348,7 @@ describe("Responses API per release and option", () => {
   it("reports a length cut as incomplete from vLLM 0.14", async () => {
     const server = await startVllm({ "vllm-version": "0.14.0" });
     try {
-      const response = await clientOf(server).responses.create({
+      const response = await openaiClient(server).responses.create({
         model: "",
         input: "Tell me a long story",
         max_output_tokens: 3,
@@ -370,7 +366,7 @@ describe("Responses API per release and option", () => {
     const server = await startVllm({ "vllm-version": "0.11.0" });
     try {
       const error = await errorOf(
-        clientOf(server).responses.create({
+        openaiClient(server).responses.create({
           model: "",
           input: "Hi",
           tools: [{ type: "function", name: "f", parameters: null, strict: null }],
@@ -406,10 +402,10 @@ describe("Responses API per release and option", () => {
     const server = await startVllm({ "api-key": "sekret" });
     try {
       const error = await errorOf(
-        clientOf(server, "wrong").responses.create({ model: "", input: "Hi" }),
+        openaiClient(server, "wrong").responses.create({ model: "", input: "Hi" }),
       );
       expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
-      const ok = await clientOf(server, "sekret").responses.create({
+      const ok = await openaiClient(server, "sekret").responses.create({
         model: "",
         input: "Hi",
         max_output_tokens: 1,
@@ -425,7 +421,7 @@ describe("Responses API per release and option", () => {
     const server = await startVllm({ "max-model-len": "32" });
     try {
       const error = await errorOf(
-        clientOf(server).responses.create({ model: "", input: "word ".repeat(64) }),
+        openaiClient(server).responses.create({ model: "", input: "word ".repeat(64) }),
       );
       expect(error).toBeInstanceOf(OpenAI.BadRequestError);
       expect(error.message).toContain("This model's maximum context length is 32 tokens.");
@@ -442,7 +438,7 @@ describe("Responses API per release and option", () => {
       "tool-call-parser": "hermes",
     });
     try {
-      const response = await clientOf(server).responses.create({
+      const response = await openaiClient(server).responses.create({
         model: "",
         input: "Weather?",
         tools: [{ type: "function", name: "get_weather", parameters: weather, strict: true }],
@@ -467,7 +463,7 @@ describe("Responses API with VLLM_ENABLE_RESPONSES_API_STORE=1", () => {
     } finally {
       delete process.env.VLLM_ENABLE_RESPONSES_API_STORE;
     }
-    client = clientOf(server);
+    client = openaiClient(server);
   });
   afterAll(async () => {
     await server.close();
@@ -554,7 +550,7 @@ describe("Responses API with VLLM_ENABLE_RESPONSES_API_STORE=1", () => {
   });
 
   it("cancels a queued background response", async () => {
-    const slowClient = clientOf(slow);
+    const slowClient = openaiClient(slow);
     const queued = await slowClient.responses.create({ model: "", input: "Hi", background: true });
     const cancelled = await slowClient.responses.cancel(queued.id);
     expect(cancelled.status).toBe("cancelled");

@@ -2,11 +2,10 @@ import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultModelDir } from "@servingkit/mock-core";
-import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadServedModel, platformModelRoot } from "./served-model.js";
 import { readVllmSettings } from "./settings.js";
-import { startVllm } from "./test-server.js";
+import { openaiClient, startVllm } from "./test-server.js";
 
 describe("loadServedModel", () => {
   let dir: string;
@@ -77,7 +76,7 @@ describe("several served names", () => {
   it("answers to every name with the first, and lists a card for each", async () => {
     const server = await startVllm({ "served-model-name": ["granite", "granite-alias"] });
     try {
-      const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
+      const client = openaiClient(server);
       const cards = (await client.models.list()).data as unknown as {
         id: string;
         root: string;

@@ -7,7 +7,7 @@
 import { Ajv } from "ajv";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startVllm, type TestServer } from "./test-server.js";
+import { openaiClient, startVllm, type TestServer } from "./test-server.js";
 
 const ajv = new Ajv({ strict: false });
 
@@ -39,7 +39,7 @@ describe("structured output and tools", () => {
   let autoClient: OpenAI;
   beforeAll(async () => {
     server = await startVllm({ "served-model-name": "m" });
-    client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "x", maxRetries: 0 });
+    client = openaiClient(server, "x");
     auto = await startVllm({
       "served-model-name": "m",
       "enable-auto-tool-choice": true,

@@ -6,6 +6,7 @@
 
 import type { MockOptions, RuntimeOptionValues } from "@servingkit/mock-core";
 import { type RunningMock, startMock } from "@servingkit/mock-core";
+import OpenAI from "openai";
 import { vllmMockModule } from "../mock.js";
 
 /** A running vLLM mock and its base URL. */
@@ -34,4 +35,9 @@ export async function startVllm(
   });
   const url = mock.endpoints.http ?? "";
   return { mock, url, close: () => mock.close() };
+}
+
+/** The official `openai` SDK pointed at a test server's `/v1`, without retries. */
+export function openaiClient(server: Pick<TestServer, "url">, apiKey = "unused"): OpenAI {
+  return new OpenAI({ baseURL: `${server.url}/v1`, apiKey, maxRetries: 0 });
 }
