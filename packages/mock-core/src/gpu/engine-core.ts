@@ -9,6 +9,7 @@
  * and every request whose known tokens are all computed samples one token at its end.
  */
 import { BlockHasher, BlockPool } from "./block-pool.js";
+import { DraftAcceptance, SpecDecodeCounts, type SpeculativeDecoding } from "./speculative.js";
 import { addToLoad, emptyLoad, type StepLoad, type StepTimeModel } from "./step-time.js";
 
 /** One request as the engine sees it. Times in seconds on the caller's clock. */
@@ -62,6 +63,12 @@ export interface EngineCoreConfig {
   readonly asyncScheduling?: boolean;
   /** The step-time model of the GPU. */
   readonly stepTime: StepTimeModel;
+  /**
+   * vLLM's `--speculative-config` (./speculative.ts): each decoding sequence schedules 1 + k
+   * tokens (the token budget and `max_model_len` may cut the drafts), and emits 1 + accepted
+   * tokens at the step's end. Absent (the default): no speculative decoding.
+   */
+  readonly speculative?: SpeculativeDecoding;
 }
 
 /** One token leaving the engine. */
@@ -102,6 +109,8 @@ export interface StepStats {
   /** Prompt tokens looked up in the prefix cache this step, and how many hit. */
   readonly prefixQueries: number;
   readonly prefixHits: number;
+  /** With speculative decoding: the step's drafts, draft and accepted tokens (vLLM's SpecDecodingStats). */
+  readonly specDecode?: SpecDecodeCounts;
 }
 
 /** The outcome of {@link EngineCore.step}. */
@@ -148,13 +157,19 @@ interface Sequence {
   admitted: boolean;
   /** Tokens scheduled for it in the step being built; 0 when it has none. */
   stepTokens: number;
+  /** Of those, draft tokens to verify (speculative decoding); 0 otherwise. */
+  stepDrafts: number;
   /** Under async scheduling, the first step number it may be scheduled in (1 = the first step). */
   readonly eligibleStep: number;
 }
 
 /** The scheduler and KV cache of one engine; see the module comment. */
 export class EngineCore {
-  readonly #config: Required<Omit<EngineCoreConfig, "stepTime">> & { stepTime: StepTimeModel };
+  readonly #config: Required<Omit<EngineCoreConfig, "stepTime" | "speculative">> & {
+    stepTime: StepTimeModel;
+  };
+  readonly #speculative: SpeculativeDecoding | undefined;
+  readonly #acceptance: DraftAcceptance | undefined;
   readonly #pool: BlockPool;
   readonly #hasher = new BlockHasher();
   readonly #sequences = new Map<string, Sequence>();
@@ -189,6 +204,16 @@ export class EngineCore {
         throw new RangeError(`${key} must be a positive integer`);
     }
     this.#pool = new BlockPool(config.numBlocks);
+    const speculative = config.speculative;
+    this.#speculative = speculative;
+    if (speculative !== undefined) {
+      const k = speculative.numSpeculativeTokens;
+      if (!Number.isInteger(k) || k < 1)
+        throw new RangeError("numSpeculativeTokens must be a positive integer");
+      if (speculative.acceptanceRates.length !== k)
+        throw new RangeError("acceptanceRates must have one rate per speculative token");
+      this.#acceptance = new DraftAcceptance(speculative.acceptanceRates, speculative.seed ?? 0);
+    }
   }
 
   /** Requests in the running batch. */
@@ -273,6 +298,7 @@ export class EngineCore {
       cachedBlocks: 0,
       admitted: false,
       stepTokens: 0,
+      stepDrafts: 0,
       // Added while step #steps runs: step #steps + 1 was decided when it started.
       eligibleStep: this.#config.asyncScheduling ? this.#steps + 2 : 0,
     };
@@ -313,7 +339,19 @@ export class EngineCore {
     // 1. Running requests, in order.
     for (let index = 0; index < this.#running.length && budget > 0; index++) {
       const sequence = this.#running[index] as Sequence;
-      const wanted = this.#newTokens(sequence, budget);
+      let wanted = this.#newTokens(sequence, budget);
+      let drafts = 0;
+      if (this.#speculative !== undefined && wanted === 1 && sequence.generated > 0) {
+        // vllm/v1/core/sched/scheduler.py: a decoding request schedules its last token plus its
+        // draft tokens, within the token budget and max_model_len (drafts beyond them are cut).
+        drafts = Math.min(
+          this.#speculative.numSpeculativeTokens,
+          this.#cap(budget) - 1,
+          config.maxModelLen - 1 - sequence.computed - 1,
+        );
+        if (drafts < 0) drafts = 0;
+        wanted += drafts;
+      }
       let placed = false;
       while (true) {
         const needed =
@@ -330,6 +368,7 @@ export class EngineCore {
           scheduled.splice(scheduled.indexOf(victim), 1);
           budget += victim.stepTokens;
           victim.stepTokens = 0;
+          victim.stepDrafts = 0;
           index--;
         }
         if (victim === sequence) break;
@@ -342,6 +381,7 @@ export class EngineCore {
       // before the step computes it: a request scheduled later in the same step can hit it.
       if (config.enablePrefixCaching) this.#cacheFullBlocks(sequence, sequence.computed + wanted);
       sequence.stepTokens = wanted;
+      sequence.stepDrafts = drafts;
       scheduled.push(sequence);
       budget -= wanted;
     }
@@ -412,14 +452,22 @@ export class EngineCore {
     // 3. Execute: the step's duration from its load, then sample.
     const load: StepLoad = emptyLoad();
     let prefillTokens = 0;
+    let drafting = false;
     for (const sequence of scheduled) {
+      if (sequence.stepDrafts > 0) drafting = true;
       const tokens = sequence.stepTokens;
       addToLoad(load, tokens, sequence.computed);
       const decoding =
         sequence.generated > 0 && sequence.computed === this.#knownTokens(sequence) - 1;
       if (!decoding) prefillTokens += tokens;
     }
-    const duration = config.stepTime.time(load);
+    // The drafter runs once per step for the whole batch (speculative.ts draftPassTime).
+    const duration =
+      config.stepTime.time(load) + (drafting ? (this.#speculative?.draftTime ?? 0) : 0);
+    const specDecode =
+      this.#speculative === undefined
+        ? undefined
+        : new SpecDecodeCounts(this.#speculative.numSpeculativeTokens);
     const end = now + duration;
     const stats: StepStats = {
       start: now,
@@ -432,16 +480,32 @@ export class EngineCore {
       preemptions,
       prefixQueries,
       prefixHits,
+      specDecode,
     };
     const tokens: EngineTokenEvent[] = [];
     const finished: FinishedRequest[] = [];
     for (const sequence of scheduled) {
-      sequence.computed += sequence.stepTokens;
+      // Each sequence samples one token when all its known tokens are computed; with drafts, the
+      // accepted ones come first (their KV is kept; a rejected draft's slot is overwritten later).
+      let emitted = 1;
+      if (sequence.stepDrafts > 0) {
+        const accepted = (this.#acceptance as DraftAcceptance).accepted(sequence.stepDrafts);
+        specDecode?.observe(sequence.stepDrafts, accepted);
+        sequence.computed += sequence.stepTokens - sequence.stepDrafts + accepted;
+        emitted += accepted;
+      } else {
+        sequence.computed += sequence.stepTokens;
+      }
       sequence.stepTokens = 0;
-      if (sequence.computed === this.#knownTokens(sequence)) {
-        const index = sequence.generated++;
-        const last = sequence.generated >= sequence.request.outputTokens;
-        tokens.push({ requestId: sequence.request.id, index, time: end, last });
+      sequence.stepDrafts = 0;
+      if (sequence.computed >= this.#knownTokens(sequence)) {
+        let last = false;
+        // Tokens past max_tokens are dropped, as vLLM's output processor stops at the limit.
+        for (let e = 0; e < emitted && !last; e++) {
+          const index = sequence.generated++;
+          last = sequence.generated >= sequence.request.outputTokens;
+          tokens.push({ requestId: sequence.request.id, index, time: end, last });
+        }
         if (last) {
           finished.push({ requestId: sequence.request.id, reason: "length", time: end });
           this.#sequences.delete(sequence.request.id);

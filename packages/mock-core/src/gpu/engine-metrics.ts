@@ -160,6 +160,15 @@ export class EngineMetrics<H extends HistogramSink = Histogram> {
   prefixCacheQueries = 0;
   prefixCacheHits = 0;
   readonly requestSuccess: Record<FinishedReason, number> = { stop: 0, length: 0, abort: 0 };
+  /**
+   * Speculative decoding (vllm/v1/spec_decode/metrics.py): `vllm:spec_decode_num_drafts`,
+   * `_num_draft_tokens`, `_num_accepted_tokens` and `_num_accepted_tokens_per_pos{position}`
+   * (index = position). They stay 0 (and the list empty) without speculative decoding.
+   */
+  specDecodeDrafts = 0;
+  specDecodeDraftTokens = 0;
+  specDecodeAcceptedTokens = 0;
+  readonly specDecodeAcceptedPerPosition: number[] = [];
   /** Histograms. */
   readonly timeToFirstToken: H;
   readonly interTokenLatency: H;
@@ -231,6 +240,15 @@ export class EngineMetrics<H extends HistogramSink = Histogram> {
     this.prefixCacheQueries += stats.prefixQueries;
     this.prefixCacheHits += stats.prefixHits;
     this.iterationTokens.observe(stats.scheduledTokens);
+    const spec = stats.specDecode;
+    if (spec !== undefined) {
+      this.specDecodeDrafts += spec.drafts;
+      this.specDecodeDraftTokens += spec.draftTokens;
+      this.specDecodeAcceptedTokens += spec.acceptedTokens;
+      const perPosition = this.specDecodeAcceptedPerPosition;
+      for (let i = 0; i < spec.acceptedPerPosition.length; i++)
+        perPosition[i] = (perPosition[i] ?? 0) + (spec.acceptedPerPosition[i] as number);
+    }
     for (const a of result.admitted) {
       const t = this.#timelines.get(a.requestId);
       if (t && t.scheduled === undefined) t.scheduled = stats.start;
@@ -242,7 +260,9 @@ export class EngineMetrics<H extends HistogramSink = Histogram> {
         t.first = token.time;
         this.timeToFirstToken.observe(token.time - t.arrival);
         this.promptTokens += t.promptTokens; // V1 counts a prompt when its first token is out
-      } else {
+      } else if (token.time !== t.last) {
+        // One observation per request per engine output (vllm/v1/metrics/stats.py
+        // IterationStats): the extra tokens a speculative step emits add none.
         this.interTokenLatency.observe(token.time - (t.last as number));
       }
       t.last = token.time;

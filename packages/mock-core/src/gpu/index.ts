@@ -14,6 +14,7 @@ export * from "./gpu-engine.js";
 export * from "./kv-capacity.js";
 export * from "./model-profiles.js";
 export * from "./simulate.js";
+export * from "./speculative.js";
 export * from "./stats-log.js";
 export * from "./step-time.js";
 export * from "./sweep.js";

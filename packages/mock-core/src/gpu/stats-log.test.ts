@@ -51,3 +51,43 @@ describe("the periodic engine log line", () => {
     expect(log.quiet).toBe(true);
   });
 });
+
+describe("the periodic spec-decode log line", () => {
+  it("follows the engine line with vLLM's SpecDecoding metrics for the interval, only when drafting", () => {
+    // vllm/v1/spec_decode/metrics.py SpecDecodingLogging.log: logged after the engine line,
+    // nothing when no draft was observed in the interval.
+    const config = {
+      numBlocks: 100,
+      maxNumSeqs: 4,
+      maxNumBatchedTokens: 512,
+      maxModelLen: 1024,
+      stepTime: linearStepTime,
+    };
+    const plain = new EngineMetrics(1024);
+    const plainLog = new StatsLogLine(plain, 0);
+    plainLog.next(1);
+    expect(plainLog.specDecodeLine).toBeUndefined();
+
+    const core = new EngineCore({
+      ...config,
+      speculative: { method: "ngram", numSpeculativeTokens: 2, acceptanceRates: [1, 1] },
+    });
+    const metrics = new EngineMetrics(1024);
+    const log = new StatsLogLine(metrics, 0);
+    core.add({ id: "a", prompt: 16, outputTokens: 7 });
+    metrics.arrived("a", 0, 16);
+    let now = 0;
+    for (let result = core.step(now); result; result = core.step(now)) {
+      metrics.step(result, core);
+      now = result.end;
+    }
+    log.next(2);
+    expect(log.specDecodeLine).toBe(
+      "SpecDecoding metrics: Mean acceptance length: 3.00, Accepted throughput: 2.00 tokens/s, " +
+        "Drafted throughput: 2.00 tokens/s, Accepted: 4 tokens, Drafted: 4 tokens, " +
+        "Per-position acceptance rate: 1.000, 1.000, Avg Draft acceptance rate: 100.0%",
+    );
+    log.next(4);
+    expect(log.specDecodeLine).toBeUndefined();
+  });
+});

@@ -5,6 +5,7 @@
  * Prefix cache hit rate: H%", computed from {@link EngineMetrics} between two calls.
  */
 import type { EngineMetrics, HistogramSink } from "./engine-metrics.js";
+import { formatSpecDecodeLogLine, SpecDecodeCounts } from "./speculative.js";
 
 /** Produces one log line per call from the metrics' change since the previous call. */
 export class StatsLogLine {
@@ -17,6 +18,9 @@ export class StatsLogLine {
   #hits: number;
   #busy = false;
   #quiet = true;
+  /** Spec-decode counters at the interval's start (the metrics' totals then). */
+  readonly #spec: SpecDecodeCounts;
+  #specLine: string | undefined;
 
   /** Starts the first interval at `now` (simulated seconds). `engineIndex` is the DP rank (0). */
   constructor(metrics: EngineMetrics<HistogramSink>, now: number, engineIndex = 0) {
@@ -27,6 +31,8 @@ export class StatsLogLine {
     this.#generation = metrics.generationTokens;
     this.#queries = metrics.prefixCacheQueries;
     this.#hits = metrics.prefixCacheHits;
+    this.#spec = new SpecDecodeCounts(0);
+    this.#snapshotSpec();
   }
 
   /**
@@ -55,7 +61,38 @@ export class StatsLogLine {
     this.#generation = m.generationTokens;
     this.#queries = m.prefixCacheQueries;
     this.#hits = m.prefixCacheHits;
+    this.#specLine = undefined;
+    if (m.specDecodeDrafts > this.#spec.drafts) {
+      const interval = new SpecDecodeCounts(m.specDecodeAcceptedPerPosition.length);
+      interval.drafts = m.specDecodeDrafts - this.#spec.drafts;
+      interval.draftTokens = m.specDecodeDraftTokens - this.#spec.draftTokens;
+      interval.acceptedTokens = m.specDecodeAcceptedTokens - this.#spec.acceptedTokens;
+      m.specDecodeAcceptedPerPosition.forEach((n, i) => {
+        interval.acceptedPerPosition[i] = n - (this.#spec.acceptedPerPosition[i] ?? 0);
+      });
+      this.#specLine = formatSpecDecodeLogLine(interval, elapsed);
+    }
+    this.#snapshotSpec();
     return line;
+  }
+
+  /**
+   * vLLM's "SpecDecoding metrics: …" line for the interval {@link next} just closed, which vLLM's
+   * LoggingStatLogger logs right after the engine line at the same level
+   * (vllm/v1/spec_decode/metrics.py SpecDecodingLogging); undefined when nothing was drafted in
+   * the interval (always, without speculative decoding).
+   */
+  get specDecodeLine(): string | undefined {
+    return this.#specLine;
+  }
+
+  #snapshotSpec(): void {
+    const m = this.#metrics;
+    this.#spec.drafts = m.specDecodeDrafts;
+    this.#spec.draftTokens = m.specDecodeDraftTokens;
+    this.#spec.acceptedTokens = m.specDecodeAcceptedTokens;
+    this.#spec.acceptedPerPosition.length = 0;
+    this.#spec.acceptedPerPosition.push(...m.specDecodeAcceptedPerPosition);
   }
 
   /**

@@ -1,0 +1,223 @@
+import { describe, expect, it } from "vitest";
+import { deviceProfiles } from "./device-profiles.js";
+import { EngineCore } from "./engine-core.js";
+import { EngineMetrics } from "./engine-metrics.js";
+import { modelProfiles } from "./model-profiles.js";
+import { type SimulationConfig, simulate } from "./simulate.js";
+import {
+  acceptanceRates,
+  DraftAcceptance,
+  draftPassTime,
+  formatSpecDecodeLogLine,
+  SpecDecodeCounts,
+  type SpeculativeDecoding,
+} from "./speculative.js";
+import { createStepTimeModel } from "./step-time.js";
+import { linearStepTime } from "./test-step-time.js";
+
+const device = deviceProfiles["h100-80gb"];
+const model = modelProfiles["llama-3.1-8b"];
+const h100 = createStepTimeModel({ device, model });
+const base: SimulationConfig = {
+  numBlocks: 1000,
+  maxNumSeqs: 256,
+  maxNumBatchedTokens: 8192,
+  maxModelLen: 8192,
+  stepTime: linearStepTime,
+};
+const ngram = (k: number, rate: number | number[], seed = 0): SpeculativeDecoding => ({
+  method: "ngram",
+  numSpeculativeTokens: k,
+  acceptanceRates: acceptanceRates(rate, k),
+  seed,
+});
+
+describe("speculative decoding in the engine core", () => {
+  it("emits k + 1 tokens per decode step when every draft is accepted", () => {
+    // vllm/v1/spec_decode: a step verifies the last token plus k drafts; the rejection sampler
+    // keeps all accepted drafts plus one token of its own (the bonus token).
+    const core = new EngineCore({ ...base, speculative: ngram(3, 1) });
+    core.add({ id: "a", prompt: 32, outputTokens: 9 });
+    const prefill = core.step(0);
+    expect(prefill?.tokens).toHaveLength(1); // the prefill step samples one token
+    const decode = core.step(1);
+    expect(decode?.stats.scheduledTokens).toBe(4); // 1 + k tokens of the budget
+    expect(decode?.tokens.map((t) => t.index)).toEqual([1, 2, 3, 4]);
+    expect(decode?.stats.specDecode).toMatchObject({
+      drafts: 1,
+      draftTokens: 3,
+      acceptedTokens: 3,
+      acceptedPerPosition: [1, 1, 1],
+    });
+    const next = core.step(2);
+    expect(next?.tokens.map((t) => t.index)).toEqual([5, 6, 7, 8]);
+    expect(next?.tokens.at(-1)?.last).toBe(true);
+    expect(core.hasWork()).toBe(false);
+  });
+
+  it("emits one token per step when no draft is accepted, still charging the drafts", () => {
+    const core = new EngineCore({ ...base, speculative: ngram(2, 0) });
+    core.add({ id: "a", prompt: 32, outputTokens: 3 });
+    core.step(0);
+    const decode = core.step(1);
+    expect(decode?.tokens).toHaveLength(1);
+    expect(decode?.stats.scheduledTokens).toBe(3);
+    // linearStepTime: 10 ms + 1 ms per token computed, drafts included.
+    expect(decode?.stats.duration).toBeCloseTo(0.013, 9);
+    expect(decode?.stats.specDecode).toMatchObject({
+      drafts: 1,
+      draftTokens: 2,
+      acceptedTokens: 0,
+    });
+  });
+
+  it("drops tokens past max_tokens and finishes the request", () => {
+    // vLLM's output processor stops a request at max_tokens even when the sampler accepted more.
+    const result = simulate([{ id: "a", prompt: 16, outputTokens: 3 }], {
+      ...base,
+      speculative: ngram(4, 1),
+    });
+    expect(result.requests[0]).toMatchObject({ status: "finished", outputTokens: 3 });
+  });
+
+  it("counts draft tokens in the token budget and cuts drafts to fit it", () => {
+    // vllm/v1/core/sched/scheduler.py: spec tokens are scheduled tokens; max_num_batched_tokens
+    // bounds them, and drafts that do not fit are dropped for the step.
+    const requests = ["a", "b", "c"].map((id) => ({ id, prompt: 8, outputTokens: 20 }));
+    const result = simulate(requests, {
+      ...base,
+      maxNumBatchedTokens: 24,
+      speculative: ngram(8, 1),
+    });
+    for (const step of result.steps) expect(step.scheduledTokens).toBeLessThanOrEqual(24);
+    expect(result.requests.every((r) => r.status === "finished" && r.outputTokens === 20)).toBe(
+      true,
+    );
+    const decodeSteps = result.steps.filter((s) => s.specDecode && s.specDecode.drafts > 0);
+    expect(decodeSteps.some((s) => s.specDecode && s.specDecode.draftTokens < 3 * 8)).toBe(true);
+  });
+
+  it("keeps per-position counts consistent with the configured decay", () => {
+    const core = new EngineCore({ ...base, speculative: ngram(3, [0.9, 0.6, 0.3]) });
+    const total = new SpecDecodeCounts(3);
+    for (let i = 0; i < 50; i++) core.add({ id: `r${i}`, prompt: 16, outputTokens: 200 });
+    let now = 0;
+    for (let s = 0; s < 40; s++) {
+      const step = core.step(now);
+      if (!step) break;
+      if (step.stats.specDecode) total.add(step.stats.specDecode);
+      now = step.end;
+    }
+    const [p0, p1, p2] = total.acceptedPerPosition.map((n) => n / total.drafts);
+    expect(p0).toBeGreaterThan(0.85);
+    expect(p0).toBeLessThan(0.95);
+    expect(p1).toBeGreaterThan(0.55);
+    expect(p1).toBeLessThan(0.65);
+    expect(p2).toBeGreaterThan(0.25);
+    expect(p2).toBeLessThan(0.35);
+    // An accepted position implies every position before it was accepted.
+    expect(total.acceptedPerPosition[0]).toBeGreaterThanOrEqual(total.acceptedPerPosition[1] ?? 0);
+    expect(total.acceptedTokens).toBe(total.acceptedPerPosition.reduce((a, b) => a + b, 0));
+  });
+
+  it("is deterministic per seed", () => {
+    const run = (seed: number) =>
+      simulate(
+        Array.from({ length: 8 }, (_, i) => ({ id: `r${i}`, prompt: 64, outputTokens: 50 })),
+        { ...base, stepTime: h100, speculative: ngram(4, 0.7, seed) },
+      ).requests.map((r) => r.e2e);
+    expect(run(1)).toEqual(run(1));
+    expect(run(1)).not.toEqual(run(2));
+  });
+
+  it("shortens the time per emitted token at batch 1 on the H100 roofline", () => {
+    // Decode reads the weights once whatever the tokens verified (step-time.ts roofline), so
+    // 1 + accepted tokens per step cost little more than one.
+    const request = [{ id: "a", prompt: 512, outputTokens: 256 }];
+    const plain = simulate(request, { ...base, stepTime: h100 }).requests[0];
+    const eagle: SpeculativeDecoding = {
+      method: "eagle",
+      numSpeculativeTokens: 3,
+      acceptanceRates: acceptanceRates(0.7, 3),
+      draftTime: 3 * draftPassTime({ method: "eagle", device, model, bandwidthEfficiency: 0.82 }),
+    };
+    const spec = simulate(request, { ...base, stepTime: h100, speculative: eagle }).requests[0];
+    const perToken = (r: typeof plain) => ((r?.e2e ?? 0) - (r?.ttft ?? 0)) / 255;
+    expect(perToken(spec)).toBeLessThan(perToken(plain) * 0.75);
+    expect(perToken(spec)).toBeGreaterThan(perToken(plain) * 0.3);
+  });
+
+  it("grows the KV cache by the accepted tokens only", () => {
+    // 16-token blocks: 16 prompt tokens + 1 + 3 accepted = 20 computed after two steps; the
+    // lookahead slots for the next step's drafts are allocated when it is scheduled.
+    const core = new EngineCore({ ...base, numBlocks: 10, speculative: ngram(3, 1) });
+    core.add({ id: "a", prompt: 15, outputTokens: 40 });
+    core.step(0); // prefill 15 → 1 block
+    expect(core.kvUsage).toBeCloseTo(1 / 10, 9);
+    core.step(1); // verifies 4 tokens at positions 15..18 → 2 blocks
+    expect(core.kvUsage).toBeCloseTo(2 / 10, 9);
+  });
+
+  it("feeds vLLM's spec-decode counters and observes one ITL per step", () => {
+    const metrics = new EngineMetrics(8192);
+    const core = new EngineCore({ ...base, speculative: ngram(2, 1) });
+    metrics.arrived("a", 0, 16);
+    core.add({ id: "a", prompt: 16, outputTokens: 7 });
+    let now = 0;
+    let received = 0;
+    for (let step = core.step(now); step; step = core.step(now)) {
+      metrics.step(step);
+      received += step.tokens.length;
+      now = step.end;
+    }
+    expect(received).toBe(7);
+    expect(metrics.generationTokens).toBe(7);
+    // 1 token from prefill, then 3 per step: 2 drafts of 2 tokens, all accepted.
+    expect(metrics.specDecodeDrafts).toBe(2);
+    expect(metrics.specDecodeDraftTokens).toBe(4);
+    expect(metrics.specDecodeAcceptedTokens).toBe(4);
+    expect(metrics.specDecodeAcceptedPerPosition).toEqual([2, 2]);
+    expect(received).toBe(1 + metrics.specDecodeDrafts + metrics.specDecodeAcceptedTokens);
+    // vLLM records one inter-token latency per request per engine output (IterationStats).
+    expect(metrics.interTokenLatency.count).toBe(2);
+  });
+});
+
+describe("speculative helpers", () => {
+  it("builds per-position rates from one rate and refuses bad lists", () => {
+    expect(acceptanceRates(0.5, 3)).toEqual([0.5, 0.25, 0.125]);
+    expect(() => acceptanceRates([0.5, 0.6], 2)).toThrow(/non-increasing/);
+    expect(() => acceptanceRates([0.5], 2)).toThrow(/1 given for 2/);
+    expect(() => acceptanceRates(1.5, 2)).toThrow(RangeError);
+  });
+
+  it("draws acceptance deterministically and within k", () => {
+    const a = new DraftAcceptance([0.8, 0.5], 7);
+    const b = new DraftAcceptance([0.8, 0.5], 7);
+    const draws = Array.from({ length: 20 }, () => a.accepted(2));
+    expect(Array.from({ length: 20 }, () => b.accepted(2))).toEqual(draws);
+    expect(draws.every((n) => n >= 0 && n <= 2)).toBe(true);
+  });
+
+  it("prices an EAGLE pass by one layer plus the LM head, n-gram at 0", () => {
+    const pass = draftPassTime({ method: "eagle3", device, model, bandwidthEfficiency: 0.82 });
+    // Llama 3.1 8B on an H100 at 82% of 3.35 TB/s: (0.5 GB + 1.05 GB) / 2.75 TB/s ≈ 0.56 ms.
+    expect(pass).toBeGreaterThan(0.0005);
+    expect(pass).toBeLessThan(0.0006);
+    expect(draftPassTime({ method: "ngram", device, model, bandwidthEfficiency: 0.82 })).toBe(0);
+  });
+
+  it("formats vLLM's SpecDecoding log line", () => {
+    // vllm/v1/spec_decode/metrics.py SpecDecodingLogging.log: its labels, order and precisions.
+    const counts = new SpecDecodeCounts(3);
+    counts.observe(3, 3);
+    counts.observe(3, 1);
+    counts.observe(3, 0);
+    counts.observe(3, 2);
+    expect(formatSpecDecodeLogLine(counts, 2)).toBe(
+      "SpecDecoding metrics: Mean acceptance length: 2.50, Accepted throughput: 3.00 tokens/s, " +
+        "Drafted throughput: 6.00 tokens/s, Accepted: 6 tokens, Drafted: 12 tokens, " +
+        "Per-position acceptance rate: 0.750, 0.500, 0.250, Avg Draft acceptance rate: 50.0%",
+    );
+  });
+});
