@@ -3,7 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { modelProfiles } from "../gpu/model-profiles.js";
-import { gpuEngineOptions, readGpuEngineSettings } from "./gpu-engine-settings.js";
+import {
+  EngineConfigError,
+  gpuEngineOptions,
+  readGpuEngineSettings,
+  readSpeculativeConfig,
+} from "./gpu-engine-settings.js";
+import { engineStartup } from "./text-engine-factory.js";
 
 const context = { maxModelLen: 4096 };
 
@@ -216,5 +222,177 @@ describe("validation messages", () => {
     expect(() =>
       readGpuEngineSettings({ gpu: "h100-80gb", "max-num-batched-tokens": "512" }, context),
     ).toThrow("max_num_batched_tokens (512) must be greater than or equal to max_num_seqs (1024).");
+  });
+});
+
+const read = (values: Record<string, string | boolean>) =>
+  readGpuEngineSettings({ gpu: "h100-80gb", ...values }, context);
+
+describe("--speculative-config", () => {
+  test("is off by default", () => {
+    expect(read({})?.speculative).toBeUndefined();
+    expect(engineStartup(read({}) as never).core.speculative).toBeUndefined();
+  });
+
+  test("reads an n-gram config with vLLM's lookup defaults and the default acceptance", () => {
+    // vllm/config/speculative.py: ngram with neither lookup bound gets 5 and 5; one bound sets
+    // the other.
+    expect(
+      read({ "speculative-config": '{"method":"ngram","num_speculative_tokens":3}' })?.speculative,
+    ).toEqual({
+      method: "ngram",
+      numSpeculativeTokens: 3,
+      model: "ngram",
+      promptLookupMin: 5,
+      promptLookupMax: 5,
+      acceptanceRates: [0.7, 0.7 ** 2, 0.7 ** 3],
+    });
+    expect(
+      readSpeculativeConfig(
+        '{"method":"[ngram]","num_speculative_tokens":2,"prompt_lookup_max":4}',
+        "0.9,0.5",
+      ),
+    ).toMatchObject({
+      method: "ngram",
+      promptLookupMin: 4,
+      promptLookupMax: 4,
+      acceptanceRates: [0.9, 0.5],
+    });
+  });
+
+  test("finds EAGLE methods from the draft model's name and folds MTP aliases into mtp", () => {
+    // vllm/config/speculative.py: "eagle-" in the model name → eagle, "eagle3" → eagle3;
+    // MTP model types are deprecated method names replaced by "mtp".
+    expect(
+      readSpeculativeConfig(
+        '{"model":"yuhuili/EAGLE-LLaMA3-Instruct-8B","num_speculative_tokens":2}',
+        undefined,
+      ).method,
+    ).toBe("eagle");
+    expect(
+      readSpeculativeConfig(
+        '{"model":"yuhuili/EAGLE3-LLaMA3.1-Instruct-8B","num_speculative_tokens":2}',
+        undefined,
+      ).method,
+    ).toBe("eagle3");
+    expect(
+      readSpeculativeConfig('{"method":"deepseek_mtp","num_speculative_tokens":1}', undefined),
+    ).toMatchObject({
+      method: "mtp",
+    });
+  });
+
+  test("refuses what vLLM refuses, with its texts", () => {
+    // vllm/config/speculative.py __post_init__ and _verify_args.
+    const cases: [string, string][] = [
+      [
+        '{"method":"eagle","num_speculative_tokens":3}',
+        "num_speculative_tokens was provided but without speculative model.",
+      ],
+      [
+        '{"method":"ngram","num_speculative_tokens":3,"prompt_lookup_min":5,"prompt_lookup_max":2}',
+        "prompt_lookup_min=5 must be <= prompt_lookup_max=2",
+      ],
+      [
+        '{"method":"ngram"}',
+        "num_speculative_tokens must be provided with speculative model unless the draft model config contains an n_predict parameter.",
+      ],
+      [
+        '{"method":"ngram","num_speculative_tokens":0}',
+        "Expected num_speculative_tokens to be greater than zero (0).",
+      ],
+      [
+        '{"method":"medusa","model":"x/medusa","num_speculative_tokens":2}',
+        "Unsupported speculative method: 'medusa'",
+      ],
+    ];
+    for (const [json, message] of cases) {
+      let thrown: unknown;
+      try {
+        read({ "speculative-config": json });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown, json).toBeInstanceOf(EngineConfigError);
+      expect((thrown as Error).message).toBe(message);
+    }
+  });
+
+  test("refuses what the mock does not model or cannot parse, naming the flag", () => {
+    expect(() => read({ "speculative-config": "{nope" })).toThrow(
+      "--speculative-config: not valid JSON",
+    );
+    expect(() => read({ "speculative-config": "[1]" })).toThrow(
+      "--speculative-config: expected a JSON object",
+    );
+    expect(() =>
+      read({
+        "speculative-config":
+          '{"method":"draft_model","model":"meta-llama/Llama-3.2-1B","num_speculative_tokens":3}',
+      }),
+    ).toThrow("is not modelled by the mock");
+    expect(() =>
+      read({ "speculative-config": '{"method":"ngram","num_speculative_tokens":2.5}' }),
+    ).toThrow("num_speculative_tokens must be an integer");
+    expect(() =>
+      read({
+        "speculative-config": '{"method":"ngram","num_speculative_tokens":2}',
+        "speculative-acceptance-rate": "0.5,0.9",
+      }),
+    ).toThrow(
+      "--speculative-acceptance-rate: acceptance rates must be in [0, 1] and non-increasing",
+    );
+    expect(() => read({ "speculative-acceptance-rate": "0.5" })).toThrow(
+      "--speculative-acceptance-rate needs --speculative-config",
+    );
+    expect(() =>
+      readGpuEngineSettings(
+        { "speculative-config": '{"method":"ngram","num_speculative_tokens":2}' },
+        context,
+      ),
+    ).toThrow("--speculative-config needs --gpu DEVICE");
+  });
+
+  test("turns async scheduling off for n-gram with vLLM's warning, keeps it for EAGLE", () => {
+    // vllm/config/vllm.py (PR #31998): async scheduling on by default with EAGLE/MTP drafting,
+    // "Async scheduling not supported with %s-based speculative decoding and will be disabled."
+    const asyncContext = { maxModelLen: 4096, asyncScheduling: true };
+    const ngram = readGpuEngineSettings(
+      { gpu: "h100-80gb", "speculative-config": '{"method":"ngram","num_speculative_tokens":2}' },
+      asyncContext,
+    );
+    expect(ngram?.asyncScheduling).toBe(false);
+    expect(ngram?.startupWarnings).toEqual([
+      "Async scheduling not supported with ngram-based speculative decoding and will be disabled.",
+    ]);
+    const eagle = readGpuEngineSettings(
+      {
+        gpu: "h100-80gb",
+        "speculative-config":
+          '{"method":"eagle3","model":"yuhuili/EAGLE3-LLaMA3.1-Instruct-8B","num_speculative_tokens":2}',
+      },
+      asyncContext,
+    );
+    expect(eagle?.asyncScheduling).toBe(true);
+    expect(eagle?.startupWarnings).toEqual([]);
+  });
+
+  test("gives the engine core k drafts, the acceptance and the EAGLE head's cost", () => {
+    const eagle = engineStartup(
+      read({
+        "speculative-config":
+          '{"method":"eagle","model":"yuhuili/EAGLE-LLaMA3-Instruct-8B","num_speculative_tokens":3}',
+        "speculative-acceptance-rate": "0.8",
+      }) as never,
+    ).core.speculative;
+    expect(eagle?.numSpeculativeTokens).toBe(3);
+    expect(eagle?.acceptanceRates[0]).toBeCloseTo(0.8, 12);
+    // Three chained passes of ≈0.56 ms (speculative.ts draftPassTime) on an H100 for Llama 3.1 8B.
+    expect(eagle?.draftTime).toBeGreaterThan(0.0015);
+    expect(eagle?.draftTime).toBeLessThan(0.0018);
+    const ngram = engineStartup(
+      read({ "speculative-config": '{"method":"ngram","num_speculative_tokens":3}' }) as never,
+    ).core.speculative;
+    expect(ngram?.draftTime).toBe(0);
   });
 });

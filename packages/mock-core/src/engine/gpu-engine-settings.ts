@@ -15,6 +15,11 @@ import {
   modelProfiles,
   tensorParallelError,
 } from "../gpu/model-profiles.js";
+import {
+  acceptanceRates,
+  defaultAcceptanceRate,
+  type SpeculativeMethod,
+} from "../gpu/speculative.js";
 import type { RuntimeOption, RuntimeOptionValues } from "../runtime-module.js";
 
 /** `model_type` of the built-in mock model's config.json (assets/default-model). */
@@ -81,6 +86,16 @@ export const gpuEngineOptions: Readonly<Record<string, RuntimeOption>> = {
     type: "boolean",
     help: "with --gpu: turn async scheduling off (vLLM --no-async-scheduling)",
   },
+  "speculative-config": {
+    type: "string",
+    valueName: "JSON",
+    help: 'with --gpu: speculative decoding as vLLM\'s --speculative-config, e.g. \'{"method":"ngram","num_speculative_tokens":3,"prompt_lookup_max":4}\' (methods ngram, eagle, eagle3, mtp; eagle and eagle3 need "model"); default: off',
+  },
+  "speculative-acceptance-rate": {
+    type: "string",
+    valueName: "RATE|R1,R2,...",
+    help: `with --speculative-config: the mock's draft acceptance, one per-token rate in [0, 1] (position i accepted with RATE^(i+1)) or one non-increasing rate per position (vLLM's "Per-position acceptance rate"); default ${defaultAcceptanceRate}`,
+  },
   "time-scale": {
     type: "string",
     valueName: "X",
@@ -119,6 +134,143 @@ export interface GpuEngineSettings {
   readonly asyncScheduling: boolean;
   /** Most distinct LoRA adapters in one step's batch (the runtime's `--max-loras`). */
   readonly maxLoras: number;
+  /** `--speculative-config` read and checked; absent = no speculative decoding. */
+  readonly speculative?: SpeculativeSettings;
+  /** Warnings vLLM logs at start-up for these settings (e.g. async scheduling turned off). */
+  readonly startupWarnings?: readonly string[];
+}
+
+/** `--speculative-config` after vLLM's checks, with the mock's acceptance. */
+export interface SpeculativeSettings {
+  /** vLLM's method after its aliases ("[ngram]" → ngram, "deepseek_mtp" … → mtp). */
+  readonly method: SpeculativeMethod;
+  /** `num_speculative_tokens`. */
+  readonly numSpeculativeTokens: number;
+  /** The draft model (EAGLE heads), or the method's name for ngram; absent for mtp. */
+  readonly model?: string;
+  /** ngram only: `prompt_lookup_min` / `prompt_lookup_max` (vLLM's default 5 each). */
+  readonly promptLookupMin?: number;
+  readonly promptLookupMax?: number;
+  /** Per-position acceptance (`--speculative-acceptance-rate`). */
+  readonly acceptanceRates: readonly number[];
+}
+
+/** MTP model types vLLM folds into method "mtp" (vllm/config/speculative.py MTPModelTypes, a subset). */
+const mtpAliases = new Set([
+  "mtp",
+  "deepseek_mtp",
+  "mimo_mtp",
+  "glm4_moe_mtp",
+  "ernie_mtp",
+  "qwen3_next_mtp",
+  "longcat_flash_mtp",
+]);
+
+/**
+ * Reads `--speculative-config` as vLLM's SpeculativeConfig does (vllm/config/speculative.py
+ * `__post_init__` and `_verify_args`): the method from its aliases or the draft model's name, the
+ * n-gram lookup defaults, and vLLM's refusals with its texts (as EngineConfigError). Methods vLLM
+ * has but the mock does not model (draft_model, medusa, suffix, …) are a plain Error naming the
+ * flag. Keys the mock does not use are accepted and ignored.
+ */
+export function readSpeculativeConfig(raw: string, rate: string | undefined): SpeculativeSettings {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (error) {
+    throw new Error(`--speculative-config: not valid JSON (${(error as Error).message})`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new Error("--speculative-config: expected a JSON object");
+  const config = parsed as Record<string, unknown>;
+  const field = (name: string, kind: "string" | "number"): unknown => {
+    const value = config[name];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== kind || (kind === "number" && !Number.isInteger(value)))
+      throw new Error(
+        `--speculative-config: ${name} must be ${kind === "number" ? "an integer" : "a string"}`,
+      );
+    return value;
+  };
+  let method = field("method", "string") as string | undefined;
+  let model = field("model", "string") as string | undefined;
+  const k = field("num_speculative_tokens", "number") as number | undefined;
+  let lookupMin = field("prompt_lookup_min", "number") as number | undefined;
+  let lookupMax = field("prompt_lookup_max", "number") as number | undefined;
+  if (method !== undefined && mtpAliases.has(method)) method = "mtp";
+  if (model === undefined && k !== undefined) {
+    if (method === "mtp") {
+      // vLLM uses the target model's own MTP layers.
+    } else if (method === "ngram" || method === "[ngram]") {
+      model = "ngram";
+    } else {
+      throw new EngineConfigError(
+        "num_speculative_tokens was provided but without speculative model.",
+      );
+    }
+  }
+  if (method === undefined && (model === "ngram" || model === "[ngram]")) method = "ngram";
+  if (method === "[ngram]") method = "ngram";
+  if (method === "ngram") {
+    if (lookupMin === undefined && lookupMax === undefined) {
+      lookupMin = 5;
+      lookupMax = 5;
+    } else if (lookupMin === undefined) lookupMin = lookupMax;
+    else if (lookupMax === undefined) lookupMax = lookupMin;
+    if ((lookupMin as number) > (lookupMax as number)) {
+      throw new EngineConfigError(
+        `prompt_lookup_min=${lookupMin} must be <= prompt_lookup_max=${lookupMax}`,
+      );
+    }
+  } else if (method !== "mtp" && model !== undefined) {
+    // vLLM detects the method from the draft model's name when none is given.
+    const lower = model.toLowerCase();
+    if (method === undefined && lower.includes("eagle-")) method = "eagle";
+    else if (method === undefined && lower.includes("eagle3")) method = "eagle3";
+    if (method !== "eagle" && method !== "eagle3") {
+      if (method === undefined || method === "draft_model")
+        throw new Error(
+          "--speculative-config: a separate draft model (method draft_model) is not modelled by the mock (ngram, eagle, eagle3, mtp are)",
+        );
+      throw new EngineConfigError(`Unsupported speculative method: '${method}'`);
+    }
+  } else if (method !== "mtp") {
+    throw new Error(
+      `--speculative-config: method ${method === undefined ? "(none)" : `'${method}'`} is not modelled by the mock (ngram, eagle, eagle3, mtp are)`,
+    );
+  }
+  if (k === undefined) {
+    throw new EngineConfigError(
+      "num_speculative_tokens must be provided with speculative model unless the draft model config contains an n_predict parameter.",
+    );
+  }
+  if (k <= 0)
+    throw new EngineConfigError(`Expected num_speculative_tokens to be greater than zero (${k}).`);
+  let rates: number[];
+  try {
+    rates = acceptanceRates(readRates(rate), k);
+  } catch (error) {
+    throw new Error(`--speculative-acceptance-rate: ${(error as Error).message}`);
+  }
+  return {
+    method: method as SpeculativeMethod,
+    numSpeculativeTokens: k,
+    ...(model === undefined ? {} : { model }),
+    ...(method === "ngram" ? { promptLookupMin: lookupMin, promptLookupMax: lookupMax } : {}),
+    acceptanceRates: rates,
+  };
+}
+
+/** "0.7" → 0.7; "0.9,0.6,0.3" → [0.9, 0.6, 0.3]; undefined → the default rate. */
+function readRates(raw: string | undefined): number | number[] {
+  if (raw === undefined) return defaultAcceptanceRate;
+  const parts = raw.split(",").map((part) => {
+    const value = Number(part);
+    if (part.trim() === "" || !Number.isFinite(value))
+      throw new RangeError(`'${raw}' is not a rate or a comma-separated list of rates`);
+    return value;
+  });
+  return parts.length === 1 ? (parts[0] as number) : parts;
 }
 
 /** What the runtime knows about the served model when it reads the options. */
@@ -266,6 +418,23 @@ export function readGpuEngineSettings(
   // vLLM refuses a tensor-parallel size that does not divide the attention heads.
   const tpError = tensorParallelError(model, tensorParallelSize);
   if (tpError !== undefined) throw new EngineConfigError(tpError);
+  const specRaw = text(values, "speculative-config");
+  const rate = text(values, "speculative-acceptance-rate");
+  if (specRaw === undefined && rate !== undefined)
+    throw new Error("--speculative-acceptance-rate needs --speculative-config");
+  const speculative = specRaw === undefined ? undefined : readSpeculativeConfig(specRaw, rate);
+  let asyncScheduling =
+    values["async-scheduling"] === true ||
+    (values["no-async-scheduling"] !== true && context.asyncScheduling === true);
+  const startupWarnings: string[] = [];
+  if (speculative?.method === "ngram" && asyncScheduling) {
+    // vllm/config/vllm.py (PR #31998): async scheduling stays on with EAGLE/MTP drafting and is
+    // turned off, with this warning, for other methods.
+    startupWarnings.push(
+      "Async scheduling not supported with ngram-based speculative decoding and will be disabled.",
+    );
+    asyncScheduling = false;
+  }
   return {
     device,
     model,
@@ -280,9 +449,9 @@ export function readGpuEngineSettings(
     enablePrefixCaching: values["no-enable-prefix-caching"] !== true,
     longPrefillTokenThreshold: integer(values, "long-prefill-token-threshold", 0) ?? 0,
     timeScale: fraction(values, "time-scale", (v) => v > 0, "> 0") ?? 1,
-    asyncScheduling:
-      values["async-scheduling"] === true ||
-      (values["no-async-scheduling"] !== true && context.asyncScheduling === true),
+    asyncScheduling,
     maxLoras: context.maxLoras ?? 1,
+    ...(speculative === undefined ? {} : { speculative }),
+    startupWarnings,
   };
 }

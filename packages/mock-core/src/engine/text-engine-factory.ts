@@ -10,6 +10,7 @@ import type { EngineCoreConfig } from "../gpu/engine-core.js";
 import { EngineMetrics } from "../gpu/engine-metrics.js";
 import { GpuEngine } from "../gpu/gpu-engine.js";
 import { type KvCapacity, kvCapacity } from "../gpu/kv-capacity.js";
+import { draftPassTime } from "../gpu/speculative.js";
 import { StatsLogLine } from "../gpu/stats-log.js";
 import { createStepTimeModel } from "../gpu/step-time.js";
 import type { TextEngine } from "./generation.js";
@@ -83,7 +84,8 @@ export interface EngineStartup {
  * reading for the running mocks and for `servingkit simulate`.
  */
 export function engineStartup(settings: GpuEngineSettings): EngineStartup {
-  const { device, model, tensorParallelSize } = settings;
+  const { device, model, tensorParallelSize, speculative } = settings;
+  const stepTime = createStepTimeModel({ device, model, tensorParallelSize });
   const capacity = kvCapacity({
     device,
     model,
@@ -106,7 +108,26 @@ export function engineStartup(settings: GpuEngineSettings): EngineStartup {
       longPrefillTokenThreshold: settings.longPrefillTokenThreshold,
       maxLoras: settings.maxLoras,
       asyncScheduling: settings.asyncScheduling,
-      stepTime: createStepTimeModel({ device, model, tensorParallelSize }),
+      stepTime,
+      ...(speculative === undefined
+        ? {}
+        : {
+            speculative: {
+              method: speculative.method,
+              numSpeculativeTokens: speculative.numSpeculativeTokens,
+              acceptanceRates: speculative.acceptanceRates,
+              // EAGLE-family heads draft k tokens in a chain: k passes per step.
+              draftTime:
+                speculative.numSpeculativeTokens *
+                draftPassTime({
+                  method: speculative.method,
+                  device,
+                  model,
+                  tensorParallelSize,
+                  bandwidthEfficiency: stepTime.parameters.bandwidthEfficiency,
+                }),
+            },
+          }),
     },
   };
 }
@@ -133,6 +154,7 @@ export function createTextEngine(options: TextEngineOptions): CreatedTextEngine 
   const metrics = options.metrics ?? new EngineMetrics(settings.maxModelLen);
   const engine = new GpuEngine({ ...core, clock, timeScale: settings.timeScale, metrics });
   for (const line of capacity.logLines) logger?.info(line);
+  for (const line of settings.startupWarnings ?? []) logger?.info(line);
   const stopped = new AbortController();
   let logging = false;
   /** vLLM's stats line every interval while there is traffic (StatsLogLine.quiet ends it). */
@@ -143,8 +165,11 @@ export function createTextEngine(options: TextEngineOptions): CreatedTextEngine 
       for (;;) {
         await clock.sleep(statsLogIntervalMs, stopped.signal);
         const line = stats.next(engine.now());
-        if (!stats.quiet) sink.info(line);
-        else if (!engine.core.hasWork()) return;
+        if (!stats.quiet) {
+          sink.info(line);
+          const spec = stats.specDecodeLine;
+          if (spec !== undefined) sink.info(spec);
+        } else if (!engine.core.hasWork()) return;
       }
     } catch {
       // stopped
