@@ -5,6 +5,7 @@
 
 import { EngineMetrics } from "@servingkit/mock-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { metricValue, parseMetrics } from "../metrics-text.js";
 import { LoraRegistry } from "./lora.js";
 import {
   asPrometheusClientText,
@@ -256,5 +257,62 @@ describe("vllm:lora_requests_info from the engine", () => {
     expect(text).toMatch(
       /^vllm:lora_requests_info\{max_lora="1",running_lora_adapters="sql",waiting_lora_adapters="chat,math"\} \d/m,
     );
+  });
+});
+
+describe("/metrics with speculative decoding (--gpu h100-80gb --speculative-config)", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({
+      "served-model-name": "m",
+      "max-model-len": "1000",
+      gpu: "h100-80gb",
+      "time-scale": "1000",
+      "speculative-config": '{"method":"ngram","num_speculative_tokens":3,"prompt_lookup_max":4}',
+      "speculative-acceptance-rate": "1",
+    });
+  });
+  afterAll(() => server.close());
+
+  it("exports vLLM's spec-decode counters, consistent with the tokens served", async () => {
+    // vllm/v1/spec_decode/metrics.py SpecDecodingProm: counters vllm:spec_decode_num_drafts,
+    // _num_draft_tokens, _num_accepted_tokens and _num_accepted_tokens_per_pos{position}, with
+    // the engine's labels; written `_total` as prometheus_client writes counters.
+    const body = await complete(server.url, { prompt: "one two", max_tokens: 9, ignore_eos: true });
+    expect(body.usage.completion_tokens).toBe(9);
+    const samples = parseMetrics(await (await fetch(`${server.url}/metrics`)).text());
+    const l = { engine: "0", model_name: "m" };
+    const drafts = metricValue(samples, "vllm:spec_decode_num_drafts_total", l);
+    const draftTokens = metricValue(samples, "vllm:spec_decode_num_draft_tokens_total", l);
+    const accepted = metricValue(samples, "vllm:spec_decode_num_accepted_tokens_total", l);
+    // Acceptance 1: the prefill's token, then 1 + 3 tokens per draft: 1 + 2 × 4 = 9.
+    expect({ drafts, draftTokens, accepted }).toEqual({ drafts: 2, draftTokens: 6, accepted: 6 });
+    expect(1 + (drafts ?? 0) + (accepted ?? 0)).toBe(body.usage.completion_tokens);
+    expect(samples.find((s) => s.name === "vllm:spec_decode_num_drafts_total")?.type).toBe(
+      "counter",
+    );
+    for (const position of ["0", "1", "2"]) {
+      expect(
+        metricValue(samples, "vllm:spec_decode_num_accepted_tokens_per_pos_total", {
+          ...l,
+          position,
+        }),
+      ).toBe(2);
+    }
+    expect(
+      metricValue(samples, "vllm:spec_decode_num_accepted_tokens_per_pos_total", {
+        position: "3",
+      }),
+    ).toBeUndefined();
+  });
+
+  it("registers none of them without a speculative config", async () => {
+    const plain = await startVllm({ "served-model-name": "m", gpu: "h100-80gb" });
+    try {
+      const text = await (await fetch(`${plain.url}/metrics`)).text();
+      expect(text).not.toContain("spec_decode");
+    } finally {
+      await plain.close();
+    }
   });
 });

@@ -413,6 +413,8 @@ export function createVllmMetrics(options: VllmMetricsOptions): VllmMetrics {
         () => state.prefixCacheHits,
       );
     }
+    if (settings.speculative !== undefined && era.engineLabel)
+      specDecodeFamilies(settings.speculative.numSpeculativeTokens);
     // vllm/v1/metrics/loggers.py log_metrics_info: an info gauge set to 1, the CacheConfig's
     // fields as labels (Python's str() of each value) plus `engine`; no model_name.
     const info: Labels = {
@@ -436,6 +438,44 @@ export function createVllmMetrics(options: VllmMetricsOptions): VllmMetrics {
       labelNames: Object.keys(info),
       registers,
     }).set(info, 1);
+  }
+
+  /**
+   * vllm/v1/spec_decode/metrics.py SpecDecodingProm: registered only with a speculative config;
+   * counters of drafts, draft tokens and accepted tokens, and accepted tokens per draft position
+   * under a `position` label ("0" … k-1, each created at start).
+   */
+  function specDecodeFamilies(k: number) {
+    counter(
+      "vllm:spec_decode_num_drafts_total",
+      "Number of spec decoding drafts.",
+      () => state.specDecodeDrafts,
+    );
+    counter(
+      "vllm:spec_decode_num_draft_tokens_total",
+      "Number of draft tokens.",
+      () => state.specDecodeDraftTokens,
+    );
+    counter(
+      "vllm:spec_decode_num_accepted_tokens_total",
+      "Number of accepted tokens.",
+      () => state.specDecodeAcceptedTokens,
+    );
+    new Counter({
+      name: "vllm:spec_decode_num_accepted_tokens_per_pos_total",
+      help: "Accepted tokens per draft position.",
+      labelNames: [...labelNames, "position"],
+      registers,
+      collect() {
+        this.reset();
+        for (let position = 0; position < k; position++) {
+          this.inc(
+            { ...labels, position: String(position) },
+            state.specDecodeAcceptedPerPosition[position] ?? 0,
+          );
+        }
+      },
+    });
   }
 
   return {
