@@ -27,7 +27,8 @@ export interface SimulateArgs {
   /**
    * vLLM's engine flags by name (`gpu`, default h100-80gb; `model-config`, `tensor-parallel-size`,
    * `gpu-memory-utilization`, `max-num-seqs`, `max-num-batched-tokens`, `scheduling-policy`,
-   * `no-enable-prefix-caching`, `long-prefill-token-threshold`, `async-scheduling`), unread: mock-core's
+   * `no-enable-prefix-caching`, `long-prefill-token-threshold`, `async-scheduling`, `speculative-config`,
+   * `speculative-acceptance-rate`), unread: mock-core's
    * `readGpuEngineSettings` reads them, as it does for `servingkit mock vllm --gpu`.
    */
   readonly engine: RuntimeOptionValues;
@@ -95,6 +96,8 @@ const options = {
   "no-enable-prefix-caching": { type: "boolean" },
   "long-prefill-token-threshold": { type: "string" },
   "async-scheduling": { type: "boolean" },
+  "speculative-config": { type: "string" },
+  "speculative-acceptance-rate": { type: "string" },
   "dataset-name": { type: "string" },
   "num-prompts": { type: "string" },
   "random-input-len": { type: "string" },
@@ -251,6 +254,8 @@ const engineFlags = [
   "no-enable-prefix-caching",
   "long-prefill-token-threshold",
   "async-scheduling",
+  "speculative-config",
+  "speculative-acceptance-rate",
 ] as const;
 
 /** The engine flags as option values by name, with `gpu` defaulting to h100-80gb. */

@@ -302,6 +302,32 @@ describe("servingkit simulate", () => {
     expect(oneAsync.summary.ttft).toEqual(one.summary.ttft);
   });
 
+  it("--speculative-config reaches the engine and shortens the time per output token at batch 1", async () => {
+    // vllm/v1/spec_decode: each decode step verifies 1 + k tokens in one pass (the weights are
+    // read once) and emits 1 + accepted tokens, so TPOT falls at low concurrency.
+    const args = ["--num-prompts", "4", "--max-concurrency", "1", "--json"];
+    const off = JSON.parse((await simulate(...args)).stdout);
+    const spec = ["--speculative-config", '{"method":"ngram","num_speculative_tokens":3}'];
+    const run = await simulate(...args, ...spec, "--speculative-acceptance-rate", "0.8");
+    expect(run.status).toBe(0);
+    const on = JSON.parse(run.stdout);
+    expect(on.engine.speculative).toMatchObject({ method: "ngram", numSpeculativeTokens: 3 });
+    expect(on.summary.tpot.mean).toBeLessThan(off.summary.tpot.mean * 0.75);
+    // vllm/config/speculative.py: vLLM's refusal text, exit 1 as a start-up failure.
+    const refused = await simulate(
+      ...args,
+      "--speculative-config",
+      '{"method":"eagle","num_speculative_tokens":3}',
+    );
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(
+      "num_speculative_tokens was provided but without speculative model.",
+    );
+    const bad = await simulate(...args, "--speculative-config", "{");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("--speculative-config: not valid JSON");
+  });
+
   it("reads n and lora from a JSONL file, ahead of --n and --lora-modules", async () => {
     const file = join(dir, "lora.jsonl");
     await writeFile(

@@ -67,6 +67,12 @@ Engine (vllm serve's flags):
   --async-scheduling           schedule each step while the one before it runs (vLLM
                                --async-scheduling): a request arriving mid-step waits one
                                step more (default off)
+  --speculative-config JSON    speculative decoding as vLLM's flag, e.g.
+                               '{"method":"ngram","num_speculative_tokens":3}' (ngram,
+                               eagle, eagle3 with "model", mtp); default off
+  --speculative-acceptance-rate R|R1,R2,...
+                               draft acceptance: one per-token rate (position i accepted with
+                               R^(i+1)) or one non-increasing rate per position (default 0.7)
 
 Workload (vllm bench serve's flags):
   --dataset-name D             random (default): lengths uniform around --random-input-len /
@@ -159,7 +165,7 @@ function resolveEngine(args: SimulateArgs): ResolvedEngine {
   const { capacity, core } = engineStartup({ ...settings, maxModelLen });
   return {
     settings: { ...settings, maxModelLen: capacity.maxModelLen },
-    logLines: capacity.logLines,
+    logLines: [...capacity.logLines, ...(settings.startupWarnings ?? [])],
     numBlocks: capacity.numBlocks,
     kvCacheTokens: capacity.tokens,
     config: { ...core, frontendLatency: args.frontendLatency, recordSteps: false },
@@ -260,6 +266,7 @@ function engineFacts(engine: ResolvedEngine) {
     longPrefillTokenThreshold: settings.longPrefillTokenThreshold,
     maxLoras: settings.maxLoras,
     asyncScheduling: settings.asyncScheduling,
+    ...(settings.speculative === undefined ? {} : { speculative: settings.speculative }),
     numBlocks: engine.numBlocks,
     kvCacheTokens: engine.kvCacheTokens,
     logLines: engine.logLines,
