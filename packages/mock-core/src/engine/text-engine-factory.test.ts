@@ -285,6 +285,43 @@ describe("start-up and logs", () => {
     ).toBe(true);
   });
 
+  test("with --speculative-config the SpecDecoding line follows the stats line", async () => {
+    // vllm/v1/spec_decode/metrics.py: LoggingStatLogger logs SpecDecodingLogging's line after its
+    // own; vllm/config/vllm.py (PR #31998): n-gram drafting turns async scheduling off, warning.
+    const clock = new ManualClock();
+    const lines: string[] = [];
+    const settings = readGpuEngineSettings(
+      {
+        gpu: "h100-80gb",
+        "speculative-config": '{"method":"ngram","num_speculative_tokens":2}',
+        "speculative-acceptance-rate": "1",
+      },
+      { maxModelLen: model.maxModelLen, asyncScheduling: true },
+    );
+    const created = createTextEngine({
+      clock,
+      model,
+      ...(settings ? { gpu: settings } : {}),
+      logger: { info: (line) => lines.push(line) },
+    });
+    expect(lines.at(-1)).toBe(
+      "Async scheduling not supported with ngram-based speculative decoding and will be disabled.",
+    );
+    expect(created.gpu?.startupLines).toEqual(lines);
+    const startup = lines.length;
+    const seen = consume(created.engine.generate(request({ maxTokens: 16 })), clock);
+    await runUntilDone(clock, [seen]);
+    expect(seen.times).toHaveLength(16);
+    await clock.advance(statsLogIntervalMs);
+    const logged = lines.slice(startup);
+    expect(logged[0]).toMatch(/^Engine 000: Avg prompt throughput/);
+    // 16 tokens: 1 from the prefill, then 5 drafts of 2 all accepted (3 tokens each).
+    expect(logged[1]).toMatch(
+      /^SpecDecoding metrics: Mean acceptance length: 3\.00, Accepted throughput: [\d.]+ tokens\/s, Drafted throughput: [\d.]+ tokens\/s, Accepted: 10 tokens, Drafted: 10 tokens, Per-position acceptance rate: 1\.000, 1\.000, Avg Draft acceptance rate: 100\.0%$/,
+    );
+    created.close();
+  });
+
   test("a tiny --gpu-memory-utilization fails start-up with vLLM's text", () => {
     // vllm/v1/core/kv_cache_utils.py: no memory left for the cache → vLLM's ValueError text.
     const start = () =>

@@ -56,7 +56,10 @@ export interface GpuBackend {
   readonly metrics: EngineMetrics;
   /** The KV cache as sized at start-up. */
   readonly capacity: KvCapacity;
-  /** The start-up lines vLLM prints about the KV cache, already given to the logger. */
+  /**
+   * The start-up lines vLLM prints about the KV cache, then its warnings about the settings (e.g.
+   * async scheduling turned off for n-gram drafting), already given to the logger.
+   */
   readonly startupLines: readonly string[];
 }
 
@@ -153,8 +156,8 @@ export function createTextEngine(options: TextEngineOptions): CreatedTextEngine 
   const { capacity, core } = engineStartup(settings);
   const metrics = options.metrics ?? new EngineMetrics(settings.maxModelLen);
   const engine = new GpuEngine({ ...core, clock, timeScale: settings.timeScale, metrics });
-  for (const line of capacity.logLines) logger?.info(line);
-  for (const line of settings.startupWarnings ?? []) logger?.info(line);
+  const startupLines = [...capacity.logLines, ...(settings.startupWarnings ?? [])];
+  for (const line of startupLines) logger?.info(line);
   const stopped = new AbortController();
   let logging = false;
   /** vLLM's stats line every interval while there is traffic (StatsLogLine.quiet ends it). */
@@ -187,7 +190,7 @@ export function createTextEngine(options: TextEngineOptions): CreatedTextEngine 
         return events;
       },
     },
-    gpu: { engine, metrics, capacity, startupLines: capacity.logLines },
+    gpu: { engine, metrics, capacity, startupLines },
     close: () => stopped.abort(),
   };
 }
