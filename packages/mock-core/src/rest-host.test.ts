@@ -632,3 +632,38 @@ describe("graceful shutdown", () => {
     await mock.close();
   });
 });
+
+describe("text replies", () => {
+  // vllm-openai.md §1 (FastAPI's JSONResponse): `content-type: application/json`, no charset, and
+  // the body byte for byte; fastify would add `; charset=utf-8` to a JSON string it sends itself.
+  it("go out with their content type as given and the UTF-8 byte length, HEAD without a body", async () => {
+    const text = '{"text":"é😀 \\"q\\""}';
+    const table: MockPlugin = {
+      name: "table",
+      rest: (app, ctx) =>
+        registerRestRouteTable(app, ctx, {
+          routes: [
+            {
+              method: "GET",
+              path: "/text",
+              handle: () => ({
+                status: 200,
+                headers: { "content-type": "application/json", "x-extra": "1" },
+                body: text,
+              }),
+            },
+          ],
+        }),
+    };
+    const mock = await start({ runtime: "vllm", plugins: [table] });
+    const url = `${mock.endpoints.http ?? ""}/text`;
+    const res = await fetch(url);
+    expect(res.headers.get("content-type")).toBe("application/json");
+    expect(res.headers.get("content-length")).toBe(String(Buffer.byteLength(text)));
+    expect(res.headers.get("x-extra")).toBe("1");
+    expect(Buffer.from(await res.arrayBuffer()).toString("utf8")).toBe(text);
+    const head = await fetch(url, { method: "HEAD" });
+    expect(head.headers.get("content-length")).toBe(String(Buffer.byteLength(text)));
+    expect(await head.text()).toBe("");
+  });
+});
