@@ -54,21 +54,23 @@ function check(condition: boolean, message: string): void {
   if (!condition) throw new GenerationRequestError(message);
 }
 
+/** Checks an optional integer setting; a function of its own, not a closure per request. */
+function optionalInt(value: number | undefined, min: number, name: string): void {
+  if (value !== undefined && !(Number.isInteger(value) && value >= min)) {
+    throw new GenerationRequestError(`${name} must be an integer >= ${min}`);
+  }
+}
+
 function validate(request: GenerationRequest, model: ModelSpec): void {
   const { vocabSize } = model.tokenizer;
-  check(
-    request.promptIds.every((id) => Number.isInteger(id) && id >= 0 && id < vocabSize),
-    `prompt token ids must be integers in [0, ${vocabSize})`,
-  );
+  // The message is written only for a request that fails (this runs per request).
+  if (!request.promptIds.every((id) => Number.isInteger(id) && id >= 0 && id < vocabSize)) {
+    throw new GenerationRequestError(`prompt token ids must be integers in [0, ${vocabSize})`);
+  }
   check(
     Number.isInteger(request.maxTokens) && request.maxTokens >= 0,
     "maxTokens must be a non-negative integer",
   );
-  const optionalInt = (value: number | undefined, min: number, name: string) =>
-    check(
-      value === undefined || (Number.isInteger(value) && value >= min),
-      `${name} must be an integer >= ${min}`,
-    );
   optionalInt(request.minTokens, 0, "minTokens");
   optionalInt(request.topK, -1, "topK");
   optionalInt(request.logprobs, 0, "logprobs");

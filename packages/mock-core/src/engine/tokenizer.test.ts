@@ -156,6 +156,31 @@ describe("IncrementalDecoder", () => {
     expect(deltas.some((d) => d.includes("\uFFFD"))).toBe(false);
   });
 
+  test("flush releases a held-back partial character as is, and nothing (without decoding) when none is held", async () => {
+    const { tokenizer } = await defaultModelSpec();
+    let decodes = 0;
+    const counting = {
+      decode: (ids: readonly number[], options?: { skipSpecialTokens?: boolean }) => {
+        decodes += 1;
+        return tokenizer.decode(ids, options);
+      },
+    };
+    const ids = tokenizer.encode("Snow 😀", { addSpecialTokens: false });
+    const decoder = new IncrementalDecoder(counting);
+    // The emoji's first bytes alone: held back, then released by flush as the tokenizer reads them.
+    const last = ids.length - 1;
+    const deltas = ids.slice(0, last).map((id) => decoder.push(id));
+    expect(deltas.join("")).toBe("Snow ");
+    expect(decoder.flush()).toBe(tokenizer.decode(ids.slice(0, last)).slice("Snow ".length));
+    // Everything released: flush has nothing to give and decodes nothing (vLLM's finish step).
+    const whole = new IncrementalDecoder(counting);
+    const text = ids.map((id) => whole.push(id)).join("");
+    const before = decodes;
+    expect(whole.flush()).toBe("");
+    expect(decodes).toBe(before);
+    expect(text).toBe("Snow 😀");
+  });
+
   test("a step seen before is answered from the memo with the same delta, held-back steps too", async () => {
     const { tokenizer } = await defaultModelSpec();
     let decodes = 0;

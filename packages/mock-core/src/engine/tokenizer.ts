@@ -137,6 +137,11 @@ export class IncrementalDecoder {
 
   /** Text still held back (an incomplete character at the end), released as is. */
   flush(): string {
+    // Nothing held back (the usual case): both decodes below would read the same ids.
+    if (this.#readOffset === this.#ids.length) {
+      this.#prefixOffset = this.#readOffset;
+      return "";
+    }
     const prefix = this.#decode(this.#ids.slice(this.#prefixOffset, this.#readOffset));
     const full = this.#decode(this.#ids.slice(this.#prefixOffset));
     this.#prefixOffset = this.#readOffset = this.#ids.length;
