@@ -41,6 +41,8 @@ export {
   type GpuEngineSettings,
   gpuEngineOptions,
   readGpuEngineSettings,
+  readSpeculativeConfig,
+  type SpeculativeSettings,
 } from "./engine/gpu-engine-settings.js";
 export { createGpuTextEngine, type GpuTextEngineOptions } from "./engine/gpu-text-engine.js";
 export { latencyOptions } from "./engine/latency-options.js";

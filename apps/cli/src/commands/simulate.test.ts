@@ -313,6 +313,13 @@ describe("servingkit simulate", () => {
     const on = JSON.parse(run.stdout);
     expect(on.engine.speculative).toMatchObject({ method: "ngram", numSpeculativeTokens: 3 });
     expect(on.summary.tpot.mean).toBeLessThan(off.summary.tpot.mean * 0.75);
+    // The run's vLLM spec-decode counters: 0.8 per token over 3 positions, mean length ≈ 3.
+    expect(on.specDecode.drafts).toBeGreaterThan(0);
+    expect(on.specDecode.acceptedTokens / on.specDecode.drafts).toBeGreaterThan(1.6);
+    expect(on.specDecode.acceptedTokens / on.specDecode.drafts).toBeLessThan(2.3);
+    expect(off.specDecode).toBeUndefined();
+    const text = await simulate(...args.filter((a) => a !== "--json"), ...spec);
+    expect(text.stdout).toMatch(/^SpecDecoding metrics: Mean acceptance length: \d\.\d\d, /m);
     // vllm/config/speculative.py: vLLM's refusal text, exit 1 as a start-up failure.
     const refused = await simulate(
       ...args,

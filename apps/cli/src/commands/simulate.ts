@@ -12,6 +12,7 @@ import {
   EngineConfigError,
   engineStartup,
   formatBenchSummary,
+  formatSpecDecodeLogLine,
   formatSweepTable,
   formatTrafficHeader,
   type GpuEngineSettings,
@@ -360,6 +361,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       summary,
       preemptions: result.preemptions,
       prefixCache: { queries: result.prefixQueries, hits: result.prefixHits },
+      ...(result.specDecode === undefined ? {} : { specDecode: result.specDecode }),
     };
     io.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
     return exitCodes.ok;
@@ -381,6 +383,9 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       ...failures,
       formatBenchSummary(summary, args.percentileMetrics),
       `Preemptions: ${result.preemptions}; prefix cache hits: ${result.prefixHits} of ${result.prefixQueries} queried tokens`,
+      ...(result.specDecode === undefined
+        ? []
+        : [formatSpecDecodeLogLine(result.specDecode, result.duration)]),
       "",
     ].join("\n"),
   );

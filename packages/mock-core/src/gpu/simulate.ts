@@ -11,6 +11,7 @@ import {
   type EngineRequest,
   type StepStats,
 } from "./engine-core.js";
+import { SpecDecodeCounts } from "./speculative.js";
 
 /** A request of a workload. Times in seconds from the start of the run. */
 export interface SimulatedRequest extends EngineRequest {
@@ -80,6 +81,8 @@ export interface SimulationResult {
   readonly preemptions: number;
   readonly prefixQueries: number;
   readonly prefixHits: number;
+  /** With speculative decoding: drafts, draft and accepted tokens over the run (vLLM's counters). */
+  readonly specDecode?: SpecDecodeCounts;
 }
 
 interface Tracking {
@@ -157,6 +160,10 @@ export function simulate(
   let firstSend = Number.POSITIVE_INFINITY;
   let lastToken = 0;
   let totalPromptTokens = 0;
+  const specDecode =
+    config.speculative === undefined
+      ? undefined
+      : new SpecDecodeCounts(config.speculative.numSpeculativeTokens);
   /** The next synthetic token id for a parallel-sampling prompt given as a length. */
   let syntheticToken = -1;
 
@@ -291,6 +298,7 @@ export function simulate(
     }
     stepCount++;
     if (record) steps.push(result.stats);
+    if (result.stats.specDecode !== undefined) specDecode?.add(result.stats.specDecode);
     for (const a of result.admitted) {
       const t = tracking.get(a.requestId) as Tracking;
       t.scheduled = now;
@@ -300,7 +308,9 @@ export function simulate(
       const t = tracking.get(token.requestId) as Tracking;
       const seen = token.time + frontend;
       if (t.first === undefined) t.first = seen;
-      else t.itls.push(seen - (t.last as number));
+      // A speculative step's tokens reach the client in one chunk: one gap per chunk, as
+      // `vllm bench serve` records ITL (one entry per streamed chunk).
+      else if (seen !== t.last) t.itls.push(seen - (t.last as number));
       t.last = seen;
       t.outputTokens++;
     }
@@ -337,5 +347,6 @@ export function simulate(
     preemptions: counters.preemptions,
     prefixQueries: counters.prefixQueries,
     prefixHits: counters.prefixHits,
+    ...(specDecode === undefined ? {} : { specDecode }),
   };
 }

@@ -71,6 +71,19 @@ describe("speculative decoding in the engine core", () => {
     });
   });
 
+  it("simulate(): one ITL per step's chunk, and the run's spec-decode totals", () => {
+    // vllm bench serve records one ITL per streamed chunk; a speculative step's tokens are one.
+    const result = simulate([{ id: "a", prompt: 16, outputTokens: 9 }], {
+      ...base,
+      speculative: ngram(3, 1),
+    });
+    const outcome = result.requests[0];
+    expect(outcome?.outputTokens).toBe(9);
+    expect(outcome?.itls).toHaveLength(2); // prefill token, then two steps of 4
+    expect(result.specDecode).toMatchObject({ drafts: 2, draftTokens: 6, acceptedTokens: 6 });
+    expect(simulate([{ id: "a", prompt: 16, outputTokens: 9 }], base).specDecode).toBeUndefined();
+  });
+
   it("drops tokens past max_tokens and finishes the request", () => {
     // vLLM's output processor stops a request at max_tokens even when the sampler accepted more.
     const result = simulate([{ id: "a", prompt: 16, outputTokens: 3 }], {
