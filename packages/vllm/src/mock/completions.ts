@@ -26,7 +26,7 @@ import { completionPromptIds } from "./prompts.js";
 import type { CompletionRequest } from "./requests.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
 import { type EmitFrame, sseEvent, sseFrames, textFrames, textHole } from "./sse.js";
-import { type PyDict, withKeyOrder } from "./wire-json.js";
+import { type PyDict, WireText, withKeyOrder } from "./wire-json.js";
 
 /** Completions `logprobs` (OpenAI legacy shape, vllm-openai.md §5). */
 export interface CompletionLogprobs {
@@ -210,6 +210,9 @@ async function answer(
 ): Promise<object> {
   const results = pickChoices(await runChoices(model, plans, signal), request.n, candidates);
   const promptCount = promptLogprobsCount(request);
+  if (request.logprobs === undefined && promptCount === undefined) {
+    return plainAnswer(model, request, results, promptTexts, promptTokens, modelName);
+  }
   const promptEntries = promptIds.map((ids) =>
     promptCount === undefined ? null : promptLogprobsList(model, ids, promptCount),
   );
@@ -248,6 +251,33 @@ async function answer(
   };
   // Logprob maps keep their key order on the wire (wire-json.ts).
   return request.logprobs !== undefined || promptCount !== undefined ? withKeyOrder(whole) : whole;
+}
+
+/**
+ * The usual answer, no logprobs of either kind asked: the same bytes as the object
+ * {@link answer} builds (every key, nulls included, in its order), written from a template with
+ * only the strings escaped (`JSON.stringify` of each string), not an object stringified whole.
+ */
+function plainAnswer(
+  model: VllmModel,
+  request: CompletionRequest,
+  results: readonly ChoiceResult[],
+  promptTexts: readonly string[],
+  promptTokens: number,
+  modelName: string,
+): WireText {
+  let completionTokens = 0;
+  let choices = "";
+  for (const result of results) {
+    completionTokens += result.finish.completionTokens;
+    const echo = request.echo ? (promptTexts[Math.floor(result.index / request.n)] ?? "") : "";
+    const text = echo + result.text + stopSuffix(result.finish, request.includeStopStrInOutput);
+    const { finish_reason, stop_reason } = finishOf(result.finish);
+    choices += `${choices === "" ? "" : ","}{"index":${result.index},"text":${JSON.stringify(text)},"logprobs":null,"finish_reason":${JSON.stringify(finish_reason)},"stop_reason":${JSON.stringify(stop_reason)},"prompt_logprobs":null}`;
+  }
+  return new WireText(
+    `{"id":${JSON.stringify(completionId(request))},"object":"text_completion","created":${JSON.stringify(model.nowSeconds())},"model":${JSON.stringify(modelName)},"choices":[${choices}],"usage":{"prompt_tokens":${promptTokens},"total_tokens":${promptTokens + completionTokens},"completion_tokens":${completionTokens},"prompt_tokens_details":null},"kv_transfer_params":null}`,
+  );
 }
 
 /**

@@ -3,7 +3,7 @@
  * JavaScript objects would move integer-like keys first.
  */
 import { describe, expect, it } from "vitest";
-import { wireJson, withKeyOrder } from "./wire-json.js";
+import { WireText, wireJson, withKeyOrder } from "./wire-json.js";
 
 describe("wireJson", () => {
   it("writes a marked answer's Maps as objects in insertion order, nested too", () => {
@@ -21,6 +21,11 @@ describe("wireJson", () => {
     expect(wireJson(answer)).toBe('{"a":[null,{"9":1,"b":{"20":"x","3":"y"}}],"text":"q"}');
     // The same keys as a plain object come out in numeric order: what the Maps are for.
     expect(JSON.stringify({ "9": 1, "2": 2 })).toBe('{"2":2,"9":1}');
+  });
+
+  it("writes an answer already written as text unchanged", () => {
+    const text = '{"a":1,"b":"x"}';
+    expect(wireJson(new WireText(text))).toBe(text);
   });
 
   it("leaves unmarked values to JSON.stringify and never writes the mark", () => {

@@ -27,11 +27,22 @@ export function withKeyOrder<T extends object>(value: T): T {
 }
 
 /**
+ * An answer already written as JSON text, which {@link wireJson} returns unchanged. A hot path
+ * whose answer has a fixed shape (a non-streaming completion without logprobs) writes it from a
+ * template, with no object built and walked per request.
+ */
+export class WireText {
+  /** @param text the compact JSON, exactly as it goes on the wire. */
+  constructor(readonly text: string) {}
+}
+
+/**
  * `value` as compact JSON, as vLLM's pydantic writes it: like `JSON.stringify`, and for a value
  * marked by {@link withKeyOrder}, every `Map` written as an object with its keys in insertion
  * order. An unmarked `Map` would come out as `{}`, as with `JSON.stringify`.
  */
 export function wireJson(value: unknown): string {
+  if (value instanceof WireText) return value.text;
   const marked =
     typeof value === "object" && value !== null && (value as { [keyOrder]?: true })[keyOrder];
   return marked ? orderedJson(value) : JSON.stringify(value);

@@ -1,0 +1,101 @@
+/**
+ * The non-streaming completion written from its template (completions.ts `plainAnswer`): the
+ * bytes the object path wrote, for every shape the template covers (vllm-openai.md §5: a full
+ * model_dump, nulls present, keys in the pydantic model's order).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startVllm, type TestServer } from "./test-server.js";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startVllm();
+});
+afterAll(() => server.close());
+
+async function completion(body: Record<string, unknown>): Promise<string> {
+  const res = await fetch(`${server.url}/v1/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "servingkit-mock", max_tokens: 12, temperature: 0, ...body }),
+  });
+  if (res.status !== 200)
+    throw new Error(`${res.status} ${await res.text()} for ${JSON.stringify(body)}`);
+  return res.text();
+}
+
+/** The answer as the object path built it: every key in vLLM's order, then JSON.stringify. */
+function rebuilt(text: string): string {
+  const a = JSON.parse(text);
+  return JSON.stringify({
+    id: a.id,
+    object: a.object,
+    created: a.created,
+    model: a.model,
+    choices: a.choices.map((c: Record<string, unknown>) => ({
+      index: c.index,
+      text: c.text,
+      logprobs: c.logprobs,
+      finish_reason: c.finish_reason,
+      stop_reason: c.stop_reason,
+      prompt_logprobs: c.prompt_logprobs,
+    })),
+    usage: {
+      prompt_tokens: a.usage.prompt_tokens,
+      total_tokens: a.usage.total_tokens,
+      completion_tokens: a.usage.completion_tokens,
+      prompt_tokens_details: a.usage.prompt_tokens_details,
+    },
+    kv_transfer_params: a.kv_transfer_params,
+  });
+}
+
+// vllm-openai.md §5: the completion's keys, its choices' and usage's (nulls present).
+const answerKeys = ["id", "object", "created", "model", "choices", "usage", "kv_transfer_params"];
+const choiceKeys = ["index", "text", "logprobs", "finish_reason", "stop_reason", "prompt_logprobs"];
+const usageKeys = ["prompt_tokens", "total_tokens", "completion_tokens", "prompt_tokens_details"];
+
+describe("non-streaming completions without logprobs", () => {
+  it("are the object path's bytes: escapes, echo, n, several prompts, stop strings and ids", async () => {
+    const cases: Record<string, unknown>[] = [
+      { prompt: "Say something about the weather" },
+      // Echo puts the prompt's own characters in the text: quotes, backslashes, control
+      // characters, lone surrogates' neighbours and astral characters are JSON.stringify's.
+      { prompt: 'A "quoted" \\ back\tslash\nline \u2028 é 😀 \u0001', echo: true, max_tokens: 3 },
+      { prompt: ["first prompt", "second prompt"], n: 2, temperature: 1, seed: 7 },
+      { prompt: "Tell me", stop: ["the", "a"], include_stop_str_in_output: true, max_tokens: 40 },
+      { prompt: "Tell me", stop: ["e"], max_tokens: 40 },
+      { prompt: "Tell me", stop_token_ids: [13], max_tokens: 40, request_id: 'abc"d' },
+      { prompt: [[1, 2, 3]], max_tokens: 1 },
+    ];
+    for (const body of cases) {
+      const text = await completion(body);
+      expect(text).toBe(rebuilt(text));
+      const parsed = JSON.parse(text);
+      expect(Object.keys(parsed)).toEqual(answerKeys);
+      for (const choice of parsed.choices) expect(Object.keys(choice)).toEqual(choiceKeys);
+      expect(Object.keys(parsed.usage)).toEqual(usageKeys);
+      expect(parsed.choices[0].logprobs).toBeNull();
+      expect(parsed.usage.total_tokens).toBe(
+        parsed.usage.prompt_tokens + parsed.usage.completion_tokens,
+      );
+    }
+  });
+
+  it("take the numbered stop reason of a stop token id as a number", async () => {
+    // vllm-openai.md §5: stop_reason is the matched stop string or token id, else null.
+    const first = JSON.parse(await completion({ prompt: "Tell me", max_tokens: 2 }));
+    const ids = await fetch(`${server.url}/tokenize`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "servingkit-mock",
+        prompt: first.choices[0].text,
+        add_special_tokens: false,
+      }),
+    }).then((r) => r.json() as Promise<{ tokens: number[] }>);
+    const stopId = ids.tokens[1] ?? ids.tokens[0];
+    const text = await completion({ prompt: "Tell me", stop_token_ids: [stopId], max_tokens: 2 });
+    expect(text).toContain(`"finish_reason":"stop","stop_reason":${stopId},`);
+    expect(text).toBe(rebuilt(text));
+  });
+});
