@@ -412,7 +412,11 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
       }),
     );
   }
-  const table: RestRouteTable = { routes, onRequest: apiKeyGuard(settings.apiKey) };
+  // Without --api-key the guard lets everything through (api-key.ts): no hook to run per request.
+  const table: RestRouteTable =
+    settings.apiKey === undefined
+      ? { routes }
+      : { routes, onRequest: apiKeyGuard(settings.apiKey) };
   // vllm-openai.md §1: --enable-request-id-headers puts X-Request-Id on every response.
   return [settings.requestIdHeaders ? withRequestIdHeaders(table) : table];
 }
