@@ -36,6 +36,7 @@ import {
   toContents,
   toInferParameter,
 } from "../grpc-tensors.js";
+import { runConcurrently, type StreamAnswer } from "./concurrent-stream.js";
 import { grpcDecoupledRefusal, type ModelCallback, runModel } from "./decoupled.js";
 import { InferFault } from "./fault.js";
 import {
@@ -446,6 +447,12 @@ export function registerGrpcService(
   router.service(GRPCInferenceService, wrap(handlers));
 }
 
+/** One ModelStreamInferResponse: an infer_response, an error_message, or both. */
+interface StreamMessage {
+  errorMessage?: string;
+  inferResponse?: ModelInferResponse;
+}
+
 /** Whether a stream request names a decoupled model (an unknown one is refused by the usual path). */
 function isDecoupled(repository: ModelRepository, request: ModelInferRequest): boolean {
   try {
@@ -544,7 +551,7 @@ async function* decoupledStreamResponses(
   state: KserveMockState,
   request: ModelInferRequest,
   signal: AbortSignal,
-): AsyncGenerator<{ errorMessage?: string; inferResponse?: ModelInferResponse }> {
+): AsyncGenerator<StreamMessage> {
   const { profile, repository, sharedMemory } = state;
   const empty = (final: boolean) =>
     bareResponse(request.id, request.modelName, request.modelVersion, finalParameter(final));
@@ -579,10 +586,10 @@ async function* decoupledStreamResponses(
 }
 
 /**
- * Triton's extension RPCs (kserve-v2.md §4.1, §4.2): ModelStreamInfer (one
- * ModelStreamInferResponse per request with `triton_final_response` true, failures as
- * `error_message` with the request's `id` without ending the stream; decoupled models as
- * {@link decoupledStreamResponses} says),
+ * Triton's extension RPCs (kserve-v2.md §4.1, §4.2): ModelStreamInfer (the requests of one
+ * stream run concurrently, as {@link runConcurrently} says; one ModelStreamInferResponse per
+ * request with `triton_final_response` true, failures as `error_message` with the request's `id`
+ * without ending the stream; decoupled models as {@link decoupledStreamResponses} says),
  * ModelConfig and ModelStatistics (server grpc_server.cc); the repository RPCs are
  * {@link repositoryRpcs}. The others stay UNIMPLEMENTED, as on a server without them.
  */
@@ -595,26 +602,28 @@ function tritonRpcs(state: KserveMockState, guard: <T>(work: () => T) => T) {
     return stats.select([model], version === "" ? undefined : version);
   };
   return {
-    async *modelStreamInfer(
+    modelStreamInfer: (
       requests: AsyncIterable<ModelInferRequest>,
       context: { signal: AbortSignal },
-    ) {
-      for await (const request of requests) {
-        if (isDecoupled(repository, request)) {
-          yield* decoupledStreamResponses(state, request, context.signal);
-          continue;
-        }
-        try {
-          emptyFinalFlag(request);
-          const response = infer(withoutEmptyFinal(request));
-          // One response, complete: StreamInferResponseComplete flags every response it writes.
-          response.parameters = finalParameter(true);
-          yield { inferResponse: response };
-        } catch (error) {
-          yield failedRequest(profile, request, error);
-        }
-      }
-    },
+    ) =>
+      runConcurrently(
+        requests,
+        (request, signal): StreamAnswer<StreamMessage> => {
+          if (isDecoupled(repository, request)) {
+            return decoupledStreamResponses(state, request, signal);
+          }
+          try {
+            emptyFinalFlag(request);
+            const response = infer(withoutEmptyFinal(request));
+            // One response, complete: StreamInferResponseComplete flags every response it writes.
+            response.parameters = finalParameter(true);
+            return [{ inferResponse: response }];
+          } catch (error) {
+            return [failedRequest(profile, request, error)];
+          }
+        },
+        context.signal,
+      ),
     // The trace extension's gRPC twin (extension_trace.md): the settings of /v2[/models/{m}]/trace/setting,
     // each value a list of strings (the level a list, the others one string).
     traceSetting: (request: { settings: Record<string, { value: string[] }>; modelName: string }) =>

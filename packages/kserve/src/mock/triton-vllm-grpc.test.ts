@@ -149,6 +149,12 @@ describe("ModelStreamInfer on vllm_model", () => {
       prompts.map((p, i) => request(p, i, false)),
     );
     expect(error).toBeUndefined();
+    // The two run concurrently (stream_infer_handler.cc): the client matches them by id.
+    answers.sort((x, y) =>
+      (x.infer_response as { id: string }).id.localeCompare(
+        (y.infer_response as { id: string }).id,
+      ),
+    );
     expect(answers.map((a) => (a.infer_response as { id: string }).id)).toEqual(["0", "1"]);
     for (const [i, a] of answers.entries()) {
       expect(
@@ -236,6 +242,77 @@ describe("ModelStreamInfer on vllm_model", () => {
     expect(answers).toHaveLength(1);
     expect(answers[0]?.error_message).toBe("");
     expect(finalFlag(answers[0] as Message)).toBe(true);
+  });
+});
+
+describe("several requests on one ModelStreamInfer stream (as genai-perf and tritonclient send them)", () => {
+  const idOf = (answer: Message) => (answer.infer_response as { id: string }).id;
+
+  it("run concurrently: responses interleave as produced, matched by id, each request's in order", async () => {
+    // server src/grpc/stream_infer_handler.cc Process: each request is issued
+    // (TRITONSERVER_ServerInferAsync) and the next read starts at once; a decoupled model's
+    // responses are written as they are ready, so requests' responses interleave on the stream.
+    const { mock } = await startVllmTriton({ "inter-token-latency": "25" });
+    const { answers, error } = await stream(inferenceClient(mock), [
+      { ...vllmRequest("Hello there", true), id: "a" },
+      { ...vllmRequest("Good morning", true), id: "b" },
+    ]);
+    expect(error).toBeUndefined();
+    const ofA = answers.filter((m) => idOf(m) === "a");
+    const ofB = answers.filter((m) => idOf(m) === "b");
+    expect(ofA.map(finalFlag)).toEqual([false, false, false, true]);
+    expect(ofB.map(finalFlag)).toEqual([false, false, false, true]);
+    // b's first token does not wait for a's last (they ran side by side, not in turn).
+    expect(answers.indexOf(ofB[0] as Message)).toBeLessThan(answers.indexOf(ofA[3] as Message));
+    // Each request's text is the one it gets alone (order within a request kept).
+    const alone = await stream(inferenceClient(mock), [
+      { ...vllmRequest("Good morning", true), id: "b" },
+    ]);
+    expect(ofB.map(textOutput).join("")).toBe(alone.answers.map(textOutput).join(""));
+  });
+
+  it("a non-decoupled request is answered at once, not after the running decoupled ones; errors per request, the stream stays open", async () => {
+    // stream_infer_handler.cc: non-decoupled requests keep their order among themselves
+    // (EnqueueForResponse); a request that cannot start is answered with error_message and
+    // its id "so that client knows which request failed"; the stream finishes only once reads
+    // are done and no request is in flight (IsRequestsCompleted).
+    const { mock } = await startVllmTriton({ "inter-token-latency": "20" });
+    const bad = { ...vllmRequest("Hi", true), id: "e" };
+    bad.raw_input_contents[3] = bytes(JSON.stringify({ temperature: -1 }));
+    const { answers, error } = await stream(inferenceClient(mock), [
+      { ...vllmRequest("Hello there", true), id: "a" },
+      simpleRequest({ id: "s1" }),
+      { model_name: "nope", id: "n1" },
+      bad,
+      simpleRequest({ id: "s2" }),
+      { ...vllmRequest("Good morning", false), id: "c" },
+    ]);
+    expect(error).toBeUndefined();
+    const ids = answers.map(idOf);
+    // The simple and failed-start answers keep their request order and come before a's last.
+    const lastA = ids.lastIndexOf("a");
+    expect(ids.filter((id) => id === "s1" || id === "n1" || id === "s2")).toEqual([
+      "s1",
+      "n1",
+      "s2",
+    ]);
+    expect(ids.indexOf("s2")).toBeLessThan(lastA);
+    expect(answers[ids.indexOf("n1")]?.error_message).toBe(
+      "Request for unknown model: 'nope' is not found",
+    );
+    expect(answers[ids.indexOf("e")]).toMatchObject({
+      error_message: "Error generating stream: 'NoneType' object has no attribute 'lora_name'",
+      infer_response: { id: "e", model_name: "vllm_model", outputs: [] },
+    });
+    // The others are whole: a's four tokens, c's one response.
+    expect(answers.filter((m) => idOf(m) === "a").map(finalFlag)).toEqual([
+      false,
+      false,
+      false,
+      true,
+    ]);
+    expect(answers.filter((m) => idOf(m) === "c").map(finalFlag)).toEqual([true]);
+    expect(answers).toHaveLength(4 + 1 + 1 + 1 + 1 + 1);
   });
 });
 
