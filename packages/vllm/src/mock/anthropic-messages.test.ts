@@ -6,6 +6,7 @@
  * `create_messages` route of vllm/entrypoints/openai/api_server.py (error envelopes).
  */
 import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   anthropicChatBody,
@@ -13,9 +14,10 @@ import {
   anthropicMessage,
   parseAnthropicRequest,
   pyJsonDumps,
+  withoutImageParts,
 } from "./anthropic-messages.js";
 import { VllmError } from "./errors.js";
-import { startVllm, type TestServer } from "./test-server.js";
+import { openaiClient, startVllm, type TestServer } from "./test-server.js";
 
 const user = (content: unknown) => ({ role: "user", content });
 
@@ -592,6 +594,352 @@ describe("Messages API by release and key", () => {
       });
     } finally {
       await embed.close();
+    }
+  });
+});
+
+describe("count_tokens (vllm PR #35588, v0.17.0+)", () => {
+  let server: TestServer;
+  let client: Anthropic;
+  const post = (path: string, body: unknown, url = server.url) =>
+    fetch(`${url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  beforeAll(async () => {
+    server = await startVllm({
+      "served-model-name": "granite",
+      "vllm-version": "0.17.0",
+      "enable-auto-tool-choice": true,
+      "tool-call-parser": "hermes",
+    });
+    client = new Anthropic({ baseURL: server.url, apiKey: "unused", maxRetries: 0 });
+  });
+  afterAll(() => server.close());
+
+  // serving.py count_tokens: the request converted as /v1/messages converts it and rendered
+  // as the chat path renders it, so the count is the usage.input_tokens of the same call.
+  it("counts what messages.create reports as input tokens", async () => {
+    const tools: Anthropic.Tool[] = [
+      {
+        name: "get_weather",
+        input_schema: { type: "object", properties: { city: { type: "string" } } },
+      },
+    ];
+    const cases: Anthropic.MessageCountTokensParams[] = [
+      { model: "granite", messages: [{ role: "user", content: "Count me" }] },
+      {
+        model: "granite",
+        system: [{ type: "text", text: "Be brief." }],
+        messages: [
+          { role: "user", content: "Weather in Paris?" },
+          {
+            role: "assistant",
+            content: [{ type: "tool_use", id: "toolu_1", name: "get_weather", input: {} }],
+          },
+          {
+            role: "user",
+            content: [{ type: "tool_result", tool_use_id: "toolu_1", content: "sunny" }],
+          },
+        ],
+        tools,
+      },
+    ];
+    for (const params of cases) {
+      const counted = await client.messages.countTokens(params);
+      // Enough tokens for a whole tool call (a cut one is the converter's 500).
+      const message = await client.messages.create({ ...params, max_tokens: 300 });
+      expect(counted.input_tokens).toBe(message.usage.input_tokens);
+      expect(counted.input_tokens).toBeGreaterThan(0);
+    }
+    // Tools are rendered into the prompt (the chat template's tools), so they count.
+    const bare = await client.messages.countTokens(cases[0] as Anthropic.MessageCountTokensParams);
+    const withTools = await client.messages.countTokens({ ...cases[0], tools } as never);
+    expect(withTools.input_tokens).toBeGreaterThan(bare.input_tokens);
+  });
+
+  // vllm PR #35588's test result: {"input_tokens":11,"context_management":{"original_input_tokens":11}};
+  // AnthropicCountTokensRequest has no max_tokens (ignored like any unknown key).
+  it("answers input_tokens and context_management, as JSON", async () => {
+    const response = await post("/v1/messages/count_tokens", {
+      model: "granite",
+      max_tokens: 0,
+      messages: [user("string")],
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("application/json");
+    const body = (await response.json()) as { input_tokens: number };
+    expect(Object.keys(body)).toEqual(["input_tokens", "context_management"]);
+    expect(body).toEqual({
+      input_tokens: body.input_tokens,
+      context_management: { original_input_tokens: body.input_tokens },
+    });
+    // The same count as /tokenize of the converted chat messages.
+    const tokenized = await post("/tokenize", { model: "granite", messages: [user("string")] });
+    expect(((await tokenized.json()) as { count: number }).count).toBe(body.input_tokens);
+  });
+
+  // protocol.py: model and messages required, "Model is required" (validation handler: OpenAI
+  // envelope); the route's errors (an unknown model's 404) in Anthropic's envelope.
+  it("refuses bad bodies and unknown models as /v1/messages does", async () => {
+    const missing = await post("/v1/messages/count_tokens", { model: "granite" });
+    expect(missing.status).toBe(400);
+    expect(await missing.json()).toEqual({
+      error: {
+        message:
+          "[{'type': 'missing', 'loc': ('body', 'messages'), 'msg': 'Field required', 'input': {'model': 'granite'}}]",
+        type: "BadRequestError",
+        param: null,
+        code: 400,
+      },
+    });
+    const empty = await post("/v1/messages/count_tokens", { model: "", messages: [user("x")] });
+    expect(((await empty.json()) as { error: { message: string } }).error.message).toContain(
+      "Value error, Model is required",
+    );
+    const unknown = client.messages.countTokens({ model: "nope", messages: [user("x")] } as never);
+    await expect(unknown).rejects.toBeInstanceOf(Anthropic.NotFoundError);
+    await expect(unknown).rejects.toMatchObject({
+      status: 404,
+      error: {
+        type: "error",
+        error: { type: "NotFoundError", message: "The model `nope` does not exist." },
+      },
+    });
+  });
+
+  // Not in 0.16.0 (released before the PR was merged on 2026-02-28): FastAPI's 404 there.
+  it("is served from v0.17.0", async () => {
+    const old = await startVllm({ "served-model-name": "m", "vllm-version": "0.16.0" });
+    try {
+      const before = await post(
+        "/v1/messages/count_tokens",
+        { model: "m", messages: [user("x")] },
+        old.url,
+      );
+      expect(before.status).toBe(404);
+      expect(await before.json()).toEqual({ detail: "Not Found" });
+      const doc = await (await fetch(`${old.url}/openapi.json`)).json();
+      expect(doc.paths["/v1/messages/count_tokens"]).toBeUndefined();
+    } finally {
+      await old.close();
+    }
+    const doc = await (await fetch(`${server.url}/openapi.json`)).json();
+    expect(doc.paths["/v1/messages/count_tokens"].post.operationId).toBe(
+      "count_tokens_v1_messages_count_tokens_post",
+    );
+    expect(doc.components.schemas.AnthropicCountTokensRequest.required).toEqual([
+      "model",
+      "messages",
+    ]);
+  });
+
+  // vllm-openai.md §2: the --api-key middleware guards every /v1 path, this one too (bearer only).
+  it("is guarded by --api-key", async () => {
+    const keyed = await startVllm({
+      "served-model-name": "m",
+      "api-key": "k",
+      "vllm-version": "0.17.0",
+    });
+    try {
+      const body = { model: "m", messages: [user("x")] };
+      const refused = await post("/v1/messages/count_tokens", body, keyed.url);
+      expect(refused.status).toBe(401);
+      expect(await refused.text()).toBe('{"error": "Unauthorized"}');
+      const sdk = new Anthropic({ baseURL: keyed.url, apiKey: "k", maxRetries: 0 });
+      expect((await sdk.messages.countTokens(body as never)).input_tokens).toBeGreaterThan(0);
+    } finally {
+      await keyed.close();
+    }
+  });
+
+  // api_router.py count_tokens: no Messages handler on a pooling model, as create_messages.
+  it("refuses a pooling model", async () => {
+    const embed = await startVllm({
+      "served-model-name": "e",
+      task: "embed",
+      "vllm-version": "0.17.0",
+    });
+    try {
+      const response = await post(
+        "/v1/messages/count_tokens",
+        { model: "e", messages: [user("x")] },
+        embed.url,
+      );
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({
+        type: "error",
+        error: { type: "BadRequestError", message: "The model does not support Messages API" },
+      });
+    } finally {
+      await embed.close();
+    }
+  });
+});
+
+describe("images on the mock's text-only models", () => {
+  const png = { type: "base64", media_type: "image/png", data: "iVBORw0KGgo=" };
+  const imageMessage = {
+    role: "user",
+    content: [
+      { type: "image", source: png },
+      { type: "text", text: "What is this?" },
+    ],
+  };
+  const post = (url: string, path: string, body: unknown) =>
+    fetch(`${url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  /** The `--model` path the server reports as its card's root. */
+  const rootOf = async (url: string) =>
+    ((await (await fetch(`${url}/v1/models`)).json()) as { data: { root: string }[] }).data[0]
+      ?.root;
+
+  it("takes image_url parts out of a chat body, and leaves a body without any as it is", () => {
+    const body = {
+      model: "m",
+      messages: [
+        { role: "system", content: "s" },
+        {
+          role: "user",
+          content: [
+            { type: "image_url", image_url: { url: "data:image/png;base64,AA==" } },
+            { type: "text", text: "hi" },
+          ],
+        },
+      ],
+    };
+    const taken = withoutImageParts(body);
+    expect(taken.images).toBe(1);
+    expect(taken.body).toEqual({
+      model: "m",
+      messages: [
+        { role: "system", content: "s" },
+        { role: "user", content: [{ type: "text", text: "hi" }] },
+      ],
+    });
+    expect(body.messages[1]?.content).toHaveLength(2);
+    const plain = { model: "m", messages: [{ role: "user", content: "hi" }] };
+    expect(withoutImageParts(plain)).toEqual({ body: plain, images: 0 });
+    expect(withoutImageParts(null)).toEqual({ body: null, images: 0 });
+  });
+
+  // vllm/multimodal/registry.py create_processor: `{model_config.model} is not a multimodal
+  // model`, raised by the chat renderer before the image is fetched; the Messages route
+  // answers it in Anthropic's envelope (translate_error_response), 400 BadRequestError.
+  it("answers a Messages image block with vLLM's 400 for a model without vision", async () => {
+    const server = await startVllm({ "served-model-name": "granite" });
+    try {
+      const root = await rootOf(server.url);
+      const response = await post(server.url, "/v1/messages", {
+        model: "granite",
+        max_tokens: 4,
+        messages: [imageMessage],
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({
+        type: "error",
+        error: { type: "BadRequestError", message: `${root} is not a multimodal model` },
+      });
+      // The model check comes first: an unknown model is the 404.
+      const unknown = await post(server.url, "/v1/messages", {
+        model: "nope",
+        max_tokens: 4,
+        messages: [imageMessage],
+      });
+      expect(unknown.status).toBe(404);
+      // A URL source fails the same way (no fetch happens first).
+      const byUrl = new Anthropic({ baseURL: server.url, apiKey: "unused", maxRetries: 0 });
+      const refused = byUrl.messages.create({
+        model: "granite",
+        max_tokens: 4,
+        messages: [
+          {
+            role: "user",
+            content: [{ type: "image", source: { type: "url", url: "https://example.com/a.png" } }],
+          },
+        ],
+      });
+      await expect(refused).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+    } finally {
+      await server.close();
+    }
+  });
+
+  // serving_chat.py of the cause-suffix releases adds " " + str(e.__cause__): "facebook/opt-125m
+  // is not a multimodal model None" in the flat envelope (studio-dots-ai/dots.ocr issue #61).
+  it("answers a chat image_url part the same way, with the era's suffix and envelope", async () => {
+    const flat = await startVllm({ "served-model-name": "opt", "vllm-version": "0.10.0" });
+    const nested = await startVllm({ "served-model-name": "opt" });
+    const body = {
+      model: "opt",
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Analyze the image" },
+            { type: "image_url", image_url: { url: "data:image/jpeg;base64,AA==" } },
+          ],
+        },
+      ],
+    };
+    try {
+      const old = await post(flat.url, "/v1/chat/completions", body);
+      expect(old.status).toBe(400);
+      expect(await old.json()).toEqual({
+        object: "error",
+        message: `${await rootOf(flat.url)} is not a multimodal model None`,
+        type: "BadRequestError",
+        param: null,
+        code: 400,
+      });
+      const sdk = openaiClient(nested);
+      const refused = sdk.chat.completions.create(body as never);
+      await expect(refused).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+      await expect(refused).rejects.toMatchObject({
+        status: 400,
+        error: { message: `${await rootOf(nested.url)} is not a multimodal model` },
+      });
+      // Messages in v0.11.1 (a cause-suffix release) carry the suffix too.
+      const era = await startVllm({ "served-model-name": "opt", "vllm-version": "0.11.1" });
+      try {
+        const response = await post(era.url, "/v1/messages", {
+          model: "opt",
+          max_tokens: 4,
+          messages: [imageMessage],
+        });
+        expect(((await response.json()) as { error: { message: string } }).error.message).toBe(
+          `${await rootOf(era.url)} is not a multimodal model None`,
+        );
+      } finally {
+        await era.close();
+      }
+    } finally {
+      await Promise.all([flat.close(), nested.close()]);
+    }
+  });
+
+  // serving.py count_tokens renders the chat request as /v1/messages does: the same refusal.
+  it("refuses an image in count_tokens", async () => {
+    const server = await startVllm({ "served-model-name": "granite", "vllm-version": "0.17.0" });
+    try {
+      const response = await post(server.url, "/v1/messages/count_tokens", {
+        model: "granite",
+        messages: [imageMessage],
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({
+        type: "error",
+        error: {
+          type: "BadRequestError",
+          message: `${await rootOf(server.url)} is not a multimodal model`,
+        },
+      });
+    } finally {
+      await server.close();
     }
   });
 });

@@ -15,7 +15,10 @@
  * `{"type":"error","error":{type,message}}` with vLLM's class-like `type` and its status.
  */
 import type { CannedReply } from "@servingkit/mock-core";
-import { VllmError } from "./errors.js";
+import { badRequest, VllmError } from "./errors.js";
+import { chatPromptIds } from "./prompts.js";
+import type { ChatRequest } from "./requests.js";
+import { checkModelName, type VllmModel } from "./served-model.js";
 import { FieldReader, pyRepr } from "./validation.js";
 
 /** One content block as vLLM's `AnthropicContentBlock` reads it (unknown keys are dropped). */
@@ -63,6 +66,15 @@ export interface AnthropicMessagesRequest {
   readonly tools: readonly AnthropicTool[] | undefined;
   readonly toolChoice: AnthropicToolChoice | undefined;
 }
+
+/**
+ * `POST /v1/messages/count_tokens`, read (vLLM's `AnthropicCountTokensRequest`, v0.17.0+): the
+ * prompt side of a Messages request, no `max_tokens` or sampling fields (unknown keys ignored).
+ */
+export type AnthropicCountTokensRequest = Pick<
+  AnthropicMessagesRequest,
+  "model" | "messages" | "system" | "tools" | "toolChoice"
+>;
 
 const blockTypes = ["text", "image", "tool_use", "tool_result"] as const;
 
@@ -247,11 +259,7 @@ export function parseAnthropicRequest(body: unknown): AnthropicMessagesRequest {
     else stopSequences = rawStops as string[];
   } else if (rawStops !== undefined) fields.nested("list_type", ["stop_sequences"], rawStops);
   const stream = fields.bool("stream") ?? false;
-  const rawSystem = fields.raw("system");
-  let system: AnthropicMessagesRequest["system"];
-  if (typeof rawSystem === "string") system = rawSystem;
-  else if (Array.isArray(rawSystem)) system = readBlocks(fields, rawSystem, ["system"]);
-  else if (rawSystem !== undefined) fields.nested("string_type", ["system"], rawSystem);
+  const system = readSystem(fields);
   const temperature = fields.number("temperature");
   const topP = fields.number("top_p");
   const topK = fields.int("top_k");
@@ -281,6 +289,35 @@ export function parseAnthropicRequest(body: unknown): AnthropicMessagesRequest {
     tools,
     toolChoice,
   };
+}
+
+/**
+ * Reads and checks a `/v1/messages/count_tokens` body as vLLM's `AnthropicCountTokensRequest`
+ * (protocol.py, vllm PR #35588): `model` and `messages` required, `model` not empty ("Model is
+ * required"), `system`, `tools` and `tool_choice` read as `/v1/messages` reads them, anything else
+ * (`max_tokens` included) ignored. Throws the 400 of vLLM's validation handler (OpenAI envelope).
+ */
+export function parseAnthropicCountTokens(body: unknown): AnthropicCountTokensRequest {
+  const fields = new FieldReader(body);
+  fields.finish();
+  const model = fields.string("model");
+  if (fields.raw("model") === undefined) fields.missing("model");
+  const messages = readMessages(fields);
+  const system = readSystem(fields);
+  const tools = readTools(fields);
+  const toolChoice = readToolChoice(fields);
+  fields.finish();
+  if (model === "") throw oneIssue("value_error", ["model"], "Value error, Model is required", "");
+  return { model: model ?? "", messages, system, tools, toolChoice };
+}
+
+/** `system`: a string or text blocks. */
+function readSystem(fields: FieldReader): AnthropicMessagesRequest["system"] {
+  const raw = fields.raw("system");
+  if (typeof raw === "string") return raw;
+  if (Array.isArray(raw)) return readBlocks(fields, raw, ["system"]);
+  if (raw !== undefined) fields.nested("string_type", ["system"], raw);
+  return undefined;
 }
 
 /**
@@ -319,7 +356,9 @@ function toolResultText(content: AnthropicBlock["content"]): string {
  * `Tool result: …`; `tool_use` blocks become `tool_calls` (arguments as `json.dumps` writes them);
  * one text part becomes a string; a message left with no part and no call is dropped.
  */
-export function anthropicChatMessages(request: AnthropicMessagesRequest): object[] {
+export function anthropicChatMessages(
+  request: Pick<AnthropicMessagesRequest, "system" | "messages">,
+): object[] {
   const out: object[] = [];
   const { system } = request;
   if (typeof system === "string" && system !== "") out.push({ role: "system", content: system });
@@ -391,6 +430,25 @@ export function anthropicChatBody(request: AnthropicMessagesRequest): Record<str
     body.stream = true;
     body.stream_options = { include_usage: true, continuous_usage_stats: true };
   }
+  return withTools(body, request);
+}
+
+/**
+ * The count request's chat body (`_build_base_request` for a count: `model` and the messages,
+ * nothing else), with the tools and choice mapped as for `/v1/messages`.
+ */
+export function anthropicCountBody(request: AnthropicCountTokensRequest): Record<string, unknown> {
+  return withTools({ model: request.model, messages: anthropicChatMessages(request) }, request);
+}
+
+/**
+ * Adds the tools and `tool_choice` (`_convert_tool_choice`, `_convert_tools`) to a chat body.
+ * Throws the 500 `internal_error` of a `tool` choice without a name.
+ */
+function withTools(
+  body: Record<string, unknown>,
+  request: Pick<AnthropicMessagesRequest, "tools" | "toolChoice">,
+): Record<string, unknown> {
   const choice = request.toolChoice;
   if (choice?.type === "tool" && choice.name === undefined) {
     throw new VllmError(
@@ -487,6 +545,73 @@ export function anthropicMessage(chat: object): object {
         stop_reason: stopReason,
         usage,
       };
+}
+
+/**
+ * The `count_tokens` answer (serving.py `count_tokens`, v0.17.0+): the request converted as
+ * `/v1/messages` converts it, the model checked (404 for an unknown name), the prompt rendered as
+ * the chat path renders it (tools in the template unless the choice is `none`), and its token
+ * count as `input_tokens`, equal to the `usage.input_tokens` of the same `/v1/messages` call.
+ * `context_management.original_input_tokens` repeats it (vllm PR #35588's answer). No context
+ * length check: rendering does not compare with `max_model_len`.
+ */
+export function anthropicCountTokens(
+  model: VllmModel,
+  chat: ChatRequest,
+): { input_tokens: number; context_management: { original_input_tokens: number } } {
+  checkModelName(model, chat.model);
+  const count = chatPromptIds(model, chat.messages, {
+    addGenerationPrompt: chat.addGenerationPrompt,
+    addSpecialTokens: chat.addSpecialTokens,
+    tools: chat.toolChoice === "none" ? [] : chat.tools.map((t) => t.raw),
+  }).length;
+  return { input_tokens: count, context_management: { original_input_tokens: count } };
+}
+
+function isImagePart(part: unknown): boolean {
+  return isObject(part) && part.type === "image_url";
+}
+
+/**
+ * A chat body with its messages' `image_url` content parts taken out, and how many there were:
+ * the mock serves only text models, on which vLLM refuses any image (see
+ * {@link notMultimodalError}) after the body has passed validation and the model check, so the
+ * routes validate the body without its images and refuse after the model check. Used by
+ * `/v1/chat/completions` and the Messages routes. Returns `body` itself when it holds no image.
+ */
+export function withoutImageParts(body: unknown): {
+  readonly body: unknown;
+  readonly images: number;
+} {
+  const messages = isObject(body) ? body.messages : undefined;
+  if (!Array.isArray(messages)) return { body, images: 0 };
+  let images = 0;
+  for (const message of messages) {
+    const content = isObject(message) ? message.content : undefined;
+    if (Array.isArray(content)) for (const part of content) if (isImagePart(part)) images += 1;
+  }
+  if (images === 0) return { body, images };
+  const kept = messages.map((message) =>
+    isObject(message) && Array.isArray(message.content)
+      ? Object.assign({}, message, {
+          content: message.content.filter((part) => !isImagePart(part)),
+        })
+      : message,
+  );
+  return { body: Object.assign({}, body, { messages: kept }), images };
+}
+
+/**
+ * What vLLM answers for an image on a model without a vision tower: 400 `<--model> is not a
+ * multimodal model` (vllm/multimodal/registry.py `create_processor`, reached from the chat
+ * renderer's item tracker before any image is fetched, so the URL is never read); the chat
+ * handler adds `" " + str(e.__cause__)`, ` None`, in the releases whose profile says
+ * `chatCauseSuffix` (seen as "facebook/opt-125m is not a multimodal model None", flat envelope,
+ * studio-dots-ai/dots.ocr issue #61 on a v0.9.1 build).
+ */
+export function notMultimodalError(model: VllmModel): VllmError {
+  const suffix = model.profile.chatCauseSuffix ? " None" : "";
+  return badRequest(`${model.served.root} is not a multimodal model${suffix}`);
 }
 
 /**

@@ -80,6 +80,16 @@ const anthropicRoutes: readonly RouteDoc[] = [
   },
 ];
 
+/** Anthropic's `count_tokens` (anthropic/api_router.py `count_tokens`), from v0.17.0. */
+const countTokensRoutes: readonly RouteDoc[] = [
+  {
+    method: "post",
+    path: "/v1/messages/count_tokens",
+    handler: "count_tokens",
+    body: "AnthropicCountTokensRequest",
+  },
+];
+
 /**
  * The Responses API routes (responses/api_router.py), served from ≈v0.10 (vllm-openai.md §1):
  * create, retrieve (`starting_after`, `stream` query parameters) and cancel.
@@ -219,6 +229,19 @@ const schemas: Readonly<Record<string, object>> = {
       top_p: { anyOf: [{ type: "number" }, { type: "null" }], title: "Top P" },
     },
   },
+  AnthropicCountTokensRequest: {
+    type: "object",
+    title: "AnthropicCountTokensRequest",
+    description: "Anthropic messages.count_tokens request",
+    required: ["model", "messages"],
+    properties: {
+      model: { type: "string", title: "Model" },
+      messages: { type: "array", items: {}, title: "Messages" },
+      system: { anyOf: [{ type: "string" }, { type: "array", items: {} }, { type: "null" }] },
+      tool_choice: { anyOf: [{ type: "object" }, { type: "null" }] },
+      tools: { anyOf: [{ type: "array", items: {} }, { type: "null" }], title: "Tools" },
+    },
+  },
   DetokenizeRequest: {
     type: "object",
     title: "DetokenizeRequest",
@@ -230,13 +253,14 @@ const schemas: Readonly<Record<string, object>> = {
 /**
  * The OpenAPI document of the mock's routes; `runtimeLora` adds the LoRA load/unload routes the
  * server then serves, `responses` (default true) the Responses API's, `anthropicMessages`
- * (default true) the Messages API's.
+ * (default true) the Messages API's, `anthropicCountTokens` (default true) its `count_tokens`.
  */
 export function openApiDocument(
   options: {
     readonly runtimeLora?: boolean;
     readonly responses?: boolean;
     readonly anthropicMessages?: boolean;
+    readonly anthropicCountTokens?: boolean;
   } = {},
 ): object {
   const paths: Record<string, Record<string, object>> = {};
@@ -244,6 +268,7 @@ export function openApiDocument(
     ...routes,
     ...(options.responses === false ? [] : responsesRoutes),
     ...(options.anthropicMessages === false ? [] : anthropicRoutes),
+    ...(options.anthropicCountTokens === false ? [] : countTokensRoutes),
     ...(options.runtimeLora ? loraRoutes : []),
   ];
   for (const route of served) {
@@ -288,4 +313,5 @@ export const documentedRoutes: readonly { readonly method: string; readonly path
   ...routes,
   ...responsesRoutes,
   ...anthropicRoutes,
+  ...countTokensRoutes,
 ].map(({ method, path }) => ({ method: method.toUpperCase(), path }));

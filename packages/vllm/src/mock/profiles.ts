@@ -103,6 +103,13 @@ export interface VllmProfile {
    * Before, FastAPI's 404.
    */
   readonly anthropicMessages: boolean;
+  /**
+   * Whether `POST /v1/messages/count_tokens` is served (anthropic-messages.ts): vllm PR #35588,
+   * merged 2026-02-28, after v0.16.0 was out (ai-dynamo/dynamo PR #6652 bumped to it on
+   * 2026-02-26), so from v0.17.0; its PR text answers `{"input_tokens":11,
+   * "context_management":{"original_input_tokens":11}}`. Before, FastAPI's 404.
+   */
+  readonly anthropicCountTokens: boolean;
 }
 
 const responsesToolsRefused: ResponsesEra = { toolsRefused: true, incompleteOnLength: false };
@@ -121,6 +128,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     asyncScheduling: false,
     responses: undefined,
     anthropicMessages: false,
+    anthropicCountTokens: false,
   },
   {
     since: "0.8.0",
@@ -132,6 +140,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     asyncScheduling: false,
     responses: undefined,
     anthropicMessages: false,
+    anthropicCountTokens: false,
   },
   {
     since: "0.10.0",
@@ -143,6 +152,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     asyncScheduling: false,
     responses: responsesToolsRefused,
     anthropicMessages: false,
+    anthropicCountTokens: false,
   },
   {
     since: "0.10.1",
@@ -154,6 +164,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     asyncScheduling: false,
     responses: responsesToolsRefused,
     anthropicMessages: false,
+    anthropicCountTokens: false,
   },
   {
     since: "0.10.2",
@@ -165,6 +176,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     asyncScheduling: false,
     responses: responsesToolsRefused,
     anthropicMessages: false,
+    anthropicCountTokens: false,
   },
   {
     since: "0.11.0",
@@ -176,6 +188,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     asyncScheduling: false,
     responses: responsesToolsRefused,
     anthropicMessages: false,
+    anthropicCountTokens: false,
   },
   {
     since: "0.11.1",
@@ -187,6 +200,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     asyncScheduling: false,
     responses: responsesToolsRefused,
     anthropicMessages: true,
+    anthropicCountTokens: false,
   },
   {
     since: "0.12.0",
@@ -198,6 +212,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     asyncScheduling: false,
     responses: responsesWithTools,
     anthropicMessages: true,
+    anthropicCountTokens: false,
   },
   {
     since: "0.14.0",
@@ -209,6 +224,19 @@ export const vllmProfiles: readonly VllmProfile[] = [
     asyncScheduling: true,
     responses: responsesIncomplete,
     anthropicMessages: true,
+    anthropicCountTokens: false,
+  },
+  {
+    since: "0.17.0",
+    envelope: "nested",
+    contextLength: "c",
+    chatCauseSuffix: false,
+    metrics: metricsNoTpot,
+    bestOf: "ignored",
+    asyncScheduling: true,
+    responses: responsesIncomplete,
+    anthropicMessages: true,
+    anthropicCountTokens: true,
   },
 ];
 

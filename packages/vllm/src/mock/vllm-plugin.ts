@@ -24,9 +24,14 @@ import {
 } from "@servingkit/mock-core";
 import {
   anthropicChatBody,
+  anthropicCountBody,
+  anthropicCountTokens,
   anthropicErrorReply,
   anthropicMessage,
+  notMultimodalError,
+  parseAnthropicCountTokens,
   parseAnthropicRequest,
+  withoutImageParts,
 } from "./anthropic-messages.js";
 import { anthropicStream } from "./anthropic-stream.js";
 import { apiKeyGuard } from "./api-key.js";
@@ -48,7 +53,7 @@ import {
   storedResponseStream,
 } from "./responses-stream.js";
 import { rerank, score } from "./scoring.js";
-import { type LoadedModel, startModel, type VllmModel } from "./served-model.js";
+import { checkModelName, type LoadedModel, startModel, type VllmModel } from "./served-model.js";
 import type { VllmSettings } from "./settings.js";
 import { detokenize, tokenize } from "./tokenize.js";
 import { wireJson } from "./wire-json.js";
@@ -208,6 +213,7 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
         runtimeLora: settings.runtimeLoraUpdating,
         responses: profile.responses !== undefined,
         anthropicMessages: profile.anthropicMessages,
+        anthropicCountTokens: profile.anthropicCountTokens,
       }),
     ),
   );
@@ -280,6 +286,11 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
     "/detokenize",
     jsonRoute((body) => detokenize(model, body)),
   );
+  /** An image on the mock's text-only models: the model check's 404 first, then the 400. */
+  const refuseImages = (name: string | undefined): never => {
+    checkModelName(model, name);
+    throw notMultimodalError(model);
+  };
   /** vllm-openai.md §3: a route the model's task lacks answers 400 "does not support". */
   const needTask = (task: VllmModel["task"], api: string) => {
     if (model.task !== task) throw badRequest(`The model does not support ${api}`);
@@ -322,7 +333,9 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
     counted(async (request, signal) => {
       try {
         needTask("generate", "Chat Completions API");
-        const parsed = parseChatRequest(jsonBody(request), request.headers["x-request-id"]);
+        const { body, images } = withoutImageParts(jsonBody(request));
+        const parsed = parseChatRequest(body, request.headers["x-request-id"]);
+        if (images > 0) refuseImages(parsed.model);
         return await forAdapter(parsed.model, async () =>
           parsed.stream
             ? stream(chatCompletionStream(model, parsed, signal))
@@ -400,7 +413,9 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
         }
         try {
           needTask("generate", "Messages API");
-          const chat = parseChatRequest(anthropicChatBody(parsed), request.headers["x-request-id"]);
+          const { body, images } = withoutImageParts(anthropicChatBody(parsed));
+          const chat = parseChatRequest(body, request.headers["x-request-id"]);
+          if (images > 0) refuseImages(chat.model);
           return await forAdapter(chat.model, async () =>
             chat.stream
               ? stream(anthropicStream(chatCompletionStream(model, chat, signal)))
@@ -411,6 +426,26 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
         }
       }),
     );
+    // vllm PR #35588 (v0.17.0): the prompt side of /v1/messages, rendered and counted.
+    if (profile.anthropicCountTokens) {
+      post("/v1/messages/count_tokens", (request) => {
+        let parsed: ReturnType<typeof parseAnthropicCountTokens>;
+        try {
+          parsed = parseAnthropicCountTokens(jsonBody(request));
+        } catch (error) {
+          return fail(error);
+        }
+        try {
+          needTask("generate", "Messages API");
+          const { body, images } = withoutImageParts(anthropicCountBody(parsed));
+          const chat = parseChatRequest(body, request.headers["x-request-id"]);
+          if (images > 0) refuseImages(chat.model);
+          return json(200, anthropicCountTokens(model, chat));
+        } catch (error) {
+          return anthropicFail(error);
+        }
+      });
+    }
   }
   // Without --api-key the guard lets everything through (api-key.ts): no hook to run per request.
   const table: RestRouteTable =
