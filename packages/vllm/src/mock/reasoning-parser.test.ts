@@ -1,0 +1,167 @@
+import { seededRandom } from "@servingkit/mock-core";
+import { describe, expect, it } from "vitest";
+import {
+  type ReasoningDelta,
+  ReasoningStream,
+  reasoningOutput,
+  reasoningParserFor,
+  splitReasoning,
+  thinkingText,
+} from "./reasoning-parser.js";
+
+const deepseek = reasoningParserFor("deepseek_r1", "0.12.0");
+const qwen3 = reasoningParserFor("qwen3", "0.12.0");
+
+/** Every delta of `pieces` pushed in order, then the finish. */
+function stream(parser: typeof deepseek, pieces: readonly string[]): ReasoningDelta[] {
+  const split = new ReasoningStream(parser);
+  const out: ReasoningDelta[] = [];
+  for (const piece of pieces) {
+    const delta = split.push(piece);
+    if (delta) out.push(delta);
+  }
+  const last = split.finish();
+  if (last) out.push(last);
+  return out;
+}
+
+/** The reasoning and content a client gets by joining the deltas. */
+function joined(deltas: readonly ReasoningDelta[]) {
+  return {
+    reasoning: deltas.map((d) => d.reasoning ?? "").join(""),
+    content: deltas.map((d) => d.content ?? "").join(""),
+  };
+}
+
+describe("reasoningParserFor", () => {
+  // vllm api_server.py validate_api_server_args: KeyError "invalid reasoning parser: NAME
+  // (chose from { ... })" at start-up.
+  it("refuses an unknown name with vLLM's start-up text", () => {
+    expect(() => reasoningParserFor("deepseek", "0.12.0")).toThrow(
+      "invalid reasoning parser: deepseek (chose from { deepseek_r1,qwen3 })",
+    );
+  });
+
+  // deepseek_r1 arrived in v0.7.1 (vLLM PR #12473), qwen3 in v0.8.5 (Qwen3 support).
+  it("knows a parser only from the release that registers it", () => {
+    expect(reasoningParserFor("deepseek_r1", "0.7.1").name).toBe("deepseek_r1");
+    expect(() => reasoningParserFor("qwen3", "0.8.4")).toThrow("(chose from { deepseek_r1 })");
+    expect(reasoningParserFor("qwen3", "0.8.5").name).toBe("qwen3");
+  });
+});
+
+describe("splitReasoning", () => {
+  // vllm/reasoning/basic_parsers.py extract_reasoning: start dropped when present, text before
+  // the end marker is reasoning, content after it (null when empty); no end → all reasoning.
+  it("splits deepseek_r1 output with or without the start marker", () => {
+    expect(splitReasoning(deepseek, "hmm\n</think>\n\nYes.")).toEqual({
+      reasoning: "hmm\n",
+      content: "\n\nYes.",
+    });
+    expect(splitReasoning(deepseek, "<think>hmm</think>Yes.")).toEqual({
+      reasoning: "hmm",
+      content: "Yes.",
+    });
+    expect(splitReasoning(deepseek, "hmm</think>")).toEqual({ reasoning: "hmm", content: null });
+    expect(splitReasoning(deepseek, "still thinking")).toEqual({
+      reasoning: "still thinking",
+      content: null,
+    });
+  });
+
+  // qwen3_reasoning_parser.py (≈0.9-0.16): "Qwen3 has stricter requirements - it needs both start
+  // and end tokens to be present"; otherwise (None, model_output).
+  it("splits qwen3 output only between both markers", () => {
+    expect(splitReasoning(qwen3, "<think>\nhmm\n</think>\n\nYes.")).toEqual({
+      reasoning: "\nhmm\n",
+      content: "\n\nYes.",
+    });
+    expect(splitReasoning(qwen3, "<think>\nstill thinking")).toEqual({
+      reasoning: null,
+      content: "<think>\nstill thinking",
+    });
+    expect(splitReasoning(qwen3, "hmm</think>Yes.")).toEqual({
+      reasoning: null,
+      content: "hmm</think>Yes.",
+    });
+  });
+});
+
+describe("ReasoningStream", () => {
+  // basic_parsers.py extract_reasoning_streaming / the deepseek_r1 override: reasoning until the
+  // end marker, content after; a delta that is only the marker goes out as nothing.
+  it("streams deepseek_r1 reasoning, then content, the marker never", () => {
+    expect(stream(deepseek, ["Let", " me", "</think>", "\n\n", "Yes", "."])).toEqual([
+      { reasoning: "Let" },
+      { reasoning: " me" },
+      { content: "\n\n" },
+      { content: "Yes" },
+      { content: "." },
+    ]);
+  });
+
+  // The parsers' DeltaMessage(reasoning=…, content=content if content else None) for a delta
+  // holding the end marker.
+  it("splits a delta holding the end marker", () => {
+    expect(stream(deepseek, ["a</think>b"])).toEqual([{ reasoning: "a", content: "b" }]);
+    expect(stream(deepseek, ["a</think>", "b"])).toEqual([
+      { reasoning: "a", content: null },
+      { content: "b" },
+    ]);
+  });
+
+  it("holds back a marker split across deltas", () => {
+    expect(stream(deepseek, ["Let me<", "/th", "ink", ">\n", "\nYes"])).toEqual([
+      { reasoning: "Let me" },
+      { content: "\n" },
+      { content: "\nYes" },
+    ]);
+  });
+
+  it("releases held text that did not become a marker", () => {
+    expect(stream(deepseek, ["a <", "b", "</thi"])).toEqual([
+      { reasoning: "a " },
+      { reasoning: "<b" },
+      { reasoning: "</thi" },
+    ]);
+    expect(stream(qwen3, ["x <thi", "s"])).toEqual([{ content: "x " }, { content: "<this" }]);
+  });
+
+  // qwen3's streaming parser: content until <think> ("thinking is disabled, just content"),
+  // reasoning after it until </think>.
+  it("streams qwen3 from its start marker", () => {
+    const deltas = stream(qwen3, ["<think>", "\nhmm", "\n", "</think>", "\n\nYes"]);
+    expect(deltas).toEqual([{ reasoning: "\nhmm" }, { reasoning: "\n" }, { content: "\n\nYes" }]);
+    expect(stream(qwen3, ["Just ", "content </think>"])).toEqual([
+      { content: "Just " },
+      { content: "content </think>" },
+    ]);
+  });
+
+  it("gives the whole split's parts for any cut of the text", () => {
+    const text = reasoningOutput(deepseek, "Let me think.", "Yes, it is.");
+    for (let size = 1; size <= 9; size++) {
+      const pieces: string[] = [];
+      for (let i = 0; i < text.length; i += size) pieces.push(text.slice(i, i + size));
+      const whole = splitReasoning(deepseek, text);
+      expect(joined(stream(deepseek, pieces))).toEqual({
+        reasoning: whole.reasoning,
+        content: whole.content,
+      });
+    }
+  });
+});
+
+describe("reasoningOutput", () => {
+  // DeepSeek-R1's template ends the prompt with "<think>\n" (the model starts inside its
+  // thinking); Qwen3's lets the model write "<think>\n" itself.
+  it("writes each model's layout", () => {
+    expect(reasoningOutput(deepseek, "Hmm.", "Yes.")).toBe("Hmm.\n</think>\n\nYes.");
+    expect(reasoningOutput(qwen3, "Hmm.", "Yes.")).toBe("<think>\nHmm.\n</think>\n\nYes.");
+  });
+
+  it("thinks the same for the same seed", () => {
+    expect(thinkingText(seededRandom(7))).toBe(thinkingText(seededRandom(7)));
+    expect(thinkingText(seededRandom(7)).length).toBeGreaterThan(0);
+  });
+});

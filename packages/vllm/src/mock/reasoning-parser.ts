@@ -1,0 +1,252 @@
+/**
+ * vLLM's reasoning parsers (`--reasoning-parser NAME`, vllm/reasoning/): the parser splits a
+ * reasoning model's output into its thinking (`reasoning_content`, later `reasoning`) and its
+ * answer (`content`), for a whole answer and delta by delta for a stream. This module holds the
+ * parsers as data, the two splits as pure functions, and what such a model writes, so the mock's
+ * engine can produce it: its thinking, the end marker, then the answer.
+ *
+ * Facts (vllm-project/vllm): `DeepSeekR1ReasoningParser` and `Qwen3ReasoningParser` both mark the
+ * thinking with `<think>` … `</think>` (vllm/reasoning/deepseek_r1_reasoning_parser.py,
+ * qwen3_reasoning_parser.py). DeepSeek-R1's chat template puts `<think>\n` into the prompt, so the
+ * model's output starts inside the thinking and the parser counts everything before `</think>` as
+ * reasoning (basic_parsers.py `extract_reasoning`: no end marker → all reasoning, content null).
+ * Qwen3's (original) template lets the model write `<think>` itself, and its parser (vLLM 0.8.5 to
+ * ≈0.16) "needs both start and end tokens to be present", else the whole output is content.
+ */
+import { parseVersion } from "./profiles.js";
+
+/** One reasoning parser vLLM registers, as data. */
+export interface ReasoningParserSpec {
+  /** Its `--reasoning-parser` name. */
+  readonly name: string;
+  /** The first vLLM release that registers it (`major.minor.patch`). */
+  readonly since: string;
+  /** The marker that opens the thinking. */
+  readonly start: string;
+  /** The marker that ends the thinking; the answer follows it. */
+  readonly end: string;
+  /**
+   * Whether the model writes `start` itself (qwen3) rather than finding it at the end of its
+   * prompt, put there by the chat template (deepseek_r1).
+   */
+  readonly modelOpens: boolean;
+  /**
+   * Whether the output holds reasoning only between both markers (qwen3: without them the whole
+   * output is content); else the text before `end` is reasoning, `start` or not (deepseek_r1).
+   */
+  readonly startRequired: boolean;
+}
+
+/**
+ * The parsers the mock runs, in the order vLLM registers them (vllm/reasoning/__init__.py).
+ * deepseek_r1 arrived with reasoning outputs in v0.7.1 (vLLM PR #12473, Jan 2025); qwen3 with
+ * Qwen3 support in v0.8.5 (Apr 2025).
+ */
+export const reasoningParsers: readonly ReasoningParserSpec[] = [
+  {
+    name: "deepseek_r1",
+    since: "0.7.1",
+    start: "<think>",
+    end: "</think>",
+    modelOpens: false,
+    startRequired: false,
+  },
+  {
+    name: "qwen3",
+    since: "0.8.5",
+    start: "<think>",
+    end: "</think>",
+    modelOpens: true,
+    startRequired: true,
+  },
+];
+
+function atLeast(version: string, since: string): boolean {
+  const v = parseVersion(version) ?? [0, 0, 0];
+  const s = parseVersion(since) ?? [0, 0, 0];
+  for (let i = 0; i < 3; i++) {
+    const d = (v[i] ?? 0) - (s[i] ?? 0);
+    if (d !== 0) return d > 0;
+  }
+  return true;
+}
+
+/**
+ * The parser `name` as vLLM `version` registers it. Throws vLLM's start-up error for a name it
+ * does not register (api_server.py `validate_api_server_args`: `KeyError: invalid reasoning
+ * parser: NAME (chose from { a,b })`), listing the parsers the mock runs at that version.
+ */
+export function reasoningParserFor(name: string, version: string): ReasoningParserSpec {
+  const known = reasoningParsers.filter((parser) => atLeast(version, parser.since));
+  const found = known.find((parser) => parser.name === name);
+  if (found === undefined) {
+    const names = known.map((parser) => parser.name).join(",");
+    throw new Error(`invalid reasoning parser: ${name} (chose from { ${names} })`);
+  }
+  return found;
+}
+
+/** A whole answer split by a parser: either part null where the parser finds none. */
+export interface ReasoningSplit {
+  readonly reasoning: string | null;
+  readonly content: string | null;
+}
+
+/**
+ * Splits a whole output as the parser's `extract_reasoning` does. deepseek_r1 (basic_parsers.py):
+ * drops everything through `start` if present; without `end` the rest is reasoning and content is
+ * null; else reasoning is the text before `end` and content the text after it, null when empty.
+ * qwen3 (≈0.9-0.16): without both markers the whole output is content and reasoning null; else as
+ * deepseek_r1.
+ */
+export function splitReasoning(parser: ReasoningParserSpec, text: string): ReasoningSplit {
+  if (parser.startRequired && (!text.includes(parser.start) || !text.includes(parser.end))) {
+    return { reasoning: null, content: text };
+  }
+  const at = text.indexOf(parser.start);
+  const rest = at < 0 ? text : text.slice(at + parser.start.length);
+  const end = rest.indexOf(parser.end);
+  if (end < 0) return { reasoning: rest, content: null };
+  const content = rest.slice(end + parser.end.length);
+  return { reasoning: rest.slice(0, end), content: content === "" ? null : content };
+}
+
+/**
+ * What one stream delta carries after the parser (vLLM's `DeltaMessage`): `reasoning` while the
+ * model thinks, `content` after; the delta that ends the thinking carries the reasoning before
+ * `end` and the content after it, `content: null` when none follows (the parsers'
+ * `DeltaMessage(reasoning=…, content=content if content else None)`).
+ */
+export interface ReasoningDelta {
+  readonly reasoning?: string;
+  readonly content?: string | null;
+}
+
+/** The longest end of `text` that is a proper beginning of `marker` (a marker still arriving). */
+function partialMarker(text: string, marker: string): number {
+  for (let n = Math.min(text.length, marker.length - 1); n > 0; n--) {
+    if (marker.startsWith(text.slice(text.length - n))) return n;
+  }
+  return 0;
+}
+
+/**
+ * Splits a streamed output delta by delta, as the parser's `extract_reasoning_streaming` does.
+ * Real models write a marker as one token, so vLLM sees it whole (and skips a delta that is only a
+ * marker); the mock's tokenizer may split a marker across tokens, so the end of a delta that could
+ * begin one is held back until the next delta shows whether it does. A marker never goes out.
+ * deepseek_r1 starts inside the thinking; qwen3 starts in the answer and enters the thinking at
+ * `start` (its streaming parser: "thinking is disabled, just content" until it sees `start`).
+ */
+export class ReasoningStream {
+  readonly #parser: ReasoningParserSpec;
+  #thinking: boolean;
+  /** Whether `start` has been passed (qwen3 thinks once). */
+  #opened: boolean;
+  #held = "";
+
+  /** @param parser the server's parser. */
+  constructor(parser: ReasoningParserSpec) {
+    this.#parser = parser;
+    this.#thinking = !parser.startRequired;
+    this.#opened = !parser.startRequired;
+  }
+
+  /** The delta for the output text `text`, or undefined where nothing goes out (a marker). */
+  push(text: string): ReasoningDelta | undefined {
+    let rest = this.#held + text;
+    this.#held = "";
+    let reasoning = "";
+    let content = "";
+    let ended = false;
+    for (;;) {
+      const marker = this.#thinking ? this.#parser.end : this.#opened ? "" : this.#parser.start;
+      const at = marker === "" ? -1 : rest.indexOf(marker);
+      if (at >= 0) {
+        if (this.#thinking) {
+          reasoning += rest.slice(0, at);
+          ended = true;
+        } else content += rest.slice(0, at);
+        this.#thinking = !this.#thinking;
+        this.#opened = true;
+        rest = rest.slice(at + marker.length);
+        continue;
+      }
+      const keep = marker === "" ? 0 : partialMarker(rest, marker);
+      this.#held = rest.slice(rest.length - keep);
+      const out = rest.slice(0, rest.length - keep);
+      if (this.#thinking) reasoning += out;
+      else content += out;
+      break;
+    }
+    if (ended) {
+      if (reasoning === "" && content === "") return undefined;
+      return reasoning === ""
+        ? { content }
+        : { reasoning, content: content === "" ? null : content };
+    }
+    if (reasoning !== "" && content !== "") return { reasoning, content };
+    if (reasoning !== "") return { reasoning };
+    return content === "" ? undefined : { content };
+  }
+
+  /** The text held back at the end of the output (a marker's beginning that stayed text). */
+  finish(): ReasoningDelta | undefined {
+    const held = this.#held;
+    this.#held = "";
+    if (held === "") return undefined;
+    return this.#thinking ? { reasoning: held } : { content: held };
+  }
+}
+
+/**
+ * What a reasoning model served with `parser` writes: its thinking, `end` on a line of its own, a
+ * blank line, the answer; qwen3 opens with `start` itself (Qwen3's template leaves it to the
+ * model), deepseek_r1 does not (DeepSeek-R1's template ends the prompt with `<think>\n`). The
+ * whitespace is the models' own layout (`<think>\n…\n</think>\n\n…`).
+ */
+export function reasoningOutput(parser: ReasoningParserSpec, thinking: string, answer: string) {
+  const opening = parser.modelOpens ? `${parser.start}\n` : "";
+  return `${opening}${thinking}\n${parser.end}\n\n${answer}`;
+}
+
+/** Sentences of a model thinking aloud; servingkit's own words. */
+const thinkingSentences: readonly string[] = [
+  "Okay, let me think about what the user is asking for here.",
+  "First I should make sure I understand the question.",
+  "The request is short, so a short and direct answer fits best.",
+  "Let me go through the important points one at a time.",
+  "I should check that nothing in the question is ambiguous.",
+  "There may be more than one way to read this, so I will pick the simplest.",
+  "A clear example would help make the answer easier to follow.",
+  "I think I have enough to write a helpful reply now.",
+];
+
+/** Sentences of an answer after thinking; servingkit's own words. */
+const answerSentences: readonly string[] = [
+  "Here is a short answer to your question.",
+  "The simplest approach is usually the best place to start.",
+  "In short, it depends on what you need, but the steps above cover the common case.",
+  "I hope this helps, and I am happy to go into more detail.",
+  "The key idea is to take one step at a time and check each result.",
+  "That is the whole answer in a few words.",
+];
+
+function pick(sentences: readonly string[], random: () => number, most: number): string {
+  const count = 1 + Math.floor(random() * most);
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    out.push(sentences[Math.floor(random() * sentences.length)] ?? "");
+  }
+  return out.join(" ");
+}
+
+/** One or two sentences of thinking, chosen by `random` (deterministic for a seeded one). */
+export function thinkingText(random: () => number): string {
+  return pick(thinkingSentences, random, 2);
+}
+
+/** One or two sentences of an answer, chosen by `random` (deterministic for a seeded one). */
+export function answerText(random: () => number): string {
+  return pick(answerSentences, random, 2);
+}
