@@ -325,3 +325,58 @@ describe("vllmHandlers answer as the fastify mock does (same route table)", () =
     expect(viaMsw).toEqual(await answer(await fetch(`${mock.endpoints.http}${path}`, init)));
   });
 });
+
+describe("vllmHandlers serve count_tokens as the fastify mock does (v0.17.0)", () => {
+  // vllm PR #35588 (v0.17.0): POST /v1/messages/count_tokens from the same route table, its
+  // count, its validation error, its 404 and an image's 400 byte for byte in both hosts.
+  it("answers the same bytes", async () => {
+    const newer = "http://vllm-newer.test";
+    const newest = { ...values, "vllm-version": "0.17.0" };
+    server.use(...(await vllmHandlers({ baseUrl: newer, values: newest, env: {} })));
+    const mock = await startMock({
+      runtime: "vllm",
+      host: "127.0.0.1",
+      httpPort: 0,
+      logger: false,
+      plugins: await vllmMockModule.plugins({ runtime: "vllm", models: [], values: newest }),
+    });
+    try {
+      const bodies = [
+        { model: "granite", system: "Be brief.", messages: [{ role: "user", content: "Hi" }] },
+        { model: "granite" },
+        { model: "nope", messages: [{ role: "user", content: "Hi" }] },
+        {
+          model: "granite",
+          messages: [
+            { role: "user", content: [{ type: "image", source: { type: "url", url: "x" } }] },
+          ],
+        },
+      ];
+      for (const body of bodies) {
+        const init = {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        };
+        const answer = async (r: Response) => ({
+          status: r.status,
+          contentType: r.headers.get("content-type"),
+          body: await r.text(),
+        });
+        const viaMsw = await answer(await fetch(`${newer}/v1/messages/count_tokens`, init));
+        const viaFastify = await answer(
+          await fetch(`${mock.endpoints.http}/v1/messages/count_tokens`, init),
+        );
+        expect(viaMsw).toEqual(viaFastify);
+      }
+      const counted = await fetch(`${newer}/v1/messages/count_tokens`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(bodies[0]),
+      });
+      expect(((await counted.json()) as { input_tokens: number }).input_tokens).toBeGreaterThan(0);
+    } finally {
+      await mock.close();
+    }
+  });
+});

@@ -84,15 +84,17 @@ async function outcomes(rest: string): Promise<Record<string, CaseStatus | strin
 
 /** What each era answers, per case, in catalog order (x-api-key needs a token: skipped here). */
 const eras: readonly (readonly [string, readonly CaseStatus[]])[] = [
-  // responses: route, shape, stream, unknown id; messages: route, shape, stream; x-api-key
-  ["0.9.1", ["pass", "skip", "skip", "skip", "pass", "skip", "skip", "skip"]],
-  ["0.9.2", ["skip", "skip", "skip", "skip", "pass", "skip", "skip", "skip"]],
-  ["0.10.0", ["pass", "pass", "skip", "pass", "pass", "skip", "skip", "skip"]],
-  ["0.10.2", ["pass", "pass", "skip", "pass", "pass", "skip", "skip", "skip"]],
-  ["0.11.0", ["pass", "pass", "pass", "pass", "pass", "skip", "skip", "skip"]],
-  ["0.11.1", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
-  ["0.12.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
-  ["0.14.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
+  // responses: route, shape, stream, unknown id; messages: route, shape, stream, count_tokens;
+  // x-api-key
+  ["0.9.1", ["pass", "skip", "skip", "skip", "pass", "skip", "skip", "skip", "skip"]],
+  ["0.9.2", ["skip", "skip", "skip", "skip", "pass", "skip", "skip", "skip", "skip"]],
+  ["0.10.0", ["pass", "pass", "skip", "pass", "pass", "skip", "skip", "skip", "skip"]],
+  ["0.10.2", ["pass", "pass", "skip", "pass", "pass", "skip", "skip", "skip", "skip"]],
+  ["0.11.0", ["pass", "pass", "pass", "pass", "pass", "skip", "skip", "skip", "skip"]],
+  ["0.11.1", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
+  ["0.12.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
+  ["0.14.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
+  ["0.17.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
 ];
 
 describe("the Responses and Messages cases per vLLM release", () => {
@@ -119,11 +121,16 @@ describe("a server whose routes do not match its release", () => {
     expect(got["openai/messages-route"]).toMatch(/^fail: POST \/v1\/messages \{\}/);
     expect(got["openai/responses-shape"]).toMatch(/^fail: status/);
     expect(got["openai/messages-stream-order"]).toMatch(/^fail: Messages stream: status/);
+    // 0.12.0 has no count_tokens where a 0.17.0 would.
+    const lacking = await outcomes(await misreporting(await vllmMock("0.12.0"), "0.17.0"));
+    expect(lacking["openai/messages-count-tokens"]).toMatch(/^fail: count_tokens: status/);
   });
 
   it("fails the route cases: routes present where the release lacks them", async () => {
     const got = await outcomes(await misreporting(await vllmMock("0.12.0"), "0.9.1"));
     expect(got["openai/responses-route"]).toMatch(/^fail: .*status/);
     expect(got["openai/messages-route"]).toMatch(/^fail: .*status/);
+    const early = await outcomes(await misreporting(await vllmMock("0.17.0"), "0.12.0"));
+    expect(early["openai/messages-count-tokens"]).toMatch(/^fail: .*before 0\.17\.0: status/);
   });
 });

@@ -22,6 +22,12 @@ type Release = readonly [number, number, number];
 const messagesSince: Release = [0, 11, 1];
 
 /**
+ * The first release with `/v1/messages/count_tokens`: vLLM PR #35588 was merged on 2026-02-28,
+ * after v0.16.0 was out (ai-dynamo/dynamo PR #6652 bumped to it on 2026-02-26).
+ */
+const countTokensSince: Release = [0, 17, 0];
+
+/**
  * The first release with `/v1/responses` the cases rely on: v0.10.0 (July 2025) carries
  * serving_responses.py of vLLM PR #20504. 0.9.2 came out while that PR was open, so the cases
  * check the 404 only below it.
@@ -429,6 +435,49 @@ const messagesStreamOrder = defineCase({
   },
 });
 
+const messagesCountTokens = defineCase({
+  ...base,
+  id: "openai/messages-count-tokens",
+  title:
+    "POST /v1/messages/count_tokens counts what /v1/messages reports as usage.input_tokens (from 0.17.0; FastAPI's 404 before)",
+  source:
+    "vLLM PR #35588 (count_tokens: the Messages conversion rendered and counted; its answer input_tokens and context_management.original_input_tokens)",
+  async run(context) {
+    const have = await requireRelease(context, messagesSince, "predates /v1/messages (0.11.1)");
+    const model = await servedModel(context);
+    const messages = [{ role: "user", content: "Say hello." }];
+    const counted = await context.rest("/v1/messages/count_tokens", { json: { model, messages } });
+    if (!atLeast(have, countTokensSince)) {
+      assertNotServed(counted, "POST /v1/messages/count_tokens before 0.17.0");
+      return;
+    }
+    assert.equal(counted.status, 200, `count_tokens: status, body ${counted.body.slice(0, 300)}`);
+    const count = json(counted, "POST /v1/messages/count_tokens") as {
+      input_tokens?: unknown;
+      context_management?: { original_input_tokens?: unknown };
+    };
+    assert.ok(
+      Number.isInteger(count.input_tokens) && (count.input_tokens as number) > 0,
+      "input_tokens",
+    );
+    assert.equal(
+      count.context_management?.original_input_tokens,
+      count.input_tokens,
+      "context_management.original_input_tokens",
+    );
+    const answer = await context.rest("/v1/messages", {
+      json: { model, max_tokens: 1, temperature: 0, messages },
+    });
+    assert.equal(
+      answer.status,
+      200,
+      `POST /v1/messages: status, body ${answer.body.slice(0, 300)}`,
+    );
+    const usage = json(answer, "POST /v1/messages").usage as { input_tokens: number };
+    assert.equal(count.input_tokens, usage.input_tokens, "the count is the message's input tokens");
+  },
+});
+
 const messagesXApiKey = defineCase({
   ...base,
   id: "openai/messages-x-api-key",
@@ -466,5 +515,6 @@ export const openaiApiCases: readonly ContractCase[] = [
   messagesRoute,
   messagesShape,
   messagesStreamOrder,
+  messagesCountTokens,
   messagesXApiKey,
 ];

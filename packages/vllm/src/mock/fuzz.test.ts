@@ -280,3 +280,64 @@ describe("fuzz of /v1/messages", () => {
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
   });
 });
+
+describe("fuzz of /v1/messages/count_tokens", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({
+      "served-model-name": "served-model",
+      "vllm-version": "0.17.0",
+      "enable-auto-tool-choice": true,
+      "tool-call-parser": "hermes",
+    });
+  });
+  afterAll(() => server.close());
+
+  /** protocol.py AnthropicCountTokensRequest fields (vllm PR #35588), and a stray max_tokens. */
+  const countKeys = ["model", "messages", "system", "tools", "tool_choice", "max_tokens"];
+  const shapes = (random: () => number): unknown[] => [
+    [{ role: "user", content: [{ type: "text", text: value(random, 2) }] }],
+    [{ role: "user", content: [{ type: "image", source: value(random, 2) }] }],
+    [{ role: "user", content: [{ type: "image", source: { type: "url", url: "x" } }] }],
+    [{ role: value(random, 2), content: "hi" }],
+    [{ type: "text", text: value(random, 2) }],
+    [{ name: value(random, 2), input_schema: { type: "object" } }],
+    { type: ["auto", "any", "tool", "none"][Math.floor(random() * 4)], name: value(random, 2) },
+  ];
+
+  // Every body is answered 200 (a count), 4xx, or the 500 vLLM's handler answers in Anthropic's
+  // envelope (a nameless tool choice); never the host's crash or a hang.
+  it("answers 200 random bodies as vLLM does and keeps serving", async () => {
+    const random = prng(20261121);
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < 200; i += 1) {
+      const body: Record<string, unknown> = {};
+      for (const key of countKeys) {
+        if (random() >= 0.2) continue;
+        const options = shapes(random);
+        body[key] = random() < 0.5 ? options[Math.floor(random() * options.length)] : value(random);
+      }
+      if (random() < 0.8) body.model = "served-model";
+      if (random() < 0.7) body.messages = [{ role: "user", content: "word ".repeat(3) }];
+      const response = await fetch(`${server.url}/v1/messages/count_tokens`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      const text = await response.text();
+      const context = `${JSON.stringify(body)} -> ${text}`;
+      statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+      if (response.status === 200) {
+        const count = JSON.parse(text) as { input_tokens: number };
+        expect(count.input_tokens, context).toBeGreaterThan(0);
+      }
+      if (response.status >= 500) {
+        expect(response.status, context).toBe(500);
+        expect(JSON.parse(text).error.type, context).toBe("internal_error");
+      }
+    }
+    expect(statuses.get(200)).toBeGreaterThan(10);
+    expect(statuses.get(400)).toBeGreaterThan(10);
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+});
