@@ -6,11 +6,12 @@
 import { defaultModelSpec, ManualClock } from "@servingkit/mock-core";
 import { describe, expect, it } from "vitest";
 import { textToBytes } from "../datatypes.js";
-import { type ModelCallback, runModel } from "./decoupled.js";
+import { type ModelCallback, recordedRun, runModel } from "./decoupled.js";
 import { InferFault } from "./fault.js";
 import type { InferResult } from "./infer.js";
 import { identityModel, type MockModel, type ModelResponse, type Tensor } from "./models.js";
 import { profiles } from "./profiles.js";
+import { StatsStore } from "./triton-extensions.js";
 import { createVllmModel } from "./triton-vllm-model.js";
 
 const triton = profiles.triton;
@@ -209,5 +210,117 @@ describe("a paced vllm_model (--time-to-first-token, --inter-token-latency)", ()
       [110, false],
       [120, true],
     ]);
+  });
+});
+
+describe("recordedRun: the statistics of decoupled requests", () => {
+  // extension_statistics.md "response_stats": per response index ("0", "1", ...) across
+  // requests; core infer_stats.cc UpdateResponseSuccess (compute_infer, compute_output, success),
+  // UpdateResponseFail (compute_infer, fail: no outputs extracted), UpdateResponseEmpty
+  // (compute_infer, empty_response), UpdateResponseCancel (cancel only).
+  const request = { id: "a", parameters: {}, inputs: [fp32(1)], outputs: undefined };
+  const responder = (
+    steps: readonly ("ok" | "error" | "wait")[],
+    clock: ManualClock,
+    final: boolean,
+  ): MockModel => ({
+    ...identityModel("FP32", "m", "1"),
+    decoupled: true,
+    async *respond(inputs): AsyncGenerator<ModelResponse> {
+      for (const [i, step] of steps.entries()) {
+        await clock.advance(10);
+        const last = final && i === steps.length - 1;
+        if (step === "error") {
+          yield { error: new InferFault("internal", "boom"), final: last };
+        } else {
+          yield {
+            outputs: [{ ...(inputs.get("INPUT0") as Tensor), name: "OUTPUT0" }],
+            final: last,
+          };
+        }
+      }
+    },
+  });
+
+  it("each response at its index, timed since the previous one; the request counted once when final", async () => {
+    const clock = new ManualClock();
+    const stats = new StatsStore(clock, () => 1234);
+    const model = responder(["ok", "ok", "error"], clock, true);
+    await all(recordedRun(stats, triton, model, "1", request));
+    await all(recordedRun(stats, triton, responder(["ok"], clock, true), "1", request));
+    const [s] = stats.select([model], "1");
+    expect(s).toMatchObject({
+      inferenceCount: 2,
+      executionCount: 2,
+      lastInference: 1234,
+      success: { count: 2, ns: 40e6 },
+      fail: { count: 0, ns: 0 },
+    });
+    const ten = { count: 1, ns: 10e6 };
+    const none = { count: 0, ns: 0 };
+    expect(Object.fromEntries(s?.responseStats ?? [])).toEqual({
+      "0": {
+        computeInfer: { count: 2, ns: 20e6 },
+        computeOutput: { count: 2, ns: 0 },
+        success: { count: 2, ns: 20e6 },
+        fail: none,
+        emptyResponse: none,
+        cancel: none,
+      },
+      "1": {
+        computeInfer: ten,
+        computeOutput: { count: 1, ns: 0 },
+        success: ten,
+        fail: none,
+        emptyResponse: none,
+        cancel: none,
+      },
+      "2": {
+        computeInfer: ten,
+        computeOutput: none,
+        success: none,
+        fail: ten,
+        emptyResponse: none,
+        cancel: none,
+      },
+    });
+  });
+
+  it("the final flag alone is an empty response at the next index", async () => {
+    const clock = new ManualClock();
+    const stats = new StatsStore(clock);
+    const model = responder(["ok"], clock, false);
+    const callbacks = await all(recordedRun(stats, triton, model, "1", request));
+    expect(callbacks.map((c) => c.final)).toEqual([false, true]);
+    const r = stats.select([model], "1")[0]?.responseStats;
+    expect(r?.get("1")).toMatchObject({
+      emptyResponse: { count: 1, ns: 0 },
+      computeInfer: { count: 1 },
+    });
+    expect(stats.select([model], "1")[0]?.success.count).toBe(1);
+  });
+
+  it("a run stopped before its final response: a cancellation at the next index and a failed request", async () => {
+    const clock = new ManualClock();
+    const stats = new StatsStore(clock);
+    const model = responder(["ok", "ok", "ok"], clock, true);
+    for await (const _ of recordedRun(stats, triton, model, "1", request)) break;
+    const [s] = stats.select([model], "1");
+    expect(s?.responseStats.get("1")).toMatchObject({
+      cancel: { count: 1 },
+      computeInfer: { count: 0 },
+    });
+    expect(s).toMatchObject({ inferenceCount: 0, executionCount: 0, fail: { count: 1 } });
+  });
+
+  it("a request refused before it runs is a failure, with no response statistics", () => {
+    const stats = new StatsStore(new ManualClock());
+    const model = responder(["ok"], new ManualClock(), true);
+    expect(() => recordedRun(stats, triton, model, "1", { ...request, inputs: [] })).toThrow(
+      InferFault,
+    );
+    const [s] = stats.select([model], "1");
+    expect(s?.fail.count).toBe(1);
+    expect(s?.responseStats.size).toBe(0);
   });
 });

@@ -13,6 +13,7 @@ import { InferFault } from "./fault.js";
 import { checkRequest, type DecodedRequest, type InferResult } from "./infer.js";
 import type { MockModel, ModelResponse, Tensor } from "./models.js";
 import type { KserveProfile } from "./profiles.js";
+import type { ResponseOutcome, StatsStore } from "./triton-extensions.js";
 
 /** One callback of the model to the frontend: a response (or none), and whether it is the last. */
 export interface ModelCallback {
@@ -89,5 +90,67 @@ export function runModel(
     }
     // A model that ends without a final response still ends the request: the flag alone.
     yield { response: undefined, final: true };
+  })();
+}
+
+/** How a callback's response ended, for the statistics. */
+function outcome(callback: ModelCallback): ResponseOutcome {
+  if (callback.response === undefined) return "empty";
+  return callback.response instanceof InferFault ? "fail" : "success";
+}
+
+/**
+ * {@link runModel}, recorded in the statistics store. A refused request is a failure. Each
+ * callback is a response at the next index of `response_stats` (success, fail, or empty for the
+ * final flag alone), timed since the previous one; the final callback makes the request a
+ * success (inference and execution counted once: the mock runs each request alone). A run that
+ * ends before its final callback (the client went away) records a cancellation at the next index
+ * and a failed request, as Triton counts cancelled requests among failures.
+ */
+export function recordedRun(
+  stats: StatsStore,
+  profile: KserveProfile,
+  model: MockModel,
+  version: string | undefined,
+  request: DecodedRequest,
+  signal?: AbortSignal,
+  checkReserved = true,
+): AsyncGenerator<ModelCallback> {
+  const clock = stats.clock;
+  const name = model.name;
+  const v = version ?? "";
+  const batch = model.maxBatchSize > 0 ? (request.inputs[0]?.shape[0] ?? 1) : 1;
+  const started = clock.now();
+  let callbacks: AsyncGenerator<ModelCallback>;
+  try {
+    callbacks = runModel(profile, model, version, request, signal, checkReserved);
+  } catch (error) {
+    stats.record(name, v, batch, false, clock.now() - started);
+    throw error;
+  }
+  return (async function* () {
+    let index = 0;
+    let last = started;
+    let finished = false;
+    try {
+      for await (const callback of callbacks) {
+        const now = clock.now();
+        stats.recordResponse(name, v, index, outcome(callback), now - last);
+        index += 1;
+        last = now;
+        if (callback.final) {
+          finished = true;
+          stats.record(name, v, batch, true, now - started);
+        }
+        yield callback;
+        if (finished) return;
+      }
+    } finally {
+      if (!finished) {
+        const now = clock.now();
+        stats.recordResponse(name, v, index, "cancel", now - last);
+        stats.record(name, v, batch, false, now - started);
+      }
+    }
   })();
 }

@@ -37,7 +37,7 @@ import {
   toInferParameter,
 } from "../grpc-tensors.js";
 import { runConcurrently, type StreamAnswer } from "./concurrent-stream.js";
-import { grpcDecoupledRefusal, type ModelCallback, runModel } from "./decoupled.js";
+import { grpcDecoupledRefusal, type ModelCallback, recordedRun } from "./decoupled.js";
 import { InferFault } from "./fault.js";
 import {
   asFault,
@@ -51,7 +51,13 @@ import type { KserveMockState } from "./mock-state.js";
 import { type ModelRepository, repositoryNameRefusal } from "./model-control.js";
 import type { MockModel, Tensor } from "./models.js";
 import type { KserveProfile } from "./profiles.js";
-import { configDataType, type StatsStore } from "./triton-extensions.js";
+import {
+  configDataType,
+  type Duration,
+  type ResponseStats,
+  responseStatsKeys,
+  type StatsStore,
+} from "./triton-extensions.js";
 import {
   grpcSlice,
   isShared,
@@ -566,7 +572,7 @@ async function* decoupledStreamResponses(
       if (key !== emptyFinalKey) parameters[key] = decoded.parameters[key] as ParameterValue;
     }
     const plain = { id: decoded.id, parameters, inputs: decoded.inputs, outputs: decoded.outputs };
-    callbacks = runModel(profile, model, version, plain, signal);
+    callbacks = recordedRun(state.stats, profile, model, version, plain, signal);
   } catch (error) {
     yield failedRequest(profile, request, error);
     return;
@@ -704,8 +710,34 @@ function tritonRpcs(state: KserveMockState, guard: <T>(work: () => T) => T) {
             fail: { count: BigInt(s.fail.count), ns: BigInt(s.fail.ns) },
             computeInfer: { count: BigInt(s.computeInfer.count), ns: BigInt(s.computeInfer.ns) },
           },
+          responseStats: grpcResponseStats(s.responseStats),
         })),
       })),
+  };
+}
+
+/** A duration as the proto's StatisticDuration (uint64 fields). */
+const grpcDuration = (d: Duration) => ({ count: BigInt(d.count), ns: BigInt(d.ns) });
+
+/**
+ * ModelStatistics' `response_stats` map: InferResponseStatistics has the five durations the
+ * statistics extension's GRPC section lists (extension_statistics.md); `cancel`, which its REST
+ * section adds, is not in our proto.
+ */
+function grpcResponseStats(stats: ReadonlyMap<string, ResponseStats>) {
+  const out: Record<string, ReturnType<typeof grpcResponseEntry>> = {};
+  for (const key of responseStatsKeys(stats))
+    out[key] = grpcResponseEntry(stats.get(key) as ResponseStats);
+  return out;
+}
+
+function grpcResponseEntry(r: ResponseStats) {
+  return {
+    computeInfer: grpcDuration(r.computeInfer),
+    computeOutput: grpcDuration(r.computeOutput),
+    success: grpcDuration(r.success),
+    fail: grpcDuration(r.fail),
+    emptyResponse: grpcDuration(r.emptyResponse),
   };
 }
 

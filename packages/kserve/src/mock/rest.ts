@@ -17,7 +17,7 @@ import {
 } from "@servingkit/mock-core";
 import type { FastifyInstance } from "fastify";
 import { inferenceHeaderLength, joinPieces } from "../binary-body.js";
-import { httpDecoupledRefusal, runModel } from "./decoupled.js";
+import { httpDecoupledRefusal, recordedRun } from "./decoupled.js";
 import { InferFault } from "./fault.js";
 import type { RequestedOutput } from "./infer.js";
 import { asFault, recordedInfer } from "./infer.js";
@@ -221,7 +221,8 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
         if (found.model.decoupled === true) {
           // A decoupled model's responses, as many as it sends (decoupled.ts, triton-generate.ts).
           // HandleGenerate refuses no `triton_` parameter (the infer route's parser does).
-          const callbacks = runModel(
+          const callbacks = recordedRun(
+            stats,
             profile,
             found.model,
             found.version,

@@ -6,7 +6,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import type { KserveRuntime } from "./profiles.js";
-import { closeAll, inferenceClient, startKserve } from "./test-mocks.js";
+import { closeAll, inferenceClient, startKserve, startVllmTriton } from "./test-mocks.js";
 
 afterEach(closeAll);
 
@@ -158,5 +158,124 @@ describe("Triton extensions", () => {
       .unary("ModelConfig", { name: "resnet" })
       .catch((e: grpc.ServiceError) => e);
     expect((error as grpc.ServiceError).code).toBe(grpc.status.UNIMPLEMENTED);
+  });
+});
+
+describe("statistics of a decoupled model (vllm_model)", () => {
+  // extension_statistics.md: response_stats keyed by response index ("0", "1", ... across
+  // requests), each with compute_infer, compute_output, success, fail, empty_response and (REST)
+  // cancel; inference_count and execution_count count requests, as for any model without
+  // dynamic batching (core infer_stats.cc).
+  type Durations = Record<string, { count: number; ns: number }>;
+  type ModelStat = {
+    inference_count: number;
+    execution_count: number;
+    inference_stats: Durations;
+    response_stats: Record<string, Durations>;
+  };
+  const stream = { text_input: "Hi", stream: true, exclude_input_in_output: true };
+
+  it("REST: one entry per response index, consistent with the events clients saw", async () => {
+    const { base, post } = await startVllmTriton();
+    const before = (await (await fetch(`${base}/v2/models/vllm_model/stats`)).json()) as {
+      model_stats: ModelStat[];
+    };
+    expect(before.model_stats[0]?.response_stats).toEqual({});
+    // Three tokens streamed (three events), then two tokens: indexes 0 and 1 twice, 2 once.
+    for (const max of [3, 2]) {
+      const res = await post("/v2/models/vllm_model/generate_stream", {
+        ...stream,
+        parameters: { max_tokens: max, ignore_eos: true },
+      });
+      expect((await res.text()).match(/^data: /gm)).toHaveLength(max);
+    }
+    // A request the backend answers with an error (one failed response at index 0).
+    const bad = await post("/v2/models/vllm_model/generate_stream", {
+      ...stream,
+      parameters: { temperature: -1 },
+    });
+    expect(await bad.text()).toContain("Error generating stream");
+    const body = (await (await fetch(`${base}/v2/models/vllm_model/stats`)).json()) as {
+      model_stats: ModelStat[];
+    };
+    const s = body.model_stats[0] as ModelStat;
+    expect([s.inference_count, s.execution_count, s.inference_stats.success?.count]).toEqual([
+      3, 3, 3,
+    ]);
+    expect(Object.keys(s.response_stats)).toEqual(["0", "1", "2"]);
+    const r0 = s.response_stats["0"] as Durations;
+    expect(Object.keys(r0)).toEqual([
+      "compute_infer",
+      "compute_output",
+      "success",
+      "fail",
+      "empty_response",
+      "cancel",
+    ]);
+    const counts = (d: Durations) => Object.values(d).map((x) => x.count);
+    // compute_infer, compute_output, success, fail, empty_response, cancel
+    expect(counts(r0)).toEqual([3, 2, 2, 1, 0, 0]);
+    expect(counts(s.response_stats["1"] as Durations)).toEqual([2, 2, 2, 0, 0, 0]);
+    expect(counts(s.response_stats["2"] as Durations)).toEqual([1, 1, 1, 0, 0, 0]);
+  });
+
+  it("gRPC ModelStatistics: the same response_stats after concurrent requests on one ModelStreamInfer stream", async () => {
+    const { mock } = await startVllmTriton();
+    const client = inferenceClient(mock);
+    const bytes = (text: string) => {
+      const b = Buffer.from(text);
+      const length = Buffer.alloc(4);
+      length.writeUInt32LE(b.length);
+      return Buffer.concat([length, b]);
+    };
+    const request = (id: string, maxTokens: number) => ({
+      model_name: "vllm_model",
+      id,
+      inputs: [
+        { name: "text_input", datatype: "BYTES", shape: [1] },
+        { name: "stream", datatype: "BOOL", shape: [1] },
+        { name: "sampling_parameters", datatype: "BYTES", shape: [1] },
+      ],
+      raw_input_contents: [
+        bytes("Hello"),
+        Buffer.of(1),
+        bytes(JSON.stringify({ max_tokens: maxTokens, ignore_eos: true })),
+      ],
+    });
+    const answers = await new Promise<unknown[]>((resolve, reject) => {
+      const call = (
+        client.raw.ModelStreamInfer as unknown as () => grpc.ClientDuplexStream<object, object>
+      ).call(client.raw);
+      const got: unknown[] = [];
+      call.on("data", (m: unknown) => got.push(m));
+      call.on("end", () => resolve(got));
+      call.on("error", reject);
+      call.write(request("a", 2));
+      call.write(request("b", 1));
+      call.end();
+    });
+    expect(answers).toHaveLength(3);
+    const stats = (await client.unary("ModelStatistics", { name: "vllm_model" })) as {
+      model_stats: {
+        inference_count: string;
+        execution_count: string;
+        response_stats: Record<string, Record<string, { count: string }>>;
+      }[];
+    };
+    const s = stats.model_stats[0];
+    expect([s?.inference_count, s?.execution_count]).toEqual(["2", "2"]);
+    const r = s?.response_stats ?? {};
+    expect(Object.keys(r).sort()).toEqual(["0", "1"]);
+    expect(r["0"]?.success?.count).toBe("2");
+    expect(r["1"]?.success?.count).toBe("1");
+    expect(Number(r["0"]?.empty_response?.count)).toBe(0);
+    // The proto's InferResponseStatistics has five durations: no cancel over gRPC.
+    expect(Object.keys(r["0"] ?? {}).sort()).toEqual([
+      "compute_infer",
+      "compute_output",
+      "empty_response",
+      "fail",
+      "success",
+    ]);
   });
 });

@@ -34,6 +34,31 @@ export interface VersionStats {
   readonly fail: Duration;
   /** Compute time of successful requests (the mock has no separate queue or I/O phases). */
   readonly computeInfer: Duration;
+  /**
+   * Per response index of a decoupled model's requests ("0" for every request's first response,
+   * "1" for the second, ...): Triton's `response_stats` (extension_statistics.md; core
+   * infer_stats.cc `UpdateResponse*`). Empty for models that are not decoupled.
+   */
+  readonly responseStats: Map<string, ResponseStats>;
+}
+
+/** How one response of a decoupled model ended, as core's `UpdateResponse*` records it. */
+export type ResponseOutcome = "success" | "fail" | "empty" | "cancel";
+
+/** The statistics of the responses at one index (Triton's `InferResponseStatistics`). */
+export interface ResponseStats {
+  /** Time to compute the response (since the previous one, or the request's start). */
+  readonly computeInfer: Duration;
+  /** Time to extract its outputs (counted per successful response; the mock takes none: 0 ns). */
+  readonly computeOutput: Duration;
+  /** Responses sent with outputs: compute plus output time. */
+  readonly success: Duration;
+  /** Responses sent with an error. */
+  readonly fail: Duration;
+  /** The final flag sent without a response (`TRITONSERVER_RESPONSE_COMPLETE_FINAL` alone). */
+  readonly emptyResponse: Duration;
+  /** Requests cancelled before this response (the client went away). */
+  readonly cancel: Duration;
 }
 
 /** Statistics of every model version, kept per mock instance. */
@@ -74,6 +99,7 @@ export class StatsStore {
         success: { count: 0, ns: 0 },
         fail: { count: 0, ns: 0 },
         computeInfer: { count: 0, ns: 0 },
+        responseStats: new Map(),
       };
       versions.set(version, stats);
     }
@@ -95,6 +121,54 @@ export class StatsStore {
     } else {
       stats.fail.count += 1;
       stats.fail.ns += ns;
+    }
+  }
+
+  /**
+   * Records one response of a decoupled model's request: its index within the request (0 for
+   * the first), how it ended, and the milliseconds since the previous response (or the request's
+   * start). As core's infer_stats.cc: a success counts compute_infer, compute_output and success;
+   * a failure compute_infer and fail (no outputs were extracted); an empty response
+   * compute_infer and empty_response; a cancellation only cancel.
+   */
+  recordResponse(
+    name: string,
+    version: string,
+    index: number,
+    outcome: ResponseOutcome,
+    elapsedMs: number,
+  ): void {
+    const all = this.#entry(name, version).responseStats;
+    const key = String(index);
+    let stats = all.get(key);
+    if (!stats) {
+      stats = {
+        computeInfer: { count: 0, ns: 0 },
+        computeOutput: { count: 0, ns: 0 },
+        success: { count: 0, ns: 0 },
+        fail: { count: 0, ns: 0 },
+        emptyResponse: { count: 0, ns: 0 },
+        cancel: { count: 0, ns: 0 },
+      };
+      all.set(key, stats);
+    }
+    const ns = Math.round(elapsedMs * 1e6);
+    const add = (d: Duration, by: number) => {
+      d.count += 1;
+      d.ns += by;
+    };
+    if (outcome === "cancel") {
+      add(stats.cancel, ns);
+      return;
+    }
+    add(stats.computeInfer, ns);
+    if (outcome === "success") {
+      add(stats.computeOutput, 0);
+      add(stats.success, ns);
+    } else if (outcome === "fail") {
+      add(stats.fail, ns);
+    } else {
+      add(stats.emptyResponse, ns);
     }
   }
 
@@ -127,11 +201,36 @@ export function statsJson(entries: readonly VersionStats[]): Record<string, unkn
         cache_hit: zero,
         cache_miss: zero,
       },
-      response_stats: {},
+      response_stats: responseStatsJson(s.responseStats),
       batch_stats: [],
       memory_usage: [],
     })),
   };
+}
+
+/**
+ * The keys of `response_stats` in the order Triton writes them: its aggregator keeps them in a
+ * `std::map<std::string, ...>` (core infer_stats.h), so "10" comes before "2".
+ */
+export function responseStatsKeys(stats: ReadonlyMap<string, ResponseStats>): string[] {
+  return [...stats.keys()].sort();
+}
+
+/** `response_stats` as REST shows it: per key, the six durations in extension_statistics.md's order. */
+function responseStatsJson(stats: ReadonlyMap<string, ResponseStats>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of responseStatsKeys(stats)) {
+    const r = stats.get(key) as ResponseStats;
+    out[key] = {
+      compute_infer: r.computeInfer,
+      compute_output: r.computeOutput,
+      success: r.success,
+      fail: r.fail,
+      empty_response: r.emptyResponse,
+      cancel: r.cancel,
+    };
+  }
+  return out;
 }
 
 /** Config `data_type` names: `TYPE_` + datatype, BYTES as `TYPE_STRING` (model_config.proto). */
