@@ -144,6 +144,17 @@ export interface TextEngine {
     request: GenerationRequest,
     options?: { signal?: AbortSignal },
   ): AsyncIterable<GenerationEvent>;
+  /**
+   * How the token events group into the outputs a server sends one message for (vLLM's API server
+   * makes one SSE chunk of each RequestOutput). "steps": the events come in engine steps, and every
+   * event a run has ready at once (mock-core `readySteps`: taken until `nextReady()` answers
+   * undefined) belongs to one output: the tokens of the step that just ended (several under
+   * speculative decoding), or, when the consumer read late, of every step that ended meanwhile,
+   * merged as vLLM's RequestOutputCollector merges outputs the consumer has not taken
+   * (vllm/v1/engine/output_processor.py). Absent (the simple engine): each token event is an
+   * output of its own.
+   */
+  readonly outputs?: "steps";
 }
 
 /**

@@ -396,3 +396,24 @@ describe("--speculative-config", () => {
     expect(ngram?.draftTime).toBe(0);
   });
 });
+
+// vllm/config/scheduler.py: stream_interval, a whole number of tokens, default 1, at least 1
+// (pydantic ge=1); the vLLM mock declares the option (from 0.12.0), the engine reads it.
+describe("--stream-interval", () => {
+  const context = { maxModelLen: 8192 };
+  test("is read in tokens under --gpu, absent by default", () => {
+    expect(
+      readGpuEngineSettings({ gpu: "h100-80gb", "stream-interval": "4" }, context)?.streamInterval,
+    ).toBe(4);
+    expect(readGpuEngineSettings({ gpu: "h100-80gb" }, context)?.streamInterval).toBeUndefined();
+  });
+
+  test("is at least 1, and needs --gpu", () => {
+    expect(() =>
+      readGpuEngineSettings({ gpu: "h100-80gb", "stream-interval": "0" }, context),
+    ).toThrow("--stream-interval: '0' is not a whole number >= 1");
+    expect(() => readGpuEngineSettings({ "stream-interval": "4" }, context)).toThrow(
+      "--stream-interval needs --gpu DEVICE",
+    );
+  });
+});

@@ -128,6 +128,13 @@ export interface GpuEngineSettings {
   /** Simulated seconds per real second. */
   readonly timeScale: number;
   /**
+   * vLLM's `--stream-interval` (vllm/config/scheduler.py `stream_interval`, default 1, at least 1),
+   * in tokens: after a request's first output, its tokens go out once this many have gathered
+   * (and with the last). Read from the `stream-interval` value when the runtime declares that
+   * option (the vLLM mock from 0.12.0); absent: 1.
+   */
+  readonly streamInterval?: number;
+  /**
    * vLLM's async scheduling (the scheduler one step ahead of the GPU): the flags, else the
    * runtime's default ({@link GpuEngineContext.asyncScheduling}), else false.
    */
@@ -385,6 +392,10 @@ export function readGpuEngineSettings(
   if (id === undefined) {
     const stray = gpuOnly.find((name) => values[name] !== undefined && values[name] !== false);
     if (stray !== undefined) throw new Error(`--${stray} needs --gpu DEVICE`);
+    // The simple engine has no engine steps to gather tokens from: it sends one chunk per token.
+    if (values["stream-interval"] !== undefined) {
+      throw new Error("--stream-interval needs --gpu DEVICE");
+    }
     return undefined;
   }
   if (!Object.hasOwn(deviceProfiles, id)) {
@@ -423,6 +434,7 @@ export function readGpuEngineSettings(
   if (specRaw === undefined && rate !== undefined)
     throw new Error("--speculative-acceptance-rate needs --speculative-config");
   const speculative = specRaw === undefined ? undefined : readSpeculativeConfig(specRaw, rate);
+  const streamInterval = integer(values, "stream-interval", 1);
   let asyncScheduling =
     values["async-scheduling"] === true ||
     (values["no-async-scheduling"] !== true && context.asyncScheduling === true);
@@ -452,6 +464,7 @@ export function readGpuEngineSettings(
     asyncScheduling,
     maxLoras: context.maxLoras ?? 1,
     ...(speculative === undefined ? {} : { speculative }),
+    ...(streamInterval === undefined ? {} : { streamInterval }),
     startupWarnings,
   };
 }

@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import { ManualClock } from "../clock.js";
 import { EngineMetrics } from "../gpu/engine-metrics.js";
 import { GpuEngine } from "../gpu/gpu-engine.js";
+import { acceptanceRates } from "../gpu/speculative.js";
 import { linearStepTime } from "../gpu/test-step-time.js";
 import {
   type GenerationEvent,
@@ -27,9 +28,10 @@ function content(count: number): TextEngine {
   };
 }
 
-function setup(count: number) {
+function setup(count: number, options: { drafts?: number; streamInterval?: number } = {}) {
   const clock = new ManualClock();
   const metrics = new EngineMetrics(1024);
+  const k = options.drafts;
   const gpu = new GpuEngine({
     numBlocks: 64,
     maxNumSeqs: 8,
@@ -38,8 +40,65 @@ function setup(count: number) {
     stepTime: linearStepTime,
     clock,
     metrics,
+    // Every draft accepted: each decode step emits k + 1 tokens.
+    ...(k === undefined
+      ? {}
+      : {
+          speculative: {
+            method: "ngram" as const,
+            numSpeculativeTokens: k,
+            acceptanceRates: acceptanceRates(1, k),
+          },
+        }),
   });
-  return { clock, metrics, gpu, engine: createGpuTextEngine({ content: content(count), gpu }) };
+  const engine = createGpuTextEngine({
+    content: content(count),
+    gpu,
+    ...(options.streamInterval === undefined ? {} : { streamInterval: options.streamInterval }),
+  });
+  return { clock, metrics, gpu, engine };
+}
+
+/**
+ * Reads a run as a consumer that sends one message per output: awaits an event, then takes every
+ * event ready at once (`nextReady` until undefined); returns each output's token count. With
+ * `lateMs`, the consumer stops reading for that long after its first output.
+ */
+async function outputSizes(
+  events: AsyncIterable<GenerationEvent>,
+  clock: ManualClock,
+  lateMs = 0,
+): Promise<number[]> {
+  const iterator = events[Symbol.asyncIterator]();
+  const ready = readySteps(iterator) as ReadySteps;
+  const sizes: number[] = [];
+  const done = (async () => {
+    for (;;) {
+      const first = await iterator.next();
+      if (first.done || first.value.type === "finish") return;
+      let size = 1;
+      for (let next = ready.nextReady(); next !== undefined; next = ready.nextReady()) {
+        if (next.done || next.value.type === "finish") {
+          sizes.push(size);
+          return;
+        }
+        size += 1;
+      }
+      sizes.push(size);
+      if (sizes.length === 1 && lateMs > 0) {
+        const until = clock.now() + lateMs;
+        while (clock.now() < until) await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+  })();
+  done.catch(() => undefined);
+  await new Promise((resolve) => setImmediate(resolve));
+  for (let t = 0; t < 1000; t++) {
+    await clock.advance(1);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await done;
+  return sizes;
 }
 
 async function run(
@@ -217,5 +276,69 @@ describe("createGpuTextEngine", () => {
       "length",
     ]);
     expect(awaited).toBe(0);
+  });
+
+  // vllm/v1/engine/output_processor.py: one RequestOutput per engine step per request, holding
+  // every token the step produced for it.
+  test("says its outputs are engine steps", () => {
+    expect(setup(1).engine.outputs).toBe("steps");
+  });
+
+  test("has one token ready per step without speculative decoding", async () => {
+    const { clock, engine } = setup(5);
+    const sizes = await outputSizes(engine.generate({ promptIds: [1, 2, 3], maxTokens: 5 }), clock);
+    expect(sizes).toEqual([1, 1, 1, 1, 1]);
+  });
+
+  // vllm/v1/spec_decode (rejection sampler): a decode step with k drafts all accepted emits k + 1
+  // tokens, delivered together at the step's end.
+  test("has a speculative step's k + 1 tokens ready together", async () => {
+    const { clock, engine } = setup(10, { drafts: 2 });
+    const sizes = await outputSizes(
+      engine.generate({ promptIds: [1, 2, 3], maxTokens: 10 }),
+      clock,
+    );
+    // The prefill step samples the first token; each decode step then 3, the last cut at 10.
+    expect(sizes).toEqual([1, 3, 3, 3]);
+  });
+
+  // vllm/v1/engine/output_processor.py RequestOutputCollector.put: outputs the consumer has not
+  // taken are merged into one (DELTA streaming); here every step that ended meanwhile is ready.
+  test("has every step that ended while the consumer was away ready at once", async () => {
+    const { clock, engine } = setup(8);
+    const sizes = await outputSizes(
+      engine.generate({ promptIds: [1, 2, 3], maxTokens: 8 }),
+      clock,
+      // Step 1 prefills (13 ms), decode steps take 11 ms: away for three of them.
+      35,
+    );
+    expect(sizes[0]).toBe(1);
+    expect(sizes[1]).toBe(3);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(8);
+  });
+
+  // output_processor.py make_request_output with stream_interval > 1: an output goes out with the
+  // request's first token, then once stream_interval tokens gathered, and with the last token.
+  test("holds tokens back by the stream interval, the first and last going out at once", async () => {
+    const { clock, engine } = setup(9, { streamInterval: 3 });
+    const sizes = await outputSizes(engine.generate({ promptIds: [1, 2, 3], maxTokens: 9 }), clock);
+    expect(sizes).toEqual([1, 3, 3, 2]);
+  });
+
+  test("counts the stream interval in tokens, so speculative steps cross it sooner", async () => {
+    const { clock, engine } = setup(11, { drafts: 2, streamInterval: 4 });
+    const sizes = await outputSizes(
+      engine.generate({ promptIds: [1, 2, 3], maxTokens: 11 }),
+      clock,
+    );
+    // Steps emit 1, 3, 3, 3, 1 tokens: out after 1, then at 1 + 6 (6 ≥ 4), then the last 4.
+    expect(sizes).toEqual([1, 6, 4]);
+  });
+
+  test("refuses a stream interval below 1", () => {
+    const { gpu } = setup(1);
+    expect(() => createGpuTextEngine({ content: content(1), gpu, streamInterval: 0 })).toThrow(
+      RangeError,
+    );
   });
 });

@@ -7,6 +7,12 @@
  * produces that request's next token. So queueing, batching, chunked prefill, KV pressure and
  * preemption shape when tokens arrive, never what they are. Aborting the signal (a client
  * disconnect) or leaving the loop aborts the request in the GPU engine, which frees its KV blocks.
+ *
+ * The engine's `outputs` are "steps" (generation.ts): a step's tokens are delivered together, so
+ * everything a run has ready at once is one vLLM output. `streamInterval` (vLLM's
+ * `--stream-interval`, vllm/v1/engine/output_processor.py `make_request_output`) holds tokens back
+ * as vLLM's output processor does: a request's tokens go out with its first output, then only once
+ * `streamInterval` tokens have gathered since the last output went out, and with the last token.
  */
 import { EngineRequestError } from "../gpu/engine-core.js";
 import type { GpuEngine, GpuRequest, GpuToken, GpuTokenStream } from "../gpu/gpu-engine.js";
@@ -27,6 +33,12 @@ export interface GpuTextEngineOptions {
   readonly content: TextEngine;
   /** Produces the timing. */
   readonly gpu: GpuEngine;
+  /**
+   * vLLM's `--stream-interval`, in tokens: after a request's first output, its tokens are held
+   * until this many have gathered since the last output (the last token always goes out). Default
+   * 1: every step's tokens go out when the step ends.
+   */
+  readonly streamInterval?: number;
 }
 
 /** A content run drained: its token events and its finish event. */
@@ -99,10 +111,19 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   readonly #request: GenerationRequest;
   readonly #id: string;
   readonly #signal: AbortSignal | undefined;
+  /** `--stream-interval` (tokens). */
+  readonly #interval: number;
   #tokens: readonly TokenEvent[] = [];
   #finish: FinishEvent | undefined;
   #timing: GpuTokenStream | undefined;
+  /** Content tokens handed out. */
   #released = 0;
+  /** GPU tokens produced for the request. */
+  #produced = 0;
+  /** Tokens the output processor has let out (≥ #released): with interval 1, every produced one. */
+  #sent = 0;
+  /** The end time of the engine step whose tokens went out last (steps end at distinct times). */
+  #sentStep = -1;
   #closed = false;
   /** The call in flight, while one waits (later calls chain on it). */
   #waiting: Promise<IteratorResult<GenerationEvent>> | undefined;
@@ -112,14 +133,20 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   readonly #onResult = (result: IteratorResult<GpuToken>): void => {
     const resolve = this.#resolve as (result: IteratorResult<GenerationEvent>) => void;
     const reject = this.#reject as (reason: unknown) => void;
-    this.#settle();
-    let event: IteratorResult<GenerationEvent>;
+    let event: IteratorResult<GenerationEvent> | undefined;
     try {
       event = this.#onToken(result);
     } catch (error) {
+      this.#settle();
       reject(error);
       return;
     }
+    if (event === undefined) {
+      // Held back by the stream interval: wait for the request's next token.
+      (this.#timing as GpuTokenStream).wait(this.#onResult, this.#onFailure);
+      return;
+    }
+    this.#settle();
     resolve(event);
   };
   readonly #onFailure = (error: unknown): void => {
@@ -149,12 +176,14 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     request: GenerationRequest,
     id: string,
     signal: AbortSignal | undefined,
+    interval: number,
   ) {
     this.#events = events;
     this.#gpu = gpu;
     this.#request = request;
     this.#id = id;
     this.#signal = signal;
+    this.#interval = interval;
   }
 
   [Symbol.asyncIterator](): this {
@@ -238,17 +267,23 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
       // Every token is out (or there were none, max_tokens 0: the engine is not involved).
       return this.#end({ done: false, value: finish });
     }
+    // Tokens already let out together (a stream interval's batch) need no wait.
+    if (this.#released < this.#sent) return this.#release();
     if (this.#timing === undefined) {
       if (this.#signal?.aborted) return this.#end({ done: false, value: aborted(finish, 0) });
       this.#timing = this.#gpu.generate(this.#gpuRequest(), this.#signal);
     }
-    let result: IteratorResult<GpuToken> | undefined;
-    try {
-      result = this.#timing.nextReady();
-    } catch (error) {
-      return this.#onError(error);
+    for (;;) {
+      let result: IteratorResult<GpuToken> | undefined;
+      try {
+        result = this.#timing.nextReady();
+      } catch (error) {
+        return this.#onError(error);
+      }
+      if (result === undefined) return undefined;
+      const event = this.#onToken(result);
+      if (event !== undefined) return event;
     }
-    return result === undefined ? undefined : this.#onToken(result);
   }
 
   /** The request as the GPU engine takes it: optional keys added one by one (a per-request path). */
@@ -269,12 +304,37 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     return gpuRequest;
   }
 
-  /** The GPU produced the request's next token (or ended): release the next content token. */
-  #onToken(result: IteratorResult<GpuToken>): IteratorResult<GenerationEvent> {
+  /**
+   * The GPU produced the request's next token (or ended): the next content token, or undefined
+   * while the stream interval holds it. vLLM's rule (output_processor.py): an output goes out with
+   * the request's first tokens, with its last, and once `interval` tokens gathered since the last
+   * one went out; with interval 1 every token goes out as it is produced.
+   */
+  #onToken(result: IteratorResult<GpuToken>): IteratorResult<GenerationEvent> | undefined {
     if (result.done || this.#closed) return this.#end(doneResult);
-    const token = this.#tokens[this.#released] as TokenEvent;
-    this.#released += 1;
-    return { done: false, value: token };
+    const produced = this.#produced + 1;
+    this.#produced = produced;
+    const sent = this.#sent;
+    const step = result.value.time;
+    if (
+      produced - sent >= this.#interval ||
+      sent === 0 ||
+      produced === this.#tokens.length ||
+      // vLLM decides once per step: the rest of a step that went out goes out with it.
+      step === this.#sentStep
+    ) {
+      this.#sent = produced;
+      this.#sentStep = step;
+    }
+    return this.#release();
+  }
+
+  /** The next content token let out and not yet handed out, if any. */
+  #release(): IteratorResult<GenerationEvent> | undefined {
+    const released = this.#released;
+    if (released === this.#sent) return undefined;
+    this.#released = released + 1;
+    return { done: false, value: this.#tokens[released] as TokenEvent };
   }
 
   /** The GPU request failed: an abort finishes with "abort", a refusal is the request's error. */
@@ -293,16 +353,24 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   }
 }
 
-/** Combines a content engine and a GPU engine; see the module comment. */
+/**
+ * Combines a content engine and a GPU engine; see the module comment. Throws a RangeError for a
+ * `streamInterval` that is not a whole number ≥ 1.
+ */
 export function createGpuTextEngine(options: GpuTextEngineOptions): TextEngine {
   const { content, gpu } = options;
+  const interval = options.streamInterval ?? 1;
+  if (!Number.isInteger(interval) || interval < 1) {
+    throw new RangeError("streamInterval must be a whole number >= 1");
+  }
   let serial = 0;
   return {
+    outputs: "steps",
     generate(request, generateOptions = {}) {
       // The content engine validates at once (throws GenerationRequestError), as the contract says.
       const events = content.generate(request);
       serial += 1;
-      return new PacedRun(events, gpu, request, `text-${serial}`, generateOptions.signal);
+      return new PacedRun(events, gpu, request, `text-${serial}`, generateOptions.signal, interval);
     },
   };
 }

@@ -181,9 +181,14 @@ export function createTextEngine(options: TextEngineOptions): CreatedTextEngine 
     }
   };
   const content = createSimpleEngine({ clock, model });
-  const timed = createGpuTextEngine({ content, gpu: engine });
+  const timed = createGpuTextEngine({
+    content,
+    gpu: engine,
+    streamInterval: settings.streamInterval ?? 1,
+  });
   return {
     engine: {
+      outputs: timed.outputs,
       generate(request, generateOptions) {
         const events = timed.generate(request, generateOptions);
         if (logger && !logging && !stopped.signal.aborted) void logStats(logger);
