@@ -309,6 +309,7 @@ function streamFrames(
   const pieces = streamPieces({
     includeStopStr: request.includeStopStrInOutput,
     keepTokens: request.logprobs === true,
+    outputs: model.engine.outputs,
   });
   const framePiece = (piece: StreamPiece, emit: EmitFrame) => {
     const { text, tokens } = piece;

@@ -515,14 +515,26 @@ export interface StreamPieces {
  * counts an output's tokens before making its chunk); `initialText` is what a choice starts with
  * (the echoed prompt of completions). Plain functions of the events, so the endpoint's
  * stream loop calls them per event instead of stacking another async layer.
+ *
+ * `outputs` is the engine's (mock-core `TextEngine.outputs`). Absent, each token event is an
+ * output: a new token sends the choice's held text. "steps": a choice's tokens gather until the
+ * `flush` (the engine has nothing more ready: the step is over) or its finish, so one piece holds
+ * every token of an engine step (several under speculative decoding) and, when the stream was
+ * read late, every step that ended meanwhile: vLLM's API server makes one chunk per RequestOutput,
+ * and its RequestOutputCollector merges the outputs a slow consumer has not taken
+ * (vllm/v1/engine/output_processor.py), text concatenated, tokens and logprobs appended, the
+ * finish from the newest.
  */
 export function streamPieces(options: {
   readonly includeStopStr: boolean;
   readonly initialText?: (index: number) => string;
   /** Pieces carry their token events (for logprobs); default true. False: always empty. */
   readonly keepTokens?: boolean;
+  /** The engine's `outputs`: "steps" gathers a step's tokens into one piece; see above. */
+  readonly outputs?: "steps" | undefined;
 }): StreamPieces {
   const keepTokens = options.keepTokens ?? true;
+  const perToken = options.outputs !== "steps";
   /** Each open choice's token count. */
   const generated = new Map<number, number>();
   // One holder per open choice, updated in place: its tokens array is replaced when handed out
@@ -538,7 +550,7 @@ export function streamPieces(options: {
       if (event.type === "token") {
         const before = generated.get(index) ?? 0;
         generated.set(index, before + 1);
-        if (pending.text !== "") {
+        if (perToken && pending.text !== "") {
           const piece: StreamPiece = {
             kind: "text",
             index,
@@ -550,7 +562,7 @@ export function streamPieces(options: {
           if (keepTokens) pending.tokens = [event];
           return piece;
         }
-        pending.text = event.text;
+        pending.text += event.text;
         if (keepTokens) pending.tokens.push(event);
         return undefined;
       }

@@ -343,8 +343,17 @@ function streamFrames(
     // Logprob maps keep their key order on the wire (wire-json.ts).
     return logprobs === null ? event : withKeyOrder(event);
   };
-  const logprobsOf = (tokens: readonly TokenEvent[]) =>
-    request.logprobs === undefined ? null : completionLogprobs(model, tokens, 0);
+  // serving_completion.py: a chunk's text_offset starts at the choice's output text so far
+  // (previous_text_lens, the echoed prompt not counted).
+  const textOffsets: number[] = [];
+  const logprobsOf = (index: number, tokens: readonly TokenEvent[]) => {
+    if (request.logprobs === undefined) return null;
+    const start = textOffsets[index] ?? 0;
+    let end = start;
+    for (const token of tokens) end += token.text.length;
+    textOffsets[index] = end;
+    return completionLogprobs(model, tokens, start);
+  };
   // The usual text chunk (no logprobs, no running usage) differs per choice only in its text:
   // written from a template per choice index, no chunk object or JSON walk per event.
   const plain = request.logprobs === undefined && !continuous;
@@ -361,6 +370,7 @@ function streamFrames(
   const pieces = streamPieces({
     includeStopStr: request.includeStopStrInOutput,
     keepTokens: request.logprobs !== undefined,
+    outputs: model.engine.outputs,
     ...(request.echo && { initialText: promptOf }),
   });
   const framePiece = (piece: StreamPiece, emit: EmitFrame) => {
@@ -369,7 +379,13 @@ function streamFrames(
         plain
           ? textFrame(piece.index, piece.text)
           : sseEvent(
-              chunk(piece.index, piece.text, undefined, logprobsOf(piece.tokens), piece.generated),
+              chunk(
+                piece.index,
+                piece.text,
+                undefined,
+                logprobsOf(piece.index, piece.tokens),
+                piece.generated,
+              ),
             ),
       );
       return;
@@ -377,7 +393,13 @@ function streamFrames(
     completionTokens += piece.finish.completionTokens;
     emit(
       sseEvent(
-        chunk(piece.index, piece.text, piece.finish, logprobsOf(piece.tokens), piece.generated),
+        chunk(
+          piece.index,
+          piece.text,
+          piece.finish,
+          logprobsOf(piece.index, piece.tokens),
+          piece.generated,
+        ),
       ),
     );
   };

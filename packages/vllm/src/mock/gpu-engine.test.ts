@@ -3,8 +3,19 @@
  * simulated GPU, and `/metrics` from the simulation, agreeing with what the clients observed
  * (vllm-openai.md §8, §9).
  */
-import { createRequestLogger, ManualClock } from "@servingkit/mock-core";
+import {
+  createRequestLogger,
+  createTextEngine,
+  defaultModelSpec,
+  ManualClock,
+  readGpuEngineSettings,
+} from "@servingkit/mock-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { completionStream } from "./completions.js";
+import { LoraRegistry } from "./lora.js";
+import { profileFor } from "./profiles.js";
+import { parseCompletionRequest } from "./requests.js";
+import type { VllmModel } from "./served-model.js";
 import { openaiClient, startVllm, type TestServer } from "./test-server.js";
 
 function sample(text: string, name: string): number | undefined {
@@ -524,6 +535,215 @@ describe("when a token's chunk goes out", () => {
       expect(await counts(paced.url, clock)).toEqual([1, 2, 3, 4]);
     } finally {
       await paced.close();
+    }
+  });
+});
+
+/** Every `data: {...}` chunk of an SSE body that has choices, parsed. */
+function contentChunks<T>(text: string): T[] {
+  return text
+    .split("\n\n")
+    .filter((frame) => frame.startsWith("data: {"))
+    .map((frame) => JSON.parse(frame.slice(6)) as T & { choices: unknown[] })
+    .filter((chunk) => chunk.choices.length > 0);
+}
+
+describe("one chunk per engine step (vllm/v1/engine/output_processor.py)", () => {
+  // vllm/v1/spec_decode and output_processor.py: a decode step with k drafts, all accepted, emits
+  // k + 1 tokens for the request, and the output processor hands the API server ONE output with
+  // all of them; serving_completion.py / serving_chat.py make one chunk of it: its text, the
+  // logprobs of every token, continuous usage counting them. The prefill step samples one token
+  // (drafts are proposed from it), so the first chunk has one.
+  const spec = '{"method":"ngram","num_speculative_tokens":3,"prompt_lookup_max":4}';
+  const usage = { include_usage: true, continuous_usage_stats: true };
+
+  it("sends k + 1 tokens per chunk under --speculative-config with every draft accepted", async () => {
+    const clock = new ManualClock();
+    const server = await startVllm(
+      {
+        "served-model-name": "m",
+        gpu: "h100-80gb",
+        "speculative-config": spec,
+        "speculative-acceptance-rate": "1",
+      },
+      [],
+      { clock },
+    );
+    try {
+      const post = (path: string, body: object) =>
+        fetch(`${server.url}${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        }).then((r) => r.text());
+      const completions = contentChunks<{
+        choices: { text: string; logprobs: { tokens: string[]; text_offset: number[] } }[];
+        usage: { completion_tokens: number };
+      }>(
+        await drive(
+          clock,
+          post("/v1/completions", {
+            prompt: "Tell me about rivers",
+            max_tokens: 14,
+            ignore_eos: true,
+            logprobs: 1,
+            stream: true,
+            stream_options: usage,
+          }),
+        ),
+      );
+      // 14 tokens: 1 from the prefill step, then 4 per step: 1 + ceil(13 / 4) = 5 chunks.
+      expect(completions.map((c) => c.choices[0]?.logprobs.tokens.length)).toEqual([1, 4, 4, 4, 1]);
+      expect(completions.map((c) => c.usage.completion_tokens)).toEqual([1, 5, 9, 13, 14]);
+      // serving_completion.py: text_offset runs on from the choice's text so far.
+      let offset = 0;
+      for (const c of completions) {
+        const choice = c.choices[0] as (typeof c.choices)[0];
+        expect(choice.logprobs.text_offset[0]).toBe(offset);
+        offset += choice.text.length;
+      }
+      const chat = contentChunks<{
+        choices: { delta: { content?: string }; logprobs: { content: unknown[] } | null }[];
+        usage: { completion_tokens: number };
+      }>(
+        await drive(
+          clock,
+          post("/v1/chat/completions", {
+            messages: [{ role: "user", content: "Tell me about rivers" }],
+            max_tokens: 9,
+            ignore_eos: true,
+            logprobs: true,
+            stream: true,
+            stream_options: usage,
+          }),
+        ),
+      ).filter((c) => c.choices[0]?.logprobs !== null && c.choices[0]?.logprobs !== undefined);
+      expect(chat.map((c) => c.choices[0]?.logprobs?.content.length)).toEqual([1, 4, 4]);
+      expect(chat.map((c) => c.usage.completion_tokens)).toEqual([1, 5, 9]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  // serving_chat.py / serving_completion.py: one chunk per output, one token per step without
+  // speculative decoding.
+  it("sends one token per chunk without speculative decoding", async () => {
+    const clock = new ManualClock();
+    const server = await startVllm({ "served-model-name": "m", gpu: "h100-80gb" }, [], { clock });
+    try {
+      const text = await drive(
+        clock,
+        fetch(`${server.url}/v1/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            prompt: "Tell me about rivers",
+            max_tokens: 6,
+            ignore_eos: true,
+            stream: true,
+            stream_options: usage,
+          }),
+        }).then((r) => r.text()),
+      );
+      const counts = contentChunks<{ usage: { completion_tokens: number } }>(text).map(
+        (c) => c.usage.completion_tokens,
+      );
+      expect(counts).toEqual([1, 2, 3, 4, 5, 6]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  // output_processor.py RequestOutputCollector.put: when the API server's coroutine falls behind,
+  // the outputs it has not taken merge into one (DELTA): text concatenated, token ids and
+  // logprobs appended; the consumer then makes one chunk of them.
+  it("merges the steps a late reader missed into one chunk", async () => {
+    const clock = new ManualClock();
+    const spec0 = await defaultModelSpec();
+    const gpu = readGpuEngineSettings({ gpu: "h100-80gb" }, { maxModelLen: 4096 });
+    const created = createTextEngine({ clock, model: { ...spec0, maxModelLen: 4096 }, gpu });
+    const model: VllmModel = {
+      served: { id: "m", root: "/mnt/models", maxModelLen: 4096 },
+      spec: spec0,
+      engine: created.engine,
+      profile: profileFor("0.12.0"),
+      generationMode: "text",
+      task: "generate",
+      autoToolChoice: false,
+      loras: new LoraRegistry(),
+      nowSeconds: () => 0,
+    };
+    const request = parseCompletionRequest({
+      prompt: "Tell me about rivers",
+      max_tokens: 12,
+      ignore_eos: true,
+      stream: true,
+      stream_options: usage,
+    });
+    const frames = completionStream(model, request, new AbortController().signal)[
+      Symbol.asyncIterator
+    ]();
+    const read = async () => {
+      let settled = false;
+      const next = frames.next().finally(() => {
+        settled = true;
+      });
+      while (!settled) {
+        await clock.advance(1);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return next;
+    };
+    const counts: number[] = [];
+    const take = async () => {
+      const frame = await read();
+      if (frame.done || !frame.value.startsWith("data: {")) return false;
+      const chunk = JSON.parse(frame.value.slice(6)) as {
+        choices: unknown[];
+        usage: { completion_tokens: number };
+      };
+      if (chunk.choices.length > 0) counts.push(chunk.usage.completion_tokens);
+      return true;
+    };
+    await take();
+    expect(counts).toEqual([1]);
+    // Away for 40 ms: several decode steps (about 6.5 ms each) end unread.
+    for (let t = 0; t < 40; t++) {
+      await clock.advance(1);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    while (await take()) {}
+    expect(counts.length).toBeGreaterThan(2);
+    // The second chunk holds every token produced while away; the rest come one per step.
+    expect((counts[1] as number) - 1).toBeGreaterThanOrEqual(5);
+    expect(counts.slice(2).every((count, i) => count === (counts[i + 1] as number) + 1)).toBe(true);
+    expect(counts.at(-1)).toBe(12);
+    created.close();
+  });
+
+  it("still reassembles the same text through the openai SDK", async () => {
+    const server = await startVllm({
+      "served-model-name": "m",
+      gpu: "l4",
+      "time-scale": "50",
+      "speculative-config": spec,
+      "speculative-acceptance-rate": "0.8",
+    });
+    try {
+      const client = openaiClient(server);
+      const body = {
+        model: "m",
+        messages: [{ role: "user" as const, content: "Tell me about the sea" }],
+        max_tokens: 30,
+        temperature: 0,
+      };
+      const whole = await client.chat.completions.create({ ...body, stream: false });
+      const stream = await client.chat.completions.create({ ...body, stream: true });
+      let text = "";
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+      expect(text).toBe(whole.choices[0]?.message.content);
+    } finally {
+      await server.close();
     }
   });
 });
