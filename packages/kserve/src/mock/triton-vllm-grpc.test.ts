@@ -245,6 +245,21 @@ describe("ModelStreamInfer on vllm_model", () => {
   });
 });
 
+describe("n > 1 on ModelStreamInfer", () => {
+  it("one message per child output, triton_final_response true only when every child is done", async () => {
+    // vllm/v1/engine/parallel_sampling.py: the parent's RequestOutput is finished when no child
+    // runs; the backend (src/model.py _infer) flags that response final.
+    const { mock } = await startVllmTriton();
+    const request = vllmRequest("Hi", true);
+    request.raw_input_contents[3] = bytes(
+      JSON.stringify({ n: 2, max_tokens: 2, temperature: 0, ignore_eos: true }),
+    );
+    const { answers, error } = await stream(inferenceClient(mock), [request]);
+    expect(error).toBeUndefined();
+    expect(answers.map(finalFlag)).toEqual([false, false, false, true]);
+  });
+});
+
 describe("several requests on one ModelStreamInfer stream (as genai-perf and tritonclient send them)", () => {
   const idOf = (answer: Message) => (answer.infer_response as { id: string }).id;
 

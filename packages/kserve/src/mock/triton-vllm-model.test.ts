@@ -448,3 +448,69 @@ describe("--time-to-first-token and --inter-token-latency (the vLLM mock's pacin
     expect(performance.now() - started).toBeGreaterThanOrEqual(45);
   });
 });
+
+describe("n > 1 (vLLM V1 parallel sampling through the backend's create_response)", () => {
+  // vllm/v1/engine/parallel_sampling.py: n child requests, child i seeded with seed + i; with
+  // the CUMULATIVE output kind (TritonSamplingParams sets none) get_outputs hands over each
+  // child's output alone, and the RequestOutput is finished when every child is. The backend's
+  // create_response (src/utils/request.py) writes one text_output element per output it gets and
+  // cuts it by the lengths it kept from the previous response (prev_lens_text_output).
+  const sampling = (n: number, seed: number) =>
+    JSON.stringify({ n, seed, temperature: 1, max_tokens: 3, ignore_eos: true });
+
+  it("not streaming: one element, the sequence that finished last (the last child), prompt in front", async () => {
+    const { post } = await startVllmTriton();
+    const ask = async (n: number, seed: number) =>
+      (await (
+        await post(generate, {
+          text_input: "Tell me",
+          stream: false,
+          sampling_parameters: sampling(n, seed),
+          return_num_output_tokens: true,
+        })
+      ).json()) as { text_output: string; num_output_tokens: number };
+    const both = await ask(2, 40);
+    const second = await ask(1, 41);
+    expect(both).toEqual(second);
+    expect(both.text_output.startsWith("Tell me")).toBe(true);
+    expect(both.num_output_tokens).toBe(3);
+  });
+
+  it("streaming: the children's outputs in turn, each cut by the previous response's length", async () => {
+    const { post } = await startVllmTriton();
+    const stream = async (n: number, seed: number) =>
+      events(
+        await (
+          await post(generateStream, {
+            text_input: "Tell me",
+            stream: true,
+            sampling_parameters: sampling(n, seed),
+            return_finish_reason: true,
+          })
+        ).text(),
+      );
+    const a = (await stream(1, 40)).map((e) => e.text_output as string);
+    const b = (await stream(1, 41)).map((e) => e.text_output as string);
+    const upTo = (tokens: string[], k: number) => tokens.slice(0, k + 1).join("");
+    // Round k: child 0's text so far, then child 1's, each after the length the other left.
+    const expected: string[] = [];
+    let previous = 0;
+    for (let k = 0; k < 3; k += 1) {
+      for (const text of [upTo(a, k), upTo(b, k)]) {
+        expected.push(text.slice(previous));
+        previous = text.length;
+      }
+    }
+    const both = await stream(2, 40);
+    expect(both.map((e) => e.text_output)).toEqual(expected);
+    // Each child's own finish reason: "length" on its last output only.
+    expect(both.map((e) => e.finish_reason)).toEqual([
+      "None",
+      "None",
+      "None",
+      "None",
+      "length",
+      "length",
+    ]);
+  });
+});

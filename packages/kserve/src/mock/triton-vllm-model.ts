@@ -10,14 +10,17 @@
  * Per request, as the backend does: `stream` true sends one response per generated token, each
  * with the new text only (the last flagged final); otherwise one response with the whole text,
  * the prompt in front unless `exclude_input_in_output` is true. Optional outputs come when
- * their `return_*` input is true.
+ * their `return_*` input is true. `n` > 1 runs n sequences as vLLM V1 runs n child requests:
+ * each response carries one sequence's output (see {@link generateResponses}).
  */
 import {
   type Clock,
   createSimpleEngine,
   defaultModelSpec,
+  type FinishEvent,
   type GenerationEvent,
   type ModelSpec,
+  type ReadySteps,
   readySteps,
   realClock,
   type TextEngine,
@@ -153,30 +156,54 @@ function logprobEntry(token: TokenEvent, spec: ModelSpec): Record<string, unknow
   return entry;
 }
 
-/** The running totals of one request's output (vLLM's cumulative RequestOutput). */
-interface OutputState {
-  /** The text so far. */
+/**
+ * One sequence of a request: vLLM V1 runs `n` > 1 as `n` child requests of one parent
+ * (vllm/v1/engine/parallel_sampling.py), each a sequence here with its cumulative output
+ * (vLLM's CompletionOutput: the text, the tokens and the sum of their logprobs so far).
+ */
+interface Sequence {
+  readonly steps: AsyncIterator<GenerationEvent>;
+  readonly ready: ReadySteps | undefined;
   text: string;
-  /** The sum of the logprobs of the tokens sent so far (vLLM's `cumulative_logprob`). */
+  readonly tokens: TokenEvent[];
   logprob: number;
+  /** The finish event once the sequence has finished. */
+  finish: FinishEvent | undefined;
+  /** A step taken ahead (to see whether the last token was the last), not yet output. */
+  ahead: IteratorResult<GenerationEvent> | undefined;
 }
 
 /**
- * One response's tensors (`GenerateRequest.create_response`): `text_output` and the optional
- * outputs asked for. `delta` is the new text (with the prompt in front when prepended), `tokens`
- * the new tokens.
+ * What the backend keeps between the responses of one request (`create_response`'s
+ * `request_output_state`): the lengths the previous response had. vLLM V1 hands the backend one
+ * sequence per RequestOutput when `n` > 1 (CUMULATIVE output kind: each child's output alone), and
+ * the backend keeps one length per position, so the lengths of one sequence are what the next
+ * response, of another sequence, is cut by.
+ */
+interface PreviousLengths {
+  text: number | undefined;
+  logprobs: number;
+  tokens: number;
+}
+
+/**
+ * One response's tensors (`GenerateRequest.create_response`) for the output of `sequence`:
+ * `text_output` and the optional outputs asked for, each cut where `previous` says (updated).
  */
 function responseTensors(
   request: VllmRequest,
-  delta: string,
-  tokens: readonly TokenEvent[],
-  state: OutputState,
-  finish: string,
+  sequence: Sequence,
+  previous: PreviousLengths,
+  prependInput: boolean,
   promptTokens: number,
   spec: ModelSpec,
 ): Tensor[] {
+  // The prompt goes in front of the first response only, when prepended.
+  const prefix = previous.text === undefined && prependInput ? request.prompt : "";
+  const text = prefix + sequence.text.slice(previous.text ?? 0);
+  previous.text = sequence.text.length;
   const out: Tensor[] = [
-    { name: "text_output", datatype: "BYTES", shape: [1], values: [textToBytes(delta)] },
+    { name: "text_output", datatype: "BYTES", shape: [1], values: [textToBytes(text)] },
   ];
   const r = request.returns;
   if (r.has("finish_reason")) {
@@ -184,12 +211,12 @@ function responseTensors(
       name: "finish_reason",
       datatype: "BYTES",
       shape: [1],
-      values: [textToBytes(finish)],
+      values: [textToBytes(finishText(sequence.finish))],
     });
   }
   if (r.has("cumulative_logprob")) {
     // vLLM keeps no cumulative logprob unless logprobs were asked (None, which numpy makes NaN).
-    const value = request.sampling.logprobs === undefined ? Number.NaN : state.logprob;
+    const value = request.sampling.logprobs === undefined ? Number.NaN : sequence.logprob;
     out.push({
       name: "cumulative_logprob",
       datatype: "FP32",
@@ -198,10 +225,12 @@ function responseTensors(
     });
   }
   if (r.has("logprobs")) {
-    const json =
-      request.sampling.logprobs === undefined
-        ? "null"
-        : JSON.stringify(tokens.map((t) => logprobEntry(t, spec)));
+    let json = "null";
+    if (request.sampling.logprobs !== undefined) {
+      const fresh = sequence.tokens.slice(previous.logprobs);
+      previous.logprobs = sequence.tokens.length;
+      json = JSON.stringify(fresh.map((t) => logprobEntry(t, spec)));
+    }
     out.push({ name: "logprobs", datatype: "BYTES", shape: [1], values: [textToBytes(json)] });
   }
   if (r.has("num_input_tokens")) {
@@ -214,23 +243,60 @@ function responseTensors(
     });
   }
   if (r.has("num_output_tokens")) {
+    const count = sequence.tokens.length - previous.tokens;
+    previous.tokens = sequence.tokens.length;
     out.push({
       name: "num_output_tokens",
       datatype: "UINT32",
       shape: [1],
-      values: Uint32Array.of(tokens.length),
+      values: Uint32Array.of(count),
     });
   }
   return out;
 }
 
 /** vLLM's finish reason text: EOS and stop matches are "stop" (str(None) while unfinished). */
-function finishText(event: GenerationEvent | undefined): string {
-  if (event?.type !== "finish") return "None";
+function finishText(event: FinishEvent | undefined): string {
+  if (event === undefined) return "None";
   return event.reason === "eos" ? "stop" : event.reason;
 }
 
-/** The responses of one accepted request: per token when streaming, else one. */
+/**
+ * Takes the next output of `sequence`: a token (finished too when its finish is ready at once,
+ * as the engine's finish follows the last token), or a finish without a token. False when the
+ * run was aborted (the client went away): nothing more is sent.
+ */
+async function advance(sequence: Sequence): Promise<boolean> {
+  const next = sequence.ahead ?? (await sequence.steps.next());
+  sequence.ahead = undefined;
+  if (next.done) return false;
+  const event = next.value;
+  if (event.type === "finish") {
+    sequence.finish = event;
+    return event.reason !== "abort";
+  }
+  sequence.text += event.text;
+  sequence.tokens.push(event);
+  sequence.logprob += event.logprob ?? 0;
+  const after = sequence.ready?.nextReady();
+  if (after === undefined) return true;
+  if (after.done) return false;
+  if (after.value.type === "finish") {
+    sequence.finish = after.value;
+    return after.value.reason !== "abort";
+  }
+  // The next token is ready too (an unpaced engine): it is the next output.
+  sequence.ahead = after;
+  return true;
+}
+
+/**
+ * The responses of one accepted request. The `n` sequences advance in turn, one output each per
+ * round (child requests in one engine step, in index order). Streaming: one response per output,
+ * flagged final when the last sequence finishes (`RequestOutput.finished`: all children done).
+ * Otherwise one response, from the last output: the sequence that finished last alone
+ * (CUMULATIVE output kind hands the backend one child's output per RequestOutput).
+ */
 async function* generateResponses(
   engine: TextEngine,
   spec: ModelSpec,
@@ -239,99 +305,75 @@ async function* generateResponses(
 ): AsyncGenerator<ModelResponse> {
   const s = request.sampling;
   const promptIds = spec.tokenizer.encode(request.prompt);
-  const run = engine.generate(
-    {
-      promptIds,
-      maxTokens: s.maxTokens,
-      minTokens: s.minTokens,
-      temperature: s.temperature,
-      topP: s.topP,
-      topK: s.topK,
-      seed: s.seed,
-      stop: s.stop,
-      stopTokenIds: s.stopTokenIds,
-      ignoreEos: s.ignoreEos,
-      includeStopInOutput: s.includeStopStrInOutput,
-      logprobs: s.logprobs,
-    },
-    { signal },
-  );
-  const state: OutputState = { text: "", logprob: 0 };
-  const all: TokenEvent[] = [];
-  const emit = (token: TokenEvent | undefined, finish: GenerationEvent | undefined) => {
-    state.logprob += token?.logprob ?? 0;
-    return responseTensors(
-      request,
-      token?.text ?? "",
-      token ? [token] : [],
-      state,
-      finishText(finish),
-      promptIds.length,
-      spec,
+  const sequences: Sequence[] = [];
+  for (let index = 0; index < s.n; index += 1) {
+    const run = engine.generate(
+      {
+        promptIds,
+        maxTokens: s.maxTokens,
+        minTokens: s.minTokens,
+        temperature: s.temperature,
+        topP: s.topP,
+        topK: s.topK,
+        // parallel_sampling.py: child `index` samples with the parent's seed plus its index.
+        seed: s.seed === undefined ? undefined : s.seed + index,
+        stop: s.stop,
+        stopTokenIds: s.stopTokenIds,
+        ignoreEos: s.ignoreEos,
+        includeStopInOutput: s.includeStopStrInOutput,
+        logprobs: s.logprobs,
+      },
+      { signal },
     );
-  };
-  const steps = run[Symbol.asyncIterator]();
-  try {
-    yield* stepResponses(steps, request, state, all, emit, promptIds.length, spec);
-  } finally {
-    // A consumer that stops early (the client went away) ends the engine's run too.
-    await steps.return?.();
+    const steps = run[Symbol.asyncIterator]();
+    sequences.push({
+      steps,
+      ready: readySteps(steps),
+      text: "",
+      tokens: [],
+      logprob: 0,
+      finish: undefined,
+      ahead: undefined,
+    });
   }
-}
-
-/** The loop of {@link generateResponses} over the engine's steps. */
-async function* stepResponses(
-  steps: AsyncIterator<GenerationEvent>,
-  request: VllmRequest,
-  state: OutputState,
-  all: TokenEvent[],
-  emit: (token: TokenEvent | undefined, finish: GenerationEvent | undefined) => Tensor[],
-  promptTokens: number,
-  spec: ModelSpec,
-): AsyncGenerator<ModelResponse> {
-  const ready = readySteps(steps);
-  let next = await steps.next();
-  while (!next.done) {
-    const event = next.value;
-    if (event.type === "token") {
-      state.text += event.text;
-      all.push(event);
-      if (!request.stream) {
-        next = await steps.next();
-        continue;
+  const previous: PreviousLengths = { text: undefined, logprobs: 0, tokens: 0 };
+  try {
+    let live = sequences;
+    let last: Sequence | undefined;
+    while (live.length > 0) {
+      for (const sequence of live) {
+        if (!(await advance(sequence))) return;
+        last = sequence;
+        if (request.stream) {
+          const final = sequence.finish !== undefined && live.every((q) => q.finish !== undefined);
+          const outputs = responseTensors(
+            request,
+            sequence,
+            previous,
+            false,
+            promptIds.length,
+            spec,
+          );
+          yield final ? { outputs, final } : { outputs };
+        }
       }
-      // One response per engine step, flagged final at the step that finishes: the engine's
-      // finish is ready at once after the last token, so this token is the last when it is.
-      const after = ready?.nextReady();
-      if (after !== undefined && (after.done || after.value.type === "finish")) {
-        // The client went away: nothing more is sent.
-        if (!after.done && after.value.type === "finish" && after.value.reason === "abort") return;
-        yield { outputs: emit(event, after.done ? undefined : after.value), final: true };
-        return;
-      }
-      yield { outputs: emit(event, undefined) };
-      next = after ?? (await steps.next());
-      continue;
+      live = live.filter((q) => q.finish === undefined);
     }
-    if (event.reason === "abort") return;
-    if (request.stream) {
-      // A finish not seen with its token (no token at all, or an engine without ready steps).
-      yield { outputs: emit(undefined, event), final: true };
-      return;
+    if (!request.stream && last !== undefined) {
+      const fresh: PreviousLengths = { text: undefined, logprobs: 0, tokens: 0 };
+      const outputs = responseTensors(
+        request,
+        last,
+        fresh,
+        request.prependInput,
+        promptIds.length,
+        spec,
+      );
+      yield { outputs, final: true };
     }
-    const whole = request.prependInput ? request.prompt + state.text : state.text;
-    for (const token of all) state.logprob += token.logprob ?? 0;
-    const tensors = responseTensors(
-      request,
-      whole,
-      all,
-      state,
-      finishText(event),
-      promptTokens,
-      spec,
-    );
-    yield { outputs: tensors, final: true };
-    return;
+  } finally {
+    // A consumer that stops early (the client went away) ends the engines' runs too.
+    await Promise.all(sequences.map((q) => q.steps.return?.()));
   }
 }
 

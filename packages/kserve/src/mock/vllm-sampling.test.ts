@@ -13,6 +13,7 @@ afterEach(closeAll);
 describe("readSamplingParameters (from_dict + SamplingParams)", () => {
   it("vLLM's defaults: max_tokens 16, temperature 1, top_p 1, no stop", () => {
     expect(readSamplingParameters("{}")).toEqual({
+      n: 1,
       maxTokens: 16,
       minTokens: 0,
       temperature: 1,

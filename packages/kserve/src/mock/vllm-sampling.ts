@@ -13,6 +13,8 @@
 
 /** The sampling parameters the mock's engine honours, after vLLM's defaults. */
 export interface VllmSampling {
+  /** `n`: sequences per request, default 1. */
+  readonly n: number;
   /** `max_tokens`: vLLM's default is 16. */
   readonly maxTokens: number;
   /** `min_tokens`, default 0. */
@@ -235,6 +237,7 @@ export function readSamplingParameters(text: string): VllmSampling | undefined {
     return undefined;
   }
   return {
+    n,
     maxTokens,
     minTokens,
     temperature,
