@@ -4,9 +4,11 @@
  * included); streams send one role chunk per choice at the first engine output, content deltas,
  * a final chunk with `finish_reason`/`stop_reason`, an optional usage chunk with `choices: []`.
  * Chunks omit unset keys (`exclude_unset`), so a content chunk has no `stop_reason`.
+ * With `--reasoning-parser` the model thinks first (reasoning-parser.ts): the parser's split goes
+ * into the release's reasoning field (profiles.ts `reasoningFields`), whole and delta by delta.
  */
 import { randomUUID } from "node:crypto";
-import type { TokenEvent } from "@servingkit/mock-core";
+import { seededRandom, type TokenEvent } from "@servingkit/mock-core";
 import {
   bestCandidates,
   candidateCount,
@@ -24,9 +26,19 @@ import {
 import { clampLogprob } from "./completions.js";
 import { badRequest } from "./errors.js";
 import { sampleJson } from "./json-sample.js";
+import type { ReasoningFields } from "./profiles.js";
 import { promptLogprobsList } from "./prompt-logprobs.js";
 import { chatPromptIds } from "./prompts.js";
-import type { ChatRequest, ToolSpec } from "./requests.js";
+import {
+  answerText,
+  type ReasoningDelta,
+  type ReasoningParserSpec,
+  ReasoningStream,
+  reasoningOutput,
+  splitReasoning,
+  thinkingText,
+} from "./reasoning-parser.js";
+import { type ChatRequest, isGreedy, type ToolSpec } from "./requests.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
 import { type EmitFrame, sseEvent, textFrames, textHole } from "./sse.js";
 import { withKeyOrder } from "./wire-json.js";
@@ -105,6 +117,81 @@ function toolCallId(): string {
   return `chatcmpl-tool-${randomUUID().replaceAll("-", "")}`;
 }
 
+/**
+ * The text a reasoning model writes for choice `i` (reasoning-parser.ts `reasoningOutput`): its
+ * thinking, the end marker, then the answer: the guided or tool text when the request forces one
+ * (vLLM applies the grammar once the reasoning has ended: the structured-output backend skips the
+ * mask until the parser's `is_reasoning_end`), the last message in echo mode, else a sentence or
+ * two. Repeatable as the engine's own text: seed + i with a seed, the prompt alone when greedy.
+ * The engine counts all of it against `max_tokens`, so a small limit ends inside the thinking.
+ */
+function thinkingAnswer(
+  model: VllmModel,
+  parser: ReasoningParserSpec,
+  request: ChatRequest,
+  ids: readonly number[],
+  forced: ((i: number) => string | undefined) | undefined,
+): (i: number) => string {
+  let promptMix = 0x811c9dc5;
+  for (const id of ids) promptMix = Math.imul(promptMix ^ id, 0x01000193);
+  const base = isGreedy(request)
+    ? promptMix
+    : request.seed !== undefined
+      ? promptMix ^ request.seed
+      : Math.floor(Math.random() * 2 ** 32);
+  const last = request.messages.at(-1)?.content ?? "";
+  return (i) => {
+    const random = seededRandom((base + (isGreedy(request) ? 0 : i)) >>> 0);
+    const thinking = thinkingText(random);
+    const answer = forced?.(i) ?? (model.generationMode === "echo" ? last : answerText(random));
+    return reasoningOutput(parser, thinking, answer);
+  };
+}
+
+/**
+ * `message`'s reasoning fields as the release names them (profiles.ts `reasoningFields`), after
+ * its other keys as vLLM's ChatMessage orders them: `reasoning_content`; `reasoning` and the copy
+ * in `reasoning_content`; `reasoning`. Null without a parser.
+ */
+function addReasoning(
+  message: Record<string, unknown>,
+  fields: ReasoningFields,
+  reasoning: string | null,
+): void {
+  if (fields !== "reasoning_content") message.reasoning = reasoning;
+  if (fields !== "reasoning") message.reasoning_content = reasoning;
+}
+
+/** A stream delta's parts (vLLM's DeltaMessage): each key goes out only when set. */
+interface DeltaParts {
+  readonly role?: string;
+  readonly content?: string | null;
+  readonly reasoning?: string;
+  readonly toolCalls?: readonly object[];
+}
+
+/**
+ * A stream delta as the release writes DeltaMessage with `exclude_unset`, keys in its field
+ * order (role, content, reasoning fields, tool_calls). Where both fields exist (≈0.11.1-0.15)
+ * the validator's copy into `reasoning_content` counts as set, so every delta carries it, null
+ * outside the thinking (a GLM-4.7 stream from vLLM, Dec 2025: role chunk
+ * `{"role":"assistant","content":"","reasoning_content":null}`).
+ */
+export function wireDelta(fields: ReasoningFields, parts: DeltaParts): object {
+  const delta: Record<string, unknown> = {};
+  if (parts.role !== undefined) delta.role = parts.role;
+  if (parts.content !== undefined) delta.content = parts.content;
+  if (fields !== "reasoning_content" && parts.reasoning !== undefined) {
+    delta.reasoning = parts.reasoning;
+  }
+  if (fields === "both") delta.reasoning_content = parts.reasoning ?? null;
+  else if (fields === "reasoning_content" && parts.reasoning !== undefined) {
+    delta.reasoning_content = parts.reasoning;
+  }
+  if (parts.toolCalls !== undefined) delta.tool_calls = parts.toolCalls;
+  return delta;
+}
+
 interface Prepared {
   readonly tool: ToolPlan | undefined;
   readonly role: string;
@@ -138,9 +225,12 @@ function prepare(model: VllmModel, request: ChatRequest): Prepared {
       ? undefined
       : model.spec.tokenizer.encode(last.content, { addSpecialTokens: false });
   const seed = request.seed ?? 0;
-  const forcedText = tool
+  const forced = tool
     ? (i: number) => JSON.stringify(sampleJson(tool.tool.parameters, seed + i))
     : guidedText(request.guided, request.seed);
+  const parser = model.profile.reasoningParser;
+  const forcedText =
+    parser === undefined ? forced : thinkingAnswer(model, parser, request, ids, forced);
   // The V0 engine's best_of ranks whole answers; a chat stream sends its n choices as they come.
   const candidates = candidateCount(model, request);
   const plans = planChoices(model, ids, request, maxTokens, {
@@ -173,30 +263,37 @@ export async function chatCompletion(
   const runs = await runChoices(model, plans, signal);
   const results = runs.length > request.n ? bestCandidates(runs, request.n, 0) : runs;
   let completionTokens = 0;
+  const parser = model.profile.reasoningParser;
+  const fields = model.profile.reasoningFields;
   const choices = results.map((result) => {
     completionTokens += result.finish.completionTokens;
-    const text = echoText + result.text + stopSuffix(result.finish, request.includeStopStrInOutput);
+    const output = result.text + stopSuffix(result.finish, request.includeStopStrInOutput);
+    // serving_chat.py: the parser splits the output first; echo and tool calls use the content.
+    const split = parser === undefined ? undefined : splitReasoning(parser, output);
+    const answer = split === undefined ? output : split.content;
+    const text = echoText === "" ? answer : echoText + (answer ?? "");
     const { finish_reason, stop_reason } = finishOf(result.finish);
+    const message: Record<string, unknown> = {
+      role,
+      content: tool ? (tool.finishAsToolCalls ? null : "") : text,
+      refusal: null,
+      annotations: null,
+      audio: null,
+      function_call: null,
+      tool_calls: tool
+        ? [
+            {
+              id: toolCallId(),
+              type: "function",
+              function: { name: tool.tool.name, arguments: text ?? "" },
+            },
+          ]
+        : [],
+    };
+    addReasoning(message, fields, split?.reasoning ?? null);
     return {
       index: result.index,
-      message: {
-        role,
-        content: tool ? (tool.finishAsToolCalls ? null : "") : text,
-        refusal: null,
-        annotations: null,
-        audio: null,
-        function_call: null,
-        tool_calls: tool
-          ? [
-              {
-                id: toolCallId(),
-                type: "function",
-                function: { name: tool.tool.name, arguments: text },
-              },
-            ]
-          : [],
-        reasoning_content: null,
-      },
+      message,
       logprobs: request.logprobs ? chatLogprobs(model, result.tokens, request.topLogprobs) : null,
       finish_reason: toolFinish(tool, finish_reason),
       stop_reason,
@@ -239,23 +336,65 @@ function streamFrames(
   { tool, role, echoText, promptTokens, plans, modelName }: Prepared,
   signal: AbortSignal,
 ): AsyncIterable<string> {
+  const fields = model.profile.reasoningFields;
+  const parser = model.profile.reasoningParser;
   // Tool calls stream as delta.tool_calls: the first fragment names the call, later ones carry
   // only index and argument text (vllm-openai.md §6).
   const named = new Set<number>();
-  const delta = (index: number, text: string): object => {
-    if (!tool) return { content: text };
-    if (named.has(index)) return { tool_calls: [{ index: 0, function: { arguments: text } }] };
+  const toolCalls = (index: number, text: string, name: string): object[] => {
+    if (named.has(index)) return [{ index: 0, function: { arguments: text } }];
     named.add(index);
-    return {
-      tool_calls: [
-        {
-          id: toolCallId(),
-          type: "function",
-          index: 0,
-          function: { name: tool.tool.name, arguments: text },
-        },
-      ],
-    };
+    return [{ id: toolCallId(), type: "function", index: 0, function: { name, arguments: text } }];
+  };
+  const contentDelta =
+    fields === "both"
+      ? (text: string): object => ({ content: text, reasoning_content: null })
+      : (text: string): object => ({ content: text });
+  /** The delta of parser output `parts` (undefined: nothing goes out). */
+  const partsDelta = (index: number, parts: ReasoningDelta): object | undefined => {
+    if (!tool) return wireDelta(fields, parts);
+    const { reasoning, content } = parts;
+    const calls =
+      typeof content === "string" && content !== ""
+        ? toolCalls(index, content, tool.tool.name)
+        : undefined;
+    if (calls === undefined && reasoning === undefined) return undefined;
+    return wireDelta(
+      fields,
+      calls === undefined
+        ? { reasoning: reasoning ?? "" }
+        : reasoning === undefined
+          ? { toolCalls: calls }
+          : { reasoning, toolCalls: calls },
+    );
+  };
+  // With a parser, each choice's output goes through its own streaming split.
+  const splits = new Map<number, ReasoningStream>();
+  const splitOf = (index: number, reasoning: ReasoningParserSpec) => {
+    let split = splits.get(index);
+    if (split === undefined) {
+      split = new ReasoningStream(reasoning);
+      splits.set(index, split);
+    }
+    return split;
+  };
+  /** The delta of output text `text` (undefined: nothing goes out, as for a lone marker). */
+  const delta = (index: number, text: string): object | undefined => {
+    if (parser !== undefined) {
+      const parts = splitOf(index, parser).push(text);
+      return parts === undefined ? undefined : partsDelta(index, parts);
+    }
+    if (!tool) return contentDelta(text);
+    return { tool_calls: toolCalls(index, text, tool.tool.name) };
+  };
+  /** The last delta of a choice: its last text and, with a parser, what the split held back. */
+  const lastDelta = (index: number, text: string): object => {
+    if (parser === undefined)
+      return text === "" ? wireDelta(fields, {}) : (delta(index, text) ?? {});
+    const split = splitOf(index, parser);
+    const parts = mergeDeltas(text === "" ? undefined : split.push(text), split.finish());
+    splits.delete(index);
+    return (parts === undefined ? undefined : partsDelta(index, parts)) ?? wireDelta(fields, {});
   };
   const id = chatId(request);
   const object = "chat.completion.chunk";
@@ -295,12 +434,12 @@ function streamFrames(
     request.logprobs ? chatLogprobs(model, tokens, request.topLogprobs) : null;
   // The usual content chunk (no tool, no logprobs, no running usage) differs per choice only in
   // its text: written from a template per choice index, no chunk object or JSON walk per event.
-  const plain = !tool && !request.logprobs && !continuous;
+  const plain = !tool && !request.logprobs && !continuous && parser === undefined;
   const templates: ((text: string) => string)[] = [];
   const contentFrame = (index: number, text: string): string => {
     let template = templates[index];
     if (template === undefined) {
-      template = textFrames(chunk(index, { content: textHole }, null));
+      template = textFrames(chunk(index, contentDelta(textHole), null));
       templates[index] = template;
     }
     return template(text);
@@ -314,19 +453,14 @@ function streamFrames(
   const framePiece = (piece: StreamPiece, emit: EmitFrame) => {
     const { text, tokens } = piece;
     if (piece.kind === "text") {
-      emit(
-        plain
-          ? contentFrame(piece.index, text)
-          : sseEvent(
-              chunk(
-                piece.index,
-                delta(piece.index, text),
-                logprobsOf(tokens),
-                undefined,
-                piece.generated,
-              ),
-            ),
-      );
+      if (plain) {
+        emit(contentFrame(piece.index, text));
+        return;
+      }
+      const content = delta(piece.index, text);
+      // serving_chat.py: a delta the parser turns into nothing (a lone marker) is not sent.
+      if (content === undefined) return;
+      emit(sseEvent(chunk(piece.index, content, logprobsOf(tokens), undefined, piece.generated)));
       return;
     }
     completionTokens += piece.finish.completionTokens;
@@ -334,7 +468,7 @@ function streamFrames(
       sseEvent(
         chunk(
           piece.index,
-          text === "" ? {} : delta(piece.index, text),
+          lastDelta(piece.index, text),
           logprobsOf(tokens),
           finishOf(piece.finish),
           piece.generated,
@@ -351,9 +485,11 @@ function streamFrames(
       if (!started) {
         // vllm-openai.md §6: the role chunks go out when the engine's first output arrives.
         started = true;
-        for (const plan of plans) emit(sseEvent(chunk(plan.index, { role, content: "" }, null)));
+        const roleDelta = wireDelta(fields, { role, content: "" });
+        for (const plan of plans) emit(sseEvent(chunk(plan.index, roleDelta, null)));
         if (echoText !== "") {
-          for (const plan of plans) emit(sseEvent(chunk(plan.index, { content: echoText }, null)));
+          const echoed = contentDelta(echoText);
+          for (const plan of plans) emit(sseEvent(chunk(plan.index, echoed, null)));
         }
       }
       const piece = pieces.add(index, event);
@@ -374,4 +510,25 @@ function streamFrames(
     },
     (emit) => pieces.flush((piece) => framePiece(piece, emit)),
   );
+}
+
+/** Two parser deltas of one chunk as one: texts joined, `content: null` kept when no text. */
+function mergeDeltas(
+  first: ReasoningDelta | undefined,
+  second: ReasoningDelta | undefined,
+): ReasoningDelta | undefined {
+  if (first === undefined) return second;
+  if (second === undefined) return first;
+  const reasoning =
+    first.reasoning === undefined && second.reasoning === undefined
+      ? undefined
+      : (first.reasoning ?? "") + (second.reasoning ?? "");
+  const content =
+    typeof first.content === "string" || typeof second.content === "string"
+      ? (first.content ?? "") + (second.content ?? "")
+      : first.content === null || second.content === null
+        ? null
+        : undefined;
+  if (reasoning === undefined) return content === undefined ? {} : { content };
+  return content === undefined ? { reasoning } : { reasoning, content };
 }

@@ -91,7 +91,12 @@ describe("openai SDK against the vLLM mock", () => {
     } as OpenAI.ChatCompletionCreateParamsStreaming);
     const chunks: OpenAI.ChatCompletionChunk[] = [];
     for await (const chunk of stream) chunks.push(chunk);
-    expect(chunks[0]?.choices[0]?.delta).toEqual({ role: "assistant", content: "" });
+    // 0.12 (the default) sets the deprecated reasoning_content on every delta (vLLM PR #27752).
+    expect(chunks[0]?.choices[0]?.delta).toEqual({
+      role: "assistant",
+      content: "",
+      reasoning_content: null,
+    });
     const last = chunks.at(-1);
     expect(last?.choices).toEqual([]);
     expect(last?.usage?.completion_tokens).toBe(6);

@@ -3,6 +3,7 @@
  * version-dependent choice is data in a {@link VllmProfile}, picked by `--vllm-version`, so the
  * handlers never branch on version numbers (vllm-openai.md §3, §3.1).
  */
+import type { ReasoningParserSpec } from "./reasoning-parser.js";
 
 /** How an error body is shaped (vllm-openai.md §3, vLLM PR #22099). */
 export type ErrorEnvelopeStyle = "flat" | "nested";
@@ -63,7 +64,51 @@ export interface ResponsesEra {
    * SimpleContext always said `completed` (vllm issue #24184).
    */
   readonly incompleteOnLength: boolean;
+  /**
+   * What `stream: true` does: `uncaught` (v0.10.0, vllm PR #20504's serving_responses.py:
+   * `create_responses` raises NotImplementedError("Streaming responses are not supported"), which
+   * no handler catches: Starlette's plain 500); `after-headers` (≈0.10.1, the gpt-oss release: the
+   * stream generator raises "Streaming is not supported for responses API without Harmony." at
+   * its first step, after the 200 headers, so the connection drops); `served` (vllm PR #23741,
+   * opened 2025-08-27; its first release is not pinned, taken as 0.10.2). Before `served`,
+   * `background` wins over `stream` (its branch comes first) and `GET /v1/responses/{id}` takes
+   * no query (`retrieve_responses(response_id)`).
+   */
+  readonly streaming: "uncaught" | "after-headers" | "served";
+  /**
+   * The `usage` object: `chat` (v0.10.0: the chat `UsageInfo`, `prompt_tokens`, `total_tokens`,
+   * `completion_tokens`, `prompt_tokens_details`), `basic` (≈0.10.1: `ResponseUsage` with
+   * `input_tokens_details.cached_tokens` and `output_tokens_details.reasoning_tokens` only,
+   * protocol.py of the era), `per-turn` (the per-turn lists and `tool_output_tokens` added later;
+   * the mock's earlier eras, their first release not pinned).
+   */
+  readonly usage: "chat" | "basic" | "per-turn";
+  /**
+   * Whether an id without the `resp_` prefix is 400 invalid_request_error "Invalid
+   * 'response_id': '<id>'. Expected an ID that begins with 'resp'." for `previous_response_id`,
+   * retrieve and cancel (serving_responses.py `_make_invalid_id_error` of v0.10.0 and ≈0.10.1);
+   * later releases look the id up and answer 404 (when the check went is not pinned: from 0.10.2
+   * here).
+   */
+  readonly idPrefixChecked: boolean;
 }
+
+/**
+ * Where a chat answer puts the reasoning a `--reasoning-parser` splits out (reasoning-parser.ts):
+ * `reasoning_content` from v0.7.1 (vLLM PR #12473, DeepSeek's name); `both` from ≈0.11.1 (vLLM PR
+ * #27752, merged 2025-11-08: `reasoning` added and a validator copies it into the deprecated
+ * `reasoning_content`, so both go out, the old one also on every stream delta as pydantic counts
+ * the validator's assignment as set); `reasoning` from ≈0.16.0 (vLLM PR #33402, Jan 2026, removed
+ * `reasoning_content`).
+ */
+export type ReasoningFields = "reasoning_content" | "both" | "reasoning";
+
+/**
+ * What `--enable-reasoning` does: `required` (v0.7.1-0.8.x: the parser runs only with it, and it
+ * needs `--reasoning-parser`), `deprecated` (0.9.x, vLLM PR #17452: the parser alone enables
+ * reasoning, the flag is accepted), `removed` (0.10.0+: argparse's "unrecognized arguments").
+ */
+export type EnableReasoningFlag = "required" | "deprecated" | "removed";
 
 /** The version-dependent behaviour of one vLLM release range. */
 export interface VllmProfile {
@@ -110,11 +155,52 @@ export interface VllmProfile {
    * "context_management":{"original_input_tokens":11}}`. Before, FastAPI's 404.
    */
   readonly anthropicCountTokens: boolean;
+  /** Which fields carry a chat answer's reasoning. */
+  readonly reasoningFields: ReasoningFields;
+  /** What `--enable-reasoning` does in this release. */
+  readonly enableReasoningFlag: EnableReasoningFlag;
+  /**
+   * The `--reasoning-parser` the server runs, when one is active: not release data but the
+   * server's configuration, set here by settings.ts (readVllmSettings) so it reaches the handlers
+   * with the profile (the served model is built in a file this option does not own).
+   */
+  readonly reasoningParser?: ReasoningParserSpec;
 }
 
-const responsesToolsRefused: ResponsesEra = { toolsRefused: true, incompleteOnLength: false };
-const responsesWithTools: ResponsesEra = { toolsRefused: false, incompleteOnLength: false };
-const responsesIncomplete: ResponsesEra = { toolsRefused: false, incompleteOnLength: true };
+const responsesServed = {
+  streaming: "served",
+  usage: "per-turn",
+  idPrefixChecked: false,
+} as const;
+const responses0100: ResponsesEra = {
+  toolsRefused: true,
+  incompleteOnLength: false,
+  streaming: "uncaught",
+  usage: "chat",
+  idPrefixChecked: true,
+};
+const responses0101: ResponsesEra = {
+  toolsRefused: true,
+  incompleteOnLength: false,
+  streaming: "after-headers",
+  usage: "basic",
+  idPrefixChecked: true,
+};
+const responsesToolsRefused: ResponsesEra = {
+  toolsRefused: true,
+  incompleteOnLength: false,
+  ...responsesServed,
+};
+const responsesWithTools: ResponsesEra = {
+  toolsRefused: false,
+  incompleteOnLength: false,
+  ...responsesServed,
+};
+const responsesIncomplete: ResponsesEra = {
+  toolsRefused: false,
+  incompleteOnLength: true,
+  ...responsesServed,
+};
 
 /** The profiles, oldest first; a version uses the last one whose `since` it reaches. */
 export const vllmProfiles: readonly VllmProfile[] = [
@@ -129,6 +215,8 @@ export const vllmProfiles: readonly VllmProfile[] = [
     responses: undefined,
     anthropicMessages: false,
     anthropicCountTokens: false,
+    reasoningFields: "reasoning_content",
+    enableReasoningFlag: "required",
   },
   {
     since: "0.8.0",
@@ -141,6 +229,22 @@ export const vllmProfiles: readonly VllmProfile[] = [
     responses: undefined,
     anthropicMessages: false,
     anthropicCountTokens: false,
+    reasoningFields: "reasoning_content",
+    enableReasoningFlag: "required",
+  },
+  {
+    since: "0.9.0",
+    envelope: "flat",
+    contextLength: "a",
+    chatCauseSuffix: true,
+    metrics: metricsV0,
+    bestOf: "refused",
+    asyncScheduling: false,
+    responses: undefined,
+    anthropicMessages: false,
+    anthropicCountTokens: false,
+    reasoningFields: "reasoning_content",
+    enableReasoningFlag: "deprecated",
   },
   {
     since: "0.10.0",
@@ -150,9 +254,11 @@ export const vllmProfiles: readonly VllmProfile[] = [
     metrics: metricsV1,
     bestOf: "refused",
     asyncScheduling: false,
-    responses: responsesToolsRefused,
+    responses: responses0100,
     anthropicMessages: false,
     anthropicCountTokens: false,
+    reasoningFields: "reasoning_content",
+    enableReasoningFlag: "removed",
   },
   {
     since: "0.10.1",
@@ -162,9 +268,11 @@ export const vllmProfiles: readonly VllmProfile[] = [
     metrics: metricsV1,
     bestOf: "refused",
     asyncScheduling: false,
-    responses: responsesToolsRefused,
+    responses: responses0101,
     anthropicMessages: false,
     anthropicCountTokens: false,
+    reasoningFields: "reasoning_content",
+    enableReasoningFlag: "removed",
   },
   {
     since: "0.10.2",
@@ -177,6 +285,8 @@ export const vllmProfiles: readonly VllmProfile[] = [
     responses: responsesToolsRefused,
     anthropicMessages: false,
     anthropicCountTokens: false,
+    reasoningFields: "reasoning_content",
+    enableReasoningFlag: "removed",
   },
   {
     since: "0.11.0",
@@ -189,6 +299,8 @@ export const vllmProfiles: readonly VllmProfile[] = [
     responses: responsesToolsRefused,
     anthropicMessages: false,
     anthropicCountTokens: false,
+    reasoningFields: "reasoning_content",
+    enableReasoningFlag: "removed",
   },
   {
     since: "0.11.1",
@@ -201,6 +313,8 @@ export const vllmProfiles: readonly VllmProfile[] = [
     responses: responsesToolsRefused,
     anthropicMessages: true,
     anthropicCountTokens: false,
+    reasoningFields: "both",
+    enableReasoningFlag: "removed",
   },
   {
     since: "0.12.0",
@@ -213,6 +327,8 @@ export const vllmProfiles: readonly VllmProfile[] = [
     responses: responsesWithTools,
     anthropicMessages: true,
     anthropicCountTokens: false,
+    reasoningFields: "both",
+    enableReasoningFlag: "removed",
   },
   {
     since: "0.14.0",
@@ -225,6 +341,22 @@ export const vllmProfiles: readonly VllmProfile[] = [
     responses: responsesIncomplete,
     anthropicMessages: true,
     anthropicCountTokens: false,
+    reasoningFields: "both",
+    enableReasoningFlag: "removed",
+  },
+  {
+    since: "0.16.0",
+    envelope: "nested",
+    contextLength: "c",
+    chatCauseSuffix: false,
+    metrics: metricsNoTpot,
+    bestOf: "ignored",
+    asyncScheduling: true,
+    responses: responsesIncomplete,
+    anthropicMessages: true,
+    anthropicCountTokens: false,
+    reasoningFields: "reasoning",
+    enableReasoningFlag: "removed",
   },
   {
     since: "0.17.0",
@@ -237,6 +369,8 @@ export const vllmProfiles: readonly VllmProfile[] = [
     responses: responsesIncomplete,
     anthropicMessages: true,
     anthropicCountTokens: true,
+    reasoningFields: "reasoning",
+    enableReasoningFlag: "removed",
   },
 ];
 

@@ -74,10 +74,12 @@ function atLeast(version: string, since: string): boolean {
 /**
  * The parser `name` as vLLM `version` registers it. Throws vLLM's start-up error for a name it
  * does not register (api_server.py `validate_api_server_args`: `KeyError: invalid reasoning
- * parser: NAME (chose from { a,b })`), listing the parsers the mock runs at that version.
+ * parser: NAME (chose from { a,b })`), listing the parsers the mock runs at that version; before
+ * v0.7.1, which has no such flag, argparse's "unrecognized arguments: --reasoning-parser".
  */
 export function reasoningParserFor(name: string, version: string): ReasoningParserSpec {
   const known = reasoningParsers.filter((parser) => atLeast(version, parser.since));
+  if (known.length === 0) throw new Error("unrecognized arguments: --reasoning-parser");
   const found = known.find((parser) => parser.name === name);
   if (found === undefined) {
     const names = known.map((parser) => parser.name).join(",");

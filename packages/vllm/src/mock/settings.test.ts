@@ -40,3 +40,74 @@ describe("readVllmSettings", () => {
     expect(read({ "vllm-version": "newest" })).toThrow(/--vllm-version/);
   });
 });
+
+describe("--reasoning-parser", () => {
+  const read = (values: Record<string, string | boolean>) =>
+    readVllmSettings({ models: [], values }, {});
+
+  it("runs the named parser and hands it to the handlers with the profile", () => {
+    const s = read({ "reasoning-parser": "qwen3" });
+    expect(s.reasoningParser?.name).toBe("qwen3");
+    expect(s.profile.reasoningParser).toBe(s.reasoningParser);
+    expect(read({}).reasoningParser).toBeUndefined();
+    expect(read({}).profile.reasoningParser).toBeUndefined();
+  });
+
+  // vllm api_server.py validate_api_server_args: KeyError at start-up.
+  it("refuses an unknown parser with vLLM's start-up text", () => {
+    expect(() => read({ "reasoning-parser": "r1" })).toThrow(
+      "invalid reasoning parser: r1 (chose from { deepseek_r1,qwen3 })",
+    );
+    // v0.7.1 (vLLM PR #12473) brought the flag; before, argparse does not know it.
+    expect(() => read({ "reasoning-parser": "deepseek_r1", "vllm-version": "0.6.6" })).toThrow(
+      "unrecognized arguments: --reasoning-parser",
+    );
+  });
+
+  // docs v0.7.3 / v0.8.3 reasoning_outputs.md: "you need to specify the --enable-reasoning and
+  // --reasoning-parser flags"; cli_args.py: "Error: --enable-reasoning requires --reasoning-parser".
+  it("needs --enable-reasoning before 0.9", () => {
+    expect(
+      read({ "reasoning-parser": "deepseek_r1", "vllm-version": "0.8.3" }).reasoningParser,
+    ).toBe(undefined);
+    const both = read({
+      "reasoning-parser": "deepseek_r1",
+      "enable-reasoning": true,
+      "vllm-version": "0.8.3",
+    });
+    expect(both.reasoningParser?.name).toBe("deepseek_r1");
+    expect(() => read({ "enable-reasoning": true, "vllm-version": "0.7.3" })).toThrow(
+      "Error: --enable-reasoning requires --reasoning-parser",
+    );
+  });
+
+  // vLLM PR #17452: deprecated from 0.9.0 (the parser alone enables reasoning); 0.10.0 answers
+  // "unrecognized arguments: --enable-reasoning" (vllm issue #18538).
+  it("takes the parser alone from 0.9 and refuses --enable-reasoning from 0.10", () => {
+    expect(
+      read({ "reasoning-parser": "deepseek_r1", "vllm-version": "0.9.2" }).reasoningParser,
+    ).toBeDefined();
+    expect(
+      read({ "reasoning-parser": "deepseek_r1", "enable-reasoning": true, "vllm-version": "0.9.2" })
+        .reasoningParser,
+    ).toBeDefined();
+    expect(() =>
+      read({
+        "reasoning-parser": "deepseek_r1",
+        "enable-reasoning": true,
+        "vllm-version": "0.10.0",
+      }),
+    ).toThrow("unrecognized arguments: --enable-reasoning");
+  });
+
+  // reasoning_content (PR #12473), both from ≈0.11.1 (PR #27752, merged 2025-11-08), reasoning
+  // alone from ≈0.16 (PR #33402, Jan 2026).
+  it("names the reasoning field by release", () => {
+    const fields = (version: string) => read({ "vllm-version": version }).profile.reasoningFields;
+    expect(fields("0.8.5")).toBe("reasoning_content");
+    expect(fields("0.11.0")).toBe("reasoning_content");
+    expect(fields("0.11.1")).toBe("both");
+    expect(fields("0.15.1")).toBe("both");
+    expect(fields("0.16.0")).toBe("reasoning");
+  });
+});

@@ -12,6 +12,7 @@ import {
 } from "@servingkit/mock-core";
 import { type LoraAdapter, parseLoraModule } from "./lora.js";
 import { defaultVllmVersion, profileFor, type VllmProfile } from "./profiles.js";
+import { type ReasoningParserSpec, reasoningParserFor } from "./reasoning-parser.js";
 
 /** How the mock produces completion text. */
 export type GenerationMode = "echo" | "text";
@@ -52,6 +53,15 @@ export const vllmOptions: Readonly<Record<string, RuntimeOption>> = {
     type: "string",
     valueName: "NAME",
     help: "vLLM's tool parser name (hermes, llama3_json, granite ...); any name enables auto tool choice with --enable-auto-tool-choice",
+  },
+  "reasoning-parser": {
+    type: "string",
+    valueName: "NAME",
+    help: "serve a reasoning model: its thinking goes into the chat answer's reasoning field (reasoning_content, later reasoning), its answer into content; deepseek_r1 or qwen3, as vLLM's flag",
+  },
+  "enable-reasoning": {
+    type: "boolean",
+    help: "vLLM 0.7.1-0.8.x: needed for --reasoning-parser to act (accepted, deprecated, in 0.9.x; unknown from 0.10)",
   },
   "generation-mode": {
     type: "string",
@@ -106,6 +116,11 @@ export interface VllmSettings {
   readonly generationMode: GenerationMode;
   /** Generative or embedding model. */
   readonly task: ModelTask;
+  /**
+   * The reasoning parser that splits chat answers (`--reasoning-parser`, with `--enable-reasoning`
+   * where the release needs it), or undefined for none; also on `profile.reasoningParser`.
+   */
+  readonly reasoningParser: ReasoningParserSpec | undefined;
   /** `--enable-auto-tool-choice` with a `--tool-call-parser`: tool_choice "auto" is served. */
   readonly autoToolChoice: boolean;
   /** Time to first token in milliseconds. */
@@ -163,6 +178,31 @@ function numberValue(
 }
 
 /**
+ * The reasoning parser a release runs for `--reasoning-parser NAME` and `--enable-reasoning`
+ * (profiles.ts `enableReasoningFlag`). Throws vLLM's start-up errors: argparse's "unrecognized
+ * arguments" for `--enable-reasoning` from 0.10, cli_args.py's "Error: --enable-reasoning requires --reasoning-parser", and the
+ * unknown-parser KeyError text (reasoning-parser.ts). Before 0.9 a parser without
+ * `--enable-reasoning` is not run (serving_chat.py checks `enable_reasoning`).
+ */
+export function readReasoningParser(
+  profile: VllmProfile,
+  version: string,
+  name: string | undefined,
+  enableReasoning: boolean,
+): ReasoningParserSpec | undefined {
+  const flag = profile.enableReasoningFlag;
+  if (enableReasoning && flag === "removed") {
+    throw new Error("unrecognized arguments: --enable-reasoning");
+  }
+  if (enableReasoning && name === undefined) {
+    throw new Error("Error: --enable-reasoning requires --reasoning-parser");
+  }
+  if (name === undefined) return undefined;
+  const parser = reasoningParserFor(name, version);
+  return flag === "required" && !enableReasoning ? undefined : parser;
+}
+
+/**
  * `VLLM_ENABLE_RESPONSES_API_STORE` as vllm/envs.py reads it: `bool(int(value))`, default "0".
  * Throws for a value that is not an integer (vLLM fails to start).
  */
@@ -207,11 +247,20 @@ export function readVllmSettings(
   if (loraModules.length > 0 && !enableLora) {
     throw new Error("--lora-modules needs --enable-lora");
   }
+  const release = profileFor(version);
+  const reasoningParser = readReasoningParser(
+    release,
+    version,
+    stringValue(values, "reasoning-parser"),
+    values["enable-reasoning"] === true,
+  );
   return {
     model: settings.models[0],
     servedModelNames: servedModelNames.length > 0 ? servedModelNames : undefined,
     version,
-    profile: profileFor(version),
+    // The profile object is shared; a server with a parser gets its own copy that carries it.
+    profile: reasoningParser === undefined ? release : { ...release, reasoningParser },
+    reasoningParser,
     apiKey,
     maxModelLen,
     generationMode: mode,

@@ -60,8 +60,15 @@ describe("vLLM wire format", () => {
       ]);
       expect(chunk.object).toBe("chat.completion.chunk");
     }
+    // The default 0.12 writes both reasoning fields (vLLM PR #27752): the deprecated
+    // reasoning_content is set on every delta, null here (chat-completions.ts wireDelta).
     expect(chunks[0].choices).toEqual([
-      { index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null },
+      {
+        index: 0,
+        delta: { role: "assistant", content: "", reasoning_content: null },
+        logprobs: null,
+        finish_reason: null,
+      },
     ]);
     const middle = chunks.slice(1, -2);
     for (const chunk of middle) {

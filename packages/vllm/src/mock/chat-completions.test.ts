@@ -1,0 +1,330 @@
+import type OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openaiClient, startVllm, type TestServer } from "./test-server.js";
+
+/** The data of each SSE event, `[DONE]` left out. */
+function chunksOf(body: string): Record<string, unknown>[] {
+  return body
+    .split("\n\n")
+    .filter((frame) => frame.startsWith("data: ") && frame !== "data: [DONE]")
+    .map((frame) => JSON.parse(frame.slice(6)) as Record<string, unknown>);
+}
+
+type Delta = Record<string, unknown>;
+
+function deltasOf(chunks: readonly Record<string, unknown>[]): Delta[] {
+  return chunks
+    .map((chunk) => (chunk.choices as { delta: Delta }[])[0]?.delta)
+    .filter((delta): delta is Delta => delta !== undefined);
+}
+
+async function chat(server: TestServer, body: object): Promise<Response> {
+  return fetch(`${server.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      messages: [{ role: "user", content: "Is 9.11 bigger than 9.8?" }],
+      ...body,
+    }),
+  });
+}
+
+describe("chat completions with --reasoning-parser deepseek_r1", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({
+      "reasoning-parser": "deepseek_r1",
+      "vllm-version": "0.10.2",
+      "generation-mode": "echo",
+    });
+  });
+  afterAll(() => server.close());
+
+  // docs reasoning_outputs.md (v0.10): message.reasoning_content holds the thinking, content the
+  // answer after </think>; basic_parsers.py extract_reasoning.
+  it("answers the thinking in reasoning_content and the answer in content", async () => {
+    const body = await (await chat(server, { temperature: 0 })).json();
+    const message = body.choices[0].message;
+    expect(Object.keys(message)).toEqual([
+      "role",
+      "content",
+      "refusal",
+      "annotations",
+      "audio",
+      "function_call",
+      "tool_calls",
+      "reasoning_content",
+    ]);
+    expect(message.reasoning_content.length).toBeGreaterThan(10);
+    expect(message.reasoning_content).not.toContain("think>");
+    expect(message.content).toBe("\n\nIs 9.11 bigger than 9.8?");
+  });
+
+  it("streams reasoning deltas, then content deltas", async () => {
+    const chunks = chunksOf(await (await chat(server, { temperature: 0, stream: true })).text());
+    const deltas = deltasOf(chunks);
+    expect(deltas[0]).toEqual({ role: "assistant", content: "" });
+    const reasoning = deltas.map((d) => d.reasoning_content ?? "").join("");
+    const content = deltas.map((d) => d.content ?? "").join("");
+    const whole = (await (await chat(server, { temperature: 0 })).json()).choices[0].message;
+    expect(reasoning).toBe(whole.reasoning_content);
+    expect(content).toBe(whole.content);
+    const first = deltas.findIndex((d) => typeof d.content === "string" && d.content !== "");
+    const last = deltas.findLastIndex((d) => d.reasoning_content !== undefined);
+    expect(last).toBeLessThan(first);
+  });
+});
+
+describe("chat completions with --reasoning-parser deepseek_r1 (0.10.2, text mode)", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({ "reasoning-parser": "deepseek_r1", "vllm-version": "0.10.2" });
+  });
+  afterAll(() => server.close());
+
+  // The thinking counts against max_tokens (the engine generates it), so a small limit ends
+  // inside it: basic_parsers.py extract_reasoning returns (output, None) without </think>.
+  it("answers content null when max_tokens ends inside the thinking", async () => {
+    const body = await (await chat(server, { max_tokens: 3, seed: 1 })).json();
+    expect(body.choices[0].finish_reason).toBe("length");
+    expect(body.choices[0].message.content).toBeNull();
+    expect(body.choices[0].message.reasoning_content.length).toBeGreaterThan(0);
+    const chunks = chunksOf(
+      await (await chat(server, { max_tokens: 3, seed: 1, stream: true })).text(),
+    );
+    const deltas = deltasOf(chunks).slice(1);
+    expect(deltas.every((d) => d.content === undefined)).toBe(true);
+    expect(deltas.map((d) => d.reasoning_content ?? "").join("")).toBe(
+      body.choices[0].message.reasoning_content,
+    );
+  });
+
+  // The built-in tokenizer writes </think> as five tokens ("<" "/" "th" "ink" ">"): the stream
+  // holds them back, so no delta shows a piece of the marker (a real model's single marker token
+  // is skipped: basic_parsers.py "Skip single special tokens").
+  it("never streams a piece of the end marker", async () => {
+    const deltas = deltasOf(
+      chunksOf(await (await chat(server, { seed: 3, stream: true })).text()),
+    ).slice(1);
+    const texts = deltas.flatMap((d) => [d.content, d.reasoning_content]).filter(Boolean);
+    for (const text of texts) expect(text).not.toMatch(/<|\/th|ink>|^>/);
+    const whole = (await (await chat(server, { seed: 3 })).json()).choices[0].message;
+    expect(deltas.map((d) => d.reasoning_content ?? "").join("")).toBe(whole.reasoning_content);
+    expect(deltas.map((d) => d.content ?? "").join("")).toBe(whole.content);
+    expect(whole.content.startsWith("\n\n")).toBe(true);
+  });
+
+  // The same seed thinks and answers the same; the usage counts the thinking (vLLM's UsageInfo
+  // has no completion_tokens_details before ≈2026: vllm PR #44398 "Chat Completions never reports
+  // reasoning tokens").
+  it("repeats for a seed and counts the thinking in completion_tokens", async () => {
+    const a = await (await chat(server, { seed: 9 })).json();
+    const b = await (await chat(server, { seed: 9 })).json();
+    expect(a.choices[0].message).toEqual(b.choices[0].message);
+    expect(Object.keys(a.usage)).toEqual([
+      "prompt_tokens",
+      "total_tokens",
+      "completion_tokens",
+      "prompt_tokens_details",
+    ]);
+    const tokenize = await fetch(`${server.url}/tokenize`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ prompt: a.choices[0].message.content, add_special_tokens: false }),
+    });
+    expect(a.usage.completion_tokens).toBeGreaterThan((await tokenize.json()).count);
+  });
+
+  // Structured output applies once the reasoning has ended (v1 structured_output: the grammar
+  // waits for the parser's is_reasoning_end; docs: deepseek_r1 supports json and regex).
+  it("puts the guided answer after the thinking", async () => {
+    const body = await (
+      await chat(server, { seed: 2, response_format: { type: "json_object" } })
+    ).json();
+    const message = body.choices[0].message;
+    expect(message.reasoning_content.length).toBeGreaterThan(0);
+    expect(typeof JSON.parse(message.content)).toBe("object");
+  });
+
+  // include_reasoning (request field, default true) is honoured only on the harmony path
+  // (gpt-oss) in these releases: vllm issue #33915 (Feb 2026) asks for non-harmony models, vllm
+  // PR #44301 (Jun 2026) adds it.
+  it("still answers the reasoning with include_reasoning false", async () => {
+    const body = await (await chat(server, { seed: 4, include_reasoning: false })).json();
+    expect(body.choices[0].message.reasoning_content.length).toBeGreaterThan(0);
+  });
+
+  it("splits every choice on its own", async () => {
+    const chunks = chunksOf(await (await chat(server, { seed: 5, n: 2, stream: true })).text());
+    for (const index of [0, 1]) {
+      const deltas = chunks
+        .map((c) => (c.choices as { index: number; delta: Delta }[])[0])
+        .filter((choice) => choice?.index === index)
+        .map((choice) => choice?.delta as Delta);
+      expect(deltas.map((d) => d.reasoning_content ?? "").join("").length).toBeGreaterThan(0);
+      expect(deltas.map((d) => d.content ?? "").join("")).toMatch(/^\n\n\S/);
+    }
+  });
+});
+
+describe("reasoning fields by release", () => {
+  const servers: TestServer[] = [];
+  afterAll(() => Promise.all(servers.map((s) => s.close())));
+  const start = async (version: string, parser = true) => {
+    const server = await startVllm({
+      "vllm-version": version,
+      "generation-mode": "echo",
+      ...(parser && { "reasoning-parser": "deepseek_r1" }),
+    });
+    servers.push(server);
+    return server;
+  };
+
+  // vLLM PR #27752 (≈0.11.1): `reasoning` added, a validator copies it into the deprecated
+  // `reasoning_content`; the copy counts as set, so every delta carries it (a GLM-4.7 stream from
+  // vLLM in Dec 2025: `{"role":"assistant","content":"","reasoning_content":null}`).
+  it("writes both fields from 0.11.1, the old one on every delta", async () => {
+    const server = await start("0.12.0");
+    const message = (await (await chat(server, { seed: 1 })).json()).choices[0].message;
+    expect(Object.keys(message).slice(-2)).toEqual(["reasoning", "reasoning_content"]);
+    expect(message.reasoning_content).toBe(message.reasoning);
+    const deltas = deltasOf(chunksOf(await (await chat(server, { seed: 1, stream: true })).text()));
+    expect(deltas[0]).toEqual({ role: "assistant", content: "", reasoning_content: null });
+    const thinking = deltas.filter((d) => d.reasoning !== undefined);
+    expect(thinking.length).toBeGreaterThan(0);
+    for (const d of thinking) {
+      expect(Object.keys(d)).toEqual(["reasoning", "reasoning_content"]);
+      expect(d.reasoning_content).toBe(d.reasoning);
+    }
+    const answer = deltas.filter((d) => typeof d.content === "string" && d.content !== "");
+    for (const d of answer) expect(Object.keys(d)).toEqual(["content", "reasoning_content"]);
+    expect(deltas.at(-1)).toEqual({ reasoning_content: null });
+  });
+
+  // Without a parser the fields are there and null (vllm-openai.md §5; PR #27752 both).
+  it("answers null reasoning without a parser", async () => {
+    const server = await start("0.12.0", false);
+    const message = (await (await chat(server, {})).json()).choices[0].message;
+    expect(message).toMatchObject({ reasoning: null, reasoning_content: null });
+    expect(typeof message.content).toBe("string");
+  });
+
+  // vLLM PR #33402 (Jan 2026) removed reasoning_content: `reasoning` alone from ≈0.16.
+  it("writes reasoning alone from 0.16", async () => {
+    const server = await start("0.16.0");
+    const message = (await (await chat(server, { seed: 1 })).json()).choices[0].message;
+    expect(Object.keys(message).at(-1)).toBe("reasoning");
+    expect(message).not.toHaveProperty("reasoning_content");
+    const deltas = deltasOf(chunksOf(await (await chat(server, { seed: 1, stream: true })).text()));
+    expect(deltas[0]).toEqual({ role: "assistant", content: "" });
+    for (const d of deltas) expect(d).not.toHaveProperty("reasoning_content");
+    expect(deltas.some((d) => typeof d.reasoning === "string")).toBe(true);
+    expect(deltas.at(-1)).toEqual({});
+  });
+
+  // Before 0.9 the parser runs only with --enable-reasoning (serving_chat.py enable_reasoning);
+  // the mock's model thinks only while a parser runs, so the answer is the plain one.
+  it("runs no parser without --enable-reasoning before 0.9", async () => {
+    const server = await startVllm({
+      "vllm-version": "0.8.5",
+      "reasoning-parser": "deepseek_r1",
+      "generation-mode": "echo",
+    });
+    servers.push(server);
+    const message = (await (await chat(server, { seed: 1 })).json()).choices[0].message;
+    expect(message.reasoning_content).toBeNull();
+    expect(message.content).toBe("Is 9.11 bigger than 9.8?");
+  });
+
+  // vllm api_server.py: an unknown parser stops the server at start-up.
+  it("refuses an unknown parser at start-up", async () => {
+    await expect(startVllm({ "reasoning-parser": "deepseek" })).rejects.toThrow(
+      "invalid reasoning parser: deepseek (chose from { deepseek_r1,qwen3 })",
+    );
+  });
+});
+
+describe("chat completions with --reasoning-parser qwen3", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({ "reasoning-parser": "qwen3", "generation-mode": "echo" });
+  });
+  afterAll(() => server.close());
+
+  // Qwen3's template lets the model write "<think>\n"; the parser takes what lies between the
+  // markers (qwen3_reasoning_parser.py), so both parts keep the model's newlines.
+  it("splits the model's own <think> block", async () => {
+    const message = (await (await chat(server, { seed: 1 })).json()).choices[0].message;
+    expect(message.reasoning).toMatch(/^\n\S[\s\S]*\n$/);
+    expect(message.content).toBe("\n\nIs 9.11 bigger than 9.8?");
+  });
+
+  // qwen3_reasoning_parser.py (≈0.9-0.16): without both markers the whole output is content, so a
+  // cut-off answer keeps "<think>" in content, while the stream already sent reasoning deltas.
+  it("answers a cut-off thinking as content, streams it as reasoning", async () => {
+    const message = (await (await chat(server, { seed: 1, max_tokens: 8 })).json()).choices[0]
+      .message;
+    expect(message.reasoning).toBeNull();
+    expect(message.content.startsWith("<think>\n")).toBe(true);
+    const deltas = deltasOf(
+      chunksOf(await (await chat(server, { seed: 1, max_tokens: 8, stream: true })).text()),
+    ).slice(1);
+    const reasoning = deltas.map((d) => d.reasoning ?? "").join("");
+    expect(`<think>${reasoning}`).toBe(message.content);
+    expect(deltas.every((d) => d.content === undefined || d.content === null)).toBe(true);
+  });
+});
+
+describe("reasoning with the openai SDK", () => {
+  let server: TestServer;
+  let client: OpenAI;
+  beforeAll(async () => {
+    server = await startVllm({
+      "reasoning-parser": "deepseek_r1",
+      "generation-mode": "echo",
+      "served-model-name": "r1",
+    });
+    client = openaiClient(server);
+  });
+  afterAll(() => server.close());
+
+  /** vLLM's extra message fields, which the SDK passes through untyped. */
+  type Reasoned = { reasoning?: string | null; reasoning_content?: string | null };
+
+  // docs reasoning_outputs.md (v0.11.2): `response.choices[0].message.reasoning`, content after.
+  it("reads message.reasoning and content", async () => {
+    const answer = await client.chat.completions.create({
+      model: "r1",
+      messages: [{ role: "user", content: "Say hi" }],
+      seed: 1,
+    });
+    const message = answer.choices[0]?.message as OpenAI.ChatCompletionMessage & Reasoned;
+    expect(message.reasoning?.length).toBeGreaterThan(0);
+    expect(message.reasoning_content).toBe(message.reasoning);
+    expect(message.content).toBe("\n\nSay hi");
+  });
+
+  // docs reasoning_outputs.md "Streaming chat completions": delta.reasoning while thinking.
+  it("streams delta.reasoning, then delta.content", async () => {
+    const stream = await client.chat.completions.create({
+      model: "r1",
+      messages: [{ role: "user", content: "Say hi" }],
+      seed: 1,
+      stream: true,
+    });
+    let reasoning = "";
+    let content = "";
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta as
+        | (OpenAI.ChatCompletionChunk.Choice.Delta & Reasoned)
+        | undefined;
+      if (delta?.reasoning) {
+        expect(content).toBe("");
+        reasoning += delta.reasoning;
+      }
+      content += delta?.content ?? "";
+    }
+    expect(reasoning.length).toBeGreaterThan(0);
+    expect(content).toBe("\n\nSay hi");
+  });
+});
