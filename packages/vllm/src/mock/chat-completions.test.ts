@@ -146,6 +146,41 @@ describe("chat completions with --reasoning-parser deepseek_r1 (0.10.2, text mod
     expect(typeof JSON.parse(message.content)).toBe("object");
   });
 
+  // serving_chat.py: the parser splits first; a named tool_choice takes the content after the
+  // thinking as the call's arguments (the grammar applies once the reasoning has ended).
+  it("calls a named tool after the thinking, whole and streamed", async () => {
+    const tool = {
+      type: "function",
+      function: {
+        name: "lookup",
+        parameters: { type: "object", properties: { q: { type: "string" } }, required: ["q"] },
+      },
+    };
+    const request = {
+      seed: 6,
+      tools: [tool],
+      tool_choice: { type: "function", function: { name: "lookup" } },
+    };
+    const message = (await (await chat(server, request)).json()).choices[0].message;
+    expect(message.reasoning_content.length).toBeGreaterThan(0);
+    expect(message.content).toBe("");
+    const args = JSON.parse(message.tool_calls[0].function.arguments);
+    expect(typeof args.q).toBe("string");
+    const deltas = deltasOf(
+      chunksOf(await (await chat(server, { ...request, stream: true })).text()),
+    );
+    const firstCall = deltas.findIndex((d) => d.tool_calls !== undefined);
+    expect(deltas.slice(1, firstCall).every((d) => typeof d.reasoning_content === "string")).toBe(
+      true,
+    );
+    const streamed = deltas
+      .flatMap((d) => (d.tool_calls as { function: { arguments: string } }[] | undefined) ?? [])
+      .map((call) => call.function.arguments)
+      .join("");
+    expect(streamed).toBe(message.tool_calls[0].function.arguments);
+    expect(deltas.map((d) => d.reasoning_content ?? "").join("")).toBe(message.reasoning_content);
+  });
+
   // include_reasoning (request field, default true) is honoured only on the harmony path
   // (gpt-oss) in these releases: vllm issue #33915 (Feb 2026) asks for non-harmony models, vllm
   // PR #44301 (Jun 2026) adds it.
