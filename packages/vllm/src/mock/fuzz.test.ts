@@ -341,3 +341,76 @@ describe("fuzz of /v1/messages/count_tokens", () => {
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
   });
 });
+
+describe("fuzz of chat with a reasoning parser", () => {
+  const servers: TestServer[] = [];
+  afterAll(() => Promise.all(servers.map((server) => server.close())));
+
+  // Reasoning bodies (reasoning-parser.ts): random fields around valid messages, streamed or not,
+  // against deepseek_r1 and qwen3; every answer below 500, whole answers with string-or-null
+  // parts, streams ending in [DONE] with no piece of a marker in any delta.
+  it("answers 200 random reasoning bodies below 500 and keeps serving", async () => {
+    for (const [parser, version] of [
+      ["deepseek_r1", "0.10.2"],
+      ["qwen3", "0.12.0"],
+    ] as const) {
+      servers.push(
+        await startVllm({
+          "max-model-len": "128",
+          "reasoning-parser": parser,
+          "vllm-version": version,
+        }),
+      );
+    }
+    const random = prng(3_000_017);
+    const extra = [
+      "include_reasoning",
+      "chat_template_kwargs",
+      "response_format",
+      "stop",
+      "n",
+      "seed",
+      "max_tokens",
+      "stream",
+      "logprobs",
+      "top_logprobs",
+      "tool_choice",
+    ];
+    for (let i = 0; i < 200; i += 1) {
+      const server = servers[i % servers.length] as TestServer;
+      const body: Record<string, unknown> = {
+        messages: [{ role: "user", content: "word ".repeat(1 + Math.floor(random() * 4)) }],
+      };
+      for (const key of extra) if (random() < 0.3) body[key] = value(random);
+      if (random() < 0.6) body.max_tokens = Math.floor(random() * 40) + 1;
+      if (random() < 0.4) body.stream = true;
+      if (random() < 0.2) body.chat_template_kwargs = { enable_thinking: random() < 0.5 };
+      const response = await fetch(`${server.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      const text = await response.text();
+      const what = `${JSON.stringify(body)} -> ${text}`;
+      expect(response.status, what).toBeLessThan(500);
+      if (response.status !== 200) continue;
+      if (body.stream === true) {
+        expect(text.endsWith("data: [DONE]\n\n"), what).toBe(true);
+        for (const frame of text.split("\n\n").filter((f) => f.startsWith("data: {"))) {
+          const chunk = JSON.parse(frame.slice(6)) as { choices: { delta: object }[] };
+          for (const choice of chunk.choices) {
+            expect(JSON.stringify(choice.delta), what).not.toContain("think>");
+          }
+        }
+      } else {
+        for (const choice of JSON.parse(text).choices) {
+          const { content } = choice.message;
+          const reasoning = choice.message.reasoning ?? choice.message.reasoning_content;
+          expect(content === null || typeof content === "string", what).toBe(true);
+          expect(reasoning === null || typeof reasoning === "string", what).toBe(true);
+        }
+      }
+    }
+    for (const server of servers) expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+});
