@@ -514,3 +514,41 @@ describe("n > 1 (vLLM V1 parallel sampling through the backend's create_response
     ]);
   });
 });
+
+describe("structured outputs on vllm_model (guided_decoding / structured_outputs)", () => {
+  it("choice: the text is one of the choices (the seed picks it); the other constraints are accepted", async () => {
+    // vllm_backend_utils.py from_dict passes StructuredOutputsParams to SamplingParams, so vLLM
+    // constrains the text; the choice picked by seed + child index, as the vLLM mock picks.
+    const { post } = await startVllmTriton();
+    const ask = async (parameters: Record<string, unknown>) => {
+      const res = await post(generate, {
+        text_input: "Pick one",
+        stream: false,
+        exclude_input_in_output: true,
+        sampling_parameters: JSON.stringify(parameters),
+      });
+      return [res.status, (await res.json()) as { text_output?: string; error?: string }] as const;
+    };
+    const choice = ["yes", "no", "maybe"];
+    for (const seed of [0, 1, 2, 3]) {
+      const [status, body] = await ask({
+        seed,
+        structured_outputs: JSON.stringify({ choice }),
+      });
+      expect(status).toBe(200);
+      expect(body.text_output).toBe(choice[seed % 3]);
+    }
+    const [, guided] = await ask({ guided_decoding: { choice: ["only"], backend: "xgrammar" } });
+    expect(guided.text_output).toBe("only");
+    const [jsonStatus] = await ask({
+      structured_outputs: JSON.stringify({ json: { type: "object" } }),
+    });
+    expect(jsonStatus).toBe(200);
+    // A refused constraint: from_dict returns None, execute reads its lora_name.
+    const [status, refused] = await ask({ guided_decoding: { choice: ["a"], regex: "a" } });
+    expect([status, refused.error]).toEqual([
+      500,
+      "Error generating stream: 'NoneType' object has no attribute 'lora_name'",
+    ]);
+  });
+});

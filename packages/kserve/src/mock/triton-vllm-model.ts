@@ -291,6 +291,21 @@ async function advance(sequence: Sequence): Promise<boolean> {
 }
 
 /**
+ * The text a structured-output constraint forces on sequence `index`: one of the `choice`
+ * strings (the seed plus the index picks it, as the vLLM mock picks guided choices); none for the
+ * other constraints, which the mock accepts without following. Off the hot path: one call per
+ * sequence.
+ */
+function forced(sampling: VllmSampling, index: number): { forcedText?: string } {
+  const structured = sampling.structured;
+  if (structured === undefined || !("choice" in structured) || structured.choice.length === 0) {
+    return {};
+  }
+  const pick = ((sampling.seed ?? 0) + index) % structured.choice.length;
+  return { forcedText: structured.choice[pick] as string };
+}
+
+/**
  * The responses of one accepted request. The `n` sequences advance in turn, one output each per
  * round (child requests in one engine step, in index order). Streaming: one response per output,
  * flagged final when the last sequence finishes (`RequestOutput.finished`: all children done).
@@ -322,6 +337,7 @@ async function* generateResponses(
         ignoreEos: s.ignoreEos,
         includeStopInOutput: s.includeStopStrInOutput,
         logprobs: s.logprobs,
+        ...forced(s, index),
       },
       { signal },
     );

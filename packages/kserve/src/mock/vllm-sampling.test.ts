@@ -25,6 +25,7 @@ describe("readSamplingParameters (from_dict + SamplingParams)", () => {
       ignoreEos: false,
       includeStopStrInOutput: false,
       logprobs: undefined,
+      structured: undefined,
     });
   });
 
@@ -62,6 +63,69 @@ describe("readSamplingParameters (from_dict + SamplingParams)", () => {
     ]) {
       expect(readSamplingParameters(text), text).toBeUndefined();
     }
+  });
+});
+
+describe("structured_outputs and guided_decoding (vllm_backend_utils.py from_dict)", () => {
+  // from_dict: structured_outputs is json.loads'd into StructuredOutputsParams(**...);
+  // guided_decoding (a JSON text or an object) loses its xgrammar-family `backend` and becomes
+  // structured_outputs unless that is given; TritonSamplingParams._validate_guided_params checks
+  // the kinds; vllm/sampling_params.py StructuredOutputsParams wants exactly one constraint.
+  // Every failure is caught by from_dict (None).
+  const read = (params: Record<string, unknown>) =>
+    readSamplingParameters(JSON.stringify(params))?.structured;
+  const ok = (params: Record<string, unknown>) => readSamplingParameters(JSON.stringify(params));
+
+  it("structured_outputs: a JSON text with one constraint", () => {
+    expect(read({ structured_outputs: JSON.stringify({ choice: ["a", "b"] }) })).toEqual({
+      choice: ["a", "b"],
+    });
+    expect(read({ structured_outputs: JSON.stringify({ regex: "[0-9]+" }) })).toEqual({
+      regex: "[0-9]+",
+    });
+    expect(
+      read({
+        structured_outputs: JSON.stringify({ json: { type: "object" }, disable_fallback: true }),
+      }),
+    ).toEqual({ json: { type: "object" } });
+    // An object instead of its text: json.loads raises TypeError.
+    expect(ok({ structured_outputs: { choice: ["a"] } })).toBeUndefined();
+  });
+
+  it("guided_decoding: a text or an object, backend removed when xgrammar's, mapped onto structured_outputs", () => {
+    expect(read({ guided_decoding: { choice: ["x"], backend: "xgrammar" } })).toEqual({
+      choice: ["x"],
+    });
+    expect(read({ guided_decoding: JSON.stringify({ grammar: "root ::= 'a'" }) })).toEqual({
+      grammar: "root ::= 'a'",
+    });
+    // "guided_decoding.backend is no longer supported request-level": a ValueError.
+    expect(ok({ guided_decoding: { choice: ["x"], backend: "outlines" } })).toBeUndefined();
+    // structured_outputs wins when both are given.
+    expect(
+      read({
+        structured_outputs: JSON.stringify({ choice: ["s"] }),
+        guided_decoding: { choice: ["g"] },
+      }),
+    ).toEqual({ choice: ["s"] });
+  });
+
+  it("refused: no constraint, two constraints, unknown fields, wrong kinds", () => {
+    for (const bad of [
+      {},
+      { choice: ["a"], regex: "a" },
+      { choice: ["a"], backend: "xgrammar" },
+      { choice: "a" },
+      { choice: ["a", 1] },
+      { json: "{}" },
+      { regex: 5 },
+      { grammar: ["g"] },
+      { regex: "a", whitespace_pattern: 1 },
+    ]) {
+      expect(ok({ structured_outputs: JSON.stringify(bad) }), JSON.stringify(bad)).toBeUndefined();
+    }
+    expect(ok({ guided_decoding: 5 })).toBeUndefined();
+    expect(ok({ guided_decoding: "not json" })).toBeUndefined();
   });
 });
 

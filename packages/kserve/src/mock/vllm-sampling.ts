@@ -37,6 +37,115 @@ export interface VllmSampling {
   readonly includeStopStrInOutput: boolean;
   /** `logprobs`: alternatives per token; undefined = none asked. */
   readonly logprobs: number | undefined;
+  /** `structured_outputs` (or `guided_decoding` mapped onto it); undefined = none. */
+  readonly structured: StructuredOutputs | undefined;
+}
+
+/**
+ * vLLM's `StructuredOutputsParams` as the backend builds it: exactly one constraint. Only
+ * `choice` shapes the mock's text (the others are accepted and checked, not followed).
+ */
+export type StructuredOutputs =
+  | { readonly choice: readonly string[] }
+  | { readonly json: Readonly<Record<string, unknown>> }
+  | { readonly regex: string }
+  | { readonly grammar: string }
+  | { readonly jsonObject: unknown }
+  | { readonly structuralTag: unknown };
+
+/** `StructuredOutputsParams`' constructor fields (vllm/sampling_params.py); others are a TypeError. */
+const structuredFields = new Set([
+  "json",
+  "regex",
+  "choice",
+  "grammar",
+  "json_object",
+  "disable_fallback",
+  "disable_any_whitespace",
+  "disable_additional_properties",
+  "whitespace_pattern",
+  "structural_tag",
+]);
+
+/** The constraint fields, of which exactly one must be given (not None). */
+const constraintFields = ["json", "regex", "choice", "grammar", "json_object", "structural_tag"];
+
+/** `guided_decoding.backend` values from_dict lets through (the rest raise ValueError). */
+const guidedBackends = new Set(["xgrammar", "xgrammar:no-fallback", "auto", "xgrammar:_auto"]);
+
+/**
+ * `StructuredOutputsParams(**value)` and TritonSamplingParams' `_validate_guided_params`: the
+ * constraint, or undefined where either raises (a value that is no object, an unknown field, no
+ * constraint or more than one, a truthy `choice` that is no list of strings, a truthy `json`
+ * that is no object, a truthy `regex`, `grammar` or `whitespace_pattern` that is no string).
+ */
+function structuredOutputs(value: unknown): StructuredOutputs | undefined {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
+  const fieldsOf = value as Record<string, unknown>;
+  if (Object.keys(fieldsOf).some((k) => !structuredFields.has(k))) return undefined;
+  const given = constraintFields.filter((k) => fieldsOf[k] !== undefined && fieldsOf[k] !== null);
+  if (given.length !== 1) return undefined;
+  const truthy = (k: string) => pyBool(fieldsOf[k]);
+  const { choice, json, regex, grammar } = fieldsOf;
+  if (truthy("choice") && (!Array.isArray(choice) || choice.some((c) => typeof c !== "string"))) {
+    return undefined;
+  }
+  if (truthy("json") && (typeof json !== "object" || Array.isArray(json))) return undefined;
+  for (const k of ["regex", "grammar", "whitespace_pattern"]) {
+    if (truthy(k) && typeof fieldsOf[k] !== "string") return undefined;
+  }
+  switch (given[0]) {
+    case "choice":
+      return { choice: choice as string[] };
+    case "json":
+      return { json: json as Record<string, unknown> };
+    case "regex":
+      return { regex: String(regex) };
+    case "grammar":
+      return { grammar: String(grammar) };
+    case "json_object":
+      return { jsonObject: fieldsOf.json_object };
+    default:
+      return { structuralTag: fieldsOf.structural_tag };
+  }
+}
+
+/**
+ * The constraint of a request's parameters as from_dict builds it: `structured_outputs` is a
+ * JSON text (`json.loads(value)`); `guided_decoding` is that text or an object, its `backend`
+ * removed (one of xgrammar's names, else a ValueError), and used unless `structured_outputs` is
+ * given. Undefined for none; "invalid" where from_dict's try catches.
+ */
+function readStructured(
+  values: Record<string, unknown>,
+): StructuredOutputs | undefined | "invalid" {
+  const structured = values.structured_outputs;
+  const guided = values.guided_decoding;
+  let fromStructured: StructuredOutputs | undefined;
+  if (structured !== undefined) {
+    if (typeof structured !== "string") return "invalid";
+    const parsed = pythonJsonLoads(structured);
+    if ("error" in parsed) return "invalid";
+    fromStructured = structuredOutputs(parsed.value);
+    if (fromStructured === undefined) return "invalid";
+  }
+  let fromGuided: StructuredOutputs | undefined;
+  if (guided !== undefined) {
+    let value: unknown = guided;
+    if (typeof value === "string") {
+      const parsed = pythonJsonLoads(value);
+      if ("error" in parsed) return "invalid";
+      value = parsed.value;
+    }
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return "invalid";
+    const { backend, ...rest } = value as Record<string, unknown>;
+    if ("backend" in (value as object) && !guidedBackends.has(backend as string)) return "invalid";
+    if (structured === undefined) {
+      fromGuided = structuredOutputs(rest);
+      if (fromGuided === undefined) return "invalid";
+    }
+  }
+  return fromStructured ?? fromGuided;
 }
 
 /** Python's annotation kinds of the SamplingParams fields `from_dict` converts (type_mapping). */
@@ -75,6 +184,8 @@ const fields: Readonly<Record<string, FieldKind>> = {
   allowed_token_ids: "other",
   extra_args: "other",
   structured_outputs: "other",
+  // from_dict maps it onto structured_outputs and removes it (vllm_backend_utils.py).
+  guided_decoding: "other",
   lora_name: "other",
 };
 
@@ -184,7 +295,8 @@ function stopList(value: unknown): string[] | undefined {
  * an unknown key, a failed conversion, or a value vLLM's `_verify_args` refuses: `n` < 1,
  * penalties outside [-2, 2], `repetition_penalty` <= 0, `temperature` < 0, `top_p` outside
  * (0, 1], `top_k` below -1, `min_p` outside [0, 1], `max_tokens` < 1, `min_tokens` < 0 or above
- * `max_tokens`, `logprobs` < 0, an empty or non-string stop). JSON nulls are dropped first, so
+ * `max_tokens`, `logprobs` < 0, an empty or non-string stop, a structured-output constraint
+ * `StructuredOutputsParams` or the backend's checks refuse). JSON nulls are dropped first, so
  * vLLM's defaults apply to them.
  */
 export function readSamplingParameters(text: string): VllmSampling | undefined {
@@ -217,7 +329,9 @@ export function readSamplingParameters(text: string): VllmSampling | undefined {
   const penalties = [num("presence_penalty", 0), num("frequency_penalty", 0)];
   const stop = stopList(values.stop);
   const stopTokenIds = values.stop_token_ids ?? [];
+  const structured = readStructured(values);
   if (
+    structured === "invalid" ||
     n < 1 ||
     penalties.some((p) => !(p >= -2 && p <= 2)) ||
     !(num("repetition_penalty", 1) > 0) ||
@@ -249,5 +363,6 @@ export function readSamplingParameters(text: string): VllmSampling | undefined {
     ignoreEos: (values.ignore_eos as boolean | undefined) ?? false,
     includeStopStrInOutput: (values.include_stop_str_in_output as boolean | undefined) ?? false,
     logprobs,
+    structured,
   };
 }
