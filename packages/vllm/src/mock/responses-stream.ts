@@ -217,7 +217,7 @@ export async function* responseStream(
   const final = responseObject(prepared, {
     status: finishStatus(prepared, finish),
     output,
-    usage: responseUsage(prepared.promptTokens, finish.completionTokens),
+    usage: responseUsage(prepared.era, prepared.promptTokens, finish.completionTokens),
   });
   if (prepared.store) store.put(final, prepared.messages);
   yield responsesEvent("response.completed", {
@@ -328,9 +328,18 @@ export function storedResponseStream(
 ): AsyncIterable<string> {
   const log = store.log(id);
   if (log !== undefined) return log.follow(startingAfter === undefined ? 0 : startingAfter + 1);
+  return failingStream(`Unknown response_id: ${id}`);
+}
+
+/**
+ * A stream whose generator raises at its first step: Starlette has sent the 200 headers by then,
+ * so the client sees the connection drop with no event (vLLM's streams that raise before their
+ * first event: an unknown stored stream, and non-harmony streaming in ≈0.10.1).
+ */
+export function failingStream(message: string): AsyncIterable<string> {
   return {
     [Symbol.asyncIterator]: () => ({
-      next: () => Promise.reject(new Error(`Unknown response_id: ${id}`)),
+      next: () => Promise.reject(new Error(message)),
     }),
   };
 }

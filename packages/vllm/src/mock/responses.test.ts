@@ -570,3 +570,130 @@ describe("responsesStoreEnabled", () => {
     );
   });
 });
+
+describe("Responses API in the 0.10.x releases", () => {
+  const post = (url: string, body: unknown) =>
+    fetch(`${url}/v1/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  const invalidId = (id: string) =>
+    `Invalid 'response_id': '${id}'. Expected an ID that begins with 'resp'.`;
+
+  // serving_responses.py of v0.10.0 (vllm PR #20504): the chat UsageInfo as usage;
+  // `raise NotImplementedError("Streaming responses are not supported")` in create_responses,
+  // caught by no handler: Starlette's plain 500; _make_invalid_id_error for ids without resp_.
+  it("answers as v0.10.0: chat usage names, a plain 500 for a stream, the resp_ check", async () => {
+    const server = await startVllm({ "served-model-name": "m", "vllm-version": "0.10.0" });
+    try {
+      const answer = await post(server.url, { input: "Hi", max_output_tokens: 2 });
+      expect(answer.status).toBe(200);
+      const usage = ((await answer.json()) as { usage: Record<string, unknown> }).usage;
+      expect(Object.keys(usage)).toEqual([
+        "prompt_tokens",
+        "total_tokens",
+        "completion_tokens",
+        "prompt_tokens_details",
+      ]);
+      expect(usage.completion_tokens).toBe(2);
+      expect(usage.total_tokens).toBe((usage.prompt_tokens as number) + 2);
+      expect(usage.prompt_tokens_details).toBeNull();
+
+      const streamed = await post(server.url, { input: "Hi", stream: true });
+      expect(streamed.status).toBe(500);
+      expect(streamed.headers.get("content-type")).toBe("text/plain; charset=utf-8");
+      expect(await streamed.text()).toBe("Internal Server Error");
+
+      // The flat envelope of the era, type invalid_request_error, before any lookup.
+      const previous = await post(server.url, { input: "Hi", previous_response_id: "abc" });
+      expect(previous.status).toBe(400);
+      expect(await previous.json()).toEqual({
+        object: "error",
+        message: invalidId("abc"),
+        type: "invalid_request_error",
+        param: null,
+        code: 400,
+      });
+      // retrieve_responses(response_id) takes no query: a bad starting_after is not read.
+      const retrieved = await fetch(`${server.url}/v1/responses/abc?starting_after=x`);
+      expect(retrieved.status).toBe(400);
+      expect(((await retrieved.json()) as { message: string }).message).toBe(invalidId("abc"));
+      const cancelled = await fetch(`${server.url}/v1/responses/abc/cancel`, { method: "POST" });
+      expect(((await cancelled.json()) as { message: string }).message).toBe(invalidId("abc"));
+      const unknown = await fetch(`${server.url}/v1/responses/resp_x`);
+      expect(unknown.status).toBe(404);
+    } finally {
+      await server.close();
+    }
+  });
+
+  // serving_responses.py of ≈0.10.1 (the gpt-oss release): ResponseUsage with the details'
+  // cached_tokens and reasoning_tokens only (protocol.py of the era); the non-harmony stream
+  // generator raises after the 200 headers, so the connection drops.
+  it("answers as v0.10.1: basic ResponseUsage, a stream that drops", async () => {
+    const server = await startVllm({ "served-model-name": "m", "vllm-version": "0.10.1" });
+    try {
+      const response = await openaiClient(server).responses.create({
+        model: "m",
+        input: "Hi",
+        max_output_tokens: 2,
+      });
+      expect(response.usage).toEqual({
+        input_tokens: response.usage?.input_tokens,
+        input_tokens_details: { cached_tokens: 0 },
+        output_tokens: 2,
+        output_tokens_details: { reasoning_tokens: 0 },
+        total_tokens: (response.usage?.input_tokens ?? 0) + 2,
+      });
+      // (The mock's host drops it before the headers go out; the client sees a failed request
+      // either way, as the GET stream test above.)
+      await expect(
+        post(server.url, { input: "Hi", stream: true }).then((r) => r.text()),
+      ).rejects.toThrow();
+      const previous = await errorOf(
+        openaiClient(server).responses.create({ input: "Hi", previous_response_id: "msg_1" }),
+      );
+      expect(previous).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(previous.message).toContain(invalidId("msg_1"));
+      // The server keeps serving after the dropped stream.
+      expect((await post(server.url, { input: "Hi", max_output_tokens: 1 })).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  // Before non-harmony streaming, create_responses returns the queued response for background
+  // before it looks at stream.
+  it("answers background with stream as the queued response before streaming was served", async () => {
+    process.env.VLLM_ENABLE_RESPONSES_API_STORE = "1";
+    let server: TestServer;
+    try {
+      server = await startVllm({ "served-model-name": "m", "vllm-version": "0.10.0" });
+    } finally {
+      delete process.env.VLLM_ENABLE_RESPONSES_API_STORE;
+    }
+    try {
+      const answer = await post(server.url, { input: "Hi", stream: true, background: true });
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get("content-type")).toMatch(/^application\/json/);
+      expect(((await answer.json()) as { status: string }).status).toBe("queued");
+    } finally {
+      await server.close();
+    }
+  });
+
+  // Later releases look the id up (no prefix check): an id of any form is the 404.
+  it("looks any id up from the releases that serve streaming", async () => {
+    const server = await startVllm({ "served-model-name": "m", "vllm-version": "0.11.0" });
+    try {
+      const retrieved = await fetch(`${server.url}/v1/responses/abc`);
+      expect(retrieved.status).toBe(404);
+      expect(((await retrieved.json()) as { error: { message: string } }).error.message).toBe(
+        "Response with id 'abc' not found.",
+      );
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -31,6 +31,20 @@ export function responseNotFound(id: string): VllmError {
   return invalidRequest(404, `Response with id '${id}' not found.`);
 }
 
+/**
+ * The id check of the releases whose profile says `idPrefixChecked` (serving_responses.py
+ * `_make_invalid_id_error` of v0.10.0 and ≈0.10.1): an id not starting `resp_` is 400
+ * invalid_request_error before any lookup, for `previous_response_id`, retrieve and cancel.
+ */
+export function checkResponseId(era: ResponsesEra, id: string): void {
+  if (era.idPrefixChecked && !id.startsWith("resp_")) {
+    throw invalidRequest(
+      400,
+      `Invalid 'response_id': '${id}'. Expected an ID that begins with 'resp'.`,
+    );
+  }
+}
+
 /** The 400 for `background` when the store is off (serving_responses.py `create_responses`). */
 export const backgroundNeedsStore =
   "This vLLM engine does not support `store=True` and therefore does not support the background mode. To enable these features, set the environment variable `VLLM_ENABLE_RESPONSES_API_STORE=1` when launching the vLLM server.";
@@ -221,14 +235,15 @@ export function prepareResponse(
     throw invalidRequest(400, backgroundNeedsStore);
   }
   const keep = request.store && store.enabled;
+  // Only routed where the profile serves the Responses API (vllm-plugin.ts).
+  const era = model.profile.responses as ResponsesEra;
   let history: readonly ChatMessage[] = [];
   if (request.previousResponseId !== undefined) {
+    checkResponseId(era, request.previousResponseId);
     const previous = store.get(request.previousResponseId);
     if (previous === undefined) throw responseNotFound(request.previousResponseId);
     history = historyOf(store, previous);
   }
-  // Only routed where the profile serves the Responses API (vllm-plugin.ts).
-  const era = model.profile.responses as ResponsesEra;
   if (era.toolsRefused && request.toolsEcho.length > 0) {
     // NotImplementedError caught as f"{e} {e.__cause__}": the cause is None.
     throw badRequest("Tool use is not supported in Responses API without Harmony None");
@@ -352,10 +367,33 @@ export function responseObject(
 }
 
 /**
- * `usage` (protocol.py ResponseUsage): SimpleContext counts prompt and output tokens; cached,
- * reasoning and tool-output tokens are 0 and the per-turn lists empty (it keeps no turn metrics).
+ * `usage` in the era's shape ({@link ResponsesEra.usage}): the chat `UsageInfo` in v0.10.0
+ * (`prompt_tokens_details` null: no `--enable-prompt-tokens-details`), else protocol.py
+ * `ResponseUsage`: SimpleContext counts prompt and output tokens; cached, reasoning and
+ * tool-output tokens are 0 and the per-turn lists empty (it keeps no turn metrics).
  */
-export function responseUsage(inputTokens: number, outputTokens: number): object {
+export function responseUsage(
+  era: ResponsesEra,
+  inputTokens: number,
+  outputTokens: number,
+): object {
+  if (era.usage === "chat") {
+    return {
+      prompt_tokens: inputTokens,
+      total_tokens: inputTokens + outputTokens,
+      completion_tokens: outputTokens,
+      prompt_tokens_details: null,
+    };
+  }
+  if (era.usage === "basic") {
+    return {
+      input_tokens: inputTokens,
+      input_tokens_details: { cached_tokens: 0 },
+      output_tokens: outputTokens,
+      output_tokens_details: { reasoning_tokens: 0 },
+      total_tokens: inputTokens + outputTokens,
+    };
+  }
   return {
     input_tokens: inputTokens,
     input_tokens_details: {
@@ -463,7 +501,7 @@ async function finishedResponse(
   return responseObject(prepared, {
     status: finishStatus(prepared, result.finish),
     output: outputItems(model, prepared, text, result.tokens),
-    usage: responseUsage(prepared.promptTokens, result.finish.completionTokens),
+    usage: responseUsage(prepared.era, prepared.promptTokens, result.finish.completionTokens),
   });
 }
 

@@ -44,10 +44,17 @@ import { modelList } from "./model-card.js";
 import { openApiDocument } from "./openapi.js";
 import { withRequestIdHeader, withRequestIdHeaders } from "./request-id.js";
 import { parseChatRequest, parseCompletionRequest } from "./requests.js";
-import { createResponse, prepareResponse, ResponseStore, retrieveResponse } from "./responses.js";
+import {
+  checkResponseId,
+  createResponse,
+  prepareResponse,
+  ResponseStore,
+  retrieveResponse,
+} from "./responses.js";
 import { parseResponsesRequest } from "./responses-request.js";
 import {
   backgroundResponseStream,
+  failingStream,
   readRetrieveQuery,
   responseStream,
   storedResponseStream,
@@ -350,6 +357,7 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
   if (profile.responses !== undefined) {
     const store = new ResponseStore(settings.responsesStore);
     shutdown?.addEventListener("abort", () => store.close(), { once: true });
+    const era = profile.responses;
     post(
       "/v1/responses",
       counted(async (request, signal) => {
@@ -357,8 +365,16 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
           needTask("generate", "Responses API");
           const parsed = parseResponsesRequest(jsonBody(request));
           const prepared = prepareResponse(model, store, parsed);
+          // Before non-harmony streaming, the background branch comes first (profiles.ts).
+          const streamed = parsed.stream && (era.streaming === "served" || !parsed.background);
+          if (streamed && era.streaming === "uncaught") return starletteServerError;
+          if (streamed && era.streaming === "after-headers") {
+            return stream(
+              failingStream("Streaming is not supported for responses API without Harmony."),
+            );
+          }
           return await forAdapter(parsed.model, async () =>
-            parsed.stream
+            streamed
               ? stream(
                   parsed.background
                     ? backgroundResponseStream(model, store, prepared)
@@ -374,7 +390,12 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
     get("/v1/responses/:response_id", (request) => {
       try {
         const id = request.params.response_id ?? "";
-        const query = readRetrieveQuery(request.query);
+        // Before background streaming the route takes no query (profiles.ts ResponsesEra.streaming).
+        const query =
+          era.streaming === "served"
+            ? readRetrieveQuery(request.query)
+            : { stream: false, startingAfter: undefined };
+        checkResponseId(era, id);
         const response = retrieveResponse(store, id);
         return query.stream
           ? stream(storedResponseStream(store, id, query.startingAfter))
@@ -385,7 +406,9 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
     });
     post("/v1/responses/:response_id/cancel", (request) => {
       try {
-        return json(200, store.cancel(request.params.response_id ?? ""));
+        const id = request.params.response_id ?? "";
+        checkResponseId(era, id);
+        return json(200, store.cancel(id));
       } catch (error) {
         return fail(error);
       }
@@ -455,6 +478,17 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
   // vllm-openai.md §1: --enable-request-id-headers puts X-Request-Id on every response.
   return [settings.requestIdHeaders ? withRequestIdHeaders(table) : table];
 }
+
+/**
+ * Starlette's answer for an exception no handler catches (ServerErrorMiddleware's
+ * PlainTextResponse; the charset added to a text/* type), as vLLM 0.10.0 answers a Responses
+ * stream it raises NotImplementedError for (profiles.ts ResponsesEra.streaming).
+ */
+const starletteServerError: RestRouteReply = {
+  status: 500,
+  headers: { "content-type": "text/plain; charset=utf-8" },
+  body: "Internal Server Error",
+};
 
 /**
  * vLLM's middlewares in front of its router for a request no route takes: the API key's 401
