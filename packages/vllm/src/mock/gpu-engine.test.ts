@@ -11,6 +11,7 @@ import {
   readGpuEngineSettings,
 } from "@servingkit/mock-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { vllmMockModule } from "../mock.js";
 import { completionStream } from "./completions.js";
 import { LoraRegistry } from "./lora.js";
 import { profileFor } from "./profiles.js";
@@ -745,5 +746,58 @@ describe("one chunk per engine step (vllm/v1/engine/output_processor.py)", () =>
     } finally {
       await server.close();
     }
+  });
+});
+
+// vllm/config/scheduler.py stream_interval (default 1, ge=1) and output_processor.py
+// make_request_output: an output goes out with a request's first token, then once
+// stream_interval tokens have gathered since the last one, and with the last token (vllm PR
+// #27869, from 0.12.0).
+describe("--stream-interval", () => {
+  it("is listed among the mock's options", () => {
+    expect(vllmMockModule.options?.["stream-interval"]?.help).toContain("--stream-interval");
+  });
+
+  it("sends the first token at once, then chunks of N tokens, the last with the rest", async () => {
+    const clock = new ManualClock();
+    const server = await startVllm(
+      { "served-model-name": "m", gpu: "h100-80gb", "stream-interval": "4" },
+      [],
+      { clock },
+    );
+    try {
+      const text = await drive(
+        clock,
+        fetch(`${server.url}/v1/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            prompt: "Tell me about rivers",
+            max_tokens: 11,
+            ignore_eos: true,
+            stream: true,
+            stream_options: { include_usage: true, continuous_usage_stats: true },
+          }),
+        }).then((r) => r.text()),
+      );
+      const counts = contentChunks<{ usage: { completion_tokens: number } }>(text).map(
+        (c) => c.usage.completion_tokens,
+      );
+      expect(counts).toEqual([1, 5, 9, 11]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("is an unknown flag before 0.12.0, needs --gpu, and is at least 1", async () => {
+    await expect(
+      startVllm({ "vllm-version": "0.11.1", gpu: "h100-80gb", "stream-interval": "4" }),
+    ).rejects.toThrow("unrecognized arguments: --stream-interval");
+    await expect(startVllm({ "stream-interval": "4" })).rejects.toThrow(
+      "--stream-interval needs --gpu DEVICE",
+    );
+    await expect(startVllm({ gpu: "h100-80gb", "stream-interval": "0" })).rejects.toThrow(
+      "--stream-interval: '0' is not a whole number >= 1",
+    );
   });
 });

@@ -155,6 +155,13 @@ export interface VllmProfile {
    * "context_management":{"original_input_tokens":11}}`. Before, FastAPI's 404.
    */
   readonly anthropicCountTokens: boolean;
+  /**
+   * Whether `vllm serve` takes `--stream-interval N` (vllm/config/scheduler.py `stream_interval`,
+   * default 1; vllm PR #27869, approved 2025-11-12, after the 0.11.1 branch: from 0.12.0): after a
+   * request's first output its tokens go out once N have gathered (output_processor.py). Before,
+   * argparse's "unrecognized arguments".
+   */
+  readonly streamInterval: boolean;
   /** Which fields carry a chat answer's reasoning. */
   readonly reasoningFields: ReasoningFields;
   /** What `--enable-reasoning` does in this release. */
@@ -215,6 +222,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     responses: undefined,
     anthropicMessages: false,
     anthropicCountTokens: false,
+    streamInterval: false,
     reasoningFields: "reasoning_content",
     enableReasoningFlag: "required",
   },
@@ -229,6 +237,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     responses: undefined,
     anthropicMessages: false,
     anthropicCountTokens: false,
+    streamInterval: false,
     reasoningFields: "reasoning_content",
     enableReasoningFlag: "required",
   },
@@ -243,6 +252,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     responses: undefined,
     anthropicMessages: false,
     anthropicCountTokens: false,
+    streamInterval: false,
     reasoningFields: "reasoning_content",
     enableReasoningFlag: "deprecated",
   },
@@ -257,6 +267,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     responses: responses0100,
     anthropicMessages: false,
     anthropicCountTokens: false,
+    streamInterval: false,
     reasoningFields: "reasoning_content",
     enableReasoningFlag: "removed",
   },
@@ -271,6 +282,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     responses: responses0101,
     anthropicMessages: false,
     anthropicCountTokens: false,
+    streamInterval: false,
     reasoningFields: "reasoning_content",
     enableReasoningFlag: "removed",
   },
@@ -285,6 +297,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     responses: responsesToolsRefused,
     anthropicMessages: false,
     anthropicCountTokens: false,
+    streamInterval: false,
     reasoningFields: "reasoning_content",
     enableReasoningFlag: "removed",
   },
@@ -299,6 +312,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     responses: responsesToolsRefused,
     anthropicMessages: false,
     anthropicCountTokens: false,
+    streamInterval: false,
     reasoningFields: "reasoning_content",
     enableReasoningFlag: "removed",
   },
@@ -313,6 +327,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     responses: responsesToolsRefused,
     anthropicMessages: true,
     anthropicCountTokens: false,
+    streamInterval: false,
     reasoningFields: "both",
     enableReasoningFlag: "removed",
   },
@@ -327,6 +342,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     responses: responsesWithTools,
     anthropicMessages: true,
     anthropicCountTokens: false,
+    streamInterval: true,
     reasoningFields: "both",
     enableReasoningFlag: "removed",
   },
@@ -341,6 +357,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     responses: responsesIncomplete,
     anthropicMessages: true,
     anthropicCountTokens: false,
+    streamInterval: true,
     reasoningFields: "both",
     enableReasoningFlag: "removed",
   },
@@ -355,6 +372,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     responses: responsesIncomplete,
     anthropicMessages: true,
     anthropicCountTokens: false,
+    streamInterval: true,
     reasoningFields: "reasoning",
     enableReasoningFlag: "removed",
   },
@@ -369,6 +387,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     responses: responsesIncomplete,
     anthropicMessages: true,
     anthropicCountTokens: true,
+    streamInterval: true,
     reasoningFields: "reasoning",
     enableReasoningFlag: "removed",
   },

@@ -77,6 +77,11 @@ export const vllmOptions: Readonly<Record<string, RuntimeOption>> = {
     type: "boolean",
     help: "serve LoRA adapters (needed by --lora-modules)",
   },
+  "stream-interval": {
+    type: "string",
+    valueName: "N",
+    help: "with --gpu, vLLM 0.12.0 and later: after a request's first chunk, stream its tokens once N have gathered (vLLM --stream-interval); default 1",
+  },
   "max-loras": {
     type: "string",
     valueName: "N",
@@ -248,6 +253,11 @@ export function readVllmSettings(
     throw new Error("--lora-modules needs --enable-lora");
   }
   const release = profileFor(version);
+  // profiles.ts streamInterval: the flag is argparse's unknown before 0.12.0; the GPU engine
+  // options (mock-core readGpuEngineSettings) read its value.
+  if (values["stream-interval"] !== undefined && !release.streamInterval) {
+    throw new Error("unrecognized arguments: --stream-interval");
+  }
   const reasoningParser = readReasoningParser(
     release,
     version,
