@@ -149,17 +149,53 @@ function thinkingAnswer(
 }
 
 /**
- * `message`'s reasoning fields as the release names them (profiles.ts `reasoningFields`), after
- * its other keys as vLLM's ChatMessage orders them: `reasoning_content`; `reasoning` and the copy
- * in `reasoning_content`; `reasoning`. Null without a parser.
+ * A whole answer's `message` (vLLM's ChatMessage, every field), its reasoning fields as the
+ * release names them (profiles.ts `reasoningFields`) after the others: `reasoning_content`;
+ * `reasoning` and the copy in `reasoning_content`; `reasoning`. Null without a parser. Literals
+ * written out per release (no keys added to a built object: this runs per choice).
  */
-function addReasoning(
-  message: Record<string, unknown>,
+function chatMessage(
   fields: ReasoningFields,
+  role: string,
+  content: string | null,
+  toolCalls: readonly object[],
   reasoning: string | null,
-): void {
-  if (fields !== "reasoning_content") message.reasoning = reasoning;
-  if (fields !== "reasoning") message.reasoning_content = reasoning;
+): object {
+  if (fields === "reasoning_content") {
+    return {
+      role,
+      content,
+      refusal: null,
+      annotations: null,
+      audio: null,
+      function_call: null,
+      tool_calls: toolCalls,
+      reasoning_content: reasoning,
+    };
+  }
+  if (fields === "both") {
+    return {
+      role,
+      content,
+      refusal: null,
+      annotations: null,
+      audio: null,
+      function_call: null,
+      tool_calls: toolCalls,
+      reasoning,
+      reasoning_content: reasoning,
+    };
+  }
+  return {
+    role,
+    content,
+    refusal: null,
+    annotations: null,
+    audio: null,
+    function_call: null,
+    tool_calls: toolCalls,
+    reasoning,
+  };
 }
 
 /** A stream delta's parts (vLLM's DeltaMessage): each key goes out only when set. */
@@ -273,14 +309,11 @@ export async function chatCompletion(
     const answer = split === undefined ? output : split.content;
     const text = echoText === "" ? answer : echoText + (answer ?? "");
     const { finish_reason, stop_reason } = finishOf(result.finish);
-    const message: Record<string, unknown> = {
+    const message = chatMessage(
+      fields,
       role,
-      content: tool ? (tool.finishAsToolCalls ? null : "") : text,
-      refusal: null,
-      annotations: null,
-      audio: null,
-      function_call: null,
-      tool_calls: tool
+      tool ? (tool.finishAsToolCalls ? null : "") : text,
+      tool
         ? [
             {
               id: toolCallId(),
@@ -289,8 +322,8 @@ export async function chatCompletion(
             },
           ]
         : [],
-    };
-    addReasoning(message, fields, split?.reasoning ?? null);
+      split?.reasoning ?? null,
+    );
     return {
       index: result.index,
       message,
