@@ -33,6 +33,15 @@ describe("caikitMockModule settings", () => {
     ).toEqual(["m", "c"]);
   });
 
+  // Caikit TGIS's TGIS speculates with IBM's MLP speculator (SPECULATOR_NAME,
+  // server/text_generation_server/models/paged_causal_lm.py), not vLLM's --speculative-config.
+  it("offers the GPU engine options without vLLM's speculative decoding flags", () => {
+    const options = caikitMockModule.options ?? {};
+    expect(options.gpu).toBeDefined();
+    expect(options["speculative-config"]).toBeUndefined();
+    expect(options["speculative-acceptance-rate"]).toBeUndefined();
+  });
+
   it("refuses --gpu for Caikit Standalone, whose models run in process without TGIS", async () => {
     // caikit-tgis.md: Standalone has no TGIS behind it, so there is no engine to simulate.
     await expect(

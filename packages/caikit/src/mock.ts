@@ -12,13 +12,13 @@ import {
   defaultModelSpec,
   type EngineLogger,
   type GpuEngineSettings,
-  gpuEngineOptions,
   type MockPlugin,
   type ModelSpec,
   type PluginContext,
   type RestRouteTable,
   type RuntimeMockModule,
   readGpuEngineSettings,
+  tgisGpuEngineOptions,
 } from "@servingkit/mock-core";
 import {
   createGenerationService,
@@ -236,8 +236,9 @@ export const caikitMockModule: RuntimeMockModule = {
       valueName: "ID",
       help: "also serve model ID with caikit-nlp's local TextGeneration (in process, no TGIS)",
     },
-    // The simulated GPU under Caikit TGIS's TGIS (issue 7): the option objects vLLM declares.
-    ...gpuEngineOptions,
+    // The simulated GPU under Caikit TGIS's TGIS (issue 7): the option objects vLLM declares, less
+    // its speculative decoding flags (mock-core tgisGpuEngineOptions).
+    ...tgisGpuEngineOptions,
   },
   defaultModels: ({ runtime, models, values }) => [
     ...(models.length > 0 ? models : defaultCaikitModels(runtime)),

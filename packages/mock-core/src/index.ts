@@ -43,6 +43,7 @@ export {
   readGpuEngineSettings,
   readSpeculativeConfig,
   type SpeculativeSettings,
+  tgisGpuEngineOptions,
 } from "./engine/gpu-engine-settings.js";
 export { createGpuTextEngine, type GpuTextEngineOptions } from "./engine/gpu-text-engine.js";
 export { latencyOptions } from "./engine/latency-options.js";

@@ -574,6 +574,17 @@ describe("TGIS mock limits and platform", () => {
 });
 
 describe("TGIS on the simulated GPU (issue 7: the engine options of every generative runtime)", () => {
+  // IBM TGIS speculates with its own MLP speculator from SPECULATOR_NAME
+  // (server/text_generation_server/models/paged_causal_lm.py), not vLLM's --speculative-config,
+  // and exports none of vLLM's spec-decode metrics: the mock offers neither flag.
+  it("offers the engine options but not vLLM's speculative decoding flags", () => {
+    const options = tgisMockModule.options ?? {};
+    expect(options.gpu).toBeDefined();
+    expect(options["max-num-seqs"]).toBeDefined();
+    expect(options["speculative-config"]).toBeUndefined();
+    expect(options["speculative-acceptance-rate"]).toBeUndefined();
+  });
+
   it("queues beyond max_num_seqs and reports the engine's queue and batch in /metrics", async () => {
     // caikit-tgis.md §3.7: tgi_queue_size and tgi_batch_current_size; vllm-openai.md §9: the
     // scheduler runs at most max_num_seqs requests, the rest wait.

@@ -10,13 +10,13 @@
  */
 import {
   type GpuEngineSettings,
-  gpuEngineOptions,
   type MockPlugin,
   type ModelSpec,
   modelSpecFor,
   type RuntimeMockModule,
   type RuntimeOptionValues,
   readGpuEngineSettings,
+  tgisGpuEngineOptions,
 } from "@servingkit/mock-core";
 import { GenerationService } from "@servingkit/proto/fmaas";
 import { defaultTgisLimits, type TgisLimits } from "./mock/generation-parameters.js";
@@ -170,8 +170,10 @@ export const tgisMockModule: RuntimeMockModule = {
       valueName: "N",
       help: "TGIS --max-concurrent-requests: beyond it RESOURCE_EXHAUSTED (default 512)",
     },
-    // The simulated GPU (issue 7): the very option objects vLLM and Caikit TGIS declare.
-    ...gpuEngineOptions,
+    // The simulated GPU (issue 7): the very option objects vLLM and Caikit TGIS declare, less
+    // vLLM's speculative decoding flags (TGIS's own speculator is not modelled: mock-core
+    // tgisGpuEngineOptions).
+    ...tgisGpuEngineOptions,
   },
   plugins: async ({ values, models }) => {
     // The model's own context length is TGIS's default max_sequence_length (launcher).

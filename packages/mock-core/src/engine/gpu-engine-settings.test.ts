@@ -8,6 +8,7 @@ import {
   gpuEngineOptions,
   readGpuEngineSettings,
   readSpeculativeConfig,
+  tgisGpuEngineOptions,
 } from "./gpu-engine-settings.js";
 import { engineStartup } from "./text-engine-factory.js";
 
@@ -415,5 +416,17 @@ describe("--stream-interval", () => {
     expect(() => readGpuEngineSettings({ "stream-interval": "4" }, context)).toThrow(
       "--stream-interval needs --gpu DEVICE",
     );
+  });
+});
+
+describe("tgisGpuEngineOptions", () => {
+  // IBM TGIS: SPECULATOR_NAME (server/text_generation_server/models/paged_causal_lm.py), not
+  // vLLM's --speculative-config.
+  test("are the GPU engine options less vLLM's two speculative decoding flags", () => {
+    const names = Object.keys(gpuEngineOptions).filter(
+      (name) => name !== "speculative-config" && name !== "speculative-acceptance-rate",
+    );
+    expect(Object.keys(tgisGpuEngineOptions)).toEqual(names);
+    expect(names.length).toBe(Object.keys(gpuEngineOptions).length - 2);
   });
 });

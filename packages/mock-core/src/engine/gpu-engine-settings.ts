@@ -103,6 +103,24 @@ export const gpuEngineOptions: Readonly<Record<string, RuntimeOption>> = {
   },
 };
 
+/** vLLM's speculative decoding flags among {@link gpuEngineOptions}. */
+const speculativeFlags: ReadonlySet<string> = new Set([
+  "speculative-config",
+  "speculative-acceptance-rate",
+]);
+
+/**
+ * {@link gpuEngineOptions} without vLLM's speculative decoding flags, for TGIS and Caikit TGIS.
+ * IBM's TGIS does decode speculatively, but not as vLLM: it loads an MLP speculator named by the
+ * `SPECULATOR_NAME` environment variable (server/text_generation_server/models/paged_causal_lm.py,
+ * paged attention only), speculates only while a batch has at most `SPECULATOR_MAX_BATCH_SIZE`
+ * (default 16) requests, takes no `--speculative-config` and exports none of vLLM's spec-decode
+ * metrics. The mock does not model that speculator, so these runtimes do not offer the flags.
+ */
+export const tgisGpuEngineOptions: Readonly<Record<string, RuntimeOption>> = Object.fromEntries(
+  Object.entries(gpuEngineOptions).filter(([name]) => !speculativeFlags.has(name)),
+);
+
 /** The GPU engine's settings after reading the options; every default resolved. */
 export interface GpuEngineSettings {
   /** The modelled GPU. */
