@@ -12,6 +12,7 @@ import {
   anthropicChatBody,
   anthropicChatMessages,
   anthropicMessage,
+  imagePartCount,
   parseAnthropicRequest,
   pyJsonDumps,
   withoutImageParts,
@@ -798,7 +799,7 @@ describe("images on the mock's text-only models", () => {
     ((await (await fetch(`${url}/v1/models`)).json()) as { data: { root: string }[] }).data[0]
       ?.root;
 
-  it("takes image_url parts out of a chat body, and leaves a body without any as it is", () => {
+  it("counts image_url parts and takes them out of a chat body", () => {
     const body = {
       model: "m",
       messages: [
@@ -812,9 +813,8 @@ describe("images on the mock's text-only models", () => {
         },
       ],
     };
-    const taken = withoutImageParts(body);
-    expect(taken.images).toBe(1);
-    expect(taken.body).toEqual({
+    expect(imagePartCount(body)).toBe(1);
+    expect(withoutImageParts(body)).toEqual({
       model: "m",
       messages: [
         { role: "system", content: "s" },
@@ -822,9 +822,9 @@ describe("images on the mock's text-only models", () => {
       ],
     });
     expect(body.messages[1]?.content).toHaveLength(2);
-    const plain = { model: "m", messages: [{ role: "user", content: "hi" }] };
-    expect(withoutImageParts(plain)).toEqual({ body: plain, images: 0 });
-    expect(withoutImageParts(null)).toEqual({ body: null, images: 0 });
+    expect(imagePartCount({ model: "m", messages: [{ role: "user", content: "hi" }] })).toBe(0);
+    expect(imagePartCount(null)).toBe(0);
+    expect(imagePartCount({ messages: "x" })).toBe(0);
   });
 
   // vllm/multimodal/registry.py create_processor: `{model_config.model} is not a multimodal

@@ -552,8 +552,9 @@ export function anthropicMessage(chat: object): object {
  * `/v1/messages` converts it, the model checked (404 for an unknown name), the prompt rendered as
  * the chat path renders it (tools in the template unless the choice is `none`), and its token
  * count as `input_tokens`, equal to the `usage.input_tokens` of the same `/v1/messages` call.
- * `context_management.original_input_tokens` repeats it (vllm PR #35588's answer). No context
- * length check: rendering does not compare with `max_model_len`.
+ * `context_management.original_input_tokens` repeats it (vllm PR #35588's answer). No
+ * context-length check (whether vLLM's rendering refuses a count over `max_model_len` is not
+ * pinned).
  */
 export function anthropicCountTokens(
   model: VllmModel,
@@ -573,32 +574,34 @@ function isImagePart(part: unknown): boolean {
 }
 
 /**
- * A chat body with its messages' `image_url` content parts taken out, and how many there were:
- * the mock serves only text models, on which vLLM refuses any image (see
- * {@link notMultimodalError}) after the body has passed validation and the model check, so the
- * routes validate the body without its images and refuse after the model check. Used by
- * `/v1/chat/completions` and the Messages routes. Returns `body` itself when it holds no image.
+ * How many `image_url` content parts a chat body's messages hold: the mock serves only text
+ * models, on which vLLM refuses any image (see {@link notMultimodalError}) after the body has
+ * passed validation and the model check, so `/v1/chat/completions` and the Messages routes
+ * validate the body {@link withoutImageParts} and refuse after the model check. No allocation:
+ * it runs on every chat request.
  */
-export function withoutImageParts(body: unknown): {
-  readonly body: unknown;
-  readonly images: number;
-} {
+export function imagePartCount(body: unknown): number {
   const messages = isObject(body) ? body.messages : undefined;
-  if (!Array.isArray(messages)) return { body, images: 0 };
+  if (!Array.isArray(messages)) return 0;
   let images = 0;
   for (const message of messages) {
     const content = isObject(message) ? message.content : undefined;
     if (Array.isArray(content)) for (const part of content) if (isImagePart(part)) images += 1;
   }
-  if (images === 0) return { body, images };
-  const kept = messages.map((message) =>
+  return images;
+}
+
+/** A copy of a chat body whose messages' `image_url` content parts are taken out. */
+export function withoutImageParts(body: Record<string, unknown>): Record<string, unknown> {
+  const messages = Array.isArray(body.messages) ? body.messages : [];
+  const kept = messages.map((message: unknown) =>
     isObject(message) && Array.isArray(message.content)
       ? Object.assign({}, message, {
           content: message.content.filter((part) => !isImagePart(part)),
         })
       : message,
   );
-  return { body: Object.assign({}, body, { messages: kept }), images };
+  return Object.assign({}, body, { messages: kept });
 }
 
 /**

@@ -28,6 +28,7 @@ import {
   anthropicCountTokens,
   anthropicErrorReply,
   anthropicMessage,
+  imagePartCount,
   notMultimodalError,
   parseAnthropicCountTokens,
   parseAnthropicRequest,
@@ -293,6 +294,9 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
     "/detokenize",
     jsonRoute((body) => detokenize(model, body)),
   );
+  /** A chat body to validate: without its image parts when it has any (`images`, counted). */
+  const textOnly = (body: unknown, images: number): unknown =>
+    images > 0 ? withoutImageParts(body as Record<string, unknown>) : body;
   /** An image on the mock's text-only models: the model check's 404 first, then the 400. */
   const refuseImages = (name: string | undefined): never => {
     checkModelName(model, name);
@@ -340,8 +344,9 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
     counted(async (request, signal) => {
       try {
         needTask("generate", "Chat Completions API");
-        const { body, images } = withoutImageParts(jsonBody(request));
-        const parsed = parseChatRequest(body, request.headers["x-request-id"]);
+        const body = jsonBody(request);
+        const images = imagePartCount(body);
+        const parsed = parseChatRequest(textOnly(body, images), request.headers["x-request-id"]);
         if (images > 0) refuseImages(parsed.model);
         return await forAdapter(parsed.model, async () =>
           parsed.stream
@@ -436,8 +441,9 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
         }
         try {
           needTask("generate", "Messages API");
-          const { body, images } = withoutImageParts(anthropicChatBody(parsed));
-          const chat = parseChatRequest(body, request.headers["x-request-id"]);
+          const body = anthropicChatBody(parsed);
+          const images = imagePartCount(body);
+          const chat = parseChatRequest(textOnly(body, images), request.headers["x-request-id"]);
           if (images > 0) refuseImages(chat.model);
           return await forAdapter(chat.model, async () =>
             chat.stream
@@ -460,8 +466,9 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
         }
         try {
           needTask("generate", "Messages API");
-          const { body, images } = withoutImageParts(anthropicCountBody(parsed));
-          const chat = parseChatRequest(body, request.headers["x-request-id"]);
+          const body = anthropicCountBody(parsed);
+          const images = imagePartCount(body);
+          const chat = parseChatRequest(textOnly(body, images), request.headers["x-request-id"]);
           if (images > 0) refuseImages(chat.model);
           return json(200, anthropicCountTokens(model, chat));
         } catch (error) {
