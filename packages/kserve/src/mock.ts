@@ -46,7 +46,6 @@ import { StatsStore } from "./mock/triton-extensions.js";
 import { LogSettingsStore } from "./mock/triton-logging.js";
 import { SharedMemoryRegistry } from "./mock/triton-shared-memory.js";
 import { TraceSettingsStore } from "./mock/triton-trace.js";
-import { createVllmModel, vllmModelName } from "./mock/triton-vllm-model.js";
 
 export { type ModelControlMode, ModelRepository } from "./mock/model-control.js";
 export { modelmeshModelId } from "./mock/modelmesh.js";
@@ -122,12 +121,8 @@ function servedModels(options: KserveMockOptions): MockModel[] {
   const selected = selectModels(source, options.models ?? []);
   const pacing = options.vllmPacing;
   if (pacing === undefined) return selected;
-  // A paced engine of its own for Triton's vllm_model (the built-in one is unpaced).
-  return selected.map((m) =>
-    m.name === vllmModelName && m.decoupled === true && !options.repositoryModels
-      ? createVllmModel(pacing)
-      : m,
-  );
+  // A paced engine of its own for each vLLM backend model (the built-in ones are unpaced).
+  return selected.map((m) => m.withPacing?.(pacing) ?? m);
 }
 
 /**

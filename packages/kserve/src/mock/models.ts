@@ -88,6 +88,14 @@ export interface MockModel {
     parameters: Readonly<Record<string, ParameterValue>>,
     signal?: AbortSignal,
   ): AsyncIterable<ModelResponse>;
+  /**
+   * The same model paced as `--time-to-first-token` and `--inter-token-latency` say (milliseconds),
+   * for models that generate over time (Triton's vLLM backend); absent on the others.
+   */
+  withPacing?(pacing: {
+    readonly timeToFirstTokenMs: number;
+    readonly interTokenMs: number;
+  }): MockModel;
 }
 
 /** The shape metadata shows: the dims, prefixed with `-1` when the model batches (kserve-v2.md §3.1). */

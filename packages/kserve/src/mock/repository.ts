@@ -24,6 +24,7 @@ import {
 } from "../datatypes.js";
 import { identityModel, type MockModel, type Tensor, type TensorSpec } from "./models.js";
 import { parseTextProto, type TextMessage, type TextValue } from "./pbtxt.js";
+import { createVllmModel } from "./triton-vllm-model.js";
 
 const asArray = (value: TextValue | undefined): TextValue[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
@@ -132,6 +133,15 @@ export function readTritonRepository(dir: string): MockModel[] {
     const latest = versions.at(-1);
     if (latest === undefined) continue; // no version folder: Triton loads nothing
     const platform = String(config.platform ?? config.backend ?? "");
+    if (platform === "vllm") {
+      const name = typeof config.name === "string" ? config.name : entry.name;
+      const tensors = {
+        inputs: asArray(config.input).map((t) => tritonTensor(t, file)),
+        outputs: asArray(config.output).map((t) => tritonTensor(t, file)),
+      };
+      models.push(vllmBackendModel(name, join(folder, String(latest)), String(latest), tensors));
+      continue;
+    }
     models.push(
       seededModel(
         typeof config.name === "string" ? config.name : entry.name,
@@ -146,6 +156,47 @@ export function readTritonRepository(dir: string): MockModel[] {
     );
   }
   return models;
+}
+
+/**
+ * A model of Triton's vLLM backend (`backend: "vllm"`; vllm_backend src/model.py): its version
+ * folder's `model.json` must exist (`_init_engine_args` asserts it), and when it sets
+ * `enable_lora` (`str(value).lower() == "true"`) `multi_lora.json` names the adapters
+ * (`_setup_lora`, which raises FileNotFoundError without it). Either failure stops the start, as
+ * a model that fails to load stops Triton (`--exit-on-error`, on by default).
+ */
+function vllmBackendModel(
+  name: string,
+  versionDir: string,
+  version: string,
+  config: { inputs: TensorSpec[]; outputs: TensorSpec[] },
+): MockModel {
+  const engineArgs = join(versionDir, "model.json");
+  let args: Record<string, unknown>;
+  try {
+    args = JSON.parse(readFileSync(engineArgs, "utf8")) as Record<string, unknown>;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new Error(
+        `${name}: 'model.json' containing vllm engine args must be provided in '${versionDir}'`,
+      );
+    }
+    throw new Error(`${engineArgs}: ${(error as Error).message}`);
+  }
+  if (String(args.enable_lora).toLowerCase() !== "true") {
+    return createVllmModel({ name, version, config });
+  }
+  const loraFile = join(versionDir, "multi_lora.json");
+  let loras: Record<string, string>;
+  try {
+    loras = JSON.parse(readFileSync(loraFile, "utf8")) as Record<string, string>;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new Error(`${name}: Triton backend cannot find ${loraFile}.`);
+    }
+    throw new Error(`${loraFile}: ${(error as Error).message}`);
+  }
+  return createVllmModel({ name, version, config, loras });
 }
 
 function findFiles(dir: string, name: string): string[] {

@@ -5,12 +5,17 @@
  * (`_get_input_tensors`, `create_response`), and Triton server `src/http_server.cc`
  * (`HandleInfer`, `GenerateRequestClass::InferResponseComplete` / `SendChunkResponse`).
  */
+
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
 import { ServingkitError } from "@servingkit/client-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { createKserveClient } from "../kserve-client.js";
 import { kserveMockOptions } from "../mock.js";
-import { closeAll, startVllmTriton } from "./test-mocks.js";
+import { closeAll, startKserve, startVllmTriton } from "./test-mocks.js";
+import { pythonList } from "./triton-vllm-model.js";
 
 afterEach(closeAll);
 
@@ -550,5 +555,129 @@ describe("structured outputs on vllm_model (guided_decoding / structured_outputs
       500,
       "Error generating stream: 'NoneType' object has no attribute 'lora_name'",
     ]);
+  });
+});
+
+describe("a vLLM backend model from a repository (backend: vllm; model.json, multi_lora.json)", () => {
+  // vllm_backend src/model.py: _init_engine_args asserts the version folder's model.json;
+  // _setup_lora reads multi_lora.json when model.json's enable_lora is "true"
+  // (str(value).lower()); _verify_loras refuses a lora_name it does not list
+  // (samples/model_repository/vllm_model/1/multi_lora.json names alpaca and bactrian).
+  function repository(
+    files: Record<string, string>,
+    config = ['input [ { name: "text_input" data_type: TYPE_STRING dims: [ 1 ] } ]'],
+  ) {
+    const dir = mkdtempSync(join(tmpdir(), "vllm-repo-"));
+    mkdirSync(join(dir, "llm", "1"), { recursive: true });
+    writeFileSync(join(dir, "llm", "config.pbtxt"), ['backend: "vllm"', ...config].join("\n"));
+    for (const [name, text] of Object.entries(files))
+      writeFileSync(join(dir, "llm", "1", name), text);
+    return dir;
+  }
+  const loras = JSON.stringify({
+    alpaca: "/vllm_workspace/weights/loras/alpaca-lora-7b",
+    bactrian: "/vllm_workspace/weights/loras/bactrian-x-llama-7b-lora",
+  });
+
+  it("LoRA enabled: a listed adapter generates (other weights, other text), an unlisted one is refused with the list", async () => {
+    const dir = repository({
+      "model.json": '{"model": "x", "enable_lora": "True"}',
+      "multi_lora.json": loras,
+    });
+    const mock = await startKserve("triton", { "model-repository": dir });
+    const post = (parameters: Record<string, unknown>) =>
+      fetch(`${mock.endpoints.http}/v2/models/llm/generate`, {
+        method: "POST",
+        body: JSON.stringify({
+          text_input: "Hello",
+          exclude_input_in_output: true,
+          sampling_parameters: JSON.stringify({
+            seed: 3,
+            temperature: 1,
+            max_tokens: 8,
+            ignore_eos: true,
+            ...parameters,
+          }),
+        }),
+      });
+    const base = (await (await post({})).json()) as { text_output: string };
+    const alpaca = await post({ lora_name: "alpaca" });
+    expect(alpaca.status).toBe(200);
+    const adapted = (await alpaca.json()) as { text_output: string };
+    expect(adapted.text_output).not.toBe(base.text_output);
+    const again = (await (await post({ lora_name: "alpaca" })).json()) as { text_output: string };
+    expect(again.text_output).toBe(adapted.text_output);
+    const fox = await post({ lora_name: "fox" });
+    expect([fox.status, await fox.json()]).toEqual([
+      500,
+      { error: "LoRA fox is not supported, we currently support ['alpaca', 'bactrian']" },
+    ]);
+  });
+
+  it("LoRA off when model.json does not enable it: any lora_name is refused", async () => {
+    const dir = repository({ "model.json": '{"model": "x", "enable_lora": false}' });
+    const mock = await startKserve("triton", { "model-repository": dir });
+    const res = await fetch(`${mock.endpoints.http}/v2/models/llm/generate`, {
+      method: "POST",
+      body: JSON.stringify({ text_input: "Hi", sampling_parameters: '{"lora_name": "alpaca"}' }),
+    });
+    expect([res.status, await res.json()]).toEqual([
+      500,
+      { error: "LoRA feature is not enabled." },
+    ]);
+  });
+
+  it("the config's tensors, then those auto_complete_config adds; decoupled, max_batch_size 0", async () => {
+    const dir = repository({ "model.json": "{}" });
+    const mock = await startKserve("triton", { "model-repository": dir });
+    const meta = (await (await fetch(`${mock.endpoints.http}/v2/models/llm`)).json()) as {
+      platform: string;
+      inputs: { name: string }[];
+      outputs: { name: string }[];
+    };
+    expect(meta.platform).toBe("vllm");
+    expect(meta.inputs.map((i) => i.name)).toEqual([
+      "text_input",
+      "image",
+      "stream",
+      "sampling_parameters",
+      "exclude_input_in_output",
+      "return_finish_reason",
+      "return_cumulative_logprob",
+      "return_logprobs",
+      "return_num_input_tokens",
+      "return_num_output_tokens",
+      "embedding_request",
+    ]);
+    expect(meta.outputs[0]?.name).toBe("text_output");
+    const config = (await (await fetch(`${mock.endpoints.http}/v2/models/llm/config`)).json()) as {
+      max_batch_size: number;
+      model_transaction_policy: { decoupled: boolean };
+    };
+    expect([config.max_batch_size, config.model_transaction_policy.decoupled]).toEqual([0, true]);
+    // stream is optional as auto-completed: a request without it is answered (not streamed).
+    const res = await fetch(`${mock.endpoints.http}/v2/models/llm/generate`, {
+      method: "POST",
+      body: JSON.stringify({ text_input: "Hi", parameters: { max_tokens: 2 } }),
+    });
+    expect(res.status).toBe(200);
+  });
+
+  it("a missing model.json or multi_lora.json stops the start (the model fails to load)", async () => {
+    await expect(startKserve("triton", { "model-repository": repository({}) })).rejects.toThrow(
+      "'model.json' containing vllm engine args must be provided in",
+    );
+    await expect(
+      startKserve("triton", {
+        "model-repository": repository({ "model.json": '{"enable_lora": "true"}' }),
+      }),
+    ).rejects.toThrow(/Triton backend cannot find .*multi_lora\.json\./);
+  });
+
+  it("pythonList writes Python's str() of a list of strings", () => {
+    expect(pythonList(["a", "b"])).toBe("['a', 'b']");
+    expect(pythonList([])).toBe("[]");
+    expect(pythonList(["it's"])).toBe(`["it's"]`);
+    expect(pythonList(["a\\b"])).toBe("['a\\\\b']");
   });
 });

@@ -35,20 +35,14 @@ import { readSamplingParameters, type VllmSampling, verifyLoras } from "./vllm-s
 /** The sample's model name. */
 export const vllmModelName = "vllm_model";
 
-/**
- * The instance name the Python backend puts in errors raised by `execute` (`<model>_<group>_<n>`:
- * the sample's one KIND_MODEL instance).
- */
-const instanceName = `${vllmModelName}_0_0`;
-
 const bool = (name: string): TensorSpec => ({ name, datatype: "BOOL", dims: [1], optional: true });
 
-/** The inputs: the sample config's three, then the ones `auto_complete_config` adds, in its order. */
-const inputs: readonly TensorSpec[] = [
+/** The inputs the backend's `auto_complete_config` adds when a config lacks them, in its order. */
+const backendInputs: readonly TensorSpec[] = [
   { name: "text_input", datatype: "BYTES", dims: [1] },
-  { name: "stream", datatype: "BOOL", dims: [1] },
-  { name: "sampling_parameters", datatype: "BYTES", dims: [1], optional: true },
   { name: "image", datatype: "BYTES", dims: [-1], optional: true },
+  bool("stream"),
+  { name: "sampling_parameters", datatype: "BYTES", dims: [1], optional: true },
   bool("exclude_input_in_output"),
   bool("return_finish_reason"),
   bool("return_cumulative_logprob"),
@@ -58,8 +52,8 @@ const inputs: readonly TensorSpec[] = [
   { name: "embedding_request", datatype: "BYTES", dims: [1], optional: true },
 ];
 
-/** The outputs: the sample's `text_output`, then the ones `auto_complete_config` adds. */
-const outputs: readonly TensorSpec[] = [
+/** The outputs `auto_complete_config` adds when a config lacks them, in its order. */
+const backendOutputs: readonly TensorSpec[] = [
   { name: "text_output", datatype: "BYTES", dims: [-1] },
   { name: "finish_reason", datatype: "BYTES", dims: [-1] },
   { name: "cumulative_logprob", datatype: "FP32", dims: [-1] },
@@ -67,6 +61,21 @@ const outputs: readonly TensorSpec[] = [
   { name: "num_input_tokens", datatype: "UINT32", dims: [1] },
   { name: "num_output_tokens", datatype: "UINT32", dims: [-1] },
 ];
+
+/** The sample config's inputs (`stream` required there) and output. */
+const sampleInputs: readonly TensorSpec[] = [
+  { name: "text_input", datatype: "BYTES", dims: [1] },
+  { name: "stream", datatype: "BOOL", dims: [1] },
+  { name: "sampling_parameters", datatype: "BYTES", dims: [1], optional: true },
+];
+const sampleOutputs: readonly TensorSpec[] = [
+  { name: "text_output", datatype: "BYTES", dims: [-1] },
+];
+
+/** A config's tensors, then those `auto_complete_config` adds (the ones the config lacks). */
+function completed(config: readonly TensorSpec[], backend: readonly TensorSpec[]): TensorSpec[] {
+  return [...config, ...backend.filter((b) => !config.some((c) => c.name === b.name))];
+}
 
 const decoder = new TextDecoder();
 
@@ -99,6 +108,8 @@ interface VllmRequest {
   readonly prependInput: boolean;
   readonly sampling: VllmSampling;
   readonly returns: ReadonlySet<string>;
+  /** The LoRA adapter that generates (`lora_name`, checked against multi_lora.json). */
+  readonly lora?: string | undefined;
 }
 
 /** Optional outputs by the input that asks for each. */
@@ -117,10 +128,14 @@ class BackendError extends Error {}
  * Reads the inputs as `_get_input_tensors` and `from_dict` do, throwing the Python exception
  * text the backend would catch.
  */
-function readRequest(given: ReadonlyMap<string, Tensor>, parametersText: string): VllmRequest {
+function readRequest(
+  given: ReadonlyMap<string, Tensor>,
+  parametersText: string,
+  modelName: string,
+): VllmRequest {
   if (given.has("embedding_request")) {
     // _validate_request_task_name: the sample's model is a generation model.
-    throw new BackendError(`Model ${vllmModelName} does not support 'embed' request`);
+    throw new BackendError(`Model ${modelName} does not support 'embed' request`);
   }
   const stream = flag(given, "stream") ?? false;
   const exclude = flag(given, "exclude_input_in_output");
@@ -338,6 +353,7 @@ async function* generateResponses(
         includeStopInOutput: s.includeStopStrInOutput,
         logprobs: s.logprobs,
         ...forced(s, index),
+        ...(request.lora === undefined ? {} : { lora: request.lora }),
       },
       { signal },
     );
@@ -393,8 +409,35 @@ async function* generateResponses(
   }
 }
 
+/** Python's `str()` of a list of strings: `['a', 'b']` (double quotes around one with a quote). */
+export function pythonList(items: readonly string[]): string {
+  const repr = (t: string) => {
+    const quote = t.includes("'") && !t.includes('"') ? '"' : "'";
+    const escaped = t.replaceAll("\\", "\\\\").replaceAll("\n", "\\n").replaceAll("\t", "\\t");
+    return quote + (quote === "'" ? escaped.replaceAll("'", "\\'") : escaped) + quote;
+  };
+  return `[${items.map(repr).join(", ")}]`;
+}
+
 /** Options of {@link createVllmModel}. Durations in milliseconds. */
 export interface VllmModelOptions {
+  /** The model's name (default the sample's `vllm_model`). */
+  readonly name?: string;
+  /** Its version, the repository's latest version folder (default "1"). */
+  readonly version?: string;
+  /**
+   * The config's inputs and outputs (default the sample config's); the backend's
+   * `auto_complete_config` adds those they lack.
+   */
+  readonly config?: {
+    readonly inputs: readonly TensorSpec[];
+    readonly outputs: readonly TensorSpec[];
+  };
+  /**
+   * The adapters of `multi_lora.json` (name → path), read when `model.json` sets `enable_lora`;
+   * undefined: LoRA not enabled (the sample's `model.json`), so any `lora_name` is refused.
+   */
+  readonly loras?: Readonly<Record<string, string>>;
   /** Time source of the pacing (default the real clock; `ManualClock` in tests). */
   readonly clock?: Clock;
   /** Delay before the first token (default 0: none), as the vLLM mock's `--time-to-first-token`. */
@@ -411,6 +454,11 @@ export interface VllmModelOptions {
  * come at that rhythm.
  */
 export function createVllmModel(options: VllmModelOptions = {}): MockModel {
+  const name = options.name ?? vllmModelName;
+  // The instance name the Python backend puts in errors raised by `execute`
+  // (`<model>_<group>_<n>`: one KIND_MODEL instance).
+  const instanceName = `${name}_0_0`;
+  const supported = options.loras === undefined ? undefined : Object.keys(options.loras);
   let engine: Promise<{ engine: TextEngine; spec: ModelSpec }> | undefined;
   const start = () => {
     engine ??= defaultModelSpec().then((spec) => ({
@@ -426,13 +474,15 @@ export function createVllmModel(options: VllmModelOptions = {}): MockModel {
     return engine;
   };
   return {
-    name: vllmModelName,
-    versions: ["1"],
+    name,
+    versions: [options.version ?? "1"],
     platform: "vllm",
+    // auto_complete_config: max_batch_size 0 and the decoupled policy, whatever the config says.
     maxBatchSize: 0,
-    inputs,
-    outputs,
+    inputs: completed(options.config?.inputs ?? sampleInputs, backendInputs),
+    outputs: completed(options.config?.outputs ?? sampleOutputs, backendOutputs),
     decoupled: true,
+    withPacing: (pacing) => createVllmModel({ ...options, ...pacing }),
     compute() {
       // Never reached: Triton refuses infer and ModelInfer on a decoupled model.
       throw new Error("a decoupled model answers through respond()");
@@ -452,13 +502,22 @@ export function createVllmModel(options: VllmModelOptions = {}): MockModel {
         return;
       }
       if (lora.lora !== undefined) {
-        // The sample's model.json does not enable LoRA (respond_error).
-        yield { error: new InferFault("internal", "LoRA feature is not enabled."), final: true };
-        return;
+        // _verify_loras answers with respond_error: LoRA off (the sample's model.json), or a name
+        // multi_lora.json does not list (Python's repr of the list of names).
+        const refusal =
+          supported === undefined
+            ? "LoRA feature is not enabled."
+            : supported.includes(lora.lora)
+              ? undefined
+              : `LoRA ${lora.lora} is not supported, we currently support ${pythonList(supported)}`;
+        if (refusal !== undefined) {
+          yield { error: new InferFault("internal", refusal), final: true };
+          return;
+        }
       }
       let request: VllmRequest;
       try {
-        request = readRequest(given, parametersText);
+        request = { ...readRequest(given, parametersText, name), lora: lora.lora };
       } catch (error) {
         if (!(error instanceof BackendError)) throw error;
         yield {
