@@ -626,6 +626,52 @@ describe("one chunk per engine step (vllm/v1/engine/output_processor.py)", () =>
     }
   });
 
+  // vllm/v1/engine/parallel_sampling.py: each of the n children is its own request in the
+  // scheduler, so each choice gets its own chunk per step, with that step's tokens.
+  it("sends each choice its own chunk per speculative step when n > 1", async () => {
+    const clock = new ManualClock();
+    const server = await startVllm(
+      {
+        "served-model-name": "m",
+        gpu: "h100-80gb",
+        "speculative-config": spec,
+        "speculative-acceptance-rate": "1",
+      },
+      [],
+      { clock },
+    );
+    try {
+      const text = await drive(
+        clock,
+        fetch(`${server.url}/v1/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            prompt: "Tell me about rivers",
+            max_tokens: 9,
+            ignore_eos: true,
+            n: 2,
+            seed: 3,
+            stream: true,
+            stream_options: usage,
+          }),
+        }).then((r) => r.text()),
+      );
+      const chunks = contentChunks<{
+        choices: { index: number }[];
+        usage: { completion_tokens: number };
+      }>(text);
+      for (const index of [0, 1]) {
+        const counts = chunks
+          .filter((c) => c.choices[0]?.index === index)
+          .map((c) => c.usage.completion_tokens);
+        expect(counts).toEqual([1, 5, 9]);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   // serving_chat.py / serving_completion.py: one chunk per output, one token per step without
   // speculative decoding.
   it("sends one token per chunk without speculative decoding", async () => {
