@@ -91,6 +91,12 @@ export interface ResponsesEra {
    * here).
    */
   readonly idPrefixChecked: boolean;
+  /**
+   * Function tools neither rendered nor called (v0.10.0, vllm PR #20504's serving_responses.py
+   * renders the messages without tools and has no tool path; the "Tool use is not supported"
+   * refusal came with the gpt-oss release, ≈0.10.1).
+   */
+  readonly toolsIgnored: boolean;
 }
 
 /**
@@ -178,13 +184,15 @@ const responsesServed = {
   streaming: "served",
   usage: "per-turn",
   idPrefixChecked: false,
+  toolsIgnored: false,
 } as const;
 const responses0100: ResponsesEra = {
-  toolsRefused: true,
+  toolsRefused: false,
   incompleteOnLength: false,
   streaming: "uncaught",
   usage: "chat",
   idPrefixChecked: true,
+  toolsIgnored: true,
 };
 const responses0101: ResponsesEra = {
   toolsRefused: true,
@@ -192,6 +200,7 @@ const responses0101: ResponsesEra = {
   streaming: "after-headers",
   usage: "basic",
   idPrefixChecked: true,
+  toolsIgnored: false,
 };
 const responsesToolsRefused: ResponsesEra = {
   toolsRefused: true,

@@ -663,6 +663,31 @@ describe("Responses API in the 0.10.x releases", () => {
     }
   });
 
+  // v0.10.0's serving_responses.py renders the input without tools and has no tool path: tools
+  // are neither in the prompt nor called (the refusal came with ≈0.10.1).
+  it("ignores tools in v0.10.0 and refuses them in v0.10.1", async () => {
+    const old = await startVllm({ "served-model-name": "m", "vllm-version": "0.10.0" });
+    const next = await startVllm({ "served-model-name": "m", "vllm-version": "0.10.1" });
+    const tools = [{ type: "function", name: "f", parameters: weather }];
+    try {
+      const plain = (await (await post(old.url, { input: "Hi", max_output_tokens: 2 })).json()) as {
+        usage: { prompt_tokens: number };
+      };
+      const withTools = (await (
+        await post(old.url, { input: "Hi", max_output_tokens: 2, tools, tool_choice: "required" })
+      ).json()) as { output: { type: string }[]; usage: { prompt_tokens: number } };
+      expect(withTools.usage.prompt_tokens).toBe(plain.usage.prompt_tokens);
+      expect(withTools.output.map((item) => item.type)).toEqual(["message"]);
+      const refused = await post(next.url, { input: "Hi", tools });
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as { error: { message: string } }).error.message).toBe(
+        "Tool use is not supported in Responses API without Harmony None",
+      );
+    } finally {
+      await Promise.all([old.close(), next.close()]);
+    }
+  });
+
   // Before non-harmony streaming, create_responses returns the queued response for background
   // before it looks at stream.
   it("answers background with stream as the queued response before streaming was served", async () => {

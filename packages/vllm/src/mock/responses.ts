@@ -254,7 +254,7 @@ export function prepareResponse(
   const ids = chatPromptIds(model, messages, {
     addGenerationPrompt: true,
     addSpecialTokens: false,
-    tools: request.toolChoice === "none" ? [] : request.templateTools,
+    tools: era.toolsIgnored || request.toolChoice === "none" ? [] : request.templateTools,
   });
   const maxModelLen = model.served.maxModelLen;
   // Preprocessing's context check (ResponsesRequest has no max_tokens), caught as
@@ -275,7 +275,7 @@ export function prepareResponse(
     verifySampling(request) ??
     (request.includeLogprobs ? checkLogprobs(request.topLogprobs) : undefined);
   if (invalid) throw invalid;
-  const tool = planTool(model, request);
+  const tool = era.toolsIgnored ? undefined : planTool(model, request);
   const seed = request.seed ?? 0;
   const forcedText = tool
     ? () => JSON.stringify(sampleJson(tool.tool.parameters, seed))
