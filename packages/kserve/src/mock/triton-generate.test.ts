@@ -87,6 +87,26 @@ describe("renderGenerateResponse (GenerateRequestClass::FinalizeResponse)", () =
     expect(json).toBe('{"0":[],"A":["h",""],"b":7,"id":"x","model_name":"m","model_version":"1"}');
   });
 
+  it("NaN and the infinities as bare words (triton_json.h Write: rapidjson kWriteNanAndInfFlag)", () => {
+    const json = renderGenerateResponse({
+      modelName: "m",
+      modelVersion: "1",
+      id: undefined,
+      outputs: [
+        { name: "a", datatype: "FP32", shape: [1], values: Float32Array.of(Number.NaN) },
+        {
+          name: "b",
+          datatype: "FP64",
+          shape: [3],
+          values: Float64Array.of(Number.POSITIVE_INFINITY, 0.5, Number.NEGATIVE_INFINITY),
+        },
+      ],
+    });
+    expect(json).toBe(
+      '{"a":NaN,"b":[Infinity,0.5,-Infinity],"model_name":"m","model_version":"1"}',
+    );
+  });
+
   it("byte order, not UTF-16 order: U+E000 (EE 80 80) before U+1F600 (F0 9F 98 80)", () => {
     const one = (name: string) => ({
       name,

@@ -235,6 +235,25 @@ function byteOrder(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** A non-finite number as Triton's JSON writer puts it (rapidjson's kWriteNanAndInfFlag). */
+function nonFinite(value: number): string {
+  if (Number.isNaN(value)) return "NaN";
+  return value > 0 ? "Infinity" : "-Infinity";
+}
+
+/**
+ * Float elements (bare when one) as Triton writes them: `TritonJson::Write` sets rapidjson's
+ * kWriteNanAndInfFlag, so NaN and the infinities go out as the bare words `NaN`, `Infinity`,
+ * `-Infinity` (not JSON; vllm_model's `cumulative_logprob` is NaN unless logprobs were asked).
+ */
+function floatsJson(data: readonly unknown[]): string {
+  if (data.every((v) => Number.isFinite(v))) {
+    return JSON.stringify(data.length === 1 ? data[0] : data);
+  }
+  const items = data.map((v) => (Number.isFinite(v) ? JSON.stringify(v) : nonFinite(v as number)));
+  return data.length === 1 ? (items[0] as string) : `[${items.join(",")}]`;
+}
+
 /**
  * Generate's JSON for an inference result (`GenerateRequestClass::FinalizeResponse`): `id` (when
  * set), `model_name`, `model_version` (a string) and each output by name, all sorted by key bytes
@@ -257,7 +276,11 @@ export function renderGenerateResponse(result: InferResult): string {
       );
     }
     const data = toJsonElements(tensor.datatype, tensor.values);
-    fields.set(tensor.name, JSON.stringify(data.length === 1 ? data[0] : data));
+    const floats = tensor.datatype === "FP32" || tensor.datatype === "FP64";
+    fields.set(
+      tensor.name,
+      floats ? floatsJson(data) : JSON.stringify(data.length === 1 ? data[0] : data),
+    );
   }
   // Written out by hand: a JS object would move integer-like keys ("0") to the front.
   let json = "{";

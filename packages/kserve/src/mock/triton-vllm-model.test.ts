@@ -681,3 +681,22 @@ describe("a vLLM backend model from a repository (backend: vllm; model.json, mul
     expect(pythonList(["a\\b"])).toBe("['a\\\\b']");
   });
 });
+
+describe("cumulative_logprob without logprobs", () => {
+  it("is NaN, written bare as Triton's JSON writer does (not JSON: fetch's json() refuses it)", async () => {
+    // request.py create_response: output.cumulative_logprob is None unless logprobs were asked,
+    // np.asarray([None], dtype=np.float32) is NaN; common triton_json.h Write sets rapidjson's
+    // kWriteNanAndInfFlag, so the word NaN goes out.
+    const { post } = await startVllmTriton();
+    for (const path of [generate, generateStream]) {
+      const res = await post(path, {
+        text_input: "Hi",
+        stream: false,
+        return_cumulative_logprob: true,
+        parameters: { max_tokens: 2 },
+      });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('{"cumulative_logprob":NaN,"model_name":"vllm_model"');
+    }
+  });
+});
