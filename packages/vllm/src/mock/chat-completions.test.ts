@@ -244,6 +244,18 @@ describe("reasoning fields by release", () => {
     expect(typeof message.content).toBe("string");
   });
 
+  // The validator's copy is on every DeltaMessage, tool-call deltas too (PR #27752's
+  // DeltaMessage: role, content, reasoning, reasoning_content, tool_calls).
+  it("sets reasoning_content on tool-call deltas from 0.11.1", async () => {
+    const server = await start("0.11.1", false);
+    const tool = { type: "function", function: { name: "f", parameters: { type: "object" } } };
+    const request = { tools: [tool], tool_choice: "required", stream: true, seed: 1 };
+    const deltas = deltasOf(chunksOf(await (await chat(server, request)).text()));
+    const calls = deltas.filter((d) => d.tool_calls !== undefined);
+    expect(calls.length).toBeGreaterThan(0);
+    for (const d of calls) expect(Object.keys(d)).toEqual(["reasoning_content", "tool_calls"]);
+  });
+
   // vLLM PR #33402 (Jan 2026) removed reasoning_content: `reasoning` alone from ≈0.16.
   it("writes reasoning alone from 0.16", async () => {
     const server = await start("0.16.0");

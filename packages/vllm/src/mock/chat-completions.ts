@@ -418,7 +418,7 @@ function streamFrames(
       return parts === undefined ? undefined : partsDelta(index, parts);
     }
     if (!tool) return contentDelta(text);
-    return { tool_calls: toolCalls(index, text, tool.tool.name) };
+    return wireDelta(fields, { toolCalls: toolCalls(index, text, tool.tool.name) });
   };
   /** The last delta of a choice: its last text and, with a parser, what the split held back. */
   const lastDelta = (index: number, text: string): object => {
