@@ -1,0 +1,94 @@
+/**
+ * streamPieces: how a streamed answer's engine events become chunks (vllm-openai.md §6).
+ */
+import type { FinishEvent, TokenEvent } from "@servingkit/mock-core";
+import { describe, expect, it } from "vitest";
+import { type StreamPiece, streamPieces } from "./choices.js";
+
+const token = (id: number, text: string): TokenEvent => ({ type: "token", id, text });
+const finish = (completionTokens: number): FinishEvent => ({
+  type: "finish",
+  reason: "length",
+  seed: 0,
+  promptTokens: 3,
+  completionTokens,
+});
+const summary = (piece: StreamPiece | undefined) =>
+  piece && {
+    kind: piece.kind,
+    text: piece.text,
+    tokens: piece.tokens.length,
+    generated: piece.generated,
+  };
+
+describe("streamPieces", () => {
+  // serving_completion.py: one chunk per engine output; the simple engine's token events are
+  // each an output, a text going out when the next event shows it was complete.
+  it("sends each token's text when the next token comes, without engine steps", () => {
+    const pieces = streamPieces({ includeStopStr: false });
+    expect(pieces.add(0, token(1, "a"))).toBeUndefined();
+    expect(summary(pieces.add(0, token(2, "b")))).toEqual({
+      kind: "text",
+      text: "a",
+      tokens: 1,
+      generated: 1,
+    });
+    expect(summary(pieces.add(0, finish(2)))).toEqual({
+      kind: "finish",
+      text: "b",
+      tokens: 1,
+      generated: 2,
+    });
+  });
+
+  // vllm/v1/engine/output_processor.py: one RequestOutput per engine step with all its tokens;
+  // RequestOutputCollector.put merges outputs the consumer has not taken.
+  it("gathers a choice's tokens until the flush under engine steps", () => {
+    const pieces = streamPieces({ includeStopStr: false, outputs: "steps" });
+    expect(pieces.add(0, token(1, "a"))).toBeUndefined();
+    expect(pieces.add(1, token(7, "x"))).toBeUndefined();
+    expect(pieces.add(0, token(2, "b"))).toBeUndefined();
+    expect(pieces.add(0, token(3, "c"))).toBeUndefined();
+    const flushed: StreamPiece[] = [];
+    pieces.flush((piece) => flushed.push(piece));
+    expect(flushed.map(summary)).toEqual([
+      { kind: "text", text: "abc", tokens: 3, generated: 3 },
+      { kind: "text", text: "x", tokens: 1, generated: 1 },
+    ]);
+    // The last step's tokens ride on the finish, which follows them at once.
+    expect(pieces.add(0, token(4, "d"))).toBeUndefined();
+    expect(pieces.add(0, token(5, "e"))).toBeUndefined();
+    expect(summary(pieces.add(0, finish(5)))).toEqual({
+      kind: "finish",
+      text: "de",
+      tokens: 2,
+      generated: 5,
+    });
+  });
+
+  it("never sends an empty text alone: a held-back token joins the next piece", () => {
+    const pieces = streamPieces({ includeStopStr: false, outputs: "steps" });
+    pieces.add(0, token(1, ""));
+    const flushed: StreamPiece[] = [];
+    pieces.flush((piece) => flushed.push(piece));
+    expect(flushed).toEqual([]);
+    pieces.add(0, token(2, "ab"));
+    pieces.flush((piece) => flushed.push(piece));
+    expect(flushed.map(summary)).toEqual([{ kind: "text", text: "ab", tokens: 2, generated: 2 }]);
+  });
+
+  // serving_completion.py: the echoed prompt goes out with the first output.
+  it("sends the initial text with the first step's tokens", () => {
+    const pieces = streamPieces({
+      includeStopStr: false,
+      outputs: "steps",
+      initialText: () => "Hi.",
+    });
+    pieces.add(0, token(1, " a"));
+    const flushed: StreamPiece[] = [];
+    pieces.flush((piece) => flushed.push(piece));
+    expect(flushed.map(summary)).toEqual([
+      { kind: "text", text: "Hi. a", tokens: 1, generated: 1 },
+    ]);
+  });
+});
