@@ -710,6 +710,14 @@ describe("count_tokens (vllm PR #35588, v0.17.0+)", () => {
     });
   });
 
+  // vllm PR #35588's test plan calls `/v1/messages/count_tokens?beta=true`, as Claude Code and
+  // the SDK's beta client do: the query is not read.
+  it("answers the beta client's ?beta=true call", async () => {
+    const params = { model: "granite", messages: [user("Count me")] } as never;
+    const beta = await client.beta.messages.countTokens(params);
+    expect(beta).toEqual(await client.messages.countTokens(params));
+  });
+
   // Not in 0.16.0 (released before the PR was merged on 2026-02-28): FastAPI's 404 there.
   it("is served from v0.17.0", async () => {
     const old = await startVllm({ "served-model-name": "m", "vllm-version": "0.16.0" });
