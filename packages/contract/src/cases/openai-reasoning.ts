@@ -1,0 +1,132 @@
+/**
+ * Reasoning outputs of vLLM's chat API (`vllm serve … --reasoning-parser NAME`; vLLM docs
+ * features/reasoning_outputs.md): the parser takes the model's thinking out of `content` into a
+ * reasoning field, in the whole answer and delta by delta, and its markers (`<think>`,
+ * `</think>`) never reach the client. The case needs a target served with a parser and a model
+ * that thinks: it asks once, and where the answer carries no reasoning it skips, saying so (no
+ * target option names the parser, so the answer is the test). Which field carries the reasoning
+ * is the release's (vLLM PR #27752 added `reasoning` in Nov 2025, copying it into
+ * `reasoning_content`; PR #33402 removed `reasoning_content` in Jan 2026); the releases around
+ * each change whose first release is not pinned (≈0.11.1, ≈0.16) accept either form.
+ */
+import assert from "node:assert/strict";
+import type { CaseContext, ContractCase } from "../contract-case.js";
+import { defineCase } from "../contract-case.js";
+import { atLeast, json, releaseOf, servedModel } from "./vllm.js";
+
+/** A release as `[major, minor, patch]`. */
+type Release = readonly [number, number, number];
+
+/** Which reasoning fields a release's chat answers carry. */
+type Fields = "reasoning_content" | "both" | "reasoning";
+
+/**
+ * The forms a release may answer: `reasoning_content` before 0.11 (PR #12473's name); both
+ * fields from 0.12.0 to 0.15.x (PR #27752, merged 2025-11-08, in 0.11.1 or 0.11.2); `reasoning`
+ * alone from 0.17.0 (PR #33402, in 0.16.0 or 0.17.0); either neighbour at the unpinned edges.
+ */
+export function reasoningFieldsOf(release: Release): readonly Fields[] {
+  if (!atLeast(release, [0, 11, 0])) return ["reasoning_content"];
+  if (!atLeast(release, [0, 12, 0])) return ["reasoning_content", "both"];
+  if (!atLeast(release, [0, 16, 0])) return ["both"];
+  if (!atLeast(release, [0, 17, 0])) return ["both", "reasoning"];
+  return ["reasoning"];
+}
+
+/** The fields a message or delta carries, as one of {@link Fields}; undefined for neither. */
+function fieldsIn(object: Record<string, unknown>): Fields | undefined {
+  const plain = "reasoning" in object;
+  const old = "reasoning_content" in object;
+  if (plain && old) return "both";
+  if (plain) return "reasoning";
+  return old ? "reasoning_content" : undefined;
+}
+
+/** The reasoning text of a message or delta, from whichever field the release uses. */
+function reasoningIn(object: Record<string, unknown>): unknown {
+  return typeof object.reasoning === "string" ? object.reasoning : object.reasoning_content;
+}
+
+const markers = /<\/?think>/;
+
+/** One chat request; the question asks for thinking, the limit leaves room for the answer. */
+async function ask(context: CaseContext, model: string, stream: boolean) {
+  return context.rest("/v1/chat/completions", {
+    json: {
+      model,
+      messages: [{ role: "user", content: "What is 2 + 2? Answer in one short sentence." }],
+      max_tokens: 512,
+      temperature: 0,
+      ...(stream && { stream: true }),
+    },
+  });
+}
+
+const chatReasoning = defineCase({
+  runtimes: ["vllm"],
+  transport: "rest",
+  id: "openai/chat-reasoning",
+  title:
+    "with --reasoning-parser the thinking comes in the release's reasoning field, whole and streamed, before the answer and without its markers",
+  source:
+    "vLLM docs features/reasoning_outputs.md; vllm/reasoning/basic_parsers.py; vLLM PRs #27752, #33402",
+  async run(context) {
+    const version = String(json(await context.rest("/version"), "GET /version").version);
+    const release = releaseOf(version);
+    if (release === undefined) {
+      return context.skip(`vLLM version "${version}" has no release number`);
+    }
+    const model = await servedModel(context);
+    const whole = await ask(context, model, false);
+    assert.equal(whole.status, 200, "chat status");
+    const choices = json(whole, "chat").choices as { message: Record<string, unknown> }[];
+    const message = choices[0]?.message ?? {};
+    const reasoning = reasoningIn(message);
+    if (typeof reasoning !== "string" || reasoning === "") {
+      return context.skip("the target answered no reasoning: served without --reasoning-parser");
+    }
+    const allowed = reasoningFieldsOf(release);
+    const fields = fieldsIn(message);
+    assert.ok(
+      fields !== undefined && allowed.includes(fields),
+      `vLLM ${release.join(".")} message fields: ${fields ?? "none"}, expected ${allowed.join(" or ")}`,
+    );
+    if (fields === "both") assert.equal(message.reasoning_content, message.reasoning, "copy");
+    const content = message.content;
+    assert.ok(content === null || typeof content === "string", "content string or null");
+    assert.doesNotMatch(reasoning, markers, "no marker in the reasoning");
+    if (typeof content === "string") assert.doesNotMatch(content, markers, "no marker in content");
+
+    const streamed = await ask(context, model, true);
+    assert.equal(streamed.status, 200, "stream status");
+    let thinking = "";
+    let answered = false;
+    for (const frame of streamed.body.split("\n\n")) {
+      if (!frame.startsWith("data: {")) continue;
+      const chunk = JSON.parse(frame.slice(6)) as {
+        choices: { delta?: Record<string, unknown> }[];
+      };
+      const delta = chunk.choices[0]?.delta;
+      if (delta === undefined) continue;
+      const piece = reasoningIn(delta);
+      if (typeof piece === "string" && piece !== "") {
+        assert.ok(!answered, "no reasoning delta after the answer began");
+        assert.doesNotMatch(piece, markers, "no marker in a reasoning delta");
+        const deltaFields = fieldsIn(delta);
+        assert.ok(
+          deltaFields !== undefined && allowed.includes(deltaFields),
+          `delta fields ${deltaFields ?? "none"}, expected ${allowed.join(" or ")}`,
+        );
+        thinking += piece;
+      }
+      if (typeof delta.content === "string" && delta.content !== "") {
+        assert.doesNotMatch(delta.content, markers, "no marker in a content delta");
+        answered = true;
+      }
+    }
+    assert.ok(thinking.length > 0, "the stream carries reasoning deltas");
+  },
+});
+
+/** The reasoning-output cases. */
+export const openaiReasoningCases: readonly ContractCase[] = [chatReasoning];
