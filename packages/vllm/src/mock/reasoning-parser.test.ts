@@ -42,11 +42,12 @@ describe("reasoningParserFor", () => {
     );
   });
 
-  // deepseek_r1 arrived in v0.7.1 (vLLM PR #12473), qwen3 in v0.8.5 (Qwen3 support).
+  // deepseek_r1 arrived in v0.7.1 (vLLM PR #12473); qwen3 after 0.8.5 (vllm issue #17441:
+  // "0.8.5 not support reasoning-parser qwen3"), so in 0.9.0.
   it("knows a parser only from the release that registers it", () => {
     expect(reasoningParserFor("deepseek_r1", "0.7.1").name).toBe("deepseek_r1");
-    expect(() => reasoningParserFor("qwen3", "0.8.4")).toThrow("(chose from { deepseek_r1 })");
-    expect(reasoningParserFor("qwen3", "0.8.5").name).toBe("qwen3");
+    expect(() => reasoningParserFor("qwen3", "0.8.5")).toThrow("(chose from { deepseek_r1 })");
+    expect(reasoningParserFor("qwen3", "0.9.0").name).toBe("qwen3");
   });
 });
 

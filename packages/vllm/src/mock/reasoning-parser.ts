@@ -10,7 +10,7 @@
  * qwen3_reasoning_parser.py). DeepSeek-R1's chat template puts `<think>\n` into the prompt, so the
  * model's output starts inside the thinking and the parser counts everything before `</think>` as
  * reasoning (basic_parsers.py `extract_reasoning`: no end marker → all reasoning, content null).
- * Qwen3's (original) template lets the model write `<think>` itself, and its parser (vLLM 0.8.5 to
+ * Qwen3's (original) template lets the model write `<think>` itself, and its parser (vLLM 0.9.0 to
  * ≈0.16) "needs both start and end tokens to be present", else the whole output is content.
  */
 import { parseVersion } from "./profiles.js";
@@ -39,8 +39,9 @@ export interface ReasoningParserSpec {
 
 /**
  * The parsers the mock runs, in the order vLLM registers them (vllm/reasoning/__init__.py).
- * deepseek_r1 arrived with reasoning outputs in v0.7.1 (vLLM PR #12473, Jan 2025); qwen3 with
- * Qwen3 support in v0.8.5 (Apr 2025).
+ * deepseek_r1 arrived with reasoning outputs in v0.7.1 (vLLM PR #12473, Jan 2025); qwen3 after
+ * v0.8.5 (vllm issue #17441: "0.8.5 not support reasoning-parser qwen3", the parser only on main),
+ * so from v0.9.0.
  */
 export const reasoningParsers: readonly ReasoningParserSpec[] = [
   {
@@ -53,7 +54,7 @@ export const reasoningParsers: readonly ReasoningParserSpec[] = [
   },
   {
     name: "qwen3",
-    since: "0.8.5",
+    since: "0.9.0",
     start: "<think>",
     end: "</think>",
     modelOpens: true,
