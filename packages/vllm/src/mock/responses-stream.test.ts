@@ -101,6 +101,36 @@ describe("streamed responses", () => {
     ]);
   });
 
+  // serving_responses.py _process_simple_streaming_events: current_item_id = str(uuid.uuid4())
+  // (vllm PR #36445's output of March 2026 shows item_id='24cf2c7d-f2cb-...'); the done item is
+  // ResponseOutputMessage(..., summary=[]); response.completed comes from the full generator,
+  // whose message id is msg_<hex>.
+  it("names the streamed message with a plain uuid and the completed one msg_", async () => {
+    const raw = await fetch(`${server.url}/v1/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ input: "Hi", max_output_tokens: 2, stream: true }),
+    });
+    const frames = framesOf(await raw.text());
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    const added = frames.find((f) => f.event === "response.output_item.added")?.data.item as {
+      id: string;
+    };
+    expect(added.id).toMatch(uuid);
+    for (const frame of frames) {
+      if ("item_id" in frame.data) expect(frame.data.item_id).toBe(added.id);
+    }
+    const done = frames.find((f) => f.event === "response.output_item.done")?.data.item as Record<
+      string,
+      unknown
+    >;
+    expect(done.id).toBe(added.id);
+    expect(Object.keys(done)).toEqual(["id", "content", "role", "status", "type", "summary"]);
+    expect(done.summary).toEqual([]);
+    const completed = frames.at(-1)?.data.response as { output: { id: string }[] };
+    expect(completed.output[0]?.id).toMatch(/^msg_[0-9a-f]{32}$/);
+  });
+
   it("streams a forced function call as argument deltas", async () => {
     const stream = client.responses.stream({
       model: "granite",

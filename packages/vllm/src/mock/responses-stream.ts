@@ -10,6 +10,7 @@
  * `response.completed` with the whole response. A function call streams as
  * `response.function_call_arguments.delta`/`.done` (responses/simple_streaming_events.py).
  */
+import { randomUUID } from "node:crypto";
 import type { FinishEvent, TokenEvent } from "@servingkit/mock-core";
 import { stopSuffix } from "./choices.js";
 import { clampLogprob } from "./completions.js";
@@ -73,7 +74,10 @@ export async function* responseStream(
     sequence_number: sequence++,
     type: "response.in_progress",
   });
-  const id = itemId(tool ? "fc" : "msg");
+  // serving_responses.py `_process_simple_streaming_events` (vllm PR #23741's stream, ≈0.10.2 on;
+  // still so in vllm PR #36445's output of March 2026): a streamed message's id is a plain uuid4,
+  // and `response.completed` is the full generator's response, whose message has its own `msg_` id.
+  const id = tool ? itemId("fc") : randomUUID();
   const callId = tool ? itemId("call") : "";
   const name = tool?.tool.name ?? "";
   const keepTokens = request.includeLogprobs;
@@ -205,9 +209,24 @@ export async function* responseStream(
       sequence_number: sequence++,
       type: "response.content_part.done",
     });
-    const item = { id, content: [part], role: "assistant", status: "completed", type: "message" };
+    const item = {
+      id: itemId("msg"),
+      content: [part],
+      role: "assistant",
+      status: "completed",
+      type: "message",
+    };
+    // The done item carries the `summary=[]` vLLM passes to ResponseOutputMessage (an extra key
+    // the openai model keeps).
     yield responsesEvent("response.output_item.done", {
-      item: { id, content: [part], role: "assistant", status: "completed", type: "message" },
+      item: {
+        id,
+        content: [part],
+        role: "assistant",
+        status: "completed",
+        type: "message",
+        summary: [],
+      },
       output_index: 0,
       sequence_number: sequence++,
       type: "response.output_item.done",
