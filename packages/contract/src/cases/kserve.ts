@@ -582,6 +582,66 @@ const restCases: ContractCase[] = [
     },
   }),
   defineCase({
+    id: "kserve/rest-stats-decoupled",
+    title:
+      "statistics of a decoupled LLM model: one generate_stream request adds one inference and one execution, and one success in response_stats at each response index it was sent",
+    source:
+      "triton docs/protocol/extension_statistics.md (response_stats keyed by response index); core src/infer_stats.cc UpdateResponseSuccess; vllm_backend src/model.py (responses sent through the response sender)",
+    runtimes: ["triton"],
+    transport: "rest",
+    async run(context) {
+      let model = context.target.model;
+      if (model === undefined) {
+        model = "vllm_model";
+        const served = await context.rest(`/v2/models/${model}`);
+        if (served.status !== 200) {
+          context.skip("target names no model and does not serve the vLLM backend's 'vllm_model'");
+        }
+      }
+      type Durations = Record<string, { count: number }>;
+      type Stat = {
+        inference_count: number;
+        execution_count: number;
+        response_stats?: Record<string, Durations>;
+      };
+      const stats = async (): Promise<Stat> => {
+        const res = await context.rest(`/v2/models/${model}/stats`);
+        assert.equal(res.status, 200, `stats status (${res.body.slice(0, 200)})`);
+        const list = parseJson(res.body, "stats").model_stats as Stat[];
+        assert.ok(Array.isArray(list) && list.length > 0, "model_stats lists the model");
+        return list[list.length - 1] as Stat;
+      };
+      const before = await stats();
+      if (before.response_stats === undefined) {
+        context.skip("the server reports no response_stats (Triton before 24.01)");
+      }
+      const streamed = await context.rest(`/v2/models/${model}/generate_stream`, {
+        json: {
+          text_input: "The capital of France is",
+          stream: true,
+          parameters: { max_tokens: 3, temperature: 0, ignore_eos: true },
+        },
+        headers: { accept: "text/event-stream" },
+      });
+      assert.equal(streamed.status, 200, `stream status (${streamed.body.slice(0, 200)})`);
+      const events = streamed.body.split("\n\n").filter((e) => e !== "").length;
+      assert.ok(events >= 1, "at least one event");
+      const after = await stats();
+      assert.equal(after.inference_count - before.inference_count, 1, "inference_count +1");
+      assert.equal(after.execution_count - before.execution_count, 1, "execution_count +1");
+      const success = (s: Stat, key: string) => s.response_stats?.[key]?.success?.count ?? 0;
+      for (let index = 0; index < events; index += 1) {
+        const key = String(index);
+        assert.equal(success(after, key) - success(before, key), 1, `response ${key}: one success`);
+      }
+      assert.equal(
+        success(after, String(events)) - success(before, String(events)),
+        0,
+        "no success past the responses sent",
+      );
+    },
+  }),
+  defineCase({
     id: "kserve/rest-system-shared-memory",
     title:
       "system shared memory: register /dev/shm regions, infer 'simple' reading inputs from and writing outputs to them, status, unregister",
