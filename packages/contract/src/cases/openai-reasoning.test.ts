@@ -84,8 +84,9 @@ describe("the reasoning case", () => {
 
   it("fails where the release's fields or the markers are wrong", async () => {
     expect(await outcome(await leakingServer())).toMatch(/^fail: no marker in content/);
-    // A 0.12.0 mock reporting 0.17.0 would answer both fields where 0.17 has `reasoning` alone.
-    expect(reasoningFieldsOf([0, 17, 0])).toEqual(["reasoning"]);
+    // A 0.12.0 mock reporting 0.18.0 would answer both fields where 0.18 has `reasoning` alone.
+    expect(reasoningFieldsOf([0, 18, 0])).toEqual(["reasoning"]);
+    expect(reasoningFieldsOf([0, 16, 0])).toEqual(["both", "reasoning"]);
     expect(reasoningFieldsOf([0, 12, 0])).toEqual(["both"]);
     expect(reasoningFieldsOf([0, 11, 1])).toEqual(["reasoning_content", "both"]);
   });

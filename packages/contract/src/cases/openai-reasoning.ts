@@ -7,7 +7,7 @@
  * target option names the parser, so the answer is the test). Which field carries the reasoning
  * is the release's (vLLM PR #27752 added `reasoning` in Nov 2025, copying it into
  * `reasoning_content`; PR #33402 removed `reasoning_content` in Jan 2026); the releases around
- * each change whose first release is not pinned (≈0.11.1, ≈0.16) accept either form.
+ * each change whose first release is not pinned (0.11.x; 0.15-0.17) accept either form.
  */
 import assert from "node:assert/strict";
 import type { CaseContext, ContractCase } from "../contract-case.js";
@@ -22,14 +22,15 @@ type Fields = "reasoning_content" | "both" | "reasoning";
 
 /**
  * The forms a release may answer: `reasoning_content` before 0.11 (PR #12473's name); both
- * fields from 0.12.0 to 0.15.x (PR #27752, merged 2025-11-08, in 0.11.1 or 0.11.2); `reasoning`
- * alone from 0.17.0 (PR #33402, in 0.16.0 or 0.17.0); either neighbour at the unpinned edges.
+ * fields from 0.12.0 to 0.14.x (PR #27752, merged 2025-11-08, in 0.11.1 or 0.11.2); `reasoning`
+ * alone from 0.18.0 (PR #33402, merged Jan 2026: in 0.15, 0.16 or 0.17, not pinned); either form
+ * in the releases around each change.
  */
 export function reasoningFieldsOf(release: Release): readonly Fields[] {
   if (!atLeast(release, [0, 11, 0])) return ["reasoning_content"];
   if (!atLeast(release, [0, 12, 0])) return ["reasoning_content", "both"];
-  if (!atLeast(release, [0, 16, 0])) return ["both"];
-  if (!atLeast(release, [0, 17, 0])) return ["both", "reasoning"];
+  if (!atLeast(release, [0, 15, 0])) return ["both"];
+  if (!atLeast(release, [0, 18, 0])) return ["both", "reasoning"];
   return ["reasoning"];
 }
 
