@@ -414,3 +414,73 @@ describe("fuzz of chat with a reasoning parser", () => {
     for (const server of servers) expect((await fetch(`${server.url}/health`)).status).toBe(200);
   });
 });
+
+describe("fuzz of image parts in chat and Messages bodies", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({ "served-model-name": "served-model", "vllm-version": "0.17.0" });
+  });
+  afterAll(() => server.close());
+
+  /** Content parts and blocks around images: well formed, malformed, and random. */
+  const chatParts = (random: () => number): unknown[] => [
+    { type: "text", text: value(random, 2) },
+    { type: "image_url", image_url: { url: value(random, 2) } },
+    { type: "image_url", image_url: value(random, 2) },
+    { type: "image_url" },
+    value(random, 2),
+  ];
+  const blocks = (random: () => number): unknown[] => [
+    { type: "text", text: value(random, 2) },
+    { type: "image", source: { type: "base64", media_type: "image/png", data: "AA==" } },
+    { type: "image", source: value(random, 2) },
+    { type: "image" },
+    value(random, 2),
+  ];
+  const pick = (random: () => number, list: unknown[]) => list[Math.floor(random() * list.length)];
+
+  // An image on the text-only model is vLLM's 400 "... is not a multimodal model"; other bodies
+  // answer 200 or a 4xx; never a 5xx or a hang (vllm/multimodal/registry.py create_processor).
+  it("answers 150 random bodies per route below 500 and keeps serving", async () => {
+    const random = prng(20261124);
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < 150; i += 1) {
+      const n = 1 + Math.floor(random() * 3);
+      const chat = {
+        model: "served-model",
+        max_tokens: 2,
+        messages: [
+          {
+            role: "user",
+            content: Array.from({ length: n }, () => pick(random, chatParts(random))),
+          },
+        ],
+      };
+      const messages = {
+        model: "served-model",
+        max_tokens: 2,
+        messages: [
+          { role: "user", content: Array.from({ length: n }, () => pick(random, blocks(random))) },
+        ],
+      };
+      for (const [path, body] of [
+        ["/v1/chat/completions", chat],
+        ["/v1/messages", messages],
+        ["/v1/messages/count_tokens", messages],
+      ] as const) {
+        const response = await fetch(`${server.url}${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+        const text = await response.text();
+        statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+        expect(response.status, `${path} ${JSON.stringify(body)} -> ${text}`).toBeLessThan(500);
+        if (text.includes("is not a multimodal model")) expect(response.status).toBe(400);
+      }
+    }
+    expect(statuses.get(200)).toBeGreaterThan(10);
+    expect(statuses.get(400)).toBeGreaterThan(10);
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+});
