@@ -613,7 +613,9 @@ const restCases: ContractCase[] = [
       };
       const before = await stats();
       if (before.response_stats === undefined) {
-        context.skip("the server reports no response_stats (Triton before 24.01)");
+        context.skip(
+          "the server reports no response_stats (a Triton older than core PR #325, Feb 2024)",
+        );
       }
       const streamed = await context.rest(`/v2/models/${model}/generate_stream`, {
         json: {
