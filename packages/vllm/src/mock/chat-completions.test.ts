@@ -291,6 +291,34 @@ describe("reasoning fields by release", () => {
   });
 });
 
+describe("reasoning streams of several tokens a chunk (--gpu, speculative decoding)", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({
+      "reasoning-parser": "deepseek_r1",
+      gpu: "h100-80gb",
+      "time-scale": "1000",
+      "speculative-config": '{"method":"ngram","num_speculative_tokens":4,"prompt_lookup_max":4}',
+      "speculative-acceptance-rate": "0.9",
+    });
+  });
+  afterAll(() => server.close());
+
+  // One chunk per engine step carries 1 + accepted tokens (serving_chat.py sends each engine
+  // output); the parser splits a delta that holds the end marker (basic_parsers.py), so the
+  // joined deltas are the whole answer's parts and no marker goes out.
+  it("splits multi-token deltas as the whole answer", async () => {
+    const body = { seed: 3, max_tokens: 80 };
+    const deltas = deltasOf(
+      chunksOf(await (await chat(server, { ...body, stream: true })).text()),
+    ).slice(1);
+    const whole = (await (await chat(server, body)).json()).choices[0].message;
+    expect(deltas.map((d) => d.reasoning ?? "").join("")).toBe(whole.reasoning);
+    expect(deltas.map((d) => d.content ?? "").join("")).toBe(whole.content ?? "");
+    for (const d of deltas) expect(JSON.stringify(d)).not.toMatch(/think>/);
+  });
+});
+
 describe("chat completions with --reasoning-parser qwen3", () => {
   let server: TestServer;
   beforeAll(async () => {
