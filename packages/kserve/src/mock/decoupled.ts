@@ -48,7 +48,7 @@ function requested(request: DecodedRequest, outputs: readonly Tensor[]): readonl
  * Validates `request` against `model` at once (throwing the runtime's refusal, as `infer` does)
  * and returns the callbacks its run makes. A model with `respond` sends its responses with the
  * flags it gives them (each as soon as it comes; the flag alone when it ends without a final
- * one); any other model sends `compute`'s outputs as one response, then the final flag alone. `signal` aborts a running model (the client went away); `checkReserved` as
+ * one, unless `signal` aborted it); any other model sends `compute`'s outputs as one response, then the final flag alone. `signal` aborts a running model (the client went away); `checkReserved` as
  * {@link checkRequest} takes it (false for generate).
  */
 export function runModel(
@@ -88,7 +88,9 @@ export function runModel(
       yield { response: result(response), final };
       if (final) return;
     }
-    // A model that ends without a final response still ends the request: the flag alone.
+    // A model that ends without a final response still ends the request: the flag alone. Not
+    // when the client went away (the run was cancelled): nothing goes out then.
+    if (signal?.aborted === true) return;
     yield { response: undefined, final: true };
   })();
 }

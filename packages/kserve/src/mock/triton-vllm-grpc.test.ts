@@ -245,6 +245,49 @@ describe("ModelStreamInfer on vllm_model", () => {
   });
 });
 
+describe("a client that cancels a ModelStreamInfer call", () => {
+  it("ends every running request: the statistics count a cancellation, the mock goes on answering", async () => {
+    // stream_infer_handler.cc: a cancelled gRPC context cancels the in-flight requests; core
+    // infer_stats.cc UpdateResponseCancel counts it at the next response index.
+    const { mock } = await startVllmTriton({ "inter-token-latency": "20" });
+    const client = inferenceClient(mock);
+    const long = (id: string) => {
+      const r = { ...vllmRequest("Hello", true), id };
+      r.raw_input_contents[3] = bytes(JSON.stringify({ max_tokens: 500, ignore_eos: true }));
+      return r;
+    };
+    await new Promise<void>((resolve) => {
+      const call = (
+        client.raw.ModelStreamInfer as unknown as () => grpc.ClientDuplexStream<object, Message>
+      ).call(client.raw);
+      call.on("data", () => call.cancel());
+      call.on("error", () => resolve());
+      call.write(long("a"));
+      call.write(long("b"));
+    });
+    const stats = async () =>
+      (
+        (await client.unary("ModelStatistics", { name: "vllm_model" })) as {
+          model_stats: {
+            inference_stats: { fail: { count: string } };
+            response_stats: Record<string, { success: { count: string } }>;
+          }[];
+        }
+      ).model_stats[0];
+    // The server sees the cancellation a moment after the client: wait for both requests.
+    let s = await stats();
+    for (let i = 0; i < 50 && Number(s?.inference_stats.fail.count) < 2; i += 1) {
+      await new Promise((r) => setTimeout(r, 20));
+      s = await stats();
+    }
+    expect(Number(s?.inference_stats.fail.count)).toBe(2);
+    // Far fewer than 500 responses were made before the runs ended.
+    expect(Object.keys(s?.response_stats ?? {}).length).toBeLessThan(50);
+    const { answers } = await stream(client, [vllmRequest("Hi", true)]);
+    expect(answers.map(finalFlag)).toEqual([false, false, false, true]);
+  });
+});
+
 describe("n > 1 on ModelStreamInfer", () => {
   it("one message per child output, triton_final_response true only when every child is done", async () => {
     // vllm/v1/engine/parallel_sampling.py: the parent's RequestOutput is finished when no child
