@@ -7,6 +7,7 @@ import {
   reasoningParserFor,
   splitReasoning,
   thinkingText,
+  thinksFor,
 } from "./reasoning-parser.js";
 
 const deepseek = reasoningParserFor("deepseek_r1", "0.12.0");
@@ -48,6 +49,19 @@ describe("reasoningParserFor", () => {
     expect(reasoningParserFor("deepseek_r1", "0.7.1").name).toBe("deepseek_r1");
     expect(() => reasoningParserFor("qwen3", "0.8.5")).toThrow("(chose from { deepseek_r1 })");
     expect(reasoningParserFor("qwen3", "0.9.0").name).toBe("qwen3");
+  });
+});
+
+describe("thinksFor", () => {
+  // vLLM docs reasoning_outputs.md: Qwen3 thinks by default; enable_thinking=False in
+  // chat_template_kwargs turns it off (the template closes an empty think block in the prompt).
+  it("lets qwen3's enable_thinking false turn the thinking off", () => {
+    expect(thinksFor(qwen3, undefined)).toBe(true);
+    expect(thinksFor(qwen3, { enable_thinking: true })).toBe(true);
+    expect(thinksFor(qwen3, { enable_thinking: false })).toBe(false);
+    expect(thinksFor(deepseek, { enable_thinking: false })).toBe(true);
+    // Without thinking the output has no markers: qwen3's parser answers it all as content.
+    expect(splitReasoning(qwen3, "Yes.")).toEqual({ reasoning: null, content: "Yes." });
   });
 });
 

@@ -35,6 +35,11 @@ export interface ReasoningParserSpec {
    * output is content); else the text before `end` is reasoning, `start` or not (deepseek_r1).
    */
   readonly startRequired: boolean;
+  /**
+   * The `chat_template_kwargs` key that turns the thinking off when false (qwen3:
+   * `enable_thinking`), or undefined where the model always thinks.
+   */
+  readonly thinkingSwitch?: string;
 }
 
 /**
@@ -59,6 +64,7 @@ export const reasoningParsers: readonly ReasoningParserSpec[] = [
     end: "</think>",
     modelOpens: true,
     startRequired: true,
+    thinkingSwitch: "enable_thinking",
   },
 ];
 
@@ -87,6 +93,21 @@ export function reasoningParserFor(name: string, version: string): ReasoningPars
     throw new Error(`invalid reasoning parser: ${name} (chose from { ${names} })`);
   }
   return found;
+}
+
+/**
+ * Whether the model thinks for a request's `chat_template_kwargs`: Qwen3's template with
+ * `enable_thinking: false` puts an empty `<think>\n\n</think>\n\n` into the prompt, so the model
+ * answers at once and the parser finds only content (vLLM docs reasoning_outputs.md: "The
+ * reasoning feature for the Qwen3 series is enabled by default. To disable it, you must pass
+ * enable_thinking=False in your chat_template_kwargs"); deepseek_r1's models always think.
+ */
+export function thinksFor(
+  parser: ReasoningParserSpec,
+  chatTemplateKwargs: Readonly<Record<string, unknown>> | undefined,
+): boolean {
+  const key = parser.thinkingSwitch;
+  return key === undefined || chatTemplateKwargs?.[key] !== false;
 }
 
 /** A whole answer split by a parser: either part null where the parser finds none. */
