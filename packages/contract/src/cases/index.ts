@@ -8,6 +8,7 @@ import { caikitCases } from "./caikit.js";
 import { healthCases } from "./health.js";
 import { kserveCases } from "./kserve.js";
 import { openaiApiCases } from "./openai-apis.js";
+import { openaiReasoningCases } from "./openai-reasoning.js";
 import { tgisCases } from "./tgis.js";
 import { tlsCases } from "./tls.js";
 import { vllmCases } from "./vllm.js";
@@ -19,6 +20,7 @@ export const contractCases: readonly ContractCase[] = [
   ...tlsCases,
   ...vllmCases,
   ...openaiApiCases,
+  ...openaiReasoningCases,
   ...kserveCases,
   ...caikitCases,
   ...tgisCases,

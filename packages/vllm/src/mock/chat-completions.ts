@@ -264,7 +264,7 @@ function prepare(model: VllmModel, request: ChatRequest): Prepared {
   const forced = tool
     ? (i: number) => JSON.stringify(sampleJson(tool.tool.parameters, seed + i))
     : guidedText(request.guided, request.seed);
-  const parser = model.profile.reasoningParser;
+  const parser = model.reasoningParser;
   const forcedText =
     parser === undefined ? forced : thinkingAnswer(model, parser, request, ids, forced);
   // The V0 engine's best_of ranks whole answers; a chat stream sends its n choices as they come.
@@ -299,7 +299,7 @@ export async function chatCompletion(
   const runs = await runChoices(model, plans, signal);
   const results = runs.length > request.n ? bestCandidates(runs, request.n, 0) : runs;
   let completionTokens = 0;
-  const parser = model.profile.reasoningParser;
+  const parser = model.reasoningParser;
   const fields = model.profile.reasoningFields;
   const choices = results.map((result) => {
     completionTokens += result.finish.completionTokens;
@@ -370,7 +370,7 @@ function streamFrames(
   signal: AbortSignal,
 ): AsyncIterable<string> {
   const fields = model.profile.reasoningFields;
-  const parser = model.profile.reasoningParser;
+  const parser = model.reasoningParser;
   // Tool calls stream as delta.tool_calls: the first fragment names the call, later ones carry
   // only index and argument text (vllm-openai.md §6).
   const named = new Set<number>();

@@ -3,7 +3,6 @@
  * version-dependent choice is data in a {@link VllmProfile}, picked by `--vllm-version`, so the
  * handlers never branch on version numbers (vllm-openai.md §3, §3.1).
  */
-import type { ReasoningParserSpec } from "./reasoning-parser.js";
 
 /** How an error body is shaped (vllm-openai.md §3, vLLM PR #22099). */
 export type ErrorEnvelopeStyle = "flat" | "nested";
@@ -172,12 +171,6 @@ export interface VllmProfile {
   readonly reasoningFields: ReasoningFields;
   /** What `--enable-reasoning` does in this release. */
   readonly enableReasoningFlag: EnableReasoningFlag;
-  /**
-   * The `--reasoning-parser` the server runs, when one is active: not release data but the
-   * server's configuration, set here by settings.ts (readVllmSettings) so it reaches the handlers
-   * with the profile (the served model is built in a file this option does not own).
-   */
-  readonly reasoningParser?: ReasoningParserSpec;
 }
 
 const responsesServed = {

@@ -20,6 +20,7 @@ import { modelNotFound } from "./errors.js";
 import { LoraRegistry } from "./lora.js";
 import type { ServedModel } from "./model-card.js";
 import type { VllmProfile } from "./profiles.js";
+import type { ReasoningParserSpec } from "./reasoning-parser.js";
 import type { GenerationMode, ModelTask, VllmSettings } from "./settings.js";
 
 /** Where the platform mounts the model, and so the `root` of the model card (vllm-openai.md §0). */
@@ -41,6 +42,11 @@ export interface VllmModel {
   readonly task: ModelTask;
   /** Whether tool_choice "auto" is served (`--enable-auto-tool-choice --tool-call-parser`). */
   readonly autoToolChoice: boolean;
+  /**
+   * The `--reasoning-parser` that splits chat answers (reasoning-parser.ts), or undefined for
+   * none: the model then never thinks.
+   */
+  readonly reasoningParser?: ReasoningParserSpec;
   /**
    * The engine's scheduling policy: `--scheduling-policy` under `--gpu`, else vLLM's default
    * "fcfs", under which vLLM refuses any request `priority` but 0.
@@ -134,6 +140,7 @@ export function startModel(
     generationMode: settings.generationMode,
     task: settings.task,
     autoToolChoice: settings.autoToolChoice,
+    ...(settings.reasoningParser !== undefined && { reasoningParser: settings.reasoningParser }),
     schedulingPolicy: loaded.gpu?.schedulingPolicy ?? "fcfs",
     loras: new LoraRegistry(settings.loraModules),
     nowSeconds: () => Math.floor(Date.now() / 1000),

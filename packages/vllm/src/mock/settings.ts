@@ -123,7 +123,7 @@ export interface VllmSettings {
   readonly task: ModelTask;
   /**
    * The reasoning parser that splits chat answers (`--reasoning-parser`, with `--enable-reasoning`
-   * where the release needs it), or undefined for none; also on `profile.reasoningParser`.
+   * where the release needs it), or undefined for none; the served model carries it.
    */
   readonly reasoningParser: ReasoningParserSpec | undefined;
   /** `--enable-auto-tool-choice` with a `--tool-call-parser`: tool_choice "auto" is served. */
@@ -268,8 +268,7 @@ export function readVllmSettings(
     model: settings.models[0],
     servedModelNames: servedModelNames.length > 0 ? servedModelNames : undefined,
     version,
-    // The profile object is shared; a server with a parser gets its own copy that carries it.
-    profile: reasoningParser === undefined ? release : { ...release, reasoningParser },
+    profile: release,
     reasoningParser,
     apiKey,
     maxModelLen,
