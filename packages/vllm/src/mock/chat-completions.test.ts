@@ -1,3 +1,7 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { defaultModelDir } from "@servingkit/mock-core";
 import type OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openaiClient, startVllm, type TestServer } from "./test-server.js";
@@ -347,6 +351,63 @@ describe("chat completions with --reasoning-parser qwen3", () => {
     const reasoning = deltas.map((d) => d.reasoning ?? "").join("");
     expect(`<think>${reasoning}`).toBe(message.content);
     expect(deltas.every((d) => d.content === undefined || d.content === null)).toBe(true);
+  });
+});
+
+describe("chat_template_kwargs", () => {
+  let dir: string;
+  let server: TestServer;
+  beforeAll(async () => {
+    // A model whose template reads a request variable as Qwen3's does: with enable_thinking
+    // false its generation prompt closes an empty think block (Qwen3 tokenizer_config.json).
+    dir = await mkdtemp(join(tmpdir(), "vllm-kwargs-"));
+    await cp(defaultModelDir, dir, { recursive: true });
+    const path = join(dir, "tokenizer_config.json");
+    const config = JSON.parse(await readFile(path, "utf8"));
+    config.chat_template =
+      "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}\n{% endfor %}" +
+      "{% if add_generation_prompt %}<|assistant|>" +
+      "{% if enable_thinking is defined and enable_thinking is false %}<think>\n\n</think>\n\n{% endif %}" +
+      "{% endif %}";
+    await writeFile(path, JSON.stringify(config));
+    server = await startVllm(
+      { "reasoning-parser": "qwen3", "generation-mode": "echo", "served-model-name": "qwen" },
+      [dir],
+    );
+  });
+  afterAll(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  // vLLM serving_engine.py _preprocess_chat: the request's chat_template_kwargs are handed to the
+  // template renderer with the other template variables, so the prompt (and its count) follows.
+  it("reaches the chat template", async () => {
+    const usage = async (kwargs?: object) =>
+      (await (await chat(server, { model: "qwen", chat_template_kwargs: kwargs })).json()).usage
+        .prompt_tokens as number;
+    const thinking = await usage();
+    expect(await usage({ enable_thinking: true })).toBe(thinking);
+    expect(await usage({ enable_thinking: false })).toBeGreaterThan(thinking);
+  });
+
+  // Qwen3 with enable_thinking false writes no think block, and the qwen3 parser (both markers
+  // required, qwen3_reasoning_parser.py) leaves the whole answer in content, streamed the same.
+  it("turns Qwen3's thinking off with enable_thinking false", async () => {
+    const body = { model: "qwen", seed: 1, chat_template_kwargs: { enable_thinking: false } };
+    const message = (await (await chat(server, body)).json()).choices[0].message;
+    expect(message.reasoning).toBeNull();
+    expect(message.content).not.toMatch(/think>/);
+    const deltas = deltasOf(chunksOf(await (await chat(server, { ...body, stream: true })).text()));
+    expect(deltas.every((d) => d.reasoning === undefined || d.reasoning === null)).toBe(true);
+    expect(deltas.map((d) => d.content ?? "").join("")).toBe(message.content);
+  });
+
+  // ChatCompletionRequest.chat_template_kwargs is `dict[str, Any] | None`: pydantic's dict_type.
+  it("refuses a chat_template_kwargs that is not an object", async () => {
+    const answer = await chat(server, { model: "qwen", chat_template_kwargs: "enable_thinking" });
+    expect(answer.status).toBe(400);
+    expect(JSON.stringify(await answer.json())).toMatch(/dict_type/);
   });
 });
 

@@ -37,6 +37,7 @@ import {
   reasoningOutput,
   splitReasoning,
   thinkingText,
+  thinksFor,
 } from "./reasoning-parser.js";
 import { type ChatRequest, isGreedy, type ToolSpec } from "./requests.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
@@ -248,6 +249,7 @@ function prepare(model: VllmModel, request: ChatRequest): Prepared {
     addGenerationPrompt: request.addGenerationPrompt,
     addSpecialTokens: request.addSpecialTokens,
     tools: request.toolChoice === "none" ? [] : request.tools.map((t) => t.raw),
+    templateKwargs: request.chatTemplateKwargs,
   });
   const maxTokens = effectiveMaxTokens(model, ids.length, request.maxTokens, "chat");
   const last = request.messages.at(-1);
@@ -265,8 +267,11 @@ function prepare(model: VllmModel, request: ChatRequest): Prepared {
     ? (i: number) => JSON.stringify(sampleJson(tool.tool.parameters, seed + i))
     : guidedText(request.guided, request.seed);
   const parser = model.reasoningParser;
+  // A model thinks unless its template's switch is off (Qwen3's enable_thinking: false).
   const forcedText =
-    parser === undefined ? forced : thinkingAnswer(model, parser, request, ids, forced);
+    parser === undefined || !thinksFor(parser, request.chatTemplateKwargs)
+      ? forced
+      : thinkingAnswer(model, parser, request, ids, forced);
   // The V0 engine's best_of ranks whole answers; a chat stream sends its n choices as they come.
   const candidates = candidateCount(model, request);
   const plans = planChoices(model, ids, request, maxTokens, {

@@ -43,17 +43,23 @@ export function completionPromptIds(
   return ids;
 }
 
-/** The chat prompt text, rendered through the model's template; template errors are 400s. */
+/**
+ * The chat prompt text, rendered through the model's template; template errors are 400s.
+ * `templateKwargs` (a request's `chat_template_kwargs`) are further template variables; the
+ * messages, `add_generation_prompt`, `tools` and the special tokens keep their values.
+ */
 export function renderChat(
   model: VllmModel,
   messages: readonly ChatMessage[],
   addGenerationPrompt: boolean,
   tools?: readonly unknown[],
+  templateKwargs?: Readonly<Record<string, unknown>>,
 ): string {
   try {
     return renderChatTemplate(model.spec, messages, {
       addGenerationPrompt,
       ...(tools !== undefined && tools.length > 0 && { tools }),
+      ...(templateKwargs !== undefined && { extra: templateKwargs }),
     });
   } catch (error) {
     if (error instanceof ChatTemplateError) throw badRequest(error.message);
@@ -65,9 +71,20 @@ export function renderChat(
 export function chatPromptIds(
   model: VllmModel,
   messages: readonly ChatMessage[],
-  options: { addGenerationPrompt: boolean; addSpecialTokens: boolean; tools?: readonly unknown[] },
+  options: {
+    addGenerationPrompt: boolean;
+    addSpecialTokens: boolean;
+    tools?: readonly unknown[];
+    templateKwargs?: Readonly<Record<string, unknown>> | undefined;
+  },
 ): number[] {
-  const text = renderChat(model, messages, options.addGenerationPrompt, options.tools);
+  const text = renderChat(
+    model,
+    messages,
+    options.addGenerationPrompt,
+    options.tools,
+    options.templateKwargs,
+  );
   const ids = model.spec.tokenizer.encode(text, { addSpecialTokens: options.addSpecialTokens });
   checkTokenIds(model, ids);
   return ids;

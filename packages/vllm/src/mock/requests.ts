@@ -103,6 +103,11 @@ export interface ChatRequest extends Sampling {
   readonly topLogprobs: number;
   readonly addGenerationPrompt: boolean;
   readonly addSpecialTokens: boolean;
+  /**
+   * `chat_template_kwargs`: more variables for the chat template (vLLM's ChatCompletionRequest,
+   * `dict[str, Any] | None`), such as Qwen3's `enable_thinking`; undefined when absent or null.
+   */
+  readonly chatTemplateKwargs: Readonly<Record<string, unknown>> | undefined;
 }
 
 function readStreamOptions(fields: FieldReader, stream: boolean, body: unknown) {
@@ -385,6 +390,7 @@ export function parseChatRequest(body: unknown, requestIdHeader?: string): ChatR
   const topLogprobs = fields.int("top_logprobs") ?? 0;
   const addGenerationPrompt = fields.bool("add_generation_prompt") ?? true;
   const addSpecialTokens = fields.bool("add_special_tokens") ?? false;
+  const chatTemplateKwargs = fields.object("chat_template_kwargs");
   // vllm-openai.md §4.1: max_completion_tokens wins over the deprecated max_tokens; both null by default.
   const maxCompletion = fields.int("max_completion_tokens");
   const maxTokens = fields.int("max_tokens");
@@ -414,6 +420,7 @@ export function parseChatRequest(body: unknown, requestIdHeader?: string): ChatR
     topLogprobs,
     addGenerationPrompt,
     addSpecialTokens,
+    chatTemplateKwargs,
   });
 }
 
