@@ -12,12 +12,11 @@ import {
   anthropicChatBody,
   anthropicChatMessages,
   anthropicMessage,
-  imagePartCount,
   parseAnthropicRequest,
   pyJsonDumps,
-  withoutImageParts,
 } from "./anthropic-messages.js";
 import { VllmError } from "./errors.js";
+import { parseChatRequest } from "./requests.js";
 import { openaiClient, startVllm, type TestServer } from "./test-server.js";
 
 const user = (content: unknown) => ({ role: "user", content });
@@ -807,8 +806,8 @@ describe("images on the mock's text-only models", () => {
     ((await (await fetch(`${url}/v1/models`)).json()) as { data: { root: string }[] }).data[0]
       ?.root;
 
-  it("counts image_url parts and takes them out of a chat body", () => {
-    const body = {
+  it("counts image_url parts and leaves them out of the message text", () => {
+    const parsed = parseChatRequest({
       model: "m",
       messages: [
         { role: "system", content: "s" },
@@ -820,19 +819,11 @@ describe("images on the mock's text-only models", () => {
           ],
         },
       ],
-    };
-    expect(imagePartCount(body)).toBe(1);
-    expect(withoutImageParts(body)).toEqual({
-      model: "m",
-      messages: [
-        { role: "system", content: "s" },
-        { role: "user", content: [{ type: "text", text: "hi" }] },
-      ],
     });
-    expect(body.messages[1]?.content).toHaveLength(2);
-    expect(imagePartCount({ model: "m", messages: [{ role: "user", content: "hi" }] })).toBe(0);
-    expect(imagePartCount(null)).toBe(0);
-    expect(imagePartCount({ messages: "x" })).toBe(0);
+    expect(parsed.imageParts).toBe(1);
+    expect(parsed.messages.map((m) => m.content)).toEqual(["s", "hi"]);
+    const plain = parseChatRequest({ model: "m", messages: [{ role: "user", content: "hi" }] });
+    expect(plain.imageParts).toBe(0);
   });
 
   // vllm/multimodal/registry.py create_processor: `{model_config.model} is not a multimodal

@@ -15,7 +15,7 @@
  * `{"type":"error","error":{type,message}}` with vLLM's class-like `type` and its status.
  */
 import type { CannedReply } from "@servingkit/mock-core";
-import { badRequest, VllmError } from "./errors.js";
+import { VllmError } from "./errors.js";
 import { chatPromptIds } from "./prompts.js";
 import type { ChatRequest } from "./requests.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
@@ -565,56 +565,9 @@ export function anthropicCountTokens(
     addGenerationPrompt: chat.addGenerationPrompt,
     addSpecialTokens: chat.addSpecialTokens,
     tools: chat.toolChoice === "none" ? [] : chat.tools.map((t) => t.raw),
+    imageParts: chat.imageParts,
   }).length;
   return { input_tokens: count, context_management: { original_input_tokens: count } };
-}
-
-function isImagePart(part: unknown): boolean {
-  return isObject(part) && part.type === "image_url";
-}
-
-/**
- * How many `image_url` content parts a chat body's messages hold: the mock serves only text
- * models, on which vLLM refuses any image (see {@link notMultimodalError}) after the body has
- * passed validation and the model check, so `/v1/chat/completions` and the Messages routes
- * validate the body {@link withoutImageParts} and refuse after the model check. No allocation:
- * it runs on every chat request.
- */
-export function imagePartCount(body: unknown): number {
-  const messages = isObject(body) ? body.messages : undefined;
-  if (!Array.isArray(messages)) return 0;
-  let images = 0;
-  for (const message of messages) {
-    const content = isObject(message) ? message.content : undefined;
-    if (Array.isArray(content)) for (const part of content) if (isImagePart(part)) images += 1;
-  }
-  return images;
-}
-
-/** A copy of a chat body whose messages' `image_url` content parts are taken out. */
-export function withoutImageParts(body: Record<string, unknown>): Record<string, unknown> {
-  const messages = Array.isArray(body.messages) ? body.messages : [];
-  const kept = messages.map((message: unknown) =>
-    isObject(message) && Array.isArray(message.content)
-      ? Object.assign({}, message, {
-          content: message.content.filter((part) => !isImagePart(part)),
-        })
-      : message,
-  );
-  return Object.assign({}, body, { messages: kept });
-}
-
-/**
- * What vLLM answers for an image on a model without a vision tower: 400 `<--model> is not a
- * multimodal model` (vllm/multimodal/registry.py `create_processor`, reached from the chat
- * renderer's item tracker before any image is fetched, so the URL is never read); the chat
- * handler adds `" " + str(e.__cause__)`, ` None`, in the releases whose profile says
- * `chatCauseSuffix` (seen as "facebook/opt-125m is not a multimodal model None", flat envelope,
- * studio-dots-ai/dots.ocr issue #61 on a v0.9.1 build).
- */
-export function notMultimodalError(model: VllmModel): VllmError {
-  const suffix = model.profile.chatCauseSuffix ? " None" : "";
-  return badRequest(`${model.served.root} is not a multimodal model${suffix}`);
 }
 
 /**

@@ -250,6 +250,7 @@ function prepare(model: VllmModel, request: ChatRequest): Prepared {
     addSpecialTokens: request.addSpecialTokens,
     tools: request.toolChoice === "none" ? [] : request.tools.map((t) => t.raw),
     templateKwargs: request.chatTemplateKwargs,
+    imageParts: request.imageParts,
   });
   const maxTokens = effectiveMaxTokens(model, ids.length, request.maxTokens, "chat");
   const last = request.messages.at(-1);

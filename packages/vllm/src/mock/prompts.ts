@@ -4,7 +4,7 @@
  * model's chat template and tokenized without special tokens by default (vllm-openai.md §4).
  */
 import { ChatTemplateError, renderChatTemplate } from "@servingkit/mock-core";
-import { badRequest } from "./errors.js";
+import { badRequest, type VllmError } from "./errors.js";
 import type { ChatMessage, PromptInput } from "./requests.js";
 import type { VllmModel } from "./served-model.js";
 
@@ -67,7 +67,23 @@ export function renderChat(
   }
 }
 
-/** A chat prompt as token ids. */
+/**
+ * What vLLM answers for an image on a model without a vision tower: 400 `<--model> is not a
+ * multimodal model` (vllm/multimodal/registry.py `create_processor`, reached from the chat
+ * renderer's item tracker before any image is fetched, so the URL is never read); the chat
+ * handler adds `" " + str(e.__cause__)`, ` None`, in the releases whose profile says
+ * `chatCauseSuffix` (seen as "facebook/opt-125m is not a multimodal model None", flat envelope,
+ * studio-dots-ai/dots.ocr issue #61 on a v0.9.1 build).
+ */
+export function notMultimodalError(model: VllmModel): VllmError {
+  const suffix = model.profile.chatCauseSuffix ? " None" : "";
+  return badRequest(`${model.served.root} is not a multimodal model${suffix}`);
+}
+
+/**
+ * A chat prompt as token ids. `imageParts` (default 0) counts the messages' image parts, which
+ * the mock's text-only models refuse as vLLM's renderer does ({@link notMultimodalError}).
+ */
 export function chatPromptIds(
   model: VllmModel,
   messages: readonly ChatMessage[],
@@ -76,8 +92,10 @@ export function chatPromptIds(
     addSpecialTokens: boolean;
     tools?: readonly unknown[];
     templateKwargs?: Readonly<Record<string, unknown>> | undefined;
+    imageParts?: number;
   },
 ): number[] {
+  if ((options.imageParts ?? 0) > 0) throw notMultimodalError(model);
   const text = renderChat(
     model,
     messages,

@@ -108,6 +108,8 @@ export interface ChatRequest extends Sampling {
    * `dict[str, Any] | None`), such as Qwen3's `enable_thinking`; undefined when absent or null.
    */
   readonly chatTemplateKwargs: Readonly<Record<string, unknown>> | undefined;
+  /** How many `image_url` content parts the messages held ({@link ChatMessages}). */
+  readonly imageParts: number;
 }
 
 function readStreamOptions(fields: FieldReader, stream: boolean, body: unknown) {
@@ -336,14 +338,25 @@ export function parseCompletionRequest(body: unknown, requestIdHeader?: string):
   return Object.assign(sampling, { model, prompts, echo, logprobs, addSpecialTokens });
 }
 
+/** A chat body's messages as read. */
+export interface ChatMessages {
+  readonly messages: ChatMessage[];
+  /**
+   * How many `image_url` content parts they held (left out of the text): vLLM's renderer refuses
+   * them on a text-only model (prompts.ts), after validation and the model check.
+   */
+  readonly imageParts: number;
+}
+
 /** Reads `messages` (required) from a body's fields, recording issues on the reader. */
-export function parseChatMessages(fields: FieldReader): ChatMessage[] {
+export function parseChatMessages(fields: FieldReader): ChatMessages {
   const list = fields.list("messages");
   if (list === undefined) {
     if (fields.raw("messages") === undefined) fields.missing("messages");
-    return [];
+    return { messages: [], imageParts: 0 };
   }
   const messages: ChatMessage[] = [];
+  const seen = { images: 0 };
   list.forEach((item, i) => {
     if (item === null || typeof item !== "object" || Array.isArray(item)) {
       fields.nested("dict_type", ["messages", i], item);
@@ -354,13 +367,21 @@ export function parseChatMessages(fields: FieldReader): ChatMessage[] {
       fields.nested(role === undefined ? "missing" : "string_type", ["messages", i, "role"], item);
       return;
     }
-    messages.push({ ...(item as object), role, content: contentText(content, fields, i) });
+    messages.push({ ...(item as object), role, content: contentText(content, fields, i, seen) });
   });
-  return messages;
+  return { messages, imageParts: seen.images };
 }
 
-/** Message content: a string, null, or a list of `{type: "text", text}` parts joined with newlines. */
-function contentText(content: unknown, fields: FieldReader, index: number): string {
+/**
+ * Message content: a string, null, or a list of `{type: "text", text}` parts joined with
+ * newlines; `{type: "image_url"}` parts are counted in `seen`, not read.
+ */
+function contentText(
+  content: unknown,
+  fields: FieldReader,
+  index: number,
+  seen: { images: number },
+): string {
   if (content === undefined || content === null) return "";
   if (typeof content === "string") return content;
   if (Array.isArray(content)) {
@@ -368,6 +389,7 @@ function contentText(content: unknown, fields: FieldReader, index: number): stri
     for (const part of content) {
       const text = (part as { text?: unknown } | null)?.text;
       if (typeof text === "string") texts.push(text);
+      else if ((part as { type?: unknown } | null)?.type === "image_url") seen.images += 1;
       else fields.nested("string_type", ["messages", index, "content"], part);
     }
     return texts.join("\n");
@@ -383,7 +405,7 @@ function contentText(content: unknown, fields: FieldReader, index: number): stri
 export function parseChatRequest(body: unknown, requestIdHeader?: string): ChatRequest {
   const fields = new FieldReader(body);
   fields.finish();
-  const messages = parseChatMessages(fields);
+  const { messages, imageParts } = parseChatMessages(fields);
   const model = fields.string("model");
   const echo = fields.bool("echo") ?? false;
   const logprobs = fields.bool("logprobs") ?? false;
@@ -421,6 +443,7 @@ export function parseChatRequest(body: unknown, requestIdHeader?: string): ChatR
     addGenerationPrompt,
     addSpecialTokens,
     chatTemplateKwargs,
+    imageParts,
   });
 }
 

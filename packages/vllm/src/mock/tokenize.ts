@@ -25,12 +25,12 @@ export function tokenize(model: VllmModel, body: unknown): TokenizeResponse {
   const returnStrs = fields.bool("return_token_strs") ?? false;
   let ids: number[];
   if (fields.raw("messages") !== undefined) {
-    const messages = parseChatMessages(fields);
+    const { messages, imageParts } = parseChatMessages(fields);
     const addGenerationPrompt = fields.bool("add_generation_prompt") ?? true;
     const addSpecialTokens = fields.bool("add_special_tokens") ?? false;
     fields.finish();
     checkModelName(model, name);
-    ids = chatPromptIds(model, messages, { addGenerationPrompt, addSpecialTokens });
+    ids = chatPromptIds(model, messages, { addGenerationPrompt, addSpecialTokens, imageParts });
   } else {
     const prompt = fields.string("prompt");
     if (prompt === undefined && fields.raw("prompt") === undefined) fields.missing("prompt");

@@ -28,11 +28,8 @@ import {
   anthropicCountTokens,
   anthropicErrorReply,
   anthropicMessage,
-  imagePartCount,
-  notMultimodalError,
   parseAnthropicCountTokens,
   parseAnthropicRequest,
-  withoutImageParts,
 } from "./anthropic-messages.js";
 import { anthropicStream } from "./anthropic-stream.js";
 import { apiKeyGuard } from "./api-key.js";
@@ -61,7 +58,7 @@ import {
   storedResponseStream,
 } from "./responses-stream.js";
 import { rerank, score } from "./scoring.js";
-import { checkModelName, type LoadedModel, startModel, type VllmModel } from "./served-model.js";
+import { type LoadedModel, startModel, type VllmModel } from "./served-model.js";
 import type { VllmSettings } from "./settings.js";
 import { detokenize, tokenize } from "./tokenize.js";
 import { wireJson } from "./wire-json.js";
@@ -294,14 +291,6 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
     "/detokenize",
     jsonRoute((body) => detokenize(model, body)),
   );
-  /** A chat body to validate: without its image parts when it has any (`images`, counted). */
-  const textOnly = (body: unknown, images: number): unknown =>
-    images > 0 ? withoutImageParts(body as Record<string, unknown>) : body;
-  /** An image on the mock's text-only models: the model check's 404 first, then the 400. */
-  const refuseImages = (name: string | undefined): never => {
-    checkModelName(model, name);
-    throw notMultimodalError(model);
-  };
   /** vllm-openai.md §3: a route the model's task lacks answers 400 "does not support". */
   const needTask = (task: VllmModel["task"], api: string) => {
     if (model.task !== task) throw badRequest(`The model does not support ${api}`);
@@ -344,10 +333,7 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
     counted(async (request, signal) => {
       try {
         needTask("generate", "Chat Completions API");
-        const body = jsonBody(request);
-        const images = imagePartCount(body);
-        const parsed = parseChatRequest(textOnly(body, images), request.headers["x-request-id"]);
-        if (images > 0) refuseImages(parsed.model);
+        const parsed = parseChatRequest(jsonBody(request), request.headers["x-request-id"]);
         return await forAdapter(parsed.model, async () =>
           parsed.stream
             ? stream(chatCompletionStream(model, parsed, signal))
@@ -441,10 +427,7 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
         }
         try {
           needTask("generate", "Messages API");
-          const body = anthropicChatBody(parsed);
-          const images = imagePartCount(body);
-          const chat = parseChatRequest(textOnly(body, images), request.headers["x-request-id"]);
-          if (images > 0) refuseImages(chat.model);
+          const chat = parseChatRequest(anthropicChatBody(parsed), request.headers["x-request-id"]);
           return await forAdapter(chat.model, async () =>
             chat.stream
               ? stream(anthropicStream(chatCompletionStream(model, chat, signal)))
@@ -466,10 +449,10 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
         }
         try {
           needTask("generate", "Messages API");
-          const body = anthropicCountBody(parsed);
-          const images = imagePartCount(body);
-          const chat = parseChatRequest(textOnly(body, images), request.headers["x-request-id"]);
-          if (images > 0) refuseImages(chat.model);
+          const chat = parseChatRequest(
+            anthropicCountBody(parsed),
+            request.headers["x-request-id"],
+          );
           return json(200, anthropicCountTokens(model, chat));
         } catch (error) {
           return anthropicFail(error);
