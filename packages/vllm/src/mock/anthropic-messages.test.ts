@@ -868,6 +868,26 @@ describe("images on the mock's text-only models", () => {
     }
   });
 
+  // /tokenize renders chat messages through the same renderer (serving_tokenization.py), so an
+  // image on a text-only model is the same 400 there.
+  it("refuses an image part in /tokenize messages", async () => {
+    const server = await startVllm({ "served-model-name": "opt" });
+    try {
+      const answer = await post(server.url, "/tokenize", {
+        model: "opt",
+        messages: [
+          { role: "user", content: [{ type: "image_url", image_url: { url: "data:," } }] },
+        ],
+      });
+      expect(answer.status).toBe(400);
+      expect((await answer.json()).error.message).toBe(
+        `${await rootOf(server.url)} is not a multimodal model`,
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
   // serving_chat.py of the cause-suffix releases adds " " + str(e.__cause__): "facebook/opt-125m
   // is not a multimodal model None" in the flat envelope (studio-dots-ai/dots.ocr issue #61).
   it("answers a chat image_url part the same way, with the era's suffix and envelope", async () => {
