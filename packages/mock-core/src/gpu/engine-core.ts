@@ -161,6 +161,8 @@ interface Sequence {
   stepDrafts: number;
   /** Under async scheduling, the first step number it may be scheduled in (1 = the first step). */
   readonly eligibleStep: number;
+  /** When it reached the engine (caller's seconds); -Infinity when the caller gave no time. */
+  readonly arrival: number;
 }
 
 /** The scheduler and KV cache of one engine; see the module comment. */
@@ -254,6 +256,17 @@ export class EngineCore {
     return { running: names(this.#running), waiting: names(this.#waiting) };
   }
 
+  /**
+   * The earliest arrival among the waiting requests (seconds, as given to {@link EngineCore.add}):
+   * -Infinity when one came without a time, Infinity when none waits. An idle engine's next step
+   * starts no earlier than this (it cannot admit anyone before).
+   */
+  earliestArrival(): number {
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const s of this.#waiting) if (s.arrival < earliest) earliest = s.arrival;
+    return earliest;
+  }
+
   /** Whether any request is waiting or running. */
   hasWork(): boolean {
     return this.#running.length > 0 || this.#waiting.length > 0;
@@ -263,8 +276,14 @@ export class EngineCore {
    * Queues a request. Throws an {@link EngineRequestError} for a duplicate id, an empty prompt,
    * fewer than one output token, prompt + output over max_model_len, or a non-zero priority under
    * the fcfs policy (vllm-openai.md §9: vLLM answers 400 to that).
+   *
+   * `arrival` (seconds, the clock of {@link EngineCore.step}) is when the request reached the
+   * engine: no step that starts before it admits the request, as a step vLLM's engine began before
+   * a request came in cannot hold it. The real-time driver needs it when it runs steps it owes
+   * after a lag (their start times are in the past); absent (the default, what `simulate()` does,
+   * adding each request when the virtual clock reaches it), any step may admit it.
    */
-  add(request: EngineRequest): void {
+  add(request: EngineRequest, arrival = Number.NEGATIVE_INFINITY): void {
     const promptLength =
       typeof request.prompt === "number" ? request.prompt : request.prompt.length;
     const priority = request.priority ?? 0;
@@ -301,6 +320,7 @@ export class EngineCore {
       stepDrafts: 0,
       // Added while step #steps runs: step #steps + 1 was decided when it started.
       eligibleStep: this.#config.asyncScheduling ? this.#steps + 2 : 0,
+      arrival,
     };
     this.#sequences.set(request.id, sequence);
     this.#enqueue(sequence, false);
@@ -324,7 +344,8 @@ export class EngineCore {
 
   /**
    * Runs one engine step starting at `now`. Returns undefined when nothing can be scheduled
-   * (no work, or a waiting head that no longer fits an empty engine).
+   * (no work, a waiting head that no longer fits an empty engine, or only requests that arrive
+   * after `now`).
    */
   step(now: number): StepResult | undefined {
     const config = this.#config;
@@ -397,7 +418,9 @@ export class EngineCore {
       let at = 0;
       while (at < this.#waiting.length && budget > 0 && this.#running.length < config.maxNumSeqs) {
         const sequence = this.#waiting[at] as Sequence;
-        if (deferring && sequence.eligibleStep > stepNumber) {
+        // Not yet in the engine when this step began (a step the real-time driver owed and runs
+        // late): it waits for a step that starts after it arrived, and holds no one back.
+        if ((deferring && sequence.eligibleStep > stepNumber) || sequence.arrival > now) {
           at++;
           continue;
         }

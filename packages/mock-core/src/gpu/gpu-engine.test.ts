@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "../clock.js";
+import { type Clock, ManualClock } from "../clock.js";
 import { EngineRequestError } from "./engine-core.js";
 import { EngineMetrics } from "./engine-metrics.js";
-import { GpuEngine, type GpuToken } from "./gpu-engine.js";
+import { catchUpBurstMs, catchUpLimitMs, GpuEngine, type GpuToken } from "./gpu-engine.js";
 import { simulate } from "./simulate.js";
 import { linearStepTime } from "./test-step-time.js";
 
@@ -52,8 +52,9 @@ describe("GpuEngine on a clock", () => {
       let t = r?.ttft as number;
       return [t, ...(r?.itls ?? []).map((gap) => (t += gap))].map((s) => Math.round(s * 1000));
     };
-    expect(a.seen.map((t) => t.at)).toEqual(times("a"));
-    expect(b.seen.map((t) => t.at)).toEqual(times("b"));
+    // The engine chains modelled step ends (as simulate() does): sub-nanosecond float noise.
+    expect(a.seen.map((t) => Math.round(t.at))).toEqual(times("a"));
+    expect(b.seen.map((t) => Math.round(t.at))).toEqual(times("b"));
     expect(a.seen.at(-1)?.last).toBe(true);
     await engine.idle();
     expect(engine.core.hasWork()).toBe(false);
@@ -261,5 +262,239 @@ describe("GpuEngine on a clock", () => {
     expect(() => stream.nextReady()).toThrow("client left");
     await clock.advance(100);
     await engine.idle();
+  });
+});
+
+/**
+ * A virtual clock that can fall behind, as a busy event loop does: `stall(ms)` moves time on
+ * without waking anyone, so the sleeps due meanwhile end late, together, at the next `advance`.
+ * `advance` wakes sleepers at their due times (never before the present), one at a time.
+ */
+class LateClock implements Clock {
+  #now = 0;
+  #sleepers: { at: number; resolve: () => void }[] = [];
+  /** Sleeps woken so far: a step that runs between two wakes ran in one turn of the loop. */
+  wakes = 0;
+
+  now(): number {
+    return this.#now;
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#sleepers.push({ at: this.#now + Math.max(0, ms), resolve });
+    });
+  }
+
+  /** Time passes with no timer firing (the event loop is busy elsewhere). */
+  stall(ms: number): void {
+    this.#now += ms;
+  }
+
+  async advance(ms: number): Promise<void> {
+    const target = this.#now + ms;
+    for (;;) {
+      const due = this.#sleepers.filter((s) => s.at <= target).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      this.#sleepers = this.#sleepers.filter((s) => s !== due);
+      this.#now = Math.max(this.#now, due.at);
+      this.wakes++;
+      due.resolve();
+      await settle();
+    }
+    this.#now = Math.max(this.#now, target);
+  }
+}
+
+/** Every token of a request: its modelled time (ms) and when the consumer got it (clock ms). */
+function timed(stream: AsyncIterable<GpuToken>, clock: Clock) {
+  const seen: { index: number; time: number; at: number }[] = [];
+  const done = (async () => {
+    for await (const token of stream)
+      seen.push({
+        index: token.index,
+        time: ms(token.time),
+        at: Math.round(clock.now() * 1e3) / 1e3,
+      });
+  })();
+  return { seen, done };
+}
+
+/** Simulated seconds as milliseconds, without the float noise of chained step ends. */
+const ms = (seconds: number) => Math.round(seconds * 1e6) / 1e3;
+
+/** Histograms that keep every observation, to check each one. */
+const keepAll = () => {
+  const values: number[] = [];
+  return { values, observe: (value: number) => values.push(value) };
+};
+
+describe("GpuEngine keeps its own time when the event loop lags", () => {
+  // vLLM V1 runs its engine core in its own process (EngineCoreProc's busy loop): it keeps
+  // stepping while the API server lags, and the outputs it has not taken yet queue up per request
+  // (RequestOutputCollector merges them). Decode steps of one request here: 10 + 1 ms.
+
+  it("after a 50 ms lag delivers the owed steps at once at the model's times, then keeps time", async () => {
+    const clock = new LateClock();
+    const metrics = new EngineMetrics(1024, keepAll);
+    const engine = new GpuEngine({ ...config, clock, metrics });
+    const a = timed(engine.generate({ id: "a", prompt: 10, outputTokens: 8 }), clock);
+    await settle();
+    await clock.advance(20); // step 1: 20 prompt tokens, 0-20 ms
+    expect(a.seen).toEqual([{ index: 0, time: 20, at: 20 }]);
+    clock.stall(50); // the timer for 31 ms fires at 70
+    await clock.advance(0);
+    // Steps 20-31, 31-42, 42-53 and 53-64 are owed: their tokens come out together at 70.
+    expect(a.seen.slice(1)).toEqual(
+      [31, 42, 53, 64].map((time, i) => ({ index: i + 1, time, at: 70 })),
+    );
+    await clock.advance(1000);
+    await a.done;
+    // Back on the model's schedule: 64-75, 75-86, 86-97, each delivered at its end.
+    expect(a.seen.slice(5)).toEqual(
+      [75, 86, 97].map((time, i) => ({ index: i + 5, time, at: time })),
+    );
+    // The metrics see the model's gaps, not the lag.
+    expect(metrics.interTokenLatency.values.map(ms)).toEqual(new Array(7).fill(11));
+    expect(metrics.timeToFirstToken.values).toEqual([0.02]);
+  });
+
+  it("admits a request that arrived during the lag only to a step that starts after it", async () => {
+    const clock = new LateClock();
+    const metrics = new EngineMetrics(1024, keepAll);
+    const engine = new GpuEngine({ ...config, clock, metrics });
+    const a = timed(engine.generate({ id: "a", prompt: 10, outputTokens: 20 }), clock);
+    await settle();
+    await clock.advance(20);
+    clock.stall(50);
+    // The API server gets to "b" at 70, while the engine's timer for 31 ms has not fired.
+    const b = timed(engine.generate({ id: "b", prompt: 10, outputTokens: 2 }), clock);
+    await settle();
+    await clock.advance(0);
+    // Owed steps 20-31 … 53-64 began before b arrived: without it. 64-75 is still running (it
+    // began at 64). The step at 75 admits it: 10 prompt tokens + a's decode, 21 ms.
+    expect(b.seen).toEqual([]);
+    await clock.advance(1000);
+    await Promise.all([a.done, b.done]);
+    expect(b.seen.map((t) => t.time)).toEqual([96, 108]);
+    // Queue time and TTFT are true and non-negative: b waited 5 ms and got its first token 26 ms
+    // after it arrived (arrival 70, step 75-96).
+    expect(metrics.requestQueueTime.values.map(ms).sort()).toEqual([0, 5]);
+    expect(metrics.timeToFirstToken.values.map(ms)).toEqual([20, 26]);
+    for (const value of [...metrics.requestQueueTime.values, ...metrics.timeToFirstToken.values])
+      expect(value).toBeGreaterThanOrEqual(0);
+  });
+
+  it("starts an idle engine's next step when the request that arrived late came in", async () => {
+    const clock = new LateClock();
+    const metrics = new EngineMetrics(1024, keepAll);
+    const engine = new GpuEngine({ ...config, clock, metrics });
+    const a = timed(engine.generate({ id: "a", prompt: 10, outputTokens: 3 }), clock);
+    await settle();
+    await clock.advance(20);
+    clock.stall(50);
+    const b = timed(engine.generate({ id: "b", prompt: 10, outputTokens: 1 }), clock);
+    await settle();
+    await clock.advance(1000);
+    await Promise.all([a.done, b.done]);
+    // a's owed steps (20-31, 31-42) end its run; the engine then holds only b, who came at 70:
+    // its step runs 70-90 (a step never starts before its request came, nor fails for it).
+    expect(a.seen.map((t) => t.time)).toEqual([20, 31, 42]);
+    expect(b.seen).toEqual([{ index: 0, time: 90, at: 90 }]);
+    expect(metrics.timeToFirstToken.values.map(ms)).toEqual([20, 20]);
+  });
+
+  it(`re-anchors its clock when more than ${catchUpLimitMs} ms behind instead of making it up`, async () => {
+    const run = async (lag: number) => {
+      const clock = new LateClock();
+      const engine = new GpuEngine({ ...config, clock });
+      const a = timed(engine.generate({ id: "a", prompt: 10, outputTokens: 40 }), clock);
+      await settle();
+      await clock.advance(20);
+      clock.stall(lag);
+      await clock.advance(1000);
+      await a.done;
+      return a.seen;
+    };
+    // 90 ms late (under the limit): every owed step runs at its modelled time.
+    const within = await run(90);
+    expect(within.map((t) => t.time)).toEqual(within.map((_, i) => 20 + 11 * i));
+    // 150 ms late: the step that ended at 31 (already computed) comes out at 170; the owed ones
+    // after it are given up and the schedule starts again from 170.
+    const beyond = await run(150);
+    expect(beyond.slice(0, 4)).toEqual([
+      { index: 0, time: 20, at: 20 },
+      { index: 1, time: 31, at: 170 },
+      { index: 2, time: 181, at: 181 },
+      { index: 3, time: 192, at: 192 },
+    ]);
+  });
+
+  it(`lets the event loop turn after ${catchUpBurstMs} ms of catching up on a machine too slow for the model`, async () => {
+    const clock = new LateClock();
+    const steps: { wakes: number; end: number }[] = [];
+    const engine = new GpuEngine({
+      ...config,
+      clock,
+      // Ten times real time: a decode step is 1.1 ms of the clock; each costs 3 ms of CPU here.
+      timeScale: 10,
+      onStep: (result) => {
+        steps.push({ wakes: clock.wakes, end: result.end });
+        clock.stall(3);
+      },
+    });
+    const a = timed(engine.generate({ id: "a", prompt: 10, outputTokens: 200 }), clock);
+    await settle();
+    await clock.advance(10_000);
+    await a.done;
+    // Steps run in one turn of the event loop share a wake count: never more than 4 in a row
+    // (3, 6, 9, 12 ms: past the 10 ms burst, the loop turns).
+    const perTurn = new Map<number, number>();
+    for (const s of steps) perTurn.set(s.wakes, (perTurn.get(s.wakes) ?? 0) + 1);
+    expect(Math.max(...perTurn.values())).toBe(4);
+    // Falling 1.9 ms further behind per step, the engine gives up what it owes once past the
+    // limit: some gaps between step ends exceed the model's 11 ms (simulated).
+    const gaps = steps.slice(2).map((s, i) => s.end - (steps[i + 1] as { end: number }).end);
+    expect(gaps.some((gap) => gap > 0.012)).toBe(true);
+    expect(engine.core.hasWork()).toBe(false);
+  });
+
+  it("takes a request aborted during the catch-up out at once and frees its blocks", async () => {
+    // vllm-openai.md §9: a client disconnect aborts the request and frees its KV blocks.
+    const clock = new LateClock();
+    const engine = new GpuEngine({ ...config, clock });
+    const a = timed(engine.generate({ id: "a", prompt: 10, outputTokens: 20 }), clock);
+    const controller = new AbortController();
+    const b = engine.generate({ id: "b", prompt: 10, outputTokens: 20 }, controller.signal);
+    const got: number[] = [];
+    let failure: unknown;
+    const read = () =>
+      b.wait(
+        (result) => {
+          if (result.done) return;
+          got.push(result.value.index);
+          // The client leaves at its second token, the first step of the catch-up.
+          if (result.value.index === 1) controller.abort(new Error("client left"));
+          else read();
+        },
+        (error) => {
+          failure = error;
+        },
+      );
+    read();
+    await settle();
+    await clock.advance(30); // step 1: both prompts, 0-30 ms (10 + 20 tokens)
+    expect(got).toEqual([0]);
+    expect(engine.core.kvUsage).toBeCloseTo(0.02, 9); // one 16-token block each
+    clock.stall(50);
+    await clock.advance(0);
+    // At 80 the owed steps 30-42 (both), 42-53, 53-64, 64-75 ran; b left in the first.
+    expect(got).toEqual([0, 1]);
+    expect(failure).toBeUndefined();
+    expect(engine.core.running).toBe(1);
+    expect(engine.core.kvUsage).toBeCloseTo(0.01, 9);
+    expect(a.seen.map((t) => t.time)).toEqual([30, 42, 53, 64, 75]);
+    await clock.advance(1000);
+    await a.done;
   });
 });
