@@ -87,6 +87,19 @@ async function modelOf(context: CaseContext): Promise<string> {
   return fallback;
 }
 
+/**
+ * The target's model, or `vllm_model` (the vLLM backend's sample, the mock's built-in LLM) when
+ * the endpoint serves it; skips otherwise.
+ */
+async function llmModelOf(context: CaseContext): Promise<string> {
+  if (context.target.model !== undefined) return context.target.model;
+  const served = await context.rest("/v2/models/vllm_model");
+  if (served.status !== 200) {
+    context.skip("target names no model and does not serve the vLLM backend's 'vllm_model'");
+  }
+  return "vllm_model";
+}
+
 async function grpcModelOf(context: CaseContext): Promise<string> {
   if (context.target.model) return context.target.model;
   const fallback = mockModel[runtimeOf(context)] ?? "";
@@ -516,14 +529,7 @@ const restCases: ContractCase[] = [
     runtimes: ["triton"],
     transport: "rest",
     async run(context) {
-      let model = context.target.model;
-      if (model === undefined) {
-        model = "vllm_model";
-        const served = await context.rest(`/v2/models/${model}`);
-        if (served.status !== 200) {
-          context.skip("target names no model and does not serve the vLLM backend's 'vllm_model'");
-        }
-      }
+      const model = await llmModelOf(context);
       const config = parseJson((await context.rest(`/v2/models/${model}/config`)).body, "config");
       const policy = config.model_transaction_policy as { decoupled?: boolean } | undefined;
       if (policy?.decoupled !== true) context.skip(`'${model}' is not a decoupled model`);
@@ -590,14 +596,7 @@ const restCases: ContractCase[] = [
     runtimes: ["triton"],
     transport: "rest",
     async run(context) {
-      let model = context.target.model;
-      if (model === undefined) {
-        model = "vllm_model";
-        const served = await context.rest(`/v2/models/${model}`);
-        if (served.status !== 200) {
-          context.skip("target names no model and does not serve the vLLM backend's 'vllm_model'");
-        }
-      }
+      const model = await llmModelOf(context);
       type Durations = Record<string, { count: number }>;
       type Stat = {
         inference_count: number;
