@@ -96,6 +96,29 @@ export interface ResponsesEra {
    * refusal came with the gpt-oss release, ≈0.10.1).
    */
   readonly toolsIgnored: boolean;
+  /**
+   * How `stream: true` makes its events (responses-stream.ts). `text`: serving_responses.py
+   * `_process_simple_streaming_events` as vllm PR #23741 wrote it (its "todo(kebe7jun) tool call
+   * support" still there in vllm PR #36445's text of 2026-03-09): every engine output is one
+   * `response.output_text.delta` (an empty one too: `DeltaMessage(content="")` is sent, and the
+   * first output opens the message even when empty), `content_index` counts up by one per event
+   * from the content part (0) through the deltas (1...n) to `output_text.done` (n + 1) and
+   * `content_part.done` (n + 2), and a called function streams as that text inside a message
+   * item (vllm issues #29725 and #36435) while `response.completed`, built by the full
+   * generator, holds the parsed `function_call`. `parsed`: vllm PR #29947 (merged 2026-03-12,
+   * after 0.17.0; taken as 0.18.0, the release not pinned) streams a call as a `function_call`
+   * item with `response.function_call_arguments.delta`/`.done`, `content_index` 0 throughout
+   * (responses/simple_streaming_events.py).
+   */
+  readonly streamItems: "text" | "parsed";
+  /**
+   * What `response.completed` of a stream holds: `last-output` (SimpleContext keeps only the
+   * newest engine output, a delta when streaming, so the full generator builds the output from
+   * the last output's text alone: `[]` when that was an empty EOS step; vllm PR #30237, opened
+   * 2025-12-08 against the code of 0.12, fixed it; its release is not pinned: from 0.14 here);
+   * `whole` (the whole text, SimpleContext accumulating it).
+   */
+  readonly completedOutput: "last-output" | "whole";
 }
 
 /**
@@ -178,6 +201,7 @@ const responsesServed = {
   usage: "per-turn",
   idPrefixChecked: false,
   toolsIgnored: false,
+  streamItems: "text",
 } as const;
 const responses0100: ResponsesEra = {
   toolsRefused: false,
@@ -186,6 +210,8 @@ const responses0100: ResponsesEra = {
   usage: "chat",
   idPrefixChecked: true,
   toolsIgnored: true,
+  streamItems: "text",
+  completedOutput: "last-output",
 };
 const responses0101: ResponsesEra = {
   toolsRefused: true,
@@ -194,22 +220,28 @@ const responses0101: ResponsesEra = {
   usage: "basic",
   idPrefixChecked: true,
   toolsIgnored: false,
+  streamItems: "text",
+  completedOutput: "last-output",
 };
 const responsesToolsRefused: ResponsesEra = {
   toolsRefused: true,
   incompleteOnLength: false,
+  completedOutput: "last-output",
   ...responsesServed,
 };
 const responsesWithTools: ResponsesEra = {
   toolsRefused: false,
   incompleteOnLength: false,
+  completedOutput: "last-output",
   ...responsesServed,
 };
 const responsesIncomplete: ResponsesEra = {
   toolsRefused: false,
   incompleteOnLength: true,
+  completedOutput: "whole",
   ...responsesServed,
 };
+const responsesParsedStream: ResponsesEra = { ...responsesIncomplete, streamItems: "parsed" };
 
 /** The profiles, oldest first; a version uses the last one whose `since` it reaches. */
 export const vllmProfiles: readonly VllmProfile[] = [
@@ -387,6 +419,21 @@ export const vllmProfiles: readonly VllmProfile[] = [
     bestOf: "ignored",
     asyncScheduling: true,
     responses: responsesIncomplete,
+    anthropicMessages: true,
+    anthropicCountTokens: true,
+    streamInterval: true,
+    reasoningFields: "reasoning",
+    enableReasoningFlag: "removed",
+  },
+  {
+    since: "0.18.0",
+    envelope: "nested",
+    contextLength: "c",
+    chatCauseSuffix: false,
+    metrics: metricsNoTpot,
+    bestOf: "ignored",
+    asyncScheduling: true,
+    responses: responsesParsedStream,
     anthropicMessages: true,
     anthropicCountTokens: true,
     streamInterval: true,

@@ -5,6 +5,7 @@
  * `_process_simple_streaming_events` and `responses_stream_generator` (event order,
  * sequence_number from 0), responses/simple_streaming_events.py (function call events).
  */
+import { ManualClock } from "@servingkit/mock-core";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openaiClient, startVllm, type TestServer } from "./test-server.js";
@@ -22,6 +23,24 @@ function framesOf(body: string): { event: string; data: Record<string, unknown> 
     });
 }
 
+/** The raw SSE body of a streamed POST /v1/responses. */
+async function postText(server: TestServer, body: object): Promise<string> {
+  const raw = await fetch(`${server.url}/v1/responses`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ ...body, stream: true }),
+  });
+  expect(raw.status).toBe(200);
+  return raw.text();
+}
+
+const weatherTool = {
+  type: "function",
+  name: "get_weather",
+  parameters: { type: "object", properties: { city: { type: "string" } } },
+  strict: false,
+} as const;
+
 describe("streamed responses", () => {
   let server: TestServer;
   let client: OpenAI;
@@ -31,22 +50,30 @@ describe("streamed responses", () => {
   });
   afterAll(() => server.close());
 
-  it("streams the text events in vLLM's order through the SDK's helper", async () => {
-    const stream = client.responses.stream({
+  // serving_responses.py _process_simple_streaming_events before vllm PR #29947 (0.12 here, the
+  // default): current_content_index is 0 for the content part, then += 1 after it and after every
+  // delta, so the deltas count 1, 2, ... and the done events go on from there (vllm PR #29947's
+  // own "before" output shows content_index=12, 13, ... on successive deltas).
+  it("streams the text events in vLLM's order, content_index counting up per event", async () => {
+    const events = await client.responses.create({
       model: "granite",
       input: "Say hello",
       max_output_tokens: 4,
       ignore_eos: true,
-    } as Parameters<OpenAI["responses"]["stream"]>[0]);
+      stream: true,
+    } as Parameters<OpenAI["responses"]["create"]>[0] & { stream: true });
     const types: string[] = [];
     const sequence: number[] = [];
+    const contentIndex: number[] = [];
     let deltas = "";
-    for await (const event of stream) {
+    let completed: OpenAI.Responses.Response | undefined;
+    for await (const event of events) {
       types.push(event.type);
       sequence.push(event.sequence_number);
+      if ("content_index" in event) contentIndex.push(event.content_index);
       if (event.type === "response.output_text.delta") deltas += event.delta;
+      if (event.type === "response.completed") completed = event.response;
     }
-    const final = await stream.finalResponse();
     expect(types).toEqual([
       "response.created",
       "response.in_progress",
@@ -62,9 +89,53 @@ describe("streamed responses", () => {
       "response.completed",
     ]);
     expect(sequence).toEqual(types.map((_, i) => i));
-    expect(final.status).toBe("completed");
-    expect(final.output_text).toBe(deltas);
-    expect(final.usage?.output_tokens).toBe(4);
+    expect(contentIndex).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(completed?.status).toBe("completed");
+    expect(completed?.usage?.output_tokens).toBe(4);
+    expect(deltas.length).toBeGreaterThan(0);
+  });
+
+  // openai-node ResponseStream applies a text delta to output.content[content_index]: against the
+  // counting stream (0.10.2-0.17) the first delta (content_index 1) has no part to go to.
+  it("is a stream the SDK's stream helper cannot follow", async () => {
+    const stream = client.responses.stream({
+      model: "granite",
+      input: "Say hello",
+      max_output_tokens: 4,
+    });
+    await expect(stream.finalResponse()).rejects.toThrow("missing content at index 1");
+  });
+
+  // vllm PR #30237 (opened 2025-12-08 against the code 0.12 shipped): SimpleContext kept only the
+  // newest output, so response.completed showed the last delta's text, or `output: []` when the
+  // last output was the empty EOS step ("the final response.completed event had an empty output
+  // array"). Every output is a delta, the empty EOS one too (DeltaMessage(content="") is sent).
+  it("completes with the last output's text alone before vllm PR #30237", async () => {
+    const body = { input: "Hi", max_output_tokens: 3, ignore_eos: true, stream: true };
+    const frames = framesOf(await postText(server, body));
+    const deltas = frames.filter((f) => f.event === "response.output_text.delta");
+    const completed = frames.at(-1)?.data.response as OpenAI.Responses.Response;
+    expect(completed.output).toHaveLength(1);
+    const [message] = completed.output;
+    if (message?.type !== "message") throw new Error("no message");
+    expect(message.content[0]).toMatchObject({
+      type: "output_text",
+      text: deltas.at(-1)?.data.delta,
+    });
+    // text.format with an empty object schema: "{}", then EOS, an output with no text.
+    const schema = {
+      type: "json_schema",
+      name: "empty",
+      schema: { type: "object", properties: {} },
+    };
+    const eos = framesOf(
+      await postText(server, { ...body, ignore_eos: false, text: { format: schema } }),
+    );
+    expect(eos.filter((f) => f.event === "response.output_text.delta").at(-1)?.data.delta).toBe("");
+    const done = eos.find((f) => f.event === "response.output_text.done");
+    expect(done?.data.text).toBe("{}");
+    const eosCompleted = eos.at(-1)?.data.response as { output: unknown[] } | undefined;
+    expect(eosCompleted?.output).toEqual([]);
   });
 
   it("frames every event with an event line and ends without [DONE]", async () => {
@@ -131,40 +202,40 @@ describe("streamed responses", () => {
     expect(completed.output[0]?.id).toMatch(/^msg_[0-9a-f]{32}$/);
   });
 
-  it("streams a forced function call as argument deltas", async () => {
-    const stream = client.responses.stream({
+  // vllm issues #29725 (Nov 2025) and #36435 (March 2026): before vllm PR #29947 the non-harmony
+  // stream has no tool path ("todo(kebe7jun) tool call support"): the call streams as
+  // output_text deltas of the generated text in a message item; response.completed comes from
+  // the full generator, whose _make_response_output_items parses the function_call.
+  it("streams a forced function call as output_text deltas", async () => {
+    const events = await client.responses.create({
       model: "granite",
       input: "Weather?",
-      tools: [
-        {
-          type: "function",
-          name: "get_weather",
-          parameters: { type: "object", properties: { city: { type: "string" } } },
-          strict: false,
-        },
-      ],
+      tools: [weatherTool],
       tool_choice: { type: "function", name: "get_weather" },
+      stream: true,
     });
     const types = new Set<string>();
-    let args = "";
-    for await (const event of stream) {
+    let text = "";
+    let completed: OpenAI.Responses.Response | undefined;
+    for await (const event of events) {
       types.add(event.type);
-      if (event.type === "response.function_call_arguments.delta") args += event.delta;
+      if (event.type === "response.output_text.delta") text += event.delta;
+      if (event.type === "response.output_item.done") expect(event.item.type).toBe("message");
+      if (event.type === "response.completed") completed = event.response;
     }
-    const final = await stream.finalResponse();
     expect([...types]).toEqual([
       "response.created",
       "response.in_progress",
       "response.output_item.added",
-      "response.function_call_arguments.delta",
-      "response.function_call_arguments.done",
+      "response.content_part.added",
+      "response.output_text.delta",
+      "response.output_text.done",
+      "response.content_part.done",
       "response.output_item.done",
       "response.completed",
     ]);
-    const [call] = final.output;
-    if (call?.type !== "function_call") throw new Error("no call");
-    expect(call.arguments).toBe(args);
-    expect(() => JSON.parse(args)).not.toThrow();
+    expect(() => JSON.parse(text)).not.toThrow();
+    expect(completed?.output.map((item) => item.type)).toEqual(["function_call"]);
   });
 
   it("carries delta logprobs when include asks for them", async () => {
@@ -196,6 +267,150 @@ describe("streamed responses", () => {
     expect(raw.headers.get("content-type")).toBe("application/json");
   });
 });
+
+describe("the stream per release (--vllm-version)", () => {
+  // 0.17: still the counting stream with the call as text (vllm PR #29947 merged 2026-03-12,
+  // after 0.17.0), but SimpleContext accumulates (vllm PR #30237): response.completed holds the
+  // whole text, parsed into the function_call.
+  it("completes a streamed call with the whole arguments on 0.17", async () => {
+    const server = await startVllm({ "served-model-name": "granite", "vllm-version": "0.17.0" });
+    try {
+      const body = {
+        input: "Weather?",
+        tools: [weatherTool],
+        tool_choice: { type: "function", name: "get_weather" },
+      };
+      const frames = framesOf(await postText(server, body));
+      const text = frames
+        .filter((f) => f.event === "response.output_text.delta")
+        .map((f) => f.data.delta)
+        .join("");
+      expect(frames.some((f) => f.event.startsWith("response.function_call_arguments"))).toBe(
+        false,
+      );
+      const completed = frames.at(-1)?.data.response as OpenAI.Responses.Response;
+      const [call] = completed.output;
+      if (call?.type !== "function_call") throw new Error("no call");
+      expect(call.name).toBe("get_weather");
+      expect(call.arguments).toBe(text);
+      expect(call.call_id).toMatch(/^call_[0-9a-f]{32}$/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  describe("0.18: vllm PR #29947's stream", () => {
+    let server: TestServer;
+    let client: OpenAI;
+    beforeAll(async () => {
+      server = await startVllm({ "served-model-name": "granite", "vllm-version": "0.18.0" });
+      client = openaiClient(server);
+    });
+    afterAll(() => server.close());
+
+    // responses/simple_streaming_events.py: current_content_index stays 0, so the SDK's helper
+    // follows the stream; the empty EOS output adds no delta.
+    it("streams text with content_index 0 that the SDK's helper follows", async () => {
+      const stream = client.responses.stream({
+        model: "granite",
+        input: "Say hello",
+        max_output_tokens: 4,
+        ignore_eos: true,
+      } as Parameters<OpenAI["responses"]["stream"]>[0]);
+      const contentIndex = new Set<number>();
+      let deltas = "";
+      for await (const event of stream) {
+        if ("content_index" in event) contentIndex.add(event.content_index);
+        if (event.type === "response.output_text.delta") deltas += event.delta;
+      }
+      const final = await stream.finalResponse();
+      expect([...contentIndex]).toEqual([0]);
+      expect(final.output_text).toBe(deltas);
+      expect(final.usage?.output_tokens).toBe(4);
+    });
+
+    // vllm PR #29947 (test_function_calling_with_streaming_expected_arguments): output_item.added
+    // with the function_call, argument deltas, their done event and the done item.
+    it("streams a forced function call as argument deltas", async () => {
+      const stream = client.responses.stream({
+        model: "granite",
+        input: "Weather?",
+        tools: [weatherTool],
+        tool_choice: { type: "function", name: "get_weather" },
+      });
+      const types = new Set<string>();
+      let args = "";
+      for await (const event of stream) {
+        types.add(event.type);
+        if (event.type === "response.function_call_arguments.delta") args += event.delta;
+      }
+      const final = await stream.finalResponse();
+      expect([...types]).toEqual([
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.function_call_arguments.delta",
+        "response.function_call_arguments.done",
+        "response.output_item.done",
+        "response.completed",
+      ]);
+      const [call] = final.output;
+      if (call?.type !== "function_call") throw new Error("no call");
+      expect(call.arguments).toBe(args);
+      expect(() => JSON.parse(args)).not.toThrow();
+    });
+  });
+});
+
+describe("one delta per engine output under --gpu (vllm/v1/engine/output_processor.py)", () => {
+  // A decode step with k drafts, all accepted, gives the request k + 1 tokens in ONE output, and
+  // serving_responses.py makes one output_text.delta of each output (as chat and completions
+  // make one chunk: gpu-engine.test.ts); the prefill step samples one token.
+  it("sends k + 1 tokens per delta under --speculative-config with every draft accepted", async () => {
+    const clock = new ManualClock();
+    const server = await startVllm(
+      {
+        "served-model-name": "m",
+        gpu: "h100-80gb",
+        "speculative-config": '{"method":"ngram","num_speculative_tokens":3,"prompt_lookup_max":4}',
+        "speculative-acceptance-rate": "1",
+      },
+      [],
+      { clock },
+    );
+    try {
+      const body = {
+        input: "Tell me about rivers",
+        max_output_tokens: 9,
+        ignore_eos: true,
+        include: ["message.output_text.logprobs"],
+      };
+      const frames = framesOf(await drive(clock, postText(server, body)));
+      const deltas = frames.filter((f) => f.event === "response.output_text.delta");
+      expect(deltas.map((f) => (f.data.logprobs as unknown[]).length)).toEqual([1, 4, 4]);
+      // The counting era (0.12, the default): one content_index per delta.
+      expect(deltas.map((f) => f.data.content_index)).toEqual([1, 2, 3]);
+      const completed = frames.at(-1)?.data.response as { usage: { output_tokens: number } };
+      expect(completed.usage.output_tokens).toBe(9);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+/** Advances the manual clock a millisecond at a time until `work` settles. */
+async function drive<T>(clock: ManualClock, work: Promise<T>, limitMs = 20_000): Promise<T> {
+  let settled = false;
+  const done = () => {
+    settled = true;
+  };
+  void work.then(done, done);
+  for (let t = 0; t < limitMs && !settled; t++) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    await clock.advance(1);
+  }
+  return work;
+}
 
 describe("background streams with VLLM_ENABLE_RESPONSES_API_STORE=1", () => {
   let server: TestServer;

@@ -4,22 +4,24 @@
  * `_convert_stream_to_sse_events`: `event:` lines, unlike chat; no `data: [DONE]` at the end),
  * each with a `sequence_number` counting from 0. The events of a text answer
  * (serving_responses.py `_process_simple_streaming_events` and `responses_stream_generator`):
- * `response.created`, `response.in_progress`, at the first text `response.output_item.added` and
- * `response.content_part.added`, one `response.output_text.delta` per engine output, then
+ * `response.created`, `response.in_progress`, at the first output `response.output_item.added`
+ * and `response.content_part.added`, one `response.output_text.delta` per engine output, then
  * `response.output_text.done`, `response.content_part.done`, `response.output_item.done` and
- * `response.completed` with the whole response. A function call streams as
+ * `response.completed` with the full generator's response. Up to 0.17 (profiles.ts
+ * `ResponsesEra.streamItems` `text`) `content_index` counts up per event and a called function
+ * streams as text (vllm issue #29725); from vllm PR #29947 (`parsed`) as
  * `response.function_call_arguments.delta`/`.done` (responses/simple_streaming_events.py).
  */
 import { randomUUID } from "node:crypto";
-import type { FinishEvent, TokenEvent } from "@servingkit/mock-core";
-import { stopSuffix } from "./choices.js";
+import { type FinishEvent, readySteps, type TokenEvent } from "@servingkit/mock-core";
+import { type StreamPiece, streamPieces } from "./choices.js";
 import { clampLogprob } from "./completions.js";
 import { badRequest } from "./errors.js";
 import {
   type EventLog,
   finishStatus,
   itemId,
-  outputLogprobs,
+  outputItems,
   type PreparedResponse,
   type ResponseStore,
   responseObject,
@@ -52,8 +54,12 @@ function deltaLogprobs(model: VllmModel, tokens: readonly TokenEvent[], topCount
 
 /**
  * The SSE frames of a streamed response. Checks ran in `prepared`, so errors before the first
- * frame already have their status. The whole response goes to the store when `prepared.store`.
- * Leaving early (the client closes) ends the engine run.
+ * frame already have their status. One text delta per engine output, as vLLM sends one per
+ * RequestOutput: choices.ts {@link streamPieces} groups the engine's token events into outputs
+ * (one per token on the simple engine; one per engine step under `--gpu`, k + 1 tokens under
+ * speculative decoding) the way chat and completions stream them. The events follow the era
+ * (profiles.ts `ResponsesEra.streamItems`, `completedOutput`). The whole response goes to the
+ * store when `prepared.store`. Leaving early (the client closes) ends the engine run.
  */
 export async function* responseStream(
   model: VllmModel,
@@ -61,7 +67,7 @@ export async function* responseStream(
   prepared: PreparedResponse,
   signal: AbortSignal,
 ): AsyncGenerator<string> {
-  const { request, tool } = prepared;
+  const { request, tool, era } = prepared;
   let sequence = 0;
   const initial = responseObject(prepared, { status: "in_progress", output: [], usage: null });
   yield responsesEvent("response.created", {
@@ -74,19 +80,26 @@ export async function* responseStream(
     sequence_number: sequence++,
     type: "response.in_progress",
   });
+  // Before vllm PR #29947 (`text`) a called function streams as the text it is; after it
+  // (`parsed`) as a function_call item with argument events.
+  const call = era.streamItems === "parsed" ? tool : undefined;
+  // The pre-#29947 stream counts content_index up by one per event after the content part.
+  const counting = era.streamItems === "text";
   // serving_responses.py `_process_simple_streaming_events` (vllm PR #23741's stream, ≈0.10.2 on;
   // still so in vllm PR #36445's output of March 2026): a streamed message's id is a plain uuid4,
   // and `response.completed` is the full generator's response, whose message has its own `msg_` id.
-  const id = tool ? itemId("fc") : randomUUID();
-  const callId = tool ? itemId("call") : "";
-  const name = tool?.tool.name ?? "";
+  const id = call ? itemId("fc") : randomUUID();
+  const callId = call ? itemId("call") : "";
+  const name = call?.tool.name ?? "";
   const keepTokens = request.includeLogprobs;
   const tokens: TokenEvent[] = [];
   let text = "";
+  let last: StreamPiece | undefined;
+  let contentIndex = 0;
   let started = false;
   const opening = (): string[] => {
     started = true;
-    if (tool) {
+    if (call) {
       return [
         responsesEvent("response.output_item.added", {
           item: {
@@ -103,7 +116,7 @@ export async function* responseStream(
         }),
       ];
     }
-    return [
+    const frames = [
       responsesEvent("response.output_item.added", {
         item: { id, content: [], role: "assistant", status: "in_progress", type: "message" },
         output_index: 0,
@@ -111,7 +124,7 @@ export async function* responseStream(
         type: "response.output_item.added",
       }),
       responsesEvent("response.content_part.added", {
-        content_index: 0,
+        content_index: contentIndex,
         item_id: id,
         output_index: 0,
         part: { annotations: [], text: "", type: "output_text", logprobs: [] },
@@ -119,48 +132,84 @@ export async function* responseStream(
         type: "response.content_part.added",
       }),
     ];
+    if (counting) contentIndex += 1;
+    return frames;
   };
-  const delta = (piece: string, pieceTokens: readonly TokenEvent[]): string =>
-    tool
-      ? responsesEvent("response.function_call_arguments.delta", {
-          delta: piece,
-          item_id: id,
-          output_index: 0,
-          sequence_number: sequence++,
-          type: "response.function_call_arguments.delta",
-        })
-      : responsesEvent("response.output_text.delta", {
-          content_index: 0,
-          delta: piece,
-          item_id: id,
-          logprobs: keepTokens ? deltaLogprobs(model, pieceTokens, request.topLogprobs) : [],
-          output_index: 0,
-          sequence_number: sequence++,
-          type: "response.output_text.delta",
-        });
-  let finish: FinishEvent | undefined;
-  for await (const event of model.engine.generate(prepared.plan.request, { signal })) {
-    if (event.type === "finish") {
-      finish = event;
-      break;
+  const delta = (piece: StreamPiece): string => {
+    if (call) {
+      return responsesEvent("response.function_call_arguments.delta", {
+        delta: piece.text,
+        item_id: id,
+        output_index: 0,
+        sequence_number: sequence++,
+        type: "response.function_call_arguments.delta",
+      });
     }
-    if (keepTokens) tokens.push(event);
-    // Newer releases drop empty deltas (simple_streaming_events.py); an EOS step has no text.
-    if (event.text === "") continue;
-    if (!started) yield* opening();
-    text += event.text;
-    yield delta(event.text, [event]);
+    const frame = responsesEvent("response.output_text.delta", {
+      content_index: contentIndex,
+      delta: piece.text,
+      item_id: id,
+      logprobs: keepTokens ? deltaLogprobs(model, piece.tokens, request.topLogprobs) : [],
+      output_index: 0,
+      sequence_number: sequence++,
+      type: "response.output_text.delta",
+    });
+    if (counting) contentIndex += 1;
+    return frame;
+  };
+  /** The frames of one engine output: the opening events first, then its delta. */
+  const framesOf = (piece: StreamPiece): string[] => {
+    last = piece;
+    if (keepTokens) tokens.push(...piece.tokens);
+    // The pre-#29947 stream sends every output, an empty one (an EOS step) too; the newer one
+    // drops empty deltas (simple_streaming_events.py opens no item for one).
+    if (piece.text === "" && !counting) return [];
+    text += piece.text;
+    const frames = started ? [] : opening();
+    frames.push(delta(piece));
+    return frames;
+  };
+  const pieces = streamPieces({
+    includeStopStr: request.includeStopStrInOutput,
+    keepTokens,
+    outputs: model.engine.outputs,
+  });
+  const run = model.engine.generate(prepared.plan.request, { signal })[Symbol.asyncIterator]();
+  const ready = readySteps(run);
+  let finish: FinishEvent | undefined;
+  try {
+    reading: for (;;) {
+      let result = await run.next();
+      // Events ready at once belong to the same engine output; the held text goes out when none
+      // is (as completions and chat stream, sse.ts).
+      for (;;) {
+        // A cancelled background run stops at once, as vLLM's cancelled task does.
+        if (result.done || signal.aborted) break reading;
+        const piece = pieces.add(0, result.value);
+        if (piece !== undefined) {
+          yield* framesOf(piece);
+          if (piece.kind === "finish") {
+            finish = piece.finish;
+            break reading;
+          }
+        }
+        const next = ready?.nextReady();
+        if (next === undefined) {
+          const flushed: StreamPiece[] = [];
+          pieces.flush((held) => flushed.push(held));
+          for (const held of flushed) yield* framesOf(held);
+          break;
+        }
+        result = next;
+      }
+    }
+  } finally {
+    await run.return?.();
   }
-  // A cancelled background run stops here, as vLLM's cancelled task does: no done events.
+  // Cancelled (or the engine ended without a finish): no done events.
   if (finish === undefined || signal.aborted) return;
-  const suffix = stopSuffix(finish, request.includeStopStrInOutput);
-  if (suffix !== "") {
-    if (!started) yield* opening();
-    text += suffix;
-    yield delta(suffix, []);
-  }
-  let output: object[] = [];
-  if (tool) {
+  let output: readonly object[];
+  if (call) {
     if (!started) yield* opening();
     const item = {
       arguments: text,
@@ -185,64 +234,71 @@ export async function* responseStream(
       type: "response.output_item.done",
     });
     output = [item];
-  } else if (started) {
-    const part = {
-      annotations: [],
-      text,
-      type: "output_text",
-      logprobs: keepTokens ? outputLogprobs(model, tokens, request.topLogprobs) : null,
-    };
-    yield responsesEvent("response.output_text.done", {
-      content_index: 0,
-      item_id: id,
-      logprobs: [],
-      output_index: 0,
-      sequence_number: sequence++,
-      text,
-      type: "response.output_text.done",
-    });
-    yield responsesEvent("response.content_part.done", {
-      content_index: 0,
-      item_id: id,
-      output_index: 0,
-      part: { annotations: [], text, type: "output_text", logprobs: null },
-      sequence_number: sequence++,
-      type: "response.content_part.done",
-    });
-    const item = {
-      id: itemId("msg"),
-      content: [part],
-      role: "assistant",
-      status: "completed",
-      type: "message",
-    };
-    // The done item carries the `summary=[]` vLLM passes to ResponseOutputMessage (an extra key
-    // the openai model keeps).
-    yield responsesEvent("response.output_item.done", {
-      item: {
-        id,
-        content: [part],
-        role: "assistant",
-        status: "completed",
-        type: "message",
-        summary: [],
-      },
-      output_index: 0,
-      sequence_number: sequence++,
-      type: "response.output_item.done",
-    });
-    output = [item];
+  } else {
+    if (started) yield* textDone(id, text, () => sequence++, contentIndex, counting ? 1 : 0);
+    // The full generator's items: of the whole text, or of the last output alone (see
+    // ResponsesEra.completedOutput).
+    output =
+      era.completedOutput === "whole"
+        ? outputItems(model, prepared, text, tokens)
+        : outputItems(model, prepared, last?.text ?? "", last?.tokens ?? []);
   }
   const final = responseObject(prepared, {
     status: finishStatus(prepared, finish),
     output,
-    usage: responseUsage(prepared.era, prepared.promptTokens, finish.completionTokens),
+    usage: responseUsage(era, prepared.promptTokens, finish.completionTokens),
   });
   if (prepared.store) store.put(final, prepared.messages);
   yield responsesEvent("response.completed", {
     response: final,
     sequence_number: sequence++,
     type: "response.completed",
+  });
+}
+
+/**
+ * The events that close the streamed message: `output_text.done` and `content_part.done` (their
+ * `content_index`: `contentIndex`, then `contentIndex + step`; step 1 where it counts up), and
+ * `output_item.done`, whose item carries the `summary=[]` vLLM passes to ResponseOutputMessage
+ * (an extra key the openai model keeps).
+ */
+function* textDone(
+  id: string,
+  text: string,
+  nextSequence: () => number,
+  contentIndex: number,
+  step: 0 | 1,
+): Generator<string> {
+  yield responsesEvent("response.output_text.done", {
+    content_index: contentIndex,
+    item_id: id,
+    logprobs: [],
+    output_index: 0,
+    sequence_number: nextSequence(),
+    text,
+    type: "response.output_text.done",
+  });
+  const part = { annotations: [], text, type: "output_text", logprobs: null };
+  yield responsesEvent("response.content_part.done", {
+    content_index: contentIndex + step,
+    item_id: id,
+    output_index: 0,
+    part,
+    sequence_number: nextSequence(),
+    type: "response.content_part.done",
+  });
+  yield responsesEvent("response.output_item.done", {
+    item: {
+      id,
+      content: [part],
+      role: "assistant",
+      status: "completed",
+      type: "message",
+      summary: [],
+    },
+    output_index: 0,
+    sequence_number: nextSequence(),
+    type: "response.output_item.done",
   });
 }
 
