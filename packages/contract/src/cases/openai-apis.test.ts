@@ -95,6 +95,7 @@ const eras: readonly (readonly [string, readonly CaseStatus[]])[] = [
   ["0.12.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
   ["0.14.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
   ["0.17.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
+  ["0.18.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
 ];
 
 describe("the Responses and Messages cases per vLLM release", () => {
@@ -132,5 +133,17 @@ describe("a server whose routes do not match its release", () => {
     expect(got["openai/messages-route"]).toMatch(/^fail: .*status/);
     const early = await outcomes(await misreporting(await vllmMock("0.17.0"), "0.12.0"));
     expect(early["openai/messages-count-tokens"]).toMatch(/^fail: .*before 0\.17\.0: status/);
+  });
+
+  // vLLM PR #29947 (0.18 here): content_index 0 throughout; before it, counting up per event.
+  it("fails the stream case on content_index from the other side of vLLM PR #29947", async () => {
+    const newer = await outcomes(await misreporting(await vllmMock("0.18.0"), "0.17.0"));
+    expect(newer["openai/responses-stream-order"]).toMatch(
+      /^fail: response\.output_text\.delta content_index/,
+    );
+    const older = await outcomes(await misreporting(await vllmMock("0.17.0"), "0.18.0"));
+    expect(older["openai/responses-stream-order"]).toMatch(
+      /^fail: response\.output_text\.delta content_index/,
+    );
   });
 });

@@ -42,6 +42,13 @@ const responsesAbsentBelow: Release = [0, 9, 2];
  */
 const responsesStreamSince: Release = [0, 11, 0];
 
+/**
+ * The first release with vLLM PR #29947's stream (merged 2026-03-12, after 0.17.0; taken as
+ * 0.18.0): `content_index` stays 0. Before it, `_process_simple_streaming_events` counts it up by
+ * one per event from the content part (0) through the deltas and the done events.
+ */
+const responsesParsedStreamSince: Release = [0, 18, 0];
+
 /** The target's release from `GET /version`; skips the case when the string has none. */
 async function release(context: CaseContext): Promise<Release> {
   const answer = await context.rest("/version");
@@ -251,9 +258,9 @@ const responsesStreamOrder = defineCase({
   title:
     "a Responses stream is named events with sequence numbers from 0: created, in_progress, the message's added/delta/done events, completed; no [DONE]",
   source:
-    "vLLM PR #23741 (non-harmony streaming); serving_responses.py responses_stream_generator (sequence_number from 0, one per event) and api_server.py _convert_stream_to_sse_events (event: <type>, data: <json>)",
+    "vLLM PR #23741 (non-harmony streaming); serving_responses.py responses_stream_generator (sequence_number from 0, one per event), _process_simple_streaming_events (content_index counting up per event until vLLM PR #29947) and api_server.py _convert_stream_to_sse_events (event: <type>, data: <json>)",
   async run(context) {
-    await requireRelease(
+    const have = await requireRelease(
       context,
       responsesStreamSince,
       "may predate non-harmony Responses streaming (vLLM PR #23741; 0.10.0 raised NotImplementedError)",
@@ -267,8 +274,14 @@ const responsesStreamOrder = defineCase({
     events.forEach((event, i) => {
       assert.equal(event.data.sequence_number, i, `event ${i} (${event.type}) sequence_number`);
     });
-    // 0.11-0.12 count content_index up per delta and give the item a bare uuid (vllm README):
-    // neither is asserted; the order and the responses are.
+    // content_index: 0, 1, 2, ... over the message's events before vLLM PR #29947; 0 after it.
+    const counting = !atLeast(have, responsesParsedStreamSince);
+    events
+      .filter((event) => "content_index" in event.data)
+      .forEach((event, i) => {
+        assert.equal(event.data.content_index, counting ? i : 0, `${event.type} content_index`);
+      });
+    // The streamed item's bare uuid id (vllm README) is not asserted.
     assertOrder(
       events.map((event) => event.type),
       responsesStreamPattern,

@@ -299,6 +299,35 @@ describe("the stream per release (--vllm-version)", () => {
     }
   });
 
+  // Per release, one stream each (fetch, raw SSE): content_index of the deltas (counting before
+  // vllm PR #29947, 0 after), and what response.completed holds (the last output's text before
+  // vllm PR #30237, the whole text after).
+  it.each([
+    ["0.10.2", [1, 2, 3], "last"],
+    ["0.11.0", [1, 2, 3], "last"],
+    ["0.12.0", [1, 2, 3], "last"],
+    ["0.14.0", [1, 2, 3], "whole"],
+    ["0.17.0", [1, 2, 3], "whole"],
+    ["0.18.0", [0, 0, 0], "whole"],
+  ] as const)("streams as vLLM %s does", async (version, indexes, completedText) => {
+    const server = await startVllm({ "served-model-name": "granite", "vllm-version": version });
+    try {
+      const body = { input: "Say hello", max_output_tokens: 3, ignore_eos: true };
+      const frames = framesOf(await postText(server, body));
+      const deltas = frames.filter((f) => f.event === "response.output_text.delta");
+      expect(deltas.map((f) => f.data.content_index)).toEqual(indexes);
+      const completed = frames.at(-1)?.data.response as OpenAI.Responses.Response;
+      const [message] = completed.output;
+      if (message?.type !== "message") throw new Error("no message");
+      const whole = deltas.map((f) => f.data.delta).join("");
+      expect(message.content[0]).toMatchObject({
+        text: completedText === "whole" ? whole : deltas.at(-1)?.data.delta,
+      });
+    } finally {
+      await server.close();
+    }
+  });
+
   describe("0.18: vllm PR #29947's stream", () => {
     let server: TestServer;
     let client: OpenAI;
