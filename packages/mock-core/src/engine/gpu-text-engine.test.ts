@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { ManualClock } from "../clock.js";
+import { type Clock, ManualClock } from "../clock.js";
 import { EngineMetrics } from "../gpu/engine-metrics.js";
 import { GpuEngine } from "../gpu/gpu-engine.js";
 import { acceptanceRates } from "../gpu/speculative.js";
@@ -28,17 +28,31 @@ function content(count: number): TextEngine {
   };
 }
 
-function setup(count: number, options: { drafts?: number; streamInterval?: number } = {}) {
+function setup(
+  count: number,
+  options: {
+    drafts?: number;
+    streamInterval?: number;
+    /** Extra milliseconds the engine's `n`th sleep (from 0) takes: a timer firing late. */
+    lateSleep?: { n: number; ms: number };
+  } = {},
+) {
   const clock = new ManualClock();
   const metrics = new EngineMetrics(1024);
   const k = options.drafts;
+  let sleeps = 0;
+  const late = options.lateSleep;
+  const engineClock: Clock = {
+    now: () => clock.now(),
+    sleep: (ms, signal) => clock.sleep(ms + (late?.n === sleeps++ ? late.ms : 0), signal),
+  };
   const gpu = new GpuEngine({
     numBlocks: 64,
     maxNumSeqs: 8,
     maxNumBatchedTokens: 512,
     maxModelLen: 1024,
     stepTime: linearStepTime,
-    clock,
+    clock: engineClock,
     metrics,
     // Every draft accepted: each decode step emits k + 1 tokens.
     ...(k === undefined
@@ -315,6 +329,17 @@ describe("createGpuTextEngine", () => {
     expect(sizes[0]).toBe(1);
     expect(sizes[1]).toBe(3);
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(8);
+  });
+
+  // vLLM V1's engine core steps in its own process while the API server lags; the outputs it has
+  // not taken yet merge (RequestOutputCollector). Here the engine keeps its own clock: the steps
+  // whose end passed while its timer was late come out together, one output.
+  test("has every step the engine owed after a late timer ready at once", async () => {
+    // Step 1 prefills (13 ms), decode steps take 11 ms: the timer for 24 ms fires at 54.
+    const { clock, engine } = setup(8, { lateSleep: { n: 1, ms: 30 } });
+    const sizes = await outputSizes(engine.generate({ promptIds: [1, 2, 3], maxTokens: 8 }), clock);
+    // 24, 35 and 46 ms have passed: one output of three; 57 ms on is on the model's schedule.
+    expect(sizes).toEqual([1, 3, 1, 1, 1, 1]);
   });
 
   // output_processor.py make_request_output with stream_interval > 1: an output goes out with the
