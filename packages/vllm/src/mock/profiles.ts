@@ -108,7 +108,7 @@ export interface ResponsesEra {
    * generator, holds the parsed `function_call`. `parsed`: vllm PR #29947 (merged 2026-03-12,
    * after 0.17.0; taken as 0.18.0, the release not pinned) streams a call as a `function_call`
    * item with `response.function_call_arguments.delta`/`.done`, `content_index` 0 throughout
-   * (responses/simple_streaming_events.py).
+   * (responses/simple_streaming_events.py; empty outputs still go out as deltas).
    */
   readonly streamItems: "text" | "parsed";
   /**

@@ -338,7 +338,7 @@ describe("the stream per release (--vllm-version)", () => {
     afterAll(() => server.close());
 
     // responses/simple_streaming_events.py: current_content_index stays 0, so the SDK's helper
-    // follows the stream; the empty EOS output adds no delta.
+    // follows the stream.
     it("streams text with content_index 0 that the SDK's helper follows", async () => {
       const stream = client.responses.stream({
         model: "granite",
@@ -356,6 +356,25 @@ describe("the stream per release (--vllm-version)", () => {
       expect([...contentIndex]).toEqual([0]);
       expect(final.output_text).toBe(deltas);
       expect(final.usage?.output_tokens).toBe(4);
+    });
+
+    // simple_streaming_events.py _parse_delta_message: DeltaMessage(content="") survives its
+    // filters (`content and content == ""` never holds), so the EOS step is a delta here too.
+    it("sends the empty EOS output as a delta", async () => {
+      const schema = {
+        type: "json_schema",
+        name: "empty",
+        schema: { type: "object", properties: {} },
+      };
+      const frames = framesOf(await postText(server, { input: "Hi", text: { format: schema } }));
+      const deltas = frames.filter((f) => f.event === "response.output_text.delta");
+      expect(deltas.at(-1)?.data.delta).toBe("");
+      expect(deltas.map((f) => f.data.delta).join("")).toBe("{}");
+      // From 0.14 response.completed holds the whole text (vllm PR #30237).
+      const completed = frames.at(-1)?.data.response as OpenAI.Responses.Response;
+      const [message] = completed.output;
+      if (message?.type !== "message") throw new Error("no message");
+      expect(message.content[0]).toMatchObject({ text: "{}" });
     });
 
     // vllm PR #29947 (test_function_calling_with_streaming_expected_arguments): output_item.added
@@ -421,6 +440,33 @@ describe("one delta per engine output under --gpu (vllm/v1/engine/output_process
       expect(deltas.map((f) => f.data.content_index)).toEqual([1, 2, 3]);
       const completed = frames.at(-1)?.data.response as { usage: { output_tokens: number } };
       expect(completed.usage.output_tokens).toBe(9);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+// vllm/config/scheduler.py stream_interval and output_processor.py make_request_output (vllm PR
+// #27869, from 0.12.0): an output with the first token, then one per N tokens, the last with the
+// rest; the Responses stream makes one delta of each, as completions make one chunk.
+describe("--stream-interval on the Responses stream", () => {
+  it("sends the first token alone, then deltas of N tokens, the last with the rest", async () => {
+    const clock = new ManualClock();
+    const server = await startVllm(
+      { "served-model-name": "m", gpu: "h100-80gb", "stream-interval": "4" },
+      [],
+      { clock },
+    );
+    try {
+      const body = {
+        input: "Tell me about rivers",
+        max_output_tokens: 11,
+        ignore_eos: true,
+        include: ["message.output_text.logprobs"],
+      };
+      const frames = framesOf(await drive(clock, postText(server, body)));
+      const deltas = frames.filter((f) => f.event === "response.output_text.delta");
+      expect(deltas.map((f) => (f.data.logprobs as unknown[]).length)).toEqual([1, 4, 4, 2]);
     } finally {
       await server.close();
     }

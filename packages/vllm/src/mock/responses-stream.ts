@@ -161,9 +161,11 @@ export async function* responseStream(
   const framesOf = (piece: StreamPiece): string[] => {
     last = piece;
     if (keepTokens) tokens.push(...piece.tokens);
-    // The pre-#29947 stream sends every output, an empty one (an EOS step) too; the newer one
-    // drops empty deltas (simple_streaming_events.py opens no item for one).
-    if (piece.text === "" && !counting) return [];
+    // Every output is a delta, an empty one (an EOS step) too: DeltaMessage(content="") is sent
+    // (simple_streaming_events.py's empty-text filter tests `content and content == ""`, which
+    // never holds). Only an empty first output of the newer stream is left out: it opens no item
+    // there (a delta with item_id "" would follow; not modelled).
+    if (piece.text === "" && !started && !counting) return [];
     text += piece.text;
     const frames = started ? [] : opening();
     frames.push(delta(piece));
