@@ -467,6 +467,14 @@ function compare(a: readonly number[], b: readonly number[]): number {
 }
 
 /**
+ * Whether vLLM `version` is `since` or later (both `major.minor[.patch]`; an unreadable one
+ * counts as 0.0.0): for release facts that are not a profile field, such as a parser's arrival.
+ */
+export function releasedBy(version: string, since: string): boolean {
+  return compare(parseVersion(version) ?? [0, 0, 0], parseVersion(since) ?? [0, 0, 0]) >= 0;
+}
+
+/**
  * The profile of a vLLM version. Throws an Error naming the accepted form when the version
  * cannot be read (the CLI shows it).
  */

@@ -13,7 +13,7 @@
  * Qwen3's (original) template lets the model write `<think>` itself, and its parser (vLLM 0.9.0 to
  * ≈0.16) "needs both start and end tokens to be present", else the whole output is content.
  */
-import { parseVersion } from "./profiles.js";
+import { releasedBy } from "./profiles.js";
 
 /** One reasoning parser vLLM registers, as data. */
 export interface ReasoningParserSpec {
@@ -68,16 +68,6 @@ export const reasoningParsers: readonly ReasoningParserSpec[] = [
   },
 ];
 
-function atLeast(version: string, since: string): boolean {
-  const v = parseVersion(version) ?? [0, 0, 0];
-  const s = parseVersion(since) ?? [0, 0, 0];
-  for (let i = 0; i < 3; i++) {
-    const d = (v[i] ?? 0) - (s[i] ?? 0);
-    if (d !== 0) return d > 0;
-  }
-  return true;
-}
-
 /**
  * The parser `name` as vLLM `version` registers it. Throws vLLM's start-up error for a name it
  * does not register (api_server.py `validate_api_server_args`: `KeyError: invalid reasoning
@@ -85,7 +75,7 @@ function atLeast(version: string, since: string): boolean {
  * v0.7.1, which has no such flag, argparse's "unrecognized arguments: --reasoning-parser".
  */
 export function reasoningParserFor(name: string, version: string): ReasoningParserSpec {
-  const known = reasoningParsers.filter((parser) => atLeast(version, parser.since));
+  const known = reasoningParsers.filter((parser) => releasedBy(version, parser.since));
   if (known.length === 0) throw new Error("unrecognized arguments: --reasoning-parser");
   const found = known.find((parser) => parser.name === name);
   if (found === undefined) {
