@@ -1,12 +1,19 @@
 /**
  * `@servingkit/vllm`: a typed client of vLLM's OpenAI-compatible server (the routes the `openai`
- * SDK lacks, and completions/chat with vLLM's extra parameters). The mock runtime is the
+ * SDK lacks, and completions/chat with vLLM's extra parameters), and helpers that compose with
+ * the `openai` SDK (vLLM's extra request fields typed, reasoning read across releases). The mock runtime is the
  * `./mock` subpath; this entry never loads it.
  *
  * @packageDocumentation
  */
 export { createVllmClient, type VllmCallOptions, type VllmClient } from "./client.js";
 export { type MetricSample, type MetricType, metricValue, parseMetrics } from "./metrics-text.js";
+export {
+  type ChatChunkLike,
+  type ReasoningDelta,
+  reasoningDeltas,
+  reasoningOf,
+} from "./reasoning.js";
 export type {
   ChatCompletion,
   ChatCompletionChunk,
@@ -20,9 +27,11 @@ export type {
   FinishFields,
   GenerationParams,
   ModelCard,
+  ReasoningFields,
   StreamOptions,
   TokenizeRequest,
   TokenizeResponse,
   Usage,
+  VllmChatExtras,
   VllmSamplingExtras,
 } from "./types.js";

@@ -36,6 +36,31 @@ export interface VllmSamplingExtras {
   priority?: number;
 }
 
+/**
+ * The chat-only fields vLLM accepts beyond OpenAI's (vllm-openai.md §4.1 "vLLM extra params"),
+ * with the sampling extras. Spread them into the `openai` SDK's chat params
+ * (`{ ...params, ...extras }`: openai-node sends every key as given), or pass them in this
+ * package's `ChatCompletionRequest`.
+ */
+export interface VllmChatExtras extends VllmSamplingExtras {
+  /**
+   * Further variables for the model's chat template, e.g. `{ enable_thinking: false }` to turn
+   * Qwen3's thinking off, `{ thinking: true }` to turn Granite 3.2's on (vLLM docs
+   * reasoning_outputs.md). vLLM answers 400 when it is not an object.
+   */
+  chat_template_kwargs?: Record<string, unknown>;
+  /**
+   * Default true. vLLM honours `false` (no reasoning in the answer) only for gpt-oss (harmony)
+   * models in the releases the mock serves (vllm issue #33915); other reasoning models still
+   * answer their reasoning.
+   */
+  include_reasoning?: boolean;
+  /** End the rendered prompt with the assistant's turn opener. Default true. */
+  add_generation_prompt?: boolean;
+  /** Add the tokenizer's special tokens (BOS) on top of the template's. Default false. */
+  add_special_tokens?: boolean;
+}
+
 /** `stream_options`; an object without `include_usage` counts as true in vLLM. */
 export interface StreamOptions {
   include_usage?: boolean;
@@ -75,16 +100,11 @@ export interface ChatMessageParam {
 }
 
 /** `POST /v1/chat/completions` body (vllm-openai.md §4.1). `max_tokens` defaults to L − prompt. */
-export interface ChatCompletionRequest extends GenerationParams {
+export interface ChatCompletionRequest extends GenerationParams, VllmChatExtras {
   messages: ChatMessageParam[];
   max_completion_tokens?: number;
   logprobs?: boolean;
   top_logprobs?: number;
-  /** Default true. */
-  add_generation_prompt?: boolean;
-  /** Default false. */
-  add_special_tokens?: boolean;
-  chat_template_kwargs?: Record<string, unknown>;
 }
 
 /** Token counts. */
@@ -139,6 +159,17 @@ export interface ChatLogprobs {
   }[];
 }
 
+/**
+ * The reasoning fields of a chat message or stream delta under `--reasoning-parser`, by vLLM
+ * release: `reasoning_content` up to 0.11.0; `reasoning` and `reasoning_content` (the same text)
+ * from about 0.11.1 (vLLM PR #27752); `reasoning` alone from about 0.16 (vLLM PR #33402). Read them
+ * with `reasoningOf`, which takes whichever is there.
+ */
+export interface ReasoningFields {
+  reasoning?: string | null;
+  reasoning_content?: string | null;
+}
+
 /** `POST /v1/chat/completions` answer. */
 export interface ChatCompletion {
   id: string;
@@ -147,7 +178,7 @@ export interface ChatCompletion {
   model: string;
   choices: ({
     index: number;
-    message: { role: string; content: string | null; tool_calls?: unknown[] };
+    message: { role: string; content: string | null; tool_calls?: unknown[] } & ReasoningFields;
     logprobs: ChatLogprobs | null;
   } & FinishFields)[];
   usage: Usage;
@@ -161,7 +192,8 @@ export interface ChatCompletionChunk {
   model: string;
   choices: ({
     index: number;
-    delta: { role?: string; content?: string; tool_calls?: unknown[] };
+    /** `content` is null in a delta that carries only reasoning (vLLM's DeltaMessage). */
+    delta: { role?: string; content?: string | null; tool_calls?: unknown[] } & ReasoningFields;
     logprobs: ChatLogprobs | null;
   } & Partial<FinishFields>)[];
   usage?: Usage | null;
