@@ -6,7 +6,8 @@ import {
   KvCacheStartupError,
   kvCapacity,
 } from "./kv-capacity.js";
-import { modelProfiles } from "./model-profiles.js";
+import { modelProfileFromConfig, modelProfiles, withoutSlidingWindow } from "./model-profiles.js";
+import { gemma3_1bConfig, mistral7bV01Config } from "./sliding-window-configs.js";
 
 const h100 = deviceProfiles["h100-80gb"];
 const llama8b = modelProfiles["llama-3.1-8b"];
@@ -149,5 +150,74 @@ describe("start-up failure", () => {
       RangeError,
     );
     expect(activationPeakEstimate(llama8b, 0, 0)).toBe(0);
+  });
+});
+
+describe("KV capacity with sliding-window attention", () => {
+  const mistralV01 = modelProfileFromConfig(mistral7bV01Config);
+  const gemma3 = modelProfileFromConfig(gemma3_1bConfig);
+
+  it("Mistral-7B-v0.1 (every layer slides): one group, the same pool, concurrency from the window", () => {
+    // kv_cache_utils.py: one KV cache type → one group, num_blocks = available // page // layers.
+    const capacity = kvCapacity({ device: h100, model: mistralV01, maxModelLen: 32_768 });
+    expect(capacity.layout).toEqual({
+      window: 4096,
+      fullGroups: 0,
+      slidingGroups: 1,
+      groupSize: 32,
+    });
+    expect(capacity.numBlocks).toBe(Math.floor(capacity.availableKvBytes / (16 * 131_072)));
+    expect(capacity.tokens).toBe(capacity.numBlocks * 16);
+    // kv_cache_interface.py SlidingWindowSpec.max_memory_usage_bytes: min(W − 1 + 8192, 32768)
+    // = 12,287 tokens → ceil(12287 / 16) + 1 = 769 blocks per request, not 2,048.
+    expect(capacity.maxConcurrency).toBe(capacity.numBlocks / 769);
+    expect(capacity.logLines[2]).toBe(
+      `Maximum concurrency for 32,768 tokens per request: ${(capacity.numBlocks / 769).toFixed(2)}x`,
+    );
+    // The same model with the window disabled fits 2,048 blocks per request.
+    const full = kvCapacity({
+      device: h100,
+      model: withoutSlidingWindow(mistralV01),
+      maxModelLen: 32_768,
+    });
+    expect(full.numBlocks).toBe(capacity.numBlocks);
+    expect(full.maxConcurrency).toBe(capacity.numBlocks / 2048);
+  });
+
+  it("Gemma 3 (22 sliding, 4 full layers): seven groups of four layers share the pool", () => {
+    // _get_kv_cache_groups_uniform_page_size: group size min(22, 4) = 4 → 1 full + ceil(22/4) = 6
+    // sliding groups; get_num_blocks: available // (page × 4); page = 2 × 1 × 256 × 2 B × 16.
+    const capacity = kvCapacity({ device: h100, model: gemma3, maxModelLen: 32_768 });
+    expect(capacity.layout).toEqual({ window: 512, fullGroups: 1, slidingGroups: 6, groupSize: 4 });
+    const page = 2 * 256 * 2 * 16;
+    expect(capacity.numBlocks).toBe(Math.floor(capacity.availableKvBytes / (page * 4)));
+    // _report_kv_cache_config: num_blocks // len(groups) × block_size.
+    expect(capacity.tokens).toBe(Math.floor(capacity.numBlocks / 7) * 16);
+    expect(capacity.logLines[1]).toBe(
+      `GPU KV cache size: ${capacity.tokens.toLocaleString("en-US")} tokens`,
+    );
+    // get_max_concurrency_for_kv_cache_config: 4 layers × (2048 full + 6 × (ceil(8703/16) + 1))
+    // pages ÷ (page × 4) = 2048 + 6 × 545 = 5,318 blocks per request.
+    expect(capacity.maxConcurrency).toBe(capacity.numBlocks / 5318);
+    expect(capacity.logLines[2]).toBe(
+      `Maximum concurrency for 32,768 tokens per request: ${(capacity.numBlocks / 5318).toFixed(2)}x`,
+    );
+  });
+
+  it("needs only the window's KV on sliding layers to fit one request (check_enough_kv_cache_memory)", () => {
+    // L4 (24 GB) with a 2,000,000-token max_model_len: full attention cannot fit it, the window can.
+    const l4 = deviceProfiles.l4;
+    const long = { ...mistralV01, maxPositionEmbeddings: 2_000_000 };
+    expect(() =>
+      kvCapacity({ device: l4, model: withoutSlidingWindow(long), maxModelLen: 2_000_000 }),
+    ).toThrow(KvCacheStartupError);
+    expect(
+      kvCapacity({ device: l4, model: long, maxModelLen: 2_000_000 }).maxConcurrency,
+    ).toBeGreaterThan(1);
+    // Gemma 3's global layers still need the whole length: the estimate is a binary search.
+    const gemmaLong = { ...gemma3, maxPositionEmbeddings: 50_000_000 };
+    expect(() => kvCapacity({ device: l4, model: gemmaLong, maxModelLen: 50_000_000 })).toThrow(
+      /estimated maximum model length is \d+/,
+    );
   });
 });

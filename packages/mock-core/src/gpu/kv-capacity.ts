@@ -10,6 +10,7 @@ import {
   bytesPerElement,
   kvBytesPerToken,
   type ModelProfile,
+  slidingLayerCount,
   weightBytesPerGpu,
 } from "./model-profiles.js";
 
@@ -50,6 +51,59 @@ export function batchDefaults(
   return { maxNumSeqs: 256, maxNumBatchedTokens: usage === "serve" ? 2048 : 8192 };
 }
 
+/**
+ * How vLLM V1 lays a model's KV cache out in groups (vllm/v1/core/kv_cache_utils.py): layers of
+ * one attention type share a block table; with both types (Gemma 2/3) the layers are cut into
+ * groups of `groupSize` layers (the smaller type's layer count, or the larger one's when it is
+ * under 1.25 × the smaller), and one page of the shared pool holds one block of one layer of
+ * every group slot, so a pool block costs `groupSize` layers of KV and each request takes blocks
+ * in every group. A model without sliding layers is one full-attention group; one whose layers
+ * all slide (Mistral-7B-v0.1) one sliding group.
+ */
+export interface KvCacheLayout {
+  /** The sliding window in tokens; absent: no sliding layers. */
+  readonly window?: number;
+  /** Groups of full-attention layers. */
+  readonly fullGroups: number;
+  /** Groups of sliding-window layers. */
+  readonly slidingGroups: number;
+  /** Layers per group: the layers one pool block holds KV for. */
+  readonly groupSize: number;
+}
+
+/** The KV cache groups vLLM forms for `model`; see {@link KvCacheLayout}. */
+export function kvCacheLayout(model: ModelProfile): KvCacheLayout {
+  const sliding = slidingLayerCount(model);
+  const full = model.layers - sliding;
+  if (sliding === 0) return { fullGroups: 1, slidingGroups: 0, groupSize: model.layers };
+  const window = model.slidingWindow as number;
+  if (full === 0) return { window, fullGroups: 0, slidingGroups: 1, groupSize: model.layers };
+  const fewest = Math.min(sliding, full);
+  const most = Math.max(sliding, full);
+  // _get_kv_cache_groups_uniform_page_size: nearly equal counts share one group size, else the smaller.
+  const groupSize = most < fewest * 1.25 ? most : fewest;
+  return {
+    window,
+    fullGroups: Math.ceil(full / groupSize),
+    slidingGroups: Math.ceil(sliding / groupSize),
+    groupSize,
+  };
+}
+
+/**
+ * Blocks one request may hold in a sliding group: SlidingWindowSpec's admission bound
+ * (vllm/v1/kv_cache_interface.py): the last W − 1 computed tokens plus one step's new tokens, at
+ * most `maxModelLen`, plus one block because the window need not start on a block boundary.
+ */
+export function slidingWindowBlocks(
+  window: number,
+  maxNumBatchedTokens: number,
+  maxModelLen: number,
+  blockSize: number,
+): number {
+  return Math.ceil(Math.min(window - 1 + maxNumBatchedTokens, maxModelLen) / blockSize) + 1;
+}
+
 /** What to size the KV cache for. */
 export interface KvCapacityOptions {
   readonly device: DeviceProfile;
@@ -86,14 +140,23 @@ export interface KvCapacity {
   readonly kvBytesPerToken: number;
   /** Tokens per block. */
   readonly blockSize: number;
-  /** Blocks allocated (`num_gpu_blocks`). */
+  /** Blocks allocated (`num_gpu_blocks`): the shared pool every KV cache group takes from. */
   readonly numBlocks: number;
-  /** numBlocks × blockSize: the "GPU KV cache size" of the log. */
+  /**
+   * The "GPU KV cache size" of the log: numBlocks × blockSize, or with several KV cache groups
+   * (numBlocks ÷ groups, rounded down) × blockSize (kv_cache_utils.py `_report_kv_cache_config`).
+   */
   readonly tokens: number;
   /** max_model_len in effect. */
   readonly maxModelLen: number;
-  /** How many max_model_len requests fit at once: numBlocks / ceil(maxModelLen / blockSize). */
+  /**
+   * How many max_model_len requests fit at once: numBlocks / the blocks one request may take in
+   * all groups (ceil(maxModelLen / blockSize) per full group, {@link slidingWindowBlocks} per
+   * sliding group; kv_cache_utils.py `get_max_concurrency_for_kv_cache_config`).
+   */
   readonly maxConcurrency: number;
+  /** The KV cache groups (one full-attention group for a model without sliding layers). */
+  readonly layout: KvCacheLayout;
   /** The start-up log lines vLLM prints about the cache, in order. */
   readonly logLines: readonly string[];
 }
@@ -164,11 +227,36 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
     );
   }
   const perToken = kvBytesPerToken(model, tp);
-  const blockBytes = perToken * blockSize;
-  const blocksPerRequest = Math.ceil(maxModelLen / blockSize);
-  const neededBytes = blocksPerRequest * blockBytes;
+  const layout = kvCacheLayout(model);
+  // One layer's block (a page): K and V of blockSize tokens.
+  const pageBytes = (perToken / model.layers) * blockSize;
+  const slidingLayers = slidingLayerCount(model);
+  // Blocks per layer one request may need (SlidingWindowSpec / FullAttentionSpec
+  // max_memory_usage_bytes), summed over the layers for check_enough_kv_cache_memory.
+  const layerBlocksFor = (len: number) =>
+    (model.layers - slidingLayers) * Math.ceil(len / blockSize) +
+    (layout.window === undefined
+      ? 0
+      : slidingLayers * slidingWindowBlocks(layout.window, maxNumBatchedTokens, len, blockSize));
+  // Without sliding layers, the arithmetic as before (whole-token bytes, no per-layer rounding).
+  const bytesFor = (len: number) =>
+    layout.window === undefined
+      ? Math.ceil(len / blockSize) * perToken * blockSize
+      : layerBlocksFor(len) * pageBytes;
+  const neededBytes = bytesFor(maxModelLen);
   if (neededBytes > availableKvBytes) {
-    const estimatedMaxLen = Math.floor(availableKvBytes / blockBytes) * blockSize;
+    // estimate_max_model_len: the longest max_model_len whose KV fits (a binary search in vLLM).
+    let low = 0;
+    let high = maxModelLen;
+    while (low < high) {
+      const mid = Math.ceil((low + high) / 2);
+      if (bytesFor(mid) <= availableKvBytes) low = mid;
+      else high = mid - 1;
+    }
+    const estimatedMaxLen =
+      layout.window === undefined
+        ? Math.floor(availableKvBytes / (perToken * blockSize)) * blockSize
+        : low;
     throw new KvCacheStartupError(
       `To serve at least one request with the models's max seq len (${maxModelLen}), ` +
         `(${(neededBytes / GiB).toFixed(2)} GiB KV cache is needed, which is larger than the available KV cache ` +
@@ -177,8 +265,18 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
         "`max_model_len` when initializing the engine.",
     );
   }
-  const numBlocks = Math.floor(availableKvBytes / blockBytes);
-  const tokens = numBlocks * blockSize;
+  // get_num_blocks: available // page_size // layers per group.
+  const poolBlockBytes =
+    layout.groupSize === model.layers ? perToken * blockSize : pageBytes * layout.groupSize;
+  const numBlocks = Math.floor(availableKvBytes / poolBlockBytes);
+  const groups = layout.fullGroups + layout.slidingGroups;
+  const tokens = Math.floor(numBlocks / groups) * blockSize;
+  const blocksPerRequest =
+    layout.fullGroups * Math.ceil(maxModelLen / blockSize) +
+    (layout.window === undefined
+      ? 0
+      : layout.slidingGroups *
+        slidingWindowBlocks(layout.window, maxNumBatchedTokens, maxModelLen, blockSize));
   const maxConcurrency = numBlocks / blocksPerRequest;
   return {
     requestedBytes,
@@ -192,6 +290,7 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
     tokens,
     maxModelLen,
     maxConcurrency,
+    layout,
     logLines: [
       `Available KV cache memory: ${(availableKvBytes / GiB).toFixed(2)} GiB`,
       `GPU KV cache size: ${withCommas(tokens)} tokens`,

@@ -5,9 +5,12 @@ import {
   modelProfileFromConfig,
   modelProfiles,
   parameterCount,
+  slidingLayerCount,
   tensorParallelError,
   weightBytesPerGpu,
+  withoutSlidingWindow,
 } from "./model-profiles.js";
+import { gemma3_1bConfig, mistral7bV01Config } from "./sliding-window-configs.js";
 
 describe("model profiles", () => {
   it("counts Llama 3.1 8B's published 8,030,261,248 parameters from its architecture", () => {
@@ -81,5 +84,58 @@ describe("model profiles", () => {
     expect(tensorParallelError(model, 3)).toBe(
       "Total number of attention heads (32) must be divisible by tensor parallel size (3).",
     );
+  });
+});
+
+describe("sliding-window attention from config.json", () => {
+  it("reads Mistral-7B-v0.1's window as every layer sliding", () => {
+    // mistralai/Mistral-7B-v0.1 config.json: "sliding_window": 4096, no layer_types or pattern.
+    const model = modelProfileFromConfig(mistral7bV01Config);
+    expect(model.slidingWindow).toBe(4096);
+    expect(slidingLayerCount(model)).toBe(32);
+  });
+
+  it("reads Gemma 3's sliding_window_pattern: five sliding layers, then one global", () => {
+    // google/gemma-3-1b-it config.json: sliding_window 512, sliding_window_pattern 6, 26 layers
+    // (transformers Gemma3: layer i slides unless (i + 1) % 6 == 0 → 4 global, 22 sliding).
+    const model = modelProfileFromConfig(gemma3_1bConfig);
+    expect(model.slidingWindow).toBe(512);
+    expect(slidingLayerCount(model)).toBe(22);
+    // A newer config lists layer_types instead; Gemma 2 defaults to alternating layers.
+    const types = Array.from({ length: 26 }, (_, i) =>
+      (i + 1) % 6 === 0 ? "full_attention" : "sliding_attention",
+    );
+    const { sliding_window_pattern: _p, ...rest } = gemma3_1bConfig;
+    expect(slidingLayerCount(modelProfileFromConfig({ ...rest, layer_types: types }))).toBe(22);
+    expect(slidingLayerCount(modelProfileFromConfig({ ...rest, model_type: "gemma2" }))).toBe(13);
+  });
+
+  it("leaves the built-in profiles and null or disabled windows without one", () => {
+    // Mistral-7B-Instruct-v0.3 config.json: "sliding_window": null. Qwen2: use_sliding_window false
+    // turns it off (vllm tests/test_config.py test_get_sliding_window).
+    for (const model of Object.values(modelProfiles)) expect(slidingLayerCount(model)).toBe(0);
+    expect(
+      modelProfileFromConfig({ ...mistral7bV01Config, sliding_window: null }).slidingWindow,
+    ).toBe(undefined);
+    const qwen = { ...mistral7bV01Config, model_type: "qwen2", max_window_layers: 28 };
+    expect(modelProfileFromConfig({ ...qwen, use_sliding_window: false }).slidingWindow).toBe(
+      undefined,
+    );
+    // transformers Qwen2Config: layers i >= max_window_layers slide when use_sliding_window.
+    expect(slidingLayerCount(modelProfileFromConfig({ ...qwen, use_sliding_window: true }))).toBe(
+      4,
+    );
+    expect(withoutSlidingWindow(modelProfileFromConfig(mistral7bV01Config)).slidingWindow).toBe(
+      undefined,
+    );
+  });
+
+  it("rejects a bad window or layer_types with a TypeError naming the field", () => {
+    expect(() => modelProfileFromConfig({ ...mistral7bV01Config, sliding_window: -1 })).toThrow(
+      /sliding_window/,
+    );
+    expect(() =>
+      modelProfileFromConfig({ ...mistral7bV01Config, layer_types: ["sliding_attention"] }),
+    ).toThrow(/layer_types/);
   });
 });

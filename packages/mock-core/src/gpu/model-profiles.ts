@@ -37,6 +37,78 @@ export interface ModelProfile {
   readonly tieWordEmbeddings: boolean;
   /** `max_position_embeddings`: vLLM's default `max_model_len`. */
   readonly maxPositionEmbeddings: number;
+  /**
+   * Sliding-window attention: the window in tokens (`sliding_window`), absent for a model whose
+   * every layer attends to the whole sequence. A sliding layer keeps only the last W tokens' KV.
+   */
+  readonly slidingWindow?: number;
+  /**
+   * How many of the `layers` slide when {@link slidingWindow} is set (the rest attend to the whole
+   * sequence); absent = all of them (Mistral-7B-v0.1). Gemma 3: 5 of every 6.
+   */
+  readonly slidingLayers?: number;
+}
+
+/** Layers of `model` that use the sliding window: 0 without one. */
+export function slidingLayerCount(model: ModelProfile): number {
+  if (model.slidingWindow === undefined) return 0;
+  return model.slidingLayers ?? model.layers;
+}
+
+/**
+ * The model as vLLM serves it with `--disable-sliding-window`: every layer attends to the whole
+ * sequence (vLLM sets the config's `sliding_window` to None). Off the hot path; a spread is fine.
+ */
+export function withoutSlidingWindow(model: ModelProfile): ModelProfile {
+  const { slidingWindow: _window, slidingLayers: _layers, ...rest } = model;
+  return rest;
+}
+
+/** Default `sliding_window_pattern` of model types whose config may leave it out (transformers' configs). */
+const defaultSlidingPattern: Record<string, number> = {
+  // Gemma2Config: layer_types alternate sliding / full, starting with sliding.
+  gemma2: 2,
+  // Gemma3TextConfig: sliding_window_pattern 6 (five local layers, then one global).
+  gemma3_text: 6,
+  gemma3: 6,
+};
+
+/**
+ * The sliding window and the number of sliding layers a config.json declares, as vLLM reads it:
+ * `use_sliding_window: false` (Qwen2) turns the window off (vllm tests/test_config.py
+ * test_get_sliding_window); `layer_types` ("sliding_attention" / "full_attention") says layer by
+ * layer; else `sliding_window_pattern` N makes layer i slide unless (i + 1) is a multiple of N
+ * (Gemma 3, and Gemma 2's default of 2); else Qwen2's `max_window_layers` M makes layers i ≥ M
+ * slide; else every layer slides (Mistral-7B-v0.1). `interleaved_sliding_window` (older configs
+ * vLLM rewrote) stands for `sliding_window` when that is absent.
+ */
+function readSlidingWindow(
+  c: Record<string, unknown>,
+  layers: number,
+): { slidingWindow: number; slidingLayers: number } | undefined {
+  const raw = c.sliding_window ?? c.interleaved_sliding_window;
+  if (raw === undefined || raw === null || c.use_sliding_window === false) return undefined;
+  if (typeof raw !== "number" || !Number.isInteger(raw) || raw <= 0)
+    throw new TypeError('config.json: "sliding_window" must be a positive integer or null');
+  let sliding = layers;
+  const types = c.layer_types;
+  const modelType = typeof c.model_type === "string" ? c.model_type : "";
+  const pattern = c.sliding_window_pattern ?? defaultSlidingPattern[modelType];
+  if (types !== undefined && types !== null) {
+    if (!Array.isArray(types) || types.length !== layers)
+      throw new TypeError(
+        `config.json: "layer_types" must list one type for each of the ${layers} layers`,
+      );
+    sliding = types.filter((type) => type === "sliding_attention").length;
+  } else if (pattern !== undefined && pattern !== null) {
+    if (typeof pattern !== "number" || !Number.isInteger(pattern) || pattern <= 0)
+      throw new TypeError('config.json: "sliding_window_pattern" must be a positive integer');
+    sliding = layers - Math.floor(layers / pattern);
+  } else if (c.use_sliding_window === true && typeof c.max_window_layers === "number") {
+    sliding = Math.max(0, layers - c.max_window_layers);
+  }
+  if (sliding === 0) return undefined;
+  return { slidingWindow: raw, slidingLayers: sliding };
 }
 
 /** Bytes per element of the model's dtype; throws a RangeError for a dtype we do not know. */
@@ -93,7 +165,8 @@ function requireNumber(config: Record<string, unknown>, key: string): number {
 /**
  * A model profile from a parsed Hugging Face `config.json`. Missing `num_key_value_heads` means
  * no grouped-query attention; missing `head_dim` means hidden_size / heads; missing `dtype` (or
- * the older `torch_dtype`) means bfloat16. Throws a TypeError naming the first bad field.
+ * the older `torch_dtype`) means bfloat16. A sliding window is read as vLLM reads it
+ * ({@link readSlidingWindow}). Throws a TypeError naming the first bad field.
  */
 export function modelProfileFromConfig(config: unknown, name = "model"): ModelProfile {
   if (typeof config !== "object" || config === null)
@@ -106,9 +179,11 @@ export function modelProfileFromConfig(config: unknown, name = "model"): ModelPr
   const dtype = typeof declared === "string" ? declared : "bfloat16";
   if (dtypeBytes[dtype] === undefined)
     throw new TypeError(`config.json: unsupported torch_dtype "${dtype}"`);
+  const layers = requireNumber(c, "num_hidden_layers");
+  const sliding = readSlidingWindow(c, layers);
   return {
     name: typeof c._name_or_path === "string" && c._name_or_path !== "" ? c._name_or_path : name,
-    layers: requireNumber(c, "num_hidden_layers"),
+    layers,
     hiddenSize,
     heads,
     kvHeads: c.num_key_value_heads === undefined ? heads : requireNumber(c, "num_key_value_heads"),
@@ -121,6 +196,7 @@ export function modelProfileFromConfig(config: unknown, name = "model"): ModelPr
     dtype,
     tieWordEmbeddings: c.tie_word_embeddings === true,
     maxPositionEmbeddings: requireNumber(c, "max_position_embeddings"),
+    ...sliding,
   };
 }
 

@@ -1,0 +1,48 @@
+/**
+ * Test fixtures: the published `config.json` of two sliding-window models (architecture fields
+ * as the Hugging Face repositories publish them), for the sliding-window tests.
+ */
+
+/** mistralai/Mistral-7B-v0.1 config.json: every layer slides over 4,096 tokens. */
+export const mistral7bV01Config = {
+  architectures: ["MistralForCausalLM"],
+  hidden_act: "silu",
+  hidden_size: 4096,
+  intermediate_size: 14_336,
+  max_position_embeddings: 32_768,
+  model_type: "mistral",
+  num_attention_heads: 32,
+  num_hidden_layers: 32,
+  num_key_value_heads: 8,
+  rms_norm_eps: 1e-5,
+  rope_theta: 10_000,
+  sliding_window: 4096,
+  tie_word_embeddings: false,
+  torch_dtype: "bfloat16",
+  vocab_size: 32_000,
+} as const;
+
+/**
+ * google/gemma-3-1b-it config.json: 26 layers, `sliding_window_pattern` 6 (layers 5, 11, 17, 23
+ * attend globally, the other 22 slide over 512 tokens), one KV head of dimension 256.
+ */
+export const gemma3_1bConfig = {
+  architectures: ["Gemma3ForCausalLM"],
+  head_dim: 256,
+  hidden_activation: "gelu_pytorch_tanh",
+  hidden_size: 1152,
+  intermediate_size: 6912,
+  max_position_embeddings: 32_768,
+  model_type: "gemma3_text",
+  num_attention_heads: 4,
+  num_hidden_layers: 26,
+  num_key_value_heads: 1,
+  query_pre_attn_scalar: 256,
+  rms_norm_eps: 1e-6,
+  rope_local_base_freq: 10_000,
+  rope_theta: 1_000_000,
+  sliding_window: 512,
+  sliding_window_pattern: 6,
+  torch_dtype: "bfloat16",
+  vocab_size: 262_144,
+} as const;
