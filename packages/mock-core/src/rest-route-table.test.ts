@@ -304,3 +304,112 @@ describe("streamed replies on fastify (written straight to the socket)", () => {
     await expect.poll(() => log).toEqual(["source closed"]);
   });
 });
+
+describe("the route signal: client gone, and shutdown where the table asks", () => {
+  const closers: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close();
+  });
+
+  /**
+   * One POST route whose handler hands its request to `seen` and answers when `answer` resolves
+   * (a non-streaming body still being made), on a host with a shutdown signal.
+   */
+  async function serve(abortOnShutdown: boolean | undefined, answer: () => Promise<string>) {
+    const shutdown = new AbortController();
+    const seen: RestRouteRequest[] = [];
+    const app = Fastify();
+    registerRestRouteTable(
+      app,
+      { restFault: () => undefined, shutdownSignal: shutdown.signal },
+      {
+        ...(abortOnShutdown !== undefined && { abortOnShutdown }),
+        routes: [
+          {
+            method: "POST",
+            path: "/answer",
+            handle: async (request) => {
+              seen.push(request);
+              void request.signal; // read before the answer is made, as a generation route does
+              return { status: 200, body: await answer() };
+            },
+          },
+        ],
+      },
+    );
+    const address = await app.listen({ host: "127.0.0.1", port: 0 });
+    closers.push(() => app.close());
+    return { url: `${address}/answer`, shutdown, seen };
+  }
+
+  /** Sends a complete request body on a raw socket, waits for the route, then drops the socket. */
+  async function sendThenDrop(url: string, seen: readonly RestRouteRequest[]) {
+    const req = httpRequest(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+    });
+    req.on("error", () => {});
+    req.end("{}");
+    await expect.poll(() => seen.length).toBe(1);
+    req.destroy();
+  }
+
+  it("a client that leaves while a non-streaming body is made aborts the signal (no `aborted` listener)", async () => {
+    // Node closes the response when its socket closes (the response's close before its end is the
+    // client leaving; IncomingMessage `aborted` is deprecated since Node 17).
+    let release = () => {};
+    const { url, seen } = await serve(
+      undefined,
+      () => new Promise<string>((resolve) => (release = () => resolve("late"))),
+    );
+    await sendThenDrop(url, seen);
+    await expect.poll(() => seen[0]?.signal.aborted).toBe(true);
+    expect(seen[0]?.signal.reason).toEqual(new Error("client disconnected"));
+    release();
+  });
+
+  it("without abortOnShutdown the signal ignores shutdown and says so", async () => {
+    let release = () => {};
+    const { url, shutdown, seen } = await serve(
+      false,
+      () => new Promise<string>((resolve) => (release = () => resolve("done"))),
+    );
+    const answered = fetch(url, { method: "POST" }).then((res) => res.text());
+    await expect.poll(() => seen.length).toBe(1);
+    shutdown.abort(new Error("shutting down"));
+    expect([seen[0]?.signalCoversShutdown, seen[0]?.signal.aborted]).toEqual([false, false]);
+    release();
+    expect(await answered).toBe("done");
+  });
+
+  it("with abortOnShutdown, shutdown aborts the open answers' signals with its reason", async () => {
+    let release = () => {};
+    const { url, shutdown, seen } = await serve(
+      true,
+      () => new Promise<string>((resolve) => (release = () => resolve("done"))),
+    );
+    const answered = fetch(url, { method: "POST" }).then((res) => res.text());
+    await expect.poll(() => seen.length).toBe(1);
+    expect([seen[0]?.signalCoversShutdown, seen[0]?.signal.aborted]).toEqual([true, false]);
+    const reason = new Error("shutting down");
+    shutdown.abort(reason);
+    expect(seen[0]?.signal.reason).toBe(reason);
+    release();
+    expect(await answered).toBe("done");
+  });
+
+  it("with abortOnShutdown, an answer that has ended is no longer reached by shutdown", async () => {
+    const { url, shutdown, seen } = await serve(true, async () => "done");
+    expect(await (await fetch(url, { method: "POST" })).text()).toBe("done");
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the response's close
+    shutdown.abort(new Error("shutting down"));
+    expect(seen[0]?.signal.aborted).toBe(false);
+  });
+
+  it("with abortOnShutdown, a request after shutdown began starts aborted", async () => {
+    const { url, shutdown, seen } = await serve(true, async () => "done");
+    shutdown.abort(new Error("shutting down"));
+    expect(await (await fetch(url, { method: "POST" })).text()).toBe("done");
+    expect(seen[0]?.signal.aborted).toBe(true);
+  });
+});

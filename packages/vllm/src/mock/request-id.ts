@@ -5,7 +5,7 @@
  * (`XRequestIdMiddleware`, server_utils.py) gives every response an `X-Request-Id` header: the
  * request's, else a fresh uuid4 hex.
  */
-import { randomUUID } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 import type {
   RestRequestHead,
   RestRoute,
@@ -13,15 +13,27 @@ import type {
   RestRouteTable,
 } from "@servingkit/mock-core";
 
+/** Random bytes for {@link uuidHex}, filled 4 KiB (256 ids) at a time. */
+const idPool = Buffer.allocUnsafeSlow(4096);
+/** The next unused byte of {@link idPool}; at its length the pool is refilled. */
+let idPoolAt = idPool.length;
+
 /**
- * A random uuid4 as 32 hex digits (Python's `uuid.uuid4().hex`): the uuid's five groups joined
- * (about half the cost of `replaceAll("-", "")`, and this runs per request).
+ * A random uuid4 as 32 hex digits (Python's `uuid.uuid4().hex`: 122 random bits, the version
+ * nibble 4 and the variant bits 10, RFC 9562 §5.4). The bytes come 16 at a time from a pool that
+ * `randomFillSync` refills every 256 ids: about 0.15 µs a call against 0.5 µs for `randomUUID`
+ * and joining its groups, and this runs per request.
  */
 export function uuidHex(): string {
-  const uuid = randomUUID();
-  return (
-    uuid.slice(0, 8) + uuid.slice(9, 13) + uuid.slice(14, 18) + uuid.slice(19, 23) + uuid.slice(24)
-  );
+  if (idPoolAt === idPool.length) {
+    randomFillSync(idPool);
+    idPoolAt = 0;
+  }
+  const at = idPoolAt;
+  idPoolAt += 16;
+  idPool[at + 6] = ((idPool[at + 6] ?? 0) & 0x0f) | 0x40;
+  idPool[at + 8] = ((idPool[at + 8] ?? 0) & 0x3f) | 0x80;
+  return idPool.toString("hex", at, at + 16);
 }
 
 /**

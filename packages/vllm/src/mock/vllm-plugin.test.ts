@@ -357,4 +357,23 @@ describe("the signal a generation runs under", () => {
     const { chunks } = await drain(reply.body, clock, () => shutdown.abort());
     expect(chunks).toBeLessThan(50);
   });
+
+  // On the fastify host the request's own signal covers shutdown (mock-core abortOnShutdown), so
+  // the run watches it alone: closing the mock still ends a paced stream that has 1,000 tokens
+  // to go on a clock that never moves (else the close would wait for it for ever).
+  it("on the fastify host, closing the mock ends the open streams", async () => {
+    const clock = new ManualClock();
+    const server = await startVllm({ "inter-token-latency": "100" }, [], { clock });
+    const res = await fetch(`${server.url}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ prompt: "Hi", max_tokens: 1000, ignore_eos: true, stream: true }),
+    });
+    expect(res.status).toBe(200);
+    const text = res.text().catch(() => "dropped");
+    await expect.poll(() => clock.pendingSleeps).toBe(1);
+    await server.close();
+    await text;
+    expect(clock.pendingSleeps).toBe(0);
+  });
 });
