@@ -166,6 +166,7 @@ export class BlockPool {
   /** Takes a reference on cached blocks a request reuses (removing unreferenced ones from the free queue). */
   touch(blocks: readonly number[]): void {
     for (const block of blocks) {
+      if (block < 0) continue; // a null block: a position out of a sliding window
       if (this.#refCount[block] === 0) this.#unlink(block);
       (this.#refCount[block] as number)++;
     }
@@ -174,14 +175,23 @@ export class BlockPool {
   /**
    * Drops a request's references. Blocks are released tail first, so a request's last blocks
    * are evicted before its first ones (its shared prefix lives longest), as vLLM frees them.
+   * Null positions (-1, freed out of a sliding window) are skipped.
    */
   release(blocks: readonly number[]): void {
     for (let i = blocks.length - 1; i >= 0; i--) {
       const block = blocks[i] as number;
+      if (block < 0) continue;
       const count = (this.#refCount[block] as number) - 1;
       this.#refCount[block] = count;
       if (count === 0) this.#append(block);
     }
+  }
+
+  /** Drops one reference on `block` (a block a sliding window left behind). */
+  releaseOne(block: number): void {
+    const count = (this.#refCount[block] as number) - 1;
+    this.#refCount[block] = count;
+    if (count === 0) this.#append(block);
   }
 
   /**

@@ -9,6 +9,7 @@
  * and every request whose known tokens are all computed samples one token at its end.
  */
 import { BlockHasher, BlockPool } from "./block-pool.js";
+import type { KvCacheLayout } from "./kv-capacity.js";
 import { DraftAcceptance, SpecDecodeCounts, type SpeculativeDecoding } from "./speculative.js";
 import { addToLoad, emptyLoad, type StepLoad, type StepTimeModel } from "./step-time.js";
 
@@ -63,6 +64,16 @@ export interface EngineCoreConfig {
   readonly asyncScheduling?: boolean;
   /** The step-time model of the GPU. */
   readonly stepTime: StepTimeModel;
+  /**
+   * The model's KV cache groups (kv-capacity.ts `kvCacheLayout`); default the step-time model's,
+   * else one full-attention group. With every layer sliding (one sliding group, Mistral-7B-v0.1)
+   * a sequence frees its blocks that fall wholly out of the window as it grows, and a prefix hit
+   * needs only the window's blocks (vllm/v1/core/single_type_kv_cache_manager.py
+   * SlidingWindowManager). With sliding and full groups (Gemma 2/3) the pool of `numBlocks` is
+   * shared by all groups: the engine keeps numBlocks ÷ groups positions, each a block in every
+   * group, and frees none early (an upper bound on what vLLM holds; see the README).
+   */
+  readonly kvLayout?: KvCacheLayout;
   /**
    * vLLM's `--speculative-config` (./speculative.ts): each decoding sequence schedules 1 + k
    * tokens (the token budget and `max_model_len` may cut the drafts), and emits 1 + accepted
@@ -150,6 +161,8 @@ interface Sequence {
   generated: number;
   computed: number;
   blocks: number[];
+  /** Block positions before this one were freed out of the sliding window (hold -1). */
+  firstHeld: number;
   /** The blocks it held before its last preemption: where its unshareable blocks may still be. */
   released: readonly number[];
   hashes: number[];
@@ -167,9 +180,13 @@ interface Sequence {
 
 /** The scheduler and KV cache of one engine; see the module comment. */
 export class EngineCore {
-  readonly #config: Required<Omit<EngineCoreConfig, "stepTime" | "speculative">> & {
+  readonly #config: Required<Omit<EngineCoreConfig, "stepTime" | "speculative" | "kvLayout">> & {
     stepTime: StepTimeModel;
   };
+  /** Sliding window of the model in tokens for the step load; 0 = none. */
+  readonly #window: number;
+  /** Every layer slides: blocks out of the window are freed, prefix hits need only the window. */
+  readonly #slides: boolean;
   readonly #speculative: SpeculativeDecoding | undefined;
   readonly #acceptance: DraftAcceptance | undefined;
   readonly #pool: BlockPool;
@@ -205,7 +222,13 @@ export class EngineCore {
       if (!Number.isInteger(value) || value < 1)
         throw new RangeError(`${key} must be a positive integer`);
     }
-    this.#pool = new BlockPool(config.numBlocks);
+    const layout = config.kvLayout ?? config.stepTime.kvLayout;
+    this.#window = layout?.window ?? 0;
+    this.#slides = layout !== undefined && layout.fullGroups === 0 && this.#window > 0;
+    const groups = layout === undefined ? 1 : layout.fullGroups + layout.slidingGroups;
+    this.#pool = new BlockPool(
+      groups > 1 ? Math.floor(config.numBlocks / groups) : config.numBlocks,
+    );
     const speculative = config.speculative;
     this.#speculative = speculative;
     if (speculative !== undefined) {
@@ -312,6 +335,7 @@ export class EngineCore {
       generated: 0,
       computed: 0,
       blocks: [],
+      firstHeld: 0,
       released: noBlocks,
       hashes: [],
       cachedBlocks: 0,
@@ -373,6 +397,8 @@ export class EngineCore {
         if (drafts < 0) drafts = 0;
         wanted += drafts;
       }
+      // allocate_slots frees the blocks the window left behind before counting new ones.
+      if (this.#slides) this.#dropOutOfWindow(sequence);
       let placed = false;
       while (true) {
         const needed =
@@ -443,7 +469,7 @@ export class EngineCore {
         const needed =
           Math.ceil((start + wanted) / config.blockSize) - hits.length - sequence.blocks.length;
         let evictableHits = 0;
-        for (const block of hits) if (this.#pool.isFree(block)) evictableHits++;
+        for (const block of hits) if (block >= 0 && this.#pool.isFree(block)) evictableHits++;
         if (needed + evictableHits > this.#pool.freeBlocks) break; // head of line blocks the rest
         this.#waiting.splice(at, 1);
         this.#pool.touch(hits);
@@ -479,7 +505,7 @@ export class EngineCore {
     for (const sequence of scheduled) {
       if (sequence.stepDrafts > 0) drafting = true;
       const tokens = sequence.stepTokens;
-      addToLoad(load, tokens, sequence.computed);
+      addToLoad(load, tokens, sequence.computed, this.#window);
       const decoding =
         sequence.generated > 0 && sequence.computed === this.#knownTokens(sequence) - 1;
       if (!decoding) prefillTokens += tokens;
@@ -616,6 +642,7 @@ export class EngineCore {
     this.#pool.release(sequence.blocks);
     sequence.released = sequence.blocks;
     sequence.blocks = [];
+    sequence.firstHeld = 0;
     sequence.computed = 0;
     sequence.cachedBlocks = 0;
     this.#enqueue(sequence, true);
@@ -643,29 +670,83 @@ export class EngineCore {
     return id;
   }
 
-  /** Longest run of cached full blocks of the prompt, leaving at least one token to compute. */
+  /**
+   * Longest run of cached full blocks of the prompt, leaving at least one token to compute. With
+   * every layer sliding, as SlidingWindowManager.find_longest_cache_hit: the rightmost run of
+   * ceil((W − 1) / blockSize) cached blocks (or a shorter run from the first block) is a hit, and
+   * the positions before it are null blocks (-1), never read again.
+   */
   #lookupPrefix(sequence: Sequence, into: number[]): void {
     const size = this.#config.blockSize;
     const limit = Math.floor((this.#knownTokens(sequence) - 1) / size);
-    for (let index = 0; index < limit; index++) {
-      const id = this.#hash(sequence, index);
-      let block: number | undefined;
-      if (id > 0) block = this.#pool.lookup(id);
-      else {
-        // Only this request ever held it: where it was before the preemption, if still there.
-        const before = sequence.released[index];
-        if (before !== undefined && this.#pool.holds(before, id)) block = before;
+    if (this.#slides) {
+      const wanted = Math.ceil((this.#window - 1) / size);
+      // Hashes chain forwards: compute them in order before scanning backwards.
+      for (let index = 0; index < limit; index++) this.#hash(sequence, index);
+      let run = 0;
+      let from = 0;
+      for (let index = limit - 1; index >= 0; index--) {
+        if (this.#cachedBlock(sequence, index) === undefined) {
+          run = 0;
+          continue;
+        }
+        run++;
+        if (run >= wanted) {
+          from = index;
+          break;
+        }
       }
+      if (run === 0) return;
+      for (let index = 0; index < from; index++) into.push(-1);
+      for (let index = from; index < from + run; index++)
+        into.push(this.#cachedBlock(sequence, index) as number);
+      return;
+    }
+    for (let index = 0; index < limit; index++) {
+      const block = this.#cachedBlock(sequence, index);
       if (block === undefined) return;
       into.push(block);
     }
+  }
+
+  /** The pool block caching block `index` of the sequence's known tokens, if any. */
+  #cachedBlock(sequence: Sequence, index: number): number | undefined {
+    const id = this.#hash(sequence, index);
+    if (id > 0) return this.#pool.lookup(id);
+    // Only this request ever held it: where it was before the preemption, if still there.
+    const before = sequence.released[index];
+    return before !== undefined && before >= 0 && this.#pool.holds(before, id) ? before : undefined;
+  }
+
+  /**
+   * SlidingWindowManager.remove_skipped_blocks: the blocks whose every token lies before the
+   * window of the next token to compute (the first computed − W + 1 tokens) go back to the pool
+   * and their positions become null blocks (-1). Called before a running sequence's step.
+   */
+  #dropOutOfWindow(sequence: Sequence): void {
+    const skipped = sequence.computed - this.#window + 1;
+    if (skipped <= 0) return;
+    const lastUseful = Math.min(
+      Math.floor(skipped / this.#config.blockSize),
+      sequence.blocks.length,
+    );
+    const blocks = sequence.blocks;
+    for (let index = lastUseful - 1; index >= sequence.firstHeld; index--) {
+      const block = blocks[index] as number;
+      if (block >= 0) {
+        this.#pool.releaseOne(block);
+        blocks[index] = -1;
+      }
+    }
+    if (lastUseful > sequence.firstHeld) sequence.firstHeld = lastUseful;
   }
 
   /** Caches the full blocks among the sequence's first `tokens` tokens (those not cached yet). */
   #cacheFullBlocks(sequence: Sequence, tokens: number): void {
     const full = Math.floor(tokens / this.#config.blockSize);
     for (let index = sequence.cachedBlocks; index < full; index++) {
-      this.#pool.cache(sequence.blocks[index] as number, this.#hash(sequence, index));
+      const block = sequence.blocks[index] as number;
+      if (block >= 0) this.#pool.cache(block, this.#hash(sequence, index));
     }
     sequence.cachedBlocks = Math.max(sequence.cachedBlocks, full);
   }

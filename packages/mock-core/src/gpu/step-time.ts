@@ -9,10 +9,12 @@
  * (the inter-token latency) longer, as vllm-openai.md §9 and §13 ask.
  */
 import type { DeviceProfile } from "./device-profiles.js";
+import { type KvCacheLayout, kvCacheLayout } from "./kv-capacity.js";
 import {
   kvBytesPerToken,
   layerParameterCount,
   type ModelProfile,
+  slidingLayerCount,
   weightBytesPerGpu,
 } from "./model-profiles.js";
 
@@ -57,6 +59,8 @@ export const defaultStepTimeParameters: StepTimeParameters = {
  * What a step does, summed over its sequences. For a sequence that computes `n` new tokens on
  * top of `c` already cached: tokens += n, sequences += 1, attentionPairs += n × (c + (n + 1) / 2)
  * (each new token attends to the cache and the new tokens before it), kvTokensRead += c + n.
+ * The `window…` fields are the same on a sliding-window layer of window W, where a token attends
+ * to at most the W tokens ending with it and the step reads at most the last W − 1 cached tokens.
  */
 export interface StepLoad {
   /** New tokens computed this step (prefill chunks plus one per decoding sequence). */
@@ -67,19 +71,51 @@ export interface StepLoad {
   attentionPairs: number;
   /** Tokens of KV cache read. */
   kvTokensRead: number;
+  /** Query-key pairs on a sliding-window layer (0 when the load was built without a window). */
+  windowAttentionPairs: number;
+  /** Tokens of KV read on a sliding-window layer (0 when the load was built without a window). */
+  windowKvTokensRead: number;
 }
 
 /** An empty load, to fill with {@link addToLoad}. */
 export function emptyLoad(): StepLoad {
-  return { tokens: 0, sequences: 0, attentionPairs: 0, kvTokensRead: 0 };
+  return {
+    tokens: 0,
+    sequences: 0,
+    attentionPairs: 0,
+    kvTokensRead: 0,
+    windowAttentionPairs: 0,
+    windowKvTokensRead: 0,
+  };
 }
 
-/** Adds one sequence computing `newTokens` on top of `cachedTokens` to `load` (mutates it). */
-export function addToLoad(load: StepLoad, newTokens: number, cachedTokens: number): StepLoad {
+/**
+ * Adds one sequence computing `newTokens` on top of `cachedTokens` to `load` (mutates it). With a
+ * sliding `window` (tokens; 0 = none, the default) it also sums what a sliding layer does: the
+ * token at position p attends to min(p + 1, window) keys.
+ */
+export function addToLoad(
+  load: StepLoad,
+  newTokens: number,
+  cachedTokens: number,
+  window = 0,
+): StepLoad {
   load.tokens += newTokens;
   load.sequences += 1;
   load.attentionPairs += newTokens * (cachedTokens + (newTokens + 1) / 2);
   load.kvTokensRead += cachedTokens + newTokens;
+  if (window > 0) {
+    // Keys per token run from cachedTokens + 1 up to cachedTokens + newTokens, capped at window.
+    const first = cachedTokens + 1;
+    const last = cachedTokens + newTokens;
+    load.windowAttentionPairs +=
+      last <= window
+        ? ((first + last) * newTokens) / 2
+        : first > window
+          ? newTokens * window
+          : ((first + window) * (window - first + 1)) / 2 + (last - window) * window;
+    load.windowKvTokensRead += Math.min(cachedTokens, window - 1) + newTokens;
+  }
   return load;
 }
 
@@ -93,6 +129,11 @@ export interface StepTimeModel {
   memoryTime(load: StepLoad): number;
   /** The parameters in effect. */
   readonly parameters: StepTimeParameters;
+  /**
+   * The bound model's KV cache groups (kv-capacity.ts), so an engine built on this model knows
+   * its sliding window; absent (test models): full attention.
+   */
+  readonly kvLayout?: KvCacheLayout;
 }
 
 /**
@@ -120,14 +161,29 @@ export function createStepTimeModel(options: {
   const weightBytes = weightBytesPerGpu(model, tp);
   const kvBytes = kvBytesPerToken(model, tp);
   const communication = tp > 1 ? 2 * model.layers * parameters.allReduceLatency : 0;
+  // Sliding layers attend over the window only; a load built with the window carries their sums.
+  const slidingShare = slidingLayerCount(model) / model.layers;
+  const fullShare = 1 - slidingShare;
 
   const linearCompute = (load: StepLoad) =>
     (load.tokens * flopsPerToken + load.sequences * flopsPerLogits) / flops;
-  const attentionCompute = (load: StepLoad) => (load.attentionPairs * flopsPerPair) / flops;
+  const attentionCompute =
+    slidingShare === 0
+      ? (load: StepLoad) => (load.attentionPairs * flopsPerPair) / flops
+      : (load: StepLoad) =>
+          ((fullShare * load.attentionPairs + slidingShare * load.windowAttentionPairs) *
+            flopsPerPair) /
+          flops;
   const weightRead = weightBytes / bandwidth;
-  const kvRead = (load: StepLoad) => (load.kvTokensRead * kvBytes) / bandwidth;
+  const kvRead =
+    slidingShare === 0
+      ? (load: StepLoad) => (load.kvTokensRead * kvBytes) / bandwidth
+      : (load: StepLoad) =>
+          ((fullShare * load.kvTokensRead + slidingShare * load.windowKvTokensRead) * kvBytes) /
+          bandwidth;
   return {
     parameters,
+    kvLayout: kvCacheLayout(model),
     computeTime: (load) => linearCompute(load) + attentionCompute(load),
     memoryTime: (load) => weightRead + kvRead(load),
     time(load) {

@@ -1,0 +1,174 @@
+/**
+ * Sliding-window attention in the scheduler and the step time, on the virtual clock: what vLLM
+ * V1's SlidingWindowManager (vllm/v1/core/single_type_kv_cache_manager.py) does with the KV
+ * blocks of a model whose layers slide, and what attention over a window costs.
+ */
+import { describe, expect, it } from "vitest";
+import { deviceProfiles } from "./device-profiles.js";
+import { EngineCore, type EngineCoreConfig, type StepResult } from "./engine-core.js";
+import { type KvCacheLayout, kvCacheLayout } from "./kv-capacity.js";
+import { modelProfileFromConfig, withoutSlidingWindow } from "./model-profiles.js";
+import { gemma3_1bConfig, mistral7bV01Config } from "./sliding-window-configs.js";
+import { addToLoad, createStepTimeModel, emptyLoad } from "./step-time.js";
+import { linearStepTime } from "./test-step-time.js";
+
+/** Every layer slides over 64 tokens: blocks of 16, so ceil(64 / 16) + 1 = 5 blocks at most. */
+const sliding64: KvCacheLayout = { window: 64, fullGroups: 0, slidingGroups: 1, groupSize: 1 };
+const full: KvCacheLayout = { fullGroups: 1, slidingGroups: 0, groupSize: 1 };
+
+const config = (kvLayout: KvCacheLayout, numBlocks = 100): EngineCoreConfig => ({
+  numBlocks,
+  maxNumSeqs: 8,
+  maxNumBatchedTokens: 512,
+  maxModelLen: 4096,
+  stepTime: linearStepTime,
+  kvLayout,
+});
+
+/** Runs the engine until it is idle; returns every step. */
+function drain(core: EngineCore): StepResult[] {
+  const steps: StepResult[] = [];
+  let now = 0;
+  for (let i = 0; i < 100_000 && core.hasWork(); i++) {
+    const step = core.step(now);
+    if (step === undefined) break;
+    steps.push(step);
+    now = step.end;
+  }
+  return steps;
+}
+
+const usedBlocks = (step: StepResult, numBlocks: number) =>
+  Math.round(step.stats.kvUsage * numBlocks);
+const tokens = (n: number, offset = 0) => Array.from({ length: n }, (_, i) => offset + i);
+
+describe("sliding window in the scheduler (every layer slides)", () => {
+  it("frees blocks wholly out of the window: a long sequence holds at most ceil(W/16) + 1 blocks", () => {
+    // SlidingWindowManager.remove_skipped_blocks: before each step, the blocks whose tokens all
+    // lie before the last W − 1 computed tokens go back to the pool; the admission bound
+    // (SlidingWindowSpec) is cdiv(W − 1 + new tokens, block) + 1 = 5 blocks for one decode token.
+    const core = new EngineCore(config(sliding64));
+    core.add({ id: "long", prompt: 10, outputTokens: 1000 });
+    const steps = drain(core);
+    const held = steps.map((step) => usedBlocks(step, 100));
+    expect(Math.max(...held)).toBe(5);
+    expect(held.at(-1)).toBeLessThanOrEqual(5);
+    expect(steps.at(-1)?.finished[0]?.reason).toBe("length");
+    // Full attention keeps every block: ceil(1010 / 16) = 64 at the end.
+    const fullCore = new EngineCore(config(full));
+    fullCore.add({ id: "long", prompt: 10, outputTokens: 1000 });
+    expect(Math.max(...drain(fullCore).map((step) => usedBlocks(step, 100)))).toBe(64);
+  });
+
+  it("holds the window plus one step's chunk while a long prompt prefills", () => {
+    // A 2,000-token prompt in 512-token chunks: at most cdiv(63 + 512, 16) + 1 = 37 blocks.
+    const core = new EngineCore(config(sliding64));
+    core.add({ id: "p", prompt: 2000, outputTokens: 4 });
+    const held = drain(core).map((step) => usedBlocks(step, 100));
+    expect(Math.max(...held)).toBeLessThanOrEqual(37);
+    expect(Math.max(...held)).toBeGreaterThan(5);
+  });
+
+  it("hits the prefix cache with the window's blocks only, the positions before it null", () => {
+    // SlidingWindowManager.find_longest_cache_hit: scanning from the right, cdiv(W − 1, 16) = 4
+    // contiguous cached blocks make a hit; the earlier positions are null blocks, not held.
+    const core = new EngineCore(config(sliding64));
+    const prompt = tokens(200);
+    core.add({ id: "a", prompt, outputTokens: 4 });
+    drain(core);
+    core.add({ id: "b", prompt: [...prompt, ...tokens(50, 10_000)], outputTokens: 1 });
+    const first = core.step(0);
+    // A's 12 full prompt blocks (192 tokens) are a hit, as with full attention ...
+    expect(first?.admitted).toEqual([{ requestId: "b", cachedTokens: 192 }]);
+    expect(first?.stats.prefixHits).toBe(192);
+    // ... but B holds only the last 4 of them plus ceil(250 / 16) − 12 = 4 new blocks.
+    expect(usedBlocks(first as StepResult, 100)).toBe(8);
+    const fullCore = new EngineCore(config(full));
+    fullCore.add({ id: "a", prompt, outputTokens: 4 });
+    drain(fullCore);
+    fullCore.add({ id: "b", prompt: [...prompt, ...tokens(50, 10_000)], outputTokens: 1 });
+    const fullFirst = fullCore.step(0) as StepResult;
+    expect(fullFirst.admitted).toEqual([{ requestId: "b", cachedTokens: 192 }]);
+    expect(usedBlocks(fullFirst, 100)).toBe(16);
+  });
+
+  it("needs no preemption where full attention must preempt, and preempts under real pressure", () => {
+    // 12 blocks: two 600-token sequences need 2 × 38 with full attention, 2 × 5 with the window.
+    const run = (layout: KvCacheLayout, count: number) => {
+      const core = new EngineCore(config(layout, 12));
+      for (let i = 0; i < count; i++) core.add({ id: `r${i}`, prompt: 10, outputTokens: 590 });
+      const steps = drain(core);
+      return {
+        finished: steps.flatMap((s) => s.finished).length,
+        preemptions: core.counters.preemptions,
+      };
+    };
+    expect(run(sliding64, 2)).toEqual({ finished: 2, preemptions: 0 });
+    expect(run(full, 2).preemptions).toBeGreaterThan(0);
+    // Three sequences of up to 5 blocks each do not fit in 12: recompute preemption, all finish.
+    const pressed = run(sliding64, 3);
+    expect(pressed.finished).toBe(3);
+    expect(pressed.preemptions).toBeGreaterThan(0);
+  });
+
+  it("shares the pool among a hybrid model's groups: numBlocks ÷ groups positions, none freed early", () => {
+    // Gemma 3 1B: 7 KV cache groups (1 full, 6 sliding) share the pool; the engine keeps the
+    // full-attention upper bound (a position holds a block in every group).
+    const layout = kvCacheLayout(modelProfileFromConfig(gemma3_1bConfig));
+    const core = new EngineCore(config(layout, 70));
+    core.add({ id: "g", prompt: 90, outputTokens: 1 });
+    // 10 positions; ceil(91 / 16) = 6 of them used.
+    expect(core.step(0)?.stats.kvUsage).toBeCloseTo(0.6, 10);
+  });
+});
+
+describe("sliding window in the step time", () => {
+  const device = deviceProfiles["h100-80gb"];
+  const mistralV01 = modelProfileFromConfig(mistral7bV01Config);
+
+  it("counts at most W keys per token and W tokens of KV read on a sliding layer", () => {
+    // Decode at 10,000 cached tokens with W = 4096 reads 4,095 cached + 1 new token's KV.
+    const decode = addToLoad(emptyLoad(), 1, 10_000, 4096);
+    expect(decode.windowKvTokensRead).toBe(4096);
+    expect(decode.windowAttentionPairs).toBe(4096);
+    expect(decode.kvTokensRead).toBe(10_001);
+    // A prefill chunk crossing the window: keys min(p + 1, W) for p = 4000 … 4199.
+    const chunk = addToLoad(emptyLoad(), 200, 4000, 4096);
+    let pairs = 0;
+    for (let p = 4000; p < 4200; p++) pairs += Math.min(p + 1, 4096);
+    expect(chunk.windowAttentionPairs).toBe(pairs);
+    // Without a window the sums stay 0 (built-in models, existing calibration unchanged).
+    expect(addToLoad(emptyLoad(), 1, 10_000).windowKvTokensRead).toBe(0);
+  });
+
+  it("keeps a fully sliding model's decode step flat past W", () => {
+    const model = createStepTimeModel({ device, model: mistralV01 });
+    const at = (context: number) => model.time(addToLoad(emptyLoad(), 1, context, 4096));
+    expect(at(5000)).toBe(at(20_000));
+    expect(at(2000)).toBeLessThan(at(5000));
+    const fullModel = createStepTimeModel({ device, model: withoutSlidingWindow(mistralV01) });
+    const fullAt = (context: number) => fullModel.time(addToLoad(emptyLoad(), 1, context));
+    expect(fullAt(20_000)).toBeGreaterThan(fullAt(5000));
+    expect(at(2000)).toBeCloseTo(fullAt(2000), 12);
+  });
+
+  it("runs the engine's decode steps at a flat time past W (Mistral-7B-v0.1 on an H100)", () => {
+    const stepTime = createStepTimeModel({ device, model: mistralV01 });
+    const core = new EngineCore({
+      numBlocks: 10_000,
+      maxNumSeqs: 8,
+      maxNumBatchedTokens: 8192,
+      maxModelLen: 32_768,
+      stepTime,
+    });
+    core.add({ id: "r", prompt: 4000, outputTokens: 600 });
+    const steps = drain(core);
+    // Step 0 prefills 4,000 tokens; decode step k has 4,000 + k − 1 cached tokens.
+    const decode = steps.slice(1).map((s) => s.stats.duration);
+    const pastWindow = decode.slice(200);
+    expect(Math.max(...pastWindow)).toBe(Math.min(...pastWindow));
+    expect(decode[0]).toBeLessThan(pastWindow[0] as number);
+    // And never more than ceil(4096 / 16) + 1 = 257 blocks held (the kvLayout came from stepTime).
+    expect(Math.max(...steps.map((s) => usedBlocks(s, 10_000)))).toBeLessThanOrEqual(257);
+  });
+});
