@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { modelProfiles } from "../gpu/model-profiles.js";
+import { mistral7bV01Config } from "../gpu/sliding-window-configs.js";
 import {
   EngineConfigError,
   gpuEngineOptions,
@@ -428,5 +429,50 @@ describe("tgisGpuEngineOptions", () => {
     );
     expect(Object.keys(tgisGpuEngineOptions)).toEqual(names);
     expect(names.length).toBe(Object.keys(gpuEngineOptions).length - 2);
+  });
+});
+
+describe("sliding-window models and --disable-sliding-window", () => {
+  // The served model is Mistral-7B-v0.1 (its config.json: sliding_window 4096 on every layer).
+  const served = { maxModelLen: 32_768, modelConfig: mistral7bV01Config };
+
+  test("a served sliding-window model runs with its window: capacity and scheduler slide", () => {
+    const settings = readGpuEngineSettings({ gpu: "h100-80gb" }, served);
+    expect(settings?.model.slidingWindow).toBe(4096);
+    expect(settings?.maxModelLen).toBe(32_768);
+    const startup = engineStartup(settings as NonNullable<typeof settings>);
+    expect(startup.capacity.layout.window).toBe(4096);
+    // SlidingWindowSpec: ceil(min(4095 + 8192, 32768) / 16) + 1 = 769 blocks per request.
+    expect(startup.capacity.maxConcurrency).toBe(startup.capacity.numBlocks / 769);
+    expect(startup.core.stepTime.kvLayout?.window).toBe(4096);
+  });
+
+  test("--disable-sliding-window serves full attention, max_model_len capped at the window", () => {
+    // vllm/config/model.py _get_and_verify_max_len: with disable_sliding_window the derived
+    // max_model_len is min(max_position_embeddings, sliding_window); the config's sliding_window
+    // is then set to None.
+    const settings = readGpuEngineSettings(
+      { gpu: "h100-80gb", "disable-sliding-window": true },
+      served,
+    );
+    expect(settings?.model.slidingWindow).toBeUndefined();
+    expect(settings?.maxModelLen).toBe(4096);
+    const startup = engineStartup(settings as NonNullable<typeof settings>);
+    expect(startup.capacity.layout).toEqual({ fullGroups: 1, slidingGroups: 0, groupSize: 32 });
+    expect(startup.capacity.logLines[2]).toMatch(
+      /^Maximum concurrency for 4,096 tokens per request/,
+    );
+    expect(startup.capacity.maxConcurrency).toBe(startup.capacity.numBlocks / 256);
+    // A model without a window is unchanged by the flag; the flag needs --gpu like the others.
+    const llama = readGpuEngineSettings(
+      { gpu: "h100-80gb", "disable-sliding-window": true },
+      context,
+    );
+    expect(llama?.model).toBe(modelProfiles["llama-3.1-8b"]);
+    expect(llama?.maxModelLen).toBe(4096);
+    expect(() => readGpuEngineSettings({ "disable-sliding-window": true }, context)).toThrow(
+      "--disable-sliding-window needs --gpu DEVICE",
+    );
+    expect(Object.keys(tgisGpuEngineOptions)).toContain("disable-sliding-window");
   });
 });

@@ -14,6 +14,7 @@ import {
   modelProfileFromConfig,
   modelProfiles,
   tensorParallelError,
+  withoutSlidingWindow,
 } from "../gpu/model-profiles.js";
 import {
   acceptanceRates,
@@ -95,6 +96,10 @@ export const gpuEngineOptions: Readonly<Record<string, RuntimeOption>> = {
     type: "string",
     valueName: "RATE|R1,R2,...",
     help: `with --speculative-config: the mock's draft acceptance, one per-token rate in [0, 1] (position i accepted with RATE^(i+1)) or one non-increasing rate per position (vLLM's "Per-position acceptance rate"); default ${defaultAcceptanceRate}`,
+  },
+  "disable-sliding-window": {
+    type: "boolean",
+    help: "with --gpu: serve a sliding-window model with full attention on every layer, max_model_len capped to the window (vLLM --disable-sliding-window); default off",
   },
   "time-scale": {
     type: "string",
@@ -465,14 +470,22 @@ export function readGpuEngineSettings(
     );
     asyncScheduling = false;
   }
+  // vllm/config/model.py: --disable-sliding-window drops the config's sliding_window (every layer
+  // attends fully) and _get_and_verify_max_len caps the derived max_model_len at the window.
+  const disableWindow =
+    values["disable-sliding-window"] === true && model.slidingWindow !== undefined;
+  const servedModel = disableWindow ? withoutSlidingWindow(model) : model;
+  const maxModelLen = disableWindow
+    ? Math.min(context.maxModelLen, model.slidingWindow as number)
+    : context.maxModelLen;
   return {
     device,
-    model,
+    model: servedModel,
     tensorParallelSize,
     gpuMemoryUtilization:
       fraction(values, "gpu-memory-utilization", (v) => v > 0 && v <= 1, "in (0, 1]") ??
       defaultGpuMemoryUtilization,
-    maxModelLen: context.maxModelLen,
+    maxModelLen,
     maxNumSeqs,
     maxNumBatchedTokens,
     schedulingPolicy: policy,
