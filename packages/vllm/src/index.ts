@@ -14,6 +14,12 @@ export {
   reasoningDeltas,
   reasoningOf,
 } from "./reasoning.js";
+export {
+  type SpecDecodeStats,
+  specDecodeDelta,
+  specDecodeMetricNames,
+  specDecodeStats,
+} from "./spec-decode-metrics.js";
 export type {
   ChatCompletion,
   ChatCompletionChunk,
