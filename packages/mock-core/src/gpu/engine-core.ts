@@ -70,8 +70,9 @@ export interface EngineCoreConfig {
    * a sequence frees its blocks that fall wholly out of the window as it grows, and a prefix hit
    * needs only the window's blocks (vllm/v1/core/single_type_kv_cache_manager.py
    * SlidingWindowManager). With sliding and full groups (Gemma 2/3) the pool of `numBlocks` is
-   * shared by all groups: the engine keeps numBlocks ÷ groups positions, each a block in every
-   * group, and frees none early (an upper bound on what vLLM holds; see the README).
+   * shared by all groups: each block position of a sequence takes one block in every group, and
+   * the sliding groups' blocks of a position go back once it falls out of the window
+   * (vllm/v1/core/kv_cache_coordinator.py HybridKVCacheCoordinator).
    */
   readonly kvLayout?: KvCacheLayout;
   /**
@@ -161,7 +162,7 @@ interface Sequence {
   generated: number;
   computed: number;
   blocks: number[];
-  /** Block positions before this one were freed out of the sliding window (hold -1). */
+  /** Block positions before this one had their sliding groups' blocks freed (they hold -1). */
   firstHeld: number;
   /** The blocks it held before its last preemption: where its unshareable blocks may still be. */
   released: readonly number[];
@@ -183,10 +184,14 @@ export class EngineCore {
   readonly #config: Required<Omit<EngineCoreConfig, "stepTime" | "speculative" | "kvLayout">> & {
     stepTime: StepTimeModel;
   };
-  /** Sliding window of the model in tokens for the step load; 0 = none. */
+  /** Sliding window of the model in tokens; 0 = none. */
   readonly #window: number;
-  /** Every layer slides: blocks out of the window are freed, prefix hits need only the window. */
-  readonly #slides: boolean;
+  /**
+   * KV cache groups: a sequence's `blocks` hold, per block position, one block of each group,
+   * the `#fullGroups` full-attention ones first, then the sliding ones (1 and 1 without a window).
+   */
+  readonly #stride: number;
+  readonly #fullGroups: number;
   readonly #speculative: SpeculativeDecoding | undefined;
   readonly #acceptance: DraftAcceptance | undefined;
   readonly #pool: BlockPool;
@@ -224,11 +229,9 @@ export class EngineCore {
     }
     const layout = config.kvLayout ?? config.stepTime.kvLayout;
     this.#window = layout?.window ?? 0;
-    this.#slides = layout !== undefined && layout.fullGroups === 0 && this.#window > 0;
-    const groups = layout === undefined ? 1 : layout.fullGroups + layout.slidingGroups;
-    this.#pool = new BlockPool(
-      groups > 1 ? Math.floor(config.numBlocks / groups) : config.numBlocks,
-    );
+    this.#fullGroups = layout === undefined ? 1 : layout.fullGroups;
+    this.#stride = layout === undefined ? 1 : layout.fullGroups + layout.slidingGroups;
+    this.#pool = new BlockPool(config.numBlocks);
     const speculative = config.speculative;
     this.#speculative = speculative;
     if (speculative !== undefined) {
@@ -398,11 +401,13 @@ export class EngineCore {
         wanted += drafts;
       }
       // allocate_slots frees the blocks the window left behind before counting new ones.
-      if (this.#slides) this.#dropOutOfWindow(sequence);
+      if (this.#window > 0) this.#dropOutOfWindow(sequence);
       let placed = false;
       while (true) {
         const needed =
-          Math.ceil((sequence.computed + wanted) / config.blockSize) - sequence.blocks.length;
+          (Math.ceil((sequence.computed + wanted) / config.blockSize) -
+            sequence.blocks.length / this.#stride) *
+          this.#stride;
         if (needed <= this.#pool.freeBlocks) {
           if (needed > 0) this.#pool.allocate(needed, sequence.blocks);
           placed = true;
@@ -463,11 +468,15 @@ export class EngineCore {
         const hits: number[] = [];
         const fresh = sequence.computed === 0;
         if (fresh && config.enablePrefixCaching) this.#lookupPrefix(sequence, hits);
-        const hitTokens = hits.length * config.blockSize;
+        const hitPositions = hits.length / this.#stride;
+        const hitTokens = hitPositions * config.blockSize;
         const start = fresh ? hitTokens : sequence.computed;
         const wanted = Math.min(this.#knownTokens(sequence) - start, this.#cap(budget));
         const needed =
-          Math.ceil((start + wanted) / config.blockSize) - hits.length - sequence.blocks.length;
+          (Math.ceil((start + wanted) / config.blockSize) -
+            hitPositions -
+            sequence.blocks.length / this.#stride) *
+          this.#stride;
         let evictableHits = 0;
         for (const block of hits) if (block >= 0 && this.#pool.isFree(block)) evictableHits++;
         if (needed + evictableHits > this.#pool.freeBlocks) break; // head of line blocks the rest
@@ -477,7 +486,7 @@ export class EngineCore {
         sequence.released = noBlocks;
         if (needed > 0) this.#pool.allocate(needed, sequence.blocks);
         sequence.computed = start;
-        sequence.cachedBlocks = hits.length;
+        sequence.cachedBlocks = hitPositions;
         if (config.enablePrefixCaching) this.#cacheFullBlocks(sequence, start + wanted);
         if (lora !== undefined) loras?.add(lora);
         if (fresh && config.enablePrefixCaching) {
@@ -671,71 +680,103 @@ export class EngineCore {
   }
 
   /**
-   * Longest run of cached full blocks of the prompt, leaving at least one token to compute. With
-   * every layer sliding, as SlidingWindowManager.find_longest_cache_hit: the rightmost run of
-   * ceil((W − 1) / blockSize) cached blocks (or a shorter run from the first block) is a hit, and
-   * the positions before it are null blocks (-1), never read again.
+   * Longest run of cached full blocks of the prompt, leaving at least one token to compute, as
+   * `into` (one entry per group per block position). Full-attention groups need every block from
+   * the first; sliding groups, as SlidingWindowManager.find_longest_cache_hit, only the rightmost
+   * run of ceil((W − 1) / blockSize) cached blocks (or a shorter run from the first block), the
+   * positions before it null blocks (-1), never read again; the hit is the shorter of the two
+   * (HybridKVCacheCoordinator).
    */
   #lookupPrefix(sequence: Sequence, into: number[]): void {
     const size = this.#config.blockSize;
-    const limit = Math.floor((this.#knownTokens(sequence) - 1) / size);
-    if (this.#slides) {
+    const stride = this.#stride;
+    const fullGroups = this.#fullGroups;
+    let limit = Math.floor((this.#knownTokens(sequence) - 1) / size);
+    if (fullGroups > 0) {
+      let prefix = 0;
+      while (prefix < limit && this.#cachedIn(sequence, prefix, 0, fullGroups)) prefix++;
+      limit = prefix;
+    }
+    let from = 0;
+    if (stride > fullGroups) {
       const wanted = Math.ceil((this.#window - 1) / size);
       // Hashes chain forwards: compute them in order before scanning backwards.
       for (let index = 0; index < limit; index++) this.#hash(sequence, index);
       let run = 0;
-      let from = 0;
+      let start = 0;
       for (let index = limit - 1; index >= 0; index--) {
-        if (this.#cachedBlock(sequence, index) === undefined) {
+        if (!this.#cachedIn(sequence, index, fullGroups, stride)) {
           run = 0;
           continue;
         }
         run++;
-        if (run >= wanted) {
-          from = index;
-          break;
-        }
+        start = index;
+        if (run >= wanted) break;
       }
-      if (run === 0) return;
-      for (let index = 0; index < from; index++) into.push(-1);
-      for (let index = from; index < from + run; index++)
-        into.push(this.#cachedBlock(sequence, index) as number);
-      return;
+      // A run of `wanted` blocks is a hit ending with it; else only a run from block 0 (or none).
+      if (run >= wanted) {
+        from = start;
+        limit = start + run;
+      } else {
+        limit = run > 0 && start === 0 ? run : 0;
+      }
     }
     for (let index = 0; index < limit; index++) {
-      const block = this.#cachedBlock(sequence, index);
-      if (block === undefined) return;
-      into.push(block);
+      for (let group = 0; group < stride; group++) {
+        into.push(
+          group >= fullGroups && index < from
+            ? -1
+            : (this.#cachedBlock(sequence, index, group) as number),
+        );
+      }
     }
   }
 
-  /** The pool block caching block `index` of the sequence's known tokens, if any. */
-  #cachedBlock(sequence: Sequence, index: number): number | undefined {
-    const id = this.#hash(sequence, index);
+  /** Whether block position `index` is cached in groups `first` up to (not including) `end`. */
+  #cachedIn(sequence: Sequence, index: number, first: number, end: number): boolean {
+    for (let group = first; group < end; group++)
+      if (this.#cachedBlock(sequence, index, group) === undefined) return false;
+    return true;
+  }
+
+  /** The pool block caching block `index` of the sequence's known tokens in `group`, if any. */
+  #cachedBlock(sequence: Sequence, index: number, group: number): number | undefined {
+    const id = this.#groupHash(this.#hash(sequence, index), group);
     if (id > 0) return this.#pool.lookup(id);
     // Only this request ever held it: where it was before the preemption, if still there.
-    const before = sequence.released[index];
+    const before = sequence.released[index * this.#stride + group];
     return before !== undefined && before >= 0 && this.#pool.holds(before, id) ? before : undefined;
   }
 
   /**
-   * SlidingWindowManager.remove_skipped_blocks: the blocks whose every token lies before the
-   * window of the next token to compute (the first computed − W + 1 tokens) go back to the pool
-   * and their positions become null blocks (-1). Called before a running sequence's step.
+   * A block's id in KV cache group `group`: vLLM keys its cache by (block hash, group id), so the
+   * groups' blocks of one position never answer for one another. Group 0 keeps the plain id.
+   */
+  #groupHash(id: number, group: number): number {
+    return group === 0 || id < 0 ? id : this.#hasher.id(id, `group:${group}`);
+  }
+
+  /**
+   * SlidingWindowManager.remove_skipped_blocks: in the sliding groups, the blocks whose every
+   * token lies before the window of the next token to compute (the first computed − W + 1 tokens)
+   * go back to the pool and become null blocks (-1). Called before a running sequence's step.
    */
   #dropOutOfWindow(sequence: Sequence): void {
     const skipped = sequence.computed - this.#window + 1;
     if (skipped <= 0) return;
+    const stride = this.#stride;
     const lastUseful = Math.min(
       Math.floor(skipped / this.#config.blockSize),
-      sequence.blocks.length,
+      sequence.blocks.length / stride,
     );
     const blocks = sequence.blocks;
     for (let index = lastUseful - 1; index >= sequence.firstHeld; index--) {
-      const block = blocks[index] as number;
-      if (block >= 0) {
-        this.#pool.releaseOne(block);
-        blocks[index] = -1;
+      for (let slot = index * stride + this.#fullGroups; slot < (index + 1) * stride; slot++) {
+        const block = blocks[slot] as number;
+        if (block >= 0) {
+          this.#pool.releaseOne(block);
+          blocks[slot] = -1;
+        }
       }
     }
     if (lastUseful > sequence.firstHeld) sequence.firstHeld = lastUseful;
@@ -744,9 +785,13 @@ export class EngineCore {
   /** Caches the full blocks among the sequence's first `tokens` tokens (those not cached yet). */
   #cacheFullBlocks(sequence: Sequence, tokens: number): void {
     const full = Math.floor(tokens / this.#config.blockSize);
+    const stride = this.#stride;
     for (let index = sequence.cachedBlocks; index < full; index++) {
-      const block = sequence.blocks[index] as number;
-      if (block >= 0) this.#pool.cache(block, this.#hash(sequence, index));
+      const id = this.#hash(sequence, index);
+      for (let group = 0; group < stride; group++) {
+        const block = sequence.blocks[index * stride + group] as number;
+        if (block >= 0) this.#pool.cache(block, group === 0 ? id : this.#groupHash(id, group));
+      }
     }
     sequence.cachedBlocks = Math.max(sequence.cachedBlocks, full);
   }

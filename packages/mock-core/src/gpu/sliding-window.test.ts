@@ -111,14 +111,35 @@ describe("sliding window in the scheduler (every layer slides)", () => {
     expect(pressed.preemptions).toBeGreaterThan(0);
   });
 
-  it("shares the pool among a hybrid model's groups: numBlocks ÷ groups positions, none freed early", () => {
-    // Gemma 3 1B: 7 KV cache groups (1 full, 6 sliding) share the pool; the engine keeps the
-    // full-attention upper bound (a position holds a block in every group).
+  it("sizes a hybrid model's blocks per group: every group per position, sliding ones freed", () => {
+    // Gemma 3 1B: 7 KV cache groups (1 full, 6 sliding) share the pool; a position takes a block
+    // in each (kv_cache_coordinator.py HybridKVCacheCoordinator).
     const layout = kvCacheLayout(modelProfileFromConfig(gemma3_1bConfig));
-    const core = new EngineCore(config(layout, 70));
-    core.add({ id: "g", prompt: 90, outputTokens: 1 });
-    // 10 positions; ceil(91 / 16) = 6 of them used.
-    expect(core.step(0)?.stats.kvUsage).toBeCloseTo(0.6, 10);
+    const gemma = new EngineCore(config(layout, 700));
+    gemma.add({ id: "g", prompt: 90, outputTokens: 1 });
+    // ceil(91 / 16) = 6 positions × 7 groups = 42 blocks.
+    expect(usedBlocks(gemma.step(0) as StepResult, 700)).toBe(42);
+    // One full and two sliding groups, W = 64: a 1,010-token sequence ends holding its 64 full
+    // blocks and at most 2 × 5 sliding ones (all three groups would hold 192 without the window).
+    const hybrid: KvCacheLayout = { window: 64, fullGroups: 1, slidingGroups: 2, groupSize: 1 };
+    const core = new EngineCore(config(hybrid, 300));
+    core.add({ id: "long", prompt: 10, outputTokens: 1000 });
+    const held = drain(core).map((step) => usedBlocks(step, 300));
+    expect(Math.max(...held)).toBeLessThanOrEqual(64 + 10);
+    expect(Math.max(...held)).toBeGreaterThanOrEqual(63 + 2 * 4);
+  });
+
+  it("hits a hybrid model's prefix cache with the full groups' prefix and the window's sliding blocks", () => {
+    const hybrid: KvCacheLayout = { window: 64, fullGroups: 1, slidingGroups: 2, groupSize: 1 };
+    const core = new EngineCore(config(hybrid, 300));
+    const prompt = tokens(200);
+    core.add({ id: "a", prompt, outputTokens: 4 });
+    drain(core);
+    core.add({ id: "b", prompt: [...prompt, ...tokens(50, 10_000)], outputTokens: 1 });
+    const first = core.step(0) as StepResult;
+    expect(first.admitted).toEqual([{ requestId: "b", cachedTokens: 192 }]);
+    // 12 full-group hits + 2 × 4 sliding hits, and ceil(250 / 16) − 12 = 4 new positions × 3.
+    expect(usedBlocks(first, 300)).toBe(12 + 8 + 12);
   });
 });
 
