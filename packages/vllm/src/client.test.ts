@@ -1,8 +1,10 @@
 import { ServingkitError } from "@servingkit/client-core";
+import { APIError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createVllmClient, type VllmClient } from "./client.js";
 import { metricValue } from "./metrics-text.js";
-import { startVllm, type TestServer } from "./mock/test-server.js";
+import { openaiClient, startVllm, type TestServer } from "./mock/test-server.js";
+import type { VllmChatExtras } from "./types.js";
 
 describe("createVllmClient against the mock (behind a platform token)", () => {
   let server: TestServer;
@@ -73,6 +75,35 @@ describe("createVllmClient against the mock (behind a platform token)", () => {
       "histogram",
     );
     expect(metricValue(families, "vllm:e2e_request_latency_seconds_count")).toBeGreaterThan(0);
+  });
+
+  // The README's client example: the openai SDK for chat with vLLM's extras spread in (no cast),
+  // the platform token as its API key (kserve-v2.md: Authorino answers 401 to a token it cannot
+  // authenticate).
+  it("composes with the openai SDK behind the token, as the README shows", async () => {
+    const openai = openaiClient(server, "platform-token");
+    const extra: VllmChatExtras = { top_k: 20, ignore_eos: true };
+    const answer = await openai.chat.completions.create({
+      model: "granite",
+      messages: [{ role: "user", content: "Hello" }],
+      max_tokens: 8,
+      ...extra,
+    });
+    expect(answer.usage?.completion_tokens).toBe(8);
+    const refused = await openaiClient(server, "wrong")
+      .models.list()
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(APIError);
+    expect((refused as APIError).status).toBe(401);
+  });
+
+  // vllm-openai.md §7: /tokenize takes the chat form too; the generation prompt adds tokens.
+  it("tokenizes chat messages", async () => {
+    const messages = [{ role: "user", content: "hello there" }];
+    const bare = await client.tokenize({ messages, add_generation_prompt: false });
+    const prompted = await client.tokenize({ messages });
+    expect(prompted.count).toBeGreaterThan(bare.count);
+    expect(prompted.tokens).toHaveLength(prompted.count);
   });
 
   it("tokenizes and detokenizes", async () => {
