@@ -168,6 +168,11 @@ export interface TextEngine {
  */
 export interface ReadySteps<E = GenerationEvent> {
   nextReady(): IteratorResult<E> | undefined;
+  /**
+   * Closes the run at once, as `return()` would, for a consumer that took the finish event from
+   * `nextReady()` and has nothing to wait for (no promise). Absent: await `return()` as usual.
+   */
+  closeNow?(): void;
 }
 
 /** `run` as {@link ReadySteps} when it offers them (engines may not), else undefined. */

@@ -580,6 +580,37 @@ describe("steps taken synchronously (ReadySteps)", () => {
     expect(ready?.nextReady()).toEqual({ done: true, value: undefined });
   });
 
+  test("closeNow after the finish closes the run as return() would, with no promise", async () => {
+    const metrics = new EngineMetrics(model.maxModelLen);
+    const run = createSimpleEngine({ clock: realClock, model, metrics })
+      .generate(request)
+      [Symbol.asyncIterator]();
+    const ready = readySteps(run);
+    let last = ready?.nextReady();
+    while (last !== undefined && !last.done && last.value.type !== "finish") {
+      last = ready?.nextReady();
+    }
+    expect(last).toMatchObject({ done: false, value: { type: "finish", reason: "length" } });
+    ready?.closeNow?.();
+    expect(metrics.requestSuccess).toEqual({ stop: 0, length: 1, abort: 0 });
+    expect(metrics.running).toBe(0);
+    expect(await run.next()).toEqual({ done: true, value: undefined });
+  });
+
+  test("closeNow while a paced step waits is refused (return() queues behind the wait)", async () => {
+    const clock = new ManualClock();
+    const run = createSimpleEngine({ clock, model, interTokenMs: 10 })
+      .generate(request)
+      [Symbol.asyncIterator]();
+    const ready = readySteps(run);
+    ready?.nextReady();
+    const waiting = run.next();
+    expect(() => ready?.closeNow?.()).toThrow("closeNow while a paced step waits");
+    await clock.advance(10);
+    await waiting;
+    await run.return?.();
+  });
+
   test("a failing step throws, ends the run and leaves the running count", () => {
     const broken: ModelSpec = {
       ...model,

@@ -258,6 +258,12 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     this.#state?.meter?.close();
   }
 
+  /** Closes the run now, as `return()` does when no step waits (see ReadySteps). */
+  closeNow(): void {
+    if (this.#waiting) throw new Error("closeNow while a paced step waits: call return()");
+    this.#close();
+  }
+
   /** The next step when it needs no wait (see ReadySteps), else undefined: call `next()`. */
   nextReady(): IteratorResult<GenerationEvent> | undefined {
     if (this.#waiting) return undefined;

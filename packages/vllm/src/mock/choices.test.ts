@@ -1,9 +1,25 @@
 /**
  * streamPieces: how a streamed answer's engine events become chunks (vllm-openai.md §6).
  */
-import type { FinishEvent, TokenEvent } from "@servingkit/mock-core";
+import {
+  type Clock,
+  type FinishEvent,
+  ManualClock,
+  realClock,
+  type TokenEvent,
+} from "@servingkit/mock-core";
 import { describe, expect, it } from "vitest";
-import { type StreamPiece, streamPieces } from "./choices.js";
+import {
+  type ChoiceResult,
+  drainChoices,
+  planChoices,
+  runChoices,
+  type StreamPiece,
+  streamPieces,
+} from "./choices.js";
+import { parseCompletionRequest } from "./requests.js";
+import { loadServedModel, startModel } from "./served-model.js";
+import { readVllmSettings } from "./settings.js";
 
 const token = (id: number, text: string): TokenEvent => ({ type: "token", id, text });
 const finish = (completionTokens: number): FinishEvent => ({
@@ -90,5 +106,47 @@ describe("streamPieces", () => {
     expect(flushed.map(summary)).toEqual([
       { kind: "text", text: "Hi. a", tokens: 1, generated: 1 },
     ]);
+  });
+});
+
+describe("drainChoices", () => {
+  /** A served model on the simple engine, unpaced or paced by a manual clock. */
+  async function modelWith(values: Record<string, string>, clock: Clock) {
+    const settings = readVllmSettings({ models: [], values }, {});
+    const loaded = await loadServedModel(settings, values);
+    return startModel(loaded, settings, clock, {}).model;
+  }
+  const sampling = (n: number) =>
+    parseCompletionRequest(
+      { prompt: "Tell me about the sea", max_tokens: 8, n, seed: 7 },
+      undefined,
+    );
+
+  it("gives the results themselves on the unpaced engine, the same as runChoices", async () => {
+    const model = await modelWith({}, realClock);
+    const request = sampling(3);
+    const ids = model.spec.tokenizer.encode("Tell me about the sea");
+    const plans = () =>
+      planChoices(model, ids, request, 8, { firstIndex: 0, logprobs: undefined, parentId: "p" });
+    const signal = new AbortController().signal;
+    const drained = drainChoices(model, plans(), signal);
+    expect(Array.isArray(drained)).toBe(true);
+    expect(drained).toEqual(await runChoices(model, plans(), signal));
+    expect((drained as ChoiceResult[]).map((r) => r.index)).toEqual([0, 1, 2]);
+  });
+
+  it("gives a promise of the same results when a step must wait (a paced engine)", async () => {
+    const clock = new ManualClock();
+    const paced = await modelWith({ "inter-token-latency": "10" }, clock);
+    const request = sampling(2);
+    const ids = paced.spec.tokenizer.encode("Tell me about the sea");
+    const plans = () =>
+      planChoices(paced, ids, request, 8, { firstIndex: 0, logprobs: undefined, parentId: "p" });
+    const signal = new AbortController().signal;
+    const drained = drainChoices(paced, plans(), signal);
+    expect(drained).toBeInstanceOf(Promise);
+    const expected = runChoices(paced, plans(), signal);
+    for (let i = 0; i < 20; i++) await clock.advance(10);
+    expect(await drained).toEqual(await expected);
   });
 });

@@ -225,6 +225,81 @@ export async function runChoice(
 }
 
 /**
+ * Runs one choice to the end as {@link runChoice} does, but synchronously while the engine has
+ * every step ready and closes at once (mock-core `ReadySteps.closeNow`: the unpaced simple
+ * engine): the result itself, no promise. From the first step that must wait it goes on as
+ * `runChoice`, and the answer is a promise.
+ */
+function drainChoice(
+  model: VllmModel,
+  plan: ChoicePlan,
+  signal: AbortSignal,
+): ChoiceResult | Promise<ChoiceResult> {
+  const run = model.engine.generate(plan.request, { signal })[Symbol.asyncIterator]();
+  const ready = readySteps(run);
+  const tokens: TokenEvent[] = [];
+  let text = "";
+  if (ready?.closeNow !== undefined) {
+    for (let result = ready.nextReady(); result !== undefined; result = ready.nextReady()) {
+      if (result.done) throw new Error("engine ended without a finish event");
+      const event = result.value;
+      if (event.type === "finish") {
+        ready.closeNow();
+        return { index: plan.index, tokens, text, finish: event };
+      }
+      tokens.push(event);
+      text += event.text;
+    }
+  }
+  return finishChoice(run, ready, plan.index, tokens, text);
+}
+
+/** The rest of a choice {@link drainChoice} began: `runChoice`'s loop from where it stopped. */
+async function finishChoice(
+  run: AsyncIterator<GenerationEvent>,
+  ready: ReadySteps | undefined,
+  index: number,
+  tokens: TokenEvent[],
+  text: string,
+): Promise<ChoiceResult> {
+  let sofar = text;
+  for (;;) {
+    const result = ready?.nextReady() ?? (await run.next());
+    if (result.done) throw new Error("engine ended without a finish event");
+    const event = result.value;
+    if (event.type === "finish") {
+      await run.return?.();
+      return { index, tokens, text: sofar, finish: event };
+    }
+    tokens.push(event);
+    sofar += event.text;
+  }
+}
+
+/**
+ * Runs every plan to the end, results in plan order, as {@link runChoices} does; the results
+ * themselves when every run was ready to the end (the unpaced simple engine: no promise per run
+ * or per request), else a promise of them. The runs start in plan order either way, each as far
+ * as its steps are ready before the next starts, as `runChoices`' async calls do.
+ */
+export function drainChoices(
+  model: VllmModel,
+  plans: readonly ChoicePlan[],
+  signal: AbortSignal,
+): ChoiceResult[] | Promise<ChoiceResult[]> {
+  const results: ChoiceResult[] = [];
+  for (let i = 0; i < plans.length; i++) {
+    const result = drainChoice(model, plans[i] as ChoicePlan, signal);
+    if (result instanceof Promise) {
+      const rest = plans.slice(i + 1).map((plan) => runChoice(model, plan, signal));
+      return Promise.all([...results, result, ...rest]);
+    }
+    results.push(result);
+  }
+  return results;
+}
+
+/**
  * Runs every plan to the end, results in plan order. One plan (the usual case) is one engine run
  * with no `Promise.all` around it.
  */

@@ -11,6 +11,7 @@ import {
   type ChoiceResult,
   candidateCount,
   choiceFrames,
+  drainChoices,
   effectiveMaxTokens,
   finishOf,
   guidedText,
@@ -193,22 +194,39 @@ function joinLogprobs(a: CompletionLogprobs, b: CompletionLogprobs): CompletionL
   };
 }
 
-/** The non-streaming answer. */
+/**
+ * The non-streaming answer: the answer itself when the engine had every step ready (the unpaced
+ * simple engine: no promise between the request and its answer), else a promise of it.
+ */
 export function completion(
   model: VllmModel,
   request: CompletionRequest,
   signal: AbortSignal,
-): Promise<object> {
-  return answer(model, request, prepare(model, request), signal);
+): object | Promise<object> {
+  const prepared = prepare(model, request);
+  const results = drainChoices(model, prepared.plans, signal);
+  return results instanceof Promise
+    ? results.then((settled) => answerOf(model, request, prepared, settled))
+    : answerOf(model, request, prepared, results);
 }
 
 async function answer(
   model: VllmModel,
   request: CompletionRequest,
-  { plans, promptTexts, promptIds, promptTokens, modelName, candidates }: Prepared,
+  prepared: Prepared,
   signal: AbortSignal,
 ): Promise<object> {
-  const results = pickChoices(await runChoices(model, plans, signal), request.n, candidates);
+  return answerOf(model, request, prepared, await runChoices(model, prepared.plans, signal));
+}
+
+/** The answer from every engine run's result (candidates included), in plan order. */
+function answerOf(
+  model: VllmModel,
+  request: CompletionRequest,
+  { promptTexts, promptIds, promptTokens, modelName, candidates }: Prepared,
+  runs: ChoiceResult[],
+): object {
+  const results = pickChoices(runs, request.n, candidates);
   const promptCount = promptLogprobsCount(request);
   if (request.logprobs === undefined && promptCount === undefined) {
     return plainAnswer(model, request, results, promptTexts, promptTokens, modelName);

@@ -162,29 +162,38 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
    * A generation route: counted in /load until its answer ends, its engine run watching
    * `signal` (the client leaving or, on a host that shuts down, the shutdown).
    */
+  // A handler's answer may come at once (a non-streaming completion on the unpaced engine): then
+  // it goes back at once too, with no promise in between.
   const counted =
-    (handle: (request: RestRouteRequest, signal: AbortSignal) => Promise<RestRouteReply>) =>
-    async (request: RestRouteRequest): Promise<RestRouteReply> => {
+    (
+      handle: (
+        request: RestRouteRequest,
+        signal: AbortSignal,
+      ) => RestRouteReply | Promise<RestRouteReply>,
+    ) =>
+    (request: RestRouteRequest): RestRouteReply | Promise<RestRouteReply> => {
       load += 1;
       const run = runs.begin(request);
       const end = () => {
         load -= 1;
         run.end();
       };
-      let answer: RestRouteReply | undefined;
+      let answer: RestRouteReply | Promise<RestRouteReply>;
       try {
-        answer = await handle(request, run.signal);
-      } finally {
-        if (
-          answer === undefined ||
-          typeof answer.body === "string" ||
-          answer.body instanceof Uint8Array
-        )
-          end();
+        answer = handle(request, run.signal);
+      } catch (error) {
+        end();
+        throw error;
       }
-      const body = answer.body;
-      if (typeof body === "string" || body instanceof Uint8Array) return answer;
-      return withBody(answer, untilEnd(body, end));
+      return answer instanceof Promise
+        ? answer.then(
+            (settled) => untilAnswered(settled, end),
+            (error: unknown) => {
+              end();
+              throw error;
+            },
+          )
+        : untilAnswered(answer, end);
     };
   const stream = (frames: AsyncIterable<string>): RestRouteReply => ({
     status: 200,
@@ -259,15 +268,15 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
    * A generation naming a LoRA adapter counts as one of the adapter's running requests until its
    * answer ends (`vllm:lora_requests_info`, vllm-openai.md §8).
    */
-  const forAdapter = (
+  const forAdapter = <A extends RestRouteReply | Promise<RestRouteReply>>(
     name: string | undefined,
-    answer: () => Promise<RestRouteReply>,
-  ): Promise<RestRouteReply> =>
+    answer: () => A,
+  ): A | Promise<RestRouteReply> =>
     // No adapter (the usual case): the answer itself, with no async layer around it.
     name === undefined || !model.loras.has(name) ? answer() : forNamedAdapter(name, answer);
   const forNamedAdapter = async (
     name: string,
-    answer: () => Promise<RestRouteReply>,
+    answer: () => RestRouteReply | Promise<RestRouteReply>,
   ): Promise<RestRouteReply> => {
     const release = model.loras.begin(name);
     let reply: RestRouteReply;
@@ -314,15 +323,18 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
   }
   post(
     "/v1/completions",
-    counted(async (request, signal) => {
+    counted((request, signal) => {
       try {
         needTask("generate", "Completions API");
         const parsed = parseCompletionRequest(jsonBody(request), request.headers["x-request-id"]);
-        return await forAdapter(parsed.model, async () =>
-          parsed.stream
-            ? stream(completionStream(model, parsed, signal))
-            : json(200, await completion(model, parsed, signal)),
-        );
+        const reply = forAdapter(parsed.model, () => {
+          if (parsed.stream) return stream(completionStream(model, parsed, signal));
+          const whole = completion(model, parsed, signal);
+          return whole instanceof Promise
+            ? whole.then((settled) => json(200, settled))
+            : json(200, whole);
+        });
+        return reply instanceof Promise ? reply.catch(fail) : reply;
       } catch (error) {
         return fail(error);
       }
@@ -505,6 +517,19 @@ interface GenerationRun {
   readonly signal: AbortSignal;
   /** The answer has ended: shutdown no longer needs to reach this run. */
   end(): void;
+}
+
+/**
+ * A generation's answer, `end` called when it is over: now for text or bytes, when the stream
+ * ends (or fails, or is closed) for a stream.
+ */
+function untilAnswered(answer: RestRouteReply, end: () => void): RestRouteReply {
+  const body = answer.body;
+  if (typeof body === "string" || body instanceof Uint8Array) {
+    end();
+    return answer;
+  }
+  return withBody(answer, untilEnd(body, end));
 }
 
 /** A run whose answer's end needs no bookkeeping. */
