@@ -26,6 +26,17 @@ describe("createVllmClient against the mock (behind a platform token)", () => {
     expect(await client.health()).toBe(true);
   });
 
+  // kserve-v2.md: the platform answers 401 before vLLM sees the request; health() reads any
+  // answer but 200 as not healthy rather than throwing.
+  it("reads health as false when the platform refuses the token", async () => {
+    const stranger = createVllmClient({ baseUrl: server.url, token: "wrong", maxRetries: 0 });
+    try {
+      expect(await stranger.health()).toBe(false);
+    } finally {
+      await stranger.close();
+    }
+  });
+
   it("completes with vLLM's extra parameters", async () => {
     const answer = await client.completions({ prompt: "Hi", max_tokens: 5, ignore_eos: true });
     expect(answer.usage.completion_tokens).toBe(5);
@@ -121,5 +132,44 @@ describe("createVllmClient against the mock (behind a platform token)", () => {
     expect(error).toBeInstanceOf(ServingkitError);
     expect((error as ServingkitError).httpStatus).toBe(404);
     expect((error as ServingkitError).rawMessage).toContain("The model `nope` does not exist.");
+  });
+});
+
+describe("createVllmClient streams left early", () => {
+  let server: TestServer;
+  let client: VllmClient;
+  beforeAll(async () => {
+    server = await startVllm({ "served-model-name": "granite", "inter-token-latency": "20" });
+    client = createVllmClient({ baseUrl: server.url, maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await client.close();
+    await server.close();
+  });
+
+  // vllm-openai.md §9: a client disconnect aborts the request; §8: it counts under
+  // vllm:request_success_total{finished_reason="abort"}. `break` out of the loop closes the HTTP stream.
+  it("aborts the request on break", async () => {
+    const aborted = async () =>
+      metricValue(await client.metrics(), "vllm:request_success_total", {
+        finished_reason: "abort",
+      }) ?? 0;
+    const before = await aborted();
+    let seen = 0;
+    for await (const _chunk of client.streamChatCompletions({
+      messages: [{ role: "user", content: "Hi" }],
+      max_tokens: 1000,
+      ignore_eos: true,
+    })) {
+      seen += 1;
+      if (seen === 3) break;
+    }
+    // Generous bound: 1000 tokens at 20 ms would take 20 s; the abort lands in well under 5 s.
+    for (let i = 0; i < 50 && (await aborted()) === before; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(await aborted()).toBe(before + 1);
+    const running = metricValue(await client.metrics(), "vllm:num_requests_running");
+    expect(running).toBe(0);
   });
 });
