@@ -143,6 +143,54 @@ describe("sliding window in the scheduler (every layer slides)", () => {
   });
 });
 
+describe("sliding-window block accounting under load", () => {
+  /** A small seeded generator (mulberry32), so the workload is the same on every run. */
+  const random = (seed: number) => () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+  // Pools small enough to preempt, large enough for one 512-token prefill chunk plus its window.
+  const layouts: [string, KvCacheLayout, number][] = [
+    ["sliding", sliding64, 60],
+    ["hybrid", { window: 64, fullGroups: 1, slidingGroups: 2, groupSize: 1 }, 200],
+    ["full", full, 100],
+  ];
+
+  for (const [name, layout, numBlocks] of layouts) {
+    it(`${name}: shared prefixes, preemption and aborts leave every block free at the end`, () => {
+      const next = random(7);
+      const core = new EngineCore(config(layout, numBlocks));
+      const shared = tokens(300);
+      let now = 0;
+      let added = 0;
+      const ids: string[] = [];
+      for (let round = 0; round < 400 && (added < 60 || core.hasWork()); round++) {
+        if (added < 60 && next() < 0.5) {
+          const id = `r${added++}`;
+          const own = Math.floor(next() * 200) + 1;
+          core.add({
+            id,
+            prompt: [...shared.slice(0, Math.floor(next() * 300)), ...tokens(own, added * 1000)],
+            outputTokens: Math.floor(next() * 300) + 1,
+          });
+          ids.push(id);
+        }
+        if (next() < 0.05 && ids.length > 0)
+          core.abort(ids[Math.floor(next() * ids.length)] as string);
+        const step = core.step(now);
+        if (step) now = step.end;
+      }
+      drain(core);
+      expect(core.hasWork()).toBe(false);
+      expect(core.kvUsage).toBe(0);
+      if (layout !== full) expect(core.counters.prefixHits).toBeGreaterThan(0);
+      expect(core.counters.preemptions).toBeGreaterThan(0);
+    });
+  }
+});
+
 describe("sliding window in the step time", () => {
   const device = deviceProfiles["h100-80gb"];
   const mistralV01 = modelProfileFromConfig(mistral7bV01Config);
