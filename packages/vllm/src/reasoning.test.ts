@@ -248,3 +248,36 @@ describe("VllmChatExtras with the openai SDK (Qwen3-style template, --reasoning-
     expect(answer.choices[0]?.finish_reason).toBe("length");
   });
 });
+
+// mock README "Chunks per engine step" (vllm output_processor.py, PR #27869): under --gpu with
+// --stream-interval 4 a chunk carries up to 4 tokens, so one delta can hold the end of the
+// thinking and the start of the answer (serving_chat.py passes the parser's split of it).
+describe("reasoningDeltas over multi-token chunks (--gpu, --stream-interval 4)", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({
+      "served-model-name": "r1",
+      "reasoning-parser": "deepseek_r1",
+      "vllm-version": "0.12.0",
+      gpu: "h100-80gb",
+      "time-scale": "1000",
+      "max-model-len": "2000",
+      "stream-interval": "4",
+    });
+  });
+  afterAll(() => server.close());
+
+  it("joins to the whole answer's fields", async () => {
+    const client = openaiClient(server);
+    for (const seed of [1, 2, 3]) {
+      const base = { model: "r1", messages: question, seed };
+      const answer = await client.chat.completions.create(base);
+      const whole = answer.choices[0]?.message;
+      const stream = await client.chat.completions.create({ ...base, stream: true });
+      const deltas = await collect(reasoningDeltas(stream));
+      expect(joined(deltas)).toEqual({ reasoning: reasoningOf(whole), content: whole?.content });
+      // Several tokens per delta: fewer than half as many deltas as tokens.
+      expect(deltas.length * 2).toBeLessThan(answer.usage?.completion_tokens ?? 0);
+    }
+  });
+});
