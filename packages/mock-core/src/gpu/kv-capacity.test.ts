@@ -4,6 +4,7 @@ import {
   activationPeakEstimate,
   batchDefaults,
   KvCacheStartupError,
+  kvCacheLayout,
   kvCapacity,
 } from "./kv-capacity.js";
 import { modelProfileFromConfig, modelProfiles, withoutSlidingWindow } from "./model-profiles.js";
@@ -188,18 +189,28 @@ describe("KV capacity with sliding-window attention", () => {
     // _get_kv_cache_groups_uniform_page_size: group size min(22, 4) = 4 → 1 full + ceil(22/4) = 6
     // sliding groups; get_num_blocks: available // (page × 4); page = 2 × 1 × 256 × 2 B × 16.
     const capacity = kvCapacity({ device: h100, model: gemma3, maxModelLen: 32_768 });
-    expect(capacity.layout).toEqual({ window: 512, fullGroups: 1, slidingGroups: 6, groupSize: 4 });
+    expect(capacity.layout).toEqual({
+      window: 512,
+      fullGroups: 1,
+      slidingGroups: 6,
+      groupSize: 4,
+      padding: [{ layers: 2, of: 22 }],
+    });
     const page = 2 * 256 * 2 * 16;
     expect(capacity.numBlocks).toBe(Math.floor(capacity.availableKvBytes / (page * 4)));
     // _report_kv_cache_config: num_blocks // len(groups) × block_size.
     expect(capacity.tokens).toBe(Math.floor(capacity.numBlocks / 7) * 16);
+    // The 22 sliding layers fill 6 groups of 4 with 2 placeholders: vLLM's warning comes first.
     expect(capacity.logLines[1]).toBe(
+      "Add 2 padding layers, may waste at most 9.09% KV cache memory",
+    );
+    expect(capacity.logLines[2]).toBe(
       `GPU KV cache size: ${capacity.tokens.toLocaleString("en-US")} tokens`,
     );
     // get_max_concurrency_for_kv_cache_config: 4 layers × (2048 full + 6 × (ceil(8703/16) + 1))
     // pages ÷ (page × 4) = 2048 + 6 × 545 = 5,318 blocks per request.
     expect(capacity.maxConcurrency).toBe(capacity.numBlocks / 5318);
-    expect(capacity.logLines[2]).toBe(
+    expect(capacity.logLines[3]).toBe(
       `Maximum concurrency for 32,768 tokens per request: ${(capacity.numBlocks / 5318).toFixed(2)}x`,
     );
   });
@@ -219,5 +230,33 @@ describe("KV capacity with sliding-window attention", () => {
     expect(() => kvCapacity({ device: l4, model: gemmaLong, maxModelLen: 50_000_000 })).toThrow(
       /estimated maximum model length is \d+/,
     );
+  });
+});
+
+describe("KV cache groups (kvCacheLayout)", () => {
+  const base = modelProfileFromConfig(mistral7bV01Config);
+  it("groups two types by the smaller layer count, or the larger when under 1.5 × the smaller", () => {
+    // kv_cache_utils.py _get_kv_cache_groups_uniform_page_size: Gemma 2's 13 + 13 layers make two
+    // groups of 13; 12 sliding + 13 full pad to (13, 13) (vLLM's gpt-oss + EAGLE example); 5:1
+    // patterns take the smaller count.
+    expect(kvCacheLayout({ ...base, layers: 26, slidingWindow: 4096, slidingLayers: 13 })).toEqual({
+      window: 4096,
+      fullGroups: 1,
+      slidingGroups: 1,
+      groupSize: 13,
+    });
+    expect(kvCacheLayout({ ...base, layers: 25, slidingWindow: 128, slidingLayers: 12 })).toEqual({
+      window: 128,
+      fullGroups: 1,
+      slidingGroups: 1,
+      groupSize: 13,
+      padding: [{ layers: 1, of: 12 }],
+    });
+    expect(kvCacheLayout({ ...base, layers: 48, slidingWindow: 1024, slidingLayers: 40 })).toEqual({
+      window: 1024,
+      fullGroups: 1,
+      slidingGroups: 5,
+      groupSize: 8,
+    });
   });
 });

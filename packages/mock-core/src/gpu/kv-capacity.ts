@@ -55,7 +55,7 @@ export function batchDefaults(
  * How vLLM V1 lays a model's KV cache out in groups (vllm/v1/core/kv_cache_utils.py): layers of
  * one attention type share a block table; with both types (Gemma 2/3) the layers are cut into
  * groups of `groupSize` layers (the smaller type's layer count, or the larger one's when it is
- * under 1.25 × the smaller), and one page of the shared pool holds one block of one layer of
+ * under 1.5 × the smaller), and one page of the shared pool holds one block of one layer of
  * every group slot, so a pool block costs `groupSize` layers of KV and each request takes blocks
  * in every group. A model without sliding layers is one full-attention group; one whose layers
  * all slide (Mistral-7B-v0.1) one sliding group.
@@ -69,6 +69,12 @@ export interface KvCacheLayout {
   readonly slidingGroups: number;
   /** Layers per group: the layers one pool block holds KV for. */
   readonly groupSize: number;
+  /**
+   * Placeholder layers vLLM adds to fill the last group of each type, with that type's layer
+   * count, sliding first (vLLM's warning "Add N padding layers, may waste at most P% KV cache
+   * memory"); absent when none.
+   */
+  readonly padding?: readonly { readonly layers: number; readonly of: number }[];
 }
 
 /** The KV cache groups vLLM forms for `model`; see {@link KvCacheLayout}. */
@@ -81,12 +87,18 @@ export function kvCacheLayout(model: ModelProfile): KvCacheLayout {
   const fewest = Math.min(sliding, full);
   const most = Math.max(sliding, full);
   // _get_kv_cache_groups_uniform_page_size: nearly equal counts share one group size, else the smaller.
-  const groupSize = most < fewest * 1.25 ? most : fewest;
+  const groupSize = most < fewest * 1.5 ? most : fewest;
+  const padding: { layers: number; of: number }[] = [];
+  for (const count of [sliding, full]) {
+    const layers = groupSize - (count % groupSize);
+    if (layers !== groupSize) padding.push({ layers, of: count });
+  }
   return {
     window,
     fullGroups: Math.ceil(full / groupSize),
     slidingGroups: Math.ceil(sliding / groupSize),
     groupSize,
+    ...(padding.length === 0 ? {} : { padding }),
   };
 }
 
@@ -293,6 +305,11 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
     layout,
     logLines: [
       `Available KV cache memory: ${(availableKvBytes / GiB).toFixed(2)} GiB`,
+      // kv_cache_utils.py warns while it groups the layers, before the size lines.
+      ...(layout.padding ?? []).map(
+        (pad) =>
+          `Add ${pad.layers} padding layers, may waste at most ${((pad.layers / pad.of) * 100).toFixed(2)}% KV cache memory`,
+      ),
       `GPU KV cache size: ${withCommas(tokens)} tokens`,
       `Maximum concurrency for ${withCommas(maxModelLen)} tokens per request: ${maxConcurrency.toFixed(2)}x`,
       `Chunked prefill is enabled with max_num_batched_tokens=${maxNumBatchedTokens}.`,
