@@ -152,16 +152,28 @@ describe("sliding-window block accounting under load", () => {
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
   // Pools small enough to preempt, large enough for one 512-token prefill chunk plus its window.
-  const layouts: [string, KvCacheLayout, number][] = [
-    ["sliding", sliding64, 60],
-    ["hybrid", { window: 64, fullGroups: 1, slidingGroups: 2, groupSize: 1 }, 200],
-    ["full", full, 100],
+  const hybrid: KvCacheLayout = { window: 64, fullGroups: 1, slidingGroups: 2, groupSize: 1 };
+  // Speculative decoding (n-gram, k = 3) allocates KV for the drafts too.
+  const drafting = {
+    method: "ngram",
+    numSpeculativeTokens: 3,
+    acceptanceRates: [0.7, 0.49, 0.343],
+  } as const;
+  const layouts: [string, KvCacheLayout, number, boolean][] = [
+    ["sliding", sliding64, 60, false],
+    ["hybrid", hybrid, 200, false],
+    ["full", full, 100, false],
+    ["sliding with speculative decoding", sliding64, 60, true],
+    ["hybrid with speculative decoding", hybrid, 200, true],
   ];
 
-  for (const [name, layout, numBlocks] of layouts) {
+  for (const [name, layout, numBlocks, speculative] of layouts) {
     it(`${name}: shared prefixes, preemption and aborts leave every block free at the end`, () => {
       const next = random(7);
-      const core = new EngineCore(config(layout, numBlocks));
+      const core = new EngineCore({
+        ...config(layout, numBlocks),
+        ...(speculative ? { speculative: drafting } : {}),
+      });
       const shared = tokens(300);
       let now = 0;
       let added = 0;
