@@ -527,6 +527,38 @@ describe("the run as an async iterator (behaves as the async generator it replac
   });
 });
 
+describe("runs with no stop strings (the plain token path)", () => {
+  // A one-character stop string that never occurs holds nothing back (vLLM's stop_buffer_length
+  // is the longest stop − 1 = 0) and cuts nothing: the same events as a run with no stop strings.
+  const never = ["\u0001"];
+  const cases: Partial<GenerationRequest>[] = [
+    { maxTokens: 16, temperature: 0 },
+    { maxTokens: 40, seed: 5, temperature: 0.8 },
+    { maxTokens: 12, ignoreEos: true, minTokens: 4 },
+    { maxTokens: 64 },
+    { maxTokens: 20, stopTokenIds: [] },
+  ];
+  for (const request of cases) {
+    test(`same events as the stop-string path: ${JSON.stringify(request)}`, async () => {
+      const plain = await run(request);
+      const withStop = await run({ ...request, stop: never });
+      expect(plain.tokens).toEqual(withStop.tokens);
+      expect(plain.finish).toEqual(withStop.finish);
+    });
+  }
+
+  test("a stop token id ends it, its text only with includeStopInOutput", async () => {
+    const first = (await run({ maxTokens: 8, ignoreEos: true })).tokens[2]?.id ?? 0;
+    for (const includeStopInOutput of [false, true]) {
+      const request = { maxTokens: 8, ignoreEos: true, stopTokenIds: [first], includeStopInOutput };
+      const plain = await run(request);
+      const withStop = await run({ ...request, stop: never });
+      expect(plain.finish).toMatchObject({ reason: "stop", stop: first });
+      expect(plain.tokens).toEqual(withStop.tokens);
+    }
+  });
+});
+
 describe("steps taken synchronously (ReadySteps)", () => {
   const request = { promptIds: prompt, maxTokens: 5, ignoreEos: true, seed: 3, logprobs: 2 };
 

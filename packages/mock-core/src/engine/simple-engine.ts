@@ -169,7 +169,7 @@ interface RunState {
   readonly decoder: IncrementalDecoder;
   readonly started: number;
   readonly meter: MeteredRun | undefined;
-  /** All generated text so far (stop-token / EOS text excluded). */
+  /** All generated text so far (stop-token / EOS text excluded); kept only with stop strings. */
   text: string;
   /** Characters of `text` already handed out in token events. */
   released: number;
@@ -444,6 +444,9 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     const id = next ?? state.eos ?? 0; // next is undefined only when mayEnd, so eos is set
     const stopToken = next !== undefined && state.count >= minTokens && state.stopIds.has(next);
     const count = ++state.count;
+    // No stop strings (the usual request): nothing is matched, held back or cut, so the piece is
+    // just the token's decoded text, with no generated text kept and sliced per token.
+    if (state.stops.length === 0) return this.#plainToken(state, next, id, stopToken, count);
     let text = state.text;
     let reason: FinishReason | undefined;
     let stopValue: string | number | undefined;
@@ -471,6 +474,48 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     if (reason && typeof stopValue !== "string") text += decoder.flush();
     const until = reason ? text.length : Math.max(state.released, text.length - state.holdBack);
     const piece = text.slice(state.released, until);
+    state.text = text;
+    state.released = until;
+    return this.#tokenEvent(state, id, piece, reason, stopValue);
+  }
+
+  /**
+   * {@link SimpleRun.#token} for a run with no stop strings: the same events, the piece being
+   * the text this token completes (all of it released, as `holdBack` is 0 and nothing is cut).
+   */
+  #plainToken(
+    state: RunState,
+    next: number | undefined,
+    id: number,
+    stopToken: boolean,
+    count: number,
+  ): TokenEvent {
+    const { decoder } = state;
+    let piece = "";
+    let reason: FinishReason | undefined;
+    let stopValue: number | undefined;
+    if (next === undefined) reason = "eos";
+    else if (stopToken) {
+      reason = "stop";
+      stopValue = next;
+      if (state.includeStop) piece = decoder.push(next);
+    } else {
+      piece = decoder.push(next);
+      if (count >= state.budget) reason = "length";
+    }
+    // At the end everything held back is released.
+    if (reason) piece += decoder.flush();
+    return this.#tokenEvent(state, id, piece, reason, stopValue);
+  }
+
+  /** The token event of a step (logprobs when asked); a step that ends leaves `ending`. */
+  #tokenEvent(
+    state: RunState,
+    id: number,
+    piece: string,
+    reason: FinishReason | undefined,
+    stopValue: string | number | undefined,
+  ): TokenEvent {
     const { logprobs } = this.#request;
     const event: TokenEvent =
       logprobs === undefined
@@ -481,8 +526,6 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
             text: piece,
             ...tokenLogprobs(this.#settings.model, id, logprobs, this.#greedy, state.logprobRandom),
           };
-    state.text = text;
-    state.released = until;
     if (reason) state.ending = { reason, stop: stopValue };
     state.meter?.token(this.#settings.clock.now() / 1000);
     return event;
