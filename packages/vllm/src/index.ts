@@ -40,4 +40,5 @@ export type {
   Usage,
   VllmChatExtras,
   VllmSamplingExtras,
+  VllmStructuredOutputs,
 } from "./types.js";

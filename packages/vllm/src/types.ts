@@ -34,6 +34,35 @@ export interface VllmSamplingExtras {
   allowed_token_ids?: number[];
   /** Scheduling priority (lower first) under `--scheduling-policy priority`. */
   priority?: number;
+  /**
+   * Constrain the output (vLLM docs structured_outputs.md): one kind per request. It replaced the
+   * `guided_*` fields from about 0.10.2 (vLLM PR #22772, merged 2025-08-13; the first release is
+   * not pinned); older releases ignore it as an unknown field.
+   */
+  structured_outputs?: VllmStructuredOutputs;
+  /**
+   * @deprecated Removed in vLLM 0.12.0 (docs structured_outputs.md), which then ignores it: the
+   * answer is 200 and unconstrained. Use `structured_outputs.json`. A JSON schema.
+   */
+  guided_json?: unknown;
+  /** @deprecated Removed in vLLM 0.12.0: use `structured_outputs.regex`. */
+  guided_regex?: string;
+  /** @deprecated Removed in vLLM 0.12.0: use `structured_outputs.choice`. */
+  guided_choice?: string[];
+  /** @deprecated Removed in vLLM 0.12.0: use `structured_outputs.grammar`. */
+  guided_grammar?: string;
+}
+
+/** vLLM's `structured_outputs` request object (StructuredOutputsParams); set one kind. */
+export interface VllmStructuredOutputs {
+  /** A JSON schema (object or its JSON text) the output follows. */
+  json?: unknown;
+  /** A regular expression the output matches. */
+  regex?: string;
+  /** The output is exactly one of these strings. */
+  choice?: string[];
+  /** A context-free grammar (EBNF / Lark) the output follows. */
+  grammar?: string;
 }
 
 /**
