@@ -692,6 +692,15 @@ export class EngineCore {
     const stride = this.#stride;
     const fullGroups = this.#fullGroups;
     let limit = Math.floor((this.#knownTokens(sequence) - 1) / size);
+    if (stride === 1 && fullGroups === 1) {
+      // Full attention alone (most models): one pass, each block looked up once.
+      for (let index = 0; index < limit; index++) {
+        const block = this.#cachedBlock(sequence, index, 0);
+        if (block === undefined) return;
+        into.push(block);
+      }
+      return;
+    }
     if (fullGroups > 0) {
       let prefix = 0;
       while (prefix < limit && this.#cachedIn(sequence, prefix, 0, fullGroups)) prefix++;
@@ -786,6 +795,15 @@ export class EngineCore {
   #cacheFullBlocks(sequence: Sequence, tokens: number): void {
     const full = Math.floor(tokens / this.#config.blockSize);
     const stride = this.#stride;
+    if (stride === 1) {
+      // One group (most models): no group ids to derive.
+      for (let index = sequence.cachedBlocks; index < full; index++) {
+        const block = sequence.blocks[index] as number;
+        if (block >= 0) this.#pool.cache(block, this.#hash(sequence, index));
+      }
+      sequence.cachedBlocks = Math.max(sequence.cachedBlocks, full);
+      return;
+    }
     for (let index = sequence.cachedBlocks; index < full; index++) {
       const id = this.#hash(sequence, index);
       for (let group = 0; group < stride; group++) {
