@@ -4,6 +4,9 @@
  * handlers never branch on version numbers (vllm-openai.md §3, §3.1).
  */
 
+/** The request fields that guide decoding (see {@link VllmProfile.guidedFields}). */
+export type GuidedFields = "guided" | "both" | "structured-outputs";
+
 /** How an error body is shaped (vllm-openai.md §3, vLLM PR #22099). */
 export type ErrorEnvelopeStyle = "flat" | "nested";
 
@@ -194,6 +197,14 @@ export interface VllmProfile {
   readonly reasoningFields: ReasoningFields;
   /** What `--enable-reasoning` does in this release. */
   readonly enableReasoningFlag: EnableReasoningFlag;
+  /**
+   * Which request fields guide decoding besides `response_format`: the `guided_*` fields alone
+   * before 0.10.2; `structured_outputs` beside them from 0.10.2 (vLLM PR #22772, merged
+   * 2025-08-13, which deprecated them); `structured_outputs` alone from 0.12.0 (PR #29326
+   * "Scheduled removal of guided_* config fields", merged 2025-11-24 for v0.12.0), where a
+   * `guided_*` field is an unknown field, ignored with a 200 and unconstrained output.
+   */
+  readonly guidedFields: GuidedFields;
 }
 
 const responsesServed = {
@@ -259,6 +270,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     streamInterval: false,
     reasoningFields: "reasoning_content",
     enableReasoningFlag: "required",
+    guidedFields: "guided",
   },
   {
     since: "0.8.0",
@@ -274,6 +286,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     streamInterval: false,
     reasoningFields: "reasoning_content",
     enableReasoningFlag: "required",
+    guidedFields: "guided",
   },
   {
     since: "0.9.0",
@@ -289,6 +302,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     streamInterval: false,
     reasoningFields: "reasoning_content",
     enableReasoningFlag: "deprecated",
+    guidedFields: "guided",
   },
   {
     since: "0.10.0",
@@ -304,6 +318,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     streamInterval: false,
     reasoningFields: "reasoning_content",
     enableReasoningFlag: "removed",
+    guidedFields: "guided",
   },
   {
     since: "0.10.1",
@@ -319,6 +334,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     streamInterval: false,
     reasoningFields: "reasoning_content",
     enableReasoningFlag: "removed",
+    guidedFields: "guided",
   },
   {
     since: "0.10.2",
@@ -334,6 +350,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     streamInterval: false,
     reasoningFields: "reasoning_content",
     enableReasoningFlag: "removed",
+    guidedFields: "both",
   },
   {
     since: "0.11.0",
@@ -349,6 +366,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     streamInterval: false,
     reasoningFields: "reasoning_content",
     enableReasoningFlag: "removed",
+    guidedFields: "both",
   },
   {
     since: "0.11.1",
@@ -364,6 +382,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     streamInterval: false,
     reasoningFields: "both",
     enableReasoningFlag: "removed",
+    guidedFields: "both",
   },
   {
     since: "0.12.0",
@@ -379,6 +398,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     streamInterval: true,
     reasoningFields: "both",
     enableReasoningFlag: "removed",
+    guidedFields: "structured-outputs",
   },
   {
     since: "0.14.0",
@@ -394,6 +414,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     streamInterval: true,
     reasoningFields: "both",
     enableReasoningFlag: "removed",
+    guidedFields: "structured-outputs",
   },
   {
     since: "0.16.0",
@@ -409,6 +430,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     streamInterval: true,
     reasoningFields: "reasoning",
     enableReasoningFlag: "removed",
+    guidedFields: "structured-outputs",
   },
   {
     since: "0.17.0",
@@ -424,6 +446,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     streamInterval: true,
     reasoningFields: "reasoning",
     enableReasoningFlag: "removed",
+    guidedFields: "structured-outputs",
   },
   {
     since: "0.18.0",
@@ -439,6 +462,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     streamInterval: true,
     reasoningFields: "reasoning",
     enableReasoningFlag: "removed",
+    guidedFields: "structured-outputs",
   },
 ];
 

@@ -4,6 +4,7 @@
  */
 import { badRequest, type VllmError } from "./errors.js";
 import { parseGrammar } from "./grammar-sample.js";
+import type { GuidedFields } from "./profiles.js";
 import { checkRegex } from "./regex-sample.js";
 import { baseRequestId } from "./request-id.js";
 import { FieldReader, modelValueError } from "./validation.js";
@@ -124,7 +125,15 @@ function readStreamOptions(fields: FieldReader, stream: boolean, body: unknown) 
   return { includeUsage, continuousUsageStats };
 }
 
-function readGuided(fields: FieldReader, body: unknown): Guided | undefined {
+/**
+ * The guided decoding a body asks for, reading the fields the release reads ({@link GuidedFields}):
+ * a release ignores the other kind as an unknown field.
+ */
+function readGuided(
+  fields: FieldReader,
+  body: unknown,
+  guidedFields: GuidedFields,
+): Guided | undefined {
   const found: Guided[] = [];
   const format = fields.object("response_format");
   if (format !== undefined) {
@@ -134,31 +143,34 @@ function readGuided(fields: FieldReader, body: unknown): Guided | undefined {
       found.push({ json: spec?.schema ?? { type: "object" } });
     }
   }
-  const guidedJson = fields.raw("guided_json");
+  const guidedKinds = guidedFields !== "structured-outputs";
+  const guidedJson = guidedKinds ? fields.raw("guided_json") : undefined;
   if (guidedJson !== undefined) {
     found.push({ json: typeof guidedJson === "string" ? safeParse(guidedJson) : guidedJson });
   }
-  const guidedChoice = fields.raw("guided_choice");
+  const guidedChoice = guidedKinds ? fields.raw("guided_choice") : undefined;
   if (Array.isArray(guidedChoice) && guidedChoice.length > 0) {
     found.push({ choice: guidedChoice.map(String) });
   }
   // vLLM checks `if regex:` / `if grammar:`, so an empty pattern or grammar guides nothing.
-  const guidedRegex = fields.string("guided_regex");
+  const guidedRegex = guidedKinds ? fields.string("guided_regex") : undefined;
   if (guidedRegex) found.push({ regex: guidedRegex });
-  const structured = fields.object("structured_outputs");
+  const structured = guidedFields === "guided" ? undefined : fields.object("structured_outputs");
   if (structured?.json !== undefined) found.push({ json: structured.json });
   if (Array.isArray(structured?.choice)) found.push({ choice: structured.choice.map(String) });
   if (typeof structured?.regex === "string" && structured.regex) {
     found.push({ regex: structured.regex });
   }
-  const guidedGrammar = fields.string("guided_grammar");
+  const guidedGrammar = guidedKinds ? fields.string("guided_grammar") : undefined;
   if (guidedGrammar) found.push({ grammar: guidedGrammar });
   if (typeof structured?.grammar === "string" && structured.grammar) {
     found.push({ grammar: structured.grammar });
   }
-  const kinds = ["guided_json", "guided_regex", "guided_choice"].filter(
-    (key) => fields.raw(key) !== undefined,
-  );
+  const kinds = guidedKinds
+    ? ["guided_json", "guided_regex", "guided_choice"].filter(
+        (key) => fields.raw(key) !== undefined,
+      )
+    : [];
   if (kinds.length > 1) {
     throw modelValueError(
       "You can only use one kind of guided decoding ('guided_json', 'guided_regex' or 'guided_choice').",
@@ -241,6 +253,7 @@ function readSampling(
   body: unknown,
   maxTokens: number | undefined,
   requestIdHeader: string | undefined,
+  guidedFields: GuidedFields,
 ): Sampling {
   const stream = fields.bool("stream") ?? false;
   const seed = fields.int("seed");
@@ -263,7 +276,7 @@ function readSampling(
     ignoreEos: fields.bool("ignore_eos") ?? false,
     stream,
     streamOptions: readStreamOptions(fields, stream, body),
-    guided: readGuided(fields, body),
+    guided: readGuided(fields, body, guidedFields),
     priority: fields.int("priority") ?? 0,
     requestId: baseRequestId(requestIdHeader, fields.string("request_id")),
     bestOf: fields.int("best_of"),
@@ -311,8 +324,14 @@ function readPrompts(fields: FieldReader): PromptInput[] {
 /**
  * Reads and checks a `/v1/completions` body; throws a 400 {@link VllmError}. `requestIdHeader`
  * is the request's `X-Request-Id` header, which names the response over the body's `request_id`.
+ * `guidedFields` are the release's (its profile's); the default "both" reads every kind, for
+ * callers without a release.
  */
-export function parseCompletionRequest(body: unknown, requestIdHeader?: string): CompletionRequest {
+export function parseCompletionRequest(
+  body: unknown,
+  requestIdHeader?: string,
+  guidedFields: GuidedFields = "both",
+): CompletionRequest {
   const fields = new FieldReader(body);
   fields.finish();
   const prompts = readPrompts(fields);
@@ -323,7 +342,7 @@ export function parseCompletionRequest(body: unknown, requestIdHeader?: string):
   const suffix = fields.string("suffix");
   // vllm-openai.md §4.2: completions default max_tokens is 16.
   const maxTokens = fields.int("max_tokens") ?? 16;
-  const sampling = readSampling(fields, body, maxTokens, requestIdHeader);
+  const sampling = readSampling(fields, body, maxTokens, requestIdHeader, guidedFields);
   fields.finish();
   if (suffix !== undefined) throw badRequest("suffix is not currently supported");
   if (logprobs !== undefined && logprobs < 0) {
@@ -400,9 +419,13 @@ function contentText(
 
 /**
  * Reads and checks a `/v1/chat/completions` body; throws a 400 {@link VllmError}.
- * `requestIdHeader` as for {@link parseCompletionRequest}.
+ * `requestIdHeader` and `guidedFields` as for {@link parseCompletionRequest}.
  */
-export function parseChatRequest(body: unknown, requestIdHeader?: string): ChatRequest {
+export function parseChatRequest(
+  body: unknown,
+  requestIdHeader?: string,
+  guidedFields: GuidedFields = "both",
+): ChatRequest {
   const fields = new FieldReader(body);
   fields.finish();
   const { messages, imageParts } = parseChatMessages(fields);
@@ -416,7 +439,13 @@ export function parseChatRequest(body: unknown, requestIdHeader?: string): ChatR
   // vllm-openai.md §4.1: max_completion_tokens wins over the deprecated max_tokens; both null by default.
   const maxCompletion = fields.int("max_completion_tokens");
   const maxTokens = fields.int("max_tokens");
-  const sampling = readSampling(fields, body, maxCompletion ?? maxTokens, requestIdHeader);
+  const sampling = readSampling(
+    fields,
+    body,
+    maxCompletion ?? maxTokens,
+    requestIdHeader,
+    guidedFields,
+  );
   const tools = readTools(fields);
   const rawChoice = fields.raw("tool_choice");
   fields.finish();

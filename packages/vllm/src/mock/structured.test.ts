@@ -75,12 +75,12 @@ describe("structured output and tools", () => {
     expect(typeof parsed).toBe("object");
   });
 
-  it("answers guided_choice on completions with one of the choices", async () => {
+  it("answers structured_outputs.choice on completions with one of the choices", async () => {
     const answer = await client.completions.create({
       model: "m",
       prompt: "Yes or no?",
       max_tokens: 5,
-      guided_choice: ["yes", "no"],
+      structured_outputs: { choice: ["yes", "no"] },
     } as OpenAI.CompletionCreateParamsNonStreaming);
     expect(["yes", "no"]).toContain(answer.choices[0]?.text);
   });
@@ -171,5 +171,54 @@ describe("structured output and tools", () => {
     expect(String((error as Error).message)).toContain(
       "When using `tool_choice`, `tools` must be set.",
     );
+  });
+});
+
+// Which fields guide decoding, by release (profiles.ts guidedFields): vLLM PR #22772 (merged
+// 2025-08-13, v0.10.2) added structured_outputs and deprecated guided_*; PR #29326 ("Scheduled
+// removal of guided_* config fields", merged 2025-11-24 for v0.12.0) removed them, after which
+// vLLM ignores them as unknown fields and answers 200 with unconstrained output (the fail-open
+// checked live against 0.24.0 in noonghunna/club-3090 PR #551).
+describe("guided decoding fields by release", () => {
+  const choices = ["alpha-choice", "beta-choice"];
+  const complete = async (version: string, extra: object) => {
+    const server = await startVllm({ "served-model-name": "m", "vllm-version": version });
+    try {
+      const answer = await fetch(`${server.url}/v1/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "m", prompt: "Pick one", max_tokens: 8, seed: 3, ...extra }),
+      });
+      return { status: answer.status, body: await answer.json() };
+    } finally {
+      await server.close();
+    }
+  };
+
+  it("reads guided_choice before 0.12.0 and ignores it from 0.12.0", async () => {
+    for (const version of ["0.10.1", "0.11.0"]) {
+      const { body } = await complete(version, { guided_choice: choices });
+      expect(choices).toContain(body.choices[0].text);
+    }
+    const ignored = await complete("0.12.0", { guided_choice: choices });
+    expect(ignored.status).toBe(200);
+    expect(choices).not.toContain(ignored.body.choices[0].text);
+  });
+
+  it("refuses two guided kinds only while it reads them", async () => {
+    const both = { guided_choice: choices, guided_regex: "a+" };
+    expect((await complete("0.11.0", both)).status).toBe(400);
+    expect((await complete("0.12.0", both)).status).toBe(200);
+  });
+
+  it("reads structured_outputs from 0.10.2", async () => {
+    const structured = { structured_outputs: { choice: choices } };
+    const before = await complete("0.10.1", structured);
+    expect(before.status).toBe(200);
+    expect(choices).not.toContain(before.body.choices[0].text);
+    for (const version of ["0.10.2", "0.12.0"]) {
+      const { body } = await complete(version, structured);
+      expect(choices).toContain(body.choices[0].text);
+    }
   });
 });

@@ -326,7 +326,11 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
     counted((request, signal) => {
       try {
         needTask("generate", "Completions API");
-        const parsed = parseCompletionRequest(jsonBody(request), request.headers["x-request-id"]);
+        const parsed = parseCompletionRequest(
+          jsonBody(request),
+          request.headers["x-request-id"],
+          profile.guidedFields,
+        );
         const reply = forAdapter(parsed.model, () => {
           if (parsed.stream) return stream(completionStream(model, parsed, signal));
           const whole = completion(model, parsed, signal);
@@ -345,7 +349,11 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
     counted(async (request, signal) => {
       try {
         needTask("generate", "Chat Completions API");
-        const parsed = parseChatRequest(jsonBody(request), request.headers["x-request-id"]);
+        const parsed = parseChatRequest(
+          jsonBody(request),
+          request.headers["x-request-id"],
+          profile.guidedFields,
+        );
         return await forAdapter(parsed.model, async () =>
           parsed.stream
             ? stream(chatCompletionStream(model, parsed, signal))
@@ -439,7 +447,11 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
         }
         try {
           needTask("generate", "Messages API");
-          const chat = parseChatRequest(anthropicChatBody(parsed), request.headers["x-request-id"]);
+          const chat = parseChatRequest(
+            anthropicChatBody(parsed),
+            request.headers["x-request-id"],
+            profile.guidedFields,
+          );
           return await forAdapter(chat.model, async () =>
             chat.stream
               ? stream(anthropicStream(chatCompletionStream(model, chat, signal)))
