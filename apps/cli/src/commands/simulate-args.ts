@@ -28,7 +28,7 @@ export interface SimulateArgs {
    * vLLM's engine flags by name (`gpu`, default h100-80gb; `model-config`, `tensor-parallel-size`,
    * `gpu-memory-utilization`, `max-num-seqs`, `max-num-batched-tokens`, `scheduling-policy`,
    * `no-enable-prefix-caching`, `long-prefill-token-threshold`, `async-scheduling`, `speculative-config`,
-   * `speculative-acceptance-rate`), unread: mock-core's
+   * `speculative-acceptance-rate`, `disable-sliding-window`), unread: mock-core's
    * `readGpuEngineSettings` reads them, as it does for `servingkit mock vllm --gpu`.
    */
   readonly engine: RuntimeOptionValues;
@@ -98,6 +98,7 @@ const options = {
   "async-scheduling": { type: "boolean" },
   "speculative-config": { type: "string" },
   "speculative-acceptance-rate": { type: "string" },
+  "disable-sliding-window": { type: "boolean" },
   "dataset-name": { type: "string" },
   "num-prompts": { type: "string" },
   "random-input-len": { type: "string" },
@@ -256,6 +257,7 @@ const engineFlags = [
   "async-scheduling",
   "speculative-config",
   "speculative-acceptance-rate",
+  "disable-sliding-window",
 ] as const;
 
 /** The engine flags as option values by name, with `gpu` defaulting to h100-80gb. */

@@ -235,6 +235,33 @@ describe("servingkit simulate", () => {
     expect(json.engine.gpu).toMatch(/A100/);
   });
 
+  it("--disable-sliding-window serves a sliding-window config with full attention, capped at the window", async () => {
+    const config = join(dir, "mistral-7b-v0.1.json");
+    // Mistral-7B-v0.1's published config.json: every layer attends to the last 4,096 tokens.
+    await writeFile(
+      config,
+      JSON.stringify({
+        hidden_size: 4096,
+        num_attention_heads: 32,
+        num_key_value_heads: 8,
+        num_hidden_layers: 32,
+        intermediate_size: 14336,
+        vocab_size: 32000,
+        max_position_embeddings: 32768,
+        sliding_window: 4096,
+        torch_dtype: "bfloat16",
+      }),
+    );
+    const args = ["--model-config", config, "--num-prompts", "4", "--json"];
+    const windowed = JSON.parse((await simulate(...args)).stdout);
+    expect(windowed.engine.maxModelLen).toBe(32768);
+    // vllm/config/model.py _get_and_verify_max_len: without the window the derived length is
+    // capped at it.
+    const full = await simulate(...args, "--disable-sliding-window");
+    expect(full.stderr).toBe("");
+    expect(JSON.parse(full.stdout).engine.maxModelLen).toBe(4096);
+  });
+
   it("reads a JSONL file of requests with arrivals and priorities", async () => {
     const file = join(dir, "requests.jsonl");
     await writeFile(

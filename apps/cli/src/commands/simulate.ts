@@ -74,6 +74,9 @@ Engine (vllm serve's flags):
   --speculative-acceptance-rate R|R1,R2,...
                                draft acceptance: one per-token rate (position i accepted with
                                R^(i+1)) or one non-increasing rate per position (default 0.7)
+  --disable-sliding-window     a sliding-window model (its config.json's sliding_window) with
+                               full attention on every layer, max model length capped to the
+                               window (vLLM --disable-sliding-window; default off)
 
 Workload (vllm bench serve's flags):
   --dataset-name D             random (default): lengths uniform around --random-input-len /
@@ -153,16 +156,18 @@ interface ResolvedEngine {
 function resolveEngine(args: SimulateArgs): ResolvedEngine {
   let settings: GpuEngineSettings;
   try {
-    // The served max_model_len is ours to decide below, from the model read here.
+    // The served max_model_len is ours to decide below, from the model read here; an unbounded
+    // one comes back capped only where the flags cap it (--disable-sliding-window: the window).
     settings = readGpuEngineSettings(args.engine, {
-      maxModelLen: 1,
+      maxModelLen: Number.POSITIVE_INFINITY,
       ...(args.maxLoras === undefined ? {} : { maxLoras: args.maxLoras }),
     }) as GpuEngineSettings;
   } catch (error) {
     if (error instanceof EngineConfigError) throw error;
     throw new UsageError((error as Error).message);
   }
-  const maxModelLen = args.maxModelLen ?? settings.model.maxPositionEmbeddings;
+  const maxModelLen =
+    args.maxModelLen ?? Math.min(settings.maxModelLen, settings.model.maxPositionEmbeddings);
   const { capacity, core } = engineStartup({ ...settings, maxModelLen });
   return {
     settings: { ...settings, maxModelLen: capacity.maxModelLen },
