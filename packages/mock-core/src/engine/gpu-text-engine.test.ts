@@ -32,6 +32,8 @@ function setup(
   count: number,
   options: {
     drafts?: number;
+    /** n-gram drafts from the content's ids (lookup 2..4, acceptance rate 0 for id-less requests). */
+    fromContent?: boolean;
     streamInterval?: number;
     /** Extra milliseconds the engine's `n`th sleep (from 0) takes: a timer firing late. */
     lateSleep?: { n: number; ms: number };
@@ -61,7 +63,10 @@ function setup(
           speculative: {
             method: "ngram" as const,
             numSpeculativeTokens: k,
-            acceptanceRates: acceptanceRates(1, k),
+            acceptanceRates: acceptanceRates(options.fromContent ? 0 : 1, k),
+            ...(options.fromContent
+              ? { draftFromContent: true, promptLookupMin: 2, promptLookupMax: 4 }
+              : {}),
           },
         }),
   });
@@ -348,6 +353,30 @@ describe("createGpuTextEngine", () => {
     const { clock, engine } = setup(9, { streamInterval: 3 });
     const sizes = await outputSizes(engine.generate({ promptIds: [1, 2, 3], maxTokens: 9 }), clock);
     expect(sizes).toEqual([1, 3, 3, 2]);
+  });
+
+  // vllm/v1/spec_decode/ngram_proposer.py: the n-gram proposer drafts the tokens that followed
+  // the context's last n tokens earlier on; the text engine hands the GPU engine its content's ids,
+  // so an output that repeats its prompt is drafted and accepted, k + 1 tokens a step.
+  test("drafts n-grams from the content's ids when the output repeats the prompt", async () => {
+    const { clock, engine, metrics } = setup(10, { drafts: 3, fromContent: true });
+    const promptIds = Array.from({ length: 10 }, (_, i) => 100 + i); // the content's own ids
+    const sizes = await outputSizes(engine.generate({ promptIds, maxTokens: 10 }), clock);
+    // 100 (prefill), 101 ([109, 100] never occurred: no proposal), then [100, 101] matches the
+    // prompt's start: 102-104 drafted and accepted plus 105, then 106-108 plus 109.
+    expect(sizes).toEqual([1, 1, 4, 4]);
+    expect(metrics.specDecodeDrafts).toBe(2);
+    expect(metrics.specDecodeDraftTokens).toBe(6);
+    expect(metrics.specDecodeAcceptedTokens).toBe(6);
+    expect(metrics.specDecodeAcceptedPerPosition).toEqual([2, 2, 2]);
+  });
+
+  test("proposes nothing for content without repeats: one token per step", async () => {
+    const { clock, engine, metrics } = setup(6, { drafts: 3, fromContent: true });
+    const sizes = await outputSizes(engine.generate({ promptIds: [1, 2, 3], maxTokens: 6 }), clock);
+    expect(sizes).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(metrics.specDecodeDrafts).toBe(0);
+    expect(metrics.specDecodeDraftTokens).toBe(0);
   });
 
   test("counts the stream interval in tokens, so speculative steps cross it sooner", async () => {

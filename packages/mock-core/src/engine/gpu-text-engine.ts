@@ -77,6 +77,9 @@ function drain(run: AsyncIterator<GenerationEvent>): Drained | Promise<Drained> 
   return loop();
 }
 
+/** A content token's id. */
+const tokenId = (token: TokenEvent): number => token.id;
+
 /** The finish event of a request aborted after `released` tokens. */
 function aborted(finish: FinishEvent, released: number): FinishEvent {
   return {
@@ -297,6 +300,8 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
       outputTokens: this.#tokens.length,
       finishedReason: finish.reason === "length" ? "length" : "stop",
       maxTokens: request.maxTokens,
+      // The content's ids: n-gram speculative decoding drafts from them and accepts what matches.
+      outputIds: this.#tokens.map(tokenId),
     };
     if (request.priority !== undefined) gpuRequest.priority = request.priority;
     if (request.lora !== undefined) gpuRequest.lora = request.lora;

@@ -10,7 +10,14 @@
  */
 import { BlockHasher, BlockPool } from "./block-pool.js";
 import type { KvCacheLayout } from "./kv-capacity.js";
-import { DraftAcceptance, SpecDecodeCounts, type SpeculativeDecoding } from "./speculative.js";
+import {
+  acceptedDrafts,
+  DraftAcceptance,
+  defaultPromptLookup,
+  proposeNgram,
+  SpecDecodeCounts,
+  type SpeculativeDecoding,
+} from "./speculative.js";
 import { addToLoad, emptyLoad, type StepLoad, type StepTimeModel } from "./step-time.js";
 
 /** One request as the engine sees it. Times in seconds on the caller's clock. */
@@ -32,6 +39,14 @@ export interface EngineRequest {
    * hashes, so requests of different adapters never share cached blocks (vllm-openai.md §9).
    */
   readonly lora?: string;
+  /**
+   * The ids of the tokens it will generate (at least `outputTokens` of them), known in advance
+   * when a content engine decided them (the mock's text engines). With ids here and in `prompt`,
+   * n-gram speculative decoding drafts from the sequence as vLLM's proposer does and accepts the
+   * drafts that equal the next ids (speculative.ts proposeNgram); without them, or for EAGLE/MTP,
+   * acceptance is the seeded per-position rate.
+   */
+  readonly outputIds?: readonly number[];
 }
 
 /** Scheduler settings: vLLM's flags of the same names. */
@@ -173,6 +188,12 @@ interface Sequence {
   stepTokens: number;
   /** Of those, draft tokens to verify (speculative decoding); 0 otherwise. */
   stepDrafts: number;
+  /** Where the step's n-gram drafts start in `ids` (prompt then output); -1: rate-drawn drafts. */
+  stepDraftStart: number;
+  /** Prompt and output ids for n-gram drafting (length: tokens known so far); absent without ids. */
+  readonly ids:
+    | { readonly prompt: readonly number[]; readonly output: readonly number[]; length: number }
+    | undefined;
   /** Under async scheduling, the first step number it may be scheduled in (1 = the first step). */
   readonly eligibleStep: number;
   /** When it reached the engine (caller's seconds); -Infinity when the caller gave no time. */
@@ -194,6 +215,10 @@ export class EngineCore {
   readonly #fullGroups: number;
   readonly #speculative: SpeculativeDecoding | undefined;
   readonly #acceptance: DraftAcceptance | undefined;
+  /** n-gram drafting from content: method "ngram" with `draftFromContent` (requests with ids). */
+  readonly #ngram: boolean;
+  readonly #lookupMin: number;
+  readonly #lookupMax: number;
   readonly #pool: BlockPool;
   readonly #hasher = new BlockHasher();
   readonly #sequences = new Map<string, Sequence>();
@@ -242,6 +267,19 @@ export class EngineCore {
         throw new RangeError("acceptanceRates must have one rate per speculative token");
       this.#acceptance = new DraftAcceptance(speculative.acceptanceRates, speculative.seed ?? 0);
     }
+    this.#ngram = speculative?.method === "ngram" && speculative.draftFromContent === true;
+    this.#lookupMin = speculative?.promptLookupMin ?? defaultPromptLookup;
+    this.#lookupMax = speculative?.promptLookupMax ?? this.#lookupMin;
+    if (
+      this.#ngram &&
+      !(
+        Number.isInteger(this.#lookupMin) &&
+        this.#lookupMin >= 1 &&
+        Number.isInteger(this.#lookupMax) &&
+        this.#lookupMax >= this.#lookupMin
+      )
+    )
+      throw new RangeError("promptLookupMin and promptLookupMax must be integers, 1 ≤ min ≤ max");
   }
 
   /** Requests in the running batch. */
@@ -328,6 +366,15 @@ export class EngineCore {
     if (priority !== 0 && this.#config.schedulingPolicy === "fcfs") {
       throw new EngineRequestError("priority needs the priority scheduling policy");
     }
+    const outputIds = request.outputIds;
+    if (outputIds !== undefined && outputIds.length < request.outputTokens)
+      throw new EngineRequestError(
+        `outputIds holds ${outputIds.length} ids for ${request.outputTokens} output tokens`,
+      );
+    const ids =
+      this.#ngram && outputIds !== undefined && typeof request.prompt !== "number"
+        ? { prompt: request.prompt, output: outputIds, length: 0 }
+        : undefined;
     const sequence: Sequence = {
       request,
       serial: ++this.#serial,
@@ -345,6 +392,8 @@ export class EngineCore {
       admitted: false,
       stepTokens: 0,
       stepDrafts: 0,
+      stepDraftStart: -1,
+      ids,
       // Added while step #steps runs: step #steps + 1 was decided when it started.
       eligibleStep: this.#config.asyncScheduling ? this.#steps + 2 : 0,
       arrival,
@@ -398,6 +447,14 @@ export class EngineCore {
           config.maxModelLen - 1 - sequence.computed - 1,
         );
         if (drafts < 0) drafts = 0;
+        const ids = sequence.ids;
+        if (ids !== undefined && drafts > 0) {
+          // The n-gram proposer drafts from the tokens known so far, or proposes nothing.
+          ids.length = sequence.promptLength + sequence.generated;
+          const proposal = proposeNgram(ids, this.#lookupMin, this.#lookupMax, drafts);
+          drafts = proposal.count;
+          sequence.stepDraftStart = proposal.start;
+        }
         wanted += drafts;
       }
       // allocate_slots frees the blocks the window left behind before counting new ones.
@@ -421,6 +478,7 @@ export class EngineCore {
           budget += victim.stepTokens;
           victim.stepTokens = 0;
           victim.stepDrafts = 0;
+          victim.stepDraftStart = -1;
           index--;
         }
         if (victim === sequence) break;
@@ -547,7 +605,11 @@ export class EngineCore {
       // accepted ones come first (their KV is kept; a rejected draft's slot is overwritten later).
       let emitted = 1;
       if (sequence.stepDrafts > 0) {
-        const accepted = (this.#acceptance as DraftAcceptance).accepted(sequence.stepDrafts);
+        const ids = sequence.ids;
+        const accepted =
+          ids !== undefined && sequence.stepDraftStart >= 0
+            ? acceptedDrafts(ids, sequence.stepDraftStart, sequence.stepDrafts, sequence.generated)
+            : (this.#acceptance as DraftAcceptance).accepted(sequence.stepDrafts);
         specDecode?.observe(sequence.stepDrafts, accepted);
         sequence.computed += sequence.stepTokens - sequence.stepDrafts + accepted;
         emitted += accepted;
@@ -556,6 +618,7 @@ export class EngineCore {
       }
       sequence.stepTokens = 0;
       sequence.stepDrafts = 0;
+      sequence.stepDraftStart = -1;
       if (sequence.computed >= this.#knownTokens(sequence)) {
         let last = false;
         // Tokens past max_tokens are dropped, as vLLM's output processor stops at the limit.
