@@ -163,6 +163,14 @@ function scheduledLoras(sequences: readonly Sequence[]): Set<string> {
   return loras;
 }
 
+/** A request's prompt then output ids in one typed array (n-gram drafting reads it per step). */
+function contentIds(prompt: readonly number[], output: readonly number[]): Int32Array {
+  const ids = new Int32Array(prompt.length + output.length);
+  ids.set(prompt);
+  ids.set(output, prompt.length);
+  return ids;
+}
+
 /** No blocks (shared: a sequence that was never preempted remembers none). */
 const noBlocks: readonly number[] = Object.freeze([]);
 
@@ -190,10 +198,8 @@ interface Sequence {
   stepDrafts: number;
   /** Where the step's n-gram drafts start in `ids` (prompt then output); -1: rate-drawn drafts. */
   stepDraftStart: number;
-  /** Prompt and output ids for n-gram drafting (length: tokens known so far); absent without ids. */
-  readonly ids:
-    | { readonly prompt: readonly number[]; readonly output: readonly number[]; length: number }
-    | undefined;
+  /** Prompt then output ids, for n-gram drafting from content; absent without ids. */
+  readonly ids: Int32Array | undefined;
   /** Under async scheduling, the first step number it may be scheduled in (1 = the first step). */
   readonly eligibleStep: number;
   /** When it reached the engine (caller's seconds); -Infinity when the caller gave no time. */
@@ -373,7 +379,7 @@ export class EngineCore {
       );
     const ids =
       this.#ngram && outputIds !== undefined && typeof request.prompt !== "number"
-        ? { prompt: request.prompt, output: outputIds, length: 0 }
+        ? contentIds(request.prompt, outputIds)
         : undefined;
     const sequence: Sequence = {
       request,
@@ -450,8 +456,8 @@ export class EngineCore {
         const ids = sequence.ids;
         if (ids !== undefined && drafts > 0) {
           // The n-gram proposer drafts from the tokens known so far, or proposes nothing.
-          ids.length = sequence.promptLength + sequence.generated;
-          const proposal = proposeNgram(ids, this.#lookupMin, this.#lookupMax, drafts);
+          const known = sequence.promptLength + sequence.generated;
+          const proposal = proposeNgram(ids, known, this.#lookupMin, this.#lookupMax, drafts);
           drafts = proposal.count;
           sequence.stepDraftStart = proposal.start;
         }
@@ -608,7 +614,12 @@ export class EngineCore {
         const ids = sequence.ids;
         const accepted =
           ids !== undefined && sequence.stepDraftStart >= 0
-            ? acceptedDrafts(ids, sequence.stepDraftStart, sequence.stepDrafts, sequence.generated)
+            ? acceptedDrafts(
+                ids,
+                sequence.stepDraftStart,
+                sequence.stepDrafts,
+                sequence.promptLength + sequence.generated,
+              )
             : (this.#acceptance as DraftAcceptance).accepted(sequence.stepDrafts);
         specDecode?.observe(sequence.stepDrafts, accepted);
         sequence.computed += sequence.stepTokens - sequence.stepDrafts + accepted;

@@ -1,35 +1,30 @@
 import { describe, expect, it } from "vitest";
 import { EngineCore, type EngineCoreConfig, type StepResult } from "./engine-core.js";
-import {
-  acceptanceRates,
-  acceptedDrafts,
-  type NgramContext,
-  proposeNgram,
-  SpecDecodeCounts,
-} from "./speculative.js";
+import { acceptanceRates, acceptedDrafts, proposeNgram, SpecDecodeCounts } from "./speculative.js";
 import { linearStepTime } from "./test-step-time.js";
 
 /** A context over one id list (all of it prompt). */
-const context = (ids: number[]): NgramContext => ({ prompt: ids, output: [], length: ids.length });
+/** proposeNgram over the whole of `ids`. */
+const propose = (ids: number[], minN: number, maxN: number, k: number) =>
+  proposeNgram(ids, ids.length, minN, maxN, k);
 
 describe("proposeNgram (vllm/v1/spec_decode/ngram_proposer.py)", () => {
   it("proposes the k tokens after the earlier occurrence of the context's last n tokens", () => {
     // ngram_proposer.py: "finds matches of the last n tokens in the previous context, and returns
     // k tokens that followed that match".
-    const ctx = context([1, 2, 3, 4, 5, 9, 1, 2, 3]);
-    expect(proposeNgram(ctx, 2, 4, 2)).toEqual({ start: 3, count: 2 }); // drafts 4, 5
+    expect(propose([1, 2, 3, 4, 5, 9, 1, 2, 3], 2, 4, 2)).toEqual({ start: 3, count: 2 }); // drafts 4, 5
   });
 
   it("prefers the longest n-gram up to max, at its earliest occurrence", () => {
     // _find_longest_matched_ngram_and_propose_tokens: the longest matched n-gram (capped at
     // prompt_lookup_max); among equal lengths "the target n-gram of the earliest position".
     // [7, 8] occurs at 0 and at 4; [6, 7, 8] only at 3: the longer one wins.
-    expect(proposeNgram(context([7, 8, 1, 6, 7, 8, 2, 6, 7, 8]), 2, 3, 1)).toEqual({
+    expect(propose([7, 8, 1, 6, 7, 8, 2, 6, 7, 8], 2, 3, 1)).toEqual({
       start: 6,
       count: 1,
     });
     // Two occurrences of [7, 8] and no longer match: the earliest (followed by 1).
-    expect(proposeNgram(context([7, 8, 1, 5, 7, 8, 2, 3, 7, 8]), 2, 4, 1)).toEqual({
+    expect(propose([7, 8, 1, 5, 7, 8, 2, 3, 7, 8], 2, 4, 1)).toEqual({
       start: 2,
       count: 1,
     });
@@ -37,31 +32,33 @@ describe("proposeNgram (vllm/v1/spec_decode/ngram_proposer.py)", () => {
 
   it("proposes nothing without a match of at least min tokens, or in a context shorter than min", () => {
     // ngram_proposer.py: no valid n-gram → an empty proposal (no drafts for the sequence).
-    expect(proposeNgram(context([1, 2, 3, 4, 5, 6]), 2, 4, 3).count).toBe(0);
-    expect(proposeNgram(context([1, 2, 9, 2]), 2, 4, 3).count).toBe(0); // only a 1-gram repeats
-    expect(proposeNgram(context([1]), 2, 4, 3).count).toBe(0);
+    expect(propose([1, 2, 3, 4, 5, 6], 2, 4, 3).count).toBe(0);
+    expect(propose([1, 2, 9, 2], 2, 4, 3).count).toBe(0); // only a 1-gram repeats
+    expect(propose([1], 2, 4, 3).count).toBe(0);
   });
 
   it("proposes fewer than k when the context ends first", () => {
     // ngram_proposer.py: "If there are less than k tokens follow the match, we will return the
     // maximum amount of tokens until the end."
-    expect(proposeNgram(context([1, 2, 3, 1, 2]), 2, 4, 5)).toEqual({ start: 2, count: 3 });
+    expect(propose([1, 2, 3, 1, 2], 2, 4, 5)).toEqual({ start: 2, count: 3 });
     // An occurrence may overlap the suffix: [5, 5, 5] matches [5, 5] ending at index 1.
-    expect(proposeNgram(context([5, 5, 5]), 2, 2, 3)).toEqual({ start: 2, count: 1 });
+    expect(propose([5, 5, 5], 2, 2, 3)).toEqual({ start: 2, count: 1 });
   });
 
   it("reads prompt and output as one sequence", () => {
-    const ctx: NgramContext = { prompt: [1, 2, 3], output: [4, 1, 2, 99], length: 6 };
-    expect(proposeNgram(ctx, 2, 2, 3)).toEqual({ start: 2, count: 3 }); // drafts 3, 4, 1
-    // The target's next tokens are output[3..]: 99 ≠ 3, nothing accepted.
-    expect(acceptedDrafts(ctx, 2, 3, 3)).toBe(0);
+    // Prompt 1, 2, 3; output so far 4, 1, 2 (context length 6); the target produces 99 next.
+    const ids = [1, 2, 3, 4, 1, 2, 99];
+    expect(proposeNgram(ids, 6, 2, 2, 3)).toEqual({ start: 2, count: 3 }); // drafts 3, 4, 1
+    expect(acceptedDrafts(ids, 2, 3, 6)).toBe(0); // 99 ≠ 3: nothing accepted
   });
 
   it("accepts the longest prefix of the drafts equal to the tokens the target produces", () => {
     // Greedy verification keeps the drafts up to the first that differs from the target's token.
-    const ctx: NgramContext = { prompt: [1, 2, 3, 4], output: [1, 2, 3, 7, 9], length: 6 };
-    expect(acceptedDrafts(ctx, 2, 2, 2)).toBe(1); // drafts 3, 4 against 3, 7
-    expect(acceptedDrafts(ctx, 0, 2, 0)).toBe(2); // drafts 1, 2 against 1, 2
+    const ids = [1, 2, 3, 4, 1, 2, 3, 7, 9]; // context of 6, then the target's 3, 7, 9
+    expect(acceptedDrafts(ids, 2, 2, 6)).toBe(1); // drafts 3, 4 against 3, 7
+    expect(acceptedDrafts(ids, 0, 3, 4)).toBe(3); // drafts 1, 2, 3 against 1, 2, 3
+    // Drafts 5, 5, 5 against 5, 5, then past the array's end: unknown, rejected.
+    expect(acceptedDrafts([5, 5, 5, 5], 1, 3, 2)).toBe(2);
   });
 });
 

@@ -52,51 +52,31 @@ export interface SpeculativeDecoding {
 export const defaultPromptLookup = 5;
 
 /**
- * A sequence's token ids as the n-gram proposer reads them: the prompt followed by the first
- * `length − prompt.length` output ids. Two arrays and a length rather than one concatenation, so
- * a decode step copies nothing.
- */
-export interface NgramContext {
-  readonly prompt: readonly number[];
-  readonly output: readonly number[];
-  /** Tokens of the context: prompt plus the output tokens generated so far. */
-  readonly length: number;
-}
-
-/** The id at `index` of `context` (index < context.length). */
-export function contextToken(context: NgramContext, index: number): number {
-  const p = context.prompt.length;
-  return (index < p ? context.prompt[index] : context.output[index - p]) as number;
-}
-
-/**
  * vLLM's n-gram (prompt lookup) proposal (vllm/v1/spec_decode/ngram_proposer.py
- * `_find_longest_matched_ngram_and_propose_tokens`): the longest suffix of the context, of
- * `minN` to `maxN` tokens, that also occurs earlier in it (an occurrence may overlap the suffix),
- * at its EARLIEST occurrence when several match at that length; the drafts are the up to `k`
- * tokens that followed it, fewer when the context ends first. Returns the drafts' start index in
- * the context (the drafts are context[start, start + count)), count 0 when nothing matches or the
- * context is shorter than `minN`. One pass over the context: O(length × match length).
+ * `_find_longest_matched_ngram_and_propose_tokens`) over the context `tokens[0, length)` (prompt
+ * then output so far): the longest suffix of the context, of `minN` to `maxN` tokens, that also
+ * occurs earlier in it (an occurrence may overlap the suffix), at its EARLIEST occurrence when
+ * several match at that length; the drafts are the up to `k` tokens that followed it, fewer when
+ * the context ends first. Returns the drafts' start index (the drafts are tokens[start, start +
+ * count)); count 0 when nothing matches or the context is shorter than `minN`. One pass, about
+ * 2.4 µs for a 1,000-token context without repeats (a typed array is fastest).
  */
 export function proposeNgram(
-  context: NgramContext,
+  tokens: ArrayLike<number>,
+  length: number,
   minN: number,
   maxN: number,
   k: number,
 ): { readonly start: number; readonly count: number } {
-  const length = context.length;
-  if (length < minN || k <= 0) return { start: 0, count: 0 };
+  if (length < minN || k <= 0) return noProposal;
+  const last = tokens[length - 1];
   let best = 0;
   let bestEnd = -1;
   // An occurrence ends at `end` (its last token), before the context's last token.
   for (let end = 0; end <= length - 2; end++) {
-    let n = 0;
-    while (
-      n < maxN &&
-      n <= end &&
-      contextToken(context, end - n) === contextToken(context, length - 1 - n)
-    )
-      n++;
+    if (tokens[end] !== last) continue;
+    let n = 1;
+    while (n < maxN && n <= end && tokens[end - n] === tokens[length - 1 - n]) n++;
     // Strictly longer only: among equal lengths the earliest occurrence wins.
     if (n > best) {
       best = n;
@@ -104,29 +84,32 @@ export function proposeNgram(
       if (best === maxN) break;
     }
   }
-  if (best < minN) return { start: 0, count: 0 };
+  if (best < minN) return noProposal;
   const start = bestEnd + 1;
   return { start, count: Math.min(k, length - start) };
 }
 
+const noProposal = Object.freeze({ start: 0, count: 0 });
+
 /**
- * How many of `count` drafts starting at `start` in `context` the target accepts: the longest
- * prefix equal to the tokens it produces next, `output[generated]`, `output[generated + 1]`, …
- * (`generated` = output tokens in the context). Greedy verification keeps exactly that prefix;
- * with sampling the mock treats its content as what the target samples, and an n-gram draft has
- * no draft probabilities, so vLLM's rejection sampler accepts a draft iff the target samples it.
+ * How many of `count` drafts at tokens[start, start + count) the target accepts: the longest
+ * prefix equal to the tokens it produces next, tokens[next], tokens[next + 1], … (`next` = the
+ * context's length; tokens past the array's end are unknown and reject). Greedy verification keeps
+ * exactly that prefix; with sampling the mock treats its content as what the target samples, and
+ * an n-gram draft has no draft probabilities, so vLLM's rejection sampler accepts a draft iff the
+ * target samples it.
  */
 export function acceptedDrafts(
-  context: NgramContext,
+  tokens: ArrayLike<number>,
   start: number,
   count: number,
-  generated: number,
+  next: number,
 ): number {
   let accepted = 0;
   while (
     accepted < count &&
-    generated + accepted < context.output.length &&
-    contextToken(context, start + accepted) === context.output[generated + accepted]
+    next + accepted < tokens.length &&
+    tokens[start + accepted] === tokens[next + accepted]
   )
     accepted++;
   return accepted;
