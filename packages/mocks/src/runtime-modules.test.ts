@@ -3,6 +3,7 @@ import {
   type RuntimeOption,
   runtimeCatalog,
   runtimeNames,
+  tgisGpuEngineOptions,
 } from "@servingkit/mock-core";
 import { describe, expect, it } from "vitest";
 import { runtimeModule, runtimeModules } from "./runtime-modules.js";
@@ -30,11 +31,16 @@ describe("runtime modules", () => {
         seen.set(name, option);
       }
     }
-    // vLLM, TGIS and Caikit TGIS take the GPU engine's options (issue 7).
+    // vLLM, TGIS and Caikit TGIS take the GPU engine's options (issue 7), but vLLM alone its
+    // speculative-decoding flags: IBM TGIS drafts with its own speculator (SPECULATOR_NAME).
     for (const name of Object.keys(gpuEngineOptions)) {
       const declaring = runtimeModules.filter((m) => m.options?.[name] !== undefined);
-      expect(declaring.map((m) => m.name).sort(), name).toEqual(["caikit", "tgis", "vllm"]);
+      const expected = name in tgisGpuEngineOptions ? ["caikit", "tgis", "vllm"] : ["vllm"];
+      expect(declaring.map((m) => m.name).sort(), name).toEqual(expected);
     }
+    expect(Object.keys(gpuEngineOptions).length).toBeGreaterThan(
+      Object.keys(tgisGpuEngineOptions).length,
+    );
   });
 
   it("start each runtime with the host's health routes under its module's plugins", async () => {
