@@ -248,6 +248,8 @@ describe("--speculative-config", () => {
       promptLookupMin: 5,
       promptLookupMax: 5,
       acceptanceRates: [0.7, 0.7 ** 2, 0.7 ** 3],
+      // No --speculative-acceptance-rate: drafts come from the content (speculative.ts proposeNgram).
+      draftFromContent: true,
     });
     expect(
       readSpeculativeConfig(

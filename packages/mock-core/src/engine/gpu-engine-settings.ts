@@ -95,7 +95,7 @@ export const gpuEngineOptions: Readonly<Record<string, RuntimeOption>> = {
   "speculative-acceptance-rate": {
     type: "string",
     valueName: "RATE|R1,R2,...",
-    help: `with --speculative-config: the mock's draft acceptance, one per-token rate in [0, 1] (position i accepted with RATE^(i+1)) or one non-increasing rate per position (vLLM's "Per-position acceptance rate"); default ${defaultAcceptanceRate}`,
+    help: `with --speculative-config: the mock's draft acceptance, one per-token rate in [0, 1] (position i accepted with RATE^(i+1)) or one non-increasing rate per position (vLLM's "Per-position acceptance rate"); default ${defaultAcceptanceRate}; for ngram, without it the drafts come from the requests' own text as vLLM's proposer finds them, and giving it keeps the rate instead`,
   },
   "disable-sliding-window": {
     type: "boolean",
@@ -183,6 +183,11 @@ export interface SpeculativeSettings {
   readonly promptLookupMax?: number;
   /** Per-position acceptance (`--speculative-acceptance-rate`). */
   readonly acceptanceRates: readonly number[];
+  /**
+   * ngram without `--speculative-acceptance-rate`: drafts come from the requests' content as
+   * vLLM's proposer finds them (speculative.ts proposeNgram); a given rate keeps the rate model.
+   */
+  readonly draftFromContent?: boolean;
 }
 
 /** MTP model types vLLM folds into method "mtp" (vllm/config/speculative.py MTPModelTypes, a subset). */
@@ -288,6 +293,7 @@ export function readSpeculativeConfig(raw: string, rate: string | undefined): Sp
     ...(model === undefined ? {} : { model }),
     ...(method === "ngram" ? { promptLookupMin: lookupMin, promptLookupMax: lookupMax } : {}),
     acceptanceRates: rates,
+    ...(method === "ngram" && rate === undefined ? { draftFromContent: true } : {}),
   };
 }
 

@@ -119,6 +119,13 @@ export function engineStartup(settings: GpuEngineSettings): EngineStartup {
               method: speculative.method,
               numSpeculativeTokens: speculative.numSpeculativeTokens,
               acceptanceRates: speculative.acceptanceRates,
+              ...(speculative.promptLookupMin === undefined
+                ? {}
+                : {
+                    promptLookupMin: speculative.promptLookupMin,
+                    promptLookupMax: speculative.promptLookupMax ?? speculative.promptLookupMin,
+                  }),
+              ...(speculative.draftFromContent === true ? { draftFromContent: true } : {}),
               // EAGLE-family heads draft k tokens in a chain: k passes per step.
               draftTime:
                 speculative.numSpeculativeTokens *

@@ -847,3 +847,61 @@ describe("--stream-interval", () => {
     );
   });
 });
+
+describe("n-gram drafting from the content (--speculative-config ngram, --generation-mode echo)", () => {
+  // vllm/v1/spec_decode/ngram_proposer.py: the proposer looks the context's last 2..4 tokens up
+  // earlier in the context and drafts the up to k tokens that followed; no match, no drafts. In
+  // echo mode the output repeats the prompt, so once two output tokens are out, the prompt's start
+  // matches and every draft equals the next token: 1 + 3 tokens per step and chunk.
+  it("streams the multi-token steps the drafts bring, and /metrics counts them", async () => {
+    const clock = new ManualClock();
+    const server = await startVllm(
+      {
+        "served-model-name": "m",
+        gpu: "h100-80gb",
+        "generation-mode": "echo",
+        "speculative-config":
+          '{"method":"ngram","num_speculative_tokens":3,"prompt_lookup_max":4,"prompt_lookup_min":2}',
+      },
+      [],
+      { clock },
+    );
+    try {
+      const text = await drive(
+        clock,
+        fetch(`${server.url}/v1/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            prompt: "one two three four five six seven eight nine ten eleven twelve",
+            max_tokens: 40,
+            stream: true,
+            stream_options: { include_usage: true, continuous_usage_stats: true },
+          }),
+        }).then((r) => r.text()),
+      );
+      const chunks = contentChunks<{ usage: { completion_tokens: number } }>(text);
+      const counts = chunks.map((c) => c.usage.completion_tokens);
+      const sizes = counts.map((n, i) => n - (i === 0 ? 0 : (counts[i - 1] as number)));
+      // 13 tokens: the prefill's, one more ([last prompt token, first output token] is new), then
+      // [first, second] matches the prompt's start: 3 drafts accepted + 1, twice; the last step's
+      // third draft runs past the content's end (counted as rejected).
+      expect(sizes).toEqual([1, 1, 4, 4, 3]);
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      // vllm/v1/spec_decode/metrics.py: one draft per sequence that proposed, its tokens, the
+      // accepted ones and the accepted count per position; they agree with the chunks above
+      // (every chunk but the first two carries 1 + its step's accepted drafts).
+      expect(sample(metrics, "vllm:spec_decode_num_drafts_total")).toBe(3);
+      expect(sample(metrics, "vllm:spec_decode_num_draft_tokens_total")).toBe(9);
+      expect(sample(metrics, "vllm:spec_decode_num_accepted_tokens_total")).toBe(8);
+      expect(sizes.slice(2).reduce((a, b) => a + b - 1, 0)).toBe(8);
+      const perPos = metrics
+        .split("\n")
+        .filter((l) => l.startsWith("vllm:spec_decode_num_accepted_tokens_per_pos_total"))
+        .map((l) => Number(l.slice(l.lastIndexOf(" ") + 1)));
+      expect(perPos).toEqual([3, 3, 2]);
+    } finally {
+      await server.close();
+    }
+  });
+});
