@@ -1,11 +1,13 @@
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { defaultModelDir } from "@servingkit/mock-core";
+import { rm } from "node:fs/promises";
 import type OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createVllmClient } from "./client.js";
-import { openaiClient, startVllm, type TestServer } from "./mock/test-server.js";
+import {
+  openaiClient,
+  startVllm,
+  type TestServer,
+  thinkingSwitchModelDir,
+} from "./mock/test-server.js";
 import { type ChatChunkLike, reasoningDeltas, reasoningOf } from "./reasoning.js";
 import type { VllmChatExtras } from "./types.js";
 
@@ -195,18 +197,8 @@ describe("VllmChatExtras with the openai SDK (Qwen3-style template, --reasoning-
   let server: TestServer;
   let client: OpenAI;
   beforeAll(async () => {
-    // A model whose chat template reads enable_thinking as Qwen3's tokenizer_config.json does:
-    // false closes an empty think block in the generation prompt.
-    dir = await mkdtemp(join(tmpdir(), "vllm-client-kwargs-"));
-    await cp(defaultModelDir, dir, { recursive: true });
-    const path = join(dir, "tokenizer_config.json");
-    const config = JSON.parse(await readFile(path, "utf8"));
-    config.chat_template =
-      "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}\n{% endfor %}" +
-      "{% if add_generation_prompt %}<|assistant|>" +
-      "{% if enable_thinking is defined and enable_thinking is false %}<think>\n\n</think>\n\n{% endif %}" +
-      "{% endif %}";
-    await writeFile(path, JSON.stringify(config));
+    // A model whose template reads enable_thinking as Qwen3's does (test-server.ts).
+    dir = await thinkingSwitchModelDir();
     server = await startVllm(
       { "reasoning-parser": "qwen3", "served-model-name": "qwen", "vllm-version": "0.12.0" },
       [dir],

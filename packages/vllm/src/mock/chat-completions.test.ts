@@ -1,10 +1,7 @@
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { defaultModelDir } from "@servingkit/mock-core";
+import { rm } from "node:fs/promises";
 import type OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openaiClient, startVllm, type TestServer } from "./test-server.js";
+import { openaiClient, startVllm, type TestServer, thinkingSwitchModelDir } from "./test-server.js";
 
 /** The data of each SSE event, `[DONE]` left out. */
 function chunksOf(body: string): Record<string, unknown>[] {
@@ -358,18 +355,8 @@ describe("chat_template_kwargs", () => {
   let dir: string;
   let server: TestServer;
   beforeAll(async () => {
-    // A model whose template reads a request variable as Qwen3's does: with enable_thinking
-    // false its generation prompt closes an empty think block (Qwen3 tokenizer_config.json).
-    dir = await mkdtemp(join(tmpdir(), "vllm-kwargs-"));
-    await cp(defaultModelDir, dir, { recursive: true });
-    const path = join(dir, "tokenizer_config.json");
-    const config = JSON.parse(await readFile(path, "utf8"));
-    config.chat_template =
-      "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}\n{% endfor %}" +
-      "{% if add_generation_prompt %}<|assistant|>" +
-      "{% if enable_thinking is defined and enable_thinking is false %}<think>\n\n</think>\n\n{% endif %}" +
-      "{% endif %}";
-    await writeFile(path, JSON.stringify(config));
+    // A model whose template reads enable_thinking as Qwen3's does (test-server.ts).
+    dir = await thinkingSwitchModelDir();
     server = await startVllm(
       { "reasoning-parser": "qwen3", "generation-mode": "echo", "served-model-name": "qwen" },
       [dir],

@@ -4,8 +4,11 @@
  * depending on that package, which depends on this one).
  */
 
+import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { MockOptions, RuntimeOptionValues } from "@servingkit/mock-core";
-import { type RunningMock, startMock } from "@servingkit/mock-core";
+import { defaultModelDir, type RunningMock, startMock } from "@servingkit/mock-core";
 import OpenAI from "openai";
 import { vllmMockModule } from "../mock.js";
 
@@ -40,4 +43,23 @@ export async function startVllm(
 /** The official `openai` SDK pointed at a test server's `/v1`, without retries. */
 export function openaiClient(server: Pick<TestServer, "url">, apiKey = "unused"): OpenAI {
   return new OpenAI({ baseURL: `${server.url}/v1`, apiKey, maxRetries: 0 });
+}
+
+/**
+ * A model directory (the built-in model's files) whose chat template reads `enable_thinking` as
+ * Qwen3's tokenizer_config.json does: false closes an empty think block in the generation
+ * prompt. For `chat_template_kwargs` tests; the caller removes the directory.
+ */
+export async function thinkingSwitchModelDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "vllm-thinking-switch-"));
+  await cp(defaultModelDir, dir, { recursive: true });
+  const path = join(dir, "tokenizer_config.json");
+  const config = JSON.parse(await readFile(path, "utf8"));
+  config.chat_template =
+    "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}\n{% endfor %}" +
+    "{% if add_generation_prompt %}<|assistant|>" +
+    "{% if enable_thinking is defined and enable_thinking is false %}<think>\n\n</think>\n\n{% endif %}" +
+    "{% endif %}";
+  await writeFile(path, JSON.stringify(config));
+  return dir;
 }
