@@ -7,7 +7,7 @@
  * With `--reasoning-parser` the model thinks first (reasoning-parser.ts): the parser's split goes
  * into the release's reasoning field (profiles.ts `reasoningFields`), whole and delta by delta.
  */
-import { randomUUID } from "node:crypto";
+
 import { seededRandom, type TokenEvent } from "@servingkit/mock-core";
 import {
   bestCandidates,
@@ -39,6 +39,7 @@ import {
   thinkingText,
   thinksFor,
 } from "./reasoning-parser.js";
+import { uuidHex } from "./request-id.js";
 import { type ChatRequest, isGreedy, type ToolSpec } from "./requests.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
 import { type EmitFrame, sseEvent, textFrames, textHole } from "./sse.js";
@@ -115,7 +116,7 @@ function toolFinish(
 
 /** vLLM's tool call ids: `chatcmpl-tool-<32 hex>`. */
 function toolCallId(): string {
-  return `chatcmpl-tool-${randomUUID().replaceAll("-", "")}`;
+  return `chatcmpl-tool-${uuidHex()}`;
 }
 
 /**

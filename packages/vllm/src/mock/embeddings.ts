@@ -5,11 +5,12 @@
  * `dimensions` only for Matryoshka models; a generative model answers vLLM's "does not support"
  * 400 instead.
  */
-import { randomUUID } from "node:crypto";
+
 import { embedText } from "@servingkit/mock-core";
 import { usageOf } from "./choices.js";
 import { badRequest, type VllmError } from "./errors.js";
 import { completionPromptIds } from "./prompts.js";
+import { uuidHex } from "./request-id.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
 import { FieldReader } from "./validation.js";
 
@@ -103,7 +104,7 @@ export function embeddings(model: VllmModel, body: unknown): object {
     };
   });
   return {
-    id: `embd-${randomUUID().replaceAll("-", "")}`,
+    id: `embd-${uuidHex()}`,
     object: "list",
     created: model.nowSeconds(),
     model: modelName,

@@ -3,8 +3,9 @@
  * card per served name, `owned_by` `vllm`, `root` the `--model` path, `max_model_len`, and one
  * permission entry.
  */
-import { randomUUID } from "node:crypto";
+
 import type { LoraAdapter } from "./lora.js";
+import { uuidHex } from "./request-id.js";
 
 /** What the card says about the served model. */
 export interface ServedModel {
@@ -64,7 +65,7 @@ export function modelList(
   adapters: readonly LoraAdapter[] = [],
 ): { object: "list"; data: ModelCard[] } {
   const permission = (): ModelPermission => ({
-    id: `modelperm-${randomUUID().replaceAll("-", "")}`,
+    id: `modelperm-${uuidHex()}`,
     object: "model_permission",
     created: nowSeconds,
     allow_create_engine: false,

@@ -5,9 +5,10 @@
  * higher for texts that share words. Token counts are the pair's tokens as the tokenizer counts
  * them.
  */
-import { randomUUID } from "node:crypto";
+
 import { cosineSimilarity, embedText } from "@servingkit/mock-core";
 import { badRequest } from "./errors.js";
+import { uuidHex } from "./request-id.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
 import { FieldReader } from "./validation.js";
 
@@ -61,7 +62,7 @@ export function score(model: VllmModel, body: unknown): object {
     return { index, object: "score", score: relevance(model, query, text) };
   });
   return {
-    id: `score-${randomUUID().replaceAll("-", "")}`,
+    id: `score-${uuidHex()}`,
     object: "list",
     created: model.nowSeconds(),
     model: modelName,
@@ -95,7 +96,7 @@ export function rerank(model: VllmModel, body: unknown): object {
     })
     .sort((a, b) => b.relevance_score - a.relevance_score);
   return {
-    id: `rerank-${randomUUID().replaceAll("-", "")}`,
+    id: `rerank-${uuidHex()}`,
     model: modelName,
     usage: { total_tokens: tokens },
     results: topN > 0 ? ranked.slice(0, topN) : ranked,
