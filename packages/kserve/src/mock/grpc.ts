@@ -720,9 +720,9 @@ function tritonRpcs(state: KserveMockState, guard: <T>(work: () => T) => T) {
 const grpcDuration = (d: Duration) => ({ count: BigInt(d.count), ns: BigInt(d.ns) });
 
 /**
- * ModelStatistics' `response_stats` map: InferResponseStatistics has the five durations the
- * statistics extension's GRPC section lists (extension_statistics.md); `cancel`, which its REST
- * section adds, is not in our proto.
+ * ModelStatistics' `response_stats` map: InferResponseStatistics carries the same six durations
+ * as REST, `cancel` included (triton-inference-server/common PR #113, "Add cancellation into
+ * response statistics"; its field number is in proto/UPSTREAM.md).
  */
 function grpcResponseStats(stats: ReadonlyMap<string, ResponseStats>) {
   const out: Record<string, ReturnType<typeof grpcResponseEntry>> = {};
@@ -738,6 +738,7 @@ function grpcResponseEntry(r: ResponseStats) {
     success: grpcDuration(r.success),
     fail: grpcDuration(r.fail),
     emptyResponse: grpcDuration(r.emptyResponse),
+    cancel: grpcDuration(r.cancel),
   };
 }
 

@@ -269,13 +269,64 @@ describe("statistics of a decoupled model (vllm_model)", () => {
     expect(r["0"]?.success?.count).toBe("2");
     expect(r["1"]?.success?.count).toBe("1");
     expect(Number(r["0"]?.empty_response?.count)).toBe(0);
-    // The proto's InferResponseStatistics has five durations: no cancel over gRPC.
+    // common PR #113 ("Add cancellation into response statistics") gave InferResponseStatistics
+    // a sixth duration, cancel, as REST has.
     expect(Object.keys(r["0"] ?? {}).sort()).toEqual([
+      "cancel",
       "compute_infer",
       "compute_output",
       "empty_response",
       "fail",
       "success",
     ]);
+    expect(Number(r["0"]?.cancel?.count)).toBe(0);
+  });
+
+  it("gRPC ModelStatistics: a cancelled ModelStreamInfer call shows in response_stats' cancel", async () => {
+    // core PR #329: a request cancelled before its final response counts one cancel at the next
+    // response index (infer_stats.cc UpdateResponseCancel), reported over gRPC since common #113.
+    const { mock } = await startVllmTriton({ "inter-token-latency": "20" });
+    const client = inferenceClient(mock);
+    const lengthPrefixed = (text: string) => {
+      const b = Buffer.from(text);
+      const length = Buffer.alloc(4);
+      length.writeUInt32LE(b.length);
+      return Buffer.concat([length, b]);
+    };
+    await new Promise<void>((resolve) => {
+      const call = (
+        client.raw.ModelStreamInfer as unknown as () => grpc.ClientDuplexStream<object, object>
+      ).call(client.raw);
+      call.on("data", () => call.cancel());
+      call.on("error", () => resolve());
+      call.write({
+        model_name: "vllm_model",
+        inputs: [
+          { name: "text_input", datatype: "BYTES", shape: [1] },
+          { name: "stream", datatype: "BOOL", shape: [1] },
+          { name: "sampling_parameters", datatype: "BYTES", shape: [1] },
+        ],
+        raw_input_contents: [
+          lengthPrefixed("Hello"),
+          Buffer.of(1),
+          lengthPrefixed(JSON.stringify({ max_tokens: 500, ignore_eos: true })),
+        ],
+      });
+    });
+    type Stat = Record<string, { cancel: { count: string; ns: string } }>;
+    const cancels = async () => {
+      const body = (await client.unary("ModelStatistics", { name: "vllm_model" })) as {
+        model_stats: { response_stats: Stat }[];
+      };
+      const r = body.model_stats[0]?.response_stats ?? {};
+      return Object.values(r).reduce((n, d) => n + Number(d.cancel.count), 0);
+    };
+    // The server sees the cancellation a moment after the client does.
+    let seen = await cancels();
+    for (let i = 0; i < 50 && seen === 0; i += 1) {
+      await new Promise((r) => setTimeout(r, 20));
+      seen = await cancels();
+    }
+    expect(seen).toBe(1);
   });
 });
