@@ -21,6 +21,7 @@ import { httpDecoupledRefusal, recordedRun } from "./decoupled.js";
 import { InferFault } from "./fault.js";
 import type { RequestedOutput } from "./infer.js";
 import { asFault, recordedInfer } from "./infer.js";
+import { type MemberNames, memberNames } from "./json-member-names.js";
 import { modelMetadata, serverMetadata } from "./metadata.js";
 import { dataplaneDocument, docsTitle, modelDocument, modelDocumentUrl } from "./mlserver-docs.js";
 import { fastapiOpenApiDocument } from "./mlserver-openapi.js";
@@ -216,8 +217,8 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
       if (!("model" in found)) return found;
       try {
         checkGenerateEncoding(request.headers["content-encoding"]);
-        const body = generateBody(profile, request);
-        const decoded = decodeGenerateRequest(profile, found.model, body);
+        const { body, names } = generateBody(profile, request);
+        const decoded = decodeGenerateRequest(profile, found.model, body, names);
         if (found.model.decoupled === true) {
           // A decoupled model's responses, as many as it sends (decoupled.ts, triton-generate.ts).
           // HandleGenerate refuses no `triton_` parameter (the infer route's parser does).
@@ -512,12 +513,17 @@ function tritonExtensionRoutes(
 }
 
 /**
- * A generate request's JSON body. Unparseable text (an empty body too) is refused as the infer
- * route refuses it (`parseRestJson`).
+ * A generate request's JSON body and its member names as the text spells them (repeats kept:
+ * Triton walks every member, json-member-names.ts). Unparseable text (an empty body too) is
+ * refused as the infer route refuses it (`parseRestJson`).
  */
-function generateBody(profile: KserveProfile, request: RestRouteRequest): unknown {
+function generateBody(
+  profile: KserveProfile,
+  request: RestRouteRequest,
+): { body: unknown; names: MemberNames } {
   const text = Buffer.isBuffer(request.body) ? request.body.toString("utf8") : "";
-  return parseRestJson(profile, text);
+  const body = parseRestJson(profile, text);
+  return { body, names: memberNames(text, "parameters") };
 }
 
 /** A repository request's optional JSON body (`{}` when empty); malformed JSON is the runtime's parse error. */

@@ -180,6 +180,9 @@ async function start(runtime: "triton" | "mlserver" | "ovms" = "triton") {
 }
 
 const simpleBody = { INPUT0: sixteen((i) => i), INPUT1: sixteen(() => 1) };
+/** The simple model's inputs as JSON text, for bodies that repeat a key (no object can). */
+const ints = JSON.stringify(simpleBody.INPUT0);
+const ones = JSON.stringify(simpleBody.INPUT1);
 const simpleAnswer = `{"OUTPUT0":${JSON.stringify(sixteen((i) => i + 1))},"OUTPUT1":${JSON.stringify(sixteen((i) => i - 1))},"model_name":"simple","model_version":"1"}`;
 
 describe("POST /v2/models/{m}[/versions/{v}]/generate", () => {
@@ -375,6 +378,30 @@ describe("generate refusals: Triton's texts and statuses (HttpCodeFromError)", (
       400,
       "Converting keyword: 'parameters': input 'INPUT0' already exists in request",
     ],
+    // test_duplicate_inputs sends raw JSON text with a repeated input: Triton walks every member
+    // of its parsed document, so AddInput refuses the second; with several repeats, the first
+    // repeat in document order ("Multiple duplicates, parsed in order").
+    [
+      "a repeated input key",
+      "/v2/models/simple/generate",
+      `{"INPUT0": ${ints}, "INPUT1": ${ones}, "INPUT0": ${ints}}`,
+      400,
+      "input 'INPUT0' already exists in request",
+    ],
+    [
+      "repeated input keys on generate_stream, the first repeat in document order",
+      "/v2/models/simple/generate_stream",
+      `{"INPUT0": ${ints}, "INPUT1": ${ones}, "INPUT1": ${ones}, "INPUT0": ${ints}}`,
+      400,
+      "input 'INPUT1' already exists in request",
+    ],
+    [
+      "an input repeated inside parameters",
+      "/v2/models/simple/generate",
+      `{"INPUT0": ${ints}, "parameters": {"INPUT1": ${ones}, "INPUT1": ${ones}}}`,
+      400,
+      "Converting keyword: 'parameters': input 'INPUT1' already exists in request",
+    ],
     [
       "a non-string id",
       "/v2/models/simple/generate",
@@ -405,6 +432,17 @@ describe("generate refusals: Triton's texts and statuses (HttpCodeFromError)", (
       expect([res.status, await res.json()]).toEqual([status, { error }]);
     });
   }
+
+  it("a repeated parameter key is no refusal (the parameter is set again)", async () => {
+    // Only core's AddInput refuses a repeat; parameters are not inputs (ExactMappingInput).
+    const { post } = await start();
+    const res = await post(
+      "/v2/models/simple/generate",
+      `{"INPUT0": ${ints}, "p": 1, "INPUT1": ${ones}, "p": 2}`,
+    );
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { OUTPUT0: number[] }).OUTPUT0).toEqual(sixteen((i) => i + 1));
+  });
 
   it("malformed JSON is the infer route's parse refusal (500, TritonJson Parse)", async () => {
     const { post } = await start();

@@ -23,6 +23,7 @@ import {
 import type { ModelCallback } from "./decoupled.js";
 import { InferFault } from "./fault.js";
 import { asFault, type DecodedRequest, type InferResult, type ParameterValue } from "./infer.js";
+import type { MemberNames } from "./json-member-names.js";
 import { type MockModel, metadataShape, type Tensor, type TensorSpec } from "./models.js";
 import { type KserveProfile, tritonRequestPrefix } from "./profiles.js";
 
@@ -52,11 +53,19 @@ export function checkGenerateEncoding(header: string | undefined): void {
  * that are not inputs are parameters whose values must be strings, numbers or booleans
  * (`SetTritonParameterFromJsonParameter`), kept in `parameters` of the result (a later key of
  * one name wins) for the models that read them (`vllm_model`).
+ *
+ * `names` are the member names of the body's text ({@link memberNames} with `parameters`): given,
+ * the members are mapped in document order with every repeat, as Triton walks its parsed
+ * document, so a repeated input is refused where its second occurrence stands
+ * (generate_endpoint_test.py `test_duplicate_inputs`); without it, in `Object.keys` order, and a
+ * repeat is invisible (JSON.parse kept the last value). A repeated name's value is the last one
+ * either way.
  */
 export function decodeGenerateRequest(
   profile: KserveProfile,
   model: MockModel,
   body: unknown,
+  names?: MemberNames,
 ): DecodedRequest {
   let id: string | undefined;
   if (isObject(body) && body.id !== undefined) {
@@ -76,22 +85,40 @@ export function decodeGenerateRequest(
   const inputs: Tensor[] = [];
   // No prototype: a parameter named `__proto__` is a key like any other.
   const parameters = Object.create(null) as Record<string, ParameterValue>;
-  mapMembers(profile, model, body, inputs, parameters, id, true);
+  mapMembers(profile, model, body, names, inputs, parameters, id, true);
   return { id, parameters, inputs, outputs: undefined };
 }
 
-/** `ConvertGenerateRequest`: each member in order, `parameters` (top level only) as a nested object. */
+/**
+ * `ConvertGenerateRequest`: each member in order, `parameters` (top level only) as a nested
+ * object. `names` gives the order and the repeats ({@link decodeGenerateRequest}): a repeated
+ * input is refused by core's AddInput, a repeated parameter set again (the last value stays).
+ */
 function mapMembers(
   profile: KserveProfile,
   model: MockModel,
   members: Record<string, unknown>,
+  names: MemberNames | undefined,
   inputs: Tensor[],
   parameters: Record<string, ParameterValue>,
   id: string | undefined,
   top: boolean,
 ): void {
-  for (const key of Object.keys(members)) {
+  const keys = Object.keys(members);
+  const order = (top ? names?.names : names?.nested) ?? keys;
+  const seen = order.length === keys.length ? undefined : new Set<string>();
+  for (const key of order) {
+    if (!Object.hasOwn(members, key)) continue;
     const value = members[key];
+    if (seen !== undefined) {
+      if (seen.has(key) && (!top || key !== parametersKey)) {
+        if (model.inputs.some((spec) => spec.name === key)) {
+          throw new InferFault("invalid", `input '${key}' already exists in request`);
+        }
+        continue;
+      }
+      seen.add(key);
+    }
     if (!top || key !== parametersKey) {
       mapMember(profile, model, key, value, inputs, parameters, id);
       continue;
@@ -109,7 +136,7 @@ function mapMembers(
       );
     }
     try {
-      mapMembers(profile, model, value, inputs, parameters, id, false);
+      mapMembers(profile, model, value, names, inputs, parameters, id, false);
     } catch (error) {
       if (!(error instanceof InferFault)) throw error;
       throw new InferFault(error.kind, `Converting keyword: 'parameters': ${error.message}`);
