@@ -442,6 +442,12 @@ describe("generate refusals: Triton's texts and statuses (HttpCodeFromError)", (
     );
     expect(res.status).toBe(200);
     expect(((await res.json()) as { OUTPUT0: number[] }).OUTPUT0).toEqual(sixteen((i) => i + 1));
+    // A repeated `parameters` object: Triton maps each; the mock reads the last (JSON.parse).
+    const twice = await post(
+      "/v2/models/simple/generate",
+      `{"INPUT0": ${ints}, "parameters": {"p": 1}, "parameters": {"INPUT1": ${ones}}}`,
+    );
+    expect(twice.status).toBe(200);
   });
 
   it("malformed JSON is the infer route's parse refusal (500, TritonJson Parse)", async () => {

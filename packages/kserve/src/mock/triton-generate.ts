@@ -59,7 +59,8 @@ export function checkGenerateEncoding(header: string | undefined): void {
  * document, so a repeated input is refused where its second occurrence stands
  * (generate_endpoint_test.py `test_duplicate_inputs`); without it, in `Object.keys` order, and a
  * repeat is invisible (JSON.parse kept the last value). A repeated name's value is the last one
- * either way.
+ * either way (Triton reads a repeated `id` from the first, and maps every repeated `parameters`
+ * object; the mock reads the last of each).
  */
 export function decodeGenerateRequest(
   profile: KserveProfile,
@@ -111,8 +112,10 @@ function mapMembers(
     if (!Object.hasOwn(members, key)) continue;
     const value = members[key];
     if (seen !== undefined) {
-      if (seen.has(key) && (!top || key !== parametersKey)) {
-        if (model.inputs.some((spec) => spec.name === key)) {
+      if (seen.has(key)) {
+        // A repeated `parameters` object is read once: JSON.parse kept only the last of them.
+        const nested = top && key === parametersKey;
+        if (!nested && model.inputs.some((spec) => spec.name === key)) {
           throw new InferFault("invalid", `input '${key}' already exists in request`);
         }
         continue;
