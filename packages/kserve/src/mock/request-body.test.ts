@@ -29,22 +29,25 @@ describe("bodyPadding", () => {
 });
 
 describe("BodyPool", () => {
+  const size = pooledBodyBytes;
+
   it("lends kept memory again, only to a body that needs at least half of it", () => {
     const pool = new BodyPool();
-    const first = pool.take(1000);
-    pool.give(Buffer.from(first, 3, 900));
+    const first = pool.take(size + 8);
+    pool.give(Buffer.from(first, 3, size));
     expect(pool.freeCount).toBe(1);
-    expect(pool.take(400)).not.toBe(first); // too big a buffer for 400 bytes
-    expect(pool.take(1000)).toBe(first);
+    expect(pool.take(size / 4)).not.toBe(first); // too big a buffer for a quarter of it
+    expect(pool.take(size + 8)).toBe(first);
     expect(pool.freeCount).toBe(0);
   });
 
   it("takes back only what it lent, once, and keeps at most maxFree buffers", () => {
     const pool = new BodyPool(1);
-    const a = pool.take(10);
-    const b = pool.take(10);
-    pool.give(Buffer.alloc(10));
+    const a = pool.take(size);
+    const b = pool.take(size);
+    pool.give(Buffer.alloc(size));
     pool.give("not a buffer");
+    pool.give(Buffer.from(pool.take(16))); // small bodies are never kept
     expect(pool.freeCount).toBe(0);
     pool.give(Buffer.from(a));
     pool.give(Buffer.from(a));

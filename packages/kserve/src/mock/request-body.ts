@@ -77,7 +77,8 @@ export class BodyPool {
 
   /** Takes back the memory under `body` if this pool lent it (once); anything else is ignored. */
   give(body: unknown): void {
-    if (!Buffer.isBuffer(body)) return;
+    // Most bodies are small: they were never lent (the cheap test first).
+    if (!Buffer.isBuffer(body) || body.byteLength < pooledBodyBytes) return;
     const buffer = body.buffer;
     if (!(buffer instanceof ArrayBuffer) || !this.#lent.has(buffer)) return;
     this.#lent.delete(buffer);
