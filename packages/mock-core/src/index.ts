@@ -147,5 +147,25 @@ export {
   withholdBaseHealthRoutes,
   wrapBaseHealthRoutes,
 } from "./runtime-plugins.js";
+// --- structured outputs: text a json schema / regex / grammar constraint accepts (src/structured) ---
+export {
+  type Grammar,
+  grammarRepeatMax,
+  grammarSampleCap,
+  parseGrammar,
+  sampleGrammar,
+} from "./structured/grammar-sample.js";
+export { sampleJson } from "./structured/json-sample.js";
+export { isLikelyLark, larkToEbnf } from "./structured/lark-grammar.js";
+export {
+  checkRegex,
+  type RegexBackend,
+  regexRepeatMax,
+  regexSampleBudget,
+  sampleRegex,
+  type TranslatedRegex,
+  translateRegex,
+} from "./structured/regex-sample.js";
+export { StructuredOutputError } from "./structured/structured-output-error.js";
 export { swaggerUiHtml } from "./swagger-ui.js";
 export { selfSignedCertificate, type TlsMaterial } from "./tls.js";

@@ -8,7 +8,7 @@
  * into the release's reasoning field (profiles.ts `reasoningFields`), whole and delta by delta.
  */
 
-import { seededRandom, type TokenEvent } from "@servingkit/mock-core";
+import { sampleJson, seededRandom, type TokenEvent } from "@servingkit/mock-core";
 import {
   bestCandidates,
   candidateCount,
@@ -25,7 +25,6 @@ import {
 } from "./choices.js";
 import { clampLogprob } from "./completions.js";
 import { badRequest } from "./errors.js";
-import { sampleJson } from "./json-sample.js";
 import type { ReasoningFields } from "./profiles.js";
 import { promptLogprobsList } from "./prompt-logprobs.js";
 import { chatPromptIds } from "./prompts.js";

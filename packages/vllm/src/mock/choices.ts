@@ -9,12 +9,11 @@ import {
   type GenerationRequest,
   type ReadySteps,
   readySteps,
+  sampleJson,
   type TokenEvent,
 } from "@servingkit/mock-core";
 import { badRequest, checkContextLength } from "./errors.js";
-import { sampleGrammar } from "./grammar-sample.js";
-import { sampleJson } from "./json-sample.js";
-import { sampleRegex } from "./regex-sample.js";
+import { sampleGrammar, sampleRegex } from "./guided-samplers.js";
 import { type Guided, isGreedy, type Sampling } from "./requests.js";
 import type { VllmModel } from "./served-model.js";
 import { type EmitFrame, sseStream } from "./sse.js";

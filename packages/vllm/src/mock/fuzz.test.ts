@@ -4,8 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VllmError } from "./errors.js";
-import { sampleGrammar } from "./grammar-sample.js";
-import { sampleRegex } from "./regex-sample.js";
+import { sampleGrammar, sampleRegex } from "./guided-samplers.js";
 import { startVllm, type TestServer } from "./test-server.js";
 
 /** A small deterministic PRNG (mulberry32), so a failing body can be replayed. */

@@ -3,9 +3,8 @@
  * checks (vllm-openai.md §4, §3.2), read into typed requests. Checks raise vLLM's texts.
  */
 import { badRequest, type VllmError } from "./errors.js";
-import { parseGrammar } from "./grammar-sample.js";
+import { checkRegex, parseGrammar } from "./guided-samplers.js";
 import type { GuidedFields } from "./profiles.js";
-import { checkRegex } from "./regex-sample.js";
 import { baseRequestId } from "./request-id.js";
 import { FieldReader, modelValueError } from "./validation.js";
 

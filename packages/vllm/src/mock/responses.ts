@@ -8,11 +8,10 @@
  * (harmony), built-in tools (web search, code interpreter, MCP) and reasoning parsers are out of
  * scope: their tools are rendered into the template and never called.
  */
-import type { FinishEvent, TokenEvent } from "@servingkit/mock-core";
+import { type FinishEvent, sampleJson, type TokenEvent } from "@servingkit/mock-core";
 import { type ChoicePlan, guidedText, planChoices, runChoice, stopSuffix } from "./choices.js";
 import { clampLogprob } from "./completions.js";
 import { badRequest, checkContextLength, VllmError } from "./errors.js";
-import { sampleJson } from "./json-sample.js";
 import type { ResponsesEra } from "./profiles.js";
 import { chatPromptIds } from "./prompts.js";
 import { uuidHex } from "./request-id.js";

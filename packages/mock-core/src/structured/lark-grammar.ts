@@ -7,7 +7,7 @@
  * A grammar the rewrite cannot take is vLLM's 400 "Failed to convert the grammar from Lark to
  * EBNF. " (its trailing space included).
  */
-import { badRequest } from "./errors.js";
+import { StructuredOutputError } from "./structured-output-error.js";
 
 function withoutComment(line: string): string {
   return line.replace(/(#|\/\/).*$/, "").trim();
@@ -19,7 +19,8 @@ export function isLikelyLark(grammar: string): boolean {
   return !grammar.split("\n").some((line) => withoutComment(line).includes("::="));
 }
 
-const refused = () => badRequest("Failed to convert the grammar from Lark to EBNF. ");
+const refused = () =>
+  new StructuredOutputError("Failed to convert the grammar from Lark to EBNF. ");
 
 /** The rule names a definition refers to (quoted strings and operators taken out). */
 function references(definition: string): string[] {
@@ -34,7 +35,10 @@ function quoted(text: string): string {
   return text.replace(/'([^']*)'/g, '"$1"');
 }
 
-/** The EBNF vLLM makes of a Lark grammar; throws its 400 where the rewrite fails. */
+/**
+ * The EBNF vLLM makes of a Lark grammar; throws a {@link StructuredOutputError} (vLLM's 400)
+ * where the rewrite fails.
+ */
 export function larkToEbnf(grammar: string): string {
   const lines = grammar
     .split("\n")

@@ -3,11 +3,9 @@
  * (backend_xgrammar.py validate_xgrammar_grammar: an unreadable grammar is 400 "Invalid grammar
  * specification.").
  */
-import type OpenAI from "openai";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { grammarSampleCap, parseGrammar, sampleGrammar } from "./grammar-sample.js";
 import { isLikelyLark, larkToEbnf } from "./lark-grammar.js";
-import { openaiClient, startVllm, type TestServer } from "./test-server.js";
 
 /** Grammars with a regular language, and the JS regex of that language. */
 const regular: [string, RegExp][] = [
@@ -104,47 +102,5 @@ name: 'Ann' | 'Bob'`;
         "Failed to convert the grammar from Lark to EBNF. ",
       );
     }
-  });
-});
-
-describe("guided_grammar over HTTP", () => {
-  let server: TestServer;
-  let client: OpenAI;
-  beforeAll(async () => {
-    // The last releases that read guided_* beside structured_outputs (profiles.ts guidedFields).
-    server = await startVllm({ "served-model-name": "granite", "vllm-version": "0.11.0" });
-    client = openaiClient(server, "x");
-  });
-  afterAll(() => server.close());
-
-  // vllm-openai.md §4.1: guided_grammar (and structured_outputs.grammar) constrain the output.
-  it("constrains output to the grammar on both endpoints", async () => {
-    const completion = await client.completions.create({
-      model: "granite",
-      prompt: "Answer:",
-      max_tokens: 64,
-      n: 4,
-      seed: 5,
-      guided_grammar: regular[2]?.[0],
-    } as OpenAI.CompletionCreateParamsNonStreaming);
-    for (const choice of completion.choices)
-      expect(choice.text).toMatch(/^(hello|hi) [A-Z][a-z]*$/);
-    const chat = await client.chat.completions.create({
-      model: "granite",
-      messages: [{ role: "user", content: "Sum?" }],
-      max_tokens: 200,
-      structured_outputs: { grammar: arithmetic },
-    } as OpenAI.ChatCompletionCreateParamsNonStreaming);
-    expect(balanced(chat.choices[0]?.message.content ?? "(")).toBe(true);
-  });
-
-  it("answers an unreadable grammar with vLLM's 400", async () => {
-    const response = await fetch(`${server.url}/v1/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ prompt: "x", guided_grammar: "root ::= (" }),
-    });
-    expect(response.status).toBe(400);
-    expect(await response.text()).toContain("Invalid grammar specification.");
   });
 });

@@ -5,9 +5,9 @@
  * first read as vLLM's default structured-output backend reads it ({@link translateRegex}:
  * xgrammar's JavaScript-like syntax, else guidance's Rust syntax, which takes Python's forms).
  */
-import { seededRandom } from "@servingkit/mock-core";
 import RandExpModule from "randexp";
-import { badRequest } from "./errors.js";
+import { seededRandom } from "../engine/random.js";
+import { StructuredOutputError } from "./structured-output-error.js";
 
 // randexp is CommonJS (`module.exports = RandExp`) typed as an ES default export: Node gives the
 // class itself as the default import, the types say it sits under `.default`.
@@ -478,7 +478,8 @@ const translationCacheSize = 256;
  * Reads a `guided_regex` / `structured_outputs.regex` pattern as vLLM's default backend `auto`
  * does: xgrammar first, and where xgrammar refuses, guidance (llguidance, Rust `regex` syntax,
  * which takes Python's `(?P<name>...)`, `\A` and inline flags). Returns the backend and the
- * pattern in JavaScript syntax; throws the 400 vLLM answers when guidance refuses too:
+ * pattern in JavaScript syntax; throws a {@link StructuredOutputError} with the text vLLM answers
+ * (its 400) when guidance refuses too:
  * "Grammar error: " and the refusal (vllm/v1/structured_output/backend_guidance.py
  * `validate_guidance_grammar`).
  */
@@ -494,7 +495,9 @@ export function translateRegex(pattern: string): TranslatedRegex {
       translated = { backend: "guidance", source: compiles(convert(pattern, "guidance")) };
     } catch (refusal) {
       if (!(refusal instanceof RegexRefusal)) throw refusal;
-      throw badRequest(refusal.mockLimit ? refusal.message : `Grammar error: ${refusal.message}`);
+      throw new StructuredOutputError(
+        refusal.mockLimit ? refusal.message : `Grammar error: ${refusal.message}`,
+      );
     }
   }
   if (translations.size >= translationCacheSize) translations.clear();
@@ -513,7 +516,8 @@ function compiles(source: string): string {
 }
 
 /**
- * Checks a pattern as vLLM does before generation ({@link translateRegex}), refusing with its 400.
+ * Checks a pattern as vLLM does before generation ({@link translateRegex}), refusing with a
+ * {@link StructuredOutputError} in the backend's words.
  */
 export function checkRegex(pattern: string): void {
   translateRegex(pattern);

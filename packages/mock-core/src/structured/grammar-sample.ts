@@ -7,9 +7,9 @@
  * `{m}` `{m,}` `{m,n}`, `#` comments) and draws a sentence from `root` with a seeded generator,
  * taking the shortest way out once deep, so a recursive grammar still ends.
  */
-import { seededRandom } from "@servingkit/mock-core";
-import { badRequest } from "./errors.js";
+import { seededRandom } from "../engine/random.js";
 import { isLikelyLark, larkToEbnf } from "./lark-grammar.js";
+import { StructuredOutputError } from "./structured-output-error.js";
 
 /** A grammar expression. */
 type Node =
@@ -43,7 +43,7 @@ const budget = 256;
 export const grammarSampleCap = 65_536;
 const hardCap = grammarSampleCap;
 
-const invalid = () => badRequest("Invalid grammar specification.");
+const invalid = () => new StructuredOutputError("Invalid grammar specification.");
 
 class Parser {
   #at = 0;
@@ -223,8 +223,8 @@ function references(node: Node, out: Set<string>): Set<string> {
 
 /**
  * Parses an EBNF grammar as xgrammar's front end takes it: a `root` rule, every referenced rule
- * defined. Throws vLLM's 400 "Invalid grammar specification." otherwise. A Lark grammar (no
- * `::=`) is first rewritten into EBNF as vLLM does (lark-grammar.ts).
+ * defined. Throws a {@link StructuredOutputError} "Invalid grammar specification." (vLLM's 400)
+ * otherwise. A Lark grammar (no `::=`) is first rewritten into EBNF as vLLM does (lark-grammar.ts).
  */
 export function parseGrammar(grammar: string): Grammar {
   const source = isLikelyLark(grammar) ? larkToEbnf(grammar) : grammar;
@@ -271,8 +271,9 @@ function finishDepths(grammar: Grammar): Map<string, number> {
 const printable: [number, number] = [32, 126];
 
 /**
- * A sentence of the grammar's `root`, the same for the same seed. Throws vLLM's 400 for a grammar
- * it cannot read, or one whose `root` can never finish.
+ * A sentence of the grammar's `root`, the same for the same seed. Throws a
+ * {@link StructuredOutputError} (vLLM's 400) for a grammar it cannot read, or one whose `root`
+ * can never finish.
  */
 export function sampleGrammar(source: string, seed: number): string {
   const grammar = parseGrammar(source);

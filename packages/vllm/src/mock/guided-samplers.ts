@@ -1,0 +1,43 @@
+/**
+ * mock-core's structured-output samplers as the vLLM server uses them: the same functions, a
+ * refusal ({@link StructuredOutputError}, the backend's own text) answered as vLLM answers it, a
+ * 400 `BadRequestError` with that text (backend_xgrammar.py / backend_guidance.py raise
+ * ValueError, which the OpenAI server turns into its 400). The one place the vLLM mock maps them.
+ */
+import {
+  checkRegex as coreCheckRegex,
+  parseGrammar as coreParseGrammar,
+  sampleGrammar as coreSampleGrammar,
+  sampleRegex as coreSampleRegex,
+  StructuredOutputError,
+} from "@servingkit/mock-core";
+import { badRequest } from "./errors.js";
+
+function asVllm<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof StructuredOutputError) throw badRequest(error.message);
+    throw error;
+  }
+}
+
+/** Checks a guided pattern before generation; a pattern vLLM refuses is its 400. */
+export function checkRegex(pattern: string): void {
+  asVllm(() => coreCheckRegex(pattern));
+}
+
+/** Parses a guided grammar before generation; a grammar vLLM refuses is its 400. */
+export function parseGrammar(grammar: string): void {
+  asVllm(() => coreParseGrammar(grammar));
+}
+
+/** Text that fully matches `pattern`, the same for the same seed; a refused pattern is the 400. */
+export function sampleRegex(pattern: string, seed: number): string {
+  return asVllm(() => coreSampleRegex(pattern, seed));
+}
+
+/** A sentence of the grammar's `root`, the same for the same seed; a refused grammar is the 400. */
+export function sampleGrammar(grammar: string, seed: number): string {
+  return asVllm(() => coreSampleGrammar(grammar, seed));
+}
