@@ -6,6 +6,7 @@ import {
   reasoningOutput,
   reasoningParserFor,
   splitReasoning,
+  thinkingAnswer,
   thinkingText,
   thinksFor,
 } from "./reasoning-parser.js";
@@ -178,5 +179,39 @@ describe("reasoningOutput", () => {
   it("thinks the same for the same seed", () => {
     expect(thinkingText(seededRandom(7))).toBe(thinkingText(seededRandom(7)));
     expect(thinkingText(seededRandom(7)).length).toBeGreaterThan(0);
+  });
+});
+
+describe("thinkingAnswer", () => {
+  const greedy = { greedy: true, seed: undefined, index: 0 };
+
+  it("writes the thinking, the end marker and the answer, split back by the parser", () => {
+    const text = thinkingAnswer(deepseek, [1, 2, 3], greedy, () => "The answer.");
+    expect(splitReasoning(deepseek, text).content).toBe("\n\nThe answer.");
+    expect(splitReasoning(deepseek, text).reasoning?.length).toBeGreaterThan(0);
+  });
+
+  it("repeats for the same prompt when greedy or seeded, and moves with the seed", () => {
+    const answer = () => "x";
+    expect(thinkingAnswer(qwen3, [7, 8], greedy, answer)).toBe(
+      thinkingAnswer(qwen3, [7, 8], greedy, answer),
+    );
+    const seeded = (seed: number) =>
+      thinkingAnswer(qwen3, [7, 8], { greedy: false, seed, index: 0 }, (random) =>
+        String(random()),
+      );
+    expect(seeded(1)).toBe(seeded(1));
+    expect(seeded(1)).not.toBe(seeded(2));
+  });
+});
+
+describe("ReasoningStream.thinking", () => {
+  // basic_parsers.py: an output with no text still gets a DeltaMessage on the parser's side.
+  it("says which side an empty delta belongs to", () => {
+    const stream = new ReasoningStream(deepseek);
+    expect(stream.thinking).toBe(true);
+    stream.push("thought</think>");
+    expect(stream.thinking).toBe(false);
+    expect(new ReasoningStream(qwen3).thinking).toBe(false);
   });
 });

@@ -13,6 +13,7 @@
  * Qwen3's (original) template lets the model write `<think>` itself, and its parser (vLLM 0.9.0 to
  * ≈0.16) "needs both start and end tokens to be present", else the whole output is content.
  */
+import { seededRandom } from "@servingkit/mock-core";
 import { releasedBy } from "./profiles.js";
 
 /** One reasoning parser vLLM registers, as data. */
@@ -166,6 +167,15 @@ export class ReasoningStream {
     this.#opened = !parser.startRequired;
   }
 
+  /**
+   * Whether the output is inside the thinking now: where the parser puts a delta that has no
+   * text (an EOS step), which vLLM's parsers still return (`DeltaMessage(reasoning=delta_text)`
+   * while thinking, `DeltaMessage(content=delta_text)` after) and the Responses stream sends.
+   */
+  get thinking(): boolean {
+    return this.#thinking;
+  }
+
   /** The delta for the output text `text`, or undefined where nothing goes out (a marker). */
   push(text: string): ReasoningDelta | undefined {
     let rest = this.#held + text;
@@ -222,6 +232,30 @@ export class ReasoningStream {
 export function reasoningOutput(parser: ReasoningParserSpec, thinking: string, answer: string) {
   const opening = parser.modelOpens ? `${parser.start}\n` : "";
   return `${opening}${thinking}\n${parser.end}\n\n${answer}`;
+}
+
+/**
+ * The whole text a reasoning model writes for one answer: its thinking, the end marker, then
+ * `answer(random)` (the forced or echoed text, or sentences). `random` is seeded from the prompt
+ * ids alone when greedy (the same prompt, the same text), from the ids and `seed` with a seed, at
+ * random otherwise; `index` (choice number) moves the seed except when greedy.
+ */
+export function thinkingAnswer(
+  parser: ReasoningParserSpec,
+  ids: readonly number[],
+  sampling: { readonly greedy: boolean; readonly seed: number | undefined; readonly index: number },
+  answer: (random: () => number) => string,
+): string {
+  let promptMix = 0x811c9dc5;
+  for (const id of ids) promptMix = Math.imul(promptMix ^ id, 0x01000193);
+  const base = sampling.greedy
+    ? promptMix
+    : sampling.seed !== undefined
+      ? promptMix ^ sampling.seed
+      : Math.floor(Math.random() * 2 ** 32);
+  const random = seededRandom((base + (sampling.greedy ? 0 : sampling.index)) >>> 0);
+  const thinking = thinkingText(random);
+  return reasoningOutput(parser, thinking, answer(random));
 }
 
 /** Sentences of a model thinking aloud; servingkit's own words. */

@@ -575,3 +575,172 @@ describe("background streams with VLLM_ENABLE_RESPONSES_API_STORE=1", () => {
     );
   });
 });
+
+describe("streamed reasoning with --reasoning-parser deepseek_r1", () => {
+  // serving_responses.py `_process_simple_streaming_events` as stored at vllm 00b6063 (the
+  // `text` stream, 0.10.2-0.17 here): the first delta with reasoning opens a reasoning item (and
+  // an output_text content part), reasoning_text.delta events follow with content_index counting
+  // up; the first content sends reasoning_text.done and the item done, then a message
+  // output_item.added under the reasoning item's id and output_index, and the content part at
+  // output_index + 1 under a new id.
+  it("streams the thinking as a reasoning item, then the message, in the text era's order", async () => {
+    const server = await startVllm({
+      "served-model-name": "r1",
+      "reasoning-parser": "deepseek_r1",
+      "vllm-version": "0.14.0",
+    });
+    try {
+      const frames = framesOf(await postText(server, { model: "r1", input: "Why?", seed: 5 }));
+      const names = frames.map((f) => f.event);
+      const firstText = names.indexOf("response.output_text.delta");
+      const reasoningDone = names.indexOf("response.reasoning_text.done");
+      expect(names.slice(0, 4)).toEqual([
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.content_part.added",
+      ]);
+      expect(new Set(names.slice(4, reasoningDone))).toEqual(
+        new Set(["response.reasoning_text.delta"]),
+      );
+      expect(names.slice(reasoningDone, reasoningDone + 4)).toEqual([
+        "response.reasoning_text.done",
+        "response.output_item.done",
+        "response.output_item.added",
+        "response.content_part.added",
+      ]);
+      expect(firstText).toBe(reasoningDone + 4);
+      expect(names.slice(-4)).toEqual([
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.completed",
+      ]);
+      const opened = frames[2]?.data.item as Record<string, unknown>;
+      expect(opened).toEqual({
+        id: opened.id,
+        summary: [],
+        type: "reasoning",
+        content: null,
+        encrypted_content: null,
+        status: "in_progress",
+      });
+      expect(frames[3]?.data.part).toMatchObject({ type: "output_text" });
+      const deltas = frames.filter((f) => f.event === "response.reasoning_text.delta");
+      expect(deltas.map((f) => f.data.content_index)).toEqual(deltas.map((_, i) => i + 1));
+      const thinking = deltas.map((f) => f.data.delta).join("");
+      expect(frames[reasoningDone]?.data.text).toBe(thinking);
+      const itemDone = frames[reasoningDone + 1]?.data;
+      expect(itemDone?.item).toMatchObject({
+        id: opened.id,
+        status: "completed",
+        content: [{ text: thinking, type: "reasoning_text" }],
+      });
+      const messageAdded = frames[reasoningDone + 2]?.data;
+      expect(messageAdded).toMatchObject({ output_index: 0, item: { id: opened.id } });
+      const part = frames[reasoningDone + 3]?.data;
+      expect(part).toMatchObject({ output_index: 1, content_index: 0 });
+      expect(part?.item_id).not.toBe(opened.id);
+      const answer = frames
+        .filter((f) => f.event === "response.output_text.delta")
+        .map((f) => f.data.delta)
+        .join("");
+      expect(frames.at(-4)?.data.text).toBe(answer);
+      for (const text of [thinking, answer]) expect(text).not.toMatch(/<\/?think>/);
+      // 0.14 completes with the whole text (ResponsesEra.completedOutput), split the same way.
+      const completed = frames.at(-1)?.data.response as OpenAI.Responses.Response;
+      const [reasoning, message] = completed.output;
+      expect(reasoning).toMatchObject({ type: "reasoning", content: [{ text: thinking }] });
+      expect(message).toMatchObject({ type: "message", content: [{ text: answer }] });
+    } finally {
+      await server.close();
+    }
+  });
+
+  // The output_text content part added to the reasoning item trips the SDK's helper (openai-node
+  // 7.x ResponseStream checks each part against its item's type).
+  it("is a reasoning stream the SDK's helper cannot follow before vllm PR #29947", async () => {
+    const server = await startVllm({
+      "served-model-name": "r1",
+      "reasoning-parser": "deepseek_r1",
+    });
+    try {
+      const stream = openaiClient(server).responses.stream({ model: "r1", input: "Why?" });
+      await expect(stream.finalResponse()).rejects.toThrow(
+        "expected output item type 'message', got 'reasoning'",
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  describe("0.18: responses/simple_streaming_events.py", () => {
+    let server: TestServer;
+    let client: OpenAI;
+    beforeAll(async () => {
+      server = await startVllm({
+        "served-model-name": "r1",
+        "reasoning-parser": "deepseek_r1",
+        "vllm-version": "0.18.0",
+      });
+      client = openaiClient(server);
+    });
+    afterAll(() => server.close());
+
+    // _events_add_content_reasoning_item, _events_reasoning_done (reasoning_text.done,
+    // content_part.done with a reasoning_text part, output_item.done), then the message at
+    // output_index + 1; content_index 0 throughout.
+    it("streams a reasoning item and a message that the SDK's helper follows", async () => {
+      const stream = client.responses.stream({
+        model: "r1",
+        input: "Why?",
+        seed: 2,
+      } as Parameters<OpenAI["responses"]["stream"]>[0]);
+      const names: string[] = [];
+      let thinking = "";
+      let answer = "";
+      for await (const event of stream) {
+        names.push(event.type);
+        if ("content_index" in event) expect(event.content_index).toBe(0);
+        if (event.type === "response.reasoning_text.delta") {
+          expect(event.output_index).toBe(0);
+          thinking += event.delta;
+        }
+        if (event.type === "response.output_text.delta") {
+          expect(event.output_index).toBe(1);
+          answer += event.delta;
+        }
+      }
+      const reasoningDone = names.indexOf("response.reasoning_text.done");
+      expect(names.slice(reasoningDone, reasoningDone + 5)).toEqual([
+        "response.reasoning_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.output_item.added",
+        "response.content_part.added",
+      ]);
+      const final = await stream.finalResponse();
+      expect(final.output.map((item) => item.type)).toEqual(["reasoning", "message"]);
+      expect(final.output[0]).toMatchObject({ content: [{ text: thinking }] });
+      expect(final.output_text).toBe(answer);
+      expect(thinking.length).toBeGreaterThan(0);
+      expect(`${thinking}${answer}`).not.toMatch(/<\/?think>/);
+    });
+
+    it("ends with the reasoning item alone when the limit ends the thinking", async () => {
+      const frames = framesOf(
+        await postText(server, { model: "r1", input: "Why?", max_output_tokens: 3 }),
+      );
+      expect(frames.slice(-4).map((f) => f.event)).toEqual([
+        "response.reasoning_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.completed",
+      ]);
+      expect(frames[3]?.data.part).toEqual({ text: "", type: "reasoning_text" });
+      const completed = frames.at(-1)?.data.response as OpenAI.Responses.Response;
+      expect(completed.output.map((item) => item.type)).toEqual(["reasoning"]);
+      expect(completed.status).toBe("incomplete");
+    });
+  });
+});

@@ -10,13 +10,17 @@
  * `response.completed` with the full generator's response. Up to 0.17 (profiles.ts
  * `ResponsesEra.streamItems` `text`) `content_index` counts up per event and a called function
  * streams as text (vllm issue #29725); from vllm PR #29947 (`parsed`) as
- * `response.function_call_arguments.delta`/`.done` (responses/simple_streaming_events.py).
+ * `response.function_call_arguments.delta`/`.done` (responses/simple_streaming_events.py). With
+ * `--reasoning-parser` the thinking streams first as a `reasoning` item (`TextEvents` below has
+ * each era's events).
  */
 import { randomUUID } from "node:crypto";
 import { type FinishEvent, readySteps, type TokenEvent } from "@servingkit/mock-core";
 import { type StreamPiece, streamPieces } from "./choices.js";
 import { clampLogprob } from "./completions.js";
 import { badRequest } from "./errors.js";
+import { ReasoningStream } from "./reasoning-parser.js";
+import { uuidHex } from "./request-id.js";
 import {
   type EventLog,
   finishStatus,
@@ -24,6 +28,7 @@ import {
   outputItems,
   type PreparedResponse,
   type ResponseStore,
+  reasoningItem,
   responseObject,
   responseUsage,
 } from "./responses.js";
@@ -83,93 +88,33 @@ export async function* responseStream(
   // Before vllm PR #29947 (`text`) a called function streams as the text it is; after it
   // (`parsed`) as a function_call item with argument events.
   const call = era.streamItems === "parsed" ? tool : undefined;
-  // The pre-#29947 stream counts content_index up by one per event after the content part.
-  const counting = era.streamItems === "text";
-  // serving_responses.py `_process_simple_streaming_events` (vllm PR #23741's stream, ≈0.10.2 on;
-  // still so in vllm PR #36445's output of March 2026): a streamed message's id is a plain uuid4,
-  // and `response.completed` is the full generator's response, whose message has its own `msg_` id.
-  const id = call ? itemId("fc") : randomUUID();
-  const callId = call ? itemId("call") : "";
-  const name = call?.tool.name ?? "";
   const keepTokens = request.includeLogprobs;
   const tokens: TokenEvent[] = [];
   let text = "";
   let last: StreamPiece | undefined;
-  let contentIndex = 0;
-  let started = false;
-  const opening = (): string[] => {
-    started = true;
-    if (call) {
-      return [
-        responsesEvent("response.output_item.added", {
-          item: {
-            arguments: "",
-            call_id: callId,
-            name,
-            type: "function_call",
-            id,
-            status: "in_progress",
-          },
-          output_index: 0,
-          sequence_number: sequence++,
-          type: "response.output_item.added",
-        }),
-      ];
-    }
-    const frames = [
-      responsesEvent("response.output_item.added", {
-        item: { id, content: [], role: "assistant", status: "in_progress", type: "message" },
-        output_index: 0,
-        sequence_number: sequence++,
-        type: "response.output_item.added",
-      }),
-      responsesEvent("response.content_part.added", {
-        content_index: contentIndex,
-        item_id: id,
-        output_index: 0,
-        part: { annotations: [], text: "", type: "output_text", logprobs: [] },
-        sequence_number: sequence++,
-        type: "response.content_part.added",
-      }),
-    ];
-    if (counting) contentIndex += 1;
-    return frames;
-  };
-  const delta = (piece: StreamPiece): string => {
-    if (call) {
-      return responsesEvent("response.function_call_arguments.delta", {
-        delta: piece.text,
-        item_id: id,
-        output_index: 0,
-        sequence_number: sequence++,
-        type: "response.function_call_arguments.delta",
-      });
-    }
-    const frame = responsesEvent("response.output_text.delta", {
-      content_index: contentIndex,
-      delta: piece.text,
-      item_id: id,
-      logprobs: keepTokens ? deltaLogprobs(model, piece.tokens, request.topLogprobs) : [],
-      output_index: 0,
-      sequence_number: sequence++,
-      type: "response.output_text.delta",
-    });
-    if (counting) contentIndex += 1;
-    return frame;
-  };
-  /** The frames of one engine output: the opening events first, then its delta. */
+  const nextSequence = () => sequence++;
+  const callEvents = call ? new CallEvents(call.tool.name, nextSequence) : undefined;
+  const textEvents = callEvents
+    ? undefined
+    : new TextEvents(era.streamItems, nextSequence, (piece) =>
+        keepTokens ? deltaLogprobs(model, piece.tokens, request.topLogprobs) : [],
+      );
+  // The parser's split of the output, delta by delta (reasoning-parser.ts), where the model thinks.
+  const split = prepared.parser === undefined ? undefined : new ReasoningStream(prepared.parser);
+  /** The frames of one engine output. */
   const framesOf = (piece: StreamPiece): string[] => {
     last = piece;
     if (keepTokens) tokens.push(...piece.tokens);
-    // Every output is a delta, an empty one (an EOS step) too: DeltaMessage(content="") is sent
-    // (simple_streaming_events.py's empty-text filter tests `content and content == ""`, which
-    // never holds). Only an empty first output of the newer stream is left out: it opens no item
-    // there (a delta with item_id "" would follow; not modelled).
-    if (piece.text === "" && !started && !counting) return [];
     text += piece.text;
-    const frames = started ? [] : opening();
-    frames.push(delta(piece));
-    return frames;
+    if (callEvents) return callEvents.delta(piece.text);
+    if (textEvents === undefined) return [];
+    if (split === undefined) return textEvents.delta({ content: piece.text }, piece);
+    // vLLM's parsers answer an output with no text (an EOS step) on the side they are on; a
+    // marker alone goes out as nothing (the parsers return None for it).
+    const parts =
+      split.push(piece.text) ??
+      (piece.text === "" ? (split.thinking ? { reasoning: "" } : { content: "" }) : undefined);
+    return parts === undefined ? [] : textEvents.delta(parts, piece);
   };
   const pieces = streamPieces({
     includeStopStr: request.includeStopStrInOutput,
@@ -211,33 +156,15 @@ export async function* responseStream(
   // Cancelled (or the engine ended without a finish): no done events.
   if (finish === undefined || signal.aborted) return;
   let output: readonly object[];
-  if (call) {
-    if (!started) yield* opening();
-    const item = {
-      arguments: text,
-      call_id: callId,
-      name,
-      type: "function_call",
-      id,
-      status: "completed",
-    };
-    yield responsesEvent("response.function_call_arguments.done", {
-      arguments: text,
-      item_id: id,
-      name,
-      output_index: 0,
-      sequence_number: sequence++,
-      type: "response.function_call_arguments.done",
-    });
-    yield responsesEvent("response.output_item.done", {
-      item,
-      output_index: 0,
-      sequence_number: sequence++,
-      type: "response.output_item.done",
-    });
-    output = [item];
+  if (callEvents) {
+    yield* callEvents.done(text);
+    output = [callEvents.item(text, "completed")];
   } else {
-    if (started) yield* textDone(id, text, () => sequence++, contentIndex, counting ? 1 : 0);
+    const held = split?.finish();
+    if (held !== undefined && textEvents !== undefined && last !== undefined) {
+      yield* textEvents.delta(held, { ...last, text: "", tokens: [] });
+    }
+    if (textEvents !== undefined) yield* textEvents.done();
     // The full generator's items: of the whole text, or of the last output alone (see
     // ResponsesEra.completedOutput).
     output =
@@ -259,49 +186,340 @@ export async function* responseStream(
 }
 
 /**
- * The events that close the streamed message: `output_text.done` and `content_part.done` (their
- * `content_index`: `contentIndex`, then `contentIndex + step`; step 1 where it counts up), and
- * `output_item.done`, whose item carries the `summary=[]` vLLM passes to ResponseOutputMessage
- * (an extra key the openai model keeps).
+ * The events of a called function streamed as one (vllm PR #29947's `parsed` stream,
+ * simple_streaming_events.py): the item added at its first output, an argument delta per output,
+ * then `function_call_arguments.done` and `output_item.done`.
  */
-function* textDone(
-  id: string,
-  text: string,
-  nextSequence: () => number,
-  contentIndex: number,
-  step: 0 | 1,
-): Generator<string> {
-  yield responsesEvent("response.output_text.done", {
-    content_index: contentIndex,
-    item_id: id,
-    logprobs: [],
-    output_index: 0,
-    sequence_number: nextSequence(),
-    text,
-    type: "response.output_text.done",
-  });
-  const part = { annotations: [], text, type: "output_text", logprobs: null };
-  yield responsesEvent("response.content_part.done", {
-    content_index: contentIndex + step,
-    item_id: id,
-    output_index: 0,
-    part,
-    sequence_number: nextSequence(),
-    type: "response.content_part.done",
-  });
-  yield responsesEvent("response.output_item.done", {
-    item: {
-      id,
-      content: [part],
-      role: "assistant",
-      status: "completed",
-      type: "message",
-      summary: [],
-    },
-    output_index: 0,
-    sequence_number: nextSequence(),
-    type: "response.output_item.done",
-  });
+class CallEvents {
+  readonly #name: string;
+  readonly #nextSequence: () => number;
+  readonly #id = itemId("fc");
+  readonly #callId = itemId("call");
+  #started = false;
+
+  constructor(name: string, nextSequence: () => number) {
+    this.#name = name;
+    this.#nextSequence = nextSequence;
+  }
+
+  /** The function_call item with `args` in `status`. */
+  item(args: string, status: string): object {
+    return {
+      arguments: args,
+      call_id: this.#callId,
+      name: this.#name,
+      type: "function_call",
+      id: this.#id,
+      status,
+    };
+  }
+
+  #opening(): string {
+    this.#started = true;
+    return responsesEvent("response.output_item.added", {
+      item: this.item("", "in_progress"),
+      output_index: 0,
+      sequence_number: this.#nextSequence(),
+      type: "response.output_item.added",
+    });
+  }
+
+  /** The frames of one output's argument text (none for an empty first output). */
+  delta(args: string): string[] {
+    if (args === "" && !this.#started) return [];
+    const frames = this.#started ? [] : [this.#opening()];
+    frames.push(
+      responsesEvent("response.function_call_arguments.delta", {
+        delta: args,
+        item_id: this.#id,
+        output_index: 0,
+        sequence_number: this.#nextSequence(),
+        type: "response.function_call_arguments.delta",
+      }),
+    );
+    return frames;
+  }
+
+  /** The closing frames (the item opened first when no output had text). */
+  *done(args: string): Generator<string> {
+    if (!this.#started) yield this.#opening();
+    yield responsesEvent("response.function_call_arguments.done", {
+      arguments: args,
+      item_id: this.#id,
+      name: this.#name,
+      output_index: 0,
+      sequence_number: this.#nextSequence(),
+      type: "response.function_call_arguments.done",
+    });
+    yield responsesEvent("response.output_item.done", {
+      item: this.item(args, "completed"),
+      output_index: 0,
+      sequence_number: this.#nextSequence(),
+      type: "response.output_item.done",
+    });
+  }
+}
+
+/** One delta after the parser: vLLM's DeltaMessage (`content: null` is its None). */
+interface DeltaParts {
+  readonly reasoning?: string;
+  readonly content?: string | null;
+}
+
+/**
+ * The events of a streamed text answer, reasoning first where a `--reasoning-parser` splits it
+ * out, per stream era (profiles.ts `ResponsesEra.streamItems`).
+ *
+ * `text` (serving_responses.py `_process_simple_streaming_events`, vllm PR #23741 on, as stored at
+ * vllm 00b6063): the first delta opens a reasoning item (`{type: "reasoning", summary: []}`,
+ * when it has reasoning text) or a message, then an `output_text` content part either way;
+ * `content_index` counts up by one per event. The first content after reasoning sends
+ * `reasoning_text.done`, the reasoning item done, a message added under the REASONING item's id
+ * and output index, then (output_index + 1, a new id, content_index 0) its content part; a delta
+ * with reasoning goes out as `reasoning_text.delta` even then, its content only in the done text.
+ * A stream that ends in the thinking sends `reasoning_text.done` and the item done, no message.
+ *
+ * `parsed` (responses/simple_streaming_events.py, vllm PR #29947): a reasoning item opens with a
+ * `reasoning_text` content part, closes with `reasoning_text.done`, `content_part.done` and
+ * `output_item.done`; the message follows at output_index 1 with a new id; content_index 0
+ * throughout. An empty first output opens nothing.
+ */
+class TextEvents {
+  readonly #counting: boolean;
+  readonly #nextSequence: () => number;
+  readonly #logprobs: (piece: StreamPiece) => object[];
+  #id = "";
+  #outputIndex = 0;
+  #contentIndex = 0;
+  #started = false;
+  /** The last delta of the current item: whether it had reasoning, whether content. */
+  #lastReasoning = false;
+  #lastContent = false;
+  #reasoning = "";
+  #content = "";
+
+  constructor(
+    items: "text" | "parsed",
+    nextSequence: () => number,
+    logprobs: (piece: StreamPiece) => object[],
+  ) {
+    this.#counting = items === "text";
+    this.#nextSequence = nextSequence;
+    this.#logprobs = logprobs;
+  }
+
+  /** The next sequence_number (the stream's counter). */
+  #seq(): number {
+    return this.#nextSequence();
+  }
+
+  /** A new item id: a uuid4 (`str(uuid.uuid4())`) before #29947, its hex (random_uuid) after. */
+  #newId(): string {
+    return this.#counting ? randomUUID() : uuidHex();
+  }
+
+  #messageAdded(id: string, outputIndex: number): string {
+    return responsesEvent("response.output_item.added", {
+      item: { id, content: [], role: "assistant", status: "in_progress", type: "message" },
+      output_index: outputIndex,
+      sequence_number: this.#seq(),
+      type: "response.output_item.added",
+    });
+  }
+
+  #partAdded(part: object): string {
+    return responsesEvent("response.content_part.added", {
+      content_index: this.#contentIndex,
+      item_id: this.#id,
+      output_index: this.#outputIndex,
+      part,
+      sequence_number: this.#seq(),
+      type: "response.content_part.added",
+    });
+  }
+
+  #textPart(): object {
+    return { annotations: [], text: "", type: "output_text", logprobs: [] };
+  }
+
+  /** The frames of one parsed delta. */
+  delta(parts: DeltaParts, piece: StreamPiece): string[] {
+    const frames: string[] = [];
+    const { reasoning } = parts;
+    const content = parts.content ?? undefined;
+    if (!this.#started) {
+      const thinking = reasoning !== undefined && reasoning !== "";
+      if (!this.#counting && !thinking && !content) return frames;
+      this.#started = true;
+      this.#id = this.#newId();
+      if (thinking) {
+        frames.push(
+          responsesEvent("response.output_item.added", {
+            item: reasoningItem(this.#id, undefined, "in_progress"),
+            output_index: this.#outputIndex,
+            sequence_number: this.#seq(),
+            type: "response.output_item.added",
+          }),
+          this.#partAdded(this.#counting ? this.#textPart() : { text: "", type: "reasoning_text" }),
+        );
+      } else {
+        frames.push(
+          this.#messageAdded(this.#id, this.#outputIndex),
+          this.#partAdded(this.#textPart()),
+        );
+      }
+      if (this.#counting) this.#contentIndex += 1;
+    }
+    if (this.#lastReasoning && content !== undefined) {
+      if (this.#counting) {
+        frames.push(this.#reasoningTextDone());
+        this.#contentIndex = 0;
+        frames.push(this.#reasoningItemDone(), this.#messageAdded(this.#id, this.#outputIndex));
+        this.#outputIndex += 1;
+        this.#id = this.#newId();
+        frames.push(this.#partAdded(this.#textPart()));
+        this.#contentIndex += 1;
+      } else {
+        if (reasoning !== undefined) frames.push(this.#reasoningDelta(reasoning));
+        frames.push(...this.#reasoningDone());
+        this.#outputIndex += 1;
+        this.#contentIndex = 0;
+        this.#id = this.#newId();
+        frames.push(
+          this.#messageAdded(this.#id, this.#outputIndex),
+          this.#partAdded(this.#textPart()),
+        );
+        this.#reasoning = "";
+        this.#lastReasoning = false;
+        frames.push(this.#textDelta(content, piece));
+        this.#lastContent = true;
+        return frames;
+      }
+      this.#reasoning = "";
+    }
+    if (reasoning !== undefined) frames.push(this.#reasoningDelta(reasoning));
+    else if (content !== undefined) frames.push(this.#textDelta(content, piece));
+    if (this.#counting) this.#contentIndex += 1;
+    this.#lastReasoning = reasoning !== undefined;
+    this.#lastContent = content !== undefined;
+    return frames;
+  }
+
+  #reasoningDelta(delta: string): string {
+    this.#reasoning += delta;
+    return responsesEvent("response.reasoning_text.delta", {
+      content_index: this.#contentIndex,
+      delta,
+      item_id: this.#id,
+      output_index: this.#outputIndex,
+      sequence_number: this.#seq(),
+      type: "response.reasoning_text.delta",
+    });
+  }
+
+  #textDelta(delta: string, piece: StreamPiece): string {
+    this.#content += delta;
+    return responsesEvent("response.output_text.delta", {
+      content_index: this.#contentIndex,
+      delta,
+      item_id: this.#id,
+      logprobs: this.#logprobs(piece),
+      output_index: this.#outputIndex,
+      sequence_number: this.#seq(),
+      type: "response.output_text.delta",
+    });
+  }
+
+  #reasoningTextDone(): string {
+    return responsesEvent("response.reasoning_text.done", {
+      content_index: this.#contentIndex,
+      item_id: this.#id,
+      output_index: this.#outputIndex,
+      sequence_number: this.#seq(),
+      text: this.#reasoning,
+      type: "response.reasoning_text.done",
+    });
+  }
+
+  #reasoningItemDone(): string {
+    return responsesEvent("response.output_item.done", {
+      item: reasoningItem(this.#id, this.#reasoning, "completed"),
+      output_index: this.#outputIndex,
+      sequence_number: this.#seq(),
+      type: "response.output_item.done",
+    });
+  }
+
+  /** The `parsed` stream's three closing events of a reasoning item. */
+  #reasoningDone(): string[] {
+    return [
+      this.#reasoningTextDone(),
+      responsesEvent("response.content_part.done", {
+        content_index: this.#contentIndex,
+        item_id: this.#id,
+        output_index: this.#outputIndex,
+        part: { text: this.#reasoning, type: "reasoning_text" },
+        sequence_number: this.#seq(),
+        type: "response.content_part.done",
+      }),
+      this.#reasoningItemDone(),
+    ];
+  }
+
+  /**
+   * The closing events of the open item. A message: `output_text.done` and `content_part.done`
+   * (`content_index` the current one, then one more where it counts up), and `output_item.done`,
+   * whose item carries the `summary=[]` vLLM passes to ResponseOutputMessage (an extra key the
+   * openai model keeps).
+   */
+  done(): string[] {
+    if (this.#lastReasoning) {
+      if (!this.#counting) return this.#reasoningDone();
+      const frames = [this.#reasoningTextDone()];
+      this.#contentIndex += 1;
+      frames.push(this.#reasoningItemDone());
+      return frames;
+    }
+    if (!this.#lastContent) return [];
+    const text = this.#content;
+    const frames = [
+      responsesEvent("response.output_text.done", {
+        content_index: this.#contentIndex,
+        item_id: this.#id,
+        logprobs: [],
+        output_index: this.#outputIndex,
+        text,
+        sequence_number: this.#seq(),
+        type: "response.output_text.done",
+      }),
+    ];
+    if (this.#counting) this.#contentIndex += 1;
+    const part = { annotations: [], text, type: "output_text", logprobs: null };
+    frames.push(
+      responsesEvent("response.content_part.done", {
+        content_index: this.#contentIndex,
+        item_id: this.#id,
+        output_index: this.#outputIndex,
+        part,
+        sequence_number: this.#seq(),
+        type: "response.content_part.done",
+      }),
+      responsesEvent("response.output_item.done", {
+        item: {
+          id: this.#id,
+          content: [part],
+          role: "assistant",
+          status: "completed",
+          type: "message",
+          summary: [],
+        },
+        output_index: this.#outputIndex,
+        sequence_number: this.#seq(),
+        type: "response.output_item.done",
+      }),
+    );
+    return frames;
+  }
 }
 
 /**

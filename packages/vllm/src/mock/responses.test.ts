@@ -735,3 +735,116 @@ describe("Responses API in the 0.10.x releases", () => {
     }
   });
 });
+
+// serving_responses.py `_make_response_output_items` (vllm 00b6063, ≈0.11; the same in
+// responses/serving.py later): with a reasoning parser, `extract_reasoning_content` splits the
+// text; reasoning goes first as ResponseReasoningItem(id=f"rs_{random_uuid()}", summary=[],
+// content=[reasoning_text], status=None), the answer as the message; `_construct_input_messages`
+// skips reasoning items in a previous response's output.
+describe("Responses API with --reasoning-parser", () => {
+  let server: TestServer;
+  let client: OpenAI;
+  beforeAll(async () => {
+    server = await startVllm({ "served-model-name": "r1", "reasoning-parser": "deepseek_r1" });
+    client = openaiClient(server);
+  });
+  afterAll(() => server.close());
+
+  it("answers a reasoning item before the message, no marker in either", async () => {
+    const response = await client.responses.create({
+      model: "r1",
+      input: "Why?",
+      seed: 3,
+    } as OpenAI.Responses.ResponseCreateParamsNonStreaming);
+    expect(response.output.map((item) => item.type)).toEqual(["reasoning", "message"]);
+    const [reasoning, message] = response.output;
+    if (reasoning?.type !== "reasoning" || message?.type !== "message") throw new Error("items");
+    expect(reasoning.id).toMatch(/^rs_[0-9a-f]{32}$/);
+    expect(reasoning.summary).toEqual([]);
+    expect(reasoning.content).toHaveLength(1);
+    expect(reasoning.content?.[0]?.type).toBe("reasoning_text");
+    const thinking = reasoning.content?.[0]?.text ?? "";
+    expect(thinking.length).toBeGreaterThan(0);
+    expect(message.id).toMatch(/^msg_[0-9a-f]{32}$/);
+    expect(response.output_text.length).toBeGreaterThan(0);
+    for (const text of [thinking, response.output_text]) expect(text).not.toMatch(/<\/?think>/);
+  });
+
+  it("writes the reasoning item's keys as the openai model dumps them", async () => {
+    const raw = await fetch(`${server.url}/v1/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "r1", input: "Why?", seed: 3 }),
+    });
+    const body = (await raw.json()) as { output: Record<string, unknown>[] };
+    const item = body.output[0] ?? {};
+    expect(Object.keys(item)).toEqual([
+      "id",
+      "summary",
+      "type",
+      "content",
+      "encrypted_content",
+      "status",
+    ]);
+    expect(item.status).toBeNull();
+    expect(item.encrypted_content).toBeNull();
+  });
+
+  // The engine counts the thinking in max_output_tokens: a small limit ends inside it, so the
+  // parser finds no end marker (all reasoning, content None) and no message is made.
+  it("answers only the reasoning item when the limit ends the thinking", async () => {
+    const response = await client.responses.create({
+      model: "r1",
+      input: "Why?",
+      max_output_tokens: 3,
+    });
+    expect(response.output.map((item) => item.type)).toEqual(["reasoning"]);
+    expect(response.output_text).toBe("");
+    expect(response.usage?.output_tokens).toBe(3);
+  });
+
+  it("answers the guided text after the thinking", async () => {
+    const response = await client.responses.create({
+      model: "r1",
+      input: "The weather?",
+      text: { format: { type: "json_schema", name: "weather", schema: weather, strict: true } },
+    });
+    expect(response.output[0]?.type).toBe("reasoning");
+    const validate = new Ajv().compile(weather);
+    expect(validate(JSON.parse(response.output_text))).toBe(true);
+  });
+});
+
+describe("Responses API with --reasoning-parser and the store", () => {
+  let server: TestServer;
+  let client: OpenAI;
+  beforeAll(async () => {
+    process.env.VLLM_ENABLE_RESPONSES_API_STORE = "1";
+    try {
+      server = await startVllm({
+        "served-model-name": "q3",
+        "reasoning-parser": "qwen3",
+        "generation-mode": "echo",
+      });
+    } finally {
+      delete process.env.VLLM_ENABLE_RESPONSES_API_STORE;
+    }
+    client = openaiClient(server);
+  });
+  afterAll(() => server.close());
+
+  // qwen3: the model opens <think> itself; echo mode answers the last input after the thinking.
+  // The parser keeps the model's "\n\n" after </think> in the content (extract_reasoning).
+  it("echoes the input after the thinking and continues from previous_response_id", async () => {
+    const first = await client.responses.create({ model: "q3", input: "Remember blue." });
+    expect(first.output.map((item) => item.type)).toEqual(["reasoning", "message"]);
+    expect(first.output_text).toBe("\n\nRemember blue.");
+    const second = await client.responses.create({
+      model: "q3",
+      input: "And now?",
+      previous_response_id: first.id,
+    });
+    expect(second.output_text).toBe("\n\nAnd now?");
+    expect(second.previous_response_id).toBe(first.id);
+  });
+});

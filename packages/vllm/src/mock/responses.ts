@@ -4,9 +4,10 @@
  * renders `instructions`, the stored history of `previous_response_id` and `input` through the
  * chat template, runs the engine once and answers a `response` object; `GET
  * /v1/responses/{id}` and `POST /v1/responses/{id}/cancel` read the in-memory store, which is off
- * unless `VLLM_ENABLE_RESPONSES_API_STORE=1` (then `store` and `background` work). gpt-oss
- * (harmony), built-in tools (web search, code interpreter, MCP) and reasoning parsers are out of
- * scope: their tools are rendered into the template and never called.
+ * unless `VLLM_ENABLE_RESPONSES_API_STORE=1` (then `store` and `background` work). With
+ * `--reasoning-parser` the model thinks first and the answer holds a `reasoning` item before the
+ * message (`_make_response_output_items`). gpt-oss (harmony) and built-in tools (web search, code
+ * interpreter, MCP) are out of scope: their tools are rendered into the template and never called.
  */
 import { type FinishEvent, sampleJson, type TokenEvent } from "@servingkit/mock-core";
 import { type ChoicePlan, guidedText, planChoices, runChoice, stopSuffix } from "./choices.js";
@@ -14,9 +15,15 @@ import { clampLogprob } from "./completions.js";
 import { badRequest, checkContextLength, VllmError } from "./errors.js";
 import type { ResponsesEra } from "./profiles.js";
 import { chatPromptIds } from "./prompts.js";
+import {
+  answerText,
+  type ReasoningParserSpec,
+  splitReasoning,
+  thinkingAnswer,
+} from "./reasoning-parser.js";
 import { uuidHex } from "./request-id.js";
 import type { ChatMessage } from "./requests.js";
-import { checkLogprobs, verifySampling } from "./requests.js";
+import { checkLogprobs, isGreedy, verifySampling } from "./requests.js";
 import type { ResponsesFunctionTool, ResponsesRequest } from "./responses-request.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
 
@@ -211,6 +218,12 @@ export interface PreparedResponse {
   /** The conversation, for the store. */
   readonly messages: readonly ChatMessage[];
   readonly tool: ToolPlan | undefined;
+  /**
+   * The server's `--reasoning-parser` where the model thinks first (its output then holds its
+   * thinking, the end marker and the answer); undefined without one, and before a planned tool
+   * call (reasoning ahead of a Responses tool call is not modelled).
+   */
+  readonly parser: ReasoningParserSpec | undefined;
   /** Effective `store` (false when the server's store is off). */
   readonly store: boolean;
   readonly era: ResponsesEra;
@@ -279,12 +292,27 @@ export function prepareResponse(
   const forcedText = tool
     ? () => JSON.stringify(sampleJson(tool.tool.parameters, seed))
     : guidedText(request.guided, request.seed);
+  // With --reasoning-parser the model thinks first, then answers (the guided text, the last
+  // message in echo mode, or sentences); the engine counts the thinking in max_output_tokens.
+  const parser = tool === undefined ? model.reasoningParser : undefined;
+  const lastInput = request.messages.at(-1)?.content ?? "";
+  const modelText =
+    parser === undefined
+      ? forcedText
+      : () =>
+          thinkingAnswer(
+            parser,
+            ids,
+            { greedy: isGreedy(request), seed: request.seed, index: 0 },
+            (random) =>
+              forcedText?.(0) ?? (model.generationMode === "echo" ? lastInput : answerText(random)),
+          );
   const [plan] = planChoices(model, ids, request, maxTokens, {
     firstIndex: 0,
     parentId: request.requestId,
     logprobs: request.includeLogprobs ? request.topLogprobs : undefined,
     ...(model.loras.has(modelName) && { lora: modelName }),
-    ...(forcedText !== undefined && { forcedText }),
+    ...(modelText !== undefined && { forcedText: modelText }),
   });
   if (plan === undefined) throw new Error("a response plans one engine run");
   return {
@@ -294,6 +322,7 @@ export function prepareResponse(
     promptTokens: ids.length,
     messages,
     tool,
+    parser,
     store: keep,
     era,
     createdAt: model.nowSeconds(),
@@ -446,8 +475,26 @@ export function itemId(prefix: "msg" | "fc" | "call"): string {
 }
 
 /**
- * The output items of a finished run (serving_responses.py `_make_response_output_items`): a
- * message with one `output_text` when there is text, and the function call a tool plan makes.
+ * A reasoning item as openai's `ResponseReasoningItem` dumps it (every field, nulls included):
+ * `summary: []`, its text as one `reasoning_text` content part (null while a stream opens it).
+ */
+export function reasoningItem(id: string, text: string | undefined, status: string | null) {
+  return {
+    id,
+    summary: [],
+    type: "reasoning",
+    content: text === undefined ? null : [{ text, type: "reasoning_text" }],
+    encrypted_content: null,
+    status,
+  };
+}
+
+/**
+ * The output items of a finished run (serving_responses.py `_make_response_output_items`): with
+ * a reasoning parser, the parser's split of the text (`extract_reasoning_content`) and, when it
+ * found reasoning, a `rs_<hex>` reasoning item first (`status` None: "Only the last output item
+ * has status"); a message with one `output_text` when there is text (content after the split);
+ * the function call a tool plan makes.
  */
 export function outputItems(
   model: VllmModel,
@@ -467,26 +514,29 @@ export function outputItems(
       },
     ];
   }
-  if (text === "") return [];
+  const split = prepared.parser === undefined ? undefined : splitReasoning(prepared.parser, text);
+  const items: object[] = [];
+  if (split?.reasoning) items.push(reasoningItem(`rs_${uuidHex()}`, split.reasoning, null));
+  const content = split === undefined ? text : (split.content ?? "");
+  if (content === "") return items;
   const { request } = prepared;
-  return [
-    {
-      id: itemId("msg"),
-      content: [
-        {
-          annotations: [],
-          text,
-          type: "output_text",
-          logprobs: request.includeLogprobs
-            ? outputLogprobs(model, tokens, request.topLogprobs)
-            : null,
-        },
-      ],
-      role: "assistant",
-      status: "completed",
-      type: "message",
-    },
-  ];
+  items.push({
+    id: itemId("msg"),
+    content: [
+      {
+        annotations: [],
+        text: content,
+        type: "output_text",
+        logprobs: request.includeLogprobs
+          ? outputLogprobs(model, tokens, request.topLogprobs)
+          : null,
+      },
+    ],
+    role: "assistant",
+    status: "completed",
+    type: "message",
+  });
+  return items;
 }
 
 /** Runs the engine to the end and builds the finished response. */
