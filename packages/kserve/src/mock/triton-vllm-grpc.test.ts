@@ -429,3 +429,54 @@ describe("a repository model with model_transaction_policy { decoupled: true }",
     expect(refused.code).toBe(12);
   });
 });
+
+describe("structured outputs on ModelStreamInfer", () => {
+  /** A streaming vllm_model request with these sampling parameters. */
+  const constrained = (sampling: object) => {
+    const request = vllmRequest("Answer", true);
+    request.raw_input_contents[3] = bytes(JSON.stringify(sampling));
+    return request;
+  };
+
+  // vllm_backend_utils.py from_dict passes structured_outputs to vLLM, which constrains the text:
+  // the streamed tokens join into text the regex fully matches, a JSON value of the schema.
+  it("streams text that follows the constraint, one message per token", async () => {
+    const { mock } = await startVllmTriton();
+    const client = inferenceClient(mock);
+    const regex = await stream(client, [
+      constrained({
+        seed: 3,
+        max_tokens: 40,
+        structured_outputs: JSON.stringify({ regex: "[a-z]{10}-[0-9]{4}" }),
+      }),
+    ]);
+    expect(regex.error).toBeUndefined();
+    expect(regex.answers.length).toBeGreaterThan(1);
+    expect(regex.answers.every((a) => a.error_message === "")).toBe(true);
+    expect(regex.answers.map(textOutput).join("")).toMatch(/^[a-z]{10}-[0-9]{4}$/);
+    expect(finalFlag(regex.answers.at(-1) as Message)).toBe(true);
+    const schema = { type: "object", properties: { ok: { type: "boolean" } }, required: ["ok"] };
+    const json = await stream(client, [
+      constrained({ seed: 3, max_tokens: 40, guided_decoding: { json: schema } }),
+    ]);
+    const value = JSON.parse(json.answers.map(textOutput).join("")) as { ok: unknown };
+    expect(typeof value.ok).toBe("boolean");
+  });
+
+  // model.py _infer: the engine's ValueError becomes TritonError("Error generating stream: {e}"),
+  // sent as the request's one final response; the stream stays open for the next request.
+  it("a refused grammar: error_message with vLLM's text, the stream goes on", async () => {
+    const { mock } = await startVllmTriton();
+    const { answers, error } = await stream(inferenceClient(mock), [
+      constrained({ structured_outputs: JSON.stringify({ grammar: 'root ::= "a" root' }) }),
+      vllmRequest("Hi", false),
+    ]);
+    expect(error).toBeUndefined();
+    expect(answers).toHaveLength(2);
+    expect(answers[0]?.error_message).toBe(
+      "Error generating stream: Invalid grammar specification.",
+    );
+    expect(finalFlag(answers[0] as Message)).toBe(true);
+    expect(answers[1]?.error_message).toBe("");
+  });
+});

@@ -700,3 +700,155 @@ describe("cumulative_logprob without logprobs", () => {
     }
   });
 });
+
+describe("structured outputs shape vllm_model's text (json, json_object, regex, grammar)", () => {
+  /** One non-streamed generate: status, text (prompt excluded) and finish reason. */
+  const ask = async (
+    post: (path: string, body: unknown) => Promise<Response>,
+    sampling: object,
+  ) => {
+    const res = await post(generate, {
+      text_input: "Answer",
+      stream: false,
+      exclude_input_in_output: true,
+      return_finish_reason: true,
+      sampling_parameters: JSON.stringify(sampling),
+    });
+    const body = (await res.json()) as { text_output?: string; finish_reason?: string };
+    return { status: res.status, ...body } as const;
+  };
+  const schema = {
+    type: "object",
+    properties: {
+      name: { type: "string", minLength: 2 },
+      age: { type: "integer", minimum: 18, maximum: 99 },
+      tags: { type: "array", items: { enum: ["a", "b"] }, minItems: 1 },
+    },
+    required: ["name", "age", "tags"],
+  };
+
+  // vllm_backend_utils.py from_dict hands StructuredOutputsParams to SamplingParams and vLLM
+  // constrains the whole text to the schema; the text is what the vLLM mock composes (choices.ts
+  // guidedText: JSON.stringify of mock-core's sampleJson, seed + child index).
+  it("json: the text parses and conforms to the schema, the same for a seed; json_object is an object", async () => {
+    const { post } = await startVllmTriton();
+    for (const seed of [0, 1, 2]) {
+      const sampling = {
+        seed,
+        max_tokens: 200,
+        structured_outputs: JSON.stringify({ json: schema }),
+      };
+      const answer = await ask(post, sampling);
+      expect(answer.status).toBe(200);
+      expect(answer.finish_reason).toBe("stop");
+      const value = JSON.parse(answer.text_output ?? "") as Record<string, unknown>;
+      expect(Object.keys(value).sort()).toEqual(["age", "name", "tags"]);
+      expect(typeof value.name === "string" && value.name.length >= 2).toBe(true);
+      expect(Number.isInteger(value.age) && (value.age as number) >= 18).toBe(true);
+      expect((value.tags as string[]).every((t) => t === "a" || t === "b")).toBe(true);
+      expect((await ask(post, sampling)).text_output).toBe(answer.text_output);
+    }
+    // guided_decoding as an object, json_object: vLLM's builtin JSON grammar, an object.
+    const object = await ask(post, { guided_decoding: { json_object: true } });
+    expect(typeof JSON.parse(object.text_output ?? "")).toBe("object");
+  });
+
+  // vLLM stops at max_tokens whatever the constraint: a JSON text cut short with finish "length",
+  // as the vLLM mock gives (the forced text goes through the engine's max_tokens like any text).
+  it("max_tokens cuts the constrained text: a prefix of the whole, finish length", async () => {
+    const { post } = await startVllmTriton();
+    const structured = JSON.stringify({ json: schema });
+    const whole = await ask(post, { seed: 4, max_tokens: 200, structured_outputs: structured });
+    const cut = await ask(post, { seed: 4, max_tokens: 3, structured_outputs: structured });
+    expect(cut.status).toBe(200);
+    expect(cut.finish_reason).toBe("length");
+    expect(whole.text_output?.startsWith(cut.text_output ?? "-")).toBe(true);
+    expect(cut.text_output?.length).toBeLessThan(whole.text_output?.length ?? 0);
+    expect(() => JSON.parse(cut.text_output ?? "")).toThrow();
+  });
+
+  // The regex and grammar samplers are the vLLM mock's (mock-core src/structured): the whole text
+  // matches, xgrammar's EBNF and Lark grammars alike (vllm/v1/structured_output utils.py).
+  it("regex and grammar: the whole text matches, streamed or not", async () => {
+    const { post } = await startVllmTriton();
+    const regex = await ask(post, {
+      seed: 2,
+      max_tokens: 60,
+      guided_decoding: { regex: "(?P<code>[A-Z]{2}-[0-9]{3})", backend: "auto" },
+    });
+    expect(regex.text_output).toMatch(/^[A-Z]{2}-[0-9]{3}$/);
+    expect(regex.finish_reason).toBe("stop");
+    const grammar =
+      'root ::= greeting " " name\ngreeting ::= "hello" | "hi"\nname ::= [A-Z] [a-z]*';
+    const lark = "start: greeting ' ' name\ngreeting: 'hello' | 'hi'\nname: 'Ann' | 'Bob'";
+    for (let seed = 0; seed < 4; seed += 1) {
+      const ebnf = await ask(post, {
+        seed,
+        max_tokens: 60,
+        structured_outputs: JSON.stringify({ grammar }),
+      });
+      expect(ebnf.text_output).toMatch(/^(hello|hi) [A-Z][a-z]*$/);
+      const fromLark = await ask(post, {
+        seed,
+        max_tokens: 60,
+        structured_outputs: JSON.stringify({ grammar: lark }),
+      });
+      expect(fromLark.text_output).toMatch(/^(hello|hi) (Ann|Bob)$/);
+    }
+    // Streamed: one event per token, joined they are the constrained text.
+    const res = await post(generateStream, {
+      text_input: "Answer",
+      stream: true,
+      sampling_parameters: JSON.stringify({
+        seed: 2,
+        max_tokens: 60,
+        structured_outputs: JSON.stringify({ regex: "[a-z]{12,16}" }),
+      }),
+    });
+    expect(res.status).toBe(200);
+    const list = events(await res.text());
+    expect(list.length).toBeGreaterThan(1);
+    expect(list.map((e) => e.text_output).join("")).toMatch(/^[a-z]{12,16}$/);
+  });
+
+  // parallel_sampling.py: child `index` samples with the parent's seed plus its index; the last
+  // child's output is the one non-streamed response (CUMULATIVE output kind).
+  it("n > 1: each child follows the constraint with seed + index", async () => {
+    const { post } = await startVllmTriton();
+    const structured = JSON.stringify({ regex: "[0-9]{6}" });
+    const two = await ask(post, { n: 2, seed: 7, max_tokens: 30, structured_outputs: structured });
+    const eight = await ask(post, { seed: 8, max_tokens: 30, structured_outputs: structured });
+    expect(two.text_output).toMatch(/^[0-9]{6}$/);
+    expect(two.text_output).toBe(eight.text_output);
+  });
+
+  // model.py _infer: an exception from the engine's generate becomes TritonError("Error generating
+  // stream: {e}") (INTERNAL: HTTP 500, the SSE error event on generate_stream); vLLM's V1
+  // processor raises ValueError for a constraint its backend refuses, in the words the vLLM
+  // mock answers with 400 (backend_guidance.py "Grammar error: ...", backend_xgrammar.py).
+  it("a refused regex or grammar: Error generating stream with vLLM's ValueError text, 500", async () => {
+    const { post } = await startVllmTriton();
+    const cases = [
+      [{ regex: "(a)\\1" }, "Grammar error: backreferences are not supported"],
+      [{ regex: "([" }, "Grammar error: unclosed character class"],
+      [{ grammar: "root ::= (" }, "Invalid grammar specification."],
+      [{ grammar: "start: other" }, "Failed to convert the grammar from Lark to EBNF. "],
+    ] as const;
+    for (const [constraint, text] of cases) {
+      const answer = await ask(post, { structured_outputs: JSON.stringify(constraint) });
+      expect([answer.status, (answer as { error?: string }).error]).toEqual([
+        500,
+        `Error generating stream: ${text}`,
+      ]);
+    }
+    const res = await post(generateStream, {
+      text_input: "Hi",
+      stream: true,
+      sampling_parameters: JSON.stringify({ guided_decoding: { grammar: "root ::= missing" } }),
+    });
+    expect(res.status).toBe(500);
+    expect(await res.text()).toBe(
+      'data: {"error":"Error generating stream: Invalid grammar specification."}\n\n',
+    );
+  });
+});

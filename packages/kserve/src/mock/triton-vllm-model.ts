@@ -19,10 +19,14 @@ import {
   defaultModelSpec,
   type FinishEvent,
   type GenerationEvent,
+  type GenerationRequest,
   type ModelSpec,
   type ReadySteps,
   readySteps,
   realClock,
+  sampleGrammar,
+  sampleJson,
+  sampleRegex,
   type TextEngine,
   type TokenEvent,
 } from "@servingkit/mock-core";
@@ -306,18 +310,31 @@ async function advance(sequence: Sequence): Promise<boolean> {
 }
 
 /**
- * The text a structured-output constraint forces on sequence `index`: one of the `choice`
- * strings (the seed plus the index picks it, as the vLLM mock picks guided choices); none for the
- * other constraints, which the mock accepts without following. Off the hot path: one call per
- * sequence.
+ * The text a structured-output constraint forces on sequence `index`, as the vLLM mock composes
+ * it (its choices.ts `guidedText`, with mock-core's samplers): one of the `choice` strings, a JSON
+ * value of the `json` schema (`json_object`: any object, `{}`), a string the `regex` fully
+ * matches, a sentence of the `grammar`; seed plus index picks, so a seed repeats the text.
+ * Undefined for none, and for `structural_tag`, whose text outside its triggers is free (the
+ * mock's free text). The engine emits the text token by token, so `max_tokens` cuts it as vLLM's
+ * does (finish "length", a JSON text cut short). A pattern or grammar the structured-output
+ * backend refuses throws mock-core's StructuredOutputError with vLLM's ValueError text, which
+ * vLLM raises from `generate` (the V1 processor validates before the request starts). Off the hot
+ * path: one call per sequence.
  */
-function forced(sampling: VllmSampling, index: number): { forcedText?: string } {
+function forcedText(sampling: VllmSampling, index: number): string | undefined {
   const structured = sampling.structured;
-  if (structured === undefined || !("choice" in structured) || structured.choice.length === 0) {
-    return {};
+  if (structured === undefined) return undefined;
+  const seed = (sampling.seed ?? 0) + index;
+  if ("choice" in structured) {
+    return structured.choice.length === 0
+      ? undefined
+      : structured.choice[seed % structured.choice.length];
   }
-  const pick = ((sampling.seed ?? 0) + index) % structured.choice.length;
-  return { forcedText: structured.choice[pick] as string };
+  if ("json" in structured) return JSON.stringify(sampleJson(structured.json, seed));
+  if ("jsonObject" in structured) return JSON.stringify(sampleJson({ type: "object" }, seed));
+  if ("regex" in structured) return sampleRegex(structured.regex, seed);
+  if ("grammar" in structured) return sampleGrammar(structured.grammar, seed);
+  return undefined;
 }
 
 /**
@@ -335,28 +352,30 @@ async function* generateResponses(
 ): AsyncGenerator<ModelResponse> {
   const s = request.sampling;
   const promptIds = spec.tokenizer.encode(request.prompt);
+  // Every child's constraint is drawn before any starts: a refused one starts none.
+  const forced = Array.from({ length: s.n }, (_, index) => forcedText(s, index));
   const sequences: Sequence[] = [];
   for (let index = 0; index < s.n; index += 1) {
-    const run = engine.generate(
-      {
-        promptIds,
-        maxTokens: s.maxTokens,
-        minTokens: s.minTokens,
-        temperature: s.temperature,
-        topP: s.topP,
-        topK: s.topK,
-        // parallel_sampling.py: child `index` samples with the parent's seed plus its index.
-        seed: s.seed === undefined ? undefined : s.seed + index,
-        stop: s.stop,
-        stopTokenIds: s.stopTokenIds,
-        ignoreEos: s.ignoreEos,
-        includeStopInOutput: s.includeStopStrInOutput,
-        logprobs: s.logprobs,
-        ...forced(s, index),
-        ...(request.lora === undefined ? {} : { lora: request.lora }),
-      },
-      { signal },
-    );
+    // Optional keys set one by one, not spread in (a spread followed by keys costs a map each).
+    const generation: { -readonly [K in keyof GenerationRequest]: GenerationRequest[K] } = {
+      promptIds,
+      maxTokens: s.maxTokens,
+      minTokens: s.minTokens,
+      temperature: s.temperature,
+      topP: s.topP,
+      topK: s.topK,
+      // parallel_sampling.py: child `index` samples with the parent's seed plus its index.
+      seed: s.seed === undefined ? undefined : s.seed + index,
+      stop: s.stop,
+      stopTokenIds: s.stopTokenIds,
+      ignoreEos: s.ignoreEos,
+      includeStopInOutput: s.includeStopStrInOutput,
+      logprobs: s.logprobs,
+    };
+    const text = forced[index];
+    if (text !== undefined) generation.forcedText = text;
+    if (request.lora !== undefined) generation.lora = request.lora;
+    const run = engine.generate(generation, { signal });
     const steps = run[Symbol.asyncIterator]();
     sequences.push({
       steps,

@@ -42,8 +42,9 @@ export interface VllmSampling {
 }
 
 /**
- * vLLM's `StructuredOutputsParams` as the backend builds it: exactly one constraint. Only
- * `choice` shapes the mock's text (the others are accepted and checked, not followed).
+ * vLLM's `StructuredOutputsParams` as the backend builds it: exactly one constraint. The mock's
+ * text follows choice, json, json_object, regex and grammar (triton-vllm-model.ts `forcedText`);
+ * a structural tag leaves the text free, as it does outside its triggers.
  */
 export type StructuredOutputs =
   | { readonly choice: readonly string[] }
