@@ -962,3 +962,49 @@ describe("images on the mock's text-only models", () => {
     }
   });
 });
+
+// serving_messages.py (vllm 0561ec4, the file up to the count_tokens era, 0.17 here):
+// messages_full_converter builds the one text block from `message.content` alone and the stream
+// converter reads `delta.content` alone, so with --reasoning-parser the thinking is dropped: no
+// thinking block, no marker. (vLLM's later anthropic/serving.py adds `thinking` blocks with a
+// uuid4-hex `signature` and `thinking_delta`/`signature_delta` events; their first release is
+// not dated, so the mock does not serve them.)
+describe("Messages API with --reasoning-parser (the thinking dropped)", () => {
+  let server: TestServer;
+  let client: Anthropic;
+  beforeAll(async () => {
+    server = await startVllm({
+      "served-model-name": "r1",
+      "reasoning-parser": "deepseek_r1",
+      "generation-mode": "echo",
+      "vllm-version": "0.17.0",
+    });
+    client = new Anthropic({ baseURL: server.url, apiKey: "unused", maxRetries: 0 });
+  });
+  afterAll(() => server.close());
+
+  it("answers one text block holding the content after the thinking", async () => {
+    const message = await client.messages.create({
+      model: "r1",
+      max_tokens: 200,
+      messages: [{ role: "user", content: "Echo me" }],
+    });
+    expect(message.content).toEqual([{ type: "text", text: "\n\nEcho me" }]);
+  });
+
+  it("streams text deltas of the content alone", async () => {
+    const stream = client.messages.stream({
+      model: "r1",
+      max_tokens: 200,
+      messages: [{ role: "user", content: "Echo me" }],
+    });
+    const types = new Set<string>();
+    for await (const event of stream) {
+      if (event.type === "content_block_start") types.add(event.content_block.type);
+      if (event.type === "content_block_delta") types.add(event.delta.type);
+    }
+    const final = await stream.finalMessage();
+    expect([...types].sort()).toEqual(["text", "text_delta"]);
+    expect(final.content).toMatchObject([{ type: "text", text: "\n\nEcho me" }]);
+  });
+});
