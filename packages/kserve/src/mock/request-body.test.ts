@@ -3,7 +3,7 @@ import { connect } from "node:net";
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { joinBinaryBody } from "../binary-body.js";
-import { alignedBodyParser, BodyPool, bodyPadding, pooledBodyBytes } from "./request-body.js";
+import { alignedBodyParser, bodyPadding } from "./request-body.js";
 import { closeAll, startKserve } from "./test-mocks.js";
 
 const apps: FastifyInstance[] = [];
@@ -28,40 +28,12 @@ describe("bodyPadding", () => {
   });
 });
 
-describe("BodyPool", () => {
-  const size = pooledBodyBytes;
-
-  it("lends kept memory again, only to a body that needs at least half of it", () => {
-    const pool = new BodyPool();
-    const first = pool.take(size + 8);
-    pool.give(Buffer.from(first, 3, size));
-    expect(pool.freeCount).toBe(1);
-    expect(pool.take(size / 4)).not.toBe(first); // too big a buffer for a quarter of it
-    expect(pool.take(size + 8)).toBe(first);
-    expect(pool.freeCount).toBe(0);
-  });
-
-  it("takes back only what it lent, once, and keeps at most maxFree buffers", () => {
-    const pool = new BodyPool(1);
-    const a = pool.take(size);
-    const b = pool.take(size);
-    pool.give(Buffer.alloc(size));
-    pool.give("not a buffer");
-    pool.give(Buffer.from(pool.take(16))); // small bodies are never kept
-    expect(pool.freeCount).toBe(0);
-    pool.give(Buffer.from(a));
-    pool.give(Buffer.from(a));
-    pool.give(Buffer.from(b));
-    expect(pool.freeCount).toBe(1);
-  });
-});
-
 /** A fastify app whose catch-all parser is the aligned one; the route echoes what it got. */
-async function echoApp(limit: number, pool?: BodyPool): Promise<string> {
+async function echoApp(limit: number): Promise<string> {
   const app = Fastify();
   apps.push(app);
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", alignedBodyParser(limit, pool));
+  app.addContentTypeParser("*", alignedBodyParser(limit));
   app.post("/", async (request) => {
     const body = request.body as Buffer;
     const header = Number(request.headers["inference-header-content-length"] ?? 0);
@@ -131,8 +103,8 @@ describe("alignedBodyParser", () => {
   });
 });
 
-describe("the Triton mock with pooled bodies", () => {
-  const elements = pooledBodyBytes / 8 + 3; // FP64: a body just over the pooling threshold
+describe("the Triton mock reading large binary bodies", () => {
+  const elements = 128 * 1024 + 3; // FP64: a 1 MiB tensor and a little more
   const header = (pad: string) => ({
     inputs: [
       {

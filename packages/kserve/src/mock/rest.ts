@@ -29,7 +29,7 @@ import type { KserveMockState } from "./mock-state.js";
 import { type LoadParameters, repositoryNameRefusal } from "./model-control.js";
 import type { MockModel } from "./models.js";
 import type { KserveProfile } from "./profiles.js";
-import { alignedBodyParser, BodyPool } from "./request-body.js";
+import { alignedBodyParser } from "./request-body.js";
 import {
   decodeRestRequest,
   type PiecewiseRestReply,
@@ -308,16 +308,10 @@ export function registerRestRoutes(
   registerRestRouteTable(app, ctx, table);
   // Bodies are read by request-body.ts in place of the table's raw-body parsers (same bytes,
   // same limits): one copy as they arrive, binary tensors aligned.
-  // Large binary bodies borrow their memory and give it back once the answer is written.
-  const pool = new BodyPool();
-  const parser = alignedBodyParser(app.initialConfig.bodyLimit ?? defaultBodyLimit, pool);
+  const parser = alignedBodyParser(app.initialConfig.bodyLimit ?? defaultBodyLimit);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("application/json", parser);
   app.addContentTypeParser("*", parser);
-  app.addHook("onResponse", (request, _reply, done) => {
-    pool.give(request.body);
-    done();
-  });
   // The registry holds open descriptors of its regions' shm files: close them with the server.
   const { sharedMemory } = state;
   if (sharedMemory !== undefined) app.addHook("onClose", async () => sharedMemory.close());
