@@ -103,6 +103,23 @@ describe("alignedBodyParser", () => {
   });
 });
 
+describe("the Triton mock's body limit", () => {
+  it("is the host's: a larger body is its 413 in Triton's error envelope", async () => {
+    // mock.ts bodyError: over the host's limit, the runtime's internal error with status 413.
+    const mock = await startKserve("triton", {}, { bodyLimit: 1024 });
+    const res = await fetch(`${mock.endpoints.http}/v2/models/simple/infer`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/octet-stream",
+        "inference-header-content-length": "3",
+      },
+      body: "x".repeat(2048),
+    });
+    expect(res.status).toBe(413);
+    expect(Object.keys((await res.json()) as object)).toEqual(["error"]);
+  });
+});
+
 describe("the Triton mock reading large binary bodies", () => {
   const elements = 128 * 1024 + 3; // FP64: a 1 MiB tensor and a little more
   const header = (pad: string) => ({
