@@ -7,6 +7,7 @@ import { authCases } from "./auth.js";
 import { caikitCases } from "./caikit.js";
 import { healthCases } from "./health.js";
 import { kserveCases } from "./kserve.js";
+import { kserveStructuredCases } from "./kserve-structured.js";
 import { openaiApiCases } from "./openai-apis.js";
 import { openaiReasoningCases } from "./openai-reasoning.js";
 import { tgisCases } from "./tgis.js";
@@ -22,6 +23,7 @@ export const contractCases: readonly ContractCase[] = [
   ...openaiApiCases,
   ...openaiReasoningCases,
   ...kserveCases,
+  ...kserveStructuredCases,
   ...caikitCases,
   ...tgisCases,
 ];
