@@ -49,3 +49,45 @@ describe("EngineCore arrival times", () => {
     expect(core.step(-1)?.admitted.map((a) => a.requestId)).toEqual(["a"]);
   });
 });
+
+describe("EngineCore step results over scratch arrays", () => {
+  // The batch and the tokens are built in arrays the engine keeps between steps (no allocation per
+  // step); what a step returns must still be its own: a later step, a preemption or a finish must
+  // not change the tokens a caller holds (simulate() and the metrics read them after more steps).
+  it("returns each step's tokens in an array of its own that later steps leave alone", () => {
+    const core = new EngineCore(config);
+    for (const id of ["a", "b", "c"]) core.add({ id, prompt: 10, outputTokens: 3 });
+    const first = core.step(0);
+    const snapshot = first?.tokens.map((t) => ({ ...t }));
+    const second = core.step(first?.end ?? 0);
+    expect(second?.tokens).not.toBe(first?.tokens);
+    core.add({ id: "d", prompt: 10, outputTokens: 2 });
+    core.step(second?.end ?? 0);
+    expect(first?.tokens.map((t) => ({ ...t }))).toEqual(snapshot);
+    expect(first?.tokens.map((t) => t.requestId)).toEqual(["a", "b", "c"]);
+    expect(first?.tokens).toHaveLength(3);
+  });
+
+  it("keeps the batch order when a preemption takes a member out of the middle of a step", () => {
+    // 4 blocks of 16 tokens: a and b (16-token prompts) fill two blocks each once they grow; the
+    // newest running request (b) is preempted (FCFS) and a keeps running alone, in order.
+    const core = new EngineCore({ ...config, numBlocks: 4 });
+    core.add({ id: "a", prompt: 16, outputTokens: 20 });
+    core.add({ id: "b", prompt: 16, outputTokens: 20 });
+    let now = 0;
+    const seen: string[][] = [];
+    let preempted = 0;
+    for (let k = 0; k < 40 && core.hasWork(); k++) {
+      const result = core.step(now);
+      if (!result) break;
+      now = result.end;
+      preempted += result.stats.preemptions;
+      seen.push(result.tokens.map((t) => t.requestId));
+      // No request appears twice in one step.
+      for (const ids of seen) expect(new Set(ids).size).toBe(ids.length);
+    }
+    expect(preempted).toBeGreaterThan(0);
+    expect(seen.flat().filter((id) => id === "a")).toHaveLength(20);
+    expect(seen.flat().filter((id) => id === "b")).toHaveLength(20);
+  });
+});

@@ -157,9 +157,12 @@ export class EngineRequestError extends Error {
 }
 
 /** The distinct LoRA adapters among `sequences`. */
-function scheduledLoras(sequences: readonly Sequence[]): Set<string> {
+function scheduledLoras(sequences: readonly (Sequence | undefined)[], count: number): Set<string> {
   const loras = new Set<string>();
-  for (const s of sequences) if (s.request.lora !== undefined) loras.add(s.request.lora);
+  for (let i = 0; i < count; i++) {
+    const { lora } = (sequences[i] as Sequence).request;
+    if (lora !== undefined) loras.add(lora);
+  }
   return loras;
 }
 
@@ -230,6 +233,15 @@ export class EngineCore {
   readonly #sequences = new Map<string, Sequence>();
   readonly #waiting: Sequence[] = [];
   readonly #running: Sequence[] = [];
+  /**
+   * The batch of the step being built, in scheduling order (each member's share is its
+   * `stepTokens`): its first `count` entries (a local of `step`), the rest undefined. Kept with
+   * its capacity between steps, as `length = 0` would give the backing store back (V8) and the
+   * next step would grow a new one: about 26 bytes per scheduled request per step.
+   */
+  readonly #scheduled: (Sequence | undefined)[] = [];
+  /** The step's tokens as they are sampled (the same way), copied out at its end in one exact-size array. */
+  readonly #tokens: (EngineTokenEvent | undefined)[] = [];
   #serial = 0;
   /** Steps run so far (results returned by {@link EngineCore.step}). */
   #steps = 0;
@@ -432,8 +444,8 @@ export class EngineCore {
   step(now: number): StepResult | undefined {
     const config = this.#config;
     let budget = config.maxNumBatchedTokens;
-    // The step's batch in scheduling order; each member's share is its `stepTokens`.
-    const scheduled: Sequence[] = [];
+    const scheduled = this.#scheduled;
+    let count = 0; // members of `scheduled`
     let preemptions = 0;
     let prefixQueries = 0;
     let prefixHits = 0;
@@ -480,7 +492,10 @@ export class EngineCore {
         this.#preempt(victim);
         preemptions++;
         if (victim.stepTokens > 0) {
-          scheduled.splice(scheduled.indexOf(victim), 1);
+          // Out of the batch, the members after it moving up one place.
+          let at = scheduled.indexOf(victim);
+          for (; at < count - 1; at++) scheduled[at] = scheduled[at + 1];
+          scheduled[--count] = undefined;
           budget += victim.stepTokens;
           victim.stepTokens = 0;
           victim.stepDrafts = 0;
@@ -498,16 +513,16 @@ export class EngineCore {
       if (config.enablePrefixCaching) this.#cacheFullBlocks(sequence, sequence.computed + wanted);
       sequence.stepTokens = wanted;
       sequence.stepDrafts = drafts;
-      scheduled.push(sequence);
+      scheduled[count++] = sequence;
       budget -= wanted;
     }
 
     // 2. Waiting requests, in policy order, unless this step preempted (and still runs something).
-    if (preemptions === 0 || scheduled.length === 0) {
+    if (preemptions === 0 || count === 0) {
       // Async scheduling: this step was decided when the previous one started, so a request that
       // came in since then waits, unless the step has nothing else (vllm PR #19970).
       const stepNumber = this.#steps + 1;
-      const deferring = config.asyncScheduling && scheduled.length > 0;
+      const deferring = config.asyncScheduling && count > 0;
       // Adapters in this step's batch, gathered when the first waiting request with one comes up.
       let loras: Set<string> | undefined;
       let at = 0;
@@ -521,7 +536,7 @@ export class EngineCore {
         }
         const { lora } = sequence.request;
         if (lora !== undefined) {
-          loras ??= scheduledLoras(scheduled);
+          loras ??= scheduledLoras(scheduled, count);
           // vllm/v1/core/sched/scheduler.py: a request whose adapter would exceed max_loras is
           // skipped (it keeps its place in the queue); the requests behind it may still go.
           if (loras.size >= config.maxLoras && !loras.has(lora)) {
@@ -563,19 +578,21 @@ export class EngineCore {
         }
         this.#running.push(sequence);
         sequence.stepTokens = wanted;
-        scheduled.push(sequence);
+        scheduled[count++] = sequence;
         budget -= wanted;
       }
     }
 
-    if (scheduled.length === 0) return undefined;
+    if (count === 0) return undefined;
     this.#steps++;
 
     // 3. Execute: the step's duration from its load, then sample.
     const load: StepLoad = emptyLoad();
     let prefillTokens = 0;
     let drafting = false;
-    for (const sequence of scheduled) {
+    // Indexed loops over the batch: no iterator per step on this path.
+    for (let i = 0; i < count; i++) {
+      const sequence = scheduled[i] as Sequence;
       if (sequence.stepDrafts > 0) drafting = true;
       const tokens = sequence.stepTokens;
       addToLoad(load, tokens, sequence.computed, this.#window);
@@ -604,9 +621,11 @@ export class EngineCore {
       prefixHits,
       specDecode,
     };
-    const tokens: EngineTokenEvent[] = [];
+    const tokens = this.#tokens;
+    let tokenCount = 0;
     const finished: FinishedRequest[] = [];
-    for (const sequence of scheduled) {
+    for (let i = 0; i < count; i++) {
+      const sequence = scheduled[i] as Sequence;
       // Each sequence samples one token when all its known tokens are computed; with drafts, the
       // accepted ones come first (their KV is kept; a rejected draft's slot is overwritten later).
       let emitted = 1;
@@ -636,7 +655,7 @@ export class EngineCore {
         for (let e = 0; e < emitted && !last; e++) {
           const index = sequence.generated++;
           last = sequence.generated >= sequence.request.outputTokens;
-          tokens.push({ requestId: sequence.request.id, index, time: end, last });
+          tokens[tokenCount++] = { requestId: sequence.request.id, index, time: end, last };
         }
         if (last) {
           finished.push({ requestId: sequence.request.id, reason: "length", time: end });
@@ -650,13 +669,20 @@ export class EngineCore {
       // Compact the batch in place: no new array per step.
       const running = this.#running;
       let kept = 0;
-      for (const s of running) if (this.#sequences.has(s.request.id)) running[kept++] = s;
+      for (let i = 0; i < running.length; i++) {
+        const s = running[i] as Sequence;
+        if (this.#sequences.has(s.request.id)) running[kept++] = s;
+      }
       running.length = kept;
     }
+    // The scratch arrays keep their capacity but hold nothing alive between steps.
+    const out = tokens.slice(0, tokenCount) as EngineTokenEvent[];
+    tokens.fill(undefined, 0, tokenCount);
+    scheduled.fill(undefined, 0, count);
     this.#preemptionsTotal += preemptions;
     this.#prefixQueriesTotal += prefixQueries;
     this.#prefixHitsTotal += prefixHits;
-    return { stats, end, tokens, finished, admitted };
+    return { stats, end, tokens: out, finished, admitted };
   }
 
   /** Prompt plus tokens generated so far: what must be computed before the next token. */

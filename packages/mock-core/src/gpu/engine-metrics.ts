@@ -4,7 +4,7 @@
  * dashboards and the streams agree. Pure bookkeeping in seconds and tokens; rendering the
  * Prometheus text is the runtime family's job.
  */
-import type { StepResult } from "./engine-core.js";
+import type { EngineTokenEvent, FinishedRequest, StepResult } from "./engine-core.js";
 
 /** V1 bucket bounds of `vllm:time_to_first_token_seconds` (vllm-openai.md §8). */
 export const ttftBuckets = [
@@ -136,9 +136,14 @@ interface Timeline {
   readonly finishedReason: "stop" | "length";
   readonly parent: ParentRequest | undefined;
   readonly maxTokens: number | undefined;
-  scheduled?: number;
-  first?: number;
-  last?: number;
+  /**
+   * When it was first scheduled, its first and its latest token (seconds); NaN until then. Numbers
+   * from the start (not optional) so V8 keeps them as mutable doubles: a property added later, or
+   * one that held undefined, took a new heap number at every token (16 bytes per token per step).
+   */
+  scheduled: number;
+  first: number;
+  last: number;
   generated: number;
 }
 
@@ -222,6 +227,9 @@ export class EngineMetrics<H extends HistogramSink = Histogram> {
       finishedReason: details.finishedReason ?? "length",
       parent: details.parent,
       maxTokens: details.maxTokens,
+      scheduled: Number.NaN,
+      first: Number.NaN,
+      last: Number.NaN,
       generated: 0,
     });
   }
@@ -249,27 +257,33 @@ export class EngineMetrics<H extends HistogramSink = Histogram> {
       for (let i = 0; i < spec.acceptedPerPosition.length; i++)
         perPosition[i] = (perPosition[i] ?? 0) + (spec.acceptedPerPosition[i] as number);
     }
-    for (const a of result.admitted) {
+    // Indexed loops: the for-of loops here allocated an iterator result per token (measured with
+    // the sampling heap profiler: about 25 bytes per token; 1,000 tokens a step with 1,000 running).
+    const { admitted, tokens, finished } = result;
+    for (let i = 0; i < admitted.length; i++) {
+      const a = admitted[i] as StepResult["admitted"][number];
       const t = this.#timelines.get(a.requestId);
-      if (t && t.scheduled === undefined) t.scheduled = stats.start;
+      if (t && Number.isNaN(t.scheduled)) t.scheduled = stats.start;
     }
-    for (const token of result.tokens) {
+    for (let i = 0; i < tokens.length; i++) {
+      const token = tokens[i] as EngineTokenEvent;
       const t = this.#timelines.get(token.requestId);
       if (!t) continue;
-      if (t.first === undefined) {
+      if (Number.isNaN(t.first)) {
         t.first = token.time;
         this.timeToFirstToken.observe(token.time - t.arrival);
         this.promptTokens += t.promptTokens; // V1 counts a prompt when its first token is out
       } else if (token.time !== t.last) {
         // One observation per request per engine output (vllm/v1/metrics/stats.py
         // IterationStats): the extra tokens a speculative step emits add none.
-        this.interTokenLatency.observe(token.time - (t.last as number));
+        this.interTokenLatency.observe(token.time - t.last);
       }
       t.last = token.time;
       t.generated++;
       this.generationTokens++;
     }
-    for (const f of result.finished) {
+    for (let i = 0; i < finished.length; i++) {
+      const f = finished[i] as FinishedRequest;
       const reason =
         f.reason === "length" ? this.#timelines.get(f.requestId)?.finishedReason : "abort";
       this.#finish(f.requestId, reason ?? f.reason, f.time);
@@ -334,12 +348,12 @@ export class EngineMetrics<H extends HistogramSink = Histogram> {
     this.requestGenerationTokens.observe(t.generated);
     this.finishedGeneration(t.generated, t.parent);
     this.e2eRequestLatency.observe(now - t.arrival);
-    if (t.scheduled !== undefined) {
+    if (!Number.isNaN(t.scheduled)) {
       // Queue, inference, prefill and decode times come from the finished request's timestamps.
       this.requestQueueTime.observe(t.scheduled - t.arrival);
-      const last = t.last ?? now;
+      const last = Number.isNaN(t.last) ? now : t.last;
       this.requestInferenceTime.observe(last - t.scheduled);
-      if (t.first !== undefined) {
+      if (!Number.isNaN(t.first)) {
         this.requestPrefillTime.observe(t.first - t.scheduled);
         this.requestDecodeTime.observe(last - t.first);
         if (t.generated > 1)

@@ -386,7 +386,12 @@ export class GpuEngine {
       // Gauges and histograms first: a consumer woken below sees this step in the metrics.
       this.#metrics?.step(result, core);
       const streams = this.#streams;
-      for (const token of result.tokens) streams.get(token.requestId)?.deliver(token);
+      // An indexed loop: a for-of in this async function allocated an iterator result per token.
+      const tokens = result.tokens;
+      for (let i = 0; i < tokens.length; i++) {
+        const token = tokens[i] as GpuToken;
+        streams.get(token.requestId)?.deliver(token);
+      }
       this.#onStep?.(result);
       if (wait <= 0 && clock.now() - turned > catchUpBurstMs) {
         // Catching up for a while already: let the event loop turn once (catchUpBurstMs).
