@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
 import { ServingkitError } from "@servingkit/client-core";
+import { sampleJson, sampleRegex } from "@servingkit/mock-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { createKserveClient } from "../kserve-client.js";
 import { kserveMockOptions } from "../mock.js";
@@ -521,7 +522,7 @@ describe("n > 1 (vLLM V1 parallel sampling through the backend's create_response
 });
 
 describe("structured outputs on vllm_model (guided_decoding / structured_outputs)", () => {
-  it("choice: the text is one of the choices (the seed picks it); the other constraints are accepted", async () => {
+  it("choice: the text is one of the choices (the seed picks it); two constraints at once are from_dict's None", async () => {
     // vllm_backend_utils.py from_dict passes StructuredOutputsParams to SamplingParams, so vLLM
     // constrains the text; the choice picked by seed + child index, as the vLLM mock picks.
     const { post } = await startVllmTriton();
@@ -747,6 +748,8 @@ describe("structured outputs shape vllm_model's text (json, json_object, regex, 
       expect(Number.isInteger(value.age) && (value.age as number) >= 18).toBe(true);
       expect((value.tags as string[]).every((t) => t === "a" || t === "b")).toBe(true);
       expect((await ask(post, sampling)).text_output).toBe(answer.text_output);
+      // The very text the vLLM mock composes for this schema and seed.
+      expect(answer.text_output).toBe(JSON.stringify(sampleJson(schema, seed)));
     }
     // guided_decoding as an object, json_object: vLLM's builtin JSON grammar, an object.
     const object = await ask(post, { guided_decoding: { json_object: true } });
@@ -777,6 +780,7 @@ describe("structured outputs shape vllm_model's text (json, json_object, regex, 
       guided_decoding: { regex: "(?P<code>[A-Z]{2}-[0-9]{3})", backend: "auto" },
     });
     expect(regex.text_output).toMatch(/^[A-Z]{2}-[0-9]{3}$/);
+    expect(regex.text_output).toBe(sampleRegex("(?P<code>[A-Z]{2}-[0-9]{3})", 2));
     expect(regex.finish_reason).toBe("stop");
     const grammar =
       'root ::= greeting " " name\ngreeting ::= "hello" | "hi"\nname ::= [A-Z] [a-z]*';
