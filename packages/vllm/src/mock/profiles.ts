@@ -193,6 +193,14 @@ export interface VllmProfile {
    * argparse's "unrecognized arguments".
    */
   readonly streamInterval: boolean;
+  /**
+   * Whether a request's `chat_template_kwargs` holding `tokenize` or `chat_template` is refused:
+   * chat_utils.py `resolve_chat_template_kwargs` raises ValueError "Found unexpected chat template
+   * kwargs from request: {'tokenize'}" (vLLM PR #25794, security advisories GHSA-6fvq-23cw-5628
+   * and GHSA-4hw3-g54f-xfrj; still under review on 2025-10-04, after v0.11.0 was out, so from
+   * ≈0.11.1; the release is not pinned). Before, the keys reached the template's call.
+   */
+  readonly templateKwargsRefused: boolean;
   /** Which fields carry a chat answer's reasoning. */
   readonly reasoningFields: ReasoningFields;
   /** What `--enable-reasoning` does in this release. */
@@ -269,6 +277,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     anthropicCountTokens: false,
     streamInterval: false,
     reasoningFields: "reasoning_content",
+    templateKwargsRefused: false,
     enableReasoningFlag: "required",
     guidedFields: "guided",
   },
@@ -285,6 +294,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     anthropicCountTokens: false,
     streamInterval: false,
     reasoningFields: "reasoning_content",
+    templateKwargsRefused: false,
     enableReasoningFlag: "required",
     guidedFields: "guided",
   },
@@ -301,6 +311,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     anthropicCountTokens: false,
     streamInterval: false,
     reasoningFields: "reasoning_content",
+    templateKwargsRefused: false,
     enableReasoningFlag: "deprecated",
     guidedFields: "guided",
   },
@@ -317,6 +328,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     anthropicCountTokens: false,
     streamInterval: false,
     reasoningFields: "reasoning_content",
+    templateKwargsRefused: false,
     enableReasoningFlag: "removed",
     guidedFields: "guided",
   },
@@ -333,6 +345,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     anthropicCountTokens: false,
     streamInterval: false,
     reasoningFields: "reasoning_content",
+    templateKwargsRefused: false,
     enableReasoningFlag: "removed",
     guidedFields: "guided",
   },
@@ -349,6 +362,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     anthropicCountTokens: false,
     streamInterval: false,
     reasoningFields: "reasoning_content",
+    templateKwargsRefused: false,
     enableReasoningFlag: "removed",
     guidedFields: "both",
   },
@@ -365,6 +379,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     anthropicCountTokens: false,
     streamInterval: false,
     reasoningFields: "reasoning_content",
+    templateKwargsRefused: false,
     enableReasoningFlag: "removed",
     guidedFields: "both",
   },
@@ -381,6 +396,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     anthropicCountTokens: false,
     streamInterval: false,
     reasoningFields: "both",
+    templateKwargsRefused: true,
     enableReasoningFlag: "removed",
     guidedFields: "both",
   },
@@ -397,6 +413,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     anthropicCountTokens: false,
     streamInterval: true,
     reasoningFields: "both",
+    templateKwargsRefused: true,
     enableReasoningFlag: "removed",
     guidedFields: "structured-outputs",
   },
@@ -413,6 +430,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     anthropicCountTokens: false,
     streamInterval: true,
     reasoningFields: "both",
+    templateKwargsRefused: true,
     enableReasoningFlag: "removed",
     guidedFields: "structured-outputs",
   },
@@ -429,6 +447,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     anthropicCountTokens: false,
     streamInterval: true,
     reasoningFields: "reasoning",
+    templateKwargsRefused: true,
     enableReasoningFlag: "removed",
     guidedFields: "structured-outputs",
   },
@@ -445,6 +464,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     anthropicCountTokens: true,
     streamInterval: true,
     reasoningFields: "reasoning",
+    templateKwargsRefused: true,
     enableReasoningFlag: "removed",
     guidedFields: "structured-outputs",
   },
@@ -461,6 +481,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     anthropicCountTokens: true,
     streamInterval: true,
     reasoningFields: "reasoning",
+    templateKwargsRefused: true,
     enableReasoningFlag: "removed",
     guidedFields: "structured-outputs",
   },

@@ -50,3 +50,49 @@ describe("a token-id prompt far over max_model_len", () => {
     expect(JSON.stringify(await res.json())).toMatch(/maximum context length is 64 tokens/);
   });
 });
+
+// chat_utils.py resolve_chat_template_kwargs (vLLM PR #25794, from ≈0.11.1 here): `tokenize`
+// and `chat_template` among chat_template_kwargs raise ValueError "Found unexpected chat template
+// kwargs from request: {'tokenize'}", answered 400 by the chat handler (with " None", its
+// e.__cause__, in the releases that print it).
+describe("chat_template_kwargs with tokenize or chat_template", () => {
+  const servers = new Map<string, TestServer>();
+  beforeAll(async () => {
+    for (const version of ["0.11.0", "0.11.1", "0.12.0"]) {
+      servers.set(version, await startVllm({ "vllm-version": version }));
+    }
+  });
+  afterAll(() => Promise.all([...servers.values()].map((server) => server.close())));
+
+  async function chat(version: string, kwargs: object): Promise<{ status: number; text: string }> {
+    const server = servers.get(version) as TestServer;
+    const response = await fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        messages: [{ role: "user", content: "hi" }],
+        max_tokens: 2,
+        chat_template_kwargs: kwargs,
+      }),
+    });
+    return { status: response.status, text: await response.text() };
+  }
+
+  it("refuses them from 0.11.1, with the cause suffix there", async () => {
+    const newer = await chat("0.12.0", { tokenize: true });
+    expect(newer.status).toBe(400);
+    expect(JSON.parse(newer.text).error.message).toBe(
+      "Found unexpected chat template kwargs from request: {'tokenize'}",
+    );
+    const first = await chat("0.11.1", { chat_template: "{{ 1 }}", enable_thinking: false });
+    expect(first.status).toBe(400);
+    expect(first.text).toContain(
+      "Found unexpected chat template kwargs from request: {'chat_template'} None",
+    );
+  });
+
+  it("lets other keys through, and takes them before 0.11.1", async () => {
+    expect((await chat("0.12.0", { enable_thinking: false })).status).toBe(200);
+    expect((await chat("0.11.0", { tokenize: true })).status).toBe(200);
+  });
+});

@@ -7,6 +7,7 @@ import { ChatTemplateError, renderChatTemplate } from "@servingkit/mock-core";
 import { badRequest, type VllmError } from "./errors.js";
 import type { ChatMessage, PromptInput } from "./requests.js";
 import type { VllmModel } from "./served-model.js";
+import { pyRepr } from "./validation.js";
 
 /**
  * Checks token ids against the vocabulary: vLLM's V1 processor answers 400 `Token id <id> is out
@@ -55,6 +56,9 @@ export function renderChat(
   tools?: readonly unknown[],
   templateKwargs?: Readonly<Record<string, unknown>>,
 ): string {
+  if (templateKwargs !== undefined && model.profile.templateKwargsRefused) {
+    checkTemplateKwargs(model, templateKwargs);
+  }
   try {
     return renderChatTemplate(model.spec, messages, {
       addGenerationPrompt,
@@ -65,6 +69,25 @@ export function renderChat(
     if (error instanceof ChatTemplateError) throw badRequest(error.message);
     throw error;
   }
+}
+
+/** The `chat_template_kwargs` keys vLLM refuses (chat_utils.py `unexpected_vars`). */
+const refusedTemplateKwargs: ReadonlySet<string> = new Set(["chat_template", "tokenize"]);
+
+/**
+ * The refusal of `tokenize` and `chat_template` among a request's `chat_template_kwargs`
+ * (profiles.ts `templateKwargsRefused`): chat_utils.py `resolve_chat_template_kwargs` raises
+ * ValueError "Found unexpected chat template kwargs from request: " and the Python set of those
+ * keys (`{'tokenize'}`; with both, the mock lists them in the request's order, where Python's
+ * set order varies by process), a 400; the chat handler adds ` None` (its `e.__cause__`) in the
+ * releases whose profile says `chatCauseSuffix`.
+ */
+function checkTemplateKwargs(model: VllmModel, kwargs: Readonly<Record<string, unknown>>): void {
+  const found = Object.keys(kwargs).filter((key) => refusedTemplateKwargs.has(key));
+  if (found.length === 0) return;
+  const suffix = model.profile.chatCauseSuffix ? " None" : "";
+  const keys = found.map((key) => pyRepr(key)).join(", ");
+  throw badRequest(`Found unexpected chat template kwargs from request: {${keys}}${suffix}`);
 }
 
 /**

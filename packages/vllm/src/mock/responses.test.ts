@@ -768,6 +768,8 @@ describe("Responses API with --reasoning-parser", () => {
     expect(message.id).toMatch(/^msg_[0-9a-f]{32}$/);
     expect(response.output_text.length).toBeGreaterThan(0);
     for (const text of [thinking, response.output_text]) expect(text).not.toMatch(/<\/?think>/);
+    // responses/context.py SimpleContext: "todo num_reasoning_tokens is not implemented yet".
+    expect(response.usage?.output_tokens_details.reasoning_tokens).toBe(0);
   });
 
   it("writes the reasoning item's keys as the openai model dumps them", async () => {
