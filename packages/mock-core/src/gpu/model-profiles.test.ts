@@ -139,3 +139,78 @@ describe("sliding-window attention from config.json", () => {
     ).toThrow(/layer_types/);
   });
 });
+
+describe("modelProfileFromConfig with a multimodal config (text_config)", () => {
+  // vllm/transformers_utils/config.py get_hf_text_config: the engine is sized from the language
+  // model's sub-config, `text_config` (Gemma 3 4B+, Llama 4, Mistral 3 / Pixtral), or an omni
+  // model's `thinker_config` (its `text_config` when it has one); a text-only config is its own.
+  const text = {
+    model_type: "gemma3_text",
+    hidden_size: 2560,
+    intermediate_size: 10_240,
+    num_hidden_layers: 34,
+    num_attention_heads: 8,
+    num_key_value_heads: 4,
+    head_dim: 256,
+    vocab_size: 262_208,
+    max_position_embeddings: 131_072,
+    sliding_window: 1024,
+  };
+  const multimodal = {
+    _name_or_path: "google/gemma-3-4b-it",
+    architectures: ["Gemma3ForConditionalGeneration"],
+    model_type: "gemma3",
+    torch_dtype: "bfloat16",
+    text_config: text,
+    vision_config: { hidden_size: 1152, num_attention_heads: 16, num_hidden_layers: 27 },
+  };
+
+  it("reads the language model's fields from text_config, name and dtype from the top", () => {
+    const profile = modelProfileFromConfig(multimodal);
+    expect(profile).toEqual({
+      ...modelProfileFromConfig({ ...text, torch_dtype: "bfloat16" }, "google/gemma-3-4b-it"),
+    });
+    expect(profile.name).toBe("google/gemma-3-4b-it");
+    expect(profile.layers).toBe(34);
+    expect(profile.hiddenSize).toBe(2560);
+    expect(profile.dtype).toBe("bfloat16");
+    // Gemma 3's pattern (five sliding layers, then one full) applies to the nested text model.
+    expect(profile.slidingWindow).toBe(1024);
+    expect(profile.slidingLayers).toBe(34 - Math.floor(34 / 6));
+  });
+
+  it("prefers the text config's own dtype and tie_word_embeddings over the top's", () => {
+    const profile = modelProfileFromConfig({
+      ...multimodal,
+      torch_dtype: "float32",
+      tie_word_embeddings: false,
+      text_config: { ...text, torch_dtype: "float16", tie_word_embeddings: true },
+    });
+    expect(profile.dtype).toBe("float16");
+    expect(profile.tieWordEmbeddings).toBe(true);
+    expect(
+      modelProfileFromConfig({ ...multimodal, tie_word_embeddings: true }).tieWordEmbeddings,
+    ).toBe(true);
+  });
+
+  it("takes an omni model's thinker_config, or the text_config inside it", () => {
+    expect(modelProfileFromConfig({ thinker_config: { text_config: text } }).layers).toBe(34);
+    expect(
+      modelProfileFromConfig({ thinker_config: { ...text, num_hidden_layers: 28 } }).layers,
+    ).toBe(28);
+  });
+
+  it("refuses a text_config without num_attention_heads, as vLLM does at start-up", () => {
+    const { num_attention_heads: _, ...headless } = text;
+    expect(() => modelProfileFromConfig({ ...multimodal, text_config: headless })).toThrow(
+      /text_config .*no num_attention_heads/,
+    );
+  });
+
+  it("leaves a text-only config as it was (a non-object text_config is not a sub-config)", () => {
+    const flat = { ...text, torch_dtype: "bfloat16" };
+    expect(modelProfileFromConfig({ ...flat, text_config: null })).toEqual(
+      modelProfileFromConfig(flat),
+    );
+  });
+});

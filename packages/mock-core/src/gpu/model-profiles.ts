@@ -163,7 +163,32 @@ function requireNumber(config: Record<string, unknown>, key: string): number {
 }
 
 /**
- * A model profile from a parsed Hugging Face `config.json`. Missing `num_key_value_heads` means
+ * The language model's part of a config, as vLLM's `get_hf_text_config`
+ * (vllm/transformers_utils/config.py) takes it: a multimodal config (Gemma 3 4B and up, Llama 4,
+ * Mistral 3, Pixtral, LLaVA-style) nests it under `text_config`, an omni model under
+ * `thinker_config` (its `text_config` when it has one); a text-only config is its own. Like vLLM,
+ * a nested text config without `num_attention_heads` is refused (a TypeError here, vLLM's
+ * ValueError at start-up), since everything the engine sizes comes from it.
+ */
+function textConfigOf(config: Record<string, unknown>): Record<string, unknown> {
+  const object = (value: unknown) =>
+    typeof value === "object" && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  const thinker = object(config.thinker_config);
+  const nested = thinker ? (object(thinker.text_config) ?? thinker) : object(config.text_config);
+  if (nested === undefined) return config;
+  if (nested.num_attention_heads === undefined)
+    throw new TypeError(
+      "config.json: the text_config extracted from the model config has no num_attention_heads (vLLM refuses it too)",
+    );
+  return nested;
+}
+
+/**
+ * A model profile from a parsed Hugging Face `config.json`; for a multimodal config, of its
+ * language model (`text_config`, see {@link textConfigOf}), with `dtype`, `_name_or_path` and
+ * `tie_word_embeddings` taken from the top when the text config leaves them out. Missing `num_key_value_heads` means
  * no grouped-query attention; missing `head_dim` means hidden_size / heads; missing `dtype` (or
  * the older `torch_dtype`) means bfloat16. A sliding window is read as vLLM reads it
  * ({@link readSlidingWindow}). Throws a TypeError naming the first bad field.
@@ -171,18 +196,28 @@ function requireNumber(config: Record<string, unknown>, key: string): number {
 export function modelProfileFromConfig(config: unknown, name = "model"): ModelProfile {
   if (typeof config !== "object" || config === null)
     throw new TypeError("config.json: expected an object");
-  const c = config as Record<string, unknown>;
+  const top = config as Record<string, unknown>;
+  const c = textConfigOf(top);
   const hiddenSize = requireNumber(c, "hidden_size");
   const heads = requireNumber(c, "num_attention_heads");
-  // transformers ≥4.56 writes `dtype`; older configs `torch_dtype`.
-  const declared = typeof c.dtype === "string" ? c.dtype : c.torch_dtype;
+  // transformers ≥4.56 writes `dtype`; older configs `torch_dtype`. A multimodal config usually
+  // declares it once, at the top, for all its parts.
+  const declared =
+    typeof c.dtype === "string"
+      ? c.dtype
+      : typeof c.torch_dtype === "string"
+        ? c.torch_dtype
+        : typeof top.dtype === "string"
+          ? top.dtype
+          : top.torch_dtype;
   const dtype = typeof declared === "string" ? declared : "bfloat16";
   if (dtypeBytes[dtype] === undefined)
     throw new TypeError(`config.json: unsupported torch_dtype "${dtype}"`);
   const layers = requireNumber(c, "num_hidden_layers");
   const sliding = readSlidingWindow(c, layers);
   return {
-    name: typeof c._name_or_path === "string" && c._name_or_path !== "" ? c._name_or_path : name,
+    name:
+      typeof top._name_or_path === "string" && top._name_or_path !== "" ? top._name_or_path : name,
     layers,
     hiddenSize,
     heads,
@@ -194,7 +229,7 @@ export function modelProfileFromConfig(config: unknown, name = "model"): ModelPr
     intermediateSize: requireNumber(c, "intermediate_size"),
     vocabSize: requireNumber(c, "vocab_size"),
     dtype,
-    tieWordEmbeddings: c.tie_word_embeddings === true,
+    tieWordEmbeddings: (c.tie_word_embeddings ?? top.tie_word_embeddings) === true,
     maxPositionEmbeddings: requireNumber(c, "max_position_embeddings"),
     ...sliding,
   };
