@@ -2,12 +2,15 @@
  * The REST host through fastify inject (no sockets) and, where the wire matters (TLS, cut
  * streams, shutdown), through real clients.
  */
+import { once } from "node:events";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { Agent, get as httpGet } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
+import Fastify from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "./clock.js";
 import { cutStream } from "./fault.js";
@@ -19,6 +22,7 @@ import {
   startMock,
 } from "./mock.js";
 import type { MockPlugin } from "./plugin.js";
+import { sendCanned } from "./rest-host.js";
 import { registerRestRouteTable } from "./rest-route-table.js";
 
 const built: BuiltMock[] = [];
@@ -665,5 +669,50 @@ describe("text replies", () => {
     const head = await fetch(url, { method: "HEAD" });
     expect(head.headers.get("content-length")).toBe(String(Buffer.byteLength(text)));
     expect(await head.text()).toBe("");
+  });
+});
+
+/** One request on a fresh socket (`Connection: close`): the whole response as received. */
+async function rawExchange(port: number, method: string, path: string): Promise<string> {
+  const socket = connect(port, "127.0.0.1");
+  await once(socket, "connect");
+  socket.end(`${method} ${path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of socket) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+describe("sendCanned writes what fastify's own send path writes", () => {
+  // Written straight to the response for speed (issue 3), the bytes must stay those fastify's
+  // `reply.code().headers().send()` wrote: lower-case names in order, content-length last.
+  it("byte for byte, GET and HEAD, a name in mixed case, a non-ASCII body", async () => {
+    const canned = {
+      status: 201,
+      headers: { "content-type": "application/json", "X-Request-Id": "abc", "x-extra": "1" },
+      body: '{"text":"é😀 \\"q\\""}',
+    };
+    const app = Fastify();
+    app.get("/canned", (_request, reply) => sendCanned(reply, canned));
+    app.get("/fastify", (_request, reply) =>
+      reply
+        .code(canned.status)
+        .headers(canned.headers)
+        .serializer((text: string) => text)
+        .send(canned.body),
+    );
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    try {
+      const port = (app.server.address() as { port: number }).port;
+      const undated = (text: string) => text.replace(/\r\ndate: [^\r]*/i, "");
+      for (const method of ["GET", "HEAD"]) {
+        const ours = await rawExchange(port, method, "/canned");
+        expect(undated(ours)).toBe(undated(await rawExchange(port, method, "/fastify")));
+        expect(ours).toContain(
+          `x-request-id: abc\r\nx-extra: 1\r\ncontent-length: ${Buffer.byteLength(canned.body)}\r\n`,
+        );
+      }
+    } finally {
+      await app.close();
+    }
   });
 });

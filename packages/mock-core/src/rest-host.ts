@@ -77,17 +77,47 @@ const asIs = (text: string): string => text;
  * fastify, which would call it `application/octet-stream`, as the msw host already sends it.
  */
 export function sendCanned(reply: FastifyReply, canned: CannedReply): FastifyReply {
-  const { body, headers } = canned;
+  const { body, headers, status } = canned;
   if (body !== "" && headers?.["content-type"] === undefined) {
     const bytes = Buffer.from(body, "utf8");
     reply.hijack();
-    reply.raw.writeHead(canned.status, { ...headers, "content-length": bytes.length });
+    reply.raw.writeHead(status, { ...headers, "content-length": bytes.length });
     reply.raw.end(bytes);
     return reply;
   }
-  reply.code(canned.status);
+  if (body !== "" && status >= 200 && status < 600 && status !== 204 && status !== 304) {
+    const head = wireHeaders(headers, body);
+    if (head !== undefined) {
+      reply.hijack();
+      reply.raw.writeHead(status, head);
+      reply.raw.end(body);
+      return reply;
+    }
+  }
+  reply.code(status);
   if (headers) reply.headers(headers);
   return body === "" ? reply.send() : reply.serializer(asIs).send(body);
+}
+
+/**
+ * The header object fastify would write for a text body with a content type (its `reply.headers`
+ * then `send`): the names in lower case, in their order, then `content-length` (UTF-8 bytes) last;
+ * undefined when fastify would do more than that (a `content-length` or `set-cookie` given), so
+ * {@link sendCanned} leaves those to fastify. Written straight to the response, the reply skips
+ * fastify's send path (content-type parse, hooks, per-header calls): same bytes, less CPU.
+ */
+function wireHeaders(
+  headers: Readonly<Record<string, string>> | undefined,
+  body: string,
+): Record<string, string> | undefined {
+  const head: Record<string, string> = {};
+  for (const name in headers) {
+    const key = name.toLowerCase();
+    if (key === "content-length" || key === "set-cookie") return undefined;
+    head[key] = headers[name] as string;
+  }
+  head["content-length"] = `${Buffer.byteLength(body)}`;
+  return head;
 }
 
 /**
