@@ -28,9 +28,10 @@ async function vllmMock(values: Record<string, string>): Promise<string> {
   return mock.endpoints.http as string;
 }
 
-async function outcome(rest: string): Promise<string> {
+async function outcome(rest: string, index = 0): Promise<string> {
   const target: Target = { name: "t:vllm", group: "t", runtime: "vllm", rest };
-  const report = await runContract({ targets: [target], cases: openaiReasoningCases });
+  const cases = openaiReasoningCases.slice(index, index + 1);
+  const report = await runContract({ targets: [target], cases });
   const result = report.results[0];
   return result?.status === "pass" ? "pass" : `${result?.status}: ${result?.message ?? ""}`;
 }
@@ -89,5 +90,42 @@ describe("the reasoning case", () => {
     expect(reasoningFieldsOf([0, 16, 0])).toEqual(["both", "reasoning"]);
     expect(reasoningFieldsOf([0, 12, 0])).toEqual(["both"]);
     expect(reasoningFieldsOf([0, 11, 1])).toEqual(["reasoning_content", "both"]);
+  });
+});
+
+describe("the Responses reasoning case", () => {
+  it.for([
+    ["deepseek_r1", "0.10.1"],
+    ["deepseek_r1", "0.12.0"],
+    ["qwen3", "0.14.0"],
+    ["deepseek_r1", "0.18.0"],
+  ] as const)("passes on the mock with %s at vLLM %s", async ([parser, version]) => {
+    const rest = await vllmMock({ "reasoning-parser": parser, "vllm-version": version });
+    expect(await outcome(rest, 1)).toBe("pass");
+  });
+
+  it("fails where a marker reaches the output", async () => {
+    const output = [
+      { type: "reasoning", summary: [], content: [{ type: "reasoning_text", text: "Two." }] },
+      { type: "message", content: [{ type: "output_text", text: "</think>4." }] },
+    ];
+    const server: Server = createServer((request, response) => {
+      response.setHeader("content-type", "application/json");
+      if (request.url === "/version") response.end(JSON.stringify({ version: "0.10.1" }));
+      else if (request.url === "/v1/models") response.end(JSON.stringify({ data: [{ id: "m" }] }));
+      else response.end(JSON.stringify({ output }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const rest = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    expect(await outcome(rest, 1)).toMatch(/^fail: no marker in the output items/);
+  });
+
+  it("skips without a parser and before the Responses API", async () => {
+    expect(await outcome(await vllmMock({}), 1)).toBe(
+      "skip: the target answered no reasoning item: served without --reasoning-parser",
+    );
+    const old = await vllmMock({ "reasoning-parser": "deepseek_r1", "vllm-version": "0.9.2" });
+    expect(await outcome(old, 1)).toBe("skip: no Responses API before vLLM 0.10");
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Reasoning outputs of vLLM's chat API (`vllm serve … --reasoning-parser NAME`; vLLM docs
+ * Reasoning outputs of vLLM's chat and Responses APIs (`vllm serve … --reasoning-parser NAME`; vLLM docs
  * features/reasoning_outputs.md): the parser takes the model's thinking out of `content` into a
  * reasoning field, in the whole answer and delta by delta, and its markers (`<think>`,
  * `</think>`) never reach the client. The case needs a target served with a parser and a model
@@ -129,5 +129,98 @@ const chatReasoning = defineCase({
   },
 });
 
+/** One Responses request, the chat case's question. */
+async function askResponses(context: CaseContext, model: string, stream: boolean) {
+  return context.rest("/v1/responses", {
+    json: {
+      model,
+      input: "What is 2 + 2? Answer in one short sentence.",
+      max_output_tokens: 512,
+      temperature: 0,
+      ...(stream && { stream: true }),
+    },
+  });
+}
+
+/** The `data:` objects of a Responses SSE body (`event: <type>\ndata: <json>` frames). */
+function responseEvents(body: string): Record<string, unknown>[] {
+  const events: Record<string, unknown>[] = [];
+  for (const frame of body.split("\n\n")) {
+    const at = frame.indexOf("data: ");
+    if (at >= 0) events.push(JSON.parse(frame.slice(at + 6)) as Record<string, unknown>);
+  }
+  return events;
+}
+
+/**
+ * The Responses API's reasoning (serving_responses.py `_make_response_output_items`; the stream
+ * in `_process_simple_streaming_events`, later responses/simple_streaming_events.py): a
+ * `reasoning` item with the thinking as `reasoning_text` content comes before the message, and
+ * streamed, `response.reasoning_text.delta` events come before the first text delta and join to
+ * `response.reasoning_text.done`'s text. No marker anywhere. Skips before vLLM 0.10 (no route)
+ * and where no reasoning item comes (no parser); checks the stream from 0.10.2 (vLLM PR #23741).
+ */
+const responsesReasoning = defineCase({
+  runtimes: ["vllm"],
+  transport: "rest",
+  id: "openai/responses-reasoning",
+  title:
+    "with --reasoning-parser /v1/responses answers a reasoning item before the message, and streams reasoning_text events before the text, without markers",
+  source:
+    "vllm/entrypoints/openai/serving_responses.py _make_response_output_items and _process_simple_streaming_events; responses/simple_streaming_events.py",
+  async run(context) {
+    const version = String(json(await context.rest("/version"), "GET /version").version);
+    const release = releaseOf(version);
+    if (release === undefined) {
+      return context.skip(`vLLM version "${version}" has no release number`);
+    }
+    if (!atLeast(release, [0, 10, 0])) return context.skip("no Responses API before vLLM 0.10");
+    const model = await servedModel(context);
+    const whole = await askResponses(context, model, false);
+    assert.equal(whole.status, 200, "responses status");
+    const output = json(whole, "responses").output as Record<string, unknown>[];
+    const first = output[0];
+    if (first?.type !== "reasoning") {
+      return context.skip(
+        "the target answered no reasoning item: served without --reasoning-parser",
+      );
+    }
+    const parts = first.content as { type: string; text: string }[] | null;
+    assert.equal(parts?.[0]?.type, "reasoning_text", "the reasoning item's content part");
+    assert.ok((parts?.[0]?.text ?? "") !== "", "the reasoning item has text");
+    assert.deepEqual(first.summary, [], "summary stays empty");
+    for (const item of output.slice(1)) {
+      assert.equal(item.type, "message", "only the message follows the reasoning item");
+    }
+    assert.doesNotMatch(JSON.stringify(output), markers, "no marker in the output items");
+    if (!atLeast(release, [0, 10, 2])) return;
+
+    const streamed = await askResponses(context, model, true);
+    assert.equal(streamed.status, 200, "stream status");
+    const events = responseEvents(streamed.body);
+    assert.equal(
+      events.at(-1)?.type,
+      "response.completed",
+      "the stream ends in response.completed",
+    );
+    let thinking = "";
+    let answered = false;
+    let done: unknown;
+    for (const event of events) {
+      if (event.type === "response.reasoning_text.delta") {
+        assert.ok(!answered, "no reasoning delta after the text began");
+        thinking += String(event.delta);
+      }
+      if (event.type === "response.reasoning_text.done") done = event.text;
+      if (event.type === "response.output_text.delta") answered = true;
+      if (String(event.type).endsWith(".delta")) {
+        assert.doesNotMatch(String(event.delta), markers, "no marker in a delta");
+      }
+    }
+    assert.ok(thinking.length > 0, "the stream carries reasoning_text deltas");
+    assert.equal(done, thinking, "reasoning_text.done holds the deltas");
+  },
+});
+
 /** The reasoning-output cases. */
-export const openaiReasoningCases: readonly ContractCase[] = [chatReasoning];
+export const openaiReasoningCases: readonly ContractCase[] = [chatReasoning, responsesReasoning];
