@@ -674,6 +674,38 @@ describe("streamed reasoning with --reasoning-parser deepseek_r1", () => {
     }
   });
 
+  // Before vllm PR #30237 (0.12-0.13 here) response.completed is the full generator's output of
+  // the last engine output alone, and `extract_reasoning_content` finds no </think> in it: the
+  // last delta's text comes back as a reasoning item, even when it was answer text.
+  it("completes with the last delta as reasoning before vllm PR #30237", async () => {
+    const body = { model: "r1", input: "Why?", seed: 7 };
+    const whole = await startVllm({
+      "served-model-name": "r1",
+      "reasoning-parser": "deepseek_r1",
+      "vllm-version": "0.14.0",
+    });
+    const old = await startVllm({ "served-model-name": "r1", "reasoning-parser": "deepseek_r1" });
+    try {
+      const full = framesOf(await postText(whole, body)).at(-1)?.data.response as {
+        usage: { output_tokens: number };
+      };
+      // Cut two tokens before the end: the last output is answer text, not the EOS step.
+      const cut = { ...body, max_output_tokens: full.usage.output_tokens - 2 };
+      const frames = framesOf(await postText(old, cut));
+      const lastText = frames.filter((f) => f.event === "response.output_text.delta").at(-1);
+      expect(lastText?.data.delta).toMatch(/\S/);
+      const completed = frames.at(-1)?.data.response as OpenAI.Responses.Response;
+      expect(completed.output).toHaveLength(1);
+      expect(completed.output[0]).toMatchObject({
+        type: "reasoning",
+        content: [{ type: "reasoning_text", text: lastText?.data.delta }],
+      });
+    } finally {
+      await whole.close();
+      await old.close();
+    }
+  });
+
   describe("0.18: responses/simple_streaming_events.py", () => {
     let server: TestServer;
     let client: OpenAI;
