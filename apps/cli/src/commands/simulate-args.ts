@@ -28,8 +28,8 @@ export interface SimulateArgs {
    * vLLM's engine flags by name (`gpu`, default h100-80gb; `model-config`, `tensor-parallel-size`,
    * `gpu-memory-utilization`, `max-num-seqs`, `max-num-batched-tokens`, `scheduling-policy`,
    * `no-enable-prefix-caching`, `long-prefill-token-threshold`, `async-scheduling`, `speculative-config`,
-   * `speculative-acceptance-rate`, `disable-sliding-window`), unread: mock-core's
-   * `readGpuEngineSettings` reads them, as it does for `servingkit mock vllm --gpu`.
+   * `speculative-acceptance-rate`, `disable-sliding-window`, `disable-hybrid-kv-cache-manager`),
+   * unread: mock-core's `readGpuEngineSettings` reads them, as it does for `servingkit mock vllm --gpu`.
    */
   readonly engine: RuntimeOptionValues;
   /** `--max-model-len`; default the model's `max_position_embeddings`. */
@@ -99,6 +99,7 @@ const options = {
   "speculative-config": { type: "string" },
   "speculative-acceptance-rate": { type: "string" },
   "disable-sliding-window": { type: "boolean" },
+  "disable-hybrid-kv-cache-manager": { type: "boolean" },
   "dataset-name": { type: "string" },
   "num-prompts": { type: "string" },
   "random-input-len": { type: "string" },
@@ -258,6 +259,7 @@ const engineFlags = [
   "speculative-config",
   "speculative-acceptance-rate",
   "disable-sliding-window",
+  "disable-hybrid-kv-cache-manager",
 ] as const;
 
 /** The engine flags as option values by name, with `gpu` defaulting to h100-80gb. */

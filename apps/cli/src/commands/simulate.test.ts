@@ -262,6 +262,47 @@ describe("servingkit simulate", () => {
     expect(JSON.parse(full.stdout).engine.maxModelLen).toBe(4096);
   });
 
+  it("--disable-hybrid-kv-cache-manager keeps full KV on every layer of a Gemma 3 config", async () => {
+    const config = join(dir, "gemma-3-1b.json");
+    // google/gemma-3-1b-it's config.json: 26 layers, five of every six slide over 512 tokens.
+    await writeFile(
+      config,
+      JSON.stringify({
+        model_type: "gemma3_text",
+        head_dim: 256,
+        hidden_size: 1152,
+        intermediate_size: 6912,
+        max_position_embeddings: 32768,
+        num_attention_heads: 4,
+        num_hidden_layers: 26,
+        num_key_value_heads: 1,
+        sliding_window: 512,
+        sliding_window_pattern: 6,
+        torch_dtype: "bfloat16",
+        vocab_size: 262144,
+      }),
+    );
+    const args = ["--model-config", config, "--num-prompts", "4", "--json"];
+    const hybrid = JSON.parse((await simulate(...args)).stdout);
+    const run = await simulate(...args, "--disable-hybrid-kv-cache-manager");
+    expect(run.stderr).toBe("");
+    const unified = JSON.parse(run.stdout);
+    // vllm/v1/core/kv_cache_utils.py unify_hybrid_kv_cache_specs: sliding layers become full
+    // attention for the cache (one group, no padding layers), with vLLM's warning; the maximum
+    // length is not capped (unlike --disable-sliding-window).
+    expect(unified.engine.maxModelLen).toBe(32768);
+    expect(unified.engine.kvCacheTokens).toBeGreaterThan(0);
+    expect(unified.engine.logLines).toContain(
+      "Hybrid KV cache manager is disabled for this hybrid model, This means we do not enable any optimizations for saving KV cache memory (e.g., dropping the KV cache outside the sliding window). The compute of layers like sliding window is still saved.",
+    );
+    expect(hybrid.engine.logLines.some((l: string) => l.startsWith("Hybrid KV cache"))).toBe(false);
+    const concurrency = (lines: string[]) =>
+      Number(
+        /: ([\d.]+)x$/.exec(lines.find((l) => l.startsWith("Maximum concurrency")) ?? "")?.[1],
+      );
+    expect(concurrency(unified.engine.logLines)).toBeLessThan(concurrency(hybrid.engine.logLines));
+  });
+
   it("reads a JSONL file of requests with arrivals and priorities", async () => {
     const file = join(dir, "requests.jsonl");
     await writeFile(

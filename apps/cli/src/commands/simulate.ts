@@ -77,6 +77,10 @@ Engine (vllm serve's flags):
   --disable-sliding-window     a sliding-window model (its config.json's sliding_window) with
                                full attention on every layer, max model length capped to the
                                window (vLLM --disable-sliding-window; default off)
+  --disable-hybrid-kv-cache-manager
+                               a model with sliding and full layers (Gemma 2/3) keeps full
+                               KV on every layer in one group: fewer tokens fit, the sliding
+                               layers still attend over their window (vLLM's flag; default off)
 
 Workload (vllm bench serve's flags):
   --dataset-name D             random (default): lengths uniform around --random-input-len /

@@ -2,8 +2,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
+import { hybridKvCacheDisabledWarning } from "../gpu/kv-capacity.js";
 import { modelProfiles } from "../gpu/model-profiles.js";
-import { mistral7bV01Config } from "../gpu/sliding-window-configs.js";
+import { gemma3_1bConfig, mistral7bV01Config } from "../gpu/sliding-window-configs.js";
 import {
   EngineConfigError,
   gpuEngineOptions,
@@ -424,13 +425,39 @@ describe("--stream-interval", () => {
 
 describe("tgisGpuEngineOptions", () => {
   // IBM TGIS: SPECULATOR_NAME (server/text_generation_server/models/paged_causal_lm.py), not
-  // vLLM's --speculative-config.
-  test("are the GPU engine options less vLLM's two speculative decoding flags", () => {
-    const names = Object.keys(gpuEngineOptions).filter(
-      (name) => name !== "speculative-config" && name !== "speculative-acceptance-rate",
-    );
+  // vLLM's --speculative-config. --disable-hybrid-kv-cache-manager switches off vLLM's hybrid KV
+  // cache allocator (vllm/v1/core/kv_cache_utils.py), which TGIS does not have.
+  test("are the GPU engine options less vLLM's speculative decoding and hybrid KV cache flags", () => {
+    const vllmOnly = [
+      "speculative-config",
+      "speculative-acceptance-rate",
+      "disable-hybrid-kv-cache-manager",
+    ];
+    const names = Object.keys(gpuEngineOptions).filter((name) => !vllmOnly.includes(name));
     expect(Object.keys(tgisGpuEngineOptions)).toEqual(names);
-    expect(names.length).toBe(Object.keys(gpuEngineOptions).length - 2);
+    expect(names.length).toBe(Object.keys(gpuEngineOptions).length - 3);
+  });
+});
+
+describe("--disable-hybrid-kv-cache-manager", () => {
+  // vllm/v1/core/kv_cache_utils.py unify_hybrid_kv_cache_specs: with the flag, a model with
+  // sliding and full layers (Gemma 3 1B) gets one full-attention KV cache group.
+  const served = { maxModelLen: 32_768, modelConfig: gemma3_1bConfig };
+
+  test("reaches the capacity and the scheduler: one group, fewer tokens, vLLM's warning", () => {
+    const hybrid = engineStartup(readGpuEngineSettings({ gpu: "h100-80gb" }, served));
+    const settings = readGpuEngineSettings(
+      { gpu: "h100-80gb", "disable-hybrid-kv-cache-manager": true },
+      served,
+    );
+    expect(settings.disableHybridKvCacheManager).toBe(true);
+    const unified = engineStartup(settings);
+    expect(unified.capacity.layout).toEqual({ fullGroups: 1, slidingGroups: 0, groupSize: 26 });
+    expect(unified.core.kvLayout).toEqual(unified.capacity.layout);
+    expect(hybrid.core.kvLayout).toBeUndefined();
+    expect(unified.capacity.maxConcurrency).toBeLessThan(hybrid.capacity.maxConcurrency);
+    expect(unified.capacity.logLines).toContain(hybridKvCacheDisabledWarning);
+    expect(unified.capacity.maxModelLen).toBe(32_768);
   });
 });
 

@@ -101,6 +101,10 @@ export const gpuEngineOptions: Readonly<Record<string, RuntimeOption>> = {
     type: "boolean",
     help: "with --gpu: serve a sliding-window model with full attention on every layer, max_model_len capped to the window (vLLM --disable-sliding-window); default off",
   },
+  "disable-hybrid-kv-cache-manager": {
+    type: "boolean",
+    help: "with --gpu: a model with sliding-window and full-attention layers (Gemma 2/3) keeps full KV on every layer, one KV cache group (vLLM --disable-hybrid-kv-cache-manager); default off",
+  },
   "time-scale": {
     type: "string",
     valueName: "X",
@@ -108,14 +112,19 @@ export const gpuEngineOptions: Readonly<Record<string, RuntimeOption>> = {
   },
 };
 
-/** vLLM's speculative decoding flags among {@link gpuEngineOptions}. */
+/**
+ * vLLM's own flags among {@link gpuEngineOptions}: speculative decoding, and the hybrid KV cache
+ * manager switch (TGIS has no hybrid allocator to turn off).
+ */
 const speculativeFlags: ReadonlySet<string> = new Set([
   "speculative-config",
   "speculative-acceptance-rate",
+  "disable-hybrid-kv-cache-manager",
 ]);
 
 /**
- * {@link gpuEngineOptions} without vLLM's speculative decoding flags, for TGIS and Caikit TGIS.
+ * {@link gpuEngineOptions} without vLLM's own flags (speculative decoding, the hybrid KV cache
+ * manager switch), for TGIS and Caikit TGIS.
  * IBM's TGIS does decode speculatively, but not as vLLM: it loads an MLP speculator named by the
  * `SPECULATOR_NAME` environment variable (server/text_generation_server/models/paged_causal_lm.py,
  * paged attention only), speculates only while a batch has at most `SPECULATOR_MAX_BATCH_SIZE`
@@ -168,6 +177,11 @@ export interface GpuEngineSettings {
   readonly speculative?: SpeculativeSettings;
   /** Warnings vLLM logs at start-up for these settings (e.g. async scheduling turned off). */
   readonly startupWarnings?: readonly string[];
+  /**
+   * `--disable-hybrid-kv-cache-manager` (vLLM): full KV on every layer of a model with sliding and
+   * full layers (kv-capacity.ts kvCacheLayout); absent or false: the hybrid manager.
+   */
+  readonly disableHybridKvCacheManager?: boolean;
 }
 
 /** `--speculative-config` after vLLM's checks, with the mock's acceptance. */
@@ -502,6 +516,9 @@ export function readGpuEngineSettings(
     maxLoras: context.maxLoras ?? 1,
     ...(speculative === undefined ? {} : { speculative }),
     ...(streamInterval === undefined ? {} : { streamInterval }),
+    ...(values["disable-hybrid-kv-cache-manager"] === true
+      ? { disableHybridKvCacheManager: true }
+      : {}),
     startupWarnings,
   };
 }

@@ -97,10 +97,14 @@ export function engineStartup(settings: GpuEngineSettings): EngineStartup {
     maxModelLen: settings.maxModelLen,
     maxNumBatchedTokens: settings.maxNumBatchedTokens,
     maxNumSeqs: settings.maxNumSeqs,
+    ...(settings.disableHybridKvCacheManager === true ? { disableHybridKvCacheManager: true } : {}),
   });
   return {
     capacity,
     core: {
+      // The cache manager's groups: the model's own unless --disable-hybrid-kv-cache-manager
+      // unified them (the step-time model keeps the sliding layers' window for compute).
+      ...(settings.disableHybridKvCacheManager === true ? { kvLayout: capacity.layout } : {}),
       numBlocks: capacity.numBlocks,
       blockSize: capacity.blockSize,
       maxNumSeqs: settings.maxNumSeqs,

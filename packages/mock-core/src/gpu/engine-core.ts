@@ -87,7 +87,10 @@ export interface EngineCoreConfig {
    * SlidingWindowManager). With sliding and full groups (Gemma 2/3) the pool of `numBlocks` is
    * shared by all groups: each block position of a sequence takes one block in every group, and
    * the sliding groups' blocks of a position go back once it falls out of the window
-   * (vllm/v1/core/kv_cache_coordinator.py HybridKVCacheCoordinator).
+   * (vllm/v1/core/kv_cache_coordinator.py HybridKVCacheCoordinator). A layout without a window
+   * for a sliding model (kvCacheLayout(model, false), `--disable-hybrid-kv-cache-manager`) keeps
+   * every block of every layer, while the sliding layers' compute still follows the step-time
+   * model's window.
    */
   readonly kvLayout?: KvCacheLayout;
   /**
@@ -214,8 +217,14 @@ export class EngineCore {
   readonly #config: Required<Omit<EngineCoreConfig, "stepTime" | "speculative" | "kvLayout">> & {
     stepTime: StepTimeModel;
   };
-  /** Sliding window of the model in tokens; 0 = none. */
+  /** Sliding window the KV cache manager keeps (tokens); 0 = none. */
   readonly #window: number;
+  /**
+   * Sliding window the sliding layers attend over (tokens; 0 = none): the KV layout's, or, when
+   * the layout given keeps full KV on every layer (`--disable-hybrid-kv-cache-manager`), the
+   * step-time model's (vLLM: "The compute of layers like sliding window is still saved").
+   */
+  readonly #attentionWindow: number;
   /**
    * KV cache groups: a sequence's `blocks` hold, per block position, one block of each group,
    * the `#fullGroups` full-attention ones first, then the sliding ones (1 and 1 without a window).
@@ -272,6 +281,8 @@ export class EngineCore {
     }
     const layout = config.kvLayout ?? config.stepTime.kvLayout;
     this.#window = layout?.window ?? 0;
+    this.#attentionWindow =
+      this.#window === 0 ? (config.stepTime.kvLayout?.window ?? 0) : this.#window;
     this.#fullGroups = layout === undefined ? 1 : layout.fullGroups;
     this.#stride = layout === undefined ? 1 : layout.fullGroups + layout.slidingGroups;
     this.#pool = new BlockPool(config.numBlocks);
@@ -595,7 +606,7 @@ export class EngineCore {
       const sequence = scheduled[i] as Sequence;
       if (sequence.stepDrafts > 0) drafting = true;
       const tokens = sequence.stepTokens;
-      addToLoad(load, tokens, sequence.computed, this.#window);
+      addToLoad(load, tokens, sequence.computed, this.#attentionWindow);
       const decoding =
         sequence.generated > 0 && sequence.computed === this.#knownTokens(sequence) - 1;
       if (!decoding) prefillTokens += tokens;

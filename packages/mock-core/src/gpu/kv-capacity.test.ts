@@ -3,6 +3,7 @@ import { deviceProfiles } from "./device-profiles.js";
 import {
   activationPeakEstimate,
   batchDefaults,
+  hybridKvCacheDisabledWarning,
   KvCacheStartupError,
   kvCacheLayout,
   kvCapacity,
@@ -258,5 +259,56 @@ describe("KV cache groups (kvCacheLayout)", () => {
       slidingGroups: 5,
       groupSize: 8,
     });
+  });
+});
+
+describe("KV capacity with --disable-hybrid-kv-cache-manager", () => {
+  // vllm/v1/core/kv_cache_utils.py unify_hybrid_kv_cache_specs (run when the hybrid manager is
+  // disabled): a model with more than one KV cache type has every SlidingWindowSpec turned into a
+  // FullAttentionSpec, with a warning; a uniform model (all layers alike) is left as it is.
+  const mistralV01 = modelProfileFromConfig(mistral7bV01Config);
+  const gemma3 = modelProfileFromConfig(gemma3_1bConfig);
+
+  it("Gemma 3: one full-attention group of all 26 layers, sized as full attention, with vLLM's warning", () => {
+    const hybrid = kvCapacity({ device: h100, model: gemma3, maxModelLen: 32_768 });
+    const unified = kvCapacity({
+      device: h100,
+      model: gemma3,
+      maxModelLen: 32_768,
+      disableHybridKvCacheManager: true,
+    });
+    expect(unified.layout).toEqual({ fullGroups: 1, slidingGroups: 0, groupSize: 26 });
+    expect(kvCacheLayout(gemma3, false)).toEqual(unified.layout);
+    // Every layer keeps the whole sequence: the pool and the concurrency are full attention's,
+    // as with the window disabled (which, unlike this flag, also caps max_model_len at it).
+    const full = kvCapacity({
+      device: h100,
+      model: withoutSlidingWindow(gemma3),
+      maxModelLen: 32_768,
+    });
+    expect(unified.numBlocks).toBe(full.numBlocks);
+    expect(unified.tokens).toBe(full.tokens);
+    expect(unified.maxConcurrency).toBe(full.maxConcurrency);
+    expect(unified.maxConcurrency).toBeLessThan(hybrid.maxConcurrency);
+    expect(unified.maxModelLen).toBe(32_768);
+    // The warning comes while the layers are grouped: after the memory line, before the sizes;
+    // no padding layers (one group).
+    expect(unified.logLines[1]).toBe(hybridKvCacheDisabledWarning);
+    expect(unified.logLines[2]).toMatch(/^GPU KV cache size: /);
+    expect(unified.logLines.some((line) => line.startsWith("Add "))).toBe(false);
+    expect(hybrid.logLines).not.toContain(hybridKvCacheDisabledWarning);
+  });
+
+  it("leaves a uniform model alone: all-sliding Mistral-7B-v0.1 and full-attention Llama", () => {
+    for (const model of [mistralV01, modelProfiles["llama-3.1-8b"]]) {
+      const on = kvCapacity({ device: h100, model, maxModelLen: 8192 });
+      const off = kvCapacity({
+        device: h100,
+        model,
+        maxModelLen: 8192,
+        disableHybridKvCacheManager: true,
+      });
+      expect(off).toEqual(on);
+    }
   });
 });

@@ -77,11 +77,26 @@ export interface KvCacheLayout {
   readonly padding?: readonly { readonly layers: number; readonly of: number }[];
 }
 
-/** The KV cache groups vLLM forms for `model`; see {@link KvCacheLayout}. */
-export function kvCacheLayout(model: ModelProfile): KvCacheLayout {
+/**
+ * The warning vLLM logs when `--disable-hybrid-kv-cache-manager` meets a model with both sliding
+ * and full-attention layers (vllm/v1/core/kv_cache_utils.py `unify_hybrid_kv_cache_specs`).
+ */
+export const hybridKvCacheDisabledWarning =
+  "Hybrid KV cache manager is disabled for this hybrid model, This means we do not enable any optimizations for saving KV cache memory (e.g., dropping the KV cache outside the sliding window). The compute of layers like sliding window is still saved.";
+
+/**
+ * The KV cache groups vLLM forms for `model`; see {@link KvCacheLayout}. With `hybrid` false
+ * (`--disable-hybrid-kv-cache-manager`), a model with both sliding and full-attention layers is
+ * made uniform as vLLM's `unify_hybrid_kv_cache_specs` does: every sliding layer's spec becomes a
+ * full-attention one, so all layers form one full-attention group (KV kept for the whole sequence
+ * on every layer; the sliding layers still attend over their window only, which the step-time
+ * model keeps). A model whose layers all slide is uniform already and keeps its sliding group.
+ */
+export function kvCacheLayout(model: ModelProfile, hybrid = true): KvCacheLayout {
   const sliding = slidingLayerCount(model);
   const full = model.layers - sliding;
-  if (sliding === 0) return { fullGroups: 1, slidingGroups: 0, groupSize: model.layers };
+  if (sliding === 0 || (!hybrid && full > 0))
+    return { fullGroups: 1, slidingGroups: 0, groupSize: model.layers };
   const window = model.slidingWindow as number;
   if (full === 0) return { window, fullGroups: 0, slidingGroups: 1, groupSize: model.layers };
   const fewest = Math.min(sliding, full);
@@ -134,6 +149,12 @@ export interface KvCapacityOptions {
   readonly blockSize?: number;
   /** Bytes outside torch's allocations and CUDA graphs; default {@link defaultOverheadBytes}. */
   readonly overheadBytes?: number;
+  /**
+   * `--disable-hybrid-kv-cache-manager`: a model with sliding and full layers keeps full KV on
+   * every layer (one group; see {@link kvCacheLayout}) and vLLM logs
+   * {@link hybridKvCacheDisabledWarning}. Default false.
+   */
+  readonly disableHybridKvCacheManager?: boolean;
 }
 
 /** The KV cache vLLM would allocate, with the numbers that led to it (bytes per GPU). */
@@ -239,10 +260,13 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
     );
   }
   const perToken = kvBytesPerToken(model, tp);
-  const layout = kvCacheLayout(model);
+  const layout = kvCacheLayout(model, options.disableHybridKvCacheManager !== true);
+  const unified =
+    layout.window === undefined && slidingLayerCount(model) > 0 && layout.fullGroups > 0;
   // One layer's block (a page): K and V of blockSize tokens.
   const pageBytes = (perToken / model.layers) * blockSize;
-  const slidingLayers = slidingLayerCount(model);
+  // Sliding layers whose KV the cache manager keeps to the window (none once unified).
+  const slidingLayers = layout.window === undefined ? 0 : slidingLayerCount(model);
   // Blocks per layer one request may need (SlidingWindowSpec / FullAttentionSpec
   // max_memory_usage_bytes), summed over the layers for check_enough_kv_cache_memory.
   const layerBlocksFor = (len: number) =>
@@ -306,6 +330,7 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
     logLines: [
       `Available KV cache memory: ${(availableKvBytes / GiB).toFixed(2)} GiB`,
       // kv_cache_utils.py warns while it groups the layers, before the size lines.
+      ...(unified ? [hybridKvCacheDisabledWarning] : []),
       ...(layout.padding ?? []).map(
         (pad) =>
           `Add ${pad.layers} padding layers, may waste at most ${((pad.layers / pad.of) * 100).toFixed(2)}% KV cache memory`,

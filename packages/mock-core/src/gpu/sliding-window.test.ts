@@ -253,3 +253,44 @@ describe("sliding window in the step time", () => {
     expect(Math.max(...steps.map((s) => usedBlocks(s, 10_000)))).toBeLessThanOrEqual(257);
   });
 });
+
+describe("--disable-hybrid-kv-cache-manager in the scheduler (Gemma 3 1B on an H100)", () => {
+  // vllm/v1/core/kv_cache_utils.py unify_hybrid_kv_cache_specs: the sliding layers' specs become
+  // full-attention ones, so nothing is dropped out of the window ("we do not enable any
+  // optimizations for saving KV cache memory"), while "the compute of layers like sliding window
+  // is still saved": same step times, more blocks held.
+  const gemma3 = modelProfileFromConfig(gemma3_1bConfig);
+  const device = deviceProfiles["h100-80gb"];
+  const stepTime = createStepTimeModel({ device, model: gemma3 });
+  const run = (kvLayout: KvCacheLayout | undefined) => {
+    const core = new EngineCore({
+      numBlocks: 4000,
+      maxNumSeqs: 8,
+      maxNumBatchedTokens: 2048,
+      maxModelLen: 8192,
+      stepTime,
+      ...(kvLayout === undefined ? {} : { kvLayout }),
+    });
+    core.add({ id: "long", prompt: 1500, outputTokens: 600 });
+    return drain(core);
+  };
+
+  it("keeps every block of every position in one group, stepping at the hybrid engine's times", () => {
+    const hybrid = run(undefined);
+    const unified = run(kvCacheLayout(gemma3, false));
+    expect(unified.map((s) => s.end)).toEqual(hybrid.map((s) => s.end));
+    // One block per 16-token position: ceil(2100 / 16) = 132 at most, never released early;
+    // the hybrid engine holds 7 blocks per position (one per group) but drops the sliding
+    // groups' blocks once they leave the 512-token window.
+    const unifiedHeld = unified.map((s) => usedBlocks(s, 4000));
+    expect(Math.max(...unifiedHeld)).toBe(Math.ceil(2099 / 16));
+    for (let i = 1; i < unifiedHeld.length - 1; i++)
+      expect(unifiedHeld[i]).toBeGreaterThanOrEqual(unifiedHeld[i - 1] as number);
+    // Hybrid: seven groups hold the prompt's 94 positions after prefill (7 × 94 = 658), then the
+    // six sliding groups keep at most ceil(511 / 16) + 1 = 33 blocks each.
+    const hybridHeld = hybrid.map((s) => usedBlocks(s, 4000));
+    expect(Math.max(...hybridHeld)).toBe(7 * Math.ceil(1500 / 16));
+    expect(hybridHeld.at(-2)).toBeLessThanOrEqual(132 + 6 * 33);
+    expect(unifiedHeld.at(-2)).toBe(Math.ceil(2099 / 16));
+  });
+});
