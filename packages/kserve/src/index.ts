@@ -25,6 +25,11 @@ export {
   toFloat16Bits,
 } from "./datatypes.js";
 export {
+  type GenerateBody,
+  type GenerateResponse,
+  readGenerateAnswer,
+} from "./generate-client.js";
+export {
   createKserveClient,
   decodeGrpcResponse,
   decodeRestResponse,
@@ -44,3 +49,10 @@ export {
   type TensorMetadata,
   toTensorValues,
 } from "./kserve-client.js";
+export {
+  decodeStreamResponse,
+  encodeStreamRequest,
+  type StreamInferOptions,
+  type StreamInferResult,
+} from "./stream-infer-client.js";
+export { parseTritonJson } from "./triton-json.js";

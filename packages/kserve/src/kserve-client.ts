@@ -27,7 +27,20 @@ import {
   type TensorValues,
   toJsonElements,
 } from "./datatypes.js";
+import {
+  type GenerateBody,
+  type GenerateResponse,
+  generateOverGrpc,
+  postGenerate,
+  postGenerateStream,
+} from "./generate-client.js";
 import { fromContents, fromInferParameter, toContents, toInferParameter } from "./grpc-tensors.js";
+import {
+  runStreamInfer,
+  type StreamInferOptions,
+  type StreamInferResult,
+  streamInferOverRest,
+} from "./stream-infer-client.js";
 
 /** A parameter value (kserve-v2.md §1.6). */
 export type Parameter = string | number | boolean;
@@ -188,6 +201,38 @@ export interface KserveClient {
   modelMetadata(model: string, options?: KserveCallOptions): Promise<ModelMetadata>;
   /** Inference; throws `ServingkitError` with the server's message on refusal. */
   infer(model: string, request: InferRequest, options?: KserveCallOptions): Promise<InferResponse>;
+  /**
+   * Triton's generate extension, `POST /v2/models/{m}[/versions/{v}]/generate`: a flat JSON body
+   * in (inputs and parameters by name), the flat answer out (`text_output` for the vLLM
+   * backend). Triton's `{"error": ...}` throws `ServingkitError` with its message. REST only: a
+   * gRPC client rejects with `Code.Unimplemented`.
+   */
+  generate(
+    model: string,
+    body: GenerateBody,
+    options?: KserveCallOptions,
+  ): Promise<GenerateResponse>;
+  /**
+   * `generate_stream`: one answer object per model response, as Server-Sent Events arrive; an
+   * error event throws `ServingkitError`; `break` or `signal` cancels the request. Single use.
+   * REST only: a gRPC client throws `Code.Unimplemented` at once.
+   */
+  generateStream(
+    model: string,
+    body: GenerateBody,
+    options?: KserveCallOptions,
+  ): AsyncIterable<GenerateResponse>;
+  /**
+   * Triton's gRPC ModelStreamInfer: `requests` (encoded as `infer` encodes them) go out as they
+   * are read, responses come back as they arrive, each with its request's `id`, an `error` or
+   * the decoded `response`, and `final` (`triton_final_response`). `break` or `signal` cancels
+   * the call. gRPC only: a REST client throws `Code.Unimplemented` at once.
+   */
+  streamInfer(
+    model: string,
+    requests: AsyncIterable<InferRequest> | Iterable<InferRequest>,
+    options?: StreamInferOptions,
+  ): AsyncIterable<StreamInferResult>;
   /** Releases connections. */
   close(): Promise<void>;
 }
@@ -320,6 +365,13 @@ function restClient(options: KserveRestOptions): KserveClient {
       }
       const bytes = new Uint8Array(await response.arrayBuffer());
       return decodeRestResponse(bytes, response.headers.get(inferenceHeaderLength));
+    },
+    generate: (model, body, call) =>
+      postGenerate(http, `${modelPath(model, call?.version)}/generate`, body, call),
+    generateStream: (model, body, call) =>
+      postGenerateStream(http, `${modelPath(model, call?.version)}/generate_stream`, body, call),
+    streamInfer: () => {
+      throw streamInferOverRest();
     },
     close: () => http.close(),
   };
@@ -456,6 +508,11 @@ function grpcClient(options: KserveGrpcOptions): KserveClient {
       );
       return decodeGrpcResponse(answer);
     },
+    generate: () => Promise.reject(generateOverGrpc()),
+    generateStream: () => {
+      throw generateOverGrpc();
+    },
+    streamInfer: (model, requests, call) => runStreamInfer(client, raw, model, requests, call),
     close: async () => {},
   };
 }
