@@ -23,6 +23,16 @@ describe("BoundedMemo", () => {
     expect(memo.get(pack(5, 7), () => "again")).toBe("5,7");
   });
 
+  test("peek answers only what is kept; remember keeps a value within the budget", () => {
+    const memo = new BoundedMemo<string, number>(4, (_key, value) => value.length);
+    expect(memo.peek(1)).toBeUndefined();
+    expect(memo.remember(1, "")).toBe("");
+    expect(memo.peek(1)).toBe(""); // an empty string is kept and found
+    expect(memo.remember(2, "abc")).toBe("abc"); // heavier than half the budget: not kept
+    expect(memo.peek(2)).toBeUndefined();
+    expect(memo.get(1, () => "computed")).toBe("");
+  });
+
   test("keeps a falsy value (an empty string is a result too)", () => {
     const memo = new BoundedMemo<string>(8);
     let calls = 0;

@@ -39,8 +39,19 @@ export class BoundedMemo<V, K extends string | number = string> {
   /** The remembered value for `key`, or `compute()`'s, remembered when it fits the budget. */
   get(key: K, compute: () => V): V {
     const known = this.#values.get(key);
-    if (known !== undefined) return known;
-    const value = compute();
+    return known !== undefined ? known : this.remember(key, compute());
+  }
+
+  /**
+   * The remembered value for `key`, else undefined: with {@link BoundedMemo.remember}, a look-up
+   * that allocates no closure (the tokenizer's per-token step computes only on a miss).
+   */
+  peek(key: K): V | undefined {
+    return this.#values.get(key);
+  }
+
+  /** Remembers `value` (what computing `key` gave) when it fits the budget; returns it. */
+  remember(key: K, value: V): V {
     const weight = this.#weightOf(key, value);
     if (weight > this.#maxWeight / 2) return value;
     if (this.#weight + weight > this.#maxWeight) this.#dropOldest(this.#maxWeight / 2 - weight);

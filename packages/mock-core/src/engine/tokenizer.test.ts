@@ -207,6 +207,31 @@ describe("IncrementalDecoder", () => {
     expect(first.join("")).toBe("Snow 😀 covered the 🌍 hills");
   });
 
+  test("pair steps of small and large ids never share a memo key, and stay exact", () => {
+    // Two ids under 2^14 pack into a small integer, larger ones into a wide number; (1, 5) and
+    // (0, 2^14 + 5) pack to the same value in the two schemes, so they are kept apart.
+    let decodes = 0;
+    const tokenizer = {
+      decode: (ids: readonly number[]) => {
+        decodes += 1;
+        return ids.map((id) => `<${id}>`).join("");
+      },
+    };
+    const pair = (first: number, second: number) => {
+      const decoder = new IncrementalDecoder(tokenizer);
+      return [decoder.push(first), decoder.push(second)];
+    };
+    const wide = 2 ** 14 + 5;
+    expect(pair(0, wide)).toEqual(["<0>", `<${wide}>`]);
+    expect(pair(1, 5)).toEqual(["<1>", "<5>"]);
+    expect(pair(wide, 1)).toEqual([`<${wide}>`, "<1>"]);
+    const before = decodes;
+    // Seen before: answered from the memo, the same deltas.
+    expect(pair(0, wide)).toEqual(["<0>", `<${wide}>`]);
+    expect(pair(1, 5)).toEqual(["<1>", "<5>"]);
+    expect(decodes).toBe(before); // every step, the one-id windows too
+  });
+
   test("uses the context only for spacing, never emits it", async () => {
     const { tokenizer } = await defaultModelSpec();
     const context = tokenizer.encode("The answer is", { addSpecialTokens: false });

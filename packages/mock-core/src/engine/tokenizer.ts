@@ -109,15 +109,23 @@ export class IncrementalDecoder {
     let delta: string;
     if (size > memoMaxIds || !Number.isInteger(id) || id < 0) delta = this.#step();
     else if (size === 2 && read - from === 1 && id < pairIdLimit) {
-      // The usual step, one released token then the new one: both ids and the flag in a number.
-      const key =
-        ((ids[from] as number) * pairIdLimit + id) * 2 + (this.#skipSpecialTokens ? 1 : 0);
-      delta = this.#steps.pairs.get(key, () => this.#step());
+      // The usual step, one released token then the new one: both ids and the flag in a number;
+      // below 2^14 each (the mocks' own vocabularies) in V8's small-integer range, so a token's
+      // look-up allocates no number (nor a closure: peek, then remember on a miss).
+      const first = ids[from] as number;
+      const flag = this.#skipSpecialTokens ? 1 : 0;
+      const small = id < smallPairIdLimit && first < smallPairIdLimit && first >= 0;
+      const memo = small ? this.#steps.smallPairs : this.#steps.pairs;
+      const key = small
+        ? (first * smallPairIdLimit + id) * 2 + flag
+        : (first * pairIdLimit + id) * 2 + flag;
+      delta = memo.peek(key) ?? memo.remember(key, this.#step());
     } else {
       // The window's ids, "|" where the read offset splits them (a step's key, never a decode's).
       let key = this.#skipSpecialTokens ? "s" : "k";
       for (let i = from; i < ids.length; i++) key += (i === read ? "|" : ",") + ids[i];
-      delta = this.#steps.windows.get(key, () => this.#step());
+      const windows = this.#steps.windows;
+      delta = windows.peek(key) ?? windows.remember(key, this.#step());
     }
     // "" is exactly the held-back case: a step that advances always releases some text.
     if (delta !== "") {
@@ -152,10 +160,15 @@ export class IncrementalDecoder {
 /** Ids below this pack in pairs into one number key (2^21: larger than any vocabulary's ids). */
 const pairIdLimit = 2 ** 21;
 
+/** Ids below this pack in pairs into a key under 2^29, a V8 small integer (no heap number). */
+const smallPairIdLimit = 2 ** 14;
+
 /** The memoized {@link IncrementalDecoder} steps of one tokenizer. */
 interface StepMemo {
   /** Steps of one released token and one new one, by a number packing both ids and the flag. */
   readonly pairs: BoundedMemo<string, number>;
+  /** The same for two ids below {@link smallPairIdLimit}, packed in a small integer. */
+  readonly smallPairs: BoundedMemo<string, number>;
   /** Every other step of at most {@link memoMaxIds} ids, by a string of the window. */
   readonly windows: BoundedMemo<string>;
 }
@@ -166,7 +179,11 @@ const stepMemos = new WeakMap<object, StepMemo>();
 function stepMemoOf(tokenizer: object): StepMemo {
   let memo = stepMemos.get(tokenizer);
   if (memo === undefined) {
-    memo = { pairs: new BoundedMemo(memoMaxEntries), windows: new BoundedMemo(memoMaxEntries) };
+    memo = {
+      pairs: new BoundedMemo(memoMaxEntries),
+      smallPairs: new BoundedMemo(memoMaxEntries),
+      windows: new BoundedMemo(memoMaxEntries),
+    };
     stepMemos.set(tokenizer, memo);
   }
   return memo;
