@@ -56,3 +56,9 @@ export {
   type StreamInferResult,
 } from "./stream-infer-client.js";
 export { parseTritonJson } from "./triton-json.js";
+export {
+  textOutput,
+  type VllmTextRequest,
+  vllmGenerateBody,
+  vllmInferRequest,
+} from "./vllm-text.js";
