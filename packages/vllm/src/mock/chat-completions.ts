@@ -8,7 +8,7 @@
  * into the release's reasoning field (profiles.ts `reasoningFields`), whole and delta by delta.
  */
 
-import { sampleJson, seededRandom, type TokenEvent } from "@servingkit/mock-core";
+import { sampleJson, type TokenEvent } from "@servingkit/mock-core";
 import {
   bestCandidates,
   candidateCount,
@@ -33,9 +33,8 @@ import {
   type ReasoningDelta,
   type ReasoningParserSpec,
   ReasoningStream,
-  reasoningOutput,
   splitReasoning,
-  thinkingText,
+  thinkingAnswer,
   thinksFor,
 } from "./reasoning-parser.js";
 import { uuidHex } from "./request-id.js";
@@ -116,37 +115,6 @@ function toolFinish(
 /** vLLM's tool call ids: `chatcmpl-tool-<32 hex>`. */
 function toolCallId(): string {
   return `chatcmpl-tool-${uuidHex()}`;
-}
-
-/**
- * The text a reasoning model writes for choice `i` (reasoning-parser.ts `reasoningOutput`): its
- * thinking, the end marker, then the answer: the guided or tool text when the request forces one
- * (vLLM applies the grammar once the reasoning has ended: the structured-output backend skips the
- * mask until the parser's `is_reasoning_end`), the last message in echo mode, else a sentence or
- * two. Repeatable as the engine's own text: seed + i with a seed, the prompt alone when greedy.
- * The engine counts all of it against `max_tokens`, so a small limit ends inside the thinking.
- */
-function thinkingAnswer(
-  model: VllmModel,
-  parser: ReasoningParserSpec,
-  request: ChatRequest,
-  ids: readonly number[],
-  forced: ((i: number) => string | undefined) | undefined,
-): (i: number) => string {
-  let promptMix = 0x811c9dc5;
-  for (const id of ids) promptMix = Math.imul(promptMix ^ id, 0x01000193);
-  const base = isGreedy(request)
-    ? promptMix
-    : request.seed !== undefined
-      ? promptMix ^ request.seed
-      : Math.floor(Math.random() * 2 ** 32);
-  const last = request.messages.at(-1)?.content ?? "";
-  return (i) => {
-    const random = seededRandom((base + (isGreedy(request) ? 0 : i)) >>> 0);
-    const thinking = thinkingText(random);
-    const answer = forced?.(i) ?? (model.generationMode === "echo" ? last : answerText(random));
-    return reasoningOutput(parser, thinking, answer);
-  };
 }
 
 /**
@@ -268,11 +236,16 @@ function prepare(model: VllmModel, request: ChatRequest): Prepared {
     ? (i: number) => JSON.stringify(sampleJson(tool.tool.parameters, seed + i))
     : guidedText(request.guided, request.seed);
   const parser = model.reasoningParser;
-  // A model thinks unless its template's switch is off (Qwen3's enable_thinking: false).
+  // A model thinks unless its template's switch is off (Qwen3's enable_thinking: false). It
+  // writes its thinking, the end marker, then the answer (reasoning-parser.ts `thinkingAnswer`):
+  // the guided or tool text when the request forces one (vLLM applies the grammar once the
+  // reasoning has ended: the structured-output backend skips the mask until the parser's
+  // `is_reasoning_end`), the last message in echo mode, else a sentence or two. The engine counts
+  // all of it against `max_tokens`, so a small limit ends inside the thinking.
   const forcedText =
     parser === undefined || !thinksFor(parser, request.chatTemplateKwargs)
       ? forced
-      : thinkingAnswer(model, parser, request, ids, forced);
+      : thinkingChoices(model, parser, request, ids, forced);
   // The V0 engine's best_of ranks whole answers; a chat stream sends its n choices as they come.
   const candidates = candidateCount(model, request);
   const plans = planChoices(model, ids, request, maxTokens, {
@@ -285,6 +258,30 @@ function prepare(model: VllmModel, request: ChatRequest): Prepared {
     ...(forcedText !== undefined && { forcedText }),
   });
   return { tool, role, echoText, promptTokens: ids.length, plans, modelName, promptIds: ids };
+}
+
+/**
+ * Choice `i`'s text from a thinking model: reasoning-parser.ts `thinkingAnswer`, seeded by the
+ * prompt when greedy, by the prompt, `seed` and `i` with a seed, at random otherwise.
+ */
+function thinkingChoices(
+  model: VllmModel,
+  parser: ReasoningParserSpec,
+  request: ChatRequest,
+  ids: readonly number[],
+  forced: ((i: number) => string | undefined) | undefined,
+): (i: number) => string {
+  const greedy = isGreedy(request);
+  const seed = request.seed;
+  const last = request.messages.at(-1)?.content ?? "";
+  const echo = model.generationMode === "echo";
+  return (i) =>
+    thinkingAnswer(
+      parser,
+      ids,
+      { greedy, seed, index: i },
+      (random) => forced?.(i) ?? (echo ? last : answerText(random)),
+    );
 }
 
 /** `chatcmpl-` and the request id's base (vllm-openai.md §1), else a random uuid hex. */
