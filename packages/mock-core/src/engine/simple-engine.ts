@@ -180,6 +180,14 @@ interface RunState {
 
 const doneResult: IteratorResult<GenerationEvent> = Object.freeze({ done: true, value: undefined });
 
+/** The stop token ids of a run given none: one shared empty set, not one per run. */
+const noStopIds: ReadonlySet<number> = new Set();
+
+/** The logprob draws of a run that asks for no logprobs: never called. */
+function noLogprobRandom(): number {
+  throw new Error("logprobs were not asked for");
+}
+
 /** A `next` or `return` that came while a paced step was still waiting on the clock. */
 interface Queued {
   readonly call: "next" | "return";
@@ -410,14 +418,19 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     const started = clock.now();
     return {
       source,
-      logprobRandom: seededRandom(mix ^ 0x5bd1e995),
+      // Drawn from only when logprobs are asked: the usual run makes neither generator nor set.
+      logprobRandom:
+        request.logprobs === undefined ? noLogprobRandom : seededRandom(mix ^ 0x5bd1e995),
       budget: Math.max(0, Math.min(request.maxTokens, model.maxModelLen - promptTokens)),
       minTokens: request.minTokens ?? 0,
       stops,
       includeStop,
       holdBack:
         stops.length > 0 && !includeStop ? stops.reduce((n, s) => Math.max(n, s.length), 0) - 1 : 0,
-      stopIds: new Set(request.stopTokenIds ?? []),
+      stopIds:
+        request.stopTokenIds !== undefined && request.stopTokenIds.length > 0
+          ? new Set(request.stopTokenIds)
+          : noStopIds,
       eos: request.ignoreEos ? undefined : tokenizer.eosTokenId,
       decoder: new IncrementalDecoder(tokenizer, { context: request.promptIds }),
       started,
