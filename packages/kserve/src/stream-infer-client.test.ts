@@ -229,7 +229,16 @@ describe("streamInfer", () => {
       ),
     );
     expect(error).toBeInstanceOf(ServingkitError);
-    expect(error?.rawMessage).toMatch(/INT32/);
+    expect(error?.code).toBe(Code.InvalidArgument);
+    expect(error?.rawMessage).toBe("input data does not fit INT32 (not-number)");
+    // The requests' own failure comes through as it was thrown, not as connect's INTERNAL.
+    async function* failing(): AsyncGenerator<InferRequest> {
+      yield simple;
+      throw new RangeError("no more prompts");
+    }
+    const mine = await caught(collect(grpc.streamInfer("simple", failing())));
+    expect(mine?.rawMessage).toBe("no more prompts");
+    expect(mine?.cause).toBeInstanceOf(RangeError);
   });
 
   it("over REST: a clear Unimplemented error (ModelStreamInfer has no REST twin)", async () => {

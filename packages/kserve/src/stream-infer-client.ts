@@ -138,7 +138,9 @@ export function decodeStreamResponse(message: ModelStreamInferResponse): StreamI
 /**
  * Runs ModelStreamInfer: `requests` are encoded as they are read (the call half-closes when
  * they end; the stream ends when the server has answered them all) and the responses come back
- * as they arrive. A failed call (transport, auth, the server's status) throws `ServingkitError`;
+ * as they arrive. A failed call (transport, auth, the server's status) throws `ServingkitError`,
+ * as does a request that cannot be encoded (its own error, e.g. `InvalidArgument`) or an error
+ * thrown by `requests` (wrapped by `ServingkitError.from`), after which the call is cancelled;
  * `break` or `signal` cancels the call on the wire. Single use.
  */
 export function runStreamInfer(
@@ -150,14 +152,26 @@ export function runStreamInfer(
 ): AsyncIterable<StreamInferResult> {
   const version = options.version;
   const emptyFinal = options.enableEmptyFinalResponse === true;
+  // What failed on our side of the call (reading or encoding a request): connect would report it
+  // as INTERNAL, so it is kept and thrown as it was.
+  let failed: { error: unknown } | undefined;
   async function* encoded(): AsyncGenerator<StreamRequest> {
-    for await (const request of requests) {
-      yield encodeStreamRequest(model, version, request, raw, emptyFinal);
+    try {
+      for await (const request of requests) {
+        yield encodeStreamRequest(model, version, request, raw, emptyFinal);
+      }
+    } catch (error) {
+      failed = { error };
+      throw error;
     }
   }
   const responses = client.modelStreamInfer(encoded(), { signal: options.signal });
   return (async function* () {
-    for await (const message of responses) yield decodeStreamResponse(message);
+    try {
+      for await (const message of responses) yield decodeStreamResponse(message);
+    } catch (error) {
+      throw failed === undefined ? error : ServingkitError.from(failed.error);
+    }
   })();
 }
 
