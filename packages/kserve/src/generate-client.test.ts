@@ -167,6 +167,14 @@ describe("generateStream", () => {
     expect(events.every((e) => typeof e.text_output === "string")).toBe(true);
   });
 
+  it("single use: a second iteration throws FailedPrecondition", async () => {
+    const { client } = await start();
+    const stream = client.generateStream("vllm_model", vllmGenerateBody({ prompt: "Hi" }));
+    expect(await collect(stream)).toHaveLength(1);
+    const again = await caught(collect(stream));
+    expect(again?.code).toBe(Code.FailedPrecondition);
+  });
+
   it("a refused first response: the SSE error event under 500 becomes Triton's message", async () => {
     // http_server.cc: the first response sets the status; its error is written as an event.
     const { client } = await start();

@@ -133,22 +133,27 @@ async function refusalFromEvents(error: unknown): Promise<unknown> {
  * event. An `{"error": ...}` event throws `ServingkitError` with Triton's message (code `Unknown`
  * mid-stream; the status's code when it is the first response and so the reply's status).
  * Leaving the loop (`break`, a throw) or `signal` aborts the HTTP request, which cancels the
- * request on the server. Single use.
+ * request on the server. Single use: a second iteration throws `Code.FailedPrecondition`.
  */
-export async function* postGenerateStream(
+export function postGenerateStream(
   http: HttpClient,
   path: string,
   body: GenerateBody,
   options: KserveCallOptions = {},
-): AsyncGenerator<GenerateResponse, void, undefined> {
+): AsyncIterable<GenerateResponse> {
+  // The SSE stream refuses a second iteration (Code.FailedPrecondition), as every stream does.
   const events = http.stream(path, { json: body, signal: options.signal });
-  try {
-    for await (const event of events) {
-      yield readGenerateAnswer(event.data);
-    }
-  } catch (error) {
-    throw await refusalFromEvents(error);
-  }
+  return {
+    async *[Symbol.asyncIterator]() {
+      try {
+        for await (const event of events) {
+          yield readGenerateAnswer(event.data);
+        }
+      } catch (error) {
+        throw await refusalFromEvents(error);
+      }
+    },
+  };
 }
 
 /** What a gRPC client's `generate` and `generateStream` throw: generate is a REST extension. */

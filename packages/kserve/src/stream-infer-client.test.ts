@@ -108,10 +108,25 @@ describe("streamInfer", () => {
     expect(byId("s1")[0]?.error).toMatch(/expected number of inputs between 2 and 11/);
   });
 
+  it("n = 2: one result per child output, final only when every child is done", async () => {
+    // vllm/v1/engine/parallel_sampling.py: the parent output is finished when no child runs.
+    const { grpc } = await start();
+    const request = vllmInferRequest({
+      prompt: "Hi",
+      stream: true,
+      samplingParameters: { n: 2, max_tokens: 2, temperature: 0, ignore_eos: true },
+    });
+    const results = await collect(grpc.streamInfer("vllm_model", [request]));
+    expect(results.map((r) => r.final)).toEqual([false, false, false, true]);
+  });
+
   it("a non-decoupled model (simple): one response, final, outputs decoded as infer's", async () => {
     const { grpc } = await start();
-    const [result, ...more] = await collect(grpc.streamInfer("simple", [simple]));
+    const stream = grpc.streamInfer("simple", [simple]);
+    const [result, ...more] = await collect(stream);
     expect(more).toEqual([]);
+    // Single use, as every servingkit stream.
+    expect((await caught(collect(stream)))?.code).toBe(Code.FailedPrecondition);
     expect(result?.final).toBe(true);
     expect(result?.id).toBe("s1");
     expect(result?.response?.outputs[0]?.data).toEqual(Int32Array.from(sixteen, (v) => v + 1));

@@ -141,7 +141,8 @@ export function decodeStreamResponse(message: ModelStreamInferResponse): StreamI
  * as they arrive. A failed call (transport, auth, the server's status) throws `ServingkitError`,
  * as does a request that cannot be encoded (its own error, e.g. `InvalidArgument`) or an error
  * thrown by `requests` (wrapped by `ServingkitError.from`), after which the call is cancelled;
- * `break` or `signal` cancels the call on the wire. Single use.
+ * `break` or `signal` cancels the call on the wire. Single use: a second iteration throws
+ * `Code.FailedPrecondition`.
  */
 export function runStreamInfer(
   client: InferenceServiceClient,
@@ -166,13 +167,16 @@ export function runStreamInfer(
     }
   }
   const responses = client.modelStreamInfer(encoded(), { signal: options.signal });
-  return (async function* () {
-    try {
-      for await (const message of responses) yield decodeStreamResponse(message);
-    } catch (error) {
-      throw failed === undefined ? error : ServingkitError.from(failed.error);
-    }
-  })();
+  // The call refuses a second iteration (Code.FailedPrecondition), as every stream does.
+  return {
+    async *[Symbol.asyncIterator]() {
+      try {
+        for await (const message of responses) yield decodeStreamResponse(message);
+      } catch (error) {
+        throw failed === undefined ? error : ServingkitError.from(failed.error);
+      }
+    },
+  };
 }
 
 /** What a REST client's `streamInfer` throws: ModelStreamInfer has no REST twin. */
