@@ -287,7 +287,7 @@ describe("reasoning fields by release", () => {
   // vllm api_server.py: an unknown parser stops the server at start-up.
   it("refuses an unknown parser at start-up", async () => {
     await expect(startVllm({ "reasoning-parser": "deepseek" })).rejects.toThrow(
-      "invalid reasoning parser: deepseek (chose from { deepseek_r1,qwen3 })",
+      "invalid reasoning parser: deepseek (chose from { deepseek_r1,granite,qwen3 })",
     );
   });
 });
@@ -348,6 +348,90 @@ describe("chat completions with --reasoning-parser qwen3", () => {
     const reasoning = deltas.map((d) => d.reasoning ?? "").join("");
     expect(`<think>${reasoning}`).toBe(message.content);
     expect(deltas.every((d) => d.content === undefined || d.content === null)).toBe(true);
+  });
+});
+
+describe("chat completions with --reasoning-parser granite", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({ "reasoning-parser": "granite", "generation-mode": "echo" });
+  });
+  afterAll(() => server.close());
+  const thinking = { chat_template_kwargs: { thinking: true } };
+
+  // granite_reasoning_parser.py extract_reasoning_content: the text between "Here is my thought
+  // process:" and "Here is my response:" is reasoning, the rest content, whitespace kept.
+  it("splits the thinking Granite writes with thinking on", async () => {
+    const message = (await (await chat(server, { seed: 1, ...thinking })).json()).choices[0]
+      .message;
+    expect(message.reasoning).toMatch(/^\n\S[\s\S]*\n$/);
+    expect(message.reasoning).not.toMatch(/my thought process|my response/);
+    expect(message.content).toBe("\n\nIs 9.11 bigger than 9.8?");
+  });
+
+  // extract_reasoning_content_streaming: reasoning deltas, then content; no marker goes out.
+  it("streams the same split, markers held back", async () => {
+    const body = { seed: 1, ...thinking };
+    const whole = (await (await chat(server, body)).json()).choices[0].message;
+    const deltas = deltasOf(chunksOf(await (await chat(server, { ...body, stream: true })).text()));
+    expect(deltas.map((d) => d.reasoning ?? "").join("")).toBe(whole.reasoning);
+    expect(deltas.map((d) => d.content ?? "").join("")).toBe(whole.content);
+    expect(JSON.stringify(deltas)).not.toMatch(/my thought process|my response/);
+  });
+
+  // reasoning_outputs.md: "IBM Granite 3.2 reasoning is disabled by default"; without thinking
+  // the model answers directly and the regex finds no match: (None, model_output).
+  it("answers without thinking unless chat_template_kwargs asks for it", async () => {
+    for (const extra of [{}, { chat_template_kwargs: { thinking: false } }]) {
+      const message = (await (await chat(server, { seed: 1, ...extra })).json()).choices[0].message;
+      expect(message.reasoning).toBeNull();
+      expect(message.content).toBe("Is 9.11 bigger than 9.8?");
+      const deltas = deltasOf(
+        chunksOf(await (await chat(server, { seed: 1, ...extra, stream: true })).text()),
+      );
+      expect(deltas.every((d) => d.reasoning === undefined || d.reasoning === null)).toBe(true);
+      expect(deltas.map((d) => d.content ?? "").join("")).toBe(message.content);
+    }
+  });
+
+  // The regex needs both markers: a thinking cut off by max_tokens is all content, markers and
+  // all, while the stream already sent it as reasoning (the start marker held back).
+  it("answers a cut-off thinking as content, streams it as reasoning", async () => {
+    const body = { seed: 1, max_tokens: 12, ...thinking };
+    const message = (await (await chat(server, body)).json()).choices[0].message;
+    expect(message.reasoning).toBeNull();
+    expect(message.content.startsWith("Here is my thought process:\n")).toBe(true);
+    const deltas = deltasOf(
+      chunksOf(await (await chat(server, { ...body, stream: true })).text()),
+    ).slice(1);
+    const reasoning = deltas.map((d) => d.reasoning ?? "").join("");
+    expect(message.content.startsWith(`Here is my thought process:${reasoning}`)).toBe(true);
+    expect(deltas.every((d) => d.content === undefined || d.content === null)).toBe(true);
+  });
+
+  // docs reasoning_outputs.md v0.8.3 lists granite; before 0.9 the parser runs only with
+  // --enable-reasoning (profiles.ts enableReasoningFlag) and answers in reasoning_content.
+  it("answers in reasoning_content at 0.8.3, refused at start-up before", async () => {
+    const old = await startVllm({
+      "reasoning-parser": "granite",
+      "enable-reasoning": true,
+      "vllm-version": "0.8.3",
+      "generation-mode": "echo",
+    });
+    try {
+      const message = (await (await chat(old, { seed: 1, ...thinking })).json()).choices[0].message;
+      expect(message.reasoning_content).toMatch(/^\n\S/);
+      expect(message.content).toBe("\n\nIs 9.11 bigger than 9.8?");
+    } finally {
+      await old.close();
+    }
+    await expect(
+      startVllm({
+        "reasoning-parser": "granite",
+        "enable-reasoning": true,
+        "vllm-version": "0.8.2",
+      }),
+    ).rejects.toThrow("invalid reasoning parser: granite (chose from { deepseek_r1 })");
   });
 });
 

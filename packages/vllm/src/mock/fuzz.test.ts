@@ -550,3 +550,53 @@ describe("fuzz of /v1/responses with a reasoning parser", () => {
     for (const server of servers) expect((await fetch(`${server.url}/health`)).status).toBe(200);
   });
 });
+
+describe("fuzz of the granite reasoning parser", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({
+      "max-model-len": "160",
+      "reasoning-parser": "granite",
+      "vllm-version": "0.12.0",
+    });
+  });
+  afterAll(() => server.close());
+
+  // granite_reasoning_parser.py: random chat, Responses and Messages bodies, thinking switched by
+  // chat_template_kwargs.thinking (any JSON value); every answer below 500, and no stream delta
+  // ever carries a whole marker (the streaming parser holds them back and drops them).
+  it("answers 150 random bodies below 500 with no marker in a stream", async () => {
+    const random = prng(5_000_011);
+    const extra = ["chat_template_kwargs", "response_format", "stop", "n", "seed", "logprobs"];
+    const routes = ["/v1/chat/completions", "/v1/responses", "/v1/messages"] as const;
+    for (let i = 0; i < 150; i += 1) {
+      const route = routes[i % routes.length] as (typeof routes)[number];
+      const words = "word ".repeat(1 + Math.floor(random() * 4));
+      const body: Record<string, unknown> =
+        route === "/v1/responses"
+          ? { input: words }
+          : { messages: [{ role: "user", content: words }], max_tokens: 30 };
+      if (route === "/v1/chat/completions") {
+        for (const key of extra) if (random() < 0.25) body[key] = value(random);
+        if (random() < 0.6) body.chat_template_kwargs = { thinking: value(random) };
+      }
+      if (random() < 0.6) {
+        body[route === "/v1/responses" ? "max_output_tokens" : "max_tokens"] =
+          Math.floor(random() * 40) + 1;
+      }
+      if (random() < 0.5) body.stream = true;
+      const response = await fetch(`${server.url}${route}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      const text = await response.text();
+      const what = `${route} ${JSON.stringify(body)} -> ${text}`;
+      expect(response.status, what).toBeLessThan(500);
+      if (response.status === 200 && body.stream === true) {
+        expect(text, what).not.toMatch(/my thought process:|my response:/);
+      }
+    }
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+});

@@ -40,7 +40,7 @@ describe("reasoningParserFor", () => {
   // (chose from { ... })" at start-up.
   it("refuses an unknown name with vLLM's start-up text", () => {
     expect(() => reasoningParserFor("deepseek", "0.12.0")).toThrow(
-      "invalid reasoning parser: deepseek (chose from { deepseek_r1,qwen3 })",
+      "invalid reasoning parser: deepseek (chose from { deepseek_r1,granite,qwen3 })",
     );
   });
 
@@ -48,7 +48,9 @@ describe("reasoningParserFor", () => {
   // "0.8.5 not support reasoning-parser qwen3"), so in 0.9.0.
   it("knows a parser only from the release that registers it", () => {
     expect(reasoningParserFor("deepseek_r1", "0.7.1").name).toBe("deepseek_r1");
-    expect(() => reasoningParserFor("qwen3", "0.8.5")).toThrow("(chose from { deepseek_r1 })");
+    expect(() => reasoningParserFor("qwen3", "0.8.5")).toThrow(
+      "(chose from { deepseek_r1,granite })",
+    );
     expect(reasoningParserFor("qwen3", "0.9.0").name).toBe("qwen3");
   });
 });
@@ -213,5 +215,122 @@ describe("ReasoningStream.thinking", () => {
     stream.push("thought</think>");
     expect(stream.thinking).toBe(false);
     expect(new ReasoningStream(qwen3).thinking).toBe(false);
+  });
+});
+
+describe("granite (vllm/reasoning/granite_reasoning_parser.py, vLLM PR #14202)", () => {
+  const granite = reasoningParserFor("granite", "0.12.0");
+
+  // vLLM docs reasoning_outputs.md: absent from v0.7.3's list, "IBM Granite 3.2 language models |
+  // granite" in v0.8.3's (the merge date of PR #14202 was not found: the mock starts at 0.8.3).
+  it("is registered from 0.8.3, between deepseek_r1 and qwen3", () => {
+    expect(() => reasoningParserFor("granite", "0.8.2")).toThrow("(chose from { deepseek_r1 })");
+    expect(reasoningParserFor("granite", "0.8.3").name).toBe("granite");
+    expect(() => reasoningParserFor("x", "0.9.0")).toThrow(
+      "(chose from { deepseek_r1,granite,qwen3 })",
+    );
+  });
+
+  // reasoning_outputs.md (v0.8.3 on): "IBM Granite 3.2 reasoning is disabled by default; to enable
+  // it, you must also pass thinking=True in your chat_template_kwargs"; the template's `if` on the
+  // value, so any Jinja-truthy value turns it on.
+  it("thinks only when chat_template_kwargs has thinking truthy", () => {
+    expect(thinksFor(granite, undefined)).toBe(false);
+    expect(thinksFor(granite, {})).toBe(false);
+    expect(thinksFor(granite, { thinking: false })).toBe(false);
+    expect(thinksFor(granite, { thinking: "" })).toBe(false);
+    expect(thinksFor(granite, { thinking: 0 })).toBe(false);
+    expect(thinksFor(granite, { thinking: [] })).toBe(false);
+    expect(thinksFor(granite, { thinking: true })).toBe(true);
+    expect(thinksFor(granite, { thinking: "yes" })).toBe(true);
+    expect(thinksFor(granite, { thinking: 1 })).toBe(true);
+    expect(thinksFor(granite, { enable_thinking: true })).toBe(false);
+  });
+
+  // extract_reasoning_content: regex "(?:Here's|Here is) my thought process:(.*?)(?:Here's|Here
+  // is) my response:(.*)" (DOTALL); no match → (None, model_output); empty response → None.
+  it("splits a whole output by the regex, either spelling, else all content", () => {
+    expect(
+      splitReasoning(granite, "Here is my thought process:\nhmm\nHere is my response:\n\nYes."),
+    ).toEqual({ reasoning: "\nhmm\n", content: "\n\nYes." });
+    expect(splitReasoning(granite, "Here's my thought process: a Here's my response: b")).toEqual({
+      reasoning: " a ",
+      content: " b",
+    });
+    expect(splitReasoning(granite, "x Here is my thought process:a Here is my response:")).toEqual({
+      reasoning: "a ",
+      content: null,
+    });
+    expect(splitReasoning(granite, "Here is my thought process: still thinking")).toEqual({
+      reasoning: null,
+      content: "Here is my thought process: still thinking",
+    });
+    // With thinking off the model answers directly: no marker, the whole output is content.
+    expect(splitReasoning(granite, "Here is a short answer.")).toEqual({
+      reasoning: null,
+      content: "Here is a short answer.",
+    });
+  });
+
+  // extract_reasoning_content_streaming: nothing while the output is a beginning of a start
+  // marker; once it begins with one, reasoning until a response marker (held while it could be
+  // one), content after; the markers never go out.
+  it("streams reasoning then content, markers cut across tokens held back", () => {
+    const deltas = stream(granite, [
+      "Here",
+      " is my",
+      " thought process",
+      ":",
+      "\nhmm",
+      ".\nHere",
+      " is",
+      " my response",
+      ":",
+      "\n\nYes",
+    ]);
+    expect(deltas).toEqual([{ reasoning: "\nhmm" }, { reasoning: ".\n" }, { content: "\n\nYes" }]);
+    expect(stream(granite, ["Here's my thought process: a", " Here's my response: b"])).toEqual([
+      { reasoning: " a" },
+      { reasoning: " ", content: " b" },
+    ]);
+  });
+
+  // _get_delta_message_with_no_reasoning_bounds: once the output stops being a beginning of a
+  // start marker, everything held goes out as content, and the rest of the stream is content.
+  it("streams an answer without markers as content, releasing what it held", () => {
+    expect(stream(granite, ["Here", " is", " a", " short answer."])).toEqual([
+      { content: "Here is a" },
+      { content: " short answer." },
+    ]);
+    // A start marker later in the output is not one: _get_content_sections counts it only from
+    // the output's first character.
+    expect(stream(granite, ["Yes. ", "Here is my thought process: x"])).toEqual([
+      { content: "Yes. " },
+      { content: "Here is my thought process: x" },
+    ]);
+  });
+
+  // The parser runs once per delta: what it holds back when the output ends there never goes out.
+  it("sends nothing it held back when the output ends inside a marker", () => {
+    expect(stream(granite, ["Here is my"])).toEqual([]);
+    expect(stream(granite, ["Here is my thought process:", " a\n", "Here is"])).toEqual([
+      { reasoning: " a\n" },
+    ]);
+  });
+
+  it("gives the whole split's parts for any cut of the text", () => {
+    const text = reasoningOutput(granite, "Let me think.", "Here is a short answer.");
+    expect(text).toBe(
+      "Here is my thought process:\nLet me think.\nHere is my response:\n\nHere is a short answer.",
+    );
+    for (let size = 1; size <= 9; size++) {
+      const pieces: string[] = [];
+      for (let i = 0; i < text.length; i += size) pieces.push(text.slice(i, i + size));
+      const whole = splitReasoning(granite, text);
+      expect(joined(stream(granite, pieces))).toEqual({
+        reasoning: whole.reasoning,
+        content: whole.content,
+      });
+    }
   });
 });

@@ -12,6 +12,10 @@
  * reasoning (basic_parsers.py `extract_reasoning`: no end marker → all reasoning, content null).
  * Qwen3's (original) template lets the model write `<think>` itself, and its parser (vLLM 0.9.0 to
  * ≈0.16) "needs both start and end tokens to be present", else the whole output is content.
+ * `GraniteReasoningParser` (vllm/reasoning/granite_reasoning_parser.py, vLLM PR #14202) marks
+ * IBM Granite 3.2's thinking with plain text, "Here is my thought process:" … "Here is my
+ * response:", and accepts "Here's" for "Here is" in both; the model thinks only when the request's
+ * `chat_template_kwargs` has `thinking` set.
  */
 import { seededRandom } from "@servingkit/mock-core";
 import { releasedBy } from "./profiles.js";
@@ -37,17 +41,34 @@ export interface ReasoningParserSpec {
    */
   readonly startRequired: boolean;
   /**
-   * The `chat_template_kwargs` key that turns the thinking off when false (qwen3:
-   * `enable_thinking`), or undefined where the model always thinks.
+   * The `chat_template_kwargs` key that switches the thinking (qwen3: `enable_thinking`, granite:
+   * `thinking`), or undefined where the model always thinks.
    */
   readonly thinkingSwitch?: string;
+  /**
+   * Whether the model thinks when the request leaves `thinkingSwitch` unset (qwen3: yes, off only
+   * with `false`; granite: no, on only with a truthy value). Default true.
+   */
+  readonly thinksByDefault?: boolean;
+  /** Other spellings of `start` the parser accepts (granite: "Here's my thought process:"). */
+  readonly startVariants?: readonly string[];
+  /** Other spellings of `end` the parser accepts (granite: "Here's my response:"). */
+  readonly endVariants?: readonly string[];
+  /**
+   * Whether a stream enters the thinking only where the output BEGINS with `start` (granite's
+   * `_get_content_sections` counts a start marker from the output's first character only; else
+   * all of the stream is content), rather than wherever `start` appears (qwen3).
+   */
+  readonly leadingStart?: boolean;
 }
 
 /**
- * The parsers the mock runs, in the order vLLM registers them (vllm/reasoning/__init__.py).
- * deepseek_r1 arrived with reasoning outputs in v0.7.1 (vLLM PR #12473, Jan 2025); qwen3 after
- * v0.8.5 (vllm issue #17441: "0.8.5 not support reasoning-parser qwen3", the parser only on main),
- * so from v0.9.0.
+ * The parsers the mock runs, in the order vLLM registers them (vllm/reasoning/__init__.py imports
+ * them alphabetically). deepseek_r1 arrived with reasoning outputs in v0.7.1 (vLLM PR #12473, Jan
+ * 2025); granite with vLLM PR #14202 (reviewed 2025-03-05, merge date not found): absent from the
+ * v0.7.3 docs' reasoning_outputs.md, listed in v0.8.3's, so the mock registers it from v0.8.3
+ * (conservative: 0.8.0-0.8.2 may have it too); qwen3 after v0.8.5 (vllm issue #17441: "0.8.5 not
+ * support reasoning-parser qwen3", the parser only on main), so from v0.9.0.
  */
 export const reasoningParsers: readonly ReasoningParserSpec[] = [
   {
@@ -57,6 +78,19 @@ export const reasoningParsers: readonly ReasoningParserSpec[] = [
     end: "</think>",
     modelOpens: false,
     startRequired: false,
+  },
+  {
+    name: "granite",
+    since: "0.8.3",
+    start: "Here is my thought process:",
+    end: "Here is my response:",
+    modelOpens: true,
+    startRequired: true,
+    thinkingSwitch: "thinking",
+    thinksByDefault: false,
+    startVariants: ["Here's my thought process:"],
+    endVariants: ["Here's my response:"],
+    leadingStart: true,
   },
   {
     name: "qwen3",
@@ -91,14 +125,54 @@ export function reasoningParserFor(name: string, version: string): ReasoningPars
  * `enable_thinking: false` puts an empty `<think>\n\n</think>\n\n` into the prompt, so the model
  * answers at once and the parser finds only content (vLLM docs reasoning_outputs.md: "The
  * reasoning feature for the Qwen3 series is enabled by default. To disable it, you must pass
- * enable_thinking=False in your chat_template_kwargs"); deepseek_r1's models always think.
+ * enable_thinking=False in your chat_template_kwargs"); Granite 3.2 thinks only when asked (same
+ * docs, from v0.8.3: "IBM Granite 3.2 reasoning is disabled by default; to enable it, you must
+ * also pass thinking=True in your chat_template_kwargs"), for any value the template's `if`
+ * counts as true (Jinja: not false, 0, "", an empty list or object, null); deepseek_r1's models
+ * always think.
  */
 export function thinksFor(
   parser: ReasoningParserSpec,
   chatTemplateKwargs: Readonly<Record<string, unknown>> | undefined,
 ): boolean {
   const key = parser.thinkingSwitch;
-  return key === undefined || chatTemplateKwargs?.[key] !== false;
+  if (key === undefined) return true;
+  const value = chatTemplateKwargs?.[key];
+  if (parser.thinksByDefault ?? true) return value !== false;
+  return jinjaTruthy(value);
+}
+
+/** Whether Jinja's `{% if value %}` takes the branch (Python truthiness of the JSON value). */
+function jinjaTruthy(value: unknown): boolean {
+  if (Array.isArray(value)) return value.length > 0;
+  if (value !== null && typeof value === "object") return Object.keys(value).length > 0;
+  return Boolean(value);
+}
+
+/** Where the first of `markers` occurs in `text` from `from`: its index and its end. */
+function firstMarker(
+  text: string,
+  markers: readonly string[],
+  from: number,
+): { readonly at: number; readonly end: number } | undefined {
+  let best: { at: number; end: number } | undefined;
+  for (const marker of markers) {
+    const at = text.indexOf(marker, from);
+    if (at >= 0 && (best === undefined || at < best.at)) best = { at, end: at + marker.length };
+  }
+  return best;
+}
+
+/** `start` and its variants, the spellings the parser accepts. */
+function startsOf(parser: ReasoningParserSpec): readonly string[] {
+  return parser.startVariants === undefined
+    ? [parser.start]
+    : [parser.start, ...parser.startVariants];
+}
+
+/** `end` and its variants, the spellings the parser accepts. */
+function endsOf(parser: ReasoningParserSpec): readonly string[] {
+  return parser.endVariants === undefined ? [parser.end] : [parser.end, ...parser.endVariants];
 }
 
 /** A whole answer split by a parser: either part null where the parser finds none. */
@@ -115,6 +189,7 @@ export interface ReasoningSplit {
  * deepseek_r1.
  */
 export function splitReasoning(parser: ReasoningParserSpec, text: string): ReasoningSplit {
+  if (parser.leadingStart) return splitGranite(parser, text);
   if (parser.startRequired && (!text.includes(parser.start) || !text.includes(parser.end))) {
     return { reasoning: null, content: text };
   }
@@ -124,6 +199,20 @@ export function splitReasoning(parser: ReasoningParserSpec, text: string): Reaso
   if (end < 0) return { reasoning: rest, content: null };
   const content = rest.slice(end + parser.end.length);
   return { reasoning: rest.slice(0, end), content: content === "" ? null : content };
+}
+
+/**
+ * granite's `extract_reasoning_content`: a regex search for a start spelling, the shortest text up
+ * to an end spelling, the rest (DOTALL); no match → the whole output is content, reasoning null;
+ * the text before the start marker is dropped; reasoning kept as found ("" stays ""), content null
+ * when empty.
+ */
+function splitGranite(parser: ReasoningParserSpec, text: string): ReasoningSplit {
+  const start = firstMarker(text, startsOf(parser), 0);
+  const end = start === undefined ? undefined : firstMarker(text, endsOf(parser), start.end);
+  if (start === undefined || end === undefined) return { reasoning: null, content: text };
+  const content = text.slice(end.end);
+  return { reasoning: text.slice(start.end, end.at), content: content === "" ? null : content };
 }
 
 /**
@@ -137,12 +226,24 @@ export interface ReasoningDelta {
   readonly content?: string | null;
 }
 
-/** The longest end of `text` that is a proper beginning of `marker` (a marker still arriving). */
-function partialMarker(text: string, marker: string): number {
-  for (let n = Math.min(text.length, marker.length - 1); n > 0; n--) {
-    if (marker.startsWith(text.slice(text.length - n))) return n;
+/** No marker to look for (in the answer, once the thinking is over). */
+const noMarkers: readonly string[] = [];
+
+/**
+ * The longest end of `text` that is a proper beginning of one of `markers` (a marker still
+ * arriving).
+ */
+function partialMarker(text: string, markers: readonly string[]): number {
+  let most = 0;
+  for (const marker of markers) {
+    for (let n = Math.min(text.length, marker.length - 1); n > most; n--) {
+      if (marker.startsWith(text.slice(text.length - n))) {
+        most = n;
+        break;
+      }
+    }
   }
-  return 0;
+  return most;
 }
 
 /**
@@ -151,10 +252,15 @@ function partialMarker(text: string, marker: string): number {
  * marker); the mock's tokenizer may split a marker across tokens, so the end of a delta that could
  * begin one is held back until the next delta shows whether it does. A marker never goes out.
  * deepseek_r1 starts inside the thinking; qwen3 starts in the answer and enters the thinking at
- * `start` (its streaming parser: "thinking is disabled, just content" until it sees `start`).
+ * `start` (its streaming parser: "thinking is disabled, just content" until it sees `start`);
+ * granite enters it only where the output begins with a start spelling, holding the output while
+ * it could still become one (`_get_delta_message_with_no_reasoning_bounds`: nothing while the text
+ * is a beginning of a start marker, all of it as content once it is not, content from then on).
  */
 export class ReasoningStream {
   readonly #parser: ReasoningParserSpec;
+  readonly #starts: readonly string[];
+  readonly #ends: readonly string[];
   #thinking: boolean;
   /** Whether `start` has been passed (qwen3 thinks once). */
   #opened: boolean;
@@ -163,6 +269,8 @@ export class ReasoningStream {
   /** @param parser the server's parser. */
   constructor(parser: ReasoningParserSpec) {
     this.#parser = parser;
+    this.#starts = startsOf(parser);
+    this.#ends = endsOf(parser);
     this.#thinking = !parser.startRequired;
     this.#opened = !parser.startRequired;
   }
@@ -184,19 +292,34 @@ export class ReasoningStream {
     let content = "";
     let ended = false;
     for (;;) {
-      const marker = this.#thinking ? this.#parser.end : this.#opened ? "" : this.#parser.start;
-      const at = marker === "" ? -1 : rest.indexOf(marker);
-      if (at >= 0) {
+      if (!this.#thinking && !this.#opened && this.#parser.leadingStart) {
+        // granite: `rest` is the whole output so far; a start counts only at its beginning.
+        const start = this.#starts.find((marker) => rest.startsWith(marker));
+        if (start !== undefined) {
+          this.#thinking = true;
+          this.#opened = true;
+          rest = rest.slice(start.length);
+          continue;
+        }
+        if (this.#starts.some((marker) => marker.startsWith(rest))) {
+          this.#held = rest;
+          break;
+        }
+        this.#opened = true;
+      }
+      const markers = this.#thinking ? this.#ends : this.#opened ? noMarkers : this.#starts;
+      const found = firstMarker(rest, markers, 0);
+      if (found !== undefined) {
         if (this.#thinking) {
-          reasoning += rest.slice(0, at);
+          reasoning += rest.slice(0, found.at);
           ended = true;
-        } else content += rest.slice(0, at);
+        } else content += rest.slice(0, found.at);
         this.#thinking = !this.#thinking;
         this.#opened = true;
-        rest = rest.slice(at + marker.length);
+        rest = rest.slice(found.end);
         continue;
       }
-      const keep = marker === "" ? 0 : partialMarker(rest, marker);
+      const keep = partialMarker(rest, markers);
       this.#held = rest.slice(rest.length - keep);
       const out = rest.slice(0, rest.length - keep);
       if (this.#thinking) reasoning += out;
@@ -214,11 +337,15 @@ export class ReasoningStream {
     return content === "" ? undefined : { content };
   }
 
-  /** The text held back at the end of the output (a marker's beginning that stayed text). */
+  /**
+   * The text held back at the end of the output (a marker's beginning that stayed text). granite
+   * sends none: its markers are several tokens in vLLM too, and its streaming parser, run once per
+   * delta, never sends what it held back when the output ends there.
+   */
   finish(): ReasoningDelta | undefined {
     const held = this.#held;
     this.#held = "";
-    if (held === "") return undefined;
+    if (held === "" || this.#parser.leadingStart) return undefined;
     return this.#thinking ? { reasoning: held } : { content: held };
   }
 }

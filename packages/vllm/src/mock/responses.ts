@@ -20,6 +20,7 @@ import {
   type ReasoningParserSpec,
   splitReasoning,
   thinkingAnswer,
+  thinksFor,
 } from "./reasoning-parser.js";
 import { uuidHex } from "./request-id.js";
 import type { ChatMessage } from "./requests.js";
@@ -294,10 +295,13 @@ export function prepareResponse(
     : guidedText(request.guided, request.seed);
   // With --reasoning-parser the model thinks first, then answers (the guided text, the last
   // message in echo mode, or sentences); the engine counts the thinking in max_output_tokens.
+  // The request has no chat_template_kwargs of its own (vLLM ResponsesRequest: an internal field
+  // set from `reasoning`, never `thinking`), so a model whose template thinks only when asked
+  // (granite) answers at once, and the parser finds no markers.
   const parser = tool === undefined ? model.reasoningParser : undefined;
   const lastInput = request.messages.at(-1)?.content ?? "";
   const modelText =
-    parser === undefined
+    parser === undefined || !thinksFor(parser, undefined)
       ? forcedText
       : () =>
           thinkingAnswer(

@@ -54,7 +54,7 @@ describe("--reasoning-parser", () => {
   // vllm api_server.py validate_api_server_args: KeyError at start-up.
   it("refuses an unknown parser with vLLM's start-up text", () => {
     expect(() => read({ "reasoning-parser": "r1" })).toThrow(
-      "invalid reasoning parser: r1 (chose from { deepseek_r1,qwen3 })",
+      "invalid reasoning parser: r1 (chose from { deepseek_r1,granite,qwen3 })",
     );
     // v0.7.1 (vLLM PR #12473) brought the flag; before, argparse does not know it.
     expect(() => read({ "reasoning-parser": "deepseek_r1", "vllm-version": "0.6.6" })).toThrow(
