@@ -29,6 +29,7 @@ export {
   type GenerateResponse,
   readGenerateAnswer,
 } from "./generate-client.js";
+export { encodeGrpcInferRequest, type GrpcInferRequest } from "./grpc-infer-request.js";
 export {
   createKserveClient,
   decodeGrpcResponse,
@@ -51,7 +52,6 @@ export {
 } from "./kserve-client.js";
 export {
   decodeStreamResponse,
-  encodeStreamRequest,
   type StreamInferOptions,
   type StreamInferResult,
 } from "./stream-infer-client.js";

@@ -34,7 +34,8 @@ import {
   postGenerate,
   postGenerateStream,
 } from "./generate-client.js";
-import { fromContents, fromInferParameter, toContents, toInferParameter } from "./grpc-tensors.js";
+import { encodeGrpcInferRequest } from "./grpc-infer-request.js";
+import { fromContents, fromInferParameter } from "./grpc-tensors.js";
 import {
   runStreamInfer,
   type StreamInferOptions,
@@ -474,36 +475,8 @@ function grpcClient(options: KserveGrpcOptions): KserveClient {
       };
     },
     async infer(model, request, call) {
-      const values = request.inputs.map((i) => toTensorValues(i.datatype, i.data));
-      const sendRaw =
-        raw || request.inputs.some((i) => i.datatype === "FP16" || i.datatype === "BF16");
-      const parameters = (p: Readonly<Record<string, Parameter>> | undefined) =>
-        Object.fromEntries(Object.entries(p ?? {}).map(([k, v]) => [k, toInferParameter(v)]));
       const answer = await client.modelInfer(
-        {
-          modelName: model,
-          modelVersion: call?.version ?? "",
-          id: request.id ?? "",
-          parameters: parameters(request.parameters),
-          inputs: request.inputs.map((input, index) => ({
-            name: input.name,
-            datatype: input.datatype,
-            shape: input.shape.map((d) => BigInt(d)),
-            parameters: parameters(input.parameters),
-            ...(sendRaw
-              ? {}
-              : { contents: toContents(input.datatype, values[index] as TensorValues) }),
-          })),
-          outputs: (request.outputs ?? []).map((o) => ({
-            name: o.name,
-            parameters: parameters(o.parameters),
-          })),
-          rawInputContents: sendRaw
-            ? request.inputs.map((input, index) =>
-                encodeRaw(input.datatype, values[index] as TensorValues),
-              )
-            : [],
-        },
+        encodeGrpcInferRequest(model, call?.version, request, raw),
         { signal: call?.signal },
       );
       return decodeGrpcResponse(answer);

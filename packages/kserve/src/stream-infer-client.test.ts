@@ -6,6 +6,7 @@
  */
 import { Code, ServingkitError } from "@servingkit/client-core";
 import { afterEach, describe, expect, it } from "vitest";
+import { encodeGrpcInferRequest } from "./grpc-infer-request.js";
 import {
   createKserveClient,
   type InferRequest,
@@ -14,7 +15,6 @@ import {
   type StreamInferResult,
 } from "./index.js";
 import { closeAll, inferenceClient, startKserve, startVllmTriton } from "./mock/test-mocks.js";
-import { encodeStreamRequest } from "./stream-infer-client.js";
 import { textOutput, vllmGenerateBody, vllmInferRequest } from "./vllm-text.js";
 
 const clients: KserveClient[] = [];
@@ -165,11 +165,11 @@ describe("streamInfer", () => {
 
   it("enableEmptyFinalResponse sends triton_enable_empty_final_response as a bool_param", async () => {
     // tritonclient async_stream_infer: request.parameters["triton_enable_empty_final_response"].bool_param = True
-    const encoded = encodeStreamRequest("m", undefined, { inputs: [] }, true, true);
+    const encoded = encodeGrpcInferRequest("m", undefined, { inputs: [] }, true, true);
     expect(encoded.parameters?.triton_enable_empty_final_response).toMatchObject({
       parameterChoice: { case: "boolParam", value: true },
     });
-    expect(encodeStreamRequest("m", "2", { inputs: [] }, true, false)).toMatchObject({
+    expect(encodeGrpcInferRequest("m", "2", { inputs: [] }, true, false)).toMatchObject({
       modelVersion: "2",
       parameters: {},
     });

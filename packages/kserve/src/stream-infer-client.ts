@@ -9,23 +9,15 @@
  * `start_stream` / `async_stream_infer` are the Python counterparts; their
  * `enable_empty_final_response` is {@link StreamInferOptions.enableEmptyFinalResponse}.
  */
-import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
 import { Code, ServingkitError } from "@servingkit/client-core";
-import type {
-  GRPCInferenceService,
-  ModelInferRequestSchema,
-  ModelStreamInferResponse,
-} from "@servingkit/proto/inference";
-import { encodeRaw, type TensorValues } from "./datatypes.js";
-import { toContents, toInferParameter } from "./grpc-tensors.js";
+import type { GRPCInferenceService, ModelStreamInferResponse } from "@servingkit/proto/inference";
+import { encodeGrpcInferRequest, type GrpcInferRequest } from "./grpc-infer-request.js";
 import {
   decodeGrpcResponse,
   type InferRequest,
   type InferResponse,
   type KserveCallOptions,
-  type Parameter,
-  toTensorValues,
 } from "./kserve-client.js";
 
 /** Options of `streamInfer`: the per-call options plus the stream's own. */
@@ -58,61 +50,6 @@ export interface StreamInferResult {
 
 /** The inference service's typed connect client, as the gRPC KServe client holds it. */
 export type InferenceServiceClient = Client<typeof GRPCInferenceService>;
-
-/** A request as connect takes it (the message's init shape). */
-type StreamRequest = MessageInitShape<typeof ModelInferRequestSchema>;
-
-type ParameterMap = Record<string, ReturnType<typeof toInferParameter>>;
-
-function parameters(p: Readonly<Record<string, Parameter>> | undefined): ParameterMap {
-  const out: ParameterMap = {};
-  if (p === undefined) return out;
-  for (const key of Object.keys(p)) out[key] = toInferParameter(p[key] as Parameter);
-  return out;
-}
-
-/**
- * A `ModelInferRequest` (its init shape) for `model` as `infer` encodes one: inputs as `raw_input_contents` when
- * `raw` (or any input is FP16/BF16, which have no typed field), else typed `contents`; plain
- * values converted by `toTensorValues`. With `enableEmptyFinal`, the request parameter
- * `triton_enable_empty_final_response` is set true.
- */
-export function encodeStreamRequest(
-  model: string,
-  version: string | undefined,
-  request: InferRequest,
-  raw: boolean,
-  enableEmptyFinal: boolean,
-): StreamRequest {
-  const values = request.inputs.map((i) => toTensorValues(i.datatype, i.data));
-  const sendRaw = raw || request.inputs.some((i) => i.datatype === "FP16" || i.datatype === "BF16");
-  const requestParameters = parameters(request.parameters);
-  if (enableEmptyFinal) {
-    requestParameters.triton_enable_empty_final_response = toInferParameter(true);
-  }
-  return {
-    modelName: model,
-    modelVersion: version ?? "",
-    id: request.id ?? "",
-    parameters: requestParameters,
-    inputs: request.inputs.map((input, index) => ({
-      name: input.name,
-      datatype: input.datatype,
-      shape: input.shape.map((d) => BigInt(d)),
-      parameters: parameters(input.parameters),
-      contents: sendRaw ? undefined : toContents(input.datatype, values[index] as TensorValues),
-    })),
-    outputs: (request.outputs ?? []).map((o) => ({
-      name: o.name,
-      parameters: parameters(o.parameters),
-    })),
-    rawInputContents: sendRaw
-      ? request.inputs.map((input, index) =>
-          encodeRaw(input.datatype, values[index] as TensorValues),
-        )
-      : [],
-  };
-}
 
 /**
  * One `ModelStreamInferResponse` as a {@link StreamInferResult}: `error_message` as `error`
@@ -156,10 +93,10 @@ export function runStreamInfer(
   // What failed on our side of the call (reading or encoding a request): connect would report it
   // as INTERNAL, so it is kept and thrown as it was.
   let failed: { error: unknown } | undefined;
-  async function* encoded(): AsyncGenerator<StreamRequest> {
+  async function* encoded(): AsyncGenerator<GrpcInferRequest> {
     try {
       for await (const request of requests) {
-        yield encodeStreamRequest(model, version, request, raw, emptyFinal);
+        yield encodeGrpcInferRequest(model, version, request, raw, emptyFinal);
       }
     } catch (error) {
       failed = { error };
