@@ -5,7 +5,7 @@
  * (triton-inference-server/server src/http_server.cc; vllm_backend src/utils/request.py).
  */
 import { ServingkitError } from "@servingkit/client-core";
-import { createKserveClient } from "@servingkit/kserve";
+import { createKserveClient, textOutput, vllmGenerateBody } from "@servingkit/kserve";
 import { setupServer } from "msw/node";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { kserveHandlers } from "./kserve-handlers.js";
@@ -75,5 +75,33 @@ it("the kserve client's infer is refused: 501, HTTP end point doesn't support de
   expect((error as ServingkitError).httpStatus).toBe(501);
   expect((error as ServingkitError).rawMessage).toBe(
     "HTTP end point doesn't support models with decoupled transaction policy",
+  );
+});
+
+it("the kserve client's generate and generateStream read msw's answers as the mock's (one handler code)", async () => {
+  // The client's generate extension calls (kserve generate-client.ts) against the same route table
+  // the network mock serves; its own tests pin the wire against the Triton mock.
+  const client = createKserveClient({ baseUrl, maxRetries: 0 });
+  const request = {
+    prompt: "Hello",
+    samplingParameters: { max_tokens: 5, temperature: 0, ignore_eos: true },
+    excludeInputInOutput: true,
+  };
+  const whole = await client.generate("vllm_model", vllmGenerateBody(request));
+  const pieces: string[] = [];
+  for await (const event of client.generateStream(
+    "vllm_model",
+    vllmGenerateBody({ ...request, stream: true }),
+  )) {
+    pieces.push(textOutput(event));
+  }
+  expect(pieces).toHaveLength(5);
+  expect(pieces.join("")).toBe(textOutput(whole));
+  const refused = await client
+    .generate("vllm_model", vllmGenerateBody({ ...request, stream: true }))
+    .catch((e: unknown) => e);
+  expect(refused).toBeInstanceOf(ServingkitError);
+  expect((refused as ServingkitError).rawMessage).toMatch(
+    /^generate expects model to produce exactly 1 response/,
   );
 });
