@@ -1,4 +1,5 @@
-import { rm } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import type OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openaiClient, startVllm, type TestServer, thinkingSwitchModelDir } from "./test-server.js";
@@ -432,6 +433,54 @@ describe("chat completions with --reasoning-parser granite", () => {
         "vllm-version": "0.8.2",
       }),
     ).rejects.toThrow("invalid reasoning parser: granite (chose from { deepseek_r1 })");
+  });
+});
+
+describe("granite with a template that switches on thinking (--model DIR)", () => {
+  let dir: string;
+  let server: TestServer;
+  beforeAll(async () => {
+    // Granite 3.2's chat template asks for the two sections in its system prompt only under
+    // `{%- if thinking %}` (vLLM docs reasoning_outputs.md: pass thinking=True in
+    // chat_template_kwargs); this small template of our own has the same switch.
+    dir = await thinkingSwitchModelDir();
+    const path = join(dir, "tokenizer_config.json");
+    const config = JSON.parse(await readFile(path, "utf8"));
+    config.chat_template =
+      "<|system|>You are a helpful assistant." +
+      "{% if thinking %} Write your thoughts after 'Here is my thought process:' and your" +
+      " answer after 'Here is my response:'.{% endif %}\n" +
+      "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}\n{% endfor %}" +
+      "{% if add_generation_prompt %}<|assistant|>{% endif %}";
+    await writeFile(path, JSON.stringify(config));
+    server = await startVllm(
+      { "reasoning-parser": "granite", "generation-mode": "echo", "served-model-name": "granite" },
+      [dir],
+    );
+  });
+  afterAll(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  // serving_engine.py _preprocess_chat hands chat_template_kwargs to the template, so the prompt
+  // count follows the switch, and the model thinks exactly when the template asked it to.
+  it("counts the longer prompt and splits the thinking only with thinking on", async () => {
+    const answer = async (kwargs?: object) => {
+      const body = await (
+        await chat(server, { model: "granite", seed: 1, chat_template_kwargs: kwargs })
+      ).json();
+      return { prompt: body.usage.prompt_tokens as number, message: body.choices[0].message };
+    };
+    const plain = await answer();
+    const off = await answer({ thinking: false });
+    const on = await answer({ thinking: true });
+    expect(off.prompt).toBe(plain.prompt);
+    expect(on.prompt).toBeGreaterThan(plain.prompt);
+    expect(plain.message.reasoning).toBeNull();
+    expect(off.message.reasoning).toBeNull();
+    expect(on.message.reasoning).toMatch(/^\n\S/);
+    expect(on.message.content).toBe("\n\nIs 9.11 bigger than 9.8?");
   });
 });
 

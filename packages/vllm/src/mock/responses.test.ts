@@ -850,3 +850,34 @@ describe("Responses API with --reasoning-parser and the store", () => {
     expect(second.previous_response_id).toBe(first.id);
   });
 });
+
+describe("Responses API with --reasoning-parser granite", () => {
+  let server: TestServer;
+  let client: OpenAI;
+  beforeAll(async () => {
+    server = await startVllm({ "served-model-name": "granite", "reasoning-parser": "granite" });
+    client = openaiClient(server);
+  });
+  afterAll(() => server.close());
+
+  // Granite thinks only with chat_template_kwargs.thinking (reasoning_outputs.md), which a
+  // Responses request cannot pass (protocol.py ResponsesRequest: chat_template_kwargs is internal,
+  // set from `reasoning`, never `thinking`); granite_reasoning_parser.py then finds no marker and
+  // the whole output is the message, whole or streamed.
+  it("answers the message alone, no reasoning item, whole and streamed", async () => {
+    const params = { model: "granite", input: "Why?", seed: 3 };
+    const response = await client.responses.create(
+      params as OpenAI.Responses.ResponseCreateParamsNonStreaming,
+    );
+    expect(response.output.map((item) => item.type)).toEqual(["message"]);
+    expect(response.output_text).not.toMatch(/my thought process|my response/);
+    const events: string[] = [];
+    let streamed = "";
+    for await (const event of await client.responses.create({ ...params, stream: true })) {
+      events.push(event.type);
+      if (event.type === "response.output_text.delta") streamed += event.delta;
+    }
+    expect(events).not.toContain("response.reasoning_text.delta");
+    expect(streamed).toBe(response.output_text);
+  });
+});
