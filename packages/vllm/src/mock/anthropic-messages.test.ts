@@ -1008,3 +1008,33 @@ describe("Messages API with --reasoning-parser (the thinking dropped)", () => {
     expect(final.content).toMatchObject([{ type: "text", text: "\n\nEcho me" }]);
   });
 });
+
+// granite thinks only with chat_template_kwargs.thinking (vLLM docs reasoning_outputs.md), which
+// the mock's Messages route never passes to the chat request it builds: the model answers at once,
+// granite_reasoning_parser.py finds no marker, and the one text block is the whole answer.
+describe("Messages API with --reasoning-parser granite", () => {
+  let server: TestServer;
+  let client: Anthropic;
+  beforeAll(async () => {
+    server = await startVllm({
+      "served-model-name": "granite",
+      "reasoning-parser": "granite",
+      "generation-mode": "echo",
+      "vllm-version": "0.17.0",
+    });
+    client = new Anthropic({ baseURL: server.url, apiKey: "unused", maxRetries: 0 });
+  });
+  afterAll(() => server.close());
+
+  it("answers the echo as one text block, whole and streamed", async () => {
+    const params = {
+      model: "granite",
+      max_tokens: 200,
+      messages: [{ role: "user" as const, content: "Here is my question" }],
+    };
+    const message = await client.messages.create(params);
+    expect(message.content).toEqual([{ type: "text", text: "Here is my question" }]);
+    const final = await client.messages.stream(params).finalMessage();
+    expect(final.content).toMatchObject([{ type: "text", text: "Here is my question" }]);
+  });
+});
