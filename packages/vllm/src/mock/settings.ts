@@ -57,7 +57,7 @@ export const vllmOptions: Readonly<Record<string, RuntimeOption>> = {
   "reasoning-parser": {
     type: "string",
     valueName: "NAME",
-    help: "serve a reasoning model: its thinking goes into the chat answer's reasoning field (reasoning_content, later reasoning), its answer into content; deepseek_r1 (vLLM 0.7.1+) or qwen3 (0.9.0+), as vLLM's flag",
+    help: "serve a reasoning model: its thinking goes into the chat answer's reasoning field (reasoning_content, later reasoning), its answer into content; deepseek_r1 (vLLM 0.7.1+), granite (0.8.3+; thinks with chat_template_kwargs thinking: true) or qwen3 (0.9.0+), as vLLM's flag",
   },
   "enable-reasoning": {
     type: "boolean",
