@@ -395,6 +395,19 @@ describe("chat completions with --reasoning-parser granite", () => {
     }
   });
 
+  // Granite 3.2's chat template adds the thinking instruction to its default system prompt only
+  // (`elif thinking` after the branch for a request's own system message): no thinking then.
+  it("answers directly with thinking on and a system message of the request's own", async () => {
+    const messages = [
+      { role: "system", content: "Be brief." },
+      { role: "user", content: "Is 9.11 bigger than 9.8?" },
+    ];
+    const message = (await (await chat(server, { seed: 1, messages, ...thinking })).json())
+      .choices[0].message;
+    expect(message.reasoning).toBeNull();
+    expect(message.content).toBe("Is 9.11 bigger than 9.8?");
+  });
+
   // The regex needs both markers: a thinking cut off by max_tokens is all content, markers and
   // all, while the stream already sent it as reasoning (the start marker held back).
   it("answers a cut-off thinking as content, streams it as reasoning", async () => {

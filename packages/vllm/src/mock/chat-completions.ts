@@ -236,14 +236,19 @@ function prepare(model: VllmModel, request: ChatRequest): Prepared {
     ? (i: number) => JSON.stringify(sampleJson(tool.tool.parameters, seed + i))
     : guidedText(request.guided, request.seed);
   const parser = model.reasoningParser;
-  // A model thinks unless its template's switch is off (Qwen3's enable_thinking: false). It
+  // A model thinks unless its template's switch is off (Qwen3's enable_thinking: false; Granite's
+  // thinking unset, or a system message or tools of the request's own). It
   // writes its thinking, the end marker, then the answer (reasoning-parser.ts `thinkingAnswer`):
   // the guided or tool text when the request forces one (vLLM applies the grammar once the
   // reasoning has ended: the structured-output backend skips the mask until the parser's
   // `is_reasoning_end`), the last message in echo mode, else a sentence or two. The engine counts
   // all of it against `max_tokens`, so a small limit ends inside the thinking.
   const forcedText =
-    parser === undefined || !thinksFor(parser, request.chatTemplateKwargs)
+    parser === undefined ||
+    !thinksFor(parser, request.chatTemplateKwargs, {
+      systemFirst: request.messages[0]?.role === "system",
+      tools: request.tools.length > 0,
+    })
       ? forced
       : thinkingChoices(model, parser, request, ids, forced);
   // The V0 engine's best_of ranks whole answers; a chat stream sends its n choices as they come.

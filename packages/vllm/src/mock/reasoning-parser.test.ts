@@ -247,6 +247,18 @@ describe("granite (vllm/reasoning/granite_reasoning_parser.py, vLLM PR #14202)",
     expect(thinksFor(granite, { enable_thinking: true })).toBe(false);
   });
 
+  // Granite 3.2's chat template (tokenizer_config.json): `elif thinking` adds the thinking
+  // instruction to its default system prompt only, after the branches for the request's own
+  // system message and for available_tools.
+  it("does not think with a system message or tools of the request's own", () => {
+    const on = { thinking: true };
+    expect(thinksFor(granite, on, { systemFirst: false, tools: false })).toBe(true);
+    expect(thinksFor(granite, on, { systemFirst: true, tools: false })).toBe(false);
+    expect(thinksFor(granite, on, { systemFirst: false, tools: true })).toBe(false);
+    // qwen3's switch stands alone.
+    expect(thinksFor(qwen3, undefined, { systemFirst: true, tools: true })).toBe(true);
+  });
+
   // extract_reasoning_content: regex "(?:Here's|Here is) my thought process:(.*?)(?:Here's|Here
   // is) my response:(.*)" (DOTALL); no match → (None, model_output); empty response → None.
   it("splits a whole output by the regex, either spelling, else all content", () => {

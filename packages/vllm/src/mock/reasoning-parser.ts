@@ -50,6 +50,13 @@ export interface ReasoningParserSpec {
    * with `false`; granite: no, on only with a truthy value). Default true.
    */
   readonly thinksByDefault?: boolean;
+  /**
+   * Whether the template asks for the thinking in its own default system prompt only, so a
+   * request with its own system message first, or with tools, gets no thinking whatever the
+   * switch says (granite: Granite 3.2's template reaches `elif thinking` only after its
+   * `messages[0]['role'] == 'system'` and `available_tools` branches).
+   */
+  readonly thinkingInDefaultSystem?: boolean;
   /** Other spellings of `start` the parser accepts (granite: "Here's my thought process:"). */
   readonly startVariants?: readonly string[];
   /** Other spellings of `end` the parser accepts (granite: "Here's my response:"). */
@@ -88,6 +95,7 @@ export const reasoningParsers: readonly ReasoningParserSpec[] = [
     startRequired: true,
     thinkingSwitch: "thinking",
     thinksByDefault: false,
+    thinkingInDefaultSystem: true,
     startVariants: ["Here's my thought process:"],
     endVariants: ["Here's my response:"],
     leadingStart: true,
@@ -128,18 +136,32 @@ export function reasoningParserFor(name: string, version: string): ReasoningPars
  * enable_thinking=False in your chat_template_kwargs"); Granite 3.2 thinks only when asked (same
  * docs, from v0.8.3: "IBM Granite 3.2 reasoning is disabled by default; to enable it, you must
  * also pass thinking=True in your chat_template_kwargs"), for any value the template's `if`
- * counts as true (Jinja: not false, 0, "", an empty list or object, null); deepseek_r1's models
+ * counts as true (Jinja: not false, 0, "", an empty list or object, null), and only where the
+ * template writes its own system prompt: Granite 3.2's chat template puts the thinking
+ * instruction ("Write your thoughts after 'Here is my thought process:' …") into its default
+ * system message under `elif thinking`, after the branches for a request's own system message
+ * and for tools, so `chat` with either leaves the model answering directly; deepseek_r1's models
  * always think.
  */
 export function thinksFor(
   parser: ReasoningParserSpec,
   chatTemplateKwargs: Readonly<Record<string, unknown>> | undefined,
+  chat?: ThinkingChat,
 ): boolean {
   const key = parser.thinkingSwitch;
   if (key === undefined) return true;
+  if (parser.thinkingInDefaultSystem && (chat?.systemFirst || chat?.tools)) return false;
   const value = chatTemplateKwargs?.[key];
   if (parser.thinksByDefault ?? true) return value !== false;
   return jinjaTruthy(value);
+}
+
+/** What of a chat request the template looks at before its thinking switch. */
+export interface ThinkingChat {
+  /** Whether the first message is the request's own system message. */
+  readonly systemFirst: boolean;
+  /** Whether the request has tools (the template's `available_tools`). */
+  readonly tools: boolean;
 }
 
 /** Whether Jinja's `{% if value %}` takes the branch (Python truthiness of the JSON value). */
