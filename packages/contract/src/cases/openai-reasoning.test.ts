@@ -71,6 +71,7 @@ describe("the reasoning case", () => {
     ["deepseek_r1", "0.10.2"],
     ["deepseek_r1", "0.12.0"],
     ["qwen3", "0.14.0"],
+    ["granite", "0.12.0"],
     ["deepseek_r1", "0.17.0"],
   ] as const)("passes on the mock with %s at vLLM %s", async ([parser, version]) => {
     const rest = await vllmMock({ "reasoning-parser": parser, "vllm-version": version });

@@ -48,9 +48,14 @@ function reasoningIn(object: Record<string, unknown>): unknown {
   return typeof object.reasoning === "string" ? object.reasoning : object.reasoning_content;
 }
 
-const markers = /<\/?think>/;
+/** DeepSeek-R1 / Qwen3 tags and Granite's phrases (granite_reasoning_parser.py). */
+const markers = /<\/?think>|Here(?: is|'s) my (?:thought process|response):/;
 
-/** One chat request; the question asks for thinking, the limit leaves room for the answer. */
+/**
+ * One chat request; the question asks for thinking, the limit leaves room for the answer.
+ * `thinking: true` is Granite's template switch (granite_reasoning_parser.py; Granite thinks only
+ * when asked); DeepSeek-R1 and Qwen3 templates ignore the key.
+ */
 async function ask(context: CaseContext, model: string, stream: boolean) {
   return context.rest("/v1/chat/completions", {
     json: {
@@ -58,6 +63,7 @@ async function ask(context: CaseContext, model: string, stream: boolean) {
       messages: [{ role: "user", content: "What is 2 + 2? Answer in one short sentence." }],
       max_tokens: 512,
       temperature: 0,
+      chat_template_kwargs: { thinking: true },
       ...(stream && { stream: true }),
     },
   });
