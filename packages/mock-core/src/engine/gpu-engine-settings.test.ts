@@ -439,16 +439,21 @@ describe("tgisGpuEngineOptions", () => {
   });
 });
 
+/** The settings a `--gpu` option set always yields (readGpuEngineSettings is undefined only without `gpu`). */
+function given<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error("expected GPU engine settings");
+  return value;
+}
+
 describe("--disable-hybrid-kv-cache-manager", () => {
   // vllm/v1/core/kv_cache_utils.py unify_hybrid_kv_cache_specs: with the flag, a model with
   // sliding and full layers (Gemma 3 1B) gets one full-attention KV cache group.
   const served = { maxModelLen: 32_768, modelConfig: gemma3_1bConfig };
 
   test("reaches the capacity and the scheduler: one group, fewer tokens, vLLM's warning", () => {
-    const hybrid = engineStartup(readGpuEngineSettings({ gpu: "h100-80gb" }, served));
-    const settings = readGpuEngineSettings(
-      { gpu: "h100-80gb", "disable-hybrid-kv-cache-manager": true },
-      served,
+    const hybrid = engineStartup(given(readGpuEngineSettings({ gpu: "h100-80gb" }, served)));
+    const settings = given(
+      readGpuEngineSettings({ gpu: "h100-80gb", "disable-hybrid-kv-cache-manager": true }, served),
     );
     expect(settings.disableHybridKvCacheManager).toBe(true);
     const unified = engineStartup(settings);
