@@ -169,10 +169,11 @@ describe("createSseDriver", () => {
       const counters = await driver.run(0.1, recorder);
       // The ramp (100 ms), the window (100 ms) and the tail (a stream lasts 190 ms) all ran...
       expect(performance.now() - started).toBeGreaterThanOrEqual(200);
-      // ...but only the window counts: 3 streams of one event per 10 ms make at most 300 a
-      // second (the ramp and the tail counted in would make it about three times that).
+      // ...but only the window counts: 3 streams of one event per 10 ms make about 300 a second
+      // (timers late on a busy machine bunch a few more into the window); all 60 events counted
+      // over the 0.1 s would make 600, so the bound sits between the two.
       expect(counters).toMatchObject({ errors: 0, seconds: 0.1 });
-      expect(counters.ok / counters.seconds).toBeLessThanOrEqual(350);
+      expect(counters.ok / counters.seconds).toBeLessThanOrEqual(450);
       expect(counters.ok).toBeGreaterThan(0);
       expect(recorder.count).toBeLessThanOrEqual(counters.ok);
     } finally {
