@@ -149,4 +149,38 @@ describe("drainChoices", () => {
     for (let i = 0; i < 20; i++) await clock.advance(10);
     expect(await drained).toEqual(await expected);
   });
+
+  // Only logprobs (completionLogprobs) and best_of ranking (bestCandidates) read a result's tokens.
+  it("keeps no token events without keepTokens, the same text and finish, ready or paced", async () => {
+    const strip = (results: ChoiceResult[]) => results.map((r) => ({ ...r, tokens: [] }));
+    const model = await modelWith({}, realClock);
+    const ids = model.spec.tokenizer.encode("Tell me about the sea");
+    const plans = () =>
+      planChoices(model, ids, sampling(2), 8, {
+        firstIndex: 0,
+        logprobs: undefined,
+        parentId: "p",
+      });
+    const signal = new AbortController().signal;
+    const kept = drainChoices(model, plans(), signal) as ChoiceResult[];
+    const bare = drainChoices(model, plans(), signal, false) as ChoiceResult[];
+    expect(kept[0]?.tokens.length).toBeGreaterThan(0);
+    expect(bare.map((r) => r.tokens.length)).toEqual([0, 0]);
+    expect(bare).toEqual(strip(kept));
+
+    const clock = new ManualClock();
+    const paced = await modelWith({ "inter-token-latency": "10" }, clock);
+    const pacedPlans = () =>
+      planChoices(paced, ids, sampling(1), 8, {
+        firstIndex: 0,
+        logprobs: undefined,
+        parentId: "p",
+      });
+    const drained = drainChoices(paced, pacedPlans(), signal, false);
+    expect(drained).toBeInstanceOf(Promise);
+    for (let i = 0; i < 20; i++) await clock.advance(10);
+    const settled = await drained;
+    expect(settled[0]?.tokens).toEqual([]);
+    expect(settled[0]?.text).toBe(kept[0]?.text);
+  });
 });

@@ -223,20 +223,25 @@ export async function runChoice(
   }
 }
 
+/** The token list of a result whose reader never looks at its tokens (see {@link drainChoices}). */
+const unread: readonly TokenEvent[] = Object.freeze([]);
+
 /**
  * Runs one choice to the end as {@link runChoice} does, but synchronously while the engine has
  * every step ready and closes at once (mock-core `ReadySteps.closeNow`: the unpaced simple
  * engine): the result itself, no promise. From the first step that must wait it goes on as
- * `runChoice`, and the answer is a promise.
+ * `runChoice`, and the answer is a promise. Without `keepTokens` the result's `tokens` is empty
+ * (its text and finish are whole).
  */
 function drainChoice(
   model: VllmModel,
   plan: ChoicePlan,
   signal: AbortSignal,
+  keepTokens: boolean,
 ): ChoiceResult | Promise<ChoiceResult> {
   const run = model.engine.generate(plan.request, { signal })[Symbol.asyncIterator]();
   const ready = readySteps(run);
-  const tokens: TokenEvent[] = [];
+  const tokens: TokenEvent[] | undefined = keepTokens ? [] : undefined;
   let text = "";
   if (ready?.closeNow !== undefined) {
     for (let result = ready.nextReady(); result !== undefined; result = ready.nextReady()) {
@@ -244,9 +249,9 @@ function drainChoice(
       const event = result.value;
       if (event.type === "finish") {
         ready.closeNow();
-        return { index: plan.index, tokens, text, finish: event };
+        return { index: plan.index, tokens: tokens ?? unread, text, finish: event };
       }
-      tokens.push(event);
+      tokens?.push(event);
       text += event.text;
     }
   }
@@ -258,7 +263,7 @@ async function finishChoice(
   run: AsyncIterator<GenerationEvent>,
   ready: ReadySteps | undefined,
   index: number,
-  tokens: TokenEvent[],
+  tokens: TokenEvent[] | undefined,
   text: string,
 ): Promise<ChoiceResult> {
   let sofar = text;
@@ -268,9 +273,9 @@ async function finishChoice(
     const event = result.value;
     if (event.type === "finish") {
       await run.return?.();
-      return { index, tokens, text: sofar, finish: event };
+      return { index, tokens: tokens ?? unread, text: sofar, finish: event };
     }
-    tokens.push(event);
+    tokens?.push(event);
     sofar += event.text;
   }
 }
@@ -279,16 +284,19 @@ async function finishChoice(
  * Runs every plan to the end, results in plan order, as {@link runChoices} does; the results
  * themselves when every run was ready to the end (the unpaced simple engine: no promise per run
  * or per request), else a promise of them. The runs start in plan order either way, each as far
- * as its steps are ready before the next starts, as `runChoices`' async calls do.
+ * as its steps are ready before the next starts, as `runChoices`' async calls do. `keepTokens`
+ * false (an answer that reads no logprobs and ranks no candidates) keeps no token events: each
+ * result's `tokens` is empty, saving a list per run (default true: every token kept).
  */
 export function drainChoices(
   model: VllmModel,
   plans: readonly ChoicePlan[],
   signal: AbortSignal,
+  keepTokens = true,
 ): ChoiceResult[] | Promise<ChoiceResult[]> {
   const results: ChoiceResult[] = [];
   for (let i = 0; i < plans.length; i++) {
-    const result = drainChoice(model, plans[i] as ChoicePlan, signal);
+    const result = drainChoice(model, plans[i] as ChoicePlan, signal, keepTokens);
     if (result instanceof Promise) {
       const rest = plans.slice(i + 1).map((plan) => runChoice(model, plan, signal));
       return Promise.all([...results, result, ...rest]);

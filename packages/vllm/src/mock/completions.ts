@@ -204,7 +204,9 @@ export function completion(
   signal: AbortSignal,
 ): object | Promise<object> {
   const prepared = prepare(model, request);
-  const results = drainChoices(model, prepared.plans, signal);
+  // Token events are read only for logprobs and to rank best_of candidates.
+  const keepTokens = request.logprobs !== undefined || prepared.candidates !== request.n;
+  const results = drainChoices(model, prepared.plans, signal, keepTokens);
   return results instanceof Promise
     ? results.then((settled) => answerOf(model, request, prepared, settled))
     : answerOf(model, request, prepared, results);
