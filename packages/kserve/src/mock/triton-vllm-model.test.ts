@@ -855,4 +855,37 @@ describe("structured outputs shape vllm_model's text (json, json_object, regex, 
       'data: {"error":"Error generating stream: Invalid grammar specification."}\n\n',
     );
   });
+
+  // vllm/sampling_params.py, the engine's default `auto` backend: validate_xgrammar_grammar
+  // (backend_xgrammar.py) refuses what has_xgrammar_unsupported_json_features finds (multipleOf,
+  // uniqueItems, a string format it lacks), the fallback hands the schema to guidance
+  // (backend_guidance.py; outlines for patternProperties), so generate answers 200. A `json`
+  // given as text never gets there: the backend's _validate_guided_params wants a dict, so
+  // from_dict returns None (the 'NoneType' error of every refused sampling_parameters).
+  it("json: a schema xgrammar refuses is generated (auto falls back); json as text is refused", async () => {
+    const { post } = await startVllmTriton();
+    const refusedByXgrammar = {
+      type: "object",
+      properties: {
+        n: { type: "integer", multipleOf: 3, minimum: 1 },
+        tags: { type: "array", items: { type: "string" }, uniqueItems: true },
+        colour: { type: "string", format: "color" },
+      },
+      required: ["n", "tags", "colour"],
+    };
+    const answer = await ask(post, {
+      seed: 2,
+      max_tokens: 200,
+      structured_outputs: JSON.stringify({ json: refusedByXgrammar }),
+    });
+    expect(answer.status).toBe(200);
+    const value = JSON.parse(answer.text_output ?? "") as { n: number; colour: unknown };
+    expect(value.n % 3).toBe(0);
+    expect(typeof value.colour).toBe("string");
+    const text = await ask(post, { structured_outputs: JSON.stringify({ json: "{not json" }) });
+    expect([text.status, (text as { error?: string }).error]).toEqual([
+      500,
+      "Error generating stream: 'NoneType' object has no attribute 'lora_name'",
+    ]);
+  });
 });

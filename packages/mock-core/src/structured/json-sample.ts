@@ -9,6 +9,9 @@
  * `allOf` (merged), and local `$ref`s (`#/$defs/...`, `#/definitions/...`).
  */
 
+import { pythonJsonLoads } from "./python-json.js";
+import { StructuredOutputError } from "./structured-output-error.js";
+
 type Schema = Readonly<Record<string, unknown>>;
 
 const formats: Readonly<Record<string, string>> = {
@@ -141,8 +144,30 @@ function sample(schemaIn: Schema, root: Schema, seed: number, depth: number): un
   }
 }
 
-/** A value conforming to `schema`; `seed` varies strings, numbers and enum picks. */
+/**
+ * The schema a structured-output `json` stands for: an object as given, a string read as JSON
+ * text. vLLM's default `auto` backend refuses text that does not parse with the JSONDecodeError
+ * of its fallback's `json.loads` (sampling_params.py: xgrammar's "Invalid JSON grammar
+ * specification." is caught, then the schema is loaded again to check guidance's support), so
+ * that text is the {@link StructuredOutputError}. Anything that parses is accepted: `auto`
+ * hands what xgrammar refuses (`multipleOf`, `uniqueItems`, unknown string formats ...) to
+ * guidance, or to outlines for `patternProperties`.
+ */
+function schemaOf(schema: unknown): unknown {
+  if (typeof schema !== "string") return schema;
+  const loaded = pythonJsonLoads(schema);
+  if ("error" in loaded) throw new StructuredOutputError(loaded.error);
+  return loaded.value;
+}
+
+/**
+ * A value conforming to `schema`; `seed` varies strings, numbers and enum picks. `schema` is an
+ * object, or JSON text (`guided_json` / `structured_outputs.json` as a string): text that does
+ * not parse throws a {@link StructuredOutputError} with Python's JSONDecodeError text, vLLM's
+ * 400 under its default backend. A schema that is no object (a number, a list) samples `{}`.
+ */
 export function sampleJson(schema: unknown, seed = 0): unknown {
-  const root = (typeof schema === "object" && schema !== null ? schema : {}) as Schema;
+  const given = schemaOf(schema);
+  const root = (typeof given === "object" && given !== null ? given : {}) as Schema;
   return sample(root, root, Math.abs(Math.trunc(seed)), 0);
 }
