@@ -3,10 +3,16 @@
  * `guided_grammar`, newer `structured_outputs.regex` / `.grammar`): the samplers are mock-core's
  * (src/structured), their refusals vLLM's 400 `BadRequestError` with the backend's text.
  */
-import type OpenAI from "openai";
+import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VllmError } from "./errors.js";
-import { checkRegex, parseGrammar, sampleGrammar, sampleRegex } from "./guided-samplers.js";
+import {
+  checkJson,
+  checkRegex,
+  parseGrammar,
+  sampleGrammar,
+  sampleRegex,
+} from "./guided-samplers.js";
 import { openaiClient, startVllm, type TestServer } from "./test-server.js";
 
 /** A recursive grammar: arithmetic with balanced parentheses. */
@@ -185,5 +191,90 @@ describe("guided_grammar over HTTP", () => {
     });
     expect(response.status).toBe(400);
     expect(await response.text()).toContain("Invalid grammar specification.");
+  });
+});
+
+// vllm/sampling_params.py under the default `auto` backend: backend_xgrammar.py's
+// validate_xgrammar_grammar refuses a schema string json.loads cannot read ("Invalid JSON
+// grammar specification."), the fallback catches it and calls json.loads on the string again,
+// and that JSONDecodeError (a ValueError) is the OpenAI server's 400 with its text. A schema
+// xgrammar cannot take (has_xgrammar_unsupported_json_features) goes on to guidance: accepted.
+describe("guided JSON schemas under the auto backend", () => {
+  let server: TestServer;
+  let client: OpenAI;
+  beforeAll(async () => {
+    server = await startVllm({ "served-model-name": "granite" });
+    client = openaiClient(server);
+  });
+  afterAll(() => server.close());
+
+  it("checkJson: JSON text that does not parse is the 400 with Python's text", () => {
+    expect(refusal(() => checkJson("{not json"))).toMatchObject({
+      status: 400,
+      message: "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
+    });
+    expect(() => checkJson('{"type": "object"}')).not.toThrow();
+    expect(() => checkJson({ type: "number", multipleOf: 2 })).not.toThrow();
+  });
+
+  it("answers structured_outputs.json text that does not parse with BadRequestError", async () => {
+    const bad = client.chat.completions.create({
+      model: "granite",
+      messages: [{ role: "user", content: "JSON?" }],
+      structured_outputs: { json: '{"type": "object",}' },
+    } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+    await expect(bad).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+    await expect(bad).rejects.toMatchObject({
+      status: 400,
+      error: {
+        message: "Expecting property name enclosed in double quotes: line 1 column 19 (char 18)",
+      },
+    });
+    const streamed = client.completions.create({
+      model: "granite",
+      prompt: "JSON?",
+      stream: true,
+      structured_outputs: { json: "" },
+    } as unknown as OpenAI.CompletionCreateParamsStreaming);
+    await expect(streamed).rejects.toMatchObject({
+      status: 400,
+      error: { message: "Expecting value: line 1 column 1 (char 0)" },
+    });
+  });
+
+  it("takes a schema xgrammar refuses (guidance does) and JSON text that parses", async () => {
+    const chat = await client.chat.completions.create({
+      model: "granite",
+      messages: [{ role: "user", content: "JSON?" }],
+      max_tokens: 200,
+      structured_outputs: {
+        json: '{"type": "object", "properties": {"n": {"type": "integer", "multipleOf": 4}, "tags": {"type": "array", "uniqueItems": true}}, "required": ["n"]}',
+      },
+    } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+    const value = JSON.parse(chat.choices[0]?.message.content ?? "null") as { n: number };
+    expect(value.n % 4).toBe(0);
+  });
+});
+
+describe("guided_json text over HTTP (0.11.0)", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    // The last releases that read guided_* beside structured_outputs (profiles.ts guidedFields).
+    server = await startVllm({ "served-model-name": "granite", "vllm-version": "0.11.0" });
+  });
+  afterAll(() => server.close());
+
+  it("answers guided_json text that does not parse with the 400", async () => {
+    const bad = openaiClient(server).completions.create({
+      model: "granite",
+      prompt: "x",
+      guided_json: "{'type': 'object'}",
+    } as OpenAI.CompletionCreateParamsNonStreaming);
+    await expect(bad).rejects.toMatchObject({
+      status: 400,
+      error: {
+        message: "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
+      },
+    });
   });
 });

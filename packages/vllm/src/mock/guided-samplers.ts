@@ -8,6 +8,7 @@ import {
   checkRegex as coreCheckRegex,
   parseGrammar as coreParseGrammar,
   sampleGrammar as coreSampleGrammar,
+  sampleJson as coreSampleJson,
   sampleRegex as coreSampleRegex,
   StructuredOutputError,
 } from "@servingkit/mock-core";
@@ -25,6 +26,16 @@ function asVllm<T>(run: () => T): T {
 /** Checks a guided pattern before generation; a pattern vLLM refuses is its 400. */
 export function checkRegex(pattern: string): void {
   asVllm(() => coreCheckRegex(pattern));
+}
+
+/**
+ * Checks a guided JSON schema before generation: JSON text that does not parse is the 400 with
+ * Python's JSONDecodeError text (the `auto` backend's fallback `json.loads`, sampling_params.py);
+ * an object, or text that parses, is accepted. mock-core reads schema text where it samples, so
+ * one sample is the check (mock-core exports no separate parse; off the hot path, once a request).
+ */
+export function checkJson(schema: unknown): void {
+  if (typeof schema === "string") asVllm(() => coreSampleJson(schema, 0));
 }
 
 /** Parses a guided grammar before generation; a grammar vLLM refuses is its 400. */

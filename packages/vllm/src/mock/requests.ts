@@ -3,7 +3,7 @@
  * checks (vllm-openai.md §4, §3.2), read into typed requests. Checks raise vLLM's texts.
  */
 import { badRequest, type VllmError } from "./errors.js";
-import { checkRegex, parseGrammar } from "./guided-samplers.js";
+import { checkJson, checkRegex, parseGrammar } from "./guided-samplers.js";
 import type { GuidedFields } from "./profiles.js";
 import { baseRequestId } from "./request-id.js";
 import { FieldReader, modelValueError } from "./validation.js";
@@ -145,7 +145,7 @@ function readGuided(
   const guidedKinds = guidedFields !== "structured-outputs";
   const guidedJson = guidedKinds ? fields.raw("guided_json") : undefined;
   if (guidedJson !== undefined) {
-    found.push({ json: typeof guidedJson === "string" ? safeParse(guidedJson) : guidedJson });
+    found.push({ json: guidedJson });
   }
   const guidedChoice = guidedKinds ? fields.raw("guided_choice") : undefined;
   if (Array.isArray(guidedChoice) && guidedChoice.length > 0) {
@@ -178,17 +178,10 @@ function readGuided(
   }
   const guided = found[0];
   // The structured-output backend refuses a pattern it cannot compile, before generation.
+  if (guided !== undefined && "json" in guided) checkJson(guided.json);
   if (guided !== undefined && "regex" in guided) checkRegex(guided.regex);
   if (guided !== undefined && "grammar" in guided) parseGrammar(guided.grammar);
   return guided;
-}
-
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return { type: "object" };
-  }
 }
 
 /** vLLM's default `--max-logprobs` (ModelConfig.max_logprobs). */
