@@ -10,6 +10,7 @@
  * True, `float("abc")` fails), passes unknown keys to the constructor (a TypeError), and on any
  * exception logs it and returns None, which the caller then reads `.lora_name` from.
  */
+import { pythonJsonLoads as loadsPython } from "@servingkit/mock-core";
 
 /** The sampling parameters the mock's engine honours, after vLLM's defaults. */
 export interface VllmSampling {
@@ -200,39 +201,13 @@ function pythonType(value: unknown): string {
   return "dict";
 }
 
-/** Python's 1-based line and column of a character offset (json.JSONDecodeError). */
-function position(text: string, offset: number): string {
-  const before = text.slice(0, offset);
-  const line = before.split("\n").length;
-  const column = offset - before.lastIndexOf("\n");
-  return `line ${line} column ${column} (char ${offset})`;
-}
-
 /**
- * `json.loads(text)` in Python: the value, or the exception text (`Type: message`) it raises.
- * Empty text and text that cannot start a value are `Expecting value` at the first
- * non-blank character (Python's exact words); trailing data is `Extra data`; a bad object key
- * `Expecting property name enclosed in double quotes`; other syntax errors are worded as
- * `Expecting value` at the offset V8 reports (Python may word those differently).
+ * `json.loads(text)` in Python: the value, or the exception text as the backend's error shows it
+ * (`JSONDecodeError: <message>`); mock-core's `pythonJsonLoads` holds Python's rules and words.
  */
 export function pythonJsonLoads(text: string): { value: unknown } | { error: string } {
-  try {
-    return { value: JSON.parse(text) };
-  } catch (error) {
-    const message = (error as Error).message;
-    const first = text.search(/[^ \t\n\r]/);
-    const at = /position (\d+)/.exec(message);
-    let offset = at ? Number(at[1]) : text.length;
-    let what = "Expecting value";
-    if (first === -1 || !/[-{["0-9tfn]/.test(text[first] ?? "")) {
-      offset = first === -1 ? text.length : first;
-    } else if (message.startsWith("Unexpected non-whitespace character after JSON")) {
-      what = "Extra data";
-    } else if (message.startsWith("Expected property name")) {
-      what = "Expecting property name enclosed in double quotes";
-    }
-    return { error: `JSONDecodeError: ${what}: ${position(text, offset)}` };
-  }
+  const loaded = loadsPython(text);
+  return "error" in loaded ? { error: `JSONDecodeError: ${loaded.error}` } : loaded;
 }
 
 /**

@@ -8,8 +8,8 @@ import {
   checkRegex as coreCheckRegex,
   parseGrammar as coreParseGrammar,
   sampleGrammar as coreSampleGrammar,
-  sampleJson as coreSampleJson,
   sampleRegex as coreSampleRegex,
+  pythonJsonLoads,
   StructuredOutputError,
 } from "@servingkit/mock-core";
 import { badRequest } from "./errors.js";
@@ -31,11 +31,12 @@ export function checkRegex(pattern: string): void {
 /**
  * Checks a guided JSON schema before generation: JSON text that does not parse is the 400 with
  * Python's JSONDecodeError text (the `auto` backend's fallback `json.loads`, sampling_params.py);
- * an object, or text that parses, is accepted. mock-core reads schema text where it samples, so
- * one sample is the check (mock-core exports no separate parse; off the hot path, once a request).
+ * an object, or text that parses, is accepted.
  */
 export function checkJson(schema: unknown): void {
-  if (typeof schema === "string") asVllm(() => coreSampleJson(schema, 0));
+  if (typeof schema !== "string") return;
+  const loaded = pythonJsonLoads(schema);
+  if ("error" in loaded) throw badRequest(loaded.error);
 }
 
 /** Parses a guided grammar before generation; a grammar vLLM refuses is its 400. */
