@@ -156,8 +156,8 @@ export {
   sampleGrammar,
 } from "./structured/grammar-sample.js";
 export { sampleJson } from "./structured/json-sample.js";
-export { type PythonJsonResult, pythonJsonLoads } from "./structured/python-json.js";
 export { isLikelyLark, larkToEbnf } from "./structured/lark-grammar.js";
+export { type PythonJsonResult, pythonJsonLoads } from "./structured/python-json.js";
 export {
   checkRegex,
   type RegexBackend,
