@@ -315,7 +315,11 @@ describe("the route signal: client gone, and shutdown where the table asks", () 
    * One POST route whose handler hands its request to `seen` and answers when `answer` resolves
    * (a non-streaming body still being made), on a host with a shutdown signal.
    */
-  async function serve(abortOnShutdown: boolean | undefined, answer: () => Promise<string>) {
+  async function serve(
+    abortOnShutdown: boolean | undefined,
+    answer: () => Promise<string>,
+    readSignal = true,
+  ) {
     const shutdown = new AbortController();
     const seen: RestRouteRequest[] = [];
     const app = Fastify();
@@ -330,7 +334,8 @@ describe("the route signal: client gone, and shutdown where the table asks", () 
             path: "/answer",
             handle: async (request) => {
               seen.push(request);
-              void request.signal; // read before the answer is made, as a generation route does
+              // Read before the answer is made, as a generation route that waits does.
+              if (readSignal) void request.signal;
               return { status: 200, body: await answer() };
             },
           },
@@ -366,6 +371,41 @@ describe("the route signal: client gone, and shutdown where the table asks", () 
     await expect.poll(() => seen[0]?.signal.aborted).toBe(true);
     expect(seen[0]?.signal.reason).toEqual(new Error("client disconnected"));
     release();
+  });
+
+  it("signalAborted answers without making the signal: false while the client waits, true once it left", async () => {
+    let release = () => {};
+    const { url, seen } = await serve(
+      undefined,
+      () => new Promise<string>((resolve) => (release = () => resolve("late"))),
+      false,
+    );
+    const answered = fetch(url, { method: "POST" }).then((res) => res.text());
+    await expect.poll(() => seen.length).toBe(1);
+    expect(seen[0]?.signalAborted).toBe(false);
+    release();
+    expect(await answered).toBe("late");
+    const dropped = await serve(undefined, () => new Promise<string>(() => {}), false);
+    await sendThenDrop(dropped.url, dropped.seen);
+    await expect.poll(() => dropped.seen[0]?.signalAborted).toBe(true);
+    // The signal made after the client left is aborted from the start, as clientGone makes it.
+    expect(dropped.seen[0]?.signal.aborted).toBe(true);
+  });
+
+  it("with abortOnShutdown, signalAborted is true once shutdown began", async () => {
+    let release = () => {};
+    const { url, shutdown, seen } = await serve(
+      true,
+      () => new Promise<string>((resolve) => (release = () => resolve("done"))),
+      false,
+    );
+    const answered = fetch(url, { method: "POST" }).then((res) => res.text());
+    await expect.poll(() => seen.length).toBe(1);
+    expect(seen[0]?.signalAborted).toBe(false);
+    shutdown.abort(new Error("shutting down"));
+    expect(seen[0]?.signalAborted).toBe(true);
+    release();
+    expect(await answered).toBe("done");
   });
 
   it("without abortOnShutdown the signal ignores shutdown and says so", async () => {

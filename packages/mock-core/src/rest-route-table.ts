@@ -65,6 +65,13 @@ export interface RestRouteRequest extends RestRequestHead {
    * signal of its own to stop on shutdown. Absent or false: it aborts only when the client leaves.
    */
   readonly signalCoversShutdown?: boolean;
+  /**
+   * Whether {@link RestRouteRequest.signal} would be aborted if read now, found without making
+   * it (the fastify host makes its signal on first read): a route whose work may end before the
+   * event loop turns asks this instead, and makes the signal only when it must wait. Absent:
+   * read `signal.aborted`.
+   */
+  readonly signalAborted?: boolean;
 }
 
 /** A body: text (UTF-8), bytes, or a stream of chunks sent as they come. `""` is no body. */
@@ -459,6 +466,16 @@ class FastifyRouteRequest implements RestRouteRequest {
   get signal(): AbortSignal {
     this.#signal ??= clientGone(this.#request, this.#reply, this.#shutdown);
     return this.#signal;
+  }
+
+  get signalAborted(): boolean {
+    if (this.#signal !== undefined) return this.#signal.aborted;
+    const res = this.#reply.raw;
+    // As clientGone would find it: the client already gone, or the host already shutting down.
+    return (
+      ((res.destroyed || this.#request.raw.socket?.destroyed === true) && !res.writableFinished) ||
+      this.#shutdown?.signal.aborted === true
+    );
   }
 }
 

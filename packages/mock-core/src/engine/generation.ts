@@ -155,6 +155,13 @@ export interface TextEngine {
    * output of its own.
    */
   readonly outputs?: "steps";
+  /**
+   * true (the simple engine): a run may be started with no `signal` and given one later with
+   * {@link ReadySteps.watch}, before its first step that waits. A consumer that drains a run
+   * synchronously (a non-streaming answer on the unpaced engine) then makes no signal at all; no
+   * abort can come between steps that never yield. Absent: pass the signal to `generate`.
+   */
+  readonly lateSignal?: true;
 }
 
 /**
@@ -173,6 +180,12 @@ export interface ReadySteps<E = GenerationEvent> {
    * `nextReady()` and has nothing to wait for (no promise). Absent: await `return()` as usual.
    */
   closeNow?(): void;
+  /**
+   * Gives a run started with no signal (an engine with {@link TextEngine.lateSignal}) its abort
+   * signal from now on; call it before `next()` when `nextReady()` answered undefined. Absent:
+   * the engine takes its signal in `generate` only.
+   */
+  watch?(signal: AbortSignal): void;
 }
 
 /** `run` as {@link ReadySteps} when it offers them (engines may not), else undefined. */

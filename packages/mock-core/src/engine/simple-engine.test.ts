@@ -643,6 +643,24 @@ describe("steps taken synchronously (ReadySteps)", () => {
     await run.return?.();
   });
 
+  test("a run started with no signal takes one late (lateSignal, watch) and aborts on it", async () => {
+    const clock = new ManualClock();
+    const engine = createSimpleEngine({ clock, model, interTokenMs: 10 });
+    expect(engine.lateSignal).toBe(true);
+    const run = engine.generate(request)[Symbol.asyncIterator]();
+    const ready = readySteps(run);
+    expect(ready?.nextReady()).toMatchObject({ done: false, value: { type: "token" } });
+    expect(ready?.nextReady()).toBeUndefined();
+    const client = new AbortController();
+    ready?.watch?.(client.signal);
+    const waiting = run.next();
+    client.abort();
+    expect(await waiting).toMatchObject({
+      done: false,
+      value: { type: "finish", reason: "abort" },
+    });
+  });
+
   test("a failing step throws, ends the run and leaves the running count", () => {
     const broken: ModelSpec = {
       ...model,

@@ -141,6 +141,7 @@ export function createSimpleEngine(options: SimpleEngineOptions): TextEngine {
       const seed = greedy ? 0 : (request.seed ?? Math.floor(randomSeed() * 2 ** 32));
       return new SimpleRun(settings, request, seed, greedy, generateOptions.signal);
     },
+    lateSignal: true,
   };
 }
 
@@ -208,7 +209,7 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   readonly #request: GenerationRequest;
   readonly #seed: number;
   readonly #greedy: boolean;
-  readonly #signal: AbortSignal | undefined;
+  #signal: AbortSignal | undefined;
   #state: RunState | undefined;
   /** "finished": the finish event went out; "closed": nothing more (return, error or after finish). */
   #phase: "running" | "finished" | "closed" = "running";
@@ -267,6 +268,11 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   }
 
   /** Closes the run now, as `return()` does when no step waits (see ReadySteps). */
+  /** The run's abort signal from now on (TextEngine.lateSignal, ReadySteps.watch). */
+  watch(signal: AbortSignal): void {
+    this.#signal = signal;
+  }
+
   closeNow(): void {
     if (this.#waiting) throw new Error("closeNow while a paced step waits: call return()");
     this.#close();

@@ -129,7 +129,7 @@ describe("drainChoices", () => {
     const plans = () =>
       planChoices(model, ids, request, 8, { firstIndex: 0, logprobs: undefined, parentId: "p" });
     const signal = new AbortController().signal;
-    const drained = drainChoices(model, plans(), signal);
+    const drained = drainChoices(model, plans(), { signal });
     expect(Array.isArray(drained)).toBe(true);
     expect(drained).toEqual(await runChoices(model, plans(), signal));
     expect((drained as ChoiceResult[]).map((r) => r.index)).toEqual([0, 1, 2]);
@@ -143,11 +143,83 @@ describe("drainChoices", () => {
     const plans = () =>
       planChoices(paced, ids, request, 8, { firstIndex: 0, logprobs: undefined, parentId: "p" });
     const signal = new AbortController().signal;
-    const drained = drainChoices(paced, plans(), signal);
+    const drained = drainChoices(paced, plans(), { signal });
     expect(drained).toBeInstanceOf(Promise);
     const expected = runChoices(paced, plans(), signal);
     for (let i = 0; i < 20; i++) await clock.advance(10);
     expect(await drained).toEqual(await expected);
+  });
+
+  /** A RunSignal that counts how often its signal is read (the fastify host makes it on first read). */
+  function counting(signal: AbortSignal) {
+    const source = {
+      reads: 0,
+      aborted: false,
+      get signal() {
+        source.reads += 1;
+        return signal;
+      },
+    };
+    return source;
+  }
+
+  // vllm-openai.md §9: disconnect aborts a run; a run that never waits cannot see one in between.
+  it("makes no signal for runs the simple engine drains without waiting", async () => {
+    const model = await modelWith({}, realClock);
+    const ids = model.spec.tokenizer.encode("Tell me about the sea");
+    const source = counting(new AbortController().signal);
+    const drained = drainChoices(
+      model,
+      planChoices(model, ids, sampling(2), 8, {
+        firstIndex: 0,
+        logprobs: undefined,
+        parentId: "p",
+      }),
+      source,
+    ) as ChoiceResult[];
+    expect(drained.map((r) => r.finish.reason)).not.toContain("abort");
+    expect(source.reads).toBe(0);
+  });
+
+  it("gives a paced run its signal when a step must wait, and the signal still aborts it", async () => {
+    const clock = new ManualClock();
+    const paced = await modelWith({ "inter-token-latency": "10" }, clock);
+    const ids = paced.spec.tokenizer.encode("Tell me about the sea");
+    const client = new AbortController();
+    const source = counting(client.signal);
+    const drained = drainChoices(
+      paced,
+      planChoices(paced, ids, sampling(1), 8, {
+        firstIndex: 0,
+        logprobs: undefined,
+        parentId: "p",
+      }),
+      source,
+    );
+    expect(drained).toBeInstanceOf(Promise);
+    expect(source.reads).toBeGreaterThan(0);
+    await clock.advance(10);
+    client.abort();
+    const [result] = await drained;
+    expect(result?.finish.reason).toBe("abort");
+  });
+
+  it("runs with the signal from the start when it is already aborted", async () => {
+    const model = await modelWith({}, realClock);
+    const ids = model.spec.tokenizer.encode("Tell me about the sea");
+    const client = new AbortController();
+    client.abort();
+    const [result] = drainChoices(
+      model,
+      planChoices(model, ids, sampling(1), 8, {
+        firstIndex: 0,
+        logprobs: undefined,
+        parentId: "p",
+      }),
+      { signal: client.signal, aborted: true },
+    ) as ChoiceResult[];
+    expect(result?.finish.reason).toBe("abort");
+    expect(result?.text).toBe("");
   });
 
   // Only logprobs (completionLogprobs) and best_of ranking (bestCandidates) read a result's tokens.
@@ -162,8 +234,8 @@ describe("drainChoices", () => {
         parentId: "p",
       });
     const signal = new AbortController().signal;
-    const kept = drainChoices(model, plans(), signal) as ChoiceResult[];
-    const bare = drainChoices(model, plans(), signal, false) as ChoiceResult[];
+    const kept = drainChoices(model, plans(), { signal }) as ChoiceResult[];
+    const bare = drainChoices(model, plans(), { signal }, false) as ChoiceResult[];
     expect(kept[0]?.tokens.length).toBeGreaterThan(0);
     expect(bare.map((r) => r.tokens.length)).toEqual([0, 0]);
     expect(bare).toEqual(strip(kept));
@@ -176,7 +248,7 @@ describe("drainChoices", () => {
         logprobs: undefined,
         parentId: "p",
       });
-    const drained = drainChoices(paced, pacedPlans(), signal, false);
+    const drained = drainChoices(paced, pacedPlans(), { signal }, false);
     expect(drained).toBeInstanceOf(Promise);
     for (let i = 0; i < 20; i++) await clock.advance(10);
     const settled = await drained;

@@ -223,6 +223,16 @@ export async function runChoice(
   }
 }
 
+/**
+ * A run's abort signal as a route holds it: `signal` may be made when first read (the fastify
+ * host's client-gone signal), and `aborted`, when present, says whether it would be aborted now
+ * without making it. An AbortController fits (its `aborted` absent: read from its signal).
+ */
+export interface RunSignal {
+  readonly signal: AbortSignal;
+  readonly aborted?: boolean;
+}
+
 /** The token list of a result whose reader never looks at its tokens (see {@link drainChoices}). */
 const unread: readonly TokenEvent[] = Object.freeze([]);
 
@@ -236,10 +246,15 @@ const unread: readonly TokenEvent[] = Object.freeze([]);
 function drainChoice(
   model: VllmModel,
   plan: ChoicePlan,
-  signal: AbortSignal,
+  source: RunSignal,
   keepTokens: boolean,
 ): ChoiceResult | Promise<ChoiceResult> {
-  const run = model.engine.generate(plan.request, { signal })[Symbol.asyncIterator]();
+  // An engine that takes its signal late (the simple engine) gets one only if a step must wait:
+  // no abort can reach steps taken before the event loop turns, so an unpaced run makes none.
+  const late = model.engine.lateSignal === true && !(source.aborted ?? source.signal.aborted);
+  const run = model.engine
+    .generate(plan.request, late ? undefined : { signal: source.signal })
+    [Symbol.asyncIterator]();
   const ready = readySteps(run);
   const tokens: TokenEvent[] | undefined = keepTokens ? [] : undefined;
   let text = "";
@@ -255,6 +270,7 @@ function drainChoice(
       text += event.text;
     }
   }
+  if (late) ready?.watch?.(source.signal);
   return finishChoice(run, ready, plan.index, tokens, text);
 }
 
@@ -284,20 +300,22 @@ async function finishChoice(
  * Runs every plan to the end, results in plan order, as {@link runChoices} does; the results
  * themselves when every run was ready to the end (the unpaced simple engine: no promise per run
  * or per request), else a promise of them. The runs start in plan order either way, each as far
- * as its steps are ready before the next starts, as `runChoices`' async calls do. `keepTokens`
+ * as its steps are ready before the next starts, as `runChoices`' async calls do. The runs watch
+ * `source`'s signal, made only when a run must wait on an engine that takes it late. `keepTokens`
  * false (an answer that reads no logprobs and ranks no candidates) keeps no token events: each
  * result's `tokens` is empty, saving a list per run (default true: every token kept).
  */
 export function drainChoices(
   model: VllmModel,
   plans: readonly ChoicePlan[],
-  signal: AbortSignal,
+  source: RunSignal,
   keepTokens = true,
 ): ChoiceResult[] | Promise<ChoiceResult[]> {
   const results: ChoiceResult[] = [];
   for (let i = 0; i < plans.length; i++) {
-    const result = drainChoice(model, plans[i] as ChoicePlan, signal, keepTokens);
+    const result = drainChoice(model, plans[i] as ChoicePlan, source, keepTokens);
     if (result instanceof Promise) {
+      const signal = source.signal;
       const rest = plans.slice(i + 1).map((plan) => runChoice(model, plan, signal));
       return Promise.all([...results, result, ...rest]);
     }

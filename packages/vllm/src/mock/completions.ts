@@ -16,6 +16,7 @@ import {
   finishOf,
   guidedText,
   planChoices,
+  type RunSignal,
   runChoices,
   type StreamPiece,
   stopSuffix,
@@ -196,12 +197,13 @@ function joinLogprobs(a: CompletionLogprobs, b: CompletionLogprobs): CompletionL
 
 /**
  * The non-streaming answer: the answer itself when the engine had every step ready (the unpaced
- * simple engine: no promise between the request and its answer), else a promise of it.
+ * simple engine: no promise between the request and its answer), else a promise of it. `signal`
+ * is read only if a run must wait (see drainChoices).
  */
 export function completion(
   model: VllmModel,
   request: CompletionRequest,
-  signal: AbortSignal,
+  signal: RunSignal,
 ): object | Promise<object> {
   const prepared = prepare(model, request);
   // Token events are read only for logprobs and to rank best_of candidates.
