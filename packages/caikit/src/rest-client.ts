@@ -4,7 +4,11 @@
  * client-core (which throws caikit's `event: error` frames), results mapped to the camelCase
  * types.
  */
-import { type ClientOptions, createHttpClient } from "@servingkit/client-core";
+import {
+  type ClientOptions,
+  createHttpClient,
+  parseJsonWithNonFinite,
+} from "@servingkit/client-core";
 import type {
   CaikitCallOptions,
   CaikitClient,
@@ -17,7 +21,6 @@ import type {
   RerankParameters,
   RerankScores,
 } from "./caikit-types.js";
-import { parsePythonJson } from "./python-json-parse.js";
 
 type Json = Record<string, unknown>;
 
@@ -97,7 +100,7 @@ export function createCaikitRestClient(options: ClientOptions): CaikitClient {
       json: { model_id: modelId, inputs, ...(parameters ? { parameters } : {}) },
       ...callOptions,
     });
-    return parsePythonJson(await response.text()) as T;
+    return parseJsonWithNonFinite(await response.text()) as T;
   };
   return {
     transport: "rest",
@@ -127,7 +130,7 @@ export function createCaikitRestClient(options: ClientOptions): CaikitClient {
         ...callOptions,
       });
       for await (const event of events) {
-        const r = parsePythonJson(event.data) as Json;
+        const r = parseJsonWithNonFinite(event.data) as Json;
         const d = r.details as Json | null;
         yield {
           generatedText: String(r.generated_text ?? ""),

@@ -19,6 +19,7 @@ export type {
   HttpClient,
   RequestOptions,
 } from "./http-client.js";
+export { parseJsonWithNonFinite } from "./non-finite-json.js";
 export type { RetryHooks, Sleep } from "./retry.js";
 export { type AttemptInfo, type RetryLoopOptions, sleep, withRetries } from "./retry.js";
 export {

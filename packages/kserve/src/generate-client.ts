@@ -12,11 +12,11 @@ import {
   Code,
   describeErrorBody,
   type HttpClient,
+  parseJsonWithNonFinite,
   readSseEvents,
   ServingkitError,
 } from "@servingkit/client-core";
 import type { KserveCallOptions } from "./kserve-client.js";
-import { parseTritonJson } from "./triton-json.js";
 
 /**
  * A generate request body: input values by input name (`text_input`, `stream`, ...), request
@@ -58,7 +58,7 @@ export function readGenerateAnswer(
 ): GenerateResponse {
   let value: unknown;
   try {
-    value = parseTritonJson(text);
+    value = parseJsonWithNonFinite(text);
   } catch (cause) {
     throw new ServingkitError(
       `the generate answer is not JSON: ${text.slice(0, 200)}`,

@@ -55,7 +55,6 @@ export {
   type StreamInferOptions,
   type StreamInferResult,
 } from "./stream-infer-client.js";
-export { parseTritonJson } from "./triton-json.js";
 export {
   textOutput,
   type VllmTextRequest,
