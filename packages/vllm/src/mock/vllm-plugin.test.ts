@@ -377,3 +377,68 @@ describe("the signal a generation runs under", () => {
     expect(clock.pendingSleeps).toBe(0);
   });
 });
+
+describe("a non-streaming completion's signal, made only when a run must wait", () => {
+  /** The table's /v1/completions route on the fastify host's terms (shutdown signal covered). */
+  async function route(values: Record<string, string>, clock: ManualClock) {
+    const settings = readVllmSettings({ models: [], values }, {});
+    const loaded = await loadServedModel(settings, values);
+    const shutdownSignal = new AbortController().signal;
+    const found = vllmRestTables({ settings, loaded, clock, shutdownSignal })
+      .flatMap((t) => t.routes)
+      .find((r) => r.method === "POST" && r.path === "/v1/completions");
+    if (!found) throw new Error("no /v1/completions route");
+    return found;
+  }
+  /** A request whose signal counts its reads, as the fastify host makes it on first read. */
+  function requestWith(signal: AbortSignal, aborted = false) {
+    const request = {
+      reads: 0,
+      method: "POST",
+      path: "/v1/completions",
+      headers: {},
+      params: {},
+      query: {},
+      body: { prompt: "Hi", max_tokens: 4, ignore_eos: true },
+      signalCoversShutdown: true,
+      signalAborted: aborted,
+      get signal() {
+        request.reads += 1;
+        return signal;
+      },
+    };
+    return request;
+  }
+
+  it("the unpaced engine answers at once and never reads the signal", async () => {
+    const handle = (await route({}, new ManualClock())).handle;
+    const request = requestWith(new AbortController().signal);
+    const reply = handle(request) as RestRouteReply;
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(String(reply.body)).choices[0].finish_reason).toBe("length");
+    expect(request.reads).toBe(0);
+  });
+
+  // vllm-openai.md §9: client disconnect aborts generation.
+  it("a client already gone is seen up front: the run ends as aborted", async () => {
+    const handle = (await route({}, new ManualClock())).handle;
+    const client = new AbortController();
+    client.abort(new Error("client disconnected"));
+    const reply = handle(requestWith(client.signal, true)) as RestRouteReply;
+    expect(JSON.parse(String(reply.body)).choices[0].finish_reason).toBe("abort");
+  });
+
+  it("a paced run reads the signal before it waits, and a disconnect then aborts it", async () => {
+    const clock = new ManualClock();
+    const handle = (await route({ "inter-token-latency": "10" }, clock)).handle;
+    const client = new AbortController();
+    const request = requestWith(client.signal);
+    const reply = handle(request);
+    expect(reply).toBeInstanceOf(Promise);
+    expect(request.reads).toBeGreaterThan(0);
+    client.abort(new Error("client disconnected"));
+    await clock.advance(10);
+    const settled = await reply;
+    expect(JSON.parse(String(settled.body)).choices[0].finish_reason).toBe("abort");
+  });
+});
