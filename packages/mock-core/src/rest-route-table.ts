@@ -395,6 +395,11 @@ class ShutdownWatch {
   }
 }
 
+/** Whether the request's connection is already closed (the response or its socket destroyed). */
+function connectionClosed(request: FastifyRequest, reply: FastifyReply): boolean {
+  return reply.raw.destroyed || request.raw.socket?.destroyed === true;
+}
+
 /**
  * A signal that fires when the client leaves before the reply is complete (and, with `shutdown`,
  * when the host shuts down first). Made when a route first reads it (most unary routes never do),
@@ -409,7 +414,7 @@ function clientGone(
 ): AbortSignal {
   const gone = new AbortController();
   const res = reply.raw;
-  if (res.destroyed || request.raw.socket?.destroyed === true) {
+  if (connectionClosed(request, reply)) {
     if (!res.writableFinished) gone.abort(new Error("client disconnected"));
     return gone.signal;
   }
@@ -470,10 +475,9 @@ class FastifyRouteRequest implements RestRouteRequest {
 
   get signalAborted(): boolean {
     if (this.#signal !== undefined) return this.#signal.aborted;
-    const res = this.#reply.raw;
     // As clientGone would find it: the client already gone, or the host already shutting down.
     return (
-      ((res.destroyed || this.#request.raw.socket?.destroyed === true) && !res.writableFinished) ||
+      (connectionClosed(this.#request, this.#reply) && !this.#reply.raw.writableFinished) ||
       this.#shutdown?.signal.aborted === true
     );
   }
