@@ -148,6 +148,7 @@ export {
   wrapBaseHealthRoutes,
 } from "./runtime-plugins.js";
 // --- structured outputs: text a json schema / regex / grammar constraint accepts (src/structured) ---
+export { constrainedText, type StructuredConstraint } from "./structured/constrained-text.js";
 export {
   type Grammar,
   grammarRepeatMax,

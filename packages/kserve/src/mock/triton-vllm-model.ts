@@ -15,6 +15,7 @@
  */
 import {
   type Clock,
+  constrainedText,
   createSimpleEngine,
   defaultModelSpec,
   type FinishEvent,
@@ -24,9 +25,6 @@ import {
   type ReadySteps,
   readySteps,
   realClock,
-  sampleGrammar,
-  sampleJson,
-  sampleRegex,
   type TextEngine,
   type TokenEvent,
 } from "@servingkit/mock-core";
@@ -311,9 +309,10 @@ async function advance(sequence: Sequence): Promise<boolean> {
 
 /**
  * The text a structured-output constraint forces on sequence `index`, as the vLLM mock composes
- * it (its choices.ts `guidedText`, with mock-core's samplers): one of the `choice` strings, a JSON
- * value of the `json` schema (`json_object`: any object, `{}`), a string the `regex` fully
- * matches, a sentence of the `grammar`; seed plus index picks, so a seed repeats the text.
+ * it (mock-core `constrainedText`, which its choices.ts `guidedText` calls too): one of the
+ * `choice` strings, a JSON value of the `json` schema (`json_object`: any object, `{}`), a string
+ * the `regex` fully matches, a sentence of the `grammar`; seed plus index picks, so a seed
+ * repeats the text (no choices: no forced text).
  * Undefined for none, and for `structural_tag`, whose text outside its triggers is free (the
  * mock's free text). The engine emits the text token by token, so `max_tokens` cuts it as vLLM's
  * does (finish "length", a JSON text cut short). A pattern or grammar the structured-output
@@ -323,18 +322,13 @@ async function advance(sequence: Sequence): Promise<boolean> {
  */
 function forcedText(sampling: VllmSampling, index: number): string | undefined {
   const structured = sampling.structured;
-  if (structured === undefined) return undefined;
+  if (structured === undefined || "structuralTag" in structured) return undefined;
+  if ("choice" in structured && structured.choice.length === 0) return undefined;
   const seed = (sampling.seed ?? 0) + index;
-  if ("choice" in structured) {
-    return structured.choice.length === 0
-      ? undefined
-      : structured.choice[seed % structured.choice.length];
-  }
-  if ("json" in structured) return JSON.stringify(sampleJson(structured.json, seed));
-  if ("jsonObject" in structured) return JSON.stringify(sampleJson({ type: "object" }, seed));
-  if ("regex" in structured) return sampleRegex(structured.regex, seed);
-  if ("grammar" in structured) return sampleGrammar(structured.grammar, seed);
-  return undefined;
+  return constrainedText(
+    "jsonObject" in structured ? { json: { type: "object" } } : structured,
+    seed,
+  );
 }
 
 /**

@@ -9,11 +9,10 @@ import {
   type GenerationRequest,
   type ReadySteps,
   readySteps,
-  sampleJson,
   type TokenEvent,
 } from "@servingkit/mock-core";
 import { badRequest, checkContextLength } from "./errors.js";
-import { sampleGrammar, sampleRegex } from "./guided-samplers.js";
+import { constrainedText } from "./guided-samplers.js";
 import { type Guided, isGreedy, type Sampling } from "./requests.js";
 import type { VllmModel } from "./served-model.js";
 import { type EmitFrame, sseStream } from "./sse.js";
@@ -153,19 +152,13 @@ export function planChoices(
 }
 
 /**
- * The guided output of choice i: a JSON value conforming to the schema, one of the choices, or
- * a string matching the regex, or a sentence of the grammar;
- * with a seed, choice i uses seed + i, so guided outputs repeat across calls.
+ * The guided output of choice i (mock-core `constrainedText`: a JSON value conforming to the
+ * schema, one of the choices, a string matching the regex, or a sentence of the grammar); with a
+ * seed, choice i uses seed + i, so guided outputs repeat across calls.
  */
 export function guidedText(guided: Guided | undefined, seed: number | undefined) {
   if (guided === undefined) return undefined;
-  return (i: number): string => {
-    const s = (seed ?? 0) + i;
-    if ("choice" in guided) return guided.choice[s % guided.choice.length] ?? "";
-    if ("regex" in guided) return sampleRegex(guided.regex, s);
-    if ("grammar" in guided) return sampleGrammar(guided.grammar, s);
-    return JSON.stringify(sampleJson(guided.json, s));
-  };
+  return (i: number): string => constrainedText(guided, (seed ?? 0) + i);
 }
 
 /** vLLM's `finish_reason` and `stop_reason` for an engine finish (vllm-openai.md §5). */

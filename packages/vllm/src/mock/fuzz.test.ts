@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VllmError } from "./errors.js";
-import { sampleGrammar, sampleRegex } from "./guided-samplers.js";
+import { constrainedText } from "./guided-samplers.js";
 import { startVllm, type TestServer } from "./test-server.js";
 
 /** A small deterministic PRNG (mulberry32), so a failing body can be replayed. */
@@ -122,7 +122,10 @@ describe("fuzz of guided-decoding patterns", () => {
         1 + Math.floor(random() * 12),
       );
       const grammar = randomText(random, grammarParts, 1 + Math.floor(random() * 12));
-      for (const run of [() => sampleRegex(regex, i), () => sampleGrammar(grammar, i)]) {
+      for (const run of [
+        () => constrainedText({ regex }, i),
+        () => constrainedText({ grammar }, i),
+      ]) {
         try {
           expect(typeof run()).toBe("string");
           outcomes.sampled += 1;

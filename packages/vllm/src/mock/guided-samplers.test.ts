@@ -6,13 +6,7 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VllmError } from "./errors.js";
-import {
-  checkJson,
-  checkRegex,
-  parseGrammar,
-  sampleGrammar,
-  sampleRegex,
-} from "./guided-samplers.js";
+import { checkJson, checkRegex, constrainedText, parseGrammar } from "./guided-samplers.js";
 import { openaiClient, startVllm, type TestServer } from "./test-server.js";
 
 /** A recursive grammar: arithmetic with balanced parentheses. */
@@ -55,7 +49,7 @@ describe("guided samplers: mock-core's refusals as vLLM's 400", () => {
       status: 400,
       message: "Grammar error: backreferences are not supported",
     });
-    expect(refusal(() => sampleRegex("([", 1))).toMatchObject({
+    expect(refusal(() => constrainedText({ regex: "([" }, 1))).toMatchObject({
       status: 400,
       message: "Grammar error: unclosed character class",
     });
@@ -63,7 +57,7 @@ describe("guided samplers: mock-core's refusals as vLLM's 400", () => {
       status: 400,
       message: "Invalid grammar specification.",
     });
-    expect(refusal(() => sampleGrammar('root ::= "a" root', 1))).toMatchObject({
+    expect(refusal(() => constrainedText({ grammar: 'root ::= "a" root' }, 1))).toMatchObject({
       status: 400,
       message: "Invalid grammar specification.",
     });
@@ -74,8 +68,8 @@ describe("guided samplers: mock-core's refusals as vLLM's 400", () => {
   });
 
   it("passes samples through unchanged", () => {
-    expect(sampleRegex("(yes|no)", 3)).toMatch(/^(yes|no)$/);
-    expect(sampleGrammar(greeting, 3)).toMatch(/^(hello|hi) [A-Z][a-z]*$/);
+    expect(constrainedText({ regex: "(yes|no)" }, 3)).toMatch(/^(yes|no)$/);
+    expect(constrainedText({ grammar: greeting }, 3)).toMatch(/^(hello|hi) [A-Z][a-z]*$/);
   });
 });
 

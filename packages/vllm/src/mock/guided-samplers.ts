@@ -6,10 +6,10 @@
  */
 import {
   checkRegex as coreCheckRegex,
+  constrainedText as coreConstrainedText,
   parseGrammar as coreParseGrammar,
-  sampleGrammar as coreSampleGrammar,
-  sampleRegex as coreSampleRegex,
   pythonJsonLoads,
+  type StructuredConstraint,
   StructuredOutputError,
 } from "@servingkit/mock-core";
 import { badRequest } from "./errors.js";
@@ -44,12 +44,11 @@ export function parseGrammar(grammar: string): void {
   asVllm(() => coreParseGrammar(grammar));
 }
 
-/** Text that fully matches `pattern`, the same for the same seed; a refused pattern is the 400. */
-export function sampleRegex(pattern: string, seed: number): string {
-  return asVllm(() => coreSampleRegex(pattern, seed));
-}
-
-/** A sentence of the grammar's `root`, the same for the same seed; a refused grammar is the 400. */
-export function sampleGrammar(grammar: string, seed: number): string {
-  return asVllm(() => coreSampleGrammar(grammar, seed));
+/**
+ * The guided text of one constraint (mock-core `constrainedText`: a schema's JSON value, a
+ * choice, a regex match, a grammar sentence), the same for the same seed; a refused constraint is
+ * the 400.
+ */
+export function constrainedText(constraint: StructuredConstraint, seed: number): string {
+  return asVllm(() => coreConstrainedText(constraint, seed));
 }
