@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -45,6 +45,22 @@ describe("loadModelDir", () => {
   test("reads the context length and width from config.json", async () => {
     const model = await loadModelDir(tinyDir, { id: "tiny" });
     expect(model).toMatchObject({ id: "tiny", root: tinyDir, maxModelLen: 256, embeddingDim: 8 });
+  });
+
+  test("takes the embedding width from a multimodal config's text_config", async () => {
+    // vLLM's get_hidden_size reads hf_text_config: google/gemma-3-4b-it has no top-level
+    // hidden_size; its text_config says 2560.
+    const dir = await mkdtemp(join(scratch, "gemma-"));
+    for (const name of ["tokenizer.json", "tokenizer_config.json"])
+      await writeFile(join(dir, name), await readFile(join(tinyDir, name)));
+    await writeFile(
+      join(dir, "config.json"),
+      JSON.stringify({
+        model_type: "gemma3",
+        text_config: { model_type: "gemma3_text", hidden_size: 2560, num_hidden_layers: 34 },
+      }),
+    );
+    expect(await loadModelDir(dir)).toMatchObject({ embeddingDim: 2560, maxModelLen: 131_072 });
   });
 
   test("reads generation_config.json when present (vLLM's server-side sampling defaults)", async () => {
@@ -119,5 +135,19 @@ describe("maxModelLenOf (vLLM _get_and_verify_max_len)", () => {
     expect(maxModelLenOf({ text_config: { max_position_embeddings: 32768 } })).toBe(32768);
     expect(maxModelLenOf({})).toBe(fallbackMaxModelLen);
     expect(fallbackMaxModelLen).toBe(2048);
+  });
+
+  test("reads the language model's config with transformers' class defaults", () => {
+    // google/gemma-3-4b-it's text_config names no context length: Gemma3TextConfig's
+    // max_position_embeddings (131,072) is what vLLM reads (configuration_gemma3.py).
+    expect(
+      maxModelLenOf({
+        model_type: "gemma3",
+        text_config: { model_type: "gemma3_text", hidden_size: 2560, num_hidden_layers: 34 },
+      }),
+    ).toBe(131_072);
+    expect(
+      maxModelLenOf({ thinker_config: { text_config: { max_position_embeddings: 4096 } } }),
+    ).toBe(4096);
   });
 });

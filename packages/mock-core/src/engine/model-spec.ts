@@ -7,6 +7,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { hfTextConfig } from "../gpu/hf-text-config.js";
 import { createTokenizer, type Tokenizer } from "./tokenizer.js";
 
 /** Everything an engine or a protocol handler needs to know about the served model. */
@@ -21,7 +22,11 @@ export interface ModelSpec {
   readonly tokenizer: Tokenizer;
   /** The Jinja chat template (tokenizer_config.json `chat_template`, or chat_template.jinja). */
   readonly chatTemplate?: string;
-  /** Embedding width: config.json `hidden_size` (or `d_model`, `n_embd`); 384 when none is set. */
+  /**
+   * Embedding width: the text config's `hidden_size` (or `d_model`, `n_embd`), read as vLLM's
+   * `get_hidden_size` does from the language model's config with transformers' defaults
+   * (gpu/hf-text-config.ts); 384 when none is set.
+   */
   readonly embeddingDim: number;
   /** The raw config.json (layers, heads, dtype ... for engines that model a GPU). */
   readonly config: Readonly<Record<string, unknown>>;
@@ -55,14 +60,14 @@ const maxLenKeys = [
 
 /**
  * The context length of a model from its config.json, as vLLM derives `max_model_len`: the
- * smallest of the known length keys (looked up in `text_config` for multimodal configs), else
- * {@link fallbackMaxModelLen}. vllm/config: `_get_and_verify_max_len` possible_keys.
+ * smallest of the known length keys of the language model's config (`text_config` or
+ * `thinker_config` for multimodal configs, with transformers' class defaults filled in, so
+ * Gemma 3 4B's text_config, which names none, has Gemma3TextConfig's 131,072), else
+ * {@link fallbackMaxModelLen}. vllm/config: `_get_and_verify_max_len` possible_keys over
+ * `hf_text_config`.
  */
 export function maxModelLenOf(config: Readonly<Record<string, unknown>>): number {
-  const text =
-    config.text_config && typeof config.text_config === "object"
-      ? (config.text_config as Record<string, unknown>)
-      : config;
+  const { text } = hfTextConfig(config);
   const lengths = maxLenKeys
     .map((key) => text[key])
     .filter((v): v is number => typeof v === "number" && Number.isFinite(v) && v > 0);
@@ -145,7 +150,8 @@ export async function loadModelDir(
   } catch {
     // no separate template file: keep tokenizer_config.json's
   }
-  const width = [config.hidden_size, config.d_model, config.n_embd].find(
+  const { text } = hfTextConfig(config);
+  const width = [text.hidden_size, text.d_model, text.n_embd].find(
     (v): v is number => typeof v === "number" && Number.isInteger(v) && v > 0,
   );
   return {

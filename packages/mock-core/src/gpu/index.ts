@@ -11,6 +11,7 @@ export * from "./device-profiles.js";
 export * from "./engine-core.js";
 export * from "./engine-metrics.js";
 export * from "./gpu-engine.js";
+export * from "./hf-text-config.js";
 export * from "./kv-capacity.js";
 export * from "./model-profiles.js";
 export * from "./simulate.js";

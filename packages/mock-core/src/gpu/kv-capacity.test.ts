@@ -9,7 +9,12 @@ import {
   kvCapacity,
 } from "./kv-capacity.js";
 import { modelProfileFromConfig, modelProfiles, withoutSlidingWindow } from "./model-profiles.js";
-import { gemma3_1bConfig, mistral7bV01Config } from "./sliding-window-configs.js";
+import {
+  gemma3_1bConfig,
+  gemma3_4bItConfig,
+  gemma3_27bItConfig,
+  mistral7bV01Config,
+} from "./sliding-window-configs.js";
 
 const h100 = deviceProfiles["h100-80gb"];
 const llama8b = modelProfiles["llama-3.1-8b"];
@@ -310,5 +315,53 @@ describe("KV capacity with --disable-hybrid-kv-cache-manager", () => {
       });
       expect(off).toEqual(on);
     }
+  });
+});
+
+describe("KV capacity of Gemma 3 configs that leave fields to transformers' defaults", () => {
+  // The real google/gemma-3-4b-it and -27b-it config.json files (sliding-window-configs.ts), read
+  // with Gemma3TextConfig's defaults as vLLM reads them (hf-text-config.ts). We found no public
+  // vLLM log for them on an H100, so these are the numbers our formula gives (weights of the
+  // language model only: the SigLIP vision tower vLLM also loads is not counted).
+
+  it("gemma-3-4b-it on an H100: 29 sliding + 5 full layers in groups of 5, 131,072 tokens long", () => {
+    const model = modelProfileFromConfig(gemma3_4bItConfig);
+    const capacity = kvCapacity({ device: h100, model });
+    // max_model_len: Gemma3TextConfig's max_position_embeddings (vLLM skips the rope factor for
+    // gemma3, _get_and_verify_max_len).
+    expect(capacity.maxModelLen).toBe(131_072);
+    // _get_kv_cache_groups_uniform_page_size: 29 ≥ 1.5 × 5 → groups of 5 layers, ceil(29/5) = 6
+    // sliding groups with 1 placeholder layer, and 1 full group.
+    expect(capacity.layout).toEqual({
+      window: 1024,
+      fullGroups: 1,
+      slidingGroups: 6,
+      groupSize: 5,
+      padding: [{ layers: 1, of: 29 }],
+    });
+    // One layer's page: 2 × 4 KV heads × 256 × 2 B × 16 tokens = 64 KiB; a pool block 5 pages.
+    expect(capacity.numBlocks).toBe(Math.floor(capacity.availableKvBytes / (5 * 65_536)));
+    expect(capacity.logLines).toEqual([
+      "Available KV cache memory: 61.99 GiB",
+      "Add 1 padding layers, may waste at most 3.45% KV cache memory",
+      "GPU KV cache size: 464,256 tokens",
+      "Maximum concurrency for 131,072 tokens per request: 17.43x",
+      "Chunked prefill is enabled with max_num_batched_tokens=8192.",
+    ]);
+  });
+
+  it("gemma-3-27b-it on an H100: 52 sliding + 10 full layers, still fits one 131,072-token request", () => {
+    const capacity = kvCapacity({
+      device: h100,
+      model: modelProfileFromConfig(gemma3_27bItConfig),
+    });
+    expect(capacity.layout).toMatchObject({ groupSize: 10, fullGroups: 1, slidingGroups: 6 });
+    expect(capacity.logLines).toEqual([
+      "Available KV cache memory: 18.39 GiB",
+      "Add 8 padding layers, may waste at most 15.38% KV cache memory",
+      "GPU KV cache size: 34,432 tokens",
+      "Maximum concurrency for 131,072 tokens per request: 1.29x",
+      "Chunked prefill is enabled with max_num_batched_tokens=8192.",
+    ]);
   });
 });

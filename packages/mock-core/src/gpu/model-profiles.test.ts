@@ -10,7 +10,12 @@ import {
   weightBytesPerGpu,
   withoutSlidingWindow,
 } from "./model-profiles.js";
-import { gemma3_1bConfig, mistral7bV01Config } from "./sliding-window-configs.js";
+import {
+  gemma3_1bConfig,
+  gemma3_4bItConfig,
+  gemma3_27bItConfig,
+  mistral7bV01Config,
+} from "./sliding-window-configs.js";
 
 describe("model profiles", () => {
   it("counts Llama 3.1 8B's published 8,030,261,248 parameters from its architecture", () => {
@@ -201,10 +206,16 @@ describe("modelProfileFromConfig with a multimodal config (text_config)", () => 
   });
 
   it("refuses a text_config without num_attention_heads, as vLLM does at start-up", () => {
+    // A model type whose class defaults we do not list: nothing fills the heads in. (A
+    // gemma3_text one gets Gemma3TextConfig's 8, as vLLM's transformers object does.)
     const { num_attention_heads: _, ...headless } = text;
-    expect(() => modelProfileFromConfig({ ...multimodal, text_config: headless })).toThrow(
-      /text_config .*no num_attention_heads/,
-    );
+    expect(() =>
+      modelProfileFromConfig({
+        ...multimodal,
+        text_config: { ...headless, model_type: "custom_text" },
+      }),
+    ).toThrow(/text_config .*no num_attention_heads/);
+    expect(modelProfileFromConfig({ ...multimodal, text_config: headless }).heads).toBe(8);
   });
 
   it("leaves a text-only config as it was (a non-object text_config is not a sub-config)", () => {
@@ -212,5 +223,54 @@ describe("modelProfileFromConfig with a multimodal config (text_config)", () => 
     expect(modelProfileFromConfig({ ...flat, text_config: null })).toEqual(
       modelProfileFromConfig(flat),
     );
+  });
+});
+
+describe("modelProfileFromConfig with transformers' class defaults", () => {
+  it("reads google/gemma-3-4b-it, whose text_config leaves heads, head_dim and vocabulary out", () => {
+    // configuration_gemma3.py Gemma3TextConfig defaults fill them, as in the object vLLM reads.
+    const model = modelProfileFromConfig(gemma3_4bItConfig, "google/gemma-3-4b-it");
+    expect(model).toEqual({
+      name: "google/gemma-3-4b-it",
+      layers: 34,
+      hiddenSize: 2560,
+      heads: 8,
+      kvHeads: 4,
+      headDim: 256,
+      intermediateSize: 10_240,
+      vocabSize: 262_208,
+      dtype: "bfloat16",
+      tieWordEmbeddings: true,
+      maxPositionEmbeddings: 131_072,
+      slidingWindow: 1024,
+      slidingLayers: 29,
+    });
+    // The model card's 4.3B parameters include the SigLIP vision tower (about 0.42B), which the
+    // profile of the language model does not count.
+    expect(parameterCount(model) / 1e9).toBeCloseTo(3.88, 2);
+    // KV per token: 2 × 34 layers × 4 KV heads × 256 × 2 B = 136 KiB (before the window).
+    expect(kvBytesPerToken(model)).toBe(2 * 34 * 4 * 256 * 2);
+  });
+
+  it("reads google/gemma-3-27b-it: its own heads, the class's vocabulary and context length", () => {
+    const model = modelProfileFromConfig(gemma3_27bItConfig);
+    expect(model).toMatchObject({
+      layers: 62,
+      heads: 32,
+      kvHeads: 16,
+      headDim: 128,
+      vocabSize: 262_208,
+      maxPositionEmbeddings: 131_072,
+      tieWordEmbeddings: true,
+      slidingLayers: 62 - Math.floor(62 / 6),
+    });
+    // Model card: 27.4B with the vision tower (≈ 0.42B) → ≈ 27.0B for the language model.
+    expect(parameterCount(model) / 1e9).toBeCloseTo(27.01, 2);
+  });
+
+  it("ties gemma-3-1b-it's embeddings (no tie_word_embeddings in its config: the class says true)", () => {
+    // vllm gemma3.py: Gemma models tie the LM head to the embeddings.
+    expect(modelProfileFromConfig(gemma3_1bConfig).tieWordEmbeddings).toBe(true);
+    expect(modelProfileFromConfig(mistral7bV01Config).tieWordEmbeddings).toBe(false);
   });
 });

@@ -3,6 +3,7 @@
  * about layers, widths, heads and dtype. Parameter count, weight bytes and KV bytes per token
  * follow from these numbers, so a model is data and the arithmetic lives here once.
  */
+import { hfTextConfig } from "./hf-text-config.js";
 
 /** Bytes per element of the dtypes a `config.json` names. */
 const dtypeBytes: Record<string, number> = {
@@ -64,21 +65,12 @@ export function withoutSlidingWindow(model: ModelProfile): ModelProfile {
   return rest;
 }
 
-/** Default `sliding_window_pattern` of model types whose config may leave it out (transformers' configs). */
-const defaultSlidingPattern: Record<string, number> = {
-  // Gemma2Config: layer_types alternate sliding / full, starting with sliding.
-  gemma2: 2,
-  // Gemma3TextConfig: sliding_window_pattern 6 (five local layers, then one global).
-  gemma3_text: 6,
-  gemma3: 6,
-};
-
 /**
  * The sliding window and the number of sliding layers a config.json declares, as vLLM reads it:
  * `use_sliding_window: false` (Qwen2) turns the window off (vllm tests/test_config.py
  * test_get_sliding_window); `layer_types` ("sliding_attention" / "full_attention") says layer by
  * layer; else `sliding_window_pattern` N makes layer i slide unless (i + 1) is a multiple of N
- * (Gemma 3, and Gemma 2's default of 2); else Qwen2's `max_window_layers` M makes layers i ≥ M
+ * (Gemma 3, and Gemma 2's default of 2, both filled in by hf-text-config.ts); else Qwen2's `max_window_layers` M makes layers i ≥ M
  * slide; else every layer slides (Mistral-7B-v0.1). `interleaved_sliding_window` (older configs
  * vLLM rewrote) stands for `sliding_window` when that is absent.
  */
@@ -92,8 +84,7 @@ function readSlidingWindow(
     throw new TypeError('config.json: "sliding_window" must be a positive integer or null');
   let sliding = layers;
   const types = c.layer_types;
-  const modelType = typeof c.model_type === "string" ? c.model_type : "";
-  const pattern = c.sliding_window_pattern ?? defaultSlidingPattern[modelType];
+  const pattern = c.sliding_window_pattern;
   if (types !== undefined && types !== null) {
     if (!Array.isArray(types) || types.length !== layers)
       throw new TypeError(
@@ -163,31 +154,24 @@ function requireNumber(config: Record<string, unknown>, key: string): number {
 }
 
 /**
- * The language model's part of a config, as vLLM's `get_hf_text_config`
- * (vllm/transformers_utils/config.py) takes it: a multimodal config (Gemma 3 4B and up, Llama 4,
- * Mistral 3, Pixtral, LLaVA-style) nests it under `text_config`, an omni model under
- * `thinker_config` (its `text_config` when it has one); a text-only config is its own. Like vLLM,
- * a nested text config without `num_attention_heads` is refused (a TypeError here, vLLM's
- * ValueError at start-up), since everything the engine sizes comes from it.
+ * The language model's part of a config with transformers' class defaults filled in
+ * ({@link hfTextConfig}). Like vLLM, a nested text config that still has no
+ * `num_attention_heads` (its model type has no default for it) is refused (a TypeError here,
+ * vLLM's ValueError at start-up), since everything the engine sizes comes from it.
  */
 function textConfigOf(config: Record<string, unknown>): Record<string, unknown> {
-  const object = (value: unknown) =>
-    typeof value === "object" && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  const thinker = object(config.thinker_config);
-  const nested = thinker ? (object(thinker.text_config) ?? thinker) : object(config.text_config);
-  if (nested === undefined) return config;
-  if (nested.num_attention_heads === undefined)
+  const { text, nested } = hfTextConfig(config);
+  if (nested && text.num_attention_heads === undefined)
     throw new TypeError(
       "config.json: the text_config extracted from the model config has no num_attention_heads (vLLM refuses it too)",
     );
-  return nested;
+  return text as Record<string, unknown>;
 }
 
 /**
  * A model profile from a parsed Hugging Face `config.json`; for a multimodal config, of its
- * language model (`text_config`, see {@link textConfigOf}), with `dtype`, `_name_or_path` and
+ * language model (`text_config`, see {@link textConfigOf}); fields the config leaves out take
+ * their transformers class default by `model_type` (hf-text-config.ts), with `dtype`, `_name_or_path` and
  * `tie_word_embeddings` taken from the top when the text config leaves them out. Missing `num_key_value_heads` means
  * no grouped-query attention; missing `head_dim` means hidden_size / heads; missing `dtype` (or
  * the older `torch_dtype`) means bfloat16. A sliding window is read as vLLM reads it

@@ -1,6 +1,7 @@
 /**
- * Test fixtures: the published `config.json` of two sliding-window models (architecture fields
- * as the Hugging Face repositories publish them), for the sliding-window tests.
+ * Test fixtures: the published `config.json` of sliding-window models (architecture fields as
+ * the Hugging Face repositories publish them, omissions included), for the sliding-window and
+ * transformers-defaults tests.
  */
 
 /** mistralai/Mistral-7B-v0.1 config.json: every layer slides over 4,096 tokens. */
@@ -45,4 +46,47 @@ export const gemma3_1bConfig = {
   sliding_window_pattern: 6,
   torch_dtype: "bfloat16",
   vocab_size: 262_144,
+} as const;
+
+/**
+ * google/gemma-3-4b-it config.json (its architecture fields; the vision tower's left out): the
+ * `text_config` names only what differs from Gemma3TextConfig's defaults, so heads (8), KV heads
+ * (4), head_dim (256), vocab_size (262,208), max_position_embeddings (131,072),
+ * sliding_window_pattern (6) and tie_word_embeddings (true) come from the class.
+ */
+export const gemma3_4bItConfig = {
+  architectures: ["Gemma3ForConditionalGeneration"],
+  model_type: "gemma3",
+  text_config: {
+    hidden_size: 2560,
+    intermediate_size: 10_240,
+    model_type: "gemma3_text",
+    num_hidden_layers: 34,
+    rope_scaling: { factor: 8, rope_type: "linear" },
+    sliding_window: 1024,
+  },
+  torch_dtype: "bfloat16",
+} as const;
+
+/**
+ * google/gemma-3-27b-it config.json (architecture fields; vision tower left out): heads, KV
+ * heads and head_dim given, vocab_size, max_position_embeddings, sliding_window_pattern and
+ * tie_word_embeddings left to Gemma3TextConfig's defaults.
+ */
+export const gemma3_27bItConfig = {
+  architectures: ["Gemma3ForConditionalGeneration"],
+  model_type: "gemma3",
+  text_config: {
+    head_dim: 128,
+    hidden_size: 5376,
+    intermediate_size: 21_504,
+    model_type: "gemma3_text",
+    num_attention_heads: 32,
+    num_hidden_layers: 62,
+    num_key_value_heads: 16,
+    query_pre_attn_scalar: 168,
+    rope_scaling: { factor: 8, rope_type: "linear" },
+    sliding_window: 1024,
+  },
+  torch_dtype: "bfloat16",
 } as const;

@@ -1,0 +1,101 @@
+/**
+ * The language model's config as vLLM sees it. vLLM never reads config.json's raw text: it reads
+ * the transformers config object built from it, whose class constructor fills every field the
+ * file leaves out. transformers writes a config.json as the difference from those defaults
+ * (`to_diff_dict`: a nested sub-config against its own class's defaults), so public files omit
+ * exactly the fields whose value is the default: google/gemma-3-4b-it's `text_config` names no
+ * heads, KV heads, head_dim, vocabulary or context length, and gemma-3-1b-it no
+ * `tie_word_embeddings`. Here those defaults are data, keyed by `model_type`, and
+ * {@link hfTextConfig} applies them the way vLLM's `get_hf_text_config` sees the result.
+ */
+
+/** A parsed config.json object (or one of its sub-configs). */
+export type ConfigObject = Readonly<Record<string, unknown>>;
+
+/**
+ * Class defaults of the fields a model profile reads (layers, widths, heads, vocabulary, context
+ * length, tied embeddings, sliding window), by the text config's own `model_type`, from each
+ * class in huggingface/transformers `src/transformers/models/<model>/configuration_<model>.py`.
+ * Only model types whose public configs omit such fields are listed: the Llama 3.x, Mistral,
+ * Qwen2/2.5/3, Granite 3.x and Phi-3 configs we checked name every field a profile needs (a
+ * missing `head_dim` is hidden_size / heads there, which is also our fallback), so their classes'
+ * defaults never apply.
+ */
+export const transformersTextConfigDefaults: Readonly<Record<string, ConfigObject>> = {
+  // configuration_gemma.py GemmaConfig.
+  gemma: {
+    vocab_size: 256_000,
+    hidden_size: 3072,
+    intermediate_size: 24_576,
+    num_hidden_layers: 28,
+    num_attention_heads: 16,
+    num_key_value_heads: 16,
+    head_dim: 256,
+    max_position_embeddings: 8192,
+    tie_word_embeddings: true,
+  },
+  // configuration_gemma2.py Gemma2Config; its default `layer_types` slides at every layer i with
+  // (i + 1) % 2 != 0, which `sliding_window_pattern` 2 says in our reader's terms.
+  gemma2: {
+    vocab_size: 256_000,
+    hidden_size: 2304,
+    intermediate_size: 9216,
+    num_hidden_layers: 26,
+    num_attention_heads: 8,
+    num_key_value_heads: 4,
+    head_dim: 256,
+    max_position_embeddings: 8192,
+    tie_word_embeddings: true,
+    sliding_window: 4096,
+    sliding_window_pattern: 2,
+  },
+  // configuration_gemma3.py Gemma3TextConfig (the text_config of Gemma3Config, and the whole
+  // config of the text-only gemma-3-1b).
+  gemma3_text: {
+    vocab_size: 262_208,
+    hidden_size: 2304,
+    intermediate_size: 9216,
+    num_hidden_layers: 26,
+    num_attention_heads: 8,
+    num_key_value_heads: 4,
+    head_dim: 256,
+    max_position_embeddings: 131_072,
+    tie_word_embeddings: true,
+    sliding_window: 4096,
+    sliding_window_pattern: 6,
+  },
+};
+
+/** `value` when it is a JSON object (not an array or null), else undefined. */
+function objectOf(value: unknown): ConfigObject | undefined {
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? (value as ConfigObject)
+    : undefined;
+}
+
+/**
+ * `config` with its class's defaults ({@link transformersTextConfigDefaults}, by its own
+ * `model_type`) under the fields it leaves out. A field present with `null` stays null, as a
+ * Python `None` passed to the constructor does. Returns `config` itself for a model type with no
+ * defaults listed.
+ */
+export function withTransformersDefaults(config: ConfigObject): ConfigObject {
+  const type = config.model_type;
+  const defaults = typeof type === "string" ? transformersTextConfigDefaults[type] : undefined;
+  // Off the hot path (once per start-up): a spread is fine.
+  return defaults === undefined ? config : { ...defaults, ...config };
+}
+
+/**
+ * The language model's part of a config as vLLM's `get_hf_text_config`
+ * (vllm/transformers_utils/config.py) takes it, with transformers' defaults filled in
+ * ({@link withTransformersDefaults}): a multimodal config (Gemma 3 4B and up, Llama 4, Mistral 3,
+ * LLaVA-style) nests it under `text_config`, an omni model under `thinker_config` (its
+ * `text_config` when it has one); a text-only config is its own. `nested` says which it was (vLLM
+ * checks a nested one for `num_attention_heads`).
+ */
+export function hfTextConfig(config: ConfigObject): { text: ConfigObject; nested: boolean } {
+  const thinker = objectOf(config.thinker_config);
+  const inner = thinker ? (objectOf(thinker.text_config) ?? thinker) : objectOf(config.text_config);
+  return { text: withTransformersDefaults(inner ?? config), nested: inner !== undefined };
+}
