@@ -17,6 +17,7 @@ import {
   type ModelInferResponse,
   type ModelInferResponse_InferOutputTensor,
   ModelInferResponseSchema,
+  type ModelStreamInferResponse,
   type RepositoryModelLoadRequest,
   type RepositoryModelUnloadRequest,
 } from "@servingkit/proto/inference";
@@ -453,10 +454,16 @@ export function registerGrpcService(
   router.service(GRPCInferenceService, wrap(handlers));
 }
 
-/** One ModelStreamInferResponse: an infer_response, an error_message, or both. */
-interface StreamMessage {
-  errorMessage?: string;
-  inferResponse?: ModelInferResponse;
+/**
+ * One ModelStreamInferResponse, finished (`$typeName` set): connect's server passes each yielded
+ * message through `create`, which takes a finished message as it is instead of building a copy
+ * field by field (one per stream message).
+ */
+type StreamMessage = ModelStreamInferResponse;
+
+/** A stream message: `inferResponse`, with `errorMessage` ("" when the response succeeded). */
+function streamMessage(inferResponse: ModelInferResponse, errorMessage = ""): StreamMessage {
+  return { $typeName: "inference.ModelStreamInferResponse", errorMessage, inferResponse };
 }
 
 /** Whether a stream request names a decoupled model (an unknown one is refused by the usual path). */
@@ -477,11 +484,8 @@ function failedRequest(
   profile: KserveProfile,
   request: ModelInferRequest,
   error: unknown,
-): { errorMessage: string; inferResponse: ModelInferResponse } {
-  return {
-    errorMessage: asFault(profile, error).message,
-    inferResponse: bareResponse(request.id, "", "", {}),
-  };
+): StreamMessage {
+  return streamMessage(bareResponse(request.id, "", "", {}), asFault(profile, error).message);
 }
 
 /** An infer_response without outputs: only these fields set (Triton's empty and failed responses). */
@@ -535,13 +539,22 @@ function withoutEmptyFinal(request: ModelInferRequest): ModelInferRequest {
   return { ...request, parameters };
 }
 
-/** The `triton_final_response` response parameter: whether this is the request's last response. */
+/** The `triton_final_response` map with `value`; never mutated, so shared by every response. */
+function finalParameterMap(value: boolean): ModelInferResponse["parameters"] {
+  const flag = create(InferParameterSchema, { parameterChoice: { case: "boolParam", value } });
+  return Object.freeze({ triton_final_response: Object.freeze(flag) });
+}
+
+const finalTrue = finalParameterMap(true);
+const finalFalse = finalParameterMap(false);
+
+/**
+ * The `triton_final_response` response parameter: whether this is the request's last response.
+ * One of two frozen maps (one per value), not a map per response: the parameters of an answer
+ * are only encoded, never changed.
+ */
 function finalParameter(final: boolean): ModelInferResponse["parameters"] {
-  return {
-    triton_final_response: create(InferParameterSchema, {
-      parameterChoice: { case: "boolParam", value: final },
-    }),
-  };
+  return final ? finalTrue : finalFalse;
 }
 
 /**
@@ -580,13 +593,13 @@ async function* decoupledStreamResponses(
   const rawIn = request.rawInputContents.length > 0;
   for await (const { response, final } of callbacks) {
     if (response === undefined) {
-      if (enableEmptyFinal) yield { inferResponse: empty(true) };
+      if (enableEmptyFinal) yield streamMessage(empty(true));
     } else if (response instanceof InferFault) {
-      yield { errorMessage: response.message, inferResponse: empty(final) };
+      yield streamMessage(empty(final), response.message);
     } else {
       const encoded = encodeGrpcResult(profile, response, rawIn);
       encoded.parameters = finalParameter(final);
-      yield { inferResponse: encoded };
+      yield streamMessage(encoded);
     }
   }
 }
@@ -623,7 +636,7 @@ function tritonRpcs(state: KserveMockState, guard: <T>(work: () => T) => T) {
             const response = infer(withoutEmptyFinal(request));
             // One response, complete: StreamInferResponseComplete flags every response it writes.
             response.parameters = finalParameter(true);
-            return [{ inferResponse: response }];
+            return [streamMessage(response)];
           } catch (error) {
             return [failedRequest(profile, request, error)];
           }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { memberNames } from "./json-member-names.js";
+import { firstMemberWins, hasRepeatedMember, memberNames } from "./json-member-names.js";
 
 describe("memberNames", () => {
   it("keeps document order and every repeat (what JSON.parse collapses)", () => {
@@ -45,5 +45,48 @@ describe("memberNames", () => {
     expect(memberNames('{"a":[1,', "parameters").names).toEqual(["a"]);
     expect(() => memberNames('{"a', "parameters")).not.toThrow();
     expect(() => memberNames('{"a":"x', "parameters")).not.toThrow();
+  });
+});
+
+describe("hasRepeatedMember", () => {
+  it("finds a repeat in any one object, at any depth, not across objects", () => {
+    expect(hasRepeatedMember('{"id":"a","inputs":[],"id":"b"}')).toBe(true);
+    expect(hasRepeatedMember('{"inputs":[{"name":"x","data":[1],"data":[2]}]}')).toBe(true);
+    expect(hasRepeatedMember('{"inputs":[{"name":"x"},{"name":"y"}],"name":"z"}')).toBe(false);
+    expect(hasRepeatedMember('{"a":{"b":1},"c":{"b":2}}')).toBe(false);
+    expect(hasRepeatedMember('{"data":[1,2,3,4],"s":"\\"a\\":1,\\"a\\":2"}')).toBe(false);
+    expect(hasRepeatedMember("[1,2]")).toBe(false);
+    expect(() => hasRepeatedMember('{"a":"x')).not.toThrow();
+  });
+});
+
+describe("firstMemberWins", () => {
+  // common include/triton/common/triton_json.h: Find / MemberAsString / MemberAsArray /
+  // MemberAsObject read `object[name]`, rapidjson's FindMember: the FIRST member of that name
+  // (rapidjson's Parse keeps every member, repeats included).
+  it("keeps the first value of a repeated name at every depth, where JSON.parse keeps the last", () => {
+    const text =
+      '{"id":"first","inputs":[{"name":"INPUT0","shape":[1],"datatype":"INT32","data":[1],"data":[2],"shape":[2]}],"id":"last","parameters":{"a":1},"parameters":{"b":2}}';
+    expect(JSON.parse(text)).toMatchObject({ id: "last", parameters: { b: 2 } });
+    expect(firstMemberWins(text, JSON.parse(text))).toEqual({
+      id: "first",
+      inputs: [{ name: "INPUT0", shape: [1], datatype: "INT32", data: [1] }],
+      parameters: { a: 1 },
+    });
+  });
+
+  it("returns the parsed value itself when no name repeats", () => {
+    const text = '{"id":"x","inputs":[{"name":"a","data":[[1,2],[3,4]]}]}';
+    const parsed = JSON.parse(text);
+    expect(firstMemberWins(text, parsed)).toBe(parsed);
+  });
+
+  it("keeps values JSON.parse gives (numbers, null, nested arrays) and __proto__ as an own member", () => {
+    const text = '{"__proto__":{"x":1},"v":[1.5,-2e3,null,true,"s"],"__proto__":2}';
+    const value = firstMemberWins(text, JSON.parse(text)) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
+    expect(Object.hasOwn(value, "__proto__")).toBe(true);
+    expect(Object.keys(value)).toEqual(["__proto__", "v"]);
+    expect(value.v).toEqual([1.5, -2e3, null, true, "s"]);
   });
 });

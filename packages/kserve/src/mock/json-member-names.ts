@@ -70,3 +70,65 @@ export function memberNames(text: string, nested: string): MemberNames {
   });
   return { names, nested: inner };
 }
+
+/**
+ * Whether the JSON text repeats a member name inside any one object, at any depth. Arrays of
+ * plain values (a tensor's `data`) are skipped without a callback per element, so the cost is a
+ * scan of the text plus one set lookup per member name. Like {@link memberNames}, for text that
+ * `JSON.parse` already accepted; it never throws.
+ */
+export function hasRepeatedMember(text: string): boolean {
+  const open: Set<string>[] = [];
+  let repeated = false;
+  jsonc.visit(text, {
+    onObjectBegin() {
+      if (repeated) return false;
+      open.push(new Set());
+    },
+    onObjectEnd() {
+      open.pop();
+    },
+    onObjectProperty(name) {
+      const names = open[open.length - 1];
+      if (names === undefined || repeated) return;
+      if (names.has(name)) repeated = true;
+      else names.add(name);
+    },
+  });
+  return repeated;
+}
+
+/**
+ * The JSON value of `text` read as rapidjson-based servers read it: a repeated member name
+ * keeps its FIRST value (TritonJson's `Find` and `MemberAs*` index the parsed object by name,
+ * which finds the first member of that name; OVMS's REST parser looks members up the same
+ * way), where `JSON.parse` keeps the last (as Python's `json.loads` does, so MLServer needs
+ * nothing of this). `parsed` is `JSON.parse(text)`, returned as it is when no name repeats
+ * ({@link hasRepeatedMember}), so most bodies cost one scan. A member named `__proto__` stays an
+ * own member, as `JSON.parse` makes it.
+ */
+export function firstMemberWins(text: string, parsed: unknown): unknown {
+  if (!hasRepeatedMember(text)) return parsed;
+  const tree = jsonc.parseTree(text);
+  return tree === undefined ? parsed : fromNode(tree);
+}
+
+/** A jsonc-parser node as a JSON value, the first member of each repeated name kept. */
+function fromNode(node: jsonc.Node): unknown {
+  if (node.type === "array") return (node.children ?? []).map(fromNode);
+  if (node.type !== "object") return node.value;
+  const out: Record<string, unknown> = {};
+  for (const property of node.children ?? []) {
+    const [key, value] = property.children ?? [];
+    if (key === undefined || value === undefined) continue;
+    const name = key.value as string;
+    if (Object.hasOwn(out, name)) continue;
+    Object.defineProperty(out, name, {
+      value: fromNode(value),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}
