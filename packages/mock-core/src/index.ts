@@ -168,6 +168,7 @@ export {
   type TranslatedRegex,
   translateRegex,
 } from "./structured/regex-sample.js";
+export { invalidStructuralTag, sampleStructuralTag } from "./structured/structural-tag.js";
 export { StructuredOutputError } from "./structured/structured-output-error.js";
 export { swaggerUiHtml } from "./swagger-ui.js";
 export { selfSignedCertificate, type TlsMaterial } from "./tls.js";

@@ -603,3 +603,104 @@ describe("fuzz of the granite reasoning parser", () => {
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
   });
 });
+
+// Round 14 refusals (structured.test.ts pins each text): response_format that fits no model of
+// the union (protocol.py), structural tags neither backend builds (backend_xgrammar.py,
+// backend_guidance.py), non-object JSON schemas; plus random structural tag shapes. Each is a
+// 400 and the server keeps serving.
+describe("fuzz corpus of structured-output refusals", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({ "max-model-len": "256" });
+  });
+  afterAll(() => server.close());
+
+  const corpus: readonly Record<string, unknown>[] = [
+    { response_format: { type: "json_schema", json_schema: { name: "s", schema: "{}" } } },
+    { response_format: { type: "json_schema", json_schema: { schema: {} } } },
+    { response_format: { type: "json_schema", json_schema: "s" } },
+    { response_format: { type: "json_schema", json_schema: { name: 5, strict: "x" } } },
+    { response_format: { type: "xml" } },
+    { response_format: "json_object" },
+    { response_format: [] },
+    { response_format: { type: "structural_tag" } },
+    { response_format: { type: "structural_tag", structures: 1, triggers: [1] } },
+    { response_format: { type: "structural_tag", structures: [{ begin: 1 }], triggers: [] } },
+    {
+      response_format: {
+        type: "structural_tag",
+        structures: [{ begin: "<a>", end: "" }],
+        triggers: ["<b"],
+      },
+    },
+    { response_format: { type: "structural_tag", format: null } },
+    { response_format: { type: "structural_tag", format: { type: "sequence", elements: [] } } },
+    { response_format: { type: "structural_tag", format: { type: "regex", pattern: "(" } } },
+    { structured_outputs: { structural_tag: "{" } },
+    { structured_outputs: { structural_tag: 5 } },
+    { structured_outputs: { structural_tag: "[]" } },
+    { structured_outputs: { json: 5 } },
+    { structured_outputs: { json: [] } },
+    { structured_outputs: { json: true } },
+  ];
+
+  it("answers every corpus body 400 on both endpoints and keeps serving", async () => {
+    for (const extra of corpus) {
+      for (const [path, base] of [
+        ["/v1/chat/completions", { messages: [{ role: "user", content: "hi" }] }],
+        ["/v1/completions", { prompt: "hi" }],
+      ] as const) {
+        const body = { ...base, max_tokens: 8, ...extra };
+        const response = await fetch(`${server.url}${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+        expect(response.status, `${path} ${JSON.stringify(body)} -> ${await response.text()}`).toBe(
+          400,
+        );
+      }
+    }
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+
+  it("answers 150 random structural tags below 500", async () => {
+    const random = prng(14_000_004);
+    const kinds = ["const_string", "json_schema", "regex", "grammar", "any_text", "sequence", "or"];
+    const node = (depth: number): unknown => {
+      const type = kinds[Math.floor(random() * kinds.length)];
+      if (random() < 0.15) return value(random, depth);
+      const children = depth > 2 ? [] : [node(depth + 1), node(depth + 1)];
+      return {
+        type,
+        value: random() < 0.8 ? "v" : value(random, 2),
+        json_schema: random() < 0.8 ? { type: "object" } : value(random, 2),
+        pattern: random() < 0.8 ? "[ab]{2}" : value(random, 2),
+        grammar: random() < 0.8 ? 'root ::= "g"' : value(random, 2),
+        elements: random() < 0.8 ? children : value(random, 2),
+      };
+    };
+    for (let i = 0; i < 150; i += 1) {
+      const tag =
+        random() < 0.5
+          ? { type: "structural_tag", format: node(0) }
+          : {
+              type: "structural_tag",
+              structures: [{ begin: random() < 0.7 ? "<a>" : value(random, 2), end: "</a>" }],
+              triggers: random() < 0.7 ? ["<a"] : value(random, 2),
+            };
+      const response = await fetch(`${server.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          messages: [{ role: "user", content: "hi" }],
+          max_tokens: 20,
+          response_format: tag,
+        }),
+      });
+      const text = await response.text();
+      expect(response.status, `${JSON.stringify(tag)} -> ${text}`).toBeLessThan(500);
+    }
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+});

@@ -39,6 +39,14 @@ export function checkJson(schema: unknown): void {
   if ("error" in loaded) throw badRequest(loaded.error);
 }
 
+/**
+ * Checks a structural tag before generation (mock-core `sampleStructuralTag`): one xgrammar and
+ * guidance both refuse is the 400 with the text of the backend `auto` ends on.
+ */
+export function checkStructuralTag(tag: unknown): void {
+  asVllm(() => coreConstrainedText({ structuralTag: tag }, 0));
+}
+
 /** Parses a guided grammar before generation; a grammar vLLM refuses is its 400. */
 export function parseGrammar(grammar: string): void {
   asVllm(() => coreParseGrammar(grammar));

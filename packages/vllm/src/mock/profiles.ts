@@ -7,6 +7,25 @@
 /** The request fields that guide decoding (see {@link VllmProfile.guidedFields}). */
 export type GuidedFields = "guided" | "both" | "structured-outputs";
 
+/**
+ * Which structural tag shapes `response_format` takes (structured.ts): `none` before vllm PR
+ * #17085 (merged 2025-04-24; v0.8.5 followed four days later, so its first release is not pinned:
+ * taken as 0.9.0), where `type: "structural_tag"` fails `ResponseFormat`'s Literal; `structures`
+ * (that PR's `{type, structures: [{begin, schema, end}], triggers}`); `format` (xgrammar 0.1.25's
+ * `{type, format}` beside the first shape, renamed `LegacyStructuralTagResponseFormat`: xgrammar
+ * bumped by vllm PR #25467 on 2025-09-23, the protocol change's release not pinned: taken as
+ * 0.12.0).
+ */
+export type StructuralTagShapes = "none" | "structures" | "format";
+
+/** What a release reads to guide decoding: the fields and the structural tag shapes. */
+export interface StructuredOutputsEra {
+  /** Which request fields guide decoding besides `response_format`. */
+  readonly fields: GuidedFields;
+  /** Which structural tag shapes `response_format` takes. */
+  readonly structuralTag: StructuralTagShapes;
+}
+
 /** How an error body is shaped (vllm-openai.md §3, vLLM PR #22099). */
 export type ErrorEnvelopeStyle = "flat" | "nested";
 
@@ -206,13 +225,14 @@ export interface VllmProfile {
   /** What `--enable-reasoning` does in this release. */
   readonly enableReasoningFlag: EnableReasoningFlag;
   /**
-   * Which request fields guide decoding besides `response_format`: the `guided_*` fields alone
+   * What guides decoding. `fields`: which request fields besides `response_format`: the `guided_*` fields alone
    * before 0.10.2; `structured_outputs` beside them from 0.10.2 (vLLM PR #22772, merged
    * 2025-08-13, which deprecated them); `structured_outputs` alone from 0.12.0 (PR #29326
    * "Scheduled removal of guided_* config fields", merged 2025-11-24 for v0.12.0), where a
    * `guided_*` field is an unknown field, ignored with a 200 and unconstrained output.
+   * `structuralTag`: the structural tag shapes ({@link StructuralTagShapes}).
    */
-  readonly guidedFields: GuidedFields;
+  readonly guidedFields: StructuredOutputsEra;
 }
 
 const responsesServed = {
@@ -279,7 +299,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning_content",
     templateKwargsRefused: false,
     enableReasoningFlag: "required",
-    guidedFields: "guided",
+    guidedFields: { fields: "guided", structuralTag: "none" },
   },
   {
     since: "0.8.0",
@@ -296,7 +316,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning_content",
     templateKwargsRefused: false,
     enableReasoningFlag: "required",
-    guidedFields: "guided",
+    guidedFields: { fields: "guided", structuralTag: "none" },
   },
   {
     since: "0.9.0",
@@ -313,7 +333,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning_content",
     templateKwargsRefused: false,
     enableReasoningFlag: "deprecated",
-    guidedFields: "guided",
+    guidedFields: { fields: "guided", structuralTag: "structures" },
   },
   {
     since: "0.10.0",
@@ -330,7 +350,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning_content",
     templateKwargsRefused: false,
     enableReasoningFlag: "removed",
-    guidedFields: "guided",
+    guidedFields: { fields: "guided", structuralTag: "structures" },
   },
   {
     since: "0.10.1",
@@ -347,7 +367,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning_content",
     templateKwargsRefused: false,
     enableReasoningFlag: "removed",
-    guidedFields: "guided",
+    guidedFields: { fields: "guided", structuralTag: "structures" },
   },
   {
     since: "0.10.2",
@@ -364,7 +384,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning_content",
     templateKwargsRefused: false,
     enableReasoningFlag: "removed",
-    guidedFields: "both",
+    guidedFields: { fields: "both", structuralTag: "structures" },
   },
   {
     since: "0.11.0",
@@ -381,7 +401,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning_content",
     templateKwargsRefused: false,
     enableReasoningFlag: "removed",
-    guidedFields: "both",
+    guidedFields: { fields: "both", structuralTag: "structures" },
   },
   {
     since: "0.11.1",
@@ -398,7 +418,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "both",
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
-    guidedFields: "both",
+    guidedFields: { fields: "both", structuralTag: "structures" },
   },
   {
     since: "0.12.0",
@@ -415,7 +435,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "both",
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
-    guidedFields: "structured-outputs",
+    guidedFields: { fields: "structured-outputs", structuralTag: "format" },
   },
   {
     since: "0.14.0",
@@ -432,7 +452,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "both",
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
-    guidedFields: "structured-outputs",
+    guidedFields: { fields: "structured-outputs", structuralTag: "format" },
   },
   {
     since: "0.16.0",
@@ -449,7 +469,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning",
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
-    guidedFields: "structured-outputs",
+    guidedFields: { fields: "structured-outputs", structuralTag: "format" },
   },
   {
     since: "0.17.0",
@@ -466,7 +486,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning",
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
-    guidedFields: "structured-outputs",
+    guidedFields: { fields: "structured-outputs", structuralTag: "format" },
   },
   {
     since: "0.18.0",
@@ -483,7 +503,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning",
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
-    guidedFields: "structured-outputs",
+    guidedFields: { fields: "structured-outputs", structuralTag: "format" },
   },
 ];
 

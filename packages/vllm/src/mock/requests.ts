@@ -3,9 +3,10 @@
  * checks (vllm-openai.md §4, §3.2), read into typed requests. Checks raise vLLM's texts.
  */
 import { badRequest, type VllmError } from "./errors.js";
-import { checkJson, checkRegex, parseGrammar } from "./guided-samplers.js";
-import type { GuidedFields } from "./profiles.js";
+import { checkJson, checkRegex, checkStructuralTag, parseGrammar } from "./guided-samplers.js";
+import type { GuidedFields, StructuredOutputsEra } from "./profiles.js";
 import { baseRequestId } from "./request-id.js";
+import { checkSchemaField, readResponseFormat } from "./structured.js";
 import { FieldReader, modelValueError } from "./validation.js";
 
 /** `stream_options` (vllm-openai.md §6: an object without the key counts as `include_usage: true`). */
@@ -19,13 +20,25 @@ export interface StreamOptions {
  * `json_object` / `json_schema`, `guided_json`, `structured_outputs.json`), to one of a list
  * of strings (`guided_choice`, `structured_outputs.choice`), to a regular expression
  * (`guided_regex`, `structured_outputs.regex`) or to an EBNF grammar (`guided_grammar`,
- * `structured_outputs.grammar`).
+ * `structured_outputs.grammar`) or to a structural tag's tagged sections (`response_format`
+ * `structural_tag`, `structured_outputs.structural_tag`: the object or its JSON text).
  */
 export type Guided =
   | { readonly json: unknown }
   | { readonly choice: readonly string[] }
   | { readonly regex: string }
-  | { readonly grammar: string };
+  | { readonly grammar: string }
+  | { readonly structuralTag: unknown };
+
+/**
+ * What a caller says guides decoding: a release's {@link StructuredOutputsEra}, or only its
+ * fields (the structural tag shapes are then the newest, `format`).
+ */
+export type GuidedEra = GuidedFields | StructuredOutputsEra;
+
+function eraOf(era: GuidedEra): StructuredOutputsEra {
+  return typeof era === "string" ? { fields: era, structuralTag: "format" } : era;
+}
 
 /** The sampling parameters both endpoints share (SamplingParams). */
 export interface Sampling {
@@ -128,23 +141,16 @@ function readStreamOptions(fields: FieldReader, stream: boolean, body: unknown) 
  * The guided decoding a body asks for, reading the fields the release reads ({@link GuidedFields}):
  * a release ignores the other kind as an unknown field.
  */
-function readGuided(
-  fields: FieldReader,
-  body: unknown,
-  guidedFields: GuidedFields,
-): Guided | undefined {
+function readGuided(fields: FieldReader, body: unknown, era: GuidedEra): Guided | undefined {
+  const { fields: guidedFields, structuralTag } = eraOf(era);
   const found: Guided[] = [];
-  const format = fields.object("response_format");
-  if (format !== undefined) {
-    if (format.type === "json_object") found.push({ json: { type: "object" } });
-    if (format.type === "json_schema") {
-      const spec = format.json_schema as { schema?: unknown } | undefined;
-      found.push({ json: spec?.schema ?? { type: "object" } });
-    }
-  }
+  const format = readResponseFormat(fields.raw("response_format"), structuralTag);
+  if (format !== undefined) found.push(format);
   const guidedKinds = guidedFields !== "structured-outputs";
   const guidedJson = guidedKinds ? fields.raw("guided_json") : undefined;
   if (guidedJson !== undefined) {
+    // protocol.py: `guided_json: str | dict | BaseModel | None`.
+    checkSchemaField(guidedJson, ["guided_json"], true);
     found.push({ json: guidedJson });
   }
   const guidedChoice = guidedKinds ? fields.raw("guided_choice") : undefined;
@@ -155,7 +161,11 @@ function readGuided(
   const guidedRegex = guidedKinds ? fields.string("guided_regex") : undefined;
   if (guidedRegex) found.push({ regex: guidedRegex });
   const structured = guidedFields === "guided" ? undefined : fields.object("structured_outputs");
-  if (structured?.json !== undefined) found.push({ json: structured.json });
+  if (structured?.json !== undefined && structured.json !== null) {
+    // StructuredOutputsParams (sampling_params.py): `json: str | dict | None`.
+    checkSchemaField(structured.json, ["structured_outputs", "json"], false);
+    found.push({ json: structured.json });
+  }
   if (Array.isArray(structured?.choice)) found.push({ choice: structured.choice.map(String) });
   if (typeof structured?.regex === "string" && structured.regex) {
     found.push({ regex: structured.regex });
@@ -164,6 +174,12 @@ function readGuided(
   if (guidedGrammar) found.push({ grammar: guidedGrammar });
   if (typeof structured?.grammar === "string" && structured.grammar) {
     found.push({ grammar: structured.grammar });
+  }
+  // StructuredOutputsParams: `structural_tag: str | None`, the tag's JSON text.
+  const tagText = structured?.structural_tag;
+  if (typeof tagText === "string" && tagText) found.push({ structuralTag: tagText });
+  else if (tagText !== undefined && tagText !== null && typeof tagText !== "string") {
+    fields.nested("string_type", ["structured_outputs", "structural_tag"], tagText);
   }
   const kinds = guidedKinds
     ? ["guided_json", "guided_regex", "guided_choice"].filter(
@@ -181,6 +197,7 @@ function readGuided(
   if (guided !== undefined && "json" in guided) checkJson(guided.json);
   if (guided !== undefined && "regex" in guided) checkRegex(guided.regex);
   if (guided !== undefined && "grammar" in guided) parseGrammar(guided.grammar);
+  if (guided !== undefined && "structuralTag" in guided) checkStructuralTag(guided.structuralTag);
   return guided;
 }
 
@@ -245,7 +262,7 @@ function readSampling(
   body: unknown,
   maxTokens: number | undefined,
   requestIdHeader: string | undefined,
-  guidedFields: GuidedFields,
+  guidedFields: GuidedEra,
 ): Sampling {
   const stream = fields.bool("stream") ?? false;
   const seed = fields.int("seed");
@@ -322,7 +339,7 @@ function readPrompts(fields: FieldReader): PromptInput[] {
 export function parseCompletionRequest(
   body: unknown,
   requestIdHeader?: string,
-  guidedFields: GuidedFields = "both",
+  guidedFields: GuidedEra = "both",
 ): CompletionRequest {
   const fields = new FieldReader(body);
   fields.finish();
@@ -416,7 +433,7 @@ function contentText(
 export function parseChatRequest(
   body: unknown,
   requestIdHeader?: string,
-  guidedFields: GuidedFields = "both",
+  guidedFields: GuidedEra = "both",
 ): ChatRequest {
   const fields = new FieldReader(body);
   fields.finish();

@@ -222,3 +222,250 @@ describe("guided decoding fields by release", () => {
     }
   });
 });
+
+// Item: response_format checked as vLLM's pydantic models check it (protocol.py ResponseFormat,
+// JsonSchemaResponseFormat, the structural tag models; AnyResponseFormat a smart union whose
+// errors are located under each member's class name), answered as the validation handler's 400.
+describe("response_format validation and structural tags", () => {
+  let server: TestServer;
+  let client: OpenAI;
+  beforeAll(async () => {
+    server = await startVllm({ "served-model-name": "m" });
+    client = openaiClient(server, "x");
+  });
+  afterAll(() => server.close());
+
+  const refusal = async (response_format: unknown) => {
+    const error = await client.chat.completions
+      .create({
+        model: "m",
+        messages,
+        max_tokens: 20,
+        response_format: response_format as OpenAI.ResponseFormatJSONObject,
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    return (error as InstanceType<typeof OpenAI.BadRequestError>).message;
+  };
+
+  // protocol.py JsonSchemaResponseFormat: `json_schema: dict[str, Any] | None` (alias "schema").
+  it("refuses a schema given as a string with pydantic's list for every union member", async () => {
+    const text = JSON.stringify(weather);
+    const message = await refusal({
+      type: "json_schema",
+      json_schema: { name: "w", schema: text },
+    });
+    expect(message).toContain(
+      `{'type': 'dict_type', 'loc': ('body', 'response_format', 'ResponseFormat', 'json_schema', 'schema'), 'msg': 'Input should be a valid dictionary', 'input': '${text.replaceAll('"', '"')}'}`,
+    );
+    expect(message).toContain(
+      `{'type': 'literal_error', 'loc': ('body', 'response_format', 'StructuralTagResponseFormat', 'type'), 'msg': "Input should be 'structural_tag'", 'input': 'json_schema', 'ctx': {'expected': "'structural_tag'"}}`,
+    );
+    expect(message).toContain(
+      "{'type': 'missing', 'loc': ('body', 'response_format', 'LegacyStructuralTagResponseFormat', 'structures'), 'msg': 'Field required'",
+    );
+  });
+
+  // JsonSchemaResponseFormat: `name: str` is required; `strict: bool | None` (lax bool).
+  it("refuses a json_schema without a name, a wrong type and a strict that is no boolean", async () => {
+    expect(await refusal({ type: "json_schema", json_schema: { schema: weather } })).toContain(
+      "{'type': 'missing', 'loc': ('body', 'response_format', 'ResponseFormat', 'json_schema', 'name'), 'msg': 'Field required', 'input': {'schema':",
+    );
+    expect(await refusal({ type: "xml" })).toContain(
+      `'loc': ('body', 'response_format', 'ResponseFormat', 'type'), 'msg': "Input should be 'text', 'json_object' or 'json_schema'", 'input': 'xml', 'ctx': {'expected': "'text', 'json_object' or 'json_schema'"}}`,
+    );
+    expect(
+      await refusal({ type: "json_schema", json_schema: { name: "w", strict: "maybe" } }),
+    ).toContain(
+      "{'type': 'bool_parsing', 'loc': ('body', 'response_format', 'ResponseFormat', 'json_schema', 'strict'), 'msg': 'Input should be a valid boolean, unable to interpret input', 'input': 'maybe'}",
+    );
+    expect(await refusal("json")).toContain(
+      "{'type': 'model_type', 'loc': ('body', 'response_format', 'ResponseFormat'), 'msg': 'Input should be a valid dictionary or instance of ResponseFormat', 'input': 'json', 'ctx': {'class_name': 'ResponseFormat'}}",
+    );
+  });
+
+  it("answers text with unconstrained output and a strict json_schema as before", async () => {
+    const answer = await client.chat.completions.create({
+      model: "m",
+      messages,
+      max_tokens: 200,
+      response_format: {
+        type: "json_schema",
+        json_schema: { name: "w", schema: weather, strict: true },
+      },
+    });
+    expect(ajv.validate(weather, JSON.parse(answer.choices[0]?.message.content ?? ""))).toBe(true);
+    const text = await client.chat.completions.create({
+      model: "m",
+      messages,
+      max_tokens: 5,
+      response_format: { type: "text" },
+    });
+    expect(text.choices[0]?.message.content).toBeTruthy();
+  });
+
+  const tagged = (content: string, begin: string, end: string) =>
+    content.split("\n").map((line) => {
+      expect(line.startsWith(begin) && line.endsWith(end), line).toBe(true);
+      return JSON.parse(line.slice(begin.length, line.length - end.length));
+    });
+
+  // vllm PR #17085: the first shape; its example answer is `<function=get_weather>{...}</function>`.
+  it("answers a structural tag of structures with sections whose JSON follows the schema", async () => {
+    const answer = await client.chat.completions.create({
+      model: "m",
+      messages,
+      max_tokens: 200,
+      response_format: {
+        type: "structural_tag",
+        structures: [{ begin: "<function=get_weather>", schema: weather, end: "</function>" }],
+        triggers: ["<function="],
+      } as unknown as OpenAI.ResponseFormatJSONObject,
+    });
+    const content = answer.choices[0]?.message.content ?? "";
+    for (const value of tagged(content, "<function=get_weather>", "</function>")) {
+      expect(ajv.validate(weather, value)).toBe(true);
+    }
+  });
+
+  // xgrammar 0.1.25's format (protocol.py StructuralTagResponseFormat `format: Any`).
+  it("answers a structural tag format of triggered tags", async () => {
+    const begin = '<tool_call>{"name": "get_weather", "arguments": ';
+    const answer = await client.chat.completions.create({
+      model: "m",
+      messages,
+      max_tokens: 200,
+      response_format: {
+        type: "structural_tag",
+        format: {
+          type: "triggered_tags",
+          triggers: ["<tool_call>"],
+          tags: [
+            { begin, content: { type: "json_schema", json_schema: weather }, end: "}</tool_call>" },
+          ],
+        },
+      } as unknown as OpenAI.ResponseFormatJSONObject,
+    });
+    const [value] = tagged(answer.choices[0]?.message.content ?? "", begin, "}</tool_call>");
+    expect(ajv.validate(weather, value)).toBe(true);
+  });
+
+  // backend_xgrammar.py validate_xgrammar_grammar; backend_guidance.py serialize_guidance_grammar.
+  it("refuses a tag neither backend builds with the backend's text", async () => {
+    expect(await refusal({ type: "structural_tag", format: { type: "no_such_format" } })).toBe(
+      "400 Invalid structural tag specification.",
+    );
+    expect(
+      await refusal({
+        type: "structural_tag",
+        structures: [{ begin: "<f>", schema: {}, end: "</f>" }],
+        triggers: ["<g"],
+      }),
+    ).toBe("400 Trigger <f> not found in triggers ['<g']");
+  });
+
+  // StructuredOutputsParams.structural_tag: the tag's JSON text.
+  it("reads structured_outputs.structural_tag as JSON text", async () => {
+    const tag = {
+      type: "structural_tag",
+      structures: [{ begin: "<w>", schema: weather, end: "</w>" }],
+      triggers: ["<w>"],
+    };
+    const answer = await client.completions.create({
+      model: "m",
+      prompt: "Weather?",
+      max_tokens: 200,
+      // @ts-expect-error vLLM's extra field, not in the SDK's types
+      structured_outputs: { structural_tag: JSON.stringify(tag) },
+    });
+    const [value] = tagged(answer.choices[0]?.text ?? "", "<w>", "</w>");
+    expect(ajv.validate(weather, value)).toBe(true);
+  });
+});
+
+describe("structural tag shapes by release", () => {
+  const chat = async (version: string, response_format: unknown) => {
+    const server = await startVllm({ "served-model-name": "m", "vllm-version": version });
+    try {
+      const answer = await fetch(`${server.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "m", messages, max_tokens: 100, response_format }),
+      });
+      const text = await answer.text();
+      const body = JSON.parse(text);
+      return { status: answer.status, text, message: String(body.message ?? body.error?.message) };
+    } finally {
+      await server.close();
+    }
+  };
+  const structures = {
+    type: "structural_tag",
+    structures: [{ begin: "<a>", schema: { type: "object" }, end: "</a>" }],
+    triggers: ["<a>"],
+  };
+  const format = { type: "structural_tag", format: { type: "const_string", value: "hi" } };
+
+  // profiles.ts StructuralTagShapes: none before 0.9.0 (ResponseFormat alone, no union tag).
+  it("refuses structural_tag as ResponseFormat's Literal before 0.9.0", async () => {
+    const { status, message } = await chat("0.8.5", structures);
+    expect(status).toBe(400);
+    expect(message).toContain(
+      `'loc': ('body', 'response_format', 'type'), 'msg': "Input should be 'text', 'json_object' or 'json_schema'", 'input': 'structural_tag'`,
+    );
+  });
+
+  it("takes structures from 0.9.0 and the format shape from 0.12.0", async () => {
+    expect((await chat("0.9.0", structures)).status).toBe(200);
+    const older = await chat("0.11.0", format);
+    expect(older.status).toBe(400);
+    expect(older.message).toContain(
+      "'loc': ('body', 'response_format', 'StructuralTagResponseFormat', 'structures'), 'msg': 'Field required'",
+    );
+    const newer = await chat("0.12.0", format);
+    expect(newer.status).toBe(200);
+    expect(JSON.parse(newer.text).choices[0].message.content).toBe("hi");
+    expect((await chat("0.12.0", structures)).status).toBe(200);
+  });
+});
+
+// protocol.py `guided_json: str | dict | BaseModel | None`; StructuredOutputsParams
+// `json: str | dict | None`: a number, list or boolean fits no member.
+describe("non-object JSON schemas", () => {
+  const complete = async (version: string, extra: object) => {
+    const server = await startVllm({ "served-model-name": "m", "vllm-version": version });
+    try {
+      const answer = await fetch(`${server.url}/v1/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "m", prompt: "x", max_tokens: 8, ...extra }),
+      });
+      return { status: answer.status, text: await answer.text() };
+    } finally {
+      await server.close();
+    }
+  };
+
+  it("refuses guided_json 5, [] and true with the union's three complaints", async () => {
+    for (const [value, repr] of [
+      [5, "5"],
+      [[], "[]"],
+      [true, "True"],
+    ] as const) {
+      const { status, text } = await complete("0.11.0", { guided_json: value });
+      expect(status).toBe(400);
+      const message = JSON.parse(text).error.message as string;
+      expect(message).toBe(
+        `[{'type': 'string_type', 'loc': ('body', 'guided_json', 'str'), 'msg': 'Input should be a valid string', 'input': ${repr}}, {'type': 'dict_type', 'loc': ('body', 'guided_json', 'dict[any,any]'), 'msg': 'Input should be a valid dictionary', 'input': ${repr}}, {'type': 'is_instance_of', 'loc': ('body', 'guided_json', 'is-instance[BaseModel]'), 'msg': 'Input should be an instance of BaseModel', 'input': ${repr}, 'ctx': {'class': 'BaseModel'}}]`,
+      );
+    }
+  });
+
+  it("refuses structured_outputs.json 5 with the two complaints", async () => {
+    const { status, text } = await complete("0.12.0", { structured_outputs: { json: 5 } });
+    expect(status).toBe(400);
+    expect(JSON.parse(text).error.message).toBe(
+      "[{'type': 'string_type', 'loc': ('body', 'structured_outputs', 'json', 'str'), 'msg': 'Input should be a valid string', 'input': 5}, {'type': 'dict_type', 'loc': ('body', 'structured_outputs', 'json', 'dict[any,any]'), 'msg': 'Input should be a valid dictionary', 'input': 5}]",
+    );
+  });
+});

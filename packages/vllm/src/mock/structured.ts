@@ -1,0 +1,303 @@
+/**
+ * `response_format` read as vLLM's pydantic models read it (vllm/entrypoints/openai/protocol.py):
+ * `ResponseFormat` (`type` one of `text` / `json_object` / `json_schema`, `json_schema` a
+ * `JsonSchemaResponseFormat` with `name: str` required, `schema: dict | None`, `description`,
+ * `strict`) and, by release, the structural tag models beside it in a union. A body that fits none
+ * is the 400 of vLLM's validation handler: pydantic's error list, one entry per failing member,
+ * each located under the member's class name as pydantic's smart union writes it.
+ */
+import { badRequest, type VllmError } from "./errors.js";
+import type { StructuralTagShapes } from "./profiles.js";
+import type { Guided } from "./requests.js";
+import { pyRepr } from "./validation.js";
+
+/** One pydantic error entry, `ctx` where pydantic gives one (Literal, model type). */
+interface Issue {
+  readonly type: string;
+  readonly loc: readonly (string | number)[];
+  readonly msg: string;
+  readonly input: unknown;
+  readonly ctx?: Readonly<Record<string, string>>;
+}
+
+function issueText(issue: Issue): string {
+  const loc = ["body", ...issue.loc].map(pyRepr).join(", ");
+  const ctx = issue.ctx === undefined ? "" : `, 'ctx': ${pyRepr(issue.ctx)}`;
+  return `{'type': ${pyRepr(issue.type)}, 'loc': (${loc}), 'msg': ${pyRepr(issue.msg)}, 'input': ${pyRepr(issue.input)}${ctx}}`;
+}
+
+/** The 400 for a list of pydantic issues (validation.ts writes the same list). */
+function issuesError(issues: readonly Issue[]): VllmError {
+  return badRequest(`[${issues.map(issueText).join(", ")}]`);
+}
+
+type Dict = Record<string, unknown>;
+
+function isDict(value: unknown): value is Dict {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Reads one pydantic model's fields, collecting issues under `at`. */
+class ModelCheck {
+  readonly issues: Issue[] = [];
+  constructor(
+    readonly at: readonly (string | number)[],
+    readonly value: Dict,
+  ) {}
+
+  #add(field: string | number, type: string, msg: string, input: unknown, ctx?: Issue["ctx"]) {
+    const issue = { type, loc: [...this.at, field], msg, input };
+    this.issues.push(ctx === undefined ? issue : { ...issue, ctx });
+  }
+
+  /** A required field: `Field required` when absent (null is a value, and fails its type). */
+  required(field: string): boolean {
+    if (field in this.value) return true;
+    this.#add(field, "missing", "Field required", this.value);
+    return false;
+  }
+
+  literal(field: string, options: readonly string[]): void {
+    if (!this.required(field)) return;
+    const value = this.value[field];
+    if (typeof value === "string" && options.includes(value)) return;
+    const quoted = options.map((o) => `'${o}'`);
+    const expected =
+      quoted.length === 1
+        ? (quoted[0] as string)
+        : `${quoted.slice(0, -1).join(", ")} or ${quoted.at(-1)}`;
+    this.#add(field, "literal_error", `Input should be ${expected}`, value, { expected });
+  }
+
+  /** `str` (required) or `str | None = None`. */
+  string(field: string, required: boolean): void {
+    if (required ? !this.required(field) : this.value[field] == null) return;
+    const value = this.value[field];
+    if (typeof value !== "string") {
+      this.#add(field, "string_type", "Input should be a valid string", value);
+    }
+  }
+
+  /** `dict[str, Any] | None = None`. */
+  dict(field: string): void {
+    const value = this.value[field];
+    if (value != null && !isDict(value)) {
+      this.#add(field, "dict_type", "Input should be a valid dictionary", value);
+    }
+  }
+
+  /** `bool | None = None` in lax mode: true/false, 0/1, and Python's words for them. */
+  bool(field: string): void {
+    const value = this.value[field];
+    if (value == null || typeof value === "boolean" || value === 0 || value === 1) return;
+    const words = ["0", "off", "f", "false", "n", "no", "1", "on", "t", "true", "y", "yes"];
+    if (typeof value === "string" && words.includes(value.toLowerCase())) return;
+    if (typeof value === "string" || typeof value === "number") {
+      this.#add(
+        field,
+        "bool_parsing",
+        "Input should be a valid boolean, unable to interpret input",
+        value,
+      );
+    } else {
+      this.#add(field, "bool_type", "Input should be a valid boolean", value);
+    }
+  }
+
+  /** A nested model field (`cls` names it), checked by `check` when it is a dict. */
+  model(field: string, cls: string, required: boolean, check: (inner: ModelCheck) => void): void {
+    if (required ? !this.required(field) : this.value[field] == null) return;
+    const value = this.value[field];
+    if (!isDict(value)) {
+      this.#add(field, "model_type", modelTypeMessage(cls), value, { class_name: cls });
+      return;
+    }
+    const inner = new ModelCheck([...this.at, field], value);
+    check(inner);
+    this.issues.push(...inner.issues);
+  }
+
+  /** `list[...]` (required); `item` checks each entry at its index. */
+  list(field: string, item: (entry: unknown, at: ModelCheck, index: number) => void): void {
+    if (!this.required(field)) return;
+    const value = this.value[field];
+    if (!Array.isArray(value)) {
+      this.#add(field, "list_type", "Input should be a valid list", value);
+      return;
+    }
+    const at = new ModelCheck([...this.at, field], {});
+    for (const [i, entry] of value.entries()) item(entry, at, i);
+    this.issues.push(...at.issues);
+  }
+
+  /** A list entry that must be a `str`. */
+  stringAt(index: number, entry: unknown): void {
+    if (typeof entry !== "string") {
+      this.#add(index, "string_type", "Input should be a valid string", entry);
+    }
+  }
+
+  /** A list entry that must be the model `cls`. */
+  modelAt(index: number, entry: unknown, cls: string, check: (inner: ModelCheck) => void): void {
+    if (!isDict(entry)) {
+      this.#add(index, "model_type", modelTypeMessage(cls), entry, { class_name: cls });
+      return;
+    }
+    const inner = new ModelCheck([...this.at, index], entry);
+    check(inner);
+    this.issues.push(...inner.issues);
+  }
+}
+
+function modelTypeMessage(cls: string): string {
+  return `Input should be a valid dictionary or instance of ${cls}`;
+}
+
+/** A union member: its class name and the check of its fields. */
+interface Member {
+  readonly cls: string;
+  readonly check: (model: ModelCheck) => void;
+}
+
+const responseFormat: Member = {
+  cls: "ResponseFormat",
+  check(model) {
+    model.literal("type", ["text", "json_object", "json_schema"]);
+    model.model("json_schema", "JsonSchemaResponseFormat", false, (spec) => {
+      spec.string("name", true);
+      spec.string("description", false);
+      spec.dict("schema");
+      spec.bool("strict");
+    });
+  },
+};
+
+/** The first structural tag shape; `cls`/`item` are its class names in the release. */
+function structuresMember(cls: string, item: string): Member {
+  return {
+    cls,
+    check(model) {
+      model.literal("type", ["structural_tag"]);
+      model.list("structures", (entry, at, i) =>
+        at.modelAt(i, entry, item, (tag) => {
+          tag.string("begin", true);
+          tag.dict("schema");
+          tag.string("end", true);
+        }),
+      );
+      model.list("triggers", (entry, at, i) => at.stringAt(i, entry));
+    },
+  };
+}
+
+const formatMember: Member = {
+  cls: "StructuralTagResponseFormat",
+  check(model) {
+    model.literal("type", ["structural_tag"]);
+    model.required("format");
+  },
+};
+
+/**
+ * The union `response_format` is by release ({@link StructuralTagShapes}): `ResponseFormat`
+ * alone; with the first structural tag model (vllm PR #17085: `StructuralTagResponseFormat`
+ * holding `StructuralTag`s); or `ResponseFormat | StructuralTagResponseFormat (format: Any) |
+ * LegacyStructuralTagResponseFormat` (holding `LegacyStructuralTag`s), protocol.py's
+ * `AnyResponseFormat` once xgrammar's new format came.
+ */
+function membersOf(shapes: StructuralTagShapes): readonly Member[] {
+  if (shapes === "none") return [responseFormat];
+  if (shapes === "structures") {
+    return [responseFormat, structuresMember("StructuralTagResponseFormat", "StructuralTag")];
+  }
+  return [
+    responseFormat,
+    formatMember,
+    structuresMember("LegacyStructuralTagResponseFormat", "LegacyStructuralTag"),
+  ];
+}
+
+/** The issues of one member against `value`, located under `at`. */
+function memberIssues(member: Member, at: readonly (string | number)[], value: unknown): Issue[] {
+  if (!isDict(value)) {
+    return [
+      {
+        type: "model_type",
+        loc: at,
+        msg: modelTypeMessage(member.cls),
+        input: value,
+        ctx: { class_name: member.cls },
+      },
+    ];
+  }
+  const model = new ModelCheck(at, value);
+  member.check(model);
+  return model.issues;
+}
+
+/**
+ * The guided decoding a `response_format` asks for, or undefined (`text`, or absent / null).
+ * Throws the 400 with pydantic's list when it fits no model of the release's union (a schema
+ * given as a string: `dict_type` at `json_schema.schema`; a wrong `type`: every member's
+ * complaint). `json_object` is any object, `json_schema` its schema (`{type: object}` when it has
+ * none), a structural tag the whole object (vLLM dumps it by alias for the backend).
+ */
+export function readResponseFormat(
+  value: unknown,
+  shapes: StructuralTagShapes,
+): Guided | undefined {
+  if (value === undefined || value === null) return undefined;
+  const members = membersOf(shapes);
+  const issues: Issue[] = [];
+  for (const member of members) {
+    const at = members.length === 1 ? ["response_format"] : ["response_format", member.cls];
+    const found = memberIssues(member, at, value);
+    if (found.length === 0) return guidedOf(value as Dict);
+    issues.push(...found);
+  }
+  throw issuesError(issues);
+}
+
+function guidedOf(format: Dict): Guided | undefined {
+  if (format.type === "json_object") return { json: { type: "object" } };
+  if (format.type === "json_schema") {
+    const spec = format.json_schema as { schema?: unknown } | null | undefined;
+    return { json: spec?.schema ?? { type: "object" } };
+  }
+  if (format.type === "structural_tag") return { structuralTag: format };
+  return undefined;
+}
+
+/**
+ * Checks a JSON schema field typed `str | dict | BaseModel` (`guided_json`, protocol.py) or
+ * `str | dict` (`structured_outputs.json`, StructuredOutputsParams): a number, list or boolean
+ * fits no member, so pydantic lists each member's complaint under its union tag (`str`,
+ * `dict[any,any]`, `is-instance[BaseModel]`), vLLM's 400 in every release that has the field.
+ */
+export function checkSchemaField(value: unknown, at: readonly string[], baseModel: boolean): void {
+  if (typeof value === "string" || isDict(value)) return;
+  const issues: Issue[] = [
+    {
+      type: "string_type",
+      loc: [...at, "str"],
+      msg: "Input should be a valid string",
+      input: value,
+    },
+    {
+      type: "dict_type",
+      loc: [...at, "dict[any,any]"],
+      msg: "Input should be a valid dictionary",
+      input: value,
+    },
+  ];
+  if (baseModel) {
+    issues.push({
+      type: "is_instance_of",
+      loc: [...at, "is-instance[BaseModel]"],
+      msg: "Input should be an instance of BaseModel",
+      input: value,
+      ctx: { class: "BaseModel" },
+    });
+  }
+  throw issuesError(issues);
+}
