@@ -9,6 +9,13 @@ describe("memberNames", () => {
     expect(memberNames(text, "parameters")).toEqual({
       names: ["PROMPT", "STREAM", "PROMPT", "STREAM"],
       nested: undefined,
+      // triton_json.h Find / MemberAs*: `object[name]` finds the first member of a name.
+      firstWins: { PROMPT: "hello", STREAM: false },
+    });
+    // No repeat: no second reading.
+    expect(memberNames('{"a":1,"parameters":{"b":2}}', "parameters")).toEqual({
+      names: ["a", "parameters"],
+      nested: ["b"],
     });
   });
 
@@ -28,6 +35,7 @@ describe("memberNames", () => {
     expect(memberNames(one, "parameters")).toEqual({
       names: ["x", "parameters", "y"],
       nested: ["max_tokens", "x", "max_tokens"],
+      firstWins: { x: 1, parameters: { max_tokens: 1, x: 2 }, y: [] },
     });
     const twice = '{"parameters":{"a":1},"parameters":{"b":2,"b":3}}';
     expect(memberNames(twice, "parameters").nested).toEqual(["b", "b"]);

@@ -21,6 +21,12 @@ export interface MemberNames {
    * an object.
    */
   readonly nested: readonly string[] | undefined;
+  /**
+   * The whole text read as rapidjson reads it ({@link firstMemberWins}: a repeated name keeps its
+   * first value), present only when a top-level or `nested` member name repeats; where a server
+   * looks one member up by name (Triton's `id`), this is the value it finds.
+   */
+  readonly firstWins?: unknown;
 }
 
 /**
@@ -68,7 +74,11 @@ export function memberNames(text: string, nested: string): MemberNames {
       }
     },
   });
-  return { names, nested: inner };
+  const repeats = (list: readonly string[] | undefined) =>
+    list !== undefined && new Set(list).size !== list.length;
+  if (!repeats(names) && !repeats(inner)) return { names, nested: inner };
+  const tree = jsonc.parseTree(text);
+  return { names, nested: inner, firstWins: tree === undefined ? undefined : fromNode(tree) };
 }
 
 /**

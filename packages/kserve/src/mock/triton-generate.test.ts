@@ -450,6 +450,27 @@ describe("generate refusals: Triton's texts and statuses (HttpCodeFromError)", (
     expect(twice.status).toBe(200);
   });
 
+  it("a repeated id answers the first (ParseJsonTritonRequestID's Find finds the first member)", async () => {
+    // common triton_json.h: Find(name) reads `object[name]`, rapidjson's first member of a name;
+    // JSON.parse alone would keep "second".
+    const { post } = await start();
+    const res = await post(
+      "/v2/models/simple/generate",
+      `{"id": "first", "INPUT0": ${ints}, "INPUT1": ${ones}, "id": "second"}`,
+    );
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { id: string }).id).toBe("first");
+    // A first id of the wrong type is refused even when a later one is a string.
+    const wrong = await post(
+      "/v2/models/simple/generate",
+      `{"id": 1, "INPUT0": ${ints}, "INPUT1": ${ones}, "id": "second"}`,
+    );
+    expect([wrong.status, await wrong.json()]).toEqual([
+      500,
+      { error: "Unable to parse 'id': attempt to access JSON non-string as string" },
+    ]);
+  });
+
   it("malformed JSON is the infer route's parse refusal (500, TritonJson Parse)", async () => {
     const { post } = await start();
     const res = await post("/v2/models/simple/generate_stream", "{not json");

@@ -58,9 +58,10 @@ export function checkGenerateEncoding(header: string | undefined): void {
  * the members are mapped in document order with every repeat, as Triton walks its parsed
  * document, so a repeated input is refused where its second occurrence stands
  * (generate_endpoint_test.py `test_duplicate_inputs`); without it, in `Object.keys` order, and a
- * repeat is invisible (JSON.parse kept the last value). A repeated name's value is the last one
- * either way (Triton reads a repeated `id` from the first, and maps every repeated `parameters`
- * object; the mock reads the last of each).
+ * repeat is invisible (JSON.parse kept the last value). A repeated `id` is read from its first
+ * member when `names` are given (`names.firstWins`, as Triton's lookup by name finds it); other
+ * repeated names keep JSON.parse's last value (Triton maps every repeated `parameters` object;
+ * the mock reads the last).
  */
 export function decodeGenerateRequest(
   profile: KserveProfile,
@@ -69,15 +70,19 @@ export function decodeGenerateRequest(
   names?: MemberNames,
 ): DecodedRequest {
   let id: string | undefined;
-  if (isObject(body) && body.id !== undefined) {
-    if (typeof body.id !== "string") {
+  // A repeated `id` is read from its first member (ParseJsonTritonRequestID's Find: rapidjson
+  // finds the first member of a name), not the last JSON.parse kept.
+  const read = names?.firstWins ?? body;
+  const given = isObject(read) ? read.id : undefined;
+  if (given !== undefined) {
+    if (typeof given !== "string") {
       throw new InferFault(
         "internal",
         "Unable to parse 'id': attempt to access JSON non-string as string",
       );
     }
     // Triton answers no `id` for an empty one (`FinalizeResponse` skips "").
-    if (body.id !== "") id = body.id;
+    if (given !== "") id = given;
   }
   if (!isObject(body)) {
     // TritonJson `Members` of a non-object (an array, a string, a number, null).
