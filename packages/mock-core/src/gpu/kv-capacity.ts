@@ -13,6 +13,7 @@ import {
   slidingLayerCount,
   weightBytesPerGpu,
 } from "./model-profiles.js";
+import type { DrafterMemory } from "./speculative.js";
 
 const GiB = 1024 ** 3;
 
@@ -155,13 +156,33 @@ export interface KvCapacityOptions {
    * {@link hybridKvCacheDisabledWarning}. Default false.
    */
   readonly disableHybridKvCacheManager?: boolean;
+  /**
+   * The speculative drafter (`--speculative-config` with an EAGLE head; speculative.ts
+   * drafterMemory): its weights count with the target's before the cache is sized, and its
+   * attention layers join the full-attention KV layers. Default: none.
+   */
+  readonly drafter?: DrafterMemory;
+}
+
+/**
+ * The model whose layers hold KV: the target plus `extra` full-attention layers of the same shape
+ * (a drafter's). Off the hot path (once per start-up): a spread is fine.
+ */
+function withDraftLayers(model: ModelProfile, extra: number): ModelProfile {
+  if (extra === 0) return model;
+  return {
+    ...model,
+    layers: model.layers + extra,
+    // The target's sliding layers stay the only sliding ones.
+    ...(model.slidingWindow === undefined ? {} : { slidingLayers: slidingLayerCount(model) }),
+  };
 }
 
 /** The KV cache vLLM would allocate, with the numbers that led to it (bytes per GPU). */
 export interface KvCapacity {
   /** total memory × utilization, rounded up as vLLM does. */
   readonly requestedBytes: number;
-  /** Weights on each GPU. */
+  /** Weights on each GPU (the target's, plus the drafter's when there is one). */
   readonly weightBytes: number;
   /** Estimated activation peak of the profiling forward pass and sampler run. */
   readonly activationPeakBytes: number;
@@ -232,7 +253,11 @@ export function activationPeakEstimate(
  * `check_enough_kv_cache_memory`).
  */
 export function kvCapacity(options: KvCapacityOptions): KvCapacity {
-  const { device, model } = options;
+  const { device, drafter } = options;
+  // The layers that hold KV: the target's and the drafter's (weights and activations stay the
+  // target's own below).
+  const target = options.model;
+  const model = withDraftLayers(target, drafter?.kvLayers ?? 0);
   const tp = options.tensorParallelSize ?? 1;
   const utilization = options.gpuMemoryUtilization ?? defaultGpuMemoryUtilization;
   const blockSize = options.blockSize ?? defaultBlockSize;
@@ -250,8 +275,8 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
     throw new RangeError("maxModelLen must be a positive integer");
 
   const requestedBytes = Math.ceil(device.memoryBytes * utilization);
-  const weightBytes = weightBytesPerGpu(model, tp);
-  const activationPeakBytes = activationPeakEstimate(model, maxNumBatchedTokens, maxNumSeqs, tp);
+  const weightBytes = weightBytesPerGpu(target, tp) + (drafter?.weightBytes ?? 0);
+  const activationPeakBytes = activationPeakEstimate(target, maxNumBatchedTokens, maxNumSeqs, tp);
   const overheadBytes = options.overheadBytes ?? defaultOverheadBytes;
   const availableKvBytes = requestedBytes - weightBytes - activationPeakBytes - overheadBytes;
   if (availableKvBytes <= 0) {

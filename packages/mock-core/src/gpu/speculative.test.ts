@@ -2,11 +2,13 @@ import { describe, expect, it } from "vitest";
 import { deviceProfiles } from "./device-profiles.js";
 import { EngineCore } from "./engine-core.js";
 import { EngineMetrics } from "./engine-metrics.js";
-import { modelProfiles } from "./model-profiles.js";
+import { kvCapacity } from "./kv-capacity.js";
+import { modelProfileFromConfig, modelProfiles } from "./model-profiles.js";
 import { type SimulationConfig, simulate } from "./simulate.js";
 import {
   acceptanceRates,
   DraftAcceptance,
+  drafterMemory,
   draftPassTime,
   formatSpecDecodeLogLine,
   SpecDecodeCounts,
@@ -232,5 +234,125 @@ describe("speculative helpers", () => {
         "Drafted throughput: 6.00 tokens/s, Accepted: 6 tokens, Drafted: 12 tokens, " +
         "Per-position acceptance rate: 0.750, 0.500, 0.250, Avg Draft acceptance rate: 50.0%",
     );
+  });
+});
+
+describe("the drafter's memory at start-up", () => {
+  // yuhuili/EAGLE3-LLaMA3.1-Instruct-8B config.json (architecture fields): one layer of the
+  // target's shapes, a 32,000-token draft vocabulary.
+  const eagle3Config = {
+    architectures: ["LlamaForCausalLMEagle3"],
+    hidden_size: 4096,
+    intermediate_size: 14_336,
+    model_type: "llama",
+    num_attention_heads: 32,
+    num_hidden_layers: 1,
+    num_key_value_heads: 8,
+    torch_dtype: "float16",
+    vocab_size: 128_256,
+    draft_vocab_size: 32_000,
+  };
+
+  it("EAGLE-3 for Llama 3.1 8B: one layer reading 2 × hidden, fc, its own 32k LM head and d2t", () => {
+    // vllm llama_eagle3.py: q/k/v of layer 0 read 2 × 4096 features; fc 3 × 4096 → 4096; lm_head
+    // draft_vocab_size × 4096; d2t draft_vocab_size int64; embeddings shared (eagle.py).
+    const layer = 8192 * 4096 + 2 * 8192 * 1024 + 4096 * 4096 + 3 * 4096 * 14_336 + 3 * 4096;
+    const params = layer + 3 * 4096 * 4096 + 4096 + 32_000 * 4096;
+    const memory = drafterMemory({ method: "eagle3", target: model, draftConfig: eagle3Config });
+    expect(memory).toEqual({
+      weightBytes: params * 2 + 32_000 * 8,
+      kvLayers: 1,
+      sharesEmbeddings: true,
+      sharesLmHead: false,
+    });
+    // 849,635,328 B ≈ 810 MiB: about the size a public write-up gives this head (~811 MB).
+    expect(memory?.weightBytes).toBe(849_635_328);
+    // Without the draft config: a head of the target's shapes and vocabulary (vLLM's default
+    // draft_vocab_size is vocab_size).
+    expect(drafterMemory({ method: "eagle3", target: model })?.weightBytes).toBe(
+      (layer + 3 * 4096 * 4096 + 4096 + 128_256 * 4096) * 2 + 128_256 * 8,
+    );
+  });
+
+  it("EAGLE (1): decoder layers and fc only; embeddings and LM head are the target's", () => {
+    // vllm llama_eagle.py: layer 0 has no input norm, fc 2 × hidden → hidden; no lm_head of its own.
+    const memory = drafterMemory({ method: "eagle", target: model });
+    const layer = 4096 * 4096 + 2 * 4096 * 1024 + 4096 * 4096 + 3 * 4096 * 14_336 + 4096;
+    expect(memory).toEqual({
+      weightBytes: (layer + 2 * 4096 * 4096) * 2,
+      kvLayers: 1,
+      sharesEmbeddings: true,
+      sharesLmHead: true,
+    });
+  });
+
+  it("splits layer weights over tensor parallelism; no model for n-gram, MTP not modelled", () => {
+    const one = drafterMemory({ method: "eagle", target: model }) as { weightBytes: number };
+    const two = drafterMemory({ method: "eagle", target: model, tensorParallelSize: 2 });
+    const replicated = (4096 + 2 * 4096 * 4096) * 2;
+    expect(two?.weightBytes).toBe((one.weightBytes - replicated) / 2 + replicated);
+    expect(drafterMemory({ method: "ngram", target: model })).toBeUndefined();
+    expect(drafterMemory({ method: "mtp", target: model })).toBeUndefined();
+    // eagle_config.use_aux_hidden_state false: no fc (llama_eagle3.py).
+    const noAux = drafterMemory({
+      method: "eagle3",
+      target: model,
+      draftConfig: { ...eagle3Config, eagle_config: { use_aux_hidden_state: false } },
+    });
+    expect(noAux?.weightBytes).toBe(849_635_328 - 3 * 4096 * 4096 * 2);
+  });
+
+  it("refuses a draft whose KV shape differs from the target's, and bad fields", () => {
+    expect(() =>
+      drafterMemory({
+        method: "eagle3",
+        target: model,
+        draftConfig: { ...eagle3Config, num_key_value_heads: 4 },
+      }),
+    ).toThrow(RangeError);
+    expect(() =>
+      drafterMemory({
+        method: "eagle",
+        target: model,
+        draftConfig: { ...eagle3Config, num_hidden_layers: 0 },
+      }),
+    ).toThrow(/num_hidden_layers/);
+  });
+
+  it("shrinks the KV cache by the drafter's weights and gives its layer KV blocks", () => {
+    // gpu_model_runner.py load_model: the drafter loads inside the weights measurement, so
+    // the cache gets what is left; kv_cache_utils.py: the 33 layers (32 + the head's) share one
+    // group, a block holds 16 tokens × 33 layers × 4 KiB.
+    const drafter = drafterMemory({ method: "eagle3", target: model, draftConfig: eagle3Config });
+    const plain = kvCapacity({ device, model, maxModelLen: 8192 });
+    const spec = kvCapacity({ device, model, maxModelLen: 8192, ...(drafter ? { drafter } : {}) });
+    expect(spec.weightBytes).toBe(plain.weightBytes + 849_635_328);
+    expect(spec.availableKvBytes).toBe(plain.availableKvBytes - 849_635_328);
+    expect(spec.kvBytesPerToken).toBe(33 * 4096);
+    expect(spec.layout).toEqual({ fullGroups: 1, slidingGroups: 0, groupSize: 33 });
+    expect(spec.numBlocks).toBe(Math.floor(spec.availableKvBytes / (16 * 33 * 4096)));
+    expect(spec.logLines.slice(0, 3)).toEqual([
+      `Available KV cache memory: ${(spec.availableKvBytes / 1024 ** 3).toFixed(2)} GiB`,
+      `GPU KV cache size: ${(spec.numBlocks * 16).toLocaleString("en-US")} tokens`,
+      `Maximum concurrency for 8,192 tokens per request: ${(spec.numBlocks / 512).toFixed(2)}x`,
+    ]);
+    // The formula's numbers on an H100 (no public log pins them): 446,848 tokens without the
+    // drafter, fewer with it.
+    expect(plain.tokens).toBe(446_848);
+    expect(spec.tokens).toBe(427_024);
+  });
+
+  it("adds the head's layer to the full-attention layers of a hybrid (Gemma 3) target", () => {
+    const gemma = modelProfileFromConfig({
+      model_type: "gemma3_text",
+      hidden_size: 2560,
+      intermediate_size: 10_240,
+      num_hidden_layers: 34,
+      sliding_window: 1024,
+    });
+    const drafter = drafterMemory({ method: "eagle", target: gemma });
+    const spec = kvCapacity({ device, model: gemma, ...(drafter ? { drafter } : {}) });
+    // 29 sliding + 6 full layers: groups of 6 (29 ≥ 1.5 × 6), ceil(29 / 6) = 5 sliding groups.
+    expect(spec.layout).toMatchObject({ fullGroups: 1, slidingGroups: 5, groupSize: 6 });
   });
 });

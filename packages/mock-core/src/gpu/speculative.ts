@@ -262,3 +262,119 @@ export function formatSpecDecodeLogLine(counts: SpecDecodeCounts, elapsed: numbe
     `Avg Draft acceptance rate: ${acceptance}%`
   );
 }
+
+/**
+ * What a drafter adds to vLLM's start-up on each GPU: its weights, loaded with the target's
+ * inside the same memory measurement (vllm/v1/worker/gpu_model_runner.py `load_model` calls
+ * `drafter.load_model` before `model_memory_usage` is taken), so the KV cache shrinks by them;
+ * and its own attention layers, which take KV blocks like the target's (vllm/v1/spec_decode/
+ * eagle.py `load_model` registers the draft's attention layers beside the target's, and
+ * vllm/v1/core/kv_cache_utils.py groups all layers of one spec together).
+ */
+export interface DrafterMemory {
+  /** Bytes of weights on each GPU the drafter keeps beyond what it shares with the target. */
+  readonly weightBytes: number;
+  /** The drafter's decoder (attention) layers: each adds one full-attention layer of KV. */
+  readonly kvLayers: number;
+  /** The drafter uses the target's token embeddings (its own copy is dropped). */
+  readonly sharesEmbeddings: boolean;
+  /** The drafter uses the target's LM head. */
+  readonly sharesLmHead: boolean;
+}
+
+/** A positive integer field of a draft config, or `fallback` when absent; a TypeError otherwise. */
+function draftField(config: Readonly<Record<string, unknown>>, key: string, fallback: number) {
+  const value = config[key] ?? fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0)
+    throw new TypeError(`draft config.json: "${key}" must be a positive integer`);
+  return value;
+}
+
+/**
+ * The drafter's memory for `--speculative-config` (see {@link DrafterMemory}); undefined for
+ * n-gram (no model) and MTP (the target's own MTP layers, not modelled). Read from the draft
+ * checkpoint's config.json when given (`draftConfig`), else for an EAGLE head of the target's own
+ * shapes with one layer. Counted as vLLM builds the heads (dtype: the target's):
+ * - `eagle` (vllm/model_executor/models/llama_eagle.py): `num_hidden_layers` Llama decoder layers
+ *   (the first without its input norm) and `fc` (2 × hidden → hidden, replicated). Embeddings and
+ *   LM head are the target's: the loader skips the checkpoint's `embed_tokens` with one pipeline
+ *   stage, the head has no `lm_head` of its own, and eagle.py binds the target's.
+ * - `eagle3` (llama_eagle3.py): the layers (the first's q/k/v read 2 × hidden; three norms each),
+ *   `fc` (3 × `target_hidden_size` or hidden → hidden, replicated; absent when
+ *   `eagle_config.use_aux_hidden_state` is false), a final norm, its own `lm_head` over
+ *   `draft_vocab_size` (default `vocab_size`) tokens and the int64 `d2t` map of that many entries.
+ *   eagle.py shares a head only when the checkpoint has none or it equals the target's; a head
+ *   over a smaller draft vocabulary cannot, and one of the full vocabulary is the head's own
+ *   training, so it is kept. The embeddings are shared: EAGLE-3 checkpoints carry no
+ *   `embed_tokens` (eagle.py: "without its own embed_tokens ... Sharing"); one that did, with
+ *   different values, would keep its copy, which a config.json cannot tell.
+ * Layer weights are split over `tensorParallelSize`; `fc`, norms and `d2t` are replicated.
+ * Throws a RangeError when the draft's KV heads × head_dim differ from the target's (vLLM then
+ * needs KV cache groups of different page sizes, which the mock does not model).
+ */
+export function drafterMemory(options: {
+  readonly method: SpeculativeMethod;
+  readonly target: ModelProfile;
+  /** The draft model's parsed config.json; default: an EAGLE head of the target's shapes. */
+  readonly draftConfig?: Readonly<Record<string, unknown>>;
+  readonly tensorParallelSize?: number;
+}): DrafterMemory | undefined {
+  const { method, target } = options;
+  if (method !== "eagle" && method !== "eagle3") return undefined;
+  const tp = options.tensorParallelSize ?? 1;
+  const c = options.draftConfig ?? {};
+  const hidden = draftField(c, "hidden_size", target.hiddenSize);
+  const heads = draftField(c, "num_attention_heads", target.heads);
+  const kvHeads = draftField(
+    c,
+    "num_key_value_heads",
+    options.draftConfig ? heads : target.kvHeads,
+  );
+  const headDim = draftField(
+    c,
+    "head_dim",
+    options.draftConfig ? Math.floor(hidden / heads) : target.headDim,
+  );
+  const intermediate = draftField(c, "intermediate_size", target.intermediateSize);
+  const layers = draftField(c, "num_hidden_layers", 1);
+  if (kvHeads * headDim !== target.kvHeads * target.headDim)
+    throw new RangeError(
+      `draft model: ${kvHeads} KV heads × head_dim ${headDim} differ from the target's ${target.kvHeads} × ${target.headDim}; KV cache groups of different page sizes are not modelled`,
+    );
+  // One decoder layer's sharded matrices with q/k/v reading `qkvIn` features.
+  const layerMatrices = (qkvIn: number) =>
+    qkvIn * heads * headDim +
+    2 * qkvIn * kvHeads * headDim +
+    heads * headDim * hidden +
+    3 * hidden * intermediate;
+  const bytes = bytesPerElement(target);
+  let sharded = 0;
+  let replicated = 0;
+  let extraBytes = 0;
+  if (method === "eagle") {
+    for (let i = 0; i < layers; i++) {
+      sharded += layerMatrices(hidden);
+      replicated += (i === 0 ? 1 : 2) * hidden;
+    }
+    replicated += 2 * hidden * hidden;
+  } else {
+    for (let i = 0; i < layers; i++) {
+      sharded += layerMatrices(i === 0 ? 2 * hidden : hidden);
+      replicated += 3 * hidden;
+    }
+    const aux = c.eagle_config as { use_aux_hidden_state?: unknown } | undefined;
+    if (aux?.use_aux_hidden_state !== false)
+      replicated += 3 * draftField(c, "target_hidden_size", hidden) * hidden;
+    replicated += hidden;
+    const vocab = draftField(c, "vocab_size", target.vocabSize);
+    const draftVocab = draftField(c, "draft_vocab_size", vocab);
+    sharded += draftVocab * hidden;
+    extraBytes += draftVocab * 8;
+  }
+  return {
+    weightBytes: (sharded / tp + replicated) * bytes + extraBytes,
+    kvLayers: layers,
+    sharesEmbeddings: true,
+    sharesLmHead: method === "eagle",
+  };
+}
