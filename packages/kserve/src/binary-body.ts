@@ -9,6 +9,26 @@ export const inferenceHeaderLength = "inference-header-content-length";
 
 const decoder = new TextDecoder();
 
+/** The largest alignment a tensor element needs (INT64, UINT64, FP64: 8 bytes). */
+const tensorAlignment = 8;
+
+/**
+ * Bytes (0-7) a server leaves before a request body so that its binary tail (after the JSON
+ * header whose length `inference-header-content-length` gives) starts on an 8-byte boundary,
+ * where every fixed-size datatype can be viewed in place (datatypes.ts `decodeRaw` copies a
+ * tensor at an odd offset). 0 when the header is missing or not a plain non-negative integer (the
+ * route refuses that itself). The mock's route table hands it to mock-core's body reader.
+ */
+export function binaryTailPadding(
+  headers: Readonly<Record<string, string | readonly string[] | undefined>>,
+): number {
+  const value = headers[inferenceHeaderLength];
+  if (typeof value !== "string") return 0;
+  const length = Number(value);
+  if (!Number.isSafeInteger(length) || length < 0) return 0;
+  return (tensorAlignment - (length % tensorAlignment)) % tensorAlignment;
+}
+
 /** A body split into its JSON part and its binary tail. */
 export interface SplitBody {
   /** The JSON header text. */

@@ -122,6 +122,12 @@ export {
 } from "./platform-auth.js";
 export type { BodyError, MockPlugin, PluginContext } from "./plugin.js";
 export { Readiness, type ReadinessListener } from "./readiness.js";
+export {
+  type BodyPadding,
+  type RequestBodyOptions,
+  type RequestBodyParser,
+  requestBodyParser,
+} from "./request-body.js";
 export { createRequestLogger, type LoggerOption } from "./request-log.js";
 export { sendCanned } from "./rest-host.js";
 export * from "./rest-route-table.js";

@@ -19,6 +19,7 @@ import {
 import { parseJsonBody } from "./json-body.js";
 import { authorize, type PlatformAuth, restDenial } from "./platform-auth.js";
 import type { BodyError, MockPlugin, PluginContext, ResolvedHooks } from "./plugin.js";
+import { requestBodyParser } from "./request-body.js";
 import { hasEmptyParam, type RestRequestHead } from "./rest-route-table.js";
 import type { CannedReply } from "./runtime-catalog.js";
 
@@ -59,6 +60,13 @@ class JsonBodyError extends Error {
     super(detail);
     this.body = body;
   }
+}
+
+/** An `application/json` body as the host parses it: malformed JSON throws {@link JsonBodyError}. */
+function parseJsonOrThrow(bytes: Buffer): unknown {
+  const parsed = parseJsonBody(bytes);
+  if ("error" in parsed) throw new JsonBodyError(parsed.error.detail, bytes);
+  return parsed.body;
 }
 
 /**
@@ -169,18 +177,15 @@ export async function buildRestHost(options: RestHostOptions): Promise<FastifyIn
   const logRequests = logger.isLevelEnabled("info");
   const started = new WeakMap<object, number>();
 
-  // Bodies: JSON content types are parsed (errors go to the runtime's hook); everything else
-  // reaches the route as a Buffer, so a plugin decides what a content type means to its runtime.
+  // Bodies: every body is read by request-body.ts; JSON content types are parsed (errors go to the
+  // runtime's hook); everything else reaches the route as a Buffer, so a plugin decides what a
+  // content type means to its runtime.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_req, body, done) => {
-    const parsed = parseJsonBody(body as Buffer);
-    if ("error" in parsed) {
-      done(new JsonBodyError(parsed.error.detail, body as Buffer), undefined);
-    } else {
-      done(null, parsed.body);
-    }
-  });
-  app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(
+    "application/json",
+    requestBodyParser({ limit: options.bodyLimit, parse: parseJsonOrThrow }),
+  );
+  app.addContentTypeParser("*", requestBodyParser({ limit: options.bodyLimit }));
 
   /** The runtime's 404, or its 405 for a path some other method routes, through the plugin hooks. */
   const unrouted = (request: FastifyRequest, reply: FastifyReply): FastifyReply => {

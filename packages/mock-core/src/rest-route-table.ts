@@ -11,6 +11,7 @@ import type { FaultSpec } from "./fault.js";
 import { parseJsonBody } from "./json-body.js";
 import type { BodyError, PluginContext } from "./plugin.js";
 import type { Readiness } from "./readiness.js";
+import { type BodyPadding, requestBodyParser } from "./request-body.js";
 import { requestHeaders, sendCanned } from "./rest-host.js";
 import type { RuntimeInfo } from "./runtime-catalog.js";
 
@@ -106,6 +107,13 @@ export interface RestRouteTable {
    * bodies are parsed by the host, see {@link RestRouteRequest.body}).
    */
   readonly rawBodies?: boolean;
+  /**
+   * With {@link RestRouteTable.rawBodies}: bytes (0-7) the fastify host leaves before each body, from
+   * the request's headers, so that a part of the body the runtime views as typed arrays starts on
+   * an 8-byte boundary (KServe's binary tensors after their JSON header). Default: none. Hosts
+   * that do not place bodies themselves (msw) ignore it: the bytes are the same either way.
+   */
+  readonly bodyPadding?: BodyPadding;
   /**
    * Runs for every request to one of the table's routes before its body is read (a runtime's own
    * middleware, e.g. vLLM's `--api-key`); a reply answers the request instead of the route.
@@ -483,6 +491,9 @@ class FastifyRouteRequest implements RestRouteRequest {
   }
 }
 
+/** Fastify's default body limit (1 MiB), should the host leave it unset. */
+const defaultBodyLimit = 1024 * 1024;
+
 /**
  * Registers a route table on the runtime's (encapsulated) fastify context: the table's body rule,
  * its `onRequest` middleware, and each route answering through {@link sendRestReply}. With the
@@ -497,13 +508,17 @@ export function registerRestRouteTable(
   const shutdown =
     table.abortOnShutdown && ctx.shutdownSignal ? new ShutdownWatch(ctx.shutdownSignal) : undefined;
   if (table.rawBodies) {
-    const bytes = (_req: FastifyRequest, body: Buffer, done: (e: null, b: Buffer) => void) =>
-      done(null, body);
+    // Every body as bytes, read by request-body.ts with the host's limit (fastify keeps the root's
+    // options on every child context), placed as the table asks.
+    const bytes = requestBodyParser({
+      limit: app.initialConfig.bodyLimit ?? defaultBodyLimit,
+      padding: table.bodyPadding,
+    });
     app.removeAllContentTypeParsers();
     // JSON is named too, though the catch-all would take it: fastify caches the parser it finds
     // for a named type, while every request of the catch-all parses its content type again.
-    app.addContentTypeParser("application/json", { parseAs: "buffer" }, bytes);
-    app.addContentTypeParser("*", { parseAs: "buffer" }, bytes);
+    app.addContentTypeParser("application/json", bytes);
+    app.addContentTypeParser("*", bytes);
   }
   const onRequest = table.onRequest;
   if (onRequest) {

@@ -4,12 +4,15 @@
  */
 import { type BuiltMock, buildMock } from "@servingkit/mock-core";
 import { afterEach, describe, expect, it } from "vitest";
+import { joinBinaryBody } from "../binary-body.js";
 import { kserveMockModule } from "../mock.js";
 import type { KserveRuntime } from "./profiles.js";
+import { closeAll, startKserve } from "./test-mocks.js";
 
 const open: BuiltMock[] = [];
 afterEach(async () => {
   for (const mock of open.splice(0)) await mock.close();
+  await closeAll();
 });
 
 async function mock(
@@ -628,5 +631,74 @@ describe("mlserver metadata versions", () => {
       inputs: [{ name: "input-0", datatype: "FP32", shape: [-1, 4] }],
       outputs: [{ name: "predict", datatype: "INT64", shape: [-1] }],
     });
+  });
+});
+
+// Bodies over real sockets: mock-core request-body.ts reads them, the table asks for its binary
+// tail 8-byte aligned (binary-body.ts binaryTailPadding).
+describe("the Triton mock's body limit", () => {
+  it("is the host's: a larger body is its 413 in Triton's error envelope", async () => {
+    // mock.ts bodyError: over the host's limit, the runtime's internal error with status 413.
+    const mock = await startKserve("triton", {}, { bodyLimit: 1024 });
+    const res = await fetch(`${mock.endpoints.http}/v2/models/simple/infer`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/octet-stream",
+        "inference-header-content-length": "3",
+      },
+      body: "x".repeat(2048),
+    });
+    expect(res.status).toBe(413);
+    expect(Object.keys((await res.json()) as object)).toEqual(["error"]);
+  });
+});
+
+describe("the Triton mock reading large binary bodies", () => {
+  const elements = 128 * 1024 + 3; // FP64: a 1 MiB tensor and a little more
+  const header = (pad: string) => ({
+    inputs: [
+      {
+        name: "INPUT0",
+        shape: [1, elements],
+        datatype: "FP64",
+        parameters: { binary_data_size: elements * 8, pad },
+      },
+    ],
+    outputs: [{ name: "OUTPUT0", parameters: { binary_data: true } }],
+  });
+  const call = async (base: string, seed: number, pad: string) => {
+    const values = Float64Array.from({ length: elements }, (_, i) => seed + i / 4);
+    const { body, jsonLength } = joinBinaryBody(header(pad), [new Uint8Array(values.buffer)]);
+    const res = await fetch(`${base}/v2/models/identity_fp64/infer`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/octet-stream",
+        "inference-header-content-length": String(jsonLength),
+      },
+      body: Buffer.from(body),
+    });
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const length = Number(res.headers.get("inference-header-content-length"));
+    const tail = bytes.slice(length);
+    return { status: res.status, sent: values, got: new Float64Array(tail.buffer) };
+  };
+
+  it("answers every large binary request with its own tensor, one after another and at once", async () => {
+    // kserve-v2.md §2: the binary output is the tensor's bytes; identity gives back the input.
+    const mock = await startKserve("triton");
+    const base = mock.endpoints.http as string;
+    // JSON headers of differing lengths put the tensor at every offset modulo 8.
+    for (let seed = 0; seed < 4; seed++) {
+      const { status, sent, got } = await call(base, seed * 1000, "x".repeat(seed));
+      expect(status).toBe(200);
+      expect(got).toEqual(sent);
+    }
+    const together = await Promise.all(
+      [1, 2, 3, 4, 5].map((seed) => call(base, seed * 7777, "y".repeat(seed))),
+    );
+    for (const { status, sent, got } of together) {
+      expect(status).toBe(200);
+      expect(got).toEqual(sent);
+    }
   });
 });

@@ -16,7 +16,7 @@ import {
   swaggerUiHtml,
 } from "@servingkit/mock-core";
 import type { FastifyInstance } from "fastify";
-import { inferenceHeaderLength, joinPieces } from "../binary-body.js";
+import { binaryTailPadding, inferenceHeaderLength, joinPieces } from "../binary-body.js";
 import { httpDecoupledRefusal, recordedRun } from "./decoupled.js";
 import { InferFault } from "./fault.js";
 import type { RequestedOutput } from "./infer.js";
@@ -29,7 +29,6 @@ import type { KserveMockState } from "./mock-state.js";
 import { type LoadParameters, repositoryNameRefusal } from "./model-control.js";
 import type { MockModel } from "./models.js";
 import type { KserveProfile } from "./profiles.js";
-import { alignedBodyParser } from "./request-body.js";
 import {
   decodeRestRequest,
   type PiecewiseRestReply,
@@ -292,10 +291,9 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
   }
   if (profile.tritonExtensions) tritonExtensionRoutes(options, get, post, resolve);
   if (sharedMemory !== undefined) sharedMemoryRoutes(profile, sharedMemory, get, post);
-  return {
-    routes,
-    rawBodies: true,
-  };
+  // Binary tensors after the JSON header land 8-byte aligned (mock-core's body reader), so every
+  // fixed-size datatype is viewed in place.
+  return { routes, rawBodies: true, bodyPadding: binaryTailPadding };
 }
 
 /** Registers the routes on an encapsulated fastify instance. */
@@ -306,19 +304,10 @@ export function registerRestRoutes(
 ): void {
   const table = kserveRestTable({ ...state, runtime: ctx.runtime });
   registerRestRouteTable(app, ctx, table);
-  // Bodies are read by request-body.ts in place of the table's raw-body parsers (same bytes,
-  // same limits): one copy as they arrive, binary tensors aligned.
-  const parser = alignedBodyParser(app.initialConfig.bodyLimit ?? defaultBodyLimit);
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser("application/json", parser);
-  app.addContentTypeParser("*", parser);
   // The registry holds open descriptors of its regions' shm files: close them with the server.
   const { sharedMemory } = state;
   if (sharedMemory !== undefined) app.addHook("onClose", async () => sharedMemory.close());
 }
-
-/** Fastify's default body limit (1 MiB), should the host leave it unset. */
-const defaultBodyLimit = 1024 * 1024;
 
 const restOutputSlice = (output: RequestedOutput) => restSlice(output.parameters);
 

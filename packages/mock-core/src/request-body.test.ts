@@ -1,0 +1,322 @@
+/**
+ * The one body reader of every mock's fastify host, over real sockets (`node:net` where the
+ * client must lie or leave): the bytes a route sees, their placement, and the answers to bodies
+ * the host cannot use. Error codes are fastify's (lib/content-type-parser.js `rawBody`, which the
+ * reader keeps word for word); the REST host maps them (rest-host.ts error handler): too large →
+ * the runtime's `bodyError` hook, any other 4xx → its `errorBody` hook. What Node's HTTP parser
+ * refuses before fastify sees a byte is Node's own `400 Bad Request` (http server `clientError`).
+ */
+import { once } from "node:events";
+import { connect } from "node:net";
+import Fastify, { type FastifyInstance } from "fastify";
+import { afterEach, describe, expect, it } from "vitest";
+import { type BuiltMock, buildMock, type RunningMock, startMock } from "./mock.js";
+import type { MockPlugin } from "./plugin.js";
+import { requestBodyParser } from "./request-body.js";
+import { registerRestRouteTable } from "./rest-route-table.js";
+
+const apps: FastifyInstance[] = [];
+const mocks: RunningMock[] = [];
+const built: BuiltMock[] = [];
+afterEach(async () => {
+  const open = [...apps.splice(0), ...mocks.splice(0), ...built.splice(0)];
+  await Promise.all(open.map((m) => m.close()));
+});
+
+/** A bare fastify app whose catch-all parser is the reader; the route echoes what it got. */
+async function echoApp(limit: number, padding?: (headers: object) => number): Promise<number> {
+  const app = Fastify();
+  apps.push(app);
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", requestBodyParser({ limit, padding }));
+  app.post("/", async (request) => {
+    const body = request.body as Buffer;
+    const head = Number(request.headers["x-head"] ?? 0);
+    return { text: body.toString("latin1"), tailOffset: (body.byteOffset + head) % 8 };
+  });
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  return (app.server.address() as { port: number }).port;
+}
+
+/**
+ * Writes `parts` to a fresh connection one event-loop turn apart (so the server reads them as
+ * separate chunks), then half-closes (`end`) or, with `destroy`, drops the connection; resolves
+ * with everything the server wrote before closing its side.
+ */
+async function raw(
+  port: number,
+  parts: readonly string[],
+  options: { readonly destroy?: boolean; readonly keepOpen?: boolean } = {},
+): Promise<string> {
+  const socket = connect(port, "127.0.0.1");
+  await once(socket, "connect");
+  let got = "";
+  socket.setEncoding("latin1");
+  socket.on("data", (d: string) => {
+    got += d;
+  });
+  socket.on("error", () => {});
+  const closed = once(socket, "close");
+  for (const part of parts) {
+    socket.write(part);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  if (options.destroy) {
+    socket.destroy();
+    return got;
+  }
+  if (!options.keepOpen) socket.end();
+  else setTimeout(() => socket.end(), 200);
+  await closed;
+  return got;
+}
+
+/** The status line and body of each HTTP/1.1 answer in `wire`, in order. */
+function answers(wire: string): { status: number; body: string }[] {
+  const found: { status: number; body: string }[] = [];
+  let rest = wire;
+  while (rest.startsWith("HTTP/1.1 ")) {
+    const end = rest.indexOf("\r\n\r\n");
+    const head = rest.slice(0, end);
+    const status = Number(head.slice(9, 12));
+    const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+    found.push({ status, body: rest.slice(end + 4, end + 4 + length) });
+    rest = rest.slice(end + 4 + length);
+  }
+  return found;
+}
+
+function post(headers: string, body = ""): string {
+  return `POST / HTTP/1.1\r\nHost: x\r\n${headers}\r\n${body}`;
+}
+
+describe("requestBodyParser", () => {
+  it("hands the route the bytes sent, with and without Content-Length, across many reads", async () => {
+    const port = await echoApp(1024);
+    const text = "abcdefghijklmnopqrstuvwxyz";
+    const sized = answers(
+      await raw(port, [
+        post(`Content-Length: ${text.length}\r\n`),
+        "abcdefgh",
+        "ijklmnopqrstuvwxyz",
+      ]),
+    );
+    expect(sized).toHaveLength(1);
+    expect(JSON.parse(sized[0]?.body ?? "")).toEqual({ text, tailOffset: 0 });
+    const chunked = answers(
+      await raw(port, [
+        post("Transfer-Encoding: chunked\r\n"),
+        "8\r\nabcdefgh\r\n",
+        "12\r\nijklmnopqrstuvwxyz\r\n",
+        "0\r\n\r\n",
+      ]),
+    );
+    expect(JSON.parse(chunked[0]?.body ?? "")).toEqual({ text, tailOffset: 0 });
+  });
+
+  it("places the body so that the bytes after `padding`'s header land 8-byte aligned", async () => {
+    // kserve-v2.md §2: binary tensors follow a JSON header; the runtime views them in place.
+    const port = await echoApp(1024, (headers) => {
+      const head = Number((headers as Record<string, string>)["x-head"]);
+      return (8 - (head % 8)) % 8;
+    });
+    for (const head of [0, 1, 3, 5, 8, 13]) {
+      const text = `${"j".repeat(head)}tensor-bytes`;
+      for (const framing of ["sized", "chunked"]) {
+        const request =
+          framing === "sized"
+            ? [post(`X-Head: ${head}\r\nContent-Length: ${text.length}\r\n`, text)]
+            : [
+                post(`X-Head: ${head}\r\nTransfer-Encoding: chunked\r\n`),
+                `3\r\n${text.slice(0, 3)}\r\n`,
+                `${(text.length - 3).toString(16)}\r\n${text.slice(3)}\r\n0\r\n\r\n`,
+              ];
+        const [answer] = answers(await raw(port, request));
+        expect(JSON.parse(answer?.body ?? "")).toEqual({ text, tailOffset: 0 });
+      }
+    }
+  });
+
+  it("hands the route parse(bytes), and a parse error to fastify's error handler", async () => {
+    const app = Fastify();
+    apps.push(app);
+    app.removeAllContentTypeParsers();
+    const parse = (bytes: Buffer) => {
+      if (bytes.length === 0) throw Object.assign(new Error("empty"), { statusCode: 418 });
+      return bytes.toString("utf8").toUpperCase();
+    };
+    app.addContentTypeParser("*", requestBodyParser({ limit: 64, parse }));
+    app.post("/", async (request) => ({ body: request.body }));
+    const parsed = await app.inject({ method: "POST", url: "/", payload: "abc" });
+    expect(parsed.json()).toEqual({ body: "ABC" });
+    const refused = await app.inject({
+      method: "POST",
+      url: "/",
+      payload: "",
+      headers: { "content-type": "text/plain" },
+    });
+    expect([refused.statusCode, refused.json().message]).toEqual([418, "empty"]);
+  });
+});
+
+/** fastify.js `defaultClientErrorHandler`: its body for a request Node's parser refused. */
+const clientError = '{"error":"Bad Request","message":"Client Error","statusCode":400}';
+
+/** What the test runtime's hooks answer, so each test sees which hook the host chose. */
+const hooks: Pick<MockPlugin, "bodyError" | "errorBody"> = {
+  bodyError: (error) => ({ status: 413, body: `bodyError ${error.kind}` }),
+  errorBody: (status, message) => ({ status, body: `errorBody ${status} ${message}` }),
+};
+
+/** A plugin whose raw-body table echoes the bytes, and a JSON route through the host parser. */
+function bodiesPlugin(called: () => void): MockPlugin {
+  return {
+    name: "bodies",
+    ...hooks,
+    async rest(app, ctx) {
+      app.post("/json", async (request) => ({ got: request.body ?? null }));
+      await app.register(async (child) =>
+        registerRestRouteTable(child, ctx, {
+          rawBodies: true,
+          routes: [
+            {
+              method: "POST",
+              path: "/",
+              handle: (request) => {
+                called();
+                return { status: 200, body: `got ${(request.body as Buffer).toString("latin1")}` };
+              },
+            },
+          ],
+        }),
+      );
+    },
+  };
+}
+
+/** A running mock with {@link bodiesPlugin}, and how often its raw-body route ran. */
+async function host(bodyLimit: number): Promise<{ port: number; calls: () => number }> {
+  let calls = 0;
+  const plugin = bodiesPlugin(() => {
+    calls += 1;
+  });
+  const mock = await startMock({
+    runtime: "ovms",
+    host: "127.0.0.1",
+    httpPort: 0,
+    grpcPort: 0,
+    bodyLimit,
+    plugins: [plugin],
+  });
+  mocks.push(mock);
+  return { port: Number(new URL(mock.endpoints.http as string).port), calls: () => calls };
+}
+
+describe("the REST host's answers to bodies it cannot use", () => {
+  it("a body of announced size over the limit: the runtime's bodyError hook (too-large)", async () => {
+    // fastify FST_ERR_CTP_BODY_TOO_LARGE, checked against Content-Length before a byte is read.
+    const { port, calls } = await host(8);
+    const wire = await raw(port, [post("Content-Length: 9\r\n", "123456789")]);
+    expect(answers(wire)[0]).toEqual({ status: 413, body: "bodyError too-large" });
+    expect(calls()).toBe(0);
+  });
+
+  it("a chunked body (no length) that grows past the limit: the same too-large answer", async () => {
+    // fastify FST_ERR_CTP_BODY_TOO_LARGE, counted as the chunks arrive.
+    const { port, calls } = await host(8);
+    const wire = await raw(port, [
+      post("Transfer-Encoding: chunked\r\n"),
+      "5\r\n12345\r\n",
+      "5\r\n67890\r\n",
+      "0\r\n\r\n",
+    ]);
+    expect(answers(wire)[0]).toEqual({ status: 413, body: "bodyError too-large" });
+    expect(calls()).toBe(0);
+  });
+
+  it("a JSON body over the limit on the host's own JSON parser: the same too-large answer", async () => {
+    const { port } = await host(8);
+    const json = '{"a":"123456789"}';
+    const wire = await raw(port, [
+      `POST /json HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${json.length}\r\n\r\n${json}`,
+    ]);
+    expect(answers(wire)[0]).toEqual({ status: 413, body: "bodyError too-large" });
+  });
+
+  it("a chunked body within the limit reaches the route whole", async () => {
+    const { port } = await host(64);
+    const wire = await raw(port, [
+      post("Transfer-Encoding: chunked\r\n"),
+      "5\r\n12345\r\n",
+      "4\r\n6789\r\n",
+      "0\r\n\r\n",
+    ]);
+    expect(answers(wire)).toEqual([{ status: 200, body: "got 123456789" }]);
+  });
+
+  it("Content-Length shorter than the bytes sent: the route gets that many, the rest is a 400", async () => {
+    // Node's HTTP parser reads exactly Content-Length bytes; what follows must be the next
+    // request, and bytes that are not one are a parse error: fastify's defaultClientErrorHandler
+    // answers it with its own 400 JSON and closes the connection.
+    const { port } = await host(64);
+    const wire = await raw(port, [post("Content-Length: 4\r\n", "1234"), "567890\r\n\r\n"]);
+    expect(answers(wire)).toEqual([
+      { status: 200, body: "got 1234" },
+      { status: 400, body: clientError },
+    ]);
+  });
+
+  it("Content-Length longer than the bytes sent (a truncated body): the route never runs", async () => {
+    // The client half-closes mid-body: llhttp calls the end of input an error (invalid EOF state)
+    // and fastify's defaultClientErrorHandler answers; nothing reaches the route or its hooks.
+    const { port, calls } = await host(64);
+    const wire = await raw(port, [post("Content-Length: 10\r\n", "12345")]);
+    expect(answers(wire)).toEqual([{ status: 400, body: clientError }]);
+    expect(calls()).toBe(0);
+  });
+
+  it("a chunked body cut before its last chunk: the route never runs", async () => {
+    const { port, calls } = await host(64);
+    const wire = await raw(port, [post("Transfer-Encoding: chunked\r\n"), "5\r\n12345\r\n"]);
+    expect(answers(wire)).toEqual([{ status: 400, body: clientError }]);
+    expect(calls()).toBe(0);
+  });
+
+  it("a body whose length differs from Content-Length once read: the errorBody hook's 400", async () => {
+    // fastify FST_ERR_CTP_INVALID_CONTENT_LENGTH ("Request body size did not match
+    // Content-Length", 400), which a socket never shows (Node's parser frames by the header) but an
+    // injected request or a decoding preParsing stream can: the host hands it to errorBody.
+    const mock = await buildMock({ runtime: "ovms", plugins: [bodiesPlugin(() => {})] });
+    built.push(mock);
+    for (const length of ["9", "3"]) {
+      const res = await mock.http.inject({
+        method: "POST",
+        url: "/",
+        payload: "12345",
+        headers: { "content-length": length },
+      });
+      expect([res.statusCode, res.body]).toEqual([
+        400,
+        "errorBody 400 Request body size did not match Content-Length",
+      ]);
+    }
+  });
+
+  it("an upload the client drops mid-body: the route never runs and the host keeps serving", async () => {
+    const { port, calls } = await host(1 << 20);
+    await raw(port, [post("Content-Length: 100000\r\n", "x".repeat(50_000))], { destroy: true });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(calls()).toBe(0);
+    const wire = await raw(port, [post("Content-Length: 2\r\n", "ok")]);
+    expect(answers(wire)).toEqual([{ status: 200, body: "got ok" }]);
+  });
+
+  it("a Content-Length that is not a number: fastify's client-error 400 before any route or hook", async () => {
+    // llhttp refuses it (HPE_INVALID_CONTENT_LENGTH) before a request exists: fastify's
+    // defaultClientErrorHandler answers, never the runtime's hooks.
+    const { port, calls } = await host(64);
+    const wire = await raw(port, [post("Content-Length: ten\r\n", "1234567890")]);
+    expect(answers(wire)).toEqual([{ status: 400, body: clientError }]);
+    expect(calls()).toBe(0);
+  });
+});

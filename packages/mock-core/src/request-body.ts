@@ -1,0 +1,151 @@
+/**
+ * How every mock's fastify host reads a request body: into one buffer sized by `Content-Length`
+ * as the chunks arrive (a body sent chunked, with no length, is gathered and copied once at its
+ * end), optionally placed a few bytes past an 8-byte boundary so that a part of it a runtime
+ * views as typed arrays starts aligned (the KServe binary tensor extension: tensors after an
+ * `Inference-Header-Content-Length` JSON header).
+ *
+ * Fastify's own buffer parser (`parseAs: "buffer"`) gathers the chunks and copies them into a
+ * fresh buffer after the last byte (a 16 MiB tensor: one 16 MiB copy on the answer's critical
+ * path); this one makes the same single copy, spread over the upload. Limits and refusals are
+ * fastify's, word for word, so the hosts answer them as before: `FST_ERR_CTP_BODY_TOO_LARGE`
+ * (413) when `Content-Length` or the bytes received pass the body limit,
+ * `FST_ERR_CTP_INVALID_CONTENT_LENGTH` (400) when the bytes received differ from
+ * `Content-Length`, and a stream error (an aborted upload) with status 400 unless it has one.
+ */
+import type { IncomingHttpHeaders } from "node:http";
+import { errorCodes, type FastifyRequest } from "fastify";
+
+/**
+ * Bytes (0-7) to leave before a body so that a part of it lands on an 8-byte boundary, chosen
+ * from the request's headers before any byte is read.
+ */
+export type BodyPadding = (headers: IncomingHttpHeaders) => number;
+
+/**
+ * What a fastify content-type parser without `parseAs` receives as its payload: the request
+ * stream (fastify's `preParsing` hooks may set `receivedEncodedLength` on a decoding stream).
+ */
+export type BodyStream = NodeJS.ReadableStream & { readonly receivedEncodedLength?: number };
+
+/** The callback of a fastify content-type parser. */
+export type BodyDone = (error: Error | null, body?: unknown) => void;
+
+/** A fastify content-type parser for `addContentTypeParser(type, parser)` (no `parseAs`). */
+export type RequestBodyParser = (
+  request: FastifyRequest,
+  payload: BodyStream,
+  done: BodyDone,
+) => void;
+
+/** Options of {@link requestBodyParser}. */
+export interface RequestBodyOptions {
+  /** Largest accepted body in bytes (the host's `bodyLimit`). */
+  readonly limit: number;
+  /** Bytes to leave before the body (default: none; the body starts 8-byte aligned). */
+  readonly padding?: BodyPadding | undefined;
+  /**
+   * Turns the bytes into the body a route sees (default: the bytes); a thrown error is handed to
+   * fastify as the parser's error (e.g. malformed JSON for the host's `bodyError` hook).
+   */
+  readonly parse?: ((bytes: Buffer) => unknown) | undefined;
+}
+
+/**
+ * `length` bytes starting `pad` bytes past an 8-byte boundary: Node's `allocUnsafe` hands out
+ * 8-aligned slices of its pool (small sizes) or buffers of their own (large ones).
+ */
+function alignedBuffer(pad: number, length: number): Buffer {
+  return pad === 0 ? Buffer.allocUnsafe(length) : Buffer.allocUnsafe(pad + length).subarray(pad);
+}
+
+/** The padding as a whole number of bytes 0-7, whatever the function answered. */
+function padOf(padding: BodyPadding | undefined, headers: IncomingHttpHeaders): number {
+  if (padding === undefined) return 0;
+  const pad = padding(headers);
+  return Number.isInteger(pad) && pad > 0 ? pad % 8 : 0;
+}
+
+/**
+ * A fastify content-type parser that reads the body as described above and hands the route
+ * `options.parse(bytes)` (or the bytes). One body read for every mock: the REST host's JSON and
+ * catch-all parsers and the raw-body route tables use it.
+ */
+export function requestBodyParser(options: RequestBodyOptions): RequestBodyParser {
+  const { limit, padding, parse } = options;
+  return (request, payload, done) => {
+    const headers = request.headers;
+    const declared = Number(headers["content-length"]);
+    if (declared > limit) {
+      done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+      return;
+    }
+    // Node's parser refuses a Content-Length that is not a plain decimal number before any route
+    // runs; a request without one (chunked) reads NaN here.
+    const sized = declared >= 0;
+    const pad = padOf(padding, headers);
+    // A body of announced size is copied in as it comes; a chunked one is gathered first.
+    const target = sized ? alignedBuffer(pad, declared) : undefined;
+    const chunks: Buffer[] | undefined = sized ? undefined : [];
+    let received = 0;
+    const stop = () => {
+      payload.removeListener("data", onData);
+      payload.removeListener("end", onEnd);
+      payload.removeListener("error", onEnd);
+    };
+    function onData(data: Buffer | string) {
+      const chunk = typeof data === "string" ? Buffer.from(data) : data;
+      const at = received;
+      received += chunk.byteLength;
+      if (received > limit || (payload.receivedEncodedLength ?? 0) > limit) {
+        stop();
+        done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+        return;
+      }
+      if (target === undefined) chunks?.push(chunk);
+      else if (received <= target.byteLength) target.set(chunk, at);
+    }
+    function onEnd(error?: Error & { statusCode?: number }) {
+      stop();
+      if (error) {
+        if (!(typeof error.statusCode === "number" && error.statusCode >= 400)) {
+          error.statusCode = 400;
+        }
+        done(error);
+        return;
+      }
+      if (sized && (payload.receivedEncodedLength || received) !== declared) {
+        done(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
+        return;
+      }
+      const bytes = target ?? joined(chunks ?? [], pad, received);
+      if (parse === undefined) {
+        done(null, bytes);
+        return;
+      }
+      let body: unknown;
+      try {
+        body = parse(bytes);
+      } catch (parseError) {
+        done(parseError as Error);
+        return;
+      }
+      done(null, body);
+    }
+    payload.on("data", onData);
+    payload.on("end", onEnd);
+    payload.on("error", onEnd);
+    payload.resume();
+  };
+}
+
+/** The gathered chunks of a body sent without a length, copied once into an aligned buffer. */
+function joined(chunks: readonly Buffer[], pad: number, length: number): Buffer {
+  const body = alignedBuffer(pad, length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
