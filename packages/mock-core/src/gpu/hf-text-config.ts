@@ -66,6 +66,22 @@ export const transformersTextConfigDefaults: Readonly<Record<string, ConfigObjec
   },
 };
 
+/**
+ * Class defaults of the vision-encoder fields a weight count reads, by `model_type`:
+ * transformers configuration_siglip.py SiglipVisionConfig (Gemma 3's `vision_config`, which
+ * leaves `num_channels` to it).
+ */
+export const transformersVisionConfigDefaults: Readonly<Record<string, ConfigObject>> = {
+  siglip_vision_model: {
+    hidden_size: 768,
+    intermediate_size: 3072,
+    num_hidden_layers: 12,
+    num_channels: 3,
+    image_size: 224,
+    patch_size: 16,
+  },
+};
+
 /** `value` when it is a JSON object (not an array or null), else undefined. */
 function objectOf(value: unknown): ConfigObject | undefined {
   return typeof value === "object" && value !== null && !Array.isArray(value)

@@ -8,7 +8,12 @@ import {
   kvCacheLayout,
   kvCapacity,
 } from "./kv-capacity.js";
-import { modelProfileFromConfig, modelProfiles, withoutSlidingWindow } from "./model-profiles.js";
+import {
+  modelProfileFromConfig,
+  modelProfiles,
+  parameterCount,
+  withoutSlidingWindow,
+} from "./model-profiles.js";
 import {
   gemma3_1bConfig,
   gemma3_4bItConfig,
@@ -322,11 +327,14 @@ describe("KV capacity of Gemma 3 configs that leave fields to transformers' defa
   // The real google/gemma-3-4b-it and -27b-it config.json files (sliding-window-configs.ts), read
   // with Gemma3TextConfig's defaults as vLLM reads them (hf-text-config.ts). We found no public
   // vLLM log for them on an H100, so these are the numbers our formula gives (weights of the
-  // language model only: the SigLIP vision tower vLLM also loads is not counted).
+  // language model and of the SigLIP vision tower and projector vLLM loads with it; the profiling
+  // run's image encoder activations are not modelled).
 
   it("gemma-3-4b-it on an H100: 29 sliding + 5 full layers in groups of 5, 131,072 tokens long", () => {
     const model = modelProfileFromConfig(gemma3_4bItConfig);
     const capacity = kvCapacity({ device: h100, model });
+    // The vision side's 419,816,304 bf16 parameters count with the language model's weights.
+    expect(capacity.weightBytes).toBe((parameterCount(model) + 419_816_304) * 2);
     // max_model_len: Gemma3TextConfig's max_position_embeddings (vLLM skips the rope factor for
     // gemma3, _get_and_verify_max_len).
     expect(capacity.maxModelLen).toBe(131_072);
@@ -342,10 +350,10 @@ describe("KV capacity of Gemma 3 configs that leave fields to transformers' defa
     // One layer's page: 2 × 4 KV heads × 256 × 2 B × 16 tokens = 64 KiB; a pool block 5 pages.
     expect(capacity.numBlocks).toBe(Math.floor(capacity.availableKvBytes / (5 * 65_536)));
     expect(capacity.logLines).toEqual([
-      "Available KV cache memory: 61.99 GiB",
+      "Available KV cache memory: 61.20 GiB",
       "Add 1 padding layers, may waste at most 3.45% KV cache memory",
-      "GPU KV cache size: 464,256 tokens",
-      "Maximum concurrency for 131,072 tokens per request: 17.43x",
+      "GPU KV cache size: 458,400 tokens",
+      "Maximum concurrency for 131,072 tokens per request: 17.21x",
       "Chunked prefill is enabled with max_num_batched_tokens=8192.",
     ]);
   });
@@ -357,10 +365,10 @@ describe("KV capacity of Gemma 3 configs that leave fields to transformers' defa
     });
     expect(capacity.layout).toMatchObject({ groupSize: 10, fullGroups: 1, slidingGroups: 6 });
     expect(capacity.logLines).toEqual([
-      "Available KV cache memory: 18.39 GiB",
+      "Available KV cache memory: 17.60 GiB",
       "Add 8 padding layers, may waste at most 15.38% KV cache memory",
-      "GPU KV cache size: 34,432 tokens",
-      "Maximum concurrency for 131,072 tokens per request: 1.29x",
+      "GPU KV cache size: 32,944 tokens",
+      "Maximum concurrency for 131,072 tokens per request: 1.24x",
       "Chunked prefill is enabled with max_num_batched_tokens=8192.",
     ]);
   });

@@ -8,6 +8,7 @@
 import type { DeviceProfile } from "./device-profiles.js";
 import {
   bytesPerElement,
+  encoderWeightBytesPerGpu,
   kvBytesPerToken,
   type ModelProfile,
   slidingLayerCount,
@@ -182,7 +183,10 @@ function withDraftLayers(model: ModelProfile, extra: number): ModelProfile {
 export interface KvCapacity {
   /** total memory × utilization, rounded up as vLLM does. */
   readonly requestedBytes: number;
-  /** Weights on each GPU (the target's, plus the drafter's when there is one). */
+  /**
+   * Weights on each GPU: the target's language model, its vision encoder when it has one, and the
+   * drafter's when there is one.
+   */
   readonly weightBytes: number;
   /** Estimated activation peak of the profiling forward pass and sampler run. */
   readonly activationPeakBytes: number;
@@ -275,7 +279,10 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
     throw new RangeError("maxModelLen must be a positive integer");
 
   const requestedBytes = Math.ceil(device.memoryBytes * utilization);
-  const weightBytes = weightBytesPerGpu(target, tp) + (drafter?.weightBytes ?? 0);
+  const weightBytes =
+    weightBytesPerGpu(target, tp) +
+    encoderWeightBytesPerGpu(target, tp) +
+    (drafter?.weightBytes ?? 0);
   const activationPeakBytes = activationPeakEstimate(target, maxNumBatchedTokens, maxNumSeqs, tp);
   const overheadBytes = options.overheadBytes ?? defaultOverheadBytes;
   const availableKvBytes = requestedBytes - weightBytes - activationPeakBytes - overheadBytes;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  encoderWeightBytesPerGpu,
   kvBytesPerToken,
   modelProfile,
   modelProfileFromConfig,
@@ -171,10 +172,12 @@ describe("modelProfileFromConfig with a multimodal config (text_config)", () => 
   };
 
   it("reads the language model's fields from text_config, name and dtype from the top", () => {
-    const profile = modelProfileFromConfig(multimodal);
+    const { encoderParameters, ...profile } = modelProfileFromConfig(multimodal);
     expect(profile).toEqual({
       ...modelProfileFromConfig({ ...text, torch_dtype: "bfloat16" }, "google/gemma-3-4b-it"),
     });
+    // The vision tower's parameters ride beside (SigLIP defaults fill what vision_config omits).
+    expect(encoderParameters).toBeGreaterThan(0);
     expect(profile.name).toBe("google/gemma-3-4b-it");
     expect(profile.layers).toBe(34);
     expect(profile.hiddenSize).toBe(2560);
@@ -244,10 +247,14 @@ describe("modelProfileFromConfig with transformers' class defaults", () => {
       maxPositionEmbeddings: 131_072,
       slidingWindow: 1024,
       slidingLayers: 29,
+      encoderParameters: 419_816_304,
     });
-    // The model card's 4.3B parameters include the SigLIP vision tower (about 0.42B), which the
-    // profile of the language model does not count.
+    // The model card's 4.3B parameters: 3.88B of language model, 0.42B of SigLIP encoder (27
+    // layers of width 1152, 4,096 patches of 14 × 14 at 896 px) and projector (1152 × 2560).
     expect(parameterCount(model) / 1e9).toBeCloseTo(3.88, 2);
+    expect((parameterCount(model) + 419_816_304) / 1e9).toBeCloseTo(4.3, 2);
+    expect(encoderWeightBytesPerGpu(model, 2)).toBe(419_816_304);
+    expect(encoderWeightBytesPerGpu(modelProfiles["llama-3.1-8b"])).toBe(0);
     // KV per token: 2 × 34 layers × 4 KV heads × 256 × 2 B = 136 KiB (before the window).
     expect(kvBytesPerToken(model)).toBe(2 * 34 * 4 * 256 * 2);
   });
@@ -264,8 +271,26 @@ describe("modelProfileFromConfig with transformers' class defaults", () => {
       tieWordEmbeddings: true,
       slidingLayers: 62 - Math.floor(62 / 6),
     });
-    // Model card: 27.4B with the vision tower (≈ 0.42B) → ≈ 27.0B for the language model.
+    // Model card: 27.4B with the vision tower and its wider projector (1152 × 5376).
     expect(parameterCount(model) / 1e9).toBeCloseTo(27.01, 2);
+    expect(model.encoderParameters).toBe(419_816_304 - 1152 * 2560 + 1152 * 5376);
+    expect((parameterCount(model) + (model.encoderParameters ?? 0)) / 1e9).toBeCloseTo(27.43, 2);
+  });
+
+  it("counts the vision side of Gemma 3 only (other encoders, or SigLIP with its head, are not)", () => {
+    const vision = gemma3_4bItConfig.vision_config;
+    const other = { ...gemma3_4bItConfig, vision_config: { ...vision, model_type: "clip" } };
+    const headed = { ...gemma3_4bItConfig, vision_config: { ...vision, vision_use_head: true } };
+    const llava = { ...gemma3_4bItConfig, model_type: "llava" };
+    for (const config of [other, headed, llava])
+      expect(modelProfileFromConfig(config).encoderParameters).toBeUndefined();
+    // configuration_siglip.py SiglipVisionConfig: patch 16 at 224 px, 12 layers of 768 / 3072.
+    const defaults = modelProfileFromConfig({ ...gemma3_4bItConfig, vision_config: {} });
+    const h = 768;
+    const layer = 4 * (h * h + h) + 2 * h * 3072 + 3072 + h + 4 * h;
+    expect(defaults.encoderParameters).toBe(
+      3 * 16 * 16 * h + h + 196 * h + 12 * layer + 2 * h + h * 2560 + h,
+    );
   });
 
   it("ties gemma-3-1b-it's embeddings (no tie_word_embeddings in its config: the class says true)", () => {

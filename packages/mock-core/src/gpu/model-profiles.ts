@@ -3,7 +3,7 @@
  * about layers, widths, heads and dtype. Parameter count, weight bytes and KV bytes per token
  * follow from these numbers, so a model is data and the arithmetic lives here once.
  */
-import { hfTextConfig } from "./hf-text-config.js";
+import { hfTextConfig, transformersVisionConfigDefaults } from "./hf-text-config.js";
 
 /** Bytes per element of the dtypes a `config.json` names. */
 const dtypeBytes: Record<string, number> = {
@@ -48,6 +48,12 @@ export interface ModelProfile {
    * sequence); absent = all of them (Mistral-7B-v0.1). Gemma 3: 5 of every 6.
    */
   readonly slidingLayers?: number;
+  /**
+   * Parameters of a multimodal model's vision encoder and projector, which vLLM loads beside the
+   * language model (their weights take memory before the KV cache is sized; they do no work per
+   * generated token). Absent for a text-only model or an encoder we do not count.
+   */
+  readonly encoderParameters?: number;
 }
 
 /** Layers of `model` that use the sliding window: 0 without one. */
@@ -131,7 +137,47 @@ export function layerParameterCount(model: ModelProfile): number {
   return parameterCount(model) - model.vocabSize * model.hiddenSize - lmHead;
 }
 
-/** Bytes of weights on each GPU with tensor parallelism `tp` (weights are sharded evenly). */
+/**
+ * Bytes of a multimodal model's vision encoder and projector on each GPU (0 for a text-only
+ * model), split over `tp` as vLLM shards the encoder's linear layers by default.
+ */
+export function encoderWeightBytesPerGpu(model: ModelProfile, tp = 1): number {
+  return ((model.encoderParameters ?? 0) * bytesPerElement(model)) / tp;
+}
+
+/**
+ * Parameters of Gemma 3's vision side (top-level `model_type` "gemma3"): the SigLIP encoder of
+ * `vision_config` without its pooling head (`vision_use_head` false), as transformers and vLLM
+ * build it (modeling_siglip.py / vllm siglip.py: patch convolution with bias, one position
+ * embedding per patch, per layer q/k/v/out projections and a two-matrix MLP with biases and two
+ * LayerNorms, a final LayerNorm), plus Gemma3MultiModalProjector's input projection (vision width
+ * × text width) and its RMSNorm. Fields left out take SiglipVisionConfig's defaults. Undefined for
+ * other models: their encoders are not counted.
+ */
+function gemma3EncoderParameters(
+  top: Record<string, unknown>,
+  textHidden: number,
+): number | undefined {
+  const raw = top.vision_config;
+  if (top.model_type !== "gemma3" || typeof raw !== "object" || raw === null) return undefined;
+  const vision = raw as Record<string, unknown>;
+  if ((vision.model_type ?? "siglip_vision_model") !== "siglip_vision_model") return undefined;
+  if (vision.vision_use_head === true) return undefined;
+  const v = { ...transformersVisionConfigDefaults.siglip_vision_model, ...vision };
+  const h = requireNumber(v, "hidden_size");
+  const i = requireNumber(v, "intermediate_size");
+  const patch = requireNumber(v, "patch_size");
+  const patches = (requireNumber(v, "image_size") / patch) ** 2;
+  const perLayer = 4 * (h * h + h) + (h * i + i) + (i * h + h) + 2 * 2 * h;
+  const embeddings = requireNumber(v, "num_channels") * patch * patch * h + h + patches * h;
+  const encoder = embeddings + requireNumber(v, "num_hidden_layers") * perLayer + 2 * h;
+  return encoder + h * textHidden + h;
+}
+
+/**
+ * Bytes of the language model's weights on each GPU with tensor parallelism `tp` (sharded
+ * evenly); the vision side is {@link encoderWeightBytesPerGpu}.
+ */
 export function weightBytesPerGpu(model: ModelProfile, tp = 1): number {
   return (parameterCount(model) * bytesPerElement(model)) / tp;
 }
@@ -199,6 +245,7 @@ export function modelProfileFromConfig(config: unknown, name = "model"): ModelPr
     throw new TypeError(`config.json: unsupported torch_dtype "${dtype}"`);
   const layers = requireNumber(c, "num_hidden_layers");
   const sliding = readSlidingWindow(c, layers);
+  const encoder = gemma3EncoderParameters(top, hiddenSize);
   return {
     name:
       typeof top._name_or_path === "string" && top._name_or_path !== "" ? top._name_or_path : name,
@@ -216,6 +263,7 @@ export function modelProfileFromConfig(config: unknown, name = "model"): ModelPr
     tieWordEmbeddings: (c.tie_word_embeddings ?? top.tie_word_embeddings) === true,
     maxPositionEmbeddings: requireNumber(c, "max_position_embeddings"),
     ...sliding,
+    ...(encoder === undefined ? {} : { encoderParameters: encoder }),
   };
 }
 

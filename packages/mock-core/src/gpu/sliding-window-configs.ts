@@ -49,7 +49,7 @@ export const gemma3_1bConfig = {
 } as const;
 
 /**
- * google/gemma-3-4b-it config.json (its architecture fields; the vision tower's left out): the
+ * google/gemma-3-4b-it config.json (its architecture fields, the SigLIP vision tower's included): the
  * `text_config` names only what differs from Gemma3TextConfig's defaults, so heads (8), KV heads
  * (4), head_dim (256), vocab_size (262,208), max_position_embeddings (131,072),
  * sliding_window_pattern (6) and tie_word_embeddings (true) come from the class.
@@ -66,10 +66,20 @@ export const gemma3_4bItConfig = {
     sliding_window: 1024,
   },
   torch_dtype: "bfloat16",
+  vision_config: {
+    hidden_size: 1152,
+    image_size: 896,
+    intermediate_size: 4304,
+    model_type: "siglip_vision_model",
+    num_attention_heads: 16,
+    num_hidden_layers: 27,
+    patch_size: 14,
+    vision_use_head: false,
+  },
 } as const;
 
 /**
- * google/gemma-3-27b-it config.json (architecture fields; vision tower left out): heads, KV
+ * google/gemma-3-27b-it config.json (architecture fields, vision tower included): heads, KV
  * heads and head_dim given, vocab_size, max_position_embeddings, sliding_window_pattern and
  * tie_word_embeddings left to Gemma3TextConfig's defaults.
  */
@@ -89,4 +99,14 @@ export const gemma3_27bItConfig = {
     sliding_window: 1024,
   },
   torch_dtype: "bfloat16",
+  vision_config: {
+    hidden_size: 1152,
+    image_size: 896,
+    intermediate_size: 4304,
+    model_type: "siglip_vision_model",
+    num_attention_heads: 16,
+    num_hidden_layers: 27,
+    patch_size: 14,
+    vision_use_head: false,
+  },
 } as const;
