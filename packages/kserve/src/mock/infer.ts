@@ -117,7 +117,16 @@ export function checkRequest(
   for (const tensor of request.inputs) {
     const spec = model.inputs.find((s) => s.name === tensor.name);
     if (!spec) {
-      throw m.unexpectedInput(model.name, tensor.name, model.inputs.length, request.inputs.length);
+      // The first model input the request lacks: what a server that looks the model's inputs up
+      // in the request (OVMS) names instead of the stranger.
+      const absent = model.inputs.find((s) => !request.inputs.some((t) => t.name === s.name));
+      throw m.unexpectedInput(
+        model.name,
+        tensor.name,
+        model.inputs.length,
+        request.inputs.length,
+        absent?.name,
+      );
     }
     if (profile.checksDatatypes && tensor.datatype !== spec.datatype) {
       throw m.wrongDatatype(model.name, tensor.name, spec.datatype, tensor.datatype, request.id);

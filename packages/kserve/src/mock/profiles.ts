@@ -57,8 +57,17 @@ export interface ProfileMessages {
     id: string | undefined,
     required: number,
   ): InferFault;
-  /** An input the model does not have. */
-  unexpectedInput(model: string, input: string, expected: number, got: number): InferFault;
+  /**
+   * An input the model does not have; `absent` is the first model input the request lacks
+   * (undefined when none is: a repeated name).
+   */
+  unexpectedInput(
+    model: string,
+    input: string,
+    expected: number,
+    got: number,
+    absent?: string,
+  ): InferFault;
   /** Datatype differs from the model's. */
   wrongDatatype(
     model: string,
@@ -535,10 +544,12 @@ const ovmsMessages: ProfileMessages = {
     got.length !== expected
       ? f("invalid", `Invalid number of inputs - Expected: ${expected}; Actual: ${got.length}`)
       : f("invalid", `Missing input with specific name - Required input: ${missing[0] ?? ""}`),
-  unexpectedInput: (_m, input, expected, got) =>
+  // model_server src/kfs_frontend getRequestInput: each MODEL input is looked up in the
+  // request, so the text names the model's input the request lacks, not the unknown one.
+  unexpectedInput: (_m, input, expected, got, absent) =>
     got !== expected
       ? f("invalid", `Invalid number of inputs - Expected: ${expected}; Actual: ${got}`)
-      : f("invalid", `Missing input with specific name - Required input: ${input}`),
+      : f("invalid", `Missing input with specific name - Required input: ${absent ?? input}`),
   wrongDatatype: (_m, input, expected, got) =>
     f(
       "invalid",
