@@ -171,3 +171,17 @@ describe("gRPC status codes (kserve-v2.md §4.4)", () => {
     });
   });
 });
+
+describe("repeated member names (docs/kserve-fidelity.md)", () => {
+  it("MLServer reads a repeated name's last value, as Python's json.loads does", async () => {
+    // Starlette's request.json() is json.loads: a later member of one name replaces the earlier.
+    const { post } = await rest("mlserver");
+    const row = '{"name":"input-0","shape":[1,4],"datatype":"FP32","data":[1,1,1,1]}';
+    const [status, body] = await post(
+      "/v2/models/iris/infer",
+      `{"id":"first","inputs":[${row}],"id":"last"}`,
+    );
+    expect(status).toBe(200);
+    expect(body.id).toBe("last");
+  });
+});
