@@ -776,3 +776,79 @@ describe("streamed reasoning with --reasoning-parser deepseek_r1", () => {
     });
   });
 });
+
+// Tool calls after reasoning in a stream. Before vllm PR #29947 (`text`): the thinking streams as
+// the reasoning item, the call as text in a message (vllm issues #29725, #36435), and
+// response.completed (the full generator) holds the reasoning item and the parsed call. From it
+// (`parsed`, simple_streaming_events.py `_parse_delta_message` with both parsers): the reasoning
+// item closes when the thinking ends, then the function_call item at output_index 1.
+describe("streamed tool calls after reasoning", () => {
+  const body = {
+    model: "r1",
+    input: "Weather?",
+    tools: [weatherTool],
+    tool_choice: { type: "function", name: "get_weather" },
+    seed: 4,
+    stream: true,
+  };
+  const run = async (version: string) => {
+    const server = await startVllm({
+      "served-model-name": "r1",
+      "reasoning-parser": "deepseek_r1",
+      "vllm-version": version,
+    });
+    try {
+      return framesOf(await postText(server, body));
+    } finally {
+      await server.close();
+    }
+  };
+
+  it("streams the call as text after the reasoning before 0.18, completed holds the call", async () => {
+    const frames = await run("0.14.0");
+    const events = frames.map((f) => f.event);
+    expect(events).toContain("response.reasoning_text.delta");
+    expect(events).not.toContain("response.function_call_arguments.delta");
+    const text = frames
+      .filter((f) => f.event === "response.output_text.delta")
+      .map((f) => f.data.delta)
+      .join("");
+    const completed = frames.at(-1)?.data.response as OpenAI.Responses.Response;
+    expect(completed.output.map((item) => item.type)).toEqual(["reasoning", "function_call"]);
+    const call = completed.output[1] as OpenAI.Responses.ResponseFunctionToolCall;
+    expect(call.arguments).toBe(text);
+    expect(JSON.parse(call.arguments)).toBeTypeOf("object");
+  });
+
+  it("streams the reasoning item, then the function_call at output_index 1 from 0.18", async () => {
+    const frames = await run("0.18.0");
+    const events = frames.map((f) => f.event);
+    const reasoningDone = events.indexOf("response.reasoning_text.done");
+    expect(events.slice(reasoningDone, reasoningDone + 5)).toEqual([
+      "response.reasoning_text.done",
+      "response.content_part.done",
+      "response.output_item.done",
+      "response.output_item.added",
+      "response.function_call_arguments.delta",
+    ]);
+    expect(events).not.toContain("response.output_text.delta");
+    const added = frames[reasoningDone + 3]?.data as {
+      output_index: number;
+      item: { type: string };
+    };
+    expect(added.output_index).toBe(1);
+    expect(added.item.type).toBe("function_call");
+    const args = frames
+      .filter((f) => f.event === "response.function_call_arguments.delta")
+      .map((f) => f.data.delta)
+      .join("");
+    expect(args).not.toMatch(/<\/?think>/);
+    const done = frames.find((f) => f.event === "response.function_call_arguments.done");
+    expect(done?.data.arguments).toBe(args);
+    expect(done?.data.output_index).toBe(1);
+    const completed = frames.at(-1)?.data.response as OpenAI.Responses.Response;
+    expect(completed.output.map((item) => item.type)).toEqual(["reasoning", "function_call"]);
+    expect((completed.output[1] as { id: string }).id).toBe((added.item as { id?: string }).id);
+    expect(JSON.parse(args)).toBeTypeOf("object");
+  });
+});

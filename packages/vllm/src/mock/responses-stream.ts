@@ -24,6 +24,7 @@ import { uuidHex } from "./request-id.js";
 import {
   type EventLog,
   finishStatus,
+  functionCallItem,
   itemId,
   outputItems,
   type PreparedResponse,
@@ -94,19 +95,52 @@ export async function* responseStream(
   let last: StreamPiece | undefined;
   const nextSequence = () => sequence++;
   const callEvents = call ? new CallEvents(call.tool.name, nextSequence) : undefined;
-  const textEvents = callEvents
-    ? undefined
-    : new TextEvents(era.streamItems, nextSequence, (piece) =>
-        keepTokens ? deltaLogprobs(model, piece.tokens, request.topLogprobs) : [],
-      );
   // The parser's split of the output, delta by delta (reasoning-parser.ts), where the model thinks.
   const split = prepared.parser === undefined ? undefined : new ReasoningStream(prepared.parser);
+  // Text events carry the answer, or (before a parsed call) the thinking's reasoning item.
+  const textEvents =
+    callEvents && split === undefined
+      ? undefined
+      : new TextEvents(era.streamItems, nextSequence, (piece) =>
+          keepTokens ? deltaLogprobs(model, piece.tokens, request.topLogprobs) : [],
+        );
+  let args = "";
+  let reasoningOpen = false;
+  /**
+   * The frames of a parsed call's delta after the parser (simple_streaming_events.py
+   * `_parse_delta_message` with both parsers): reasoning deltas in the reasoning item until the
+   * thinking ends, then the item closes and the call's content goes to the tool parser, its
+   * item at the next output index.
+   */
+  const callFrames = (calls: CallEvents, parts: DeltaParts | undefined, piece: StreamPiece) => {
+    const frames: string[] = [];
+    if (parts?.reasoning && textEvents !== undefined) {
+      frames.push(...textEvents.delta({ reasoning: parts.reasoning }, piece));
+      reasoningOpen = true;
+    }
+    const content = parts?.content ?? "";
+    if (content === "") return frames;
+    if (reasoningOpen && textEvents !== undefined) {
+      frames.push(...textEvents.done());
+      reasoningOpen = false;
+      calls.outputIndex = 1;
+    }
+    args += content;
+    frames.push(...calls.delta(content));
+    return frames;
+  };
   /** The frames of one engine output. */
   const framesOf = (piece: StreamPiece): string[] => {
     last = piece;
     if (keepTokens) tokens.push(...piece.tokens);
     text += piece.text;
-    if (callEvents) return callEvents.delta(piece.text);
+    if (callEvents) {
+      if (split === undefined) {
+        args += piece.text;
+        return callEvents.delta(piece.text);
+      }
+      return callFrames(callEvents, split.push(piece.text), piece);
+    }
     if (textEvents === undefined) return [];
     if (split === undefined) return textEvents.delta({ content: piece.text }, piece);
     // vLLM's parsers answer an output with no text (an EOS step) on the side they are on; a
@@ -157,8 +191,19 @@ export async function* responseStream(
   if (finish === undefined || signal.aborted) return;
   let output: readonly object[];
   if (callEvents) {
-    yield* callEvents.done(text);
-    output = [callEvents.item(text, "completed")];
+    const held = split?.finish();
+    if (held !== undefined && last !== undefined) {
+      yield* callFrames(callEvents, held, { ...last, text: "", tokens: [] });
+    }
+    if (reasoningOpen && textEvents !== undefined) yield* textEvents.done();
+    // A run cut while thinking has no content for the tool parser: no call (outputItems agrees).
+    const called = split === undefined || args !== "";
+    if (called) yield* callEvents.done(args);
+    output = outputItems(model, prepared, text, tokens).map((item) =>
+      (item as { type?: string }).type === "function_call"
+        ? callEvents.item(args, "completed")
+        : item,
+    );
   } else {
     const held = split?.finish();
     if (held !== undefined && textEvents !== undefined && last !== undefined) {
@@ -196,6 +241,8 @@ class CallEvents {
   readonly #id = itemId("fc");
   readonly #callId = itemId("call");
   #started = false;
+  /** The item's output_index: this.outputIndex, or 1 after a reasoning item. */
+  outputIndex = 0;
 
   constructor(name: string, nextSequence: () => number) {
     this.#name = name;
@@ -204,21 +251,14 @@ class CallEvents {
 
   /** The function_call item with `args` in `status`. */
   item(args: string, status: string): object {
-    return {
-      arguments: args,
-      call_id: this.#callId,
-      name: this.#name,
-      type: "function_call",
-      id: this.#id,
-      status,
-    };
+    return functionCallItem(this.#name, args, this.#id, this.#callId, status);
   }
 
   #opening(): string {
     this.#started = true;
     return responsesEvent("response.output_item.added", {
       item: this.item("", "in_progress"),
-      output_index: 0,
+      output_index: this.outputIndex,
       sequence_number: this.#nextSequence(),
       type: "response.output_item.added",
     });
@@ -232,7 +272,7 @@ class CallEvents {
       responsesEvent("response.function_call_arguments.delta", {
         delta: args,
         item_id: this.#id,
-        output_index: 0,
+        output_index: this.outputIndex,
         sequence_number: this.#nextSequence(),
         type: "response.function_call_arguments.delta",
       }),
@@ -247,13 +287,13 @@ class CallEvents {
       arguments: args,
       item_id: this.#id,
       name: this.#name,
-      output_index: 0,
+      output_index: this.outputIndex,
       sequence_number: this.#nextSequence(),
       type: "response.function_call_arguments.done",
     });
     yield responsesEvent("response.output_item.done", {
       item: this.item(args, "completed"),
-      output_index: 0,
+      output_index: this.outputIndex,
       sequence_number: this.#nextSequence(),
       type: "response.output_item.done",
     });

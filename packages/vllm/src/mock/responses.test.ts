@@ -881,3 +881,53 @@ describe("Responses API with --reasoning-parser granite", () => {
     expect(streamed).toBe(response.output_text);
   });
 });
+
+// serving_responses.py `_make_response_output_items`: the reasoning parser splits the text, then
+// the tool call is parsed from the content (`if content:`), so a reasoning item comes first and
+// the function_call after it; a run cut while thinking has no content, so no call (0.12+ calls
+// functions: vllm PR #26874).
+describe("Responses API tool calls after reasoning", () => {
+  let server: TestServer;
+  let client: OpenAI;
+  const tool = {
+    type: "function" as const,
+    name: "get_weather",
+    parameters: weather,
+    strict: false,
+  };
+  beforeAll(async () => {
+    server = await startVllm({ "served-model-name": "r1", "reasoning-parser": "deepseek_r1" });
+    client = openaiClient(server);
+  });
+  afterAll(() => server.close());
+
+  it("answers the reasoning item, then the call with arguments that validate", async () => {
+    const response = await client.responses.create({
+      model: "r1",
+      input: "Weather in Paris?",
+      tools: [tool],
+      tool_choice: { type: "function", name: "get_weather" },
+      seed: 5,
+    } as OpenAI.Responses.ResponseCreateParamsNonStreaming);
+    expect(response.output.map((item) => item.type)).toEqual(["reasoning", "function_call"]);
+    const [reasoning, call] = response.output;
+    if (reasoning?.type !== "reasoning" || call?.type !== "function_call") throw new Error("items");
+    expect(reasoning.content?.[0]?.text.length).toBeGreaterThan(0);
+    expect(call.name).toBe("get_weather");
+    expect(call.id).toMatch(/^fc_[0-9a-f]{32}$/);
+    expect(call.call_id).toMatch(/^call_[0-9a-f]{32}$/);
+    expect(call.arguments).not.toMatch(/<\/?think>/);
+    expect(new Ajv().compile(weather)(JSON.parse(call.arguments))).toBe(true);
+  });
+
+  it("answers the reasoning item alone when the limit ends the thinking", async () => {
+    const response = await client.responses.create({
+      model: "r1",
+      input: "Weather in Paris?",
+      tools: [tool],
+      tool_choice: "required",
+      max_output_tokens: 3,
+    });
+    expect(response.output.map((item) => item.type)).toEqual(["reasoning"]);
+  });
+});

@@ -221,8 +221,8 @@ export interface PreparedResponse {
   readonly tool: ToolPlan | undefined;
   /**
    * The server's `--reasoning-parser` where the model thinks first (its output then holds its
-   * thinking, the end marker and the answer); undefined without one, and before a planned tool
-   * call (reasoning ahead of a Responses tool call is not modelled).
+   * thinking, the end marker and the answer, or the planned call's arguments); undefined without
+   * one.
    */
   readonly parser: ReasoningParserSpec | undefined;
   /** Effective `store` (false when the server's store is off). */
@@ -298,7 +298,9 @@ export function prepareResponse(
   // The request has no chat_template_kwargs of its own (vLLM ResponsesRequest: an internal field
   // set from `reasoning`, never `thinking`), so a model whose template thinks only when asked
   // (granite) answers at once, and the parser finds no markers.
-  const parser = tool === undefined ? model.reasoningParser : undefined;
+  // serving_responses.py `_make_response_output_items`: the reasoning parser splits the text
+  // first and the tool call is parsed from the content after it, so a call follows the thinking.
+  const parser = model.reasoningParser;
   const lastInput = request.messages.at(-1)?.content ?? "";
   const modelText =
     parser === undefined || !thinksFor(parser, undefined)
@@ -479,6 +481,20 @@ export function itemId(prefix: "msg" | "fc" | "call"): string {
 }
 
 /**
+ * A function_call item as vLLM builds it (serving_responses.py: `ResponseFunctionToolCall` with
+ * `fc_`/`call_` ids, `status: "completed"`), keys in openai's model order.
+ */
+export function functionCallItem(
+  name: string,
+  args: string,
+  id: string,
+  callId: string,
+  status = "completed",
+) {
+  return { arguments: args, call_id: callId, name, type: "function_call", id, status };
+}
+
+/**
  * A reasoning item as openai's `ResponseReasoningItem` dumps it (every field, nulls included):
  * `summary: []`, its text as one `reasoning_text` content part (null while a stream opens it).
  */
@@ -497,8 +513,9 @@ export function reasoningItem(id: string, text: string | undefined, status: stri
  * The output items of a finished run (serving_responses.py `_make_response_output_items`): with
  * a reasoning parser, the parser's split of the text (`extract_reasoning_content`) and, when it
  * found reasoning, a `rs_<hex>` reasoning item first (`status` None: "Only the last output item
- * has status"); a message with one `output_text` when there is text (content after the split);
- * the function call a tool plan makes.
+ * has status"); then, from the content after the split (`if content:`), the function call a tool
+ * plan makes (its arguments that content), else a message with one `output_text`. A run cut
+ * while thinking has no content, so no call.
  */
 export function outputItems(
   model: VllmModel,
@@ -506,22 +523,15 @@ export function outputItems(
   text: string,
   tokens: readonly TokenEvent[],
 ): object[] {
-  if (prepared.tool) {
-    return [
-      {
-        arguments: text,
-        call_id: itemId("call"),
-        name: prepared.tool.tool.name,
-        type: "function_call",
-        id: itemId("fc"),
-        status: "completed",
-      },
-    ];
-  }
   const split = prepared.parser === undefined ? undefined : splitReasoning(prepared.parser, text);
   const items: object[] = [];
   if (split?.reasoning) items.push(reasoningItem(`rs_${uuidHex()}`, split.reasoning, null));
   const content = split === undefined ? text : (split.content ?? "");
+  if (prepared.tool) {
+    if (split !== undefined && content === "") return items;
+    items.push(functionCallItem(prepared.tool.tool.name, content, itemId("fc"), itemId("call")));
+    return items;
+  }
   if (content === "") return items;
   const { request } = prepared;
   items.push({
