@@ -150,4 +150,59 @@ describe("maxModelLenOf (vLLM _get_and_verify_max_len)", () => {
       maxModelLenOf({ thinker_config: { text_config: { max_position_embeddings: 4096 } } }),
     ).toBe(4096);
   });
+
+  test("scales the length for RoPE scaling as vLLM does, except prescaled types and Gemma 3", () => {
+    // vllm/config _get_and_verify_max_len: factor × length for types other than su / longrope /
+    // llama3; yarn from original_max_position_embeddings; gemma3 skipped (already scaled).
+    const qwenYarn = {
+      max_position_embeddings: 32_768,
+      rope_scaling: { type: "yarn", factor: 4, original_max_position_embeddings: 32_768 },
+    };
+    expect(maxModelLenOf(qwenYarn)).toBe(131_072);
+    expect(
+      maxModelLenOf({
+        max_position_embeddings: 4096,
+        rope_scaling: { rope_type: "linear", factor: 2 },
+      }),
+    ).toBe(8192);
+    // Llama 3.1: rope_type llama3, factor 8 over 131,072 positions: not applied again.
+    const llama31 = {
+      max_position_embeddings: 131_072,
+      rope_scaling: { rope_type: "llama3", factor: 8, original_max_position_embeddings: 8192 },
+    };
+    expect(maxModelLenOf(llama31)).toBe(131_072);
+    // Phi-3 128k (longrope), Qwen2-VL (mrope → default, no factor), a null factor: unchanged.
+    expect(
+      maxModelLenOf({ max_position_embeddings: 131_072, rope_scaling: { type: "longrope" } }),
+    ).toBe(131_072);
+    expect(
+      maxModelLenOf({ max_position_embeddings: 32_768, rope_scaling: { type: "mrope" } }),
+    ).toBe(32_768);
+    expect(
+      maxModelLenOf({
+        max_position_embeddings: 4096,
+        rope_scaling: { type: "dynamic", factor: null },
+      }),
+    ).toBe(4096);
+    // Gemma 3 4B's linear factor 8: its 131,072 is scaled already.
+    expect(
+      maxModelLenOf({
+        model_type: "gemma3",
+        text_config: {
+          model_type: "gemma3_text",
+          rope_scaling: { rope_type: "linear", factor: 8 },
+        },
+      }),
+    ).toBe(131_072);
+    // transformers v5 rope_parameters, one entry per layer type.
+    expect(
+      maxModelLenOf({
+        max_position_embeddings: 8192,
+        rope_parameters: {
+          full_attention: { rope_type: "linear", factor: 2 },
+          sliding_attention: { rope_type: "default" },
+        },
+      }),
+    ).toBe(16_384);
+  });
 });

@@ -58,12 +58,50 @@ const maxLenKeys = [
   "seq_len",
 ] as const;
 
+/** RoPE types whose `max_position_embeddings` vLLM takes as already scaled (no factor applied). */
+const prescaledRopeTypes: ReadonlySet<string> = new Set(["su", "longrope", "llama3"]);
+
+/**
+ * `length` as vLLM scales it for RoPE scaling (vllm/config `_get_and_verify_max_len`): with
+ * `rope_scaling` (or transformers v5's `rope_parameters`, possibly one entry per layer type) of a
+ * type other than su / longrope / llama3, the length is multiplied by its `factor` (none: 1;
+ * "mrope" counts as "default", which has none), starting from `original_max_position_embeddings`
+ * for "yarn"; Gemma 3 (a model type containing "gemma3") is left alone, its length being scaled
+ * already.
+ */
+function ropeScaledLength(
+  text: Readonly<Record<string, unknown>>,
+  modelTypes: readonly unknown[],
+  length: number,
+): number {
+  const raw = text.rope_scaling ?? text.rope_parameters;
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return length;
+  if (modelTypes.some((type) => typeof type === "string" && type.includes("gemma3"))) return length;
+  const flat = raw as Record<string, unknown>;
+  const entries = (
+    "rope_type" in flat || "type" in flat || "factor" in flat ? [flat] : Object.values(flat)
+  ).filter(
+    (entry): entry is Record<string, unknown> => typeof entry === "object" && entry !== null,
+  );
+  let factor = 1;
+  let base = length;
+  for (const entry of entries) {
+    const type = entry.rope_type ?? entry.type ?? "default";
+    if (typeof type !== "string" || prescaledRopeTypes.has(type) || type === "mrope") continue;
+    if (typeof entry.factor === "number" && entry.factor > 0) factor = entry.factor;
+    const original = entry.original_max_position_embeddings;
+    if (type === "yarn" && typeof original === "number" && original > 0) base = original;
+  }
+  return Math.trunc(base * factor);
+}
+
 /**
  * The context length of a model from its config.json, as vLLM derives `max_model_len`: the
  * smallest of the known length keys of the language model's config (`text_config` or
  * `thinker_config` for multimodal configs, with transformers' class defaults filled in, so
  * Gemma 3 4B's text_config, which names none, has Gemma3TextConfig's 131,072), else
- * {@link fallbackMaxModelLen}. vllm/config: `_get_and_verify_max_len` possible_keys over
+ * {@link fallbackMaxModelLen}, then scaled for RoPE scaling ({@link ropeScaledLength}: Qwen2.5's
+ * yarn factor 4 over 32,768 gives 131,072). vllm/config: `_get_and_verify_max_len` over
  * `hf_text_config`.
  */
 export function maxModelLenOf(config: Readonly<Record<string, unknown>>): number {
@@ -71,7 +109,8 @@ export function maxModelLenOf(config: Readonly<Record<string, unknown>>): number
   const lengths = maxLenKeys
     .map((key) => text[key])
     .filter((v): v is number => typeof v === "number" && Number.isFinite(v) && v > 0);
-  return lengths.length > 0 ? Math.min(...lengths) : fallbackMaxModelLen;
+  const length = lengths.length > 0 ? Math.min(...lengths) : fallbackMaxModelLen;
+  return ropeScaledLength(text, [config.model_type, text.model_type], length);
 }
 
 /** Raised by {@link loadModelDir} for a directory that is not a usable model; names the files. */
