@@ -405,6 +405,48 @@ const restCases: ContractCase[] = [
     },
   }),
   defineCase({
+    id: "kserve/rest-infer-unknown-input-name",
+    title:
+      "an input renamed (same count): Triton names the stranger, OVMS the model's input it lacks (400)",
+    source:
+      "kserve-v2.md §3.1 (`unexpected inference input '<x>' for model '<m>'`), §3.3 (`Missing input with specific name - Required input: <x>`; model_server src/kfs_frontend getRequestInput looks each model input up in the request, docs/kserve-fidelity.md)",
+    runtimes: ["triton", "ovms"],
+    transport: "rest",
+    async run(context) {
+      const model = await modelOf(context);
+      const { inputs } = await zeroInputs(context, model);
+      const first = inputs[0];
+      if (first === undefined) {
+        context.skip("the model has no inputs");
+        return;
+      }
+      if (first.datatype === "FP16" || first.datatype === "BF16") {
+        context.skip("the model has FP16/BF16 inputs, which Triton takes only as binary data");
+      }
+      const stranger = "servingkit-contract-no-such-input";
+      const answer = await context.rest(`/v2/models/${model}/infer`, {
+        json: {
+          inputs: inputs.map((t, index) => ({
+            name: index === 0 ? stranger : t.name,
+            datatype: t.datatype,
+            shape: t.shape,
+            data: new Array(t.count).fill(t.datatype === "BOOL" ? false : 0),
+          })),
+        },
+      });
+      assert.equal(answer.status, 400, `status (${answer.body.slice(0, 200)})`);
+      const error = String(parseJson(answer.body, "refusal").error);
+      if (runtimeOf(context) === "triton") {
+        assert.ok(
+          error.endsWith(`unexpected inference input '${stranger}' for model '${model}'`),
+          `Triton's text: ${error}`,
+        );
+        return;
+      }
+      assert.equal(error, `Missing input with specific name - Required input: ${first.name}`);
+    },
+  }),
+  defineCase({
     id: "kserve/rest-infer-binary",
     title:
       "the binary tensor extension both ways: binary inputs in, binary outputs asked for come back after the JSON header",
