@@ -186,6 +186,23 @@ export interface ReadySteps<E = GenerationEvent> {
    * the engine takes its signal in `generate` only.
    */
   watch?(signal: AbortSignal): void;
+  /**
+   * Takes every remaining step at once and closes the run, as taking them with `nextReady()` up
+   * to the finish event and then `closeNow()` would (the same checks, text, finish and metering),
+   * but makes no event objects: the answer is the token events' texts concatenated and the finish
+   * event. For a consumer that reads no token event itself (a non-streaming answer without
+   * logprobs). Undefined when some step could wait (a paced run) or the run has ended: nothing
+   * was taken, go on with `nextReady()`. Absent: take the steps one by one.
+   */
+  drainNow?(): DrainedRun | undefined;
+}
+
+/** What {@link ReadySteps.drainNow} answers: a whole run's output text and its finish event. */
+export interface DrainedRun {
+  /** Every token event's text, concatenated: the run's output text. */
+  readonly text: string;
+  /** The run's finish event, as `nextReady()` would have given it. */
+  readonly finish: FinishEvent;
 }
 
 /** `run` as {@link ReadySteps} when it offers them (engines may not), else undefined. */

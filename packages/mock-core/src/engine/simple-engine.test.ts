@@ -680,6 +680,86 @@ describe("steps taken synchronously (ReadySteps)", () => {
     expect(metrics.running).toBe(0);
   });
 
+  test("drainNow gives the events' text and finish and meters as taking every step would", async () => {
+    // The same cases the events are pinned on: plain, EOS, stop strings (held back and cut), a
+    // stop token, min_tokens, forced text, echo, an empty budget. Metrics are read on a manual
+    // clock, so each run's observations are exact.
+    const variants: (Partial<GenerationRequest> & { maxTokens: number })[] = [
+      { maxTokens: 16, temperature: 0 },
+      { maxTokens: 200 },
+      { maxTokens: 40, seed: 5, temperature: 0.7, stop: ["e"], ignoreEos: true },
+      { maxTokens: 40, seed: 5, stop: [" the"], includeStopInOutput: true, ignoreEos: true },
+      { maxTokens: 40, seed: 5, stopTokenIds: [prompt[1] as number, 13], minTokens: 2 },
+      { maxTokens: 30, forcedText: '{"a": 1}' },
+      { maxTokens: 30, mode: "echo" },
+      { maxTokens: 0 },
+    ];
+    const random = () => 0.5;
+    for (const variant of variants) {
+      const full = { promptIds: prompt, ...variant };
+      const stepped = new EngineMetrics(model.maxModelLen);
+      const expected = await collect(
+        createSimpleEngine({ clock: new ManualClock(), model, metrics: stepped, random }).generate(
+          full,
+        ),
+      );
+      const drained = new EngineMetrics(model.maxModelLen);
+      const run = createSimpleEngine({ clock: new ManualClock(), model, metrics: drained, random })
+        .generate(full)
+        [Symbol.asyncIterator]();
+      expect(readySteps(run)?.drainNow?.()).toEqual({
+        text: expected.text,
+        finish: expected.finish,
+      });
+      expect(drained).toEqual(stepped);
+      expect(drained.running).toBe(0);
+      // Drained runs are closed: nothing more, and a second drain takes nothing.
+      expect(readySteps(run)?.drainNow?.()).toBeUndefined();
+      expect(await run.next()).toEqual({ done: true, value: undefined });
+    }
+  });
+
+  test("drainNow takes nothing from a paced run, and ends an aborted one with abort", async () => {
+    const clock = new ManualClock();
+    const paced = createSimpleEngine({ clock, model, timeToFirstTokenMs: 5 })
+      .generate(request)
+      [Symbol.asyncIterator]();
+    expect(readySteps(paced)?.drainNow?.()).toBeUndefined();
+    // Nothing was taken: the run still gives all its events.
+    const rest = collect({ [Symbol.asyncIterator]: () => paced });
+    await clock.advance(10);
+    expect((await rest).tokens).toHaveLength(5);
+
+    const client = new AbortController();
+    client.abort();
+    const aborted = createSimpleEngine({ clock: realClock, model })
+      .generate(request, { signal: client.signal })
+      [Symbol.asyncIterator]();
+    expect(readySteps(aborted)?.drainNow?.()).toMatchObject({
+      text: "",
+      finish: { type: "finish", reason: "abort", completionTokens: 0 },
+    });
+  });
+
+  test("a failing drain throws, ends the run and leaves the running count", () => {
+    const broken: ModelSpec = {
+      ...model,
+      tokenizer: {
+        ...model.tokenizer,
+        decode: () => {
+          throw new Error("decoder broke");
+        },
+      },
+    };
+    const metrics = new EngineMetrics(model.maxModelLen);
+    const run = createSimpleEngine({ clock: realClock, model: broken, metrics })
+      .generate(request)
+      [Symbol.asyncIterator]();
+    expect(() => readySteps(run)?.drainNow?.()).toThrow("decoder broke");
+    expect(readySteps(run)?.nextReady()).toEqual({ done: true, value: undefined });
+    expect(metrics.running).toBe(0);
+  });
+
   test("engines without ready steps are awaited", () => {
     const plain: AsyncIterator<GenerationEvent> = {
       next: () => Promise.resolve({ done: true, value: undefined }),

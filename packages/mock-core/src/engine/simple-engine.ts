@@ -7,6 +7,7 @@
 import type { Clock } from "../clock.js";
 import { type EngineMetrics, type HistogramSink, MeteredRun } from "../gpu/engine-metrics.js";
 import {
+  type DrainedRun,
   type FinishEvent,
   type FinishReason,
   type GenerationEvent,
@@ -175,6 +176,8 @@ interface RunState {
   /** Characters of `text` already handed out in token events. */
   released: number;
   count: number;
+  /** The id of the newest token (its event's `id`). */
+  lastId: number;
   /** Set by the step that ends the run: the finish event comes on the next `next`. */
   ending: { readonly reason: FinishReason; readonly stop: string | number | undefined } | undefined;
 }
@@ -315,10 +318,8 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     this.#state ??= this.#begin();
     const state = this.#state;
     const signal = this.#signal;
-    if (state.ending) return this.#finishResult(state, state.ending.reason, state.ending.stop);
-    // An abort between tokens ends the run before the next one.
-    if (state.count > 0 && signal?.aborted) return this.#finishResult(state, "abort");
-    if (state.count >= state.budget) return this.#finishResult(state, "length");
+    const due = this.#due(state, signal);
+    if (due !== undefined) return { done: false, value: due };
     const { clock, ttft, itl, fixedSchedule } = this.#settings;
     // Unpaced (both 0), no step ever waits: the fixed schedule's clock read is skipped.
     const wait =
@@ -333,6 +334,46 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     // With no wait there is nothing to await: only an abort can stop the next token.
     if (signal?.aborted) return this.#finishResult(state, "abort");
     return { done: false, value: this.#token(state) };
+  }
+
+  /**
+   * The finish event the run owes before any further token, taken (metered) if there is one: a
+   * token that ended the run, an abort between tokens, the token budget spent. Else undefined.
+   */
+  #due(state: RunState, signal: AbortSignal | undefined): FinishEvent | undefined {
+    if (state.ending) return this.#finishEvent(state, state.ending.reason, state.ending.stop);
+    // An abort between tokens ends the run before the next one.
+    if (state.count > 0 && signal?.aborted) return this.#finishEvent(state, "abort");
+    if (state.count >= state.budget) return this.#finishEvent(state, "length");
+    return undefined;
+  }
+
+  /**
+   * Every remaining step at once, when no step can wait (see ReadySteps.drainNow): the checks of
+   * {@link SimpleRun.#step} with no wait, each token's text appended, no event made per token.
+   */
+  drainNow(): DrainedRun | undefined {
+    const { ttft, itl } = this.#settings;
+    if (this.#waiting || this.#phase !== "running" || ttft > 0 || itl > 0) return undefined;
+    try {
+      this.#state ??= this.#begin();
+      const state = this.#state;
+      const signal = this.#signal;
+      let text = "";
+      for (;;) {
+        const finish =
+          this.#due(state, signal) ??
+          (signal?.aborted ? this.#finishEvent(state, "abort") : undefined);
+        if (finish !== undefined) {
+          this.#close();
+          return { text, finish };
+        }
+        text += this.#advance(state);
+      }
+    } catch (error) {
+      this.#close();
+      throw error;
+    }
   }
 
   /** Waits `ms` on the clock, then takes the step (or finishes with "abort" if the signal fired). */
@@ -380,17 +421,20 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     reason: FinishReason,
     stop?: string | number,
   ): IteratorResult<GenerationEvent> {
+    return { done: false, value: this.#finishEvent(state, reason, stop) };
+  }
+
+  /** The run's finish event, metered; the run is "finished" from now on. */
+  #finishEvent(state: RunState, reason: FinishReason, stop?: string | number): FinishEvent {
     const { promptIds } = this.#request;
     state.meter?.finish(reason, state.count, this.#settings.clock.now() / 1000);
     this.#phase = "finished";
     const promptTokens = promptIds.length;
     const completionTokens = state.count;
     const seed = this.#seed;
-    const event: FinishEvent =
-      stop === undefined
-        ? { type: "finish", reason, seed, promptTokens, completionTokens }
-        : { type: "finish", reason, stop, seed, promptTokens, completionTokens };
-    return { done: false, value: event };
+    return stop === undefined
+      ? { type: "finish", reason, seed, promptTokens, completionTokens }
+      : { type: "finish", reason, stop, seed, promptTokens, completionTokens };
   }
 
   #begin(): RunState {
@@ -451,12 +495,31 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
       text: "",
       released: 0,
       count: 0,
+      lastId: 0,
       ending: undefined,
     };
   }
 
-  /** Produces the next token event; a token that ends the run leaves its reason in `ending`. */
+  /** Produces the next token event (see {@link SimpleRun.#advance}), with logprobs when asked. */
   #token(state: RunState): TokenEvent {
+    const text = this.#advance(state);
+    const id = state.lastId;
+    const { logprobs } = this.#request;
+    return logprobs === undefined
+      ? { type: "token", id, text }
+      : {
+          type: "token",
+          id,
+          text,
+          ...tokenLogprobs(this.#settings.model, id, logprobs, this.#greedy, state.logprobRandom),
+        };
+  }
+
+  /**
+   * Takes the next token: returns the text it releases, leaves its id in `lastId` and, when it
+   * ends the run, its reason in `ending`; the token is metered.
+   */
+  #advance(state: RunState): string {
     const { decoder, minTokens, budget, includeStop } = state;
     const mayEnd = state.eos !== undefined && state.count >= minTokens;
     const next = state.source.next(mayEnd);
@@ -465,7 +528,7 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     const count = ++state.count;
     // No stop strings (the usual request): nothing is matched, held back or cut, so the piece is
     // just the token's decoded text, with no generated text kept and sliced per token.
-    if (state.stops.length === 0) return this.#plainToken(state, next, id, stopToken, count);
+    if (state.stops.length === 0) return this.#plainPiece(state, next, id, stopToken, count);
     let text = state.text;
     let reason: FinishReason | undefined;
     let stopValue: string | number | undefined;
@@ -495,20 +558,20 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     const piece = text.slice(state.released, until);
     state.text = text;
     state.released = until;
-    return this.#tokenEvent(state, id, piece, reason, stopValue);
+    return this.#release(state, id, piece, reason, stopValue);
   }
 
   /**
-   * {@link SimpleRun.#token} for a run with no stop strings: the same events, the piece being
-   * the text this token completes (all of it released, as `holdBack` is 0 and nothing is cut).
+   * {@link SimpleRun.#advance} for a run with no stop strings: the same pieces, each the text
+   * its token completes (all of it released, as `holdBack` is 0 and nothing is cut).
    */
-  #plainToken(
+  #plainPiece(
     state: RunState,
     next: number | undefined,
     id: number,
     stopToken: boolean,
     count: number,
-  ): TokenEvent {
+  ): string {
     const { decoder } = state;
     let piece = "";
     let reason: FinishReason | undefined;
@@ -524,29 +587,20 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     }
     // At the end everything held back is released.
     if (reason) piece += decoder.flush();
-    return this.#tokenEvent(state, id, piece, reason, stopValue);
+    return this.#release(state, id, piece, reason, stopValue);
   }
 
-  /** The token event of a step (logprobs when asked); a step that ends leaves `ending`. */
-  #tokenEvent(
+  /** A step's end: its id kept, its ending left when it ends the run, the token metered. */
+  #release(
     state: RunState,
     id: number,
     piece: string,
     reason: FinishReason | undefined,
     stopValue: string | number | undefined,
-  ): TokenEvent {
-    const { logprobs } = this.#request;
-    const event: TokenEvent =
-      logprobs === undefined
-        ? { type: "token", id, text: piece }
-        : {
-            type: "token",
-            id,
-            text: piece,
-            ...tokenLogprobs(this.#settings.model, id, logprobs, this.#greedy, state.logprobRandom),
-          };
+  ): string {
+    state.lastId = id;
     if (reason) state.ending = { reason, stop: stopValue };
     state.meter?.token(this.#settings.clock.now() / 1000);
-    return event;
+    return piece;
   }
 }

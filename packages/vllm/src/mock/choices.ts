@@ -249,6 +249,11 @@ function drainChoice(
     .generate(plan.request, late ? undefined : { signal: source.signal })
     [Symbol.asyncIterator]();
   const ready = readySteps(run);
+  // No token event read: the engine runs to the end in one call, making none (ReadySteps.drainNow).
+  const drained = keepTokens ? undefined : ready?.drainNow?.();
+  if (drained !== undefined) {
+    return { index: plan.index, tokens: unread, text: drained.text, finish: drained.finish };
+  }
   const tokens: TokenEvent[] | undefined = keepTokens ? [] : undefined;
   let text = "";
   if (ready?.closeNow !== undefined) {

@@ -28,7 +28,7 @@ import { completionPromptIds } from "./prompts.js";
 import type { CompletionRequest } from "./requests.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
 import { type EmitFrame, sseEvent, sseFrames, textFrames, textHole } from "./sse.js";
-import { type PyDict, WireText, withKeyOrder } from "./wire-json.js";
+import { jsonScalar, jsonString, type PyDict, WireText, withKeyOrder } from "./wire-json.js";
 
 /** Completions `logprobs` (OpenAI legacy shape, vllm-openai.md §5). */
 export interface CompletionLogprobs {
@@ -278,7 +278,8 @@ function answerOf(
 /**
  * The usual answer, no logprobs of either kind asked: the same bytes as the object
  * {@link answer} builds (every key, nulls included, in its order), written from a template with
- * only the strings escaped (`JSON.stringify` of each string), not an object stringified whole.
+ * only the strings escaped (wire-json.ts `jsonString`, `JSON.stringify`'s text for a string), not
+ * an object stringified whole.
  */
 function plainAnswer(
   model: VllmModel,
@@ -294,11 +295,12 @@ function plainAnswer(
     completionTokens += result.finish.completionTokens;
     const echo = request.echo ? (promptTexts[Math.floor(result.index / request.n)] ?? "") : "";
     const text = echo + result.text + stopSuffix(result.finish, request.includeStopStrInOutput);
+    // finish_reason is one of three plain words: nothing to escape.
     const { finish_reason, stop_reason } = finishOf(result.finish);
-    choices += `${choices === "" ? "" : ","}{"index":${result.index},"text":${JSON.stringify(text)},"logprobs":null,"finish_reason":${JSON.stringify(finish_reason)},"stop_reason":${JSON.stringify(stop_reason)},"prompt_logprobs":null}`;
+    choices += `${choices === "" ? "" : ","}{"index":${result.index},"text":${jsonString(text)},"logprobs":null,"finish_reason":"${finish_reason}","stop_reason":${jsonScalar(stop_reason)},"prompt_logprobs":null}`;
   }
   return new WireText(
-    `{"id":${JSON.stringify(completionId(request))},"object":"text_completion","created":${JSON.stringify(model.nowSeconds())},"model":${JSON.stringify(modelName)},"choices":[${choices}],"usage":{"prompt_tokens":${promptTokens},"total_tokens":${promptTokens + completionTokens},"completion_tokens":${completionTokens},"prompt_tokens_details":null},"kv_transfer_params":null}`,
+    `{"id":${jsonString(completionId(request))},"object":"text_completion","created":${jsonScalar(model.nowSeconds())},"model":${jsonString(modelName)},"choices":[${choices}],"usage":{"prompt_tokens":${promptTokens},"total_tokens":${promptTokens + completionTokens},"completion_tokens":${completionTokens},"prompt_tokens_details":null},"kv_transfer_params":null}`,
   );
 }
 

@@ -3,7 +3,7 @@
  * JavaScript objects would move integer-like keys first.
  */
 import { describe, expect, it } from "vitest";
-import { WireText, wireJson, withKeyOrder } from "./wire-json.js";
+import { jsonScalar, jsonString, WireText, wireJson, withKeyOrder } from "./wire-json.js";
 
 describe("wireJson", () => {
   it("writes a marked answer's Maps as objects in insertion order, nested too", () => {
@@ -38,5 +38,44 @@ describe("wireJson", () => {
   it("keeps text that looks like a placeholder as it was sent", () => {
     const answer = withKeyOrder({ echo: ":0", m: new Map([["1", 2]]) });
     expect(wireJson(answer)).toBe('{"echo":":0","m":{"1":2}}');
+  });
+});
+
+describe("jsonString and jsonScalar", () => {
+  // The answer templates write strings and scalars with these: the text must be JSON.stringify's
+  // exactly (ECMA-262 JSON.stringify QuoteJSONString: quote, backslash, controls, lone surrogates).
+  const strings = [
+    "",
+    "cmpl-8a0f7a8c2c4e4e6f9d1e2b3c4d5e6f70",
+    " The quick brown fox.",
+    'say "hi"',
+    "back\\slash",
+    "line\nbreak\ttab\r\b\f",
+    "\u0000\u001f\u007f",
+    "émoji 😀 ok",
+    "lone \ud83d high",
+    "lone \ude00 low",
+    "\u2028\u2029",
+    "</script>",
+  ];
+  it.each(strings)("jsonString(%j) is JSON.stringify's text", (value) => {
+    expect(jsonString(value)).toBe(JSON.stringify(value));
+  });
+
+  it.each([
+    null,
+    0,
+    -0,
+    17,
+    1763760000,
+    -3,
+    0.5,
+    1e21,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    "stop",
+    'a"b',
+  ])("jsonScalar(%j) is JSON.stringify's text", (value) => {
+    expect(jsonScalar(value)).toBe(JSON.stringify(value));
   });
 });
