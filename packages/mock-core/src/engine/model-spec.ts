@@ -7,7 +7,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { hfTextConfig } from "../gpu/hf-text-config.js";
+import { hfTextConfig, ropeScaledLength } from "../gpu/hf-text-config.js";
 import { createTokenizer, type Tokenizer } from "./tokenizer.js";
 
 /** Everything an engine or a protocol handler needs to know about the served model. */
@@ -57,43 +57,6 @@ const maxLenKeys = [
   "max_seq_length",
   "seq_len",
 ] as const;
-
-/** RoPE types whose `max_position_embeddings` vLLM takes as already scaled (no factor applied). */
-const prescaledRopeTypes: ReadonlySet<string> = new Set(["su", "longrope", "llama3"]);
-
-/**
- * `length` as vLLM scales it for RoPE scaling (vllm/config `_get_and_verify_max_len`): with
- * `rope_scaling` (or transformers v5's `rope_parameters`, possibly one entry per layer type) of a
- * type other than su / longrope / llama3, the length is multiplied by its `factor` (none: 1;
- * "mrope" counts as "default", which has none), starting from `original_max_position_embeddings`
- * for "yarn"; Gemma 3 (a model type containing "gemma3") is left alone, its length being scaled
- * already.
- */
-function ropeScaledLength(
-  text: Readonly<Record<string, unknown>>,
-  modelTypes: readonly unknown[],
-  length: number,
-): number {
-  const raw = text.rope_scaling ?? text.rope_parameters;
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return length;
-  if (modelTypes.some((type) => typeof type === "string" && type.includes("gemma3"))) return length;
-  const flat = raw as Record<string, unknown>;
-  const entries = (
-    "rope_type" in flat || "type" in flat || "factor" in flat ? [flat] : Object.values(flat)
-  ).filter(
-    (entry): entry is Record<string, unknown> => typeof entry === "object" && entry !== null,
-  );
-  let factor = 1;
-  let base = length;
-  for (const entry of entries) {
-    const type = entry.rope_type ?? entry.type ?? "default";
-    if (typeof type !== "string" || prescaledRopeTypes.has(type) || type === "mrope") continue;
-    if (typeof entry.factor === "number" && entry.factor > 0) factor = entry.factor;
-    const original = entry.original_max_position_embeddings;
-    if (type === "yarn" && typeof original === "number" && original > 0) base = original;
-  }
-  return Math.trunc(base * factor);
-}
 
 /**
  * The context length of a model from its config.json, as vLLM derives `max_model_len`: the

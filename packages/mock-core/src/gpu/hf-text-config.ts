@@ -115,3 +115,40 @@ export function hfTextConfig(config: ConfigObject): { text: ConfigObject; nested
   const inner = thinker ? (objectOf(thinker.text_config) ?? thinker) : objectOf(config.text_config);
   return { text: withTransformersDefaults(inner ?? config), nested: inner !== undefined };
 }
+
+/** RoPE types whose `max_position_embeddings` vLLM takes as already scaled (no factor applied). */
+const prescaledRopeTypes: ReadonlySet<string> = new Set(["su", "longrope", "llama3"]);
+
+/**
+ * A context length `length` (tokens) as vLLM scales it for RoPE scaling (vllm/config `_get_and_verify_max_len`): with
+ * `rope_scaling` (or transformers v5's `rope_parameters`, possibly one entry per layer type) of a
+ * type other than su / longrope / llama3, the length is multiplied by its `factor` (none: 1;
+ * "mrope" counts as "default", which has none), starting from `original_max_position_embeddings`
+ * for "yarn"; Gemma 3 (a model type containing "gemma3") is left alone, its length being scaled
+ * already.
+ */
+export function ropeScaledLength(
+  text: Readonly<Record<string, unknown>>,
+  modelTypes: readonly unknown[],
+  length: number,
+): number {
+  const raw = text.rope_scaling ?? text.rope_parameters;
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return length;
+  if (modelTypes.some((type) => typeof type === "string" && type.includes("gemma3"))) return length;
+  const flat = raw as Record<string, unknown>;
+  const entries = (
+    "rope_type" in flat || "type" in flat || "factor" in flat ? [flat] : Object.values(flat)
+  ).filter(
+    (entry): entry is Record<string, unknown> => typeof entry === "object" && entry !== null,
+  );
+  let factor = 1;
+  let base = length;
+  for (const entry of entries) {
+    const type = entry.rope_type ?? entry.type ?? "default";
+    if (typeof type !== "string" || prescaledRopeTypes.has(type) || type === "mrope") continue;
+    if (typeof entry.factor === "number" && entry.factor > 0) factor = entry.factor;
+    const original = entry.original_max_position_embeddings;
+    if (type === "yarn" && typeof original === "number" && original > 0) base = original;
+  }
+  return Math.trunc(base * factor);
+}

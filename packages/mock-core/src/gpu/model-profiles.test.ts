@@ -293,6 +293,24 @@ describe("modelProfileFromConfig with transformers' class defaults", () => {
     );
   });
 
+  it("takes vLLM's default max_model_len, RoPE scaling included (Qwen2.5 with yarn × 4)", () => {
+    // vllm/config _get_and_verify_max_len: yarn scales original_max_position_embeddings by factor.
+    const qwen = {
+      model_type: "qwen2",
+      hidden_size: 3584,
+      intermediate_size: 18_944,
+      num_attention_heads: 28,
+      num_hidden_layers: 28,
+      num_key_value_heads: 4,
+      vocab_size: 152_064,
+      max_position_embeddings: 32_768,
+      rope_scaling: { type: "yarn", factor: 4, original_max_position_embeddings: 32_768 },
+    };
+    expect(modelProfileFromConfig(qwen).maxPositionEmbeddings).toBe(131_072);
+    // Gemma 3's linear factor 8 is in its 131,072 already.
+    expect(modelProfileFromConfig(gemma3_4bItConfig).maxPositionEmbeddings).toBe(131_072);
+  });
+
   it("ties gemma-3-1b-it's embeddings (no tie_word_embeddings in its config: the class says true)", () => {
     // vllm gemma3.py: Gemma models tie the LM head to the embeddings.
     expect(modelProfileFromConfig(gemma3_1bConfig).tieWordEmbeddings).toBe(true);

@@ -3,7 +3,11 @@
  * about layers, widths, heads and dtype. Parameter count, weight bytes and KV bytes per token
  * follow from these numbers, so a model is data and the arithmetic lives here once.
  */
-import { hfTextConfig, transformersVisionConfigDefaults } from "./hf-text-config.js";
+import {
+  hfTextConfig,
+  ropeScaledLength,
+  transformersVisionConfigDefaults,
+} from "./hf-text-config.js";
 
 /** Bytes per element of the dtypes a `config.json` names. */
 const dtypeBytes: Record<string, number> = {
@@ -36,7 +40,10 @@ export interface ModelProfile {
   readonly dtype: string;
   /** `tie_word_embeddings`: the LM head shares the embedding matrix. */
   readonly tieWordEmbeddings: boolean;
-  /** `max_position_embeddings`: vLLM's default `max_model_len`. */
+  /**
+   * vLLM's default `max_model_len`: `max_position_embeddings`, scaled for RoPE scaling as vLLM
+   * does (hf-text-config.ts ropeScaledLength).
+   */
   readonly maxPositionEmbeddings: number;
   /**
    * Sliding-window attention: the window in tokens (`sliding_window`), absent for a model whose
@@ -261,7 +268,11 @@ export function modelProfileFromConfig(config: unknown, name = "model"): ModelPr
     vocabSize: requireNumber(c, "vocab_size"),
     dtype,
     tieWordEmbeddings: (c.tie_word_embeddings ?? top.tie_word_embeddings) === true,
-    maxPositionEmbeddings: requireNumber(c, "max_position_embeddings"),
+    maxPositionEmbeddings: ropeScaledLength(
+      c,
+      [top.model_type, c.model_type],
+      requireNumber(c, "max_position_embeddings"),
+    ),
     ...sliding,
     ...(encoder === undefined ? {} : { encoderParameters: encoder }),
   };
