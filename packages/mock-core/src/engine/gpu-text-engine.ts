@@ -133,23 +133,19 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   /** The resolvers of `#waiting` while it waits for a GPU token. */
   #resolve: ((result: IteratorResult<GenerationEvent>) => void) | undefined;
   #reject: ((reason: unknown) => void) | undefined;
-  readonly #onResult = (result: IteratorResult<GpuToken>): void => {
-    const resolve = this.#resolve as (result: IteratorResult<GenerationEvent>) => void;
-    const reject = this.#reject as (reason: unknown) => void;
-    let event: IteratorResult<GenerationEvent> | undefined;
-    try {
-      event = this.#onToken(result);
-    } catch (error) {
-      this.#settle();
-      reject(error);
-      return;
-    }
+  /** The waiting call's GPU token (or the end): called from the engine's step, once per token. */
+  readonly #onResult = (token: GpuToken | undefined): void => {
+    // #onToken does not throw: it only counts and reads the content.
+    const event = this.#onToken(token);
     if (event === undefined) {
       // Held back by the stream interval: wait for the request's next token.
       (this.#timing as GpuTokenStream).wait(this.#onResult, this.#onFailure);
       return;
     }
-    this.#settle();
+    const resolve = this.#resolve as (result: IteratorResult<GenerationEvent>) => void;
+    this.#waiting = undefined;
+    this.#resolve = undefined;
+    this.#reject = undefined;
     resolve(event);
   };
   readonly #onFailure = (error: unknown): void => {
@@ -284,7 +280,7 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
         return this.#onError(error);
       }
       if (result === undefined) return undefined;
-      const event = this.#onToken(result);
+      const event = this.#onToken(result.done ? undefined : result.value);
       if (event !== undefined) return event;
     }
   }
@@ -310,17 +306,17 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   }
 
   /**
-   * The GPU produced the request's next token (or ended): the next content token, or undefined
+   * The GPU produced the request's next token (or ended: undefined): the next content token, or undefined
    * while the stream interval holds it. vLLM's rule (output_processor.py): an output goes out with
    * the request's first tokens, with its last, and once `interval` tokens gathered since the last
    * one went out; with interval 1 every token goes out as it is produced.
    */
-  #onToken(result: IteratorResult<GpuToken>): IteratorResult<GenerationEvent> | undefined {
-    if (result.done || this.#closed) return this.#end(doneResult);
+  #onToken(token: GpuToken | undefined): IteratorResult<GenerationEvent> | undefined {
+    if (token === undefined || this.#closed) return this.#end(doneResult);
     const produced = this.#produced + 1;
     this.#produced = produced;
     const sent = this.#sent;
-    const step = result.value.time;
+    const step = token.time;
     if (
       produced - sent >= this.#interval ||
       sent === 0 ||

@@ -226,21 +226,43 @@ describe("GpuEngine on a clock", () => {
     // The first read enters the request; nothing is produced yet.
     expect(stream.nextReady()).toBeUndefined();
     expect(engine.core.waiting + engine.core.running).toBe(1);
-    const results: IteratorResult<GpuToken>[] = [];
+    const results: (GpuToken | undefined)[] = [];
     const onError = (error: unknown) => {
       throw error;
     };
-    stream.wait((result) => results.push(result), onError);
+    // The callback gets the token itself (undefined at the end): no result object per token.
+    stream.wait((token) => results.push(token), onError);
     // A second read while one waits is refused, not queued.
     expect(() => stream.wait(() => {}, onError)).toThrow("already waiting");
     await settle();
     await clock.advance(1000);
     await engine.idle();
     // The callback got token 0 at its step; tokens 1 and 2 waited in the buffer, read at once.
-    expect(results.map((r) => (r.done ? "done" : r.value.index))).toEqual([0]);
+    expect(results.map((token) => token?.index ?? "done")).toEqual([0]);
     expect(stream.nextReady()).toMatchObject({ done: false, value: { index: 1 } });
     expect(stream.nextReady()).toMatchObject({ done: false, value: { index: 2, last: true } });
     expect(stream.nextReady()).toEqual({ done: true, value: undefined });
+  });
+
+  it("ends a waiting callback with undefined when the consumer leaves (return)", async () => {
+    const clock = new ManualClock();
+    const engine = new GpuEngine({ ...config, clock });
+    const stream = engine.generate({ id: "a", prompt: 10, outputTokens: 50 });
+    const seen: (GpuToken | undefined)[] = [];
+    stream.wait(
+      (token) => seen.push(token),
+      (error) => {
+        throw error;
+      },
+    );
+    await settle();
+    await stream.return?.();
+    // The wait ends (nothing hangs) and the request left the engine, its blocks freed.
+    expect(seen).toEqual([undefined]);
+    expect(engine.core.hasWork()).toBe(false);
+    expect(stream.nextReady()).toEqual({ done: true, value: undefined });
+    await clock.advance(100);
+    await engine.idle();
   });
 
   it("fails a waiting callback with the signal's reason and takes the request out", async () => {
@@ -470,11 +492,11 @@ describe("GpuEngine keeps its own time when the event loop lags", () => {
     let failure: unknown;
     const read = () =>
       b.wait(
-        (result) => {
-          if (result.done) return;
-          got.push(result.value.index);
+        (token) => {
+          if (token === undefined) return;
+          got.push(token.index);
           // The client leaves at its second token, the first step of the catch-up.
-          if (result.value.index === 1) controller.abort(new Error("client left"));
+          if (token.index === 1) controller.abort(new Error("client left"));
           else read();
         },
         (error) => {

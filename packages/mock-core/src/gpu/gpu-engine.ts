@@ -83,14 +83,12 @@ export interface GpuTokenStream extends AsyncIterableIterator<GpuToken> {
    */
   nextReady(): IteratorResult<GpuToken> | undefined;
   /**
-   * `next` with callbacks instead of a promise: `onResult` gets the next token (or the end) and
-   * `onError` the refusal or the signal's reason, called from the engine's step that produces the
-   * token (or from `wait` itself when one is ready). One wait or `next` at a time.
+   * `next` with callbacks instead of a promise: `onToken` gets the next token, or undefined at
+   * the end (no result object per token), and `onError` the refusal or the signal's reason,
+   * called from the engine's step that produces the token (or from `wait` itself when one is
+   * ready). One wait or `next` at a time.
    */
-  wait(
-    onResult: (result: IteratorResult<GpuToken>) => void,
-    onError: (reason: unknown) => void,
-  ): void;
+  wait(onToken: (token: GpuToken | undefined) => void, onError: (reason: unknown) => void): void;
 }
 
 /**
@@ -111,6 +109,8 @@ class TokenStream implements GpuTokenStream {
   /** The waiting read's callbacks (a `next` promise's resolvers or a `wait`'s), while one waits. */
   #resolve: ((result: IteratorResult<GpuToken>) => void) | undefined;
   #reject: ((reason: unknown) => void) | undefined;
+  /** The waiting `wait`'s token callback (then `#resolve` is undefined and `#reject` is its own). */
+  #onToken: ((token: GpuToken | undefined) => void) | undefined;
   /** The promise of the `next()` that waits, while one does (undefined while a `wait` waits). */
   #pending: Promise<IteratorResult<GpuToken>> | undefined;
   #phase: "new" | "open" | "closed" = "new";
@@ -133,7 +133,7 @@ class TokenStream implements GpuTokenStream {
 
   next(): Promise<IteratorResult<GpuToken>> {
     // A call made while another waits is served after it, in order (as an async generator queues).
-    if (this.#resolve !== undefined) {
+    if (this.#reject !== undefined) {
       const pending = this.#pending;
       if (pending === undefined) return Promise.reject(new Error("a wait is in progress"));
       const after = () => this.next();
@@ -155,7 +155,7 @@ class TokenStream implements GpuTokenStream {
   }
 
   nextReady(): IteratorResult<GpuToken> | undefined {
-    if (this.#resolve !== undefined) return undefined;
+    if (this.#reject !== undefined) return undefined;
     if (this.#phase === "new") {
       try {
         this.#signal?.throwIfAborted();
@@ -184,11 +184,8 @@ class TokenStream implements GpuTokenStream {
     return undefined;
   }
 
-  wait(
-    onResult: (result: IteratorResult<GpuToken>) => void,
-    onError: (reason: unknown) => void,
-  ): void {
-    if (this.#resolve !== undefined) throw new Error("a read is already waiting");
+  wait(onToken: (token: GpuToken | undefined) => void, onError: (reason: unknown) => void): void {
+    if (this.#reject !== undefined) throw new Error("a read is already waiting");
     let ready: IteratorResult<GpuToken> | undefined;
     try {
       ready = this.nextReady();
@@ -197,36 +194,41 @@ class TokenStream implements GpuTokenStream {
       return;
     }
     if (ready !== undefined) {
-      onResult(ready);
+      onToken(ready.done ? undefined : ready.value);
       return;
     }
     this.#pending = undefined;
-    this.#resolve = onResult;
+    this.#onToken = onToken;
     this.#reject = onError;
   }
 
   return(): Promise<IteratorResult<GpuToken>> {
     // A read still waiting ends too (done), so nothing hangs on a stream that was left.
     const resolve = this.#resolve;
+    const onToken = this.#onToken;
     this.#buffer.length = 0;
     this.#aborted = false;
     this.#close();
     resolve?.(doneResult);
+    onToken?.(undefined);
     return Promise.resolve(doneResult);
   }
 
-  /** The engine produced this request's next token. */
+  /** The engine produced this request's next token (a step's hot path: once per token). */
   deliver(token: GpuToken): void {
     if (token.last) this.#finished = true;
+    const onToken = this.#onToken;
     const resolve = this.#resolve;
-    if (resolve === undefined) {
+    if (onToken === undefined && resolve === undefined) {
       this.#buffer.push(token);
       return;
     }
+    this.#onToken = undefined;
     this.#resolve = undefined;
     this.#reject = undefined;
     if (token.last) this.#close();
-    resolve({ done: false, value: token });
+    if (onToken !== undefined) onToken(token);
+    else (resolve as (result: IteratorResult<GpuToken>) => void)({ done: false, value: token });
   }
 
   /** The engine cannot serve the request. */
@@ -256,6 +258,7 @@ class TokenStream implements GpuTokenStream {
     this.#phase = "closed";
     this.#resolve = undefined;
     this.#reject = undefined;
+    this.#onToken = undefined;
     this.#signal?.removeEventListener("abort", this.#onAbort);
     this.#host.close(this, this.#finished);
   }
