@@ -342,6 +342,25 @@ describe("the drafter's memory at start-up", () => {
     expect(spec.tokens).toBe(427_024);
   });
 
+  it("prices a drafting pass by the drafter's own weights when they are known", () => {
+    const bandwidthEfficiency = 0.82;
+    const rate = device.memoryBandwidth * bandwidthEfficiency;
+    const eagle3 = drafterMemory({ method: "eagle3", target: model, draftConfig: eagle3Config });
+    const eagle = drafterMemory({ method: "eagle", target: model });
+    const base = { method: "eagle3" as const, device, model, bandwidthEfficiency };
+    // EAGLE-3: its own weights, 32k LM head included.
+    expect(draftPassTime({ ...base, ...(eagle3 ? { drafter: eagle3 } : {}) })).toBe(
+      849_635_328 / rate,
+    );
+    // EAGLE: its layer and fc, plus the target's LM head it reads (128,256 × 4096 × 2 B).
+    expect(draftPassTime({ ...base, method: "eagle", ...(eagle ? { drafter: eagle } : {}) })).toBe(
+      ((eagle?.weightBytes ?? 0) + 128_256 * 4096 * 2) / rate,
+    );
+    expect(draftPassTime({ ...base, method: "ngram", ...(eagle ? { drafter: eagle } : {}) })).toBe(
+      0,
+    );
+  });
+
   it("adds the head's layer to the full-attention layers of a hybrid (Gemma 3) target", () => {
     const gemma = modelProfileFromConfig({
       model_type: "gemma3_text",

@@ -216,7 +216,10 @@ export class SpecDecodeCounts {
  * are one layer; vllm/config/speculative.py) plus an LM head over the vocabulary, run k times in
  * a chain, and like any small-batch decode each pass is bound by reading those weights at the
  * step model's achieved bandwidth. For Llama 3.1 8B on an H100 that is about 0.56 ms per pass
- * (a layer's share of the weights, 0.5 GB, plus the LM head, 1.05 GB). N-gram drafting runs on the CPU and costs 0 here.
+ * (a layer's share of the weights, 0.5 GB, plus the LM head, 1.05 GB). With the drafter's own
+ * numbers (`drafter`, from {@link drafterMemory}) a pass reads its weights instead, plus the
+ * target's LM head when it shares it (EAGLE): an EAGLE-3 head with a 32,000-token vocabulary
+ * reads 0.85 GB, not 1.55. N-gram drafting runs on the CPU and costs 0 here.
  */
 export function draftPassTime(options: {
   readonly method: SpeculativeMethod;
@@ -225,13 +228,18 @@ export function draftPassTime(options: {
   readonly tensorParallelSize?: number;
   /** Fraction of peak bandwidth achieved (the step model's `bandwidthEfficiency`). */
   readonly bandwidthEfficiency: number;
+  /** The drafter's memory; default: one target layer plus the target's LM head. */
+  readonly drafter?: DrafterMemory;
 }): number {
   if (options.method === "ngram") return 0;
-  const { model, device } = options;
+  const { model, device, drafter } = options;
   const tp = options.tensorParallelSize ?? 1;
-  const layerBytes = weightBytesPerGpu(model, tp) / model.layers;
   const lmHeadBytes = (model.vocabSize * model.hiddenSize * bytesPerElement(model)) / tp;
-  return (layerBytes + lmHeadBytes) / (device.memoryBandwidth * options.bandwidthEfficiency);
+  const bytes =
+    drafter === undefined
+      ? weightBytesPerGpu(model, tp) / model.layers + lmHeadBytes
+      : drafter.weightBytes + (drafter.sharesLmHead ? lmHeadBytes : 0);
+  return bytes / (device.memoryBandwidth * options.bandwidthEfficiency);
 }
 
 /**
