@@ -296,9 +296,10 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
       outputTokens: this.#tokens.length,
       finishedReason: finish.reason === "length" ? "length" : "stop",
       maxTokens: request.maxTokens,
-      // The content's ids: n-gram speculative decoding drafts from them and accepts what matches.
-      outputIds: this.#tokens.map(tokenId),
     };
+    // The content's ids, when n-gram speculative decoding drafts from them and accepts what
+    // matches; otherwise unread, so not copied (a 1,000-token answer's ids are 8 KB per request).
+    if (this.#gpu.core.draftsFromContent) gpuRequest.outputIds = this.#tokens.map(tokenId);
     if (request.priority !== undefined) gpuRequest.priority = request.priority;
     if (request.lora !== undefined) gpuRequest.lora = request.lora;
     if (request.parent !== undefined) gpuRequest.parent = request.parent;

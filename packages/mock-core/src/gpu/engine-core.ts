@@ -311,6 +311,15 @@ export class EngineCore {
       throw new RangeError("promptLookupMin and promptLookupMax must be integers, 1 ≤ min ≤ max");
   }
 
+  /**
+   * Whether steps draft from the requests' content (n-gram speculative decoding with
+   * `draftFromContent`): only then are a request's `outputIds` read, so a caller may leave them out
+   * otherwise.
+   */
+  get draftsFromContent(): boolean {
+    return this.#ngram;
+  }
+
   /** Requests in the running batch. */
   get running(): number {
     return this.#running.length;

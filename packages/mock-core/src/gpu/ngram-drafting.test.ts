@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { EngineCore, type EngineCoreConfig, type StepResult } from "./engine-core.js";
-import { acceptanceRates, acceptedDrafts, proposeNgram, SpecDecodeCounts } from "./speculative.js";
+import {
+  acceptanceRates,
+  acceptedDrafts,
+  proposeNgram,
+  SpecDecodeCounts,
+  type SpeculativeDecoding,
+} from "./speculative.js";
 import { linearStepTime } from "./test-step-time.js";
 
 /** A context over one id list (all of it prompt). */
@@ -62,9 +68,9 @@ describe("proposeNgram (vllm/v1/spec_decode/ngram_proposer.py)", () => {
   });
 });
 
-/** An engine with n-gram drafting (k drafts, lookup 2..4) on the linear test clock. */
-function ngramEngine(k: number): EngineCore {
-  const config: EngineCoreConfig = {
+/** The settings of {@link ngramEngine}. */
+function ngramConfig(k: number): EngineCoreConfig {
+  return {
     numBlocks: 1000,
     maxNumSeqs: 16,
     maxNumBatchedTokens: 8192,
@@ -80,7 +86,11 @@ function ngramEngine(k: number): EngineCore {
       draftFromContent: true,
     },
   };
-  return new EngineCore(config);
+}
+
+/** An engine with n-gram drafting (k drafts, lookup 2..4) on the linear test clock. */
+function ngramEngine(k: number): EngineCore {
+  return new EngineCore(ngramConfig(k));
 }
 
 /** Steps the engine to the end; returns each step's result. */
@@ -105,6 +115,17 @@ function totals(steps: readonly StepResult[], k: number): SpecDecodeCounts {
 
 describe("n-gram drafting from the request's token ids", () => {
   const prompt = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22];
+
+  it("says when it reads outputIds: n-gram drafting from content only", () => {
+    // The GPU text engine copies a request's content ids only when the engine drafts from them.
+    expect(ngramEngine(3).draftsFromContent).toBe(true);
+    const { speculative: _, ...plain } = ngramConfig(3);
+    expect(new EngineCore(plain).draftsFromContent).toBe(false);
+    const rateDrawn = ngramConfig(3);
+    const speculative = rateDrawn.speculative as SpeculativeDecoding;
+    const drawn = { ...speculative, draftFromContent: false };
+    expect(new EngineCore({ ...rateDrawn, speculative: drawn }).draftsFromContent).toBe(false);
+  });
 
   it("an output that repeats the prompt (echo) accepts long drafts", () => {
     const core = ngramEngine(3);
