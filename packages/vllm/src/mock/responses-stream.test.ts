@@ -848,7 +848,21 @@ describe("streamed tool calls after reasoning", () => {
     expect(done?.data.output_index).toBe(1);
     const completed = frames.at(-1)?.data.response as OpenAI.Responses.Response;
     expect(completed.output.map((item) => item.type)).toEqual(["reasoning", "function_call"]);
-    expect((completed.output[1] as { id: string }).id).toBe((added.item as { id?: string }).id);
     expect(JSON.parse(args)).toBeTypeOf("object");
+    // simple_streaming_events.py: the streamed call's id is random_uuid() (bare hex), its call_id
+    // call_<hex>; responses_stream_generator's response.completed comes from
+    // responses_full_generator, whose _make_response_output_items makes every item afresh.
+    const streamedCall = added.item as unknown as { id: string; call_id: string };
+    expect(streamedCall.id).toMatch(/^[0-9a-f]{32}$/);
+    expect(streamedCall.call_id).toMatch(/^call_[0-9a-f]{32}$/);
+    const finalCall = completed.output[1] as OpenAI.Responses.ResponseFunctionToolCall;
+    expect(finalCall.id).toMatch(/^fc_[0-9a-f]{32}$/);
+    expect(finalCall.call_id).not.toBe(streamedCall.call_id);
+    expect(finalCall.arguments).toBe(args);
+    const reasoningAdded = frames.find(
+      (f) => f.event === "response.output_item.added" && f.data.output_index === 0,
+    )?.data.item as { id: string };
+    expect(reasoningAdded.id).toMatch(/^[0-9a-f]{32}$/);
+    expect(completed.output[0]?.id).toMatch(/^rs_[0-9a-f]{32}$/);
   });
 });

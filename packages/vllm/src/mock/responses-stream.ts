@@ -199,11 +199,10 @@ export async function* responseStream(
     // A run cut while thinking has no content for the tool parser: no call (outputItems agrees).
     const called = split === undefined || args !== "";
     if (called) yield* callEvents.done(args);
-    output = outputItems(model, prepared, text, tokens).map((item) =>
-      (item as { type?: string }).type === "function_call"
-        ? callEvents.item(args, "completed")
-        : item,
-    );
+    // responses_stream_generator builds response.completed with responses_full_generator, whose
+    // _make_response_output_items makes every item afresh: new `rs_`, `fc_` and `call_` ids,
+    // none of the streamed ones.
+    output = outputItems(model, prepared, text, tokens);
   } else {
     const held = split?.finish();
     if (held !== undefined && textEvents !== undefined && last !== undefined) {
@@ -238,7 +237,8 @@ export async function* responseStream(
 class CallEvents {
   readonly #name: string;
   readonly #nextSequence: () => number;
-  readonly #id = itemId("fc");
+  // simple_streaming_events.py: current_item_id = random_uuid() (no `fc_` prefix), call_<hex>.
+  readonly #id = uuidHex();
   readonly #callId = itemId("call");
   #started = false;
   /** The item's output_index: this.outputIndex, or 1 after a reasoning item. */
