@@ -84,6 +84,16 @@ describe("transformers' class defaults by model_type", () => {
     ]);
   });
 
+  it("types a Gemma 3 text_config that names no model_type by its parent (Gemma3Config sub_configs)", () => {
+    const { model_type: _, ...untyped } = gemma3_4bItConfig.text_config;
+    expect(
+      hfTextConfig({ ...gemma3_4bItConfig, text_config: untyped }).text.num_attention_heads,
+    ).toBe(8);
+    expect(
+      hfTextConfig({ model_type: "llava", text_config: untyped }).text.num_attention_heads,
+    ).toBeUndefined();
+  });
+
   it("takes an omni model's thinker_config (or its text_config) as vLLM does", () => {
     const inner = { model_type: "gemma3_text", num_hidden_layers: 4 };
     expect(hfTextConfig({ thinker_config: { text_config: inner } }).text.num_attention_heads).toBe(

@@ -82,6 +82,13 @@ export const transformersVisionConfigDefaults: Readonly<Record<string, ConfigObj
   },
 };
 
+/**
+ * The text sub-config class of a multimodal config, by the top-level `model_type`, for a
+ * `text_config` that names no `model_type` of its own: configuration_gemma3.py Gemma3Config
+ * `sub_configs` builds its `text_config` as a Gemma3TextConfig whatever the dict says.
+ */
+const textSubConfigTypes: Readonly<Record<string, string>> = { gemma3: "gemma3_text" };
+
 /** `value` when it is a JSON object (not an array or null), else undefined. */
 function objectOf(value: unknown): ConfigObject | undefined {
   return typeof value === "object" && value !== null && !Array.isArray(value)
@@ -91,12 +98,15 @@ function objectOf(value: unknown): ConfigObject | undefined {
 
 /**
  * `config` with its class's defaults ({@link transformersTextConfigDefaults}, by its own
- * `model_type`) under the fields it leaves out. A field present with `null` stays null, as a
+ * `model_type`, or for a nested text config without one the sub-config class of its parent's
+ * `parentType`) under the fields it leaves out. A field present with `null` stays null, as a
  * Python `None` passed to the constructor does. Returns `config` itself for a model type with no
  * defaults listed.
  */
-export function withTransformersDefaults(config: ConfigObject): ConfigObject {
-  const type = config.model_type;
+export function withTransformersDefaults(config: ConfigObject, parentType?: unknown): ConfigObject {
+  const type =
+    config.model_type ??
+    (typeof parentType === "string" ? textSubConfigTypes[parentType] : undefined);
   const defaults = typeof type === "string" ? transformersTextConfigDefaults[type] : undefined;
   // Off the hot path (once per start-up): a spread is fine.
   return defaults === undefined ? config : { ...defaults, ...config };
@@ -113,7 +123,8 @@ export function withTransformersDefaults(config: ConfigObject): ConfigObject {
 export function hfTextConfig(config: ConfigObject): { text: ConfigObject; nested: boolean } {
   const thinker = objectOf(config.thinker_config);
   const inner = thinker ? (objectOf(thinker.text_config) ?? thinker) : objectOf(config.text_config);
-  return { text: withTransformersDefaults(inner ?? config), nested: inner !== undefined };
+  if (inner === undefined) return { text: withTransformersDefaults(config), nested: false };
+  return { text: withTransformersDefaults(inner, config.model_type), nested: true };
 }
 
 /** RoPE types whose `max_position_embeddings` vLLM takes as already scaled (no factor applied). */
