@@ -188,8 +188,9 @@ export interface ReadySteps<E = GenerationEvent> {
   watch?(signal: AbortSignal): void;
   /**
    * Takes every remaining step at once and closes the run, as taking them with `nextReady()` up
-   * to the finish event and then `closeNow()` would (the same checks, text, finish and metering),
-   * but makes no event objects: the answer is the token events' texts concatenated and the finish
+   * to the finish event and then `closeNow()` would (the same checks, text, finish and metering,
+   * except that the tokens, going out together, are metered as leaving at one time, the clock read
+   * once rather than per token), but makes no event objects: the answer is the token events' texts concatenated and the finish
    * event. For a consumer that reads no token event itself (a non-streaming answer without
    * logprobs). Undefined when some step could wait (a paced run) or the run has ended: nothing
    * was taken, go on with `nextReady()`. Absent: take the steps one by one.

@@ -719,6 +719,21 @@ describe("steps taken synchronously (ReadySteps)", () => {
     }
   });
 
+  test("drainNow meters its tokens as leaving together: one clock read, no gap between them", () => {
+    // The tokens of a drain go out in one answer with no turn of the event loop between them, so
+    // each inter-token observation is 0 s (what a run on a clock that does not move gives).
+    const metrics = new EngineMetrics(model.maxModelLen);
+    const run = createSimpleEngine({ clock: realClock, model, metrics })
+      .generate({ promptIds: prompt, maxTokens: 16, ignoreEos: true })
+      [Symbol.asyncIterator]();
+    expect(readySteps(run)?.drainNow?.()?.finish.completionTokens).toBe(16);
+    expect(metrics.interTokenLatency.count).toBe(15);
+    expect(metrics.interTokenLatency.sum).toBe(0);
+    expect(metrics.timeToFirstToken.count).toBe(1);
+    expect(metrics.generationTokens).toBe(16);
+    expect(metrics.requestSuccess).toEqual({ stop: 0, length: 1, abort: 0 });
+  });
+
   test("drainNow takes nothing from a paced run, and ends an aborted one with abort", async () => {
     const clock = new ManualClock();
     const paced = createSimpleEngine({ clock, model, timeToFirstTokenMs: 5 })

@@ -219,6 +219,12 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   /** A paced step is waiting on the clock; later calls queue behind it. */
   #waiting = false;
   readonly #queue: Queued[] = [];
+  /**
+   * While {@link SimpleRun.drainNow} runs: when its tokens leave, in seconds on the clock. They
+   * go out together (one answer, no turn of the event loop between them), so they are metered at
+   * one time, read once, not once per token. Undefined otherwise: each token reads the clock.
+   */
+  #leaving: number | undefined;
 
   constructor(
     settings: RunSettings,
@@ -359,6 +365,7 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
       this.#state ??= this.#begin();
       const state = this.#state;
       const signal = this.#signal;
+      if (state.meter !== undefined) this.#leaving = this.#settings.clock.now() / 1000;
       let text = "";
       for (;;) {
         const finish =
@@ -373,6 +380,8 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     } catch (error) {
       this.#close();
       throw error;
+    } finally {
+      this.#leaving = undefined;
     }
   }
 
@@ -600,7 +609,7 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   ): string {
     state.lastId = id;
     if (reason) state.ending = { reason, stop: stopValue };
-    state.meter?.token(this.#settings.clock.now() / 1000);
+    state.meter?.token(this.#leaving ?? this.#settings.clock.now() / 1000);
     return piece;
   }
 }

@@ -207,8 +207,9 @@ const memoMaxEntries = 65_536;
 const encodeMemoMaxChars = 16_384;
 
 /**
- * The encode memo's budget per tokenizer, in code units of text plus ids kept: at most about
- * 10 MiB (2 bytes a code unit, up to 8 an id), the oldest half dropped when full.
+ * The encode memos' budget per tokenizer, in code units of text plus ids kept: at most about
+ * 10 MiB (2 bytes a code unit, up to 8 an id), half for encodings with special tokens and half
+ * for those without, the oldest half of one dropped when it is full.
  */
 const encodeMemoMaxWeight = 1 << 20;
 
@@ -231,10 +232,14 @@ export function createTokenizer(files: TokenizerFiles): Tokenizer {
   const eosTokenId = idOf(files.tokenizerConfig.eos_token);
   const vocabSize = Math.max(vocab.size, maxId + 1);
   const memo = new BoundedMemo<string>(memoMaxEntries);
-  const encodings = new BoundedMemo<readonly number[]>(
-    encodeMemoMaxWeight,
-    (key, ids) => key.length + ids.length,
-  );
+  // One memo per special-tokens flag, keyed by the text itself: no key string made per call.
+  const encodingMemo = () =>
+    new BoundedMemo<readonly number[]>(
+      encodeMemoMaxWeight / 2,
+      (key, ids) => key.length + ids.length,
+    );
+  const withSpecial = encodingMemo();
+  const withoutSpecial = encodingMemo();
   const encode = (text: string, addSpecialTokens: boolean): number[] =>
     hf.encode(text, { add_special_tokens: addSpecialTokens }).ids;
 
@@ -247,8 +252,9 @@ export function createTokenizer(files: TokenizerFiles): Tokenizer {
       if (typeof text !== "string" || text.length > encodeMemoMaxChars) {
         return encode(text, special);
       }
+      const encodings = special ? withSpecial : withoutSpecial;
       // A copy: callers own the array they get, the memo keeps its own.
-      return encodings.get(`${special ? "+" : "-"}${text}`, () => encode(text, special)).slice();
+      return (encodings.peek(text) ?? encodings.remember(text, encode(text, special))).slice();
     },
     decode: (ids, options) => {
       for (const id of ids) {
