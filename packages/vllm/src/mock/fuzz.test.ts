@@ -704,3 +704,44 @@ describe("fuzz corpus of structured-output refusals", () => {
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
   });
 });
+
+// Round 14 (G) refusals of /v1/responses (responses.test.ts pins each text): `text` that fits
+// no model of openai's ResponseTextConfig / ResponseFormatTextConfig union, `reasoning` outside
+// openai's Reasoning Literals. Each is a 400 and the server keeps serving.
+describe("fuzz corpus of Responses text and reasoning refusals", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({ "max-model-len": "256" });
+  });
+  afterAll(() => server.close());
+
+  const corpus: readonly Record<string, unknown>[] = [
+    { text: "json" },
+    { text: [] },
+    { text: { format: "json_object" } },
+    { text: { format: { type: "json" } } },
+    { text: { format: { type: "json_schema" } } },
+    { text: { format: { type: "json_schema", schema: "{}" } } },
+    { text: { format: { type: "json_schema", schema: null, name: "s" } } },
+    { text: { format: { type: "json_schema", schema: {}, name: 5, strict: "maybe" } } },
+    { text: { format: {} } },
+    { text: { verbosity: "loud" } },
+    { reasoning: "high" },
+    { reasoning: { effort: "max" } },
+    { reasoning: { effort: 3 } },
+    { reasoning: { summary: "long", generate_summary: [] } },
+  ];
+
+  it("answers every corpus body 400 and keeps serving", async () => {
+    for (const extra of corpus) {
+      const body = { input: "hi", max_output_tokens: 4, ...extra };
+      const response = await fetch(`${server.url}/v1/responses`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      expect(response.status, `${JSON.stringify(body)} -> ${await response.text()}`).toBe(400);
+    }
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+});

@@ -8,7 +8,8 @@
  */
 
 import { uuidHex } from "./request-id.js";
-import type { ChatMessage, Guided, Sampling } from "./requests.js";
+import type { ChatMessage, Sampling } from "./requests.js";
+import { readReasoning, readResponsesText } from "./structured.js";
 import { FieldReader, modelValueError } from "./validation.js";
 
 /** One function tool of `tools` (Responses' flat form: `{type, name, parameters, ...}`). */
@@ -47,10 +48,11 @@ export interface ResponsesRequest extends Sampling {
   readonly includeLogprobs: boolean;
   /** `top_logprobs` (default 0). */
   readonly topLogprobs: number;
-  /** Echoed as sent. */
+  /** Echoed as sent (checked against openai's ResponseTextConfig). */
   readonly text: unknown;
   readonly metadata: unknown;
   readonly user: string | undefined;
+  /** openai's `Reasoning` as the response echoes it (structured.ts `readReasoning`), or null. */
   readonly reasoning: unknown;
   readonly parallelToolCalls: boolean;
   readonly serviceTier: string;
@@ -79,12 +81,12 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
   const seed = fields.int("seed");
   const include = fields.list("include") ?? [];
   const topLogprobs = fields.int("top_logprobs") ?? 0;
-  const text = fields.object("text");
+  const text = fields.raw("text");
   const { tools, toolsEcho, templateTools } = readTools(fields);
   const rawChoice = fields.raw("tool_choice");
   const metadata = fields.object("metadata");
   const user = fields.string("user");
-  const reasoning = fields.object("reasoning");
+  const rawReasoning = fields.raw("reasoning");
   const parallelToolCalls = fields.bool("parallel_tool_calls") ?? true;
   const serviceTier = fields.string("service_tier") ?? "auto";
   const truncation = fields.string("truncation") ?? "disabled";
@@ -104,7 +106,7 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
     ignoreEos: fields.bool("ignore_eos") ?? false,
     stream,
     streamOptions: undefined,
-    guided: readFormat(text),
+    guided: undefined,
     priority: fields.int("priority") ?? 0,
     // protocol.py: request_id defaults to `resp_<uuid hex>`, and is the response's id as sent.
     requestId: requestId ?? `resp_${uuidHex()}`,
@@ -112,12 +114,16 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
     bestOf: undefined,
   };
   fields.finish();
+  // Pydantic's list for `reasoning` and `text` (structured.ts renders it as vLLM's 400).
+  const reasoning = readReasoning(rawReasoning);
+  const guided = readResponsesText(text);
   const toolChoice = readToolChoice(rawChoice);
   // protocol.py validate_background: background needs store.
   if (background && !store) {
     throw modelValueError("background can only be used when `store` is true", body);
   }
   return Object.assign(sampling, {
+    guided,
     model,
     messages,
     instructions,
@@ -139,21 +145,12 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
     text: text ?? null,
     metadata: metadata ?? null,
     user,
-    reasoning: reasoning ?? null,
+    reasoning,
     parallelToolCalls,
     serviceTier,
     truncation,
     maxToolCalls,
   });
-}
-
-/** `text.format`: a `json_schema` with a schema guides the output (to_sampling_params). */
-function readFormat(text: Record<string, unknown> | undefined): Guided | undefined {
-  const format = text?.format as { type?: unknown; schema?: unknown } | null | undefined;
-  if (format?.type === "json_schema" && format.schema !== undefined && format.schema !== null) {
-    return { json: format.schema };
-  }
-  return undefined;
 }
 
 /** `input` (required): a string is one user message; a list holds messages and tool items. */

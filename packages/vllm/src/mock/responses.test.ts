@@ -117,6 +117,132 @@ describe("Responses API with the openai SDK (store off, the default)", () => {
     expect(validate(JSON.parse(response.output_text))).toBe(true);
   });
 
+  // protocol.py to_sampling_params guides only a json_schema format: json_object and text leave
+  // the output free (the JSON object branch came later, in extract_structured_outputs).
+  it("leaves the output free for text.format json_object and text", async () => {
+    for (const format of [{ type: "json_object" }, { type: "text" }] as const) {
+      const response = await client.responses.create({
+        model: "granite",
+        input: "Say hello",
+        max_output_tokens: 6,
+        text: { format },
+      });
+      expect(() => JSON.parse(response.output_text)).toThrow();
+      expect(response.text).toEqual({ format });
+    }
+  });
+
+  // ResponsesRequest text: ResponseTextConfig; openai-python response_format_text_config.py:
+  // Union[ResponseFormatText, ResponseFormatTextJSONSchemaConfig, ResponseFormatJSONObject]
+  // as a smart union (PropertyInfo's discriminator is openai's own metadata), so pydantic lists
+  // each member's complaint under its class name; schema_ (alias schema) is a required dict.
+  it("refuses a text.format schema given as a string with each member's complaint", async () => {
+    const error = await errorOf(
+      client.responses.create({
+        model: "granite",
+        input: "Hi",
+        text: { format: { type: "json_schema", name: "plan", schema: "{}" } },
+      } as unknown as OpenAI.Responses.ResponseCreateParamsNonStreaming),
+    );
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(error.message).toBe(
+      "400 [{'type': 'literal_error', 'loc': ('body', 'text', 'format', 'ResponseFormatText', 'type'), 'msg': \"Input should be 'text'\", 'input': 'json_schema', 'ctx': {'expected': \"'text'\"}}, " +
+        "{'type': 'dict_type', 'loc': ('body', 'text', 'format', 'ResponseFormatTextJSONSchemaConfig', 'schema'), 'msg': 'Input should be a valid dictionary', 'input': '{}'}, " +
+        "{'type': 'literal_error', 'loc': ('body', 'text', 'format', 'ResponseFormatJSONObject', 'type'), 'msg': \"Input should be 'json_object'\", 'input': 'json_schema', 'ctx': {'expected': \"'json_object'\"}}]",
+    );
+  });
+
+  it("refuses a json_schema format without a schema, a wrong type and a bad verbosity", async () => {
+    const missing = await errorOf(
+      client.responses.create({
+        model: "granite",
+        input: "Hi",
+        text: { format: { type: "json_schema", name: "plan" } },
+      } as unknown as OpenAI.Responses.ResponseCreateParamsNonStreaming),
+    );
+    expect(missing.message).toContain(
+      "{'type': 'missing', 'loc': ('body', 'text', 'format', 'ResponseFormatTextJSONSchemaConfig', 'schema'), 'msg': 'Field required', 'input': {'type': 'json_schema', 'name': 'plan'}}",
+    );
+    const wrongType = await errorOf(
+      client.responses.create({
+        model: "granite",
+        input: "Hi",
+        text: { format: { type: "json" } },
+      } as unknown as OpenAI.Responses.ResponseCreateParamsNonStreaming),
+    );
+    expect(wrongType.message).toContain(
+      "'loc': ('body', 'text', 'format', 'ResponseFormatTextJSONSchemaConfig', 'schema'), 'msg': 'Field required'",
+    );
+    expect(wrongType.message).toContain("\"Input should be 'json_object'\"");
+    // response_text_config.py: verbosity: Optional[Literal["low", "medium", "high"]].
+    const verbosity = await errorOf(
+      client.responses.create({
+        model: "granite",
+        input: "Hi",
+        text: { verbosity: "loud" },
+      } as unknown as OpenAI.Responses.ResponseCreateParamsNonStreaming),
+    );
+    expect(verbosity.message).toBe(
+      "400 [{'type': 'literal_error', 'loc': ('body', 'text', 'verbosity'), 'msg': \"Input should be 'low', 'medium' or 'high'\", 'input': 'loud', 'ctx': {'expected': \"'low', 'medium' or 'high'\"}}]",
+    );
+    const notModel = await errorOf(
+      client.responses.create({
+        model: "granite",
+        input: "Hi",
+        text: "json",
+      } as unknown as OpenAI.Responses.ResponseCreateParamsNonStreaming),
+    );
+    expect(notModel.message).toBe(
+      "400 [{'type': 'model_type', 'loc': ('body', 'text'), 'msg': 'Input should be a valid dictionary or instance of ResponseTextConfig', 'input': 'json', 'ctx': {'class_name': 'ResponseTextConfig'}}]",
+    );
+  });
+
+  // ResponsesRequest reasoning: Reasoning | None (openai-python types/shared/reasoning.py:
+  // effort, generate_summary, summary, all optional); ResponsesResponse.from_request echoes the
+  // model, model_dump writing its three fields with nulls.
+  it("echoes reasoning as openai's Reasoning model dumps it", async () => {
+    const response = await client.responses.create({
+      model: "granite",
+      input: "Hi",
+      max_output_tokens: 2,
+      reasoning: { effort: "low" },
+    });
+    expect(response.reasoning).toEqual({ effort: "low", generate_summary: null, summary: null });
+    const plain = await client.responses.create({
+      model: "granite",
+      input: "Hi",
+      max_output_tokens: 1,
+    });
+    expect(plain.reasoning).toBeNull();
+  });
+
+  // reasoning_effort.py: Literal["none", "minimal", "low", "medium", "high"] (the stored openai
+  // types; the set follows the openai package of the image); summary: "auto", "concise", "detailed".
+  it("refuses a reasoning effort or summary outside openai's Literal", async () => {
+    const error = await errorOf(
+      client.responses.create({
+        model: "granite",
+        input: "Hi",
+        reasoning: { effort: "max", summary: "long" },
+      } as unknown as OpenAI.Responses.ResponseCreateParamsNonStreaming),
+    );
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(error.message).toBe(
+      "400 [{'type': 'literal_error', 'loc': ('body', 'reasoning', 'effort'), 'msg': \"Input should be 'none', 'minimal', 'low', 'medium' or 'high'\", 'input': 'max', 'ctx': {'expected': \"'none', 'minimal', 'low', 'medium' or 'high'\"}}, " +
+        "{'type': 'literal_error', 'loc': ('body', 'reasoning', 'summary'), 'msg': \"Input should be 'auto', 'concise' or 'detailed'\", 'input': 'long', 'ctx': {'expected': \"'auto', 'concise' or 'detailed'\"}}]",
+    );
+    const notModel = await errorOf(
+      client.responses.create({
+        model: "granite",
+        input: "Hi",
+        reasoning: "high",
+      } as unknown as OpenAI.Responses.ResponseCreateParamsNonStreaming),
+    );
+    expect(notModel.message).toContain(
+      "'msg': 'Input should be a valid dictionary or instance of Reasoning', 'input': 'high', 'ctx': {'class_name': 'Reasoning'}",
+    );
+  });
+
   // serving_engine.py _parse_tool_calls_from_content: a named tool_choice is a forced call.
   it("answers a named function tool choice with a function_call item", async () => {
     const response = await client.responses.create({

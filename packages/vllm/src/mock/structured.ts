@@ -69,6 +69,20 @@ class ModelCheck {
     this.#add(field, "literal_error", `Input should be ${expected}`, value, { expected });
   }
 
+  /** `Literal[...] | None = None`: absent or null passes. */
+  optionalLiteral(field: string, options: readonly string[]): void {
+    if (this.value[field] != null) this.literal(field, options);
+  }
+
+  /** `Dict[str, object]` (required): null is a value and fails. */
+  requiredDict(field: string): void {
+    if (!this.required(field)) return;
+    const value = this.value[field];
+    if (!isDict(value)) {
+      this.#add(field, "dict_type", "Input should be a valid dictionary", value);
+    }
+  }
+
   /** `str` (required) or `str | None = None`. */
   string(field: string, required: boolean): void {
     if (required ? !this.required(field) : this.value[field] == null) return;
@@ -300,4 +314,109 @@ export function checkSchemaField(value: unknown, at: readonly string[], baseMode
     });
   }
   throw issuesError(issues);
+}
+
+/**
+ * `text.format` of `POST /v1/responses`: openai's `ResponseFormatTextConfig`, a union of
+ * `ResponseFormatText`, `ResponseFormatTextJSONSchemaConfig` and `ResponseFormatJSONObject` in
+ * that order (openai-python types/responses/response_format_text_config.py; its
+ * `PropertyInfo(discriminator="type")` is openai's own metadata, so pydantic validates it as a
+ * smart union and lists every member's complaint under the member's class name). The JSON schema
+ * member: `schema` (alias of `schema_`, `Dict[str, object]`, required), `type`, `description`,
+ * `name` (optional in the stored openai types), `strict`, in field order.
+ */
+const textFormatMembers: readonly Member[] = [
+  { cls: "ResponseFormatText", check: (model) => model.literal("type", ["text"]) },
+  {
+    cls: "ResponseFormatTextJSONSchemaConfig",
+    check(model) {
+      model.requiredDict("schema");
+      model.literal("type", ["json_schema"]);
+      model.string("description", false);
+      model.string("name", false);
+      model.bool("strict");
+    },
+  },
+  { cls: "ResponseFormatJSONObject", check: (model) => model.literal("type", ["json_object"]) },
+];
+
+/**
+ * Reads `text` of `POST /v1/responses` (ResponsesRequest `text: ResponseTextConfig | None`:
+ * `format` the union above, `verbosity: Literal["low", "medium", "high"] | None`,
+ * openai-python response_text_config.py) and throws pydantic's list as vLLM's 400 when it fits
+ * none. What guides the output (protocol.py `to_sampling_params`): a `json_schema` format, by its
+ * schema; `json_object` and `text` guide nothing in the releases the mock models (the JSON object
+ * branch came in a later `extract_structured_outputs`).
+ */
+export function readResponsesText(value: unknown): Guided | undefined {
+  if (value === undefined || value === null) return undefined;
+  const issues: Issue[] = [];
+  if (!isDict(value)) {
+    issues.push({
+      type: "model_type",
+      loc: ["text"],
+      msg: modelTypeMessage("ResponseTextConfig"),
+      input: value,
+      ctx: { class_name: "ResponseTextConfig" },
+    });
+    throw issuesError(issues);
+  }
+  const format = value.format;
+  if (format !== undefined && format !== null) {
+    for (const member of textFormatMembers) {
+      const found = memberIssues(member, ["text", "format", member.cls], format);
+      if (found.length === 0) {
+        issues.length = 0;
+        break;
+      }
+      issues.push(...found);
+    }
+  }
+  const text = new ModelCheck(["text"], value);
+  text.optionalLiteral("verbosity", ["low", "medium", "high"]);
+  issues.push(...text.issues);
+  if (issues.length > 0) throw issuesError(issues);
+  if (isDict(format) && format.type === "json_schema") return { json: format.schema };
+  return undefined;
+}
+
+/** `reasoning.effort` (openai-python types/shared/reasoning_effort.py, the stored version). */
+const reasoningEfforts = ["none", "minimal", "low", "medium", "high"] as const;
+const summaries = ["auto", "concise", "detailed"] as const;
+
+/**
+ * Reads `reasoning` of `POST /v1/responses` (ResponsesRequest `reasoning: Reasoning | None`,
+ * openai-python types/shared/reasoning.py: `effort`, `generate_summary`, `summary`, each optional)
+ * and answers it as the response echoes it (`ResponsesResponse.from_request` copies the model;
+ * `model_dump` writes its three fields, nulls included, then any extra key the openai model keeps).
+ * Null when absent; throws pydantic's list as vLLM's 400 when a value is outside its Literal.
+ * The non-harmony path does nothing else with it in the releases the mock models.
+ */
+export function readReasoning(value: unknown): Dict | null {
+  if (value === undefined || value === null) return null;
+  if (!isDict(value)) {
+    throw issuesError([
+      {
+        type: "model_type",
+        loc: ["reasoning"],
+        msg: modelTypeMessage("Reasoning"),
+        input: value,
+        ctx: { class_name: "Reasoning" },
+      },
+    ]);
+  }
+  const model = new ModelCheck(["reasoning"], value);
+  model.optionalLiteral("effort", reasoningEfforts);
+  model.optionalLiteral("generate_summary", summaries);
+  model.optionalLiteral("summary", summaries);
+  if (model.issues.length > 0) throw issuesError(model.issues);
+  const { effort, generate_summary, summary, ...extra } = value;
+  return Object.assign(
+    {
+      effort: effort ?? null,
+      generate_summary: generate_summary ?? null,
+      summary: summary ?? null,
+    },
+    extra,
+  );
 }
