@@ -1,7 +1,7 @@
 /**
  * `servingkit simulate` run in-process through `main(argv, io)` on small workloads.
  */
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -401,6 +401,60 @@ describe("servingkit simulate", () => {
     const bad = await simulate(...args, "--speculative-config", "{");
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("--speculative-config: not valid JSON");
+  });
+
+  it("--speculative-config with a local EAGLE-3 head counts its memory in the KV cache", async () => {
+    // yuhuili/EAGLE3-LLaMA3.1-Instruct-8B's config.json (architecture fields); mock-core
+    // speculative.ts drafterMemory: 849,635,328 B of weights and one more full-attention KV layer
+    // (gpu_model_runner.py load_model, eagle.py, kv_cache_utils.py). H100, Llama 3.1 8B,
+    // max_model_len 8,192: 446,848 tokens without it, 427,024 with it (formula).
+    const head = join(dir, "eagle3-head");
+    await mkdir(head);
+    await writeFile(
+      join(head, "config.json"),
+      JSON.stringify({
+        architectures: ["LlamaForCausalLMEagle3"],
+        hidden_size: 4096,
+        intermediate_size: 14_336,
+        model_type: "llama",
+        num_attention_heads: 32,
+        num_hidden_layers: 1,
+        num_key_value_heads: 8,
+        torch_dtype: "float16",
+        vocab_size: 128_256,
+        draft_vocab_size: 32_000,
+      }),
+    );
+    const args = ["--num-prompts", "4", "--max-concurrency", "1", "--max-model-len", "8192"];
+    const spec = (model: string) => [
+      "--speculative-config",
+      JSON.stringify({ method: "eagle3", model, num_speculative_tokens: 3 }),
+    ];
+    const plain = JSON.parse((await simulate(...args, "--json")).stdout);
+    const local = await simulate(...args, ...spec(head), "--json");
+    expect(local.stderr).toBe("");
+    const on = JSON.parse(local.stdout);
+    expect(plain.engine.kvCacheTokens).toBe(446_848);
+    expect(on.engine.kvCacheTokens).toBe(427_024);
+    expect(on.engine.logLines).toContain("GPU KV cache size: 427,024 tokens");
+    expect(on.engine.speculative).toEqual({
+      method: "eagle3",
+      numSpeculativeTokens: 3,
+      model: head,
+      acceptanceRates: [0.7, 0.49, 0.343].map((r) => expect.closeTo(r, 12)),
+      drafter: { weightBytes: 849_635_328, kvLayers: 1 },
+    });
+    // A hub id: not read offline, the cache as before and a start-up note in the banner.
+    const hub = await simulate(...args, ...spec("yuhuili/EAGLE3-LLaMA3.1-Instruct-8B"));
+    expect(hub.status).toBe(0);
+    expect(hub.stdout).toContain("GPU KV cache size: 446,848 tokens");
+    expect(hub.stdout).toContain("the drafter's memory is not counted");
+    // A path without config.json: vLLM's get_config refusal, a start-up failure (exit 1).
+    const missing = await simulate(...args, ...spec(join(dir, "no-such-head")));
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain(
+      `Invalid repository ID or local directory specified: '${join(dir, "no-such-head")}'.`,
+    );
   });
 
   it("reads n and lora from a JSONL file, ahead of --n and --lora-modules", async () => {

@@ -10,6 +10,7 @@ import {
   type ArrivalOptions,
   assignLoras,
   EngineConfigError,
+  type EngineStartup,
   engineStartup,
   formatBenchSummary,
   formatSpecDecodeLogLine,
@@ -70,7 +71,9 @@ Engine (vllm serve's flags):
                                step more (default off)
   --speculative-config JSON    speculative decoding as vLLM's flag, e.g.
                                '{"method":"ngram","num_speculative_tokens":3}' (ngram,
-                               eagle, eagle3 with "model", mtp); default off
+                               eagle, eagle3 with "model", mtp); default off; an EAGLE
+                               "model" that is a local directory: its config.json sizes the
+                               head's weights and KV layers (a hub id is not read)
   --speculative-acceptance-rate R|R1,R2,...
                                draft acceptance: one per-token rate (position i accepted with
                                R^(i+1)) or one non-increasing rate per position (default 0.7)
@@ -149,6 +152,8 @@ interface ResolvedEngine {
   readonly logLines: readonly string[];
   readonly numBlocks: number;
   readonly kvCacheTokens: number;
+  /** The speculative drafter's memory when counted (an EAGLE head read from a local directory). */
+  readonly drafter?: EngineStartup["drafter"];
 }
 
 /**
@@ -172,8 +177,9 @@ function resolveEngine(args: SimulateArgs): ResolvedEngine {
   }
   const maxModelLen =
     args.maxModelLen ?? Math.min(settings.maxModelLen, settings.model.maxPositionEmbeddings);
-  const { capacity, core } = engineStartup({ ...settings, maxModelLen });
+  const { capacity, core, drafter } = engineStartup({ ...settings, maxModelLen });
   return {
+    ...(drafter === undefined ? {} : { drafter }),
     settings: { ...settings, maxModelLen: capacity.maxModelLen },
     logLines: [...capacity.logLines, ...(settings.startupWarnings ?? [])],
     numBlocks: capacity.numBlocks,
@@ -260,6 +266,22 @@ function arrivalOptions(args: SimulateArgs): ArrivalOptions {
   };
 }
 
+/**
+ * `--speculative-config` as read, for the JSON output: the draft's config.json is left out (its
+ * path is `model`), and the drafter's counted memory is given when the mock read it (bytes of
+ * weights on each GPU, layers of KV).
+ */
+function speculativeFacts(engine: ResolvedEngine) {
+  const { draftConfig: _, ...speculative } = engine.settings.speculative ?? {};
+  const { drafter } = engine;
+  return drafter === undefined
+    ? speculative
+    : {
+        ...speculative,
+        drafter: { weightBytes: drafter.weightBytes, kvLayers: drafter.kvLayers },
+      };
+}
+
 /** The engine in words and numbers, for the text and the JSON output. */
 function engineFacts(engine: ResolvedEngine) {
   const { settings } = engine;
@@ -276,7 +298,7 @@ function engineFacts(engine: ResolvedEngine) {
     longPrefillTokenThreshold: settings.longPrefillTokenThreshold,
     maxLoras: settings.maxLoras,
     asyncScheduling: settings.asyncScheduling,
-    ...(settings.speculative === undefined ? {} : { speculative: settings.speculative }),
+    ...(settings.speculative === undefined ? {} : { speculative: speculativeFacts(engine) }),
     numBlocks: engine.numBlocks,
     kvCacheTokens: engine.kvCacheTokens,
     logLines: engine.logLines,

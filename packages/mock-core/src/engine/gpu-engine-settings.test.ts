@@ -1,13 +1,17 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { hybridKvCacheDisabledWarning } from "../gpu/kv-capacity.js";
 import { modelProfiles } from "../gpu/model-profiles.js";
 import { gemma3_1bConfig, mistral7bV01Config } from "../gpu/sliding-window-configs.js";
 import {
+  drafterNotCountedNote,
   EngineConfigError,
   gpuEngineOptions,
+  invalidModelMessage,
+  isHubRepoId,
   readGpuEngineSettings,
   readSpeculativeConfig,
   tgisGpuEngineOptions,
@@ -379,7 +383,10 @@ describe("--speculative-config", () => {
       asyncContext,
     );
     expect(eagle?.asyncScheduling).toBe(true);
-    expect(eagle?.startupWarnings).toEqual([]);
+    // No async-scheduling warning; the one line is the mock's note that a hub head is not read.
+    expect(eagle?.startupWarnings).toEqual([
+      drafterNotCountedNote("yuhuili/EAGLE3-LLaMA3.1-Instruct-8B"),
+    ]);
   });
 
   test("gives the engine core k drafts, the acceptance and the EAGLE head's cost", () => {
@@ -508,5 +515,96 @@ describe("sliding-window models and --disable-sliding-window", () => {
       "--disable-sliding-window needs --gpu DEVICE",
     );
     expect(Object.keys(tgisGpuEngineOptions)).toContain("disable-sliding-window");
+  });
+});
+
+describe("the speculative model's config.json", () => {
+  const fixture = fileURLToPath(new URL("../gpu/testdata/eagle3-llama3.1-8b", import.meta.url));
+  const eagle3 = (model: string) =>
+    `{"method":"eagle3","model":${JSON.stringify(model)},"num_speculative_tokens":3}`;
+
+  test("is read from a local directory into draftConfig, with no note", () => {
+    // vllm/config/speculative.py builds the draft's ModelConfig from `model`;
+    // vllm/transformers_utils/config.py get_config reads <dir>/config.json.
+    const settings = read({ "speculative-config": eagle3(fixture) });
+    expect(settings?.speculative?.draftConfig).toMatchObject({
+      architectures: ["LlamaForCausalLMEagle3"],
+      num_hidden_layers: 1,
+      draft_vocab_size: 32_000,
+    });
+    expect(settings?.startupWarnings).toEqual([]);
+  });
+
+  test("a hub id is not read: no draftConfig, and the start-up note", () => {
+    const settings = read({ "speculative-config": eagle3("yuhuili/EAGLE3-LLaMA3.1-Instruct-8B") });
+    expect(settings?.speculative?.draftConfig).toBeUndefined();
+    expect(settings?.startupWarnings).toEqual([
+      drafterNotCountedNote("yuhuili/EAGLE3-LLaMA3.1-Instruct-8B"),
+    ]);
+    // n-gram has no model to read.
+    expect(
+      read({ "speculative-config": '{"method":"ngram","num_speculative_tokens":2}' })
+        ?.startupWarnings,
+    ).toEqual([]);
+  });
+
+  test("a path with no config.json, or neither a path nor a repository id, is vLLM's refusal", () => {
+    // vllm/transformers_utils/config.py get_config: file_or_path_exists looks for
+    // <path>/config.json when the path exists, else asks the hub, which refuses an id that fails
+    // huggingface_hub's validate_repo_id; both raise "Invalid repository ID or local directory".
+    const empty = mkdtempSync(join(tmpdir(), "servingkit-draft-"));
+    const file = join(empty, "weights.bin");
+    writeFileSync(file, "");
+    for (const model of [empty, file, join(empty, "missing"), "./nowhere/draft"]) {
+      let thrown: unknown;
+      try {
+        read({ "speculative-config": eagle3(model) });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown, model).toBeInstanceOf(EngineConfigError);
+      expect((thrown as Error).message).toBe(invalidModelMessage(model));
+      expect((thrown as Error).message).toMatch(
+        /^Invalid repository ID or local directory specified: '.*'\.\nPlease verify the following requirements:\n1\. Provide a valid Hugging Face repository ID\.\n/,
+      );
+    }
+  });
+
+  test("a config.json the mock cannot use stops start-up naming the flag", () => {
+    const dir = mkdtempSync(join(tmpdir(), "servingkit-draft-"));
+    writeFileSync(join(dir, "config.json"), "{not json");
+    expect(() => read({ "speculative-config": eagle3(dir) })).toThrow(
+      /^--speculative-config: .*config\.json: not valid JSON/,
+    );
+    writeFileSync(join(dir, "config.json"), "[]");
+    expect(() => read({ "speculative-config": eagle3(dir) })).toThrow("expected a JSON object");
+    // A head of another KV shape needs KV cache groups of other page sizes (not modelled).
+    writeFileSync(
+      join(dir, "config.json"),
+      JSON.stringify({ hidden_size: 4096, num_attention_heads: 32, num_key_value_heads: 4 }),
+    );
+    expect(() => read({ "speculative-config": eagle3(dir) })).toThrow(
+      /^--speculative-config: draft model: 4 KV heads × head_dim 128 differ/,
+    );
+    writeFileSync(join(dir, "config.json"), JSON.stringify({ num_hidden_layers: 0 }));
+    expect(() => read({ "speculative-config": eagle3(dir) })).toThrow(
+      '--speculative-config: draft config.json: "num_hidden_layers" must be a positive integer',
+    );
+  });
+
+  test("repository ids as huggingface_hub's validate_repo_id reads them", () => {
+    // huggingface_hub/utils/_validators.py REPO_ID_REGEX and its "--", ".." and ".git" checks.
+    for (const id of ["yuhuili/EAGLE3-LLaMA3.1-Instruct-8B", "gpt2", "a_b/c.d-e"])
+      expect(isHubRepoId(id), id).toBe(true);
+    for (const id of [
+      "/abs/dir",
+      "./rel",
+      "a/b/c",
+      "a--b/c",
+      "a/b..c",
+      "org/repo.git",
+      "x".repeat(97),
+    ])
+      expect(isHubRepoId(id), id).toBe(false);
   });
 });

@@ -5,7 +5,8 @@
  * Caikit TGIS) spreads {@link gpuEngineOptions} into its own options, so `--gpu h100-80gb` means
  * the same everywhere. Without `--gpu` the runtime keeps the simple engine.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { type DeviceProfile, deviceProfile, deviceProfiles } from "../gpu/device-profiles.js";
 import { batchDefaults, defaultGpuMemoryUtilization } from "../gpu/kv-capacity.js";
 import {
@@ -19,6 +20,7 @@ import {
 import {
   acceptanceRates,
   defaultAcceptanceRate,
+  drafterMemory,
   type SpeculativeMethod,
 } from "../gpu/speculative.js";
 import type { RuntimeOption, RuntimeOptionValues } from "../runtime-module.js";
@@ -175,7 +177,10 @@ export interface GpuEngineSettings {
   readonly maxLoras: number;
   /** `--speculative-config` read and checked; absent = no speculative decoding. */
   readonly speculative?: SpeculativeSettings;
-  /** Warnings vLLM logs at start-up for these settings (e.g. async scheduling turned off). */
+  /**
+   * Warnings vLLM logs at start-up for these settings (e.g. async scheduling turned off), and the
+   * mock's own notes (an EAGLE drafter on the hub: {@link drafterNotCountedNote}).
+   */
   readonly startupWarnings?: readonly string[];
   /**
    * `--disable-hybrid-kv-cache-manager` (vLLM): full KV on every layer of a model with sliding and
@@ -192,6 +197,12 @@ export interface SpeculativeSettings {
   readonly numSpeculativeTokens: number;
   /** The draft model (EAGLE heads), or the method's name for ngram; absent for mtp. */
   readonly model?: string;
+  /**
+   * EAGLE / EAGLE-3: the draft model's parsed config.json, when `model` is a local directory
+   * holding one ({@link readDraftConfig}); absent for a hub id the mock cannot read offline (the
+   * drafter's memory is then not counted, and the start-up log says so).
+   */
+  readonly draftConfig?: Readonly<Record<string, unknown>>;
   /** ngram only: `prompt_lookup_min` / `prompt_lookup_max` (vLLM's default 5 each). */
   readonly promptLookupMin?: number;
   readonly promptLookupMax?: number;
@@ -301,14 +312,88 @@ export function readSpeculativeConfig(raw: string, rate: string | undefined): Sp
   } catch (error) {
     throw new Error(`--speculative-acceptance-rate: ${(error as Error).message}`);
   }
+  const draftConfig =
+    (method === "eagle" || method === "eagle3") && model !== undefined
+      ? readDraftConfig(model)
+      : undefined;
   return {
     method: method as SpeculativeMethod,
     numSpeculativeTokens: k,
     ...(model === undefined ? {} : { model }),
+    ...(draftConfig === undefined ? {} : { draftConfig }),
     ...(method === "ngram" ? { promptLookupMin: lookupMin, promptLookupMax: lookupMax } : {}),
     acceptanceRates: rates,
     ...(method === "ngram" && rate === undefined ? { draftFromContent: true } : {}),
   };
+}
+
+/**
+ * Whether huggingface_hub's `validate_repo_id` accepts `id` (huggingface_hub/utils/_validators.py:
+ * REPO_ID_REGEX, an optional namespace and a name of at most 96 of `\w`, `-` and `.`, between word
+ * boundaries; no "--" or ".."; no ".git" ending). A model name that is no local path and fails it
+ * cannot be fetched either.
+ */
+export function isHubRepoId(id: string): boolean {
+  return (
+    /^(\b[\w\-.]+\b\/)?\b[\w\-.]{1,96}\b$/.test(id) &&
+    !id.includes("--") &&
+    !id.includes("..") &&
+    !id.endsWith(".git")
+  );
+}
+
+/**
+ * vLLM's refusal of a model name that is neither a local directory with a config.json nor a
+ * repository id (vllm/transformers_utils/config.py `get_config`: `file_or_path_exists` checks
+ * `<path>/config.json` when the path exists, else asks the hub, whose id check fails).
+ */
+export function invalidModelMessage(model: string): string {
+  return (
+    `Invalid repository ID or local directory specified: '${model}'.\n` +
+    "Please verify the following requirements:\n" +
+    "1. Provide a valid Hugging Face repository ID.\n" +
+    "2. Specify a local directory that contains a recognized configuration file.\n" +
+    "   - For Hugging Face models: ensure the presence of a 'config.json'.\n" +
+    "   - For Mistral models: ensure the presence of a 'params.json'.\n" +
+    "3. For GGUF: pass the local path of the GGUF checkpoint.\n" +
+    "   Loading GGUF from a remote repo directly is not yet supported.\n"
+  );
+}
+
+/**
+ * The draft model's config.json as vLLM finds it for the speculative `model` (its draft
+ * ModelConfig → get_config): a path that exists must be a directory with a config.json, else
+ * vLLM's {@link invalidModelMessage} (EngineConfigError); a name that is no path and no
+ * repository id gets the same refusal; a repository id returns undefined (the mock reads
+ * nothing from the hub). Read once at start-up; a config.json that is not a JSON object is a
+ * plain Error naming the flag.
+ */
+export function readDraftConfig(model: string): Record<string, unknown> | undefined {
+  const stat = statSync(model, { throwIfNoEntry: false });
+  if (stat === undefined) {
+    if (isHubRepoId(model)) return undefined;
+    throw new EngineConfigError(invalidModelMessage(model));
+  }
+  const file = join(model, "config.json");
+  if (!stat.isDirectory() || statSync(file, { throwIfNoEntry: false })?.isFile() !== true)
+    throw new EngineConfigError(invalidModelMessage(model));
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new Error(`--speculative-config: ${file}: not valid JSON (${(error as Error).message})`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new Error(`--speculative-config: ${file}: expected a JSON object`);
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * The mock's start-up note when an EAGLE drafter's config.json is on the hub, out of its reach:
+ * the KV cache is sized without the drafter, and a pass costs one target layer plus its LM head.
+ */
+export function drafterNotCountedNote(model: string): string {
+  return `Draft model '${model}' is not a local directory: the mock cannot read its config.json offline, so the drafter's memory is not counted in the KV cache size (give a local directory to count it)`;
 }
 
 /** "0.7" → 0.7; "0.9,0.6,0.3" → [0.9, 0.6, 0.3]; undefined → the default rate. */
@@ -477,11 +562,30 @@ export function readGpuEngineSettings(
   if (specRaw === undefined && rate !== undefined)
     throw new Error("--speculative-acceptance-rate needs --speculative-config");
   const speculative = specRaw === undefined ? undefined : readSpeculativeConfig(specRaw, rate);
+  if (speculative?.draftConfig !== undefined) {
+    // The draft's shape is checked here, so a field the mock cannot use stops start-up naming
+    // the flag (engineStartup computes the same memory again).
+    try {
+      drafterMemory({
+        method: speculative.method,
+        target: model,
+        tensorParallelSize,
+        draftConfig: speculative.draftConfig,
+      });
+    } catch (error) {
+      throw new Error(`--speculative-config: ${(error as Error).message}`);
+    }
+  }
   const streamInterval = integer(values, "stream-interval", 1);
   let asyncScheduling =
     values["async-scheduling"] === true ||
     (values["no-async-scheduling"] !== true && context.asyncScheduling === true);
   const startupWarnings: string[] = [];
+  if (
+    (speculative?.method === "eagle" || speculative?.method === "eagle3") &&
+    speculative.draftConfig === undefined
+  )
+    startupWarnings.push(drafterNotCountedNote(speculative.model ?? ""));
   if (speculative?.method === "ngram" && asyncScheduling) {
     // vllm/config/vllm.py (PR #31998): async scheduling stays on with EAGLE/MTP drafting and is
     // turned off, with this warning, for other methods.

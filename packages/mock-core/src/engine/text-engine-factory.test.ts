@@ -1,5 +1,7 @@
+import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { ManualClock } from "../clock.js";
+import { deviceProfile } from "../gpu/device-profiles.js";
 import { KvCacheStartupError } from "../gpu/kv-capacity.js";
 import {
   type FinishEvent,
@@ -8,7 +10,7 @@ import {
   GenerationRequestError,
   type TokenEvent,
 } from "./generation.js";
-import { readGpuEngineSettings } from "./gpu-engine-settings.js";
+import { drafterNotCountedNote, readGpuEngineSettings } from "./gpu-engine-settings.js";
 import { defaultModelSpec } from "./model-spec.js";
 import { createSimpleEngine } from "./simple-engine.js";
 import { createTextEngine, engineStartup, statsLogIntervalMs } from "./text-engine-factory.js";
@@ -376,5 +378,92 @@ describe("start-up and logs", () => {
     await clock.advance(statsLogIntervalMs * 2);
     expect(lines.slice(startup)).toHaveLength(2);
     expect(clock.pendingSleeps).toBe(0);
+  });
+});
+
+describe("an EAGLE-3 drafter read from a local directory", () => {
+  // yuhuili/EAGLE3-LLaMA3.1-Instruct-8B's config.json (gpu/testdata): one Llama layer of the
+  // target's shapes, draft_vocab_size 32,000; speculative.ts drafterMemory counts it as vLLM's
+  // llama_eagle3.py builds it: 849,635,328 B.
+  const dir = fileURLToPath(new URL("../gpu/testdata/eagle3-llama3.1-8b", import.meta.url));
+  const flags = (model: string) => ({
+    gpu: "h100-80gb",
+    "speculative-config": `{"method":"eagle3","model":"${model}","num_speculative_tokens":3}`,
+  });
+  const settingsOf = (values: Record<string, string>) => {
+    const settings = readGpuEngineSettings(values, { maxModelLen: 8192 });
+    if (!settings) throw new Error("unreachable");
+    return settings;
+  };
+
+  test("shrinks the KV cache by the head's weights and adds its layer, in vLLM's log lines", () => {
+    // gpu_model_runner.py load_model: the drafter loads inside the weights measurement;
+    // eagle.py registers its attention layer beside the target's 32 (kv_cache_utils.py: one
+    // group of 33). The formula's H100 numbers at max_model_len 8,192 (speculative.test.ts):
+    // 446,848 tokens without the drafter, 427,024 with it.
+    const plain = engineStartup(settingsOf({ gpu: "h100-80gb" }));
+    const spec = engineStartup(settingsOf(flags(dir)));
+    expect(plain.capacity.tokens).toBe(446_848);
+    expect(spec.capacity.tokens).toBe(427_024);
+    expect(spec.drafter).toEqual({
+      weightBytes: 849_635_328,
+      kvLayers: 1,
+      sharesEmbeddings: true,
+      sharesLmHead: false,
+    });
+    expect(spec.capacity.weightBytes - plain.capacity.weightBytes).toBe(849_635_328);
+    expect(spec.core.numBlocks).toBe(427_024 / 16);
+    expect(spec.capacity.logLines).toContain("GPU KV cache size: 427,024 tokens");
+    expect(spec.capacity.logLines).toContain(
+      `Maximum concurrency for 8,192 tokens per request: ${(427_024 / 16 / 512).toFixed(2)}x`,
+    );
+    // Three chained passes, each reading the head's own weights (its own 32k LM head) at the
+    // step model's achieved bandwidth: 0.85 GB a pass, not a target layer + LM head (1.55 GB).
+    const h100 = deviceProfile("h100-80gb");
+    const efficiency = spec.core.stepTime.parameters.bandwidthEfficiency;
+    expect(spec.core.speculative?.draftTime).toBeCloseTo(
+      (3 * 849_635_328) / (h100.memoryBandwidth * efficiency),
+      12,
+    );
+    const unread = engineStartup(settingsOf(flags("yuhuili/EAGLE3-LLaMA3.1-Instruct-8B")));
+    expect(spec.core.speculative?.draftTime).toBeLessThan(
+      (unread.core.speculative?.draftTime as number) * 0.6,
+    );
+  });
+
+  test("the running engine logs the smaller cache on the virtual clock and drafts", async () => {
+    const clock = new ManualClock();
+    const lines: string[] = [];
+    const created = createTextEngine({
+      clock,
+      model,
+      gpu: settingsOf({ ...flags(dir), "speculative-acceptance-rate": "1" }),
+      logger: { info: (line) => lines.push(line) },
+    });
+    expect(lines).toContain("GPU KV cache size: 427,024 tokens");
+    expect(lines.some((l) => l.includes("not counted"))).toBe(false);
+    expect(created.gpu?.capacity.tokens).toBe(427_024);
+    const seen = consume(created.engine.generate(request({ maxTokens: 9 })), clock);
+    await runUntilDone(clock, [seen]);
+    // 9 tokens: 1 from the prefill, then 2 steps of 3 drafts all accepted (4 tokens each).
+    expect(seen.times).toHaveLength(9);
+    expect(new Set(seen.times.slice(1)).size).toBe(2);
+    created.close();
+  });
+
+  test("a hub id is not read: the cache as before, and the start-up log says so", () => {
+    const hub = "yuhuili/EAGLE3-LLaMA3.1-Instruct-8B";
+    const lines: string[] = [];
+    const created = createTextEngine({
+      clock: new ManualClock(),
+      model,
+      gpu: settingsOf(flags(hub)),
+      logger: { info: (line) => lines.push(line) },
+    });
+    expect(created.gpu?.capacity.tokens).toBe(446_848);
+    expect(lines).toContain("GPU KV cache size: 446,848 tokens");
+    expect(lines.at(-1)).toBe(drafterNotCountedNote(hub));
+    expect(engineStartup(settingsOf(flags(hub))).drafter).toBeUndefined();
+    created.close();
   });
 });

@@ -10,7 +10,7 @@ import type { EngineCoreConfig } from "../gpu/engine-core.js";
 import { EngineMetrics } from "../gpu/engine-metrics.js";
 import { GpuEngine } from "../gpu/gpu-engine.js";
 import { type KvCapacity, kvCapacity } from "../gpu/kv-capacity.js";
-import { draftPassTime } from "../gpu/speculative.js";
+import { type DrafterMemory, drafterMemory, draftPassTime } from "../gpu/speculative.js";
 import { StatsLogLine } from "../gpu/stats-log.js";
 import { createStepTimeModel } from "../gpu/step-time.js";
 import type { TextEngine } from "./generation.js";
@@ -79,6 +79,27 @@ export interface EngineStartup {
   readonly capacity: KvCapacity;
   /** The scheduler's configuration: limits, policy, KV blocks and the device's step time. */
   readonly core: EngineCoreConfig;
+  /**
+   * The speculative drafter's memory when the mock knows it (an EAGLE head read from a local
+   * config.json): counted in `capacity` and in the drafting time. Absent otherwise.
+   */
+  readonly drafter?: DrafterMemory;
+}
+
+/**
+ * The drafter's memory vLLM loads for the speculative settings, when the mock can know it: an
+ * EAGLE / EAGLE-3 head whose config.json was read (gpu-engine-settings.ts readDraftConfig).
+ * Undefined without speculation, for n-gram, and for a head on the hub (counted as before).
+ */
+export function drafterOf(settings: GpuEngineSettings): DrafterMemory | undefined {
+  const { speculative } = settings;
+  if (speculative?.draftConfig === undefined) return undefined;
+  return drafterMemory({
+    method: speculative.method,
+    target: settings.model,
+    tensorParallelSize: settings.tensorParallelSize,
+    draftConfig: speculative.draftConfig,
+  });
 }
 
 /**
@@ -89,6 +110,7 @@ export interface EngineStartup {
 export function engineStartup(settings: GpuEngineSettings): EngineStartup {
   const { device, model, tensorParallelSize, speculative } = settings;
   const stepTime = createStepTimeModel({ device, model, tensorParallelSize });
+  const drafter = drafterOf(settings);
   const capacity = kvCapacity({
     device,
     model,
@@ -98,9 +120,11 @@ export function engineStartup(settings: GpuEngineSettings): EngineStartup {
     maxNumBatchedTokens: settings.maxNumBatchedTokens,
     maxNumSeqs: settings.maxNumSeqs,
     ...(settings.disableHybridKvCacheManager === true ? { disableHybridKvCacheManager: true } : {}),
+    ...(drafter === undefined ? {} : { drafter }),
   });
   return {
     capacity,
+    ...(drafter === undefined ? {} : { drafter }),
     core: {
       // The cache manager's groups: the model's own unless --disable-hybrid-kv-cache-manager
       // unified them (the step-time model keeps the sliding layers' window for compute).
@@ -139,6 +163,7 @@ export function engineStartup(settings: GpuEngineSettings): EngineStartup {
                   model,
                   tensorParallelSize,
                   bandwidthEfficiency: stepTime.parameters.bandwidthEfficiency,
+                  ...(drafter === undefined ? {} : { drafter }),
                 }),
             },
           }),
