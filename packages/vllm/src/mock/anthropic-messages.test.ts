@@ -68,10 +68,12 @@ describe("parseAnthropicRequest (protocol.py AnthropicMessagesRequest)", () => {
     expect(parseError({ max_tokens: 1, messages: [] }).message).toContain("('body', 'model')");
   });
 
-  // protocol.py field validators: "Model is required", "max_tokens must be positive".
+  // protocol.py field validators: "Model is required", "max_tokens must be positive"; pydantic
+  // keeps the ValueError in the entry's ctx (its errors() documentation: 'ctx': {'error':
+  // ValueError('...')}), rendered as structured.ts renders every entry.
   it("runs the field validators", () => {
     expect(parseError({ ...base, model: "" }).message).toBe(
-      "[{'type': 'value_error', 'loc': ('body', 'model'), 'msg': 'Value error, Model is required', 'input': ''}]",
+      "[{'type': 'value_error', 'loc': ('body', 'model'), 'msg': 'Value error, Model is required', 'input': '', 'ctx': {'error': ValueError('Model is required')}}]",
     );
     expect(parseError({ ...base, max_tokens: 0 }).message).toContain(
       "'msg': 'Value error, max_tokens must be positive', 'input': 0",
@@ -81,7 +83,7 @@ describe("parseAnthropicRequest (protocol.py AnthropicMessagesRequest)", () => {
   // protocol.py (v0.11.1 era): role Literal["user", "assistant"]; block type Literal of four.
   it("refuses roles and block types the era's literals lack", () => {
     expect(parseError({ ...base, messages: [{ role: "system", content: "x" }] }).message).toBe(
-      "[{'type': 'literal_error', 'loc': ('body', 'messages', 0, 'role'), 'msg': \"Input should be 'user' or 'assistant'\", 'input': 'system'}]",
+      "[{'type': 'literal_error', 'loc': ('body', 'messages', 0, 'role'), 'msg': \"Input should be 'user' or 'assistant'\", 'input': 'system', 'ctx': {'expected': \"'user' or 'assistant'\"}}]",
     );
     const thinking = { type: "thinking", thinking: "hmm", signature: "s" };
     expect(
@@ -462,7 +464,7 @@ describe("the Anthropic SDK against the vLLM mock", () => {
       error: {
         error: {
           message:
-            "[{'type': 'value_error', 'loc': ('body', 'max_tokens'), 'msg': 'Value error, max_tokens must be positive', 'input': 0}]",
+            "[{'type': 'value_error', 'loc': ('body', 'max_tokens'), 'msg': 'Value error, max_tokens must be positive', 'input': 0, 'ctx': {'error': ValueError('max_tokens must be positive')}}]",
           type: "BadRequestError",
           param: null,
           code: 400,

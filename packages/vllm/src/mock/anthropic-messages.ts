@@ -19,6 +19,7 @@ import { VllmError } from "./errors.js";
 import { chatPromptIds } from "./prompts.js";
 import type { ChatRequest } from "./requests.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
+import { literalIssue, pydanticError, valueErrorIssue } from "./structured.js";
 import { FieldReader, pyRepr } from "./validation.js";
 
 /** One content block as vLLM's `AnthropicContentBlock` reads it (unknown keys are dropped). */
@@ -78,24 +79,6 @@ export type AnthropicCountTokensRequest = Pick<
 
 const blockTypes = ["text", "image", "tool_use", "tool_result"] as const;
 
-/**
- * One pydantic issue pydantic names with its own text (a `Literal` or a field validator's
- * `ValueError`), written as validation.ts writes its list, as the 400 of vLLM's validation handler.
- */
-function oneIssue(type: string, loc: readonly (string | number)[], msg: string, input: unknown) {
-  const where = ["body", ...loc].map(pyRepr).join(", ");
-  return new VllmError(
-    400,
-    `[{'type': ${pyRepr(type)}, 'loc': (${where}), 'msg': ${pyRepr(msg)}, 'input': ${pyRepr(input)}}]`,
-  );
-}
-
-/** pydantic's text for a `Literal[...]` that the value is not one of. */
-function literalMessage(options: readonly string[]): string {
-  const quoted = options.map((o) => `'${o}'`);
-  return `Input should be ${quoted.slice(0, -1).join(", ")} or ${quoted.at(-1)}`;
-}
-
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -119,7 +102,7 @@ function readBlocks(
       return;
     }
     if (!blockTypes.includes(type as AnthropicBlock["type"])) {
-      throw oneIssue("literal_error", [...at, "type"], literalMessage(blockTypes), type);
+      throw pydanticError([literalIssue([...at, "type"], blockTypes, type)]);
     }
     const block: { -readonly [K in keyof AnthropicBlock]: AnthropicBlock[K] } = {
       type: type as AnthropicBlock["type"],
@@ -164,12 +147,7 @@ function readMessages(fields: FieldReader): AnthropicMessage[] {
     const { role, content } = item;
     if (role === undefined) fields.nested("missing", ["messages", i, "role"], item);
     else if (role !== "user" && role !== "assistant") {
-      throw oneIssue(
-        "literal_error",
-        ["messages", i, "role"],
-        literalMessage(["user", "assistant"]),
-        role,
-      );
+      throw pydanticError([literalIssue(["messages", i, "role"], ["user", "assistant"], role)]);
     }
     let read: AnthropicMessage["content"] = "";
     if (content === undefined) fields.nested("missing", ["messages", i, "content"], item);
@@ -224,7 +202,7 @@ function readToolChoice(fields: FieldReader): AnthropicToolChoice | undefined {
   }
   const types = ["auto", "any", "tool"] as const;
   if (!types.includes(type as AnthropicToolChoice["type"])) {
-    throw oneIssue("literal_error", ["tool_choice", "type"], literalMessage(types), type);
+    throw pydanticError([literalIssue(["tool_choice", "type"], types, type)]);
   }
   if (name !== undefined && name !== null && typeof name !== "string") {
     fields.nested("string_type", ["tool_choice", "name"], name);
@@ -267,14 +245,11 @@ export function parseAnthropicRequest(body: unknown): AnthropicMessagesRequest {
   const toolChoice = readToolChoice(fields);
   fields.finish();
   // The field validators run after the types check out (pydantic's order within a field).
-  if (model === "") throw oneIssue("value_error", ["model"], "Value error, Model is required", "");
+  if (model === "") throw pydanticError([valueErrorIssue(["model"], "Model is required", "")]);
   if (maxTokens !== undefined && maxTokens <= 0) {
-    throw oneIssue(
-      "value_error",
-      ["max_tokens"],
-      "Value error, max_tokens must be positive",
-      maxTokens,
-    );
+    throw pydanticError([
+      valueErrorIssue(["max_tokens"], "max_tokens must be positive", maxTokens),
+    ]);
   }
   return {
     model: model ?? "",
@@ -307,7 +282,7 @@ export function parseAnthropicCountTokens(body: unknown): AnthropicCountTokensRe
   const tools = readTools(fields);
   const toolChoice = readToolChoice(fields);
   fields.finish();
-  if (model === "") throw oneIssue("value_error", ["model"], "Value error, Model is required", "");
+  if (model === "") throw pydanticError([valueErrorIssue(["model"], "Model is required", "")]);
   return { model: model ?? "", messages, system, tools, toolChoice };
 }
 
