@@ -11,6 +11,7 @@ import {
   healthRouteTable,
   latencyOptions,
   type MockPlugin,
+  type PluginContext,
   type RestRoute,
   type RestRouteRequest,
   type RestRouteTable,
@@ -84,6 +85,18 @@ export interface KserveMockOptions {
    * milliseconds, as the vLLM mock's flags); default none: tokens come at once.
    */
   readonly vllmPacing?: { readonly timeToFirstTokenMs: number; readonly interTokenMs: number };
+  /**
+   * How long each model takes to load, in milliseconds (`--load-delay`, given in seconds); default
+   * 0. MLServer and OVMS serve while their start-up models load (readiness false, their own
+   * not-ready refusals); Triton opens its ports after its start-up loads, so there the delay is
+   * what each load request takes (the model LOADING meanwhile).
+   */
+  readonly loadDelayMs?: number;
+  /**
+   * Triton `--strict-readiness` (default true): server readiness is false while a model loads.
+   * False: the server stays ready (core server.cc `IsReady`).
+   */
+  readonly strictReadiness?: boolean;
 }
 
 /** The profile a set of options selects. */
@@ -155,6 +168,12 @@ function served(options: KserveMockOptions): {
     models,
     options.modelControlMode ?? "none",
     options.loadModels ?? [],
+    {
+      ...(options.loadDelayMs !== undefined ? { loadDelayMs: options.loadDelayMs } : {}),
+      ...(options.strictReadiness !== undefined
+        ? { strictReadiness: options.strictReadiness }
+        : {}),
+    },
   );
   return {
     profile,
@@ -177,6 +196,7 @@ function served(options: KserveMockOptions): {
 export function kserveRouteTable(options: KserveMockOptions, clock: Clock): RestRouteTable {
   const { ids, ...held } = served(options);
   const state: KserveMockState = { ...held, stats: new StatsStore(clock) };
+  held.repository.start(clock);
   if (ids) {
     const handlers = grpcInferenceHandlers(state, () => true);
     return modelmeshRestTable({ handlers: modelmeshHandlers(handlers, ids) });
@@ -194,8 +214,14 @@ export function kserveMockPlugin(options: KserveMockOptions): MockPlugin {
   const { profile } = held;
   // One state for REST and gRPC; its statistics use the host's clock, known when the first adapter registers.
   let state: KserveMockState | undefined;
-  const stateOf = (clock: Clock): KserveMockState => {
+  let followed = false;
+  const stateOf = (clock: Clock, ctx?: PluginContext): KserveMockState => {
     state ??= { ...held, stats: new StatsStore(clock) };
+    held.repository.start(clock);
+    if (ctx !== undefined && !followed) {
+      followed = true;
+      followModelLoads(held.repository, ctx);
+    }
     return state;
   };
   if (ids) return modelmeshPlugin(profile, ids, stateOf);
@@ -212,8 +238,8 @@ export function kserveMockPlugin(options: KserveMockOptions): MockPlugin {
   };
   return {
     name: `kserve-v2-${profile.runtime}`,
-    rest: (app, ctx) => registerRestRoutes(app, ctx, stateOf(ctx.clock)),
-    grpc: (router, ctx) => registerGrpcService(router, ctx, stateOf(ctx.clock)),
+    rest: (app, ctx) => registerRestRoutes(app, ctx, stateOf(ctx.clock, ctx)),
+    grpc: (router, ctx) => registerGrpcService(router, ctx, stateOf(ctx.clock, ctx)),
     // A FastAPI runtime's unknown path: Starlette's trailing-slash redirect, else its 404.
     ...(profile.fastapi
       ? {
@@ -237,11 +263,24 @@ export function kserveMockPlugin(options: KserveMockOptions): MockPlugin {
   };
 }
 
+/**
+ * Server readiness follows the model loads where readiness is strict: false while a model loads
+ * (MLServer dataplane.py `ready` is every model's; OVMS is ready once its servable manager has
+ * loaded; Triton server.cc `IsReady` with `--strict-readiness`, triton#7014), true again after.
+ * The host's readiness is one flag: a `--slow-start` still under way when the loads end is cut
+ * short by them.
+ */
+function followModelLoads(repository: ModelRepository, ctx: PluginContext): void {
+  if (!repository.strictReadiness) return;
+  if (!repository.allReady()) ctx.readiness.set(false);
+  repository.onReadiness((allReady) => ctx.readiness.set(allReady));
+}
+
 /** The `--modelmesh` plugin: ModelMesh's gRPC routing and the REST proxy's surface and errors. */
 function modelmeshPlugin(
   profile: KserveProfile,
   ids: ModelMeshIds,
-  stateOf: (clock: Clock) => KserveMockState,
+  stateOf: (clock: Clock, ctx?: PluginContext) => KserveMockState,
 ): MockPlugin {
   const wrap = (handlers: Parameters<typeof modelmeshHandlers>[0]) =>
     modelmeshHandlers(handlers, ids);
@@ -250,10 +289,10 @@ function modelmeshPlugin(
     rest: (app, ctx) => {
       // The REST proxy routes no health paths (kserve-v2.md §3.4): grpc-gateway's 404.
       withholdBaseHealthRoutes(ctx, proxyNotFound);
-      const handlers = grpcInferenceHandlers(stateOf(ctx.clock), () => ctx.readiness.ready);
+      const handlers = grpcInferenceHandlers(stateOf(ctx.clock, ctx), () => ctx.readiness.ready);
       registerRestRouteTable(app, ctx, modelmeshRestTable({ handlers: wrap(handlers) }));
     },
-    grpc: (router, ctx) => registerGrpcService(router, ctx, stateOf(ctx.clock), wrap),
+    grpc: (router, ctx) => registerGrpcService(router, ctx, stateOf(ctx.clock, ctx), wrap),
     notFound: () => proxyNotFound,
     // The runtime's health paths are withheld, so a wrong method there is still no route.
     methodNotAllowed: (_method, path) =>
@@ -292,6 +331,16 @@ export const kserveMockModule: RuntimeMockModule = {
       valueName: "NAME",
       help: "Triton explicit mode: a model loaded at start (repeatable; * for all); default none",
     },
+    "load-delay": {
+      type: "string",
+      valueName: "SECONDS",
+      help: "each model takes this long to load (default 0): MLServer and OVMS answer not ready / not loaded yet meanwhile; Triton's load requests take this long",
+    },
+    "strict-readiness": {
+      type: "string",
+      valueName: "BOOL",
+      help: "Triton: true (default) answers server not ready while a model loads; false keeps the server ready",
+    },
     // Triton's vllm_model, paced as the vLLM mock is.
     ...latencyOptions,
   },
@@ -327,6 +376,24 @@ export function kserveMockOptions(settings: RuntimeModuleSettings): KserveMockOp
   }
   const ttft = milliseconds(settings, "time-to-first-token");
   const itl = milliseconds(settings, "inter-token-latency");
+  const delay = settings.values["load-delay"];
+  const loadDelaySeconds = delay === undefined ? undefined : Number(delay);
+  if (
+    loadDelaySeconds !== undefined &&
+    (typeof delay !== "string" ||
+      delay.trim() === "" ||
+      !Number.isFinite(loadDelaySeconds) ||
+      loadDelaySeconds < 0)
+  ) {
+    throw new Error(`--load-delay ${String(delay)}: expected seconds (a number >= 0)`);
+  }
+  const strict = settings.values["strict-readiness"];
+  if (strict !== undefined && strict !== "true" && strict !== "false") {
+    throw new Error(`--strict-readiness ${String(strict)}: expected true or false`);
+  }
+  if (strict !== undefined && runtime !== "triton") {
+    throw new Error("--strict-readiness: only the triton mock has Triton's strict readiness");
+  }
   const load = settings.values["load-model"];
   const loadModels = typeof load === "string" ? [load] : Array.isArray(load) ? [...load] : [];
   return {
@@ -337,6 +404,8 @@ export function kserveMockOptions(settings: RuntimeModuleSettings): KserveMockOp
     ...(mode ? { modelControlMode: mode } : {}),
     ...(loadModels.length > 0 ? { loadModels } : {}),
     ...(settings.values.modelmesh === true ? { modelmesh: true } : {}),
+    ...(loadDelaySeconds !== undefined ? { loadDelayMs: loadDelaySeconds * 1000 } : {}),
+    ...(strict !== undefined ? { strictReadiness: strict === "true" } : {}),
     ...(ttft !== undefined || itl !== undefined
       ? { vllmPacing: { timeToFirstTokenMs: ttft ?? 0, interTokenMs: itl ?? 0 } }
       : {}),

@@ -52,6 +52,7 @@ import type { KserveMockState } from "./mock-state.js";
 import { type ModelRepository, repositoryNameRefusal } from "./model-control.js";
 import type { MockModel, Tensor } from "./models.js";
 import type { KserveProfile } from "./profiles.js";
+import { explicitContentsFault } from "./triton-explicit-contents.js";
 import {
   configDataType,
   type Duration,
@@ -163,6 +164,10 @@ export function decodeGrpcRequest(
       const bytes = raw[rawIndex++];
       if (bytes === undefined) throw m.noData(model, input.name);
       return fromBytes(bytes);
+    }
+    if (input.contents !== undefined && profile.explicitContentsChecked) {
+      const fault = explicitContentsFault(datatype, input.contents, input.name, model);
+      if (fault !== undefined) throw fault;
     }
     const values = input.contents ? fromContents(datatype, input.contents, allocate) : undefined;
     if (values === undefined || (values.length === 0 && count !== 0))
@@ -321,8 +326,7 @@ export function grpcInferenceHandlers(
       guard(() => {
         if (profile.readyIsBoolean)
           return { ready: repository.isReady(request.name, request.version) };
-        repository.find(request.name, request.version);
-        return { ready: true };
+        return { ready: repository.modelReady(request.name, request.version) };
       }),
     serverMetadata: () => {
       const meta = serverMetadata(profile);
@@ -334,7 +338,7 @@ export function grpcInferenceHandlers(
     },
     modelMetadata: (request) =>
       guard(() => {
-        const { model } = repository.find(request.name, request.version);
+        const { model } = repository.find(request.name, request.version, "metadata");
         const meta = modelMetadata(
           profile,
           model,
@@ -830,7 +834,8 @@ function repositoryRpcs(
         checkName(request.repositoryName);
         return { models: repository.index(request.ready) };
       }),
-    repositoryModelLoad: (request: RepositoryModelLoadRequest) =>
+    // The answer comes once the model has loaded (core LoadUnloadModel waits for the load).
+    repositoryModelLoad: async (request: RepositoryModelLoadRequest) => {
       guard(() => {
         checkName(request.repositoryName);
         const parameters: Record<string, string | Uint8Array> = {};
@@ -848,8 +853,10 @@ function repositoryRpcs(
           }
         }
         repository.load(request.modelName, triton ? parameters : {});
-        return {};
-      }),
+      });
+      await repository.settled(request.modelName);
+      return {};
+    },
     repositoryModelUnload: (request: RepositoryModelUnloadRequest) =>
       guard(() => {
         checkName(request.repositoryName);

@@ -8,8 +8,9 @@
  * src/grpc/grpc_server.cc (RepositoryModelLoad).
  */
 import * as grpc from "@grpc/grpc-js";
-import { afterEach, describe, expect, it } from "vitest";
-import { kserveMockModule } from "../mock.js";
+import { ManualClock } from "@servingkit/mock-core";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { kserveMockModule, kserveMockOptions } from "../mock.js";
 import { InferFault } from "./fault.js";
 import { ModelRepository, withConfigOverride } from "./model-control.js";
 import { profiles } from "./profiles.js";
@@ -339,5 +340,199 @@ describe("MLServer's repository API (mlserver/handlers/model_repository.py, rest
       code: grpc.status.NOT_FOUND,
       details: "Model nope not found",
     });
+  });
+});
+
+describe("models that are loading (--load-delay) over REST and gRPC", () => {
+  const fp32 = JSON.stringify({
+    inputs: [{ name: "INPUT0", shape: [1, 2], datatype: "FP32", data: [1, 2] }],
+  });
+
+  async function startLoading(
+    runtime: "triton" | "mlserver" | "ovms",
+    values: Record<string, string | boolean | string[]>,
+  ) {
+    const clock = new ManualClock();
+    const mock = await startKserve(runtime, values, { clock });
+    const { unary, failure } = inferenceClient(mock);
+    const http = (path: string, init?: RequestInit) => fetch(`${mock.endpoints.http}${path}`, init);
+    const infer = (path: string) =>
+      http(path, { method: "POST", body: fp32, headers: { "content-type": "application/json" } });
+    return { clock, unary, failure, http, infer };
+  }
+
+  it("MLServer: not ready while its models load, ModelNotReady on infer, metadata served; ready after", async () => {
+    const t = await startLoading("mlserver", { "load-delay": "5" });
+    // dataplane.py ready(): every model ready, else 400 with an empty body (to_status_code).
+    const server = await t.http("/v2/health/ready");
+    expect([server.status, await server.text()]).toEqual([400, ""]);
+    expect(await t.unary("ServerReady", {})).toEqual({ ready: false });
+    // errors.py ModelNotReady (400), raised by dataplane.py before inference.
+    const infer = await t.infer("/v2/models/identity_fp32/infer");
+    expect([infer.status, await infer.json()]).toEqual([
+      400,
+      { error: "Model identity_fp32 is not ready yet." },
+    ]);
+    const versioned = await t.infer("/v2/models/identity_fp32/versions/1/infer");
+    expect(await versioned.json()).toEqual({
+      error: "Model identity_fp32 with version 1 is not ready yet.",
+    });
+    expect(
+      await t.failure("ModelInfer", {
+        model_name: "identity_fp32",
+        inputs: [
+          { name: "INPUT0", datatype: "FP32", shape: [1, 2], contents: { fp32_contents: [1, 2] } },
+        ],
+      }),
+    ).toEqual({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: "Model identity_fp32 is not ready yet.",
+    });
+    // dataplane.py model_ready reads model.ready; metadata does not check it.
+    expect(await t.unary("ModelReady", { name: "identity_fp32" })).toEqual({ ready: false });
+    const meta = await t.unary("ModelMetadata", { name: "identity_fp32" });
+    expect(meta.name).toBe("identity_fp32");
+    // An unknown model is still unknown (404 ModelNotFound).
+    expect((await t.infer("/v2/models/ghost/infer")).status).toBe(404);
+    const index = (await (
+      await t.http("/v2/repository/index", { method: "POST", body: "{}" })
+    ).json()) as { name: string; state: string }[];
+    expect(index.find((e) => e.name === "identity_fp32")?.state).toBe("UNAVAILABLE");
+
+    await t.clock.advance(5000);
+    expect((await t.http("/v2/health/ready")).status).toBe(200);
+    expect(await t.unary("ServerReady", {})).toEqual({ ready: true });
+    expect((await t.http("/v2/models/identity_fp32/ready")).status).toBe(200);
+    expect((await t.infer("/v2/models/identity_fp32/infer")).status).toBe(200);
+  });
+
+  it("OVMS: Model with requested version is not loaded yet (503, gRPC UNAVAILABLE) until loaded", async () => {
+    const t = await startLoading("ovms", { "load-delay": "2" });
+    // kserve-v2.md §3.3: server not ready → 503 {"error":"Server is not ready"} (server.cpp starts
+    // the servable manager after the gRPC and REST servers).
+    const server = await t.http("/v2/health/ready");
+    expect([server.status, await server.json()]).toEqual([503, { error: "Server is not ready" }]);
+    expect(await t.unary("ServerReady", {})).toEqual({ ready: false });
+    // status.cpp MODEL_VERSION_NOT_LOADED_YET; http_rest_api_handler.cpp
+    // processModelReadyKFSRequest answers it for a version that is not ready.
+    const notLoaded = { error: "Model with requested version is not loaded yet" };
+    const ready = await t.http("/v2/models/identity_fp32/ready");
+    expect([ready.status, await ready.json()]).toEqual([503, notLoaded]);
+    const infer = await t.infer("/v2/models/identity_fp32/infer");
+    expect([infer.status, await infer.json()]).toEqual([503, notLoaded]);
+    // grpc_utils.cpp: MODEL_VERSION_NOT_LOADED_YET → UNAVAILABLE (kserve-v2.md §4.4).
+    expect(
+      await t.failure("ModelInfer", {
+        model_name: "identity_fp32",
+        inputs: [
+          { name: "INPUT0", datatype: "FP32", shape: [1, 2], contents: { fp32_contents: [1, 2] } },
+        ],
+      }),
+    ).toEqual({ code: grpc.status.UNAVAILABLE, details: notLoaded.error });
+    // ModelReadyImpl: OK with ready false for a version still loading.
+    expect(await t.unary("ModelReady", { name: "identity_fp32" })).toEqual({ ready: false });
+    // An unknown version is still unknown.
+    const v9 = await t.http("/v2/models/identity_fp32/versions/9/ready");
+    expect([v9.status, await v9.json()]).toEqual([
+      404,
+      { error: "Model with requested version is not found" },
+    ]);
+
+    await t.clock.advance(2000);
+    expect((await t.http("/v2/health/ready")).status).toBe(200);
+    expect((await t.http("/v2/models/identity_fp32/ready")).status).toBe(200);
+    expect((await t.infer("/v2/models/identity_fp32/infer")).status).toBe(200);
+    expect(await t.unary("ModelReady", { name: "identity_fp32" })).toEqual({ ready: true });
+  });
+
+  it("Triton: start-up models are ready at once (ports open after the start-up loads)", async () => {
+    const t = await startLoading("triton", { "load-delay": "5" });
+    expect((await t.http("/v2/health/ready")).status).toBe(200);
+    expect((await t.infer("/v2/models/identity_fp32/infer")).status).toBe(200);
+  });
+
+  it("Triton: RepositoryModelLoad takes the load delay; meanwhile LOADING, model and server not ready", async () => {
+    const t = await startLoading("triton", {
+      "model-control-mode": "explicit",
+      "load-model": "simple",
+      "load-delay": "3",
+    });
+    let answered = false;
+    const load = t.unary("RepositoryModelLoad", { model_name: "identity_fp32" }).then((r) => {
+      answered = true;
+      return r;
+    });
+    await vi.waitFor(async () => {
+      const index = await t.unary("RepositoryIndex", { ready: false });
+      expect(index.models).toContainEqual({
+        name: "identity_fp32",
+        version: "1",
+        state: "LOADING",
+        reason: "",
+      });
+    });
+    expect(answered).toBe(false);
+    // server.cc ModelIsReady: false; http_server.cc HandleModelReady: 400 "Model version not ready".
+    const ready = await t.http("/v2/models/identity_fp32/ready");
+    expect([ready.status, await ready.json()]).toEqual([400, { error: "Model version not ready" }]);
+    expect(await t.unary("ModelReady", { name: "identity_fp32" })).toEqual({ ready: false });
+    // Strict readiness (the default): the server is not ready while a model loads (triton#7014).
+    expect((await t.http("/v2/health/ready")).status).toBe(400);
+    expect(await t.unary("ServerReady", {})).toEqual({ ready: false });
+    // model_lifecycle.cc GetModel: no READY version yet.
+    const infer = await t.infer("/v2/models/identity_fp32/infer");
+    expect([infer.status, await infer.json()]).toEqual([
+      404,
+      { error: "Request for unknown model: 'identity_fp32' has no available versions" },
+    ]);
+    const v1 = await t.infer("/v2/models/identity_fp32/versions/1/infer");
+    expect([v1.status, await v1.json()]).toEqual([
+      503,
+      { error: "Request for unknown model: 'identity_fp32' version 1 is not at ready state" },
+    ]);
+    // The other model serves on.
+    expect(await t.unary("ModelReady", { name: "simple" })).toEqual({ ready: true });
+
+    await t.clock.advance(3000);
+    expect(await load).toEqual({});
+    expect((await t.http("/v2/models/identity_fp32/ready")).status).toBe(200);
+    expect((await t.http("/v2/health/ready")).status).toBe(200);
+    expect(await t.unary("ServerReady", {})).toEqual({ ready: true });
+  });
+
+  it("Triton --strict-readiness=false: the server stays ready while a model loads", async () => {
+    const t = await startLoading("triton", {
+      "model-control-mode": "explicit",
+      "load-delay": "3",
+      "strict-readiness": "false",
+    });
+    const load = t.unary("RepositoryModelLoad", { model_name: "identity_fp32" });
+    await vi.waitFor(async () => {
+      expect(await t.unary("ModelReady", { name: "identity_fp32" })).toEqual({ ready: false });
+      const index = await t.unary("RepositoryIndex", { ready: false });
+      expect(JSON.stringify(index.models)).toContain("LOADING");
+    });
+    expect((await t.http("/v2/health/ready")).status).toBe(200);
+    expect(await t.unary("ServerReady", {})).toEqual({ ready: true });
+    await t.clock.advance(3000);
+    expect(await load).toEqual({});
+  });
+
+  it("option values: --load-delay seconds >= 0, --strict-readiness true/false on Triton only", async () => {
+    const plugins = (runtime: "triton" | "mlserver", values: Record<string, string>) =>
+      kserveMockModule.plugins({ runtime, models: [], values });
+    await expect(plugins("triton", { "load-delay": "-1" })).rejects.toThrow(
+      "--load-delay -1: expected seconds (a number >= 0)",
+    );
+    await expect(plugins("triton", { "load-delay": "soon" })).rejects.toThrow("--load-delay soon");
+    await expect(plugins("triton", { "strict-readiness": "no" })).rejects.toThrow(
+      "--strict-readiness no: expected true or false",
+    );
+    await expect(plugins("mlserver", { "strict-readiness": "false" })).rejects.toThrow(
+      "only the triton mock",
+    );
+    expect(
+      kserveMockOptions({ runtime: "ovms", models: [], values: { "load-delay": "1.5" } }),
+    ).toMatchObject({ loadDelayMs: 1500 });
   });
 });

@@ -9,6 +9,7 @@
  * loads every model at start and refuses load/unload; `explicit` loads only the `--load-model`
  * names at start and then whatever load requests name.
  */
+import type { Clock } from "@servingkit/mock-core";
 import { type Datatype, isDatatype } from "../datatypes.js";
 import { InferFault } from "./fault.js";
 import { findModel } from "./infer.js";
@@ -51,7 +52,28 @@ interface Loaded {
   readonly model: MockModel;
   /** False after an unload: its versions stay listed as UNAVAILABLE "unloaded". */
   ready: boolean;
+  /** When its load ends, on the repository's clock (ms); 0 once loaded. */
+  readyAt: number;
 }
+
+/**
+ * How long loads take and what server readiness waits for (the mock's `--load-delay` and
+ * Triton's `--strict-readiness`).
+ */
+export interface LoadTiming {
+  /** Milliseconds each model takes to load; default 0 (at once). */
+  readonly loadDelayMs?: number;
+  /**
+   * Triton `--strict-readiness` (default true): the server is ready only while every loaded model
+   * is (core server.cc `InferenceServer::IsReady`). False: model states leave server readiness
+   * alone. MLServer and OVMS are always strict (dataplane.py `ready`; OVMS server.cpp starts the
+   * servable manager last and is ready once it has loaded).
+   */
+  readonly strictReadiness?: boolean;
+}
+
+/** Told whether every loaded model is ready, each time that changes. */
+export type LoadListener = (allReady: boolean) => void;
 
 const failedPoll = (model: string) =>
   new InferFault("internal", `failed to load '${model}', failed to poll from model repository`);
@@ -72,6 +94,16 @@ export class ModelRepository {
   readonly #mlserver: boolean;
   /** The mode load/unload requests meet (MLServer: always explicit). */
   readonly mode: ModelControlMode;
+  readonly #delayMs: number;
+  /** Whether server readiness follows the models' (see {@link LoadTiming.strictReadiness}). */
+  readonly strictReadiness: boolean;
+  /** The host's clock, from {@link start}; until then loads are instant. */
+  #clock: Clock | undefined;
+  /** The earliest `readyAt` still ahead (Infinity: nothing loading). */
+  #nextReadyAt = Number.POSITIVE_INFINITY;
+  /** Loads under way, by model: resolved when each ends. */
+  readonly #pending = new Map<string, Promise<void>>();
+  readonly #listeners = new Set<LoadListener>();
 
   /**
    * `models`: the repository (every model the mock could serve); `startup`: the names loaded at
@@ -83,8 +115,11 @@ export class ModelRepository {
     models: readonly MockModel[],
     mode: ModelControlMode = "none",
     startup: readonly string[] = [],
+    timing: LoadTiming = {},
   ) {
     this.#profile = profile;
+    this.#delayMs = timing.loadDelayMs ?? 0;
+    this.strictReadiness = timing.strictReadiness ?? true;
     this.#repository = models;
     this.#mlserver = profile.modelControl === "mlserver";
     this.mode = this.#mlserver ? "explicit" : mode;
@@ -92,46 +127,145 @@ export class ModelRepository {
     const names = all ? models.map((m) => m.name) : startup;
     for (const name of names) {
       const model = models.find((m) => m.name === name);
-      if (model) this.#loaded.set(name, { model, ready: true });
+      if (model) this.#loaded.set(name, { model, ready: true, readyAt: 0 });
     }
     this.#update();
   }
 
+  /**
+   * Starts the clock of loads (the host's, known when the first adapter registers): with a load
+   * delay, MLServer and OVMS load their start-up models now, serving meanwhile (MLServer's
+   * servers start beside the loads, mlserver/server.py; OVMS starts its servable manager after
+   * its gRPC and REST servers, src/server.cpp `startModules`). Triton loads its start-up models
+   * before it opens its ports (its endpoints start after `TRITONSERVER_ServerNew` returns), so
+   * its delay applies to load requests only. Later calls do nothing.
+   */
+  start(clock: Clock): void {
+    if (this.#clock !== undefined) return;
+    this.#clock = clock;
+    if (this.#delayMs <= 0 || this.#profile.modelControl === "triton") return;
+    for (const [name, loaded] of this.#loaded) this.#beginLoad(name, loaded);
+    this.#update();
+  }
+
+  /** Subscribes to "every loaded model ready" changes; returns the unsubscribe function. */
+  onReadiness(listener: LoadListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Whether every loaded model is ready (no load under way). */
+  allReady(): boolean {
+    this.#refresh();
+    return this.#nextReadyAt === Number.POSITIVE_INFINITY;
+  }
+
+  /** Resolves when the model's load under way ends (at once when none is). */
+  settled(name: string): Promise<void> {
+    return this.#pending.get(name) ?? Promise.resolve();
+  }
+
+  /** Marks a load under way until the delay passes, and schedules its end. */
+  #beginLoad(name: string, loaded: Loaded): void {
+    const clock = this.#clock;
+    if (clock === undefined || this.#delayMs <= 0) return;
+    const wasAllReady = this.#nextReadyAt === Number.POSITIVE_INFINITY;
+    const until = clock.now() + this.#delayMs;
+    loaded.readyAt = until;
+    const done = clock.sleep(this.#delayMs).then(() => {
+      if (this.#pending.get(name) === done) this.#pending.delete(name);
+      // The timer may wake a hair before the clock reads `until`: the load has ended all the same.
+      if (loaded.readyAt === until) loaded.readyAt = 0;
+      this.#update();
+    });
+    this.#pending.set(name, done);
+    this.#nextReadyAt = Math.min(this.#nextReadyAt, loaded.readyAt);
+    if (wasAllReady) this.#tell(false);
+  }
+
+  #tell(allReady: boolean): void {
+    for (const listener of [...this.#listeners]) listener(allReady);
+  }
+
   #update(): void {
-    this.#served = [...this.#loaded.values()].filter((l) => l.ready).map((l) => l.model);
+    const now = this.#clock?.now() ?? 0;
+    const wasAllReady = this.#nextReadyAt === Number.POSITIVE_INFINITY;
+    let next = Number.POSITIVE_INFINITY;
+    const served: MockModel[] = [];
+    for (const loaded of this.#loaded.values()) {
+      if (loaded.readyAt !== 0 && loaded.readyAt <= now) loaded.readyAt = 0;
+      if (loaded.readyAt !== 0) next = Math.min(next, loaded.readyAt);
+      else if (loaded.ready) served.push(loaded.model);
+    }
+    this.#served = served;
+    this.#nextReadyAt = next;
+    const allReady = next === Number.POSITIVE_INFINITY;
+    if (allReady !== wasAllReady) this.#tell(allReady);
+  }
+
+  /** Ends the loads whose time has come (one comparison while none is under way). */
+  #refresh(): void {
+    const next = this.#nextReadyAt;
+    if (next !== Number.POSITIVE_INFINITY && (this.#clock?.now() ?? 0) >= next) this.#update();
+  }
+
+  /** Whether a model's load is under way. */
+  #loading(loaded: Loaded): boolean {
+    return loaded.readyAt !== 0 && (this.#clock?.now() ?? 0) < loaded.readyAt;
   }
 
   /** The loaded, ready models (what metadata, inference and statistics can reach). */
   served(): readonly MockModel[] {
+    this.#refresh();
     return this.#served;
   }
 
   /**
    * The model and version a request names, or the runtime's refusal: never loaded → unknown model
-   * (404); unloaded → `has no available versions` (404) or, with a version, `version <v> is not at
-   * ready state` (503) (core model_lifecycle.cc `GetModel` behind model_repository_manager.cc).
+   * (404); Triton, unloaded or loading → `has no available versions` (404) or, with a version,
+   * `version <v> is not at ready state` (503) (core model_lifecycle.cc `GetModel` behind
+   * model_repository_manager.cc); loading elsewhere → the runtime's not-loaded refusal
+   * (the profile's `messages.notLoaded`). `purpose` `metadata`: MLServer answers a loading
+   * model's metadata (handlers/dataplane.py checks `model.ready` on inference only).
    */
   find(
     name: string,
     version: string | undefined,
+    purpose: "infer" | "metadata" = "infer",
   ): { model: MockModel; version: string | undefined } {
     const loaded = this.#loaded.get(name);
+    if (loaded !== undefined && loaded.readyAt !== 0) this.#refresh();
     // MLServer forgets an unloaded model: it is as unknown as one never seen (registry.py).
-    if (loaded && !loaded.ready && !this.#mlserver) {
-      const m = loaded.model;
-      if (version === undefined || version === "") {
-        throw new InferFault(
-          "not-found",
-          `Request for unknown model: '${name}' has no available versions`,
-        );
+    const unloaded = loaded !== undefined && !loaded.ready && !this.#mlserver;
+    if (loaded !== undefined && (unloaded || this.#loading(loaded))) {
+      const named = version === undefined || version === "" ? undefined : version;
+      if (named !== undefined && !loaded.model.versions.includes(named)) {
+        throw this.#profile.messages.unknownVersion(name, named);
       }
-      if (!m.versions.includes(version)) throw this.#profile.messages.unknownVersion(name, version);
-      throw new InferFault(
-        "unavailable",
-        `Request for unknown model: '${name}' version ${version} is not at ready state`,
-      );
+      if (unloaded || !(this.#mlserver && purpose === "metadata")) {
+        throw this.#profile.messages.notLoaded(name, named);
+      }
+      return { model: loaded.model, version: named };
     }
     return findModel(this.#profile, this.#served, name, version);
+  }
+
+  /**
+   * Model readiness as MLServer and OVMS answer it over gRPC (ModelReady): an unknown model or
+   * version is refused (their not-found), a loading one is `false` (MLServer dataplane.py
+   * `model_ready` reads `model.ready`; OVMS `ModelReadyImpl` reads the version's state).
+   */
+  modelReady(name: string, version: string | undefined): boolean {
+    const loaded = this.#loaded.get(name);
+    if (loaded?.ready && this.#loading(loaded)) {
+      const named = version === undefined || version === "" ? undefined : version;
+      if (named !== undefined && !loaded.model.versions.includes(named)) {
+        throw this.#profile.messages.unknownVersion(name, named);
+      }
+      return false;
+    }
+    this.find(name, version);
+    return true;
   }
 
   /** Whether a model (version) is ready: Triton answers false, not an error, for unknown ones (core server.cc `ModelIsReady`). */
@@ -155,11 +289,14 @@ export class ModelRepository {
     return names.flatMap((name): IndexEntry[] => {
       const loaded = this.#loaded.get(name);
       if (!loaded) return readyOnly ? [] : [{ name }];
-      if (!loaded.ready && readyOnly) return [];
+      const loading = loaded.ready && this.#loading(loaded);
+      if ((!loaded.ready || loading) && readyOnly) return [];
       return loaded.model.versions.map((version) =>
-        loaded.ready
-          ? { name, version, state: "READY" }
-          : { name, version, state: "UNAVAILABLE", reason: unloadedReason },
+        loading
+          ? { name, version, state: "LOADING" }
+          : loaded.ready
+            ? { name, version, state: "READY" }
+            : { name, version, state: "UNAVAILABLE", reason: unloadedReason },
       );
     });
   }
@@ -171,7 +308,8 @@ export class ModelRepository {
   #mlserverIndex(names: readonly string[], readyOnly: boolean): IndexEntry[] {
     return names.flatMap((name): IndexEntry[] => {
       const model = this.#repository.find((m) => m.name === name);
-      const ready = this.#loaded.get(name)?.ready === true;
+      const loaded = this.#loaded.get(name);
+      const ready = loaded?.ready === true && !this.#loading(loaded);
       if (readyOnly && !ready) return [];
       const version = model?.versions[model.versions.length - 1];
       return [
@@ -206,7 +344,16 @@ export class ModelRepository {
         throw failedPoll(name);
       }
     }
-    this.#loaded.set(name, { model, ready: true });
+    const before = this.#loaded.get(name);
+    // A model serving already keeps serving while its new configuration loads; the mock takes
+    // the new one at once (the request still takes the load's time, see settled()).
+    const serving = before?.ready === true && !this.#loading(before);
+    const entry: Loaded = { model, ready: true, readyAt: 0 };
+    this.#loaded.set(name, entry);
+    if (!serving) this.#beginLoad(name, entry);
+    else if (this.#clock !== undefined && this.#delayMs > 0) {
+      this.#pending.set(name, this.#clock.sleep(this.#delayMs));
+    }
     this.#update();
   }
 
@@ -218,7 +365,10 @@ export class ModelRepository {
     if (this.mode !== "explicit") throw new InferFault("unavailable", modelControlRefusal);
     const loaded = this.#loaded.get(name);
     if (this.#mlserver && !loaded?.ready) throw this.#profile.messages.unknownModel(name);
-    if (loaded) loaded.ready = false;
+    if (loaded) {
+      loaded.ready = false;
+      loaded.readyAt = 0;
+    }
     this.#update();
   }
 }

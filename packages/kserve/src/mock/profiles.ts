@@ -29,6 +29,11 @@ export interface ProfileMessages {
   unknownModel(model: string): InferFault;
   /** The model exists but not in that version. */
   unknownVersion(model: string, version: string): InferFault;
+  /**
+   * The model is known but not ready (still loading, or unloaded on Triton); `version` is the
+   * request's, undefined when it names none.
+   */
+  notLoaded(model: string, version: string | undefined): InferFault;
   /** The body is not JSON (`detail` = the parser's words). */
   malformedJson(detail: string, body: string): InferFault;
   /** The body is JSON but not an object. */
@@ -264,6 +269,12 @@ export interface KserveProfile {
   readonly readRepository: (dir: string) => MockModel[];
   /** Triton's classification extension: output parameter `classification: N` (kserve-v2.md §3.1). */
   readonly classification: boolean;
+  /**
+   * gRPC typed `contents` checked field by field as Triton does (triton-explicit-contents.ts):
+   * a field of another type, or a second non-empty field, is refused. Elsewhere only the
+   * datatype's own field is read.
+   */
+  readonly explicitContentsChecked: boolean;
   /** Request parameters whose keys start with this are refused (Triton's `triton_`). */
   readonly reservedParameterPrefix: string | undefined;
 }
@@ -302,6 +313,12 @@ const tritonMessages: ProfileMessages = {
   unknownModel: (m) => f("not-found", `Request for unknown model: '${m}' is not found`),
   unknownVersion: (m, v) =>
     f("not-found", `Request for unknown model: '${m}' version ${v} is not found`),
+  // core model_lifecycle.cc GetModel: no READY version (loading or unloaded) is a NOT_FOUND;
+  // a named version that is not READY is UNAVAILABLE (kserve-v2.md §3.1).
+  notLoaded: (m, v) =>
+    v === undefined
+      ? f("not-found", `Request for unknown model: '${m}' has no available versions`)
+      : f("unavailable", `Request for unknown model: '${m}' version ${v} is not at ready state`),
   malformedJson: (detail) => f("internal", `failed to parse the request JSON buffer: ${detail}`),
   notAnObject: () =>
     f(
@@ -448,6 +465,14 @@ function at(body: unknown, path: readonly (string | number)[]): unknown {
 const mlserverMessages: ProfileMessages = {
   unknownModel: (m) => f("not-found", `Model ${m} not found`),
   unknownVersion: (m, v) => f("not-found", `Model ${m} with version ${v} not found`),
+  // mlserver/errors.py ModelNotReady (400), raised by handlers/dataplane.py when `model.ready` is false.
+  notLoaded: (m, v) =>
+    f(
+      "invalid",
+      v === undefined
+        ? `Model ${m} is not ready yet.`
+        : `Model ${m} with version ${v} is not ready yet.`,
+    ),
   malformedJson: (detail) =>
     unprocessable([
       {
@@ -517,6 +542,8 @@ const ovmsShape = (shape: readonly number[]) => `(${shape.join(",")})`;
 const ovmsMessages: ProfileMessages = {
   unknownModel: () => f("not-found", "Model with requested name is not found"),
   unknownVersion: () => f("not-found", "Model with requested version is not found"),
+  // status.cpp MODEL_VERSION_NOT_LOADED_YET: REST 503 (SERVICE_UNAV), gRPC UNAVAILABLE (grpc_utils.cpp).
+  notLoaded: () => f("unavailable", "Model with requested version is not loaded yet"),
   malformedJson: (detail) => f("precondition", `The file is not valid json - ${detail}`),
   notAnObject: () => f("invalid", "Request body should be JSON object"),
   // rest_parser.cpp KFSRestParser::parse: a missing `inputs` is REST_NO_INPUTS_FOUND; a
@@ -657,6 +684,7 @@ const triton: KserveProfile = {
   modelReadyHeaders: { "content-type": "text/plain" },
   readyIsBoolean: true,
   reservedParameterPrefix: "triton_",
+  explicitContentsChecked: true,
   tritonExtensions: true,
   modelControl: "triton",
   apiDocs: false,
@@ -727,6 +755,7 @@ const mlserver: KserveProfile = {
   modelReadyHeaders: {},
   readyIsBoolean: false,
   reservedParameterPrefix: undefined,
+  explicitContentsChecked: false,
   tritonExtensions: false,
   modelControl: "mlserver",
   apiDocs: true,
@@ -798,6 +827,7 @@ const ovms: KserveProfile = {
   modelReadyHeaders: { "content-type": "application/json" },
   readyIsBoolean: false,
   reservedParameterPrefix: undefined,
+  explicitContentsChecked: false,
   tritonExtensions: false,
   modelControl: undefined,
   apiDocs: false,
