@@ -291,9 +291,9 @@ function readLikeSse(run: AsyncIterator<GenerationEvent>, onToken: () => void): 
  * GpuEngine's `wait` callbacks), read as the vLLM mock's SSE writer reads them
  * ({@link readLikeSse}); aborted `seconds` after every stream has started (the content drains
  * before, at each stream's first read, so the window holds engine steps only). Returns the
- * tokens read.
+ * tokens read. Exported for its test (gpu-scenarios.test.ts).
  */
-async function textEngineStreams(options: {
+export async function textEngineStreams(options: {
   count: number;
   prompt: number;
   outputTokens: number;
