@@ -745,3 +745,44 @@ describe("fuzz corpus of Responses text and reasoning refusals", () => {
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
   });
 });
+
+// Round 14 (G): the top-level `structural_tag` of a chat request in the releases that read it
+// (structured.test.ts pins it): a non-string, or a text neither backend builds, is a 400.
+describe("fuzz corpus of top-level structural_tag refusals (0.11.0 chat)", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({ "max-model-len": "256", "vllm-version": "0.11.0" });
+  });
+  afterAll(() => server.close());
+
+  const corpus: readonly unknown[] = [
+    5,
+    { type: "structural_tag" },
+    ["<a>"],
+    "{",
+    "[]",
+    JSON.stringify({ type: "structural_tag", structures: 1, triggers: [] }),
+    JSON.stringify({
+      type: "structural_tag",
+      structures: [{ begin: "<a>", end: "" }],
+      triggers: ["<b"],
+    }),
+  ];
+
+  it("answers every corpus value 400 and keeps serving", async () => {
+    for (const tag of corpus) {
+      const body = {
+        messages: [{ role: "user", content: "hi" }],
+        max_tokens: 8,
+        structural_tag: tag,
+      };
+      const response = await fetch(`${server.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      expect(response.status, `${JSON.stringify(body)} -> ${await response.text()}`).toBe(400);
+    }
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+});

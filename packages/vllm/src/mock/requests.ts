@@ -455,9 +455,12 @@ export function parseChatRequest(
     requestIdHeader,
     guidedFields,
   );
+  const tagText = readTopStructuralTag(fields, guidedFields);
   const tools = readTools(fields);
   const rawChoice = fields.raw("tool_choice");
   fields.finish();
+  const guided = sampling.guided ?? (tagText ? { structuralTag: tagText } : undefined);
+  if (sampling.guided === undefined && tagText) checkStructuralTag(tagText);
   if (rawChoice !== undefined && rawChoice !== "none" && tools.length === 0) {
     throw modelValueError("When using `tool_choice`, `tools` must be set.", body);
   }
@@ -471,6 +474,7 @@ export function parseChatRequest(
   const invalid = verifySampling(sampling);
   if (invalid) throw invalid;
   return Object.assign(sampling, {
+    guided,
     tools,
     toolChoice,
     model,
@@ -483,6 +487,20 @@ export function parseChatRequest(
     chatTemplateKwargs,
     imageParts,
   });
+}
+
+/**
+ * The top-level `structural_tag` of a chat request (protocol.py ChatCompletionRequest:
+ * `structural_tag: Optional[str]`, the tag's JSON text, handed to GuidedDecodingParams beside the
+ * `guided_*` fields; CompletionRequest has no such field). Read in the releases with the
+ * `guided_*` fields and a structural tag model (from 0.9.0 to 0.11: vllm PR #29326 removed it with
+ * them in 0.12.0, after which it is an unknown field, ignored). Guides only when no other field
+ * does (the mock takes the first kind found).
+ */
+function readTopStructuralTag(fields: FieldReader, era: GuidedEra): string | undefined {
+  const { fields: guidedFields, structuralTag } = eraOf(era);
+  if (guidedFields === "structured-outputs" || structuralTag === "none") return undefined;
+  return fields.string("structural_tag");
 }
 
 function readTools(fields: FieldReader): ToolSpec[] {

@@ -415,6 +415,56 @@ describe("structural tag shapes by release", () => {
     );
   });
 
+  // protocol.py ChatCompletionRequest: `structural_tag: Optional[str]` (the tag's JSON text,
+  // passed to GuidedDecodingParams.from_optional) beside the guided_* fields; removed with them in
+  // 0.12.0 (vllm PR #29326), an unknown field from then on; CompletionRequest never had it.
+  it("reads the top-level structural_tag text on chat from 0.9.0 to 0.11", async () => {
+    const post = async (version: string, path: string, extra: Record<string, unknown>) => {
+      const server = await startVllm({ "served-model-name": "m", "vllm-version": version });
+      try {
+        const base =
+          path === "/v1/chat/completions" ? { messages } : { prompt: "Weather in Paris?" };
+        const answer = await fetch(`${server.url}${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ model: "m", max_tokens: 200, seed: 3, ...base, ...extra }),
+        });
+        return { status: answer.status, body: await answer.json() };
+      } finally {
+        await server.close();
+      }
+    };
+    const tag = JSON.stringify({
+      type: "structural_tag",
+      structures: [{ begin: "<a>", schema: weather, end: "</a>" }],
+      triggers: ["<a>"],
+    });
+    const guided = await post("0.11.0", "/v1/chat/completions", { structural_tag: tag });
+    expect(guided.status).toBe(200);
+    const content = String(guided.body.choices[0].message.content);
+    const section = content.slice(content.indexOf("<a>") + 3, content.indexOf("</a>"));
+    expect(content.startsWith("<a>")).toBe(true);
+    expect(ajv.validate(weather, JSON.parse(section))).toBe(true);
+    // A tag neither backend builds is the structured-output refusal (as structured_outputs').
+    const bad = await post("0.11.0", "/v1/chat/completions", { structural_tag: "{" });
+    expect(bad.status).toBe(400);
+    // Optional[str]: a dict is pydantic's string_type.
+    const typed = await post("0.10.1", "/v1/chat/completions", { structural_tag: { a: 1 } });
+    expect(typed.status).toBe(400);
+    expect(typed.body.error.message).toContain(
+      "{'type': 'string_type', 'loc': ('body', 'structural_tag'), 'msg': 'Input should be a valid string', 'input': {'a': 1}}",
+    );
+    // Ignored: an unknown field from 0.12.0, never a completions field, no field before 0.9.0.
+    for (const [version, path] of [
+      ["0.12.0", "/v1/chat/completions"],
+      ["0.11.0", "/v1/completions"],
+      ["0.8.5", "/v1/chat/completions"],
+    ] as const) {
+      const free = await post(version, path, { structural_tag: "{" });
+      expect(free.status, `${version} ${path}`).toBe(200);
+    }
+  });
+
   it("takes structures from 0.9.0 and the format shape from 0.12.0", async () => {
     expect((await chat("0.9.0", structures)).status).toBe(200);
     const older = await chat("0.11.0", format);
