@@ -105,24 +105,25 @@ function prepare(model: VllmModel, request: CompletionRequest): Prepared {
   const promptIds: (readonly number[])[] = [];
   let promptTokens = 0;
   const lora = model.loras.has(modelName) ? modelName : undefined;
-  request.prompts.forEach((prompt, p) => {
+  // Indexed loops, no closure or spread of the plans: this runs per request.
+  for (let p = 0; p < request.prompts.length; p++) {
+    const prompt = request.prompts[p] as CompletionRequest["prompts"][number];
     const ids = completionPromptIds(model, prompt, request.addSpecialTokens);
     const maxTokens = effectiveMaxTokens(model, ids.length, request.maxTokens, "completions");
     promptTokens += ids.length;
     promptIds.push(ids);
     promptTexts.push("text" in prompt ? prompt.text : model.spec.tokenizer.decode(ids));
-    plans.push(
-      ...planChoices(model, ids, request, maxTokens, {
-        firstIndex: p * candidates,
-        logprobs: request.logprobs,
-        candidates,
-        forcedText: guidedText(request.guided, request.seed),
-        // vLLM makes one engine request per prompt: `<id>-<p>` (serving_completion.py).
-        parentId: `${completionId(request)}-${p}`,
-        ...(lora !== undefined && { lora }),
-      }),
-    );
-  });
+    const promptPlans = planChoices(model, ids, request, maxTokens, {
+      firstIndex: p * candidates,
+      logprobs: request.logprobs,
+      candidates,
+      forcedText: guidedText(request.guided, request.seed),
+      // vLLM makes one engine request per prompt: `<id>-<p>` (serving_completion.py).
+      parentId: `${completionId(request)}-${p}`,
+      ...(lora !== undefined && { lora }),
+    });
+    for (const plan of promptPlans) plans.push(plan);
+  }
   return { plans, promptTexts, promptIds, promptTokens, modelName, candidates };
 }
 

@@ -41,6 +41,13 @@ function issueRepr(issue: FieldIssue): string {
   return `{'type': ${pyRepr(issue.type)}, 'loc': ${loc}, 'msg': ${pyRepr(issue.msg)}, 'input': ${pyRepr(issue.input)}}`;
 }
 
+/**
+ * Up to this many keys, a body's fields are found among its own keys (see FieldReader): a scan
+ * of a few names costs less than the property look-ups of the absent fields a route reads (about
+ * 40 for a completion, 25-55 ns each in a loop, more under load with V8's look-up caches shared).
+ */
+const fewKeys = 12;
+
 const messages: Readonly<Record<string, string>> = {
   missing: "Field required",
   string_type: "Input should be a valid string",
@@ -62,14 +69,23 @@ const messages: Readonly<Record<string, string>> = {
  */
 export class FieldReader {
   readonly #body: Record<string, unknown>;
+  /**
+   * The body's own keys when it has few ({@link fewKeys} at most, the usual request), else
+   * undefined. A route reads dozens of optional fields and a body sets a handful: a name not
+   * among these few is absent, found by comparing names, not by a property look-up for each.
+   */
+  readonly #keys: readonly string[] | undefined;
   readonly #issues: FieldIssue[] = [];
 
   constructor(body: unknown) {
     if (body === null || typeof body !== "object" || Array.isArray(body)) {
       this.#body = {};
+      this.#keys = undefined;
       this.#issue("model_attributes_type", [], body);
     } else {
       this.#body = body as Record<string, unknown>;
+      const keys = Object.keys(body);
+      this.#keys = keys.length <= fewKeys ? keys : undefined;
     }
   }
 
@@ -78,8 +94,9 @@ export class FieldReader {
     return undefined;
   }
 
-  /** The raw value of a field. */
+  /** The raw value of a field (absent or null: undefined). */
   raw(name: string): unknown {
+    if (this.#keys !== undefined && !this.#keys.includes(name)) return undefined;
     const value = this.#body[name];
     return value === null ? undefined : value;
   }
