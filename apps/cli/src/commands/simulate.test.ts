@@ -457,6 +457,40 @@ describe("servingkit simulate", () => {
     );
   });
 
+  it("--speculative-config mtp counts a MiMo target's MTP layer, and leaves the config out of the JSON", async () => {
+    // vllm mimo_mtp.py: one MTP layer of the target's Qwen2 shape, 421,580,800 B in bfloat16
+    // (mock-core speculative.test.ts); embeddings and LM head shared (eagle.py).
+    const config = join(dir, "mimo-config.json");
+    await writeFile(
+      config,
+      JSON.stringify({
+        architectures: ["MiMoForCausalLM"],
+        model_type: "mimo",
+        hidden_size: 4096,
+        intermediate_size: 11_008,
+        num_hidden_layers: 36,
+        num_attention_heads: 32,
+        num_key_value_heads: 8,
+        vocab_size: 151_680,
+        max_position_embeddings: 32_768,
+        num_nextn_predict_layers: 1,
+        torch_dtype: "bfloat16",
+      }),
+    );
+    const args = ["--model-config", config, "--num-prompts", "4", "--json"];
+    const plain = JSON.parse((await simulate(...args)).stdout);
+    const run = await simulate(
+      ...args,
+      "--speculative-config",
+      '{"method":"mtp","num_speculative_tokens":1}',
+    );
+    expect(run.stderr).toBe("");
+    const on = JSON.parse(run.stdout);
+    expect(on.engine.speculative.drafter).toEqual({ weightBytes: 421_580_800, kvLayers: 1 });
+    expect(on.engine.speculative.draftConfig).toBeUndefined();
+    expect(on.engine.kvCacheTokens).toBeLessThan(plain.engine.kvCacheTokens);
+  });
+
   it("reads n and lora from a JSONL file, ahead of --n and --lora-modules", async () => {
     const file = join(dir, "lora.jsonl");
     await writeFile(

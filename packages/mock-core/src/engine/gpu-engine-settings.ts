@@ -200,7 +200,8 @@ export interface SpeculativeSettings {
   /**
    * EAGLE / EAGLE-3: the draft model's parsed config.json, when `model` is a local directory
    * holding one ({@link readDraftConfig}); absent for a hub id the mock cannot read offline (the
-   * drafter's memory is then not counted, and the start-up log says so).
+   * drafter's memory is then not counted, and the start-up log says so). MTP: the target's own
+   * config.json (`--model-config` file or the served model's), set by readGpuEngineSettings.
    */
   readonly draftConfig?: Readonly<Record<string, unknown>>;
   /** ngram only: `prompt_lookup_min` / `prompt_lookup_max` (vLLM's default 5 each). */
@@ -396,6 +397,14 @@ export function drafterNotCountedNote(model: string): string {
   return `Draft model '${model}' is not a local directory: the mock cannot read its config.json offline, so the drafter's memory is not counted in the KV cache size (give a local directory to count it)`;
 }
 
+/**
+ * The mock's start-up note for an MTP drafter it does not count: the target is no MiMo model read
+ * from a config.json with `num_nextn_predict_layers` (speculative.ts drafterMemory), so its MTP
+ * layers (MoE, MLA or linear attention for DeepSeek V3, GLM-4.5, Qwen3-Next) are left out.
+ */
+export const mtpNotCountedNote =
+  "MTP drafter: the mock models the MTP layers of MiMo (MiMoForCausalLM with num_nextn_predict_layers in its config.json) only, so the drafter's memory is not counted in the KV cache size";
+
 /** "0.7" → 0.7; "0.9,0.6,0.3" → [0.9, 0.6, 0.3]; undefined → the default rate. */
 function readRates(raw: string | undefined): number | number[] {
   if (raw === undefined) return defaultAcceptanceRate;
@@ -463,24 +472,28 @@ function fraction(
   return value;
 }
 
-/** A config.json path or a built-in id → a model profile; the served model's config, else the default. */
+/**
+ * A config.json path or a built-in id → a model profile; the served model's config, else the
+ * default. With the parsed config.json the profile came from (none for a built-in profile), which
+ * an MTP drafter is read from.
+ */
 function readModel(
   spec: string | undefined,
   served: Readonly<Record<string, unknown>> | undefined,
-): ModelProfile {
+): { readonly profile: ModelProfile; readonly config?: Readonly<Record<string, unknown>> } {
   if (spec === undefined) {
     // The built-in mock model (assets/default-model) is no real model: its tiny shape would
     // simulate a GPU with nothing to do.
     if (served !== undefined && served.model_type !== builtInModelType) {
       try {
-        return modelProfileFromConfig(served);
+        return { profile: modelProfileFromConfig(served), config: served };
       } catch {
         // Not a real model's config (the built-in model has none of these fields).
       }
     }
-    return modelProfile(defaultGpuModelProfile);
+    return { profile: modelProfile(defaultGpuModelProfile) };
   }
-  if (Object.hasOwn(modelProfiles, spec)) return modelProfile(spec);
+  if (Object.hasOwn(modelProfiles, spec)) return { profile: modelProfile(spec) };
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(spec, "utf8"));
@@ -490,7 +503,10 @@ function readModel(
     );
   }
   try {
-    return modelProfileFromConfig(parsed, spec);
+    return {
+      profile: modelProfileFromConfig(parsed, spec),
+      config: parsed as Record<string, unknown>,
+    };
   } catch (error) {
     throw new Error(`--model-config: ${(error as Error).message}`);
   }
@@ -552,7 +568,10 @@ export function readGpuEngineSettings(
       `max_num_batched_tokens (${maxNumBatchedTokens}) must be greater than or equal to max_num_seqs (${maxNumSeqs}).`,
     );
   }
-  const model = readModel(text(values, "model-config"), context.modelConfig);
+  const { profile: model, config: modelConfig } = readModel(
+    text(values, "model-config"),
+    context.modelConfig,
+  );
   const tensorParallelSize = integer(values, "tensor-parallel-size", 1) ?? 1;
   // vLLM refuses a tensor-parallel size that does not divide the attention heads.
   const tpError = tensorParallelError(model, tensorParallelSize);
@@ -561,7 +580,10 @@ export function readGpuEngineSettings(
   const rate = text(values, "speculative-acceptance-rate");
   if (specRaw === undefined && rate !== undefined)
     throw new Error("--speculative-acceptance-rate needs --speculative-config");
-  const speculative = specRaw === undefined ? undefined : readSpeculativeConfig(specRaw, rate);
+  let speculative = specRaw === undefined ? undefined : readSpeculativeConfig(specRaw, rate);
+  // MTP drafts with the target's own extra layers: its config.json describes them.
+  if (speculative?.method === "mtp" && modelConfig !== undefined)
+    speculative = { ...speculative, draftConfig: modelConfig };
   if (speculative?.draftConfig !== undefined) {
     // The draft's shape is checked here, so a field the mock cannot use stops start-up naming
     // the flag (engineStartup computes the same memory again).
@@ -586,6 +608,16 @@ export function readGpuEngineSettings(
     speculative.draftConfig === undefined
   )
     startupWarnings.push(drafterNotCountedNote(speculative.model ?? ""));
+  else if (
+    speculative?.method === "mtp" &&
+    drafterMemory({
+      method: "mtp",
+      target: model,
+      tensorParallelSize,
+      ...(speculative.draftConfig === undefined ? {} : { draftConfig: speculative.draftConfig }),
+    }) === undefined
+  )
+    startupWarnings.push(mtpNotCountedNote);
   if (speculative?.method === "ngram" && asyncScheduling) {
     // vllm/config/vllm.py (PR #31998): async scheduling stays on with EAGLE/MTP drafting and is
     // turned off, with this warning, for other methods.

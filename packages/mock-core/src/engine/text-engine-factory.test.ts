@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { ManualClock } from "../clock.js";
@@ -10,7 +13,11 @@ import {
   GenerationRequestError,
   type TokenEvent,
 } from "./generation.js";
-import { drafterNotCountedNote, readGpuEngineSettings } from "./gpu-engine-settings.js";
+import {
+  drafterNotCountedNote,
+  mtpNotCountedNote,
+  readGpuEngineSettings,
+} from "./gpu-engine-settings.js";
 import { defaultModelSpec } from "./model-spec.js";
 import { createSimpleEngine } from "./simple-engine.js";
 import { createTextEngine, engineStartup, statsLogIntervalMs } from "./text-engine-factory.js";
@@ -465,5 +472,73 @@ describe("an EAGLE-3 drafter read from a local directory", () => {
     expect(lines.at(-1)).toBe(drafterNotCountedNote(hub));
     expect(engineStartup(settingsOf(flags(hub))).drafter).toBeUndefined();
     created.close();
+  });
+});
+
+describe("an MTP drafter: the target's own MTP layers", () => {
+  // A MiMo-7B-shaped config.json (speculative.test.ts): one MTP layer of 421,580,800 B (vllm
+  // mimo_mtp.py), its attention a Qwen2 layer of the target's KV shape.
+  const dir = mkdtempSync(join(tmpdir(), "servingkit-mtp-"));
+  const configPath = join(dir, "config.json");
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      architectures: ["MiMoForCausalLM"],
+      model_type: "mimo",
+      hidden_size: 4096,
+      intermediate_size: 11_008,
+      num_hidden_layers: 36,
+      num_attention_heads: 32,
+      num_key_value_heads: 8,
+      vocab_size: 151_680,
+      max_position_embeddings: 32_768,
+      num_nextn_predict_layers: 1,
+      tie_word_embeddings: false,
+      torch_dtype: "bfloat16",
+    }),
+  );
+  const mtp = '{"method":"mtp","num_speculative_tokens":1}';
+  const settingsOf = (values: Record<string, string>) => {
+    const settings = readGpuEngineSettings({ gpu: "h100-80gb", ...values }, { maxModelLen: 8192 });
+    if (!settings) throw new Error("unreachable");
+    return settings;
+  };
+
+  test("MiMo's MTP layer takes its weights off the cache and joins the KV layers", () => {
+    // speculative.py hf_config_override: MiMoForCausalLM → MiMoMTPModel with the target's
+    // config; gpu_model_runner.py load_model counts the drafter with the target; eagle.py
+    // registers its attention beside the target's 36 (one group of 37).
+    const plain = engineStartup(settingsOf({ "model-config": configPath }));
+    const settings = settingsOf({ "model-config": configPath, "speculative-config": mtp });
+    expect(settings.startupWarnings).toEqual([]);
+    const spec = engineStartup(settings);
+    expect(spec.drafter?.kvLayers).toBe(1);
+    expect(spec.capacity.weightBytes - plain.capacity.weightBytes).toBe(421_580_800);
+    expect(spec.capacity.kvBytesPerToken).toBe(37 * 4096);
+    expect(spec.capacity.availableKvBytes).toBe(plain.capacity.availableKvBytes - 421_580_800);
+    expect(spec.capacity.numBlocks).toBe(
+      Math.floor(spec.capacity.availableKvBytes / (16 * 37 * 4096)),
+    );
+    expect(spec.capacity.tokens).toBeLessThan(plain.capacity.tokens);
+    expect(spec.capacity.logLines).toContain(
+      `GPU KV cache size: ${spec.capacity.tokens.toLocaleString("en-US")} tokens`,
+    );
+    // One pass (k = 1): the MTP layer plus the target's LM head (151,680 × 4096 × 2 B).
+    const efficiency = spec.core.stepTime.parameters.bandwidthEfficiency;
+    expect(spec.core.speculative?.draftTime).toBeCloseTo(
+      (421_580_800 + 151_680 * 4096 * 2) /
+        (deviceProfile("h100-80gb").memoryBandwidth * efficiency),
+      12,
+    );
+  });
+
+  test("a target the mock cannot read MTP layers from: as before, with a start-up note", () => {
+    // The built-in Llama profile has no config.json (and Llama no MTP layers).
+    const settings = settingsOf({ "speculative-config": mtp });
+    expect(settings.startupWarnings).toEqual([mtpNotCountedNote]);
+    expect(engineStartup(settings).drafter).toBeUndefined();
+    expect(engineStartup(settings).capacity.tokens).toBe(
+      engineStartup(settingsOf({})).capacity.tokens,
+    );
   });
 });

@@ -88,8 +88,10 @@ export interface EngineStartup {
 
 /**
  * The drafter's memory vLLM loads for the speculative settings, when the mock can know it: an
- * EAGLE / EAGLE-3 head whose config.json was read (gpu-engine-settings.ts readDraftConfig).
- * Undefined without speculation, for n-gram, and for a head on the hub (counted as before).
+ * EAGLE / EAGLE-3 head whose config.json was read (gpu-engine-settings.ts readDraftConfig), or
+ * the MTP layers of a MiMo target read from its config.json (speculative.ts drafterMemory).
+ * Undefined without speculation, for n-gram, for a head on the hub and for MTP families not
+ * modelled (counted as before: no drafter weights or KV).
  */
 export function drafterOf(settings: GpuEngineSettings): DrafterMemory | undefined {
   const { speculative } = settings;

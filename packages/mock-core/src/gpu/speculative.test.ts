@@ -375,3 +375,93 @@ describe("the drafter's memory at start-up", () => {
     expect(spec.layout).toMatchObject({ fullGroups: 1, slidingGroups: 5, groupSize: 6 });
   });
 });
+
+describe("an MTP drafter (the target's own MTP layers)", () => {
+  // A MiMo-7B-shaped config.json: MiMoForCausalLM, 36 layers and one MTP layer (the MiMo-7B-RL
+  // checkpoint as inspected in public tooling), the Qwen2 shapes of MiMo's published configs
+  // (hidden 4096, intermediate 11,008, 32 heads, 8 KV heads, vocabulary 151,680).
+  const mimo = {
+    architectures: ["MiMoForCausalLM"],
+    model_type: "mimo",
+    hidden_size: 4096,
+    intermediate_size: 11_008,
+    num_hidden_layers: 36,
+    num_attention_heads: 32,
+    num_key_value_heads: 8,
+    vocab_size: 151_680,
+    max_position_embeddings: 32_768,
+    num_nextn_predict_layers: 1,
+    tie_word_embeddings: false,
+    torch_dtype: "bfloat16",
+  };
+  const target = modelProfileFromConfig(mimo);
+
+  it("MiMo: one Qwen2 decoder layer, input_proj and three norms per MTP layer; embeddings and LM head shared", () => {
+    // vllm mimo_mtp.py MiMoMultiTokenPredictorLayer: token_layernorm, hidden_layernorm,
+    // input_proj (2 × 4096 → 4096, no bias), Qwen2DecoderLayer (q/k/v with bias), final_layernorm;
+    // vllm/v1/spec_decode/eagle.py: "Detected MTP model. Sharing target model embedding weights"
+    // and "... lm_head weights with the draft model."
+    const sharded = 4096 * 4096 + 4096 + 2 * (4096 * 1024 + 1024) + 4096 * 4096 + 3 * 4096 * 11_008;
+    const replicated = 2 * 4096 * 4096 + 5 * 4096;
+    const memory = drafterMemory({ method: "mtp", target, draftConfig: mimo });
+    expect(memory).toEqual({
+      weightBytes: (sharded + replicated) * 2,
+      kvLayers: 1,
+      sharesEmbeddings: true,
+      sharesLmHead: true,
+      passWeightBytes: (sharded + replicated) * 2,
+    });
+    expect(memory?.weightBytes).toBe(421_580_800);
+    // Two MTP layers: twice the weights and KV layers, one layer read per pass
+    // (mtp_layers[start + spec_step_idx]).
+    const two = drafterMemory({
+      method: "mtp",
+      target,
+      draftConfig: { ...mimo, num_nextn_predict_layers: 2 },
+      tensorParallelSize: 2,
+    });
+    expect(two?.kvLayers).toBe(2);
+    expect(two?.passWeightBytes).toBe((sharded / 2 + replicated) * 2);
+    expect(two?.weightBytes).toBe(2 * (two?.passWeightBytes ?? 0));
+  });
+
+  it("prices an MTP pass as one MTP layer plus the target's LM head", () => {
+    const memory = drafterMemory({ method: "mtp", target, draftConfig: mimo });
+    const bandwidthEfficiency = 0.82;
+    expect(
+      draftPassTime({
+        method: "mtp",
+        device,
+        model: target,
+        bandwidthEfficiency,
+        ...(memory ? { drafter: memory } : {}),
+      }),
+    ).toBe((421_580_800 + 151_680 * 4096 * 2) / (device.memoryBandwidth * bandwidthEfficiency));
+  });
+
+  it("is not counted for MTP families the profile cannot describe, or without MTP layers", () => {
+    // DeepSeek V3 (MLA + MoE), GLM-4.5 (MoE), Qwen3-Next (linear attention + MoE).
+    for (const architecture of [
+      "DeepseekV3ForCausalLM",
+      "Glm4MoeForCausalLM",
+      "Qwen3NextForCausalLM",
+    ])
+      expect(
+        drafterMemory({
+          method: "mtp",
+          target,
+          draftConfig: { ...mimo, architectures: [architecture] },
+        }),
+        architecture,
+      ).toBeUndefined();
+    const { num_nextn_predict_layers: _, ...withoutMtp } = mimo;
+    expect(drafterMemory({ method: "mtp", target, draftConfig: withoutMtp })).toBeUndefined();
+    expect(() =>
+      drafterMemory({
+        method: "mtp",
+        target,
+        draftConfig: { ...mimo, num_nextn_predict_layers: 0 },
+      }),
+    ).toThrow(/num_nextn_predict_layers/);
+  });
+});

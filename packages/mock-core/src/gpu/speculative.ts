@@ -238,7 +238,7 @@ export function draftPassTime(options: {
   const bytes =
     drafter === undefined
       ? weightBytesPerGpu(model, tp) / model.layers + lmHeadBytes
-      : drafter.weightBytes + (drafter.sharesLmHead ? lmHeadBytes : 0);
+      : (drafter.passWeightBytes ?? drafter.weightBytes) + (drafter.sharesLmHead ? lmHeadBytes : 0);
   return bytes / (device.memoryBandwidth * options.bandwidthEfficiency);
 }
 
@@ -288,6 +288,11 @@ export interface DrafterMemory {
   readonly sharesEmbeddings: boolean;
   /** The drafter uses the target's LM head. */
   readonly sharesLmHead: boolean;
+  /**
+   * Bytes of the drafter's own weights one drafting pass reads, when a pass runs only part of
+   * them (an MTP model of several layers runs one per pass); default {@link weightBytes}.
+   */
+  readonly passWeightBytes?: number;
 }
 
 /** A positive integer field of a draft config, or `fallback` when absent; a TypeError otherwise. */
@@ -299,8 +304,56 @@ function draftField(config: Readonly<Record<string, unknown>>, key: string, fall
 }
 
 /**
+ * The MTP drafter vLLM builds from the target's own config.json (`method` "mtp"), for the one
+ * family whose layers the mock's profile can describe: MiMo (`architectures[0]`
+ * "MiMoForCausalLM"; vllm/config/speculative.py `hf_config_override` turns it into
+ * MiMoMTPModel with `n_predict` = `num_nextn_predict_layers`). vllm/model_executor/models/
+ * mimo_mtp.py builds `num_nextn_predict_layers` MiMoMultiTokenPredictorLayers, each
+ * token_layernorm, hidden_layernorm, input_proj (2 × hidden → hidden, a plain nn.Linear without
+ * bias: replicated), a Qwen2DecoderLayer (q/k/v with bias, o, gate/up/down, two norms) and
+ * final_layernorm; its embed_tokens and lm_head are dropped for the target's (vllm/v1/
+ * spec_decode/eagle.py load_model: "Detected MTP model. Sharing target model embedding weights /
+ * lm_head weights with the draft model."). Each drafting pass runs one of the layers
+ * (`mtp_layers[start + spec_step_idx]`) and the shared LM head. Undefined for other MTP
+ * families (DeepSeek V3, GLM-4.5, Qwen3-Next, ERNIE, …: MoE, MLA or linear-attention layers the
+ * profile does not model) and for a config without `num_nextn_predict_layers`.
+ */
+function mtpDrafterMemory(
+  target: ModelProfile,
+  config: Readonly<Record<string, unknown>>,
+  tp: number,
+): DrafterMemory | undefined {
+  const architectures = config.architectures;
+  if (!Array.isArray(architectures) || architectures[0] !== "MiMoForCausalLM") return undefined;
+  if (config.num_nextn_predict_layers === undefined || config.num_nextn_predict_layers === null)
+    return undefined;
+  const layers = draftField(config, "num_nextn_predict_layers", 1);
+  const h = target.hiddenSize;
+  const qWidth = target.heads * target.headDim;
+  const kvWidth = target.kvHeads * target.headDim;
+  // Column- and row-parallel matrices (and the q/k/v biases) split over TP; norms and
+  // input_proj replicated.
+  const sharded =
+    h * qWidth +
+    qWidth +
+    2 * (h * kvWidth + kvWidth) +
+    qWidth * h +
+    3 * h * target.intermediateSize;
+  const replicated = 2 * h * h + 5 * h;
+  const perLayer = (sharded / tp + replicated) * bytesPerElement(target);
+  return {
+    weightBytes: layers * perLayer,
+    kvLayers: layers,
+    sharesEmbeddings: true,
+    sharesLmHead: true,
+    passWeightBytes: perLayer,
+  };
+}
+
+/**
  * The drafter's memory for `--speculative-config` (see {@link DrafterMemory}); undefined for
- * n-gram (no model) and MTP (the target's own MTP layers, not modelled). Read from the draft
+ * n-gram (no model). MTP: from the target's config.json (`draftConfig`), see
+ * {@link mtpDrafterMemory}; undefined without it or for a family not modelled. Read from the draft
  * checkpoint's config.json when given (`draftConfig`), else for an EAGLE head of the target's own
  * shapes with one layer. Counted as vLLM builds the heads (dtype: the target's):
  * - `eagle` (vllm/model_executor/models/llama_eagle.py): `num_hidden_layers` Llama decoder layers
@@ -323,13 +376,20 @@ function draftField(config: Readonly<Record<string, unknown>>, key: string, fall
 export function drafterMemory(options: {
   readonly method: SpeculativeMethod;
   readonly target: ModelProfile;
-  /** The draft model's parsed config.json; default: an EAGLE head of the target's shapes. */
+  /**
+   * The draft model's parsed config.json (for MTP: the target's own); default: an EAGLE head of
+   * the target's shapes (none for MTP).
+   */
   readonly draftConfig?: Readonly<Record<string, unknown>>;
   readonly tensorParallelSize?: number;
 }): DrafterMemory | undefined {
   const { method, target } = options;
-  if (method !== "eagle" && method !== "eagle3") return undefined;
   const tp = options.tensorParallelSize ?? 1;
+  if (method === "mtp")
+    return options.draftConfig === undefined
+      ? undefined
+      : mtpDrafterMemory(target, options.draftConfig, tp);
+  if (method !== "eagle" && method !== "eagle3") return undefined;
   const c = options.draftConfig ?? {};
   const hidden = draftField(c, "hidden_size", target.hiddenSize);
   const heads = draftField(c, "num_attention_heads", target.heads);
