@@ -124,6 +124,7 @@ export type { BodyError, MockPlugin, PluginContext } from "./plugin.js";
 export { Readiness, type ReadinessListener } from "./readiness.js";
 export {
   type BodyPadding,
+  BodyPool,
   type RequestBodyOptions,
   type RequestBodyParser,
   requestBodyParser,

@@ -12,7 +12,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { type BuiltMock, buildMock, type RunningMock, startMock } from "./mock.js";
 import type { MockPlugin } from "./plugin.js";
-import { requestBodyParser } from "./request-body.js";
+import { BodyPool, requestBodyParser } from "./request-body.js";
 import { registerRestRouteTable } from "./rest-route-table.js";
 
 const apps: FastifyInstance[] = [];
@@ -39,14 +39,14 @@ async function echoApp(limit: number, padding?: (headers: object) => number): Pr
 }
 
 /**
- * Writes `parts` to a fresh connection one event-loop turn apart (so the server reads them as
+ * Writes `parts` to a fresh connection a few ms apart (so the server mostly reads them as
  * separate chunks), then half-closes (`end`) or, with `destroy`, drops the connection; resolves
  * with everything the server wrote before closing its side.
  */
 async function raw(
   port: number,
   parts: readonly string[],
-  options: { readonly destroy?: boolean; readonly keepOpen?: boolean } = {},
+  options: { readonly destroy?: boolean; readonly answerFirst?: boolean } = {},
 ): Promise<string> {
   const socket = connect(port, "127.0.0.1");
   await once(socket, "connect");
@@ -57,16 +57,20 @@ async function raw(
   });
   socket.on("error", () => {});
   const closed = once(socket, "close");
-  for (const part of parts) {
+  for (const [i, part] of parts.entries()) {
     socket.write(part);
     await new Promise((resolve) => setTimeout(resolve, 5));
+    // With `answerFirst`, the rest waits for an answer to the first part (a busy server could
+    // otherwise read both parts at once).
+    while (options.answerFirst && i === 0 && got === "") {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
   }
   if (options.destroy) {
     socket.destroy();
     return got;
   }
-  if (!options.keepOpen) socket.end();
-  else setTimeout(() => socket.end(), 200);
+  socket.end();
   await closed;
   return got;
 }
@@ -259,7 +263,9 @@ describe("the REST host's answers to bodies it cannot use", () => {
     // request, and bytes that are not one are a parse error: fastify's defaultClientErrorHandler
     // answers it with its own 400 JSON and closes the connection.
     const { port } = await host(64);
-    const wire = await raw(port, [post("Content-Length: 4\r\n", "1234"), "567890\r\n\r\n"]);
+    const wire = await raw(port, [post("Content-Length: 4\r\n", "1234"), "567890\r\n\r\n"], {
+      answerFirst: true,
+    });
     expect(answers(wire)).toEqual([
       { status: 200, body: "got 1234" },
       { status: 400, body: clientError },
@@ -318,5 +324,118 @@ describe("the REST host's answers to bodies it cannot use", () => {
     const wire = await raw(port, [post("Content-Length: ten\r\n", "1234567890")]);
     expect(answers(wire)).toEqual([{ status: 400, body: clientError }]);
     expect(calls()).toBe(0);
+  });
+});
+
+describe("BodyPool", () => {
+  it("lends memory, takes back only what it lent, once, and keeps at most `keep` buffers", () => {
+    const pool = new BodyPool({ minBytes: 16, keep: 1 });
+    const first = pool.take(3, 100);
+    expect([first.byteOffset, first.byteLength]).toEqual([3, 100]);
+    pool.give(first);
+    pool.give(first);
+    pool.give(Buffer.alloc(100));
+    const again = pool.take(0, 90);
+    expect(again.buffer).toBe(first.buffer);
+    // Nothing free now: a fresh buffer; of two given back, one is kept.
+    const other = pool.take(0, 90);
+    expect(other.buffer).not.toBe(first.buffer);
+    pool.give(again);
+    pool.give(other);
+    expect(pool.take(0, 90).buffer).toBe(first.buffer);
+    expect(pool.take(0, 90).buffer).not.toBe(other.buffer);
+  });
+
+  it("never lends a buffer more than twice the size asked for", () => {
+    const pool = new BodyPool({ minBytes: 16 });
+    const big = pool.take(0, 1000);
+    pool.give(big);
+    expect(pool.take(0, 100).buffer).not.toBe(big.buffer);
+    expect(pool.take(0, 600).buffer).toBe(big.buffer);
+  });
+});
+
+describe("pooled bodies of a route table", () => {
+  /** A raw-body table: `/pooled` returns its body's memory, `/kept` does not; both echo a digest. */
+  async function pooledHost(): Promise<{ port: number; memories: ArrayBufferLike[] }> {
+    const memories: ArrayBufferLike[] = [];
+    const handle = async (request: {
+      body: unknown;
+      headers: Record<string, string | undefined>;
+    }) => {
+      const body = request.body as Buffer;
+      memories.push(body.buffer);
+      const wait = Number(request.headers["x-wait"] ?? 0);
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      // The answer is a view of the body, as an identity model's binary output is.
+      return { status: 200, body: body.subarray(0, 8) };
+    };
+    const plugin: MockPlugin = {
+      name: "pooled",
+      async rest(app, ctx) {
+        await app.register(async (child) =>
+          registerRestRouteTable(child, ctx, {
+            rawBodies: true,
+            routes: [
+              { method: "POST", path: "/pooled", pooledBody: true, handle },
+              { method: "POST", path: "/kept", handle },
+            ],
+          }),
+        );
+      },
+    };
+    const mock = await startMock({
+      runtime: "ovms",
+      host: "127.0.0.1",
+      httpPort: 0,
+      grpcPort: 0,
+      bodyLimit: 4 << 20,
+      plugins: [plugin],
+    });
+    mocks.push(mock);
+    return { port: Number(new URL(mock.endpoints.http as string).port), memories };
+  }
+  const mib = 1024 * 1024;
+  const send = async (port: number, path: string, fill: string, headers = {}) => {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream", ...headers },
+      body: Buffer.alloc(mib + 5, fill),
+    });
+    return Buffer.from(await res.arrayBuffer()).toString("latin1");
+  };
+
+  it("reuses a large body's memory once the answer has finished, each answer its own bytes", async () => {
+    const { port, memories } = await pooledHost();
+    expect(await send(port, "/pooled", "a")).toBe("aaaaaaaa");
+    expect(await send(port, "/pooled", "b")).toBe("bbbbbbbb");
+    expect(memories[1]).toBe(memories[0]);
+    // Answers at once each get their own memory and bytes.
+    const together = await Promise.all(["c", "d", "e"].map((f) => send(port, "/pooled", f)));
+    expect(together).toEqual(["cccccccc", "dddddddd", "eeeeeeee"]);
+  });
+
+  it("never reuses the body of a route that did not ask, nor of an answer the client left", async () => {
+    const { port, memories } = await pooledHost();
+    await send(port, "/kept", "a");
+    await send(port, "/kept", "b");
+    expect(memories[1]).not.toBe(memories[0]);
+    // The client leaves while the route still works: that body's memory never returns.
+    const gone = new AbortController();
+    const ran = memories.length;
+    const left = fetch(`http://127.0.0.1:${port}/pooled`, {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream", "x-wait": "200" },
+      body: Buffer.alloc(mib + 5, "x"),
+      signal: gone.signal,
+    }).catch(() => "gone");
+    while (memories.length === ran) await new Promise((resolve) => setTimeout(resolve, 5));
+    gone.abort();
+    expect(await left).toBe("gone");
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const abandoned = memories[ran];
+    expect(await send(port, "/pooled", "d")).toBe("dddddddd");
+    expect(await send(port, "/pooled", "e")).toBe("eeeeeeee");
+    expect(memories.slice(-2)).not.toContain(abandoned);
   });
 });

@@ -49,6 +49,60 @@ export interface RequestBodyOptions {
    * fastify as the parser's error (e.g. malformed JSON for the host's `bodyError` hook).
    */
   readonly parse?: ((bytes: Buffer) => unknown) | undefined;
+  /**
+   * Memory for large bodies of routes that return it ({@link BodyPool}); default none. Only a
+   * request whose `Content-Length` is at least the pool's `minBytes` and whose fastify route
+   * config says `pooledBody: true` takes from it.
+   */
+  readonly pool?: BodyPool | undefined;
+}
+
+/**
+ * Large request bodies' memory, reused: a 16 MiB tensor body is otherwise a fresh 16 MiB
+ * allocation per request (page faults, external memory that drives V8's collections). A body
+ * taken from the pool goes back with {@link BodyPool.give} once the answer no longer needs it
+ * (the route table gives it back when its response has finished: every byte handed to the
+ * kernel). A body that is never given back (a client that left) is simply collected.
+ */
+export class BodyPool {
+  /** Smallest body (bytes) worth pooling; default 1 MiB. */
+  readonly minBytes: number;
+  /** Most free buffers kept; default 2. */
+  readonly keep: number;
+  readonly #free: ArrayBuffer[] = [];
+  readonly #lent = new WeakSet<ArrayBuffer>();
+
+  constructor(options: { readonly minBytes?: number; readonly keep?: number } = {}) {
+    this.minBytes = options.minBytes ?? 1024 * 1024;
+    this.keep = options.keep ?? 2;
+  }
+
+  /**
+   * `length` bytes starting `pad` bytes past an 8-byte boundary, from a free buffer that fits
+   * (no more than twice the size needed, so a small body never pins a huge one) or a new one.
+   */
+  take(pad: number, length: number): Buffer {
+    const need = pad + length;
+    const at = this.#free.findIndex(
+      (free) => free.byteLength >= need && free.byteLength <= 2 * need,
+    );
+    const memory = at < 0 ? new ArrayBuffer(need) : (this.#free.splice(at, 1)[0] as ArrayBuffer);
+    this.#lent.add(memory);
+    return Buffer.from(memory, pad, length);
+  }
+
+  /** Takes back a body {@link BodyPool.take} lent (anything else is ignored), at most once. */
+  give(body: Uint8Array): void {
+    const memory = body.buffer as ArrayBuffer;
+    if (!this.#lent.has(memory)) return;
+    this.#lent.delete(memory);
+    if (this.#free.length < this.keep) this.#free.push(memory);
+  }
+}
+
+/** Whether the request's route asks for pooled body memory (fastify route `config.pooledBody`). */
+function routeWantsPool(request: FastifyRequest): boolean {
+  return (request.routeOptions.config as { pooledBody?: boolean } | undefined)?.pooledBody === true;
 }
 
 /**
@@ -72,7 +126,7 @@ function padOf(padding: BodyPadding | undefined, headers: IncomingHttpHeaders): 
  * catch-all parsers and the raw-body route tables use it.
  */
 export function requestBodyParser(options: RequestBodyOptions): RequestBodyParser {
-  const { limit, padding, parse } = options;
+  const { limit, padding, parse, pool } = options;
   return (request, payload, done) => {
     const headers = request.headers;
     const declared = Number(headers["content-length"]);
@@ -85,7 +139,11 @@ export function requestBodyParser(options: RequestBodyOptions): RequestBodyParse
     const sized = declared >= 0;
     const pad = padOf(padding, headers);
     // A body of announced size is copied in as it comes; a chunked one is gathered first.
-    const target = sized ? alignedBuffer(pad, declared) : undefined;
+    const target = !sized
+      ? undefined
+      : pool !== undefined && declared >= pool.minBytes && routeWantsPool(request)
+        ? pool.take(pad, declared)
+        : alignedBuffer(pad, declared);
     const chunks: Buffer[] | undefined = sized ? undefined : [];
     let received = 0;
     const stop = () => {

@@ -11,7 +11,7 @@ import type { FaultSpec } from "./fault.js";
 import { parseJsonBody } from "./json-body.js";
 import type { BodyError, PluginContext } from "./plugin.js";
 import type { Readiness } from "./readiness.js";
-import { type BodyPadding, requestBodyParser } from "./request-body.js";
+import { type BodyPadding, BodyPool, requestBodyParser } from "./request-body.js";
 import { requestHeaders, sendCanned } from "./rest-host.js";
 import type { RuntimeInfo } from "./runtime-catalog.js";
 
@@ -94,6 +94,13 @@ export interface RestRoute {
   readonly method: RestMethod;
   /** The path pattern: literal segments and `:name` parameters (one segment each), fastify style. */
   readonly path: string;
+  /**
+   * The route keeps no reference to its request body (nor views of it) once its answer has been
+   * written, so the fastify host may reuse a large body's memory for a later request (default
+   * false). The answer itself may be views of the body (an identity model's tensor): the memory
+   * goes back only when the response has finished, never when the client leaves first.
+   */
+  readonly pooledBody?: boolean;
   /** Answers a request; a thrown error is the host's 500 in the runtime's envelope. */
   handle(request: RestRouteRequest): RestRouteReply | Promise<RestRouteReply>;
 }
@@ -491,6 +498,16 @@ class FastifyRouteRequest implements RestRouteRequest {
   }
 }
 
+/**
+ * Gives a pooled body back once its answer has finished (every byte handed to the kernel, so no
+ * write still reads views of it); a response that never finishes (the client left) keeps it.
+ * Bodies the pool did not lend (small ones) cost one size check.
+ */
+function giveBackWhenAnswered(pool: BodyPool, body: unknown, reply: FastifyReply): void {
+  if (!(body instanceof Uint8Array) || body.byteLength < pool.minBytes) return;
+  reply.raw.once("finish", () => pool.give(body));
+}
+
 /** Fastify's default body limit (1 MiB), should the host leave it unset. */
 const defaultBodyLimit = 1024 * 1024;
 
@@ -507,12 +524,16 @@ export function registerRestRouteTable(
 ): void {
   const shutdown =
     table.abortOnShutdown && ctx.shutdownSignal ? new ShutdownWatch(ctx.shutdownSignal) : undefined;
+  // Large bodies of routes that ask for it reuse memory (raw-body tables only).
+  const pool =
+    table.rawBodies && table.routes.some((route) => route.pooledBody) ? new BodyPool() : undefined;
   if (table.rawBodies) {
     // Every body as bytes, read by request-body.ts with the host's limit (fastify keeps the root's
     // options on every child context), placed as the table asks.
     const bytes = requestBodyParser({
       limit: app.initialConfig.bodyLimit ?? defaultBodyLimit,
       padding: table.bodyPadding,
+      pool,
     });
     app.removeAllContentTypeParsers();
     // JSON is named too, though the catch-all would take it: fastify caches the parser it finds
@@ -534,9 +555,11 @@ export function registerRestRouteTable(
   }
   for (const route of table.routes) {
     const parameterised = route.path.includes(":");
+    const pooled = pool !== undefined && route.pooledBody === true ? pool : undefined;
     app.route({
       method: route.method,
       url: route.path,
+      ...(pooled ? { config: { pooledBody: true } } : {}),
       handler(request, reply) {
         // fastify matches `/v2/models/` to `/v2/models/:name` with an empty name; a table's
         // parameter takes at least one character (as matchRestRoute reads it, and the runtimes'
@@ -545,6 +568,7 @@ export function registerRestRouteTable(
           reply.callNotFound();
           return undefined;
         }
+        if (pooled) giveBackWhenAnswered(pooled, request.body, reply);
         const answer = route.handle(
           new FastifyRouteRequest(request, reply, table.rawBodies, shutdown),
         );

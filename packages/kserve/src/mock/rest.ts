@@ -103,6 +103,9 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
   const routes: RestRoute[] = [];
   const get = (path: string, handle: Handler) => routes.push({ method: "GET", path, handle });
   const post = (path: string, handle: Handler) => routes.push({ method: "POST", path, handle });
+  /** A route that keeps no view of its body past its answer: large bodies' memory is reused. */
+  const postPooled = (path: string, handle: Handler) =>
+    routes.push({ method: "POST", path, handle, pooledBody: true });
 
   /** Triton and OVMS route only numeric versions; anything else is an unknown path. */
   const routable = (version: string | undefined) =>
@@ -197,9 +200,11 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
       return faultReply(profile, asFault(profile, error));
     }
   };
+  // Inference keeps no state past its answer (infer.ts): the body's memory may be reused once the
+  // answer (whose binary outputs may be views of it) has been written.
   for (const route of ["infer", ...profile.inferAliases]) {
-    post(`${base}/${route}`, (request) => inferRoute(request, false));
-    post(`${versioned}/${route}`, (request) => inferRoute(request, false));
+    postPooled(`${base}/${route}`, (request) => inferRoute(request, false));
+    postPooled(`${versioned}/${route}`, (request) => inferRoute(request, false));
   }
   for (const route of profile.streamRoutes) {
     post(`${base}/${route}`, (request) => inferRoute(request, true));
