@@ -290,14 +290,16 @@ function readLikeSse(run: AsyncIterator<GenerationEvent>, onToken: () => void): 
  * engine with the built-in model, content drained at the first read, each token released by the
  * GpuEngine's `wait` callbacks), read as the vLLM mock's SSE writer reads them
  * ({@link readLikeSse}); aborted `seconds` after every stream has started (the content drains
- * before, at each stream's first read, so the window holds engine steps only). Returns the
- * tokens read. Exported for its test (gpu-scenarios.test.ts).
+ * before, at each stream's first read, so the window holds engine steps only) once every stream
+ * has read `minTokens`. Returns the tokens read. Exported for its test (gpu-scenarios.test.ts).
  */
 export async function textEngineStreams(options: {
   count: number;
   prompt: number;
   outputTokens: number;
   seconds: number;
+  /** Tokens every stream must have read before the deadline may stop them; default 0. */
+  minTokens?: number;
   clock: Clock;
   /** Called with the GPU engine as soon as it exists. */
   onEngine?: (engine: GpuEngine) => void;
@@ -319,11 +321,22 @@ export async function textEngineStreams(options: {
   });
   // One signal per request, as each HTTP request has its own.
   const stops = Array.from({ length: options.count }, () => new AbortController());
-  let tokens = 0;
-  const onToken = () => {
-    tokens++;
+  const minTokens = options.minTokens ?? 0;
+  let satisfied = minTokens === 0 ? options.count : 0;
+  let late = false;
+  const maybeStop = () => {
+    if (late && satisfied >= options.count) for (const stop of stops) stop.abort();
   };
+  let tokens = 0;
   const streams = stops.map((stop, i) => {
+    let read = 0;
+    const onToken = () => {
+      tokens++;
+      if (++read === minTokens) {
+        satisfied++;
+        maybeStop();
+      }
+    };
     const run = text
       .generate(
         {
@@ -339,7 +352,8 @@ export async function textEngineStreams(options: {
     return readLikeSse(run, onToken);
   });
   const timer = setTimeout(() => {
-    for (const stop of stops) stop.abort();
+    late = true;
+    maybeStop();
   }, options.seconds * 1000);
   await Promise.all(streams);
   clearTimeout(timer);
@@ -575,6 +589,8 @@ function stepRow(label: string, measure: StepMeasure, reader: StepReader): GpuCo
         prompt: 2,
         outputTokens: 1000,
         seconds,
+        // A few steps with all 1,000 running however late the timers run (a smoke test's 0.15 s).
+        minTokens: 4,
         clock,
         onStep,
         onEngine: (built: GpuEngine) => {
