@@ -21,9 +21,10 @@ import {
   registerRestRouteTable,
   runtimeCatalog,
   withholdBaseHealthRoutes,
+  wrapBaseHealthRoutes,
 } from "@servingkit/mock-core";
 import { InferFault } from "./mock/fault.js";
-import { grpcInferenceHandlers, registerGrpcService } from "./mock/grpc.js";
+import { grpcInferenceHandlers, type InferenceHandlers, registerGrpcService } from "./mock/grpc.js";
 import type { KserveMockState } from "./mock/mock-state.js";
 import { type ModelControlMode, ModelRepository } from "./mock/model-control.js";
 import { ModelMeshIds, modelmeshHandlers, modelmeshModelId } from "./mock/modelmesh.js";
@@ -45,6 +46,13 @@ import { faultReply, kserveRestTable, registerRestRoutes } from "./mock/rest.js"
 import { slashRedirect } from "./mock/slash-redirect.js";
 import { StatsStore } from "./mock/triton-extensions.js";
 import { LogSettingsStore } from "./mock/triton-logging.js";
+import {
+  grpcRestrictedPrefix,
+  parseRestrictions,
+  type Restrictions,
+  restRefusal,
+  restrictedHandlers,
+} from "./mock/triton-restricted.js";
 import { SharedMemoryRegistry } from "./mock/triton-shared-memory.js";
 import { TraceSettingsStore } from "./mock/triton-trace.js";
 
@@ -97,6 +105,11 @@ export interface KserveMockOptions {
    * False: the server stays ready (core server.cc `IsReady`).
    */
   readonly strictReadiness?: boolean;
+  /**
+   * Triton `--http-restricted-api` (REST) and `--grpc-restricted-protocol` (gRPC) restrictions,
+   * parsed ({@link parseRestrictions}); default none.
+   */
+  readonly restricted?: { readonly http: Restrictions; readonly grpc: Restrictions };
 }
 
 /** The profile a set of options selects. */
@@ -238,8 +251,20 @@ export function kserveMockPlugin(options: KserveMockOptions): MockPlugin {
   };
   return {
     name: `kserve-v2-${profile.runtime}`,
-    rest: (app, ctx) => registerRestRoutes(app, ctx, stateOf(ctx.clock, ctx)),
-    grpc: (router, ctx) => registerGrpcService(router, ctx, stateOf(ctx.clock, ctx)),
+    rest: (app, ctx) => {
+      const http = options.restricted?.http;
+      if (http !== undefined && http.size > 0) restrictRest(app, ctx, http);
+      registerRestRoutes(app, ctx, stateOf(ctx.clock, ctx));
+    },
+    grpc: (router, ctx) => {
+      const grpc = options.restricted?.grpc;
+      const wrap =
+        grpc === undefined || grpc.size === 0
+          ? undefined
+          : (handlers: InferenceHandlers) =>
+              restrictedHandlers(handlers, grpc, (m) => m === "modelStreamInfer");
+      registerGrpcService(router, ctx, stateOf(ctx.clock, ctx), wrap);
+    },
     // A FastAPI runtime's unknown path: Starlette's trailing-slash redirect, else its 404.
     ...(profile.fastapi
       ? {
@@ -274,6 +299,32 @@ function followModelLoads(repository: ModelRepository, ctx: PluginContext): void
   if (!repository.strictReadiness) return;
   if (!repository.allReady()) ctx.readiness.set(false);
   repository.onReadiness((allReady) => ctx.readiness.set(allReady));
+}
+
+/**
+ * Triton's `--http-restricted-api` on the REST surface: the runtime's routes (a hook of this
+ * plugin's scope, before the body is read) and the host's health routes (their wrapper) answer
+ * 403 where the request lacks its category's header (triton-restricted.ts).
+ */
+function restrictRest(
+  app: Parameters<NonNullable<MockPlugin["rest"]>>[0],
+  ctx: PluginContext,
+  restrictions: Restrictions,
+): void {
+  const json = { "content-type": "application/json" };
+  wrapBaseHealthRoutes(ctx, (head, reply) => {
+    const refused = restRefusal(restrictions, head.path, (name) => head.headers[name]);
+    return refused === undefined ? reply : { status: 403, headers: json, body: refused };
+  });
+  app.addHook("onRequest", (request, reply, done) => {
+    const path = request.url.split("?", 1)[0] ?? request.url;
+    const refused = restRefusal(restrictions, path, (name) => {
+      const value = request.headers[name];
+      return Array.isArray(value) ? value.join(", ") : value;
+    });
+    if (refused === undefined) done();
+    else reply.code(403).headers(json).send(refused);
+  });
 }
 
 /** The `--modelmesh` plugin: ModelMesh's gRPC routing and the REST proxy's surface and errors. */
@@ -336,6 +387,18 @@ export const kserveMockModule: RuntimeMockModule = {
       valueName: "SECONDS",
       help: "each model takes this long to load (default 0): MLServer and OVMS answer not ready / not loaded yet meanwhile; Triton's load requests take this long",
     },
+    "http-restricted-api": {
+      type: "string",
+      multiple: true,
+      valueName: "API:KEY=VALUE",
+      help: "Triton: REST requests to these APIs (health, metadata, inference, shared-memory, model-config, model-repository, statistics, trace, logging; comma-separated) need header KEY: VALUE, else 403 (repeatable)",
+    },
+    "grpc-restricted-protocol": {
+      type: "string",
+      multiple: true,
+      valueName: "API:KEY=VALUE",
+      help: "Triton: gRPC calls to these APIs need metadata triton-grpc-protocol-KEY: VALUE, else UNAVAILABLE (repeatable)",
+    },
     "strict-readiness": {
       type: "string",
       valueName: "BOOL",
@@ -394,6 +457,7 @@ export function kserveMockOptions(settings: RuntimeModuleSettings): KserveMockOp
   if (strict !== undefined && runtime !== "triton") {
     throw new Error("--strict-readiness: only the triton mock has Triton's strict readiness");
   }
+  const restricted = tritonRestrictions(settings);
   const load = settings.values["load-model"];
   const loadModels = typeof load === "string" ? [load] : Array.isArray(load) ? [...load] : [];
   return {
@@ -406,9 +470,32 @@ export function kserveMockOptions(settings: RuntimeModuleSettings): KserveMockOp
     ...(settings.values.modelmesh === true ? { modelmesh: true } : {}),
     ...(loadDelaySeconds !== undefined ? { loadDelayMs: loadDelaySeconds * 1000 } : {}),
     ...(strict !== undefined ? { strictReadiness: strict === "true" } : {}),
+    ...(restricted !== undefined ? { restricted } : {}),
     ...(ttft !== undefined || itl !== undefined
       ? { vllmPacing: { timeToFirstTokenMs: ttft ?? 0, interTokenMs: itl ?? 0 } }
       : {}),
+  };
+}
+
+/** The `--http-restricted-api` / `--grpc-restricted-protocol` restrictions (Triton only); undefined when none. */
+function tritonRestrictions(
+  settings: RuntimeModuleSettings,
+): { http: Restrictions; grpc: Restrictions } | undefined {
+  const list = (name: string): string[] => {
+    const value = settings.values[name];
+    return typeof value === "string" ? [value] : Array.isArray(value) ? [...value] : [];
+  };
+  const http = list("http-restricted-api");
+  const grpc = list("grpc-restricted-protocol");
+  if (http.length === 0 && grpc.length === 0) return undefined;
+  if (settings.runtime !== "triton") {
+    throw new Error(
+      "--http-restricted-api / --grpc-restricted-protocol: only the triton mock has Triton's restricted APIs",
+    );
+  }
+  return {
+    http: parseRestrictions(http, "", "http-restricted-api"),
+    grpc: parseRestrictions(grpc, grpcRestrictedPrefix, "grpc-restricted-protocol"),
   };
 }
 

@@ -185,3 +185,33 @@ describe("repeated member names (docs/kserve-fidelity.md)", () => {
     expect(body.id).toBe("last");
   });
 });
+
+describe("Triton shape parsing (server http_server.cc, common triton_json.h)", () => {
+  it("a negative dimension is 500 'Unable to parse 'shape': ... non-unsigned-integer as unsigned-integer'", async () => {
+    const { post } = await rest("triton");
+    const infer = "/v2/models/identity_fp32/infer";
+    // qa L0_http http_test.py test_negative_dimension: 500 with this text (IndexAsUInt per dimension).
+    expect(await post(infer, { inputs: [fp32([-1, 1], [1])] })).toEqual([
+      500,
+      {
+        error:
+          "Unable to parse 'shape': attempt to access JSON non-unsigned-integer as unsigned-integer",
+      },
+    ]);
+    // MemberAsArray on a shape that is no array; a missing shape is a non-existing member.
+    expect(
+      await post(infer, {
+        inputs: [{ name: "INPUT0", shape: "1,1", datatype: "FP32", data: [1] }],
+      }),
+    ).toEqual([
+      500,
+      { error: "Unable to parse 'shape': attempt to access JSON non-array as array" },
+    ]);
+    expect(
+      await post(infer, { inputs: [{ name: "INPUT0", datatype: "FP32", data: [1] }] }),
+    ).toEqual([
+      500,
+      { error: "Unable to parse 'shape': attempt to access non-existing object member 'shape'" },
+    ]);
+  });
+});

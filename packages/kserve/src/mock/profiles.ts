@@ -308,6 +308,29 @@ export const tritonRequestPrefix = (id: string | undefined) =>
 const dims = (shape: readonly number[]) => `[${shape.join(",")}]`;
 const f = (kind: FaultKind, message: string) => new InferFault(kind, message);
 
+/**
+ * Why TritonJson could not read the member at `path` of `body` (common triton_json.h): absent →
+ * `attempt to access non-existing object member '<m>'`; a `shape` that is no array → `attempt to
+ * access JSON non-array as array` (MemberAsArray); a shape element that is no unsigned integer (a
+ * negative dimension) → `attempt to access JSON non-unsigned-integer as unsigned-integer`
+ * (IndexAsUInt; http_server.cc parses each dimension so, qa L0_http http_test.py
+ * test_negative_dimension pins the text with 500).
+ */
+function tritonJsonReadError(path: readonly (string | number)[], body: unknown): string {
+  const member = String(path[path.length - 1]);
+  let value: unknown = body;
+  for (const key of path) {
+    value =
+      value !== null && typeof value === "object"
+        ? (value as Record<string | number, unknown>)[key]
+        : undefined;
+  }
+  if (value === undefined) return `attempt to access non-existing object member '${member}'`;
+  if (member !== "shape") return `attempt to access non-existing object member '${member}'`;
+  if (!Array.isArray(value)) return "attempt to access JSON non-array as array";
+  return "attempt to access JSON non-unsigned-integer as unsigned-integer";
+}
+
 /** Triton's texts (kserve-v2.md §3.1, §4.4; core src/model.cc for unknown outputs). */
 const tritonMessages: ProfileMessages = {
   unknownModel: (m) => f("not-found", `Request for unknown model: '${m}' is not found`),
@@ -325,12 +348,9 @@ const tritonMessages: ProfileMessages = {
       "internal",
       "Unable to parse 'inputs': attempt to access non-existing object member 'inputs'",
     ),
-  badMember: (path) => {
+  badMember: (path, body) => {
     const member = String(path[path.length - 1]);
-    return f(
-      "internal",
-      `Unable to parse '${member}': attempt to access non-existing object member '${member}'`,
-    );
+    return f("internal", `Unable to parse '${member}': ${tritonJsonReadError(path, body)}`);
   },
   invalidDatatype: (input) => f("invalid", `invalid datatype for input ${input}`),
   elementCount: (_input, expected, got) =>
