@@ -23,21 +23,13 @@ export interface TokenSource {
 const sentenceCache = new WeakMap<object, Map<string, readonly number[]>>();
 
 /** The encoded sentences of `model`'s tokenizer, filled as sentences are first used. */
-function sentenceIdsOf(model: ModelSpec): (text: string) => readonly number[] {
+function sentenceIdsOf(model: ModelSpec): Map<string, readonly number[]> {
   let known = sentenceCache.get(model.tokenizer);
   if (known === undefined) {
     known = new Map();
     sentenceCache.set(model.tokenizer, known);
   }
-  const cache = known;
-  return (text) => {
-    let ids = cache.get(text);
-    if (ids === undefined) {
-      ids = model.tokenizer.encode(text, { addSpecialTokens: false });
-      cache.set(text, ids);
-    }
-    return ids;
-  };
+  return known;
 }
 
 /**
@@ -45,27 +37,50 @@ function sentenceIdsOf(model: ModelSpec): (text: string) => readonly number[] {
  * sentences.
  */
 export function textSource(model: ModelSpec, random: () => number): TokenSource {
-  const sentenceIds = sentenceIdsOf(model);
-  let current: readonly number[] = [];
-  let at = 0;
-  let sentencesLeft = 1 + Math.floor(random() * 4);
-  let first = true;
-  const pick = () => sentences[Math.floor(random() * sentences.length)] ?? "";
-  return {
-    next(mayEnd) {
-      while (at >= current.length) {
-        if (sentencesLeft <= 0) {
-          if (mayEnd) return undefined;
-          sentencesLeft = 1;
-        }
-        sentencesLeft--;
-        current = sentenceIds(first ? pick() : ` ${pick()}`);
-        at = 0;
-        first = false;
+  return new TextSource(model, random);
+}
+
+/** {@link textSource}'s producer: one object per run, no closures made per request. */
+class TextSource implements TokenSource {
+  readonly #model: ModelSpec;
+  readonly #random: () => number;
+  readonly #known: Map<string, readonly number[]>;
+  #current: readonly number[] = [];
+  #at = 0;
+  #sentencesLeft: number;
+  #first = true;
+
+  constructor(model: ModelSpec, random: () => number) {
+    this.#model = model;
+    this.#random = random;
+    this.#known = sentenceIdsOf(model);
+    this.#sentencesLeft = 1 + Math.floor(random() * 4);
+  }
+
+  next(mayEnd: boolean): number | undefined {
+    while (this.#at >= this.#current.length) {
+      if (this.#sentencesLeft <= 0) {
+        if (mayEnd) return undefined;
+        this.#sentencesLeft = 1;
       }
-      return current[at++];
-    },
-  };
+      this.#sentencesLeft--;
+      const sentence = sentences[Math.floor(this.#random() * sentences.length)] ?? "";
+      this.#current = this.#idsOf(this.#first ? sentence : ` ${sentence}`);
+      this.#at = 0;
+      this.#first = false;
+    }
+    return this.#current[this.#at++];
+  }
+
+  /** A sentence's ids, encoded once per tokenizer. */
+  #idsOf(text: string): readonly number[] {
+    let ids = this.#known.get(text);
+    if (ids === undefined) {
+      ids = this.#model.tokenizer.encode(text, { addSpecialTokens: false });
+      this.#known.set(text, ids);
+    }
+    return ids;
+  }
 }
 
 /** The prompt's non-special tokens in order; past the end it starts over. */
