@@ -447,6 +447,38 @@ const restCases: ContractCase[] = [
     },
   }),
   defineCase({
+    id: "kserve/rest-infer-negative-dimension",
+    title:
+      "a negative dimension in a JSON input's shape: Triton's TritonJson refusal, 500 `Unable to parse 'shape'`",
+    source:
+      "kserve-v2.md §3.1 (negative dim → `Unable to parse 'shape': …`, 500); server qa L0_http http_test.py test_negative_dimension (`attempt to access JSON non-unsigned-integer as unsigned-integer`), http_server.cc reads each dimension with IndexAsUInt",
+    runtimes: ["triton"],
+    transport: "rest",
+    async run(context) {
+      const model = await modelOf(context);
+      const { inputs } = await zeroInputs(context, model);
+      if (inputs.length === 0) {
+        context.skip("the model has no inputs");
+        return;
+      }
+      const answer = await context.rest(`/v2/models/${model}/infer`, {
+        json: {
+          inputs: inputs.map((t, index) => ({
+            name: t.name,
+            datatype: t.datatype,
+            shape: index === 0 ? [-1, ...t.shape.slice(1)] : t.shape,
+            data: new Array(t.count).fill(t.datatype === "BOOL" ? false : 0),
+          })),
+        },
+      });
+      assert.equal(answer.status, 500, `status (${answer.body.slice(0, 200)})`);
+      assert.equal(
+        String(parseJson(answer.body, "refusal").error),
+        "Unable to parse 'shape': attempt to access JSON non-unsigned-integer as unsigned-integer",
+      );
+    },
+  }),
+  defineCase({
     id: "kserve/rest-infer-binary",
     title:
       "the binary tensor extension both ways: binary inputs in, binary outputs asked for come back after the JSON header",
