@@ -8,12 +8,16 @@ import { modelProfiles } from "../gpu/model-profiles.js";
 import { gemma3_1bConfig, mistral7bV01Config } from "../gpu/sliding-window-configs.js";
 import {
   drafterNotCountedNote,
+  draftModelNotSupportedMessage,
   EngineConfigError,
   gpuEngineOptions,
   invalidModelMessage,
   isHubRepoId,
+  mtpLayerReuseWarning,
+  mtpTokensError,
   readGpuEngineSettings,
   readSpeculativeConfig,
+  refusesDraftModel,
   tgisGpuEngineOptions,
 } from "./gpu-engine-settings.js";
 import { engineStartup } from "./text-engine-factory.js";
@@ -606,5 +610,161 @@ describe("the speculative model's config.json", () => {
       "x".repeat(97),
     ])
       expect(isHubRepoId(id), id).toBe(false);
+  });
+});
+
+describe("a separate draft model by vLLM release", () => {
+  const draft = '{"method":"draft_model","model":"Qwen/Qwen3-0.6B","num_speculative_tokens":5}';
+  const thrownBy = (run: () => unknown): unknown => {
+    try {
+      run();
+    } catch (error) {
+      return error;
+    }
+    return undefined;
+  };
+
+  test("0.11.0 to 0.14.x refuse it at start-up with vLLM's NotImplementedError text", () => {
+    // vllm issue #26547 (0.11.0) and #31883 (0.13.0, vllm/config/speculative.py line 380 in
+    // __post_init__): "Speculative decoding with draft model is not supported yet. ...".
+    for (const version of ["0.11.0", "0.11.2", "v0.13.0", "0.14.1"]) {
+      const thrown = thrownBy(() => read({ "speculative-config": draft, "vllm-version": version }));
+      expect(thrown, version).toBeInstanceOf(EngineConfigError);
+      expect((thrown as Error).message).toBe(draftModelNotSupportedMessage);
+    }
+    // Without a method, a model that is no EAGLE head, MTP or n-gram is a draft model too
+    // (vllm issue #31883 gave no method).
+    const noMethod = thrownBy(() =>
+      readSpeculativeConfig(
+        '{"model":"/Qwen/Qwen3-0___6B","num_speculative_tokens":5}',
+        undefined,
+        "0.13.0",
+      ),
+    );
+    // The draft's ModelConfig comes first: a path that does not exist is get_config's refusal.
+    expect((noMethod as Error).message).toBe(invalidModelMessage("/Qwen/Qwen3-0___6B"));
+    expect(
+      (
+        thrownBy(() =>
+          readSpeculativeConfig(
+            '{"model":"Qwen/Qwen3-0.6B","num_speculative_tokens":5}',
+            undefined,
+            "0.13.0",
+          ),
+        ) as Error
+      ).message,
+    ).toBe(draftModelNotSupportedMessage);
+  });
+
+  test("from 0.15.0 (vllm PR #24322), before 0.11.0 and without a release: not modelled", () => {
+    // PR #24322 merged 2026-01-19, after the v0.14.0 branch (v0.14.0rc0 by 2026-01-11).
+    const releases: Record<string, string>[] = [
+      { "vllm-version": "0.15.0" },
+      { "vllm-version": "0.18.0" },
+      { "vllm-version": "0.10.2" },
+      {},
+    ];
+    for (const values of releases) {
+      const thrown = thrownBy(() => read({ "speculative-config": draft, ...values }));
+      expect(thrown).not.toBeInstanceOf(EngineConfigError);
+      expect((thrown as Error).message).toContain("is not modelled by the mock");
+    }
+    // The context's release wins over the option value.
+    expect(
+      thrownBy(() =>
+        readGpuEngineSettings(
+          { gpu: "h100-80gb", "speculative-config": draft, "vllm-version": "0.18.0" },
+          { maxModelLen: 4096, vllmVersion: "0.12.0" },
+        ),
+      ),
+    ).toBeInstanceOf(EngineConfigError);
+  });
+
+  test("refusesDraftModel reads vLLM's version forms", () => {
+    expect(refusesDraftModel("0.11.0")).toBe(true);
+    expect(refusesDraftModel("0.14.0rc1")).toBe(true);
+    expect(refusesDraftModel("0.10.1.1")).toBe(false);
+    expect(refusesDraftModel("0.15.0")).toBe(false);
+    expect(refusesDraftModel("nightly")).toBe(false);
+  });
+
+  test("EAGLE, MTP and n-gram are still served in a release that refuses draft models", () => {
+    expect(
+      read({
+        "speculative-config": '{"method":"ngram","num_speculative_tokens":2}',
+        "vllm-version": "0.12.0",
+      })?.speculative?.method,
+    ).toBe("ngram");
+    expect(
+      read({
+        "speculative-config":
+          '{"model":"yuhuili/EAGLE3-LLaMA3.1-Instruct-8B","num_speculative_tokens":2}',
+        "vllm-version": "0.12.0",
+      })?.speculative?.method,
+    ).toBe("eagle3");
+  });
+});
+
+describe("MTP num_speculative_tokens against the MTP layers", () => {
+  // vllm/config/speculative.py __post_init__: n_predict (hf_config_override: the target's
+  // num_nextn_predict_layers); more tokens than layers must divide evenly ("Ensure divisibility
+  // for MTP module reuse"), and more than one token logs that the MTP layer runs again.
+  const dir = mkdtempSync(join(tmpdir(), "servingkit-mtp-layers-"));
+  const configOf = (layers: number) => {
+    const path = join(dir, `mimo-${layers}.json`);
+    writeFileSync(
+      path,
+      JSON.stringify({
+        architectures: ["MiMoForCausalLM"],
+        model_type: "mimo",
+        hidden_size: 4096,
+        intermediate_size: 11_008,
+        num_hidden_layers: 36,
+        num_attention_heads: 32,
+        num_key_value_heads: 8,
+        vocab_size: 151_680,
+        max_position_embeddings: 32_768,
+        num_nextn_predict_layers: layers,
+        torch_dtype: "bfloat16",
+      }),
+    );
+    return path;
+  };
+  const mtp = (k: number) => `{"method":"mtp","num_speculative_tokens":${k}}`;
+
+  test("more tokens than layers and no multiple: vLLM's ValueError", () => {
+    let thrown: unknown;
+    try {
+      read({ "model-config": configOf(2), "speculative-config": mtp(3) });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(EngineConfigError);
+    expect((thrown as Error).message).toBe(
+      "num_speculative_tokens:3 must be divisible by n_predict=2",
+    );
+  });
+
+  test("fewer tokens, as many, or a multiple: accepted, the layer reused with vLLM's warning", () => {
+    // MiMo-7B has one MTP layer: k = 3 runs it three times.
+    expect(
+      read({ "model-config": configOf(1), "speculative-config": mtp(3) })?.startupWarnings,
+    ).toEqual([mtpLayerReuseWarning]);
+    expect(
+      read({ "model-config": configOf(2), "speculative-config": mtp(4) })?.startupWarnings,
+    ).toEqual([mtpLayerReuseWarning]);
+    expect(
+      read({ "model-config": configOf(2), "speculative-config": mtp(1) })?.startupWarnings,
+    ).toEqual([]);
+  });
+
+  test("without the target's layer count: no check, the warning still logged", () => {
+    // The built-in profile has no config.json: the mock's not-counted note, then vLLM's warning.
+    const warnings = read({ "speculative-config": mtp(2) })?.startupWarnings ?? [];
+    expect(warnings).toContain(mtpLayerReuseWarning);
+    expect(mtpTokensError(3, undefined)).toBeUndefined();
+    expect(mtpTokensError(3, 0)).toBeUndefined();
+    expect(mtpTokensError(6, 3)).toBeUndefined();
+    expect(mtpTokensError(2, 3)).toBeUndefined();
   });
 });

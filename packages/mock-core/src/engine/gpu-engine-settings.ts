@@ -228,13 +228,96 @@ const mtpAliases = new Set([
 ]);
 
 /**
+ * vLLM's start-up refusal of a separate draft model (`method` "draft_model", or a `model` that is
+ * no EAGLE head, MTP or n-gram), a NotImplementedError raised in vllm/config/speculative.py
+ * `__post_init__` after the draft's ModelConfig is built. Quoted from vLLM 0.11.0 (vllm issue
+ * #26547), 0.11.2 (the RHOAI vLLM 0.11.2+rhai5 image) and 0.13.0 (vllm issue #31883, raised at
+ * speculative.py line 380).
+ */
+export const draftModelNotSupportedMessage =
+  "Speculative decoding with draft model is not supported yet. Please consider using other speculative decoding methods such as ngram, medusa, eagle, or mtp.";
+
+/**
+ * The releases that answer a draft model with {@link draftModelNotSupportedMessage}: from 0.11.0
+ * (the first release quoted with this text; before it vLLM's V1 oracle in arg_utils.py named
+ * "deepseek_mtp" instead, and a release's fall-back to the V0 engine is not pinned) up to, not
+ * including, 0.15.0. vLLM PR #24322 ("spec decode with draft models", DraftModelProposer) was
+ * merged to main on 2026-01-19 (commit 4a5299c, listed in vLLM's weekly summary of 2026-01-23),
+ * after the v0.14.0 release branch was cut (v0.14.0rc0 was tagged by 2026-01-11; downstream
+ * projects moved to releases/v0.14.0 on 2026-01-16 to 19), so 0.14.x does not carry it and
+ * 0.15.0 is the first release that does.
+ */
+export const draftModelRefusedReleases = { since: "0.11.0", until: "0.15.0" } as const;
+
+/** `major.minor.patch` of a vLLM version (`0.13.0`, `v0.14.1`, `0.15.0rc1`); undefined if unreadable. */
+function releaseNumbers(version: string): [number, number, number] | undefined {
+  const match = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(version.trim());
+  if (match === null) return undefined;
+  return [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)];
+}
+
+/** a − b as release numbers: negative when a is the earlier release. */
+function compareReleases(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < 3; i++) {
+    const d = (a[i] as number) - (b[i] as number);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/**
+ * Whether vLLM `version` refuses a separate draft model at start-up
+ * ({@link draftModelRefusedReleases}); false for an unreadable version.
+ */
+export function refusesDraftModel(version: string): boolean {
+  const release = releaseNumbers(version);
+  if (release === undefined) return false;
+  const since = releaseNumbers(draftModelRefusedReleases.since) as number[];
+  const until = releaseNumbers(draftModelRefusedReleases.until) as number[];
+  return compareReleases(release, since) >= 0 && compareReleases(release, until) < 0;
+}
+
+/**
+ * vLLM's warning for an MTP drafter asked for more than one token per step: every drafting pass
+ * after the first runs the same MTP layer again (vllm/config/speculative.py `__post_init__`, a
+ * `logger.warning` when the draft's model type is an MTP type and num_speculative_tokens > 1;
+ * quoted from vLLM start-up logs of 2026, e.g. "WARNING … [speculative.py:602] Enabling …").
+ * Older sources split the string so that "run" and "multiple" have no space between them; the
+ * release that added it is not pinned, so the mock logs the later text.
+ */
+export const mtpLayerReuseWarning =
+  "Enabling num_speculative_tokens > 1 will run multiple times of forward on same MTP layer,which may result in lower acceptance rate";
+
+/**
+ * vLLM's check of an MTP `num_speculative_tokens` against the model's MTP layers
+ * (vllm/config/speculative.py `__post_init__`: `n_predict`, which `hf_config_override` sets from
+ * the target's `num_nextn_predict_layers`; "Ensure divisibility for MTP module reuse"): more
+ * tokens than layers must be a multiple of the layer count, else a ValueError with this text.
+ * Fewer or equal tokens, or a multiple, are accepted (the layers are reused). Undefined when the
+ * count passes or `nPredict` is unknown.
+ */
+export function mtpTokensError(k: number, nPredict: unknown): string | undefined {
+  if (typeof nPredict !== "number" || !Number.isInteger(nPredict) || nPredict <= 0)
+    return undefined;
+  return k > nPredict && k % nPredict !== 0
+    ? `num_speculative_tokens:${k} must be divisible by n_predict=${nPredict}`
+    : undefined;
+}
+
+/**
  * Reads `--speculative-config` as vLLM's SpeculativeConfig does (vllm/config/speculative.py
  * `__post_init__` and `_verify_args`): the method from its aliases or the draft model's name, the
  * n-gram lookup defaults, and vLLM's refusals with its texts (as EngineConfigError). Methods vLLM
  * has but the mock does not model (draft_model, medusa, suffix, …) are a plain Error naming the
- * flag. Keys the mock does not use are accepted and ignored.
+ * flag, except a draft model in a `release` that refuses it ({@link refusesDraftModel}): vLLM's
+ * own start-up failure. `release`: the vLLM version the runtime answers as; absent, no release
+ * rule applies. Keys the mock does not use are accepted and ignored.
  */
-export function readSpeculativeConfig(raw: string, rate: string | undefined): SpeculativeSettings {
+export function readSpeculativeConfig(
+  raw: string,
+  rate: string | undefined,
+  release?: string,
+): SpeculativeSettings {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
@@ -289,10 +372,17 @@ export function readSpeculativeConfig(raw: string, rate: string | undefined): Sp
     if (method === undefined && lower.includes("eagle-")) method = "eagle";
     else if (method === undefined && lower.includes("eagle3")) method = "eagle3";
     if (method !== "eagle" && method !== "eagle3") {
-      if (method === undefined || method === "draft_model")
+      if (method === undefined || method === "draft_model") {
+        if (release !== undefined && refusesDraftModel(release)) {
+          // vLLM builds the draft's ModelConfig (get_config) before it refuses the method, so a
+          // path without a config.json fails on that first.
+          readDraftConfig(model);
+          throw new EngineConfigError(draftModelNotSupportedMessage);
+        }
         throw new Error(
           "--speculative-config: a separate draft model (method draft_model) is not modelled by the mock (ngram, eagle, eagle3, mtp are)",
         );
+      }
       throw new EngineConfigError(`Unsupported speculative method: '${method}'`);
     }
   } else if (method !== "mtp") {
@@ -437,6 +527,13 @@ export interface GpuEngineContext {
    * release notes: "Async scheduling is now enabled by default", PR #27614). Default false.
    */
   readonly asyncScheduling?: boolean;
+  /**
+   * The vLLM release the runtime answers as, for release-keyed start-up rules (a separate draft
+   * model refused before 0.15.0: {@link refusesDraftModel}). Default: the runtime's
+   * `vllm-version` option value when it declares one (the vLLM mock's `--vllm-version`), else
+   * none, and no release rule applies.
+   */
+  readonly vllmVersion?: string;
 }
 
 const gpuOnly = Object.keys(gpuEngineOptions).filter((name) => name !== "gpu");
@@ -580,10 +677,19 @@ export function readGpuEngineSettings(
   const rate = text(values, "speculative-acceptance-rate");
   if (specRaw === undefined && rate !== undefined)
     throw new Error("--speculative-acceptance-rate needs --speculative-config");
-  let speculative = specRaw === undefined ? undefined : readSpeculativeConfig(specRaw, rate);
+  const release = context.vllmVersion ?? text(values, "vllm-version");
+  let speculative =
+    specRaw === undefined ? undefined : readSpeculativeConfig(specRaw, rate, release);
   // MTP drafts with the target's own extra layers: its config.json describes them.
   if (speculative?.method === "mtp" && modelConfig !== undefined)
     speculative = { ...speculative, draftConfig: modelConfig };
+  if (speculative?.method === "mtp") {
+    const mtpError = mtpTokensError(
+      speculative.numSpeculativeTokens,
+      speculative.draftConfig?.num_nextn_predict_layers,
+    );
+    if (mtpError !== undefined) throw new EngineConfigError(mtpError);
+  }
   if (speculative?.draftConfig !== undefined) {
     // The draft's shape is checked here, so a field the mock cannot use stops start-up naming
     // the flag (engineStartup computes the same memory again).
@@ -618,6 +724,8 @@ export function readGpuEngineSettings(
     }) === undefined
   )
     startupWarnings.push(mtpNotCountedNote);
+  if (speculative?.method === "mtp" && speculative.numSpeculativeTokens > 1)
+    startupWarnings.push(mtpLayerReuseWarning);
   if (speculative?.method === "ngram" && asyncScheduling) {
     // vllm/config/vllm.py (PR #31998): async scheduling stays on with EAGLE/MTP drafting and is
     // turned off, with this warning, for other methods.
