@@ -28,7 +28,9 @@ export interface SimulateArgs {
    * vLLM's engine flags by name (`gpu`, default h100-80gb; `model-config`, `tensor-parallel-size`,
    * `gpu-memory-utilization`, `max-num-seqs`, `max-num-batched-tokens`, `scheduling-policy`,
    * `no-enable-prefix-caching`, `long-prefill-token-threshold`, `async-scheduling`, `speculative-config`,
-   * `speculative-acceptance-rate`, `disable-sliding-window`, `disable-hybrid-kv-cache-manager`),
+   * `speculative-acceptance-rate`, `disable-sliding-window`, `disable-hybrid-kv-cache-manager`,
+   * `vllm-version`: the release whose start-up refusals apply, e.g. a separate draft model before
+   * 0.15.0),
    * unread: mock-core's `readGpuEngineSettings` reads them, as it does for `servingkit mock vllm --gpu`.
    */
   readonly engine: RuntimeOptionValues;
@@ -100,6 +102,7 @@ const options = {
   "speculative-acceptance-rate": { type: "string" },
   "disable-sliding-window": { type: "boolean" },
   "disable-hybrid-kv-cache-manager": { type: "boolean" },
+  "vllm-version": { type: "string" },
   "dataset-name": { type: "string" },
   "num-prompts": { type: "string" },
   "random-input-len": { type: "string" },
@@ -260,6 +263,7 @@ const engineFlags = [
   "speculative-acceptance-rate",
   "disable-sliding-window",
   "disable-hybrid-kv-cache-manager",
+  "vllm-version",
 ] as const;
 
 /** The engine flags as option values by name, with `gpu` defaulting to h100-80gb. */

@@ -491,6 +491,76 @@ describe("servingkit simulate", () => {
     expect(on.engine.kvCacheTokens).toBeLessThan(plain.engine.kvCacheTokens);
   });
 
+  it("--vllm-version: a separate draft model stops 0.11.0 to 0.14.x with vLLM's text (exit 1)", async () => {
+    // vllm issue #31883 (0.13.0): vllm/config/speculative.py __post_init__ raises
+    // NotImplementedError; vllm PR #24322 brought draft models in 0.15.0.
+    const draft = [
+      "--num-prompts",
+      "2",
+      "--speculative-config",
+      '{"method":"draft_model","model":"Qwen/Qwen3-0.6B","num_speculative_tokens":5}',
+    ];
+    const refused = await simulate(...draft, "--vllm-version", "0.13.0");
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toBe(
+      "servingkit simulate: engine start-up failed: Speculative decoding with draft model is not supported yet. Please consider using other speculative decoding methods such as ngram, medusa, eagle, or mtp.\n",
+    );
+    // 0.15.0 or no release: the mock's own limit, a usage error (exit 2).
+    const later = await simulate(...draft, "--vllm-version", "0.15.0");
+    expect(later.status).toBe(2);
+    expect(later.stderr).toContain("is not modelled by the mock");
+  });
+
+  it("MTP tokens against the model's MTP layers: vLLM's divisibility refusal and reuse warning", async () => {
+    // vllm/config/speculative.py __post_init__: n_predict = num_nextn_predict_layers; more
+    // tokens than layers must be a multiple ("Ensure divisibility for MTP module reuse"); more
+    // than one token warns that the same MTP layer runs again.
+    const configOf = async (layers: number) => {
+      const path = join(dir, `mimo-${layers}-layers.json`);
+      await writeFile(
+        path,
+        JSON.stringify({
+          architectures: ["MiMoForCausalLM"],
+          model_type: "mimo",
+          hidden_size: 4096,
+          intermediate_size: 11_008,
+          num_hidden_layers: 36,
+          num_attention_heads: 32,
+          num_key_value_heads: 8,
+          vocab_size: 151_680,
+          max_position_embeddings: 32_768,
+          num_nextn_predict_layers: layers,
+          torch_dtype: "bfloat16",
+        }),
+      );
+      return path;
+    };
+    const mtp = (k: number) => [
+      "--speculative-config",
+      `{"method":"mtp","num_speculative_tokens":${k}}`,
+    ];
+    const refused = await simulate(
+      "--model-config",
+      await configOf(2),
+      "--num-prompts",
+      "2",
+      ...mtp(3),
+    );
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain("num_speculative_tokens:3 must be divisible by n_predict=2");
+    const reused = await simulate(
+      "--model-config",
+      await configOf(1),
+      "--num-prompts",
+      "2",
+      ...mtp(2),
+    );
+    expect(reused.status).toBe(0);
+    expect(reused.stdout).toContain(
+      "Enabling num_speculative_tokens > 1 will run multiple times of forward on same MTP layer,which may result in lower acceptance rate",
+    );
+  });
+
   it("reads n and lora from a JSONL file, ahead of --n and --lora-modules", async () => {
     const file = join(dir, "lora.jsonl");
     await writeFile(

@@ -84,6 +84,11 @@ Engine (vllm serve's flags):
                                a model with sliding and full layers (Gemma 2/3) keeps full
                                KV on every layer in one group: fewer tokens fit, the sliding
                                layers still attend over their window (vLLM's flag; default off)
+  --vllm-version X             the vLLM release whose start-up refusals apply: a separate
+                               draft model (method draft_model) stops 0.11.0 to 0.14.x with
+                               vLLM's NotImplementedError text (default: none, no release
+                               rule; other release defaults, e.g. async scheduling, do not
+                               follow it)
 
 Workload (vllm bench serve's flags):
   --dataset-name D             random (default): lengths uniform around --random-input-len /
