@@ -92,7 +92,7 @@ export const gpuEngineOptions: Readonly<Record<string, RuntimeOption>> = {
   "speculative-config": {
     type: "string",
     valueName: "JSON",
-    help: 'with --gpu: speculative decoding as vLLM\'s --speculative-config, e.g. \'{"method":"ngram","num_speculative_tokens":3,"prompt_lookup_max":4}\' (methods ngram, eagle, eagle3, mtp; eagle and eagle3 need "model": a local directory\'s config.json counts the head\'s weights and KV in the cache, a hub id is not read; mtp counts the MTP layers of a MiMo model read from its config.json); default: off',
+    help: 'with --gpu: speculative decoding as vLLM\'s --speculative-config, e.g. \'{"method":"ngram","num_speculative_tokens":3,"prompt_lookup_max":4}\' (methods ngram, eagle, eagle3, mtp; eagle and eagle3 need "model": a local directory\'s config.json counts the head\'s weights and KV in the cache, a hub id is not read; mtp counts the MTP layers of a MiMo model read from its config.json and checks num_speculative_tokens against them; a separate draft model stops vLLM 0.11.0 to 0.14.x with vLLM\'s own refusal and is not modelled otherwise); default: off',
   },
   "speculative-acceptance-rate": {
     type: "string",
