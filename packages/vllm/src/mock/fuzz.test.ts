@@ -786,3 +786,47 @@ describe("fuzz corpus of top-level structural_tag refusals (0.11.0 chat)", () =>
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
   });
 });
+
+// Round 14 (K): a json_schema response_format without its schema object (structured.test.ts
+// pins each answer): validate_response_format's 400 from 0.17.0 (vllm PRs #35456, #35510), the
+// assertion's 500 with an empty message before (vllm issue #35438). Either way it keeps serving.
+describe("fuzz corpus of json_schema formats without a schema, by release", () => {
+  const corpus: readonly Record<string, unknown>[] = [
+    { type: "json_schema" },
+    { type: "json_schema", json_schema: null },
+    { type: "json_schema", json_schema: null, schema: { type: "object" } },
+    { type: "json_schema", strict: true },
+  ];
+  const bodies = [
+    ["/v1/chat/completions", { messages: [{ role: "user", content: "hi" }], max_tokens: 4 }],
+    ["/v1/completions", { prompt: "hi", max_tokens: 4 }],
+  ] as const;
+
+  it("answers every corpus format 400 from 0.17.0, 500 on 0.16.0, and keeps serving", async () => {
+    for (const [version, status] of [
+      ["0.17.0", 400],
+      ["0.16.0", 500],
+    ] as const) {
+      const server = await startVllm({ "max-model-len": "256", "vllm-version": version });
+      try {
+        for (const response_format of corpus) {
+          for (const [path, base] of bodies) {
+            const response = await fetch(`${server.url}${path}`, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({ ...base, response_format }),
+            });
+            const text = await response.text();
+            expect(
+              response.status,
+              `${version} ${path} ${JSON.stringify(response_format)} -> ${text}`,
+            ).toBe(status);
+          }
+        }
+        expect((await fetch(`${server.url}/health`)).status).toBe(200);
+      } finally {
+        await server.close();
+      }
+    }
+  });
+});

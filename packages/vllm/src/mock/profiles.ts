@@ -18,12 +18,36 @@ export type GuidedFields = "guided" | "both" | "structured-outputs";
  */
 export type StructuralTagShapes = "none" | "structures" | "format";
 
+/**
+ * Which `response_format` types guide `/v1/completions`: `json-object` while
+ * `CompletionRequest.to_sampling_params` followed only `{"type": "json_object"}` (protocol.py up to
+ * 0.10.1: a `json_schema` or `structural_tag` format is validated, then guides nothing), `all`
+ * once vllm PR #23212 ("fix: response_format for completion", opened 2025-08-19, the day after
+ * v0.10.1; its first release taken as 0.10.2) made it follow `json_schema` and `structural_tag`
+ * as chat does.
+ */
+export type CompletionsFormats = "json-object" | "all";
+
+/**
+ * What a `json_schema` format without its `json_schema` object (absent or null) meets:
+ * `assert` (`to_sampling_params` asserts it is there; the AssertionError escapes the handlers'
+ * `except ValueError` and is answered 500 with an empty message, vllm issue #35438), or
+ * `validator` (vllm PRs #35456 for completions, merged 2026-02-27, and #35510 for chat: a
+ * `validate_response_format` model validator refuses it with a 400, "When response_format type
+ * is 'json_schema', the 'json_schema' field must be provided."; both after v0.16.0, so from 0.17.0).
+ */
+export type MissingJsonSchema = "assert" | "validator";
+
 /** What a release reads to guide decoding: the fields and the structural tag shapes. */
 export interface StructuredOutputsEra {
   /** Which request fields guide decoding besides `response_format`. */
   readonly fields: GuidedFields;
   /** Which structural tag shapes `response_format` takes. */
   readonly structuralTag: StructuralTagShapes;
+  /** Which `response_format` types guide `/v1/completions`. */
+  readonly completionsFormats: CompletionsFormats;
+  /** What a `json_schema` format without its schema object meets. */
+  readonly missingJsonSchema: MissingJsonSchema;
 }
 
 /** How an error body is shaped (vllm-openai.md §3, vLLM PR #22099). */
@@ -299,7 +323,12 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning_content",
     templateKwargsRefused: false,
     enableReasoningFlag: "required",
-    guidedFields: { fields: "guided", structuralTag: "none" },
+    guidedFields: {
+      fields: "guided",
+      structuralTag: "none",
+      completionsFormats: "json-object",
+      missingJsonSchema: "assert",
+    },
   },
   {
     since: "0.8.0",
@@ -316,7 +345,12 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning_content",
     templateKwargsRefused: false,
     enableReasoningFlag: "required",
-    guidedFields: { fields: "guided", structuralTag: "none" },
+    guidedFields: {
+      fields: "guided",
+      structuralTag: "none",
+      completionsFormats: "json-object",
+      missingJsonSchema: "assert",
+    },
   },
   {
     since: "0.9.0",
@@ -333,7 +367,12 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning_content",
     templateKwargsRefused: false,
     enableReasoningFlag: "deprecated",
-    guidedFields: { fields: "guided", structuralTag: "structures" },
+    guidedFields: {
+      fields: "guided",
+      structuralTag: "structures",
+      completionsFormats: "json-object",
+      missingJsonSchema: "assert",
+    },
   },
   {
     since: "0.10.0",
@@ -350,7 +389,12 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning_content",
     templateKwargsRefused: false,
     enableReasoningFlag: "removed",
-    guidedFields: { fields: "guided", structuralTag: "structures" },
+    guidedFields: {
+      fields: "guided",
+      structuralTag: "structures",
+      completionsFormats: "json-object",
+      missingJsonSchema: "assert",
+    },
   },
   {
     since: "0.10.1",
@@ -367,7 +411,12 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning_content",
     templateKwargsRefused: false,
     enableReasoningFlag: "removed",
-    guidedFields: { fields: "guided", structuralTag: "structures" },
+    guidedFields: {
+      fields: "guided",
+      structuralTag: "structures",
+      completionsFormats: "json-object",
+      missingJsonSchema: "assert",
+    },
   },
   {
     since: "0.10.2",
@@ -384,7 +433,12 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning_content",
     templateKwargsRefused: false,
     enableReasoningFlag: "removed",
-    guidedFields: { fields: "both", structuralTag: "structures" },
+    guidedFields: {
+      fields: "both",
+      structuralTag: "structures",
+      completionsFormats: "all",
+      missingJsonSchema: "assert",
+    },
   },
   {
     since: "0.11.0",
@@ -401,7 +455,12 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning_content",
     templateKwargsRefused: false,
     enableReasoningFlag: "removed",
-    guidedFields: { fields: "both", structuralTag: "structures" },
+    guidedFields: {
+      fields: "both",
+      structuralTag: "structures",
+      completionsFormats: "all",
+      missingJsonSchema: "assert",
+    },
   },
   {
     since: "0.11.1",
@@ -418,7 +477,12 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "both",
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
-    guidedFields: { fields: "both", structuralTag: "structures" },
+    guidedFields: {
+      fields: "both",
+      structuralTag: "structures",
+      completionsFormats: "all",
+      missingJsonSchema: "assert",
+    },
   },
   {
     since: "0.12.0",
@@ -435,7 +499,12 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "both",
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
-    guidedFields: { fields: "structured-outputs", structuralTag: "format" },
+    guidedFields: {
+      fields: "structured-outputs",
+      structuralTag: "format",
+      completionsFormats: "all",
+      missingJsonSchema: "assert",
+    },
   },
   {
     since: "0.14.0",
@@ -452,7 +521,12 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "both",
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
-    guidedFields: { fields: "structured-outputs", structuralTag: "format" },
+    guidedFields: {
+      fields: "structured-outputs",
+      structuralTag: "format",
+      completionsFormats: "all",
+      missingJsonSchema: "assert",
+    },
   },
   {
     since: "0.16.0",
@@ -469,7 +543,12 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning",
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
-    guidedFields: { fields: "structured-outputs", structuralTag: "format" },
+    guidedFields: {
+      fields: "structured-outputs",
+      structuralTag: "format",
+      completionsFormats: "all",
+      missingJsonSchema: "assert",
+    },
   },
   {
     since: "0.17.0",
@@ -486,7 +565,12 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning",
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
-    guidedFields: { fields: "structured-outputs", structuralTag: "format" },
+    guidedFields: {
+      fields: "structured-outputs",
+      structuralTag: "format",
+      completionsFormats: "all",
+      missingJsonSchema: "validator",
+    },
   },
   {
     since: "0.18.0",
@@ -503,7 +587,12 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning",
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
-    guidedFields: { fields: "structured-outputs", structuralTag: "format" },
+    guidedFields: {
+      fields: "structured-outputs",
+      structuralTag: "format",
+      completionsFormats: "all",
+      missingJsonSchema: "validator",
+    },
   },
 ];
 

@@ -2,7 +2,7 @@
  * vLLM's request models for `/v1/completions` and `/v1/chat/completions`: fields, defaults and
  * checks (vllm-openai.md §4, §3.2), read into typed requests. Checks raise vLLM's texts.
  */
-import { badRequest, type VllmError } from "./errors.js";
+import { badRequest, VllmError } from "./errors.js";
 import { checkJson, checkRegex, checkStructuralTag, parseGrammar } from "./guided-samplers.js";
 import type { GuidedFields, StructuredOutputsEra } from "./profiles.js";
 import { baseRequestId } from "./request-id.js";
@@ -37,8 +37,18 @@ export type Guided =
 export type GuidedEra = GuidedFields | StructuredOutputsEra;
 
 function eraOf(era: GuidedEra): StructuredOutputsEra {
-  return typeof era === "string" ? { fields: era, structuralTag: "format" } : era;
+  return typeof era === "string"
+    ? {
+        fields: era,
+        structuralTag: "format",
+        completionsFormats: "all",
+        missingJsonSchema: "assert",
+      }
+    : era;
 }
+
+/** Which endpoint a body is read for: they follow `response_format` differently by release. */
+type Endpoint = "chat" | "completions";
 
 /** The sampling parameters both endpoints share (SamplingParams). */
 export interface Sampling {
@@ -57,6 +67,12 @@ export interface Sampling {
   readonly stream: boolean;
   readonly streamOptions: StreamOptions | undefined;
   readonly guided: Guided | undefined;
+  /**
+   * The error `to_sampling_params` raises for this body, after the model check and before
+   * generation (the route answers it there): the 500 with an empty message of a `json_schema`
+   * format without its schema object in the releases that assert it ({@link jsonSchemaFailure}).
+   */
+  readonly guidedFailure: VllmError | undefined;
   /** vLLM's request `priority` (default 0; lower is served first under the priority policy). */
   readonly priority: number;
   /**
@@ -141,11 +157,25 @@ function readStreamOptions(fields: FieldReader, stream: boolean, body: unknown) 
  * The guided decoding a body asks for, reading the fields the release reads ({@link GuidedFields}):
  * a release ignores the other kind as an unknown field.
  */
-function readGuided(fields: FieldReader, body: unknown, era: GuidedEra): Guided | undefined {
-  const { fields: guidedFields, structuralTag } = eraOf(era);
+function readGuided(
+  fields: FieldReader,
+  body: unknown,
+  era: GuidedEra,
+  endpoint: Endpoint,
+): Guided | undefined {
+  const { fields: guidedFields, structuralTag, completionsFormats } = eraOf(era);
   const found: Guided[] = [];
-  const format = readResponseFormat(fields.raw("response_format"), structuralTag);
-  if (format !== undefined) found.push(format);
+  const rawFormat = fields.raw("response_format");
+  const format = readResponseFormat(rawFormat, structuralTag);
+  // protocol.py up to 0.10.1: CompletionRequest follows only `json_object` (profiles.ts).
+  if (
+    format !== undefined &&
+    (endpoint === "chat" ||
+      completionsFormats === "all" ||
+      (rawFormat as { type?: unknown }).type === "json_object")
+  ) {
+    found.push(format);
+  }
   const guidedKinds = guidedFields !== "structured-outputs";
   const guidedJson = guidedKinds ? fields.raw("guided_json") : undefined;
   if (guidedJson !== undefined) {
@@ -257,13 +287,47 @@ export function isGreedy(sampling: Pick<Sampling, "temperature">): boolean {
   return sampling.temperature !== undefined && sampling.temperature < 1e-5;
 }
 
+/** The text of vLLM's `validate_response_format` for a `json_schema` format without its schema. */
+export const missingJsonSchemaText =
+  "When response_format type is 'json_schema', the 'json_schema' field must be provided.";
+
+/**
+ * What a `json_schema` format without its `json_schema` object (absent or null) meets in a release
+ * (profiles.ts `MissingJsonSchema`): from 0.17.0 the model validator's 400, thrown here (it
+ * runs before the fields are read); before, where the endpoint follows `json_schema`, the
+ * assertion in `to_sampling_params`, answered 500 with `str(AssertionError())`, the empty message
+ * (vllm issue #35438: `{"error":{"message":"","type":"InternalServerError","param":null,"code":500}}`),
+ * returned for the route to answer after the model check. Undefined for any other body.
+ */
+function jsonSchemaFailure(
+  format: unknown,
+  era: GuidedEra,
+  endpoint: Endpoint,
+  body: unknown,
+): VllmError | undefined {
+  if (format === null || typeof format !== "object") return undefined;
+  const { type, json_schema: schema } = format as { type?: unknown; json_schema?: unknown };
+  if (type !== "json_schema" || (schema !== undefined && schema !== null)) return undefined;
+  const { missingJsonSchema, completionsFormats } = eraOf(era);
+  if (missingJsonSchema === "validator") throw modelValueError(missingJsonSchemaText, body);
+  if (endpoint === "completions" && completionsFormats === "json-object") return undefined;
+  return new VllmError(500, "");
+}
+
 function readSampling(
   fields: FieldReader,
   body: unknown,
   maxTokens: number | undefined,
   requestIdHeader: string | undefined,
   guidedFields: GuidedEra,
+  endpoint: Endpoint,
 ): Sampling {
+  const guidedFailure = jsonSchemaFailure(
+    fields.raw("response_format"),
+    guidedFields,
+    endpoint,
+    body,
+  );
   const stream = fields.bool("stream") ?? false;
   const seed = fields.int("seed");
   // vllm-openai.md §4.1: seed is an int64 (pydantic ge/le bounds).
@@ -285,7 +349,8 @@ function readSampling(
     ignoreEos: fields.bool("ignore_eos") ?? false,
     stream,
     streamOptions: readStreamOptions(fields, stream, body),
-    guided: readGuided(fields, body, guidedFields),
+    guided: readGuided(fields, body, guidedFields, endpoint),
+    guidedFailure,
     priority: fields.int("priority") ?? 0,
     requestId: baseRequestId(requestIdHeader, fields.string("request_id")),
     bestOf: fields.int("best_of"),
@@ -351,7 +416,14 @@ export function parseCompletionRequest(
   const suffix = fields.string("suffix");
   // vllm-openai.md §4.2: completions default max_tokens is 16.
   const maxTokens = fields.int("max_tokens") ?? 16;
-  const sampling = readSampling(fields, body, maxTokens, requestIdHeader, guidedFields);
+  const sampling = readSampling(
+    fields,
+    body,
+    maxTokens,
+    requestIdHeader,
+    guidedFields,
+    "completions",
+  );
   fields.finish();
   if (suffix !== undefined) throw badRequest("suffix is not currently supported");
   if (logprobs !== undefined && logprobs < 0) {
@@ -454,6 +526,7 @@ export function parseChatRequest(
     maxCompletion ?? maxTokens,
     requestIdHeader,
     guidedFields,
+    "chat",
   );
   const tagText = readTopStructuralTag(fields, guidedFields);
   const tools = readTools(fields);

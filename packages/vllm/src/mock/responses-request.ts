@@ -107,6 +107,7 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
     stream,
     streamOptions: undefined,
     guided: undefined,
+    guidedFailure: undefined,
     priority: fields.int("priority") ?? 0,
     // protocol.py: request_id defaults to `resp_<uuid hex>`, and is the response's id as sent.
     requestId: requestId ?? `resp_${uuidHex()}`,

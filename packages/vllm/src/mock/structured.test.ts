@@ -519,3 +519,140 @@ describe("non-object JSON schemas", () => {
     );
   });
 });
+
+// profiles.ts CompletionsFormats and MissingJsonSchema: which response_format types guide
+// /v1/completions by release, and what a json_schema format without its schema object meets.
+describe("response_format on completions and a missing json_schema, by release", () => {
+  const versions = ["0.9.0", "0.10.1", "0.10.2", "0.16.0", "0.17.0"] as const;
+  const servers = new Map<string, TestServer>();
+  beforeAll(async () => {
+    for (const version of versions) {
+      servers.set(version, await startVllm({ "served-model-name": "m", "vllm-version": version }));
+    }
+  });
+  afterAll(async () => {
+    for (const server of servers.values()) await server.close();
+  });
+  const at = (version: string) => servers.get(version) as TestServer;
+  const digits = { type: "object", properties: { n: { type: "integer" } }, required: ["n"] };
+  const jsonSchema = { type: "json_schema", json_schema: { name: "n", schema: digits } };
+  const complete = (version: string, response_format: unknown, model = "m") =>
+    openaiClient(at(version)).completions.create({
+      model,
+      prompt: "Give a number",
+      max_tokens: 40,
+      seed: 1,
+      response_format,
+    } as OpenAI.CompletionCreateParamsNonStreaming);
+  const post = async (version: string, path: string, body: object) => {
+    const answer = await fetch(`${at(version).url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return { status: answer.status, text: await answer.text() };
+  };
+
+  // vllm PR #23212 ("fix: response_format for completion", opened 2025-08-19): before it,
+  // CompletionRequest.to_sampling_params set guided_json_object for json_object only.
+  it("guides completions by json_schema from 0.10.2, not before", async () => {
+    const before = await complete("0.10.1", jsonSchema);
+    expect(() => JSON.parse(before.choices[0]?.text ?? "")).toThrow();
+    for (const version of ["0.10.2", "0.17.0"]) {
+      const answer = await complete(version, jsonSchema);
+      expect(ajv.validate(digits, JSON.parse(answer.choices[0]?.text ?? ""))).toBe(true);
+    }
+  });
+
+  it("guides completions by json_object in every release", async () => {
+    for (const version of ["0.9.0", "0.10.1", "0.17.0"]) {
+      const answer = await complete(version, { type: "json_object" });
+      expect(typeof JSON.parse(answer.choices[0]?.text ?? "")).toBe("object");
+    }
+  });
+
+  // The same PR added the structural_tag branch; before it the tag was validated, then unused.
+  it("guides completions by a structural tag from 0.10.2, not before", async () => {
+    const tag = {
+      type: "structural_tag",
+      structures: [{ begin: "<n>", schema: digits, end: "</n>" }],
+      triggers: ["<n>"],
+    };
+    const before = await complete("0.10.1", tag);
+    expect(before.choices[0]?.text).not.toContain("<n>");
+    const after = await complete("0.10.2", tag);
+    expect(after.choices[0]?.text).toContain("<n>");
+  });
+
+  // vllm issue #35438: `assert json_schema is not None` escapes `except ValueError`; the body
+  // as reported: {"error":{"message":"","type":"InternalServerError","param":null,"code":500}}.
+  it("answers chat's json_schema without its schema 500 with an empty message before 0.17.0", async () => {
+    for (const response_format of [
+      { type: "json_schema" },
+      { type: "json_schema", json_schema: null },
+    ]) {
+      const { status, text } = await post("0.16.0", "/v1/chat/completions", {
+        model: "m",
+        messages,
+        response_format,
+      });
+      expect(status).toBe(500);
+      expect(JSON.parse(text)).toEqual({
+        error: { message: "", type: "InternalServerError", param: null, code: 500 },
+      });
+    }
+    // The flat envelope of its release (errors.ts), same status and message.
+    const flat = await post("0.9.0", "/v1/chat/completions", {
+      model: "m",
+      messages,
+      response_format: { type: "json_schema" },
+    });
+    expect(flat.status).toBe(500);
+    expect(JSON.parse(flat.text)).toMatchObject({ object: "error", message: "", code: 500 });
+  });
+
+  it("answers it through the openai SDK as an InternalServerError, after the model check", async () => {
+    const error = await complete("0.16.0", { type: "json_schema" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.InternalServerError);
+    const unknown = await complete("0.16.0", { type: "json_schema" }, "other").catch(
+      (e: unknown) => e,
+    );
+    expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);
+  });
+
+  // Before 0.10.2 completions never look at json_schema, so nothing asserts: 200.
+  it("serves completions' json_schema without its schema before 0.10.2", async () => {
+    const { status } = await post("0.10.1", "/v1/completions", {
+      model: "m",
+      prompt: "x",
+      max_tokens: 4,
+      response_format: { type: "json_schema", json_schema: null },
+    });
+    expect(status).toBe(200);
+  });
+
+  // vllm PRs #35456 (completions) and #35510 (chat): validate_response_format, a model
+  // validator, refuses it with a 400 from 0.17.0.
+  it("refuses it with validate_response_format's 400 from 0.17.0", async () => {
+    const text =
+      "When response_format type is 'json_schema', the 'json_schema' field must be provided.";
+    for (const [path, body] of [
+      ["/v1/chat/completions", { model: "m", messages }],
+      ["/v1/completions", { model: "m", prompt: "x" }],
+    ] as const) {
+      const answer = await post("0.17.0", path, {
+        ...body,
+        response_format: { type: "json_schema" },
+      });
+      expect(answer.status).toBe(400);
+      expect(JSON.parse(answer.text).error.message).toContain(text);
+    }
+  });
+
+  it("keeps serving after each of them", async () => {
+    for (const version of versions) {
+      const answer = await complete(version, { type: "json_object" });
+      expect(answer.choices).toHaveLength(1);
+    }
+  });
+});

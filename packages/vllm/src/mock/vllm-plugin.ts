@@ -42,7 +42,7 @@ import { createVllmMetrics } from "./metrics.js";
 import { modelList } from "./model-card.js";
 import { openApiDocument } from "./openapi.js";
 import { withRequestIdHeader, withRequestIdHeaders } from "./request-id.js";
-import { parseChatRequest, parseCompletionRequest } from "./requests.js";
+import { parseChatRequest, parseCompletionRequest, type Sampling } from "./requests.js";
 import {
   checkResponseId,
   createResponse,
@@ -59,7 +59,7 @@ import {
   storedResponseStream,
 } from "./responses-stream.js";
 import { rerank, score } from "./scoring.js";
-import { type LoadedModel, startModel, type VllmModel } from "./served-model.js";
+import { checkModelName, type LoadedModel, startModel, type VllmModel } from "./served-model.js";
 import type { VllmSettings } from "./settings.js";
 import { detokenize, tokenize } from "./tokenize.js";
 import { wireJson } from "./wire-json.js";
@@ -276,6 +276,11 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
   ): A | Promise<RestRouteReply> =>
     // No adapter (the usual case): the answer itself, with no async layer around it.
     name === undefined || !model.loras.has(name) ? answer() : forNamedAdapter(name, answer);
+  /** Throws a request's `guidedFailure` once its model is known (else the model's 404). */
+  const failAfterModelCheck = (parsed: Sampling & { readonly model: string | undefined }) => {
+    checkModelName(model, parsed.model);
+    throw parsed.guidedFailure;
+  };
   const forNamedAdapter = async (
     name: string,
     answer: () => RestRouteReply | Promise<RestRouteReply>,
@@ -334,6 +339,8 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
           profile.guidedFields,
         );
         const reply = forAdapter(parsed.model, () => {
+          // requests.ts guidedFailure: to_sampling_params raises after the model check.
+          if (parsed.guidedFailure !== undefined) failAfterModelCheck(parsed);
           if (parsed.stream) return stream(completionStream(model, parsed, run.signal));
           const whole = completion(model, parsed, run);
           return whole instanceof Promise
@@ -356,11 +363,13 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
           request.headers["x-request-id"],
           profile.guidedFields,
         );
-        return await forAdapter(parsed.model, async () =>
-          parsed.stream
+        return await forAdapter(parsed.model, async () => {
+          // requests.ts guidedFailure: to_sampling_params raises after the model check.
+          if (parsed.guidedFailure !== undefined) failAfterModelCheck(parsed);
+          return parsed.stream
             ? stream(chatCompletionStream(model, parsed, signal))
-            : json(200, await chatCompletion(model, parsed, signal)),
-        );
+            : json(200, await chatCompletion(model, parsed, signal));
+        });
       } catch (error) {
         return fail(error);
       }
