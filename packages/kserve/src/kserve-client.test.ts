@@ -3,6 +3,8 @@
  * (raw and typed contents): the same calls, typed tensors out, the servers' refusals as
  * ServingkitErrors, and health helpers that read status codes (empty bodies, kserve-v2.md §1.1).
  */
+import { once } from "node:events";
+import { createServer } from "node:http";
 import { Code, ServingkitError } from "@servingkit/client-core";
 import { type MockOptions, type RunningMock, startMock } from "@servingkit/mock-core";
 import { afterEach, describe, expect, it } from "vitest";
@@ -170,6 +172,67 @@ describe("client specifics", () => {
       });
       expect(response.outputs[0]?.data).toEqual(Float32Array.from([1.5, -0.25, 65504]));
     }
+  });
+
+  it("REST binary outputs decode exactly whatever the JSON header's length, 64 KiB and up too", async () => {
+    // kserve-v2.md §2: binary outputs follow the JSON header; ids of 0-8 characters move them to
+    // every offset modulo 8 (the client reads the answer aligned; decodeRaw views or copies).
+    const client = connect(await start("triton"), { transport: "rest", binary: true });
+    for (const elements of [5, 9000]) {
+      const values = Float64Array.from({ length: elements }, (_, i) => i / 8 - 3);
+      for (let n = 0; n <= 8; n++) {
+        const response = await client.infer("identity_fp64", {
+          id: "i".repeat(n),
+          inputs: [{ name: "INPUT0", datatype: "FP64", shape: [1, elements], data: values }],
+          outputs: [{ name: "OUTPUT0", binary: true }],
+        });
+        expect(response.outputs[0]?.data).toEqual(values);
+      }
+    }
+  });
+
+  it("REST infer asks for an uncompressed answer and sends a binary body with its length", async () => {
+    // tritonclient sends no Accept-Encoding by default; Triton gzips an answer when the request
+    // accepts it (kserve-v2.md §2 "Compression"), which fetch does unless told otherwise.
+    const seen: { headers: Record<string, unknown>; bytes: number }[] = [];
+    const server = createServer((req, res) => {
+      let bytes = 0;
+      req.on("data", (d: Buffer) => {
+        bytes += d.byteLength;
+      });
+      req.on("end", () => {
+        seen.push({ headers: req.headers, bytes });
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end('{"model_name":"m","outputs":[]}');
+      });
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const { port } = server.address() as { port: number };
+    try {
+      for (const binaryData of [false, true]) {
+        const client = createKserveClient({
+          baseUrl: `http://127.0.0.1:${port}`,
+          binaryData,
+          maxRetries: 0,
+        });
+        clients.push(client);
+        await client.infer("m", {
+          inputs: [
+            { name: "x", datatype: "FP32", shape: [1, 4], data: Float32Array.of(1, 2, 3, 4) },
+          ],
+        });
+      }
+    } finally {
+      server.close();
+    }
+    for (const { headers } of seen) expect(headers["accept-encoding"]).toBe("identity");
+    const binary = seen[1];
+    expect(binary?.headers["transfer-encoding"]).toBeUndefined();
+    expect(Number(binary?.headers["content-length"])).toBe(binary?.bytes);
+    expect((binary?.bytes ?? 0) - Number(binary?.headers["inference-header-content-length"])).toBe(
+      16,
+    );
   });
 
   it("mlserver over REST JSON: iris classes as BigInt64Array, id generated", async () => {

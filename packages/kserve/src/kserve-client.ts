@@ -15,7 +15,13 @@ import {
   ServingkitError,
 } from "@servingkit/client-core";
 import { GRPCInferenceService, type ModelInferResponse } from "@servingkit/proto/inference";
-import { inferenceHeaderLength, splitBinaryBody } from "./binary-body.js";
+import {
+  binaryBodyParts,
+  binaryTailPadding,
+  inferenceHeaderLength,
+  joinPieces,
+  splitBinaryBody,
+} from "./binary-body.js";
 import {
   allocate,
   type Datatype,
@@ -348,23 +354,28 @@ function restClient(options: KserveRestOptions): KserveClient {
       const path = `${modelPath(model, call?.version)}/infer`;
       let response: Response;
       if (parts.length === 0) {
-        response = await http.request(path, { json: header, signal: call?.signal });
+        response = await http.request(path, {
+          json: header,
+          headers: uncompressedAnswer,
+          signal: call?.signal,
+        });
       } else {
-        // A Blob of the parts: no joined copy of the tensors, and replayable for retries.
-        const json = new TextEncoder().encode(JSON.stringify(header));
-        const body = new Blob([json, ...(parts as Uint8Array<ArrayBuffer>[])]);
-        const jsonLength = json.byteLength;
+        // One body: the JSON header and the tensors joined (one copy, replayable for retries).
+        // A Blob of the parts cost far more: undici copies it in, then reads it out through a web
+        // stream that copies each chunk again (about 160 ms of CPU per 16 MiB call, profiled).
+        const { pieces, jsonLength, byteLength } = binaryBodyParts(header, parts);
         response = await http.request(path, {
           method: "POST",
-          body,
+          body: joinPieces(pieces, byteLength) as Uint8Array<ArrayBuffer>,
           headers: {
             "content-type": "application/octet-stream",
             [inferenceHeaderLength]: String(jsonLength),
+            ...uncompressedAnswer,
           },
           signal: call?.signal,
         });
       }
-      const bytes = new Uint8Array(await response.arrayBuffer());
+      const bytes = await answerBytes(response);
       return decodeRestResponse(bytes, response.headers.get(inferenceHeaderLength));
     },
     generate: (model, body, call) =>
@@ -376,6 +387,54 @@ function restClient(options: KserveRestOptions): KserveClient {
     },
     close: () => http.close(),
   };
+}
+
+/**
+ * The infer requests' `Accept-Encoding`: identity, as tritonclient sends by default (no
+ * `response_compression_algorithm`). Triton compresses an answer when the request accepts gzip or
+ * deflate (kserve-v2.md §2 "Compression"), and `fetch` accepts both unless told otherwise: a
+ * 16 MiB binary answer was then gzipped by the server and inflated by the client on every call.
+ */
+const uncompressedAnswer = { "accept-encoding": "identity" } as const;
+
+/**
+ * An infer answer's bytes, read into one buffer of its `Content-Length` placed so that the binary
+ * outputs after its JSON header start 8-byte aligned: `decodeRaw` then views every fixed-size
+ * output in place, where `arrayBuffer()` left three header lengths in four to be copied again (a
+ * 16 MiB FP32 output: about 19 ms of CPU a call, profiled), and the chunks are copied once, as
+ * `arrayBuffer()` does. An answer with no length, or one the runtime compressed (fetch inflates
+ * it, so the length is not the body's), is read by `arrayBuffer()`.
+ */
+async function answerBytes(response: Response): Promise<Uint8Array> {
+  const length = Number(response.headers.get("content-length") ?? Number.NaN);
+  if (
+    !Number.isSafeInteger(length) ||
+    length <= 0 ||
+    response.body === null ||
+    response.headers.has("content-encoding")
+  ) {
+    return new Uint8Array(await response.arrayBuffer());
+  }
+  const pad = binaryTailPadding({
+    [inferenceHeaderLength]: response.headers.get(inferenceHeaderLength) ?? undefined,
+  });
+  const bytes = new Uint8Array(pad + length).subarray(pad);
+  let received = 0;
+  // A reader, not `for await`: older browsers' streams are not async-iterable.
+  const reader = response.body.getReader();
+  for (let next = await reader.read(); !next.done; next = await reader.read()) {
+    const chunk = next.value;
+    if (received + chunk.byteLength > length) {
+      await reader.cancel();
+      throw new ServingkitError("response body is longer than its Content-Length", Code.Internal);
+    }
+    bytes.set(chunk, received);
+    received += chunk.byteLength;
+  }
+  if (received !== length) {
+    throw new ServingkitError("response body is shorter than its Content-Length", Code.Internal);
+  }
+  return bytes;
 }
 
 /** Decodes a REST inference response body (JSON, or JSON plus binary outputs). */
