@@ -32,8 +32,10 @@ async function stream(server: WatchedVllm): Promise<string[]> {
 }
 
 // A smoke test of the fidelity rows' servers, not a benchmark: what they answer and that they
-// note the step ends the rows compare arrivals with.
-describe("the watched servers of gpu-realtime-fidelity", () => {
+// note the step ends the rows compare arrivals with. Starting the vLLM mock on the simulated GPU
+// (model files, KV sizing, a server) can take seconds on a busy 2-core machine next to other
+// packages' tests: a generous timeout, the same assertions.
+describe("the watched servers of gpu-realtime-fidelity", { timeout: 60_000 }, () => {
   it("bare ticker: streams completion chunks a step apart and notes each step end", async () => {
     const server = await startBareTickerHere();
     try {
