@@ -830,3 +830,39 @@ describe("fuzz corpus of json_schema formats without a schema, by release", () =
     }
   });
 });
+
+// Round 14 (K): Responses structured_outputs beside a text.format (responses.test.ts pins the
+// text): the 400 of to_sampling_params from 0.17.0, and a structured_outputs that is not an
+// object (pydantic's dict_type). Each is a 400 and the server keeps serving.
+describe("fuzz corpus of Responses structured_outputs refusals (0.17.0)", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({ "max-model-len": "256", "vllm-version": "0.17.0" });
+  });
+  afterAll(() => server.close());
+
+  const corpus: readonly Record<string, unknown>[] = [
+    { structured_outputs: { choice: ["a", "b"] }, text: { format: { type: "text" } } },
+    { structured_outputs: {}, text: { format: { type: "json_object" } } },
+    {
+      structured_outputs: { regex: "[0-9]+" },
+      text: { format: { type: "json_schema", name: "s", schema: {} } },
+    },
+    { structured_outputs: "json" },
+    { structured_outputs: [] },
+    { structured_outputs: { structural_tag: 5 } },
+  ];
+
+  it("answers every corpus body 400 and keeps serving", async () => {
+    for (const extra of corpus) {
+      const body = { input: "hi", max_output_tokens: 4, ...extra };
+      const response = await fetch(`${server.url}/v1/responses`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      expect(response.status, `${JSON.stringify(body)} -> ${await response.text()}`).toBe(400);
+    }
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+});

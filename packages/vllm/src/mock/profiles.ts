@@ -165,6 +165,15 @@ export interface ResponsesEra {
    * `whole` (the whole text, SimpleContext accumulating it).
    */
   readonly completedOutput: "last-output" | "whole";
+  /**
+   * Whether `structured_outputs` (StructuredOutputsParams) guides a Responses request, refused
+   * beside a `text.format` with "Cannot specify both structured_outputs and text.format" (param
+   * `structured_outputs`) by `to_sampling_params`: vllm PR #33709 ("Enable generic
+   * structured_outputs for responses API", opened 2026-02-03, merged before vllm PR #35904 of
+   * March 2026 called it merged; its release is not pinned: from 0.17.0 here). Before, the field
+   * is unknown and ignored.
+   */
+  readonly structuredOutputs: boolean;
 }
 
 /**
@@ -267,6 +276,7 @@ const responsesServed = {
   streamItems: "text",
 } as const;
 const responses0100: ResponsesEra = {
+  structuredOutputs: false,
   toolsRefused: false,
   incompleteOnLength: false,
   streaming: "uncaught",
@@ -277,6 +287,7 @@ const responses0100: ResponsesEra = {
   completedOutput: "last-output",
 };
 const responses0101: ResponsesEra = {
+  structuredOutputs: false,
   toolsRefused: true,
   incompleteOnLength: false,
   streaming: "after-headers",
@@ -287,24 +298,28 @@ const responses0101: ResponsesEra = {
   completedOutput: "last-output",
 };
 const responsesToolsRefused: ResponsesEra = {
+  structuredOutputs: false,
   toolsRefused: true,
   incompleteOnLength: false,
   completedOutput: "last-output",
   ...responsesServed,
 };
 const responsesWithTools: ResponsesEra = {
+  structuredOutputs: false,
   toolsRefused: false,
   incompleteOnLength: false,
   completedOutput: "last-output",
   ...responsesServed,
 };
 const responsesIncomplete: ResponsesEra = {
+  structuredOutputs: false,
   toolsRefused: false,
   incompleteOnLength: true,
   completedOutput: "whole",
   ...responsesServed,
 };
-const responsesParsedStream: ResponsesEra = { ...responsesIncomplete, streamItems: "parsed" };
+const responsesStructured: ResponsesEra = { ...responsesIncomplete, structuredOutputs: true };
+const responsesParsedStream: ResponsesEra = { ...responsesStructured, streamItems: "parsed" };
 
 /** The profiles, oldest first; a version uses the last one whose `since` it reaches. */
 export const vllmProfiles: readonly VllmProfile[] = [
@@ -558,7 +573,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     metrics: metricsNoTpot,
     bestOf: "ignored",
     asyncScheduling: true,
-    responses: responsesIncomplete,
+    responses: responsesStructured,
     anthropicMessages: true,
     anthropicCountTokens: true,
     streamInterval: true,

@@ -222,13 +222,42 @@ function readGuided(
       body,
     );
   }
-  const guided = found[0];
-  // The structured-output backend refuses a pattern it cannot compile, before generation.
-  if (guided !== undefined && "json" in guided) checkJson(guided.json);
-  if (guided !== undefined && "regex" in guided) checkRegex(guided.regex);
-  if (guided !== undefined && "grammar" in guided) parseGrammar(guided.grammar);
-  if (guided !== undefined && "structuralTag" in guided) checkStructuralTag(guided.structuralTag);
+  return checkGuided(found[0]);
+}
+
+/** The structured-output backend refuses a pattern it cannot compile, before generation. */
+function checkGuided(guided: Guided | undefined): Guided | undefined {
+  if (guided === undefined) return undefined;
+  if ("json" in guided) checkJson(guided.json);
+  if ("regex" in guided) checkRegex(guided.regex);
+  if ("grammar" in guided) parseGrammar(guided.grammar);
+  if ("structuralTag" in guided) checkStructuralTag(guided.structuralTag);
   return guided;
+}
+
+/**
+ * `structured_outputs` of a request that reads it alone (StructuredOutputsParams,
+ * sampling_params.py: `json: str | dict`, `choice`, `regex`, `grammar`, `structural_tag: str`;
+ * an empty pattern guides nothing), as the Responses API reads it: the guide it asks for, the
+ * first kind in that order, checked as the backend checks it.
+ */
+export function readStructuredOutputs(fields: FieldReader): Guided | undefined {
+  const structured = fields.object("structured_outputs");
+  // FieldReader.object hands null through: `structured_outputs: null` is the default, no guide.
+  if (structured === undefined || structured === null) return undefined;
+  const { json, choice, regex, grammar, structural_tag: tag } = structured;
+  if (json !== undefined && json !== null) {
+    checkSchemaField(json, ["structured_outputs", "json"], false);
+    return checkGuided({ json });
+  }
+  if (Array.isArray(choice)) return checkGuided({ choice: choice.map(String) });
+  if (typeof regex === "string" && regex) return checkGuided({ regex });
+  if (typeof grammar === "string" && grammar) return checkGuided({ grammar });
+  if (typeof tag === "string" && tag) return checkGuided({ structuralTag: tag });
+  if (tag !== undefined && tag !== null) {
+    fields.nested("string_type", ["structured_outputs", "structural_tag"], tag);
+  }
+  return undefined;
 }
 
 /** vLLM's default `--max-logprobs` (ModelConfig.max_logprobs). */

@@ -7,8 +7,9 @@
  * error list as a 400 (validation.ts).
  */
 
+import { badRequest } from "./errors.js";
 import { uuidHex } from "./request-id.js";
-import type { ChatMessage, Sampling } from "./requests.js";
+import { type ChatMessage, readStructuredOutputs, type Sampling } from "./requests.js";
 import { readReasoning, readResponsesText } from "./structured.js";
 import { FieldReader, modelValueError } from "./validation.js";
 
@@ -65,9 +66,10 @@ const logprobsInclude = "message.output_text.logprobs";
 
 /**
  * Reads and checks a `/v1/responses` body; throws a 400 VllmError (pydantic's list, or a model
- * validator's `Value error, ...`).
+ * validator's `Value error, ...`). `structuredOutputs`: whether the release reads
+ * `structured_outputs` (profiles.ts ResponsesEra; default false, the field ignored).
  */
-export function parseResponsesRequest(body: unknown): ResponsesRequest {
+export function parseResponsesRequest(body: unknown, structuredOutputs = false): ResponsesRequest {
   const fields = new FieldReader(body);
   fields.finish();
   const messages = readInput(fields);
@@ -117,7 +119,21 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
   fields.finish();
   // Pydantic's list for `reasoning` and `text` (structured.ts renders it as vLLM's 400).
   const reasoning = readReasoning(rawReasoning);
-  const guided = readResponsesText(text);
+  const textGuided = readResponsesText(text);
+  const structured = structuredOutputs ? readStructuredOutputs(fields) : undefined;
+  fields.finish();
+  // to_sampling_params: a structured_outputs object beside any text.format is refused (a
+  // VLLMValidationError with its parameter), after the model check (the route answers it).
+  const format = (text as { format?: unknown } | null | undefined)?.format;
+  const both =
+    structuredOutputs &&
+    fields.raw("structured_outputs") != null &&
+    format !== undefined &&
+    format !== null;
+  const guidedFailure = both
+    ? badRequest("Cannot specify both structured_outputs and text.format", "structured_outputs")
+    : undefined;
+  const guided = textGuided ?? structured;
   const toolChoice = readToolChoice(rawChoice);
   // protocol.py validate_background: background needs store.
   if (background && !store) {
@@ -125,6 +141,7 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
   }
   return Object.assign(sampling, {
     guided,
+    guidedFailure,
     model,
     messages,
     instructions,

@@ -1057,3 +1057,71 @@ describe("Responses API tool calls after reasoning", () => {
     expect(response.output.map((item) => item.type)).toEqual(["reasoning"]);
   });
 });
+
+// profiles.ts ResponsesEra.structuredOutputs: vllm PR #33709 (structured_outputs on
+// ResponsesRequest, from 0.17.0 here); its to_sampling_params refuses it beside text.format.
+describe("Responses structured_outputs by release", () => {
+  let old: TestServer;
+  let next: TestServer;
+  beforeAll(async () => {
+    old = await startVllm({ "served-model-name": "m", "vllm-version": "0.16.0" });
+    next = await startVllm({ "served-model-name": "m", "vllm-version": "0.17.0" });
+  });
+  afterAll(async () => {
+    await old.close();
+    await next.close();
+  });
+  const colors = ["red-color", "green-color", "blue-color"];
+  const create = (server: TestServer, extra: object, model = "m") =>
+    openaiClient(server).responses.create({
+      model,
+      input: "Pick a color",
+      max_output_tokens: 16,
+      ...extra,
+    } as OpenAI.Responses.ResponseCreateParamsNonStreaming);
+
+  it("guides by structured_outputs.choice from 0.17.0 and ignores it before", async () => {
+    const answer = await create(next, { structured_outputs: { choice: colors } });
+    expect(colors).toContain(answer.output_text);
+    const ignored = await create(old, { structured_outputs: { choice: colors } });
+    expect(colors).not.toContain(ignored.output_text);
+  });
+
+  it("guides by structured_outputs.regex from 0.17.0", async () => {
+    const answer = await create(next, { structured_outputs: { regex: "[0-9]{3}" } });
+    expect(answer.output_text).toMatch(/^[0-9]{3}$/);
+  });
+
+  // responses/protocol.py to_sampling_params: VLLMValidationError("Cannot specify both
+  // structured_outputs and text.format", parameter="structured_outputs"), any format type.
+  it("refuses structured_outputs beside text.format with a 400 from 0.17.0", async () => {
+    for (const format of [
+      { type: "text" },
+      { type: "json_object" },
+      { type: "json_schema", name: "s", schema: { type: "object" } },
+    ]) {
+      const error = (await create(next, {
+        structured_outputs: { choice: colors },
+        text: { format },
+      }).catch((e: unknown) => e)) as APIError;
+      expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(error.status).toBe(400);
+      expect(error.message).toContain("Cannot specify both structured_outputs and text.format");
+      expect((error.error as { param?: unknown }).param).toBe("structured_outputs");
+    }
+    // The model check comes first.
+    const unknown = await create(
+      next,
+      { structured_outputs: { choice: colors }, text: { format: { type: "text" } } },
+      "other",
+    ).catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);
+    // Before 0.17.0 the field is ignored: text.format alone decides.
+    const served = await create(old, {
+      structured_outputs: { choice: colors },
+      text: { format: { type: "text" } },
+    });
+    expect(served.object).toBe("response");
+    expect(served.output_text.length).toBeGreaterThan(0);
+  });
+});

@@ -385,8 +385,10 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
       counted(async (request, { signal }) => {
         try {
           needTask("generate", "Responses API");
-          const parsed = parseResponsesRequest(jsonBody(request));
+          const parsed = parseResponsesRequest(jsonBody(request), era.structuredOutputs);
           const prepared = prepareResponse(model, store, parsed);
+          // requests.ts guidedFailure: to_sampling_params raises after the model check.
+          if (parsed.guidedFailure !== undefined) failAfterModelCheck(parsed);
           // Before non-harmony streaming, the background branch comes first (profiles.ts).
           const streamed = parsed.stream && (era.streaming === "served" || !parsed.background);
           if (streamed && era.streaming === "uncaught") return starletteServerError;
