@@ -23,6 +23,7 @@ export {
 } from "./engine/chat-template.js";
 export { cosineSimilarity, embedText } from "./engine/embedding.js";
 export {
+  type DrainedRun,
   type FinishEvent,
   type FinishReason,
   type GenerationEvent,

@@ -94,6 +94,8 @@ export async function loadServedModel(
     maxModelLen: served.maxModelLen,
     modelConfig: spec.config,
     asyncScheduling: settings.profile.asyncScheduling,
+    // The release answered as, default included: its refusals (a draft model before 0.15.0).
+    vllmVersion: settings.version,
     ...(settings.enableLora && { maxLoras: settings.maxLoras }),
   });
   return gpu ? { served, spec, gpu } : { served, spec };

@@ -94,6 +94,16 @@ describe("a separate draft model at start-up, by --vllm-version", () => {
     );
   });
 
+  it("the default release (0.12.0, no --vllm-version) refuses it too", async () => {
+    // vllm issue #26547 (0.11.0) and #31883 (0.13.0) carry the same refusal; the mock's default
+    // release sits between them, so a mock started with no --vllm-version answers it as well.
+    const { "vllm-version": _release, ...rest } = values("0.13.0");
+    const started = vllmMockModule.plugins({ runtime: "vllm", models: [], values: rest });
+    await expect(started).rejects.toThrow(
+      /^Speculative decoding with draft model is not supported yet\./,
+    );
+  });
+
   it("0.15.0, the first release with draft models (vllm PR #24322), is the mock's own limit", async () => {
     const started = vllmMockModule.plugins({
       runtime: "vllm",
