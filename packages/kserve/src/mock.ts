@@ -293,12 +293,16 @@ export function kserveMockPlugin(options: KserveMockOptions): MockPlugin {
  * (MLServer dataplane.py `ready` is every model's; OVMS is ready once its servable manager has
  * loaded; Triton server.cc `IsReady` with `--strict-readiness`, triton#7014), true again after.
  * The host's readiness is one flag: a `--slow-start` still under way when the loads end is cut
- * short by them.
+ * short by them; after shutdown begins the loads leave it alone.
  */
 function followModelLoads(repository: ModelRepository, ctx: PluginContext): void {
   if (!repository.strictReadiness) return;
   if (!repository.allReady()) ctx.readiness.set(false);
-  repository.onReadiness((allReady) => ctx.readiness.set(allReady));
+  const unsubscribe = repository.onReadiness((allReady) => {
+    // Once shutdown has begun the host keeps readiness false; a load ending then changes nothing.
+    if (!ctx.shutdownSignal.aborted) ctx.readiness.set(allReady);
+  });
+  ctx.shutdownSignal.addEventListener("abort", unsubscribe, { once: true });
 }
 
 /**

@@ -445,6 +445,17 @@ describe("models that are loading (--load-delay) over REST and gRPC", () => {
     expect(await t.unary("ModelReady", { name: "identity_fp32" })).toEqual({ ready: true });
   });
 
+  it("a load that ends after shutdown began leaves readiness false", async () => {
+    const clock = new ManualClock();
+    const mock = await startKserve("mlserver", { "load-delay": "5" }, { clock });
+    expect(mock.readiness.ready).toBe(false);
+    const closing = mock.close();
+    await clock.advance(5000);
+    expect(mock.readiness.ready).toBe(false);
+    await clock.advance(60_000);
+    await closing;
+  });
+
   it("Triton: start-up models are ready at once (ports open after the start-up loads)", async () => {
     const t = await startLoading("triton", { "load-delay": "5" });
     expect((await t.http("/v2/health/ready")).status).toBe(200);
