@@ -10,6 +10,7 @@ import { kserveCases } from "./kserve.js";
 import { kserveStructuredCases } from "./kserve-structured.js";
 import { openaiApiCases } from "./openai-apis.js";
 import { openaiReasoningCases } from "./openai-reasoning.js";
+import { openaiStructuredCases } from "./openai-structured.js";
 import { tgisCases } from "./tgis.js";
 import { tlsCases } from "./tls.js";
 import { vllmCases } from "./vllm.js";
@@ -22,6 +23,7 @@ export const contractCases: readonly ContractCase[] = [
   ...vllmCases,
   ...openaiApiCases,
   ...openaiReasoningCases,
+  ...openaiStructuredCases,
   ...kserveCases,
   ...kserveStructuredCases,
   ...caikitCases,

@@ -479,6 +479,33 @@ const restCases: ContractCase[] = [
     },
   }),
   defineCase({
+    id: "kserve/rest-infer-repeated-id",
+    title:
+      "a JSON infer body naming `id` twice: MLServer reads it as Python's json does, the last one wins, and echoes it",
+    source:
+      "docs/kserve-fidelity.md (repeated member names: MLServer parses with Starlette request.json(), Python json.loads keeps the last); mlserver handlers/dataplane.py infer (prediction.id = payload.id)",
+    runtimes: ["mlserver"],
+    transport: "rest",
+    async run(context) {
+      const model = await modelOf(context);
+      const { inputs } = await zeroInputs(context, model);
+      const tensors = inputs.map((t) => ({
+        name: t.name,
+        datatype: t.datatype,
+        shape: t.shape,
+        data: new Array(t.count).fill(t.datatype === "BOOL" ? false : 0),
+      }));
+      // A repeated name cannot be written with JSON.stringify: the body is joined by hand.
+      const body = `{"id":"servingkit-contract-first","inputs":${JSON.stringify(tensors)},"id":"servingkit-contract-last"}`;
+      const answer = await context.rest(`/v2/models/${model}/infer`, {
+        body,
+        headers: { "content-type": "application/json" },
+      });
+      assert.equal(answer.status, 200, `status (${answer.body.slice(0, 200)})`);
+      assert.equal(parseJson(answer.body, "infer answer").id, "servingkit-contract-last", "id");
+    },
+  }),
+  defineCase({
     id: "kserve/rest-infer-binary",
     title:
       "the binary tensor extension both ways: binary inputs in, binary outputs asked for come back after the JSON header",

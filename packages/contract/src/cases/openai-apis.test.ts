@@ -4,72 +4,16 @@
  * contract groups run; and against a server that reports the wrong release, so a case that
  * expects a route (or its absence) is seen to fail.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { startRuntimeMock } from "@servingkit/mocks";
 import { afterAll, describe, expect, it } from "vitest";
 import type { CaseStatus } from "../report.js";
 import { runContract } from "../run-contract.js";
 import type { Target } from "../target.js";
+import { closeAll, misreporting, vllmMock } from "../testdata/vllm-servers.js";
 import { openaiApiCases } from "./openai-apis.js";
 
 const caseIds = openaiApiCases.map((c) => c.id);
 
-/** Starts the vLLM mock answering as `version`; closed after the file. */
-const closers: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  await Promise.all(closers.map((close) => close()));
-});
-
-async function vllmMock(version: string): Promise<string> {
-  const mock = await startRuntimeMock({
-    runtime: "vllm",
-    host: "127.0.0.1",
-    httpPort: 0,
-    logger: false,
-    values: { "vllm-version": version },
-  });
-  closers.push(() => mock.close());
-  return mock.endpoints.http as string;
-}
-
-/**
- * A proxy in front of `upstream` that reports `version` on `GET /version` and passes every other
- * request through: a server whose release string does not match its routes.
- */
-async function misreporting(upstream: string, version: string): Promise<string> {
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
-      if (request.url === "/version") {
-        response.writeHead(200, { "content-type": "application/json" });
-        response.end(JSON.stringify({ version }));
-        return;
-      }
-      const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
-      fetch(`${upstream}${request.url ?? "/"}`, {
-        method: request.method ?? "GET",
-        headers: { "content-type": request.headers["content-type"] ?? "application/json" },
-        ...(body !== undefined && { body }),
-      }).then(
-        async (answer) => {
-          response.writeHead(answer.status, {
-            "content-type": answer.headers.get("content-type") ?? "application/json",
-          });
-          response.end(Buffer.from(await answer.arrayBuffer()));
-        },
-        () => {
-          response.writeHead(502);
-          response.end();
-        },
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+afterAll(closeAll);
 
 async function outcomes(rest: string): Promise<Record<string, CaseStatus | string>> {
   const target: Target = { name: "t:vllm", group: "t", runtime: "vllm", rest };
