@@ -6,88 +6,27 @@
  * is the 400 of vLLM's validation handler: pydantic's error list, one entry per failing member,
  * each located under the member's class name as pydantic's smart union writes it.
  */
-import { badRequest, type VllmError } from "./errors.js";
+
 import type { StructuralTagShapes } from "./profiles.js";
+import {
+  literalIssue,
+  type PydanticCtx,
+  type PydanticIssue,
+  pydanticError,
+} from "./pydantic-errors.js";
 import type { Guided } from "./requests.js";
-import { pyRepr } from "./validation.js";
 
-/**
- * A Python value written as its repr, not as a string: the exception object pydantic keeps in a
- * `value_error`'s ctx (`{'error': ValueError('...')}`, pydantic's errors() documentation).
- */
-class PyRaw {
-  constructor(readonly repr: string) {}
-}
-
-/**
- * One pydantic error entry as FastAPI hands it to vLLM's validation handler (errors() without
- * `url`), `ctx` where pydantic gives one: a Literal's `expected`, a model's `class_name`, a
- * validator's `error`.
- */
-export interface PydanticIssue {
-  readonly type: string;
-  readonly loc: readonly (string | number)[];
-  readonly msg: string;
-  readonly input: unknown;
-  readonly ctx?: Readonly<Record<string, string | PyRaw>>;
-}
+/** pydantic's issues and their 400, re-exported from pydantic-errors.ts where they live. */
+export {
+  literalIssue,
+  type PydanticIssue,
+  pydanticError,
+  valueErrorIssue,
+} from "./pydantic-errors.js";
 
 type Issue = PydanticIssue;
 
-function ctxText(ctx: Readonly<Record<string, string | PyRaw>>): string {
-  const entries = Object.entries(ctx).map(
-    ([key, value]) => `${pyRepr(key)}: ${value instanceof PyRaw ? value.repr : pyRepr(value)}`,
-  );
-  return `{${entries.join(", ")}}`;
-}
-
-function issueText(issue: Issue): string {
-  const loc = ["body", ...issue.loc].map(pyRepr).join(", ");
-  const ctx = issue.ctx === undefined ? "" : `, 'ctx': ${ctxText(issue.ctx)}`;
-  return `{'type': ${pyRepr(issue.type)}, 'loc': (${loc}), 'msg': ${pyRepr(issue.msg)}, 'input': ${pyRepr(issue.input)}${ctx}}`;
-}
-
-/**
- * The 400 for a list of pydantic issues (`loc` under `body`), as vLLM's validation handler
- * writes it: the one rendering of entries with `ctx` (structured output, Responses, Messages).
- */
-export function pydanticError(issues: readonly Issue[]): VllmError {
-  return badRequest(`[${issues.map(issueText).join(", ")}]`);
-}
-
 const issuesError = pydanticError;
-
-/** pydantic's `Input should be 'a', 'b' or 'c'` and its ctx for a value outside a Literal. */
-export function literalIssue(
-  loc: readonly (string | number)[],
-  options: readonly string[],
-  input: unknown,
-): Issue {
-  const quoted = options.map((o) => `'${o}'`);
-  const expected =
-    quoted.length === 1
-      ? (quoted[0] as string)
-      : `${quoted.slice(0, -1).join(", ")} or ${quoted.at(-1)}`;
-  return {
-    type: "literal_error",
-    loc,
-    msg: `Input should be ${expected}`,
-    input,
-    ctx: { expected },
-  };
-}
-
-/**
- * A field validator's `ValueError(message)`: `Value error, <message>` with the exception in ctx.
- */
-export function valueErrorIssue(
-  loc: readonly (string | number)[],
-  message: string,
-  input: unknown,
-): Issue {
-  const error = new PyRaw(`ValueError(${pyRepr(message)})`);
-  return { type: "value_error", loc, msg: `Value error, ${message}`, input, ctx: { error } };
-}
 
 type Dict = Record<string, unknown>;
 
@@ -103,7 +42,7 @@ class ModelCheck {
     readonly value: Dict,
   ) {}
 
-  #add(field: string | number, type: string, msg: string, input: unknown, ctx?: Issue["ctx"]) {
+  #add(field: string | number, type: string, msg: string, input: unknown, ctx?: PydanticCtx) {
     const issue = { type, loc: [...this.at, field], msg, input };
     this.issues.push(ctx === undefined ? issue : { ...issue, ctx });
   }

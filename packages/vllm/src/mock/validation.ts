@@ -4,42 +4,17 @@
  * (vllm-openai.md §3: validation answers 400 `BadRequestError`, not FastAPI's 422). Unknown
  * fields are accepted and ignored (§4.1).
  */
-import { badRequest, type VllmError } from "./errors.js";
+import type { VllmError } from "./errors.js";
+import {
+  type FieldIssueType,
+  fieldIssue,
+  type PydanticIssue,
+  pydanticError,
+  valueErrorIssue,
+} from "./pydantic-errors.js";
 
-/** Python's `repr` of a JSON value, as pydantic's error list prints its `input`. */
-export function pyRepr(value: unknown): string {
-  if (value === null || value === undefined) return "None";
-  if (value === true) return "True";
-  if (value === false) return "False";
-  if (typeof value === "number") return Number.isInteger(value) ? String(value) : String(value);
-  if (typeof value === "string") {
-    const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
-    const escaped = value
-      .replaceAll("\\", "\\\\")
-      .replaceAll("\n", "\\n")
-      .replaceAll(quote, `\\${quote}`);
-    return `${quote}${escaped}${quote}`;
-  }
-  if (Array.isArray(value)) return `[${value.map(pyRepr).join(", ")}]`;
-  if (typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>);
-    return `{${entries.map(([k, v]) => `${pyRepr(k)}: ${pyRepr(v)}`).join(", ")}}`;
-  }
-  return String(value);
-}
-
-/** One pydantic error entry. */
-interface FieldIssue {
-  readonly type: string;
-  readonly loc: readonly (string | number)[];
-  readonly msg: string;
-  readonly input: unknown;
-}
-
-function issueRepr(issue: FieldIssue): string {
-  const loc = `(${issue.loc.map(pyRepr).join(", ")}${issue.loc.length === 1 ? "," : ""})`;
-  return `{'type': ${pyRepr(issue.type)}, 'loc': ${loc}, 'msg': ${pyRepr(issue.msg)}, 'input': ${pyRepr(issue.input)}}`;
-}
+/** Python's `repr` of a JSON value; see pydantic-errors.ts, where it lives. */
+export { pyRepr } from "./pydantic-errors.js";
 
 /**
  * Up to this many keys, a body's fields are found among its own keys (see FieldReader): a scan
@@ -47,20 +22,6 @@ function issueRepr(issue: FieldIssue): string {
  * 40 for a completion, 25-55 ns each in a loop, more under load with V8's look-up caches shared).
  */
 const fewKeys = 12;
-
-const messages: Readonly<Record<string, string>> = {
-  missing: "Field required",
-  string_type: "Input should be a valid string",
-  int_type: "Input should be a valid integer",
-  int_from_float: "Input should be a valid integer, got a number with a fractional part",
-  float_type: "Input should be a valid number",
-  bool_type: "Input should be a valid boolean",
-  list_type: "Input should be a valid list",
-  dict_type: "Input should be a valid dictionary",
-  model_attributes_type: "Input should be a valid dictionary or object to extract fields from",
-  less_than_equal: "Input should be less than or equal to 9223372036854775807",
-  greater_than_equal: "Input should be greater than or equal to -9223372036854775808",
-};
 
 /**
  * Reads typed fields from a body, collecting pydantic-style issues; {@link FieldReader.finish}
@@ -75,7 +36,7 @@ export class FieldReader {
    * among these few is absent, found by comparing names, not by a property look-up for each.
    */
   readonly #keys: readonly string[] | undefined;
-  readonly #issues: FieldIssue[] = [];
+  readonly #issues: PydanticIssue[] = [];
 
   constructor(body: unknown) {
     if (body === null || typeof body !== "object" || Array.isArray(body)) {
@@ -89,8 +50,8 @@ export class FieldReader {
     }
   }
 
-  #issue(type: string, loc: readonly (string | number)[], input: unknown): undefined {
-    this.#issues.push({ type, loc: ["body", ...loc], msg: messages[type] ?? type, input });
+  #issue(type: FieldIssueType, loc: readonly (string | number)[], input: unknown): undefined {
+    this.#issues.push(fieldIssue(type, loc, input));
     return undefined;
   }
 
@@ -172,7 +133,7 @@ export class FieldReader {
   }
 
   /** Records an issue on a nested location (e.g. a message's role). */
-  nested(type: keyof typeof messages | string, loc: readonly (string | number)[], input: unknown) {
+  nested(type: FieldIssueType, loc: readonly (string | number)[], input: unknown) {
     this.#issue(type, loc, input);
   }
 
@@ -185,20 +146,15 @@ export class FieldReader {
   /** The 400 for the collected issues, or undefined when there are none. */
   error(): VllmError | undefined {
     if (this.#issues.length === 0) return undefined;
-    return badRequest(`[${this.#issues.map(issueRepr).join(", ")}]`);
+    return pydanticError(this.#issues);
   }
 }
 
 /**
- * A pydantic `model_validator` ValueError: it also surfaces as a validation error list, with
- * type `value_error` and the message prefixed `Value error, ` (vllm-openai.md §3.2 lists the texts).
+ * A pydantic `model_validator` ValueError: it also surfaces as a validation error list, type
+ * `value_error`, loc the model (`('body',)`), msg prefixed `Value error, `, and the exception in
+ * ctx (pydantic-core ValueError {error}); vllm-openai.md §3.2 lists the texts.
  */
 export function modelValueError(message: string, body: unknown): VllmError {
-  const issue: FieldIssue = {
-    type: "value_error",
-    loc: ["body"],
-    msg: `Value error, ${message}`,
-    input: body,
-  };
-  return badRequest(`[${issueRepr(issue)}]`);
+  return pydanticError([valueErrorIssue([], message, body)]);
 }

@@ -1,0 +1,126 @@
+/**
+ * pydantic's error list as vLLM's 400 prints it (vllm-openai.md §3: the stringified pydantic
+ * error list): Python reprs, and `ctx` exactly where pydantic-core's error type has one
+ * (pydantic-core src/errors/types.rs: LessThanEqual {le}, GreaterThanEqual {ge}, LiteralError
+ * {expected}, ValueError {error}; Missing, StringType, IntType, IntFromFloat, ... none).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  fieldIssue,
+  issuesText,
+  literalIssue,
+  pydanticError,
+  pyRepr,
+  valueErrorIssue,
+} from "./pydantic-errors.js";
+import { startVllm, type TestServer } from "./test-server.js";
+import { FieldReader, modelValueError } from "./validation.js";
+
+describe("pyRepr", () => {
+  it.each([
+    // CPython str repr: single quotes, double when the text holds ' and no ".
+    ["abc", "'abc'"],
+    ["it's", `"it's"`],
+    [`a"b'c`, `'a"b\\'c'`],
+    // Escapes of what str.isprintable refuses; printable non-ASCII stays as is.
+    ["a\tb\r\n\\", "'a\\tb\\r\\n\\\\'"],
+    ["\u0001\u007f\u0085\u00a0", "'\\x01\\x7f\\x85\\xa0'"],
+    ["\u200b\u2028é", "'\\u200b\\u2028é'"],
+    // Python's float repr: an exponent below 1e-4, two digits at least.
+    [0.5, "0.5"],
+    [0.0001, "0.0001"],
+    [0.00001, "1e-05"],
+    [1.25e-7, "1.25e-07"],
+    [1e30, "1e+30"],
+    [-3, "-3"],
+    [9223372036854775807n, "9223372036854775807"],
+    [null, "None"],
+    [true, "True"],
+    [{ a: [1, false], "b'": null }, `{'a': [1, False], "b'": None}`],
+  ])("writes %s as Python does", (value, text) => {
+    expect(pyRepr(value)).toBe(text);
+  });
+});
+
+describe("issuesText", () => {
+  it("writes a model's own loc as a one-item tuple and ctx after input", () => {
+    // pydantic-core ValueError {error}: the exception object, printed as its repr.
+    expect(issuesText([valueErrorIssue([], "bad", { a: 1 })])).toBe(
+      "[{'type': 'value_error', 'loc': ('body',), 'msg': 'Value error, bad', 'input': {'a': 1}, 'ctx': {'error': ValueError('bad')}}]",
+    );
+  });
+
+  it("puts loc under the request part it is told", () => {
+    expect(issuesText([fieldIssue("missing", ["after"], {})], "query")).toBe(
+      "[{'type': 'missing', 'loc': ('query', 'after'), 'msg': 'Field required', 'input': {}}]",
+    );
+  });
+
+  it("writes a Literal's expected values as pydantic joins them", () => {
+    // pydantic-core LiteralError {expected}: 'a', 'b' or 'c'.
+    expect(issuesText([literalIssue(["role"], ["user", "assistant", "system"], "bot")])).toBe(
+      "[{'type': 'literal_error', 'loc': ('body', 'role'), 'msg': \"Input should be 'user', 'assistant' or 'system'\", 'input': 'bot', 'ctx': {'expected': \"'user', 'assistant' or 'system'\"}}]",
+    );
+  });
+
+  it("gives the int64 bounds their ctx and the type errors none", () => {
+    // pydantic-core LessThanEqual {le} / GreaterThanEqual {ge}; IntFromFloat, StringType: no ctx.
+    expect(issuesText([fieldIssue("less_than_equal", ["seed"], 1e30)])).toBe(
+      "[{'type': 'less_than_equal', 'loc': ('body', 'seed'), 'msg': 'Input should be less than or equal to 9223372036854775807', 'input': 1e+30, 'ctx': {'le': 9223372036854775807}}]",
+    );
+    expect(issuesText([fieldIssue("greater_than_equal", ["seed"], -1e30)])).toBe(
+      "[{'type': 'greater_than_equal', 'loc': ('body', 'seed'), 'msg': 'Input should be greater than or equal to -9223372036854775808', 'input': -1e+30, 'ctx': {'ge': -9223372036854775808}}]",
+    );
+    const fields = new FieldReader({ n: 1.5, model: 3 });
+    fields.int("n");
+    fields.string("model");
+    expect(fields.error()?.message).toBe(
+      "[{'type': 'int_from_float', 'loc': ('body', 'n'), 'msg': 'Input should be a valid integer, got a number with a fractional part', 'input': 1.5}, {'type': 'string_type', 'loc': ('body', 'model'), 'msg': 'Input should be a valid string', 'input': 3}]",
+    );
+  });
+
+  it("answers 400 BadRequestError, a model validator's error alike", () => {
+    const error = pydanticError([fieldIssue("missing", ["messages"], {})]);
+    expect([error.status, error.type]).toEqual([400, "BadRequestError"]);
+    expect(modelValueError("bad", {}).message).toBe(
+      "[{'type': 'value_error', 'loc': ('body',), 'msg': 'Value error, bad', 'input': {}, 'ctx': {'error': ValueError('bad')}}]",
+    );
+  });
+});
+
+describe("the vLLM mock's validation 400s", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({ "served-model-name": "m" });
+  });
+  afterAll(() => server.close());
+
+  async function refusal(path: string, body: unknown): Promise<[number, string]> {
+    const response = await fetch(`${server.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const answer = (await response.json()) as { error: { message: string } };
+    return [response.status, answer.error.message];
+  }
+
+  it("prints a model validator's ValueError with its ctx", async () => {
+    // vllm-openai.md §3.2 (protocol.py validate_stream_options, a model_validator(mode="before")):
+    // pydantic-core ValueError {error} keeps the raised exception in ctx.
+    const message = "Stream options can only be defined when `stream=True`.";
+    expect(await refusal("/v1/completions", { prompt: "x", stream_options: {} })).toEqual([
+      400,
+      `[{'type': 'value_error', 'loc': ('body',), 'msg': 'Value error, ${message}', 'input': {'prompt': 'x', 'stream_options': {}}, 'ctx': {'error': ValueError('${message}')}}]`,
+    ]);
+  });
+
+  it("prints seed's int64 bound with its ctx", async () => {
+    // vllm-openai.md §4.1: seed is Field(ge=int64 min, le=int64 max); pydantic-core
+    // LessThanEqual {le}. 1e30 is a JSON float, so its input prints as Python's 1e+30.
+    expect(await refusal("/v1/completions", { prompt: "x", seed: 1e30 })).toEqual([
+      400,
+      "[{'type': 'less_than_equal', 'loc': ('body', 'seed'), 'msg': 'Input should be less than or equal to 9223372036854775807', 'input': 1e+30, 'ctx': {'le': 9223372036854775807}}]",
+    ]);
+  });
+});

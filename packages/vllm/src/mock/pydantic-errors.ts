@@ -1,0 +1,218 @@
+/**
+ * pydantic's validation error list as vLLM answers it: FastAPI hands vLLM's validation handler
+ * `errors()` without `url` (type, loc, msg, input, and ctx where the error type has one), and the
+ * 400 message is that list as Python prints it (vllm-openai.md §3: "stringified pydantic error
+ * list"). The one rendering of those entries for every vLLM route: FieldReader's field errors,
+ * model validators' ValueErrors, the structured-output and Responses unions, the Messages API.
+ *
+ * Which types carry a ctx, and its keys, are pydantic-core's (src/errors/types.rs): `missing`,
+ * `*_type`, `int_from_float`, `bool_parsing` have none; `less_than_equal` {'le'},
+ * `greater_than_equal` {'ge'}, `literal_error` {'expected'}, `value_error` {'error'} (the
+ * exception object itself, printed as its repr), `model_type` {'class_name'}, `is_instance_of`
+ * {'class'}.
+ */
+import { badRequest, type VllmError } from "./errors.js";
+
+/**
+ * A Python value written as its repr, not as a JSON value: the exception pydantic keeps in a
+ * `value_error`'s ctx (`ValueError('...')`).
+ */
+export class PyRaw {
+  /** @param repr the Python source text printed as is */
+  constructor(readonly repr: string) {}
+}
+
+/** `ValueError('<message>')` as pydantic's `value_error` ctx prints the raised exception. */
+export function pyValueError(message: string): PyRaw {
+  return new PyRaw(`ValueError(${pyRepr(message)})`);
+}
+
+/** Python's short escapes in a str repr. */
+const shortEscapes: Readonly<Record<string, string>> = {
+  "\\": "\\\\",
+  "\n": "\\n",
+  "\r": "\\r",
+  "\t": "\\t",
+  " ": " ",
+};
+
+/**
+ * What CPython's str repr escapes: the backslash and every character `str.isprintable` refuses
+ * (Unicode categories Cc, Cf, Cs, Co, Cn, Zl, Zp, and Zs but the space).
+ */
+const unprintable = /[\\\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/gu;
+
+function escapeChar(char: string): string {
+  const short = shortEscapes[char];
+  if (short !== undefined) return short;
+  const code = char.codePointAt(0) ?? 0;
+  if (code < 0x100) return `\\x${code.toString(16).padStart(2, "0")}`;
+  if (code < 0x10000) return `\\u${code.toString(16).padStart(4, "0")}`;
+  return `\\U${code.toString(16).padStart(8, "0")}`;
+}
+
+function strRepr(value: string): string {
+  // CPython: single quotes unless the text holds a ' and no ", then double quotes.
+  const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
+  const escaped = value.replace(unprintable, escapeChar);
+  return `${quote}${quote === "'" ? escaped.replaceAll("'", "\\'") : escaped}${quote}`;
+}
+
+/**
+ * Python's float repr of a number that is not integral: CPython writes an exponent (two digits at
+ * least, signed) below 1e-4 and from 1e16, JavaScript only below 1e-6 and from 1e21.
+ */
+function floatRepr(value: number): string {
+  const size = Math.abs(value);
+  if (size >= 1e-4 && size < 1e16) return String(value);
+  const [mantissa, exponent = "0"] = value.toExponential().split("e");
+  const sign = exponent.startsWith("-") ? "-" : "+";
+  return `${mantissa}e${sign}${exponent.replace(/^[+-]/, "").padStart(2, "0")}`;
+}
+
+/**
+ * Python's `repr` of a JSON value, as pydantic's error list prints its `input` and ctx values:
+ * None/True/False, str quoted as CPython quotes it, lists and dicts in insertion order, a bigint
+ * as an int (bounds beyond 2^53 such as int64's), a {@link PyRaw} as its text. An integral number
+ * prints as an int (JSON cannot tell `1.0` from `1` once parsed).
+ */
+export function pyRepr(value: unknown): string {
+  if (value === null || value === undefined) return "None";
+  if (value === true) return "True";
+  if (value === false) return "False";
+  if (typeof value === "string") return strRepr(value);
+  if (typeof value === "number") return Number.isInteger(value) ? String(value) : floatRepr(value);
+  if (typeof value === "bigint") return String(value);
+  if (value instanceof PyRaw) return value.repr;
+  if (Array.isArray(value)) return `[${value.map(pyRepr).join(", ")}]`;
+  if (typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>);
+    return `{${entries.map(([k, v]) => `${strRepr(k)}: ${pyRepr(v)}`).join(", ")}}`;
+  }
+  return String(value);
+}
+
+/** pydantic's `ctx`: the error type's parameters by name, printed with {@link pyRepr}. */
+export type PydanticCtx = Readonly<Record<string, string | number | bigint | PyRaw>>;
+
+/**
+ * One pydantic error entry as FastAPI hands it to vLLM's validation handler (errors() without
+ * `url`). `loc` is below the request part (`body` unless {@link issuesText} is told otherwise);
+ * `ctx` only where pydantic-core's error type has one.
+ */
+export interface PydanticIssue {
+  readonly type: string;
+  readonly loc: readonly (string | number)[];
+  readonly msg: string;
+  readonly input: unknown;
+  readonly ctx?: PydanticCtx;
+}
+
+function locText(part: string, loc: readonly (string | number)[]): string {
+  // A Python tuple: one item needs its trailing comma, `('body',)`.
+  if (loc.length === 0) return `(${strRepr(part)},)`;
+  return `(${strRepr(part)}, ${loc.map(pyRepr).join(", ")})`;
+}
+
+function issueText(issue: PydanticIssue, part: string): string {
+  const head = `{'type': ${strRepr(issue.type)}, 'loc': ${locText(part, issue.loc)}, 'msg': ${strRepr(issue.msg)}, 'input': ${pyRepr(issue.input)}`;
+  return issue.ctx === undefined ? `${head}}` : `${head}, 'ctx': ${pyRepr(issue.ctx)}}`;
+}
+
+/**
+ * The error list as Python prints it, each `loc` under `part` (`body` by default; `query` for a
+ * query parameter).
+ */
+export function issuesText(issues: readonly PydanticIssue[], part = "body"): string {
+  return `[${issues.map((issue) => issueText(issue, part)).join(", ")}]`;
+}
+
+/** The 400 vLLM's validation handler answers for a list of issues in the body. */
+export function pydanticError(issues: readonly PydanticIssue[]): VllmError {
+  return badRequest(issuesText(issues));
+}
+
+/** pydantic's `Input should be 'a', 'b' or 'c'` and its ctx for a value outside a Literal. */
+export function literalIssue(
+  loc: readonly (string | number)[],
+  options: readonly string[],
+  input: unknown,
+): PydanticIssue {
+  const quoted = options.map(strRepr);
+  const expected =
+    quoted.length === 1
+      ? (quoted[0] as string)
+      : `${quoted.slice(0, -1).join(", ")} or ${quoted.at(-1)}`;
+  return {
+    type: "literal_error",
+    loc,
+    msg: `Input should be ${expected}`,
+    input,
+    ctx: { expected },
+  };
+}
+
+/**
+ * A validator's `ValueError(message)`: `Value error, <message>` with the exception in ctx. A
+ * model validator's loc is the model itself (`[]`, so `('body',)`).
+ */
+export function valueErrorIssue(
+  loc: readonly (string | number)[],
+  message: string,
+  input: unknown,
+): PydanticIssue {
+  const error = pyValueError(message);
+  return { type: "value_error", loc, msg: `Value error, ${message}`, input, ctx: { error } };
+}
+
+/** The largest and smallest int64, vLLM's `seed` bounds (`Field(ge=..., le=...)` of torch.long). */
+const int64 = { max: 9223372036854775807n, min: -9223372036854775808n } as const;
+
+/** The message and ctx of an error type that takes no parameter from the caller. */
+interface FixedType {
+  readonly msg: string;
+  readonly ctx?: PydanticCtx;
+}
+
+/**
+ * The error types a plain field read raises, with pydantic-core's message and ctx. The range
+ * types are the int64 bounds, the only range vLLM's request models put on an int they read so.
+ */
+const fixedTypes = {
+  missing: { msg: "Field required" },
+  string_type: { msg: "Input should be a valid string" },
+  int_type: { msg: "Input should be a valid integer" },
+  int_from_float: { msg: "Input should be a valid integer, got a number with a fractional part" },
+  float_type: { msg: "Input should be a valid number" },
+  bool_type: { msg: "Input should be a valid boolean" },
+  list_type: { msg: "Input should be a valid list" },
+  dict_type: { msg: "Input should be a valid dictionary" },
+  model_attributes_type: {
+    msg: "Input should be a valid dictionary or object to extract fields from",
+  },
+  less_than_equal: {
+    msg: `Input should be less than or equal to ${int64.max}`,
+    ctx: { le: int64.max },
+  },
+  greater_than_equal: {
+    msg: `Input should be greater than or equal to ${int64.min}`,
+    ctx: { ge: int64.min },
+  },
+} as const satisfies Readonly<Record<string, FixedType>>;
+
+/** The error types {@link fieldIssue} knows. */
+export type FieldIssueType = keyof typeof fixedTypes;
+
+/**
+ * A field read's issue of `type` at `loc`, with pydantic-core's message and ctx for the type.
+ * Built only when a field is refused.
+ */
+export function fieldIssue(
+  type: FieldIssueType,
+  loc: readonly (string | number)[],
+  input: unknown,
+): PydanticIssue {
+  const fixed: FixedType = fixedTypes[type];
+  if (fixed.ctx === undefined) return { type, loc, msg: fixed.msg, input };
+  return { type, loc, msg: fixed.msg, input, ctx: fixed.ctx };
+}
