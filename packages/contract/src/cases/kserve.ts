@@ -965,6 +965,57 @@ const grpcCases: ContractCase[] = [
       );
     },
   }),
+  defineCase({
+    id: "kserve/grpc-infer-unknown-input-name",
+    title:
+      "ModelInfer with an input renamed (same count) is INVALID_ARGUMENT: Triton names the stranger, OVMS the model's input it lacks",
+    source:
+      "kserve-v2.md §4.4 (Triton INVALID_ARG → INVALID_ARGUMENT with the §3.1 text; OVMS INVALID_ARGUMENT for request validation with the §3.3 texts), §3.1 (`unexpected inference input '<x>' for model '<m>'`), §3.3 and docs/kserve-fidelity.md (OVMS names the model input it looks up and misses, model_server src/kfs_frontend)",
+    runtimes: ["triton", "ovms"],
+    transport: "grpc",
+    async run(context) {
+      const model = await grpcModelOf(context);
+      const client = createClient(GRPCInferenceService, context.grpc());
+      const meta = await client.modelMetadata({ name: model }, { signal: context.signal });
+      const first = meta.inputs[0];
+      if (first === undefined) {
+        context.skip("the model has no inputs");
+        return;
+      }
+      const stranger = "servingkit-contract-no-such-input";
+      const inputs = meta.inputs.map((t, index) => ({
+        name: index === 0 ? stranger : t.name,
+        datatype: t.datatype,
+        shape: t.shape.map((d) => (d < 0n ? 1n : d)),
+      }));
+      if (inputs.some((t) => elementSizes[t.datatype] === undefined)) {
+        context.skip("the model has BYTES inputs; zero tensors need fixed-size datatypes");
+      }
+      const raw = inputs.map(
+        (t) =>
+          new Uint8Array(
+            t.shape.reduce((n, d) => n * Number(d), 1) * (elementSizes[t.datatype] ?? 0),
+          ),
+      );
+      const outcome = await grpcOutcome(
+        client.modelInfer(
+          { modelName: model, inputs, rawInputContents: raw },
+          { signal: context.signal },
+        ),
+      );
+      if (outcome.ok) assert.fail("expected INVALID_ARGUMENT, but the call was answered");
+      assert.equal(Code[outcome.error.code], Code[Code.InvalidArgument], outcome.error.message);
+      const text = decodeURIComponent(outcome.error.rawMessage);
+      if (runtimeOf(context) === "triton") {
+        assert.ok(
+          text.endsWith(`unexpected inference input '${stranger}' for model '${model}'`),
+          `Triton's text: ${text}`,
+        );
+        return;
+      }
+      assert.equal(text, `Missing input with specific name - Required input: ${first.name}`);
+    },
+  }),
 ];
 
 /** What only ModelMesh does: the REST proxy's missing routes, the id header of the other RPCs. */
