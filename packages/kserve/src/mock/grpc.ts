@@ -312,6 +312,7 @@ export function grpcInferenceHandlers(
   ready: () => boolean,
 ): InferenceHandlers {
   const { profile, repository } = state;
+  const { waitForLoadedMs } = profile;
   const guard = <T>(work: () => T): T => {
     try {
       return work();
@@ -357,7 +358,15 @@ export function grpcInferenceHandlers(
           outputs: meta.outputs.map(tensor),
         };
       }),
-    modelInfer: (request) => guard(() => inferOnce(state, request)),
+    modelInfer: (request) => {
+      // OVMS waits for a version still loading before it infers or refuses (waitForLoaded).
+      const wait =
+        waitForLoadedMs === undefined
+          ? undefined
+          : repository.loadWait(request.modelName, request.modelVersion, waitForLoadedMs);
+      if (wait !== undefined) return wait.then(() => guard(() => inferOnce(state, request)));
+      return guard(() => inferOnce(state, request));
+    },
     ...(profile.tritonExtensions ? tritonRpcs(state, guard) : {}),
     ...(profile.mediapipeStreams ? mediapipeStreamRpc() : {}),
     ...(profile.modelControl ? repositoryRpcs(profile, repository, guard) : {}),

@@ -418,17 +418,6 @@ describe("models that are loading (--load-delay) over REST and gRPC", () => {
     const notLoaded = { error: "Model with requested version is not loaded yet" };
     const ready = await t.http("/v2/models/identity_fp32/ready");
     expect([ready.status, await ready.json()]).toEqual([503, notLoaded]);
-    const infer = await t.infer("/v2/models/identity_fp32/infer");
-    expect([infer.status, await infer.json()]).toEqual([503, notLoaded]);
-    // grpc_utils.cpp: MODEL_VERSION_NOT_LOADED_YET → UNAVAILABLE (kserve-v2.md §4.4).
-    expect(
-      await t.failure("ModelInfer", {
-        model_name: "identity_fp32",
-        inputs: [
-          { name: "INPUT0", datatype: "FP32", shape: [1, 2], contents: { fp32_contents: [1, 2] } },
-        ],
-      }),
-    ).toEqual({ code: grpc.status.UNAVAILABLE, details: notLoaded.error });
     // ModelReadyImpl: OK with ready false for a version still loading.
     expect(await t.unary("ModelReady", { name: "identity_fp32" })).toEqual({ ready: false });
     // An unknown version is still unknown.
@@ -443,6 +432,123 @@ describe("models that are loading (--load-delay) over REST and gRPC", () => {
     expect((await t.http("/v2/models/identity_fp32/ready")).status).toBe(200);
     expect((await t.infer("/v2/models/identity_fp32/infer")).status).toBe(200);
     expect(await t.unary("ModelReady", { name: "identity_fp32" })).toEqual({ ready: true });
+  });
+
+  const grpcFp32 = {
+    model_name: "identity_fp32",
+    inputs: [
+      { name: "INPUT0", datatype: "FP32", shape: [1, 2], contents: { fp32_contents: [1, 2] } },
+    ],
+  };
+
+  /** Resolves once the mock has begun `count` more sleeps than `before` (a request reached its wait). */
+  const sleeping = (clock: ManualClock, before: number, count = 1) =>
+    vi.waitFor(() => expect(clock.pendingSleeps).toBe(before + count));
+
+  it("OVMS: infer waits for a loading version and answers once it loads (waitForLoaded, REST and gRPC)", async () => {
+    const t = await startLoading("ovms", { "load-delay": "2" });
+    await t.clock.advance(500);
+    const before = t.clock.pendingSleeps;
+    let answered = 0;
+    // modelmanager.hpp DEFAULT_WAIT_FOR_MODEL_LOADED_TIMEOUT_MS (10 s): getModelInstance waits in
+    // ModelInstance::waitForLoaded, so a load ending within it answers normally.
+    const rest = t.infer("/v2/models/identity_fp32/versions/1/infer").then((r) => {
+      answered += 1;
+      return r;
+    });
+    const viaGrpc = t.unary("ModelInfer", grpcFp32).then((r) => {
+      answered += 1;
+      return r;
+    });
+    await sleeping(t.clock, before, 2);
+    expect(answered).toBe(0);
+    await t.clock.advance(1500);
+    const answer = await rest;
+    expect([answer.status, ((await answer.json()) as { model_name: string }).model_name]).toEqual([
+      200,
+      "identity_fp32",
+    ]);
+    expect(((await viaGrpc) as { model_name: string }).model_name).toBe("identity_fp32");
+  });
+
+  it("OVMS: a load longer than the 10 s wait is refused after it, 503 / UNAVAILABLE (waitForLoaded)", async () => {
+    const t = await startLoading("ovms", { "load-delay": "15" });
+    const notLoaded = { error: "Model with requested version is not loaded yet" };
+    const before = t.clock.pendingSleeps;
+    let answered = false;
+    const rest = t.infer("/v2/models/identity_fp32/infer").then((r) => {
+      answered = true;
+      return r;
+    });
+    const viaGrpc = t.failure("ModelInfer", grpcFp32);
+    await sleeping(t.clock, before, 2);
+    await t.clock.advance(9_999);
+    expect(answered).toBe(false);
+    await t.clock.advance(1);
+    const answer = await rest;
+    expect([answer.status, await answer.json()]).toEqual([503, notLoaded]);
+    // grpc_utils.cpp: MODEL_VERSION_NOT_LOADED_YET → UNAVAILABLE (kserve-v2.md §4.4).
+    expect(await viaGrpc).toEqual({ code: grpc.status.UNAVAILABLE, details: notLoaded.error });
+    // An unknown version is refused at once (getModelInstance: MODEL_VERSION_MISSING before any wait).
+    const v9 = await t.infer("/v2/models/identity_fp32/versions/9/infer");
+    expect(v9.status).toBe(404);
+    expect(t.clock.now()).toBe(10_000);
+  });
+
+  it("MLServer REST while loading: model ready 400 with an empty body, metadata and docs answered", async () => {
+    const t = await startLoading("mlserver", { "load-delay": "5" });
+    // rest/endpoints.py model_ready: Response(status_code=to_status_code(is_ready)), no body.
+    const ready = await t.http("/v2/models/identity_fp32/ready");
+    expect([ready.status, await ready.text(), ready.headers.get("content-type")]).toEqual([
+      400,
+      "",
+      null,
+    ]);
+    const versioned = await t.http("/v2/models/identity_fp32/versions/1/ready");
+    expect([versioned.status, await versioned.text()]).toEqual([400, ""]);
+    // An unknown model is still ModelNotFound (404).
+    const ghost = await t.http("/v2/models/ghost/ready");
+    expect(ghost.status).toBe(404);
+    // handlers/dataplane.py model_metadata does not check model.ready; the docs route asks it.
+    const meta = await t.http("/v2/models/identity_fp32");
+    expect([meta.status, ((await meta.json()) as { name: string }).name]).toEqual([
+      200,
+      "identity_fp32",
+    ]);
+    expect((await t.http("/v2/models/identity_fp32/docs/dataplane.json")).status).toBe(200);
+    await t.clock.advance(5000);
+    expect((await t.http("/v2/models/identity_fp32/ready")).status).toBe(200);
+  });
+
+  it("REST load answers once the load ends (Triton HandleRepositoryControl, MLServer endpoints.py load)", async () => {
+    for (const [runtime, values] of [
+      ["triton", { "model-control-mode": "explicit", "load-model": "simple", "load-delay": "3" }],
+      ["mlserver", { "load-delay": "3" }],
+    ] as const) {
+      const t = await startLoading(runtime, values);
+      await t.clock.advance(3000); // MLServer's start-up loads
+      if (runtime === "mlserver") {
+        const unload = await t.http("/v2/repository/models/identity_fp32/unload", {
+          method: "POST",
+        });
+        expect(unload.status).toBe(200);
+      }
+      const before = t.clock.pendingSleeps;
+      let answered = false;
+      const load = t
+        .http("/v2/repository/models/identity_fp32/load", { method: "POST" })
+        .then((r) => {
+          answered = true;
+          return r;
+        });
+      await sleeping(t.clock, before);
+      expect((await t.http("/v2/models/identity_fp32/ready")).status).toBe(400);
+      expect(answered).toBe(false);
+      await t.clock.advance(3000);
+      const answer = await load;
+      expect([answer.status, await answer.text()]).toEqual([200, ""]);
+      expect((await t.http("/v2/models/identity_fp32/ready")).status).toBe(200);
+    }
   });
 
   it("a load that ends after shutdown began leaves readiness false", async () => {

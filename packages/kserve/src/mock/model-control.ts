@@ -165,6 +165,34 @@ export class ModelRepository {
     return this.#pending.get(name) ?? Promise.resolve();
   }
 
+  /**
+   * Waits as OVMS inference waits for a version that is still loading
+   * (`ModelInstance::waitForLoaded`): resolves when the load ends or after `timeoutMs` (ms, on
+   * the repository's clock), whichever comes first; the caller then looks the model up again,
+   * served or refused. Undefined when there is nothing to wait for (no load of that model under
+   * way, or a version it lacks, refused at once as `getModelInstance` refuses it): one comparison
+   * while no load is under way anywhere.
+   */
+  loadWait(
+    name: string,
+    version: string | undefined,
+    timeoutMs: number,
+  ): Promise<void> | undefined {
+    if (this.#nextReadyAt === Number.POSITIVE_INFINITY) return undefined;
+    const loaded = this.#loaded.get(name);
+    const clock = this.#clock;
+    if (loaded === undefined || clock === undefined || !loaded.ready || !this.#loading(loaded)) {
+      return undefined;
+    }
+    if (version !== undefined && version !== "" && !loaded.model.versions.includes(version)) {
+      return undefined;
+    }
+    const left = loaded.readyAt - clock.now();
+    if (left > timeoutMs) return clock.sleep(timeoutMs);
+    // Until the load's end, then until its bookkeeping has run (the timers may wake in any order).
+    return clock.sleep(left).then(() => this.settled(name));
+  }
+
   /** Marks a load under way until the delay passes, and schedules its end. */
   #beginLoad(name: string, loaded: Loaded): void {
     const clock = this.#clock;

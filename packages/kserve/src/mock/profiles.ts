@@ -196,6 +196,20 @@ export interface KserveProfile {
    * not-found texts.
    */
   readonly readyIsBoolean: boolean;
+  /**
+   * REST model ready on a model that is still loading, where readiness is not Triton's boolean:
+   * MLServer answers its readiness, false as this status with an empty body (rest/endpoints.py
+   * `model_ready`: `Response(status_code=to_status_code(is_ready))`, 400); undefined: the
+   * runtime's not-loaded refusal (OVMS http_rest_api_handler.cpp `processModelReadyKFSRequest`).
+   */
+  readonly loadingReadyStatus: number | undefined;
+  /**
+   * How long inference waits for a version that is still loading before it is refused, in
+   * milliseconds of the mock's clock: OVMS 10,000 (modelmanager.hpp
+   * `DEFAULT_WAIT_FOR_MODEL_LOADED_TIMEOUT_MS`, read by `ModelInstance::waitForLoaded`);
+   * undefined: refused at once (Triton, MLServer).
+   */
+  readonly waitForLoadedMs: number | undefined;
   /** Headers of a 200 model-ready answer (its body is empty). */
   readonly modelReadyHeaders: Readonly<Record<string, string>>;
   /** An `internal` refusal is FastAPI's plain-text 500 `Internal Server Error` (MLServer), not `{"error"}`. */
@@ -703,6 +717,8 @@ const triton: KserveProfile = {
   outputKeys: ["name", "datatype", "shape", "parameters", "data"],
   modelReadyHeaders: { "content-type": "text/plain" },
   readyIsBoolean: true,
+  loadingReadyStatus: undefined,
+  waitForLoadedMs: undefined,
   reservedParameterPrefix: "triton_",
   explicitContentsChecked: true,
   tritonExtensions: true,
@@ -774,6 +790,8 @@ const mlserver: KserveProfile = {
   outputKeys: ["name", "shape", "datatype", "parameters", "data"],
   modelReadyHeaders: {},
   readyIsBoolean: false,
+  loadingReadyStatus: 400,
+  waitForLoadedMs: undefined,
   reservedParameterPrefix: undefined,
   explicitContentsChecked: false,
   tritonExtensions: false,
@@ -846,6 +864,8 @@ const ovms: KserveProfile = {
   outputKeys: ["name", "shape", "datatype", "parameters", "data"],
   modelReadyHeaders: { "content-type": "application/json" },
   readyIsBoolean: false,
+  loadingReadyStatus: undefined,
+  waitForLoadedMs: 10_000,
   reservedParameterPrefix: undefined,
   explicitContentsChecked: false,
   tritonExtensions: false,

@@ -111,14 +111,18 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
   const routable = (version: string | undefined) =>
     version === undefined || !profile.numericVersions || /^[0-9]+$/.test(version);
 
-  /** The model a request names, or the reply refusing it. */
+  /**
+   * The model a request names, or the reply refusing it. `purpose` `metadata`: MLServer answers
+   * a loading model's metadata (model-control.ts `find`).
+   */
   const resolve = (
     request: RestRouteRequest,
+    purpose: "infer" | "metadata" = "infer",
   ): { model: MockModel; version: string | undefined; params: ModelParams } | RestRouteReply => {
     const params = request.params as unknown as ModelParams;
     if (!routable(params.version)) return runtime.notFound;
     try {
-      const found = repository.find(params.name, params.version);
+      const found = repository.find(params.name, params.version, purpose);
       return { model: found.model, version: found.version, params };
     } catch (error) {
       return faultReply(profile, asFault(profile, error));
@@ -128,7 +132,7 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
   get("/v2", () => json(serverMetadata(profile)));
 
   const metadata: Handler = (request) => {
-    const found = resolve(request);
+    const found = resolve(request, "metadata");
     if (!("model" in found)) return found;
     return json(modelMetadata(profile, found.model, found.params.version));
   };
@@ -146,6 +150,19 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
       return repository.isReady(params.name, params.version)
         ? { status: 200, headers: profile.modelReadyHeaders, body: "" }
         : faultReply(profile, new InferFault("invalid", "Model version not ready"));
+    }
+    if (profile.loadingReadyStatus !== undefined) {
+      // MLServer: the model's readiness, false as an empty-bodied status; unknowns refused.
+      const params = request.params as unknown as ModelParams;
+      if (!routable(params.version)) return runtime.notFound;
+      try {
+        const status = repository.modelReady(params.name, params.version)
+          ? 200
+          : profile.loadingReadyStatus;
+        return { status, headers: profile.modelReadyHeaders, body: "" };
+      } catch (error) {
+        return faultReply(profile, asFault(profile, error));
+      }
     }
     const found = resolve(request);
     if (!("model" in found)) return found;
@@ -202,13 +219,29 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
   };
   // Inference keeps no state past its answer (infer.ts): the body's memory may be reused once the
   // answer (whose binary outputs may be views of it) has been written.
+  /**
+   * Inference, after OVMS's wait for a version still loading (`waitForLoaded`, the profile's
+   * `waitForLoadedMs`): answered once the load ends, refused when the wait runs out first.
+   */
+  const waitingInfer = (
+    request: RestRouteRequest,
+    stream: boolean,
+  ): RestRouteReply | Promise<RestRouteReply> => {
+    if (waitForLoadedMs !== undefined) {
+      const params = request.params as unknown as ModelParams;
+      const wait = repository.loadWait(params.name, params.version, waitForLoadedMs);
+      if (wait !== undefined) return wait.then(() => inferRoute(request, stream));
+    }
+    return inferRoute(request, stream);
+  };
+  const waitForLoadedMs = profile.waitForLoadedMs;
   for (const route of ["infer", ...profile.inferAliases]) {
-    postPooled(`${base}/${route}`, (request) => inferRoute(request, false));
-    postPooled(`${versioned}/${route}`, (request) => inferRoute(request, false));
+    postPooled(`${base}/${route}`, (request) => waitingInfer(request, false));
+    postPooled(`${versioned}/${route}`, (request) => waitingInfer(request, false));
   }
   for (const route of profile.streamRoutes) {
-    post(`${base}/${route}`, (request) => inferRoute(request, true));
-    post(`${versioned}/${route}`, (request) => inferRoute(request, true));
+    post(`${base}/${route}`, (request) => waitingInfer(request, true));
+    post(`${versioned}/${route}`, (request) => waitingInfer(request, true));
   }
 
   if (profile.generateExtension) {
@@ -272,13 +305,13 @@ export function kserveRestTable(options: KserveRestTableOptions): RestRouteTable
     // A model's docs check it exists through its metadata first (mlserver/rest/endpoints.py).
     for (const prefix of [base, versioned]) {
       get(`${prefix}/docs/dataplane.json`, (request) => {
-        const found = resolve(request);
+        const found = resolve(request, "metadata");
         if (!("model" in found)) return found;
         const { name, version } = found.params;
         return compress(profile, request, json(modelDocument(name, version)));
       });
       get(`${prefix}/docs`, (request) => {
-        const found = resolve(request);
+        const found = resolve(request, "metadata");
         if (!("model" in found)) return found;
         const { name, version } = found.params;
         const page = swaggerUiHtml({
@@ -408,14 +441,19 @@ function repositoryRoutes(
     "/v2/repository/index",
     answer((request) => json(repository.index(controlBody(profile, request).ready === true))),
   );
-  post(
-    "/v2/repository/models/:name/load",
-    answer((request) => {
-      const parameters = triton ? loadParameters(controlBody(profile, request)) : {};
-      repository.load(name(request), parameters);
-      return empty();
-    }),
-  );
+  // Both answer a load once it has ended (Triton http_server.cc HandleRepositoryControl blocks on
+  // TRITONSERVER_ServerLoadModelWithParameters; MLServer endpoints.py awaits the registry's load),
+  // as gRPC RepositoryModelLoad does.
+  post("/v2/repository/models/:name/load", async (request) => {
+    const model = name(request);
+    try {
+      repository.load(model, triton ? loadParameters(controlBody(profile, request)) : {});
+    } catch (error) {
+      return faultReply(profile, asFault(profile, error));
+    }
+    await repository.settled(model);
+    return empty();
+  });
   post(
     "/v2/repository/models/:name/unload",
     answer((request) => {
