@@ -167,6 +167,69 @@ const completionsJsonObject = defineCase({
   },
 });
 
+/**
+ * `/v1/completions` follows a `json_schema` (and `structural_tag`) `response_format`: vLLM PR
+ * #23212, opened the day after v0.10.1, so taken as 0.10.2; before it only `json_object` guided
+ * completions and a schema was validated, then not followed.
+ */
+const completionsSchemaSince: Release = [0, 10, 2];
+
+const completionsJsonSchema = defineCase({
+  ...base,
+  id: "openai/completions-json-schema",
+  title:
+    "response_format json_schema guides /v1/completions from 0.10.2: the output validates against the schema (a prefix of it when cut)",
+  source:
+    "vLLM PR #23212 (fix: response_format for completion; CompletionRequest.to_sampling_params follows json_schema as chat does)",
+  async run(context) {
+    const have = await release(context);
+    if (!atLeast(have, completionsSchemaSince)) {
+      context.skip(
+        `vLLM ${have.join(".")} predates json_schema on /v1/completions (vLLM PR #23212)`,
+      );
+    }
+    const model = await servedModel(context);
+    const answer = await context.rest("/v1/completions", {
+      json: {
+        model,
+        prompt: "Is water wet? Answer as JSON:",
+        max_tokens: 24,
+        temperature: 0,
+        response_format: {
+          type: "json_schema",
+          json_schema: {
+            name: "answer",
+            schema: {
+              type: "object",
+              properties: { wet: { type: "boolean" } },
+              required: ["wet"],
+              additionalProperties: false,
+            },
+          },
+        },
+      },
+    });
+    assert.equal(answer.status, 200, `status, body ${answer.body.slice(0, 300)}`);
+    const choice = (json(answer, "completion").choices as Record<string, unknown>[])[0];
+    assert.ok(choice, "one choice");
+    const text = String(choice.text).trim();
+    if (choice.finish_reason === "length") {
+      assert.ok(text.startsWith("{"), `a cut output starts the object: ${text.slice(0, 80)}`);
+      return;
+    }
+    assert.equal(choice.finish_reason, "stop", "finish_reason");
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      assert.fail(`the output is not JSON: ${text.slice(0, 200)}`);
+    }
+    const object = parsed as Record<string, unknown>;
+    assert.deepEqual(Object.keys(object ?? {}), ["wet"], `only the required key: ${text}`);
+    assert.equal(typeof object.wet, "boolean", `wet is a boolean: ${text}`);
+  },
+});
+
 /** Skips a Responses case before the release that has the API. */
 async function requireResponses(context: CaseContext): Promise<void> {
   const have = await release(context);
@@ -232,6 +295,7 @@ export const openaiStructuredCases: readonly ContractCase[] = [
   schemaString,
   schemaNotObject,
   completionsJsonObject,
+  completionsJsonSchema,
   responsesTextFormat,
   responsesEffort,
 ];
