@@ -31,9 +31,11 @@ export {
   GenerationRequestError,
   type ReadySteps,
   readySteps,
+  streamIntervalSends,
   type TextEngine,
   type TokenAlternative,
   type TokenEvent,
+  withStreamInterval,
 } from "./engine/generation.js";
 export {
   defaultGpuModelProfile,

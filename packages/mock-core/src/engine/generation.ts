@@ -212,3 +212,219 @@ export function readySteps<E = GenerationEvent>(run: AsyncIterator<E>): ReadySte
     ? (run as AsyncIterator<E> & ReadySteps<E>)
     : undefined;
 }
+
+/**
+ * vLLM's `--stream-interval` rule (vllm/v1/engine/output_processor.py `make_request_output`,
+ * vllm PR #27869, from 0.12.0): whether the output processor sends an output once a request has
+ * `produced` tokens, `sent` of them in outputs already: the first output at once (`sent` 0), then
+ * only once `interval` tokens have gathered since the last one. A finished request's output always
+ * goes out (the caller's finish event). With `interval` 1 every token is sent as it comes.
+ */
+export function streamIntervalSends(produced: number, sent: number, interval: number): boolean {
+  return sent === 0 || produced - sent >= interval;
+}
+
+/**
+ * `engine`, a per-token engine (no {@link TextEngine.outputs}: the simple engine), with vLLM's
+ * `--stream-interval` applied to its runs: the returned engine's `outputs` are "steps" and each
+ * run hands out its token events in the outputs vLLM's output processor sends
+ * ({@link streamIntervalSends}): the first token alone, then groups of `interval` tokens, the last
+ * group with the finish event. A group's events are ready at once (`nextReady`), and between two
+ * groups `nextReady` answers undefined until `next()` is called, so a stream frames one chunk per
+ * group. Tokens are still taken from the engine as it produces them (pacing and metrics unchanged);
+ * they are only held back. `interval` 1 returns `engine` itself. Throws a RangeError for an
+ * `interval` that is not a whole number ≥ 1, and for an engine that groups its outputs itself
+ * (the GPU text engine takes its own `streamInterval`).
+ */
+export function withStreamInterval(engine: TextEngine, interval: number): TextEngine {
+  if (!Number.isInteger(interval) || interval < 1) {
+    throw new RangeError("streamInterval must be a whole number >= 1");
+  }
+  if (engine.outputs !== undefined) {
+    throw new RangeError("withStreamInterval needs an engine with one output per token");
+  }
+  if (interval === 1) return engine;
+  return {
+    outputs: "steps",
+    ...(engine.lateSignal === true ? { lateSignal: true as const } : {}),
+    generate(request, options) {
+      const run = engine.generate(request, options)[Symbol.asyncIterator]();
+      return new IntervalRun(run, interval);
+    },
+  };
+}
+
+const intervalDone: IteratorReturnResult<undefined> = Object.freeze({
+  done: true,
+  value: undefined,
+});
+
+/**
+ * One run of {@link withStreamInterval}: the inner run's events, held back into outputs. Events
+ * taken from the inner run wait in `#gathered` until their output is sent, then move to `#out`,
+ * from which they are handed out; `#boundary` marks the end of a sent output, which `nextReady`
+ * does not cross (only `next()` does). A group that cannot be completed at once (a paced engine)
+ * is awaited token by token in `#gather`; calls made meanwhile wait their turn.
+ */
+class IntervalRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
+  readonly #run: AsyncIterator<GenerationEvent>;
+  readonly #ready: ReadySteps | undefined;
+  readonly #interval: number;
+  /** Tokens taken from the inner run. */
+  #produced = 0;
+  /** Tokens in sent outputs (vLLM's `sent_tokens_offset`). */
+  #sent = 0;
+  /** Taken and held: the output they belong to is not sent yet. */
+  #gathered: GenerationEvent[] = [];
+  /** Sent and not yet handed out, from `#outAt`. */
+  #out: GenerationEvent[] = [];
+  #outAt = 0;
+  /** The last sent output is handed out and `next()` has not been called since. */
+  #boundary = false;
+  /** The inner run has ended (or the consumer left). */
+  #ended = false;
+  /** A `next()` waiting on the inner run. */
+  #pending: Promise<IteratorResult<GenerationEvent>> | undefined;
+
+  constructor(run: AsyncIterator<GenerationEvent>, interval: number) {
+    this.#run = run;
+    this.#ready = readySteps(run);
+    this.#interval = interval;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  nextReady(): IteratorResult<GenerationEvent> | undefined {
+    if (this.#pending !== undefined) return undefined;
+    const out = this.#shift();
+    if (out !== undefined) return out;
+    if (this.#boundary) return undefined;
+    return this.#pull();
+  }
+
+  next(): Promise<IteratorResult<GenerationEvent>> {
+    if (this.#pending !== undefined) return this.#pending.then(() => this.next());
+    this.#boundary = false;
+    let ready: IteratorResult<GenerationEvent> | undefined;
+    try {
+      ready = this.nextReady();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (ready !== undefined) return Promise.resolve(ready);
+    const pending = this.#gather();
+    this.#pending = pending;
+    const clear = (): void => {
+      if (this.#pending === pending) this.#pending = undefined;
+    };
+    pending.then(clear, clear);
+    return pending;
+  }
+
+  return(): Promise<IteratorResult<GenerationEvent>> {
+    this.#leave();
+    const ending = this.#run.return?.();
+    return ending === undefined ? Promise.resolve(intervalDone) : ending.then(() => intervalDone);
+  }
+
+  closeNow(): void {
+    this.#leave();
+    if (this.#ready?.closeNow !== undefined) this.#ready.closeNow();
+    else this.#run.return?.().catch(() => {});
+  }
+
+  watch(signal: AbortSignal): void {
+    this.#ready?.watch?.(signal);
+  }
+
+  drainNow(): DrainedRun | undefined {
+    // Nothing taken yet: the inner run's whole answer (held-back outputs change no text).
+    if (this.#produced > 0 || this.#ended || this.#pending !== undefined) return undefined;
+    return this.#ready?.drainNow?.();
+  }
+
+  #leave(): void {
+    this.#ended = true;
+    this.#gathered = [];
+    this.#out = [];
+    this.#outAt = 0;
+  }
+
+  /** The next sent event not yet handed out, if any. */
+  #shift(): IteratorResult<GenerationEvent> | undefined {
+    const event = this.#out[this.#outAt];
+    if (event === undefined) return undefined;
+    this.#outAt += 1;
+    if (this.#outAt === this.#out.length) {
+      this.#out = [];
+      this.#outAt = 0;
+    }
+    return { done: false, value: event };
+  }
+
+  /** Takes the inner run's ready events until an output is sent: its first event, else undefined. */
+  #pull(): IteratorResult<GenerationEvent> | undefined {
+    for (;;) {
+      if (this.#ended) return intervalDone;
+      const result = this.#ready?.nextReady();
+      if (result === undefined) return undefined;
+      if (this.#take(result)) return this.#shift() ?? intervalDone;
+    }
+  }
+
+  /** Awaits the inner run until an output is sent (a paced engine): its first event. */
+  async #gather(): Promise<IteratorResult<GenerationEvent>> {
+    for (;;) {
+      if (this.#take(await this.#run.next())) return this.#shift() ?? intervalDone;
+      const out = this.#pull();
+      if (out !== undefined) return out;
+    }
+  }
+
+  /** One inner result, held or sent with its output; true when an output was sent (or the end). */
+  #take(result: IteratorResult<GenerationEvent>): boolean {
+    if (result.done) {
+      this.#ended = true;
+      return true;
+    }
+    const event = result.value;
+    this.#gathered.push(event);
+    if (event.type === "finish") {
+      // A finished request's output always goes out, with whatever was held.
+      this.#send();
+      this.#boundary = false;
+      return true;
+    }
+    const produced = this.#produced + 1;
+    this.#produced = produced;
+    if (!streamIntervalSends(produced, this.#sent, this.#interval)) return false;
+    this.#sent = produced;
+    // The finish that follows the output's last token at once rides with it, as in vLLM, where a
+    // request's last token and its finish are one output.
+    const next = this.#ready?.nextReady();
+    if (next !== undefined && !next.done && next.value.type === "finish") {
+      this.#gathered.push(next.value);
+      this.#send();
+      this.#boundary = false;
+      return true;
+    }
+    this.#send();
+    this.#boundary = true;
+    if (next?.done === true) this.#ended = true;
+    else if (next !== undefined) {
+      // A token taken to look for the finish starts the next output (interval ≥ 2: never sent alone).
+      this.#gathered.push(next.value);
+      this.#produced += 1;
+    }
+    return true;
+  }
+
+  /** Moves the held events to the sent ones. */
+  #send(): void {
+    if (this.#out.length === 0) this.#out = this.#gathered;
+    else for (const event of this.#gathered) this.#out.push(event);
+    this.#gathered = [];
+  }
+}

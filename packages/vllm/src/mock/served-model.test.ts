@@ -1,7 +1,8 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { defaultModelDir } from "@servingkit/mock-core";
+import { defaultModelDir, ManualClock } from "@servingkit/mock-core";
+import type OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadServedModel, platformModelRoot } from "./served-model.js";
 import { readVllmSettings } from "./settings.js";
@@ -97,5 +98,125 @@ describe("several served names", () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+// vllm/v1/engine/output_processor.py make_request_output (vllm PR #27869, from 0.12.0): with
+// --stream-interval N > 1 the output processor sends a request's output when it has finished,
+// when none was sent yet, or once N tokens have gathered since the last one. It runs for every
+// request of AsyncLLM.generate, so chat, completions and Responses streams group alike; each
+// output is one chunk (serving_completion.py / serving_chat.py), continuous usage counting its
+// tokens, logprobs listing them.
+describe("--stream-interval on the simple engine", () => {
+  const usage = { include_usage: true, continuous_usage_stats: true };
+  let server: Awaited<ReturnType<typeof startVllm>>;
+  beforeAll(async () => {
+    server = await startVllm({ "served-model-name": "m", "stream-interval": "4" }, [], {
+      clock: new ManualClock(),
+    });
+  });
+  afterAll(() => server.close());
+
+  it("completions: the first token, then chunks of 4, the last with the finish", async () => {
+    const stream = await openaiClient(server).completions.create({
+      model: "m",
+      prompt: "Tell me about rivers",
+      max_tokens: 11,
+      ignore_eos: true,
+      temperature: 0,
+      logprobs: 0,
+      stream: true,
+      stream_options: usage,
+    } as OpenAI.CompletionCreateParamsStreaming);
+    const chunks: OpenAI.Completion[] = [];
+    for await (const chunk of stream) if (chunk.choices.length > 0) chunks.push(chunk);
+    expect(chunks.map((c) => c.usage?.completion_tokens)).toEqual([1, 5, 9, 11]);
+    expect(chunks.map((c) => c.choices[0]?.logprobs?.tokens?.length)).toEqual([1, 4, 4, 2]);
+    expect(chunks.map((c) => c.choices[0]?.finish_reason)).toEqual([null, null, null, "length"]);
+    // The same text as an answer made at once.
+    const whole = await openaiClient(server).completions.create({
+      model: "m",
+      prompt: "Tell me about rivers",
+      max_tokens: 11,
+      ignore_eos: true,
+      temperature: 0,
+    } as OpenAI.CompletionCreateParamsNonStreaming);
+    expect(chunks.map((c) => c.choices[0]?.text).join("")).toBe(whole.choices[0]?.text);
+  });
+
+  it("chat: the role chunk, then the same grouping of the content", async () => {
+    const stream = await openaiClient(server).chat.completions.create({
+      model: "m",
+      messages: [{ role: "user", content: "Tell me about rivers" }],
+      max_tokens: 9,
+      ignore_eos: true,
+      stream: true,
+      stream_options: usage,
+    } as OpenAI.ChatCompletionCreateParamsStreaming);
+    const chunks: OpenAI.ChatCompletionChunk[] = [];
+    for await (const chunk of stream) if (chunk.choices.length > 0) chunks.push(chunk);
+    // 9 tokens: [1] [2-5] [6-9 + finish]; the first chunk is the role's.
+    expect(chunks.map((c) => c.usage?.completion_tokens)).toEqual([0, 1, 5, 9]);
+    expect(chunks[0]?.choices[0]?.delta.role).toBe("assistant");
+    expect(chunks.map((c) => c.choices[0]?.finish_reason)).toEqual([null, null, null, "length"]);
+  });
+
+  it("paced: a chunk leaves when its last token is produced", async () => {
+    const clock = new ManualClock();
+    const paced = await startVllm(
+      {
+        "served-model-name": "m",
+        "stream-interval": "3",
+        "time-to-first-token": "100",
+        "inter-token-latency": "10",
+      },
+      [],
+      { clock },
+    );
+    try {
+      const seen: [number, number | undefined][] = [];
+      const reading = (async () => {
+        const stream = await openaiClient(paced).completions.create({
+          model: "m",
+          prompt: "Tell me about rivers",
+          max_tokens: 6,
+          ignore_eos: true,
+          stream: true,
+          stream_options: usage,
+        } as OpenAI.CompletionCreateParamsStreaming);
+        for await (const chunk of stream) {
+          if (chunk.choices.length > 0) seen.push([clock.now(), chunk.usage?.completion_tokens]);
+        }
+      })();
+      // The clock moves a millisecond at a time while the client reads.
+      for (let t = 0; t < 200; t++) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        await clock.advance(1);
+      }
+      await reading;
+      // Token k is produced 100 + 10 (k - 1) ms after the request: [1] at 100, [2-4] at 130,
+      // [5-6] at 150 (the client sees each a tick or two later: the clock moves while it reads).
+      expect(seen.map(([, count]) => count)).toEqual([1, 4, 6]);
+      const [first, second, third] = seen.map(([at]) => at) as [number, number, number];
+      expect(first).toBeGreaterThanOrEqual(100);
+      expect(second - first).toBeGreaterThanOrEqual(28);
+      expect(second - first).toBeLessThan(40);
+      expect(third - first).toBeGreaterThanOrEqual(48);
+      expect(third - first).toBeLessThan(60);
+    } finally {
+      await paced.close();
+    }
+  });
+
+  it("is an unknown flag before 0.12.0 and at least 1", async () => {
+    await expect(startVllm({ "vllm-version": "0.11.1", "stream-interval": "4" })).rejects.toThrow(
+      "unrecognized arguments: --stream-interval",
+    );
+    await expect(startVllm({ "stream-interval": "0" })).rejects.toThrow(
+      "--stream-interval: '0' is not a whole number >= 1",
+    );
+    await expect(startVllm({ "stream-interval": "2.5" })).rejects.toThrow(
+      "--stream-interval: '2.5' is not a whole number >= 1",
+    );
   });
 });

@@ -15,6 +15,7 @@ import {
   type RuntimeOptionValues,
   readGpuEngineSettings,
   type TextEngine,
+  withStreamInterval,
 } from "@servingkit/mock-core";
 import { modelNotFound } from "./errors.js";
 import { LoraRegistry } from "./lora.js";
@@ -90,7 +91,7 @@ export async function loadServedModel(
   // The engine options (`--gpu` ...) need the context length, the model's config.json, the
   // release's async-scheduling default and, with LoRA, how many adapters one step may run (vLLM's
   // --max-loras).
-  const gpu = readGpuEngineSettings(values, {
+  const gpu = readGpuEngineSettings(simpleEngineValues(values), {
     maxModelLen: served.maxModelLen,
     modelConfig: spec.config,
     asyncScheduling: settings.profile.asyncScheduling,
@@ -99,6 +100,17 @@ export async function loadServedModel(
     ...(settings.enableLora && { maxLoras: settings.maxLoras }),
   });
   return gpu ? { served, spec, gpu } : { served, spec };
+}
+
+/**
+ * The options as the GPU engine settings read them: without `--gpu`, `--stream-interval` is taken
+ * out, as the simple engine applies it itself (startModel; mock-core readGpuEngineSettings still
+ * refuses it without `--gpu`, for runtimes that do not).
+ */
+function simpleEngineValues(values: RuntimeOptionValues): RuntimeOptionValues {
+  if (values.gpu !== undefined || values["stream-interval"] === undefined) return values;
+  const { "stream-interval": _interval, ...rest } = values;
+  return rest;
 }
 
 /** A model with its engine running, and what stops it. */
@@ -134,10 +146,14 @@ export function startModel(
     ...(loaded.gpu ? { gpu: loaded.gpu } : {}),
     ...hooks,
   });
+  // vLLM's output processor groups streamed tokens by --stream-interval; the GPU engine does it
+  // per engine step, the simple engine's runs through mock-core withStreamInterval.
+  const interval = settings.streamInterval ?? 1;
+  const engine = loaded.gpu ? created.engine : withStreamInterval(created.engine, interval);
   const model: VllmModel = {
     served: loaded.served,
     spec: loaded.spec,
-    engine: created.engine,
+    engine,
     profile: settings.profile,
     generationMode: settings.generationMode,
     task: settings.task,

@@ -80,7 +80,7 @@ export const vllmOptions: Readonly<Record<string, RuntimeOption>> = {
   "stream-interval": {
     type: "string",
     valueName: "N",
-    help: "with --gpu, vLLM 0.12.0 and later: after a request's first chunk, stream its tokens once N have gathered (vLLM --stream-interval); default 1",
+    help: "vLLM 0.12.0 and later: after a request's first chunk, stream its tokens once N have gathered, the last with the finish (vLLM --stream-interval); default 1",
   },
   "max-loras": {
     type: "string",
@@ -132,6 +132,13 @@ export interface VllmSettings {
   readonly timeToFirstTokenMs: number;
   /** Inter-token latency in milliseconds. */
   readonly interTokenMs: number;
+  /**
+   * `--stream-interval` in tokens (vLLM 0.12.0 and later): after a request's first stream chunk,
+   * its tokens go out once this many have gathered, and with the finish. Absent: 1, a chunk per
+   * token. The simple engine applies it here (mock-core withStreamInterval); under `--gpu` the
+   * GPU engine settings read the same value.
+   */
+  readonly streamInterval?: number;
   /** `--enable-request-id-headers`: every response carries `X-Request-Id`. */
   readonly requestIdHeaders: boolean;
   /** `--enable-lora`. */
@@ -180,6 +187,20 @@ function numberValue(
     throw new Error(`--${name}: '${text}' is not a number >= ${min}`);
   }
   return value;
+}
+
+/** A whole-number option (vllm/config/scheduler.py `stream_interval`: an int, ge=1). */
+function wholeNumberValue(
+  values: RuntimeModuleSettings["values"],
+  name: string,
+  min: number,
+): number | undefined {
+  const text = stringValue(values, name);
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text.trim()) || Number(text) < min) {
+    throw new Error(`--${name}: '${text}' is not a whole number >= ${min}`);
+  }
+  return Number(text);
 }
 
 /**
@@ -253,11 +274,12 @@ export function readVllmSettings(
     throw new Error("--lora-modules needs --enable-lora");
   }
   const release = profileFor(version);
-  // profiles.ts streamInterval: the flag is argparse's unknown before 0.12.0; the GPU engine
-  // options (mock-core readGpuEngineSettings) read its value.
+  // profiles.ts streamInterval: the flag is argparse's unknown before 0.12.0. Under --gpu the GPU
+  // engine options (mock-core readGpuEngineSettings) read its value too.
   if (values["stream-interval"] !== undefined && !release.streamInterval) {
     throw new Error("unrecognized arguments: --stream-interval");
   }
+  const streamInterval = wholeNumberValue(values, "stream-interval", 1);
   const reasoningParser = readReasoningParser(
     release,
     version,
@@ -288,5 +310,6 @@ export function readVllmSettings(
       (env.VLLM_ALLOW_RUNTIME_LORA_UPDATING ?? "").trim().toLowerCase(),
     ),
     responsesStore: responsesStoreEnabled(env),
+    ...(streamInterval !== undefined && { streamInterval }),
   };
 }
