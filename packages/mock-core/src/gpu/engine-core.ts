@@ -180,8 +180,21 @@ function contentIds(prompt: readonly number[], output: readonly number[]): Int32
 /** No blocks (shared: a sequence that was never preempted remembers none). */
 const noBlocks: readonly number[] = Object.freeze([]);
 
+/**
+ * One request's scheduler state. The fields a step reads for every running request (id, output
+ * length, progress) live here, so a decode step touches this object and not the request as well:
+ * the requests of a mock are allocated among their content (a GPU text engine drains 1,000 token
+ * events before the request arrives), so each object a step reaches per request is a likely cache
+ * miss on a large heap (round 14, issue 7).
+ */
 interface Sequence {
   readonly request: EngineRequest;
+  /** `request.id`. */
+  readonly id: string;
+  /** `request.outputTokens`. */
+  readonly outputTokens: number;
+  /** Set when it finished in the step being run (it leaves the running batch at the step's end). */
+  finished: boolean;
   readonly serial: number;
   readonly promptLength: number;
   readonly priority: number;
@@ -415,6 +428,9 @@ export class EngineCore {
         : undefined;
     const sequence: Sequence = {
       request,
+      id: request.id,
+      outputTokens: request.outputTokens,
+      finished: false,
       serial: ++this.#serial,
       promptLength,
       priority,
@@ -594,7 +610,7 @@ export class EngineCore {
         }
         if (!sequence.admitted) {
           sequence.admitted = true;
-          admitted.push({ requestId: sequence.request.id, cachedTokens: hitTokens });
+          admitted.push({ requestId: sequence.id, cachedTokens: hitTokens });
         }
         this.#running.push(sequence);
         sequence.stepTokens = wanted;
@@ -674,12 +690,13 @@ export class EngineCore {
         // Tokens past max_tokens are dropped, as vLLM's output processor stops at the limit.
         for (let e = 0; e < emitted && !last; e++) {
           const index = sequence.generated++;
-          last = sequence.generated >= sequence.request.outputTokens;
-          tokens[tokenCount++] = { requestId: sequence.request.id, index, time: end, last };
+          last = sequence.generated >= sequence.outputTokens;
+          tokens[tokenCount++] = { requestId: sequence.id, index, time: end, last };
         }
         if (last) {
-          finished.push({ requestId: sequence.request.id, reason: "length", time: end });
-          this.#sequences.delete(sequence.request.id);
+          finished.push({ requestId: sequence.id, reason: "length", time: end });
+          this.#sequences.delete(sequence.id);
+          sequence.finished = true;
           this.#pool.release(sequence.blocks);
           sequence.blocks = [];
         }
@@ -691,7 +708,7 @@ export class EngineCore {
       let kept = 0;
       for (let i = 0; i < running.length; i++) {
         const s = running[i] as Sequence;
-        if (this.#sequences.has(s.request.id)) running[kept++] = s;
+        if (!s.finished) running[kept++] = s;
       }
       running.length = kept;
     }
