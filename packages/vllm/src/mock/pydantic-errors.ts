@@ -51,10 +51,13 @@ function escapeChar(char: string): string {
   return `\\U${code.toString(16).padStart(8, "0")}`;
 }
 
+/** A character other than printable ASCII or the backslash: only then is the text scanned. */
+const notPlainAscii = /[^ -[\]-~]/;
+
 function strRepr(value: string): string {
   // CPython: single quotes unless the text holds a ' and no ", then double quotes.
   const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
-  const escaped = value.replace(unprintable, escapeChar);
+  const escaped = notPlainAscii.test(value) ? value.replace(unprintable, escapeChar) : value;
   return `${quote}${quote === "'" ? escaped.replaceAll("'", "\\'") : escaped}${quote}`;
 }
 
