@@ -161,6 +161,41 @@ describe("--stream-interval on the simple engine", () => {
     expect(chunks.map((c) => c.choices[0]?.finish_reason)).toEqual([null, null, null, "length"]);
   });
 
+  it("Responses: one output_text delta per output, logprobs of its tokens", async () => {
+    const stream = await openaiClient(server).responses.create({
+      model: "m",
+      input: "Tell me about rivers",
+      max_output_tokens: 11,
+      ignore_eos: true,
+      include: ["message.output_text.logprobs"],
+      stream: true,
+    } as OpenAI.Responses.ResponseCreateParamsStreaming);
+    const deltas: OpenAI.Responses.ResponseTextDeltaEvent[] = [];
+    for await (const event of stream)
+      if (event.type === "response.output_text.delta") deltas.push(event);
+    expect(deltas.map((d) => d.logprobs.length)).toEqual([1, 4, 4, 2]);
+  });
+
+  it("n = 2: each choice grouped on its own", async () => {
+    const stream = await openaiClient(server).completions.create({
+      model: "m",
+      prompt: "Tell me about rivers",
+      max_tokens: 6,
+      n: 2,
+      ignore_eos: true,
+      logprobs: 0,
+      stream: true,
+    } as OpenAI.CompletionCreateParamsStreaming);
+    const sizes: Record<number, number[]> = { 0: [], 1: [] };
+    for await (const chunk of stream) {
+      for (const choice of chunk.choices) {
+        sizes[choice.index]?.push(choice.logprobs?.tokens?.length ?? 0);
+      }
+    }
+    // 6 tokens: [1] [2-5] [6 + finish]
+    expect(sizes).toEqual({ 0: [1, 4, 1], 1: [1, 4, 1] });
+  });
+
   it("paced: a chunk leaves when its last token is produced", async () => {
     const clock = new ManualClock();
     const paced = await startVllm(
