@@ -107,11 +107,18 @@ describe("the vLLM mock's validation 400s", () => {
 
   it("prints a model validator's ValueError with its ctx", async () => {
     // vllm-openai.md §3.2 (protocol.py validate_stream_options, a model_validator(mode="before")):
-    // pydantic-core ValueError {error} keeps the raised exception in ctx.
+    // pydantic-core ValueError {error} keeps the raised exception in ctx. vLLM PR #31870 quotes
+    // this entry from a later release, where the exception is a VLLMValidationError: "{'type':
+    // 'value_error', 'loc': ('body',), 'msg': 'Value error, Stream options ... (parameter=
+    // stream_options)', 'input': {...}, 'ctx': {'error': VLLMValidationError('Stream options
+    // ...')}}". The mock writes the plain ValueError of the releases before it (PR #30134). An
+    // empty stream_options is falsy in that validator, so a non-empty one is sent.
     const message = "Stream options can only be defined when `stream=True`.";
-    expect(await refusal("/v1/completions", { prompt: "x", stream_options: {} })).toEqual([
+    expect(
+      await refusal("/v1/completions", { prompt: "x", stream_options: { include_usage: true } }),
+    ).toEqual([
       400,
-      `[{'type': 'value_error', 'loc': ('body',), 'msg': 'Value error, ${message}', 'input': {'prompt': 'x', 'stream_options': {}}, 'ctx': {'error': ValueError('${message}')}}]`,
+      `[{'type': 'value_error', 'loc': ('body',), 'msg': 'Value error, ${message}', 'input': {'prompt': 'x', 'stream_options': {'include_usage': True}}, 'ctx': {'error': ValueError('${message}')}}]`,
     ]);
   });
 
