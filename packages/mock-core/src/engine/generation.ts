@@ -274,10 +274,10 @@ class IntervalRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps 
   #produced = 0;
   /** Tokens in sent outputs (vLLM's `sent_tokens_offset`). */
   #sent = 0;
-  /** Taken and held: the output they belong to is not sent yet. */
-  #gathered: GenerationEvent[] = [];
+  /** Taken and held (the inner run's results, reused): their output is not sent yet. */
+  #gathered: IteratorYieldResult<GenerationEvent>[] = [];
   /** Sent and not yet handed out, from `#outAt`. */
-  #out: GenerationEvent[] = [];
+  #out: IteratorYieldResult<GenerationEvent>[] = [];
   #outAt = 0;
   /** The last sent output is handed out and `next()` has not been called since. */
   #boundary = false;
@@ -354,14 +354,14 @@ class IntervalRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps 
 
   /** The next sent event not yet handed out, if any. */
   #shift(): IteratorResult<GenerationEvent> | undefined {
-    const event = this.#out[this.#outAt];
-    if (event === undefined) return undefined;
+    const result = this.#out[this.#outAt];
+    if (result === undefined) return undefined;
     this.#outAt += 1;
     if (this.#outAt === this.#out.length) {
       this.#out = [];
       this.#outAt = 0;
     }
-    return { done: false, value: event };
+    return result;
   }
 
   /** Takes the inner run's ready events until an output is sent: its first event, else undefined. */
@@ -389,9 +389,8 @@ class IntervalRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps 
       this.#ended = true;
       return true;
     }
-    const event = result.value;
-    this.#gathered.push(event);
-    if (event.type === "finish") {
+    this.#gathered.push(result);
+    if (result.value.type === "finish") {
       // A finished request's output always goes out, with whatever was held.
       this.#send();
       this.#boundary = false;
@@ -405,7 +404,7 @@ class IntervalRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps 
     // request's last token and its finish are one output.
     const next = this.#ready?.nextReady();
     if (next !== undefined && !next.done && next.value.type === "finish") {
-      this.#gathered.push(next.value);
+      this.#gathered.push(next);
       this.#send();
       this.#boundary = false;
       return true;
@@ -415,7 +414,7 @@ class IntervalRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps 
     if (next?.done === true) this.#ended = true;
     else if (next !== undefined) {
       // A token taken to look for the finish starts the next output (interval ≥ 2: never sent alone).
-      this.#gathered.push(next.value);
+      this.#gathered.push(next);
       this.#produced += 1;
     }
     return true;
@@ -424,7 +423,7 @@ class IntervalRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps 
   /** Moves the held events to the sent ones. */
   #send(): void {
     if (this.#out.length === 0) this.#out = this.#gathered;
-    else for (const event of this.#gathered) this.#out.push(event);
+    else for (const result of this.#gathered) this.#out.push(result);
     this.#gathered = [];
   }
 }
