@@ -29,15 +29,16 @@ async function outcomes(rest: string): Promise<Record<string, CaseStatus | strin
 /** What each era answers, per case in catalog order. */
 const eras: readonly (readonly [string, readonly CaseStatus[]])[] = [
   // schema string, schema not an object, completions json_object, completions json_schema,
-  // text.format, reasoning.effort
-  ["0.8.0", ["pass", "pass", "skip", "skip", "skip", "skip"]],
-  ["0.9.1", ["pass", "pass", "pass", "skip", "skip", "skip"]],
-  ["0.10.0", ["pass", "pass", "pass", "skip", "pass", "pass"]],
-  ["0.10.1", ["pass", "pass", "pass", "skip", "pass", "pass"]],
-  ["0.10.2", ["pass", "pass", "pass", "pass", "pass", "pass"]],
-  ["0.12.0", ["pass", "pass", "pass", "pass", "pass", "pass"]],
-  ["0.17.0", ["pass", "pass", "pass", "pass", "pass", "pass"]],
-  ["0.18.0", ["pass", "pass", "pass", "pass", "pass", "pass"]],
+  // missing json_schema object, text.format, reasoning.effort
+  ["0.8.0", ["pass", "pass", "skip", "skip", "skip", "skip", "skip"]],
+  ["0.9.1", ["pass", "pass", "pass", "skip", "skip", "skip", "skip"]],
+  ["0.10.0", ["pass", "pass", "pass", "skip", "skip", "pass", "pass"]],
+  ["0.10.1", ["pass", "pass", "pass", "skip", "skip", "pass", "pass"]],
+  ["0.10.2", ["pass", "pass", "pass", "pass", "skip", "pass", "pass"]],
+  ["0.12.0", ["pass", "pass", "pass", "pass", "skip", "pass", "pass"]],
+  ["0.16.0", ["pass", "pass", "pass", "pass", "skip", "pass", "pass"]],
+  ["0.17.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass"]],
+  ["0.18.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass"]],
 ];
 
 describe("the structured-output cases per vLLM release", () => {
@@ -78,6 +79,14 @@ describe("a server whose answers do not match its release", () => {
   it("fails the completions json_schema case where the schema is not followed", async () => {
     const got = await outcomes(await misreporting(await vllmMock("0.10.1"), "0.10.2"));
     expect(got["openai/completions-json-schema"]).toMatch(/^fail: /);
+  });
+
+  // Before vLLM PRs #35456/#35510 (0.17.0) the missing object trips an assertion: 500.
+  it("fails the missing json_schema case on a server without the validator", async () => {
+    const got = await outcomes(await misreporting(await vllmMock("0.16.0"), "0.17.0"));
+    expect(got["openai/response-format-missing-json-schema"]).toMatch(
+      /^fail: json_schema without its object: status/,
+    );
   });
 
   it("fails the Responses cases on a server without /v1/responses", async () => {

@@ -230,6 +230,45 @@ const completionsJsonSchema = defineCase({
   },
 });
 
+/**
+ * `validate_response_format` refuses a `json_schema` format without its `json_schema` object:
+ * vLLM PRs #35456 (completions, merged 2026-02-27) and #35510 (chat), both after v0.16.0.
+ */
+const missingSchemaValidatorSince: Release = [0, 17, 0];
+
+const missingJsonSchema = defineCase({
+  ...base,
+  id: "openai/response-format-missing-json-schema",
+  title:
+    "a response_format of type json_schema without its json_schema object is 400 from 0.17.0 (validate_response_format)",
+  source:
+    "vLLM PRs #35456 and #35510 (validate_response_format: \"When response_format type is 'json_schema', the 'json_schema' field must be provided.\"); vLLM issue #35438 (before them an assertion answered 500)",
+  async run(context) {
+    const have = await release(context);
+    if (!atLeast(have, missingSchemaValidatorSince)) {
+      // Before the validator the request trips an assertion (500 and a traceback in the
+      // server's log): not something to ask of a live server.
+      context.skip(
+        `vLLM ${have.join(".")} predates validate_response_format (vLLM PR #35510): an assertion answers 500 (vLLM issue #35438)`,
+      );
+    }
+    const model = await servedModel(context);
+    const answer = await context.rest("/v1/chat/completions", {
+      json: {
+        model,
+        messages: [{ role: "user", content: "Hi" }],
+        max_tokens: 1,
+        response_format: { type: "json_schema" },
+      },
+    });
+    assertRefused(
+      answer,
+      ["When response_format type is 'json_schema', the 'json_schema' field must be provided."],
+      "json_schema without its object",
+    );
+  },
+});
+
 /** Skips a Responses case before the release that has the API. */
 async function requireResponses(context: CaseContext): Promise<void> {
   const have = await release(context);
@@ -296,6 +335,7 @@ export const openaiStructuredCases: readonly ContractCase[] = [
   schemaNotObject,
   completionsJsonObject,
   completionsJsonSchema,
+  missingJsonSchema,
   responsesTextFormat,
   responsesEffort,
 ];
