@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { firstMemberWins, hasRepeatedMember, memberNames } from "./json-member-names.js";
+import {
+  firstMemberWins,
+  hasRepeatedMember,
+  memberNames,
+  noRepeatedMember,
+} from "./json-member-names.js";
 
 describe("memberNames", () => {
   it("keeps document order and every repeat (what JSON.parse collapses)", () => {
@@ -96,5 +101,30 @@ describe("firstMemberWins", () => {
     expect(Object.hasOwn(value, "__proto__")).toBe(true);
     expect(Object.keys(value)).toEqual(["__proto__", "v"]);
     expect(value.v).toEqual([1.5, -2e3, null, true, "s"]);
+  });
+});
+
+describe("noRepeatedMember", () => {
+  const sure = (text: string) => noRepeatedMember(text, JSON.parse(text));
+  it("is sure only when every ':' of the text is one key of the parsed value", () => {
+    expect(sure('{"id":"a","inputs":[{"name":"x","data":[1,2]}]}')).toBe(true);
+    expect(sure('{"a":{"b":1},"c":[{"b":2},[{"d":null}]]}')).toBe(true);
+    expect(sure("[1,2]")).toBe(true);
+    expect(sure("7")).toBe(true);
+    // A repeat: one key fewer than members.
+    expect(sure('{"id":"a","inputs":[],"id":"b"}')).toBe(false);
+    expect(sure('{"inputs":[{"name":"x","data":[1],"data":[2]}]}')).toBe(false);
+    // A ':' inside a string: unknown (false), and hasRepeatedMember decides.
+    const colonInString = '{"id":"a:b","inputs":[]}';
+    expect(sure(colonInString)).toBe(false);
+    expect(firstMemberWins(colonInString, JSON.parse(colonInString))).toEqual({
+      id: "a:b",
+      inputs: [],
+    });
+  });
+
+  it("walks deep nesting without recursion", () => {
+    const deep = `${"[".repeat(20_000)}{"a":1}${"]".repeat(20_000)}`;
+    expect(noRepeatedMember(deep, JSON.parse(deep))).toBe(true);
   });
 });

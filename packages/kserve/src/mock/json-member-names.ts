@@ -118,9 +118,42 @@ export function hasRepeatedMember(text: string): boolean {
  * own member, as `JSON.parse` makes it.
  */
 export function firstMemberWins(text: string, parsed: unknown): unknown {
-  if (!hasRepeatedMember(text)) return parsed;
+  if (noRepeatedMember(text, parsed) || !hasRepeatedMember(text)) return parsed;
   const tree = jsonc.parseTree(text);
   return tree === undefined ? parsed : fromNode(tree);
+}
+
+/**
+ * A sure "no name repeats" read off `parsed` (`JSON.parse(text)`) without scanning the text for
+ * names: every member of the text is followed by a `:`, so the text holds at least as many `:`
+ * as members (more when strings hold some), and `JSON.parse` keeps one key per distinct name of
+ * each object. When the count of `:` equals the count of keys, no name repeats; otherwise the
+ * answer is unknown (false) and {@link hasRepeatedMember} decides. The values are walked with
+ * an explicit stack (no recursion, so deep nesting cannot overflow the call stack).
+ */
+export function noRepeatedMember(text: string, parsed: unknown): boolean {
+  let colons = 0;
+  for (let at = text.indexOf(":"); at !== -1; at = text.indexOf(":", at + 1)) colons += 1;
+  let keys = 0;
+  const pending: unknown[] = [parsed];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (value === null || typeof value !== "object") continue;
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i];
+        if (item !== null && typeof item === "object") pending.push(item);
+      }
+      continue;
+    }
+    for (const key in value) {
+      keys += 1;
+      const item = (value as Record<string, unknown>)[key];
+      if (item !== null && typeof item === "object") pending.push(item);
+    }
+    if (keys > colons) return false;
+  }
+  return keys === colons;
 }
 
 /** A jsonc-parser node as a JSON value, the first member of each repeated name kept. */

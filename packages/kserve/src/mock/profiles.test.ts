@@ -184,6 +184,33 @@ describe("repeated member names (docs/kserve-fidelity.md)", () => {
     expect(status).toBe(200);
     expect(body.id).toBe("last");
   });
+
+  it("Triton reads a repeated name's first value, at the top and inside a tensor (triton_json.h)", async () => {
+    // TritonJson Find / MemberAs* index the rapidjson object by name: its first member of that name.
+    const { post } = await rest("triton");
+    const [status, body] = await post(
+      "/v2/models/identity_fp32/infer",
+      '{"id":"first","inputs":[{"name":"INPUT0","shape":[1,2],"shape":[1,3],"datatype":"FP32",' +
+        '"data":[1,2],"data":[1,2,3]}],"id":"last"}',
+    );
+    expect(status).toBe(200);
+    expect(body.id).toBe("first");
+    expect(body.outputs[0].shape).toEqual([1, 2]);
+    expect(body.outputs[0].data).toEqual([1, 2]);
+  });
+
+  it("OVMS reads a repeated name's first value (rest_parser.cpp KFSRestParser::parse FindMember)", async () => {
+    const { post } = await rest("ovms");
+    const row = (name: string) =>
+      `{"name":"${name}","shape":[1,2],"datatype":"FP32","data":[1,2],"datatype":"INT32"}`;
+    const [status, body] = await post(
+      "/v2/models/identity_fp32/infer",
+      `{"id":"first","inputs":[${row("INPUT0")}],"inputs":[${row("bogus")}],"id":"last"}`,
+    );
+    expect(status).toBe(200);
+    expect(body.id).toBe("first");
+    expect(body.outputs[0]).toMatchObject({ datatype: "FP32", shape: [1, 2], data: [1, 2] });
+  });
 });
 
 describe("Triton shape parsing (server http_server.cc, common triton_json.h)", () => {

@@ -210,6 +210,13 @@ export interface KserveProfile {
    * undefined: refused at once (Triton, MLServer).
    */
   readonly waitForLoadedMs: number | undefined;
+  /**
+   * Whose reading of a repeated member name in a JSON infer body: true, the FIRST value (Triton's
+   * TritonJson over rapidjson, common triton_json.h `Find`/`MemberAs*`; OVMS rest_parser.cpp
+   * `KFSRestParser::parse` `FindMember`); false, the last (MLServer, Python `json.loads`, as
+   * `JSON.parse`). See json-member-names.ts `firstMemberWins`.
+   */
+  readonly repeatedMemberFirst: boolean;
   /** Headers of a 200 model-ready answer (its body is empty). */
   readonly modelReadyHeaders: Readonly<Record<string, string>>;
   /** An `internal` refusal is FastAPI's plain-text 500 `Internal Server Error` (MLServer), not `{"error"}`. */
@@ -719,6 +726,7 @@ const triton: KserveProfile = {
   readyIsBoolean: true,
   loadingReadyStatus: undefined,
   waitForLoadedMs: undefined,
+  repeatedMemberFirst: true,
   reservedParameterPrefix: "triton_",
   explicitContentsChecked: true,
   tritonExtensions: true,
@@ -792,6 +800,7 @@ const mlserver: KserveProfile = {
   readyIsBoolean: false,
   loadingReadyStatus: 400,
   waitForLoadedMs: undefined,
+  repeatedMemberFirst: false,
   reservedParameterPrefix: undefined,
   explicitContentsChecked: false,
   tritonExtensions: false,
@@ -866,6 +875,7 @@ const ovms: KserveProfile = {
   readyIsBoolean: false,
   loadingReadyStatus: undefined,
   waitForLoadedMs: 10_000,
+  repeatedMemberFirst: true,
   reservedParameterPrefix: undefined,
   explicitContentsChecked: false,
   tritonExtensions: false,

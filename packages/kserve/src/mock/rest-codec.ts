@@ -21,6 +21,7 @@ import {
   toJsonElements,
 } from "../datatypes.js";
 import type { DecodedRequest, InferResult, ParameterValue, RequestedOutput } from "./infer.js";
+import { firstMemberWins } from "./json-member-names.js";
 import type { MockModel, Tensor } from "./models.js";
 import type { KserveProfile } from "./profiles.js";
 import {
@@ -80,10 +81,12 @@ export function decodeRestRequest(
   const split = useBinary ? splitBinaryBody(body, headerLength) : undefined;
   if (useBinary && !split) throw m.headerTooLong(Number(headerLength), body.byteLength);
   const text = split ? split.json : utf8.decode(body);
+  const parsed = parseRestJson(profile, text);
   return decodeRestJson(
     profile,
     modelName,
-    parseRestJson(profile, text),
+    // Triton and OVMS read a repeated member name's first value (rapidjson), MLServer its last.
+    profile.repeatedMemberFirst ? firstMemberWins(text, parsed) : parsed,
     split?.binary,
     sharedMemory,
   );
