@@ -124,6 +124,7 @@ export {
   restDenial,
 } from "./platform-auth.js";
 export type { BodyError, MockPlugin, PluginContext } from "./plugin.js";
+export { fastApiJsonInvalid } from "./plugin.js";
 export { Readiness, type ReadinessListener } from "./readiness.js";
 export {
   type BodyPadding,
@@ -168,7 +169,11 @@ export {
 } from "./structured/grammar-sample.js";
 export { sampleJson } from "./structured/json-sample.js";
 export { isLikelyLark, larkToEbnf } from "./structured/lark-grammar.js";
-export { type PythonJsonResult, pythonJsonLoads } from "./structured/python-json.js";
+export {
+  type PythonJsonResult,
+  pythonJsonDecodeError,
+  pythonJsonLoads,
+} from "./structured/python-json.js";
 export {
   checkRegex,
   type RegexBackend,

@@ -13,6 +13,7 @@ import type { FaultSpec } from "./fault.js";
 import type { Readiness } from "./readiness.js";
 import type { RestRequestHead } from "./rest-route-table.js";
 import type { CannedReply, RuntimeInfo } from "./runtime-catalog.js";
+import { pythonJsonDecodeError } from "./structured/python-json.js";
 
 /** A request body the host could not accept, handed to {@link MockPlugin.bodyError}. */
 export interface BodyError {
@@ -147,25 +148,39 @@ export function defaultMethodNotAllowed(allowed: readonly string[]): CannedReply
 }
 
 /**
+ * FastAPI's detail entry for a body that is not JSON (fastapi/routing.py catches the
+ * `json.JSONDecodeError` of Starlette's `request.json()`): `loc` `["body", e.pos]` and
+ * `ctx.error` `e.msg`, Python's own words and offset (mock-core `pythonJsonDecodeError`). A body
+ * only JavaScript refuses (Python reads `NaN`) keeps the parser's message at offset 0.
+ */
+export function fastApiJsonInvalid(error: BodyError): {
+  readonly type: "json_invalid";
+  readonly loc: readonly ["body", number];
+  readonly msg: "JSON decode error";
+  readonly input: Record<string, never>;
+  readonly ctx: { readonly error: string };
+} {
+  const python =
+    error.body === undefined ? undefined : pythonJsonDecodeError(error.body.toString("utf8"));
+  return {
+    type: "json_invalid",
+    loc: ["body", python?.pos ?? 0],
+    msg: "JSON decode error",
+    input: {},
+    ctx: { error: python?.msg ?? error.detail },
+  };
+}
+
+/**
  * FastAPI's answers to bodies it cannot use: malformed JSON → 422 with a `json_invalid` detail
- * entry (pydantic v2 era, caikit-tgis.md §1.7 "Invalid JSON"); no body limit exists in uvicorn, so
- * an over-limit body is the host's own 413.
+ * entry ({@link fastApiJsonInvalid}; pydantic v2 era, caikit-tgis.md §1.7 "Invalid JSON"); no
+ * body limit exists in uvicorn, so an over-limit body is the host's own 413.
  */
 export function defaultBodyError(error: BodyError): CannedReply {
   if (error.kind === "too-large") {
     return defaultErrorBody(413, "Request Entity Too Large");
   }
-  const body = {
-    detail: [
-      {
-        type: "json_invalid",
-        loc: ["body", 0],
-        msg: "JSON decode error",
-        input: {},
-        ctx: { error: error.detail },
-      },
-    ],
-  };
+  const body = { detail: [fastApiJsonInvalid(error)] };
   return {
     status: 422,
     headers: { "content-type": "application/json" },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pythonJsonLoads } from "./python-json.js";
+import { pythonJsonDecodeError, pythonJsonLoads } from "./python-json.js";
 
 // Every expected text below is str(json.JSONDecodeError) from CPython's json.loads (C scanner;
 // 3.11 and 3.12 word these alike; 3.13 adds "Illegal trailing comma ..."), run on the same input.
@@ -45,5 +45,29 @@ describe("pythonJsonLoads: CPython's json.loads", () => {
     });
     const proto = pythonJsonLoads('{"__proto__": 1, "a": NaN}');
     expect("value" in proto && Object.keys(proto.value as object)).toEqual(["__proto__", "a"]);
+  });
+});
+
+// JSONDecodeError's `msg` and `pos` attributes, which FastAPI quotes in its json_invalid entry
+// (fastapi/routing.py: loc ("body", e.pos), ctx {"error": e.msg}).
+describe("pythonJsonDecodeError: the exception's msg and pos", () => {
+  it("gives the words alone and the offset in code points", () => {
+    expect(pythonJsonDecodeError('{"a": 1 "b": 2}')).toEqual({
+      msg: "Expecting ',' delimiter",
+      pos: 8,
+    });
+    expect(pythonJsonDecodeError("{not json")).toEqual({
+      msg: "Expecting property name enclosed in double quotes",
+      pos: 1,
+    });
+    expect(pythonJsonDecodeError('{"😀": 1 x}')).toEqual({
+      msg: "Expecting ',' delimiter",
+      pos: 8,
+    });
+  });
+
+  it("is undefined for text Python reads, NaN included", () => {
+    expect(pythonJsonDecodeError('{"a": [1, 2]}')).toBeUndefined();
+    expect(pythonJsonDecodeError('{"a": NaN}')).toBeUndefined();
   });
 });

@@ -131,16 +131,10 @@ function describe(s: string, error: DecodeError): string {
   return `${error.message}: line ${line} column ${column} (char ${pos})`;
 }
 
-/**
- * `json.loads(text)`: `{ value }`, or `{ error }` with the JSONDecodeError's text (without the
- * exception's type name). `JSON.parse` answers valid text; Python's scanner rules only run on
- * text it refuses (to find Python's words and offset, or Python's NaN / Infinity).
- */
-export function pythonJsonLoads(text: string): PythonJsonResult {
+/** Python's verdict on `text`: the value, or where its scanner stopped and why. */
+function scan(text: string): { readonly value: unknown } | { readonly failure: DecodeError } {
   if (text.startsWith("\ufeff")) {
-    return {
-      error: describe(text, new DecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", 0)),
-    };
+    return { failure: new DecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", 0) };
   }
   try {
     return { value: JSON.parse(text) };
@@ -153,7 +147,31 @@ export function pythonJsonLoads(text: string): PythonJsonResult {
     if (rest !== text.length) throw new DecodeError("Extra data", rest);
     return { value };
   } catch (error) {
-    if (error instanceof DecodeError) return { error: describe(text, error) };
+    if (error instanceof DecodeError) return { failure: error };
     throw error;
   }
+}
+
+/**
+ * `json.loads(text)`: `{ value }`, or `{ error }` with the JSONDecodeError's text (without the
+ * exception's type name). `JSON.parse` answers valid text; Python's scanner rules only run on
+ * text it refuses (to find Python's words and offset, or Python's NaN / Infinity).
+ */
+export function pythonJsonLoads(text: string): PythonJsonResult {
+  const result = scan(text);
+  return "failure" in result ? { error: describe(text, result.failure) } : result;
+}
+
+/**
+ * The JSONDecodeError `json.loads(text)` raises, as its two attributes servers quote: `msg`
+ * (the words alone, "Expecting ',' delimiter") and `pos` (the offset in code points; FastAPI puts
+ * both in its `json_invalid` detail). Undefined when Python accepts the text.
+ */
+export function pythonJsonDecodeError(
+  text: string,
+): { readonly msg: string; readonly pos: number } | undefined {
+  const result = scan(text);
+  if (!("failure" in result)) return undefined;
+  const { message, offset } = result.failure;
+  return { msg: message, pos: Array.from(text.slice(0, offset)).length };
 }

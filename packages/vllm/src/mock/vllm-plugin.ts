@@ -9,6 +9,7 @@ import {
   type Clock,
   type EngineLogger,
   EngineMetrics,
+  fastApiJsonInvalid,
   GenerationRequestError,
   type MockPlugin,
   type RestRequestHead,
@@ -41,6 +42,7 @@ import { badRequest, errorReply, VllmError } from "./errors.js";
 import { createVllmMetrics } from "./metrics.js";
 import { modelList } from "./model-card.js";
 import { openApiDocument } from "./openapi.js";
+import { issuesText } from "./pydantic-errors.js";
 import { withRequestIdHeader, withRequestIdHeaders } from "./request-id.js";
 import { parseChatRequest, parseCompletionRequest, type Sampling } from "./requests.js";
 import {
@@ -693,9 +695,18 @@ export function vllmPlugin(options: VllmPluginOptions): MockPlugin {
         profile,
         error.kind === "too-large"
           ? new VllmError(413, "Request Entity Too Large")
-          : badRequest(
-              `[{'type': 'json_invalid', 'loc': ('body', 0), 'msg': 'JSON decode error', 'input': {}, 'ctx': {'error': ${JSON.stringify(error.detail).replaceAll('"', "'")}}}]`,
-            ),
+          : badRequest(jsonInvalidText(error)),
       ),
   };
+}
+
+/**
+ * FastAPI's `json_invalid` entry (mock-core `fastApiJsonInvalid`: Python's offset and words) as
+ * vLLM's validation handler prints the error list, in Python's repr.
+ */
+function jsonInvalidText(error: Parameters<typeof fastApiJsonInvalid>[0]): string {
+  const entry = fastApiJsonInvalid(error);
+  return issuesText([
+    { type: entry.type, loc: [entry.loc[1]], msg: entry.msg, input: {}, ctx: entry.ctx },
+  ]);
 }

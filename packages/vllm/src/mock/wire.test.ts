@@ -250,6 +250,12 @@ describe("vLLM wire format", () => {
     const malformed = await post(`${server.url}/v1/completions`, "{not json");
     expect(malformed.status).toBe(400);
     expect((await malformed.json()).error).toMatchObject({ type: "BadRequestError", code: 400 });
+    // fastapi/routing.py: json_invalid at ("body", e.pos) with ctx {"error": e.msg}, printed as
+    // Python prints the list (a msg holding ' is repr'd in double quotes).
+    const delimiter = await post(`${server.url}/v1/completions`, '{"model": "m" "prompt": "x"}');
+    expect((await delimiter.json()).error.message).toBe(
+      `[{'type': 'json_invalid', 'loc': ('body', 14), 'msg': 'JSON decode error', 'input': {}, 'ctx': {'error': "Expecting ',' delimiter"}}]`,
+    );
     const wrongType = await post(`${server.url}/v1/chat/completions`, { messages: "hi" });
     expect(wrongType.status).toBe(400);
     expect((await wrongType.json()).error.message).toContain("'loc': ('body', 'messages')");
