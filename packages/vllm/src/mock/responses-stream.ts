@@ -19,6 +19,7 @@ import { type FinishEvent, readySteps, type TokenEvent } from "@servingkit/mock-
 import { type StreamPiece, streamPieces } from "./choices.js";
 import { clampLogprob } from "./completions.js";
 import { badRequest } from "./errors.js";
+import { issuesText } from "./pydantic-errors.js";
 import { ReasoningStream } from "./reasoning-parser.js";
 import { uuidHex } from "./request-id.js";
 import {
@@ -34,7 +35,6 @@ import {
   responseUsage,
 } from "./responses.js";
 import type { VllmModel } from "./served-model.js";
-import { pyRepr } from "./validation.js";
 
 /** One Responses SSE event's bytes: its type on an `event:` line, then its JSON. */
 export function responsesEvent(type: string, payload: object): string {
@@ -617,9 +617,7 @@ export function readRetrieveQuery(
     return typeof value === "string" ? value : value?.at(-1);
   };
   const issue = (type: string, name: string, msg: string, input: string) =>
-    badRequest(
-      `[{'type': '${type}', 'loc': ('query', '${name}'), 'msg': '${msg}', 'input': ${pyRepr(input)}}]`,
-    );
+    badRequest(issuesText([{ type, loc: [name], msg, input }], "query"));
   const streamText = last("stream");
   let stream = false;
   if (streamText !== undefined) {
