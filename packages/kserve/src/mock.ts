@@ -282,7 +282,8 @@ export function kserveMockPlugin(options: KserveMockOptions): MockPlugin {
         const reply = faultReply(profile, new InferFault("internal", error.detail));
         return { status: 413, headers: { ...reply.headers }, body: String(reply.body) };
       }
-      const reply = faultReply(profile, profile.messages.malformedJson(error.detail, ""));
+      const text = error.body?.toString("utf8") ?? "";
+      const reply = faultReply(profile, profile.messages.malformedJson(error.detail, text));
       return { status: reply.status, headers: { ...reply.headers }, body: String(reply.body) };
     },
   };

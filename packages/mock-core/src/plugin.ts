@@ -151,23 +151,26 @@ export function defaultMethodNotAllowed(allowed: readonly string[]): CannedReply
  * FastAPI's detail entry for a body that is not JSON (fastapi/routing.py catches the
  * `json.JSONDecodeError` of Starlette's `request.json()`): `loc` `["body", e.pos]` and
  * `ctx.error` `e.msg`, Python's own words and offset (mock-core `pythonJsonDecodeError`). A body
- * only JavaScript refuses (Python reads `NaN`) keeps the parser's message at offset 0.
+ * only JavaScript refuses (Python reads `NaN`), or one not at hand, keeps `detail` (the parser's
+ * message) at offset 0. `text`: the body as read.
  */
-export function fastApiJsonInvalid(error: BodyError): {
+export function fastApiJsonInvalid(
+  detail: string,
+  text: string | undefined,
+): {
   readonly type: "json_invalid";
   readonly loc: readonly ["body", number];
   readonly msg: "JSON decode error";
   readonly input: Record<string, never>;
   readonly ctx: { readonly error: string };
 } {
-  const python =
-    error.body === undefined ? undefined : pythonJsonDecodeError(error.body.toString("utf8"));
+  const python = text === undefined ? undefined : pythonJsonDecodeError(text);
   return {
     type: "json_invalid",
     loc: ["body", python?.pos ?? 0],
     msg: "JSON decode error",
     input: {},
-    ctx: { error: python?.msg ?? error.detail },
+    ctx: { error: python?.msg ?? detail },
   };
 }
 
@@ -180,7 +183,7 @@ export function defaultBodyError(error: BodyError): CannedReply {
   if (error.kind === "too-large") {
     return defaultErrorBody(413, "Request Entity Too Large");
   }
-  const body = { detail: [fastApiJsonInvalid(error)] };
+  const body = { detail: [fastApiJsonInvalid(error.detail, error.body?.toString("utf8"))] };
   return {
     status: 422,
     headers: { "content-type": "application/json" },

@@ -6,6 +6,7 @@
  */
 
 import { Code } from "@connectrpc/connect";
+import { fastApiJsonInvalid } from "@servingkit/mock-core";
 import { type Datatype, datatypes } from "../datatypes.js";
 import { type FaultKind, InferFault } from "./fault.js";
 import {
@@ -514,16 +515,8 @@ const mlserverMessages: ProfileMessages = {
         ? `Model ${m} is not ready yet.`
         : `Model ${m} with version ${v} is not ready yet.`,
     ),
-  malformedJson: (detail) =>
-    unprocessable([
-      {
-        type: "json_invalid",
-        loc: ["body", 0],
-        msg: "JSON decode error",
-        input: {},
-        ctx: { error: detail },
-      },
-    ]),
+  // FastAPI's json_invalid entry, Python's offset and words (fastapi/routing.py).
+  malformedJson: (detail, body) => unprocessable([fastApiJsonInvalid(detail, body)]),
   notAnObject: (body) =>
     unprocessable([
       {

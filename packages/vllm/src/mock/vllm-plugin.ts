@@ -5,6 +5,7 @@
  * the `/v1` routes here; platform auth stays the host's.
  */
 import {
+  type BodyError,
   type CannedReply,
   type Clock,
   type EngineLogger,
@@ -704,8 +705,8 @@ export function vllmPlugin(options: VllmPluginOptions): MockPlugin {
  * FastAPI's `json_invalid` entry (mock-core `fastApiJsonInvalid`: Python's offset and words) as
  * vLLM's validation handler prints the error list, in Python's repr.
  */
-function jsonInvalidText(error: Parameters<typeof fastApiJsonInvalid>[0]): string {
-  const entry = fastApiJsonInvalid(error);
+function jsonInvalidText(error: BodyError): string {
+  const entry = fastApiJsonInvalid(error.detail, error.body?.toString("utf8"));
   return issuesText([
     { type: entry.type, loc: [entry.loc[1]], msg: entry.msg, input: {}, ctx: entry.ctx },
   ]);
