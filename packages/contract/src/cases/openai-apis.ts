@@ -13,10 +13,7 @@ import type { CaseContext, ContractCase, RestAnswer } from "../contract-case.js"
 import { defineCase } from "../contract-case.js";
 import { assertReply } from "./expect-reply.js";
 import { probeRoute } from "./probe-route.js";
-import { atLeast, json, releaseOf, servedModel } from "./vllm.js";
-
-/** A release as `[major, minor, patch]`. */
-type Release = readonly [number, number, number];
+import { atLeast, json, type Release, servedModel, targetRelease } from "./vllm.js";
 
 /** The first release with `/v1/messages` (v0.11.1 release notes; vLLM PR #27882). */
 const messagesSince: Release = [0, 11, 1];
@@ -32,7 +29,7 @@ const countTokensSince: Release = [0, 17, 0];
  * serving_responses.py of vLLM PR #20504. 0.9.2 came out while that PR was open, so the cases
  * check the 404 only below it.
  */
-const responsesSince: Release = [0, 10, 0];
+export const responsesSince: Release = [0, 10, 0];
 const responsesAbsentBelow: Release = [0, 9, 2];
 
 /**
@@ -49,19 +46,9 @@ const responsesStreamSince: Release = [0, 11, 0];
  */
 const responsesParsedStreamSince: Release = [0, 18, 0];
 
-/** The target's release from `GET /version`; skips the case when the string has none. */
-async function release(context: CaseContext): Promise<Release> {
-  const answer = await context.rest("/version");
-  assert.equal(answer.status, 200, "GET /version");
-  const reported = String(json(answer, "GET /version").version);
-  const parsed = releaseOf(reported);
-  if (parsed === undefined) return context.skip(`vLLM version "${reported}" has no release number`);
-  return parsed;
-}
-
 /** The target's release; skips the case on releases before `floor`, naming the release and why. */
 async function requireRelease(context: CaseContext, floor: Release, why: string): Promise<Release> {
-  const have = await release(context);
+  const have = await targetRelease(context);
   if (!atLeast(have, floor)) context.skip(`vLLM ${have.join(".")} ${why}`);
   return have;
 }
@@ -127,7 +114,7 @@ const responsesRoute = defineCase({
   source:
     "vllm-openai.md §1 (/v1/responses ≈v0.10+); vLLM PR #20504 (serving_responses.py; ResponsesRequest.input is required); vllm-openai.md §3 (validation 400)",
   async run(context) {
-    const have = await release(context);
+    const have = await targetRelease(context);
     const answer = await context.rest("/v1/responses", { json: {} });
     if (!atLeast(have, responsesAbsentBelow)) {
       assertNotServed(answer, "POST /v1/responses before the Responses API");
@@ -327,7 +314,7 @@ const messagesRoute = defineCase({
   source:
     "vLLM v0.11.1 release notes (Anthropic API Support: /v1/messages) and PR #27882; vllm-openai.md §3 (validation 400)",
   async run(context) {
-    const have = await release(context);
+    const have = await targetRelease(context);
     const answer = await context.rest("/v1/messages", { json: {} });
     if (!atLeast(have, messagesSince)) {
       assertNotServed(answer, "POST /v1/messages before 0.11.1");

@@ -12,10 +12,7 @@
 import assert from "node:assert/strict";
 import type { CaseContext, ContractCase } from "../contract-case.js";
 import { defineCase } from "../contract-case.js";
-import { atLeast, json, releaseOf, servedModel } from "./vllm.js";
-
-/** A release as `[major, minor, patch]`. */
-type Release = readonly [number, number, number];
+import { atLeast, json, type Release, servedModel, targetRelease } from "./vllm.js";
 
 /** Which reasoning fields a release's chat answers carry. */
 type Fields = "reasoning_content" | "both" | "reasoning";
@@ -78,11 +75,7 @@ const chatReasoning = defineCase({
   source:
     "vLLM docs features/reasoning_outputs.md; vllm/reasoning/basic_parsers.py; vLLM PRs #27752, #33402",
   async run(context) {
-    const version = String(json(await context.rest("/version"), "GET /version").version);
-    const release = releaseOf(version);
-    if (release === undefined) {
-      return context.skip(`vLLM version "${version}" has no release number`);
-    }
+    const release = await targetRelease(context);
     const model = await servedModel(context);
     const whole = await ask(context, model, false);
     assert.equal(whole.status, 200, "chat status");
@@ -175,11 +168,7 @@ const responsesReasoning = defineCase({
   source:
     "vllm/entrypoints/openai/serving_responses.py _make_response_output_items and _process_simple_streaming_events; responses/simple_streaming_events.py",
   async run(context) {
-    const version = String(json(await context.rest("/version"), "GET /version").version);
-    const release = releaseOf(version);
-    if (release === undefined) {
-      return context.skip(`vLLM version "${version}" has no release number`);
-    }
+    const release = await targetRelease(context);
     if (!atLeast(release, [0, 10, 0])) return context.skip("no Responses API before vLLM 0.10");
     const model = await servedModel(context);
     const whole = await askResponses(context, model, false);

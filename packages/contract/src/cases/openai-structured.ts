@@ -13,10 +13,30 @@
 import assert from "node:assert/strict";
 import type { CaseContext, ContractCase, RestAnswer } from "../contract-case.js";
 import { defineCase } from "../contract-case.js";
-import { atLeast, json, releaseOf, servedModel } from "./vllm.js";
+import { responsesSince } from "./openai-apis.js";
+import { atLeast, json, type Release, servedModel, targetRelease } from "./vllm.js";
 
-/** A release as `[major, minor, patch]`. */
-type Release = readonly [number, number, number];
+/**
+ * The first choice of a guided `/v1/completions` answer whose output must be a JSON object: its
+ * text (trimmed: the grammar may allow whitespace around the object) and value; undefined when
+ * `max_tokens` cut it, after checking that what came starts the object.
+ */
+function completedObject(answer: RestAnswer): { text: string; parsed: unknown } | undefined {
+  assert.equal(answer.status, 200, `status, body ${answer.body.slice(0, 300)}`);
+  const choice = (json(answer, "completion").choices as Record<string, unknown>[])[0];
+  assert.ok(choice, "one choice");
+  const text = String(choice.text).trim();
+  if (choice.finish_reason === "length") {
+    assert.ok(text.startsWith("{"), `a cut output starts an object: ${text.slice(0, 80)}`);
+    return undefined;
+  }
+  assert.equal(choice.finish_reason, "stop", "finish_reason");
+  try {
+    return { text, parsed: JSON.parse(text) };
+  } catch {
+    assert.fail(`the output is not JSON: ${text.slice(0, 200)}`);
+  }
+}
 
 /**
  * The first release whose V1 engine picks the structured-output backend `auto` (xgrammar, else
@@ -26,19 +46,6 @@ const autoBackendSince: Release = [0, 8, 3];
 
 /** `structured_outputs` beside the `guided_*` fields: vLLM PR #22772, first in 0.10.2. */
 const structuredOutputsSince: Release = [0, 10, 2];
-
-/** The first release with `/v1/responses` (vLLM PR #20504 in v0.10.0; openai-apis.ts). */
-const responsesSince: Release = [0, 10, 0];
-
-/** The target's release from `GET /version`; skips the case when the string has none. */
-async function release(context: CaseContext): Promise<Release> {
-  const answer = await context.rest("/version");
-  assert.equal(answer.status, 200, "GET /version");
-  const reported = String(json(answer, "GET /version").version);
-  const parsed = releaseOf(reported);
-  if (parsed === undefined) return context.skip(`vLLM version "${reported}" has no release number`);
-  return parsed;
-}
 
 /**
  * Checks a validation refusal: 400, BadRequestError (nested from 0.10.1, flat before: both are
@@ -103,7 +110,7 @@ const schemaNotObject = defineCase({
   source:
     "vllm protocol.py (guided_json: Optional[Union[str, dict, BaseModel]]; removed in 0.12.0 by PR #29326) and sampling_params.py StructuredOutputsParams (json: Optional[Union[str, dict]]; vLLM PR #22772, 0.10.2)",
   async run(context) {
-    const have = await release(context);
+    const have = await targetRelease(context);
     const model = await servedModel(context);
     // 0.12.0 dropped guided_json (an unknown field, ignored): from 0.10.2 the case sends
     // structured_outputs.json, which every release since reads.
@@ -129,7 +136,7 @@ const completionsJsonObject = defineCase({
   source:
     'vllm protocol.py CompletionRequest.to_sampling_params (json_object from response_format); vllm/v1/structured_output/backend_xgrammar.py (JSON_OBJECT compiles the schema {"type": "object"})',
   async run(context) {
-    const have = await release(context);
+    const have = await targetRelease(context);
     if (!atLeast(have, autoBackendSince)) {
       context.skip(`vLLM ${have.join(".")} predates the auto structured-output backend`);
     }
@@ -143,26 +150,11 @@ const completionsJsonObject = defineCase({
         response_format: { type: "json_object" },
       },
     });
-    assert.equal(answer.status, 200, `status, body ${answer.body.slice(0, 300)}`);
-    const choice = (json(answer, "completion").choices as Record<string, unknown>[])[0];
-    assert.ok(choice, "one choice");
-    // The grammar may allow whitespace before the object (any_whitespace).
-    const text = String(choice.text).trim();
-    if (choice.finish_reason === "length") {
-      // Cut by max_tokens: what came is the start of an object.
-      assert.ok(text.startsWith("{"), `a cut output starts an object: ${text.slice(0, 80)}`);
-      return;
-    }
-    assert.equal(choice.finish_reason, "stop", "finish_reason");
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      assert.fail(`the output is not JSON: ${text.slice(0, 200)}`);
-    }
+    const output = completedObject(answer);
+    if (output === undefined) return;
     assert.ok(
-      parsed !== null && typeof parsed === "object" && !Array.isArray(parsed),
-      `the output is a JSON object: ${text.slice(0, 200)}`,
+      output.parsed !== null && typeof output.parsed === "object" && !Array.isArray(output.parsed),
+      `the output is a JSON object: ${output.text.slice(0, 200)}`,
     );
   },
 });
@@ -182,7 +174,7 @@ const completionsJsonSchema = defineCase({
   source:
     "vLLM PR #23212 (fix: response_format for completion; CompletionRequest.to_sampling_params follows json_schema as chat does)",
   async run(context) {
-    const have = await release(context);
+    const have = await targetRelease(context);
     if (!atLeast(have, completionsSchemaSince)) {
       context.skip(
         `vLLM ${have.join(".")} predates json_schema on /v1/completions (vLLM PR #23212)`,
@@ -209,22 +201,10 @@ const completionsJsonSchema = defineCase({
         },
       },
     });
-    assert.equal(answer.status, 200, `status, body ${answer.body.slice(0, 300)}`);
-    const choice = (json(answer, "completion").choices as Record<string, unknown>[])[0];
-    assert.ok(choice, "one choice");
-    const text = String(choice.text).trim();
-    if (choice.finish_reason === "length") {
-      assert.ok(text.startsWith("{"), `a cut output starts the object: ${text.slice(0, 80)}`);
-      return;
-    }
-    assert.equal(choice.finish_reason, "stop", "finish_reason");
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      assert.fail(`the output is not JSON: ${text.slice(0, 200)}`);
-    }
-    const object = parsed as Record<string, unknown>;
+    const output = completedObject(answer);
+    if (output === undefined) return;
+    const { text } = output;
+    const object = output.parsed as Record<string, unknown>;
     assert.deepEqual(Object.keys(object ?? {}), ["wet"], `only the required key: ${text}`);
     assert.equal(typeof object.wet, "boolean", `wet is a boolean: ${text}`);
   },
@@ -244,7 +224,7 @@ const missingJsonSchema = defineCase({
   source:
     "vLLM PRs #35456 and #35510 (validate_response_format: \"When response_format type is 'json_schema', the 'json_schema' field must be provided.\"); vLLM issue #35438 (before them an assertion answered 500)",
   async run(context) {
-    const have = await release(context);
+    const have = await targetRelease(context);
     if (!atLeast(have, missingSchemaValidatorSince)) {
       // Before the validator the request trips an assertion (500 and a traceback in the
       // server's log): not something to ask of a live server.
@@ -271,7 +251,7 @@ const missingJsonSchema = defineCase({
 
 /** Skips a Responses case before the release that has the API. */
 async function requireResponses(context: CaseContext): Promise<void> {
-  const have = await release(context);
+  const have = await targetRelease(context);
   if (!atLeast(have, responsesSince)) {
     context.skip(`vLLM ${have.join(".")} predates the Responses API (vLLM PR #20504)`);
   }

@@ -456,10 +456,26 @@ const completionsLogprobs = defineCase({
   },
 });
 
+/** A vLLM release as `[major, minor, patch]`. */
+export type Release = readonly [number, number, number];
+
 /** `major.minor.patch` of a vLLM version string (`0.10.1`, `v0.9.2`, `0.11.0rc1`), else undefined. */
-export function releaseOf(version: string): readonly [number, number, number] | undefined {
+export function releaseOf(version: string): Release | undefined {
   const match = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(version.trim());
   return match ? [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)] : undefined;
+}
+
+/**
+ * The target's release from `GET /version` (what cases that differ by release branch on); skips
+ * the case when the version string has none.
+ */
+export async function targetRelease(context: CaseContext): Promise<Release> {
+  const answer = await context.rest("/version");
+  assert.equal(answer.status, 200, "GET /version");
+  const reported = String(json(answer, "GET /version").version);
+  const parsed = releaseOf(reported);
+  if (parsed === undefined) return context.skip(`vLLM version "${reported}" has no release number`);
+  return parsed;
 }
 
 /** Whether `release` is `floor` or later, both `[major, minor, patch]`. */
