@@ -276,6 +276,11 @@ export function kserveMockPlugin(options: KserveMockOptions): MockPlugin {
           ) => slashRedirect(knownRoutes(), method, path, headers, query) ?? runtime.notFound,
         }
       : {}),
+    // Triton checks a restriction before the method (http_server.cc: RETURN_AND_RESPOND_IF_RESTRICTED
+    // opens each handler, the 405 comes after), so a wrong method on a restricted path is its 403.
+    ...(options.restricted !== undefined && options.restricted.http.size > 0
+      ? { methodNotAllowed: restrictedMethodNotAllowed(options.restricted.http, runtime) }
+      : {}),
     bodyError: (error) => {
       if (error.kind === "too-large") {
         // Over the host's body limit: the runtime's internal error in its own envelope.
@@ -330,6 +335,23 @@ function restrictRest(
     if (refused === undefined) done();
     else reply.code(403).headers(json).send(refused);
   });
+}
+
+/**
+ * The wrong-method answer under `--http-restricted-api`: Triton's 403 where the path's category
+ * is restricted and the request lacks its header, else the runtime's own 405 (Triton's is not
+ * Starlette's, so it carries no `allow`).
+ */
+function restrictedMethodNotAllowed(
+  restrictions: Restrictions,
+  runtime: { readonly methodNotAllowed: ReturnType<NonNullable<MockPlugin["methodNotAllowed"]>> },
+): NonNullable<MockPlugin["methodNotAllowed"]> {
+  return (_method, path, _allowed, headers) => {
+    const refused = restRefusal(restrictions, path, (name) => headers[name]);
+    return refused === undefined
+      ? runtime.methodNotAllowed
+      : { status: 403, headers: { "content-type": "application/json" }, body: refused };
+  };
 }
 
 /** The `--modelmesh` plugin: ModelMesh's gRPC routing and the REST proxy's surface and errors. */

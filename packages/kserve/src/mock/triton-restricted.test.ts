@@ -150,6 +150,28 @@ describe("over the wire", () => {
     ]);
   });
 
+  it("REST: a wrong method on a restricted path is the 403, not the 405; with the header the 405", async () => {
+    // http_server.cc: each handler opens with RETURN_AND_RESPOND_IF_RESTRICTED, then checks the
+    // method (HandleServerHealth, HandleModelReady, HandleRepositoryControl: "Method Not Allowed").
+    const mock = await startKserve("triton", {
+      "http-restricted-api": ["inference,health:infer-key=infer-value"],
+    });
+    const url = (path: string) => `${mock.endpoints.http}${path}`;
+    const refused = { error: "This API is restricted, expecting header 'infer-key'" };
+    const getInfer = await fetch(url("/v2/models/identity_fp32/infer"));
+    expect([getInfer.status, await getInfer.json()]).toEqual([403, refused]);
+    const postReady = await fetch(url("/v2/health/ready"), { method: "POST" });
+    expect([postReady.status, await postReady.json()]).toEqual([403, refused]);
+    // With the header the method check runs: Triton's 405 (kserve-v2.md §3.1).
+    const withKey = await fetch(url("/v2/models/identity_fp32/infer"), {
+      headers: { "infer-key": "infer-value" },
+    });
+    expect([withKey.status, await withKey.json()]).toEqual([405, { error: "Method Not Allowed" }]);
+    // An unrestricted category keeps its 405 without any header.
+    const putMetadata = await fetch(url("/v2/models/identity_fp32"), { method: "PUT" });
+    expect(putMetadata.status).toBe(405);
+  });
+
   it("option values: Triton only, well formed", async () => {
     const plugins = (runtime: "triton" | "ovms", values: Record<string, string[]>) =>
       kserveMockModule.plugins({ runtime, models: [], values });
