@@ -122,6 +122,36 @@ describe("the vLLM mock's validation 400s", () => {
     ]);
   });
 
+  it.each([
+    ["/v1/completions", { prompt: "x" }],
+    ["/v1/chat/completions", { messages: [{ role: "user", content: "x" }] }],
+  ])("accepts an empty stream_options without stream on %s", async (path, body) => {
+    // protocol.py validate_stream_options: `if data.get("stream_options") and not
+    // data.get("stream")`: an empty dict is falsy, so the request passes and is answered whole.
+    for (const stream of [undefined, false]) {
+      const response = await fetch(`${server.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ ...body, stream, stream_options: {}, max_tokens: 2 }),
+      });
+      expect(response.status).toBe(200);
+      const answer = (await response.json()) as { object: string; usage: unknown };
+      expect(answer.object).toMatch(/^(text_completion|chat\.completion)$/);
+      expect(answer.usage).toBeDefined();
+    }
+  });
+
+  it("refuses any truthy stream_options without stream, before the field's type", async () => {
+    // validate_stream_options is a model_validator(mode="before") on the raw body: a truthy
+    // non-dict (a non-empty list) is refused by it, not by the StreamOptions type check.
+    const [status, message] = await refusal("/v1/completions", {
+      prompt: "x",
+      stream_options: [1],
+    });
+    expect(status).toBe(400);
+    expect(message).toContain("Value error, Stream options can only be defined when");
+  });
+
   it("prints seed's int64 bound with its ctx", async () => {
     // vllm-openai.md §4.1: seed is Field(ge=int64 min, le=int64 max); pydantic-core
     // LessThanEqual {le}. 1e30 is a JSON float, so its input prints as Python's 1e+30.

@@ -7,7 +7,7 @@ import { checkJson, checkRegex, checkStructuralTag, parseGrammar } from "./guide
 import type { GuidedFields, StructuredOutputsEra } from "./profiles.js";
 import { baseRequestId } from "./request-id.js";
 import { checkSchemaField, readResponseFormat } from "./structured.js";
-import { FieldReader, modelValueError } from "./validation.js";
+import { FieldReader, modelValueError, pyTruthy } from "./validation.js";
 
 /** `stream_options` (vllm-openai.md §6: an object without the key counts as `include_usage: true`). */
 export interface StreamOptions {
@@ -141,11 +141,14 @@ export interface ChatRequest extends Sampling {
   readonly imageParts: number;
 }
 
-function readStreamOptions(fields: FieldReader, stream: boolean, body: unknown) {
+function readStreamOptions(fields: FieldReader, body: unknown) {
+  // protocol.py validate_stream_options (mode="before", on the raw body): refused only when
+  // `data.get("stream_options") and not data.get("stream")`, Python truth values, so an empty
+  // stream_options with stream off passes (and is then read as the defaults, unused).
+  if (pyTruthy(fields.raw("stream_options")) && !pyTruthy(fields.raw("stream")))
+    throw modelValueError("Stream options can only be defined when `stream=True`.", body);
   const options = fields.object("stream_options");
   if (options === undefined) return undefined;
-  if (!stream)
-    throw modelValueError("Stream options can only be defined when `stream=True`.", body);
   const inner = new FieldReader(options);
   const includeUsage = inner.bool("include_usage") ?? true;
   const continuousUsageStats = inner.bool("continuous_usage_stats") ?? false;
@@ -377,7 +380,7 @@ function readSampling(
     minTokens: fields.int("min_tokens") ?? 0,
     ignoreEos: fields.bool("ignore_eos") ?? false,
     stream,
-    streamOptions: readStreamOptions(fields, stream, body),
+    streamOptions: readStreamOptions(fields, body),
     guided: readGuided(fields, body, guidedFields, endpoint),
     guidedFailure,
     priority: fields.int("priority") ?? 0,

@@ -5,7 +5,7 @@
  * must read alike.
  */
 import { describe, expect, it } from "vitest";
-import { FieldReader } from "./validation.js";
+import { FieldReader, pyTruthy } from "./validation.js";
 
 /** `body` with `extra` more unread keys, enough to pass the few-keys scan. */
 function widened(body: Record<string, unknown>, extra: number): Record<string, unknown> {
@@ -39,5 +39,27 @@ describe("FieldReader", () => {
     const fields = new FieldReader(["model"]);
     expect(fields.raw("model")).toBeUndefined();
     expect(fields.error()?.message).toContain("'type': 'model_attributes_type'");
+  });
+});
+
+describe("pyTruthy", () => {
+  // Python's truth testing (docs.python.org, "Truth Value Testing"): None, False, zero and empty
+  // sequences and mappings are false; vLLM's before-validators test the raw body so.
+  it.each([
+    [undefined, false],
+    [null, false],
+    [false, false],
+    [0, false],
+    ["", false],
+    [[], false],
+    [{}, false],
+    [true, true],
+    [1, true],
+    [-0.5, true],
+    ["x", true],
+    [[0], true],
+    [{ include_usage: false }, true],
+  ])("reads %j as %s", (value, truth) => {
+    expect(pyTruthy(value)).toBe(truth);
   });
 });

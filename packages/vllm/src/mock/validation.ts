@@ -151,6 +151,20 @@ export class FieldReader {
 }
 
 /**
+ * Python's truth value of a JSON value, as vLLM's `mode="before"` model validators test the raw
+ * body (`data.get("stream_options") and not data.get("stream")`): None, False, 0, "", [] and {}
+ * are false, everything else true. Absent reads as None.
+ */
+export function pyTruthy(value: unknown): boolean {
+  if (value === null || value === undefined || value === false || value === 0 || value === "") {
+    return false;
+  }
+  if (Array.isArray(value)) return value.length > 0;
+  if (typeof value === "object") return Object.keys(value).length > 0;
+  return true;
+}
+
+/**
  * A pydantic `model_validator` ValueError: it also surfaces as a validation error list, type
  * `value_error`, loc the model (`('body',)`), msg prefixed `Value error, `, and the exception in
  * ctx (pydantic-core ValueError {error}); vllm-openai.md §3.2 lists the texts.
