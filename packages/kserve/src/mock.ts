@@ -52,6 +52,7 @@ import {
   type Restrictions,
   restRefusal,
   restrictedHandlers,
+  restrictHealthCheck,
 } from "./mock/triton-restricted.js";
 import { SharedMemoryRegistry } from "./mock/triton-shared-memory.js";
 import { TraceSettingsStore } from "./mock/triton-trace.js";
@@ -264,6 +265,7 @@ export function kserveMockPlugin(options: KserveMockOptions): MockPlugin {
           : (handlers: InferenceHandlers) =>
               restrictedHandlers(handlers, grpc, (m) => m === "modelStreamInfer");
       registerGrpcService(router, ctx, stateOf(ctx.clock, ctx), wrap);
+      if (grpc !== undefined) restrictHealthCheck(router, grpc, () => ctx.readiness.ready);
     },
     // A FastAPI runtime's unknown path: Starlette's trailing-slash redirect, else its 404.
     ...(profile.fastapi

@@ -6,10 +6,12 @@
  * `triton-grpc-protocol-` prefix; qa L0_grpc restricted_protocol_test.py sends
  * `triton-grpc-protocol-infer-key`). Pure, then over the wire with fetch and @grpc/grpc-js.
  */
+import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
 import { afterEach, describe, expect, it } from "vitest";
 import { kserveMockModule } from "../mock.js";
-import { closeAll, inferenceClient, startKserve } from "./test-mocks.js";
+import { closeAll, inferenceClient, startKserve, trackClient } from "./test-mocks.js";
 import { grpcCategory, parseRestrictions, restCategory } from "./triton-restricted.js";
 
 describe("restrictions (pure)", () => {
@@ -170,6 +172,61 @@ describe("over the wire", () => {
     // An unrestricted category keeps its 405 without any header.
     const putMetadata = await fetch(url("/v2/models/identity_fp32"), { method: "PUT" });
     expect(putMetadata.status).toBe(405);
+  });
+
+  it("gRPC: grpc.health.v1 Check is health-restricted (RegisterHealthCheck); List stays open", async () => {
+    // grpc_server.cc RegisterHealthCheck: Check runs in CommonCallData with the HEALTH key, so
+    // without the header it is UNAVAILABLE in the same words as ServerLive.
+    const mock = await startKserve("triton", {
+      "grpc-restricted-protocol": ["health:health-key=health-value"],
+    });
+    const protoRoot = fileURLToPath(new URL("../../../../proto", import.meta.url));
+    const loaded = grpc.loadPackageDefinition(
+      protoLoader.loadSync("grpc/health/v1/health.proto", {
+        includeDirs: [protoRoot],
+        enums: String,
+        defaults: true,
+      }),
+    ) as unknown as { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } };
+    const client = trackClient(
+      new loaded.grpc.health.v1.Health(
+        mock.endpoints.grpc as string,
+        grpc.credentials.createInsecure(),
+      ),
+    );
+    const call = (method: "Check" | "List", service: string, key?: string) =>
+      new Promise<{ code: number; details?: string; response?: unknown }>((resolve) => {
+        const md = new grpc.Metadata();
+        if (key !== undefined) md.set("triton-grpc-protocol-health-key", key);
+        const fn = client[method] as (
+          request: object,
+          metadata: grpc.Metadata,
+          callback: (error: grpc.ServiceError | null, response: unknown) => void,
+        ) => void;
+        fn.call(client, { service }, md, (error, response) =>
+          resolve(
+            error
+              ? { code: error.code, details: decodeURIComponent(error.details) }
+              : { code: grpc.status.OK, response },
+          ),
+        );
+      });
+    expect(await call("Check", "")).toEqual({
+      code: grpc.status.UNAVAILABLE,
+      details: "This protocol is restricted, expecting header 'triton-grpc-protocol-health-key'",
+    });
+    expect((await call("Check", "", "wrong")).code).toBe(grpc.status.UNAVAILABLE);
+    expect(await call("Check", "", "health-value")).toEqual({
+      code: grpc.status.OK,
+      response: { status: "SERVING" },
+    });
+    expect((await call("Check", "other", "health-value")).code).toBe(grpc.status.NOT_FOUND);
+    // Triton's handler registers Check only; the mock's List (the host's) is not restricted.
+    expect((await call("List", "")).code).toBe(grpc.status.OK);
+    // The inference service's health methods share the key.
+    expect((await inferenceClient(mock).failure("ServerLive", {})).code).toBe(
+      grpc.status.UNAVAILABLE,
+    );
   });
 
   it("option values: Triton only, well formed", async () => {

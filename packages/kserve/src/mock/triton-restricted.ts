@@ -8,7 +8,14 @@
  * '<header>'` (`src/grpc/grpc_handler.h` CommonCallData `Execute`). Categories: server
  * `src/restricted_features.h` `RESTRICTED_CATEGORY_NAMES`. Pure logic; mock.ts wires it.
  */
-import { Code, ConnectError } from "@connectrpc/connect";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
+import {
+  Health,
+  type HealthCheckResponse,
+  HealthCheckResponseSchema,
+  HealthCheckResponse_ServingStatus as ServingStatus,
+} from "@servingkit/proto/health";
 
 /** Triton's restricted categories, as the flags name them. */
 export const restrictedCategories = [
@@ -206,4 +213,34 @@ export function restrictedHandlers<H extends object>(
         };
   }
   return wrapped as H;
+}
+
+/**
+ * Triton's `grpc.health.v1.Health/Check` under a `health` restriction: Triton registers Check in
+ * its common handler with the HEALTH category's key (server `src/grpc/grpc_server.cc`
+ * `RegisterHealthCheck`), so a call without `triton-grpc-protocol-<key>` is UNAVAILABLE like
+ * ServerLive. With the header it answers as the host's Check (SERVING / NOT_SERVING from
+ * `ready()`, NOT_FOUND for a service name other than the whole server's `""`). Registered after
+ * the host's Health service, it replaces Check alone (a later registration of a path wins);
+ * List and Watch stay the host's. Does nothing without a `health` restriction.
+ */
+export function restrictHealthCheck(
+  router: ConnectRouter,
+  restrictions: Restrictions,
+  ready: () => boolean,
+): void {
+  const restriction = restrictions.get("health");
+  if (restriction === undefined) return;
+  router.rpc(Health.method.check, (request, context): HealthCheckResponse => {
+    if (!satisfied(restriction, context.requestHeader.get(restriction.header))) {
+      throw new ConnectError(
+        `This protocol is restricted, expecting header '${restriction.header}'`,
+        Code.Unavailable,
+      );
+    }
+    if (request.service !== "") throw new ConnectError("unknown service", Code.NotFound);
+    return create(HealthCheckResponseSchema, {
+      status: ready() ? ServingStatus.SERVING : ServingStatus.NOT_SERVING,
+    });
+  });
 }
