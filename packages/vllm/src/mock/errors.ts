@@ -3,7 +3,12 @@
  * under a profile's envelope, plus the exact texts the reference pins (vllm-openai.md §3-§3.2).
  */
 import type { CannedReply } from "@servingkit/mock-core";
-import type { ContextLengthEra, ErrorEnvelopeStyle, VllmProfile } from "./profiles.js";
+import type {
+  ContextLengthEra,
+  ErrorEnvelopeStyle,
+  ValidatorErrorEra,
+  VllmProfile,
+} from "./profiles.js";
 
 /** vLLM's error `type` per HTTP status (vllm-openai.md §3: class-like names, not OpenAI's). */
 export function errorTypeFor(status: number): string {
@@ -26,6 +31,14 @@ export class VllmError extends Error {
     this.status = status;
     this.type = options.type ?? errorTypeFor(status);
     this.param = options.param ?? null;
+  }
+
+  /**
+   * This error as a release of validator era `era` answers it: itself, but for a validation
+   * error list whose validators raise VLLMValidationError from 0.13.0 (pydantic-errors.ts).
+   */
+  inEra(_era: ValidatorErrorEra): VllmError {
+    return this;
   }
 }
 
@@ -52,10 +65,11 @@ export function errorEnvelope(style: ErrorEnvelopeStyle, error: VllmError): obje
 
 /** The JSON answer for an error under a profile. */
 export function errorReply(profile: VllmProfile, error: VllmError): CannedReply {
+  const shown = error.inEra(profile.validatorErrors);
   return {
-    status: error.status,
+    status: shown.status,
     headers: { "content-type": "application/json" },
-    body: JSON.stringify(errorEnvelope(profile.envelope, error)),
+    body: JSON.stringify(errorEnvelope(profile.envelope, shown)),
   };
 }
 

@@ -193,6 +193,17 @@ export type ReasoningFields = "reasoning_content" | "both" | "reasoning";
  */
 export type EnableReasoningFlag = "required" | "deprecated" | "removed";
 
+/**
+ * What a vLLM request validator raises, as its 400 prints it. `value-error`: a plain ValueError
+ * (pydantic's `Value error, <text>`, ctx `{'error': ValueError('<text>')}`, envelope `param`
+ * null). `vllm-validation-error`: vLLM PR #30134 (merged 2025-12-05, two days after v0.12.0 was
+ * out; v0.13.0 followed on 2025-12-19, so from 0.13.0) made the validators raise
+ * `VLLMValidationError(text, parameter=..., value=...)`, whose str appends
+ * ` (parameter=<name>[, value=<value>])` to the msg, whose repr fills ctx, and whose `parameter`
+ * the validation handler puts into the envelope's `param` (the first such error's).
+ */
+export type ValidatorErrorEra = "value-error" | "vllm-validation-error";
+
 /** The version-dependent behaviour of one vLLM release range. */
 export interface VllmProfile {
   /** The first release (inclusive) this profile describes, `major.minor.patch`. */
@@ -204,6 +215,8 @@ export interface VllmProfile {
   readonly envelope: ErrorEnvelopeStyle;
   /** The context-length message era. */
   readonly contextLength: ContextLengthEra;
+  /** What the request validators raise ({@link ValidatorErrorEra}). */
+  readonly validatorErrors: ValidatorErrorEra;
   /**
    * Whether the chat endpoint appends `" " + str(e.__cause__)` (the literal ` None`) to a
    * context-length message: vllm-openai.md §3.1 (era A) and a v0.10.2+-era message observed in
@@ -327,6 +340,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     since: "0.0.0",
     envelope: "flat",
     contextLength: "a",
+    validatorErrors: "value-error",
     chatCauseSuffix: true,
     metrics: metricsV0,
     bestOf: "v0",
@@ -349,6 +363,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     since: "0.8.0",
     envelope: "flat",
     contextLength: "a",
+    validatorErrors: "value-error",
     chatCauseSuffix: true,
     metrics: metricsV0,
     bestOf: "refused",
@@ -371,6 +386,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     since: "0.9.0",
     envelope: "flat",
     contextLength: "a",
+    validatorErrors: "value-error",
     chatCauseSuffix: true,
     metrics: metricsV0,
     bestOf: "refused",
@@ -393,6 +409,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     since: "0.10.0",
     envelope: "flat",
     contextLength: "a",
+    validatorErrors: "value-error",
     chatCauseSuffix: true,
     metrics: metricsV1,
     bestOf: "refused",
@@ -415,6 +432,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     since: "0.10.1",
     envelope: "nested",
     contextLength: "a",
+    validatorErrors: "value-error",
     chatCauseSuffix: true,
     metrics: metricsV1,
     bestOf: "refused",
@@ -437,6 +455,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     since: "0.10.2",
     envelope: "nested",
     contextLength: "b",
+    validatorErrors: "value-error",
     chatCauseSuffix: true,
     metrics: metricsV1,
     bestOf: "refused",
@@ -459,6 +478,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     since: "0.11.0",
     envelope: "nested",
     contextLength: "b",
+    validatorErrors: "value-error",
     chatCauseSuffix: true,
     metrics: metricsItl,
     bestOf: "refused",
@@ -481,6 +501,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     since: "0.11.1",
     envelope: "nested",
     contextLength: "b",
+    validatorErrors: "value-error",
     chatCauseSuffix: true,
     metrics: metricsItl,
     bestOf: "refused",
@@ -503,6 +524,30 @@ export const vllmProfiles: readonly VllmProfile[] = [
     since: "0.12.0",
     envelope: "nested",
     contextLength: "c",
+    validatorErrors: "value-error",
+    chatCauseSuffix: false,
+    metrics: metricsNoTpot,
+    bestOf: "ignored",
+    asyncScheduling: false,
+    responses: responsesWithTools,
+    anthropicMessages: true,
+    anthropicCountTokens: false,
+    streamInterval: true,
+    reasoningFields: "both",
+    templateKwargsRefused: true,
+    enableReasoningFlag: "removed",
+    guidedFields: {
+      fields: "structured-outputs",
+      structuralTag: "format",
+      completionsFormats: "all",
+      missingJsonSchema: "assert",
+    },
+  },
+  {
+    since: "0.13.0",
+    envelope: "nested",
+    contextLength: "c",
+    validatorErrors: "vllm-validation-error",
     chatCauseSuffix: false,
     metrics: metricsNoTpot,
     bestOf: "ignored",
@@ -525,6 +570,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     since: "0.14.0",
     envelope: "nested",
     contextLength: "c",
+    validatorErrors: "vllm-validation-error",
     chatCauseSuffix: false,
     metrics: metricsNoTpot,
     bestOf: "ignored",
@@ -547,6 +593,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     since: "0.16.0",
     envelope: "nested",
     contextLength: "c",
+    validatorErrors: "vllm-validation-error",
     chatCauseSuffix: false,
     metrics: metricsNoTpot,
     bestOf: "ignored",
@@ -569,6 +616,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     since: "0.17.0",
     envelope: "nested",
     contextLength: "c",
+    validatorErrors: "vllm-validation-error",
     chatCauseSuffix: false,
     metrics: metricsNoTpot,
     bestOf: "ignored",
@@ -591,6 +639,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     since: "0.18.0",
     envelope: "nested",
     contextLength: "c",
+    validatorErrors: "vllm-validation-error",
     chatCauseSuffix: false,
     metrics: metricsNoTpot,
     bestOf: "ignored",

@@ -4,7 +4,10 @@
  * (pydantic-core src/errors/types.rs: LessThanEqual {le}, GreaterThanEqual {ge}, LiteralError
  * {expected}, ValueError {error}; Missing, StringType, IntType, IntFromFloat, ... none).
  */
+import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { errorReply } from "./errors.js";
+import { profileFor } from "./profiles.js";
 import {
   fieldIssue,
   issuesText,
@@ -13,7 +16,7 @@ import {
   pyRepr,
   valueErrorIssue,
 } from "./pydantic-errors.js";
-import { startVllm, type TestServer } from "./test-server.js";
+import { openaiClient, startVllm, type TestServer } from "./test-server.js";
 import { FieldReader, modelValueError } from "./validation.js";
 
 describe("pyRepr", () => {
@@ -159,5 +162,137 @@ describe("the vLLM mock's validation 400s", () => {
       400,
       "[{'type': 'less_than_equal', 'loc': ('body', 'seed'), 'msg': 'Input should be less than or equal to 9223372036854775807', 'input': 1e+30, 'ctx': {'le': 9223372036854775807}}]",
     ]);
+  });
+});
+
+describe("the VLLMValidationError era (from 0.13.0)", () => {
+  // vLLM PR #30134 (merged 2025-12-05; v0.12.0 was out on 2025-12-03, v0.13.0 followed on
+  // 2025-12-19): validate_stream_options raises VLLMValidationError(..., parameter=
+  // "stream_options"); vllm/exceptions.py __str__ appends " (parameter=stream_options)"; vLLM PR
+  // #31870 quotes the entry: "'msg': 'Value error, Stream options can only be defined when
+  // `stream=True`. (parameter=stream_options)', ..., 'ctx': {'error': VLLMValidationError(
+  // 'Stream options can only be defined when `stream=True`.')}"; api_server.py
+  // validation_exception_handler puts the first such error's parameter into `param`.
+  const text = "Stream options can only be defined when `stream=True`.";
+  const body = { prompt: "x", stream_options: { include_usage: true } };
+  const input = "{'prompt': 'x', 'stream_options': {'include_usage': True}}";
+  let servers: Record<"0.12.0" | "0.13.0" | "0.18.0", TestServer>;
+  beforeAll(async () => {
+    const [old, first, late] = await Promise.all(
+      ["0.12.0", "0.13.0", "0.18.0"].map((version) => startVllm({ "vllm-version": version })),
+    );
+    servers = {
+      "0.12.0": old as TestServer,
+      "0.13.0": first as TestServer,
+      "0.18.0": late as TestServer,
+    };
+  });
+  afterAll(async () => {
+    await Promise.all(Object.values(servers).map((server) => server.close()));
+  });
+
+  async function post(server: TestServer, path: string, payload: unknown) {
+    const response = await fetch(`${server.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(payload),
+    });
+    return [response.status, await response.json()] as const;
+  }
+
+  it("0.12.0 raises a plain ValueError, param null", async () => {
+    expect(await post(servers["0.12.0"], "/v1/completions", body)).toEqual([
+      400,
+      {
+        error: {
+          message: `[{'type': 'value_error', 'loc': ('body',), 'msg': 'Value error, ${text}', 'input': ${input}, 'ctx': {'error': ValueError('${text}')}}]`,
+          type: "BadRequestError",
+          param: null,
+          code: 400,
+        },
+      },
+    ]);
+  });
+
+  it.each(["0.13.0", "0.18.0"] as const)(
+    "%s names the parameter in msg, ctx and param",
+    async (version) => {
+      expect(await post(servers[version], "/v1/completions", body)).toEqual([
+        400,
+        {
+          error: {
+            message: `[{'type': 'value_error', 'loc': ('body',), 'msg': 'Value error, ${text} (parameter=stream_options)', 'input': ${input}, 'ctx': {'error': VLLMValidationError('${text}')}}]`,
+            type: "BadRequestError",
+            param: "stream_options",
+            code: 400,
+          },
+        },
+      ]);
+    },
+  );
+
+  it("names prompt_logprobs with stream on chat and completions", async () => {
+    // protocol.py check_logprobs: VLLMValidationError("`prompt_logprobs` are not available
+    // when `stream=True`.", parameter="prompt_logprobs"), no value.
+    const [status, answer] = await post(servers["0.13.0"], "/v1/completions", {
+      prompt: "x",
+      stream: true,
+      prompt_logprobs: 1,
+    });
+    expect(status).toBe(400);
+    expect(answer.error.param).toBe("prompt_logprobs");
+    expect(answer.error.message).toContain(
+      "'msg': 'Value error, `prompt_logprobs` are not available when `stream=True`. (parameter=prompt_logprobs)'",
+    );
+    expect(answer.error.message).toContain(
+      "'ctx': {'error': VLLMValidationError('`prompt_logprobs` are not available when `stream=True`.')}",
+    );
+  });
+
+  it("leaves a validator that still raises ValueError as it was", async () => {
+    // check_tool_usage raised plain ValueError until vLLM PR #36254 (March 2026); the mock
+    // passes no parameter for it, so even 0.18.0 prints ValueError with param null.
+    const [status, answer] = await post(servers["0.18.0"], "/v1/chat/completions", {
+      messages: [{ role: "user", content: "x" }],
+      tool_choice: "auto",
+    });
+    expect(status).toBe(400);
+    expect(answer.error.param).toBeNull();
+    expect(answer.error.message).toContain(
+      "ValueError('When using `tool_choice`, `tools` must be set.')",
+    );
+  });
+
+  it("reaches the openai SDK as a BadRequestError with param per era", async () => {
+    const seen: Record<string, unknown> = {};
+    for (const version of ["0.12.0", "0.13.0"] as const) {
+      const error = await openaiClient(servers[version])
+        .completions.create({ model: "m", prompt: "x", stream_options: { include_usage: true } })
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+      const bad = error as InstanceType<typeof OpenAI.BadRequestError>;
+      expect(bad.status).toBe(400);
+      seen[version] = bad.param;
+      expect(bad.message).toContain(version === "0.12.0" ? "ValueError(" : "VLLMValidationError(");
+    }
+    expect(seen).toEqual({ "0.12.0": null, "0.13.0": "stream_options" });
+  });
+
+  it("renders in errorReply, the one place a profile meets an error", () => {
+    const error = modelValueError("bad", {}, { parameter: "n", value: 3 });
+    const reply = errorReply(profileFor("0.13.0"), error);
+    expect(JSON.parse(reply.body as string)).toEqual({
+      error: {
+        message:
+          "[{'type': 'value_error', 'loc': ('body',), 'msg': 'Value error, bad (parameter=n, value=3)', 'input': {}, 'ctx': {'error': VLLMValidationError('bad')}}]",
+        type: "BadRequestError",
+        param: "n",
+        code: 400,
+      },
+    });
+    // Before 0.13.0 the same error answers as the plain ValueError it is built as.
+    expect(
+      JSON.parse(errorReply(profileFor("0.12.0"), error).body as string).error.param,
+    ).toBeNull();
   });
 });

@@ -11,7 +11,8 @@
  * exception object itself, printed as its repr), `model_type` {'class_name'}, `is_instance_of`
  * {'class'}.
  */
-import { badRequest, type VllmError } from "./errors.js";
+import { VllmError } from "./errors.js";
+import type { ValidatorErrorEra } from "./profiles.js";
 
 /**
  * A Python value written as its repr, not as a JSON value: the exception pydantic keeps in a
@@ -109,6 +110,19 @@ export interface PydanticIssue {
   readonly msg: string;
   readonly input: unknown;
   readonly ctx?: PydanticCtx;
+  /**
+   * What a vLLM validator raised, when it names a parameter: from 0.13.0 a VLLMValidationError
+   * with this `parameter` (and `value`, when it passes one) instead of the plain ValueError this
+   * issue is written as ({@link PydanticValidationError.inEra}).
+   */
+  readonly raised?: RaisedValidation;
+}
+
+/** A validator's VLLMValidationError arguments: its text, `parameter=` and `value=`. */
+export interface RaisedValidation {
+  readonly message: string;
+  readonly parameter: string;
+  readonly value?: number | string;
 }
 
 function locText(part: string, loc: readonly (string | number)[]): string {
@@ -130,9 +144,59 @@ export function issuesText(issues: readonly PydanticIssue[], part = "body"): str
   return `[${issues.map((issue) => issueText(issue, part)).join(", ")}]`;
 }
 
+/**
+ * An issue as the VLLMValidationError era prints it: vllm/exceptions.py `__str__` appends
+ * ` (parameter=<p>[, value=<v>])` to the text (so to pydantic's msg), the ctx holds the exception
+ * whose repr shows the text alone.
+ */
+function vllmValidationIssue(issue: PydanticIssue, raised: RaisedValidation): PydanticIssue {
+  const extras =
+    raised.value === undefined
+      ? `parameter=${raised.parameter}`
+      : `parameter=${raised.parameter}, value=${raised.value}`;
+  const error = new PyRaw(`VLLMValidationError(${pyRepr(raised.message)})`);
+  return {
+    type: issue.type,
+    loc: issue.loc,
+    msg: `Value error, ${raised.message} (${extras})`,
+    input: issue.input,
+    ctx: { error },
+  };
+}
+
+/**
+ * The 400 of vLLM's validation handler for a list of issues in the body, as releases before
+ * 0.13.0 answer it; {@link PydanticValidationError.inEra} gives a later release's.
+ */
+export class PydanticValidationError extends VllmError {
+  /** The issues, in pydantic's order. */
+  readonly issues: readonly PydanticIssue[];
+  constructor(issues: readonly PydanticIssue[]) {
+    super(400, issuesText(issues));
+    this.issues = issues;
+  }
+
+  /**
+   * From 0.13.0 (`vllm-validation-error`): the issues a validator raised as VLLMValidationError
+   * print its text with the parameter, and the envelope's `param` is the first one's parameter
+   * (api_server.py validation_exception_handler: the first error whose ctx error is a
+   * VLLMValidationError). Refusal path only.
+   */
+  override inEra(era: ValidatorErrorEra): VllmError {
+    if (era === "value-error" || !this.issues.some((issue) => issue.raised !== undefined)) {
+      return this;
+    }
+    const shown = this.issues.map((issue) =>
+      issue.raised === undefined ? issue : vllmValidationIssue(issue, issue.raised),
+    );
+    const param = this.issues.find((issue) => issue.raised !== undefined)?.raised?.parameter;
+    return new VllmError(400, issuesText(shown), param === undefined ? {} : { param });
+  }
+}
+
 /** The 400 vLLM's validation handler answers for a list of issues in the body. */
 export function pydanticError(issues: readonly PydanticIssue[]): VllmError {
-  return badRequest(issuesText(issues));
+  return new PydanticValidationError(issues);
 }
 
 /** pydantic's `Input should be 'a', 'b' or 'c'` and its ctx for a value outside a Literal. */
@@ -157,15 +221,23 @@ export function literalIssue(
 
 /**
  * A validator's `ValueError(message)`: `Value error, <message>` with the exception in ctx. A
- * model validator's loc is the model itself (`[]`, so `('body',)`).
+ * model validator's loc is the model itself (`[]`, so `('body',)`). `raised`: the parameter (and
+ * value) the validator names from 0.13.0, when it raises VLLMValidationError there.
  */
 export function valueErrorIssue(
   loc: readonly (string | number)[],
   message: string,
   input: unknown,
+  raised?: Omit<RaisedValidation, "message">,
 ): PydanticIssue {
   const error = pyValueError(message);
-  return { type: "value_error", loc, msg: `Value error, ${message}`, input, ctx: { error } };
+  const msg = `Value error, ${message}`;
+  if (raised === undefined) return { type: "value_error", loc, msg, input, ctx: { error } };
+  const named: RaisedValidation =
+    raised.value === undefined
+      ? { message, parameter: raised.parameter }
+      : { message, parameter: raised.parameter, value: raised.value };
+  return { type: "value_error", loc, msg, input, ctx: { error }, raised: named };
 }
 
 /** The largest and smallest int64, vLLM's `seed` bounds (`Field(ge=..., le=...)` of torch.long). */

@@ -146,7 +146,9 @@ function readStreamOptions(fields: FieldReader, body: unknown) {
   // `data.get("stream_options") and not data.get("stream")`, Python truth values, so an empty
   // stream_options with stream off passes (and is then read as the defaults, unused).
   if (pyTruthy(fields.raw("stream_options")) && !pyTruthy(fields.raw("stream")))
-    throw modelValueError("Stream options can only be defined when `stream=True`.", body);
+    throw modelValueError("Stream options can only be defined when `stream=True`.", body, {
+      parameter: "stream_options",
+    });
   const options = fields.object("stream_options");
   if (options === undefined) return undefined;
   const inner = new FieldReader(options);
@@ -395,7 +397,9 @@ function readPromptLogprobs(fields: FieldReader, stream: boolean, body: unknown)
   const count = fields.int("prompt_logprobs");
   if (count === undefined) return undefined;
   if (stream) {
-    throw modelValueError("`prompt_logprobs` are not available when `stream=True`.", body);
+    throw modelValueError("`prompt_logprobs` are not available when `stream=True`.", body, {
+      parameter: "prompt_logprobs",
+    });
   }
   if (count < 0) throw modelValueError("`prompt_logprobs` must be a positive value.", body);
   // vllm/v1/engine/processor.py: the same --max-logprobs bound as sample logprobs.

@@ -10,6 +10,7 @@ import {
   fieldIssue,
   type PydanticIssue,
   pydanticError,
+  type RaisedValidation,
   valueErrorIssue,
 } from "./pydantic-errors.js";
 
@@ -167,8 +168,14 @@ export function pyTruthy(value: unknown): boolean {
 /**
  * A pydantic `model_validator` ValueError: it also surfaces as a validation error list, type
  * `value_error`, loc the model (`('body',)`), msg prefixed `Value error, `, and the exception in
- * ctx (pydantic-core ValueError {error}); vllm-openai.md §3.2 lists the texts.
+ * ctx (pydantic-core ValueError {error}); vllm-openai.md §3.2 lists the texts. `raised`: the
+ * parameter the validator names where it raises VLLMValidationError (from 0.13.0, profiles.ts
+ * `validatorErrors`); undefined where it still raises a plain ValueError.
  */
-export function modelValueError(message: string, body: unknown): VllmError {
-  return pydanticError([valueErrorIssue([], message, body)]);
+export function modelValueError(
+  message: string,
+  body: unknown,
+  raised?: Omit<RaisedValidation, "message">,
+): VllmError {
+  return pydanticError([valueErrorIssue([], message, body, raised)]);
 }
