@@ -7,6 +7,9 @@
  * (ModelIsReady); server src/http_server.cc (HandleRepositoryControl, HandleModelReady),
  * src/grpc/grpc_server.cc (RepositoryModelLoad).
  */
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { ManualClock } from "@servingkit/mock-core";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -651,5 +654,78 @@ describe("models that are loading (--load-delay) over REST and gRPC", () => {
     expect(
       kserveMockOptions({ runtime: "ovms", models: [], values: { "load-delay": "1.5" } }),
     ).toMatchObject({ loadDelayMs: 1500 });
+  });
+});
+
+describe("failed loads (a repository model its backend refuses)", () => {
+  // A vLLM-backend model without model.json: vllm_backend src/model.py _init_engine_args asserts
+  // it, so the Python backend's initialize fails and the version is UNAVAILABLE with that reason.
+  function brokenRepository(): string {
+    const dir = mkdtempSync(join(tmpdir(), "failed-load-"));
+    mkdirSync(join(dir, "llm", "1"), { recursive: true });
+    writeFileSync(
+      join(dir, "llm", "config.pbtxt"),
+      'backend: "vllm"\ninput [ { name: "text_input" data_type: TYPE_STRING dims: [ 1 ] } ]',
+    );
+    return dir;
+  }
+
+  it("explicit load: INVALID_ARG 'load failed for model' (REST 400, gRPC INVALID_ARGUMENT); the index keeps UNAVAILABLE with the reason", async () => {
+    const dir = brokenRepository();
+    const t = await startTriton({ "model-control-mode": "explicit", "model-repository": dir });
+    const reason = `Internal: AssertionError: 'model.json' containing vllm engine args must be provided in '${join(dir, "llm", "1")}'`;
+    // model_repository_manager.cc LoadUnloadModels: "load failed for model '<m>': " + the
+    // version's "version 1 is at UNAVAILABLE state: <reason>;" and a newline (INVALID_ARG, 400
+    // since 24.01); qa L0_lifecycle asserts "version 2 is at UNAVAILABLE state: Internal: ...".
+    const message = `load failed for model 'llm': version 1 is at UNAVAILABLE state: ${reason};\n`;
+    // Never loaded yet: listed by name alone (RepositoryIndex lists every model folder).
+    const before = await t.http("/v2/repository/index", { method: "POST", body: "{}" });
+    expect(await before.json()).toEqual([{ name: "llm" }]);
+
+    const load = await t.http("/v2/repository/models/llm/load", { method: "POST" });
+    expect([load.status, await load.json()]).toEqual([400, { error: message }]);
+    expect(await t.failure("RepositoryModelLoad", { model_name: "llm" })).toEqual({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: message,
+    });
+    const entry = { name: "llm", version: "1", state: "UNAVAILABLE", reason };
+    const index = await t.http("/v2/repository/index", { method: "POST", body: "{}" });
+    expect(await index.json()).toEqual([entry]);
+    expect((await t.unary("RepositoryIndex", {})).models).toEqual([entry]);
+    const readyOnly = await t.http("/v2/repository/index", {
+      method: "POST",
+      body: '{"ready":true}',
+    });
+    expect(await readyOnly.json()).toEqual([]);
+    // Not ready, and inference finds no available version (core model_lifecycle.cc GetModel).
+    expect(await t.unary("ModelReady", { name: "llm" })).toEqual({ ready: false });
+    const generate = await t.http("/v2/models/llm/generate", {
+      method: "POST",
+      body: '{"text_input":"Hi"}',
+    });
+    expect([generate.status, await generate.json()]).toEqual([
+      404,
+      { error: "Request for unknown model: 'llm' has no available versions" },
+    ]);
+    // An unload turns the reason into "unloaded" (model_lifecycle.cc).
+    await t.unary("RepositoryModelUnload", { model_name: "llm" });
+    expect((await t.unary("RepositoryIndex", {})).models).toEqual([
+      { ...entry, reason: "unloaded" },
+    ]);
+  });
+
+  it("named at start (--load-model) it starts UNAVAILABLE; in mode none the start stops (--exit-on-error)", async () => {
+    const dir = brokenRepository();
+    const t = await startTriton({
+      "model-control-mode": "explicit",
+      "model-repository": dir,
+      "load-model": "llm",
+    });
+    expect((await t.unary("RepositoryIndex", {})).models).toEqual([
+      expect.objectContaining({ name: "llm", state: "UNAVAILABLE" }),
+    ]);
+    await expect(startKserve("triton", { "model-repository": dir })).rejects.toThrow(
+      "load failed for model 'llm': version 1 is at UNAVAILABLE state: Internal: AssertionError:",
+    );
   });
 });

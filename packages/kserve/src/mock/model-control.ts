@@ -15,6 +15,7 @@ import { InferFault } from "./fault.js";
 import { findModel } from "./infer.js";
 import type { MockModel, TensorSpec } from "./models.js";
 import type { KserveProfile } from "./profiles.js";
+import { loadFailure } from "./repository.js";
 
 /** Triton's `--model-control-mode` values the mock serves. */
 export type ModelControlMode = "none" | "explicit";
@@ -54,6 +55,22 @@ interface Loaded {
   ready: boolean;
   /** When its load ends, on the repository's clock (ms); 0 once loaded. */
   readyAt: number;
+  /** Why its last load failed (the version state reason); absent when it did not. */
+  failure?: string;
+}
+
+/**
+ * Triton's answer to a load that fails in the backend (core model_repository_manager.cc
+ * `LoadUnloadModels`: INVALID_ARG `load failed for model '<m>': ` + each version's `version <v>
+ * is at UNAVAILABLE state: <reason>;`, ending in a newline; qa L0_lifecycle, trt_error_propagation).
+ */
+export function loadFailedMessage(
+  name: string,
+  versions: readonly string[],
+  reason: string,
+): string {
+  const states = versions.map((v) => `version ${v} is at UNAVAILABLE state: ${reason};`);
+  return `load failed for model '${name}': ${states.join("")}\n`;
 }
 
 /**
@@ -127,7 +144,13 @@ export class ModelRepository {
     const names = all ? models.map((m) => m.name) : startup;
     for (const name of names) {
       const model = models.find((m) => m.name === name);
-      if (model) this.#loaded.set(name, { model, ready: true, readyAt: 0 });
+      const failure = model && loadFailure(model);
+      if (model && failure !== undefined) {
+        // Mode none loads every model at start and Triton exits when one fails (--exit-on-error);
+        // explicit start-up loads leave it UNAVAILABLE with its reason.
+        if (mode === "none") throw new Error(loadFailedMessage(name, model.versions, failure));
+        this.#loaded.set(name, { model, ready: false, readyAt: 0, failure });
+      } else if (model) this.#loaded.set(name, { model, ready: true, readyAt: 0 });
     }
     this.#update();
   }
@@ -324,7 +347,7 @@ export class ModelRepository {
           ? { name, version, state: "LOADING" }
           : loaded.ready
             ? { name, version, state: "READY" }
-            : { name, version, state: "UNAVAILABLE", reason: unloadedReason },
+            : { name, version, state: "UNAVAILABLE", reason: loaded.failure ?? unloadedReason },
       );
     });
   }
@@ -372,6 +395,13 @@ export class ModelRepository {
         throw failedPoll(name);
       }
     }
+    const failure = loadFailure(base);
+    if (failure !== undefined) {
+      // The backend refuses it: every version UNAVAILABLE with the reason, the load INVALID_ARG.
+      this.#loaded.set(name, { model, ready: false, readyAt: 0, failure });
+      this.#update();
+      throw new InferFault("invalid", loadFailedMessage(name, model.versions, failure));
+    }
     const before = this.#loaded.get(name);
     // A model serving already keeps serving while its new configuration loads; the mock takes
     // the new one at once (the request still takes the load's time, see settled()).
@@ -396,6 +426,7 @@ export class ModelRepository {
     if (loaded) {
       loaded.ready = false;
       loaded.readyAt = 0;
+      delete loaded.failure;
     }
     this.#update();
   }

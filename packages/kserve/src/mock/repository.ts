@@ -158,12 +158,30 @@ export function readTritonRepository(dir: string): MockModel[] {
   return models;
 }
 
+const loadFailures = new WeakMap<MockModel, string>();
+
+/**
+ * Why a repository model fails to load, as Triton's version state reason (`Internal: <Python
+ * exception>: <message>`: the Python backend's error, without its `At:` traceback), or undefined
+ * for a model that loads. model-control.ts turns it into the failed load: the start stops in
+ * model control mode none (`--exit-on-error`, on by default), an explicit load answers INVALID_ARG.
+ */
+export function loadFailure(model: MockModel): string | undefined {
+  return loadFailures.get(model);
+}
+
+/** `model` marked as failing every load with `reason` (see {@link loadFailure}). */
+function failing(model: MockModel, reason: string): MockModel {
+  loadFailures.set(model, reason);
+  return model;
+}
+
 /**
  * A model of Triton's vLLM backend (`backend: "vllm"`; vllm_backend src/model.py): its version
  * folder's `model.json` must exist (`_init_engine_args` asserts it), and when it sets
  * `enable_lora` (`str(value).lower() == "true"`) `multi_lora.json` names the adapters
- * (`_setup_lora`, which raises FileNotFoundError without it). Either failure stops the start, as
- * a model that fails to load stops Triton (`--exit-on-error`, on by default).
+ * (`_setup_lora`, which raises FileNotFoundError without it). Either missing file makes the model
+ * fail its loads ({@link loadFailure}); an unreadable file stops the start.
  */
 function vllmBackendModel(
   name: string,
@@ -177,8 +195,9 @@ function vllmBackendModel(
     args = JSON.parse(readFileSync(engineArgs, "utf8")) as Record<string, unknown>;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-      throw new Error(
-        `${name}: 'model.json' containing vllm engine args must be provided in '${versionDir}'`,
+      return failing(
+        createVllmModel({ name, version, config }),
+        `Internal: AssertionError: 'model.json' containing vllm engine args must be provided in '${versionDir}'`,
       );
     }
     throw new Error(`${engineArgs}: ${(error as Error).message}`);
@@ -192,7 +211,10 @@ function vllmBackendModel(
     loras = JSON.parse(readFileSync(loraFile, "utf8")) as Record<string, string>;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-      throw new Error(`${name}: Triton backend cannot find ${loraFile}.`);
+      return failing(
+        createVllmModel({ name, version, config }),
+        `Internal: FileNotFoundError: Triton backend cannot find ${loraFile}.`,
+      );
     }
     throw new Error(`${loraFile}: ${(error as Error).message}`);
   }
