@@ -196,8 +196,9 @@ export type EnableReasoningFlag = "required" | "deprecated" | "removed";
 /**
  * What a vLLM request validator raises, as its 400 prints it. `value-error`: a plain ValueError
  * (pydantic's `Value error, <text>`, ctx `{'error': ValueError('<text>')}`, envelope `param`
- * null). `vllm-validation-error`: vLLM PR #30134 (merged 2025-12-05, two days after v0.12.0 was
- * out; v0.13.0 followed on 2025-12-19, so from 0.13.0) made the validators raise
+ * null). `vllm-validation-error`: vLLM PR #30134 (merged 2025-12-05, after v0.12.0 was out:
+ * vllm-ascend PR #4691 pinned it on 2025-12-04; v0.13.0 followed on 2025-12-19, huggingface/trl
+ * PR #6154, so from 0.13.0) made the validators raise
  * `VLLMValidationError(text, parameter=..., value=...)`, whose str appends
  * ` (parameter=<name>[, value=<value>])` to the msg, whose repr fills ctx, and whose `parameter`
  * the validation handler puts into the envelope's `param` (the first such error's).

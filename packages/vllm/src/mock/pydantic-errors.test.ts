@@ -166,7 +166,7 @@ describe("the vLLM mock's validation 400s", () => {
 });
 
 describe("the VLLMValidationError era (from 0.13.0)", () => {
-  // vLLM PR #30134 (merged 2025-12-05; v0.12.0 was out on 2025-12-03, v0.13.0 followed on
+  // vLLM PR #30134 (merged 2025-12-05; v0.12.0 was out by 2025-12-04, v0.13.0 followed on
   // 2025-12-19): validate_stream_options raises VLLMValidationError(..., parameter=
   // "stream_options"); vllm/exceptions.py __str__ appends " (parameter=stream_options)"; vLLM PR
   // #31870 quotes the entry: "'msg': 'Value error, Stream options can only be defined when
