@@ -145,10 +145,12 @@ function readStreamOptions(fields: FieldReader, body: unknown) {
   // protocol.py validate_stream_options (mode="before", on the raw body): refused only when
   // `data.get("stream_options") and not data.get("stream")`, Python truth values, so an empty
   // stream_options with stream off passes (and is then read as the defaults, unused).
-  if (pyTruthy(fields.raw("stream_options")) && !pyTruthy(fields.raw("stream")))
+  const raw = fields.raw("stream_options");
+  if (pyTruthy(raw) && !pyTruthy(fields.raw("stream")))
     throw modelValueError("Stream options can only be defined when `stream=True`.", body, {
       parameter: "stream_options",
     });
+  if (raw === undefined) return undefined;
   const options = fields.object("stream_options");
   if (options === undefined) return undefined;
   const inner = new FieldReader(options);
