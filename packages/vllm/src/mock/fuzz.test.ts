@@ -866,3 +866,57 @@ describe("fuzz corpus of Responses structured_outputs refusals (0.17.0)", () => 
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
   });
 });
+
+describe("fuzz: stream_options against vLLM's truth test", () => {
+  // protocol.py validate_stream_options (vLLM PR #30134 era, 0.13.0+): `if
+  // data.get("stream_options") and not data.get("stream")` raises VLLMValidationError(...,
+  // parameter="stream_options"). Python truth values, written out here (None, False, 0, "", [],
+  // {} false), each value paired with the truth Python gives it.
+  const values: readonly [unknown, boolean][] = [
+    [null, false],
+    [false, false],
+    [0, false],
+    ["", false],
+    [[], false],
+    [{}, false],
+    [true, true],
+    [2, true],
+    ["x", true],
+    [[1], true],
+    [{ include_usage: true }, true],
+    [{ include_usage: false }, true],
+  ];
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({ "vllm-version": "0.13.0" });
+  });
+  afterAll(() => server.close());
+
+  it("refuses exactly the truthy stream_options with a falsy stream, naming the parameter", async () => {
+    const random = prng(1403);
+    for (let i = 0; i < 120; i++) {
+      const [stream, streamTrue] = values[Math.floor(random() * values.length)] as [
+        unknown,
+        boolean,
+      ];
+      const [options, optionsTrue] = values[Math.floor(random() * values.length)] as [
+        unknown,
+        boolean,
+      ];
+      const response = await fetch(`${server.url}/v1/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ prompt: "x", max_tokens: 1, stream, stream_options: options }),
+      });
+      const text = await response.text();
+      const replay = JSON.stringify({ stream, options });
+      expect(response.status, replay).toBeLessThan(500);
+      const refusedByValidator = text.includes("Stream options can only be defined");
+      expect(refusedByValidator, replay).toBe(optionsTrue && !streamTrue);
+      if (refusedByValidator) {
+        expect(response.status, replay).toBe(400);
+        expect(JSON.parse(text).error.param, replay).toBe("stream_options");
+      }
+    }
+  });
+});
