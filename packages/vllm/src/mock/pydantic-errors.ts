@@ -260,6 +260,7 @@ const fixedTypes = {
   int_from_float: { msg: "Input should be a valid integer, got a number with a fractional part" },
   float_type: { msg: "Input should be a valid number" },
   bool_type: { msg: "Input should be a valid boolean" },
+  bool_parsing: { msg: "Input should be a valid boolean, unable to interpret input" },
   list_type: { msg: "Input should be a valid list" },
   dict_type: { msg: "Input should be a valid dictionary" },
   model_attributes_type: {

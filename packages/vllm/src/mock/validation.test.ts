@@ -63,3 +63,33 @@ describe("pyTruthy", () => {
     expect(pyTruthy(value)).toBe(truth);
   });
 });
+
+describe("FieldReader.bool", () => {
+  // pydantic-core str_as_bool / int_as_bool (lax mode, as vLLM's request models read JSON): 0/1
+  // and the words 0/1/f/t/n/y/no/yes/off/on/false/true in any case; other numbers and strings
+  // are bool_parsing, other types bool_type.
+  it.each([
+    [0, false],
+    [1, true],
+    ["Yes", true],
+    ["OFF", false],
+    ["t", true],
+    ["0", false],
+  ])("reads %j as %s", (input, truth) => {
+    const fields = new FieldReader({ stream: input });
+    expect(fields.bool("stream")).toBe(truth);
+    expect(fields.error()).toBeUndefined();
+  });
+
+  it.each([
+    [2, "bool_parsing", "Input should be a valid boolean, unable to interpret input"],
+    ["maybe", "bool_parsing", "Input should be a valid boolean, unable to interpret input"],
+    [[true], "bool_type", "Input should be a valid boolean"],
+  ])("refuses %j as %s", (input, type, msg) => {
+    const fields = new FieldReader({ stream: input });
+    expect(fields.bool("stream")).toBeUndefined();
+    expect(fields.error()?.message).toContain(
+      `'type': '${type}', 'loc': ('body', 'stream'), 'msg': '${msg}'`,
+    );
+  });
+});

@@ -24,6 +24,22 @@ export { pyRepr } from "./pydantic-errors.js";
  */
 const fewKeys = 12;
 
+/** The strings pydantic's lax mode reads as booleans (pydantic-core `str_as_bool`), lowercase. */
+const laxBools: ReadonlyMap<string, boolean> = new Map([
+  ["0", false],
+  ["f", false],
+  ["n", false],
+  ["no", false],
+  ["off", false],
+  ["false", false],
+  ["1", true],
+  ["t", true],
+  ["y", true],
+  ["on", true],
+  ["yes", true],
+  ["true", true],
+]);
+
 /**
  * Reads typed fields from a body, collecting pydantic-style issues; {@link FieldReader.finish}
  * throws the 400 when any field was wrong. A field that is absent or `null` reads as undefined
@@ -92,10 +108,22 @@ export class FieldReader {
     return this.#issue("float_type", [name], value);
   }
 
-  /** A boolean field. */
+  /**
+   * A boolean field, read as pydantic's lax mode reads JSON (pydantic-core `str_as_bool`,
+   * `int_as_bool`): 0 and 1, and the strings 0/1/f/t/n/y/no/yes/off/on/false/true in any case,
+   * are booleans; another number or string is `bool_parsing`, anything else `bool_type`.
+   */
   bool(name: string): boolean | undefined {
     const value = this.raw(name);
     if (value === undefined || typeof value === "boolean") return value;
+    if (typeof value === "number") {
+      if (value === 0 || value === 1) return value === 1;
+      return this.#issue("bool_parsing", [name], value);
+    }
+    if (typeof value === "string") {
+      const word = laxBools.get(value.toLowerCase());
+      return word ?? this.#issue("bool_parsing", [name], value);
+    }
     return this.#issue("bool_type", [name], value);
   }
 
