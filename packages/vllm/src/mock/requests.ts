@@ -36,15 +36,24 @@ export type Guided =
  */
 export type GuidedEra = GuidedFields | StructuredOutputsEra;
 
+/** The era of a caller that names only the fields: made once per value, not per request. */
+function fieldsOnlyEra(fields: GuidedFields): StructuredOutputsEra {
+  return {
+    fields,
+    structuralTag: "format",
+    completionsFormats: "all",
+    missingJsonSchema: "assert",
+  };
+}
+
+const fieldsOnlyEras: Readonly<Record<GuidedFields, StructuredOutputsEra>> = {
+  guided: fieldsOnlyEra("guided"),
+  both: fieldsOnlyEra("both"),
+  "structured-outputs": fieldsOnlyEra("structured-outputs"),
+};
+
 function eraOf(era: GuidedEra): StructuredOutputsEra {
-  return typeof era === "string"
-    ? {
-        fields: era,
-        structuralTag: "format",
-        completionsFormats: "all",
-        missingJsonSchema: "assert",
-      }
-    : era;
+  return typeof era === "string" ? fieldsOnlyEras[era] : era;
 }
 
 /** Which endpoint a body is read for: they follow `response_format` differently by release. */
@@ -170,9 +179,20 @@ function readGuided(
   era: GuidedEra,
   endpoint: Endpoint,
 ): Guided | undefined {
+  // The usual request sets none of the fields read here: it makes no list, closure or era.
+  const rawFormat = fields.raw("response_format");
+  if (
+    rawFormat === undefined &&
+    fields.raw("structured_outputs") === undefined &&
+    fields.raw("guided_json") === undefined &&
+    fields.raw("guided_choice") === undefined &&
+    fields.raw("guided_regex") === undefined &&
+    fields.raw("guided_grammar") === undefined
+  ) {
+    return undefined;
+  }
   const { fields: guidedFields, structuralTag, completionsFormats } = eraOf(era);
   const found: Guided[] = [];
-  const rawFormat = fields.raw("response_format");
   const format = readResponseFormat(rawFormat, structuralTag);
   // protocol.py up to 0.10.1: CompletionRequest follows only `json_object` (profiles.ts).
   if (
