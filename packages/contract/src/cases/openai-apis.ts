@@ -9,11 +9,11 @@
  */
 import assert from "node:assert/strict";
 import { restDenial } from "@servingkit/mock-core";
-import type { CaseContext, ContractCase, RestAnswer } from "../contract-case.js";
+import type { ContractCase, RestAnswer } from "../contract-case.js";
 import { defineCase } from "../contract-case.js";
 import { assertReply } from "./expect-reply.js";
 import { probeRoute } from "./probe-route.js";
-import { atLeast, json, type Release, servedModel, targetRelease } from "./vllm.js";
+import { atLeast, json, type Release, requireRelease, servedModel, targetRelease } from "./vllm.js";
 
 /** The first release with `/v1/messages` (v0.11.1 release notes; vLLM PR #27882). */
 const messagesSince: Release = [0, 11, 1];
@@ -45,13 +45,6 @@ const responsesStreamSince: Release = [0, 11, 0];
  * one per event from the content part (0) through the deltas and the done events.
  */
 const responsesParsedStreamSince: Release = [0, 18, 0];
-
-/** The target's release; skips the case on releases before `floor`, naming the release and why. */
-async function requireRelease(context: CaseContext, floor: Release, why: string): Promise<Release> {
-  const have = await targetRelease(context);
-  if (!atLeast(have, floor)) context.skip(`vLLM ${have.join(".")} ${why}`);
-  return have;
-}
 
 /** The error object of a vLLM error body, nested (≥ 0.10.1) or flat (≤ 0.10.0). */
 function errorOf(answer: RestAnswer, what: string): Record<string, unknown> {

@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import type { CaseContext, ContractCase, RestAnswer } from "../contract-case.js";
 import { defineCase } from "../contract-case.js";
 import { responsesSince } from "./openai-apis.js";
-import { atLeast, json, type Release, servedModel, targetRelease } from "./vllm.js";
+import { atLeast, json, type Release, requireRelease, servedModel, targetRelease } from "./vllm.js";
 
 /**
  * The first choice of a guided `/v1/completions` answer whose output must be a JSON object: its
@@ -136,10 +136,7 @@ const completionsJsonObject = defineCase({
   source:
     'vllm protocol.py CompletionRequest.to_sampling_params (json_object from response_format); vllm/v1/structured_output/backend_xgrammar.py (JSON_OBJECT compiles the schema {"type": "object"})',
   async run(context) {
-    const have = await targetRelease(context);
-    if (!atLeast(have, autoBackendSince)) {
-      context.skip(`vLLM ${have.join(".")} predates the auto structured-output backend`);
-    }
+    await requireRelease(context, autoBackendSince, "predates the auto structured-output backend");
     const model = await servedModel(context);
     const answer = await context.rest("/v1/completions", {
       json: {
@@ -174,12 +171,11 @@ const completionsJsonSchema = defineCase({
   source:
     "vLLM PR #23212 (fix: response_format for completion; CompletionRequest.to_sampling_params follows json_schema as chat does)",
   async run(context) {
-    const have = await targetRelease(context);
-    if (!atLeast(have, completionsSchemaSince)) {
-      context.skip(
-        `vLLM ${have.join(".")} predates json_schema on /v1/completions (vLLM PR #23212)`,
-      );
-    }
+    await requireRelease(
+      context,
+      completionsSchemaSince,
+      "predates json_schema on /v1/completions (vLLM PR #23212)",
+    );
     const model = await servedModel(context);
     const answer = await context.rest("/v1/completions", {
       json: {
@@ -224,14 +220,13 @@ const missingJsonSchema = defineCase({
   source:
     "vLLM PRs #35456 and #35510 (validate_response_format: \"When response_format type is 'json_schema', the 'json_schema' field must be provided.\"); vLLM issue #35438 (before them an assertion answered 500)",
   async run(context) {
-    const have = await targetRelease(context);
-    if (!atLeast(have, missingSchemaValidatorSince)) {
-      // Before the validator the request trips an assertion (500 and a traceback in the
-      // server's log): not something to ask of a live server.
-      context.skip(
-        `vLLM ${have.join(".")} predates validate_response_format (vLLM PR #35510): an assertion answers 500 (vLLM issue #35438)`,
-      );
-    }
+    // Before the validator the request trips an assertion (500 and a traceback in the
+    // server's log): not something to ask of a live server.
+    await requireRelease(
+      context,
+      missingSchemaValidatorSince,
+      "predates validate_response_format (vLLM PR #35510): an assertion answers 500 (vLLM issue #35438)",
+    );
     const model = await servedModel(context);
     const answer = await context.rest("/v1/chat/completions", {
       json: {
@@ -251,10 +246,7 @@ const missingJsonSchema = defineCase({
 
 /** Skips a Responses case before the release that has the API. */
 async function requireResponses(context: CaseContext): Promise<void> {
-  const have = await targetRelease(context);
-  if (!atLeast(have, responsesSince)) {
-    context.skip(`vLLM ${have.join(".")} predates the Responses API (vLLM PR #20504)`);
-  }
+  await requireRelease(context, responsesSince, "predates the Responses API (vLLM PR #20504)");
 }
 
 const responsesTextFormat = defineCase({

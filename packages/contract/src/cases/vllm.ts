@@ -478,6 +478,17 @@ export async function targetRelease(context: CaseContext): Promise<Release> {
   return parsed;
 }
 
+/** The target's release; skips the case on releases before `floor`, naming the release and why. */
+export async function requireRelease(
+  context: CaseContext,
+  floor: Release,
+  why: string,
+): Promise<Release> {
+  const have = await targetRelease(context);
+  if (!atLeast(have, floor)) context.skip(`vLLM ${have.join(".")} ${why}`);
+  return have;
+}
+
 /** Whether `release` is `floor` or later, both `[major, minor, patch]`. */
 export function atLeast(release: readonly number[], floor: readonly number[]): boolean {
   for (let i = 0; i < 3; i += 1) {
