@@ -23,6 +23,7 @@ import {
   GenerationRequestError,
   type ReadySteps,
   readySteps,
+  streamIntervalSends,
   type TextEngine,
   type TokenEvent,
 } from "./generation.js";
@@ -319,8 +320,7 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     const sent = this.#sent;
     const step = token.time;
     if (
-      produced - sent >= this.#interval ||
-      sent === 0 ||
+      streamIntervalSends(produced, sent, this.#interval) ||
       produced === this.#tokens.length ||
       // vLLM decides once per step: the rest of a step that went out goes out with it.
       step === this.#sentStep
