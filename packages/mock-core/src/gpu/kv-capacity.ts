@@ -7,13 +7,17 @@
  */
 import type { DeviceProfile } from "./device-profiles.js";
 import {
+  activeMlpWidth,
+  attentionLayerCount,
   bytesPerElement,
   encoderWeightBytesPerGpu,
   kvBytesPerToken,
+  kvElementsPerTokenPerLayer,
   type ModelProfile,
   slidingLayerCount,
   weightBytesPerGpu,
 } from "./model-profiles.js";
+import { linearStateElements } from "./model-shapes.js";
 import type { DrafterMemory } from "./speculative.js";
 
 const GiB = 1024 ** 3;
@@ -77,6 +81,12 @@ export interface KvCacheLayout {
    * memory"); absent when none.
    */
   readonly padding?: readonly { readonly layers: number; readonly of: number }[];
+  /**
+   * Groups of a hybrid model's linear-attention / Mamba layers (model-shapes.ts): each request
+   * holds one block in each (its fixed state; no prefix caching), whatever its length. Absent
+   * for a model of attention layers only.
+   */
+  readonly mambaGroups?: number;
 }
 
 /**
@@ -95,6 +105,7 @@ export const hybridKvCacheDisabledWarning =
  * model keeps). A model whose layers all slide is uniform already and keeps its sliding group.
  */
 export function kvCacheLayout(model: ModelProfile, hybrid = true): KvCacheLayout {
+  if (model.linearAttention !== undefined) return mambaHybridLayout(model);
   const sliding = slidingLayerCount(model);
   const full = model.layers - sliding;
   if (sliding === 0 || (!hybrid && full > 0))
@@ -116,6 +127,75 @@ export function kvCacheLayout(model: ModelProfile, hybrid = true): KvCacheLayout
     slidingGroups: Math.ceil(sliding / groupSize),
     groupSize,
     ...(padding.length === 0 ? {} : { padding }),
+  };
+}
+
+/**
+ * The groups of a hybrid model of attention and linear-attention layers: one page size for both
+ * (see {@link mambaPageSizes}), so the layers are cut into groups as for sliding and full layers
+ * (`_get_kv_cache_groups_uniform_page_size`: the smaller type's count, or the larger's when
+ * under 1.5 × the smaller), attention groups first in our numbering.
+ */
+function mambaHybridLayout(model: ModelProfile): KvCacheLayout {
+  const linear = model.linearAttention?.layers ?? 0;
+  const attention = attentionLayerCount(model);
+  const fewest = Math.min(linear, attention);
+  const most = Math.max(linear, attention);
+  const groupSize = most < fewest * 1.5 ? most : fewest;
+  const padding: { layers: number; of: number }[] = [];
+  for (const count of [linear, attention]) {
+    const layers = groupSize - (count % groupSize);
+    if (layers !== groupSize) padding.push({ layers, of: count });
+  }
+  return {
+    fullGroups: Math.ceil(attention / groupSize),
+    slidingGroups: 0,
+    groupSize,
+    mambaGroups: Math.ceil(linear / groupSize),
+    ...(padding.length === 0 ? {} : { padding }),
+  };
+}
+
+/** A hybrid model's page sizes per GPU, as vLLM unifies them at start-up. */
+export interface MambaPageSizes {
+  /** One linear-attention layer's state of one sequence, bytes (MambaSpec page before padding). */
+  readonly stateBytes: number;
+  /** One attention layer's KV of one token, bytes. */
+  readonly attentionTokenBytes: number;
+  /** The attention block size vLLM picks (tokens), or the user's when at least that. */
+  readonly blockSize: number;
+  /** The unified page: blockSize × attentionTokenBytes, ≥ stateBytes (the state padded to it). */
+  readonly pageBytes: number;
+  /** Whether vLLM raised the block size (and logs so). */
+  readonly raised: boolean;
+}
+
+/**
+ * vLLM's page-size unification for hybrid attention + Mamba models
+ * (vllm/model_executor/models/config.py HybridAttentionMambaModelConfig.verify_and_update_config):
+ * the attention block size becomes 16 × ceil(state page / (16 × one token's attention page)),
+ * unless the user set a block size at least that large, and the state page is padded up to the
+ * attention page. States and KV in the model dtype (`mamba_cache_dtype` and `cache_dtype` auto).
+ */
+export function mambaPageSizes(
+  model: ModelProfile,
+  tp = 1,
+  userBlockSize?: number,
+): MambaPageSizes {
+  const shape = model.linearAttention;
+  if (shape === undefined) throw new RangeError("mambaPageSizes: the model has no Mamba layers");
+  const bytes = bytesPerElement(model);
+  const stateBytes = linearStateElements(shape, tp) * bytes;
+  const attentionTokenBytes = kvElementsPerTokenPerLayer(model, tp) * bytes;
+  const needed = 16 * Math.ceil(stateBytes / (16 * attentionTokenBytes));
+  const raised = userBlockSize === undefined || userBlockSize < needed;
+  const blockSize = raised ? needed : userBlockSize;
+  return {
+    stateBytes,
+    attentionTokenBytes,
+    blockSize,
+    pageBytes: blockSize * attentionTokenBytes,
+    raised,
   };
 }
 
@@ -244,7 +324,7 @@ export function activationPeakEstimate(
   tp = 1,
 ): number {
   const perToken =
-    ((2 * model.intermediateSize) / tp + 4 * model.hiddenSize) * bytesPerElement(model);
+    ((2 * activeMlpWidth(model)) / tp + 4 * model.hiddenSize) * bytesPerElement(model);
   const logits = (maxNumSeqs * model.vocabSize * 4) / tp;
   return maxNumBatchedTokens * perToken + logits;
 }
@@ -290,6 +370,18 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
     throw new KvCacheStartupError(
       "No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when initializing the engine.",
     );
+  }
+  if (model.linearAttention !== undefined) {
+    return mambaHybridCapacity(model, options, {
+      tp,
+      requestedBytes,
+      weightBytes,
+      activationPeakBytes,
+      overheadBytes,
+      availableKvBytes,
+      maxModelLen,
+      maxNumBatchedTokens,
+    });
   }
   const perToken = kvBytesPerToken(model, tp);
   const layout = kvCacheLayout(model, options.disableHybridKvCacheManager !== true);
@@ -370,6 +462,98 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
       `GPU KV cache size: ${withCommas(tokens)} tokens`,
       `Maximum concurrency for ${withCommas(maxModelLen)} tokens per request: ${maxConcurrency.toFixed(2)}x`,
       `Chunked prefill is enabled with max_num_batched_tokens=${maxNumBatchedTokens}.`,
+    ],
+  };
+}
+
+/**
+ * {@link kvCapacity} for a hybrid attention + Mamba model (Granite 4.0 H, Qwen3-Next), once the
+ * memory left for the cache is known: pages unified ({@link mambaPageSizes}), layers grouped
+ * ({@link kvCacheLayout}), `num_blocks` = available // (page × group size); each request holds
+ * ceil(max_model_len / block) blocks in each attention group and one in each Mamba group
+ * (MambaSpec.max_memory_usage_bytes is one page without prefix caching). The "GPU KV cache size"
+ * is vLLM 0.10–0.13's `_report_kv_cache_config`: num_blocks // all groups × the smallest block
+ * size (the attention one; a MambaSpec's block is max_model_len), which counts the Mamba groups
+ * as if they held tokens (later vLLM reports max_concurrency × max_model_len instead).
+ */
+function mambaHybridCapacity(
+  model: ModelProfile,
+  options: KvCapacityOptions,
+  memory: {
+    readonly tp: number;
+    readonly requestedBytes: number;
+    readonly weightBytes: number;
+    readonly activationPeakBytes: number;
+    readonly overheadBytes: number;
+    readonly availableKvBytes: number;
+    readonly maxModelLen: number;
+    readonly maxNumBatchedTokens: number;
+  },
+): KvCapacity {
+  const { tp, availableKvBytes, maxModelLen } = memory;
+  const pages = mambaPageSizes(model, tp, options.blockSize);
+  const { blockSize, pageBytes } = pages;
+  const layout = kvCacheLayout(model);
+  const linear = model.linearAttention?.layers ?? 0;
+  const attention = attentionLayerCount(model);
+  // check_enough_kv_cache_memory: every layer's max_memory_usage_bytes.
+  const bytesFor = (len: number) => (attention * Math.ceil(len / blockSize) + linear) * pageBytes;
+  const neededBytes = bytesFor(maxModelLen);
+  if (neededBytes > availableKvBytes) {
+    const perBlock = attention * pageBytes;
+    const estimatedMaxLen = Math.max(
+      0,
+      Math.floor((availableKvBytes - linear * pageBytes) / perBlock) * blockSize,
+    );
+    throw new KvCacheStartupError(
+      `To serve at least one request with the models's max seq len (${maxModelLen}), ` +
+        `(${(neededBytes / GiB).toFixed(2)} GiB KV cache is needed, which is larger than the available KV cache ` +
+        `memory (${(availableKvBytes / GiB).toFixed(2)} GiB). Based on the available memory, the estimated ` +
+        `maximum model length is ${estimatedMaxLen}. Try increasing \`gpu_memory_utilization\` or decreasing ` +
+        "`max_model_len` when initializing the engine.",
+    );
+  }
+  const numBlocks = Math.floor(availableKvBytes / (pageBytes * layout.groupSize));
+  const mambaGroups = layout.mambaGroups ?? 0;
+  const groups = layout.fullGroups + mambaGroups;
+  const tokens = Math.floor(numBlocks / groups) * blockSize;
+  const maxConcurrency =
+    numBlocks / (layout.fullGroups * Math.ceil(maxModelLen / blockSize) + mambaGroups);
+  const padPct = ((pageBytes - pages.stateBytes) / pages.stateBytes) * 100;
+  return {
+    requestedBytes: memory.requestedBytes,
+    weightBytes: memory.weightBytes,
+    activationPeakBytes: memory.activationPeakBytes,
+    overheadBytes: memory.overheadBytes,
+    availableKvBytes,
+    kvBytesPerToken: kvBytesPerToken(model, tp),
+    blockSize,
+    numBlocks,
+    tokens,
+    maxModelLen,
+    maxConcurrency,
+    layout,
+    logLines: [
+      // MambaModelConfig / HybridAttentionMambaModelConfig at config time, then the cache lines.
+      "Hybrid or mamba-based model detected: disabling prefix caching since it is not yet supported.",
+      ...(pages.raised
+        ? [
+            `Setting attention block size to ${blockSize} tokens to ensure that attention page size is >= mamba page size.`,
+          ]
+        : []),
+      ...(pageBytes > pages.stateBytes
+        ? [
+            `Padding mamba page size by ${padPct.toFixed(2)}% to ensure that mamba page size and attention page size are exactly equal.`,
+          ]
+        : []),
+      `Available KV cache memory: ${(availableKvBytes / GiB).toFixed(2)} GiB`,
+      ...(layout.padding ?? []).map(
+        (pad) =>
+          `Add ${pad.layers} padding layers, may waste at most ${((pad.layers / pad.of) * 100).toFixed(2)}% KV cache memory`,
+      ),
+      `GPU KV cache size: ${withCommas(tokens)} tokens`,
+      `Maximum concurrency for ${withCommas(maxModelLen)} tokens per request: ${maxConcurrency.toFixed(2)}x`,
+      `Chunked prefill is enabled with max_num_batched_tokens=${memory.maxNumBatchedTokens}.`,
     ],
   };
 }

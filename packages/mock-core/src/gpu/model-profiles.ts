@@ -8,6 +8,16 @@ import {
   ropeScaledLength,
   transformersVisionConfigDefaults,
 } from "./hf-text-config.js";
+import {
+  type LinearAttentionShape,
+  linearMixerParameters,
+  type MlaShape,
+  type MoeShape,
+  readLinearAttention,
+  readMla,
+  readMoe,
+  readQuantizedWeightBytes,
+} from "./model-shapes.js";
 
 /** Bytes per element of the dtypes a `config.json` names. */
 const dtypeBytes: Record<string, number> = {
@@ -61,6 +71,118 @@ export interface ModelProfile {
    * generated token). Absent for a text-only model or an encoder we do not count.
    */
   readonly encoderParameters?: number;
+  /** A mixture-of-experts MLP (model-shapes.ts); absent: a dense gated MLP on every layer. */
+  readonly moe?: MoeShape;
+  /** Multi-head latent attention (DeepSeek V2/V3); absent: grouped-query attention. */
+  readonly mla?: MlaShape;
+  /**
+   * Linear-attention / Mamba layers of a hybrid model (they are part of `layers`; the rest are
+   * attention layers); absent: every layer attends.
+   */
+  readonly linearAttention?: LinearAttentionShape;
+  /**
+   * Qwen3-Next's gated attention: q_proj also yields an output gate (vllm qwen3_next.py
+   * `attn_output_gate`, default true), doubling its width.
+   */
+  readonly attentionOutputGate?: boolean;
+  /**
+   * Bytes per element of the decoder layers' matrices when the checkpoint is quantized
+   * (`quantization_config` fp8: 1); absent: the model dtype's.
+   */
+  readonly quantizedWeightBytes?: number;
+}
+
+/**
+ * Whether `model` needs the arithmetic of model-shapes.ts (MoE, MLA, linear attention, gated
+ * attention or quantized weights); a dense model keeps the original formulas, unchanged.
+ */
+export function hasExtendedShape(model: ModelProfile): boolean {
+  return (
+    model.moe !== undefined ||
+    model.mla !== undefined ||
+    model.linearAttention !== undefined ||
+    model.attentionOutputGate === true ||
+    model.quantizedWeightBytes !== undefined
+  );
+}
+
+/** Layers that attend (and hold KV per token): all but a hybrid model's linear-attention layers. */
+export function attentionLayerCount(model: ModelProfile): number {
+  return model.layers - (model.linearAttention?.layers ?? 0);
+}
+
+/**
+ * Parameters of one decoder layer of `model`, split by where they live: `sharded` matrices (split
+ * over tensor parallelism, in the layer weight dtype), `replicated` matrices (MLA's low-rank
+ * down-projections, ReplicatedLinear in vllm deepseek_v2.py), and `plain` (norms, MoE routers:
+ * replicated, model dtype). `attention` picks an attention layer or a linear-attention one,
+ * `moeLayer` a MoE MLP or a dense one; `active` counts only the experts one token runs.
+ */
+export function decoderLayerParameters(
+  model: ModelProfile,
+  attention: boolean,
+  moeLayer: boolean,
+  active = false,
+): { sharded: number; replicated: number; plain: number } {
+  const h = model.hiddenSize;
+  let sharded = 0;
+  let replicated = 0;
+  let plain = 2 * h;
+  const mla = model.mla;
+  if (!attention && model.linearAttention !== undefined) {
+    sharded += linearMixerParameters(model.linearAttention, h);
+  } else if (mla !== undefined) {
+    const qHead = mla.qkNopeHeadDim + mla.qkRopeHeadDim;
+    const q = mla.qLoraRank;
+    replicated += h * (q ?? 0) + h * (mla.kvLoraRank + mla.qkRopeHeadDim);
+    plain += (q ?? 0) + mla.kvLoraRank;
+    sharded +=
+      (q ?? h) * model.heads * qHead +
+      mla.kvLoraRank * model.heads * (mla.qkNopeHeadDim + mla.vHeadDim) +
+      model.heads * mla.vHeadDim * h;
+  } else {
+    const qWidth = model.heads * model.headDim;
+    sharded +=
+      h * qWidth * (model.attentionOutputGate === true ? 2 : 1) +
+      2 * h * model.kvHeads * model.headDim +
+      qWidth * h;
+  }
+  const moe = model.moe;
+  if (moe !== undefined && moeLayer) {
+    const experts = active ? moe.expertsPerToken : moe.experts;
+    sharded += 3 * h * (experts * moe.expertIntermediateSize + moe.sharedIntermediateSize);
+    plain += h * moe.experts + (moe.sharedExpertGate ? h : 0);
+  } else {
+    sharded += 3 * h * model.intermediateSize;
+  }
+  return { sharded, replicated, plain };
+}
+
+/** Sums {@link decoderLayerParameters} over the layers: attention or not, MoE or not. */
+function layerTotals(model: ModelProfile, active: boolean) {
+  const attentionLayers = attentionLayerCount(model);
+  const denseLayers = model.moe?.denseLayers ?? model.layers;
+  const totals = { sharded: 0, replicated: 0, plain: 0 };
+  // Which layers are dense does not change the sum: count dense MLPs on the first layers.
+  for (let i = 0; i < model.layers; i++) {
+    const part = decoderLayerParameters(model, i < attentionLayers, i >= denseLayers, active);
+    totals.sharded += part.sharded;
+    totals.replicated += part.replicated;
+    totals.plain += part.plain;
+  }
+  return totals;
+}
+
+/**
+ * The MLP width one token's activations take in the profiling run: the dense MLP's
+ * `intermediate_size`, or for MoE layers the experts a token runs plus the shared expert,
+ * whichever is wider.
+ */
+export function activeMlpWidth(model: ModelProfile): number {
+  const moe = model.moe;
+  if (moe === undefined) return model.intermediateSize;
+  const sparse = moe.expertsPerToken * moe.expertIntermediateSize + moe.sharedIntermediateSize;
+  return moe.denseLayers > 0 ? Math.max(model.intermediateSize, sparse) : sparse;
 }
 
 /** Layers of `model` that use the sliding window: 0 without one. */
@@ -127,6 +249,7 @@ export function bytesPerElement(model: ModelProfile): number {
  * (gate, up, down) and two RMSNorms, the final norm, and the LM head unless tied.
  */
 export function parameterCount(model: ModelProfile): number {
+  if (hasExtendedShape(model)) return extendedParameterCount(model, false);
   const h = model.hiddenSize;
   const kvWidth = model.kvHeads * model.headDim;
   const qWidth = model.heads * model.headDim;
@@ -138,8 +261,38 @@ export function parameterCount(model: ModelProfile): number {
   return embedding + model.layers * perLayer + h + lmHead;
 }
 
-/** Parameters that do matrix work per token (everything but the embedding lookup and the LM head). */
+/** Embeddings, decoder layers ({@link decoderLayerParameters}), final norm and untied LM head. */
+function extendedParameterCount(model: ModelProfile, active: boolean): number {
+  const t = layerTotals(model, active);
+  const head = model.tieWordEmbeddings ? 0 : model.vocabSize * model.hiddenSize;
+  return (
+    model.vocabSize * model.hiddenSize +
+    t.sharded +
+    t.replicated +
+    t.plain +
+    model.hiddenSize +
+    head
+  );
+}
+
+/**
+ * Parameters one token runs through: {@link parameterCount} with only `expertsPerToken` routed
+ * experts per MoE layer (Mixtral 8x7B: 12.9B of 46.7B); the same as parameterCount for a dense
+ * model.
+ */
+export function activeParameterCount(model: ModelProfile): number {
+  return model.moe === undefined ? parameterCount(model) : extendedParameterCount(model, true);
+}
+
+/**
+ * Parameters that do matrix work per token (everything but the embedding lookup and the LM head);
+ * for a MoE model only the experts a token runs ({@link activeParameterCount}).
+ */
 export function layerParameterCount(model: ModelProfile): number {
+  if (hasExtendedShape(model)) {
+    const head = model.tieWordEmbeddings ? 0 : model.vocabSize * model.hiddenSize;
+    return activeParameterCount(model) - model.vocabSize * model.hiddenSize - head;
+  }
   const lmHead = model.tieWordEmbeddings ? 0 : model.vocabSize * model.hiddenSize;
   return parameterCount(model) - model.vocabSize * model.hiddenSize - lmHead;
 }
@@ -186,14 +339,80 @@ function gemma3EncoderParameters(
  * evenly); the vision side is {@link encoderWeightBytesPerGpu}.
  */
 export function weightBytesPerGpu(model: ModelProfile, tp = 1): number {
+  if (hasExtendedShape(model)) return extendedWeightBytes(model, tp, false);
   return (parameterCount(model) * bytesPerElement(model)) / tp;
+}
+
+/**
+ * Weight bytes on each GPU of a model with an extended shape: layer matrices in the quantized
+ * width (or the dtype's), split over `tp` except MLA's replicated down-projections; embeddings
+ * and LM head in the model dtype, split; norms and routers in the model dtype, replicated.
+ * `active` counts only the routed experts one token runs.
+ */
+function extendedWeightBytes(model: ModelProfile, tp: number, active: boolean): number {
+  const dtype = bytesPerElement(model);
+  const matrix = model.quantizedWeightBytes ?? dtype;
+  const t = layerTotals(model, active);
+  const vocab = model.vocabSize * model.hiddenSize * (model.tieWordEmbeddings ? 1 : 2);
+  return (
+    (t.sharded / tp + t.replicated) * matrix +
+    (vocab / tp) * dtype +
+    (t.plain + model.hiddenSize) * dtype
+  );
+}
+
+/**
+ * A MoE model's weights on each GPU split for the step-time model: `fixedBytes` every step reads
+ * (all but the routed experts) and `expertBytes`, one routed expert's bytes summed over the MoE
+ * layers (each expert a step's tokens route to is read once). Undefined for a dense model.
+ */
+export function moeWeightSplit(
+  model: ModelProfile,
+  tp = 1,
+): { fixedBytes: number; expertBytes: number } | undefined {
+  const moe = model.moe;
+  if (moe === undefined) return undefined;
+  const matrix = model.quantizedWeightBytes ?? bytesPerElement(model);
+  const moeLayers = model.layers - moe.denseLayers;
+  const expertBytes = (moeLayers * 3 * model.hiddenSize * moe.expertIntermediateSize * matrix) / tp;
+  return {
+    fixedBytes: extendedWeightBytes(model, tp, false) - moe.experts * expertBytes,
+    expertBytes,
+  };
+}
+
+/**
+ * KV heads on each GPU: vLLM's `get_num_kv_heads` (vllm/config/model.py) divides them over
+ * tensor parallelism but keeps at least one (replicating a head when tp exceeds them); an MLA
+ * model caches one latent "head" on every rank.
+ */
+export function kvHeadsPerGpu(model: ModelProfile, tp = 1): number {
+  if (model.mla !== undefined) return 1;
+  return Math.max(1, model.kvHeads / tp);
+}
+
+/**
+ * Elements one attention layer caches per token on each GPU: K and V of {@link kvHeadsPerGpu}
+ * heads of head_dim, or for MLA the latent plus the rotary key (kv_lora_rank + qk_rope_head_dim,
+ * vLLM's `get_head_size` for MLA, no V).
+ */
+export function kvElementsPerTokenPerLayer(model: ModelProfile, tp = 1): number {
+  const mla = model.mla;
+  if (mla !== undefined) return mla.kvLoraRank + mla.qkRopeHeadDim;
+  return 2 * kvHeadsPerGpu(model, tp) * model.headDim;
 }
 
 /**
  * KV-cache bytes one token occupies on each GPU: 2 (K and V) × layers × KV heads × head dim ×
  * dtype bytes, divided by the tensor-parallel size (vllm-openai.md §9: Llama-3-8B BF16 → 128 KiB).
+ * A model with an extended shape counts its attention layers only, at
+ * {@link kvElementsPerTokenPerLayer} each (DeepSeek V3: 61 × 576 × 2 = 70,272 B on every GPU).
  */
 export function kvBytesPerToken(model: ModelProfile, tp = 1): number {
+  if (hasExtendedShape(model))
+    return (
+      attentionLayerCount(model) * kvElementsPerTokenPerLayer(model, tp) * bytesPerElement(model)
+    );
   return (2 * model.layers * model.kvHeads * model.headDim * bytesPerElement(model)) / tp;
 }
 
@@ -253,6 +472,21 @@ export function modelProfileFromConfig(config: unknown, name = "model"): ModelPr
   const layers = requireNumber(c, "num_hidden_layers");
   const sliding = readSlidingWindow(c, layers);
   const encoder = gemma3EncoderParameters(top, hiddenSize);
+  const intermediateSize = requireNumber(c, "intermediate_size");
+  const moe = readMoe(c, layers, intermediateSize);
+  const mla = readMla(c);
+  const linearAttention = readLinearAttention(c, layers, hiddenSize);
+  const quantizedWeightBytes = readQuantizedWeightBytes(top);
+  // Off the hot path (once per start-up): a spread is fine.
+  const shapes = {
+    ...(moe === undefined ? {} : { moe }),
+    ...(mla === undefined ? {} : { mla }),
+    ...(linearAttention === undefined ? {} : { linearAttention }),
+    ...(c.model_type === "qwen3_next" && c.attn_output_gate !== false
+      ? { attentionOutputGate: true }
+      : {}),
+    ...(quantizedWeightBytes === undefined ? {} : { quantizedWeightBytes }),
+  };
   return {
     name:
       typeof top._name_or_path === "string" && top._name_or_path !== "" ? top._name_or_path : name,
@@ -264,7 +498,7 @@ export function modelProfileFromConfig(config: unknown, name = "model"): ModelPr
       c.head_dim === undefined || c.head_dim === null
         ? hiddenSize / heads
         : requireNumber(c, "head_dim"),
-    intermediateSize: requireNumber(c, "intermediate_size"),
+    intermediateSize,
     vocabSize: requireNumber(c, "vocab_size"),
     dtype,
     tieWordEmbeddings: (c.tie_word_embeddings ?? top.tie_word_embeddings) === true,
@@ -275,6 +509,7 @@ export function modelProfileFromConfig(config: unknown, name = "model"): ModelPr
     ),
     ...sliding,
     ...(encoder === undefined ? {} : { encoderParameters: encoder }),
+    ...shapes,
   };
 }
 

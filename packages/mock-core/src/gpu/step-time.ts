@@ -11,12 +11,17 @@
 import type { DeviceProfile } from "./device-profiles.js";
 import { type KvCacheLayout, kvCacheLayout } from "./kv-capacity.js";
 import {
+  attentionLayerCount,
+  bytesPerElement,
+  hasExtendedShape,
   kvBytesPerToken,
   layerParameterCount,
   type ModelProfile,
+  moeWeightSplit,
   slidingLayerCount,
   weightBytesPerGpu,
 } from "./model-profiles.js";
+import { linearStateElements } from "./model-shapes.js";
 
 /** The tunable constants of the step-time model. Times in seconds, efficiencies in (0, 1]. */
 export interface StepTimeParameters {
@@ -137,6 +142,23 @@ export interface StepTimeModel {
 }
 
 /**
+ * FLOPs of one query-key pair summed over the attention layers on each GPU: 4 × heads × head_dim
+ * (QKᵀ and PV) per layer for grouped-query attention; for MLA as vLLM runs decode (the latent
+ * absorbed into the queries: scores over kv_lora_rank + qk_rope_head_dim, values over
+ * kv_lora_rank), 2 × heads × (2 × kv_lora_rank + qk_rope_head_dim). Linear-attention layers
+ * attend over no pairs (their per-token work is in their weights).
+ */
+export function attentionFlopsPerPair(model: ModelProfile, tp = 1): number {
+  if (!hasExtendedShape(model)) return (4 * model.layers * model.heads * model.headDim) / tp;
+  const mla = model.mla;
+  const perLayer =
+    mla === undefined
+      ? 4 * model.heads * model.headDim
+      : 2 * model.heads * (2 * mla.kvLoraRank + mla.qkRopeHeadDim);
+  return (attentionLayerCount(model) * perLayer) / tp;
+}
+
+/**
  * Binds the roofline to a device, a model and `tensorParallelSize` GPUs (each holding 1/tp of the
  * weights and KV and doing 1/tp of the work). Throws a RangeError for efficiencies outside (0, 1].
  */
@@ -157,7 +179,7 @@ export function createStepTimeModel(options: {
   const bandwidth = device.memoryBandwidth * parameters.bandwidthEfficiency;
   const flopsPerToken = (2 * layerParameterCount(model)) / tp;
   const flopsPerLogits = (2 * model.hiddenSize * model.vocabSize) / tp;
-  const flopsPerPair = (4 * model.layers * model.heads * model.headDim) / tp;
+  const flopsPerPair = attentionFlopsPerPair(model, tp);
   const weightBytes = weightBytesPerGpu(model, tp);
   const kvBytes = kvBytesPerToken(model, tp);
   const communication = tp > 1 ? 2 * model.layers * parameters.allReduceLatency : 0;
@@ -175,23 +197,46 @@ export function createStepTimeModel(options: {
             flopsPerPair) /
           flops;
   const weightRead = weightBytes / bandwidth;
-  const kvRead =
-    slidingShare === 0
-      ? (load: StepLoad) => (load.kvTokensRead * kvBytes) / bandwidth
+  const moe = model.moe;
+  const split = moeWeightSplit(model, tp);
+  // A MoE step reads the fixed weights and each routed expert its tokens pick: with uniform
+  // routing of k of E experts, E × (1 − (1 − k/E)^tokens) distinct experts (k for one token).
+  const linearWeights =
+    moe === undefined || split === undefined
+      ? (_load: StepLoad) => weightRead
       : (load: StepLoad) =>
-          ((fullShare * load.kvTokensRead + slidingShare * load.windowKvTokensRead) * kvBytes) /
+          (split.fixedBytes +
+            split.expertBytes *
+              moe.experts *
+              (1 - (1 - moe.expertsPerToken / moe.experts) ** load.tokens)) /
           bandwidth;
+  // Linear-attention layers read and write each sequence's fixed state once per step.
+  const stateBytes =
+    model.linearAttention === undefined
+      ? 0
+      : 2 *
+        model.linearAttention.layers *
+        linearStateElements(model.linearAttention, tp) *
+        bytesPerElement(model);
+  const kvRead =
+    stateBytes > 0
+      ? (load: StepLoad) => (load.kvTokensRead * kvBytes + load.sequences * stateBytes) / bandwidth
+      : slidingShare === 0
+        ? (load: StepLoad) => (load.kvTokensRead * kvBytes) / bandwidth
+        : (load: StepLoad) =>
+            ((fullShare * load.kvTokensRead + slidingShare * load.windowKvTokensRead) * kvBytes) /
+            bandwidth;
   return {
     parameters,
     kvLayout: kvCacheLayout(model),
     computeTime: (load) => linearCompute(load) + attentionCompute(load),
-    memoryTime: (load) => weightRead + kvRead(load),
+    memoryTime: (load) => linearWeights(load) + kvRead(load),
     time(load) {
       if (load.sequences === 0) return 0;
       // The projections and MLP (bound by weights or FLOPs) and attention (bound by KV reads or
       // FLOPs) are separate kernels: each phase takes its own roofline, and the phases add up.
       return (
-        Math.max(linearCompute(load), weightRead) +
+        Math.max(linearCompute(load), moe === undefined ? weightRead : linearWeights(load)) +
         Math.max(attentionCompute(load), kvRead(load)) +
         communication +
         parameters.stepOverhead +
