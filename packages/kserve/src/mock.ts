@@ -107,6 +107,11 @@ export interface KserveMockOptions {
    */
   readonly strictReadiness?: boolean;
   /**
+   * Triton `--exit-on-error` (default true): a model loaded at start that fails stops the start;
+   * false: the server starts without it (model-control.ts `LoadTiming.exitOnError`).
+   */
+  readonly exitOnError?: boolean;
+  /**
    * Triton `--http-restricted-api` (REST) and `--grpc-restricted-protocol` (gRPC) restrictions,
    * parsed ({@link parseRestrictions}); default none.
    */
@@ -187,6 +192,7 @@ function served(options: KserveMockOptions): {
       ...(options.strictReadiness !== undefined
         ? { strictReadiness: options.strictReadiness }
         : {}),
+      ...(options.exitOnError !== undefined ? { exitOnError: options.exitOnError } : {}),
     },
   );
   return {
@@ -414,7 +420,12 @@ export const kserveMockModule: RuntimeMockModule = {
     "load-delay": {
       type: "string",
       valueName: "SECONDS",
-      help: "each model takes this long to load (default 0): MLServer and OVMS answer not ready / not loaded yet meanwhile; Triton's load requests take this long",
+      help: "each model takes this long to load (default 0): MLServer and OVMS answer not ready / not loaded yet meanwhile; Triton's load requests take this long (the model LOADING). Not --slow-start, which holds the whole server not ready for MS milliseconds with no model state",
+    },
+    "exit-on-error": {
+      type: "string",
+      valueName: "BOOL",
+      help: "Triton: true (default) stops the start when a model loaded at start fails its poll or load; false starts without it",
     },
     "http-restricted-api": {
       type: "string",
@@ -486,6 +497,13 @@ export function kserveMockOptions(settings: RuntimeModuleSettings): KserveMockOp
   if (strict !== undefined && runtime !== "triton") {
     throw new Error("--strict-readiness: only the triton mock has Triton's strict readiness");
   }
+  const exit = settings.values["exit-on-error"];
+  if (exit !== undefined && exit !== "true" && exit !== "false") {
+    throw new Error(`--exit-on-error ${String(exit)}: expected true or false`);
+  }
+  if (exit !== undefined && runtime !== "triton") {
+    throw new Error("--exit-on-error: only the triton mock has Triton's start-up loads");
+  }
   const restricted = tritonRestrictions(settings);
   const load = settings.values["load-model"];
   const loadModels = typeof load === "string" ? [load] : Array.isArray(load) ? [...load] : [];
@@ -499,6 +517,7 @@ export function kserveMockOptions(settings: RuntimeModuleSettings): KserveMockOp
     ...(settings.values.modelmesh === true ? { modelmesh: true } : {}),
     ...(loadDelaySeconds !== undefined ? { loadDelayMs: loadDelaySeconds * 1000 } : {}),
     ...(strict !== undefined ? { strictReadiness: strict === "true" } : {}),
+    ...(exit !== undefined ? { exitOnError: exit === "true" } : {}),
     ...(restricted !== undefined ? { restricted } : {}),
     ...(ttft !== undefined || itl !== undefined
       ? { vllmPacing: { timeToFirstTokenMs: ttft ?? 0, interTokenMs: itl ?? 0 } }

@@ -7,7 +7,7 @@
  * (ModelIsReady); server src/http_server.cc (HandleRepositoryControl, HandleModelReady),
  * src/grpc/grpc_server.cc (RepositoryModelLoad).
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
@@ -714,18 +714,161 @@ describe("failed loads (a repository model its backend refuses)", () => {
     ]);
   });
 
-  it("named at start (--load-model) it starts UNAVAILABLE; in mode none the start stops (--exit-on-error)", async () => {
+  it("named at start the start stops (--exit-on-error), in mode none and explicit alike; --exit-on-error=false starts it UNAVAILABLE", async () => {
     const dir = brokenRepository();
+    const reason = `Internal: AssertionError: 'model.json' containing vllm engine args must be provided in '${join(dir, "llm", "1")}'`;
+    // core model_repository_manager.cc Create: a start-up model that is not READY makes it
+    // INTERNAL "failed to load all models"; server.cc Init returns it, and tritonserver exits
+    // (main.cc FAIL_IF_ERR "creating server"); model_lifecycle.cc CreateModel logs the version.
+    const stop = `failed to load 'llm' version 1: ${reason}\nerror: creating server: Internal - failed to load all models`;
+    await expect(startKserve("triton", { "model-repository": dir })).rejects.toThrow(stop);
+    await expect(
+      startKserve("triton", {
+        "model-control-mode": "explicit",
+        "model-repository": dir,
+        "load-model": "llm",
+      }),
+    ).rejects.toThrow(stop);
+    const t = await startTriton({
+      "model-control-mode": "explicit",
+      "model-repository": dir,
+      "load-model": "llm",
+      "exit-on-error": "false",
+    });
+    expect((await t.unary("RepositoryIndex", {})).models).toEqual([
+      { name: "llm", version: "1", state: "UNAVAILABLE", reason },
+    ]);
+  });
+});
+
+describe("a folder read again on each load (core model_repository_manager.cc Poll)", () => {
+  const restIndex = async (t: { http: (path: string, init?: RequestInit) => Promise<Response> }) =>
+    (await t.http("/v2/repository/index", { method: "POST", body: "{}" })).json();
+  const tensors = 'input [ { name: "text_input" data_type: TYPE_STRING dims: [ 1 ] } ]';
+  /** A repository with a working vLLM model `llm` and the FP32 model `plain`. */
+  function repository(): string {
+    const dir = mkdtempSync(join(tmpdir(), "repoll-"));
+    mkdirSync(join(dir, "llm", "1"), { recursive: true });
+    writeFileSync(join(dir, "llm", "config.pbtxt"), `backend: "vllm"\n${tensors}`);
+    writeFileSync(join(dir, "llm", "1", "model.json"), '{"model": "facebook/opt-125m"}');
+    mkdirSync(join(dir, "plain", "1"), { recursive: true });
+    writeFileSync(
+      join(dir, "plain", "config.pbtxt"),
+      'platform: "onnxruntime_onnx"\ninput [ { name: "INPUT0" data_type: TYPE_FP32 dims: [ 2 ] } ]\noutput [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 2 ] } ]',
+    );
+    return dir;
+  }
+  const unparseable =
+    'backend: "vllm"\ninput [ { name: "text_input" data_type: TYPE_STRING dims: [ 1 ]';
+  // core filesystem ReadTextProto: INTERNAL "failed to read text proto from <path>".
+  const protoError = (dir: string, model: string) =>
+    `failed to read text proto from ${join(dir, model, "config.pbtxt")}`;
+  // core model_repository_manager.cc LoadUnloadModel: a poll that failed → INTERNAL (REST 500).
+  const pollFailed = (model: string) =>
+    `failed to load '${model}', failed to poll from model repository`;
+
+  it("an unparseable config.pbtxt: mode none stops the start; explicit mode lists it by name, serves the others, refuses its load until the file parses", async () => {
+    const dir = repository();
+    writeFileSync(join(dir, "llm", "config.pbtxt"), unparseable);
+    // Poll logs "Poll failed for model directory '<m>': <reason>"; Create: "failed to load all models".
+    await expect(startKserve("triton", { "model-repository": dir })).rejects.toThrow(
+      `Poll failed for model directory 'llm': ${protoError(dir, "llm")}\nerror: creating server: Internal - failed to load all models`,
+    );
+    await expect(
+      startKserve("triton", {
+        "model-control-mode": "explicit",
+        "model-repository": dir,
+        "load-model": "*",
+      }),
+    ).rejects.toThrow(`Poll failed for model directory 'llm'`);
+
+    const t = await startTriton({
+      "model-control-mode": "explicit",
+      "model-repository": dir,
+      "load-model": "plain",
+    });
+    // RepositoryIndex lists every folder; a model the lifecycle never held has no version/state.
+    const index = await t.http("/v2/repository/index", { method: "POST", body: "{}" });
+    expect(await index.json()).toEqual([
+      { name: "llm" },
+      { name: "plain", version: "1", state: "READY" },
+    ]);
+    const load = await t.http("/v2/repository/models/llm/load", { method: "POST" });
+    expect([load.status, await load.json()]).toEqual([500, { error: pollFailed("llm") }]);
+    expect(await t.failure("RepositoryModelLoad", { model_name: "llm" })).toEqual({
+      code: grpc.status.INTERNAL,
+      details: pollFailed("llm"),
+    });
+    expect(await t.unary("ModelReady", { name: "llm" })).toEqual({ ready: false });
+    const infer = await t.http("/v2/models/plain/infer", {
+      method: "POST",
+      body: JSON.stringify({
+        inputs: [{ name: "INPUT0", shape: [2], datatype: "FP32", data: [1, 2] }],
+      }),
+    });
+    expect(infer.status).toBe(200);
+    // The next load polls the folder again: fixed, it loads.
+    writeFileSync(join(dir, "llm", "config.pbtxt"), `backend: "vllm"\n${tensors}`);
+    const fixed = await t.http("/v2/repository/models/llm/load", { method: "POST" });
+    expect(fixed.status).toBe(200);
+    expect(await t.unary("ModelReady", { name: "llm" })).toEqual({ ready: true });
+  });
+
+  it("--exit-on-error=false in mode none: the server starts without the unparseable model", async () => {
+    const dir = repository();
+    writeFileSync(join(dir, "llm", "config.pbtxt"), unparseable);
+    const t = await startTriton({ "model-repository": dir, "exit-on-error": "false" });
+    expect(await restIndex(t)).toEqual([
+      { name: "llm" },
+      { name: "plain", version: "1", state: "READY" },
+    ]);
+    expect(await t.unary("ServerReady", {})).toEqual({ ready: true });
+  });
+
+  it("a failing reload of a serving model: the load is refused, the version serving stays READY and serves", async () => {
+    const dir = repository();
     const t = await startTriton({
       "model-control-mode": "explicit",
       "model-repository": dir,
       "load-model": "llm",
     });
-    expect((await t.unary("RepositoryIndex", {})).models).toEqual([
-      expect.objectContaining({ name: "llm", state: "UNAVAILABLE" }),
+    const ready = { name: "llm", version: "1", state: "READY" };
+    const generate = () =>
+      t.http("/v2/models/llm/generate", { method: "POST", body: '{"text_input":"Hi"}' });
+    expect((await generate()).status).toBe(200);
+
+    // The backend now refuses it (model.json gone): INVALID_ARG with the version's reason, as a
+    // first load; model_lifecycle.cc AsyncLoad loads over a READY version in the background and
+    // OnLoadFinal releases only that background load, so version 1 stays READY (qa L0_lifecycle
+    // test_model_availability_on_reload keeps a model available across its reload).
+    rmSync(join(dir, "llm", "1", "model.json"));
+    const reason = `Internal: AssertionError: 'model.json' containing vllm engine args must be provided in '${join(dir, "llm", "1")}'`;
+    const load = await t.http("/v2/repository/models/llm/load", { method: "POST" });
+    expect([load.status, await load.json()]).toEqual([
+      400,
+      { error: `load failed for model 'llm': version 1 is at UNAVAILABLE state: ${reason};\n` },
     ]);
-    await expect(startKserve("triton", { "model-repository": dir })).rejects.toThrow(
-      "load failed for model 'llm': version 1 is at UNAVAILABLE state: Internal: AssertionError:",
-    );
+    expect(await restIndex(t)).toEqual([ready, { name: "plain" }]);
+    expect(await t.unary("ModelReady", { name: "llm" })).toEqual({ ready: true });
+    expect((await generate()).status).toBe(200);
+
+    // A folder that no longer parses: the poll fails (INTERNAL), the previous info is kept.
+    writeFileSync(join(dir, "llm", "config.pbtxt"), unparseable);
+    expect(await t.failure("RepositoryModelLoad", { model_name: "llm" })).toEqual({
+      code: grpc.status.INTERNAL,
+      details: pollFailed("llm"),
+    });
+    expect(await restIndex(t)).toEqual([ready, { name: "plain" }]);
+    expect((await generate()).status).toBe(200);
+
+    // Unloaded, the same failure leaves the version UNAVAILABLE with its reason.
+    writeFileSync(join(dir, "llm", "config.pbtxt"), `backend: "vllm"\n${tensors}`);
+    await t.unary("RepositoryModelUnload", { model_name: "llm" });
+    const again = await t.http("/v2/repository/models/llm/load", { method: "POST" });
+    expect(again.status).toBe(400);
+    expect(await restIndex(t)).toEqual([
+      { name: "llm", version: "1", state: "UNAVAILABLE", reason },
+      { name: "plain" },
+    ]);
   });
 });

@@ -15,7 +15,7 @@ import { InferFault } from "./fault.js";
 import { findModel } from "./infer.js";
 import type { MockModel, TensorSpec } from "./models.js";
 import type { KserveProfile } from "./profiles.js";
-import { loadFailure } from "./repository.js";
+import { loadFailure, pollFailure, repoll } from "./repository.js";
 
 /** Triton's `--model-control-mode` values the mock serves. */
 export type ModelControlMode = "none" | "explicit";
@@ -74,6 +74,17 @@ export function loadFailedMessage(
 }
 
 /**
+ * Why the start stops (Triton's `--exit-on-error`, on by default): the log lines of each model
+ * that failed (core model_repository_manager.cc `Poll`: `Poll failed for model directory '<m>':
+ * <reason>`; model_lifecycle.cc `CreateModel`: `failed to load '<m>' version <v>: <reason>`), then
+ * the line tritonserver prints as it exits (server main.cc `FAIL_IF_ERR(TRITONSERVER_ServerNew(...),
+ * "creating server")` with `ModelRepositoryManager::Create`'s INTERNAL `failed to load all models`).
+ */
+export function startFailedMessage(details: readonly string[]): string {
+  return `${details.join("\n")}\nerror: creating server: Internal - failed to load all models`;
+}
+
+/**
  * How long loads take and what server readiness waits for (the mock's `--load-delay` and
  * Triton's `--strict-readiness`).
  */
@@ -87,6 +98,13 @@ export interface LoadTiming {
    * servable manager last and is ready once it has loaded).
    */
   readonly strictReadiness?: boolean;
+  /**
+   * Triton `--exit-on-error` (default true): a model loaded at start that fails its poll or its
+   * load stops the start ({@link startFailedMessage}); false: the server starts without it (core
+   * server.cc `Init` goes on when the repository manager exists), a failed load listed UNAVAILABLE
+   * with its reason, a failed poll by name alone.
+   */
+  readonly exitOnError?: boolean;
 }
 
 /** Told whether every loaded model is ready, each time that changes. */
@@ -103,7 +121,8 @@ const failedPoll = (model: string) =>
  */
 export class ModelRepository {
   readonly #profile: KserveProfile;
-  readonly #repository: readonly MockModel[];
+  /** Every model of the repository as last read (a load request reads its folder again). */
+  readonly #repository: MockModel[];
   readonly #loaded = new Map<string, Loaded>();
   /** The ready models, rebuilt on every load and unload (inference reads it on each request). */
   #served: MockModel[] = [];
@@ -137,20 +156,29 @@ export class ModelRepository {
     this.#profile = profile;
     this.#delayMs = timing.loadDelayMs ?? 0;
     this.strictReadiness = timing.strictReadiness ?? true;
-    this.#repository = models;
+    this.#repository = [...models];
     this.#mlserver = profile.modelControl === "mlserver";
     this.mode = this.#mlserver ? "explicit" : mode;
     const all = mode === "none" || this.#mlserver || startup.includes("*");
     const names = all ? models.map((m) => m.name) : startup;
+    // Start-up loads (core model_repository_manager.cc Create: every model in mode none or with
+    // `*`, else the --load-model names); any failure fails the start unless --exit-on-error=false.
+    const failures: string[] = [];
     for (const name of names) {
       const model = models.find((m) => m.name === name);
-      const failure = model && loadFailure(model);
-      if (model && failure !== undefined) {
-        // Mode none loads every model at start and Triton exits when one fails (--exit-on-error);
-        // explicit start-up loads leave it UNAVAILABLE with its reason.
-        if (mode === "none") throw new Error(loadFailedMessage(name, model.versions, failure));
+      if (model === undefined) continue;
+      const unpolled = pollFailure(model);
+      const failure = loadFailure(model);
+      if (unpolled !== undefined) {
+        failures.push(`Poll failed for model directory '${name}': ${unpolled}`);
+      } else if (failure !== undefined) {
+        for (const v of model.versions)
+          failures.push(`failed to load '${name}' version ${v}: ${failure}`);
         this.#loaded.set(name, { model, ready: false, readyAt: 0, failure });
-      } else if (model) this.#loaded.set(name, { model, ready: true, readyAt: 0 });
+      } else this.#loaded.set(name, { model, ready: true, readyAt: 0 });
+    }
+    if (failures.length > 0 && (timing.exitOnError ?? true)) {
+      throw new Error(startFailedMessage(failures));
     }
     this.#update();
   }
@@ -382,9 +410,17 @@ export class ModelRepository {
    */
   load(name: string, parameters: LoadParameters = {}): void {
     if (this.mode !== "explicit") throw new InferFault("unavailable", modelControlRefusal);
-    const base = this.#repository.find((m) => m.name === name);
+    const at = this.#repository.findIndex((m) => m.name === name);
+    const listed = this.#repository[at];
     // MLServer: repository.py `find` raises ModelNotFound (404 "Model <m> not found").
-    if (!base) throw this.#mlserver ? this.#profile.messages.unknownModel(name) : failedPoll(name);
+    if (!listed)
+      throw this.#mlserver ? this.#profile.messages.unknownModel(name) : failedPoll(name);
+    // Triton reads the model's folder again (LoadUnloadModels → PollModels → Poll). A folder that
+    // fails its poll fails the load; a version serving keeps serving (Poll keeps the model's
+    // previous info as unmodified when InitializeModelInfo fails for a model it knows).
+    const base = polled(listed);
+    if (base === undefined) throw failedPoll(name);
+    this.#repository[at] = base;
     let model = base;
     for (const [key, value] of Object.entries(parameters)) {
       if (key === "config" && typeof value === "string") {
@@ -396,13 +432,17 @@ export class ModelRepository {
       }
     }
     const failure = loadFailure(base);
+    const before = this.#loaded.get(name);
     if (failure !== undefined) {
-      // The backend refuses it: every version UNAVAILABLE with the reason, the load INVALID_ARG.
-      this.#loaded.set(name, { model, ready: false, readyAt: 0, failure });
+      // The backend refuses it: the load answers INVALID_ARG. A version serving stays READY and
+      // serving (model_lifecycle.cc AsyncLoad loads over a READY version in the background, and
+      // OnLoadFinal releases only the failed background load); else every version is
+      // UNAVAILABLE with the reason.
+      const serving = before?.ready === true && !this.#loading(before);
+      if (!serving) this.#loaded.set(name, { model, ready: false, readyAt: 0, failure });
       this.#update();
       throw new InferFault("invalid", loadFailedMessage(name, model.versions, failure));
     }
-    const before = this.#loaded.get(name);
     // A model serving already keeps serving while its new configuration loads; the mock takes
     // the new one at once (the request still takes the load's time, see settled()).
     const serving = before?.ready === true && !this.#loading(before);
@@ -430,6 +470,23 @@ export class ModelRepository {
     }
     this.#update();
   }
+}
+
+/**
+ * A model's folder read again for a load, or undefined where Triton's poll fails: the folder
+ * holds no model now, cannot be read as one, or names another model (InitializeModelInfo: the
+ * directory name must equal the model name).
+ */
+function polled(listed: MockModel): MockModel | undefined {
+  let model: MockModel | undefined;
+  try {
+    model = repoll(listed);
+  } catch {
+    return undefined; // a file the reader refuses (an unreadable model.json, a bad tensor)
+  }
+  return model !== undefined && model.name === listed.name && pollFailure(model) === undefined
+    ? model
+    : undefined;
 }
 
 /** Config `data_type` (`TYPE_FP32`, `TYPE_STRING`) to a protocol datatype. */

@@ -96,6 +96,33 @@ export interface MockModel {
     readonly timeToFirstTokenMs: number;
     readonly interTokenMs: number;
   }): MockModel;
+  /**
+   * Where a model of the user's repository came from (`--model-repository`): how to read its
+   * folder again and what the last read found wrong. Absent on built-in models. A field rather
+   * than a side table, so the copies the mock makes of a model (`{ ...model, name }`) keep it.
+   */
+  readonly source?: RepositorySource;
+}
+
+/**
+ * A repository model's folder (repository.ts): Triton polls a model's folder again on every load
+ * request (core model_repository_manager.cc `LoadUnloadModels` → `PollModels` → `Poll` →
+ * `InitializeModelInfo`, which reads `config.pbtxt`), so what the mock serves after a load is
+ * what the folder holds then.
+ */
+export interface RepositorySource {
+  /** Reads the folder again: the model as it stands now, or undefined when the folder holds none. */
+  readonly poll: () => MockModel | undefined;
+  /**
+   * Why the folder could not be read as a model (Triton's poll failure, e.g. `failed to read
+   * text proto from <path>`); the model is then a placeholder under the folder's name.
+   */
+  readonly pollFailure?: string;
+  /**
+   * Why its backend refuses to load it, as Triton's version state reason (`Internal: <Python
+   * exception>: <message>`); absent for a model that loads.
+   */
+  readonly loadFailure?: string;
 }
 
 /** The shape metadata shows: the dims, prefixed with `-1` when the model batches (kserve-v2.md §3.1). */

@@ -22,7 +22,13 @@ import {
   type TensorValues,
   textToBytes,
 } from "../datatypes.js";
-import { identityModel, type MockModel, type Tensor, type TensorSpec } from "./models.js";
+import {
+  identityModel,
+  type MockModel,
+  type RepositorySource,
+  type Tensor,
+  type TensorSpec,
+} from "./models.js";
 import { parseTextProto, type TextMessage, type TextValue } from "./pbtxt.js";
 import { createVllmModel } from "./triton-vllm-model.js";
 
@@ -111,69 +117,142 @@ function tritonTensor(value: TextValue, where: string): TensorSpec {
   return textBool(t.optional) ? { ...spec, optional: true } : spec;
 }
 
-/** Reads a Triton repository (synchronously: start-up only). */
+/**
+ * Reads a Triton repository (synchronously: at start, and one folder again on each load
+ * request): every folder with a `config.pbtxt` and a numeric version folder. A `config.pbtxt`
+ * that is not protobuf text format does not stop the read: the folder becomes a placeholder
+ * model that fails its poll ({@link pollFailure}), as Triton's `Poll` logs `Poll failed for model
+ * directory '<m>': failed to read text proto from <path>` and goes on with the others.
+ */
 export function readTritonRepository(dir: string): MockModel[] {
-  const models: MockModel[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })
+  return readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isDirectory())
-    .sort((a, b) => a.name.localeCompare(b.name))) {
-    const folder = join(dir, entry.name);
-    const file = join(folder, "config.pbtxt");
-    let config: TextMessage;
-    try {
-      config = parseTextProto(readFileSync(file, "utf8"));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") continue;
-      throw new Error(`${file}: ${(error as Error).message}`);
-    }
-    const versions = readdirSync(folder, { withFileTypes: true })
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((entry) => readTritonModel(dir, entry.name) ?? []);
+}
+
+/**
+ * One model folder of a Triton repository as it reads now, carrying its {@link RepositorySource}
+ * (how to read it again, what is wrong with it); undefined when the folder holds no model (no
+ * `config.pbtxt`, or no version folder: Triton loads nothing).
+ */
+function readTritonModel(dir: string, folderName: string): MockModel | undefined {
+  const folder = join(dir, folderName);
+  const file = join(folder, "config.pbtxt");
+  const poll = () => readTritonModel(dir, folderName);
+  let config: TextMessage;
+  try {
+    config = parseTextProto(readFileSync(file, "utf8"));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    if (!(error instanceof SyntaxError)) throw new Error(`${file}: ${(error as Error).message}`);
+    // core filesystem ReadTextProto: TextFormat::ParseFromString fails → INTERNAL with this text.
+    return unpolledModel(folderName, {
+      poll,
+      pollFailure: `failed to read text proto from ${file}`,
+    });
+  }
+  let versions: number[];
+  try {
+    versions = readdirSync(folder, { withFileTypes: true })
       .filter((e) => e.isDirectory() && /^\d+$/.test(e.name))
       .map((e) => Number(e.name))
       .sort((a, b) => a - b);
-    const latest = versions.at(-1);
-    if (latest === undefined) continue; // no version folder: Triton loads nothing
-    const platform = String(config.platform ?? config.backend ?? "");
-    if (platform === "vllm") {
-      const name = typeof config.name === "string" ? config.name : entry.name;
-      const tensors = {
-        inputs: asArray(config.input).map((t) => tritonTensor(t, file)),
-        outputs: asArray(config.output).map((t) => tritonTensor(t, file)),
-      };
-      models.push(vllmBackendModel(name, join(folder, String(latest)), String(latest), tensors));
-      continue;
-    }
-    models.push(
-      seededModel(
-        typeof config.name === "string" ? config.name : entry.name,
-        [String(latest)],
-        platform,
-        Number(config.max_batch_size ?? 0),
-        asArray(config.input).map((t) => tritonTensor(t, file)),
-        asArray(config.output).map((t) => tritonTensor(t, file)),
-        // model_config.proto ModelTransactionPolicy: `model_transaction_policy { decoupled: true }`.
-        textBool((config.model_transaction_policy as TextMessage | undefined)?.decoupled),
-      ),
-    );
+  } catch {
+    return undefined; // the folder went away between the reads
   }
-  return models;
+  const latest = versions.at(-1);
+  if (latest === undefined) return undefined;
+  const name = typeof config.name === "string" ? config.name : folderName;
+  const platform = String(config.platform ?? config.backend ?? "");
+  const tensors = {
+    inputs: asArray(config.input).map((t) => tritonTensor(t, file)),
+    outputs: asArray(config.output).map((t) => tritonTensor(t, file)),
+  };
+  if (platform === "vllm") {
+    return vllmBackendModel(name, join(folder, String(latest)), String(latest), tensors, poll);
+  }
+  return withSource(
+    seededModel(
+      name,
+      [String(latest)],
+      platform,
+      Number(config.max_batch_size ?? 0),
+      tensors.inputs,
+      tensors.outputs,
+      // model_config.proto ModelTransactionPolicy: `model_transaction_policy { decoupled: true }`.
+      textBool((config.model_transaction_policy as TextMessage | undefined)?.decoupled),
+    ),
+    { poll },
+  );
 }
 
-const loadFailures = new WeakMap<MockModel, string>();
+/** A folder whose model could not be read: its name, no versions or tensors, and why. */
+function unpolledModel(name: string, source: RepositorySource): MockModel {
+  return {
+    name,
+    versions: [],
+    platform: "",
+    maxBatchSize: 0,
+    inputs: [],
+    outputs: [],
+    source,
+    compute() {
+      // Never reached: a model that fails its poll is never loaded.
+      throw new Error(`model '${name}' failed its poll`);
+    },
+  };
+}
+
+/**
+ * `model` carrying `source`; a model that can be paced keeps it when paced, and its folder read
+ * again comes back paced the same way.
+ */
+function withSource(model: MockModel, source: RepositorySource): MockModel {
+  const pace = model.withPacing;
+  if (pace === undefined) return { ...model, source };
+  return {
+    ...model,
+    source,
+    withPacing: (pacing) =>
+      withSource(pace(pacing), {
+        ...source,
+        poll: () => {
+          const polled = source.poll();
+          return polled?.withPacing?.(pacing) ?? polled;
+        },
+      }),
+  };
+}
 
 /**
  * Why a repository model fails to load, as Triton's version state reason (`Internal: <Python
  * exception>: <message>`: the Python backend's error, without its `At:` traceback), or undefined
- * for a model that loads. model-control.ts turns it into the failed load: the start stops in
- * model control mode none (`--exit-on-error`, on by default), an explicit load answers INVALID_ARG.
+ * for a model that loads. model-control.ts turns it into the failed load: the start stops
+ * (`--exit-on-error`, on by default), a load request answers INVALID_ARG.
  */
 export function loadFailure(model: MockModel): string | undefined {
-  return loadFailures.get(model);
+  return model.source?.loadFailure;
 }
 
-/** `model` marked as failing every load with `reason` (see {@link loadFailure}). */
-function failing(model: MockModel, reason: string): MockModel {
-  loadFailures.set(model, reason);
-  return model;
+/**
+ * Why a repository folder could not be read as a model (Triton's poll failure: `failed to read
+ * text proto from <path>`), or undefined. model-control.ts: the start stops where the model is
+ * loaded at start; a load request answers INTERNAL `failed to load '<m>', failed to poll from
+ * model repository`; the index lists the folder by name alone.
+ */
+export function pollFailure(model: MockModel): string | undefined {
+  return model.source?.pollFailure;
+}
+
+/**
+ * The model as its folder reads now (Triton polls the folder on every load request); a model with
+ * no folder (a built-in one) is itself; undefined when the folder no longer holds a model.
+ */
+export function repoll(model: MockModel): MockModel | undefined {
+  const source = model.source;
+  return source === undefined ? model : source.poll();
 }
 
 /**
@@ -188,6 +267,7 @@ function vllmBackendModel(
   versionDir: string,
   version: string,
   config: { inputs: TensorSpec[]; outputs: TensorSpec[] },
+  poll: () => MockModel | undefined,
 ): MockModel {
   const engineArgs = join(versionDir, "model.json");
   let args: Record<string, unknown>;
@@ -195,15 +275,15 @@ function vllmBackendModel(
     args = JSON.parse(readFileSync(engineArgs, "utf8")) as Record<string, unknown>;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-      return failing(
-        createVllmModel({ name, version, config }),
-        `Internal: AssertionError: 'model.json' containing vllm engine args must be provided in '${versionDir}'`,
-      );
+      return withSource(createVllmModel({ name, version, config }), {
+        poll,
+        loadFailure: `Internal: AssertionError: 'model.json' containing vllm engine args must be provided in '${versionDir}'`,
+      });
     }
     throw new Error(`${engineArgs}: ${(error as Error).message}`);
   }
   if (String(args.enable_lora).toLowerCase() !== "true") {
-    return createVllmModel({ name, version, config });
+    return withSource(createVllmModel({ name, version, config }), { poll });
   }
   const loraFile = join(versionDir, "multi_lora.json");
   let loras: Record<string, string>;
@@ -211,14 +291,14 @@ function vllmBackendModel(
     loras = JSON.parse(readFileSync(loraFile, "utf8")) as Record<string, string>;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-      return failing(
-        createVllmModel({ name, version, config }),
-        `Internal: FileNotFoundError: Triton backend cannot find ${loraFile}.`,
-      );
+      return withSource(createVllmModel({ name, version, config }), {
+        poll,
+        loadFailure: `Internal: FileNotFoundError: Triton backend cannot find ${loraFile}.`,
+      });
     }
     throw new Error(`${loraFile}: ${(error as Error).message}`);
   }
-  return createVllmModel({ name, version, config, loras });
+  return withSource(createVllmModel({ name, version, config, loras }), { poll });
 }
 
 function findFiles(dir: string, name: string): string[] {
