@@ -42,6 +42,33 @@ export class VllmError extends Error {
   }
 }
 
+/**
+ * A check outside pydantic that raises `VLLMValidationError(text, parameter=, value=)` in the
+ * releases of {@link ValidatorErrorEra} `sampling-validation-error` (vLLM PR #31870: SamplingParams
+ * `_verify_args`, the input processor's logprobs bounds) and a plain ValueError before.
+ * `create_error_response` answers `str(e)`: from that era the text gains
+ * ` (parameter=<name>, value=<value>)` (vllm/exceptions.py `__str__`) and `param` the name
+ * (serving_engine.py); before, the text alone and `param` null.
+ */
+export class ParameterError extends VllmError {
+  /** The parameter the check names, e.g. `temperature`. */
+  readonly parameter: string;
+  /** The rejected value as Python's `str` prints it (`-1.0` for a float field sent as -1). */
+  readonly value: string;
+  constructor(message: string, parameter: string, value: string) {
+    super(400, message);
+    this.parameter = parameter;
+    this.value = value;
+  }
+
+  /** The text with the parameter and value from PR #31870's release, else this error. */
+  override inEra(era: ValidatorErrorEra): VllmError {
+    if (era !== "sampling-validation-error") return this;
+    const text = `${this.message} (parameter=${this.parameter}, value=${this.value})`;
+    return new VllmError(400, text, { param: this.parameter });
+  }
+}
+
 /** A 400 `BadRequestError`, the answer to nearly every invalid request (vllm-openai.md §3). */
 export function badRequest(message: string, param?: string): VllmError {
   return new VllmError(400, message, param === undefined ? {} : { param });

@@ -202,8 +202,17 @@ export type EnableReasoningFlag = "required" | "deprecated" | "removed";
  * `VLLMValidationError(text, parameter=..., value=...)`, whose str appends
  * ` (parameter=<name>[, value=<value>])` to the msg, whose repr fills ctx, and whose `parameter`
  * the validation handler puts into the envelope's `param` (the first such error's).
+ * `sampling-validation-error`: as `vllm-validation-error`, and the sampling checks vLLM PR
+ * #31870 converted (opened 2026-01-07, merged into the 0.14 cycle: the release is inferred from
+ * dates, not pinned) raise VLLMValidationError too: `temperature` and `top_p` out of range, too
+ * many sample or prompt logprobs. They are raised outside pydantic (SamplingParams, the input
+ * processor), so `create_error_response` answers `str(e)`, the text with
+ * ` (parameter=<name>, value=<value>)` appended, and `param` the parameter (serving_engine.py).
  */
-export type ValidatorErrorEra = "value-error" | "vllm-validation-error";
+export type ValidatorErrorEra =
+  | "value-error"
+  | "vllm-validation-error"
+  | "sampling-validation-error";
 
 /** The version-dependent behaviour of one vLLM release range. */
 export interface VllmProfile {
@@ -571,7 +580,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     since: "0.14.0",
     envelope: "nested",
     contextLength: "c",
-    validatorErrors: "vllm-validation-error",
+    validatorErrors: "sampling-validation-error",
     chatCauseSuffix: false,
     metrics: metricsNoTpot,
     bestOf: "ignored",
@@ -594,7 +603,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     since: "0.16.0",
     envelope: "nested",
     contextLength: "c",
-    validatorErrors: "vllm-validation-error",
+    validatorErrors: "sampling-validation-error",
     chatCauseSuffix: false,
     metrics: metricsNoTpot,
     bestOf: "ignored",
@@ -617,7 +626,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     since: "0.17.0",
     envelope: "nested",
     contextLength: "c",
-    validatorErrors: "vllm-validation-error",
+    validatorErrors: "sampling-validation-error",
     chatCauseSuffix: false,
     metrics: metricsNoTpot,
     bestOf: "ignored",
@@ -640,7 +649,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     since: "0.18.0",
     envelope: "nested",
     contextLength: "c",
-    validatorErrors: "vllm-validation-error",
+    validatorErrors: "sampling-validation-error",
     chatCauseSuffix: false,
     metrics: metricsNoTpot,
     bestOf: "ignored",

@@ -12,7 +12,9 @@ import {
   fieldIssue,
   issuesText,
   literalIssue,
+  type PydanticValidationError,
   pydanticError,
+  pyFloat,
   pyRepr,
   valueErrorIssue,
 } from "./pydantic-errors.js";
@@ -294,5 +296,151 @@ describe("the VLLMValidationError era (from 0.13.0)", () => {
     expect(
       JSON.parse(errorReply(profileFor("0.12.0"), error).body as string).error.param,
     ).toBeNull();
+  });
+});
+
+describe("pyFloat", () => {
+  it.each([
+    // Python str(float): a float field read from a JSON int keeps `.0`; exponent from 1e16.
+    [-1, "-1.0"],
+    [0, "0.0"],
+    [-0, "-0.0"],
+    [1.5, "1.5"],
+    [1e16, "1e+16"],
+    [1e-5, "1e-05"],
+    [Number.POSITIVE_INFINITY, "inf"],
+  ])("%s prints as %s", (value, text) => {
+    expect(pyFloat(value)).toBe(text);
+  });
+});
+
+describe("one text per refusal", () => {
+  it("writes the error list once, when read, in either era", () => {
+    // The 0.13 era answers inEra's text: the value-error text is never written for it.
+    const error = modelValueError("bad", {}, { parameter: "n" }) as PydanticValidationError;
+    const shown = error.inEra("vllm-validation-error");
+    expect(shown.message).toContain("(parameter=n)");
+    expect(Object.getOwnPropertyDescriptor(error, "message")?.get).toBeTypeOf("function");
+    // Read, it is the value-error text, the same object on every read.
+    expect(error.message).toBe(
+      "[{'type': 'value_error', 'loc': ('body',), 'msg': 'Value error, bad', 'input': {}, 'ctx': {'error': ValueError('bad')}}]",
+    );
+    expect(error.message).toBe(error.message);
+    expect(String(error.stack)).toContain("bad");
+  });
+});
+
+describe("the sampling checks of vLLM PR #31870 (from 0.14.0)", () => {
+  // vLLM PR #31870 (opened 2026-01-07, merged in the 0.14 cycle; the release is inferred from
+  // dates): SamplingParams._verify_args raises VLLMValidationError(f"temperature must be
+  // non-negative, got {t}.", parameter="temperature", value=t), the same for top_p, and the
+  // input processor's logprobs bounds name logprobs / prompt_logprobs with the count. They are
+  // raised outside pydantic: serving_engine.py create_error_response answers str(e) (vllm/
+  // exceptions.py __str__ appends " (parameter=p, value=v)") with param = e.parameter. Before,
+  // the same text alone, param null. temperature is a float field: Python prints -1 as -1.0.
+  let servers: Record<"0.13.0" | "0.14.0", TestServer>;
+  beforeAll(async () => {
+    const [before, after] = await Promise.all(
+      ["0.13.0", "0.14.0"].map((version) => startVllm({ "vllm-version": version })),
+    );
+    servers = { "0.13.0": before as TestServer, "0.14.0": after as TestServer };
+  });
+  afterAll(async () => {
+    await Promise.all(Object.values(servers).map((server) => server.close()));
+  });
+
+  async function post(server: TestServer, path: string, payload: unknown) {
+    const response = await fetch(`${server.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(payload),
+    });
+    return [response.status, await response.json()] as const;
+  }
+
+  const chat = { messages: [{ role: "user", content: "x" }] };
+  it.each([
+    [
+      "/v1/completions",
+      { prompt: "x", temperature: -1 },
+      "temperature must be non-negative, got -1.0.",
+      "temperature",
+      "-1.0",
+    ],
+    [
+      "/v1/chat/completions",
+      { ...chat, top_p: 1.5 },
+      "top_p must be in (0, 1], got 1.5.",
+      "top_p",
+      "1.5",
+    ],
+    [
+      "/v1/completions",
+      { prompt: "x", logprobs: 21 },
+      "Requested sample logprobs of 21, which is greater than max allowed: 20",
+      "logprobs",
+      "21",
+    ],
+    [
+      // Chat's top_logprobs is SamplingParams.logprobs: the processor names `logprobs`.
+      "/v1/chat/completions",
+      { ...chat, logprobs: true, top_logprobs: 25 },
+      "Requested sample logprobs of 25, which is greater than max allowed: 20",
+      "logprobs",
+      "25",
+    ],
+    [
+      "/v1/completions",
+      { prompt: "x", prompt_logprobs: 21 },
+      "Requested prompt logprobs of 21, which is greater than max allowed: 20",
+      "prompt_logprobs",
+      "21",
+    ],
+  ])("%s %j: plain before, named from 0.14.0", async (path, body, text, param, value) => {
+    expect(await post(servers["0.13.0"], path, body)).toEqual([
+      400,
+      { error: { message: text, type: "BadRequestError", param: null, code: 400 } },
+    ]);
+    expect(await post(servers["0.14.0"], path, body)).toEqual([
+      400,
+      {
+        error: {
+          message: `${text} (parameter=${param}, value=${value})`,
+          type: "BadRequestError",
+          param,
+          code: 400,
+        },
+      },
+    ]);
+  });
+
+  it("leaves the checks PR #31870 did not name as they were", async () => {
+    // top_k, min_tokens, n: SamplingParams raises them without parameter (PR #35664, which
+    // would have named them, was closed unmerged): str(e) is the text alone, param null.
+    const [status, answer] = await post(servers["0.14.0"], "/v1/completions", {
+      prompt: "x",
+      top_k: -5,
+    });
+    expect(status).toBe(400);
+    expect(answer.error).toEqual({
+      message: "top_k must be 0 (disable), or at least 1, got -5.",
+      type: "BadRequestError",
+      param: null,
+      code: 400,
+    });
+  });
+
+  it("reaches the openai SDK as a BadRequestError with param per release", async () => {
+    const seen: Record<string, unknown> = {};
+    for (const version of ["0.13.0", "0.14.0"] as const) {
+      const error = await openaiClient(servers[version])
+        .chat.completions.create({ model: "m", ...chat, temperature: -0.5 } as never)
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+      const bad = error as InstanceType<typeof OpenAI.BadRequestError>;
+      expect(bad.message).toContain("temperature must be non-negative, got -0.5.");
+      seen[version] = bad.param;
+    }
+    expect(seen).toEqual({ "0.13.0": null, "0.14.0": "temperature" });
   });
 });

@@ -2,9 +2,10 @@
  * vLLM's request models for `/v1/completions` and `/v1/chat/completions`: fields, defaults and
  * checks (vllm-openai.md §4, §3.2), read into typed requests. Checks raise vLLM's texts.
  */
-import { badRequest, VllmError } from "./errors.js";
+import { badRequest, ParameterError, VllmError } from "./errors.js";
 import { checkJson, checkRegex, checkStructuralTag, parseGrammar } from "./guided-samplers.js";
 import type { GuidedFields, StructuredOutputsEra } from "./profiles.js";
+import { pyFloat } from "./pydantic-errors.js";
 import { baseRequestId } from "./request-id.js";
 import { checkSchemaField, readResponseFormat } from "./structured.js";
 import { FieldReader, modelValueError, pyTruthy } from "./validation.js";
@@ -297,11 +298,17 @@ export const maxLogprobs = 20;
  */
 export const maxChoices = 1024;
 
-/** vLLM's processor text for too many logprobs (vllm/v1/engine/processor.py). */
+/**
+ * vLLM's processor text for too many logprobs (vllm/v1/engine/processor.py), naming `logprobs`
+ * and the count from vLLM PR #31870 ({@link ParameterError}); chat's `top_logprobs` is the
+ * SamplingParams `logprobs` there, so it is named `logprobs` too.
+ */
 export function checkLogprobs(count: number | undefined): VllmError | undefined {
   if (count === undefined || count <= maxLogprobs) return undefined;
-  return badRequest(
+  return new ParameterError(
     `Requested sample logprobs of ${count}, which is greater than max allowed: ${maxLogprobs}`,
+    "logprobs",
+    String(count),
   );
 }
 
@@ -311,11 +318,18 @@ export function verifySampling(s: Sampling): VllmError | undefined {
   if (s.n > maxChoices) {
     return badRequest(`n must be at most ${maxChoices} (the mock's max_num_seqs), got ${s.n}.`);
   }
+  // temperature and top_p are float fields: Python prints a JSON -1 as -1.0 (pyFloat).
   if (s.temperature !== undefined && s.temperature < 0) {
-    return badRequest(`temperature must be non-negative, got ${s.temperature}.`);
+    const value = pyFloat(s.temperature);
+    return new ParameterError(
+      `temperature must be non-negative, got ${value}.`,
+      "temperature",
+      value,
+    );
   }
   if (s.topP !== undefined && (s.topP <= 0 || s.topP > 1)) {
-    return badRequest(`top_p must be in (0, 1], got ${s.topP}.`);
+    const value = pyFloat(s.topP);
+    return new ParameterError(`top_p must be in (0, 1], got ${value}.`, "top_p", value);
   }
   if (s.topK !== undefined && s.topK < -1) {
     return badRequest(`top_k must be 0 (disable), or at least 1, got ${s.topK}.`);
@@ -426,8 +440,10 @@ function readPromptLogprobs(fields: FieldReader, stream: boolean, body: unknown)
   if (count < 0) throw modelValueError("`prompt_logprobs` must be a positive value.", body);
   // vllm/v1/engine/processor.py: the same --max-logprobs bound as sample logprobs.
   if (count > maxLogprobs) {
-    throw badRequest(
+    throw new ParameterError(
       `Requested prompt logprobs of ${count}, which is greater than max allowed: ${maxLogprobs}`,
+      "prompt_logprobs",
+      String(count),
     );
   }
   return count;
