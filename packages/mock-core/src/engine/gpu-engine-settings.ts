@@ -92,7 +92,7 @@ export const gpuEngineOptions: Readonly<Record<string, RuntimeOption>> = {
   "speculative-config": {
     type: "string",
     valueName: "JSON",
-    help: 'with --gpu: speculative decoding as vLLM\'s --speculative-config, e.g. \'{"method":"ngram","num_speculative_tokens":3,"prompt_lookup_max":4}\' (methods ngram, eagle, eagle3, mtp; eagle and eagle3 need "model": a local directory\'s config.json counts the head\'s weights and KV in the cache, a hub id is not read; mtp counts the MTP layers of a MiMo model read from its config.json and checks num_speculative_tokens against them; a separate draft model stops vLLM 0.11.0 to 0.14.x with vLLM\'s own refusal and is not modelled otherwise); default: off',
+    help: 'with --gpu: speculative decoding as vLLM\'s --speculative-config, e.g. \'{"method":"ngram","num_speculative_tokens":3,"prompt_lookup_max":4}\' (methods ngram, eagle, eagle3, mtp; eagle and eagle3 need "model": a local directory\'s config.json counts the head\'s weights and KV in the cache, a hub id is not read; mtp counts the MTP layers of a MiMo, DeepSeek V3/R1, GLM-4.5 or Qwen3-Next model read from its config.json and checks num_speculative_tokens against them; a separate draft model stops vLLM 0.11.0 to 0.14.x with vLLM\'s own refusal and is not modelled otherwise); default: off',
   },
   "speculative-acceptance-rate": {
     type: "string",
@@ -488,12 +488,13 @@ export function drafterNotCountedNote(model: string): string {
 }
 
 /**
- * The mock's start-up note for an MTP drafter it does not count: the target is no MiMo model read
- * from a config.json with `num_nextn_predict_layers` (speculative.ts drafterMemory), so its MTP
- * layers (MoE, MLA or linear attention for DeepSeek V3, GLM-4.5, Qwen3-Next) are left out.
+ * The mock's start-up note for an MTP drafter it does not count: the target was not read from a
+ * config.json of a family whose MTP layers the mock builds (speculative.ts drafterMemory: MiMo,
+ * DeepSeek V3 / R1 and GLM-4.5 with `num_nextn_predict_layers`, Qwen3-Next), so its MTP layers
+ * are left out.
  */
 export const mtpNotCountedNote =
-  "MTP drafter: the mock models the MTP layers of MiMo (MiMoForCausalLM with num_nextn_predict_layers in its config.json) only, so the drafter's memory is not counted in the KV cache size";
+  "MTP drafter: the mock models the MTP layers of MiMo, DeepSeek V3/R1, GLM-4.5 (num_nextn_predict_layers in their config.json) and Qwen3-Next only, read from the model's config.json, so the drafter's memory is not counted in the KV cache size";
 
 /** "0.7" → 0.7; "0.9,0.6,0.3" → [0.9, 0.6, 0.3]; undefined → the default rate. */
 function readRates(raw: string | undefined): number | number[] {

@@ -4,6 +4,7 @@ import { EngineCore } from "./engine-core.js";
 import { EngineMetrics } from "./engine-metrics.js";
 import { kvCapacity } from "./kv-capacity.js";
 import { modelProfileFromConfig, modelProfiles } from "./model-profiles.js";
+import { deepseekV3Config, glm45Config, qwen3Next80bA3bConfig } from "./moe-hybrid-configs.js";
 import { type SimulationConfig, simulate } from "./simulate.js";
 import {
   acceptanceRates,
@@ -439,13 +440,8 @@ describe("an MTP drafter (the target's own MTP layers)", () => {
     ).toBe((421_580_800 + 151_680 * 4096 * 2) / (device.memoryBandwidth * bandwidthEfficiency));
   });
 
-  it("is not counted for MTP families the profile cannot describe, or without MTP layers", () => {
-    // DeepSeek V3 (MLA + MoE), GLM-4.5 (MoE), Qwen3-Next (linear attention + MoE).
-    for (const architecture of [
-      "DeepseekV3ForCausalLM",
-      "Glm4MoeForCausalLM",
-      "Qwen3NextForCausalLM",
-    ])
+  it("is not counted for MTP families the mock does not build, or without MTP layers", () => {
+    for (const architecture of ["Ernie4_5_MoeForCausalLM", "LongcatFlashForCausalLM"])
       expect(
         drafterMemory({
           method: "mtp",
@@ -463,5 +459,88 @@ describe("an MTP drafter (the target's own MTP layers)", () => {
         draftConfig: { ...mimo, num_nextn_predict_layers: 0 },
       }),
     ).toThrow(/num_nextn_predict_layers/);
+  });
+});
+
+describe("MTP layers of MoE, MLA and hybrid targets", () => {
+  const h200 = deviceProfiles.h200;
+  const deepseek = modelProfileFromConfig(deepseekV3Config);
+
+  it("DeepSeek-V3: one MLA + MoE layer (all 256 experts loaded, FP8) and eh_proj; one more MLA layer of KV", () => {
+    // deepseek_mtp.py DeepSeekMultiTokenPredictorLayer (enorm, hnorm, eh_proj, shared_head norm,
+    // a DeepseekV2DecoderLayer past first_k_dense_replace); embed_tokens and lm_head shared
+    // (eagle.py). DeepSeek-V3 model card: the MTP module is 14B parameters with its own copies
+    // of embeddings and head (2 × 0.93B): the layer is about 11.7 GB in FP8 here.
+    const one = drafterMemory({ method: "mtp", target: deepseek, draftConfig: deepseekV3Config });
+    expect(one).toMatchObject({ kvLayers: 1, sharesEmbeddings: true, sharesLmHead: true });
+    expect((one?.weightBytes ?? 0) / 1e9).toBeCloseTo(11.71, 2);
+    // A pass reads the layer with the 8 experts one token routes to.
+    expect((one?.passWeightBytes ?? 0) / 1e9).toBeCloseTo(0.79, 2);
+    const tp8 = drafterMemory({
+      method: "mtp",
+      target: deepseek,
+      draftConfig: deepseekV3Config,
+      tensorParallelSize: 8,
+    });
+    const plain = kvCapacity({ device: h200, model: deepseek, tensorParallelSize: 8 });
+    const spec = kvCapacity({
+      device: h200,
+      model: deepseek,
+      tensorParallelSize: 8,
+      ...(tp8 === undefined ? {} : { drafter: tp8 }),
+    });
+    // The MTP layer's latent KV: 62 × 576 × 2 bytes per token (formula outputs, no published log).
+    expect(spec.kvBytesPerToken).toBe(62 * 576 * 2);
+    expect(plain.weightBytes + (tp8?.weightBytes ?? 0)).toBe(spec.weightBytes);
+    expect(spec.logLines).toEqual([
+      "Available KV cache memory: 43.97 GiB",
+      "GPU KV cache size: 661,024 tokens",
+      "Maximum concurrency for 163,840 tokens per request: 4.03x",
+      "Chunked prefill is enabled with max_num_batched_tokens=8192.",
+    ]);
+  });
+
+  it("GLM-4.5: one GQA + MoE layer, one more attention layer of KV", () => {
+    const glm = modelProfileFromConfig(glm45Config);
+    const memory = drafterMemory({
+      method: "mtp",
+      target: glm,
+      draftConfig: glm45Config,
+      tensorParallelSize: 8,
+    });
+    expect(memory?.kvLayers).toBe(1);
+    const spec = kvCapacity({
+      device: h200,
+      model: glm,
+      tensorParallelSize: 8,
+      ...(memory === undefined ? {} : { drafter: memory }),
+    });
+    expect(spec.kvBytesPerToken).toBe(93 * 2 * 1 * 128 * 2);
+    expect(spec.logLines).toContain("GPU KV cache size: 939,120 tokens");
+  });
+
+  it("Qwen3-Next: one full-attention MTP layer without num_nextn_predict_layers; 13 attention layers regroup", () => {
+    // qwen3_next_mtp.py: num_mtp_layers = getattr(config, "num_nextn_predict_layers", 1).
+    const qwen = modelProfileFromConfig(qwen3Next80bA3bConfig);
+    const memory = drafterMemory({
+      method: "mtp",
+      target: qwen,
+      draftConfig: qwen3Next80bA3bConfig,
+      tensorParallelSize: 4,
+    });
+    expect(memory?.kvLayers).toBe(1);
+    const spec = kvCapacity({
+      device: deviceProfiles["h100-80gb"],
+      model: qwen,
+      tensorParallelSize: 4,
+      ...(memory === undefined ? {} : { drafter: memory }),
+    });
+    // 13 attention + 36 linear layers: groups of 13, 3 Mamba groups padded by 3 layers
+    // (kv_cache_utils.py "Add N padding layers").
+    expect(spec.layout).toMatchObject({ fullGroups: 1, groupSize: 13, mambaGroups: 3 });
+    expect(spec.logLines).toContain(
+      "Add 3 padding layers, may waste at most 8.33% KV cache memory",
+    );
+    expect(spec.logLines).toContain("GPU KV cache size: 653,616 tokens");
   });
 });

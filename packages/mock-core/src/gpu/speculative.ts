@@ -7,7 +7,12 @@
  * generator (the simulation stays deterministic); the counters are vLLM's SpecDecodingStats.
  */
 import type { DeviceProfile } from "./device-profiles.js";
-import { bytesPerElement, type ModelProfile, weightBytesPerGpu } from "./model-profiles.js";
+import {
+  bytesPerElement,
+  decoderLayerParameters,
+  type ModelProfile,
+  weightBytesPerGpu,
+} from "./model-profiles.js";
 
 /**
  * The `method`s of `--speculative-config` the simulation models: n-gram prompt lookup (drafts on
@@ -304,19 +309,38 @@ function draftField(config: Readonly<Record<string, unknown>>, key: string, fall
 }
 
 /**
- * The MTP drafter vLLM builds from the target's own config.json (`method` "mtp"), for the one
- * family whose layers the mock's profile can describe: MiMo (`architectures[0]`
- * "MiMoForCausalLM"; vllm/config/speculative.py `hf_config_override` turns it into
- * MiMoMTPModel with `n_predict` = `num_nextn_predict_layers`). vllm/model_executor/models/
- * mimo_mtp.py builds `num_nextn_predict_layers` MiMoMultiTokenPredictorLayers, each
- * token_layernorm, hidden_layernorm, input_proj (2 × hidden → hidden, a plain nn.Linear without
- * bias: replicated), a Qwen2DecoderLayer (q/k/v with bias, o, gate/up/down, two norms) and
- * final_layernorm; its embed_tokens and lm_head are dropped for the target's (vllm/v1/
- * spec_decode/eagle.py load_model: "Detected MTP model. Sharing target model embedding weights /
- * lm_head weights with the draft model."). Each drafting pass runs one of the layers
- * (`mtp_layers[start + spec_step_idx]`) and the shared LM head. Undefined for other MTP
- * families (DeepSeek V3, GLM-4.5, Qwen3-Next, ERNIE, …: MoE, MLA or linear-attention layers the
- * profile does not model) and for a config without `num_nextn_predict_layers`.
+ * The MTP families whose layers the mock counts, by `architectures[0]` of the target's config.json
+ * (vllm/config/speculative.py `hf_config_override` turns each into its MTP model, `n_predict` =
+ * `num_nextn_predict_layers`), with what one MTP layer holds besides its decoder layer:
+ * - MiMo (mimo_mtp.py MiMoMultiTokenPredictorLayer): token and hidden norms, input_proj
+ *   (2 × hidden → hidden, a plain nn.Linear: replicated), a Qwen2 decoder layer (q/k/v with
+ *   bias) and final_layernorm.
+ * - DeepSeek V3 / R1 (deepseek_mtp.py DeepSeekMultiTokenPredictorLayer) and GLM-4.5
+ *   (glm4_moe_mtp.py Glm4MoeMultiTokenPredictorLayer): enorm, hnorm, eh_proj (2 × hidden →
+ *   hidden, nn.Linear: replicated, model dtype), the shared head's norm, and one decoder layer
+ *   of the target's kind past `first_k_dense_replace`: MLA (DeepSeek) or GQA (GLM) with a MoE MLP.
+ * - Qwen3-Next (qwen3_next_mtp.py): pre-fc norms for the embedding and the hidden state, fc
+ *   (2 × hidden → hidden), a full-attention Qwen3-Next decoder layer with its MoE, and a final
+ *   norm; `num_nextn_predict_layers` absent means 1 (`getattr(config, "num_nextn_predict_layers", 1)`).
+ */
+const mtpFamilies: Readonly<Record<string, { readonly defaultLayers?: number }>> = {
+  MiMoForCausalLM: {},
+  DeepseekV3ForCausalLM: {},
+  Glm4MoeForCausalLM: {},
+  Qwen3NextForCausalLM: { defaultLayers: 1 },
+};
+
+/**
+ * The MTP drafter vLLM builds from the target's own config.json (`method` "mtp") for the families
+ * of {@link mtpFamilies}: `num_nextn_predict_layers` MTP layers, each a decoder layer of the
+ * target's shape (model-profiles.ts decoderLayerParameters: MLA, MoE and the weight quantization
+ * included; a MoE layer loads all its experts) plus the 2 × hidden → hidden projection and three
+ * norms; embed_tokens and lm_head are the target's (vllm/v1/spec_decode/eagle.py load_model:
+ * "Detected MTP model. Sharing target model embedding weights / lm_head weights with the draft
+ * model."). Each layer adds one attention layer of KV (MLA for DeepSeek). Each drafting pass runs
+ * one layer (`mtp_layers[start + spec_step_idx]`), reading only the experts one token routes to,
+ * and the shared LM head. Undefined for other families (ERNIE, LongCat, …) and for a config
+ * without `num_nextn_predict_layers` (Qwen3-Next: 1).
  */
 function mtpDrafterMemory(
   target: ModelProfile,
@@ -324,29 +348,49 @@ function mtpDrafterMemory(
   tp: number,
 ): DrafterMemory | undefined {
   const architectures = config.architectures;
-  if (!Array.isArray(architectures) || architectures[0] !== "MiMoForCausalLM") return undefined;
-  if (config.num_nextn_predict_layers === undefined || config.num_nextn_predict_layers === null)
+  const architecture = Array.isArray(architectures) ? String(architectures[0]) : "";
+  const family = mtpFamilies[architecture];
+  if (family === undefined) return undefined;
+  const declared = config.num_nextn_predict_layers;
+  if ((declared === undefined || declared === null) && family.defaultLayers === undefined)
     return undefined;
-  const layers = draftField(config, "num_nextn_predict_layers", 1);
+  const layers = draftField(config, "num_nextn_predict_layers", family.defaultLayers ?? 1);
   const h = target.hiddenSize;
-  const qWidth = target.heads * target.headDim;
-  const kvWidth = target.kvHeads * target.headDim;
-  // Column- and row-parallel matrices (and the q/k/v biases) split over TP; norms and
-  // input_proj replicated.
-  const sharded =
-    h * qWidth +
-    qWidth +
-    2 * (h * kvWidth + kvWidth) +
-    qWidth * h +
-    3 * h * target.intermediateSize;
-  const replicated = 2 * h * h + 5 * h;
-  const perLayer = (sharded / tp + replicated) * bytesPerElement(target);
+  const bytes = bytesPerElement(target);
+  if (architecture === "MiMoForCausalLM") {
+    const qWidth = target.heads * target.headDim;
+    const kvWidth = target.kvHeads * target.headDim;
+    // Column- and row-parallel matrices (and the q/k/v biases) split over TP; norms and
+    // input_proj replicated.
+    const sharded =
+      h * qWidth +
+      qWidth +
+      2 * (h * kvWidth + kvWidth) +
+      qWidth * h +
+      3 * h * target.intermediateSize;
+    const replicated = 2 * h * h + 5 * h;
+    const perLayer = (sharded / tp + replicated) * bytes;
+    return {
+      weightBytes: layers * perLayer,
+      kvLayers: layers,
+      sharesEmbeddings: true,
+      sharesLmHead: true,
+      passWeightBytes: perLayer,
+    };
+  }
+  const matrix = target.quantizedWeightBytes ?? bytes;
+  const layerBytes = (active: boolean) => {
+    const p = decoderLayerParameters(target, true, target.moe !== undefined, active);
+    // The projection of [embedding; hidden] and three norms, replicated in the model dtype.
+    return (p.sharded / tp + p.replicated) * matrix + (p.plain + 2 * h * h + 3 * h) * bytes;
+  };
+  const perLayer = layerBytes(false);
   return {
     weightBytes: layers * perLayer,
     kvLayers: layers,
     sharesEmbeddings: true,
     sharesLmHead: true,
-    passWeightBytes: perLayer,
+    passWeightBytes: layerBytes(true),
   };
 }
 
