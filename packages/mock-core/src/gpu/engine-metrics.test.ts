@@ -197,4 +197,54 @@ describe("parallel sampling metrics", () => {
     expect(metrics.requestParamsN.cumulative()).toEqual([1, 2, 2, 2, 2, 2]);
     expect(metrics.requestMaxNumGenerationTokens.sum).toBe(16 + 3);
   });
+
+  it("follows each request by id when the batch changes order and an id comes back", () => {
+    // Per-request state is found by position in the step's token list (request-slots.ts): a
+    // reordered batch, a request that left and a new request reusing its id must read as by id.
+    const metrics = new EngineMetrics(1024);
+    const step = (start: number, end: number, ids: string[], finished: string[] = []) => {
+      const stats = {
+        start,
+        duration: end - start,
+        running: ids.length,
+        waiting: 0,
+        kvUsage: 0,
+        scheduledTokens: ids.length,
+        prefillTokens: 0,
+        preemptions: 0,
+        prefixQueries: 0,
+        prefixHits: 0,
+      };
+      metrics.step({
+        stats,
+        end,
+        tokens: ids.map((requestId) => ({
+          requestId,
+          index: 0,
+          time: end,
+          last: finished.includes(requestId),
+        })),
+        finished: finished.map((requestId) => ({ requestId, reason: "length", time: end })),
+        admitted: [],
+      });
+    };
+    metrics.arrived("a", 0, 3);
+    metrics.arrived("b", 0, 5);
+    step(0, 1, ["a", "b"]);
+    step(1, 2, ["b", "a"]);
+    step(2, 3, ["a", "b"], ["a"]);
+    metrics.arrived("a", 3, 7);
+    step(3, 4, ["a", "b"]);
+    step(4, 6, ["b"]);
+    // TTFT: a 1 s, b 1 s, the second a 1 s (from its own arrival at 3).
+    expect(metrics.timeToFirstToken.count).toBe(3);
+    expect(metrics.timeToFirstToken.sum).toBe(3);
+    // ITL: b 1, 1, 1, 2; the first a 1, 1; the second a none yet.
+    expect(metrics.interTokenLatency.count).toBe(6);
+    expect(metrics.interTokenLatency.sum).toBe(7);
+    expect(metrics.promptTokens).toBe(3 + 5 + 7);
+    expect(metrics.generationTokens).toBe(9);
+    expect(metrics.requestGenerationTokens.sum).toBe(3);
+    expect(metrics.requestSuccess.length).toBe(1);
+  });
 });

@@ -5,6 +5,7 @@
  * Prometheus text is the runtime family's job.
  */
 import type { EngineTokenEvent, FinishedRequest, StepResult } from "./engine-core.js";
+import { grownColumn, noSlot, RequestSlots } from "./request-slots.js";
 
 /** V1 bucket bounds of `vllm:time_to_first_token_seconds` (vllm-openai.md §8). */
 export const ttftBuckets = [
@@ -130,21 +131,19 @@ export interface ArrivalDetails {
   readonly maxTokens?: number;
 }
 
+/**
+ * What the metrics keep of a request from its arrival, read once per request (first token,
+ * finish). What every token reads and writes (first, latest token, tokens so far) lives in the
+ * columns of {@link EngineMetrics} by the request's slot (./request-slots.ts).
+ */
 interface Timeline {
   readonly arrival: number;
   readonly promptTokens: number;
   readonly finishedReason: "stop" | "length";
   readonly parent: ParentRequest | undefined;
   readonly maxTokens: number | undefined;
-  /**
-   * When it was first scheduled, its first and its latest token (seconds); NaN until then. Numbers
-   * from the start (not optional) so V8 keeps them as mutable doubles: a property added later, or
-   * one that held undefined, took a new heap number at every token (16 bytes per token per step).
-   */
+  /** When it was first scheduled (seconds); NaN until then. */
   scheduled: number;
-  first: number;
-  last: number;
-  generated: number;
 }
 
 /**
@@ -191,7 +190,17 @@ export class EngineMetrics<H extends HistogramSink = Histogram> {
   readonly requestParamsN: H;
   /** `vllm:request_max_num_generation_tokens`: the most tokens any child of a parent generated. */
   readonly requestMaxNumGenerationTokens: H;
-  readonly #timelines = new Map<string, Timeline>();
+  /** Requests between arrival and finish or abort, by slot. */
+  readonly #requests = new RequestSlots();
+  readonly #timelines: (Timeline | undefined)[] = [];
+  /**
+   * Per slot: when the first and the latest token came out (seconds; NaN until then) and tokens
+   * so far. Typed columns: a step reads and writes them for every token without reaching one
+   * object per request (see ./request-slots.ts).
+   */
+  #first = new Float64Array(16);
+  #last = new Float64Array(16);
+  #generated = new Float64Array(16);
   /** Parents with children still running: children left and the most tokens one generated. */
   readonly #parents = new Map<string, { left: number; most: number }>();
 
@@ -221,17 +230,21 @@ export class EngineMetrics<H extends HistogramSink = Histogram> {
 
   /** A request reached the engine at `now` with `promptTokens` prompt tokens. */
   arrived(id: string, now: number, promptTokens: number, details: ArrivalDetails = {}): void {
-    this.#timelines.set(id, {
+    const slot = this.#requests.add(id);
+    this.#timelines[slot] = {
       arrival: now,
       promptTokens,
       finishedReason: details.finishedReason ?? "length",
       parent: details.parent,
       maxTokens: details.maxTokens,
       scheduled: Number.NaN,
-      first: Number.NaN,
-      last: Number.NaN,
-      generated: 0,
-    });
+    };
+    this.#first = grownColumn(this.#first, slot);
+    this.#last = grownColumn(this.#last, slot);
+    this.#generated = grownColumn(this.#generated, slot);
+    this.#first[slot] = Number.NaN;
+    this.#last[slot] = Number.NaN;
+    this.#generated[slot] = 0;
   }
 
   /**
@@ -260,32 +273,39 @@ export class EngineMetrics<H extends HistogramSink = Histogram> {
     // Indexed loops: the for-of loops here allocated an iterator result per token (measured with
     // the sampling heap profiler: about 25 bytes per token; 1,000 tokens a step with 1,000 running).
     const { admitted, tokens, finished } = result;
+    const requests = this.#requests;
+    const timelines = this.#timelines;
     for (let i = 0; i < admitted.length; i++) {
       const a = admitted[i] as StepResult["admitted"][number];
-      const t = this.#timelines.get(a.requestId);
+      const t = timelines[requests.get(a.requestId)];
       if (t && Number.isNaN(t.scheduled)) t.scheduled = stats.start;
     }
+    const first = this.#first;
+    const last = this.#last;
+    const generated = this.#generated;
     for (let i = 0; i < tokens.length; i++) {
       const token = tokens[i] as EngineTokenEvent;
-      const t = this.#timelines.get(token.requestId);
-      if (!t) continue;
-      if (Number.isNaN(t.first)) {
-        t.first = token.time;
-        this.timeToFirstToken.observe(token.time - t.arrival);
+      const slot = requests.at(i, token.requestId);
+      if (slot === noSlot) continue;
+      const time = token.time;
+      if (Number.isNaN(first[slot] as number)) {
+        const t = timelines[slot] as Timeline;
+        first[slot] = time;
+        this.timeToFirstToken.observe(time - t.arrival);
         this.promptTokens += t.promptTokens; // V1 counts a prompt when its first token is out
-      } else if (token.time !== t.last) {
+      } else if (time !== last[slot]) {
         // One observation per request per engine output (vllm/v1/metrics/stats.py
         // IterationStats): the extra tokens a speculative step emits add none.
-        this.interTokenLatency.observe(token.time - t.last);
+        this.interTokenLatency.observe(time - (last[slot] as number));
       }
-      t.last = token.time;
-      t.generated++;
+      last[slot] = time;
+      (generated[slot] as number)++;
       this.generationTokens++;
     }
     for (let i = 0; i < finished.length; i++) {
       const f = finished[i] as FinishedRequest;
       const reason =
-        f.reason === "length" ? this.#timelines.get(f.requestId)?.finishedReason : "abort";
+        f.reason === "length" ? timelines[requests.get(f.requestId)]?.finishedReason : "abort";
       this.#finish(f.requestId, reason ?? f.reason, f.time);
     }
   }
@@ -323,9 +343,10 @@ export class EngineMetrics<H extends HistogramSink = Histogram> {
    * histogram unchanged). The tokens it produced stay in the token counters.
    */
   aborted(id: string): void {
-    const t = this.#timelines.get(id);
-    if (!t) return;
-    this.#timelines.delete(id);
+    const slot = this.#requests.delete(id);
+    if (slot === noSlot) return;
+    const t = this.#timelines[slot] as Timeline;
+    this.#timelines[slot] = undefined;
     this.abandoned(t.parent);
   }
 
@@ -338,26 +359,29 @@ export class EngineMetrics<H extends HistogramSink = Histogram> {
   }
 
   #finish(id: string, reason: FinishedReason, now: number): void {
-    const t = this.#timelines.get(id);
-    if (!t) return;
-    this.#timelines.delete(id);
+    const slot = this.#requests.delete(id);
+    if (slot === noSlot) return;
+    const t = this.#timelines[slot] as Timeline;
+    this.#timelines[slot] = undefined;
+    const first = this.#first[slot] as number;
+    const generated = this.#generated[slot] as number;
     this.requestSuccess[reason]++;
     // V1 observes max_tokens from the finished request (v1/metrics/loggers.py record).
     if (t.maxTokens) this.requestParamsMaxTokens.observe(t.maxTokens);
     this.requestPromptTokens.observe(t.promptTokens);
-    this.requestGenerationTokens.observe(t.generated);
-    this.finishedGeneration(t.generated, t.parent);
+    this.requestGenerationTokens.observe(generated);
+    this.finishedGeneration(generated, t.parent);
     this.e2eRequestLatency.observe(now - t.arrival);
     if (!Number.isNaN(t.scheduled)) {
       // Queue, inference, prefill and decode times come from the finished request's timestamps.
       this.requestQueueTime.observe(t.scheduled - t.arrival);
-      const last = Number.isNaN(t.last) ? now : t.last;
+      const latest = this.#last[slot] as number;
+      const last = Number.isNaN(latest) ? now : latest;
       this.requestInferenceTime.observe(last - t.scheduled);
-      if (!Number.isNaN(t.first)) {
-        this.requestPrefillTime.observe(t.first - t.scheduled);
-        this.requestDecodeTime.observe(last - t.first);
-        if (t.generated > 1)
-          this.requestTimePerOutputToken.observe((last - t.first) / (t.generated - 1));
+      if (!Number.isNaN(first)) {
+        this.requestPrefillTime.observe(first - t.scheduled);
+        this.requestDecodeTime.observe(last - first);
+        if (generated > 1) this.requestTimePerOutputToken.observe((last - first) / (generated - 1));
       }
     }
   }

@@ -15,6 +15,7 @@ import {
   type StepResult,
 } from "./engine-core.js";
 import type { ArrivalDetails, EngineMetrics, HistogramSink } from "./engine-metrics.js";
+import { noSlot, RequestSlots } from "./request-slots.js";
 
 /**
  * How far (real milliseconds) the engine's own clock may fall behind the real clock before the
@@ -280,7 +281,9 @@ export class GpuEngine {
   readonly #origin: number;
   readonly #onStep: ((result: StepResult) => void) | undefined;
   readonly #metrics: EngineMetrics<HistogramSink> | undefined;
-  readonly #streams = new Map<string, TokenStream>();
+  /** The open streams by their request's slot (a step finds each token's from its position). */
+  readonly #slots = new RequestSlots();
+  readonly #streams: (TokenStream | undefined)[] = [];
   readonly #host: StreamHost;
   #loop: Promise<void> | undefined;
 
@@ -302,12 +305,13 @@ export class GpuEngine {
         const promptTokens =
           typeof request.prompt === "number" ? request.prompt : request.prompt.length;
         this.#metrics?.arrived(request.id, now, promptTokens, request);
-        this.#streams.set(request.id, stream);
+        this.#streams[this.#slots.add(request.id)] = stream;
         this.#start();
       },
       close: (stream, finished) => {
         const { id } = stream.request;
-        this.#streams.delete(id);
+        const slot = this.#slots.delete(id);
+        if (slot !== noSlot) this.#streams[slot] = undefined;
         if (!finished && this.core.abort(id)) this.#metrics?.aborted(id);
       },
     };
@@ -374,8 +378,9 @@ export class GpuEngine {
       const result = core.step(start);
       if (!result) {
         // Nothing fits even on an idle engine (a KV cache smaller than one request): fail the rest.
-        for (const [id, stream] of this.#streams) {
+        for (const id of [...this.#slots.ids()]) {
           this.core.abort(id);
+          const stream = this.#streams[this.#slots.get(id)] as TokenStream;
           stream.fail(new Error(`request ${id} does not fit in the KV cache`));
         }
         break;
@@ -389,11 +394,13 @@ export class GpuEngine {
       // Gauges and histograms first: a consumer woken below sees this step in the metrics.
       this.#metrics?.step(result, core);
       const streams = this.#streams;
+      const slots = this.#slots;
       // An indexed loop: a for-of in this async function allocated an iterator result per token.
       const tokens = result.tokens;
       for (let i = 0; i < tokens.length; i++) {
         const token = tokens[i] as GpuToken;
-        streams.get(token.requestId)?.deliver(token);
+        const slot = slots.at(i, token.requestId);
+        if (slot !== noSlot) (streams[slot] as TokenStream).deliver(token);
       }
       this.#onStep?.(result);
       if (wait <= 0 && clock.now() - turned > catchUpBurstMs) {
