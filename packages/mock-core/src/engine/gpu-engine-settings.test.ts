@@ -5,6 +5,11 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { hybridKvCacheDisabledWarning } from "../gpu/kv-capacity.js";
 import { modelProfiles } from "../gpu/model-profiles.js";
+import {
+  deepseekV3Config,
+  granite4HSmallConfig,
+  qwen3Next80bA3bConfig,
+} from "../gpu/moe-hybrid-configs.js";
 import { gemma3_1bConfig, mistral7bV01Config } from "../gpu/sliding-window-configs.js";
 import {
   drafterNotCountedNote,
@@ -766,5 +771,36 @@ describe("MTP num_speculative_tokens against the MTP layers", () => {
     expect(mtpTokensError(3, 0)).toBeUndefined();
     expect(mtpTokensError(6, 3)).toBeUndefined();
     expect(mtpTokensError(2, 3)).toBeUndefined();
+  });
+});
+
+describe("MoE, MLA and hybrid targets read from config.json", () => {
+  const dir = mkdtempSync(join(tmpdir(), "servingkit-moe-hybrid-"));
+  const pathOf = (name: string, config: object) => {
+    const path = join(dir, `${name}.json`);
+    writeFileSync(path, JSON.stringify(config));
+    return path;
+  };
+
+  test("DeepSeek-V3 with --speculative-config mtp: its MTP layer counted, no not-counted note", () => {
+    const settings = read({
+      "model-config": pathOf("deepseek-v3", deepseekV3Config),
+      "speculative-config": '{"method":"mtp","num_speculative_tokens":1}',
+      "tensor-parallel-size": "8",
+      gpu: "h200",
+    });
+    expect(settings?.model.mla?.kvLoraRank).toBe(512);
+    expect(settings?.model.moe?.experts).toBe(256);
+    expect(settings?.startupWarnings).toEqual([]);
+  });
+
+  test("hybrid Mamba models run without prefix caching, as vLLM forces", () => {
+    // models/config.py MambaModelConfig: enable_prefix_caching = False for hybrid models.
+    for (const [name, config] of [
+      ["granite-4.0-h-small", granite4HSmallConfig],
+      ["qwen3-next", qwen3Next80bA3bConfig],
+    ] as const)
+      expect(read({ "model-config": pathOf(name, config) })?.enablePrefixCaching, name).toBe(false);
+    expect(read({})?.enablePrefixCaching).toBe(true);
   });
 });

@@ -754,7 +754,10 @@ export function readGpuEngineSettings(
     maxNumSeqs,
     maxNumBatchedTokens,
     schedulingPolicy: policy,
-    enablePrefixCaching: values["no-enable-prefix-caching"] !== true,
+    // vllm/model_executor/models/config.py MambaModelConfig: "Hybrid or mamba-based model
+    // detected: disabling prefix caching since it is not yet supported." (kv-capacity.ts logs it).
+    enablePrefixCaching:
+      values["no-enable-prefix-caching"] !== true && model.linearAttention === undefined,
     longPrefillTokenThreshold: integer(values, "long-prefill-token-threshold", 0) ?? 0,
     timeScale: fraction(values, "time-scale", (v) => v > 0, "> 0") ?? 1,
     asyncScheduling,
