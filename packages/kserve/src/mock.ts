@@ -45,6 +45,7 @@ import {
 import { faultReply, kserveRestTable, registerRestRoutes } from "./mock/rest.js";
 import { slashRedirect } from "./mock/slash-redirect.js";
 import { StatsStore } from "./mock/triton-extensions.js";
+import { registerTritonHealth } from "./mock/triton-health.js";
 import { LogSettingsStore } from "./mock/triton-logging.js";
 import {
   grpcRestrictedPrefix,
@@ -271,6 +272,7 @@ export function kserveMockPlugin(options: KserveMockOptions): MockPlugin {
           : (handlers: InferenceHandlers) =>
               restrictedHandlers(handlers, grpc, (m) => m === "modelStreamInfer");
       registerGrpcService(router, ctx, stateOf(ctx.clock, ctx), wrap);
+      if (profile.runtime === "triton") registerTritonHealth(router, ctx.shutdownSignal);
       if (grpc !== undefined) restrictHealthCheck(router, grpc, () => ctx.readiness.ready);
     },
     // A FastAPI runtime's unknown path: Starlette's trailing-slash redirect, else its 404.

@@ -174,7 +174,7 @@ describe("over the wire", () => {
     expect(putMetadata.status).toBe(405);
   });
 
-  it("gRPC: grpc.health.v1 Check is health-restricted (RegisterHealthCheck); List stays open", async () => {
+  it("gRPC: grpc.health.v1 Check is health-restricted (RegisterHealthCheck); List is unimplemented", async () => {
     // grpc_server.cc RegisterHealthCheck: Check runs in CommonCallData with the HEALTH key, so
     // without the header it is UNAVAILABLE in the same words as ServerLive.
     const mock = await startKserve("triton", {
@@ -221,8 +221,8 @@ describe("over the wire", () => {
       response: { status: "SERVING" },
     });
     expect((await call("Check", "other", "health-value")).code).toBe(grpc.status.NOT_FOUND);
-    // Triton's handler registers Check only; the mock's List (the host's) is not restricted.
-    expect((await call("List", "")).code).toBe(grpc.status.OK);
+    // Triton's health.proto has no List: UNIMPLEMENTED, header or not (triton-health.test.ts).
+    expect((await call("List", "")).code).toBe(grpc.status.UNIMPLEMENTED);
     // The inference service's health methods share the key.
     expect((await inferenceClient(mock).failure("ServerLive", {})).code).toBe(
       grpc.status.UNAVAILABLE,
