@@ -10,6 +10,7 @@
  */
 import { BlockHasher, BlockPool } from "./block-pool.js";
 import type { KvCacheLayout } from "./kv-capacity.js";
+import { grownColumn } from "./request-slots.js";
 import {
   acceptedDrafts,
   DraftAcceptance,
@@ -181,48 +182,194 @@ function contentIds(prompt: readonly number[], output: readonly number[]): Int32
 const noBlocks: readonly number[] = Object.freeze([]);
 
 /**
- * One request's scheduler state. The fields a step reads for every running request (id, output
- * length, progress) live here, so a decode step touches this object and not the request as well:
- * the requests of a mock are allocated among their content (a GPU text engine drains 1,000 token
- * events before the request arrives), so each object a step reaches per request is a likely cache
- * miss on a large heap (round 14, issue 7).
+ * The per-request numbers a step reads and writes for every running request, in typed columns
+ * indexed by the request's slot (a small integer, reused after the request leaves): a decode step
+ * walks contiguous arrays instead of one object per request. The requests of a mock are allocated
+ * among their content (a GPU text engine drains 1,000 token events before the request arrives),
+ * so each object a step reaches per request is a likely cache miss on a large heap (round 14,
+ * issue 7). Token counts, all below max_model_len, fit Int32Array. Columns grow by doubling; a
+ * {@link Sequence} reads them through this object, whose arrays the growth replaces.
  */
-interface Sequence {
+class SequenceColumns {
+  /** Prompt length and `outputTokens` (fixed per request). */
+  promptLength = new Int32Array(16);
+  outputTokens = new Int32Array(16);
+  /** Tokens generated so far, and tokens whose KV is computed. */
+  generated = new Int32Array(16);
+  computed = new Int32Array(16);
+  /** Entries of the sequence's `blocks` (block positions × KV cache groups). */
+  blockCount = new Int32Array(16);
+  /** Block positions whose hashes are cached in the pool. */
+  cachedBlocks = new Int32Array(16);
+  /** Tokens scheduled for it in the step being built (0: none); of those, draft tokens. */
+  stepTokens = new Int32Array(16);
+  stepDrafts = new Int32Array(16);
+  /** Where the step's n-gram drafts start in its ids (prompt then output); -1: rate-drawn drafts. */
+  stepDraftStart = new Int32Array(16);
+  /** 1 when it finished in the step being run (it leaves the running batch at the step's end). */
+  finished = new Int32Array(16);
+  /** The request id of each slot (pointers only: a token event takes its id from here). */
+  readonly ids: (string | undefined)[] = [];
+  readonly #free: number[] = [];
+  #size = 0;
+
+  /** A slot for a new sequence (a freed one first), its columns zeroed and sized. */
+  take(id: string): number {
+    const slot = this.#free.pop() ?? this.#size++;
+    if (slot >= this.computed.length) {
+      this.promptLength = grownColumn(this.promptLength, slot);
+      this.outputTokens = grownColumn(this.outputTokens, slot);
+      this.generated = grownColumn(this.generated, slot);
+      this.computed = grownColumn(this.computed, slot);
+      this.blockCount = grownColumn(this.blockCount, slot);
+      this.cachedBlocks = grownColumn(this.cachedBlocks, slot);
+      this.stepTokens = grownColumn(this.stepTokens, slot);
+      this.stepDrafts = grownColumn(this.stepDrafts, slot);
+      this.stepDraftStart = grownColumn(this.stepDraftStart, slot);
+      this.finished = grownColumn(this.finished, slot);
+    }
+    this.generated[slot] = 0;
+    this.computed[slot] = 0;
+    this.blockCount[slot] = 0;
+    this.cachedBlocks[slot] = 0;
+    this.stepTokens[slot] = 0;
+    this.stepDrafts[slot] = 0;
+    this.stepDraftStart[slot] = -1;
+    this.finished[slot] = 0;
+    this.ids[slot] = id;
+    return slot;
+  }
+
+  /** The sequence in `slot` left the engine: the slot may be taken again. */
+  give(slot: number): void {
+    this.ids[slot] = undefined;
+    this.#free.push(slot);
+  }
+}
+
+/**
+ * One request's scheduler state: what a step reads for every running request lives in the
+ * engine's {@link SequenceColumns} at `slot` (the accessors here read and write it there, for the
+ * code paths that run per request rather than per step); the rest on the object.
+ */
+class Sequence {
   readonly request: EngineRequest;
   /** `request.id`. */
   readonly id: string;
-  /** `request.outputTokens`. */
-  readonly outputTokens: number;
-  /** Set when it finished in the step being run (it leaves the running batch at the step's end). */
-  finished: boolean;
+  readonly slot: number;
+  readonly #columns: SequenceColumns;
   readonly serial: number;
-  readonly promptLength: number;
   readonly priority: number;
   readonly order: number;
   /** Parent id of its first block: 0, or a hash of its LoRA adapter's name. */
   readonly salt: number;
-  generated: number;
-  computed: number;
-  blocks: number[];
+  #blocks: number[] = [];
   /** Block positions before this one had their sliding groups' blocks freed (they hold -1). */
-  firstHeld: number;
+  firstHeld = 0;
   /** The blocks it held before its last preemption: where its unshareable blocks may still be. */
-  released: readonly number[];
-  hashes: number[];
-  cachedBlocks: number;
-  admitted: boolean;
-  /** Tokens scheduled for it in the step being built; 0 when it has none. */
-  stepTokens: number;
-  /** Of those, draft tokens to verify (speculative decoding); 0 otherwise. */
-  stepDrafts: number;
-  /** Where the step's n-gram drafts start in `ids` (prompt then output); -1: rate-drawn drafts. */
-  stepDraftStart: number;
+  released: readonly number[] = noBlocks;
+  hashes: number[] = [];
+  admitted = false;
   /** Prompt then output ids, for n-gram drafting from content; absent without ids. */
   readonly ids: Int32Array | undefined;
   /** Under async scheduling, the first step number it may be scheduled in (1 = the first step). */
   readonly eligibleStep: number;
   /** When it reached the engine (caller's seconds); -Infinity when the caller gave no time. */
   readonly arrival: number;
+
+  constructor(
+    columns: SequenceColumns,
+    request: EngineRequest,
+    fields: {
+      promptLength: number;
+      serial: number;
+      priority: number;
+      salt: number;
+      ids: Int32Array | undefined;
+      eligibleStep: number;
+      arrival: number;
+    },
+  ) {
+    this.request = request;
+    this.id = request.id;
+    this.#columns = columns;
+    this.slot = columns.take(request.id);
+    columns.promptLength[this.slot] = fields.promptLength;
+    columns.outputTokens[this.slot] = request.outputTokens;
+    this.serial = fields.serial;
+    this.order = fields.serial;
+    this.priority = fields.priority;
+    this.salt = fields.salt;
+    this.ids = fields.ids;
+    this.eligibleStep = fields.eligibleStep;
+    this.arrival = fields.arrival;
+  }
+
+  get promptLength(): number {
+    return this.#columns.promptLength[this.slot] as number;
+  }
+  /** `request.outputTokens`. */
+  get outputTokens(): number {
+    return this.#columns.outputTokens[this.slot] as number;
+  }
+  get generated(): number {
+    return this.#columns.generated[this.slot] as number;
+  }
+  set generated(value: number) {
+    this.#columns.generated[this.slot] = value;
+  }
+  get computed(): number {
+    return this.#columns.computed[this.slot] as number;
+  }
+  set computed(value: number) {
+    this.#columns.computed[this.slot] = value;
+  }
+  get cachedBlocks(): number {
+    return this.#columns.cachedBlocks[this.slot] as number;
+  }
+  set cachedBlocks(value: number) {
+    this.#columns.cachedBlocks[this.slot] = value;
+  }
+  get stepTokens(): number {
+    return this.#columns.stepTokens[this.slot] as number;
+  }
+  set stepTokens(value: number) {
+    this.#columns.stepTokens[this.slot] = value;
+  }
+  get stepDrafts(): number {
+    return this.#columns.stepDrafts[this.slot] as number;
+  }
+  set stepDrafts(value: number) {
+    this.#columns.stepDrafts[this.slot] = value;
+  }
+  get stepDraftStart(): number {
+    return this.#columns.stepDraftStart[this.slot] as number;
+  }
+  set stepDraftStart(value: number) {
+    this.#columns.stepDraftStart[this.slot] = value;
+  }
+  /** Set when it finished in the step being run (it leaves the running batch at the step's end). */
+  get finished(): boolean {
+    return this.#columns.finished[this.slot] === 1;
+  }
+  set finished(value: boolean) {
+    this.#columns.finished[this.slot] = value ? 1 : 0;
+  }
+  /**
+   * Its KV blocks, per block position one per KV cache group. Assigning a new array, or
+   * {@link Sequence.blocksChanged} after pushing into it, keeps the column's count.
+   */
+  get blocks(): number[] {
+    return this.#blocks;
+  }
+  set blocks(blocks: number[]) {
+    this.#blocks = blocks;
+    this.#columns.blockCount[this.slot] = blocks.length;
+  }
+  /** Call after pushing into `blocks`. */
+  blocksChanged(): void {
+    this.#columns.blockCount[this.slot] = this.#blocks.length;
+  }
 }
 
 /** The scheduler and KV cache of one engine; see the module comment. */
@@ -255,6 +402,12 @@ export class EngineCore {
   readonly #sequences = new Map<string, Sequence>();
   readonly #waiting: Sequence[] = [];
   readonly #running: Sequence[] = [];
+  /** Per-request numbers by slot (see {@link SequenceColumns}). */
+  readonly #columns = new SequenceColumns();
+  /** The slots of `#running`, in the same order (a step walks these, not the objects). */
+  readonly #runningSlots: Int32Array;
+  /** The slots of the step's batch `#scheduled`, in the same order. */
+  readonly #scheduledSlots: Int32Array;
   /**
    * The batch of the step being built, in scheduling order (each member's share is its
    * `stepTokens`): its first `count` entries (a local of `step`), the rest undefined. Kept with
@@ -299,6 +452,9 @@ export class EngineCore {
     this.#fullGroups = layout === undefined ? 1 : layout.fullGroups;
     this.#stride = layout === undefined ? 1 : layout.fullGroups + layout.slidingGroups;
     this.#pool = new BlockPool(config.numBlocks);
+    // The batch never holds more than --max-num-seqs requests (admission stops there).
+    this.#runningSlots = new Int32Array(this.#config.maxNumSeqs);
+    this.#scheduledSlots = new Int32Array(this.#config.maxNumSeqs);
     const speculative = config.speculative;
     this.#speculative = speculative;
     if (speculative !== undefined) {
@@ -426,32 +582,16 @@ export class EngineCore {
       this.#ngram && outputIds !== undefined && typeof request.prompt !== "number"
         ? contentIds(request.prompt, outputIds)
         : undefined;
-    const sequence: Sequence = {
-      request,
-      id: request.id,
-      outputTokens: request.outputTokens,
-      finished: false,
-      serial: ++this.#serial,
+    const sequence = new Sequence(this.#columns, request, {
       promptLength,
+      serial: ++this.#serial,
       priority,
-      order: this.#serial,
       salt: request.lora === undefined ? 0 : this.#hasher.id(0, `lora:${request.lora}`),
-      generated: 0,
-      computed: 0,
-      blocks: [],
-      firstHeld: 0,
-      released: noBlocks,
-      hashes: [],
-      cachedBlocks: 0,
-      admitted: false,
-      stepTokens: 0,
-      stepDrafts: 0,
-      stepDraftStart: -1,
       ids,
       // Added while step #steps runs: step #steps + 1 was decided when it started.
       eligibleStep: this.#config.asyncScheduling ? this.#steps + 2 : 0,
       arrival,
-    };
+    });
     this.#sequences.set(request.id, sequence);
     this.#enqueue(sequence, false);
   }
@@ -469,6 +609,7 @@ export class EngineCore {
     this.#leaveBatch(sequence);
     this.#pool.release(sequence.blocks);
     sequence.blocks = [];
+    this.#columns.give(sequence.slot);
     return true;
   }
 
@@ -487,12 +628,23 @@ export class EngineCore {
     let prefixHits = 0;
     const admitted: { requestId: string; cachedTokens: number }[] = [];
 
-    // 1. Running requests, in order.
+    // 1. Running requests, in order. A decode step reads and writes the columns only; the
+    // sequence object is reached when it drafts, slides, needs blocks or fills one.
+    const columns = this.#columns;
+    const runningSlots = this.#runningSlots;
+    const scheduledSlots = this.#scheduledSlots;
+    const blockSize = config.blockSize;
+    const stride = this.#stride;
     for (let index = 0; index < this.#running.length && budget > 0; index++) {
-      const sequence = this.#running[index] as Sequence;
-      let wanted = this.#newTokens(sequence, budget);
+      const slot = runningSlots[index] as number;
+      const generated = columns.generated[slot] as number;
+      let wanted = Math.min(
+        (columns.promptLength[slot] as number) + generated - (columns.computed[slot] as number),
+        this.#cap(budget),
+      );
       let drafts = 0;
-      if (this.#speculative !== undefined && wanted === 1 && sequence.generated > 0) {
+      if (this.#speculative !== undefined && wanted === 1 && generated > 0) {
+        const sequence = this.#running[index] as Sequence;
         // vllm/v1/core/sched/scheduler.py: a decoding request schedules its last token plus its
         // draft tokens, within the token budget and max_model_len (drafts beyond them are cut).
         drafts = Math.min(
@@ -512,15 +664,19 @@ export class EngineCore {
         wanted += drafts;
       }
       // allocate_slots frees the blocks the window left behind before counting new ones.
-      if (this.#window > 0) this.#dropOutOfWindow(sequence);
+      if (this.#window > 0) this.#dropOutOfWindow(this.#running[index] as Sequence);
       let placed = false;
       while (true) {
         const needed =
-          (Math.ceil((sequence.computed + wanted) / config.blockSize) -
-            sequence.blocks.length / this.#stride) *
-          this.#stride;
+          (Math.ceil(((columns.computed[slot] as number) + wanted) / blockSize) -
+            (columns.blockCount[slot] as number) / stride) *
+          stride;
         if (needed <= this.#pool.freeBlocks) {
-          if (needed > 0) this.#pool.allocate(needed, sequence.blocks);
+          if (needed > 0) {
+            const sequence = this.#running[index] as Sequence;
+            this.#pool.allocate(needed, sequence.blocks);
+            sequence.blocksChanged();
+          }
           placed = true;
           break;
         }
@@ -530,7 +686,10 @@ export class EngineCore {
         if (victim.stepTokens > 0) {
           // Out of the batch, the members after it moving up one place.
           let at = scheduled.indexOf(victim);
-          for (; at < count - 1; at++) scheduled[at] = scheduled[at + 1];
+          for (; at < count - 1; at++) {
+            scheduled[at] = scheduled[at + 1];
+            scheduledSlots[at] = scheduledSlots[at + 1] as number;
+          }
           scheduled[--count] = undefined;
           budget += victim.stepTokens;
           victim.stepTokens = 0;
@@ -538,7 +697,7 @@ export class EngineCore {
           victim.stepDraftStart = -1;
           index--;
         }
-        if (victim === sequence) break;
+        if (victim.slot === slot) break;
       }
       if (!placed) {
         index--;
@@ -546,10 +705,19 @@ export class EngineCore {
       }
       // vLLM caches a block's hash when it is allocated for its last tokens (allocate_slots),
       // before the step computes it: a request scheduled later in the same step can hit it.
-      if (config.enablePrefixCaching) this.#cacheFullBlocks(sequence, sequence.computed + wanted);
-      sequence.stepTokens = wanted;
-      sequence.stepDrafts = drafts;
-      scheduled[count++] = sequence;
+      if (
+        config.enablePrefixCaching &&
+        Math.floor(((columns.computed[slot] as number) + wanted) / blockSize) >
+          (columns.cachedBlocks[slot] as number)
+      )
+        this.#cacheFullBlocks(
+          this.#running[index] as Sequence,
+          (columns.computed[slot] as number) + wanted,
+        );
+      columns.stepTokens[slot] = wanted;
+      columns.stepDrafts[slot] = drafts;
+      scheduledSlots[count] = slot;
+      scheduled[count++] = this.#running[index];
       budget -= wanted;
     }
 
@@ -600,6 +768,7 @@ export class EngineCore {
         sequence.blocks.push(...hits);
         sequence.released = noBlocks;
         if (needed > 0) this.#pool.allocate(needed, sequence.blocks);
+        sequence.blocksChanged();
         sequence.computed = start;
         sequence.cachedBlocks = hitPositions;
         if (config.enablePrefixCaching) this.#cacheFullBlocks(sequence, start + wanted);
@@ -612,8 +781,10 @@ export class EngineCore {
           sequence.admitted = true;
           admitted.push({ requestId: sequence.id, cachedTokens: hitTokens });
         }
+        runningSlots[this.#running.length] = sequence.slot;
         this.#running.push(sequence);
         sequence.stepTokens = wanted;
+        scheduledSlots[count] = sequence.slot;
         scheduled[count++] = sequence;
         budget -= wanted;
       }
@@ -628,12 +799,14 @@ export class EngineCore {
     let drafting = false;
     // Indexed loops over the batch: no iterator per step on this path.
     for (let i = 0; i < count; i++) {
-      const sequence = scheduled[i] as Sequence;
-      if (sequence.stepDrafts > 0) drafting = true;
-      const tokens = sequence.stepTokens;
-      addToLoad(load, tokens, sequence.computed, this.#attentionWindow);
+      const slot = scheduledSlots[i] as number;
+      if ((columns.stepDrafts[slot] as number) > 0) drafting = true;
+      const tokens = columns.stepTokens[slot] as number;
+      const computed = columns.computed[slot] as number;
+      const generated = columns.generated[slot] as number;
+      addToLoad(load, tokens, computed, this.#attentionWindow);
       const decoding =
-        sequence.generated > 0 && sequence.computed === this.#knownTokens(sequence) - 1;
+        generated > 0 && computed === (columns.promptLength[slot] as number) + generated - 1;
       if (!decoding) prefillTokens += tokens;
     }
     // The drafter runs once per step for the whole batch (speculative.ts draftPassTime).
@@ -660,57 +833,80 @@ export class EngineCore {
     const tokens = this.#tokens;
     let tokenCount = 0;
     const finished: FinishedRequest[] = [];
+    const ids = columns.ids;
     for (let i = 0; i < count; i++) {
-      const sequence = scheduled[i] as Sequence;
+      const slot = scheduledSlots[i] as number;
       // Each sequence samples one token when all its known tokens are computed; with drafts, the
       // accepted ones come first (their KV is kept; a rejected draft's slot is overwritten later).
       let emitted = 1;
-      if (sequence.stepDrafts > 0) {
+      const stepDrafts = columns.stepDrafts[slot] as number;
+      if (stepDrafts > 0) {
+        const sequence = scheduled[i] as Sequence;
         const ids = sequence.ids;
         const accepted =
           ids !== undefined && sequence.stepDraftStart >= 0
             ? acceptedDrafts(
                 ids,
                 sequence.stepDraftStart,
-                sequence.stepDrafts,
+                stepDrafts,
                 sequence.promptLength + sequence.generated,
               )
-            : (this.#acceptance as DraftAcceptance).accepted(sequence.stepDrafts);
-        specDecode?.observe(sequence.stepDrafts, accepted);
-        sequence.computed += sequence.stepTokens - sequence.stepDrafts + accepted;
+            : (this.#acceptance as DraftAcceptance).accepted(stepDrafts);
+        specDecode?.observe(stepDrafts, accepted);
+        columns.computed[slot] =
+          (columns.computed[slot] as number) +
+          (columns.stepTokens[slot] as number) -
+          stepDrafts +
+          accepted;
         emitted += accepted;
       } else {
-        sequence.computed += sequence.stepTokens;
+        columns.computed[slot] =
+          (columns.computed[slot] as number) + (columns.stepTokens[slot] as number);
       }
-      sequence.stepTokens = 0;
-      sequence.stepDrafts = 0;
-      sequence.stepDraftStart = -1;
-      if (sequence.computed >= this.#knownTokens(sequence)) {
+      columns.stepTokens[slot] = 0;
+      columns.stepDrafts[slot] = 0;
+      columns.stepDraftStart[slot] = -1;
+      let generated = columns.generated[slot] as number;
+      if (
+        (columns.computed[slot] as number) >=
+        (columns.promptLength[slot] as number) + generated
+      ) {
+        const outputTokens = columns.outputTokens[slot] as number;
+        const id = ids[slot] as string;
         let last = false;
         // Tokens past max_tokens are dropped, as vLLM's output processor stops at the limit.
         for (let e = 0; e < emitted && !last; e++) {
-          const index = sequence.generated++;
-          last = sequence.generated >= sequence.outputTokens;
-          tokens[tokenCount++] = { requestId: sequence.id, index, time: end, last };
+          const index = generated++;
+          last = generated >= outputTokens;
+          tokens[tokenCount++] = { requestId: id, index, time: end, last };
         }
+        columns.generated[slot] = generated;
         if (last) {
-          finished.push({ requestId: sequence.id, reason: "length", time: end });
-          this.#sequences.delete(sequence.id);
-          sequence.finished = true;
+          const sequence = scheduled[i] as Sequence;
+          finished.push({ requestId: id, reason: "length", time: end });
+          this.#sequences.delete(id);
+          columns.finished[slot] = 1;
           this.#pool.release(sequence.blocks);
           sequence.blocks = [];
         }
       }
     }
     if (finished.length > 0) {
-      // Compact the batch in place: no new array per step.
+      // Compact the batch in place (by the slots' finished column): no new array per step.
       const running = this.#running;
       let kept = 0;
       for (let i = 0; i < running.length; i++) {
-        const s = running[i] as Sequence;
-        if (!s.finished) running[kept++] = s;
+        const slot = runningSlots[i] as number;
+        if (columns.finished[slot] === 1) continue;
+        runningSlots[kept] = slot;
+        running[kept++] = running[i] as Sequence;
       }
       running.length = kept;
+      // Their slots are free for the next requests only now, after the walk above.
+      for (let i = 0; i < count; i++) {
+        const slot = scheduledSlots[i] as number;
+        if (columns.finished[slot] === 1 && ids[slot] !== undefined) columns.give(slot);
+      }
     }
     // The scratch arrays keep their capacity but hold nothing alive between steps.
     const out = tokens.slice(0, tokenCount) as EngineTokenEvent[];
@@ -731,10 +927,6 @@ export class EngineCore {
   #cap(budget: number): number {
     const threshold = this.#config.longPrefillTokenThreshold;
     return threshold > 0 ? Math.min(budget, threshold) : budget;
-  }
-
-  #newTokens(sequence: Sequence, budget: number): number {
-    return Math.min(this.#knownTokens(sequence) - sequence.computed, this.#cap(budget));
   }
 
   #enqueue(sequence: Sequence, front: boolean): void {
@@ -779,7 +971,9 @@ export class EngineCore {
   /** Takes `sequence` out of the running batch (if there), keeping the others' order. */
   #leaveBatch(sequence: Sequence): void {
     const at = this.#running.indexOf(sequence);
-    if (at >= 0) this.#running.splice(at, 1);
+    if (at < 0) return;
+    this.#running.splice(at, 1);
+    this.#runningSlots.copyWithin(at, at + 1, this.#running.length + 1);
   }
 
   /** Recompute-mode preemption: blocks freed, progress forgotten, back to the queue's front. */
