@@ -16,9 +16,10 @@ export interface MemberNames {
   /** Top-level member names, in document order, repeats kept. */
   readonly names: readonly string[];
   /**
-   * The names of the object value of the member named `nested` (the last such member when the
-   * name repeats, as `JSON.parse` keeps it); undefined when there is none or its value is not
-   * an object.
+   * The names of the object value of the member named `nested`, in document order, repeats
+   * kept: the FIRST such member when the name repeats (the one rapidjson's lookup by name
+   * finds, as Triton's `MemberAsObject` does); undefined when there is none or the first one's
+   * value is not an object.
    */
   readonly nested: readonly string[] | undefined;
   /**
@@ -39,6 +40,7 @@ export function memberNames(text: string, nested: string): MemberNames {
   let depth = 0; // objects and arrays open around the current token
   let nestedNext = false; // the last top-level member was `nested` and its value has not begun
   let innerDepth = -1; // the depth inside the `nested` object while reading it
+  let nestedSeen = false; // a top-level `nested` member was met (only the first is read)
   jsonc.visit(text, {
     onObjectBegin() {
       depth += 1;
@@ -65,8 +67,8 @@ export function memberNames(text: string, nested: string): MemberNames {
     onObjectProperty(name) {
       if (depth === 1) {
         names.push(name);
-        if (name === nested) {
-          inner = undefined;
+        if (name === nested && !nestedSeen) {
+          nestedSeen = true;
           nestedNext = true;
         }
       } else if (depth === innerDepth) {

@@ -442,12 +442,34 @@ describe("generate refusals: Triton's texts and statuses (HttpCodeFromError)", (
     );
     expect(res.status).toBe(200);
     expect(((await res.json()) as { OUTPUT0: number[] }).OUTPUT0).toEqual(sixteen((i) => i + 1));
-    // A repeated `parameters` object: Triton maps each; the mock reads the last (JSON.parse).
-    const twice = await post(
+  });
+
+  it("a repeated parameters object: the first is converted once per occurrence, a later one never read (ConvertGenerateRequest)", async () => {
+    // server http_server.cc ConvertGenerateRequest walks Members() (every occurrence) and reads
+    // each `parameters` with MemberAsObject(name): rapidjson's lookup finds the first member, so
+    // the first object is converted twice and an input inside it meets core's AddInput again.
+    const { post } = await start();
+    const again = await post(
+      "/v2/models/simple/generate",
+      `{"INPUT0": ${ints}, "parameters": {"INPUT1": ${ones}}, "parameters": {"p": 1}}`,
+    );
+    expect([again.status, await again.json()]).toEqual([
+      400,
+      { error: "Converting keyword: 'parameters': input 'INPUT1' already exists in request" },
+    ]);
+    // The second object is never read: not even its type is checked.
+    const second = await post(
+      "/v2/models/simple/generate",
+      `{"INPUT0": ${ints}, "INPUT1": ${ones}, "parameters": {"p": 1}, "parameters": 5}`,
+    );
+    expect(second.status).toBe(200);
+    // An input given only in the second object is not given at all.
+    const lost = await post(
       "/v2/models/simple/generate",
       `{"INPUT0": ${ints}, "parameters": {"p": 1}, "parameters": {"INPUT1": ${ones}}}`,
     );
-    expect(twice.status).toBe(200);
+    expect(lost.status).toBe(400);
+    expect(await lost.text()).toContain("INPUT1");
   });
 
   it("a repeated id answers the first (ParseJsonTritonRequestID's Find finds the first member)", async () => {

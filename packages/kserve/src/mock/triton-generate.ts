@@ -58,10 +58,13 @@ export function checkGenerateEncoding(header: string | undefined): void {
  * the members are mapped in document order with every repeat, as Triton walks its parsed
  * document, so a repeated input is refused where its second occurrence stands
  * (generate_endpoint_test.py `test_duplicate_inputs`); without it, in `Object.keys` order, and a
- * repeat is invisible (JSON.parse kept the last value). A repeated `id` is read from its first
- * member when `names` are given (`names.firstWins`, as Triton's lookup by name finds it); other
- * repeated names keep JSON.parse's last value (Triton maps every repeated `parameters` object;
- * the mock reads the last).
+ * repeat is invisible (JSON.parse kept the last value). Every value is read as Triton's lookup
+ * by name finds it, from the FIRST member of its name (`names.firstWins`): `ConvertGenerateRequest`
+ * walks `Members()` (every occurrence) and reads each by name (`MemberAsObject`, `Find`,
+ * `SetTritonParameterFromJsonParameter`), so each occurrence maps the first value again: a
+ * repeated parameter keeps its first value, a repeated `parameters` object converts the first
+ * object once per occurrence (an input inside it is then refused as already given, a second
+ * object is never read, even one that is not an object).
  */
 export function decodeGenerateRequest(
   profile: KserveProfile,
@@ -91,14 +94,15 @@ export function decodeGenerateRequest(
   const inputs: Tensor[] = [];
   // No prototype: a parameter named `__proto__` is a key like any other.
   const parameters = Object.create(null) as Record<string, ParameterValue>;
-  mapMembers(profile, model, body, names, inputs, parameters, id, true);
+  mapMembers(profile, model, isObject(read) ? read : body, names, inputs, parameters, id, true);
   return { id, parameters, inputs, outputs: undefined };
 }
 
 /**
  * `ConvertGenerateRequest`: each member in order, `parameters` (top level only) as a nested
- * object. `names` gives the order and the repeats ({@link decodeGenerateRequest}): a repeated
- * input is refused by core's AddInput, a repeated parameter set again (the last value stays).
+ * object. `names` gives the order and the repeats ({@link decodeGenerateRequest}); `members`
+ * holds the first value of each name, and every occurrence maps it again: a repeated input is
+ * refused by core's AddInput, a repeated parameter is set again to the same value.
  */
 function mapMembers(
   profile: KserveProfile,
@@ -110,23 +114,10 @@ function mapMembers(
   id: string | undefined,
   top: boolean,
 ): void {
-  const keys = Object.keys(members);
-  const order = (top ? names?.names : names?.nested) ?? keys;
-  const seen = order.length === keys.length ? undefined : new Set<string>();
+  const order = (top ? names?.names : names?.nested) ?? Object.keys(members);
   for (const key of order) {
     if (!Object.hasOwn(members, key)) continue;
     const value = members[key];
-    if (seen !== undefined) {
-      if (seen.has(key)) {
-        // A repeated `parameters` object is read once: JSON.parse kept only the last of them.
-        const nested = top && key === parametersKey;
-        if (!nested && model.inputs.some((spec) => spec.name === key)) {
-          throw new InferFault("invalid", `input '${key}' already exists in request`);
-        }
-        continue;
-      }
-      seen.add(key);
-    }
     if (!top || key !== parametersKey) {
       mapMember(profile, model, key, value, inputs, parameters, id);
       continue;
