@@ -25,6 +25,11 @@ export interface DeviceProfile {
   readonly largeForBatchDefaults: boolean;
   /** Where the numbers come from. */
   readonly source: string;
+  /**
+   * CUDA compute capability ("9.0" Hopper, "8.9" Ada, "8.0" Ampere); absent for a non-NVIDIA
+   * device. vLLM picks attention backends by it (FlashMLA on 9.x, kv-capacity.ts).
+   */
+  readonly cudaCapability?: string;
 }
 
 const TB = 1e12;
@@ -32,6 +37,7 @@ const TB = 1e12;
 /** The built-in devices, keyed by id. */
 export const deviceProfiles = {
   "h100-80gb": {
+    cudaCapability: "9.0",
     id: "h100-80gb",
     name: "NVIDIA H100 80GB HBM3",
     memoryBytes: 81_559 * MiB,
@@ -42,6 +48,7 @@ export const deviceProfiles = {
       "NVIDIA H100 Tensor Core GPU datasheet (SXM5): 80 GB HBM3, 3.35 TB/s, 989 TFLOPS dense BF16",
   },
   h200: {
+    cudaCapability: "9.0",
     id: "h200",
     name: "NVIDIA H200",
     memoryBytes: 143_771 * MiB,
@@ -51,6 +58,7 @@ export const deviceProfiles = {
     source: "NVIDIA H200 datasheet (SXM): 141 GB HBM3e, 4.8 TB/s, 989 TFLOPS dense BF16",
   },
   "a100-80gb": {
+    cudaCapability: "8.0",
     id: "a100-80gb",
     name: "NVIDIA A100-SXM4-80GB",
     memoryBytes: 81_920 * MiB,
@@ -60,6 +68,7 @@ export const deviceProfiles = {
     source: "NVIDIA A100 datasheet (SXM4 80GB): HBM2e 2,039 GB/s, 312 TFLOPS dense BF16",
   },
   "a100-40gb": {
+    cudaCapability: "8.0",
     id: "a100-40gb",
     name: "NVIDIA A100-SXM4-40GB",
     memoryBytes: 40_960 * MiB,
@@ -69,6 +78,7 @@ export const deviceProfiles = {
     source: "NVIDIA A100 datasheet (SXM4 40GB): HBM2 1,555 GB/s, 312 TFLOPS dense BF16",
   },
   l40s: {
+    cudaCapability: "8.9",
     id: "l40s",
     name: "NVIDIA L40S",
     memoryBytes: 46_068 * MiB,
@@ -79,6 +89,7 @@ export const deviceProfiles = {
       "NVIDIA L40S datasheet: 48 GB GDDR6, 864 GB/s, 362 TFLOPS dense BF16 (733 with sparsity)",
   },
   l4: {
+    cudaCapability: "8.9",
     id: "l4",
     name: "NVIDIA L4",
     memoryBytes: 23_034 * MiB,

@@ -25,6 +25,9 @@ const GiB = 1024 ** 3;
 /** Tokens per KV block: vllm-openai.md §9, `block_size` 16 on CUDA. */
 export const defaultBlockSize = 16;
 
+/** vLLM's info line when an MLA model on Hopper gets FlashMLA's 64-token blocks (platforms/cuda.py). */
+export const flashMlaBlockSizeLine = "Forcing kv cache block size to 64 for FlashMLA backend.";
+
 /** vLLM's `--gpu-memory-utilization` default (vllm-openai.md §9). */
 export const defaultGpuMemoryUtilization = 0.9;
 
@@ -344,7 +347,14 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
   const model = withDraftLayers(target, drafter?.kvLayers ?? 0);
   const tp = options.tensorParallelSize ?? 1;
   const utilization = options.gpuMemoryUtilization ?? defaultGpuMemoryUtilization;
-  const blockSize = options.blockSize ?? defaultBlockSize;
+  const requestedBlockSize = options.blockSize ?? defaultBlockSize;
+  // vllm/platforms/cuda.py check_and_update_config: an MLA model on Hopper runs FlashMLA, whose
+  // pages are 64 tokens ("Forcing kv cache block size to 64 for FlashMLA backend.").
+  const flashMla =
+    target.mla !== undefined &&
+    device.cudaCapability?.startsWith("9.") === true &&
+    requestedBlockSize % 64 !== 0;
+  const blockSize = flashMla ? 64 : requestedBlockSize;
   const maxModelLen = options.maxModelLen ?? model.maxPositionEmbeddings;
   const defaults = batchDefaults(device);
   const maxNumBatchedTokens = options.maxNumBatchedTokens ?? defaults.maxNumBatchedTokens;
@@ -353,7 +363,7 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
     throw new RangeError("tensorParallelSize must be a positive integer");
   if (!(utilization > 0 && utilization <= 1))
     throw new RangeError("gpuMemoryUtilization must be in (0, 1]");
-  if (!Number.isInteger(blockSize) || blockSize < 1)
+  if (!Number.isInteger(requestedBlockSize) || requestedBlockSize < 1)
     throw new RangeError("blockSize must be a positive integer");
   if (!Number.isInteger(maxModelLen) || maxModelLen < 1)
     throw new RangeError("maxModelLen must be a positive integer");
@@ -452,6 +462,7 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
     maxConcurrency,
     layout,
     logLines: [
+      ...(flashMla ? [flashMlaBlockSizeLine] : []),
       `Available KV cache memory: ${(availableKvBytes / GiB).toFixed(2)} GiB`,
       // kv_cache_utils.py warns while it groups the layers, before the size lines.
       ...(unified ? [hybridKvCacheDisabledWarning] : []),

@@ -113,12 +113,33 @@ describe("start-up log lines as vLLM computes them (formula outputs: no publishe
       tensorParallelSize: 8,
     });
     expect(k.kvBytesPerToken).toBe(70_272);
+    // vllm/platforms/cuda.py: MLA on Hopper runs FlashMLA with 64-token blocks (the line as in
+    // published vLLM 0.8.3 (DeepSeek-V2-Lite) and 0.10.1 (a DeepSeek checkpoint) start-up logs).
+    expect(k.blockSize).toBe(64);
     expect(k.logLines).toEqual([
+      "Forcing kv cache block size to 64 for FlashMLA backend.",
       "Available KV cache memory: 45.52 GiB",
-      "GPU KV cache size: 695,504 tokens",
-      "Maximum concurrency for 163,840 tokens per request: 4.25x",
+      "GPU KV cache size: 695,488 tokens",
+      "Maximum concurrency for 163,840 tokens per request: 4.24x",
       "Chunked prefill is enabled with max_num_batched_tokens=8192.",
     ]);
+  });
+
+  it("MLA keeps 16-token blocks off Hopper and a user block size that is a multiple of 64", () => {
+    const a100 = kvCapacity({
+      device: deviceProfile("a100-80gb"),
+      model: modelProfileFromConfig({ ...deepseekV3Config, num_hidden_layers: 4 }),
+      maxModelLen: 4096,
+    });
+    expect(a100.blockSize).toBe(16);
+    const h100 = kvCapacity({
+      device: deviceProfile("h100-80gb"),
+      model: modelProfileFromConfig({ ...deepseekV3Config, num_hidden_layers: 4 }),
+      maxModelLen: 4096,
+      blockSize: 128,
+    });
+    expect(h100.blockSize).toBe(128);
+    expect(h100.logLines[0]).toMatch(/^Available KV cache memory/);
   });
 
   it("Mixtral 8x7B on 2 × H100, tp 2: all experts loaded, KV like a dense 32-layer GQA model", () => {

@@ -493,8 +493,9 @@ describe("MTP layers of MoE, MLA and hybrid targets", () => {
     expect(spec.kvBytesPerToken).toBe(62 * 576 * 2);
     expect(plain.weightBytes + (tp8?.weightBytes ?? 0)).toBe(spec.weightBytes);
     expect(spec.logLines).toEqual([
+      "Forcing kv cache block size to 64 for FlashMLA backend.",
       "Available KV cache memory: 43.97 GiB",
-      "GPU KV cache size: 661,024 tokens",
+      "GPU KV cache size: 660,992 tokens",
       "Maximum concurrency for 163,840 tokens per request: 4.03x",
       "Chunked prefill is enabled with max_num_batched_tokens=8192.",
     ]);
