@@ -994,18 +994,23 @@ export class EngineCore {
     if (known !== undefined) return known;
     const size = this.#config.blockSize;
     const end = (index + 1) * size;
-    const { prompt } = sequence.request;
     // A block holding generated tokens or part of a length-only prompt is this request's alone
-    // (and so is every block chained after it): a fresh id, no content to intern.
-    const id =
-      end > sequence.promptLength || typeof prompt === "number"
-        ? this.#hasher.unique()
-        : this.#hasher.ofTokens(
-            index === 0 ? sequence.salt : this.#hash(sequence, index - 1),
-            prompt,
-            index * size,
-            end,
-          );
+    // (and so is every block chained after it): a fresh id, no content to intern. Decode blocks
+    // (the common case, one per 16 tokens per request) do not reach the request object.
+    let id: number;
+    if (end > sequence.promptLength) id = this.#hasher.unique();
+    else {
+      const { prompt } = sequence.request;
+      id =
+        typeof prompt === "number"
+          ? this.#hasher.unique()
+          : this.#hasher.ofTokens(
+              index === 0 ? sequence.salt : this.#hash(sequence, index - 1),
+              prompt,
+              index * size,
+              end,
+            );
+    }
     sequence.hashes[index] = id;
     return id;
   }
