@@ -18,6 +18,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Code, createClient } from "@connectrpc/connect";
 import type { RuntimeName } from "@servingkit/mock-core";
+import { Health, HealthCheckResponse_ServingStatus } from "@servingkit/proto/health";
 import { GRPCInferenceService } from "@servingkit/proto/inference";
 import { type CaseContext, type ContractCase, defineCase } from "../contract-case.js";
 import type { Deployment } from "../target.js";
@@ -871,6 +872,39 @@ const restCases: ContractCase[] = [
 
 /** The gRPC cases. */
 const grpcCases: ContractCase[] = [
+  defineCase({
+    id: "kserve/grpc-health-triton",
+    title:
+      "Triton's grpc.health.v1: Check SERVING, List UNIMPLEMENTED, Watch answers nothing before the client's deadline",
+    source:
+      "triton common protobuf/health.proto (Check and Watch, no List); server src/grpc/grpc_server.cc (RegisterService(&health_service_), RegisterHealthCheck requests Check calls only); grpc src/core/server/server.cc RealRequestMatcher (an unrequested call stays pending)",
+    runtimes: ["triton"],
+    transport: "grpc",
+    async run(context) {
+      const health = createClient(Health, context.grpc());
+      const check = await health.check({ service: "" }, { signal: context.signal });
+      assert.equal(check.status, HealthCheckResponse_ServingStatus.SERVING, "Check");
+      const list = await grpcOutcome(health.list({}, { signal: context.signal }));
+      if (list.ok) assert.fail("expected UNIMPLEMENTED for List, but it was answered");
+      assert.equal(Code[list.error.code], Code[Code.Unimplemented], list.error.message);
+      // Watch: no message, no status; the client's deadline ends it.
+      const received: unknown[] = [];
+      const watched = grpcOutcome(
+        (async () => {
+          for await (const message of health.watch(
+            { service: "" },
+            { signal: context.signal, timeoutMs: 500 },
+          )) {
+            received.push(message);
+          }
+        })(),
+      );
+      const outcome = await watched;
+      assert.deepEqual(received, [], "Watch sent a message");
+      if (outcome.ok) assert.fail("expected the Watch to end at its deadline, but it ended OK");
+      assert.equal(Code[outcome.error.code], Code[Code.DeadlineExceeded], outcome.error.message);
+    },
+  }),
   defineCase({
     id: "kserve/grpc-server-metadata",
     title: "ServerMetadata names the runtime; ServerLive and ServerReady answer true",
