@@ -154,3 +154,62 @@ describe("withStreamInterval on the simple engine", () => {
     expect(events.at(-1)).toMatchObject({ reason: "abort", completionTokens: 3 });
   });
 });
+
+/** The run's next event through ReadySteps.wait, then `nextReady` (a promise for the test's sake). */
+function waited(ready: ReadySteps): Promise<IteratorResult<GenerationEvent>> {
+  return new Promise((resolve, reject) => {
+    (ready.wait as NonNullable<ReadySteps["wait"]>)(() => {
+      const result = ready.nextReady();
+      if (result === undefined) reject(new Error("wait called back with nothing ready"));
+      else resolve(result);
+    }, reject);
+  });
+}
+
+// ReadySteps.wait: the callback form of next(); the groups stay vLLM's (output_processor.py).
+describe("withStreamInterval: ReadySteps.wait", () => {
+  test("a paced run read by wait gives next()'s groups", async () => {
+    const clock = new ManualClock();
+    const paced = createSimpleEngine({ clock, model, interTokenMs: 10, fixedSchedule: true });
+    const run = withStreamInterval(paced, 3)
+      .generate({ promptIds: prompt, maxTokens: 6, ignoreEos: true, seed: 1 })
+      [Symbol.asyncIterator]();
+    const ready = readySteps(run) as ReadySteps;
+    const groups: string[] = [];
+    const done = (async () => {
+      for (;;) {
+        const first = await waited(ready);
+        if (first.done) return;
+        let group = first.value.type === "token" ? "t" : "f";
+        for (let r = ready.nextReady(); r !== undefined && !r.done; r = ready.nextReady()) {
+          group += r.value.type === "token" ? "t" : "f";
+        }
+        groups.push(group);
+      }
+    })();
+    for (let t = 0; t < 60; t += 10) await clock.advance(10);
+    await done;
+    // As next() frames them (the paced test above): the first token, then 2-4, then 5-6 and the finish.
+    expect(groups).toEqual(["t", "ttt", "ttf"]);
+  });
+
+  test("leaving while a wait waits drops it: no callback", async () => {
+    const clock = new ManualClock();
+    const paced = createSimpleEngine({ clock, model, interTokenMs: 10, fixedSchedule: true });
+    const run = withStreamInterval(paced, 3)
+      .generate({ promptIds: prompt, maxTokens: 6, ignoreEos: true, seed: 1 })
+      [Symbol.asyncIterator]();
+    const ready = readySteps(run) as ReadySteps;
+    expect(await waited(ready)).toMatchObject({ value: { type: "token" } });
+    const calls: string[] = [];
+    ready.wait?.(
+      () => calls.push("ready"),
+      () => calls.push("error"),
+    );
+    // return() waits behind the paced step (served in order), which the clock then ends.
+    const left = run.return?.();
+    for (let t = 0; t < 60; t += 10) await clock.advance(10);
+    await left;
+    expect(calls).toEqual([]);
+  });
+});

@@ -196,6 +196,18 @@ export interface ReadySteps<E = GenerationEvent> {
    * was taken, go on with `nextReady()`. Absent: take the steps one by one.
    */
   drainNow?(): DrainedRun | undefined;
+  /**
+   * `next()` with callbacks and no promise: calls `onReady` once, when `nextReady()` answers a
+   * result (the next event, or the end) rather than undefined, or `onError` with what `next()`
+   * would reject with (a failing step). For a stream whose run waits on the engine's next step:
+   * no promise, `then` and result object per token between engine and consumer (the GPU text
+   * engine calls back from the engine's step). Call it when `nextReady()` answered undefined; one
+   * `wait` or `next()` at a time. The callbacks may run before `wait` returns (a step ready at
+   * once). Leaving (`return()`, `closeNow()`) drops a pending wait: neither callback is called. An
+   * abort of the run's signal ends the run as `next()` does (an "abort" finish: `onReady`).
+   * Absent: await `next()`.
+   */
+  wait?(onReady: () => void, onError: (reason: unknown) => void): void;
 }
 
 /** What {@link ReadySteps.drainNow} answers: a whole run's output text and its finish event. */
@@ -285,6 +297,10 @@ class IntervalRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps 
   #ended = false;
   /** A `next()` waiting on the inner run. */
   #pending: Promise<IteratorResult<GenerationEvent>> | undefined;
+  /** What a `wait` took, for the `nextReady()` its callback makes. */
+  #kept: IteratorResult<GenerationEvent> | undefined;
+  /** The pending `wait`'s number; leaving moves it on, so a dropped wait calls nothing back. */
+  #waits = 0;
 
   constructor(run: AsyncIterator<GenerationEvent>, interval: number) {
     this.#run = run;
@@ -297,6 +313,11 @@ class IntervalRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps 
   }
 
   nextReady(): IteratorResult<GenerationEvent> | undefined {
+    const kept = this.#kept;
+    if (kept !== undefined) {
+      this.#kept = undefined;
+      return kept;
+    }
     if (this.#pending !== undefined) return undefined;
     const out = this.#shift();
     if (out !== undefined) return out;
@@ -323,6 +344,25 @@ class IntervalRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps 
     return pending;
   }
 
+  /**
+   * `next()` behind callbacks (ReadySteps.wait): this run's waits are paced engine steps, which
+   * wait on a promise of the clock anyway, so the result is taken with `next()` and kept.
+   */
+  wait(onReady: () => void, onError: (reason: unknown) => void): void {
+    this.#waits += 1;
+    const waiter = this.#waits;
+    this.next().then(
+      (result) => {
+        if (this.#waits !== waiter) return;
+        this.#kept = result;
+        onReady();
+      },
+      (error: unknown) => {
+        if (this.#waits === waiter) onError(error);
+      },
+    );
+  }
+
   return(): Promise<IteratorResult<GenerationEvent>> {
     this.#leave();
     const ending = this.#run.return?.();
@@ -347,6 +387,8 @@ class IntervalRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps 
 
   #leave(): void {
     this.#ended = true;
+    this.#waits += 1;
+    this.#kept = undefined;
     this.#gathered = [];
     this.#out = [];
     this.#outAt = 0;

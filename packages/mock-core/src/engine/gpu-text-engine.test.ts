@@ -6,6 +6,7 @@ import { acceptanceRates } from "../gpu/speculative.js";
 import { linearStepTime } from "../gpu/test-step-time.js";
 import {
   type GenerationEvent,
+  GenerationRequestError,
   type ReadySteps,
   readySteps,
   type TextEngine,
@@ -78,22 +79,37 @@ function setup(
   return { clock, metrics, gpu, engine };
 }
 
+/** How a consumer waits for a run's next event: `next()`, or ReadySteps.wait then `nextReady()`. */
+type Reader = "next" | "wait";
+
+/** The run's next event through `wait` (then `nextReady`), as a promise for the test's sake. */
+function waited(ready: ReadySteps): Promise<IteratorResult<GenerationEvent>> {
+  return new Promise((resolve, reject) => {
+    (ready.wait as NonNullable<ReadySteps["wait"]>)(() => {
+      const result = ready.nextReady();
+      if (result === undefined) reject(new Error("wait called back with nothing ready"));
+      else resolve(result);
+    }, reject);
+  });
+}
+
 /**
- * Reads a run as a consumer that sends one message per output: awaits an event, then takes every
- * event ready at once (`nextReady` until undefined); returns each output's token count. With
- * `lateMs`, the consumer stops reading for that long after its first output.
+ * Reads a run as a consumer that sends one message per output: awaits an event (`reader`), then
+ * takes every event ready at once (`nextReady` until undefined); returns each output's token
+ * count. With `lateMs`, the consumer stops reading for that long after its first output.
  */
 async function outputSizes(
   events: AsyncIterable<GenerationEvent>,
   clock: ManualClock,
   lateMs = 0,
+  reader: Reader = "next",
 ): Promise<number[]> {
   const iterator = events[Symbol.asyncIterator]();
   const ready = readySteps(iterator) as ReadySteps;
   const sizes: number[] = [];
   const done = (async () => {
     for (;;) {
-      const first = await iterator.next();
+      const first = reader === "next" ? await iterator.next() : await waited(ready);
       if (first.done || first.value.type === "finish") return;
       let size = 1;
       for (let next = ready.nextReady(); next !== undefined; next = ready.nextReady()) {
@@ -394,5 +410,89 @@ describe("createGpuTextEngine", () => {
     expect(() => createGpuTextEngine({ content: content(1), gpu, streamInterval: 0 })).toThrow(
       RangeError,
     );
+  });
+});
+
+// ReadySteps.wait (generation.ts): the same outputs as `next()` with no promise per token; the
+// engine's step calls the waits back once its tokens are all delivered, so a step is one output.
+describe("createGpuTextEngine: ReadySteps.wait", () => {
+  // The outputs of the `next()` tests above (late timer, stream interval, drafts), read by `wait`.
+  test.each([
+    {
+      name: "late timer",
+      count: 8,
+      options: { lateSleep: { n: 1, ms: 30 } },
+      sizes: [1, 3, 1, 1, 1, 1],
+    },
+    { name: "stream interval 3", count: 9, options: { streamInterval: 3 }, sizes: [1, 3, 3, 2] },
+    { name: "k + 1 tokens a step", count: 9, options: { drafts: 3 }, sizes: [1, 4, 4] },
+    {
+      name: "stream interval 4 with drafts",
+      count: 11,
+      options: { drafts: 2, streamInterval: 4 },
+      sizes: [1, 6, 4],
+    },
+  ])("frames the outputs `next()` frames: $name", async ({ count, options, sizes }) => {
+    const { clock, engine } = setup(count, options);
+    const request = { promptIds: [1, 2, 3], maxTokens: count };
+    expect(await outputSizes(engine.generate(request), clock, 0, "next")).toEqual(sizes);
+    const again = setup(count, options);
+    expect(await outputSizes(again.engine.generate(request), again.clock, 0, "wait")).toEqual(
+      sizes,
+    );
+  });
+
+  test("an abort while a wait waits calls back with the abort finish and frees the blocks", async () => {
+    const { clock, engine, gpu } = setup(50);
+    const stop = new AbortController();
+    const events = engine.generate(
+      { promptIds: [1, 2, 3], maxTokens: 50 },
+      { signal: stop.signal },
+    );
+    const ready = readySteps(events[Symbol.asyncIterator]()) as ReadySteps;
+    const first = waited(ready);
+    await new Promise((resolve) => setImmediate(resolve));
+    for (let t = 0; t < 20; t++) await clock.advance(1);
+    expect(await first).toMatchObject({ value: { type: "token", text: "t0" } });
+    const pending = waited(ready);
+    stop.abort();
+    // Aborting ends the run as next() does: an "abort" finish counting the tokens handed out.
+    expect(await pending).toMatchObject({
+      value: { type: "finish", reason: "abort", completionTokens: 1 },
+    });
+    expect(gpu.core.hasWork()).toBe(false);
+    await clock.advance(100);
+    await gpu.idle();
+  });
+
+  test("leaving while a wait waits drops it (no callback) and frees the blocks", async () => {
+    const { clock, engine, gpu } = setup(50);
+    const iterator = engine
+      .generate({ promptIds: [1, 2, 3], maxTokens: 50 })
+      [Symbol.asyncIterator]();
+    const ready = readySteps(iterator) as ReadySteps;
+    const calls: string[] = [];
+    ready.wait?.(
+      () => calls.push("ready"),
+      () => calls.push("error"),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(gpu.core.running).toBe(1);
+    expect(await iterator.return?.()).toEqual({ done: true, value: undefined });
+    expect(gpu.core.hasWork()).toBe(false);
+    for (let t = 0; t < 50; t++) await clock.advance(1);
+    expect(calls).toEqual([]);
+    expect(ready.nextReady()).toEqual({ done: true, value: undefined });
+    await gpu.idle();
+  });
+
+  test("a request the engine refuses calls onError with a GenerationRequestError", async () => {
+    // max_model_len 1024: 1020 prompt tokens + 50 output tokens do not fit.
+    const { engine } = setup(50);
+    const iterator = engine
+      .generate({ promptIds: new Array(1020).fill(5), maxTokens: 50 })
+      [Symbol.asyncIterator]();
+    const ready = readySteps(iterator) as ReadySteps;
+    await expect(waited(ready)).rejects.toThrow(GenerationRequestError);
   });
 });

@@ -98,6 +98,39 @@ const doneResult: IteratorReturnResult<undefined> = Object.freeze({
 });
 
 /**
+ * The runs whose pending `wait` got its GPU token (or failed) during the current engine step,
+ * called back together in one microtask once the step's synchronous work is over: a consumer
+ * called back from inside the step would find the step's other tokens (speculative decoding's
+ * k + 1, a stream interval's group) not yet delivered and frame them apart, where vLLM sends one
+ * output per step (output_processor.py). One microtask per step for every run, instead of a
+ * promise and its reaction per token; the same order as promises settled by the step would give.
+ */
+class WaitTurns {
+  #due: PacedRun[] = [];
+  readonly #flush = (): void => {
+    const due = this.#due;
+    this.#due = [];
+    for (const run of due) {
+      try {
+        run.callBack();
+      } catch (error) {
+        // A consumer's callback that throws fails as a throwing promise reaction would, without
+        // costing the other runs their turn.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  };
+
+  add(run: PacedRun): void {
+    if (this.#due.push(run) === 1) queueMicrotask(this.#flush);
+  }
+}
+
+const waitTurns = new WaitTurns();
+
+/**
  * One request's events, paced by the GPU engine: a hand-written async iterator rather than an
  * async generator around a `for await`. At the first `next()` the content is drained (with no
  * promise per token when the content engine has its steps ready); then each event waits for the
@@ -162,6 +195,34 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     }
     resolve(event);
   };
+  /** A pending `wait`'s callbacks, while it waits for a GPU token (ReadySteps.wait). */
+  #onReady: (() => void) | undefined;
+  #onWaitError: ((reason: unknown) => void) | undefined;
+  /** What a `wait` took, for the `nextReady()` its `onReady` makes. */
+  #kept: IteratorResult<GenerationEvent> | undefined;
+  /** The pending wait's GPU token (or the end): called from the engine's step, once per token. */
+  /** The failure a pending wait reports when its turn comes (see {@link WaitTurns}). */
+  #waitFailure: { readonly error: unknown } | undefined;
+  readonly #onWaited = (token: GpuToken | undefined): void => {
+    // Dropped: the consumer left (return), which ended the GPU stream.
+    if (this.#onReady === undefined) return;
+    const event = this.#onToken(token);
+    if (event === undefined) {
+      (this.#timing as GpuTokenStream).wait(this.#onWaited, this.#onWaitFailed);
+      return;
+    }
+    this.#kept = event;
+    waitTurns.add(this);
+  };
+  readonly #onWaitFailed = (error: unknown): void => {
+    if (this.#onReady === undefined) return;
+    try {
+      this.#kept = this.#onError(error);
+    } catch (failure) {
+      this.#waitFailure = { error: failure };
+    }
+    waitTurns.add(this);
+  };
   readonly #executor = (
     resolve: (result: IteratorResult<GenerationEvent>) => void,
     reject: (reason: unknown) => void,
@@ -196,34 +257,29 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
       const after = () => this.next();
       return waiting.then(after, after);
     }
+    if (this.#onReady !== undefined) return Promise.reject(new Error("a wait is in progress"));
     if (this.#closed) return Promise.resolve(doneResult);
     if (this.#finish === undefined) {
-      let drained: Drained | Promise<Drained>;
+      let begun: Promise<void> | undefined;
       try {
-        drained = drain(this.#events[Symbol.asyncIterator]());
+        begun = this.#begin();
       } catch (error) {
-        this.#closed = true;
         return Promise.reject(error);
       }
-      if (drained instanceof Promise) {
-        const first = drained.then(
-          (content) => {
+      if (begun !== undefined) {
+        const first = begun.then(
+          () => {
             this.#waiting = undefined;
-            this.#tokens = content.tokens;
-            this.#finish = content.finish;
             return this.next();
           },
           (error: unknown) => {
             this.#waiting = undefined;
-            this.#closed = true;
             throw error;
           },
         );
         this.#waiting = first;
         return first;
       }
-      this.#tokens = drained.tokens;
-      this.#finish = drained.finish;
     }
     let ready: IteratorResult<GenerationEvent> | undefined;
     try {
@@ -239,18 +295,114 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   }
 
   nextReady(): IteratorResult<GenerationEvent> | undefined {
-    if (this.#waiting !== undefined) return undefined;
+    // A wait's result is handed out once its turn has come (its callback is under way).
+    if (this.#waiting !== undefined || this.#onReady !== undefined) return undefined;
+    const kept = this.#kept;
+    if (kept !== undefined) {
+      this.#kept = undefined;
+      return kept;
+    }
     if (this.#closed) return doneResult;
     // Before the content is drained the first `next()` does it.
     return this.#finish === undefined ? undefined : this.#ready();
   }
 
+  /** The pending wait's turn (WaitTurns): its callback, unless the consumer left meanwhile. */
+  callBack(): void {
+    const onReady = this.#onReady;
+    const onError = this.#onWaitError;
+    this.#onReady = undefined;
+    this.#onWaitError = undefined;
+    const failure = this.#waitFailure;
+    this.#waitFailure = undefined;
+    if (onReady === undefined || onError === undefined) return;
+    if (failure !== undefined) onError(failure.error);
+    else onReady();
+  }
+
+  /**
+   * `next()` with callbacks (ReadySteps.wait): the GPU token is awaited through the stream's own
+   * callbacks (`GpuTokenStream.wait`), so a released token costs no promise at all, and the event
+   * is kept for the `nextReady()` that `onReady` makes. The content is drained at the first call,
+   * as at the first `next()`.
+   */
+  wait(onReady: () => void, onError: (reason: unknown) => void): void {
+    if (this.#waiting !== undefined || this.#onReady !== undefined) {
+      onError(new Error("a read is already waiting"));
+      return;
+    }
+    if (this.#finish === undefined && !this.#closed) {
+      let begun: Promise<void> | undefined;
+      try {
+        begun = this.#begin();
+      } catch (error) {
+        onError(error);
+        return;
+      }
+      if (begun !== undefined) {
+        begun.then(() => {
+          if (!this.#closed) this.wait(onReady, onError);
+        }, onError);
+        return;
+      }
+    }
+    let ready: IteratorResult<GenerationEvent> | undefined;
+    try {
+      ready = this.#closed ? doneResult : this.#ready();
+    } catch (error) {
+      onError(error);
+      return;
+    }
+    if (ready !== undefined) {
+      this.#kept = ready;
+      onReady();
+      return;
+    }
+    this.#onReady = onReady;
+    this.#onWaitError = onError;
+    (this.#timing as GpuTokenStream).wait(this.#onWaited, this.#onWaitFailed);
+  }
+
   return(): Promise<IteratorResult<GenerationEvent>> {
+    // A pending wait is dropped: the stream's end that `return()` below calls back is ignored.
+    this.#onReady = undefined;
+    this.#onWaitError = undefined;
+    this.#kept = undefined;
+    this.#waitFailure = undefined;
     if (this.#closed) return Promise.resolve(doneResult);
     this.#closed = true;
     const timing = this.#timing;
     // Leaving before the last token aborts the GPU request (its blocks go back to the pool).
     return timing?.return ? timing.return().then(() => doneResult) : Promise.resolve(doneResult);
+  }
+
+  /**
+   * Drains the content at the first read: undefined once it is known, else a promise of it (a
+   * content engine that paces). Throws (and closes the run) for a content run that fails at once.
+   */
+  #begin(): Promise<void> | undefined {
+    let drained: Drained | Promise<Drained>;
+    try {
+      drained = drain(this.#events[Symbol.asyncIterator]());
+    } catch (error) {
+      this.#closed = true;
+      throw error;
+    }
+    if (drained instanceof Promise) {
+      return drained.then(
+        (content) => {
+          this.#tokens = content.tokens;
+          this.#finish = content.finish;
+        },
+        (error: unknown) => {
+          this.#closed = true;
+          throw error;
+        },
+      );
+    }
+    this.#tokens = drained.tokens;
+    this.#finish = drained.finish;
+    return undefined;
   }
 
   #settle(): void {

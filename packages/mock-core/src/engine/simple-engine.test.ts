@@ -3,7 +3,7 @@ import { describe, expect, test } from "vitest";
 import { ManualClock, realClock } from "../clock.js";
 import { EngineMetrics } from "../gpu/engine-metrics.js";
 import type { FinishEvent, GenerationEvent, GenerationRequest, TokenEvent } from "./generation.js";
-import { GenerationRequestError, readySteps } from "./generation.js";
+import { GenerationRequestError, type ReadySteps, readySteps } from "./generation.js";
 import { defaultModelSpec, loadModelDir, type ModelSpec } from "./model-spec.js";
 import { hashString } from "./random.js";
 import { createSimpleEngine } from "./simple-engine.js";
@@ -927,5 +927,54 @@ describe("exact output (pinned before the engine's synchronous path and memos)",
       stopsInclude: 3072482555,
       stopsMin: 1948815093,
     });
+  });
+});
+
+// ReadySteps.wait (generation.ts): next() with callbacks; a paced step calls back at its time.
+describe("ReadySteps.wait", () => {
+  test("a paced step calls back when it is due; leaving drops a pending wait", async () => {
+    const clock = new ManualClock();
+    const engine = createSimpleEngine({ clock, model, timeToFirstTokenMs: 100, interTokenMs: 30 });
+    const run = engine
+      .generate({ promptIds: prompt, maxTokens: 3, ignoreEos: true, seed: 1 })
+      [Symbol.asyncIterator]();
+    const ready = readySteps(run) as ReadySteps;
+    const calls: [number, string][] = [];
+    const onError = () => calls.push([clock.now(), "error"]);
+    ready.wait?.(
+      () => calls.push([clock.now(), ready.nextReady()?.value?.type ?? "none"]),
+      onError,
+    );
+    await clock.advance(99);
+    expect(calls).toEqual([]);
+    await clock.advance(1);
+    expect(calls).toEqual([[100, "token"]]);
+    ready.wait?.(() => calls.push([clock.now(), "late"]), onError);
+    // return() waits behind the paced step (served in order), which the clock then ends.
+    const left = run.return?.();
+    await clock.advance(100);
+    await left;
+    expect(calls).toEqual([[100, "token"]]);
+    expect(ready.nextReady()).toEqual({ done: true, value: undefined });
+  });
+
+  test("an unpaced run calls back at once with the same events as next()", async () => {
+    const request = { promptIds: prompt, maxTokens: 5, seed: 3 };
+    const viaNext = await collect(
+      createSimpleEngine({ clock: realClock, model }).generate(request),
+    );
+    const run = createSimpleEngine({ clock: realClock, model })
+      .generate(request)
+      [Symbol.asyncIterator]();
+    const ready = readySteps(run) as ReadySteps;
+    const viaWait: GenerationEvent[] = [];
+    for (;;) {
+      const result = await new Promise<IteratorResult<GenerationEvent>>((resolve, reject) =>
+        ready.wait?.(() => resolve(ready.nextReady() as IteratorResult<GenerationEvent>), reject),
+      );
+      if (result.done) break;
+      viaWait.push(result.value);
+    }
+    expect(viaWait).toEqual([...viaNext.tokens, viaNext.finish]);
   });
 });

@@ -225,6 +225,10 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
    * one time, read once, not once per token. Undefined otherwise: each token reads the clock.
    */
   #leaving: number | undefined;
+  /** What a `wait` took, for the `nextReady()` its callback makes. */
+  #kept: IteratorResult<GenerationEvent> | undefined;
+  /** The pending `wait`'s number; leaving moves it on, so a dropped wait calls nothing back. */
+  #waits = 0;
 
   constructor(
     settings: RunSettings,
@@ -249,7 +253,34 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   }
 
   return(): Promise<IteratorResult<GenerationEvent>> {
+    this.#drop();
     return this.#waiting ? this.#enqueue("return") : this.#return();
+  }
+
+  /**
+   * `next()` behind callbacks (ReadySteps.wait): a step that needs no wait is ready at once (no
+   * consumer waits for it), and a paced one waits on a promise of the clock anyway, so the result
+   * is taken with `next()` and kept for `nextReady()`.
+   */
+  wait(onReady: () => void, onError: (reason: unknown) => void): void {
+    this.#waits += 1;
+    const waiter = this.#waits;
+    this.next().then(
+      (result) => {
+        if (this.#waits !== waiter) return;
+        this.#kept = result;
+        onReady();
+      },
+      (error: unknown) => {
+        if (this.#waits === waiter) onError(error);
+      },
+    );
+  }
+
+  /** The consumer leaves: a pending wait calls nothing back. */
+  #drop(): void {
+    this.#waits += 1;
+    this.#kept = undefined;
   }
 
   #enqueue(call: Queued["call"]): Promise<IteratorResult<GenerationEvent>> {
@@ -284,11 +315,17 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
 
   closeNow(): void {
     if (this.#waiting) throw new Error("closeNow while a paced step waits: call return()");
+    this.#drop();
     this.#close();
   }
 
   /** The next step when it needs no wait (see ReadySteps), else undefined: call `next()`. */
   nextReady(): IteratorResult<GenerationEvent> | undefined {
+    const kept = this.#kept;
+    if (kept !== undefined) {
+      this.#kept = undefined;
+      return kept;
+    }
     if (this.#waiting) return undefined;
     try {
       const step = this.#step();

@@ -223,6 +223,82 @@ describe("sseStream with a source that has ready steps", () => {
   });
 });
 
+describe("sseStream with a source that waits by callbacks (ReadySteps.wait)", () => {
+  /**
+   * Events 0..count-1, each after a turn of the event loop (as an engine step calls back); `next`
+   * counts its calls. `failAt`: the wait for that event fails with a VllmError.
+   */
+  function waiting(count: number, failAt?: number) {
+    let at = 0;
+    let nexts = 0;
+    let returned = 0;
+    let due = false;
+    const run: AsyncIterableIterator<number> & ReadySteps<number> = {
+      [Symbol.asyncIterator]: () => run,
+      next() {
+        nexts += 1;
+        return Promise.resolve({ done: true, value: undefined });
+      },
+      nextReady() {
+        if (!due) return undefined;
+        due = false;
+        return at < count ? { done: false, value: at++ } : { done: true, value: undefined };
+      },
+      wait(onReady, onError) {
+        setImmediate(() => {
+          if (at === failAt) onError(modelNotFound("m"));
+          else {
+            due = true;
+            onReady();
+          }
+        });
+      },
+      return() {
+        returned += 1;
+        return Promise.resolve({ done: true, value: undefined });
+      },
+    };
+    return { run, nexts: () => nexts, returned: () => returned };
+  }
+
+  // vllm-openai.md §6: one chunk per engine output; the source's callbacks replace its next().
+  it("frames every event through wait, never calling next", async () => {
+    const { run, nexts } = waiting(3);
+    const text = await collect(
+      sseStream(
+        profileFor("0.12.0"),
+        run,
+        (n, emit) => emit(`${n};`),
+        (emit) => emit("end;"),
+      ),
+    );
+    expect(text).toBe(`0;1;2;end;${sseDone}`);
+    expect(nexts()).toBe(0);
+  });
+
+  // vllm-openai.md §3: an error after the headers is one error event, then [DONE].
+  it("turns a VllmError from onError into the error event", async () => {
+    const { run } = waiting(3, 1);
+    const text = await collect(sseStream(profileFor("0.12.0"), run, (n, emit) => emit(`${n};`)));
+    expect(text).toBe(
+      '0;data: {"error":{"message":"The model `m` does not exist.","type":"NotFoundError","param":null,"code":404}}\n\ndata: [DONE]\n\n',
+    );
+  });
+
+  it("leaving while a wait waits ends the waiting next and closes the source", async () => {
+    const { run, returned } = waiting(3);
+    const frames = sseStream(profileFor("0.12.0"), run, (n, emit) => emit(`${n};`))[
+      Symbol.asyncIterator
+    ]();
+    const pending = frames.next();
+    expect(await frames.return?.()).toEqual({ done: true, value: undefined });
+    expect(await pending).toEqual({ done: true, value: undefined });
+    expect(returned()).toBe(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await frames.next()).toEqual({ done: true, value: undefined });
+  });
+});
+
 describe("textFrames", () => {
   // The template's frames are the bytes sseEvent writes for the whole chunk (vllm-openai.md §6).
   it("writes what sseEvent writes for the chunk with the text in the hole", () => {

@@ -27,6 +27,8 @@ export type EmitFrame = (frame: string) => void;
  * `[DONE]`. Events the source has ready at once (mock-core `readySteps`) are taken in the same
  * turn, without a promise each; when it has none ready (the next one needs the engine's next
  * step), `idle` may emit what the steps held back, so a step's text goes out when the step ends.
+ * A source with `wait` (mock-core ReadySteps: the GPU text engine) is waited on through its
+ * callbacks, so the engine's step hands a token over with no promise of the source's.
  * A {@link VllmError} from the events or a step becomes the era's error event and `[DONE]`
  * (vllm-openai.md §3); other errors reject `next`. `return` (the client left) closes the events.
  * One hand-written iterator: per event at most one `next` of the events and no generator resumes.
@@ -77,6 +79,43 @@ class SseStream<E> implements AsyncIterator<string> {
   readonly #emit: EmitFrame = (frame) => {
     this.#frames.push(frame);
   };
+  /** The waiting `next`'s resolver, while the events' `wait` waits. */
+  #resolve:
+    | ((result: IteratorResult<string> | Promise<IteratorResult<string>>) => void)
+    | undefined;
+  /** A `next` that waits through the events' `wait` (a Promise executor, made once per stream). */
+  readonly #waitFor = (
+    resolve: (result: IteratorResult<string> | Promise<IteratorResult<string>>) => void,
+  ): void => {
+    this.#resolve = resolve;
+    const ready = this.#ready as ReadySteps<E>;
+    (ready.wait as NonNullable<ReadySteps<E>["wait"]>).call(
+      ready,
+      this.#onReady,
+      this.#onWaitError,
+    );
+  };
+  /** The events' `wait` says an event is ready: frame it and what follows at once. */
+  readonly #onReady = (): void => {
+    // The client left meanwhile (return): nothing waits.
+    if (this.#resolve === undefined) return;
+    let result: IteratorResult<E> | undefined;
+    try {
+      result = (this.#ready as ReadySteps<E>).nextReady();
+    } catch (error) {
+      this.#onWaitError(error);
+      return;
+    }
+    const resolve = this.#resolve;
+    this.#resolve = undefined;
+    resolve(result === undefined ? this.next() : this.#onEvent(result));
+  };
+  readonly #onWaitError = (error: unknown): void => {
+    const resolve = this.#resolve;
+    if (resolve === undefined) return;
+    this.#resolve = undefined;
+    resolve(this.#onError(error));
+  };
 
   constructor(
     profile: VllmProfile,
@@ -101,6 +140,7 @@ class SseStream<E> implements AsyncIterator<string> {
         this.#events = this.#source[Symbol.asyncIterator]();
         this.#ready = readySteps(this.#events);
       }
+      if (this.#ready?.wait !== undefined) return new Promise(this.#waitFor);
       read = this.#events.next();
     } catch (error) {
       return this.#onError(error);
@@ -112,6 +152,10 @@ class SseStream<E> implements AsyncIterator<string> {
     const open = this.#phase === Phase.Events;
     this.#phase = Phase.Over;
     this.#frames.length = 0;
+    // A `next` waiting on the events' `wait` ends too: leaving drops the wait.
+    const waiting = this.#resolve;
+    this.#resolve = undefined;
+    waiting?.(done);
     if (open) await this.#events?.return?.();
     return done;
   }
