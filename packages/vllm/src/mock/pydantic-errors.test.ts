@@ -444,3 +444,94 @@ describe("the sampling checks of vLLM PR #31870 (from 0.14.0)", () => {
     expect(seen).toEqual({ "0.13.0": null, "0.14.0": "temperature" });
   });
 });
+
+describe("which fault answers when a body has several", () => {
+  // protocol.py: validate_stream_options, check_logprobs and check_tool_usage are
+  // model_validator(mode="before"): they run on the raw body before the fields are validated, and
+  // pydantic stops at the first that raises, so its one value_error entry is the whole list even
+  // when a field is wrong too. Field errors alone are collected together (one entry each).
+  let servers: Record<"0.12.0" | "0.13.0", TestServer>;
+  beforeAll(async () => {
+    const [old, first] = await Promise.all(
+      ["0.12.0", "0.13.0"].map((version) => startVllm({ "vllm-version": version })),
+    );
+    servers = { "0.12.0": old as TestServer, "0.13.0": first as TestServer };
+  });
+  afterAll(async () => {
+    await Promise.all(Object.values(servers).map((server) => server.close()));
+  });
+
+  async function message(server: TestServer, path: string, payload: unknown) {
+    const response = await fetch(`${server.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(payload),
+    });
+    expect(response.status).toBe(400);
+    return ((await response.json()) as { error: { message: string; param: unknown } }).error;
+  }
+
+  const user = [{ role: "user", content: "x" }];
+  it.each([
+    [
+      "/v1/completions",
+      { prompt: "x", max_tokens: "many", logprobs: -1 },
+      "`logprobs` must be a positive value.",
+    ],
+    [
+      "/v1/chat/completions",
+      { messages: user, n: "two", tool_choice: "auto" },
+      "When using `tool_choice`, `tools` must be set.",
+    ],
+    [
+      "/v1/chat/completions",
+      { messages: user, seed: "s", top_logprobs: -2 },
+      "`top_logprobs` must be a positive value.",
+    ],
+    [
+      "/v1/completions",
+      { prompt: "x", echo: "maybe", stream_options: { include_usage: true } },
+      "Stream options can only be defined when `stream=True`.",
+    ],
+  ])("%s %j: the before-validator's entry alone", async (path, body, text) => {
+    const { message: list } = await message(servers["0.12.0"], path, body);
+    expect(list).toBe(
+      `[{'type': 'value_error', 'loc': ('body',), 'msg': 'Value error, ${text}', 'input': ${pyRepr(body)}, 'ctx': {'error': ValueError('${text}')}}]`,
+    );
+  });
+
+  it("collects the field errors when no before-validator refuses", async () => {
+    const { message: list } = await message(servers["0.12.0"], "/v1/completions", {
+      prompt: "x",
+      max_tokens: "many",
+      echo: "maybe",
+    });
+    expect(list.match(/'type': /g)).toHaveLength(2);
+    expect(list).toContain("'loc': ('body', 'max_tokens')");
+    expect(list).toContain("'loc': ('body', 'echo')");
+  });
+
+  it("lets an empty tools list pass check_tool_usage", async () => {
+    // `"tools" not in data or data["tools"] is None`: [] is present, so the validator does not
+    // refuse it (the serving layer's "auto" check answers instead, after validation).
+    const { message: text } = await message(servers["0.12.0"], "/v1/chat/completions", {
+      messages: user,
+      tools: [],
+      tool_choice: "auto",
+    });
+    expect(text).not.toContain("`tools` must be set");
+    expect(text).toContain('"auto" tool choice requires --enable-auto-tool-choice');
+  });
+
+  it("names top_logprobs without logprobs from 0.13.0", async () => {
+    // check_logprobs (the same before-validator as prompt_logprobs-with-stream) raises
+    // VLLMValidationError("when using `top_logprobs`, `logprobs` must be set to true.",
+    // parameter="top_logprobs") in the VLLMValidationError era; a falsy logprobs (0) counts.
+    const body = { messages: user, logprobs: 0, top_logprobs: 2 };
+    const text = "when using `top_logprobs`, `logprobs` must be set to true.";
+    expect((await message(servers["0.12.0"], "/v1/chat/completions", body)).param).toBeNull();
+    const named = await message(servers["0.13.0"], "/v1/chat/completions", body);
+    expect(named.param).toBe("top_logprobs");
+    expect(named.message).toContain(`'msg': 'Value error, ${text} (parameter=top_logprobs)'`);
+  });
+});

@@ -498,11 +498,14 @@ export function parseCompletionRequest(
     guidedFields,
     "completions",
   );
-  fields.finish();
-  if (suffix !== undefined) throw badRequest("suffix is not currently supported");
-  if (logprobs !== undefined && logprobs < 0) {
+  // protocol.py check_logprobs is a model_validator(mode="before"): it runs on the raw body
+  // before any field is validated, so its ValueError is the whole answer even beside field errors.
+  const rawLogprobs = fields.raw("logprobs");
+  if (typeof rawLogprobs === "number" && rawLogprobs < 0) {
     throw modelValueError("`logprobs` must be a positive value.", body);
   }
+  fields.finish();
+  if (suffix !== undefined) throw badRequest("suffix is not currently supported");
   const tooMany = checkLogprobs(logprobs);
   if (tooMany) throw tooMany;
   const invalid = verifySampling(sampling);
@@ -605,17 +608,11 @@ export function parseChatRequest(
   const tagText = readTopStructuralTag(fields, guidedFields);
   const tools = readTools(fields);
   const rawChoice = fields.raw("tool_choice");
+  checkChatValidators(fields, body, rawChoice);
   fields.finish();
   const guided = sampling.guided ?? (tagText ? { structuralTag: tagText } : undefined);
   if (sampling.guided === undefined && tagText) checkStructuralTag(tagText);
-  if (rawChoice !== undefined && rawChoice !== "none" && tools.length === 0) {
-    throw modelValueError("When using `tool_choice`, `tools` must be set.", body);
-  }
   const toolChoice = readToolChoice(rawChoice, tools.length > 0);
-  if (topLogprobs < 0) throw modelValueError("`top_logprobs` must be a positive value.", body);
-  if (topLogprobs > 0 && !logprobs) {
-    throw modelValueError("when using `top_logprobs`, `logprobs` must be set to true.", body);
-  }
   const tooMany = checkLogprobs(topLogprobs);
   if (tooMany) throw tooMany;
   const invalid = verifySampling(sampling);
@@ -634,6 +631,30 @@ export function parseChatRequest(
     chatTemplateKwargs,
     imageParts,
   });
+}
+
+/**
+ * ChatCompletionRequest's `check_tool_usage` and `check_logprobs`, both
+ * `model_validator(mode="before")` (protocol.py): they read the raw body before any field is
+ * validated, so their ValueError is the whole 400 even when fields are wrong too (pydantic
+ * stops at a failing before-validator). `tool_choice` other than "none" needs `tools` present
+ * (`"tools" not in data or data["tools"] is None`; an empty list passes); `top_logprobs` must not
+ * be negative, and a positive one needs a truthy `logprobs` (`not data.get("logprobs")`). The
+ * last names `top_logprobs` from 0.13.0 (VLLMValidationError beside `prompt_logprobs`-with-stream
+ * in the same validator).
+ */
+function checkChatValidators(fields: FieldReader, body: unknown, rawChoice: unknown): void {
+  if (rawChoice !== undefined && rawChoice !== "none" && fields.raw("tools") === undefined) {
+    throw modelValueError("When using `tool_choice`, `tools` must be set.", body);
+  }
+  const top = fields.raw("top_logprobs");
+  if (typeof top !== "number") return;
+  if (top < 0) throw modelValueError("`top_logprobs` must be a positive value.", body);
+  if (top > 0 && !pyTruthy(fields.raw("logprobs"))) {
+    throw modelValueError("when using `top_logprobs`, `logprobs` must be set to true.", body, {
+      parameter: "top_logprobs",
+    });
+  }
 }
 
 /**
