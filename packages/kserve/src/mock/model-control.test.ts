@@ -654,6 +654,15 @@ describe("models that are loading (--load-delay) over REST and gRPC", () => {
     expect(
       kserveMockOptions({ runtime: "ovms", models: [], values: { "load-delay": "1.5" } }),
     ).toMatchObject({ loadDelayMs: 1500 });
+    await expect(plugins("triton", { "exit-on-error": "maybe" })).rejects.toThrow(
+      "--exit-on-error maybe: expected true or false",
+    );
+    await expect(plugins("mlserver", { "exit-on-error": "false" })).rejects.toThrow(
+      "--exit-on-error: only the triton mock",
+    );
+    // --load-delay and --slow-start are told apart in the help (different things: a model's
+    // load vs the host's readiness).
+    expect(kserveMockModule.options["load-delay"]?.help).toContain("Not --slow-start");
   });
 });
 
