@@ -662,7 +662,7 @@ describe("models that are loading (--load-delay) over REST and gRPC", () => {
     );
     // --load-delay and --slow-start are told apart in the help (different things: a model's
     // load vs the host's readiness).
-    expect(kserveMockModule.options["load-delay"]?.help).toContain("Not --slow-start");
+    expect(kserveMockModule.options?.["load-delay"]?.help).toContain("Not --slow-start");
   });
 });
 
