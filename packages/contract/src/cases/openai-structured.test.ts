@@ -4,6 +4,8 @@
  * contract groups run; and against a server reporting the wrong release, so a case that keys its
  * request on the release is seen to fail.
  */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import type { CaseStatus } from "../report.js";
 import { runContract } from "../run-contract.js";
@@ -26,19 +28,24 @@ async function outcomes(rest: string): Promise<Record<string, CaseStatus | strin
   );
 }
 
+const fourPass: readonly CaseStatus[] = ["pass", "pass", "pass", "pass"];
+
 /** What each era answers, per case in catalog order. */
 const eras: readonly (readonly [string, readonly CaseStatus[]])[] = [
   // schema string, schema not an object, completions json_object, completions json_schema,
-  // missing json_schema object, text.format, reasoning.effort
-  ["0.8.0", ["pass", "pass", "skip", "skip", "skip", "skip", "skip"]],
-  ["0.9.1", ["pass", "pass", "pass", "skip", "skip", "skip", "skip"]],
-  ["0.10.0", ["pass", "pass", "pass", "skip", "skip", "pass", "pass"]],
-  ["0.10.1", ["pass", "pass", "pass", "skip", "skip", "pass", "pass"]],
-  ["0.10.2", ["pass", "pass", "pass", "pass", "skip", "pass", "pass"]],
-  ["0.12.0", ["pass", "pass", "pass", "pass", "skip", "pass", "pass"]],
-  ["0.16.0", ["pass", "pass", "pass", "pass", "skip", "pass", "pass"]],
-  ["0.17.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass"]],
-  ["0.18.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass"]],
+  // missing json_schema object, text.format, reasoning.effort; before-validator wins,
+  // temperature -1, top_p 0, top_logprobs with a falsy logprobs (these four in every release)
+  ["0.8.0", ["pass", "pass", "skip", "skip", "skip", "skip", "skip", ...fourPass]],
+  ["0.9.1", ["pass", "pass", "pass", "skip", "skip", "skip", "skip", ...fourPass]],
+  ["0.10.0", ["pass", "pass", "pass", "skip", "skip", "pass", "pass", ...fourPass]],
+  ["0.10.1", ["pass", "pass", "pass", "skip", "skip", "pass", "pass", ...fourPass]],
+  ["0.10.2", ["pass", "pass", "pass", "pass", "skip", "pass", "pass", ...fourPass]],
+  ["0.12.0", ["pass", "pass", "pass", "pass", "skip", "pass", "pass", ...fourPass]],
+  ["0.13.0", ["pass", "pass", "pass", "pass", "skip", "pass", "pass", ...fourPass]],
+  ["0.14.0", ["pass", "pass", "pass", "pass", "skip", "pass", "pass", ...fourPass]],
+  ["0.16.0", ["pass", "pass", "pass", "pass", "skip", "pass", "pass", ...fourPass]],
+  ["0.17.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", ...fourPass]],
+  ["0.18.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", ...fourPass]],
 ];
 
 describe("the structured-output cases per vLLM release", () => {
@@ -93,5 +100,65 @@ describe("a server whose answers do not match its release", () => {
     const got = await outcomes(await misreporting(await vllmMock("0.9.1"), "0.12.0"));
     expect(got["openai/responses-text-format-refused"]).toMatch(/^fail: text\.format .*status/);
     expect(got["openai/responses-reasoning-effort-refused"]).toMatch(/^fail: .*status/);
+  });
+
+  // vLLM PR #31870 (0.14.0, inferred): SamplingParams checks name their parameter from it.
+  it("fails the sampling cases when param does not follow the release", async () => {
+    const unnamed = await outcomes(await misreporting(await vllmMock("0.13.0"), "0.14.0"));
+    expect(unnamed["openai/temperature-negative"]).toMatch(
+      /^fail: temperature: param from 0\.14\.0/,
+    );
+    expect(unnamed["openai/top-p-zero"]).toMatch(/^fail: top_p: param from 0\.14\.0/);
+    const named = await outcomes(await misreporting(await vllmMock("0.14.0"), "0.13.0"));
+    expect(named["openai/temperature-negative"]).toMatch(/^fail: temperature: message/);
+    expect(named["openai/top-p-zero"]).toMatch(/^fail: top_p: message/);
+  });
+
+  // vLLM PR #30134 (0.13.0): check_logprobs names top_logprobs from it.
+  it("fails the top_logprobs case when param does not follow the release", async () => {
+    const unnamed = await outcomes(await misreporting(await vllmMock("0.12.0"), "0.13.0"));
+    expect(unnamed["openai/top-logprobs-needs-logprobs"]).toMatch(
+      /^fail: top_logprobs: message names .*\(parameter=top_logprobs\)/,
+    );
+    const named = await outcomes(await misreporting(await vllmMock("0.13.0"), "0.12.0"));
+    expect(named["openai/top-logprobs-needs-logprobs"]).toMatch(/^fail: param before 0\.13\.0/);
+  });
+});
+
+/**
+ * A server answering the tool_choice body as it would if `check_tool_usage` were an after
+ * validator: pydantic validates the fields first and stops at their errors, so the 400 lists
+ * `n`'s int_parsing and never the tools message. The before-validator case must fail on it.
+ */
+async function fieldsFirstServer(): Promise<string> {
+  const entry =
+    "[{'type': 'int_parsing', 'loc': ('body', 'n'), 'msg': 'Input should be a valid integer, unable to parse string as an integer', 'input': 'two'}]";
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on("end", () => {
+      const reply = (status: number, body: unknown) => {
+        response.writeHead(status, { "content-type": "application/json" });
+        response.end(JSON.stringify(body));
+      };
+      if (request.url === "/version") reply(200, { version: "0.18.0" });
+      else if (request.url === "/v1/models") reply(200, { object: "list", data: [{ id: "m" }] });
+      else
+        reply(400, { error: { message: entry, type: "BadRequestError", param: null, code: 400 } });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+const closers: (() => Promise<void>)[] = [];
+afterAll(() => Promise.all(closers.map((close) => close())));
+
+describe("a server that validates fields before check_tool_usage", () => {
+  it("fails the before-validator case", async () => {
+    const got = await outcomes(await fieldsFirstServer());
+    expect(got["openai/before-validator-wins"]).toMatch(
+      /^fail: tool_choice without tools: message names 'value_error'/,
+    );
   });
 });

@@ -9,6 +9,11 @@
  * vLLM answers a body that fails validation with 400 BadRequestError whose message is pydantic's
  * error list as Python prints it (vllm-openai.md §3: "stringified pydantic error list"), so the
  * cases look for the error's `type` and `loc` as they appear in that text.
+ *
+ * Round 15 adds the order and naming of vLLM's checks: a failing before-validator is the whole
+ * answer even beside wrong fields (`check_tool_usage`), `check_logprobs` reads the raw body's
+ * truth value and names `top_logprobs` from 0.13.0, and the SamplingParams checks (temperature,
+ * top_p; answered with `str(e)`, not the pydantic list) name their parameter from 0.14.0.
  */
 import assert from "node:assert/strict";
 import type { CaseContext, ContractCase, RestAnswer } from "../contract-case.js";
@@ -51,12 +56,12 @@ const structuredOutputsSince: Release = [0, 10, 2];
  * Checks a validation refusal: 400, BadRequestError (nested from 0.10.1, flat before: both are
  * taken), and a message holding each of `parts` (pydantic's error types and locations).
  */
-function assertRefused(answer: RestAnswer, parts: readonly (string | RegExp)[], what: string) {
-  assert.equal(answer.status, 400, `${what}: status, body ${answer.body.slice(0, 300)}`);
-  const body = json(answer, what);
-  const error = (body.error ?? body) as Record<string, unknown>;
-  assert.equal(error.type, "BadRequestError", `${what}: type`);
-  assert.equal(error.code, 400, `${what}: code`);
+function assertRefused(
+  answer: RestAnswer,
+  parts: readonly (string | RegExp)[],
+  what: string,
+): Record<string, unknown> {
+  const error = refusal(answer, what);
   const message = String(error.message);
   for (const part of parts) {
     if (typeof part === "string") {
@@ -65,6 +70,20 @@ function assertRefused(answer: RestAnswer, parts: readonly (string | RegExp)[], 
       assert.match(message, part, `${what}: message`);
     }
   }
+  return error;
+}
+
+/**
+ * The error object of a 400 BadRequestError answer (nested from 0.10.1, flat before: both are
+ * taken), after checking status, type and code.
+ */
+function refusal(answer: RestAnswer, what: string): Record<string, unknown> {
+  assert.equal(answer.status, 400, `${what}: status, body ${answer.body.slice(0, 300)}`);
+  const body = json(answer, what);
+  const error = (body.error ?? body) as Record<string, unknown>;
+  assert.equal(error.type, "BadRequestError", `${what}: type`);
+  assert.equal(error.code, 400, `${what}: code`);
+  return error;
 }
 
 const base = { runtimes: ["vllm"], transport: "rest" } as const;
@@ -301,6 +320,145 @@ const responsesEffort = defineCase({
   },
 });
 
+const toolChoiceText = "When using `tool_choice`, `tools` must be set.";
+
+const beforeValidatorWins = defineCase({
+  ...base,
+  id: "openai/before-validator-wins",
+  title:
+    'tool_choice without tools beside a wrong field (n: "two") is 400 with check_tool_usage\'s entry alone: pydantic stops at a failing before-validator',
+  source:
+    'vllm protocol.py ChatCompletionRequest.check_tool_usage (model_validator(mode="before"): "When using `tool_choice`, `tools` must be set."); pydantic v2 runs before-validators on the raw body ahead of field validation and stops at the first that raises',
+  async run(context) {
+    const model = await servedModel(context);
+    const answer = await context.rest("/v1/chat/completions", {
+      json: {
+        model,
+        messages: [{ role: "user", content: "Hi" }],
+        max_tokens: 1,
+        n: "two",
+        tool_choice: "auto",
+      },
+    });
+    const error = assertRefused(
+      answer,
+      ["'value_error'", toolChoiceText],
+      "tool_choice without tools",
+    );
+    // n: "two" is int_parsing at ('body', 'n') once fields are validated: never reached. (The
+    // body is echoed as the entry's input, so the value itself may appear; its location not.)
+    const message = String(error.message);
+    assert.ok(!message.includes("('body', 'n')"), `no field error for n: ${message.slice(0, 300)}`);
+    assert.ok(!message.includes("int_parsing"), `no int_parsing entry: ${message.slice(0, 300)}`);
+  },
+});
+
+/**
+ * The sampling checks that name their parameter (envelope `param`) from vLLM PR #31870: opened
+ * 2026-01-07 after v0.13.0 (2025-12-19) and taken as 0.14.0; the release is inferred from dates,
+ * not pinned (as the mock's `sampling-validation-error` era).
+ */
+const samplingParameterSince: Release = [0, 14, 0];
+
+/**
+ * Sends a body that one SamplingParams check refuses (raised outside pydantic, answered with
+ * `str(e)` by `create_error_response`) and checks the text and, by release, the parameter: from
+ * {@link samplingParameterSince} `param` is the parameter and the text may carry more after it;
+ * before, the text alone and `param` null.
+ */
+async function assertSamplingRefusal(
+  context: CaseContext,
+  body: Record<string, unknown>,
+  text: string,
+  parameter: string,
+): Promise<void> {
+  const have = await targetRelease(context);
+  const model = await servedModel(context);
+  const answer = await context.rest("/v1/completions", {
+    json: { model, prompt: "Hi", max_tokens: 1, ...body },
+  });
+  const error = refusal(answer, parameter);
+  const message = String(error.message);
+  if (atLeast(have, samplingParameterSince)) {
+    assert.ok(message.startsWith(text), `${parameter}: message starts ${text}: ${message}`);
+    assert.equal(error.param, parameter, `${parameter}: param from 0.14.0 (vLLM PR #31870)`);
+  } else {
+    assert.equal(message, text, `${parameter}: message`);
+    assert.equal(error.param ?? null, null, `${parameter}: param before 0.14.0`);
+  }
+}
+
+const temperatureNegative = defineCase({
+  ...base,
+  id: "openai/temperature-negative",
+  title:
+    'temperature -1 on /v1/completions is 400 "temperature must be non-negative, got -1.0." (a float field, printed as Python does); param "temperature" from 0.14.0 (inferred)',
+  source:
+    "vllm sampling_params.py SamplingParams._verify_args; serving_completion.py (ValueError answered by create_error_response(str(e))); vLLM PR #31870 (VLLMValidationError with parameter=temperature; release 0.14.0 inferred from dates)",
+  async run(context) {
+    await assertSamplingRefusal(
+      context,
+      { temperature: -1 },
+      "temperature must be non-negative, got -1.0.",
+      "temperature",
+    );
+  },
+});
+
+const topPZero = defineCase({
+  ...base,
+  id: "openai/top-p-zero",
+  title:
+    'top_p 0 on /v1/completions is 400 "top_p must be in (0, 1], got 0.0."; param "top_p" from 0.14.0 (inferred)',
+  source:
+    "vllm sampling_params.py SamplingParams._verify_args (top_p in (0, 1]); vLLM PR #31870 (VLLMValidationError with parameter=top_p; release 0.14.0 inferred from dates)",
+  async run(context) {
+    await assertSamplingRefusal(
+      context,
+      { top_p: 0 },
+      "top_p must be in (0, 1], got 0.0.",
+      "top_p",
+    );
+  },
+});
+
+/** `check_logprobs` raises VLLMValidationError naming `top_logprobs`: vLLM PR #30134, 0.13.0. */
+const validatorParameterSince: Release = [0, 13, 0];
+
+const topLogprobsFalsyLogprobs = defineCase({
+  ...base,
+  id: "openai/top-logprobs-needs-logprobs",
+  title:
+    'chat top_logprobs 2 with logprobs 0 (falsy in Python) is 400 "when using `top_logprobs`, `logprobs` must be set to true."; param top_logprobs from 0.13.0',
+  source:
+    'vllm protocol.py ChatCompletionRequest.check_logprobs (model_validator(mode="before") on the raw body: top_logprobs > 0 and not data.get("logprobs")); vLLM PR #30134 (VLLMValidationError parameter=top_logprobs, 0.13.0; api_server.py validation_exception_handler puts it in param)',
+  async run(context) {
+    const have = await targetRelease(context);
+    const model = await servedModel(context);
+    const answer = await context.rest("/v1/chat/completions", {
+      json: {
+        model,
+        messages: [{ role: "user", content: "Hi" }],
+        max_tokens: 1,
+        logprobs: 0,
+        top_logprobs: 2,
+      },
+    });
+    const text = "when using `top_logprobs`, `logprobs` must be set to true.";
+    if (atLeast(have, validatorParameterSince)) {
+      const error = assertRefused(
+        answer,
+        [text, `${text} (parameter=top_logprobs)`],
+        "top_logprobs",
+      );
+      assert.equal(error.param, "top_logprobs", "param from 0.13.0 (vLLM PR #30134)");
+    } else {
+      const error = assertRefused(answer, [text], "top_logprobs");
+      assert.equal(error.param ?? null, null, "param before 0.13.0");
+    }
+  },
+});
+
 /** Every structured-output and validation case of this file. */
 export const openaiStructuredCases: readonly ContractCase[] = [
   schemaString,
@@ -310,4 +468,8 @@ export const openaiStructuredCases: readonly ContractCase[] = [
   missingJsonSchema,
   responsesTextFormat,
   responsesEffort,
+  beforeValidatorWins,
+  temperatureNegative,
+  topPZero,
+  topLogprobsFalsyLogprobs,
 ];
