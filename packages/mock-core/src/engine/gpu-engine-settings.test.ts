@@ -18,11 +18,13 @@ import {
   gpuEngineOptions,
   invalidModelMessage,
   isHubRepoId,
+  modelsDraftModel,
   mtpLayerReuseWarning,
   mtpTokensError,
   readGpuEngineSettings,
   readSpeculativeConfig,
   refusesDraftModel,
+  speculativeTensorParallelMessage,
   tgisGpuEngineOptions,
 } from "./gpu-engine-settings.js";
 import { engineStartup } from "./text-engine-factory.js";
@@ -347,6 +349,7 @@ describe("--speculative-config", () => {
       read({
         "speculative-config":
           '{"method":"draft_model","model":"meta-llama/Llama-3.2-1B","num_speculative_tokens":3}',
+        "vllm-version": "0.10.2",
       }),
     ).toThrow("is not modelled by the mock");
     expect(() =>
@@ -661,19 +664,33 @@ describe("a separate draft model by vLLM release", () => {
     ).toBe(draftModelNotSupportedMessage);
   });
 
-  test("from 0.15.0 (vllm PR #24322), before 0.11.0 and without a release: not modelled", () => {
+  test("from 0.15.0 (vllm PR #24322) and without a release: served from a local directory; before 0.11.0: not modelled", () => {
     // PR #24322 merged 2026-01-19, after the v0.14.0 branch (v0.14.0rc0 by 2026-01-11).
     const releases: Record<string, string>[] = [
       { "vllm-version": "0.15.0" },
       { "vllm-version": "0.18.0" },
-      { "vllm-version": "0.10.2" },
       {},
     ];
+    const local = JSON.stringify({
+      method: "draft_model",
+      model: fileURLToPath(new URL("../gpu/testdata/llama-3.2-1b-instruct", import.meta.url)),
+      num_speculative_tokens: 5,
+    });
     for (const values of releases) {
-      const thrown = thrownBy(() => read({ "speculative-config": draft, ...values }));
-      expect(thrown).not.toBeInstanceOf(EngineConfigError);
-      expect((thrown as Error).message).toContain("is not modelled by the mock");
+      expect(read({ "speculative-config": local, ...values })?.speculative?.method).toBe(
+        "draft_model",
+      );
+      // A hub id is not read, and without its config.json the draft is not modelled.
+      const hub = thrownBy(() => read({ "speculative-config": draft, ...values }));
+      expect(hub).not.toBeInstanceOf(EngineConfigError);
+      expect((hub as Error).message).toContain("is not modelled by the mock");
     }
+    expect(modelsDraftModel("0.15.0")).toBe(true);
+    expect(modelsDraftModel("0.14.1")).toBe(false);
+    expect(modelsDraftModel(undefined)).toBe(true);
+    const thrown = thrownBy(() => read({ "speculative-config": draft, "vllm-version": "0.10.2" }));
+    expect(thrown).not.toBeInstanceOf(EngineConfigError);
+    expect((thrown as Error).message).toContain("is not modelled by the mock");
     // The context's release wins over the option value.
     expect(
       thrownBy(() =>
@@ -802,5 +819,174 @@ describe("MoE, MLA and hybrid targets read from config.json", () => {
     ] as const)
       expect(read({ "model-config": pathOf(name, config) })?.enablePrefixCaching, name).toBe(false);
     expect(read({})?.enablePrefixCaching).toBe(true);
+  });
+});
+
+describe("a separate draft model from vLLM 0.15.0 (method draft_model)", () => {
+  const testdata = (name: string) =>
+    fileURLToPath(new URL(`../gpu/testdata/${name}`, import.meta.url));
+  const llama1b = testdata("llama-3.2-1b-instruct");
+  const qwen05b = testdata("qwen2.5-0.5b-instruct");
+  const spec = (fields: Record<string, unknown>) =>
+    JSON.stringify({ method: "draft_model", num_speculative_tokens: 3, ...fields });
+  const at = (values: Record<string, string>, maxModelLen = 8192, release = "0.15.0") =>
+    readGpuEngineSettings(
+      { gpu: "h100-80gb", ...values },
+      { maxModelLen, vllmVersion: release, asyncScheduling: true },
+    );
+  const thrownBy = (run: () => unknown): Error | undefined => {
+    try {
+      run();
+    } catch (error) {
+      return error as Error;
+    }
+    return undefined;
+  };
+
+  test("Llama 3.2 1B drafting for Llama 3.1 8B on one H100: its weights and KV in the start-up lines", () => {
+    // Published config.json of meta-llama/Llama-3.2-1B-Instruct (testdata): 16 layers, 8 KV heads
+    // of 64, vocabulary 128,256 like Llama 3.1 8B, tied embeddings: 1,235,814,400 parameters.
+    const settings = at({ "speculative-config": spec({ model: llama1b }) });
+    expect(settings?.speculative).toMatchObject({ method: "draft_model", model: llama1b });
+    const startup = engineStartup(settings as never);
+    // draft_model.py: the draft shares neither embeddings nor LM head: all 2,471,628,800 B load
+    // beside the target (gpu_model_runner load_model measures both before sizing the cache).
+    expect(startup.drafter).toEqual({
+      weightBytes: 2_471_628_800,
+      kvLayers: 16,
+      sharesEmbeddings: false,
+      sharesLmHead: false,
+      passWeightBytes: 2_471_628_800,
+      kvBytesPerToken: 32_768,
+    });
+    // One KV cache group for both models (kv_cache_utils UniformTypeKVCacheSpecs): 128 KiB of the
+    // target plus 32 KiB of the draft per token. Formula outputs (no published vLLM log found):
+    // 446,848 tokens and 54.55x without the draft.
+    expect(startup.capacity.kvBytesPerToken).toBe(163_840);
+    expect(startup.capacity.logLines.slice(0, 3)).toEqual([
+      "Available KV cache memory: 52.25 GiB",
+      "GPU KV cache size: 342,400 tokens",
+      "Maximum concurrency for 8,192 tokens per request: 41.80x",
+    ]);
+    // vllm/config/vllm.py of 0.15.0: draft_model is not an EAGLE-type method, so the default
+    // async scheduling is turned off with vLLM's warning.
+    expect(settings?.asyncScheduling).toBe(false);
+    expect(settings?.startupWarnings).toEqual([
+      "Async scheduling not supported with draft_model-based speculative decoding and will be disabled.",
+    ]);
+    // k = 3 passes of the whole draft per step at the step model's bandwidth: 3 x 0.90 ms.
+    expect(startup.core.speculative?.draftTime).toBeCloseTo(0.0027, 4);
+  });
+
+  test("a model with no method is a draft model too; vLLM's releases decide", () => {
+    // vllm/config/speculative.py __post_init__: no method and a model that is no n-gram, EAGLE
+    // or MTP name -> "draft_model" (0.11.0-0.14.x then refuse it, draftModelNotSupportedMessage).
+    const noMethod = JSON.stringify({ model: llama1b, num_speculative_tokens: 3 });
+    expect(at({ "speculative-config": noMethod })?.speculative?.method).toBe("draft_model");
+    expect(thrownBy(() => at({ "speculative-config": noMethod }, 8192, "0.14.1"))?.message).toBe(
+      draftModelNotSupportedMessage,
+    );
+    expect(at({ "speculative-config": noMethod }, 8192, "0.18.0")?.speculative?.method).toBe(
+      "draft_model",
+    );
+  });
+
+  test("Qwen2.5-0.5B cannot draft for Qwen2.5-7B: vLLM's vocabulary check", () => {
+    // verify_equal_vocab_size_if_draft_model (vllm/config/speculative.py, PR #24322): Qwen2.5-7B
+    // pads its vocabulary to 152,064; the 0.5B model has 151,936 (published config.json files).
+    const thrown = thrownBy(() =>
+      at(
+        {
+          "model-config": join(testdata("qwen2.5-7b-instruct"), "config.json"),
+          "speculative-config": spec({ model: qwen05b }),
+        },
+        32_768,
+      ),
+    );
+    expect(thrown).toBeInstanceOf(EngineConfigError);
+    expect(thrown?.message).toBe(
+      "Target and draft model should have the same vocabulary size. Target model vocab_size=152064. Draft model vocab_size=151936. Using models with different tokenizers can cause out-of-bounds errors during speculative decoding.",
+    );
+  });
+
+  test("Qwen2.5-0.5B drafting for itself-sized vocabularies is served (Qwen2.5-0.5B twice)", () => {
+    const settings = at(
+      {
+        "model-config": join(qwen05b, "config.json"),
+        "speculative-config": spec({ model: qwen05b }),
+      },
+      32_768,
+    );
+    const startup = engineStartup(settings as never);
+    // 24 layers x 2 KV heads x 64 x 2 (K, V) x 2 B = 12,288 B per token for each model.
+    expect(startup.drafter?.kvBytesPerToken).toBe(12_288);
+    expect(startup.capacity.kvBytesPerToken).toBe(24_576);
+  });
+
+  test("draft_tensor_parallel_size, tensor_parallel_size and max_model_len as vLLM 0.15.0 checks them", () => {
+    const seventy = { "model-config": "llama-3.1-70b", "tensor-parallel-size": "2" };
+    // _verify_and_get_draft_tp: 1 or the target's.
+    expect(
+      thrownBy(() =>
+        at({
+          ...seventy,
+          "speculative-config": spec({ model: llama1b, draft_tensor_parallel_size: 4 }),
+        }),
+      )?.message,
+    ).toBe(
+      "speculative_draft_tensor_parallel_size=4 cannot be other value than 1 or target model tensor_parallel_size",
+    );
+    // DraftModelProposer._raise_if_draft_tp_mismatch (vllm/v1/spec_decode/draft_model.py).
+    expect(
+      thrownBy(() =>
+        at({
+          ...seventy,
+          "speculative-config": spec({ model: llama1b, draft_tensor_parallel_size: 1 }),
+        }),
+      )?.message,
+    ).toBe(
+      "Currently, 'draft_tensor_parallel_size' and 'tensor_parallel_size' must be the same. Got 1 and 2. Please pass 'draft_tensor_parallel_size' in the speculative_config.",
+    );
+    // The draft's TP defaults to the target's: the 70B on two H100s with the 1B split in two.
+    const served = at({ ...seventy, "speculative-config": spec({ model: llama1b }) });
+    expect(engineStartup(served as never).drafter?.weightBytes).toBe(1_235_814_400);
+    // _verify_args: the target's flag name inside the speculative config.
+    const withTp = spec({ model: llama1b, tensor_parallel_size: 2 });
+    expect(thrownBy(() => at({ ...seventy, "speculative-config": withTp }))?.message).toBe(
+      speculativeTensorParallelMessage,
+    );
+    // _maybe_override_draft_max_model_len: not above the draft's own nor the target's.
+    expect(
+      thrownBy(() => at({ "speculative-config": spec({ model: llama1b, max_model_len: 16_384 }) }))
+        ?.message,
+    ).toBe("speculative_max_model_len=16384 cannot be larger than target_max_model_len=8192");
+    expect(
+      thrownBy(() =>
+        at(
+          {
+            "model-config": join(qwen05b, "config.json"),
+            "speculative-config": spec({ model: qwen05b, max_model_len: 40_000 }),
+          },
+          32_768,
+        ),
+      )?.message,
+    ).toBe("speculative_max_model_len=40000 cannot be larger than draft_max_model_len=32768");
+    expect(
+      at({ "speculative-config": spec({ model: llama1b, max_model_len: 4096 }) })?.speculative
+        ?.draftMaxModelLen,
+    ).toBe(4096);
+  });
+
+  test("a draft path without config.json is get_config's refusal; a hub id is not modelled", () => {
+    expect(
+      thrownBy(() => at({ "speculative-config": spec({ model: "/no/such/dir" }) }))?.message,
+    ).toBe(invalidModelMessage("/no/such/dir"));
+    const hub = thrownBy(() =>
+      at({ "speculative-config": spec({ model: "meta-llama/Llama-3.2-1B-Instruct" }) }),
+    );
+    expect(hub).not.toBeInstanceOf(EngineConfigError);
+    expect(hub?.message).toBe(
+      "--speculative-config: a draft model on the hub ('meta-llama/Llama-3.2-1B-Instruct') is not modelled by the mock: its config.json cannot be read offline (give a local directory holding it)",
+    );
   });
 });

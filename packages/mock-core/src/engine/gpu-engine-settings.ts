@@ -21,6 +21,7 @@ import {
   acceptanceRates,
   defaultAcceptanceRate,
   drafterMemory,
+  draftModelProfile,
   type SpeculativeMethod,
 } from "../gpu/speculative.js";
 import type { RuntimeOption, RuntimeOptionValues } from "../runtime-module.js";
@@ -195,10 +196,20 @@ export interface SpeculativeSettings {
   readonly method: SpeculativeMethod;
   /** `num_speculative_tokens`. */
   readonly numSpeculativeTokens: number;
-  /** The draft model (EAGLE heads), or the method's name for ngram; absent for mtp. */
+  /** The draft model (EAGLE heads, a draft model), or the method's name for ngram; absent for mtp. */
   readonly model?: string;
   /**
-   * EAGLE / EAGLE-3: the draft model's parsed config.json, when `model` is a local directory
+   * draft_model: `draft_tensor_parallel_size` as given (vLLM: 1 or the target's; 0.15.0 requires
+   * the target's); absent: the target's.
+   */
+  readonly draftTensorParallelSize?: number;
+  /**
+   * draft_model: the speculative `max_model_len` as given (vLLM caps the draft's context with it;
+   * it may not exceed the draft's or the target's); absent: min(draft's, target's).
+   */
+  readonly draftMaxModelLen?: number;
+  /**
+   * EAGLE / EAGLE-3 / draft model: the draft's parsed config.json, when `model` is a local directory
    * holding one ({@link readDraftConfig}); absent for a hub id the mock cannot read offline (the
    * drafter's memory is then not counted, and the start-up log says so). MTP: the target's own
    * config.json (`--model-config` file or the served model's), set by readGpuEngineSettings.
@@ -248,6 +259,65 @@ export const draftModelNotSupportedMessage =
  * 0.15.0 is the first release that does.
  */
 export const draftModelRefusedReleases = { since: "0.11.0", until: "0.15.0" } as const;
+
+/**
+ * Whether the mock models a separate draft model for vLLM `release`: from
+ * {@link draftModelRefusedReleases}.until (0.15.0, PR #24322) on, and with no release rule
+ * (`release` absent or unreadable: the current behaviour). Before 0.11.0 (the V0 engine's draft
+ * workers) it is not modelled.
+ */
+export function modelsDraftModel(release: string | undefined): boolean {
+  const numbers = release === undefined ? undefined : releaseNumbers(release);
+  if (numbers === undefined) return true;
+  return compareReleases(numbers, releaseNumbers(draftModelRefusedReleases.until) as number[]) >= 0;
+}
+
+/**
+ * vLLM's refusal of a `tensor_parallel_size` key in `--speculative-config` (vllm/config/
+ * speculative.py `_verify_args`, added with the draft-model support of PR #24322, 0.15.0).
+ */
+export const speculativeTensorParallelMessage =
+  "'tensor_parallel_size' is not a valid argument in the speculative_config. Please pass 'draft_tensor_parallel_size' instead.";
+
+/**
+ * vLLM 0.15.0's checks of a separate draft model against the target, in vLLM's order, with its
+ * texts; undefined when the draft passes. `k`: the given `draft_tensor_parallel_size`;
+ * `maxLen`: the given speculative `max_model_len`.
+ * 1. `_verify_and_get_draft_tp` (vllm/config/speculative.py): a draft TP other than 1 or the
+ *    target's.
+ * 2. `_maybe_override_draft_max_model_len`: a speculative max_model_len above the draft's own
+ *    (its config's, RoPE-scaled) or the target's served one.
+ * 3. `verify_with_parallel_config` of the draft's ModelConfig: its heads must divide by its TP.
+ * 4. `verify_equal_vocab_size_if_draft_model`: the same `vocab_size` (Qwen2.5-0.5B's 151,936
+ *    against Qwen2.5-7B's 152,064 is refused).
+ * 5. DraftModelProposer `_raise_if_draft_tp_mismatch` (vllm/v1/spec_decode/draft_model.py): in
+ *    0.15.0 the draft's TP must equal the target's.
+ */
+export function draftModelError(options: {
+  readonly target: ModelProfile;
+  readonly draft: ModelProfile;
+  readonly tensorParallelSize: number;
+  readonly targetMaxModelLen: number;
+  readonly draftTensorParallelSize?: number;
+  readonly draftMaxModelLen?: number;
+}): string | undefined {
+  const { target, draft, tensorParallelSize: tp } = options;
+  const draftTp = options.draftTensorParallelSize ?? tp;
+  if (draftTp !== 1 && draftTp !== tp)
+    return `speculative_draft_tensor_parallel_size=${draftTp} cannot be other value than 1 or target model tensor_parallel_size`;
+  const maxLen = options.draftMaxModelLen;
+  if (maxLen !== undefined && maxLen > draft.maxPositionEmbeddings)
+    return `speculative_max_model_len=${maxLen} cannot be larger than draft_max_model_len=${draft.maxPositionEmbeddings}`;
+  if (maxLen !== undefined && maxLen > options.targetMaxModelLen)
+    return `speculative_max_model_len=${maxLen} cannot be larger than target_max_model_len=${options.targetMaxModelLen}`;
+  const headsError = tensorParallelError(draft, draftTp);
+  if (headsError !== undefined) return headsError;
+  if (target.vocabSize !== draft.vocabSize)
+    return `Target and draft model should have the same vocabulary size. Target model vocab_size=${target.vocabSize}. Draft model vocab_size=${draft.vocabSize}. Using models with different tokenizers can cause out-of-bounds errors during speculative decoding.`;
+  if (draftTp !== tp)
+    return `Currently, 'draft_tensor_parallel_size' and 'tensor_parallel_size' must be the same. Got ${draftTp} and ${tp}. Please pass 'draft_tensor_parallel_size' in the speculative_config.`;
+  return undefined;
+}
 
 /** `major.minor.patch` of a vLLM version (`0.13.0`, `v0.14.1`, `0.15.0rc1`); undefined if unreadable. */
 function releaseNumbers(version: string): [number, number, number] | undefined {
@@ -341,6 +411,8 @@ export function readSpeculativeConfig(
   const k = field("num_speculative_tokens", "number") as number | undefined;
   let lookupMin = field("prompt_lookup_min", "number") as number | undefined;
   let lookupMax = field("prompt_lookup_max", "number") as number | undefined;
+  const draftTp = field("draft_tensor_parallel_size", "number") as number | undefined;
+  const draftMaxLen = field("max_model_len", "number") as number | undefined;
   if (method !== undefined && mtpAliases.has(method)) method = "mtp";
   if (model === undefined && k !== undefined) {
     if (method === "mtp") {
@@ -379,11 +451,13 @@ export function readSpeculativeConfig(
           readDraftConfig(model);
           throw new EngineConfigError(draftModelNotSupportedMessage);
         }
-        throw new Error(
-          "--speculative-config: a separate draft model (method draft_model) is not modelled by the mock (ngram, eagle, eagle3, mtp are)",
-        );
-      }
-      throw new EngineConfigError(`Unsupported speculative method: '${method}'`);
+        if (!modelsDraftModel(release))
+          throw new Error(
+            "--speculative-config: a separate draft model (method draft_model) is not modelled by the mock before vLLM 0.11.0 (ngram, eagle, eagle3, mtp are; draft_model from 0.15.0)",
+          );
+        // vLLM 0.15.0: a model named with no other method is a draft model.
+        method = "draft_model";
+      } else throw new EngineConfigError(`Unsupported speculative method: '${method}'`);
     }
   } else if (method !== "mtp") {
     throw new Error(
@@ -404,14 +478,34 @@ export function readSpeculativeConfig(
     throw new Error(`--speculative-acceptance-rate: ${(error as Error).message}`);
   }
   const draftConfig =
-    (method === "eagle" || method === "eagle3") && model !== undefined
+    (method === "eagle" || method === "eagle3" || method === "draft_model") && model !== undefined
       ? readDraftConfig(model)
       : undefined;
+  // A draft model is all the drafter there is: without its config.json the mock knows neither its
+  // cost nor its memory (an EAGLE head defaults to one layer of the target's shape).
+  if (method === "draft_model" && draftConfig === undefined)
+    throw new Error(
+      `--speculative-config: a draft model on the hub ('${model}') is not modelled by the mock: its config.json cannot be read offline (give a local directory holding it)`,
+    );
+  // _verify_args (vLLM 0.15.0 on, after the draft's config is read): the target's flag name is
+  // refused inside the speculative config.
+  if (
+    config.tensor_parallel_size !== undefined &&
+    config.tensor_parallel_size !== null &&
+    modelsDraftModel(release)
+  )
+    throw new EngineConfigError(speculativeTensorParallelMessage);
   return {
     method: method as SpeculativeMethod,
     numSpeculativeTokens: k,
     ...(model === undefined ? {} : { model }),
     ...(draftConfig === undefined ? {} : { draftConfig }),
+    ...(method === "draft_model" && draftTp !== undefined
+      ? { draftTensorParallelSize: draftTp }
+      : {}),
+    ...(method === "draft_model" && draftMaxLen !== undefined
+      ? { draftMaxModelLen: draftMaxLen }
+      : {}),
     ...(method === "ngram" ? { promptLookupMin: lookupMin, promptLookupMax: lookupMax } : {}),
     acceptanceRates: rates,
     ...(method === "ngram" && rate === undefined ? { draftFromContent: true } : {}),
@@ -691,6 +785,27 @@ export function readGpuEngineSettings(
     );
     if (mtpError !== undefined) throw new EngineConfigError(mtpError);
   }
+  if (speculative?.method === "draft_model" && speculative.draftConfig !== undefined) {
+    let draft: ModelProfile;
+    try {
+      draft = draftModelProfile(model, speculative.draftConfig);
+    } catch (error) {
+      throw new Error(`--speculative-config: ${(error as Error).message}`);
+    }
+    const draftError = draftModelError({
+      target: model,
+      draft,
+      tensorParallelSize,
+      targetMaxModelLen: context.maxModelLen,
+      ...(speculative.draftTensorParallelSize === undefined
+        ? {}
+        : { draftTensorParallelSize: speculative.draftTensorParallelSize }),
+      ...(speculative.draftMaxModelLen === undefined
+        ? {}
+        : { draftMaxModelLen: speculative.draftMaxModelLen }),
+    });
+    if (draftError !== undefined) throw new EngineConfigError(draftError);
+  }
   if (speculative?.draftConfig !== undefined) {
     // The draft's shape is checked here, so a field the mock cannot use stops start-up naming
     // the flag (engineStartup computes the same memory again).
@@ -727,11 +842,15 @@ export function readGpuEngineSettings(
     startupWarnings.push(mtpNotCountedNote);
   if (speculative?.method === "mtp" && speculative.numSpeculativeTokens > 1)
     startupWarnings.push(mtpLayerReuseWarning);
-  if (speculative?.method === "ngram" && asyncScheduling) {
+  if (
+    (speculative?.method === "ngram" || speculative?.method === "draft_model") &&
+    asyncScheduling
+  ) {
     // vllm/config/vllm.py (PR #31998): async scheduling stays on with EAGLE/MTP drafting and is
-    // turned off, with this warning, for other methods.
+    // turned off, with this warning, for other methods (draft_model too in 0.15.0: a later
+    // release added it to the methods that keep async scheduling; release not pinned).
     startupWarnings.push(
-      "Async scheduling not supported with ngram-based speculative decoding and will be disabled.",
+      `Async scheduling not supported with ${speculative.method}-based speculative decoding and will be disabled.`,
     );
     asyncScheduling = false;
   }

@@ -241,9 +241,10 @@ export interface KvCapacityOptions {
    */
   readonly disableHybridKvCacheManager?: boolean;
   /**
-   * The speculative drafter (`--speculative-config` with an EAGLE head; speculative.ts
-   * drafterMemory): its weights count with the target's before the cache is sized, and its
-   * attention layers join the full-attention KV layers. Default: none.
+   * The speculative drafter (`--speculative-config` with an EAGLE head, MTP layers or a draft
+   * model; speculative.ts drafterMemory): its weights count with the target's before the cache
+   * is sized, and its attention layers join the full-attention KV layers (a draft model's at
+   * their own size, `kvBytesPerToken`, in the same group). Default: none.
    */
   readonly drafter?: DrafterMemory;
 }
@@ -344,7 +345,9 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
   // The layers that hold KV: the target's and the drafter's (weights and activations stay the
   // target's own below).
   const target = options.model;
-  const model = withDraftLayers(target, drafter?.kvLayers ?? 0);
+  // A drafter of another shape (a separate draft model) adds its own bytes per token instead.
+  const draftKvBytes = drafter?.kvBytesPerToken;
+  const model = withDraftLayers(target, draftKvBytes === undefined ? (drafter?.kvLayers ?? 0) : 0);
   const tp = options.tensorParallelSize ?? 1;
   const utilization = options.gpuMemoryUtilization ?? defaultGpuMemoryUtilization;
   const requestedBlockSize = options.blockSize ?? defaultBlockSize;
@@ -393,7 +396,12 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
       maxNumBatchedTokens,
     });
   }
-  const perToken = kvBytesPerToken(model, tp);
+  // The draft model's layers sit in the same full-attention group (UniformTypeKVCacheSpecs: one
+  // block table, a page holding a block of every layer), so a token costs both models' KV.
+  const perToken =
+    draftKvBytes === undefined
+      ? kvBytesPerToken(model, tp)
+      : kvBytesPerToken(model, tp) + draftKvBytes;
   const layout = kvCacheLayout(model, options.disableHybridKvCacheManager !== true);
   const unified =
     layout.window === undefined && slidingLayerCount(model) > 0 && layout.fullGroups > 0;

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { deviceProfiles } from "./device-profiles.js";
 import { EngineCore } from "./engine-core.js";
@@ -10,6 +11,7 @@ import {
   acceptanceRates,
   DraftAcceptance,
   drafterMemory,
+  draftModelProfile,
   draftPassTime,
   formatSpecDecodeLogLine,
   SpecDecodeCounts,
@@ -543,5 +545,103 @@ describe("MTP layers of MoE, MLA and hybrid targets", () => {
       "Add 3 padding layers, may waste at most 8.33% KV cache memory",
     );
     expect(spec.logLines).toContain("GPU KV cache size: 653,616 tokens");
+  });
+});
+
+describe("a separate draft model (method draft_model, vLLM 0.15.0)", () => {
+  const config = (name: string): Record<string, unknown> =>
+    JSON.parse(
+      readFileSync(new URL(`./testdata/${name}/config.json`, import.meta.url), "utf8"),
+    ) as Record<string, unknown>;
+  const llama8b = modelProfiles["llama-3.1-8b"];
+  const h100 = deviceProfiles["h100-80gb"];
+
+  it("is the whole draft model: its own embeddings, LM head and KV at its own size", () => {
+    // draft_model.py: DraftModelProposer shares neither embeddings nor LM head with the target.
+    const draft = drafterMemory({
+      method: "draft_model",
+      target: llama8b,
+      draftConfig: config("llama-3.2-1b-instruct"),
+    });
+    // Llama 3.2 1B's published size, 1,235,814,400 parameters (tied embeddings), in bf16.
+    expect(draft?.weightBytes).toBe(1_235_814_400 * 2);
+    expect(draft?.sharesEmbeddings).toBe(false);
+    expect(draft?.sharesLmHead).toBe(false);
+    // 16 layers x 8 KV heads x head_dim 64 x K and V x 2 B.
+    expect(draft?.kvLayers).toBe(16);
+    expect(draft?.kvBytesPerToken).toBe(32_768);
+    // With tensor parallelism (vLLM 0.15.0: the draft's TP is the target's) both halve.
+    const tp2 = drafterMemory({
+      method: "draft_model",
+      target: modelProfiles["llama-3.1-70b"],
+      draftConfig: config("llama-3.2-1b-instruct"),
+      tensorParallelSize: 2,
+    });
+    expect(tp2?.weightBytes).toBe(1_235_814_400);
+    expect(tp2?.kvBytesPerToken).toBe(16_384);
+    // A hub id (no config read): nothing counted.
+    expect(drafterMemory({ method: "draft_model", target: llama8b })).toBeUndefined();
+  });
+
+  it("takes the target's dtype and refuses shapes it does not model beside a draft", () => {
+    // vllm/config/speculative.py builds the draft's ModelConfig with the target's dtype.
+    const fp16Target = { ...llama8b, dtype: "float16" };
+    expect(draftModelProfile(fp16Target, config("llama-3.2-1b-instruct")).dtype).toBe("float16");
+    expect(() =>
+      draftModelProfile({ ...llama8b, slidingWindow: 4096 }, config("llama-3.2-1b-instruct")),
+    ).toThrow(RangeError);
+    expect(() => draftModelProfile(llama8b, { hidden_size: 8 })).toThrow(
+      /^draft config\.json: .*num_attention_heads/,
+    );
+  });
+
+  it("a pass reads the draft's weights at the step model's bandwidth, k passes per step", () => {
+    const drafter = drafterMemory({
+      method: "draft_model",
+      target: llama8b,
+      draftConfig: config("llama-3.2-1b-instruct"),
+    });
+    const bandwidthEfficiency = createStepTimeModel({ device: h100, model: llama8b }).parameters
+      .bandwidthEfficiency;
+    const pass = draftPassTime({
+      method: "draft_model",
+      device: h100,
+      model: llama8b,
+      bandwidthEfficiency,
+      ...(drafter === undefined ? {} : { drafter }),
+    });
+    // 2.47 GB / (3.35 TB/s x 0.82): about 0.90 ms, against the target's 6.5 ms decode step.
+    expect(pass).toBeCloseTo(2_471_628_800 / (h100.memoryBandwidth * bandwidthEfficiency), 12);
+    expect(pass * 1000).toBeCloseTo(0.9, 1);
+    // An untied draft reads rows of its embedding table, not the table: Qwen2.5-7B as a
+    // (same-vocabulary) draft of itself reads its weights but one vocab x hidden matrix.
+    const qwen7 = config("qwen2.5-7b-instruct");
+    const target = modelProfileFromConfig(qwen7);
+    const untied = drafterMemory({ method: "draft_model", target, draftConfig: qwen7 });
+    expect((untied?.weightBytes ?? 0) - (untied?.passWeightBytes ?? 0)).toBe(152_064 * 3584 * 2);
+  });
+
+  it("its KV shares the target's cache group: fewer tokens, the same blocks of 16", () => {
+    const drafter = drafterMemory({
+      method: "draft_model",
+      target: llama8b,
+      draftConfig: config("llama-3.2-1b-instruct"),
+    });
+    const without = kvCapacity({ device: h100, model: llama8b, maxModelLen: 8192 });
+    const withDraft = kvCapacity({
+      device: h100,
+      model: llama8b,
+      maxModelLen: 8192,
+      ...(drafter === undefined ? {} : { drafter }),
+    });
+    expect(without.tokens).toBe(446_848);
+    expect(withDraft.weightBytes - without.weightBytes).toBe(2_471_628_800);
+    expect(withDraft.kvBytesPerToken).toBe(131_072 + 32_768);
+    // One pool block holds 16 tokens of all 32 + 16 layers (UniformTypeKVCacheSpecs page).
+    expect(withDraft.numBlocks).toBe(
+      Math.floor(withDraft.availableKvBytes / (16 * (131_072 + 32_768))),
+    );
+    expect(withDraft.tokens).toBe(342_400);
+    expect(withDraft.layout).toEqual(without.layout);
   });
 });

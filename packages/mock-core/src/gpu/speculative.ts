@@ -10,16 +10,19 @@ import type { DeviceProfile } from "./device-profiles.js";
 import {
   bytesPerElement,
   decoderLayerParameters,
+  kvBytesPerToken,
   type ModelProfile,
+  modelProfileFromConfig,
   weightBytesPerGpu,
 } from "./model-profiles.js";
 
 /**
  * The `method`s of `--speculative-config` the simulation models: n-gram prompt lookup (drafts on
- * the CPU from the context, no model) and the EAGLE family (EAGLE, EAGLE-3, MTP: a one-layer head
- * on the target's hidden states).
+ * the CPU from the context, no model), the EAGLE family (EAGLE, EAGLE-3, MTP: a one-layer head
+ * on the target's hidden states) and a separate draft model (`draft_model`, vLLM 0.15.0 on: a
+ * smaller language model of the same vocabulary run k times per step).
  */
-export type SpeculativeMethod = "ngram" | "eagle" | "eagle3" | "mtp";
+export type SpeculativeMethod = "ngram" | "eagle" | "eagle3" | "mtp" | "draft_model";
 
 /** The engine's speculative-decoding setting (EngineCoreConfig.speculative). */
 export interface SpeculativeDecoding {
@@ -224,7 +227,10 @@ export class SpecDecodeCounts {
  * (a layer's share of the weights, 0.5 GB, plus the LM head, 1.05 GB). With the drafter's own
  * numbers (`drafter`, from {@link drafterMemory}) a pass reads its weights instead, plus the
  * target's LM head when it shares it (EAGLE): an EAGLE-3 head with a 32,000-token vocabulary
- * reads 0.85 GB, not 1.55. N-gram drafting runs on the CPU and costs 0 here.
+ * reads 0.85 GB, not 1.55. A separate draft model (`draft_model`) is a whole small model: a pass
+ * reads its layers and its own LM head (`passWeightBytes`), at the same achieved bandwidth as
+ * the target's decode step (step-time.ts weightRead); Llama 3.2 1B drafting on an H100: 2.47 GB,
+ * 0.90 ms per pass. N-gram drafting runs on the CPU and costs 0 here.
  */
 export function draftPassTime(options: {
   readonly method: SpeculativeMethod;
@@ -295,9 +301,20 @@ export interface DrafterMemory {
   readonly sharesLmHead: boolean;
   /**
    * Bytes of the drafter's own weights one drafting pass reads, when a pass runs only part of
-   * them (an MTP model of several layers runs one per pass); default {@link weightBytes}.
+   * them (an MTP model of several layers runs one per pass; a draft model looks up rows of its
+   * embedding table, not the whole); default {@link weightBytes}.
    */
   readonly passWeightBytes?: number;
+  /**
+   * KV bytes one token takes in the drafter's own layers on each GPU, when their shape differs
+   * from the target's (a separate draft model: its layers, KV heads and head_dim). Then the
+   * `kvLayers` are counted at these bytes, not as layers of the target's shape: vLLM keeps one
+   * KV cache group whose page holds a block of every layer, target and draft
+   * (vllm/v1/core/kv_cache_utils.py `UniformTypeKVCacheSpecs`: full-attention layers of
+   * different sizes, one block table, page = the sum of the layers' pages). Absent: the
+   * drafter's layers have the target's shape.
+   */
+  readonly kvBytesPerToken?: number;
 }
 
 /** A positive integer field of a draft config, or `fallback` when absent; a TypeError otherwise. */
@@ -395,8 +412,67 @@ function mtpDrafterMemory(
 }
 
 /**
+ * The separate draft model vLLM 0.15.0 loads for `method` "draft_model" (PR #24322,
+ * vllm/v1/spec_decode/draft_model.py DraftModelProposer), read from its config.json as the
+ * target's is (model-profiles.ts modelProfileFromConfig: transformers defaults, RoPE-scaled
+ * length), in the target's dtype (the draft's ModelConfig takes `dtype` from the target model's,
+ * vllm/config/speculative.py). Throws a TypeError naming a missing field, and a RangeError for a
+ * target or draft the mock does not model beside each other: sliding-window, MLA or
+ * linear-attention layers (vLLM would then form KV cache groups of different kinds).
+ */
+export function draftModelProfile(
+  target: ModelProfile,
+  draftConfig: Readonly<Record<string, unknown>>,
+): ModelProfile {
+  let draft: ModelProfile;
+  try {
+    draft = modelProfileFromConfig(draftConfig, "draft model");
+  } catch (error) {
+    throw new TypeError(`draft ${(error as Error).message}`);
+  }
+  for (const [which, model] of [
+    ["target", target],
+    ["draft", draft],
+  ] as const) {
+    if (
+      model.slidingWindow !== undefined ||
+      model.mla !== undefined ||
+      model.linearAttention !== undefined
+    )
+      throw new RangeError(
+        `draft model: a ${which} model with sliding-window, MLA or linear-attention layers beside a separate draft model is not modelled (KV cache groups of different kinds)`,
+      );
+  }
+  return draft.dtype === target.dtype ? draft : { ...draft, dtype: target.dtype };
+}
+
+/**
+ * What a separate draft model adds on each GPU: all its weights, embeddings and LM head included
+ * (DraftModelProposer shares neither with the target: `_maybe_share_embeddings` and
+ * `_maybe_share_lm_head` do nothing), split over the draft's tensor-parallel size (vLLM 0.15.0
+ * requires the target's); its attention layers in the one KV cache group at their own size
+ * ({@link DrafterMemory.kvBytesPerToken}); one drafting pass reads its weights but the embedding
+ * table's unread rows (a tied table is read whole as the LM head).
+ */
+function draftModelMemory(draft: ModelProfile, tp: number): DrafterMemory {
+  const weightBytes = weightBytesPerGpu(draft, tp);
+  const embeddingBytes = draft.tieWordEmbeddings
+    ? 0
+    : (draft.vocabSize * draft.hiddenSize * bytesPerElement(draft)) / tp;
+  return {
+    weightBytes,
+    kvLayers: draft.layers,
+    sharesEmbeddings: false,
+    sharesLmHead: false,
+    passWeightBytes: weightBytes - embeddingBytes,
+    kvBytesPerToken: kvBytesPerToken(draft, tp),
+  };
+}
+
+/**
  * The drafter's memory for `--speculative-config` (see {@link DrafterMemory}); undefined for
- * n-gram (no model). MTP: from the target's config.json (`draftConfig`), see
+ * n-gram (no model). Draft model: from its config.json (`draftConfig`), see
+ * {@link draftModelMemory}; undefined without it (a hub id). MTP: from the target's config.json (`draftConfig`), see
  * {@link mtpDrafterMemory}; undefined without it or for a family not modelled. Read from the draft
  * checkpoint's config.json when given (`draftConfig`), else for an EAGLE head of the target's own
  * shapes with one layer. Counted as vLLM builds the heads (dtype: the target's):
@@ -429,6 +505,10 @@ export function drafterMemory(options: {
 }): DrafterMemory | undefined {
   const { method, target } = options;
   const tp = options.tensorParallelSize ?? 1;
+  if (method === "draft_model")
+    return options.draftConfig === undefined
+      ? undefined
+      : draftModelMemory(draftModelProfile(target, options.draftConfig), tp);
   if (method === "mtp")
     return options.draftConfig === undefined
       ? undefined
