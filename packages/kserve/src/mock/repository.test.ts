@@ -3,12 +3,17 @@
  * MLServer model-settings.json, OVMS config.json, served with the same metadata and seeded,
  * deterministic outputs.
  */
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BuiltMock, buildMock } from "@servingkit/mock-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { kserveMockModule } from "../mock.js";
+import type { MockModel } from "./models.js";
 import { parseTextProto } from "./pbtxt.js";
 import type { KserveRuntime } from "./profiles.js";
+import { pollFailure, readTritonRepository, repoll } from "./repository.js";
 
 const testdata = (name: string) => fileURLToPath(new URL(`./testdata/${name}`, import.meta.url));
 
@@ -144,6 +149,32 @@ describe("--model-repository", () => {
         values: { "model-repository": "/nonexistent" },
       }),
     ).rejects.toThrow(/--model-repository \/nonexistent: ENOENT/);
+  });
+
+  it("triton: a config.pbtxt text format refuses (a syntax error, an unknown data_type enum) fails its poll; the others read", () => {
+    // core ReadTextProto: TextFormat::ParseFromString fails → "failed to read text proto from
+    // <path>"; model_config.proto DataType is an enum, so an unknown name fails the parse too.
+    const dir = mkdtempSync(join(tmpdir(), "pbtxt-"));
+    const folder = (name: string, config: string) => {
+      mkdirSync(join(dir, name, "1"), { recursive: true });
+      writeFileSync(join(dir, name, "config.pbtxt"), config);
+    };
+    folder("broken", 'platform: "onnxruntime_onnx"\ninput [ { name: "x"');
+    folder("enum", 'input [ { name: "x" data_type: TYPE_FOO dims: [ 1 ] } ]');
+    folder("good", 'input [ { name: "x" data_type: TYPE_FP32 dims: [ 1 ] } ]');
+    const models = readTritonRepository(dir);
+    expect(models.map((m) => [m.name, pollFailure(m)])).toEqual([
+      ["broken", `failed to read text proto from ${join(dir, "broken", "config.pbtxt")}`],
+      ["enum", `failed to read text proto from ${join(dir, "enum", "config.pbtxt")}`],
+      ["good", undefined],
+    ]);
+    // Polled again, a fixed file reads as a model.
+    folder("broken", 'input [ { name: "x" data_type: TYPE_INT32 dims: [ 2 ] } ]');
+    const fixed = models[0] === undefined ? undefined : repoll(models[0]);
+    expect([pollFailure(fixed as MockModel), fixed?.inputs]).toEqual([
+      undefined,
+      [{ name: "x", datatype: "INT32", dims: [2] }],
+    ]);
   });
 });
 

@@ -105,12 +105,16 @@ function textBool(value: TextValue | undefined): boolean {
   return value === true || value === "True" || value === "t" || value === 1;
 }
 
-function tritonTensor(value: TextValue, where: string): TensorSpec {
+function tritonTensor(value: TextValue): TensorSpec {
   const t = value as TextMessage;
   const type = String(t.data_type ?? "");
   const datatype = type === "TYPE_STRING" ? "BYTES" : type.replace(/^TYPE_/, "");
+  if (t.data_type !== undefined && !isDatatype(datatype)) {
+    // `data_type` is an enum (model_config.proto DataType): text format refuses a name it lacks.
+    throw new SyntaxError(`config.pbtxt: unknown data_type ${type}`);
+  }
   if (typeof t.name !== "string" || !isDatatype(datatype)) {
-    throw new Error(`${where}: a tensor needs a name and a data_type (got ${type || "none"})`);
+    throw new Error(`a tensor needs a name and a data_type (got ${type || "none"})`);
   }
   const spec = { name: t.name, datatype, dims: asArray(t.dims).map(Number) };
   // model_config.proto ModelInput.optional: a request may leave the input out.
@@ -141,8 +145,13 @@ function readTritonModel(dir: string, folderName: string): MockModel | undefined
   const file = join(folder, "config.pbtxt");
   const poll = () => readTritonModel(dir, folderName);
   let config: TextMessage;
+  let tensors: { inputs: TensorSpec[]; outputs: TensorSpec[] };
   try {
     config = parseTextProto(readFileSync(file, "utf8"));
+    tensors = {
+      inputs: asArray(config.input).map(tritonTensor),
+      outputs: asArray(config.output).map(tritonTensor),
+    };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;
@@ -166,10 +175,6 @@ function readTritonModel(dir: string, folderName: string): MockModel | undefined
   if (latest === undefined) return undefined;
   const name = typeof config.name === "string" ? config.name : folderName;
   const platform = String(config.platform ?? config.backend ?? "");
-  const tensors = {
-    inputs: asArray(config.input).map((t) => tritonTensor(t, file)),
-    outputs: asArray(config.output).map((t) => tritonTensor(t, file)),
-  };
   if (platform === "vllm") {
     return vllmBackendModel(name, join(folder, String(latest)), String(latest), tensors, poll);
   }
