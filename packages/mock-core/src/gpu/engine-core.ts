@@ -1131,22 +1131,25 @@ export class EngineCore {
   #cacheFullBlocks(sequence: Sequence, tokens: number): void {
     const full = Math.floor(tokens / this.#config.blockSize);
     const stride = this.#stride;
+    const cachedBlocks = this.#columns.cachedBlocks;
+    const slot = sequence.slot;
+    const from = cachedBlocks[slot] as number;
+    const blocks = sequence.blocks;
     if (stride === 1) {
       // One group (most models): no group ids to derive.
-      for (let index = sequence.cachedBlocks; index < full; index++) {
-        const block = sequence.blocks[index] as number;
+      for (let index = from; index < full; index++) {
+        const block = blocks[index] as number;
         if (block >= 0) this.#pool.cache(block, this.#hash(sequence, index));
       }
-      sequence.cachedBlocks = Math.max(sequence.cachedBlocks, full);
-      return;
-    }
-    for (let index = sequence.cachedBlocks; index < full; index++) {
-      const id = this.#hash(sequence, index);
-      for (let group = 0; group < stride; group++) {
-        const block = sequence.blocks[index * stride + group] as number;
-        if (block >= 0) this.#pool.cache(block, group === 0 ? id : this.#groupHash(id, group));
+    } else {
+      for (let index = from; index < full; index++) {
+        const id = this.#hash(sequence, index);
+        for (let group = 0; group < stride; group++) {
+          const block = blocks[index * stride + group] as number;
+          if (block >= 0) this.#pool.cache(block, group === 0 ? id : this.#groupHash(id, group));
+        }
       }
     }
-    sequence.cachedBlocks = Math.max(sequence.cachedBlocks, full);
+    if (full > from) cachedBlocks[slot] = full;
   }
 }
