@@ -11,6 +11,9 @@ import {
   type GenerationEvent,
   type GenerationRequest,
   GenerationRequestError,
+  type ReadySteps,
+  readySteps,
+  type TextEngine,
   type TokenEvent,
 } from "./generation.js";
 import {
@@ -539,6 +542,77 @@ describe("an MTP drafter: the target's own MTP layers", () => {
     expect(engineStartup(settings).drafter).toBeUndefined();
     expect(engineStartup(settings).capacity.tokens).toBe(
       engineStartup(settingsOf({})).capacity.tokens,
+    );
+  });
+});
+
+/**
+ * A run's outputs as a stream frames them (vLLM one chunk per output): an awaited event, then
+ * every event ready at once; each output's token count. The clock runs 1 ms at a time meanwhile.
+ */
+async function outputSizes(engine: TextEngine, r: GenerationRequest, clock: ManualClock) {
+  const run = engine.generate(r)[Symbol.asyncIterator]();
+  const ready = readySteps(run) as ReadySteps;
+  const sizes: number[] = [];
+  let finished = false;
+  const done = (async () => {
+    for (;;) {
+      const first = await run.next();
+      if (first.done || first.value.type === "finish") break;
+      let size = 1;
+      for (let next = ready.nextReady(); next !== undefined; next = ready.nextReady()) {
+        if (next.done || next.value.type === "finish") break;
+        size += 1;
+      }
+      sizes.push(size);
+    }
+    finished = true;
+  })();
+  await settle();
+  for (let t = 0; t < 60_000 && !finished; t++) await clock.advance(1);
+  await done;
+  return sizes;
+}
+
+// vllm/v1/engine/output_processor.py make_request_output (vllm PR #27869, from 0.12.0): with
+// stream_interval N an output goes out with the first token, then once N tokens gathered since
+// the last one, and with the last; the output processor does it for every engine core, so the
+// factory applies it to both engines (one rule, generation.ts streamIntervalSends).
+describe("--stream-interval: the output processor's grouping for either engine", () => {
+  test("the simple engine's runs are grouped by the option", async () => {
+    const clock = new ManualClock();
+    const { engine } = createTextEngine({
+      clock,
+      model,
+      pacing: { interTokenMs: 10 },
+      streamInterval: 3,
+    });
+    expect(engine.outputs).toBe("steps");
+    expect(await outputSizes(engine, request({ maxTokens: 8 }), clock)).toEqual([1, 3, 3, 1]);
+  });
+
+  test("the GPU engine's runs are grouped by the option, on the virtual clock", async () => {
+    const clock = new ManualClock();
+    const { engine } = createTextEngine({ clock, model, gpu: gpu(), streamInterval: 3 });
+    expect(await outputSizes(engine, request({ maxTokens: 8 }), clock)).toEqual([1, 3, 3, 1]);
+  });
+
+  test("the GPU settings' --stream-interval is the default; the option wins over it", async () => {
+    const clock = new ManualClock();
+    const settings = gpu({ "stream-interval": "4" });
+    const byFlag = createTextEngine({ clock, model, gpu: settings });
+    expect(await outputSizes(byFlag.engine, request({ maxTokens: 9 }), clock)).toEqual([1, 4, 4]);
+    const byOption = createTextEngine({ clock, model, gpu: settings, streamInterval: 2 });
+    expect(await outputSizes(byOption.engine, request({ maxTokens: 9 }), clock)).toEqual([
+      1, 2, 2, 2, 2,
+    ]);
+  });
+
+  test("refuses an interval that is not a whole number >= 1, for either engine", () => {
+    const clock = new ManualClock();
+    expect(() => createTextEngine({ clock, model, streamInterval: 0 })).toThrow(RangeError);
+    expect(() => createTextEngine({ clock, model, gpu: gpu(), streamInterval: 1.5 })).toThrow(
+      RangeError,
     );
   });
 });

@@ -13,7 +13,7 @@ import { type KvCapacity, kvCapacity } from "../gpu/kv-capacity.js";
 import { type DrafterMemory, drafterMemory, draftPassTime } from "../gpu/speculative.js";
 import { StatsLogLine } from "../gpu/stats-log.js";
 import { createStepTimeModel } from "../gpu/step-time.js";
-import type { TextEngine } from "./generation.js";
+import { type TextEngine, withStreamInterval } from "./generation.js";
 import type { GpuEngineSettings } from "./gpu-engine-settings.js";
 import { createGpuTextEngine } from "./gpu-text-engine.js";
 import type { ModelSpec } from "./model-spec.js";
@@ -46,6 +46,16 @@ export interface TextEngineOptions {
    * (`gpu.metrics`).
    */
   readonly metrics?: EngineMetrics;
+  /**
+   * vLLM's `--stream-interval`, in tokens: how the output processor groups a request's streamed
+   * tokens (vllm/v1/engine/output_processor.py `make_request_output`, vllm PR #27869, from
+   * 0.12.0), which vLLM applies whatever engine core runs, so it is taken here for both engines
+   * with one rule (generation.ts `streamIntervalSends`): the simple engine's runs through
+   * `withStreamInterval`, the GPU engine's in the paced run (createGpuTextEngine), per step.
+   * Default: `gpu.streamInterval`, else 1 (every output as it comes). A RangeError for one that
+   * is not a whole number ≥ 1.
+   */
+  readonly streamInterval?: number;
 }
 
 /** The simulated GPU behind a text engine, for metrics, logs and tests. */
@@ -179,17 +189,16 @@ export function engineStartup(settings: GpuEngineSettings): EngineStartup {
  */
 export function createTextEngine(options: TextEngineOptions): CreatedTextEngine {
   const { clock, model, gpu: settings, logger } = options;
+  const streamInterval = options.streamInterval ?? settings?.streamInterval ?? 1;
   if (settings === undefined) {
-    return {
-      engine: createSimpleEngine({
-        clock,
-        model,
-        ...options.pacing,
-        fixedSchedule: true,
-        ...(options.metrics ? { metrics: options.metrics } : {}),
-      }),
-      close() {},
-    };
+    const simple = createSimpleEngine({
+      clock,
+      model,
+      ...options.pacing,
+      fixedSchedule: true,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+    });
+    return { engine: withStreamInterval(simple, streamInterval), close() {} };
   }
   const { capacity, core } = engineStartup(settings);
   const metrics = options.metrics ?? new EngineMetrics(settings.maxModelLen);
@@ -222,7 +231,7 @@ export function createTextEngine(options: TextEngineOptions): CreatedTextEngine 
   const timed = createGpuTextEngine({
     content,
     gpu: engine,
-    streamInterval: settings.streamInterval ?? 1,
+    streamInterval,
   });
   return {
     engine: {

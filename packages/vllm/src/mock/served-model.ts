@@ -15,7 +15,6 @@ import {
   type RuntimeOptionValues,
   readGpuEngineSettings,
   type TextEngine,
-  withStreamInterval,
 } from "@servingkit/mock-core";
 import { modelNotFound } from "./errors.js";
 import { LoraRegistry } from "./lora.js";
@@ -104,8 +103,9 @@ export async function loadServedModel(
 
 /**
  * The options as the GPU engine settings read them: without `--gpu`, `--stream-interval` is taken
- * out, as the simple engine applies it itself (startModel; mock-core readGpuEngineSettings still
- * refuses it without `--gpu`, for runtimes that do not).
+ * out, since mock-core readGpuEngineSettings refuses it without `--gpu` (for runtimes whose only
+ * stream interval is the GPU's); startModel hands the interval to mock-core createTextEngine,
+ * which applies it to either engine.
  */
 function simpleEngineValues(values: RuntimeOptionValues): RuntimeOptionValues {
   if (values.gpu !== undefined || values["stream-interval"] === undefined) return values;
@@ -144,12 +144,12 @@ export function startModel(
       interTokenMs: settings.interTokenMs,
     },
     ...(loaded.gpu ? { gpu: loaded.gpu } : {}),
+    // vLLM's output processor groups streamed tokens by --stream-interval whatever the engine
+    // core (output_processor.py, PR #27869): mock-core's factory applies it to either engine.
+    ...(settings.streamInterval !== undefined && { streamInterval: settings.streamInterval }),
     ...hooks,
   });
-  // vLLM's output processor groups streamed tokens by --stream-interval; the GPU engine does it
-  // per engine step, the simple engine's runs through mock-core withStreamInterval.
-  const interval = settings.streamInterval ?? 1;
-  const engine = loaded.gpu ? created.engine : withStreamInterval(created.engine, interval);
+  const engine = created.engine;
   const model: VllmModel = {
     served: loaded.served,
     spec: loaded.spec,
