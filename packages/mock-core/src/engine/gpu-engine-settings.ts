@@ -93,7 +93,7 @@ export const gpuEngineOptions: Readonly<Record<string, RuntimeOption>> = {
   "speculative-config": {
     type: "string",
     valueName: "JSON",
-    help: 'with --gpu: speculative decoding as vLLM\'s --speculative-config, e.g. \'{"method":"ngram","num_speculative_tokens":3,"prompt_lookup_max":4}\' (methods ngram, eagle, eagle3, mtp; eagle and eagle3 need "model": a local directory\'s config.json counts the head\'s weights and KV in the cache, a hub id is not read; mtp counts the MTP layers of a MiMo, DeepSeek V3/R1, GLM-4.5 or Qwen3-Next model read from its config.json and checks num_speculative_tokens against them; a separate draft model stops vLLM 0.11.0 to 0.14.x with vLLM\'s own refusal and is not modelled otherwise); default: off',
+    help: 'with --gpu: speculative decoding as vLLM\'s --speculative-config, e.g. \'{"method":"ngram","num_speculative_tokens":3,"prompt_lookup_max":4}\' (methods ngram, eagle, eagle3, mtp; eagle and eagle3 need "model": a local directory\'s config.json counts the head\'s weights and KV in the cache, a hub id is not read; mtp counts the MTP layers of a MiMo, DeepSeek V3/R1, GLM-4.5 or Qwen3-Next model read from its config.json and checks num_speculative_tokens against them; a separate draft model (method draft_model, or a model of no other method) stops vLLM 0.11.0 to 0.14.x with vLLM\'s own refusal, and from 0.15.0 is read from a local directory\'s config.json: its weights and KV counted, k passes of it per step, vLLM\'s vocabulary and draft_tensor_parallel_size checks; a hub id or a release before 0.11.0 is not modelled); default: off',
   },
   "speculative-acceptance-rate": {
     type: "string",
