@@ -861,7 +861,7 @@ describe("a separate draft model from vLLM 0.15.0 (method draft_model)", () => {
       passWeightBytes: 2_471_628_800,
       kvBytesPerToken: 32_768,
     });
-    // One KV cache group for both models (kv_cache_utils UniformTypeKVCacheSpecs): 128 KiB of the
+    // One KV cache group for both models (vllm PR #25101, UniformTypeKVCacheSpecs): 128 KiB of the
     // target plus 32 KiB of the draft per token. Formula outputs (no published vLLM log found):
     // 446,848 tokens and 54.55x without the draft.
     expect(startup.capacity.kvBytesPerToken).toBe(163_840);

@@ -396,8 +396,9 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
       maxNumBatchedTokens,
     });
   }
-  // The draft model's layers sit in the same full-attention group (UniformTypeKVCacheSpecs: one
-  // block table, a page holding a block of every layer), so a token costs both models' KV.
+  // The draft model's layers sit in the same full-attention group (vllm PR #25101, 2025-09,
+  // UniformTypeKVCacheSpecs: one block table, a page holding a block of every layer), so a
+  // token costs both models' KV.
   const perToken =
     draftKvBytes === undefined
       ? kvBytesPerToken(model, tp)
