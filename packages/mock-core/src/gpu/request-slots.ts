@@ -76,7 +76,8 @@ export class RequestSlots {
    * The slot of `id`, the id of the token at `position` of a step's token list: the slot found at
    * that position last time when it still holds this id (pointer comparisons, the common case of
    * a batch in the same order as the step before), else the map's answer, remembered for the
-   * next step. {@link noSlot} for an id without a slot.
+   * next step. {@link noSlot} for an id without a slot. The hints keep one id per position
+   * (at most a step's tokens) alive after its request left, until the position is seen again.
    */
   at(position: number, id: string): number {
     const hinted = this.#hintSlots[position];
