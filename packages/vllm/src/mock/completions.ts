@@ -28,7 +28,7 @@ import { completionPromptIds } from "./prompts.js";
 import type { CompletionRequest } from "./requests.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
 import { type EmitFrame, sseEvent, sseFrames, textFrames, textHole } from "./sse.js";
-import { jsonScalar, jsonString, type PyDict, WireText, withKeyOrder } from "./wire-json.js";
+import { jsonEscaped, jsonScalar, type PyDict, WireText, withKeyOrder } from "./wire-json.js";
 
 /** Completions `logprobs` (OpenAI legacy shape, vllm-openai.md §5). */
 export interface CompletionLogprobs {
@@ -81,9 +81,12 @@ export function clampLogprob(logprob: number | undefined): number | null {
   return Number.isFinite(logprob) ? logprob : -9999;
 }
 
+/** A completion id's prefix (vllm-openai.md §1). */
+const completionIdPrefix = "cmpl-";
+
 /** `cmpl-` and the request id's base (vllm-openai.md §1), else a random uuid hex. */
 function completionId(request: CompletionRequest): string {
-  return `cmpl-${request.requestId}`;
+  return `${completionIdPrefix}${request.requestId}`;
 }
 
 interface Prepared {
@@ -100,31 +103,37 @@ interface Prepared {
 function prepare(model: VllmModel, request: CompletionRequest): Prepared {
   const modelName = checkModelName(model, request.model);
   const candidates = candidateCount(model, request);
-  const plans: ChoicePlan[] = [];
-  const promptTexts: string[] = [];
-  const promptIds: (readonly number[])[] = [];
+  const count = request.prompts.length;
+  // Sized to the prompts (an empty array grows to 17 slots at its first push); one prompt's
+  // plans are the plans.
+  let plans: ChoicePlan[] | undefined;
+  const promptTexts = new Array<string>(count);
+  const promptIds = new Array<readonly number[]>(count);
   let promptTokens = 0;
   const lora = model.loras.has(modelName) ? modelName : undefined;
   // Indexed loops, no closure or spread of the plans: this runs per request.
-  for (let p = 0; p < request.prompts.length; p++) {
+  for (let p = 0; p < count; p++) {
     const prompt = request.prompts[p] as CompletionRequest["prompts"][number];
     const ids = completionPromptIds(model, prompt, request.addSpecialTokens);
     const maxTokens = effectiveMaxTokens(model, ids.length, request.maxTokens, "completions");
     promptTokens += ids.length;
-    promptIds.push(ids);
-    promptTexts.push("text" in prompt ? prompt.text : model.spec.tokenizer.decode(ids));
+    promptIds[p] = ids;
+    promptTexts[p] = "text" in prompt ? prompt.text : model.spec.tokenizer.decode(ids);
     const promptPlans = planChoices(model, ids, request, maxTokens, {
       firstIndex: p * candidates,
       logprobs: request.logprobs,
       candidates,
       forcedText: guidedText(request.guided, request.seed),
-      // vLLM makes one engine request per prompt: `<id>-<p>` (serving_completion.py).
-      parentId: `${completionId(request)}-${p}`,
-      ...(lora !== undefined && { lora }),
+      // vLLM makes one engine request per prompt: `<id>-<p>` (serving_completion.py); read only
+      // when the prompt fans out to more than one run, so not made per request otherwise.
+      parentId: candidates > 1 ? `${completionId(request)}-${p}` : "",
+      // Undefined when the request names none (planChoices reads it so): no spread per request.
+      lora,
     });
-    for (const plan of promptPlans) plans.push(plan);
+    if (plans === undefined) plans = promptPlans;
+    else for (const plan of promptPlans) plans.push(plan);
   }
-  return { plans, promptTexts, promptIds, promptTokens, modelName, candidates };
+  return { plans: plans ?? [], promptTexts, promptIds, promptTokens, modelName, candidates };
 }
 
 /** Each prompt's `n` choices: all runs, or the V0 engine's best of its `best_of` candidates. */
@@ -278,9 +287,12 @@ function answerOf(
 
 /**
  * The usual answer, no logprobs of either kind asked: the same bytes as the object
- * {@link answer} builds (every key, nulls included, in its order), written from a template with
- * only the strings escaped (wire-json.ts `jsonString`, `JSON.stringify`'s text for a string), not
- * an object stringified whole.
+ * {@link answer} builds (every key, nulls included, in its order), written from its pieces with
+ * only the strings escaped (wire-json.ts `jsonEscaped`, `JSON.stringify`'s text for a string), not
+ * an object stringified whole. The pieces are joined once into one flat string: a template would
+ * make a tree of some thirty concatenations, which the host flattens again to count its bytes
+ * (`Buffer.byteLength`) before writing it, about 1.4 KB per request where one join makes about
+ * 0.6 KB (a loaded server's allocation profile).
  */
 function plainAnswer(
   model: VllmModel,
@@ -291,18 +303,42 @@ function plainAnswer(
   modelName: string,
 ): WireText {
   let completionTokens = 0;
-  let choices = "";
-  for (const result of results) {
+  // Sized once (7 pieces before the choices, 9 per choice, 7 after), filled in order.
+  const parts = new Array<string | number>(14 + 9 * results.length);
+  let at = 0;
+  // The pieces hold the quotes; strings go in escaped (jsonEscaped), the id as completionId.
+  parts[at++] = `{"id":"${completionIdPrefix}`;
+  parts[at++] = jsonEscaped(request.requestId);
+  parts[at++] = '","object":"text_completion","created":';
+  parts[at++] = jsonScalar(model.nowSeconds());
+  parts[at++] = ',"model":"';
+  parts[at++] = jsonEscaped(modelName);
+  parts[at++] = '","choices":[';
+  for (let i = 0; i < results.length; i++) {
+    const result = results[i] as ChoiceResult;
     completionTokens += result.finish.completionTokens;
     const echo = request.echo ? (promptTexts[Math.floor(result.index / request.n)] ?? "") : "";
     const text = echo + result.text + stopSuffix(result.finish, request.includeStopStrInOutput);
     // finish_reason is one of three plain words: nothing to escape.
     const { finish_reason, stop_reason } = finishOf(result.finish);
-    choices += `${choices === "" ? "" : ","}{"index":${result.index},"text":${jsonString(text)},"logprobs":null,"finish_reason":"${finish_reason}","stop_reason":${jsonScalar(stop_reason)},"prompt_logprobs":null}`;
+    parts[at++] = i === 0 ? '{"index":' : ',{"index":';
+    parts[at++] = result.index;
+    parts[at++] = ',"text":"';
+    parts[at++] = jsonEscaped(text);
+    parts[at++] = '","logprobs":null,"finish_reason":"';
+    parts[at++] = finish_reason;
+    parts[at++] = '","stop_reason":';
+    parts[at++] = jsonScalar(stop_reason);
+    parts[at++] = ',"prompt_logprobs":null}';
   }
-  return new WireText(
-    `{"id":${jsonString(completionId(request))},"object":"text_completion","created":${jsonScalar(model.nowSeconds())},"model":${jsonString(modelName)},"choices":[${choices}],"usage":{"prompt_tokens":${promptTokens},"total_tokens":${promptTokens + completionTokens},"completion_tokens":${completionTokens},"prompt_tokens_details":null},"kv_transfer_params":null}`,
-  );
+  parts[at++] = '],"usage":{"prompt_tokens":';
+  parts[at++] = promptTokens;
+  parts[at++] = ',"total_tokens":';
+  parts[at++] = promptTokens + completionTokens;
+  parts[at++] = ',"completion_tokens":';
+  parts[at++] = completionTokens;
+  parts[at] = ',"prompt_tokens_details":null},"kv_transfer_params":null}';
+  return new WireText(parts.join(""));
 }
 
 /**

@@ -3,7 +3,14 @@
  * JavaScript objects would move integer-like keys first.
  */
 import { describe, expect, it } from "vitest";
-import { jsonScalar, jsonString, WireText, wireJson, withKeyOrder } from "./wire-json.js";
+import {
+  jsonEscaped,
+  jsonScalar,
+  jsonString,
+  WireText,
+  wireJson,
+  withKeyOrder,
+} from "./wire-json.js";
 
 describe("wireJson", () => {
   it("writes a marked answer's Maps as objects in insertion order, nested too", () => {
@@ -60,6 +67,10 @@ describe("jsonString and jsonScalar", () => {
   ];
   it.each(strings)("jsonString(%j) is JSON.stringify's text", (value) => {
     expect(jsonString(value)).toBe(JSON.stringify(value));
+  });
+
+  it.each(strings)("jsonEscaped(%j) is JSON.stringify's text between its quotes", (value) => {
+    expect(`"${jsonEscaped(value)}"`).toBe(JSON.stringify(value));
   });
 
   it.each([
