@@ -4,6 +4,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../main.js";
 import { testIo } from "../test-io.js";
@@ -509,6 +510,38 @@ describe("servingkit simulate", () => {
     const later = await simulate(...draft, "--vllm-version", "0.15.0");
     expect(later.status).toBe(2);
     expect(later.stderr).toContain("is not modelled by the mock");
+  });
+
+  it("--speculative-config draft_model from 0.15.0: a local draft's weights and KV in the JSON", async () => {
+    // vllm PR #24322 (0.15.0): a separate draft model; mock-core speculative.ts draftModelProfile
+    // counts all its weights (no shared embeddings or head) and its own-size KV layers in the
+    // target's one KV group (vllm PR #25101). Llama 3.2 1B drafting for Llama 3.1 8B on one H100 at
+    // 8,192: 342,400 tokens (formula; mock-core speculative.test.ts pins the same numbers).
+    const draft = fileURLToPath(
+      new URL(
+        "../../../../packages/mock-core/src/gpu/testdata/llama-3.2-1b-instruct",
+        import.meta.url,
+      ),
+    );
+    const run = await simulate(
+      "--num-prompts",
+      "2",
+      "--max-model-len",
+      "8192",
+      "--vllm-version",
+      "0.15.0",
+      "--speculative-config",
+      JSON.stringify({ method: "draft_model", model: draft, num_speculative_tokens: 3 }),
+      "--json",
+    );
+    expect(run.stderr).toBe("");
+    const on = JSON.parse(run.stdout);
+    expect(on.engine.kvCacheTokens).toBe(342_400);
+    expect(on.engine.speculative.drafter).toEqual({
+      weightBytes: 2_471_628_800,
+      kvLayers: 16,
+      kvBytesPerToken: expect.any(Number),
+    });
   });
 
   it("MTP tokens against the model's MTP layers: vLLM's divisibility refusal and reuse warning", async () => {

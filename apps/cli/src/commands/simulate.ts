@@ -71,9 +71,10 @@ Engine (vllm serve's flags):
                                step more (default off)
   --speculative-config JSON    speculative decoding as vLLM's flag, e.g.
                                '{"method":"ngram","num_speculative_tokens":3}' (ngram,
-                               eagle, eagle3 with "model", mtp); default off; an EAGLE
-                               "model" that is a local directory: its config.json sizes the
-                               head's weights and KV layers (a hub id is not read)
+                               eagle, eagle3 with "model", mtp, draft_model from 0.15.0);
+                               default off; an EAGLE or draft "model" that is a local
+                               directory: its config.json sizes the drafter's weights and KV
+                               (an EAGLE hub id is not read; a draft model must be local)
   --speculative-acceptance-rate R|R1,R2,...
                                draft acceptance: one per-token rate (position i accepted with
                                R^(i+1)) or one non-increasing rate per position (default 0.7)
@@ -157,7 +158,7 @@ interface ResolvedEngine {
   readonly logLines: readonly string[];
   readonly numBlocks: number;
   readonly kvCacheTokens: number;
-  /** The speculative drafter's memory when counted (an EAGLE head read from a local directory). */
+  /** The speculative drafter's memory when counted (an EAGLE head or a draft model read from a local directory). */
   readonly drafter?: EngineStartup["drafter"];
 }
 
@@ -274,7 +275,8 @@ function arrivalOptions(args: SimulateArgs): ArrivalOptions {
 /**
  * `--speculative-config` as read, for the JSON output: the draft's config.json is left out (its
  * path is `model`), and the drafter's counted memory is given when the mock read it (bytes of
- * weights on each GPU, layers of KV).
+ * weights on each GPU, layers of KV, and for a draft model the bytes of its KV per token, since
+ * its layers are its own size).
  */
 function speculativeFacts(engine: ResolvedEngine) {
   const { draftConfig: _, ...speculative } = engine.settings.speculative ?? {};
@@ -283,7 +285,13 @@ function speculativeFacts(engine: ResolvedEngine) {
     ? speculative
     : {
         ...speculative,
-        drafter: { weightBytes: drafter.weightBytes, kvLayers: drafter.kvLayers },
+        drafter: {
+          weightBytes: drafter.weightBytes,
+          kvLayers: drafter.kvLayers,
+          ...(drafter.kvBytesPerToken === undefined
+            ? {}
+            : { kvBytesPerToken: drafter.kvBytesPerToken }),
+        },
       };
 }
 
