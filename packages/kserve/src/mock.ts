@@ -74,9 +74,18 @@ export interface KserveMockOptions {
   readonly repositoryModels?: readonly MockModel[];
   /**
    * Triton's `--model-control-mode`: `none` (default) loads every model at start and refuses
-   * load/unload (503); `explicit` loads only {@link loadModels} and then what load requests name.
+   * load/unload (503); `explicit` loads only {@link loadModels} and then what load requests name;
+   * `poll` loads every model, refuses load/unload, and reads the repository again every
+   * {@link repositoryPollSecs} ({@link rereadRepository}).
    */
   readonly modelControlMode?: ModelControlMode;
+  /** Triton `--repository-poll-secs` (poll mode): seconds between reads of the repository; default 15, 0 never. */
+  readonly repositoryPollSecs?: number;
+  /**
+   * Reads the repository's folder again (`--model-repository`): Triton's poll mode, MLServer's
+   * load and index. Default none: the repository stays as given.
+   */
+  readonly rereadRepository?: () => readonly MockModel[];
   /** Triton's `--load-model`: the models loaded at start in explicit mode (`*` = all); default none. */
   readonly loadModels?: readonly string[];
   /**
@@ -194,7 +203,12 @@ function served(options: KserveMockOptions): {
         ? { strictReadiness: options.strictReadiness }
         : {}),
       ...(options.exitOnError !== undefined ? { exitOnError: options.exitOnError } : {}),
+      ...(options.repositoryPollSecs !== undefined
+        ? { repositoryPollMs: options.repositoryPollSecs * 1000 }
+        : {}),
     },
+    // ModelMesh holds models under its own ids: its repository is not read again.
+    ids ? undefined : options.rereadRepository,
   );
   return {
     profile,
@@ -238,7 +252,7 @@ export function kserveMockPlugin(options: KserveMockOptions): MockPlugin {
   let followed = false;
   const stateOf = (clock: Clock, ctx?: PluginContext): KserveMockState => {
     state ??= { ...held, stats: new StatsStore(clock) };
-    held.repository.start(clock);
+    held.repository.start(clock, ctx?.shutdownSignal);
     if (ctx !== undefined && !followed) {
       followed = true;
       followModelLoads(held.repository, ctx);
@@ -407,7 +421,12 @@ export const kserveMockModule: RuntimeMockModule = {
     "model-control-mode": {
       type: "string",
       valueName: "MODE",
-      help: "Triton: none (default; every model loaded, load/unload refused) or explicit (load/unload requests decide)",
+      help: "Triton: none (default; every model loaded, load/unload refused), explicit (load/unload requests decide) or poll (every model loaded, load/unload refused, the --model-repository read again every --repository-poll-secs: new folders load, removed ones unload, changed ones reload)",
+    },
+    "repository-poll-secs": {
+      type: "string",
+      valueName: "SECONDS",
+      help: "Triton poll mode: seconds between reads of the model repository (default 15; 0 never polls)",
     },
     modelmesh: {
       type: "boolean",
@@ -471,13 +490,28 @@ export function kserveMockOptions(settings: RuntimeModuleSettings): KserveMockOp
     }
   }
   const mode = settings.values["model-control-mode"];
-  if (mode !== undefined && mode !== "none" && mode !== "explicit") {
-    throw new Error(`--model-control-mode ${String(mode)}: expected none or explicit`);
+  if (mode !== undefined && mode !== "none" && mode !== "explicit" && mode !== "poll") {
+    throw new Error(`--model-control-mode ${String(mode)}: expected none, explicit or poll`);
   }
-  if (mode === "explicit" && runtime !== "triton") {
+  if ((mode === "explicit" || mode === "poll") && runtime !== "triton") {
     throw new Error(
-      "--model-control-mode explicit: only the triton mock has Triton's model control",
+      `--model-control-mode ${mode}: only the triton mock has Triton's model control`,
     );
+  }
+  const pollSecsValue = settings.values["repository-poll-secs"];
+  const pollSecs = pollSecsValue === undefined ? undefined : Number(pollSecsValue);
+  if (
+    pollSecs !== undefined &&
+    (typeof pollSecsValue !== "string" ||
+      !/^\d+$/.test(pollSecsValue.trim()) ||
+      !Number.isSafeInteger(pollSecs))
+  ) {
+    throw new Error(
+      `--repository-poll-secs ${String(pollSecsValue)}: expected whole seconds (an integer >= 0)`,
+    );
+  }
+  if (pollSecs !== undefined && runtime !== "triton") {
+    throw new Error("--repository-poll-secs: only the triton mock polls its repository");
   }
   const ttft = milliseconds(settings, "time-to-first-token");
   const itl = milliseconds(settings, "inter-token-latency");
@@ -515,6 +549,11 @@ export function kserveMockOptions(settings: RuntimeModuleSettings): KserveMockOp
     models: settings.models,
     ...(repositoryModels ? { repositoryModels } : {}),
     ...(mode ? { modelControlMode: mode } : {}),
+    // Triton reads --repository-poll-secs in poll mode only (other modes start no polling).
+    ...(pollSecs !== undefined && mode === "poll" ? { repositoryPollSecs: pollSecs } : {}),
+    ...(typeof dir === "string"
+      ? { rereadRepository: () => profiles[runtime].readRepository(dir) }
+      : {}),
     ...(loadModels.length > 0 ? { loadModels } : {}),
     ...(settings.values.modelmesh === true ? { modelmesh: true } : {}),
     ...(loadDelaySeconds !== undefined ? { loadDelayMs: loadDelaySeconds * 1000 } : {}),

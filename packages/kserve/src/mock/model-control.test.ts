@@ -7,7 +7,7 @@
  * (ModelIsReady); server src/http_server.cc (HandleRepositoryControl, HandleModelReady),
  * src/grpc/grpc_server.cc (RepositoryModelLoad).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
@@ -16,6 +16,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { kserveMockModule, kserveMockOptions } from "../mock.js";
 import { InferFault } from "./fault.js";
 import { ModelRepository, withConfigOverride } from "./model-control.js";
+import type { MockModel } from "./models.js";
 import { profiles } from "./profiles.js";
 import { closeAll, inferenceClient, startKserve } from "./test-mocks.js";
 
@@ -275,9 +276,9 @@ describe("explicit model control over REST and gRPC", () => {
       kserveMockModule.plugins({
         runtime: "triton",
         models: [],
-        values: { "model-control-mode": "poll" },
+        values: { "model-control-mode": "auto" },
       }),
-    ).rejects.toThrow(/expected none or explicit/);
+    ).rejects.toThrow(/expected none, explicit or poll/);
     await expect(
       kserveMockModule.plugins({
         runtime: "ovms",
@@ -878,6 +879,287 @@ describe("a folder read again on each load (core model_repository_manager.cc Pol
     expect(await restIndex(t)).toEqual([
       { name: "llm", version: "1", state: "UNAVAILABLE", reason },
       { name: "plain" },
+    ]);
+  });
+});
+
+describe("Triton poll mode (--model-control-mode=poll; core model_repository_manager.cc PollAndUpdate)", () => {
+  /** `model` as a repository folder read at modification time `modified` (ms). */
+  const folder = (model: MockModel, modified: number, extra: object = {}): MockModel => ({
+    ...model,
+    source: { poll: () => undefined, modified, ...extra },
+  });
+  const pollRepository = (
+    now: () => readonly MockModel[],
+    start: readonly MockModel[] = now(),
+    timing: ConstructorParameters<typeof ModelRepository>[4] = {},
+  ) => new ModelRepository(triton, start, "poll", [], timing, now);
+
+  it("loads every model at start and refuses load / unload with UNAVAILABLE (LoadUnloadModel: model control off)", () => {
+    const models = [folder(simple, 1), folder(identity, 1)];
+    const repo = pollRepository(() => models);
+    expect(repo.served().map((m) => m.name)).toEqual(["simple", "identity_fp32"]);
+    for (const work of [() => repo.load("simple"), () => repo.unload("simple")]) {
+      const fault = refusal(work);
+      expect([fault.kind, fault.message]).toEqual([
+        "unavailable",
+        "explicit model load / unload is not allowed if polling is enabled",
+      ]);
+    }
+  });
+
+  it("a poll loads added folders, reloads modified ones, unloads removed ones (Poll: added / modified / deleted)", () => {
+    let now = [folder(simple, 1), folder(identity, 1)];
+    const repo = pollRepository(() => now);
+    const renamed = { ...identity, inputs: [{ name: "X", datatype: "FP32" as const, dims: [2] }] };
+    const added = { ...identity, name: "added" };
+    now = [folder(renamed, 2), folder(added, 1)];
+    repo.poll();
+    // RepositoryIndex lists the folders there are: `simple` is gone from it.
+    expect(repo.index()).toEqual([
+      { name: "added", version: "1", state: "READY" },
+      { name: "identity_fp32", version: "1", state: "READY" },
+    ]);
+    expect(repo.find("identity_fp32", undefined).model.inputs[0]?.name).toBe("X");
+    // model_lifecycle.cc GetModel: the unloaded model has no available versions.
+    const gone = refusal(() => repo.find("simple", undefined));
+    expect(gone.message).toBe("Request for unknown model: 'simple' has no available versions");
+    expect(repo.isReady("simple", undefined)).toBe(false);
+    // The folder back: added again, loaded again.
+    now = [...now, folder(simple, 3)];
+    repo.poll();
+    expect(repo.isReady("simple", undefined)).toBe(true);
+  });
+
+  it("an unchanged modification time is not reloaded (ModelTimestamp): the model first read stays", () => {
+    let now = [folder(identity, 5)];
+    const repo = pollRepository(() => now);
+    now = [folder({ ...identity, maxBatchSize: 4 }, 5)];
+    repo.poll();
+    expect(repo.find("identity_fp32", undefined).model.maxBatchSize).toBe(identity.maxBatchSize);
+    now = [folder({ ...identity, maxBatchSize: 4 }, 6)];
+    repo.poll();
+    expect(repo.find("identity_fp32", undefined).model.maxBatchSize).toBe(4);
+  });
+
+  it("poll failures: a new folder is listed by name alone; a known one keeps its model; an unreadable repository changes nothing", () => {
+    let now: MockModel[] = [folder(identity, 1)];
+    const repo = pollRepository(() => {
+      if (now.length === 0) throw new Error("EACCES");
+      return now;
+    });
+    const broken = (name: string, modified: number) =>
+      folder({ ...identity, name, versions: [] }, modified, {
+        pollFailure: "failed to read text proto from x",
+      });
+    now = [broken("identity_fp32", 2), broken("fresh", 1)];
+    repo.poll();
+    // Poll logs "Poll failed for model directory" and keeps the previous info of a known model.
+    expect(repo.index()).toEqual([
+      { name: "fresh" },
+      { name: "identity_fp32", version: "1", state: "READY" },
+    ]);
+    expect(repo.isReady("identity_fp32", undefined)).toBe(true);
+    now = [];
+    repo.poll();
+    expect(repo.index()).toHaveLength(2);
+  });
+
+  it("a load the backend refuses: a new model UNAVAILABLE with its reason, a serving one keeps serving; neither retried until modified", () => {
+    let now = [folder(identity, 1)];
+    const repo = pollRepository(() => now);
+    const reason =
+      "Internal: AssertionError: 'model.json' containing vllm engine args must be provided in 'x'";
+    now = [
+      folder(identity, 2, { loadFailure: reason }),
+      folder({ ...simple }, 1, { loadFailure: reason }),
+    ];
+    repo.poll();
+    // model_lifecycle.cc AsyncLoad over a READY version: the background load fails, version 1 stays.
+    expect(repo.index()).toEqual([
+      { name: "identity_fp32", version: "1", state: "READY" },
+      { name: "simple", version: "1", state: "UNAVAILABLE", reason },
+    ]);
+    now = [folder(identity, 2), folder(simple, 1)];
+    repo.poll();
+    expect(repo.isReady("simple", undefined)).toBe(false);
+    now = [folder(identity, 2), folder(simple, 2)];
+    repo.poll();
+    expect(repo.isReady("simple", undefined)).toBe(true);
+  });
+
+  it("polls every --repository-poll-secs on the mock's clock (default 15 s) until stopped; 0 never polls", async () => {
+    const clock = new ManualClock();
+    let reads = 0;
+    const repo = pollRepository(() => {
+      reads += 1;
+      return [folder(identity, reads)];
+    });
+    const stop = new AbortController();
+    repo.start(clock, stop.signal);
+    reads = 0;
+    await clock.advance(14_999);
+    expect(reads).toBe(0);
+    await clock.advance(1);
+    expect(reads).toBe(1);
+    await clock.advance(30_000);
+    expect(reads).toBe(3);
+    stop.abort();
+    await clock.advance(60_000);
+    expect(reads).toBe(3);
+
+    const never = pollRepository(
+      () => {
+        reads += 1;
+        return [];
+      },
+      [identity],
+      { repositoryPollMs: 0 },
+    );
+    never.start(clock);
+    await clock.advance(60_000);
+    expect(reads).toBe(3);
+  });
+
+  it("with a load delay an added model is LOADING and the server not ready until it loads (server.cc IsReady, strict)", async () => {
+    const clock = new ManualClock();
+    let now = [folder(identity, 1)];
+    const repo = pollRepository(() => now, now, { loadDelayMs: 2000, repositoryPollMs: 1000 });
+    repo.start(clock);
+    now = [folder(identity, 1), folder({ ...identity, name: "late" }, 1)];
+    await clock.advance(1000);
+    expect(repo.index()).toContainEqual({ name: "late", version: "1", state: "LOADING" });
+    expect(repo.allReady()).toBe(false);
+    await clock.advance(2000);
+    expect(repo.index()).toContainEqual({ name: "late", version: "1", state: "READY" });
+    expect(repo.allReady()).toBe(true);
+  });
+
+  it("over REST and gRPC with a repository folder: load refused 503 / UNAVAILABLE; a folder added, changed and removed takes effect at the next poll", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "poll-"));
+    const config = (dims: number) =>
+      `platform: "onnxruntime_onnx"\ninput [ { name: "INPUT0" data_type: TYPE_FP32 dims: [ ${dims} ] } ]\noutput [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ ${dims} ] } ]`;
+    const write = (model: string, dims: number) => {
+      mkdirSync(join(dir, model, "1"), { recursive: true });
+      writeFileSync(join(dir, model, "config.pbtxt"), config(dims));
+    };
+    write("plain", 2);
+    const clock = new ManualClock();
+    const mock = await startKserve(
+      "triton",
+      { "model-control-mode": "poll", "model-repository": dir, "repository-poll-secs": "5" },
+      { clock },
+    );
+    const { unary, failure } = inferenceClient(mock);
+    const http = (path: string, init?: RequestInit) => fetch(`${mock.endpoints.http}${path}`, init);
+    const index = async () =>
+      (await http("/v2/repository/index", { method: "POST", body: "{}" })).json();
+    const text = "explicit model load / unload is not allowed if polling is enabled";
+    // http_server.cc HandleRepositoryControl: the UNAVAILABLE status answers 503 (24.01+ mapping).
+    for (const action of ["load", "unload"]) {
+      const res = await http(`/v2/repository/models/plain/${action}`, { method: "POST" });
+      expect([res.status, await res.json()]).toEqual([503, { error: text }]);
+    }
+    expect(await failure("RepositoryModelLoad", { model_name: "plain" })).toEqual({
+      code: grpc.status.UNAVAILABLE,
+      details: text,
+    });
+    expect(await failure("RepositoryModelUnload", { model_name: "plain" })).toEqual({
+      code: grpc.status.UNAVAILABLE,
+      details: text,
+    });
+
+    write("added", 2);
+    // Changed: a later modification time on the config (Poll compares ModelTimestamp).
+    writeFileSync(join(dir, "plain", "config.pbtxt"), config(3));
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(join(dir, "plain", "config.pbtxt"), later, later);
+    expect(await index()).toEqual([{ name: "plain", version: "1", state: "READY" }]);
+    await clock.advance(5000);
+    expect(await index()).toEqual([
+      { name: "added", version: "1", state: "READY" },
+      { name: "plain", version: "1", state: "READY" },
+    ]);
+    const meta = (await (await http("/v2/models/plain")).json()) as {
+      inputs: { shape: number[] }[];
+    };
+    expect(meta.inputs[0]?.shape).toEqual([3]);
+    expect(await unary("ModelReady", { name: "added" })).toEqual({ ready: true });
+
+    rmSync(join(dir, "added"), { recursive: true });
+    await clock.advance(5000);
+    expect(await index()).toEqual([{ name: "plain", version: "1", state: "READY" }]);
+    expect(await unary("ModelReady", { name: "added" })).toEqual({ ready: false });
+    const infer = await http("/v2/models/added/infer", { method: "POST", body: inferBody });
+    expect([infer.status, await infer.json()]).toEqual([
+      404,
+      { error: "Request for unknown model: 'added' has no available versions" },
+    ]);
+  });
+
+  it("option values: poll on Triton only, --repository-poll-secs whole seconds >= 0 on Triton only", () => {
+    const options = (runtime: "triton" | "mlserver", values: Record<string, string>) =>
+      kserveMockOptions({ runtime, models: [], values });
+    expect(
+      options("triton", { "model-control-mode": "poll", "repository-poll-secs": "0" }),
+    ).toMatchObject({ modelControlMode: "poll", repositoryPollSecs: 0 });
+    // Triton reads the period in poll mode only.
+    expect(options("triton", { "repository-poll-secs": "3" }).repositoryPollSecs).toBeUndefined();
+    expect(() => options("triton", { "repository-poll-secs": "-1" })).toThrow(/whole seconds/);
+    expect(() => options("triton", { "repository-poll-secs": "1.5" })).toThrow(/whole seconds/);
+    expect(() => options("mlserver", { "repository-poll-secs": "3" })).toThrow(/only the triton/);
+    expect(() => options("mlserver", { "model-control-mode": "poll" })).toThrow(/only the triton/);
+  });
+});
+
+describe("MLServer load reads model-settings.json again (handlers/model_repository.py load → repository.py find → list)", () => {
+  it("a load of a loaded model reloads it from disk; a settings file added later is indexed and loads; a removed one leaves the index", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mlserver-reload-"));
+    const settings = (name: string, input: string) =>
+      JSON.stringify({
+        name,
+        implementation: "mlserver_sklearn.SKLearnModel",
+        inputs: [{ name: input, datatype: "FP32", shape: [-1, 2] }],
+        outputs: [{ name: "predict", datatype: "FP32", shape: [-1, 1] }],
+      });
+    const write = (name: string, input: string) => {
+      mkdirSync(join(dir, name), { recursive: true });
+      writeFileSync(join(dir, name, "model-settings.json"), settings(name, input));
+    };
+    write("iris", "a");
+    const t = await startTriton({ "model-repository": dir }, "mlserver");
+    const post = (path: string) => t.http(path, { method: "POST", body: "{}" });
+    const inputName = async (model: string) =>
+      ((await (await t.http(`/v2/models/${model}`)).json()) as { inputs: { name: string }[] })
+        .inputs[0]?.name;
+    expect(await inputName("iris")).toBe("a");
+
+    // registry.py SingleModelRegistry.load: a model loaded under that version is reloaded
+    // (_reload_model loads the new settings before it unloads the old one).
+    write("iris", "b");
+    expect(await inputName("iris")).toBe("a");
+    const reload = await post("/v2/repository/models/iris/load");
+    expect(reload.status).toBe(200);
+    expect(await inputName("iris")).toBe("b");
+
+    // handlers/model_repository.py index lists the settings files anew (repository.py list).
+    write("wine", "c");
+    expect(await (await post("/v2/repository/index")).json()).toEqual([
+      { name: "iris", state: "READY", reason: "" },
+      { name: "wine", state: "UNAVAILABLE", reason: "" },
+    ]);
+    expect((await post("/v2/repository/models/wine/load")).status).toBe(200);
+    expect(await inputName("wine")).toBe("c");
+
+    // A removed settings file: gone from the index (the loaded model still serves until unloaded).
+    rmSync(join(dir, "wine"), { recursive: true });
+    expect(await (await post("/v2/repository/index")).json()).toEqual([
+      { name: "iris", state: "READY", reason: "" },
+    ]);
+    const missing = await post("/v2/repository/models/wine/load");
+    expect([missing.status, await missing.json()]).toEqual([
+      404,
+      { error: "Model wine not found" },
     ]);
   });
 });

@@ -7,9 +7,11 @@
  *
  * Modes, as Triton's `--model-control-mode`: `none` (the default, and the platform's templates)
  * loads every model at start and refuses load/unload; `explicit` loads only the `--load-model`
- * names at start and then whatever load requests name.
+ * names at start and then whatever load requests name; `poll` loads every model at start, refuses
+ * load/unload as `none` does, and reads the repository again every `--repository-poll-secs`
+ * (added folders load, removed ones unload, changed ones reload: {@link ModelRepository.poll}).
  */
-import type { Clock } from "@servingkit/mock-core";
+import { type Clock, realClock } from "@servingkit/mock-core";
 import { type Datatype, isDatatype } from "../datatypes.js";
 import { InferFault } from "./fault.js";
 import { findModel } from "./infer.js";
@@ -18,7 +20,7 @@ import type { KserveProfile } from "./profiles.js";
 import { loadFailure, pollFailure, repoll } from "./repository.js";
 
 /** Triton's `--model-control-mode` values the mock serves. */
-export type ModelControlMode = "none" | "explicit";
+export type ModelControlMode = "none" | "explicit" | "poll";
 
 /**
  * Load/unload while model control is off: UNAVAILABLE (HTTP 503) with this text (core
@@ -105,7 +107,15 @@ export interface LoadTiming {
    * with its reason, a failed poll by name alone.
    */
   readonly exitOnError?: boolean;
+  /**
+   * Triton `--repository-poll-secs` in poll mode, in milliseconds: how often the repository is
+   * read again (Triton's default 15 s); 0 polls never (Triton starts no polling thread).
+   */
+  readonly repositoryPollMs?: number;
 }
+
+/** Triton's default `--repository-poll-secs` (15 s), in milliseconds. */
+export const defaultRepositoryPollMs = 15_000;
 
 /** Told whether every loaded model is ready, each time that changes. */
 export type LoadListener = (allReady: boolean) => void;
@@ -140,11 +150,15 @@ export class ModelRepository {
   /** Loads under way, by model: resolved when each ends. */
   readonly #pending = new Map<string, Promise<void>>();
   readonly #listeners = new Set<LoadListener>();
+  /** Reads the whole repository again (poll mode, MLServer loads and index); undefined: never. */
+  readonly #reread: (() => readonly MockModel[]) | undefined;
+  readonly #pollMs: number;
 
   /**
    * `models`: the repository (every model the mock could serve); `startup`: the names loaded at
    * start in explicit mode (`--load-model`, `*` for all; unknown names are skipped, as Triton
-   * logs and skips them).
+   * logs and skips them); `reread`: reads the repository from its folder again (Triton's poll
+   * mode; MLServer's load and index, which list `model-settings.json` files anew each time).
    */
   constructor(
     profile: KserveProfile,
@@ -152,14 +166,17 @@ export class ModelRepository {
     mode: ModelControlMode = "none",
     startup: readonly string[] = [],
     timing: LoadTiming = {},
+    reread?: () => readonly MockModel[],
   ) {
     this.#profile = profile;
+    this.#reread = reread;
+    this.#pollMs = timing.repositoryPollMs ?? defaultRepositoryPollMs;
     this.#delayMs = timing.loadDelayMs ?? 0;
     this.strictReadiness = timing.strictReadiness ?? true;
     this.#repository = [...models];
     this.#mlserver = profile.modelControl === "mlserver";
     this.mode = this.#mlserver ? "explicit" : mode;
-    const all = mode === "none" || this.#mlserver || startup.includes("*");
+    const all = mode !== "explicit" || this.#mlserver || startup.includes("*");
     const names = all ? models.map((m) => m.name) : startup;
     // Start-up loads (core model_repository_manager.cc Create: every model in mode none or with
     // `*`, else the --load-model names); any failure fails the start unless --exit-on-error=false.
@@ -189,11 +206,15 @@ export class ModelRepository {
    * servers start beside the loads, mlserver/server.py; OVMS starts its servable manager after
    * its gRPC and REST servers, src/server.cpp `startModules`). Triton loads its start-up models
    * before it opens its ports (its endpoints start after `TRITONSERVER_ServerNew` returns), so
-   * its delay applies to load requests only. Later calls do nothing.
+   * its delay applies to load requests only. In poll mode the polls start now, every
+   * `repositoryPollMs` on `clock` until `stop` aborts ({@link pollEvery}). Later calls do nothing.
    */
-  start(clock: Clock): void {
+  start(clock: Clock, stop?: AbortSignal): void {
     if (this.#clock !== undefined) return;
     this.#clock = clock;
+    if (this.mode === "poll" && this.#reread !== undefined && this.#pollMs > 0) {
+      pollEvery(clock, this.#pollMs, () => this.poll(), stop);
+    }
     if (this.#delayMs <= 0 || this.#profile.modelControl === "triton") return;
     for (const [name, loaded] of this.#loaded) this.#beginLoad(name, loaded);
     this.#update();
@@ -363,6 +384,9 @@ export class ModelRepository {
    * ones by name alone. `readyOnly` keeps READY versions only.
    */
   index(readyOnly = false): IndexEntry[] {
+    // MLServer lists the model-settings.json files anew (handlers/model_repository.py `index`
+    // calls repository `list`).
+    if (this.#mlserver) this.#rescan();
     const names = [...new Set(this.#repository.map((m) => m.name))].sort();
     if (this.#mlserver) return this.#mlserverIndex(names, readyOnly);
     return names.flatMap((name): IndexEntry[] => {
@@ -410,6 +434,9 @@ export class ModelRepository {
    */
   load(name: string, parameters: LoadParameters = {}): void {
     if (this.mode !== "explicit") throw new InferFault("unavailable", modelControlRefusal);
+    // MLServer's load finds the settings by listing the repository anew (repository.py `find`
+    // calls `list`): a settings file added, changed or removed since the start counts.
+    if (this.#mlserver) this.#rescan();
     const at = this.#repository.findIndex((m) => m.name === name);
     const listed = this.#repository[at];
     // MLServer: repository.py `find` raises ModelNotFound (404 "Model <m> not found").
@@ -431,7 +458,16 @@ export class ModelRepository {
         throw failedPoll(name);
       }
     }
-    const failure = loadFailure(base);
+    this.#load(name, model, loadFailure(base));
+  }
+
+  /**
+   * Loads `model` under `name`, or records why its backend refused it (`failure`) and throws
+   * that refusal (INVALID_ARG). A version serving keeps serving either way while the new one
+   * loads (Triton model_lifecycle.cc; MLServer registry.py `_reload_model` loads the new model
+   * before it unloads the old).
+   */
+  #load(name: string, model: MockModel, failure: string | undefined): void {
     const before = this.#loaded.get(name);
     if (failure !== undefined) {
       // The backend refuses it: the load answers INVALID_ARG. A version serving stays READY and
@@ -463,6 +499,12 @@ export class ModelRepository {
     if (this.mode !== "explicit") throw new InferFault("unavailable", modelControlRefusal);
     const loaded = this.#loaded.get(name);
     if (this.#mlserver && !loaded?.ready) throw this.#profile.messages.unknownModel(name);
+    this.#unload(name);
+  }
+
+  /** Marks a model unloaded: its versions UNAVAILABLE `unloaded` (core model_lifecycle.cc). */
+  #unload(name: string): void {
+    const loaded = this.#loaded.get(name);
     if (loaded) {
       loaded.ready = false;
       loaded.readyAt = 0;
@@ -470,6 +512,89 @@ export class ModelRepository {
     }
     this.#update();
   }
+
+  /**
+   * One poll of Triton's poll mode (core model_repository_manager.cc `PollAndUpdate`): the
+   * repository is read again; a folder that is new loads, a folder whose modification time
+   * changed ({@link RepositorySource.modified}) reloads, a folder gone unloads (its versions
+   * UNAVAILABLE `unloaded`; the index no longer lists it, as `RepositoryIndex` lists the folders
+   * there are). A new folder that fails its poll is listed by name alone; a known one keeps the
+   * model it had and is tried again on the next poll (`Poll` keeps its previous info). A load the
+   * backend refuses is logged by Triton and not retried until the folder changes; a version
+   * serving keeps serving. A repository that cannot be read changes nothing. Called by the timer
+   * {@link start} sets; tests call it directly.
+   */
+  poll(): void {
+    if (this.#reread === undefined) return;
+    let now: readonly MockModel[];
+    try {
+      now = this.#reread();
+    } catch {
+      return; // "failed to poll model repository": the models stay as they are
+    }
+    const gone = new Map(this.#repository.map((m) => [m.name, m]));
+    const next: MockModel[] = [];
+    for (const model of now) {
+      const known = gone.get(model.name);
+      gone.delete(model.name);
+      if (known !== undefined && known.source?.modified === model.source?.modified) {
+        next.push(known);
+      } else if (pollFailure(model) !== undefined) {
+        next.push(known ?? model);
+      } else {
+        next.push(model);
+        try {
+          this.#load(model.name, model, loadFailure(model));
+        } catch {
+          // Triton logs "failed to load '<m>'" and goes on with the other models.
+        }
+      }
+    }
+    for (const name of gone.keys()) this.#unload(name);
+    this.#repository.splice(0, this.#repository.length, ...next);
+    this.#update();
+  }
+
+  /** Reads the repository again where it can be (MLServer); an unreadable one stays as it was. */
+  #rescan(): void {
+    if (this.#reread === undefined) return;
+    try {
+      const now = this.#reread();
+      this.#repository.splice(0, this.#repository.length, ...now);
+    } catch {
+      // Keep the repository as last read.
+    }
+  }
+}
+
+/**
+ * Calls `poll` every `periodMs` on `clock` until `stop` aborts. On the real clock a Node interval
+ * that does not hold the process open (`unref`), cleared on `stop`; on any other clock (a
+ * ManualClock in tests) a chain of `clock.sleep`s, so tests step the polls deterministically.
+ */
+export function pollEvery(
+  clock: Clock,
+  periodMs: number,
+  poll: () => void,
+  stop?: AbortSignal,
+): void {
+  if (stop?.aborted) return;
+  if (clock === realClock) {
+    const timer = setInterval(poll, periodMs);
+    timer.unref();
+    stop?.addEventListener("abort", () => clearInterval(timer), { once: true });
+    return;
+  }
+  const next = (): void => {
+    clock.sleep(periodMs, stop).then(
+      () => {
+        poll();
+        next();
+      },
+      () => {}, // stopped
+    );
+  };
+  next();
 }
 
 /**

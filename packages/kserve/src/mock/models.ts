@@ -123,6 +123,12 @@ export interface RepositorySource {
    * exception>: <message>`); absent for a model that loads.
    */
   readonly loadFailure?: string;
+  /**
+   * The folder's latest modification time (ms, the newest of the folder and everything in it, as
+   * core model_repository_manager.cc `GetPathModifiedTime`): Triton's poll mode reloads a model
+   * whose time changed. Absent where the reader keeps none (MLServer, OVMS).
+   */
+  readonly modified?: number;
 }
 
 /** The shape metadata shows: the dims, prefixed with `-1` when the model batches (kserve-v2.md §3.1). */

@@ -12,7 +12,7 @@
  * synchronous: they run once at start, and the CLI's ready line names the models before serving.
  */
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { type Dirent, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
   allocate,
@@ -143,6 +143,7 @@ export function readTritonRepository(dir: string): MockModel[] {
 function readTritonModel(dir: string, folderName: string): MockModel | undefined {
   const folder = join(dir, folderName);
   const file = join(folder, "config.pbtxt");
+  const modified = latestModified(folder);
   const poll = () => readTritonModel(dir, folderName);
   let config: TextMessage;
   let tensors: { inputs: TensorSpec[]; outputs: TensorSpec[] };
@@ -159,6 +160,7 @@ function readTritonModel(dir: string, folderName: string): MockModel | undefined
     // core filesystem ReadTextProto: TextFormat::ParseFromString fails → INTERNAL with this text.
     return unpolledModel(folderName, {
       poll,
+      modified,
       pollFailure: `failed to read text proto from ${file}`,
     });
   }
@@ -176,7 +178,10 @@ function readTritonModel(dir: string, folderName: string): MockModel | undefined
   const name = typeof config.name === "string" ? config.name : folderName;
   const platform = String(config.platform ?? config.backend ?? "");
   if (platform === "vllm") {
-    return vllmBackendModel(name, join(folder, String(latest)), String(latest), tensors, poll);
+    return vllmBackendModel(name, join(folder, String(latest)), String(latest), tensors, {
+      poll,
+      modified,
+    });
   }
   return withSource(
     seededModel(
@@ -189,8 +194,28 @@ function readTritonModel(dir: string, folderName: string): MockModel | undefined
       // model_config.proto ModelTransactionPolicy: `model_transaction_policy { decoupled: true }`.
       textBool((config.model_transaction_policy as TextMessage | undefined)?.decoupled),
     ),
-    { poll },
+    { poll, modified },
   );
+}
+
+/**
+ * The newest modification time (ms) of `path` and, for a folder, of everything below it (core
+ * model_repository_manager.cc `GetPathModifiedTime`: the folder's own time covers a deleted file);
+ * 0 where it cannot be read, so an unreadable path never shows as modified.
+ */
+export function latestModified(path: string): number {
+  let latest: number;
+  let entries: Dirent[];
+  try {
+    const stat = statSync(path);
+    latest = stat.mtimeMs;
+    if (!stat.isDirectory()) return latest;
+    entries = readdirSync(path, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) latest = Math.max(latest, latestModified(join(path, entry.name)));
+  return latest;
 }
 
 /** A folder whose model could not be read: its name, no versions or tensors, and why. */
@@ -272,7 +297,7 @@ function vllmBackendModel(
   versionDir: string,
   version: string,
   config: { inputs: TensorSpec[]; outputs: TensorSpec[] },
-  poll: () => MockModel | undefined,
+  folder: RepositorySource,
 ): MockModel {
   const engineArgs = join(versionDir, "model.json");
   let args: Record<string, unknown>;
@@ -281,14 +306,14 @@ function vllmBackendModel(
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") {
       return withSource(createVllmModel({ name, version, config }), {
-        poll,
+        ...folder,
         loadFailure: `Internal: AssertionError: 'model.json' containing vllm engine args must be provided in '${versionDir}'`,
       });
     }
     throw new Error(`${engineArgs}: ${(error as Error).message}`);
   }
   if (String(args.enable_lora).toLowerCase() !== "true") {
-    return withSource(createVllmModel({ name, version, config }), { poll });
+    return withSource(createVllmModel({ name, version, config }), folder);
   }
   const loraFile = join(versionDir, "multi_lora.json");
   let loras: Record<string, string>;
@@ -297,13 +322,13 @@ function vllmBackendModel(
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") {
       return withSource(createVllmModel({ name, version, config }), {
-        poll,
+        ...folder,
         loadFailure: `Internal: FileNotFoundError: Triton backend cannot find ${loraFile}.`,
       });
     }
     throw new Error(`${loraFile}: ${(error as Error).message}`);
   }
-  return withSource(createVllmModel({ name, version, config, loras }), { poll });
+  return withSource(createVllmModel({ name, version, config, loras }), folder);
 }
 
 function findFiles(dir: string, name: string): string[] {
