@@ -426,7 +426,7 @@ export const kserveMockModule: RuntimeMockModule = {
     "repository-poll-secs": {
       type: "string",
       valueName: "SECONDS",
-      help: "Triton poll mode: seconds between reads of the model repository (default 15; 0 never polls)",
+      help: "Triton poll mode: whole seconds between reads of the model repository (default 15; 0 or less never polls; ignored in other modes)",
     },
     modelmesh: {
       type: "boolean",
@@ -503,11 +503,11 @@ export function kserveMockOptions(settings: RuntimeModuleSettings): KserveMockOp
   if (
     pollSecs !== undefined &&
     (typeof pollSecsValue !== "string" ||
-      !/^\d+$/.test(pollSecsValue.trim()) ||
+      !/^-?\d+$/.test(pollSecsValue.trim()) ||
       !Number.isSafeInteger(pollSecs))
   ) {
     throw new Error(
-      `--repository-poll-secs ${String(pollSecsValue)}: expected whole seconds (an integer >= 0)`,
+      `--repository-poll-secs ${String(pollSecsValue)}: expected whole seconds (an integer)`,
     );
   }
   if (pollSecs !== undefined && runtime !== "triton") {
@@ -550,7 +550,10 @@ export function kserveMockOptions(settings: RuntimeModuleSettings): KserveMockOp
     ...(repositoryModels ? { repositoryModels } : {}),
     ...(mode ? { modelControlMode: mode } : {}),
     // Triton reads --repository-poll-secs in poll mode only (other modes start no polling).
-    ...(pollSecs !== undefined && mode === "poll" ? { repositoryPollSecs: pollSecs } : {}),
+    // (server main.cc / command_line_parser.cc: 0 outside poll mode, std::max(0, secs) in it).
+    ...(pollSecs !== undefined && mode === "poll"
+      ? { repositoryPollSecs: Math.max(0, pollSecs) }
+      : {}),
     ...(typeof dir === "string"
       ? { rereadRepository: () => profiles[runtime].readRepository(dir) }
       : {}),

@@ -11,11 +11,11 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import { ManualClock } from "@servingkit/mock-core";
+import { ManualClock, realClock } from "@servingkit/mock-core";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { kserveMockModule, kserveMockOptions } from "../mock.js";
 import { InferFault } from "./fault.js";
-import { ModelRepository, withConfigOverride } from "./model-control.js";
+import { ModelRepository, pollEvery, withConfigOverride } from "./model-control.js";
 import type { MockModel } from "./models.js";
 import { profiles } from "./profiles.js";
 import { closeAll, inferenceClient, startKserve } from "./test-mocks.js";
@@ -1021,6 +1021,18 @@ describe("Triton poll mode (--model-control-mode=poll; core model_repository_man
     expect(reads).toBe(3);
   });
 
+  it("on the real clock: an unref'd interval, stopped when the signal aborts", async () => {
+    let polls = 0;
+    const stop = new AbortController();
+    pollEvery(realClock, 5, () => polls++, stop.signal);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(polls).toBeGreaterThan(0);
+    stop.abort();
+    const after = polls;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(polls).toBe(after);
+  });
+
   it("with a load delay an added model is LOADING and the server not ready until it loads (server.cc IsReady, strict)", async () => {
     const clock = new ManualClock();
     let now = [folder(identity, 1)];
@@ -1097,7 +1109,7 @@ describe("Triton poll mode (--model-control-mode=poll; core model_repository_man
     ]);
   });
 
-  it("option values: poll on Triton only, --repository-poll-secs whole seconds >= 0 on Triton only", () => {
+  it("option values: poll on Triton only, --repository-poll-secs whole seconds on Triton only", () => {
     const options = (runtime: "triton" | "mlserver", values: Record<string, string>) =>
       kserveMockOptions({ runtime, models: [], values });
     expect(
@@ -1105,7 +1117,12 @@ describe("Triton poll mode (--model-control-mode=poll; core model_repository_man
     ).toMatchObject({ modelControlMode: "poll", repositoryPollSecs: 0 });
     // Triton reads the period in poll mode only.
     expect(options("triton", { "repository-poll-secs": "3" }).repositoryPollSecs).toBeUndefined();
-    expect(() => options("triton", { "repository-poll-secs": "-1" })).toThrow(/whole seconds/);
+    // command_line_parser.cc: an int, std::max(0, secs) in poll mode.
+    expect(
+      options("triton", { "model-control-mode": "poll", "repository-poll-secs": "-1" })
+        .repositoryPollSecs,
+    ).toBe(0);
+    expect(() => options("triton", { "repository-poll-secs": "x" })).toThrow(/whole seconds/);
     expect(() => options("triton", { "repository-poll-secs": "1.5" })).toThrow(/whole seconds/);
     expect(() => options("mlserver", { "repository-poll-secs": "3" })).toThrow(/only the triton/);
     expect(() => options("mlserver", { "model-control-mode": "poll" })).toThrow(/only the triton/);
