@@ -16,6 +16,7 @@ import {
   DraftAcceptance,
   defaultPromptLookup,
   proposeNgram,
+  proposeTime,
   SpecDecodeCounts,
   type SpeculativeDecoding,
 } from "./speculative.js";
@@ -408,6 +409,10 @@ export class EngineCore {
   readonly #runningSlots: Int32Array;
   /** The slots of the step's batch `#scheduled`, in the same order. */
   readonly #scheduledSlots: Int32Array;
+  /** Per batch member, its KV tokens after the step (the drafter's chained passes read them). */
+  readonly #draftContexts: Int32Array;
+  /** The load of one chained drafter pass, rebuilt per pass. */
+  readonly #draftLoad: StepLoad = emptyLoad();
   /**
    * The batch of the step being built, in scheduling order (each member's share is its
    * `stepTokens`): its first `count` entries (a local of `step`), the rest undefined. Kept with
@@ -455,6 +460,9 @@ export class EngineCore {
     // The batch never holds more than --max-num-seqs requests (admission stops there).
     this.#runningSlots = new Int32Array(this.#config.maxNumSeqs);
     this.#scheduledSlots = new Int32Array(this.#config.maxNumSeqs);
+    this.#draftContexts = new Int32Array(
+      config.speculative?.drafterStepTime === undefined ? 0 : this.#config.maxNumSeqs,
+    );
     const speculative = config.speculative;
     this.#speculative = speculative;
     if (speculative !== undefined) {
@@ -809,9 +817,29 @@ export class EngineCore {
         generated > 0 && computed === (columns.promptLength[slot] as number) + generated - 1;
       if (!decoding) prefillTokens += tokens;
     }
-    // The drafter runs once per step for the whole batch (speculative.ts draftPassTime).
-    const duration =
-      config.stepTime.time(load) + (drafting ? (this.#speculative?.draftTime ?? 0) : 0);
+    // The drafter runs once per step for the whole batch: a fixed time (speculative.ts
+    // draftPassTime), or its own model's passes over this step's load (proposeTime).
+    let duration = config.stepTime.time(load);
+    if (drafting) {
+      const speculative = this.#speculative as SpeculativeDecoding;
+      const drafter = speculative.drafterStepTime;
+      if (drafter === undefined) duration += speculative.draftTime ?? 0;
+      else {
+        const contexts = this.#draftContexts;
+        for (let i = 0; i < count; i++) {
+          const slot = scheduledSlots[i] as number;
+          contexts[i] = (columns.computed[slot] as number) + (columns.stepTokens[slot] as number);
+        }
+        duration += proposeTime(
+          drafter,
+          load,
+          speculative.numSpeculativeTokens,
+          contexts,
+          count,
+          this.#draftLoad,
+        );
+      }
+    }
     const specDecode =
       this.#speculative === undefined
         ? undefined

@@ -12,12 +12,14 @@ import {
   DraftAcceptance,
   drafterMemory,
   draftModelProfile,
+  draftModelStepTime,
   draftPassTime,
   formatSpecDecodeLogLine,
+  proposeTime,
   SpecDecodeCounts,
   type SpeculativeDecoding,
 } from "./speculative.js";
-import { createStepTimeModel } from "./step-time.js";
+import { addToLoad, createStepTimeModel, emptyLoad } from "./step-time.js";
 import { linearStepTime } from "./test-step-time.js";
 
 const device = deviceProfiles["h100-80gb"];
@@ -643,5 +645,83 @@ describe("a separate draft model (method draft_model, vLLM 0.15.0)", () => {
     );
     expect(withDraft.tokens).toBe(342_400);
     expect(withDraft.layout).toEqual(without.layout);
+  });
+
+  describe("the proposer's passes grow with the step (eagle.py propose, draft_model.py)", () => {
+    const draft = () => draftModelProfile(llama8b, config("llama-3.2-1b-instruct"));
+    const drafter = () => draftModelStepTime({ device: h100, draft: draft() });
+    const decodeLoad = (contexts: number[]) => {
+      const load = emptyLoad();
+      for (const c of contexts) addToLoad(load, 1, c);
+      return load;
+    };
+
+    it("at batch 1 decode: k passes of about one weight read each (0.90 ms)", () => {
+      const model = drafter();
+      // One request verifying 1 + 2 drafts on top of 511 cached tokens: 514 after the step.
+      const step = emptyLoad();
+      addToLoad(step, 3, 511);
+      const time = proposeTime(model, step, 3, Int32Array.of(514), 1, emptyLoad());
+      const pass = draftPassTime({
+        method: "draft_model",
+        device: h100,
+        model: llama8b,
+        bandwidthEfficiency: model.parameters.bandwidthEfficiency,
+        drafter: drafterMemory({
+          method: "draft_model",
+          target: llama8b,
+          draftConfig: config("llama-3.2-1b-instruct"),
+        }) as NonNullable<ReturnType<typeof drafterMemory>>,
+      });
+      // The roofline reads all the weights (embedding rows aside, a tied table is the LM head)
+      // plus the draft's KV (32 KiB per token), so a pass is within a few % of the fixed price.
+      expect(time / (3 * pass)).toBeGreaterThan(0.98);
+      expect(time / (3 * pass)).toBeLessThan(1.06);
+      // No engine overheads: those are the target step's (stepOverhead 0.625 ms not repaid).
+      expect(model.parameters.stepOverhead).toBe(0);
+      expect(model.parameters.perSequenceOverhead).toBe(0);
+    });
+
+    it("the first pass covers every token the target computed, prefill chunks included", () => {
+      const model = drafter();
+      // eagle.py: `num_tokens = target_token_ids.shape[0]` (the whole step's tokens) in the
+      // first forward; then `num_speculative_tokens - 1` passes of `batch_size` tokens.
+      const step = emptyLoad();
+      addToLoad(step, 2048, 0); // a prefill chunk
+      addToLoad(step, 4, 700); // a decoding request verifying 3 drafts
+      const contexts = Int32Array.of(2048, 704);
+      const time = proposeTime(model, step, 3, contexts, 2, emptyLoad());
+      const chained = model.time(decodeLoad([2048, 704])) + model.time(decodeLoad([2049, 705]));
+      expect(time).toBeCloseTo(model.time(step) + chained, 12);
+      // 2,052 tokens of a 1.24B model are compute-bound: the first pass costs more than two
+      // weight reads (2 × 1.24e9 × 2052 FLOPs at 70% of 989 TFLOPS ≈ 7 ms).
+      expect(model.time(step)).toBeGreaterThan(2 * model.time(decodeLoad([704])));
+      // k = 1: the first pass only (eagle.py returns after it).
+      expect(proposeTime(model, step, 1, contexts, 2, emptyLoad())).toBe(model.time(step));
+    });
+
+    it("the engine core charges it per drafting step instead of the fixed draftTime", () => {
+      const model = drafter();
+      const speculative: SpeculativeDecoding = {
+        method: "draft_model",
+        numSpeculativeTokens: 2,
+        acceptanceRates: acceptanceRates(1, 2),
+        draftTime: 1, // not read when the drafter's model is given
+        drafterStepTime: model,
+      };
+      const target = createStepTimeModel({ device: h100, model: llama8b });
+      const core = new EngineCore({ ...base, stepTime: target, speculative });
+      core.add({ id: "a", prompt: 100, outputTokens: 20 });
+      const prefill = core.step(0);
+      // The prefill step drafts nothing here (its drafts are scheduled with the next step).
+      const prefillLoad = addToLoad(emptyLoad(), 100, 0);
+      expect(prefill?.stats.duration).toBeCloseTo(target.time(prefillLoad), 12);
+      const decode = core.step(prefill?.end ?? 0);
+      // 1 + 2 drafts on top of 100 computed tokens: 103 in the KV cache after the step.
+      const load = addToLoad(emptyLoad(), 3, 100);
+      const expected =
+        target.time(load) + proposeTime(model, load, 2, Int32Array.of(103), 1, emptyLoad());
+      expect(decode?.stats.duration).toBeCloseTo(expected, 12);
+    });
   });
 });

@@ -15,6 +15,13 @@ import {
   modelProfileFromConfig,
   weightBytesPerGpu,
 } from "./model-profiles.js";
+import {
+  addToLoad,
+  createStepTimeModel,
+  type StepLoad,
+  type StepTimeModel,
+  type StepTimeParameters,
+} from "./step-time.js";
 
 /**
  * The `method`s of `--speculative-config` the simulation models: n-gram prompt lookup (drafts on
@@ -38,6 +45,12 @@ export interface SpeculativeDecoding {
   readonly acceptanceRates: readonly number[];
   /** Seconds the drafter adds to a step in which any sequence drafts (0 for n-gram); default 0. */
   readonly draftTime?: number;
+  /**
+   * The drafter's own step-time model ({@link draftModelStepTime} for a separate draft model).
+   * When given, a drafting step costs vLLM's proposer passes over that step's load
+   * ({@link proposeTime}) and `draftTime` is not read; absent: the fixed `draftTime`.
+   */
+  readonly drafterStepTime?: StepTimeModel;
   /** Seed of the acceptance draws; default 0. */
   readonly seed?: number;
   /**
@@ -251,6 +264,60 @@ export function draftPassTime(options: {
       ? weightBytesPerGpu(model, tp) / model.layers + lmHeadBytes
       : (drafter.passWeightBytes ?? drafter.weightBytes) + (drafter.sharesLmHead ? lmHeadBytes : 0);
   return bytes / (device.memoryBandwidth * options.bandwidthEfficiency);
+}
+
+/**
+ * The step-time model of a separate draft model (`draft_model`, {@link draftModelProfile}): the
+ * target's roofline (step-time.ts) over the draft's layers, KV and LM head, at the draft's
+ * tensor-parallel size (vLLM 0.15.0: the target's). The engine's fixed costs per step and per
+ * sequence (`stepOverhead`, `perSequenceOverhead`: scheduling, sampling, detokenising) are the
+ * target step's and are not paid again by the proposer's passes, so they are 0 here.
+ */
+export function draftModelStepTime(options: {
+  readonly device: DeviceProfile;
+  /** The draft model's profile ({@link draftModelProfile}). */
+  readonly draft: ModelProfile;
+  readonly tensorParallelSize?: number;
+  /** The target step model's parameters (efficiencies, all-reduce latency). */
+  readonly parameters?: Partial<StepTimeParameters>;
+}): StepTimeModel {
+  return createStepTimeModel({
+    device: options.device,
+    model: options.draft,
+    tensorParallelSize: options.tensorParallelSize ?? 1,
+    parameters: { ...options.parameters, stepOverhead: 0, perSequenceOverhead: 0 },
+  });
+}
+
+/**
+ * Seconds vLLM's proposer takes for one drafting step (vllm/v1/spec_decode/eagle.py `propose`,
+ * which DraftModelProposer inherits): a first pass over every token the target computed in the
+ * step (`target_token_ids`, prefill chunks and verified drafts included: the step's `stepLoad`,
+ * logits only for each request's last token), then k − 1 passes of one token per request of the
+ * batch (`batch_size` = `next_token_ids`), each attending one position further
+ * (`seq_lens += 1`). `contexts[i]` is batch member i's tokens in the KV cache after the step
+ * (its first `count` entries are read); `scratch` is overwritten (no allocation per step).
+ */
+export function proposeTime(
+  drafter: StepTimeModel,
+  stepLoad: StepLoad,
+  k: number,
+  contexts: Int32Array,
+  count: number,
+  scratch: StepLoad,
+): number {
+  let total = drafter.time(stepLoad);
+  for (let pass = 1; pass < k; pass++) {
+    scratch.tokens = 0;
+    scratch.sequences = 0;
+    scratch.attentionPairs = 0;
+    scratch.kvTokensRead = 0;
+    scratch.windowAttentionPairs = 0;
+    scratch.windowKvTokensRead = 0;
+    for (let i = 0; i < count; i++) addToLoad(scratch, 1, (contexts[i] as number) + pass - 1);
+    total += drafter.time(scratch);
+  }
+  return total;
 }
 
 /**
