@@ -958,6 +958,29 @@ describe("ReadySteps.wait", () => {
     expect(ready.nextReady()).toEqual({ done: true, value: undefined });
   });
 
+  test("an abort while a paced wait sleeps calls back with the abort finish", async () => {
+    const clock = new ManualClock();
+    const engine = createSimpleEngine({ clock, model, interTokenMs: 30 });
+    const stop = new AbortController();
+    const run = engine
+      .generate(
+        { promptIds: prompt, maxTokens: 5, ignoreEos: true, seed: 1 },
+        { signal: stop.signal },
+      )
+      [Symbol.asyncIterator]();
+    const ready = readySteps(run) as ReadySteps;
+    expect(ready.nextReady()).toMatchObject({ value: { type: "token" } }); // t = 0, unpaced first
+    const finish = new Promise<IteratorResult<GenerationEvent> | undefined>((resolve, reject) =>
+      ready.wait?.(() => resolve(ready.nextReady()), reject),
+    );
+    await clock.advance(10);
+    stop.abort();
+    // As next() answers an abort between tokens: the finish, counting the one token out.
+    expect(await finish).toMatchObject({
+      value: { type: "finish", reason: "abort", completionTokens: 1 },
+    });
+  });
+
   test("an unpaced run calls back at once with the same events as next()", async () => {
     const request = { promptIds: prompt, maxTokens: 5, seed: 3 };
     const viaNext = await collect(

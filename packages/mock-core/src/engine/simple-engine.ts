@@ -258,23 +258,93 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   }
 
   /**
-   * `next()` behind callbacks (ReadySteps.wait): a step that needs no wait is ready at once (no
-   * consumer waits for it), and a paced one waits on a promise of the clock anyway, so the result
-   * is taken with `next()` and kept for `nextReady()`.
+   * `next()` behind callbacks (ReadySteps.wait): a step that needs no wait is taken at once and
+   * called back before `wait` returns; a paced one sleeps on the clock and is taken in the
+   * sleep's own callback (no promise beyond the clock's), as `next()` takes it. Calls queued
+   * meanwhile (a `return()`) are served after it; a consumer that left is not called back.
    */
   wait(onReady: () => void, onError: (reason: unknown) => void): void {
     this.#waits += 1;
     const waiter = this.#waits;
-    this.next().then(
-      (result) => {
-        if (this.#waits !== waiter) return;
-        this.#kept = result;
-        onReady();
-      },
-      (error: unknown) => {
-        if (this.#waits === waiter) onError(error);
-      },
-    );
+    if (this.#waiting) {
+      // Behind a paced `next()`: after it, in order.
+      this.next().then(
+        (result) => {
+          if (this.#waits !== waiter) return;
+          this.#kept = result;
+          onReady();
+        },
+        (error: unknown) => {
+          if (this.#waits === waiter) onError(error);
+        },
+      );
+      return;
+    }
+    let step: IteratorResult<GenerationEvent> | number;
+    try {
+      step = this.#step();
+    } catch (error) {
+      this.#close();
+      onError(error);
+      return;
+    }
+    if (typeof step !== "number") {
+      this.#kept = step;
+      onReady();
+      return;
+    }
+    const state = this.#state as RunState;
+    const signal = this.#signal;
+    if (signal?.aborted) {
+      this.#kept = this.#finishResult(state, "abort");
+      onReady();
+      return;
+    }
+    this.#waiting = true;
+    this.#waitedAs = waiter;
+    this.#onReady = onReady;
+    this.#onWaitError = onError;
+    this.#settings.clock.sleep(step, signal).then(this.#onSlept, this.#onSleepFailed);
+  }
+
+  /** A pending wait's callbacks, while its paced step sleeps. */
+  #onReady: (() => void) | undefined;
+  #onWaitError: ((reason: unknown) => void) | undefined;
+  /** The sleeping wait's number (`#waits` when it began): moved on by leaving, it calls nothing. */
+  #waitedAs = 0;
+  readonly #onSlept = (): void => this.#woken(true, undefined);
+  readonly #onSleepFailed = (error: unknown): void => this.#woken(false, error);
+
+  /** A waited paced step's sleep ended: take the step (or the abort finish), as #paced does. */
+  #woken(slept: boolean, error: unknown): void {
+    const waiter = this.#waitedAs;
+    const onReady = this.#onReady as () => void;
+    const onError = this.#onWaitError as (reason: unknown) => void;
+    this.#onReady = undefined;
+    this.#onWaitError = undefined;
+    this.#waiting = false;
+    const state = this.#state as RunState;
+    let result: IteratorResult<GenerationEvent> | undefined;
+    let failure: { readonly error: unknown } | undefined;
+    try {
+      if (slept) result = { done: false, value: this.#token(state) };
+      else if (this.#signal?.aborted) result = this.#finishResult(state, "abort");
+      else {
+        this.#close();
+        failure = { error };
+      }
+    } catch (thrown) {
+      this.#close();
+      failure = { error: thrown };
+    }
+    // Calls queued meanwhile (a return) first; a consumer that left hears nothing.
+    this.#dequeue();
+    if (this.#waits !== waiter) return;
+    if (failure !== undefined) onError(failure.error);
+    else {
+      this.#kept = result;
+      onReady();
+    }
   }
 
   /** The consumer leaves: a pending wait calls nothing back. */
