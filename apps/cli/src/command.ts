@@ -10,8 +10,11 @@ export interface Command {
   readonly name: string;
   /** One line for the command list of `servingkit --help`. */
   readonly summary: string;
-  /** The full `--help` text of the command. */
-  readonly help: string;
+  /**
+   * The full `--help` text of the command, where it is fixed at load; absent where the command
+   * builds it when asked (`mock` lists the options of modules it loads only then).
+   */
+  readonly help?: string;
   /**
    * Runs the command with the arguments after its name; resolves to the exit status. Throws
    * `UsageError` for a wrong command line (exit 2).

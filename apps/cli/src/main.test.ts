@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { selfSignedCertificate } from "@servingkit/mock-core";
-import { runtimeModules } from "@servingkit/mocks";
+import { loadRuntimeModules } from "@servingkit/mocks";
 import { describe, expect, it } from "vitest";
 import { cliVersion, main } from "./main.js";
 
@@ -79,7 +79,7 @@ describe("servingkit mock", () => {
     const t = testIo();
     expect(await main(["mock", "--help"], t.io)).toBe(0);
     const help = t.stdout();
-    for (const module of runtimeModules) {
+    for (const module of await loadRuntimeModules()) {
       for (const [name, option] of Object.entries(module.options ?? {})) {
         const flag = `--${name}${option.valueName ? ` ${option.valueName}` : ""}`;
         // At least two spaces between a flag and its help, however long the flag.

@@ -12,7 +12,12 @@
  *
  * @packageDocumentation
  */
-export { runtimeModule, runtimeModules } from "./runtime-modules.js";
+export {
+  familyRuntimes,
+  loadRuntimeModule,
+  loadRuntimeModules,
+  loadRuntimeModulesFor,
+} from "./runtime-modules.js";
 export {
   buildRuntimeMock,
   type RuntimeMockOptions,

@@ -1,13 +1,21 @@
 import {
   gpuEngineOptions,
+  type RuntimeName,
   type RuntimeOption,
   runtimeCatalog,
   runtimeNames,
   tgisGpuEngineOptions,
 } from "@servingkit/mock-core";
 import { describe, expect, it } from "vitest";
-import { runtimeModule, runtimeModules } from "./runtime-modules.js";
+import {
+  familyRuntimes,
+  loadRuntimeModule,
+  loadRuntimeModules,
+  loadRuntimeModulesFor,
+} from "./runtime-modules.js";
 import { buildRuntimeMock } from "./start-runtime-mock.js";
+
+const runtimeModules = await loadRuntimeModules();
 
 describe("runtime modules", () => {
   it("serve every runtime exactly once", () => {
@@ -20,6 +28,32 @@ describe("runtime modules", () => {
     }
     const served = runtimeModules.flatMap((m) => m.runtimes).sort();
     expect(served).toEqual([...runtimeNames].sort());
+  });
+
+  it("list each family's runtimes as its loaded module declares them", async () => {
+    expect(familyRuntimes).toEqual(runtimeModules.map((m) => m.runtimes));
+    for (const runtime of runtimeNames) {
+      const module = await loadRuntimeModule(runtime);
+      expect(module.runtimes, runtime).toContain(runtime);
+      // The same object as the full list holds: one module per family, loaded once.
+      expect(runtimeModules, runtime).toContain(module);
+    }
+  });
+
+  it("load each needed family once, in the catalogue's order", async () => {
+    const loaded = await loadRuntimeModulesFor(["ovms", "triton", "vllm"]);
+    expect(loaded.map((m) => m.name)).toEqual(
+      runtimeModules
+        .filter((m) => m.name === "vllm" || m.runtimes.includes("triton"))
+        .map((m) => m.name),
+    );
+    expect(await loadRuntimeModulesFor([])).toEqual([]);
+  });
+
+  it("refuse an unknown runtime with its name", async () => {
+    await expect(loadRuntimeModule("nope" as RuntimeName)).rejects.toThrow(
+      /unknown runtime 'nope'/,
+    );
   });
 
   it("share an option name only by sharing its definition (the simulated GPU's flags)", () => {
@@ -49,9 +83,7 @@ describe("runtime modules", () => {
       try {
         const route = runtimeCatalog[runtime].healthRoutes[0]!;
         const answer = await mock.http.inject({ method: "GET", url: route.path });
-        expect(answer.statusCode, `${runtimeModule(runtime).name}: ${route.path}`).toBe(
-          route.ready.status,
-        );
+        expect(answer.statusCode, `${runtime}: ${route.path}`).toBe(route.ready.status);
       } finally {
         await mock.close();
       }

@@ -1,7 +1,7 @@
 /**
  * Starting a runtime with its protocol: the host (`@servingkit/mock-core`) plus the plugins of the
  * runtime's module. The CLI and the contract suite start mocks only through here, so a runtime
- * always comes with its protocol routes.
+ * always comes with its protocol routes; only the runtime's family is loaded (`loadRuntimeModule`).
  */
 import {
   type BuiltMock,
@@ -11,7 +11,7 @@ import {
   type RuntimeOptionValues,
   startMock,
 } from "@servingkit/mock-core";
-import { runtimeModule } from "./runtime-modules.js";
+import { loadRuntimeModule } from "./runtime-modules.js";
 
 /** {@link MockOptions} plus the values of the runtime module's own options. */
 export interface RuntimeMockOptions extends MockOptions {
@@ -24,7 +24,8 @@ export interface RuntimeMockOptions extends MockOptions {
 
 async function withProtocol(options: RuntimeMockOptions): Promise<MockOptions> {
   const { values, ...host } = options;
-  const protocol = await runtimeModule(options.runtime).plugins({
+  const module = await loadRuntimeModule(options.runtime);
+  const protocol = await module.plugins({
     runtime: options.runtime,
     models: options.models ?? [],
     values: values ?? {},

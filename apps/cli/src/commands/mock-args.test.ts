@@ -1,24 +1,26 @@
+import { loadRuntimeModules } from "@servingkit/mocks";
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../cli-io.js";
-import { allTargets, parseMockArgs } from "./mock-args.js";
+import { allTargets, namedRuntimes, parseMockArgs } from "./mock-args.js";
+
+const modules = await loadRuntimeModules();
+const parse = (args: readonly string[]) => parseMockArgs(args, modules);
 
 describe("parseMockArgs", () => {
   it("defaults to the runtime's platform ports (ARCHITECTURE.md Ports)", () => {
-    expect(parseMockArgs(["triton"]).targets).toEqual([
+    expect(parse(["triton"]).targets).toEqual([
       { runtime: "triton", httpPort: 8080, grpcPort: 9000 },
     ]);
-    expect(parseMockArgs(["tgis"]).targets).toEqual([
-      { runtime: "tgis", httpPort: 3000, grpcPort: 8033 },
-    ]);
-    expect(parseMockArgs(["vllm"]).targets).toEqual([{ runtime: "vllm", httpPort: 8080 }]);
+    expect(parse(["tgis"]).targets).toEqual([{ runtime: "tgis", httpPort: 3000, grpcPort: 8033 }]);
+    expect(parse(["vllm"]).targets).toEqual([{ runtime: "vllm", httpPort: 8080 }]);
     // kserve-v2.md §3.4: ModelMesh serves REST on 8008 and gRPC on 8033.
-    expect(parseMockArgs(["triton", "--modelmesh"]).targets).toEqual([
+    expect(parse(["triton", "--modelmesh"]).targets).toEqual([
       { runtime: "triton", httpPort: 8008, grpcPort: 8033 },
     ]);
   });
 
   it("reads every flag", () => {
-    const plan = parseMockArgs([
+    const plan = parse([
       "caikit-tgis",
       "--http-port=0",
       "--grpc-port",
@@ -61,21 +63,21 @@ describe("parseMockArgs", () => {
   });
 
   it("--tls-cert/--tls-key give the user's files", () => {
-    expect(parseMockArgs(["ovms", "--tls-cert", "c.pem", "--tls-key", "k.pem"]).tls).toEqual({
+    expect(parse(["ovms", "--tls-cert", "c.pem", "--tls-key", "k.pem"]).tls).toEqual({
       cert: "c.pem",
       key: "k.pem",
     });
   });
 
   it("a fault rule without rate applies to every request", () => {
-    expect(parseMockArgs(["vllm", "--fault", "delay-ms=20"]).faults).toEqual([
+    expect(parse(["vllm", "--fault", "delay-ms=20"]).faults).toEqual([
       { rate: 1, fault: { delayMs: 20 } },
     ]);
   });
 
   it("rejects rates that add up to more than 1", () => {
     expect(() =>
-      parseMockArgs(["vllm", "--fault", "rate=0.6,status=500", "--fault", "rate=0.6,status=503"]),
+      parse(["vllm", "--fault", "rate=0.6,status=500", "--fault", "rate=0.6,status=503"]),
     ).toThrow(/add up to 1.2/);
   });
 
@@ -89,7 +91,7 @@ describe("parseMockArgs", () => {
       ["triton", "vllm"],
       ["all", "--base-port", "65530"],
     ]) {
-      expect(() => parseMockArgs(argv), argv.join(" ")).toThrow(UsageError);
+      expect(() => parse(argv), argv.join(" ")).toThrow(UsageError);
     }
   });
 });
@@ -97,23 +99,36 @@ describe("parseMockArgs", () => {
 describe("module options", () => {
   it("go to the runtime whose module declares them, and no other", () => {
     // --served-model-name is repeatable (vLLM's list of names), so it reads as a list.
-    expect(parseMockArgs(["vllm", "--served-model-name", "m"]).runtimeValues).toEqual({
+    expect(parse(["vllm", "--served-model-name", "m"]).runtimeValues).toEqual({
       "served-model-name": ["m"],
     });
-    expect(() => parseMockArgs(["triton", "--served-model-name", "m"])).toThrow(
+    expect(() => parse(["triton", "--served-model-name", "m"])).toThrow(
       "--served-model-name is an option of vllm",
     );
   });
 
   it("shared by several modules (the simulated GPU's, issue 7) reach any runtime that takes them", () => {
     for (const runtime of ["vllm", "tgis", "caikit-tgis"]) {
-      expect(parseMockArgs([runtime, "--gpu", "l4", "--time-scale", "10"]).runtimeValues).toEqual({
+      expect(parse([runtime, "--gpu", "l4", "--time-scale", "10"]).runtimeValues).toEqual({
         gpu: "l4",
         "time-scale": "10",
       });
     }
-    expect(() => parseMockArgs(["ovms", "--gpu", "l4"])).toThrow(
+    expect(() => parse(["ovms", "--gpu", "l4"])).toThrow(
       "--gpu is an option of vllm, caikit-tgis, caikit-standalone, tgis",
+    );
+  });
+});
+
+describe("namedRuntimes", () => {
+  it("picks the runtime words of an argument list, all of them for 'all'", () => {
+    expect(namedRuntimes(["triton", "--http-port", "0"])).toEqual(["triton"]);
+    expect(namedRuntimes(["--model", "m", "ovms"])).toEqual(["ovms"]);
+    expect(namedRuntimes(["--help"])).toEqual([]);
+    expect(namedRuntimes(["all"]).sort()).toEqual(
+      allTargets(0)
+        .map((t) => t.runtime)
+        .sort(),
     );
   });
 });

@@ -15,7 +15,6 @@ import {
   runtimeCatalog,
   runtimeNames,
 } from "@servingkit/mock-core";
-import { runtimeModule, runtimeModules } from "@servingkit/mocks";
 import { UsageError } from "../cli-io.js";
 
 /** pino's levels, plus `silent`. */
@@ -93,27 +92,32 @@ function port(flag: string, text: string): number {
 }
 
 /** Each module option's name, with the modules that declare it (one, or several sharing it). */
-const optionModules = new Map<string, RuntimeMockModule[]>();
-for (const module of runtimeModules) {
-  for (const name of Object.keys(module.options ?? {})) {
-    optionModules.set(name, [...(optionModules.get(name) ?? []), module]);
+function optionModules(modules: readonly RuntimeMockModule[]): Map<string, RuntimeMockModule[]> {
+  const declaring = new Map<string, RuntimeMockModule[]>();
+  for (const module of modules) {
+    for (const name of Object.keys(module.options ?? {})) {
+      declaring.set(name, [...(declaring.get(name) ?? []), module]);
+    }
   }
+  return declaring;
 }
 
-/** The options every runtime module adds (modules sharing a name share its definition: a test pins it). */
-const moduleOptions = Object.fromEntries(
-  runtimeModules.flatMap((module) =>
-    Object.entries(module.options ?? {}).map(([name, option]) => [
-      name,
-      { type: option.type, multiple: option.multiple ?? false },
-    ]),
-  ),
-);
+/** The options the modules add (modules sharing a name share its definition: a test pins it). */
+function moduleOptions(modules: readonly RuntimeMockModule[]) {
+  return Object.fromEntries(
+    modules.flatMap((module) =>
+      Object.entries(module.options ?? {}).map(([name, option]) => [
+        name,
+        { type: option.type, multiple: option.multiple ?? false },
+      ]),
+    ),
+  );
+}
 
-function readArgs(args: readonly string[]) {
+function readArgs(args: readonly string[], modules: readonly RuntimeMockModule[]) {
   try {
     // Module options are parsed beside the host's; `runtimeValues` picks them out by name.
-    const all = { ...moduleOptions, ...options } as typeof options;
+    const all = { ...moduleOptions(modules), ...options } as typeof options;
     return parseArgs({ args: [...args], options: all, allowPositionals: true, strict: true });
   } catch (error) {
     // node:util parseArgs: ERR_PARSE_ARGS_UNKNOWN_OPTION, ..._INVALID_OPTION_VALUE, ...
@@ -122,11 +126,31 @@ function readArgs(args: readonly string[]) {
 }
 
 /**
- * Reads `servingkit mock` arguments. Throws {@link UsageError} for anything wrong: an unknown
- * flag or runtime, a bad port, a fault that does not parse, `--tls-cert` without `--tls-key`.
+ * The runtimes an argument list names (its words that are a runtime name, `all` for every one),
+ * read before the modules are loaded so the command loads only their families. A guess, not a
+ * parse: {@link parseMockArgs} decides, and the command falls back to every module when the
+ * guess leaves it a flag short.
  */
-export function parseMockArgs(args: readonly string[]): MockPlan {
-  const { values, positionals } = readArgs(args);
+export function namedRuntimes(args: readonly string[]): RuntimeName[] {
+  const named = new Set<RuntimeName>();
+  for (const word of args) {
+    if (word === "all") for (const runtime of runtimeNames) named.add(runtime);
+    else if (isRuntimeName(word)) named.add(word);
+  }
+  return [...named];
+}
+
+/**
+ * Reads `servingkit mock` arguments against the runtime modules `modules` (their options are
+ * flags here; an option of a module not given is an unknown flag). Throws {@link UsageError} for
+ * anything wrong: an unknown flag or runtime, a bad port, a fault that does not parse,
+ * `--tls-cert` without `--tls-key`, a module option of a runtime not started.
+ */
+export function parseMockArgs(
+  args: readonly string[],
+  modules: readonly RuntimeMockModule[],
+): MockPlan {
+  const { values, positionals } = readArgs(args, modules);
   const help = values.help === true;
   const empty: MockPlan = {
     help,
@@ -224,7 +248,7 @@ export function parseMockArgs(args: readonly string[]): MockPlan {
   return {
     help,
     targets,
-    runtimeValues: runtimeValues(values as RuntimeOptionValues, targets),
+    runtimeValues: runtimeValues(values as RuntimeOptionValues, targets, modules),
     host: values.host ?? "0.0.0.0",
     tokens: values.token ?? [],
     forbiddenTokens: values["forbidden-token"] ?? [],
@@ -244,10 +268,16 @@ export function parseMockArgs(args: readonly string[]): MockPlan {
  * take it. Modules may share an option (the simulated GPU's flags serve vLLM, TGIS and Caikit
  * TGIS alike); it is then valid when any of them starts.
  */
-function runtimeValues(values: RuntimeOptionValues, targets: readonly MockTarget[]) {
+function runtimeValues(
+  values: RuntimeOptionValues,
+  targets: readonly MockTarget[],
+  modules: readonly RuntimeMockModule[],
+) {
   const picked: Record<string, RuntimeOptionValues[string]> = {};
-  const started = new Set(targets.map((target) => runtimeModule(target.runtime)));
-  for (const [name, declaring] of optionModules) {
+  const started = new Set(
+    modules.filter((module) => targets.some((target) => module.runtimes.includes(target.runtime))),
+  );
+  for (const [name, declaring] of optionModules(modules)) {
     if (values[name] === undefined) continue;
     if (!declaring.some((module) => started.has(module))) {
       const runtimes = declaring.flatMap((module) => module.runtimes);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { startFailure } from "./mock.js";
+import { UsageError } from "../cli-io.js";
+import { readMockPlan, startFailure } from "./mock.js";
 
 describe("startFailure", () => {
   const inUse = (port: number) =>
@@ -22,5 +23,24 @@ describe("startFailure", () => {
     expect(startFailure(new Error("no such model directory"), triton)).toBe(
       "no such model directory",
     );
+  });
+});
+
+describe("readMockPlan", () => {
+  it("loads only the families of the runtimes named", async () => {
+    const { plan, modules } = await readMockPlan(["triton", "--http-port", "0"]);
+    expect(plan.targets.map((t) => t.runtime)).toEqual(["triton"]);
+    expect(modules.map((m) => m.runtimes)).toEqual([["ovms", "triton", "mlserver"]]);
+    const all = await readMockPlan(["all", "--base-port", "0"]);
+    expect(all.modules).toHaveLength(4);
+  });
+
+  it("answers as a reading with every module where the named families do not know a flag", async () => {
+    // The flag belongs to vLLM's module: the error names its runtimes, not "unknown option".
+    await expect(readMockPlan(["triton", "--served-model-name", "m"])).rejects.toThrow(
+      "--served-model-name is an option of vllm",
+    );
+    await expect(readMockPlan(["triton", "--no-such-flag"])).rejects.toThrow(UsageError);
+    await expect(readMockPlan([])).rejects.toThrow("name a runtime");
   });
 });

@@ -5,14 +5,15 @@ import { writeFile } from "node:fs/promises";
 import {
   createRequestLogger,
   type RunningMock,
+  type RuntimeMockModule,
   type RuntimeOption,
   runtimeCatalog,
   runtimeNames,
   selfSignedCertificate,
 } from "@servingkit/mock-core";
-import { runtimeModule, runtimeModules, startRuntimeMock } from "@servingkit/mocks";
+import { loadRuntimeModules, loadRuntimeModulesFor, startRuntimeMock } from "@servingkit/mocks";
 import type { CliIo } from "../cli-io.js";
-import { exitCodes } from "../cli-io.js";
+import { exitCodes, UsageError } from "../cli-io.js";
 import type { Command } from "../command.js";
 import { endpointTable, readyLine } from "../endpoint-table.js";
 import {
@@ -20,6 +21,7 @@ import {
   logLevels,
   type MockPlan,
   type MockTarget,
+  namedRuntimes,
   parseMockArgs,
   portStride,
 } from "./mock-args.js";
@@ -28,7 +30,7 @@ import {
  * The runtime modules' own options as help sections: one per set of runtimes that take them, so
  * options several modules share (the simulated GPU's) are listed once, under all their runtimes.
  */
-function moduleOptionHelp(): string {
+function moduleOptionHelp(runtimeModules: readonly RuntimeMockModule[]): string {
   const sections = new Map<string, [string, RuntimeOption][]>();
   for (const module of runtimeModules) {
     for (const [name, option] of Object.entries(module.options ?? {})) {
@@ -64,7 +66,12 @@ function runtimeList(): string {
     .join("\n");
 }
 
-const help = `Usage: servingkit mock <runtime> [options]
+/**
+ * The `servingkit mock --help` text: the host's options, then each module's. Built on demand from
+ * every module (`loadRuntimeModules`): only help needs them all.
+ */
+export function mockHelp(runtimeModules: readonly RuntimeMockModule[]): string {
+  return `Usage: servingkit mock <runtime> [options]
        servingkit mock all [--base-port B] [options]
 
 Start a faithful mock of a serving runtime of the OpenShift AI single-model serving platform
@@ -106,12 +113,35 @@ Options:
                       milliseconds after start
   --log-level L       request log level: ${logLevels.join(", ")} (default info)
   -h, --help          show this help
-${moduleOptionHelp()}
+${moduleOptionHelp(runtimeModules)}
 Examples:
   servingkit mock triton --token secret --tls
   servingkit mock caikit-tgis --http-port 8080 --grpc-port 8085 --slow-start 5000
   servingkit mock all --base-port 18080
 `;
+}
+
+/**
+ * Reads the command line, loading only the families of the runtimes it names (a Triton mock
+ * does not load vLLM's tokenizer and templates). Where that reading fails (a flag of another
+ * family, no runtime named) it reads again with every module, so errors and results are those
+ * of a reading with every module.
+ */
+export async function readMockPlan(
+  args: readonly string[],
+): Promise<{ plan: MockPlan; modules: readonly RuntimeMockModule[] }> {
+  const named = namedRuntimes(args);
+  if (named.length > 0) {
+    const modules = await loadRuntimeModulesFor(named);
+    try {
+      return { plan: parseMockArgs(args, modules), modules };
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+    }
+  }
+  const modules = await loadRuntimeModules();
+  return { plan: parseMockArgs(args, modules), modules };
+}
 
 /**
  * Why a mock could not start, in words a user can act on: a port in use names the runtime, the
@@ -128,7 +158,11 @@ export function startFailure(error: unknown, target: MockTarget | undefined): st
   return `${target.runtime}: the ${grpc ? "gRPC" : "REST"} port ${port} on ${address} is already in use (EADDRINUSE); stop what listens there or choose another port with ${flag} (0 = any free port)`;
 }
 
-async function serve(plan: MockPlan, io: CliIo): Promise<number> {
+async function serve(
+  plan: MockPlan,
+  modules: readonly RuntimeMockModule[],
+  io: CliIo,
+): Promise<number> {
   const logger = createRequestLogger(plan.logLevel, io.stdout);
   // One certificate for every mock, so a client trusts them all with one PEM.
   const tls = plan.tls === true ? await selfSignedCertificate() : plan.tls;
@@ -156,7 +190,8 @@ async function serve(plan: MockPlan, io: CliIo): Promise<number> {
         await writeFile(plan.certOut, mock.certificatePem);
       }
       // The model ids clients must send, where the runtime's module names them.
-      const models = runtimeModule(target.runtime).defaultModels?.({
+      const module = modules.find((m) => m.runtimes.includes(target.runtime));
+      const models = module?.defaultModels?.({
         runtime: target.runtime,
         models: plan.models,
         values: plan.runtimeValues,
@@ -183,13 +218,12 @@ async function serve(plan: MockPlan, io: CliIo): Promise<number> {
 export const mockCommand: Command = {
   name: "mock",
   summary: "start a mock runtime (or all of them) and serve until stopped",
-  help,
   async run(args, io) {
-    const plan = parseMockArgs(args);
+    const { plan, modules } = await readMockPlan(args);
     if (plan.help) {
-      io.stdout.write(help);
+      io.stdout.write(mockHelp(await loadRuntimeModules()));
       return exitCodes.ok;
     }
-    return serve(plan, io);
+    return serve(plan, modules, io);
   },
 };
