@@ -42,6 +42,7 @@ import {
   profiles,
   withLegacyStatus,
 } from "./mock/profiles.js";
+import { readMlserverRepository } from "./mock/repository.js";
 import { faultReply, kserveRestTable, registerRestRoutes } from "./mock/rest.js";
 import { slashRedirect } from "./mock/slash-redirect.js";
 import { StatsStore } from "./mock/triton-extensions.js";
@@ -543,6 +544,12 @@ export function kserveMockOptions(settings: RuntimeModuleSettings): KserveMockOp
   const restricted = tritonRestrictions(settings);
   const load = settings.values["load-model"];
   const loadModels = typeof load === "string" ? [load] : Array.isArray(load) ? [...load] : [];
+  if (loadModels.length > 0 && mode !== "explicit") {
+    // server command_line_parser.cc, after parsing: tritonserver refuses to start.
+    throw new Error(
+      "--load-model: Error: Use of '--load-model' requires setting '--model-control-mode=explicit' as well.",
+    );
+  }
   return {
     runtime,
     legacyStatus: settings.values["legacy-status"] === true,
@@ -555,7 +562,13 @@ export function kserveMockOptions(settings: RuntimeModuleSettings): KserveMockOp
       ? { repositoryPollSecs: Math.max(0, pollSecs) }
       : {}),
     ...(typeof dir === "string"
-      ? { rereadRepository: () => profiles[runtime].readRepository(dir) }
+      ? {
+          // MLServer's re-reads (repository.py `list`) log an unreadable settings file and skip it.
+          rereadRepository:
+            runtime === "mlserver"
+              ? () => readMlserverRepository(dir, true)
+              : () => profiles[runtime].readRepository(dir),
+        }
       : {}),
     ...(loadModels.length > 0 ? { loadModels } : {}),
     ...(settings.values.modelmesh === true ? { modelmesh: true } : {}),

@@ -1126,6 +1126,11 @@ describe("Triton poll mode (--model-control-mode=poll; core model_repository_man
     expect(() => options("triton", { "repository-poll-secs": "1.5" })).toThrow(/whole seconds/);
     expect(() => options("mlserver", { "repository-poll-secs": "3" })).toThrow(/only the triton/);
     expect(() => options("mlserver", { "model-control-mode": "poll" })).toThrow(/only the triton/);
+    // server command_line_parser.cc: --load-model outside explicit mode stops tritonserver.
+    expect(() =>
+      options("triton", { "model-control-mode": "poll", "load-model": "simple" }),
+    ).toThrow("Use of '--load-model' requires setting '--model-control-mode=explicit' as well.");
+    expect(() => options("triton", { "load-model": "simple" })).toThrow(/requires setting/);
   });
 });
 
@@ -1167,6 +1172,12 @@ describe("MLServer load reads model-settings.json again (handlers/model_reposito
     ]);
     expect((await post("/v2/repository/models/wine/load")).status).toBe(200);
     expect(await inputName("wine")).toBe("c");
+
+    // repository.py list: an unreadable settings file is logged and skipped; the others list and load.
+    mkdirSync(join(dir, "junk"));
+    writeFileSync(join(dir, "junk", "model-settings.json"), "{");
+    expect(await (await post("/v2/repository/index")).json()).toHaveLength(2);
+    expect((await post("/v2/repository/models/iris/load")).status).toBe(200);
 
     // A removed settings file: gone from the index (the loaded model still serves until unloaded).
     rmSync(join(dir, "wine"), { recursive: true });

@@ -341,37 +341,54 @@ function findFiles(dir: string, name: string): string[] {
   return found.sort();
 }
 
-/** Reads MLServer `model-settings.json` files (synchronously: start-up only). */
-export function readMlserverRepository(dir: string): MockModel[] {
+/**
+ * Reads MLServer `model-settings.json` files (synchronously): at start, where an unreadable file
+ * stops the start; and again on each load and index (handlers/model_repository.py), where
+ * `skipUnreadable` leaves such a file out as repository.py `list` does (it logs `Failed load
+ * model settings at <path>.` and goes on).
+ */
+export function readMlserverRepository(dir: string, skipUnreadable = false): MockModel[] {
   const models: MockModel[] = [];
   for (const file of findFiles(dir, "model-settings.json")) {
-    const settings = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
-    const tensors = (list: unknown): TensorSpec[] =>
-      ((list as Record<string, unknown>[] | undefined) ?? []).map((t) => {
-        if (typeof t.name !== "string" || !isDatatype(t.datatype)) {
-          throw new Error(`${file}: a tensor needs a name and a datatype`);
-        }
-        return {
-          name: t.name,
-          datatype: t.datatype,
-          dims: ((t.shape as number[] | undefined) ?? [-1]).map(Number),
-        };
-      });
-    const version = (settings.parameters as Record<string, unknown> | undefined)?.version;
-    const listed = Array.isArray(settings.versions) ? settings.versions.map(String) : [];
-    models.push({
-      listedVersions: listed,
-      ...seededModel(
-        String(settings.name ?? ""),
-        typeof version === "string" ? [version] : [],
-        String(settings.platform ?? ""),
-        0,
-        tensors(settings.inputs),
-        tensors(settings.outputs),
-      ),
-    });
+    let model: MockModel;
+    try {
+      model = readMlserverSettings(file);
+    } catch (error) {
+      if (skipUnreadable) continue;
+      throw error;
+    }
+    models.push(model);
   }
   return models;
+}
+
+/** One `model-settings.json` as a seeded model; throws for a file that is not settings JSON. */
+function readMlserverSettings(file: string): MockModel {
+  const settings = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  const tensors = (list: unknown): TensorSpec[] =>
+    ((list as Record<string, unknown>[] | undefined) ?? []).map((t) => {
+      if (typeof t.name !== "string" || !isDatatype(t.datatype)) {
+        throw new Error(`${file}: a tensor needs a name and a datatype`);
+      }
+      return {
+        name: t.name,
+        datatype: t.datatype,
+        dims: ((t.shape as number[] | undefined) ?? [-1]).map(Number),
+      };
+    });
+  const version = (settings.parameters as Record<string, unknown> | undefined)?.version;
+  const listed = Array.isArray(settings.versions) ? settings.versions.map(String) : [];
+  return {
+    listedVersions: listed,
+    ...seededModel(
+      String(settings.name ?? ""),
+      typeof version === "string" ? [version] : [],
+      String(settings.platform ?? ""),
+      0,
+      tensors(settings.inputs),
+      tensors(settings.outputs),
+    ),
+  };
 }
 
 /** Reads an OVMS `config.json` (synchronously: start-up only): names only, each with the FP32 identity signature and version 1. */
