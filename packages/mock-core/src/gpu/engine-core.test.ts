@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { deviceProfiles } from "./device-profiles.js";
 import { EngineCore } from "./engine-core.js";
+import { kvCapacity } from "./kv-capacity.js";
+import { modelProfileFromConfig } from "./model-profiles.js";
+import { granite4HSmallConfig } from "./moe-hybrid-configs.js";
 import { linearStepTime } from "./test-step-time.js";
 
 const config = {
@@ -89,5 +93,96 @@ describe("EngineCore step results over scratch arrays", () => {
     expect(preempted).toBeGreaterThan(0);
     expect(seen.flat().filter((id) => id === "a")).toHaveLength(20);
     expect(seen.flat().filter((id) => id === "b")).toHaveLength(20);
+  });
+});
+
+describe("EngineCore hybrid attention + Mamba block accounting", () => {
+  // vllm/v1/core/single_type_kv_cache_manager.py MambaManager: a request holds one block per
+  // Mamba group (its MambaSpec block is max_model_len tokens), besides its attention blocks, all
+  // from the one pool (kv_cache_coordinator.py HybridKVCacheCoordinator sums the groups' needs).
+  const hybrid = { fullGroups: 1, slidingGroups: 0, groupSize: 4, mambaGroups: 9 };
+
+  it("admits a request only when its attention blocks and one block per Mamba group fit", () => {
+    const core = new EngineCore({ ...config, numBlocks: 30, blockSize: 16, kvLayout: hybrid });
+    for (const id of ["a", "b", "c", "d"]) core.add({ id, prompt: 10, outputTokens: 3 });
+    const first = core.step(0);
+    // 1 attention block + 9 state blocks each: three requests fill the 30 blocks.
+    expect(first?.admitted.map((a) => a.requestId)).toEqual(["a", "b", "c"]);
+    expect(core.kvUsage).toBe(1);
+    expect(core.waiting).toBe(1);
+  });
+
+  it("gives the state blocks back when a request finishes, and the next one is admitted", () => {
+    const core = new EngineCore({ ...config, numBlocks: 20, blockSize: 16, kvLayout: hybrid });
+    core.add({ id: "a", prompt: 10, outputTokens: 1 });
+    core.add({ id: "b", prompt: 10, outputTokens: 5 });
+    core.add({ id: "c", prompt: 10, outputTokens: 5 });
+    const first = core.step(0);
+    expect(first?.admitted.map((a) => a.requestId)).toEqual(["a", "b"]);
+    expect(first?.finished.map((f) => f.requestId)).toEqual(["a"]);
+    expect(core.kvUsage).toBeCloseTo(10 / 20, 12);
+    const second = core.step(first?.end ?? 0);
+    expect(second?.admitted.map((a) => a.requestId)).toEqual(["c"]);
+    expect(core.kvUsage).toBe(1);
+  });
+
+  it("frees them on abort", () => {
+    const core = new EngineCore({ ...config, numBlocks: 20, blockSize: 16, kvLayout: hybrid });
+    core.add({ id: "a", prompt: 10, outputTokens: 50 });
+    core.add({ id: "b", prompt: 10, outputTokens: 50 });
+    core.step(0);
+    expect(core.kvUsage).toBe(1);
+    expect(core.abort("a")).toBe(true);
+    expect(core.kvUsage).toBeCloseTo(10 / 20, 12);
+  });
+
+  it("frees them on preemption and takes them again when re-admitted", () => {
+    // 21 blocks: a and b hold 10 each; at 17 tokens both need a second attention block, a takes
+    // the free one and b (the newest, fcfs) is preempted, its 1 + 9 blocks back in the pool.
+    const core = new EngineCore({ ...config, numBlocks: 21, blockSize: 16, kvLayout: hybrid });
+    core.add({ id: "a", prompt: 10, outputTokens: 12 });
+    core.add({ id: "b", prompt: 10, outputTokens: 12 });
+    let step = core.step(0);
+    let preempted = false;
+    while (step && !preempted) {
+      step = core.step(step.end);
+      preempted = (step?.stats.preemptions ?? 0) > 0;
+    }
+    expect(preempted).toBe(true);
+    // a: 2 attention + 9 state blocks; b waits (its 17 tokens need 2 + 9 = 11 of the 10 free).
+    expect(core.kvUsage).toBeCloseTo(11 / 21, 12);
+    expect(core.waiting).toBe(1);
+    const finishedIds: string[] = [];
+    while (step) {
+      finishedIds.push(...step.finished.map((f) => f.requestId));
+      step = core.step(step.end);
+    }
+    expect(finishedIds).toEqual(["a", "b"]);
+    expect(core.kvUsage).toBe(0);
+  });
+
+  it("admits at once what the start-up's maximum concurrency line counts (granite-4.0-h-small, H100)", () => {
+    const granite = modelProfileFromConfig(granite4HSmallConfig);
+    const k = kvCapacity({ device: deviceProfiles["h100-80gb"], model: granite });
+    expect(k.layout).toMatchObject({ fullGroups: 1, mambaGroups: 9 });
+    const core = new EngineCore({
+      ...config,
+      numBlocks: k.numBlocks,
+      blockSize: k.blockSize,
+      maxModelLen: k.maxModelLen,
+      maxNumSeqs: 1024,
+      maxNumBatchedTokens: 8192,
+      kvLayout: k.layout,
+    });
+    for (let i = 0; i < 400; i++) core.add({ id: `r${i}`, prompt: 10, outputTokens: 3 });
+    // Short prompts take 1 attention block of 528 tokens + 9 state blocks each: the pool holds
+    // numBlocks / 10 of them (blocks of one attention page each), not numBlocks.
+    const admitted = core.step(0)?.admitted.length;
+    expect(admitted).toBe(Math.floor(k.numBlocks / 10));
+    // Full-length requests: numBlocks / (ceil(max_model_len / block) + 9), the 4.70x line.
+    expect(k.maxConcurrency).toBeCloseTo(
+      k.numBlocks / (Math.ceil(k.maxModelLen / k.blockSize) + 9),
+      9,
+    );
   });
 });

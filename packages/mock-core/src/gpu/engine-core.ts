@@ -92,7 +92,10 @@ export interface EngineCoreConfig {
    * (vllm/v1/core/kv_cache_coordinator.py HybridKVCacheCoordinator). A layout without a window
    * for a sliding model (kvCacheLayout(model, false), `--disable-hybrid-kv-cache-manager`) keeps
    * every block of every layer, while the sliding layers' compute still follows the step-time
-   * model's window.
+   * model's window. A hybrid attention + Mamba layout (`mambaGroups`, Granite 4.0 H, Qwen3-Next)
+   * gives each request one block per Mamba group besides its attention blocks, taken when it is
+   * admitted and held until it finishes or is preempted (vllm/v1/core/single_type_kv_cache_manager.py
+   * MambaManager: one block per request, its MambaSpec block size being `max_model_len`).
    */
   readonly kvLayout?: KvCacheLayout;
   /**
@@ -267,6 +270,8 @@ class Sequence {
   #blocks: number[] = [];
   /** Block positions before this one had their sliding groups' blocks freed (they hold -1). */
   firstHeld = 0;
+  /** Its Mamba groups' state blocks, one per group while admitted (hybrid layouts); else empty. */
+  stateBlocks: number[] = [];
   /** The blocks it held before its last preemption: where its unshareable blocks may still be. */
   released: readonly number[] = noBlocks;
   hashes: number[] = [];
@@ -392,6 +397,8 @@ export class EngineCore {
    */
   readonly #stride: number;
   readonly #fullGroups: number;
+  /** Mamba groups of a hybrid layout: state blocks per admitted request (0: none). */
+  readonly #mambaGroups: number;
   readonly #speculative: SpeculativeDecoding | undefined;
   readonly #acceptance: DraftAcceptance | undefined;
   /** n-gram drafting from content: method "ngram" with `draftFromContent` (requests with ids). */
@@ -455,6 +462,7 @@ export class EngineCore {
     this.#attentionWindow =
       this.#window === 0 ? (config.stepTime.kvLayout?.window ?? 0) : this.#window;
     this.#fullGroups = layout === undefined ? 1 : layout.fullGroups;
+    this.#mambaGroups = layout?.mambaGroups ?? 0;
     this.#stride = layout === undefined ? 1 : layout.fullGroups + layout.slidingGroups;
     this.#pool = new BlockPool(config.numBlocks);
     // The batch never holds more than --max-num-seqs requests (admission stops there).
@@ -617,6 +625,7 @@ export class EngineCore {
     this.#leaveBatch(sequence);
     this.#pool.release(sequence.blocks);
     sequence.blocks = [];
+    this.#releaseState(sequence);
     this.#columns.give(sequence.slot);
     return true;
   }
@@ -768,10 +777,14 @@ export class EngineCore {
             hitPositions -
             sequence.blocks.length / this.#stride) *
           this.#stride;
+        // A hybrid model's request also takes one state block per Mamba group (MambaManager).
+        const stateNeeded = this.#mambaGroups - sequence.stateBlocks.length;
         let evictableHits = 0;
         for (const block of hits) if (block >= 0 && this.#pool.isFree(block)) evictableHits++;
-        if (needed + evictableHits > this.#pool.freeBlocks) break; // head of line blocks the rest
+        // head of line blocks the rest
+        if (needed + stateNeeded + evictableHits > this.#pool.freeBlocks) break;
         this.#waiting.splice(at, 1);
+        if (stateNeeded > 0) this.#pool.allocate(stateNeeded, sequence.stateBlocks);
         this.#pool.touch(hits);
         sequence.blocks.push(...hits);
         sequence.released = noBlocks;
@@ -916,6 +929,7 @@ export class EngineCore {
           columns.finished[slot] = 1;
           this.#pool.release(sequence.blocks);
           sequence.blocks = [];
+          this.#releaseState(sequence);
         }
       }
     }
@@ -1004,10 +1018,18 @@ export class EngineCore {
     this.#runningSlots.copyWithin(at, at + 1, this.#running.length + 1);
   }
 
+  /** Gives a hybrid model's request's Mamba state blocks back to the pool (none: nothing). */
+  #releaseState(sequence: Sequence): void {
+    if (sequence.stateBlocks.length === 0) return;
+    this.#pool.release(sequence.stateBlocks);
+    sequence.stateBlocks = [];
+  }
+
   /** Recompute-mode preemption: blocks freed, progress forgotten, back to the queue's front. */
   #preempt(sequence: Sequence): void {
     this.#leaveBatch(sequence);
     this.#pool.release(sequence.blocks);
+    this.#releaseState(sequence);
     sequence.released = sequence.blocks;
     sequence.blocks = [];
     sequence.firstHeld = 0;
