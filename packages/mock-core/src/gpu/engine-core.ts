@@ -397,6 +397,12 @@ export class EngineCore {
    */
   readonly #stride: number;
   readonly #fullGroups: number;
+  /**
+   * KV slots a running request reserves past its step's tokens for the proposer's passes
+   * (vllm/v1/core/sched/scheduler.py `num_lookahead_tokens`): k for the EAGLE family (`use_eagle`:
+   * eagle, eagle3, mtp) and a draft model (`uses_draft_model`), 0 for n-gram and without drafting.
+   */
+  readonly #lookahead: number;
   /** Mamba groups of a hybrid layout: state blocks per admitted request (0: none). */
   readonly #mambaGroups: number;
   readonly #speculative: SpeculativeDecoding | undefined;
@@ -463,6 +469,10 @@ export class EngineCore {
       this.#window === 0 ? (config.stepTime.kvLayout?.window ?? 0) : this.#window;
     this.#fullGroups = layout === undefined ? 1 : layout.fullGroups;
     this.#mambaGroups = layout?.mambaGroups ?? 0;
+    this.#lookahead =
+      config.speculative === undefined || config.speculative.method === "ngram"
+        ? 0
+        : config.speculative.numSpeculativeTokens;
     this.#stride = layout === undefined ? 1 : layout.fullGroups + layout.slidingGroups;
     this.#pool = new BlockPool(config.numBlocks);
     // The batch never holds more than --max-num-seqs requests (admission stops there).
@@ -652,6 +662,7 @@ export class EngineCore {
     const scheduledSlots = this.#scheduledSlots;
     const blockSize = config.blockSize;
     const stride = this.#stride;
+    const lookahead = this.#lookahead;
     for (let index = 0; index < this.#running.length && budget > 0; index++) {
       const slot = runningSlots[index] as number;
       const generated = columns.generated[slot] as number;
@@ -684,8 +695,13 @@ export class EngineCore {
       if (this.#window > 0) this.#dropOutOfWindow(this.#running[index] as Sequence);
       let placed = false;
       while (true) {
+        // allocate_slots: slots for the step's tokens plus the proposer's lookahead, within
+        // max_model_len (kv_cache_manager.py num_tokens_need_slot).
         const needed =
-          (Math.ceil(((columns.computed[slot] as number) + wanted) / blockSize) -
+          (Math.ceil(
+            Math.min((columns.computed[slot] as number) + wanted + lookahead, config.maxModelLen) /
+              blockSize,
+          ) -
             (columns.blockCount[slot] as number) / stride) *
           stride;
         if (needed <= this.#pool.freeBlocks) {

@@ -178,6 +178,32 @@ describe("speculative decoding in the engine core", () => {
     expect(core.kvUsage).toBeCloseTo(2 / 10, 9);
   });
 
+  it("reserves k lookahead slots per running request for EAGLE and draft models, none for n-gram", () => {
+    // vllm/v1/core/sched/scheduler.py: num_lookahead_tokens = num_spec_tokens when use_eagle()
+    // (eagle, eagle3, mtp) or uses_draft_model(), 0 otherwise; allocate_slots reserves
+    // computed + new + lookahead slots, at most max_model_len; a fresh prefill reserves none.
+    const eagle = (k: number, rate = 1): SpeculativeDecoding => ({
+      method: "eagle",
+      numSpeculativeTokens: k,
+      acceptanceRates: acceptanceRates(rate, k),
+    });
+    const blocksAfterTwoSteps = (speculative: SpeculativeDecoding, maxModelLen = 8192) => {
+      const core = new EngineCore({ ...base, numBlocks: 10, maxModelLen, speculative });
+      core.add({ id: "a", prompt: 12, outputTokens: Math.min(40, maxModelLen - 12) });
+      const first = core.step(0); // prefill 12 → 1 block, no lookahead
+      const afterPrefill = Math.round(core.kvUsage * 10);
+      core.step(first?.end ?? 0); // 1 + 3 tokens on top of 12: 16 slots, 19 with lookahead
+      return [afterPrefill, Math.round(core.kvUsage * 10)];
+    };
+    expect(blocksAfterTwoSteps(eagle(3))).toEqual([1, 2]);
+    expect(blocksAfterTwoSteps({ ...eagle(3), method: "draft_model" })).toEqual([1, 2]);
+    expect(blocksAfterTwoSteps({ ...eagle(3), method: "mtp" })).toEqual([1, 2]);
+    expect(blocksAfterTwoSteps(ngram(3, 1))).toEqual([1, 1]);
+    // max_model_len 16 caps the slots (and the drafts: 16 − 1 − 12 − 1 = 2; none accepted, so
+    // the request is still running after the step).
+    expect(blocksAfterTwoSteps(eagle(3, 0), 16)).toEqual([1, 1]);
+  });
+
   it("feeds vLLM's spec-decode counters and observes one ITL per step", () => {
     const metrics = new EngineMetrics(8192);
     const core = new EngineCore({ ...base, speculative: ngram(2, 1) });
