@@ -10,7 +10,13 @@ import type { EngineCoreConfig } from "../gpu/engine-core.js";
 import { EngineMetrics } from "../gpu/engine-metrics.js";
 import { GpuEngine } from "../gpu/gpu-engine.js";
 import { type KvCapacity, kvCapacity } from "../gpu/kv-capacity.js";
-import { type DrafterMemory, drafterMemory, draftPassTime } from "../gpu/speculative.js";
+import {
+  type DrafterMemory,
+  drafterMemory,
+  draftModelProfile,
+  draftModelStepTime,
+  draftPassTime,
+} from "../gpu/speculative.js";
 import { StatsLogLine } from "../gpu/stats-log.js";
 import { createStepTimeModel } from "../gpu/step-time.js";
 import { type TextEngine, withStreamInterval } from "./generation.js";
@@ -177,6 +183,18 @@ export function engineStartup(settings: GpuEngineSettings): EngineStartup {
                   bandwidthEfficiency: stepTime.parameters.bandwidthEfficiency,
                   ...(drafter === undefined ? {} : { drafter }),
                 }),
+              // A separate draft model (vllm draft_model.py, eagle.py propose): its passes priced
+              // from the step's load by the step-time model on the draft's own shape.
+              ...(speculative.method === "draft_model" && speculative.draftConfig !== undefined
+                ? {
+                    drafterStepTime: draftModelStepTime({
+                      device,
+                      draft: draftModelProfile(model, speculative.draftConfig),
+                      tensorParallelSize: speculative.draftTensorParallelSize ?? tensorParallelSize,
+                      parameters: stepTime.parameters,
+                    }),
+                  }
+                : {}),
             },
           }),
     },
