@@ -115,15 +115,7 @@ export function kvCacheLayout(model: ModelProfile, hybrid = true): KvCacheLayout
     return { fullGroups: 1, slidingGroups: 0, groupSize: model.layers };
   const window = model.slidingWindow as number;
   if (full === 0) return { window, fullGroups: 0, slidingGroups: 1, groupSize: model.layers };
-  const fewest = Math.min(sliding, full);
-  const most = Math.max(sliding, full);
-  // _get_kv_cache_groups_uniform_page_size: nearly equal counts share one group size, else the smaller.
-  const groupSize = most < fewest * 1.5 ? most : fewest;
-  const padding: { layers: number; of: number }[] = [];
-  for (const count of [sliding, full]) {
-    const layers = groupSize - (count % groupSize);
-    if (layers !== groupSize) padding.push({ layers, of: count });
-  }
+  const { groupSize, padding } = uniformPageGroups(sliding, full);
   return {
     window,
     fullGroups: Math.ceil(full / groupSize),
@@ -131,6 +123,27 @@ export function kvCacheLayout(model: ModelProfile, hybrid = true): KvCacheLayout
     groupSize,
     ...(padding.length === 0 ? {} : { padding }),
   };
+}
+
+/**
+ * How vLLM cuts two kinds of layers of one page size into groups
+ * (`_get_kv_cache_groups_uniform_page_size`): a group holds as many layers as the smaller kind
+ * has, or as the larger kind when it has under 1.5 × the smaller; a kind whose count is no
+ * multiple of the group size is padded with `layers` empty layers (listed in the order given).
+ */
+function uniformPageGroups(
+  first: number,
+  second: number,
+): { groupSize: number; padding: { layers: number; of: number }[] } {
+  const fewest = Math.min(first, second);
+  const most = Math.max(first, second);
+  const groupSize = most < fewest * 1.5 ? most : fewest;
+  const padding: { layers: number; of: number }[] = [];
+  for (const count of [first, second]) {
+    const layers = groupSize - (count % groupSize);
+    if (layers !== groupSize) padding.push({ layers, of: count });
+  }
+  return { groupSize, padding };
 }
 
 /**
@@ -142,14 +155,7 @@ export function kvCacheLayout(model: ModelProfile, hybrid = true): KvCacheLayout
 function mambaHybridLayout(model: ModelProfile): KvCacheLayout {
   const linear = model.linearAttention?.layers ?? 0;
   const attention = attentionLayerCount(model);
-  const fewest = Math.min(linear, attention);
-  const most = Math.max(linear, attention);
-  const groupSize = most < fewest * 1.5 ? most : fewest;
-  const padding: { layers: number; of: number }[] = [];
-  for (const count of [linear, attention]) {
-    const layers = groupSize - (count % groupSize);
-    if (layers !== groupSize) padding.push({ layers, of: count });
-  }
+  const { groupSize, padding } = uniformPageGroups(linear, attention);
   return {
     fullGroups: Math.ceil(attention / groupSize),
     slidingGroups: 0,
