@@ -193,6 +193,9 @@ const doneResult: IteratorResult<GenerationEvent> = Object.freeze({ done: true, 
 /** The stop token ids of a run given none: one shared empty set, not one per run. */
 const noStopIds: ReadonlySet<number> = new Set();
 
+/** The stop strings of a run given none: one shared empty list, not one per run. */
+const noStops: readonly string[] = Object.freeze([]);
+
 /** The logprob draws of a run that asks for no logprobs: never called. */
 function noLogprobRandom(): number {
   throw new Error("logprobs were not asked for");
@@ -224,7 +227,8 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   #phase: "running" | "finished" | "closed" = "running";
   /** A paced step is waiting on the clock; later calls queue behind it. */
   #waiting = false;
-  readonly #queue: Queued[] = [];
+  /** Made by the first call that queues (a paced run's): an unpaced run never needs one. */
+  #queue: Queued[] | undefined;
   /**
    * While {@link SimpleRun.drainNow} runs: when its tokens leave, in seconds on the clock. They
    * go out together (one answer, no turn of the event loop between them), so they are metered at
@@ -310,6 +314,9 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     this.#waitedAs = waiter;
     this.#onReady = onReady;
     this.#onWaitError = onError;
+    // The sleep's callbacks, made by the run's first paced wait (an unpaced run makes none).
+    this.#onSlept ??= () => this.#woken(true, undefined);
+    this.#onSleepFailed ??= (failure: unknown) => this.#woken(false, failure);
     this.#settings.clock.sleep(step, signal).then(this.#onSlept, this.#onSleepFailed);
   }
 
@@ -318,8 +325,8 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   #onWaitError: ((reason: unknown) => void) | undefined;
   /** The sleeping wait's number (`#waits` when it began): moved on by leaving, it calls nothing. */
   #waitedAs = 0;
-  readonly #onSlept = (): void => this.#woken(true, undefined);
-  readonly #onSleepFailed = (error: unknown): void => this.#woken(false, error);
+  #onSlept: (() => void) | undefined;
+  #onSleepFailed: ((error: unknown) => void) | undefined;
 
   /** A waited paced step's sleep ended: take the step (or the abort finish), as #paced does. */
   #woken(slept: boolean, error: unknown): void {
@@ -360,13 +367,14 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   }
 
   #enqueue(call: Queued["call"]): Promise<IteratorResult<GenerationEvent>> {
-    return new Promise((resolve) => this.#queue.push({ call, resolve }));
+    const queue = (this.#queue ??= []);
+    return new Promise((resolve) => queue.push({ call, resolve }));
   }
 
   /** After a paced step settles: serve the calls that came meanwhile, until one waits again. */
   #dequeue(): void {
     while (!this.#waiting) {
-      const queued = this.#queue.shift();
+      const queued = this.#queue?.shift();
       if (queued === undefined) return;
       queued.resolve(queued.call === "next" ? this.#next() : this.#return());
     }
@@ -587,7 +595,7 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
         : echo
           ? echoSource(model, request.promptIds)
           : textSource(model, textRandom);
-    const stops = request.stop ?? [];
+    const stops = request.stop ?? noStops;
     const includeStop = request.includeStopInOutput ?? false;
     const started = clock.now();
     return {
