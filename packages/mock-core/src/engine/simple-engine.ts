@@ -367,7 +367,8 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   }
 
   #enqueue(call: Queued["call"]): Promise<IteratorResult<GenerationEvent>> {
-    const queue = (this.#queue ??= []);
+    this.#queue ??= [];
+    const queue = this.#queue;
     return new Promise((resolve) => queue.push({ call, resolve }));
   }
 
