@@ -113,14 +113,7 @@ class ModelCheck {
   /** A nested model field (`cls` names it), checked by `check` when it is a dict. */
   model(field: string, cls: string, required: boolean, check: (inner: ModelCheck) => void): void {
     if (required ? !this.required(field) : this.value[field] == null) return;
-    const value = this.value[field];
-    if (!isDict(value)) {
-      this.#add(field, "model_type", modelTypeMessage(cls), value, { class_name: cls });
-      return;
-    }
-    const inner = new ModelCheck([...this.at, field], value);
-    check(inner);
-    this.issues.push(...inner.issues);
+    this.#nested(field, this.value[field], cls, check);
   }
 
   /** `list[...]` (required); `item` checks each entry at its index. */
@@ -145,11 +138,21 @@ class ModelCheck {
 
   /** A list entry that must be the model `cls`. */
   modelAt(index: number, entry: unknown, cls: string, check: (inner: ModelCheck) => void): void {
-    if (!isDict(entry)) {
-      this.#add(index, "model_type", modelTypeMessage(cls), entry, { class_name: cls });
+    this.#nested(index, entry, cls, check);
+  }
+
+  /** `value` at `key` as the model `cls`: pydantic's model_type when no dict, else `check`ed. */
+  #nested(
+    key: string | number,
+    value: unknown,
+    cls: string,
+    check: (inner: ModelCheck) => void,
+  ): void {
+    if (!isDict(value)) {
+      this.#add(key, "model_type", modelTypeMessage(cls), value, { class_name: cls });
       return;
     }
-    const inner = new ModelCheck([...this.at, index], entry);
+    const inner = new ModelCheck([...this.at, key], value);
     check(inner);
     this.issues.push(...inner.issues);
   }
