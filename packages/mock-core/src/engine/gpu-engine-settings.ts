@@ -728,7 +728,9 @@ export function readGpuEngineSettings(
   if (id === undefined) {
     const stray = gpuOnly.find((name) => values[name] !== undefined && values[name] !== false);
     if (stray !== undefined) throw new Error(`--${stray} needs --gpu DEVICE`);
-    // The simple engine has no engine steps to gather tokens from: it sends one chunk per token.
+    // Without --gpu these settings are not read: a runtime that groups the simple engine's
+    // stream hands the interval to createTextEngine itself (the vLLM mock does), so one that
+    // leaves it here would have it ignored.
     if (values["stream-interval"] !== undefined) {
       throw new Error("--stream-interval needs --gpu DEVICE");
     }
