@@ -40,6 +40,34 @@ export class VllmError extends Error {
   inEra(_era: ValidatorErrorEra): VllmError {
     return this;
   }
+
+  /**
+   * This error as release `profile` answers it: by default its validator era's
+   * ({@link VllmError.inEra}); {@link ByRelease} picks among texts that changed at other releases.
+   */
+  inRelease(profile: VllmProfile): VllmError {
+    return this.inEra(profile.validatorErrors);
+  }
+}
+
+/**
+ * A refusal whose text changed at a release that no validator era marks (a check's own rewording):
+ * `pick` chooses the error a release answers. A caller without a release (the request parsers
+ * called alone) reads `fallback`, whose status, type, param and text this error carries.
+ */
+export class ByRelease extends VllmError {
+  readonly #pick: (profile: VllmProfile) => VllmError;
+  constructor(fallback: VllmError, pick: (profile: VllmProfile) => VllmError) {
+    super(fallback.status, fallback.message, {
+      type: fallback.type,
+      ...(fallback.param === null ? {} : { param: fallback.param }),
+    });
+    this.#pick = pick;
+  }
+
+  override inRelease(profile: VllmProfile): VllmError {
+    return this.#pick(profile).inRelease(profile);
+  }
 }
 
 /**
@@ -92,7 +120,7 @@ export function errorEnvelope(style: ErrorEnvelopeStyle, error: VllmError): obje
 
 /** The JSON answer for an error under a profile. */
 export function errorReply(profile: VllmProfile, error: VllmError): CannedReply {
-  const shown = error.inEra(profile.validatorErrors);
+  const shown = error.inRelease(profile);
   return {
     status: shown.status,
     headers: { "content-type": "application/json" },

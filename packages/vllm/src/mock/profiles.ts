@@ -276,6 +276,16 @@ export interface VllmProfile {
    * ≈0.11.1; the release is not pinned). Before, the keys reached the template's call.
    */
   readonly templateKwargsRefused: boolean;
+  /**
+   * Whether `prompt_logprobs: -1` (every token of the vocabulary) passes the request model's
+   * `check_logprobs`: vLLM PR #24956 ("Support returning all prompt logprobs", fixing issue
+   * #24948, which 0.10.2 answered "`prompt_logprobs` must be a positive value."), merged on
+   * 2025-09-16, after v0.10.2 (2025-09-13) and before v0.11.0 (2025-10-02), so from 0.11.0
+   * (inferred from dates). From then a value below -1 reads "`prompt_logprobs` must be a positive
+   * value or -1." and -1 with `stream` meets the stream refusal (`> 0 or == -1`); in every release
+   * `prompt_logprobs: 0` streams (the refusal needs `> 0`).
+   */
+  readonly promptLogprobsAll: boolean;
   /** Which fields carry a chat answer's reasoning. */
   readonly reasoningFields: ReasoningFields;
   /** What `--enable-reasoning` does in this release. */
@@ -362,6 +372,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning_content",
     templateKwargsRefused: false,
     enableReasoningFlag: "required",
+    promptLogprobsAll: false,
     guidedFields: {
       fields: "guided",
       structuralTag: "none",
@@ -385,6 +396,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning_content",
     templateKwargsRefused: false,
     enableReasoningFlag: "required",
+    promptLogprobsAll: false,
     guidedFields: {
       fields: "guided",
       structuralTag: "none",
@@ -408,6 +420,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning_content",
     templateKwargsRefused: false,
     enableReasoningFlag: "deprecated",
+    promptLogprobsAll: false,
     guidedFields: {
       fields: "guided",
       structuralTag: "structures",
@@ -431,6 +444,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning_content",
     templateKwargsRefused: false,
     enableReasoningFlag: "removed",
+    promptLogprobsAll: false,
     guidedFields: {
       fields: "guided",
       structuralTag: "structures",
@@ -454,6 +468,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning_content",
     templateKwargsRefused: false,
     enableReasoningFlag: "removed",
+    promptLogprobsAll: false,
     guidedFields: {
       fields: "guided",
       structuralTag: "structures",
@@ -477,6 +492,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning_content",
     templateKwargsRefused: false,
     enableReasoningFlag: "removed",
+    promptLogprobsAll: false,
     guidedFields: {
       fields: "both",
       structuralTag: "structures",
@@ -500,6 +516,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning_content",
     templateKwargsRefused: false,
     enableReasoningFlag: "removed",
+    promptLogprobsAll: true,
     guidedFields: {
       fields: "both",
       structuralTag: "structures",
@@ -523,6 +540,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "both",
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
+    promptLogprobsAll: true,
     guidedFields: {
       fields: "both",
       structuralTag: "structures",
@@ -546,6 +564,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "both",
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
+    promptLogprobsAll: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",
@@ -569,6 +588,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "both",
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
+    promptLogprobsAll: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",
@@ -592,6 +612,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "both",
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
+    promptLogprobsAll: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",
@@ -615,6 +636,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning",
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
+    promptLogprobsAll: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",
@@ -638,6 +660,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning",
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
+    promptLogprobsAll: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",
@@ -661,6 +684,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     reasoningFields: "reasoning",
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
+    promptLogprobsAll: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",

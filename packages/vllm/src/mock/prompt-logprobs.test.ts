@@ -157,6 +157,6 @@ describe("prompt logprobs", () => {
     );
     const negative = await post("/v1/completions", { prompt: "Hi", prompt_logprobs: -2 });
     expect(negative.status).toBe(400);
-    expect(JSON.stringify(negative.body)).toContain("`prompt_logprobs` must be a positive value.");
+    expect(JSON.stringify(negative.body)).toContain("`prompt_logprobs` must be a positive value");
   });
 });

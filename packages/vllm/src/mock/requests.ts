@@ -2,7 +2,7 @@
  * vLLM's request models for `/v1/completions` and `/v1/chat/completions`: fields, defaults and
  * checks (vllm-openai.md §4, §3.2), read into typed requests. Checks raise vLLM's texts.
  */
-import { badRequest, ParameterError, VllmError } from "./errors.js";
+import { ByRelease, badRequest, ParameterError, VllmError } from "./errors.js";
 import { checkJson, checkRegex, checkStructuralTag, parseGrammar } from "./guided-samplers.js";
 import type { GuidedFields, StructuredOutputsEra } from "./profiles.js";
 import { pyFloat } from "./pydantic-errors.js";
@@ -428,16 +428,21 @@ function readSampling(
   };
 }
 
-/** vllm-openai.md §3.2: `prompt_logprobs` is refused with `stream` and below 0. */
+const streamedPromptLogprobs = "`prompt_logprobs` are not available when `stream=True`.";
+
+/**
+ * `prompt_logprobs` as check_logprobs (protocol.py, a before-validator) and the input processor
+ * read it (vllm-openai.md §3.2). Streaming refuses a positive count (`prompt_logprobs > 0`: 0
+ * streams, with no prompt logprobs to send); a negative one is refused with the text of its
+ * release (profiles.ts `promptLogprobsAll`, vLLM PR #24956: from 0.11.0 -1 streams into the stream
+ * refusal and only a value below -1 reads "... or -1"). Both name `prompt_logprobs` from 0.13.0.
+ */
 function readPromptLogprobs(fields: FieldReader, stream: boolean, body: unknown) {
   const count = fields.int("prompt_logprobs");
   if (count === undefined) return undefined;
-  if (stream) {
-    throw modelValueError("`prompt_logprobs` are not available when `stream=True`.", body, {
-      parameter: "prompt_logprobs",
-    });
-  }
-  if (count < 0) throw modelValueError("`prompt_logprobs` must be a positive value.", body);
+  const parameter = { parameter: "prompt_logprobs" };
+  if (stream && count > 0) throw modelValueError(streamedPromptLogprobs, body, parameter);
+  if (count < 0) throw negativePromptLogprobs(count, stream, body);
   // vllm/v1/engine/processor.py: the same --max-logprobs bound as sample logprobs.
   if (count > maxLogprobs) {
     throw new ParameterError(
@@ -446,7 +451,30 @@ function readPromptLogprobs(fields: FieldReader, stream: boolean, body: unknown)
       String(count),
     );
   }
-  return count;
+  // Streamed, a count of 0 asks for nothing the stream carries (its chunks have no such key).
+  return stream ? undefined : count;
+}
+
+/**
+ * The refusal of a negative `prompt_logprobs` by release. Up to 0.10.2 "must be a positive
+ * value." (vLLM issue #24948 quotes it for -1 on 0.10.2); from 0.11.0 -1 with `stream` meets
+ * the stream refusal and a value below -1 reads "must be a positive value or -1.", raised from
+ * 0.13.0 with `parameter=prompt_logprobs, value=<count>` (protocol.py check_logprobs of the
+ * VLLMValidationError releases). -1 without `stream` passes that check from 0.11.0 and meets the
+ * input processor's bound as the vocabulary size ("Requested prompt logprobs of <vocab size>");
+ * the parser does not know the vocabulary, so the mock answers that one with the older text.
+ */
+function negativePromptLogprobs(count: number, stream: boolean, body: unknown): VllmError {
+  const before = modelValueError("`prompt_logprobs` must be a positive value.", body);
+  if (count === -1 && !stream) return before;
+  const after =
+    count === -1
+      ? modelValueError(streamedPromptLogprobs, body, { parameter: "prompt_logprobs" })
+      : modelValueError("`prompt_logprobs` must be a positive value or -1.", body, {
+          parameter: "prompt_logprobs",
+          value: count,
+        });
+  return new ByRelease(before, (profile) => (profile.promptLogprobsAll ? after : before));
 }
 
 function readPrompts(fields: FieldReader): PromptInput[] {
@@ -502,7 +530,12 @@ export function parseCompletionRequest(
   // before any field is validated, so its ValueError is the whole answer even beside field errors.
   const rawLogprobs = fields.raw("logprobs");
   if (typeof rawLogprobs === "number" && rawLogprobs < 0) {
-    throw modelValueError("`logprobs` must be a positive value.", body);
+    // Named from 0.13.0 (protocol.py check_logprobs of the VLLMValidationError releases);
+    // -1 too: the completions check has no -1 exception before vLLM PR #46175 (2026-06).
+    throw modelValueError("`logprobs` must be a positive value.", body, {
+      parameter: "logprobs",
+      value: rawLogprobs,
+    });
   }
   fields.finish();
   if (suffix !== undefined) throw badRequest("suffix is not currently supported");
