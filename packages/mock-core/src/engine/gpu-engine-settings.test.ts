@@ -448,15 +448,82 @@ describe("tgisGpuEngineOptions", () => {
   // IBM TGIS: SPECULATOR_NAME (server/text_generation_server/models/paged_causal_lm.py), not
   // vLLM's --speculative-config. --disable-hybrid-kv-cache-manager switches off vLLM's hybrid KV
   // cache allocator (vllm/v1/core/kv_cache_utils.py), which TGIS does not have.
-  test("are the GPU engine options less vLLM's speculative decoding and hybrid KV cache flags", () => {
+  test("are the GPU engine options less vLLM's precision, speculative decoding and hybrid KV cache flags", () => {
+    // TGIS names its own quantization flag (--quantize) and has no --kv-cache-dtype.
     const vllmOnly = [
+      "quantization",
+      "kv-cache-dtype",
       "speculative-config",
       "speculative-acceptance-rate",
       "disable-hybrid-kv-cache-manager",
     ];
     const names = Object.keys(gpuEngineOptions).filter((name) => !vllmOnly.includes(name));
     expect(Object.keys(tgisGpuEngineOptions)).toEqual(names);
-    expect(names.length).toBe(Object.keys(gpuEngineOptions).length - 3);
+    expect(names.length).toBe(Object.keys(gpuEngineOptions).length - 5);
+  });
+});
+
+describe("--quantization and --kv-cache-dtype", () => {
+  const awq = fileURLToPath(
+    new URL("../gpu/testdata/llama-3.1-8b-instruct-awq-int4/config.json", import.meta.url),
+  );
+  const context = { maxModelLen: 4096 };
+
+  test("an AWQ checkpoint is served quantized, and --kv-cache-dtype fp8 halves its KV elements", () => {
+    const settings = given(
+      readGpuEngineSettings(
+        { gpu: "h100-80gb", "model-config": awq, "kv-cache-dtype": "fp8" },
+        context,
+      ),
+    );
+    expect(settings.model.quantization).toBe("awq");
+    expect(settings.model.kvCacheBytes).toBe(1);
+    // auto: the model dtype, nothing carried.
+    const auto = given(
+      readGpuEngineSettings(
+        { gpu: "h100-80gb", "model-config": awq, "kv-cache-dtype": "auto" },
+        context,
+      ),
+    );
+    expect(auto.model.kvCacheBytes).toBeUndefined();
+  });
+
+  test("a contradicting --quantization stops start-up with vLLM's text (a config error)", () => {
+    let thrown: unknown;
+    try {
+      readGpuEngineSettings(
+        { gpu: "h100-80gb", "model-config": awq, quantization: "gptq" },
+        context,
+      );
+    } catch (error) {
+      thrown = error;
+    }
+    // vllm/config/model.py _verify_quantization.
+    expect(thrown).toBeInstanceOf(EngineConfigError);
+    expect((thrown as Error).message).toBe(
+      "Quantization method specified in the model config (awq) does not match the quantization method specified in the `quantization` argument (gptq).",
+    );
+    const marlin = readGpuEngineSettings(
+      { gpu: "h100-80gb", "model-config": awq, quantization: "awq_marlin" },
+      context,
+    );
+    expect(marlin?.model.quantization).toBe("awq");
+  });
+
+  test("--quantization fp8 on the built-in Llama 3.1 8B loads one-byte layer weights", () => {
+    const settings = given(
+      readGpuEngineSettings({ gpu: "h100-80gb", quantization: "fp8" }, context),
+    );
+    expect(settings.model.quantizedWeightBytes).toBe(1);
+    expect(() => readGpuEngineSettings({ gpu: "h100-80gb", quantization: "awq" }, context)).toThrow(
+      "--quantization awq: an unquantized checkpoint is sized only for fp8",
+    );
+    expect(() =>
+      readGpuEngineSettings({ gpu: "h100-80gb", "kv-cache-dtype": "int4" }, context),
+    ).toThrow("--kv-cache-dtype 'int4' is not one of");
+    expect(() => readGpuEngineSettings({ "kv-cache-dtype": "fp8" }, context)).toThrow(
+      "--kv-cache-dtype needs --gpu DEVICE",
+    );
   });
 });
 

@@ -10,13 +10,21 @@ import { join } from "node:path";
 import { type DeviceProfile, deviceProfile, deviceProfiles } from "../gpu/device-profiles.js";
 import { batchDefaults, defaultGpuMemoryUtilization } from "../gpu/kv-capacity.js";
 import {
+  bytesPerElement,
   type ModelProfile,
   modelProfile,
   modelProfileFromConfig,
   modelProfiles,
   tensorParallelError,
   withoutSlidingWindow,
+  withServingPrecision,
 } from "../gpu/model-profiles.js";
+import {
+  kvCacheDtypes,
+  kvCacheElementBytes,
+  quantizationMismatch,
+  servedQuantization,
+} from "../gpu/quantization.js";
 import {
   acceptanceRates,
   defaultAcceptanceRate,
@@ -104,6 +112,16 @@ export const gpuEngineOptions: Readonly<Record<string, RuntimeOption>> = {
     type: "boolean",
     help: "with --gpu: serve a sliding-window model with full attention on every layer, max_model_len capped to the window (vLLM --disable-sliding-window); default off",
   },
+  quantization: {
+    type: "string",
+    valueName: "METHOD",
+    help: "with --gpu: vLLM --quantization: the checkpoint's method (its config.json quantization_config: fp8, awq, gptq, compressed-tensors, bitsandbytes, mxfp4 are sized) or a kernel variant of it (awq_marlin, gptq_marlin, marlin); another method stops start-up with vLLM's mismatch text; on an unquantized model, fp8 quantizes the layers' weights to one byte as they load; default: the checkpoint's",
+  },
+  "kv-cache-dtype": {
+    type: "string",
+    valueName: kvCacheDtypes.join("|"),
+    help: "with --gpu: element type of the KV cache (vLLM --kv-cache-dtype): fp8, fp8_e4m3 and fp8_e5m2 take one byte per element, twice the tokens of a 16-bit cache; default auto (the model dtype)",
+  },
   "disable-hybrid-kv-cache-manager": {
     type: "boolean",
     help: "with --gpu: a model with sliding-window and full-attention layers (Gemma 2/3) keeps full KV on every layer, one KV cache group (vLLM --disable-hybrid-kv-cache-manager); default off",
@@ -120,6 +138,8 @@ export const gpuEngineOptions: Readonly<Record<string, RuntimeOption>> = {
  * manager switch (TGIS has no hybrid allocator to turn off).
  */
 const speculativeFlags: ReadonlySet<string> = new Set([
+  "quantization",
+  "kv-cache-dtype",
   "speculative-config",
   "speculative-acceptance-rate",
   "disable-hybrid-kv-cache-manager",
@@ -705,6 +725,32 @@ function readModel(
 }
 
 /**
+ * The checkpoint's model as vLLM serves it with `--quantization` and `--kv-cache-dtype`
+ * (gpu/quantization.ts): vLLM's mismatch refusal as an {@link EngineConfigError}, a value we do
+ * not size as an Error naming the flag.
+ */
+function servingPrecision(
+  model: ModelProfile,
+  config: Readonly<Record<string, unknown>> | undefined,
+  values: RuntimeOptionValues,
+): ModelProfile {
+  const flag = text(values, "quantization");
+  const kvDtype = text(values, "kv-cache-dtype");
+  if (flag === undefined && kvDtype === undefined) return model;
+  if (flag !== undefined) {
+    const mismatch = quantizationMismatch(config, flag);
+    if (mismatch !== undefined) throw new EngineConfigError(mismatch);
+  }
+  try {
+    const kvBytes =
+      kvDtype === undefined ? undefined : kvCacheElementBytes(kvDtype, bytesPerElement(model));
+    return withServingPrecision(model, servedQuantization(config, flag), kvBytes);
+  } catch (error) {
+    throw new Error((error as Error).message);
+  }
+}
+
+/**
  * vLLM's own refusal of an engine configuration at start-up (its ValueError text: options that
  * parse but do not fit together, e.g. a tensor-parallel size that does not divide the heads), as
  * opposed to a flag value that does not parse (a plain Error). Both stop the mock; `servingkit
@@ -762,10 +808,11 @@ export function readGpuEngineSettings(
       `max_num_batched_tokens (${maxNumBatchedTokens}) must be greater than or equal to max_num_seqs (${maxNumSeqs}).`,
     );
   }
-  const { profile: model, config: modelConfig } = readModel(
+  const { profile: checkpointModel, config: modelConfig } = readModel(
     text(values, "model-config"),
     context.modelConfig,
   );
+  const model = servingPrecision(checkpointModel, modelConfig, values);
   const tensorParallelSize = integer(values, "tensor-parallel-size", 1) ?? 1;
   // vLLM refuses a tensor-parallel size that does not divide the attention heads.
   const tpError = tensorParallelError(model, tensorParallelSize);

@@ -12,6 +12,7 @@ import {
   bytesPerElement,
   encoderWeightBytesPerGpu,
   kvBytesPerToken,
+  kvCacheElementBytesOf,
   kvElementsPerTokenPerLayer,
   type ModelProfile,
   slidingLayerCount,
@@ -184,7 +185,8 @@ export interface MambaPageSizes {
  * (vllm/model_executor/models/config.py HybridAttentionMambaModelConfig.verify_and_update_config):
  * the attention block size becomes 16 × ceil(state page / (16 × one token's attention page)),
  * unless the user set a block size at least that large, and the state page is padded up to the
- * attention page. States and KV in the model dtype (`mamba_cache_dtype` and `cache_dtype` auto).
+ * attention page. States in the model dtype (`mamba_cache_dtype` auto), KV in the cache dtype
+ * (`--kv-cache-dtype`, model-profiles.ts kvCacheElementBytesOf).
  */
 export function mambaPageSizes(
   model: ModelProfile,
@@ -193,9 +195,8 @@ export function mambaPageSizes(
 ): MambaPageSizes {
   const shape = model.linearAttention;
   if (shape === undefined) throw new RangeError("mambaPageSizes: the model has no Mamba layers");
-  const bytes = bytesPerElement(model);
-  const stateBytes = linearStateElements(shape, tp) * bytes;
-  const attentionTokenBytes = kvElementsPerTokenPerLayer(model, tp) * bytes;
+  const stateBytes = linearStateElements(shape, tp) * bytesPerElement(model);
+  const attentionTokenBytes = kvElementsPerTokenPerLayer(model, tp) * kvCacheElementBytesOf(model);
   const needed = 16 * Math.ceil(stateBytes / (16 * attentionTokenBytes));
   const raised = userBlockSize === undefined || userBlockSize < needed;
   const blockSize = raised ? needed : userBlockSize;

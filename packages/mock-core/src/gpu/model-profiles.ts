@@ -16,8 +16,8 @@ import {
   readLinearAttention,
   readMla,
   readMoe,
-  readQuantizedWeightBytes,
 } from "./model-shapes.js";
+import { readWeightQuantization, type WeightQuantization } from "./quantization.js";
 
 /** Bytes per element of the dtypes a `config.json` names. */
 const dtypeBytes: Record<string, number> = {
@@ -86,10 +86,23 @@ export interface ModelProfile {
    */
   readonly attentionOutputGate?: boolean;
   /**
-   * Bytes per element of the decoder layers' matrices when the checkpoint is quantized
-   * (`quantization_config` fp8: 1); absent: the model dtype's.
+   * Bytes per element of the decoder layers' matrices when the weights are quantized
+   * (quantization.ts: fp8 1, AWQ/GPTQ int4 group 128 0.51953, compressed-tensors w4a16
+   * 0.515625), scales and zero points included; absent: the model dtype's.
    */
   readonly quantizedWeightBytes?: number;
+  /**
+   * Bytes per element of the routed MoE experts when they are quantized apart from the rest
+   * (gpt-oss MXFP4: 0.53125); absent: as {@link quantizedWeightBytes}.
+   */
+  readonly quantizedExpertBytes?: number;
+  /** vLLM's name of the weight quantization (`quant_method` or `--quantization`); absent: none. */
+  readonly quantization?: string;
+  /**
+   * Bytes per cached K or V element (`--kv-cache-dtype` fp8: 1); absent: the model dtype's
+   * ("auto").
+   */
+  readonly kvCacheBytes?: number;
 }
 
 /**
@@ -102,7 +115,8 @@ export function hasExtendedShape(model: ModelProfile): boolean {
     model.mla !== undefined ||
     model.linearAttention !== undefined ||
     model.attentionOutputGate === true ||
-    model.quantizedWeightBytes !== undefined
+    model.quantizedWeightBytes !== undefined ||
+    model.quantizedExpertBytes !== undefined
   );
 }
 
@@ -354,11 +368,20 @@ function extendedWeightBytes(model: ModelProfile, tp: number, active: boolean): 
   const matrix = model.quantizedWeightBytes ?? dtype;
   const t = layerTotals(model, active);
   const vocab = model.vocabSize * model.hiddenSize * (model.tieWordEmbeddings ? 1 : 2);
-  return (
+  const base =
     (t.sharded / tp + t.replicated) * matrix +
     (vocab / tp) * dtype +
-    (t.plain + model.hiddenSize) * dtype
-  );
+    (t.plain + model.hiddenSize) * dtype;
+  const moe = model.moe;
+  if (model.quantizedExpertBytes === undefined || moe === undefined) return base;
+  // Routed experts quantized apart from the rest (gpt-oss MXFP4): re-price their share.
+  const routed =
+    (model.layers - moe.denseLayers) *
+    3 *
+    model.hiddenSize *
+    (active ? moe.expertsPerToken : moe.experts) *
+    moe.expertIntermediateSize;
+  return base + (routed / tp) * (model.quantizedExpertBytes - matrix);
 }
 
 /**
@@ -372,7 +395,7 @@ export function moeWeightSplit(
 ): { fixedBytes: number; expertBytes: number } | undefined {
   const moe = model.moe;
   if (moe === undefined) return undefined;
-  const matrix = model.quantizedWeightBytes ?? bytesPerElement(model);
+  const matrix = model.quantizedExpertBytes ?? model.quantizedWeightBytes ?? bytesPerElement(model);
   const moeLayers = model.layers - moe.denseLayers;
   const expertBytes = (moeLayers * 3 * model.hiddenSize * moe.expertIntermediateSize * matrix) / tp;
   return {
@@ -409,11 +432,18 @@ export function kvElementsPerTokenPerLayer(model: ModelProfile, tp = 1): number 
  * {@link kvElementsPerTokenPerLayer} each (DeepSeek V3: 61 × 576 × 2 = 70,272 B on every GPU).
  */
 export function kvBytesPerToken(model: ModelProfile, tp = 1): number {
+  const bytes = kvCacheElementBytesOf(model);
   if (hasExtendedShape(model))
-    return (
-      attentionLayerCount(model) * kvElementsPerTokenPerLayer(model, tp) * bytesPerElement(model)
-    );
-  return (2 * model.layers * model.kvHeads * model.headDim * bytesPerElement(model)) / tp;
+    return attentionLayerCount(model) * kvElementsPerTokenPerLayer(model, tp) * bytes;
+  return (2 * model.layers * model.kvHeads * model.headDim * bytes) / tp;
+}
+
+/**
+ * Bytes of one cached K or V element: the `--kv-cache-dtype` the profile carries
+ * ({@link ModelProfile.kvCacheBytes}), else the model dtype's (vLLM's "auto").
+ */
+export function kvCacheElementBytesOf(model: ModelProfile): number {
+  return model.kvCacheBytes ?? bytesPerElement(model);
 }
 
 /** Reads a number field of a config object; throws a TypeError naming the field otherwise. */
@@ -476,7 +506,7 @@ export function modelProfileFromConfig(config: unknown, name = "model"): ModelPr
   const moe = readMoe(c, layers, intermediateSize);
   const mla = readMla(c);
   const linearAttention = readLinearAttention(c, layers, hiddenSize);
-  const quantizedWeightBytes = readQuantizedWeightBytes(top);
+  const quantization = readWeightQuantization(top);
   // Off the hot path (once per start-up): a spread is fine.
   const shapes = {
     ...(moe === undefined ? {} : { moe }),
@@ -485,7 +515,6 @@ export function modelProfileFromConfig(config: unknown, name = "model"): ModelPr
     ...(c.model_type === "qwen3_next" && c.attn_output_gate !== false
       ? { attentionOutputGate: true }
       : {}),
-    ...(quantizedWeightBytes === undefined ? {} : { quantizedWeightBytes }),
   };
   return {
     name:
@@ -510,7 +539,41 @@ export function modelProfileFromConfig(config: unknown, name = "model"): ModelPr
     ...sliding,
     ...(encoder === undefined ? {} : { encoderParameters: encoder }),
     ...shapes,
+    ...quantizationFields(quantization),
   };
+}
+
+/** The profile fields of a weight quantization (none for undefined). */
+function quantizationFields(q: WeightQuantization | undefined): Partial<ModelProfile> {
+  if (q === undefined) return {};
+  return {
+    quantization: q.method,
+    ...(q.layerBytes === undefined ? {} : { quantizedWeightBytes: q.layerBytes }),
+    ...(q.expertBytes === undefined ? {} : { quantizedExpertBytes: q.expertBytes }),
+  };
+}
+
+/**
+ * The model as vLLM serves it with weight quantization `q` (from quantization.ts
+ * `servedQuantization`: the checkpoint's, or `--quantization fp8` on an unquantized one) and
+ * KV elements of `kvCacheBytes` bytes (`--kv-cache-dtype`; undefined: the model dtype's). Off the
+ * hot path (once per start-up); a spread is fine.
+ */
+export function withServingPrecision(
+  model: ModelProfile,
+  q: WeightQuantization | undefined,
+  kvCacheBytes?: number,
+): ModelProfile {
+  const {
+    quantization: _method,
+    quantizedWeightBytes: _layer,
+    quantizedExpertBytes: _expert,
+    kvCacheBytes: _kv,
+    ...rest
+  } = model;
+  const kv =
+    kvCacheBytes === undefined || kvCacheBytes === bytesPerElement(model) ? {} : { kvCacheBytes };
+  return { ...rest, ...quantizationFields(q), ...kv };
 }
 
 /**

@@ -232,21 +232,6 @@ export function readLinearAttention(
   return undefined;
 }
 
-/**
- * Bytes per weight element of the decoder layers' matrices when the checkpoint is quantized in a
- * way we count: `quantization_config.quant_method` "fp8" (DeepSeek V3 / R1, the `-FP8` repos) is
- * one byte; undefined otherwise (the model dtype applies). Embeddings, the LM head, norms and
- * MoE routers stay in the model dtype (those FP8 checkpoints keep them so), and the float32
- * block scales (one per 128 × 128 block, 0.02% of the weights) are not counted.
- */
-export function readQuantizedWeightBytes(
-  top: Readonly<Record<string, unknown>>,
-): number | undefined {
-  const q = top.quantization_config;
-  if (typeof q !== "object" || q === null) return undefined;
-  return (q as Record<string, unknown>).quant_method === "fp8" ? 1 : undefined;
-}
-
 /** Parameters of one Mamba-2 or Gated DeltaNet mixer layer (vllm mamba_mixer2.py / qwen3_next.py). */
 export function linearMixerParameters(shape: LinearAttentionShape, hiddenSize: number): number {
   const h = hiddenSize;

@@ -510,7 +510,11 @@ export function draftModelProfile(
         `draft model: a ${which} model with sliding-window, MLA or linear-attention layers beside a separate draft model is not modelled (KV cache groups of different kinds)`,
       );
   }
-  return draft.dtype === target.dtype ? draft : { ...draft, dtype: target.dtype };
+  // The drafter runs in the target's dtype and caches KV in the same --kv-cache-dtype.
+  if (draft.dtype === target.dtype && draft.kvCacheBytes === target.kvCacheBytes) return draft;
+  return target.kvCacheBytes === undefined
+    ? { ...draft, dtype: target.dtype }
+    : { ...draft, dtype: target.dtype, kvCacheBytes: target.kvCacheBytes };
 }
 
 /**
