@@ -184,8 +184,13 @@ interface RunState {
   count: number;
   /** The id of the newest token (its event's `id`). */
   lastId: number;
-  /** Set by the step that ends the run: the finish event comes on the next `next`. */
-  ending: { readonly reason: FinishReason; readonly stop: string | number | undefined } | undefined;
+  /**
+   * Set by the step that ends the run: the finish event comes on the next `next`. The reason and
+   * stop as two fields, not an object per run.
+   */
+  ending: FinishReason | undefined;
+  /** The stop string or token id that ended the run (with `ending` "stop"). */
+  endingStop: string | number | undefined;
 }
 
 const doneResult: IteratorResult<GenerationEvent> = Object.freeze({ done: true, value: undefined });
@@ -469,7 +474,7 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
    * token that ended the run, an abort between tokens, the token budget spent. Else undefined.
    */
   #due(state: RunState, signal: AbortSignal | undefined): FinishEvent | undefined {
-    if (state.ending) return this.#finishEvent(state, state.ending.reason, state.ending.stop);
+    if (state.ending) return this.#finishEvent(state, state.ending, state.endingStop);
     // An abort between tokens ends the run before the next one.
     if (state.count > 0 && signal?.aborted) return this.#finishEvent(state, "abort");
     if (state.count >= state.budget) return this.#finishEvent(state, "length");
@@ -560,7 +565,8 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   /** The run's finish event, metered; the run is "finished" from now on. */
   #finishEvent(state: RunState, reason: FinishReason, stop?: string | number): FinishEvent {
     const { promptIds } = this.#request;
-    state.meter?.finish(reason, state.count, this.#settings.clock.now() / 1000);
+    // A drained run's finish leaves with its tokens, at the time they were metered.
+    state.meter?.finish(reason, state.count, this.#leaving ?? this.#settings.clock.now() / 1000);
     this.#phase = "finished";
     const promptTokens = promptIds.length;
     const completionTokens = state.count;
@@ -630,6 +636,7 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
       count: 0,
       lastId: 0,
       ending: undefined,
+      endingStop: undefined,
     };
   }
 
@@ -732,7 +739,10 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     stopValue: string | number | undefined,
   ): string {
     state.lastId = id;
-    if (reason) state.ending = { reason, stop: stopValue };
+    if (reason) {
+      state.ending = reason;
+      state.endingStop = stopValue;
+    }
     state.meter?.token(this.#leaving ?? this.#settings.clock.now() / 1000);
     return piece;
   }

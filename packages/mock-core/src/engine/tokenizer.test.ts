@@ -232,6 +232,43 @@ describe("IncrementalDecoder", () => {
     expect(decodes).toBe(before); // every step, the one-id windows too
   });
 
+  test("a long run gives vLLM's deltas step for step, decoding only short windows", async () => {
+    const { tokenizer } = await defaultModelSpec();
+    // vllm/transformers_utils/detokenizer_utils.py detokenize_incrementally, restated over every
+    // id kept: decode ids[prefix:] and ids[prefix:read], the difference is the delta unless it
+    // ends in U+FFFD (then held back); a released delta moves prefix to read and read to the end.
+    const context = tokenizer.encode("The story so far", { addSpecialTokens: false });
+    const ids = tokenizer.encode("Snow 😀 covered the 🌍 hills, 日本 of old. ".repeat(25), {
+      addSpecialTokens: false,
+    });
+    const all = context.slice(-5);
+    let prefix = 0;
+    let read = all.length;
+    const expected = ids.map((id) => {
+      all.push(id);
+      const before = tokenizer.decode(all.slice(prefix, read));
+      const full = tokenizer.decode(all.slice(prefix));
+      if (full.length <= before.length || full.endsWith("\uFFFD")) return "";
+      prefix = read;
+      read = all.length;
+      return full.slice(before.length);
+    });
+    let longest = 0;
+    const watching = {
+      decode: (window: readonly number[], options?: { skipSpecialTokens?: boolean }) => {
+        longest = Math.max(longest, window.length);
+        return tokenizer.decode(window, options);
+      },
+    };
+    // A tokenizer of its own (the memo is per tokenizer), so every step decodes its window.
+    const decoder = new IncrementalDecoder(watching, { context });
+    expect(ids.map((id) => decoder.push(id))).toEqual(expected);
+    expect(decoder.flush()).toBe("");
+    expect(ids.length).toBeGreaterThan(300);
+    // The window holds the released token and the ids of one unfinished character at most.
+    expect(longest).toBeLessThanOrEqual(8);
+  });
+
   test("uses the context only for spacing, never emits it", async () => {
     const { tokenizer } = await defaultModelSpec();
     const context = tokenizer.encode("The answer is", { addSpecialTokens: false });

@@ -74,8 +74,15 @@ export class IncrementalDecoder {
   readonly #tokenizer: Pick<Tokenizer, "decode">;
   readonly #skipSpecialTokens: boolean;
   readonly #steps: StepMemo;
-  readonly #ids: number[];
-  #prefixOffset: number;
+  /**
+   * The window's ids in `[0, #end)`: ids before the prefix offset are never read again, so each
+   * step that releases text moves the window to the front in place. The array keeps its length
+   * (entries past `#end` are stale), so a run of any length reuses one array of a few ids
+   * instead of keeping (and regrowing for) every id it decodes.
+   */
+  readonly #ids: number[] = [];
+  #end = 0;
+  #prefixOffset = 0;
   #readOffset: number;
 
   /**
@@ -90,9 +97,14 @@ export class IncrementalDecoder {
     this.#skipSpecialTokens = options.skipSpecialTokens ?? true;
     this.#steps = stepMemoOf(tokenizer);
     // vLLM starts from the prompt's last 5 tokens (INITIAL_INCREMENTAL_DETOKENIZATION_OFFSET).
-    this.#ids = (options.context ?? []).slice(-5);
-    this.#prefixOffset = 0;
-    this.#readOffset = this.#ids.length;
+    const context = options.context;
+    if (context !== undefined) {
+      for (let i = Math.max(0, context.length - 5); i < context.length; i++) {
+        this.#ids.push(context[i] as number);
+      }
+    }
+    this.#end = this.#ids.length;
+    this.#readOffset = this.#end;
   }
 
   #decode(ids: readonly number[]): string {
@@ -102,10 +114,12 @@ export class IncrementalDecoder {
   /** Adds one id; returns the text it completes ("" while a character is still incomplete). */
   push(id: number): string {
     const ids = this.#ids;
-    ids.push(id);
+    // Written at the end of the window: in place over a stale entry, or appended.
+    ids[this.#end] = id;
+    const end = ++this.#end;
     const from = this.#prefixOffset;
     const read = this.#readOffset;
-    const size = ids.length - from;
+    const size = end - from;
     let delta: string;
     if (size > memoMaxIds || !Number.isInteger(id) || id < 0) delta = this.#step();
     else if (size === 2 && read - from === 1 && id < pairIdLimit) {
@@ -123,21 +137,24 @@ export class IncrementalDecoder {
     } else {
       // The window's ids, "|" where the read offset splits them (a step's key, never a decode's).
       let key = this.#skipSpecialTokens ? "s" : "k";
-      for (let i = from; i < ids.length; i++) key += (i === read ? "|" : ",") + ids[i];
+      for (let i = from; i < end; i++) key += (i === read ? "|" : ",") + ids[i];
       const windows = this.#steps.windows;
       delta = windows.peek(key) ?? windows.remember(key, this.#step());
     }
     // "" is exactly the held-back case: a step that advances always releases some text.
     if (delta !== "") {
-      this.#prefixOffset = read;
-      this.#readOffset = ids.length;
+      // The new window starts at the old read offset: moved to the front.
+      for (let i = read; i < end; i++) ids[i - read] = ids[i] as number;
+      this.#prefixOffset = 0;
+      this.#readOffset = end - read;
+      this.#end = end - read;
     }
     return delta;
   }
 
   /** The text the newest id completes, or "" to hold it back (vLLM's detokenizer step). */
   #step(): string {
-    const window = this.#ids.slice(this.#prefixOffset);
+    const window = this.#ids.slice(this.#prefixOffset, this.#end);
     const prefix = this.#decode(window.slice(0, this.#readOffset - this.#prefixOffset));
     const full = this.#decode(window);
     return full.length > prefix.length && !full.endsWith("\uFFFD") ? full.slice(prefix.length) : "";
@@ -146,13 +163,13 @@ export class IncrementalDecoder {
   /** Text still held back (an incomplete character at the end), released as is. */
   flush(): string {
     // Nothing held back (the usual case): both decodes below would read the same ids.
-    if (this.#readOffset === this.#ids.length) {
+    if (this.#readOffset === this.#end) {
       this.#prefixOffset = this.#readOffset;
       return "";
     }
     const prefix = this.#decode(this.#ids.slice(this.#prefixOffset, this.#readOffset));
-    const full = this.#decode(this.#ids.slice(this.#prefixOffset));
-    this.#prefixOffset = this.#readOffset = this.#ids.length;
+    const full = this.#decode(this.#ids.slice(this.#prefixOffset, this.#end));
+    this.#prefixOffset = this.#readOffset = this.#end;
     return full.length > prefix.length ? full.slice(prefix.length) : "";
   }
 }

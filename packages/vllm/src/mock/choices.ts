@@ -123,7 +123,8 @@ export function planChoices(
     throw badRequest(`Got priority ${sampling.priority} but Priority scheduling is not enabled.`);
   }
   const parent = count > 1 ? { id: options.parentId, n: count } : undefined;
-  const plans: ChoicePlan[] = [];
+  // Sized once: an empty list grows to 17 slots at its first push.
+  const plans = new Array<ChoicePlan>(count);
   for (let i = 0; i < count; i++) {
     // One literal with every key, absent ones undefined (GenerationRequest's readers test
     // `!== undefined` or `??`, never `in`): this runs per request, and keys added one by one
@@ -146,7 +147,7 @@ export function planChoices(
       lora: options.lora,
       parent,
     };
-    plans.push({ index: options.firstIndex + i, request });
+    plans[i] = { index: options.firstIndex + i, request };
   }
   return plans;
 }
@@ -309,15 +310,16 @@ export function drainChoices(
   source: RunSignal,
   keepTokens = true,
 ): ChoiceResult[] | Promise<ChoiceResult[]> {
-  const results: ChoiceResult[] = [];
+  // Sized once to the plans (an empty list grows to 17 slots at its first push), filled in order.
+  const results = new Array<ChoiceResult>(plans.length);
   for (let i = 0; i < plans.length; i++) {
     const result = drainChoice(model, plans[i] as ChoicePlan, source, keepTokens);
     if (result instanceof Promise) {
       const signal = source.signal;
       const rest = plans.slice(i + 1).map((plan) => runChoice(model, plan, signal));
-      return Promise.all([...results, result, ...rest]);
+      return Promise.all([...results.slice(0, i), result, ...rest]);
     }
-    results.push(result);
+    results[i] = result;
   }
   return results;
 }
