@@ -263,6 +263,50 @@ describe("servingkit simulate", () => {
     expect(JSON.parse(full.stdout).engine.maxModelLen).toBe(4096);
   });
 
+  it("serves an AWQ checkpoint quantized, --kv-cache-dtype fp8 doubling the KV tokens", async () => {
+    const awq = fileURLToPath(
+      new URL(
+        "../../../../packages/mock-core/src/gpu/testdata/llama-3.1-8b-instruct-awq-int4/config.json",
+        import.meta.url,
+      ),
+    );
+    const args = ["--model-config", awq, "--num-prompts", "4", "--json"];
+    const plain = JSON.parse((await simulate(...args)).stdout);
+    // hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4: int4 group 128 with zero points; the
+    // vLLM 0.5.4 log of the same layout on Llama 3.1 8B: "Loading model weights took 5.3767 GB".
+    expect(plain.engine.quantization).toBe("awq");
+    expect(plain.engine.weightGiB).toBeCloseTo(5.3345, 3);
+    expect(plain.engine.kvCacheBytesPerElement).toBeUndefined();
+    const fp8 = await simulate(...args, "--kv-cache-dtype", "fp8");
+    expect(fp8.stderr).toBe("");
+    const halved = JSON.parse(fp8.stdout);
+    expect(halved.engine.kvCacheBytesPerElement).toBe(1);
+    // vllm-openai.md §9: 128 KiB per token in 16 bits; fp8 stores 64 KiB, so the same memory
+    // holds twice the tokens (to the block).
+    expect(halved.engine.kvCacheTokens / plain.engine.kvCacheTokens).toBeCloseTo(2, 3);
+    // vllm/config/model.py _verify_quantization refuses a contradicting --quantization.
+    const refused = await simulate(...args, "--quantization", "gptq");
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(
+      "Quantization method specified in the model config (awq) does not match the quantization method specified in the `quantization` argument (gptq).",
+    );
+    const bad = await simulate(...args, "--kv-cache-dtype", "int8");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("--kv-cache-dtype 'int8' is not one of");
+  });
+
+  it("--quantization fp8 loads the built-in Llama 3.1 8B with one-byte layer weights", async () => {
+    const run = JSON.parse(
+      (await simulate("--num-prompts", "4", "--json", "--quantization", "fp8")).stdout,
+    );
+    // vLLM docs (FP8, Meta-Llama-3-8B-Instruct-FP8): "Loading model weights took 8.4596 GB".
+    expect(run.engine.quantization).toBe("fp8");
+    expect(run.engine.weightGiB).toBeCloseTo(8.4575, 3);
+    const plain = JSON.parse((await simulate("--num-prompts", "4", "--json")).stdout);
+    expect(plain.engine.quantization).toBeUndefined();
+    expect(run.engine.kvCacheTokens).toBeGreaterThan(plain.engine.kvCacheTokens);
+  });
+
   it("--disable-hybrid-kv-cache-manager keeps full KV on every layer of a Gemma 3 config", async () => {
     const config = join(dir, "gemma-3-1b.json");
     // google/gemma-3-1b-it's config.json: 26 layers, five of every six slide over 512 tokens.

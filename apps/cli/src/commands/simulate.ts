@@ -85,6 +85,16 @@ Engine (vllm serve's flags):
                                a model with sliding and full layers (Gemma 2/3) keeps full
                                KV on every layer in one group: fewer tokens fit, the sliding
                                layers still attend over their window (vLLM's flag; default off)
+  --quantization M             the checkpoint's weight quantization (its config.json's
+                               quantization_config: fp8, awq, gptq, compressed-tensors,
+                               bitsandbytes, mxfp4 are sized) or a kernel variant of it
+                               (awq_marlin, gptq_marlin, marlin); another method stops
+                               start-up with vLLM's mismatch text (exit 1); on an unquantized
+                               model fp8 loads one-byte layer weights (default: the
+                               checkpoint's)
+  --kv-cache-dtype D           auto (default: the model dtype), bfloat16, fp8, fp8_e4m3 or
+                               fp8_e5m2: the fp8 kinds take one byte per KV element, about
+                               twice the tokens of a 16-bit cache
   --vllm-version X             the vLLM release whose start-up refusals apply: a separate
                                draft model (method draft_model) stops 0.11.0 to 0.14.x with
                                vLLM's NotImplementedError text (default: none, no release
@@ -158,6 +168,8 @@ interface ResolvedEngine {
   readonly logLines: readonly string[];
   readonly numBlocks: number;
   readonly kvCacheTokens: number;
+  /** The weights on each GPU, bytes (vLLM's "Model loading took X GiB"). */
+  readonly weightBytes: number;
   /** The speculative drafter's memory when counted (an EAGLE head or a draft model read from a local directory). */
   readonly drafter?: EngineStartup["drafter"];
 }
@@ -190,6 +202,7 @@ function resolveEngine(args: SimulateArgs): ResolvedEngine {
     logLines: [...capacity.logLines, ...(settings.startupWarnings ?? [])],
     numBlocks: capacity.numBlocks,
     kvCacheTokens: capacity.tokens,
+    weightBytes: capacity.weightBytes,
     config: { ...core, frontendLatency: args.frontendLatency, recordSteps: false },
   };
 }
@@ -312,9 +325,29 @@ function engineFacts(engine: ResolvedEngine) {
     maxLoras: settings.maxLoras,
     asyncScheduling: settings.asyncScheduling,
     ...(settings.speculative === undefined ? {} : { speculative: speculativeFacts(engine) }),
+    ...precisionFacts(engine),
     numBlocks: engine.numBlocks,
     kvCacheTokens: engine.kvCacheTokens,
     logLines: engine.logLines,
+  };
+}
+
+/**
+ * The weight quantization and KV cache dtype of the run, only where they differ from the
+ * model's plain dtype (so the facts of an unquantized run stay as they were): the method with
+ * the weights' GiB per GPU (vLLM's "Model loading took X GiB"), and `--kv-cache-dtype`.
+ */
+function precisionFacts(engine: ResolvedEngine) {
+  const model = engine.settings.model;
+  const kvBytes = model.kvCacheBytes;
+  return {
+    ...(model.quantization === undefined
+      ? {}
+      : {
+          quantization: model.quantization,
+          weightGiB: Math.round((engine.weightBytes / 1024 ** 3) * 1e4) / 1e4,
+        }),
+    ...(kvBytes === undefined ? {} : { kvCacheBytesPerElement: kvBytes }),
   };
 }
 
