@@ -359,6 +359,83 @@ const restCases: ContractCase[] = [
     },
   }),
   defineCase({
+    id: "kserve/rest-model-versions",
+    title:
+      "Triton serves every version its metadata lists: each ready (200, empty), each one's metadata naming it, and the index lists exactly those READY",
+    source:
+      "triton core src/tritonserver.cc ModelMetadata (the READY versions, ascending, when none is named; the named one otherwise); model_repository_manager.cc RepositoryIndex (a row per version with its state); server.cc ModelIsReady; server docs model_configuration.md 'Version Policy'",
+    runtimes: ["triton"],
+    transport: "rest",
+    async run(context) {
+      const model = await modelOf(context);
+      const meta = parseJson((await context.rest(`/v2/models/${model}`)).body, "model metadata");
+      const versions = meta.versions as unknown[];
+      assert.ok(
+        Array.isArray(versions) &&
+          versions.length > 0 &&
+          versions.every((v) => typeof v === "string" && /^\d+$/.test(v)),
+        `versions: numeric strings, at least one (got ${JSON.stringify(versions)})`,
+      );
+      const served = versions as string[];
+      const ascending = [...served].sort((a, b) => Number(a) - Number(b));
+      assert.deepEqual(served, ascending, "versions ascending");
+      for (const version of served) {
+        const ready = await context.rest(`/v2/models/${model}/versions/${version}/ready`);
+        assert.equal(ready.status, 200, `version ${version} ready: status`);
+        assert.equal(ready.body, "", `version ${version} ready: body`);
+        const one = parseJson(
+          (await context.rest(`/v2/models/${model}/versions/${version}`)).body,
+          `version ${version} metadata`,
+        );
+        assert.deepEqual(one.versions, [version], `version ${version} metadata: versions`);
+      }
+      const index = await context.rest("/v2/repository/index", { json: {} });
+      assert.equal(index.status, 200, "index status");
+      const rows = JSON.parse(index.body) as Record<string, unknown>[];
+      const readyRows = rows
+        .filter((row) => row.name === model && row.state === "READY")
+        .map((row) => String(row.version))
+        .sort((a, b) => Number(a) - Number(b));
+      assert.deepEqual(readyRows, served, "index: the READY versions of the model");
+    },
+  }),
+  defineCase({
+    id: "kserve/rest-unserved-version",
+    title:
+      "a version Triton does not serve: metadata and infer 404 'version <v> is not found', ready 400 'Model version not ready', no index row",
+    source:
+      "triton core model_lifecycle.cc GetModel (NOT_FOUND \"'<m>' version <v> is not found\" for a version never loaded), model_repository_manager.cc GetModel ('Request for unknown model: ' prefix); server.cc ModelIsReady + http_server.cc HandleModelReady (false is 400)",
+    runtimes: ["triton"],
+    transport: "rest",
+    async run(context) {
+      const model = await modelOf(context);
+      // A version number no repository uses: it has no folder, so no policy loads it.
+      const version = "987654321";
+      const text = `Request for unknown model: '${model}' version ${version} is not found`;
+      const meta = await context.rest(`/v2/models/${model}/versions/${version}`);
+      assert.equal(meta.status, 404, "metadata status");
+      assert.deepEqual(parseJson(meta.body, "metadata"), { error: text }, "metadata body");
+      const infer = await context.rest(`/v2/models/${model}/versions/${version}/infer`, {
+        json: { inputs: [] },
+      });
+      assert.equal(infer.status, 404, "infer status");
+      assert.deepEqual(parseJson(infer.body, "infer"), { error: text }, "infer body");
+      const ready = await context.rest(`/v2/models/${model}/versions/${version}/ready`);
+      assert.equal(ready.status, 400, "ready status");
+      assert.deepEqual(
+        parseJson(ready.body, "ready"),
+        { error: "Model version not ready" },
+        "ready body",
+      );
+      const index = await context.rest("/v2/repository/index", { json: {} });
+      const rows = JSON.parse(index.body) as Record<string, unknown>[];
+      assert.ok(
+        !rows.some((row) => row.name === model && row.version === version),
+        "no index row for the version",
+      );
+    },
+  }),
+  defineCase({
     id: "kserve/rest-infer-round-trip",
     title:
       "a JSON infer of zero tensors shaped from the metadata answers every output as JSON data, id echoed",

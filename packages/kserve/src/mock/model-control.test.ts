@@ -1086,7 +1086,12 @@ describe("Triton poll mode (--model-control-mode=poll; core model_repository_man
     writeFileSync(join(dir, "plain", "config.pbtxt"), config(3));
     const later = new Date(Date.now() + 60_000);
     utimesSync(join(dir, "plain", "config.pbtxt"), later, later);
-    expect(await index()).toEqual([{ name: "plain", version: "1", state: "READY" }]);
+    // core model_repository_manager.cc RepositoryIndex lists the folders there are on every call:
+    // before the poll the added folder shows by name alone (not yet in the lifecycle).
+    expect(await index()).toEqual([
+      { name: "added" },
+      { name: "plain", version: "1", state: "READY" },
+    ]);
     await clock.advance(5000);
     expect(await index()).toEqual([
       { name: "added", version: "1", state: "READY" },
@@ -1099,6 +1104,9 @@ describe("Triton poll mode (--model-control-mode=poll; core model_repository_man
     expect(await unary("ModelReady", { name: "added" })).toEqual({ ready: true });
 
     rmSync(join(dir, "added"), { recursive: true });
+    // Between polls the removed folder leaves the index at once while its model still serves.
+    expect(await index()).toEqual([{ name: "plain", version: "1", state: "READY" }]);
+    expect(await unary("ModelReady", { name: "added" })).toEqual({ ready: true });
     await clock.advance(5000);
     expect(await index()).toEqual([{ name: "plain", version: "1", state: "READY" }]);
     expect(await unary("ModelReady", { name: "added" })).toEqual({ ready: false });

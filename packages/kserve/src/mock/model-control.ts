@@ -17,7 +17,7 @@ import { InferFault } from "./fault.js";
 import { findModel } from "./infer.js";
 import type { MockModel, TensorSpec } from "./models.js";
 import type { KserveProfile } from "./profiles.js";
-import { loadFailure, pollFailure, repoll } from "./repository.js";
+import { loadFailure, policyFailure, pollFailure, repoll } from "./repository.js";
 
 /** Triton's `--model-control-mode` values the mock serves. */
 export type ModelControlMode = "none" | "explicit" | "poll";
@@ -153,6 +153,8 @@ export class ModelRepository {
   /** Reads the whole repository again (poll mode, MLServer loads and index); undefined: never. */
   readonly #reread: (() => readonly MockModel[]) | undefined;
   readonly #pollMs: number;
+  /** Lists the repository's model folders now (the first repository model's; see #folderNames). */
+  #folders: (() => readonly string[]) | undefined;
 
   /**
    * `models`: the repository (every model the mock could serve); `startup`: the names loaded at
@@ -185,9 +187,15 @@ export class ModelRepository {
       const model = models.find((m) => m.name === name);
       if (model === undefined) continue;
       const unpolled = pollFailure(model);
+      const noVersion = policyFailure(model);
       const failure = loadFailure(model);
       if (unpolled !== undefined) {
         failures.push(`Poll failed for model directory '${name}': ${unpolled}`);
+      } else if (noVersion !== undefined) {
+        // LoadModelByDependency logs AsyncLoad's refusal; the model enters the lifecycle with no
+        // version (AsyncLoad adds its entry before VersionsToLoad), so the index lists no row.
+        failures.push(`failed to load model '${name}': ${noVersion}`);
+        this.#loaded.set(name, { model, ready: false, readyAt: 0, failure: noVersion });
       } else if (failure !== undefined) {
         for (const v of model.versions)
           failures.push(`failed to load '${name}' version ${v}: ${failure}`);
@@ -387,7 +395,7 @@ export class ModelRepository {
     // MLServer lists the model-settings.json files anew (handlers/model_repository.py `index`
     // calls repository `list`).
     if (this.#mlserver) this.#rescan();
-    const names = [...new Set(this.#repository.map((m) => m.name))].sort();
+    const names = this.#folderNames() ?? [...new Set(this.#repository.map((m) => m.name))].sort();
     if (this.#mlserver) return this.#mlserverIndex(names, readyOnly);
     return names.flatMap((name): IndexEntry[] => {
       const loaded = this.#loaded.get(name);
@@ -405,8 +413,26 @@ export class ModelRepository {
   }
 
   /**
-   * MLServer's index (handlers/model_repository.py `index`): one item per model settings, with its
-   * version when the settings name one, READY when loaded else UNAVAILABLE, and an empty reason.
+   * Triton's index names: the model folders the repository holds NOW, whatever the last poll saw
+   * (core model_repository_manager.cc `RepositoryIndex` lists the repository's subdirectories on
+   * every call, then joins each with its lifecycle states): between polls a folder added shows by
+   * name alone and a folder removed is gone while its model still serves. Undefined without a
+   * repository folder (built-in models) or where the folder cannot be read now.
+   */
+  #folderNames(): string[] | undefined {
+    if (this.#mlserver) return undefined;
+    for (const model of this.#repository) this.#folders ??= model.source?.folders;
+    try {
+      return this.#folders?.().slice().sort();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * MLServer's index (handlers/model_repository.py `index`): one item per model settings (so one
+   * per version of a model), with its version when the settings name one, READY when loaded else
+   * UNAVAILABLE, and an empty reason.
    */
   #mlserverIndex(names: readonly string[], readyOnly: boolean): IndexEntry[] {
     return names.flatMap((name): IndexEntry[] => {
@@ -414,15 +440,10 @@ export class ModelRepository {
       const loaded = this.#loaded.get(name);
       const ready = loaded?.ready === true && !this.#loading(loaded);
       if (readyOnly && !ready) return [];
-      const version = model?.versions[model.versions.length - 1];
-      return [
-        {
-          name,
-          ...(version !== undefined ? { version } : {}),
-          state: ready ? "READY" : "UNAVAILABLE",
-          reason: "",
-        },
-      ];
+      const state = ready ? "READY" : "UNAVAILABLE";
+      const versions = model?.versions ?? [];
+      if (versions.length === 0) return [{ name, state, reason: "" }];
+      return versions.map((version) => ({ name, version, state, reason: "" }));
     });
   }
 
@@ -469,6 +490,16 @@ export class ModelRepository {
    */
   #load(name: string, model: MockModel, failure: string | undefined): void {
     const before = this.#loaded.get(name);
+    const noVersion = policyFailure(model);
+    if (noVersion !== undefined) {
+      // model_lifecycle.cc AsyncLoad refuses before it touches any version: the versions there
+      // are (serving or not) stay as they were; LoadUnloadModels answers INVALID_ARG.
+      if (before === undefined) {
+        this.#loaded.set(name, { model, ready: false, readyAt: 0, failure: noVersion });
+      }
+      this.#update();
+      throw new InferFault("invalid", `load failed for model '${name}': ${noVersion}\n`);
+    }
     if (failure !== undefined) {
       // The backend refuses it: the load answers INVALID_ARG. A version serving stays READY and
       // serving (model_lifecycle.cc AsyncLoad loads over a READY version in the background, and

@@ -124,6 +124,17 @@ export interface RepositorySource {
    */
   readonly loadFailure?: string;
   /**
+   * Why no version loads under the model's version policy (core model_lifecycle.cc `AsyncLoad`:
+   * `at least one version must be available under the version policy of model '<m>'`); the
+   * model then has no versions. Absent where one loads.
+   */
+  readonly policyFailure?: string;
+  /**
+   * Lists the model folders of the repository this folder sits in, as they are now (Triton's
+   * `RepositoryIndex` reads them on every call). Absent where the reader keeps none.
+   */
+  readonly folders?: () => readonly string[];
+  /**
    * The folder's latest modification time (ms, the newest of the folder and everything in it, as
    * core model_repository_manager.cc `GetPathModifiedTime`): Triton's poll mode reloads a model
    * whose time changed. Absent where the reader keeps none (MLServer, OVMS).

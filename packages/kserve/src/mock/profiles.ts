@@ -804,7 +804,9 @@ const mlserver: KserveProfile = {
   streamsInferResponses: true,
   mediapipeStreams: false,
   classification: false,
-  readRepository: readMlserverRepository,
+  // cli/serve.py load_settings reads the start-up models through repository.py `list`, which
+  // logs an unreadable model-settings.json and skips it, as every later re-read does.
+  readRepository: (dir) => readMlserverRepository(dir, true),
   versionsInMetadata: "listed",
   // Starlette GZipMiddleware: gzip only, bodies of at least 500 bytes (its minimum_size default).
   compression: { request: ["gzip"], response: ["gzip"], minBytes: 500 },

@@ -51,7 +51,7 @@ describe("protobuf text format", () => {
 });
 
 describe("--model-repository", () => {
-  it("triton: config.pbtxt names, platform, dims; latest numeric version; no version folder → not served", async () => {
+  it("triton: config.pbtxt names, platform, dims; latest numeric version (default policy latest 1)", async () => {
     const m = await mock("triton", testdata("triton-repo"));
     const meta = await m.http.inject({ method: "GET", url: "/v2/models/densenet_onnx" });
     expect(meta.json()).toEqual({
@@ -65,9 +65,6 @@ describe("--model-repository", () => {
       (await m.http.inject({ method: "GET", url: "/v2/models/densenet_onnx/versions/1" }))
         .statusCode,
     ).toBe(404);
-    expect((await m.http.inject({ method: "GET", url: "/v2/models/no_version" })).statusCode).toBe(
-      404,
-    );
     expect((await m.http.inject({ method: "GET", url: "/v2/models/simple" })).statusCode).toBe(404);
     const config = await m.http.inject({ method: "GET", url: "/v2/models/densenet_onnx/config" });
     expect(config.json()).toMatchObject({
@@ -139,6 +136,69 @@ describe("--model-repository", () => {
     expect(
       (await m.http.inject({ method: "GET", url: "/v2/models/resnet/ready" })).statusCode,
     ).toBe(404);
+  });
+
+  it("mlserver: an unreadable model-settings.json is skipped at start as repository.py list skips it", async () => {
+    // cli/serve.py load_settings → repository.py list: `Failed load model settings at <path>.`
+    // is logged and the other settings load.
+    const dir = mkdtempSync(join(tmpdir(), "mls-start-"));
+    mkdirSync(join(dir, "good"));
+    mkdirSync(join(dir, "junk"));
+    writeFileSync(
+      join(dir, "good", "model-settings.json"),
+      JSON.stringify({ name: "good", parameters: { version: "v1" } }),
+    );
+    writeFileSync(join(dir, "junk", "model-settings.json"), "{");
+    const m = await mock("mlserver", dir);
+    expect((await m.http.inject({ method: "GET", url: "/v2/models/good/ready" })).statusCode).toBe(
+      200,
+    );
+    const index = await m.http.inject({ method: "POST", url: "/v2/repository/index", payload: {} });
+    expect(index.json()).toEqual([{ name: "good", version: "v1", state: "READY", reason: "" }]);
+  });
+
+  it("mlserver: settings sharing a name with different versions are one model; the default is the newest by _is_newer; the index has a row per version", async () => {
+    // registry.py: one SingleModelRegistry per name, a version per settings file; _refresh_default
+    // keeps the newest by _is_newer (ints as numbers: 10 is newer than 9).
+    const dir = mkdtempSync(join(tmpdir(), "mls-versions-"));
+    for (const version of ["9", "10"]) {
+      mkdirSync(join(dir, `m-${version}`));
+      writeFileSync(
+        join(dir, `m-${version}`, "model-settings.json"),
+        JSON.stringify({
+          name: "m",
+          parameters: { version },
+          inputs: [{ name: "x", datatype: "FP32", shape: [1] }],
+          outputs: [{ name: "y", datatype: "FP32", shape: [1] }],
+        }),
+      );
+    }
+    const m = await mock("mlserver", dir);
+    const infer = (url: string) =>
+      m.http.inject({
+        method: "POST",
+        url,
+        payload: { inputs: [{ name: "x", datatype: "FP32", shape: [1], data: [1] }] },
+      });
+    const plain = await infer("/v2/models/m/infer");
+    expect(plain.json()).toMatchObject({ model_name: "m", model_version: "10" });
+    const nine = await infer("/v2/models/m/versions/9/infer");
+    expect(nine.json()).toMatchObject({ model_name: "m", model_version: "9" });
+    expect(
+      (await m.http.inject({ method: "GET", url: "/v2/models/m/versions/9/ready" })).statusCode,
+    ).toBe(200);
+    // errors.py ModelNotFound with a version: "Model <m> with version <v> not found" (404).
+    const missing = await m.http.inject({ method: "GET", url: "/v2/models/m/versions/3" });
+    expect([missing.statusCode, missing.json()]).toEqual([
+      404,
+      { error: "Model m with version 3 not found" },
+    ]);
+    // handlers/model_repository.py index: one item per settings file.
+    const index = await m.http.inject({ method: "POST", url: "/v2/repository/index", payload: {} });
+    expect(index.json()).toEqual([
+      { name: "m", version: "9", state: "READY", reason: "" },
+      { name: "m", version: "10", state: "READY", reason: "" },
+    ]);
   });
 
   it("an unreadable repository is a clear start-up error", async () => {

@@ -2,8 +2,9 @@
  * Model repositories the user points the mock at (`--model-repository DIR`), read for names,
  * versions, inputs and outputs only, so a team's real repository gives the same metadata without
  * weights (issue 4, "Models"):
- * - Triton: `DIR/<model>/config.pbtxt` plus numeric version folders; the default version policy
- *   serves the latest version (model_config.proto `latest { num_versions: 1 }`).
+ * - Triton: `DIR/<model>/config.pbtxt` plus numeric version folders; its `version_policy`
+ *   (`latest { num_versions: N }`, `all {}`, `specific { versions: [...] }`; default latest 1)
+ *   picks the versions served (version-policy.ts).
  * - MLServer: `model-settings.json` files anywhere below DIR (`name`, `parameters.version`,
  *   `platform`, `inputs`, `outputs`).
  * - OVMS: `DIR/config.json` (`model_config_list[].config.name`); tensors live in the model files,
@@ -31,6 +32,12 @@ import {
 } from "./models.js";
 import { parseTextProto, type TextMessage, type TextValue } from "./pbtxt.js";
 import { createVllmModel } from "./triton-vllm-model.js";
+import {
+  noVersionMessage,
+  readVersionPolicy,
+  type VersionPolicy,
+  versionsToLoad,
+} from "./version-policy.js";
 
 const asArray = (value: TextValue | undefined): TextValue[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
@@ -123,7 +130,8 @@ function tritonTensor(value: TextValue): TensorSpec {
 
 /**
  * Reads a Triton repository (synchronously: at start, and one folder again on each load
- * request): every folder with a `config.pbtxt` and a numeric version folder. A `config.pbtxt`
+ * request): every folder with a `config.pbtxt`, serving the version folders its version policy
+ * picks (version-policy.ts; none picked: the model fails its loads, {@link policyFailure}). A `config.pbtxt`
  * that is not protobuf text format does not stop the read: the folder becomes a placeholder
  * model that fails its poll ({@link pollFailure}), as Triton's `Poll` logs `Poll failed for model
  * directory '<m>': failed to read text proto from <path>` and goes on with the others.
@@ -145,6 +153,7 @@ function readTritonModel(dir: string, folderName: string): MockModel | undefined
   const file = join(folder, "config.pbtxt");
   const modified = latestModified(folder);
   const poll = () => readTritonModel(dir, folderName);
+  const folders = () => subdirectories(dir);
   let config: TextMessage;
   let tensors: { inputs: TensorSpec[]; outputs: TensorSpec[] };
   try {
@@ -161,32 +170,49 @@ function readTritonModel(dir: string, folderName: string): MockModel | undefined
     return unpolledModel(folderName, {
       poll,
       modified,
+      folders,
       pollFailure: `failed to read text proto from ${file}`,
     });
   }
-  let versions: number[];
+  let policy: VersionPolicy;
+  let versionFolders: string[];
   try {
-    versions = readdirSync(folder, { withFileTypes: true })
-      .filter((e) => e.isDirectory() && /^\d+$/.test(e.name))
-      .map((e) => Number(e.name))
-      .sort((a, b) => a - b);
-  } catch {
-    return undefined; // the folder went away between the reads
+    policy = readVersionPolicy(config);
+    versionFolders = readdirSync(folder, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) return undefined; // the folder went away between the reads
+    return unpolledModel(folderName, {
+      poll,
+      modified,
+      folders,
+      pollFailure: `failed to read text proto from ${file}`,
+    });
   }
-  const latest = versions.at(-1);
-  if (latest === undefined) return undefined;
   const name = typeof config.name === "string" ? config.name : folderName;
+  // core model_lifecycle.cc VersionsToLoad: the policy picks among the numeric version folders.
+  const versions = versionsToLoad(policy, versionFolders).versions;
+  const latest = versions.at(-1);
+  if (latest === undefined) {
+    // AsyncLoad: no version under the policy fails every load of the model (INVALID_ARG).
+    return withSource(
+      seededModel(name, [], String(config.platform ?? config.backend ?? ""), 0, [], []),
+      { poll, modified, folders, policyFailure: noVersionMessage(name) },
+    );
+  }
   const platform = String(config.platform ?? config.backend ?? "");
   if (platform === "vllm") {
     return vllmBackendModel(name, join(folder, String(latest)), String(latest), tensors, {
       poll,
       modified,
+      folders,
     });
   }
   return withSource(
     seededModel(
       name,
-      [String(latest)],
+      versions.map(String),
       platform,
       Number(config.max_batch_size ?? 0),
       tensors.inputs,
@@ -194,8 +220,15 @@ function readTritonModel(dir: string, folderName: string): MockModel | undefined
       // model_config.proto ModelTransactionPolicy: `model_transaction_policy { decoupled: true }`.
       textBool((config.model_transaction_policy as TextMessage | undefined)?.decoupled),
     ),
-    { poll, modified },
+    { poll, modified, folders },
   );
+}
+
+/** The names of the folders in `dir` now (a repository's model folders); throws where it cannot be read. */
+function subdirectories(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
 }
 
 /**
@@ -277,6 +310,16 @@ export function pollFailure(model: MockModel): string | undefined {
 }
 
 /**
+ * Why no version of a repository model loads under its version policy (core model_lifecycle.cc
+ * `AsyncLoad`: `at least one version must be available under the version policy of model
+ * '<m>'`), or undefined. model-control.ts: the start stops; a load request answers INVALID_ARG
+ * `load failed for model '<m>': <that>`; the index lists no row for the model.
+ */
+export function policyFailure(model: MockModel): string | undefined {
+  return model.source?.policyFailure;
+}
+
+/**
  * The model as its folder reads now (Triton polls the folder on every load request); a model with
  * no folder (a built-in one) is itself; undefined when the folder no longer holds a model.
  */
@@ -342,10 +385,10 @@ function findFiles(dir: string, name: string): string[] {
 }
 
 /**
- * Reads MLServer `model-settings.json` files (synchronously): at start, where an unreadable file
- * stops the start; and again on each load and index (handlers/model_repository.py), where
- * `skipUnreadable` leaves such a file out as repository.py `list` does (it logs `Failed load
- * model settings at <path>.` and goes on).
+ * Reads MLServer `model-settings.json` files (synchronously): at start (cli/serve.py
+ * `load_settings`) and again on each load and index (handlers/model_repository.py), all through
+ * repository.py `list`. `skipUnreadable` leaves an unreadable file out as `list` does (it logs
+ * `Failed load model settings at <path>.` and goes on); the MLServer profile always sets it.
  */
 export function readMlserverRepository(dir: string, skipUnreadable = false): MockModel[] {
   const models: MockModel[] = [];
@@ -359,7 +402,44 @@ export function readMlserverRepository(dir: string, skipUnreadable = false): Moc
     }
     models.push(model);
   }
-  return models;
+  return mergeMlserverVersions(models);
+}
+
+/**
+ * MLServer's version order (registry.py `_is_newer`): two versions that both read as Python
+ * `int` compare as numbers, others as strings; positive when `a` is newer.
+ */
+export function mlserverVersionOrder(a: string, b: string): number {
+  const integer = /^\s*[+-]?\d+\s*$/;
+  if (integer.test(a) && integer.test(b)) return Number(a) - Number(b);
+  return a > b ? 1 : a < b ? -1 : 0;
+}
+
+/**
+ * Settings files that share a `name` with different `parameters.version` are one model with
+ * several versions (registry.py: a SingleModelRegistry per name, one entry per version), ordered
+ * oldest first so the last is the default MLServer serves when a request names no version
+ * (`_refresh_default` keeps the newest by `_is_newer`). The merged model takes the default
+ * version's settings (signature, `versions` list); a repeated version keeps its first file.
+ * Unversioned settings are left as they are.
+ */
+function mergeMlserverVersions(models: readonly MockModel[]): MockModel[] {
+  const byName = new Map<string, MockModel[]>();
+  for (const model of models) {
+    const group = byName.get(model.name);
+    if (group === undefined) byName.set(model.name, [model]);
+    else group.push(model);
+  }
+  return [...byName.values()].flatMap((group): MockModel[] => {
+    const versioned = group.filter((m) => m.versions.length > 0);
+    if (versioned.length < 2) return group;
+    const versions = [...new Set(versioned.map((m) => m.versions[0] as string))].sort(
+      mlserverVersionOrder,
+    );
+    const newest = versions.at(-1);
+    const base = versioned.find((m) => m.versions[0] === newest) ?? (versioned[0] as MockModel);
+    return [...group.filter((m) => m.versions.length === 0), { ...base, versions }];
+  });
 }
 
 /** One `model-settings.json` as a seeded model; throws for a file that is not settings JSON. */

@@ -1,0 +1,173 @@
+/**
+ * The version cases of KServe v2 against the Triton mock (they pass: its built-in `simple`, and a
+ * repository model serving two of three versions under `latest { num_versions: 2 }`), and against
+ * fake Tritons that answer versions wrong (each a fail).
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startRuntimeMock } from "@servingkit/mocks";
+import { afterAll, describe, expect, it } from "vitest";
+import { runContract } from "../run-contract.js";
+import type { Target } from "../target.js";
+import { kserveCases } from "./kserve.js";
+
+const closers: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  await Promise.all(closers.map((close) => close()));
+});
+
+const versionCases = kserveCases.filter((c) =>
+  ["kserve/rest-model-versions", "kserve/rest-unserved-version"].includes(c.id),
+);
+
+/** Each version case's outcome against `rest` (a Triton serving `model`), by case id. */
+async function outcomes(rest: string, model: string): Promise<Record<string, string>> {
+  const target: Target = { name: "t:triton", group: "t", runtime: "triton", rest, model };
+  const report = await runContract({ targets: [target], cases: versionCases });
+  return Object.fromEntries(
+    report.results.map((r) => [
+      r.caseId,
+      r.status === "fail" ? `fail: ${r.message ?? ""}` : String(r.status),
+    ]),
+  );
+}
+
+/** A fake Triton: `routes` maps `METHOD path` to [status, body]; anything else is 404. */
+async function fakeTriton(routes: Record<string, [number, unknown]>): Promise<string> {
+  const server: Server = createServer((request, response) => {
+    request.resume();
+    request.on("end", () => {
+      const [status, body] = routes[`${request.method} ${request.url}`] ?? [
+        404,
+        { error: "Not Found" },
+      ];
+      response.writeHead(status, body === "" ? {} : { "content-type": "application/json" });
+      response.end(body === "" ? "" : JSON.stringify(body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+const unserved = "987654321";
+const notFound = (v: string) => ({
+  error: `Request for unknown model: 'm' version ${v} is not found`,
+});
+
+/** A fake Triton serving versions 1 and 2 of `m` as Triton does; `change` overrides routes. */
+function honest(change: Record<string, [number, unknown]> = {}): Record<string, [number, unknown]> {
+  return {
+    "GET /v2/models/m": [200, { name: "m", versions: ["1", "2"], platform: "x" }],
+    "GET /v2/models/m/versions/1": [200, { name: "m", versions: ["1"], platform: "x" }],
+    "GET /v2/models/m/versions/2": [200, { name: "m", versions: ["2"], platform: "x" }],
+    "GET /v2/models/m/versions/1/ready": [200, ""],
+    "GET /v2/models/m/versions/2/ready": [200, ""],
+    "POST /v2/repository/index": [
+      200,
+      [
+        { name: "m", version: "1", state: "READY" },
+        { name: "m", version: "2", state: "READY" },
+      ],
+    ],
+    [`GET /v2/models/m/versions/${unserved}`]: [404, notFound(unserved)],
+    [`POST /v2/models/m/versions/${unserved}/infer`]: [404, notFound(unserved)],
+    [`GET /v2/models/m/versions/${unserved}/ready`]: [400, { error: "Model version not ready" }],
+    ...change,
+  };
+}
+
+describe("kserve version cases", () => {
+  it("pass against the Triton mock: the built-in simple, and a repository model under latest 2", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "versions-"));
+    mkdirSync(join(dir, "multi"));
+    for (const v of ["1", "2", "3"]) mkdirSync(join(dir, "multi", v));
+    writeFileSync(
+      join(dir, "multi", "config.pbtxt"),
+      'platform: "onnxruntime_onnx"\nversion_policy { latest { num_versions: 2 } }\ninput [ { name: "INPUT0" data_type: TYPE_FP32 dims: [ 2 ] } ]\noutput [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 2 ] } ]',
+    );
+    for (const values of [{}, { "model-repository": dir }]) {
+      const mock = await startRuntimeMock({
+        runtime: "triton",
+        host: "127.0.0.1",
+        httpPort: 0,
+        grpcPort: 0,
+        logger: false,
+        values,
+      });
+      closers.push(() => mock.close());
+      const model = "model-repository" in values ? "multi" : "simple";
+      expect(await outcomes(mock.endpoints.http as string, model)).toEqual({
+        "kserve/rest-model-versions": "pass",
+        "kserve/rest-unserved-version": "pass",
+      });
+    }
+  });
+
+  it("pass against a fake Triton answering as Triton does", async () => {
+    expect(await outcomes(await fakeTriton(honest()), "m")).toEqual({
+      "kserve/rest-model-versions": "pass",
+      "kserve/rest-unserved-version": "pass",
+    });
+  });
+
+  it("fail where a listed version is not ready, a version's metadata lists all, the index disagrees, or an unserved version is answered", async () => {
+    const cases: [Record<string, [number, unknown]>, string, RegExp][] = [
+      [
+        { "GET /v2/models/m/versions/2/ready": [400, { error: "Model version not ready" }] },
+        "kserve/rest-model-versions",
+        /version 2 ready: status/,
+      ],
+      [
+        {
+          "GET /v2/models/m/versions/1": [200, { name: "m", versions: ["1", "2"], platform: "x" }],
+        },
+        "kserve/rest-model-versions",
+        /version 1 metadata: versions/,
+      ],
+      [
+        { "POST /v2/repository/index": [200, [{ name: "m", version: "2", state: "READY" }]] },
+        "kserve/rest-model-versions",
+        /index: the READY versions/,
+      ],
+      [
+        { "GET /v2/models/m": [200, { name: "m", versions: ["2", "1"], platform: "x" }] },
+        "kserve/rest-model-versions",
+        /versions ascending/,
+      ],
+      [
+        {
+          [`GET /v2/models/m/versions/${unserved}`]: [
+            200,
+            { name: "m", versions: [unserved], platform: "x" },
+          ],
+        },
+        "kserve/rest-unserved-version",
+        /metadata status/,
+      ],
+      [
+        {
+          [`GET /v2/models/m/versions/${unserved}`]: [
+            404,
+            { error: "Request for unknown model: 'm' has no available versions" },
+          ],
+        },
+        "kserve/rest-unserved-version",
+        /metadata body/,
+      ],
+      [
+        { [`GET /v2/models/m/versions/${unserved}/ready`]: [404, notFound(unserved)] },
+        "kserve/rest-unserved-version",
+        /ready status/,
+      ],
+    ];
+    for (const [change, id, message] of cases) {
+      const found = await outcomes(await fakeTriton(honest(change)), "m");
+      expect(found[id]).toMatch(/^fail: /);
+      expect(found[id]).toMatch(message);
+    }
+  });
+});
