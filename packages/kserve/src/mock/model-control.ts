@@ -59,6 +59,12 @@ interface Loaded {
   readyAt: number;
   /** Why its last load failed (the version state reason); absent when it did not. */
   failure?: string;
+  /**
+   * Triton: versions of earlier loads that the current one does not hold (a reload under a new
+   * version policy, or after new version folders): `OnLoadFinal` releases them, and the lifecycle
+   * keeps them UNAVAILABLE `unloaded` (index rows; a request naming one is `not at ready state`).
+   */
+  retired?: readonly string[];
 }
 
 /**
@@ -347,13 +353,18 @@ export class ModelRepository {
     const unloaded = loaded !== undefined && !loaded.ready && !this.#mlserver;
     if (loaded !== undefined && (unloaded || this.#loading(loaded))) {
       const named = version === undefined || version === "" ? undefined : version;
-      if (named !== undefined && !loaded.model.versions.includes(named)) {
+      const known = (v: string) => loaded.model.versions.includes(v) || loaded.retired?.includes(v);
+      if (named !== undefined && !known(named)) {
         throw this.#profile.messages.unknownVersion(name, named);
       }
       if (unloaded || !(this.#mlserver && purpose === "metadata")) {
         throw this.#profile.messages.notLoaded(name, named);
       }
       return { model: loaded.model, version: named };
+    }
+    if (version !== undefined && loaded?.retired?.includes(version)) {
+      // model_lifecycle.cc GetModel: the version is in the map but not READY.
+      throw this.#profile.messages.notLoaded(name, version);
     }
     return findModel(this.#profile, this.#served, name, version);
   }
@@ -402,13 +413,19 @@ export class ModelRepository {
       if (!loaded) return readyOnly ? [] : [{ name }];
       const loading = loaded.ready && this.#loading(loaded);
       if ((!loaded.ready || loading) && readyOnly) return [];
-      return loaded.model.versions.map((version) =>
+      const rows: IndexEntry[] = loaded.model.versions.map((version) =>
         loading
           ? { name, version, state: "LOADING" }
           : loaded.ready
             ? { name, version, state: "READY" }
             : { name, version, state: "UNAVAILABLE", reason: loaded.failure ?? unloadedReason },
       );
+      if (readyOnly || loaded.retired === undefined) return rows;
+      // The lifecycle's version map is ordered by version number (std::map<int64_t, ...>).
+      for (const version of loaded.retired) {
+        rows.push({ name, version, state: "UNAVAILABLE", reason: unloadedReason });
+      }
+      return rows.sort((a, b) => Number(a.version) - Number(b.version));
     });
   }
 
@@ -506,20 +523,44 @@ export class ModelRepository {
       // OnLoadFinal releases only the failed background load); else every version is
       // UNAVAILABLE with the reason.
       const serving = before?.ready === true && !this.#loading(before);
-      if (!serving) this.#loaded.set(name, { model, ready: false, readyAt: 0, failure });
+      if (!serving) {
+        this.#loaded.set(name, this.#entry(before, model, { ready: false, failure }));
+      }
       this.#update();
       throw new InferFault("invalid", loadFailedMessage(name, model.versions, failure));
     }
     // A model serving already keeps serving while its new configuration loads; the mock takes
     // the new one at once (the request still takes the load's time, see settled()).
     const serving = before?.ready === true && !this.#loading(before);
-    const entry: Loaded = { model, ready: true, readyAt: 0 };
+    const entry = this.#entry(before, model, { ready: true });
     this.#loaded.set(name, entry);
     if (!serving) this.#beginLoad(name, entry);
     else if (this.#clock !== undefined && this.#delayMs > 0) {
       this.#pending.set(name, this.#clock.sleep(this.#delayMs));
     }
     this.#update();
+  }
+
+  /**
+   * A new lifecycle entry for `model` replacing `before`: Triton keeps every version it ever
+   * loaded (model_lifecycle.cc: a version's info stays in the model's map; `OnLoadFinal`
+   * releases the READY versions the new load does not hold, which end UNAVAILABLE `unloaded`), so
+   * the versions of `before` that `model` lacks are carried as {@link Loaded.retired}. MLServer
+   * forgets them (registry.py).
+   */
+  #entry(
+    before: Loaded | undefined,
+    model: MockModel,
+    state: { ready: boolean; failure?: string },
+  ): Loaded {
+    const entry: Loaded = { model, readyAt: 0, ...state };
+    if (before === undefined || this.#mlserver) return entry;
+    const kept = new Set(model.versions);
+    const retired = [...(before.retired ?? []), ...before.model.versions].filter(
+      (v, i, all) => !kept.has(v) && all.indexOf(v) === i,
+    );
+    if (retired.length > 0) entry.retired = retired;
+    return entry;
   }
 
   /**

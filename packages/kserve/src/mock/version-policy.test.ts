@@ -235,6 +235,63 @@ describe("version policy served (Triton)", () => {
     expect(await unary("ModelReady", { name: "empty" })).toEqual({ ready: false });
   });
 
+  it("a reload under a new policy: the versions it drops stay UNAVAILABLE 'unloaded' (OnLoadFinal), named they are not at ready state", async () => {
+    const dir = repository({
+      multi: { policy: "", versions: [1, 2, 3] },
+    });
+    const mock = await startKserve("triton", {
+      "model-repository": dir,
+      "model-control-mode": "explicit",
+      "load-model": "multi",
+    });
+    const { failure } = inferenceClient(mock);
+    const http = (path: string, init?: RequestInit) => fetch(`${mock.endpoints.http}${path}`, init);
+    const index = async () =>
+      (await http("/v2/repository/index", { method: "POST", body: "{}" })).json();
+    expect(await index()).toEqual([{ name: "multi", version: "3", state: "READY" }]);
+    writeFileSync(
+      join(dir, "multi", "config.pbtxt"),
+      `platform: "onnxruntime_onnx"\nversion_policy { specific { versions: [1, 2] } }\n${tensors}`,
+    );
+    expect((await http("/v2/repository/models/multi/load", { method: "POST" })).status).toBe(200);
+    // model_lifecycle.cc OnLoadFinal releases version 3 (READY, older than the load); its info
+    // stays in the version map, UNAVAILABLE "unloaded" once released (the ModelDeleter).
+    expect(await index()).toEqual([
+      { name: "multi", version: "1", state: "READY" },
+      { name: "multi", version: "2", state: "READY" },
+      { name: "multi", version: "3", state: "UNAVAILABLE", reason: "unloaded" },
+    ]);
+    expect(
+      await (await http("/v2/repository/index", { method: "POST", body: '{"ready":true}' })).json(),
+    ).toHaveLength(2);
+    expect(
+      ((await (await http("/v2/models/multi")).json()) as { versions: string[] }).versions,
+    ).toEqual(["1", "2"]);
+    // GetModel: a version in the map that is not READY is UNAVAILABLE (REST 503).
+    const three = await http("/v2/models/multi/versions/3/infer", {
+      method: "POST",
+      body: inferBody,
+    });
+    expect([three.status, await three.json()]).toEqual([
+      503,
+      { error: "Request for unknown model: 'multi' version 3 is not at ready state" },
+    ]);
+    expect(await failure("ModelMetadata", { name: "multi", version: "3" })).toEqual({
+      code: grpc.status.UNAVAILABLE,
+      details: "Request for unknown model: 'multi' version 3 is not at ready state",
+    });
+    // After an unload every version is UNAVAILABLE "unloaded", the dropped one with them.
+    expect((await http("/v2/repository/models/multi/unload", { method: "POST" })).status).toBe(200);
+    expect(await index()).toEqual(
+      ["1", "2", "3"].map((version) => ({
+        name: "multi",
+        version,
+        state: "UNAVAILABLE",
+        reason: "unloaded",
+      })),
+    );
+  });
+
   it("explicit load of a model with no version under its policy: INVALID_ARG 'load failed ...' (REST 400, gRPC INVALID_ARGUMENT)", async () => {
     const dir = repository({ empty: { policy: "version_policy { latest {} }", versions: [1] } });
     const mock = await startKserve("triton", {
