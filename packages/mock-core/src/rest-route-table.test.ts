@@ -7,10 +7,12 @@ import {
   healthRouteTable,
   hostBody,
   matchRestRoute,
+  type PushStreamBody,
   queryRecord,
   type RestRoute,
   type RestRouteRequest,
   registerRestRouteTable,
+  untilStreamEnd,
 } from "./rest-route-table.js";
 import { runtimeCatalog } from "./runtime-catalog.js";
 
@@ -148,10 +150,60 @@ describe("registerRestRouteTable on fastify", () => {
   });
 });
 
-describe("streamed replies on fastify (written straight to the socket)", () => {
+type Chunk = string | Uint8Array;
+
+/** Bodies piped by the host (push form), to show the push path ran. */
+let pipes = 0;
+/** Answers over, as untilStreamEnd reports them. */
+let releases = 0;
+
+/**
+ * `source` with the push form too (rest-route-table.ts PushStreamBody), driven from its iterator:
+ * the host's push path under the same cases as the iterator path.
+ */
+function pushed(source: AsyncIterable<Chunk>): AsyncIterable<Chunk> & PushStreamBody {
+  return {
+    [Symbol.asyncIterator]: () => source[Symbol.asyncIterator](),
+    pipe(sink) {
+      pipes += 1;
+      const iterator = source[Symbol.asyncIterator]();
+      let closed = false;
+      let held: (() => void) | undefined;
+      const pump = async () => {
+        try {
+          for (;;) {
+            const next = await iterator.next();
+            if (closed) return;
+            if (next.done) return sink.end();
+            if (!sink.write(next.value)) await new Promise<void>((resume) => (held = resume));
+            if (closed) return;
+          }
+        } catch (error) {
+          if (!closed) sink.fail(error);
+        }
+      };
+      void pump();
+      return {
+        resume: () => held?.(),
+        close: () => {
+          closed = true;
+          held?.();
+          void iterator.return?.();
+        },
+      };
+    },
+  };
+}
+
+describe.each([
+  ["async iterable", (source: AsyncIterable<Chunk>) => source],
+  ["push form", pushed],
+])("streamed replies on fastify (written straight to the socket): %s", (_form, asBody) => {
   const closers: (() => Promise<unknown>)[] = [];
   afterEach(async () => {
     for (const close of closers.splice(0)) await close();
+    pipes = 0;
+    releases = 0;
   });
 
   /** One streaming route, its fault read from the request header as the host does. */
@@ -175,7 +227,10 @@ describe("streamed replies on fastify (written straight to the socket)", () => {
             handle: (request) => ({
               status: 200,
               headers: { "content-type": "text/event-stream; charset=utf-8", "x-test": "1" },
-              body: chunks(request),
+              // Wrapped as vLLM counts its streams in /load: the body's form must survive it.
+              body: untilStreamEnd(asBody(chunks(request)), () => {
+                releases += 1;
+              }),
             }),
           },
         ],
@@ -216,6 +271,9 @@ describe("streamed replies on fastify (written straight to the socket)", () => {
     expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
     expect(res.headers.get("x-test")).toBe("1");
     expect([text, dropped]).toEqual(["data: 1\n\ndata: 2\n\n", false]);
+    // The host pipes a body that offers the push form, and iterates the others.
+    expect(pipes).toBe(asBody === pushed ? 1 : 0);
+    expect(releases).toBe(1);
   });
 
   // fault.ts grammar: with cut-after, REST connections are dropped mid-body after N chunks.
@@ -234,6 +292,7 @@ describe("streamed replies on fastify (written straight to the socket)", () => {
     const { text, dropped } = await read(url, { [faultHeader]: "cut-after=3" });
     expect([text, dropped]).toEqual(["chunk 0\nchunk 1\nchunk 2\n", true]);
     await expect.poll(() => log).toEqual(["source closed"]);
+    expect(releases).toBe(1);
   });
 
   it("cut-after=0 sends the headers and drops the connection before any chunk", async () => {
@@ -250,6 +309,7 @@ describe("streamed replies on fastify (written straight to the socket)", () => {
       throw new Error("boom");
     });
     expect(await read(url)).toMatchObject({ text: "one\n", dropped: true });
+    expect(releases).toBe(1);
   });
 
   it("a client that leaves aborts the route's signal and closes the source", async () => {
@@ -272,6 +332,7 @@ describe("streamed replies on fastify (written straight to the socket)", () => {
     await reader.read();
     controller.abort();
     await expect.poll(() => [signal?.aborted, log]).toEqual([true, ["source closed"]]);
+    expect(releases).toBe(1);
   });
 
   it("waits for drain: a client that does not read holds the source back", async () => {

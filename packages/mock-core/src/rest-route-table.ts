@@ -75,8 +75,140 @@ export interface RestRouteRequest extends RestRequestHead {
   readonly signalAborted?: boolean;
 }
 
-/** A body: text (UTF-8), bytes, or a stream of chunks sent as they come. `""` is no body. */
+/**
+ * A body: text (UTF-8), bytes, or a stream of chunks sent as they come. `""` is no body. A stream
+ * may also offer the push form ({@link PushStreamBody}), which the fastify host uses when present
+ * (no promise per chunk); hosts that read streams as async iterables (msw) need not know of it.
+ */
 export type RestBody = string | Uint8Array | AsyncIterable<Uint8Array | string>;
+
+/**
+ * Where a push-form stream body ({@link PushStreamBody}) hands its chunks: the host's response.
+ * After `end` or `fail` the body calls nothing more.
+ */
+export interface StreamSink {
+  /**
+   * Writes one chunk. false: the response's buffer is full; the body writes no more chunks (of
+   * later events) until {@link StreamPush.resume}, as an async iterable is not asked for more.
+   * Chunks made in the same turn as the false may still be written.
+   */
+  write(chunk: Uint8Array | string): boolean;
+  /** The body is complete: the response ends. */
+  end(): void;
+  /** The body failed after the headers: the host drops the connection, as for a failing stream. */
+  fail(error: unknown): void;
+}
+
+/** A push started by {@link PushStreamBody.pipe}: what the host tells the body. */
+export interface StreamPush {
+  /** The sink takes chunks again, after a `write` answered false. */
+  resume(): void;
+  /**
+   * The response is gone (the client left, or a `cut-after` fault cut it): the body stops, calls
+   * the sink no more, and frees its source (an engine run is closed).
+   */
+  close(): void;
+}
+
+/**
+ * The push form of a stream body: the body writes each chunk into the host's sink as its source
+ * makes it, so a chunk costs no promise and no microtask (an async iterable's `next` costs one
+ * each). Offered beside `[Symbol.asyncIterator]` by bodies on hot streaming paths (the vLLM SSE
+ * stream); the fastify host prefers it ({@link writeStreamBody}).
+ */
+export interface PushStreamBody {
+  /** Starts the body into `sink`; the sink may be called before `pipe` returns. Call once. */
+  pipe(sink: StreamSink): StreamPush;
+}
+
+/**
+ * `body` with `release` called once when its answer is over: the stream ended or failed, or its
+ * reader left (an iterator's `return`, a push's `close`), for counts of answers in flight (vLLM's
+ * `/load` counts a stream until it ends). The push form is kept when `body` offers it, so a host
+ * still pipes it; the iterator form costs one `then` per chunk, the push form one call.
+ */
+export function untilStreamEnd<T extends Uint8Array | string>(
+  body: AsyncIterable<T>,
+  release: () => void,
+): AsyncIterable<T> {
+  let released = false;
+  const once = (): void => {
+    if (!released) {
+      released = true;
+      release();
+    }
+  };
+  // Made once per body, not per chunk.
+  const passResult = (result: IteratorResult<T>): IteratorResult<T> => {
+    if (result.done) once();
+    return result;
+  };
+  const passError = (error: unknown): never => {
+    once();
+    throw error;
+  };
+  const iterate = (): AsyncIterator<T> => {
+    const source = body[Symbol.asyncIterator]();
+    return {
+      next: () => source.next().then(passResult, passError),
+      return: async (value?: unknown) => {
+        once();
+        return (await source.return?.(value)) ?? { done: true, value: undefined };
+      },
+    };
+  };
+  if (!isPushStreamBody(body)) return { [Symbol.asyncIterator]: iterate };
+  const pushable: AsyncIterable<T> & PushStreamBody = {
+    [Symbol.asyncIterator]: iterate,
+    pipe: (sink) => new ReleasingPush(sink, once).start(body),
+  };
+  return pushable;
+}
+
+/** {@link untilStreamEnd}'s push form: the host's sink and the body's push, `release` between. */
+class ReleasingPush implements StreamSink, StreamPush {
+  readonly #sink: StreamSink;
+  readonly #release: () => void;
+  #push: StreamPush | undefined;
+
+  constructor(sink: StreamSink, release: () => void) {
+    this.#sink = sink;
+    this.#release = release;
+  }
+
+  start(body: PushStreamBody): StreamPush {
+    this.#push = body.pipe(this);
+    return this;
+  }
+
+  write(chunk: Uint8Array | string): boolean {
+    return this.#sink.write(chunk);
+  }
+
+  end(): void {
+    this.#release();
+    this.#sink.end();
+  }
+
+  fail(error: unknown): void {
+    this.#release();
+    this.#sink.fail(error);
+  }
+
+  resume(): void {
+    this.#push?.resume();
+  }
+
+  close(): void {
+    this.#release();
+    this.#push?.close();
+  }
+}
+
+/** Whether a stream body offers the push form ({@link PushStreamBody}). */
+export function isPushStreamBody(body: object): body is PushStreamBody {
+  return typeof (body as Partial<PushStreamBody>).pipe === "function";
+}
 
 /** A handler's answer. */
 export interface RestRouteReply {
@@ -331,13 +463,18 @@ function writable(res: ServerResponse): Promise<void> {
  * grammar: "REST connections are dropped mid-body"), headers sent; a source that fails drops it
  * too, as fastify does for a failing stream once headers are out. When the client leaves, the
  * source is closed (`return()`), so generators run their cleanup and engines free their work; the
- * route's signal has already told them. Never rejects.
+ * route's signal has already told them. A body that offers the push form ({@link PushStreamBody})
+ * is piped instead, under the same rules, with no promise per chunk. Never rejects.
  */
 export async function writeStreamBody(
   res: ServerResponse,
   body: AsyncIterable<Uint8Array | string>,
   cutAfter?: number,
 ): Promise<void> {
+  if (isPushStreamBody(body)) {
+    new PushedBody(res, cutAfter).start(body);
+    return;
+  }
   const iterator = body[Symbol.asyncIterator]();
   let finished = false;
   let written = 0;
@@ -366,6 +503,97 @@ export async function writeStreamBody(
     res.destroy();
   } finally {
     if (!finished) await closeQuietly(iterator);
+  }
+}
+
+/**
+ * {@link writeStreamBody} for a push-form body: the sink the body writes into. The same rules as
+ * the iterator loop: one `write` per chunk, `drain` awaited when a write answers false (the body
+ * holds back through `resume`), the `cut-after` count, a failure dropping the connection after what
+ * was written, and the body closed when the response goes before the body ends. Callbacks are
+ * made once per stream, none per chunk.
+ */
+class PushedBody implements StreamSink {
+  readonly #res: ServerResponse;
+  readonly #cutAfter: number | undefined;
+  #written = 0;
+  /** The body ended, failed or was cut, or the response closed: nothing more is written. */
+  #over = false;
+  #push: StreamPush | undefined;
+  /** The response went while `pipe` was still running: close the push once it is known. */
+  #closeWanted = false;
+  readonly #onDrain = (): void => {
+    if (!this.#over) this.#push?.resume();
+  };
+  readonly #onClose = (): void => {
+    this.#res.off("drain", this.#onDrain);
+    if (this.#over) return;
+    this.#over = true;
+    this.#close();
+  };
+
+  constructor(res: ServerResponse, cutAfter: number | undefined) {
+    this.#res = res;
+    this.#cutAfter = cutAfter;
+  }
+
+  start(body: PushStreamBody): void {
+    const res = this.#res;
+    if (res.destroyed) return;
+    if (this.#cutAfter === 0) {
+      res.flushHeaders();
+      this.#drop();
+      return;
+    }
+    res.once("close", this.#onClose);
+    try {
+      this.#push = body.pipe(this);
+    } catch {
+      // A body that throws from pipe itself fails as a failing source does.
+      this.#over = true;
+      this.#drop();
+      return;
+    }
+    if (this.#closeWanted) this.#push.close();
+  }
+
+  write(chunk: Uint8Array | string): boolean {
+    if (this.#over) return false;
+    const res = this.#res;
+    const fits = res.write(chunk);
+    this.#written += 1;
+    if (this.#written === this.#cutAfter) {
+      this.#over = true;
+      this.#close();
+      this.#drop();
+      return false;
+    }
+    if (!fits) res.once("drain", this.#onDrain);
+    return fits;
+  }
+
+  end(): void {
+    if (this.#over) return;
+    this.#over = true;
+    this.#res.end();
+  }
+
+  fail(): void {
+    if (this.#over) return;
+    this.#over = true;
+    this.#drop();
+  }
+
+  /** Closes the push, or asks for it when `pipe` has not returned it yet. */
+  #close(): void {
+    if (this.#push === undefined) this.#closeWanted = true;
+    else this.#push.close();
+  }
+
+  /** Drops the connection after what was written (sent together on the next tick, as above). */
+  #drop(): void {
+    const res = this.#res;
+    setImmediate(() => res.destroy());
   }
 }
 

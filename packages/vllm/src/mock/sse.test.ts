@@ -1,4 +1,4 @@
-import type { ReadySteps } from "@servingkit/mock-core";
+import type { ReadySteps, StreamPush, StreamSink } from "@servingkit/mock-core";
 import { describe, expect, it } from "vitest";
 import { modelNotFound } from "./errors.js";
 import { profileFor } from "./profiles.js";
@@ -312,5 +312,159 @@ describe("textFrames", () => {
   it("needs exactly one hole", () => {
     expect(() => textFrames({ a: 1 })).toThrow("one hole");
     expect(() => textFrames({ a: textHole, b: textHole })).toThrow("one hole");
+  });
+});
+
+describe("sseStream piped (mock-core's push form, as the fastify host writes it)", () => {
+  /** A sink that records what the stream does; `room`: writes answered true before a false. */
+  function recorder(room = Number.POSITIVE_INFINITY) {
+    const log: string[] = [];
+    const sink: StreamSink = {
+      write: (chunk) => {
+        log.push(String(chunk));
+        room -= 1;
+        return room >= 0;
+      },
+      end: () => log.push("<end>"),
+      fail: (error) => log.push(`<fail ${(error as Error).message}>`),
+    };
+    return { sink, log, more: (n: number) => (room = n) };
+  }
+
+  /** Events 0..count-1 through `wait`, each after a turn (an engine step's callback). */
+  function waited(count: number) {
+    let at = 0;
+    let due = false;
+    const calls = { nexts: 0, waits: 0, returned: 0 };
+    const run: AsyncIterableIterator<number> & ReadySteps<number> = {
+      [Symbol.asyncIterator]: () => run,
+      next() {
+        calls.nexts += 1;
+        return Promise.resolve({ done: true, value: undefined });
+      },
+      nextReady() {
+        if (!due) return undefined;
+        due = false;
+        return at < count ? { done: false, value: at++ } : { done: true, value: undefined };
+      },
+      wait(onReady) {
+        calls.waits += 1;
+        setImmediate(() => {
+          due = true;
+          onReady();
+        });
+      },
+      return() {
+        calls.returned += 1;
+        return Promise.resolve({ done: true, value: undefined });
+      },
+    };
+    return { run, calls };
+  }
+
+  const turns = async (n: number) => {
+    for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+  };
+
+  // vllm-openai.md §6: one data: event per chunk, each its own write, then [DONE].
+  it("writes the frames, [DONE] and the end into the sink: the iterator's bytes", async () => {
+    async function* two() {
+      yield { a: 1 };
+      yield { b: [2] };
+    }
+    const { sink, log } = recorder();
+    sseFrames(profileFor("0.12.0"), two()).pipe(sink);
+    await expect.poll(() => log.at(-1)).toBe("<end>");
+    expect(log).toEqual(['data: {"a":1}\n\n', 'data: {"b":[2]}\n\n', sseDone, "<end>"]);
+  });
+
+  // vllm-openai.md §3: after the 200 headers an error is one data: event, then [DONE].
+  it("sends a VllmError as the era's error event; other failures fail the sink", async () => {
+    const vllm = recorder();
+    sseFrames(profileFor("0.12.0"), failing()).pipe(vllm.sink);
+    await expect.poll(() => vllm.log.at(-1)).toBe("<end>");
+    expect(vllm.log).toEqual([
+      'data: {"a":1}\n\n',
+      'data: {"error":{"message":"The model `m` does not exist.","type":"NotFoundError","param":null,"code":404}}\n\n',
+      sseDone,
+      "<end>",
+    ]);
+    async function* broken(): AsyncGenerator<object> {
+      yield { a: 1 };
+      throw new Error("boom");
+    }
+    const other = recorder();
+    sseFrames(profileFor("0.12.0"), broken()).pipe(other.sink);
+    await expect.poll(() => other.log.at(-1)).toBe("<fail boom>");
+    expect(other.log).toEqual(['data: {"a":1}\n\n', "<fail boom>"]);
+  });
+
+  // The events open at pipe, as at a generator's first next; a refusal there fails the sink.
+  it("opens the events at pipe; a refusal fails the sink", () => {
+    const refusing: AsyncIterable<number> = {
+      [Symbol.asyncIterator]() {
+        throw new RangeError("bad request");
+      },
+    };
+    const { sink, log } = recorder();
+    sseStream(profileFor("0.12.0"), refusing, () => {}).pipe(sink);
+    expect(log).toEqual(["<fail bad request>"]);
+  });
+
+  it("reads a waiting source through wait only, with end frames and [DONE]", async () => {
+    const { run, calls } = waited(3);
+    const { sink, log } = recorder();
+    sseStream(
+      profileFor("0.12.0"),
+      run,
+      (n, emit) => emit(`${n};`),
+      (emit) => emit("end;"),
+    ).pipe(sink);
+    await expect.poll(() => log.at(-1)).toBe("<end>");
+    expect(log).toEqual(["0;", "1;", "2;", "end;", sseDone, "<end>"]);
+    expect([calls.nexts, calls.waits]).toEqual([0, 4]);
+  });
+
+  // Back-pressure (rest-route-table.ts writeStreamBody): a full sink holds the events back.
+  it("reads no event while the sink is full, and goes on at resume", async () => {
+    const { run, calls } = waited(3);
+    const { sink, log, more } = recorder(0);
+    const push = sseStream(profileFor("0.12.0"), run, (n, emit) => emit(`${n};`)).pipe(sink);
+    await turns(5);
+    expect([log, calls.waits]).toEqual([["0;"], 1]);
+    more(Number.POSITIVE_INFINITY);
+    push.resume();
+    await expect.poll(() => log.at(-1)).toBe("<end>");
+    expect(log).toEqual(["0;", "1;", "2;", sseDone, "<end>"]);
+  });
+
+  // The client left (the host's close): the events are closed and the sink hears no more.
+  it("close while a wait waits closes the source and calls the sink no more", async () => {
+    const { run, calls } = waited(3);
+    const { sink, log } = recorder();
+    const push = sseStream(profileFor("0.12.0"), run, (n, emit) => emit(`${n};`)).pipe(sink);
+    await turns(1);
+    expect(log).toEqual(["0;"]);
+    push.close();
+    await turns(5);
+    expect([log, calls.returned]).toEqual([["0;"], 1]);
+  });
+
+  it("a write that closes the push (a cut-after fault) stops at once", async () => {
+    const { run, calls } = waited(3);
+    const log: string[] = [];
+    let push: StreamPush | undefined;
+    const sink: StreamSink = {
+      write: (chunk) => {
+        log.push(String(chunk));
+        if (log.length === 2) push?.close();
+        return true;
+      },
+      end: () => log.push("<end>"),
+      fail: () => log.push("<fail>"),
+    };
+    push = sseStream(profileFor("0.12.0"), run, (n, emit) => emit(`${n};`)).pipe(sink);
+    await turns(10);
+    expect([log, calls.returned]).toEqual([["0;", "1;"], 1]);
   });
 });

@@ -5,7 +5,13 @@
  * (§3).
  */
 import { randomUUID } from "node:crypto";
-import { type ReadySteps, readySteps } from "@servingkit/mock-core";
+import {
+  type PushStreamBody,
+  type ReadySteps,
+  readySteps,
+  type StreamPush,
+  type StreamSink,
+} from "@servingkit/mock-core";
 import { streamErrorPayload, VllmError } from "./errors.js";
 import type { VllmProfile } from "./profiles.js";
 import { wireJson } from "./wire-json.js";
@@ -32,6 +38,9 @@ export type EmitFrame = (frame: string) => void;
  * A {@link VllmError} from the events or a step becomes the era's error event and `[DONE]`
  * (vllm-openai.md §3); other errors reject `next`. `return` (the client left) closes the events.
  * One hand-written iterator: per event at most one `next` of the events and no generator resumes.
+ * The stream also offers mock-core's push form (`pipe`, which the fastify host uses): frames go
+ * straight into the host's sink from the source's `wait` callback, with no promise per event;
+ * other errors fail the sink, and `close` (the client left) closes the events.
  */
 export function sseStream<E>(
   profile: VllmProfile,
@@ -39,15 +48,18 @@ export function sseStream<E>(
   step: (event: E, emit: EmitFrame) => void,
   end?: (emit: EmitFrame) => void,
   idle?: (emit: EmitFrame) => void,
-): AsyncIterable<string> {
-  return { [Symbol.asyncIterator]: () => new SseStream(profile, events, step, end, idle) };
+): AsyncIterable<string> & PushStreamBody {
+  return {
+    [Symbol.asyncIterator]: () => new SseStream(profile, events, step, end, idle),
+    pipe: (sink) => new SseStream(profile, events, step, end, idle).pipe(sink),
+  };
 }
 
 /** Frames chunk objects as vLLM's SSE text. Errors other than {@link VllmError} propagate. */
 export function sseFrames(
   profile: VllmProfile,
   chunks: AsyncIterable<object>,
-): AsyncIterable<string> {
+): AsyncIterable<string> & PushStreamBody {
   return sseStream(profile, chunks, (chunk, emit) => emit(sseEvent(chunk)));
 }
 
@@ -61,9 +73,11 @@ type Phase = (typeof Phase)[keyof typeof Phase];
  * The iterator behind {@link sseStream}: not an async function either, so a `next` that reads an
  * event is the events' promise and one `then` (callbacks made once per stream), and an open
  * stream holds no suspended frame. The events are opened at the first `next`, so an engine that
- * refuses its run rejects that `next` as a generator's body would.
+ * refuses its run rejects that `next` as a generator's body would. Piped instead ({@link
+ * SseStream.pipe}), it is the push form: the same frames written into a sink, at most one read of
+ * the events pending, and the events opened at `pipe`.
  */
-class SseStream<E> implements AsyncIterator<string> {
+class SseStream<E> implements AsyncIterator<string>, StreamPush {
   readonly #profile: VllmProfile;
   readonly #source: AsyncIterable<E>;
   #events: AsyncIterator<E> | undefined;
@@ -117,6 +131,45 @@ class SseStream<E> implements AsyncIterator<string> {
     resolve(this.#onError(error));
   };
 
+  /** The push form's sink, once piped. */
+  #sink: StreamSink | undefined;
+  /** Push form: a write answered false; no event is read until `resume`. */
+  #held = false;
+  /** Push form: a read of the events (their `wait` or `next`) is pending. */
+  #reading = false;
+  /** Push form: `#pump` is running (a callback made inside it leaves the loop to go on). */
+  #pumping = false;
+  /** Push form: the host closed the push; the sink is called no more. */
+  #closed = false;
+  /** Push form: an event read through the events' `wait` is ready. */
+  readonly #onPushReady = (): void => {
+    if (this.#phase !== Phase.Events) return;
+    this.#reading = false;
+    let result: IteratorResult<E> | undefined;
+    try {
+      result = (this.#ready as ReadySteps<E>).nextReady();
+    } catch (error) {
+      this.#onPushError(error);
+      return;
+    }
+    // Nothing ready after all: #pump reads again.
+    if (result !== undefined) this.#pushFrames(result);
+    this.#pump();
+  };
+  /** Push form: an event read through the events' `next` (a source without `wait`). */
+  readonly #onPushEvent = (result: IteratorResult<E>): void => {
+    if (this.#phase !== Phase.Events) return;
+    this.#reading = false;
+    this.#pushFrames(result);
+    this.#pump();
+  };
+  readonly #onPushError = (error: unknown): void => {
+    if (this.#phase !== Phase.Events) return;
+    this.#reading = false;
+    this.#pushFail(error);
+    this.#pump();
+  };
+
   constructor(
     profile: VllmProfile,
     source: AsyncIterable<E>,
@@ -160,6 +213,101 @@ class SseStream<E> implements AsyncIterator<string> {
     return done;
   }
 
+  /** Starts the push form into `sink` (see {@link sseStream}); the host's handle is this stream. */
+  pipe(sink: StreamSink): StreamPush {
+    this.#sink = sink;
+    this.#pump();
+    return this;
+  }
+
+  /** The host's sink takes frames again. */
+  resume(): void {
+    if (!this.#held) return;
+    this.#held = false;
+    this.#pump();
+  }
+
+  /** The host's response is gone: stop, and close the events (a pending `wait` is dropped). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const open = this.#phase === Phase.Events;
+    this.#phase = Phase.Over;
+    this.#frames.length = 0;
+    if (open) this.#events?.return?.().catch(() => {});
+  }
+
+  /**
+   * Push form: writes the frames made and reads the next event, until a read must wait, a write
+   * holds it back, or the stream is over. A read answered at once (a `wait` that calls back before
+   * it returns) is taken by this loop, not by a nested one.
+   */
+  #pump(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (this.#flush() && !this.#reading) this.#readEvent();
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** Push form: one read of the events, opened at the first; its callbacks take the result. */
+  #readEvent(): void {
+    try {
+      if (this.#events === undefined) {
+        this.#events = this.#source[Symbol.asyncIterator]();
+        this.#ready = readySteps(this.#events);
+      }
+      this.#reading = true;
+      const ready = this.#ready;
+      if (ready?.wait !== undefined) ready.wait(this.#onPushReady, this.#onPushError);
+      else this.#events.next().then(this.#onPushEvent, this.#onPushError);
+    } catch (error) {
+      this.#reading = false;
+      this.#pushFail(error);
+    }
+  }
+
+  /**
+   * Push form: writes the frames made; at `[DONE]`, writes it and ends the sink. true: go on
+   * reading events (still in them, not held back, not closed).
+   */
+  #flush(): boolean {
+    const sink = this.#sink as StreamSink;
+    const frames = this.#frames;
+    // A write that trips a cut closes the push at once, which empties the frames.
+    for (let i = 0; i < frames.length; i += 1) {
+      if (!sink.write(frames[i] as string)) this.#held = true;
+    }
+    frames.length = 0;
+    if (this.#phase === Phase.Done) {
+      this.#phase = Phase.Over;
+      sink.write(sseDone);
+      if (!this.#closed) sink.end();
+      return false;
+    }
+    return this.#phase === Phase.Events && !this.#held;
+  }
+
+  /** Push form: frames an event and what the source has ready with it. */
+  #pushFrames(result: IteratorResult<E>): void {
+    try {
+      this.#frame(result);
+    } catch (error) {
+      (this.#sink as StreamSink).fail(error);
+    }
+  }
+
+  /** Push form: an error of the events; one that is not a VllmError fails the sink. */
+  #pushFail(error: unknown): void {
+    try {
+      this.#fail(error);
+    } catch (failure) {
+      (this.#sink as StreamSink).fail(failure);
+    }
+  }
+
   /** The next frame, `[DONE]` or the end when one is due; undefined: read an event first. */
   #take(): IteratorResult<string> | undefined {
     const frame = this.#frames[this.#read];
@@ -182,18 +330,21 @@ class SseStream<E> implements AsyncIterator<string> {
     result: IteratorResult<E>,
   ): IteratorResult<string> | Promise<IteratorResult<string>> => {
     // The client left (return) while the event was awaited: #take answers the end.
-    if (this.#phase === Phase.Events) {
-      try {
-        this.#consume(result);
-      } catch (error) {
-        // A failing step ends the events, as leaving a for-await loop by a throw does.
-        this.#events?.return?.().catch(() => {});
-        this.#fail(error);
-      }
-    }
+    if (this.#phase === Phase.Events) this.#frame(result);
     // An event that made no frame (a held-back text): read the next one.
     return this.#take() ?? this.next();
   };
+
+  /** Frames `result` and what follows at once; a failing step ends the events (throws as #fail). */
+  #frame(result: IteratorResult<E>): void {
+    try {
+      this.#consume(result);
+    } catch (error) {
+      // A failing step ends the events, as leaving a for-await loop by a throw does.
+      this.#events?.return?.().catch(() => {});
+      this.#fail(error);
+    }
+  }
 
   /** Frames `result`, then every event the source has ready; `idle` once none is. */
   #consume(result: IteratorResult<E>): void {
