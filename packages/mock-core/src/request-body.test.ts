@@ -6,13 +6,14 @@
  * the runtime's `bodyError` hook, any other 4xx → its `errorBody` hook. What Node's HTTP parser
  * refuses before fastify sees a byte is Node's own `400 Bad Request` (http server `clientError`).
  */
+import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { connect } from "node:net";
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { type BuiltMock, buildMock, type RunningMock, startMock } from "./mock.js";
 import type { MockPlugin } from "./plugin.js";
-import { BodyPool, requestBodyParser } from "./request-body.js";
+import { BodyPool, releaseChunk, requestBodyParser } from "./request-body.js";
 import { registerRestRouteTable } from "./rest-route-table.js";
 
 const apps: FastifyInstance[] = [];
@@ -324,6 +325,83 @@ describe("the REST host's answers to bodies it cannot use", () => {
     const wire = await raw(port, [post("Content-Length: ten\r\n", "1234567890")]);
     expect(answers(wire)).toEqual([{ status: 400, body: clientError }]);
     expect(calls()).toBe(0);
+  });
+});
+
+describe("releaseChunk", () => {
+  it("frees a chunk that is all of its own memory (4 KiB or more), nothing that shares memory", () => {
+    // node_http_parser.cc on_body: each body chunk is `Buffer::Copy(env, at, length)`, a buffer
+    // of its own; those are what the reader frees once copied.
+    const own = new Uint8Array(64 * 1024).fill(7);
+    expect(releaseChunk(own)).toBe(true);
+    expect([own.byteLength, own.buffer.byteLength]).toEqual([0, 0]);
+    const whole = new Uint8Array(8192);
+    // A view of part of a buffer, at its start or further in: the rest may be someone's.
+    expect(releaseChunk(whole.subarray(0, 4096))).toBe(false);
+    expect(releaseChunk(whole.subarray(4096))).toBe(false);
+    expect(whole.byteLength).toBe(8192);
+    // Under 4 KiB: where Node's Buffer slices its shared pool (Buffer.poolSize / 2).
+    expect(releaseChunk(new Uint8Array(4095))).toBe(false);
+    const pooled = Buffer.from("a small chunk from the shared pool");
+    expect(releaseChunk(pooled)).toBe(false);
+    expect(pooled.toString()).toBe("a small chunk from the shared pool");
+    const shared = new Uint8Array(new SharedArrayBuffer(8192));
+    expect(releaseChunk(shared)).toBe(false);
+    expect(shared.byteLength).toBe(8192);
+  });
+
+  /** A reader whose chunks a first listener also sees (same objects, before the reader copies). */
+  async function watchedApp(): Promise<{ app: FastifyInstance; seen: Buffer[] }> {
+    const app = Fastify({ bodyLimit: 4 * 1024 * 1024 });
+    apps.push(app);
+    const seen: Buffer[] = [];
+    const reader = requestBodyParser({ limit: 4 * 1024 * 1024 });
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser("*", (request, payload, done) => {
+      payload.on("data", (chunk: Buffer) => seen.push(chunk));
+      reader(request, payload, done);
+    });
+    app.post("/", async (request) => {
+      const body = request.body as Buffer;
+      return { bytes: body.byteLength, sha256: createHash("sha256").update(body).digest("hex") };
+    });
+    return { app, seen };
+  }
+
+  const big = Buffer.alloc(1024 * 1024);
+  for (let i = 0; i < big.byteLength; i++) big[i] = (i * 31) % 251;
+  const bigDigest = createHash("sha256").update(big).digest("hex");
+
+  it("a socket's request: the route gets every byte, the parser's copies are freed as read", async () => {
+    const { app, seen } = await watchedApp();
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    const response = await fetch(
+      `http://127.0.0.1:${(app.server.address() as { port: number }).port}/`,
+      {
+        method: "POST",
+        headers: { "content-type": "application/octet-stream" },
+        body: big,
+      },
+    );
+    expect(await response.json()).toEqual({ bytes: big.byteLength, sha256: bigDigest });
+    expect(seen.length).toBeGreaterThan(1);
+    // Freed after the copy: empty now (a last short read under 4 KiB may stay).
+    const freed = seen.filter((chunk) => chunk.byteLength === 0).length;
+    expect(freed).toBeGreaterThanOrEqual(seen.length - 1);
+    expect(freed).toBeGreaterThan(0);
+  });
+
+  it("an injected request: the caller's buffer is never freed", async () => {
+    const { app, seen } = await watchedApp();
+    const response = await app.inject({
+      method: "POST",
+      url: "/",
+      headers: { "content-type": "application/octet-stream" },
+      payload: big,
+    });
+    expect(response.json()).toEqual({ bytes: big.byteLength, sha256: bigDigest });
+    expect(big.byteLength).toBe(1024 * 1024);
+    expect(seen.every((chunk) => chunk.byteLength > 0)).toBe(true);
   });
 });
 

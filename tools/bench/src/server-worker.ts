@@ -7,7 +7,7 @@
 import { once } from "node:events";
 import { getHeapStatistics } from "node:v8";
 import { parentPort, workerData } from "node:worker_threads";
-import { type MemorySample, type ServerSpec, startServer } from "./servers.js";
+import type { MemorySample, RunningServer, ServerSpec } from "./servers.js";
 
 const mib = (bytes: number) => bytes / 1024 / 1024;
 
@@ -23,7 +23,17 @@ const port = parentPort;
 if (!port && !process.send) throw new Error("server-worker.js runs in a worker thread or a fork");
 const send = (message: unknown) => (port ? port.postMessage(message) : process.send?.(message));
 const spec = (port ? workerData : (await once(process, "message"))[0]) as ServerSpec;
-const server = await startServer(spec);
+/**
+ * A runtime scenario's server starts from runtime-servers.js alone, so a bare baseline's thread
+ * loads only what it runs (servers.js brings mock-core for the health scenarios' mocks).
+ */
+async function start(spec: ServerSpec): Promise<RunningServer> {
+  if (typeof spec !== "string")
+    return (await import("./runtime-servers.js")).startRuntimeServer(spec);
+  return (await import("./servers.js")).startServer(spec);
+}
+
+const server = await start(spec);
 send({ type: "started", address: server.address, headers: server.headers });
 
 const onMessage = async (request: "close" | "memory") => {
