@@ -535,6 +535,80 @@ const guidedRegexPython = defineCase({
   },
 });
 
+/** The `message` of a vLLM error body, in either envelope (flat up to 0.10.0, nested after). */
+function errorMessage(answer: RestAnswer, what: string): string {
+  const body = json(answer, what);
+  const nested = body.error as { message?: unknown } | undefined;
+  return String(typeof nested === "object" && nested !== null ? nested.message : body.message);
+}
+
+const promptLogprobsNegative = defineCase({
+  ...base,
+  id: "openai/prompt-logprobs-negative",
+  title:
+    'prompt_logprobs -2 is a 400 worded by release: "must be a positive value." up to 0.10.2, "... or -1." from 0.11.0',
+  source:
+    "vllm/entrypoints/openai/protocol.py check_logprobs; vLLM issue #24948 (0.10.2's text) and PR #24956 (merged 2025-09-16: -1 passes, from 0.11.0 by dates)",
+  async run(context) {
+    const release = await targetRelease(context);
+    const answer = await context.rest("/v1/completions", {
+      json: { prompt: "Hi", max_tokens: 1, prompt_logprobs: -2 },
+    });
+    assert.equal(answer.status, 400, `status, body: ${answer.body.slice(0, 200)}`);
+    const message = errorMessage(answer, "prompt_logprobs -2");
+    if (atLeast(release, [0, 11, 0])) {
+      assert.ok(
+        message.includes("`prompt_logprobs` must be a positive value or -1."),
+        `from 0.11.0 the text allows -1: ${message.slice(0, 300)}`,
+      );
+    } else {
+      assert.ok(
+        message.includes("`prompt_logprobs` must be a positive value.") &&
+          !message.includes("or -1"),
+        `before 0.11.0 the text has no -1: ${message.slice(0, 300)}`,
+      );
+    }
+  },
+});
+
+const promptLogprobsZeroStreams = defineCase({
+  ...base,
+  id: "openai/prompt-logprobs-zero-streams",
+  title:
+    "a streamed completion takes prompt_logprobs 0 (the stream refusal is for a count above 0)",
+  source:
+    "vllm/entrypoints/openai/protocol.py check_logprobs: `stream and prompt_logprobs > 0` (up to 0.10.2), `> 0 or == -1` (from 0.11.0)",
+  async run(context) {
+    const answer = await context.rest("/v1/completions", {
+      json: { prompt: "Hi", max_tokens: 1, stream: true, prompt_logprobs: 0 },
+    });
+    sseData(answer, "streamed completion with prompt_logprobs 0");
+  },
+});
+
+const logitBiasKey = defineCase({
+  ...base,
+  id: "openai/logit-bias-key",
+  title:
+    "a logit_bias key that is not an integer is a 400 with Python's int() text (param null) up to 0.18",
+  source:
+    "vllm/sampling_params.py SamplingParams.from_optional (a bare int() per key); vLLM PR #46612 (2026-06) quotes the answer as its Before",
+  async run(context) {
+    const release = await targetRelease(context);
+    const answer = await context.rest("/v1/completions", {
+      json: { prompt: "Hi", max_tokens: 1, logit_bias: { not_a_token_id: 1 } },
+    });
+    assert.equal(answer.status, 400, `status, body: ${answer.body.slice(0, 200)}`);
+    // Newer releases name logit_bias in their own words (PR #46612); V0 releases checked it
+    // elsewhere. The text is pinned for the V1 releases up to 0.18.
+    if (!atLeast(release, [0, 8, 0]) || atLeast(release, [0, 19, 0])) return;
+    assert.equal(
+      errorMessage(answer, "logit_bias"),
+      "invalid literal for int() with base 10: 'not_a_token_id'",
+    );
+  },
+});
+
 /** Every vllm protocol case. */
 export const vllmCases: readonly ContractCase[] = [
   modelsList,
@@ -554,4 +628,7 @@ export const vllmCases: readonly ContractCase[] = [
   ignoreEos,
   completionsLogprobs,
   guidedRegexPython,
+  promptLogprobsNegative,
+  promptLogprobsZeroStreams,
+  logitBiasKey,
 ];

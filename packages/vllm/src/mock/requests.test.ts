@@ -134,6 +134,83 @@ describe("check_logprobs by release", () => {
   });
 });
 
+describe("logit_bias keys", () => {
+  let server: TestServer;
+  let named: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({ "served-model-name": "m", "vllm-version": "0.13.0" });
+    named = await startVllm({ "served-model-name": "m", "vllm-version": "0.18.0" });
+  });
+  afterAll(async () => {
+    await Promise.all([server.close(), named.close()]);
+  });
+  const post = async (target: TestServer, path: string, body: object) => {
+    const response = await fetch(`${target.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as ErrorBody };
+  };
+
+  it("answers Python's int() text for the first key that is not an integer", async () => {
+    // vllm/sampling_params.py SamplingParams.from_optional converts each key with a bare int();
+    // vLLM PR #46612 quotes the answer: {"error":{"message":"invalid literal for int() with
+    // base 10: 'not_a_token_id'","type":"BadRequestError","param":null,"code":400}}. A plain
+    // ValueError: no "(parameter=...)" in the releases of PR #31870 either.
+    for (const target of [server, named]) {
+      const chat = await post(target, "/v1/chat/completions", {
+        model: "m",
+        messages: [{ role: "user", content: "hi" }],
+        logit_bias: { "7": 1, not_a_token_id: 50, "x'": 1 },
+      });
+      expect(chat).toEqual({
+        status: 400,
+        body: {
+          error: {
+            message: "invalid literal for int() with base 10: 'not_a_token_id'",
+            type: "BadRequestError",
+            param: null,
+            code: 400,
+          },
+        },
+      });
+      const completions = await post(target, "/v1/completions", {
+        model: "m",
+        prompt: "hi",
+        stream: true,
+        logit_bias: { "1.0": 1 },
+      });
+      expect(completions.status).toBe(400);
+      expect(completions.body.error.message).toBe("invalid literal for int() with base 10: '1.0'");
+    }
+  });
+
+  it("takes the keys int() reads, and checks the model first", async () => {
+    // int() strips blanks and takes a sign and digit groups joined by single underscores.
+    const ok = await post(server, "/v1/completions", {
+      model: "m",
+      prompt: "hi",
+      max_tokens: 2,
+      logit_bias: { " 7 ": 1, "+1_0": -100, "-0": 5 },
+    });
+    expect(ok.status).toBe(200);
+    // to_sampling_params runs after the model check (serving_completion.py).
+    const unknown = await post(server, "/v1/completions", {
+      model: "other",
+      prompt: "hi",
+      logit_bias: { a: 1 },
+    });
+    expect(unknown.status).toBe(404);
+    // A list is not pydantic's dict: the validation list answers.
+    const listed = await post(server, "/v1/completions", { prompt: "hi", logit_bias: [[1, 1]] });
+    expect(listed.status).toBe(400);
+    expect(listed.body.error.message).toContain(
+      "'type': 'dict_type', 'loc': ('body', 'logit_bias')",
+    );
+  });
+});
+
 describe("the parsers alone", () => {
   it("throw the older text where no release is known", () => {
     // A caller without a profile reads ByRelease's fallback: the text up to 0.10.2.

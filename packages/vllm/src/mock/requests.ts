@@ -8,7 +8,7 @@ import type { GuidedFields, StructuredOutputsEra } from "./profiles.js";
 import { pyFloat } from "./pydantic-errors.js";
 import { baseRequestId } from "./request-id.js";
 import { checkSchemaField, readResponseFormat } from "./structured.js";
-import { FieldReader, modelValueError, pyTruthy } from "./validation.js";
+import { FieldReader, modelValueError, pyRepr, pyTruthy } from "./validation.js";
 
 /** `stream_options` (vllm-openai.md §6: an object without the key counts as `include_usage: true`). */
 export interface StreamOptions {
@@ -80,7 +80,8 @@ export interface Sampling {
   /**
    * The error `to_sampling_params` raises for this body, after the model check and before
    * generation (the route answers it there): the 500 with an empty message of a `json_schema`
-   * format without its schema object in the releases that assert it ({@link jsonSchemaFailure}).
+   * format without its schema object in the releases that assert it ({@link jsonSchemaFailure}),
+   * else the 400 of a `logit_bias` key that is not an integer ({@link logitBiasFailure}).
    */
   readonly guidedFailure: VllmError | undefined;
   /** vLLM's request `priority` (default 0; lower is served first under the priority policy). */
@@ -384,6 +385,30 @@ function jsonSchemaFailure(
   return new VllmError(500, "");
 }
 
+/** A `logit_bias` key Python's `int()` reads: blanks around an optionally signed digit run. */
+const pythonIntKey = /^\s*[+-]?\d+(?:_\d+)*\s*$/;
+
+/**
+ * What `SamplingParams.from_optional` raises for a `logit_bias` (pydantic `dict[str, float]`)
+ * whose key is not an integer: it converts each key with a bare `int(token)`, so the first key
+ * that fails answers Python's own text, `invalid literal for int() with base 10: '<key>'`, as a
+ * plain 400 (`to_sampling_params` runs in the serving's try, `create_error_response(str(e))`,
+ * `param` null, after the model check and the structured-output assertion before it). vLLM PR
+ * #46612 (merged 2026-06, after 0.18) quotes that answer as its "Before" and names `logit_bias`
+ * from then; the comprehension is the same in every release the profiles describe. Undefined when
+ * every key converts. Keys out of the vocabulary are the input processor's (its text names the
+ * vocabulary size, which the parser does not know): not checked here.
+ */
+function logitBiasFailure(bias: Record<string, unknown> | undefined): VllmError | undefined {
+  if (bias === undefined) return undefined;
+  for (const key in bias) {
+    if (!pythonIntKey.test(key)) {
+      return badRequest(`invalid literal for int() with base 10: ${pyRepr(key)}`);
+    }
+  }
+  return undefined;
+}
+
 function readSampling(
   fields: FieldReader,
   body: unknown,
@@ -392,12 +417,9 @@ function readSampling(
   guidedFields: GuidedEra,
   endpoint: Endpoint,
 ): Sampling {
-  const guidedFailure = jsonSchemaFailure(
-    fields.raw("response_format"),
-    guidedFields,
-    endpoint,
-    body,
-  );
+  const guidedFailure =
+    jsonSchemaFailure(fields.raw("response_format"), guidedFields, endpoint, body) ??
+    logitBiasFailure(fields.object("logit_bias"));
   const stream = fields.bool("stream") ?? false;
   const seed = fields.int("seed");
   // vllm-openai.md §4.1: seed is an int64 (pydantic ge/le bounds).

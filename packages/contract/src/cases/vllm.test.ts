@@ -1,0 +1,48 @@
+/**
+ * The release-dependent vLLM protocol cases against the vLLM mock as each release answers
+ * (`--vllm-version`), and against a proxy that reports another release, so a case keyed on the
+ * release is seen to fail when the answers do not match it.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import type { CaseStatus } from "../report.js";
+import { runContract } from "../run-contract.js";
+import type { Target } from "../target.js";
+import { closeAll, misreporting, vllmMock } from "../testdata/vllm-servers.js";
+import { vllmCases } from "./vllm.js";
+
+afterAll(closeAll);
+
+const ids = [
+  "openai/prompt-logprobs-negative",
+  "openai/prompt-logprobs-zero-streams",
+  "openai/logit-bias-key",
+];
+const cases = vllmCases.filter((c) => ids.includes(c.id));
+
+async function outcomes(rest: string): Promise<Record<string, CaseStatus | string>> {
+  const target: Target = { name: "t:vllm", group: "t", runtime: "vllm", rest };
+  const report = await runContract({ targets: [target], cases });
+  return Object.fromEntries(
+    report.results.map((result) => [
+      result.caseId,
+      result.status === "fail" ? `fail: ${result.message ?? ""}` : result.status,
+    ]),
+  );
+}
+
+describe("the logprobs and logit_bias cases per vLLM release", () => {
+  it.for(["0.10.2", "0.11.0", "0.13.0", "0.14.0", "0.18.0"])("vLLM %s", async (version) => {
+    const got = await outcomes(await vllmMock(version));
+    expect(got).toEqual(Object.fromEntries(ids.map((id) => [id, "pass"])));
+  });
+});
+
+describe("a server whose answers do not match its release", () => {
+  // vLLM PR #24956 (0.11.0 by dates): the negative prompt_logprobs text gained "or -1".
+  it("fails the prompt_logprobs case from either side of 0.11.0", async () => {
+    const newer = await outcomes(await misreporting(await vllmMock("0.11.0"), "0.10.2"));
+    expect(newer["openai/prompt-logprobs-negative"]).toMatch(/^fail: before 0\.11\.0 the text/);
+    const older = await outcomes(await misreporting(await vllmMock("0.10.2"), "0.11.0"));
+    expect(older["openai/prompt-logprobs-negative"]).toMatch(/^fail: from 0\.11\.0 the text/);
+  });
+});
