@@ -1,14 +1,18 @@
 /**
  * The version cases of KServe v2 against the Triton mock (they pass: its built-in `simple`, and a
  * repository model serving two of three versions under `latest { num_versions: 2 }`), and against
- * fake Tritons that answer versions wrong (each a fail).
+ * fake Tritons, REST and gRPC, that answer versions wrong (each a fail).
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { createServer as createHttp2Server } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { startRuntimeMock } from "@servingkit/mocks";
+import { GRPCInferenceService } from "@servingkit/proto/inference";
 import { afterAll, describe, expect, it } from "vitest";
 import { runContract } from "../run-contract.js";
 import type { Target } from "../target.js";
@@ -20,12 +24,27 @@ afterAll(async () => {
 });
 
 const versionCases = kserveCases.filter((c) =>
-  ["kserve/rest-model-versions", "kserve/rest-unserved-version"].includes(c.id),
+  [
+    "kserve/rest-model-versions",
+    "kserve/rest-unserved-version",
+    "kserve/grpc-unserved-version",
+  ].includes(c.id),
 );
 
-/** Each version case's outcome against `rest` (a Triton serving `model`), by case id. */
-async function outcomes(rest: string, model: string): Promise<Record<string, string>> {
-  const target: Target = { name: "t:triton", group: "t", runtime: "triton", rest, model };
+/** Each version case's outcome against a Triton serving `model`, by case id. */
+async function outcomes(
+  rest: string | undefined,
+  model: string,
+  grpc?: string,
+): Promise<Record<string, string>> {
+  const target: Target = {
+    name: "t:triton",
+    group: "t",
+    runtime: "triton",
+    model,
+    ...(rest !== undefined ? { rest } : {}),
+    ...(grpc !== undefined ? { grpc } : {}),
+  };
   const report = await runContract({ targets: [target], cases: versionCases });
   return Object.fromEntries(
     report.results.map((r) => [
@@ -48,6 +67,28 @@ async function fakeTriton(routes: Record<string, [number, unknown]>): Promise<st
       response.end(body === "" ? "" : JSON.stringify(body));
     });
   });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/**
+ * A fake Triton over gRPC (h2c): `m` version 1 ready; any other version's ModelReady answers
+ * `ready`, and its ModelMetadata NOT_FOUND with `message`.
+ */
+async function fakeGrpcTriton(ready: boolean, message: string): Promise<string> {
+  const server = createHttp2Server(
+    connectNodeAdapter({
+      routes: (router) =>
+        router.service(GRPCInferenceService, {
+          modelReady: (request) => ({ ready: request.version === "1" || ready }),
+          modelMetadata: (request) => {
+            if (request.version === "1") return { name: "m", versions: ["1"], platform: "x" };
+            throw new ConnectError(message, Code.NotFound);
+          },
+        }),
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -100,18 +141,32 @@ describe("kserve version cases", () => {
       });
       closers.push(() => mock.close());
       const model = "model-repository" in values ? "multi" : "simple";
-      expect(await outcomes(mock.endpoints.http as string, model)).toEqual({
+      expect(await outcomes(mock.endpoints.http, model, mock.endpoints.grpc)).toEqual({
         "kserve/rest-model-versions": "pass",
         "kserve/rest-unserved-version": "pass",
+        "kserve/grpc-unserved-version": "pass",
       });
     }
   });
 
   it("pass against a fake Triton answering as Triton does", async () => {
-    expect(await outcomes(await fakeTriton(honest()), "m")).toEqual({
+    expect(await outcomes(await fakeTriton(honest()), "m")).toMatchObject({
       "kserve/rest-model-versions": "pass",
       "kserve/rest-unserved-version": "pass",
     });
+  });
+
+  it("the gRPC case fails where ModelReady says true or ModelMetadata answers another text", async () => {
+    const text = `Request for unknown model: 'm' version ${unserved} is not found`;
+    const grpcOf = async (ready: boolean, message: string) =>
+      (await outcomes(undefined, "m", await fakeGrpcTriton(ready, message)))[
+        "kserve/grpc-unserved-version"
+      ];
+    expect(await grpcOf(false, text)).toBe("pass");
+    expect(await grpcOf(true, text)).toMatch(/^fail: ModelReady: ready=false/);
+    expect(await grpcOf(false, "Request for unknown model: 'm' has no available versions")).toMatch(
+      /^fail: ModelMetadata: message/,
+    );
   });
 
   it("fail where a listed version is not ready, a version's metadata lists all, the index disagrees, or an unserved version is answered", async () => {

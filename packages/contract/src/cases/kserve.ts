@@ -1041,6 +1041,33 @@ const grpcCases: ContractCase[] = [
     },
   }),
   defineCase({
+    id: "kserve/grpc-unserved-version",
+    title:
+      "a version Triton does not serve: ModelMetadata NOT_FOUND 'version <v> is not found', ModelReady ready=false",
+    source:
+      "triton core model_lifecycle.cc GetModel (NOT_FOUND for a version never loaded) behind model_repository_manager.cc GetModel ('Request for unknown model: ' prefix); server.cc ModelIsReady (false, no error); server src/grpc/grpc_server.cc ModelReady, ModelMetadata",
+    runtimes: ["triton"],
+    transport: "grpc",
+    async run(context) {
+      const model = await grpcModelOf(context);
+      const client = createClient(GRPCInferenceService, context.grpc());
+      // A version number no repository uses: it has no folder, so no policy loads it.
+      const version = "987654321";
+      const ready = await client.modelReady({ name: model, version }, { signal: context.signal });
+      assert.equal(ready.ready, false, "ModelReady: ready=false");
+      const outcome = await grpcOutcome(
+        client.modelMetadata({ name: model, version }, { signal: context.signal }),
+      );
+      if (outcome.ok) assert.fail("ModelMetadata: expected NOT_FOUND, but the call was answered");
+      assert.equal(Code[outcome.error.code], Code[Code.NotFound], outcome.error.message);
+      assert.equal(
+        decodeURIComponent(outcome.error.rawMessage),
+        `Request for unknown model: '${model}' version ${version} is not found`,
+        "ModelMetadata: message",
+      );
+    },
+  }),
+  defineCase({
     id: "kserve/grpc-infer-round-trip",
     title: "ModelInfer with zero tensors shaped from the metadata answers every output",
     source:
