@@ -45,6 +45,7 @@ const keys = [
   "request_id",
   "guided_regex",
   "guided_grammar",
+  "logit_bias",
 ];
 
 function value(random: () => number, depth = 0): unknown {
