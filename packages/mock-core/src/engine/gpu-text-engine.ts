@@ -15,7 +15,13 @@
  * `streamInterval` tokens have gathered since the last output went out, and with the last token.
  */
 import { EngineRequestError } from "../gpu/engine-core.js";
-import type { GpuEngine, GpuRequest, GpuToken, GpuTokenStream } from "../gpu/gpu-engine.js";
+import type {
+  GpuEngine,
+  GpuRequest,
+  GpuToken,
+  GpuTokenCallback,
+  GpuTokenStream,
+} from "../gpu/gpu-engine.js";
 import {
   type FinishEvent,
   type GenerationEvent,
@@ -167,13 +173,15 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   /** The resolvers of `#waiting` while it waits for a GPU token. */
   #resolve: ((result: IteratorResult<GenerationEvent>) => void) | undefined;
   #reject: ((reason: unknown) => void) | undefined;
-  /** The waiting call's GPU token (or the end): called from the engine's step, once per token. */
-  readonly #onResult = (token: GpuToken | undefined): void => {
-    // #onToken does not throw: it only counts and reads the content.
-    const event = this.#onToken(token);
+  /** The waiting call's GPU token: called from the engine's step, once per token. */
+  readonly #onResult: GpuTokenCallback = (tokens) => this.#resolveWith(this.#onToken(tokens.time));
+  /** The waiting call's GPU stream ended. */
+  readonly #onResultEnd = (): void => this.#resolveWith(this.#onToken(undefined));
+  /** The waiting call's event (#onToken does not throw: it only counts and reads the content). */
+  #resolveWith(event: IteratorResult<GenerationEvent> | undefined): void {
     if (event === undefined) {
       // Held back by the stream interval: wait for the request's next token.
-      (this.#timing as GpuTokenStream).wait(this.#onResult, this.#onFailure);
+      (this.#timing as GpuTokenStream).wait(this.#onResult, this.#onResultEnd, this.#onFailure);
       return;
     }
     const resolve = this.#resolve as (result: IteratorResult<GenerationEvent>) => void;
@@ -181,7 +189,7 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     this.#resolve = undefined;
     this.#reject = undefined;
     resolve(event);
-  };
+  }
   readonly #onFailure = (error: unknown): void => {
     const resolve = this.#resolve as (result: IteratorResult<GenerationEvent>) => void;
     const reject = this.#reject as (reason: unknown) => void;
@@ -200,20 +208,24 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   #onWaitError: ((reason: unknown) => void) | undefined;
   /** What a `wait` took, for the `nextReady()` its `onReady` makes. */
   #kept: IteratorResult<GenerationEvent> | undefined;
-  /** The pending wait's GPU token (or the end): called from the engine's step, once per token. */
   /** The failure a pending wait reports when its turn comes (see {@link WaitTurns}). */
   #waitFailure: { readonly error: unknown } | undefined;
-  readonly #onWaited = (token: GpuToken | undefined): void => {
+  /** The pending wait's GPU token: called from the engine's step, once per token. */
+  readonly #onWaited: GpuTokenCallback = (tokens) => this.#keep(tokens.time);
+  /** The pending wait's GPU stream ended. */
+  readonly #onWaitedEnd = (): void => this.#keep(undefined);
+  /** The pending wait's GPU token (its time) or the end (undefined). */
+  #keep(time: number | undefined): void {
     // Dropped: the consumer left (return), which ended the GPU stream.
     if (this.#onReady === undefined) return;
-    const event = this.#onToken(token);
+    const event = this.#onToken(time);
     if (event === undefined) {
-      (this.#timing as GpuTokenStream).wait(this.#onWaited, this.#onWaitFailed);
+      (this.#timing as GpuTokenStream).wait(this.#onWaited, this.#onWaitedEnd, this.#onWaitFailed);
       return;
     }
     this.#kept = event;
     waitTurns.add(this);
-  };
+  }
   readonly #onWaitFailed = (error: unknown): void => {
     if (this.#onReady === undefined) return;
     try {
@@ -290,7 +302,7 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     if (ready !== undefined) return Promise.resolve(ready);
     const next = new Promise(this.#executor);
     this.#waiting = next;
-    (this.#timing as GpuTokenStream).wait(this.#onResult, this.#onFailure);
+    (this.#timing as GpuTokenStream).wait(this.#onResult, this.#onResultEnd, this.#onFailure);
     return next;
   }
 
@@ -360,7 +372,7 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     }
     this.#onReady = onReady;
     this.#onWaitError = onError;
-    (this.#timing as GpuTokenStream).wait(this.#onWaited, this.#onWaitFailed);
+    (this.#timing as GpuTokenStream).wait(this.#onWaited, this.#onWaitedEnd, this.#onWaitFailed);
   }
 
   return(): Promise<IteratorResult<GenerationEvent>> {
@@ -433,7 +445,7 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
         return this.#onError(error);
       }
       if (result === undefined) return undefined;
-      const event = this.#onToken(result.done ? undefined : result.value);
+      const event = this.#onToken(result.done ? undefined : result.value.time);
       if (event !== undefined) return event;
     }
   }
@@ -460,17 +472,17 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   }
 
   /**
-   * The GPU produced the request's next token (or ended: undefined): the next content token, or undefined
-   * while the stream interval holds it. vLLM's rule (output_processor.py): an output goes out with
+   * The GPU produced the request's next token (its step's end `time`; undefined: the stream
+   * ended): the next content token, or undefined while the stream interval holds it. vLLM's rule (output_processor.py): an output goes out with
    * the request's first tokens, with its last, and once `interval` tokens gathered since the last
    * one went out; with interval 1 every token goes out as it is produced.
    */
-  #onToken(token: GpuToken | undefined): IteratorResult<GenerationEvent> | undefined {
-    if (token === undefined || this.#closed) return this.#end(doneResult);
+  #onToken(time: number | undefined): IteratorResult<GenerationEvent> | undefined {
+    if (time === undefined || this.#closed) return this.#end(doneResult);
     const produced = this.#produced + 1;
     this.#produced = produced;
     const sent = this.#sent;
-    const step = token.time;
+    const step = time;
     if (
       streamIntervalSends(produced, sent, this.#interval) ||
       produced === this.#tokens.length ||

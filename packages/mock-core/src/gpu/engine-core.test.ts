@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { deviceProfiles } from "./device-profiles.js";
-import { EngineCore } from "./engine-core.js";
+import { EngineCore, type StepResult, type StepTokens } from "./engine-core.js";
 import { kvCapacity } from "./kv-capacity.js";
 import { modelProfileFromConfig } from "./model-profiles.js";
 import { granite4HSmallConfig } from "./moe-hybrid-configs.js";
@@ -70,6 +70,44 @@ describe("EngineCore step results over scratch arrays", () => {
     expect(first?.tokens.map((t) => ({ ...t }))).toEqual(snapshot);
     expect(first?.tokens.map((t) => t.requestId)).toEqual(["a", "b", "c"]);
     expect(first?.tokens).toHaveLength(3);
+  });
+
+  it("hands each step's tokens out as one batch of its own (StepTokens) that later steps leave alone", () => {
+    // Issue 7 lever (1): one batch per step, not one event object per token; `tokens` is the same
+    // batch as objects, made on first read.
+    const core = new EngineCore(config);
+    for (const id of ["a", "b", "c"])
+      core.add({ id, prompt: 10, outputTokens: id === "b" ? 1 : 3 });
+    const first = core.step(0) as StepResult;
+    const second = core.step(first.end) as StepResult;
+    core.add({ id: "d", prompt: 10, outputTokens: 2 });
+    core.step(second.end);
+    const read = (tokens: StepTokens) =>
+      Array.from({ length: tokens.length }, (_, i) => [
+        tokens.requestId(i),
+        tokens.index(i),
+        tokens.last(i),
+      ]);
+    // b had one output token: its first is its last, and it is not in the second step.
+    expect(read(first.sampled)).toEqual([
+      ["a", 0, false],
+      ["b", 0, true],
+      ["c", 0, false],
+    ]);
+    expect(read(second.sampled)).toEqual([
+      ["a", 1, false],
+      ["c", 1, false],
+    ]);
+    expect(first.sampled.time).toBe(first.end);
+    expect(first.tokens).toEqual(
+      read(first.sampled).map(([requestId, index, last]) => ({
+        requestId,
+        index,
+        time: first.end,
+        last,
+      })),
+    );
+    expect(first.tokens).toBe(first.tokens); // made once
   });
 
   it("keeps the batch order when a preemption takes a member out of the middle of a step", () => {

@@ -21,6 +21,9 @@ import {
   type SpeculativeDecoding,
 } from "./speculative.js";
 import { addToLoad, emptyLoad, type StepLoad, type StepTimeModel } from "./step-time.js";
+import { StepTokens } from "./step-tokens.js";
+
+export { StepTokens } from "./step-tokens.js";
 
 /** One request as the engine sees it. Times in seconds on the caller's clock. */
 export interface EngineRequest {
@@ -153,6 +156,12 @@ export interface StepResult {
   readonly stats: StepStats;
   /** start + duration: when the tokens below are out. */
   readonly end: number;
+  /**
+   * The step's tokens as one batch (no object per token): what a consumer on the hot path reads
+   * (GpuEngine, EngineMetrics).
+   */
+  readonly sampled: StepTokens;
+  /** The same tokens as event objects, made on first read ({@link StepTokens.events}). */
   readonly tokens: readonly EngineTokenEvent[];
   readonly finished: readonly FinishedRequest[];
   /** Requests scheduled for the first time this step, with their prefix-cache hit tokens. */
@@ -433,8 +442,12 @@ export class EngineCore {
    * next step would grow a new one: about 26 bytes per scheduled request per step.
    */
   readonly #scheduled: (Sequence | undefined)[] = [];
-  /** The step's tokens as they are sampled (the same way), copied out at its end in one exact-size array. */
-  readonly #tokens: (EngineTokenEvent | undefined)[] = [];
+  /**
+   * The step's tokens as they are sampled (the same way): each one's request id and its
+   * `index * 2 + last` code ({@link StepTokens}), copied out at its end in exact-size arrays.
+   */
+  readonly #tokenIds: (string | undefined)[] = [];
+  readonly #tokenCodes: number[] = [];
   #serial = 0;
   /** Steps run so far (results returned by {@link EngineCore.step}). */
   #steps = 0;
@@ -887,7 +900,8 @@ export class EngineCore {
       prefixHits,
       specDecode,
     };
-    const tokens = this.#tokens;
+    const tokenIds = this.#tokenIds;
+    const tokenCodes = this.#tokenCodes;
     let tokenCount = 0;
     const finished: FinishedRequest[] = [];
     const ids = columns.ids;
@@ -935,7 +949,8 @@ export class EngineCore {
         for (let e = 0; e < emitted && !last; e++) {
           const index = generated++;
           last = generated >= outputTokens;
-          tokens[tokenCount++] = { requestId: id, index, time: end, last };
+          tokenIds[tokenCount] = id;
+          tokenCodes[tokenCount++] = index * 2 + (last ? 1 : 0);
         }
         columns.generated[slot] = generated;
         if (last) {
@@ -967,13 +982,26 @@ export class EngineCore {
       }
     }
     // The scratch arrays keep their capacity but hold nothing alive between steps.
-    const out = tokens.slice(0, tokenCount) as EngineTokenEvent[];
-    tokens.fill(undefined, 0, tokenCount);
+    const sampled = new StepTokens(
+      end,
+      tokenIds.slice(0, tokenCount) as string[],
+      tokenCodes.slice(0, tokenCount),
+    );
+    tokenIds.fill(undefined, 0, tokenCount);
     scheduled.fill(undefined, 0, count);
     this.#preemptionsTotal += preemptions;
     this.#prefixQueriesTotal += prefixQueries;
     this.#prefixHitsTotal += prefixHits;
-    return { stats, end, tokens: out, finished, admitted };
+    return {
+      stats,
+      end,
+      sampled,
+      get tokens() {
+        return sampled.events();
+      },
+      finished,
+      admitted,
+    };
   }
 
   /** Prompt plus tokens generated so far: what must be computed before the next token. */

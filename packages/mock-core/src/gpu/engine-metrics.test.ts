@@ -8,6 +8,7 @@ import {
   tokenCountBuckets,
 } from "./engine-metrics.js";
 import { GpuEngine } from "./gpu-engine.js";
+import { StepTokens } from "./step-tokens.js";
 import { linearStepTime } from "./test-step-time.js";
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -215,15 +216,16 @@ describe("parallel sampling metrics", () => {
         prefixQueries: 0,
         prefixHits: 0,
       };
+      const sampled = new StepTokens(
+        end,
+        ids,
+        ids.map((id) => (finished.includes(id) ? 1 : 0)),
+      );
       metrics.step({
         stats,
         end,
-        tokens: ids.map((requestId) => ({
-          requestId,
-          index: 0,
-          time: end,
-          last: finished.includes(requestId),
-        })),
+        sampled,
+        tokens: sampled.events(),
         finished: finished.map((requestId) => ({ requestId, reason: "length", time: end })),
         admitted: [],
       });

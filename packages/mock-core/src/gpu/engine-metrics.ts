@@ -4,7 +4,7 @@
  * dashboards and the streams agree. Pure bookkeeping in seconds and tokens; rendering the
  * Prometheus text is the runtime family's job.
  */
-import type { EngineTokenEvent, FinishedRequest, StepResult } from "./engine-core.js";
+import type { FinishedRequest, StepResult } from "./engine-core.js";
 import { grownColumn, noSlot, RequestSlots } from "./request-slots.js";
 
 /** V1 bucket bounds of `vllm:time_to_first_token_seconds` (vllm-openai.md §8). */
@@ -272,7 +272,7 @@ export class EngineMetrics<H extends HistogramSink = Histogram> {
     }
     // Indexed loops: the for-of loops here allocated an iterator result per token (measured with
     // the sampling heap profiler: about 25 bytes per token; 1,000 tokens a step with 1,000 running).
-    const { admitted, tokens, finished } = result;
+    const { admitted, sampled, finished } = result;
     const requests = this.#requests;
     const timelines = this.#timelines;
     for (let i = 0; i < admitted.length; i++) {
@@ -283,11 +283,11 @@ export class EngineMetrics<H extends HistogramSink = Histogram> {
     const first = this.#first;
     const last = this.#last;
     const generated = this.#generated;
-    for (let i = 0; i < tokens.length; i++) {
-      const token = tokens[i] as EngineTokenEvent;
-      const slot = requests.at(i, token.requestId);
+    // The step's tokens as one batch (StepTokens): all sampled at the step's end.
+    const time = sampled.time;
+    for (let i = 0; i < sampled.length; i++) {
+      const slot = requests.at(i, sampled.requestId(i));
       if (slot === noSlot) continue;
-      const time = token.time;
       if (Number.isNaN(first[slot] as number)) {
         const t = timelines[slot] as Timeline;
         first[slot] = time;

@@ -226,19 +226,31 @@ describe("GpuEngine on a clock", () => {
     // The first read enters the request; nothing is produced yet.
     expect(stream.nextReady()).toBeUndefined();
     expect(engine.core.waiting + engine.core.running).toBe(1);
-    const results: (GpuToken | undefined)[] = [];
+    const results: (string | number)[] = [];
     const onError = (error: unknown) => {
       throw error;
     };
-    // The callback gets the token itself (undefined at the end): no result object per token.
-    stream.wait((token) => results.push(token), onError);
+    // The callback gets the step's batch and the token's position there (the end its own
+    // callback): no object per token.
+    stream.wait(
+      (tokens, i) => results.push(tokens.index(i), tokens.time, String(tokens.last(i))),
+      () => results.push("done"),
+      onError,
+    );
     // A second read while one waits is refused, not queued.
-    expect(() => stream.wait(() => {}, onError)).toThrow("already waiting");
+    expect(() =>
+      stream.wait(
+        () => {},
+        () => {},
+        onError,
+      ),
+    ).toThrow("already waiting");
     await settle();
     await clock.advance(1000);
     await engine.idle();
-    // The callback got token 0 at its step; tokens 1 and 2 waited in the buffer, read at once.
-    expect(results.map((token) => token?.index ?? "done")).toEqual([0]);
+    // The callback got token 0 at its step's end (test step time: 0.01 s + 1 ms per token, 10
+    // prompt tokens); tokens 1 and 2 waited in the buffer, read at once.
+    expect(results).toEqual([0, 0.02, "false"]);
     expect(stream.nextReady()).toMatchObject({ done: false, value: { index: 1 } });
     expect(stream.nextReady()).toMatchObject({ done: false, value: { index: 2, last: true } });
     expect(stream.nextReady()).toEqual({ done: true, value: undefined });
@@ -248,9 +260,10 @@ describe("GpuEngine on a clock", () => {
     const clock = new ManualClock();
     const engine = new GpuEngine({ ...config, clock });
     const stream = engine.generate({ id: "a", prompt: 10, outputTokens: 50 });
-    const seen: (GpuToken | undefined)[] = [];
+    const seen: (number | undefined)[] = [];
     stream.wait(
-      (token) => seen.push(token),
+      (tokens, i) => seen.push(tokens.index(i)),
+      () => seen.push(undefined),
       (error) => {
         throw error;
       },
@@ -272,6 +285,7 @@ describe("GpuEngine on a clock", () => {
     const stream = engine.generate({ id: "a", prompt: 10, outputTokens: 50 }, abort.signal);
     let failure: unknown;
     stream.wait(
+      () => {},
       () => {},
       (error) => {
         failure = error;
@@ -492,13 +506,14 @@ describe("GpuEngine keeps its own time when the event loop lags", () => {
     let failure: unknown;
     const read = () =>
       b.wait(
-        (token) => {
-          if (token === undefined) return;
-          got.push(token.index);
+        (tokens, i) => {
+          const index = tokens.index(i);
+          got.push(index);
           // The client leaves at its second token, the first step of the catch-up.
-          if (token.index === 1) controller.abort(new Error("client left"));
+          if (index === 1) controller.abort(new Error("client left"));
           else read();
         },
+        () => {},
         (error) => {
           failure = error;
         },

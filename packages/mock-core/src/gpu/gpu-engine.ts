@@ -13,6 +13,7 @@ import {
   type EngineRequest,
   type EngineTokenEvent,
   type StepResult,
+  type StepTokens,
 } from "./engine-core.js";
 import type { ArrivalDetails, EngineMetrics, HistogramSink } from "./engine-metrics.js";
 import { noSlot, RequestSlots } from "./request-slots.js";
@@ -57,6 +58,14 @@ export interface GpuRequest extends EngineRequest, ArrivalDetails {}
 /** A token as the engine hands it to a request's consumer (`last` marks the final one). */
 export type GpuToken = EngineTokenEvent;
 
+/**
+ * A waiting consumer's token callback ({@link GpuTokenStream.wait}): token `i` of its step's batch
+ * (read `tokens.time`, `tokens.index(i)`, `tokens.last(i)`). A batch and a position rather than
+ * the numbers themselves: a time passed as a number to a call that is not inlined is boxed, one
+ * heap number per token (measured: ~12 KB per step with 1,000 running).
+ */
+export type GpuTokenCallback = (tokens: StepTokens, i: number) => void;
+
 /** What a {@link TokenStream} needs of its engine. */
 interface StreamHost {
   /** Queues the stream's request (throws what EngineCore.add throws). */
@@ -84,12 +93,13 @@ export interface GpuTokenStream extends AsyncIterableIterator<GpuToken> {
    */
   nextReady(): IteratorResult<GpuToken> | undefined;
   /**
-   * `next` with callbacks instead of a promise: `onToken` gets the next token, or undefined at
-   * the end (no result object per token), and `onError` the refusal or the signal's reason,
-   * called from the engine's step that produces the token (or from `wait` itself when one is
-   * ready). One wait or `next` at a time.
+   * `next` with callbacks instead of a promise: `onToken` gets the next token as its step's batch
+   * and its position there (no object and no result per token: the engine's step hands its
+   * tokens out as one batch, issue 7), `onEnd` the end, and `onError`
+   * the refusal or the signal's reason; called from the engine's step that produces the token
+   * (or from `wait` itself when one is ready). One wait or `next` at a time.
    */
-  wait(onToken: (token: GpuToken | undefined) => void, onError: (reason: unknown) => void): void;
+  wait(onToken: GpuTokenCallback, onEnd: () => void, onError: (reason: unknown) => void): void;
 }
 
 /**
@@ -105,13 +115,15 @@ class TokenStream implements GpuTokenStream {
   readonly request: GpuRequest;
   readonly #host: StreamHost;
   readonly #signal: AbortSignal | undefined;
-  /** Tokens produced before the consumer asked for them. */
-  readonly #buffer: GpuToken[] = [];
+  /** Tokens produced before the consumer asked for them: each one's step batch and position. */
+  readonly #buffer: StepTokens[] = [];
+  readonly #bufferAt: number[] = [];
   /** The waiting read's callbacks (a `next` promise's resolvers or a `wait`'s), while one waits. */
   #resolve: ((result: IteratorResult<GpuToken>) => void) | undefined;
   #reject: ((reason: unknown) => void) | undefined;
-  /** The waiting `wait`'s token callback (then `#resolve` is undefined and `#reject` is its own). */
-  #onToken: ((token: GpuToken | undefined) => void) | undefined;
+  /** The waiting `wait`'s callbacks (then `#resolve` is undefined and `#reject` is its own). */
+  #onToken: GpuTokenCallback | undefined;
+  #onEnd: (() => void) | undefined;
   /** The promise of the `next()` that waits, while one does (undefined while a `wait` waits). */
   #pending: Promise<IteratorResult<GpuToken>> | undefined;
   #phase: "new" | "open" | "closed" = "new";
@@ -168,10 +180,11 @@ class TokenStream implements GpuTokenStream {
       this.#phase = "open";
       this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
     }
-    const token = this.#buffer.shift();
-    if (token !== undefined) {
-      if (token.last) this.#close();
-      return { done: false, value: token };
+    const tokens = this.#buffer.shift();
+    if (tokens !== undefined) {
+      const at = this.#bufferAt.shift() as number;
+      if (tokens.last(at)) this.#close();
+      return { done: false, value: tokens.event(at) };
     }
     if (this.#phase === "closed") {
       // After an abort every call fails with its reason, as the signal says.
@@ -185,8 +198,16 @@ class TokenStream implements GpuTokenStream {
     return undefined;
   }
 
-  wait(onToken: (token: GpuToken | undefined) => void, onError: (reason: unknown) => void): void {
+  wait(onToken: GpuTokenCallback, onEnd: () => void, onError: (reason: unknown) => void): void {
     if (this.#reject !== undefined) throw new Error("a read is already waiting");
+    if (this.#buffer.length > 0) {
+      // A token already produced: handed over from the buffer as it was delivered.
+      const tokens = this.#buffer.shift() as StepTokens;
+      const at = this.#bufferAt.shift() as number;
+      if (tokens.last(at)) this.#close();
+      onToken(tokens, at);
+      return;
+    }
     let ready: IteratorResult<GpuToken> | undefined;
     try {
       ready = this.nextReady();
@@ -195,41 +216,55 @@ class TokenStream implements GpuTokenStream {
       return;
     }
     if (ready !== undefined) {
-      onToken(ready.done ? undefined : ready.value);
+      // Nothing buffered: the end (or a failure, thrown above).
+      onEnd();
       return;
     }
     this.#pending = undefined;
     this.#onToken = onToken;
+    this.#onEnd = onEnd;
     this.#reject = onError;
   }
 
   return(): Promise<IteratorResult<GpuToken>> {
     // A read still waiting ends too (done), so nothing hangs on a stream that was left.
     const resolve = this.#resolve;
-    const onToken = this.#onToken;
+    const onEnd = this.#onEnd;
     this.#buffer.length = 0;
+    this.#bufferAt.length = 0;
     this.#aborted = false;
     this.#close();
     resolve?.(doneResult);
-    onToken?.(undefined);
+    onEnd?.();
     return Promise.resolve(doneResult);
   }
 
-  /** The engine produced this request's next token (a step's hot path: once per token). */
-  deliver(token: GpuToken): void {
-    if (token.last) this.#finished = true;
+  /**
+   * The engine produced this request's next token, token `i` of its step's batch (a step's hot
+   * path: once per token). A waiting `wait` gets the batch and position; a token object is made
+   * only for a `next` (or a later `nextReady`).
+   */
+  deliver(tokens: StepTokens, i: number): void {
+    const last = tokens.last(i);
+    if (last) this.#finished = true;
     const onToken = this.#onToken;
     const resolve = this.#resolve;
     if (onToken === undefined && resolve === undefined) {
-      this.#buffer.push(token);
+      this.#buffer.push(tokens);
+      this.#bufferAt.push(i);
       return;
     }
     this.#onToken = undefined;
+    this.#onEnd = undefined;
     this.#resolve = undefined;
     this.#reject = undefined;
-    if (token.last) this.#close();
-    if (onToken !== undefined) onToken(token);
-    else (resolve as (result: IteratorResult<GpuToken>) => void)({ done: false, value: token });
+    if (last) this.#close();
+    if (onToken !== undefined) onToken(tokens, i);
+    else
+      (resolve as (result: IteratorResult<GpuToken>) => void)({
+        done: false,
+        value: tokens.event(i),
+      });
   }
 
   /** The engine cannot serve the request. */
@@ -247,6 +282,7 @@ class TokenStream implements GpuTokenStream {
     const reject = this.#reject;
     this.#aborted = true;
     this.#buffer.length = 0;
+    this.#bufferAt.length = 0;
     this.#close();
     reject?.((this.#signal as AbortSignal).reason);
   }
@@ -260,6 +296,7 @@ class TokenStream implements GpuTokenStream {
     this.#resolve = undefined;
     this.#reject = undefined;
     this.#onToken = undefined;
+    this.#onEnd = undefined;
     this.#signal?.removeEventListener("abort", this.#onAbort);
     this.#host.close(this, this.#finished);
   }
@@ -395,12 +432,12 @@ export class GpuEngine {
       this.#metrics?.step(result, core);
       const streams = this.#streams;
       const slots = this.#slots;
-      // An indexed loop: a for-of in this async function allocated an iterator result per token.
-      const tokens = result.tokens;
-      for (let i = 0; i < tokens.length; i++) {
-        const token = tokens[i] as GpuToken;
-        const slot = slots.at(i, token.requestId);
-        if (slot !== noSlot) (streams[slot] as TokenStream).deliver(token);
+      // The step's tokens as one batch (StepTokens: no event object per token), by index: a
+      // for-of in this async function allocated an iterator result per token.
+      const sampled = result.sampled;
+      for (let i = 0; i < sampled.length; i++) {
+        const slot = slots.at(i, sampled.requestId(i));
+        if (slot !== noSlot) (streams[slot] as TokenStream).deliver(sampled, i);
       }
       this.#onStep?.(result);
       if (wait <= 0 && clock.now() - turned > catchUpBurstMs) {
