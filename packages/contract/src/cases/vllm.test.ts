@@ -16,6 +16,7 @@ const ids = [
   "openai/prompt-logprobs-negative",
   "openai/prompt-logprobs-zero-streams",
   "openai/logit-bias-key",
+  "openai/completions-logprobs-negative",
 ];
 const cases = vllmCases.filter((c) => ids.includes(c.id));
 
@@ -44,5 +45,13 @@ describe("a server whose answers do not match its release", () => {
     expect(newer["openai/prompt-logprobs-negative"]).toMatch(/^fail: before 0\.11\.0 the text/);
     const older = await outcomes(await misreporting(await vllmMock("0.10.2"), "0.11.0"));
     expect(older["openai/prompt-logprobs-negative"]).toMatch(/^fail: from 0\.11\.0 the text/);
+  });
+
+  // vLLM PR #30134 (0.13.0): the completions logprobs check names its parameter.
+  it("fails the logprobs case from either side of 0.13.0", async () => {
+    const newer = await outcomes(await misreporting(await vllmMock("0.13.0"), "0.12.0"));
+    expect(newer["openai/completions-logprobs-negative"]).toMatch(/^fail: param from 0\.13\.0/);
+    const older = await outcomes(await misreporting(await vllmMock("0.12.0"), "0.13.0"));
+    expect(older["openai/completions-logprobs-negative"]).toMatch(/^fail: param from 0\.13\.0/);
   });
 });

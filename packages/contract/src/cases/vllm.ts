@@ -586,6 +586,31 @@ const promptLogprobsZeroStreams = defineCase({
   },
 });
 
+const completionsLogprobsNegative = defineCase({
+  ...base,
+  id: "openai/completions-logprobs-negative",
+  title:
+    "completions logprobs -1 is a 400 up to 0.18 (no -1 exception there), whose error names param logprobs from 0.13.0",
+  source:
+    "vllm/entrypoints/openai/protocol.py CompletionRequest.check_logprobs (`logprobs < 0`; vLLM PR #46175 of 2026-06 added -1); VLLMValidationError(parameter=logprobs) from vLLM PR #30134 (0.13.0)",
+  async run(context) {
+    const release = await targetRelease(context);
+    if (atLeast(release, [0, 19, 0])) return context.skip(`vLLM ${release.join(".")} may take -1`);
+    const answer = await context.rest("/v1/completions", {
+      json: { prompt: "Hi", max_tokens: 1, logprobs: -1 },
+    });
+    assert.equal(answer.status, 400, `status, body: ${answer.body.slice(0, 200)}`);
+    const body = json(answer, "logprobs -1");
+    const error = (body.error ?? body) as { message?: unknown; param?: unknown };
+    assert.ok(
+      String(error.message).includes("`logprobs` must be a positive value."),
+      `text: ${String(error.message).slice(0, 300)}`,
+    );
+    const named = atLeast(release, [0, 13, 0]);
+    assert.equal(error.param ?? null, named ? "logprobs" : null, `param from 0.13.0 (${named})`);
+  },
+});
+
 const logitBiasKey = defineCase({
   ...base,
   id: "openai/logit-bias-key",
@@ -631,4 +656,5 @@ export const vllmCases: readonly ContractCase[] = [
   promptLogprobsNegative,
   promptLogprobsZeroStreams,
   logitBiasKey,
+  completionsLogprobsNegative,
 ];
