@@ -179,6 +179,22 @@ describe("version policy served (Triton)", () => {
     ]);
   });
 
+  it("--legacy-status (Triton before 24.01): the same texts, every refusal 400; gRPC codes unchanged", async () => {
+    // kserve-v2.md §3.1: before 24.01 http_server.cc answered every error 400.
+    const dir = repository({
+      multi: { policy: "version_policy { latest { num_versions: 2 } }", versions: [1, 2, 3] },
+    });
+    const mock = await startKserve("triton", { "model-repository": dir, "legacy-status": true });
+    const old = await fetch(`${mock.endpoints.http}/v2/models/multi/versions/1`);
+    expect([old.status, await old.json()]).toEqual([
+      400,
+      { error: "Request for unknown model: 'multi' version 1 is not found" },
+    ]);
+    expect(
+      await inferenceClient(mock).failure("ModelMetadata", { name: "multi", version: "1" }),
+    ).toMatchObject({ code: grpc.status.NOT_FOUND });
+  });
+
   it("all {} and specific serve their versions; a specific version with no folder is left out", async () => {
     const dir = repository({
       every: { policy: "version_policy { all {} }", versions: [1, 2, 3] },
