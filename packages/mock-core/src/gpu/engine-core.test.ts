@@ -99,12 +99,14 @@ describe("EngineCore step results over scratch arrays", () => {
       ["c", 1, false],
     ]);
     expect(first.sampled.time).toBe(first.end);
+    expect([first.sampled.step, second.sampled.step]).toEqual([1, 2]);
     expect(first.tokens).toEqual(
       read(first.sampled).map(([requestId, index, last]) => ({
         requestId,
         index,
         time: first.end,
         last,
+        step: 1,
       })),
     );
     expect(first.tokens).toBe(first.tokens); // made once

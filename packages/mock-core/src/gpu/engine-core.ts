@@ -118,6 +118,11 @@ export interface EngineTokenEvent {
   readonly time: number;
   /** Whether this is the request's last token (it finished with this step). */
   readonly last: boolean;
+  /**
+   * The number of the engine step that sampled it (1 for the engine's first step): tokens of one
+   * step share it. A small integer, so a consumer can tell steps apart without a float.
+   */
+  readonly step: number;
 }
 
 /** A request that left the engine during a step or by abort. */
@@ -983,6 +988,7 @@ export class EngineCore {
     }
     // The scratch arrays keep their capacity but hold nothing alive between steps.
     const sampled = new StepTokens(
+      this.#steps,
       end,
       tokenIds.slice(0, tokenCount) as string[],
       tokenCodes.slice(0, tokenCount),

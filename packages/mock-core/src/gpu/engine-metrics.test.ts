@@ -217,6 +217,7 @@ describe("parallel sampling metrics", () => {
         prefixHits: 0,
       };
       const sampled = new StepTokens(
+        1,
         end,
         ids,
         ids.map((id) => (finished.includes(id) ? 1 : 0)),

@@ -14,6 +14,8 @@ import type { EngineTokenEvent } from "./engine-core.js";
  * V8 keeps unboxed in a packed array. Built by EngineCore.step and read-only after it.
  */
 export class StepTokens {
+  /** The engine step's number (1 for the first): {@link EngineTokenEvent.step}. */
+  readonly step: number;
   /** When the step that sampled these tokens ended (simulated seconds). */
   readonly time: number;
   /** How many tokens the step sampled. */
@@ -26,7 +28,8 @@ export class StepTokens {
    * `ids[i]` is the request of token `i`, `codes[i]` its `index * 2 + (last ? 1 : 0)`; both
    * exactly `ids.length` long and kept as given (the batch owns them).
    */
-  constructor(time: number, ids: readonly string[], codes: readonly number[]) {
+  constructor(step: number, time: number, ids: readonly string[], codes: readonly number[]) {
+    this.step = step;
     this.time = time;
     this.length = ids.length;
     this.#ids = ids;
@@ -56,6 +59,7 @@ export class StepTokens {
       index: code >> 1,
       time: this.time,
       last: (code & 1) === 1,
+      step: this.step,
     };
   }
 
