@@ -8,6 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import { once } from "node:events";
+import { request } from "node:http";
 import { connect } from "node:net";
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
@@ -389,6 +390,33 @@ describe("releaseChunk", () => {
     const freed = seen.filter((chunk) => chunk.byteLength === 0).length;
     expect(freed).toBeGreaterThanOrEqual(seen.length - 1);
     expect(freed).toBeGreaterThan(0);
+  });
+
+  it("a chunked upload (no Content-Length): the same bytes, its chunks freed once joined", async () => {
+    const { app, seen } = await watchedApp();
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    const port = (app.server.address() as { port: number }).port;
+    const answer = await new Promise<string>((resolve, reject) => {
+      const outgoing = request(
+        { port, host: "127.0.0.1", method: "POST", path: "/", headers: { "content-type": "a/b" } },
+        (response) => {
+          let text = "";
+          response.setEncoding("utf8");
+          response.on("data", (part: string) => {
+            text += part;
+          });
+          response.on("end", () => resolve(text));
+        },
+      );
+      outgoing.on("error", reject);
+      // No Content-Length: node:http sends the body chunked.
+      for (let at = 0; at < big.byteLength; at += 256 * 1024) {
+        outgoing.write(big.subarray(at, at + 256 * 1024));
+      }
+      outgoing.end();
+    });
+    expect(JSON.parse(answer)).toEqual({ bytes: big.byteLength, sha256: bigDigest });
+    expect(seen.filter((chunk) => chunk.byteLength === 0).length).toBeGreaterThan(0);
   });
 
   it("an injected request: the caller's buffer is never freed", async () => {

@@ -183,7 +183,7 @@ export function requestBodyParser(options: RequestBodyOptions): RequestBodyParse
         done(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
         return;
       }
-      const bytes = target ?? joined(chunks ?? [], pad, received);
+      const bytes = target ?? joined(chunks ?? [], pad, received, parserChunks);
       if (parse === undefined) {
         done(null, bytes);
         return;
@@ -236,13 +236,17 @@ export function releaseChunk(chunk: Uint8Array): boolean {
   return true;
 }
 
-/** The gathered chunks of a body sent without a length, copied once into an aligned buffer. */
-function joined(chunks: readonly Buffer[], pad: number, length: number): Buffer {
+/**
+ * The gathered chunks of a body sent without a length, copied once into an aligned buffer; with
+ * `release`, each chunk is freed once copied ({@link releaseChunk}).
+ */
+function joined(chunks: readonly Buffer[], pad: number, length: number, release: boolean): Buffer {
   const body = alignedBuffer(pad, length);
   let offset = 0;
   for (const chunk of chunks) {
     body.set(chunk, offset);
     offset += chunk.byteLength;
+    if (release) releaseChunk(chunk);
   }
   return body;
 }
