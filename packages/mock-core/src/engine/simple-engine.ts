@@ -489,10 +489,14 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     const { ttft, itl } = this.#settings;
     if (this.#waiting || this.#phase !== "running" || ttft > 0 || itl > 0) return undefined;
     try {
-      this.#state ??= this.#begin();
-      const state = this.#state;
+      const begun = this.#state;
+      const state = begun ?? this.#begin();
+      this.#state = state;
       const signal = this.#signal;
-      if (state.meter !== undefined) this.#leaving = this.#settings.clock.now() / 1000;
+      // A run begun here leaves when it began: the clock read once for both.
+      if (state.meter !== undefined) {
+        this.#leaving = (begun === undefined ? state.started : this.#settings.clock.now()) / 1000;
+      }
       // The pieces joined once at the end: one flat string, where `text +=` per token made a
       // rope node per token (and a flat copy while short) for the answer's writer to flatten.
       const pieces: string[] = [];

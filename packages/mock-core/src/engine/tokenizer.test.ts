@@ -269,6 +269,34 @@ describe("IncrementalDecoder", () => {
     expect(longest).toBeLessThanOrEqual(8);
   });
 
+  test("window steps keep ids apart that a key of code units could confuse (fractions, ids past 2^16)", () => {
+    // A decode whose text depends on the window's first id, so a step answered from another
+    // window's memo entry would show.
+    const tokenizer = {
+      decode: (ids: readonly number[]) => `${ids.map((id) => `<${id}>`).join("")}#${ids[0]}`,
+    };
+    // The first step of a run with context: the window is the context and the new id.
+    const first = (context: number[], id: number) =>
+      new IncrementalDecoder(tokenizer, { context }).push(id);
+    // detokenize_incrementally's step (vllm/transformers_utils/detokenizer_utils.py) restated.
+    const expected = (context: number[], id: number) => {
+      const prefix = tokenizer.decode(context);
+      const full = tokenizer.decode([...context, id]);
+      return full.slice(prefix.length);
+    };
+    const cases: [number[], number][] = [
+      [[1, 2], 7],
+      [[1.5, 2], 7],
+      [[65_537, 2], 7],
+      [[65_536 + 65_537, 2], 7],
+      [[1, 2, 3], 7],
+      [[1, 2], 65_543],
+    ];
+    for (const [context, id] of cases) expect(first(context, id)).toBe(expected(context, id));
+    // Again, now every answer comes from the memo: still each window's own.
+    for (const [context, id] of cases) expect(first(context, id)).toBe(expected(context, id));
+  });
+
   test("uses the context only for spacing, never emits it", async () => {
     const { tokenizer } = await defaultModelSpec();
     const context = tokenizer.encode("The answer is", { addSpecialTokens: false });

@@ -135,9 +135,7 @@ export class IncrementalDecoder {
         : (first * pairIdLimit + id) * 2 + flag;
       delta = memo.peek(key) ?? memo.remember(key, this.#step());
     } else {
-      // The window's ids, "|" where the read offset splits them (a step's key, never a decode's).
-      let key = this.#skipSpecialTokens ? "s" : "k";
-      for (let i = from; i < end; i++) key += (i === read ? "|" : ",") + ids[i];
+      const key = windowKey(ids, from, read, end, this.#skipSpecialTokens);
       const windows = this.#steps.windows;
       delta = windows.peek(key) ?? windows.remember(key, this.#step());
     }
@@ -212,6 +210,50 @@ function stepMemoOf(tokenizer: object): StepMemo {
  * logprobs decode single tokens, always from the same small set of sentences and vocabulary.
  */
 const memoMaxIds = 12;
+
+/** Ids below this go into a window key one UTF-16 code unit each (see {@link windowKey}). */
+const charIdLimit = 0x10000;
+
+/**
+ * The code units of a short window's key: a marker (0 or 1, the skip flag), the read offset
+ * within the window, the window's size, its ids, then zeros up to {@link memoMaxIds}. A fixed
+ * length, so one array is reused for every key and no argument list is made per key.
+ */
+const keyUnits: number[] = new Array<number>(3 + memoMaxIds).fill(0);
+
+/**
+ * The memo key of a decode step over `ids[from, end)` split at `read` (a step's key, never a
+ * decode's). Ids below 2^16: one flat string of code units (one string per step; the first step
+ * of every run, its 5 context ids and the new one, takes this path). Others: the ids as decimal
+ * text, "|" where the read offset splits them, after "s" or "k" (the skip flag), so the two
+ * forms never meet (code units 0 and 1 against "s" and "k").
+ */
+function windowKey(
+  ids: readonly number[],
+  from: number,
+  read: number,
+  end: number,
+  skipSpecialTokens: boolean,
+): string {
+  let small = true;
+  for (let i = from; i < end; i++) {
+    const id = ids[i] as number;
+    // Integers only (a context id of 1.5 must not read as 1).
+    if (!(id >= 0 && id < charIdLimit && (id | 0) === id)) small = false;
+  }
+  if (small) {
+    keyUnits[0] = skipSpecialTokens ? 1 : 0;
+    keyUnits[1] = read - from;
+    keyUnits[2] = end - from;
+    let at = 3;
+    for (let i = from; i < end; i++) keyUnits[at++] = ids[i] as number;
+    while (at < keyUnits.length) keyUnits[at++] = 0;
+    return String.fromCharCode.apply(null, keyUnits);
+  }
+  let key = skipSpecialTokens ? "s" : "k";
+  for (let i = from; i < end; i++) key += (i === read ? "|" : ",") + ids[i];
+  return key;
+}
 
 /** At most this many memoized decodes per tokenizer (a few MiB); the oldest half goes when full. */
 const memoMaxEntries = 65_536;

@@ -162,13 +162,25 @@ export function guidedText(guided: Guided | undefined, seed: number | undefined)
   return (i: number): string => constrainedText(guided, (seed ?? 0) + i);
 }
 
-/** vLLM's `finish_reason` and `stop_reason` for an engine finish (vllm-openai.md §5). */
-export function finishOf(finish: FinishEvent): {
-  finish_reason: "stop" | "length" | "abort";
-  stop_reason: string | number | null;
-} {
-  if (finish.reason === "length") return { finish_reason: "length", stop_reason: null };
-  if (finish.reason === "abort") return { finish_reason: "abort", stop_reason: null };
+/** An answer's `finish_reason` and `stop_reason`, as {@link finishOf} gives them. */
+export interface FinishReasons {
+  readonly finish_reason: "stop" | "length" | "abort";
+  readonly stop_reason: string | number | null;
+}
+
+/** The reasons of every "length" finish: one shared object, none made per choice. */
+const lengthReasons: FinishReasons = Object.freeze({ finish_reason: "length", stop_reason: null });
+
+/** The reasons of every "abort" finish: one shared object. */
+const abortReasons: FinishReasons = Object.freeze({ finish_reason: "abort", stop_reason: null });
+
+/**
+ * vLLM's `finish_reason` and `stop_reason` for an engine finish (vllm-openai.md §5). Read-only:
+ * "length" and "abort" share one frozen object each (a max_tokens answer, the usual, makes none).
+ */
+export function finishOf(finish: FinishEvent): FinishReasons {
+  if (finish.reason === "length") return lengthReasons;
+  if (finish.reason === "abort") return abortReasons;
   return {
     finish_reason: "stop",
     stop_reason: finish.reason === "stop" ? (finish.stop ?? null) : null,
