@@ -15,6 +15,7 @@ import {
   draftModelStepTime,
   draftPassTime,
   formatSpecDecodeLogLine,
+  headStepTime,
   proposeTime,
   SpecDecodeCounts,
   type SpeculativeDecoding,
@@ -749,5 +750,166 @@ describe("a separate draft model (method draft_model, vLLM 0.15.0)", () => {
         target.time(load) + proposeTime(model, load, 2, Int32Array.of(103), 1, emptyLoad());
       expect(decode?.stats.duration).toBeCloseTo(expected, 12);
     });
+  });
+});
+
+describe("EAGLE / EAGLE-3 / MTP heads priced from their own size (eagle.py propose)", () => {
+  const eagle3Config = JSON.parse(
+    readFileSync(new URL("./testdata/eagle3-llama3.1-8b/config.json", import.meta.url), "utf8"),
+  ) as Record<string, unknown>;
+  const eagle3 = drafterMemory({
+    method: "eagle3",
+    target: model,
+    draftConfig: eagle3Config,
+  }) as NonNullable<ReturnType<typeof drafterMemory>>;
+  const head = headStepTime({
+    device,
+    model,
+    drafter: eagle3,
+    method: "eagle3",
+    draftConfig: eagle3Config,
+  });
+  const decodeLoad = (contexts: number[]) => {
+    const load = emptyLoad();
+    for (const c of contexts) addToLoad(load, 1, c);
+    return load;
+  };
+
+  it("computes an EAGLE-3 head's logits with its own 32,000-token LM head", () => {
+    // llama_eagle3.py: lm_head over draft_vocab_size, part of the head's weights; one sequence's
+    // logits are 2 × 32,000 × 4096 FLOPs, the layer's 2 per parameter per token (the int64 d2t
+    // map's 256 KB counted as weights: 0.03%).
+    const one = decodeLoad([0]);
+    const rate = device.bf16Flops * 0.7;
+    const layer = (849_635_328 - 32_000 * 4096 * 2) / 2;
+    // Plus one query-key pair on the head's layer: 4 × 32 heads × 128 FLOPs.
+    expect(head.computeTime(one)).toBeCloseTo(
+      (2 * (layer + 32_000 * 4096) + 4 * 32 * 128) / rate,
+      15,
+    );
+  });
+
+  it("at batch 1 decode a pass costs the fixed price plus one layer's KV read", () => {
+    const pass = draftPassTime({
+      method: "eagle3",
+      device,
+      model,
+      bandwidthEfficiency: 0.82,
+      drafter: eagle3,
+    });
+    // 849,635,328 B at 82% of 3.35 TB/s: 0.31 ms; one head layer's KV is 2 × 8 × 128 × 2 B =
+    // 4 KiB per cached token (the target's per-layer KV: eagle.py registers the head's layer).
+    const rate = device.memoryBandwidth * 0.82;
+    expect(head.time(decodeLoad([0]))).toBeCloseTo(pass + 4096 / rate, 15);
+    expect(head.time(decodeLoad([1000]))).toBeCloseTo(pass + (1001 * 4096) / rate, 15);
+    expect(pass * 1e3).toBeCloseTo(0.31, 2);
+    // No engine overheads: those are the target step's.
+    expect(head.parameters.stepOverhead).toBe(0);
+    expect(head.parameters.perSequenceOverhead).toBe(0);
+    expect(head.time(emptyLoad())).toBe(0);
+  });
+
+  it("a large batch reads the head layer's KV of every sequence, which a fixed time misses", () => {
+    // 256 sequences of 2,000 cached tokens: 2.1 GB of the head layer's KV per pass.
+    const load = decodeLoad(new Array<number>(256).fill(2000));
+    const fixed = head.time(decodeLoad([0]));
+    expect(head.time(load) - fixed).toBeGreaterThan(0.7e-3);
+    expect(head.time(load) - fixed).toBeLessThan(0.8e-3);
+  });
+
+  it("the first pass over a prefill chunk is compute-bound on the head's layer", () => {
+    // eagle.py: the first forward runs over every token the target computed (target_token_ids).
+    const step = addToLoad(emptyLoad(), 8192, 0);
+    // The layer (q/k/v reading 2 × hidden, fc 3h → h) is ~0.4B parameters: 2 × 0.4e9 × 8192
+    // FLOPs at 70% of 989 TFLOPS ≈ 10 ms, far above one weight read (0.31 ms).
+    expect(head.computeTime(step)).toBeGreaterThan(10 * head.memoryTime(decodeLoad([0])));
+    expect(head.time(step)).toBeGreaterThanOrEqual(head.computeTime(step) - 1e-12);
+    // With k = 3 the proposer adds two one-token passes per request (proposeTime).
+    const contexts = Int32Array.of(8192);
+    expect(proposeTime(head, step, 3, contexts, 1, emptyLoad())).toBeCloseTo(
+      head.time(step) + head.time(decodeLoad([8192])) + head.time(decodeLoad([8193])),
+      15,
+    );
+  });
+
+  it("EAGLE shares the target's LM head: a pass reads it as draftPassTime does", () => {
+    const eagle = drafterMemory({ method: "eagle", target: model }) as NonNullable<
+      ReturnType<typeof drafterMemory>
+    >;
+    const eagleHead = headStepTime({ device, model, drafter: eagle });
+    const pass = draftPassTime({
+      method: "eagle",
+      device,
+      model,
+      bandwidthEfficiency: 0.82,
+      drafter: eagle,
+    });
+    expect(
+      eagleHead.memoryTime(decodeLoad([0])) - 4096 / (device.memoryBandwidth * 0.82),
+    ).toBeCloseTo(pass, 15);
+  });
+
+  it("TP splits the head; two all-reduces per head layer", () => {
+    const tp2 = headStepTime({
+      device,
+      model,
+      drafter: drafterMemory({
+        method: "eagle3",
+        target: model,
+        draftConfig: eagle3Config,
+        tensorParallelSize: 2,
+      }) as NonNullable<ReturnType<typeof drafterMemory>>,
+      method: "eagle3",
+      draftConfig: eagle3Config,
+      tensorParallelSize: 2,
+    });
+    const one = decodeLoad([0]);
+    expect(tp2.time(one)).toBeLessThan(head.time(one));
+    expect(tp2.time(one) - tp2.memoryTime(one)).toBeCloseTo(2 * 15e-6, 12);
+  });
+
+  it("concurrency 1: EAGLE-3 k = 3 at the default acceptance speeds decode up about 2.2x", () => {
+    // Published: vLLM with EAGLE-3 "up to 2.5X" (Red Hat Developer, "Fly, Eagle(3), fly",
+    // 2025-07-01, vLLM speculators, Llama 3.1 8B among the models); SGLang's docs give 2.36x for
+    // EAGLE-3 on Llama 3.1 8B, 1x H100, MT-Bench (tree drafting). The model's figure: one target
+    // step verifying 1 + 3 tokens plus the proposer's 3 passes, over 1 + 0.7 + 0.49 + 0.343
+    // tokens per step, against a plain decode step, at 1,000 cached tokens.
+    const verify = addToLoad(emptyLoad(), 4, 1000);
+    const spec =
+      h100.time(verify) + proposeTime(head, verify, 3, Int32Array.of(1004), 1, emptyLoad());
+    const plain = h100.time(addToLoad(emptyLoad(), 1, 1000));
+    const speedUp = (plain * (1 + 0.7 + 0.49 + 0.343)) / spec;
+    expect(speedUp).toBeGreaterThan(2.36 * 0.75);
+    expect(speedUp).toBeLessThan(2.5 * 1.25);
+    expect(speedUp).toBeCloseTo(2.2, 1);
+  });
+
+  it("an MTP head of DeepSeek V3 reads one MTP layer's active experts and MLA's latent KV", () => {
+    const dsv3 = modelProfileFromConfig(deepseekV3Config);
+    const mtp = drafterMemory({
+      method: "mtp",
+      target: dsv3,
+      draftConfig: deepseekV3Config,
+      tensorParallelSize: 8,
+    }) as NonNullable<ReturnType<typeof drafterMemory>>;
+    const h200 = deviceProfiles.h200;
+    const mtpHead = headStepTime({
+      device: h200,
+      model: dsv3,
+      drafter: mtp,
+      tensorParallelSize: 8,
+    });
+    const pass = draftPassTime({
+      method: "mtp",
+      device: h200,
+      model: dsv3,
+      tensorParallelSize: 8,
+      bandwidthEfficiency: 0.82,
+      drafter: mtp,
+    });
+    // One layer's MLA latent: 576 elements of 2 B per token, replicated over TP (one of 61 layers).
+    const rate = h200.memoryBandwidth * 0.82;
+    const one = decodeLoad([1000]);
+    expect(mtpHead.memoryTime(one)).toBeCloseTo(pass + (1001 * 576 * 2) / rate, 12);
   });
 });

@@ -8,6 +8,7 @@
  */
 import type { DeviceProfile } from "./device-profiles.js";
 import {
+  attentionLayerCount,
   bytesPerElement,
   decoderLayerParameters,
   kvBytesPerToken,
@@ -17,7 +18,9 @@ import {
 } from "./model-profiles.js";
 import {
   addToLoad,
+  attentionFlopsPerPair,
   createStepTimeModel,
+  defaultStepTimeParameters,
   type StepLoad,
   type StepTimeModel,
   type StepTimeParameters,
@@ -287,6 +290,97 @@ export function draftModelStepTime(options: {
     tensorParallelSize: options.tensorParallelSize ?? 1,
     parameters: { ...options.parameters, stepOverhead: 0, perSequenceOverhead: 0 },
   });
+}
+
+/**
+ * The step-time model of an EAGLE, EAGLE-3 or MTP head, priced from the head's own size rather
+ * than a fixed time per step: a pass runs the head's decoder layer(s) over the pass's tokens and
+ * its LM head over one token per sequence, reading the head's weights (`drafter.passWeightBytes`,
+ * else `weightBytes`; plus the target's LM head when it shares it, as {@link draftPassTime}; an
+ * EAGLE-3 head's own is in its weights) and
+ * the KV of its own attention layers (`drafter.kvLayers`, each the target's per-layer KV; MLA's
+ * latent for DeepSeek MTP). vllm/v1/spec_decode/eagle.py `propose` runs the head as a model of
+ * its own over `target_token_ids`, then k − 1 times over one token per request with
+ * `seq_lens += 1` ({@link proposeTime} applies that to this model). The same roofline as the
+ * target's step (step-time.ts): matrix work at `computeEfficiency` of peak, reads at
+ * `bandwidthEfficiency`, each phase the slower of the two; two all-reduces per head layer with
+ * TP > 1. The engine's fixed per-step and per-sequence costs are the target step's (not paid
+ * again, as {@link draftModelStepTime}). A MoE MTP layer reads the experts of one token
+ * (`passWeightBytes`) on every pass: a multi-token first pass is compute-bound here anyway. At
+ * batch 1 decode a pass costs {@link draftPassTime} plus the head layer's KV read (Llama 3.1 8B
+ * EAGLE-3 on an H100: 0.31 ms + 4 KiB per cached token); 256 sequences of 2,000 tokens add
+ * about 0.75 ms per pass, which a fixed draft time misses.
+ */
+export function headStepTime(options: {
+  readonly device: DeviceProfile;
+  /** The target model (the head's attention shape and dtype are the target's). */
+  readonly model: ModelProfile;
+  /** The head's memory ({@link drafterMemory}: eagle, eagle3 or mtp). */
+  readonly drafter: DrafterMemory;
+  /**
+   * The method, and the head's config.json as given to {@link drafterMemory}: an EAGLE-3 head's
+   * own LM head over `draft_vocab_size` (default `vocab_size`, then the target's) tokens is part
+   * of its weights and computes logits once per sequence; default "eagle" (the target's head).
+   */
+  readonly method?: SpeculativeMethod;
+  readonly draftConfig?: Readonly<Record<string, unknown>>;
+  readonly tensorParallelSize?: number;
+  /** The target step model's parameters (efficiencies, all-reduce latency). */
+  readonly parameters?: Partial<StepTimeParameters>;
+}): StepTimeModel {
+  const { device, model, drafter } = options;
+  const tp = options.tensorParallelSize ?? 1;
+  const parameters: StepTimeParameters = {
+    ...defaultStepTimeParameters,
+    ...options.parameters,
+    stepOverhead: 0,
+    perSequenceOverhead: 0,
+  };
+  for (const key of ["computeEfficiency", "bandwidthEfficiency"] as const) {
+    if (!(parameters[key] > 0 && parameters[key] <= 1))
+      throw new RangeError(`${key} must be in (0, 1]`);
+  }
+  const flops = device.bf16Flops * parameters.computeEfficiency;
+  const bandwidth = device.memoryBandwidth * parameters.bandwidthEfficiency;
+  const dtype = bytesPerElement(model);
+  const sharedHeadBytes = drafter.sharesLmHead
+    ? (model.vocabSize * model.hiddenSize * dtype) / tp
+    : 0;
+  const c = options.draftConfig ?? {};
+  const ownHeadBytes =
+    options.method === "eagle3"
+      ? (draftField(c, "draft_vocab_size", draftField(c, "vocab_size", model.vocabSize)) *
+          draftField(c, "hidden_size", model.hiddenSize) *
+          dtype) /
+        tp
+      : 0;
+  const passBytes = (drafter.passWeightBytes ?? drafter.weightBytes) + sharedHeadBytes;
+  // FLOPs: 2 per parameter per token for the layer(s), per sequence for the LM head's logits.
+  const layerParameters =
+    (passBytes - sharedHeadBytes - ownHeadBytes) / (model.quantizedWeightBytes ?? dtype);
+  const headParameters = (sharedHeadBytes + ownHeadBytes) / dtype;
+  const attentionLayers = attentionLayerCount(model);
+  const kvPerToken = (kvBytesPerToken(model, tp) / attentionLayers) * drafter.kvLayers;
+  const flopsPerPair = (attentionFlopsPerPair(model, tp) / attentionLayers) * drafter.kvLayers;
+  const communication = tp > 1 ? 2 * drafter.kvLayers * parameters.allReduceLatency : 0;
+  const weightRead = passBytes / bandwidth;
+  const linearCompute = (load: StepLoad) =>
+    (2 * (load.tokens * layerParameters + load.sequences * headParameters)) / flops;
+  const attentionCompute = (load: StepLoad) => (load.attentionPairs * flopsPerPair) / flops;
+  const kvRead = (load: StepLoad) => (load.kvTokensRead * kvPerToken) / bandwidth;
+  return {
+    parameters,
+    computeTime: (load) => linearCompute(load) + attentionCompute(load),
+    memoryTime: (load) => weightRead + kvRead(load),
+    time(load) {
+      if (load.sequences === 0) return 0;
+      return (
+        Math.max(linearCompute(load), weightRead) +
+        Math.max(attentionCompute(load), kvRead(load)) +
+        communication
+      );
+    },
+  };
 }
 
 /**
