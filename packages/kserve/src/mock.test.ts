@@ -47,7 +47,9 @@ describe("defaultModels: the names the CLI's ready line shows", () => {
   });
 
   it("a repository's models; explicit model control lists every one (a load request names them)", () => {
-    // repository.ts: a Triton model without a version folder is not served.
+    // testdata/triton-repo holds one model folder; a Triton folder with no version folder would
+    // stop the start (model_lifecycle.cc AsyncLoad: "at least one version must be available under
+    // the version policy of model '<m>'"; version-policy.test.ts pins it).
     expect(names("triton", { "model-repository": testdata("triton-repo") })).toEqual([
       "densenet_onnx",
     ]);

@@ -360,13 +360,14 @@ export class ModelRepository {
       if (unloaded || !(this.#mlserver && purpose === "metadata")) {
         throw this.#profile.messages.notLoaded(name, named);
       }
-      return { model: loaded.model, version: named };
+      return servedVersion(loaded.model, named);
     }
     if (version !== undefined && loaded?.retired?.includes(version)) {
       // model_lifecycle.cc GetModel: the version is in the map but not READY.
       throw this.#profile.messages.notLoaded(name, version);
     }
-    return findModel(this.#profile, this.#served, name, version);
+    const found = findModel(this.#profile, this.#served, name, version);
+    return servedVersion(found.model, version === "" ? undefined : version, found.version);
   }
 
   /**
@@ -448,8 +449,9 @@ export class ModelRepository {
 
   /**
    * MLServer's index (handlers/model_repository.py `index`): one item per model settings (so one
-   * per version of a model), with its version when the settings name one, READY when loaded else
-   * UNAVAILABLE, and an empty reason.
+   * per version of a model, and one with no version for an unversioned file beside them, listed
+   * after the versions as registry.py `get_models` lists the default), with its version when the
+   * settings name one, READY when loaded else UNAVAILABLE, and an empty reason.
    */
   #mlserverIndex(names: readonly string[], readyOnly: boolean): IndexEntry[] {
     return names.flatMap((name): IndexEntry[] => {
@@ -459,8 +461,10 @@ export class ModelRepository {
       if (readyOnly && !ready) return [];
       const state = ready ? "READY" : "UNAVAILABLE";
       const versions = model?.versions ?? [];
-      if (versions.length === 0) return [{ name, state, reason: "" }];
-      return versions.map((version) => ({ name, version, state, reason: "" }));
+      const rows: IndexEntry[] = versions.map((version) => ({ name, version, state, reason: "" }));
+      if (versions.length === 0 || model?.unversionedDefault)
+        rows.push({ name, state, reason: "" });
+      return rows;
     });
   }
 
@@ -736,4 +740,21 @@ export function withConfigOverride(model: MockModel, json: string): MockModel | 
     inputs,
     outputs,
   };
+}
+
+/**
+ * The model a request reaches once its name and version are resolved: an MLServer version with
+ * its own settings serves them ({@link MockModel.versionModels}), and a request naming no version
+ * of a name whose default is an unversioned settings file gets that file with no version
+ * ({@link MockModel.unversionedDefault}; registry.py `_find_model(None)` returns the default).
+ * `resolved` is the version the lookup settled on (the newest when none was named).
+ */
+function servedVersion(
+  model: MockModel,
+  named: string | undefined,
+  resolved: string | undefined = named,
+): { model: MockModel; version: string | undefined } {
+  if (named === undefined && model.unversionedDefault) return { model, version: undefined };
+  const own = resolved === undefined ? undefined : model.versionModels?.get(resolved);
+  return { model: own ?? model, version: resolved };
 }

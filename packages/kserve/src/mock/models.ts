@@ -60,6 +60,20 @@ export interface MockModel {
   readonly versions: readonly string[];
   /** MLServer's settings `versions` list, which its metadata shows (default none). */
   readonly listedVersions?: readonly string[];
+  /**
+   * MLServer: the model each named version serves, where one name has several settings files
+   * (registry.py: one MLModel per version, each from its own `model-settings.json`, so each
+   * version answers metadata and validates inference with its own tensors). The fields above
+   * are the default's. Absent: every version serves this model.
+   */
+  readonly versionModels?: ReadonlyMap<string, MockModel>;
+  /**
+   * MLServer: the default (a request naming no version) is an unversioned settings file that
+   * shares its name with versioned ones (registry.py `_refresh_default`: an unversioned model is
+   * "defaulter" than any versioned one, whatever the load order). Such a request gets this
+   * model with no version; {@link versions} lists the versioned ones. Default false.
+   */
+  readonly unversionedDefault?: boolean;
   /** `platform` in the metadata (Triton: config platform or backend name; OVMS `OpenVINO`). */
   readonly platform: string;
   /** Triton's `max_batch_size`: above 0 every shape gains a leading `-1` batch dimension. */

@@ -201,6 +201,103 @@ describe("--model-repository", () => {
     ]);
   });
 
+  it("mlserver: each version answers metadata and validates inference with its own settings", async () => {
+    // registry.py: one MLModel per settings file (SingleModelRegistry._versions[version]), each
+    // built from its own ModelSettings; dataplane.py metadata / infer call get_model(name, version).
+    const dir = mkdtempSync(join(tmpdir(), "mls-signatures-"));
+    const settings = (version: string, input: string, versions: string[]) => ({
+      name: "m",
+      versions,
+      parameters: { version },
+      inputs: [{ name: input, datatype: "FP32", shape: [1] }],
+      outputs: [{ name: "y", datatype: "FP32", shape: [1] }],
+    });
+    for (const [folder, body] of [
+      ["m-1", settings("1", "old_x", ["m/v1"])],
+      ["m-2", settings("2", "new_x", ["m/v2"])],
+    ] as const) {
+      mkdirSync(join(dir, folder));
+      writeFileSync(join(dir, folder, "model-settings.json"), JSON.stringify(body));
+    }
+    const m = await mock("mlserver", dir);
+    const get = async (url: string) => (await m.http.inject({ method: "GET", url })).json();
+    expect(await get("/v2/models/m/versions/1")).toMatchObject({
+      versions: ["m/v1"],
+      inputs: [{ name: "old_x" }],
+    });
+    expect(await get("/v2/models/m")).toMatchObject({
+      versions: ["m/v2"],
+      inputs: [{ name: "new_x" }],
+    });
+    const infer = (url: string, input: string) =>
+      m.http.inject({
+        method: "POST",
+        url,
+        payload: { inputs: [{ name: input, datatype: "FP32", shape: [1], data: [1] }] },
+      });
+    const one = await infer("/v2/models/m/versions/1/infer", "old_x");
+    expect([one.statusCode, one.json().model_version]).toEqual([200, "1"]);
+    const two = await infer("/v2/models/m/infer", "new_x");
+    expect([two.statusCode, two.json().model_version]).toEqual([200, "2"]);
+    // Version 1's settings do not name new_x (nor version 2's old_x): each refuses the other's
+    // input as MLServer refuses any input its model lacks (profiles.ts mlserverMessages
+    // unexpectedInput: FastAPI's plain 500).
+    for (const [url, input] of [
+      ["/v2/models/m/versions/1/infer", "new_x"],
+      ["/v2/models/m/infer", "old_x"],
+    ] as const) {
+      const wrong = await infer(url, input);
+      expect([wrong.statusCode, wrong.body]).toEqual([500, "Internal Server Error"]);
+    }
+  });
+
+  it("mlserver: an unversioned settings file beside versioned ones of its name is the default", async () => {
+    // registry.py _refresh_default: a new model without a version becomes the default; a
+    // versioned one never replaces an unversioned default. _find_model(None) returns the default;
+    // get_models lists the versions and then the unversioned default.
+    const dir = mkdtempSync(join(tmpdir(), "mls-unversioned-"));
+    for (const [folder, version, input] of [
+      ["a-plain", undefined, "plain_x"],
+      ["b-v5", "5", "five_x"],
+      ["c-v7", "7", "seven_x"],
+    ] as const) {
+      mkdirSync(join(dir, folder));
+      writeFileSync(
+        join(dir, folder, "model-settings.json"),
+        JSON.stringify({
+          name: "m",
+          ...(version === undefined ? {} : { parameters: { version } }),
+          inputs: [{ name: input, datatype: "FP32", shape: [1] }],
+          outputs: [{ name: "y", datatype: "FP32", shape: [1] }],
+        }),
+      );
+    }
+    const m = await mock("mlserver", dir);
+    const infer = (url: string, input: string) =>
+      m.http.inject({
+        method: "POST",
+        url,
+        payload: { inputs: [{ name: input, datatype: "FP32", shape: [1], data: [1] }] },
+      });
+    const plain = await infer("/v2/models/m/infer", "plain_x");
+    expect(plain.statusCode).toBe(200);
+    expect(plain.json().model_version).toBeUndefined();
+    expect((await m.http.inject({ method: "GET", url: "/v2/models/m" })).json()).toMatchObject({
+      name: "m",
+      inputs: [{ name: "plain_x" }],
+    });
+    const five = await infer("/v2/models/m/versions/5/infer", "five_x");
+    expect([five.statusCode, five.json().model_version]).toEqual([200, "5"]);
+    const seven = await infer("/v2/models/m/versions/7/infer", "seven_x");
+    expect([seven.statusCode, seven.json().model_version]).toEqual([200, "7"]);
+    const index = await m.http.inject({ method: "POST", url: "/v2/repository/index", payload: {} });
+    expect(index.json()).toEqual([
+      { name: "m", version: "5", state: "READY", reason: "" },
+      { name: "m", version: "7", state: "READY", reason: "" },
+      { name: "m", state: "READY", reason: "" },
+    ]);
+  });
+
   it("an unreadable repository is a clear start-up error", async () => {
     await expect(
       kserveMockModule.plugins({

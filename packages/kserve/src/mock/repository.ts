@@ -416,12 +416,13 @@ export function mlserverVersionOrder(a: string, b: string): number {
 }
 
 /**
- * Settings files that share a `name` with different `parameters.version` are one model with
- * several versions (registry.py: a SingleModelRegistry per name, one entry per version), ordered
- * oldest first so the last is the default MLServer serves when a request names no version
- * (`_refresh_default` keeps the newest by `_is_newer`). The merged model takes the default
- * version's settings (signature, `versions` list); a repeated version keeps its first file.
- * Unversioned settings are left as they are.
+ * Settings files that share a `name` are one model (registry.py: a SingleModelRegistry per name,
+ * one MLModel per `parameters.version`). Its `versions` are the versioned files' versions
+ * ordered oldest first (a repeated version keeps its first file), each serving its own settings
+ * ({@link MockModel.versionModels}: own signature and `versions` list). The default a request
+ * naming no version gets (`_refresh_default`): an unversioned file when there is one (it wins
+ * over every versioned one; a second unversioned file is the same entry, the first kept), else
+ * the newest version by `_is_newer`. A name with one settings file is left as it is.
  */
 function mergeMlserverVersions(models: readonly MockModel[]): MockModel[] {
   const byName = new Map<string, MockModel[]>();
@@ -430,15 +431,17 @@ function mergeMlserverVersions(models: readonly MockModel[]): MockModel[] {
     if (group === undefined) byName.set(model.name, [model]);
     else group.push(model);
   }
-  return [...byName.values()].flatMap((group): MockModel[] => {
-    const versioned = group.filter((m) => m.versions.length > 0);
-    if (versioned.length < 2) return group;
-    const versions = [...new Set(versioned.map((m) => m.versions[0] as string))].sort(
-      mlserverVersionOrder,
-    );
-    const newest = versions.at(-1);
-    const base = versioned.find((m) => m.versions[0] === newest) ?? (versioned[0] as MockModel);
-    return [...group.filter((m) => m.versions.length === 0), { ...base, versions }];
+  return [...byName.values()].map((group): MockModel => {
+    if (group.length < 2) return group[0] as MockModel;
+    const versionModels = new Map<string, MockModel>();
+    for (const m of group) {
+      const version = m.versions[0];
+      if (version !== undefined && !versionModels.has(version)) versionModels.set(version, m);
+    }
+    const versions = [...versionModels.keys()].sort(mlserverVersionOrder);
+    const unversioned = group.find((m) => m.versions.length === 0);
+    const base = unversioned ?? (versionModels.get(versions.at(-1) as string) as MockModel);
+    return { ...base, versions, versionModels, unversionedDefault: unversioned !== undefined };
   });
 }
 

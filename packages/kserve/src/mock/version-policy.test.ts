@@ -75,6 +75,20 @@ describe("version policy (pure)", () => {
     });
     expect(versionsToLoad({ kind: "all" }, []).versions).toEqual([]);
   });
+
+  it("a specific version listed twice is picked without a folder (VersionsToLoad's insert test)", () => {
+    // core model_lifecycle.cc VersionsToLoad: `existing_versions.insert(v).second` both tests and
+    // inserts, so the second listing of a version with no folder finds it and emplaces it; the
+    // first listing logs "is specified ... but the version directory is not present".
+    expect(versionsToLoad({ kind: "specific", versions: [7, 1, 7] }, ["1"])).toEqual({
+      versions: [1, 7],
+      missing: [7],
+    });
+    expect(versionsToLoad({ kind: "specific", versions: [4, 4] }, [])).toEqual({
+      versions: [4],
+      missing: [4],
+    });
+  });
 });
 
 const tensors =
@@ -210,6 +224,31 @@ describe("version policy served (Triton)", () => {
     ).toEqual(["1", "3"]);
     expect((await http("/v2/models/some/versions/2")).status).toBe(404);
     expect((await http("/v2/models/some/versions/7")).status).toBe(404);
+  });
+
+  it("a specific version listed twice with no folder goes to its backend: a vLLM-backend model fails the model.json assertion", async () => {
+    // core model_lifecycle.cc VersionsToLoad picks it (the insert test); CreateModel hands it to
+    // the backend (backend_model.cc TritonModel::Create checks no folder), and vllm_backend
+    // src/model.py _init_engine_args asserts model.json in the version's folder.
+    const dir = mkdtempSync(join(tmpdir(), "policy-twice-"));
+    mkdirSync(join(dir, "llm", "1"), { recursive: true });
+    writeFileSync(join(dir, "llm", "1", "model.json"), JSON.stringify({ model: "m" }));
+    writeFileSync(
+      join(dir, "llm", "config.pbtxt"),
+      'backend: "vllm"\nversion_policy { specific { versions: [1, 3, 3] } }\ninput [ { name: "text_input" data_type: TYPE_STRING dims: [ 1 ] } ]',
+    );
+    const mock = await startKserve("triton", {
+      "model-repository": dir,
+      "model-control-mode": "explicit",
+    });
+    const reason = `Internal: AssertionError: 'model.json' containing vllm engine args must be provided in '${join(dir, "llm", "3")}'`;
+    const res = await fetch(`${mock.endpoints.http}/v2/repository/models/llm/load`, {
+      method: "POST",
+    });
+    expect([res.status, await res.json()]).toEqual([
+      400,
+      { error: `load failed for model 'llm': version 3 is at UNAVAILABLE state: ${reason};\n` },
+    ]);
   });
 
   it("no version under the policy (latest {}, specific without folders, no version folder): the start stops", async () => {

@@ -82,8 +82,12 @@ export function folderVersion(name: string): number | undefined {
  * What a policy loads from a model's folders (core model_lifecycle.cc `VersionsToLoad`):
  * `versions` ascending (the newest last, as the mock serves them); `missing`, the specific
  * versions that have no folder (Triton logs `version <v> is specified for model '<m>', but the
- * version directory is not present` and loads the others). No version at all fails the load
- * (`AsyncLoad`: {@link noVersionMessage}).
+ * version directory is not present` and loads the others). A specific version listed twice is
+ * picked even without a folder: `VersionsToLoad` tests presence by inserting the version into its
+ * set of existing versions, so the second listing finds it there (it is then both missing, for
+ * the log line, and picked; its load goes to the backend, which finds no files: for a vLLM-backend
+ * model the `model.json` assertion, repository.ts). No version at all fails the load (`AsyncLoad`:
+ * {@link noVersionMessage}).
  */
 export function versionsToLoad(
   policy: VersionPolicy,
@@ -99,11 +103,21 @@ export function versionsToLoad(
       missing: [],
     };
   }
+  // VersionsToLoad inserts each listed version into its set of existing ones to test for it, so
+  // a version listed a second time reads as present whether or not it has a folder.
   const have = new Set(existing);
-  const wanted = [...new Set(policy.versions)].sort((a, b) => a - b);
+  const versions = new Set<number>();
+  const missing: number[] = [];
+  for (const v of policy.versions) {
+    if (have.has(v)) versions.add(v);
+    else {
+      have.add(v);
+      missing.push(v);
+    }
+  }
   return {
-    versions: wanted.filter((v) => have.has(v)),
-    missing: wanted.filter((v) => !have.has(v)),
+    versions: [...versions].sort((a, b) => a - b),
+    missing: missing.sort((a, b) => a - b),
   };
 }
 
