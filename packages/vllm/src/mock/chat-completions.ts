@@ -38,8 +38,8 @@ import {
   thinksFor,
 } from "./reasoning-parser.js";
 import { uuidHex } from "./request-id.js";
-import { type ChatRequest, isGreedy, type ToolSpec } from "./requests.js";
-import { checkModelName, type VllmModel } from "./served-model.js";
+import { type ChatRequest, inputProcessorRefusal, isGreedy, type ToolSpec } from "./requests.js";
+import { checkModelName, type VllmModel, vocabularySize } from "./served-model.js";
 import { type EmitFrame, sseEvent, textFrames, textHole } from "./sse.js";
 import { withKeyOrder } from "./wire-json.js";
 
@@ -221,6 +221,12 @@ function prepare(model: VllmModel, request: ChatRequest): Prepared {
     imageParts: request.imageParts,
   });
   const maxTokens = effectiveMaxTokens(model, ids.length, request.maxTokens, "chat");
+  // The input processor's vocabulary checks come after the prompt's length check (requests.ts).
+  const refused = inputProcessorRefusal(
+    { profile: model.profile, vocabSize: vocabularySize(model.spec) },
+    request,
+  );
+  if (refused) throw refused;
   const last = request.messages.at(-1);
   // vllm-openai.md §5: role is --response-role (assistant) unless add_generation_prompt=false,
   // where the last message's role continues.

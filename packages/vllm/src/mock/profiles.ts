@@ -286,6 +286,14 @@ export interface VllmProfile {
    * `prompt_logprobs: 0` streams (the refusal needs `> 0`).
    */
   readonly promptLogprobsAll: boolean;
+  /**
+   * Whether the input processor refuses `logit_bias` keys outside the vocabulary with a 400
+   * ("token_id(s) [...] in logit_bias contain out-of-vocab token ids. Vocabulary size: N",
+   * vllm/v1/engine/processor.py `_validate_logit_bias`, vLLM PR #16529 of April 2025, which
+   * fixed V1 engine crashes on such keys): from 0.9.0, the first profiled release after it. The
+   * 0.8.x and older profiles leave such keys unchecked (V1's crash and V0's own text unmodelled).
+   */
+  readonly logitBiasVocab: boolean;
   /** Which fields carry a chat answer's reasoning. */
   readonly reasoningFields: ReasoningFields;
   /** What `--enable-reasoning` does in this release. */
@@ -373,6 +381,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: false,
     enableReasoningFlag: "required",
     promptLogprobsAll: false,
+    logitBiasVocab: false,
     guidedFields: {
       fields: "guided",
       structuralTag: "none",
@@ -397,6 +406,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: false,
     enableReasoningFlag: "required",
     promptLogprobsAll: false,
+    logitBiasVocab: false,
     guidedFields: {
       fields: "guided",
       structuralTag: "none",
@@ -421,6 +431,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: false,
     enableReasoningFlag: "deprecated",
     promptLogprobsAll: false,
+    logitBiasVocab: true,
     guidedFields: {
       fields: "guided",
       structuralTag: "structures",
@@ -445,6 +456,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: false,
     enableReasoningFlag: "removed",
     promptLogprobsAll: false,
+    logitBiasVocab: true,
     guidedFields: {
       fields: "guided",
       structuralTag: "structures",
@@ -469,6 +481,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: false,
     enableReasoningFlag: "removed",
     promptLogprobsAll: false,
+    logitBiasVocab: true,
     guidedFields: {
       fields: "guided",
       structuralTag: "structures",
@@ -493,6 +506,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: false,
     enableReasoningFlag: "removed",
     promptLogprobsAll: false,
+    logitBiasVocab: true,
     guidedFields: {
       fields: "both",
       structuralTag: "structures",
@@ -517,6 +531,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: false,
     enableReasoningFlag: "removed",
     promptLogprobsAll: true,
+    logitBiasVocab: true,
     guidedFields: {
       fields: "both",
       structuralTag: "structures",
@@ -541,6 +556,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
     promptLogprobsAll: true,
+    logitBiasVocab: true,
     guidedFields: {
       fields: "both",
       structuralTag: "structures",
@@ -565,6 +581,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
     promptLogprobsAll: true,
+    logitBiasVocab: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",
@@ -589,6 +606,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
     promptLogprobsAll: true,
+    logitBiasVocab: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",
@@ -613,6 +631,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
     promptLogprobsAll: true,
+    logitBiasVocab: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",
@@ -637,6 +656,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
     promptLogprobsAll: true,
+    logitBiasVocab: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",
@@ -661,6 +681,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
     promptLogprobsAll: true,
+    logitBiasVocab: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",
@@ -685,6 +706,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
     promptLogprobsAll: true,
+    logitBiasVocab: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",

@@ -211,6 +211,109 @@ describe("logit_bias keys", () => {
   });
 });
 
+describe("the input processor's vocabulary checks", () => {
+  // The built-in model's config.json: vocab_size 4096 (served-model.ts vocabularySize).
+  const versions = ["0.8.0", "0.10.2", "0.11.0", "0.14.0"] as const;
+  const servers = new Map<string, TestServer>();
+  beforeAll(async () => {
+    for (const version of versions) {
+      servers.set(version, await startVllm({ "served-model-name": "m", "vllm-version": version }));
+    }
+  });
+  afterAll(async () => {
+    await Promise.all([...servers.values()].map((server) => server.close()));
+  });
+  const post = async (version: string, path: string, body: object) => {
+    const response = await fetch(`${servers.get(version)?.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as ErrorBody };
+  };
+  const chat = { model: "m", messages: [{ role: "user", content: "Hi" }], max_tokens: 2 };
+
+  it("bounds chat prompt_logprobs -1 by the vocabulary from 0.11.0", async () => {
+    // vllm/v1/engine/processor.py _validate_logprobs (0.11.0): -1 counts as get_vocab_size(),
+    // then "Requested prompt logprobs of {n}, which is greater than max allowed: {max}"; a plain
+    // ValueError, so param null.
+    const body = { ...chat, prompt_logprobs: -1 };
+    const v011 = await post("0.11.0", "/v1/chat/completions", body);
+    expect(v011).toEqual({
+      status: 400,
+      body: {
+        error: {
+          message: "Requested prompt logprobs of 4096, which is greater than max allowed: 20",
+          type: "BadRequestError",
+          param: null,
+          code: 400,
+        },
+      },
+    });
+    // vLLM PR #31870 (profiles.ts sampling-validation-error, from 0.14.0): VLLMValidationError
+    // with parameter="prompt_logprobs", value=num_prompt_logprobs (the vocabulary size).
+    const v013 = await post("0.14.0", "/v1/chat/completions", body);
+    expect(v013.status).toBe(400);
+    expect(v013.body.error.message).toBe(
+      "Requested prompt logprobs of 4096, which is greater than max allowed: 20 (parameter=prompt_logprobs, value=4096)",
+    );
+    expect(v013.body.error.param).toBe("prompt_logprobs");
+    // vLLM issue #24948: 0.10.2's check_logprobs refuses -1 itself.
+    const v0102 = await post("0.10.2", "/v1/chat/completions", body);
+    expect(v0102.status).toBe(400);
+    expect(v0102.body.error.message).toContain(
+      "Value error, `prompt_logprobs` must be a positive value.'",
+    );
+    // The processor runs after the model check (serving_chat.py: model, render, then generate).
+    const unknown = await post("0.14.0", "/v1/chat/completions", { ...body, model: "other" });
+    expect(unknown.status).toBe(404);
+  });
+
+  it("refuses logit_bias keys outside the vocabulary from 0.9.0, all of them in order", async () => {
+    // processor.py _validate_logit_bias (vLLM PR #16529): every key < 0 or >= get_vocab_size(),
+    // "token_id(s) {invalid} in logit_bias contain out-of-vocab token ids. Vocabulary size: {n}".
+    const body = { ...chat, logit_bias: { "4096": 1, "7": 2, "-1": 3, "4095": 1 } };
+    const v011 = await post("0.11.0", "/v1/chat/completions", body);
+    expect(v011).toEqual({
+      status: 400,
+      body: {
+        error: {
+          message:
+            "token_id(s) [4096, -1] in logit_bias contain out-of-vocab token ids. Vocabulary size: 4096",
+          type: "BadRequestError",
+          param: null,
+          code: 400,
+        },
+      },
+    });
+    // PR #31870's releases: parameter="logit_bias", value=invalid_token_ids (a Python list).
+    const v013 = await post("0.14.0", "/v1/chat/completions", body);
+    expect(v013.body.error.message).toBe(
+      "token_id(s) [4096, -1] in logit_bias contain out-of-vocab token ids. Vocabulary size: 4096 (parameter=logit_bias, value=[4096, -1])",
+    );
+    expect(v013.body.error.param).toBe("logit_bias");
+    // Keys inside the vocabulary pass.
+    const inside = await post("0.14.0", "/v1/chat/completions", {
+      ...chat,
+      logit_bias: { "0": 1, "4095": -1 },
+    });
+    expect(inside.status).toBe(200);
+    // The 0.8.x profile predates the check (unmodelled: V1's crash there): the request runs.
+    const old = await post("0.8.0", "/v1/chat/completions", body);
+    expect(old.status).toBe(200);
+  });
+
+  it("checks prompt logprobs before logit_bias", async () => {
+    // processor.py _validate_params: _validate_logprobs, then _validate_sampling_params.
+    const reply = await post("0.11.0", "/v1/chat/completions", {
+      ...chat,
+      prompt_logprobs: -1,
+      logit_bias: { "99999": 1 },
+    });
+    expect(reply.body.error.message).toContain("Requested prompt logprobs of 4096");
+  });
+});
+
 describe("the parsers alone", () => {
   it("throw the older text where no release is known", () => {
     // A caller without a profile reads ByRelease's fallback: the text up to 0.10.2.

@@ -4,7 +4,7 @@
  */
 import { ByRelease, badRequest, ParameterError, VllmError } from "./errors.js";
 import { checkJson, checkRegex, checkStructuralTag, parseGrammar } from "./guided-samplers.js";
-import type { GuidedFields, StructuredOutputsEra } from "./profiles.js";
+import type { GuidedFields, StructuredOutputsEra, VllmProfile } from "./profiles.js";
 import { pyFloat } from "./pydantic-errors.js";
 import { baseRequestId } from "./request-id.js";
 import { checkSchemaField, readResponseFormat } from "./structured.js";
@@ -91,8 +91,23 @@ export interface Sampling {
    * `request_id`, else a random uuid hex (vllm-openai.md §1, request-id.ts).
    */
   readonly requestId: string;
-  /** `prompt_logprobs`: top logprobs per prompt token, or undefined for none. */
+  /**
+   * `prompt_logprobs`: top logprobs per prompt token, or undefined for none; -1 ("the whole
+   * vocabulary") only on chat without `stream`, where {@link inputProcessorRefusal} answers it.
+   */
   readonly promptLogprobs: number | undefined;
+  /**
+   * The refusal of `prompt_logprobs: -1` (chat, no `stream`) in the releases whose request model
+   * reads no -1 (profiles.ts `promptLogprobsAll` false): the validator's text with the body as its
+   * input. Undefined unless the body asks -1 there.
+   */
+  readonly allPromptLogprobsRefusal: VllmError | undefined;
+  /**
+   * The `logit_bias` keys as the Python ints `SamplingParams.from_optional` makes of them, in the
+   * body's order (each key passed {@link logitBiasFailure}), for the input processor's vocabulary
+   * check; empty when none was sent.
+   */
+  readonly logitBiasIds: readonly bigint[];
   /** `best_of` as sent (what it does depends on the release: profiles.ts `bestOf`). */
   readonly bestOf: number | undefined;
 }
@@ -313,6 +328,58 @@ export function checkLogprobs(count: number | undefined): VllmError | undefined 
   );
 }
 
+/** What the input processor knows of the served model. */
+export interface ProcessorModel {
+  /** The release's details (`promptLogprobsAll`, `logitBiasVocab`). */
+  readonly profile: Pick<VllmProfile, "promptLogprobsAll" | "logitBiasVocab">;
+  /** `ModelConfig.get_vocab_size()` (served-model.ts `vocabularySize`). */
+  readonly vocabSize: number;
+}
+
+/**
+ * The checks of vLLM's input processor that need the served model's vocabulary
+ * (vllm/v1/engine/processor.py `_validate_logprobs` then `_validate_logit_bias`; input_processor.py
+ * from 0.13.0), run where the engine request is built, after the model check and the prompt's
+ * length check. `prompt_logprobs: -1` counts as the vocabulary size, above `--max-logprobs` (20)
+ * for any real model: "Requested prompt logprobs of <vocab>, which is greater than max allowed:
+ * 20", with `parameter=prompt_logprobs, value=<vocab>` in the releases of vLLM PR #31870
+ * (profiles.ts `sampling-validation-error`, {@link ParameterError}); the releases
+ * before -1 (promptLogprobsAll false) answer the validator's refusal the parser kept. Then the
+ * `logit_bias` keys outside `[0, vocab)`, all of them in the body's order: "token_id(s) [<ids>] in
+ * logit_bias contain out-of-vocab token ids. Vocabulary size: <vocab>", `parameter=logit_bias,
+ * value=[<ids>]` in PR #31870's releases, from 0.9.0 (profiles.ts `logitBiasVocab`). Undefined
+ * when all pass. Both are plain ValueErrors before, answered as `str(e)` with `param` null.
+ */
+export function inputProcessorRefusal(
+  model: ProcessorModel,
+  sampling: Pick<Sampling, "promptLogprobs" | "allPromptLogprobsRefusal" | "logitBiasIds">,
+): VllmError | undefined {
+  const { profile, vocabSize } = model;
+  if (sampling.promptLogprobs === -1) {
+    if (!profile.promptLogprobsAll && sampling.allPromptLogprobsRefusal !== undefined) {
+      return sampling.allPromptLogprobsRefusal;
+    }
+    if (vocabSize > maxLogprobs) {
+      return new ParameterError(
+        `Requested prompt logprobs of ${vocabSize}, which is greater than max allowed: ${maxLogprobs}`,
+        "prompt_logprobs",
+        String(vocabSize),
+      );
+    }
+  }
+  if (!profile.logitBiasVocab || sampling.logitBiasIds.length === 0) return undefined;
+  const size = BigInt(vocabSize);
+  const outside = sampling.logitBiasIds.filter((id) => id < 0n || id >= size);
+  if (outside.length === 0) return undefined;
+  // Python's str of a list of ints: `[100000, -1]`.
+  const ids = `[${outside.join(", ")}]`;
+  return new ParameterError(
+    `token_id(s) ${ids} in logit_bias contain out-of-vocab token ids. Vocabulary size: ${vocabSize}`,
+    "logit_bias",
+    ids,
+  );
+}
+
 /** SamplingParams._verify_args texts (vllm-openai.md §3.2). */
 export function verifySampling(s: Sampling): VllmError | undefined {
   if (s.n < 1) return badRequest(`n must be at least 1, got ${s.n}.`);
@@ -396,8 +463,8 @@ const pythonIntKey = /^\s*[+-]?\d+(?:_\d+)*\s*$/;
  * `param` null, after the model check and the structured-output assertion before it). vLLM PR
  * #46612 (merged 2026-06, after 0.18) quotes that answer as its "Before" and names `logit_bias`
  * from then; the comprehension is the same in every release the profiles describe. Undefined when
- * every key converts. Keys out of the vocabulary are the input processor's (its text names the
- * vocabulary size, which the parser does not know): not checked here.
+ * every key converts. Keys out of the vocabulary are the input processor's, checked once the
+ * model is known ({@link inputProcessorRefusal}).
  */
 function logitBiasFailure(bias: Record<string, unknown> | undefined): VllmError | undefined {
   if (bias === undefined) return undefined;
@@ -409,6 +476,20 @@ function logitBiasFailure(bias: Record<string, unknown> | undefined): VllmError 
   return undefined;
 }
 
+/**
+ * The `logit_bias` keys as Python's `int()` reads them (blanks, a sign and digit-group
+ * underscores allowed), as exact integers; keys `int()` refuses are {@link logitBiasFailure}'s and
+ * left out here.
+ */
+function logitBiasIds(bias: Record<string, unknown> | undefined): bigint[] {
+  const ids: bigint[] = [];
+  if (bias === undefined) return ids;
+  for (const key in bias) {
+    if (pythonIntKey.test(key)) ids.push(BigInt(key.trim().replace(/_/g, "")));
+  }
+  return ids;
+}
+
 function readSampling(
   fields: FieldReader,
   body: unknown,
@@ -417,10 +498,12 @@ function readSampling(
   guidedFields: GuidedEra,
   endpoint: Endpoint,
 ): Sampling {
+  const bias = fields.object("logit_bias");
   const guidedFailure =
     jsonSchemaFailure(fields.raw("response_format"), guidedFields, endpoint, body) ??
-    logitBiasFailure(fields.object("logit_bias"));
+    logitBiasFailure(bias);
   const stream = fields.bool("stream") ?? false;
+  const promptLogprobs = readPromptLogprobs(fields, stream, body, endpoint);
   const seed = fields.int("seed");
   // vllm-openai.md §4.1: seed is an int64 (pydantic ge/le bounds).
   if (seed !== undefined && !Number.isSafeInteger(seed)) {
@@ -446,11 +529,15 @@ function readSampling(
     priority: fields.int("priority") ?? 0,
     requestId: baseRequestId(requestIdHeader, fields.string("request_id")),
     bestOf: fields.int("best_of"),
-    promptLogprobs: readPromptLogprobs(fields, stream, body),
+    promptLogprobs,
+    allPromptLogprobsRefusal:
+      promptLogprobs === -1 ? modelValueError(positivePromptLogprobs, body) : undefined,
+    logitBiasIds: logitBiasIds(bias),
   };
 }
 
 const streamedPromptLogprobs = "`prompt_logprobs` are not available when `stream=True`.";
+const positivePromptLogprobs = "`prompt_logprobs` must be a positive value.";
 
 /**
  * `prompt_logprobs` as check_logprobs (protocol.py, a before-validator) and the input processor
@@ -459,11 +546,19 @@ const streamedPromptLogprobs = "`prompt_logprobs` are not available when `stream
  * release (profiles.ts `promptLogprobsAll`, vLLM PR #24956: from 0.11.0 -1 streams into the stream
  * refusal and only a value below -1 reads "... or -1"). Both name `prompt_logprobs` from 0.13.0.
  */
-function readPromptLogprobs(fields: FieldReader, stream: boolean, body: unknown) {
+function readPromptLogprobs(
+  fields: FieldReader,
+  stream: boolean,
+  body: unknown,
+  endpoint: Endpoint,
+): number | undefined {
   const count = fields.int("prompt_logprobs");
   if (count === undefined) return undefined;
   const parameter = { parameter: "prompt_logprobs" };
   if (stream && count > 0) throw modelValueError(streamedPromptLogprobs, body, parameter);
+  // Chat's -1 without stream waits for the model (inputProcessorRefusal); completions still
+  // answers the older text here (its handler does not ask the input processor yet).
+  if (count === -1 && !stream && endpoint === "chat") return count;
   if (count < 0) throw negativePromptLogprobs(count, stream, body);
   // vllm/v1/engine/processor.py: the same --max-logprobs bound as sample logprobs.
   if (count > maxLogprobs) {
@@ -483,11 +578,11 @@ function readPromptLogprobs(fields: FieldReader, stream: boolean, body: unknown)
  * the stream refusal and a value below -1 reads "must be a positive value or -1.", raised from
  * 0.13.0 with `parameter=prompt_logprobs, value=<count>` (protocol.py check_logprobs of the
  * VLLMValidationError releases). -1 without `stream` passes that check from 0.11.0 and meets the
- * input processor's bound as the vocabulary size ("Requested prompt logprobs of <vocab size>");
- * the parser does not know the vocabulary, so the mock answers that one with the older text.
+ * input processor's bound as the vocabulary size ({@link inputProcessorRefusal}, which the chat
+ * handler asks; completions, whose handler does not yet, answers the older text here).
  */
 function negativePromptLogprobs(count: number, stream: boolean, body: unknown): VllmError {
-  const before = modelValueError("`prompt_logprobs` must be a positive value.", body);
+  const before = modelValueError(positivePromptLogprobs, body);
   if (count === -1 && !stream) return before;
   const after =
     count === -1

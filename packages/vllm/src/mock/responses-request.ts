@@ -114,6 +114,8 @@ export function parseResponsesRequest(body: unknown, structuredOutputs = false):
     // protocol.py: request_id defaults to `resp_<uuid hex>`, and is the response's id as sent.
     requestId: requestId ?? `resp_${uuidHex()}`,
     promptLogprobs: undefined,
+    allPromptLogprobsRefusal: undefined,
+    logitBiasIds: [],
     bestOf: undefined,
   };
   fields.finish();

@@ -1,10 +1,10 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { defaultModelDir, ManualClock } from "@servingkit/mock-core";
+import { defaultModelDir, ManualClock, modelSpecFor } from "@servingkit/mock-core";
 import type OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadServedModel, platformModelRoot } from "./served-model.js";
+import { loadServedModel, platformModelRoot, vocabularySize } from "./served-model.js";
 import { readVllmSettings } from "./settings.js";
 import { openaiClient, startVllm } from "./test-server.js";
 
@@ -253,5 +253,20 @@ describe("--stream-interval on the simple engine", () => {
     await expect(startVllm({ "stream-interval": "2.5" })).rejects.toThrow(
       "--stream-interval: '2.5' is not a whole number >= 1",
     );
+  });
+});
+
+describe("vocabularySize", () => {
+  it("reads the text config's vocab_size, nested for a multimodal model", async () => {
+    // vllm/config ModelConfig.get_vocab_size: getattr(hf_text_config, "vocab_size"); a multimodal
+    // config's text config is its `text_config`.
+    const spec = await modelSpecFor(undefined);
+    expect(vocabularySize(spec)).toBe(4096);
+    expect(vocabularySize({ ...spec, config: { vocab_size: 151_936 } })).toBe(151_936);
+    expect(
+      vocabularySize({ ...spec, config: { vocab_size: 5, text_config: { vocab_size: 262_208 } } }),
+    ).toBe(262_208);
+    // No vocab_size: the tokenizer's ids (the mock's own fallback).
+    expect(vocabularySize({ ...spec, config: {} })).toBe(spec.tokenizer.vocabSize);
   });
 });

@@ -117,6 +117,25 @@ function simpleEngineValues(values: RuntimeOptionValues): RuntimeOptionValues {
   return rest;
 }
 
+/**
+ * The vocabulary size vLLM's input processor checks token ids and `-1` logprobs against:
+ * `ModelConfig.get_vocab_size()`, the text config's `vocab_size` (config.json, or its
+ * `text_config` for a multimodal model; vllm/v1/engine/processor.py `_validate_logprobs`,
+ * `_validate_logit_bias`). A model without one (the built-in model, a name-only `--model`) counts
+ * its tokenizer's ids instead (the mock's own choice: vLLM would read 0 there).
+ */
+export function vocabularySize(spec: ModelSpec): number {
+  const nested = spec.config.text_config;
+  const text =
+    typeof nested === "object" && nested !== null
+      ? (nested as Readonly<Record<string, unknown>>)
+      : spec.config;
+  const size = text.vocab_size;
+  return typeof size === "number" && Number.isSafeInteger(size) && size > 0
+    ? size
+    : spec.tokenizer.vocabSize;
+}
+
 /** A model with its engine running, and what stops it. */
 export interface StartedModel {
   /** What handlers use. */
