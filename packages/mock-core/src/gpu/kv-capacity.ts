@@ -254,6 +254,16 @@ export interface KvCapacityOptions {
    * their own size, `kvBytesPerToken`, in the same group). Default: none.
    */
   readonly drafter?: DrafterMemory;
+  /**
+   * Mamba / linear-attention hybrids with speculative decoding: the state blocks each request
+   * holds beyond its one running state in every Mamba group, vLLM's
+   * `MambaSpec.num_speculative_blocks` (mamba/abstract.py `get_kv_cache_spec`: the
+   * `num_speculative_tokens` of any `--speculative-config`, else 0). Each Mamba layer then
+   * needs (1 + this) pages per request (kv_cache_interface.py `MambaSpec.max_memory_usage_bytes`,
+   * `mamba_cache_mode` "none"), which the start-up memory check and the maximum concurrency
+   * count. Ignored for other models. Default 0.
+   */
+  readonly numSpeculativeBlocks?: number;
 }
 
 /**
@@ -498,7 +508,8 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
  * memory left for the cache is known: pages unified ({@link mambaPageSizes}), layers grouped
  * ({@link kvCacheLayout}), `num_blocks` = available // (page × group size); each request holds
  * ceil(max_model_len / block) blocks in each attention group and one in each Mamba group
- * (MambaSpec.max_memory_usage_bytes is one page without prefix caching). The "GPU KV cache size"
+ * (MambaSpec.max_memory_usage_bytes is one page without prefix caching), 1 + k with k
+ * speculative tokens ({@link KvCapacityOptions.numSpeculativeBlocks}). The "GPU KV cache size"
  * is vLLM 0.10–0.13's `_report_kv_cache_config`: num_blocks // all groups × the smallest block
  * size (the attention one; a MambaSpec's block is max_model_len), which counts the Mamba groups
  * as if they held tokens (later vLLM reports max_concurrency × max_model_len instead).
@@ -521,7 +532,12 @@ function mambaHybridCapacity(
   const pages = mambaPageSizes(model, tp, options.blockSize);
   const { blockSize, pageBytes } = pages;
   const layout = kvCacheLayout(model);
-  const linear = model.linearAttention?.layers ?? 0;
+  // A Mamba layer's pages per request: its running state plus one per speculative token.
+  const speculativeBlocks = options.numSpeculativeBlocks ?? 0;
+  if (!(Number.isInteger(speculativeBlocks) && speculativeBlocks >= 0))
+    throw new RangeError("numSpeculativeBlocks must be a non-negative integer");
+  const statePages = 1 + speculativeBlocks;
+  const linear = (model.linearAttention?.layers ?? 0) * statePages;
   const attention = attentionLayerCount(model);
   // check_enough_kv_cache_memory: every layer's max_memory_usage_bytes.
   const bytesFor = (len: number) => (attention * Math.ceil(len / blockSize) + linear) * pageBytes;
@@ -545,7 +561,7 @@ function mambaHybridCapacity(
   const groups = layout.fullGroups + mambaGroups;
   const tokens = Math.floor(numBlocks / groups) * blockSize;
   const maxConcurrency =
-    numBlocks / (layout.fullGroups * Math.ceil(maxModelLen / blockSize) + mambaGroups);
+    numBlocks / (layout.fullGroups * Math.ceil(maxModelLen / blockSize) + mambaGroups * statePages);
   const padPct = ((pageBytes - pages.stateBytes) / pages.stateBytes) * 100;
   return {
     requestedBytes: memory.requestedBytes,

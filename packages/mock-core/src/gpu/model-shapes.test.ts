@@ -203,6 +203,41 @@ describe("start-up log lines as vLLM computes them (formula outputs: no publishe
     ]);
   });
 
+  it("with k speculative tokens each Mamba layer holds 1 + k state pages a request", () => {
+    // mamba/abstract.py get_kv_cache_spec: num_speculative_blocks = num_speculative_tokens;
+    // kv_cache_interface.py MambaSpec.max_memory_usage_bytes ("none"): page × (1 + that).
+    const plain = kvCapacity({ device: deviceProfile("h100-80gb"), model: granite });
+    const spec = kvCapacity({
+      device: deviceProfile("h100-80gb"),
+      model: granite,
+      numSpeculativeBlocks: 3,
+    });
+    // The pool is the same; a request takes ceil(131,072 / 528) = 249 attention blocks and
+    // 4 in each of the 9 Mamba groups instead of 1.
+    expect(spec.numBlocks).toBe(plain.numBlocks);
+    expect(spec.maxConcurrency).toBeCloseTo(spec.numBlocks / (249 + 9 * 4), 10);
+    expect(plain.maxConcurrency).toBeCloseTo(plain.numBlocks / (249 + 9), 10);
+    expect(spec.logLines).toContain(
+      `Maximum concurrency for 131,072 tokens per request: ${spec.maxConcurrency.toFixed(2)}x`,
+    );
+    expect(spec.maxConcurrency).toBeLessThan(plain.maxConcurrency);
+    // Dense models are unaffected; a fractional count is refused.
+    const llama = kvCapacity({
+      device: deviceProfile("h100-80gb"),
+      model: modelProfiles["llama-3.1-8b"],
+    });
+    expect(
+      kvCapacity({
+        device: deviceProfile("h100-80gb"),
+        model: modelProfiles["llama-3.1-8b"],
+        numSpeculativeBlocks: 3,
+      }),
+    ).toEqual(llama);
+    expect(() =>
+      kvCapacity({ device: deviceProfile("h100-80gb"), model: granite, numSpeculativeBlocks: 1.5 }),
+    ).toThrow(RangeError);
+  });
+
   it("keeps a user block size at least vLLM's, and refuses a max_model_len that cannot fit", () => {
     const k = kvCapacity({ device: deviceProfile("h100-80gb"), model: granite, blockSize: 1056 });
     expect(k.blockSize).toBe(1056);
