@@ -226,3 +226,89 @@ describe("kserve version cases", () => {
     }
   });
 });
+
+describe("kserve/mlserver-indexed-versions", () => {
+  const mlserverCase = kserveCases.filter((c) => c.id === "kserve/mlserver-indexed-versions");
+  const outcome = async (rest: string, model: string): Promise<string> => {
+    const report = await runContract({
+      targets: [{ name: "t:mlserver", group: "t", runtime: "mlserver", model, rest }],
+      cases: mlserverCase,
+    });
+    const [result] = report.results;
+    return result?.status === "fail" ? `fail: ${result.message ?? ""}` : String(result?.status);
+  };
+
+  it("passes against the MLServer mock: the built-in iris, and same-name versions beside an unversioned default", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mls-versions-"));
+    for (const [folder, version] of [
+      ["plain", undefined],
+      ["v1", "1"],
+      ["v2", "2"],
+    ] as const) {
+      mkdirSync(join(dir, folder));
+      writeFileSync(
+        join(dir, folder, "model-settings.json"),
+        JSON.stringify({
+          name: "m",
+          ...(version === undefined ? {} : { parameters: { version } }),
+          inputs: [{ name: `x${version ?? ""}`, datatype: "FP32", shape: [1] }],
+          outputs: [{ name: "y", datatype: "FP32", shape: [1] }],
+        }),
+      );
+    }
+    for (const values of [{}, { "model-repository": dir }]) {
+      const mock = await startRuntimeMock({
+        runtime: "mlserver",
+        host: "127.0.0.1",
+        httpPort: 0,
+        grpcPort: 0,
+        logger: false,
+        values,
+      });
+      closers.push(() => mock.close());
+      const model = "model-repository" in values ? "m" : "iris";
+      expect(await outcome(mock.endpoints.http ?? "", model)).toBe("pass");
+    }
+  });
+
+  it("fails where an indexed version's metadata is missing or a version it does not hold is answered", async () => {
+    const honestMlserver = (change: Record<string, [number, unknown]> = {}) => ({
+      "GET /v2/models/m": [200, { name: "m", versions: [], platform: "" }] as [number, unknown],
+      "GET /v2/models/m/versions/1": [200, { name: "m", versions: [], platform: "" }] as [
+        number,
+        unknown,
+      ],
+      "POST /v2/repository/index": [
+        200,
+        [
+          { name: "m", version: "1", state: "READY", reason: "" },
+          { name: "m", state: "READY", reason: "" },
+        ],
+      ] as [number, unknown],
+      [`GET /v2/models/m/versions/${unserved}`]: [
+        404,
+        { error: `Model m with version ${unserved} not found` },
+      ] as [number, unknown],
+      ...change,
+    });
+    expect(await outcome(await fakeTriton(honestMlserver()), "m")).toBe("pass");
+    expect(
+      await outcome(
+        await fakeTriton(
+          honestMlserver({ "GET /v2/models/m/versions/1": [404, { error: "Model m not found" }] }),
+        ),
+        "m",
+      ),
+    ).toMatch(/^fail: \/v2\/models\/m\/versions\/1: status/);
+    expect(
+      await outcome(
+        await fakeTriton(
+          honestMlserver({
+            [`GET /v2/models/m/versions/${unserved}`]: [200, { name: "m", versions: [] }],
+          }),
+        ),
+        "m",
+      ),
+    ).toMatch(/^fail: unheld version: status/);
+  });
+});

@@ -436,6 +436,42 @@ const restCases: ContractCase[] = [
     },
   }),
   defineCase({
+    id: "kserve/mlserver-indexed-versions",
+    title:
+      "MLServer answers the metadata of every version its index lists for the model (and of the model with no version), and 404 'Model <m> with version <v> not found' for a version it does not hold",
+    source:
+      "MLServer handlers/model_repository.py index (one item per settings file, with its version); registry.py SingleModelRegistry (one model per version, the default for no version: _find_model); errors.py ModelNotFound ('Model <m> with version <v> not found', 404)",
+    runtimes: ["mlserver"],
+    transport: "rest",
+    async run(context) {
+      const model = await modelOf(context);
+      const index = await context.rest("/v2/repository/index", { json: {} });
+      assert.equal(index.status, 200, "index status");
+      const rows = (JSON.parse(index.body) as Record<string, unknown>[]).filter(
+        (row) => row.name === model && row.state === "READY",
+      );
+      assert.ok(rows.length > 0, `the index lists ${model} READY`);
+      const paths = rows.map((row) =>
+        typeof row.version === "string" && row.version !== ""
+          ? `/v2/models/${model}/versions/${encodeURIComponent(row.version)}`
+          : `/v2/models/${model}`,
+      );
+      for (const path of new Set([`/v2/models/${model}`, ...paths])) {
+        const meta = await context.rest(path);
+        assert.equal(meta.status, 200, `${path}: status (${meta.body.slice(0, 200)})`);
+        assert.equal(parseJson(meta.body, path).name, model, `${path}: name`);
+      }
+      const version = "987654321";
+      const missing = await context.rest(`/v2/models/${model}/versions/${version}`);
+      assert.equal(missing.status, 404, "unheld version: status");
+      assert.deepEqual(
+        parseJson(missing.body, "unheld version"),
+        { error: `Model ${model} with version ${version} not found` },
+        "unheld version: body",
+      );
+    },
+  }),
+  defineCase({
     id: "kserve/rest-infer-round-trip",
     title:
       "a JSON infer of zero tensors shaped from the metadata answers every output as JSON data, id echoed",
