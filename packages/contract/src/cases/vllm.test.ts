@@ -17,6 +17,8 @@ const ids = [
   "openai/prompt-logprobs-zero-streams",
   "openai/logit-bias-key",
   "openai/completions-logprobs-negative",
+  "openai/prompt-logprobs-all-vocab",
+  "openai/logit-bias-out-of-vocab",
 ];
 const cases = vllmCases.filter((c) => ids.includes(c.id));
 
@@ -45,6 +47,24 @@ describe("a server whose answers do not match its release", () => {
     expect(newer["openai/prompt-logprobs-negative"]).toMatch(/^fail: before 0\.11\.0 the text/);
     const older = await outcomes(await misreporting(await vllmMock("0.10.2"), "0.11.0"));
     expect(older["openai/prompt-logprobs-negative"]).toMatch(/^fail: from 0\.11\.0 the text/);
+  });
+
+  // vLLM PR #24956 (0.11.0 by dates): chat -1 passes the validator and meets processor.py's bound.
+  it("fails the prompt_logprobs -1 case from either side of 0.11.0", async () => {
+    const newer = await outcomes(await misreporting(await vllmMock("0.11.0"), "0.10.2"));
+    expect(newer["openai/prompt-logprobs-all-vocab"]).toMatch(
+      /^fail: before 0\.11\.0 the validator refuses -1/,
+    );
+    const older = await outcomes(await misreporting(await vllmMock("0.10.2"), "0.11.0"));
+    expect(older["openai/prompt-logprobs-all-vocab"]).toMatch(
+      /^fail: from 0\.11\.0 the input processor's bound/,
+    );
+  });
+
+  // vLLM PR #16529 (in 0.9.0): the input processor refuses out-of-vocabulary logit_bias keys.
+  it("fails the out-of-vocabulary logit_bias case when the release predates the check", async () => {
+    const older = await outcomes(await misreporting(await vllmMock("0.8.0"), "0.9.0"));
+    expect(older["openai/logit-bias-out-of-vocab"]).toMatch(/^fail: status/);
   });
 
   // vLLM PR #30134 (0.13.0): the completions logprobs check names its parameter.

@@ -634,6 +634,76 @@ const logitBiasKey = defineCase({
   },
 });
 
+const promptLogprobsAllVocab = defineCase({
+  ...base,
+  id: "openai/prompt-logprobs-all-vocab",
+  title:
+    "chat prompt_logprobs -1 without stream is a 400: the validator's refusal up to 0.10.2, from 0.11.0 the input processor's bound with -1 read as the vocabulary size",
+  source:
+    "vllm/v1/engine/processor.py _validate_logprobs (-1 counts as ModelConfig.get_vocab_size()); vLLM PR #24956 (-1 passes check_logprobs from 0.11.0 by dates), issue #24948 (0.10.2's text)",
+  async run(context) {
+    const release = await targetRelease(context);
+    const model = await servedModel(context);
+    const answer = await context.rest("/v1/chat/completions", {
+      json: {
+        model,
+        messages: [{ role: "user", content: "Hi" }],
+        max_tokens: 1,
+        prompt_logprobs: -1,
+      },
+    });
+    // A server started with --max-logprobs -1 (or at least its vocabulary) serves it: not this
+    // case's default deployment.
+    assert.equal(answer.status, 400, `status, body: ${answer.body.slice(0, 200)}`);
+    const message = errorMessage(answer, "prompt_logprobs -1");
+    const bound =
+      /^Requested prompt logprobs of (\d+), which is greater than max allowed: (\d+)/.exec(message);
+    if (atLeast(release, [0, 11, 0])) {
+      assert.ok(bound, `from 0.11.0 the input processor's bound answers: ${message.slice(0, 300)}`);
+      assert.ok(
+        Number(bound[1]) > Number(bound[2]),
+        `the vocabulary size exceeds max_logprobs: ${message.slice(0, 300)}`,
+      );
+    } else {
+      assert.ok(
+        bound === null && message.includes("`prompt_logprobs` must be a positive value."),
+        `before 0.11.0 the validator refuses -1: ${message.slice(0, 300)}`,
+      );
+    }
+  },
+});
+
+const logitBiasOutOfVocab = defineCase({
+  ...base,
+  id: "openai/logit-bias-out-of-vocab",
+  title:
+    "chat logit_bias keys outside the vocabulary are a 400 naming them all and the vocabulary size (from 0.9.0)",
+  source:
+    "vllm/v1/engine/processor.py _validate_logit_bias (vLLM PR #16529, April 2025: in 0.9.0); VLLMValidationError(parameter=logit_bias) from PR #31870 (0.14.0)",
+  async run(context) {
+    const release = await targetRelease(context);
+    // Older releases crashed the V1 engine or answered V0's own text: not pinned.
+    if (!atLeast(release, [0, 9, 0])) return;
+    const model = await servedModel(context);
+    const answer = await context.rest("/v1/chat/completions", {
+      json: {
+        model,
+        messages: [{ role: "user", content: "Hi" }],
+        max_tokens: 1,
+        // No tokenizer holds a billion ids; -1 is below every vocabulary; 0 is inside any.
+        logit_bias: { "1000000000": 1, "0": 1, "-1": 1 },
+      },
+    });
+    assert.equal(answer.status, 400, `status, body: ${answer.body.slice(0, 200)}`);
+    const message = errorMessage(answer, "logit_bias out of vocabulary");
+    assert.match(
+      message,
+      /^token_id\(s\) \[1000000000, -1\] in logit_bias contain out-of-vocab token ids\. Vocabulary size: \d+/,
+      "the processor's text lists the keys outside the vocabulary in order",
+    );
+  },
+});
+
 /** Every vllm protocol case. */
 export const vllmCases: readonly ContractCase[] = [
   modelsList,
@@ -657,4 +727,6 @@ export const vllmCases: readonly ContractCase[] = [
   promptLogprobsZeroStreams,
   logitBiasKey,
   completionsLogprobsNegative,
+  promptLogprobsAllVocab,
+  logitBiasOutOfVocab,
 ];
