@@ -258,49 +258,62 @@ async function engineStreams(options: {
 }
 
 /**
- * One stream read as the vLLM mock's SSE writer reads its engine run (packages/vllm sse.ts
- * `SseStream`, through choices.ts `choiceFrames` for one choice): the first event by `next()`,
- * then every event the run has ready at once (`nextReady()`) in the same turn, and when none is,
- * one promise for the writer's next chunk settled by the run's `wait` callback (mock-core
- * ReadySteps; `next()` for a run without it). Counts the token events; resolves at the finish event (an abort
- * ends the run with an "abort" finish, as the text engine answers one).
+ * One stream read as the vLLM mock's SSE writer reads its engine run in the push form the
+ * fastify host uses (packages/vllm sse.ts `SseStream.pipe`, through choices.ts `choiceFrames` for
+ * one choice; round 16): each read of the run is one call of its `wait` callbacks (mock-core
+ * ReadySteps; `next()` for a run without it), and when one calls back, the event `nextReady()`
+ * has and every event ready with it are taken in the same turn; no promise per chunk or per event.
+ * A `wait` that calls back before it returns is taken by the loop, not by a nested call (as
+ * SseStream's pump). Counts the token events; resolves at the finish event (an abort ends the run
+ * with an "abort" finish, as the text engine answers one).
  */
 function readLikeSse(run: AsyncIterator<GenerationEvent>, onToken: () => void): Promise<void> {
   const ready: ReadySteps | undefined = readySteps(run);
   return new Promise((resolve, reject) => {
-    // The vLLM mock's SseStream: the stream's writer awaits one promise per chunk, and the
-    // stream waits on the run's `wait` when it offers one (no `next()` promise per token), else
-    // on `next()`. Both callbacks and the promise executor are made once per stream.
-    let settle = (): void => {};
-    const onEvent = (first: IteratorResult<GenerationEvent>): boolean => {
+    // All callbacks are made once per stream.
+    let reading = false;
+    let pumping = false;
+    let over = false;
+    const consume = (first: IteratorResult<GenerationEvent>): void => {
       for (let result: IteratorResult<GenerationEvent> | undefined = first; ; ) {
         if (result.done || result.value.type === "finish") {
+          over = true;
           resolve();
-          return true;
+          return;
         }
         onToken();
-        if (ready === undefined) return false;
+        if (ready === undefined) return;
         result = ready.nextReady();
-        if (result === undefined) return false;
+        if (result === undefined) return;
       }
     };
-    const onReady = (): void => {
-      settle();
-      const result = ready?.nextReady();
-      if (result === undefined || !onEvent(result)) waitNext();
+    const onFailure = (error: unknown): void => {
+      over = true;
+      reject(error);
     };
-    const executor = (chunkWritten: () => void): void => {
-      settle = chunkWritten;
-      (ready as Required<ReadySteps>).wait(onReady, reject);
+    const onReady = (): void => {
+      reading = false;
+      const result = (ready as ReadySteps).nextReady();
+      // Nothing ready after all: the pump reads again.
+      if (result !== undefined) consume(result);
+      pump();
     };
     const onNext = (result: IteratorResult<GenerationEvent>): void => {
-      if (!onEvent(result)) waitNext();
+      reading = false;
+      consume(result);
+      pump();
     };
-    const waitNext = (): void => {
-      if (ready?.wait !== undefined) void new Promise<void>(executor);
-      else run.next().then(onNext, reject);
+    const pump = (): void => {
+      if (pumping) return;
+      pumping = true;
+      while (!over && !reading) {
+        reading = true;
+        if (ready?.wait !== undefined) ready.wait(onReady, onFailure);
+        else run.next().then(onNext, onFailure);
+      }
+      pumping = false;
     };
-    run.next().then(onNext, reject);
+    pump();
   });
 }
 
@@ -714,7 +727,7 @@ export const gpuScenarios = {
       const verdict = (x: number | undefined) => (x !== undefined && x < 1 ? "met" : "NOT met");
       return [
         `Issue 7 goal: scheduling overhead per step under 1 ms with 1,000 running requests. Main-thread busy time per step p50 ${ms(busy?.p50)} (${verdict(busy?.p50)}), p99 ${ms(busy?.p99)} (${verdict(busy?.p99)}); process CPU per step p50 ${ms(cpu?.p50)}, p99 ${ms(cpu?.p99)}.`,
-        `The consumers read as the mocks do: each stream is a run of the GPU text engine (mock-core createGpuTextEngine over the simple engine, as \`servingkit mock vllm --gpu\` and the TGIS / Caikit TGIS mocks build it), its tokens released through GpuTokenStream.wait, read as the vLLM mock's SSE writer reads a run (the first event by \`next\`, then what \`nextReady\` has in the same turn, then one promise per chunk settled by the run's \`wait\` callback: since round 15 no \`next\` promise per token). Until round 14 the consumers were \`for await\` loops over GpuEngine.generate, about 400 bytes of promise machinery per token the product does not make; that row is kept for comparison: busy p50 ${ms(forAwait?.p50)}, p99 ${ms(forAwait?.p99)}. The same EngineCore work costs more under the product's consumers mostly through memory, not code: each request's engine state (sequence, metrics timeline, stream) is allocated after its content is drained (1,000 token events), so the 1,000 requests' state lies spread over the heap and every step reaches it through cache misses (since round 15 the engine's per-request numbers sit in typed arrays by slot); no collection lands inside a step with these consumers (they collect between steps).`,
+        `The consumers read as the mocks do: each stream is a run of the GPU text engine (mock-core createGpuTextEngine over the simple engine, as \`servingkit mock vllm --gpu\` and the TGIS / Caikit TGIS mocks build it), its tokens released through GpuTokenStream.wait, read as the vLLM mock's SSE writer reads a run in the push form its fastify host pipes (since round 16: each read one call of the run's \`wait\` callbacks, then what \`nextReady\` has in the same turn; no promise per chunk or per token; round 15 kept one promise per chunk). Until round 14 the consumers were \`for await\` loops over GpuEngine.generate, about 400 bytes of promise machinery per token the product does not make; that row is kept for comparison: busy p50 ${ms(forAwait?.p50)}, p99 ${ms(forAwait?.p99)}. The same EngineCore work costs more under the product's consumers mostly through memory, not code: each request's engine state (sequence, metrics timeline, stream) is allocated after its content is drained (1,000 token events), so the 1,000 requests' state lies spread over the heap and every step reaches it through cache misses (since round 15 the engine's per-request numbers sit in typed arrays by slot); no collection lands inside a step with these consumers (they collect between steps).`,
         "Busy time is the wall time from the engine's wake to its next sleep, all of it synchronous work on the event loop (dispatch of the last step's tokens, metrics, EngineCore.step): the time the loop is unavailable, which a busy machine only lengthens (a preempted step reads long). Process CPU (process.cpuUsage) adds every other thread (GC helpers, compiler threads) and on Linux is accounted in scheduler ticks for threads not running at the moment, so a single sub-millisecond window can read several ms: its mean is sound, its tail is not.",
       ];
     },
