@@ -90,8 +90,11 @@ class SseStream<E> implements AsyncIterator<string>, StreamPush {
   readonly #frames: string[] = [];
   #read = 0;
   #phase: Phase = Phase.Events;
+  /** Iterated: kept for `next`. Piped: written at once (no array per event), not after a close. */
   readonly #emit: EmitFrame = (frame) => {
-    this.#frames.push(frame);
+    const sink = this.#sink;
+    if (sink === undefined) this.#frames.push(frame);
+    else if (!this.#closed && !sink.write(frame)) this.#held = true;
   };
   /** The waiting `next`'s resolver, while the events' `wait` waits. */
   #resolve:
@@ -270,17 +273,20 @@ class SseStream<E> implements AsyncIterator<string>, StreamPush {
   }
 
   /**
-   * Push form: writes the frames made; at `[DONE]`, writes it and ends the sink. true: go on
-   * reading events (still in them, not held back, not closed).
+   * Push form: writes the frames kept (an error event; the others went out as emitted); at
+   * `[DONE]`, writes it and ends the sink. true: go on reading events (still in them, not held
+   * back, not closed).
    */
   #flush(): boolean {
     const sink = this.#sink as StreamSink;
     const frames = this.#frames;
-    // A write that trips a cut closes the push at once, which empties the frames.
-    for (let i = 0; i < frames.length; i += 1) {
-      if (!sink.write(frames[i] as string)) this.#held = true;
+    if (frames.length > 0) {
+      // A write that trips a cut closes the push at once, which empties the frames.
+      for (let i = 0; i < frames.length; i += 1) {
+        if (!sink.write(frames[i] as string)) this.#held = true;
+      }
+      frames.length = 0;
     }
-    frames.length = 0;
     if (this.#phase === Phase.Done) {
       this.#phase = Phase.Over;
       sink.write(sseDone);
