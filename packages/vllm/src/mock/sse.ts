@@ -86,14 +86,19 @@ class SseStream<E> implements AsyncIterator<string>, StreamPush {
   readonly #step: (event: E, emit: EmitFrame) => void;
   readonly #end: ((emit: EmitFrame) => void) | undefined;
   readonly #idle: ((emit: EmitFrame) => void) | undefined;
-  /** Frames made and not yet handed out; `#read` is the next one's position. */
+  /**
+   * Frames made and not yet handed out: the first `#count` slots, `#read` the next one's
+   * position. Emptied by resetting the two, not the length (which would drop the array's storage
+   * and make a new one at the next frame: about 150 bytes an event).
+   */
   readonly #frames: string[] = [];
+  #count = 0;
   #read = 0;
   #phase: Phase = Phase.Events;
   /** Iterated: kept for `next`. Piped: written at once (no array per event), not after a close. */
   readonly #emit: EmitFrame = (frame) => {
     const sink = this.#sink;
-    if (sink === undefined) this.#frames.push(frame);
+    if (sink === undefined) this.#keep(frame);
     else if (!this.#closed && !sink.write(frame)) this.#held = true;
   };
   /** The waiting `next`'s resolver, while the events' `wait` waits. */
@@ -207,7 +212,7 @@ class SseStream<E> implements AsyncIterator<string>, StreamPush {
   async return(): Promise<IteratorResult<string>> {
     const open = this.#phase === Phase.Events;
     this.#phase = Phase.Over;
-    this.#frames.length = 0;
+    this.#drop();
     // A `next` waiting on the events' `wait` ends too: leaving drops the wait.
     const waiting = this.#resolve;
     this.#resolve = undefined;
@@ -236,7 +241,7 @@ class SseStream<E> implements AsyncIterator<string>, StreamPush {
     this.#closed = true;
     const open = this.#phase === Phase.Events;
     this.#phase = Phase.Over;
-    this.#frames.length = 0;
+    this.#drop();
     if (open) this.#events?.return?.().catch(() => {});
   }
 
@@ -280,13 +285,11 @@ class SseStream<E> implements AsyncIterator<string>, StreamPush {
   #flush(): boolean {
     const sink = this.#sink as StreamSink;
     const frames = this.#frames;
-    if (frames.length > 0) {
-      // A write that trips a cut closes the push at once, which empties the frames.
-      for (let i = 0; i < frames.length; i += 1) {
-        if (!sink.write(frames[i] as string)) this.#held = true;
-      }
-      frames.length = 0;
+    // A write that trips a cut closes the push at once, which empties the frames.
+    for (let i = 0; i < this.#count; i += 1) {
+      if (!sink.write(frames[i] as string)) this.#held = true;
     }
+    this.#drop();
     if (this.#phase === Phase.Done) {
       this.#phase = Phase.Over;
       sink.write(sseDone);
@@ -314,15 +317,24 @@ class SseStream<E> implements AsyncIterator<string>, StreamPush {
     }
   }
 
+  /** Keeps a frame for `next` (or, piped, for the next flush). */
+  #keep(frame: string): void {
+    this.#frames[this.#count] = frame;
+    this.#count += 1;
+  }
+
+  /** Empties the frames kept (their slots are reused, so a stream holds a few frames at most). */
+  #drop(): void {
+    this.#count = 0;
+    this.#read = 0;
+  }
+
   /** The next frame, `[DONE]` or the end when one is due; undefined: read an event first. */
   #take(): IteratorResult<string> | undefined {
-    const frame = this.#frames[this.#read];
-    if (frame !== undefined) {
+    if (this.#read < this.#count) {
+      const frame = this.#frames[this.#read] as string;
       this.#read += 1;
-      if (this.#read === this.#frames.length) {
-        this.#frames.length = 0;
-        this.#read = 0;
-      }
+      if (this.#read === this.#count) this.#drop();
       return { done: false, value: frame };
     }
     if (this.#phase === Phase.Done) {
@@ -388,7 +400,7 @@ class SseStream<E> implements AsyncIterator<string>, StreamPush {
       throw error;
     }
     this.#phase = Phase.Done;
-    this.#frames.push(sseEvent(streamErrorPayload(this.#profile, error)));
+    this.#keep(sseEvent(streamErrorPayload(this.#profile, error)));
   }
 }
 
