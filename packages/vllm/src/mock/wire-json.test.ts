@@ -73,6 +73,19 @@ describe("jsonString and jsonScalar", () => {
     expect(`"${jsonEscaped(value)}"`).toBe(JSON.stringify(value));
   });
 
+  it("writes every UTF-16 code unit as JSON.stringify does, alone and inside text", () => {
+    // ECMA-262 QuoteJSONString: the escape check must agree with JSON.stringify on each of the
+    // 65,536 code units (controls, quote, backslash and surrogates escaped; the rest as is).
+    const differ: number[] = [];
+    for (let code = 0; code <= 0xffff; code++) {
+      const unit = String.fromCharCode(code);
+      const inside = `a ${unit} b`;
+      if (`"${jsonEscaped(unit)}"` !== JSON.stringify(unit)) differ.push(code);
+      else if (jsonString(inside) !== JSON.stringify(inside)) differ.push(code);
+    }
+    expect(differ).toEqual([]);
+  });
+
   it.each([
     null,
     0,

@@ -37,18 +37,18 @@ export class WireText {
 }
 
 /**
- * Whether `JSON.stringify` writes `value` as it is between its quotes: no quote, backslash,
- * control character or surrogate (a lone one is escaped), found by one scan of its characters.
+ * A character `JSON.stringify` writes other than as itself (ECMA-262 QuoteJSONString): a quote,
+ * a backslash, a control below U+0020, or a surrogate code unit (a lone one is escaped; a pair is
+ * sent to `JSON.stringify` too, which writes it unchanged). Without the `u` flag the class matches
+ * UTF-16 code units; it is written as what may go unescaped (U+0020-U+D7FF and U+E000-U+FFFF
+ * but the quote U+0022 and backslash U+005C) and negated. One regular-expression scan is about half the time of a `charCodeAt` loop
+ * over the same text (this runs per request on the whole completion text).
  */
+const needsEscape = /[^ !#-[\]-\ud7ff\ue000-\uffff]/;
+
+/** Whether `JSON.stringify` writes `value` as it is between its quotes (see {@link needsEscape}). */
 function needsNoEscape(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    // 0x22 '"', 0x5c '\\', controls below 0x20, and surrogates.
-    if (code < 0x20 || code === 0x22 || code === 0x5c || (code >= 0xd800 && code <= 0xdfff)) {
-      return false;
-    }
-  }
-  return true;
+  return !needsEscape.test(value);
 }
 
 /**
