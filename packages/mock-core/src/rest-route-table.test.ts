@@ -1,4 +1,5 @@
 import { request as httpRequest } from "node:http";
+import { Readable } from "node:stream";
 import Fastify from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { faultHeader, parseFault } from "./fault.js";
@@ -6,6 +7,7 @@ import { Readiness } from "./readiness.js";
 import {
   healthRouteTable,
   hostBody,
+  isPushStreamBody,
   matchRestRoute,
   type PushStreamBody,
   queryRecord,
@@ -164,7 +166,7 @@ let releases = 0;
 function pushed(source: AsyncIterable<Chunk>): AsyncIterable<Chunk> & PushStreamBody {
   return {
     [Symbol.asyncIterator]: () => source[Symbol.asyncIterator](),
-    pipe(sink) {
+    pushTo(sink) {
       pipes += 1;
       const iterator = source[Symbol.asyncIterator]();
       let closed = false;
@@ -194,6 +196,16 @@ function pushed(source: AsyncIterable<Chunk>): AsyncIterable<Chunk> & PushStream
     },
   };
 }
+
+describe("isPushStreamBody", () => {
+  // A Node Readable (pipe, push) or a web ReadableStream (pipeTo) is no push-form body: the host
+  // iterates it.
+  it("tells the push form by pushTo, not by a stream's pipe", () => {
+    expect(isPushStreamBody(Readable.from(["a"]))).toBe(false);
+    expect(isPushStreamBody(new ReadableStream())).toBe(false);
+    expect(isPushStreamBody(pushed(Readable.from(["a"])))).toBe(true);
+  });
+});
 
 describe.each([
   ["async iterable", (source: AsyncIterable<Chunk>) => source],

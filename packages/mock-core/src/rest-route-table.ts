@@ -99,7 +99,7 @@ export interface StreamSink {
   fail(error: unknown): void;
 }
 
-/** A push started by {@link PushStreamBody.pipe}: what the host tells the body. */
+/** A push started by {@link PushStreamBody.pushTo}: what the host tells the body. */
 export interface StreamPush {
   /** The sink takes chunks again, after a `write` answered false. */
   resume(): void;
@@ -117,8 +117,8 @@ export interface StreamPush {
  * stream); the fastify host prefers it ({@link writeStreamBody}).
  */
 export interface PushStreamBody {
-  /** Starts the body into `sink`; the sink may be called before `pipe` returns. Call once. */
-  pipe(sink: StreamSink): StreamPush;
+  /** Starts the body into `sink`; the sink may be called before `pushTo` returns. Call once. */
+  pushTo(sink: StreamSink): StreamPush;
 }
 
 /**
@@ -160,7 +160,7 @@ export function untilStreamEnd<T extends Uint8Array | string>(
   if (!isPushStreamBody(body)) return { [Symbol.asyncIterator]: iterate };
   const pushable: AsyncIterable<T> & PushStreamBody = {
     [Symbol.asyncIterator]: iterate,
-    pipe: (sink) => new ReleasingPush(sink, once).start(body),
+    pushTo: (sink) => new ReleasingPush(sink, once).start(body),
   };
   return pushable;
 }
@@ -177,7 +177,7 @@ class ReleasingPush implements StreamSink, StreamPush {
   }
 
   start(body: PushStreamBody): StreamPush {
-    this.#push = body.pipe(this);
+    this.#push = body.pushTo(this);
     return this;
   }
 
@@ -207,7 +207,7 @@ class ReleasingPush implements StreamSink, StreamPush {
 
 /** Whether a stream body offers the push form ({@link PushStreamBody}). */
 export function isPushStreamBody(body: object): body is PushStreamBody {
-  return typeof (body as Partial<PushStreamBody>).pipe === "function";
+  return typeof (body as Partial<PushStreamBody>).pushTo === "function";
 }
 
 /** A handler's answer. */
@@ -520,7 +520,7 @@ class PushedBody implements StreamSink {
   /** The body ended, failed or was cut, or the response closed: nothing more is written. */
   #over = false;
   #push: StreamPush | undefined;
-  /** The response went while `pipe` was still running: close the push once it is known. */
+  /** The response went while `pushTo` was still running: close the push once it is known. */
   #closeWanted = false;
   readonly #onDrain = (): void => {
     if (!this.#over) this.#push?.resume();
@@ -547,9 +547,9 @@ class PushedBody implements StreamSink {
     }
     res.once("close", this.#onClose);
     try {
-      this.#push = body.pipe(this);
+      this.#push = body.pushTo(this);
     } catch {
-      // A body that throws from pipe itself fails as a failing source does.
+      // A body that throws from pushTo itself fails as a failing source does.
       this.#over = true;
       this.#drop();
       return;
@@ -584,7 +584,7 @@ class PushedBody implements StreamSink {
     this.#drop();
   }
 
-  /** Closes the push, or asks for it when `pipe` has not returned it yet. */
+  /** Closes the push, or asks for it when `pushTo` has not returned it yet. */
   #close(): void {
     if (this.#push === undefined) this.#closeWanted = true;
     else this.#push.close();

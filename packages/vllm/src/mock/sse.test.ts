@@ -373,7 +373,7 @@ describe("sseStream piped (mock-core's push form, as the fastify host writes it)
       yield { b: [2] };
     }
     const { sink, log } = recorder();
-    sseFrames(profileFor("0.12.0"), two()).pipe(sink);
+    sseFrames(profileFor("0.12.0"), two()).pushTo(sink);
     await expect.poll(() => log.at(-1)).toBe("<end>");
     expect(log).toEqual(['data: {"a":1}\n\n', 'data: {"b":[2]}\n\n', sseDone, "<end>"]);
   });
@@ -381,7 +381,7 @@ describe("sseStream piped (mock-core's push form, as the fastify host writes it)
   // vllm-openai.md §3: after the 200 headers an error is one data: event, then [DONE].
   it("sends a VllmError as the era's error event; other failures fail the sink", async () => {
     const vllm = recorder();
-    sseFrames(profileFor("0.12.0"), failing()).pipe(vllm.sink);
+    sseFrames(profileFor("0.12.0"), failing()).pushTo(vllm.sink);
     await expect.poll(() => vllm.log.at(-1)).toBe("<end>");
     expect(vllm.log).toEqual([
       'data: {"a":1}\n\n',
@@ -394,20 +394,20 @@ describe("sseStream piped (mock-core's push form, as the fastify host writes it)
       throw new Error("boom");
     }
     const other = recorder();
-    sseFrames(profileFor("0.12.0"), broken()).pipe(other.sink);
+    sseFrames(profileFor("0.12.0"), broken()).pushTo(other.sink);
     await expect.poll(() => other.log.at(-1)).toBe("<fail boom>");
     expect(other.log).toEqual(['data: {"a":1}\n\n', "<fail boom>"]);
   });
 
-  // The events open at pipe, as at a generator's first next; a refusal there fails the sink.
-  it("opens the events at pipe; a refusal fails the sink", () => {
+  // The events open at pushTo, as at a generator's first next; a refusal there fails the sink.
+  it("opens the events at pushTo; a refusal fails the sink", () => {
     const refusing: AsyncIterable<number> = {
       [Symbol.asyncIterator]() {
         throw new RangeError("bad request");
       },
     };
     const { sink, log } = recorder();
-    sseStream(profileFor("0.12.0"), refusing, () => {}).pipe(sink);
+    sseStream(profileFor("0.12.0"), refusing, () => {}).pushTo(sink);
     expect(log).toEqual(["<fail bad request>"]);
   });
 
@@ -419,7 +419,7 @@ describe("sseStream piped (mock-core's push form, as the fastify host writes it)
       run,
       (n, emit) => emit(`${n};`),
       (emit) => emit("end;"),
-    ).pipe(sink);
+    ).pushTo(sink);
     await expect.poll(() => log.at(-1)).toBe("<end>");
     expect(log).toEqual(["0;", "1;", "2;", "end;", sseDone, "<end>"]);
     expect([calls.nexts, calls.waits]).toEqual([0, 4]);
@@ -429,7 +429,7 @@ describe("sseStream piped (mock-core's push form, as the fastify host writes it)
   it("reads no event while the sink is full, and goes on at resume", async () => {
     const { run, calls } = waited(3);
     const { sink, log, more } = recorder(0);
-    const push = sseStream(profileFor("0.12.0"), run, (n, emit) => emit(`${n};`)).pipe(sink);
+    const push = sseStream(profileFor("0.12.0"), run, (n, emit) => emit(`${n};`)).pushTo(sink);
     await turns(5);
     expect([log, calls.waits]).toEqual([["0;"], 1]);
     more(Number.POSITIVE_INFINITY);
@@ -442,7 +442,7 @@ describe("sseStream piped (mock-core's push form, as the fastify host writes it)
   it("close while a wait waits closes the source and calls the sink no more", async () => {
     const { run, calls } = waited(3);
     const { sink, log } = recorder();
-    const push = sseStream(profileFor("0.12.0"), run, (n, emit) => emit(`${n};`)).pipe(sink);
+    const push = sseStream(profileFor("0.12.0"), run, (n, emit) => emit(`${n};`)).pushTo(sink);
     await turns(1);
     expect(log).toEqual(["0;"]);
     push.close();
@@ -463,7 +463,7 @@ describe("sseStream piped (mock-core's push form, as the fastify host writes it)
       end: () => log.push("<end>"),
       fail: () => log.push("<fail>"),
     };
-    push = sseStream(profileFor("0.12.0"), run, (n, emit) => emit(`${n};`)).pipe(sink);
+    push = sseStream(profileFor("0.12.0"), run, (n, emit) => emit(`${n};`)).pushTo(sink);
     await turns(10);
     expect([log, calls.returned]).toEqual([["0;", "1;"], 1]);
   });

@@ -38,7 +38,7 @@ export type EmitFrame = (frame: string) => void;
  * A {@link VllmError} from the events or a step becomes the era's error event and `[DONE]`
  * (vllm-openai.md §3); other errors reject `next`. `return` (the client left) closes the events.
  * One hand-written iterator: per event at most one `next` of the events and no generator resumes.
- * The stream also offers mock-core's push form (`pipe`, which the fastify host uses): frames go
+ * The stream also offers mock-core's push form (`pushTo`, which the fastify host uses): frames go
  * straight into the host's sink from the source's `wait` callback, with no promise per event;
  * other errors fail the sink, and `close` (the client left) closes the events.
  */
@@ -51,7 +51,7 @@ export function sseStream<E>(
 ): AsyncIterable<string> & PushStreamBody {
   return {
     [Symbol.asyncIterator]: () => new SseStream(profile, events, step, end, idle),
-    pipe: (sink) => new SseStream(profile, events, step, end, idle).pipe(sink),
+    pushTo: (sink) => new SseStream(profile, events, step, end, idle).pushTo(sink),
   };
 }
 
@@ -74,8 +74,8 @@ type Phase = (typeof Phase)[keyof typeof Phase];
  * event is the events' promise and one `then` (callbacks made once per stream), and an open
  * stream holds no suspended frame. The events are opened at the first `next`, so an engine that
  * refuses its run rejects that `next` as a generator's body would. Piped instead ({@link
- * SseStream.pipe}), it is the push form: the same frames written into a sink, at most one read of
- * the events pending, and the events opened at `pipe`.
+ * SseStream.pushTo}), it is the push form: the same frames written into a sink, at most one read of
+ * the events pending, and the events opened at `pushTo`.
  */
 class SseStream<E> implements AsyncIterator<string>, StreamPush {
   readonly #profile: VllmProfile;
@@ -222,7 +222,7 @@ class SseStream<E> implements AsyncIterator<string>, StreamPush {
   }
 
   /** Starts the push form into `sink` (see {@link sseStream}); the host's handle is this stream. */
-  pipe(sink: StreamSink): StreamPush {
+  pushTo(sink: StreamSink): StreamPush {
     this.#sink = sink;
     this.#pump();
     return this;
