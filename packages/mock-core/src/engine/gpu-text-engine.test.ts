@@ -175,6 +175,48 @@ describe("createGpuTextEngine", () => {
     });
   });
 
+  test("hands out the content's events key for key, a run with a non-plain one as given", async () => {
+    // The compact content form (issue 7) must not change an answer: plain events come out equal
+    // with their keys in the same order; once an event carries more (logprobs), every event
+    // after it is the content's own object.
+    const withLogprob = { type: "token" as const, id: 7, text: "c", logprob: -0.5, rank: 1 };
+    const events = [
+      { type: "token" as const, id: 5, text: "a" },
+      { type: "token" as const, id: 6, text: "b" },
+      withLogprob,
+      { type: "token" as const, id: 8, text: "d" },
+    ];
+    const given: TextEngine = {
+      async *generate(request) {
+        yield* events;
+        yield {
+          type: "finish",
+          reason: "length",
+          seed: 0,
+          promptTokens: request.promptIds.length,
+          completionTokens: events.length,
+        };
+      },
+    };
+    const { clock, gpu } = setup(0);
+    for (const source of [given, content(3)]) {
+      const engine = createGpuTextEngine({ content: source, gpu });
+      const seen = await run(engine.generate({ promptIds: [1, 2], maxTokens: 10 }), clock);
+      const tokens = seen.flatMap((s) => (s.event.type === "token" ? [s.event] : []));
+      if (source === given) {
+        expect(tokens.map((t) => JSON.stringify(t))).toEqual(events.map((e) => JSON.stringify(e)));
+        expect(tokens[2]).toBe(withLogprob);
+      } else {
+        expect(tokens.map((t) => Object.keys(t))).toEqual(
+          [0, 1, 2].map(() => ["type", "id", "text"]),
+        );
+        expect(tokens).toEqual(
+          [0, 1, 2].map((i) => ({ type: "token", id: 100 + i, text: `t${i}` })),
+        );
+      }
+    }
+  });
+
   test("counts an EOS ending as finished_reason stop", async () => {
     // vllm-openai.md §8: request_success{finished_reason} is stop for EOS and stop strings.
     const { clock, engine, metrics } = setup(2);

@@ -48,9 +48,81 @@ export interface GpuTextEngineOptions {
   readonly streamInterval?: number;
 }
 
+/**
+ * A plain token event's own keys, in the order the simple engine writes them: an event with
+ * exactly these (no logprobs) is kept as its id and text alone and made again when handed out.
+ */
+const plainKeys = ["type", "id", "text"] as const;
+
+/** Whether `event` is a plain object with exactly {@link plainKeys}, in that order. */
+function isPlain(event: TokenEvent): boolean {
+  if (Object.getPrototypeOf(event) !== Object.prototype) return false;
+  let i = 0;
+  for (const key in event) {
+    if (key !== plainKeys[i]) return false;
+    i += 1;
+  }
+  return i === plainKeys.length;
+}
+
+/**
+ * A drained content run's token events in a compact form (issue 7): each plain event (type, id,
+ * text; the usual request, no logprobs) is kept as its id and its text (the decoder's piece, a
+ * string the vocabulary shares), about 8 bytes a token where the event object and its slot took
+ * about 60, and made again, equal key for key, when it is handed out, so a thousand running
+ * requests of a thousand tokens hold about 8 MB for their content instead of 60 MB that every
+ * major collection marks. A run with an event that is not plain (logprobs, another engine's
+ * shape) keeps every event as given, the earlier ones made again in order.
+ */
+class ContentTokens {
+  /** Plain events' ids, by index; emptied once {@link ContentTokens.#events} is used. */
+  #ids: number[] = [];
+  /** Plain events' texts, by index; as the ids. */
+  #texts: string[] = [];
+  /** Every event as given, once one was not plain; undefined while all are. */
+  #events: TokenEvent[] | undefined;
+
+  /** How many token events the run has. */
+  get length(): number {
+    return this.#events === undefined ? this.#ids.length : this.#events.length;
+  }
+
+  /** Adds the run's next token event. */
+  push(event: TokenEvent): void {
+    const events = this.#events;
+    if (events !== undefined) events.push(event);
+    else if (isPlain(event)) {
+      this.#ids.push(event.id);
+      this.#texts.push(event.text);
+    } else {
+      const kept: TokenEvent[] = [];
+      for (let i = 0; i < this.#ids.length; i += 1) kept.push(this.#event(i));
+      kept.push(event);
+      this.#events = kept;
+      this.#ids = [];
+      this.#texts = [];
+    }
+  }
+
+  /** The token event at `index` (below {@link ContentTokens.length}). */
+  event(index: number): TokenEvent {
+    return this.#events === undefined ? this.#event(index) : (this.#events[index] as TokenEvent);
+  }
+
+  /** Every token's id, in order (a new array). */
+  ids(): number[] {
+    return this.#events === undefined ? this.#ids.slice() : this.#events.map(tokenId);
+  }
+
+  /** A plain event made again from its id and text, its keys in the simple engine's order. */
+  #event(index: number): TokenEvent {
+    return { type: "token", id: this.#ids[index] as number, text: this.#texts[index] as string };
+  }
+}
+
 /** A content run drained: its token events and its finish event. */
 interface Drained {
-  readonly tokens: TokenEvent[];
+  readonly tokens: ContentTokens;
   readonly finish: FinishEvent;
 }
 
@@ -62,7 +134,7 @@ interface Drained {
  */
 function drain(run: AsyncIterator<GenerationEvent>): Drained | Promise<Drained> {
   const ready = readySteps(run);
-  const tokens: TokenEvent[] = [];
+  const tokens = new ContentTokens();
   const take = (result: IteratorResult<GenerationEvent>): Drained | undefined => {
     if (result.done) throw new Error("the content engine ended without a finish event");
     const event = result.value;
@@ -86,6 +158,9 @@ function drain(run: AsyncIterator<GenerationEvent>): Drained | Promise<Drained> 
 
 /** A content token's id. */
 const tokenId = (token: TokenEvent): number => token.id;
+
+/** What a run holds before its content is drained: no tokens. */
+const noTokens = new ContentTokens();
 
 /** The finish event of a request aborted after `released` tokens. */
 function aborted(finish: FinishEvent, released: number): FinishEvent {
@@ -169,7 +244,7 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   readonly #signal: AbortSignal | undefined;
   /** `--stream-interval` (tokens). */
   readonly #interval: number;
-  #tokens: readonly TokenEvent[] = [];
+  #tokens: ContentTokens = noTokens;
   #finish: FinishEvent | undefined;
   #timing: GpuTokenStream | undefined;
   /** Content tokens handed out. */
@@ -480,7 +555,7 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     };
     // The content's ids, when n-gram speculative decoding drafts from them and accepts what
     // matches; otherwise unread, so not copied (a 1,000-token answer's ids are 8 KB per request).
-    if (this.#gpu.core.draftsFromContent) gpuRequest.outputIds = this.#tokens.map(tokenId);
+    if (this.#gpu.core.draftsFromContent) gpuRequest.outputIds = this.#tokens.ids();
     if (request.priority !== undefined) gpuRequest.priority = request.priority;
     if (request.lora !== undefined) gpuRequest.lora = request.lora;
     if (request.parent !== undefined) gpuRequest.parent = request.parent;
@@ -516,7 +591,7 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     const released = this.#released;
     if (released === this.#sent) return undefined;
     this.#released = released + 1;
-    return { done: false, value: this.#tokens[released] as TokenEvent };
+    return { done: false, value: this.#tokens.event(released) };
   }
 
   /** The GPU request failed: an abort finishes with "abort", a refusal is the request's error. */
