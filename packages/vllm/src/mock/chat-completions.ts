@@ -223,7 +223,11 @@ function prepare(model: VllmModel, request: ChatRequest): Prepared {
   const maxTokens = effectiveMaxTokens(model, ids.length, request.maxTokens, "chat");
   // The input processor's vocabulary checks come after the prompt's length check (requests.ts).
   const refused = inputProcessorRefusal(
-    { profile: model.profile, vocabSize: vocabularySize(model.spec) },
+    {
+      profile: model.profile,
+      vocabSize: vocabularySize(model.spec),
+      tokenizerSize: model.spec.tokenizer.vocabSize,
+    },
     request,
   );
   if (refused) throw refused;

@@ -292,8 +292,12 @@ export interface VllmProfile {
    * vllm/v1/engine/processor.py `_validate_logit_bias`, vLLM PR #16529 of April 2025, which
    * fixed V1 engine crashes on such keys): from 0.9.0, the first profiled release after it. The
    * 0.8.x and older profiles leave such keys unchecked (V1's crash and V0's own text unmodelled).
+   * The same releases check `allowed_token_ids` (the processor's `_validate_sampling_params`:
+   * "allowed_token_ids is not None and empty!", "allowed_token_ids contains out-of-vocab token
+   * id!" against the tokenizer's length), pinned from 0.9.0 with it (older V1 releases likely had
+   * it too; not pinned).
    */
-  readonly logitBiasVocab: boolean;
+  readonly tokenIdsInVocab: boolean;
   /** Which fields carry a chat answer's reasoning. */
   readonly reasoningFields: ReasoningFields;
   /** What `--enable-reasoning` does in this release. */
@@ -381,7 +385,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: false,
     enableReasoningFlag: "required",
     promptLogprobsAll: false,
-    logitBiasVocab: false,
+    tokenIdsInVocab: false,
     guidedFields: {
       fields: "guided",
       structuralTag: "none",
@@ -406,7 +410,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: false,
     enableReasoningFlag: "required",
     promptLogprobsAll: false,
-    logitBiasVocab: false,
+    tokenIdsInVocab: false,
     guidedFields: {
       fields: "guided",
       structuralTag: "none",
@@ -431,7 +435,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: false,
     enableReasoningFlag: "deprecated",
     promptLogprobsAll: false,
-    logitBiasVocab: true,
+    tokenIdsInVocab: true,
     guidedFields: {
       fields: "guided",
       structuralTag: "structures",
@@ -456,7 +460,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: false,
     enableReasoningFlag: "removed",
     promptLogprobsAll: false,
-    logitBiasVocab: true,
+    tokenIdsInVocab: true,
     guidedFields: {
       fields: "guided",
       structuralTag: "structures",
@@ -481,7 +485,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: false,
     enableReasoningFlag: "removed",
     promptLogprobsAll: false,
-    logitBiasVocab: true,
+    tokenIdsInVocab: true,
     guidedFields: {
       fields: "guided",
       structuralTag: "structures",
@@ -506,7 +510,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: false,
     enableReasoningFlag: "removed",
     promptLogprobsAll: false,
-    logitBiasVocab: true,
+    tokenIdsInVocab: true,
     guidedFields: {
       fields: "both",
       structuralTag: "structures",
@@ -531,7 +535,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: false,
     enableReasoningFlag: "removed",
     promptLogprobsAll: true,
-    logitBiasVocab: true,
+    tokenIdsInVocab: true,
     guidedFields: {
       fields: "both",
       structuralTag: "structures",
@@ -556,7 +560,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
     promptLogprobsAll: true,
-    logitBiasVocab: true,
+    tokenIdsInVocab: true,
     guidedFields: {
       fields: "both",
       structuralTag: "structures",
@@ -581,7 +585,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
     promptLogprobsAll: true,
-    logitBiasVocab: true,
+    tokenIdsInVocab: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",
@@ -606,7 +610,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
     promptLogprobsAll: true,
-    logitBiasVocab: true,
+    tokenIdsInVocab: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",
@@ -631,7 +635,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
     promptLogprobsAll: true,
-    logitBiasVocab: true,
+    tokenIdsInVocab: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",
@@ -656,7 +660,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
     promptLogprobsAll: true,
-    logitBiasVocab: true,
+    tokenIdsInVocab: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",
@@ -681,7 +685,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
     promptLogprobsAll: true,
-    logitBiasVocab: true,
+    tokenIdsInVocab: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",
@@ -706,7 +710,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     templateKwargsRefused: true,
     enableReasoningFlag: "removed",
     promptLogprobsAll: true,
-    logitBiasVocab: true,
+    tokenIdsInVocab: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",

@@ -303,6 +303,50 @@ describe("the input processor's vocabulary checks", () => {
     expect(old.status).toBe(200);
   });
 
+  it("refuses allowed_token_ids empty or outside the tokenizer, after logit_bias", async () => {
+    // processor.py _validate_sampling_params: after _validate_logit_bias, "allowed_token_ids is
+    // not None and empty!" and "allowed_token_ids contains out-of-vocab token id!" against
+    // len(tokenizer); plain ValueErrors in the 0.14+ input processor too (param null).
+    for (const version of ["0.11.0", "0.14.0"]) {
+      const empty = await post(version, "/v1/chat/completions", { ...chat, allowed_token_ids: [] });
+      expect(empty).toEqual({
+        status: 400,
+        body: {
+          error: {
+            message: "allowed_token_ids is not None and empty!",
+            type: "BadRequestError",
+            param: null,
+            code: 400,
+          },
+        },
+      });
+      const outside = await post(version, "/v1/chat/completions", {
+        ...chat,
+        allowed_token_ids: [5, 4096],
+      });
+      expect(outside.status).toBe(400);
+      expect(outside.body.error.message).toBe("allowed_token_ids contains out-of-vocab token id!");
+      expect(outside.body.error.param).toBeNull();
+    }
+    const inside = await post("0.14.0", "/v1/chat/completions", {
+      ...chat,
+      allowed_token_ids: [0, 4095],
+    });
+    expect(inside.status).toBe(200);
+    const both = await post("0.14.0", "/v1/chat/completions", {
+      ...chat,
+      allowed_token_ids: [],
+      logit_bias: { "5000": 1 },
+    });
+    expect(both.body.error.message).toContain("in logit_bias contain out-of-vocab token ids");
+    // pydantic list[int]: a string is list_type, in the validation list.
+    const typed = await post("0.14.0", "/v1/chat/completions", {
+      ...chat,
+      allowed_token_ids: "5",
+    });
+    expect(typed.status).toBe(400);
+  });
+
   it("checks prompt logprobs before logit_bias", async () => {
     // processor.py _validate_params: _validate_logprobs, then _validate_sampling_params.
     const reply = await post("0.11.0", "/v1/chat/completions", {

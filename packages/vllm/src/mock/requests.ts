@@ -108,6 +108,8 @@ export interface Sampling {
    * check; empty when none was sent.
    */
   readonly logitBiasIds: readonly bigint[];
+  /** `allowed_token_ids` as sent (a pydantic `list[int]`), or undefined for none. */
+  readonly allowedTokenIds: readonly number[] | undefined;
   /** `best_of` as sent (what it does depends on the release: profiles.ts `bestOf`). */
   readonly bestOf: number | undefined;
 }
@@ -330,10 +332,12 @@ export function checkLogprobs(count: number | undefined): VllmError | undefined 
 
 /** What the input processor knows of the served model. */
 export interface ProcessorModel {
-  /** The release's details (`promptLogprobsAll`, `logitBiasVocab`). */
-  readonly profile: Pick<VllmProfile, "promptLogprobsAll" | "logitBiasVocab">;
+  /** The release's details (`promptLogprobsAll`, `tokenIdsInVocab`). */
+  readonly profile: Pick<VllmProfile, "promptLogprobsAll" | "tokenIdsInVocab">;
   /** `ModelConfig.get_vocab_size()` (served-model.ts `vocabularySize`). */
   readonly vocabSize: number;
+  /** `len(tokenizer)`: the tokenizer's ids, added tokens included. */
+  readonly tokenizerSize: number;
 }
 
 /**
@@ -347,12 +351,16 @@ export interface ProcessorModel {
  * before -1 (promptLogprobsAll false) answer the validator's refusal the parser kept. Then the
  * `logit_bias` keys outside `[0, vocab)`, all of them in the body's order: "token_id(s) [<ids>] in
  * logit_bias contain out-of-vocab token ids. Vocabulary size: <vocab>", `parameter=logit_bias,
- * value=[<ids>]` in PR #31870's releases, from 0.9.0 (profiles.ts `logitBiasVocab`). Undefined
- * when all pass. Both are plain ValueErrors before, answered as `str(e)` with `param` null.
+ * value=[<ids>]` in PR #31870's releases, from 0.9.0 (profiles.ts `tokenIdsInVocab`). Undefined
+ * when all pass. Both are plain ValueErrors before, answered as `str(e)` with `param` null. Last
+ * `allowed_token_ids`: empty, or any id outside `[0, len(tokenizer))`, in the same releases.
  */
 export function inputProcessorRefusal(
   model: ProcessorModel,
-  sampling: Pick<Sampling, "promptLogprobs" | "allPromptLogprobsRefusal" | "logitBiasIds">,
+  sampling: Pick<
+    Sampling,
+    "promptLogprobs" | "allPromptLogprobsRefusal" | "logitBiasIds" | "allowedTokenIds"
+  >,
 ): VllmError | undefined {
   const { profile, vocabSize } = model;
   if (sampling.promptLogprobs === -1) {
@@ -367,17 +375,27 @@ export function inputProcessorRefusal(
       );
     }
   }
-  if (!profile.logitBiasVocab || sampling.logitBiasIds.length === 0) return undefined;
+  if (!profile.tokenIdsInVocab) return undefined;
   const size = BigInt(vocabSize);
   const outside = sampling.logitBiasIds.filter((id) => id < 0n || id >= size);
-  if (outside.length === 0) return undefined;
-  // Python's str of a list of ints: `[100000, -1]`.
-  const ids = `[${outside.join(", ")}]`;
-  return new ParameterError(
-    `token_id(s) ${ids} in logit_bias contain out-of-vocab token ids. Vocabulary size: ${vocabSize}`,
-    "logit_bias",
-    ids,
-  );
+  if (outside.length > 0) {
+    // Python's str of a list of ints: `[100000, -1]`.
+    const ids = `[${outside.join(", ")}]`;
+    return new ParameterError(
+      `token_id(s) ${ids} in logit_bias contain out-of-vocab token ids. Vocabulary size: ${vocabSize}`,
+      "logit_bias",
+      ids,
+    );
+  }
+  const allowed = sampling.allowedTokenIds;
+  if (allowed === undefined) return undefined;
+  // Plain ValueErrors in every profiled release (the 0.14+ input processor keeps them so).
+  if (allowed.length === 0) return badRequest("allowed_token_ids is not None and empty!");
+  const tokens = model.tokenizerSize;
+  if (allowed.some((id) => id < 0 || id >= tokens)) {
+    return badRequest("allowed_token_ids contains out-of-vocab token id!");
+  }
+  return undefined;
 }
 
 /** SamplingParams._verify_args texts (vllm-openai.md §3.2). */
@@ -533,6 +551,7 @@ function readSampling(
     allPromptLogprobsRefusal:
       promptLogprobs === -1 ? modelValueError(positivePromptLogprobs, body) : undefined,
     logitBiasIds: logitBiasIds(bias),
+    allowedTokenIds: fields.ints("allowed_token_ids"),
   };
 }
 

@@ -116,6 +116,7 @@ export function parseResponsesRequest(body: unknown, structuredOutputs = false):
     promptLogprobs: undefined,
     allPromptLogprobsRefusal: undefined,
     logitBiasIds: [],
+    allowedTokenIds: undefined,
     bestOf: undefined,
   };
   fields.finish();
