@@ -22,7 +22,7 @@ import {
   runtimeCatalog,
   withholdBaseHealthRoutes,
   wrapBaseHealthRoutes,
-} from "@servingkit/mock-core";
+} from "@servingkit/mock-core/host";
 import { InferFault } from "./mock/fault.js";
 import { grpcInferenceHandlers, type InferenceHandlers, registerGrpcService } from "./mock/grpc.js";
 import type { KserveMockState } from "./mock/mock-state.js";

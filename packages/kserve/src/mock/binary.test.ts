@@ -4,7 +4,7 @@
  * fuzz run of random truncations that must never crash or hang the server.
  */
 import { gunzipSync } from "node:zlib";
-import { type BuiltMock, buildMock } from "@servingkit/mock-core";
+import { type BuiltMock, buildMock } from "@servingkit/mock-core/host";
 import { afterEach, describe, expect, it } from "vitest";
 import { joinBinaryBody } from "../binary-body.js";
 import { encodeRaw, textToBytes } from "../datatypes.js";

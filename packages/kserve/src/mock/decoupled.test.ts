@@ -3,7 +3,8 @@
  * docs/user_guide/decoupled_models.md; src/grpc/stream_infer_handler.cc reads the callbacks,
  * each a response or none, with the final flag).
  */
-import { defaultModelSpec, ManualClock } from "@servingkit/mock-core";
+import { defaultModelSpec } from "@servingkit/mock-core/engine";
+import { ManualClock } from "@servingkit/mock-core/host";
 import { describe, expect, it } from "vitest";
 import { textToBytes } from "../datatypes.js";
 import { type ModelCallback, recordedRun, runModel } from "./decoupled.js";

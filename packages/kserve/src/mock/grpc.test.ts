@@ -5,7 +5,7 @@
  * <token>" <host>:443 inference.GRPCInferenceService/ModelMetadata`).
  */
 import * as grpc from "@grpc/grpc-js";
-import type { MockOptions, RunningMock } from "@servingkit/mock-core";
+import type { MockOptions, RunningMock } from "@servingkit/mock-core/host";
 import { afterEach, describe, expect, it } from "vitest";
 import type { KserveRuntime } from "./profiles.js";
 import {

@@ -6,7 +6,7 @@
 
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter, type ServiceImpl } from "@connectrpc/connect";
-import type { PluginContext } from "@servingkit/mock-core";
+import type { PluginContext } from "@servingkit/mock-core/host";
 import {
   DataType,
   GRPCInferenceService,

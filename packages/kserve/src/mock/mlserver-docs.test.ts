@@ -6,7 +6,7 @@
  * (OpenAPI 3.0.3, info "Data Plane" 2.0) and `tests/rest/test_endpoints.py` (`/v2/docs` is HTML,
  * `/v2/docs/dataplane.json` has `openapi`).
  */
-import type { RunningMock } from "@servingkit/mock-core";
+import type { RunningMock } from "@servingkit/mock-core/host";
 import { afterEach, describe, expect, it } from "vitest";
 import { dataplaneDocument, modelDocument } from "./mlserver-docs.js";
 import type { KserveRuntime } from "./profiles.js";

@@ -2,7 +2,7 @@
  * MLServer's `GET /openapi.json` (FastAPI's `openapi_url` default, kept by mlserver/rest/app.py,
  * which turns off only `docs_url` and `redoc_url`), over fetch.
  */
-import { healthRouteTable, realClock, runtimeCatalog } from "@servingkit/mock-core";
+import { healthRouteTable, realClock, runtimeCatalog } from "@servingkit/mock-core/host";
 import { afterEach, describe, expect, it } from "vitest";
 import { kserveRouteTable } from "../mock.js";
 import { documentedRoutes } from "./mlserver-openapi.js";

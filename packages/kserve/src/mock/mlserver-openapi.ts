@@ -12,7 +12,7 @@
  * ones of `mlserver-docs.ts` and FastAPI's validation error shape), not pydantic's generated ones;
  * an endpoint that returns a plain dict or a Response has an empty response schema.
  */
-import { fastapiOperationId, fastapiTitle } from "@servingkit/mock-core";
+import { fastapiOperationId, fastapiTitle } from "@servingkit/mock-core/host";
 import { dataplaneDocument } from "./mlserver-docs.js";
 
 /** One route of MLServer's app (mlserver/rest/app.py `create_app`). */

@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import { ManualClock, realClock } from "@servingkit/mock-core";
+import { ManualClock, realClock } from "@servingkit/mock-core/host";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { kserveMockModule, kserveMockOptions } from "../mock.js";
 import { InferFault } from "./fault.js";

@@ -11,7 +11,7 @@
  * load/unload as `none` does, and reads the repository again every `--repository-poll-secs`
  * (added folders load, removed ones unload, changed ones reload: {@link ModelRepository.poll}).
  */
-import { type Clock, realClock } from "@servingkit/mock-core";
+import { type Clock, realClock } from "@servingkit/mock-core/host";
 import { type Datatype, isDatatype } from "../datatypes.js";
 import { InferFault } from "./fault.js";
 import { findModel } from "./infer.js";

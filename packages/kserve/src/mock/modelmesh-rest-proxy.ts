@@ -15,7 +15,7 @@ import type {
   RestRouteReply,
   RestRouteRequest,
   RestRouteTable,
-} from "@servingkit/mock-core";
+} from "@servingkit/mock-core/host";
 import {
   GRPCInferenceService,
   InferParameterSchema,

@@ -7,7 +7,7 @@
  * header), kserve/rest-proxy request.go and marshaler.go, grpc-gateway v2 runtime/errors.go.
  */
 import * as grpc from "@grpc/grpc-js";
-import { runtimeCatalog } from "@servingkit/mock-core";
+import { runtimeCatalog } from "@servingkit/mock-core/host";
 import { afterEach, describe, expect, it } from "vitest";
 import { modelmeshModelId } from "./modelmesh.js";
 import type { KserveRuntime } from "./profiles.js";

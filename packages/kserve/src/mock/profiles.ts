@@ -6,7 +6,7 @@
  */
 
 import { Code } from "@connectrpc/connect";
-import { fastApiJsonInvalid } from "@servingkit/mock-core";
+import { fastApiJsonInvalid } from "@servingkit/mock-core/host";
 import { type Datatype, datatypes } from "../datatypes.js";
 import { type FaultKind, InferFault } from "./fault.js";
 import {

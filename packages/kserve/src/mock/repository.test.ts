@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type BuiltMock, buildMock } from "@servingkit/mock-core";
+import { type BuiltMock, buildMock } from "@servingkit/mock-core/host";
 import { afterEach, describe, expect, it } from "vitest";
 import { kserveMockModule } from "../mock.js";
 import type { MockModel } from "./models.js";

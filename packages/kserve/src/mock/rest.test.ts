@@ -2,7 +2,7 @@
  * The REST surface of the three KServe v2 mocks, through the host (fastify inject): metadata,
  * readiness, inference and each runtime's refusals. Facts: shared/reference/kserve-v2.md.
  */
-import { type BuiltMock, buildMock } from "@servingkit/mock-core";
+import { type BuiltMock, buildMock } from "@servingkit/mock-core/host";
 import { afterEach, describe, expect, it } from "vitest";
 import { joinBinaryBody } from "../binary-body.js";
 import { kserveMockModule } from "../mock.js";

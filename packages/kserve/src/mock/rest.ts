@@ -14,7 +14,7 @@ import {
   type RuntimeInfo,
   registerRestRouteTable,
   swaggerUiHtml,
-} from "@servingkit/mock-core";
+} from "@servingkit/mock-core/host";
 import type { FastifyInstance } from "fastify";
 import { binaryTailPadding, inferenceHeaderLength, joinPieces } from "../binary-body.js";
 import { httpDecoupledRefusal, recordedRun } from "./decoupled.js";

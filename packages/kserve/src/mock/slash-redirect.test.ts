@@ -3,7 +3,7 @@
  * and OVMS route with their own regexes. Pure cases on `slashRedirect`, then each runtime's mock
  * over fetch.
  */
-import type { RestRoute } from "@servingkit/mock-core";
+import type { RestRoute } from "@servingkit/mock-core/host";
 import { afterEach, describe, expect, it } from "vitest";
 import { quoteLocation, slashRedirect, unquotePath } from "./slash-redirect.js";
 import { closeAll, startKserve } from "./test-mocks.js";

@@ -7,7 +7,7 @@
  * `datastructures.py` `URL(scope=...)`). Pure: the routes to match and the request's head in,
  * the redirect (or none) out.
  */
-import { type CannedReply, matchRestRoute, type RestRoute } from "@servingkit/mock-core";
+import { type CannedReply, matchRestRoute, type RestRoute } from "@servingkit/mock-core/host";
 
 /** Bytes Python's `urllib.parse.quote` never escapes (`always_safe`). */
 const alwaysSafe = /[A-Za-z0-9_.~-]/;

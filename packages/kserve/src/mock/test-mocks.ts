@@ -12,7 +12,7 @@ import {
   type RunningMock,
   type RuntimeOptionValues,
   startMock,
-} from "@servingkit/mock-core";
+} from "@servingkit/mock-core/host";
 import { kserveMockModule } from "../mock.js";
 import type { KserveRuntime } from "./profiles.js";
 

@@ -4,7 +4,7 @@
  * repository index and load/unload are `model-control.ts`). Pure data builders plus the statistics store; the REST and gRPC adapters
  * render them.
  */
-import type { Clock } from "@servingkit/mock-core";
+import type { Clock } from "@servingkit/mock-core/host";
 import type { Datatype } from "../datatypes.js";
 import type { MockModel, TensorSpec } from "./models.js";
 

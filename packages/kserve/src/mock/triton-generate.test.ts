@@ -4,7 +4,7 @@
  * the pure mapping and rendering, then the routes over a real socket with fetch (bytes of the
  * answers asserted as sent), the refusals, and a seeded fuzz of bodies.
  */
-import type { RestRouteReply } from "@servingkit/mock-core";
+import type { RestRouteReply } from "@servingkit/mock-core/host";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ModelCallback } from "./decoupled.js";
 import { InferFault } from "./fault.js";

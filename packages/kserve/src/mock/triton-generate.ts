@@ -11,7 +11,7 @@
  * one), `model_name`, `model_version` and one key per output, in `std::map` (byte) order; an
  * output of one element is written as that element, any other as a flat array.
  */
-import type { RestRouteReply } from "@servingkit/mock-core";
+import type { RestRouteReply } from "@servingkit/mock-core/host";
 import {
   type Datatype,
   elementCount,

@@ -6,7 +6,7 @@
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { type BuiltMock, buildMock, type RunningMock, startMock } from "@servingkit/mock-core";
+import { type BuiltMock, buildMock, type RunningMock, startMock } from "@servingkit/mock-core/host";
 import { afterEach, describe, expect, it } from "vitest";
 import { kserveMockModule } from "../mock.js";
 

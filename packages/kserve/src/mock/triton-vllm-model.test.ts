@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
 import { ServingkitError } from "@servingkit/client-core";
-import { sampleJson, sampleRegex } from "@servingkit/mock-core";
+import { sampleJson, sampleRegex } from "@servingkit/mock-core/structured";
 import { afterEach, describe, expect, it } from "vitest";
 import { createKserveClient } from "../kserve-client.js";
 import { kserveMockOptions } from "../mock.js";

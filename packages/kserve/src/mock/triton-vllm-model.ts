@@ -14,8 +14,6 @@
  * each response carries one sequence's output (see {@link generateResponses}).
  */
 import {
-  type Clock,
-  constrainedText,
   createSimpleEngine,
   defaultModelSpec,
   type FinishEvent,
@@ -24,10 +22,11 @@ import {
   type ModelSpec,
   type ReadySteps,
   readySteps,
-  realClock,
   type TextEngine,
   type TokenEvent,
-} from "@servingkit/mock-core";
+} from "@servingkit/mock-core/engine";
+import { type Clock, realClock } from "@servingkit/mock-core/host";
+import { constrainedText } from "@servingkit/mock-core/structured";
 import { textToBytes } from "../datatypes.js";
 import { InferFault } from "./fault.js";
 import type { ParameterValue } from "./infer.js";

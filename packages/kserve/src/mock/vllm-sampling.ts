@@ -10,7 +10,7 @@
  * True, `float("abc")` fails), passes unknown keys to the constructor (a TypeError), and on any
  * exception logs it and returns None, which the caller then reads `.lora_name` from.
  */
-import { pythonJsonLoads as loadsPython } from "@servingkit/mock-core";
+import { pythonJsonLoads as loadsPython } from "@servingkit/mock-core/structured";
 
 /** The sampling parameters the mock's engine honours, after vLLM's defaults. */
 export interface VllmSampling {
