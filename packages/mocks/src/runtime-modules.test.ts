@@ -1,11 +1,10 @@
+import { gpuEngineOptions, tgisGpuEngineOptions } from "@servingkit/mock-core/gpu";
 import {
-  gpuEngineOptions,
   type RuntimeName,
   type RuntimeOption,
   runtimeCatalog,
   runtimeNames,
-  tgisGpuEngineOptions,
-} from "@servingkit/mock-core";
+} from "@servingkit/mock-core/host";
 import { describe, expect, it } from "vitest";
 import {
   familyRuntimes,

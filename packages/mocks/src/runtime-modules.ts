@@ -4,7 +4,7 @@
  * that serves Triton loads the KServe family and not vLLM's tokenizer, templates and schemas
  * (round 15, issue 4: the live heap sets the cost of V8's full collections per large request).
  */
-import type { RuntimeMockModule, RuntimeName } from "@servingkit/mock-core";
+import type { RuntimeMockModule, RuntimeName } from "@servingkit/mock-core/host";
 
 /** One family: the runtimes it serves (pinned against the loaded module by a test) and its loader. */
 interface FamilyEntry {

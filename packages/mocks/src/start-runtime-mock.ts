@@ -10,7 +10,7 @@ import {
   type RunningMock,
   type RuntimeOptionValues,
   startMock,
-} from "@servingkit/mock-core";
+} from "@servingkit/mock-core/host";
 import { loadRuntimeModule } from "./runtime-modules.js";
 
 /** {@link MockOptions} plus the values of the runtime module's own options. */
