@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ServingkitError } from "@servingkit/client-core";
-import { defaultModelSpec, type RunningMock, startMock } from "@servingkit/mock-core";
+import { defaultModelSpec } from "@servingkit/mock-core/engine";
+import { type RunningMock, startMock } from "@servingkit/mock-core/host";
 import { DecodingMethod } from "@servingkit/proto/fmaas";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {

@@ -6,16 +6,14 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import { defaultModelSpec, loadModelDir, type ModelSpec } from "@servingkit/mock-core/engine";
 import {
-  defaultModelSpec,
   isRuntimeName,
-  loadModelDir,
   ManualClock,
-  type ModelSpec,
   type RunningMock,
   type RuntimeOptionValues,
   startMock,
-} from "@servingkit/mock-core";
+} from "@servingkit/mock-core/host";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tgisGrpcPlugin, tgisLimitsFromOptions, tgisMockModule } from "./mock.js";
 

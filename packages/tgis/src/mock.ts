@@ -8,16 +8,17 @@
  *
  * @packageDocumentation
  */
+import { type ModelSpec, modelSpecFor } from "@servingkit/mock-core/engine";
 import {
   type GpuEngineSettings,
-  type MockPlugin,
-  type ModelSpec,
-  modelSpecFor,
-  type RuntimeMockModule,
-  type RuntimeOptionValues,
   readGpuEngineSettings,
   tgisGpuEngineOptions,
-} from "@servingkit/mock-core";
+} from "@servingkit/mock-core/gpu";
+import type {
+  MockPlugin,
+  RuntimeMockModule,
+  RuntimeOptionValues,
+} from "@servingkit/mock-core/host";
 import { GenerationService } from "@servingkit/proto/fmaas";
 import { defaultTgisLimits, type TgisLimits } from "./mock/generation-parameters.js";
 import { createGenerationService } from "./mock/generation-service.js";

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { defaultModelSpec, ManualClock } from "@servingkit/mock-core";
+import { defaultModelSpec } from "@servingkit/mock-core/engine";
+import { ManualClock } from "@servingkit/mock-core/host";
 import {
   BatchedGenerationRequestSchema,
   SingleGenerationRequestSchema,

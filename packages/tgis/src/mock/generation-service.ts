@@ -10,11 +10,11 @@ import { randomInt } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
-  type Clock,
   GenerationRequestError,
   promptLogprobs,
   type TokenEvent,
-} from "@servingkit/mock-core";
+} from "@servingkit/mock-core/engine";
+import type { Clock } from "@servingkit/mock-core/host";
 import {
   type BatchedGenerationRequest,
   type BatchedGenerationResponse,

@@ -4,16 +4,14 @@
  * simple engine paced by the host's clock on a fixed schedule, or with `--gpu` the simulated GPU
  * (issue 7). The default is mock-core's built-in model on the simple engine.
  */
+import { defaultModelSpec, type ModelSpec, type TextEngine } from "@servingkit/mock-core/engine";
 import {
-  type Clock,
   createTextEngine,
-  defaultModelSpec,
   type EngineLogger,
   type GpuBackend,
   type GpuEngineSettings,
-  type ModelSpec,
-  type TextEngine,
-} from "@servingkit/mock-core";
+} from "@servingkit/mock-core/gpu";
+import type { Clock } from "@servingkit/mock-core/host";
 
 /** A served model: its spec and the engine that generates from it. */
 export interface TextModel {
