@@ -1,5 +1,5 @@
 import { Code, ServingkitError } from "@servingkit/client-core";
-import { type RunningMock, startMock } from "@servingkit/mock-core";
+import { type RunningMock, startMock } from "@servingkit/mock-core/host";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CaikitClient, createCaikitClient } from "./index.js";
 import { caikitMockModule } from "./mock.js";

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { createRequestLogger, isRuntimeName, startMock } from "@servingkit/mock-core";
+import { createRequestLogger, isRuntimeName, startMock } from "@servingkit/mock-core/host";
 import { describe, expect, it } from "vitest";
 import { caikitMockModule } from "./mock.js";
 

@@ -7,19 +7,20 @@
  *
  * @packageDocumentation
  */
+import { defaultModelSpec, type ModelSpec } from "@servingkit/mock-core/engine";
 import {
-  type Clock,
-  defaultModelSpec,
   type EngineLogger,
   type GpuEngineSettings,
-  type MockPlugin,
-  type ModelSpec,
-  type PluginContext,
-  type RestRouteTable,
-  type RuntimeMockModule,
   readGpuEngineSettings,
   tgisGpuEngineOptions,
-} from "@servingkit/mock-core";
+} from "@servingkit/mock-core/gpu";
+import type {
+  Clock,
+  MockPlugin,
+  PluginContext,
+  RestRouteTable,
+  RuntimeMockModule,
+} from "@servingkit/mock-core/host";
 import {
   createGenerationService,
   type TgisLimits,

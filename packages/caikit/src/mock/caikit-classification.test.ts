@@ -1,5 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
-import { type RunningMock, startMock } from "@servingkit/mock-core";
+import { type RunningMock, startMock } from "@servingkit/mock-core/host";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { caikitMockModule } from "../mock.js";
 import { type Json, type NlpClient, nlpClient, nlpUnary } from "./test-nlp-client.js";

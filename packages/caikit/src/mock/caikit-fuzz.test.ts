@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { type RunningMock, startMock } from "@servingkit/mock-core";
+import { type RunningMock, startMock } from "@servingkit/mock-core/host";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { caikitMockModule } from "../mock.js";
 

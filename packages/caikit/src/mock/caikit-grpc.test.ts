@@ -1,7 +1,8 @@
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { defaultModelSpec, type RunningMock, startMock } from "@servingkit/mock-core";
+import { defaultModelSpec } from "@servingkit/mock-core/engine";
+import { type RunningMock, startMock } from "@servingkit/mock-core/host";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { caikitMockModule } from "../mock.js";
 

@@ -1,9 +1,5 @@
-import {
-  defaultModelSpec,
-  type ModelSpec,
-  type RunningMock,
-  startMock,
-} from "@servingkit/mock-core";
+import { defaultModelSpec, type ModelSpec } from "@servingkit/mock-core/engine";
+import { type RunningMock, startMock } from "@servingkit/mock-core/host";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { caikitMockModule } from "../mock.js";
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { type RunningMock, startMock } from "@servingkit/mock-core";
+import { type RunningMock, startMock } from "@servingkit/mock-core/host";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { caikitMockModule } from "../mock.js";
 

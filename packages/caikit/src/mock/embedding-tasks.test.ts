@@ -1,4 +1,4 @@
-import { defaultModelSpec, type ModelSpec } from "@servingkit/mock-core";
+import { defaultModelSpec, type ModelSpec } from "@servingkit/mock-core/engine";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CaikitError } from "./caikit-error.js";
 import {

@@ -8,7 +8,7 @@
  *
  * Sources: caikit-tgis.md §1.4 (shapes, producer, truncation, rerank), §1.6 (module id), §5.
  */
-import { cosineSimilarity, embedText, type ModelSpec } from "@servingkit/mock-core";
+import { cosineSimilarity, embedText, type ModelSpec } from "@servingkit/mock-core/engine";
 import { valueCheck, valueError } from "./caikit-error.js";
 import { PyFloat } from "./python-json.js";
 

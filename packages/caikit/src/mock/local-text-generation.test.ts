@@ -1,4 +1,5 @@
-import { defaultModelSpec, type RunningMock, startMock } from "@servingkit/mock-core";
+import { defaultModelSpec } from "@servingkit/mock-core/engine";
+import { type RunningMock, startMock } from "@servingkit/mock-core/host";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { caikitMockModule } from "../mock.js";
 import { type NlpClient, nlpClient, nlpUnary } from "./test-nlp-client.js";

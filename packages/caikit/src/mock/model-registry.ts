@@ -6,7 +6,7 @@
  * (versions pinned by caikit-tgis-serving).
  */
 import { Code } from "@connectrpc/connect";
-import type { RuntimeName } from "@servingkit/mock-core";
+import type { RuntimeName } from "@servingkit/mock-core/host";
 import { CaikitError, modelNotLoaded } from "./caikit-error.js";
 
 /** The model id a Caikit TGIS mock serves when no `--model` is given (RHOAI docs' example name). */

@@ -1,4 +1,5 @@
-import { defaultModelSpec, ManualClock } from "@servingkit/mock-core";
+import { defaultModelSpec } from "@servingkit/mock-core/engine";
+import { ManualClock } from "@servingkit/mock-core/host";
 import {
   createGenerationService,
   simpleTextModel,

@@ -7,7 +7,7 @@
  * 404 answers it, as a real server does (§0 note).
  */
 import { Code } from "@connectrpc/connect";
-import type { CannedReply, Clock } from "@servingkit/mock-core";
+import type { CannedReply, Clock } from "@servingkit/mock-core/host";
 import {
   asCaikitError,
   CaikitError,

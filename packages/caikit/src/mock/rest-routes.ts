@@ -8,7 +8,7 @@ import {
   type PluginContext,
   type RestRouteTable,
   registerRestRouteTable,
-} from "@servingkit/mock-core";
+} from "@servingkit/mock-core/host";
 import type { FastifyInstance } from "fastify";
 import { type CaikitRestOptions, caikitRestRoutes } from "./rest-handlers.js";
 

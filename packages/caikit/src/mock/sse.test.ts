@@ -1,4 +1,4 @@
-import { ManualClock } from "@servingkit/mock-core";
+import { ManualClock } from "@servingkit/mock-core/host";
 import { describe, expect, it } from "vitest";
 import { CaikitError } from "./caikit-error.js";
 import type { PyJson } from "./python-json.js";

@@ -3,7 +3,7 @@
  * ends, `event: message` plus one `data:` line per result, no `[DONE]`, an error as one
  * `event: error` frame that ends the stream, and a `: ping - <UTC time>` comment every 15 s.
  */
-import type { Clock } from "@servingkit/mock-core";
+import type { Clock } from "@servingkit/mock-core/host";
 import { asCaikitError, caikitErrorBody } from "./caikit-error.js";
 import { type PyJson, pythonJson } from "./python-json.js";
 

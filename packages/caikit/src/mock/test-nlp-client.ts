@@ -6,7 +6,7 @@
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import type { RunningMock } from "@servingkit/mock-core";
+import type { RunningMock } from "@servingkit/mock-core/host";
 
 const protoRoot = fileURLToPath(new URL("../../../../proto", import.meta.url));
 const definition = protoLoader.loadSync(["caikit/runtime/Nlp/nlp_service.proto"], {
