@@ -267,6 +267,12 @@ describe("the input processor's vocabulary checks", () => {
     // The processor runs after the model check (serving_chat.py: model, render, then generate).
     const unknown = await post("0.14.0", "/v1/chat/completions", { ...body, model: "other" });
     expect(unknown.status).toBe(404);
+    // Up to 0.10.2 the refusal is check_logprobs' (protocol.py, a model_validator(mode="before"),
+    // vLLM PR #24956 lets -1 through from 0.11.0): it answers while the body is parsed, before the
+    // model check, so an unknown model with -1 is still a 400 there.
+    const early = await post("0.10.2", "/v1/chat/completions", { ...body, model: "other" });
+    expect(early.status).toBe(400);
+    expect(early.body.error.message).toContain("`prompt_logprobs` must be a positive value.'");
   });
 
   it("refuses logit_bias keys outside the vocabulary from 0.9.0, all of them in order", async () => {

@@ -515,13 +515,14 @@ function readSampling(
   requestIdHeader: string | undefined,
   guidedFields: GuidedEra,
   endpoint: Endpoint,
+  release: PromptLogprobsRelease | undefined,
 ): Sampling {
   const bias = fields.object("logit_bias");
   const guidedFailure =
     jsonSchemaFailure(fields.raw("response_format"), guidedFields, endpoint, body) ??
     logitBiasFailure(bias);
   const stream = fields.bool("stream") ?? false;
-  const promptLogprobs = readPromptLogprobs(fields, stream, body, endpoint);
+  const promptLogprobs = readPromptLogprobs(fields, stream, body, endpoint, release);
   const seed = fields.int("seed");
   // vllm-openai.md §4.1: seed is an int64 (pydantic ge/le bounds).
   if (seed !== undefined && !Number.isSafeInteger(seed)) {
@@ -555,6 +556,13 @@ function readSampling(
   };
 }
 
+/**
+ * What the request parsers need of the release to read `prompt_logprobs: -1` (profiles.ts
+ * `promptLogprobsAll`). Without one (a parser called alone) -1 without `stream` is kept for the
+ * input processor ({@link inputProcessorRefusal}), as from 0.11.0.
+ */
+export type PromptLogprobsRelease = Pick<VllmProfile, "promptLogprobsAll">;
+
 const streamedPromptLogprobs = "`prompt_logprobs` are not available when `stream=True`.";
 const positivePromptLogprobs = "`prompt_logprobs` must be a positive value.";
 
@@ -570,11 +578,17 @@ function readPromptLogprobs(
   stream: boolean,
   body: unknown,
   endpoint: Endpoint,
+  release: PromptLogprobsRelease | undefined,
 ): number | undefined {
   const count = fields.int("prompt_logprobs");
   if (count === undefined) return undefined;
   const parameter = { parameter: "prompt_logprobs" };
   if (stream && count > 0) throw modelValueError(streamedPromptLogprobs, body, parameter);
+  // Up to 0.10.2 check_logprobs (a before-validator) refuses -1 like any negative count, so the
+  // answer comes before the model check (vLLM issue #24948 quotes it on 0.10.2).
+  if (count === -1 && release !== undefined && !release.promptLogprobsAll) {
+    throw modelValueError(positivePromptLogprobs, body);
+  }
   // Chat's -1 without stream waits for the model (inputProcessorRefusal); completions still
   // answers the older text here (its handler does not ask the input processor yet).
   if (count === -1 && !stream && endpoint === "chat") return count;
@@ -637,12 +651,14 @@ function readPrompts(fields: FieldReader): PromptInput[] {
  * Reads and checks a `/v1/completions` body; throws a 400 {@link VllmError}. `requestIdHeader`
  * is the request's `X-Request-Id` header, which names the response over the body's `request_id`.
  * `guidedFields` are the release's (its profile's); the default "both" reads every kind, for
- * callers without a release.
+ * callers without a release. `release` decides where `prompt_logprobs: -1` is refused
+ * ({@link PromptLogprobsRelease}); left out, it waits for the input processor.
  */
 export function parseCompletionRequest(
   body: unknown,
   requestIdHeader?: string,
   guidedFields: GuidedEra = "both",
+  release?: PromptLogprobsRelease,
 ): CompletionRequest {
   const fields = new FieldReader(body);
   fields.finish();
@@ -661,6 +677,7 @@ export function parseCompletionRequest(
     requestIdHeader,
     guidedFields,
     "completions",
+    release,
   );
   // protocol.py check_logprobs is a model_validator(mode="before"): it runs on the raw body
   // before any field is validated, so its ValueError is the whole answer even beside field errors.
@@ -746,12 +763,13 @@ function contentText(
 
 /**
  * Reads and checks a `/v1/chat/completions` body; throws a 400 {@link VllmError}.
- * `requestIdHeader` and `guidedFields` as for {@link parseCompletionRequest}.
+ * `requestIdHeader`, `guidedFields` and `release` as for {@link parseCompletionRequest}.
  */
 export function parseChatRequest(
   body: unknown,
   requestIdHeader?: string,
   guidedFields: GuidedEra = "both",
+  release?: PromptLogprobsRelease,
 ): ChatRequest {
   const fields = new FieldReader(body);
   fields.finish();
@@ -773,6 +791,7 @@ export function parseChatRequest(
     requestIdHeader,
     guidedFields,
     "chat",
+    release,
   );
   const tagText = readTopStructuralTag(fields, guidedFields);
   const tools = readTools(fields);

@@ -340,6 +340,7 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
           jsonBody(request),
           request.headers["x-request-id"],
           profile.guidedFields,
+          profile,
         );
         const reply = forAdapter(parsed.model, () => {
           // requests.ts guidedFailure: to_sampling_params raises after the model check.
@@ -365,6 +366,7 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
           jsonBody(request),
           request.headers["x-request-id"],
           profile.guidedFields,
+          profile,
         );
         return await forAdapter(parsed.model, async () => {
           // requests.ts guidedFailure: to_sampling_params raises after the model check.
@@ -467,6 +469,7 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
             anthropicChatBody(parsed),
             request.headers["x-request-id"],
             profile.guidedFields,
+            profile,
           );
           return await forAdapter(chat.model, async () =>
             chat.stream
