@@ -6,6 +6,9 @@ import { describe, expect, test } from "vitest";
 import { ManualClock } from "../clock.js";
 import { deviceProfile } from "../gpu/device-profiles.js";
 import { KvCacheStartupError } from "../gpu/kv-capacity.js";
+import { granite4HSmallConfig } from "../gpu/moe-hybrid-configs.js";
+import { proposeTime } from "../gpu/speculative.js";
+import { addToLoad, emptyLoad } from "../gpu/step-time.js";
 import {
   type FinishEvent,
   type GenerationEvent,
@@ -427,8 +430,9 @@ describe("an EAGLE-3 drafter read from a local directory", () => {
     expect(spec.capacity.logLines).toContain(
       `Maximum concurrency for 8,192 tokens per request: ${(427_024 / 16 / 512).toFixed(2)}x`,
     );
-    // Three chained passes, each reading the head's own weights (its own 32k LM head) at the
-    // step model's achieved bandwidth: 0.85 GB a pass, not a target layer + LM head (1.55 GB).
+    // The fixed price (read only without the head's size): three chained passes, each reading
+    // the head's own weights (its own 32k LM head) at the step model's achieved bandwidth:
+    // 0.85 GB a pass, not a target layer + LM head (1.55 GB).
     const h100 = deviceProfile("h100-80gb");
     const efficiency = spec.core.stepTime.parameters.bandwidthEfficiency;
     expect(spec.core.speculative?.draftTime).toBeCloseTo(
@@ -439,6 +443,37 @@ describe("an EAGLE-3 drafter read from a local directory", () => {
     expect(spec.core.speculative?.draftTime).toBeLessThan(
       (unread.core.speculative?.draftTime as number) * 0.6,
     );
+  });
+
+  test("the head's passes are priced from each step's load; a hub id keeps the fixed price", () => {
+    // vllm/v1/spec_decode/eagle.py propose: the head runs as a model of its own, first over the
+    // step's tokens, then k - 1 passes of one token a request (speculative.ts headStepTime).
+    const spec = engineStartup(settingsOf(flags(dir)));
+    const head = spec.core.speculative?.drafterStepTime;
+    if (head === undefined) throw new Error("no drafterStepTime");
+    const bandwidth =
+      deviceProfile("h100-80gb").memoryBandwidth *
+      spec.core.stepTime.parameters.bandwidthEfficiency;
+    const fixedPass = (spec.core.speculative?.draftTime as number) / 3;
+    const decodeLoad = (contexts: number[]) => {
+      const load = emptyLoad();
+      for (const c of contexts) addToLoad(load, 1, c);
+      return load;
+    };
+    // Batch 1: the fixed price plus the head layer's KV, the target's per-layer 4 KiB a token
+    // (Llama 3.1 8B: 8 KV heads × 128 × K and V × 2 B) over 2,001 tokens.
+    expect(head.time(decodeLoad([2000]))).toBeCloseTo(fixedPass + (4096 * 2001) / bandwidth, 9);
+    // 256 requests of 2,000 tokens: each pass reads 256 × 2,001+ tokens of the head's KV, the
+    // 0.7-0.8 ms a pass the fixed price missed (speculative.test.ts).
+    const contexts = new Int32Array(256).fill(2000);
+    const scratch = emptyLoad();
+    const three = proposeTime(head, decodeLoad([...contexts]), 3, contexts, 256, scratch);
+    expect(three - 3 * fixedPass).toBeGreaterThan(3 * 0.0007);
+    expect(three - 3 * fixedPass).toBeLessThan(3 * 0.0008);
+    // A hub id: the head's size is unknown, the fixed k × draftPassTime as before.
+    const unread = engineStartup(settingsOf(flags("yuhuili/EAGLE3-LLaMA3.1-Instruct-8B")));
+    expect(unread.core.speculative?.drafterStepTime).toBeUndefined();
+    expect(unread.core.speculative?.draftTime).toBeGreaterThan(0);
   });
 
   test("the running engine logs the smaller cache on the virtual clock and drafts", async () => {
@@ -535,6 +570,24 @@ describe("an MTP drafter: the target's own MTP layers", () => {
     );
   });
 
+  test("the MTP layer's pass is priced from the step's load (eagle.py propose)", () => {
+    // One pass (k = 1): the fixed price (layer + shared LM head) plus the layer's KV, a Qwen2
+    // layer of the target's shape: 8 KV heads × 128 × K and V × 2 B = 4 KiB a token.
+    const spec = engineStartup(
+      settingsOf({ "model-config": configPath, "speculative-config": mtp }),
+    );
+    const head = spec.core.speculative?.drafterStepTime;
+    if (head === undefined) throw new Error("no drafterStepTime");
+    const bandwidth =
+      deviceProfile("h100-80gb").memoryBandwidth *
+      spec.core.stepTime.parameters.bandwidthEfficiency;
+    const load = addToLoad(emptyLoad(), 1, 999);
+    expect(head.time(load)).toBeCloseTo(
+      (spec.core.speculative?.draftTime as number) + (4096 * 1000) / bandwidth,
+      9,
+    );
+  });
+
   test("a target the mock cannot read MTP layers from: as before, with a start-up note", () => {
     // The built-in Llama profile has no config.json (and Llama no MTP layers).
     const settings = settingsOf({ "speculative-config": mtp });
@@ -614,5 +667,39 @@ describe("--stream-interval: the output processor's grouping for either engine",
     expect(() => createTextEngine({ clock, model, gpu: gpu(), streamInterval: 1.5 })).toThrow(
       RangeError,
     );
+  });
+});
+
+describe("a Mamba hybrid with speculative decoding", () => {
+  // vllm/model_executor/layers/mamba/abstract.py get_kv_cache_spec: num_speculative_blocks is
+  // num_speculative_tokens of any --speculative-config; kv_cache_interface.py
+  // MambaSpec.max_memory_usage_bytes (mamba_cache_mode "none"): 1 + k pages a request.
+  const dir = mkdtempSync(join(tmpdir(), "servingkit-granite-"));
+  const configPath = join(dir, "config.json");
+  writeFileSync(configPath, JSON.stringify(granite4HSmallConfig));
+  const settingsOf = (values: Record<string, string>) => {
+    const settings = readGpuEngineSettings(
+      { gpu: "h100-80gb", "model-config": configPath, ...values },
+      { maxModelLen: 8192 },
+    );
+    if (!settings) throw new Error("unreachable");
+    return settings;
+  };
+
+  test("each Mamba layer holds 1 + k state pages a request in the maximum concurrency", () => {
+    // granite-4.0-h-small: 4 attention and 36 Mamba layers in groups of 4 (kv_cache_utils.py;
+    // model-shapes.test.ts): one attention group of 528-token blocks (16 a request at 8,192
+    // tokens) and 9 Mamba groups; n-gram k = 3: 9 × 4 pages a request instead of 9. The pool is
+    // the same.
+    const plain = engineStartup(settingsOf({}));
+    const spec = engineStartup(
+      settingsOf({ "speculative-config": '{"method":"ngram","num_speculative_tokens":3}' }),
+    );
+    expect(spec.capacity.blockSize).toBe(528);
+    expect(spec.capacity.numBlocks).toBe(plain.capacity.numBlocks);
+    const line = (perRequest: number) =>
+      `Maximum concurrency for 8,192 tokens per request: ${(plain.capacity.numBlocks / perRequest).toFixed(2)}x`;
+    expect(plain.capacity.logLines).toContain(line(16 + 9));
+    expect(spec.capacity.logLines).toContain(line(16 + 9 * 4));
   });
 });

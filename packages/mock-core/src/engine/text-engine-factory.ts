@@ -16,6 +16,7 @@ import {
   draftModelProfile,
   draftModelStepTime,
   draftPassTime,
+  headStepTime,
 } from "../gpu/speculative.js";
 import { StatsLogLine } from "../gpu/stats-log.js";
 import { createStepTimeModel } from "../gpu/step-time.js";
@@ -139,6 +140,9 @@ export function engineStartup(settings: GpuEngineSettings): EngineStartup {
     maxNumSeqs: settings.maxNumSeqs,
     ...(settings.disableHybridKvCacheManager === true ? { disableHybridKvCacheManager: true } : {}),
     ...(drafter === undefined ? {} : { drafter }),
+    // mamba/abstract.py get_kv_cache_spec: every Mamba layer holds 1 + k state pages a request
+    // with any --speculative-config (ignored by models without Mamba layers).
+    numSpeculativeBlocks: speculative?.numSpeculativeTokens ?? 0,
   });
   return {
     capacity,
@@ -172,7 +176,8 @@ export function engineStartup(settings: GpuEngineSettings): EngineStartup {
                     promptLookupMax: speculative.promptLookupMax ?? speculative.promptLookupMin,
                   }),
               ...(speculative.draftFromContent === true ? { draftFromContent: true } : {}),
-              // EAGLE-family heads draft k tokens in a chain: k passes per step.
+              // EAGLE-family heads draft k tokens in a chain: k passes per step (read only when
+              // the head's size is unknown: a hub id; drafterStepTime below otherwise).
               draftTime:
                 speculative.numSpeculativeTokens *
                 draftPassTime({
@@ -191,6 +196,26 @@ export function engineStartup(settings: GpuEngineSettings): EngineStartup {
                       device,
                       draft: draftModelProfile(model, speculative.draftConfig),
                       tensorParallelSize: speculative.draftTensorParallelSize ?? tensorParallelSize,
+                      parameters: stepTime.parameters,
+                    }),
+                  }
+                : {}),
+              // An EAGLE / EAGLE-3 / MTP head whose size is known (eagle.py propose): its passes
+              // priced from the step's load on its own weights and KV layers.
+              ...(drafter !== undefined &&
+              (speculative.method === "eagle" ||
+                speculative.method === "eagle3" ||
+                speculative.method === "mtp")
+                ? {
+                    drafterStepTime: headStepTime({
+                      device,
+                      model,
+                      drafter,
+                      method: speculative.method,
+                      ...(speculative.draftConfig === undefined
+                        ? {}
+                        : { draftConfig: speculative.draftConfig }),
+                      tensorParallelSize,
                       parameters: stepTime.parameters,
                     }),
                   }
