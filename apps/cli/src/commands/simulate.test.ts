@@ -502,6 +502,62 @@ describe("servingkit simulate", () => {
     );
   });
 
+  it("--speculative-config on a Mamba hybrid holds 1 + k state pages a request", async () => {
+    // vllm mamba/abstract.py get_kv_cache_spec: num_speculative_blocks = num_speculative_tokens
+    // of any method; kv_cache_interface.py MambaSpec.max_memory_usage_bytes ("none"): 1 + k
+    // pages. ibm-granite/granite-4.0-h-small's config.json (mock-core moe-hybrid-configs.ts):
+    // at max_model_len 8,192 a request takes 16 blocks of 528 tokens in the attention group and
+    // one page in each of 9 Mamba groups, 9 × 4 with n-gram k = 3; the pool is the same.
+    const config = join(dir, "granite-4.0-h-small.json");
+    await writeFile(
+      config,
+      JSON.stringify({
+        architectures: ["GraniteMoeHybridForCausalLM"],
+        attention_bias: false,
+        hidden_act: "silu",
+        hidden_size: 4096,
+        intermediate_size: 768,
+        layer_types: Array.from({ length: 40 }, (_, i) => (i % 10 === 5 ? "attention" : "mamba")),
+        mamba_chunk_size: 256,
+        mamba_conv_bias: true,
+        mamba_d_conv: 4,
+        mamba_d_head: 64,
+        mamba_d_state: 128,
+        mamba_expand: 2,
+        mamba_n_groups: 1,
+        mamba_n_heads: 128,
+        mamba_proj_bias: false,
+        max_position_embeddings: 131_072,
+        model_type: "granitemoehybrid",
+        num_attention_heads: 32,
+        num_experts_per_tok: 10,
+        num_hidden_layers: 40,
+        num_key_value_heads: 8,
+        num_local_experts: 72,
+        position_embedding_type: "nope",
+        shared_intermediate_size: 1536,
+        tie_word_embeddings: true,
+        torch_dtype: "bfloat16",
+        vocab_size: 100_352,
+      }),
+    );
+    const args = ["--model-config", config, "--max-model-len", "8192", "--num-prompts", "4"];
+    const concurrency = async (...more: string[]) => {
+      const run = await simulate(...args, ...more, "--json");
+      expect(run.stderr).toBe("");
+      const { engine } = JSON.parse(run.stdout);
+      const line = (engine.logLines as string[]).find((l) => l.startsWith("Maximum concurrency"));
+      return { tokens: engine.kvCacheTokens, x: Number(line?.match(/: ([\d.]+)x$/)?.[1]) };
+    };
+    const plain = await concurrency();
+    const ngram = await concurrency(
+      "--speculative-config",
+      '{"method":"ngram","num_speculative_tokens":3}',
+    );
+    expect(ngram.tokens).toBe(plain.tokens);
+    expect(plain.x / ngram.x).toBeCloseTo((16 + 9 * 4) / (16 + 9), 2);
+  });
+
   it("--speculative-config mtp counts a MiMo target's MTP layer, and leaves the config out of the JSON", async () => {
     // vllm mimo_mtp.py: one MTP layer of the target's Qwen2 shape, 421,580,800 B in bfloat16
     // (mock-core speculative.test.ts); embeddings and LM head shared (eagle.py).
