@@ -719,6 +719,105 @@ describe("steps taken synchronously (ReadySteps)", () => {
     }
   });
 
+  test("a greedy plain run drained again is replayed: the same text, finish and metrics", async () => {
+    // The replay memo (SimpleRun.#replayKey): a greedy run's text generator is seeded by the
+    // prompt's hash alone, so the same prompt and budget give the same output; a replayed run
+    // must answer and meter exactly as the run taken step by step (events pinned above).
+    // Its own spec (the memo is per spec); after the first pass its tokenizer is swapped for one
+    // that cannot decode or encode, so only a replay can answer the second.
+    const counted: { -readonly [K in keyof ModelSpec]: ModelSpec[K] } = { ...model };
+    const broken: ModelSpec["tokenizer"] = {
+      ...model.tokenizer,
+      decode: () => {
+        throw new Error("a replay decodes nothing");
+      },
+      encode: () => {
+        throw new Error("a replay encodes nothing");
+      },
+    };
+    const short = model.tokenizer.encode("Hi");
+    const cases: GenerationRequest[] = [
+      { promptIds: prompt, maxTokens: 16, temperature: 0 },
+      { promptIds: prompt, maxTokens: 17, temperature: 0 },
+      // Long enough to end at the text's natural end (EOS).
+      { promptIds: prompt, maxTokens: 400, temperature: 0 },
+      { promptIds: short, maxTokens: 16, temperature: 0 },
+      { promptIds: prompt, maxTokens: 0, temperature: 0 },
+      // The context length caps the budget (maxModelLen − prompt).
+      { promptIds: prompt, maxTokens: counted.maxModelLen + 5, temperature: 0 },
+    ];
+    const random = () => 0.5;
+    for (const request of cases) {
+      const stepped = new EngineMetrics(counted.maxModelLen);
+      const expected = await collect(
+        createSimpleEngine({ clock: new ManualClock(), model, metrics: stepped, random }).generate(
+          request,
+        ),
+      );
+      for (const pass of ["first", "replayed"]) {
+        counted.tokenizer = pass === "first" ? model.tokenizer : broken;
+        const drained = new EngineMetrics(counted.maxModelLen);
+        const run = createSimpleEngine({
+          clock: new ManualClock(),
+          model: counted,
+          metrics: drained,
+          random,
+        })
+          .generate({ ...request, promptIds: [...request.promptIds] })
+          [Symbol.asyncIterator]();
+        expect(readySteps(run)?.drainNow?.(), pass).toEqual({
+          text: expected.text,
+          finish: expected.finish,
+        });
+        expect(drained, pass).toEqual(stepped);
+        expect(readySteps(run)?.drainNow?.()).toBeUndefined();
+        expect(await run.next()).toEqual({ done: true, value: undefined });
+      }
+    }
+  });
+
+  test("runs that are not greedy plain text are never replayed", async () => {
+    // A stop string, a sampled run with a seed, logprobs and an abort change the output or its
+    // events: each drain must equal its own run taken step by step, drained once before too.
+    const variants: GenerationRequest[] = [
+      { promptIds: prompt, maxTokens: 16, temperature: 0, stop: [" the"] },
+      { promptIds: prompt, maxTokens: 16, temperature: 0, stopTokenIds: [13] },
+      { promptIds: prompt, maxTokens: 16, temperature: 0, minTokens: 20 },
+      { promptIds: prompt, maxTokens: 16, temperature: 0, ignoreEos: true },
+      { promptIds: prompt, maxTokens: 16, temperature: 0, forcedText: "Yes." },
+      { promptIds: prompt, maxTokens: 16, temperature: 0, lora: "adapter" },
+      { promptIds: prompt, maxTokens: 16, temperature: 0, mode: "echo" },
+      { promptIds: prompt, maxTokens: 16, temperature: 0.9, seed: 4 },
+    ];
+    // The plain greedy run of the same prompt and budget is remembered first.
+    readySteps(
+      createSimpleEngine({ clock: realClock, model })
+        .generate({ promptIds: prompt, maxTokens: 16, temperature: 0 })
+        [Symbol.asyncIterator](),
+    )?.drainNow?.();
+    for (const request of variants) {
+      const expected = await collect(
+        createSimpleEngine({ clock: realClock, model }).generate(request),
+      );
+      const run = createSimpleEngine({ clock: realClock, model })
+        .generate(request)
+        [Symbol.asyncIterator]();
+      expect(readySteps(run)?.drainNow?.(), JSON.stringify(request)).toEqual({
+        text: expected.text,
+        finish: expected.finish,
+      });
+    }
+    const stop = new AbortController();
+    stop.abort();
+    const aborted = createSimpleEngine({ clock: realClock, model })
+      .generate({ promptIds: prompt, maxTokens: 16, temperature: 0 }, { signal: stop.signal })
+      [Symbol.asyncIterator]();
+    expect(readySteps(aborted)?.drainNow?.()).toMatchObject({
+      text: "",
+      finish: { reason: "abort", completionTokens: 0 },
+    });
+  });
+
   test("drainNow meters its tokens as leaving together: one clock read, no gap between them", () => {
     // The tokens of a drain go out in one answer with no turn of the event loop between them, so
     // each inter-token observation is 0 s (what a run on a clock that does not move gives).
