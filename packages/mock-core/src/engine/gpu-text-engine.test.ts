@@ -175,45 +175,43 @@ describe("createGpuTextEngine", () => {
     });
   });
 
-  test("hands out the content's events key for key, a run with a non-plain one as given", async () => {
+  test("hands out the content's events key for key; a run with an event not plain as given", async () => {
     // The compact content form (issue 7) must not change an answer: plain events come out equal
-    // with their keys in the same order; once an event carries more (logprobs), every event
-    // after it is the content's own object.
-    const withLogprob = { type: "token" as const, id: 7, text: "c", logprob: -0.5, rank: 1 };
-    const events = [
+    // with their keys in the same order (texts of more than one code unit, empty and non-ASCII
+    // included); a run with an event that carries more (logprobs) or an id that is not a 32-bit
+    // integer hands out the content's own objects.
+    const plain = [
       { type: "token" as const, id: 5, text: "a" },
-      { type: "token" as const, id: 6, text: "b" },
-      withLogprob,
-      { type: "token" as const, id: 8, text: "d" },
+      { type: "token" as const, id: -6, text: "" },
+      { type: "token" as const, id: 2 ** 31 - 1, text: " héllo😀" },
     ];
-    const given: TextEngine = {
-      async *generate(request) {
-        yield* events;
-        yield {
-          type: "finish",
-          reason: "length",
-          seed: 0,
-          promptTokens: request.promptIds.length,
-          completionTokens: events.length,
-        };
-      },
-    };
+    const runs = [
+      plain,
+      [...plain, { type: "token" as const, id: 7, text: "c", logprob: -0.5, rank: 1 }],
+      [...plain, { type: "token" as const, id: 2 ** 31, text: "d" }],
+      [...plain, { type: "token" as const, id: 1.5, text: "e" }],
+    ];
     const { clock, gpu } = setup(0);
-    for (const source of [given, content(3)]) {
-      const engine = createGpuTextEngine({ content: source, gpu });
+    for (const events of runs) {
+      const given: TextEngine = {
+        async *generate(request) {
+          yield* events;
+          yield {
+            type: "finish",
+            reason: "length",
+            seed: 0,
+            promptTokens: request.promptIds.length,
+            completionTokens: events.length,
+          };
+        },
+      };
+      const engine = createGpuTextEngine({ content: given, gpu });
       const seen = await run(engine.generate({ promptIds: [1, 2], maxTokens: 10 }), clock);
       const tokens = seen.flatMap((s) => (s.event.type === "token" ? [s.event] : []));
-      if (source === given) {
-        expect(tokens.map((t) => JSON.stringify(t))).toEqual(events.map((e) => JSON.stringify(e)));
-        expect(tokens[2]).toBe(withLogprob);
-      } else {
-        expect(tokens.map((t) => Object.keys(t))).toEqual(
-          [0, 1, 2].map(() => ["type", "id", "text"]),
-        );
-        expect(tokens).toEqual(
-          [0, 1, 2].map((i) => ({ type: "token", id: 100 + i, text: `t${i}` })),
-        );
-      }
+      expect(tokens.map((t) => JSON.stringify(t))).toEqual(events.map((e) => JSON.stringify(e)));
+      expect(tokens.map((t) => Object.keys(t))).toEqual(events.map((e) => Object.keys(e)));
+      if (events === plain) expect(tokens[0]).not.toBe(events[0]);
+      else expect(tokens.every((t, i) => t === events[i])).toBe(true);
     }
   });
 
