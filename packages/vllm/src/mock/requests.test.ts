@@ -353,6 +353,43 @@ describe("the input processor's vocabulary checks", () => {
     expect(typed.status).toBe(400);
   });
 
+  it("runs the same checks on completions, after every prompt's length check", async () => {
+    // serving_completion.py builds each engine request through the same input processor
+    // (processor.py _validate_logprobs / _validate_logit_bias, 0.11.0), after _preprocess_completion
+    // tokenized and length-checked every prompt.
+    const completion = { model: "m", prompt: "Hi", max_tokens: 2 };
+    const all = await post("0.11.0", "/v1/completions", { ...completion, prompt_logprobs: -1 });
+    expect(all.status).toBe(400);
+    expect(all.body.error.message).toBe(
+      "Requested prompt logprobs of 4096, which is greater than max allowed: 20",
+    );
+    // Up to 0.10.2 check_logprobs refuses -1 while the body is read, before the model check.
+    const early = await post("0.10.2", "/v1/completions", {
+      ...completion,
+      model: "other",
+      prompt_logprobs: -1,
+    });
+    expect(early.status).toBe(400);
+    expect(early.body.error.message).toContain("`prompt_logprobs` must be a positive value.'");
+    const bias = await post("0.14.0", "/v1/completions", {
+      ...completion,
+      logit_bias: { "4096": 1 },
+    });
+    expect(bias.body.error.message).toBe(
+      "token_id(s) [4096] in logit_bias contain out-of-vocab token ids. Vocabulary size: 4096 (parameter=logit_bias, value=[4096])",
+    );
+    // The length check comes first: a prompt over max_model_len answers that, not the bias.
+    const long = await post("0.14.0", "/v1/completions", {
+      ...completion,
+      prompt: "word ".repeat(5000),
+      logit_bias: { "4096": 1 },
+    });
+    expect(long.status).toBe(400);
+    expect(long.body.error.message).not.toContain("logit_bias");
+    const fine = await post("0.11.0", "/v1/completions", { ...completion, logit_bias: { "7": 1 } });
+    expect(fine.status).toBe(200);
+  });
+
   it("checks prompt logprobs before logit_bias", async () => {
     // processor.py _validate_params: _validate_logprobs, then _validate_sampling_params.
     const reply = await post("0.11.0", "/v1/chat/completions", {

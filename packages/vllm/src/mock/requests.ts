@@ -93,7 +93,7 @@ export interface Sampling {
   readonly requestId: string;
   /**
    * `prompt_logprobs`: top logprobs per prompt token, or undefined for none; -1 ("the whole
-   * vocabulary") only on chat without `stream`, where {@link inputProcessorRefusal} answers it.
+   * vocabulary") only without `stream`, where {@link inputProcessorRefusal} answers it.
    */
   readonly promptLogprobs: number | undefined;
   /**
@@ -522,7 +522,7 @@ function readSampling(
     jsonSchemaFailure(fields.raw("response_format"), guidedFields, endpoint, body) ??
     logitBiasFailure(bias);
   const stream = fields.bool("stream") ?? false;
-  const promptLogprobs = readPromptLogprobs(fields, stream, body, endpoint, release);
+  const promptLogprobs = readPromptLogprobs(fields, stream, body, release);
   const seed = fields.int("seed");
   // vllm-openai.md §4.1: seed is an int64 (pydantic ge/le bounds).
   if (seed !== undefined && !Number.isSafeInteger(seed)) {
@@ -577,7 +577,6 @@ function readPromptLogprobs(
   fields: FieldReader,
   stream: boolean,
   body: unknown,
-  endpoint: Endpoint,
   release: PromptLogprobsRelease | undefined,
 ): number | undefined {
   const count = fields.int("prompt_logprobs");
@@ -589,10 +588,9 @@ function readPromptLogprobs(
   if (count === -1 && release !== undefined && !release.promptLogprobsAll) {
     throw modelValueError(positivePromptLogprobs, body);
   }
-  // Chat's -1 without stream waits for the model (inputProcessorRefusal); completions still
-  // answers the older text here (its handler does not ask the input processor yet).
-  if (count === -1 && !stream && endpoint === "chat") return count;
-  if (count < 0) throw negativePromptLogprobs(count, stream, body);
+  // -1 without stream waits for the model (inputProcessorRefusal, which both handlers ask).
+  if (count === -1 && !stream) return count;
+  if (count < 0) throw negativePromptLogprobs(count, body);
   // vllm/v1/engine/processor.py: the same --max-logprobs bound as sample logprobs.
   if (count > maxLogprobs) {
     throw new ParameterError(
@@ -611,12 +609,11 @@ function readPromptLogprobs(
  * the stream refusal and a value below -1 reads "must be a positive value or -1.", raised from
  * 0.13.0 with `parameter=prompt_logprobs, value=<count>` (protocol.py check_logprobs of the
  * VLLMValidationError releases). -1 without `stream` passes that check from 0.11.0 and meets the
- * input processor's bound as the vocabulary size ({@link inputProcessorRefusal}, which the chat
- * handler asks; completions, whose handler does not yet, answers the older text here).
+ * input processor's bound as the vocabulary size ({@link inputProcessorRefusal}); up to 0.10.2
+ * it is refused as the body is read ({@link PromptLogprobsRelease}).
  */
-function negativePromptLogprobs(count: number, stream: boolean, body: unknown): VllmError {
+function negativePromptLogprobs(count: number, body: unknown): VllmError {
   const before = modelValueError(positivePromptLogprobs, body);
-  if (count === -1 && !stream) return before;
   const after =
     count === -1
       ? modelValueError(streamedPromptLogprobs, body, { parameter: "prompt_logprobs" })
