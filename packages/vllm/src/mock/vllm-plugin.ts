@@ -22,6 +22,7 @@ import {
   resolveHooks,
   runtimePlugin,
   swaggerUiHtml,
+  untilStreamEnd,
   wrapBaseHealthRoutes,
 } from "@servingkit/mock-core";
 import {
@@ -300,7 +301,7 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
       release();
       return reply;
     }
-    return withBody(reply, untilEnd(reply.body, release));
+    return withBody(reply, untilStreamEnd(reply.body, release));
   };
   post(
     "/tokenize",
@@ -584,7 +585,7 @@ function untilAnswered(answer: RestRouteReply, end: () => void): RestRouteReply 
     end();
     return answer;
   }
-  return withBody(answer, untilEnd(body, end));
+  return withBody(answer, untilStreamEnd(body, end));
 }
 
 /**
@@ -622,41 +623,6 @@ function generationRuns(shutdown: AbortSignal | undefined): {
         inFlight.add(run);
       }
       return { signal: run.signal, end: () => inFlight.delete(run) };
-    },
-  };
-}
-
-/**
- * `body` with `release` called once when it ends, fails or is closed early: a plain iterator
- * around the source's, so a stream pays one callback per chunk rather than a generator layer.
- */
-function untilEnd<T>(body: AsyncIterable<T>, release: () => void): AsyncIterable<T> {
-  let released = false;
-  const once = () => {
-    if (!released) {
-      released = true;
-      release();
-    }
-  };
-  // Made once per body, not per chunk.
-  const passResult = (result: IteratorResult<T>) => {
-    if (result.done) once();
-    return result;
-  };
-  const passError = (error: unknown) => {
-    once();
-    throw error;
-  };
-  return {
-    [Symbol.asyncIterator]() {
-      const source = body[Symbol.asyncIterator]();
-      return {
-        next: () => source.next().then(passResult, passError),
-        return: async (value?: unknown) => {
-          once();
-          return (await source.return?.(value)) ?? { done: true, value: undefined };
-        },
-      };
     },
   };
 }
