@@ -259,7 +259,10 @@ describe("version policy served (Triton)", () => {
     ] as const) {
       const dir = repository({ empty: { policy: text, versions: [...versions] } });
       // model_repository_manager.cc Create: a model with no version state fails the start
-      // (LoadModelByDependency logs AsyncLoad's INVALID_ARG first).
+      // (LoadModelByDependency logs AsyncLoad's INVALID_ARG first). Nothing refuses `latest {}`
+      // earlier: core model_config_utils.cc ValidateModelConfig checks only that a version
+      // policy is present (`must specify 'version policy' for <m>`, and normalization always
+      // sets one), never num_versions, so the text is AsyncLoad's.
       await expect(startKserve("triton", { "model-repository": dir })).rejects.toThrow(
         `failed to load model 'empty': ${noVersionMessage("empty")}\nerror: creating server: Internal - failed to load all models`,
       );
