@@ -27,7 +27,7 @@ import { clampLogprob } from "./completions.js";
 import { badRequest } from "./errors.js";
 import type { ReasoningFields } from "./profiles.js";
 import { promptLogprobsList } from "./prompt-logprobs.js";
-import { chatPromptIds } from "./prompts.js";
+import { chatPromptIds, truncatePrompt, truncationSize } from "./prompts.js";
 import {
   answerText,
   type ReasoningDelta,
@@ -213,13 +213,16 @@ function prepare(model: VllmModel, request: ChatRequest): Prepared {
   const modelName = checkModelName(model, request.model);
   const tool = planTool(model, request);
   // vLLM renders the tools into the template unless tool_choice is "none".
-  const ids = chatPromptIds(model, request.messages, {
+  const rendered = chatPromptIds(model, request.messages, {
     addGenerationPrompt: request.addGenerationPrompt,
     addSpecialTokens: request.addSpecialTokens,
     tools: request.toolChoice === "none" ? [] : request.tools.map((t) => t.raw),
     templateKwargs: request.chatTemplateKwargs,
     imageParts: request.imageParts,
   });
+  // truncate_prompt_tokens keeps the rendered prompt's last tokens; the length check follows.
+  const maxModelLen = model.served.maxModelLen;
+  const ids = truncatePrompt(rendered, truncationSize(request.truncatePromptTokens, maxModelLen));
   const maxTokens = effectiveMaxTokens(model, ids.length, request.maxTokens, "chat");
   // The input processor's vocabulary checks come after the prompt's length check (requests.ts).
   const refused = inputProcessorRefusal(

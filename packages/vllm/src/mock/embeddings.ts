@@ -9,7 +9,7 @@
 import { embedText } from "@servingkit/mock-core";
 import { usageOf } from "./choices.js";
 import { badRequest, type VllmError } from "./errors.js";
-import { completionPromptIds } from "./prompts.js";
+import { completionPromptIds, truncatePrompt } from "./prompts.js";
 import { uuidHex } from "./request-id.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
 import { FieldReader } from "./validation.js";
@@ -72,9 +72,20 @@ export function embeddings(model: VllmModel, body: unknown): object {
   const name = fields.string("model");
   const format = fields.string("encoding_format") ?? "float";
   const dimensions = fields.int("dimensions");
+  // protocol.py EmbeddingCompletionRequest: `truncate_prompt_tokens: Field(ge=-1)`.
+  const truncation = fields.intAtLeast("truncate_prompt_tokens", -1);
   fields.finish();
   // vllm-openai.md §7: the response names the LoRA adapter the request named.
   const modelName = checkModelName(model, name);
+  const maxModelLen = model.served.maxModelLen;
+  // serving_embedding.py (and the pooling server's _validate_request after it): a size above
+  // max_model_len is refused without its numbers; -1 means max_model_len.
+  const size = truncation !== undefined && truncation <= -1 ? maxModelLen : truncation;
+  if (size !== undefined && size > maxModelLen) {
+    throw badRequest(
+      "truncate_prompt_tokens value is greater than max_model_len. Please, select a smaller truncation size.",
+    );
+  }
   if (format !== "float" && format !== "base64") {
     throw badRequest(`encoding_format must be 'float' or 'base64', got '${format}'`);
   }
@@ -91,10 +102,11 @@ export function embeddings(model: VllmModel, body: unknown): object {
   }
   let promptTokens = 0;
   const data = items.map((item, index) => {
-    const ids = completionPromptIds(model, item, true);
-    if (ids.length > model.served.maxModelLen) throw tooLong(model, ids.length);
+    const ids = truncatePrompt(completionPromptIds(model, item, true), size);
+    if (ids.length > maxModelLen) throw tooLong(model, ids.length);
     promptTokens += ids.length;
-    const text = "text" in item ? item.text : model.spec.tokenizer.decode(ids);
+    const text =
+      "text" in item && size === undefined ? item.text : model.spec.tokenizer.decode(ids);
     const full = embedText(text, model.spec.embeddingDim);
     const vector = dimensions === undefined ? full : truncate(full, dimensions);
     return {

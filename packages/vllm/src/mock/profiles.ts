@@ -298,6 +298,14 @@ export interface VllmProfile {
    * it too; not pinned).
    */
   readonly tokenIdsInVocab: boolean;
+  /**
+   * Whether the chat and completions request models take `truncate_prompt_tokens: -1` (the
+   * prompt truncated to `max_model_len`): protocol.py `Field(ge=-1)` from vLLM PR #22761 ("Fix
+   * wrong truncate_prompt_tokens type hint", opened 2025-08-12 for issue #22635, reviewed until
+   * 2025-08-20; taken as first released in 0.10.2 of 2025-09-13, inferred from dates). Before,
+   * `Field(ge=1)`: -1 and 0 answer pydantic's `greater_than_equal` with `ge` 1.
+   */
+  readonly truncateToModelLength: boolean;
   /** Which fields carry a chat answer's reasoning. */
   readonly reasoningFields: ReasoningFields;
   /** What `--enable-reasoning` does in this release. */
@@ -386,6 +394,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     enableReasoningFlag: "required",
     promptLogprobsAll: false,
     tokenIdsInVocab: false,
+    truncateToModelLength: false,
     guidedFields: {
       fields: "guided",
       structuralTag: "none",
@@ -411,6 +420,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     enableReasoningFlag: "required",
     promptLogprobsAll: false,
     tokenIdsInVocab: false,
+    truncateToModelLength: false,
     guidedFields: {
       fields: "guided",
       structuralTag: "none",
@@ -436,6 +446,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     enableReasoningFlag: "deprecated",
     promptLogprobsAll: false,
     tokenIdsInVocab: true,
+    truncateToModelLength: false,
     guidedFields: {
       fields: "guided",
       structuralTag: "structures",
@@ -461,6 +472,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     enableReasoningFlag: "removed",
     promptLogprobsAll: false,
     tokenIdsInVocab: true,
+    truncateToModelLength: false,
     guidedFields: {
       fields: "guided",
       structuralTag: "structures",
@@ -486,6 +498,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     enableReasoningFlag: "removed",
     promptLogprobsAll: false,
     tokenIdsInVocab: true,
+    truncateToModelLength: false,
     guidedFields: {
       fields: "guided",
       structuralTag: "structures",
@@ -511,6 +524,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     enableReasoningFlag: "removed",
     promptLogprobsAll: false,
     tokenIdsInVocab: true,
+    truncateToModelLength: true,
     guidedFields: {
       fields: "both",
       structuralTag: "structures",
@@ -536,6 +550,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     enableReasoningFlag: "removed",
     promptLogprobsAll: true,
     tokenIdsInVocab: true,
+    truncateToModelLength: true,
     guidedFields: {
       fields: "both",
       structuralTag: "structures",
@@ -561,6 +576,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     enableReasoningFlag: "removed",
     promptLogprobsAll: true,
     tokenIdsInVocab: true,
+    truncateToModelLength: true,
     guidedFields: {
       fields: "both",
       structuralTag: "structures",
@@ -586,6 +602,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     enableReasoningFlag: "removed",
     promptLogprobsAll: true,
     tokenIdsInVocab: true,
+    truncateToModelLength: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",
@@ -611,6 +628,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     enableReasoningFlag: "removed",
     promptLogprobsAll: true,
     tokenIdsInVocab: true,
+    truncateToModelLength: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",
@@ -636,6 +654,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     enableReasoningFlag: "removed",
     promptLogprobsAll: true,
     tokenIdsInVocab: true,
+    truncateToModelLength: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",
@@ -661,6 +680,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     enableReasoningFlag: "removed",
     promptLogprobsAll: true,
     tokenIdsInVocab: true,
+    truncateToModelLength: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",
@@ -686,6 +706,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     enableReasoningFlag: "removed",
     promptLogprobsAll: true,
     tokenIdsInVocab: true,
+    truncateToModelLength: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",
@@ -711,6 +732,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     enableReasoningFlag: "removed",
     promptLogprobsAll: true,
     tokenIdsInVocab: true,
+    truncateToModelLength: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",

@@ -130,3 +130,39 @@ export function chatPromptIds(
   checkTokenIds(model, ids);
   return ids;
 }
+
+/**
+ * The truncation size `truncate_prompt_tokens` asks, checked against `max_model_len` (tokens):
+ * -1 means `max_model_len`; above it, "truncate_prompt_tokens value (<n>) is greater than
+ * max_model_len (<len>). Please, select a smaller truncation size." (vllm/entrypoints/utils.py
+ * `_validate_truncation_size`, a ValueError the handlers answer as a 400). Undefined when the body
+ * sent none. Which release first worded it so, and the renderer's later "cannot be greater than
+ * max_length" text, are not pinned.
+ */
+export function truncationSize(
+  requested: number | undefined,
+  maxModelLen: number,
+): number | undefined {
+  if (requested === undefined) return undefined;
+  const size = requested <= -1 ? maxModelLen : requested;
+  if (size > maxModelLen) {
+    throw badRequest(
+      `truncate_prompt_tokens value (${size}) is greater than max_model_len (${maxModelLen}). Please, select a smaller truncation size.`,
+    );
+  }
+  return size;
+}
+
+/**
+ * A prompt's token ids after `truncate_prompt_tokens` (left truncation, vLLM's SamplingParams
+ * doc: "use only the last k tokens from the prompt"): the last `size` ids, or all of them when
+ * they are no more, or `size` is undefined or 0 (0 is not modelled: vLLM's handling of it
+ * changed across releases and is not pinned).
+ */
+export function truncatePrompt(
+  ids: readonly number[],
+  size: number | undefined,
+): readonly number[] {
+  if (size === undefined || size <= 0 || ids.length <= size) return ids;
+  return ids.slice(ids.length - size);
+}

@@ -223,6 +223,24 @@ export function pydanticError(issues: readonly PydanticIssue[]): VllmError {
   return new PydanticValidationError(issues);
 }
 
+/**
+ * pydantic's issue for an int below a field's `Field(ge=<ge>)` bound: `greater_than_equal`,
+ * "Input should be greater than or equal to <ge>", ctx `{'ge': <ge>}` (pydantic-core's text).
+ */
+export function greaterThanEqualIssue(
+  loc: readonly (string | number)[],
+  ge: number,
+  input: unknown,
+): PydanticIssue {
+  return {
+    type: "greater_than_equal",
+    loc,
+    msg: `Input should be greater than or equal to ${ge}`,
+    input,
+    ctx: { ge },
+  };
+}
+
 /** pydantic's `Input should be 'a', 'b' or 'c'` and its ctx for a value outside a Literal. */
 export function literalIssue(
   loc: readonly (string | number)[],

@@ -112,6 +112,12 @@ export interface Sampling {
   readonly allowedTokenIds: readonly number[] | undefined;
   /** `best_of` as sent (what it does depends on the release: profiles.ts `bestOf`). */
   readonly bestOf: number | undefined;
+  /**
+   * `truncate_prompt_tokens` as sent: keep the last N prompt tokens, -1 for `max_model_len`
+   * (profiles.ts `truncateToModelLength`; prompts.ts `truncationSize`); undefined for none.
+   * Optional for request kinds that do not read it (the Responses API).
+   */
+  readonly truncatePromptTokens?: number | undefined;
 }
 
 /** A completions prompt in the engine's terms: text or token ids. */
@@ -376,8 +382,10 @@ export function inputProcessorRefusal(
     }
   }
   if (!profile.tokenIdsInVocab) return undefined;
-  const size = BigInt(vocabSize);
-  const outside = sampling.logitBiasIds.filter((id) => id < 0n || id >= size);
+  // Per request on completions: no list or BigInt made when the body sent no logit_bias.
+  const biasIds = sampling.logitBiasIds;
+  const size = biasIds.length === 0 ? 0n : BigInt(vocabSize);
+  const outside = biasIds.length === 0 ? biasIds : biasIds.filter((id) => id < 0n || id >= size);
   if (outside.length > 0) {
     // Python's str of a list of ints: `[100000, -1]`.
     const ids = `[${outside.join(", ")}]`;
@@ -553,15 +561,25 @@ function readSampling(
       promptLogprobs === -1 ? modelValueError(positivePromptLogprobs, body) : undefined,
     logitBiasIds: logitBiasIds(bias),
     allowedTokenIds: fields.ints("allowed_token_ids"),
+    // protocol.py: `Field(ge=1)` before vLLM PR #22761, `Field(ge=-1)` after.
+    truncatePromptTokens: fields.intAtLeast(
+      "truncate_prompt_tokens",
+      release === undefined || release.truncateToModelLength ? -1 : 1,
+    ),
   };
 }
 
 /**
- * What the request parsers need of the release to read `prompt_logprobs: -1` (profiles.ts
- * `promptLogprobsAll`). Without one (a parser called alone) -1 without `stream` is kept for the
- * input processor ({@link inputProcessorRefusal}), as from 0.11.0.
+ * What the request parsers need of the release: whether `prompt_logprobs: -1` passes the
+ * request model (profiles.ts `promptLogprobsAll`) and `truncate_prompt_tokens`' lower bound
+ * (`truncateToModelLength`: ge -1, else ge 1). Without one (a parser called alone) -1 without
+ * `stream` is kept for the input processor ({@link inputProcessorRefusal}), as from 0.11.0, and
+ * `truncate_prompt_tokens` takes -1.
  */
-export type PromptLogprobsRelease = Pick<VllmProfile, "promptLogprobsAll">;
+export type PromptLogprobsRelease = Pick<
+  VllmProfile,
+  "promptLogprobsAll" | "truncateToModelLength"
+>;
 
 const streamedPromptLogprobs = "`prompt_logprobs` are not available when `stream=True`.";
 const positivePromptLogprobs = "`prompt_logprobs` must be a positive value.";

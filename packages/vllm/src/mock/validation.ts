@@ -8,6 +8,7 @@ import type { VllmError } from "./errors.js";
 import {
   type FieldIssueType,
   fieldIssue,
+  greaterThanEqualIssue,
   type PydanticIssue,
   pydanticError,
   type RaisedValidation,
@@ -99,6 +100,17 @@ export class FieldReader {
       return Number.isInteger(value) ? value : this.#issue("int_from_float", [name], value);
     }
     return this.#issue("int_type", [name], value);
+  }
+
+  /**
+   * An integer field with pydantic's `Field(ge=<ge>)` bound: below it, the `greater_than_equal`
+   * issue with the bound in its text and ctx, and undefined.
+   */
+  intAtLeast(name: string, ge: number): number | undefined {
+    const value = this.int(name);
+    if (value === undefined || value >= ge) return value;
+    this.#issues.push(greaterThanEqualIssue([name], ge, value));
+    return undefined;
   }
 
   /** A number field. */
