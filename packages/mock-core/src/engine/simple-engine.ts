@@ -6,7 +6,6 @@
  */
 import type { Clock } from "../clock.js";
 import { type EngineMetrics, type HistogramSink, MeteredRun } from "../gpu/engine-metrics.js";
-import { BoundedMemo } from "./bounded-memo.js";
 import {
   type DrainedRun,
   type FinishEvent,
@@ -161,53 +160,6 @@ interface RunSettings {
   readonly itl: number;
   readonly fixedSchedule: boolean;
   readonly metrics: EngineMetrics<HistogramSink> | undefined;
-}
-
-/**
- * A drained greedy run's output, kept to answer the same prompt and budget again without running
- * it (SimpleRun.#replayKey says which runs qualify): the run is a pure function of them, as its
- * text generator is seeded by the prompt's hash alone and its decoder starts from the prompt.
- */
-interface Replay {
-  /** The prompt the output belongs to (compared in full: the key holds only its hash). */
-  readonly promptIds: readonly number[];
-  readonly text: string;
-  readonly reason: "length" | "eos";
-  /** Tokens generated. */
-  readonly count: number;
-}
-
-/** Budgets below this (2^21 tokens) share a key number with the prompt's 32-bit hash (< 2^53). */
-const replayBudgetLimit = 2 ** 21;
-
-/**
- * The characters and ids replays may hold per model (an entry weighs its text's length and its
- * prompt's ids; a 16-token answer about 100): some 1 MB of strings at most. The oldest half goes
- * when full (BoundedMemo); an entry over half of it is not kept.
- */
-const replayWeight = 2 ** 20;
-
-const replayMemos = new WeakMap<ModelSpec, BoundedMemo<Replay, number>>();
-
-/** The replay memo of `model` (its tokenizer, length limit and mode make the output). */
-function replaysOf(model: ModelSpec): BoundedMemo<Replay, number> {
-  let memo = replayMemos.get(model);
-  if (memo === undefined) {
-    memo = new BoundedMemo<Replay, number>(
-      replayWeight,
-      (_key, replay) => replay.text.length + replay.promptIds.length + 1,
-    );
-    replayMemos.set(model, memo);
-  }
-  return memo;
-}
-
-/** Whether two id lists hold the same ids in the same order. */
-function sameIds(a: readonly number[], b: readonly number[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** The state a run sets up at its first step (a generator's body, too, starts at its first `next`). */
@@ -536,14 +488,6 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   drainNow(): DrainedRun | undefined {
     const { ttft, itl } = this.#settings;
     if (this.#waiting || this.#phase !== "running" || ttft > 0 || itl > 0) return undefined;
-    // A greedy plain run repeats the output of the same prompt and budget: replayed, not run.
-    const replayKey = this.#state === undefined ? this.#replayKey() : undefined;
-    if (replayKey !== undefined) {
-      const known = replaysOf(this.#settings.model).peek(replayKey);
-      if (known !== undefined && sameIds(known.promptIds, this.#request.promptIds)) {
-        return this.#replay(known);
-      }
-    }
     try {
       const begun = this.#state;
       const state = begun ?? this.#begin();
@@ -562,17 +506,7 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
           (signal?.aborted ? this.#finishEvent(state, "abort") : undefined);
         if (finish !== undefined) {
           this.#close();
-          const text = pieces.join("");
-          if (replayKey !== undefined && (finish.reason === "length" || finish.reason === "eos")) {
-            replaysOf(this.#settings.model).remember(replayKey, {
-              // A copy: the request's list is the caller's.
-              promptIds: this.#request.promptIds.slice(),
-              text,
-              reason: finish.reason,
-              count: state.count,
-            });
-          }
-          return { text, finish };
+          return { text: pieces.join(""), finish };
         }
         pieces.push(this.#advance(state));
       }
@@ -644,67 +578,6 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     return stop === undefined
       ? { type: "finish", reason, seed, promptTokens, completionTokens }
       : { type: "finish", reason, stop, seed, promptTokens, completionTokens };
-  }
-
-  /**
-   * The replay memo's key for this run when its whole output is a pure function of its prompt
-   * ids and token budget (see {@link Replay}): a greedy run of the built-in text with no stop
-   * strings or ids, no logprobs, guided text, LoRA, min_tokens or ignore_eos, not aborted before
-   * it starts. The prompt's hash (the text generator's seed) and the budget in one exact number
-   * (the budget below 2^21); the entry's prompt ids are compared in full, so a hash collision only
-   * misses. Undefined when the run must be run.
-   */
-  #replayKey(): number | undefined {
-    const request = this.#request;
-    if (
-      !this.#greedy ||
-      request.mode === "echo" ||
-      request.forcedText !== undefined ||
-      request.lora !== undefined ||
-      request.logprobs !== undefined ||
-      (request.stop !== undefined && request.stop.length > 0) ||
-      (request.stopTokenIds !== undefined && request.stopTokenIds.length > 0) ||
-      (request.minTokens ?? 0) > 0 ||
-      request.ignoreEos === true ||
-      this.#signal?.aborted === true
-    ) {
-      return undefined;
-    }
-    const budget = Math.max(
-      0,
-      Math.min(request.maxTokens, this.#settings.model.maxModelLen - request.promptIds.length),
-    );
-    if (!(budget < replayBudgetLimit)) return undefined;
-    return hashNumbers(request.promptIds) * replayBudgetLimit + budget;
-  }
-
-  /**
-   * A run answered from its {@link Replay}: the same text and finish event, metered as the run
-   * itself meters when drained (begun and every token leaving at one clock read, then its finish).
-   */
-  #replay(known: Replay): DrainedRun {
-    const { clock, metrics } = this.#settings;
-    const request = this.#request;
-    if (metrics) {
-      const now = clock.now() / 1000;
-      const meter = new MeteredRun(metrics, now, {
-        maxTokens: request.maxTokens,
-        promptTokens: request.promptIds.length,
-        parent: request.parent,
-      });
-      for (let i = 0; i < known.count; i++) meter.token(now);
-      meter.finish(known.reason, known.count, now);
-      meter.close();
-    }
-    this.#phase = "closed";
-    const finish: FinishEvent = {
-      type: "finish",
-      reason: known.reason,
-      seed: this.#seed,
-      promptTokens: request.promptIds.length,
-      completionTokens: known.count,
-    };
-    return { text: known.text, finish };
   }
 
   #begin(): RunState {
