@@ -73,9 +73,11 @@ describe("the watched servers of gpu-realtime-fidelity", { timeout: 60_000 }, ()
         null,
         "length",
       ]);
-      // A prefill step and two decode steps at least.
+      // A prefill step and two decode steps ran, but only the steps the engine slept until are
+      // noted: a late timer on a loaded machine lets it run the steps it owes back to back, no
+      // sleep between them (engine time catches up with the clock), so at least one end is noted.
       const ends = await server.takeStepEnds();
-      expect(ends.length).toBeGreaterThanOrEqual(3);
+      expect(ends.length).toBeGreaterThanOrEqual(1);
       expect([...ends].sort((a, b) => a - b)).toEqual(ends);
     } finally {
       await server.close();
