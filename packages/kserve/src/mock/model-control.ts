@@ -185,7 +185,10 @@ export class ModelRepository {
     this.#mlserver = profile.modelControl === "mlserver";
     this.mode = this.#mlserver ? "explicit" : mode;
     const all = mode !== "explicit" || this.#mlserver || startup.includes("*");
-    const names = all ? models.map((m) => m.name) : startup;
+    // MLServer's load_models_at_startup false (cli/serve.py load_settings) loads none at start.
+    const names = (all ? models.map((m) => m.name) : startup).filter(
+      (name) => models.find((m) => m.name === name)?.loadAtStartup !== false,
+    );
     // Start-up loads (core model_repository_manager.cc Create: every model in mode none or with
     // `*`, else the --load-model names); any failure fails the start unless --exit-on-error=false.
     const failures: string[] = [];

@@ -116,6 +116,12 @@ export interface MockModel {
    * than a side table, so the copies the mock makes of a model (`{ ...model, name }`) keep it.
    */
   readonly source?: RepositorySource;
+  /**
+   * False: the model stays unloaded at start, listed but not served until a load request
+   * (MLServer's `load_models_at_startup: false`, cli/serve.py `load_settings`). Absent: loaded at
+   * start as the mode says.
+   */
+  readonly loadAtStartup?: boolean;
 }
 
 /**

@@ -13,7 +13,7 @@ import { kserveMockModule } from "../mock.js";
 import type { MockModel } from "./models.js";
 import { parseTextProto } from "./pbtxt.js";
 import type { KserveRuntime } from "./profiles.js";
-import { pollFailure, readTritonRepository, repoll } from "./repository.js";
+import { mlserverLoadsAtStartup, pollFailure, readTritonRepository, repoll } from "./repository.js";
 
 const testdata = (name: string) => fileURLToPath(new URL(`./testdata/${name}`, import.meta.url));
 
@@ -155,6 +155,68 @@ describe("--model-repository", () => {
     );
     const index = await m.http.inject({ method: "POST", url: "/v2/repository/index", payload: {} });
     expect(index.json()).toEqual([{ name: "good", version: "v1", state: "READY", reason: "" }]);
+  });
+
+  it("mlserver: load_models_at_startup false starts with no model; the index lists each UNAVAILABLE; a load serves it", async () => {
+    // cli/serve.py load_settings: `<folder>/settings.json` is read; with load_models_at_startup
+    // false repository.list() is never called, so no model loads at start.
+    const dir = mkdtempSync(join(tmpdir(), "mls-nostart-"));
+    mkdirSync(join(dir, "good"));
+    writeFileSync(
+      join(dir, "good", "model-settings.json"),
+      JSON.stringify({ name: "good", parameters: { version: "v1" } }),
+    );
+    writeFileSync(join(dir, "settings.json"), JSON.stringify({ load_models_at_startup: false }));
+    const m = await mock("mlserver", dir);
+    const ready = () => m.http.inject({ method: "GET", url: "/v2/models/good/ready" });
+    const unloaded = await ready();
+    // errors.py ModelNotFound (404), as after an unload: the registry holds no such model.
+    expect([unloaded.statusCode, unloaded.json()]).toEqual([
+      404,
+      { error: "Model good not found" },
+    ]);
+    // handlers/model_repository.py index lists repository.list() (every settings file) and
+    // _get_state answers UNAVAILABLE for a model the registry lacks (ModelNotFound).
+    const index = () => m.http.inject({ method: "POST", url: "/v2/repository/index", payload: {} });
+    expect((await index()).json()).toEqual([
+      { name: "good", version: "v1", state: "UNAVAILABLE", reason: "" },
+    ]);
+    const ready_only = await m.http.inject({
+      method: "POST",
+      url: "/v2/repository/index",
+      payload: { ready: true },
+    });
+    expect(ready_only.json()).toEqual([]);
+    // handlers/model_repository.py load: repository.find, then the registry loads it.
+    const load = await m.http.inject({ method: "POST", url: "/v2/repository/models/good/load" });
+    expect(load.statusCode).toBe(200);
+    expect((await ready()).statusCode).toBe(200);
+    expect((await index()).json()).toEqual([
+      { name: "good", version: "v1", state: "READY", reason: "" },
+    ]);
+  });
+
+  it("mlserver: load_models_at_startup from settings.json, else MLSERVER_LOAD_MODELS_AT_STARTUP, read as pydantic reads a bool", () => {
+    // settings.py Settings: load_models_at_startup defaults to True; env prefix MLSERVER_;
+    // cli/serve.py reads settings.json when the folder holds one (Settings.parse_file), else
+    // Settings() from the environment. pydantic 2's lax bool: "no"/"0"/"off" false, "yes"/"1" true.
+    const dir = mkdtempSync(join(tmpdir(), "mls-settings-"));
+    expect(mlserverLoadsAtStartup(dir, {})).toBe(true);
+    expect(mlserverLoadsAtStartup(dir, { MLSERVER_LOAD_MODELS_AT_STARTUP: "false" })).toBe(false);
+    expect(mlserverLoadsAtStartup(dir, { MLSERVER_LOAD_MODELS_AT_STARTUP: "Off" })).toBe(false);
+    expect(mlserverLoadsAtStartup(dir, { MLSERVER_LOAD_MODELS_AT_STARTUP: "1" })).toBe(true);
+    // pydantic ValidationError `Input should be a valid boolean, unable to interpret input`.
+    expect(() => mlserverLoadsAtStartup(dir, { MLSERVER_LOAD_MODELS_AT_STARTUP: "maybe" })).toThrow(
+      "Input should be a valid boolean, unable to interpret input",
+    );
+    writeFileSync(join(dir, "settings.json"), JSON.stringify({ load_models_at_startup: "no" }));
+    expect(mlserverLoadsAtStartup(dir, {})).toBe(false);
+    writeFileSync(join(dir, "settings.json"), JSON.stringify({ debug: true }));
+    expect(mlserverLoadsAtStartup(dir, {})).toBe(true);
+    writeFileSync(join(dir, "settings.json"), JSON.stringify({ load_models_at_startup: 2 }));
+    expect(() => mlserverLoadsAtStartup(dir, {})).toThrow("valid boolean");
+    writeFileSync(join(dir, "settings.json"), "{");
+    expect(() => mlserverLoadsAtStartup(dir, {})).toThrow(join(dir, "settings.json"));
   });
 
   it("mlserver: settings sharing a name with different versions are one model; the default is the newest by _is_newer; the index has a row per version", async () => {

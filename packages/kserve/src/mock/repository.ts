@@ -389,8 +389,22 @@ function findFiles(dir: string, name: string): string[] {
  * `load_settings`) and again on each load and index (handlers/model_repository.py), all through
  * repository.py `list`. `skipUnreadable` leaves an unreadable file out as `list` does (it logs
  * `Failed load model settings at <path>.` and goes on); the MLServer profile always sets it.
+ * When `load_models_at_startup` is false ({@link mlserverLoadsAtStartup}: `<dir>/settings.json`,
+ * else `env`, default `process.env`) every model is marked `loadAtStartup: false`: listed,
+ * not loaded until a load request.
  */
-export function readMlserverRepository(dir: string, skipUnreadable = false): MockModel[] {
+export function readMlserverRepository(
+  dir: string,
+  skipUnreadable = false,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): MockModel[] {
+  const merged = mergeMlserverVersions(readMlserverSettingsFiles(dir, skipUnreadable));
+  if (mlserverLoadsAtStartup(dir, env)) return merged;
+  return merged.map((model): MockModel => ({ ...model, loadAtStartup: false }));
+}
+
+/** Every `model-settings.json` below `dir` as a model (see {@link readMlserverRepository}). */
+function readMlserverSettingsFiles(dir: string, skipUnreadable: boolean): MockModel[] {
   const models: MockModel[] = [];
   for (const file of findFiles(dir, "model-settings.json")) {
     let model: MockModel;
@@ -402,7 +416,69 @@ export function readMlserverRepository(dir: string, skipUnreadable = false): Moc
     }
     models.push(model);
   }
-  return mergeMlserverVersions(models);
+  return models;
+}
+
+/** The strings pydantic 2 reads as booleans in lax mode, lower-cased (its `bool` validator). */
+const pydanticBooleans = new Map<string, boolean>([
+  ["0", false],
+  ["off", false],
+  ["f", false],
+  ["false", false],
+  ["n", false],
+  ["no", false],
+  ["1", true],
+  ["on", true],
+  ["t", true],
+  ["true", true],
+  ["y", true],
+  ["yes", true],
+]);
+
+/**
+ * MLServer's `load_models_at_startup` (settings.py `Settings`, default true): cli/serve.py
+ * `load_settings` reads `<folder>/settings.json` when the folder holds one (`Settings.parse_file`,
+ * which on pydantic 2 validates the file alone), else `Settings()`, which reads the environment
+ * (`MLSERVER_` prefix: `MLSERVER_LOAD_MODELS_AT_STARTUP`). A value pydantic's `bool` refuses, or a
+ * settings.json that is not JSON, stops the start (a ValidationError): thrown here as an Error.
+ */
+export function mlserverLoadsAtStartup(
+  dir: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): boolean {
+  const file = join(dir, "settings.json");
+  let isFile = false;
+  try {
+    isFile = statSync(file).isFile();
+  } catch {
+    isFile = false;
+  }
+  if (!isFile) {
+    const value = env.MLSERVER_LOAD_MODELS_AT_STARTUP;
+    return value === undefined ? true : pydanticBoolean(value, "MLSERVER_LOAD_MODELS_AT_STARTUP");
+  }
+  let settings: unknown;
+  try {
+    settings = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new Error(`${file}: ${(error as Error).message}`);
+  }
+  if (typeof settings !== "object" || settings === null || Array.isArray(settings)) {
+    throw new Error(`${file}: the server settings must be a JSON object`);
+  }
+  const value = (settings as Record<string, unknown>).load_models_at_startup;
+  return value === undefined ? true : pydanticBoolean(value, `${file}: load_models_at_startup`);
+}
+
+/** A value as pydantic 2's lax `bool` reads it (booleans, 0/1, the strings above); else throws. */
+function pydanticBoolean(value: unknown, where: string): boolean {
+  if (typeof value === "boolean") return value;
+  if (value === 0 || value === 1) return value === 1;
+  const read = typeof value === "string" ? pydanticBooleans.get(value.toLowerCase()) : undefined;
+  if (read === undefined) {
+    throw new Error(`${where}: Input should be a valid boolean, unable to interpret input`);
+  }
+  return read;
 }
 
 /**
