@@ -19,6 +19,7 @@ const ids = [
   "openai/completions-logprobs-negative",
   "openai/prompt-logprobs-all-vocab",
   "openai/logit-bias-out-of-vocab",
+  "openai/truncate-prompt-tokens",
 ];
 const cases = vllmCases.filter((c) => ids.includes(c.id));
 
@@ -65,6 +66,14 @@ describe("a server whose answers do not match its release", () => {
   it("fails the out-of-vocabulary logit_bias case when the release predates the check", async () => {
     const older = await outcomes(await misreporting(await vllmMock("0.8.0"), "0.9.0"));
     expect(older["openai/logit-bias-out-of-vocab"]).toMatch(/^fail: status/);
+  });
+
+  // vLLM PR #22761 (taken as 0.10.2): truncate_prompt_tokens -1 passes Field(ge=-1).
+  it("fails the truncate_prompt_tokens case from either side of 0.10.2", async () => {
+    const newer = await outcomes(await misreporting(await vllmMock("0.10.2"), "0.10.1"));
+    expect(newer["openai/truncate-prompt-tokens"]).toMatch(/^fail: before 0\.10\.2 Field\(ge=1\)/);
+    const older = await outcomes(await misreporting(await vllmMock("0.10.1"), "0.10.2"));
+    expect(older["openai/truncate-prompt-tokens"]).toMatch(/^fail: -1 from 0\.10\.2/);
   });
 
   // vLLM PR #30134 (0.13.0): the completions logprobs check names its parameter.

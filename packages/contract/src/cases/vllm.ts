@@ -704,6 +704,37 @@ const logitBiasOutOfVocab = defineCase({
   },
 });
 
+const truncatePromptTokens = defineCase({
+  ...base,
+  id: "openai/truncate-prompt-tokens",
+  title:
+    "chat truncate_prompt_tokens keeps the prompt's last N tokens (usage counts N); -1 (max_model_len) taken from vLLM PR #22761, a 400 before",
+  source:
+    "vLLM SamplingParams truncate_prompt_tokens (left truncation); protocol.py Field(ge=1) -> Field(ge=-1), vLLM PR #22761 (Aug 2025, taken as 0.10.2)",
+  async run(context) {
+    const release = await targetRelease(context);
+    const model = await servedModel(context);
+    const ask = (extra: Record<string, unknown>, content: string) =>
+      context.rest("/v1/chat/completions", {
+        json: { model, messages: [{ role: "user", content }], max_tokens: 1, ...extra },
+      });
+    const truncated = await ask(
+      { truncate_prompt_tokens: 3 },
+      "one two three four five six ".repeat(8),
+    );
+    assert.equal(truncated.status, 200, `truncated status, body: ${truncated.body.slice(0, 200)}`);
+    const usage = json(truncated, "truncated chat").usage as { prompt_tokens?: unknown };
+    assert.equal(usage.prompt_tokens, 3, "usage.prompt_tokens counts the kept tokens");
+    const all = await ask({ truncate_prompt_tokens: -1 }, "Hi");
+    if (atLeast(release, [0, 10, 2])) {
+      assert.equal(all.status, 200, `-1 from 0.10.2, body: ${all.body.slice(0, 200)}`);
+    } else {
+      assert.equal(all.status, 400, "before 0.10.2 Field(ge=1) refuses -1");
+      assert.match(all.body, /greater_than_equal/, "before 0.10.2 pydantic's ge error");
+    }
+  },
+});
+
 /** Every vllm protocol case. */
 export const vllmCases: readonly ContractCase[] = [
   modelsList,
@@ -729,4 +760,5 @@ export const vllmCases: readonly ContractCase[] = [
   completionsLogprobsNegative,
   promptLogprobsAllVocab,
   logitBiasOutOfVocab,
+  truncatePromptTokens,
 ];
