@@ -10,7 +10,7 @@
 import { badRequest } from "./errors.js";
 import { uuidHex } from "./request-id.js";
 import { type ChatMessage, readStructuredOutputs, type Sampling } from "./requests.js";
-import { readReasoning, readResponsesText } from "./structured.js";
+import { readReasoning, readResponsesText, textEcho } from "./structured.js";
 import { FieldReader, modelValueError } from "./validation.js";
 
 /** One function tool of `tools` (Responses' flat form: `{type, name, parameters, ...}`). */
@@ -49,8 +49,8 @@ export interface ResponsesRequest extends Sampling {
   readonly includeLogprobs: boolean;
   /** `top_logprobs` (default 0). */
   readonly topLogprobs: number;
-  /** Echoed as sent (checked against openai's ResponseTextConfig). */
-  readonly text: unknown;
+  /** The response's `text`: structured.ts {@link textEcho} of the request's (null when absent). */
+  readonly text: object | null;
   readonly metadata: unknown;
   readonly user: string | undefined;
   /** openai's `Reasoning` as the response echoes it (structured.ts `readReasoning`), or null. */
@@ -163,7 +163,7 @@ export function parseResponsesRequest(body: unknown, structuredOutputs = false):
         : (rawChoice ?? "auto"),
     includeLogprobs: include.includes(logprobsInclude),
     topLogprobs,
-    text: text ?? null,
+    text: textEcho(text),
     metadata: metadata ?? null,
     user,
     reasoning,

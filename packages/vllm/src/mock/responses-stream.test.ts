@@ -138,6 +138,40 @@ describe("streamed responses", () => {
     expect(eosCompleted?.output).toEqual([]);
   });
 
+  // responses/api_router.py _convert_stream_to_sse_events writes each event with
+  // event.model_dump_json(indent=None), no by_alias (the stored api_router.py versions;
+  // docs.vllm.ai's api_router page, lastmod 2026-09-23, shows by_alias=True: a later release): response.created, response.in_progress and response.completed
+  // carry the request's ResponseTextConfig with the JSON schema under `schema_` (openai-python
+  // response_format_text_json_schema_config.py), nulls written, as the non-streamed answer does.
+  it("prints text.format's schema as schema_ in created, in_progress and completed", async () => {
+    const schema = { type: "object", properties: {} };
+    const frames = framesOf(
+      await postText(server, {
+        model: "granite",
+        input: "Hi",
+        text: { format: { type: "json_schema", name: "empty", schema, strict: true } },
+      }),
+    );
+    const carrying = frames.filter((f) => f.data.response !== undefined);
+    expect(carrying.map((f) => f.event)).toEqual([
+      "response.created",
+      "response.in_progress",
+      "response.completed",
+    ]);
+    for (const frame of carrying) {
+      expect((frame.data.response as { text: unknown }).text).toEqual({
+        format: {
+          schema_: schema,
+          type: "json_schema",
+          description: null,
+          name: "empty",
+          strict: true,
+        },
+        verbosity: null,
+      });
+    }
+  });
+
   it("frames every event with an event line and ends without [DONE]", async () => {
     const raw = await fetch(`${server.url}/v1/responses`, {
       method: "POST",

@@ -128,8 +128,75 @@ describe("Responses API with the openai SDK (store off, the default)", () => {
         text: { format },
       });
       expect(() => JSON.parse(response.output_text)).toThrow();
-      expect(response.text).toEqual({ format });
+      // ResponseTextConfig dumped (api_router.py model_dump()): verbosity written as null.
+      expect(response.text).toEqual({ format, verbosity: null });
     }
+  });
+
+  // protocol.py ResponsesResponse.from_request copies request.text (openai ResponseTextConfig);
+  // responses/api_router.py answers JSONResponse(content=generator.model_dump()): no by_alias, so
+  // the JSON schema prints under its Python name `schema_` (openai-python
+  // response_format_text_json_schema_config.py: `schema_ = FieldInfo(alias="schema")`), every
+  // field in field order with its null default, extra keys (extra="allow") after them.
+  it("echoes text as pydantic dumps it: schema_ for schema, nulls written, extras kept", async () => {
+    const raw = await fetch(`${server.url}/v1/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "granite",
+        input: "Weather plan",
+        text: { format: { name: "plan", type: "json_schema", schema: weather, x_note: 1 } },
+      }),
+    });
+    expect(raw.status).toBe(200);
+    // JSON.parse keeps the keys in the order they were written.
+    const { text } = (await raw.json()) as { text: { format: object } };
+    expect(text).toEqual({
+      format: {
+        schema_: weather,
+        type: "json_schema",
+        description: null,
+        name: "plan",
+        strict: null,
+        x_note: 1,
+      },
+      verbosity: null,
+    });
+    // Key order as pydantic writes it: declared fields first, extras last.
+    expect(Object.keys(text.format)).toEqual([
+      "schema_",
+      "type",
+      "description",
+      "name",
+      "strict",
+      "x_note",
+    ]);
+    // ResponsesRequest text defaults to None: the response says null.
+    const plain = await client.responses.create({
+      model: "granite",
+      input: "Hi",
+      max_output_tokens: 2,
+    });
+    expect(plain.text).toBeNull();
+    // The openai SDK keeps the key as sent: `schema_`, no `schema`.
+    const sdk = await client.responses.create({
+      model: "granite",
+      input: "Weather plan",
+      text: {
+        format: { type: "json_schema", name: "plan", schema: weather, strict: true },
+        verbosity: "low",
+      },
+    });
+    expect(sdk.text).toEqual({
+      format: {
+        schema_: weather,
+        type: "json_schema",
+        description: null,
+        name: "plan",
+        strict: true,
+      },
+      verbosity: "low",
+    });
   });
 
   // ResponsesRequest text: ResponseTextConfig; openai-python response_format_text_config.py:

@@ -375,6 +375,44 @@ export function readResponsesText(value: unknown): Guided | undefined {
   return undefined;
 }
 
+/**
+ * The `text` a response echoes for a request's `text` (already read by {@link readResponsesText}):
+ * `ResponsesResponse.from_request` copies the request's openai `ResponseTextConfig` and vLLM writes
+ * the response with pydantic's `model_dump()` / `model_dump_json()`, no `by_alias` (api_router.py
+ * `JSONResponse(content=generator.model_dump())`, `_convert_stream_to_sse_events`
+ * `event.model_dump_json(indent=None)`): every declared field in field order, nulls included, the
+ * JSON schema under its Python name `schema_`, then any extra key the openai model keeps
+ * (`extra="allow"`). `format` and `verbosity` (response_text_config.py); the JSON schema member's
+ * `schema_`, `type`, `description`, `name`, `strict` (response_format_text_json_schema_config.py,
+ * the stored version). Null when the request had none. Once per response object, off the token
+ * path.
+ */
+export function textEcho(value: unknown): Dict | null {
+  if (!isDict(value)) return null;
+  const { format, verbosity, ...extra } = value;
+  return Object.assign({ format: formatEcho(format), verbosity: verbosity ?? null }, extra);
+}
+
+/** One `text.format` as pydantic dumps the union member it validated as (see {@link textEcho}). */
+function formatEcho(format: unknown): Dict | null {
+  if (!isDict(format)) return null;
+  if (format.type !== "json_schema") {
+    const { type, ...extra } = format;
+    return Object.assign({ type }, extra);
+  }
+  const { schema, type, description, name, strict, ...extra } = format;
+  return Object.assign(
+    {
+      schema_: schema,
+      type,
+      description: description ?? null,
+      name: name ?? null,
+      strict: strict ?? null,
+    },
+    extra,
+  );
+}
+
 /** `reasoning.effort` (openai-python types/shared/reasoning_effort.py, the stored version). */
 const reasoningEfforts = ["none", "minimal", "low", "medium", "high"] as const;
 const summaries = ["auto", "concise", "detailed"] as const;
