@@ -68,11 +68,14 @@ describe("the watched servers of gpu-realtime-fidelity", { timeout: 60_000 }, ()
     try {
       const payloads = await stream(server);
       expect(payloads.at(-1)).toBe("[DONE]");
-      expect(payloads.slice(0, -1).map((p) => JSON.parse(p).choices[0].finish_reason)).toEqual([
-        null,
-        null,
-        "length",
-      ]);
+      // Three tokens, one a step; a step read late goes out merged with the next (vLLM's
+      // RequestOutputCollector merges the outputs a slow reader finds waiting), so 1 to 3 chunks,
+      // only the last one finished.
+      const reasons = payloads.slice(0, -1).map((p) => JSON.parse(p).choices[0].finish_reason);
+      expect(reasons.length).toBeGreaterThanOrEqual(1);
+      expect(reasons.length).toBeLessThanOrEqual(3);
+      expect(reasons.at(-1)).toBe("length");
+      expect(reasons.slice(0, -1).every((reason) => reason === null)).toBe(true);
       // A prefill step and two decode steps ran, but only the steps the engine slept until are
       // noted: a late timer on a loaded machine lets it run the steps it owes back to back, no
       // sleep between them (engine time catches up with the clock), so at least one end is noted.
