@@ -24,7 +24,7 @@ import {
   usageOf,
 } from "./choices.js";
 import { type PromptLogprobsEntry, promptLogprobsList } from "./prompt-logprobs.js";
-import { completionPromptIds } from "./prompts.js";
+import { completionPromptIds, truncatePrompt, truncationSize } from "./prompts.js";
 import { type CompletionRequest, inputProcessorRefusal } from "./requests.js";
 import { checkModelName, type VllmModel, vocabularySize } from "./served-model.js";
 import { type EmitFrame, sseEvent, sseFrames, textFrames, textHole } from "./sse.js";
@@ -111,10 +111,17 @@ function prepare(model: VllmModel, request: CompletionRequest): Prepared {
   const promptIds = new Array<readonly number[]>(count);
   let promptTokens = 0;
   const lora = model.loras.has(modelName) ? modelName : undefined;
+  // truncate_prompt_tokens keeps each prompt's last tokens before its length check
+  // (serving_engine.py: a text prompt is tokenized with truncation and echoes its text as sent; a
+  // token prompt keeps its last ids and echoes their decoded text).
+  const truncation = truncationSize(request.truncatePromptTokens, model.served.maxModelLen);
   // Indexed loops, no closure or spread of the plans: this runs per request.
   for (let p = 0; p < count; p++) {
     const prompt = request.prompts[p] as CompletionRequest["prompts"][number];
-    const ids = completionPromptIds(model, prompt, request.addSpecialTokens);
+    const ids = truncatePrompt(
+      completionPromptIds(model, prompt, request.addSpecialTokens),
+      truncation,
+    );
     const maxTokens = effectiveMaxTokens(model, ids.length, request.maxTokens, "completions");
     promptTokens += ids.length;
     promptIds[p] = ids;

@@ -99,6 +99,52 @@ describe("truncate_prompt_tokens", () => {
     );
   });
 
+  it("truncates each completions prompt; a text prompt echoes as sent, a token prompt its kept ids", async () => {
+    // serving_engine.py _normalize_prompt_text_to_input: the text is tokenized with truncation and
+    // the engine prompt keeps the text as sent; _normalize_prompt_tokens_to_input keeps the last
+    // ids and decodes them for the prompt text.
+    const completions = client("0.10.2").completions;
+    const whole = await refusal(completions.create({ model: "m", prompt: long, max_tokens: 4 }));
+    expect(whole.status).toBe(400);
+    const kept = await completions.create({
+      model: "m",
+      prompt: long,
+      max_tokens: 4,
+      echo: true,
+      truncate_prompt_tokens: 20,
+    } as OpenAI.CompletionCreateParamsNonStreaming);
+    expect(kept.usage?.prompt_tokens).toBe(20);
+    expect(kept.choices[0]?.text.startsWith(long)).toBe(true);
+    const ids = Array.from({ length: 30 }, (_, i) => 100 + i);
+    const tokens = await completions.create({
+      model: "m",
+      prompt: ids,
+      max_tokens: 1,
+      echo: true,
+      truncate_prompt_tokens: 5,
+    } as OpenAI.CompletionCreateParamsNonStreaming);
+    expect(tokens.usage?.prompt_tokens).toBe(5);
+    const detokenized = (await (
+      await fetch(`${servers.get("0.10.2")?.url}/detokenize`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "m", tokens: ids.slice(-5) }),
+      })
+    ).json()) as { prompt: string };
+    expect(tokens.choices[0]?.text.startsWith(detokenized.prompt)).toBe(true);
+    const over = await refusal(
+      completions.create({
+        model: "m",
+        prompt: "Hi",
+        max_tokens: 1,
+        truncate_prompt_tokens: 129,
+      } as OpenAI.CompletionCreateParamsNonStreaming),
+    );
+    expect(over.message).toBe(
+      "400 truncate_prompt_tokens value (129) is greater than max_model_len (128). Please, select a smaller truncation size.",
+    );
+  });
+
   it("truncates embeddings inputs and refuses a size above max_model_len", async () => {
     const embed = client("embed");
     const create = (extra: object) =>
