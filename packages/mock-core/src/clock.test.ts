@@ -193,6 +193,167 @@ describe("PacingWheel", () => {
   });
 });
 
+// The callback form (Clock.after) is the promise form's rules without the promise: the same
+// buckets and order, a wake-up called in the release itself, an abort a microtask after it.
+describe("PacingWheel.after", () => {
+  it("calls back in due order with the promise sleeps of the same release, before their continuations", async () => {
+    const timers = new FakeTimers();
+    const wheel = new PacingWheel(timers);
+    const woke: string[] = [];
+    const fail = () => woke.push("aborted");
+    wheel.after(20, () => woke.push(`a@${timers.time}`), fail); // bucket 20
+    void wheel.sleep(20).then(() => woke.push(`p@${timers.time}`)); // bucket 20, after a
+    wheel.after(19.5, () => woke.push(`b@${timers.time}`), fail); // bucket 20, after p
+    wheel.after(30, () => woke.push(`c@${timers.time}`), fail); // bucket 30
+    expect(timers.pending?.at).toBe(19);
+    // Called in the release itself (no microtask): before the promise sleep's continuation.
+    timers.time = 19.2;
+    const timer = timers.pending;
+    timers.pending = undefined;
+    timer?.callback();
+    expect(woke).toEqual(["a@19.2", "b@19.2"]);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(woke).toEqual(["a@19.2", "b@19.2", "p@19.2"]);
+    await timers.fire(29.5);
+    expect(woke).toEqual(["a@19.2", "b@19.2", "p@19.2", "c@29.5"]);
+    expect(wheel.pending).toBe(0);
+    expect(timers.pending).toBeUndefined();
+  });
+
+  it("puts a callback that waits again, even under the slack, into the next release", async () => {
+    const timers = new FakeTimers();
+    const wheel = new PacingWheel(timers);
+    let wakes = 0;
+    const again = (): void => {
+      wakes += 1;
+      if (wakes < 3) wheel.after(0.3, again, () => {});
+    };
+    wheel.after(0.3, again, () => {});
+    await timers.fire(0.5);
+    // One wake per release: the wait made in the callback is not released by the same loop.
+    expect(wakes).toBe(1);
+    expect(wheel.pending).toBe(1);
+    await timers.fire(1.5);
+    expect(wakes).toBe(2);
+    await timers.fire(2.5);
+    expect(wakes).toBe(3);
+    expect(wheel.pending).toBe(0);
+    expect(timers.pending).toBeUndefined();
+  });
+
+  it("calls onAbort with the signal's reason a microtask after the abort, and never onWake", async () => {
+    const timers = new FakeTimers();
+    const wheel = new PacingWheel(timers);
+    const controller = new AbortController();
+    const heard: unknown[] = [];
+    wheel.after(
+      10,
+      () => heard.push("woke"),
+      (reason) => heard.push(reason),
+      controller.signal,
+    );
+    const reason = new Error("client left");
+    controller.abort(reason);
+    // As a rejected sleep reaches its handler: not inside the abort dispatch itself.
+    expect(heard).toEqual([]);
+    await Promise.resolve();
+    expect(heard).toEqual([reason]);
+    expect(wheel.pending).toBe(0);
+    // The aborted wait holds no timer, and its bucket wakes nothing.
+    expect(timers.pending).toBeUndefined();
+    await timers.fire(20);
+    expect(heard).toEqual([reason]);
+  });
+
+  it("on a signal already aborted calls onAbort after returning (the default reason: an AbortError)", async () => {
+    const wheel = new PacingWheel(new FakeTimers());
+    const controller = new AbortController();
+    controller.abort();
+    const heard: unknown[] = [];
+    wheel.after(
+      10,
+      () => heard.push("woke"),
+      (reason) => heard.push(reason),
+      controller.signal,
+    );
+    expect(heard).toEqual([]);
+    await Promise.resolve();
+    expect(heard).toHaveLength(1);
+    expect(heard[0]).toMatchObject({ name: "AbortError" });
+    expect(wheel.pending).toBe(0);
+  });
+
+  it("cancel drops the wait: no callback, no timer, and a later abort touches nothing", async () => {
+    const timers = new FakeTimers();
+    const wheel = new PacingWheel(timers);
+    const controller = new AbortController();
+    const heard: string[] = [];
+    const timer = wheel.after(
+      10,
+      () => heard.push("woke"),
+      () => heard.push("aborted"),
+      controller.signal,
+    );
+    expect(wheel.pending).toBe(1);
+    timer.cancel();
+    timer.cancel();
+    expect(wheel.pending).toBe(0);
+    expect(timers.pending).toBeUndefined();
+    controller.abort();
+    await timers.fire(20);
+    expect(heard).toEqual([]);
+  });
+
+  it("keeps releasing when a callback throws, and rethrows its error from a microtask", async () => {
+    const timers = new FakeTimers();
+    const wheel = new PacingWheel(timers);
+    const woke: string[] = [];
+    const thrown: unknown[] = [];
+    const listener = (error: unknown) => thrown.push(error);
+    process.prependListener("uncaughtException", listener);
+    try {
+      const boom = new Error("callback failed");
+      wheel.after(
+        5,
+        () => {
+          throw boom;
+        },
+        () => {},
+      );
+      wheel.after(
+        5,
+        () => woke.push("second"),
+        () => {},
+      );
+      await timers.fire(5);
+      expect(woke).toEqual(["second"]);
+      expect(wheel.pending).toBe(0);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(thrown).toEqual([boom]);
+    } finally {
+      process.removeListener("uncaughtException", listener);
+    }
+  });
+
+  it("realClock.after wakes after the time has passed and frees its timer on abort", async () => {
+    const start = realClock.now();
+    const after = realClock.after;
+    if (after === undefined) throw new Error("realClock has no callback form");
+    await new Promise<void>((resolve, reject) => after(5, resolve, reject));
+    expect(realClock.now() - start).toBeGreaterThanOrEqual(4);
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const before = timers();
+    const controller = new AbortController();
+    const aborted = new Promise<unknown>((resolve) =>
+      after(60_000, () => {}, resolve, controller.signal),
+    );
+    expect(timers()).toBe(before + 1);
+    controller.abort();
+    expect(await aborted).toMatchObject({ name: "AbortError" });
+    expect(timers()).toBe(before);
+  });
+});
+
 describe("ManualClock", () => {
   it("wakes sleepers in due order as it advances", async () => {
     const clock = new ManualClock();
@@ -204,5 +365,61 @@ describe("ManualClock", () => {
     await clock.advance(10);
     expect(woke).toEqual(["a@10", "b@20"]);
     expect(clock.now()).toBe(25);
+  });
+
+  it("calls after's onWake in due order with its sleeps, letting each run before the next", async () => {
+    const clock = new ManualClock();
+    const woke: string[] = [];
+    const fail = () => woke.push("aborted");
+    void clock.sleep(20).then(() => woke.push(`s@${clock.now()}`));
+    clock.after(
+      10,
+      () => {
+        woke.push(`a@${clock.now()}`);
+        // Waits again from its own wake-up, as a paced run does.
+        clock.after(5, () => woke.push(`a2@${clock.now()}`), fail);
+      },
+      fail,
+    );
+    expect(clock.pendingSleeps).toBe(2);
+    await clock.advance(30);
+    expect(woke).toEqual(["a@10", "a2@15", "s@20"]);
+    expect(clock.pendingSleeps).toBe(0);
+  });
+
+  it("calls after's onAbort a microtask after the abort, and cancel drops a wait", async () => {
+    const clock = new ManualClock();
+    const heard: unknown[] = [];
+    const controller = new AbortController();
+    clock.after(
+      10,
+      () => heard.push("woke"),
+      (reason) => heard.push(reason),
+      controller.signal,
+    );
+    const cancelled = clock.after(
+      10,
+      () => heard.push("cancelled woke"),
+      () => heard.push("x"),
+    );
+    cancelled.cancel();
+    const reason = new Error("client left");
+    controller.abort(reason);
+    expect(heard).toEqual([]);
+    await Promise.resolve();
+    expect(heard).toEqual([reason]);
+    expect(clock.pendingSleeps).toBe(0);
+    await clock.advance(20);
+    expect(heard).toEqual([reason]);
+    // Already aborted: after returns first, then onAbort.
+    clock.after(
+      1,
+      () => heard.push("woke"),
+      (r) => heard.push(r),
+      controller.signal,
+    );
+    expect(heard).toEqual([reason]);
+    await Promise.resolve();
+    expect(heard).toEqual([reason, reason]);
   });
 });

@@ -16,16 +16,67 @@ export interface Clock {
    * DOMException by default) when `signal` aborts first or already has.
    */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * {@link Clock.sleep} as callbacks, for hot paths that wait once per token: no promise, and
+   * `onWake` runs in the wake-up itself rather than a microtask later. After `ms` milliseconds
+   * `onWake()` is called; when `signal` aborts first (or already has) `onAbort(signal.reason)` is
+   * called instead, a microtask after the abort (as the promise form's rejection reaches its
+   * handler). Never calls back before `after` returns; exactly one callback, or none once
+   * cancelled. Optional: a clock without it is waited on through `sleep`.
+   */
+  after?(
+    ms: number,
+    onWake: () => void,
+    onAbort: (reason: unknown) => void,
+    signal?: AbortSignal,
+  ): ClockTimer;
 }
 
-/** A pending sleep on a {@link PacingWheel}. */
-interface Sleeper {
-  readonly resolve: () => void;
-  readonly reject: (reason: unknown) => void;
+/** A pending {@link Clock.after}: `cancel()` drops it, so neither callback is made. */
+export interface ClockTimer {
+  /** Drops the wait if it is still pending (no callback follows); a no-op after it settled. */
+  cancel(): void;
+}
+
+/** What `after` returns when its signal had already aborted: there is nothing to cancel. */
+const settledTimer: ClockTimer = Object.freeze({ cancel: () => {} });
+
+/**
+ * A pending sleep on a {@link PacingWheel}: the promise form's resolve and reject, or the callback
+ * form's callbacks (then `deferAbort`: its abort is called a microtask later, as a rejection would
+ * be). It is the callback form's {@link ClockTimer} too, so a paced wait allocates nothing else.
+ */
+class Sleeper implements ClockTimer {
+  readonly wake: () => void;
+  readonly fail: (reason: unknown) => void;
   /** The sleepers of the signal it sleeps on, if any (dropped from it on waking). */
   readonly peers: Set<Sleeper> | undefined;
-  /** Woken or aborted: a bucket skips it. */
-  settled: boolean;
+  readonly deferAbort: boolean;
+  /** The wheel's one cancel handler (not a closure per sleep). */
+  readonly #dropped: (sleeper: Sleeper) => void;
+  /** Woken, aborted or cancelled: a bucket skips it. */
+  settled = false;
+
+  constructor(
+    wake: () => void,
+    fail: (reason: unknown) => void,
+    peers: Set<Sleeper> | undefined,
+    deferAbort: boolean,
+    dropped: (sleeper: Sleeper) => void,
+  ) {
+    this.wake = wake;
+    this.fail = fail;
+    this.peers = peers;
+    this.deferAbort = deferAbort;
+    this.#dropped = dropped;
+  }
+
+  cancel(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.peers?.delete(this);
+    this.#dropped(this);
+  }
 }
 
 /** What a {@link PacingWheel} runs on: a millisecond time source and one-shot timers. */
@@ -76,6 +127,8 @@ export class PacingWheel {
   /** Sleeps neither woken nor aborted. */
   #pending = 0;
   #timer: unknown;
+  /** A release is calling its sleepers back. */
+  #releasing = false;
   /** The millisecond the timer is set for (Infinity: none set). */
   #armedFor = Number.POSITIVE_INFINITY;
   /** Sleepers per signal, for that signal's one abort listener. */
@@ -98,13 +151,50 @@ export class PacingWheel {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      const peers = signal === undefined ? undefined : this.#sleepersOf(signal);
-      const sleeper: Sleeper = { resolve, reject, peers, settled: false };
-      peers?.add(sleeper);
-      // NaN (bad input) sleeps as 0 would, as setTimeout treats it.
-      this.#add(sleeper, Math.ceil(this.#timers.now() + Math.max(ms || 0, 0)));
+      this.#enter(ms, resolve, reject, false, signal);
     });
   }
+
+  /**
+   * {@link Clock.after} on this wheel: `onWake` is called in the release that wakes it (in due
+   * order with the other sleeps of that release, before any promise sleep's continuation runs),
+   * `onAbort(reason)` a microtask after `signal` aborts (or after this call, if it already had).
+   * A throwing callback does not stop the release: its error is rethrown from a microtask.
+   */
+  after(
+    ms: number,
+    onWake: () => void,
+    onAbort: (reason: unknown) => void,
+    signal?: AbortSignal,
+  ): ClockTimer {
+    if (signal?.aborted) {
+      const reason: unknown = signal.reason;
+      queueMicrotask(() => onAbort(reason));
+      return settledTimer;
+    }
+    return this.#enter(ms, onWake, onAbort, true, signal);
+  }
+
+  #enter(
+    ms: number,
+    wake: () => void,
+    fail: (reason: unknown) => void,
+    deferAbort: boolean,
+    signal: AbortSignal | undefined,
+  ): Sleeper {
+    const peers = signal === undefined ? undefined : this.#sleepersOf(signal);
+    const sleeper = new Sleeper(wake, fail, peers, deferAbort, this.#dropped);
+    peers?.add(sleeper);
+    // NaN (bad input) sleeps as 0 would, as setTimeout treats it.
+    this.#add(sleeper, Math.ceil(this.#timers.now() + Math.max(ms || 0, 0)));
+    return sleeper;
+  }
+
+  /** A sleeper was cancelled (already marked settled and out of its peers). */
+  readonly #dropped = (_sleeper: Sleeper): void => {
+    this.#pending -= 1;
+    if (this.#pending === 0 && !this.#releasing) this.#empty();
+  };
 
   #add(sleeper: Sleeper, tick: number): void {
     let bucket = this.#buckets.get(tick);
@@ -115,7 +205,8 @@ export class PacingWheel {
     }
     bucket.push(sleeper);
     this.#pending += 1;
-    if (tick < this.#armedFor) this.#arm(tick);
+    // While a release runs, it sets the timer once its callbacks are done.
+    if (tick < this.#armedFor && !this.#releasing) this.#arm(tick);
   }
 
   #arm(tick: number): void {
@@ -132,18 +223,36 @@ export class PacingWheel {
     this.#armedFor = Number.POSITIVE_INFINITY;
     const horizon = this.#timers.now() + releaseSlackMs;
     const ticks = this.#ticks;
+    // The due buckets are taken out first: a callback that sleeps again (even for less than the
+    // slack) lands in a new bucket for the next release, never in this one.
+    const due: Sleeper[][] = [];
     while (ticks.length > 0 && (ticks[0] as number) <= horizon) {
       const tick = heapPop(ticks);
-      const bucket = this.#buckets.get(tick) ?? [];
+      const bucket = this.#buckets.get(tick);
       this.#buckets.delete(tick);
+      if (bucket !== undefined) due.push(bucket);
+    }
+    this.#releasing = true;
+    for (const bucket of due) {
       for (const sleeper of bucket) {
         if (sleeper.settled) continue;
         sleeper.settled = true;
         this.#pending -= 1;
         sleeper.peers?.delete(sleeper);
-        sleeper.resolve();
+        if (!sleeper.deferAbort) sleeper.wake();
+        else {
+          // A callback runs here, inside the loop: one that throws must not strand the rest.
+          try {
+            sleeper.wake();
+          } catch (error) {
+            queueMicrotask(() => {
+              throw error;
+            });
+          }
+        }
       }
     }
+    this.#releasing = false;
     if (this.#pending === 0) this.#empty();
     else if (ticks.length > 0) this.#arm(ticks[0] as number);
   };
@@ -165,13 +274,15 @@ export class PacingWheel {
       signal.addEventListener(
         "abort",
         () => {
+          const reason: unknown = signal.reason;
           for (const sleeper of set) {
             sleeper.settled = true;
             this.#pending -= 1;
-            sleeper.reject(signal.reason);
+            if (sleeper.deferAbort) queueMicrotask(() => sleeper.fail(reason));
+            else sleeper.fail(reason);
           }
           set.clear();
-          if (this.#pending === 0) this.#empty();
+          if (this.#pending === 0 && !this.#releasing) this.#empty();
         },
         { once: true },
       );
@@ -220,6 +331,7 @@ const wheel = new PacingWheel();
 export const realClock: Clock = {
   now: () => performance.now(),
   sleep: (ms, signal) => wheel.sleep(ms, signal),
+  after: (ms, onWake, onAbort, signal) => wheel.after(ms, onWake, onAbort, signal),
 };
 
 /**
@@ -228,7 +340,7 @@ export const realClock: Clock = {
  */
 export class ManualClock implements Clock {
   #now = 0;
-  #sleepers: { at: number; resolve: () => void }[] = [];
+  #sleepers: { at: number; wake: () => void }[] = [];
 
   /** The virtual time, starting at 0. */
   now(): number {
@@ -239,7 +351,7 @@ export class ManualClock implements Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      const sleeper = { at: this.#now + Math.max(0, ms), resolve };
+      const sleeper = { at: this.#now + Math.max(0, ms), wake: resolve };
       this.#sleepers.push(sleeper);
       signal?.addEventListener(
         "abort",
@@ -252,6 +364,47 @@ export class ManualClock implements Clock {
     });
   }
 
+  /**
+   * {@link Clock.after} on virtual time: `onWake` is called by {@link advance} in due order, as a
+   * sleep is resolved (and the woken code gets the same turn to run before the next is due);
+   * `onAbort(reason)` a microtask after `signal` aborts, or after this call if it already had.
+   */
+  after(
+    ms: number,
+    onWake: () => void,
+    onAbort: (reason: unknown) => void,
+    signal?: AbortSignal,
+  ): ClockTimer {
+    if (signal?.aborted) {
+      const reason: unknown = signal.reason;
+      queueMicrotask(() => onAbort(reason));
+      return settledTimer;
+    }
+    let settled = false;
+    const sleeper = {
+      at: this.#now + Math.max(0, ms),
+      wake: () => {
+        settled = true;
+        signal?.removeEventListener("abort", aborted);
+        onWake();
+      },
+    };
+    const drop = (): void => {
+      settled = true;
+      this.#sleepers = this.#sleepers.filter((s) => s !== sleeper);
+      signal?.removeEventListener("abort", aborted);
+    };
+    const aborted = (): void => {
+      if (settled) return;
+      drop();
+      const reason: unknown = signal?.reason;
+      queueMicrotask(() => onAbort(reason));
+    };
+    this.#sleepers.push(sleeper);
+    signal?.addEventListener("abort", aborted, { once: true });
+    return { cancel: () => (settled ? undefined : drop()) };
+  }
+
   /** Moves the clock forward and wakes the sleepers that are due, letting each settle. */
   async advance(ms: number): Promise<void> {
     const target = this.#now + ms;
@@ -260,7 +413,7 @@ export class ManualClock implements Clock {
       if (!due) break;
       this.#sleepers = this.#sleepers.filter((s) => s !== due);
       this.#now = due.at;
-      due.resolve();
+      due.wake();
       // Let the woken code run (and perhaps sleep again) before the next sleeper is due.
       await new Promise<void>((r) => setImmediate(r));
     }

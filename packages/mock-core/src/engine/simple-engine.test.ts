@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
-import { ManualClock, realClock } from "../clock.js";
+import { type Clock, ManualClock, realClock } from "../clock.js";
 import { EngineMetrics } from "../gpu/engine-metrics.js";
 import type { FinishEvent, GenerationEvent, GenerationRequest, TokenEvent } from "./generation.js";
 import { GenerationRequestError, type ReadySteps, readySteps } from "./generation.js";
@@ -979,6 +979,58 @@ describe("ReadySteps.wait", () => {
     expect(await finish).toMatchObject({
       value: { type: "finish", reason: "abort", completionTokens: 1 },
     });
+  });
+
+  test("paced steps wait through the clock's callback form, or through sleep on a clock without one", async () => {
+    const base = new ManualClock();
+    const calls = { after: 0, sleep: 0 };
+    const withAfter: Clock = {
+      now: () => base.now(),
+      sleep: (ms, signal) => {
+        calls.sleep += 1;
+        return base.sleep(ms, signal);
+      },
+      after: (ms, onWake, onAbort, signal) => {
+        calls.after += 1;
+        return base.after(ms, onWake, onAbort, signal);
+      },
+    };
+    const sleepOnly: Clock = { now: withAfter.now, sleep: withAfter.sleep };
+    const request = { promptIds: prompt, maxTokens: 4, ignoreEos: true, seed: 2 };
+    const timed = async (clock: Clock) => {
+      const run = createSimpleEngine({ clock, model, timeToFirstTokenMs: 50, interTokenMs: 20 })
+        .generate(request)
+        [Symbol.asyncIterator]();
+      const ready = readySteps(run) as ReadySteps;
+      const seen: [number, string][] = [];
+      const start = base.now();
+      for (;;) {
+        const step = new Promise<IteratorResult<GenerationEvent>>((resolve, reject) =>
+          ready.wait?.(() => {
+            const result = ready.nextReady() as IteratorResult<GenerationEvent>;
+            seen.push([base.now() - start, result.done ? "done" : result.value.type]);
+            resolve(result);
+          }, reject),
+        );
+        await base.advance(100);
+        const result = await step;
+        if (result.done || result.value.type === "finish") return seen;
+      }
+    };
+    const viaAfter = await timed(withAfter);
+    // One callback wait per paced step (the first token and three gaps), no promise sleep.
+    expect(calls).toEqual({ after: 4, sleep: 0 });
+    const viaSleep = await timed(sleepOnly);
+    expect(calls).toEqual({ after: 4, sleep: 4 });
+    // The same events and the same pacing (each step waits from when it is asked for).
+    expect(viaAfter).toEqual([
+      [50, "token"],
+      [120, "token"],
+      [220, "token"],
+      [320, "token"],
+      [400, "finish"],
+    ]);
+    expect(viaSleep).toEqual(viaAfter);
   });
 
   test("an unpaced run calls back at once with the same events as next()", async () => {

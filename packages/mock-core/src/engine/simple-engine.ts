@@ -275,7 +275,8 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   /**
    * `next()` behind callbacks (ReadySteps.wait): a step that needs no wait is taken at once and
    * called back before `wait` returns; a paced one sleeps on the clock and is taken in the
-   * sleep's own callback (no promise beyond the clock's), as `next()` takes it. Calls queued
+   * clock's callback (`Clock.after`: no promise at all; `sleep` where a clock lacks it), as
+   * `next()` takes it. Calls queued
    * meanwhile (a `return()`) are served after it; a consumer that left is not called back.
    */
   wait(onReady: () => void, onError: (reason: unknown) => void): void {
@@ -322,7 +323,10 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     // The sleep's callbacks, made by the run's first paced wait (an unpaced run makes none).
     this.#onSlept ??= () => this.#woken(true, undefined);
     this.#onSleepFailed ??= (failure: unknown) => this.#woken(false, failure);
-    this.#settings.clock.sleep(step, signal).then(this.#onSlept, this.#onSleepFailed);
+    // The callback form where the clock has one: no promise per paced token.
+    const clock = this.#settings.clock;
+    if (clock.after !== undefined) clock.after(step, this.#onSlept, this.#onSleepFailed, signal);
+    else clock.sleep(step, signal).then(this.#onSlept, this.#onSleepFailed);
   }
 
   /** A pending wait's callbacks, while its paced step sleeps. */
