@@ -225,4 +225,85 @@ describe("EngineCore hybrid attention + Mamba block accounting", () => {
       9,
     );
   });
+
+  describe("with speculative decoding", () => {
+    // vllm/model_executor/layers/mamba/abstract.py get_kv_cache_spec: MambaSpec
+    // num_speculative_blocks = speculative_config.num_speculative_tokens for any method (n-gram
+    // included); MambaManager (mamba_cache_mode "none") and gpu_model_runner size each request's
+    // Mamba block table 1 + num_speculative_blocks, so k = 3 holds 9 x 4 state blocks.
+    const ngram = (k: number) => ({
+      method: "ngram" as const,
+      numSpeculativeTokens: k,
+      acceptanceRates: Array.from({ length: k }, () => 0.5),
+    });
+    const eagle = {
+      method: "eagle3" as const,
+      numSpeculativeTokens: 3,
+      acceptanceRates: [0.7, 0.5, 0.3],
+    };
+
+    it("holds 9 x (1 + 3) state blocks per request at k = 3 (granite-4.0-h-small layout), any method", () => {
+      for (const speculative of [ngram(3), eagle]) {
+        const core = new EngineCore({
+          ...config,
+          numBlocks: 100,
+          blockSize: 16,
+          kvLayout: hybrid,
+          speculative,
+        });
+        core.add({ id: "a", prompt: 10, outputTokens: 50 });
+        core.step(0);
+        // 1 attention block (+ EAGLE's 3 lookahead slots still within it) + 36 state blocks.
+        expect(core.kvUsage).toBeCloseTo(37 / 100, 12);
+      }
+    });
+
+    it("refuses a request whose 1 + 36 blocks do not fit, and admits it when they do", () => {
+      const core = new EngineCore({
+        ...config,
+        numBlocks: 80,
+        blockSize: 16,
+        kvLayout: hybrid,
+        speculative: ngram(3),
+      });
+      for (const id of ["a", "b", "c"]) core.add({ id, prompt: 10, outputTokens: 2 });
+      const first = core.step(0);
+      // Two requests take 74 of 80 blocks; the third needs 37 (without speculation three would fit in 30).
+      expect(first?.admitted.map((a) => a.requestId)).toEqual(["a", "b"]);
+      expect(core.waiting).toBe(1);
+      expect(core.kvUsage).toBeCloseTo(74 / 80, 12);
+      let step = first;
+      const admitted: string[] = [];
+      while (step && admitted.length === 0) {
+        step = core.step(step.end);
+        admitted.push(...(step?.admitted.map((a) => a.requestId) ?? []));
+      }
+      expect(admitted).toEqual(["c"]);
+    });
+
+    it("frees all 36 state blocks on abort", () => {
+      const core = new EngineCore({
+        ...config,
+        numBlocks: 80,
+        blockSize: 16,
+        kvLayout: hybrid,
+        speculative: ngram(3),
+      });
+      core.add({ id: "a", prompt: 10, outputTokens: 50 });
+      core.add({ id: "b", prompt: 10, outputTokens: 50 });
+      core.step(0);
+      expect(core.kvUsage).toBeCloseTo(74 / 80, 12);
+      expect(core.abort("a")).toBe(true);
+      expect(core.kvUsage).toBeCloseTo(37 / 80, 12);
+      expect(core.abort("b")).toBe(true);
+      expect(core.kvUsage).toBe(0);
+    });
+
+    it("keeps one state block per Mamba group without speculation", () => {
+      const core = new EngineCore({ ...config, numBlocks: 100, blockSize: 16, kvLayout: hybrid });
+      core.add({ id: "a", prompt: 10, outputTokens: 50 });
+      core.step(0);
+      expect(core.kvUsage).toBeCloseTo(10 / 100, 12);
+    });
+  });
 });

@@ -96,9 +96,14 @@ export interface EngineCoreConfig {
    * for a sliding model (kvCacheLayout(model, false), `--disable-hybrid-kv-cache-manager`) keeps
    * every block of every layer, while the sliding layers' compute still follows the step-time
    * model's window. A hybrid attention + Mamba layout (`mambaGroups`, Granite 4.0 H, Qwen3-Next)
-   * gives each request one block per Mamba group besides its attention blocks, taken when it is
-   * admitted and held until it finishes or is preempted (vllm/v1/core/single_type_kv_cache_manager.py
-   * MambaManager: one block per request, its MambaSpec block size being `max_model_len`).
+   * gives each request 1 + k blocks per Mamba group besides its attention blocks (k: the
+   * `speculative` config's `numSpeculativeTokens`, every method n-gram included; 0 without), taken
+   * when it is admitted and held until it finishes or is preempted
+   * (vllm/v1/core/single_type_kv_cache_manager.py MambaManager in mamba_cache_mode "none", its
+   * MambaSpec block size being `max_model_len`; model_executor/layers/mamba/abstract.py sets
+   * `num_speculative_blocks` to `num_speculative_tokens` for any speculative config). Prefix
+   * caching's "align" mode (a block table of max_model_len / block positions, the last 1 + k
+   * holding state) is not modelled.
    */
   readonly kvLayout?: KvCacheLayout;
   /**
@@ -417,8 +422,11 @@ export class EngineCore {
    * eagle, eagle3, mtp) and a draft model (`uses_draft_model`), 0 for n-gram and without drafting.
    */
   readonly #lookahead: number;
-  /** Mamba groups of a hybrid layout: state blocks per admitted request (0: none). */
-  readonly #mambaGroups: number;
+  /**
+   * State blocks an admitted request of a hybrid layout holds: Mamba groups x (1 + k speculative
+   * tokens), MambaManager's 1 + `num_speculative_blocks` per group (0: no Mamba groups).
+   */
+  readonly #statePerRequest: number;
   readonly #speculative: SpeculativeDecoding | undefined;
   readonly #acceptance: DraftAcceptance | undefined;
   /** n-gram drafting from content: method "ngram" with `draftFromContent` (requests with ids). */
@@ -486,7 +494,8 @@ export class EngineCore {
     this.#attentionWindow =
       this.#window === 0 ? (config.stepTime.kvLayout?.window ?? 0) : this.#window;
     this.#fullGroups = layout === undefined ? 1 : layout.fullGroups;
-    this.#mambaGroups = layout?.mambaGroups ?? 0;
+    this.#statePerRequest =
+      (layout?.mambaGroups ?? 0) * (1 + (config.speculative?.numSpeculativeTokens ?? 0));
     this.#lookahead =
       config.speculative === undefined || config.speculative.method === "ngram"
         ? 0
@@ -811,8 +820,8 @@ export class EngineCore {
             hitPositions -
             sequence.blocks.length / this.#stride) *
           this.#stride;
-        // A hybrid model's request also takes one state block per Mamba group (MambaManager).
-        const stateNeeded = this.#mambaGroups - sequence.stateBlocks.length;
+        // A hybrid model's request also takes 1 + k state blocks per Mamba group (MambaManager).
+        const stateNeeded = this.#statePerRequest - sequence.stateBlocks.length;
         let evictableHits = 0;
         for (const block of hits) if (block >= 0 && this.#pool.isFree(block)) evictableHits++;
         // head of line blocks the rest
