@@ -17,7 +17,7 @@ import { InferFault } from "./fault.js";
 import { findModel } from "./infer.js";
 import type { MockModel, TensorSpec } from "./models.js";
 import type { KserveProfile } from "./profiles.js";
-import { loadFailure, policyFailure, pollFailure, repoll } from "./repository.js";
+import { failedVersions, loadFailure, policyFailure, pollFailure, repoll } from "./repository.js";
 
 /** Triton's `--model-control-mode` values the mock serves. */
 export type ModelControlMode = "none" | "explicit" | "poll";
@@ -69,15 +69,15 @@ interface Loaded {
 
 /**
  * Triton's answer to a load that fails in the backend (core model_repository_manager.cc
- * `LoadUnloadModels`: INVALID_ARG `load failed for model '<m>': ` + each version's `version <v>
- * is at UNAVAILABLE state: <reason>;`, ending in a newline; qa L0_lifecycle, trt_error_propagation).
+ * `LoadUnloadModels`: INVALID_ARG `load failed for model '<m>': ` + each failed version's `version
+ * <v> is at UNAVAILABLE state: <reason>;` (model_lifecycle.cc `OnLoadComplete`), ending in a
+ * newline; qa L0_lifecycle, trt_error_propagation). `failed`: [version, reason] pairs.
  */
 export function loadFailedMessage(
   name: string,
-  versions: readonly string[],
-  reason: string,
+  failed: ReadonlyArray<readonly [version: string, reason: string]>,
 ): string {
-  const states = versions.map((v) => `version ${v} is at UNAVAILABLE state: ${reason};`);
+  const states = failed.map(([v, reason]) => `version ${v} is at UNAVAILABLE state: ${reason};`);
   return `load failed for model '${name}': ${states.join("")}\n`;
 }
 
@@ -206,8 +206,8 @@ export class ModelRepository {
         failures.push(`failed to load model '${name}': ${noVersion}`);
         this.#loaded.set(name, { model, ready: false, readyAt: 0, failure: noVersion });
       } else if (failure !== undefined) {
-        for (const v of model.versions)
-          failures.push(`failed to load '${name}' version ${v}: ${failure}`);
+        for (const [v, reason] of failedVersions(model, failure))
+          failures.push(`failed to load '${name}' version ${v}: ${reason}`);
         this.#loaded.set(name, { model, ready: false, readyAt: 0, failure });
       } else this.#loaded.set(name, { model, ready: true, readyAt: 0 });
     }
@@ -534,7 +534,7 @@ export class ModelRepository {
         this.#loaded.set(name, this.#entry(before, model, { ready: false, failure }));
       }
       this.#update();
-      throw new InferFault("invalid", loadFailedMessage(name, model.versions, failure));
+      throw new InferFault("invalid", loadFailedMessage(name, failedVersions(model, failure)));
     }
     // A model serving already keeps serving while its new configuration loads; the mock takes
     // the new one at once (the request still takes the load's time, see settled()).
@@ -750,7 +750,8 @@ export function withConfigOverride(model: MockModel, json: string): MockModel | 
  * its own settings serves them ({@link MockModel.versionModels}), and a request naming no version
  * of a name whose default is an unversioned settings file gets that file with no version
  * ({@link MockModel.unversionedDefault}; registry.py `_find_model(None)` returns the default).
- * `resolved` is the version the lookup settled on (the newest when none was named).
+ * `resolved` is the version the lookup settled on (the newest when none was named). A model with
+ * {@link MockModel.versionModels} is itself its default version with every version listed.
  */
 function servedVersion(
   model: MockModel,
@@ -758,6 +759,8 @@ function servedVersion(
   resolved: string | undefined = named,
 ): { model: MockModel; version: string | undefined } {
   if (named === undefined && model.unversionedDefault) return { model, version: undefined };
-  const own = resolved === undefined ? undefined : model.versionModels?.get(resolved);
+  // No version named: the model itself, which is its default version's (the newest) with every
+  // version listed (Triton's metadata lists them; the default answers inference).
+  const own = named === undefined ? undefined : model.versionModels?.get(named);
   return { model: own ?? model, version: resolved };
 }

@@ -144,6 +144,12 @@ export interface RepositorySource {
    */
   readonly loadFailure?: string;
   /**
+   * The versions whose backend refuses them, each with its reason (Triton: a vLLM-backend
+   * version without its `model.json`), when they differ by version; {@link loadFailure} is then
+   * the first. Absent: `loadFailure` is every version's reason.
+   */
+  readonly versionFailures?: ReadonlyMap<string, string>;
+  /**
    * Why no version loads under the model's version policy (core model_lifecycle.cc `AsyncLoad`:
    * `at least one version must be available under the version policy of model '<m>'`); the
    * model then has no versions. Absent where one loads.

@@ -203,11 +203,15 @@ function readTritonModel(dir: string, folderName: string): MockModel | undefined
   }
   const platform = String(config.platform ?? config.backend ?? "");
   if (platform === "vllm") {
-    return vllmBackendModel(name, join(folder, String(latest)), String(latest), tensors, {
-      poll,
-      modified,
-      folders,
-    });
+    // Each version is its own backend instance from its own folder (model_lifecycle.cc loads
+    // every version the policy picks; vllm_backend src/model.py reads that folder's model.json).
+    const source = { poll, modified, folders };
+    const perVersion = versions.map((v) =>
+      vllmBackendModel(name, join(folder, String(v)), String(v), tensors, source),
+    );
+    return perVersion.length === 1
+      ? (perVersion[0] as MockModel)
+      : vllmVersions(perVersion, source);
   }
   return withSource(
     seededModel(
@@ -372,6 +376,56 @@ function vllmBackendModel(
     throw new Error(`${loraFile}: ${(error as Error).message}`);
   }
   return withSource(createVllmModel({ name, version, config, loras }), folder);
+}
+
+/**
+ * A vLLM-backend model with several versions, each its own model (own engine, own `model.json`
+ * and LoRA adapters; {@link MockModel.versionModels}), oldest first; the newest answers a request
+ * naming no version. The versions whose `model.json` (or `multi_lora.json`) is missing are its
+ * {@link RepositorySource.versionFailures}: any of them fails the whole load
+ * (model_lifecycle.cc `OnLoadComplete` marks the load failed, `OnLoadFinal` unloads the versions
+ * it loaded), and the refusal names only them.
+ */
+function vllmVersions(perVersion: readonly MockModel[], folder: RepositorySource): MockModel {
+  const newest = perVersion.at(-1) as MockModel;
+  const versionModels = new Map<string, MockModel>();
+  const versionFailures = new Map<string, string>();
+  for (const model of perVersion) {
+    const version = model.versions[0] as string;
+    versionModels.set(version, model);
+    const failure = loadFailure(model);
+    if (failure !== undefined) versionFailures.set(version, failure);
+  }
+  const combined: MockModel = {
+    ...newest,
+    versions: [...versionModels.keys()],
+    versionModels,
+    withPacing: (pacing) =>
+      vllmVersions(
+        perVersion.map((m) => m.withPacing?.(pacing) ?? m),
+        folder,
+      ),
+  };
+  const first = versionFailures.values().next().value;
+  return withSource(
+    combined,
+    first === undefined ? folder : { ...folder, loadFailure: first, versionFailures },
+  );
+}
+
+/**
+ * The versions a failed load names, each with its reason: the model's
+ * {@link RepositorySource.versionFailures} when it has them, else every version with `reason`
+ * (model_lifecycle.cc `OnLoadComplete` adds one `version <v> is at UNAVAILABLE state: <reason>;`
+ * per version that failed).
+ */
+export function failedVersions(
+  model: MockModel,
+  reason: string,
+): ReadonlyArray<readonly [version: string, reason: string]> {
+  const own = model.source?.versionFailures;
+  if (own !== undefined) return [...own];
+  return model.versions.map((v) => [v, reason] as const);
 }
 
 function findFiles(dir: string, name: string): string[] {

@@ -580,6 +580,65 @@ describe("a vLLM backend model from a repository (backend: vllm; model.json, mul
     bactrian: "/vllm_workspace/weights/loras/bactrian-x-llama-7b-lora",
   });
 
+  it("several versions under the policy: each its own model from its own model.json; a request naming none gets the newest", async () => {
+    // core model_lifecycle.cc loads every version VersionsToLoad picks, each a backend instance
+    // of its own; vllm_backend src/model.py reads that version folder's model.json (and
+    // multi_lora.json when it enables LoRA; execute refuses lora_name without it).
+    const dir = mkdtempSync(join(tmpdir(), "vllm-versions-"));
+    for (const v of [1, 2, 3]) mkdirSync(join(dir, "llm", String(v)), { recursive: true });
+    writeFileSync(
+      join(dir, "llm", "config.pbtxt"),
+      'backend: "vllm"\nversion_policy { latest { num_versions: 2 } }\ninput [ { name: "text_input" data_type: TYPE_STRING dims: [ 1 ] } ]',
+    );
+    writeFileSync(join(dir, "llm", "2", "model.json"), '{"model": "x", "enable_lora": "true"}');
+    writeFileSync(join(dir, "llm", "2", "multi_lora.json"), loras);
+    writeFileSync(join(dir, "llm", "3", "model.json"), '{"model": "x"}');
+    const mock = await startKserve("triton", { "model-repository": dir });
+    const metadata = await (await fetch(`${mock.endpoints.http}/v2/models/llm`)).json();
+    expect((metadata as { versions: string[] }).versions).toEqual(["2", "3"]);
+    const post = (path: string) =>
+      fetch(`${mock.endpoints.http}/v2/models/llm${path}/generate`, {
+        method: "POST",
+        body: JSON.stringify({
+          text_input: "Hello",
+          sampling_parameters: JSON.stringify({ max_tokens: 4, lora_name: "alpaca" }),
+        }),
+      });
+    expect((await post("/versions/2")).status).toBe(200);
+    for (const path of ["/versions/3", ""]) {
+      expect(await (await post(path)).text()).toBe('{"error":"LoRA feature is not enabled."}');
+    }
+  });
+
+  it("a version without its model.json fails the whole load, and the refusal names only that version", async () => {
+    // model_lifecycle.cc OnLoadComplete: each version that did not load adds `version <v> is at
+    // UNAVAILABLE state: <reason>;`; any failure fails the load (OnLoadFinal). At start CreateModel
+    // logs `failed to load '<m>' version <v>: <reason>` for that version, and the start stops.
+    const dir = mkdtempSync(join(tmpdir(), "vllm-versions-"));
+    for (const v of [2, 3]) mkdirSync(join(dir, "llm", String(v)), { recursive: true });
+    writeFileSync(
+      join(dir, "llm", "config.pbtxt"),
+      'backend: "vllm"\nversion_policy { all {} }\ninput [ { name: "text_input" data_type: TYPE_STRING dims: [ 1 ] } ]',
+    );
+    writeFileSync(join(dir, "llm", "3", "model.json"), '{"model": "x"}');
+    const reason = `Internal: AssertionError: 'model.json' containing vllm engine args must be provided in '${join(dir, "llm", "2")}'`;
+    await expect(startKserve("triton", { "model-repository": dir })).rejects.toThrow(
+      `failed to load 'llm' version 2: ${reason}\nerror: creating server: Internal - failed to load all models`,
+    );
+    const mock = await startKserve("triton", {
+      "model-repository": dir,
+      "model-control-mode": "explicit",
+    });
+    const res = await fetch(`${mock.endpoints.http}/v2/repository/models/llm/load`, {
+      method: "POST",
+    });
+    expect([res.status, await res.json()]).toEqual([
+      400,
+      { error: `load failed for model 'llm': version 2 is at UNAVAILABLE state: ${reason};\n` },
+    ]);
+    expect((await fetch(`${mock.endpoints.http}/v2/models/llm/versions/3/ready`)).status).toBe(400);
+  });
+
   it("LoRA enabled: a listed adapter generates (other weights, other text), an unlisted one is refused with the list", async () => {
     const dir = repository({
       "model.json": '{"model": "x", "enable_lora": "True"}',
