@@ -15,7 +15,14 @@
  * each era's events).
  */
 import { randomUUID } from "node:crypto";
-import { type FinishEvent, readySteps, type TokenEvent } from "@servingkit/mock-core";
+import {
+  type FinishEvent,
+  type GenerationEvent,
+  type PushStreamBody,
+  readySteps,
+  type StreamSink,
+  type TokenEvent,
+} from "@servingkit/mock-core";
 import { type StreamPiece, streamPieces } from "./choices.js";
 import { clampLogprob } from "./completions.js";
 import { badRequest } from "./errors.js";
@@ -35,6 +42,7 @@ import {
   responseUsage,
 } from "./responses.js";
 import type { VllmModel } from "./served-model.js";
+import { type EmitFrame, sseDone, sseStream } from "./sse.js";
 
 /** One Responses SSE event's bytes: its type on an `event:` line, then its JSON. */
 export function responsesEvent(type: string, payload: object): string {
@@ -66,26 +74,115 @@ function deltaLogprobs(model: VllmModel, tokens: readonly TokenEvent[], topCount
  * speculative decoding) the way chat and completions stream them. The events follow the era
  * (profiles.ts `ResponsesEra.streamItems`, `completedOutput`). The whole response goes to the
  * store when `prepared.store`. Leaving early (the client closes) ends the engine run.
+ *
+ * Two forms, the same frames in the same order ({@link responseFrames} makes them): iterated (a
+ * background stream's log, msw), a generator over the engine run; piped (mock-core's push form,
+ * which the fastify host prefers), `response.created` and `response.in_progress` written at once,
+ * then sse.ts {@link sseStream} drives the run through its `wait` callbacks, with no promise per
+ * event, minus the `data: [DONE]` it ends with (a Responses stream has none).
  */
-export async function* responseStream(
+export function responseStream(
   model: VllmModel,
   store: ResponseStore,
   prepared: PreparedResponse,
   signal: AbortSignal,
+): AsyncIterable<string> & PushStreamBody {
+  return {
+    [Symbol.asyncIterator]: () =>
+      pulledFrames(model, prepared, signal, responseFrames(model, store, prepared, signal)),
+    pushTo(sink) {
+      const frames = responseFrames(model, store, prepared, signal);
+      for (const frame of frames.opening()) sink.write(frame);
+      const run: AsyncIterable<GenerationEvent> = {
+        [Symbol.asyncIterator]: () =>
+          model.engine.generate(prepared.plan.request, { signal })[Symbol.asyncIterator](),
+      };
+      return sseStream(model.profile, run, frames.event, frames.closing, frames.idle).pushTo(
+        withoutDone(sink),
+      );
+    },
+  };
+}
+
+/** `sink` without sse.ts's closing `data: [DONE]` frame (a Responses stream ends without one). */
+function withoutDone(sink: StreamSink): StreamSink {
+  return {
+    write: (chunk) => chunk === sseDone || sink.write(chunk),
+    end: () => sink.end(),
+    fail: (error) => sink.fail(error),
+  };
+}
+
+/** Hands every frame of `frames` to `emit`, in order. */
+function emitAll(frames: Iterable<string>, emit: EmitFrame): void {
+  for (const frame of frames) emit(frame);
+}
+
+/** The iterated form of {@link responseStream}: a generator over the engine run. */
+async function* pulledFrames(
+  model: VllmModel,
+  prepared: PreparedResponse,
+  signal: AbortSignal,
+  frames: ResponseFrames,
 ): AsyncGenerator<string> {
+  yield* frames.opening();
+  const out: string[] = [];
+  const emit: EmitFrame = (frame) => out.push(frame);
+  const run = model.engine.generate(prepared.plan.request, { signal })[Symbol.asyncIterator]();
+  const ready = readySteps(run);
+  try {
+    reading: for (;;) {
+      let result = await run.next();
+      // Events ready at once belong to the same engine output; the held text goes out when none
+      // is (as completions and chat stream, sse.ts).
+      for (;;) {
+        // A cancelled background run stops at once, as vLLM's cancelled task does.
+        if (result.done || signal.aborted) break reading;
+        frames.event(result.value, emit);
+        yield* out.splice(0);
+        if (frames.finished()) break reading;
+        const next = ready?.nextReady();
+        if (next === undefined) {
+          frames.idle(emit);
+          yield* out.splice(0);
+          break;
+        }
+        result = next;
+      }
+    }
+  } finally {
+    await run.return?.();
+  }
+  frames.closing(emit);
+  yield* out;
+}
+
+/**
+ * What both forms of {@link responseStream} share: the stream's state and its frames, event by
+ * event (`event` and `idle` as sse.ts {@link sseStream} calls them, `closing` its end).
+ */
+interface ResponseFrames {
+  /** `response.created` and `response.in_progress`, before any engine output. */
+  opening(): string[];
+  /** The frames of one engine event (none after the finish or once aborted). */
+  readonly event: (event: GenerationEvent, emit: EmitFrame) => void;
+  /** No event ready at once: the held text goes out. */
+  readonly idle: (emit: EmitFrame) => void;
+  /** The done events and `response.completed` (none when cancelled or cut before a finish). */
+  readonly closing: (emit: EmitFrame) => void;
+  /** Whether the finish came. */
+  finished(): boolean;
+}
+
+/** A streamed response's {@link ResponseFrames}. */
+function responseFrames(
+  model: VllmModel,
+  store: ResponseStore,
+  prepared: PreparedResponse,
+  signal: AbortSignal,
+): ResponseFrames {
   const { request, tool, era } = prepared;
   let sequence = 0;
-  const initial = responseObject(prepared, { status: "in_progress", output: [], usage: null });
-  yield responsesEvent("response.created", {
-    response: initial,
-    sequence_number: sequence++,
-    type: "response.created",
-  });
-  yield responsesEvent("response.in_progress", {
-    response: initial,
-    sequence_number: sequence++,
-    type: "response.in_progress",
-  });
   // Before vllm PR #29947 (`text`) a called function streams as the text it is; after it
   // (`parsed`) as a function_call item with argument events.
   const call = era.streamItems === "parsed" ? tool : undefined;
@@ -155,78 +252,80 @@ export async function* responseStream(
     keepTokens,
     outputs: model.engine.outputs,
   });
-  const run = model.engine.generate(prepared.plan.request, { signal })[Symbol.asyncIterator]();
-  const ready = readySteps(run);
   let finish: FinishEvent | undefined;
-  try {
-    reading: for (;;) {
-      let result = await run.next();
-      // Events ready at once belong to the same engine output; the held text goes out when none
-      // is (as completions and chat stream, sse.ts).
-      for (;;) {
-        // A cancelled background run stops at once, as vLLM's cancelled task does.
-        if (result.done || signal.aborted) break reading;
-        const piece = pieces.add(0, result.value);
-        if (piece !== undefined) {
-          yield* framesOf(piece);
-          if (piece.kind === "finish") {
-            finish = piece.finish;
-            break reading;
-          }
+  return {
+    opening(): string[] {
+      const initial = responseObject(prepared, { status: "in_progress", output: [], usage: null });
+      return [
+        responsesEvent("response.created", {
+          response: initial,
+          sequence_number: sequence++,
+          type: "response.created",
+        }),
+        responsesEvent("response.in_progress", {
+          response: initial,
+          sequence_number: sequence++,
+          type: "response.in_progress",
+        }),
+      ];
+    },
+    event(event, emit) {
+      if (finish !== undefined || signal.aborted) return;
+      const piece = pieces.add(0, event);
+      if (piece === undefined) return;
+      emitAll(framesOf(piece), emit);
+      if (piece.kind === "finish") finish = piece.finish;
+    },
+    idle(emit) {
+      if (finish !== undefined || signal.aborted) return;
+      pieces.flush((held) => emitAll(framesOf(held), emit));
+    },
+    closing(emit) {
+      // Cancelled (or the engine ended without a finish): no done events.
+      if (finish === undefined || signal.aborted) return;
+      let output: readonly object[];
+      if (callEvents) {
+        const held = split?.finish();
+        if (held !== undefined && last !== undefined) {
+          emitAll(callFrames(callEvents, held, { ...last, text: "", tokens: [] }), emit);
         }
-        const next = ready?.nextReady();
-        if (next === undefined) {
-          const flushed: StreamPiece[] = [];
-          pieces.flush((held) => flushed.push(held));
-          for (const held of flushed) yield* framesOf(held);
-          break;
+        if (reasoningOpen && textEvents !== undefined) emitAll(textEvents.done(), emit);
+        // A run cut while thinking has no content for the tool parser: no call (outputItems agrees).
+        const called = split === undefined || args !== "";
+        if (called) emitAll(callEvents.done(args), emit);
+        // responses_stream_generator builds response.completed with responses_full_generator, whose
+        // _make_response_output_items makes every item afresh: new `rs_`, `fc_` and `call_` ids,
+        // none of the streamed ones.
+        output = outputItems(model, prepared, text, tokens);
+      } else {
+        const held = split?.finish();
+        if (held !== undefined && textEvents !== undefined && last !== undefined) {
+          emitAll(textEvents.delta(held, { ...last, text: "", tokens: [] }), emit);
         }
-        result = next;
+        if (textEvents !== undefined) emitAll(textEvents.done(), emit);
+        // The full generator's items: of the whole text, or of the last output alone (see
+        // ResponsesEra.completedOutput).
+        output =
+          era.completedOutput === "whole"
+            ? outputItems(model, prepared, text, tokens)
+            : outputItems(model, prepared, last?.text ?? "", last?.tokens ?? []);
       }
-    }
-  } finally {
-    await run.return?.();
-  }
-  // Cancelled (or the engine ended without a finish): no done events.
-  if (finish === undefined || signal.aborted) return;
-  let output: readonly object[];
-  if (callEvents) {
-    const held = split?.finish();
-    if (held !== undefined && last !== undefined) {
-      yield* callFrames(callEvents, held, { ...last, text: "", tokens: [] });
-    }
-    if (reasoningOpen && textEvents !== undefined) yield* textEvents.done();
-    // A run cut while thinking has no content for the tool parser: no call (outputItems agrees).
-    const called = split === undefined || args !== "";
-    if (called) yield* callEvents.done(args);
-    // responses_stream_generator builds response.completed with responses_full_generator, whose
-    // _make_response_output_items makes every item afresh: new `rs_`, `fc_` and `call_` ids,
-    // none of the streamed ones.
-    output = outputItems(model, prepared, text, tokens);
-  } else {
-    const held = split?.finish();
-    if (held !== undefined && textEvents !== undefined && last !== undefined) {
-      yield* textEvents.delta(held, { ...last, text: "", tokens: [] });
-    }
-    if (textEvents !== undefined) yield* textEvents.done();
-    // The full generator's items: of the whole text, or of the last output alone (see
-    // ResponsesEra.completedOutput).
-    output =
-      era.completedOutput === "whole"
-        ? outputItems(model, prepared, text, tokens)
-        : outputItems(model, prepared, last?.text ?? "", last?.tokens ?? []);
-  }
-  const final = responseObject(prepared, {
-    status: finishStatus(prepared, finish),
-    output,
-    usage: responseUsage(era, prepared.promptTokens, finish.completionTokens),
-  });
-  if (prepared.store) store.put(final, prepared.messages);
-  yield responsesEvent("response.completed", {
-    response: final,
-    sequence_number: sequence++,
-    type: "response.completed",
-  });
+      const final = responseObject(prepared, {
+        status: finishStatus(prepared, finish),
+        output,
+        usage: responseUsage(era, prepared.promptTokens, finish.completionTokens),
+      });
+      if (prepared.store) store.put(final, prepared.messages);
+      emit(
+        responsesEvent("response.completed", {
+          response: final,
+          sequence_number: sequence++,
+          type: "response.completed",
+        }),
+      );
+    },
+    finished: () => finish !== undefined,
+  };
 }
 
 /**
