@@ -560,6 +560,30 @@ describe("background streams with VLLM_ENABLE_RESPONSES_API_STORE=1", () => {
     expect(replay).toEqual(first.slice(4));
   });
 
+  // One stream, two forms (responses-stream.ts responseStream): a foreground stream is piped
+  // (the fastify host takes the push form), a background one iterated into its event log; both
+  // send the same events in the same order (responses_stream_generator), the done text the
+  // deltas joined. (The mock's built-in text differs request to request, so not the words.)
+  it("sends the same events piped (foreground) and iterated (background)", async () => {
+    const body = {
+      model: "granite",
+      input: "Tell a story",
+      max_output_tokens: 12,
+      ignore_eos: true,
+    };
+    const piped = framesOf(await postText(server, body));
+    const iterated = framesOf(await postText(server, { ...body, background: true }));
+    const shape = (frames: ReturnType<typeof framesOf>) =>
+      frames.map((f) => [f.event, f.data.sequence_number, f.data.output_index ?? null]);
+    expect(shape(iterated)).toEqual(shape(piped));
+    for (const frames of [piped, iterated]) {
+      const deltas = frames.filter((f) => f.event === "response.output_text.delta");
+      expect(deltas).toHaveLength(12);
+      const done = frames.find((f) => f.event === "response.output_text.done");
+      expect(done?.data.text).toBe(deltas.map((f) => f.data.delta).join(""));
+    }
+  });
+
   // serving_responses.py cancel_responses: the background task is cancelled, its events stop.
   it("ends a background stream that is cancelled", async () => {
     process.env.VLLM_ENABLE_RESPONSES_API_STORE = "1";
