@@ -304,6 +304,38 @@ describe("PacingWheel.after", () => {
     expect(heard).toEqual([]);
   });
 
+  it("tracks several waits on one signal: a woken and a cancelled one are out of its abort", async () => {
+    const timers = new FakeTimers();
+    const wheel = new PacingWheel(timers);
+    const controller = new AbortController();
+    const heard: unknown[] = [];
+    wheel.after(
+      10,
+      () => heard.push("first woke"),
+      () => heard.push("first aborted"),
+      controller.signal,
+    );
+    const second = wheel.sleep(20, controller.signal).then(
+      () => heard.push("second woke"),
+      () => heard.push("second aborted"),
+    );
+    const third = wheel.after(
+      30,
+      () => heard.push("third woke"),
+      () => heard.push("third aborted"),
+      controller.signal,
+    );
+    await timers.fire(10);
+    expect(heard).toEqual(["first woke"]);
+    third.cancel();
+    controller.abort();
+    await second;
+    expect(heard).toEqual(["first woke", "second aborted"]);
+    expect(wheel.pending).toBe(0);
+    expect(timers.pending).toBeUndefined();
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+  });
+
   it("keeps releasing when a callback throws, and rethrows its error from a microtask", async () => {
     const timers = new FakeTimers();
     const wheel = new PacingWheel(timers);
