@@ -11,7 +11,7 @@
  * @packageDocumentation
  */
 
-export { type Clock, ManualClock, realClock } from "./clock.js";
+export { type Clock, type ClockTimer, ManualClock, realClock } from "./clock.js";
 // --- engine: tokenizers, chat templates, text generation, embeddings (src/engine) ---
 export {
   type ChatMessage,
