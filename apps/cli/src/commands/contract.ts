@@ -16,7 +16,7 @@ import {
   TargetConfigError,
   toJUnitXml,
 } from "@servingkit/contract";
-import { runtimeNames } from "@servingkit/mock-core";
+import { runtimeNames } from "@servingkit/mock-core/host";
 import { type CliIo, exitCodes, UsageError } from "../cli-io.js";
 import type { Command } from "../command.js";
 

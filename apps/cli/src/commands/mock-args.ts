@@ -3,7 +3,7 @@
  * command runs the plan.
  */
 import { parseArgs } from "node:util";
-import type { RuntimeMockModule, RuntimeOptionValues } from "@servingkit/mock-core";
+import type { RuntimeMockModule, RuntimeOptionValues } from "@servingkit/mock-core/host";
 import {
   type AuthMode,
   authModes,
@@ -14,7 +14,7 @@ import {
   type RuntimeName,
   runtimeCatalog,
   runtimeNames,
-} from "@servingkit/mock-core";
+} from "@servingkit/mock-core/host";
 import { UsageError } from "../cli-io.js";
 
 /** pino's levels, plus `silent`. */

@@ -10,7 +10,7 @@ import {
   runtimeCatalog,
   runtimeNames,
   selfSignedCertificate,
-} from "@servingkit/mock-core";
+} from "@servingkit/mock-core/host";
 import { loadRuntimeModules, loadRuntimeModulesFor, startRuntimeMock } from "@servingkit/mocks";
 import type { CliIo } from "../cli-io.js";
 import { exitCodes, UsageError } from "../cli-io.js";
