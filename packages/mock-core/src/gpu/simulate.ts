@@ -304,9 +304,12 @@ export function simulate(
       t.scheduled = now;
       t.cachedTokens = a.cachedTokens;
     }
-    for (const token of result.tokens) {
-      const t = tracking.get(token.requestId) as Tracking;
-      const seen = token.time + frontend;
+    // The step's batch read as it is (no event object per token): every token leaves at the
+    // step's end.
+    const sampled = result.sampled;
+    const seen = sampled.time + frontend;
+    for (let i = 0; i < sampled.length; i++) {
+      const t = tracking.get(sampled.requestId(i)) as Tracking;
       if (t.first === undefined) t.first = seen;
       // A speculative step's tokens reach the client in one chunk: one gap per chunk, as
       // `vllm bench serve` records ITL (one entry per streamed chunk).
