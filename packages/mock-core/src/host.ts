@@ -8,7 +8,7 @@
  * @packageDocumentation
  */
 
-export { type Clock, ManualClock, realClock } from "./clock.js";
+export { type Clock, type ClockTimer, ManualClock, realClock } from "./clock.js";
 export { latencyOptions } from "./engine/latency-options.js";
 export { fastapiOperationId, fastapiTitle } from "./fastapi-names.js";
 export {
