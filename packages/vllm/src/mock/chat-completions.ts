@@ -39,7 +39,7 @@ import {
 } from "./reasoning-parser.js";
 import { uuidHex } from "./request-id.js";
 import { type ChatRequest, inputProcessorRefusal, isGreedy, type ToolSpec } from "./requests.js";
-import { checkModelName, type VllmModel, vocabularySize } from "./served-model.js";
+import { checkModelName, processorModel, type VllmModel } from "./served-model.js";
 import { type EmitFrame, sseEvent, textFrames, textHole } from "./sse.js";
 import { withKeyOrder } from "./wire-json.js";
 
@@ -225,14 +225,7 @@ function prepare(model: VllmModel, request: ChatRequest): Prepared {
   const ids = truncatePrompt(rendered, truncationSize(request.truncatePromptTokens, maxModelLen));
   const maxTokens = effectiveMaxTokens(model, ids.length, request.maxTokens, "chat");
   // The input processor's vocabulary checks come after the prompt's length check (requests.ts).
-  const refused = inputProcessorRefusal(
-    {
-      profile: model.profile,
-      vocabSize: vocabularySize(model.spec),
-      tokenizerSize: model.spec.tokenizer.vocabSize,
-    },
-    request,
-  );
+  const refused = inputProcessorRefusal(processorModel(model), request);
   if (refused) throw refused;
   const last = request.messages.at(-1);
   // vllm-openai.md §5: role is --response-role (assistant) unless add_generation_prompt=false,

@@ -26,7 +26,7 @@ import {
 import { type PromptLogprobsEntry, promptLogprobsList } from "./prompt-logprobs.js";
 import { completionPromptIds, truncatePrompt, truncationSize } from "./prompts.js";
 import { type CompletionRequest, inputProcessorRefusal } from "./requests.js";
-import { checkModelName, type VllmModel, vocabularySize } from "./served-model.js";
+import { checkModelName, processorModel, type VllmModel } from "./served-model.js";
 import { type EmitFrame, sseEvent, sseFrames, textFrames, textHole } from "./sse.js";
 import { jsonEscaped, jsonScalar, type PyDict, WireText, withKeyOrder } from "./wire-json.js";
 
@@ -141,14 +141,7 @@ function prepare(model: VllmModel, request: CompletionRequest): Prepared {
     else for (const plan of promptPlans) plans.push(plan);
   }
   // The input processor's vocabulary checks, after every prompt's length check (requests.ts).
-  const refused = inputProcessorRefusal(
-    {
-      profile: model.profile,
-      vocabSize: vocabularySize(model.spec),
-      tokenizerSize: model.spec.tokenizer.vocabSize,
-    },
-    request,
-  );
+  const refused = inputProcessorRefusal(processorModel(model), request);
   if (refused) throw refused;
   return { plans: plans ?? [], promptTexts, promptIds, promptTokens, modelName, candidates };
 }

@@ -22,6 +22,7 @@ import { LoraRegistry } from "./lora.js";
 import type { ServedModel } from "./model-card.js";
 import type { VllmProfile } from "./profiles.js";
 import type { ReasoningParserSpec } from "./reasoning-parser.js";
+import type { ProcessorModel } from "./requests.js";
 import type { GenerationMode, ModelTask, VllmSettings } from "./settings.js";
 
 /** Where the platform mounts the model, and so the `root` of the model card (vllm-openai.md §0). */
@@ -134,6 +135,19 @@ export function vocabularySize(spec: ModelSpec): number {
   return typeof size === "number" && Number.isSafeInteger(size) && size > 0
     ? size
     : spec.tokenizer.vocabSize;
+}
+
+/**
+ * What vLLM's input processor knows of the served model for its vocabulary checks
+ * (requests.ts `inputProcessorRefusal`): the release, the config's vocabulary and the tokenizer's
+ * length. One reading for chat and completions alike.
+ */
+export function processorModel(model: Pick<VllmModel, "profile" | "spec">): ProcessorModel {
+  return {
+    profile: model.profile,
+    vocabSize: vocabularySize(model.spec),
+    tokenizerSize: model.spec.tokenizer.vocabSize,
+  };
 }
 
 /** A model with its engine running, and what stops it. */
