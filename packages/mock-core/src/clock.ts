@@ -42,6 +42,16 @@ export interface ClockTimer {
 const settledTimer: ClockTimer = Object.freeze({ cancel: () => {} });
 
 /**
+ * `Clock.after` on a signal that has already aborted: `onAbort(reason)` a microtask later (when a
+ * rejected sleep would reach its handler) and a handle with nothing to cancel.
+ */
+function abortedTimer(signal: AbortSignal, onAbort: (reason: unknown) => void): ClockTimer {
+  const reason: unknown = signal.reason;
+  queueMicrotask(() => onAbort(reason));
+  return settledTimer;
+}
+
+/**
  * The pending sleeps on one signal, for its one abort listener. A paced stream has one at a time,
  * so that one is a field and only a second concurrent sleep makes a set: adding to and deleting
  * from a one-entry `Set` on every step reallocated its table every few steps (measured: about 120
@@ -200,11 +210,7 @@ export class PacingWheel {
     onAbort: (reason: unknown) => void,
     signal?: AbortSignal,
   ): ClockTimer {
-    if (signal?.aborted) {
-      const reason: unknown = signal.reason;
-      queueMicrotask(() => onAbort(reason));
-      return settledTimer;
-    }
+    if (signal?.aborted) return abortedTimer(signal, onAbort);
     return this.#enter(ms, onWake, onAbort, true, signal);
   }
 
@@ -407,11 +413,7 @@ export class ManualClock implements Clock {
     onAbort: (reason: unknown) => void,
     signal?: AbortSignal,
   ): ClockTimer {
-    if (signal?.aborted) {
-      const reason: unknown = signal.reason;
-      queueMicrotask(() => onAbort(reason));
-      return settledTimer;
-    }
+    if (signal?.aborted) return abortedTimer(signal, onAbort);
     let settled = false;
     const sleeper = {
       at: this.#now + Math.max(0, ms),
