@@ -68,12 +68,27 @@ export interface LoadCounters {
 }
 
 /**
+ * The edges of a driver's measured window, for whoever accounts CPU time to the answers counted
+ * in it: a driver whose window is not the whole run (the streams driver leaves out its ramp and
+ * tail) calls `open` when counting starts and `close` when it stops, on time (a timer each).
+ */
+export interface LoadWindow {
+  /** Counting starts now. */
+  open(): void;
+  /** Counting stopped now. */
+  close(): void;
+}
+
+/**
  * Puts load on one server for a while; a scenario calls it several times (warm-up, then
  * interleaved rounds) and adds the counters up.
  */
 export interface LoadDriver {
-  /** Loads the server for `seconds`, recording successful latencies when given a recorder. */
-  run(seconds: number, recorder?: LatencyRecorder): Promise<LoadCounters>;
+  /**
+   * Loads the server for `seconds`, recording successful latencies when given a recorder, and
+   * telling `window` (where it supports one) when its counted stretch opens and closes.
+   */
+  run(seconds: number, recorder?: LatencyRecorder, window?: LoadWindow): Promise<LoadCounters>;
   /** Releases the client. */
   close(): Promise<void>;
 }
@@ -101,4 +116,67 @@ export function summarize(
     p90: recorder.percentile(90),
     p99: recorder.percentile(99),
   };
+}
+
+/** CPU time a process spent, in microseconds, as `process.cpuUsage()` counts it (all threads). */
+export interface CpuSample {
+  /** Time in user mode (JavaScript, V8, parsing, copying), µs. */
+  readonly userUs: number;
+  /** Time in the kernel (socket writes and reads, epoll, timers), µs. */
+  readonly systemUs: number;
+}
+
+/**
+ * The CPU that the events counted in measured windows cost, summed over rounds: the server's
+ * process and the load client's, each split user / system, with the events and the seconds.
+ */
+export interface CpuAccount {
+  /** The server's process over the windows. */
+  readonly server: CpuSample;
+  /** The load client's process over the same windows. */
+  readonly client: CpuSample;
+  /** Answers (events) counted in the windows. */
+  readonly events: number;
+  /** Wall seconds of the windows. */
+  readonly seconds: number;
+}
+
+/** Adds two CPU accounts. */
+export function addCpu(a: CpuAccount, b: CpuAccount): CpuAccount {
+  const add = (x: CpuSample, y: CpuSample): CpuSample => ({
+    userUs: x.userUs + y.userUs,
+    systemUs: x.systemUs + y.systemUs,
+  });
+  return {
+    server: add(a.server, b.server),
+    client: add(a.client, b.client),
+    events: a.events + b.events,
+    seconds: a.seconds + b.seconds,
+  };
+}
+
+const fixed = (value: number) => value.toFixed(1);
+
+/**
+ * One line on what each counted event cost in CPU: server and client, user and system, in µs
+ * per event; the cores each kept busy; and, from the two together, how many events per second
+ * the machine's `cores` could carry at most if they did nothing else (an upper bound: it leaves
+ * out scheduling and the headroom a latency goal needs). Empty when no event was counted.
+ */
+export function cpuNote(label: string, account: CpuAccount, cores: number): string {
+  if (account.events <= 0 || account.seconds <= 0) return "";
+  const per = (us: number) => us / account.events;
+  const { server, client } = account;
+  const serverUs = per(server.userUs + server.systemUs);
+  const clientUs = per(client.userUs + client.systemUs);
+  const busy = (sample: CpuSample) =>
+    ((sample.userUs + sample.systemUs) / 1e6 / account.seconds).toFixed(2);
+  const ceiling = Math.round((cores * 1e6) / (serverUs + clientUs));
+  return (
+    `${label}: CPU per delivered event: server ${fixed(serverUs)} µs (user ${fixed(per(server.userUs))}, ` +
+    `sys ${fixed(per(server.systemUs))}; ${busy(server)} cores busy), load client ${fixed(clientUs)} µs ` +
+    `(user ${fixed(per(client.userUs))}, sys ${fixed(per(client.systemUs))}; ${busy(client)} cores busy); ` +
+    `together ${fixed(serverUs + clientUs)} µs, so ${cores} cores carry at most ` +
+    `${ceiling.toLocaleString("en-US")} events/s.`
+  );
 }

@@ -1,11 +1,17 @@
+import { availableParallelism } from "node:os";
 import { gpuScenarios, isGpuScenario, runGpuScenario } from "./gpu-scenarios.js";
 import { createGrpcHealthDriver } from "./grpc-load.js";
 import { createHttpDriver } from "./http-load.js";
 import {
   addCounters,
+  addCpu,
+  type CpuAccount,
+  type CpuSample,
+  cpuNote,
   LatencyRecorder,
   type LoadCounters,
   type LoadDriver,
+  type LoadWindow,
   type Measurement,
   summarize,
 } from "./measurement.js";
@@ -107,6 +113,45 @@ export const scenarioNames = [
   ...Object.keys(gpuScenarios),
 ] as readonly ScenarioName[];
 
+/** A measured window that samples CPU at its edges: see {@link cpuWindow}. */
+interface CpuWindow extends LoadWindow {
+  /** The CPU the window cost, once the run is over; undefined if the driver never closed it. */
+  spent(counters: LoadCounters): Promise<CpuAccount | undefined>;
+}
+
+/**
+ * Samples the server's process (over IPC) and this process (the load client) when a driver's
+ * window opens and closes. The server answers within a few ms of the edge, a small share of a
+ * window of seconds; both sides then count the same stretch as the events do.
+ */
+function cpuWindow(serverCpu: () => Promise<CpuSample>): CpuWindow {
+  let opened: { server: Promise<CpuSample>; client: NodeJS.CpuUsage; at: number } | undefined;
+  let closed: { server: Promise<CpuSample>; client: NodeJS.CpuUsage; at: number } | undefined;
+  return {
+    open: () => {
+      opened = { server: serverCpu(), client: process.cpuUsage(), at: performance.now() };
+    },
+    close: () => {
+      if (opened === undefined) return;
+      closed = {
+        server: serverCpu(),
+        client: process.cpuUsage(opened.client),
+        at: performance.now(),
+      };
+    },
+    spent: async (counters) => {
+      if (opened === undefined || closed === undefined) return undefined;
+      const [start, end] = await Promise.all([opened.server, closed.server]);
+      return {
+        server: { userUs: end.userUs - start.userUs, systemUs: end.systemUs - start.systemUs },
+        client: { userUs: closed.client.user, systemUs: closed.client.system },
+        events: counters.ok,
+        seconds: (closed.at - opened.at) / 1000,
+      };
+    },
+  };
+}
+
 /** Keeps the larger of two samples, field by field. */
 function peak(a: MemorySample | undefined, b: MemorySample): MemorySample {
   return a === undefined
@@ -134,6 +179,7 @@ export async function runScenario(
   const drivers: LoadDriver[] = [];
   const recorders = contestants.map(() => new LatencyRecorder());
   const memory = new Map<string, MemorySample>();
+  const cpu = new Map<string, CpuAccount>();
   try {
     for (const contestant of contestants) {
       const server = await startServerIn(contestant.server, placement);
@@ -163,9 +209,15 @@ export async function runScenario(
                 ),
               )
             : Promise.resolve();
-        const counters = await driver.run(slice, recorders[index]);
+        const window = server?.cpu === undefined ? undefined : cpuWindow(server.cpu);
+        const counters = await driver.run(slice, recorders[index], window);
         await sampling;
         totals[index] = addCounters(totals[index] ?? counters, counters);
+        const spent = await window?.spent(counters);
+        if (spent !== undefined && contestant !== undefined) {
+          const before = cpu.get(contestant.label);
+          cpu.set(contestant.label, before === undefined ? spent : addCpu(before, spent));
+        }
       }
     }
     const measurements = contestants.map((contestant, index) => ({
@@ -184,7 +236,15 @@ export async function runScenario(
       unit: spec.unit ?? "req/s",
       latency: spec.latency ?? "latency",
       measurements,
-      notes: spec.notes?.(measurements, { memory }) ?? [],
+      notes: [
+        ...(spec.notes?.(measurements, { memory }) ?? []),
+        ...contestants.flatMap((contestant) => {
+          const account = cpu.get(contestant.label);
+          const line =
+            account === undefined ? "" : cpuNote(contestant.label, account, availableParallelism());
+          return line === "" ? [] : [line];
+        }),
+      ],
     };
   } finally {
     for (const recorder of recorders) recorder.destroy();

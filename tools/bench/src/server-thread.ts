@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { Worker } from "node:worker_threads";
+import type { CpuSample } from "./measurement.js";
 import { type MemorySample, type RunningServer, type ServerSpec, startServer } from "./servers.js";
 
 /**
@@ -14,11 +15,12 @@ export type ServerPlacement = "thread" | "process" | "inline";
 
 type Reply =
   | { type: "started"; address: string; headers: Record<string, string> }
-  | { type: "memory"; sample: MemorySample };
+  | { type: "memory"; sample: MemorySample }
+  | { type: "cpu"; sample: CpuSample };
 
 /** The messaging both a worker thread and a child process offer. */
 interface Channel {
-  post(message: "close" | "memory"): void;
+  post(message: "close" | "memory" | "cpu"): void;
   on(listener: (reply: Reply) => void): void;
   off(listener: (reply: Reply) => void): void;
   exited: Promise<void>;
@@ -86,15 +88,26 @@ export async function startServerIn(
       channel.post("close");
       await channel.exited;
     },
-    memory: () =>
-      new Promise<MemorySample>((resolve) => {
-        const listener = (reply: Reply) => {
-          if (reply.type !== "memory") return;
-          channel.off(listener);
-          resolve(reply.sample);
-        };
-        channel.on(listener);
-        channel.post("memory");
-      }),
+    memory: () => ask(channel, "memory"),
+    ...(placement === "process" && { cpu: () => ask(channel, "cpu") }),
   };
+}
+
+/** What the server's side answers to each question. */
+interface Samples {
+  memory: MemorySample;
+  cpu: CpuSample;
+}
+
+/** Asks the server's side for a sample and waits for its answer. */
+function ask<T extends keyof Samples>(channel: Channel, request: T): Promise<Samples[T]> {
+  return new Promise((resolve) => {
+    const listener = (reply: Reply) => {
+      if (reply.type !== request || !("sample" in reply)) return;
+      channel.off(listener);
+      resolve(reply.sample as Samples[T]);
+    };
+    channel.on(listener);
+    channel.post(request);
+  });
 }

@@ -1,8 +1,8 @@
 /**
  * Entry of a server started apart by {@link startServerIn}, in a worker thread (the spec comes as
  * `workerData`) or a forked child process (the spec comes as the first IPC message, structured
- * clone serialization): starts the server, posts its address, answers `memory` with a sample,
- * and closes the server when told `close`.
+ * clone serialization): starts the server, posts its address, answers `memory` with a sample and
+ * `cpu` with the process's CPU time so far, and closes the server when told `close`.
  */
 import { once } from "node:events";
 import { getHeapStatistics } from "node:v8";
@@ -36,9 +36,14 @@ async function start(spec: ServerSpec): Promise<RunningServer> {
 const server = await start(spec);
 send({ type: "started", address: server.address, headers: server.headers });
 
-const onMessage = async (request: "close" | "memory") => {
+const onMessage = async (request: "close" | "memory" | "cpu") => {
   if (request === "memory") {
     send({ type: "memory", sample: sample() });
+    return;
+  }
+  if (request === "cpu") {
+    const { user, system } = process.cpuUsage();
+    send({ type: "cpu", sample: { userUs: user, systemUs: system } });
     return;
   }
   await server.close();

@@ -17,6 +17,7 @@ import {
 import fastify from "fastify";
 import { healthCheckPath } from "./grpc-load.js";
 import { listenGrpcServer } from "./listen-grpc.js";
+import type { CpuSample } from "./measurement.js";
 import { type RuntimeServerSpec, startRuntimeServer } from "./runtime-servers.js";
 
 /** The token the mock host is started with in the REST scenario. */
@@ -59,6 +60,11 @@ export interface RunningServer {
   close(): Promise<void>;
   /** Samples the server's memory, where it runs apart (a thread or a child process). */
   memory?(): Promise<MemorySample>;
+  /**
+   * The CPU time the server's process has spent so far (`process.cpuUsage()` there), where it
+   * runs in a process of its own; absent for a thread or inline, which share the client's process.
+   */
+  cpu?(): Promise<CpuSample>;
 }
 
 /** Starts one server on 127.0.0.1 with an ephemeral port. */

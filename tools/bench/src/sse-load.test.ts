@@ -164,9 +164,18 @@ describe("createSseDriver", () => {
       rampMs: 100,
     });
     const recorder = new LatencyRecorder();
+    const edges: [string, number][] = [];
     try {
       const started = performance.now();
-      const counters = await driver.run(0.1, recorder);
+      const counters = await driver.run(0.1, recorder, {
+        open: () => edges.push(["open", performance.now() - started]),
+        close: () => edges.push(["close", performance.now() - started]),
+      });
+      // The window's edges come on time (timers: never early), once each, open first, so CPU
+      // sampled at them belongs to the counted events.
+      expect(edges.map(([edge]) => edge)).toEqual(["open", "close"]);
+      expect(edges[0]?.[1]).toBeGreaterThanOrEqual(99);
+      expect(edges[1]?.[1]).toBeGreaterThanOrEqual(199);
       // The ramp (100 ms), the window (100 ms) and the tail (a stream lasts 190 ms) all ran...
       expect(performance.now() - started).toBeGreaterThanOrEqual(200);
       // ...but only the window counts: 3 streams of one event per 10 ms make about 300 a second

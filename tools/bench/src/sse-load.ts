@@ -7,7 +7,7 @@
  * scanner is for counting only and does not decode event fields.
  */
 import { connect, type Socket } from "node:net";
-import type { LoadDriver } from "./measurement.js";
+import type { LoadDriver, LoadWindow } from "./measurement.js";
 
 /** Options of {@link createSseDriver}. */
 export interface SseLoadOptions {
@@ -319,7 +319,8 @@ interface Connection {
  * arrives, so events that arrive in one read count with a gap of 0.
  * A stream counts one error when its status is not 200, its framing is bad, it ends before its
  * zero-size chunk or without `data: [DONE]`, it goes idle for `idleTimeoutMs`, or its connection
- * fails.
+ * fails. Given a {@link LoadWindow}, `run(seconds)` calls its `open` when the window starts and
+ * its `close` when it ends (timers), so CPU can be accounted to the counted events alone.
  */
 export function createSseDriver(options: SseLoadOptions): LoadDriver {
   const url = new URL(options.url);
@@ -350,7 +351,7 @@ export function createSseDriver(options: SseLoadOptions): LoadDriver {
     return held;
   };
   return {
-    run: async (seconds, recorder) => {
+    run: async (seconds, recorder, window) => {
       const ramp = options.rampMs ?? 1000;
       const started = performance.now();
       // The measured window: from the last slot's first stream to `seconds` later, so every
@@ -358,6 +359,10 @@ export function createSseDriver(options: SseLoadOptions): LoadDriver {
       const from = seconds > 0 ? started + ramp : Number.NEGATIVE_INFINITY;
       const deadline = seconds > 0 ? from + seconds * 1000 : started;
       const until = seconds > 0 ? deadline : Number.POSITIVE_INFINITY;
+      if (window !== undefined && seconds > 0) {
+        setTimeout(() => window.open(), ramp);
+        setTimeout(() => window.close(), ramp + seconds * 1000);
+      }
       let ok = 0;
       let errors = 0;
       /** Runs one stream, on `reuse` if given; resolves with the connection if it can go on. */
