@@ -208,6 +208,12 @@ export interface GpuEngineSettings {
    * full layers (kv-capacity.ts kvCacheLayout); absent or false: the hybrid manager.
    */
   readonly disableHybridKvCacheManager?: boolean;
+  /**
+   * The vLLM release the runtime answers as (`vllmVersion` of the context, else the
+   * `--vllm-version` value), for release-worded start-up lines (model-loading.ts); absent: none
+   * given, the current wording.
+   */
+  readonly release?: string;
 }
 
 /** `--speculative-config` after vLLM's checks, with the mock's acceptance. */
@@ -935,6 +941,7 @@ export function readGpuEngineSettings(
     ...(values["disable-hybrid-kv-cache-manager"] === true
       ? { disableHybridKvCacheManager: true }
       : {}),
+    ...(release === undefined ? {} : { release }),
     startupWarnings,
   };
 }

@@ -6,6 +6,7 @@ import { describe, expect, test } from "vitest";
 import { ManualClock } from "../clock.js";
 import { deviceProfile } from "../gpu/device-profiles.js";
 import { KvCacheStartupError } from "../gpu/kv-capacity.js";
+import { defaultWeightReadBytesPerSecond } from "../gpu/model-loading.js";
 import { granite4HSmallConfig } from "../gpu/moe-hybrid-configs.js";
 import { proposeTime } from "../gpu/speculative.js";
 import { addToLoad, emptyLoad } from "../gpu/step-time.js";
@@ -298,6 +299,42 @@ describe("start-up and logs", () => {
     expect(
       lines.some((l) => l.startsWith(`Maximum concurrency for ${len} tokens per request: `)),
     ).toBe(true);
+  });
+
+  test("prints vLLM's 'Model loading took' line before the memory profile, worded per release", () => {
+    // gpu_model_runner.py load_model, then gpu_worker.py determine_available_memory; wording:
+    // issue #44494 (0.21.0, "GiB memory and"), PR #25340's log (2025-09, "%.4f GiB and").
+    const lines: string[] = [];
+    const { gpu: backend } = createTextEngine({
+      clock: new ManualClock(),
+      model,
+      gpu: gpu(),
+      logger: { info: (line) => lines.push(line) },
+    });
+    const at = lines.findIndex((l) => l.startsWith("Model loading took "));
+    expect(lines[at + 1]).toMatch(/^Available KV cache memory: /);
+    const weightGiB = (backend?.capacity.weightBytes ?? 0) / 1024 ** 3;
+    expect(lines[at]).toMatch(
+      /^Model loading took \d+\.\d{1,2} GiB memory and \d+\.\d{6} seconds$/,
+    );
+    expect(lines[at]).toContain(`${Math.round(weightGiB * 100) / 100} GiB memory`);
+    // The capacity's own lines (what `servingkit simulate` prints) stay without it.
+    expect(backend?.capacity.logLines.some((l) => l.startsWith("Model loading"))).toBe(false);
+    const old = readGpuEngineSettings(
+      { gpu: "h100-80gb", "vllm-version": "0.12.0" },
+      { maxModelLen: model.maxModelLen },
+    );
+    expect(old?.release).toBe("0.12.0");
+    const created = createTextEngine({
+      clock: new ManualClock(),
+      model,
+      ...(old ? { gpu: old } : {}),
+    });
+    expect(created.gpu?.startupLines).toContain(
+      `Model loading took ${weightGiB.toFixed(4)} GiB and ${(
+        (backend?.capacity.weightBytes ?? 0) / defaultWeightReadBytesPerSecond
+      ).toFixed(6)} seconds`,
+    );
   });
 
   test("with --speculative-config the SpecDecoding line follows the stats line", async () => {

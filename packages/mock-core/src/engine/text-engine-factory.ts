@@ -11,6 +11,11 @@ import { EngineMetrics } from "../gpu/engine-metrics.js";
 import { GpuEngine } from "../gpu/gpu-engine.js";
 import { type KvCapacity, kvCapacity } from "../gpu/kv-capacity.js";
 import {
+  modelLoadingLine,
+  modelLoadingSeconds,
+  withModelLoadingLine,
+} from "../gpu/model-loading.js";
+import {
   type DrafterMemory,
   drafterMemory,
   draftModelProfile,
@@ -227,6 +232,20 @@ export function engineStartup(settings: GpuEngineSettings): EngineStartup {
 }
 
 /**
+ * The start-up lines a running mock prints about the model and its cache: the KV capacity's lines
+ * with vLLM's "Model loading took" line (model-loading.ts) where vLLM prints it, for the weights
+ * on one GPU loaded at the assumed read rate, worded as `release` words it. (`servingkit
+ * simulate` prints the capacity's lines alone.)
+ */
+export function startupCacheLines(capacity: KvCapacity, release?: string): string[] {
+  const weightBytes = capacity.weightBytes;
+  return withModelLoadingLine(
+    capacity.logLines,
+    modelLoadingLine(weightBytes, modelLoadingSeconds(weightBytes), release),
+  );
+}
+
+/**
  * Creates the engine the settings ask for; see the module comment. Throws a KvCacheStartupError
  * with vLLM's text when one `maxModelLen` request cannot fit in the modelled GPU's KV cache.
  */
@@ -246,7 +265,10 @@ export function createTextEngine(options: TextEngineOptions): CreatedTextEngine 
   const { capacity, core } = engineStartup(settings);
   const metrics = options.metrics ?? new EngineMetrics(settings.maxModelLen);
   const engine = new GpuEngine({ ...core, clock, timeScale: settings.timeScale, metrics });
-  const startupLines = [...capacity.logLines, ...(settings.startupWarnings ?? [])];
+  const startupLines = [
+    ...startupCacheLines(capacity, settings.release),
+    ...(settings.startupWarnings ?? []),
+  ];
   for (const line of startupLines) logger?.info(line);
   const stopped = new AbortController();
   let logging = false;
