@@ -38,6 +38,12 @@ export interface GenerationRequest {
    * characters are held back so no part of a stop string is ever released.
    */
   readonly includeStopInOutput?: boolean;
+  /**
+   * Token id sequences the output never contains (vLLM `bad_words`, tokenized by the family):
+   * the last token of each is refused where the tokens before it were just produced
+   * (token-source.ts `withoutBadWords`). Default none. Not applied to `forcedText`.
+   */
+  readonly badWords?: readonly (readonly number[])[];
   /** Token ids that end generation with reason "stop" (vLLM `stop_token_ids`). */
   readonly stopTokenIds?: readonly number[];
   /** Keep generating past EOS until `maxTokens` (vLLM `ignore_eos`). Default false. */

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "vitest";
 import { defaultModelSpec } from "./model-spec.js";
+import { seededRandom } from "./random.js";
 import { sentences } from "./sentences.js";
-import { textSource } from "./token-source.js";
+import { type TokenSource, textSource, withoutBadWords } from "./token-source.js";
 
 const model = await defaultModelSpec();
 
@@ -46,5 +47,60 @@ describe("textSource", () => {
     const expected = encode(` ${sentences[4] ?? ""}`);
     for (let i = 0; i < expected.length; i++) more.push(source.next(false) as number);
     expect(more).toEqual(expected);
+  });
+});
+
+describe("withoutBadWords", () => {
+  const encode = (text: string) => model.tokenizer.encode(text, { addSpecialTokens: false });
+  /** vLLM sampling_params.py update_from_tokenizer: each word bare and after a space. */
+  const sequences = (words: readonly string[]) =>
+    words.flatMap((word) => [encode(word), encode(` ${word}`)]);
+  const words = ["the", "request", "queue until", "Good tests"];
+  const banned = words.map((word) => new RegExp(`(^|[^A-Za-z])${word}(?![A-Za-z])`));
+  /** `count` ids of a source that may not end (EOS suppressed, as under min_tokens). */
+  const take = (source: TokenSource, count: number) =>
+    Array.from({ length: count }, () => source.next(false) ?? -1);
+
+  test("over many seeds the text never holds a bad word, which it does unfiltered", () => {
+    // vllm/v1/sample/ops/bad_words.py: the last token of a bad word is refused after its prefix.
+    let unfilteredHits = 0;
+    for (let seed = 1; seed <= 150; seed++) {
+      const plain = model.tokenizer.decode(take(textSource(model, seededRandom(seed)), 60));
+      if (banned.some((word) => word.test(plain))) unfilteredHits++;
+      const source = withoutBadWords(
+        model,
+        textSource(model, seededRandom(seed)),
+        sequences(words),
+      );
+      const text = model.tokenizer.decode(take(source, 60));
+      for (const word of banned) expect(text, `seed ${seed}`).not.toMatch(word);
+    }
+    expect(unfilteredHits).toBeGreaterThan(100);
+  });
+
+  test("only the completing token is refused: a prefix alone passes", () => {
+    // "queue until" is refused only when "until" follows "queue"; "queue" stays.
+    const seq = encode(" queue until");
+    const prefix = seq.slice(0, -1);
+    let i = 0;
+    const fixed: TokenSource = { next: () => [...seq, ...encode(" ok")][i++] };
+    const ids = drain(withoutBadWords(model, fixed, [seq]));
+    expect(ids.slice(0, prefix.length)).toEqual(prefix);
+    expect(model.tokenizer.decode(ids)).not.toContain("queue until");
+  });
+
+  test("a source offering only refused tokens still yields another token", () => {
+    const [only = 0] = encode(" the");
+    const stuck: TokenSource = { next: () => only };
+    const ids = take(withoutBadWords(model, stuck, [[only]]), 3);
+    for (const id of ids) {
+      expect(id).not.toBe(only);
+      expect(model.tokenizer.isSpecial(id)).toBe(false);
+    }
+  });
+
+  test("no bad words: the source itself", () => {
+    const source = textSource(model, seededRandom(3));
+    expect(withoutBadWords(model, source, [])).toBe(source);
   });
 });

@@ -124,3 +124,71 @@ export function forcedSource(model: ModelSpec, text: string, after: TokenSource)
     },
   };
 }
+
+/**
+ * `source` without vLLM's bad words (SamplingParams `bad_words`, vllm/v1/sample/ops/bad_words.py):
+ * a token is refused when it is the last of a sequence in `badWords` whose other tokens are the
+ * last ones produced (output only, never the prompt), and the source is asked again, as vLLM
+ * samples another token once that one's logit is minus infinity. `badWords` are token id
+ * sequences (each non-empty); the caller tokenizes the words as its family does. A source that
+ * keeps offering refused tokens (an echo of a banned prompt) is answered, after 64 tries, by the
+ * lowest non-special id that is not refused, so a run always ends. The natural end passes through.
+ */
+export function withoutBadWords(
+  model: ModelSpec,
+  source: TokenSource,
+  badWords: readonly (readonly number[])[],
+): TokenSource {
+  return badWords.length === 0 ? source : new BadWordsFilter(model, source, badWords);
+}
+
+/** Tries before {@link withoutBadWords} stops asking its source and picks a token itself. */
+const badWordTries = 64;
+
+/** {@link withoutBadWords}' filter: the ids produced so far and the sequences to refuse. */
+class BadWordsFilter implements TokenSource {
+  readonly #model: ModelSpec;
+  readonly #source: TokenSource;
+  readonly #badWords: readonly (readonly number[])[];
+  /** The ids produced, oldest first (only the last longest-word − 1 are ever compared). */
+  readonly #produced: number[] = [];
+
+  constructor(model: ModelSpec, source: TokenSource, badWords: readonly (readonly number[])[]) {
+    this.#model = model;
+    this.#source = source;
+    this.#badWords = badWords;
+  }
+
+  next(mayEnd: boolean): number | undefined {
+    for (let tries = 0; tries < badWordTries; tries++) {
+      const id = this.#source.next(mayEnd);
+      if (id === undefined) return undefined;
+      if (!this.#refuses(id)) return this.#keep(id);
+    }
+    const { tokenizer } = this.#model;
+    for (let id = 0; id < tokenizer.vocabSize; id++) {
+      if (!tokenizer.isSpecial(id) && !this.#refuses(id)) return this.#keep(id);
+    }
+    return undefined;
+  }
+
+  #keep(id: number): number {
+    this.#produced.push(id);
+    return id;
+  }
+
+  /** Whether `id` would complete a bad word after the ids produced so far. */
+  #refuses(id: number): boolean {
+    const produced = this.#produced;
+    for (const word of this.#badWords) {
+      const last = word.length - 1;
+      if (word[last] !== id || last > produced.length) continue;
+      let matches = true;
+      for (let k = 0; k < last && matches; k++) {
+        matches = produced[produced.length - last + k] === word[k];
+      }
+      if (matches) return true;
+    }
+    return false;
+  }
+}

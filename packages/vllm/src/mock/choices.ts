@@ -7,12 +7,14 @@ import {
   type FinishEvent,
   type GenerationEvent,
   type GenerationRequest,
+  type ModelSpec,
   type ReadySteps,
   readySteps,
   type TokenEvent,
 } from "@servingkit/mock-core";
-import { badRequest, checkContextLength } from "./errors.js";
+import { badRequest, checkContextLength, ParameterError } from "./errors.js";
 import { constrainedText } from "./guided-samplers.js";
+import { pyRepr } from "./pydantic-errors.js";
 import { type Guided, isGreedy, type Sampling } from "./requests.js";
 import type { VllmModel } from "./served-model.js";
 import { type EmitFrame, sseStream } from "./sse.js";
@@ -123,6 +125,9 @@ export function planChoices(
     throw badRequest(`Got priority ${sampling.priority} but Priority scheduling is not enabled.`);
   }
   const parent = count > 1 ? { id: options.parentId, n: count } : undefined;
+  const words = sampling.badWords;
+  const badWords =
+    words === undefined || words.length === 0 ? undefined : badWordIds(model.spec, words);
   // Sized once: an empty list grows to 17 slots at its first push.
   const plans = new Array<ChoicePlan>(count);
   for (let i = 0; i < count; i++) {
@@ -136,6 +141,7 @@ export function planChoices(
       ignoreEos: sampling.ignoreEos,
       stop: sampling.stop,
       stopTokenIds: sampling.stopTokenIds,
+      badWords,
       mode: model.generationMode,
       forcedText: options.forcedText?.(i),
       temperature: sampling.temperature,
@@ -150,6 +156,35 @@ export function planChoices(
     plans[i] = { index: options.firstIndex + i, request };
   }
   return plans;
+}
+
+/**
+ * `bad_words` as SamplingParams `update_from_tokenizer` makes token sequences of them (vLLM
+ * sampling_params.py): each word without its leading blanks, encoded without special tokens, is
+ * refused as it begins the text; with one space before it, also mid-text, when that encoding is
+ * as long and begins with another token (a tokenizer with a space-word token). A word whose bare
+ * form encodes to nothing (blanks only) is refused with the newest release's text (before it,
+ * vLLM failed in an index error; the mock answers the newer text in every release).
+ */
+export function badWordIds(spec: ModelSpec, words: readonly string[]): number[][] {
+  const ids: number[][] = [];
+  const options = { addSpecialTokens: false };
+  for (const word of words) {
+    const bare = word.trimStart();
+    const alone = spec.tokenizer.encode(bare, options);
+    const first = alone[0];
+    if (first === undefined) {
+      throw new ParameterError(
+        "bad_words entries must tokenize to at least one token.",
+        "bad_words",
+        pyRepr(words),
+      );
+    }
+    ids.push(alone);
+    const spaced = spec.tokenizer.encode(` ${bare}`, options);
+    if (spaced.length === alone.length && spaced[0] !== first) ids.push(spaced);
+  }
+  return ids;
 }
 
 /**

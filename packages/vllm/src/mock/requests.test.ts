@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ByRelease, badRequest, errorReply } from "./errors.js";
 import { profileFor } from "./profiles.js";
 import { parseChatRequest, parseCompletionRequest } from "./requests.js";
-import { startVllm, type TestServer } from "./test-server.js";
+import { openaiClient, startVllm, type TestServer } from "./test-server.js";
 
 type ErrorBody = { error: { message: string; param: string | null; code: number } };
 
@@ -432,5 +432,135 @@ describe("ByRelease", () => {
       param: "p",
       code: 400,
     });
+  });
+});
+
+/**
+ * The sampling checks the mock read and ignored before round 17, through raw fetch and the openai
+ * SDK. Texts: vllm/sampling_params.py `_verify_args` (the same texts from 0.10 to 0.18; these
+ * checks name no `parameter` in any release, so no PR #31870 suffix) and protocol.py
+ * `check_generation_prompt`.
+ */
+describe("sampling checks (sampling_params.py _verify_args)", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({ "served-model-name": "m", "vllm-version": "0.14.0" });
+  });
+  afterAll(() => server.close());
+  const post = async (path: string, body: object) => {
+    const response = await fetch(`${server.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as ErrorBody };
+  };
+  const chat = (extra: object) =>
+    post("/v1/chat/completions", {
+      model: "m",
+      messages: [{ role: "user", content: "hi" }],
+      max_tokens: 4,
+      ...extra,
+    });
+  const completion = (extra: object) =>
+    post("/v1/completions", { model: "m", prompt: "hi", max_tokens: 4, ...extra });
+
+  it.each([
+    [{ presence_penalty: 3 }, "presence_penalty must be in [-2, 2], got 3.0."],
+    [{ presence_penalty: -2.5 }, "presence_penalty must be in [-2, 2], got -2.5."],
+    [{ frequency_penalty: 2.01 }, "frequency_penalty must be in [-2, 2], got 2.01."],
+    [{ repetition_penalty: 0 }, "repetition_penalty must be greater than zero, got 0.0."],
+    [{ repetition_penalty: -1 }, "repetition_penalty must be greater than zero, got -1.0."],
+    [{ min_p: 1.5 }, "min_p must be in [0, 1], got 1.5."],
+    [{ min_p: -0.1 }, "min_p must be in [0, 1], got -0.1."],
+    // _verify_args checks n before the penalties.
+    [{ presence_penalty: 9, n: 0 }, "n must be at least 1, got 0."],
+  ])("refuses %j on chat and completions", async (extra, message) => {
+    for (const answer of [await chat(extra), await completion(extra)]) {
+      expect(answer.status).toBe(400);
+      expect(answer.body.error.message).toBe(message);
+      expect(answer.body.error.param).toBeNull();
+    }
+  });
+
+  it("accepts the bounds themselves", async () => {
+    // [-2, 2] and [0, 1] are closed; repetition_penalty only above zero.
+    const bounds = {
+      presence_penalty: 2,
+      frequency_penalty: -2,
+      repetition_penalty: 0.01,
+      min_p: 1,
+      length_penalty: 3,
+      user: "u-1",
+    };
+    expect((await chat(bounds)).status).toBe(200);
+    expect((await completion({ ...bounds, min_p: 0 })).status).toBe(200);
+  });
+
+  it("answers the openai SDK's presence_penalty with the 400 text", async () => {
+    const client = openaiClient(server);
+    const refused = client.chat.completions.create({
+      model: "m",
+      messages: [{ role: "user", content: "hi" }],
+      presence_penalty: -3,
+    });
+    await expect(refused).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringContaining("presence_penalty must be in [-2, 2], got -3.0."),
+    });
+  });
+
+  it("refuses an empty bad word with the list as Python prints it", async () => {
+    // sampling_params.py _verify_args: "bad_words cannot contain an empty string. Got bad_words=[...]".
+    for (const answer of [
+      await chat({ bad_words: ["a", ""] }),
+      await completion({ bad_words: ["a", ""] }),
+    ]) {
+      expect(answer.status).toBe(400);
+      expect(answer.body.error.message).toBe(
+        "bad_words cannot contain an empty string. Got bad_words=['a', '']",
+      );
+    }
+  });
+
+  it("reads bad_words as a list of strings (pydantic list[str])", async () => {
+    const lone = await chat({ bad_words: "word" });
+    expect(lone.status).toBe(400);
+    expect(lone.body.error.message).toContain("Input should be a valid list");
+    const number = await completion({ bad_words: ["ok", 3] });
+    expect(number.status).toBe(400);
+    expect(number.body.error.message).toContain("Input should be a valid string");
+  });
+
+  it("refuses a bad word of blanks only, naming bad_words from 0.14.0", async () => {
+    // sampling_params.py update_from_tokenizer: the bare word tokenizes to nothing; a
+    // VLLMValidationError(parameter="bad_words") (PR #31870's form in 0.14.0).
+    const answer = await completion({ bad_words: ["  "] });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.message).toBe(
+      "bad_words entries must tokenize to at least one token. (parameter=bad_words, value=['  '])",
+    );
+    expect(answer.body.error.param).toBe("bad_words");
+    expect((await completion({ bad_words: ["river", "river"] })).status).toBe(200);
+  });
+
+  it("refuses continue_final_message with add_generation_prompt, both sent", async () => {
+    // protocol.py check_generation_prompt (a before-validator reading the raw body).
+    const both = await chat({ continue_final_message: true, add_generation_prompt: true });
+    expect(both.status).toBe(400);
+    expect(both.body.error.message).toContain(
+      "Cannot set both `continue_final_message` and `add_generation_prompt` to True.",
+    );
+    // data.get("add_generation_prompt") is None when absent: the default true does not count.
+    const alone = await post("/v1/chat/completions", {
+      model: "m",
+      messages: [
+        { role: "user", content: "hi" },
+        { role: "assistant", content: "Hello" },
+      ],
+      continue_final_message: true,
+      max_tokens: 2,
+    });
+    expect(alone.status).toBe(200);
   });
 });

@@ -118,6 +118,20 @@ export interface Sampling {
    * Optional for request kinds that do not read it (the Responses API).
    */
   readonly truncatePromptTokens?: number | undefined;
+  /**
+   * `bad_words` (SamplingParams, default none): words the output must never contain, as sent,
+   * repeats dropped (`dict.fromkeys`); choices.ts `badWordIds` tokenizes them for the engine.
+   * Optional for request kinds that do not read it (the Responses API).
+   */
+  readonly badWords?: readonly string[] | undefined;
+  /** `min_p` (default 0.0); checked in [0, 1], otherwise read and not modelled. */
+  readonly minP?: number | undefined;
+  /** `presence_penalty` (default 0.0); checked in [-2, 2], otherwise not modelled. */
+  readonly presencePenalty?: number | undefined;
+  /** `frequency_penalty` (default 0.0); checked in [-2, 2], otherwise not modelled. */
+  readonly frequencyPenalty?: number | undefined;
+  /** `repetition_penalty` (default 1.0); checked above zero, otherwise not modelled. */
+  readonly repetitionPenalty?: number | undefined;
 }
 
 /** A completions prompt in the engine's terms: text or token ids. */
@@ -412,6 +426,9 @@ export function verifySampling(s: Sampling): VllmError | undefined {
   if (s.n > maxChoices) {
     return badRequest(`n must be at most ${maxChoices} (the mock's max_num_seqs), got ${s.n}.`);
   }
+  // No parameter named in any release: these VLLMValidationErrors pass none (PR #31870).
+  const penalty = penaltyRefusal(s);
+  if (penalty) return penalty;
   // temperature and top_p are float fields: Python prints a JSON -1 as -1.0 (pyFloat).
   if (s.temperature !== undefined && s.temperature < 0) {
     const value = pyFloat(s.temperature);
@@ -428,6 +445,9 @@ export function verifySampling(s: Sampling): VllmError | undefined {
   if (s.topK !== undefined && s.topK < -1) {
     return badRequest(`top_k must be 0 (disable), or at least 1, got ${s.topK}.`);
   }
+  if (s.minP !== undefined && (s.minP < 0 || s.minP > 1)) {
+    return badRequest(`min_p must be in [0, 1], got ${pyFloat(s.minP)}.`);
+  }
   if (s.maxTokens !== undefined && s.maxTokens < 1) {
     return badRequest(`max_tokens must be at least 1, got ${s.maxTokens}.`);
   }
@@ -440,8 +460,32 @@ export function verifySampling(s: Sampling): VllmError | undefined {
     );
   }
   if (s.stop.includes("")) return badRequest("stop cannot contain an empty string.");
+  if (s.badWords?.includes("")) {
+    return badRequest(
+      `bad_words cannot contain an empty string. Got bad_words=${pyRepr(s.badWords)}`,
+    );
+  }
   if (isGreedy(s) && s.n > 1) {
     return badRequest(`n must be 1 when using greedy sampling, got ${s.n}.`);
+  }
+  return undefined;
+}
+
+/**
+ * The penalties `_verify_args` checks right after `n` (sampling_params.py): presence and
+ * frequency in [-2, 2], repetition above zero; floats, so Python prints a JSON 3 as `3.0`.
+ */
+function penaltyRefusal(s: Sampling): VllmError | undefined {
+  const { presencePenalty: presence, frequencyPenalty: frequency } = s;
+  if (presence !== undefined && (presence < -2 || presence > 2)) {
+    return badRequest(`presence_penalty must be in [-2, 2], got ${pyFloat(presence)}.`);
+  }
+  if (frequency !== undefined && (frequency < -2 || frequency > 2)) {
+    return badRequest(`frequency_penalty must be in [-2, 2], got ${pyFloat(frequency)}.`);
+  }
+  const repetition = s.repetitionPenalty;
+  if (repetition !== undefined && repetition <= 0) {
+    return badRequest(`repetition_penalty must be greater than zero, got ${pyFloat(repetition)}.`);
   }
   return undefined;
 }
@@ -566,7 +610,18 @@ function readSampling(
       "truncate_prompt_tokens",
       release === undefined || release.truncateToModelLength ? -1 : 1,
     ),
+    badWords: uniqueStrings(fields.strings("bad_words")),
+    minP: fields.number("min_p"),
+    presencePenalty: fields.number("presence_penalty"),
+    frequencyPenalty: fields.number("frequency_penalty"),
+    repetitionPenalty: fields.number("repetition_penalty"),
   };
+}
+
+/** A list without its repeats, first occurrences kept (Python's `list(dict.fromkeys(xs))`). */
+function uniqueStrings(list: readonly string[] | undefined): readonly string[] | undefined {
+  if (list === undefined || list.length < 2) return list;
+  return [...new Set(list)];
 }
 
 /**
@@ -847,6 +902,17 @@ export function parseChatRequest(
  * in the same validator).
  */
 function checkChatValidators(fields: FieldReader, body: unknown, rawChoice: unknown): void {
+  // check_generation_prompt reads the raw body (`data.get`): an absent add_generation_prompt is
+  // None there, so continue_final_message alone passes though the field defaults to true.
+  if (
+    pyTruthy(fields.raw("continue_final_message")) &&
+    pyTruthy(fields.raw("add_generation_prompt"))
+  ) {
+    throw modelValueError(
+      "Cannot set both `continue_final_message` and `add_generation_prompt` to True.",
+      body,
+    );
+  }
   if (rawChoice !== undefined && rawChoice !== "none" && fields.raw("tools") === undefined) {
     throw modelValueError("When using `tool_choice`, `tools` must be set.", body);
   }

@@ -156,6 +156,16 @@ export class FieldReader {
     return this.#issue("string_type", [name], value);
   }
 
+  /** A `list[str]` field such as `bad_words` (a lone string is not a list). */
+  strings(name: string): string[] | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    if (!Array.isArray(value)) return this.#issue("list_type", [name], value);
+    const bad = value.findIndex((item) => typeof item !== "string");
+    if (bad >= 0) return this.#issue("string_type", [name, bad], value[bad]);
+    return value as string[];
+  }
+
   /** A `list[int]` field such as `stop_token_ids`. */
   ints(name: string): number[] | undefined {
     const value = this.raw(name);
