@@ -34,6 +34,28 @@ describe("histogram and buckets", () => {
     expect(h.sum).toBe(6);
     expect(h.count).toBe(4);
   });
+
+  it("observes a value several times at once exactly as one observation at a time", () => {
+    // Prometheus histograms (vllm-openai.md §8) expose per-bucket counts, _sum and _count: a bulk
+    // observation must leave all three as repeated single ones do, the float _sum to the last bit
+    // (1,000 × 0.1 added one by one is not 100, nor 1,000 * 0.1).
+    const one = new Histogram([0.05, 0.2]);
+    const bulk = new Histogram([0.05, 0.2]);
+    const runs: [number, number][] = [
+      [0.1, 1000],
+      [0.3, 7],
+      [0.01, 1],
+      [0.1, 3],
+    ];
+    for (const [value, count] of runs) {
+      for (let k = 0; k < count; k++) one.observe(value);
+      bulk.observeRepeated(value, count);
+    }
+    expect(bulk.counts).toEqual(one.counts);
+    expect(bulk.count).toBe(one.count);
+    expect(Object.is(bulk.sum, one.sum)).toBe(true);
+    expect(one.sum).not.toBe(0.1 * 1003 + 0.3 * 7 + 0.01);
+  });
 });
 
 describe("engine metrics agree with what clients observed", () => {
@@ -249,5 +271,76 @@ describe("parallel sampling metrics", () => {
     expect(metrics.generationTokens).toBe(9);
     expect(metrics.requestGenerationTokens.sum).toBe(3);
     expect(metrics.requestSuccess.length).toBe(1);
+  });
+
+  it("observes a step's inter-token gaps in token order, per run of equal gaps", () => {
+    // One inter-token observation per request per engine output (vllm/v1/metrics/stats.py
+    // IterationStats); runs of equal gaps go to a sink as one observeRepeated call when it has
+    // one, else as single observations: either way the same values in the same order.
+    const plain: number[] = [];
+    const repeated: [number, number][] = [];
+    const withBulk = new EngineMetrics(1024);
+    const singles = new EngineMetrics(1024, (name) => ({
+      observe: (v: number) => {
+        if (name === "interTokenLatency") plain.push(v);
+      },
+    }));
+    const bulkSink = new EngineMetrics(1024, (name) => ({
+      observe: () => {
+        if (name === "interTokenLatency") throw new Error("observe, not observeRepeated");
+      },
+      observeRepeated: (v: number, count: number) => {
+        if (name === "interTokenLatency") repeated.push([v, count]);
+      },
+    }));
+    const ids = ["a", "b", "c", "d", "e"];
+    const step = (end: number, tokens: string[]) => {
+      const sampled = new StepTokens(
+        1,
+        end,
+        tokens,
+        tokens.map(() => 0),
+      );
+      const stats = {
+        start: end - 0.1,
+        duration: 0.1,
+        running: tokens.length,
+        waiting: 0,
+        kvUsage: 0,
+        scheduledTokens: tokens.length,
+        prefillTokens: 0,
+        preemptions: 0,
+        prefixQueries: 0,
+        prefixHits: 0,
+      };
+      const result = { stats, end, sampled, tokens: [], finished: [], admitted: [] };
+      for (const m of [withBulk, singles, bulkSink]) m.step(result);
+    };
+    for (const m of [withBulk, singles]) for (const id of ids) m.arrived(id, 0, 4);
+    step(0.1, ["a", "b"]);
+    step(0.2, ["c"]);
+    step(0.3, ["a", "b", "d"]);
+    step(0.5, ["a", "c", "b", "d", "e"]);
+    // Gaps at 0.3: a, b 0.2 (one run); at 0.5: a 0.2, c 0.3, b 0.2, d 0.2 (three runs).
+    const gap = (t: number, before: number) => t - before;
+    expect(plain).toEqual([
+      gap(0.3, 0.1),
+      gap(0.3, 0.1),
+      gap(0.5, 0.3),
+      gap(0.5, 0.2),
+      gap(0.5, 0.3),
+      gap(0.5, 0.3),
+    ]);
+    expect(repeated).toEqual([]);
+    let sum = 0;
+    for (const v of plain) sum += v;
+    expect(Object.is(withBulk.interTokenLatency.sum, sum)).toBe(true);
+    expect(withBulk.interTokenLatency.count).toBe(6);
+    // The bulk sink saw no arrivals, so it observes nothing per token; fed the same arrivals it
+    // gets the runs.
+    for (const id of ids) bulkSink.arrived(id, 0.5, 4);
+    step(0.7, ["a", "b", "c"]);
+    step(0.8, ["a", "b", "c", "d"]);
+    expect(repeated).toEqual([[gap(0.8, 0.7), 3]]);
   });
 });

@@ -39,10 +39,30 @@ export function tokenCountBuckets(maxModelLen: number): number[] {
   }
 }
 
-/** What the metrics need of a histogram: one observation at a time. */
+/**
+ * What the metrics need of a histogram: one observation at a time, and optionally the same
+ * observation several times in one call (a step's inter-token gaps are mostly one value).
+ */
 export interface HistogramSink {
   /** Records one observation (seconds or tokens, as the histogram's name says). */
   observe(value: number): void;
+  /**
+   * Records `value` `count` times (count ≥ 1), exactly as `count` calls of `observe` would, sum
+   * included to the last bit. Optional: without it {@link EngineMetrics} calls `observe` `count`
+   * times.
+   */
+  observeRepeated?(value: number, count: number): void;
+}
+
+/**
+ * Records `value` `count` times in `sink`: one call when the sink has `observeRepeated`, else
+ * `count` calls of `observe`. One call per run of equal values instead of one per token: a
+ * number passed to a call that is not inlined is boxed, one 16-byte heap number per call
+ * (measured: 16 KB per step with 1,000 running, the whole of EngineMetrics.step's allocation).
+ */
+function observeTimes(sink: HistogramSink, value: number, count: number): void {
+  if (sink.observeRepeated !== undefined) sink.observeRepeated(value, count);
+  else for (let k = 0; k < count; k++) sink.observe(value);
 }
 
 /**
@@ -69,6 +89,21 @@ export class Histogram implements HistogramSink {
     (this.counts[i] as number)++;
     this.sum += value;
     this.count++;
+  }
+
+  /**
+   * Records `value` `count` times: the bucket found once, the sum still added one observation at
+   * a time (`count × value` added once can differ in the last bits, and the `_sum` a dashboard
+   * reads stays what one-by-one observing gives).
+   */
+  observeRepeated(value: number, count: number): void {
+    let i = 0;
+    while (i < this.bounds.length && value > (this.bounds[i] as number)) i++;
+    this.counts[i] = (this.counts[i] as number) + count;
+    let sum = this.sum;
+    for (let k = 0; k < count; k++) sum += value;
+    this.sum = sum;
+    this.count += count;
   }
 
   /** Cumulative counts per bound, then +Inf: the `_bucket{le=...}` values. */
@@ -149,8 +184,9 @@ interface Timeline {
 /**
  * The engine's metrics; feed it arrivals, steps and aborts. Times in simulated seconds. Histograms
  * are {@link Histogram}s unless a factory makes them (e.g. prom-client histograms bound to a
- * model's labels). Per token it does one inter-token observation and two counter additions;
- * everything else is observed once per request or per step.
+ * model's labels). Per token it does two counter additions and one inter-token observation,
+ * observed per run of equal gaps ({@link HistogramSink.observeRepeated}); everything else is
+ * observed once per request or per step.
  */
 export class EngineMetrics<H extends HistogramSink = Histogram> {
   /** `vllm:num_requests_running`, `vllm:num_requests_waiting`, `vllm:kv_cache_usage_perc` after the last step. */
@@ -283,8 +319,13 @@ export class EngineMetrics<H extends HistogramSink = Histogram> {
     const first = this.#first;
     const last = this.#last;
     const generated = this.#generated;
-    // The step's tokens as one batch (StepTokens): all sampled at the step's end.
+    // The step's tokens as one batch (StepTokens): all sampled at the step's end. The inter-token
+    // gaps are observed per run of equal gaps (most requests' latest token came out at the step
+    // before), in the order one-by-one observing would make them.
     const time = sampled.time;
+    const interToken = this.interTokenLatency;
+    let gap = 0;
+    let gaps = 0;
     for (let i = 0; i < sampled.length; i++) {
       const slot = requests.at(i, sampled.requestId(i));
       if (slot === noSlot) continue;
@@ -296,12 +337,19 @@ export class EngineMetrics<H extends HistogramSink = Histogram> {
       } else if (time !== last[slot]) {
         // One observation per request per engine output (vllm/v1/metrics/stats.py
         // IterationStats): the extra tokens a speculative step emits add none.
-        this.interTokenLatency.observe(time - (last[slot] as number));
+        const value = time - (last[slot] as number);
+        if (gaps > 0 && value !== gap) {
+          observeTimes(interToken, gap, gaps);
+          gaps = 0;
+        }
+        gap = value;
+        gaps++;
       }
       last[slot] = time;
       (generated[slot] as number)++;
       this.generationTokens++;
     }
+    if (gaps > 0) observeTimes(interToken, gap, gaps);
     for (let i = 0; i < finished.length; i++) {
       const f = finished[i] as FinishedRequest;
       const reason =
