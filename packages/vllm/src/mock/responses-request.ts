@@ -8,10 +8,11 @@
  */
 
 import { badRequest } from "./errors.js";
+import { literalIssue, type PydanticIssue, pydanticError } from "./pydantic-errors.js";
 import { uuidHex } from "./request-id.js";
 import { type ChatMessage, readStructuredOutputs, type Sampling } from "./requests.js";
 import { readReasoning, readResponsesText, textEcho } from "./structured.js";
-import { FieldReader, modelValueError } from "./validation.js";
+import { FieldReader, modelValueError, pyTruthy } from "./validation.js";
 
 /** One function tool of `tools` (Responses' flat form: `{type, name, parameters, ...}`). */
 export interface ResponsesFunctionTool {
@@ -65,6 +66,26 @@ export interface ResponsesRequest extends Sampling {
 const logprobsInclude = "message.output_text.logprobs";
 
 /**
+ * What `include` may list: ResponsesRequest's own `Literal` (protocol.py, the same six values in
+ * vLLM PR #20504's era and in responses/protocol.py of 2026), not openai's longer
+ * `ResponseIncludable`; any other value is pydantic's `literal_error` at `("include", i)`.
+ */
+const includeValues = [
+  "code_interpreter_call.outputs",
+  "computer_call_output.output.image_url",
+  "file_search_call.results",
+  "message.input_image.image_url",
+  logprobsInclude,
+  "reasoning.encrypted_content",
+] as const;
+
+/** `service_tier: Literal[...] = "auto"` (not Optional: null is refused too). */
+const serviceTiers = ["auto", "default", "flex", "scale", "priority"] as const;
+
+/** `truncation: Literal["auto", "disabled"] | None = "disabled"`. */
+const truncations = ["auto", "disabled"] as const;
+
+/**
  * Reads and checks a `/v1/responses` body; throws a 400 VllmError (pydantic's list, or a model
  * validator's `Value error, ...`). `structuredOutputs`: whether the release reads
  * `structured_outputs` (profiles.ts ResponsesEra; default false, the field ignored).
@@ -72,6 +93,8 @@ const logprobsInclude = "message.output_text.logprobs";
 export function parseResponsesRequest(body: unknown, structuredOutputs = false): ResponsesRequest {
   const fields = new FieldReader(body);
   fields.finish();
+  const data = body as Record<string, unknown>;
+  checkBeforeValidators(data);
   const messages = readInput(fields);
   const model = fields.string("model");
   const instructions = fields.string("instructions");
@@ -90,8 +113,9 @@ export function parseResponsesRequest(body: unknown, structuredOutputs = false):
   const user = fields.string("user");
   const rawReasoning = fields.raw("reasoning");
   const parallelToolCalls = fields.bool("parallel_tool_calls") ?? true;
-  const serviceTier = fields.string("service_tier") ?? "auto";
-  const truncation = fields.string("truncation") ?? "disabled";
+  // Read as sent: null fails service_tier's Literal (the reader reads null as absent).
+  const rawTier = data.service_tier;
+  const rawTruncation = fields.raw("truncation");
   const maxToolCalls = fields.int("max_tool_calls");
   const requestId = fields.string("request_id");
   const sampling: Sampling = {
@@ -120,6 +144,10 @@ export function parseResponsesRequest(body: unknown, structuredOutputs = false):
     bestOf: undefined,
   };
   fields.finish();
+  const literals = literalIssues(include, rawTier, rawTruncation);
+  if (literals.length > 0) throw pydanticError(literals);
+  const serviceTier = (rawTier as string | undefined) ?? "auto";
+  const truncation = (rawTruncation as string | undefined) ?? "disabled";
   // Pydantic's list for `reasoning` and `text` (structured.ts renders it as vLLM's 400).
   const reasoning = readReasoning(rawReasoning);
   const textGuided = readResponsesText(text);
@@ -138,10 +166,6 @@ export function parseResponsesRequest(body: unknown, structuredOutputs = false):
     : undefined;
   const guided = textGuided ?? structured;
   const toolChoice = readToolChoice(rawChoice);
-  // protocol.py validate_background: background needs store.
-  if (background && !store) {
-    throw modelValueError("background can only be used when `store` is true", body);
-  }
   return Object.assign(sampling, {
     guided,
     guidedFailure,
@@ -172,6 +196,45 @@ export function parseResponsesRequest(body: unknown, structuredOutputs = false):
     truncation,
     maxToolCalls,
   });
+}
+
+/**
+ * ResponsesRequest's `mode="before"` model validators (protocol.py, from vLLM PR #20504): they
+ * read the raw body before any field is checked, so their refusal comes alone, and pydantic runs
+ * before-validators last-defined first: `validate_prompt` ("prompt template is not supported"
+ * for any non-null `prompt`: vLLM serves no prompt templates; it names `prompt` as the
+ * VLLMValidationError of the 0.13.0+ era, as responses/protocol.py raises it), then
+ * `validate_background` (a truthy `background` with a falsy `data.get("store", True)`: an
+ * explicit `store: null` is refused too). `body` is a dict here (the reader refused anything else).
+ */
+function checkBeforeValidators(body: Record<string, unknown>): void {
+  const prompt = body.prompt;
+  if (prompt !== undefined && prompt !== null) {
+    throw modelValueError("prompt template is not supported", body, { parameter: "prompt" });
+  }
+  if (pyTruthy(body.background) && !pyTruthy("store" in body ? body.store : true)) {
+    throw modelValueError("background can only be used when `store` is true", body);
+  }
+}
+
+/**
+ * The `Literal` fields' issues in field order (`include` items, `service_tier`, `truncation`):
+ * pydantic's `literal_error` for any value outside the list, whatever its type.
+ */
+function literalIssues(include: readonly unknown[], tier: unknown, truncation: unknown) {
+  const issues: PydanticIssue[] = [];
+  include.forEach((value, i) => {
+    if (!includeValues.includes(value as (typeof includeValues)[number])) {
+      issues.push(literalIssue(["include", i], includeValues, value));
+    }
+  });
+  if (tier !== undefined && !serviceTiers.includes(tier as (typeof serviceTiers)[number])) {
+    issues.push(literalIssue(["service_tier"], serviceTiers, tier));
+  }
+  if (truncation != null && !truncations.includes(truncation as (typeof truncations)[number])) {
+    issues.push(literalIssue(["truncation"], truncations, truncation));
+  }
+  return issues;
 }
 
 /** `input` (required): a string is one user message; a list holds messages and tool items. */

@@ -1192,3 +1192,126 @@ describe("Responses structured_outputs by release", () => {
     expect(served.output_text.length).toBeGreaterThan(0);
   });
 });
+
+describe("ResponsesRequest refusals (protocol.py)", () => {
+  let server: TestServer;
+  let client: OpenAI;
+  beforeAll(async () => {
+    server = await startVllm({ "served-model-name": "granite" });
+    client = openaiClient(server);
+  });
+  afterAll(() => server.close());
+
+  const post = (body: object) =>
+    fetch(`${server.url}/v1/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+
+  // protocol.py ResponsesRequest.validate_prompt (mode="before", from vLLM PR #20504's v0.10.0):
+  // any prompt template is refused; a ValueError before 0.13.0.
+  it("refuses a prompt template with the validator's text", async () => {
+    const error = await errorOf(
+      client.responses.create({ model: "granite", input: "Hi", prompt: { id: "pmpt_abc" } }),
+    );
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(error.message).toContain(
+      "'type': 'value_error', 'loc': ('body',), 'msg': 'Value error, prompt template is not supported'",
+    );
+    expect((error.error as { param?: unknown }).param).toBeNull();
+  });
+
+  // A mode="before" validator runs on the raw body ahead of the fields: its refusal comes alone,
+  // and before-validators run last-defined first (validate_prompt after validate_background).
+  it("answers the prompt refusal alone, ahead of field errors and the background check", async () => {
+    const answer = await post({
+      model: "granite",
+      input: 5,
+      prompt: { id: "pmpt_abc" },
+      background: true,
+      store: false,
+    });
+    expect(answer.status).toBe(400);
+    const { error } = (await answer.json()) as { error: { message: string } };
+    expect(error.message).toContain("prompt template is not supported");
+    expect(error.message).not.toContain("('body', 'input')");
+    expect(error.message).not.toContain("can only be used");
+  });
+
+  // protocol.py validate_background: `not data.get("store", True)`, so an explicit null store is
+  // falsy and refused like false; the refusal comes before a field's type error.
+  it("refuses background with store null or false before reading the fields", async () => {
+    for (const store of [null, false]) {
+      const answer = await post({ model: "granite", input: 5, background: true, store });
+      expect(answer.status).toBe(400);
+      const { error } = (await answer.json()) as { error: { message: string } };
+      expect(error.message).toContain(
+        "'msg': 'Value error, background can only be used when `store` is true'",
+      );
+      expect(error.message).not.toContain("('body', 'input')");
+    }
+  });
+
+  // protocol.py ResponsesRequest.include: vLLM's own Literal of six values, each item checked.
+  it("refuses an include value outside vLLM's Literal, naming its index", async () => {
+    const error = await errorOf(
+      client.responses.create({
+        model: "granite",
+        input: "Hi",
+        include: ["message.output_text.logprobs", "web_search_call.action.sources"],
+      }),
+    );
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(error.message).toContain(
+      "{'type': 'literal_error', 'loc': ('body', 'include', 1), 'msg': \"Input should be 'code_interpreter_call.outputs', 'computer_call_output.output.image_url', 'file_search_call.results', 'message.input_image.image_url', 'message.output_text.logprobs' or 'reasoning.encrypted_content'\", 'input': 'web_search_call.action.sources'",
+    );
+  });
+
+  // protocol.py: service_tier Literal[...] = "auto" (null refused), truncation
+  // Literal["auto", "disabled"] | None (null passes); both echoed as sent.
+  it("checks service_tier and truncation against their Literals", async () => {
+    const bad = await post({ model: "granite", input: "Hi", service_tier: null, truncation: "x" });
+    expect(bad.status).toBe(400);
+    const { error } = (await bad.json()) as { error: { message: string } };
+    expect(error.message).toContain(
+      "'loc': ('body', 'service_tier'), 'msg': \"Input should be 'auto', 'default', 'flex', 'scale' or 'priority'\", 'input': None",
+    );
+    expect(error.message).toContain(
+      "'loc': ('body', 'truncation'), 'msg': \"Input should be 'auto' or 'disabled'\", 'input': 'x'",
+    );
+    const response = await client.responses.create({
+      model: "granite",
+      input: "Hi",
+      max_output_tokens: 1,
+      service_tier: "flex",
+      truncation: "auto",
+    });
+    expect(response.service_tier).toBe("flex");
+    expect(response.truncation).toBe("auto");
+  });
+});
+
+describe("ResponsesRequest refusals in the VLLMValidationError era (0.13.0+)", () => {
+  // The stored responses/protocol.py raises VLLMValidationError("prompt template is not
+  // supported", parameter="prompt"): the envelope names the parameter (vLLM PR #30134's era).
+  it("names prompt as the refused parameter", async () => {
+    const server = await startVllm({ "vllm-version": "0.13.0", "served-model-name": "granite" });
+    try {
+      const error = await errorOf(
+        openaiClient(server).responses.create({
+          model: "granite",
+          input: "Hi",
+          prompt: { id: "pmpt_abc" },
+        }),
+      );
+      expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(error.message).toContain(
+        "'msg': 'Value error, prompt template is not supported (parameter=prompt)'",
+      );
+      expect((error.error as { param?: unknown }).param).toBe("prompt");
+    } finally {
+      await server.close();
+    }
+  });
+});
