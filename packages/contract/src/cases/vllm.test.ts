@@ -3,6 +3,11 @@
  * (`--vllm-version`), and against a proxy that reports another release, so a case keyed on the
  * release is seen to fail when the answers do not match it.
  */
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { defaultModelDir } from "@servingkit/mock-core";
+import { startRuntimeMock } from "@servingkit/mocks";
 import { afterAll, describe, expect, it } from "vitest";
 import type { CaseStatus } from "../report.js";
 import { runContract } from "../run-contract.js";
@@ -82,5 +87,51 @@ describe("a server whose answers do not match its release", () => {
     expect(newer["openai/completions-logprobs-negative"]).toMatch(/^fail: param from 0\.13\.0/);
     const older = await outcomes(await misreporting(await vllmMock("0.12.0"), "0.13.0"));
     expect(older["openai/completions-logprobs-negative"]).toMatch(/^fail: param from 0\.13\.0/);
+  });
+});
+
+describe("the /classify case", () => {
+  const classifyCase = vllmCases.filter((c) => c.id === "openai/classify");
+  async function outcome(rest: string): Promise<{ status: CaseStatus; message?: string }> {
+    const target: Target = { name: "t:vllm", group: "t", runtime: "vllm", rest };
+    const report = await runContract({ targets: [target], cases: classifyCase });
+    const result = report.results[0];
+    return { status: result?.status ?? "fail", message: result?.message ?? "" };
+  }
+
+  // docs models/pooling_models: a *ForSequenceClassification config.json is served as a
+  // classifier; id2label names its labels.
+  it("passes against the mock serving a classifier", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "contract-classifier-"));
+    await cp(defaultModelDir, dir, { recursive: true });
+    const path = join(dir, "config.json");
+    const config = JSON.parse(await readFile(path, "utf8"));
+    config.architectures = ["BertForSequenceClassification"];
+    config.id2label = { "0": "negative", "1": "positive" };
+    await writeFile(path, JSON.stringify(config));
+    const mock = await startRuntimeMock({
+      runtime: "vllm",
+      host: "127.0.0.1",
+      httpPort: 0,
+      logger: false,
+      models: [dir],
+      values: { model: dir },
+    });
+    try {
+      expect(await outcome(mock.endpoints.http as string)).toEqual({ status: "pass", message: "" });
+    } finally {
+      await mock.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  // api_server.py create_classify: a generative model answers "does not support"; the case skips.
+  it("skips, saying why, against a generative model and a release before 0.9.0", async () => {
+    const generative = await outcome(await vllmMock("0.12.0"));
+    expect(generative.status).toBe("skip");
+    expect(generative.message).toMatch(/generative model/);
+    const old = await outcome(await vllmMock("0.8.5"));
+    expect(old.status).toBe("skip");
+    expect(old.message).toMatch(/predates \/classify/);
   });
 });

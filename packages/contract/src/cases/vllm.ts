@@ -735,6 +735,68 @@ const truncatePromptTokens = defineCase({
   },
 });
 
+/** One `data` item of vLLM's ClassificationResponse (protocol.py ClassificationData). */
+interface ClassificationItem {
+  readonly index?: unknown;
+  readonly label?: unknown;
+  readonly probs?: unknown;
+  readonly num_classes?: unknown;
+}
+
+const classify = defineCase({
+  ...base,
+  id: "openai/classify",
+  title:
+    "POST /classify on a classification model answers ClassificationResponse: data[i] index, label, probs (summing to 1 over several classes), num_classes, prompt-only usage",
+  source: `${source} §1; vLLM serving_classification.py, protocol.py ClassificationRequest / ClassificationResponse, api_server.py create_classify (PR #17032, 0.9.0)`,
+  async run(context) {
+    await requireRelease(context, [0, 9, 0], "predates /classify (vLLM PR #17032, 0.9.0)");
+    const model = await servedModel(context);
+    const answer = await context.rest("/classify", {
+      json: { model, input: ["The service was excellent.", "The food was cold and late."] },
+    });
+    // A generative model has no classification server (api_server.py create_classify answers
+    // "does not support"; releases that register routes by task answer FastAPI's 404).
+    if (
+      answer.status === 404 ||
+      (answer.status === 400 && answer.body.includes("does not support Classification API"))
+    ) {
+      return context.skip(
+        `the target serves a generative model: /classify answers ${answer.status} ${answer.body.slice(0, 120)}`,
+      );
+    }
+    assert.equal(answer.status, 200, `/classify status, body: ${answer.body.slice(0, 200)}`);
+    const body = json(answer, "/classify");
+    assert.match(String(body.id), /^classify-/, "id starts with classify-");
+    assert.equal(body.object, "list", "object");
+    assert.equal(body.model, model, "model echoes the served name");
+    assert.equal(typeof body.created, "number", "created");
+    const data = body.data as ClassificationItem[];
+    assert.equal(data.length, 2, "one item per input");
+    data.forEach((item, i) => {
+      assert.equal(item.index, i, `data[${i}].index`);
+      const probs = item.probs as number[];
+      assert.ok(Array.isArray(probs) && probs.length > 0, `data[${i}].probs is a list`);
+      assert.ok(
+        probs.every((p) => typeof p === "number" && p >= 0 && p <= 1),
+        `data[${i}].probs are probabilities`,
+      );
+      assert.equal(item.num_classes, probs.length, `data[${i}].num_classes = len(probs)`);
+      assert.ok(
+        item.label === null || typeof item.label === "string",
+        `data[${i}].label is id2label's string or null`,
+      );
+      if (probs.length > 1) {
+        const total = probs.reduce((a, b) => a + b, 0);
+        assert.ok(Math.abs(total - 1) < 1e-3, `data[${i}].probs sum to 1 (softmax), got ${total}`);
+      }
+    });
+    const usage = body.usage as Record<string, unknown>;
+    assert.ok(Number(usage.prompt_tokens) > 0, "usage.prompt_tokens counts the inputs");
+    assert.equal(usage.total_tokens, usage.prompt_tokens, "usage.total_tokens = prompt_tokens");
+  },
+});
+
 /** Every vllm protocol case. */
 export const vllmCases: readonly ContractCase[] = [
   modelsList,
@@ -761,4 +823,5 @@ export const vllmCases: readonly ContractCase[] = [
   promptLogprobsAllVocab,
   logitBiasOutOfVocab,
   truncatePromptTokens,
+  classify,
 ];

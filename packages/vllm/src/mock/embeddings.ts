@@ -11,13 +11,19 @@ import { usageOf } from "./choices.js";
 import { badRequest, type VllmError } from "./errors.js";
 import { completionPromptIds, truncatePrompt } from "./prompts.js";
 import { uuidHex } from "./request-id.js";
+import type { PromptInput } from "./requests.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
 import { FieldReader } from "./validation.js";
 
 /** vLLM's answer on a generative model (vllm-openai.md §1 `/v1/embeddings`). */
 export const embeddingsUnsupported = "The model does not support Embeddings API";
 
-function inputs(fields: FieldReader): ({ text: string } | { ids: number[] })[] {
+/**
+ * A pooling request's `input` (protocol.py EmbeddingCompletionRequest, PoolingCompletionRequest):
+ * a text, a list of texts, token ids or a list of token-id lists; anything else is pydantic's
+ * issue on `input`, absence its `missing`.
+ */
+export function poolingInputs(fields: FieldReader): PromptInput[] {
   const input = fields.raw("input");
   const isIds = (v: unknown): v is number[] =>
     Array.isArray(v) &&
@@ -38,14 +44,20 @@ function inputs(fields: FieldReader): ({ text: string } | { ids: number[] })[] {
 }
 
 /**
- * The 400 for an input longer than `max_model_len` (an embedding input may fill it): era A's
- * embedding wording (vllm-openai.md §3.1); later eras use their input-length wording (derived).
+ * The 400 for an input longer than `max_model_len` (a pooled input may fill it): era A's wording
+ * names the operation, "embedding generation" for embeddings and /pooling, "classification" for
+ * /classify, "score" for scoring (vllm-openai.md §3.1; serving_engine.py `_validate_input`);
+ * later eras use their input-length wording (derived).
  */
-function tooLong(model: VllmModel, tokens: number): VllmError {
+export function tooLong(
+  model: VllmModel,
+  tokens: number,
+  operation = "embedding generation",
+): VllmError {
   const L = model.served.maxModelLen;
   if (model.profile.contextLength === "a") {
     return badRequest(
-      `This model's maximum context length is ${L} tokens. However, you requested ${tokens} tokens in the input for embedding generation. Please reduce the length of the input.`,
+      `This model's maximum context length is ${L} tokens. However, you requested ${tokens} tokens in the input for ${operation}. Please reduce the length of the input.`,
     );
   }
   return badRequest(
@@ -54,7 +66,44 @@ function tooLong(model: VllmModel, tokens: number): VllmError {
   );
 }
 
-function base64Of(vector: readonly number[]): string {
+/**
+ * The `truncate_prompt_tokens` a pooling request keeps, in tokens, or undefined for none
+ * (utils.py `_validate_truncation_size`, shared by the embedding, pooling and classification
+ * servers): -1 means `max_model_len`; a size above it is refused without its numbers.
+ */
+export function truncationSize(
+  model: VllmModel,
+  truncation: number | undefined,
+): number | undefined {
+  const maxModelLen = model.served.maxModelLen;
+  const size = truncation !== undefined && truncation <= -1 ? maxModelLen : truncation;
+  if (size !== undefined && size > maxModelLen) {
+    throw badRequest(
+      "truncate_prompt_tokens value is greater than max_model_len. Please, select a smaller truncation size.",
+    );
+  }
+  return size;
+}
+
+/**
+ * What the pooler sees of one input: its text after `truncate_prompt_tokens` (`size`, tokens
+ * kept from the end) and its token count, with special tokens as the tokenizer adds them.
+ * Throws {@link tooLong} (naming `operation` in era A) when it exceeds `max_model_len`.
+ */
+export function pooledText(
+  model: VllmModel,
+  item: PromptInput,
+  size: number | undefined,
+  operation?: string,
+): { readonly text: string; readonly tokens: number } {
+  const ids = truncatePrompt(completionPromptIds(model, item, true), size);
+  if (ids.length > model.served.maxModelLen) throw tooLong(model, ids.length, operation);
+  const text = "text" in item && size === undefined ? item.text : model.spec.tokenizer.decode(ids);
+  return { text, tokens: ids.length };
+}
+
+/** A vector as base64 of its little-endian float32 bytes (OpenAI's and vLLM's `base64` format). */
+export function base64Of(vector: readonly number[]): string {
   return Buffer.from(new Float32Array(vector).buffer).toString("base64");
 }
 
@@ -68,7 +117,7 @@ function truncate(vector: readonly number[], dimensions: number): number[] {
 export function embeddings(model: VllmModel, body: unknown): object {
   const fields = new FieldReader(body);
   fields.finish();
-  const items = inputs(fields);
+  const items = poolingInputs(fields);
   const name = fields.string("model");
   const format = fields.string("encoding_format") ?? "float";
   const dimensions = fields.int("dimensions");
@@ -77,15 +126,7 @@ export function embeddings(model: VllmModel, body: unknown): object {
   fields.finish();
   // vllm-openai.md §7: the response names the LoRA adapter the request named.
   const modelName = checkModelName(model, name);
-  const maxModelLen = model.served.maxModelLen;
-  // serving_embedding.py (and the pooling server's _validate_request after it): a size above
-  // max_model_len is refused without its numbers; -1 means max_model_len.
-  const size = truncation !== undefined && truncation <= -1 ? maxModelLen : truncation;
-  if (size !== undefined && size > maxModelLen) {
-    throw badRequest(
-      "truncate_prompt_tokens value is greater than max_model_len. Please, select a smaller truncation size.",
-    );
-  }
+  const size = truncationSize(model, truncation);
   if (format !== "float" && format !== "base64") {
     throw badRequest(`encoding_format must be 'float' or 'base64', got '${format}'`);
   }
@@ -102,11 +143,8 @@ export function embeddings(model: VllmModel, body: unknown): object {
   }
   let promptTokens = 0;
   const data = items.map((item, index) => {
-    const ids = truncatePrompt(completionPromptIds(model, item, true), size);
-    if (ids.length > maxModelLen) throw tooLong(model, ids.length);
-    promptTokens += ids.length;
-    const text =
-      "text" in item && size === undefined ? item.text : model.spec.tokenizer.decode(ids);
+    const { text, tokens } = pooledText(model, item, size);
+    promptTokens += tokens;
     const full = embedText(text, model.spec.embeddingDim);
     const vector = dimensions === undefined ? full : truncate(full, dimensions);
     return {

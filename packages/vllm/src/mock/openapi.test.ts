@@ -62,6 +62,27 @@ describe("/openapi.json and /docs", () => {
     );
   });
 
+  // api_server.py `create_pooling` and `create_classify`: FastAPI's operation ids and bodies.
+  it("documents /pooling and /classify", async () => {
+    const doc = await (await fetch(`${server.url}/openapi.json`)).json();
+    expect(doc.paths["/pooling"].post.operationId).toBe("create_pooling_pooling_post");
+    expect(doc.paths["/classify"].post.operationId).toBe("create_classify_classify_post");
+    expect(doc.components.schemas.ClassificationRequest.required).toEqual(["input"]);
+    expect(doc.components.schemas.PoolingRequest.required).toEqual(["input"]);
+  });
+
+  // vLLM PR #17032: /classify arrived in 0.9.0; a release without the route leaves it out.
+  it("leaves /classify out of a release before it", async () => {
+    const old = await startVllm({ "vllm-version": "0.8.5" });
+    try {
+      const doc = await (await fetch(`${old.url}/openapi.json`)).json();
+      expect(doc.paths["/classify"]).toBeUndefined();
+      expect(doc.paths["/pooling"]).toBeDefined();
+    } finally {
+      await old.close();
+    }
+  });
+
   it("serves the Swagger UI page", async () => {
     const response = await fetch(`${server.url}/docs`);
     expect(response.headers.get("content-type")).toBe("text/html; charset=utf-8");

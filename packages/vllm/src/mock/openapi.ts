@@ -114,6 +114,16 @@ const responsesRoutes: readonly RouteDoc[] = [
   },
 ];
 
+/** `/pooling` (api_server.py `create_pooling`), served from 0.6.6 (pooling.ts `poolingSince`). */
+const poolingRoutes: readonly RouteDoc[] = [
+  { method: "post", path: "/pooling", handler: "create_pooling", body: "PoolingRequest" },
+];
+
+/** `/classify` (api_server.py `create_classify`), served from 0.9.0 (classification.ts). */
+const classifyRoutes: readonly RouteDoc[] = [
+  { method: "post", path: "/classify", handler: "create_classify", body: "ClassificationRequest" },
+];
+
 /** Request schemas: the required fields and their types (the optional ones are listed loosely). */
 const schemas: Readonly<Record<string, object>> = {
   ChatCompletionRequest: {
@@ -150,6 +160,30 @@ const schemas: Readonly<Record<string, object>> = {
       model: { anyOf: [{ type: "string" }, { type: "null" }] },
       encoding_format: { enum: ["float", "base64"], type: "string", default: "float" },
       dimensions: { anyOf: [{ type: "integer" }, { type: "null" }] },
+    },
+    additionalProperties: true,
+  },
+  PoolingRequest: {
+    type: "object",
+    title: "PoolingCompletionRequest",
+    required: ["input"],
+    properties: {
+      input: { title: "Input" },
+      model: { anyOf: [{ type: "string" }, { type: "null" }] },
+      encoding_format: { enum: ["float", "base64"], type: "string", default: "float" },
+      truncate_prompt_tokens: { anyOf: [{ type: "integer", minimum: -1 }, { type: "null" }] },
+    },
+    additionalProperties: true,
+  },
+  ClassificationRequest: {
+    type: "object",
+    title: "ClassificationRequest",
+    required: ["input"],
+    properties: {
+      input: { title: "Input" },
+      model: { anyOf: [{ type: "string" }, { type: "null" }] },
+      truncate_prompt_tokens: { anyOf: [{ type: "integer" }, { type: "null" }] },
+      activation: { anyOf: [{ type: "boolean" }, { type: "null" }] },
     },
     additionalProperties: true,
   },
@@ -253,7 +287,9 @@ const schemas: Readonly<Record<string, object>> = {
 /**
  * The OpenAPI document of the mock's routes; `runtimeLora` adds the LoRA load/unload routes the
  * server then serves, `responses` (default true) the Responses API's, `anthropicMessages`
- * (default true) the Messages API's, `anthropicCountTokens` (default true) its `count_tokens`.
+ * (default true) the Messages API's, `anthropicCountTokens` (default true) its `count_tokens`,
+ * `pooling` and `classify` (default true) the `/pooling` and `/classify` routes of the releases
+ * that serve them.
  */
 export function openApiDocument(
   options: {
@@ -261,6 +297,8 @@ export function openApiDocument(
     readonly responses?: boolean;
     readonly anthropicMessages?: boolean;
     readonly anthropicCountTokens?: boolean;
+    readonly pooling?: boolean;
+    readonly classify?: boolean;
   } = {},
 ): object {
   const paths: Record<string, Record<string, object>> = {};
@@ -269,6 +307,8 @@ export function openApiDocument(
     ...(options.responses === false ? [] : responsesRoutes),
     ...(options.anthropicMessages === false ? [] : anthropicRoutes),
     ...(options.anthropicCountTokens === false ? [] : countTokensRoutes),
+    ...(options.pooling === false ? [] : poolingRoutes),
+    ...(options.classify === false ? [] : classifyRoutes),
     ...(options.runtimeLora ? loraRoutes : []),
   ];
   for (const route of served) {
@@ -314,4 +354,6 @@ export const documentedRoutes: readonly { readonly method: string; readonly path
   ...responsesRoutes,
   ...anthropicRoutes,
   ...countTokensRoutes,
+  ...poolingRoutes,
+  ...classifyRoutes,
 ].map(({ method, path }) => ({ method: method.toUpperCase(), path }));

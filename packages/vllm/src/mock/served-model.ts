@@ -17,6 +17,7 @@ import {
   type TextEngine,
 } from "@servingkit/mock-core";
 import { CachedSeconds } from "./cached-seconds.js";
+import { isSequenceClassifier } from "./classification.js";
 import { modelNotFound } from "./errors.js";
 import { LoraRegistry } from "./lora.js";
 import type { ServedModel } from "./model-card.js";
@@ -24,6 +25,13 @@ import type { VllmProfile } from "./profiles.js";
 import type { ReasoningParserSpec } from "./reasoning-parser.js";
 import type { ProcessorModel } from "./requests.js";
 import type { GenerationMode, ModelTask, VllmSettings } from "./settings.js";
+
+/**
+ * What the served model does: `--task` (generate, embed, score), or "classify" for a model whose
+ * config.json names a `*ForSequenceClassification` architecture served with the default task, as
+ * vLLM's `--task auto` resolves it (classification.ts `isSequenceClassifier`).
+ */
+export type ServedTask = ModelTask | "classify";
 
 /** Where the platform mounts the model, and so the `root` of the model card (vllm-openai.md §0). */
 export const platformModelRoot = "/mnt/models";
@@ -40,8 +48,8 @@ export interface VllmModel {
   readonly profile: VllmProfile;
   /** Echo the prompt or produce text. */
   readonly generationMode: GenerationMode;
-  /** Generative or embedding model. */
-  readonly task: ModelTask;
+  /** Generative, embedding, scoring or classification model. */
+  readonly task: ServedTask;
   /** Whether tool_choice "auto" is served (`--enable-auto-tool-choice --tool-call-parser`). */
   readonly autoToolChoice: boolean;
   /**
@@ -194,7 +202,7 @@ export function startModel(
     engine,
     profile: settings.profile,
     generationMode: settings.generationMode,
-    task: settings.task,
+    task: servedTask(settings.task, loaded.spec),
     autoToolChoice: settings.autoToolChoice,
     ...(settings.reasoningParser !== undefined && { reasoningParser: settings.reasoningParser }),
     schedulingPolicy: loaded.gpu?.schedulingPolicy ?? "fcfs",
@@ -206,6 +214,15 @@ export function startModel(
     created.close();
   };
   return { model, ...(created.gpu ? { gpu: created.gpu } : {}), close };
+}
+
+/**
+ * The task a model is served with: the default "generate" on a sequence-classification
+ * architecture is "classify" (vLLM's `--task auto`; docs models/pooling_models), any other
+ * `--task` as given.
+ */
+export function servedTask(task: ModelTask, spec: Pick<ModelSpec, "config">): ServedTask {
+  return task === "generate" && isSequenceClassifier(spec.config) ? "classify" : task;
 }
 
 /**

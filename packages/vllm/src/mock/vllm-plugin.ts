@@ -38,12 +38,20 @@ import { anthropicStream } from "./anthropic-stream.js";
 import { apiKeyGuard } from "./api-key.js";
 import { chatCompletion, chatCompletionStream } from "./chat-completions.js";
 import type { RunSignal } from "./choices.js";
+import {
+  classificationUnsupported,
+  classify,
+  classifySince,
+  supportsClassify,
+} from "./classification.js";
 import { completion, completionStream } from "./completions.js";
 import { embeddings, embeddingsUnsupported } from "./embeddings.js";
 import { badRequest, errorReply, VllmError } from "./errors.js";
 import { createVllmMetrics } from "./metrics.js";
 import { modelList } from "./model-card.js";
 import { openApiDocument } from "./openapi.js";
+import { pooling, poolingSince, poolingUnsupported, supportsPooling } from "./pooling.js";
+import { releasedBy } from "./profiles.js";
 import { issuesText } from "./pydantic-errors.js";
 import { withRequestIdHeader, withRequestIdHeaders } from "./request-id.js";
 import { parseChatRequest, parseCompletionRequest, type Sampling } from "./requests.js";
@@ -234,6 +242,8 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
         responses: profile.responses !== undefined,
         anthropicMessages: profile.anthropicMessages,
         anthropicCountTokens: profile.anthropicCountTokens,
+        pooling: releasedBy(settings.version, poolingSince),
+        classify: releasedBy(settings.version, classifySince),
       }),
     ),
   );
@@ -331,6 +341,26 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
   for (const path of ["/score", "/v1/score"]) post(path, scoring(score, "Score API"));
   for (const path of ["/rerank", "/v1/rerank", "/v2/rerank"]) {
     post(path, scoring(rerank, "Rerank (Score) API"));
+  }
+  // vllm-openai.md §1: /pooling (since 0.6.6) for any pooling model, /classify (since 0.9.0)
+  // for a classifier; a release before either has no such route (FastAPI's 404).
+  if (releasedBy(settings.version, poolingSince)) {
+    post(
+      "/pooling",
+      jsonRoute((body) => {
+        if (!supportsPooling(model)) throw badRequest(poolingUnsupported);
+        return pooling(model, body);
+      }),
+    );
+  }
+  if (releasedBy(settings.version, classifySince)) {
+    post(
+      "/classify",
+      jsonRoute((body) => {
+        if (!supportsClassify(model)) throw badRequest(classificationUnsupported);
+        return classify(model, body);
+      }),
+    );
   }
   post(
     "/v1/completions",

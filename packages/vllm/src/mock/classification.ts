@@ -1,0 +1,169 @@
+/**
+ * `POST /classify` for a sequence-classification model (vLLM's ClassificationRequest,
+ * serving_classification.py, protocol.py): one `data` item per input with the predicted
+ * `label` (config.json `id2label` at the highest probability), the `probs` of every class and
+ * `num_classes`. The class probabilities are deterministic and mean something: a text that shares
+ * words with a label's name leans to that label (the engine's `embedText` vectors, as the
+ * embeddings and scores use), and they sum to 1.
+ */
+
+import { cosineSimilarity, embedText } from "@servingkit/mock-core";
+import { usageOf } from "./choices.js";
+import { pooledText, poolingInputs, truncationSize } from "./embeddings.js";
+import { badRequest } from "./errors.js";
+import { releasedBy } from "./profiles.js";
+import { uuidHex } from "./request-id.js";
+import type { PromptInput } from "./requests.js";
+import { checkModelName, type VllmModel } from "./served-model.js";
+import { FieldReader } from "./validation.js";
+
+/**
+ * The release that added `/classify` (vLLM PR #17032, merged after 0.8.5: issue #17415 asks for
+ * it on 0.8.5). Earlier releases answer FastAPI's 404. Local until profiles.ts carries it
+ * (/work/notes/r17-e-profiles.md).
+ */
+export const classifySince = "0.9.0";
+
+/**
+ * The release whose ClassificationRequest reads `activation` (PoolingParams `activation` for
+ * classification outputs, beside `softmax` for reward models): false answers the raw logits.
+ * Earlier releases ignore the field (OpenAIBaseModel lets unknown fields pass).
+ */
+export const classifyActivationSince = "0.10.0";
+
+/** vLLM's answer on a model that does not classify (api_server.py `create_classify`). */
+export const classificationUnsupported = "The model does not support Classification API";
+
+/** What config.json says of a classifier's head. */
+export interface ClassifierHead {
+  /** The label of each class, index order (`id2label`, else transformers' `LABEL_<i>`). */
+  readonly labels: readonly string[];
+}
+
+/**
+ * Whether config.json names a sequence-classification architecture (`architectures` such as
+ * `Qwen2ForSequenceClassification`, `BertForSequenceClassification`): vLLM's `--task auto`
+ * serves such a model as a classifier (docs models/pooling_models "Classification").
+ */
+export function isSequenceClassifier(config: Readonly<Record<string, unknown>>): boolean {
+  const architectures = config.architectures;
+  return (
+    Array.isArray(architectures) &&
+    architectures.some((a) => typeof a === "string" && a.endsWith("ForSequenceClassification"))
+  );
+}
+
+/**
+ * The classifier head as transformers' PretrainedConfig reads config.json: `id2label` (string
+ * keys "0", "1" ...) gives the labels; else `num_labels` classes named `LABEL_<i>`; else 2.
+ */
+export function classifierHead(config: Readonly<Record<string, unknown>>): ClassifierHead {
+  const id2label = config.id2label;
+  if (typeof id2label === "object" && id2label !== null && !Array.isArray(id2label)) {
+    const entries = Object.entries(id2label as Record<string, unknown>);
+    if (entries.length > 0) {
+      const labels = entries.map((_, i) => `LABEL_${i}`);
+      for (const [key, value] of entries) {
+        const i = Number(key);
+        if (Number.isInteger(i) && i >= 0 && i < labels.length) labels[i] = String(value);
+      }
+      return { labels };
+    }
+  }
+  const n = config.num_labels;
+  const count = typeof n === "number" && Number.isInteger(n) && n > 0 ? n : 2;
+  return { labels: Array.from({ length: count }, (_, i) => `LABEL_${i}`) };
+}
+
+/**
+ * The head's logits for a text (the mock's own model): per class, 8 x the cosine of the text's
+ * vector with the label's vector (shared words) plus 2 x one component of the text's unit vector
+ * (so texts without a label's words still differ). Deterministic; `dim` is the model's
+ * embedding width.
+ */
+export function classLogits(text: string, head: ClassifierHead, dim: number): number[] {
+  const vector = embedText(text, dim);
+  return head.labels.map(
+    (label, i) => 8 * cosineSimilarity(vector, embedText(label, dim)) + 2 * (vector[i % dim] ?? 0),
+  );
+}
+
+/**
+ * The activation vLLM's classifier pooler applies: a sigmoid for one class (a cross-encoder's
+ * score), else a softmax over the classes, so the probabilities sum to 1.
+ */
+export function classProbabilities(logits: readonly number[]): number[] {
+  if (logits.length === 1) return [1 / (1 + Math.exp(-(logits[0] ?? 0)))];
+  const top = Math.max(...logits);
+  const exps = logits.map((l) => Math.exp(l - top));
+  const sum = exps.reduce((a, b) => a + b, 0);
+  return exps.map((e) => e / sum);
+}
+
+/** The index of the highest value (the first on ties, numpy's argmax). */
+function argmax(values: readonly number[]): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if ((values[i] ?? 0) > (values[best] ?? 0)) best = i;
+  return best;
+}
+
+/**
+ * Whether the model answers `/classify`: served as a classifier, or as a scoring model whose
+ * config.json is a sequence classifier (a cross-encoder is one; vLLM's supported tasks then hold
+ * both "score" and "classify").
+ */
+export function supportsClassify(model: Pick<VllmModel, "task" | "spec">): boolean {
+  return (
+    model.task === "classify" || (model.task === "score" && isSequenceClassifier(model.spec.config))
+  );
+}
+
+/** `input` as ClassificationRequest reads it; an empty list is no input (an empty answer). */
+function classifyInputs(fields: FieldReader): PromptInput[] {
+  const input = fields.raw("input");
+  if (Array.isArray(input) && input.length === 0) return [];
+  return poolingInputs(fields);
+}
+
+/** Handles a `/classify` body for a model that {@link supportsClassify}. */
+export function classify(model: VllmModel, body: unknown): object {
+  const fields = new FieldReader(body);
+  fields.finish();
+  const name = fields.string("model");
+  const items = classifyInputs(fields);
+  const truncation = fields.int("truncate_prompt_tokens");
+  // The profile's first release decides: 0.10.0 is a profile boundary.
+  const activation = releasedBy(model.profile.since, classifyActivationSince)
+    ? fields.bool("activation")
+    : undefined;
+  fields.finish();
+  const modelName = checkModelName(model, name);
+  // serving_classification.py `_preprocess`: an empty string input is refused before tokenizing
+  // (a list holding one is not).
+  if (fields.raw("input") === "") {
+    throw badRequest("Input cannot be empty for classification");
+  }
+  const size = truncationSize(model, truncation);
+  const head = classifierHead(model.spec.config);
+  let promptTokens = 0;
+  const data = items.map((item, index) => {
+    const { text, tokens } = pooledText(model, item, size, "classification");
+    promptTokens += tokens;
+    const logits = classLogits(text, head, model.spec.embeddingDim);
+    const probs = activation === false ? logits : classProbabilities(logits);
+    return {
+      index,
+      label: head.labels[argmax(probs)] ?? null,
+      probs,
+      num_classes: probs.length,
+    };
+  });
+  return {
+    id: `classify-${uuidHex()}`,
+    object: "list",
+    created: model.nowSeconds(),
+    model: modelName,
+    data,
+    usage: usageOf(promptTokens, 0, "answer"),
+  };
+}

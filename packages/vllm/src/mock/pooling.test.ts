@@ -1,0 +1,111 @@
+/**
+ * `/pooling` through raw fetch (vLLM serving_pooling.py, protocol.py PoolingRequest /
+ * PoolingResponse / PoolingResponseData, api_server.py `create_pooling`).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startVllm, type TestServer } from "./test-server.js";
+
+async function post(server: TestServer, path: string, body: unknown) {
+  const response = await fetch(`${server.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+describe("an embedding model's /pooling", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({
+      "served-model-name": "embedder",
+      task: "embed",
+      "max-model-len": "64",
+    });
+  });
+  afterAll(() => server.close());
+
+  // protocol.py PoolingResponse: id "pool-<hex>", object "list", data items {index, object
+  // "pooling", data}; for an embedding model the pooler's output is the embedding.
+  it("answers PoolingResponse with the embedding vectors", async () => {
+    const { status, body } = await post(server, "/pooling", {
+      model: "embedder",
+      input: ["the cat sat", "stock prices fell"],
+    });
+    expect(status).toBe(200);
+    expect(body.id).toMatch(/^pool-[0-9a-f]{32}$/);
+    expect(body).toMatchObject({ object: "list", model: "embedder" });
+    expect(body.data.map((d: { index: number; object: string }) => [d.index, d.object])).toEqual([
+      [0, "pooling"],
+      [1, "pooling"],
+    ]);
+    const embedded = await post(server, "/v1/embeddings", { input: "the cat sat" });
+    expect(body.data[0].data).toEqual(embedded.body.data[0].embedding);
+    expect(body.usage).toMatchObject({ completion_tokens: 0, prompt_tokens_details: null });
+    expect(body.usage.total_tokens).toBe(body.usage.prompt_tokens);
+  });
+
+  // serving_pooling.py `_get_data`: base64 is the float32 bytes of the vector.
+  it("encodes base64 as float32 and takes token ids", async () => {
+    const plain = await post(server, "/pooling", { input: [5, 6, 7] });
+    expect(plain.status).toBe(200);
+    expect(plain.body.usage.prompt_tokens).toBe(3);
+    const packed = await post(server, "/pooling", { input: [5, 6, 7], encoding_format: "base64" });
+    const floats = new Float32Array(
+      new Uint8Array(Buffer.from(packed.body.data[0].data, "base64")).buffer,
+    );
+    expect([...floats]).toEqual(plain.body.data[0].data.map((v: number) => Math.fround(v)));
+  });
+
+  // serving_pooling.py `create_pooling`: dimensions is refused; truncation as utils.py
+  // `_validate_truncation_size`.
+  it("refuses dimensions and a truncation above max_model_len", async () => {
+    const dims = await post(server, "/pooling", { input: "x", dimensions: 8 });
+    expect(dims.status).toBe(400);
+    expect(dims.body.error.message).toBe("dimensions is currently not supported");
+    const over = await post(server, "/pooling", { input: "x", truncate_prompt_tokens: 65 });
+    expect(over.status).toBe(400);
+    const cut = await post(server, "/pooling", {
+      input: "one two three four five six",
+      truncate_prompt_tokens: 2,
+    });
+    expect(cut.body.usage.prompt_tokens).toBe(2);
+  });
+
+  // vllm-openai.md §3: validation errors are vLLM's 400 envelope, never a crash.
+  it("refuses a wrong input type with a 400", async () => {
+    const bad = await post(server, "/pooling", { input: { text: "x" } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.type).toBe("BadRequestError");
+  });
+});
+
+describe("a generative model's /pooling", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({});
+  });
+  afterAll(() => server.close());
+
+  // api_server.py `create_pooling`: no pooling server for a generative model.
+  it("answers the does-not-support 400", async () => {
+    const { status, body } = await post(server, "/pooling", { input: "hello" });
+    expect(status).toBe(400);
+    expect(body.error.message).toBe("The model does not support Pooling API");
+  });
+});
+
+describe("a release before /pooling", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({ "vllm-version": "0.6.5" });
+  });
+  afterAll(() => server.close());
+
+  // vLLM PR #11457 ("Online Pooling API", merged 2024-12-24) first shipped in 0.6.6.
+  it("has no /pooling route", async () => {
+    const { status, body } = await post(server, "/pooling", { input: "hello" });
+    expect(status).toBe(404);
+    expect(body).toEqual({ detail: "Not Found" });
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * `POST /pooling` for any pooling model (vLLM's PoolingRequest, serving_pooling.py, protocol.py):
+ * the pooler's raw output per input, `{index, object: "pooling", data}`: the embedding vector
+ * for an embedding model, the class probabilities for a classifier or scoring model (the same
+ * values `/v1/embeddings` and `/classify` answer), `encoding_format` float or base64.
+ */
+
+import { embedText } from "@servingkit/mock-core";
+import { usageOf } from "./choices.js";
+import { classifierHead, classLogits, classProbabilities } from "./classification.js";
+import { base64Of, pooledText, poolingInputs, truncationSize } from "./embeddings.js";
+import { badRequest } from "./errors.js";
+import { uuidHex } from "./request-id.js";
+import { checkModelName, type VllmModel } from "./served-model.js";
+import { FieldReader } from "./validation.js";
+
+/**
+ * The release that added `/pooling` (vLLM PR #11457 "Online Pooling API", merged 2024-12-24,
+ * first in 0.6.6). Earlier releases answer FastAPI's 404. Local until profiles.ts carries it
+ * (/work/notes/r17-e-profiles.md).
+ */
+export const poolingSince = "0.6.6";
+
+/** vLLM's answer on a generative model (api_server.py `create_pooling`). */
+export const poolingUnsupported = "The model does not support Pooling API";
+
+/** Whether the model answers `/pooling`: any model vLLM runs with the pooling runner. */
+export function supportsPooling(model: Pick<VllmModel, "task">): boolean {
+  return model.task !== "generate";
+}
+
+/** The pooler's output for one text: an embedding, or class probabilities. */
+function pooled(model: VllmModel, text: string): number[] {
+  const dim = model.spec.embeddingDim;
+  if (model.task === "embed") return embedText(text, dim);
+  return classProbabilities(classLogits(text, classifierHead(model.spec.config), dim));
+}
+
+/** Handles a `/pooling` body for a model that {@link supportsPooling}. */
+export function pooling(model: VllmModel, body: unknown): object {
+  const fields = new FieldReader(body);
+  fields.finish();
+  const items = poolingInputs(fields);
+  const name = fields.string("model");
+  const format = fields.string("encoding_format") ?? "float";
+  const dimensions = fields.int("dimensions");
+  // protocol.py PoolingCompletionRequest: `truncate_prompt_tokens: Field(ge=-1)`.
+  const truncation = fields.intAtLeast("truncate_prompt_tokens", -1);
+  fields.finish();
+  const modelName = checkModelName(model, name);
+  // serving_pooling.py `create_pooling`: checked before anything else is read.
+  if (dimensions !== undefined) throw badRequest("dimensions is currently not supported");
+  if (format !== "float" && format !== "base64") {
+    throw badRequest(`encoding_format must be 'float' or 'base64', got '${format}'`);
+  }
+  const size = truncationSize(model, truncation);
+  let promptTokens = 0;
+  const data = items.map((item, index) => {
+    const { text, tokens } = pooledText(model, item, size);
+    promptTokens += tokens;
+    const vector = pooled(model, text);
+    return { index, object: "pooling", data: format === "base64" ? base64Of(vector) : vector };
+  });
+  return {
+    id: `pool-${uuidHex()}`,
+    object: "list",
+    created: model.nowSeconds(),
+    model: modelName,
+    data,
+    usage: usageOf(promptTokens, 0, "answer"),
+  };
+}
