@@ -10,6 +10,7 @@ import {
 } from "@servingkit/mock-core";
 import { describe, expect, it } from "vitest";
 import {
+  badWordIds,
   type ChoiceResult,
   drainChoices,
   planChoices,
@@ -254,5 +255,46 @@ describe("drainChoices", () => {
     const settled = await drained;
     expect(settled[0]?.tokens).toEqual([]);
     expect(settled[0]?.text).toBe(kept[0]?.text);
+  });
+});
+
+describe("bad_words", () => {
+  const model = async () => {
+    const values = {};
+    const settings = readVllmSettings({ models: [], values }, {});
+    return startModel(await loadServedModel(settings, values), settings, realClock, {}).model;
+  };
+
+  it("tokenizes each word bare and after a space, as update_from_tokenizer does", async () => {
+    // vllm sampling_params.py update_from_tokenizer: `bad_word.lstrip()` encoded without special
+    // tokens, then " " + it when as long and beginning with another token.
+    const { spec } = await model();
+    const encode = (text: string) => spec.tokenizer.encode(text, { addSpecialTokens: false });
+    expect(badWordIds(spec, ["model", "Good tests"])).toEqual([
+      encode("model"),
+      encode(" model"),
+      encode("Good tests"),
+      encode(" Good tests"),
+    ]);
+    expect(badWordIds(spec, ["  model"])).toEqual(badWordIds(spec, ["model"]));
+    // vLLM's quirk kept: "river" is two tokens bare and one (" river") spaced, so only the bare
+    // form is refused and " river" mid-text stays allowed (the lengths differ).
+    expect(encode("river")).toHaveLength(2);
+    expect(badWordIds(spec, ["river"])).toEqual([encode("river")]);
+  });
+
+  it("hands every choice's engine request the sequences, none without bad_words", async () => {
+    const served = await model();
+    const ids = served.spec.tokenizer.encode("Tell me about the sea");
+    const plan = (body: object) =>
+      planChoices(served, ids, parseCompletionRequest({ prompt: "x", ...body }), 8, {
+        firstIndex: 0,
+        logprobs: undefined,
+        parentId: "p",
+      });
+    const plans = plan({ bad_words: ["the", "river"], n: 2, seed: 1 });
+    const expected = badWordIds(served.spec, ["the", "river"]);
+    expect(plans.map((p) => p.request.badWords)).toEqual([expected, expected]);
+    expect(plan({}).map((p) => p.request.badWords)).toEqual([undefined]);
   });
 });
