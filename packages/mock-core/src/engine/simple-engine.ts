@@ -20,7 +20,13 @@ import {
 import { tokenLogprobs } from "./logprobs.js";
 import type { ModelSpec } from "./model-spec.js";
 import { hashNumbers, hashString, seededRandom } from "./random.js";
-import { echoSource, forcedSource, type TokenSource, textSource } from "./token-source.js";
+import {
+  echoSource,
+  forcedSource,
+  type TokenSource,
+  textSource,
+  withoutBadWords,
+} from "./token-source.js";
 import { IncrementalDecoder } from "./tokenizer.js";
 
 /** Options of {@link createSimpleEngine}. Durations in milliseconds. */
@@ -200,6 +206,9 @@ const noStopIds: ReadonlySet<number> = new Set();
 
 /** The stop strings of a run given none: one shared empty list, not one per run. */
 const noStops: readonly string[] = Object.freeze([]);
+
+/** The bad words of a request that names none: one shared empty list. */
+const noBadWords: readonly (readonly number[])[] = [];
 
 /** The logprob draws of a run that asks for no logprobs: never called. */
 function noLogprobRandom(): number {
@@ -604,12 +613,15 @@ class SimpleRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     const textRandom = seededRandom(mix);
     const echo =
       request.mode === "echo" && request.promptIds.some((id) => !tokenizer.isSpecial(id));
+    // vLLM bad_words (token-source.ts withoutBadWords) filter the sampled text, not a forced one.
     const source: TokenSource =
       request.forcedText !== undefined
         ? forcedSource(model, request.forcedText, textSource(model, textRandom))
-        : echo
-          ? echoSource(model, request.promptIds)
-          : textSource(model, textRandom);
+        : withoutBadWords(
+            model,
+            echo ? echoSource(model, request.promptIds) : textSource(model, textRandom),
+            request.badWords ?? noBadWords,
+          );
     const stops = request.stop ?? noStops;
     const includeStop = request.includeStopInOutput ?? false;
     const started = clock.now();

@@ -99,3 +99,48 @@ describe("non-streaming completions without logprobs", () => {
     expect(text).toBe(rebuilt(text));
   });
 });
+
+/**
+ * `bad_words` through the HTTP mock (vllm/sampling_params.py update_from_tokenizer, the bad words
+ * logits processor of vllm/v1/sample): over many seeds no sampled completion or chat answer holds
+ * a forbidden word, where the same seeds without bad_words do. The words are ones the built-in
+ * tokenizer encodes to as many tokens bare as after a space, so vLLM refuses both forms.
+ */
+describe("bad_words in generated text", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({ "served-model-name": "m" });
+  });
+  afterAll(() => server.close());
+  const words = ["model", "Good tests", "a"];
+  const patterns = words.map((word) => new RegExp(`(^|[^A-Za-z])${word}(?![A-Za-z])`));
+  const text = async (path: string, body: object): Promise<string> => {
+    const response = await fetch(`${server.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "m", max_tokens: 60, min_tokens: 60, ...body }),
+    });
+    const json = (await response.json()) as {
+      choices: { text?: string; message?: { content: string } }[];
+    };
+    return json.choices.map((c) => c.text ?? c.message?.content ?? "").join("\n");
+  };
+
+  it("never produces a forbidden word over 40 seeds, which the same seeds do unfiltered", async () => {
+    let unfiltered = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const completion = { prompt: `Say something ${seed}`, seed, n: 2 };
+      const chat = { messages: [{ role: "user", content: `Tell me ${seed}` }], seed };
+      const plain = await text("/v1/completions", completion);
+      if (patterns.some((word) => word.test(plain))) unfiltered++;
+      const outputs = [
+        await text("/v1/completions", { ...completion, bad_words: words }),
+        await text("/v1/chat/completions", { ...chat, bad_words: words }),
+      ];
+      for (const output of outputs) {
+        for (const word of patterns) expect(output, `seed ${seed}`).not.toMatch(word);
+      }
+    }
+    expect(unfiltered).toBeGreaterThan(20);
+  });
+});
