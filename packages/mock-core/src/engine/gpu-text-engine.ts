@@ -68,21 +68,25 @@ function isPlain(event: TokenEvent): boolean {
 /**
  * A drained content run's token events in a compact form (issue 7): when every event is plain
  * (type, id, text; the usual request, no logprobs) and every id a 32-bit integer, the run keeps
- * its ids in an Int32Array, its texts as one string and each text's end in a Uint32Array, and
- * makes each event again, equal key for key, when it is handed out. The typed arrays lie outside
- * the JS heap and the string holds no references, so a major collection marks three objects a
- * request where it marked a thousand events (a thousand running requests of a thousand tokens:
- * heap after a collection 84 -> about 30 MB). Otherwise the run keeps its events as given.
+ * its texts as one string and, in one Int32Array, each token's id beside where its text ends
+ * (`[id0, end0, id1, end1, ...]`), and makes each event again, equal key for key, when it is
+ * handed out. The typed array lies outside the JS heap and the string holds no references, so a
+ * major collection marks two objects a request where it marked a thousand events (a thousand
+ * running requests of a thousand tokens: heap after a collection 84 -> about 30 MB); a token's id
+ * and both ends of its text lie side by side, so handing it out reads one stretch of memory
+ * besides the text (round 17: two typed arrays cost a cache miss more per token with 1,000
+ * requests' arrays spread over memory). Otherwise the run keeps its events as given.
  */
 class ContentTokens {
   /** Every event as given, when one was not plain; undefined in the compact form. */
   readonly #events: readonly TokenEvent[] | undefined;
-  /** Compact form: each token's id. */
-  readonly #ids: Int32Array;
+  /**
+   * Compact form: token `i`'s id at `2i` and where its text ends in {@link ContentTokens.#text}
+   * (UTF-16 units) at `2i + 1`.
+   */
+  readonly #marks: Int32Array;
   /** Compact form: the texts one after another. */
   readonly #text: string;
-  /** Compact form: where each token's text ends in {@link ContentTokens.#text} (UTF-16 units). */
-  readonly #ends: Uint32Array;
   /** How many token events the run has. */
   readonly length: number;
 
@@ -93,45 +97,45 @@ class ContentTokens {
     );
     if (!compact) {
       this.#events = events;
-      this.#ids = noIds;
+      this.#marks = noMarks;
       this.#text = "";
-      this.#ends = noEnds;
       return;
     }
     this.#events = undefined;
-    const ids = new Int32Array(events.length);
-    const ends = new Uint32Array(events.length);
+    const marks = new Int32Array(events.length * 2);
     let end = 0;
     for (let i = 0; i < events.length; i += 1) {
       const event = events[i] as TokenEvent;
-      ids[i] = event.id;
       end += event.text.length;
-      ends[i] = end;
+      marks[2 * i] = event.id;
+      marks[2 * i + 1] = end;
     }
-    this.#ids = ids;
-    this.#ends = ends;
+    this.#marks = marks;
     this.#text = events.map(tokenText).join("");
   }
 
   /** The token event at `index` (below {@link ContentTokens.length}). */
   event(index: number): TokenEvent {
     if (this.#events !== undefined) return this.#events[index] as TokenEvent;
-    const start = index === 0 ? 0 : (this.#ends[index - 1] as number);
+    const marks = this.#marks;
+    const at = 2 * index;
     return {
       type: "token",
-      id: this.#ids[index] as number,
-      text: this.#text.slice(start, this.#ends[index]),
+      id: marks[at] as number,
+      text: this.#text.slice(index === 0 ? 0 : marks[at - 1], marks[at + 1]),
     };
   }
 
   /** Every token's id, in order (a new array). */
   ids(): number[] {
-    return this.#events === undefined ? Array.from(this.#ids) : this.#events.map(tokenId);
+    if (this.#events !== undefined) return this.#events.map(tokenId);
+    const ids = new Array<number>(this.length);
+    for (let i = 0; i < ids.length; i += 1) ids[i] = this.#marks[2 * i] as number;
+    return ids;
   }
 }
 
-const noIds = new Int32Array(0);
-const noEnds = new Uint32Array(0);
+const noMarks = new Int32Array(0);
 
 /** A content token's text. */
 const tokenText = (token: TokenEvent): string => token.text;
@@ -192,6 +196,19 @@ function aborted(finish: FinishEvent, released: number): FinishEvent {
 const doneResult: IteratorReturnResult<undefined> = Object.freeze({
   done: true,
   value: undefined,
+});
+
+/**
+ * What a run's counting answers for "the next content token is let out" (the token just released,
+ * at `#released - 1`): the event itself is made only where it is handed out (`PacedRun.#out`).
+ * The engine's step calls a waiting run back once per token and the consumer reads the token after
+ * the step (WaitTurns), so the step itself only counts; reading the content (the text, a token's
+ * id and its text's ends: memory of 1,000 requests the step has not touched, about a cache miss
+ * each) is the consumer's read, after the engine has scheduled its next step and gone to sleep.
+ */
+const releasedToken: IteratorResult<GenerationEvent> = Object.freeze({
+  done: false,
+  value: Object.freeze({ type: "token", id: 0, text: "" }),
 });
 
 /**
@@ -261,6 +278,8 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   /** `--stream-interval` (tokens). */
   readonly #interval: number;
   #tokens: ContentTokens = noTokens;
+  /** How many content tokens there are (the content's length, kept here: read once per token). */
+  #tokenCount = 0;
   #finish: FinishEvent | undefined;
   #timing: GpuTokenStream | undefined;
   /** Content tokens handed out. */
@@ -295,7 +314,7 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     this.#waiting = undefined;
     this.#resolve = undefined;
     this.#reject = undefined;
-    resolve(event);
+    resolve(this.#out(event));
   }
   readonly #onFailure = (error: unknown): void => {
     const resolve = this.#resolve as (result: IteratorResult<GenerationEvent>) => void;
@@ -406,7 +425,7 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (ready !== undefined) return Promise.resolve(ready);
+    if (ready !== undefined) return Promise.resolve(this.#out(ready));
     const next = new Promise(this.#executor);
     this.#waiting = next;
     (this.#timing as GpuTokenStream).wait(this.#onResult, this.#onResultEnd, this.#onFailure);
@@ -419,11 +438,13 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     const kept = this.#kept;
     if (kept !== undefined) {
       this.#kept = undefined;
-      return kept;
+      return this.#out(kept);
     }
     if (this.#closed) return doneResult;
     // Before the content is drained the first `next()` does it.
-    return this.#finish === undefined ? undefined : this.#ready();
+    if (this.#finish === undefined) return undefined;
+    const ready = this.#ready();
+    return ready === undefined ? undefined : this.#out(ready);
   }
 
   /** The pending wait's turn (WaitTurns): its callback, unless the consumer left meanwhile. */
@@ -511,6 +532,7 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
       return drained.then(
         (content) => {
           this.#tokens = content.tokens;
+          this.#tokenCount = content.tokens.length;
           this.#finish = content.finish;
         },
         (error: unknown) => {
@@ -520,6 +542,7 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
       );
     }
     this.#tokens = drained.tokens;
+    this.#tokenCount = drained.tokens.length;
     this.#finish = drained.finish;
     return undefined;
   }
@@ -534,7 +557,7 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   #ready(): IteratorResult<GenerationEvent> | undefined {
     const finish = this.#finish as FinishEvent;
     if (this.#closed) return doneResult;
-    if (this.#released === this.#tokens.length) {
+    if (this.#released === this.#tokenCount) {
       // Every token is out (or there were none, max_tokens 0: the engine is not involved).
       return this.#end({ done: false, value: finish });
     }
@@ -565,7 +588,7 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
       id: this.#id,
       // An empty prompt still takes one position in the engine.
       prompt: request.promptIds.length > 0 ? request.promptIds : 1,
-      outputTokens: this.#tokens.length,
+      outputTokens: this.#tokenCount,
       finishedReason: finish.reason === "length" ? "length" : "stop",
       maxTokens: request.maxTokens,
     };
@@ -592,7 +615,7 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     const sent = this.#sent;
     if (
       streamIntervalSends(produced, sent, this.#interval) ||
-      produced === this.#tokens.length ||
+      produced === this.#tokenCount ||
       // vLLM decides once per step: the rest of a step that went out goes out with it.
       step === this.#sentStep
     ) {
@@ -602,12 +625,21 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     return this.#release();
   }
 
-  /** The next content token let out and not yet handed out, if any. */
+  /**
+   * The next content token let out and not yet handed out, if any: counted as released and
+   * answered as {@link releasedToken} (its event is made by {@link PacedRun.#out}).
+   */
   #release(): IteratorResult<GenerationEvent> | undefined {
     const released = this.#released;
     if (released === this.#sent) return undefined;
     this.#released = released + 1;
-    return { done: false, value: this.#tokens.event(released) };
+    return releasedToken;
+  }
+
+  /** `result` as handed out: {@link releasedToken} becomes the released token's event. */
+  #out(result: IteratorResult<GenerationEvent>): IteratorResult<GenerationEvent> {
+    if (result !== releasedToken) return result;
+    return { done: false, value: this.#tokens.event(this.#released - 1) };
   }
 
   /** The GPU request failed: an abort finishes with "abort", a refusal is the request's error. */
