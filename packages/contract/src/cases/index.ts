@@ -14,6 +14,7 @@ import { openaiStructuredCases } from "./openai-structured.js";
 import { tgisCases } from "./tgis.js";
 import { tlsCases } from "./tls.js";
 import { vllmCases } from "./vllm.js";
+import { vllmSamplingCases } from "./vllm-sampling.js";
 
 /** Every contract case, in the order tables list them. */
 export const contractCases: readonly ContractCase[] = [
@@ -21,6 +22,7 @@ export const contractCases: readonly ContractCase[] = [
   ...authCases,
   ...tlsCases,
   ...vllmCases,
+  ...vllmSamplingCases,
   ...openaiApiCases,
   ...openaiReasoningCases,
   ...openaiStructuredCases,
