@@ -172,6 +172,19 @@ describe("GpuEngine on a clock", () => {
     expect(engine.core.hasWork()).toBe(false);
   });
 
+  it("tells a stream read without waiting (nextReady) the engine's failure, then its end", async () => {
+    // nextReady answers "nothing yet" on an open stream with nothing buffered without touching
+    // its buffer; a failure the engine reported while no read waited must still come out there.
+    const clock = new ManualClock();
+    const engine = new GpuEngine({ ...config, numBlocks: 2, clock });
+    const stream = engine.generate({ id: "a", prompt: 100, outputTokens: 5 });
+    expect(stream.nextReady()).toBeUndefined();
+    expect(stream.nextReady()).toBeUndefined();
+    await engine.idle();
+    expect(() => stream.nextReady()).toThrow("request a does not fit in the KV cache");
+    expect(stream.nextReady()).toEqual({ done: true, value: undefined });
+  });
+
   it("aborts a request whose consumer stops reading", async () => {
     const clock = new ManualClock();
     const engine = new GpuEngine({ ...config, clock });

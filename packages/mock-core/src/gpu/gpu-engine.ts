@@ -180,8 +180,12 @@ class TokenStream implements GpuTokenStream {
       this.#phase = "open";
       this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
     }
-    const tokens = this.#buffer.shift();
-    if (tokens !== undefined) {
+    // The common answer of a consumer that reads in the push form (a wait, then this in the same
+    // turn): nothing buffered on an open stream, told without calling into the array builtins.
+    const buffered = this.#buffer.length;
+    if (buffered === 0 && this.#phase === "open" && this.#failure === undefined) return undefined;
+    if (buffered > 0) {
+      const tokens = this.#buffer.shift() as StepTokens;
       const at = this.#bufferAt.shift() as number;
       if (tokens.last(at)) this.#close();
       return { done: false, value: tokens.event(at) };
