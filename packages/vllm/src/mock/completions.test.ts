@@ -144,3 +144,50 @@ describe("bad_words in generated text", () => {
     expect(unfiltered).toBeGreaterThan(20);
   });
 });
+
+describe("stop strings in streams", () => {
+  /** The streamed choice 0: its deltas joined, finish and stop reasons. */
+  async function streamed(body: Record<string, unknown>) {
+    const res = await fetch(`${server.url}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "servingkit-mock", temperature: 0, stream: true, ...body }),
+    });
+    const events = (await res.text())
+      .split("\n\n")
+      .filter((e) => e.startsWith("data: {"))
+      .map((e) => JSON.parse(e.slice("data: ".length)));
+    const choices = events.flatMap((e) => e.choices ?? []);
+    const last = choices.filter((c) => c.finish_reason !== null).at(-1);
+    return {
+      text: choices.map((c) => c.text).join(""),
+      finish: last?.finish_reason,
+      stop: last?.stop_reason,
+    };
+  }
+
+  // vllm/v1/engine/detokenizer.py: the stop string ends the text (kept with
+  // include_stop_str_in_output), and a stream never releases part of it (output_text_buffer_length,
+  // sampling_params.py: the longest stop - 1 characters held back): the deltas join into the
+  // non-streamed text, stop_reason the matched string.
+  it.each([false, true])(
+    "join into the answer's text (include_stop_str_in_output %s)",
+    async (include) => {
+      for (const stop of [["the"], [" a", "ea"], ["e"]]) {
+        const body = {
+          prompt: "Tell me",
+          stop,
+          include_stop_str_in_output: include,
+          max_tokens: 40,
+        };
+        const whole = JSON.parse(await completion(body)).choices[0];
+        const got = await streamed(body);
+        expect(got).toEqual({ text: whole.text, finish: "stop", stop: whole.stop_reason });
+        expect(stop).toContain(whole.stop_reason);
+        const matched = String(whole.stop_reason);
+        if (include) expect(whole.text.endsWith(matched)).toBe(true);
+        else expect(whole.text.includes(matched)).toBe(false);
+      }
+    },
+  );
+});

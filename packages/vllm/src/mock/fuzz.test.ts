@@ -46,6 +46,13 @@ const keys = [
   "guided_regex",
   "guided_grammar",
   "logit_bias",
+  "bad_words",
+  "min_p",
+  "presence_penalty",
+  "frequency_penalty",
+  "repetition_penalty",
+  "continue_final_message",
+  "add_generation_prompt",
 ];
 
 function value(random: () => number, depth = 0): unknown {
