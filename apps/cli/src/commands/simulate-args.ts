@@ -29,6 +29,7 @@ export interface SimulateArgs {
    * `gpu-memory-utilization`, `max-num-seqs`, `max-num-batched-tokens`, `scheduling-policy`,
    * `no-enable-prefix-caching`, `long-prefill-token-threshold`, `async-scheduling`, `speculative-config`,
    * `speculative-acceptance-rate`, `disable-sliding-window`, `disable-hybrid-kv-cache-manager`,
+   * `enable-expert-parallel`,
    * `quantization`, `kv-cache-dtype`, `vllm-version`: the release whose start-up refusals apply, e.g. a separate draft model before
    * 0.15.0),
    * unread: mock-core's `readGpuEngineSettings` reads them, as it does for `servingkit mock vllm --gpu`.
@@ -102,6 +103,7 @@ const options = {
   "speculative-acceptance-rate": { type: "string" },
   "disable-sliding-window": { type: "boolean" },
   "disable-hybrid-kv-cache-manager": { type: "boolean" },
+  "enable-expert-parallel": { type: "boolean" },
   quantization: { type: "string" },
   "kv-cache-dtype": { type: "string" },
   "vllm-version": { type: "string" },
@@ -265,6 +267,7 @@ const engineFlags = [
   "speculative-acceptance-rate",
   "disable-sliding-window",
   "disable-hybrid-kv-cache-manager",
+  "enable-expert-parallel",
   "quantization",
   "kv-cache-dtype",
   "vllm-version",

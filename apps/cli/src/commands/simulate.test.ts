@@ -307,6 +307,36 @@ describe("servingkit simulate", () => {
     expect(run.engine.kvCacheTokens).toBeGreaterThan(plain.engine.kvCacheTokens);
   });
 
+  it("--enable-expert-parallel sizes the cache by the GPU with the most whole experts", async () => {
+    // vLLM docs "Expert Parallel Deployment" (EP size = TP × DP) and fused_moe/layer.py
+    // determine_expert_map: 6 experts over 4 GPUs put 2 on the first; TP holds 6/4 of one each.
+    const config = join(dir, "mixtral-6.json");
+    // mistralai/Mixtral-8x7B-Instruct-v0.1's config.json with 6 experts instead of 8.
+    await writeFile(
+      config,
+      JSON.stringify({
+        model_type: "mixtral",
+        hidden_size: 4096,
+        intermediate_size: 14_336,
+        max_position_embeddings: 32_768,
+        num_attention_heads: 32,
+        num_experts_per_tok: 2,
+        num_hidden_layers: 32,
+        num_key_value_heads: 8,
+        num_local_experts: 6,
+        torch_dtype: "bfloat16",
+        vocab_size: 32_000,
+      }),
+    );
+    const args = ["--model-config", config, "--tensor-parallel-size", "4", "--num-prompts", "4"];
+    const tp = JSON.parse((await simulate(...args, "--json")).stdout);
+    const run = await simulate(...args, "--json", "--enable-expert-parallel");
+    expect(run.stderr).toBe("");
+    const ep = JSON.parse(run.stdout);
+    expect(ep.engine.kvCacheTokens).toBeLessThan(tp.engine.kvCacheTokens);
+    expect(ep.engine.kvCacheTokens).toBeGreaterThan(0);
+  });
+
   it("--disable-hybrid-kv-cache-manager keeps full KV on every layer of a Gemma 3 config", async () => {
     const config = join(dir, "gemma-3-1b.json");
     // google/gemma-3-1b-it's config.json: 26 layers, five of every six slide over 512 tokens.

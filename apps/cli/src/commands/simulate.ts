@@ -85,6 +85,10 @@ Engine (vllm serve's flags):
                                a model with sliding and full layers (Gemma 2/3) keeps full
                                KV on every layer in one group: fewer tokens fit, the sliding
                                layers still attend over their window (vLLM's flag; default off)
+  --enable-expert-parallel     a MoE model's routed experts placed whole over the
+                               --tensor-parallel-size GPUs (vLLM's flag, EP size = TP size):
+                               weight memory and KV capacity follow; step time stays tensor
+                               parallelism's (all-to-all not priced); default off
   --quantization M             the checkpoint's weight quantization (its config.json's
                                quantization_config: fp8, awq, gptq, compressed-tensors,
                                bitsandbytes, mxfp4 are sized) or a kernel variant of it

@@ -448,18 +448,20 @@ describe("tgisGpuEngineOptions", () => {
   // IBM TGIS: SPECULATOR_NAME (server/text_generation_server/models/paged_causal_lm.py), not
   // vLLM's --speculative-config. --disable-hybrid-kv-cache-manager switches off vLLM's hybrid KV
   // cache allocator (vllm/v1/core/kv_cache_utils.py), which TGIS does not have.
-  test("are the GPU engine options less vLLM's precision, speculative decoding and hybrid KV cache flags", () => {
-    // TGIS names its own quantization flag (--quantize) and has no --kv-cache-dtype.
+  test("are the GPU engine options less vLLM's precision, speculative decoding, hybrid KV cache and expert-parallel flags", () => {
+    // TGIS names its own quantization flag (--quantize) and has no --kv-cache-dtype; its
+    // launcher shards by tensor parallelism only (--num-shard), no expert parallelism.
     const vllmOnly = [
       "quantization",
       "kv-cache-dtype",
       "speculative-config",
       "speculative-acceptance-rate",
       "disable-hybrid-kv-cache-manager",
+      "enable-expert-parallel",
     ];
     const names = Object.keys(gpuEngineOptions).filter((name) => !vllmOnly.includes(name));
     expect(Object.keys(tgisGpuEngineOptions)).toEqual(names);
-    expect(names.length).toBe(Object.keys(gpuEngineOptions).length - 5);
+    expect(names.length).toBe(Object.keys(gpuEngineOptions).length - 6);
   });
 });
 

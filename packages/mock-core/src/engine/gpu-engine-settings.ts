@@ -126,6 +126,10 @@ export const gpuEngineOptions: Readonly<Record<string, RuntimeOption>> = {
     type: "boolean",
     help: "with --gpu: a model with sliding-window and full-attention layers (Gemma 2/3) keeps full KV on every layer, one KV cache group (vLLM --disable-hybrid-kv-cache-manager); default off",
   },
+  "enable-expert-parallel": {
+    type: "boolean",
+    help: "with --gpu: a MoE model's routed experts placed whole over the tensor-parallel GPUs (vLLM --enable-expert-parallel, EP size = TP size with one data-parallel rank; experts // TP each, the remainder on the first GPUs): weight memory and KV capacity follow; step time stays tensor parallelism's (the all-to-all is not priced); no effect on a dense model; default off",
+  },
   "time-scale": {
     type: "string",
     valueName: "X",
@@ -134,8 +138,9 @@ export const gpuEngineOptions: Readonly<Record<string, RuntimeOption>> = {
 };
 
 /**
- * vLLM's own flags among {@link gpuEngineOptions}: speculative decoding, and the hybrid KV cache
- * manager switch (TGIS has no hybrid allocator to turn off).
+ * vLLM's own flags among {@link gpuEngineOptions}: speculative decoding, the hybrid KV cache
+ * manager switch (TGIS has no hybrid allocator to turn off) and expert parallelism (TGIS shards
+ * by tensor parallelism only).
  */
 const speculativeFlags: ReadonlySet<string> = new Set([
   "quantization",
@@ -143,6 +148,7 @@ const speculativeFlags: ReadonlySet<string> = new Set([
   "speculative-config",
   "speculative-acceptance-rate",
   "disable-hybrid-kv-cache-manager",
+  "enable-expert-parallel",
 ]);
 
 /**
@@ -208,6 +214,11 @@ export interface GpuEngineSettings {
    * full layers (kv-capacity.ts kvCacheLayout); absent or false: the hybrid manager.
    */
   readonly disableHybridKvCacheManager?: boolean;
+  /**
+   * `--enable-expert-parallel` (vLLM): a MoE model's routed experts placed whole over the
+   * tensor-parallel GPUs (expert-parallel.ts); absent or false: sharded by tensor parallelism.
+   */
+  readonly enableExpertParallel?: boolean;
   /**
    * The vLLM release the runtime answers as (`vllmVersion` of the context, else the
    * `--vllm-version` value), for release-worded start-up lines (model-loading.ts); absent: none
@@ -941,6 +952,7 @@ export function readGpuEngineSettings(
     ...(values["disable-hybrid-kv-cache-manager"] === true
       ? { disableHybridKvCacheManager: true }
       : {}),
+    ...(values["enable-expert-parallel"] === true ? { enableExpertParallel: true } : {}),
     ...(release === undefined ? {} : { release }),
     startupWarnings,
   };

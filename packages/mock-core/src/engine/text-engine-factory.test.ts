@@ -7,7 +7,7 @@ import { ManualClock } from "../clock.js";
 import { deviceProfile } from "../gpu/device-profiles.js";
 import { KvCacheStartupError } from "../gpu/kv-capacity.js";
 import { defaultWeightReadBytesPerSecond } from "../gpu/model-loading.js";
-import { granite4HSmallConfig } from "../gpu/moe-hybrid-configs.js";
+import { granite4HSmallConfig, mixtral8x7bConfig } from "../gpu/moe-hybrid-configs.js";
 import { proposeTime } from "../gpu/speculative.js";
 import { addToLoad, emptyLoad } from "../gpu/step-time.js";
 import {
@@ -299,6 +299,22 @@ describe("start-up and logs", () => {
     expect(
       lines.some((l) => l.startsWith(`Maximum concurrency for ${len} tokens per request: `)),
     ).toBe(true);
+  });
+
+  test("--enable-expert-parallel places a MoE config's experts whole; a dense model is unchanged", () => {
+    // vLLM docs "Expert Parallel Deployment": EP size = TP × DP; fused_moe/layer.py
+    // determine_expert_map: experts // EP each, the remainder on the first ranks.
+    const dir = mkdtempSync(join(tmpdir(), "ep-"));
+    const config = join(dir, "config.json");
+    writeFileSync(config, JSON.stringify({ ...mixtral8x7bConfig, num_local_experts: 6 }));
+    const values = { "model-config": config, "tensor-parallel-size": "4" };
+    const tp = engineStartup(gpu(values)).capacity;
+    const ep = engineStartup(gpu({ ...values, "enable-expert-parallel": true })).capacity;
+    expect(gpu({ ...values, "enable-expert-parallel": true }).enableExpertParallel).toBe(true);
+    expect(ep.weightBytes).toBeGreaterThan(tp.weightBytes);
+    expect(ep.tokens).toBeLessThan(tp.tokens);
+    const dense = engineStartup(gpu({ "enable-expert-parallel": true })).capacity;
+    expect(dense.tokens).toBe(engineStartup(gpu()).capacity.tokens);
   });
 
   test("prints vLLM's 'Model loading took' line before the memory profile, worded per release", () => {

@@ -144,6 +144,7 @@ export function engineStartup(settings: GpuEngineSettings): EngineStartup {
     maxNumBatchedTokens: settings.maxNumBatchedTokens,
     maxNumSeqs: settings.maxNumSeqs,
     ...(settings.disableHybridKvCacheManager === true ? { disableHybridKvCacheManager: true } : {}),
+    ...(settings.enableExpertParallel === true ? { expertParallel: true } : {}),
     ...(drafter === undefined ? {} : { drafter }),
     // mamba/abstract.py get_kv_cache_spec: every Mamba layer holds 1 + k state pages a request
     // with any --speculative-config (ignored by models without Mamba layers).

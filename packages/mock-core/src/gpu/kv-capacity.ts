@@ -6,6 +6,7 @@
  * `max_model_len` request cannot fit. Pure arithmetic: no clock, no I/O.
  */
 import type { DeviceProfile } from "./device-profiles.js";
+import { expertParallelWeightBytesPerGpu } from "./expert-parallel.js";
 import {
   activeMlpWidth,
   attentionLayerCount,
@@ -264,6 +265,12 @@ export interface KvCapacityOptions {
    * count. Ignored for other models. Default 0.
    */
   readonly numSpeculativeBlocks?: number;
+  /**
+   * `--enable-expert-parallel` with one data-parallel rank: a MoE model's routed experts placed
+   * whole over the `tensorParallelSize` GPUs (expert-parallel.ts
+   * expertParallelWeightBytesPerGpu: the fullest GPU's weights size the cache). Default false.
+   */
+  readonly expertParallel?: boolean;
 }
 
 /**
@@ -390,7 +397,9 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
 
   const requestedBytes = Math.ceil(device.memoryBytes * utilization);
   const weightBytes =
-    weightBytesPerGpu(target, tp) +
+    (options.expertParallel === true
+      ? expertParallelWeightBytesPerGpu(target, tp)
+      : weightBytesPerGpu(target, tp)) +
     encoderWeightBytesPerGpu(target, tp) +
     (drafter?.weightBytes ?? 0);
   const activationPeakBytes = activationPeakEstimate(target, maxNumBatchedTokens, maxNumSeqs, tp);

@@ -1,0 +1,79 @@
+import { describe, expect, test } from "vitest";
+import { deviceProfile } from "./device-profiles.js";
+import { expertParallelWeightBytesPerGpu, localExpertCount } from "./expert-parallel.js";
+import { kvCapacity } from "./kv-capacity.js";
+import { modelProfileFromConfig, moeWeightSplit, weightBytesPerGpu } from "./model-profiles.js";
+import { deepseekV3Config, mixtral8x7bConfig } from "./moe-hybrid-configs.js";
+
+const GiB = 1024 ** 3;
+const deepseek = modelProfileFromConfig(deepseekV3Config);
+const mixtral = modelProfileFromConfig(mixtral8x7bConfig);
+
+describe("localExpertCount", () => {
+  test("whole experts per rank, the remainder on the first ranks", () => {
+    // vllm fused_moe/layer.py determine_expert_map (linear): base = E // ep_size, one more on
+    // ranks below E % ep_size. DeepSeek-V3's 256 routed experts over EP 8: 32 each.
+    expect(localExpertCount(256, 8)).toBe(32);
+    expect([0, 1, 2, 3].map((rank) => localExpertCount(10, 4, rank))).toEqual([3, 3, 2, 2]);
+    expect(localExpertCount(8, 1)).toBe(8);
+  });
+
+  test("bad sizes and ranks are refused", () => {
+    expect(() => localExpertCount(0, 2)).toThrow(RangeError);
+    expect(() => localExpertCount(8, 0)).toThrow(RangeError);
+    expect(() => localExpertCount(8, 2, 2)).toThrow(RangeError);
+    expect(() => localExpertCount(8, 2.5)).toThrow(RangeError);
+  });
+});
+
+describe("expertParallelWeightBytesPerGpu", () => {
+  test("EP = TP with an even split holds the same bytes as TP: experts split, not sharded", () => {
+    // vLLM docs "Expert Parallel Deployment": EP_SIZE = TP_SIZE × DP_SIZE; with DP 1 every GPU
+    // holds E / TP whole experts instead of 1/TP of each.
+    expect(expertParallelWeightBytesPerGpu(deepseek, 8)).toBeCloseTo(
+      weightBytesPerGpu(deepseek, 8),
+      0,
+    );
+    expect(expertParallelWeightBytesPerGpu(mixtral, 2)).toBeCloseTo(
+      weightBytesPerGpu(mixtral, 2),
+      0,
+    );
+  });
+
+  test("with DP the experts spread over TP × DP GPUs while attention stays at TP", () => {
+    // DeepSeek-V3 with -dp 8 --enable-expert-parallel (TP 1), the deployment vLLM's EP guide
+    // shows: each GPU keeps a whole copy of attention, embeddings and the shared expert and 32
+    // of the 256 routed experts.
+    const split = moeWeightSplit(deepseek, 1);
+    const ep = expertParallelWeightBytesPerGpu(deepseek, 1, 8);
+    expect(ep).toBeCloseTo((split?.fixedBytes ?? 0) + 32 * (split?.expertBytes ?? 0), 0);
+    // 7/8 of the routed experts leave each GPU: 1 × TP8's bytes < DP8 EP8 < TP1's bytes.
+    expect(ep).toBeGreaterThan(weightBytesPerGpu(deepseek, 8));
+    expect(ep).toBeLessThan(weightBytesPerGpu(deepseek, 1) / 4);
+    expect(ep / GiB).toBeGreaterThan(80);
+  });
+
+  test("a dense model has no experts to place; bad dp is refused", () => {
+    const dense = { ...mixtral, moe: undefined };
+    expect(expertParallelWeightBytesPerGpu(dense, 2)).toBe(weightBytesPerGpu(dense, 2));
+    expect(() => expertParallelWeightBytesPerGpu(mixtral, 2, 0)).toThrow(RangeError);
+  });
+});
+
+describe("kvCapacity with expertParallel", () => {
+  test("an uneven split: the GPU with the most experts sizes the cache", () => {
+    // determine_expert_map: 6 experts over EP 4 put 2 on rank 0 (TP would hold 6/4 of one each);
+    // vLLM sizes every rank's cache by the least memory left (the fullest GPU).
+    const six = modelProfileFromConfig({ ...mixtral8x7bConfig, num_local_experts: 6 });
+    const device = deviceProfile("h100-80gb");
+    const options = { device, model: six, tensorParallelSize: 4, maxModelLen: 8192 };
+    const tp = kvCapacity(options);
+    const ep = kvCapacity({ ...options, expertParallel: true });
+    const expert = moeWeightSplit(six, 1)?.expertBytes ?? 0;
+    expect(ep.weightBytes - tp.weightBytes).toBeCloseTo((2 - 6 / 4) * expert, 0);
+    expect(ep.tokens).toBeLessThan(tp.tokens);
+    // An even split (8 experts over 4): the same cache as tensor parallelism.
+    const even = { device, model: mixtral, tensorParallelSize: 4, maxModelLen: 8192 };
+    expect(kvCapacity({ ...even, expertParallel: true }).tokens).toBe(kvCapacity(even).tokens);
+  });
+});
