@@ -174,6 +174,15 @@ export interface ResponsesEra {
    * is unknown and ignored.
    */
   readonly structuredOutputs: boolean;
+  /**
+   * Whether the response's `text` prints the JSON schema under its alias `schema` (pydantic
+   * `model_dump(by_alias=True)` / `model_dump_json(by_alias=True)` in responses/api_router.py)
+   * instead of the field name `schema_`: vllm PR #38519 ("Fix Responses JSON schema alias
+   * serialization", opened 2026-03-30, merged after 2026-04-02; vllm issue #26288 reported it on
+   * 0.10.2), after v0.18.0 was published (2026-03-20), so false in every profile here; its first
+   * release (0.19.0 of ≈2026-04-03 or later) is not pinned.
+   */
+  readonly textByAlias: boolean;
 }
 
 /**
@@ -322,6 +331,7 @@ export interface VllmProfile {
 }
 
 const responsesServed = {
+  textByAlias: false,
   streaming: "served",
   usage: "per-turn",
   idPrefixChecked: false,
@@ -329,6 +339,7 @@ const responsesServed = {
   streamItems: "text",
 } as const;
 const responses0100: ResponsesEra = {
+  textByAlias: false,
   structuredOutputs: false,
   toolsRefused: false,
   incompleteOnLength: false,
@@ -340,6 +351,7 @@ const responses0100: ResponsesEra = {
   completedOutput: "last-output",
 };
 const responses0101: ResponsesEra = {
+  textByAlias: false,
   structuredOutputs: false,
   toolsRefused: true,
   incompleteOnLength: false,

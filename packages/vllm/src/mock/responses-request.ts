@@ -51,7 +51,7 @@ export interface ResponsesRequest extends Sampling {
   /** `top_logprobs` (default 0). */
   readonly topLogprobs: number;
   /** The response's `text`: structured.ts {@link textEcho} of the request's (null when absent). */
-  readonly text: object | null;
+  readonly text: Record<string, unknown> | null;
   readonly metadata: unknown;
   readonly user: string | undefined;
   /** openai's `Reasoning` as the response echoes it (structured.ts `readReasoning`), or null. */

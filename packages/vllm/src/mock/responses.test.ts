@@ -7,6 +7,7 @@
 import { Ajv } from "ajv";
 import OpenAI, { type APIError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { vllmProfiles } from "./profiles.js";
 import { responsesStoreEnabled } from "./settings.js";
 import { openaiClient, startVllm, type TestServer } from "./test-server.js";
 
@@ -1310,6 +1311,44 @@ describe("ResponsesRequest refusals in the VLLMValidationError era (0.13.0+)", (
         "'msg': 'Value error, prompt template is not supported (parameter=prompt)'",
       );
       expect((error.error as { param?: unknown }).param).toBe("prompt");
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("the text echo's schema key per release", () => {
+  // vllm PR #38519 (by_alias=True in responses/api_router.py) was opened on 2026-03-30, after
+  // v0.18.0 was published (2026-03-20, its release notes): every release the mock profiles
+  // prints `schema_` (vllm issue #26288 on 0.10.2).
+  it("prints schema_ in every profiled release", () => {
+    for (const profile of vllmProfiles) {
+      if (profile.responses)
+        expect([profile.since, profile.responses.textByAlias]).toEqual([profile.since, false]);
+    }
+  });
+
+  it("prints schema_ on 0.18.0, the newest profile", async () => {
+    const server = await startVllm({ "vllm-version": "0.18.0", "served-model-name": "granite" });
+    try {
+      const answer = await fetch(`${server.url}/v1/responses`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "granite",
+          input: "Hi",
+          max_output_tokens: 1,
+          text: { format: { type: "json_schema", name: "w", schema: { type: "object" } } },
+        }),
+      });
+      const body = (await answer.json()) as { text: { format: Record<string, unknown> } };
+      expect(Object.keys(body.text.format)).toEqual([
+        "schema_",
+        "type",
+        "description",
+        "name",
+        "strict",
+      ]);
     } finally {
       await server.close();
     }

@@ -27,6 +27,7 @@ import type { ChatMessage } from "./requests.js";
 import { checkLogprobs, isGreedy, verifySampling } from "./requests.js";
 import type { ResponsesFunctionTool, ResponsesRequest } from "./responses-request.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
+import { textByAlias } from "./structured.js";
 
 /** An error the Responses API raises with `err_type="invalid_request_error"`. */
 function invalidRequest(status: number, message: string): VllmError {
@@ -390,7 +391,7 @@ export function responseObject(
     reasoning: request.reasoning,
     service_tier: request.serviceTier,
     status: outcome.status,
-    text: request.text,
+    text: prepared.era.textByAlias ? textByAlias(request.text) : request.text,
     top_logprobs: request.includeLogprobs ? request.topLogprobs : null,
     truncation: request.truncation,
     usage: outcome.usage,

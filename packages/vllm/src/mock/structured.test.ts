@@ -7,6 +7,7 @@
 import { Ajv } from "ajv";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { textByAlias, textEcho } from "./structured.js";
 import { openaiClient, startVllm, type TestServer } from "./test-server.js";
 
 const ajv = new Ajv({ strict: false });
@@ -654,5 +655,27 @@ describe("response_format on completions and a missing json_schema, by release",
       const answer = await complete(version, { type: "json_object" });
       expect(answer.choices).toHaveLength(1);
     }
+  });
+});
+
+// vllm PR #38519 (after 0.18.0): responses/api_router.py dumps with by_alias=True, so the JSON
+// schema prints as `schema` where `schema_` was, the other keys and extras unchanged.
+describe("textByAlias", () => {
+  it("renames schema_ to schema in place and leaves the rest", () => {
+    const echo = textEcho({
+      format: { type: "json_schema", name: "w", schema: { type: "object" }, extra: 1 },
+      verbosity: "low",
+    });
+    const aliased = textByAlias(echo);
+    expect(JSON.stringify(aliased)).toBe(
+      '{"format":{"schema":{"type":"object"},"type":"json_schema","description":null,"name":"w","strict":null,"extra":1},"verbosity":"low"}',
+    );
+    expect(echo?.format).toHaveProperty("schema_");
+  });
+
+  it("returns formats without a schema, and no text, as they are", () => {
+    const plain = textEcho({ format: { type: "text" } });
+    expect(textByAlias(plain)).toBe(plain);
+    expect(textByAlias(null)).toBeNull();
   });
 });

@@ -393,6 +393,18 @@ export function textEcho(value: unknown): Dict | null {
   return Object.assign({ format: formatEcho(format), verbosity: verbosity ?? null }, extra);
 }
 
+/**
+ * A {@link textEcho} as `model_dump(by_alias=True)` writes it (profiles.ts
+ * `ResponsesEra.textByAlias`, vllm PR #38519): the JSON schema under its alias `schema`, in
+ * `schema_`'s place; everything else as it was. Once per response object, off the token path.
+ */
+export function textByAlias(echo: Dict | null): Dict | null {
+  const format = echo?.format;
+  if (echo === null || !isDict(format) || !("schema_" in format)) return echo;
+  const { schema_, ...rest } = format;
+  return Object.assign({}, echo, { format: Object.assign({ schema: schema_ }, rest) });
+}
+
 /** One `text.format` as pydantic dumps the union member it validated as (see {@link textEcho}). */
 function formatEcho(format: unknown): Dict | null {
   if (!isDict(format)) return null;
