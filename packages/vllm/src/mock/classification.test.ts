@@ -179,6 +179,28 @@ describe("a classification model", () => {
     expect(embed.body.error.message).toBe("The model does not support Embeddings API");
   });
 
+  // v1/engine/output_processor.py: stats are computed for pooling outputs too; a pooled request
+  // finishes as stopped. Each input is one request; a refused body counts nothing.
+  it("counts each classified input in /metrics", async () => {
+    const read = async () => {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      const value = (name: string) =>
+        Number(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN);
+      return {
+        stop: Number(
+          /^vllm:request_success_total\{[^}]*finished_reason="stop"[^}]*\} (\S+)$/m.exec(text)?.[1],
+        ),
+        prompt: value("vllm:prompt_tokens_total"),
+      };
+    };
+    const before = await read();
+    const { body } = await post(server, "/classify", { input: ["one review", "another review"] });
+    await post(server, "/classify", { input: "x", truncate_prompt_tokens: 1000 });
+    const after = await read();
+    expect(after.stop - before.stop).toBe(2);
+    expect(after.prompt - before.prompt).toBe(body.usage.prompt_tokens);
+  });
+
   // serving_pooling.py: /pooling answers the pooler's output, for a classifier its probabilities.
   it("pools to the same probabilities as /classify", async () => {
     const pooled = await post(server, "/pooling", { input: "a positive happy review" });

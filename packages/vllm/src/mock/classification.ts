@@ -125,8 +125,15 @@ function classifyInputs(fields: FieldReader): PromptInput[] {
   return poolingInputs(fields);
 }
 
-/** Handles a `/classify` body for a model that {@link supportsClassify}. */
-export function classify(model: VllmModel, body: unknown): object {
+/**
+ * Handles a `/classify` body for a model that {@link supportsClassify}; `counted` hears each
+ * input's prompt tokens (the route counts them in /metrics, metrics.ts `countPooled`).
+ */
+export function classify(
+  model: VllmModel,
+  body: unknown,
+  counted: (promptTokens: number) => void = () => {},
+): object {
   const fields = new FieldReader(body);
   fields.finish();
   const name = fields.string("model");
@@ -145,10 +152,10 @@ export function classify(model: VllmModel, body: unknown): object {
   }
   const size = truncationSize(model, truncation);
   const head = classifierHead(model.spec.config);
-  let promptTokens = 0;
+  const counts: number[] = [];
   const data = items.map((item, index) => {
     const { text, tokens } = pooledText(model, item, size, "classification");
-    promptTokens += tokens;
+    counts.push(tokens);
     const logits = classLogits(text, head, model.spec.embeddingDim);
     const probs = activation === false ? logits : classProbabilities(logits);
     return {
@@ -158,6 +165,12 @@ export function classify(model: VllmModel, body: unknown): object {
       num_classes: probs.length,
     };
   });
+  // Counted once every input is pooled: a refused request counts nothing.
+  let promptTokens = 0;
+  for (const tokens of counts) {
+    promptTokens += tokens;
+    counted(tokens);
+  }
   return {
     id: `classify-${uuidHex()}`,
     object: "list",

@@ -483,3 +483,20 @@ export function createVllmMetrics(options: VllmMetricsOptions): VllmMetrics {
     contentType: registry.contentType,
   };
 }
+
+/**
+ * Counts one pooled input (`/pooling`, `/classify`): vLLM's output processor computes its stats
+ * for pooling outputs as for generated ones (v1/engine/output_processor.py: the stats step comes
+ * before the `pooling_output is None` branch) and the scheduler finishes a pooled request as
+ * stopped; so one `finished_reason="stop"` success, its prompt tokens in
+ * `vllm:prompt_tokens_total` and the prompt-token histogram, no generation tokens, and time to
+ * first token and end-to-end latency of 0 s (the mock pools at once, in seconds).
+ */
+export function countPooled(state: EngineMetrics, promptTokens: number): void {
+  state.promptTokens += promptTokens;
+  state.requestSuccess.stop += 1;
+  state.requestPromptTokens.observe(promptTokens);
+  state.requestGenerationTokens.observe(0);
+  state.timeToFirstToken.observe(0);
+  state.e2eRequestLatency.observe(0);
+}

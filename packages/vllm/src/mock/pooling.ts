@@ -36,8 +36,15 @@ function pooled(model: VllmModel, text: string): number[] {
   return classProbabilities(classLogits(text, classifierHead(model.spec.config), dim));
 }
 
-/** Handles a `/pooling` body for a model that {@link supportsPooling}. */
-export function pooling(model: VllmModel, body: unknown): object {
+/**
+ * Handles a `/pooling` body for a model that {@link supportsPooling}; `counted` hears each
+ * input's prompt tokens (the route counts them in /metrics, metrics.ts `countPooled`).
+ */
+export function pooling(
+  model: VllmModel,
+  body: unknown,
+  counted: (promptTokens: number) => void = () => {},
+): object {
   const fields = new FieldReader(body);
   fields.finish();
   const items = poolingInputs(fields);
@@ -54,13 +61,19 @@ export function pooling(model: VllmModel, body: unknown): object {
     throw badRequest(`encoding_format must be 'float' or 'base64', got '${format}'`);
   }
   const size = truncationSize(model, truncation);
-  let promptTokens = 0;
+  const counts: number[] = [];
   const data = items.map((item, index) => {
     const { text, tokens } = pooledText(model, item, size);
-    promptTokens += tokens;
+    counts.push(tokens);
     const vector = pooled(model, text);
     return { index, object: "pooling", data: format === "base64" ? base64Of(vector) : vector };
   });
+  // Counted once every input is pooled: a refused request counts nothing.
+  let promptTokens = 0;
+  for (const tokens of counts) {
+    promptTokens += tokens;
+    counted(tokens);
+  }
   return {
     id: `pool-${uuidHex()}`,
     object: "list",

@@ -47,7 +47,7 @@ import {
 import { completion, completionStream } from "./completions.js";
 import { embeddings, embeddingsUnsupported } from "./embeddings.js";
 import { badRequest, errorReply, VllmError } from "./errors.js";
-import { createVllmMetrics } from "./metrics.js";
+import { countPooled, createVllmMetrics } from "./metrics.js";
 import { modelList } from "./model-card.js";
 import { openApiDocument } from "./openapi.js";
 import { pooling, poolingSince, poolingUnsupported, supportsPooling } from "./pooling.js";
@@ -344,12 +344,14 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
   }
   // vllm-openai.md §1: /pooling (since 0.6.6) for any pooling model, /classify (since 0.9.0)
   // for a classifier; a release before either has no such route (FastAPI's 404).
+  // metrics.ts countPooled: each pooled input is one finished request in /metrics.
+  const pooledCount = (promptTokens: number) => countPooled(state, promptTokens);
   if (releasedBy(settings.version, poolingSince)) {
     post(
       "/pooling",
       jsonRoute((body) => {
         if (!supportsPooling(model)) throw badRequest(poolingUnsupported);
-        return pooling(model, body);
+        return pooling(model, body, pooledCount);
       }),
     );
   }
@@ -358,7 +360,7 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
       "/classify",
       jsonRoute((body) => {
         if (!supportsClassify(model)) throw badRequest(classificationUnsupported);
-        return classify(model, body);
+        return classify(model, body, pooledCount);
       }),
     );
   }
