@@ -4,6 +4,7 @@
  * contract groups run; and against a server that reports the wrong release, so a case that
  * expects a route (or its absence) is seen to fail.
  */
+import { createServer, type Server } from "node:http";
 import { afterAll, describe, expect, it } from "vitest";
 import type { CaseStatus } from "../report.js";
 import { runContract } from "../run-contract.js";
@@ -28,18 +29,18 @@ async function outcomes(rest: string): Promise<Record<string, CaseStatus | strin
 
 /** What each era answers, per case, in catalog order (x-api-key needs a token: skipped here). */
 const eras: readonly (readonly [string, readonly CaseStatus[]])[] = [
-  // responses: route, shape, stream, unknown id; messages: route, shape, stream, count_tokens;
-  // x-api-key
-  ["0.9.1", ["pass", "skip", "skip", "skip", "pass", "skip", "skip", "skip", "skip"]],
-  ["0.9.2", ["skip", "skip", "skip", "skip", "pass", "skip", "skip", "skip", "skip"]],
-  ["0.10.0", ["pass", "pass", "skip", "pass", "pass", "skip", "skip", "skip", "skip"]],
-  ["0.10.2", ["pass", "pass", "skip", "pass", "pass", "skip", "skip", "skip", "skip"]],
-  ["0.11.0", ["pass", "pass", "pass", "pass", "pass", "skip", "skip", "skip", "skip"]],
-  ["0.11.1", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
-  ["0.12.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
-  ["0.14.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
-  ["0.17.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
-  ["0.18.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
+  // responses: route, shape, stream, unknown id, refusals; messages: route, shape, stream,
+  // count_tokens; x-api-key
+  ["0.9.1", ["pass", "skip", "skip", "skip", "skip", "pass", "skip", "skip", "skip", "skip"]],
+  ["0.9.2", ["skip", "skip", "skip", "skip", "skip", "pass", "skip", "skip", "skip", "skip"]],
+  ["0.10.0", ["pass", "pass", "skip", "pass", "pass", "pass", "skip", "skip", "skip", "skip"]],
+  ["0.10.2", ["pass", "pass", "skip", "pass", "pass", "pass", "skip", "skip", "skip", "skip"]],
+  ["0.11.0", ["pass", "pass", "pass", "pass", "pass", "pass", "skip", "skip", "skip", "skip"]],
+  ["0.11.1", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
+  ["0.12.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
+  ["0.14.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
+  ["0.17.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
+  ["0.18.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
 ];
 
 describe("the Responses and Messages cases per vLLM release", () => {
@@ -89,5 +90,53 @@ describe("a server whose routes do not match its release", () => {
     expect(older["openai/responses-stream-order"]).toMatch(
       /^fail: response\.output_text\.delta content_index/,
     );
+  });
+});
+
+/**
+ * A server that takes `/v1/responses` bodies without ResponsesRequest's checks: it drops
+ * `prompt` and `include` and forwards the rest to `upstream`, as a lax OpenAI-compatible proxy
+ * that ignores fields it does not know would.
+ */
+async function lax(upstream: string): Promise<string> {
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      let body: string | undefined;
+      if (chunks.length > 0) {
+        const { prompt: _p, include: _i, ...rest } = JSON.parse(Buffer.concat(chunks).toString());
+        body = JSON.stringify(rest);
+      }
+      fetch(`${upstream}${request.url ?? "/"}`, {
+        method: request.method ?? "GET",
+        headers: { "content-type": "application/json" },
+        ...(body !== undefined && { body }),
+      }).then(async (answer) => {
+        response.writeHead(answer.status, {
+          "content-type": answer.headers.get("content-type") ?? "application/json",
+        });
+        response.end(Buffer.from(await answer.arrayBuffer()));
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  laxServers.push(server);
+  const { port } = server.address() as { port: number };
+  return `http://127.0.0.1:${port}`;
+}
+
+const laxServers: Server[] = [];
+afterAll(() => {
+  for (const server of laxServers) server.close();
+});
+
+// protocol.py ResponsesRequest validate_prompt and include's Literal: a server that accepts
+// what vLLM refuses fails the case at its first request.
+describe("a server that does not check ResponsesRequest", () => {
+  it("fails the refusals case", async () => {
+    const got = await outcomes(await lax(await vllmMock("0.12.0")));
+    expect(got["openai/responses-refusals"]).toMatch(/^fail: prompt: status/);
+    expect(got["openai/responses-shape"]).toBe("pass");
   });
 });

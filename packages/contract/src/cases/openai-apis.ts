@@ -296,6 +296,39 @@ const responsesUnknownId = defineCase({
   },
 });
 
+/** A 400 whose pydantic text holds `expected`, in either envelope. */
+function assertRefused(answer: RestAnswer, expected: string, what: string): void {
+  assert.equal(answer.status, 400, `${what}: status, body ${answer.body.slice(0, 200)}`);
+  const error = errorOf(answer, what);
+  assert.equal(error.type, "BadRequestError", `${what}: type`);
+  assert.ok(
+    String(error.message).includes(expected),
+    `${what}: the message holds ${expected}: ${String(error.message).slice(0, 200)}`,
+  );
+}
+
+const responsesRefusals = defineCase({
+  ...base,
+  id: "openai/responses-refusals",
+  title:
+    'POST /v1/responses refuses a prompt template ("prompt template is not supported") and an include value outside vLLM\'s six (literal_error at include[i]) with a 400, before any generation',
+  source:
+    'vLLM protocol.py ResponsesRequest (vLLM PR #20504; responses/protocol.py of 2026): validate_prompt (mode="before") and include: list[Literal[six values]]; vllm-openai.md §3 (validation 400)',
+  async run(context) {
+    await requireRelease(context, responsesSince, "predates the Responses API (vLLM PR #20504)");
+    const model = await servedModel(context);
+    const prompt = await context.rest("/v1/responses", {
+      json: { model, input: "Hi", max_output_tokens: 1, prompt: { id: "pmpt_servingkit" } },
+    });
+    assertRefused(prompt, "prompt template is not supported", "prompt");
+    const include = await context.rest("/v1/responses", {
+      json: { model, input: "Hi", max_output_tokens: 1, include: ["servingkit.unknown"] },
+    });
+    assertRefused(include, "'loc': ('body', 'include', 0)", "include");
+    assertRefused(include, "literal_error", "include");
+  },
+});
+
 // ---------------------------------------------------------------------------------------------
 // Anthropic Messages API
 
@@ -505,6 +538,7 @@ export const openaiApiCases: readonly ContractCase[] = [
   responsesShape,
   responsesStreamOrder,
   responsesUnknownId,
+  responsesRefusals,
   messagesRoute,
   messagesShape,
   messagesStreamOrder,
