@@ -281,6 +281,30 @@ describe("EngineCore hybrid attention + Mamba block accounting", () => {
       expect(admitted).toEqual(["c"]);
     });
 
+    it("hands out exactly the tokens a step emitted, fewer than its batch plus drafts", () => {
+      // vllm/v1/core/sched/scheduler.py update_from_output: a decoding request emits its sampled
+      // token plus the accepted drafts; the step's batch (StepTokens) holds those and no more,
+      // each with its request, though the step had room for every draft.
+      const core = new EngineCore({ ...config, speculative: eagle });
+      for (const id of ["a", "b", "c"]) core.add({ id, prompt: 10, outputTokens: 40 });
+      let step = core.step(0);
+      let sawFewer = false;
+      while (step) {
+        const { sampled } = step;
+        const emitted = new Map<string, number>();
+        for (let i = 0; i < sampled.length; i++) {
+          const id = sampled.requestId(i);
+          expect(["a", "b", "c"]).toContain(id);
+          emitted.set(id, (emitted.get(id) ?? 0) + 1);
+        }
+        expect(sampled.events()).toHaveLength(sampled.length);
+        for (const count of emitted.values()) expect(count).toBeLessThanOrEqual(4);
+        if (sampled.length < emitted.size * 4 && sampled.length > emitted.size) sawFewer = true;
+        step = core.step(step.end);
+      }
+      expect(sawFewer).toBe(true);
+    });
+
     it("frees all 36 state blocks on abort", () => {
       const core = new EngineCore({
         ...config,

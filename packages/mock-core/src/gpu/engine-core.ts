@@ -455,12 +455,6 @@ export class EngineCore {
    * next step would grow a new one: about 26 bytes per scheduled request per step.
    */
   readonly #scheduled: (Sequence | undefined)[] = [];
-  /**
-   * The step's tokens as they are sampled (the same way): each one's request id and its
-   * `index * 2 + last` code ({@link StepTokens}), copied out at its end in exact-size arrays.
-   */
-  readonly #tokenIds: (string | undefined)[] = [];
-  readonly #tokenCodes: number[] = [];
   #serial = 0;
   /** Steps run so far (results returned by {@link EngineCore.step}). */
   #steps = 0;
@@ -720,10 +714,15 @@ export class EngineCore {
       }
       // allocate_slots frees the blocks the window left behind before counting new ones.
       if (this.#window > 0) this.#dropOutOfWindow(this.#running[index] as Sequence);
-      let placed = false;
-      while (true) {
-        // allocate_slots: slots for the step's tokens plus the proposer's lookahead, within
-        // max_model_len (kv_cache_manager.py num_tokens_need_slot).
+      // allocate_slots: slots for the step's tokens plus the proposer's lookahead, within
+      // max_model_len (kv_cache_manager.py num_tokens_need_slot). Most steps the blocks held
+      // already cover them (15 decode steps in 16): told in integers, without the division
+      // below (through ≤ positions × blockSize, with positions = blockCount / stride).
+      let placed =
+        Math.min((columns.computed[slot] as number) + wanted + lookahead, config.maxModelLen) *
+          stride <=
+        (columns.blockCount[slot] as number) * blockSize;
+      while (!placed) {
         const needed =
           (Math.ceil(
             Math.min((columns.computed[slot] as number) + wanted + lookahead, config.maxModelLen) /
@@ -765,10 +764,11 @@ export class EngineCore {
       }
       // vLLM caches a block's hash when it is allocated for its last tokens (allocate_slots),
       // before the step computes it: a request scheduled later in the same step can hit it.
+      // (A block filled: floor((computed + wanted) / blockSize) > cachedBlocks, in integers.)
       if (
         config.enablePrefixCaching &&
-        Math.floor(((columns.computed[slot] as number) + wanted) / blockSize) >
-          (columns.cachedBlocks[slot] as number)
+        (columns.computed[slot] as number) + wanted >=
+          ((columns.cachedBlocks[slot] as number) + 1) * blockSize
       )
         this.#cacheFullBlocks(
           this.#running[index] as Sequence,
@@ -861,10 +861,16 @@ export class EngineCore {
     const load: StepLoad = emptyLoad();
     let prefillTokens = 0;
     let drafting = false;
+    /** Draft tokens in the batch: each may come out accepted, one more token at most. */
+    let draftTokens = 0;
     // Indexed loops over the batch: no iterator per step on this path.
     for (let i = 0; i < count; i++) {
       const slot = scheduledSlots[i] as number;
-      if ((columns.stepDrafts[slot] as number) > 0) drafting = true;
+      const drafts = columns.stepDrafts[slot] as number;
+      if (drafts > 0) {
+        drafting = true;
+        draftTokens += drafts;
+      }
       const tokens = columns.stepTokens[slot] as number;
       const computed = columns.computed[slot] as number;
       const generated = columns.generated[slot] as number;
@@ -914,8 +920,12 @@ export class EngineCore {
       prefixHits,
       specDecode,
     };
-    const tokenIds = this.#tokenIds;
-    const tokenCodes = this.#tokenCodes;
+    // The step's tokens as they are sampled: each one's request id and its `index * 2 + last`
+    // code (StepTokens), written straight into the batch's own arrays, sized for the most the
+    // step can emit (one token per member plus its drafts) and cut to what it did: no scratch
+    // copied out and cleared per step.
+    const tokenIds: string[] = new Array(count + draftTokens);
+    const tokenCodes: number[] = new Array(count + draftTokens);
     let tokenCount = 0;
     const finished: FinishedRequest[] = [];
     const ids = columns.ids;
@@ -995,14 +1005,12 @@ export class EngineCore {
         if (columns.finished[slot] === 1 && ids[slot] !== undefined) columns.give(slot);
       }
     }
-    // The scratch arrays keep their capacity but hold nothing alive between steps.
-    const sampled = new StepTokens(
-      this.#steps,
-      end,
-      tokenIds.slice(0, tokenCount) as string[],
-      tokenCodes.slice(0, tokenCount),
-    );
-    tokenIds.fill(undefined, 0, tokenCount);
+    if (tokenCount < tokenIds.length) {
+      tokenIds.length = tokenCount;
+      tokenCodes.length = tokenCount;
+    }
+    const sampled = new StepTokens(this.#steps, end, tokenIds, tokenCodes);
+    // The scratch batch keeps its capacity but holds nothing alive between steps.
     scheduled.fill(undefined, 0, count);
     this.#preemptionsTotal += preemptions;
     this.#prefixQueriesTotal += prefixQueries;
