@@ -29,18 +29,48 @@ async function outcomes(rest: string): Promise<Record<string, CaseStatus | strin
 
 /** What each era answers, per case, in catalog order (x-api-key needs a token: skipped here). */
 const eras: readonly (readonly [string, readonly CaseStatus[]])[] = [
-  // responses: route, shape, stream, unknown id, refusals; messages: route, shape, stream,
-  // count_tokens; x-api-key
-  ["0.9.1", ["pass", "skip", "skip", "skip", "skip", "pass", "skip", "skip", "skip", "skip"]],
-  ["0.9.2", ["skip", "skip", "skip", "skip", "skip", "pass", "skip", "skip", "skip", "skip"]],
-  ["0.10.0", ["pass", "pass", "skip", "pass", "pass", "pass", "skip", "skip", "skip", "skip"]],
-  ["0.10.2", ["pass", "pass", "skip", "pass", "pass", "pass", "skip", "skip", "skip", "skip"]],
-  ["0.11.0", ["pass", "pass", "pass", "pass", "pass", "pass", "skip", "skip", "skip", "skip"]],
-  ["0.11.1", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
-  ["0.12.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
-  ["0.14.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
-  ["0.17.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
-  ["0.18.0", ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"]],
+  // responses: route, shape, stream, unknown id, refusals, text echo; messages: route, shape,
+  // stream, count_tokens; x-api-key
+  [
+    "0.9.1",
+    ["pass", "skip", "skip", "skip", "skip", "skip", "pass", "skip", "skip", "skip", "skip"],
+  ],
+  [
+    "0.9.2",
+    ["skip", "skip", "skip", "skip", "skip", "skip", "pass", "skip", "skip", "skip", "skip"],
+  ],
+  [
+    "0.10.0",
+    ["pass", "pass", "skip", "pass", "pass", "pass", "pass", "skip", "skip", "skip", "skip"],
+  ],
+  [
+    "0.10.2",
+    ["pass", "pass", "skip", "pass", "pass", "pass", "pass", "skip", "skip", "skip", "skip"],
+  ],
+  [
+    "0.11.0",
+    ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip", "skip", "skip", "skip"],
+  ],
+  [
+    "0.11.1",
+    ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"],
+  ],
+  [
+    "0.12.0",
+    ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"],
+  ],
+  [
+    "0.14.0",
+    ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"],
+  ],
+  [
+    "0.17.0",
+    ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"],
+  ],
+  [
+    "0.18.0",
+    ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"],
+  ],
 ];
 
 describe("the Responses and Messages cases per vLLM release", () => {
@@ -94,49 +124,68 @@ describe("a server whose routes do not match its release", () => {
 });
 
 /**
- * A server that takes `/v1/responses` bodies without ResponsesRequest's checks: it drops
- * `prompt` and `include` and forwards the rest to `upstream`, as a lax OpenAI-compatible proxy
- * that ignores fields it does not know would.
+ * A proxy to `upstream` that edits what passes: `request` rewrites a JSON body before it is sent
+ * on, `reply` the answer's text before it comes back.
  */
-async function lax(upstream: string): Promise<string> {
-  const server: Server = createServer((request, response) => {
+async function editing(
+  upstream: string,
+  request: (body: Record<string, unknown>) => Record<string, unknown>,
+  reply: (text: string) => string,
+): Promise<string> {
+  const server: Server = createServer((incoming, response) => {
     const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
-      let body: string | undefined;
-      if (chunks.length > 0) {
-        const { prompt: _p, include: _i, ...rest } = JSON.parse(Buffer.concat(chunks).toString());
-        body = JSON.stringify(rest);
-      }
-      fetch(`${upstream}${request.url ?? "/"}`, {
-        method: request.method ?? "GET",
+    incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+    incoming.on("end", () => {
+      const body =
+        chunks.length > 0
+          ? JSON.stringify(request(JSON.parse(Buffer.concat(chunks).toString())))
+          : undefined;
+      fetch(`${upstream}${incoming.url ?? "/"}`, {
+        method: incoming.method ?? "GET",
         headers: { "content-type": "application/json" },
         ...(body !== undefined && { body }),
       }).then(async (answer) => {
         response.writeHead(answer.status, {
           "content-type": answer.headers.get("content-type") ?? "application/json",
         });
-        response.end(Buffer.from(await answer.arrayBuffer()));
+        response.end(reply(await answer.text()));
       });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  laxServers.push(server);
+  proxies.push(server);
   const { port } = server.address() as { port: number };
   return `http://127.0.0.1:${port}`;
 }
 
-const laxServers: Server[] = [];
+const proxies: Server[] = [];
 afterAll(() => {
-  for (const server of laxServers) server.close();
+  for (const server of proxies) server.close();
 });
 
-// protocol.py ResponsesRequest validate_prompt and include's Literal: a server that accepts
-// what vLLM refuses fails the case at its first request.
-describe("a server that does not check ResponsesRequest", () => {
-  it("fails the refusals case", async () => {
-    const got = await outcomes(await lax(await vllmMock("0.12.0")));
+const same = <T>(value: T) => value;
+
+describe("a server that does not answer as vLLM's ResponsesRequest and ResponsesResponse", () => {
+  // protocol.py validate_prompt and include's Literal: a lax server that drops the fields it
+  // does not know accepts what vLLM refuses, and fails the case at its first request.
+  it("fails the refusals case when prompt and include are ignored", async () => {
+    const lax = await editing(
+      await vllmMock("0.12.0"),
+      ({ prompt: _p, include: _i, ...rest }) => rest,
+      same,
+    );
+    const got = await outcomes(lax);
     expect(got["openai/responses-refusals"]).toMatch(/^fail: prompt: status/);
     expect(got["openai/responses-shape"]).toBe("pass");
+  });
+
+  // api_router.py model_dump() without by_alias through 0.18 (vLLM PR #38519 came after): a
+  // server printing `schema` while reporting 0.12.0 is not that release.
+  it("fails the text echo case when the schema prints under its alias before 0.19", async () => {
+    const aliased = await editing(await vllmMock("0.12.0"), same, (text) =>
+      text.replaceAll('"schema_":', '"schema":'),
+    );
+    const got = await outcomes(aliased);
+    expect(got["openai/responses-text-echo"]).toMatch(/^fail: text\.format prints the field name/);
   });
 });

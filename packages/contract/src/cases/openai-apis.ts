@@ -329,6 +329,52 @@ const responsesRefusals = defineCase({
   },
 });
 
+/**
+ * The first release that may print the response's JSON schema under its alias `schema`: vLLM PR
+ * #38519 (responses/api_router.py dumps with `by_alias=True`) was opened on 2026-03-30, after
+ * v0.18.0 (2026-03-20); which later release has it is not pinned, so from 0.19.0 either key is
+ * taken.
+ */
+const schemaAliasFrom: Release = [0, 19, 0];
+
+const responsesTextEcho = defineCase({
+  ...base,
+  id: "openai/responses-text-echo",
+  title:
+    "a Responses text.format json_schema is echoed as pydantic dumps it: the schema under schema_ (not schema) through 0.18, either key after; type, name and strict as sent",
+  source:
+    "protocol.py ResponsesResponse.from_request (text=request.text) and api_router.py JSONResponse(content=model_dump()) without by_alias (vLLM issue #26288 on 0.10.2); vLLM PR #38519 (by_alias=True, after 0.18.0)",
+  async run(context) {
+    const have = await requireRelease(
+      context,
+      responsesSince,
+      "predates the Responses API (vLLM PR #20504)",
+    );
+    const model = await servedModel(context);
+    const schema = { type: "object", properties: { a: { type: "integer" } }, required: ["a"] };
+    const answer = await context.rest("/v1/responses", {
+      json: {
+        model,
+        input: "Give a.",
+        max_output_tokens: 2,
+        text: { format: { type: "json_schema", name: "servingkit", schema, strict: true } },
+      },
+    });
+    assert.equal(answer.status, 200, `status, body ${answer.body.slice(0, 300)}`);
+    const text = json(answer, "POST /v1/responses").text as { format?: Record<string, unknown> };
+    const format = text?.format;
+    assert.ok(format && typeof format === "object", "text.format echoed");
+    assert.equal(format.type, "json_schema", "text.format.type");
+    assert.equal(format.name, "servingkit", "text.format.name");
+    assert.equal(format.strict, true, "text.format.strict");
+    const aliased = "schema" in format;
+    if (!atLeast(have, schemaAliasFrom)) {
+      assert.ok(!aliased, "text.format prints the field name schema_, not the alias schema");
+    }
+    assert.deepEqual(format[aliased ? "schema" : "schema_"], schema, "the schema as sent");
+  },
+});
+
 // ---------------------------------------------------------------------------------------------
 // Anthropic Messages API
 
@@ -539,6 +585,7 @@ export const openaiApiCases: readonly ContractCase[] = [
   responsesStreamOrder,
   responsesUnknownId,
   responsesRefusals,
+  responsesTextEcho,
   messagesRoute,
   messagesShape,
   messagesStreamOrder,
