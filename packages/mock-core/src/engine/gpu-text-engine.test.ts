@@ -482,6 +482,53 @@ describe("createGpuTextEngine: ReadySteps.wait", () => {
     );
   });
 
+  test.each(["next", "wait"] as const)(
+    "makes a released token's event where it is read, fresh for every token (%s)",
+    async (reader) => {
+      // Round 17 (issue 7): the engine's step only counts a released token; the event is made
+      // when the consumer reads it (nextReady / next), through every path: the token a wait was
+      // called back for, a speculative step's other tokens, a stream interval's batch.
+      const { clock, engine } = setup(11, { drafts: 2, streamInterval: 4 });
+      const iterator = engine
+        .generate({ promptIds: [1, 2, 3], maxTokens: 11 })
+        [Symbol.asyncIterator]();
+      const ready = readySteps(iterator) as ReadySteps;
+      const seen: GenerationEvent[] = [];
+      const done = (async () => {
+        for (;;) {
+          const first = reader === "next" ? await iterator.next() : await waited(ready);
+          for (
+            let next: IteratorResult<GenerationEvent> | undefined = first;
+            next !== undefined;
+          ) {
+            if (next.done) return;
+            expect(Object.isFrozen(next)).toBe(false);
+            seen.push(next.value);
+            if (next.value.type === "finish") return;
+            next = ready.nextReady();
+          }
+        }
+      })();
+      done.catch(() => undefined);
+      await new Promise((resolve) => setImmediate(resolve));
+      for (let t = 0; t < 1000; t++) {
+        await clock.advance(1);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await done;
+      const tokens = seen.filter((event) => event.type === "token");
+      expect(tokens.map((event) => event.text)).toEqual(
+        Array.from({ length: 11 }, (_, i) => `t${i}`),
+      );
+      expect(tokens.map((event) => event.id)).toEqual(
+        Array.from({ length: 11 }, (_, i) => 100 + i),
+      );
+      expect(new Set(tokens).size).toBe(11);
+      expect(tokens.some((event) => Object.isFrozen(event))).toBe(false);
+      expect(seen.at(-1)).toMatchObject({ type: "finish", completionTokens: 11 });
+    },
+  );
+
   test("an abort while a wait waits calls back with the abort finish and frees the blocks", async () => {
     const { clock, engine, gpu } = setup(50);
     const stop = new AbortController();
