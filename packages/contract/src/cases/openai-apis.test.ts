@@ -123,6 +123,8 @@ describe("a server whose routes do not match its release", () => {
   });
 });
 
+const same = <T>(value: T) => value;
+
 /**
  * A proxy to `upstream` that edits what passes: `request` rewrites a JSON body before it is sent
  * on, `reply` the answer's text before it comes back.
@@ -131,6 +133,7 @@ async function editing(
   upstream: string,
   request: (body: Record<string, unknown>) => Record<string, unknown>,
   reply: (text: string) => string,
+  path: (url: string) => string = same,
 ): Promise<string> {
   const server: Server = createServer((incoming, response) => {
     const chunks: Buffer[] = [];
@@ -140,8 +143,9 @@ async function editing(
         chunks.length > 0
           ? JSON.stringify(request(JSON.parse(Buffer.concat(chunks).toString())))
           : undefined;
-      fetch(`${upstream}${incoming.url ?? "/"}`, {
-        method: incoming.method ?? "GET",
+      const url = path(incoming.url ?? "/");
+      fetch(`${upstream}${url}`, {
+        method: url === incoming.url ? (incoming.method ?? "GET") : "GET",
         headers: { "content-type": "application/json" },
         ...(body !== undefined && { body }),
       }).then(async (answer) => {
@@ -162,8 +166,6 @@ const proxies: Server[] = [];
 afterAll(() => {
   for (const server of proxies) server.close();
 });
-
-const same = <T>(value: T) => value;
 
 describe("a server that does not answer as vLLM's ResponsesRequest and ResponsesResponse", () => {
   // protocol.py validate_prompt and include's Literal: a lax server that drops the fields it
@@ -187,5 +189,17 @@ describe("a server that does not answer as vLLM's ResponsesRequest and Responses
     );
     const got = await outcomes(aliased);
     expect(got["openai/responses-text-echo"]).toMatch(/^fail: text\.format prints the field name/);
+  });
+
+  // serving_responses.py cancel_responses: an unknown id is the same 404 as retrieve; a server
+  // that answers cancel with 200 (here any cancel goes to GET /v1/models) fails the case.
+  it("fails the unknown-id case when cancel answers 200", async () => {
+    const lax = await editing(await vllmMock("0.12.0"), same, same, (url) =>
+      url.endsWith("/cancel") ? "/v1/models" : url,
+    );
+    const got = await outcomes(lax);
+    expect(got["openai/responses-unknown-id"]).toMatch(
+      /^fail: POST \/v1\/responses\/<id>\/cancel: status/,
+    );
   });
 });

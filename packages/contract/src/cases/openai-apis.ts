@@ -280,19 +280,26 @@ const responsesUnknownId = defineCase({
   ...base,
   id: "openai/responses-unknown-id",
   title:
-    "GET /v1/responses/<an id never issued> is 404 invalid_request_error \"Response with id '<id>' not found.\" (store on or off)",
+    "GET /v1/responses/<an id never issued> and POST its /cancel are 404 invalid_request_error \"Response with id '<id>' not found.\" (store on or off)",
   source:
-    "serving_responses.py retrieve_responses and _make_not_found_error (the store is empty unless VLLM_ENABLE_RESPONSES_API_STORE, and holds no such id either way)",
+    "serving_responses.py retrieve_responses, cancel_responses and _make_not_found_error (the store is empty unless VLLM_ENABLE_RESPONSES_API_STORE, and holds no such id either way)",
   async run(context) {
     await requireRelease(context, responsesSince, "predates the Responses API (vLLM PR #20504)");
     // 0.10.0 refused ids not starting with "resp_" as 400 first: this one does.
     const id = `resp_servingkitcontract${Date.now().toString(16)}`;
-    const answer = await context.rest(`/v1/responses/${id}`);
-    assert.equal(answer.status, 404, `status, body ${answer.body.slice(0, 200)}`);
-    const error = errorOf(answer, "GET /v1/responses/<id>");
-    assert.equal(error.type, "invalid_request_error");
-    assert.equal(error.message, `Response with id '${id}' not found.`);
-    assert.equal(error.code, 404);
+    for (const [what, answer] of [
+      ["GET /v1/responses/<id>", await context.rest(`/v1/responses/${id}`)],
+      [
+        "POST /v1/responses/<id>/cancel",
+        await context.rest(`/v1/responses/${id}/cancel`, { method: "POST" }),
+      ],
+    ] as const) {
+      assert.equal(answer.status, 404, `${what}: status, body ${answer.body.slice(0, 200)}`);
+      const error = errorOf(answer, what);
+      assert.equal(error.type, "invalid_request_error", `${what}: type`);
+      assert.equal(error.message, `Response with id '${id}' not found.`, `${what}: message`);
+      assert.equal(error.code, 404, `${what}: code`);
+    }
   },
 });
 
