@@ -9,7 +9,7 @@
 
 import { cosineSimilarity, embedText } from "@servingkit/mock-core";
 import { usageOf } from "./choices.js";
-import { pooledText, poolingInputs, truncationSize } from "./embeddings.js";
+import { countEach, pooledText, poolingInputs, truncationSize } from "./embeddings.js";
 import { badRequest } from "./errors.js";
 import { releasedBy } from "./profiles.js";
 import { uuidHex } from "./request-id.js";
@@ -166,11 +166,7 @@ export function classify(
     };
   });
   // Counted once every input is pooled: a refused request counts nothing.
-  let promptTokens = 0;
-  for (const tokens of counts) {
-    promptTokens += tokens;
-    counted(tokens);
-  }
+  const promptTokens = countEach(counts, counted);
   return {
     id: `classify-${uuidHex()}`,
     object: "list",

@@ -113,3 +113,40 @@ describe("a generative model", () => {
     expect(String((error as Error).message)).toContain("The model does not support Embeddings API");
   });
 });
+
+/** `vllm:request_success_total{finished_reason="stop"}` and `vllm:prompt_tokens_total` now. */
+async function pooledCounters(url: string): Promise<{ stop: number; prompt: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const stop = /^vllm:request_success_total\{[^}]*finished_reason="stop"[^}]*\} (\S+)$/m.exec(text);
+  const prompt = /^vllm:prompt_tokens_total\{[^}]*\} (\S+)$/m.exec(text);
+  return { stop: Number(stop?.[1]), prompt: Number(prompt?.[1]) };
+}
+
+describe("an embedding model's /metrics", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({ "served-model-name": "embedder", task: "embed" });
+  });
+  afterAll(() => server.close());
+
+  // serving_engine.py sends each embedded input to the engine as its own request (`request_id-i`)
+  // and v1/engine/output_processor.py computes stats for pooling outputs: one stop per input.
+  it("counts each embedded input as one finished request, a refused body as none", async () => {
+    const before = await pooledCounters(server.url);
+    const response = await fetch(`${server.url}/v1/embeddings`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ input: ["one text", "two texts here", "three"] }),
+    });
+    const body = (await response.json()) as { usage: { prompt_tokens: number } };
+    const refused = await fetch(`${server.url}/v1/embeddings`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ input: "x", encoding_format: "hex" }),
+    });
+    expect(refused.status).toBe(400);
+    const after = await pooledCounters(server.url);
+    expect(after.stop - before.stop).toBe(3);
+    expect(after.prompt - before.prompt).toBe(body.usage.prompt_tokens);
+  });
+});

@@ -102,6 +102,22 @@ export function pooledText(
   return { text, tokens: ids.length };
 }
 
+/**
+ * Hands each input's prompt tokens to `counted`, in order, once a whole pooling request has
+ * succeeded (a refused request counts nothing), and returns their sum for `usage`.
+ */
+export function countEach(
+  counts: readonly number[],
+  counted: (promptTokens: number) => void,
+): number {
+  let sum = 0;
+  for (const tokens of counts) {
+    sum += tokens;
+    counted(tokens);
+  }
+  return sum;
+}
+
 /** A vector as base64 of its little-endian float32 bytes (OpenAI's and vLLM's `base64` format). */
 export function base64Of(vector: readonly number[]): string {
   return Buffer.from(new Float32Array(vector).buffer).toString("base64");
@@ -113,8 +129,16 @@ function truncate(vector: readonly number[], dimensions: number): number[] {
   return cut.map((v) => v / norm);
 }
 
-/** Handles an embeddings body for an embedding model. */
-export function embeddings(model: VllmModel, body: unknown): object {
+/**
+ * Handles an embeddings body for an embedding model; `counted` hears each input's prompt tokens
+ * once every input is embedded (the route counts them in /metrics, metrics.ts `countPooled`: vLLM
+ * sends each input to the engine as its own request, serving_engine.py `request_id-i`).
+ */
+export function embeddings(
+  model: VllmModel,
+  body: unknown,
+  counted: (promptTokens: number) => void = () => {},
+): object {
   const fields = new FieldReader(body);
   fields.finish();
   const items = poolingInputs(fields);
@@ -141,10 +165,10 @@ export function embeddings(model: VllmModel, body: unknown): object {
       `Dimensions must be between 1 and ${model.spec.embeddingDim}, got ${dimensions}.`,
     );
   }
-  let promptTokens = 0;
+  const counts: number[] = [];
   const data = items.map((item, index) => {
     const { text, tokens } = pooledText(model, item, size);
-    promptTokens += tokens;
+    counts.push(tokens);
     const full = embedText(text, model.spec.embeddingDim);
     const vector = dimensions === undefined ? full : truncate(full, dimensions);
     return {
@@ -153,6 +177,7 @@ export function embeddings(model: VllmModel, body: unknown): object {
       embedding: format === "base64" ? base64Of(vector) : vector,
     };
   });
+  const promptTokens = countEach(counts, counted);
   return {
     id: `embd-${uuidHex()}`,
     object: "list",

@@ -485,7 +485,8 @@ export function createVllmMetrics(options: VllmMetricsOptions): VllmMetrics {
 }
 
 /**
- * Counts one pooled input (`/pooling`, `/classify`): vLLM's output processor computes its stats
+ * Counts one pooled input (`/pooling`, `/classify`, each `/v1/embeddings` input, each `/score`
+ * or `/rerank` pair): vLLM's output processor computes its stats
  * for pooling outputs as for generated ones (v1/engine/output_processor.py: the stats step comes
  * before the `pooling_output is None` branch) and the scheduler finishes a pooled request as
  * stopped; so one `finished_reason="stop"` success, its prompt tokens in

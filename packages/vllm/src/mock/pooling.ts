@@ -8,7 +8,7 @@
 import { embedText } from "@servingkit/mock-core";
 import { usageOf } from "./choices.js";
 import { classifierHead, classLogits, classProbabilities } from "./classification.js";
-import { base64Of, pooledText, poolingInputs, truncationSize } from "./embeddings.js";
+import { base64Of, countEach, pooledText, poolingInputs, truncationSize } from "./embeddings.js";
 import { badRequest } from "./errors.js";
 import { uuidHex } from "./request-id.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
@@ -69,11 +69,7 @@ export function pooling(
     return { index, object: "pooling", data: format === "base64" ? base64Of(vector) : vector };
   });
   // Counted once every input is pooled: a refused request counts nothing.
-  let promptTokens = 0;
-  for (const tokens of counts) {
-    promptTokens += tokens;
-    counted(tokens);
-  }
+  const promptTokens = countEach(counts, counted);
   return {
     id: `pool-${uuidHex()}`,
     object: "list",

@@ -81,3 +81,41 @@ describe("a generative model", () => {
     expect(rerank.status).toBe(400);
   });
 });
+
+/** `vllm:request_success_total{finished_reason="stop"}` and `vllm:prompt_tokens_total` now. */
+async function pooledCounters(url: string): Promise<{ stop: number; prompt: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const stop = /^vllm:request_success_total\{[^}]*finished_reason="stop"[^}]*\} (\S+)$/m.exec(text);
+  const prompt = /^vllm:prompt_tokens_total\{[^}]*\} (\S+)$/m.exec(text);
+  return { stop: Number(stop?.[1]), prompt: Number(prompt?.[1]) };
+}
+
+describe("a scoring model's /metrics", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({ "served-model-name": "ranker", task: "score" });
+  });
+  afterAll(() => server.close());
+
+  // serving_score.py sends each (text_1, text_2) pair, and each rerank (query, document) pair, to
+  // the engine as its own request (`request_id-i`); v1/engine/output_processor.py computes stats
+  // for pooling outputs: one stop per pair, the pairs' tokens as prompt tokens.
+  it("counts each scored and reranked pair as one finished request", async () => {
+    const before = await pooledCounters(server.url);
+    const scored = await post(`${server.url}/v1/score`, {
+      text_1: "the cat",
+      text_2: ["a cat", "a dog"],
+    });
+    const reranked = await post(`${server.url}/rerank`, {
+      query: "the cat",
+      documents: ["a cat", "a dog", "a bird"],
+    });
+    const refused = await post(`${server.url}/score`, { text_1: ["a", "b"], text_2: ["c"] });
+    expect(refused.status).toBe(400);
+    const after = await pooledCounters(server.url);
+    expect(after.stop - before.stop).toBe(5);
+    expect(after.prompt - before.prompt).toBe(
+      scored.body.usage.prompt_tokens + reranked.body.usage.total_tokens,
+    );
+  });
+});

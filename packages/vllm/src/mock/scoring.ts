@@ -7,6 +7,7 @@
  */
 
 import { cosineSimilarity, embedText } from "@servingkit/mock-core";
+import { countEach } from "./embeddings.js";
 import { badRequest } from "./errors.js";
 import { uuidHex } from "./request-id.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
@@ -41,9 +42,15 @@ function pairTokens(model: VllmModel, a: string, b: string): number {
 
 /**
  * `POST /score`: `text_1` against `text_2`, one-to-many when `text_1` is one text, else
- * pairwise (the lists must be as long).
+ * pairwise (the lists must be as long). `counted` hears each pair's prompt tokens once every
+ * pair is scored (metrics.ts `countPooled`: serving_score.py sends each pair to the engine as its
+ * own request, `request_id-i`).
  */
-export function score(model: VllmModel, body: unknown): object {
+export function score(
+  model: VllmModel,
+  body: unknown,
+  counted: (promptTokens: number) => void = () => {},
+): object {
   const fields = new FieldReader(body);
   fields.finish();
   const name = fields.string("model");
@@ -55,12 +62,13 @@ export function score(model: VllmModel, body: unknown): object {
   if (left.length !== 1 && left.length !== right.length) {
     throw badRequest("text_1 and text_2 must be lists of the same length, or text_1 one text.");
   }
-  let tokens = 0;
+  const counts: number[] = [];
   const data = right.map((text, index) => {
     const query = (left.length === 1 ? left[0] : left[index]) ?? "";
-    tokens += pairTokens(model, query, text);
+    counts.push(pairTokens(model, query, text));
     return { index, object: "score", score: relevance(model, query, text) };
   });
+  const tokens = countEach(counts, counted);
   return {
     id: `score-${uuidHex()}`,
     object: "list",
@@ -76,8 +84,16 @@ export function score(model: VllmModel, body: unknown): object {
   };
 }
 
-/** `POST /rerank`: documents by relevance to `query`, most relevant first, `top_n` (0 = all). */
-export function rerank(model: VllmModel, body: unknown): object {
+/**
+ * `POST /rerank`: documents by relevance to `query`, most relevant first, `top_n` (0 = all).
+ * `counted` hears each (query, document) pair's prompt tokens once all are scored, as
+ * {@link score}'s (serving_score.py serves rerank through the same per-pair engine requests).
+ */
+export function rerank(
+  model: VllmModel,
+  body: unknown,
+  counted: (promptTokens: number) => void = () => {},
+): object {
   const fields = new FieldReader(body);
   fields.finish();
   const name = fields.string("model");
@@ -88,13 +104,14 @@ export function rerank(model: VllmModel, body: unknown): object {
   fields.finish();
   // vllm-openai.md §7: the response names the LoRA adapter the request named.
   const modelName = checkModelName(model, name);
-  let tokens = 0;
+  const counts: number[] = [];
   const ranked = documents
     .map((text, index) => {
-      tokens += pairTokens(model, query ?? "", text);
+      counts.push(pairTokens(model, query ?? "", text));
       return { index, document: { text }, relevance_score: relevance(model, query ?? "", text) };
     })
     .sort((a, b) => b.relevance_score - a.relevance_score);
+  const tokens = countEach(counts, counted);
   return {
     id: `rerank-${uuidHex()}`,
     model: modelName,

@@ -325,18 +325,24 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
   const needTask = (task: VllmModel["task"], api: string) => {
     if (model.task !== task) throw badRequest(`The model does not support ${api}`);
   };
+  // metrics.ts countPooled: each pooled input (an embedded text, a scored pair, a classified or
+  // pooled input) is one finished request in /metrics.
+  const pooledCount = (promptTokens: number) => countPooled(state, promptTokens);
   post(
     "/v1/embeddings",
     jsonRoute((body) => {
       if (model.task !== "embed") throw badRequest(embeddingsUnsupported);
-      return embeddings(model, body);
+      return embeddings(model, body, pooledCount);
     }),
   );
   // vllm-openai.md §1: /score and /v1/score; /rerank, /v1/rerank and /v2/rerank.
-  const scoring = (handler: (m: VllmModel, body: unknown) => object, api: string) =>
+  const scoring = (
+    handler: (m: VllmModel, body: unknown, counted: (promptTokens: number) => void) => object,
+    api: string,
+  ) =>
     jsonRoute((body) => {
       needTask("score", api);
-      return handler(model, body);
+      return handler(model, body, pooledCount);
     });
   for (const path of ["/score", "/v1/score"]) post(path, scoring(score, "Score API"));
   for (const path of ["/rerank", "/v1/rerank", "/v2/rerank"]) {
@@ -344,8 +350,6 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
   }
   // vllm-openai.md §1: /pooling (since 0.6.6) for any pooling model, /classify (since 0.9.0)
   // for a classifier; a release before either has no such route (FastAPI's 404).
-  // metrics.ts countPooled: each pooled input is one finished request in /metrics.
-  const pooledCount = (promptTokens: number) => countPooled(state, promptTokens);
   if (releasedBy(settings.version, poolingSince)) {
     post(
       "/pooling",
