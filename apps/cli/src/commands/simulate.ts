@@ -87,8 +87,10 @@ Engine (vllm serve's flags):
                                layers still attend over their window (vLLM's flag; default off)
   --enable-expert-parallel     a MoE model's routed experts placed whole over the
                                --tensor-parallel-size GPUs (vLLM's flag, EP size = TP size):
-                               weight memory and KV capacity follow; step time stays tensor
-                               parallelism's (all-to-all not priced); default off
+                               weight memory, KV capacity and the experts each GPU reads per
+                               step follow; communication stays tensor parallelism's
+                               all-reduce (vLLM runs no all-to-all with one data-parallel
+                               rank); default off
   --quantization M             the checkpoint's weight quantization (its config.json's
                                quantization_config: fp8, awq, gptq, compressed-tensors,
                                bitsandbytes, mxfp4 are sized) or a kernel variant of it
@@ -96,9 +98,11 @@ Engine (vllm serve's flags):
                                start-up with vLLM's mismatch text (exit 1); on an unquantized
                                model fp8 loads one-byte layer weights (default: the
                                checkpoint's)
-  --kv-cache-dtype D           auto (default: the model dtype), bfloat16, fp8, fp8_e4m3 or
-                               fp8_e5m2: the fp8 kinds take one byte per KV element, about
-                               twice the tokens of a 16-bit cache
+  --kv-cache-dtype D           auto (default: the model dtype), bfloat16, fp8, fp8_e4m3,
+                               fp8_e5m2 or fp8_ds_mla: the fp8 kinds take one byte per KV
+                               element, about twice the tokens of a 16-bit cache; on DeepSeek
+                               V3.2 (sparse MLA) any fp8 kind is FlashMLA Sparse's 656-byte
+                               record plus the indexer's 132-byte key per token per layer
   --vllm-version X             the vLLM release whose start-up refusals apply: a separate
                                draft model (method draft_model) stops 0.11.0 to 0.14.x with
                                vLLM's NotImplementedError text (default: none, no release

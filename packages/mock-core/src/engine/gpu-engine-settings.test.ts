@@ -4,9 +4,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { hybridKvCacheDisabledWarning } from "../gpu/kv-capacity.js";
-import { modelProfiles } from "../gpu/model-profiles.js";
+import { kvBytesPerToken, modelProfiles } from "../gpu/model-profiles.js";
 import {
   deepseekV3Config,
+  deepseekV32Config,
   granite4HSmallConfig,
   qwen3Next80bA3bConfig,
 } from "../gpu/moe-hybrid-configs.js";
@@ -526,6 +527,33 @@ describe("--quantization and --kv-cache-dtype", () => {
     expect(() => readGpuEngineSettings({ "kv-cache-dtype": "fp8" }, context)).toThrow(
       "--kv-cache-dtype needs --gpu DEVICE",
     );
+  });
+
+  test("fp8_ds_mla sizes DeepSeek V3.2 and is refused for a model without sparse MLA", () => {
+    const dir = mkdtempSync(join(tmpdir(), "servingkit-v32-"));
+    const path = join(dir, "config.json");
+    writeFileSync(path, JSON.stringify(deepseekV32Config));
+    // flashmla_sparse.py: fp8_ds_mla (and fp8, its alias there) is FlashMLA Sparse's cache dtype.
+    const settings = given(
+      readGpuEngineSettings(
+        {
+          gpu: "h200",
+          "model-config": path,
+          "kv-cache-dtype": "fp8_ds_mla",
+          "tensor-parallel-size": "8",
+        },
+        context,
+      ),
+    );
+    expect(kvBytesPerToken(settings.model, 8)).toBe(61 * (656 + 132));
+    let thrown: unknown;
+    try {
+      readGpuEngineSettings({ gpu: "h100-80gb", "kv-cache-dtype": "fp8_ds_mla" }, context);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(EngineConfigError);
+    expect((thrown as Error).message).toContain("--kv-cache-dtype fp8_ds_mla");
   });
 });
 

@@ -128,7 +128,7 @@ export const gpuEngineOptions: Readonly<Record<string, RuntimeOption>> = {
   },
   "enable-expert-parallel": {
     type: "boolean",
-    help: "with --gpu: a MoE model's routed experts placed whole over the tensor-parallel GPUs (vLLM --enable-expert-parallel, EP size = TP size with one data-parallel rank; experts // TP each, the remainder on the first GPUs): weight memory and KV capacity follow; step time stays tensor parallelism's (the all-to-all is not priced); no effect on a dense model; default off",
+    help: "with --gpu: a MoE model's routed experts placed whole over the tensor-parallel GPUs (vLLM --enable-expert-parallel, EP size = TP size with one data-parallel rank; experts // TP each, the remainder on the first GPUs): weight memory, KV capacity and the experts each GPU reads per step follow; communication stays tensor parallelism's all-reduce (vLLM runs no all-to-all with one data-parallel rank); no effect on a dense model; default off",
   },
   "time-scale": {
     type: "string",
@@ -758,6 +758,12 @@ function servingPrecision(
     const mismatch = quantizationMismatch(config, flag);
     if (mismatch !== undefined) throw new EngineConfigError(mismatch);
   }
+  // flashmla_sparse.py: only FlashMLA Sparse (DeepSeek V3.2's sparse MLA) lists fp8_ds_mla among
+  // its cache dtypes, so vLLM finds no attention backend for it on another model (our words).
+  if (kvDtype === "fp8_ds_mla" && model.mla?.indexer === undefined)
+    throw new EngineConfigError(
+      "--kv-cache-dtype fp8_ds_mla: only a sparse-MLA model (DeepSeek V3.2, config.json index_topk) uses this cache format",
+    );
   try {
     const kvBytes =
       kvDtype === undefined ? undefined : kvCacheElementBytes(kvDtype, bytesPerElement(model));

@@ -133,7 +133,12 @@ export function drafterOf(settings: GpuEngineSettings): DrafterMemory | undefine
  */
 export function engineStartup(settings: GpuEngineSettings): EngineStartup {
   const { device, model, tensorParallelSize, speculative } = settings;
-  const stepTime = createStepTimeModel({ device, model, tensorParallelSize });
+  const stepTime = createStepTimeModel({
+    device,
+    model,
+    tensorParallelSize,
+    ...(settings.enableExpertParallel === true ? { expertParallel: true } : {}),
+  });
   const drafter = drafterOf(settings);
   const capacity = kvCapacity({
     device,

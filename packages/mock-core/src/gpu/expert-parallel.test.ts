@@ -1,9 +1,19 @@
 import { describe, expect, test } from "vitest";
 import { deviceProfile } from "./device-profiles.js";
-import { expertParallelWeightBytesPerGpu, localExpertCount } from "./expert-parallel.js";
+import {
+  expertParallelStepSplit,
+  expertParallelWeightBytesPerGpu,
+  localExpertCount,
+} from "./expert-parallel.js";
 import { kvCapacity } from "./kv-capacity.js";
-import { modelProfileFromConfig, moeWeightSplit, weightBytesPerGpu } from "./model-profiles.js";
+import {
+  modelProfileFromConfig,
+  modelProfiles,
+  moeWeightSplit,
+  weightBytesPerGpu,
+} from "./model-profiles.js";
 import { deepseekV3Config, mixtral8x7bConfig } from "./moe-hybrid-configs.js";
+import { addToLoad, createStepTimeModel, emptyLoad } from "./step-time.js";
 
 const GiB = 1024 ** 3;
 const deepseek = modelProfileFromConfig(deepseekV3Config);
@@ -75,5 +85,49 @@ describe("kvCapacity with expertParallel", () => {
     // An even split (8 experts over 4): the same cache as tensor parallelism.
     const even = { device, model: mixtral, tensorParallelSize: 4, maxModelLen: 8192 };
     expect(kvCapacity({ ...even, expertParallel: true }).tokens).toBe(kvCapacity(even).tokens);
+  });
+});
+
+describe("step time with expertParallel", () => {
+  // vllm/model_executor/layers/fused_moe/config.py FusedMoEParallelConfig.use_all2all_kernels:
+  // `dp_size > 1 and use_ep` (0.9.x to 0.21): with one data-parallel rank no all-to-all runs,
+  // the experts' partial outputs are summed by the tensor-parallel all-reduce.
+  const device = deviceProfile("h100-80gb");
+  const decode = (tokens: number) => {
+    const load = emptyLoad();
+    for (let i = 0; i < tokens; i += 1) addToLoad(load, 1, 1000);
+    return load;
+  };
+
+  test("an even split costs what tensor parallelism costs: same bytes, same all-reduces", () => {
+    const options = { device, model: mixtral, tensorParallelSize: 4 };
+    const tp = createStepTimeModel(options);
+    const ep = createStepTimeModel({ ...options, expertParallel: true });
+    for (const tokens of [1, 8, 256]) {
+      expect(ep.time(decode(tokens))).toBeCloseTo(tp.time(decode(tokens)), 12);
+    }
+    expect(expertParallelStepSplit(mixtral, 4)?.localExperts).toBe(2);
+  });
+
+  test("an uneven split: rank 0's extra whole expert paces a weight-bound step", () => {
+    // determine_expert_map: 6 experts over EP 4 put 2 on rank 0; under TP each GPU reads 6/4.
+    const six = modelProfileFromConfig({ ...mixtral8x7bConfig, num_local_experts: 6 });
+    const options = { device, model: six, tensorParallelSize: 4 };
+    const tp = createStepTimeModel(options);
+    const ep = createStepTimeModel({ ...options, expertParallel: true });
+    const expert = moeWeightSplit(six, 1)?.expertBytes ?? 0;
+    const bandwidth = device.memoryBandwidth * ep.parameters.bandwidthEfficiency;
+    // Many tokens activate every expert: rank 0 reads (2 − 6/4) experts more than a TP rank.
+    const many = decode(256);
+    expect(ep.memoryTime(many) - tp.memoryTime(many)).toBeCloseTo(
+      ((2 - 6 / 4) * expert) / bandwidth,
+      9,
+    );
+    expect(ep.time(many)).toBeGreaterThan(tp.time(many));
+    // A dense model ignores the flag.
+    const dense = { device, model: modelProfiles["llama-3.1-70b"], tensorParallelSize: 4 };
+    expect(createStepTimeModel({ ...dense, expertParallel: true }).time(decode(4))).toBe(
+      createStepTimeModel(dense).time(decode(4)),
+    );
   });
 });

@@ -4,8 +4,12 @@
  * "Expert Parallel Deployment", from 0.10.1), and each rank holds whole experts (the MoE layer's
  * own tensor parallelism becomes 1) instead of a 1/TP slice of every expert. Attention,
  * embeddings, the router and shared experts stay as tensor parallelism places them, one copy per
- * data-parallel replica. Pure arithmetic: memory only; the all-to-all dispatch and combine that
- * replace the MoE layer's all-reduce are not priced (see the package README).
+ * data-parallel replica. Pure arithmetic. With one data-parallel rank (the only case the mock
+ * serves) vLLM runs no all-to-all: `FusedMoEParallelConfig.use_all2all_kernels` is `dp_size > 1
+ * and use_ep` (vllm/model_executor/layers/fused_moe/config.py, 0.9 to 0.21), so the tokens stay
+ * replicated over the TP ranks and the experts' outputs are summed by the same all-reduce as
+ * tensor parallelism; what changes in a step is which expert weights each GPU reads
+ * ({@link expertParallelStepSplit}).
  */
 import { type ModelProfile, moeWeightSplit, weightBytesPerGpu } from "./model-profiles.js";
 
@@ -42,4 +46,29 @@ export function expertParallelWeightBytesPerGpu(model: ModelProfile, tp = 1, dp 
   if (sharded === undefined || whole === undefined || moe === undefined)
     return weightBytesPerGpu(model, tp);
   return sharded.fixedBytes + localExpertCount(moe.experts, tp * dp) * whole.expertBytes;
+}
+
+/**
+ * The weights the fullest GPU (rank 0) reads in a step with expert parallelism over `tp` GPUs
+ * and one data-parallel rank: the non-expert `fixedBytes` as tensor parallelism splits them,
+ * and `localExperts` whole routed experts of `expertBytes` each, of which a step reads the ones
+ * its tokens pick. With E divisible by `tp` it reads what tensor parallelism reads (E experts of
+ * 1/tp each); with a remainder rank 0 holds one more expert and sets the step's pace. Undefined
+ * for a dense model.
+ */
+export function expertParallelStepSplit(
+  model: ModelProfile,
+  tp = 1,
+):
+  | { readonly fixedBytes: number; readonly expertBytes: number; readonly localExperts: number }
+  | undefined {
+  const sharded = moeWeightSplit(model, tp);
+  const whole = moeWeightSplit(model, 1);
+  const moe = model.moe;
+  if (sharded === undefined || whole === undefined || moe === undefined) return undefined;
+  return {
+    fixedBytes: sharded.fixedBytes,
+    expertBytes: whole.expertBytes,
+    localExperts: localExpertCount(moe.experts, tp),
+  };
 }

@@ -16,6 +16,7 @@ import {
   readLinearAttention,
   readMla,
   readMoe,
+  type SparseIndexerShape,
 } from "./model-shapes.js";
 import { readWeightQuantization, type WeightQuantization } from "./quantization.js";
 
@@ -432,10 +433,47 @@ export function kvElementsPerTokenPerLayer(model: ModelProfile, tp = 1): number 
  * {@link kvElementsPerTokenPerLayer} each (DeepSeek V3: 61 × 576 × 2 = 70,272 B on every GPU).
  */
 export function kvBytesPerToken(model: ModelProfile, tp = 1): number {
-  const bytes = kvCacheElementBytesOf(model);
   if (hasExtendedShape(model))
-    return attentionLayerCount(model) * kvElementsPerTokenPerLayer(model, tp) * bytes;
+    return attentionLayerCount(model) * kvBytesPerTokenPerLayer(model, tp);
+  const bytes = kvCacheElementBytesOf(model);
   return (2 * model.layers * model.kvHeads * model.headDim * bytes) / tp;
+}
+
+/**
+ * KV-cache bytes one attention layer holds per token on each GPU: {@link
+ * kvElementsPerTokenPerLayer} × the cache dtype's bytes, except for sparse MLA (DeepSeek V3.2,
+ * {@link MlaShape.indexer}): an fp8 cache there is FlashMLA Sparse's `fp8_ds_mla` record
+ * ({@link dsMlaFp8TokenBytes}, 656 B), and every layer also caches the indexer's key
+ * ({@link indexerKeyTokenBytes}, 132 B) whatever `--kv-cache-dtype` says. Both sit in one KV
+ * cache group, so a token's page bytes are their sum (DeepSeek V3.2 fp8: 788 B, bf16: 1,284 B).
+ */
+export function kvBytesPerTokenPerLayer(model: ModelProfile, tp = 1): number {
+  const bytes = kvCacheElementBytesOf(model);
+  const mla = model.mla;
+  if (mla?.indexer === undefined) return kvElementsPerTokenPerLayer(model, tp) * bytes;
+  const latent =
+    bytes === 1 ? dsMlaFp8TokenBytes(mla) : kvElementsPerTokenPerLayer(model, tp) * bytes;
+  return latent + indexerKeyTokenBytes(mla.indexer);
+}
+
+/**
+ * Bytes of one token's `fp8_ds_mla` record (vllm/v1/attention/backends/mla/flashmla_sparse.py,
+ * the FP8-with-scale format of DeepSeek V3.2): the `kv_lora_rank` latent values as float8_e4m3,
+ * one float32 scale per 128 of them, then the `qk_rope_head_dim` rotary key unquantized in
+ * bfloat16. DeepSeek V3.2: 512 + 16 + 128 = 656 B. vLLM turns any fp8 `--kv-cache-dtype` of a
+ * V3.2 model into this format (vllm/model_executor/models/config.py DeepseekV32ForCausalLM).
+ */
+export function dsMlaFp8TokenBytes(mla: MlaShape): number {
+  return mla.kvLoraRank + Math.ceil(mla.kvLoraRank / 128) * 4 + mla.qkRopeHeadDim * 2;
+}
+
+/**
+ * Bytes of the lightning indexer's cached key per token per layer (vllm deepseek_v2.py
+ * `Indexer`: `head_dim + head_dim // quant_block_size * 4` bytes of uint8, fp8 values with one
+ * float32 scale per 128-value block). DeepSeek V3.2 (index_head_dim 128): 132 B.
+ */
+export function indexerKeyTokenBytes(indexer: SparseIndexerShape): number {
+  return indexer.headDim + Math.floor(indexer.headDim / 128) * 4;
 }
 
 /**

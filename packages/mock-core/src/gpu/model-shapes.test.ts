@@ -4,7 +4,10 @@ import { kvCapacity, mambaPageSizes } from "./kv-capacity.js";
 import {
   activeParameterCount,
   attentionLayerCount,
+  dsMlaFp8TokenBytes,
+  indexerKeyTokenBytes,
   kvBytesPerToken,
+  kvBytesPerTokenPerLayer,
   modelProfileFromConfig,
   modelProfiles,
   parameterCount,
@@ -13,11 +16,13 @@ import {
 import { linearStateElements } from "./model-shapes.js";
 import {
   deepseekV3Config,
+  deepseekV32Config,
   glm45Config,
   granite4HSmallConfig,
   mixtral8x7bConfig,
   qwen3Next80bA3bConfig,
 } from "./moe-hybrid-configs.js";
+import { kvCacheElementBytes } from "./quantization.js";
 import { addToLoad, attentionFlopsPerPair, createStepTimeModel, emptyLoad } from "./step-time.js";
 
 const deepseek = modelProfileFromConfig(deepseekV3Config);
@@ -78,6 +83,29 @@ describe("KV per token: MLA latent, attention layers only in hybrids", () => {
     // get_num_kv_heads: 1 for MLA. 61 layers × 576 × 2 bytes.
     expect(kvBytesPerToken(deepseek, 1)).toBe(61 * 576 * 2);
     expect(kvBytesPerToken(deepseek, 8)).toBe(70_272);
+  });
+
+  it("sizes DeepSeek V3.2's fp8_ds_mla record at 656 B and its indexer key at 132 B per layer", () => {
+    const v32 = modelProfileFromConfig(deepseekV32Config);
+    // deepseek_v2.py is_v32 = hasattr(config, "index_topk"): the indexer is read from the config.
+    expect(v32.mla?.indexer).toEqual({ headDim: 128, heads: 64, topk: 2048 });
+    expect(deepseek.mla?.indexer).toBeUndefined();
+    if (v32.mla?.indexer === undefined) return;
+    // vllm/v1/attention/backends/mla/flashmla_sparse.py (the note on FlashMLA Sparse's fp8
+    // cache, vLLM 0.11.0 on): 512 float8_e4m3 + 4 float32 scales + 64 bfloat16 = 656 bytes.
+    expect(dsMlaFp8TokenBytes(v32.mla)).toBe(656);
+    // deepseek_v2.py Indexer: head_dim + head_dim // quant_block_size * 4 (uint8) = 128 + 4.
+    expect(indexerKeyTokenBytes(v32.mla.indexer)).toBe(132);
+    // config.py DeepseekV32ForCausalLM: any fp8 --kv-cache-dtype becomes fp8_ds_mla.
+    for (const dtype of ["fp8", "fp8_e4m3", "fp8_ds_mla"]) {
+      const fp8 = { ...v32, kvCacheBytes: kvCacheElementBytes(dtype, 2) };
+      expect(kvBytesPerTokenPerLayer(fp8, 8)).toBe(656 + 132);
+      expect(kvBytesPerToken(fp8, 8)).toBe(61 * (656 + 132));
+    }
+    // bf16 (auto) keeps the 576-element latent in 2 bytes, the indexer key stays fp8.
+    expect(kvBytesPerToken(v32, 8)).toBe(61 * (576 * 2 + 132));
+    // A dense MLA model's fp8 cache is the plain 576 bytes (no record, no indexer).
+    expect(kvBytesPerToken({ ...deepseek, kvCacheBytes: 1 }, 8)).toBe(61 * 576);
   });
 
   it("keeps at least one KV head per GPU (Qwen3-Next's 2 KV heads over 4 GPUs)", () => {

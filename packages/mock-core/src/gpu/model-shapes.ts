@@ -52,6 +52,25 @@ export interface MlaShape {
   readonly qkRopeHeadDim: number;
   /** `v_head_dim`. */
   readonly vHeadDim: number;
+  /**
+   * DeepSeek V3.2's lightning indexer (sparse attention), present when the config has
+   * `index_topk` (vLLM's own test, vllm/model_executor/models/deepseek_v2.py `is_v32`); absent:
+   * dense MLA.
+   */
+  readonly indexer?: SparseIndexerShape;
+}
+
+/**
+ * The lightning indexer of a sparse-MLA model (DeepSeek V3.2): it caches one key of
+ * `index_head_dim` per token per layer, beside the latent, and picks `index_topk` tokens to attend.
+ */
+export interface SparseIndexerShape {
+  /** `index_head_dim` (DeepSeek V3.2: 128). */
+  readonly headDim: number;
+  /** `index_n_heads` (DeepSeek V3.2: 64); 0 when the config leaves it out. */
+  readonly heads: number;
+  /** `index_topk`: tokens each query attends (DeepSeek V3.2: 2048). */
+  readonly topk: number;
 }
 
 /**
@@ -169,12 +188,22 @@ export function readMoe(
 export function readMla(c: Readonly<Record<string, unknown>>): MlaShape | undefined {
   if (c.kv_lora_rank === undefined || c.kv_lora_rank === null) return undefined;
   const qLoraRank = optionalInt(c, "q_lora_rank");
+  const topk = optionalInt(c, "index_topk");
+  const indexer: SparseIndexerShape | undefined =
+    topk === undefined
+      ? undefined
+      : {
+          headDim: requiredInt(c, "index_head_dim"),
+          heads: optionalInt(c, "index_n_heads") ?? 0,
+          topk: requiredInt(c, "index_topk"),
+        };
   return {
     ...(qLoraRank === undefined ? {} : { qLoraRank }),
     kvLoraRank: requiredInt(c, "kv_lora_rank"),
     qkNopeHeadDim: requiredInt(c, "qk_nope_head_dim"),
     qkRopeHeadDim: requiredInt(c, "qk_rope_head_dim"),
     vHeadDim: requiredInt(c, "v_head_dim"),
+    ...(indexer === undefined ? {} : { indexer }),
   };
 }
 

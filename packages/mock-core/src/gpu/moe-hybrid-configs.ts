@@ -53,6 +53,19 @@ export const deepseekV3Config = {
   vocab_size: 129_280,
 } as const;
 
+/**
+ * deepseek-ai/DeepSeek-V3.2-Exp config.json: DeepSeek-V3's architecture plus the lightning
+ * indexer of its sparse attention (`index_head_dim`, `index_n_heads`, `index_topk`).
+ */
+export const deepseekV32Config = {
+  ...deepseekV3Config,
+  architectures: ["DeepseekV32ForCausalLM"],
+  index_head_dim: 128,
+  index_n_heads: 64,
+  index_topk: 2048,
+  model_type: "deepseek_v32",
+} as const;
+
 /** mistralai/Mixtral-8x7B-Instruct-v0.1 config.json: 8 experts, 2 per token. */
 export const mixtral8x7bConfig = {
   architectures: ["MixtralForCausalLM"],

@@ -186,7 +186,14 @@ export function servedQuantization(
 }
 
 /** `--kv-cache-dtype` values vLLM accepts that we size (vllm/config/cache.py `CacheDType`). */
-export const kvCacheDtypes = ["auto", "bfloat16", "fp8", "fp8_e4m3", "fp8_e5m2"] as const;
+export const kvCacheDtypes = [
+  "auto",
+  "bfloat16",
+  "fp8",
+  "fp8_e4m3",
+  "fp8_e5m2",
+  "fp8_ds_mla",
+] as const;
 
 /** One of {@link kvCacheDtypes}. */
 export type KvCacheDtype = (typeof kvCacheDtypes)[number];
@@ -194,7 +201,8 @@ export type KvCacheDtype = (typeof kvCacheDtypes)[number];
 /**
  * Bytes one cached K or V element takes for `--kv-cache-dtype` `dtype`: "auto" the model's own
  * (`modelBytes`), "bfloat16" 2, the fp8 kinds 1 (vllm `STR_DTYPE_TO_TORCH_DTYPE`: fp8, fp8_e4m3
- * and fp8_e5m2 are 8-bit tensors). Throws a RangeError listing the choices for another value.
+ * and fp8_e5m2 are 8-bit tensors; "fp8_ds_mla" is a uint8 record whose size per token
+ * model-profiles.ts dsMlaFp8TokenBytes gives). Throws a RangeError listing the choices for another value.
  */
 export function kvCacheElementBytes(dtype: string, modelBytes: number): number {
   if (!(kvCacheDtypes as readonly string[]).includes(dtype))

@@ -9,6 +9,7 @@
  * (the inter-token latency) longer, as vllm-openai.md §9 and §13 ask.
  */
 import type { DeviceProfile } from "./device-profiles.js";
+import { expertParallelStepSplit } from "./expert-parallel.js";
 import { type KvCacheLayout, kvCacheLayout } from "./kv-capacity.js";
 import {
   attentionLayerCount,
@@ -167,6 +168,13 @@ export function createStepTimeModel(options: {
   readonly model: ModelProfile;
   readonly tensorParallelSize?: number;
   readonly parameters?: Partial<StepTimeParameters>;
+  /**
+   * `--enable-expert-parallel` (one data-parallel rank): the fullest GPU reads its whole local
+   * experts instead of 1/tp of every expert (expert-parallel.ts expertParallelStepSplit); the
+   * communication stays tensor parallelism's all-reduce (vLLM runs no all-to-all with one
+   * data-parallel rank). Default false.
+   */
+  readonly expertParallel?: boolean;
 }): StepTimeModel {
   const { device, model } = options;
   const tp = options.tensorParallelSize ?? 1;
@@ -199,16 +207,23 @@ export function createStepTimeModel(options: {
   const weightRead = weightBytes / bandwidth;
   const moe = model.moe;
   const split = moeWeightSplit(model, tp);
+  const ep = options.expertParallel === true ? expertParallelStepSplit(model, tp) : undefined;
+  // Expert parallelism: rank 0's whole local experts; tensor parallelism: 1/tp of all E.
+  const fixedBytes = ep === undefined ? split?.fixedBytes : ep.fixedBytes;
+  const allExpertBytes =
+    ep === undefined
+      ? moe === undefined || split === undefined
+        ? 0
+        : split.expertBytes * moe.experts
+      : ep.expertBytes * ep.localExperts;
   // A MoE step reads the fixed weights and each routed expert its tokens pick: with uniform
-  // routing of k of E experts, E × (1 − (1 − k/E)^tokens) distinct experts (k for one token).
+  // routing of k of E experts, a share 1 − (1 − k/E)^tokens of them (k of E for one token).
   const linearWeights =
-    moe === undefined || split === undefined
+    moe === undefined || fixedBytes === undefined
       ? (_load: StepLoad) => weightRead
       : (load: StepLoad) =>
-          (split.fixedBytes +
-            split.expertBytes *
-              moe.experts *
-              (1 - (1 - moe.expertsPerToken / moe.experts) ** load.tokens)) /
+          (fixedBytes +
+            allExpertBytes * (1 - (1 - moe.expertsPerToken / moe.experts) ** load.tokens)) /
           bandwidth;
   // Linear-attention layers read and write each sequence's fixed state once per step.
   const stateBytes =
