@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import * as hdr from "hdr-histogram-js";
 
 /**
@@ -124,6 +125,62 @@ export interface CpuSample {
   readonly userUs: number;
   /** Time in the kernel (socket writes and reads, epoll, timers), µs. */
   readonly systemUs: number;
+  /**
+   * Of user + system, the main thread's (the event loop's), µs; the rest is V8's helper threads
+   * (concurrent GC, compilers) and libuv's pool. Linux only (`/proc`, 10 ms ticks), else absent.
+   */
+  readonly mainThreadUs?: number;
+  /** read-type system calls so far (`/proc/<pid>/io` syscr); Linux only. */
+  readonly readCalls?: number;
+  /** write-type system calls so far (`/proc/<pid>/io` syscw: write, writev, sendmsg); Linux only. */
+  readonly writeCalls?: number;
+}
+
+/** Microseconds per clock tick of `/proc/<pid>/stat` (USER_HZ, 100 on Linux). */
+const tickUs = 10_000;
+
+/** utime + stime of a `/proc/.../stat` line, in µs (fields 14 and 15; the name may hold spaces). */
+function statCpuUs(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * tickUs;
+}
+
+/**
+ * This process's CPU time so far: `process.cpuUsage()`, plus on Linux the main thread's share and
+ * the system calls that read and write (what a socket write or read per event costs shows there).
+ */
+export function processCpu(): CpuSample {
+  const { user, system } = process.cpuUsage();
+  try {
+    const io = readFileSync("/proc/self/io", "latin1");
+    const count = (name: string) => Number(new RegExp(`^${name}: (\\d+)`, "m").exec(io)?.[1]);
+    const main = statCpuUs(readFileSync(`/proc/self/task/${process.pid}/stat`, "latin1"));
+    return {
+      userUs: user,
+      systemUs: system,
+      mainThreadUs: main,
+      readCalls: count("syscr"),
+      writeCalls: count("syscw"),
+    };
+  } catch {
+    return { userUs: user, systemUs: system };
+  }
+}
+
+/** What `end` adds to `start`, field by field (a field either lacks stays absent). */
+export function cpuSince(start: CpuSample, end: CpuSample): CpuSample {
+  const minus = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined ? undefined : b - a;
+  const main = minus(start.mainThreadUs, end.mainThreadUs);
+  const reads = minus(start.readCalls, end.readCalls);
+  const writes = minus(start.writeCalls, end.writeCalls);
+  return {
+    userUs: end.userUs - start.userUs,
+    systemUs: end.systemUs - start.systemUs,
+    ...(main !== undefined && { mainThreadUs: main }),
+    ...(reads !== undefined && { readCalls: reads }),
+    ...(writes !== undefined && { writeCalls: writes }),
+  };
 }
 
 /**
@@ -143,10 +200,20 @@ export interface CpuAccount {
 
 /** Adds two CPU accounts. */
 export function addCpu(a: CpuAccount, b: CpuAccount): CpuAccount {
-  const add = (x: CpuSample, y: CpuSample): CpuSample => ({
-    userUs: x.userUs + y.userUs,
-    systemUs: x.systemUs + y.systemUs,
-  });
+  const sum = (x: number | undefined, y: number | undefined) =>
+    x === undefined || y === undefined ? undefined : x + y;
+  const add = (x: CpuSample, y: CpuSample): CpuSample => {
+    const main = sum(x.mainThreadUs, y.mainThreadUs);
+    const reads = sum(x.readCalls, y.readCalls);
+    const writes = sum(x.writeCalls, y.writeCalls);
+    return {
+      userUs: x.userUs + y.userUs,
+      systemUs: x.systemUs + y.systemUs,
+      ...(main !== undefined && { mainThreadUs: main }),
+      ...(reads !== undefined && { readCalls: reads }),
+      ...(writes !== undefined && { writeCalls: writes }),
+    };
+  };
   return {
     server: add(a.server, b.server),
     client: add(a.client, b.client),
@@ -159,9 +226,10 @@ const fixed = (value: number) => value.toFixed(1);
 
 /**
  * One line on what each counted event cost in CPU: server and client, user and system, in µs
- * per event; the cores each kept busy; and, from the two together, how many events per second
- * the machine's `cores` could carry at most if they did nothing else (an upper bound: it leaves
- * out scheduling and the headroom a latency goal needs). Empty when no event was counted.
+ * per event; where known, the main thread's share and the write (server) or read (client) system
+ * calls per event; the cores each kept busy; and, from the two together, how many events per
+ * second the machine's `cores` could carry at most if they did nothing else (an upper bound: it
+ * leaves out scheduling and the headroom a latency goal needs). Empty when no event was counted.
  */
 export function cpuNote(label: string, account: CpuAccount, cores: number): string {
   if (account.events <= 0 || account.seconds <= 0) return "";
@@ -169,14 +237,24 @@ export function cpuNote(label: string, account: CpuAccount, cores: number): stri
   const { server, client } = account;
   const serverUs = per(server.userUs + server.systemUs);
   const clientUs = per(client.userUs + client.systemUs);
-  const busy = (sample: CpuSample) =>
-    ((sample.userUs + sample.systemUs) / 1e6 / account.seconds).toFixed(2);
+  const side = (sample: CpuSample, calls: number | undefined, kind: string) => {
+    const total = sample.userUs + sample.systemUs;
+    const main =
+      sample.mainThreadUs === undefined || total <= 0
+        ? ""
+        : `; main thread ${Math.round((100 * Math.min(sample.mainThreadUs, total)) / total)}%`;
+    const syscalls = calls === undefined ? "" : `; ${(calls / account.events).toFixed(2)} ${kind}`;
+    const busy = (total / 1e6 / account.seconds).toFixed(2);
+    return (
+      `${fixed(per(total))} µs (user ${fixed(per(sample.userUs))}, sys ${fixed(per(sample.systemUs))}` +
+      `${main}${syscalls}; ${busy} cores busy)`
+    );
+  };
   const ceiling = Math.round((cores * 1e6) / (serverUs + clientUs));
   return (
-    `${label}: CPU per delivered event: server ${fixed(serverUs)} µs (user ${fixed(per(server.userUs))}, ` +
-    `sys ${fixed(per(server.systemUs))}; ${busy(server)} cores busy), load client ${fixed(clientUs)} µs ` +
-    `(user ${fixed(per(client.userUs))}, sys ${fixed(per(client.systemUs))}; ${busy(client)} cores busy); ` +
-    `together ${fixed(serverUs + clientUs)} µs, so ${cores} cores carry at most ` +
+    `${label}: CPU per delivered event: server ${side(server, server.writeCalls, "write calls")}, ` +
+    `load client ${side(client, client.readCalls, "read calls")}; together ` +
+    `${fixed(serverUs + clientUs)} µs, so ${cores} cores carry at most ` +
     `${ceiling.toLocaleString("en-US")} events/s.`
   );
 }

@@ -8,11 +8,13 @@ import {
   type CpuAccount,
   type CpuSample,
   cpuNote,
+  cpuSince,
   LatencyRecorder,
   type LoadCounters,
   type LoadDriver,
   type LoadWindow,
   type Measurement,
+  processCpu,
   summarize,
 } from "./measurement.js";
 import { runtimeScenarios } from "./runtime-scenarios.js";
@@ -125,26 +127,22 @@ interface CpuWindow extends LoadWindow {
  * window of seconds; both sides then count the same stretch as the events do.
  */
 function cpuWindow(serverCpu: () => Promise<CpuSample>): CpuWindow {
-  let opened: { server: Promise<CpuSample>; client: NodeJS.CpuUsage; at: number } | undefined;
-  let closed: { server: Promise<CpuSample>; client: NodeJS.CpuUsage; at: number } | undefined;
+  let opened: { server: Promise<CpuSample>; client: CpuSample; at: number } | undefined;
+  let closed: { server: Promise<CpuSample>; client: CpuSample; at: number } | undefined;
   return {
     open: () => {
-      opened = { server: serverCpu(), client: process.cpuUsage(), at: performance.now() };
+      opened = { server: serverCpu(), client: processCpu(), at: performance.now() };
     },
     close: () => {
       if (opened === undefined) return;
-      closed = {
-        server: serverCpu(),
-        client: process.cpuUsage(opened.client),
-        at: performance.now(),
-      };
+      closed = { server: serverCpu(), client: processCpu(), at: performance.now() };
     },
     spent: async (counters) => {
       if (opened === undefined || closed === undefined) return undefined;
       const [start, end] = await Promise.all([opened.server, closed.server]);
       return {
-        server: { userUs: end.userUs - start.userUs, systemUs: end.systemUs - start.systemUs },
-        client: { userUs: closed.client.user, systemUs: closed.client.system },
+        server: cpuSince(start, end),
+        client: cpuSince(opened.client, closed.client),
         events: counters.ok,
         seconds: (closed.at - opened.at) / 1000,
       };

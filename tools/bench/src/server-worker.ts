@@ -7,6 +7,7 @@
 import { once } from "node:events";
 import { getHeapStatistics } from "node:v8";
 import { parentPort, workerData } from "node:worker_threads";
+import { processCpu } from "./measurement.js";
 import type { MemorySample, RunningServer, ServerSpec } from "./servers.js";
 
 const mib = (bytes: number) => bytes / 1024 / 1024;
@@ -42,8 +43,7 @@ const onMessage = async (request: "close" | "memory" | "cpu") => {
     return;
   }
   if (request === "cpu") {
-    const { user, system } = process.cpuUsage();
-    send({ type: "cpu", sample: { userUs: user, systemUs: system } });
+    send({ type: "cpu", sample: processCpu() });
     return;
   }
   await server.close();
