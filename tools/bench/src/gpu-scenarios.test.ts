@@ -1,6 +1,7 @@
 import { type GpuEngine, realClock } from "@servingkit/mock-core";
 import { describe, expect, it } from "vitest";
-import { textEngineStreams } from "./gpu-scenarios.js";
+import { gpuScenarios, textEngineStreams } from "./gpu-scenarios.js";
+import { LatencyRecorder } from "./measurement.js";
 
 describe("gpu-step-overhead's product consumers (textEngineStreams)", () => {
   it("read every token the engine produces and end when their requests are aborted", async () => {
@@ -30,4 +31,39 @@ describe("gpu-step-overhead's product consumers (textEngineStreams)", () => {
     expect(engine?.core.hasWork()).toBe(false);
     expect(steps).toBeGreaterThanOrEqual(fullSteps);
   });
+});
+
+// Not a benchmark: it proves the rows measure something, never how fast.
+describe("gpu-step-overhead's engine + consumers rows", () => {
+  const turnRows = gpuScenarios["gpu-step-overhead"]
+    .contestants()
+    .filter((row) => row.label.endsWith("from the wake to the loop going idle"));
+
+  it("are one for the product's consumers and one for the for-await consumers", () => {
+    expect(turnRows.map((row) => row.label)).toEqual([
+      expect.stringContaining("GpuTextEngine runs as the vLLM mock does"),
+      expect.stringContaining("for-await consumers"),
+    ]);
+  });
+
+  it.each(turnRows.map((row) => [row.label, row] as const))(
+    "%s records one turn per step with all 1,000 running",
+    { timeout: 120_000 },
+    async (_, row) => {
+      const recorder = new LatencyRecorder();
+      try {
+        const counters = await row.run(0.15, recorder);
+        // Every step with 1,000 running recorded its share of a turn: as many values as steps.
+        expect(counters.ok).toBeGreaterThan(0);
+        expect(counters.errors).toBe(0);
+        expect(recorder.count).toBe(counters.ok);
+        // A turn dispatches 1,000 tokens and wakes 1,000 readers: more than a microsecond, and
+        // (a generous sanity bound for a busy 2-core machine) under a second.
+        expect(recorder.percentile(50)).toBeGreaterThan(0.001);
+        expect(recorder.percentile(100)).toBeLessThan(1000);
+      } finally {
+        recorder.destroy();
+      }
+    },
+  );
 });

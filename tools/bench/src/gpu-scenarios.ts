@@ -5,7 +5,7 @@
  *
  * - gpu-simulate: simulated output tokens per CPU-second in virtual time (goal ≥ 1,000,000).
  * - gpu-step-overhead: the engine's own CPU time per step with 1,000 running requests on the real
- *   clock (goal < 1 ms).
+ *   clock (goal < 1 ms), and the whole turn per step with the consumers (engine + consumers).
  * - gpu-realtime-fidelity: tokens of 500 concurrent streams on the real clock, delivered TTFT and
  *   inter-token gap against the simulator's own prediction (goal: p99 within 5 ms), through HTTP
  *   (`servingkit mock vllm --gpu`) and in process on GpuEngine.
@@ -556,8 +556,12 @@ type StepReader =
   /** `for await` over GpuEngine.generate: a promise and its machinery per token. */
   | "for-await";
 
-/** What a step row records of each step's work: main-thread wall time, or the process's CPU time. */
-type StepMeasure = "busy" | "cpu";
+/**
+ * What a step row records of each step's work: the engine's main-thread wall time (wake to next
+ * sleep), the process's CPU time over the same span, or the whole turn's main-thread wall time
+ * with the consumers (wake to the event loop going idle).
+ */
+type StepMeasure = "busy" | "cpu" | "turn";
 
 /** CPU microseconds (user + system) of the whole process, every thread. */
 function cpuMicros(): number {
@@ -573,8 +577,15 @@ function cpuMicros(): number {
  * engine catches up (owed steps back to back, gpu-engine.ts `catchUpLimitMs`) one wake holds
  * several steps: the work is cut at each step's `onStep`, so each step counts its own cycle
  * (the first step's dispatch with the last one's scheduling), not the whole burst.
+ *
+ * Measure "turn" times the whole main-thread turn a step costs, the engine AND its consumers:
+ * from the wake to the event loop going idle, told by a `setImmediate` set when the engine goes
+ * back to sleep (it runs in the loop's check phase, after every microtask of the consumers' reads
+ * the step's tokens set off: WaitTurns' flush, the runs' events, the readers' next waits). A wake
+ * that holds a catch-up burst of `k` counted steps records its turn divided by `k`, `k` times.
  */
 function stepRow(label: string, measure: StepMeasure, reader: StepReader): GpuContestant {
+  if (measure === "turn") return turnRow(label, reader);
   return {
     label,
     role: "mock",
@@ -617,21 +628,85 @@ function stepRow(label: string, measure: StepMeasure, reader: StepReader): GpuCo
         else record(piece);
       };
       const started = realClock.now();
-      const streams = {
-        count: 1000,
-        prompt: 2,
-        outputTokens: 1000,
-        seconds,
-        // A few steps with all 1,000 running however late the timers run (a smoke test's 0.15 s).
-        minTokens: 4,
-        clock,
-        onStep,
-        onEngine: (built: GpuEngine) => {
-          engine = built;
-        },
+      await stepStreams(reader, seconds, clock, onStep, (built) => {
+        engine = built;
+      });
+      return { ok: steps, errors: 0, seconds: (realClock.now() - started) / 1000 };
+    },
+  };
+}
+
+/** The streams of a step row: 1,000 of 1,000 tokens, on `clock`, read as `reader` says. */
+function stepStreams(
+  reader: StepReader,
+  seconds: number,
+  clock: Clock,
+  onStep: () => void,
+  onEngine: (engine: GpuEngine) => void,
+): Promise<number> {
+  const streams = {
+    count: 1000,
+    prompt: 2,
+    outputTokens: 1000,
+    seconds,
+    // A few steps with all 1,000 running however late the timers run (a smoke test's 0.15 s).
+    minTokens: 4,
+    clock,
+    onStep,
+    onEngine,
+  };
+  return reader === "text-engine" ? textEngineStreams(streams) : engineStreams(streams);
+}
+
+/**
+ * A step row measuring the whole turn (engine + consumers) per step: see {@link stepRow}'s
+ * "turn". Milliseconds of main-thread wall time per step with all 1,000 running.
+ */
+function turnRow(label: string, reader: StepReader): GpuContestant {
+  return {
+    label,
+    role: "mock",
+    async run(seconds, recorder) {
+      let engine: GpuEngine | undefined;
+      /** When the engine woke (performance.now ms); undefined while it sleeps. */
+      let woke: number | undefined;
+      /** Steps with all 1,000 running since the wake. */
+      let counted = 0;
+      /** A setImmediate is set for the current turn. */
+      let pending = false;
+      let steps = 0;
+      const idle = () => {
+        pending = false;
+        if (woke === undefined || counted === 0) return;
+        const perStep = (performance.now() - woke) / counted;
+        for (let i = 0; i < counted; i++) recorder?.record(perStep);
+        steps += counted;
+        woke = undefined;
+        counted = 0;
       };
-      if (reader === "text-engine") await textEngineStreams(streams);
-      else await engineStreams(streams);
+      const clock = watchedClock(
+        () => {
+          // The engine's synchronous work is over: the consumers' turn runs in microtasks now.
+          if (woke !== undefined && !pending) {
+            pending = true;
+            setImmediate(idle);
+          }
+        },
+        () => {
+          // A wake before the last turn's immediate ran (a zero sleep): the same turn goes on.
+          if (!pending) {
+            woke = performance.now();
+            counted = 0;
+          }
+        },
+      );
+      const onStep = () => {
+        if (woke !== undefined && engine?.core.running === 1000) counted++;
+      };
+      const started = realClock.now();
+      await stepStreams(reader, seconds, clock, onStep, (built) => {
+        engine = built;
+      });
       return { ok: steps, errors: 0, seconds: (realClock.now() - started) / 1000 };
     },
   };
@@ -640,6 +715,12 @@ function stepRow(label: string, measure: StepMeasure, reader: StepReader): GpuCo
 /** The label stem of gpu-step-overhead's rows with the product's consumers. */
 const productStep =
   "GpuEngine step with 1,000 running, consumers reading GpuTextEngine runs as the vLLM mock does";
+
+/** The label stem of gpu-step-overhead's rows with `for await` consumers on GpuEngine.generate. */
+const forAwaitStep = "GpuEngine step with 1,000 running, for-await consumers on GpuEngine.generate";
+
+/** The label tail of the rows timing the engine and its consumers together. */
+const wholeTurn = "engine + consumers, main-thread wall time from the wake to the loop going idle";
 
 /** The labels of the HTTP baseline rows (the mock's HTTP rows are compared with them only). */
 const bareHttpTtft = `bare node:http ticker over HTTP (${bareStepMs} ms steps): first-event error`;
@@ -650,6 +731,10 @@ const bareTimer = "bare timer: 500 streams, token lateness vs due time";
 function row(measurements: readonly Measurement[], prefix: string): Measurement | undefined {
   return measurements.find((m) => m.label.startsWith(prefix));
 }
+
+/** `a − b`, or undefined when either is missing. */
+const sub = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined ? undefined : a - b;
 
 const ms = (n: number | undefined) => (n === undefined ? "n/a" : `${n.toFixed(3)} ms`);
 
@@ -693,10 +778,10 @@ export const gpuScenarios = {
   },
   "gpu-step-overhead": {
     title:
-      "Engine work per step with 1,000 running requests on the real clock: GpuEngine (EngineCore.step, token dispatch to 1,000 streams, metrics) vs a bare timer waking 1,000 awaiting streams",
+      "Engine work per step with 1,000 running requests on the real clock: GpuEngine (EngineCore.step, token dispatch to 1,000 streams, metrics), and the whole turn per step with its consumers (engine + consumers), vs a bare timer waking 1,000 awaiting streams",
     unit: "steps/s",
     latency: "work per step",
-    load: "1,000 concurrent streams (2-token prompts, 1,000 output tokens) on Llama 3.1 8B / H100, timeScale 1, each a GpuTextEngine run read as the vLLM mock's SSE writer reads it (the last row: for-await loops over GpuEngine.generate); only steps with all 1,000 running count",
+    load: "1,000 concurrent streams (2-token prompts, 1,000 output tokens) on Llama 3.1 8B / H100, timeScale 1, each a GpuTextEngine run read as the vLLM mock's SSE writer reads it (the for-await rows: for-await loops over GpuEngine.generate); only steps with all 1,000 running count",
     contestants: () => [
       {
         label: "bare timer waking 1,000 streams every 20 ms: main-thread busy time",
@@ -714,20 +799,21 @@ export const gpuScenarios = {
       },
       stepRow(`${productStep}: main-thread busy time`, "busy", "text-engine"),
       stepRow(`${productStep}: process CPU (all threads)`, "cpu", "text-engine"),
-      stepRow(
-        "GpuEngine step with 1,000 running, for-await consumers on GpuEngine.generate: main-thread busy time",
-        "busy",
-        "for-await",
-      ),
+      stepRow(`${forAwaitStep}: main-thread busy time`, "busy", "for-await"),
+      stepRow(`${productStep}: ${wholeTurn}`, "turn", "text-engine"),
+      stepRow(`${forAwaitStep}: ${wholeTurn}`, "turn", "for-await"),
     ],
     notes: (m) => {
       const busy = row(m, `${productStep}: main`);
       const cpu = row(m, `${productStep}: process`);
-      const forAwait = row(m, "GpuEngine step with 1,000 running, for-await");
+      const forAwait = row(m, `${forAwaitStep}: main`);
+      const turn = row(m, `${productStep}: ${wholeTurn}`);
+      const forAwaitTurn = row(m, `${forAwaitStep}: ${wholeTurn}`);
       const verdict = (x: number | undefined) => (x !== undefined && x < 1 ? "met" : "NOT met");
       return [
         `Issue 7 goal: scheduling overhead per step under 1 ms with 1,000 running requests. Main-thread busy time per step p50 ${ms(busy?.p50)} (${verdict(busy?.p50)}), p99 ${ms(busy?.p99)} (${verdict(busy?.p99)}); process CPU per step p50 ${ms(cpu?.p50)}, p99 ${ms(cpu?.p99)}.`,
         `The consumers read as the mocks do: each stream is a run of the GPU text engine (mock-core createGpuTextEngine over the simple engine, as \`servingkit mock vllm --gpu\` and the TGIS / Caikit TGIS mocks build it), its tokens released through GpuTokenStream.wait, read as the vLLM mock's SSE writer reads a run in the push form its fastify host pipes (since round 16: each read one call of the run's \`wait\` callbacks, then what \`nextReady\` has in the same turn; no promise per chunk or per token; round 15 kept one promise per chunk). Until round 14 the consumers were \`for await\` loops over GpuEngine.generate, about 400 bytes of promise machinery per token the product does not make; that row is kept for comparison: busy p50 ${ms(forAwait?.p50)}, p99 ${ms(forAwait?.p99)}. The same EngineCore work costs more under the product's consumers mostly through memory, not code: each request's engine state (sequence, metrics timeline, stream) is allocated after its content is drained (1,000 token events, since round 16 kept by the text engine as one typed array and one string, each event made again as it goes out), so the 1,000 requests' state lies spread over the heap and every step reaches it through cache misses (since round 15 the engine's per-request numbers sit in typed arrays by slot); no collection lands inside a step with these consumers (they collect between steps). Since round 17 the step only counts each released token and calls the waiting run back: the event (the content's id and text, about a cache miss or two per request) is made when the consumer reads it, in the microtask after the engine has scheduled its next step and set its timer, which these rows do not time: it delays the next step only when it outlasts the step's own duration (about 30 ms here).`,
+        `The whole cost per step, engine AND consumers (the last two rows): main-thread wall time from the engine's wake to the event loop going idle (a setImmediate set when the engine goes back to sleep runs after every microtask the step's tokens set off), with the product's consumers p50 ${ms(turn?.p50)}, p90 ${ms(turn?.p90)}, p99 ${ms(turn?.p99)}; with for-await consumers p50 ${ms(forAwaitTurn?.p50)}, p99 ${ms(forAwaitTurn?.p99)}. The consumers' share is the difference from the busy rows (p50 ${ms(sub(turn?.p50, busy?.p50))} with the product's consumers). As in vLLM V1, where the engine core and the API server's output processing run in separate processes, the issue's goal is the engine's own step (the busy rows); these rows show what the mock's single thread spends per step in all, which bounds how many requests one process can pace: the turn must stay well under the step's duration (about 30 ms here).`,
         "Busy time is the wall time from the engine's wake to its next sleep, all of it synchronous work on the event loop (dispatch of the last step's tokens, metrics, EngineCore.step): the time the loop is unavailable, which a busy machine only lengthens (a preempted step reads long). Process CPU (process.cpuUsage) adds every other thread (GC helpers, compiler threads) and on Linux is accounted in scheduler ticks for threads not running at the moment, so a single sub-millisecond window can read several ms: its mean is sound, its tail is not.",
       ];
     },
