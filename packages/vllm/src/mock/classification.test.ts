@@ -239,3 +239,37 @@ describe("a release before /classify", () => {
     expect(body).toEqual({ detail: "Not Found" });
   });
 });
+
+describe("--runner pooling --convert classify on a generative checkpoint", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({
+      "served-model-name": "seq-cls",
+      runner: "pooling",
+      convert: "classify",
+      "vllm-version": "0.12.0",
+    });
+  });
+  afterAll(() => server.close());
+
+  // docs v0.12.0 models/pooling_models "Model Conversion" (as_seq_cls_model): a causal checkpoint
+  // served as a classifier answers /classify; transformers' default head has two LABEL_<i> classes.
+  it("answers /classify with the default two-class head", async () => {
+    const { status, body } = await post(server, "/classify", { input: "hello there" });
+    expect(status).toBe(200);
+    expect(body.data[0].num_classes).toBe(2);
+    expect(["LABEL_0", "LABEL_1"]).toContain(body.data[0].label);
+  });
+
+  // The same model through --task classify in 0.11.0 (deprecated there, vllm/config/model.py).
+  it("is what --task classify serves in 0.10.1-0.12.x", async () => {
+    const old = await startVllm({ task: "classify", "vllm-version": "0.11.0" });
+    try {
+      const { status, body } = await post(old, "/classify", { input: "hello there" });
+      expect(status).toBe(200);
+      expect(body.data[0].num_classes).toBe(2);
+    } finally {
+      await old.close();
+    }
+  });
+});

@@ -150,3 +150,41 @@ describe("an embedding model's /metrics", () => {
     expect(after.prompt - before.prompt).toBe(body.usage.prompt_tokens);
   });
 });
+
+describe("--runner pooling on a generative checkpoint", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({
+      "served-model-name": "converted",
+      runner: "pooling",
+      "vllm-version": "0.11.0",
+    });
+  });
+  afterAll(() => server.close());
+
+  // docs v0.11.2 models/pooling_models "Model Conversion": a pooling runner adapts a checkpoint
+  // that is no pooling model (as_embedding_model); it serves embeddings, not completions.
+  it("serves /v1/embeddings and refuses chat completions", async () => {
+    const embedded = await fetch(`${server.url}/v1/embeddings`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ input: "a converted checkpoint" }),
+    });
+    expect(embedded.status).toBe(200);
+    const body = (await embedded.json()) as { data: { object: string }[] };
+    expect(body.data[0]?.object).toBe("embedding");
+    const chat = await fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(chat.status).toBe(400);
+  });
+
+  // vLLM PR #21470: --runner arrived in 0.10.1; 0.10.0's argparse refuses it at start-up.
+  it("is refused at start-up before 0.10.1", async () => {
+    await expect(startVllm({ runner: "pooling", "vllm-version": "0.10.0" })).rejects.toThrow(
+      "unrecognized arguments: --runner",
+    );
+  });
+});

@@ -4,7 +4,13 @@ import { join } from "node:path";
 import { defaultModelDir, ManualClock, modelSpecFor } from "@servingkit/mock-core";
 import type OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadServedModel, platformModelRoot, vocabularySize } from "./served-model.js";
+import {
+  loadServedModel,
+  platformModelRoot,
+  servedTask,
+  taskDeprecation,
+  vocabularySize,
+} from "./served-model.js";
 import { readVllmSettings } from "./settings.js";
 import { openaiClient, startVllm } from "./test-server.js";
 
@@ -268,5 +274,52 @@ describe("vocabularySize", () => {
     ).toBe(262_208);
     // No vocab_size: the tokenizer's ids (the mock's own fallback).
     expect(vocabularySize({ ...spec, config: {} })).toBe(spec.tokenizer.vocabSize);
+  });
+});
+
+describe("servedTask and the --task deprecation (pure)", () => {
+  const causal = { config: { architectures: ["LlamaForCausalLM"] } };
+  const classifier = { config: { architectures: ["Qwen2ForSequenceClassification"] } };
+
+  // vllm/config/model.py _get_convert_type: a pooling runner converts a *ForSequenceClassification
+  // checkpoint to classify, any other to embed (docs models/pooling_models "Model Conversion").
+  it("serves --runner pooling as embed, or classify for a sequence classifier", () => {
+    expect(servedTask({ task: "generate", runner: "pooling" }, causal)).toBe("embed");
+    expect(servedTask({ task: "generate", runner: "pooling" }, classifier)).toBe("classify");
+    expect(servedTask({ task: "generate", runner: "auto" }, classifier)).toBe("classify");
+    expect(servedTask({ task: "generate", runner: "auto" }, causal)).toBe("generate");
+    expect(servedTask({ task: "classify", runner: "pooling" }, causal)).toBe("classify");
+    expect(servedTask({ task: "embed", runner: "auto" }, causal)).toBe("embed");
+  });
+
+  // vllm/config/model.py: no converter makes a pooling model generative.
+  it("refuses --runner generate on a sequence classifier", () => {
+    expect(() => servedTask({ task: "generate", runner: "generate" }, classifier)).toThrow(
+      "This model does not support `--runner generate`.",
+    );
+  });
+
+  // vllm/config/model.py (vLLM PR #21470): --task is deprecated in 0.10.1-0.12.x with a hint
+  // naming its --convert (_task_to_convert: score is classify on a classifier, else embed).
+  it("words vLLM's deprecation warning for 0.10.1-0.12.x", () => {
+    const prefix =
+      "The 'task' option has been deprecated and will be removed in v0.13.0 or v1.0, whichever comes first.";
+    const warn = (
+      version: string,
+      task: "generate" | "embed" | "classify" | "score",
+      spec = causal,
+    ) => taskDeprecation({ version, task, taskFlag: true }, spec);
+    expect(warn("0.10.0", "embed")).toBeUndefined();
+    expect(taskDeprecation({ version: "0.11.0", task: "embed", taskFlag: false }, causal)).toBe(
+      undefined,
+    );
+    expect(warn("0.10.1", "embed")).toBe(
+      `${prefix} Please replace this option with \`--convert embed\` to continue using this model as a pooling model.`,
+    );
+    expect(warn("0.12.0", "score", classifier)).toContain("`--convert classify`");
+    expect(warn("0.12.0", "score")).toContain("`--convert embed`");
+    expect(warn("0.11.0", "generate")).toBe(`${prefix} Please remove this option`);
+    // gpustack issue #3991, vllm-plugin-FL issue #127: 0.13.0's argparse refuses --task.
+    expect(warn("0.13.0", "embed")).toMatch(/^servingkit: vLLM 0.13.0 refuses --task/);
   });
 });

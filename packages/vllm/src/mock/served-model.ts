@@ -21,17 +21,24 @@ import { isSequenceClassifier } from "./classification.js";
 import { modelNotFound } from "./errors.js";
 import { LoraRegistry } from "./lora.js";
 import type { ServedModel } from "./model-card.js";
-import type { VllmProfile } from "./profiles.js";
+import { releasedBy, type VllmProfile } from "./profiles.js";
 import type { ReasoningParserSpec } from "./reasoning-parser.js";
 import type { ProcessorModel } from "./requests.js";
-import type { GenerationMode, ModelTask, VllmSettings } from "./settings.js";
+import {
+  type GenerationMode,
+  type ModelTask,
+  type PoolingFlags,
+  runnerFlagSince,
+  taskFlagRemovedIn,
+  type VllmSettings,
+} from "./settings.js";
 
 /**
- * What the served model does: `--task` (generate, embed, score), or "classify" for a model whose
- * config.json names a `*ForSequenceClassification` architecture served with the default task, as
- * vLLM's `--task auto` resolves it (classification.ts `isSequenceClassifier`).
+ * What the served model does: `--task` (generate, embed, classify, score), what `--runner
+ * pooling` makes of the checkpoint, or "classify" for a model whose config.json names a
+ * `*ForSequenceClassification` architecture served with the default task ({@link servedTask}).
  */
-export type ServedTask = ModelTask | "classify";
+export type ServedTask = ModelTask;
 
 /** Where the platform mounts the model, and so the `root` of the model card (vllm-openai.md §0). */
 export const platformModelRoot = "/mnt/models";
@@ -202,7 +209,7 @@ export function startModel(
     engine,
     profile: settings.profile,
     generationMode: settings.generationMode,
-    task: servedTask(settings.task, loaded.spec),
+    task: servedTask(settings, loaded.spec),
     autoToolChoice: settings.autoToolChoice,
     ...(settings.reasoningParser !== undefined && { reasoningParser: settings.reasoningParser }),
     schedulingPolicy: loaded.gpu?.schedulingPolicy ?? "fcfs",
@@ -217,12 +224,53 @@ export function startModel(
 }
 
 /**
- * The task a model is served with: the default "generate" on a sequence-classification
- * architecture is "classify" (vLLM's `--task auto`; docs models/pooling_models), any other
- * `--task` as given.
+ * The task a model is served with, as vLLM resolves its runner and convert type against
+ * config.json (vllm/config/model.py `_get_runner_type`, `_get_convert_type`; docs
+ * models/pooling_models "Model Conversion"): a `--task` or `--convert` other than generate as
+ * asked; `--runner pooling` alone converts a sequence-classification architecture to classify and
+ * any other checkpoint to embed (the default conversion of a pooling runner); the default on a
+ * sequence-classification architecture is classify (`--runner auto` picks pooling for it). Throws
+ * vLLM's start-up ValueError for `--runner generate` on a sequence classifier (no converter turns
+ * a pooling model generative).
  */
-export function servedTask(task: ModelTask, spec: Pick<ModelSpec, "config">): ServedTask {
-  return task === "generate" && isSequenceClassifier(spec.config) ? "classify" : task;
+export function servedTask(
+  flags: Pick<PoolingFlags, "task" | "runner">,
+  spec: Pick<ModelSpec, "config">,
+): ServedTask {
+  const classifier = isSequenceClassifier(spec.config);
+  if (flags.runner === "generate" && classifier) {
+    throw new Error("This model does not support `--runner generate`.");
+  }
+  if (flags.task !== "generate") return flags.task;
+  if (flags.runner === "pooling") return classifier ? "classify" : "embed";
+  return classifier ? "classify" : "generate";
+}
+
+/** The first words of vLLM's `--task` deprecation (0.10.1-0.12.x, vllm/config/model.py). */
+const taskDeprecated =
+  "The 'task' option has been deprecated and will be removed in v0.13.0 or v1.0, whichever comes first.";
+
+/**
+ * The start-up warning a `--task` flag earns, or undefined for none. 0.10.1-0.12.x accept it with
+ * vLLM's DeprecationWarning (vllm/config/model.py, vLLM PR #21470), whose hint names the
+ * `--convert` that replaces it: `--task score` maps to classify on a sequence-classification
+ * architecture, else embed (`_task_to_convert`); `--task generate` says "Please remove this
+ * option" (no full stop in vLLM's text). From 0.13.0 vLLM's argparse refuses `--task`
+ * ({@link taskFlagRemovedIn}); the mock still serves it and says so in a line of its own.
+ */
+export function taskDeprecation(
+  settings: Pick<VllmSettings, "version" | "task" | "taskFlag">,
+  spec: Pick<ModelSpec, "config">,
+): string | undefined {
+  const { version, task } = settings;
+  if (!settings.taskFlag || !releasedBy(version, runnerFlagSince)) return undefined;
+  if (releasedBy(version, taskFlagRemovedIn)) {
+    return `servingkit: vLLM ${version} refuses --task (argparse: unrecognized arguments: --task ${task}); the mock serves it as ${task === "generate" ? "the default" : `--runner pooling --convert ${task}`}`;
+  }
+  if (task === "generate") return `${taskDeprecated} Please remove this option`;
+  const convert =
+    task === "score" ? (isSequenceClassifier(spec.config) ? "classify" : "embed") : task;
+  return `${taskDeprecated} Please replace this option with \`--convert ${convert}\` to continue using this model as a pooling model.`;
 }
 
 /**

@@ -109,3 +109,44 @@ describe("--reasoning-parser", () => {
     expect(fields("0.16.0")).toBe("reasoning");
   });
 });
+
+describe("--task, --runner and --convert", () => {
+  const read = (values: Record<string, string>) => readVllmSettings({ models: [], values }, {});
+
+  // vLLM PR #21470 brought --runner and --convert in 0.10.1 (docs v0.10.0 pooling_models still
+  // list --task only); before, argparse does not know them.
+  it("are argparse's unknown flags before 0.10.1", () => {
+    expect(() => read({ runner: "pooling", "vllm-version": "0.10.0" })).toThrow(
+      "unrecognized arguments: --runner",
+    );
+    expect(() => read({ convert: "embed", "vllm-version": "0.9.2" })).toThrow(
+      "unrecognized arguments: --convert",
+    );
+  });
+
+  // docs v0.10.1.1 models/pooling_models "Model Conversion": --convert embed|classify.
+  it("reads --runner pooling --convert classify as the classify task", () => {
+    const s = read({ runner: "pooling", convert: "classify", "vllm-version": "0.11.0" });
+    expect([s.task, s.runner, s.taskFlag]).toEqual(["classify", "pooling", false]);
+    const embed = read({ runner: "pooling", convert: "embed", "vllm-version": "0.18.0" });
+    expect(embed.task).toBe("embed");
+    expect(read({ runner: "pooling" }).task).toBe("generate");
+  });
+
+  // vLLM issue #42480 (fixed by PR #42935, 2026-05-18, after 0.18.0): --convert without
+  // --runner pooling keeps the generate runner on a causal model and start-up fails.
+  it("refuses --convert embed without --runner pooling", () => {
+    expect(() => read({ convert: "embed", "vllm-version": "0.18.0" })).toThrow(/issue #42480/);
+    expect(() => read({ runner: "pooling", convert: "reward" })).toThrow(
+      "argument --convert: invalid choice: 'reward'",
+    );
+    expect(() => read({ runner: "both" })).toThrow("argument --runner: invalid choice: 'both'");
+  });
+
+  // docs v0.9.1 / v0.10.0 pooling_models: --task classify (as_seq_cls_model for a causal model).
+  it("reads --task classify and marks --task as given", () => {
+    const s = read({ task: "classify", "vllm-version": "0.9.0" });
+    expect([s.task, s.taskFlag, s.runner]).toEqual(["classify", true, "auto"]);
+    expect(() => read({ task: "reward" })).toThrow(/--task: 'reward'/);
+  });
+});

@@ -11,7 +11,7 @@ import {
   type RuntimeOption,
 } from "@servingkit/mock-core";
 import { type LoraAdapter, parseLoraModule } from "./lora.js";
-import { defaultVllmVersion, profileFor, type VllmProfile } from "./profiles.js";
+import { defaultVllmVersion, profileFor, releasedBy, type VllmProfile } from "./profiles.js";
 import { type ReasoningParserSpec, reasoningParserFor } from "./reasoning-parser.js";
 
 /** How the mock produces completion text. */
@@ -43,7 +43,17 @@ export const vllmOptions: Readonly<Record<string, RuntimeOption>> = {
   task: {
     type: "string",
     valueName: "TASK",
-    help: "generate (chat and completions), embed (/v1/embeddings) or score (/score, /rerank), as vLLM's --task; default generate",
+    help: "generate (chat and completions), embed (/v1/embeddings), classify (/classify) or score (/score, /rerank), as vLLM's --task (deprecated in 0.10.1-0.12.x for --runner/--convert); default generate",
+  },
+  runner: {
+    type: "string",
+    valueName: "RUNNER",
+    help: "vLLM 0.10.1 and later: auto, generate or pooling (a generative checkpoint is served as an embedder, or a classifier for a *ForSequenceClassification config), as vLLM's --runner; default auto",
+  },
+  convert: {
+    type: "string",
+    valueName: "TYPE",
+    help: "vLLM 0.10.1 and later, with --runner pooling: auto, none, embed or classify (vLLM's as_embedding_model / as_seq_cls_model adapters), as vLLM's --convert; default auto",
   },
   "enable-auto-tool-choice": {
     type: "boolean",
@@ -97,8 +107,38 @@ export const vllmOptions: Readonly<Record<string, RuntimeOption>> = {
   ...gpuEngineOptions,
 };
 
-/** What the served model does (vLLM's `--task`). */
-export type ModelTask = "generate" | "embed" | "score";
+/** What the served model does (vLLM's `--task`; "classify" also from `--convert classify`). */
+export type ModelTask = "generate" | "embed" | "classify" | "score";
+
+/** vLLM's `--runner` (0.10.1 and later, vLLM PR #21470): which model runner serves the model. */
+export type ModelRunner = "auto" | "generate" | "pooling";
+
+/**
+ * vLLM's `--convert` (0.10.1 and later): the adapter that turns a checkpoint into a pooling
+ * model (`embed`: as_embedding_model; `classify`: as_seq_cls_model); `auto` picks by
+ * architecture, `none` converts nothing.
+ */
+export type ModelConvert = "auto" | "none" | "embed" | "classify";
+
+/** The release that brought `--runner` and `--convert` and deprecated `--task` (vLLM PR #21470). */
+export const runnerFlagSince = "0.10.1";
+
+/**
+ * The release whose argparse no longer knows `--task` ("unrecognized arguments: --task embed",
+ * reported on 0.13.0 in gpustack issue #3991 and vllm-plugin-FL issue #127; the deprecation text
+ * of 0.10.1-0.12.x names v0.13.0).
+ */
+export const taskFlagRemovedIn = "0.13.0";
+
+/** How the pooling flags were given: what served-model.ts `servedTask` resolves against config.json. */
+export interface PoolingFlags {
+  /** `--task`, else "generate"; `--convert embed|classify` sets embed or classify. */
+  readonly task: ModelTask;
+  /** Whether `--task` itself was given (the deprecation warning of 0.10.1-0.12.x names it). */
+  readonly taskFlag: boolean;
+  /** `--runner`; default auto. */
+  readonly runner: ModelRunner;
+}
 
 /** The vLLM mock's settings after reading the options. */
 export interface VllmSettings {
@@ -119,8 +159,12 @@ export interface VllmSettings {
   readonly maxModelLen: number | undefined;
   /** How completion text is produced. */
   readonly generationMode: GenerationMode;
-  /** Generative or embedding model. */
+  /** Generative, embedding, classification or scoring model, as the flags ask (before config.json). */
   readonly task: ModelTask;
+  /** Whether `--task` was given (0.10.1-0.12.x warn that it is deprecated). */
+  readonly taskFlag: boolean;
+  /** `--runner` (0.10.1 and later); default auto. */
+  readonly runner: ModelRunner;
   /**
    * The reasoning parser that splits chat answers (`--reasoning-parser`, with `--enable-reasoning`
    * where the release needs it), or undefined for none; the served model carries it.
@@ -228,6 +272,66 @@ export function readReasoningParser(
   return flag === "required" && !enableReasoning ? undefined : parser;
 }
 
+function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new Error(
+      `argument --${name}: invalid choice: '${value}' (choose from ${allowed.map((a) => `'${a}'`).join(", ")})`,
+    );
+  }
+  return value as T;
+}
+
+/**
+ * Reads `--task`, `--runner` and `--convert` for a release. Before 0.10.1 `--runner` and
+ * `--convert` are argparse's unknown ones; from 0.10.1 `--convert embed|classify` asks for that
+ * adapter (vLLM PR #21470). `--convert embed|classify` without `--runner pooling` is refused: up
+ * to vLLM PR #42935 (2026-05-18, after every profiled release) the runner stays "generate" for a
+ * causal model and vLLM fails at start-up (issue #42480, "AssertionError: pooler_config is not
+ * None"); the mock says so at once. `--task` is still read in 0.13.0 and later, where vLLM's
+ * argparse refuses it (taskFlagRemovedIn; the mock's tests and users keep it as a shorthand).
+ */
+export function readPoolingFlags(
+  version: string,
+  values: RuntimeModuleSettings["values"],
+): PoolingFlags {
+  const taskValue = stringValue(values, "task");
+  const runnerValue = stringValue(values, "runner");
+  const convertValue = stringValue(values, "convert");
+  if (!releasedBy(version, runnerFlagSince)) {
+    if (runnerValue !== undefined) throw new Error("unrecognized arguments: --runner");
+    if (convertValue !== undefined) throw new Error("unrecognized arguments: --convert");
+  }
+  const tasks: readonly ModelTask[] = ["generate", "embed", "classify", "score"];
+  const runner = oneOf<ModelRunner>("runner", runnerValue ?? "auto", [
+    "auto",
+    "generate",
+    "pooling",
+  ]);
+  const convert = oneOf<ModelConvert>("convert", convertValue ?? "auto", [
+    "auto",
+    "none",
+    "embed",
+    "classify",
+  ]);
+  if (taskValue !== undefined && !tasks.includes(taskValue as ModelTask)) {
+    throw new Error(`--task: '${taskValue}' is not generate, embed, classify or score`);
+  }
+  const converted = convert === "embed" || convert === "classify" ? convert : undefined;
+  if (converted !== undefined && runner !== "pooling") {
+    throw new Error(
+      `--convert ${converted} needs --runner pooling: without it vLLM keeps the generate runner and fails at start-up (AssertionError: pooler_config is not None, vLLM issue #42480)`,
+    );
+  }
+  if (converted !== undefined && taskValue !== undefined && taskValue !== converted) {
+    throw new Error(`--task ${taskValue} and --convert ${converted} ask for different tasks`);
+  }
+  return {
+    task: (taskValue as ModelTask | undefined) ?? converted ?? "generate",
+    taskFlag: taskValue !== undefined,
+    runner,
+  };
+}
+
 /**
  * `VLLM_ENABLE_RESPONSES_API_STORE` as vllm/envs.py reads it: `bool(int(value))`, default "0".
  * Throws for a value that is not an integer (vLLM fails to start).
@@ -258,10 +362,6 @@ export function readVllmSettings(
   if (mode !== "echo" && mode !== "text") {
     throw new Error(`--generation-mode: '${mode}' is not echo or text`);
   }
-  const task = stringValue(values, "task") ?? "generate";
-  if (task !== "generate" && task !== "embed" && task !== "score") {
-    throw new Error(`--task: '${task}' is not generate, embed or score`);
-  }
   const maxModelLen = numberValue(values, "max-model-len", 1);
   if (maxModelLen !== undefined && !Number.isInteger(maxModelLen)) {
     throw new Error(`--max-model-len: '${maxModelLen}' is not a whole number`);
@@ -274,6 +374,7 @@ export function readVllmSettings(
     throw new Error("--lora-modules needs --enable-lora");
   }
   const release = profileFor(version);
+  const pooling = readPoolingFlags(version, values);
   // profiles.ts streamInterval: the flag is argparse's unknown before 0.12.0. Under --gpu the GPU
   // engine options (mock-core readGpuEngineSettings) read its value too.
   if (values["stream-interval"] !== undefined && !release.streamInterval) {
@@ -295,7 +396,9 @@ export function readVllmSettings(
     apiKey,
     maxModelLen,
     generationMode: mode,
-    task,
+    task: pooling.task,
+    taskFlag: pooling.taskFlag,
+    runner: pooling.runner,
     autoToolChoice:
       values["enable-auto-tool-choice"] === true &&
       stringValue(values, "tool-call-parser") !== undefined,

@@ -71,7 +71,13 @@ import {
   storedResponseStream,
 } from "./responses-stream.js";
 import { rerank, score } from "./scoring.js";
-import { checkModelName, type LoadedModel, startModel, type VllmModel } from "./served-model.js";
+import {
+  checkModelName,
+  type LoadedModel,
+  startModel,
+  taskDeprecation,
+  type VllmModel,
+} from "./served-model.js";
 import type { VllmSettings } from "./settings.js";
 import { detokenize, tokenize } from "./tokenize.js";
 import { wireJson } from "./wire-json.js";
@@ -150,6 +156,9 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
     ...(options.logger ? { logger: options.logger } : {}),
   });
   shutdown?.addEventListener("abort", started.close, { once: true });
+  // served-model.ts taskDeprecation: 0.10.1-0.12.x warn at start-up that --task is deprecated.
+  const deprecation = taskDeprecation(settings, loaded.spec);
+  if (deprecation !== undefined) options.logger?.info(deprecation);
   const gpuCore = started.gpu?.engine.core;
   const metrics = createVllmMetrics({
     modelName: loaded.served.id,
