@@ -27,3 +27,37 @@ describe("profileFor", () => {
     expect(() => profileFor("latest")).toThrow(/--vllm-version: 'latest'/);
   });
 });
+
+describe("the releases after 0.18", () => {
+  // vLLM v0.19.0 release notes (2026-04-03) and v0.18.1 (2026-03-31, a patch release: MLA backend,
+  // FlashInfer headers, DeepGEMM accuracy): nothing on the API surface the profile models.
+  it("answers 0.18.1 and 0.19.x as 0.18.0", () => {
+    for (const version of ["0.18.1", "0.19.0", "v0.19.1", "0.19.1rc0"]) {
+      expect(profileFor(version)).toBe(profileFor("0.18.0"));
+    }
+  });
+
+  // vLLM v0.20.0 release notes: "@noobHappylife made their first contribution in
+  // https://github.com/vllm-project/vllm/pull/38519" (Fix Responses JSON schema alias
+  // serialization), so 0.20.0 is the first release printing `schema`; 0.19.x still `schema_`.
+  it("prints the Responses schema under its alias from 0.20.0", () => {
+    expect(profileFor("0.19.1").responses?.textByAlias).toBe(false);
+    expect(profileFor("0.20.0").responses?.textByAlias).toBe(true);
+    expect(profileFor("0.20.2").responses?.textByAlias).toBe(true);
+    expect(profileFor("0.21.0").responses?.textByAlias).toBe(true);
+  });
+
+  // Only textByAlias differs between 0.18.0 and 0.20.0 (see v0_20 in profiles.ts): every other
+  // field, and every Responses field but that one, is 0.18.0's.
+  it("keeps every other 0.18.0 value in 0.20.0", () => {
+    const before = profileFor("0.18.0");
+    const after = profileFor("0.20.0");
+    expect(after.since).toBe("0.20.0");
+    expect({ ...after, since: before.since, responses: before.responses }).toEqual(before);
+    expect({ ...after.responses, textByAlias: false }).toEqual(before.responses);
+  });
+
+  it("leaves the default release at 0.12.0", () => {
+    expect(defaultVllmVersion).toBe("0.12.0");
+  });
+});

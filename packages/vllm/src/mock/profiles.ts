@@ -179,8 +179,8 @@ export interface ResponsesEra {
    * `model_dump(by_alias=True)` / `model_dump_json(by_alias=True)` in responses/api_router.py)
    * instead of the field name `schema_`: vllm PR #38519 ("Fix Responses JSON schema alias
    * serialization", opened 2026-03-30, merged after 2026-04-02; vllm issue #26288 reported it on
-   * 0.10.2), after v0.18.0 was published (2026-03-20), so false in every profile here; its first
-   * release (0.19.0 of ≈2026-04-03 or later) is not pinned.
+   * 0.10.2): true from 0.20.0, whose release notes list the PR (as its author's first
+   * contribution), false through 0.19.x (0.19.0 was published 2026-04-03).
    */
   readonly textByAlias: boolean;
 }
@@ -386,6 +386,50 @@ const responsesIncomplete: ResponsesEra = {
 const responsesStructured: ResponsesEra = { ...responsesIncomplete, structuredOutputs: true };
 const responsesParsedStream: ResponsesEra = { ...responsesStructured, streamItems: "parsed" };
 
+/**
+ * v0.18.0 (2026-03-20): the newest release whose every field the earlier rounds pinned; later
+ * profiles spread it and name only what differs.
+ */
+const v0_18: VllmProfile = {
+  since: "0.18.0",
+  envelope: "nested",
+  contextLength: "c",
+  validatorErrors: "sampling-validation-error",
+  chatCauseSuffix: false,
+  metrics: metricsNoTpot,
+  bestOf: "ignored",
+  asyncScheduling: true,
+  responses: responsesParsedStream,
+  anthropicMessages: true,
+  anthropicCountTokens: true,
+  streamInterval: true,
+  reasoningFields: "reasoning",
+  templateKwargsRefused: true,
+  enableReasoningFlag: "removed",
+  promptLogprobsAll: true,
+  tokenIdsInVocab: true,
+  truncateToModelLength: true,
+  guidedFields: {
+    fields: "structured-outputs",
+    structuralTag: "format",
+    completionsFormats: "all",
+    missingJsonSchema: "validator",
+  },
+};
+
+/**
+ * v0.20.0 (its release notes name vllm PR #38519 among the new contributors' first pull requests,
+ * so the fix is not in 0.19.x): the Responses API prints the echoed JSON schema under its alias
+ * `schema` ({@link ResponsesEra.textByAlias}). Nothing else the profile models changed from 0.18:
+ * v0.19.0's notes add `/v1/chat/completions/batch` (vllm PR #38011, not modelled) and no field
+ * here differs; v0.20.0's metric removal (`vllm:prompt_tokens_recomputed`, vllm PR #38709) names
+ * a metric the mock never exported.
+ */
+const v0_20: VllmProfile = {
+  ...v0_18,
+  since: "0.20.0",
+  responses: { ...responsesParsedStream, textByAlias: true },
+};
 /** The profiles, oldest first; a version uses the last one whose `since` it reaches. */
 export const vllmProfiles: readonly VllmProfile[] = [
   {
@@ -726,32 +770,8 @@ export const vllmProfiles: readonly VllmProfile[] = [
       missingJsonSchema: "validator",
     },
   },
-  {
-    since: "0.18.0",
-    envelope: "nested",
-    contextLength: "c",
-    validatorErrors: "sampling-validation-error",
-    chatCauseSuffix: false,
-    metrics: metricsNoTpot,
-    bestOf: "ignored",
-    asyncScheduling: true,
-    responses: responsesParsedStream,
-    anthropicMessages: true,
-    anthropicCountTokens: true,
-    streamInterval: true,
-    reasoningFields: "reasoning",
-    templateKwargsRefused: true,
-    enableReasoningFlag: "removed",
-    promptLogprobsAll: true,
-    tokenIdsInVocab: true,
-    truncateToModelLength: true,
-    guidedFields: {
-      fields: "structured-outputs",
-      structuralTag: "format",
-      completionsFormats: "all",
-      missingJsonSchema: "validator",
-    },
-  },
+  v0_18,
+  v0_20,
 ];
 
 /**
