@@ -6,7 +6,10 @@ import { describe, expect, test } from "vitest";
 import { ManualClock } from "../clock.js";
 import { deviceProfile } from "../gpu/device-profiles.js";
 import { KvCacheStartupError } from "../gpu/kv-capacity.js";
-import { defaultWeightReadBytesPerSecond } from "../gpu/model-loading.js";
+import {
+  assumedCudaGraphMemoryBytes,
+  defaultWeightReadBytesPerSecond,
+} from "../gpu/model-loading.js";
 import { granite4HSmallConfig, mixtral8x7bConfig } from "../gpu/moe-hybrid-configs.js";
 import { proposeTime } from "../gpu/speculative.js";
 import { addToLoad, emptyLoad } from "../gpu/step-time.js";
@@ -27,7 +30,12 @@ import {
 } from "./gpu-engine-settings.js";
 import { defaultModelSpec } from "./model-spec.js";
 import { createSimpleEngine } from "./simple-engine.js";
-import { createTextEngine, engineStartup, statsLogIntervalMs } from "./text-engine-factory.js";
+import {
+  createTextEngine,
+  engineStartup,
+  startupCacheLines,
+  statsLogIntervalMs,
+} from "./text-engine-factory.js";
 
 const model = await defaultModelSpec();
 const prompt = model.tokenizer.encode("Tell me something about the weather in the mountains.");
@@ -351,6 +359,21 @@ describe("start-up and logs", () => {
         (backend?.capacity.weightBytes ?? 0) / defaultWeightReadBytesPerSecond
       ).toFixed(6)} seconds`,
     );
+  });
+
+  test("vLLM 0.21.0 on takes its CUDA graph memory estimate off the cache; earlier releases do not", () => {
+    // gpu_worker.py determine_available_memory (PR #30515, on by default since v0.21.0).
+    const at = (release: string) => engineStartup(gpu({ "vllm-version": release })).capacity;
+    const old = at("0.20.0");
+    const current = at("0.21.0");
+    expect(old.tokens).toBe(engineStartup(gpu()).capacity.tokens);
+    expect(old.availableKvBytes - current.availableKvBytes).toBe(assumedCudaGraphMemoryBytes);
+    expect(current.tokens).toBeLessThan(old.tokens);
+    expect(current.logLines).toContain("Estimated CUDA graph memory: 0.58 GiB total");
+    expect(old.logLines.some((l) => l.startsWith("CUDA graph memory profiling"))).toBe(false);
+    const lines = startupCacheLines(current, "0.21.0");
+    const loading = lines.findIndex((l) => l.startsWith("Model loading took "));
+    expect(lines[loading + 1]).toBe("Estimated CUDA graph memory: 0.58 GiB total");
   });
 
   test("with --speculative-config the SpecDecoding line follows the stats line", async () => {

@@ -11,8 +11,10 @@ import { EngineMetrics } from "../gpu/engine-metrics.js";
 import { GpuEngine } from "../gpu/gpu-engine.js";
 import { type KvCapacity, kvCapacity } from "../gpu/kv-capacity.js";
 import {
+  assumedCudaGraphMemoryBytes,
   modelLoadingLine,
   modelLoadingSeconds,
+  profilesCudaGraphMemory,
   withModelLoadingLine,
 } from "../gpu/model-loading.js";
 import {
@@ -150,6 +152,10 @@ export function engineStartup(settings: GpuEngineSettings): EngineStartup {
     maxNumSeqs: settings.maxNumSeqs,
     ...(settings.disableHybridKvCacheManager === true ? { disableHybridKvCacheManager: true } : {}),
     ...(settings.enableExpertParallel === true ? { expertParallel: true } : {}),
+    // gpu_worker.py (0.21.0 on): CUDA graph memory comes off the cache before it is sized.
+    ...(profilesCudaGraphMemory(settings.release)
+      ? { cudaGraphMemoryBytes: assumedCudaGraphMemoryBytes }
+      : {}),
     ...(drafter === undefined ? {} : { drafter }),
     // mamba/abstract.py get_kv_cache_spec: every Mamba layer holds 1 + k state pages a request
     // with any --speculative-config (ignored by models without Mamba layers).

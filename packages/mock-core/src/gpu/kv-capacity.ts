@@ -7,6 +7,7 @@
  */
 import type { DeviceProfile } from "./device-profiles.js";
 import { expertParallelWeightBytesPerGpu } from "./expert-parallel.js";
+import { cudaGraphMemoryLines, formatGib } from "./model-loading.js";
 import {
   activeMlpWidth,
   attentionLayerCount,
@@ -271,6 +272,13 @@ export interface KvCapacityOptions {
    * expertParallelWeightBytesPerGpu: the fullest GPU's weights size the cache). Default false.
    */
   readonly expertParallel?: boolean;
+  /**
+   * CUDA graph memory vLLM estimates and takes off the cache before sizing it (vLLM 0.21.0 on,
+   * model-loading.ts profilesCudaGraphMemory / assumedCudaGraphMemoryBytes), bytes; the capacity
+   * then logs vLLM's estimate and profiling lines and the available memory as `format_gib`
+   * prints it. Default 0: none (releases before 0.21 capture graphs after the cache is sized).
+   */
+  readonly cudaGraphMemoryBytes?: number;
 }
 
 /**
@@ -404,7 +412,24 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
     (drafter?.weightBytes ?? 0);
   const activationPeakBytes = activationPeakEstimate(target, maxNumBatchedTokens, maxNumSeqs, tp);
   const overheadBytes = options.overheadBytes ?? defaultOverheadBytes;
-  const availableKvBytes = requestedBytes - weightBytes - activationPeakBytes - overheadBytes;
+  const cudaGraphBytes = options.cudaGraphMemoryBytes ?? 0;
+  if (!(cudaGraphBytes >= 0)) throw new RangeError("cudaGraphMemoryBytes must be non-negative");
+  const availableKvBytes =
+    requestedBytes - weightBytes - activationPeakBytes - overheadBytes - cudaGraphBytes;
+  // gpu_worker.py determine_available_memory (0.21+): the estimate is logged before, the
+  // profiling line after "Available KV cache memory" (format_gib there).
+  const graphLines =
+    cudaGraphBytes > 0
+      ? cudaGraphMemoryLines(cudaGraphBytes, device.memoryBytes, utilization)
+      : undefined;
+  const availableLines =
+    graphLines === undefined
+      ? [`Available KV cache memory: ${(availableKvBytes / GiB).toFixed(2)} GiB`]
+      : [
+          graphLines.estimate,
+          `Available KV cache memory: ${formatGib(availableKvBytes)} GiB`,
+          graphLines.profiling,
+        ];
   if (availableKvBytes <= 0) {
     throw new KvCacheStartupError(
       "No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when initializing the engine.",
@@ -418,6 +443,7 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
       activationPeakBytes,
       overheadBytes,
       availableKvBytes,
+      availableLines,
       maxModelLen,
       maxNumBatchedTokens,
     });
@@ -498,7 +524,7 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
     layout,
     logLines: [
       ...(flashMla ? [flashMlaBlockSizeLine] : []),
-      `Available KV cache memory: ${(availableKvBytes / GiB).toFixed(2)} GiB`,
+      ...availableLines,
       // kv_cache_utils.py warns while it groups the layers, before the size lines.
       ...(unified ? [hybridKvCacheDisabledWarning] : []),
       ...(layout.padding ?? []).map(
@@ -533,6 +559,8 @@ function mambaHybridCapacity(
     readonly activationPeakBytes: number;
     readonly overheadBytes: number;
     readonly availableKvBytes: number;
+    /** The "Available KV cache memory" line, with the CUDA graph lines around it when set. */
+    readonly availableLines: readonly string[];
     readonly maxModelLen: number;
     readonly maxNumBatchedTokens: number;
   },
@@ -598,7 +626,7 @@ function mambaHybridCapacity(
             `Padding mamba page size by ${padPct.toFixed(2)}% to ensure that mamba page size and attention page size are exactly equal.`,
           ]
         : []),
-      `Available KV cache memory: ${(availableKvBytes / GiB).toFixed(2)} GiB`,
+      ...memory.availableLines,
       ...(layout.padding ?? []).map(
         (pad) =>
           `Add ${pad.layers} padding layers, may waste at most ${((pad.layers / pad.of) * 100).toFixed(2)}% KV cache memory`,

@@ -1,11 +1,18 @@
 import { describe, expect, test } from "vitest";
+import { deviceProfile } from "./device-profiles.js";
+import { kvCapacity } from "./kv-capacity.js";
 import {
+  assumedCudaGraphMemoryBytes,
+  cudaGraphMemoryLines,
+  cudaGraphMemoryProfilingSince,
   defaultWeightReadBytesPerSecond,
   modelLoadingLine,
   modelLoadingSeconds,
   modelLoadingWordingSince,
+  profilesCudaGraphMemory,
   withModelLoadingLine,
 } from "./model-loading.js";
+import { modelProfiles } from "./model-profiles.js";
 
 const GiB = 1024 ** 3;
 
@@ -79,5 +86,57 @@ describe("withModelLoadingLine", () => {
     ];
     expect(withModelLoadingLine(lines, "L")).toEqual([lines[0], "L", lines[1], lines[2]]);
     expect(withModelLoadingLine(["x"], "L")).toEqual(["x", "L"]);
+  });
+});
+
+describe("CUDA graph memory estimate (vLLM 0.21.0 on)", () => {
+  test("from 0.21.0 only; no release keeps the sizing it always had", () => {
+    // gpu_worker.py: "CUDA graph memory profiling is enabled (default since v0.21.0)" (PR #30515).
+    expect(cudaGraphMemoryProfilingSince).toBe("0.21.0");
+    expect(profilesCudaGraphMemory("0.21.0")).toBe(true);
+    expect(profilesCudaGraphMemory("v0.22.1rc1")).toBe(true);
+    expect(profilesCudaGraphMemory("1.0.0")).toBe(true);
+    expect(profilesCudaGraphMemory("0.20.2")).toBe(false);
+    expect(profilesCudaGraphMemory("0.9.2")).toBe(false);
+    expect(profilesCudaGraphMemory(undefined)).toBe(false);
+    expect(profilesCudaGraphMemory("main")).toBe(false);
+  });
+
+  test("the two lines as vLLM words them", () => {
+    // A published 0.21+ start-up (gpu_model_runner.py / gpu_worker.py): "Estimated CUDA graph
+    // memory: 0.61 GiB total", then after "Available KV cache memory: 47.84 GiB": "... The
+    // current --gpu-memory-utilization=0.7000 is equivalent to --gpu-memory-utilization=0.6950
+    // ... increase --gpu-memory-utilization to 0.7050 ...": a share of 0.0050 of the GPU.
+    const lines = cudaGraphMemoryLines(0.61 * GiB, (0.61 * GiB) / 0.005, 0.7);
+    expect(lines.estimate).toBe("Estimated CUDA graph memory: 0.61 GiB total");
+    expect(lines.profiling).toBe(
+      "CUDA graph memory profiling is enabled (default since v0.21.0). The current --gpu-memory-utilization=0.7000 is equivalent to --gpu-memory-utilization=0.6950 without CUDA graph memory profiling. To maintain the same effective KV cache size as before, increase --gpu-memory-utilization to 0.7050. To disable, set VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=0.",
+    );
+    // suggested_util = min(round(util + delta, 4), 1.0).
+    expect(cudaGraphMemoryLines(GiB, 10 * GiB, 0.95).profiling).toContain(
+      "increase --gpu-memory-utilization to 1.0000.",
+    );
+  });
+
+  test("the estimate comes off the cache, logged around the available memory", () => {
+    // gpu_worker.py: available = requested - non_kv_cache_memory - cudagraph_memory_estimate;
+    // "Available KV cache memory: %s GiB" with format_gib.
+    const options = { device: deviceProfile("h100-80gb"), model: modelProfiles["llama-3.1-8b"] };
+    const before = kvCapacity(options);
+    const after = kvCapacity({ ...options, cudaGraphMemoryBytes: assumedCudaGraphMemoryBytes });
+    expect(before.availableKvBytes - after.availableKvBytes).toBe(assumedCudaGraphMemoryBytes);
+    expect(after.tokens).toBeLessThan(before.tokens);
+    expect(after.logLines.slice(0, 3)).toEqual([
+      "Estimated CUDA graph memory: 0.58 GiB total",
+      `Available KV cache memory: ${Math.round((after.availableKvBytes / GiB) * 100) / 100} GiB`,
+      expect.stringMatching(
+        /^CUDA graph memory profiling is enabled \(default since v0\.21\.0\)\. The current --gpu-memory-utilization=0\.9000 is equivalent to --gpu-memory-utilization=0\.89\d\d /,
+      ),
+    ]);
+    expect(before.logLines.some((l) => l.startsWith("Estimated CUDA graph memory"))).toBe(false);
+    // vLLM loads the model before it profiles: the loading line goes ahead of the estimate.
+    const withLoading = withModelLoadingLine(after.logLines, "Model loading took 1 GiB");
+    expect(withLoading[0]).toBe("Model loading took 1 GiB");
+    expect(() => kvCapacity({ ...options, cudaGraphMemoryBytes: -1 })).toThrow(RangeError);
   });
 });

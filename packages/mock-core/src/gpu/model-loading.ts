@@ -38,14 +38,74 @@ function releaseNumbers(release: string): [number, number, number] | undefined {
 /** Whether `release` prints the later wording: from {@link modelLoadingWordingSince}, or no release. */
 function laterWording(release: string | undefined): boolean {
   const numbers = release === undefined ? undefined : releaseNumbers(release);
-  if (numbers === undefined) return true;
-  const since = releaseNumbers(modelLoadingWordingSince) as [number, number, number];
+  return numbers === undefined || atOrAfter(numbers, modelLoadingWordingSince);
+}
+
+/** Whether release `numbers` is `since` or later. */
+function atOrAfter(numbers: readonly number[], since: string): boolean {
+  const floor = releaseNumbers(since) as [number, number, number];
   for (let i = 0; i < 3; i++) {
     const a = numbers[i] as number;
-    const b = since[i] as number;
+    const b = floor[i] as number;
     if (a !== b) return a > b;
   }
   return true;
+}
+
+/**
+ * The first release that sizes the KV cache after an estimate of CUDA graph memory
+ * (`VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS`, PR #30515, on by default "since v0.21.0" as
+ * vllm/v1/worker/gpu_worker.py says in its start-up line). Before it the graphs were captured
+ * after the cache was sized, from the memory `--gpu-memory-utilization` leaves over.
+ */
+export const cudaGraphMemoryProfilingSince = "0.21.0";
+
+/**
+ * The CUDA graph memory the mock assumes vLLM estimates, bytes: 0.58 GiB, the median of the
+ * estimates published vLLM 0.21+ start-up logs print ("Estimated CUDA graph memory: 0.36, 0.55,
+ * 0.58, 0.61, 1.26 GiB total" for capture lists from 1 to 76 sizes). A modelled estimate: vLLM
+ * measures it by capturing graphs, and it grows with the model and the capture sizes in ways
+ * the mock does not size.
+ */
+export const assumedCudaGraphMemoryBytes = Math.round(0.58 * GiB);
+
+/**
+ * Whether vLLM `release` takes CUDA graph memory off the KV cache
+ * ({@link cudaGraphMemoryProfilingSince} on). Absent or unreadable: false, so a mock or
+ * simulation without a release keeps the sizing it always had.
+ */
+export function profilesCudaGraphMemory(release: string | undefined): boolean {
+  const numbers = release === undefined ? undefined : releaseNumbers(release);
+  return numbers !== undefined && atOrAfter(numbers, cudaGraphMemoryProfilingSince);
+}
+
+/**
+ * vLLM's two lines around the cache size when it estimates CUDA graph memory
+ * (vllm/v1/worker/gpu_model_runner.py "Estimated CUDA graph memory: %s GiB total", format_gib;
+ * gpu_worker.py the line after "Available KV cache memory", utilizations to 4 places): the
+ * estimate's share of the GPU's `totalBytes` taken from and added to `utilization`, capped at 1.
+ */
+export function cudaGraphMemoryLines(
+  estimateBytes: number,
+  totalBytes: number,
+  utilization: number,
+): { readonly estimate: string; readonly profiling: string } {
+  const delta = estimateBytes / totalBytes;
+  const equivalent = Math.round((utilization - delta) * 10_000) / 10_000;
+  const suggested = Math.min(Math.round((utilization + delta) * 10_000) / 10_000, 1);
+  return {
+    estimate: `Estimated CUDA graph memory: ${pythonRound2(estimateBytes / GiB)} GiB total`,
+    profiling:
+      `CUDA graph memory profiling is enabled (default since v0.21.0). The current --gpu-memory-utilization=${utilization.toFixed(4)} ` +
+      `is equivalent to --gpu-memory-utilization=${equivalent.toFixed(4)} without CUDA graph memory profiling. ` +
+      `To maintain the same effective KV cache size as before, increase --gpu-memory-utilization to ${suggested.toFixed(4)}. ` +
+      "To disable, set VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=0.",
+  };
+}
+
+/** vLLM's `format_gib` as `%s` prints it: Python's `str(round(bytes / GiB, 2))`. */
+export function formatGib(bytes: number): string {
+  return pythonRound2(bytes / GiB);
 }
 
 /** Python's `str(round(x, 2))`: shortest digits, with ".0" on a whole number. */
@@ -82,10 +142,13 @@ export function modelLoadingLine(weightBytes: number, seconds: number, release?:
 /**
  * The start-up lines with `line` where vLLM prints it: after the config-time lines (FlashMLA's
  * block size, a hybrid model's prefix caching and page sizes) and before the memory profile's
- * "Available KV cache memory"; at the end when no such line is there.
+ * "Estimated CUDA graph memory" (0.21+) or "Available KV cache memory"; at the end when no such line is there.
  */
 export function withModelLoadingLine(lines: readonly string[], line: string): string[] {
-  const at = lines.findIndex((l) => l.startsWith("Available KV cache memory:"));
+  const at = lines.findIndex(
+    (l) =>
+      l.startsWith("Estimated CUDA graph memory:") || l.startsWith("Available KV cache memory:"),
+  );
   if (at < 0) return [...lines, line];
   return [...lines.slice(0, at), line, ...lines.slice(at)];
 }
