@@ -331,3 +331,155 @@ describe("EngineCore hybrid attention + Mamba block accounting", () => {
     });
   });
 });
+
+describe("EngineCore prefix caching of hybrid attention + Mamba models", () => {
+  // vllm/config/cache.py MambaCacheMode: "none" is set when prefix caching is disabled; "align"
+  // caches the Mamba state of a step's last token only at positions i × block_size (the default
+  // with prefix caching); "all" at every i × block_size. kv_cache_coordinator.py
+  // HybridKVCacheCoordinator: a hit is the longest prefix every group has cached, so the
+  // attention blocks AND a cached Mamba state at the same position
+  // (single_type_kv_cache_manager.py MambaManager.find_longest_cache_hit).
+  const hybrid = { fullGroups: 1, slidingGroups: 0, groupSize: 4, mambaGroups: 9 };
+  const ids = (from: number, length: number) => Array.from({ length }, (_, i) => from + i);
+  const small = { ...config, numBlocks: 100, blockSize: 16, kvLayout: hybrid };
+
+  /** Runs the core until it has nothing to do; the admitted requests' cached tokens by id. */
+  function drain(core: EngineCore, from = 0): Map<string, number> {
+    const cached = new Map<string, number>();
+    let step = core.step(from);
+    while (step) {
+      for (const a of step.admitted) cached.set(a.requestId, a.cachedTokens);
+      step = core.step(step.end);
+    }
+    return cached;
+  }
+
+  it("hits a repeated prompt in align mode up to its last block-aligned kept state", () => {
+    const core = new EngineCore({ ...small, mambaCacheMode: "align" });
+    core.add({ id: "a", prompt: ids(1, 40), outputTokens: 2 });
+    expect(drain(core).get("a")).toBe(0);
+    core.add({ id: "b", prompt: ids(1, 40), outputTokens: 2 });
+    // The state at 32 was kept (a's first chunk ended there); 2 attention blocks cached too.
+    expect(drain(core).get("b")).toBe(32);
+    expect(core.counters).toMatchObject({ prefixQueries: 80, prefixHits: 32 });
+  });
+
+  it("does no prefix caching on a hybrid in mode none (the default), prefix caching on or not", () => {
+    for (const mambaCacheMode of ["none", undefined] as const) {
+      const core = new EngineCore({
+        ...small,
+        ...(mambaCacheMode === undefined ? {} : { mambaCacheMode }),
+      });
+      core.add({ id: "a", prompt: ids(1, 40), outputTokens: 2 });
+      drain(core);
+      core.add({ id: "b", prompt: ids(1, 40), outputTokens: 2 });
+      expect(drain(core).get("b")).toBe(0);
+      expect(core.counters).toMatchObject({ prefixQueries: 0, prefixHits: 0 });
+    }
+  });
+
+  it("splits a prompt's prefill so its first chunk ends on the last block boundary", () => {
+    const core = new EngineCore({ ...small, mambaCacheMode: "align" });
+    core.add({ id: "a", prompt: ids(1, 40), outputTokens: 2 });
+    expect(core.step(0)?.stats.scheduledTokens).toBe(32);
+    expect(core.step(1)?.stats.scheduledTokens).toBe(8);
+  });
+
+  it("does not hit where attention blocks are cached but no Mamba state was kept", () => {
+    // a kept its state at 96 only; b shares a's first 50 tokens: the attention blocks at 16 and
+    // 32 and 48 are cached, the states there are not, so no hit in align mode.
+    const align = new EngineCore({ ...small, mambaCacheMode: "align" });
+    align.add({ id: "a", prompt: ids(1, 100), outputTokens: 2 });
+    drain(align);
+    align.add({ id: "b", prompt: [...ids(1, 50), ...ids(1000, 30)], outputTokens: 2 });
+    expect(drain(align).get("b")).toBe(0);
+    // "all" keeps a state at every block boundary: b hits its 3 whole shared blocks.
+    const all = new EngineCore({ ...small, mambaCacheMode: "all" });
+    all.add({ id: "a", prompt: ids(1, 100), outputTokens: 2 });
+    drain(all);
+    all.add({ id: "b", prompt: [...ids(1, 50), ...ids(1000, 30)], outputTokens: 2 });
+    expect(drain(all).get("b")).toBe(48);
+  });
+
+  it("holds 2 + k state pages per Mamba group in align mode", () => {
+    const core = new EngineCore({ ...small, mambaCacheMode: "align" });
+    core.add({ id: "a", prompt: ids(1, 10), outputTokens: 50 });
+    core.step(0);
+    // 1 attention block + 9 x 2 state pages.
+    expect(core.kvUsage).toBeCloseTo(19 / 100, 12);
+    const spec = new EngineCore({
+      ...small,
+      mambaCacheMode: "align",
+      speculative: { method: "ngram", numSpeculativeTokens: 3, acceptanceRates: [0.5, 0.5, 0.5] },
+    });
+    spec.add({ id: "a", prompt: ids(1, 10), outputTokens: 50 });
+    spec.step(0);
+    // 1 + 9 x (2 + 3).
+    expect(spec.kvUsage).toBeCloseTo(46 / 100, 12);
+  });
+
+  it("holds a page per block position per Mamba group in all mode, plus k", () => {
+    const core = new EngineCore({ ...small, numBlocks: 200, mambaCacheMode: "all" });
+    core.add({ id: "a", prompt: ids(1, 40), outputTokens: 50 });
+    core.step(0);
+    // ceil(40 / 16) = 3 positions x (1 attention + 9 Mamba groups).
+    expect(core.kvUsage).toBeCloseTo(30 / 200, 12);
+    const spec = new EngineCore({
+      ...small,
+      numBlocks: 200,
+      mambaCacheMode: "all",
+      speculative: { method: "ngram", numSpeculativeTokens: 2, acceptanceRates: [0.5, 0.5] },
+    });
+    spec.add({ id: "a", prompt: ids(1, 40), outputTokens: 50 });
+    spec.step(0);
+    expect(spec.kvUsage).toBeCloseTo((30 + 18) / 200, 12);
+  });
+
+  it("frees the state pages on abort, the kept state staying cached for a later hit", () => {
+    const core = new EngineCore({ ...small, mambaCacheMode: "align" });
+    core.add({ id: "a", prompt: ids(1, 40), outputTokens: 50 });
+    core.step(0);
+    core.step(1);
+    expect(core.kvUsage).toBeCloseTo((3 + 18) / 100, 12);
+    expect(core.abort("a")).toBe(true);
+    expect(core.kvUsage).toBe(0);
+    core.add({ id: "b", prompt: ids(1, 40), outputTokens: 2 });
+    expect(drain(core, 2).get("b")).toBe(32);
+  });
+
+  it("loses the hit once other requests evict the kept state", () => {
+    // 30 blocks: after a, requests of unrelated prompts take every free block, so a's cached
+    // attention blocks and kept states are evicted (vLLM's LRU free queue) and b misses.
+    const core = new EngineCore({ ...small, numBlocks: 30, mambaCacheMode: "align" });
+    core.add({ id: "a", prompt: ids(1, 40), outputTokens: 2 });
+    drain(core);
+    core.add({ id: "x", prompt: ids(5000, 150), outputTokens: 2 });
+    drain(core, 10);
+    core.add({ id: "b", prompt: ids(1, 40), outputTokens: 2 });
+    expect(drain(core, 20).get("b")).toBe(0);
+  });
+
+  it("hits a repeated long prompt on granite-4.0-h-small (H100, unified block size) in align mode", () => {
+    const granite = modelProfileFromConfig(granite4HSmallConfig);
+    const k = kvCapacity({ device: deviceProfiles["h100-80gb"], model: granite });
+    const run = (mambaCacheMode: "align" | "none") => {
+      const core = new EngineCore({
+        ...config,
+        numBlocks: k.numBlocks,
+        blockSize: k.blockSize,
+        maxModelLen: k.maxModelLen,
+        maxNumSeqs: 256,
+        maxNumBatchedTokens: 8192,
+        kvLayout: k.layout,
+        mambaCacheMode,
+      });
+      core.add({ id: "a", prompt: ids(1, 3000), outputTokens: 4 });
+      drain(core);
+      core.add({ id: "b", prompt: ids(1, 3000), outputTokens: 4 });
+      return drain(core, 100).get("b");
+    };
+    // The attention groups' block is the unified page's (kv-capacity.ts mambaPageSizes).
+    expect(run("align")).toBe(Math.floor(3000 / k.blockSize) * k.blockSize);
+    expect(run("none")).toBe(0);
+  });
+});

@@ -10,6 +10,7 @@
  */
 import { BlockHasher, BlockPool } from "./block-pool.js";
 import type { KvCacheLayout } from "./kv-capacity.js";
+import { alignedChunk, type MambaCacheMode, statePagesPerGroup } from "./mamba-align.js";
 import { grownColumn } from "./request-slots.js";
 import {
   acceptedDrafts,
@@ -101,11 +102,23 @@ export interface EngineCoreConfig {
    * when it is admitted and held until it finishes or is preempted
    * (vllm/v1/core/single_type_kv_cache_manager.py MambaManager in mamba_cache_mode "none", its
    * MambaSpec block size being `max_model_len`; model_executor/layers/mamba/abstract.py sets
-   * `num_speculative_blocks` to `num_speculative_tokens` for any speculative config). Prefix
-   * caching's "align" mode (a block table of max_model_len / block positions, the last 1 + k
-   * holding state) is not modelled.
+   * `num_speculative_blocks` to `num_speculative_tokens` for any speculative config). With
+   * prefix caching, see {@link EngineCoreConfig.mambaCacheMode}.
    */
   readonly kvLayout?: KvCacheLayout;
+  /**
+   * vLLM's `--mamba-cache-mode` for a layout with Mamba groups (vllm/config/cache.py
+   * MambaCacheMode; ignored without them). "none" (the default, the releases whose hybrids log
+   * "disabling prefix caching since it is not yet supported"): a hybrid model does no prefix
+   * caching at all, whatever `enablePrefixCaching` says. "align" (cache.py: the default when
+   * prefix caching is enabled, in the releases that have the option): each request holds 2 + k
+   * state pages per Mamba group, prefill chunks end on block boundaries (./mamba-align.ts), the
+   * state at a step's block-aligned end is cached, and a prefix hit needs the attention blocks AND
+   * a cached state at the same position (HybridKVCacheCoordinator: the longest such position).
+   * "all": a state at every block boundary, the Mamba groups caching like attention groups (one
+   * page per block position, plus k). Only with `enablePrefixCaching`.
+   */
+  readonly mambaCacheMode?: MambaCacheMode;
   /**
    * vLLM's `--speculative-config` (./speculative.ts): each decoding sequence schedules 1 + k
    * tokens (the token budget and `max_model_len` may cut the drafts), and emits 1 + accepted
@@ -289,7 +302,10 @@ class Sequence {
   #blocks: number[] = [];
   /** Block positions before this one had their sliding groups' blocks freed (they hold -1). */
   firstHeld = 0;
-  /** Its Mamba groups' state blocks, one per group while admitted (hybrid layouts); else empty. */
+  /**
+   * Its Mamba groups' state blocks while admitted (hybrid layouts; else empty): 1 + k per group,
+   * 2 + k in align mode, whose first `mambaGroups` entries hold its last kept (cached) states.
+   */
   stateBlocks: number[] = [];
   /** The blocks it held before its last preemption: where its unshareable blocks may still be. */
   released: readonly number[] = noBlocks;
@@ -399,7 +415,9 @@ class Sequence {
 
 /** The scheduler and KV cache of one engine; see the module comment. */
 export class EngineCore {
-  readonly #config: Required<Omit<EngineCoreConfig, "stepTime" | "speculative" | "kvLayout">> & {
+  readonly #config: Required<
+    Omit<EngineCoreConfig, "stepTime" | "speculative" | "kvLayout" | "mambaCacheMode">
+  > & {
     stepTime: StepTimeModel;
   };
   /** Sliding window the KV cache manager keeps (tokens); 0 = none. */
@@ -424,9 +442,21 @@ export class EngineCore {
   readonly #lookahead: number;
   /**
    * State blocks an admitted request of a hybrid layout holds: Mamba groups x (1 + k speculative
-   * tokens), MambaManager's 1 + `num_speculative_blocks` per group (0: no Mamba groups).
+   * tokens), MambaManager's 1 + `num_speculative_blocks` per group; 2 + k in align mode; k in
+   * "all" mode (its per-position pages count as blocks); 0: no Mamba groups.
    */
   readonly #statePerRequest: number;
+  /**
+   * Prefix caching as this engine does it: `enablePrefixCaching`, except a hybrid layout in
+   * `mambaCacheMode` "none" (vLLM turns it off for the model).
+   */
+  readonly #caching: boolean;
+  /** Mamba groups cached in align mode (0: not a hybrid, or not align mode, or no caching). */
+  readonly #alignGroups: number;
+  /** An EAGLE-family drafter: align mode keeps states one block earlier ("eagle prune"). */
+  readonly #eagle: boolean;
+  /** Scratch: a prefix lookup's cached Mamba state pages, one per Mamba group. */
+  readonly #stateHits: number[] = [];
   readonly #speculative: SpeculativeDecoding | undefined;
   readonly #acceptance: DraftAcceptance | undefined;
   /** n-gram drafting from content: method "ngram" with `draftFromContent` (requests with ids). */
@@ -487,14 +517,30 @@ export class EngineCore {
     this.#window = layout?.window ?? 0;
     this.#attentionWindow =
       this.#window === 0 ? (config.stepTime.kvLayout?.window ?? 0) : this.#window;
-    this.#fullGroups = layout === undefined ? 1 : layout.fullGroups;
+    const mambaGroups = layout?.mambaGroups ?? 0;
+    const mode = config.mambaCacheMode ?? "none";
+    this.#caching = this.#config.enablePrefixCaching && (mambaGroups === 0 || mode !== "none");
+    const stateMode = this.#caching ? mode : "none";
+    const k = config.speculative?.numSpeculativeTokens ?? 0;
+    // "all": each Mamba group keeps a page per block position like an attention group (so it
+    // joins the full groups: cached, hit and freed with them), plus its k speculative pages.
+    const allMode = mambaGroups > 0 && stateMode === "all";
+    this.#fullGroups = (layout === undefined ? 1 : layout.fullGroups) + (allMode ? mambaGroups : 0);
     this.#statePerRequest =
-      (layout?.mambaGroups ?? 0) * (1 + (config.speculative?.numSpeculativeTokens ?? 0));
+      mambaGroups * (allMode ? k : statePagesPerGroup(stateMode, k, 0, this.#config.blockSize));
+    this.#alignGroups = stateMode === "align" ? mambaGroups : 0;
+    this.#eagle =
+      config.speculative !== undefined &&
+      (config.speculative.method === "eagle" ||
+        config.speculative.method === "eagle3" ||
+        config.speculative.method === "mtp");
     this.#lookahead =
       config.speculative === undefined || config.speculative.method === "ngram"
         ? 0
         : config.speculative.numSpeculativeTokens;
-    this.#stride = layout === undefined ? 1 : layout.fullGroups + layout.slidingGroups;
+    this.#stride =
+      (layout === undefined ? 1 : layout.fullGroups + layout.slidingGroups) +
+      (allMode ? mambaGroups : 0);
     this.#pool = new BlockPool(config.numBlocks);
     // The batch never holds more than --max-num-seqs requests (admission stops there).
     this.#runningSlots = new Int32Array(this.#config.maxNumSeqs);
@@ -691,6 +737,18 @@ export class EngineCore {
         (columns.promptLength[slot] as number) + generated - (columns.computed[slot] as number),
         this.#cap(budget),
       );
+      if (this.#alignGroups > 0) {
+        // Align mode: a prefill chunk ends where its Mamba state is kept (or waits a step).
+        wanted = alignedChunk(
+          columns.computed[slot] as number,
+          wanted,
+          columns.promptLength[slot] as number,
+          (columns.promptLength[slot] as number) + generated,
+          blockSize,
+          this.#eagle,
+        );
+        if (wanted === 0) continue;
+      }
       let drafts = 0;
       if (this.#speculative !== undefined && wanted === 1 && generated > 0) {
         const sequence = this.#running[index] as Sequence;
@@ -766,13 +824,21 @@ export class EngineCore {
       // before the step computes it: a request scheduled later in the same step can hit it.
       // (A block filled: floor((computed + wanted) / blockSize) > cachedBlocks, in integers.)
       if (
-        config.enablePrefixCaching &&
+        this.#caching &&
         (columns.computed[slot] as number) + wanted >=
           ((columns.cachedBlocks[slot] as number) + 1) * blockSize
       )
         this.#cacheFullBlocks(
           this.#running[index] as Sequence,
           (columns.computed[slot] as number) + wanted,
+        );
+      if (
+        this.#alignGroups > 0 &&
+        ((columns.computed[slot] as number) + wanted - drafts) % blockSize === 0
+      )
+        this.#keepState(
+          this.#running[index] as Sequence,
+          (columns.computed[slot] as number) + wanted - drafts,
         );
       columns.stepTokens[slot] = wanted;
       columns.stepDrafts[slot] = drafts;
@@ -809,24 +875,44 @@ export class EngineCore {
           }
         }
         const hits: number[] = [];
+        const stateHits = this.#stateHits;
+        stateHits.length = 0;
         const fresh = sequence.computed === 0;
-        if (fresh && config.enablePrefixCaching) this.#lookupPrefix(sequence, hits);
+        if (fresh && this.#caching) this.#lookupPrefix(sequence, hits);
         const hitPositions = hits.length / this.#stride;
         const hitTokens = hitPositions * config.blockSize;
         const start = fresh ? hitTokens : sequence.computed;
-        const wanted = Math.min(this.#knownTokens(sequence) - start, this.#cap(budget));
+        let wanted = Math.min(this.#knownTokens(sequence) - start, this.#cap(budget));
+        if (this.#alignGroups > 0) {
+          wanted = alignedChunk(
+            start,
+            wanted,
+            sequence.promptLength,
+            this.#knownTokens(sequence),
+            config.blockSize,
+            this.#eagle,
+          );
+          if (wanted === 0) break;
+        }
         const needed =
           (Math.ceil((start + wanted) / config.blockSize) -
             hitPositions -
             sequence.blocks.length / this.#stride) *
           this.#stride;
-        // A hybrid model's request also takes 1 + k state blocks per Mamba group (MambaManager).
-        const stateNeeded = this.#statePerRequest - sequence.stateBlocks.length;
+        // A hybrid model's request also takes 1 + k state blocks per Mamba group (MambaManager),
+        // 2 + k in align mode, a cached state hit being one of them.
+        const stateNeeded = this.#statePerRequest - sequence.stateBlocks.length - stateHits.length;
         let evictableHits = 0;
         for (const block of hits) if (block >= 0 && this.#pool.isFree(block)) evictableHits++;
+        for (const block of stateHits) if (this.#pool.isFree(block)) evictableHits++;
         // head of line blocks the rest
         if (needed + stateNeeded + evictableHits > this.#pool.freeBlocks) break;
         this.#waiting.splice(at, 1);
+        if (stateHits.length > 0) {
+          // The hit states are its kept states (the first page of each Mamba group).
+          this.#pool.touch(stateHits);
+          sequence.stateBlocks.push(...stateHits);
+        }
         if (stateNeeded > 0) this.#pool.allocate(stateNeeded, sequence.stateBlocks);
         this.#pool.touch(hits);
         sequence.blocks.push(...hits);
@@ -835,9 +921,11 @@ export class EngineCore {
         sequence.blocksChanged();
         sequence.computed = start;
         sequence.cachedBlocks = hitPositions;
-        if (config.enablePrefixCaching) this.#cacheFullBlocks(sequence, start + wanted);
+        if (this.#caching) this.#cacheFullBlocks(sequence, start + wanted);
+        if (this.#alignGroups > 0 && (start + wanted) % config.blockSize === 0)
+          this.#keepState(sequence, start + wanted);
         if (lora !== undefined) loras?.add(lora);
-        if (fresh && config.enablePrefixCaching) {
+        if (fresh && this.#caching) {
           prefixQueries += this.#knownTokens(sequence);
           prefixHits += hitTokens;
         }
@@ -1138,9 +1226,70 @@ export class EngineCore {
    * the first; sliding groups, as SlidingWindowManager.find_longest_cache_hit, only the rightmost
    * run of ceil((W − 1) / blockSize) cached blocks (or a shorter run from the first block), the
    * positions before it null blocks (-1), never read again; the hit is the shorter of the two
-   * (HybridKVCacheCoordinator).
+   * (HybridKVCacheCoordinator). In align mode, cut back to a position with a cached Mamba state
+   * (the pages in `#stateHits`).
    */
   #lookupPrefix(sequence: Sequence, into: number[]): void {
+    this.#lookupAttention(sequence, into);
+    if (this.#alignGroups === 0) return;
+    // Align mode (HybridKVCacheCoordinator): the hit ends at the longest position within the
+    // attention hit whose Mamba state is cached in every Mamba group (MambaManager scans back).
+    const stride = this.#stride;
+    let positions = into.length / stride;
+    while (positions > 0 && !this.#statesCachedAt(sequence, positions)) positions--;
+    into.length = positions * stride;
+  }
+
+  /**
+   * Whether the Mamba state after the first `positions` blocks of the sequence is cached in every
+   * Mamba group; if so `#stateHits` holds those pages (one per group), else it is emptied.
+   */
+  #statesCachedAt(sequence: Sequence, positions: number): boolean {
+    const hits = this.#stateHits;
+    hits.length = 0;
+    const id = this.#hash(sequence, positions - 1);
+    if (id <= 0) return false;
+    for (let group = 0; group < this.#alignGroups; group++) {
+      const block = this.#pool.lookup(this.#groupHash(id, this.#fullGroups + group));
+      if (block === undefined) {
+        hits.length = 0;
+        return false;
+      }
+      hits.push(block);
+    }
+    return true;
+  }
+
+  /**
+   * Align mode: the state at block-aligned position `end` (the end of this step's tokens) is kept
+   * in each Mamba group's first page, under the key of the block ending there; the page that held
+   * the request's previous kept state goes back to the pool still cached (a later request may hit
+   * it until it is evicted) and a fresh one takes its place. A state of a block holding generated
+   * tokens is never shared, so it is not kept. vLLM caches when it allocates, before the step runs.
+   */
+  #keepState(sequence: Sequence, end: number): void {
+    if (end === 0) return;
+    const id = this.#hash(sequence, end / this.#config.blockSize - 1);
+    if (id <= 0) return;
+    const states = sequence.stateBlocks;
+    const pool = this.#pool;
+    for (let group = 0; group < this.#alignGroups; group++) {
+      const key = this.#groupHash(id, this.#fullGroups + group);
+      if (pool.lookup(key) !== undefined) continue; // first holder wins
+      let page = states[group] as number;
+      if (!pool.holds(page, 0)) {
+        pool.releaseOne(page);
+        const fresh: number[] = [];
+        pool.allocate(1, fresh);
+        page = fresh[0] as number;
+        states[group] = page;
+      }
+      pool.cache(page, key);
+    }
+  }
+
+  /** {@link EngineCore.#lookupPrefix} over the attention groups alone. */
+  #lookupAttention(sequence: Sequence, into: number[]): void {
     const size = this.#config.blockSize;
     const stride = this.#stride;
     const fullGroups = this.#fullGroups;
