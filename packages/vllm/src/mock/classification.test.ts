@@ -13,6 +13,7 @@ import {
   classLogits,
   classProbabilities,
   isSequenceClassifier,
+  requestActivation,
 } from "./classification.js";
 import { startVllm, type TestServer } from "./test-server.js";
 
@@ -167,6 +168,15 @@ describe("a classification model", () => {
     expect(soft.data[0].probs).toEqual(classProbabilities(logits));
   });
 
+  // vLLM PR #25524 (0.11.1 cut): use_activation false answers the raw logits too (the default
+  // release, 0.12.0, reads it).
+  it("answers raw logits with use_activation false", async () => {
+    const raw = await post(server, "/classify", { input: "a review", use_activation: false });
+    const old = await post(server, "/classify", { input: "a review", activation: false });
+    expect(raw.status).toBe(200);
+    expect(raw.body.data[0].probs).toEqual(old.body.data[0].probs);
+  });
+
   // vllm-openai.md §3: a route the model's task lacks answers "The model does not support ...".
   it("refuses chat completions and embeddings", async () => {
     const chat = await post(server, "/v1/chat/completions", {
@@ -271,5 +281,18 @@ describe("--runner pooling --convert classify on a generative checkpoint", () =>
     } finally {
       await old.close();
     }
+  });
+});
+
+describe("use_activation (pure)", () => {
+  // vLLM PR #25524 (0.11.1 cut): use_activation; activation kept as the deprecated alias and read
+  // first (pooling_params.py get_use_activation); before 0.10.0 neither field is read.
+  it("reads activation from 0.10.0, use_activation from 0.11.1, activation first", () => {
+    expect(requestActivation("0.9.0", false, false)).toBeUndefined();
+    expect(requestActivation("0.10.0", false, undefined)).toBe(false);
+    expect(requestActivation("0.11.0", undefined, false)).toBeUndefined();
+    expect(requestActivation("0.11.1", undefined, false)).toBe(false);
+    expect(requestActivation("0.18.0", true, false)).toBe(true);
+    expect(requestActivation("0.18.0", undefined, undefined)).toBeUndefined();
   });
 });

@@ -31,6 +31,29 @@ export const classifySince = "0.9.0";
  */
 export const classifyActivationSince = "0.10.0";
 
+/**
+ * The release whose ClassificationRequest reads `use_activation` (vLLM PR #25524, "softmax,
+ * activation -> use_activation", in the 0.11.1 cut); `activation` stays as its deprecated alias
+ * (pooling_params.py `get_use_activation`: "`activation` is deprecated and will be removed in
+ * v0.15", a removal not pinned in any profiled release), and wins when both are given.
+ */
+export const useActivationSince = "0.11.1";
+
+/**
+ * Whether the classifier applies its activation for a request (pure): `activation` where the
+ * release reads it (0.10.0 on), else `use_activation` (0.11.1 on), else undefined (the model's
+ * default: applied). `since` is the profile's first release.
+ */
+export function requestActivation(
+  since: string,
+  activation: boolean | undefined,
+  useActivation: boolean | undefined,
+): boolean | undefined {
+  if (!releasedBy(since, classifyActivationSince)) return undefined;
+  if (activation !== undefined) return activation;
+  return releasedBy(since, useActivationSince) ? useActivation : undefined;
+}
+
 /** vLLM's answer on a model that does not classify (api_server.py `create_classify`). */
 export const classificationUnsupported = "The model does not support Classification API";
 
@@ -140,9 +163,11 @@ export function classify(
   const items = classifyInputs(fields);
   const truncation = fields.int("truncate_prompt_tokens");
   // The profile's first release decides: 0.10.0 is a profile boundary.
-  const activation = releasedBy(model.profile.since, classifyActivationSince)
-    ? fields.bool("activation")
-    : undefined;
+  const activation = requestActivation(
+    model.profile.since,
+    fields.bool("activation"),
+    fields.bool("use_activation"),
+  );
   fields.finish();
   const modelName = checkModelName(model, name);
   // serving_classification.py `_preprocess`: an empty string input is refused before tokenizing

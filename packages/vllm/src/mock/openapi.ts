@@ -184,6 +184,8 @@ const schemas: Readonly<Record<string, object>> = {
       model: { anyOf: [{ type: "string" }, { type: "null" }] },
       truncate_prompt_tokens: { anyOf: [{ type: "integer" }, { type: "null" }] },
       activation: { anyOf: [{ type: "boolean" }, { type: "null" }] },
+      // vLLM PR #25524 (0.11.1): use_activation, activation its deprecated alias.
+      use_activation: { anyOf: [{ type: "boolean" }, { type: "null" }] },
     },
     additionalProperties: true,
   },
