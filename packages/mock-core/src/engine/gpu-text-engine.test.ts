@@ -529,6 +529,44 @@ describe("createGpuTextEngine: ReadySteps.wait", () => {
     },
   );
 
+  test("a wait whose token the engine already produced calls back before it returns", async () => {
+    // Round 17 (issue 7): the run's wait no longer polls the GPU stream before waiting on it; the
+    // stream's own wait hands a buffered token over at once (gpu-engine.ts TokenStream.wait), and
+    // the run calls back then, as the poll did: same events, same turn.
+    const { clock, engine, gpu } = setup(5);
+    const ready = readySteps(
+      engine.generate({ promptIds: [1, 2, 3], maxTokens: 5 })[Symbol.asyncIterator](),
+    ) as ReadySteps;
+    const first = waited(ready);
+    await new Promise((resolve) => setImmediate(resolve));
+    for (let t = 0; t < 200; t++) await clock.advance(1);
+    expect(await first).toMatchObject({ value: { type: "token", text: "t0" } });
+    // Nobody read while the engine went on: the other four tokens wait in the stream.
+    expect(gpu.core.hasWork()).toBe(false);
+    const seen: unknown[] = [];
+    for (let i = 1; i <= 5; i++) {
+      let calls = 0;
+      ready.wait?.(
+        () => {
+          calls += 1;
+          seen.push(ready.nextReady()?.value);
+        },
+        (error) => {
+          throw error;
+        },
+      );
+      expect(calls).toBe(1);
+    }
+    expect(seen).toEqual([
+      { type: "token", id: 101, text: "t1" },
+      { type: "token", id: 102, text: "t2" },
+      { type: "token", id: 103, text: "t3" },
+      { type: "token", id: 104, text: "t4" },
+      { type: "finish", reason: "eos", seed: 0, promptTokens: 3, completionTokens: 5 },
+    ]);
+    await gpu.idle();
+  });
+
   test("an abort while a wait waits calls back with the abort finish and frees the blocks", async () => {
     const { clock, engine, gpu } = setup(50);
     const stop = new AbortController();

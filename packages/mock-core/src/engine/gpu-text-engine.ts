@@ -336,6 +336,10 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   #kept: IteratorResult<GenerationEvent> | undefined;
   /** The failure a pending wait reports when its turn comes (see {@link WaitTurns}). */
   #waitFailure: { readonly error: unknown } | undefined;
+  /** `wait` is inside the stream's `wait`: an answer given there is called back on return. */
+  #inStreamWait = false;
+  /** The stream's `wait` answered before it returned (see {@link PacedRun.#inStreamWait}). */
+  #answeredInWait = false;
   /** The pending wait's GPU token: called from the engine's step, once per token. */
   readonly #onWaited: GpuTokenCallback = (tokens) => this.#keep(tokens.step);
   /** The pending wait's GPU stream ended. */
@@ -350,7 +354,7 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
       return;
     }
     this.#kept = event;
-    waitTurns.add(this);
+    this.#due();
   }
   readonly #onWaitFailed = (error: unknown): void => {
     if (this.#onReady === undefined) return;
@@ -359,8 +363,17 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     } catch (failure) {
       this.#waitFailure = { error: failure };
     }
-    waitTurns.add(this);
+    this.#due();
   };
+  /**
+   * The pending wait's answer is known: its callback comes in the step's WaitTurns flush, or at
+   * once when the stream answered inside `wait` itself (a token already buffered, the end, a
+   * failure), as a poll of the stream before waiting on it would have answered.
+   */
+  #due(): void {
+    if (this.#inStreamWait) this.#answeredInWait = true;
+    else waitTurns.add(this);
+  }
   readonly #executor = (
     resolve: (result: IteratorResult<GenerationEvent>) => void,
     reject: (reason: unknown) => void,
@@ -488,7 +501,7 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     }
     let ready: IteratorResult<GenerationEvent> | undefined;
     try {
-      ready = this.#closed ? doneResult : this.#ready();
+      ready = this.#closed ? doneResult : this.#readyBeforeStream();
     } catch (error) {
       onError(error);
       return;
@@ -498,9 +511,21 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
       onReady();
       return;
     }
+    // The stream is not polled first: its `wait` hands over a buffered token (or the end, or a
+    // failure) at once, answered here on its return; the reader has just polled it (round 17:
+    // three polls of the stream per token became two).
     this.#onReady = onReady;
     this.#onWaitError = onError;
-    (this.#timing as GpuTokenStream).wait(this.#onWaited, this.#onWaitedEnd, this.#onWaitFailed);
+    this.#inStreamWait = true;
+    try {
+      (this.#timing as GpuTokenStream).wait(this.#onWaited, this.#onWaitedEnd, this.#onWaitFailed);
+    } finally {
+      this.#inStreamWait = false;
+    }
+    if (this.#answeredInWait) {
+      this.#answeredInWait = false;
+      this.callBack();
+    }
   }
 
   return(): Promise<IteratorResult<GenerationEvent>> {
@@ -555,6 +580,27 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
 
   /** The next event once the content is known, when it needs no wait; else undefined. */
   #ready(): IteratorResult<GenerationEvent> | undefined {
+    const early = this.#readyBeforeStream();
+    if (early !== undefined) return early;
+    const timing = this.#timing as GpuTokenStream;
+    for (;;) {
+      let result: IteratorResult<GpuToken> | undefined;
+      try {
+        result = timing.nextReady();
+      } catch (error) {
+        return this.#onError(error);
+      }
+      if (result === undefined) return undefined;
+      const event = this.#onToken(result.done ? undefined : result.value.step);
+      if (event !== undefined) return event;
+    }
+  }
+
+  /**
+   * The next event when it is known without the GPU stream (the finish, a token already let out,
+   * an abort before the request began), else undefined: the stream decides (it exists then).
+   */
+  #readyBeforeStream(): IteratorResult<GenerationEvent> | undefined {
     const finish = this.#finish as FinishEvent;
     if (this.#closed) return doneResult;
     if (this.#released === this.#tokenCount) {
@@ -567,17 +613,7 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
       if (this.#signal?.aborted) return this.#end({ done: false, value: aborted(finish, 0) });
       this.#timing = this.#gpu.generate(this.#gpuRequest(), this.#signal);
     }
-    for (;;) {
-      let result: IteratorResult<GpuToken> | undefined;
-      try {
-        result = this.#timing.nextReady();
-      } catch (error) {
-        return this.#onError(error);
-      }
-      if (result === undefined) return undefined;
-      const event = this.#onToken(result.done ? undefined : result.value.step);
-      if (event !== undefined) return event;
-    }
+    return undefined;
   }
 
   /** The request as the GPU engine takes it: optional keys added one by one (a per-request path). */
