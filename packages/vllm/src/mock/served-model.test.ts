@@ -13,6 +13,7 @@ import {
 } from "./served-model.js";
 import { readVllmSettings } from "./settings.js";
 import { openaiClient, startVllm } from "./test-server.js";
+import { vllmRestTables } from "./vllm-plugin.js";
 
 describe("loadServedModel", () => {
   let dir: string;
@@ -321,5 +322,39 @@ describe("servedTask and the --task deprecation (pure)", () => {
     expect(warn("0.11.0", "generate")).toBe(`${prefix} Please remove this option`);
     // gpustack issue #3991, vllm-plugin-FL issue #127: 0.13.0's argparse refuses --task.
     expect(warn("0.13.0", "embed")).toMatch(/^servingkit: vLLM 0.13.0 refuses --task/);
+  });
+});
+
+describe("the --task deprecation at start-up", () => {
+  /** The start-up lines the route table logs for these options. */
+  async function startupLines(values: Record<string, string>): Promise<string[]> {
+    const settings = readVllmSettings({ models: [], values }, {});
+    const loaded = await loadServedModel(settings, values);
+    const lines: string[] = [];
+    const stop = new AbortController();
+    vllmRestTables({
+      settings,
+      loaded,
+      clock: new ManualClock(),
+      shutdownSignal: stop.signal,
+      logger: { info: (line) => lines.push(line) },
+    });
+    stop.abort();
+    return lines;
+  }
+
+  // vllm/config/model.py (vLLM PR #21470): 0.10.1-0.12.x warn once at start-up; 0.10.0 and
+  // --runner/--convert say nothing.
+  it("logs vLLM's warning for --task in 0.11.0 only", async () => {
+    expect(await startupLines({ task: "embed", "vllm-version": "0.11.0" })).toContain(
+      "The 'task' option has been deprecated and will be removed in v0.13.0 or v1.0, whichever comes first. Please replace this option with `--convert embed` to continue using this model as a pooling model.",
+    );
+    const quiet = [
+      await startupLines({ task: "embed", "vllm-version": "0.10.0" }),
+      await startupLines({ runner: "pooling", convert: "embed", "vllm-version": "0.11.0" }),
+    ];
+    for (const lines of quiet) {
+      expect(lines.filter((l) => l.includes("--task") || l.includes("'task'"))).toEqual([]);
+    }
   });
 });
