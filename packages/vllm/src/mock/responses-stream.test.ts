@@ -5,9 +5,25 @@
  * `_process_simple_streaming_events` and `responses_stream_generator` (event order,
  * sequence_number from 0), responses/simple_streaming_events.py (function call events).
  */
-import { ManualClock } from "@servingkit/mock-core";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  type GenerationEvent,
+  ManualClock,
+  type ReadySteps,
+  readySteps,
+  realClock,
+  type TextEngine,
+  writeStreamBody,
+} from "@servingkit/mock-core";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { modelNotFound } from "./errors.js";
+import { prepareResponse, ResponseStore } from "./responses.js";
+import { parseResponsesRequest } from "./responses-request.js";
+import { responseStream } from "./responses-stream.js";
+import { loadServedModel, type StartedModel, startModel } from "./served-model.js";
+import { readVllmSettings } from "./settings.js";
 import { openaiClient, startVllm, type TestServer } from "./test-server.js";
 
 /** The events of a raw SSE body: each frame's `event:` name and parsed `data:`. */
@@ -922,5 +938,176 @@ describe("streamed tool calls after reasoning", () => {
     )?.data.item as { id: string };
     expect(reasoningAdded.id).toMatch(/^[0-9a-f]{32}$/);
     expect(completed.output[0]?.id).toMatch(/^rs_[0-9a-f]{32}$/);
+  });
+});
+
+/**
+ * An engine whose runs fail after `events` events (an engine failure after the 200 headers),
+ * throwing what `failure` makes, from `next` or from `nextReady` alike (the run keeps its ready
+ * steps, as the engine's own runs offer them); `ended` counts the runs that were closed.
+ */
+function failingEngine(engine: TextEngine, events: number, failure: () => Error) {
+  const runs = { ended: 0 };
+  const failing: TextEngine = Object.create(engine);
+  failing.generate = (request, options) => ({
+    [Symbol.asyncIterator]() {
+      const inner = engine.generate(request, options)[Symbol.asyncIterator]();
+      const ready = readySteps(inner);
+      let seen = 0;
+      const count = (result: IteratorResult<GenerationEvent>) => {
+        if (result.done) return result;
+        if (seen === events) throw failure();
+        seen += 1;
+        return result;
+      };
+      const run: AsyncIterator<GenerationEvent> & ReadySteps = {
+        next: () => inner.next().then(count),
+        nextReady() {
+          const result = ready?.nextReady();
+          return result === undefined ? undefined : count(result);
+        },
+        async return() {
+          runs.ended += 1;
+          return (await inner.return?.()) ?? { done: true, value: undefined };
+        },
+      };
+      return run;
+    },
+  });
+  return { engine: failing, runs };
+}
+
+describe("a Responses stream that fails after the headers", () => {
+  // serving_responses.py `responses_stream_generator` (vllm 00b6063, ≈0.11) catches nothing around
+  // its events; later releases catch GenerationError and validate its `{"error": {...}}` JSON as
+  // protocol.py `StreamingResponsesResponse` (a union of events with no error event), which
+  // raises again. Either way the exception leaves the generator after the 200 headers and
+  // Starlette drops the connection: the frames sent so far, then no error event, no
+  // `response.failed`, no `response.completed` (api_router.py `_convert_stream_to_sse_events`).
+  let started: StartedModel;
+  let server: Server;
+  let url = "";
+  const store = new ResponseStore(true);
+  let failure: () => Error = () => modelNotFound("granite");
+  let runs = { ended: 0 };
+  beforeAll(async () => {
+    const settings = readVllmSettings(
+      { models: [], values: { "served-model-name": "granite" } },
+      {},
+    );
+    started = startModel(await loadServedModel(settings), settings, realClock);
+    // The host's body writer (mock-core rest-route-table.ts writeStreamBody, which the fastify
+    // host uses): the piped form where the body offers it, the iterated one for `x-form: pulled`.
+    server = createServer(async (req, res) => {
+      let text = "";
+      for await (const chunk of req) text += chunk;
+      const failing = failingEngine(started.model.engine, 3, () => failure());
+      runs = failing.runs;
+      const model = { ...started.model, engine: failing.engine };
+      const prepared = prepareResponse(model, store, parseResponsesRequest(JSON.parse(text)));
+      const run = new AbortController();
+      res.on("close", () => run.abort());
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      const body = responseStream(model, store, prepared, run.signal);
+      await writeStreamBody(
+        res,
+        req.headers["x-form"] === "pulled"
+          ? { [Symbol.asyncIterator]: () => body[Symbol.asyncIterator]() }
+          : body,
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    started.close();
+  });
+
+  /** The bytes that came before the connection dropped, and whether it dropped. */
+  async function readUntilDrop(form: "piped" | "pulled", keep = false) {
+    const raw = await fetch(`${url}/v1/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-form": form },
+      body: JSON.stringify({ model: "granite", input: "Say hello", stream: true, store: keep }),
+    });
+    expect(raw.status).toBe(200);
+    const reader = (raw.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    for (;;) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) return { text, dropped: false };
+        text += decoder.decode(value, { stream: true });
+      } catch {
+        return { text, dropped: true };
+      }
+    }
+  }
+
+  for (const [kind, make] of [
+    ["a VllmError", () => modelNotFound("granite")],
+    ["any other error", () => new Error("engine died")],
+  ] as const) {
+    it(`sends the events so far, then drops the connection, on ${kind} (both forms)`, async () => {
+      failure = make;
+      const seen: string[][] = [];
+      for (const form of ["piped", "pulled"] as const) {
+        const { text, dropped } = await readUntilDrop(form);
+        expect(dropped).toBe(true);
+        const events = framesOf(text);
+        const types = events.map((e) => e.event);
+        // response.created, response.in_progress, the message opened (item and content part) at
+        // the first delta, then one delta per engine output sent before the failure; nothing after.
+        expect(types.slice(0, 4)).toEqual([
+          "response.created",
+          "response.in_progress",
+          "response.output_item.added",
+          "response.content_part.added",
+        ]);
+        expect(types.length).toBeGreaterThan(4);
+        expect(new Set(types.slice(4))).toEqual(new Set(["response.output_text.delta"]));
+        expect(events.map((e) => e.data.sequence_number)).toEqual(types.map((_, i) => i));
+        expect(text).not.toContain("[DONE]");
+        expect(text).not.toContain('"error"');
+        // The engine run was closed (the generator's engine request ends with it).
+        await expect.poll(() => runs.ended).toBe(1);
+        seen.push(types);
+      }
+      expect(seen[0]).toEqual(seen[1]);
+    });
+  }
+
+  // The run never reached responses_full_generator, where a stored response is written.
+  it("stores nothing for a stream that failed", async () => {
+    failure = () => modelNotFound("granite");
+    const { text } = await readUntilDrop("piped", true);
+    const created = framesOf(text)[0]?.data.response as { id: string };
+    expect(created.id).toMatch(/^resp_/);
+    expect(store.get(created.id)).toBeUndefined();
+  });
+
+  // The openai SDK (openai-node Stream: the body's reader rejects once the connection drops):
+  // the loop sees the events sent, then the fetch error, never an APIError (no error event).
+  it("surfaces the drop to the openai SDK as a connection error after the events", async () => {
+    failure = () => modelNotFound("granite");
+    const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const types: string[] = [];
+    let caught: unknown;
+    try {
+      const events = await client.responses.create({
+        model: "granite",
+        input: "Say hello",
+        stream: true,
+      });
+      for await (const event of events) types.push(event.type);
+    } catch (error) {
+      caught = error;
+    }
+    expect(types.slice(0, 2)).toEqual(["response.created", "response.in_progress"]);
+    expect(types).not.toContain("response.completed");
+    expect(caught).toBeInstanceOf(Error);
+    expect(caught).not.toBeInstanceOf(OpenAI.APIError);
   });
 });

@@ -20,7 +20,6 @@ import {
   type GenerationEvent,
   type PushStreamBody,
   readySteps,
-  type StreamSink,
   type TokenEvent,
 } from "@servingkit/mock-core";
 import { type StreamPiece, streamPieces } from "./choices.js";
@@ -42,7 +41,7 @@ import {
   responseUsage,
 } from "./responses.js";
 import type { VllmModel } from "./served-model.js";
-import { type EmitFrame, sseDone, sseStream } from "./sse.js";
+import { type EmitFrame, responsesEnding, sseStream } from "./sse.js";
 
 /** One Responses SSE event's bytes: its type on an `event:` line, then its JSON. */
 export function responsesEvent(type: string, payload: object): string {
@@ -79,7 +78,13 @@ function deltaLogprobs(model: VllmModel, tokens: readonly TokenEvent[], topCount
  * background stream's log, msw), a generator over the engine run; piped (mock-core's push form,
  * which the fastify host prefers), `response.created` and `response.in_progress` written at once,
  * then sse.ts {@link sseStream} drives the run through its `wait` callbacks, with no promise per
- * event, minus the `data: [DONE]` it ends with (a Responses stream has none).
+ * event, ending as a Responses stream does (sse.ts {@link responsesEnding}: no `data: [DONE]`).
+ *
+ * An error after the headers (a VllmError or any other, from the engine run or the framing) ends
+ * both forms the same way, as vLLM's `responses_stream_generator` raising does: the frames made
+ * so far, then the connection drops (the host's rule for a failing body), with no error event,
+ * no `response.failed` and no `response.completed`; nothing is stored. The client leaving ends
+ * the engine run (Starlette cancels the generator, whose engine request is aborted).
  */
 export function responseStream(
   model: VllmModel,
@@ -97,19 +102,15 @@ export function responseStream(
         [Symbol.asyncIterator]: () =>
           model.engine.generate(prepared.plan.request, { signal })[Symbol.asyncIterator](),
       };
-      return sseStream(model.profile, run, frames.event, frames.closing, frames.idle).pushTo(
-        withoutDone(sink),
-      );
+      return sseStream(
+        model.profile,
+        run,
+        frames.event,
+        frames.closing,
+        frames.idle,
+        responsesEnding,
+      ).pushTo(sink);
     },
-  };
-}
-
-/** `sink` without sse.ts's closing `data: [DONE]` frame (a Responses stream ends without one). */
-function withoutDone(sink: StreamSink): StreamSink {
-  return {
-    write: (chunk) => chunk === sseDone || sink.write(chunk),
-    end: () => sink.end(),
-    fail: (error) => sink.fail(error),
   };
 }
 

@@ -2,7 +2,15 @@ import type { ReadySteps, StreamPush, StreamSink } from "@servingkit/mock-core";
 import { describe, expect, it } from "vitest";
 import { modelNotFound } from "./errors.js";
 import { profileFor } from "./profiles.js";
-import { sseDone, sseEvent, sseFrames, sseStream, textFrames, textHole } from "./sse.js";
+import {
+  responsesEnding,
+  sseDone,
+  sseEvent,
+  sseFrames,
+  sseStream,
+  textFrames,
+  textHole,
+} from "./sse.js";
 
 async function collect(frames: AsyncIterable<string>): Promise<string> {
   let text = "";
@@ -36,6 +44,19 @@ describe("sseFrames", () => {
     expect(await collect(sseFrames(profileFor("0.9.0"), failing()))).toBe(
       'data: {"a":1}\n\ndata: {"error":{"object":"error","message":"The model `m` does not exist.","type":"NotFoundError","param":null,"code":404}}\n\ndata: [DONE]\n\n',
     );
+  });
+
+  // The iterated form of a Responses stream (api_router.py adds no [DONE]; a mid-stream error
+  // leaves responses_stream_generator, see the piped test): no [DONE], a VllmError rejects.
+  it("ends a Responses stream with no [DONE] and lets a VllmError through", async () => {
+    const step = (chunk: object, emit: (frame: string) => void) => emit(sseEvent(chunk));
+    async function* one() {
+      yield { a: 1 };
+    }
+    const iterate = (events: AsyncIterable<object>) =>
+      collect(sseStream(profileFor("0.12.0"), events, step, undefined, undefined, responsesEnding));
+    expect(await iterate(one())).toBe('data: {"a":1}\n\n');
+    await expect(iterate(failing())).rejects.toThrow("The model `m` does not exist.");
   });
 
   it("lets other failures through (the host cuts the connection)", async () => {
@@ -397,6 +418,30 @@ describe("sseStream piped (mock-core's push form, as the fastify host writes it)
     sseFrames(profileFor("0.12.0"), broken()).pushTo(other.sink);
     await expect.poll(() => other.log.at(-1)).toBe("<fail boom>");
     expect(other.log).toEqual(['data: {"a":1}\n\n', "<fail boom>"]);
+  });
+
+  // responses/api_router.py `_convert_stream_to_sse_events` adds no [DONE]; serving_responses.py
+  // `responses_stream_generator` (vllm 00b6063; GenerationError's TypeAdapter validation against
+  // protocol.py StreamingResponsesResponse, which has no error event, in later releases) lets a
+  // mid-stream error leave the generator: Starlette drops the connection, no error event.
+  it("ends a Responses stream with no [DONE]; a VllmError fails the sink like any error", async () => {
+    const step = (chunk: object, emit: (frame: string) => void) => emit(sseEvent(chunk));
+    async function* two() {
+      yield { a: 1 };
+      yield { b: 2 };
+    }
+    const ended = recorder();
+    sseStream(profileFor("0.12.0"), two(), step, undefined, undefined, responsesEnding).pushTo(
+      ended.sink,
+    );
+    await expect.poll(() => ended.log.at(-1)).toBe("<end>");
+    expect(ended.log).toEqual(['data: {"a":1}\n\n', 'data: {"b":2}\n\n', "<end>"]);
+    const failed = recorder();
+    sseStream(profileFor("0.12.0"), failing(), step, undefined, undefined, responsesEnding).pushTo(
+      failed.sink,
+    );
+    await expect.poll(() => failed.log.at(-1)).toBe("<fail The model `m` does not exist.>");
+    expect(failed.log).toEqual(['data: {"a":1}\n\n', "<fail The model `m` does not exist.>"]);
   });
 
   // The events open at pushTo, as at a generator's first next; a refusal there fails the sink.

@@ -2,7 +2,8 @@
  * vLLM's SSE framing (vllm-openai.md §6): every event is `data: <compact JSON>\n\n`, no `event:`
  * lines or comments, and the stream always ends with `data: [DONE]\n\n`. An error after the 200
  * headers becomes one `data:` event with the error payload of the profile's era, then `[DONE]`
- * (§3).
+ * (§3). A Responses stream ends otherwise ({@link responsesEnding}): no `[DONE]`, and no error
+ * event either (the connection drops).
  */
 import { randomUUID } from "node:crypto";
 import {
@@ -24,6 +25,37 @@ export function sseEvent(payload: object | string): string {
 /** The terminator vLLM sends after every stream. */
 export const sseDone = "data: [DONE]\n\n";
 
+/**
+ * How a stream ends, per API: what follows the last event, and what a {@link VllmError} after the
+ * 200 headers becomes.
+ */
+export interface SseEnding {
+  /** The frame after the last event (and after an error event); undefined: none. */
+  readonly done: string | undefined;
+  /**
+   * true: a VllmError becomes the era's error event, then `done`. false: it fails the stream as
+   * any other error does (the host drops the connection after the frames written).
+   */
+  readonly errorEvent: boolean;
+}
+
+/**
+ * Chat and completions (vllm-openai.md §3, §6; serving_chat.py and serving_completion.py stream
+ * generators: `except GenerationError` / `except Exception` yield one `data:` error event, then
+ * `data: [DONE]`): the default of {@link sseStream}.
+ */
+export const chatEnding: SseEnding = Object.freeze({ done: sseDone, errorEvent: true });
+
+/**
+ * The Responses stream (responses/api_router.py `_convert_stream_to_sse_events` adds nothing after
+ * the generator's last event). serving_responses.py `responses_stream_generator` catches no error
+ * at vllm 00b6063 (≈0.11), and where it catches GenerationError (later releases) it validates the
+ * `{"error": {...}}` JSON against protocol.py `StreamingResponsesResponse`, a union of event
+ * models with no error event, which raises again: either way the exception leaves the
+ * generator after the 200 headers and Starlette drops the connection, no event and no end.
+ */
+export const responsesEnding: SseEnding = Object.freeze({ done: undefined, errorEvent: false });
+
 /** Hands one finished SSE frame to the stream (see {@link sseStream}). */
 export type EmitFrame = (frame: string) => void;
 
@@ -36,7 +68,9 @@ export type EmitFrame = (frame: string) => void;
  * A source with `wait` (mock-core ReadySteps: the GPU text engine) is waited on through its
  * callbacks, so the engine's step hands a token over with no promise of the source's.
  * A {@link VllmError} from the events or a step becomes the era's error event and `[DONE]`
- * (vllm-openai.md §3); other errors reject `next`. `return` (the client left) closes the events.
+ * (vllm-openai.md §3); other errors reject `next`. `ending` (default {@link chatEnding}) says
+ * otherwise for a Responses stream: no `[DONE]`, and a VllmError rejects `next` as any error does.
+ * `return` (the client left) closes the events.
  * One hand-written iterator: per event at most one `next` of the events and no generator resumes.
  * The stream also offers mock-core's push form (`pushTo`, which the fastify host uses): frames go
  * straight into the host's sink from the source's `wait` callback, with no promise per event;
@@ -48,10 +82,11 @@ export function sseStream<E>(
   step: (event: E, emit: EmitFrame) => void,
   end?: (emit: EmitFrame) => void,
   idle?: (emit: EmitFrame) => void,
+  ending: SseEnding = chatEnding,
 ): AsyncIterable<string> & PushStreamBody {
   return {
-    [Symbol.asyncIterator]: () => new SseStream(profile, events, step, end, idle),
-    pushTo: (sink) => new SseStream(profile, events, step, end, idle).pushTo(sink),
+    [Symbol.asyncIterator]: () => new SseStream(profile, events, step, end, idle, ending),
+    pushTo: (sink) => new SseStream(profile, events, step, end, idle, ending).pushTo(sink),
   };
 }
 
@@ -86,6 +121,7 @@ class SseStream<E> implements AsyncIterator<string>, StreamPush {
   readonly #step: (event: E, emit: EmitFrame) => void;
   readonly #end: ((emit: EmitFrame) => void) | undefined;
   readonly #idle: ((emit: EmitFrame) => void) | undefined;
+  readonly #ending: SseEnding;
   /**
    * Frames made and not yet handed out: the first `#count` slots, `#read` the next one's
    * position. Emptied by resetting the two, not the length (which would drop the array's storage
@@ -184,12 +220,14 @@ class SseStream<E> implements AsyncIterator<string>, StreamPush {
     step: (event: E, emit: EmitFrame) => void,
     end: ((emit: EmitFrame) => void) | undefined,
     idle: ((emit: EmitFrame) => void) | undefined,
+    ending: SseEnding,
   ) {
     this.#profile = profile;
     this.#source = source;
     this.#step = step;
     this.#end = end;
     this.#idle = idle;
+    this.#ending = ending;
   }
 
   next(): Promise<IteratorResult<string>> {
@@ -278,8 +316,8 @@ class SseStream<E> implements AsyncIterator<string>, StreamPush {
   }
 
   /**
-   * Push form: writes the frames kept (an error event; the others went out as emitted); at
-   * `[DONE]`, writes it and ends the sink. true: go on reading events (still in them, not held
+   * Push form: writes the frames kept (an error event; the others went out as emitted); at the
+   * end, writes the ending's `done` (`[DONE]`) and ends the sink. true: go on reading events (still in them, not held
    * back, not closed).
    */
   #flush(): boolean {
@@ -292,7 +330,8 @@ class SseStream<E> implements AsyncIterator<string>, StreamPush {
     this.#drop();
     if (this.#phase === Phase.Done) {
       this.#phase = Phase.Over;
-      sink.write(sseDone);
+      const last = this.#ending.done;
+      if (last !== undefined) sink.write(last);
       if (!this.#closed) sink.end();
       return false;
     }
@@ -339,7 +378,8 @@ class SseStream<E> implements AsyncIterator<string>, StreamPush {
     }
     if (this.#phase === Phase.Done) {
       this.#phase = Phase.Over;
-      return { done: false, value: sseDone };
+      const last = this.#ending.done;
+      return last === undefined ? done : { done: false, value: last };
     }
     return this.#phase === Phase.Over ? done : undefined;
   }
@@ -393,9 +433,12 @@ class SseStream<E> implements AsyncIterator<string>, StreamPush {
     return this.next();
   };
 
-  /** A VllmError becomes the era's error event before `[DONE]`; anything else ends the stream. */
+  /**
+   * A VllmError becomes the era's error event before `[DONE]` (where the ending has one); anything
+   * else ends the stream.
+   */
   #fail(error: unknown): void {
-    if (!(error instanceof VllmError)) {
+    if (!(error instanceof VllmError) || !this.#ending.errorEvent) {
       this.#phase = Phase.Over;
       throw error;
     }
