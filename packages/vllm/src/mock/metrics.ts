@@ -255,6 +255,21 @@ export function createVllmMetrics(options: VllmMetricsOptions): VllmMetrics {
     "Number of requests waiting to be processed.",
     () => state.waiting,
   );
+  if (era.waitingByReason) {
+    // Every waiting request counts as `capacity`: the mock holds none back for a LoRA budget or
+    // a KV transfer, so `deferred` stays 0 and the two still sum to vllm:num_requests_waiting
+    // (vllm PR #38435, from 0.20.0). The HELP text is ours: vLLM's is not pinned.
+    new Gauge({
+      name: "vllm:num_requests_waiting_by_reason",
+      help: "Number of requests waiting to be processed, by reason.",
+      labelNames: [...labelNames, "reason"],
+      registers,
+      collect() {
+        this.set({ ...labels, reason: "capacity" }, state.waiting);
+        this.set({ ...labels, reason: "deferred" }, 0);
+      },
+    });
+  }
   gauge(era.cacheUsageName, "KV-cache usage. 1 means 100 percent usage.", () => state.kvCacheUsage);
   counter(
     "vllm:num_preemptions_total",

@@ -53,4 +53,31 @@ describe("--vllm-version after 0.18 on the wire", () => {
       await next.close();
     }
   });
+
+  // vllm PR #38435 (v0.20.0 release notes): vllm:num_requests_waiting_by_reason, reasons
+  // `capacity` and `deferred` summing to vllm:num_requests_waiting; absent on 0.19.0.
+  it("exports vllm:num_requests_waiting_by_reason from 0.20.0", async () => {
+    for (const [version, exported] of [
+      ["0.19.0", false],
+      ["0.20.0", true],
+    ] as const) {
+      const server = await startVllm({ "vllm-version": version, "served-model-name": "granite" });
+      try {
+        const text = await (await fetch(`${server.url}/metrics`)).text();
+        expect(text.includes("vllm:num_requests_waiting_by_reason")).toBe(exported);
+        expect(text).toMatch(/^vllm:num_requests_waiting\{engine="0",model_name="granite"\} 0/m);
+        if (exported) {
+          expect(text).toContain("# TYPE vllm:num_requests_waiting_by_reason gauge");
+          expect(text).toMatch(
+            /^vllm:num_requests_waiting_by_reason\{engine="0",model_name="granite",reason="capacity"\} 0/m,
+          );
+          expect(text).toMatch(
+            /^vllm:num_requests_waiting_by_reason\{engine="0",model_name="granite",reason="deferred"\} 0/m,
+          );
+        }
+      } finally {
+        await server.close();
+      }
+    }
+  });
 });

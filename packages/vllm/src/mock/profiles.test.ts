@@ -47,14 +47,27 @@ describe("the releases after 0.18", () => {
     expect(profileFor("0.21.0").responses?.textByAlias).toBe(true);
   });
 
-  // Only textByAlias differs between 0.18.0 and 0.20.0 (see v0_20 in profiles.ts): every other
-  // field, and every Responses field but that one, is 0.18.0's.
+  // vLLM v0.20.0 release notes: "Labeled waiting-breakdown (capacity/deferred) metric (#38435)".
+  it("exports the waiting breakdown from 0.20.0", () => {
+    expect(profileFor("0.19.1").metrics.waitingByReason).toBe(false);
+    expect(profileFor("0.20.0").metrics.waitingByReason).toBe(true);
+    expect(profileFor("0.12.0").metrics.waitingByReason).toBe(false);
+  });
+
+  // Only textByAlias and waitingByReason differ between 0.18.0 and 0.20.0 (v0_20 in
+  // profiles.ts): every other field, Responses and metrics field is 0.18.0's.
   it("keeps every other 0.18.0 value in 0.20.0", () => {
     const before = profileFor("0.18.0");
     const after = profileFor("0.20.0");
     expect(after.since).toBe("0.20.0");
-    expect({ ...after, since: before.since, responses: before.responses }).toEqual(before);
+    expect({
+      ...after,
+      since: before.since,
+      responses: before.responses,
+      metrics: before.metrics,
+    }).toEqual(before);
     expect({ ...after.responses, textByAlias: false }).toEqual(before.responses);
+    expect({ ...after.metrics, waitingByReason: false }).toEqual(before.metrics);
   });
 
   it("leaves the default release at 0.12.0", () => {

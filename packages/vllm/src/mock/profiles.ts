@@ -70,6 +70,13 @@ export interface MetricsEra {
   readonly engineLabel: boolean;
   readonly timePerOutputToken: boolean;
   readonly interTokenLatency: boolean;
+  /**
+   * Whether the gauge `vllm:num_requests_waiting_by_reason` (label `reason`: `capacity`, queued
+   * and not yet tried; `deferred`, tried and held back by LoRA budget or KV transfer) is
+   * exported beside `vllm:num_requests_waiting`, the two reasons summing to it: vllm PR #38435,
+   * listed in the v0.20.0 release notes, so from 0.20.0.
+   */
+  readonly waitingByReason: boolean;
 }
 
 const metricsV0: MetricsEra = {
@@ -77,6 +84,7 @@ const metricsV0: MetricsEra = {
   engineLabel: false,
   timePerOutputToken: true,
   interTokenLatency: false,
+  waitingByReason: false,
 };
 const metricsV1: MetricsEra = {
   ...metricsV0,
@@ -85,6 +93,7 @@ const metricsV1: MetricsEra = {
 };
 const metricsItl: MetricsEra = { ...metricsV1, interTokenLatency: true };
 const metricsNoTpot: MetricsEra = { ...metricsItl, timePerOutputToken: false };
+const metricsByReason: MetricsEra = { ...metricsNoTpot, waitingByReason: true };
 
 /**
  * What a release does with `best_of` (vllm-openai.md §4.2): `v0` (the V0 engine, before 0.8)
@@ -420,14 +429,17 @@ const v0_18: VllmProfile = {
 /**
  * v0.20.0 (its release notes name vllm PR #38519 among the new contributors' first pull requests,
  * so the fix is not in 0.19.x): the Responses API prints the echoed JSON schema under its alias
- * `schema` ({@link ResponsesEra.textByAlias}). Nothing else the profile models changed from 0.18:
- * v0.19.0's notes add `/v1/chat/completions/batch` (vllm PR #38011, not modelled) and no field
- * here differs; v0.20.0's metric removal (`vllm:prompt_tokens_recomputed`, vllm PR #38709) names
- * a metric the mock never exported.
+ * `schema` ({@link ResponsesEra.textByAlias}), and `/metrics` adds
+ * `vllm:num_requests_waiting_by_reason` ({@link MetricsEra.waitingByReason}, vllm PR #38435).
+ * Nothing else the profile models changed from 0.18: v0.19.0's notes add
+ * `/v1/chat/completions/batch` (vllm PR #38011, not modelled) and no field here differs; v0.20.0's
+ * metric removal (`vllm:prompt_tokens_recomputed`, vllm PR #38709) names a metric the mock never
+ * exported.
  */
 const v0_20: VllmProfile = {
   ...v0_18,
   since: "0.20.0",
+  metrics: metricsByReason,
   responses: { ...responsesParsedStream, textByAlias: true },
 };
 /** The profiles, oldest first; a version uses the last one whose `since` it reaches. */
