@@ -36,13 +36,16 @@ describe("sseFrames", () => {
   });
 
   // vllm-openai.md §3: after the 200 headers an error is one data: event, then [DONE]; old
-  // versions wrap the flat object under "error", newer send the nested envelope.
+  // versions wrap the flat object under "error", newer send the nested envelope. serving_engine.py
+  // create_streaming_error_response writes it with json.dumps (", " and ": " separators) in every
+  // release checked (v0.4-era `json.dumps({"error": ...})`, vllm 00b6063, the GenerationError
+  // releases' serving_engine.py); serving_chat.py and serving_completion.py then yield [DONE].
   it("sends a mid-stream error as one event in the era's shape", async () => {
     expect(await collect(sseFrames(profileFor("0.12.0"), failing()))).toBe(
-      'data: {"a":1}\n\ndata: {"error":{"message":"The model `m` does not exist.","type":"NotFoundError","param":null,"code":404}}\n\ndata: [DONE]\n\n',
+      'data: {"a":1}\n\ndata: {"error": {"message": "The model `m` does not exist.", "type": "NotFoundError", "param": null, "code": 404}}\n\ndata: [DONE]\n\n',
     );
     expect(await collect(sseFrames(profileFor("0.9.0"), failing()))).toBe(
-      'data: {"a":1}\n\ndata: {"error":{"object":"error","message":"The model `m` does not exist.","type":"NotFoundError","param":null,"code":404}}\n\ndata: [DONE]\n\n',
+      'data: {"a":1}\n\ndata: {"error": {"object": "error", "message": "The model `m` does not exist.", "type": "NotFoundError", "param": null, "code": 404}}\n\ndata: [DONE]\n\n',
     );
   });
 
@@ -57,6 +60,21 @@ describe("sseFrames", () => {
       collect(sseStream(profileFor("0.12.0"), events, step, undefined, undefined, responsesEnding));
     expect(await iterate(one())).toBe('data: {"a":1}\n\n');
     await expect(iterate(failing())).rejects.toThrow("The model `m` does not exist.");
+  });
+
+  // Python's json.dumps escapes non-ASCII (ensure_ascii), as create_streaming_error_response
+  // writes the error event; the SDK reads the same text back.
+  it("writes a non-ASCII error message as json.dumps does", async () => {
+    async function* unknown(): AsyncGenerator<object> {
+      yield* [];
+      throw modelNotFound("modèle");
+    }
+    const text = await collect(sseFrames(profileFor("0.12.0"), unknown()));
+    expect(text).toBe(
+      'data: {"error": {"message": "The model `mod\\u00e8le` does not exist.", "type": "NotFoundError", "param": null, "code": 404}}\n\ndata: [DONE]\n\n',
+    );
+    const payload = JSON.parse(text.split("\n\n")[0]?.slice("data: ".length) ?? "");
+    expect(payload.error.message).toBe("The model `modèle` does not exist.");
   });
 
   it("lets other failures through (the host cuts the connection)", async () => {
@@ -115,7 +133,7 @@ describe("sseStream", () => {
       }),
     );
     expect(text).toBe(
-      'data: {"n":0}\n\ndata: {"error":{"message":"The model `m` does not exist.","type":"NotFoundError","param":null,"code":404}}\n\ndata: [DONE]\n\n',
+      'data: {"n":0}\n\ndata: {"error": {"message": "The model `m` does not exist.", "type": "NotFoundError", "param": null, "code": 404}}\n\ndata: [DONE]\n\n',
     );
     expect(closed).toBe(true);
     await expect(
@@ -239,7 +257,7 @@ describe("sseStream with a source that has ready steps", () => {
     };
     const text = await collect(sseStream(profileFor("0.12.0"), run, (n, emit) => emit(`${n};`)));
     expect(text).toBe(
-      '0;data: {"error":{"message":"The model `m` does not exist.","type":"NotFoundError","param":null,"code":404}}\n\ndata: [DONE]\n\n',
+      '0;data: {"error": {"message": "The model `m` does not exist.", "type": "NotFoundError", "param": null, "code": 404}}\n\ndata: [DONE]\n\n',
     );
   });
 });
@@ -302,7 +320,7 @@ describe("sseStream with a source that waits by callbacks (ReadySteps.wait)", ()
     const { run } = waiting(3, 1);
     const text = await collect(sseStream(profileFor("0.12.0"), run, (n, emit) => emit(`${n};`)));
     expect(text).toBe(
-      '0;data: {"error":{"message":"The model `m` does not exist.","type":"NotFoundError","param":null,"code":404}}\n\ndata: [DONE]\n\n',
+      '0;data: {"error": {"message": "The model `m` does not exist.", "type": "NotFoundError", "param": null, "code": 404}}\n\ndata: [DONE]\n\n',
     );
   });
 
@@ -406,7 +424,7 @@ describe("sseStream piped (mock-core's push form, as the fastify host writes it)
     await expect.poll(() => vllm.log.at(-1)).toBe("<end>");
     expect(vllm.log).toEqual([
       'data: {"a":1}\n\n',
-      'data: {"error":{"message":"The model `m` does not exist.","type":"NotFoundError","param":null,"code":404}}\n\n',
+      'data: {"error": {"message": "The model `m` does not exist.", "type": "NotFoundError", "param": null, "code": 404}}\n\n',
       sseDone,
       "<end>",
     ]);

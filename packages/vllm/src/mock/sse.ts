@@ -13,6 +13,7 @@ import {
   type StreamPush,
   type StreamSink,
 } from "@servingkit/mock-core";
+import { pyJsonDumps } from "./anthropic-messages.js";
 import { streamErrorPayload, VllmError } from "./errors.js";
 import type { VllmProfile } from "./profiles.js";
 import { wireJson } from "./wire-json.js";
@@ -24,6 +25,17 @@ export function sseEvent(payload: object | string): string {
 
 /** The terminator vLLM sends after every stream. */
 export const sseDone = "data: [DONE]\n\n";
+
+/**
+ * The error event of a chat or completions stream (vllm-openai.md §3): the era's payload as
+ * serving_engine.py `create_streaming_error_response` writes it, with Python's `json.dumps`
+ * defaults (`", "` and `": "` separators, non-ASCII as `\uXXXX`; every release from the flat
+ * `json.dumps({"error": ...model_dump()})` to the nested `json.dumps(...model_dump())`), unlike
+ * the chunks (pydantic's compact `model_dump_json`).
+ */
+export function sseErrorEvent(profile: VllmProfile, error: VllmError): string {
+  return `data: ${pyJsonDumps(streamErrorPayload(profile, error))}\n\n`;
+}
 
 /**
  * How a stream ends, per API: what follows the last event, and what a {@link VllmError} after the
@@ -443,7 +455,7 @@ class SseStream<E> implements AsyncIterator<string>, StreamPush {
       throw error;
     }
     this.#phase = Phase.Done;
-    this.#keep(sseEvent(streamErrorPayload(this.#profile, error)));
+    this.#keep(sseErrorEvent(this.#profile, error));
   }
 }
 
