@@ -71,6 +71,14 @@ const eras: readonly (readonly [string, readonly CaseStatus[]])[] = [
     "0.18.0",
     ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"],
   ],
+  [
+    "0.19.0",
+    ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"],
+  ],
+  [
+    "0.20.0",
+    ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "skip"],
+  ],
 ];
 
 describe("the Responses and Messages cases per vLLM release", () => {
@@ -181,14 +189,33 @@ describe("a server that does not answer as vLLM's ResponsesRequest and Responses
     expect(got["openai/responses-shape"]).toBe("pass");
   });
 
-  // api_router.py model_dump() without by_alias through 0.18 (vLLM PR #38519 came after): a
+  // api_router.py model_dump() without by_alias through 0.19.x (vLLM PR #38519 came after): a
   // server printing `schema` while reporting 0.12.0 is not that release.
-  it("fails the text echo case when the schema prints under its alias before 0.19", async () => {
+  it("fails the text echo case when the schema prints under its alias before 0.20", async () => {
     const aliased = await editing(await vllmMock("0.12.0"), same, (text) =>
       text.replaceAll('"schema_":', '"schema":'),
     );
     const got = await outcomes(aliased);
-    expect(got["openai/responses-text-echo"]).toMatch(/^fail: text\.format prints the field name/);
+    expect(got["openai/responses-text-echo"]).toMatch(
+      /^fail: text\.format prints schema_, not schema/,
+    );
+  });
+
+  // vLLM PR #38519 is in the v0.20.0 release notes, not 0.19.x: a 0.19.0 server printing the
+  // alias `schema` lies about its release, and so does a 0.20.0 server still printing `schema_`.
+  it("fails the text echo case on the wrong key for 0.19.0 and for 0.20.0", async () => {
+    const early = await editing(await vllmMock("0.19.0"), same, (text) =>
+      text.replaceAll('"schema_":', '"schema":'),
+    );
+    expect((await outcomes(early))["openai/responses-text-echo"]).toMatch(
+      /^fail: text\.format prints schema_, not schema/,
+    );
+    const late = await editing(await vllmMock("0.20.0"), same, (text) =>
+      text.replaceAll('"schema":', '"schema_":'),
+    );
+    expect((await outcomes(late))["openai/responses-text-echo"]).toMatch(
+      /^fail: text\.format prints schema, not schema_/,
+    );
   });
 
   // serving_responses.py cancel_responses: an unknown id is the same 404 as retrieve; a server

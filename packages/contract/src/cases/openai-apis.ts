@@ -337,20 +337,19 @@ const responsesRefusals = defineCase({
 });
 
 /**
- * The first release that may print the response's JSON schema under its alias `schema`: vLLM PR
- * #38519 (responses/api_router.py dumps with `by_alias=True`) was opened on 2026-03-30, after
- * v0.18.0 (2026-03-20); which later release has it is not pinned, so from 0.19.0 either key is
- * taken.
+ * The first release that prints the response's JSON schema under its alias `schema`: vLLM PR
+ * #38519 (responses/api_router.py dumps with `by_alias=True`), opened on 2026-03-30, is listed in
+ * the v0.20.0 release notes (its author's first contribution), so 0.19.x still prints `schema_`.
  */
-const schemaAliasFrom: Release = [0, 19, 0];
+const schemaAliasFrom: Release = [0, 20, 0];
 
 const responsesTextEcho = defineCase({
   ...base,
   id: "openai/responses-text-echo",
   title:
-    "a Responses text.format json_schema is echoed as pydantic dumps it: the schema under schema_ (not schema) through 0.18, either key after; type, name and strict as sent",
+    "a Responses text.format json_schema is echoed as pydantic dumps it: the schema under schema_ (not schema) through 0.19.x, under schema (not schema_) from 0.20.0; type, name and strict as sent",
   source:
-    "protocol.py ResponsesResponse.from_request (text=request.text) and api_router.py JSONResponse(content=model_dump()) without by_alias (vLLM issue #26288 on 0.10.2); vLLM PR #38519 (by_alias=True, after 0.18.0)",
+    "protocol.py ResponsesResponse.from_request (text=request.text) and api_router.py JSONResponse(content=model_dump()) without by_alias (vLLM issue #26288 on 0.10.2); vLLM PR #38519 (by_alias=True; the v0.20.0 release notes list it)",
   async run(context) {
     const have = await requireRelease(
       context,
@@ -374,11 +373,11 @@ const responsesTextEcho = defineCase({
     assert.equal(format.type, "json_schema", "text.format.type");
     assert.equal(format.name, "servingkit", "text.format.name");
     assert.equal(format.strict, true, "text.format.strict");
-    const aliased = "schema" in format;
-    if (!atLeast(have, schemaAliasFrom)) {
-      assert.ok(!aliased, "text.format prints the field name schema_, not the alias schema");
-    }
-    assert.deepEqual(format[aliased ? "schema" : "schema_"], schema, "the schema as sent");
+    const [key, other] = atLeast(have, schemaAliasFrom)
+      ? ["schema", "schema_"]
+      : ["schema_", "schema"];
+    assert.ok(!(other in format), `text.format prints ${key}, not ${other}`);
+    assert.deepEqual(format[key], schema, `text.format.${key}: the schema as sent`);
   },
 });
 
