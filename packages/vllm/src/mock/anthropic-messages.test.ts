@@ -768,7 +768,7 @@ describe("count_tokens (vllm PR #35588, v0.17.0+)", () => {
   it("refuses a pooling model", async () => {
     const embed = await startVllm({
       "served-model-name": "e",
-      task: "embed",
+      runner: "pooling",
       "vllm-version": "0.17.0",
     });
     try {

@@ -320,8 +320,6 @@ describe("servedTask and the --task deprecation (pure)", () => {
     expect(warn("0.12.0", "score", classifier)).toContain("`--convert classify`");
     expect(warn("0.12.0", "score")).toContain("`--convert embed`");
     expect(warn("0.11.0", "generate")).toBe(`${prefix} Please remove this option`);
-    // gpustack issue #3991, vllm-plugin-FL issue #127: 0.13.0's argparse refuses --task.
-    expect(warn("0.13.0", "embed")).toMatch(/^servingkit: vLLM 0.13.0 refuses --task/);
   });
 });
 
@@ -355,6 +353,70 @@ describe("the --task deprecation at start-up", () => {
     ];
     for (const lines of quiet) {
       expect(lines.filter((l) => l.includes("--task") || l.includes("'task'"))).toEqual([]);
+    }
+  });
+});
+
+describe("--task at start-up by release", () => {
+  let classifierDir: string;
+  beforeAll(async () => {
+    classifierDir = await mkdtemp(join(tmpdir(), "vllm-task-classifier-"));
+    await cp(defaultModelDir, classifierDir, { recursive: true });
+    const path = join(classifierDir, "config.json");
+    const config = JSON.parse(await readFile(path, "utf8"));
+    await writeFile(
+      path,
+      JSON.stringify({ ...config, architectures: ["Qwen2ForSequenceClassification"] }),
+    );
+  });
+  afterAll(() => rm(classifierDir, { recursive: true, force: true }));
+
+  // gpustack issue #3991 and vllm-plugin-FL issue #127 (vLLM 0.13.0: "vllm: error: unrecognized
+  // arguments: --task embed"); 0.10.1-0.12.x named v0.13.0 in the deprecation (config/model.py).
+  it("is argparse's unknown flag from 0.13.0, accepted in 0.12.0", async () => {
+    for (const version of ["0.13.0", "0.17.0"]) {
+      await expect(startVllm({ task: "embed", "vllm-version": version })).rejects.toThrow(
+        "unrecognized arguments: --task embed",
+      );
+    }
+    await expect(startVllm({ task: "generate", "vllm-version": "0.18.0" })).rejects.toThrow(
+      "unrecognized arguments: --task generate",
+    );
+    const old = await startVllm({ task: "embed", "vllm-version": "0.12.0" });
+    try {
+      const response = await fetch(`${old.url}/v1/embeddings`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ input: "hello" }),
+      });
+      expect(response.status).toBe(200);
+    } finally {
+      await old.close();
+    }
+  });
+
+  // vllm/config/model.py __post_init__ (0.10.1+): a deprecated generative --task sets runner =
+  // "generate"; on a pooling-only architecture that is "This model does not support `--runner
+  // generate`." at start-up, as with --runner generate.
+  it("refuses --task generate on a sequence classifier in 0.10.1-0.12.x", async () => {
+    for (const values of [
+      { task: "generate", "vllm-version": "0.11.0" },
+      { runner: "generate", "vllm-version": "0.11.0" },
+    ]) {
+      await expect(startVllm(values, [classifierDir])).rejects.toThrow(
+        "This model does not support `--runner generate`.",
+      );
+    }
+    const classifier = await startVllm({ "vllm-version": "0.11.0" }, [classifierDir]);
+    try {
+      const response = await fetch(`${classifier.url}/classify`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ input: "hello" }),
+      });
+      expect(response.status).toBe(200);
+    } finally {
+      await classifier.close();
     }
   });
 });

@@ -29,7 +29,6 @@ import {
   type ModelTask,
   type PoolingFlags,
   runnerFlagSince,
-  taskFlagRemovedIn,
   type VllmSettings,
 } from "./settings.js";
 
@@ -255,8 +254,8 @@ const taskDeprecated =
  * vLLM's DeprecationWarning (vllm/config/model.py, vLLM PR #21470), whose hint names the
  * `--convert` that replaces it: `--task score` maps to classify on a sequence-classification
  * architecture, else embed (`_task_to_convert`); `--task generate` says "Please remove this
- * option" (no full stop in vLLM's text). From 0.13.0 vLLM's argparse refuses `--task`
- * ({@link taskFlagRemovedIn}); the mock still serves it and says so in a line of its own.
+ * option" (no full stop in vLLM's text). From 0.13.0 the settings reader refuses `--task`
+ * as vLLM's argparse does (settings.ts `taskFlagRemovedIn`), so no warning is left to give.
  */
 export function taskDeprecation(
   settings: Pick<VllmSettings, "version" | "task" | "taskFlag">,
@@ -264,9 +263,6 @@ export function taskDeprecation(
 ): string | undefined {
   const { version, task } = settings;
   if (!settings.taskFlag || !releasedBy(version, runnerFlagSince)) return undefined;
-  if (releasedBy(version, taskFlagRemovedIn)) {
-    return `servingkit: vLLM ${version} refuses --task (argparse: unrecognized arguments: --task ${task}); the mock serves it as ${task === "generate" ? "the default" : `--runner pooling --convert ${task}`}`;
-  }
   if (task === "generate") return `${taskDeprecated} Please remove this option`;
   const convert =
     task === "score" ? (isSequenceClassifier(spec.config) ? "classify" : "embed") : task;

@@ -149,4 +149,26 @@ describe("--task, --runner and --convert", () => {
     expect([s.task, s.taskFlag, s.runner]).toEqual(["classify", true, "auto"]);
     expect(() => read({ task: "reward" })).toThrow(/--task: 'reward'/);
   });
+
+  // gpustack issue #3991, vllm-plugin-FL issue #127: "unrecognized arguments: --task embed" on
+  // vLLM 0.13.0 (the 0.10.1-0.12.x deprecation named v0.13.0, vllm/config/model.py).
+  it("refuses --task from 0.13.0 as argparse does", () => {
+    expect(() => read({ task: "embed", "vllm-version": "0.13.0" })).toThrow(
+      "unrecognized arguments: --task embed",
+    );
+    expect(() => read({ task: "score", "vllm-version": "0.20.0" })).toThrow(
+      "unrecognized arguments: --task score",
+    );
+    expect(read({ task: "embed", "vllm-version": "0.12.0" }).task).toBe("embed");
+  });
+
+  // vllm/config/model.py __post_init__ (0.10.1+): a deprecated generative --task sets the
+  // generate runner, whatever --runner says; before 0.10.1 there is no runner to set.
+  it("reads --task generate as the generate runner from 0.10.1", () => {
+    expect(read({ task: "generate", "vllm-version": "0.11.0" }).runner).toBe("generate");
+    expect(read({ task: "generate", runner: "pooling", "vllm-version": "0.12.0" }).runner).toBe(
+      "generate",
+    );
+    expect(read({ task: "generate", "vllm-version": "0.10.0" }).runner).toBe("auto");
+  });
 });

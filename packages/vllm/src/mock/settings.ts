@@ -287,8 +287,10 @@ function oneOf<T extends string>(name: string, value: string, allowed: readonly 
  * adapter (vLLM PR #21470). `--convert embed|classify` without `--runner pooling` is refused: up
  * to vLLM PR #42935 (2026-05-18, after every profiled release) the runner stays "generate" for a
  * causal model and vLLM fails at start-up (issue #42480, "AssertionError: pooler_config is not
- * None"); the mock says so at once. `--task` is still read in 0.13.0 and later, where vLLM's
- * argparse refuses it (taskFlagRemovedIn; the mock's tests and users keep it as a shorthand).
+ * None"); the mock says so at once. From 0.13.0 `--task` is argparse's unknown one, refused with
+ * its value as argparse lists it ({@link taskFlagRemovedIn}). In 0.10.1-0.12.x `--task generate`
+ * sets the generate runner (vllm/config/model.py maps a deprecated generative task to `runner =
+ * "generate"`), so a sequence classifier then fails at start-up as with `--runner generate`.
  */
 export function readPoolingFlags(
   version: string,
@@ -300,6 +302,9 @@ export function readPoolingFlags(
   if (!releasedBy(version, runnerFlagSince)) {
     if (runnerValue !== undefined) throw new Error("unrecognized arguments: --runner");
     if (convertValue !== undefined) throw new Error("unrecognized arguments: --convert");
+  }
+  if (taskValue !== undefined && releasedBy(version, taskFlagRemovedIn)) {
+    throw new Error(`unrecognized arguments: --task ${taskValue}`);
   }
   const tasks: readonly ModelTask[] = ["generate", "embed", "classify", "score"];
   const runner = oneOf<ModelRunner>("runner", runnerValue ?? "auto", [
@@ -325,10 +330,11 @@ export function readPoolingFlags(
   if (converted !== undefined && taskValue !== undefined && taskValue !== converted) {
     throw new Error(`--task ${taskValue} and --convert ${converted} ask for different tasks`);
   }
+  const taskRunner = taskValue === "generate" && releasedBy(version, runnerFlagSince);
   return {
     task: (taskValue as ModelTask | undefined) ?? converted ?? "generate",
     taskFlag: taskValue !== undefined,
-    runner,
+    runner: taskRunner ? "generate" : runner,
   };
 }
 
