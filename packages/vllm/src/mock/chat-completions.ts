@@ -300,11 +300,15 @@ function chatId(request: ChatRequest): string {
   return `chatcmpl-${request.requestId}`;
 }
 
-/** The non-streaming answer. */
+/**
+ * The non-streaming answer. `fingerprint` is the server's `system_fingerprint`
+ * (system-fingerprint.ts, vLLM 0.21.0+), `null` (the default) on earlier releases.
+ */
 export async function chatCompletion(
   model: VllmModel,
   request: ChatRequest,
   signal: AbortSignal,
+  fingerprint: string | null = null,
 ): Promise<object> {
   const { tool, role, echoText, promptTokens, plans, modelName, promptIds } = prepare(
     model,
@@ -353,7 +357,7 @@ export async function chatCompletion(
     model: modelName,
     choices,
     service_tier: null,
-    system_fingerprint: null,
+    system_fingerprint: fingerprint,
     usage: usageOf(promptTokens, completionTokens, "answer"),
     prompt_logprobs:
       request.promptLogprobs === undefined

@@ -337,6 +337,12 @@ export interface VllmProfile {
    * `structuralTag`: the structural tag shapes ({@link StructuralTagShapes}).
    */
   readonly guidedFields: StructuredOutputsEra;
+  /**
+   * Whether non-streaming chat answers carry a `system_fingerprint` string (system-fingerprint.ts)
+   * instead of `null`: vllm PR #40537 (merged 2026-04, after v0.20.0: the task brief and helper J
+   * place it in 0.21.0), fingerprint.py's default `full` mode; absent: `null` as before.
+   */
+  readonly systemFingerprint?: boolean;
 }
 
 const responsesServed = {
@@ -442,6 +448,12 @@ const v0_20: VllmProfile = {
   metrics: metricsByReason,
   responses: { ...responsesParsedStream, textByAlias: true },
 };
+
+/**
+ * v0.21.0: the OpenAI-compatible server stamps `system_fingerprint` by default (vllm PR #40537,
+ * {@link VllmProfile.systemFingerprint}); the rest answers as 0.20.0.
+ */
+const v0_21: VllmProfile = { ...v0_20, since: "0.21.0", systemFingerprint: true };
 /** The profiles, oldest first; a version uses the last one whose `since` it reaches. */
 export const vllmProfiles: readonly VllmProfile[] = [
   {
@@ -784,6 +796,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
   },
   v0_18,
   v0_20,
+  v0_21,
 ];
 
 /**

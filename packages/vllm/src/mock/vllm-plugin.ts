@@ -79,6 +79,7 @@ import {
   type VllmModel,
 } from "./served-model.js";
 import type { VllmSettings } from "./settings.js";
+import { systemFingerprint } from "./system-fingerprint.js";
 import { detokenize, tokenize } from "./tokenize.js";
 import { wireJson } from "./wire-json.js";
 
@@ -177,6 +178,18 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
       : {}),
   });
   const model: VllmModel = started.model;
+  // vllm PR #40537 (0.21.0): computed once at start-up, stamped on every non-streaming chat answer.
+  const fingerprint = profile.systemFingerprint
+    ? systemFingerprint({
+        version: settings.version,
+        model: loaded.served.id,
+        maxModelLen: loaded.served.maxModelLen,
+        tensorParallelSize: loaded.gpu?.tensorParallelSize ?? 1,
+        expertParallel: loaded.gpu?.enableExpertParallel === true,
+        device: loaded.gpu?.device.name,
+        dtype: loaded.gpu?.model.dtype,
+      })
+    : null;
   // vllm-openai.md §1: /load counts the generation requests in flight (a stream until it ends).
   let load = 0;
   const runs = generationRuns(shutdown);
@@ -419,7 +432,7 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
           if (parsed.guidedFailure !== undefined) failAfterModelCheck(parsed);
           return parsed.stream
             ? stream(chatCompletionStream(model, parsed, signal))
-            : json(200, await chatCompletion(model, parsed, signal));
+            : json(200, await chatCompletion(model, parsed, signal, fingerprint));
         });
       } catch (error) {
         return fail(error);
