@@ -585,6 +585,40 @@ const messagesXApiKey = defineCase({
 });
 
 /** Every case of the Responses and Messages APIs. */
+/** The first release that stamps `system_fingerprint` by default (vLLM PR #40537). */
+const fingerprintFrom: Release = [0, 21, 0];
+
+const chatFingerprint = defineCase({
+  ...base,
+  id: "openai/chat-system-fingerprint",
+  title:
+    "a non-streaming chat answer's system_fingerprint is null before 0.21.0 and vllm-<the /version release>-...-<8 hex digits> from 0.21.0",
+  source:
+    "vLLM PR #40537 (vllm/entrypoints/openai/fingerprint.py, default mode full: vllm-<version>[-tp<n>][-pp<n>][-dp<n>][-ep]-<hash8>; chat_completion_full_generator stamps it); before, ChatCompletionResponse.system_fingerprint defaults to None",
+  async run(context) {
+    const have = await targetRelease(context);
+    const model = await servedModel(context);
+    const answer = await context.rest("/v1/chat/completions", {
+      json: { model, messages: [{ role: "user", content: "Hi" }], max_tokens: 1 },
+    });
+    assert.equal(answer.status, 200, `status, body ${answer.body.slice(0, 300)}`);
+    const body = json(answer, "POST /v1/chat/completions");
+    assert.ok("system_fingerprint" in body, "system_fingerprint is in the answer");
+    const fingerprint = body.system_fingerprint;
+    if (!atLeast(have, fingerprintFrom)) {
+      assert.equal(fingerprint, null, "system_fingerprint before 0.21.0");
+      return;
+    }
+    assert.equal(typeof fingerprint, "string", "system_fingerprint from 0.21.0");
+    const head = `vllm-${have.join(".")}`;
+    assert.ok(
+      String(fingerprint).startsWith(head),
+      `system_fingerprint ${String(fingerprint)} starts with ${head}`,
+    );
+    assert.match(String(fingerprint), /-[0-9a-f]{8}$/, "system_fingerprint ends with 8 hex digits");
+  },
+});
+
 export const openaiApiCases: readonly ContractCase[] = [
   responsesRoute,
   responsesShape,
@@ -597,4 +631,5 @@ export const openaiApiCases: readonly ContractCase[] = [
   messagesStreamOrder,
   messagesCountTokens,
   messagesXApiKey,
+  chatFingerprint,
 ];
