@@ -778,4 +778,22 @@ describe("a Mamba hybrid with speculative decoding", () => {
     expect(plain.capacity.logLines).toContain(line(16 + 9));
     expect(spec.capacity.logLines).toContain(line(16 + 9 * 4));
   });
+
+  test("prefix caching on a hybrid runs in mamba_cache_mode align: 2 state pages, the core told", () => {
+    // vllm/model_executor/models/config.py MambaModelConfig.verify_and_update_config: with prefix
+    // caching on, a mode left at "none" becomes align (the experimental-support line is logged);
+    // off, it stays "none". kv_cache_interface.py MambaSpec.max_memory_usage_bytes: align 2 + k.
+    const off = engineStartup(settingsOf({}));
+    expect(off.core.mambaCacheMode).toBe("none");
+    expect(off.capacity.logLines[0]).toMatch(/^Hybrid or mamba-based model detected/);
+    const on = engineStartup({ ...settingsOf({}), enablePrefixCaching: true });
+    expect(on.core.enablePrefixCaching).toBe(true);
+    expect(on.core.mambaCacheMode).toBe("align");
+    expect(on.capacity.logLines[0]).toBe(
+      "Warning: Prefix caching in Mamba cache 'align' mode is currently enabled. Its support for Mamba layers is experimental. Please report any issues you may observe.",
+    );
+    expect(on.capacity.logLines).toContain(
+      `Maximum concurrency for 8,192 tokens per request: ${(on.capacity.numBlocks / (16 + 9 * 2)).toFixed(2)}x`,
+    );
+  });
 });

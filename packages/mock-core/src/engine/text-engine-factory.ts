@@ -142,6 +142,11 @@ export function engineStartup(settings: GpuEngineSettings): EngineStartup {
     ...(settings.enableExpertParallel === true ? { expertParallel: true } : {}),
   });
   const drafter = drafterOf(settings);
+  // vllm/model_executor/models/config.py MambaModelConfig: a hybrid served with prefix caching
+  // keeps Mamba states in "align" mode (2 + k state pages a group, block-aligned chunks); with
+  // caching off the mode is "none". The settings decide whether caching is on for a hybrid.
+  const mambaCacheMode =
+    settings.enablePrefixCaching && settings.model.linearAttention !== undefined ? "align" : "none";
   const capacity = kvCapacity({
     device,
     model,
@@ -160,6 +165,7 @@ export function engineStartup(settings: GpuEngineSettings): EngineStartup {
     // mamba/abstract.py get_kv_cache_spec: every Mamba layer holds 1 + k state pages a request
     // with any --speculative-config (ignored by models without Mamba layers).
     numSpeculativeBlocks: speculative?.numSpeculativeTokens ?? 0,
+    mambaCacheMode,
   });
   return {
     capacity,
@@ -175,6 +181,7 @@ export function engineStartup(settings: GpuEngineSettings): EngineStartup {
       maxModelLen: capacity.maxModelLen,
       schedulingPolicy: settings.schedulingPolicy,
       enablePrefixCaching: settings.enablePrefixCaching,
+      mambaCacheMode,
       longPrefillTokenThreshold: settings.longPrefillTokenThreshold,
       maxLoras: settings.maxLoras,
       asyncScheduling: settings.asyncScheduling,

@@ -7,6 +7,7 @@
  */
 import type { DeviceProfile } from "./device-profiles.js";
 import { expertParallelWeightBytesPerGpu } from "./expert-parallel.js";
+import { type MambaCacheMode, statePagesPerGroup } from "./mamba-align.js";
 import { cudaGraphMemoryLines, formatGib } from "./model-loading.js";
 import {
   activeMlpWidth,
@@ -266,6 +267,17 @@ export interface KvCapacityOptions {
    * count. Ignored for other models. Default 0.
    */
   readonly numSpeculativeBlocks?: number;
+  /**
+   * Hybrid attention + Mamba models: vLLM's `mamba_cache_mode` (vllm/config/cache.py), which sets
+   * the state pages a request holds in every Mamba group (mamba-align.ts statePagesPerGroup:
+   * "none" 1 + k, "align" 2 + k) for the start-up memory check and the maximum concurrency, and
+   * the config-time lines: "none" logs that prefix caching is off, "align" logs vLLM's
+   * experimental-support line (model_executor/models/config.py MambaModelConfig). The attention
+   * block size is the same in both (platforms/interface.py: only "all" aligns it to
+   * mamba_chunk_size); "all" is refused here for that reason (the chunk size is not in our
+   * model shapes). Ignored for other models. Default "none".
+   */
+  readonly mambaCacheMode?: MambaCacheMode;
   /**
    * `--enable-expert-parallel` with one data-parallel rank: a MoE model's routed experts placed
    * whole over the `tensorParallelSize` GPUs (expert-parallel.ts
@@ -543,8 +555,9 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
  * memory left for the cache is known: pages unified ({@link mambaPageSizes}), layers grouped
  * ({@link kvCacheLayout}), `num_blocks` = available // (page × group size); each request holds
  * ceil(max_model_len / block) blocks in each attention group and one in each Mamba group
- * (MambaSpec.max_memory_usage_bytes is one page without prefix caching), 1 + k with k
- * speculative tokens ({@link KvCapacityOptions.numSpeculativeBlocks}). The "GPU KV cache size"
+ * (MambaSpec.max_memory_usage_bytes is one page without prefix caching, two in
+ * {@link KvCapacityOptions.mambaCacheMode} "align"), plus k with k speculative tokens
+ * ({@link KvCapacityOptions.numSpeculativeBlocks}). The "GPU KV cache size"
  * is vLLM 0.10–0.13's `_report_kv_cache_config`: num_blocks // all groups × the smallest block
  * size (the attention one; a MambaSpec's block is max_model_len), which counts the Mamba groups
  * as if they held tokens (later vLLM reports max_concurrency × max_model_len instead).
@@ -573,7 +586,12 @@ function mambaHybridCapacity(
   const speculativeBlocks = options.numSpeculativeBlocks ?? 0;
   if (!(Number.isInteger(speculativeBlocks) && speculativeBlocks >= 0))
     throw new RangeError("numSpeculativeBlocks must be a non-negative integer");
-  const statePages = 1 + speculativeBlocks;
+  const mode = options.mambaCacheMode ?? "none";
+  if (mode === "all")
+    throw new RangeError(
+      "mamba_cache_mode 'all' is not modelled: its attention block size needs the model's mamba_chunk_size",
+    );
+  const statePages = statePagesPerGroup(mode, speculativeBlocks, maxModelLen, blockSize);
   const linear = (model.linearAttention?.layers ?? 0) * statePages;
   const attention = attentionLayerCount(model);
   // check_enough_kv_cache_memory: every layer's max_memory_usage_bytes.
@@ -615,7 +633,9 @@ function mambaHybridCapacity(
     layout,
     logLines: [
       // MambaModelConfig / HybridAttentionMambaModelConfig at config time, then the cache lines.
-      "Hybrid or mamba-based model detected: disabling prefix caching since it is not yet supported.",
+      mode === "none"
+        ? "Hybrid or mamba-based model detected: disabling prefix caching since it is not yet supported."
+        : `Warning: Prefix caching in Mamba cache '${mode}' mode is currently enabled. Its support for Mamba layers is experimental. Please report any issues you may observe.`,
       ...(pages.raised
         ? [
             `Setting attention block size to ${blockSize} tokens to ensure that attention page size is >= mamba page size.`,

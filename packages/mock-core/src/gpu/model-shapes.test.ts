@@ -266,6 +266,53 @@ describe("start-up log lines as vLLM computes them (formula outputs: no publishe
     ).toThrow(RangeError);
   });
 
+  it("mamba_cache_mode align: 2 state pages a Mamba group, the same block, the experimental line", () => {
+    // vllm/model_executor/models/config.py MambaModelConfig.verify_and_update_config: with
+    // prefix caching on it logs "Warning: Prefix caching in Mamba cache '%s' mode is currently
+    // enabled. ..." instead of turning caching off; platforms/interface.py
+    // _align_hybrid_block_size: only "all" aligns the attention block to mamba_chunk_size, so
+    // align keeps 16 × cdiv(state page, 16 × token page) = 528; kv_cache_interface.py
+    // MambaSpec.max_memory_usage_bytes in align: 2 + k pages.
+    const none = kvCapacity({ device: deviceProfile("h100-80gb"), model: granite });
+    const align = kvCapacity({
+      device: deviceProfile("h100-80gb"),
+      model: granite,
+      mambaCacheMode: "align",
+    });
+    expect(
+      kvCapacity({ device: deviceProfile("h100-80gb"), model: granite, mambaCacheMode: "none" }),
+    ).toEqual(none);
+    expect(align.blockSize).toBe(528);
+    expect(align.numBlocks).toBe(none.numBlocks);
+    // ceil(131,072 / 528) = 249 attention blocks + 2 in each of the 9 Mamba groups.
+    expect(align.maxConcurrency).toBeCloseTo(align.numBlocks / (249 + 9 * 2), 10);
+    expect(align.logLines).toEqual([
+      "Warning: Prefix caching in Mamba cache 'align' mode is currently enabled. Its support for Mamba layers is experimental. Please report any issues you may observe.",
+      "Setting attention block size to 528 tokens to ensure that attention page size is >= mamba page size.",
+      "Padding mamba page size by 0.69% to ensure that mamba page size and attention page size are exactly equal.",
+      "Available KV cache memory: 9.78 GiB",
+      "GPU KV cache size: 63,888 tokens",
+      `Maximum concurrency for 131,072 tokens per request: ${align.maxConcurrency.toFixed(2)}x`,
+      "Chunked prefill is enabled with max_num_batched_tokens=8192.",
+    ]);
+    expect(align.maxConcurrency).toBeLessThan(none.maxConcurrency);
+    // With k = 3 speculative tokens: 2 + 3 pages a group.
+    const spec = kvCapacity({
+      device: deviceProfile("h100-80gb"),
+      model: granite,
+      mambaCacheMode: "align",
+      numSpeculativeBlocks: 3,
+    });
+    expect(spec.maxConcurrency).toBeCloseTo(spec.numBlocks / (249 + 9 * 5), 10);
+    // "all" needs mamba_chunk_size for its block size (interface.py lcm rule): refused, not guessed.
+    expect(() =>
+      kvCapacity({ device: deviceProfile("h100-80gb"), model: granite, mambaCacheMode: "all" }),
+    ).toThrow(/mamba_cache_mode 'all' is not modelled/);
+    // Dense models ignore the mode.
+    const llama = { device: deviceProfile("h100-80gb"), model: modelProfiles["llama-3.1-8b"] };
+    expect(kvCapacity({ ...llama, mambaCacheMode: "align" })).toEqual(kvCapacity(llama));
+  });
+
   it("keeps a user block size at least vLLM's, and refuses a max_model_len that cannot fit", () => {
     const k = kvCapacity({ device: deviceProfile("h100-80gb"), model: granite, blockSize: 1056 });
     expect(k.blockSize).toBe(1056);
