@@ -189,13 +189,6 @@ export interface GpuEngineSettings {
   /** Simulated seconds per real second. */
   readonly timeScale: number;
   /**
-   * vLLM's `--stream-interval` (vllm/config/scheduler.py `stream_interval`, default 1, at least 1),
-   * in tokens: after a request's first output, its tokens go out once this many have gathered
-   * (and with the last). Read from the `stream-interval` value when the runtime declares that
-   * option (the vLLM mock from 0.12.0); absent: 1.
-   */
-  readonly streamInterval?: number;
-  /**
    * vLLM's async scheduling (the scheduler one step ahead of the GPU): the flags, else the
    * runtime's default ({@link GpuEngineContext.asyncScheduling}), else false.
    */
@@ -797,12 +790,6 @@ export function readGpuEngineSettings(
   if (id === undefined) {
     const stray = gpuOnly.find((name) => values[name] !== undefined && values[name] !== false);
     if (stray !== undefined) throw new Error(`--${stray} needs --gpu DEVICE`);
-    // Without --gpu these settings are not read: a runtime that groups the simple engine's
-    // stream hands the interval to createTextEngine itself (the vLLM mock does), so one that
-    // leaves it here would have it ignored.
-    if (values["stream-interval"] !== undefined) {
-      throw new Error("--stream-interval needs --gpu DEVICE");
-    }
     return undefined;
   }
   if (!Object.hasOwn(deviceProfiles, id)) {
@@ -892,7 +879,6 @@ export function readGpuEngineSettings(
       throw new Error(`--speculative-config: ${(error as Error).message}`);
     }
   }
-  const streamInterval = integer(values, "stream-interval", 1);
   let asyncScheduling =
     values["async-scheduling"] === true ||
     (values["no-async-scheduling"] !== true && context.asyncScheduling === true);
@@ -954,7 +940,6 @@ export function readGpuEngineSettings(
     asyncScheduling,
     maxLoras: context.maxLoras ?? 1,
     ...(speculative === undefined ? {} : { speculative }),
-    ...(streamInterval === undefined ? {} : { streamInterval }),
     ...(values["disable-hybrid-kv-cache-manager"] === true
       ? { disableHybridKvCacheManager: true }
       : {}),

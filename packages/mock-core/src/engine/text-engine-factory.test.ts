@@ -726,17 +726,6 @@ describe("--stream-interval: the output processor's grouping for either engine",
     expect(await outputSizes(engine, request({ maxTokens: 8 }), clock)).toEqual([1, 3, 3, 1]);
   });
 
-  test("the GPU settings' --stream-interval is the default; the option wins over it", async () => {
-    const clock = new ManualClock();
-    const settings = gpu({ "stream-interval": "4" });
-    const byFlag = createTextEngine({ clock, model, gpu: settings });
-    expect(await outputSizes(byFlag.engine, request({ maxTokens: 9 }), clock)).toEqual([1, 4, 4]);
-    const byOption = createTextEngine({ clock, model, gpu: settings, streamInterval: 2 });
-    expect(await outputSizes(byOption.engine, request({ maxTokens: 9 }), clock)).toEqual([
-      1, 2, 2, 2, 2,
-    ]);
-  });
-
   test("refuses an interval that is not a whole number >= 1, for either engine", () => {
     const clock = new ManualClock();
     expect(() => createTextEngine({ clock, model, streamInterval: 0 })).toThrow(RangeError);

@@ -66,8 +66,9 @@ export interface TextEngineOptions {
    * 0.12.0), which vLLM applies whatever engine core runs, so it is taken here for both engines
    * with one rule (generation.ts `streamIntervalSends`): the simple engine's runs through
    * `withStreamInterval`, the GPU engine's in the paced run (createGpuTextEngine), per step.
-   * Default: `gpu.streamInterval`, else 1 (every output as it comes). A RangeError for one that
-   * is not a whole number ≥ 1.
+   * The runtime that owns the flag reads it (the vLLM mock, per release) and hands the number
+   * here; the GPU settings do not carry it. Default 1 (every output as it comes). A RangeError
+   * for one that is not a whole number ≥ 1.
    */
   readonly streamInterval?: number;
 }
@@ -270,7 +271,7 @@ export function startupCacheLines(capacity: KvCapacity, release?: string): strin
  */
 export function createTextEngine(options: TextEngineOptions): CreatedTextEngine {
   const { clock, model, gpu: settings, logger } = options;
-  const streamInterval = options.streamInterval ?? settings?.streamInterval ?? 1;
+  const streamInterval = options.streamInterval ?? 1;
   if (settings === undefined) {
     const simple = createSimpleEngine({
       clock,

@@ -109,7 +109,7 @@ export async function loadServedModel(
   // The engine options (`--gpu` ...) need the context length, the model's config.json, the
   // release's async-scheduling default and, with LoRA, how many adapters one step may run (vLLM's
   // --max-loras).
-  const gpu = readGpuEngineSettings(simpleEngineValues(values), {
+  const gpu = readGpuEngineSettings(values, {
     maxModelLen: served.maxModelLen,
     modelConfig: spec.config,
     asyncScheduling: settings.profile.asyncScheduling,
@@ -118,18 +118,6 @@ export async function loadServedModel(
     ...(settings.enableLora && { maxLoras: settings.maxLoras }),
   });
   return gpu ? { served, spec, gpu } : { served, spec };
-}
-
-/**
- * The options as the GPU engine settings read them: without `--gpu`, `--stream-interval` is taken
- * out, since mock-core readGpuEngineSettings refuses it without `--gpu` (for runtimes whose only
- * stream interval is the GPU's); startModel hands the interval to mock-core createTextEngine,
- * which applies it to either engine.
- */
-function simpleEngineValues(values: RuntimeOptionValues): RuntimeOptionValues {
-  if (values.gpu !== undefined || values["stream-interval"] === undefined) return values;
-  const { "stream-interval": _interval, ...rest } = values;
-  return rest;
 }
 
 /**

@@ -381,8 +381,8 @@ export function readVllmSettings(
   }
   const release = profileFor(version);
   const pooling = readPoolingFlags(version, values);
-  // profiles.ts streamInterval: the flag is argparse's unknown before 0.12.0. Under --gpu the GPU
-  // engine options (mock-core readGpuEngineSettings) read its value too.
+  // profiles.ts streamInterval: the flag is argparse's unknown before 0.12.0. Read here only:
+  // startModel hands the number to mock-core createTextEngine, for either engine.
   if (values["stream-interval"] !== undefined && !release.streamInterval) {
     throw new Error("unrecognized arguments: --stream-interval");
   }
