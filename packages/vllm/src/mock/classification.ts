@@ -19,8 +19,7 @@ import { FieldReader } from "./validation.js";
 
 /**
  * The release that added `/classify` (vLLM PR #17032, merged after 0.8.5: issue #17415 asks for
- * it on 0.8.5). Earlier releases answer FastAPI's 404. Local until profiles.ts carries it
- * (/work/notes/r17-e-profiles.md).
+ * it on 0.8.5). Earlier releases answer FastAPI's 404.
  */
 export const classifySince = "0.9.0";
 

@@ -130,6 +130,42 @@ function truncate(vector: readonly number[], dimensions: number): number[] {
 }
 
 /**
+ * The fields `/v1/embeddings` and `/pooling` share, read in the order vLLM's pydantic models
+ * report them (protocol.py EmbeddingCompletionRequest and PoolingCompletionRequest, both with
+ * `truncate_prompt_tokens: Field(ge=-1)`), and the model name the answer carries (the LoRA adapter
+ * the request named, vllm-openai.md §7). Each route checks the values in its own order.
+ */
+export interface PooledBody {
+  readonly items: PromptInput[];
+  /** The served model or adapter name the answer carries. */
+  readonly modelName: string;
+  /** `encoding_format` as sent; "float" when absent (see {@link checkEncodingFormat}). */
+  readonly format: string;
+  readonly dimensions: number | undefined;
+  readonly truncation: number | undefined;
+}
+
+/** Reads a {@link PooledBody}; a wrong field or an unknown model is the 400 / 404. */
+export function readPooledBody(model: VllmModel, body: unknown): PooledBody {
+  const fields = new FieldReader(body);
+  fields.finish();
+  const items = poolingInputs(fields);
+  const name = fields.string("model");
+  const format = fields.string("encoding_format") ?? "float";
+  const dimensions = fields.int("dimensions");
+  const truncation = fields.intAtLeast("truncate_prompt_tokens", -1);
+  fields.finish();
+  return { items, modelName: checkModelName(model, name), format, dimensions, truncation };
+}
+
+/** vLLM's 400 for an `encoding_format` other than float or base64. */
+export function checkEncodingFormat(format: string): void {
+  if (format !== "float" && format !== "base64") {
+    throw badRequest(`encoding_format must be 'float' or 'base64', got '${format}'`);
+  }
+}
+
+/**
  * Handles an embeddings body for an embedding model; `counted` hears each input's prompt tokens
  * once every input is embedded (the route counts them in /metrics, metrics.ts `countPooled`: vLLM
  * sends each input to the engine as its own request, serving_engine.py `request_id-i`).
@@ -139,21 +175,9 @@ export function embeddings(
   body: unknown,
   counted: (promptTokens: number) => void = () => {},
 ): object {
-  const fields = new FieldReader(body);
-  fields.finish();
-  const items = poolingInputs(fields);
-  const name = fields.string("model");
-  const format = fields.string("encoding_format") ?? "float";
-  const dimensions = fields.int("dimensions");
-  // protocol.py EmbeddingCompletionRequest: `truncate_prompt_tokens: Field(ge=-1)`.
-  const truncation = fields.intAtLeast("truncate_prompt_tokens", -1);
-  fields.finish();
-  // vllm-openai.md §7: the response names the LoRA adapter the request named.
-  const modelName = checkModelName(model, name);
+  const { items, modelName, format, dimensions, truncation } = readPooledBody(model, body);
   const size = truncationSize(model, truncation);
-  if (format !== "float" && format !== "base64") {
-    throw badRequest(`encoding_format must be 'float' or 'base64', got '${format}'`);
-  }
+  checkEncodingFormat(format);
   const matryoshka = model.spec.config.is_matryoshka === true;
   if (dimensions !== undefined && !matryoshka) {
     throw badRequest(

@@ -8,16 +8,22 @@
 import { embedText } from "@servingkit/mock-core";
 import { usageOf } from "./choices.js";
 import { classifierHead, classLogits, classProbabilities } from "./classification.js";
-import { base64Of, countEach, pooledText, poolingInputs, truncationSize } from "./embeddings.js";
+import {
+  base64Of,
+  checkEncodingFormat,
+  countEach,
+  pooledText,
+  readPooledBody,
+  truncationSize,
+} from "./embeddings.js";
 import { badRequest } from "./errors.js";
 import { uuidHex } from "./request-id.js";
-import { checkModelName, type VllmModel } from "./served-model.js";
-import { FieldReader } from "./validation.js";
+import type { VllmModel } from "./served-model.js";
 
 /**
  * The release that added `/pooling` (vLLM PR #11457 "Online Pooling API", merged 2024-12-24,
- * first in 0.6.6). Earlier releases answer FastAPI's 404. Local until profiles.ts carries it
- * (/work/notes/r17-e-profiles.md).
+ * first in 0.6.6). Earlier releases answer FastAPI's 404. Compared with the exact release
+ * (settings.version): 0.6.6 lies inside the oldest profile.
  */
 export const poolingSince = "0.6.6";
 
@@ -45,21 +51,10 @@ export function pooling(
   body: unknown,
   counted: (promptTokens: number) => void = () => {},
 ): object {
-  const fields = new FieldReader(body);
-  fields.finish();
-  const items = poolingInputs(fields);
-  const name = fields.string("model");
-  const format = fields.string("encoding_format") ?? "float";
-  const dimensions = fields.int("dimensions");
-  // protocol.py PoolingCompletionRequest: `truncate_prompt_tokens: Field(ge=-1)`.
-  const truncation = fields.intAtLeast("truncate_prompt_tokens", -1);
-  fields.finish();
-  const modelName = checkModelName(model, name);
+  const { items, modelName, format, dimensions, truncation } = readPooledBody(model, body);
   // serving_pooling.py `create_pooling`: checked before anything else is read.
   if (dimensions !== undefined) throw badRequest("dimensions is currently not supported");
-  if (format !== "float" && format !== "base64") {
-    throw badRequest(`encoding_format must be 'float' or 'base64', got '${format}'`);
-  }
+  checkEncodingFormat(format);
   const size = truncationSize(model, truncation);
   const counts: number[] = [];
   const data = items.map((item, index) => {
