@@ -336,10 +336,6 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   #kept: IteratorResult<GenerationEvent> | undefined;
   /** The failure a pending wait reports when its turn comes (see {@link WaitTurns}). */
   #waitFailure: { readonly error: unknown } | undefined;
-  /** `wait` is inside the stream's `wait`: an answer given there is called back on return. */
-  #inStreamWait = false;
-  /** The stream's `wait` answered before it returned (see {@link PacedRun.#inStreamWait}). */
-  #answeredInWait = false;
   /** The pending wait's GPU token: called from the engine's step, once per token. */
   readonly #onWaited: GpuTokenCallback = (tokens) => this.#keep(tokens.step);
   /** The pending wait's GPU stream ended. */
@@ -354,7 +350,7 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
       return;
     }
     this.#kept = event;
-    this.#due();
+    waitTurns.add(this);
   }
   readonly #onWaitFailed = (error: unknown): void => {
     if (this.#onReady === undefined) return;
@@ -363,17 +359,8 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     } catch (failure) {
       this.#waitFailure = { error: failure };
     }
-    this.#due();
+    waitTurns.add(this);
   };
-  /**
-   * The pending wait's answer is known: its callback comes in the step's WaitTurns flush, or at
-   * once when the stream answered inside `wait` itself (a token already buffered, the end, a
-   * failure), as a poll of the stream before waiting on it would have answered.
-   */
-  #due(): void {
-    if (this.#inStreamWait) this.#answeredInWait = true;
-    else waitTurns.add(this);
-  }
   readonly #executor = (
     resolve: (result: IteratorResult<GenerationEvent>) => void,
     reject: (reason: unknown) => void,
@@ -501,7 +488,7 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     }
     let ready: IteratorResult<GenerationEvent> | undefined;
     try {
-      ready = this.#closed ? doneResult : this.#readyBeforeStream();
+      ready = this.#closed ? doneResult : this.#ready();
     } catch (error) {
       onError(error);
       return;
@@ -511,21 +498,9 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
       onReady();
       return;
     }
-    // The stream is not polled first: its `wait` hands over a buffered token (or the end, or a
-    // failure) at once, answered here on its return; the reader has just polled it (round 17:
-    // three polls of the stream per token became two).
     this.#onReady = onReady;
     this.#onWaitError = onError;
-    this.#inStreamWait = true;
-    try {
-      (this.#timing as GpuTokenStream).wait(this.#onWaited, this.#onWaitedEnd, this.#onWaitFailed);
-    } finally {
-      this.#inStreamWait = false;
-    }
-    if (this.#answeredInWait) {
-      this.#answeredInWait = false;
-      this.callBack();
-    }
+    (this.#timing as GpuTokenStream).wait(this.#onWaited, this.#onWaitedEnd, this.#onWaitFailed);
   }
 
   return(): Promise<IteratorResult<GenerationEvent>> {
@@ -580,27 +555,6 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
 
   /** The next event once the content is known, when it needs no wait; else undefined. */
   #ready(): IteratorResult<GenerationEvent> | undefined {
-    const early = this.#readyBeforeStream();
-    if (early !== undefined) return early;
-    const timing = this.#timing as GpuTokenStream;
-    for (;;) {
-      let result: IteratorResult<GpuToken> | undefined;
-      try {
-        result = timing.nextReady();
-      } catch (error) {
-        return this.#onError(error);
-      }
-      if (result === undefined) return undefined;
-      const event = this.#onToken(result.done ? undefined : result.value.step);
-      if (event !== undefined) return event;
-    }
-  }
-
-  /**
-   * The next event when it is known without the GPU stream (the finish, a token already let out,
-   * an abort before the request began), else undefined: the stream decides (it exists then).
-   */
-  #readyBeforeStream(): IteratorResult<GenerationEvent> | undefined {
     const finish = this.#finish as FinishEvent;
     if (this.#closed) return doneResult;
     if (this.#released === this.#tokenCount) {
@@ -613,7 +567,17 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
       if (this.#signal?.aborted) return this.#end({ done: false, value: aborted(finish, 0) });
       this.#timing = this.#gpu.generate(this.#gpuRequest(), this.#signal);
     }
-    return undefined;
+    for (;;) {
+      let result: IteratorResult<GpuToken> | undefined;
+      try {
+        result = this.#timing.nextReady();
+      } catch (error) {
+        return this.#onError(error);
+      }
+      if (result === undefined) return undefined;
+      const event = this.#onToken(result.done ? undefined : result.value.step);
+      if (event !== undefined) return event;
+    }
   }
 
   /** The request as the GPU engine takes it: optional keys added one by one (a per-request path). */
