@@ -188,3 +188,61 @@ describe("--runner pooling on a generative checkpoint", () => {
     );
   });
 });
+
+describe("normalize and use_activation on /v1/embeddings, by release", () => {
+  const servers: TestServer[] = [];
+  afterAll(() => {
+    for (const server of servers) server.close();
+  });
+  async function embedder(version: string): Promise<OpenAI> {
+    // --task is argparse's unknown from 0.13.0: later releases convert with --runner pooling.
+    const flags = version < "0.13.0" ? { task: "embed" } : { runner: "pooling" };
+    const server = await startVllm({ ...flags, "vllm-version": version });
+    servers.push(server);
+    return openaiClient(server);
+  }
+  /** The embedding of "the cat sat" with the extra body fields vLLM reads. */
+  async function embed(client: OpenAI, extra: Record<string, unknown> = {}): Promise<number[]> {
+    const answer = await client.embeddings.create({
+      input: "the cat sat",
+      model: "",
+      encoding_format: "float",
+      ...extra,
+    } as OpenAI.EmbeddingCreateParams);
+    return answer.data[0]?.embedding ?? [];
+  }
+  const norm = (v: readonly number[]) => Math.hypot(...v);
+
+  // vLLM PR #20538 (PoolingParams normalize for embed models; xorbitsai/inference PR #4000: new in
+  // 0.10.1): normalize false answers the pooled hidden state, same direction, not unit length.
+  it("answers the raw vector for normalize false from 0.10.1, unit vectors before", async () => {
+    const client = await embedder("0.12.0");
+    const unit = await embed(client);
+    const raw = await embed(client, { normalize: false });
+    expect(norm(unit)).toBeCloseTo(1, 5);
+    expect(norm(raw)).toBeGreaterThan(2);
+    expect(cosine(unit, raw)).toBeCloseTo(1, 5);
+    expect(await embed(client, { normalize: true })).toEqual(unit);
+    // 0.11.1-0.16.x: use_activation is a classify field; the embed request lets it pass unread.
+    expect(await embed(client, { use_activation: false })).toEqual(unit);
+    const older = await embedder("0.10.0");
+    expect(norm(await embed(older, { normalize: false }))).toBeCloseTo(1, 5);
+  });
+
+  // vllm/config/pooler.py get_use_activation (normalize first, then use_activation; "`normalize`
+  // is deprecated"); xorbitsai/inference issue #4721 / PR #4729: vLLM > 0.16 embeds with
+  // use_activation.
+  it("reads use_activation from 0.17.0, normalize first", async () => {
+    const client = await embedder("0.17.0");
+    const unit = await embed(client);
+    expect(norm(await embed(client, { use_activation: false }))).toBeGreaterThan(2);
+    expect(norm(await embed(client, { normalize: false }))).toBeGreaterThan(2);
+    expect(await embed(client, { normalize: true, use_activation: false })).toEqual(unit);
+  });
+
+  // pydantic: normalize is `bool | None`; a string of letters is its bool_parsing issue.
+  it("refuses a normalize that is no boolean", async () => {
+    const client = await embedder("0.12.0");
+    await expect(embed(client, { normalize: "maybe" })).rejects.toMatchObject({ status: 400 });
+  });
+});

@@ -8,7 +8,9 @@
 
 import { embedText } from "@servingkit/mock-core";
 import { usageOf } from "./choices.js";
+import { classifyActivationSince, useActivationSince } from "./classification.js";
 import { badRequest, type VllmError } from "./errors.js";
+import { releasedBy } from "./profiles.js";
 import { completionPromptIds, truncatePrompt } from "./prompts.js";
 import { uuidHex } from "./request-id.js";
 import type { PromptInput } from "./requests.js";
@@ -123,10 +125,82 @@ export function base64Of(vector: readonly number[]): string {
   return Buffer.from(new Float32Array(vector).buffer).toString("base64");
 }
 
-function truncate(vector: readonly number[], dimensions: number): number[] {
-  const cut = vector.slice(0, dimensions);
-  const norm = Math.hypot(...cut) || 1;
-  return cut.map((v) => v / norm);
+/**
+ * The release whose embedding requests read `normalize` (vLLM PR #20538, "Pooling model
+ * activation supports per request control by PoolingParams": PoolingParams `normalize` for embed
+ * models, `activation` for classifiers; xorbitsai/inference PR #4000's review dates `normalize` to
+ * 0.10.1). Earlier releases always normalize and let the field pass unread.
+ */
+export const normalizeSince = "0.10.1";
+
+/**
+ * The release whose embedding requests also read `use_activation`, `normalize` then being its
+ * deprecated alias, read first (vllm/config/pooler.py `get_use_activation`: normalize, softmax,
+ * activation, then use_activation; "`normalize` is deprecated and will be removed in v0.15").
+ * Dated by xorbitsai/inference issue #4721 (vLLM 0.17.1's PoolingParams refuses `normalize`) and
+ * PR #4729 ("adapt `normalize` param of vllm>0.16.0").
+ */
+export const embedUseActivationSince = "0.17.0";
+
+/**
+ * The activation fields a pooling request sends, each read only where the release defines it
+ * (elsewhere OpenAIBaseModel lets it pass unread): `normalize` (embed, {@link normalizeSince}),
+ * `activation` (classify, classification.ts `classifyActivationSince`), `use_activation`
+ * (classification.ts `useActivationSince`) and `softmax` (the deprecated classify alias
+ * of the {@link embedUseActivationSince} get_use_activation).
+ */
+export interface ActivationFields {
+  readonly normalize: boolean | undefined;
+  readonly softmax: boolean | undefined;
+  readonly activation: boolean | undefined;
+  readonly useActivation: boolean | undefined;
+}
+
+/**
+ * Whether an embedding model L2-normalizes its output for a request (pure; default true, the
+ * embed pooler's normalization): `normalize` from {@link normalizeSince}; from
+ * {@link embedUseActivationSince} get_use_activation's order, `normalize`, then on `/pooling`
+ * `softmax` and `activation`, then `use_activation`. `since` is the profile's first release.
+ */
+export function normalizesEmbedding(
+  since: string,
+  fields: ActivationFields,
+  route: "embeddings" | "pooling",
+): boolean {
+  if (!releasedBy(since, normalizeSince)) return true;
+  if (!releasedBy(since, embedUseActivationSince)) return fields.normalize ?? true;
+  const aliases = route === "pooling" ? (fields.softmax ?? fields.activation) : undefined;
+  return fields.normalize ?? aliases ?? fields.useActivation ?? true;
+}
+
+/**
+ * The norm of the mock's un-normalized embedding, the pooled hidden state (our own model: a hidden
+ * state of `dim` components of unit variance has a norm near sqrt(dim)).
+ */
+export function hiddenStateNorm(dim: number): number {
+  return Math.sqrt(dim);
+}
+
+/**
+ * An embedding model's output for a text: the engine's unit vector cut to `dimensions`
+ * (Matryoshka) and L2-normalized again when `normalize`, else the raw pooled hidden state, cut
+ * and not normalized (vLLM's embedding pooler head cuts to `dimensions` before it normalizes).
+ */
+export function embeddingOf(
+  text: string,
+  dim: number,
+  normalize: boolean,
+  dimensions?: number,
+): number[] {
+  const unit = embedText(text, dim);
+  const cut = dimensions === undefined ? unit : unit.slice(0, dimensions);
+  if (normalize) {
+    if (dimensions === undefined) return unit;
+    const norm = Math.hypot(...cut) || 1;
+    return cut.map((v) => v / norm);
+  }
+  const scale = hiddenStateNorm(dim);
+  return cut.map((v) => v * scale);
 }
 
 /**
@@ -143,6 +217,8 @@ export interface PooledBody {
   readonly format: string;
   readonly dimensions: number | undefined;
   readonly truncation: number | undefined;
+  /** The activation fields the release reads ({@link ActivationFields}). */
+  readonly activation: ActivationFields;
 }
 
 /** Reads a {@link PooledBody}; a wrong field or an unknown model is the 400 / 404. */
@@ -154,8 +230,18 @@ export function readPooledBody(model: VllmModel, body: unknown): PooledBody {
   const format = fields.string("encoding_format") ?? "float";
   const dimensions = fields.int("dimensions");
   const truncation = fields.intAtLeast("truncate_prompt_tokens", -1);
+  const since = model.profile.since;
+  const readFrom = (field: string, release: string) =>
+    releasedBy(since, release) ? fields.bool(field) : undefined;
+  const activation: ActivationFields = {
+    normalize: readFrom("normalize", normalizeSince),
+    softmax: readFrom("softmax", embedUseActivationSince),
+    activation: readFrom("activation", classifyActivationSince),
+    useActivation: readFrom("use_activation", useActivationSince),
+  };
   fields.finish();
-  return { items, modelName: checkModelName(model, name), format, dimensions, truncation };
+  const modelName = checkModelName(model, name);
+  return { items, modelName, format, dimensions, truncation, activation };
 }
 
 /** vLLM's 400 for an `encoding_format` other than float or base64. */
@@ -175,7 +261,10 @@ export function embeddings(
   body: unknown,
   counted: (promptTokens: number) => void = () => {},
 ): object {
-  const { items, modelName, format, dimensions, truncation } = readPooledBody(model, body);
+  const { items, modelName, format, dimensions, truncation, activation } = readPooledBody(
+    model,
+    body,
+  );
   const size = truncationSize(model, truncation);
   checkEncodingFormat(format);
   const matryoshka = model.spec.config.is_matryoshka === true;
@@ -189,12 +278,12 @@ export function embeddings(
       `Dimensions must be between 1 and ${model.spec.embeddingDim}, got ${dimensions}.`,
     );
   }
+  const normalize = normalizesEmbedding(model.profile.since, activation, "embeddings");
   const counts: number[] = [];
   const data = items.map((item, index) => {
     const { text, tokens } = pooledText(model, item, size);
     counts.push(tokens);
-    const full = embedText(text, model.spec.embeddingDim);
-    const vector = dimensions === undefined ? full : truncate(full, dimensions);
+    const vector = embeddingOf(text, model.spec.embeddingDim, normalize, dimensions);
     return {
       index,
       object: "embedding",

@@ -109,3 +109,56 @@ describe("a release before /pooling", () => {
     expect(body).toEqual({ detail: "Not Found" });
   });
 });
+
+describe("/pooling's activation fields", () => {
+  const servers: TestServer[] = [];
+  afterAll(() => {
+    for (const server of servers) server.close();
+  });
+  async function started(flags: Record<string, string>): Promise<TestServer> {
+    const server = await startVllm(flags);
+    servers.push(server);
+    return server;
+  }
+  async function pooled(server: TestServer, extra: Record<string, unknown> = {}) {
+    const { status, body } = await post(server, "/pooling", { input: "the cat sat", ...extra });
+    expect(status).toBe(200);
+    return body.data[0].data as number[];
+  }
+  const sum = (v: readonly number[]) => v.reduce((a, b) => a + b, 0);
+
+  // protocol.py PoolingCompletionRequest passes `normalize` to PoolingParams for an embed model
+  // (vLLM PR #20538, 0.10.1); the pooled hidden state is not unit length.
+  it("answers an embedding model's raw vector for normalize false", async () => {
+    const server = await started({ task: "embed" });
+    expect(Math.hypot(...(await pooled(server)))).toBeCloseTo(1, 5);
+    expect(Math.hypot(...(await pooled(server, { normalize: false })))).toBeGreaterThan(2);
+  });
+
+  // vllm/config/pooler.py get_use_activation (0.17.0 on): normalize, softmax, activation, then
+  // use_activation, the first given wins.
+  it("reads get_use_activation's aliases in order from 0.17.0", async () => {
+    const server = await started({ runner: "pooling", "vllm-version": "0.17.0" });
+    const unit = await pooled(server);
+    expect(Math.hypot(...(await pooled(server, { use_activation: false })))).toBeGreaterThan(2);
+    expect(Math.hypot(...(await pooled(server, { softmax: false })))).toBeGreaterThan(2);
+    expect(await pooled(server, { softmax: true, use_activation: false })).toEqual(unit);
+  });
+
+  // PoolingParams use_activation (vLLM PR #25524, 0.11.1; activation its alias, read first): the
+  // classifier's softmax is skipped, /pooling answering the raw logits as /classify does.
+  it("answers a classifier's raw logits for use_activation false", async () => {
+    const server = await started({ task: "classify" });
+    const probs = await pooled(server);
+    expect(sum(probs)).toBeCloseTo(1, 6);
+    const logits = await pooled(server, { use_activation: false });
+    expect(logits).toHaveLength(probs.length);
+    expect(sum(logits)).not.toBeCloseTo(1, 3);
+    const classified = await post(server, "/classify", {
+      input: "the cat sat",
+      use_activation: false,
+    });
+    expect(classified.body.data[0].probs).toEqual(logits);
+    expect(await pooled(server, { activation: true, use_activation: false })).toEqual(probs);
+  });
+});

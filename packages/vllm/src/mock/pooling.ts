@@ -5,13 +5,20 @@
  * values `/v1/embeddings` and `/classify` answer), `encoding_format` float or base64.
  */
 
-import { embedText } from "@servingkit/mock-core";
 import { usageOf } from "./choices.js";
-import { classifierHead, classLogits, classProbabilities } from "./classification.js";
 import {
+  classifierHead,
+  classLogits,
+  classProbabilities,
+  requestActivation,
+} from "./classification.js";
+import {
+  type ActivationFields,
   base64Of,
   checkEncodingFormat,
   countEach,
+  embeddingOf,
+  normalizesEmbedding,
   pooledText,
   readPooledBody,
   truncationSize,
@@ -35,11 +42,25 @@ export function supportsPooling(model: Pick<VllmModel, "task">): boolean {
   return model.task !== "generate";
 }
 
-/** The pooler's output for one text: an embedding, or class probabilities. */
-function pooled(model: VllmModel, text: string): number[] {
+/**
+ * How the pooler treats one request's outputs, from its activation fields: an embedding model
+ * normalizes or not (embeddings.ts `normalizesEmbedding`), a classifier applies its activation or
+ * answers the raw logits (classification.ts `requestActivation`, as `/classify` reads them: the
+ * same PoolingParams `use_activation`).
+ */
+function pooler(model: VllmModel, fields: ActivationFields): (text: string) => number[] {
   const dim = model.spec.embeddingDim;
-  if (model.task === "embed") return embedText(text, dim);
-  return classProbabilities(classLogits(text, classifierHead(model.spec.config), dim));
+  const since = model.profile.since;
+  if (model.task === "embed") {
+    const normalize = normalizesEmbedding(since, fields, "pooling");
+    return (text) => embeddingOf(text, dim, normalize);
+  }
+  const head = classifierHead(model.spec.config);
+  const activate = requestActivation(since, fields.activation, fields.useActivation) !== false;
+  return (text) => {
+    const logits = classLogits(text, head, dim);
+    return activate ? classProbabilities(logits) : logits;
+  };
 }
 
 /**
@@ -51,16 +72,20 @@ export function pooling(
   body: unknown,
   counted: (promptTokens: number) => void = () => {},
 ): object {
-  const { items, modelName, format, dimensions, truncation } = readPooledBody(model, body);
+  const { items, modelName, format, dimensions, truncation, activation } = readPooledBody(
+    model,
+    body,
+  );
   // serving_pooling.py `create_pooling`: checked before anything else is read.
   if (dimensions !== undefined) throw badRequest("dimensions is currently not supported");
   checkEncodingFormat(format);
   const size = truncationSize(model, truncation);
+  const pooled = pooler(model, activation);
   const counts: number[] = [];
   const data = items.map((item, index) => {
     const { text, tokens } = pooledText(model, item, size);
     counts.push(tokens);
-    const vector = pooled(model, text);
+    const vector = pooled(text);
     return { index, object: "pooling", data: format === "base64" ? base64Of(vector) : vector };
   });
   // Counted once every input is pooled: a refused request counts nothing.
