@@ -22,8 +22,10 @@ import {
   invalidModelMessage,
   isHubRepoId,
   modelsDraftModel,
+  modelsMambaCacheMode,
   mtpLayerReuseWarning,
   mtpTokensError,
+  poolingSchedulesSynchronously,
   readGpuEngineSettings,
   readSpeculativeConfig,
   refusesDraftModel,
@@ -901,14 +903,145 @@ describe("MoE, MLA and hybrid targets read from config.json", () => {
     expect(settings?.startupWarnings).toEqual([]);
   });
 
-  test("hybrid Mamba models run without prefix caching, as vLLM forces", () => {
-    // models/config.py MambaModelConfig: enable_prefix_caching = False for hybrid models.
+  test("hybrid Mamba models run without prefix caching unless asked", () => {
+    // vllm/engine/arg_utils.py: default_prefix_caching = ... and not model_config.is_hybrid
+    // (opt-in); before 0.15.0 models/config.py MambaModelConfig turned it off even when asked.
     for (const [name, config] of [
       ["granite-4.0-h-small", granite4HSmallConfig],
       ["qwen3-next", qwen3Next80bA3bConfig],
-    ] as const)
-      expect(read({ "model-config": pathOf(name, config) })?.enablePrefixCaching, name).toBe(false);
+    ] as const) {
+      const settings = read({ "model-config": pathOf(name, config) });
+      expect(settings?.enablePrefixCaching, name).toBe(false);
+      expect(settings?.mambaCacheMode, name).toBeUndefined();
+      expect(settings?.startupWarnings, name).toEqual([]);
+    }
     expect(read({})?.enablePrefixCaching).toBe(true);
+  });
+
+  describe("--enable-prefix-caching and --mamba-cache-mode on a hybrid (vLLM 0.15.0 on)", () => {
+    const graniteValues = { "model-config": pathOf("granite", granite4HSmallConfig) };
+    const qwenValues = { "model-config": pathOf("qwen3-next", qwen3Next80bA3bConfig) };
+    const on = { "enable-prefix-caching": true } as const;
+
+    test("vLLM's default mode: all for Granite 4.0 H, align for Qwen3-Next, with its warning", () => {
+      // models/config.py MambaModelConfig.verify_and_update_config: "all" if the model class
+      // declares SupportsMambaPrefixCaching (granitemoehybrid.py GraniteMoeHybridForCausalLM
+      // does; qwen3_next.py Qwen3NextForCausalLM does not) else "align", logged with
+      // "Mamba cache mode is set to '%s' for %s by default when prefix caching is enabled".
+      const granite = read({ ...graniteValues, ...on });
+      expect(granite?.enablePrefixCaching).toBe(true);
+      expect(granite?.mambaCacheMode).toBe("all");
+      expect(granite?.startupWarnings).toEqual([
+        "Mamba cache mode is set to 'all' for GraniteMoeHybridForCausalLM by default when prefix caching is enabled",
+      ]);
+      const qwen = read({ ...qwenValues, ...on });
+      expect(qwen?.mambaCacheMode).toBe("align");
+      expect(qwen?.startupWarnings).toEqual([
+        "Mamba cache mode is set to 'align' for Qwen3NextForCausalLM by default when prefix caching is enabled",
+      ]);
+      // A real vLLM log shows the same line for a GDN hybrid (Qwen3_5MoeForConditionalGeneration).
+    });
+
+    test("speculative decoding makes a SupportsMambaPrefixCaching model align", () => {
+      // MambaModelConfig: supports_mamba_prefix_caching and speculative_config → "align", "Mamba
+      // cache mode is set to 'align' for %s by default when prefix caching and speculative
+      // decoding are enabled" (the newest source read; the release that added it is not pinned).
+      const granite = read({
+        ...graniteValues,
+        ...on,
+        "speculative-config": '{"method":"ngram","num_speculative_tokens":2}',
+      });
+      expect(granite?.mambaCacheMode).toBe("align");
+      expect(granite?.startupWarnings).toContain(
+        "Mamba cache mode is set to 'align' for GraniteMoeHybridForCausalLM by default when prefix caching and speculative decoding are enabled",
+      );
+    });
+
+    test("the flag's mode is kept, 'all' falls back to align without support, and needs caching", () => {
+      expect(read({ ...graniteValues, ...on, "mamba-cache-mode": "align" })?.mambaCacheMode).toBe(
+        "align",
+      );
+      expect(
+        read({ ...graniteValues, ...on, "mamba-cache-mode": "align" })?.startupWarnings,
+      ).toEqual([]);
+      // "none" with caching on is vLLM's "left at none": its default choice.
+      expect(read({ ...qwenValues, ...on, "mamba-cache-mode": "none" })?.mambaCacheMode).toBe(
+        "align",
+      );
+      const qwenAll = read({ ...qwenValues, ...on, "mamba-cache-mode": "all" });
+      expect(qwenAll?.mambaCacheMode).toBe("align");
+      expect(qwenAll?.startupWarnings).toEqual([
+        "Hybrid or mamba-based model detected without support for prefix caching with Mamba cache 'all' mode: falling back to 'align' mode.",
+      ]);
+      // Without --enable-prefix-caching a mode becomes none, with vLLM's warning.
+      const uncached = read({ ...graniteValues, "mamba-cache-mode": "align" });
+      expect(uncached?.enablePrefixCaching).toBe(false);
+      expect(uncached?.mambaCacheMode).toBeUndefined();
+      expect(uncached?.startupWarnings).toEqual([
+        "Mamba cache mode is set to 'none' when prefix caching is disabled",
+      ]);
+    });
+
+    test("argparse: an unknown mode, and the flag before 0.15.0", () => {
+      // vllm/config/cache.py MambaCacheMode = Literal["all", "align", "none"] (argparse choices).
+      expect(() => read({ ...graniteValues, ...on, "mamba-cache-mode": "some" })).toThrow(
+        "argument --mamba-cache-mode: invalid choice: 'some' (choose from 'all', 'align', 'none')",
+      );
+      // PR #30877 (merged 2026-01-23, after the v0.14.0 branch cut) added the flag.
+      expect(() =>
+        read({ ...graniteValues, "mamba-cache-mode": "align", "vllm-version": "0.14.1" }),
+      ).toThrow("unrecognized arguments: --mamba-cache-mode");
+      // And before it --enable-prefix-caching leaves a hybrid uncached.
+      const old = read({ ...graniteValues, ...on, "vllm-version": "0.14.1" });
+      expect(old?.enablePrefixCaching).toBe(false);
+      expect(old?.mambaCacheMode).toBeUndefined();
+      expect(read({ ...graniteValues, ...on, "vllm-version": "0.15.0" })?.mambaCacheMode).toBe(
+        "all",
+      );
+      // Dense models: the flag is accepted and changes nothing.
+      expect(read({ "mamba-cache-mode": "align" })?.mambaCacheMode).toBeUndefined();
+      expect(modelsMambaCacheMode(undefined)).toBe(true);
+    });
+  });
+});
+
+describe("async scheduling by release", () => {
+  test("0.20.0 on: a pooling model's default is synchronous; the flag still turns it on", () => {
+    // vllm/config/vllm.py (PR #39592, v0.20.0 release notes): with async_scheduling None and
+    // model_config.runner_type == "pooling", async_scheduling = False (a debug line only);
+    // an explicit --async-scheduling takes the other branch and stays on.
+    const pooling = (release: string, values = {}) =>
+      readGpuEngineSettings(
+        { gpu: "h100-80gb", ...values },
+        { maxModelLen: 4096, asyncScheduling: true, pooling: true, vllmVersion: release },
+      );
+    expect(pooling("0.20.0")?.asyncScheduling).toBe(false);
+    expect(pooling("0.20.0")?.startupWarnings).toEqual([]);
+    expect(pooling("0.21.0")?.asyncScheduling).toBe(false);
+    expect(pooling("0.19.1")?.asyncScheduling).toBe(true);
+    expect(pooling("0.20.0", { "async-scheduling": true })?.asyncScheduling).toBe(true);
+    expect(poolingSchedulesSynchronously("0.19.0")).toBe(false);
+    // Generative models keep the default.
+    const generate = readGpuEngineSettings(
+      { gpu: "h100-80gb" },
+      { maxModelLen: 4096, asyncScheduling: true, vllmVersion: "0.20.0" },
+    );
+    expect(generate?.asyncScheduling).toBe(true);
+  });
+
+  test("ngram turns async scheduling off in every release (PR #29184 kept it for ngram_gpu only)", () => {
+    // vllm/config/vllm.py: the default stays on only for EagleModelTypes and NgramGPUTypes
+    // ("ngram_gpu", the GPU proposer PR #29184 added); "ngram" still logs the warning.
+    for (const release of ["0.14.0", "0.18.0", "0.20.0", "0.21.0"]) {
+      const settings = readGpuEngineSettings(
+        { gpu: "h100-80gb", "speculative-config": '{"method":"ngram","num_speculative_tokens":2}' },
+        { maxModelLen: 4096, asyncScheduling: true, vllmVersion: release },
+      );
+      expect(settings?.asyncScheduling, release).toBe(false);
+      expect(settings?.startupWarnings, release).toContain(
+        "Async scheduling not supported with ngram-based speculative decoding and will be disabled.",
+      );
+    }
   });
 });
 

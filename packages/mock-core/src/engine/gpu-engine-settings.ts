@@ -9,6 +9,7 @@ import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type DeviceProfile, deviceProfile, deviceProfiles } from "../gpu/device-profiles.js";
 import { batchDefaults, defaultGpuMemoryUtilization } from "../gpu/kv-capacity.js";
+import type { MambaCacheMode } from "../gpu/mamba-align.js";
 import {
   bytesPerElement,
   type ModelProfile,
@@ -84,6 +85,11 @@ export const gpuEngineOptions: Readonly<Record<string, RuntimeOption>> = {
   "no-enable-prefix-caching": {
     type: "boolean",
     help: "with --gpu: turn prefix caching off (vLLM --no-enable-prefix-caching)",
+  },
+  "mamba-cache-mode": {
+    type: "string",
+    valueName: "none|align|all",
+    help: "with --gpu and --enable-prefix-caching on a hybrid (Mamba) model: which Mamba states are kept for prefix hits (vLLM --mamba-cache-mode, from vLLM 0.15.0); default vLLM's choice by model: all for Granite 4.0 H (align with --speculative-config), align for Qwen3-Next",
   },
   "long-prefill-token-threshold": {
     type: "string",
@@ -184,6 +190,12 @@ export interface GpuEngineSettings {
   readonly schedulingPolicy: "fcfs" | "priority";
   /** Prefix caching on full 16-token blocks. */
   readonly enablePrefixCaching: boolean;
+  /**
+   * A hybrid (Mamba) model's `mamba_cache_mode` when it caches prefixes (mamba-align.ts): vLLM's
+   * choice or `--mamba-cache-mode` ({@link hybridPrefixCaching}); absent: "none" (no prefix
+   * caching of a hybrid, or no Mamba layers).
+   */
+  readonly mambaCacheMode?: MambaCacheMode;
   /** Most prefill tokens one request gets per step; 0 = no limit. */
   readonly longPrefillTokenThreshold: number;
   /** Simulated seconds per real second. */
@@ -354,6 +366,90 @@ function releaseNumbers(version: string): [number, number, number] | undefined {
   const match = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(version.trim());
   if (match === null) return undefined;
   return [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)];
+}
+
+/**
+ * The first vLLM release with `--mamba-cache-mode` (vllm/config/cache.py MambaCacheMode) and
+ * prefix caching of every hybrid (Mamba) model in its modes: vLLM PR #30877, merged 2026-01-23,
+ * after the v0.14.0 branch cut (as {@link draftModelRefusedReleases}.until). Earlier releases know
+ * no such flag (argparse: "unrecognized arguments") and the mock keeps their hybrids uncached.
+ */
+export const mambaCacheModeSince = "0.15.0";
+
+/**
+ * Whether vLLM `release` has {@link mambaCacheModeSince}'s `--mamba-cache-mode`; absent or
+ * unreadable: yes (the current behaviour).
+ */
+export function modelsMambaCacheMode(release: string | undefined): boolean {
+  const numbers = release === undefined ? undefined : releaseNumbers(release);
+  if (numbers === undefined) return true;
+  return compareReleases(numbers, releaseNumbers(mambaCacheModeSince) as number[]) >= 0;
+}
+
+/**
+ * The first vLLM release whose async-scheduling default is off for a model on the pooling runner
+ * (vllm/config/vllm.py, vLLM PR #39592 merged 2026-04-12, in the v0.20.0 release notes; vLLM
+ * logs it at debug level only). An explicit `--async-scheduling` still turns it on.
+ */
+export const poolingSynchronousSince = "0.20.0";
+
+/** Whether vLLM `release` applies {@link poolingSynchronousSince}; absent or unreadable: yes. */
+export function poolingSchedulesSynchronously(release: string | undefined): boolean {
+  const numbers = release === undefined ? undefined : releaseNumbers(release);
+  if (numbers === undefined) return true;
+  return compareReleases(numbers, releaseNumbers(poolingSynchronousSince) as number[]) >= 0;
+}
+
+/** vLLM's `--mamba-cache-mode` choices, in argparse's order (cache.py MambaCacheMode). */
+const mambaCacheModes: readonly MambaCacheMode[] = ["all", "align", "none"];
+
+/**
+ * vLLM's choice of `mamba_cache_mode` for a hybrid model (vllm/model_executor/models/config.py
+ * MambaModelConfig.verify_and_update_config, releases from {@link mambaCacheModeSince}) and the
+ * warnings it logs. `cachingAsked`: `--enable-prefix-caching` given (vllm/engine/arg_utils.py:
+ * prefix caching is opt-in for hybrids, `default_prefix_caching = ... and not is_hybrid`).
+ * `supportsAll`: the model class declares SupportsMambaPrefixCaching (GraniteMoeHybridForCausalLM
+ * does, Qwen3NextForCausalLM does not). With caching and no mode (or "none") vLLM picks "all" for
+ * such a model ("align" when speculative decoding is on too) and "align" for the others; "all" on
+ * a model without the support falls back to "align"; a mode without caching becomes "none".
+ */
+export function hybridPrefixCaching(
+  cachingAsked: boolean,
+  flag: MambaCacheMode | undefined,
+  supportsAll: boolean,
+  speculative: boolean,
+  architecture: string,
+): { readonly mode: MambaCacheMode; readonly warnings: readonly string[] } {
+  if (!cachingAsked) {
+    return flag === undefined || flag === "none"
+      ? { mode: "none", warnings: [] }
+      : {
+          mode: "none",
+          warnings: ["Mamba cache mode is set to 'none' when prefix caching is disabled"],
+        };
+  }
+  const warnings: string[] = [];
+  let mode: MambaCacheMode = flag ?? "none";
+  if (mode === "none") {
+    if (supportsAll && speculative) {
+      mode = "align";
+      warnings.push(
+        `Mamba cache mode is set to 'align' for ${architecture} by default when prefix caching and speculative decoding are enabled`,
+      );
+    } else {
+      mode = supportsAll ? "all" : "align";
+      warnings.push(
+        `Mamba cache mode is set to '${mode}' for ${architecture} by default when prefix caching is enabled`,
+      );
+    }
+  }
+  if (mode === "all" && !supportsAll) {
+    mode = "align";
+    warnings.push(
+      "Hybrid or mamba-based model detected without support for prefix caching with Mamba cache 'all' mode: falling back to 'align' mode.",
+    );
+  }
+  return { mode, warnings };
 }
 
 /** a − b as release numbers: negative when a is the earlier release. */
@@ -659,9 +755,27 @@ export interface GpuEngineContext {
    * none, and no release rule applies.
    */
   readonly vllmVersion?: string;
+  /**
+   * Whether the served model runs on vLLM's pooling runner (embed, classify, score): from
+   * {@link poolingSynchronousSince} its async-scheduling default is off. Default false.
+   */
+  readonly pooling?: boolean;
 }
 
 const gpuOnly = Object.keys(gpuEngineOptions).filter((name) => name !== "gpu");
+
+/**
+ * The model class vLLM names in its Mamba cache mode lines: config.json's first `architectures`
+ * entry, else the class of the hybrid family model-shapes.ts reads (`kind`).
+ */
+function architectureOf(
+  config: Readonly<Record<string, unknown>> | undefined,
+  kind: "mamba2" | "gated-delta-net",
+): string {
+  const listed = Array.isArray(config?.architectures) ? config.architectures[0] : undefined;
+  if (typeof listed === "string") return listed;
+  return kind === "mamba2" ? "GraniteMoeHybridForCausalLM" : "Qwen3NextForCausalLM";
+}
 
 function text(values: RuntimeOptionValues, name: string): string | undefined {
   const value = values[name];
@@ -881,7 +995,10 @@ export function readGpuEngineSettings(
   }
   let asyncScheduling =
     values["async-scheduling"] === true ||
-    (values["no-async-scheduling"] !== true && context.asyncScheduling === true);
+    (values["no-async-scheduling"] !== true &&
+      context.asyncScheduling === true &&
+      // vllm/config/vllm.py: with no flag a pooling model schedules synchronously from 0.20.0.
+      !(context.pooling === true && poolingSchedulesSynchronously(release)));
   const startupWarnings: string[] = [];
   if (
     (speculative?.method === "eagle" || speculative?.method === "eagle3") &&
@@ -906,7 +1023,9 @@ export function readGpuEngineSettings(
   ) {
     // vllm/config/vllm.py (PR #31998): async scheduling stays on with EAGLE/MTP drafting and is
     // turned off, with this warning, for other methods (draft_model too in 0.15.0: a later
-    // release added it to the methods that keep async scheduling; release not pinned).
+    // release added it to the methods that keep async scheduling; release not pinned). ngram
+    // stays synchronous in every release: PR #29184 kept async scheduling for a new method,
+    // ngram_gpu (NgramGPUTypes), which the mock does not model, not for ngram.
     startupWarnings.push(
       `Async scheduling not supported with ${speculative.method}-based speculative decoding and will be disabled.`,
     );
@@ -920,6 +1039,30 @@ export function readGpuEngineSettings(
   const maxModelLen = disableWindow
     ? Math.min(context.maxModelLen, model.slidingWindow as number)
     : context.maxModelLen;
+  const modeFlag = text(values, "mamba-cache-mode");
+  if (modeFlag !== undefined) {
+    if (!modelsMambaCacheMode(release))
+      throw new Error("unrecognized arguments: --mamba-cache-mode");
+    if (!(mambaCacheModes as readonly string[]).includes(modeFlag))
+      throw new Error(
+        `argument --mamba-cache-mode: invalid choice: '${modeFlag}' (choose from ${mambaCacheModes.map((m) => `'${m}'`).join(", ")})`,
+      );
+  }
+  // Hybrids: before 0.15.0 vLLM's MambaModelConfig turns prefix caching off ("Hybrid or
+  // mamba-based model detected: disabling prefix caching since it is not yet supported.",
+  // kv-capacity.ts); from 0.15.0 it is opt-in, in hybridPrefixCaching's mode.
+  const linear = model.linearAttention;
+  const hybrid =
+    linear !== undefined && modelsMambaCacheMode(release)
+      ? hybridPrefixCaching(
+          values["enable-prefix-caching"] === true,
+          modeFlag as MambaCacheMode | undefined,
+          linear.kind === "mamba2",
+          speculative !== undefined,
+          architectureOf(modelConfig, linear.kind),
+        )
+      : undefined;
+  if (hybrid !== undefined) startupWarnings.push(...hybrid.warnings);
   return {
     device,
     model: servedModel,
@@ -931,10 +1074,11 @@ export function readGpuEngineSettings(
     maxNumSeqs,
     maxNumBatchedTokens,
     schedulingPolicy: policy,
-    // vllm/model_executor/models/config.py MambaModelConfig: "Hybrid or mamba-based model
-    // detected: disabling prefix caching since it is not yet supported." (kv-capacity.ts logs it).
     enablePrefixCaching:
-      values["no-enable-prefix-caching"] !== true && model.linearAttention === undefined,
+      hybrid === undefined
+        ? values["no-enable-prefix-caching"] !== true && linear === undefined
+        : hybrid.mode !== "none",
+    ...(hybrid === undefined || hybrid.mode === "none" ? {} : { mambaCacheMode: hybrid.mode }),
     longPrefillTokenThreshold: integer(values, "long-prefill-token-threshold", 0) ?? 0,
     timeScale: fraction(values, "time-scale", (v) => v > 0, "> 0") ?? 1,
     asyncScheduling,

@@ -768,21 +768,45 @@ describe("a Mamba hybrid with speculative decoding", () => {
     expect(spec.capacity.logLines).toContain(line(16 + 9 * 4));
   });
 
-  test("prefix caching on a hybrid runs in mamba_cache_mode align: 2 state pages, the core told", () => {
-    // vllm/model_executor/models/config.py MambaModelConfig.verify_and_update_config: with prefix
-    // caching on, a mode left at "none" becomes align (the experimental-support line is logged);
-    // off, it stays "none". kv_cache_interface.py MambaSpec.max_memory_usage_bytes: align 2 + k.
+  test("prefix caching on a hybrid: vLLM's mode chosen by model and release, the core told", () => {
+    // vllm/engine/arg_utils.py: prefix caching is opt-in for hybrids (default_prefix_caching ...
+    // and not is_hybrid). vllm/model_executor/models/config.py MambaModelConfig (from 0.15.0, PR
+    // #30877): with --enable-prefix-caching a mode left at "none" becomes "all" for a model class
+    // declaring SupportsMambaPrefixCaching (GraniteMoeHybridForCausalLM), "align" with
+    // speculative decoding; kv_cache_interface.py MambaSpec.max_memory_usage_bytes: align 2 + k
+    // pages, all ceil(max_model_len / block) + k.
     const off = engineStartup(settingsOf({}));
+    expect(off.core.enablePrefixCaching).toBe(false);
     expect(off.core.mambaCacheMode).toBe("none");
-    expect(off.capacity.logLines[0]).toMatch(/^Hybrid or mamba-based model detected/);
-    const on = engineStartup({ ...settingsOf({}), enablePrefixCaching: true });
-    expect(on.core.enablePrefixCaching).toBe(true);
-    expect(on.core.mambaCacheMode).toBe("align");
-    expect(on.capacity.logLines[0]).toBe(
+    // From 0.15.0 a hybrid without caching logs no disabling line; before, MambaModelConfig did.
+    expect(off.capacity.logLines.some((l) => l.startsWith("Hybrid or mamba-based"))).toBe(false);
+    const old = engineStartup(settingsOf({ "vllm-version": "0.14.1" }));
+    expect(old.capacity.logLines[0]).toBe(
+      "Hybrid or mamba-based model detected: disabling prefix caching since it is not yet supported.",
+    );
+    const cached = (values: Record<string, string>) =>
+      readGpuEngineSettings(
+        { gpu: "h100-80gb", "model-config": configPath, "enable-prefix-caching": true, ...values },
+        { maxModelLen: 8192 },
+      ) as NonNullable<ReturnType<typeof readGpuEngineSettings>>;
+    const all = engineStartup(cached({}));
+    expect(all.core.enablePrefixCaching).toBe(true);
+    expect(all.core.mambaCacheMode).toBe("all");
+    expect(all.core.blockSize).toBe(768);
+    expect(all.capacity.logLines).toContain(
+      `Maximum concurrency for 8,192 tokens per request: ${(all.capacity.numBlocks / (11 + 9 * 11)).toFixed(2)}x`,
+    );
+    const align = engineStartup(cached({ "mamba-cache-mode": "align" }));
+    expect(align.core.mambaCacheMode).toBe("align");
+    expect(align.capacity.logLines[0]).toBe(
       "Warning: Prefix caching in Mamba cache 'align' mode is currently enabled. Its support for Mamba layers is experimental. Please report any issues you may observe.",
     );
-    expect(on.capacity.logLines).toContain(
-      `Maximum concurrency for 8,192 tokens per request: ${(on.capacity.numBlocks / (16 + 9 * 2)).toFixed(2)}x`,
+    expect(align.capacity.logLines).toContain(
+      `Maximum concurrency for 8,192 tokens per request: ${(align.capacity.numBlocks / (16 + 9 * 2)).toFixed(2)}x`,
     );
+    // Before 0.15.0 --enable-prefix-caching leaves a hybrid uncached (the disabling line).
+    const before = engineStartup(cached({ "vllm-version": "0.14.0" }));
+    expect(before.core.enablePrefixCaching).toBe(false);
+    expect(before.core.mambaCacheMode).toBe("none");
   });
 });

@@ -28,7 +28,7 @@ import {
 import { StatsLogLine } from "../gpu/stats-log.js";
 import { createStepTimeModel } from "../gpu/step-time.js";
 import { type TextEngine, withStreamInterval } from "./generation.js";
-import type { GpuEngineSettings } from "./gpu-engine-settings.js";
+import { type GpuEngineSettings, modelsMambaCacheMode } from "./gpu-engine-settings.js";
 import { createGpuTextEngine } from "./gpu-text-engine.js";
 import type { ModelSpec } from "./model-spec.js";
 import { createSimpleEngine } from "./simple-engine.js";
@@ -144,10 +144,9 @@ export function engineStartup(settings: GpuEngineSettings): EngineStartup {
   });
   const drafter = drafterOf(settings);
   // vllm/model_executor/models/config.py MambaModelConfig: a hybrid served with prefix caching
-  // keeps Mamba states in "align" mode (2 + k state pages a group, block-aligned chunks); with
-  // caching off the mode is "none". The settings decide whether caching is on for a hybrid.
-  const mambaCacheMode =
-    settings.enablePrefixCaching && settings.model.linearAttention !== undefined ? "align" : "none";
+  // keeps Mamba states in the mode the settings chose ("align": 2 + k state pages a group,
+  // block-aligned chunks; "all": a state at every block boundary); with caching off, "none".
+  const mambaCacheMode = settings.mambaCacheMode ?? "none";
   const capacity = kvCapacity({
     device,
     model,
@@ -167,6 +166,8 @@ export function engineStartup(settings: GpuEngineSettings): EngineStartup {
     // with any --speculative-config (ignored by models without Mamba layers).
     numSpeculativeBlocks: speculative?.numSpeculativeTokens ?? 0,
     mambaCacheMode,
+    // Before vLLM 0.15.0 MambaModelConfig logs that it turns prefix caching off for a hybrid.
+    mambaDisablingLine: !modelsMambaCacheMode(settings.release),
   });
   return {
     capacity,

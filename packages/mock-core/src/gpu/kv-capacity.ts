@@ -183,24 +183,46 @@ export interface MambaPageSizes {
   readonly raised: boolean;
 }
 
+/** Least common multiple of two positive integers. */
+function lcm(a: number, b: number): number {
+  let x = a;
+  let y = b;
+  while (y !== 0) [x, y] = [y, x % y];
+  return (a / x) * b;
+}
+
 /**
  * vLLM's page-size unification for hybrid attention + Mamba models
- * (vllm/model_executor/models/config.py HybridAttentionMambaModelConfig.verify_and_update_config):
- * the attention block size becomes 16 × ceil(state page / (16 × one token's attention page)),
- * unless the user set a block size at least that large, and the state page is padded up to the
- * attention page. States in the model dtype (`mamba_cache_dtype` auto), KV in the cache dtype
- * (`--kv-cache-dtype`, model-profiles.ts kvCacheElementBytesOf).
+ * (vllm/model_executor/models/config.py HybridAttentionMambaModelConfig.verify_and_update_config,
+ * later platforms/interface.py `_align_hybrid_block_size`): the attention block size becomes
+ * 16 × ceil(state page / (16 × one token's attention page)), unless the user set a block size at
+ * least that large, and the state page is padded up to the attention page. In mamba_cache_mode
+ * "all" (`mode`) the block is instead a multiple of lcm(`mamba_chunk_size`, kernel alignment)
+ * holding at least one state page, the alignment being max(16, the user's block size or 16);
+ * a model without a chunk size cannot run "all" (vLLM asserts). States in the model dtype
+ * (`mamba_cache_dtype` auto), KV in the cache dtype (`--kv-cache-dtype`, model-profiles.ts
+ * kvCacheElementBytesOf).
  */
 export function mambaPageSizes(
   model: ModelProfile,
   tp = 1,
   userBlockSize?: number,
+  mode: MambaCacheMode = "none",
 ): MambaPageSizes {
   const shape = model.linearAttention;
   if (shape === undefined) throw new RangeError("mambaPageSizes: the model has no Mamba layers");
   const stateBytes = linearStateElements(shape, tp) * bytesPerElement(model);
   const attentionTokenBytes = kvElementsPerTokenPerLayer(model, tp) * kvCacheElementBytesOf(model);
-  const needed = 16 * Math.ceil(stateBytes / (16 * attentionTokenBytes));
+  let needed = 16 * Math.ceil(stateBytes / (16 * attentionTokenBytes));
+  if (mode === "all") {
+    const chunkSize = shape.kind === "mamba2" ? shape.chunkSize : undefined;
+    if (chunkSize === undefined)
+      throw new RangeError(
+        "mamba_cache_mode 'all' needs the model's mamba_chunk_size (config.json has none)",
+      );
+    const chunk = lcm(chunkSize, Math.max(16, userBlockSize ?? 16));
+    needed = chunk * Math.ceil(Math.ceil(stateBytes / attentionTokenBytes) / chunk);
+  }
   const raised = userBlockSize === undefined || userBlockSize < needed;
   const blockSize = raised ? needed : userBlockSize;
   return {
@@ -270,14 +292,21 @@ export interface KvCapacityOptions {
   /**
    * Hybrid attention + Mamba models: vLLM's `mamba_cache_mode` (vllm/config/cache.py), which sets
    * the state pages a request holds in every Mamba group (mamba-align.ts statePagesPerGroup:
-   * "none" 1 + k, "align" 2 + k) for the start-up memory check and the maximum concurrency, and
-   * the config-time lines: "none" logs that prefix caching is off, "align" logs vLLM's
-   * experimental-support line (model_executor/models/config.py MambaModelConfig). The attention
-   * block size is the same in both (platforms/interface.py: only "all" aligns it to
-   * mamba_chunk_size); "all" is refused here for that reason (the chunk size is not in our
-   * model shapes). Ignored for other models. Default "none".
+   * "none" 1 + k, "align" 2 + k, "all" ceil(max_model_len / block) + k) for the start-up memory
+   * check and the maximum concurrency, the attention block size ("all" aligns it to
+   * mamba_chunk_size, {@link mambaPageSizes}) and the config-time lines: "align" and "all" log
+   * vLLM's experimental-support line (model_executor/models/config.py MambaModelConfig), "none"
+   * the disabling line when {@link KvCapacityOptions.mambaDisablingLine} says so. Ignored for
+   * other models. Default "none".
    */
   readonly mambaCacheMode?: MambaCacheMode;
+  /**
+   * Hybrids in mamba_cache_mode "none": whether vLLM logs "Hybrid or mamba-based model detected:
+   * disabling prefix caching since it is not yet supported." (MambaModelConfig before
+   * mamba_cache_mode, vLLM PR #30877: releases before 0.15.0; from then on a hybrid without
+   * prefix caching logs nothing about it). Default true.
+   */
+  readonly mambaDisablingLine?: boolean;
   /**
    * `--enable-expert-parallel` with one data-parallel rank: a MoE model's routed experts placed
    * whole over the `tensorParallelSize` GPUs (expert-parallel.ts
@@ -579,18 +608,14 @@ function mambaHybridCapacity(
   },
 ): KvCapacity {
   const { tp, availableKvBytes, maxModelLen } = memory;
-  const pages = mambaPageSizes(model, tp, options.blockSize);
+  const mode = options.mambaCacheMode ?? "none";
+  const pages = mambaPageSizes(model, tp, options.blockSize, mode);
   const { blockSize, pageBytes } = pages;
   const layout = kvCacheLayout(model);
   // A Mamba layer's pages per request: its running state plus one per speculative token.
   const speculativeBlocks = options.numSpeculativeBlocks ?? 0;
   if (!(Number.isInteger(speculativeBlocks) && speculativeBlocks >= 0))
     throw new RangeError("numSpeculativeBlocks must be a non-negative integer");
-  const mode = options.mambaCacheMode ?? "none";
-  if (mode === "all")
-    throw new RangeError(
-      "mamba_cache_mode 'all' is not modelled: its attention block size needs the model's mamba_chunk_size",
-    );
   const statePages = statePagesPerGroup(mode, speculativeBlocks, maxModelLen, blockSize);
   const linear = (model.linearAttention?.layers ?? 0) * statePages;
   const attention = attentionLayerCount(model);
@@ -633,9 +658,15 @@ function mambaHybridCapacity(
     layout,
     logLines: [
       // MambaModelConfig / HybridAttentionMambaModelConfig at config time, then the cache lines.
-      mode === "none"
-        ? "Hybrid or mamba-based model detected: disabling prefix caching since it is not yet supported."
-        : `Warning: Prefix caching in Mamba cache '${mode}' mode is currently enabled. Its support for Mamba layers is experimental. Please report any issues you may observe.`,
+      ...(mode !== "none"
+        ? [
+            `Warning: Prefix caching in Mamba cache '${mode}' mode is currently enabled. Its support for Mamba layers is experimental. Please report any issues you may observe.`,
+          ]
+        : options.mambaDisablingLine !== false
+          ? [
+              "Hybrid or mamba-based model detected: disabling prefix caching since it is not yet supported.",
+            ]
+          : []),
       ...(pages.raised
         ? [
             `Setting attention block size to ${blockSize} tokens to ensure that attention page size is >= mamba page size.`,

@@ -13,7 +13,7 @@ import {
   parameterCount,
   weightBytesPerGpu,
 } from "./model-profiles.js";
-import { linearStateElements } from "./model-shapes.js";
+import { linearStateElements, type Mamba2Shape } from "./model-shapes.js";
 import {
   deepseekV3Config,
   deepseekV32Config,
@@ -304,13 +304,56 @@ describe("start-up log lines as vLLM computes them (formula outputs: no publishe
       numSpeculativeBlocks: 3,
     });
     expect(spec.maxConcurrency).toBeCloseTo(spec.numBlocks / (249 + 9 * 5), 10);
-    // "all" needs mamba_chunk_size for its block size (interface.py lcm rule): refused, not guessed.
+    // "all" at 131,072 tokens: a state page at each of ceil(131,072 / 768) block positions in
+    // every Mamba layer does not fit (kv_cache_interface.py MambaSpec.max_memory_usage_bytes).
     expect(() =>
       kvCapacity({ device: deviceProfile("h100-80gb"), model: granite, mambaCacheMode: "all" }),
-    ).toThrow(/mamba_cache_mode 'all' is not modelled/);
+    ).toThrow(/^To serve at least one request with the models's max seq len \(131072\)/);
     // Dense models ignore the mode.
     const llama = { device: deviceProfile("h100-80gb"), model: modelProfiles["llama-3.1-8b"] };
     expect(kvCapacity({ ...llama, mambaCacheMode: "align" })).toEqual(kvCapacity(llama));
+  });
+
+  it("mamba_cache_mode all: the block a multiple of mamba_chunk_size, a state page per block position", () => {
+    // platforms/interface.py _align_hybrid_block_size, mode "all": chunk = lcm(mamba_chunk_size
+    // 256, max(16, block_size 16)) = 256; the state needs ceil(state / token page) = 525 tokens
+    // of attention page, so the block is 256 × ceil(525 / 256) = 768 (not 528 as in none/align).
+    expect(granite.linearAttention).toMatchObject({ kind: "mamba2", chunkSize: 256 });
+    const all = kvCapacity({
+      device: deviceProfile("h100-80gb"),
+      model: granite,
+      maxModelLen: 8192,
+      mambaCacheMode: "all",
+    });
+    expect(all.blockSize).toBe(768);
+    const pages = mambaPageSizes(granite, 1, undefined, "all");
+    expect(Math.ceil(pages.stateBytes / pages.attentionTokenBytes)).toBe(525);
+    // MambaSpec.max_memory_usage_bytes in "all": ceil(8,192 / 768) = 11 pages a Mamba group, as
+    // many as the attention group's blocks.
+    expect(all.maxConcurrency).toBeCloseTo(all.numBlocks / (11 + 9 * 11), 10);
+    const padPct = ((pages.pageBytes - pages.stateBytes) / pages.stateBytes) * 100;
+    expect(all.logLines.slice(0, 3)).toEqual([
+      "Warning: Prefix caching in Mamba cache 'all' mode is currently enabled. Its support for Mamba layers is experimental. Please report any issues you may observe.",
+      "Setting attention block size to 768 tokens to ensure that attention page size is >= mamba page size.",
+      `Padding mamba page size by ${padPct.toFixed(2)}% to ensure that mamba page size and attention page size are exactly equal.`,
+    ]);
+    // A user block size enters the lcm: 512 → chunk lcm(256, 512) = 512, block 512 × 2.
+    expect(mambaPageSizes(granite, 1, 512, "all").blockSize).toBe(1024);
+    // None and align keep the 16-token rule.
+    expect(mambaPageSizes(granite, 1, undefined, "align").blockSize).toBe(528);
+    // No mamba_chunk_size: vLLM asserts; the mock names the missing field.
+    const shape = granite.linearAttention as Mamba2Shape;
+    const { chunkSize: _dropped, ...withoutChunk } = shape;
+    expect(() =>
+      mambaPageSizes({ ...granite, linearAttention: withoutChunk }, 1, undefined, "all"),
+    ).toThrow(/mamba_chunk_size/);
+    // Before vLLM 0.15.0 "none" logs the disabling line; from then on it need not.
+    const quiet = kvCapacity({
+      device: deviceProfile("h100-80gb"),
+      model: granite,
+      mambaDisablingLine: false,
+    });
+    expect(quiet.logLines.some((line) => line.startsWith("Hybrid or mamba-based"))).toBe(false);
   });
 
   it("keeps a user block size at least vLLM's, and refuses a max_model_len that cannot fit", () => {

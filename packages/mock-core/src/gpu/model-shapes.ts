@@ -95,6 +95,12 @@ export interface Mamba2Shape {
   readonly innerSize: number;
   /** `mamba_conv_bias` (default true). */
   readonly convBias: boolean;
+  /**
+   * `mamba_chunk_size` (tokens), the chunk of the Mamba-2 scan kernels: vLLM's attention block
+   * size in mamba_cache_mode "all" is a multiple of it (ModelConfig.get_mamba_chunk_size,
+   * platforms/interface.py `_align_hybrid_block_size`); absent when the config has none.
+   */
+  readonly chunkSize?: number;
 }
 
 /**
@@ -207,6 +213,12 @@ export function readMla(c: Readonly<Record<string, unknown>>): MlaShape | undefi
   };
 }
 
+/** `mamba_chunk_size` (else `chunk_size`, as ModelConfig.get_mamba_chunk_size reads it), if any. */
+function mambaChunkSize(c: Readonly<Record<string, unknown>>): { chunkSize?: number } {
+  const chunkSize = optionalInt(c, "mamba_chunk_size") ?? optionalInt(c, "chunk_size");
+  return chunkSize === undefined ? {} : { chunkSize };
+}
+
 /**
  * The linear-attention layers of a hybrid config, or undefined for a model of attention layers
  * only: Granite 4.0 H (`model_type` granitemoehybrid, `layer_types` "mamba" / "attention",
@@ -237,6 +249,7 @@ export function readLinearAttention(
       convKernel: optionalInt(c, "mamba_d_conv") ?? 4,
       innerSize: (optionalInt(c, "mamba_expand") ?? 2) * hiddenSize,
       convBias: c.mamba_conv_bias !== false,
+      ...mambaChunkSize(c),
     };
   }
   if (c.model_type === "qwen3_next") {
