@@ -408,6 +408,78 @@ describe("pacing and abort (ManualClock)", () => {
     await events.return?.(undefined);
   });
 
+  test("mergeOverdue: tokens that came due while the consumer was away are one output", async () => {
+    // vllm/v1/engine/output_processor.py RequestOutputCollector.put (PR #12298, V1 default from
+    // 0.8.0): in DELTA mode outputs the consumer has not taken are merged into one, text
+    // concatenated (vllm/outputs.py RequestOutput.add). A TextEngine with outputs "steps" hands
+    // one output out as the events nextReady() answers at once (generation.ts).
+    const clock = new ManualClock();
+    const options = { clock, model, interTokenMs: 20, fixedSchedule: true } as const;
+    const engine = createSimpleEngine({ ...options, mergeOverdue: true });
+    expect(engine.outputs).toBe("steps");
+    const run = engine
+      .generate({ promptIds: prompt, maxTokens: 6, ignoreEos: true, seed: 1 })
+      [Symbol.asyncIterator]();
+    const ready = readySteps(run) as ReadySteps;
+    /** The events ready now: one output. */
+    const output = () => {
+      const events: GenerationEvent[] = [];
+      for (let r = ready.nextReady(); r !== undefined && !r.done; r = ready.nextReady()) {
+        events.push(r.value);
+      }
+      return events.map((e) => e.type);
+    };
+    expect(output()).toEqual(["token"]); // t = 0: the first token alone
+    await clock.advance(20);
+    expect(output()).toEqual(["token"]); // on time: one token per output
+    await clock.advance(50); // t = 70: the consumer was away; tokens due at 40 and 60 wait
+    expect(output()).toEqual(["token", "token"]);
+    await clock.advance(10); // t = 80: on time again
+    expect(output()).toEqual(["token"]);
+    await clock.advance(100); // the last token and the finish, both overdue: one output
+    expect(output()).toEqual(["token", "finish"]);
+    run.return?.(undefined);
+    // The same events either way: merging changes how they group, not what they are.
+    const merged = await collect(
+      createSimpleEngine({
+        ...options,
+        clock: realClock,
+        interTokenMs: 1,
+        mergeOverdue: true,
+      }).generate({ promptIds: prompt, maxTokens: 8, seed: 3 }),
+    );
+    const separate = await collect(
+      createSimpleEngine({ ...options, clock: realClock, interTokenMs: 1 }).generate({
+        promptIds: prompt,
+        maxTokens: 8,
+        seed: 3,
+      }),
+    );
+    expect(merged.ids).toEqual(separate.ids);
+    expect(merged.text).toBe(separate.text);
+  });
+
+  test("mergeOverdue needs a fixed schedule and an inter-token gap; off by default", () => {
+    // Without a fixed schedule no token is ever overdue; with no gap every token would be ready
+    // at once and a whole answer one output: such engines keep one output per token.
+    const clock = new ManualClock();
+    expect(
+      createSimpleEngine({ clock, model, interTokenMs: 20, fixedSchedule: true }).outputs,
+    ).toBeUndefined();
+    expect(
+      createSimpleEngine({ clock, model, interTokenMs: 20, mergeOverdue: true }).outputs,
+    ).toBeUndefined();
+    expect(
+      createSimpleEngine({
+        clock,
+        model,
+        timeToFirstTokenMs: 50,
+        fixedSchedule: true,
+        mergeOverdue: true,
+      }).outputs,
+    ).toBeUndefined();
+  });
+
   test("by default each token waits interTokenMs from when the consumer asks for it", async () => {
     const clock = new ManualClock();
     const engine = createSimpleEngine({ clock, model, interTokenMs: 30 });

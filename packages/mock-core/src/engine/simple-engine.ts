@@ -48,6 +48,17 @@ export interface SimpleEngineOptions {
    * the configured value (docs/benchmarks.md, vllm-streams).
    */
   readonly fixedSchedule?: boolean;
+  /**
+   * false (default): every token event is an output of its own, so tokens a late consumer finds
+   * overdue go out as separate SSE events. true, with `fixedSchedule` and `interTokenMs` > 0: the
+   * engine's `outputs` are "steps" (see {@link TextEngine.outputs}): the tokens that came due
+   * while the consumer was away are one output, as vLLM V1's RequestOutputCollector merges the
+   * deltas a slow consumer has not taken into one RequestOutput, text concatenated, token ids and
+   * logprobs appended (vllm/v1/engine/output_processor.py, PR #12298; V1 is the default engine
+   * from 0.8.0). A consumer on time still gets one token per output. Not with
+   * `withStreamInterval` (it wants one output per token).
+   */
+  readonly mergeOverdue?: boolean;
   /** Source of random seeds for sampling requests without one (default `Math.random`). */
   readonly random?: () => number;
   /**
@@ -147,7 +158,7 @@ export function createSimpleEngine(options: SimpleEngineOptions): TextEngine {
     fixedSchedule,
     metrics: options.metrics,
   };
-  return {
+  const engine: TextEngine = {
     generate(request, generateOptions = {}) {
       validate(request, model);
       const greedy = request.temperature === 0;
@@ -156,6 +167,11 @@ export function createSimpleEngine(options: SimpleEngineOptions): TextEngine {
     },
     lateSignal: true,
   };
+  // Only a fixed schedule has overdue tokens: otherwise each wait starts when the consumer asks,
+  // and with no inter-token gap every token would be "ready at once", one output per run.
+  return options.mergeOverdue === true && fixedSchedule && itl > 0
+    ? { ...engine, outputs: "steps" }
+    : engine;
 }
 
 /** What every run of one engine shares. Durations in milliseconds. */
