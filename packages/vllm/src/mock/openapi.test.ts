@@ -5,8 +5,9 @@ import { startVllm, type TestServer } from "./test-server.js";
 describe("/openapi.json and /docs", () => {
   let server: TestServer;
   beforeAll(async () => {
-    // The newest profile, so that every documented route is served (count_tokens from 0.17.0).
-    server = await startVllm({ "vllm-version": "0.17.0" });
+    // A release serving every documented route (count_tokens from 0.17.0, the batch chat route
+    // from 0.19.0).
+    server = await startVllm({ "vllm-version": "0.19.0" });
   });
   afterAll(() => server.close());
 
@@ -78,6 +79,26 @@ describe("/openapi.json and /docs", () => {
       const doc = await (await fetch(`${old.url}/openapi.json`)).json();
       expect(doc.paths["/classify"]).toBeUndefined();
       expect(doc.paths["/pooling"]).toBeDefined();
+    } finally {
+      await old.close();
+    }
+  });
+
+  // chat_completion/api_router.py `create_batch_chat_completion` (vllm PR #38011, v0.19.0):
+  // FastAPI's operation id and body; 0.18.x has no such route, so its document leaves it out.
+  it("documents /v1/chat/completions/batch from 0.19.0 only", async () => {
+    const doc = await (await fetch(`${server.url}/openapi.json`)).json();
+    const batch = doc.paths["/v1/chat/completions/batch"].post;
+    expect(batch.operationId).toBe("create_batch_chat_completion_v1_chat_completions_batch_post");
+    expect(batch.requestBody.content["application/json"].schema).toEqual({
+      $ref: "#/components/schemas/BatchChatCompletionRequest",
+    });
+    expect(doc.components.schemas.BatchChatCompletionRequest.required).toEqual(["messages"]);
+    const old = await startVllm({ "vllm-version": "0.18.1" });
+    try {
+      const before = await (await fetch(`${old.url}/openapi.json`)).json();
+      expect(before.paths["/v1/chat/completions/batch"]).toBeUndefined();
+      expect(before.paths["/v1/chat/completions"]).toBeDefined();
     } finally {
       await old.close();
     }

@@ -114,6 +114,19 @@ const responsesRoutes: readonly RouteDoc[] = [
   },
 ];
 
+/**
+ * The batch chat route (chat_completion/api_router.py `create_batch_chat_completion`), from
+ * v0.19.0 (vllm PR #38011; chat-batch.ts `chatBatchSince`).
+ */
+const chatBatchRoutes: readonly RouteDoc[] = [
+  {
+    method: "post",
+    path: "/v1/chat/completions/batch",
+    handler: "create_batch_chat_completion",
+    body: "BatchChatCompletionRequest",
+  },
+];
+
 /** `/pooling` (api_server.py `create_pooling`), served from 0.6.6 (pooling.ts `poolingSince`). */
 const poolingRoutes: readonly RouteDoc[] = [
   { method: "post", path: "/pooling", handler: "create_pooling", body: "PoolingRequest" },
@@ -278,6 +291,27 @@ const schemas: Readonly<Record<string, object>> = {
       tools: { anyOf: [{ type: "array", items: {} }, { type: "null" }], title: "Tools" },
     },
   },
+  BatchChatCompletionRequest: {
+    type: "object",
+    title: "BatchChatCompletionRequest",
+    required: ["messages"],
+    properties: {
+      messages: {
+        type: "array",
+        items: { type: "array", items: {}, minItems: 1 },
+        minItems: 1,
+        title: "Messages",
+      },
+      model: { anyOf: [{ type: "string" }, { type: "null" }], title: "Model" },
+      n: { anyOf: [{ type: "integer" }, { type: "null" }], title: "N", default: 1 },
+      tool_choice: {
+        anyOf: [{ const: "none", type: "string" }, { type: "null" }],
+        title: "Tool Choice",
+        default: "none",
+      },
+      use_beam_search: { type: "boolean", title: "Use Beam Search", default: false },
+    },
+  },
   DetokenizeRequest: {
     type: "object",
     title: "DetokenizeRequest",
@@ -301,6 +335,7 @@ export function openApiDocument(
     readonly anthropicCountTokens?: boolean;
     readonly pooling?: boolean;
     readonly classify?: boolean;
+    readonly chatBatch?: boolean;
   } = {},
 ): object {
   const paths: Record<string, Record<string, object>> = {};
@@ -311,6 +346,7 @@ export function openApiDocument(
     ...(options.anthropicCountTokens === false ? [] : countTokensRoutes),
     ...(options.pooling === false ? [] : poolingRoutes),
     ...(options.classify === false ? [] : classifyRoutes),
+    ...(options.chatBatch === false ? [] : chatBatchRoutes),
     ...(options.runtimeLora ? loraRoutes : []),
   ];
   for (const route of served) {
@@ -358,4 +394,5 @@ export const documentedRoutes: readonly { readonly method: string; readonly path
   ...countTokensRoutes,
   ...poolingRoutes,
   ...classifyRoutes,
+  ...chatBatchRoutes,
 ].map(({ method, path }) => ({ method: method.toUpperCase(), path }));

@@ -36,6 +36,7 @@ import {
 } from "./anthropic-messages.js";
 import { anthropicStream } from "./anthropic-stream.js";
 import { apiKeyGuard } from "./api-key.js";
+import { chatBatchCompletion, chatBatchSince, parseChatBatch } from "./chat-batch.js";
 import { chatCompletion, chatCompletionStream } from "./chat-completions.js";
 import type { RunSignal } from "./choices.js";
 import {
@@ -266,6 +267,7 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
         anthropicCountTokens: profile.anthropicCountTokens,
         pooling: releasedBy(settings.version, poolingSince),
         classify: releasedBy(settings.version, classifySince),
+        chatBatch: releasedBy(settings.version, chatBatchSince),
       }),
     ),
   );
@@ -439,6 +441,27 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
       }
     }),
   );
+  // vllm PR #38011 (v0.19.0 release notes): N conversations in one non-streaming chat answer.
+  if (releasedBy(settings.version, chatBatchSince)) {
+    post(
+      "/v1/chat/completions/batch",
+      counted(async (request, { signal }) => {
+        try {
+          needTask("generate", "Chat Completions API");
+          const batch = parseChatBatch(
+            model,
+            jsonBody(request),
+            request.headers["x-request-id"],
+            profile.guidedFields,
+            profile,
+          );
+          return json(200, await chatBatchCompletion(model, batch, signal, fingerprint));
+        } catch (error) {
+          return fail(error);
+        }
+      }),
+    );
+  }
   // vllm-openai.md §1: the Responses API (≈v0.10+), non-harmony path (responses.ts).
   if (profile.responses !== undefined) {
     const store = new ResponseStore(settings.responsesStore);
