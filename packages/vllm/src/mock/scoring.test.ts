@@ -1,5 +1,9 @@
 /** `/score` and `/rerank` (vllm-openai.md §1, §5) for a `--task score` model. */
+import { embedText, realClock } from "@servingkit/mock-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rerank, score, supportsScore } from "./scoring.js";
+import { loadServedModel, startModel, type VllmModel } from "./served-model.js";
+import { readVllmSettings } from "./settings.js";
 import { startVllm, type TestServer } from "./test-server.js";
 
 async function post(url: string, body: unknown) {
@@ -117,5 +121,57 @@ describe("a scoring model's /metrics", () => {
     expect(after.prompt - before.prompt).toBe(
       scored.body.usage.prompt_tokens + reranked.body.usage.total_tokens,
     );
+  });
+});
+
+describe("an embedding model's /score and /rerank (bi-encoder)", () => {
+  const closers: (() => void)[] = [];
+  afterAll(() => {
+    for (const close of closers) close();
+  });
+  async function embedder(version: string): Promise<VllmModel> {
+    const values = { task: "embed", "vllm-version": version };
+    const settings = readVllmSettings({ models: [], values }, {});
+    const started = startModel(await loadServedModel(settings, values), settings, realClock, {});
+    closers.push(started.close);
+    return started.model;
+  }
+  const dot = (a: readonly number[], b: readonly number[]) =>
+    a.reduce((sum, v, i) => sum + v * (b[i] ?? 0), 0);
+
+  // v0.10.0 docs models/pooling_models: "The score API falls back to embed task if the model does
+  // not support score task"; serving_score.py `_embedding_score`: the cosine of the embeddings.
+  it("scores by the cosine of the two embeddings, each text embedded once", async () => {
+    const model = await embedder("0.12.0");
+    expect(supportsScore(model)).toBe(true);
+    const heard: number[] = [];
+    const answer = score(
+      model,
+      { text_1: "the cat sat", text_2: ["a cat sat", "stock prices fell"] },
+      (tokens) => heard.push(tokens),
+    ) as { data: { score: number }[]; usage: { prompt_tokens: number } };
+    const dim = model.spec.embeddingDim;
+    const query = embedText("the cat sat", dim);
+    expect(answer.data[0]?.score).toBeCloseTo(dot(query, embedText("a cat sat", dim)), 10);
+    expect(answer.data[1]?.score).toBeCloseTo(dot(query, embedText("stock prices fell", dim)), 10);
+    // The query and two documents: three engine requests (serving_engine.py request_id-i).
+    expect(heard).toHaveLength(3);
+    expect(answer.usage.prompt_tokens).toBe(heard.reduce((a, b) => a + b, 0));
+    const ranked = rerank(model, {
+      query: "the cat sat",
+      documents: ["stock prices fell", "a cat sat"],
+    }) as { results: { index: number; relevance_score: number }[] };
+    expect(ranked.results.map((r) => r.index)).toEqual([1, 0]);
+    expect(ranked.results[0]?.relevance_score).toBeCloseTo(answer.data[0]?.score ?? 0, 10);
+  });
+
+  // Pinned to the 0.8.0 profile (scoring.ts embeddingScoreSince); a generative model never scores.
+  it("is the scoring routes' refusal before 0.8.0 and for a generative model", async () => {
+    expect(supportsScore(await embedder("0.7.3"))).toBe(false);
+    const values = {};
+    const settings = readVllmSettings({ models: [], values }, {});
+    const started = startModel(await loadServedModel(settings, values), settings, realClock, {});
+    closers.push(started.close);
+    expect(supportsScore(started.model)).toBe(false);
   });
 });

@@ -1,14 +1,15 @@
 /**
  * `/score` (`/v1/score`) and `/rerank` (`/v1/rerank`, `/v2/rerank`) for a model served as a
- * scoring (cross-encoder) model, `--task score` (vllm-openai.md §1, §5). Scores come from the
- * engine's deterministic embeddings: (cosine + 1) / 2, in [0, 1] like a cross-encoder's sigmoid,
- * higher for texts that share words. Token counts are the pair's tokens as the tokenizer counts
- * them.
+ * scoring (cross-encoder) model, `--task score` (vllm-openai.md §1, §5), or an embedding model
+ * (bi-encoder: the cosine of the two embeddings). A cross-encoder's scores come from the engine's
+ * deterministic embeddings: (cosine + 1) / 2, in [0, 1] like its sigmoid, higher for texts that
+ * share words; its token counts are the pair's tokens as the tokenizer counts them.
  */
 
 import { cosineSimilarity, embedText } from "@servingkit/mock-core";
-import { countEach } from "./embeddings.js";
+import { countEach, pooledText } from "./embeddings.js";
 import { badRequest } from "./errors.js";
+import { releasedBy } from "./profiles.js";
 import { uuidHex } from "./request-id.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
 import { FieldReader } from "./validation.js";
@@ -23,6 +24,61 @@ function texts(fields: FieldReader, name: string): string[] {
   if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value;
   fields.nested("string_type", [name], value);
   return [];
+}
+
+/**
+ * The first profile whose `/score` and `/rerank` serve an embedding model by the cosine of the
+ * two texts' embeddings (serving_score.py `_embedding_score`: vLLM issue #10752, offline PR
+ * #12021 merged 2025-01; the online `_embedding_score` is in the `typing.List` era serving_score.py
+ * of early 2025; the v0.10.0 pooling docs: "The score API falls back to embed task if the model
+ * does not support score task"). Pinned to the 0.8.0 profile, the first boundary after it.
+ */
+export const embeddingScoreSince = "0.8.0";
+
+/**
+ * Whether the model answers `/score` and `/rerank`: a scoring model, or an embedding model from
+ * {@link embeddingScoreSince} (a bi-encoder).
+ */
+export function supportsScore(model: Pick<VllmModel, "task" | "profile">): boolean {
+  if (model.task === "score") return true;
+  return model.task === "embed" && releasedBy(model.profile.since, embeddingScoreSince);
+}
+
+/** Each pair's score and what the engine counted: per pair, or per embedded text. */
+interface Scored {
+  readonly scores: number[];
+  readonly counts: number[];
+}
+
+/**
+ * Scores `right[i]` against `left[i]` (or the one `left` text). A cross-encoder reads each pair as
+ * one input; an embedding model embeds each text once, as its own engine request (the one query
+ * of a one-to-many request once), and answers their cosine (serving_score.py `_embedding_score`:
+ * the query's embedding repeated for every document).
+ */
+function scorePairs(model: VllmModel, left: readonly string[], right: readonly string[]): Scored {
+  if (model.task === "embed") {
+    const dim = model.spec.embeddingDim;
+    const counts: number[] = [];
+    const embed = (text: string) => {
+      const pooled = pooledText(model, { text }, undefined, "score");
+      counts.push(pooled.tokens);
+      return embedText(pooled.text, dim);
+    };
+    const queries = left.map(embed);
+    const documents = right.map(embed);
+    const scores = documents.map((doc, i) =>
+      cosineSimilarity(queries.length === 1 ? (queries[0] ?? doc) : (queries[i] ?? doc), doc),
+    );
+    return { scores, counts };
+  }
+  const counts: number[] = [];
+  const scores = right.map((text, i) => {
+    const query = (left.length === 1 ? left[0] : left[i]) ?? "";
+    counts.push(pairTokens(model, query, text));
+    return relevance(model, query, text);
+  });
+  return { scores, counts };
 }
 
 function relevance(model: VllmModel, a: string, b: string): number {
@@ -42,9 +98,9 @@ function pairTokens(model: VllmModel, a: string, b: string): number {
 
 /**
  * `POST /score`: `text_1` against `text_2`, one-to-many when `text_1` is one text, else
- * pairwise (the lists must be as long). `counted` hears each pair's prompt tokens once every
- * pair is scored (metrics.ts `countPooled`: serving_score.py sends each pair to the engine as its
- * own request, `request_id-i`).
+ * pairwise (the lists must be as long). `counted` hears each engine request's prompt tokens once
+ * every pair is scored (metrics.ts `countPooled`: serving_score.py sends each pair, or for an
+ * embedding model each text, to the engine as its own request, `request_id-i`).
  */
 export function score(
   model: VllmModel,
@@ -62,12 +118,8 @@ export function score(
   if (left.length !== 1 && left.length !== right.length) {
     throw badRequest("text_1 and text_2 must be lists of the same length, or text_1 one text.");
   }
-  const counts: number[] = [];
-  const data = right.map((text, index) => {
-    const query = (left.length === 1 ? left[0] : left[index]) ?? "";
-    counts.push(pairTokens(model, query, text));
-    return { index, object: "score", score: relevance(model, query, text) };
-  });
+  const { scores, counts } = scorePairs(model, left, right);
+  const data = scores.map((value, index) => ({ index, object: "score", score: value }));
   const tokens = countEach(counts, counted);
   return {
     id: `score-${uuidHex()}`,
@@ -104,12 +156,9 @@ export function rerank(
   fields.finish();
   // vllm-openai.md §7: the response names the LoRA adapter the request named.
   const modelName = checkModelName(model, name);
-  const counts: number[] = [];
+  const { scores, counts } = scorePairs(model, [query ?? ""], documents);
   const ranked = documents
-    .map((text, index) => {
-      counts.push(pairTokens(model, query ?? "", text));
-      return { index, document: { text }, relevance_score: relevance(model, query ?? "", text) };
-    })
+    .map((text, index) => ({ index, document: { text }, relevance_score: scores[index] ?? 0 }))
     .sort((a, b) => b.relevance_score - a.relevance_score);
   const tokens = countEach(counts, counted);
   return {
