@@ -3,6 +3,7 @@
  * PoolingResponse / PoolingResponseData, api_server.py `create_pooling`).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { poolingRouteServed, routesByTaskSince } from "./pooling.js";
 import { startVllm, type TestServer } from "./test-server.js";
 
 async function post(server: TestServer, path: string, body: unknown) {
@@ -160,5 +161,18 @@ describe("/pooling's activation fields", () => {
     });
     expect(classified.body.data[0].probs).toEqual(logits);
     expect(await pooled(server, { activation: true, use_activation: false })).toEqual(probs);
+  });
+});
+
+// v0.13.0 API docs: register_pooling_api_routers(app) includes every pooling router; v0.16.0's
+// build_app(args, supported_tasks) includes them only for the model's tasks (a generative model
+// has none: FastAPI's 404).
+describe("poolingRouteServed", () => {
+  it("serves every route before 0.16.0 and only the model's from it", () => {
+    expect(routesByTaskSince).toBe("0.16.0");
+    expect(poolingRouteServed("0.14.0", false)).toBe(true);
+    expect(poolingRouteServed("0.16.0", false)).toBe(false);
+    expect(poolingRouteServed("0.21.0", false)).toBe(false);
+    expect(poolingRouteServed("0.21.0", true)).toBe(true);
   });
 });

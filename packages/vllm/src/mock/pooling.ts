@@ -24,6 +24,7 @@ import {
   truncationSize,
 } from "./embeddings.js";
 import { badRequest } from "./errors.js";
+import { releasedBy } from "./profiles.js";
 import { uuidHex } from "./request-id.js";
 import type { VllmModel } from "./served-model.js";
 
@@ -33,6 +34,29 @@ import type { VllmModel } from "./served-model.js";
  * (settings.version): 0.6.6 lies inside the oldest profile.
  */
 export const poolingSince = "0.6.6";
+
+/**
+ * The first profile whose API server registers a pooling route only for a model serving its task:
+ * v0.16.0's `build_app` takes the engine's `supported_tasks` (v0.16.0 API docs,
+ * vllm/entrypoints/openai/api_server.py) and includes the pooling routers only for a pooling
+ * model (`if any(task in POOLING_TASKS ...)`), `/classify` only for "classify", `/v1/embeddings`
+ * only for "embed", `/score` and `/rerank` for "score" or "embed" (vllm/entrypoints/pooling
+ * `register_pooling_api_routers(app, supported_tasks)`). Up to 0.15.x every model has the routes
+ * (v0.13.0's `register_pooling_api_routers(app)` includes all four; v0.15.0's
+ * `init_pooling_state` reads the tasks itself) and a handler the model lacks answers the
+ * does-not-support 400.
+ */
+export const routesByTaskSince = "0.16.0";
+
+/**
+ * Whether a release serves a pooling route for a model (pure): always before
+ * {@link routesByTaskSince}, where the handler refuses what the model does not `support`; from it
+ * only when the model supports the route, else FastAPI's 404. `since` is the profile's first
+ * release.
+ */
+export function poolingRouteServed(since: string, supported: boolean): boolean {
+  return supported || !releasedBy(since, routesByTaskSince);
+}
 
 /** vLLM's answer on a generative model (api_server.py `create_pooling`). */
 export const poolingUnsupported = "The model does not support Pooling API";
