@@ -54,8 +54,9 @@ describe("the releases after 0.18", () => {
     expect(profileFor("0.12.0").metrics.waitingByReason).toBe(false);
   });
 
-  // Only textByAlias and waitingByReason differ between 0.18.0 and 0.20.0 (v0_20 in
-  // profiles.ts): every other field, Responses and metrics field is 0.18.0's.
+  // Only textByAlias, the Responses penalties (vllm PR #38613) and waitingByReason differ
+  // between 0.18.0 and 0.20.0 (v0_20 in profiles.ts): every other field, Responses and metrics
+  // field is 0.18.0's.
   it("keeps every other 0.18.0 value in 0.20.0", () => {
     const before = profileFor("0.18.0");
     const after = profileFor("0.20.0");
@@ -66,7 +67,9 @@ describe("the releases after 0.18", () => {
       responses: before.responses,
       metrics: before.metrics,
     }).toEqual(before);
-    expect({ ...after.responses, textByAlias: false }).toEqual(before.responses);
+    expect({ ...after.responses, textByAlias: false, penalties: "repetition" }).toEqual(
+      before.responses,
+    );
     expect({ ...after.metrics, waitingByReason: false }).toEqual(before.metrics);
   });
 

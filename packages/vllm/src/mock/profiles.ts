@@ -192,6 +192,29 @@ export interface ResponsesEra {
    * contribution), false through 0.19.x (0.19.0 was published 2026-04-03).
    */
   readonly textByAlias: boolean;
+  /**
+   * Which sampling penalties `ResponsesRequest` reads (responses/protocol.py); absent: none, each
+   * an unknown field, ignored. `repetition`: `repetition_penalty: float | None` (vllm PR #32609,
+   * listed in vLLM's weekly summary of 2026-02-06 beside the v0.15.1 patch, so from 0.16.0),
+   * unbounded in the model and refused at or below zero by SamplingParams ("repetition_penalty
+   * must be greater than zero, got 0.0."). `all`: beside it `presence_penalty` and
+   * `frequency_penalty` (vllm PR #38613, opened 2026-03-31; the v0.20.0 release notes list it:
+   * from 0.20.0), each `float | None =
+   * Field(ge=-2.0, le=2.0)`: out of range is pydantic's `greater_than_equal` / `less_than_equal`
+   * 400; the response does not echo them (ResponsesResponse has no such field).
+   */
+  readonly penalties?: "repetition" | "all";
+  /**
+   * Whether a `parsed` stream ({@link ResponsesEra.streamItems}) sends a call its `tool_choice`
+   * forces (`required`, or a named function) as function_call events: vllm PRs #40700
+   * ("Responses API supports Tool/Function calling with streaming with required") and #41110
+   * (the same "with named tool/function", committed 2026-04-29), both in the v0.21.0 release
+   * notes, so from 0.21.0. Before (absent), only an `auto` call the tool parser finds streams as
+   * a call (vllm PR #29947); a forced call's guided JSON has no call markup, so it streams as
+   * `output_text` deltas in a message item, while `response.completed` (the full generator's
+   * `_make_response_output_items`) holds the function_call.
+   */
+  readonly forcedCallEvents?: boolean;
 }
 
 /**
@@ -398,7 +421,9 @@ const responsesIncomplete: ResponsesEra = {
   completedOutput: "whole",
   ...responsesServed,
 };
-const responsesStructured: ResponsesEra = { ...responsesIncomplete, structuredOutputs: true };
+/** 0.16.0: `repetition_penalty` read (vllm PR #32609, {@link ResponsesEra.penalties}). */
+const responsesRepetition: ResponsesEra = { ...responsesIncomplete, penalties: "repetition" };
+const responsesStructured: ResponsesEra = { ...responsesRepetition, structuredOutputs: true };
 const responsesParsedStream: ResponsesEra = { ...responsesStructured, streamItems: "parsed" };
 
 /**
@@ -435,25 +460,38 @@ const v0_18: VllmProfile = {
 /**
  * v0.20.0 (its release notes name vllm PR #38519 among the new contributors' first pull requests,
  * so the fix is not in 0.19.x): the Responses API prints the echoed JSON schema under its alias
- * `schema` ({@link ResponsesEra.textByAlias}), and `/metrics` adds
+ * `schema` ({@link ResponsesEra.textByAlias}) and reads `presence_penalty` / `frequency_penalty`
+ * ({@link ResponsesEra.penalties}, vllm PR #38613), and `/metrics` adds
  * `vllm:num_requests_waiting_by_reason` ({@link MetricsEra.waitingByReason}, vllm PR #38435).
  * Nothing else the profile models changed from 0.18: v0.19.0's notes add
  * `/v1/chat/completions/batch` (vllm PR #38011, not modelled) and no field here differs; v0.20.0's
  * metric removal (`vllm:prompt_tokens_recomputed`, vllm PR #38709) names a metric the mock never
  * exported.
  */
+const responses0200: ResponsesEra = {
+  ...responsesParsedStream,
+  textByAlias: true,
+  penalties: "all",
+};
 const v0_20: VllmProfile = {
   ...v0_18,
   since: "0.20.0",
   metrics: metricsByReason,
-  responses: { ...responsesParsedStream, textByAlias: true },
+  responses: responses0200,
 };
 
 /**
  * v0.21.0: the OpenAI-compatible server stamps `system_fingerprint` by default (vllm PR #40537,
- * {@link VllmProfile.systemFingerprint}); the rest answers as 0.20.0.
+ * {@link VllmProfile.systemFingerprint}) and a Responses stream sends a forced call as
+ * function_call events (vllm PRs #40700, #41110: {@link ResponsesEra.forcedCallEvents}); the rest
+ * answers as 0.20.0.
  */
-const v0_21: VllmProfile = { ...v0_20, since: "0.21.0", systemFingerprint: true };
+const v0_21: VllmProfile = {
+  ...v0_20,
+  since: "0.21.0",
+  systemFingerprint: true,
+  responses: { ...responses0200, forcedCallEvents: true },
+};
 /** The profiles, oldest first; a version uses the last one whose `since` it reaches. */
 export const vllmProfiles: readonly VllmProfile[] = [
   {
@@ -751,7 +789,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     metrics: metricsNoTpot,
     bestOf: "ignored",
     asyncScheduling: true,
-    responses: responsesIncomplete,
+    responses: responsesRepetition,
     anthropicMessages: true,
     anthropicCountTokens: false,
     streamInterval: true,

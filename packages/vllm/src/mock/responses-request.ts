@@ -8,7 +8,14 @@
  */
 
 import { badRequest } from "./errors.js";
-import { literalIssue, type PydanticIssue, pydanticError } from "./pydantic-errors.js";
+import type { ResponsesEra } from "./profiles.js";
+import {
+  fieldIssue,
+  literalIssue,
+  type PydanticIssue,
+  PyRaw,
+  pydanticError,
+} from "./pydantic-errors.js";
 import { uuidHex } from "./request-id.js";
 import { type ChatMessage, readStructuredOutputs, type Sampling } from "./requests.js";
 import { readReasoning, readResponsesText, textEcho } from "./structured.js";
@@ -60,6 +67,18 @@ export interface ResponsesRequest extends Sampling {
   readonly serviceTier: string;
   readonly truncation: string;
   readonly maxToolCalls: number | undefined;
+  /**
+   * The penalty fields as sent, read per release by {@link readPenalties}; undefined when the body
+   * has none (the usual request).
+   */
+  readonly rawPenalties: RawPenalties | undefined;
+}
+
+/** `presence_penalty`, `frequency_penalty` and `repetition_penalty` as sent (null: absent). */
+export interface RawPenalties {
+  readonly presence: unknown;
+  readonly frequency: unknown;
+  readonly repetition: unknown;
 }
 
 /** The `include` value that asks for output logprobs (ResponsesRequest.is_include_output_logprobs). */
@@ -118,6 +137,7 @@ export function parseResponsesRequest(body: unknown, structuredOutputs = false):
   const rawTruncation = fields.raw("truncation");
   const maxToolCalls = fields.int("max_tool_calls");
   const requestId = fields.string("request_id");
+  const rawPenalties = readRawPenalties(fields);
   const sampling: Sampling = {
     maxTokens: maxOutputTokens,
     n: 1,
@@ -195,7 +215,86 @@ export function parseResponsesRequest(body: unknown, structuredOutputs = false):
     serviceTier,
     truncation,
     maxToolCalls,
+    rawPenalties,
   });
+}
+
+function readRawPenalties(fields: FieldReader): RawPenalties | undefined {
+  const presence = fields.raw("presence_penalty");
+  const frequency = fields.raw("frequency_penalty");
+  const repetition = fields.raw("repetition_penalty");
+  if (presence === undefined && frequency === undefined && repetition === undefined) {
+    return undefined;
+  }
+  return { presence, frequency, repetition };
+}
+
+/** The penalties' values for the engine's sampling checks (requests.ts `verifySampling`). */
+export type Penalties = Pick<
+  Sampling,
+  "presencePenalty" | "frequencyPenalty" | "repetitionPenalty"
+>;
+
+/**
+ * The penalties a release's `ResponsesRequest` reads (profiles.ts `ResponsesEra.penalties`),
+ * checked as pydantic checks those fields: a value that is not a number is `float_type`;
+ * `presence_penalty` and `frequency_penalty` (`Field(ge=-2.0, le=2.0)`, vllm PR #38613) outside
+ * [-2, 2] are `greater_than_equal` / `less_than_equal` with the float bound in the text and ctx
+ * (pydantic prints `-2.0`, `2.0`); `repetition_penalty` has no bound here (SamplingParams refuses
+ * it at or below zero, verifySampling). Issues in the model's field order; a 400 when any. Fields
+ * the release does not read are ignored, as vLLM ignores unknown fields. The check runs once the
+ * release is known (prepareResponse), so its issues come alone, not beside other fields' issues.
+ * Undefined when nothing the release reads was sent.
+ */
+export function readPenalties(
+  read: ResponsesEra["penalties"],
+  raw: RawPenalties | undefined,
+): Penalties | undefined {
+  if (read === undefined || raw === undefined) return undefined;
+  const issues: PydanticIssue[] = [];
+  const all = read === "all";
+  const presence = all ? boundedPenalty("presence_penalty", raw.presence, issues) : undefined;
+  const frequency = all ? boundedPenalty("frequency_penalty", raw.frequency, issues) : undefined;
+  const repetition = floatField("repetition_penalty", raw.repetition, issues);
+  if (issues.length > 0) throw pydanticError(issues);
+  if (presence === undefined && frequency === undefined && repetition === undefined) {
+    return undefined;
+  }
+  return { presencePenalty: presence, frequencyPenalty: frequency, repetitionPenalty: repetition };
+}
+
+/** A `float | None` field: a number, absent, or a `float_type` issue. */
+function floatField(name: string, value: unknown, issues: PydanticIssue[]): number | undefined {
+  if (value === undefined || typeof value === "number") return value;
+  issues.push(fieldIssue("float_type", [name], value));
+  return undefined;
+}
+
+/** `Field(ge=-2.0, le=2.0)` on a `float | None` (vllm PR #38613). */
+function boundedPenalty(name: string, value: unknown, issues: PydanticIssue[]) {
+  const penalty = floatField(name, value, issues);
+  if (penalty === undefined) return undefined;
+  if (penalty < -2) {
+    issues.push({
+      type: "greater_than_equal",
+      loc: [name],
+      msg: "Input should be greater than or equal to -2.0",
+      input: penalty,
+      ctx: { ge: new PyRaw("-2.0") },
+    });
+    return undefined;
+  }
+  if (penalty > 2) {
+    issues.push({
+      type: "less_than_equal",
+      loc: [name],
+      msg: "Input should be less than or equal to 2.0",
+      input: penalty,
+      ctx: { le: new PyRaw("2.0") },
+    });
+    return undefined;
+  }
+  return penalty;
 }
 
 /**

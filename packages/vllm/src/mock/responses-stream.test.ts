@@ -427,38 +427,117 @@ describe("the stream per release (--vllm-version)", () => {
       expect(message.content[0]).toMatchObject({ text: "{}" });
     });
 
-    // vllm PR #29947 (test_function_calling_with_streaming_expected_arguments): output_item.added
-    // with the function_call, argument deltas, their done event and the done item.
-    it("streams a forced function call as argument deltas", async () => {
-      const stream = client.responses.stream({
-        model: "granite",
-        input: "Weather?",
-        tools: [weatherTool],
-        tool_choice: { type: "function", name: "get_weather" },
+    // vllm PR #29947 (its test plan: tool_choice left "auto", the call the tool parser finds):
+    // output_item.added with the function_call, argument deltas, their done event and the done
+    // item.
+    it("streams an auto function call as argument deltas", async () => {
+      const auto = await startVllm({
+        "served-model-name": "granite",
+        "vllm-version": "0.18.0",
+        "enable-auto-tool-choice": true,
+        "tool-call-parser": "hermes",
       });
-      const types = new Set<string>();
-      let args = "";
-      for await (const event of stream) {
-        types.add(event.type);
-        if (event.type === "response.function_call_arguments.delta") args += event.delta;
+      try {
+        const stream = openaiClient(auto).responses.stream({
+          model: "granite",
+          input: "Weather?",
+          tools: [weatherTool],
+        });
+        const types = new Set<string>();
+        let args = "";
+        for await (const event of stream) {
+          types.add(event.type);
+          if (event.type === "response.function_call_arguments.delta") args += event.delta;
+        }
+        const final = await stream.finalResponse();
+        expect([...types]).toEqual(callEvents);
+        const [call] = final.output;
+        if (call?.type !== "function_call") throw new Error("no call");
+        expect(call.arguments).toBe(args);
+        expect(() => JSON.parse(args)).not.toThrow();
+      } finally {
+        await auto.close();
       }
-      const final = await stream.finalResponse();
-      expect([...types]).toEqual([
-        "response.created",
-        "response.in_progress",
-        "response.output_item.added",
-        "response.function_call_arguments.delta",
-        "response.function_call_arguments.done",
-        "response.output_item.done",
-        "response.completed",
-      ]);
-      const [call] = final.output;
-      if (call?.type !== "function_call") throw new Error("no call");
-      expect(call.arguments).toBe(args);
-      expect(() => JSON.parse(args)).not.toThrow();
+    });
+
+    // The v0.21.0 release notes list streaming with `required` (vllm PR #40700) and with a named
+    // function (vllm PR #41110) as new: before, a forced call's guided JSON carries no call markup
+    // for the tool parser, so it streams as output_text deltas in a message item (content_index
+    // 0, PR #29947's events), while response.completed, from the full generator, holds the call.
+    it("streams a forced function call as output_text deltas before 0.21.0", async () => {
+      for (const version of ["0.18.0", "0.20.0"]) {
+        const forced = await startVllm({ "served-model-name": "granite", "vllm-version": version });
+        try {
+          for (const tool_choice of ["required", { type: "function", name: "get_weather" }]) {
+            const frames = framesOf(
+              await postText(forced, { input: "Weather?", tools: [weatherTool], tool_choice }),
+            );
+            const events = frames.map((f) => f.event);
+            expect(events).not.toContain("response.function_call_arguments.delta");
+            const text = frames
+              .filter((f) => f.event === "response.output_text.delta")
+              .map((f) => f.data.delta)
+              .join("");
+            const added = frames.find((f) => f.event === "response.output_item.added");
+            expect(added?.data.item).toMatchObject({ type: "message" });
+            const completed = frames.at(-1)?.data.response as OpenAI.Responses.Response;
+            const [call] = completed.output;
+            if (call?.type !== "function_call") throw new Error("no call");
+            expect([version, call.arguments]).toEqual([version, text]);
+            expect(JSON.parse(text)).toBeTypeOf("object");
+          }
+        } finally {
+          await forced.close();
+        }
+      }
     });
   });
+
+  // vllm PRs #40700 (`required`) and #41110 (a named function), both in the v0.21.0 release
+  // notes: the forced call streams as the function_call events of PR #29947.
+  it("streams a required or named function call as argument deltas from 0.21.0", async () => {
+    const server = await startVllm({ "served-model-name": "granite", "vllm-version": "0.21.0" });
+    try {
+      const client = openaiClient(server);
+      for (const tool_choice of ["required", { type: "function", name: "get_weather" }] as const) {
+        const stream = client.responses.stream({
+          model: "granite",
+          input: "Weather?",
+          tools: [weatherTool],
+          tool_choice,
+        });
+        const types = new Set<string>();
+        let args = "";
+        for await (const event of stream) {
+          types.add(event.type);
+          if (event.type === "response.function_call_arguments.delta") args += event.delta;
+          if (event.type === "response.output_item.added") {
+            expect(event.item).toMatchObject({ type: "function_call", name: "get_weather" });
+          }
+        }
+        const final = await stream.finalResponse();
+        expect([...types]).toEqual(callEvents);
+        const [call] = final.output;
+        if (call?.type !== "function_call") throw new Error("no call");
+        expect(call.arguments).toBe(args);
+        expect(JSON.parse(args)).toBeTypeOf("object");
+      }
+    } finally {
+      await server.close();
+    }
+  });
 });
+
+/** The event types of a streamed function call (vllm PR #29947's simple_streaming_events.py). */
+const callEvents = [
+  "response.created",
+  "response.in_progress",
+  "response.output_item.added",
+  "response.function_call_arguments.delta",
+  "response.function_call_arguments.done",
+  "response.output_item.done",
+  "response.completed",
+];
 
 describe("one delta per engine output under --gpu (vllm/v1/engine/output_processor.py)", () => {
   // A decode step with k drafts, all accepted, gives the request k + 1 tokens in ONE output, and
@@ -894,8 +973,28 @@ describe("streamed tool calls after reasoning", () => {
     expect(JSON.parse(call.arguments)).toBeTypeOf("object");
   });
 
-  it("streams the reasoning item, then the function_call at output_index 1 from 0.18", async () => {
-    const frames = await run("0.18.0");
+  // Before 0.21.0 a named call is not a call for the stream (vllm PR #41110, v0.21.0 release
+  // notes): after the reasoning item its JSON goes out as a message's output_text.
+  it("streams the reasoning item, then the named call's JSON as text on 0.18 and 0.20", async () => {
+    for (const version of ["0.18.0", "0.20.0"]) {
+      const frames = await run(version);
+      const events = frames.map((f) => f.event);
+      expect(events).toContain("response.reasoning_text.done");
+      expect(events).not.toContain("response.function_call_arguments.delta");
+      const text = frames
+        .filter((f) => f.event === "response.output_text.delta")
+        .map((f) => f.data.delta)
+        .join("");
+      const completed = frames.at(-1)?.data.response as OpenAI.Responses.Response;
+      expect(completed.output.map((item) => item.type)).toEqual(["reasoning", "function_call"]);
+      const call = completed.output[1] as OpenAI.Responses.ResponseFunctionToolCall;
+      expect([version, call.arguments]).toEqual([version, text]);
+    }
+  });
+
+  // vllm PR #41110 (v0.21.0): the named call streams as a call, after the reasoning item.
+  it("streams the reasoning item, then the function_call at output_index 1 from 0.21", async () => {
+    const frames = await run("0.21.0");
     const events = frames.map((f) => f.event);
     const reasoningDone = events.indexOf("response.reasoning_text.done");
     expect(events.slice(reasoningDone, reasoningDone + 5)).toEqual([

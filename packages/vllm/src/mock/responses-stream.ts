@@ -10,7 +10,9 @@
  * `response.completed` with the full generator's response. Up to 0.17 (profiles.ts
  * `ResponsesEra.streamItems` `text`) `content_index` counts up per event and a called function
  * streams as text (vllm issue #29725); from vllm PR #29947 (`parsed`) as
- * `response.function_call_arguments.delta`/`.done` (responses/simple_streaming_events.py). With
+ * `response.function_call_arguments.delta`/`.done` (responses/simple_streaming_events.py), a call
+ * `tool_choice` forces (`required`, a named function) only from 0.21.0 (vllm PRs #40700, #41110;
+ * before, its JSON streams as text while `response.completed` holds the call). With
  * `--reasoning-parser` the thinking streams first as a `reasoning` item (`TextEvents` below has
  * each era's events).
  */
@@ -185,8 +187,11 @@ function responseFrames(
   const { request, tool, era } = prepared;
   let sequence = 0;
   // Before vllm PR #29947 (`text`) a called function streams as the text it is; after it
-  // (`parsed`) as a function_call item with argument events.
-  const call = era.streamItems === "parsed" ? tool : undefined;
+  // (`parsed`) as a function_call item with argument events, a forced one (`required`, a named
+  // function) only from vllm PRs #40700 / #41110 (ResponsesEra.forcedCallEvents).
+  const forced = request.toolChoice === "required" || typeof request.toolChoice === "object";
+  const call =
+    era.streamItems === "parsed" && (!forced || era.forcedCallEvents === true) ? tool : undefined;
   const keepTokens = request.includeLogprobs;
   const tokens: TokenEvent[] = [];
   let text = "";

@@ -1355,3 +1355,121 @@ describe("the text echo's schema key per release", () => {
     }
   });
 });
+
+describe("Responses sampling penalties by release", () => {
+  const post = (server: TestServer, body: object) =>
+    fetch(`${server.url}/v1/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "granite", input: "Hi", max_output_tokens: 2, ...body }),
+    });
+  const messageOf = async (answer: Response) => {
+    expect(answer.status).toBe(400);
+    return ((await answer.json()) as { error: { message: string } }).error.message;
+  };
+
+  // vllm PR #38613 (opened 2026-03-31; responses/protocol.py as docs.vllm.ai served it on
+  // 2026-05-07): presence_penalty and frequency_penalty are `float | None = Field(ge=-2.0,
+  // le=2.0)`, so pydantic refuses out-of-range values with the float bound (`2.0`, as pydantic
+  // prints a float constraint) before the handler runs; first released in 0.20.0.
+  it("0.20.0 refuses presence and frequency penalties outside [-2, 2] with pydantic's issues", async () => {
+    const server = await startVllm({ "vllm-version": "0.20.0", "served-model-name": "granite" });
+    try {
+      const message = await messageOf(
+        await post(server, { presence_penalty: 3, frequency_penalty: -2.5 }),
+      );
+      expect(message).toBe(
+        "[{'type': 'less_than_equal', 'loc': ('body', 'presence_penalty'), 'msg': 'Input should be less than or equal to 2.0', 'input': 3, 'ctx': {'le': 2.0}}, " +
+          "{'type': 'greater_than_equal', 'loc': ('body', 'frequency_penalty'), 'msg': 'Input should be greater than or equal to -2.0', 'input': -2.5, 'ctx': {'ge': -2.0}}]",
+      );
+      // A float field: a string of letters is not a number.
+      expect(await messageOf(await post(server, { presence_penalty: "high" }))).toContain(
+        "'type': 'float_type', 'loc': ('body', 'presence_penalty')",
+      );
+      // The field check comes ahead of the model lookup (pydantic runs before the handler).
+      const unknownModel = await post(server, { model: "nope", frequency_penalty: 9 });
+      expect(unknownModel.status).toBe(400);
+    } finally {
+      await server.close();
+    }
+  });
+
+  // to_sampling_params passes both on to SamplingParams; ResponsesResponse has no penalty field,
+  // so the answer echoes neither. The openai SDK's ResponseCreateParams lacks them: vLLM users
+  // send them in the body as here.
+  it("0.20.0 takes penalties inside the range and does not echo them", async () => {
+    const server = await startVllm({ "vllm-version": "0.20.0", "served-model-name": "granite" });
+    try {
+      const client = openaiClient(server);
+      const response = await client.responses.create({
+        model: "granite",
+        input: "Hi",
+        max_output_tokens: 2,
+        // @ts-expect-error vLLM's extra fields, beside openai's
+        presence_penalty: 2,
+        frequency_penalty: -2,
+        repetition_penalty: 1.1,
+      });
+      expect(response.status).toBe("incomplete");
+      expect(Object.keys(response)).not.toContain("presence_penalty");
+      expect(Object.keys(response)).not.toContain("frequency_penalty");
+    } finally {
+      await server.close();
+    }
+  });
+
+  // Before vllm PR #38613 the two fields are unknown: OpenAIBaseModel allows extra fields and
+  // vLLM ignores them, so 0.18.0 (the newest profile before 0.20.0) answers 200 for any value.
+  it("0.18.0 ignores presence and frequency penalties", async () => {
+    const server = await startVllm({ "vllm-version": "0.18.0", "served-model-name": "granite" });
+    try {
+      const answer = await post(server, { presence_penalty: 3, frequency_penalty: "x" });
+      expect(answer.status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  // vllm PR #32609 (vLLM's weekly summary of 2026-02-06, beside the v0.15.1 patch: from 0.16.0)
+  // added `repetition_penalty: float | None` with no bound; SamplingParams' _verify_args refuses
+  // it at or below zero ("repetition_penalty must be greater than zero, got 0.0.", the float as
+  // Python prints it). Before 0.16.0 it is an unknown field, ignored.
+  it("refuses repetition_penalty 0 from 0.16.0 and ignores it on 0.14.0", async () => {
+    for (const [version, status] of [
+      ["0.14.0", 200],
+      ["0.16.0", 400],
+      ["0.18.0", 400],
+      ["0.21.0", 400],
+    ] as const) {
+      const server = await startVllm({ "vllm-version": version, "served-model-name": "granite" });
+      try {
+        const answer = await post(server, { repetition_penalty: 0 });
+        expect([version, answer.status]).toEqual([version, status]);
+        if (status === 400) {
+          const { error } = (await answer.json()) as { error: { message: string } };
+          expect(error.message).toBe("repetition_penalty must be greater than zero, got 0.0.");
+        }
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
+  it("names the penalties each profile reads", () => {
+    const reads = vllmProfiles
+      .filter((profile) => profile.responses !== undefined)
+      .map((profile) => [profile.since, profile.responses?.penalties ?? "none"]);
+    expect(reads.filter(([since]) => !releasedBy(since as string, "0.16.0"))).toEqual(
+      reads
+        .filter(([since]) => !releasedBy(since as string, "0.16.0"))
+        .map(([since]) => [since, "none"]),
+    );
+    expect(Object.fromEntries(reads)).toMatchObject({
+      "0.16.0": "repetition",
+      "0.17.0": "repetition",
+      "0.18.0": "repetition",
+      "0.20.0": "all",
+      "0.21.0": "all",
+    });
+  });
+});

@@ -25,7 +25,11 @@ import {
 import { uuidHex } from "./request-id.js";
 import type { ChatMessage } from "./requests.js";
 import { checkLogprobs, isGreedy, verifySampling } from "./requests.js";
-import type { ResponsesFunctionTool, ResponsesRequest } from "./responses-request.js";
+import {
+  type ResponsesFunctionTool,
+  type ResponsesRequest,
+  readPenalties,
+} from "./responses-request.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
 import { textByAlias } from "./structured.js";
 
@@ -243,14 +247,16 @@ export function prepareResponse(
   store: ResponseStore,
   request: ResponsesRequest,
 ): PreparedResponse {
+  // Only routed where the profile serves the Responses API (vllm-plugin.ts).
+  const era = model.profile.responses as ResponsesEra;
+  // Field checks (pydantic's, ahead of the handler) of the penalties this release reads.
+  const penalties = readPenalties(era.penalties, request.rawPenalties);
   const modelName = checkModelName(model, request.model);
   // serving_responses.py: store=True is silently dropped when the store is off, background refused.
   if (request.store && !store.enabled && request.background) {
     throw invalidRequest(400, backgroundNeedsStore);
   }
   const keep = request.store && store.enabled;
-  // Only routed where the profile serves the Responses API (vllm-plugin.ts).
-  const era = model.profile.responses as ResponsesEra;
   let history: readonly ChatMessage[] = [];
   if (request.previousResponseId !== undefined) {
     checkResponseId(era, request.previousResponseId);
@@ -285,8 +291,10 @@ export function prepareResponse(
     request.maxOutputTokens ?? Number.POSITIVE_INFINITY,
     maxModelLen - ids.length,
   );
+  // SamplingParams checks the penalties first (repetition_penalty above zero); sent rarely, so
+  // the spread is off the usual path.
   const invalid =
-    verifySampling(request) ??
+    verifySampling(penalties === undefined ? request : { ...request, ...penalties }) ??
     (request.includeLogprobs ? checkLogprobs(request.topLogprobs) : undefined);
   if (invalid) throw invalid;
   const tool = era.toolsIgnored ? undefined : planTool(model, request);
