@@ -1,6 +1,6 @@
 import { type GpuEngine, realClock } from "@servingkit/mock-core";
 import { describe, expect, it } from "vitest";
-import { gpuScenarios, textEngineStreams } from "./gpu-scenarios.js";
+import { gpuScenarios, runQueueWait, textEngineStreams } from "./gpu-scenarios.js";
 import { LatencyRecorder } from "./measurement.js";
 
 describe("gpu-step-overhead's product consumers (textEngineStreams)", () => {
@@ -58,6 +58,53 @@ describe("gpu-step-overhead's engine + consumers rows", () => {
         expect(counters.errors).toBe(0);
         expect(recorder.count).toBe(counters.ok);
         // A turn dispatches 1,000 tokens and wakes 1,000 readers: more than a microsecond, and
+        // (a generous sanity bound for a busy 2-core machine) under a second.
+        expect(recorder.percentile(50)).toBeGreaterThan(0.001);
+        expect(recorder.percentile(100)).toBeLessThan(1000);
+      } finally {
+        recorder.destroy();
+      }
+    },
+  );
+});
+
+// Not a benchmark: it proves the run-queue wait is read and the row records every counted step.
+describe("gpu-step-overhead's busy time less the run-queue wait", () => {
+  // The kernel's per-thread schedstat exists on Linux only; elsewhere the row is left out.
+  const linux = process.platform === "linux";
+
+  it.runIf(linux)("reads the main thread's run-queue wait, which never goes back", () => {
+    const queue = runQueueWait();
+    expect(queue).toBeDefined();
+    try {
+      const first = queue?.read() as number;
+      // Busy work on this thread cannot lower the total wait (nanoseconds since the thread began).
+      let x = 0;
+      for (let i = 0; i < 1e6; i++) x += i;
+      expect(x).toBeGreaterThan(0);
+      const second = queue?.read() as number;
+      expect(first).toBeGreaterThanOrEqual(0);
+      expect(second).toBeGreaterThanOrEqual(first);
+    } finally {
+      queue?.close();
+    }
+  });
+
+  it.runIf(linux)(
+    "is a row on Linux that records one value per step with all 1,000 running",
+    { timeout: 120_000 },
+    async () => {
+      const row = gpuScenarios["gpu-step-overhead"]
+        .contestants()
+        .find((r) => r.label.endsWith("less the main thread's run-queue wait (Linux schedstat)"));
+      expect(row).toBeDefined();
+      const recorder = new LatencyRecorder();
+      try {
+        const counters = await (row as NonNullable<typeof row>).run(0.15, recorder);
+        expect(counters.ok).toBeGreaterThan(0);
+        expect(counters.errors).toBe(0);
+        expect(recorder.count).toBe(counters.ok);
+        // A step dispatches 1,000 tokens: more than a microsecond of work, never negative, and
         // (a generous sanity bound for a busy 2-core machine) under a second.
         expect(recorder.percentile(50)).toBeGreaterThan(0.001);
         expect(recorder.percentile(100)).toBeLessThan(1000);

@@ -10,6 +10,7 @@
  *   inter-token gap against the simulator's own prediction (goal: p99 within 5 ms), through HTTP
  *   (`servingkit mock vllm --gpu`) and in process on GpuEngine.
  */
+import { closeSync, openSync, readSync } from "node:fs";
 import { connect } from "node:net";
 import {
   type Clock,
@@ -558,10 +559,40 @@ type StepReader =
 
 /**
  * What a step row records of each step's work: the engine's main-thread wall time (wake to next
- * sleep), the process's CPU time over the same span, or the whole turn's main-thread wall time
+ * sleep), that time less what the main thread spent waiting for a core in the kernel's run queue
+ * ("oncpu"), the process's CPU time over the same span, or the whole turn's main-thread wall time
  * with the consumers (wake to the event loop going idle).
  */
-type StepMeasure = "busy" | "cpu" | "turn";
+type StepMeasure = "busy" | "oncpu" | "cpu" | "turn";
+
+/**
+ * A reader of the main thread's run-queue wait (Linux `/proc/self/task/<tid>/schedstat`, its
+ * second field: nanoseconds the thread was runnable but another thread or process held the core),
+ * in milliseconds since the thread started; undefined where the file cannot be read (not Linux, or
+ * a kernel without schedstats). One `pread` per call (about 5-15 µs); `close` gives the file back.
+ * On a machine shared with other work a step that loses its core for a time slice reads several
+ * ms of busy time that are not the engine's: this is how much.
+ */
+export function runQueueWait(): { read(): number; close(): void } | undefined {
+  let fd: number;
+  try {
+    // The main thread's id is the process id.
+    fd = openSync(`/proc/self/task/${process.pid}/schedstat`, "r");
+  } catch {
+    return undefined;
+  }
+  const buffer = Buffer.alloc(128);
+  const read = (): number => {
+    const length = readSync(fd, buffer, 0, buffer.length, 0);
+    const fields = buffer.toString("latin1", 0, length).split(" ");
+    return Number(fields[1]) / 1e6;
+  };
+  if (!Number.isFinite(read())) {
+    closeSync(fd);
+    return undefined;
+  }
+  return { read, close: () => closeSync(fd) };
+}
 
 /** CPU microseconds (user + system) of the whole process, every thread. */
 function cpuMicros(): number {
@@ -591,7 +622,12 @@ function stepRow(label: string, measure: StepMeasure, reader: StepReader): GpuCo
     role: "mock",
     async run(seconds, recorder) {
       let engine: GpuEngine | undefined;
-      const at = measure === "busy" ? () => performance.now() : () => cpuMicros() / 1000;
+      const at = measure === "cpu" ? () => cpuMicros() / 1000 : () => performance.now();
+      // "oncpu": the run-queue wait is read outside the timed span (before the wake's reading,
+      // after the sleep's) and taken off the wake's last piece (a catch-up burst's earlier
+      // pieces, rare at this load, keep theirs).
+      const queue = measure === "oncpu" ? runQueueWait() : undefined;
+      let queuedAtWake = 0;
       /** Between a wake and the next sleep. */
       let awake = false;
       /** The reading at the wake or at the last onStep since it. */
@@ -608,12 +644,14 @@ function stepRow(label: string, measure: StepMeasure, reader: StepReader): GpuCo
         () => {
           if (awake) {
             const now = at();
-            record((first ?? 0) + now - mark);
+            const queued = queue === undefined ? 0 : queue.read() - queuedAtWake;
+            record(Math.max(0, (first ?? 0) + now - mark - queued));
           }
           awake = false;
         },
         () => {
           awake = true;
+          if (queue !== undefined) queuedAtWake = queue.read();
           mark = at();
           first = undefined;
         },
@@ -628,9 +666,13 @@ function stepRow(label: string, measure: StepMeasure, reader: StepReader): GpuCo
         else record(piece);
       };
       const started = realClock.now();
-      await stepStreams(reader, seconds, clock, onStep, (built) => {
-        engine = built;
-      });
+      try {
+        await stepStreams(reader, seconds, clock, onStep, (built) => {
+          engine = built;
+        });
+      } finally {
+        queue?.close();
+      }
       return { ok: steps, errors: 0, seconds: (realClock.now() - started) / 1000 };
     },
   };
@@ -719,6 +761,16 @@ const productStep =
 /** The label stem of gpu-step-overhead's rows with `for await` consumers on GpuEngine.generate. */
 const forAwaitStep = "GpuEngine step with 1,000 running, for-await consumers on GpuEngine.generate";
 
+/** The label tail of the row taking the run-queue wait off the busy time. */
+const lessQueueWait = "busy time less the main thread's run-queue wait (Linux schedstat)";
+
+/** Whether this machine tells the main thread's run-queue wait ({@link runQueueWait}). */
+function hasRunQueueWait(): boolean {
+  const queue = runQueueWait();
+  queue?.close();
+  return queue !== undefined;
+}
+
 /** The label tail of the rows timing the engine and its consumers together. */
 const wholeTurn = "engine + consumers, main-thread wall time from the wake to the loop going idle";
 
@@ -798,13 +850,18 @@ export const gpuScenarios = {
         },
       },
       stepRow(`${productStep}: main-thread busy time`, "busy", "text-engine"),
+      // Linux only (schedstat): the row is left out where the run-queue wait cannot be read.
+      ...(hasRunQueueWait()
+        ? [stepRow(`${productStep}: ${lessQueueWait}`, "oncpu", "text-engine")]
+        : []),
       stepRow(`${productStep}: process CPU (all threads)`, "cpu", "text-engine"),
       stepRow(`${forAwaitStep}: main-thread busy time`, "busy", "for-await"),
       stepRow(`${productStep}: ${wholeTurn}`, "turn", "text-engine"),
       stepRow(`${forAwaitStep}: ${wholeTurn}`, "turn", "for-await"),
     ],
     notes: (m) => {
-      const busy = row(m, `${productStep}: main`);
+      const busy = row(m, `${productStep}: main-thread busy time`);
+      const onCpu = row(m, `${productStep}: ${lessQueueWait}`);
       const cpu = row(m, `${productStep}: process`);
       const forAwait = row(m, `${forAwaitStep}: main`);
       const turn = row(m, `${productStep}: ${wholeTurn}`);
@@ -814,6 +871,9 @@ export const gpuScenarios = {
         `Issue 7 goal: scheduling overhead per step under 1 ms with 1,000 running requests. Main-thread busy time per step p50 ${ms(busy?.p50)} (${verdict(busy?.p50)}), p99 ${ms(busy?.p99)} (${verdict(busy?.p99)}); process CPU per step p50 ${ms(cpu?.p50)}, p99 ${ms(cpu?.p99)}.`,
         `The consumers read as the mocks do: each stream is a run of the GPU text engine (mock-core createGpuTextEngine over the simple engine, as \`servingkit mock vllm --gpu\` and the TGIS / Caikit TGIS mocks build it), its tokens released through GpuTokenStream.wait, read as the vLLM mock's SSE writer reads a run in the push form its fastify host pipes (since round 16: each read one call of the run's \`wait\` callbacks, then what \`nextReady\` has in the same turn; no promise per chunk or per token; round 15 kept one promise per chunk). Until round 14 the consumers were \`for await\` loops over GpuEngine.generate, about 400 bytes of promise machinery per token the product does not make; that row is kept for comparison: busy p50 ${ms(forAwait?.p50)}, p99 ${ms(forAwait?.p99)}. The same EngineCore work costs more under the product's consumers mostly through memory, not code: each request's engine state (sequence, metrics timeline, stream) is allocated after its content is drained (1,000 token events, since round 16 kept by the text engine as one typed array and one string, each event made again as it goes out), so the 1,000 requests' state lies spread over the heap and every step reaches it through cache misses (since round 15 the engine's per-request numbers sit in typed arrays by slot); no collection lands inside a step with these consumers (they collect between steps). Since round 17 the step only counts each released token and calls the waiting run back: the event (the content's id and text, about a cache miss or two per request) is made when the consumer reads it, in the microtask after the engine has scheduled its next step and set its timer, which these rows do not time: it delays the next step only when it outlasts the step's own duration (about 30 ms here).`,
         `The whole cost per step, engine AND consumers (the last two rows): main-thread wall time from the engine's wake to the event loop going idle (a setImmediate set when the engine goes back to sleep runs after every microtask the step's tokens set off), with the product's consumers p50 ${ms(turn?.p50)}, p90 ${ms(turn?.p90)}, p99 ${ms(turn?.p99)}; with for-await consumers p50 ${ms(forAwaitTurn?.p50)}, p99 ${ms(forAwaitTurn?.p99)}. The consumers' share is the difference from the busy rows (p50 ${ms(sub(turn?.p50, busy?.p50))} with the product's consumers). As in vLLM V1, where the engine core and the API server's output processing run in separate processes, the issue's goal is the engine's own step (the busy rows); these rows show what the mock's single thread spends per step in all, which bounds how many requests one process can pace: the turn must stay well under the step's duration (about 30 ms here).`,
+        onCpu === undefined
+          ? "Run-queue wait: not measured here (the main thread's schedstat is Linux only)."
+          : `Busy time less the main thread's run-queue wait (Linux schedstat: the time it was runnable while another thread or process held the core, read outside the timed span and taken off each step): p50 ${ms(onCpu.p50)}, p90 ${ms(onCpu.p90)}, p99 ${ms(onCpu.p99)}, against busy time's p50 ${ms(busy?.p50)}, p99 ${ms(busy?.p99)}. The difference is the machine, not the engine: on a 2-core machine shared with other work a step that loses its core for a time slice reads several ms busy (round 18: most busy steps over 2 ms had a run-queue wait of about their excess, with no collection and no page fault inside). Time a step is off the core for other reasons (a hypervisor taking the virtual CPU, a page fault) stays in.`,
         "Busy time is the wall time from the engine's wake to its next sleep, all of it synchronous work on the event loop (dispatch of the last step's tokens, metrics, EngineCore.step): the time the loop is unavailable, which a busy machine only lengthens (a preempted step reads long). Process CPU (process.cpuUsage) adds every other thread (GC helpers, compiler threads) and on Linux is accounted in scheduler ticks for threads not running at the moment, so a single sub-millisecond window can read several ms: its mean is sound, its tail is not.",
       ];
     },
