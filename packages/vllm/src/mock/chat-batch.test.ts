@@ -152,6 +152,21 @@ describe("/v1/chat/completions/batch (0.19.0)", () => {
     expect(list.status).toBe(400);
   });
 
+  // batch_serving.py: to_sampling_params runs per conversation after the renders, so a sampling
+  // failure (here a logit_bias token outside the vocabulary) is the chat route's own 400.
+  it("refuses what the chat route refuses in sampling, with the same answer", async () => {
+    const bias = { logit_bias: { "999999999": 1 }, max_tokens: 1 };
+    const batch = await post(server, { messages: [turn("a"), turn("b")], ...bias });
+    const chat = await fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ messages: turn("a"), ...bias }),
+    });
+    expect(chat.status).toBe(400);
+    expect(batch.status).toBe(400);
+    expect(await batch.json()).toEqual(await chat.json());
+  });
+
   // Issue #50026 (vLLM): stream is not a batch field, it passes into each conversation's request;
   // the answer is still a 200 JSON body, every choice's content empty.
   it("answers stream: true with a JSON body and empty contents, not an SSE stream", async () => {

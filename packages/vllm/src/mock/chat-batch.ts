@@ -114,8 +114,8 @@ function batchFieldIssues(body: Body): PydanticIssue[] {
  * Reads and checks a batch body as vLLM does, in its order: the before-validator, the batch
  * model's fields, the model name (404 for an unknown one, `_check_model`), then each
  * conversation as a chat request (`to_chat_completion_request`: the batch's fields without
- * `None`s, its `tool_choice` "none" default included, and the conversation as `messages`).
- * Throws the 400/404 {@link VllmError} of the first failing step. `requestIdHeader`,
+ * `None`s, its `tool_choice` "none" default included, and the conversation as `messages`), and
+ * last the sampling parameters' failures (`to_sampling_params`, after every render). Throws the 400/404 {@link VllmError} of the first failing step. `requestIdHeader`,
  * `guidedFields` and `release` as for parseChatRequest.
  */
 export function parseChatBatch(
@@ -141,6 +141,9 @@ export function parseChatBatch(
     single.tool_choice ??= "none";
     return parseChatRequest(single, requestIdHeader, guidedFields, release);
   });
+  // requests.ts guidedFailure: to_sampling_params raises once every conversation is rendered.
+  const failure = conversations.find((request) => request.guidedFailure !== undefined);
+  if (failure?.guidedFailure !== undefined) throw failure.guidedFailure;
   return { conversations };
 }
 
