@@ -9,6 +9,7 @@ import { healthCases } from "./health.js";
 import { kserveCases } from "./kserve.js";
 import { kserveStructuredCases } from "./kserve-structured.js";
 import { openaiApiCases } from "./openai-apis.js";
+import { openaiChatBatchCases } from "./openai-chat-batch.js";
 import { openaiReasoningCases } from "./openai-reasoning.js";
 import { openaiStructuredCases } from "./openai-structured.js";
 import { tgisCases } from "./tgis.js";
@@ -24,6 +25,7 @@ export const contractCases: readonly ContractCase[] = [
   ...vllmCases,
   ...vllmSamplingCases,
   ...openaiApiCases,
+  ...openaiChatBatchCases,
   ...openaiReasoningCases,
   ...openaiStructuredCases,
   ...kserveCases,

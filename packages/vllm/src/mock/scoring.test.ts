@@ -175,3 +175,46 @@ describe("an embedding model's /score and /rerank (bi-encoder)", () => {
     expect(supportsScore(started.model)).toBe(false);
   });
 });
+
+describe("an embedding model's scoring routes over HTTP", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({ "served-model-name": "embedder", task: "embed" });
+  });
+  afterAll(() => server.close());
+
+  // v0.10.0 docs models/pooling_models: "The score API falls back to embed task"; the cosine of
+  // two embeddings lies in [-1, 1], and the same text scores 1 against itself.
+  it("answers /score, /v1/score and every rerank path", async () => {
+    for (const path of ["/score", "/v1/score"]) {
+      const { status, body } = await post(`${server.url}${path}`, {
+        text_1: "the cat sat",
+        text_2: ["the cat sat", "stock prices fell"],
+      });
+      expect(status).toBe(200);
+      expect(body.model).toBe("embedder");
+      expect(body.data[0].score).toBeCloseTo(1, 6);
+      expect(body.data[1].score).toBeLessThan(body.data[0].score);
+    }
+    for (const path of ["/rerank", "/v1/rerank", "/v2/rerank"]) {
+      const { status, body } = await post(`${server.url}${path}`, {
+        query: "the cat sat",
+        documents: ["stock prices fell", "a cat sat"],
+      });
+      expect(status).toBe(200);
+      expect(body.results[0].index).toBe(1);
+    }
+  });
+
+  // The 0.7.x profile keeps the refusal (scoring.ts embeddingScoreSince).
+  it("refuses before 0.8.0", async () => {
+    const old = await startVllm({ task: "embed", "vllm-version": "0.7.3" });
+    try {
+      const { status, body } = await post(`${old.url}/score`, { text_1: "a", text_2: "b" });
+      expect(status).toBe(400);
+      expect(body.message ?? body.error?.message).toBe("The model does not support Score API");
+    } finally {
+      old.close();
+    }
+  });
+});

@@ -71,7 +71,7 @@ import {
   responseStream,
   storedResponseStream,
 } from "./responses-stream.js";
-import { rerank, score } from "./scoring.js";
+import { rerank, score, supportsScore } from "./scoring.js";
 import {
   checkModelName,
   type LoadedModel,
@@ -365,7 +365,8 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
     api: string,
   ) =>
     jsonRoute((body) => {
-      needTask("score", api);
+      // scoring.ts supportsScore: a scoring model, or an embedding model as a bi-encoder.
+      if (!supportsScore(model)) throw badRequest(`The model does not support ${api}`);
       return handler(model, body, pooledCount);
     });
   for (const path of ["/score", "/v1/score"]) post(path, scoring(score, "Score API"));
