@@ -464,7 +464,7 @@ const v0_18: VllmProfile = {
  * ({@link ResponsesEra.penalties}, vllm PR #38613), and `/metrics` adds
  * `vllm:num_requests_waiting_by_reason` ({@link MetricsEra.waitingByReason}, vllm PR #38435).
  * Nothing else the profile models changed from 0.18: v0.19.0's notes add
- * `/v1/chat/completions/batch` (vllm PR #38011, not modelled) and no field here differs; v0.20.0's
+ * `/v1/chat/completions/batch` (vllm PR #38011, chat-batch.ts) and no field here differs; v0.20.0's
  * metric removal (`vllm:prompt_tokens_recomputed`, vllm PR #38709) names a metric the mock never
  * exported.
  */
