@@ -114,3 +114,27 @@ describe("gpu-step-overhead's busy time less the run-queue wait", () => {
     },
   );
 });
+
+// Not a benchmark: it proves the scheduling row times EngineCore.step of every counted step.
+describe("gpu-step-overhead's scheduling row", () => {
+  const scheduling = gpuScenarios["gpu-step-overhead"]
+    .contestants()
+    .find((r) => r.label.includes("scheduling alone (EngineCore.step"));
+
+  it("records one value per step with all 1,000 running", { timeout: 120_000 }, async () => {
+    expect(scheduling).toBeDefined();
+    const recorder = new LatencyRecorder();
+    try {
+      const counters = await (scheduling as NonNullable<typeof scheduling>).run(0.15, recorder);
+      expect(counters.ok).toBeGreaterThan(0);
+      expect(counters.errors).toBe(0);
+      expect(recorder.count).toBe(counters.ok);
+      // EngineCore.step schedules 1,000 requests: more than a microsecond, and (a generous sanity
+      // bound for a busy 2-core machine) under a second.
+      expect(recorder.percentile(50)).toBeGreaterThan(0.001);
+      expect(recorder.percentile(100)).toBeLessThan(1000);
+    } finally {
+      recorder.destroy();
+    }
+  });
+});

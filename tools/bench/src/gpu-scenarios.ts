@@ -560,10 +560,12 @@ type StepReader =
 /**
  * What a step row records of each step's work: the engine's main-thread wall time (wake to next
  * sleep), that time less what the main thread spent waiting for a core in the kernel's run queue
- * ("oncpu"), the process's CPU time over the same span, or the whole turn's main-thread wall time
- * with the consumers (wake to the event loop going idle).
+ * ("oncpu"), the scheduling alone ("schedule": from the step's `onStep`, after its metrics and
+ * token dispatch, to the sleep, which is EngineCore.step for the next step), the process's CPU
+ * time over the wake-to-sleep span, or the whole turn's main-thread wall time with the consumers
+ * (wake to the event loop going idle).
  */
-type StepMeasure = "busy" | "oncpu" | "cpu" | "turn";
+type StepMeasure = "busy" | "oncpu" | "schedule" | "cpu" | "turn";
 
 /**
  * A reader of the main thread's run-queue wait (Linux `/proc/self/task/<tid>/schedstat`, its
@@ -644,8 +646,13 @@ function stepRow(label: string, measure: StepMeasure, reader: StepReader): GpuCo
         () => {
           if (awake) {
             const now = at();
-            const queued = queue === undefined ? 0 : queue.read() - queuedAtWake;
-            record(Math.max(0, (first ?? 0) + now - mark - queued));
+            if (measure === "schedule") {
+              // From the last onStep (a wake without a step records nothing).
+              if (first !== undefined) record(now - mark);
+            } else {
+              const queued = queue === undefined ? 0 : queue.read() - queuedAtWake;
+              record(Math.max(0, (first ?? 0) + now - mark - queued));
+            }
           }
           awake = false;
         },
@@ -662,8 +669,10 @@ function stepRow(label: string, measure: StepMeasure, reader: StepReader): GpuCo
         const piece = now - mark;
         mark = now;
         // From the wake to its first step: that step's dispatch; later pieces are whole cycles.
+        // ("schedule" records only the piece after a wake's last onStep: a catch-up burst's
+        // earlier pieces hold a dispatch too.)
         if (first === undefined) first = piece;
-        else record(piece);
+        else if (measure !== "schedule") record(piece);
       };
       const started = realClock.now();
       try {
@@ -764,6 +773,10 @@ const forAwaitStep = "GpuEngine step with 1,000 running, for-await consumers on 
 /** The label tail of the row taking the run-queue wait off the busy time. */
 const lessQueueWait = "busy time less the main thread's run-queue wait (Linux schedstat)";
 
+/** The label tail of the row timing EngineCore.step alone (the scheduling phase of the busy time). */
+const schedulingAlone =
+  "scheduling alone (EngineCore.step: main-thread wall time from the step's onStep to the sleep)";
+
 /** Whether this machine tells the main thread's run-queue wait ({@link runQueueWait}). */
 function hasRunQueueWait(): boolean {
   const queue = runQueueWait();
@@ -854,6 +867,7 @@ export const gpuScenarios = {
       ...(hasRunQueueWait()
         ? [stepRow(`${productStep}: ${lessQueueWait}`, "oncpu", "text-engine")]
         : []),
+      stepRow(`${productStep}: ${schedulingAlone}`, "schedule", "text-engine"),
       stepRow(`${productStep}: process CPU (all threads)`, "cpu", "text-engine"),
       stepRow(`${forAwaitStep}: main-thread busy time`, "busy", "for-await"),
       stepRow(`${productStep}: ${wholeTurn}`, "turn", "text-engine"),
@@ -862,6 +876,7 @@ export const gpuScenarios = {
     notes: (m) => {
       const busy = row(m, `${productStep}: main-thread busy time`);
       const onCpu = row(m, `${productStep}: ${lessQueueWait}`);
+      const scheduling = row(m, `${productStep}: ${schedulingAlone}`);
       const cpu = row(m, `${productStep}: process`);
       const forAwait = row(m, `${forAwaitStep}: main`);
       const turn = row(m, `${productStep}: ${wholeTurn}`);
@@ -871,6 +886,7 @@ export const gpuScenarios = {
         `Issue 7 goal: scheduling overhead per step under 1 ms with 1,000 running requests. Main-thread busy time per step p50 ${ms(busy?.p50)} (${verdict(busy?.p50)}), p99 ${ms(busy?.p99)} (${verdict(busy?.p99)}); process CPU per step p50 ${ms(cpu?.p50)}, p99 ${ms(cpu?.p99)}.`,
         `The consumers read as the mocks do: each stream is a run of the GPU text engine (mock-core createGpuTextEngine over the simple engine, as \`servingkit mock vllm --gpu\` and the TGIS / Caikit TGIS mocks build it), its tokens released through GpuTokenStream.wait, read as the vLLM mock's SSE writer reads a run in the push form its fastify host pipes (since round 16: each read one call of the run's \`wait\` callbacks, then what \`nextReady\` has in the same turn; no promise per chunk or per token; round 15 kept one promise per chunk). Until round 14 the consumers were \`for await\` loops over GpuEngine.generate, about 400 bytes of promise machinery per token the product does not make; that row is kept for comparison: busy p50 ${ms(forAwait?.p50)}, p99 ${ms(forAwait?.p99)}. The same EngineCore work costs more under the product's consumers mostly through memory, not code: each request's engine state (sequence, metrics timeline, stream) is allocated after its content is drained (1,000 token events, since round 16 kept by the text engine as one typed array and one string, each event made again as it goes out), so the 1,000 requests' state lies spread over the heap and every step reaches it through cache misses (since round 15 the engine's per-request numbers sit in typed arrays by slot); no collection lands inside a step with these consumers (they collect between steps). Since round 17 the step only counts each released token and calls the waiting run back: the event (the content's id and text, about a cache miss or two per request) is made when the consumer reads it, in the microtask after the engine has scheduled its next step and set its timer, which these rows do not time: it delays the next step only when it outlasts the step's own duration (about 30 ms here).`,
         `The whole cost per step, engine AND consumers (the last two rows): main-thread wall time from the engine's wake to the event loop going idle (a setImmediate set when the engine goes back to sleep runs after every microtask the step's tokens set off), with the product's consumers p50 ${ms(turn?.p50)}, p90 ${ms(turn?.p90)}, p99 ${ms(turn?.p99)}; with for-await consumers p50 ${ms(forAwaitTurn?.p50)}, p99 ${ms(forAwaitTurn?.p99)}. The consumers' share is the difference from the busy rows (p50 ${ms(sub(turn?.p50, busy?.p50))} with the product's consumers). As in vLLM V1, where the engine core and the API server's output processing run in separate processes, the issue's goal is the engine's own step (the busy rows); these rows show what the mock's single thread spends per step in all, which bounds how many requests one process can pace: the turn must stay well under the step's duration (about 30 ms here).`,
+        `Busy time by phase: the scheduling (EngineCore.step, from the step's onStep to the sleep) p50 ${ms(scheduling?.p50)}, p90 ${ms(scheduling?.p90)}, p99 ${ms(scheduling?.p99)}; the rest of the busy time (p50 ${ms(sub(busy?.p50, scheduling?.p50))} by the medians' difference) is the last step's metrics (EngineMetrics.step) and its token dispatch to the 1,000 streams (GpuEngine: each stream's \`deliver\` calls its run's wait callback, which counts the token and queues the run's turn). Round 18 timed the phases in one run (a script of its own, steps with no run-queue wait): metrics about 0.1 ms, dispatch about 0.4 ms, EngineCore.step about 0.1 ms (about 0.2 ms at the steps that give 1,000 requests a new KV block, one in 16); the busy steps over 1 ms with no run-queue wait had their excess in the dispatch.`,
         onCpu === undefined
           ? "Run-queue wait: not measured here (the main thread's schedstat is Linux only)."
           : `Busy time less the main thread's run-queue wait (Linux schedstat: the time it was runnable while another thread or process held the core, read outside the timed span and taken off each step): p50 ${ms(onCpu.p50)}, p90 ${ms(onCpu.p90)}, p99 ${ms(onCpu.p99)}, against busy time's p50 ${ms(busy?.p50)}, p99 ${ms(busy?.p99)}. The difference is the machine, not the engine: on a 2-core machine shared with other work a step that loses its core for a time slice reads several ms busy (round 18: most busy steps over 2 ms had a run-queue wait of about their excess, with no collection and no page fault inside). Time a step is off the core for other reasons (a hypervisor taking the virtual CPU, a page fault) stays in.`,
