@@ -371,14 +371,20 @@ export async function chatCompletion(
 
 /**
  * The streamed answer as vLLM's SSE frames (sse.ts), `[DONE]` included. Validation happens
- * before the first frame, so errors still get a proper status.
+ * before the first frame, so errors still get a proper status. `fingerprint` is the server's
+ * `system_fingerprint` (system-fingerprint.ts, vLLM 0.21.0+; `null`, the default, before and in
+ * mode `none`): vLLM PR #40537 stamps it on the final message only, the usage chunk when
+ * `include_usage` asks for one, else each choice's chunk with its `finish_reason`
+ * (chat_completion/serving.py chat_completion_stream_generator; chunks dumped with exclude_unset,
+ * so the other chunks have no key at all).
  */
 export function chatCompletionStream(
   model: VllmModel,
   request: ChatRequest,
   signal: AbortSignal,
+  fingerprint: string | null = null,
 ): AsyncIterable<string> {
-  return streamFrames(model, request, prepare(model, request), signal);
+  return streamFrames(model, request, prepare(model, request), signal, fingerprint);
 }
 
 function streamFrames(
@@ -386,6 +392,7 @@ function streamFrames(
   request: ChatRequest,
   { tool, role, echoText, promptTokens, plans, modelName }: Prepared,
   signal: AbortSignal,
+  fingerprint: string | null,
 ): AsyncIterable<string> {
   const fields = model.profile.reasoningFields;
   const parser = model.reasoningParser;
@@ -451,6 +458,9 @@ function streamFrames(
   const object = "chat.completion.chunk";
   const created = model.nowSeconds();
   const continuous = request.streamOptions?.continuousUsageStats === true;
+  const includeUsage = request.streamOptions?.includeUsage === true;
+  // serving.py: the finish chunks carry the fingerprint only when no usage chunk follows them.
+  const finishStamp = includeUsage ? null : fingerprint;
   // Literals written out, not spread from a shared head: V8 builds a fresh map for every spread
   // that gains keys (about 2 µs a key).
   const chunk = (
@@ -470,6 +480,27 @@ function streamFrames(
           stop_reason: finish.stop_reason,
         }
       : { index, delta, logprobs, finish_reason: null };
+    // protocol.py ChatCompletionStreamResponse: usage, then system_fingerprint.
+    if (finish && finishStamp !== null) {
+      return continuous
+        ? {
+            id,
+            object,
+            created,
+            model: modelName,
+            choices: [choice],
+            usage: usageOf(promptTokens, count, "stream"),
+            system_fingerprint: finishStamp,
+          }
+        : {
+            id,
+            object,
+            created,
+            model: modelName,
+            choices: [choice],
+            system_fingerprint: finishStamp,
+          };
+    }
     return continuous
       ? {
           id,
@@ -547,16 +578,23 @@ function streamFrames(
       if (piece !== undefined) framePiece(piece, emit);
     },
     (emit) => {
-      if (!request.streamOptions?.includeUsage) return;
+      if (!includeUsage) return;
+      const usage = usageOf(promptTokens, completionTokens, "stream");
+      // The usage chunk is dumped with exclude_none: no key without a fingerprint.
       emit(
-        sseEvent({
-          id,
-          object,
-          created,
-          model: modelName,
-          choices: [],
-          usage: usageOf(promptTokens, completionTokens, "stream"),
-        }),
+        sseEvent(
+          fingerprint === null
+            ? { id, object, created, model: modelName, choices: [], usage }
+            : {
+                id,
+                object,
+                created,
+                model: modelName,
+                choices: [],
+                usage,
+                system_fingerprint: fingerprint,
+              },
+        ),
       );
     },
     (emit) => pieces.flush((piece) => framePiece(piece, emit)),

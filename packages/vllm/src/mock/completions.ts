@@ -2,7 +2,10 @@
  * `POST /v1/completions` (vllm-openai.md §4.2, §5, §6; serving_completion.py): one choice per
  * prompt and `n`, indexed prompt·n + i; non-streaming bodies carry every field (nulls included);
  * stream chunks carry every key (`"usage": null` too) with no role chunk, the last token chunk
- * carries `finish_reason`, an optional usage chunk has `choices: []`.
+ * carries `finish_reason`, an optional usage chunk has `choices: []`. From vLLM PR #40537
+ * (0.21.0, the profile's `systemFingerprint`) the answer carries `service_tier` and
+ * `system_fingerprint`, stream chunks are dumped with exclude_unset (no `"usage": null`), and the
+ * fingerprint rides on the final message only (see {@link completionStream}).
  */
 import type { FinishEvent, TokenEvent } from "@servingkit/mock-core";
 import {
@@ -224,14 +227,15 @@ export function completion(
   model: VllmModel,
   request: CompletionRequest,
   signal: RunSignal,
+  fingerprint: string | null = null,
 ): object | Promise<object> {
   const prepared = prepare(model, request);
   // Token events are read only for logprobs and to rank best_of candidates.
   const keepTokens = request.logprobs !== undefined || prepared.candidates !== request.n;
   const results = drainChoices(model, prepared.plans, signal, keepTokens);
   return results instanceof Promise
-    ? results.then((settled) => answerOf(model, request, prepared, settled))
-    : answerOf(model, request, prepared, results);
+    ? results.then((settled) => answerOf(model, request, prepared, settled, fingerprint))
+    : answerOf(model, request, prepared, results, fingerprint);
 }
 
 async function answer(
@@ -239,21 +243,32 @@ async function answer(
   request: CompletionRequest,
   prepared: Prepared,
   signal: AbortSignal,
+  fingerprint: string | null,
 ): Promise<object> {
-  return answerOf(model, request, prepared, await runChoices(model, prepared.plans, signal));
+  const runs = await runChoices(model, prepared.plans, signal);
+  return answerOf(model, request, prepared, runs, fingerprint);
 }
 
-/** The answer from every engine run's result (candidates included), in plan order. */
+/**
+ * The answer from every engine run's result (candidates included), in plan order. `fingerprint`:
+ * the server's `system_fingerprint`, written (with `service_tier: null` before it, as
+ * protocol.py CompletionResponse orders them) on a release with vLLM PR #40537 only.
+ */
 function answerOf(
   model: VllmModel,
   request: CompletionRequest,
   { promptTexts, promptIds, promptTokens, modelName, candidates }: Prepared,
   runs: ChoiceResult[],
+  fingerprint: string | null,
 ): object {
   const results = pickChoices(runs, request.n, candidates);
   const promptCount = promptLogprobsCount(request);
+  const stamped = model.profile.systemFingerprint === true;
   if (request.logprobs === undefined && promptCount === undefined) {
-    return plainAnswer(model, request, results, promptTexts, promptTokens, modelName);
+    return plainAnswer(model, request, results, promptTexts, promptTokens, modelName, {
+      stamped,
+      fingerprint,
+    });
   }
   const promptEntries = promptIds.map((ids) =>
     promptCount === undefined ? null : promptLogprobsList(model, ids, promptCount),
@@ -282,15 +297,23 @@ function answerOf(
       prompt_logprobs: entries,
     };
   });
-  const whole = {
-    id: completionId(request),
-    object: "text_completion",
-    created: model.nowSeconds(),
-    model: modelName,
-    choices,
-    usage: usageOf(promptTokens, completionTokens, "answer"),
-    kv_transfer_params: null,
-  };
+  const usage = usageOf(promptTokens, completionTokens, "answer");
+  const id = completionId(request);
+  const created = model.nowSeconds();
+  const object = "text_completion";
+  const whole = stamped
+    ? {
+        id,
+        object,
+        created,
+        model: modelName,
+        choices,
+        service_tier: null,
+        system_fingerprint: fingerprint,
+        usage,
+        kv_transfer_params: null,
+      }
+    : { id, object, created, model: modelName, choices, usage, kv_transfer_params: null };
   // Logprob maps keep their key order on the wire (wire-json.ts).
   return request.logprobs !== undefined || promptCount !== undefined ? withKeyOrder(whole) : whole;
 }
@@ -311,6 +334,7 @@ function plainAnswer(
   promptTexts: readonly string[],
   promptTokens: number,
   modelName: string,
+  { stamped, fingerprint }: { stamped: boolean; fingerprint: string | null },
 ): WireText {
   let completionTokens = 0;
   // Sized once (7 pieces before the choices, 9 per choice, 7 after), filled in order.
@@ -341,7 +365,9 @@ function plainAnswer(
     parts[at++] = jsonScalar(stop_reason);
     parts[at++] = ',"prompt_logprobs":null}';
   }
-  parts[at++] = '],"usage":{"prompt_tokens":';
+  parts[at++] = stamped
+    ? `],"service_tier":null,"system_fingerprint":${fingerprint === null ? "null" : `"${jsonEscaped(fingerprint)}"`},"usage":{"prompt_tokens":`
+    : '],"usage":{"prompt_tokens":';
   parts[at++] = promptTokens;
   parts[at++] = ',"total_tokens":';
   parts[at++] = promptTokens + completionTokens;
@@ -353,19 +379,29 @@ function plainAnswer(
 
 /**
  * The streamed answer as vLLM's SSE frames (sse.ts), `[DONE]` included. Validation happens
- * before the first frame, so errors still get a proper status.
+ * before the first frame, so errors still get a proper status. `fingerprint` is the server's
+ * `system_fingerprint` (system-fingerprint.ts; `null`, the default, before 0.21.0 and in mode
+ * `none`). From vLLM PR #40537 (completion/serving.py completion_stream_generator) token chunks
+ * are dumped with exclude_unset, so `usage` shows only with continuous usage stats, and the
+ * fingerprint rides on the final message only: the usage chunk when `include_usage` asks for
+ * one (dumped with exclude_none: no key without a fingerprint), else each choice's chunk with
+ * its `finish_reason`.
  */
 export function completionStream(
   model: VllmModel,
   request: CompletionRequest,
   signal: AbortSignal,
+  fingerprint: string | null = null,
 ): AsyncIterable<string> {
   const prepared = prepare(model, request);
   // vllm-openai.md §4.2: with best_of ≠ n the whole answer goes out as one event.
   if (prepared.candidates !== request.n) {
-    return sseFrames(model.profile, oneEvent(answer(model, request, prepared, signal)));
+    return sseFrames(
+      model.profile,
+      oneEvent(answer(model, request, prepared, signal, fingerprint)),
+    );
   }
-  return streamFrames(model, request, prepared, signal);
+  return streamFrames(model, request, prepared, signal, fingerprint);
 }
 
 async function* oneEvent(whole: Promise<object>): AsyncGenerator<object> {
@@ -377,10 +413,16 @@ function streamFrames(
   request: CompletionRequest,
   { plans, promptTexts, promptTokens, modelName }: Prepared,
   signal: AbortSignal,
+  fingerprint: string | null,
 ): AsyncIterable<string> {
   const id = completionId(request);
   const created = model.nowSeconds();
   const continuous = request.streamOptions?.continuousUsageStats === true;
+  const includeUsage = request.streamOptions?.includeUsage === true;
+  // vLLM PR #40537: chunks dumped with exclude_unset (no "usage": null), finish chunks stamped
+  // when no usage chunk follows them.
+  const unsetDropped = model.profile.systemFingerprint === true;
+  const finishStamp = includeUsage ? null : fingerprint;
   const promptOf = (index: number) => promptTexts[Math.floor(index / request.n)] ?? "";
   const promptIdsOf = (index: number) =>
     plans.find((plan) => plan.index === index)?.request.promptIds.length ?? 0;
@@ -395,22 +437,35 @@ function streamFrames(
     count = 0,
   ) => {
     const reasons = finish && finishOf(finish);
-    const event = {
-      id,
-      object: "text_completion",
-      created,
-      model: modelName,
-      choices: [
-        {
-          index,
-          text,
-          logprobs,
-          finish_reason: reasons ? reasons.finish_reason : null,
-          stop_reason: reasons ? reasons.stop_reason : null,
-        },
-      ],
-      usage: continuous ? usageOf(promptIdsOf(index), count, "stream") : null,
-    };
+    const choices = [
+      {
+        index,
+        text,
+        logprobs,
+        finish_reason: reasons ? reasons.finish_reason : null,
+        stop_reason: reasons ? reasons.stop_reason : null,
+      },
+    ];
+    const object = "text_completion";
+    const usage = continuous ? usageOf(promptIdsOf(index), count, "stream") : null;
+    // protocol.py CompletionStreamResponse: usage, then system_fingerprint.
+    const event = !unsetDropped
+      ? { id, object, created, model: modelName, choices, usage }
+      : reasons && finishStamp !== null
+        ? usage === null
+          ? { id, object, created, model: modelName, choices, system_fingerprint: finishStamp }
+          : {
+              id,
+              object,
+              created,
+              model: modelName,
+              choices,
+              usage,
+              system_fingerprint: finishStamp,
+            }
+        : usage === null
+          ? { id, object, created, model: modelName, choices }
+          : { id, object, created, model: modelName, choices, usage };
     // Logprob maps keep their key order on the wire (wire-json.ts).
     return logprobs === null ? event : withKeyOrder(event);
   };
@@ -483,16 +538,23 @@ function streamFrames(
       if (piece !== undefined) framePiece(piece, emit);
     },
     (emit) => {
-      if (!request.streamOptions?.includeUsage) return;
+      if (!includeUsage) return;
+      const object = "text_completion";
+      const usage = usageOf(promptTokens, completionTokens, "stream");
       emit(
-        sseEvent({
-          id,
-          object: "text_completion",
-          created,
-          model: modelName,
-          choices: [],
-          usage: usageOf(promptTokens, completionTokens, "stream"),
-        }),
+        sseEvent(
+          fingerprint === null
+            ? { id, object, created, model: modelName, choices: [], usage }
+            : {
+                id,
+                object,
+                created,
+                model: modelName,
+                choices: [],
+                usage,
+                system_fingerprint: fingerprint,
+              },
+        ),
       );
     },
     (emit) => pieces.flush((piece) => framePiece(piece, emit)),

@@ -1,6 +1,15 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { realClock } from "@servingkit/mock-core";
 import { describe, expect, it } from "vitest";
-import { systemFingerprint } from "./system-fingerprint.js";
+import { chatCompletion, chatCompletionStream } from "./chat-completions.js";
+import { completion, completionStream } from "./completions.js";
+import { parseChatRequest, parseCompletionRequest } from "./requests.js";
+import { loadServedModel, startModel } from "./served-model.js";
+import { readVllmSettings } from "./settings.js";
+import { readFingerprintOptions, systemFingerprint } from "./system-fingerprint.js";
 import { openaiClient, startVllm } from "./test-server.js";
+import { wireJson } from "./wire-json.js";
 
 const base = {
   version: "0.21.0",
@@ -102,6 +111,265 @@ describe("system_fingerprint on the wire", () => {
       });
       const body = (await answer.json()) as { system_fingerprint: unknown };
       expect(body.system_fingerprint).toMatch(/^vllm-0\.21\.0-tp2-[0-9a-f]{8}$/);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+// vllm/entrypoints/openai/fingerprint.py and cli_args.py BaseFrontendArgs (vllm PR #40537):
+// --fingerprint-mode full | hash | custom | none, --fingerprint-value for custom.
+describe("fingerprint modes", () => {
+  it("hash strips the parallelism, custom prints the value, none and a bare custom are null", () => {
+    const tp2 = { ...base, tensorParallelSize: 2, expertParallel: true };
+    const hash = systemFingerprint(tp2, { mode: "hash", value: undefined });
+    expect(hash).toMatch(/^vllm-0\.21\.0-[0-9a-f]{8}$/);
+    // The same config hash as full mode, only the tp/ep parts gone.
+    expect(systemFingerprint(tp2)).toBe(`vllm-0.21.0-tp2-ep-${hash?.slice(-8)}`);
+    expect(systemFingerprint(tp2, { mode: "custom", value: "deploy-42" })).toBe("deploy-42");
+    expect(systemFingerprint(tp2, { mode: "custom", value: undefined })).toBeNull();
+    expect(systemFingerprint(tp2, { mode: "none", value: "ignored" })).toBeNull();
+  });
+
+  it("reads the flags, full by default, the last of repeated ones", () => {
+    expect(readFingerprintOptions({}, true)).toEqual({ mode: "full", value: undefined });
+    expect(
+      readFingerprintOptions({ "fingerprint-mode": "custom", "fingerprint-value": "fp-1" }, true),
+    ).toEqual({ mode: "custom", value: "fp-1" });
+    expect(readFingerprintOptions({ "fingerprint-mode": ["none", "hash"] }, true).mode).toBe(
+      "hash",
+    );
+    // A value without custom is accepted and unused (build_system_fingerprint reads it in custom only).
+    expect(readFingerprintOptions({ "fingerprint-value": "x" }, true)).toEqual({
+      mode: "full",
+      value: "x",
+    });
+  });
+
+  // argparse: a Literal field becomes choices; a release without the flags does not know them.
+  it("refuses an unknown mode and either flag before 0.21.0 with argparse's texts", () => {
+    expect(() => readFingerprintOptions({ "fingerprint-mode": "short" }, true)).toThrow(
+      "argument --fingerprint-mode: invalid choice: 'short' (choose from 'full', 'hash', 'custom', 'none')",
+    );
+    expect(() => readFingerprintOptions({ "fingerprint-mode": "none" }, false)).toThrow(
+      "unrecognized arguments: --fingerprint-mode none",
+    );
+    expect(() => readFingerprintOptions({ "fingerprint-value": "v" }, false)).toThrow(
+      "unrecognized arguments: --fingerprint-value v",
+    );
+    expect(readFingerprintOptions({}, false)).toEqual({ mode: "full", value: undefined });
+  });
+});
+
+/**
+ * A bare HTTP server answering chat and completions through the mock's handlers with a given
+ * fingerprint, as the plugin passes it (the real clients below talk to it over HTTP).
+ */
+async function fingerprintServer(version: string, fingerprint: string | null) {
+  const settings = readVllmSettings(
+    { models: [], values: { "vllm-version": version, "served-model-name": "granite" } },
+    {},
+  );
+  const started = startModel(await loadServedModel(settings), settings, realClock);
+  const model = started.model;
+  const handle = async (request: IncomingMessage, response: ServerResponse) => {
+    let text = "";
+    for await (const piece of request) text += piece;
+    const body = JSON.parse(text) as { stream?: boolean };
+    const signal = new AbortController().signal;
+    const chat = request.url === "/v1/chat/completions";
+    if (body.stream) {
+      response.writeHead(200, { "content-type": "text/event-stream" });
+      const frames = chat
+        ? chatCompletionStream(model, parseChatRequest(body), signal, fingerprint)
+        : completionStream(model, parseCompletionRequest(body), signal, fingerprint);
+      for await (const frame of frames) response.write(frame);
+      response.end();
+      return;
+    }
+    const whole = chat
+      ? await chatCompletion(model, parseChatRequest(body), signal, fingerprint)
+      : await completion(model, parseCompletionRequest(body), { signal }, fingerprint);
+    response.writeHead(200, { "content-type": "application/json" });
+    response.end(wireJson(whole));
+  };
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      response.writeHead(500);
+      response.end(String(error));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const close = async () => {
+    started.close();
+    await new Promise((resolve) => server.close(resolve));
+  };
+  return { url, close };
+}
+
+/** The JSON events of an SSE body, `[DONE]` left out. */
+async function events(url: string, body: object): Promise<Record<string, unknown>[]> {
+  const answer = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "granite", stream: true, ...body }),
+  });
+  const text = await answer.text();
+  expect(text.endsWith("data: [DONE]\n\n")).toBe(true);
+  return text
+    .split("\n\n")
+    .filter((frame) => frame.startsWith("data: {"))
+    .map((frame) => JSON.parse(frame.slice(6)) as Record<string, unknown>);
+}
+
+const fp = "vllm-0.21.0-1a2b3c4d";
+
+describe("system_fingerprint on streams and completions (0.21.0)", () => {
+  // chat_completion/serving.py chat_completion_stream_generator (vllm PR #40537: "Set only on the
+  // final chunk of a stream"): without include_usage each finish chunk carries it; chunks are
+  // dumped with exclude_unset, so the others have no key (protocol.py: after usage).
+  it("rides on each choice's finish chunk of a chat stream (openai SDK and raw fetch)", async () => {
+    const server = await fingerprintServer("0.21.0", fp);
+    try {
+      const stream = await openaiClient(server).chat.completions.create({
+        model: "granite",
+        messages: [{ role: "user", content: "Hi" }],
+        max_tokens: 3,
+        n: 2,
+        stream: true,
+      });
+      const stamped: (string | null | undefined)[] = [];
+      for await (const chunk of stream) {
+        const finished = chunk.choices[0]?.finish_reason != null;
+        expect(chunk.system_fingerprint, `finished ${finished}`).toBe(finished ? fp : undefined);
+        if (finished) stamped.push(chunk.system_fingerprint);
+      }
+      expect(stamped).toEqual([fp, fp]);
+      const raw = await events(`${server.url}/v1/chat/completions`, {
+        messages: [{ role: "user", content: "Hi" }],
+        max_tokens: 3,
+      });
+      const last = raw.at(-1) ?? {};
+      expect(Object.keys(last)).toEqual([
+        "id",
+        "object",
+        "created",
+        "model",
+        "choices",
+        "system_fingerprint",
+      ]);
+      for (const chunk of raw.slice(0, -1)) expect(chunk).not.toHaveProperty("system_fingerprint");
+    } finally {
+      await server.close();
+    }
+  });
+
+  // serving.py: with include_usage the usage chunk is the final message and carries it (dumped
+  // with exclude_none); the finish chunk then has none.
+  it("moves to the usage chunk when include_usage asks for one", async () => {
+    const server = await fingerprintServer("0.21.0", fp);
+    try {
+      const raw = await events(`${server.url}/v1/chat/completions`, {
+        messages: [{ role: "user", content: "Hi" }],
+        max_tokens: 3,
+        stream_options: { include_usage: true },
+      });
+      const usage = raw.at(-1) ?? {};
+      expect(usage.choices).toEqual([]);
+      expect(Object.keys(usage).slice(-2)).toEqual(["usage", "system_fingerprint"]);
+      expect(usage.system_fingerprint).toBe(fp);
+      for (const chunk of raw.slice(0, -1)) expect(chunk).not.toHaveProperty("system_fingerprint");
+    } finally {
+      await server.close();
+    }
+  });
+
+  // fingerprint.py mode none: None; the finish chunk is not stamped (`is not None`) and the usage
+  // chunk drops the key (exclude_none).
+  it("leaves every chunk without the key in mode none", async () => {
+    const server = await fingerprintServer("0.21.0", null);
+    try {
+      for (const options of [{}, { stream_options: { include_usage: true } }]) {
+        const raw = await events(`${server.url}/v1/chat/completions`, {
+          messages: [{ role: "user", content: "Hi" }],
+          max_tokens: 2,
+          ...options,
+        });
+        for (const chunk of raw) expect(chunk).not.toHaveProperty("system_fingerprint");
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  // completion/serving.py: the answer sets system_fingerprint (protocol.py CompletionResponse:
+  // service_tier, system_fingerprint, then usage); the stream stamps its final message as chat
+  // does, and PR #40537 dumps its chunks with exclude_unset, so no "usage": null.
+  it("stamps completions, whole and streamed, and drops the chunks' usage null", async () => {
+    const server = await fingerprintServer("0.21.0", fp);
+    try {
+      const whole = await openaiClient(server).completions.create({
+        model: "granite",
+        prompt: "Tell me",
+        max_tokens: 2,
+      });
+      expect(whole.system_fingerprint).toBe(fp);
+      expect(Object.keys(whole)).toEqual([
+        "id",
+        "object",
+        "created",
+        "model",
+        "choices",
+        "service_tier",
+        "system_fingerprint",
+        "usage",
+        "kv_transfer_params",
+      ]);
+      const logprobs = await openaiClient(server).completions.create({
+        model: "granite",
+        prompt: "Tell me",
+        max_tokens: 2,
+        logprobs: 1,
+      });
+      expect(logprobs.system_fingerprint).toBe(fp);
+      const raw = await events(`${server.url}/v1/completions`, {
+        prompt: "Tell me",
+        max_tokens: 3,
+      });
+      for (const chunk of raw.slice(0, -1)) {
+        expect(Object.keys(chunk)).toEqual(["id", "object", "created", "model", "choices"]);
+      }
+      expect(raw.at(-1)?.system_fingerprint).toBe(fp);
+      const usage = await events(`${server.url}/v1/completions`, {
+        prompt: "Tell me",
+        max_tokens: 3,
+        stream_options: { include_usage: true },
+      });
+      expect(usage.at(-1)?.system_fingerprint).toBe(fp);
+      expect(usage.at(-2)).not.toHaveProperty("system_fingerprint");
+    } finally {
+      await server.close();
+    }
+  });
+
+  // Before PR #40537: completion chunks dumped with exclude_unset=False (vllm-openai.md §6) and
+  // no fingerprint anywhere, whatever the handler is given.
+  it("keeps 0.20.0 completions as they were", async () => {
+    const server = await fingerprintServer("0.20.0", null);
+    try {
+      const raw = await events(`${server.url}/v1/completions`, {
+        prompt: "Tell me",
+        max_tokens: 2,
+      });
+      for (const chunk of raw) expect(chunk).toHaveProperty("usage", null);
+      for (const chunk of raw) expect(chunk).not.toHaveProperty("system_fingerprint");
+      const whole = await openaiClient(server).completions.create({
+        model: "granite",
+        prompt: "Tell me",
+        max_tokens: 2,
+      });
+      expect(whole).not.toHaveProperty("system_fingerprint");
     } finally {
       await server.close();
     }
