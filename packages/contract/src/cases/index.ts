@@ -11,6 +11,7 @@ import { kserveStructuredCases } from "./kserve-structured.js";
 import { openaiApiCases } from "./openai-apis.js";
 import { openaiChatBatchCases } from "./openai-chat-batch.js";
 import { openaiReasoningCases } from "./openai-reasoning.js";
+import { openaiResponsesPenaltiesCases } from "./openai-responses-penalties.js";
 import { openaiStructuredCases } from "./openai-structured.js";
 import { tgisCases } from "./tgis.js";
 import { tlsCases } from "./tls.js";
@@ -27,6 +28,7 @@ export const contractCases: readonly ContractCase[] = [
   ...openaiApiCases,
   ...openaiChatBatchCases,
   ...openaiReasoningCases,
+  ...openaiResponsesPenaltiesCases,
   ...openaiStructuredCases,
   ...kserveCases,
   ...kserveStructuredCases,

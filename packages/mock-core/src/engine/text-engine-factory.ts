@@ -71,6 +71,15 @@ export interface TextEngineOptions {
    * for one that is not a whole number ≥ 1.
    */
   readonly streamInterval?: number;
+  /**
+   * The simple engine's `mergeOverdue` (simple-engine.ts): tokens that came due while a stream's
+   * consumer was away go out as one output, as vLLM V1's RequestOutputCollector merges them
+   * (PR #12298; V1 is vLLM's default engine from 0.8.0, PR #13726). The runtime decides (the vLLM
+   * mock: by release; TGIS has no such collector). Applied with a `streamInterval` of 1 only
+   * (`withStreamInterval` takes one output per token). Default false. Unused with `gpu` (the GPU
+   * engine's steps merge already).
+   */
+  readonly mergeOverdue?: boolean;
 }
 
 /** The simulated GPU behind a text engine, for metrics, logs and tests. */
@@ -279,9 +288,12 @@ export function createTextEngine(options: TextEngineOptions): CreatedTextEngine 
       model,
       ...options.pacing,
       fixedSchedule: true,
+      mergeOverdue: options.mergeOverdue === true && streamInterval === 1,
       ...(options.metrics ? { metrics: options.metrics } : {}),
     });
-    return { engine: withStreamInterval(simple, streamInterval), close() {} };
+    // An interval of 1 sends every output as it comes: the engine as it is (merging or not).
+    const engine = streamInterval === 1 ? simple : withStreamInterval(simple, streamInterval);
+    return { engine, close() {} };
   }
   const { capacity, core } = engineStartup(settings);
   const metrics = options.metrics ?? new EngineMetrics(settings.maxModelLen);

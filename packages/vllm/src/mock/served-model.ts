@@ -186,6 +186,9 @@ export function startModel(
     // vLLM's output processor groups streamed tokens by --stream-interval whatever the engine
     // core (output_processor.py, PR #27869): mock-core's factory applies it to either engine.
     ...(settings.streamInterval !== undefined && { streamInterval: settings.streamInterval }),
+    // V1 (the default engine from 0.8.0, vLLM PR #13726) merges the outputs a slow stream has not
+    // taken (RequestOutputCollector, PR #12298); V0's per-request queues sent each on its own.
+    mergeOverdue: releasedBy(settings.version, "0.8.0"),
     ...hooks,
   });
   const engine = created.engine;

@@ -1,4 +1,9 @@
-import { ManualClock, type RestRouteReply, type RestRouteRequest } from "@servingkit/mock-core";
+import {
+  type Clock,
+  ManualClock,
+  type RestRouteReply,
+  type RestRouteRequest,
+} from "@servingkit/mock-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadServedModel } from "./served-model.js";
 import { readVllmSettings } from "./settings.js";
@@ -375,6 +380,84 @@ describe("the signal a generation runs under", () => {
     await server.close();
     await text;
     expect(clock.pendingSleeps).toBe(0);
+  });
+});
+
+describe("a stream whose consumer comes late", () => {
+  /**
+   * A clock whose sleeps end on the next whole 50 ms (a coarse timer): a stream paced 20 ms apart
+   * wakes late, and the tokens that came due meanwhile are waiting for it.
+   */
+  class CoarseClock implements Clock {
+    readonly manual = new ManualClock();
+    now(): number {
+      return this.manual.now();
+    }
+    #late(ms: number): number {
+      const now = this.manual.now();
+      return Math.ceil((now + Math.max(ms, 1)) / 50) * 50 - now;
+    }
+    sleep(ms: number, signal?: AbortSignal): Promise<void> {
+      return this.manual.sleep(this.#late(ms), signal);
+    }
+    after(
+      ms: number,
+      onWake: () => void,
+      onAbort: (reason: unknown) => void,
+      signal?: AbortSignal,
+    ) {
+      return this.manual.after(this.#late(ms), onWake, onAbort, signal);
+    }
+  }
+  /** The SSE events of one paced /v1/completions stream as `release` answers it. */
+  async function events(release: string): Promise<string[]> {
+    const clock = new CoarseClock();
+    const values = { "inter-token-latency": "20", "vllm-version": release };
+    const settings = readVllmSettings({ models: [], values }, {});
+    const loaded = await loadServedModel(settings, values);
+    const route = vllmRestTables({ settings, loaded, clock })
+      .flatMap((t) => t.routes)
+      .find((r) => r.method === "POST" && r.path === "/v1/completions");
+    if (!route) throw new Error("no /v1/completions route");
+    const reply = await route.handle({
+      method: "POST",
+      path: "/v1/completions",
+      headers: {},
+      params: {},
+      query: {},
+      body: { prompt: "Hi", max_tokens: 10, ignore_eos: true, temperature: 0, stream: true },
+      signal: new AbortController().signal,
+    });
+    const body = reply.body;
+    if (typeof body === "string" || body instanceof Uint8Array) throw new Error("not a stream");
+    let bytes = "";
+    const reading = (async () => {
+      for await (const chunk of body) bytes += String(chunk);
+    })();
+    for (let i = 0; i < 20 && !bytes.includes("[DONE]"); i++) await clock.manual.advance(50);
+    await reading;
+    return bytes.split("\n\n").filter((e) => e.startsWith("data: {"));
+  }
+  const text = (event: string) =>
+    (JSON.parse(event.slice(6)) as { choices: { text: string }[] }).choices[0]?.text ?? "";
+
+  // vllm/v1/engine/output_processor.py RequestOutputCollector (PR #12298; V1 the default engine
+  // from 0.8.0, PR #13726): the deltas a slow consumer has not taken are merged into one
+  // RequestOutput (vllm/outputs.py RequestOutput.add: text concatenated), and the API server
+  // writes one SSE chunk per RequestOutput. V0 (0.7.x) queued each output on its own.
+  it("merges the overdue tokens into one chunk from 0.8.0, one chunk each before", async () => {
+    const merged = await events("0.12.0");
+    const separate = await events("0.7.3");
+    expect(separate).toHaveLength(10); // one chunk per token, the last with the finish
+    expect(merged.length).toBeGreaterThan(1);
+    expect(merged.length).toBeLessThan(separate.length / 2);
+    // The first token alone (due at once); later chunks each hold the tokens that came due
+    // while the stream slept past them (several: 20 ms apart, woken every 50 ms or later).
+    expect(text(merged[0] ?? "")).toBe(text(separate[0] ?? ""));
+    expect(merged.map(text).join("")).toBe(separate.map(text).join(""));
+    expect(JSON.parse(merged.at(-1)?.slice(6) ?? "{}")).toMatchObject({
+      choices: [{ finish_reason: "length" }],
+    });
   });
 });
 
