@@ -51,6 +51,15 @@ const routes: readonly RouteDoc[] = [
   { method: "post", path: "/v2/rerank", handler: "do_rerank_v2", body: "RerankRequest" },
 ];
 
+/** The handlers of `/score`, `/v1/score` and the rerank routes. */
+const scoringHandlers: ReadonlySet<string> = new Set([
+  "create_score",
+  "create_score_v1",
+  "do_rerank",
+  "do_rerank_v1",
+  "do_rerank_v2",
+]);
+
 /** The runtime LoRA routes, served (and documented) with VLLM_ALLOW_RUNTIME_LORA_UPDATING. */
 const loraRoutes: readonly RouteDoc[] = [
   {
@@ -325,7 +334,8 @@ const schemas: Readonly<Record<string, object>> = {
  * server then serves, `responses` (default true) the Responses API's, `anthropicMessages`
  * (default true) the Messages API's, `anthropicCountTokens` (default true) its `count_tokens`,
  * `pooling` and `classify` (default true) the `/pooling` and `/classify` routes of the releases
- * that serve them.
+ * that serve them, `embeddings` and `scoring` (default true) `/v1/embeddings` and the score and
+ * rerank routes (from 0.16.0 only for a model serving them: pooling.ts `poolingRouteServed`).
  */
 export function openApiDocument(
   options: {
@@ -336,11 +346,16 @@ export function openApiDocument(
     readonly pooling?: boolean;
     readonly classify?: boolean;
     readonly chatBatch?: boolean;
+    readonly embeddings?: boolean;
+    readonly scoring?: boolean;
   } = {},
 ): object {
   const paths: Record<string, Record<string, object>> = {};
+  const left = (route: RouteDoc) =>
+    (options.embeddings === false && route.handler === "create_embedding") ||
+    (options.scoring === false && scoringHandlers.has(route.handler));
   const served = [
-    ...routes,
+    ...routes.filter((route) => !left(route)),
     ...(options.responses === false ? [] : responsesRoutes),
     ...(options.anthropicMessages === false ? [] : anthropicRoutes),
     ...(options.anthropicCountTokens === false ? [] : countTokensRoutes),

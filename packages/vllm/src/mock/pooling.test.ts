@@ -176,3 +176,42 @@ describe("poolingRouteServed", () => {
     expect(poolingRouteServed("0.21.0", true)).toBe(true);
   });
 });
+
+describe("pooling routes by the model's tasks (0.16.0 on)", () => {
+  const servers: TestServer[] = [];
+  afterAll(() => {
+    for (const server of servers) server.close();
+  });
+  async function started(flags: Record<string, string>): Promise<TestServer> {
+    const server = await startVllm(flags);
+    servers.push(server);
+    return server;
+  }
+  const routes = ["/classify", "/pooling", "/v1/embeddings", "/score", "/rerank"];
+  const body = { input: "x", text_1: "a", text_2: "b", query: "a", documents: ["b"] };
+
+  // v0.16.0 api_server.py build_app: no pooling router for a generative model (FastAPI's 404);
+  // v0.13.0-0.15.x: every router, the handler's does-not-support 400.
+  it("answers a generative model's pooling routes 404 from 0.16.0, 400 before", async () => {
+    const newest = await started({ "vllm-version": "0.17.0" });
+    for (const path of routes) {
+      const answer = await post(newest, path, body);
+      expect([path, answer.status, answer.body]).toEqual([path, 404, { detail: "Not Found" }]);
+    }
+    const older = await started({ "vllm-version": "0.14.0" });
+    for (const path of routes) expect((await post(older, path, body)).status).toBe(400);
+  });
+
+  // register_pooling_api_routers(app, supported_tasks): an embedding model has /pooling,
+  // /v1/embeddings and the scoring routes (bi-encoder), not /classify.
+  it("serves an embedding model's routes and not /classify", async () => {
+    const server = await started({ runner: "pooling", "vllm-version": "0.17.0" });
+    expect((await post(server, "/classify", body)).status).toBe(404);
+    for (const path of ["/pooling", "/v1/embeddings", "/score", "/rerank"]) {
+      expect([path, (await post(server, path, body)).status]).toEqual([path, 200]);
+    }
+    const doc = await (await fetch(`${server.url}/openapi.json`)).json();
+    expect(Object.keys(doc.paths)).not.toContain("/classify");
+    expect(Object.keys(doc.paths)).toContain("/pooling");
+  });
+});

@@ -407,6 +407,21 @@ describe("--task at start-up by release", () => {
         "This model does not support `--runner generate`.",
       );
     }
+    // config/model.py __post_init__: warnings.warn(DeprecationWarning) runs before the runner
+    // check raises, so the failed start logs the warning first.
+    const values = { task: "generate", "vllm-version": "0.11.0" };
+    const settings = readVllmSettings({ models: [classifierDir], values }, {});
+    const loaded = await loadServedModel(settings, values);
+    const lines: string[] = [];
+    expect(() =>
+      vllmRestTables({
+        settings,
+        loaded,
+        clock: new ManualClock(),
+        logger: { info: (line) => lines.push(line) },
+      }),
+    ).toThrow("This model does not support `--runner generate`.");
+    expect(lines.filter((l) => l.includes("'task' option has been deprecated"))).toHaveLength(1);
     const classifier = await startVllm({ "vllm-version": "0.11.0" }, [classifierDir]);
     try {
       const response = await fetch(`${classifier.url}/classify`, {

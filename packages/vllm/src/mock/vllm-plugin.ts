@@ -51,7 +51,13 @@ import { badRequest, errorReply, VllmError } from "./errors.js";
 import { countPooled, createVllmMetrics } from "./metrics.js";
 import { modelList } from "./model-card.js";
 import { openApiDocument } from "./openapi.js";
-import { pooling, poolingSince, poolingUnsupported, supportsPooling } from "./pooling.js";
+import {
+  pooling,
+  poolingRouteServed,
+  poolingSince,
+  poolingUnsupported,
+  supportsPooling,
+} from "./pooling.js";
 import { releasedBy } from "./profiles.js";
 import { issuesText } from "./pydantic-errors.js";
 import { withRequestIdHeader, withRequestIdHeaders } from "./request-id.js";
@@ -153,14 +159,16 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
   };
   // The engine keeps vLLM's metrics in `state`; /metrics renders them.
   const state = new EngineMetrics(loaded.served.maxModelLen);
+  // served-model.ts taskDeprecation: 0.10.1-0.12.x warn at start-up that --task is deprecated,
+  // before the runner is resolved (vllm/config/model.py __post_init__ warns, then raises "This
+  // model does not support `--runner generate`."), so a failed start logs it first.
+  const deprecation = taskDeprecation(settings, loaded.spec);
+  if (deprecation !== undefined) options.logger?.info(deprecation);
   const started = startModel(loaded, settings, clock, {
     metrics: state,
     ...(options.logger ? { logger: options.logger } : {}),
   });
   shutdown?.addEventListener("abort", started.close, { once: true });
-  // served-model.ts taskDeprecation: 0.10.1-0.12.x warn at start-up that --task is deprecated.
-  const deprecation = taskDeprecation(settings, loaded.spec);
-  if (deprecation !== undefined) options.logger?.info(deprecation);
   const gpuCore = started.gpu?.engine.core;
   const metrics = createVllmMetrics({
     modelName: loaded.served.id,
@@ -265,8 +273,14 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
         responses: profile.responses !== undefined,
         anthropicMessages: profile.anthropicMessages,
         anthropicCountTokens: profile.anthropicCountTokens,
-        pooling: releasedBy(settings.version, poolingSince),
-        classify: releasedBy(settings.version, classifySince),
+        pooling:
+          releasedBy(settings.version, poolingSince) &&
+          poolingRouteServed(profile.since, supportsPooling(model)),
+        classify:
+          releasedBy(settings.version, classifySince) &&
+          poolingRouteServed(profile.since, supportsClassify(model)),
+        embeddings: poolingRouteServed(profile.since, model.task === "embed"),
+        scoring: poolingRouteServed(profile.since, supportsScore(model)),
         chatBatch: releasedBy(settings.version, chatBatchSince),
       }),
     ),
@@ -352,13 +366,18 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
   // metrics.ts countPooled: each pooled input (an embedded text, a scored pair, a classified or
   // pooled input) is one finished request in /metrics.
   const pooledCount = (promptTokens: number) => countPooled(state, promptTokens);
-  post(
-    "/v1/embeddings",
-    jsonRoute((body) => {
-      if (model.task !== "embed") throw badRequest(embeddingsUnsupported);
-      return embeddings(model, body, pooledCount);
-    }),
-  );
+  // pooling.ts poolingRouteServed: from 0.16.0 a pooling route exists only for a model serving
+  // its task (else FastAPI's 404); earlier the handler answers the does-not-support 400.
+  const served = (supported: boolean) => poolingRouteServed(profile.since, supported);
+  if (served(model.task === "embed")) {
+    post(
+      "/v1/embeddings",
+      jsonRoute((body) => {
+        if (model.task !== "embed") throw badRequest(embeddingsUnsupported);
+        return embeddings(model, body, pooledCount);
+      }),
+    );
+  }
   // vllm-openai.md §1: /score and /v1/score; /rerank, /v1/rerank and /v2/rerank.
   const scoring = (
     handler: (m: VllmModel, body: unknown, counted: (promptTokens: number) => void) => object,
@@ -369,13 +388,15 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
       if (!supportsScore(model)) throw badRequest(`The model does not support ${api}`);
       return handler(model, body, pooledCount);
     });
-  for (const path of ["/score", "/v1/score"]) post(path, scoring(score, "Score API"));
-  for (const path of ["/rerank", "/v1/rerank", "/v2/rerank"]) {
-    post(path, scoring(rerank, "Rerank (Score) API"));
+  if (served(supportsScore(model))) {
+    for (const path of ["/score", "/v1/score"]) post(path, scoring(score, "Score API"));
+    for (const path of ["/rerank", "/v1/rerank", "/v2/rerank"]) {
+      post(path, scoring(rerank, "Rerank (Score) API"));
+    }
   }
   // vllm-openai.md §1: /pooling (since 0.6.6) for any pooling model, /classify (since 0.9.0)
   // for a classifier; a release before either has no such route (FastAPI's 404).
-  if (releasedBy(settings.version, poolingSince)) {
+  if (releasedBy(settings.version, poolingSince) && served(supportsPooling(model))) {
     post(
       "/pooling",
       jsonRoute((body) => {
@@ -384,7 +405,7 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
       }),
     );
   }
-  if (releasedBy(settings.version, classifySince)) {
+  if (releasedBy(settings.version, classifySince) && served(supportsClassify(model))) {
     post(
       "/classify",
       jsonRoute((body) => {
