@@ -66,6 +66,14 @@ describe("loadServedModel", () => {
     expect(await gpu({ "vllm-version": "0.14.0" })).toBe(true);
     expect(await gpu({ "vllm-version": "0.14.0", "no-async-scheduling": true })).toBe(false);
     expect(await gpu({ "vllm-version": "0.12.0", "async-scheduling": true })).toBe(true);
+    // vllm/config/vllm.py (PR #39592, v0.20.0 release notes): with no flag a model on the pooling
+    // runner schedules synchronously; an explicit --async-scheduling keeps it on.
+    expect(await gpu({ "vllm-version": "0.19.0", runner: "pooling" })).toBe(true);
+    expect(await gpu({ "vllm-version": "0.20.0", runner: "pooling" })).toBe(false);
+    expect(
+      await gpu({ "vllm-version": "0.20.0", runner: "pooling", "async-scheduling": true }),
+    ).toBe(true);
+    expect(await gpu({ "vllm-version": "0.20.0" })).toBe(true);
   });
 
   it("defaults to the built-in model under the platform's root", async () => {

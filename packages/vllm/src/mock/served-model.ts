@@ -115,6 +115,10 @@ export async function loadServedModel(
     asyncScheduling: settings.profile.asyncScheduling,
     // The release answered as, default included: its refusals (a draft model before 0.15.0).
     vllmVersion: settings.version,
+    // vllm/config/vllm.py (PR #39592, 0.20.0): a pooling model's async-scheduling default is off.
+    // `--runner generate` first: on a classifier servedTask refuses it, later (vllmRestTables), so
+    // that vLLM's --task deprecation warning is logged before the failure as vLLM logs it.
+    pooling: settings.runner !== "generate" && servedTask(settings, spec) !== "generate",
     ...(settings.enableLora && { maxLoras: settings.maxLoras }),
   });
   return gpu ? { served, spec, gpu } : { served, spec };
