@@ -564,3 +564,32 @@ describe("sampling checks (sampling_params.py _verify_args)", () => {
     expect(alone.status).toBe(200);
   });
 });
+
+// sampling_params.py _verify_args checks only temperature's lower bound in every profiled
+// release ("temperature must be non-negative, got -1.0."); vLLM PR #44965 (merged 2026-06-09,
+// after 0.21.0: inferred from dates) adds the upper bound 2.0 later, so 0.21.0 still samples at 3.
+describe("temperature above 2", () => {
+  it("is accepted on 0.21.0 and 0.12.0, through the openai SDK", async () => {
+    for (const version of ["0.12.0", "0.21.0"]) {
+      const server = await startVllm({ "vllm-version": version, "served-model-name": "m" });
+      try {
+        const answer = await openaiClient(server).chat.completions.create({
+          model: "m",
+          messages: [{ role: "user", content: "Hi" }],
+          max_tokens: 2,
+          temperature: 3,
+        });
+        expect(["length", "stop"], version).toContain(answer.choices[0]?.finish_reason);
+        await expect(
+          openaiClient(server).chat.completions.create({
+            model: "m",
+            messages: [{ role: "user", content: "Hi" }],
+            temperature: -1,
+          }),
+        ).rejects.toThrow("temperature must be non-negative, got -1.0.");
+      } finally {
+        await server.close();
+      }
+    }
+  });
+});
