@@ -924,7 +924,7 @@ export class EngineCore {
         // Only when a block fills, as for running requests above: a short prompt fills none, and
         // a call that finds nothing to cache (1,000 such admissions) had the JIT compile the
         // method before its loop ran, then throw that code away at the first block that filled
-        // (a deopt mid-step, measured at about 9 ms with 1,000 running; round 18, issue 7).
+        // (a deopt mid-step: 0.2-9 ms of that step in profiles with 1,000 running; issue 7).
         if (this.#caching && start + wanted >= (hitPositions + 1) * config.blockSize)
           this.#cacheFullBlocks(sequence, start + wanted);
         if (this.#alignGroups > 0 && (start + wanted) % config.blockSize === 0)
