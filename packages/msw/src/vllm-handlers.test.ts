@@ -1,4 +1,6 @@
+import { ServingkitError } from "@servingkit/client-core";
 import { type RunningMock, startMock } from "@servingkit/mock-core";
+import { createVllmClient } from "@servingkit/vllm";
 import { vllmMockModule } from "@servingkit/vllm/mock";
 import { setupServer } from "msw/node";
 import OpenAI, { type APIError } from "openai";
@@ -385,5 +387,134 @@ describe("vllmHandlers serve count_tokens as the fastify mock does (v0.17.0)", (
     } finally {
       await mock.close();
     }
+  });
+});
+
+describe("vllmHandlers serve vLLM's own routes from the fastify mock's handlers", () => {
+  // vllm-openai.md §1: /score, /v1/score, /rerank, /v1/rerank, /v2/rerank (a scoring model),
+  // /classify (0.9.0+) and /pooling (0.6.6+) for a classifier, /v1/chat/completions/batch
+  // (0.19.0+, vLLM PR #38011), /load and /ping: each answered through msw as the fastify mock
+  // answers it (same route table), the per-response id and created time set aside. Up to 0.15.x
+  // a model without the route's task answers the does-not-support 400 (vllm mock pooling.ts
+  // routesByTaskSince), hence 0.11.1 for the ranker and the classifier.
+  const hosts: { name: string; values: Record<string, string> }[] = [
+    {
+      name: "http://vllm-ranker.test",
+      values: { "served-model-name": "ranker", task: "score", "vllm-version": "0.11.1" },
+    },
+    {
+      name: "http://vllm-classifier.test",
+      values: { "served-model-name": "cls", task: "classify", "vllm-version": "0.11.1" },
+    },
+    {
+      name: "http://vllm-batch.test",
+      values: { "served-model-name": "granite", "vllm-version": "0.19.0", "api-key": "k" },
+    },
+    {
+      name: "http://vllm-old.test",
+      values: { "served-model-name": "granite", "vllm-version": "0.6.5" },
+    },
+  ];
+  const mocks = new Map<string, RunningMock>();
+  beforeAll(async () => {
+    for (const host of hosts) {
+      server.use(...(await vllmHandlers({ baseUrl: host.name, values: host.values, env: {} })));
+      const plugins = await vllmMockModule.plugins({
+        runtime: "vllm",
+        models: [],
+        values: host.values,
+      });
+      const mock = await startMock({
+        runtime: "vllm",
+        host: "127.0.0.1",
+        httpPort: 0,
+        logger: false,
+        plugins,
+      });
+      mocks.set(host.name, mock);
+    }
+  });
+  afterAll(async () => {
+    for (const mock of mocks.values()) await mock.close();
+  });
+
+  const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+  const pair = { text_1: "the cat sat", text_2: ["the cat sat on the mat", "stock prices"] };
+  const rerank = { query: "the cat sat", documents: ["stock prices", "the cat sat on the mat"] };
+  const batch = {
+    messages: [[{ role: "user", content: "one" }], [{ role: "user", content: "two" }]],
+    max_tokens: 3,
+    ignore_eos: true,
+    temperature: 0,
+  };
+  const key = { authorization: "Bearer k" };
+  const cases: [string, string, RequestInit, number][] = [
+    ["http://vllm-ranker.test", "/score", json(pair), 200],
+    ["http://vllm-ranker.test", "/v1/score", json(pair), 200],
+    ["http://vllm-ranker.test", "/v1/score", json({ text_1: ["a", "b"], text_2: ["a"] }), 400],
+    ["http://vllm-ranker.test", "/rerank", json(rerank), 200],
+    ["http://vllm-ranker.test", "/v1/rerank", json({ ...rerank, top_n: 1 }), 200],
+    ["http://vllm-ranker.test", "/v2/rerank", json(rerank), 200],
+    ["http://vllm-ranker.test", "/classify", json({ input: "x" }), 400],
+    ["http://vllm-classifier.test", "/classify", json({ input: ["hello there", "goodbye"] }), 200],
+    ["http://vllm-classifier.test", "/classify", json({ input: "" }), 400],
+    [
+      "http://vllm-classifier.test",
+      "/pooling",
+      json({ input: "hello", encoding_format: "base64" }),
+      200,
+    ],
+    ["http://vllm-classifier.test", "/score", json(pair), 400],
+    ["http://vllm-batch.test", "/v1/chat/completions/batch", json(batch, key), 200],
+    ["http://vllm-batch.test", "/v1/chat/completions/batch", json(batch), 401],
+    ["http://vllm-batch.test", "/v1/chat/completions/batch", json({ ...batch, n: 2 }, key), 400],
+    ["http://vllm-batch.test", "/load", {}, 200],
+    ["http://vllm-batch.test", "/ping", {}, 200],
+    ["http://vllm-batch.test", "/ping", { method: "POST" }, 200],
+    ["http://vllm-old.test", "/pooling", json({ input: "x" }), 404],
+    ["http://vllm-old.test", "/classify", json({ input: "x" }), 404],
+    ["http://vllm-old.test", "/v1/chat/completions/batch", json(batch), 404],
+  ];
+
+  /** Status, content type and the body with the per-response id and created time set aside. */
+  const answer = async (r: Response) => {
+    const text = await r.text();
+    let body: unknown = text;
+    try {
+      const parsed = JSON.parse(text) as Record<string, unknown>;
+      if (typeof parsed === "object" && parsed !== null) {
+        const { id: _id, created: _created, ...rest } = parsed;
+        body = rest;
+      }
+    } catch {
+      // Not JSON: compared as text.
+    }
+    return { status: r.status, contentType: r.headers.get("content-type"), body };
+  };
+
+  it.each(cases)("%s %s (%#)", async (host, path, init, status) => {
+    const viaMsw = await answer(await fetch(`${host}${path}`, init));
+    expect(viaMsw.status).toBe(status);
+    const fastify = mocks.get(host)?.endpoints.http;
+    expect(viaMsw).toEqual(await answer(await fetch(`${fastify}${path}`, init)));
+  });
+
+  // The typed client (`@servingkit/vllm`) works against the handlers as against a server: global
+  // fetch, looked up on each call, is msw's.
+  it("answers the typed vLLM client", async () => {
+    const client = createVllmClient({ baseUrl: "http://vllm-ranker.test", maxRetries: 0 });
+    const ranked = await client.rerank({ ...rerank, top_n: 1 });
+    expect(ranked.results[0]?.document.text).toBe("the cat sat on the mat");
+    const batched = createVllmClient({ baseUrl: "http://vllm-batch.test", token: "k" });
+    const answer = await batched.chatBatch(batch);
+    expect(answer.choices.map((c) => c.index)).toEqual([0, 1]);
+    const old = createVllmClient({ baseUrl: "http://vllm-old.test", maxRetries: 0 });
+    const refused = await old.pooling({ input: "x" }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ServingkitError);
+    expect((refused as ServingkitError).httpStatus).toBe(404);
   });
 });

@@ -1,8 +1,11 @@
 /**
  * msw handlers for vLLM's OpenAI-compatible server: the routes of `@servingkit/vllm/mock` (the
  * same route table its fastify mock serves: chat and text completions with SSE streaming,
- * embeddings, scoring, tokenize, models, metrics, vLLM's own `--api-key`), the runtime's health
- * routes and its 404/405 answers and error envelopes.
+ * embeddings, tokenize, models, metrics, vLLM's own routes the `openai` SDK lacks (`/score`,
+ * `/v1/score`, `/rerank`, `/v1/rerank`, `/v2/rerank`, `/classify` from 0.9.0, `/pooling` from
+ * 0.6.6, `/v1/chat/completions/batch` from 0.19.0, `/load`, `/ping`), vLLM's own `--api-key`),
+ * the runtime's health routes and its 404/405 answers and error envelopes. `@servingkit/vllm`'s
+ * `createVllmClient` calls them through the global `fetch` msw patches.
  */
 import {
   type Clock,

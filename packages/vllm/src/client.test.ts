@@ -1,7 +1,7 @@
-import { ServingkitError } from "@servingkit/client-core";
 import { APIError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createVllmClient, type VllmClient } from "./client.js";
+import { ServingkitError } from "./index.js";
 import { metricValue } from "./metrics-text.js";
 import { openaiClient, startVllm, type TestServer } from "./mock/test-server.js";
 import type { VllmChatExtras } from "./types.js";
@@ -171,5 +171,174 @@ describe("createVllmClient streams left early", () => {
     expect(await aborted()).toBe(before + 1);
     const running = metricValue(await client.metrics(), "vllm:num_requests_running");
     expect(running).toBe(0);
+  });
+});
+
+/** A ServingkitError's status and vLLM's message, for a call expected to fail. */
+async function failure(call: Promise<unknown>): Promise<{ status: number; message: string }> {
+  const error = await call.catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(ServingkitError);
+  const typed = error as ServingkitError;
+  return { status: typed.httpStatus ?? 0, message: typed.rawMessage ?? "" };
+}
+
+describe("createVllmClient's pooled routes behind a platform token", () => {
+  const servers: TestServer[] = [];
+  const clients: VllmClient[] = [];
+  /** Starts a mock behind the token and a client holding it. */
+  async function serve(values: Record<string, string>): Promise<VllmClient> {
+    const server = await startVllm(values, [], { tokens: ["platform-token"] });
+    servers.push(server);
+    const client = createVllmClient({
+      baseUrl: server.url,
+      token: "platform-token",
+      maxRetries: 0,
+    });
+    clients.push(client);
+    return client;
+  }
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await Promise.all(servers.map((s) => s.close()));
+  });
+
+  // vllm-openai.md §1, §5 (mock scoring.ts): a cross-encoder scores text_2 against one text_1, in
+  // [0, 1], higher for shared words; rerank sorts the documents by the same score, top_n cuts.
+  it("scores and reranks on a scoring model", async () => {
+    const client = await serve({ "served-model-name": "ranker", task: "score" });
+    const scored = await client.score({
+      model: "ranker",
+      text_1: "the cat sat on the mat",
+      text_2: ["the cat sat", "stock prices fell sharply"],
+    });
+    expect(scored.id).toMatch(/^score-/);
+    expect(scored.model).toBe("ranker");
+    expect(scored.data.map((d) => [d.index, d.object])).toEqual([
+      [0, "score"],
+      [1, "score"],
+    ]);
+    const [cat, stocks] = scored.data.map((d) => d.score);
+    expect(cat).toBeGreaterThan(stocks ?? 1);
+    for (const d of scored.data) expect(d.score).toBeGreaterThanOrEqual(0);
+    expect(scored.usage.prompt_tokens).toBeGreaterThan(0);
+    expect(scored.usage.completion_tokens).toBe(0);
+
+    const ranked = await client.rerank({
+      query: "the cat sat on the mat",
+      documents: ["stock prices fell sharply", "the cat sat"],
+      top_n: 1,
+    });
+    expect(ranked.id).toMatch(/^rerank-/);
+    expect(ranked.results).toHaveLength(1);
+    expect(ranked.results[0]?.index).toBe(1);
+    expect(ranked.results[0]?.document.text).toBe("the cat sat");
+    expect(ranked.results[0]?.relevance_score).toBeCloseTo(cat ?? 0, 10);
+
+    // mock scoring.ts score: pairwise lists of different lengths are vLLM's 400.
+    const uneven = await failure(client.score({ text_1: ["a", "b"], text_2: ["a", "b", "c"] }));
+    expect(uneven.status).toBe(400);
+    expect(uneven.message).toContain("text_1 and text_2 must be lists of the same length");
+  });
+
+  // vllm-openai.md §1 (mock scoring.ts supportsScore): from 0.8.0 an embedding model scores as a
+  // bi-encoder (serving_score.py _embedding_score: the cosine of the two embeddings, so a text
+  // against itself is 1); its /pooling answers the embedding vectors, float or base64.
+  it("scores and pools on an embedding model", async () => {
+    const client = await serve({ "served-model-name": "embedder", task: "embed" });
+    const same = await client.score({ text_1: "hello there", text_2: "hello there" });
+    expect(same.data[0]?.score).toBeCloseTo(1, 6);
+
+    const pooled = await client.pooling({ input: ["the cat sat", "stock prices fell"] });
+    expect(pooled.id).toMatch(/^pool-/);
+    expect(pooled.data.map((d) => d.object)).toEqual(["pooling", "pooling"]);
+    const vector = pooled.data[0]?.data as number[];
+    // The embed pooler normalizes by default: unit length.
+    expect(Math.hypot(...vector)).toBeCloseTo(1, 6);
+    const encoded = await client.pooling({ input: "the cat sat", encoding_format: "base64" });
+    const bytes = Buffer.from(encoded.data[0]?.data as string, "base64");
+    const floats = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+    expect(floats).toHaveLength(vector.length);
+    expect(floats[0]).toBeCloseTo(vector[0] ?? 0, 6);
+  });
+
+  // protocol.py ClassificationResponse (mock classification.ts): per input a label, the class
+  // probabilities summing to 1 and num_classes; use_activation false (0.11.1+, vLLM PR #25524)
+  // answers the raw logits; /pooling of a classifier answers the same probabilities.
+  it("classifies and pools on a classifier (0.11.1)", async () => {
+    const client = await serve({ task: "classify", "vllm-version": "0.11.1" });
+    const answer = await client.classify({ input: ["hello there", "goodbye"] });
+    expect(answer.id).toMatch(/^classify-/);
+    expect(answer.data).toHaveLength(2);
+    const first = answer.data[0];
+    expect(first?.num_classes).toBe(2);
+    expect(["LABEL_0", "LABEL_1"]).toContain(first?.label);
+    expect((first?.probs ?? []).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+    const raw = await client.classify({ input: "hello there", use_activation: false });
+    expect(raw.data[0]?.probs.reduce((a, b) => a + b, 0)).not.toBeCloseTo(1, 3);
+    const pooled = await client.pooling({ input: "hello there" });
+    expect(pooled.data[0]?.data).toEqual(first?.probs);
+    // serving_classification.py _preprocess: an empty string input is a 400.
+    const empty = await failure(client.classify({ input: "" }));
+    expect(empty).toEqual({ status: 400, message: "Input cannot be empty for classification" });
+  });
+
+  // mock chat-batch.ts (vLLM PR #38011, v0.19.0): one chat.completion, choice i answering
+  // conversation i, usage summed; check_batch_mode refuses n > 1 with a 400.
+  it("answers a chat batch (0.19.0)", async () => {
+    const client = await serve({ "served-model-name": "granite", "vllm-version": "0.19.0" });
+    const answer = await client.chatBatch({
+      messages: [[{ role: "user", content: "one" }], [{ role: "user", content: "two three" }]],
+      max_tokens: 3,
+      ignore_eos: true,
+    });
+    expect(answer.object).toBe("chat.completion");
+    expect(answer.choices.map((c) => c.index)).toEqual([0, 1]);
+    expect(answer.choices.every((c) => c.finish_reason === "length")).toBe(true);
+    expect(answer.usage.completion_tokens).toBe(6);
+    const refused = await failure(
+      client.chatBatch({
+        messages: [[{ role: "user", content: "one" }]],
+        // The type allows only 1; a caller casting past it gets the server's refusal.
+        n: 2 as 1,
+      }),
+    );
+    expect(refused.status).toBe(400);
+    expect(refused.message).toContain("Batch chat completions do not support `n > 1`");
+  });
+
+  // vllm-openai.md §1: a release before a route has no such route (FastAPI's 404): /pooling
+  // before 0.6.6 (PR #11457), /classify before 0.9.0 (PR #17032), the chat batch before 0.19.0.
+  it("surfaces a release before the route as a 404 ServingkitError", async () => {
+    const classifyOld = await serve({ "vllm-version": "0.8.5" });
+    expect((await failure(classifyOld.classify({ input: "x" }))).status).toBe(404);
+    const poolingOld = await serve({ "vllm-version": "0.6.5" });
+    expect((await failure(poolingOld.pooling({ input: "x" }))).status).toBe(404);
+    const batchOld = await serve({ "vllm-version": "0.18.1" });
+    const batch = { messages: [[{ role: "user", content: "x" }]] };
+    expect((await failure(batchOld.chatBatch(batch))).status).toBe(404);
+  });
+
+  // mock vllm-plugin.ts: up to 0.15.x every model has the pooled routes and a generative model's
+  // handler answers the does-not-support 400 (api_server.py create_score / create_pooling).
+  it("surfaces a model without the task as vLLM's 400 (404 from 0.16.0)", async () => {
+    const client = await serve({ "served-model-name": "granite", "vllm-version": "0.11.0" });
+    const score = await failure(client.score({ text_1: "a", text_2: "b" }));
+    expect(score).toEqual({ status: 400, message: "The model does not support Score API" });
+    const pooled = await failure(client.pooling({ input: "a" }));
+    expect(pooled).toEqual({ status: 400, message: "The model does not support Pooling API" });
+    // mock pooling.ts routesByTaskSince: from 0.16.0 build_app registers a pooling route only for
+    // a model serving its task, so a generative model's call is FastAPI's 404.
+    const newer = await serve({ "served-model-name": "granite", "vllm-version": "0.16.0" });
+    expect((await failure(newer.score({ text_1: "a", text_2: "b" }))).status).toBe(404);
+    expect((await failure(newer.pooling({ input: "a" }))).status).toBe(404);
+  });
+
+  // kserve-v2.md: the platform answers 401 to a token it cannot authenticate, before vLLM.
+  it("surfaces the platform's 401 on a wrong token", async () => {
+    const server = servers[0];
+    if (server === undefined) throw new Error("no server started");
+    const stranger = createVllmClient({ baseUrl: server.url, token: "wrong", maxRetries: 0 });
+    clients.push(stranger);
+    expect((await failure(stranger.rerank({ query: "q", documents: ["d"] }))).status).toBe(401);
   });
 });

@@ -1,19 +1,31 @@
 /**
  * A thin typed client of vLLM's OpenAI-compatible server over client-core's HTTP client
  * (retries, token, TLS, SSE decoding and errors are client-core's): the routes the `openai` SDK
- * lacks (`/tokenize`, `/detokenize`, `/version`, `/health`) and typed completions and chat with
- * vLLM's extra parameters, streams as AsyncIterables of chunks.
+ * lacks (`/tokenize`, `/detokenize`, `/version`, `/health`, `/score`, `/rerank`, `/classify`,
+ * `/pooling`, `/v1/chat/completions/batch`) and typed completions and chat with vLLM's extra
+ * parameters, streams as AsyncIterables of chunks. A route the server's release or model lacks
+ * fails as client-core's ServingkitError (404 or 400, vLLM's message in `rawMessage`).
  */
 import { type ClientOptions, createHttpClient, type HttpClient } from "@servingkit/client-core";
 import { type MetricSample, parseMetrics } from "./metrics-text.js";
 import type {
+  ChatBatchRequest,
+  ChatBatchResponse,
   ChatCompletion,
   ChatCompletionChunk,
   ChatCompletionRequest,
+  ClassifyRequest,
+  ClassifyResponse,
   Completion,
   CompletionChunk,
   CompletionRequest,
   ModelCard,
+  PoolingRequest,
+  PoolingResponse,
+  RerankRequest,
+  RerankResponse,
+  ScoreRequest,
+  ScoreResponse,
   TokenizeRequest,
   TokenizeResponse,
 } from "./types.js";
@@ -52,6 +64,25 @@ export interface VllmClient {
     request: { model?: string; tokens: number[] },
     options?: VllmCallOptions,
   ): Promise<{ prompt: string }>;
+  /**
+   * `POST /v1/score`: `text_2` scored against `text_1` (a scoring or, from 0.8.0, an embedding
+   * model; vLLM also serves it at `/score`).
+   */
+  score(request: ScoreRequest, options?: VllmCallOptions): Promise<ScoreResponse>;
+  /**
+   * `POST /v1/rerank`: `documents` by relevance to `query`, most relevant first (the models
+   * {@link VllmClient.score} serves; vLLM also serves `/rerank` and `/v2/rerank`).
+   */
+  rerank(request: RerankRequest, options?: VllmCallOptions): Promise<RerankResponse>;
+  /** `POST /classify` (vLLM 0.9.0+): a label and class probabilities per input. */
+  classify(request: ClassifyRequest, options?: VllmCallOptions): Promise<ClassifyResponse>;
+  /** `POST /pooling` (vLLM 0.6.6+): the pooler's raw output per input. */
+  pooling(request: PoolingRequest, options?: VllmCallOptions): Promise<PoolingResponse>;
+  /**
+   * `POST /v1/chat/completions/batch` (vLLM 0.19.0+): several conversations in one request,
+   * answered as one chat.completion whose choice `i` answers conversation `i`. Never streamed.
+   */
+  chatBatch(request: ChatBatchRequest, options?: VllmCallOptions): Promise<ChatBatchResponse>;
   /** `GET /version`: the vLLM version string. */
   version(options?: VllmCallOptions): Promise<string>;
   /** `GET /metrics` parsed into samples (look one up with `metricValue`). */
@@ -100,6 +131,13 @@ export function createVllmClient(options: ClientOptions): VllmClient {
       http.json<TokenizeResponse>("/tokenize", { json: request, ...call(o) }),
     detokenize: (request, o) =>
       http.json<{ prompt: string }>("/detokenize", { json: request, ...call(o) }),
+    score: (request, o) => http.json<ScoreResponse>("/v1/score", { json: request, ...call(o) }),
+    rerank: (request, o) => http.json<RerankResponse>("/v1/rerank", { json: request, ...call(o) }),
+    classify: (request, o) =>
+      http.json<ClassifyResponse>("/classify", { json: request, ...call(o) }),
+    pooling: (request, o) => http.json<PoolingResponse>("/pooling", { json: request, ...call(o) }),
+    chatBatch: (request, o) =>
+      http.json<ChatBatchResponse>("/v1/chat/completions/batch", { json: request, ...call(o) }),
     async version(o) {
       return (await http.json<{ version: string }>("/version", call(o))).version;
     },

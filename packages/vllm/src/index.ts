@@ -6,6 +6,9 @@
  *
  * @packageDocumentation
  */
+
+/** The error every client method throws (client-core's), re-exported for `instanceof` checks. */
+export { ServingkitError } from "@servingkit/client-core";
 export { createVllmClient, type VllmCallOptions, type VllmClient } from "./client.js";
 export { type MetricSample, type MetricType, metricValue, parseMetrics } from "./metrics-text.js";
 export {
@@ -21,11 +24,15 @@ export {
   specDecodeStats,
 } from "./spec-decode-metrics.js";
 export type {
+  ChatBatchRequest,
+  ChatBatchResponse,
   ChatCompletion,
   ChatCompletionChunk,
   ChatCompletionRequest,
   ChatLogprobs,
   ChatMessageParam,
+  ClassifyRequest,
+  ClassifyResponse,
   Completion,
   CompletionChunk,
   CompletionLogprobs,
@@ -33,7 +40,16 @@ export type {
   FinishFields,
   GenerationParams,
   ModelCard,
+  PoolerSwitches,
+  PoolingInput,
+  PoolingRequest,
+  PoolingResponse,
+  PoolingUsage,
   ReasoningFields,
+  RerankRequest,
+  RerankResponse,
+  ScoreRequest,
+  ScoreResponse,
   StreamOptions,
   TokenizeRequest,
   TokenizeResponse,

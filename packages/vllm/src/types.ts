@@ -258,3 +258,168 @@ export interface TokenizeResponse {
   tokens: number[];
   token_strs: string[] | null;
 }
+
+/**
+ * The pooler switches `/pooling` (and `/classify`) read, by vLLM release: `normalize` from 0.10.1
+ * (vLLM PR #20538; an embedding model's L2 normalization, default true), `activation` from 0.10.0
+ * (a classifier's softmax / sigmoid, default true), `use_activation` from 0.11.1 (vLLM PR #25524,
+ * the name that replaced `activation` and, from 0.17.0, `softmax`). Earlier releases ignore them
+ * (unknown fields pass).
+ */
+export interface PoolerSwitches {
+  /** Default true: the embedding is L2-normalized; false answers the pooled hidden state. */
+  normalize?: boolean;
+  /** Default true: the classifier's activation is applied; false answers the raw logits. */
+  use_activation?: boolean;
+  /** @deprecated `use_activation`'s older name (read from 0.10.0, wins when both are given). */
+  activation?: boolean;
+  /** @deprecated Read on `/pooling` from 0.17.0 as an alias of `use_activation`. */
+  softmax?: boolean;
+}
+
+/**
+ * `POST /score` and `POST /v1/score` body (vLLM's ScoreRequest; vllm-openai.md §1, §5): `text_2`
+ * scored against `text_1`, one-to-many when `text_1` is one text, else pairwise (the lists as
+ * long, else 400). Served by a scoring (cross-encoder) model and, from 0.8.0, an embedding model
+ * as a bi-encoder (the cosine of the embeddings); a generative model answers 400 (from 0.16.0 the
+ * route is absent: 404).
+ */
+export interface ScoreRequest {
+  /** The served model id; absent: the served model answers. */
+  model?: string;
+  text_1: string | string[];
+  text_2: string | string[];
+}
+
+/** Pooled-route usage: prompt tokens only (`completion_tokens` is 0). */
+export interface PoolingUsage {
+  prompt_tokens: number;
+  total_tokens: number;
+  completion_tokens: number;
+  prompt_tokens_details?: { cached_tokens: number } | null;
+}
+
+/** `POST /score` answer (ScoreResponse): one score per `text_2` entry, in order. */
+export interface ScoreResponse {
+  /** `score-<hex>`. */
+  id: string;
+  object: "list";
+  /** Unix seconds. */
+  created: number;
+  model: string;
+  /** A cross-encoder's score is in [0, 1]; a bi-encoder's is a cosine in [-1, 1]. */
+  data: { index: number; object: "score"; score: number }[];
+  usage: PoolingUsage;
+}
+
+/**
+ * `POST /rerank`, `/v1/rerank` and `/v2/rerank` body (vLLM's RerankRequest, Jina / Cohere style;
+ * vllm-openai.md §1, §5): `documents` ranked by relevance to `query`. Served by the models that
+ * serve {@link ScoreRequest}.
+ */
+export interface RerankRequest {
+  /** The served model id; absent: the served model answers. */
+  model?: string;
+  query: string;
+  documents: string[];
+  /** How many results to answer, the most relevant first; 0 (the default) answers all. */
+  top_n?: number;
+}
+
+/** `POST /rerank` answer (RerankResponse): results sorted by `relevance_score`, highest first. */
+export interface RerankResponse {
+  /** `rerank-<hex>`. */
+  id: string;
+  model: string;
+  usage: { total_tokens: number };
+  /** `index` is the document's position in the request. */
+  results: { index: number; document: { text: string }; relevance_score: number }[];
+}
+
+/**
+ * The inputs the pooled routes take (`/classify`, `/pooling`): one text, texts, one token-id
+ * list, or token-id lists; each item is its own engine request.
+ */
+export type PoolingInput = string | string[] | number[] | number[][];
+
+/**
+ * `POST /classify` body (vLLM's ClassificationRequest; first in 0.9.0, vLLM PR #17032; earlier
+ * releases answer 404). Served by a sequence-classification model (and a cross-encoder scoring
+ * model); others answer 400 "The model does not support Classification API" (from 0.16.0 the
+ * route is absent: 404). An empty string `input` is 400.
+ */
+export interface ClassifyRequest extends Pick<PoolerSwitches, "use_activation" | "activation"> {
+  /** The served model id; absent: the served model answers. */
+  model?: string;
+  input: PoolingInput;
+  /** Keep only the last N prompt tokens (-1: the model's maximum). */
+  truncate_prompt_tokens?: number;
+}
+
+/** `POST /classify` answer (ClassificationResponse): one item per input, in order. */
+export interface ClassifyResponse {
+  /** `classify-<hex>`. */
+  id: string;
+  object: "list";
+  /** Unix seconds. */
+  created: number;
+  model: string;
+  /**
+   * `label`: config.json `id2label` at the highest probability; `probs`: every class's
+   * probability (sum 1; the raw logits under `use_activation: false`).
+   */
+  data: { index: number; label: string | null; probs: number[]; num_classes: number }[];
+  usage: PoolingUsage;
+}
+
+/**
+ * `POST /pooling` body (vLLM's PoolingRequest; first in 0.6.6, vLLM PR #11457; earlier releases
+ * answer 404): the pooler's raw output per input, for any pooling model (a generative model
+ * answers 400 "The model does not support Pooling API"; from 0.16.0 the route is absent: 404).
+ */
+export interface PoolingRequest extends PoolerSwitches {
+  /** The served model id; absent: the served model answers. */
+  model?: string;
+  input: PoolingInput;
+  /** Default `"float"`; `"base64"` answers each vector as base64 of little-endian float32. */
+  encoding_format?: "float" | "base64";
+  /** Keep only the last N prompt tokens (-1: the model's maximum). */
+  truncate_prompt_tokens?: number;
+}
+
+/**
+ * `POST /pooling` answer (PoolingResponse): per input, the embedding (embedding model) or the
+ * class probabilities (classifier); `data` is a base64 string under `encoding_format: "base64"`.
+ */
+export interface PoolingResponse {
+  /** `pool-<hex>`. */
+  id: string;
+  object: "list";
+  /** Unix seconds. */
+  created: number;
+  model: string;
+  data: { index: number; object: "pooling"; data: number[] | number[][] | string }[];
+  usage: PoolingUsage;
+}
+
+/**
+ * `POST /v1/chat/completions/batch` body (vLLM's BatchChatCompletionRequest; first in 0.19.0,
+ * vLLM PR #38011; earlier releases answer 404): `messages` is a list of conversations (each
+ * non-empty), each answered as its own chat request with the other fields shared. `n` must be 1
+ * and beam search is refused (400); `tool_choice` may only be `"none"` (the default). Not
+ * streamed: vLLM has no batch stream (a `stream: true` answers empty contents, vLLM issue #50026).
+ */
+export interface ChatBatchRequest
+  extends Omit<ChatCompletionRequest, "messages" | "n" | "stream_options"> {
+  messages: ChatMessageParam[][];
+  /** Only 1 (the default). */
+  n?: 1;
+  /** Only `"none"` (the default). */
+  tool_choice?: "none";
+}
+
+/**
+ * `POST /v1/chat/completions/batch` answer: ONE `chat.completion` whose choice `i` answers
+ * conversation `i`, usage summed over the conversations.
+ */
+export type ChatBatchResponse = ChatCompletion;
