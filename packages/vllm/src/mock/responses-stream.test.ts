@@ -8,6 +8,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
+  type Clock,
   type GenerationEvent,
   ManualClock,
   type ReadySteps,
@@ -599,6 +600,86 @@ describe("--stream-interval on the Responses stream", () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+// vllm/v1/engine/output_processor.py RequestOutputCollector (vllm PR #12298; V1 the default engine
+// from 0.8.0, PR #13726, so every release with /v1/responses): the outputs a slow consumer has not
+// taken merge into one RequestOutput (vllm/outputs.py RequestOutput.add: text concatenated, token
+// ids and logprobs appended), and serving_responses.py makes one output_text.delta of each
+// RequestOutput it reads, as completions make one chunk (vllm-plugin.test.ts "a stream whose
+// consumer comes late").
+describe("a Responses stream whose consumer comes late", () => {
+  /**
+   * A clock whose sleeps end on the next whole 50 ms (a coarse timer): a stream paced 20 ms apart
+   * wakes late, and the tokens that came due meanwhile are waiting for it.
+   */
+  class CoarseClock implements Clock {
+    readonly manual = new ManualClock();
+    now(): number {
+      return this.manual.now();
+    }
+    #late(ms: number): number {
+      const now = this.manual.now();
+      return Math.ceil((now + Math.max(ms, 1)) / 50) * 50 - now;
+    }
+    sleep(ms: number, signal?: AbortSignal): Promise<void> {
+      return this.manual.sleep(this.#late(ms), signal);
+    }
+    after(
+      ms: number,
+      onWake: () => void,
+      onAbort: (reason: unknown) => void,
+      signal?: AbortSignal,
+    ) {
+      return this.manual.after(this.#late(ms), onWake, onAbort, signal);
+    }
+  }
+  /** The frames of one paced 10-token stream, under a coarse clock or an exact one. */
+  async function streamed(coarse: boolean) {
+    const clock = coarse ? new CoarseClock() : new ManualClock();
+    const manual = clock instanceof CoarseClock ? clock.manual : clock;
+    const server = await startVllm({ "served-model-name": "m", "inter-token-latency": "20" }, [], {
+      clock,
+    });
+    try {
+      const body = {
+        input: "Tell me about rivers",
+        max_output_tokens: 10,
+        ignore_eos: true,
+        temperature: 0,
+        include: ["message.output_text.logprobs"],
+      };
+      return framesOf(await drive(manual, postText(server, body)));
+    } finally {
+      await server.close();
+    }
+  }
+  it("sends the overdue tokens as one output_text delta, one delta per token when on time", async () => {
+    const merged = await streamed(true);
+    const separate = await streamed(false);
+    const deltas = (frames: typeof merged) =>
+      frames.filter((f) => f.event === "response.output_text.delta");
+    const counts = (frames: typeof merged) =>
+      deltas(frames).map((f) => (f.data.logprobs as unknown[]).length);
+    expect(counts(separate)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+    const mergedCounts = counts(merged);
+    expect(mergedCounts.length).toBeGreaterThan(1);
+    expect(mergedCounts.length).toBeLessThanOrEqual(5); // 10 tokens, a wake every 50 ms
+    expect(mergedCounts[0]).toBe(1); // the first token, due at once, alone
+    expect(mergedCounts.some((n) => n > 1)).toBe(true);
+    expect(mergedCounts.reduce((a, b) => a + b, 0)).toBe(10);
+    // The same text, deltas and done event alike; sequence_number has no gap.
+    const text = (frames: typeof merged) =>
+      deltas(frames)
+        .map((f) => f.data.delta)
+        .join("");
+    expect(text(merged)).toBe(text(separate));
+    const done = merged.find((f) => f.event === "response.output_text.done");
+    expect(done?.data.text).toBe(text(separate));
+    expect(merged.map((f) => f.data.sequence_number)).toEqual(merged.map((_, i) => i));
+    const completed = merged.at(-1)?.data.response as { usage: { output_tokens: number } };
+    expect(completed.usage.output_tokens).toBe(10);
   });
 });
 

@@ -71,8 +71,9 @@ function deltaLogprobs(model: VllmModel, tokens: readonly TokenEvent[], topCount
  * The SSE frames of a streamed response. Checks ran in `prepared`, so errors before the first
  * frame already have their status. One text delta per engine output, as vLLM sends one per
  * RequestOutput: choices.ts {@link streamPieces} groups the engine's token events into outputs
- * (one per token on the simple engine; one per engine step under `--gpu`, k + 1 tokens under
- * speculative decoding) the way chat and completions stream them. The events follow the era
+ * (one per token on the simple engine, the tokens a late reader has not taken merged into one
+ * from 0.8.0 as V1's RequestOutputCollector merges them; one per engine step under `--gpu`, k + 1
+ * tokens under speculative decoding) the way chat and completions stream them. The events follow the era
  * (profiles.ts `ResponsesEra.streamItems`, `completedOutput`). The whole response goes to the
  * store when `prepared.store`. Leaving early (the client closes) ends the engine run.
  *
