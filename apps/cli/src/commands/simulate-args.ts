@@ -27,7 +27,8 @@ export interface SimulateArgs {
   /**
    * vLLM's engine flags by name (`gpu`, default h100-80gb; `model-config`, `tensor-parallel-size`,
    * `gpu-memory-utilization`, `max-num-seqs`, `max-num-batched-tokens`, `scheduling-policy`,
-   * `no-enable-prefix-caching`, `long-prefill-token-threshold`, `async-scheduling`, `speculative-config`,
+   * `enable-prefix-caching`, `no-enable-prefix-caching`, `mamba-cache-mode` (a hybrid model's
+   * prefix caching, opt-in from vLLM 0.15.0), `long-prefill-token-threshold`, `async-scheduling`, `speculative-config`,
    * `speculative-acceptance-rate`, `disable-sliding-window`, `disable-hybrid-kv-cache-manager`,
    * `enable-expert-parallel`,
    * `quantization`, `kv-cache-dtype`, `vllm-version`: the release whose start-up refusals apply, e.g. a separate draft model before
@@ -96,7 +97,9 @@ const options = {
   "max-num-batched-tokens": { type: "string" },
   "max-model-len": { type: "string" },
   "scheduling-policy": { type: "string" },
+  "enable-prefix-caching": { type: "boolean" },
   "no-enable-prefix-caching": { type: "boolean" },
+  "mamba-cache-mode": { type: "string" },
   "long-prefill-token-threshold": { type: "string" },
   "async-scheduling": { type: "boolean" },
   "speculative-config": { type: "string" },
@@ -260,7 +263,9 @@ const engineFlags = [
   "max-num-seqs",
   "max-num-batched-tokens",
   "scheduling-policy",
+  "enable-prefix-caching",
   "no-enable-prefix-caching",
+  "mamba-cache-mode",
   "long-prefill-token-threshold",
   "async-scheduling",
   "speculative-config",

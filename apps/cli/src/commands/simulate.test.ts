@@ -23,6 +23,37 @@ function figure(text: string, label: string): number {
   return Number(line.slice(label.length).trim());
 }
 
+/** ibm-granite/granite-4.0-h-small's config.json (mock-core moe-hybrid-configs.ts): a Mamba2 hybrid. */
+const graniteHSmallConfig = {
+  architectures: ["GraniteMoeHybridForCausalLM"],
+  attention_bias: false,
+  hidden_act: "silu",
+  hidden_size: 4096,
+  intermediate_size: 768,
+  layer_types: Array.from({ length: 40 }, (_, i) => (i % 10 === 5 ? "attention" : "mamba")),
+  mamba_chunk_size: 256,
+  mamba_conv_bias: true,
+  mamba_d_conv: 4,
+  mamba_d_head: 64,
+  mamba_d_state: 128,
+  mamba_expand: 2,
+  mamba_n_groups: 1,
+  mamba_n_heads: 128,
+  mamba_proj_bias: false,
+  max_position_embeddings: 131_072,
+  model_type: "granitemoehybrid",
+  num_attention_heads: 32,
+  num_experts_per_tok: 10,
+  num_hidden_layers: 40,
+  num_key_value_heads: 8,
+  num_local_experts: 72,
+  position_embedding_type: "nope",
+  shared_intermediate_size: 1536,
+  tie_word_embeddings: true,
+  torch_dtype: "bfloat16",
+  vocab_size: 100_352,
+};
+
 describe("servingkit simulate", () => {
   let dir: string;
   beforeAll(async () => {
@@ -539,38 +570,7 @@ describe("servingkit simulate", () => {
     // at max_model_len 8,192 a request takes 16 blocks of 528 tokens in the attention group and
     // one page in each of 9 Mamba groups, 9 × 4 with n-gram k = 3; the pool is the same.
     const config = join(dir, "granite-4.0-h-small.json");
-    await writeFile(
-      config,
-      JSON.stringify({
-        architectures: ["GraniteMoeHybridForCausalLM"],
-        attention_bias: false,
-        hidden_act: "silu",
-        hidden_size: 4096,
-        intermediate_size: 768,
-        layer_types: Array.from({ length: 40 }, (_, i) => (i % 10 === 5 ? "attention" : "mamba")),
-        mamba_chunk_size: 256,
-        mamba_conv_bias: true,
-        mamba_d_conv: 4,
-        mamba_d_head: 64,
-        mamba_d_state: 128,
-        mamba_expand: 2,
-        mamba_n_groups: 1,
-        mamba_n_heads: 128,
-        mamba_proj_bias: false,
-        max_position_embeddings: 131_072,
-        model_type: "granitemoehybrid",
-        num_attention_heads: 32,
-        num_experts_per_tok: 10,
-        num_hidden_layers: 40,
-        num_key_value_heads: 8,
-        num_local_experts: 72,
-        position_embedding_type: "nope",
-        shared_intermediate_size: 1536,
-        tie_word_embeddings: true,
-        torch_dtype: "bfloat16",
-        vocab_size: 100_352,
-      }),
-    );
+    await writeFile(config, JSON.stringify(graniteHSmallConfig));
     const args = ["--model-config", config, "--max-model-len", "8192", "--num-prompts", "4"];
     const concurrency = async (...more: string[]) => {
       const run = await simulate(...args, ...more, "--json");
@@ -586,6 +586,65 @@ describe("servingkit simulate", () => {
     );
     expect(ngram.tokens).toBe(plain.tokens);
     expect(plain.x / ngram.x).toBeCloseTo((16 + 9 * 4) / (16 + 9), 2);
+  });
+
+  it("--enable-prefix-caching and --mamba-cache-mode cache a hybrid's prefixes from 0.15.0", async () => {
+    // vLLM PR #30877 (0.15.0): arg_utils leaves prefix caching off by default on a hybrid
+    // (default_prefix_caching = not is_hybrid) and --enable-prefix-caching opts in; config.py
+    // MambaModelConfig picks mode "all" for Granite 4.0 H (SupportsMambaPrefixCaching), whose
+    // attention blocks grow to a multiple of lcm(mamba_chunk_size 256, 16): 768 tokens; "align"
+    // keeps the 528-token blocks. Hits are whole blocks of the shared 1,600-token prefix.
+    const config = join(dir, "granite-4.0-h-small-prefix.json");
+    await writeFile(config, JSON.stringify(graniteHSmallConfig));
+    const args = [
+      ...["--model-config", config, "--max-model-len", "8192", "--vllm-version", "0.15.0"],
+      ...["--num-prompts", "12", "--max-concurrency", "1", "--random-prefix-len", "1600"],
+      ...["--random-input-len", "128", "--random-output-len", "8", "--json"],
+    ];
+    const hits = async (...more: string[]) => {
+      const run = await simulate(...args, ...more);
+      expect(run.stderr).toBe("");
+      expect(run.status).toBe(0);
+      const json = JSON.parse(run.stdout);
+      return { hits: json.prefixCache.hits as number, logLines: json.engine.logLines as string[] };
+    };
+    expect((await hits()).hits).toBe(0);
+    const all = await hits("--enable-prefix-caching");
+    expect(all.logLines).toContain(
+      "Mamba cache mode is set to 'all' for GraniteMoeHybridForCausalLM by default when prefix caching is enabled",
+    );
+    // After the first request, each of 11 hits two 768-token blocks of the 1,600 shared tokens.
+    expect(all.hits).toBe(11 * 2 * 768);
+    const align = await hits("--enable-prefix-caching", "--mamba-cache-mode", "align");
+    expect(align.hits).toBeGreaterThan(0);
+    expect(align.hits % 528).toBe(0);
+    // --mamba-cache-mode is argparse's unknown flag before 0.15.0, and a choice of three.
+    const old = await simulate(...args, "--vllm-version", "0.14.1", "--mamba-cache-mode", "all");
+    expect(old.status).toBe(2);
+    expect(old.stderr).toContain("unrecognized arguments: --mamba-cache-mode");
+    const bad = await simulate(...args, "--enable-prefix-caching", "--mamba-cache-mode", "some");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain(
+      "argument --mamba-cache-mode: invalid choice: 'some' (choose from 'all', 'align', 'none')",
+    );
+  });
+
+  it("--async-scheduling with an ngram --speculative-config stops start-up as vLLM does", async () => {
+    // vllm/config/vllm.py (PR #24799): an explicit --async-scheduling with a method outside
+    // EAGLE/MTP/Draft Model/NGram GPU is a ValueError at start-up; without the flag vLLM only
+    // turns async scheduling off (the run goes on).
+    const spec = ["--speculative-config", '{"method":"ngram","num_speculative_tokens":3}'];
+    const run = await simulate("--num-prompts", "2", ...spec, "--async-scheduling");
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toBe(
+      "servingkit simulate: engine start-up failed: Currently, async scheduling is only supported with EAGLE/MTP/Draft Model/NGram GPU kind of speculative decoding\n",
+    );
+    const old = await simulate(
+      ...["--num-prompts", "2", ...spec, "--async-scheduling", "--vllm-version", "0.15.0"],
+    );
+    expect(old.stderr).toContain("only supported with EAGLE/MTP kind of speculative decoding.");
+    expect((await simulate("--num-prompts", "2", ...spec)).status).toBe(0);
   });
 
   it("--speculative-config mtp counts a MiMo target's MTP layer, and leaves the config out of the JSON", async () => {
@@ -897,6 +956,8 @@ describe("servingkit simulate", () => {
       "--max-model-len",
       "--scheduling-policy",
       "--long-prefill-token-threshold",
+      "--enable-prefix-caching",
+      "--mamba-cache-mode",
       "--num-prompts",
       "--random-input-len",
       "--random-output-len",

@@ -61,6 +61,14 @@ Engine (vllm serve's flags):
                                max_position_embeddings)
   --scheduling-policy P        fcfs (default) or priority
   --no-enable-prefix-caching   turn prefix caching off (on by default, as in vLLM V1)
+  --enable-prefix-caching      a hybrid (Mamba) model caches prefixes too: off by default
+                               for hybrids (vLLM 0.15.0 on: opt-in; before 0.15.0 vLLM turns
+                               it off with its disabling line)
+  --mamba-cache-mode M         with --enable-prefix-caching on a hybrid: none, align or all
+                               (vLLM's flag from 0.15.0): which Mamba states are kept for
+                               hits (default vLLM's choice by model: all for Granite 4.0 H,
+                               whose blocks grow to a multiple of its chunk size; align for
+                               Qwen3-Next or with --speculative-config)
   --long-prefill-token-threshold N
                                most prefill tokens one request gets per step (default 0: no
                                limit)
@@ -68,7 +76,8 @@ Engine (vllm serve's flags):
                                of other adapters wait, the others go past them
   --async-scheduling           schedule each step while the one before it runs (vLLM
                                --async-scheduling): a request arriving mid-step waits one
-                               step more (default off)
+                               step more (default off); with an ngram --speculative-config
+                               vLLM refuses to start (from 0.11.1; exit 1)
   --speculative-config JSON    speculative decoding as vLLM's flag, e.g.
                                '{"method":"ngram","num_speculative_tokens":3}' (ngram,
                                eagle, eagle3 with "model", mtp, draft_model from 0.15.0);

@@ -15,6 +15,7 @@ import { simulate } from "../gpu/simulate.js";
 import { gemma3_1bConfig, mistral7bV01Config } from "../gpu/sliding-window-configs.js";
 import { randomDataset } from "../gpu/workloads.js";
 import {
+  asyncSpeculativeRefusal,
   drafterNotCountedNote,
   draftModelNotSupportedMessage,
   EngineConfigError,
@@ -28,6 +29,7 @@ import {
   poolingSchedulesSynchronously,
   readGpuEngineSettings,
   readSpeculativeConfig,
+  refusesAsyncNgram,
   refusesDraftModel,
   speculativeTensorParallelMessage,
   tgisGpuEngineOptions,
@@ -1042,6 +1044,50 @@ describe("async scheduling by release", () => {
         "Async scheduling not supported with ngram-based speculative decoding and will be disabled.",
       );
     }
+  });
+
+  test("an explicit --async-scheduling with ngram stops start-up with vLLM's ValueError by release", () => {
+    // vllm/config/vllm.py (PR #24799, 2025-10): with async scheduling asked for, a method outside
+    // the allowed list raises "Currently, async scheduling is only supported with ... kind of
+    // speculative decoding"; the list as worded by release: EAGLE/MTP (0.15.0 still warns for
+    // draft_model), + Draft Model (a vLLM 0.17.1 start-up), + NGram GPU (a vLLM 0.22.0 start-up).
+    const start = (release: string | undefined) => () =>
+      readGpuEngineSettings(
+        {
+          gpu: "h100-80gb",
+          "async-scheduling": true,
+          "speculative-config": '{"method":"ngram","num_speculative_tokens":2}',
+        },
+        { maxModelLen: 4096, asyncScheduling: true, ...(release ? { vllmVersion: release } : {}) },
+      );
+    const lead = "Currently, async scheduling is only supported with ";
+    expect(start("0.12.0")).toThrow(
+      new EngineConfigError(`${lead}EAGLE/MTP kind of speculative decoding.`),
+    );
+    expect(start("0.15.0")).toThrow(`${lead}EAGLE/MTP kind of speculative decoding.`);
+    expect(start("0.17.1")).toThrow(`${lead}EAGLE/MTP/Draft Model kind of speculative decoding.`);
+    for (const release of ["0.19.1", "0.21.0", undefined]) {
+      expect(start(release), release).toThrow(
+        `${lead}EAGLE/MTP/Draft Model/NGram GPU kind of speculative decoding`,
+      );
+    }
+    expect(() => start("0.17.1")()).toThrow(EngineConfigError);
+    // Before PR #24799 the mock keeps the warning and turns async scheduling off (not modelled).
+    expect(start("0.11.0")()?.asyncScheduling).toBe(false);
+    expect(refusesAsyncNgram("0.11.0")).toBe(false);
+    expect(refusesAsyncNgram("0.11.1")).toBe(true);
+    expect(asyncSpeculativeRefusal(undefined)).toContain("NGram GPU");
+    // EAGLE keeps the explicit flag.
+    const eagle = readGpuEngineSettings(
+      {
+        gpu: "h100-80gb",
+        "async-scheduling": true,
+        "speculative-config":
+          '{"method":"eagle3","model":"yuhuili/EAGLE3-LLaMA3.1-Instruct-8B","num_speculative_tokens":2}',
+      },
+      { maxModelLen: 4096, vllmVersion: "0.21.0" },
+    );
+    expect(eagle?.asyncScheduling).toBe(true);
   });
 });
 

@@ -452,6 +452,44 @@ export function hybridPrefixCaching(
   return { mode, warnings };
 }
 
+/**
+ * The first vLLM release that checks an explicit `--async-scheduling` against the speculative
+ * method (vllm/config/vllm.py, PR #24799 "Async Scheduling X Spec Decoding Compatibility", merged
+ * 2025-10): from it a method outside the allowed list (n-gram on the CPU) is a ValueError at
+ * start-up, where the default (no flag) only turns async scheduling off with a warning.
+ */
+export const asyncNgramRefusedSince = "0.11.1";
+
+/**
+ * Whether vLLM `release` refuses `--async-scheduling` with n-gram drafting (from
+ * {@link asyncNgramRefusedSince}); absent or unreadable: yes (the current behaviour). Before it
+ * the mock keeps the warning and turns async scheduling off (earlier releases not modelled).
+ */
+export function refusesAsyncNgram(release: string | undefined): boolean {
+  const numbers = release === undefined ? undefined : releaseNumbers(release);
+  if (numbers === undefined) return true;
+  return compareReleases(numbers, releaseNumbers(asyncNgramRefusedSince) as number[]) >= 0;
+}
+
+/**
+ * vLLM's ValueError for `--async-scheduling` with a speculative method it cannot overlap, worded
+ * by release as the allowed list grew: "EAGLE/MTP" (PR #24799; the list vLLM 0.15.0 still had, as
+ * its draft_model warning shows), "EAGLE/MTP/Draft Model" (quoted from a vLLM 0.17.1 start-up;
+ * the first release of the wording, 0.16.0 here, is not pinned), "EAGLE/MTP/Draft Model/NGram
+ * GPU" (PR #29184's ngram_gpu; quoted from vLLM 0.22.0, and ngram_gpu runs with async scheduling
+ * on 0.19.1; 0.18.0 here is not pinned). Absent release: the newest wording the mock models.
+ */
+export function asyncSpeculativeRefusal(release: string | undefined): string {
+  const numbers = release === undefined ? undefined : releaseNumbers(release);
+  const before = (cut: string) =>
+    numbers !== undefined && compareReleases(numbers, releaseNumbers(cut) as number[]) < 0;
+  if (before("0.16.0"))
+    return "Currently, async scheduling is only supported with EAGLE/MTP kind of speculative decoding.";
+  if (before("0.18.0"))
+    return "Currently, async scheduling is only supported with EAGLE/MTP/Draft Model kind of speculative decoding.";
+  return "Currently, async scheduling is only supported with EAGLE/MTP/Draft Model/NGram GPU kind of speculative decoding";
+}
+
 /** a − b as release numbers: negative when a is the earlier release. */
 function compareReleases(a: readonly number[], b: readonly number[]): number {
   for (let i = 0; i < 3; i++) {
@@ -1017,6 +1055,12 @@ export function readGpuEngineSettings(
     startupWarnings.push(mtpNotCountedNote);
   if (speculative?.method === "mtp" && speculative.numSpeculativeTokens > 1)
     startupWarnings.push(mtpLayerReuseWarning);
+  if (
+    speculative?.method === "ngram" &&
+    values["async-scheduling"] === true &&
+    refusesAsyncNgram(release)
+  )
+    throw new EngineConfigError(asyncSpeculativeRefusal(release));
   if (
     (speculative?.method === "ngram" || speculative?.method === "draft_model") &&
     asyncScheduling
