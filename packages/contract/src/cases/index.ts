@@ -12,6 +12,7 @@ import { openaiApiCases } from "./openai-apis.js";
 import { openaiChatBatchCases } from "./openai-chat-batch.js";
 import { openaiReasoningCases } from "./openai-reasoning.js";
 import { openaiResponsesPenaltiesCases } from "./openai-responses-penalties.js";
+import { openaiStreamFingerprintCases } from "./openai-stream-fingerprint.js";
 import { openaiStructuredCases } from "./openai-structured.js";
 import { tgisCases } from "./tgis.js";
 import { tlsCases } from "./tls.js";
@@ -29,6 +30,7 @@ export const contractCases: readonly ContractCase[] = [
   ...openaiChatBatchCases,
   ...openaiReasoningCases,
   ...openaiResponsesPenaltiesCases,
+  ...openaiStreamFingerprintCases,
   ...openaiStructuredCases,
   ...kserveCases,
   ...kserveStructuredCases,

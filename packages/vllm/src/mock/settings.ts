@@ -13,6 +13,7 @@ import {
 import { type LoraAdapter, parseLoraModule } from "./lora.js";
 import { defaultVllmVersion, profileFor, releasedBy, type VllmProfile } from "./profiles.js";
 import { type ReasoningParserSpec, reasoningParserFor } from "./reasoning-parser.js";
+import { type FingerprintOptions, readFingerprintOptions } from "./system-fingerprint.js";
 
 /** How the mock produces completion text. */
 export type GenerationMode = "echo" | "text";
@@ -91,6 +92,16 @@ export const vllmOptions: Readonly<Record<string, RuntimeOption>> = {
     type: "string",
     valueName: "N",
     help: "vLLM 0.12.0 and later: after a request's first chunk, stream its tokens once N have gathered, the last with the finish (vLLM --stream-interval); default 1",
+  },
+  "fingerprint-mode": {
+    type: "string",
+    valueName: "MODE",
+    help: "vLLM 0.21.0 and later: system_fingerprint as full (vllm-<version>[-tp<n>][-ep]-<hash>), hash (vllm-<version>-<hash>), custom (--fingerprint-value) or none (null), as vLLM's --fingerprint-mode; default full",
+  },
+  "fingerprint-value": {
+    type: "string",
+    valueName: "TEXT",
+    help: "vLLM 0.21.0 and later: the system_fingerprint of --fingerprint-mode custom (vLLM's --fingerprint-value)",
   },
   "max-loras": {
     type: "string",
@@ -185,6 +196,11 @@ export interface VllmSettings {
   readonly streamInterval?: number;
   /** `--enable-request-id-headers`: every response carries `X-Request-Id`. */
   readonly requestIdHeaders: boolean;
+  /**
+   * `--fingerprint-mode` / `--fingerprint-value` (vLLM 0.21.0 and later, system-fingerprint.ts
+   * readFingerprintOptions); mode full when not given.
+   */
+  readonly fingerprint: FingerprintOptions;
   /** `--enable-lora`. */
   readonly enableLora: boolean;
   /** `--max-loras` (default 1): the `max_lora` label of `vllm:lora_requests_info`. */
@@ -387,6 +403,8 @@ export function readVllmSettings(
     throw new Error("unrecognized arguments: --stream-interval");
   }
   const streamInterval = wholeNumberValue(values, "stream-interval", 1);
+  // vLLM PR #40537 (the profile's systemFingerprint): argparse's unknown flags before.
+  const fingerprint = readFingerprintOptions(values, release.systemFingerprint === true);
   const reasoningParser = readReasoningParser(
     release,
     version,
@@ -411,6 +429,7 @@ export function readVllmSettings(
     timeToFirstTokenMs: numberValue(values, "time-to-first-token", 0) ?? 0,
     interTokenMs: numberValue(values, "inter-token-latency", 0) ?? 0,
     requestIdHeaders: values["enable-request-id-headers"] === true,
+    fingerprint,
     enableLora,
     maxLoras: numberValue(values, "max-loras", 1) ?? 1,
     loraModules,

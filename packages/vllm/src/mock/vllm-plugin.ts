@@ -187,17 +187,21 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
       : {}),
   });
   const model: VllmModel = started.model;
-  // vllm PR #40537 (0.21.0): computed once at start-up, stamped on every non-streaming chat answer.
+  // vllm PR #40537 (0.21.0): computed once at start-up in the --fingerprint-mode asked, stamped
+  // on chat and completions answers and on their streams' final message.
   const fingerprint = profile.systemFingerprint
-    ? systemFingerprint({
-        version: settings.version,
-        model: loaded.served.id,
-        maxModelLen: loaded.served.maxModelLen,
-        tensorParallelSize: loaded.gpu?.tensorParallelSize ?? 1,
-        expertParallel: loaded.gpu?.enableExpertParallel === true,
-        device: loaded.gpu?.device.name,
-        dtype: loaded.gpu?.model.dtype,
-      })
+    ? systemFingerprint(
+        {
+          version: settings.version,
+          model: loaded.served.id,
+          maxModelLen: loaded.served.maxModelLen,
+          tensorParallelSize: loaded.gpu?.tensorParallelSize ?? 1,
+          expertParallel: loaded.gpu?.enableExpertParallel === true,
+          device: loaded.gpu?.device.name,
+          dtype: loaded.gpu?.model.dtype,
+        },
+        settings.fingerprint,
+      )
     : null;
   // vllm-openai.md §1: /load counts the generation requests in flight (a stream until it ends).
   let load = 0;
@@ -428,8 +432,10 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
         const reply = forAdapter(parsed.model, () => {
           // requests.ts guidedFailure: to_sampling_params raises after the model check.
           if (parsed.guidedFailure !== undefined) failAfterModelCheck(parsed);
-          if (parsed.stream) return stream(completionStream(model, parsed, run.signal));
-          const whole = completion(model, parsed, run);
+          if (parsed.stream) {
+            return stream(completionStream(model, parsed, run.signal, fingerprint));
+          }
+          const whole = completion(model, parsed, run, fingerprint);
           return whole instanceof Promise
             ? whole.then((settled) => json(200, settled))
             : json(200, whole);
@@ -455,7 +461,7 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
           // requests.ts guidedFailure: to_sampling_params raises after the model check.
           if (parsed.guidedFailure !== undefined) failAfterModelCheck(parsed);
           return parsed.stream
-            ? stream(chatCompletionStream(model, parsed, signal))
+            ? stream(chatCompletionStream(model, parsed, signal, fingerprint))
             : json(200, await chatCompletion(model, parsed, signal, fingerprint));
         });
       } catch (error) {
