@@ -159,7 +159,7 @@ describe("a classification model", () => {
     );
   });
 
-  // protocol.py ClassificationRequest `activation` (0.10.0 on): false answers raw logits.
+  // protocol.py ClassificationRequest `activation` (0.10.1 on, vLLM PR #20538): false answers raw logits.
   it("answers raw logits with activation false", async () => {
     const { body } = await post(server, "/classify", { input: "a review", activation: false });
     const logits = body.data[0].probs as number[];
@@ -286,10 +286,12 @@ describe("--runner pooling --convert classify on a generative checkpoint", () =>
 
 describe("use_activation (pure)", () => {
   // vLLM PR #25524 (0.11.1 cut): use_activation; activation kept as the deprecated alias and read
-  // first (pooling_params.py get_use_activation); before 0.10.0 neither field is read.
-  it("reads activation from 0.10.0, use_activation from 0.11.1, activation first", () => {
+  // first (pooling_params.py get_use_activation); activation came with vLLM PR #20538, beside the
+  // embeddings' normalize, 0.10.1 (xorbitsai/inference PR #4000's review); before neither is read.
+  it("reads activation from 0.10.1, use_activation from 0.11.1, activation first", () => {
     expect(requestActivation("0.9.0", false, false)).toBeUndefined();
-    expect(requestActivation("0.10.0", false, undefined)).toBe(false);
+    expect(requestActivation("0.10.0", false, undefined)).toBeUndefined();
+    expect(requestActivation("0.10.1", false, undefined)).toBe(false);
     expect(requestActivation("0.11.0", undefined, false)).toBeUndefined();
     expect(requestActivation("0.11.1", undefined, false)).toBe(false);
     expect(requestActivation("0.18.0", true, false)).toBe(true);

@@ -26,9 +26,12 @@ export const classifySince = "0.9.0";
 /**
  * The release whose ClassificationRequest reads `activation` (PoolingParams `activation` for
  * classification outputs, beside `softmax` for reward models): false answers the raw logits.
- * Earlier releases ignore the field (OpenAIBaseModel lets unknown fields pass).
+ * Earlier releases ignore the field (OpenAIBaseModel lets unknown fields pass). vLLM PR #20538
+ * ("activation supports per request control by PoolingParams") brought it with the embeddings'
+ * `normalize`: reviewed on 2025-07-25, the day after v0.10.0's release, and dated to 0.10.1 by
+ * xorbitsai/inference PR #4000's review (embeddings.ts reads `normalize` from the same release).
  */
-export const classifyActivationSince = "0.10.0";
+export const classifyActivationSince = "0.10.1";
 
 /**
  * The release whose ClassificationRequest reads `use_activation` (vLLM PR #25524, "softmax,

@@ -1,5 +1,12 @@
-/** `/score` and `/rerank` (vllm-openai.md §1, §5) for a `--task score` model. */
-import { embedText, realClock } from "@servingkit/mock-core";
+/**
+ * `/score` and `/rerank` (vllm-openai.md §1, §5) for a `--task score` model (the mock's own
+ * cross-encoder up to 0.10.0; from 0.10.1 a converted classifier or embedder), an embedding model
+ * and a one-label classifier.
+ */
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { defaultModelDir, embedText, realClock } from "@servingkit/mock-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rerank, score, supportsScore } from "./scoring.js";
 import { loadServedModel, startModel, type VllmModel } from "./served-model.js";
@@ -15,10 +22,16 @@ async function post(url: string, body: unknown) {
   return { status: response.status, body: await response.json() };
 }
 
+// vllm/config/model.py (0.10.1 on) _task_to_convert: --task score is a convert from 0.10.1, so the
+// mock's own scoring model is the 0.10.0 profile's (and earlier ones').
 describe("a scoring model", () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startVllm({ "served-model-name": "ranker", task: "score" });
+    server = await startVllm({
+      "served-model-name": "ranker",
+      task: "score",
+      "vllm-version": "0.10.0",
+    });
   });
   afterAll(() => server.close());
 
@@ -66,7 +79,8 @@ describe("a scoring model", () => {
       messages: [{ role: "user", content: "hi" }],
     });
     expect(status).toBe(400);
-    expect(body.error.message).toBe("The model does not support Chat Completions API");
+    // vllm-openai.md §3: the flat envelope up to 0.10.0.
+    expect(body.message).toBe("The model does not support Chat Completions API");
   });
 });
 
@@ -97,7 +111,11 @@ async function pooledCounters(url: string): Promise<{ stop: number; prompt: numb
 describe("a scoring model's /metrics", () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startVllm({ "served-model-name": "ranker", task: "score" });
+    server = await startVllm({
+      "served-model-name": "ranker",
+      task: "score",
+      "vllm-version": "0.10.0",
+    });
   });
   afterAll(() => server.close());
 
@@ -215,6 +233,105 @@ describe("an embedding model's scoring routes over HTTP", () => {
       expect(body.message ?? body.error?.message).toBe("The model does not support Score API");
     } finally {
       old.close();
+    }
+  });
+});
+
+/** The built-in model's files with a sequence classifier's config.json (`extra` merged in). */
+async function classifierDir(extra: Record<string, unknown>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "vllm-scorer-"));
+  await cp(defaultModelDir, dir, { recursive: true });
+  const path = join(dir, "config.json");
+  const config = JSON.parse(await readFile(path, "utf8"));
+  const architectures = ["BertForSequenceClassification"];
+  await writeFile(path, JSON.stringify(Object.assign(config, { architectures }, extra)));
+  return dir;
+}
+
+describe("--task score from 0.10.1 (a convert, vllm/config/model.py _task_to_convert)", () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+  async function scorer(extra: Record<string, unknown>, version: string): Promise<TestServer> {
+    const dir = await classifierDir(extra);
+    dirs.push(dir);
+    return startVllm({ model: dir, task: "score", "vllm-version": version }, [dir]);
+  }
+
+  // _task_to_convert: score on a checkpoint whose default pooling task is not classify is
+  // `--convert embed`: the model answers /v1/embeddings and scores by the embeddings' cosine
+  // (serving_score.py _embedding_score), the same text scoring 1 against itself.
+  it("serves a generative checkpoint as an embedder that scores by cosine", async () => {
+    const server = await startVllm({ task: "score", "vllm-version": "0.11.0" });
+    try {
+      const embedded = await post(`${server.url}/v1/embeddings`, { input: "the cat sat" });
+      expect(embedded.status).toBe(200);
+      const { status, body } = await post(`${server.url}/score`, {
+        text_1: "the cat sat",
+        text_2: ["the cat sat", "stock prices fell"],
+      });
+      expect(status).toBe(200);
+      expect(body.data[0].score).toBeCloseTo(1, 6);
+      const classified = await post(`${server.url}/classify`, { input: "x" });
+      expect(classified.status).toBe(400);
+    } finally {
+      await server.close();
+    }
+  });
+
+  // _task_to_convert: score on a *ForSequenceClassification checkpoint is `--convert classify`;
+  // the runner keeps "score" for it only with num_labels == 1 (gpu_model_runner.py
+  // get_supported_pooling_tasks: "Score API is only enabled for num_labels == 1").
+  it("serves a one-label classifier as a cross-encoder with /classify too", async () => {
+    const server = await scorer({ num_labels: 1, id2label: { "0": "LABEL_0" } }, "0.12.0");
+    try {
+      const { status, body } = await post(`${server.url}/v1/score`, {
+        text_1: "garden tomatoes",
+        text_2: ["growing tomatoes in the garden", "train times"],
+      });
+      expect(status).toBe(200);
+      for (const d of body.data) expect(d.score).toBeGreaterThanOrEqual(0);
+      expect(body.data[0].score).toBeGreaterThan(body.data[1].score);
+      const ranked = await post(`${server.url}/rerank`, {
+        query: "garden tomatoes",
+        documents: ["train times", "growing tomatoes in the garden"],
+      });
+      expect(ranked.body.results[0].index).toBe(1);
+      const classified = await post(`${server.url}/classify`, { input: "a review" });
+      expect(classified.status).toBe(200);
+      expect(classified.body.data[0].num_classes).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  // The same drop for two labels: up to 0.15.x the handler's "does not support" 400 (pooling.ts
+  // routesByTaskSince), while /classify serves.
+  it("refuses /score and /rerank on a two-label classifier", async () => {
+    const server = await scorer({ id2label: { "0": "negative", "1": "positive" } }, "0.11.0");
+    try {
+      const scored = await post(`${server.url}/score`, { text_1: "a", text_2: "b" });
+      expect(scored.status).toBe(400);
+      expect(scored.body.error.message).toBe("The model does not support Score API");
+      const ranked = await post(`${server.url}/rerank`, { query: "a", documents: ["b"] });
+      expect(ranked.status).toBe(400);
+      const classified = await post(`${server.url}/classify`, { input: "a review" });
+      expect(classified.status).toBe(200);
+      expect(classified.body.data[0].num_classes).toBe(2);
+    } finally {
+      await server.close();
+    }
+  });
+
+  // Before 0.10.1 --task score on a classifier is the mock's own scoring model: every pair scores.
+  it("keeps the 0.10.0 scoring model for a two-label classifier", async () => {
+    const server = await scorer({ id2label: { "0": "negative", "1": "positive" } }, "0.10.0");
+    try {
+      const scored = await post(`${server.url}/score`, { text_1: "a", text_2: "b" });
+      expect(scored.status).toBe(200);
+    } finally {
+      await server.close();
     }
   });
 });

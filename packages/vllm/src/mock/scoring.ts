@@ -7,6 +7,7 @@
  */
 
 import { cosineSimilarity, embedText } from "@servingkit/mock-core";
+import { classifierHead } from "./classification.js";
 import { countEach, pooledText } from "./embeddings.js";
 import { badRequest } from "./errors.js";
 import { releasedBy } from "./profiles.js";
@@ -36,12 +37,30 @@ function texts(fields: FieldReader, name: string): string[] {
 export const embeddingScoreSince = "0.8.0";
 
 /**
- * Whether the model answers `/score` and `/rerank`: a scoring model, or an embedding model from
- * {@link embeddingScoreSince} (a bi-encoder).
+ * The first profile whose classifier scores as a cross-encoder only with one label: from 0.10.1
+ * `--task score` is `--convert classify` on a sequence classifier (vllm/config/model.py
+ * `_task_to_convert`) and the model runner drops "score" from a classifier's supported tasks
+ * unless config.json's `num_labels == 1` (`get_supported_pooling_tasks`: "Score API is only
+ * enabled for num_labels == 1"; vLLM's classification entrypoint tests expect no /score for a
+ * two-label classifier).
  */
-export function supportsScore(model: Pick<VllmModel, "task" | "profile">): boolean {
+export const crossEncoderLabelsSince = "0.10.1";
+
+/**
+ * Whether the model answers `/score` and `/rerank`: a scoring model (`--task score` before
+ * {@link crossEncoderLabelsSince}), a classifier of one label from it (a cross-encoder), or an
+ * embedding model from {@link embeddingScoreSince} (a bi-encoder).
+ */
+export function supportsScore(model: Pick<VllmModel, "task" | "profile" | "spec">): boolean {
+  const since = model.profile.since;
   if (model.task === "score") return true;
-  return model.task === "embed" && releasedBy(model.profile.since, embeddingScoreSince);
+  if (model.task === "classify") {
+    return (
+      releasedBy(since, crossEncoderLabelsSince) &&
+      classifierHead(model.spec.config).labels.length === 1
+    );
+  }
+  return model.task === "embed" && releasedBy(since, embeddingScoreSince);
 }
 
 /** Each pair's score and what the engine counted: per pair, or per embedded text. */

@@ -5,8 +5,10 @@ import { defaultModelDir, ManualClock, modelSpecFor } from "@servingkit/mock-cor
 import type OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  isPoolingArchitecture,
   loadServedModel,
   platformModelRoot,
+  poolingRunnerUnsupported,
   servedTask,
   taskDeprecation,
   vocabularySize,
@@ -290,22 +292,72 @@ describe("servedTask and the --task deprecation (pure)", () => {
   const causal = { config: { architectures: ["LlamaForCausalLM"] } };
   const classifier = { config: { architectures: ["Qwen2ForSequenceClassification"] } };
 
+  type Flags = Parameters<typeof servedTask>[0];
+  const flags = (task: Flags["task"], runner: Flags["runner"], more: Partial<Flags> = {}) => ({
+    task,
+    runner,
+    convert: "auto" as const,
+    version: "0.12.0",
+    ...more,
+  });
+
   // vllm/config/model.py _get_convert_type: a pooling runner converts a *ForSequenceClassification
   // checkpoint to classify, any other to embed (docs models/pooling_models "Model Conversion").
   it("serves --runner pooling as embed, or classify for a sequence classifier", () => {
-    expect(servedTask({ task: "generate", runner: "pooling" }, causal)).toBe("embed");
-    expect(servedTask({ task: "generate", runner: "pooling" }, classifier)).toBe("classify");
-    expect(servedTask({ task: "generate", runner: "auto" }, classifier)).toBe("classify");
-    expect(servedTask({ task: "generate", runner: "auto" }, causal)).toBe("generate");
-    expect(servedTask({ task: "classify", runner: "pooling" }, causal)).toBe("classify");
-    expect(servedTask({ task: "embed", runner: "auto" }, causal)).toBe("embed");
+    expect(servedTask(flags("generate", "pooling"), causal)).toBe("embed");
+    expect(servedTask(flags("generate", "pooling"), classifier)).toBe("classify");
+    expect(servedTask(flags("generate", "auto"), classifier)).toBe("classify");
+    expect(servedTask(flags("generate", "auto"), causal)).toBe("generate");
+    expect(servedTask(flags("classify", "pooling"), causal)).toBe("classify");
+    expect(servedTask(flags("embed", "auto"), causal)).toBe("embed");
   });
 
   // vllm/config/model.py: no converter makes a pooling model generative.
   it("refuses --runner generate on a sequence classifier", () => {
-    expect(() => servedTask({ task: "generate", runner: "generate" }, classifier)).toThrow(
+    expect(() => servedTask(flags("generate", "generate"), classifier)).toThrow(
       "This model does not support `--runner generate`.",
     );
+  });
+
+  // vllm/config/model.py (0.10.1 on) _task_to_convert: "score" becomes --convert classify where
+  // _get_default_pooling_task is classify (a *ForSequenceClassification suffix), else embed;
+  // before 0.10.1 --task score is a task of its own (the mock's scoring model).
+  it("maps --task score to classify or embed from 0.10.1", () => {
+    expect(servedTask(flags("score", "auto"), classifier)).toBe("classify");
+    expect(servedTask(flags("score", "auto"), causal)).toBe("embed");
+    expect(servedTask(flags("score", "auto", { version: "0.10.1" }), causal)).toBe("embed");
+    expect(servedTask(flags("score", "auto", { version: "0.10.0" }), causal)).toBe("score");
+    expect(servedTask(flags("score", "auto", { version: "0.9.0" }), classifier)).toBe("score");
+  });
+
+  // vllm/config/model.py (0.10.1 on): _get_convert_type returns an explicit convert as given, so
+  // --convert none on the pooling runner leaves a generative checkpoint unconverted and
+  // __post_init__ raises (_RUNNER_CONVERTS pooling: embed, classify, reward); a pooling
+  // architecture (_SUFFIX_TO_DEFAULTS: *ForSequenceClassification, *Model) needs no converter,
+  // and without --runner pooling none is what auto resolves to for a generative checkpoint.
+  it("refuses --runner pooling --convert none on a generative checkpoint only", () => {
+    const none = { convert: "none" as const };
+    expect(() => servedTask(flags("generate", "pooling", none), causal)).toThrow(
+      poolingRunnerUnsupported,
+    );
+    expect(() => servedTask(flags("generate", "pooling", none), { config: {} })).toThrow(
+      "This model does not support `--runner pooling`. You can pass `--convert <embed|classify|reward> to adapt it into a pooling model.",
+    );
+    expect(servedTask(flags("generate", "pooling", none), classifier)).toBe("classify");
+    const bert = { config: { architectures: ["BertModel"] } };
+    expect(servedTask(flags("generate", "pooling", none), bert)).toBe("embed");
+    expect(servedTask(flags("generate", "auto", none), causal)).toBe("generate");
+    expect(servedTask(flags("generate", "auto", none), classifier)).toBe("classify");
+  });
+
+  // _SUFFIX_TO_DEFAULTS order: the generative suffixes first, a bare `Model` last.
+  it("tells pooling architectures by vLLM's suffix defaults", () => {
+    expect(isPoolingArchitecture({ architectures: ["XLMRobertaModel"] })).toBe(true);
+    expect(isPoolingArchitecture({ architectures: ["Qwen3EmbeddingModel"] })).toBe(true);
+    expect(isPoolingArchitecture({ architectures: ["GPT2LMHeadModel"] })).toBe(false);
+    expect(isPoolingArchitecture({ architectures: ["Qwen2ForRewardModeling"] })).toBe(true);
+    expect(isPoolingArchitecture({ architectures: ["LlamaForCausalLM"] })).toBe(false);
+    expect(isPoolingArchitecture({})).toBe(false);
   });
 
   // vllm/config/model.py (vLLM PR #21470): --task is deprecated in 0.10.1-0.12.x with a hint

@@ -218,6 +218,38 @@ export function startModel(
 }
 
 /**
+ * The suffixes vLLM's `_SUFFIX_TO_DEFAULTS` (vllm/config/model.py, 0.10.1 on) puts on the pooling
+ * runner, in its priority order after the generative ones (`ForCausalLM`,
+ * `ForConditionalGeneration`, `ChatModel`, `LMHeadModel`); a bare `Model` comes last.
+ */
+const generativeSuffixes = ["ForCausalLM", "ForConditionalGeneration", "ChatModel", "LMHeadModel"];
+
+/**
+ * Whether config.json's first architecture with a known suffix is a pooling one
+ * (`*ForSequenceClassification`, `*EmbeddingModel`, `*ForTextEncoding`, a bare `*Model` such as
+ * `BertModel`): vLLM's registry then loads a pooling model that `--convert none` can serve. No
+ * architectures (the mock's built-in model) is a generative checkpoint.
+ */
+export function isPoolingArchitecture(config: Readonly<Record<string, unknown>>): boolean {
+  const architectures = Array.isArray(config.architectures) ? config.architectures : [];
+  for (const arch of architectures) {
+    if (typeof arch !== "string") continue;
+    if (generativeSuffixes.some((suffix) => arch.endsWith(suffix))) return false;
+    if (arch.endsWith("Model") || arch.endsWith("ForTextEncoding")) return true;
+    if (/For\w*Classification$|RewardModeling$/.test(arch)) return true;
+  }
+  return false;
+}
+
+/**
+ * vLLM's start-up ValueError for `--runner pooling --convert none` on a generative checkpoint
+ * (vllm/config/model.py, 0.10.1 on: the pooling converts are embed, classify, reward; the
+ * closing backtick is missing in vLLM's text too).
+ */
+export const poolingRunnerUnsupported =
+  "This model does not support `--runner pooling`. You can pass `--convert <embed|classify|reward> to adapt it into a pooling model.";
+
+/**
  * The task a model is served with, as vLLM resolves its runner and convert type against
  * config.json (vllm/config/model.py `_get_runner_type`, `_get_convert_type`; docs
  * models/pooling_models "Model Conversion"): a `--task` or `--convert` other than generate as
@@ -226,17 +258,32 @@ export function startModel(
  * sequence-classification architecture is classify (`--runner auto` picks pooling for it). Throws
  * vLLM's start-up ValueError for `--runner generate` on a sequence classifier (no converter turns
  * a pooling model generative).
+ *
+ * From 0.10.1 (settings.ts `runnerFlagSince`) `--task score` is no task of its own: vLLM's
+ * `_task_to_convert` turns it into `--convert classify` on an architecture whose default pooling
+ * task is classify, else `--convert embed`, so the model is served as a classifier or an embedder
+ * (before, the mock's own scoring model). `--convert none` converts nothing: the same as auto
+ * unless `--runner pooling` meets a generative checkpoint, which vLLM refuses at start-up
+ * ({@link poolingRunnerUnsupported}) where auto would convert it to embed.
  */
 export function servedTask(
-  flags: Pick<PoolingFlags, "task" | "runner">,
+  flags: Pick<PoolingFlags, "task" | "runner" | "convert"> & { readonly version: string },
   spec: Pick<ModelSpec, "config">,
 ): ServedTask {
   const classifier = isSequenceClassifier(spec.config);
   if (flags.runner === "generate" && classifier) {
     throw new Error("This model does not support `--runner generate`.");
   }
+  if (flags.task === "score" && releasedBy(flags.version, runnerFlagSince)) {
+    return classifier ? "classify" : "embed";
+  }
   if (flags.task !== "generate") return flags.task;
-  if (flags.runner === "pooling") return classifier ? "classify" : "embed";
+  if (flags.runner === "pooling") {
+    if (flags.convert === "none" && !isPoolingArchitecture(spec.config)) {
+      throw new Error(poolingRunnerUnsupported);
+    }
+    return classifier ? "classify" : "embed";
+  }
   return classifier ? "classify" : "generate";
 }
 

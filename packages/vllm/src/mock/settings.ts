@@ -149,6 +149,8 @@ export interface PoolingFlags {
   readonly taskFlag: boolean;
   /** `--runner`; default auto. */
   readonly runner: ModelRunner;
+  /** `--convert` (0.10.1 and later); default auto. `none` is kept: served-model.ts reads it. */
+  readonly convert: ModelConvert;
 }
 
 /** The vLLM mock's settings after reading the options. */
@@ -176,6 +178,8 @@ export interface VllmSettings {
   readonly taskFlag: boolean;
   /** `--runner` (0.10.1 and later); default auto. */
   readonly runner: ModelRunner;
+  /** `--convert` (0.10.1 and later); default auto (served-model.ts `servedTask` resolves it). */
+  readonly convert: ModelConvert;
   /**
    * The reasoning parser that splits chat answers (`--reasoning-parser`, with `--enable-reasoning`
    * where the release needs it), or undefined for none; the served model carries it.
@@ -351,6 +355,7 @@ export function readPoolingFlags(
     task: (taskValue as ModelTask | undefined) ?? converted ?? "generate",
     taskFlag: taskValue !== undefined,
     runner: taskRunner ? "generate" : runner,
+    convert,
   };
 }
 
@@ -423,6 +428,7 @@ export function readVllmSettings(
     task: pooling.task,
     taskFlag: pooling.taskFlag,
     runner: pooling.runner,
+    convert: pooling.convert,
     autoToolChoice:
       values["enable-auto-tool-choice"] === true &&
       stringValue(values, "tool-call-parser") !== undefined,
