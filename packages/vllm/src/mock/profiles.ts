@@ -215,6 +215,25 @@ export interface ResponsesEra {
    * `_make_response_output_items`) holds the function_call.
    */
   readonly forcedCallEvents?: boolean;
+  /**
+   * Whether `validate_background` raises VLLMValidationError naming `background` (its 400's
+   * `param`), not a plain ValueError: vllm PR #35531 ("Clean up ResponsesRequest model
+   * validators", merged in the week of vLLM's weekly summary of 2026-03-06, beside vllm PR #35588
+   * that {@link VllmProfile.anthropicCountTokens} dates to 0.17.0), so from 0.17.0. Absent: the
+   * ValueError, `param` null.
+   */
+  readonly backgroundParam?: boolean;
+  /**
+   * Whether `ResponsesRequest` checks `tool_choice` against `tools` (`check_tool_usage`, a
+   * `mode="before"` validator: vllm PR #40399, opened 2026-04-20, in vLLM's weekly summary of
+   * 2026-04-24, the week's last merge #40746 and #40681 of 2026-04-23 both in the v0.20.0 notes
+   * of 2026-04-27): from 0.20.0. With no tools (absent, null or `[]`), `auto` or `none` (or no choice) becomes
+   * `none`, echoed so; `required` is refused with "Tool choice 'required' must be specified with
+   * 'tools' parameter."; a named function without a tool of that name, with or without tools,
+   * "Tool choice 'function' not found in 'tools' parameter.", both VLLMValidationError naming
+   * `tool_choice`. Absent: no check, the choice echoed as sent.
+   */
+  readonly toolChoiceChecked?: boolean;
 }
 
 /**
@@ -423,7 +442,12 @@ const responsesIncomplete: ResponsesEra = {
 };
 /** 0.16.0: `repetition_penalty` read (vllm PR #32609, {@link ResponsesEra.penalties}). */
 const responsesRepetition: ResponsesEra = { ...responsesIncomplete, penalties: "repetition" };
-const responsesStructured: ResponsesEra = { ...responsesRepetition, structuredOutputs: true };
+/** 0.17.0: `structured_outputs` read; validate_background names `background` (vllm PR #35531). */
+const responsesStructured: ResponsesEra = {
+  ...responsesRepetition,
+  structuredOutputs: true,
+  backgroundParam: true,
+};
 const responsesParsedStream: ResponsesEra = { ...responsesStructured, streamItems: "parsed" };
 
 /**

@@ -104,16 +104,29 @@ const serviceTiers = ["auto", "default", "flex", "scale", "priority"] as const;
 /** `truncation: Literal["auto", "disabled"] | None = "disabled"`. */
 const truncations = ["auto", "disabled"] as const;
 
+/** What {@link parseResponsesRequest} reads of the release (profiles.ts ResponsesEra). */
+export type ResponsesParseEra = Pick<
+  ResponsesEra,
+  "structuredOutputs" | "backgroundParam" | "toolChoiceChecked"
+>;
+
 /**
  * Reads and checks a `/v1/responses` body; throws a 400 VllmError (pydantic's list, or a model
- * validator's `Value error, ...`). `structuredOutputs`: whether the release reads
- * `structured_outputs` (profiles.ts ResponsesEra; default false, the field ignored).
+ * validator's `Value error, ...`). `era`: the release's Responses era (profiles.ts ResponsesEra:
+ * whether it reads `structured_outputs`, names `background` in its refusal, checks
+ * `tool_choice`); a boolean is `structuredOutputs` alone, the other checks as before they came.
+ * Default false.
  */
-export function parseResponsesRequest(body: unknown, structuredOutputs = false): ResponsesRequest {
+export function parseResponsesRequest(
+  body: unknown,
+  era: ResponsesParseEra | boolean = false,
+): ResponsesRequest {
+  const release: ResponsesParseEra = typeof era === "boolean" ? { structuredOutputs: era } : era;
+  const structuredOutputs = release.structuredOutputs;
   const fields = new FieldReader(body);
   fields.finish();
   const data = body as Record<string, unknown>;
-  checkBeforeValidators(data);
+  const noToolChoice = checkBeforeValidators(data, release);
   const messages = readInput(fields);
   const model = fields.string("model");
   const instructions = fields.string("instructions");
@@ -185,7 +198,8 @@ export function parseResponsesRequest(body: unknown, structuredOutputs = false):
     ? badRequest("Cannot specify both structured_outputs and text.format", "structured_outputs")
     : undefined;
   const guided = textGuided ?? structured;
-  const toolChoice = readToolChoice(rawChoice);
+  // check_tool_usage's data["tool_choice"] = "none" (no tools) is what the request holds after.
+  const toolChoice = noToolChoice ? "none" : readToolChoice(rawChoice);
   return Object.assign(sampling, {
     guided,
     guidedFailure,
@@ -204,7 +218,9 @@ export function parseResponsesRequest(body: unknown, structuredOutputs = false):
     toolChoiceEcho:
       typeof toolChoice === "object"
         ? { name: toolChoice.name, type: "function" }
-        : (rawChoice ?? "auto"),
+        : noToolChoice
+          ? "none"
+          : (rawChoice ?? "auto"),
     includeLogprobs: include.includes(logprobsInclude),
     topLogprobs,
     text: textEcho(text),
@@ -300,20 +316,88 @@ function boundedPenalty(name: string, value: unknown, issues: PydanticIssue[]) {
 /**
  * ResponsesRequest's `mode="before"` model validators (protocol.py, from vLLM PR #20504): they
  * read the raw body before any field is checked, so their refusal comes alone, and pydantic runs
- * before-validators last-defined first: `validate_prompt` ("prompt template is not supported"
- * for any non-null `prompt`: vLLM serves no prompt templates; it names `prompt` as the
+ * before-validators last-defined first: `check_tool_usage` where the release has it (defined last,
+ * so first: {@link checkToolUsage}), `validate_prompt` ("prompt template is not supported" for any
+ * non-null `prompt`: vLLM serves no prompt templates; it names `prompt` as the
  * VLLMValidationError of the 0.13.0+ era, as responses/protocol.py raises it), then
  * `validate_background` (a truthy `background` with a falsy `data.get("store", True)`: an
- * explicit `store: null` is refused too). `body` is a dict here (the reader refused anything else).
+ * explicit `store: null` is refused too; naming `background` from vllm PR #35531,
+ * ResponsesEra.backgroundParam). `body` is a dict here (the reader refused anything else).
+ * Returns whether check_tool_usage set `tool_choice` to "none" (then the later validators' errors
+ * print the body with it so, as they see the dict it changed).
  */
-function checkBeforeValidators(body: Record<string, unknown>): void {
+function checkBeforeValidators(body: Record<string, unknown>, era: ResponsesParseEra): boolean {
+  const noToolChoice = era.toolChoiceChecked === true && checkToolUsage(body);
+  const seen = noToolChoice ? { ...body, tool_choice: "none" } : body;
   const prompt = body.prompt;
   if (prompt !== undefined && prompt !== null) {
-    throw modelValueError("prompt template is not supported", body, { parameter: "prompt" });
+    throw modelValueError("prompt template is not supported", seen, { parameter: "prompt" });
   }
   if (pyTruthy(body.background) && !pyTruthy("store" in body ? body.store : true)) {
-    throw modelValueError("background can only be used when `store` is true", body);
+    throw modelValueError(
+      "background can only be used when `store` is true",
+      seen,
+      era.backgroundParam === true ? { parameter: "background" } : undefined,
+    );
   }
+  return noToolChoice;
+}
+
+/**
+ * `check_tool_usage` of ResponsesRequest (vllm PR #40399, from 0.20.0: ResponsesEra
+ * .toolChoiceChecked), on the raw body: `tools` counts when present, not null and not empty;
+ * `tool_choice` defaults to "auto". With no tools, "auto" and "none" become "none" (returns
+ * true), "required" is refused, and so is a named function (`{type: "function", ...}`); with
+ * tools, a named function must name one of them (`name` read from each dict tool). Both refusals
+ * are VLLMValidationError naming `tool_choice`. Any other choice passes on to the field checks.
+ */
+function checkToolUsage(body: Record<string, unknown>): boolean {
+  const tools = body.tools;
+  const choice = "tool_choice" in body ? body.tool_choice : "auto";
+  const named = isDict(choice) && choice.type === "function";
+  if (!hasItems(tools)) {
+    if (choice === "auto" || choice === "none") return true;
+    if (choice === "required") {
+      throw modelValueError(
+        "Tool choice 'required' must be specified with 'tools' parameter.",
+        body,
+        {
+          parameter: "tool_choice",
+        },
+      );
+    }
+    if (named) throw functionNotFound(body);
+    return false;
+  }
+  if (named && Array.isArray(tools)) {
+    const name = choice.name;
+    const names = tools.map((tool) => (isDict(tool) ? tool.name : undefined));
+    if (!pyTruthy(name) || !names.includes(name)) throw functionNotFound(body);
+  }
+  return false;
+}
+
+/** check_tool_usage's refusal of a named function no tool answers to. */
+function functionNotFound(body: unknown) {
+  return modelValueError("Tool choice 'function' not found in 'tools' parameter.", body, {
+    parameter: "tool_choice",
+  });
+}
+
+/** A JSON object (Python's dict). */
+function isDict(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/**
+ * `tools is not None and len(tools) > 0`: a list or string with items, a dict with keys; any other
+ * value counts as present (Python's len would raise; the field check refuses it next).
+ */
+function hasItems(value: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  if (Array.isArray(value) || typeof value === "string") return value.length > 0;
+  if (isDict(value)) return Object.keys(value).length > 0;
+  return true;
 }
 
 /**

@@ -1,0 +1,259 @@
+/**
+ * ResponsesRequest's before-validators by release, over a bare HTTP harness that hands the body
+ * to {@link parseResponsesRequest} with the release's Responses era (as vllm-plugin.ts does), then
+ * prepares and answers it; the official `openai` SDK and fetch call it. Sources: vllm-project/vllm
+ * vllm/entrypoints/openai/responses/protocol.py (ResponsesRequest `check_tool_usage`,
+ * `validate_prompt`, `validate_background`), vllm PRs #40399 and #35531.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { realClock } from "@servingkit/mock-core";
+import OpenAI, { type APIError } from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { errorReply, VllmError } from "./errors.js";
+import { type ResponsesEra, releasedBy } from "./profiles.js";
+import { createResponse, prepareResponse, ResponseStore } from "./responses.js";
+import { parseResponsesRequest } from "./responses-request.js";
+import { loadServedModel, type StartedModel, startModel } from "./served-model.js";
+import { readVllmSettings } from "./settings.js";
+
+/** One release's model behind `POST /v1/responses` (store on, so background can run). */
+interface Harness {
+  readonly url: string;
+  readonly client: OpenAI;
+  close(): Promise<void>;
+}
+
+async function serve(version: string): Promise<Harness> {
+  const values = { "served-model-name": "m", "vllm-version": version };
+  const settings = readVllmSettings(
+    { models: [], values },
+    { VLLM_ENABLE_RESPONSES_API_STORE: "1" },
+  );
+  const started: StartedModel = startModel(await loadServedModel(settings), settings, realClock);
+  const { model } = started;
+  const store = new ResponseStore(true);
+  const server: Server = createServer(async (req, res) => {
+    let text = "";
+    for await (const chunk of req) text += chunk;
+    try {
+      // check_tool_usage from 0.20.0: set on 0.20.0's era in profiles.ts by the r18-k patch
+      // (with profiles.test.ts, which pins what differs from 0.18.0); until then, here.
+      const era: ResponsesEra = {
+        ...(model.profile.responses as ResponsesEra),
+        toolChoiceChecked: releasedBy(version, "0.20.0"),
+      };
+      const prepared = prepareResponse(model, store, parseResponsesRequest(JSON.parse(text), era));
+      const body = await createResponse(model, store, prepared, new AbortController().signal);
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+    } catch (error) {
+      if (!(error instanceof VllmError)) throw error;
+      const reply = errorReply(model.profile, error);
+      res.writeHead(reply.status, reply.headers).end(reply.body);
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: "unused", maxRetries: 0 });
+  return {
+    url,
+    client,
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      store.close();
+      started.close();
+    },
+  };
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<APIError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as APIError;
+  }
+  throw new Error("expected the call to fail");
+}
+
+type CreateBody = Parameters<OpenAI["responses"]["create"]>[0];
+
+const weatherTool = {
+  type: "function",
+  name: "get_weather",
+  parameters: { type: "object", properties: { city: { type: "string" } } },
+  strict: false,
+} as const;
+
+const releases = ["0.16.0", "0.17.0", "0.19.0", "0.20.0", "0.21.0"] as const;
+
+describe("ResponsesRequest's before-validators by release", () => {
+  const harness: Partial<Record<(typeof releases)[number], Harness>> = {};
+  const at = (version: (typeof releases)[number]) => harness[version] as Harness;
+  beforeAll(async () => {
+    for (const version of releases) harness[version] = await serve(version);
+  });
+  afterAll(async () => {
+    for (const version of releases) await harness[version]?.close();
+  });
+
+  // vllm PR #40399 (from 0.20.0, profiles.ts ResponsesEra.toolChoiceChecked): check_tool_usage
+  // raises VLLMValidationError(..., parameter="tool_choice") for `required` with no tools (absent
+  // or an empty list); before it, no check: the request is answered (the PR's "Before" column).
+  it("refuses tool_choice required without tools from 0.20.0, answers it before", async () => {
+    for (const version of ["0.20.0", "0.21.0"] as const) {
+      for (const tools of [undefined, []]) {
+        const error = await errorOf(
+          at(version).client.responses.create({
+            model: "m",
+            input: "Hi",
+            tool_choice: "required",
+            ...(tools && { tools }),
+          } as CreateBody),
+        );
+        expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+        expect(error.param).toBe("tool_choice");
+        expect(error.message).toContain(
+          "'msg': \"Value error, Tool choice 'required' must be specified with 'tools' parameter. (parameter=tool_choice)\"",
+        );
+      }
+    }
+    const old = await at("0.19.0").client.responses.create({
+      model: "m",
+      input: "Hi",
+      tool_choice: "required",
+      max_output_tokens: 3,
+    });
+    expect(old.status).toBeDefined();
+    expect(old.tool_choice).toBe("required");
+  });
+
+  // protocol.py check_tool_usage: a named function (`{type: "function", name}`) with no tools,
+  // or naming no tool of `tools`, or with no name, is "Tool choice 'function' not found".
+  it("refuses a named function no tool answers to from 0.20.0", async () => {
+    const cases: object[] = [
+      { tool_choice: { type: "function", name: "get_weather" } },
+      { tool_choice: { type: "function", name: "get_time" }, tools: [weatherTool] },
+      { tool_choice: { type: "function" }, tools: [weatherTool] },
+    ];
+    for (const extra of cases) {
+      const raw = await fetch(`${at("0.20.0").url}/v1/responses`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "m", input: "Hi", ...extra }),
+      });
+      expect(raw.status).toBe(400);
+      const { error } = (await raw.json()) as { error: { message: string; param: unknown } };
+      expect(error.param).toBe("tool_choice");
+      expect(error.message).toContain(
+        "Value error, Tool choice 'function' not found in 'tools' parameter.",
+      );
+    }
+    const named = await at("0.20.0").client.responses.create({
+      model: "m",
+      input: "Hi",
+      tools: [weatherTool],
+      tool_choice: { type: "function", name: "get_weather" },
+    });
+    expect(named.output.some((item) => item.type === "function_call")).toBe(true);
+  });
+
+  // protocol.py check_tool_usage: with no tools, `auto` (also the default) and `none` become
+  // `data["tool_choice"] = "none"`, which ResponsesResponse.from_request echoes.
+  it("echoes tool_choice none for auto without tools from 0.20.0, as sent before", async () => {
+    for (const choice of [undefined, "auto", "none"] as const) {
+      const body = {
+        model: "m",
+        input: "Hi",
+        max_output_tokens: 2,
+        ...(choice && { tool_choice: choice }),
+      };
+      const now = await at("0.20.0").client.responses.create(body);
+      expect(now.tool_choice).toBe("none");
+      const before = await at("0.19.0").client.responses.create(body);
+      expect(before.tool_choice).toBe(choice ?? "auto");
+    }
+    const withTools = await at("0.20.0").client.responses.create({
+      model: "m",
+      input: "Hi",
+      max_output_tokens: 2,
+      tools: [weatherTool],
+    });
+    expect(withTools.tool_choice).toBe("auto");
+  });
+
+  // pydantic runs mode="before" validators last-defined first: check_tool_usage (defined last)
+  // refuses ahead of validate_prompt; when it passes after setting tool_choice to "none", the
+  // prompt refusal prints the dict it changed.
+  it("checks tool usage ahead of the prompt check, which sees the changed dict", async () => {
+    const first = await errorOf(
+      at("0.20.0").client.responses.create({
+        model: "m",
+        input: "Hi",
+        tool_choice: "required",
+        prompt: { id: "pmpt_abc" },
+      }),
+    );
+    expect(first.param).toBe("tool_choice");
+    expect(first.message).not.toContain("prompt template");
+    const then = await errorOf(
+      at("0.20.0").client.responses.create({ model: "m", input: "Hi", prompt: { id: "pmpt_abc" } }),
+    );
+    expect(then.param).toBe("prompt");
+    expect(then.message).toContain(
+      "'input': {'model': 'm', 'input': 'Hi', 'prompt': {'id': 'pmpt_abc'}, 'tool_choice': 'none'}",
+    );
+    const before = await errorOf(
+      at("0.19.0").client.responses.create({ model: "m", input: "Hi", prompt: { id: "pmpt_abc" } }),
+    );
+    expect(before.message).toContain(
+      "'input': {'model': 'm', 'input': 'Hi', 'prompt': {'id': 'pmpt_abc'}}",
+    );
+  });
+
+  // vllm PR #41355 (v0.21.0 notes, "resubmitting output items with missing fields"):
+  // input_item_parsing gives an assistant message without id/status a msg_ id and "completed",
+  // output_text parts without annotations [], a reasoning item without id an rs_ id, so a client
+  // that drops those fields (as Codex does, openai/codex issue #12669) gets its turn answered.
+  it("answers a resubmitted assistant message and reasoning item without id or status on 0.21.0", async () => {
+    const raw = await fetch(`${at("0.21.0").url}/v1/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "m",
+        max_output_tokens: 3,
+        input: [
+          { type: "message", role: "user", content: [{ type: "input_text", text: "Hi" }] },
+          { type: "reasoning", summary: [] },
+          {
+            type: "message",
+            role: "assistant",
+            content: [{ type: "output_text", text: "Hello" }],
+          },
+          { type: "message", role: "user", content: [{ type: "input_text", text: "Again" }] },
+        ],
+      }),
+    });
+    expect(raw.status).toBe(200);
+    const body = (await raw.json()) as { status: string; usage: { input_tokens: number } };
+    expect(["completed", "incomplete"]).toContain(body.status);
+    expect(body.usage.input_tokens).toBeGreaterThan(0);
+  });
+
+  // vllm PR #35531 (from 0.17.0, ResponsesEra.backgroundParam): validate_background raises
+  // VLLMValidationError(..., parameter="background"); up to 0.16.x a plain ValueError (param null).
+  it("names background in its refusal from 0.17.0, a plain ValueError before", async () => {
+    const body = { model: "m", input: "Hi", background: true, store: false };
+    for (const version of ["0.17.0", "0.21.0"] as const) {
+      const error = await errorOf(at(version).client.responses.create(body));
+      expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(error.param).toBe("background");
+      expect(error.message).toContain(
+        "Value error, background can only be used when `store` is true (parameter=background)",
+      );
+      expect(error.message).toContain("VLLMValidationError(");
+    }
+    const old = await errorOf(at("0.16.0").client.responses.create(body));
+    expect(old.param).toBeNull();
+    expect(old.message).toContain("ValueError('background can only be used when `store` is true')");
+  });
+});
