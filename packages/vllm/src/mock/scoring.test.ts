@@ -324,6 +324,30 @@ describe("--task score from 0.10.1 (a convert, vllm/config/model.py _task_to_con
     }
   });
 
+  // From 0.16.0 the routes follow the supported tasks (pooling.ts routesByTaskSince): vLLM's
+  // classification entrypoint test expects FastAPI's "Not Found" on /score and /rerank for a
+  // two-label classifier, while a one-label one (no --task: refused from 0.13.0) scores.
+  it("is FastAPI's 404 for a two-label classifier from 0.16.0", async () => {
+    const two = await classifierDir({ id2label: { "0": "negative", "1": "positive" } });
+    const one = await classifierDir({ num_labels: 1, id2label: { "0": "LABEL_0" } });
+    dirs.push(two, one);
+    const refusing = await startVllm({ model: two, "vllm-version": "0.16.0" }, [two]);
+    const scoring = await startVllm({ model: one, "vllm-version": "0.16.0" }, [one]);
+    try {
+      for (const path of ["/score", "/rerank"]) {
+        const body =
+          path === "/score" ? { text_1: "a", text_2: "b" } : { query: "a", documents: ["b"] };
+        const refused = await post(`${refusing.url}${path}`, body);
+        expect(refused.status).toBe(404);
+        expect(refused.body.detail).toBe("Not Found");
+        expect((await post(`${scoring.url}${path}`, body)).status).toBe(200);
+      }
+    } finally {
+      await refusing.close();
+      await scoring.close();
+    }
+  });
+
   // Before 0.10.1 --task score on a classifier is the mock's own scoring model: every pair scores.
   it("keeps the 0.10.0 scoring model for a two-label classifier", async () => {
     const server = await scorer({ id2label: { "0": "negative", "1": "positive" } }, "0.10.0");
