@@ -202,8 +202,10 @@ describe("createVllmClient's pooled routes behind a platform token", () => {
     await Promise.all(servers.map((s) => s.close()));
   });
 
-  // vllm-openai.md §1, §5 (mock scoring.ts): a cross-encoder scores text_2 against one text_1, in
-  // [0, 1], higher for shared words; rerank sorts the documents by the same score, top_n cuts.
+  // vllm-openai.md §1, §5 (mock scoring.ts): text_2 scored against one text_1, higher for shared
+  // words; rerank sorts the documents by the same score, top_n cuts. On the default 0.12.0
+  // `--task score` serves the checkpoint as an embedder (vllm/config/model.py _task_to_convert),
+  // so the score is the embeddings' cosine.
   it("scores and reranks on a scoring model", async () => {
     const client = await serve({ "served-model-name": "ranker", task: "score" });
     const scored = await client.score({
