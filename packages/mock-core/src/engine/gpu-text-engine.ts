@@ -14,12 +14,12 @@
  * as vLLM's output processor does: a request's tokens go out with its first output, then only once
  * `streamInterval` tokens have gathered since the last output went out, and with the last token.
  */
-import { EngineRequestError } from "../gpu/engine-core.js";
+import { EngineRequestError, type StepTokens } from "../gpu/engine-core.js";
 import type {
   GpuEngine,
   GpuRequest,
   GpuToken,
-  GpuTokenCallback,
+  GpuTokenListener,
   GpuTokenStream,
 } from "../gpu/gpu-engine.js";
 import {
@@ -269,7 +269,7 @@ const waitTurns = new WaitTurns();
  * `return()` (the consumer leaving) aborts the GPU request. Calls made while one waits are served
  * after it, in order.
  */
-class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
+class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps, GpuTokenListener {
   readonly #events: AsyncIterable<GenerationEvent>;
   readonly #gpu: GpuEngine;
   readonly #request: GenerationRequest;
@@ -299,15 +299,41 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   /** The resolvers of `#waiting` while it waits for a GPU token. */
   #resolve: ((result: IteratorResult<GenerationEvent>) => void) | undefined;
   #reject: ((reason: unknown) => void) | undefined;
-  /** The waiting call's GPU token: called from the engine's step, once per token. */
-  readonly #onResult: GpuTokenCallback = (tokens) => this.#resolveWith(this.#onToken(tokens.step));
-  /** The waiting call's GPU stream ended. */
-  readonly #onResultEnd = (): void => this.#resolveWith(this.#onToken(undefined));
+  /**
+   * Whose GPU token the stream's listener (this run) waits for: a `wait`'s (true) or a `next()`'s
+   * (false). One listener object rather than a closure per kind of read: the step calls this run
+   * directly, without reading a closure and its context per token.
+   */
+  #listensForWait = false;
+
+  /** The GPU stream's next token (GpuTokenListener): called from the engine's step, once per token. */
+  gpuToken(tokens: StepTokens): void {
+    if (this.#listensForWait) this.#keep(tokens.step);
+    else this.#resolveWith(this.#onToken(tokens.step));
+  }
+
+  /** The GPU stream ended (GpuTokenListener). */
+  gpuEnd(): void {
+    if (this.#listensForWait) this.#keep(undefined);
+    else this.#resolveWith(this.#onToken(undefined));
+  }
+
+  /** The GPU request failed (GpuTokenListener). */
+  gpuError(reason: unknown): void {
+    if (this.#listensForWait) this.#onWaitFailed(reason);
+    else this.#onFailure(reason);
+  }
+
+  /** Waits for the request's next GPU token: for a `wait` (true) or a `next()` (false). */
+  #listen(forWait: boolean): void {
+    this.#listensForWait = forWait;
+    (this.#timing as GpuTokenStream).listen(this);
+  }
   /** The waiting call's event (#onToken does not throw: it only counts and reads the content). */
   #resolveWith(event: IteratorResult<GenerationEvent> | undefined): void {
     if (event === undefined) {
       // Held back by the stream interval: wait for the request's next token.
-      (this.#timing as GpuTokenStream).wait(this.#onResult, this.#onResultEnd, this.#onFailure);
+      this.#listen(false);
       return;
     }
     const resolve = this.#resolve as (result: IteratorResult<GenerationEvent>) => void;
@@ -316,7 +342,7 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     this.#reject = undefined;
     resolve(this.#out(event));
   }
-  readonly #onFailure = (error: unknown): void => {
+  #onFailure(error: unknown): void {
     const resolve = this.#resolve as (result: IteratorResult<GenerationEvent>) => void;
     const reject = this.#reject as (reason: unknown) => void;
     this.#settle();
@@ -328,7 +354,7 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
       return;
     }
     resolve(event);
-  };
+  }
   /** A pending `wait`'s callbacks, while it waits for a GPU token (ReadySteps.wait). */
   #onReady: (() => void) | undefined;
   #onWaitError: ((reason: unknown) => void) | undefined;
@@ -336,23 +362,19 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
   #kept: IteratorResult<GenerationEvent> | undefined;
   /** The failure a pending wait reports when its turn comes (see {@link WaitTurns}). */
   #waitFailure: { readonly error: unknown } | undefined;
-  /** The pending wait's GPU token: called from the engine's step, once per token. */
-  readonly #onWaited: GpuTokenCallback = (tokens) => this.#keep(tokens.step);
-  /** The pending wait's GPU stream ended. */
-  readonly #onWaitedEnd = (): void => this.#keep(undefined);
   /** The pending wait's GPU token (its step's number) or the end (undefined). */
   #keep(step: number | undefined): void {
     // Dropped: the consumer left (return), which ended the GPU stream.
     if (this.#onReady === undefined) return;
     const event = this.#onToken(step);
     if (event === undefined) {
-      (this.#timing as GpuTokenStream).wait(this.#onWaited, this.#onWaitedEnd, this.#onWaitFailed);
+      this.#listen(true);
       return;
     }
     this.#kept = event;
     waitTurns.add(this);
   }
-  readonly #onWaitFailed = (error: unknown): void => {
+  #onWaitFailed(error: unknown): void {
     if (this.#onReady === undefined) return;
     try {
       this.#kept = this.#onError(error);
@@ -360,7 +382,7 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
       this.#waitFailure = { error: failure };
     }
     waitTurns.add(this);
-  };
+  }
   readonly #executor = (
     resolve: (result: IteratorResult<GenerationEvent>) => void,
     reject: (reason: unknown) => void,
@@ -428,7 +450,7 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     if (ready !== undefined) return Promise.resolve(this.#out(ready));
     const next = new Promise(this.#executor);
     this.#waiting = next;
-    (this.#timing as GpuTokenStream).wait(this.#onResult, this.#onResultEnd, this.#onFailure);
+    this.#listen(false);
     return next;
   }
 
@@ -500,7 +522,7 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps {
     }
     this.#onReady = onReady;
     this.#onWaitError = onError;
-    (this.#timing as GpuTokenStream).wait(this.#onWaited, this.#onWaitedEnd, this.#onWaitFailed);
+    this.#listen(true);
   }
 
   return(): Promise<IteratorResult<GenerationEvent>> {

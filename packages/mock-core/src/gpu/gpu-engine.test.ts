@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type Clock, ManualClock } from "../clock.js";
-import { EngineRequestError } from "./engine-core.js";
+import { EngineRequestError, type StepTokens } from "./engine-core.js";
 import { EngineMetrics } from "./engine-metrics.js";
 import { catchUpBurstMs, catchUpLimitMs, GpuEngine, type GpuToken } from "./gpu-engine.js";
 import { simulate } from "./simulate.js";
@@ -309,6 +309,55 @@ describe("GpuEngine on a clock", () => {
     expect((failure as Error).message).toBe("client left");
     expect(engine.core.hasWork()).toBe(false);
     expect(() => stream.nextReady()).toThrow("client left");
+    await clock.advance(100);
+    await engine.idle();
+  });
+
+  it("calls a listener object as wait calls its callbacks: token, buffer, end, refusal, abort", async () => {
+    const clock = new ManualClock();
+    const engine = new GpuEngine({ ...config, clock });
+    const seen: (string | number)[] = [];
+    const listener = {
+      gpuToken: (tokens: StepTokens, i: number) => seen.push(tokens.index(i), tokens.time),
+      gpuEnd: () => seen.push("end"),
+      gpuError: (reason: unknown) => seen.push(`error ${(reason as Error).message}`),
+    };
+    const stream = engine.generate({ id: "a", prompt: 10, outputTokens: 2 });
+    stream.listen(listener);
+    // One read at a time, whichever form waits.
+    expect(() => stream.listen(listener)).toThrow("already waiting");
+    expect(() => stream.wait(listener.gpuToken, listener.gpuEnd, listener.gpuError)).toThrow(
+      "already waiting",
+    );
+    expect(stream.nextReady()).toBeUndefined();
+    await settle();
+    await clock.advance(1000);
+    await engine.idle();
+    // Token 0 at its step's end (0.01 s + 1 ms per token, 10 prompt tokens); token 1 from the
+    // buffer at the next listen, then the end.
+    stream.listen(listener);
+    stream.listen(listener);
+    expect(seen).toEqual([0, 0.02, 1, 0.031, "end"]);
+    // A request the engine refuses (longer than max_model_len) fails the listener.
+    seen.length = 0;
+    const refused = engine.generate({ id: "b", prompt: 10_000, outputTokens: 2 });
+    refused.listen(listener);
+    expect(seen).toEqual([expect.stringMatching(/^error /)]);
+    // An abort fails a waiting listener with the signal's reason and frees the request.
+    seen.length = 0;
+    const abort = new AbortController();
+    const aborted = engine.generate({ id: "c", prompt: 10, outputTokens: 50 }, abort.signal);
+    aborted.listen(listener);
+    await settle();
+    abort.abort(new Error("client left"));
+    expect(seen).toEqual(["error client left"]);
+    expect(engine.core.hasWork()).toBe(false);
+    // Leaving (return) ends a waiting listener.
+    seen.length = 0;
+    const left = engine.generate({ id: "d", prompt: 10, outputTokens: 50 });
+    left.listen(listener);
+    await left.return?.();
+    expect(seen).toEqual(["end"]);
     await clock.advance(100);
     await engine.idle();
   });

@@ -66,6 +66,20 @@ export type GpuToken = EngineTokenEvent;
  */
 export type GpuTokenCallback = (tokens: StepTokens, i: number) => void;
 
+/**
+ * A waiting consumer as one object ({@link GpuTokenStream.listen}): the step calls its methods
+ * directly, where {@link GpuTokenStream.wait}'s callbacks are three closures reached through their
+ * context (two more heap objects read per token, spread over the heap with 1,000 running).
+ */
+export interface GpuTokenListener {
+  /** Token `i` of its step's batch (see {@link GpuTokenCallback}). */
+  gpuToken(tokens: StepTokens, i: number): void;
+  /** The stream ended without another token (it was left, or its last token was taken). */
+  gpuEnd(): void;
+  /** The engine's refusal or the signal's reason. */
+  gpuError(reason: unknown): void;
+}
+
 /** What a {@link TokenStream} needs of its engine. */
 interface StreamHost {
   /** Queues the stream's request (throws what EngineCore.add throws). */
@@ -100,6 +114,8 @@ export interface GpuTokenStream extends AsyncIterableIterator<GpuToken> {
    * (or from `wait` itself when one is ready). One wait or `next` at a time.
    */
   wait(onToken: GpuTokenCallback, onEnd: () => void, onError: (reason: unknown) => void): void;
+  /** `wait` with one listener object instead of three callbacks (the same rules). */
+  listen(listener: GpuTokenListener): void;
 }
 
 /**
@@ -124,6 +140,8 @@ class TokenStream implements GpuTokenStream {
   /** The waiting `wait`'s callbacks (then `#resolve` is undefined and `#reject` is its own). */
   #onToken: GpuTokenCallback | undefined;
   #onEnd: (() => void) | undefined;
+  /** The waiting `listen`'s listener (then the other callbacks are undefined). */
+  #listener: GpuTokenListener | undefined;
   /** The promise of the `next()` that waits, while one does (undefined while a `wait` waits). */
   #pending: Promise<IteratorResult<GpuToken>> | undefined;
   #phase: "new" | "open" | "closed" = "new";
@@ -146,7 +164,7 @@ class TokenStream implements GpuTokenStream {
 
   next(): Promise<IteratorResult<GpuToken>> {
     // A call made while another waits is served after it, in order (as an async generator queues).
-    if (this.#reject !== undefined) {
+    if (this.#reject !== undefined || this.#listener !== undefined) {
       const pending = this.#pending;
       if (pending === undefined) return Promise.reject(new Error("a wait is in progress"));
       const after = () => this.next();
@@ -168,7 +186,7 @@ class TokenStream implements GpuTokenStream {
   }
 
   nextReady(): IteratorResult<GpuToken> | undefined {
-    if (this.#reject !== undefined) return undefined;
+    if (this.#reject !== undefined || this.#listener !== undefined) return undefined;
     if (this.#phase === "new") {
       try {
         this.#signal?.throwIfAborted();
@@ -203,7 +221,9 @@ class TokenStream implements GpuTokenStream {
   }
 
   wait(onToken: GpuTokenCallback, onEnd: () => void, onError: (reason: unknown) => void): void {
-    if (this.#reject !== undefined) throw new Error("a read is already waiting");
+    if (this.#reject !== undefined || this.#listener !== undefined) {
+      throw new Error("a read is already waiting");
+    }
     if (this.#buffer.length > 0) {
       // A token already produced: handed over from the buffer as it was delivered.
       const tokens = this.#buffer.shift() as StepTokens;
@@ -230,16 +250,44 @@ class TokenStream implements GpuTokenStream {
     this.#reject = onError;
   }
 
+  listen(listener: GpuTokenListener): void {
+    if (this.#reject !== undefined || this.#listener !== undefined) {
+      throw new Error("a read is already waiting");
+    }
+    if (this.#buffer.length > 0) {
+      const tokens = this.#buffer.shift() as StepTokens;
+      const at = this.#bufferAt.shift() as number;
+      if (tokens.last(at)) this.#close();
+      listener.gpuToken(tokens, at);
+      return;
+    }
+    let ready: IteratorResult<GpuToken> | undefined;
+    try {
+      ready = this.nextReady();
+    } catch (error) {
+      listener.gpuError(error);
+      return;
+    }
+    if (ready !== undefined) {
+      listener.gpuEnd();
+      return;
+    }
+    this.#pending = undefined;
+    this.#listener = listener;
+  }
+
   return(): Promise<IteratorResult<GpuToken>> {
     // A read still waiting ends too (done), so nothing hangs on a stream that was left.
     const resolve = this.#resolve;
     const onEnd = this.#onEnd;
+    const listener = this.#listener;
     this.#buffer.length = 0;
     this.#bufferAt.length = 0;
     this.#aborted = false;
     this.#close();
     resolve?.(doneResult);
     onEnd?.();
+    listener?.gpuEnd();
     return Promise.resolve(doneResult);
   }
 
@@ -251,6 +299,14 @@ class TokenStream implements GpuTokenStream {
   deliver(tokens: StepTokens, i: number): void {
     const last = tokens.last(i);
     if (last) this.#finished = true;
+    const listener = this.#listener;
+    if (listener !== undefined) {
+      // The usual consumer (the text engine): one field cleared, its method called directly.
+      this.#listener = undefined;
+      if (last) this.#close();
+      listener.gpuToken(tokens, i);
+      return;
+    }
     const onToken = this.#onToken;
     const resolve = this.#resolve;
     if (onToken === undefined && resolve === undefined) {
@@ -273,6 +329,12 @@ class TokenStream implements GpuTokenStream {
 
   /** The engine cannot serve the request. */
   fail(error: Error): void {
+    const listener = this.#listener;
+    if (listener !== undefined) {
+      this.#close();
+      listener.gpuError(error);
+      return;
+    }
     const reject = this.#reject;
     if (reject === undefined) {
       this.#failure = error;
@@ -284,11 +346,13 @@ class TokenStream implements GpuTokenStream {
 
   #abort(): void {
     const reject = this.#reject;
+    const listener = this.#listener;
     this.#aborted = true;
     this.#buffer.length = 0;
     this.#bufferAt.length = 0;
     this.#close();
     reject?.((this.#signal as AbortSignal).reason);
+    listener?.gpuError((this.#signal as AbortSignal).reason);
   }
 
   #close(): void {
@@ -301,6 +365,7 @@ class TokenStream implements GpuTokenStream {
     this.#reject = undefined;
     this.#onToken = undefined;
     this.#onEnd = undefined;
+    this.#listener = undefined;
     this.#signal?.removeEventListener("abort", this.#onAbort);
     this.#host.close(this, this.#finished);
   }
