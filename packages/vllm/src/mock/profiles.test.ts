@@ -54,7 +54,8 @@ describe("the releases after 0.18", () => {
     expect(profileFor("0.12.0").metrics.waitingByReason).toBe(false);
   });
 
-  // Only textByAlias, the Responses penalties (vllm PR #38613) and waitingByReason differ
+  // Only textByAlias, the Responses penalties (vllm PR #38613), toolChoiceChecked (vllm PR
+  // #40399) and waitingByReason differ
   // between 0.18.0 and 0.20.0 (v0_20 in profiles.ts): every other field, Responses and metrics
   // field is 0.18.0's.
   it("keeps every other 0.18.0 value in 0.20.0", () => {
@@ -67,9 +68,12 @@ describe("the releases after 0.18", () => {
       responses: before.responses,
       metrics: before.metrics,
     }).toEqual(before);
-    expect({ ...after.responses, textByAlias: false, penalties: "repetition" }).toEqual(
-      before.responses,
-    );
+    expect({
+      ...after.responses,
+      textByAlias: false,
+      penalties: "repetition",
+      toolChoiceChecked: undefined,
+    }).toEqual(before.responses);
     expect({ ...after.metrics, waitingByReason: false }).toEqual(before.metrics);
   });
 

@@ -485,7 +485,8 @@ const v0_18: VllmProfile = {
  * v0.20.0 (its release notes name vllm PR #38519 among the new contributors' first pull requests,
  * so the fix is not in 0.19.x): the Responses API prints the echoed JSON schema under its alias
  * `schema` ({@link ResponsesEra.textByAlias}) and reads `presence_penalty` / `frequency_penalty`
- * ({@link ResponsesEra.penalties}, vllm PR #38613), and `/metrics` adds
+ * ({@link ResponsesEra.penalties}, vllm PR #38613), checks `tool_choice` against `tools`
+ * ({@link ResponsesEra.toolChoiceChecked}, vllm PR #40399), and `/metrics` adds
  * `vllm:num_requests_waiting_by_reason` ({@link MetricsEra.waitingByReason}, vllm PR #38435).
  * Nothing else the profile models changed from 0.18: v0.19.0's notes add
  * `/v1/chat/completions/batch` (vllm PR #38011, chat-batch.ts) and no field here differs; v0.20.0's
@@ -496,6 +497,7 @@ const responses0200: ResponsesEra = {
   ...responsesParsedStream,
   textByAlias: true,
   penalties: "all",
+  toolChoiceChecked: true,
 };
 const v0_20: VllmProfile = {
   ...v0_18,

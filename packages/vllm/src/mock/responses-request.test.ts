@@ -11,11 +11,12 @@ import { realClock } from "@servingkit/mock-core";
 import OpenAI, { type APIError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorReply, VllmError } from "./errors.js";
-import { type ResponsesEra, releasedBy } from "./profiles.js";
+import type { ResponsesEra } from "./profiles.js";
 import { createResponse, prepareResponse, ResponseStore } from "./responses.js";
 import { parseResponsesRequest } from "./responses-request.js";
 import { loadServedModel, type StartedModel, startModel } from "./served-model.js";
 import { readVllmSettings } from "./settings.js";
+import { openaiClient, startVllm } from "./test-server.js";
 
 /** One release's model behind `POST /v1/responses` (store on, so background can run). */
 interface Harness {
@@ -37,12 +38,7 @@ async function serve(version: string): Promise<Harness> {
     let text = "";
     for await (const chunk of req) text += chunk;
     try {
-      // check_tool_usage from 0.20.0: set on 0.20.0's era in profiles.ts by the r18-k patch
-      // (with profiles.test.ts, which pins what differs from 0.18.0); until then, here.
-      const era: ResponsesEra = {
-        ...(model.profile.responses as ResponsesEra),
-        toolChoiceChecked: releasedBy(version, "0.20.0"),
-      };
+      const era = model.profile.responses as ResponsesEra;
       const prepared = prepareResponse(model, store, parseResponsesRequest(JSON.parse(text), era));
       const body = await createResponse(model, store, prepared, new AbortController().signal);
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
@@ -255,5 +251,29 @@ describe("ResponsesRequest's before-validators by release", () => {
     const old = await errorOf(at("0.16.0").client.responses.create(body));
     expect(old.param).toBeNull();
     expect(old.message).toContain("ValueError('background can only be used when `store` is true')");
+  });
+});
+
+// The route (vllm-plugin.ts) hands parseResponsesRequest the release's whole Responses era.
+describe("check_tool_usage through the mock's route", () => {
+  it("refuses tool_choice required without tools on 0.20.0, answers it on 0.19.0", async () => {
+    const now = await startVllm({ "served-model-name": "m", "vllm-version": "0.20.0" });
+    const before = await startVllm({ "served-model-name": "m", "vllm-version": "0.19.0" });
+    try {
+      const body = {
+        model: "m",
+        input: "Hi",
+        tool_choice: "required",
+        max_output_tokens: 2,
+      } as const;
+      const error = await errorOf(openaiClient(now).responses.create(body));
+      expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(error.param).toBe("tool_choice");
+      const old = await openaiClient(before).responses.create(body);
+      expect(old.tool_choice).toBe("required");
+    } finally {
+      await now.close();
+      await before.close();
+    }
   });
 });

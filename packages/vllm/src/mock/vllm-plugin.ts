@@ -500,7 +500,7 @@ export function vllmRestTables(options: VllmRestTableOptions): RestRouteTable[] 
       counted(async (request, { signal }) => {
         try {
           needTask("generate", "Responses API");
-          const parsed = parseResponsesRequest(jsonBody(request), era.structuredOutputs);
+          const parsed = parseResponsesRequest(jsonBody(request), era);
           const prepared = prepareResponse(model, store, parsed);
           // requests.ts guidedFailure: to_sampling_params raises after the model check.
           if (parsed.guidedFailure !== undefined) failAfterModelCheck(parsed);
