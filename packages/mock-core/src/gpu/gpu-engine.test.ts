@@ -361,6 +361,31 @@ describe("GpuEngine on a clock", () => {
     await clock.advance(100);
     await engine.idle();
   });
+
+  it("hands every token, the last one too, to a listener that listens again from its token", async () => {
+    const clock = new ManualClock();
+    const engine = new GpuEngine({ ...config, clock });
+    const stream = engine.generate({ id: "a", prompt: 10, outputTokens: 3 });
+    const seen: (string | number)[] = [];
+    const listener = {
+      gpuToken: (tokens: StepTokens, i: number) => {
+        seen.push(tokens.index(i), String(tokens.last(i)));
+        // As the text engine's run does: the next read from inside the step's callback.
+        stream.listen(listener);
+      },
+      gpuEnd: () => seen.push("end"),
+      gpuError: (reason: unknown) => seen.push(`error ${(reason as Error).message}`),
+    };
+    stream.listen(listener);
+    await settle();
+    await clock.advance(1000);
+    await engine.idle();
+    // Each token reached the waiting listener at its step; after the last the stream is over
+    // and the request left the engine.
+    expect(seen).toEqual([0, "false", 1, "false", 2, "true", "end"]);
+    expect(engine.core.hasWork()).toBe(false);
+    expect(stream.nextReady()).toEqual({ done: true, value: undefined });
+  });
 });
 
 /**

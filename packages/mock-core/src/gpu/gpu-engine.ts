@@ -82,8 +82,13 @@ export interface GpuTokenListener {
 
 /** What a {@link TokenStream} needs of its engine. */
 interface StreamHost {
-  /** Queues the stream's request (throws what EngineCore.add throws). */
-  open(stream: TokenStream): void;
+  /**
+   * The waiting listener of each open stream, by its request's slot (undefined: none waits): a
+   * step hands a token to it without reading the stream (one object fewer per token).
+   */
+  readonly listeners: (GpuTokenListener | undefined)[];
+  /** Queues the stream's request (throws what EngineCore.add throws); answers its slot. */
+  open(stream: TokenStream): number;
   /** The stream is over: it leaves the engine, its request aborted unless it had its last token. */
   close(stream: TokenStream, finished: boolean): void;
 }
@@ -140,11 +145,20 @@ class TokenStream implements GpuTokenStream {
   /** The waiting `wait`'s callbacks (then `#resolve` is undefined and `#reject` is its own). */
   #onToken: GpuTokenCallback | undefined;
   #onEnd: (() => void) | undefined;
-  /** The waiting `listen`'s listener (then the other callbacks are undefined). */
-  #listener: GpuTokenListener | undefined;
+  /** The request's slot while the stream is open (where its waiting listener is kept). */
+  #slot = noSlot;
   /** The promise of the `next()` that waits, while one does (undefined while a `wait` waits). */
   #pending: Promise<IteratorResult<GpuToken>> | undefined;
   #phase: "new" | "open" | "closed" = "new";
+
+  /** The waiting `listen`'s listener, kept by the engine under the slot (see StreamHost). */
+  get #listener(): GpuTokenListener | undefined {
+    return this.#phase === "open" ? this.#host.listeners[this.#slot] : undefined;
+  }
+
+  set #listener(listener: GpuTokenListener | undefined) {
+    if (this.#phase === "open") this.#host.listeners[this.#slot] = listener;
+  }
   /** The last token has been produced (the request left the engine on its own). */
   #finished = false;
   #failure: Error | undefined;
@@ -190,7 +204,7 @@ class TokenStream implements GpuTokenStream {
     if (this.#phase === "new") {
       try {
         this.#signal?.throwIfAborted();
-        this.#host.open(this);
+        this.#slot = this.#host.open(this);
       } catch (error) {
         this.#phase = "closed";
         throw error;
@@ -360,12 +374,12 @@ class TokenStream implements GpuTokenStream {
       this.#phase = "closed";
       return;
     }
+    this.#listener = undefined;
     this.#phase = "closed";
     this.#resolve = undefined;
     this.#reject = undefined;
     this.#onToken = undefined;
     this.#onEnd = undefined;
-    this.#listener = undefined;
     this.#signal?.removeEventListener("abort", this.#onAbort);
     this.#host.close(this, this.#finished);
   }
@@ -390,6 +404,8 @@ export class GpuEngine {
   /** The open streams by their request's slot (a step finds each token's from its position). */
   readonly #slots = new RequestSlots();
   readonly #streams: (TokenStream | undefined)[] = [];
+  /** The open streams' waiting listeners by slot (StreamHost.listeners). */
+  readonly #listeners: (GpuTokenListener | undefined)[] = [];
   readonly #host: StreamHost;
   #loop: Promise<void> | undefined;
 
@@ -404,6 +420,7 @@ export class GpuEngine {
     this.#onStep = options.onStep;
     this.#metrics = options.metrics;
     this.#host = {
+      listeners: this.#listeners,
       open: (stream) => {
         const { request } = stream;
         const now = this.now();
@@ -411,13 +428,19 @@ export class GpuEngine {
         const promptTokens =
           typeof request.prompt === "number" ? request.prompt : request.prompt.length;
         this.#metrics?.arrived(request.id, now, promptTokens, request);
-        this.#streams[this.#slots.add(request.id)] = stream;
+        const slot = this.#slots.add(request.id);
+        this.#streams[slot] = stream;
+        this.#listeners[slot] = undefined;
         this.#start();
+        return slot;
       },
       close: (stream, finished) => {
         const { id } = stream.request;
         const slot = this.#slots.delete(id);
-        if (slot !== noSlot) this.#streams[slot] = undefined;
+        if (slot !== noSlot) {
+          this.#streams[slot] = undefined;
+          this.#listeners[slot] = undefined;
+        }
         if (!finished && this.core.abort(id)) this.#metrics?.aborted(id);
       },
     };
@@ -500,13 +523,21 @@ export class GpuEngine {
       // Gauges and histograms first: a consumer woken below sees this step in the metrics.
       this.#metrics?.step(result, core);
       const streams = this.#streams;
+      const listeners = this.#listeners;
       const slots = this.#slots;
       // The step's tokens as one batch (StepTokens: no event object per token), by index: a
       // for-of in this async function allocated an iterator result per token.
       const sampled = result.sampled;
       for (let i = 0; i < sampled.length; i++) {
         const slot = slots.at(i, sampled.requestId(i));
-        if (slot !== noSlot) (streams[slot] as TokenStream).deliver(sampled, i);
+        if (slot === noSlot) continue;
+        const listener = listeners[slot];
+        if (listener !== undefined && !sampled.last(i)) {
+          // A waiting listener (the text engine's run) and not the last token: handed over from
+          // the slot's column without reading the stream (TokenStream.deliver's listener case).
+          listeners[slot] = undefined;
+          listener.gpuToken(sampled, i);
+        } else (streams[slot] as TokenStream).deliver(sampled, i);
       }
       this.#onStep?.(result);
       if (wait <= 0 && clock.now() - turned > catchUpBurstMs) {
