@@ -40,7 +40,7 @@ import {
 import { uuidHex } from "./request-id.js";
 import { type ChatRequest, inputProcessorRefusal, isGreedy, type ToolSpec } from "./requests.js";
 import { checkModelName, processorModel, type VllmModel } from "./served-model.js";
-import { type EmitFrame, sseEvent, textFrames, textHole } from "./sse.js";
+import { type EmitFrame, sseEvent, sseUsageEvent, textFrames, textHole } from "./sse.js";
 import { withKeyOrder } from "./wire-json.js";
 
 /** One token of chat `logprobs.content` (vllm-openai.md §5). */
@@ -580,22 +580,7 @@ function streamFrames(
     (emit) => {
       if (!includeUsage) return;
       const usage = usageOf(promptTokens, completionTokens, "stream");
-      // The usage chunk is dumped with exclude_none: no key without a fingerprint.
-      emit(
-        sseEvent(
-          fingerprint === null
-            ? { id, object, created, model: modelName, choices: [], usage }
-            : {
-                id,
-                object,
-                created,
-                model: modelName,
-                choices: [],
-                usage,
-                system_fingerprint: fingerprint,
-              },
-        ),
-      );
+      emit(sseUsageEvent(id, object, created, modelName, usage, fingerprint));
     },
     (emit) => pieces.flush((piece) => framePiece(piece, emit)),
   );

@@ -30,7 +30,7 @@ import { type PromptLogprobsEntry, promptLogprobsList } from "./prompt-logprobs.
 import { completionPromptIds, truncatePrompt, truncationSize } from "./prompts.js";
 import { type CompletionRequest, inputProcessorRefusal } from "./requests.js";
 import { checkModelName, processorModel, type VllmModel } from "./served-model.js";
-import { type EmitFrame, sseEvent, sseFrames, textFrames, textHole } from "./sse.js";
+import { type EmitFrame, sseEvent, sseFrames, sseUsageEvent, textFrames, textHole } from "./sse.js";
 import { jsonEscaped, jsonScalar, type PyDict, WireText, withKeyOrder } from "./wire-json.js";
 
 /** Completions `logprobs` (OpenAI legacy shape, vllm-openai.md §5). */
@@ -541,21 +541,7 @@ function streamFrames(
       if (!includeUsage) return;
       const object = "text_completion";
       const usage = usageOf(promptTokens, completionTokens, "stream");
-      emit(
-        sseEvent(
-          fingerprint === null
-            ? { id, object, created, model: modelName, choices: [], usage }
-            : {
-                id,
-                object,
-                created,
-                model: modelName,
-                choices: [],
-                usage,
-                system_fingerprint: fingerprint,
-              },
-        ),
-      );
+      emit(sseUsageEvent(id, object, created, modelName, usage, fingerprint));
     },
     (emit) => pieces.flush((piece) => framePiece(piece, emit)),
   );

@@ -8,7 +8,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
-  type Clock,
   type GenerationEvent,
   ManualClock,
   type ReadySteps,
@@ -25,7 +24,7 @@ import { parseResponsesRequest } from "./responses-request.js";
 import { responseStream } from "./responses-stream.js";
 import { loadServedModel, type StartedModel, startModel } from "./served-model.js";
 import { readVllmSettings } from "./settings.js";
-import { openaiClient, startVllm, type TestServer } from "./test-server.js";
+import { CoarseClock, openaiClient, startVllm, type TestServer } from "./test-server.js";
 
 /** The events of a raw SSE body: each frame's `event:` name and parsed `data:`. */
 function framesOf(body: string): { event: string; data: Record<string, unknown> }[] {
@@ -610,31 +609,6 @@ describe("--stream-interval on the Responses stream", () => {
 // RequestOutput it reads, as completions make one chunk (vllm-plugin.test.ts "a stream whose
 // consumer comes late").
 describe("a Responses stream whose consumer comes late", () => {
-  /**
-   * A clock whose sleeps end on the next whole 50 ms (a coarse timer): a stream paced 20 ms apart
-   * wakes late, and the tokens that came due meanwhile are waiting for it.
-   */
-  class CoarseClock implements Clock {
-    readonly manual = new ManualClock();
-    now(): number {
-      return this.manual.now();
-    }
-    #late(ms: number): number {
-      const now = this.manual.now();
-      return Math.ceil((now + Math.max(ms, 1)) / 50) * 50 - now;
-    }
-    sleep(ms: number, signal?: AbortSignal): Promise<void> {
-      return this.manual.sleep(this.#late(ms), signal);
-    }
-    after(
-      ms: number,
-      onWake: () => void,
-      onAbort: (reason: unknown) => void,
-      signal?: AbortSignal,
-    ) {
-      return this.manual.after(this.#late(ms), onWake, onAbort, signal);
-    }
-  }
   /** The frames of one paced 10-token stream, under a coarse clock or an exact one. */
   async function streamed(coarse: boolean) {
     const clock = coarse ? new CoarseClock() : new ManualClock();

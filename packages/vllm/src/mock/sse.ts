@@ -23,6 +23,26 @@ export function sseEvent(payload: object | string): string {
   return `data: ${typeof payload === "string" ? payload : wireJson(payload)}\n\n`;
 }
 
+/**
+ * The usage chunk a chat or completions stream ends with under `stream_options.include_usage`
+ * (`choices: []`). It is dumped with exclude_none, so `system_fingerprint` is there only when the
+ * server stamps one (vLLM PR #40537, 0.21.0).
+ */
+export function sseUsageEvent(
+  id: string,
+  object: string,
+  created: number,
+  model: string,
+  usage: object,
+  fingerprint: string | null,
+): string {
+  return sseEvent(
+    fingerprint === null
+      ? { id, object, created, model, choices: [], usage }
+      : { id, object, created, model, choices: [], usage, system_fingerprint: fingerprint },
+  );
+}
+
 /** The terminator vLLM sends after every stream. */
 export const sseDone = "data: [DONE]\n\n";
 

@@ -7,8 +7,8 @@
 import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { MockOptions, RuntimeOptionValues } from "@servingkit/mock-core";
-import { defaultModelDir, type RunningMock, startMock } from "@servingkit/mock-core";
+import type { Clock, MockOptions, RuntimeOptionValues } from "@servingkit/mock-core";
+import { defaultModelDir, ManualClock, type RunningMock, startMock } from "@servingkit/mock-core";
 import OpenAI from "openai";
 import { vllmMockModule } from "../mock.js";
 
@@ -62,4 +62,26 @@ export async function thinkingSwitchModelDir(): Promise<string> {
     "{% endif %}";
   await writeFile(path, JSON.stringify(config));
   return dir;
+}
+
+/**
+ * A manual clock whose sleeps end on the next whole 50 ms (a coarse timer): a stream paced 20 ms
+ * apart wakes late, and the tokens that came due meanwhile are waiting for it. Advance it through
+ * `manual`.
+ */
+export class CoarseClock implements Clock {
+  readonly manual = new ManualClock();
+  now(): number {
+    return this.manual.now();
+  }
+  #late(ms: number): number {
+    const now = this.manual.now();
+    return Math.ceil((now + Math.max(ms, 1)) / 50) * 50 - now;
+  }
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return this.manual.sleep(this.#late(ms), signal);
+  }
+  after(ms: number, onWake: () => void, onAbort: (reason: unknown) => void, signal?: AbortSignal) {
+    return this.manual.after(this.#late(ms), onWake, onAbort, signal);
+  }
 }

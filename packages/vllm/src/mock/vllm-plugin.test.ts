@@ -1,13 +1,8 @@
-import {
-  type Clock,
-  ManualClock,
-  type RestRouteReply,
-  type RestRouteRequest,
-} from "@servingkit/mock-core";
+import { ManualClock, type RestRouteReply, type RestRouteRequest } from "@servingkit/mock-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadServedModel } from "./served-model.js";
 import { readVllmSettings } from "./settings.js";
-import { startVllm, type TestServer } from "./test-server.js";
+import { CoarseClock, startVllm, type TestServer } from "./test-server.js";
 import { vllmRestTables } from "./vllm-plugin.js";
 
 describe("vLLM routes without generation", () => {
@@ -384,31 +379,6 @@ describe("the signal a generation runs under", () => {
 });
 
 describe("a stream whose consumer comes late", () => {
-  /**
-   * A clock whose sleeps end on the next whole 50 ms (a coarse timer): a stream paced 20 ms apart
-   * wakes late, and the tokens that came due meanwhile are waiting for it.
-   */
-  class CoarseClock implements Clock {
-    readonly manual = new ManualClock();
-    now(): number {
-      return this.manual.now();
-    }
-    #late(ms: number): number {
-      const now = this.manual.now();
-      return Math.ceil((now + Math.max(ms, 1)) / 50) * 50 - now;
-    }
-    sleep(ms: number, signal?: AbortSignal): Promise<void> {
-      return this.manual.sleep(this.#late(ms), signal);
-    }
-    after(
-      ms: number,
-      onWake: () => void,
-      onAbort: (reason: unknown) => void,
-      signal?: AbortSignal,
-    ) {
-      return this.manual.after(this.#late(ms), onWake, onAbort, signal);
-    }
-  }
   /** The SSE events of one paced /v1/completions stream as `release` answers it. */
   async function events(release: string): Promise<string[]> {
     const clock = new CoarseClock();
