@@ -15,7 +15,7 @@ import {
   isSequenceClassifier,
   requestActivation,
 } from "./classification.js";
-import { startVllm, type TestServer } from "./test-server.js";
+import { postJson, startVllm, type TestServer } from "./test-server.js";
 
 /** The built-in model's files with a classifier's config.json (`extra` keys merged in). */
 async function classifierModelDir(extra: Record<string, unknown>): Promise<string> {
@@ -34,13 +34,9 @@ async function classifierModelDir(extra: Record<string, unknown>): Promise<strin
   return dir;
 }
 
-async function post(server: TestServer, path: string, body: unknown) {
-  const response = await fetch(`${server.url}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() };
+/** POSTs `body` as JSON to `path` on `server` (test-server.ts postJson). */
+function post(server: TestServer, path: string, body: unknown) {
+  return postJson(`${server.url}${path}`, body);
 }
 
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);

@@ -4,15 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { poolingRouteServed, routesByTaskSince } from "./pooling.js";
-import { startVllm, type TestServer } from "./test-server.js";
+import { postJson, startVllm, type TestServer } from "./test-server.js";
 
-async function post(server: TestServer, path: string, body: unknown) {
-  const response = await fetch(`${server.url}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() };
+/** POSTs `body` as JSON to `path` on `server` (test-server.ts postJson). */
+function post(server: TestServer, path: string, body: unknown) {
+  return postJson(`${server.url}${path}`, body);
 }
 
 describe("an embedding model's /pooling", () => {

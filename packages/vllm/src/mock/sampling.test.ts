@@ -4,16 +4,7 @@
  * prompt arrays and token-id prompts, and the two logprobs shapes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startVllm, type TestServer } from "./test-server.js";
-
-async function post(url: string, body: unknown) {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() };
-}
+import { postJson, startVllm, type TestServer } from "./test-server.js";
 
 describe("sampling parameters", () => {
   let server: TestServer;
@@ -28,7 +19,7 @@ describe("sampling parameters", () => {
 
   // vllm-openai.md §4.2: choice index = output.index + prompt_idx·n.
   it("indexes n choices over prompt arrays", async () => {
-    const { body } = await post(completions, {
+    const { body } = await postJson(completions, {
       prompt: ["a b", "c d"],
       n: 2,
       max_tokens: 3,
@@ -36,18 +27,18 @@ describe("sampling parameters", () => {
       temperature: 1,
     });
     expect(body.choices.map((c: { index: number }) => c.index)).toEqual([0, 1, 2, 3]);
-    const promptTokens = (await post(`${server.url}/tokenize`, { prompt: "a b" })).body.count;
-    const promptTokens2 = (await post(`${server.url}/tokenize`, { prompt: "c d" })).body.count;
+    const promptTokens = (await postJson(`${server.url}/tokenize`, { prompt: "a b" })).body.count;
+    const promptTokens2 = (await postJson(`${server.url}/tokenize`, { prompt: "c d" })).body.count;
     expect(body.usage.prompt_tokens).toBe(promptTokens + promptTokens2);
   });
 
   // vllm-openai.md §4.2: prompt may be a list of token ids.
   it("accepts token-id prompts", async () => {
-    const ids = (await post(`${server.url}/tokenize`, { prompt: "hello world" })).body.tokens;
-    const { status, body } = await post(completions, { prompt: ids, max_tokens: 2 });
+    const ids = (await postJson(`${server.url}/tokenize`, { prompt: "hello world" })).body.tokens;
+    const { status, body } = await postJson(completions, { prompt: ids, max_tokens: 2 });
     expect(status).toBe(200);
     expect(body.usage.prompt_tokens).toBe(ids.length);
-    const batch = await post(completions, { prompt: [ids, ids], max_tokens: 2 });
+    const batch = await postJson(completions, { prompt: [ids, ids], max_tokens: 2 });
     expect(batch.body.choices).toHaveLength(2);
   });
 
@@ -55,14 +46,14 @@ describe("sampling parameters", () => {
   // include_stop_str_in_output.
   it("stops at a stop string and reports it", async () => {
     const base = { prompt: "x", max_tokens: 60, seed: 3, ignore_eos: true };
-    const free = (await post(completions, base)).body.choices[0].text as string;
+    const free = (await postJson(completions, base)).body.choices[0].text as string;
     const word = free.trim().split(/\s+/)[2] as string;
-    const cut = (await post(completions, { ...base, stop: [word] })).body.choices[0];
+    const cut = (await postJson(completions, { ...base, stop: [word] })).body.choices[0];
     expect(cut.finish_reason).toBe("stop");
     expect(cut.stop_reason).toBe(word);
     expect(cut.text).not.toContain(word);
     const kept = (
-      await post(completions, { ...base, stop: word, include_stop_str_in_output: true })
+      await postJson(completions, { ...base, stop: word, include_stop_str_in_output: true })
     ).body.choices[0];
     expect(kept.text.endsWith(word)).toBe(true);
   });
@@ -71,37 +62,37 @@ describe("sampling parameters", () => {
   it("stops at a stop token id", async () => {
     const base = { prompt: "x", max_tokens: 20, seed: 3, ignore_eos: true };
     const ids = (
-      await post(`${server.url}/tokenize`, {
-        prompt: (await post(completions, base)).body.choices[0].text,
+      await postJson(`${server.url}/tokenize`, {
+        prompt: (await postJson(completions, base)).body.choices[0].text,
         add_special_tokens: false,
       })
     ).body.tokens as number[];
     const stopId = ids[3] as number;
-    const { body } = await post(completions, { ...base, stop_token_ids: [stopId] });
+    const { body } = await postJson(completions, { ...base, stop_token_ids: [stopId] });
     expect(body.choices[0]).toMatchObject({ finish_reason: "stop", stop_reason: stopId });
   });
 
   // vllm-openai.md §4.2: min_tokens and ignore_eos keep generation going.
   it("honours min_tokens and ignore_eos", async () => {
     const base = { prompt: "x", max_tokens: 60, seed: 1 };
-    const natural = await post(completions, base);
+    const natural = await postJson(completions, base);
     expect(natural.body.choices[0].finish_reason).toBe("stop");
     expect(natural.body.usage.completion_tokens).toBeLessThan(30);
-    const long = await post(completions, { ...base, ignore_eos: true });
+    const long = await postJson(completions, { ...base, ignore_eos: true });
     expect(long.body.usage.completion_tokens).toBe(60);
-    const min = await post(completions, { ...base, min_tokens: 30 });
+    const min = await postJson(completions, { ...base, min_tokens: 30 });
     expect(min.body.usage.completion_tokens).toBeGreaterThanOrEqual(30);
   });
 
   // vllm-openai.md §4.2: echo prepends the prompt.
   it("echoes the prompt", async () => {
-    const { body } = await post(completions, { prompt: "Echo me", max_tokens: 2, echo: true });
+    const { body } = await postJson(completions, { prompt: "Echo me", max_tokens: 2, echo: true });
     expect(body.choices[0].text.startsWith("Echo me")).toBe(true);
   });
 
   // vllm-openai.md §5: completions logprobs {text_offset, token_logprobs, tokens, top_logprobs}.
   it("returns completions logprobs in the legacy shape", async () => {
-    const { body } = await post(completions, { prompt: "x", max_tokens: 3, logprobs: 2 });
+    const { body } = await postJson(completions, { prompt: "x", max_tokens: 3, logprobs: 2 });
     const lp = body.choices[0].logprobs;
     expect(Object.keys(lp)).toEqual(["text_offset", "token_logprobs", "tokens", "top_logprobs"]);
     expect(lp.tokens).toHaveLength(body.usage.completion_tokens);
@@ -111,7 +102,7 @@ describe("sampling parameters", () => {
 
   // vllm-openai.md §5: chat logprobs {content: [{token, logprob, bytes, top_logprobs}]}.
   it("returns chat logprobs in the chat shape", async () => {
-    const { body } = await post(chat, {
+    const { body } = await postJson(chat, {
       messages: [{ role: "user", content: "hi" }],
       max_tokens: 3,
       logprobs: true,
@@ -149,11 +140,11 @@ describe("sampling parameters", () => {
       [{ n: 2, temperature: 0 }, "n must be 1 when using greedy sampling, got 2."],
     ];
     for (const [extra, message] of cases) {
-      const { status, body } = await post(completions, { prompt: "x", ...extra });
+      const { status, body } = await postJson(completions, { prompt: "x", ...extra });
       expect(status).toBe(400);
       expect(body.error.message).toContain(message);
     }
-    const chatCase = await post(chat, {
+    const chatCase = await postJson(chat, {
       messages: [{ role: "user", content: "hi" }],
       top_logprobs: 2,
     });

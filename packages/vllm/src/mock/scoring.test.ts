@@ -11,16 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rerank, score, supportsScore } from "./scoring.js";
 import { loadServedModel, startModel, type VllmModel } from "./served-model.js";
 import { readVllmSettings } from "./settings.js";
-import { startVllm, type TestServer } from "./test-server.js";
-
-async function post(url: string, body: unknown) {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() };
-}
+import { postJson, startVllm, type TestServer } from "./test-server.js";
 
 // vllm/config/model.py (0.10.1 on) _task_to_convert: --task score is a convert from 0.10.1, so the
 // mock's own scoring model is the 0.10.0 profile's (and earlier ones').
@@ -38,7 +29,7 @@ describe("a scoring model", () => {
   // vllm-openai.md §5: {"object":"list","data":[{"index","object":"score","score"}],"usage"}.
   it("scores one text against many on /score and /v1/score", async () => {
     for (const path of ["/score", "/v1/score"]) {
-      const { status, body } = await post(`${server.url}${path}`, {
+      const { status, body } = await postJson(`${server.url}${path}`, {
         text_1: "the cat sat on the mat",
         text_2: ["a cat on a mat", "interest rates rose"],
       });
@@ -56,7 +47,7 @@ describe("a scoring model", () => {
   // vllm-openai.md §5: rerank {"id","model","usage":{"total_tokens"},"results":[{"index","document":{"text"},"relevance_score"}]}.
   it("reranks documents, most relevant first, on every rerank path", async () => {
     for (const path of ["/rerank", "/v1/rerank", "/v2/rerank"]) {
-      const { body } = await post(`${server.url}${path}`, {
+      const { body } = await postJson(`${server.url}${path}`, {
         query: "garden tomatoes",
         documents: ["stock market news", "growing tomatoes in the garden", "train times"],
         top_n: 2,
@@ -75,7 +66,7 @@ describe("a scoring model", () => {
   });
 
   it("refuses chat on a scoring model", async () => {
-    const { status, body } = await post(`${server.url}/v1/chat/completions`, {
+    const { status, body } = await postJson(`${server.url}/v1/chat/completions`, {
       messages: [{ role: "user", content: "hi" }],
     });
     expect(status).toBe(400);
@@ -92,10 +83,10 @@ describe("a generative model", () => {
   afterAll(() => server.close());
 
   it("answers /score and /rerank with does not support", async () => {
-    const score = await post(`${server.url}/score`, { text_1: "a", text_2: "b" });
+    const score = await postJson(`${server.url}/score`, { text_1: "a", text_2: "b" });
     expect(score.status).toBe(400);
     expect(score.body.error.message).toBe("The model does not support Score API");
-    const rerank = await post(`${server.url}/rerank`, { query: "a", documents: ["b"] });
+    const rerank = await postJson(`${server.url}/rerank`, { query: "a", documents: ["b"] });
     expect(rerank.status).toBe(400);
   });
 });
@@ -124,15 +115,15 @@ describe("a scoring model's /metrics", () => {
   // for pooling outputs: one stop per pair, the pairs' tokens as prompt tokens.
   it("counts each scored and reranked pair as one finished request", async () => {
     const before = await pooledCounters(server.url);
-    const scored = await post(`${server.url}/v1/score`, {
+    const scored = await postJson(`${server.url}/v1/score`, {
       text_1: "the cat",
       text_2: ["a cat", "a dog"],
     });
-    const reranked = await post(`${server.url}/rerank`, {
+    const reranked = await postJson(`${server.url}/rerank`, {
       query: "the cat",
       documents: ["a cat", "a dog", "a bird"],
     });
-    const refused = await post(`${server.url}/score`, { text_1: ["a", "b"], text_2: ["c"] });
+    const refused = await postJson(`${server.url}/score`, { text_1: ["a", "b"], text_2: ["c"] });
     expect(refused.status).toBe(400);
     const after = await pooledCounters(server.url);
     expect(after.stop - before.stop).toBe(5);
@@ -205,7 +196,7 @@ describe("an embedding model's scoring routes over HTTP", () => {
   // two embeddings lies in [-1, 1], and the same text scores 1 against itself.
   it("answers /score, /v1/score and every rerank path", async () => {
     for (const path of ["/score", "/v1/score"]) {
-      const { status, body } = await post(`${server.url}${path}`, {
+      const { status, body } = await postJson(`${server.url}${path}`, {
         text_1: "the cat sat",
         text_2: ["the cat sat", "stock prices fell"],
       });
@@ -215,7 +206,7 @@ describe("an embedding model's scoring routes over HTTP", () => {
       expect(body.data[1].score).toBeLessThan(body.data[0].score);
     }
     for (const path of ["/rerank", "/v1/rerank", "/v2/rerank"]) {
-      const { status, body } = await post(`${server.url}${path}`, {
+      const { status, body } = await postJson(`${server.url}${path}`, {
         query: "the cat sat",
         documents: ["stock prices fell", "a cat sat"],
       });
@@ -228,7 +219,7 @@ describe("an embedding model's scoring routes over HTTP", () => {
   it("refuses before 0.8.0", async () => {
     const old = await startVllm({ task: "embed", "vllm-version": "0.7.3" });
     try {
-      const { status, body } = await post(`${old.url}/score`, { text_1: "a", text_2: "b" });
+      const { status, body } = await postJson(`${old.url}/score`, { text_1: "a", text_2: "b" });
       expect(status).toBe(400);
       expect(body.message ?? body.error?.message).toBe("The model does not support Score API");
     } finally {
@@ -265,15 +256,15 @@ describe("--task score from 0.10.1 (a convert, vllm/config/model.py _task_to_con
   it("serves a generative checkpoint as an embedder that scores by cosine", async () => {
     const server = await startVllm({ task: "score", "vllm-version": "0.11.0" });
     try {
-      const embedded = await post(`${server.url}/v1/embeddings`, { input: "the cat sat" });
+      const embedded = await postJson(`${server.url}/v1/embeddings`, { input: "the cat sat" });
       expect(embedded.status).toBe(200);
-      const { status, body } = await post(`${server.url}/score`, {
+      const { status, body } = await postJson(`${server.url}/score`, {
         text_1: "the cat sat",
         text_2: ["the cat sat", "stock prices fell"],
       });
       expect(status).toBe(200);
       expect(body.data[0].score).toBeCloseTo(1, 6);
-      const classified = await post(`${server.url}/classify`, { input: "x" });
+      const classified = await postJson(`${server.url}/classify`, { input: "x" });
       expect(classified.status).toBe(400);
     } finally {
       await server.close();
@@ -286,19 +277,19 @@ describe("--task score from 0.10.1 (a convert, vllm/config/model.py _task_to_con
   it("serves a one-label classifier as a cross-encoder with /classify too", async () => {
     const server = await scorer({ num_labels: 1, id2label: { "0": "LABEL_0" } }, "0.12.0");
     try {
-      const { status, body } = await post(`${server.url}/v1/score`, {
+      const { status, body } = await postJson(`${server.url}/v1/score`, {
         text_1: "garden tomatoes",
         text_2: ["growing tomatoes in the garden", "train times"],
       });
       expect(status).toBe(200);
       for (const d of body.data) expect(d.score).toBeGreaterThanOrEqual(0);
       expect(body.data[0].score).toBeGreaterThan(body.data[1].score);
-      const ranked = await post(`${server.url}/rerank`, {
+      const ranked = await postJson(`${server.url}/rerank`, {
         query: "garden tomatoes",
         documents: ["train times", "growing tomatoes in the garden"],
       });
       expect(ranked.body.results[0].index).toBe(1);
-      const classified = await post(`${server.url}/classify`, { input: "a review" });
+      const classified = await postJson(`${server.url}/classify`, { input: "a review" });
       expect(classified.status).toBe(200);
       expect(classified.body.data[0].num_classes).toBe(1);
     } finally {
@@ -311,12 +302,12 @@ describe("--task score from 0.10.1 (a convert, vllm/config/model.py _task_to_con
   it("refuses /score and /rerank on a two-label classifier", async () => {
     const server = await scorer({ id2label: { "0": "negative", "1": "positive" } }, "0.11.0");
     try {
-      const scored = await post(`${server.url}/score`, { text_1: "a", text_2: "b" });
+      const scored = await postJson(`${server.url}/score`, { text_1: "a", text_2: "b" });
       expect(scored.status).toBe(400);
       expect(scored.body.error.message).toBe("The model does not support Score API");
-      const ranked = await post(`${server.url}/rerank`, { query: "a", documents: ["b"] });
+      const ranked = await postJson(`${server.url}/rerank`, { query: "a", documents: ["b"] });
       expect(ranked.status).toBe(400);
-      const classified = await post(`${server.url}/classify`, { input: "a review" });
+      const classified = await postJson(`${server.url}/classify`, { input: "a review" });
       expect(classified.status).toBe(200);
       expect(classified.body.data[0].num_classes).toBe(2);
     } finally {
@@ -337,10 +328,10 @@ describe("--task score from 0.10.1 (a convert, vllm/config/model.py _task_to_con
       for (const path of ["/score", "/rerank"]) {
         const body =
           path === "/score" ? { text_1: "a", text_2: "b" } : { query: "a", documents: ["b"] };
-        const refused = await post(`${refusing.url}${path}`, body);
+        const refused = await postJson(`${refusing.url}${path}`, body);
         expect(refused.status).toBe(404);
         expect(refused.body.detail).toBe("Not Found");
-        expect((await post(`${scoring.url}${path}`, body)).status).toBe(200);
+        expect((await postJson(`${scoring.url}${path}`, body)).status).toBe(200);
       }
     } finally {
       await refusing.close();
@@ -352,7 +343,7 @@ describe("--task score from 0.10.1 (a convert, vllm/config/model.py _task_to_con
   it("keeps the 0.10.0 scoring model for a two-label classifier", async () => {
     const server = await scorer({ id2label: { "0": "negative", "1": "positive" } }, "0.10.0");
     try {
-      const scored = await post(`${server.url}/score`, { text_1: "a", text_2: "b" });
+      const scored = await postJson(`${server.url}/score`, { text_1: "a", text_2: "b" });
       expect(scored.status).toBe(200);
     } finally {
       await server.close();

@@ -64,6 +64,16 @@ export async function thinkingSwitchModelDir(): Promise<string> {
   return dir;
 }
 
+/** POSTs `body` as JSON to `url`: the status and the parsed JSON answer. */
+export async function postJson(url: string, body: unknown) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
 /**
  * A manual clock whose sleeps end on the next whole 50 ms (a coarse timer): a stream paced 20 ms
  * apart wakes late, and the tokens that came due meanwhile are waiting for it. Advance it through
