@@ -3,6 +3,29 @@ import { describe, expect, it } from "vitest";
 import { gpuScenarios, runQueueWait, textEngineStreams } from "./gpu-scenarios.js";
 import { LatencyRecorder } from "./measurement.js";
 
+/** A row of gpu-step-overhead (any contestant). */
+type StepRow = ReturnType<(typeof gpuScenarios)["gpu-step-overhead"]["contestants"]>[number];
+
+/**
+ * Runs `row` for 0.15 s and checks it recorded one value per counted step (all 1,000 running):
+ * no errors, more than a microsecond each (a step hands out 1,000 tokens), and (a generous sanity
+ * bound for a busy 2-core machine) under a second.
+ */
+async function expectOneValuePerStep(row: StepRow | undefined): Promise<void> {
+  expect(row).toBeDefined();
+  const recorder = new LatencyRecorder();
+  try {
+    const counters = await (row as StepRow).run(0.15, recorder);
+    expect(counters.ok).toBeGreaterThan(0);
+    expect(counters.errors).toBe(0);
+    expect(recorder.count).toBe(counters.ok);
+    expect(recorder.percentile(50)).toBeGreaterThan(0.001);
+    expect(recorder.percentile(100)).toBeLessThan(1000);
+  } finally {
+    recorder.destroy();
+  }
+}
+
 describe("gpu-step-overhead's product consumers (textEngineStreams)", () => {
   it("read every token the engine produces and end when their requests are aborted", async () => {
     let engine: GpuEngine | undefined;
@@ -49,22 +72,8 @@ describe("gpu-step-overhead's engine + consumers rows", () => {
   it.each(turnRows.map((row) => [row.label, row] as const))(
     "%s records one turn per step with all 1,000 running",
     { timeout: 120_000 },
-    async (_, row) => {
-      const recorder = new LatencyRecorder();
-      try {
-        const counters = await row.run(0.15, recorder);
-        // Every step with 1,000 running recorded its share of a turn: as many values as steps.
-        expect(counters.ok).toBeGreaterThan(0);
-        expect(counters.errors).toBe(0);
-        expect(recorder.count).toBe(counters.ok);
-        // A turn dispatches 1,000 tokens and wakes 1,000 readers: more than a microsecond, and
-        // (a generous sanity bound for a busy 2-core machine) under a second.
-        expect(recorder.percentile(50)).toBeGreaterThan(0.001);
-        expect(recorder.percentile(100)).toBeLessThan(1000);
-      } finally {
-        recorder.destroy();
-      }
-    },
+    // Every step with 1,000 running records its share of a turn: as many values as steps.
+    async (_, row) => expectOneValuePerStep(row),
   );
 });
 
@@ -93,25 +102,12 @@ describe("gpu-step-overhead's busy time less the run-queue wait", () => {
   it.runIf(linux)(
     "is a row on Linux that records one value per step with all 1,000 running",
     { timeout: 120_000 },
-    async () => {
-      const row = gpuScenarios["gpu-step-overhead"]
-        .contestants()
-        .find((r) => r.label.endsWith("less the main thread's run-queue wait (Linux schedstat)"));
-      expect(row).toBeDefined();
-      const recorder = new LatencyRecorder();
-      try {
-        const counters = await (row as NonNullable<typeof row>).run(0.15, recorder);
-        expect(counters.ok).toBeGreaterThan(0);
-        expect(counters.errors).toBe(0);
-        expect(recorder.count).toBe(counters.ok);
-        // A step dispatches 1,000 tokens: more than a microsecond of work, never negative, and
-        // (a generous sanity bound for a busy 2-core machine) under a second.
-        expect(recorder.percentile(50)).toBeGreaterThan(0.001);
-        expect(recorder.percentile(100)).toBeLessThan(1000);
-      } finally {
-        recorder.destroy();
-      }
-    },
+    () =>
+      expectOneValuePerStep(
+        gpuScenarios["gpu-step-overhead"]
+          .contestants()
+          .find((r) => r.label.endsWith("less the main thread's run-queue wait (Linux schedstat)")),
+      ),
   );
 });
 
@@ -121,20 +117,7 @@ describe("gpu-step-overhead's scheduling row", () => {
     .contestants()
     .find((r) => r.label.includes("scheduling alone (EngineCore.step"));
 
-  it("records one value per step with all 1,000 running", { timeout: 120_000 }, async () => {
-    expect(scheduling).toBeDefined();
-    const recorder = new LatencyRecorder();
-    try {
-      const counters = await (scheduling as NonNullable<typeof scheduling>).run(0.15, recorder);
-      expect(counters.ok).toBeGreaterThan(0);
-      expect(counters.errors).toBe(0);
-      expect(recorder.count).toBe(counters.ok);
-      // EngineCore.step schedules 1,000 requests: more than a microsecond, and (a generous sanity
-      // bound for a busy 2-core machine) under a second.
-      expect(recorder.percentile(50)).toBeGreaterThan(0.001);
-      expect(recorder.percentile(100)).toBeLessThan(1000);
-    } finally {
-      recorder.destroy();
-    }
-  });
+  it("records one value per step with all 1,000 running", { timeout: 120_000 }, () =>
+    expectOneValuePerStep(scheduling),
+  );
 });
