@@ -262,7 +262,7 @@ const waitTurns = new WaitTurns();
  * async generator around a `for await`. At the first `next()` the content is drained (with no
  * promise per token when the content engine has its steps ready); then each event waits for the
  * request's next GPU token and releases the next content token; after the last one comes the
- * finish event. The GPU token is awaited through the stream's callbacks (`GpuTokenStream.wait`),
+ * finish event. The GPU token is awaited as the stream's listener (`GpuTokenStream.listen`),
  * so a released token costs this run's own promise and no other. `nextReady()` (ReadySteps) takes
  * an event that needs no wait: the finish after the last token, a token the engine has already
  * produced. An abort (the signal) ends with an "abort" finish counting the tokens released;
@@ -484,7 +484,7 @@ class PacedRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps, Gp
 
   /**
    * `next()` with callbacks (ReadySteps.wait): the GPU token is awaited through the stream's own
-   * callbacks (`GpuTokenStream.wait`), so a released token costs no promise at all, and the event
+   * listener (`GpuTokenStream.listen`), so a released token costs no promise at all, and the event
    * is kept for the `nextReady()` that `onReady` makes. The content is drained at the first call,
    * as at the first `next()`.
    */

@@ -116,7 +116,8 @@ export interface GpuTokenStream extends AsyncIterableIterator<GpuToken> {
    * and its position there (no object and no result per token: the engine's step hands its
    * tokens out as one batch, issue 7), `onEnd` the end, and `onError`
    * the refusal or the signal's reason; called from the engine's step that produces the token
-   * (or from `wait` itself when one is ready). One wait or `next` at a time.
+   * (or from `wait` itself when one is ready). One wait or `next` at a time. The three callbacks
+   * as one {@link listen} listener (one object per wait; the mocks' text engine listens itself).
    */
   wait(onToken: GpuTokenCallback, onEnd: () => void, onError: (reason: unknown) => void): void;
   /** `wait` with one listener object instead of three callbacks (the same rules). */
@@ -139,15 +140,12 @@ class TokenStream implements GpuTokenStream {
   /** Tokens produced before the consumer asked for them: each one's step batch and position. */
   readonly #buffer: StepTokens[] = [];
   readonly #bufferAt: number[] = [];
-  /** The waiting read's callbacks (a `next` promise's resolvers or a `wait`'s), while one waits. */
+  /** The waiting `next` promise's resolvers, while one waits. */
   #resolve: ((result: IteratorResult<GpuToken>) => void) | undefined;
   #reject: ((reason: unknown) => void) | undefined;
-  /** The waiting `wait`'s callbacks (then `#resolve` is undefined and `#reject` is its own). */
-  #onToken: GpuTokenCallback | undefined;
-  #onEnd: (() => void) | undefined;
   /** The request's slot while the stream is open (where its waiting listener is kept). */
   #slot = noSlot;
-  /** The promise of the `next()` that waits, while one does (undefined while a `wait` waits). */
+  /** The promise of the `next()` that waits, while one does (undefined while a listener waits). */
   #pending: Promise<IteratorResult<GpuToken>> | undefined;
   #phase: "new" | "open" | "closed" = "new";
 
@@ -235,33 +233,7 @@ class TokenStream implements GpuTokenStream {
   }
 
   wait(onToken: GpuTokenCallback, onEnd: () => void, onError: (reason: unknown) => void): void {
-    if (this.#reject !== undefined || this.#listener !== undefined) {
-      throw new Error("a read is already waiting");
-    }
-    if (this.#buffer.length > 0) {
-      // A token already produced: handed over from the buffer as it was delivered.
-      const tokens = this.#buffer.shift() as StepTokens;
-      const at = this.#bufferAt.shift() as number;
-      if (tokens.last(at)) this.#close();
-      onToken(tokens, at);
-      return;
-    }
-    let ready: IteratorResult<GpuToken> | undefined;
-    try {
-      ready = this.nextReady();
-    } catch (error) {
-      onError(error);
-      return;
-    }
-    if (ready !== undefined) {
-      // Nothing buffered: the end (or a failure, thrown above).
-      onEnd();
-      return;
-    }
-    this.#pending = undefined;
-    this.#onToken = onToken;
-    this.#onEnd = onEnd;
-    this.#reject = onError;
+    this.listen({ gpuToken: onToken, gpuEnd: onEnd, gpuError: onError });
   }
 
   listen(listener: GpuTokenListener): void {
@@ -269,6 +241,7 @@ class TokenStream implements GpuTokenStream {
       throw new Error("a read is already waiting");
     }
     if (this.#buffer.length > 0) {
+      // A token already produced: handed over from the buffer as it was delivered.
       const tokens = this.#buffer.shift() as StepTokens;
       const at = this.#bufferAt.shift() as number;
       if (tokens.last(at)) this.#close();
@@ -283,6 +256,7 @@ class TokenStream implements GpuTokenStream {
       return;
     }
     if (ready !== undefined) {
+      // Nothing buffered: the end (or a failure, thrown above).
       listener.gpuEnd();
       return;
     }
@@ -293,21 +267,19 @@ class TokenStream implements GpuTokenStream {
   return(): Promise<IteratorResult<GpuToken>> {
     // A read still waiting ends too (done), so nothing hangs on a stream that was left.
     const resolve = this.#resolve;
-    const onEnd = this.#onEnd;
     const listener = this.#listener;
     this.#buffer.length = 0;
     this.#bufferAt.length = 0;
     this.#aborted = false;
     this.#close();
     resolve?.(doneResult);
-    onEnd?.();
     listener?.gpuEnd();
     return Promise.resolve(doneResult);
   }
 
   /**
    * The engine produced this request's next token, token `i` of its step's batch (a step's hot
-   * path: once per token). A waiting `wait` gets the batch and position; a token object is made
+   * path: once per token). A waiting listener gets the batch and position; a token object is made
    * only for a `next` (or a later `nextReady`).
    */
   deliver(tokens: StepTokens, i: number): void {
@@ -321,24 +293,16 @@ class TokenStream implements GpuTokenStream {
       listener.gpuToken(tokens, i);
       return;
     }
-    const onToken = this.#onToken;
     const resolve = this.#resolve;
-    if (onToken === undefined && resolve === undefined) {
+    if (resolve === undefined) {
       this.#buffer.push(tokens);
       this.#bufferAt.push(i);
       return;
     }
-    this.#onToken = undefined;
-    this.#onEnd = undefined;
     this.#resolve = undefined;
     this.#reject = undefined;
     if (last) this.#close();
-    if (onToken !== undefined) onToken(tokens, i);
-    else
-      (resolve as (result: IteratorResult<GpuToken>) => void)({
-        done: false,
-        value: tokens.event(i),
-      });
+    resolve({ done: false, value: tokens.event(i) });
   }
 
   /** The engine cannot serve the request. */
@@ -378,8 +342,6 @@ class TokenStream implements GpuTokenStream {
     this.#phase = "closed";
     this.#resolve = undefined;
     this.#reject = undefined;
-    this.#onToken = undefined;
-    this.#onEnd = undefined;
     this.#signal?.removeEventListener("abort", this.#onAbort);
     this.#host.close(this, this.#finished);
   }
