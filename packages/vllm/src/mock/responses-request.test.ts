@@ -277,3 +277,132 @@ describe("check_tool_usage through the mock's route", () => {
     }
   });
 });
+
+/** The 400's error of `POST /v1/responses` with `body` beside a short input. */
+async function refusal(url: string, body: object) {
+  const answer = await fetch(`${url}/v1/responses`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "m", input: "Hi", max_output_tokens: 2, ...body }),
+  });
+  expect(answer.status).toBe(400);
+  // Releases before the nested envelope answer the error's fields at the top (errors.ts).
+  type Refusal = { message: string; param: string | null };
+  const reply = (await answer.json()) as Refusal & { error?: Refusal };
+  return reply.error ?? reply;
+}
+
+// vllm PR #20504's protocol.py (v0.10.0, the first Responses release) and responses/protocol.py
+// of 2026 alike: ResponsesRequest has `cache_salt: str | None` and the before-validator
+// check_cache_salt_support, `data.get("cache_salt") is not None and (not isinstance(..., str) or
+// not data["cache_salt"])` -> ValueError("Parameter 'cache_salt' must be a non-empty string if
+// provided."), a plain ValueError (no parameter) in both. It is defined after validate_prompt and
+// validate_background, so pydantic runs it before them; check_tool_usage (vllm PR #40399),
+// defined after it, runs first.
+describe("Responses cache_salt (check_cache_salt_support)", () => {
+  it("refuses an empty or non-string cache_salt on every Responses release, takes any other string", async () => {
+    for (const version of ["0.10.0", "0.14.0", "0.21.0"]) {
+      const server = await startVllm({ "served-model-name": "m", "vllm-version": version });
+      try {
+        for (const salt of ["", 42, ["salt"], false]) {
+          const error = await refusal(server.url, { cache_salt: salt });
+          expect([version, error.param]).toEqual([version, null]);
+          expect(error.message).toContain(
+            "'msg': \"Value error, Parameter 'cache_salt' must be a non-empty string if provided.\"",
+          );
+          expect(error.message).toContain(
+            "ValueError(\"Parameter 'cache_salt' must be a non-empty string if provided.\")",
+          );
+        }
+        // null is the default; any non-empty string passes, blanks too (no strip in the check).
+        for (const salt of [null, "  ", "eW91ciBzYWx0IGhlcmU"]) {
+          const response = await openaiClient(server).responses.create({
+            model: "m",
+            input: "Hi",
+            max_output_tokens: 2,
+            // @ts-expect-error vLLM's extra field, beside openai's
+            cache_salt: salt,
+          });
+          expect([version, response.object]).toEqual([version, "response"]);
+        }
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
+  it("runs after check_tool_usage and before validate_prompt and validate_background", async () => {
+    const server = await startVllm({ "served-model-name": "m", "vllm-version": "0.21.0" });
+    try {
+      const salted = await refusal(server.url, {
+        cache_salt: "",
+        prompt: { id: "pmpt_1" },
+        background: true,
+        store: false,
+      });
+      expect(salted.message).toContain("Parameter 'cache_salt' must be a non-empty string");
+      expect(salted.message).not.toContain("prompt template");
+      const tools = await refusal(server.url, { cache_salt: "", tool_choice: "required" });
+      expect(tools.param).toBe("tool_choice");
+      expect(tools.message).not.toContain("cache_salt' must");
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+// pydantic validates every field of ResponsesRequest before it answers and lists all issues in
+// the model's field order (responses/protocol.py: ... max_output_tokens, ..., reasoning,
+// service_tier, ..., repetition_penalty, seed ...), whatever order the body has; the penalties
+// of vllm PR #38613 (0.20.0) are fields like the others, so their issues join the list.
+describe("Responses field issues in one list", () => {
+  it("lists type, literal, model and penalty issues together in field order", async () => {
+    const body = {
+      presence_penalty: 3,
+      seed: "x",
+      service_tier: "cheap",
+      reasoning: 5,
+      max_output_tokens: "many",
+    };
+    const now = await startVllm({ "served-model-name": "m", "vllm-version": "0.20.0" });
+    const before = await startVllm({ "served-model-name": "m", "vllm-version": "0.18.0" });
+    try {
+      const { message } = await refusal(now.url, body);
+      const order = [
+        "('body', 'max_output_tokens')",
+        "('body', 'reasoning')",
+        "('body', 'service_tier')",
+        "('body', 'presence_penalty')",
+        "('body', 'seed')",
+      ].map((loc) => message.indexOf(loc));
+      expect(order.every((at) => at >= 0)).toBe(true);
+      expect(order).toEqual([...order].sort((a, b) => a - b));
+      expect(message).toContain(
+        "{'type': 'less_than_equal', 'loc': ('body', 'presence_penalty'), 'msg': 'Input should be less than or equal to 2.0', 'input': 3, 'ctx': {'le': 2.0}}",
+      );
+      // 0.18.0 reads no presence_penalty (an unknown field): the other four, still together.
+      const old = (await refusal(before.url, body)).message;
+      expect(old).not.toContain("presence_penalty");
+      expect(old.match(/'loc': \('body'/g)).toHaveLength(4);
+    } finally {
+      await now.close();
+      await before.close();
+    }
+  });
+
+  it("keeps repetition_penalty's float_type beside an include literal from 0.16.0", async () => {
+    const server = await startVllm({ "served-model-name": "m", "vllm-version": "0.16.0" });
+    try {
+      const { message } = await refusal(server.url, {
+        repetition_penalty: "strong",
+        include: ["nope"],
+      });
+      expect(message.indexOf("('body', 'include', 0)")).toBeGreaterThan(0);
+      expect(message.indexOf("('body', 'repetition_penalty')")).toBeGreaterThan(
+        message.indexOf("('body', 'include', 0)"),
+      );
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -13,6 +13,7 @@ import {
   fieldIssue,
   literalIssue,
   type PydanticIssue,
+  PydanticValidationError,
   PyRaw,
   pydanticError,
 } from "./pydantic-errors.js";
@@ -68,10 +69,10 @@ export interface ResponsesRequest extends Sampling {
   readonly truncation: string;
   readonly maxToolCalls: number | undefined;
   /**
-   * The penalty fields as sent, read per release by {@link readPenalties}; undefined when the body
-   * has none (the usual request).
+   * The penalties the release reads ({@link readPenalties}), checked with the other fields;
+   * undefined when the body sends none it reads (the usual request).
    */
-  readonly rawPenalties: RawPenalties | undefined;
+  readonly penalties: Penalties | undefined;
 }
 
 /** `presence_penalty`, `frequency_penalty` and `repetition_penalty` as sent (null: absent). */
@@ -79,6 +80,84 @@ export interface RawPenalties {
   readonly presence: unknown;
   readonly frequency: unknown;
   readonly repetition: unknown;
+}
+
+/**
+ * ResponsesRequest's fields in definition order (responses/protocol.py of 2026, with
+ * `structured_outputs` and `repetition_penalty`): pydantic validates the fields in this order and
+ * lists every field's issues together, so a 400 names them in this order whatever the body's
+ * order. `presence_penalty` and `frequency_penalty` (vllm PR #38613) are placed beside
+ * `repetition_penalty`, the sampling fields they joined (their exact place is inferred). A field
+ * not listed sorts last.
+ */
+const fieldOrder: ReadonlyMap<string, number> = new Map(
+  [
+    "background",
+    "include",
+    "input",
+    "instructions",
+    "max_output_tokens",
+    "max_tool_calls",
+    "metadata",
+    "model",
+    "logit_bias",
+    "parallel_tool_calls",
+    "previous_response_id",
+    "prompt",
+    "reasoning",
+    "service_tier",
+    "store",
+    "stream",
+    "temperature",
+    "text",
+    "tool_choice",
+    "tools",
+    "top_logprobs",
+    "top_p",
+    "top_k",
+    "truncation",
+    "user",
+    "skip_special_tokens",
+    "include_stop_str_in_output",
+    "prompt_cache_key",
+    "request_id",
+    "mm_processor_kwargs",
+    "priority",
+    "cache_salt",
+    "enable_response_messages",
+    "previous_input_messages",
+    "structured_outputs",
+    "presence_penalty",
+    "frequency_penalty",
+    "repetition_penalty",
+    "seed",
+    "stop",
+    "ignore_eos",
+    "vllm_xargs",
+  ].map((name, i) => [name, i]),
+);
+
+/** Where an issue's field comes in {@link fieldOrder}; the model itself (loc `()`) first. */
+function fieldRank(issue: PydanticIssue): number {
+  const field = issue.loc[0];
+  if (field === undefined) return -1;
+  return fieldOrder.get(String(field)) ?? fieldOrder.size;
+}
+
+/**
+ * Runs a reader that throws pydantic's list for its field (structured.ts `readReasoning`,
+ * `readResponsesText`), keeping its issues in `issues` so they come out beside the other fields'
+ * (pydantic checks every field before it answers); undefined when it threw. Any other error is
+ * thrown on.
+ */
+function collectIssues<T>(issues: PydanticIssue[], read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof PydanticValidationError)) throw error;
+    issues.push(...error.issues);
+    return undefined;
+  }
 }
 
 /** The `include` value that asks for output logprobs (ResponsesRequest.is_include_output_logprobs). */
@@ -107,15 +186,16 @@ const truncations = ["auto", "disabled"] as const;
 /** What {@link parseResponsesRequest} reads of the release (profiles.ts ResponsesEra). */
 export type ResponsesParseEra = Pick<
   ResponsesEra,
-  "structuredOutputs" | "backgroundParam" | "toolChoiceChecked"
+  "structuredOutputs" | "backgroundParam" | "toolChoiceChecked" | "penalties"
 >;
 
 /**
  * Reads and checks a `/v1/responses` body; throws a 400 VllmError (pydantic's list, or a model
- * validator's `Value error, ...`). `era`: the release's Responses era (profiles.ts ResponsesEra:
- * whether it reads `structured_outputs`, names `background` in its refusal, checks
- * `tool_choice`); a boolean is `structuredOutputs` alone, the other checks as before they came.
- * Default false.
+ * validator's `Value error, ...`). Every field's issues come in one list, in ResponsesRequest's
+ * field order (pydantic validates all fields before it answers), the penalties' too. `era`: the
+ * release's Responses era (profiles.ts ResponsesEra: whether it reads `structured_outputs` and
+ * which penalties, names `background` in its refusal, checks `tool_choice`); a boolean is
+ * `structuredOutputs` alone, the other checks as before they came. Default false.
  */
 export function parseResponsesRequest(
   body: unknown,
@@ -176,16 +256,15 @@ export function parseResponsesRequest(
     allowedTokenIds: undefined,
     bestOf: undefined,
   };
-  fields.finish();
-  const literals = literalIssues(include, rawTier, rawTruncation);
-  if (literals.length > 0) throw pydanticError(literals);
+  const issues = literalIssues(include, rawTier, rawTruncation);
   const serviceTier = (rawTier as string | undefined) ?? "auto";
   const truncation = (rawTruncation as string | undefined) ?? "disabled";
-  // Pydantic's list for `reasoning` and `text` (structured.ts renders it as vLLM's 400).
-  const reasoning = readReasoning(rawReasoning);
-  const textGuided = readResponsesText(text);
+  // Pydantic's issues for `reasoning` and `text` (structured.ts), kept beside the others'.
+  const reasoning = collectIssues(issues, () => readReasoning(rawReasoning)) ?? null;
+  const textGuided = collectIssues(issues, () => readResponsesText(text));
   const structured = structuredOutputs ? readStructuredOutputs(fields) : undefined;
-  fields.finish();
+  const penalties = readPenalties(release.penalties, rawPenalties, issues);
+  throwFieldIssues(fields, issues);
   // to_sampling_params: a structured_outputs object beside any text.format is refused (a
   // VLLMValidationError with its parameter), after the model check (the route answers it).
   const format = (text as { format?: unknown } | null | undefined)?.format;
@@ -231,8 +310,20 @@ export function parseResponsesRequest(
     serviceTier,
     truncation,
     maxToolCalls,
-    rawPenalties,
+    penalties,
   });
+}
+
+/**
+ * Throws pydantic's 400 for the reader's issues and `issues` together, in ResponsesRequest's field
+ * order (a stable sort: one field's issues keep their order); nothing when there are none.
+ */
+function throwFieldIssues(fields: FieldReader, issues: readonly PydanticIssue[]): void {
+  const error = fields.error();
+  const read = error instanceof PydanticValidationError ? error.issues : [];
+  if (read.length === 0 && issues.length === 0) return;
+  const all = [...read, ...issues].sort((a, b) => fieldRank(a) - fieldRank(b));
+  throw pydanticError(all);
 }
 
 function readRawPenalties(fields: FieldReader): RawPenalties | undefined {
@@ -257,22 +348,21 @@ export type Penalties = Pick<
  * `presence_penalty` and `frequency_penalty` (`Field(ge=-2.0, le=2.0)`, vllm PR #38613) outside
  * [-2, 2] are `greater_than_equal` / `less_than_equal` with the float bound in the text and ctx
  * (pydantic prints `-2.0`, `2.0`); `repetition_penalty` has no bound here (SamplingParams refuses
- * it at or below zero, verifySampling). Issues in the model's field order; a 400 when any. Fields
- * the release does not read are ignored, as vLLM ignores unknown fields. The check runs once the
- * release is known (prepareResponse), so its issues come alone, not beside other fields' issues.
- * Undefined when nothing the release reads was sent.
+ * it at or below zero, verifySampling). Issues go to `issues` in the model's field order, to be
+ * answered with the other fields' (parseResponsesRequest). Fields the release does not read are
+ * ignored, as vLLM ignores unknown fields. Undefined when nothing the release reads was sent (or
+ * what was sent is wrong).
  */
 export function readPenalties(
   read: ResponsesEra["penalties"],
   raw: RawPenalties | undefined,
+  issues: PydanticIssue[],
 ): Penalties | undefined {
   if (read === undefined || raw === undefined) return undefined;
-  const issues: PydanticIssue[] = [];
   const all = read === "all";
   const presence = all ? boundedPenalty("presence_penalty", raw.presence, issues) : undefined;
   const frequency = all ? boundedPenalty("frequency_penalty", raw.frequency, issues) : undefined;
   const repetition = floatField("repetition_penalty", raw.repetition, issues);
-  if (issues.length > 0) throw pydanticError(issues);
   if (presence === undefined && frequency === undefined && repetition === undefined) {
     return undefined;
   }
@@ -317,7 +407,12 @@ function boundedPenalty(name: string, value: unknown, issues: PydanticIssue[]) {
  * ResponsesRequest's `mode="before"` model validators (protocol.py, from vLLM PR #20504): they
  * read the raw body before any field is checked, so their refusal comes alone, and pydantic runs
  * before-validators last-defined first: `check_tool_usage` where the release has it (defined last,
- * so first: {@link checkToolUsage}), `validate_prompt` ("prompt template is not supported" for any
+ * so first: {@link checkToolUsage}), `check_cache_salt_support` (defined after the two below, so
+ * ahead of them: a `cache_salt` that is not null must be a non-empty string, "Parameter
+ * 'cache_salt' must be a non-empty string if provided.", a plain ValueError naming no parameter;
+ * in ResponsesRequest from the first Responses release, vllm PR #20504's protocol.py, whose V0
+ * refusal the mock never answers: it serves the V1 engine), `validate_prompt` ("prompt template
+ * is not supported" for any
  * non-null `prompt`: vLLM serves no prompt templates; it names `prompt` as the
  * VLLMValidationError of the 0.13.0+ era, as responses/protocol.py raises it), then
  * `validate_background` (a truthy `background` with a falsy `data.get("store", True)`: an
@@ -329,6 +424,10 @@ function boundedPenalty(name: string, value: unknown, issues: PydanticIssue[]) {
 function checkBeforeValidators(body: Record<string, unknown>, era: ResponsesParseEra): boolean {
   const noToolChoice = era.toolChoiceChecked === true && checkToolUsage(body);
   const seen = noToolChoice ? { ...body, tool_choice: "none" } : body;
+  const salt = body.cache_salt;
+  if (salt !== undefined && salt !== null && (typeof salt !== "string" || salt === "")) {
+    throw modelValueError("Parameter 'cache_salt' must be a non-empty string if provided.", seen);
+  }
   const prompt = body.prompt;
   if (prompt !== undefined && prompt !== null) {
     throw modelValueError("prompt template is not supported", seen, { parameter: "prompt" });

@@ -25,11 +25,7 @@ import {
 import { uuidHex } from "./request-id.js";
 import type { ChatMessage } from "./requests.js";
 import { checkLogprobs, isGreedy, verifySampling } from "./requests.js";
-import {
-  type ResponsesFunctionTool,
-  type ResponsesRequest,
-  readPenalties,
-} from "./responses-request.js";
+import type { ResponsesFunctionTool, ResponsesRequest } from "./responses-request.js";
 import { checkModelName, type VllmModel } from "./served-model.js";
 import { textByAlias } from "./structured.js";
 
@@ -249,8 +245,7 @@ export function prepareResponse(
 ): PreparedResponse {
   // Only routed where the profile serves the Responses API (vllm-plugin.ts).
   const era = model.profile.responses as ResponsesEra;
-  // Field checks (pydantic's, ahead of the handler) of the penalties this release reads.
-  const penalties = readPenalties(era.penalties, request.rawPenalties);
+  const penalties = request.penalties;
   const modelName = checkModelName(model, request.model);
   // serving_responses.py: store=True is silently dropped when the store is off, background refused.
   if (request.store && !store.enabled && request.background) {
