@@ -187,6 +187,38 @@ describe("/v1/chat/completions/batch (0.19.0)", () => {
 
   // batch_serving.py: one engine request per conversation (`<request id>_<i>`), so vLLM's
   // request counters count each.
+  // batch_serving.py chat_completion_full_generator_batch builds each choice with
+  // `token_ids=(as_list(output.token_ids) if request.return_token_ids else None)` (the
+  // ChatCompletionResponseChoice field of vLLM PR #22587), and the ChatCompletionResponse it
+  // returns never sets kv_transfer_params or prompt_logprobs: null even when the request sends them.
+  it("returns each conversation's token ids with return_token_ids, null without", async () => {
+    const asked = await post(server, {
+      messages: [turn("one"), turn("two three")],
+      max_tokens: 3,
+      ignore_eos: true,
+      return_token_ids: true,
+      kv_transfer_params: { do_remote_decode: true },
+    });
+    expect(asked.status).toBe(200);
+    const body = await asked.json();
+    for (const choice of body.choices) {
+      expect(Object.keys(choice)).toEqual([
+        "index",
+        "message",
+        "logprobs",
+        "finish_reason",
+        "stop_reason",
+        "token_ids",
+      ]);
+      expect(choice.token_ids).toHaveLength(3);
+      expect(choice.token_ids.every(Number.isInteger)).toBe(true);
+    }
+    expect(body.usage.completion_tokens).toBe(6);
+    expect(body.kv_transfer_params).toBeNull();
+    const plain = await (await post(server, { messages: [turn("one")], max_tokens: 2 })).json();
+    expect(plain.choices[0].token_ids).toBeNull();
+  });
+
   it("counts each conversation as an engine request in /metrics", async () => {
     const own = await startVllm({ "vllm-version": "0.19.0", "served-model-name": "m" });
     try {

@@ -158,6 +158,8 @@ interface ChatAnswer {
     readonly logprobs: unknown;
     readonly finish_reason: string;
     readonly stop_reason: unknown;
+    /** Present where the release has the key (profiles.ts returnTokenIds); a list when asked. */
+    readonly token_ids?: readonly number[] | null;
   }[];
   readonly usage: { readonly prompt_tokens: number; readonly completion_tokens: number };
 }
@@ -165,8 +167,11 @@ interface ChatAnswer {
 /**
  * The batch's answer (batch_serving.py `chat_completion_full_generator_batch`): every conversation
  * runs at once through the chat handler, each its own engine request (so /metrics counts N), and
- * choice `i` answers conversation `i`. `prompt_logprobs` and `kv_transfer_params` are null, the
- * id is the first conversation's (the shared request id). `fingerprint` as for chatCompletion.
+ * choice `i` answers conversation `i`, with its `token_ids` when the request sets
+ * `return_token_ids` (`as_list(output.token_ids) if request.return_token_ids else None`; the key
+ * null otherwise, where the release has it). `prompt_logprobs` and `kv_transfer_params` are null
+ * (the batch never sets them, whatever the request sends), the id is the first conversation's (the
+ * shared request id). `fingerprint` as for chatCompletion.
  */
 export async function chatBatchCompletion(
   model: VllmModel,
@@ -188,12 +193,24 @@ export async function chatBatchCompletion(
     const used = answer.usage.completion_tokens;
     completionTokens += streamed ? Math.min(used, 1) : used;
     if (streamed) choice.message.content = "";
+    const ids = choice.token_ids;
+    if (ids === undefined) {
+      return {
+        index: i,
+        message: choice.message,
+        logprobs: choice.logprobs,
+        finish_reason: choice.finish_reason,
+        stop_reason: choice.stop_reason,
+      };
+    }
     return {
       index: i,
       message: choice.message,
       logprobs: choice.logprobs,
       finish_reason: choice.finish_reason,
       stop_reason: choice.stop_reason,
+      // Under `stream` the kept output is the last delta: its one token.
+      token_ids: streamed && ids !== null ? ids.slice(-1) : ids,
     };
   });
   const first = answers[0] as ChatAnswer;
