@@ -15,6 +15,7 @@ import { simulate } from "../gpu/simulate.js";
 import { gemma3_1bConfig, mistral7bV01Config } from "../gpu/sliding-window-configs.js";
 import { randomDataset } from "../gpu/workloads.js";
 import {
+  alignsMambaWithSpeculative,
   asyncSpeculativeRefusal,
   drafterNotCountedNote,
   draftModelNotSupportedMessage,
@@ -29,10 +30,12 @@ import {
   poolingSchedulesSynchronously,
   readGpuEngineSettings,
   readSpeculativeConfig,
+  refusesAsyncDraftModel,
   refusesAsyncNgram,
   refusesDraftModel,
   speculativeTensorParallelMessage,
   tgisGpuEngineOptions,
+  usesMamba2PrefixCaching,
 } from "./gpu-engine-settings.js";
 import { engineStartup } from "./text-engine-factory.js";
 
@@ -984,6 +987,79 @@ describe("MoE, MLA and hybrid targets read from config.json", () => {
       ]);
     });
 
+    test("0.11.1 to 0.14.x: Mamba2 hybrids cache in one mode when asked (PR #25752)", () => {
+      // models/config.py MambaModelConfig after PR #25752 ("Mamba2 Automatic Prefix Caching",
+      // merged after v0.11.0, whose MambaModelConfig still turns caching off for every hybrid):
+      // with enable_prefix_caching a model that supports Mamba prefix caching keeps it (info
+      // line "Warning: Prefix caching is currently enabled. Its support for Mamba layers is
+      // experimental. ...", no mode), another turns it off with "Hybrid or mamba-based model
+      // detected without support for prefix caching: disabling."; HybridAttentionMambaModelConfig
+      // sizes the block as a multiple of lcm(mamba_chunk_size, 16), our mode "all".
+      for (const release of ["0.11.1", "0.12.0", "0.14.1"]) {
+        const granite = read({ ...graniteValues, ...on, "vllm-version": release });
+        expect(granite?.enablePrefixCaching, release).toBe(true);
+        expect(granite?.mambaCacheMode, release).toBe("all");
+        expect(granite?.startupWarnings, release).toEqual([]);
+        const qwen = read({ ...qwenValues, ...on, "vllm-version": release });
+        expect(qwen?.enablePrefixCaching, release).toBe(false);
+        expect(qwen?.startupWarnings, release).toEqual([
+          "Hybrid or mamba-based model detected without support for prefix caching: disabling.",
+        ]);
+        // Without the flag: uncached and nothing logged about it.
+        const plain = read({ ...graniteValues, "vllm-version": release });
+        expect(plain?.enablePrefixCaching, release).toBe(false);
+        expect(plain?.startupWarnings, release).toEqual([]);
+      }
+      // 0.11.0 (its config.py turns caching off for every hybrid) stays uncached.
+      expect(read({ ...graniteValues, ...on, "vllm-version": "0.11.0" })?.enablePrefixCaching).toBe(
+        false,
+      );
+      expect(usesMamba2PrefixCaching("0.11.0")).toBe(false);
+      expect(usesMamba2PrefixCaching("0.15.0")).toBe(false);
+      expect(usesMamba2PrefixCaching(undefined)).toBe(false);
+    });
+
+    test("0.11.1 to 0.14.x start-up lines: the experimental line without a mode, the 768 block", () => {
+      // The same config lines in order: experimental line, then "Setting attention block size
+      // to %d tokens" (granite-4.0-h-small: lcm(256, 16) multiple = 768, as mode "all" later);
+      // uncached, no "disabling prefix caching since it is not yet supported" line (that was the
+      // text before PR #25752).
+      const cached = engineStartup(
+        given(read({ ...graniteValues, ...on, gpu: "h100-80gb", "vllm-version": "0.14.1" })),
+      );
+      expect(cached.capacity.logLines[0]).toBe(
+        "Warning: Prefix caching is currently enabled. Its support for Mamba layers is experimental. Please report any issues you may observe.",
+      );
+      expect(cached.capacity.blockSize).toBe(768);
+      const plain = engineStartup(
+        given(read({ ...graniteValues, gpu: "h100-80gb", "vllm-version": "0.14.1" })),
+      );
+      expect(plain.capacity.logLines.some((l) => l.startsWith("Hybrid or mamba-based"))).toBe(
+        false,
+      );
+      const old = engineStartup(
+        given(read({ ...graniteValues, gpu: "h100-80gb", "vllm-version": "0.11.0" })),
+      );
+      expect(old.capacity.logLines[0]).toBe(
+        "Hybrid or mamba-based model detected: disabling prefix caching since it is not yet supported.",
+      );
+    });
+
+    test("speculative decoding keeps mode all before 0.21.0 (PR #40454)", () => {
+      // PR #40454 ("Default to 'align' mamba cache mode ... when speculative decoding is
+      // enabled") merged 2026-04-21, the week PR #40465 moved the CUDA graph profiling line to
+      // "since v0.21.0": after the v0.20.0 cut. Before it the default choice ignores drafting.
+      const spec = { "speculative-config": '{"method":"ngram","num_speculative_tokens":2}' };
+      const at = (release: string) =>
+        read({ ...graniteValues, ...on, ...spec, "vllm-version": release });
+      expect(at("0.20.0")?.mambaCacheMode).toBe("all");
+      expect(at("0.20.0")?.startupWarnings).toContain(
+        "Mamba cache mode is set to 'all' for GraniteMoeHybridForCausalLM by default when prefix caching is enabled",
+      );
+      expect(at("0.21.0")?.mambaCacheMode).toBe("align");
+      expect(alignsMambaWithSpeculative(undefined)).toBe(true);
+    });
+
     test("argparse: an unknown mode, and the flag before 0.15.0", () => {
       // vllm/config/cache.py MambaCacheMode = Literal["all", "align", "none"] (argparse choices).
       expect(() => read({ ...graniteValues, ...on, "mamba-cache-mode": "some" })).toThrow(
@@ -993,8 +1069,9 @@ describe("MoE, MLA and hybrid targets read from config.json", () => {
       expect(() =>
         read({ ...graniteValues, "mamba-cache-mode": "align", "vllm-version": "0.14.1" }),
       ).toThrow("unrecognized arguments: --mamba-cache-mode");
-      // And before it --enable-prefix-caching leaves a hybrid uncached.
-      const old = read({ ...graniteValues, ...on, "vllm-version": "0.14.1" });
+      // And before it --enable-prefix-caching leaves a hybrid without Mamba2 prefix caching
+      // uncached (PR #25752's rules, below).
+      const old = read({ ...qwenValues, ...on, "vllm-version": "0.14.1" });
       expect(old?.enablePrefixCaching).toBe(false);
       expect(old?.mambaCacheMode).toBeUndefined();
       expect(read({ ...graniteValues, ...on, "vllm-version": "0.15.0" })?.mambaCacheMode).toBe(
@@ -1177,6 +1254,30 @@ describe("a separate draft model from vLLM 0.15.0 (method draft_model)", () => {
     expect(off * 1000).toBeCloseTo(6.51, 1);
     expect(draft * 1000).toBeCloseTo(3.67, 2);
     expect(ngram).toBeLessThan(draft);
+  });
+
+  test("0.15.x refuses an explicit --async-scheduling with a draft model (EAGLE/MTP only)", () => {
+    // vllm/config/vllm.py of 0.15.0: the explicit flag with a method outside EagleModelTypes is
+    // the ValueError "Currently, async scheduling is only supported with EAGLE/MTP kind of
+    // speculative decoding." (PR #24799's list; "Draft Model" joined it later, quoted from 0.17.1).
+    const withFlag = (release: string) => () =>
+      readGpuEngineSettings(
+        {
+          gpu: "h100-80gb",
+          "speculative-config": spec({ model: llama1b }),
+          "async-scheduling": true,
+        },
+        { maxModelLen: 8192, vllmVersion: release, asyncScheduling: true },
+      );
+    expect(withFlag("0.15.0")).toThrow(
+      new EngineConfigError(
+        "Currently, async scheduling is only supported with EAGLE/MTP kind of speculative decoding.",
+      ),
+    );
+    expect(withFlag("0.15.1")).toThrow(EngineConfigError);
+    // 0.16.0 on (the cut is not pinned closer than the 0.17.1 wording): accepted as before.
+    expect(withFlag("0.17.1")).not.toThrow();
+    expect(refusesAsyncDraftModel(undefined)).toBe(false);
   });
 
   test("a model with no method is a draft model too; vLLM's releases decide", () => {

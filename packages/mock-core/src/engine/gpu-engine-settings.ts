@@ -9,7 +9,7 @@ import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type DeviceProfile, deviceProfile, deviceProfiles } from "../gpu/device-profiles.js";
 import { batchDefaults, defaultGpuMemoryUtilization } from "../gpu/kv-capacity.js";
-import type { MambaCacheMode } from "../gpu/mamba-align.js";
+import { type MambaCacheMode, mamba2PrefixCaching } from "../gpu/mamba-align.js";
 import {
   bytesPerElement,
   type ModelProfile,
@@ -384,6 +384,60 @@ export function modelsMambaCacheMode(release: string | undefined): boolean {
   const numbers = release === undefined ? undefined : releaseNumbers(release);
   if (numbers === undefined) return true;
   return compareReleases(numbers, releaseNumbers(mambaCacheModeSince) as number[]) >= 0;
+}
+
+/**
+ * The first vLLM release that caches the prefixes of a Mamba2 hybrid on `--enable-prefix-caching`
+ * (vLLM PR #25752 "Mamba2 Automatic Prefix Caching": merged after the v0.11.0 cut, whose
+ * MambaModelConfig still turns caching off for every hybrid), in its one mode (mamba-align.ts
+ * mamba2PrefixCaching), until {@link mambaCacheModeSince} added the modes.
+ */
+export const mamba2PrefixCachingSince = "0.11.1";
+
+/**
+ * Whether vLLM `release` follows {@link mamba2PrefixCachingSince}'s rules: from it and before
+ * {@link mambaCacheModeSince}. Absent or unreadable: no (the newest rules apply).
+ */
+export function usesMamba2PrefixCaching(release: string | undefined): boolean {
+  const numbers = release === undefined ? undefined : releaseNumbers(release);
+  if (numbers === undefined) return false;
+  return (
+    compareReleases(numbers, releaseNumbers(mamba2PrefixCachingSince) as number[]) >= 0 &&
+    !modelsMambaCacheMode(release)
+  );
+}
+
+/**
+ * The first vLLM release whose default mamba_cache_mode for a model that supports mode "all" is
+ * "align" when speculative decoding is on too (vLLM PR #40454, merged 2026-04-21, the week of PR
+ * #40465 that moved the CUDA graph profiling line to "since v0.21.0", so after the v0.20.0 cut).
+ * Before it such a model gets "all" with speculative decoding too.
+ */
+export const mambaAlignWithSpeculativeSince = "0.21.0";
+
+/**
+ * Whether vLLM `release` applies {@link mambaAlignWithSpeculativeSince}; absent or unreadable:
+ * yes (the current behaviour).
+ */
+export function alignsMambaWithSpeculative(release: string | undefined): boolean {
+  const numbers = release === undefined ? undefined : releaseNumbers(release);
+  if (numbers === undefined) return true;
+  return compareReleases(numbers, releaseNumbers(mambaAlignWithSpeculativeSince) as number[]) >= 0;
+}
+
+/**
+ * The first vLLM release whose explicit `--async-scheduling` accepts a separate draft model
+ * (`draft_model`): 0.16.0, where {@link asyncSpeculativeRefusal} first names "Draft Model" (that
+ * wording quoted from a vLLM 0.17.1 start-up; the cut is not pinned closer). In 0.15.x, the first
+ * release with draft models, the allowed list was EAGLE/MTP, so the flag is a ValueError there.
+ */
+export const asyncDraftModelSince = "0.16.0";
+
+/** Whether vLLM `release` refuses `--async-scheduling` with `draft_model`; absent: no. */
+export function refusesAsyncDraftModel(release: string | undefined): boolean {
+  const numbers = release === undefined ? undefined : releaseNumbers(release);
+  if (numbers === undefined) return false;
+  return compareReleases(numbers, releaseNumbers(asyncDraftModelSince) as number[]) < 0;
 }
 
 /**
@@ -1062,6 +1116,12 @@ export function readGpuEngineSettings(
   )
     throw new EngineConfigError(asyncSpeculativeRefusal(release));
   if (
+    speculative?.method === "draft_model" &&
+    values["async-scheduling"] === true &&
+    refusesAsyncDraftModel(release)
+  )
+    throw new EngineConfigError(asyncSpeculativeRefusal(release));
+  if (
     (speculative?.method === "ngram" || speculative?.method === "draft_model") &&
     asyncScheduling
   ) {
@@ -1102,11 +1162,17 @@ export function readGpuEngineSettings(
           values["enable-prefix-caching"] === true,
           modeFlag as MambaCacheMode | undefined,
           linear.kind === "mamba2",
-          speculative !== undefined,
+          speculative !== undefined && alignsMambaWithSpeculative(release),
           architectureOf(modelConfig, linear.kind),
         )
       : undefined;
   if (hybrid !== undefined) startupWarnings.push(...hybrid.warnings);
+  // 0.11.1 to 0.14.x (PR #25752): Mamba2 hybrids cache prefixes when asked, in one mode.
+  const mamba2 =
+    linear !== undefined && usesMamba2PrefixCaching(release)
+      ? mamba2PrefixCaching(values["enable-prefix-caching"] === true, linear.kind === "mamba2")
+      : undefined;
+  if (mamba2 !== undefined) startupWarnings.push(...mamba2.lines);
   return {
     device,
     model: servedModel,
@@ -1119,10 +1185,13 @@ export function readGpuEngineSettings(
     maxNumBatchedTokens,
     schedulingPolicy: policy,
     enablePrefixCaching:
-      hybrid === undefined
-        ? values["no-enable-prefix-caching"] !== true && linear === undefined
-        : hybrid.mode !== "none",
+      mamba2 !== undefined
+        ? mamba2.mode !== "none"
+        : hybrid === undefined
+          ? values["no-enable-prefix-caching"] !== true && linear === undefined
+          : hybrid.mode !== "none",
     ...(hybrid === undefined || hybrid.mode === "none" ? {} : { mambaCacheMode: hybrid.mode }),
+    ...(mamba2 === undefined || mamba2.mode === "none" ? {} : { mambaCacheMode: mamba2.mode }),
     longPrefillTokenThreshold: integer(values, "long-prefill-token-threshold", 0) ?? 0,
     timeScale: fraction(values, "time-scale", (v) => v > 0, "> 0") ?? 1,
     asyncScheduling,

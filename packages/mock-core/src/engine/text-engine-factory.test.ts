@@ -778,9 +778,10 @@ describe("a Mamba hybrid with speculative decoding", () => {
     const off = engineStartup(settingsOf({}));
     expect(off.core.enablePrefixCaching).toBe(false);
     expect(off.core.mambaCacheMode).toBe("none");
-    // From 0.15.0 a hybrid without caching logs no disabling line; before, MambaModelConfig did.
+    // From 0.11.1 (PR #25752) a hybrid without caching logs no disabling line; before,
+    // MambaModelConfig did.
     expect(off.capacity.logLines.some((l) => l.startsWith("Hybrid or mamba-based"))).toBe(false);
-    const old = engineStartup(settingsOf({ "vllm-version": "0.14.1" }));
+    const old = engineStartup(settingsOf({ "vllm-version": "0.11.0" }));
     expect(old.capacity.logLines[0]).toBe(
       "Hybrid or mamba-based model detected: disabling prefix caching since it is not yet supported.",
     );
@@ -804,9 +805,16 @@ describe("a Mamba hybrid with speculative decoding", () => {
     expect(align.capacity.logLines).toContain(
       `Maximum concurrency for 8,192 tokens per request: ${(align.capacity.numBlocks / (16 + 9 * 2)).toFixed(2)}x`,
     );
-    // Before 0.15.0 --enable-prefix-caching leaves a hybrid uncached (the disabling line).
+    // 0.11.1 to 0.14.x (PR #25752): a Mamba2 hybrid caches in the one mode, our "all".
     const before = engineStartup(cached({ "vllm-version": "0.14.0" }));
-    expect(before.core.enablePrefixCaching).toBe(false);
-    expect(before.core.mambaCacheMode).toBe("none");
+    expect(before.core.enablePrefixCaching).toBe(true);
+    expect(before.core.mambaCacheMode).toBe("all");
+    expect(before.capacity.logLines[0]).toBe(
+      "Warning: Prefix caching is currently enabled. Its support for Mamba layers is experimental. Please report any issues you may observe.",
+    );
+    // Before PR #25752 --enable-prefix-caching leaves a hybrid uncached (the disabling line).
+    const older = engineStartup(cached({ "vllm-version": "0.11.0" }));
+    expect(older.core.enablePrefixCaching).toBe(false);
+    expect(older.core.mambaCacheMode).toBe("none");
   });
 });

@@ -28,7 +28,11 @@ import {
 import { StatsLogLine } from "../gpu/stats-log.js";
 import { createStepTimeModel } from "../gpu/step-time.js";
 import { type TextEngine, withStreamInterval } from "./generation.js";
-import { type GpuEngineSettings, modelsMambaCacheMode } from "./gpu-engine-settings.js";
+import {
+  type GpuEngineSettings,
+  modelsMambaCacheMode,
+  usesMamba2PrefixCaching,
+} from "./gpu-engine-settings.js";
 import { createGpuTextEngine } from "./gpu-text-engine.js";
 import type { ModelSpec } from "./model-spec.js";
 import { createSimpleEngine } from "./simple-engine.js";
@@ -177,6 +181,8 @@ export function engineStartup(settings: GpuEngineSettings): EngineStartup {
     mambaCacheMode,
     // Before vLLM 0.15.0 MambaModelConfig logs that it turns prefix caching off for a hybrid.
     mambaDisablingLine: !modelsMambaCacheMode(settings.release),
+    // 0.11.1 to 0.14.x (PR #25752): the experimental line without a mode, no disabling line.
+    mamba2PrefixCachingLines: usesMamba2PrefixCaching(settings.release),
   });
   return {
     capacity,

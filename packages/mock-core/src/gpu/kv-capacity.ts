@@ -7,7 +7,7 @@
  */
 import type { DeviceProfile } from "./device-profiles.js";
 import { expertParallelWeightBytesPerGpu } from "./expert-parallel.js";
-import { type MambaCacheMode, statePagesPerGroup } from "./mamba-align.js";
+import { type MambaCacheMode, mamba2PrefixCachingLine, statePagesPerGroup } from "./mamba-align.js";
 import { cudaGraphMemoryLines, formatGib } from "./model-loading.js";
 import {
   activeMlpWidth,
@@ -307,6 +307,12 @@ export interface KvCapacityOptions {
    * prefix caching logs nothing about it). Default true.
    */
   readonly mambaDisablingLine?: boolean;
+  /**
+   * Hybrids under vLLM 0.11.1 to 0.14.x's Mamba2 prefix caching (PR #25752, mamba-align.ts
+   * mamba2PrefixCaching): a cached model logs mamba-align.ts mamba2PrefixCachingLine (no mode in
+   * it) and an uncached one logs no disabling line. Default false.
+   */
+  readonly mamba2PrefixCachingLines?: boolean;
   /**
    * `--enable-expert-parallel` with one data-parallel rank: a MoE model's routed experts placed
    * whole over the `tensorParallelSize` GPUs (expert-parallel.ts
@@ -660,9 +666,11 @@ function mambaHybridCapacity(
       // MambaModelConfig / HybridAttentionMambaModelConfig at config time, then the cache lines.
       ...(mode !== "none"
         ? [
-            `Warning: Prefix caching in Mamba cache '${mode}' mode is currently enabled. Its support for Mamba layers is experimental. Please report any issues you may observe.`,
+            options.mamba2PrefixCachingLines === true
+              ? mamba2PrefixCachingLine
+              : `Warning: Prefix caching in Mamba cache '${mode}' mode is currently enabled. Its support for Mamba layers is experimental. Please report any issues you may observe.`,
           ]
-        : options.mambaDisablingLine !== false
+        : options.mambaDisablingLine !== false && options.mamba2PrefixCachingLines !== true
           ? [
               "Hybrid or mamba-based model detected: disabling prefix caching since it is not yet supported.",
             ]

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { alignedChunk, statePagesPerGroup } from "./mamba-align.js";
+import {
+  alignedChunk,
+  mamba2PrefixCaching,
+  mamba2PrefixCachingRefusedLine,
+  statePagesPerGroup,
+} from "./mamba-align.js";
 
 describe("alignedChunk (align mode's prefill split)", () => {
   // vllm/v1/core/sched/scheduler.py _mamba_block_aligned_split: last_cache_position is
@@ -40,5 +45,23 @@ describe("statePagesPerGroup", () => {
     expect(statePagesPerGroup("align", 0, 4096, 528)).toBe(2);
     expect(statePagesPerGroup("align", 3, 4096, 528)).toBe(5);
     expect(statePagesPerGroup("all", 2, 4096, 528)).toBe(8 + 2);
+  });
+});
+
+describe("mamba2PrefixCaching (vLLM 0.11.1 to 0.14.x)", () => {
+  // model_executor/models/config.py MambaModelConfig after PR #25752: opt-in, only for a model
+  // that supports Mamba prefix caching (states at every block boundary: our "all"), else off
+  // with "Hybrid or mamba-based model detected without support for prefix caching: disabling."
+  it("caches a supporting model only when asked", () => {
+    expect(mamba2PrefixCaching(true, true)).toEqual({ mode: "all", lines: [] });
+    expect(mamba2PrefixCaching(false, true)).toEqual({ mode: "none", lines: [] });
+    expect(mamba2PrefixCaching(false, false)).toEqual({ mode: "none", lines: [] });
+  });
+
+  it("turns caching off for another hybrid, with vLLM's line", () => {
+    expect(mamba2PrefixCaching(true, false)).toEqual({
+      mode: "none",
+      lines: [mamba2PrefixCachingRefusedLine],
+    });
   });
 });

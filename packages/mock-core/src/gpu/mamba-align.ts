@@ -54,3 +54,37 @@ export function statePagesPerGroup(
   if (mode === "all") return Math.ceil(maxModelLen / blockSize) + speculativeTokens;
   return 1 + speculativeTokens;
 }
+
+/**
+ * vLLM's MambaModelConfig line when Mamba2 prefix caching is on in the releases before
+ * `--mamba-cache-mode` (model_executor/models/config.py after PR #25752 "Mamba2 Automatic Prefix
+ * Caching", 0.11.1 to 0.14.x): logged at info level, with no mode in it.
+ */
+export const mamba2PrefixCachingLine =
+  "Warning: Prefix caching is currently enabled. Its support for Mamba layers is experimental. Please report any issues you may observe.";
+
+/**
+ * The same config's line when `--enable-prefix-caching` is asked of a hybrid whose model class
+ * does not support Mamba prefix caching (0.11.1 to 0.14.x): it turns caching off.
+ */
+export const mamba2PrefixCachingRefusedLine =
+  "Hybrid or mamba-based model detected without support for prefix caching: disabling.";
+
+/**
+ * Hybrid prefix caching in vLLM 0.11.1 to 0.14.x (PR #25752, before PR #30877's
+ * `--mamba-cache-mode`): opt-in with `--enable-prefix-caching` (`cachingAsked`), and only for a
+ * model class that supports Mamba prefix caching (`supportsMamba2`: the Mamba2 hybrids, as
+ * Granite 4.0 H; PR #27339 turned the list into the SupportsMambaPrefixCaching protocol). Such a
+ * model keeps a state at every block boundary, what later releases call mode "all" (the block a
+ * multiple of lcm(mamba_chunk_size, 16), HybridAttentionMambaModelConfig); any other stays
+ * uncached, with {@link mamba2PrefixCachingRefusedLine} when caching was asked. `lines`: the
+ * config-time lines other than the experimental one (which the cache sizing logs).
+ */
+export function mamba2PrefixCaching(
+  cachingAsked: boolean,
+  supportsMamba2: boolean,
+): { readonly mode: MambaCacheMode; readonly lines: readonly string[] } {
+  if (!cachingAsked) return { mode: "none", lines: [] };
+  if (!supportsMamba2) return { mode: "none", lines: [mamba2PrefixCachingRefusedLine] };
+  return { mode: "all", lines: [] };
+}

@@ -168,13 +168,21 @@ describe("granite-4.0-h-small on a simulated H100: prefix caching of a hybrid ov
     );
   });
 
-  it("no hits without the flag, nor before 0.15.0 (the disabling line)", async () => {
+  it("no hits without the flag, nor before 0.11.1 (the disabling line)", async () => {
     // vllm/engine/arg_utils.py: prefix caching is opt-in for hybrids.
     running = await start({ "vllm-version": "0.15.0" });
     expect((await twice(running)).metrics).toContain(`vllm:prefix_cache_hits_total${l} 0.0`);
     await running.server.close();
-    // Before PR #30877 (0.15.0) MambaModelConfig turns prefix caching off for every hybrid.
+    // 0.11.1 to 0.14.x (PR #25752, before PR #30877's modes): a Mamba2 hybrid caches when asked,
+    // with the experimental line that names no mode.
     running = await start({ "vllm-version": "0.14.1", "enable-prefix-caching": true });
+    expect(running.messages()).toContain(
+      "Warning: Prefix caching is currently enabled. Its support for Mamba layers is experimental. Please report any issues you may observe.",
+    );
+    expect((await twice(running)).metrics).not.toContain(`vllm:prefix_cache_hits_total${l} 0.0`);
+    await running.server.close();
+    // Before PR #25752 (0.11.0) MambaModelConfig turns prefix caching off for every hybrid.
+    running = await start({ "vllm-version": "0.11.0", "enable-prefix-caching": true });
     expect(running.messages()).toContain(
       "Hybrid or mamba-based model detected: disabling prefix caching since it is not yet supported.",
     );
