@@ -271,4 +271,21 @@ describe("/v1/chat/completions/batch by release", () => {
       await server.close();
     }
   });
+
+  // batch_serving.py stamps `self.system_fingerprint`, the one the server computed at start-up in
+  // its --fingerprint-mode (vllm PR #40537): the custom text as given, null in mode none.
+  it("stamps the fingerprint of the server's --fingerprint-mode on 0.21.0", async () => {
+    for (const [flags, expected] of [
+      [{ "fingerprint-mode": "custom", "fingerprint-value": "fleet-a" }, "fleet-a"],
+      [{ "fingerprint-mode": "none" }, null],
+    ] as const) {
+      const server = await startVllm({ "vllm-version": "0.21.0", ...flags });
+      try {
+        const body = await (await post(server, { messages: [turn("a")], max_tokens: 1 })).json();
+        expect(body.system_fingerprint).toBe(expected);
+      } finally {
+        await server.close();
+      }
+    }
+  });
 });
