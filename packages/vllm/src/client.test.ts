@@ -1,3 +1,7 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { defaultModelDir } from "@servingkit/mock-core";
 import { APIError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createVllmClient, type VllmClient } from "./client.js";
@@ -261,6 +265,42 @@ describe("createVllmClient's pooled routes behind a platform token", () => {
     const floats = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
     expect(floats).toHaveLength(vector.length);
     expect(floats[0]).toBeCloseTo(vector[0] ?? 0, 6);
+  });
+
+  // vLLM's cross-encoder (mock scoring.ts): a one-label classifier's score is its pair logit
+  // through the sigmoid; ScoreRequest / RerankRequest use_activation false (protocol.py
+  // score-extra-params, rerank-extra-params) answers the raw logit, which the sigmoid maps back.
+  it("scores a one-label cross-encoder with and without its activation", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "vllm-cross-encoder-"));
+    try {
+      await cp(defaultModelDir, dir, { recursive: true });
+      const config = JSON.parse(await readFile(join(dir, "config.json"), "utf8"));
+      const head = { architectures: ["BertForSequenceClassification"], num_labels: 1 };
+      await writeFile(join(dir, "config.json"), JSON.stringify(Object.assign(config, head)));
+      const server = await startVllm({ model: dir, "vllm-version": "0.17.0" }, [dir], {
+        tokens: ["platform-token"],
+      });
+      servers.push(server);
+      const client = createVllmClient({ baseUrl: server.url, token: "platform-token" });
+      clients.push(client);
+      const request = { text_1: "garden tomatoes", text_2: ["tomatoes in the garden", "trains"] };
+      const scored = await client.score(request);
+      const raw = await client.score({ ...request, use_activation: false });
+      const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+      for (const [i, d] of scored.data.entries()) {
+        expect(d.score).toBeCloseTo(sigmoid(raw.data[i]?.score ?? 0), 12);
+      }
+      expect(raw.data[1]?.score).toBeLessThan(0);
+      const ranked = await client.rerank({
+        query: "garden tomatoes",
+        documents: ["trains", "tomatoes in the garden"],
+        activation: false,
+      });
+      expect(ranked.results[0]?.document.text).toBe("tomatoes in the garden");
+      expect(ranked.results[0]?.relevance_score).toBeCloseTo(raw.data[0]?.score ?? 0, 12);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   // protocol.py ClassificationResponse (mock classification.ts): per input a label, the class

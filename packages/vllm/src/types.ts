@@ -271,7 +271,11 @@ export interface PoolerSwitches {
   normalize?: boolean;
   /** Default true: the classifier's activation is applied; false answers the raw logits. */
   use_activation?: boolean;
-  /** @deprecated `use_activation`'s older name (read from 0.10.0, wins when both are given). */
+  /**
+   * @deprecated `use_activation`'s older name (read from 0.10.1, wins when both are given). From
+   * 0.11.1 to before 0.17.0 vLLM reads any given `activation` as true (get_use_activation's
+   * precedence bug): send `use_activation` instead.
+   */
   activation?: boolean;
   /** @deprecated Read on `/pooling` from 0.17.0 as an alias of `use_activation`. */
   softmax?: boolean;
@@ -284,7 +288,7 @@ export interface PoolerSwitches {
  * as a bi-encoder (the cosine of the embeddings); a generative model answers 400 (from 0.16.0 the
  * route is absent: 404).
  */
-export interface ScoreRequest {
+export interface ScoreRequest extends Pick<PoolerSwitches, "use_activation" | "activation"> {
   /** The served model id; absent: the served model answers. */
   model?: string;
   text_1: string | string[];
@@ -307,7 +311,10 @@ export interface ScoreResponse {
   /** Unix seconds. */
   created: number;
   model: string;
-  /** A cross-encoder's score is in [0, 1]; a bi-encoder's is a cosine in [-1, 1]. */
+  /**
+   * A cross-encoder's score is in [0, 1] (its logit through the sigmoid; the raw logit under
+   * `use_activation: false`); a bi-encoder's is a cosine in [-1, 1].
+   */
   data: { index: number; object: "score"; score: number }[];
   usage: PoolingUsage;
 }
@@ -317,7 +324,7 @@ export interface ScoreResponse {
  * vllm-openai.md §1, §5): `documents` ranked by relevance to `query`. Served by the models that
  * serve {@link ScoreRequest}.
  */
-export interface RerankRequest {
+export interface RerankRequest extends Pick<PoolerSwitches, "use_activation" | "activation"> {
   /** The served model id; absent: the served model answers. */
   model?: string;
   query: string;
@@ -326,14 +333,27 @@ export interface RerankRequest {
   top_n?: number;
 }
 
+/**
+ * A reranked document as vLLM answers it (RerankDocument): the text of a text document; a
+ * release with multimodal scoring also has `multi_modal` (the content part of a multimodal
+ * document, `null` for text), so both are typed optional.
+ */
+export interface RerankDocument {
+  text?: string | null;
+  multi_modal?: unknown;
+}
+
 /** `POST /rerank` answer (RerankResponse): results sorted by `relevance_score`, highest first. */
 export interface RerankResponse {
   /** `rerank-<hex>`. */
   id: string;
   model: string;
   usage: { total_tokens: number };
-  /** `index` is the document's position in the request. */
-  results: { index: number; document: { text: string }; relevance_score: number }[];
+  /**
+   * `index` is the document's position in the request. vLLM has no `return_documents`: every
+   * result carries its document (RerankResult `document` is required in vLLM's protocol).
+   */
+  results: { index: number; document: RerankDocument; relevance_score: number }[];
 }
 
 /**

@@ -9,12 +9,14 @@ import { join } from "node:path";
 import { defaultModelDir } from "@servingkit/mock-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  activationAliasValueSince,
   classifierHead,
   classLogits,
   classProbabilities,
   isSequenceClassifier,
   requestActivation,
 } from "./classification.js";
+import { embedUseActivationSince } from "./embeddings.js";
 import { postJson, startVllm, type TestServer } from "./test-server.js";
 
 /** The built-in model's files with a classifier's config.json (`extra` keys merged in). */
@@ -155,22 +157,29 @@ describe("a classification model", () => {
     );
   });
 
-  // protocol.py ClassificationRequest `activation` (0.10.1 on, vLLM PR #20538): false answers raw logits.
-  it("answers raw logits with activation false", async () => {
-    const { body } = await post(server, "/classify", { input: "a review", activation: false });
-    const logits = body.data[0].probs as number[];
+  // vLLM PR #25524 (0.11.1 cut): use_activation false answers the raw logits (the default
+  // release, 0.12.0, reads it).
+  it("answers raw logits with use_activation false", async () => {
+    const raw = await post(server, "/classify", { input: "a review", use_activation: false });
+    expect(raw.status).toBe(200);
+    const logits = raw.body.data[0].probs as number[];
     expect(Math.abs(sum(logits) - 1)).toBeGreaterThan(1e-6);
     const { body: soft } = await post(server, "/classify", { input: "a review" });
     expect(soft.data[0].probs).toEqual(classProbabilities(logits));
   });
 
-  // vLLM PR #25524 (0.11.1 cut): use_activation false answers the raw logits too (the default
-  // release, 0.12.0, reads it).
-  it("answers raw logits with use_activation false", async () => {
-    const raw = await post(server, "/classify", { input: "a review", use_activation: false });
-    const old = await post(server, "/classify", { input: "a review", activation: false });
-    expect(raw.status).toBe(200);
-    expect(raw.body.data[0].probs).toEqual(old.body.data[0].probs);
+  // vllm/config/pooler.py get_use_activation on 0.12.0: `if activation := getattr(o,
+  // "activation", None) is not None:` binds the comparison, so a given `activation` is True
+  // whatever its value: activation false still answers probabilities (fixed by vLLM PR #32243).
+  it("applies the activation for activation false (get_use_activation's precedence bug)", async () => {
+    const { body } = await post(server, "/classify", { input: "a review", activation: false });
+    expect(sum(body.data[0].probs)).toBeCloseTo(1, 6);
+    const both = await post(server, "/classify", {
+      input: "a review",
+      activation: false,
+      use_activation: false,
+    });
+    expect(both.body.data[0].probs).toEqual(body.data[0].probs);
   });
 
   // vllm-openai.md §3: a route the model's task lacks answers "The model does not support ...".
@@ -292,5 +301,18 @@ describe("use_activation (pure)", () => {
     expect(requestActivation("0.11.1", undefined, false)).toBe(false);
     expect(requestActivation("0.18.0", true, false)).toBe(true);
     expect(requestActivation("0.18.0", undefined, undefined)).toBeUndefined();
+  });
+
+  // vllm/config/pooler.py get_use_activation from vLLM PR #25524: `if activation := getattr(o,
+  // "activation", None) is not None: return activation` returns the comparison (True); the
+  // parenthesised form of vLLM PR #32243 (with normalize read first) returns the value.
+  it("answers true for any given activation from 0.11.1 until the alias's value is read", () => {
+    expect(activationAliasValueSince).toBe(embedUseActivationSince);
+    expect(requestActivation("0.10.1", false, undefined)).toBe(false);
+    expect(requestActivation("0.11.1", false, undefined)).toBe(true);
+    expect(requestActivation("0.16.0", false, false)).toBe(true);
+    expect(requestActivation("0.16.0", undefined, false)).toBe(false);
+    expect(requestActivation("0.17.0", false, true)).toBe(false);
+    expect(requestActivation("0.17.0", true, false)).toBe(true);
   });
 });

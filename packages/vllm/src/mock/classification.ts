@@ -42,9 +42,22 @@ export const classifyActivationSince = "0.10.1";
 export const useActivationSince = "0.11.1";
 
 /**
+ * The release whose `get_use_activation` reads the deprecated aliases' values. From
+ * {@link useActivationSince} to before it, vllm/config/pooler.py wrote
+ * `if activation := getattr(o, "activation", None) is not None:` (and the same for `softmax`):
+ * Python binds the walrus to the comparison, so a given alias answers `True` whatever its value,
+ * and `activation: false` still applies the activation. The fixed form, parenthesised and with
+ * `normalize` read first, came with vLLM PR #32243 ("Replace `PoolingParams.normalize` with
+ * `use_activation`", whose review thread still shows the unparenthesised form): the release of
+ * embeddings.ts `embedUseActivationSince` (the same change; kept equal by a test).
+ */
+export const activationAliasValueSince = "0.17.0";
+
+/**
  * Whether the classifier applies its activation for a request (pure): `activation` where the
- * release reads it (0.10.0 on), else `use_activation` (0.11.1 on), else undefined (the model's
- * default: applied). `since` is the profile's first release.
+ * release reads it (0.10.1 on; from 0.11.1 to before {@link activationAliasValueSince} any given
+ * `activation` means true, get_use_activation's precedence bug), else `use_activation` (0.11.1
+ * on), else undefined (the model's default: applied). `since` is the profile's first release.
  */
 export function requestActivation(
   since: string,
@@ -52,8 +65,10 @@ export function requestActivation(
   useActivation: boolean | undefined,
 ): boolean | undefined {
   if (!releasedBy(since, classifyActivationSince)) return undefined;
-  if (activation !== undefined) return activation;
-  return releasedBy(since, useActivationSince) ? useActivation : undefined;
+  if (!releasedBy(since, useActivationSince)) return activation;
+  if (activation !== undefined)
+    return releasedBy(since, activationAliasValueSince) ? activation : true;
+  return useActivation;
 }
 
 /** vLLM's answer on a model that does not classify (api_server.py `create_classify`). */

@@ -6,9 +6,9 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { defaultModelDir, embedText, realClock } from "@servingkit/mock-core";
+import { defaultModelDir, defaultModelSpec, embedText, realClock } from "@servingkit/mock-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { rerank, score, supportsScore } from "./scoring.js";
+import { pairLogit, rerank, score, supportsScore } from "./scoring.js";
 import { loadServedModel, startModel, type VllmModel } from "./served-model.js";
 import { readVllmSettings } from "./settings.js";
 import { postJson, startVllm, type TestServer } from "./test-server.js";
@@ -295,6 +295,47 @@ describe("--task score from 0.10.1 (a convert, vllm/config/model.py _task_to_con
     } finally {
       await server.close();
     }
+  });
+
+  // vLLM's classifier pooler on a cross-encoder: the pair's logit through the sigmoid for
+  // num_labels == 1 (vLLM PR #20527 "use correct activation in ClassifierPooler" for the score
+  // path); ScoreRequest / RerankRequest use_activation false (protocol.py score-extra-params,
+  // get_use_activation) answers the raw logit; activation false on 0.12.0 does not (the
+  // alias's precedence bug in vllm/config/pooler.py, fixed by vLLM PR #32243).
+  it("scores a one-label cross-encoder as the sigmoid of the pair's logit", async () => {
+    const server = await scorer({ num_labels: 1, id2label: { "0": "LABEL_0" } }, "0.12.0");
+    const dim = (await defaultModelSpec()).embeddingDim;
+    const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+    const docs = ["growing tomatoes in the garden", "train times"];
+    try {
+      const request = { text_1: "garden tomatoes", text_2: docs };
+      const scored = await postJson(`${server.url}/score`, request);
+      const logits = docs.map((d) => pairLogit("garden tomatoes", d, dim));
+      expect(scored.body.data[0].score).toBeCloseTo(sigmoid(logits[0] ?? 0), 12);
+      expect(scored.body.data[1].score).toBeCloseTo(sigmoid(logits[1] ?? 0), 12);
+      const raw = await postJson(`${server.url}/score`, { ...request, use_activation: false });
+      expect(raw.body.data[0].score).toBeCloseTo(logits[0] ?? 0, 12);
+      expect(raw.body.data[1].score).toBeLessThan(0);
+      const alias = await postJson(`${server.url}/score`, { ...request, activation: false });
+      expect(alias.body.data).toEqual(scored.body.data);
+      const ranked = await postJson(`${server.url}/rerank`, {
+        query: "garden tomatoes",
+        documents: docs,
+        use_activation: false,
+      });
+      expect(ranked.body.results[0].relevance_score).toBeCloseTo(logits[0] ?? 0, 12);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("answers 4 for a text against itself and -4 for orthogonal texts (pure)", () => {
+    const a = embedText("the cat sat", 64);
+    expect(pairLogit("the cat sat", "the cat sat", 64)).toBeCloseTo(4, 10);
+    expect(pairLogit("the cat sat", "x", 64)).toBeCloseTo(
+      8 * a.reduce((t, v, i) => t + v * (embedText("x", 64)[i] ?? 0), 0) - 4,
+      10,
+    );
   });
 
   // The same drop for two labels: up to 0.15.x the handler's "does not support" 400 (pooling.ts

@@ -1,13 +1,15 @@
 /**
  * `/score` (`/v1/score`) and `/rerank` (`/v1/rerank`, `/v2/rerank`) for a model served as a
  * scoring (cross-encoder) model, `--task score` (vllm-openai.md §1, §5), or an embedding model
- * (bi-encoder: the cosine of the two embeddings). A cross-encoder's scores come from the engine's
- * deterministic embeddings: (cosine + 1) / 2, in [0, 1] like its sigmoid, higher for texts that
- * share words; its token counts are the pair's tokens as the tokenizer counts them.
+ * (bi-encoder: the cosine of the two embeddings). A one-label cross-encoder scores as vLLM's
+ * classifier pooler does: the pair's logit through the sigmoid (the raw logit when the request
+ * turns the activation off); the logit is our own deterministic head's, higher for texts that
+ * share words. The mock's own multi-label scoring model (before 0.10.1) answers
+ * (cosine + 1) / 2. Token counts are the pair's tokens as the tokenizer counts them.
  */
 
 import { cosineSimilarity, embedText } from "@servingkit/mock-core";
-import { classifierHead } from "./classification.js";
+import { classifierHead, classProbabilities, requestActivation } from "./classification.js";
 import { countEach, pooledText } from "./embeddings.js";
 import { badRequest } from "./errors.js";
 import { releasedBy } from "./profiles.js";
@@ -29,10 +31,11 @@ function texts(fields: FieldReader, name: string): string[] {
 
 /**
  * The first profile whose `/score` and `/rerank` serve an embedding model by the cosine of the
- * two texts' embeddings (serving_score.py `_embedding_score`: vLLM issue #10752, offline PR
- * #12021 merged 2025-01; the online `_embedding_score` is in the `typing.List` era serving_score.py
- * of early 2025; the v0.10.0 pooling docs: "The score API falls back to embed task if the model
- * does not support score task"). Pinned to the 0.8.0 profile, the first boundary after it.
+ * two texts' embeddings (serving_score.py `_embedding_score`: vLLM issue #10752; the offline
+ * LLM.score came first, PR #12021, merged 2025-01; the online route came with PR #12846
+ * "Enables /score endpoint for embedding models", opened 2025-02-06 and first reviewed
+ * 2025-02-14, days before 0.7.3 shipped on 2025-02-20, so first in 0.8.0; the v0.10.0 pooling
+ * docs: "The score API falls back to embed task if the model does not support score task").
  */
 export const embeddingScoreSince = "0.8.0";
 
@@ -75,7 +78,12 @@ interface Scored {
  * of a one-to-many request once), and answers their cosine (serving_score.py `_embedding_score`:
  * the query's embedding repeated for every document).
  */
-function scorePairs(model: VllmModel, left: readonly string[], right: readonly string[]): Scored {
+function scorePairs(
+  model: VllmModel,
+  left: readonly string[],
+  right: readonly string[],
+  activation: boolean | undefined,
+): Scored {
   if (model.task === "embed") {
     const dim = model.spec.embeddingDim;
     const counts: number[] = [];
@@ -91,18 +99,44 @@ function scorePairs(model: VllmModel, left: readonly string[], right: readonly s
     );
     return { scores, counts };
   }
+  const dim = model.spec.embeddingDim;
+  const oneLabel = classifierHead(model.spec.config).labels.length === 1;
   const counts: number[] = [];
   const scores = right.map((text, i) => {
     const query = (left.length === 1 ? left[0] : left[i]) ?? "";
     counts.push(pairTokens(model, query, text));
-    return relevance(model, query, text);
+    if (!oneLabel) return (pairCosine(query, text, dim) + 1) / 2;
+    const logit = pairLogit(query, text, dim);
+    return activation === false ? logit : (classProbabilities([logit])[0] ?? 0);
   });
   return { scores, counts };
 }
 
-function relevance(model: VllmModel, a: string, b: string): number {
-  const dim = model.spec.embeddingDim;
-  return (cosineSimilarity(embedText(a, dim), embedText(b, dim)) + 1) / 2;
+function pairCosine(a: string, b: string, dim: number): number {
+  return cosineSimilarity(embedText(a, dim), embedText(b, dim));
+}
+
+/**
+ * The logit our one-label cross-encoder head gives a (query, document) pair (pure; our own
+ * deterministic model): 8 x the cosine of the two texts' `embedText` vectors, less 4, so a pair
+ * sharing no words sits near -4 (sigmoid ~0.02) and a text against itself at 4 (~0.98). `dim` is
+ * the model's embedding width.
+ */
+export function pairLogit(query: string, document: string, dim: number): number {
+  return 8 * pairCosine(query, document, dim) - 4;
+}
+
+/**
+ * The activation a scoring request asks for: ScoreRequest and RerankRequest carry the
+ * classifier's `activation` and `use_activation` (protocol.py score-extra-params and
+ * rerank-extra-params, read by get_use_activation as /classify reads them).
+ */
+function scoreActivation(model: VllmModel, fields: FieldReader): boolean | undefined {
+  return requestActivation(
+    model.profile.since,
+    fields.bool("activation"),
+    fields.bool("use_activation"),
+  );
 }
 
 function pairTokens(model: VllmModel, a: string, b: string): number {
@@ -131,13 +165,14 @@ export function score(
   const name = fields.string("model");
   const left = texts(fields, "text_1");
   const right = texts(fields, "text_2");
+  const activation = scoreActivation(model, fields);
   fields.finish();
   // vllm-openai.md §7: the response names the LoRA adapter the request named.
   const modelName = checkModelName(model, name);
   if (left.length !== 1 && left.length !== right.length) {
     throw badRequest("text_1 and text_2 must be lists of the same length, or text_1 one text.");
   }
-  const { scores, counts } = scorePairs(model, left, right);
+  const { scores, counts } = scorePairs(model, left, right, activation);
   const data = scores.map((value, index) => ({ index, object: "score", score: value }));
   const tokens = countEach(counts, counted);
   return {
@@ -172,10 +207,11 @@ export function rerank(
   if (query === undefined && fields.raw("query") === undefined) fields.missing("query");
   const documents = texts(fields, "documents");
   const topN = fields.int("top_n") ?? 0;
+  const activation = scoreActivation(model, fields);
   fields.finish();
   // vllm-openai.md §7: the response names the LoRA adapter the request named.
   const modelName = checkModelName(model, name);
-  const { scores, counts } = scorePairs(model, [query ?? ""], documents);
+  const { scores, counts } = scorePairs(model, [query ?? ""], documents, activation);
   const ranked = documents
     .map((text, index) => ({ index, document: { text }, relevance_score: scores[index] ?? 0 }))
     .sort((a, b) => b.relevance_score - a.relevance_score);
