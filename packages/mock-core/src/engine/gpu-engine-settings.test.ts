@@ -457,10 +457,12 @@ describe("tgisGpuEngineOptions", () => {
       "speculative-acceptance-rate",
       "disable-hybrid-kv-cache-manager",
       "enable-expert-parallel",
+      // TGIS serves one model replica per server: no --data-parallel-size.
+      "data-parallel-size",
     ];
     const names = Object.keys(gpuEngineOptions).filter((name) => !vllmOnly.includes(name));
     expect(Object.keys(tgisGpuEngineOptions)).toEqual(names);
-    expect(names.length).toBe(Object.keys(gpuEngineOptions).length - 6);
+    expect(names.length).toBe(Object.keys(gpuEngineOptions).length - 7);
   });
 });
 

@@ -7,6 +7,7 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { expertParallelDataParallelMessage } from "../gpu/data-parallel.js";
 import { type DeviceProfile, deviceProfile, deviceProfiles } from "../gpu/device-profiles.js";
 import { batchDefaults, defaultGpuMemoryUtilization } from "../gpu/kv-capacity.js";
 import { type MambaCacheMode, mamba2PrefixCaching } from "../gpu/mamba-align.js";
@@ -57,6 +58,11 @@ export const gpuEngineOptions: Readonly<Record<string, RuntimeOption>> = {
     type: "string",
     valueName: "N",
     help: "with --gpu: GPUs the model is sharded over (vLLM --tensor-parallel-size); default 1",
+  },
+  "data-parallel-size": {
+    type: "string",
+    valueName: "N",
+    help: "with --gpu: engine replicas, each a full copy of the model on its own --tensor-parallel-size GPUs with its own scheduler and KV cache; the API server routes each request to the replica with the lowest waiting × 4 + running, and /metrics and the stats line carry one series per replica (vLLM --data-parallel-size, -dp); default 1",
   },
   "gpu-memory-utilization": {
     type: "string",
@@ -155,6 +161,7 @@ const speculativeFlags: ReadonlySet<string> = new Set([
   "speculative-acceptance-rate",
   "disable-hybrid-kv-cache-manager",
   "enable-expert-parallel",
+  "data-parallel-size",
 ]);
 
 /**
@@ -178,6 +185,11 @@ export interface GpuEngineSettings {
   readonly model: ModelProfile;
   /** GPUs the model is sharded over. */
   readonly tensorParallelSize: number;
+  /**
+   * vLLM `--data-parallel-size`: engine replicas on tensorParallelSize GPUs each
+   * (gpu/data-parallel.ts); absent: 1.
+   */
+  readonly dataParallelSize?: number;
   /** Share of GPU memory the engine may use, in (0, 1]. */
   readonly gpuMemoryUtilization: number;
   /** Context length in tokens: the served model's (vLLM `max_model_len`). */
@@ -1033,6 +1045,9 @@ export function readGpuEngineSettings(
   // vLLM refuses a tensor-parallel size that does not divide the attention heads.
   const tpError = tensorParallelError(model, tensorParallelSize);
   if (tpError !== undefined) throw new EngineConfigError(tpError);
+  const dataParallelSize = integer(values, "data-parallel-size", 1) ?? 1;
+  if (dataParallelSize > 1 && values["enable-expert-parallel"] === true)
+    throw new Error(expertParallelDataParallelMessage);
   const specRaw = text(values, "speculative-config");
   const rate = text(values, "speculative-acceptance-rate");
   if (specRaw === undefined && rate !== undefined)
@@ -1180,6 +1195,7 @@ export function readGpuEngineSettings(
     gpuMemoryUtilization:
       fraction(values, "gpu-memory-utilization", (v) => v > 0 && v <= 1, "in (0, 1]") ??
       defaultGpuMemoryUtilization,
+    ...(dataParallelSize > 1 ? { dataParallelSize } : {}),
     maxModelLen,
     maxNumSeqs,
     maxNumBatchedTokens,

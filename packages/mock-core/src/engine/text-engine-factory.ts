@@ -6,6 +6,7 @@
  * the engine's metrics, and vLLM's periodic stats line every 5 s while there is traffic.
  */
 import type { Clock } from "../clock.js";
+import { rankLogPrefix } from "../gpu/data-parallel.js";
 import type { EngineCoreConfig } from "../gpu/engine-core.js";
 import { EngineMetrics } from "../gpu/engine-metrics.js";
 import { GpuEngine } from "../gpu/gpu-engine.js";
@@ -282,6 +283,19 @@ export function startupCacheLines(capacity: KvCapacity, release?: string): strin
 }
 
 /**
+ * The start-up cache lines as a data-parallel deployment logs them: every rank's engine core logs
+ * its own, prefixed as vLLM's `decorate_logs` prefixes a rank's lines (data-parallel.ts
+ * rankLogPrefix), rank by rank. One rank: the lines as they are.
+ */
+export function dataParallelCacheLines(lines: readonly string[], ranks: number): string[] {
+  if (ranks <= 1) return [...lines];
+  const out: string[] = [];
+  for (let rank = 0; rank < ranks; rank++)
+    for (const line of lines) out.push(`${rankLogPrefix(rank)} ${line}`);
+  return out;
+}
+
+/**
  * Creates the engine the settings ask for; see the module comment. Throws a KvCacheStartupError
  * with vLLM's text when one `maxModelLen` request cannot fit in the modelled GPU's KV cache.
  */
@@ -303,9 +317,26 @@ export function createTextEngine(options: TextEngineOptions): CreatedTextEngine 
   }
   const { capacity, core } = engineStartup(settings);
   const metrics = options.metrics ?? new EngineMetrics(settings.maxModelLen);
-  const engine = new GpuEngine({ ...core, clock, timeScale: settings.timeScale, metrics });
+  // --data-parallel-size: ranks 1 … N-1 keep their own metrics (rank 0 keeps `metrics`), listed
+  // on rank 0's for /metrics and the stats lines (engine-metrics.ts dataParallelEngines).
+  const dataParallelSize = settings.dataParallelSize ?? 1;
+  const rankMetrics = Array.from(
+    { length: dataParallelSize - 1 },
+    () => new EngineMetrics(settings.maxModelLen),
+  );
+  if (dataParallelSize > 1) metrics.dataParallelEngines = [metrics, ...rankMetrics];
+  const engine = new GpuEngine({
+    ...core,
+    clock,
+    timeScale: settings.timeScale,
+    metrics,
+    dataParallelSize,
+    rankMetrics,
+    // data-parallel.ts: a MoE model's ranks publish their counts to the router, a dense one's not.
+    publishesCounts: settings.model.moe !== undefined,
+  });
   const startupLines = [
-    ...startupCacheLines(capacity, settings.release),
+    ...dataParallelCacheLines(startupCacheLines(capacity, settings.release), dataParallelSize),
     ...(settings.startupWarnings ?? []),
   ];
   for (const line of startupLines) logger?.info(line);
@@ -314,16 +345,22 @@ export function createTextEngine(options: TextEngineOptions): CreatedTextEngine 
   /** vLLM's stats line every interval while there is traffic (StatsLogLine.quiet ends it). */
   const logStats = async (sink: EngineLogger) => {
     logging = true;
-    const stats = new StatsLogLine(metrics, engine.now());
+    // One line per data-parallel rank ("Engine 000: …", "Engine 001: …"), from its own metrics.
+    const ranks = metrics.dataParallelEngines ?? [metrics];
+    const stats = ranks.map((rank, index) => new StatsLogLine(rank, engine.now(), index));
     try {
       for (;;) {
         await clock.sleep(statsLogIntervalMs, stopped.signal);
-        const line = stats.next(engine.now());
-        if (!stats.quiet) {
+        let quiet = true;
+        for (const rank of stats) {
+          const line = rank.next(engine.now());
+          if (rank.quiet) continue;
+          quiet = false;
           sink.info(line);
-          const spec = stats.specDecodeLine;
+          const spec = rank.specDecodeLine;
           if (spec !== undefined) sink.info(spec);
-        } else if (!engine.core.hasWork()) return;
+        }
+        if (quiet && !engine.hasWork()) return;
       }
     } catch {
       // stopped

@@ -209,6 +209,12 @@ export class EngineMetrics<H extends HistogramSink = Histogram> {
   specDecodeDraftTokens = 0;
   specDecodeAcceptedTokens = 0;
   readonly specDecodeAcceptedPerPosition: number[] = [];
+  /**
+   * With `--data-parallel-size` > 1, on rank 0's metrics: every rank's metrics in rank order (this
+   * one first), each kept by its own engine core, for /metrics (one series per `engine` label) and
+   * the stats lines; set by the text engine factory. Absent: this engine alone.
+   */
+  dataParallelEngines: readonly EngineMetrics<H>[] | undefined = undefined;
   /** Histograms. */
   readonly timeToFirstToken: H;
   readonly interTokenLatency: H;

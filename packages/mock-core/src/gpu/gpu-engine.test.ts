@@ -622,3 +622,68 @@ describe("GpuEngine keeps its own time when the event loop lags", () => {
     await a.done;
   });
 });
+
+describe("GpuEngine with data parallelism", () => {
+  it("routes requests over its ranks, each stepping its own batch on the same clock", async () => {
+    // vLLM --data-parallel-size: one engine core per rank, each its own scheduler; the client
+    // (core_client.py DPLBAsyncMPClient) sends a dense model's requests round robin from rank 0.
+    const clock = new ManualClock();
+    const rank1 = new EngineMetrics(1024);
+    const metrics = new EngineMetrics(1024);
+    const engine = new GpuEngine({
+      ...config,
+      clock,
+      metrics,
+      dataParallelSize: 2,
+      rankMetrics: [rank1],
+    });
+    expect(engine.ranks).toHaveLength(2);
+    expect(engine.ranks[0]).toBe(engine);
+    const a = collect(engine.generate({ id: "a", prompt: 100, outputTokens: 3 }), clock);
+    const b = collect(engine.generate({ id: "b", prompt: 50, outputTokens: 2 }), clock);
+    await settle();
+    expect(engine.ranks.map((rank) => rank.core.waiting + rank.core.running)).toEqual([1, 1]);
+    // Alone on its rank each prefills by itself: 10 + 100 ms and 10 + 50 ms (one rank: both
+    // in one 160 ms step).
+    // (Chained step ends carry sub-nanosecond float noise, as in the first test: rounded.)
+    await clock.advance(61);
+    expect(b.seen.map((t) => Math.round(t.at))).toEqual([60]);
+    expect(a.seen).toEqual([]);
+    await clock.advance(50);
+    expect(a.seen.map((t) => Math.round(t.at))).toEqual([110]);
+    await clock.advance(1000);
+    await Promise.all([a.done, b.done]);
+    await engine.idle();
+    expect(engine.hasWork()).toBe(false);
+    // Each rank's metrics count its own requests only.
+    expect(metrics.promptTokens).toBe(100);
+    expect(rank1.promptTokens).toBe(50);
+    expect(metrics.requestSuccess.length).toBe(1);
+    expect(rank1.requestSuccess.length).toBe(1);
+  });
+
+  it("gives every rank its own KV cache", async () => {
+    // Each rank holds a full replica with its own KV cache: two 100-token prompts that cannot
+    // share one 10-block (160-token) cache run at once on two ranks.
+    const firstTokens = async (dataParallelSize: number) => {
+      const clock = new ManualClock();
+      const engine = new GpuEngine({ ...config, numBlocks: 10, clock, dataParallelSize });
+      const a = collect(engine.generate({ id: "a", prompt: 100, outputTokens: 2 }), clock);
+      const b = collect(engine.generate({ id: "b", prompt: 100, outputTokens: 2 }), clock);
+      await settle();
+      await clock.advance(5000);
+      await Promise.all([a.done, b.done]);
+      return [a.seen[0]?.at, b.seen[0]?.at].map((at) => Math.round(at as number));
+    };
+    expect(await firstTokens(2)).toEqual([110, 110]);
+    const [first, second] = (await firstTokens(1)) as [number, number];
+    expect(first).toBe(110);
+    expect(second).toBeGreaterThan(110);
+  });
+
+  it("refuses a data-parallel size that is not a positive integer", () => {
+    const clock = new ManualClock();
+    for (const dataParallelSize of [0, 1.5, -2])
+      expect(() => new GpuEngine({ ...config, clock, dataParallelSize })).toThrow(RangeError);
+  });
+});

@@ -7,6 +7,7 @@
  * client disconnect does in vLLM (vllm-openai.md §9).
  */
 import type { Clock } from "../clock.js";
+import { DataParallelRouter } from "./data-parallel.js";
 import {
   EngineCore,
   type EngineCoreConfig,
@@ -50,6 +51,23 @@ export interface GpuEngineOptions extends EngineCoreConfig {
   readonly onStep?: (result: StepResult) => void;
   /** vLLM's metrics, kept from arrivals, steps and aborts (simulated seconds). */
   readonly metrics?: EngineMetrics<HistogramSink>;
+  /**
+   * vLLM `--data-parallel-size`: engine cores, each a full replica with its own scheduler, KV
+   * cache and metrics, on the same clock; requests are routed as vLLM's API server routes them
+   * (data-parallel.ts). Default 1 (this engine alone; nothing is routed).
+   */
+  readonly dataParallelSize?: number;
+  /**
+   * With `dataParallelSize` > 1: the metrics of ranks 1 … N-1, in rank order (rank 0 keeps
+   * `metrics`); absent: those ranks keep none.
+   */
+  readonly rankMetrics?: readonly EngineMetrics<HistogramSink>[];
+  /**
+   * With `dataParallelSize` > 1: whether the ranks publish their request counts to the router
+   * (vLLM: a MoE model's `DPEngineCoreProc`) or the router balances on its own counts (a dense
+   * model). Default false.
+   */
+  readonly publishesCounts?: boolean;
 }
 
 /** A request with what the frontend knows about it for the metrics (see {@link ArrivalDetails}). */
@@ -370,11 +388,21 @@ export class GpuEngine {
   readonly #listeners: (GpuTokenListener | undefined)[] = [];
   readonly #host: StreamHost;
   #loop: Promise<void> | undefined;
+  /**
+   * The data-parallel engine cores, this one (rank 0) first; one entry without data parallelism.
+   * Each steps on its own, on the same clock.
+   */
+  readonly ranks: readonly GpuEngine[];
+  /** The API server's choice among {@link ranks}; undefined with one rank (nothing routed). */
+  readonly #router: DataParallelRouter | undefined;
 
   constructor(options: GpuEngineOptions) {
     const scale = options.timeScale ?? 1;
     if (!(scale > 0) || !Number.isFinite(scale))
       throw new RangeError("timeScale must be a positive number");
+    const dp = options.dataParallelSize ?? 1;
+    if (!Number.isInteger(dp) || dp < 1)
+      throw new RangeError("dataParallelSize must be a positive integer");
     this.core = new EngineCore(options);
     this.#clock = options.clock;
     this.#scale = scale;
@@ -406,6 +434,28 @@ export class GpuEngine {
         if (!finished && this.core.abort(id)) this.#metrics?.aborted(id);
       },
     };
+    if (dp === 1) {
+      this.ranks = [this];
+      this.#router = undefined;
+      return;
+    }
+    const ranks: GpuEngine[] = [this];
+    for (let rank = 1; rank < dp; rank++) {
+      const metrics = options.rankMetrics?.[rank - 1];
+      ranks.push(
+        new GpuEngine({
+          ...options,
+          dataParallelSize: 1,
+          metrics,
+          onStep: options.onStep,
+        }),
+      );
+    }
+    this.ranks = ranks;
+    this.#router = new DataParallelRouter(
+      ranks.map((engine) => engine.core),
+      options.publishesCounts === true,
+    );
   }
 
   /** Simulated seconds since the engine was created. */
@@ -420,6 +470,12 @@ export class GpuEngine {
    * the consumer leaves early, the request leaves the engine and frees its KV blocks.
    */
   generate(request: GpuRequest, signal?: AbortSignal): GpuTokenStream {
+    const router = this.#router;
+    if (router !== undefined) {
+      // vLLM's engine client picks the rank when the request is added (data-parallel.ts).
+      const rank = this.ranks[router.choose(this.now())] as GpuEngine;
+      if (rank !== this) return rank.generate(request, signal);
+    }
     return new TokenStream(this.#host, request, signal);
   }
 
@@ -442,7 +498,16 @@ export class GpuEngine {
 
   /** Resolves when the engine has no work left (for tests and shutdown). */
   async idle(): Promise<void> {
-    while (this.#loop) await this.#loop;
+    for (;;) {
+      const busy = this.ranks.find((rank) => rank.#loop !== undefined);
+      if (busy === undefined) return;
+      await busy.#loop;
+    }
+  }
+
+  /** Whether any rank has requests waiting or running. */
+  hasWork(): boolean {
+    return this.ranks.some((rank) => rank.core.hasWork());
   }
 
   #start(): void {

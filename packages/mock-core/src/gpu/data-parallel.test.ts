@@ -1,0 +1,135 @@
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../clock.js";
+import type { GenerationEvent, GenerationRequest } from "../engine/generation.js";
+import { readGpuEngineSettings } from "../engine/gpu-engine-settings.js";
+import { defaultModelSpec } from "../engine/model-spec.js";
+import {
+  createTextEngine,
+  engineStartup,
+  startupCacheLines,
+  statsLogIntervalMs,
+} from "../engine/text-engine-factory.js";
+import {
+  DataParallelRouter,
+  expertParallelDataParallelMessage,
+  type RankCounts,
+  rankLogPrefix,
+} from "./data-parallel.js";
+
+describe("DataParallelRouter", () => {
+  it("spreads a dense model's requests round robin from rank 0 on its own counts", () => {
+    // vllm/v1/engine/core_client.py get_core_engine_for_request: score waiting * 4 + running,
+    // strict < keeps the first rank on a tie, the chosen rank's local waiting count goes up by
+    // client_count (1); a dense model's ranks publish no counts (run_engine_core builds
+    // DPEngineCoreProc only for MoE), so nothing replaces the local counts.
+    const busy: RankCounts = { waiting: 9, running: 9 };
+    const router = new DataParallelRouter([busy, busy, busy], false);
+    expect(Array.from({ length: 7 }, (_, i) => router.choose(i))).toEqual([0, 1, 2, 0, 1, 2, 0]);
+  });
+
+  it("with published counts takes the lowest waiting * 4 + running, refreshed every 100 ms", () => {
+    // coordinator.py stats_update_interval_ms 100: the engines' own counts replace the local ones.
+    const ranks = [
+      { waiting: 0, running: 5 },
+      { waiting: 1, running: 0 },
+    ];
+    const router = new DataParallelRouter(ranks, true);
+    expect(router.choose(0)).toBe(1); // 5 against 4
+    expect(router.choose(0.05)).toBe(0); // 5 against 2 * 4 (local +1 on rank 1)
+    expect(router.choose(0.06)).toBe(1); // 9 against 8
+    ranks[1] = { waiting: 0, running: 6 };
+    expect(router.choose(0.09)).toBe(0); // no snapshot yet: 9 against 12
+    expect(router.choose(0.1)).toBe(0); // snapshot: 5 against 6
+    expect(router.choose(0.15)).toBe(1); // 9 against 6
+  });
+
+  it("keeps the first rank on a tie of scores", () => {
+    const router = new DataParallelRouter(
+      [
+        { waiting: 1, running: 0 },
+        { waiting: 0, running: 4 },
+      ],
+      true,
+    );
+    expect(router.choose(0)).toBe(0);
+    expect(router.size).toBe(2);
+  });
+
+  it("refuses an empty rank list", () => {
+    expect(() => new DataParallelRouter([], false)).toThrow(RangeError);
+  });
+});
+
+describe("rankLogPrefix", () => {
+  it("names the rank's engine core process as vLLM's decorate_logs does", () => {
+    // vllm/v1/engine/utils.py CoreEngineProcManager: process name EngineCore_DP<rank>.
+    expect(rankLogPrefix(1, 4242)).toBe("(EngineCore_DP1 pid=4242)");
+    expect(rankLogPrefix(0)).toBe(`(EngineCore_DP0 pid=${process.pid})`);
+  });
+});
+
+const model = await defaultModelSpec();
+const prompt = model.tokenizer.encode("Tell me something about the weather in the mountains.");
+
+function settings(values: Record<string, string | boolean>) {
+  return readGpuEngineSettings({ gpu: "h100-80gb", ...values }, { maxModelLen: model.maxModelLen });
+}
+
+async function drain(events: AsyncIterable<GenerationEvent>): Promise<number> {
+  let tokens = 0;
+  for await (const event of events) if (event.type === "token") tokens++;
+  return tokens;
+}
+
+describe("--data-parallel-size through the text engine", () => {
+  it("reads the flag, and refuses bad values and expert parallelism with it", () => {
+    expect(settings({ "data-parallel-size": "4" })?.dataParallelSize).toBe(4);
+    expect(settings({})?.dataParallelSize).toBeUndefined();
+    expect(() => settings({ "data-parallel-size": "0" })).toThrow(
+      "--data-parallel-size: '0' is not a whole number >= 1",
+    );
+    expect(() => settings({ "data-parallel-size": "2", "enable-expert-parallel": true })).toThrow(
+      expertParallelDataParallelMessage,
+    );
+    expect(() =>
+      readGpuEngineSettings({ "data-parallel-size": "2" }, { maxModelLen: model.maxModelLen }),
+    ).toThrow("--data-parallel-size needs --gpu DEVICE");
+  });
+
+  it("logs each rank's cache lines and stats line, and serves on every rank", async () => {
+    const gpu = settings({ "data-parallel-size": "2", "time-scale": "100" });
+    if (gpu === undefined) throw new Error("unreachable");
+    const clock = new ManualClock();
+    const lines: string[] = [];
+    const created = createTextEngine({
+      clock,
+      model,
+      gpu,
+      logger: { info: (line) => lines.push(line) },
+    });
+    // Every rank's engine core sizes and logs its own KV cache (one replica per rank).
+    const cache = startupCacheLines(engineStartup(gpu).capacity, gpu.release);
+    expect(lines.slice(0, 2 * cache.length)).toEqual([
+      ...cache.map((line) => `${rankLogPrefix(0)} ${line}`),
+      ...cache.map((line) => `${rankLogPrefix(1)} ${line}`),
+    ]);
+    const startup = lines.length;
+    const request: GenerationRequest = { promptIds: prompt, maxTokens: 8, ignoreEos: true };
+    const runs = [
+      drain(created.engine.generate(request)),
+      drain(created.engine.generate({ ...request, seed: 2 })),
+    ];
+    const ranks = created.gpu?.engine.ranks ?? [];
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(ranks.map((rank) => rank.core.waiting + rank.core.running)).toEqual([1, 1]);
+    for (let t = 0; t < 1000; t++) await clock.advance(1);
+    expect(await Promise.all(runs)).toEqual([8, 8]);
+    await clock.advance(statsLogIntervalMs);
+    // vllm/v1/metrics/loggers.py LoggingStatLogger: one "Engine %03d:" line per engine index.
+    const stats = lines.slice(startup);
+    expect(stats.map((line) => line.slice(0, 11))).toEqual(["Engine 000:", "Engine 001:"]);
+    const metrics = created.gpu?.metrics;
+    expect(metrics?.dataParallelEngines?.map((rank) => rank.generationTokens)).toEqual([8, 8]);
+    created.close();
+  });
+});
