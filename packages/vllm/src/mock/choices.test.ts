@@ -94,6 +94,38 @@ describe("streamPieces", () => {
     expect(flushed.map(summary)).toEqual([{ kind: "text", text: "ab", tokens: 2, generated: 2 }]);
   });
 
+  // serving_completion.py: every output of one step is sent in turn (the engine hands a step's
+  // outputs in its request order), so a flush sends the open choices in the order they began;
+  // a finished choice is gone from later flushes, the others keep their counts.
+  it("flushes the open choices in the order of their first event, a finished one no more", () => {
+    const pieces = streamPieces({ includeStopStr: false, outputs: "steps" });
+    pieces.add(2, token(1, "c"));
+    pieces.add(0, token(2, "a"));
+    pieces.add(1, token(3, "b"));
+    const flushed: StreamPiece[] = [];
+    pieces.flush((piece) => flushed.push(piece));
+    expect(flushed.map((piece) => [piece.index, piece.text, piece.generated])).toEqual([
+      [2, "c", 1],
+      [0, "a", 1],
+      [1, "b", 1],
+    ]);
+    pieces.add(0, token(4, "d"));
+    expect(summary(pieces.add(0, finish(2)))).toEqual({
+      kind: "finish",
+      text: "d",
+      tokens: 1,
+      generated: 2,
+    });
+    pieces.add(1, token(5, "e"));
+    pieces.add(2, token(6, "f"));
+    flushed.length = 0;
+    pieces.flush((piece) => flushed.push(piece));
+    expect(flushed.map((piece) => [piece.index, piece.text, piece.generated])).toEqual([
+      [2, "f", 2],
+      [1, "e", 2],
+    ]);
+  });
+
   // serving_completion.py: the echoed prompt goes out with the first output.
   it("sends the initial text with the first step's tokens", () => {
     const pieces = streamPieces({

@@ -680,65 +680,122 @@ export function streamPieces(options: {
   /** The engine's `outputs`: "steps" gathers a step's tokens into one piece; see above. */
   readonly outputs?: "steps" | undefined;
 }): StreamPieces {
-  const keepTokens = options.keepTokens ?? true;
-  const perToken = options.outputs !== "steps";
-  /** Each open choice's token count. */
-  const generated = new Map<number, number>();
-  // One holder per open choice, updated in place: its tokens array is replaced when handed out
-  // (none is made per event when tokens are not kept).
-  const held = new Map<number, { text: string; tokens: TokenEvent[] }>();
-  return {
-    add(index, event) {
-      let pending = held.get(index);
-      if (pending === undefined) {
-        pending = { text: options.initialText?.(index) ?? "", tokens: keepTokens ? [] : noTokens };
-        held.set(index, pending);
-      }
-      if (event.type === "token") {
-        const before = generated.get(index) ?? 0;
-        generated.set(index, before + 1);
-        if (perToken && pending.text !== "") {
-          const piece: StreamPiece = {
-            kind: "text",
-            index,
-            text: pending.text,
-            tokens: pending.tokens,
-            generated: before,
-          };
-          pending.text = event.text;
-          if (keepTokens) pending.tokens = [event];
-          return piece;
-        }
-        pending.text += event.text;
-        if (keepTokens) pending.tokens.push(event);
-        return undefined;
-      }
-      held.delete(index);
-      generated.delete(index);
-      const text = pending.text + stopSuffix(event, options.includeStopStr);
-      return {
-        kind: "finish",
+  return new StreamPieceQueue(
+    options.includeStopStr,
+    options.initialText,
+    options.keepTokens ?? true,
+    options.outputs !== "steps",
+  );
+}
+
+/** The open choices of a queue with none yet (never written to). */
+const noChoices: OpenChoice[] = [];
+
+/** One open choice of a {@link StreamPieceQueue}: its held text and tokens, updated in place. */
+class OpenChoice {
+  readonly index: number;
+  /** Text not yet handed out. */
+  text: string;
+  /** Its token events (replaced when handed out; the shared empty list when none are kept). */
+  tokens: TokenEvent[];
+  /** The choice's token count so far. */
+  generated = 0;
+
+  constructor(index: number, text: string, tokens: TokenEvent[]) {
+    this.index = index;
+    this.text = text;
+    this.tokens = tokens;
+  }
+}
+
+/**
+ * {@link streamPieces}' state: the open choices in the order of their first event (the order
+ * `flush` hands them out), in one array searched by index. A stream lives as long as its client
+ * reads, so this is what every open stream keeps: no Map (two of them were about 500 bytes a
+ * stream with their tables) and no closures.
+ */
+class StreamPieceQueue implements StreamPieces {
+  readonly #includeStopStr: boolean;
+  readonly #initialText: ((index: number) => string) | undefined;
+  readonly #keepTokens: boolean;
+  readonly #perToken: boolean;
+  /**
+   * The open choices, in the order of their first event. The first is put in a new one-slot array
+   * (a push onto an empty array makes room for 17: 152 bytes, kept for the stream's life).
+   */
+  #open: OpenChoice[] = noChoices;
+
+  constructor(
+    includeStopStr: boolean,
+    initialText: ((index: number) => string) | undefined,
+    keepTokens: boolean,
+    perToken: boolean,
+  ) {
+    this.#includeStopStr = includeStopStr;
+    this.#initialText = initialText;
+    this.#keepTokens = keepTokens;
+    this.#perToken = perToken;
+  }
+
+  add(index: number, event: GenerationEvent): StreamPiece | undefined {
+    const open = this.#open;
+    let at = 0;
+    while (at < open.length && (open[at] as OpenChoice).index !== index) at += 1;
+    let pending = open[at];
+    if (pending === undefined) {
+      pending = new OpenChoice(
         index,
-        text,
-        tokens: pending.tokens,
-        generated: event.completionTokens,
-        finish: event,
-      };
-    },
-    flush(each) {
-      for (const [index, pending] of held) {
-        if (pending.text === "") continue;
+        this.#initialText?.(index) ?? "",
+        this.#keepTokens ? [] : noTokens,
+      );
+      if (open.length === 0) this.#open = [pending];
+      else open.push(pending);
+    }
+    if (event.type === "token") {
+      const before = pending.generated;
+      pending.generated = before + 1;
+      if (this.#perToken && pending.text !== "") {
         const piece: StreamPiece = {
           kind: "text",
           index,
           text: pending.text,
           tokens: pending.tokens,
-          generated: generated.get(index) ?? 0,
+          generated: before,
         };
-        pending.text = "";
-        if (keepTokens) pending.tokens = [];
-        each(piece);
+        pending.text = event.text;
+        if (this.#keepTokens) pending.tokens = [event];
+        return piece;
       }
-    },
-  };
+      pending.text += event.text;
+      if (this.#keepTokens) pending.tokens.push(event);
+      return undefined;
+    }
+    open.splice(at, 1);
+    return {
+      kind: "finish",
+      index,
+      text: pending.text + stopSuffix(event, this.#includeStopStr),
+      tokens: pending.tokens,
+      generated: event.completionTokens,
+      finish: event,
+    };
+  }
+
+  flush(each: (piece: StreamPiece) => void): void {
+    const open = this.#open;
+    for (let at = 0; at < open.length; at += 1) {
+      const pending = open[at] as OpenChoice;
+      if (pending.text === "") continue;
+      const piece: StreamPiece = {
+        kind: "text",
+        index: pending.index,
+        text: pending.text,
+        tokens: pending.tokens,
+        generated: pending.generated,
+      };
+      pending.text = "";
+      if (this.#keepTokens) pending.tokens = [];
+      each(piece);
+    }
+  }
 }

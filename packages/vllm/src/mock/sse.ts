@@ -132,6 +132,19 @@ export function sseFrames(
 
 const done: IteratorResult<string> = Object.freeze({ done: true, value: undefined });
 
+/** The callbacks of an iterated {@link SseStream} (one object, made at its first `next`). */
+interface IteratorCallbacks {
+  readonly waitFor: (
+    resolve: (result: IteratorResult<string> | Promise<IteratorResult<string>>) => void,
+  ) => void;
+  readonly onReady: () => void;
+  readonly onWaitError: (error: unknown) => void;
+  readonly onEvent: (
+    result: IteratorResult<unknown>,
+  ) => IteratorResult<string> | Promise<IteratorResult<string>>;
+  readonly onError: (error: unknown) => Promise<IteratorResult<string>>;
+}
+
 /** Where an {@link SseStream} is: reading events, `[DONE]` still to send, or over. */
 const Phase = { Events: 0, Done: 1, Over: 2 } as const;
 type Phase = (typeof Phase)[keyof typeof Phase];
@@ -173,20 +186,28 @@ class SseStream<E> implements AsyncIterator<string>, StreamPush {
   #resolve:
     | ((result: IteratorResult<string> | Promise<IteratorResult<string>>) => void)
     | undefined;
-  /** A `next` that waits through the events' `wait` (a Promise executor, made once per stream). */
-  readonly #waitFor = (
+  /**
+   * The iterated form's callbacks, made at its first `next` (a piped stream, the host's form, never
+   * makes them: each is a closure an open stream would keep for its life).
+   */
+  #iterating: IteratorCallbacks | undefined;
+
+  /** A `next` that waits through the events' `wait` (the Promise executor). */
+  #waitFor(
     resolve: (result: IteratorResult<string> | Promise<IteratorResult<string>>) => void,
-  ): void => {
+  ): void {
     this.#resolve = resolve;
     const ready = this.#ready as ReadySteps<E>;
+    const callbacks = this.#iterating as IteratorCallbacks;
     (ready.wait as NonNullable<ReadySteps<E>["wait"]>).call(
       ready,
-      this.#onReady,
-      this.#onWaitError,
+      callbacks.onReady,
+      callbacks.onWaitError,
     );
-  };
+  }
+
   /** The events' `wait` says an event is ready: frame it and what follows at once. */
-  readonly #onReady = (): void => {
+  #onReady(): void {
     // The client left meanwhile (return): nothing waits.
     if (this.#resolve === undefined) return;
     let result: IteratorResult<E> | undefined;
@@ -199,13 +220,14 @@ class SseStream<E> implements AsyncIterator<string>, StreamPush {
     const resolve = this.#resolve;
     this.#resolve = undefined;
     resolve(result === undefined ? this.next() : this.#onEvent(result));
-  };
-  readonly #onWaitError = (error: unknown): void => {
+  }
+
+  #onWaitError(error: unknown): void {
     const resolve = this.#resolve;
     if (resolve === undefined) return;
     this.#resolve = undefined;
     resolve(this.#onError(error));
-  };
+  }
 
   /** The push form's sink, once piped. */
   #sink: StreamSink | undefined;
@@ -232,13 +254,11 @@ class SseStream<E> implements AsyncIterator<string>, StreamPush {
     if (result !== undefined) this.#pushFrames(result);
     this.#pump();
   };
-  /** Push form: an event read through the events' `next` (a source without `wait`). */
-  readonly #onPushEvent = (result: IteratorResult<E>): void => {
-    if (this.#phase !== Phase.Events) return;
-    this.#reading = false;
-    this.#pushFrames(result);
-    this.#pump();
-  };
+  /**
+   * Push form: an event read through the events' `next` (a source without `wait`; made at its
+   * first read).
+   */
+  #onPushEvent: ((result: IteratorResult<E>) => void) | undefined;
   readonly #onPushError = (error: unknown): void => {
     if (this.#phase !== Phase.Events) return;
     this.#reading = false;
@@ -271,12 +291,25 @@ class SseStream<E> implements AsyncIterator<string>, StreamPush {
         this.#events = this.#source[Symbol.asyncIterator]();
         this.#ready = readySteps(this.#events);
       }
-      if (this.#ready?.wait !== undefined) return new Promise(this.#waitFor);
+      this.#iterating ??= this.#callbacks();
+      if (this.#ready?.wait !== undefined) return new Promise(this.#iterating.waitFor);
       read = this.#events.next();
     } catch (error) {
       return this.#onError(error);
     }
-    return read.then(this.#onEvent, this.#onError);
+    const callbacks = this.#iterating as IteratorCallbacks;
+    return read.then(callbacks.onEvent, callbacks.onError);
+  }
+
+  /** The iterated form's callbacks (see `#iterating`). */
+  #callbacks(): IteratorCallbacks {
+    return {
+      waitFor: (resolve) => this.#waitFor(resolve),
+      onReady: () => this.#onReady(),
+      onWaitError: (error) => this.#onWaitError(error),
+      onEvent: (result) => this.#onEvent(result as IteratorResult<E>),
+      onError: (error) => this.#onError(error),
+    };
   }
 
   async return(): Promise<IteratorResult<string>> {
@@ -340,7 +373,15 @@ class SseStream<E> implements AsyncIterator<string>, StreamPush {
       this.#reading = true;
       const ready = this.#ready;
       if (ready?.wait !== undefined) ready.wait(this.#onPushReady, this.#onPushError);
-      else this.#events.next().then(this.#onPushEvent, this.#onPushError);
+      else {
+        this.#onPushEvent ??= (result) => {
+          if (this.#phase !== Phase.Events) return;
+          this.#reading = false;
+          this.#pushFrames(result);
+          this.#pump();
+        };
+        this.#events.next().then(this.#onPushEvent, this.#onPushError);
+      }
     } catch (error) {
       this.#reading = false;
       this.#pushFail(error);
@@ -416,14 +457,12 @@ class SseStream<E> implements AsyncIterator<string>, StreamPush {
     return this.#phase === Phase.Over ? done : undefined;
   }
 
-  readonly #onEvent = (
-    result: IteratorResult<E>,
-  ): IteratorResult<string> | Promise<IteratorResult<string>> => {
+  #onEvent(result: IteratorResult<E>): IteratorResult<string> | Promise<IteratorResult<string>> {
     // The client left (return) while the event was awaited: #take answers the end.
     if (this.#phase === Phase.Events) this.#frame(result);
     // An event that made no frame (a held-back text): read the next one.
     return this.#take() ?? this.next();
-  };
+  }
 
   /** Frames `result` and what follows at once; a failing step ends the events (throws as #fail). */
   #frame(result: IteratorResult<E>): void {
@@ -456,14 +495,14 @@ class SseStream<E> implements AsyncIterator<string>, StreamPush {
     }
   }
 
-  readonly #onError = (error: unknown): Promise<IteratorResult<string>> => {
+  #onError(error: unknown): Promise<IteratorResult<string>> {
     try {
       this.#fail(error);
     } catch (failure) {
       return Promise.reject(failure);
     }
     return this.next();
-  };
+  }
 
   /**
    * A VllmError becomes the era's error event before `[DONE]` (where the ending has one); anything
