@@ -259,9 +259,14 @@ export function parseResponsesRequest(
   const issues = literalIssues(include, rawTier, rawTruncation);
   const serviceTier = (rawTier as string | undefined) ?? "auto";
   const truncation = (rawTruncation as string | undefined) ?? "disabled";
-  // Pydantic's issues for `reasoning` and `text` (structured.ts), kept beside the others'.
-  const reasoning = collectIssues(issues, () => readReasoning(rawReasoning)) ?? null;
-  const textGuided = collectIssues(issues, () => readResponsesText(text));
+  // Pydantic's issues for `reasoning` and `text` (structured.ts), kept beside the others'; the
+  // usual body sends neither, and then nothing is read.
+  const reasoning =
+    rawReasoning === undefined
+      ? null
+      : (collectIssues(issues, () => readReasoning(rawReasoning)) ?? null);
+  const textGuided =
+    text === undefined ? undefined : collectIssues(issues, () => readResponsesText(text));
   const structured = structuredOutputs ? readStructuredOutputs(fields) : undefined;
   const penalties = readPenalties(release.penalties, rawPenalties, issues);
   throwFieldIssues(fields, issues);
