@@ -319,6 +319,7 @@ export async function chatCompletion(
   let completionTokens = 0;
   const parser = model.reasoningParser;
   const fields = model.profile.reasoningFields;
+  const tokenKeys = model.profile.returnTokenIds === true;
   const choices = results.map((result) => {
     completionTokens += result.finish.completionTokens;
     const output = result.text + stopSuffix(result.finish, request.includeStopStrInOutput);
@@ -342,13 +343,23 @@ export async function chatCompletion(
         : [],
       split?.reasoning ?? null,
     );
-    return {
-      index: result.index,
-      message,
-      logprobs: request.logprobs ? chatLogprobs(model, result.tokens, request.topLogprobs) : null,
-      finish_reason: toolFinish(tool, finish_reason),
-      stop_reason,
-    };
+    const index = result.index;
+    const logprobs = request.logprobs
+      ? chatLogprobs(model, result.tokens, request.topLogprobs)
+      : null;
+    const finish = toolFinish(tool, finish_reason);
+    // protocol.py ChatCompletionResponseChoice from vLLM PR #22587 (0.10.2): token_ids after
+    // stop_reason, null unless return_token_ids (vLLM issue #28246 shows the null key).
+    return tokenKeys
+      ? {
+          index,
+          message,
+          logprobs,
+          finish_reason: finish,
+          stop_reason,
+          token_ids: request.returnTokenIds ? result.tokens.map((token) => token.id) : null,
+        }
+      : { index, message, logprobs, finish_reason: finish, stop_reason };
   });
   const whole = {
     id: chatId(request),

@@ -4,7 +4,7 @@
  * model_dump, nulls present, keys in the pydantic model's order).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startVllm, type TestServer } from "./test-server.js";
+import { openaiClient, startVllm, type TestServer } from "./test-server.js";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -37,8 +37,12 @@ function rebuilt(text: string): string {
       logprobs: c.logprobs,
       finish_reason: c.finish_reason,
       stop_reason: c.stop_reason,
+      token_ids: c.token_ids,
       prompt_logprobs: c.prompt_logprobs,
+      prompt_token_ids: c.prompt_token_ids,
     })),
+    service_tier: a.service_tier,
+    system_fingerprint: a.system_fingerprint,
     usage: {
       prompt_tokens: a.usage.prompt_tokens,
       total_tokens: a.usage.total_tokens,
@@ -49,9 +53,30 @@ function rebuilt(text: string): string {
   });
 }
 
-// vllm-openai.md §5: the completion's keys, its choices' and usage's (nulls present).
-const answerKeys = ["id", "object", "created", "model", "choices", "usage", "kv_transfer_params"];
-const choiceKeys = ["index", "text", "logprobs", "finish_reason", "stop_reason", "prompt_logprobs"];
+// vllm-openai.md §5: the completion's keys, its choices' and usage's (nulls present); on the
+// default 0.12.0, protocol.py CompletionResponse's service_tier and system_fingerprint (in a
+// 0.10.1-era tree) and CompletionResponseChoice's token_ids / prompt_token_ids (vLLM PR #22587).
+const answerKeys = [
+  "id",
+  "object",
+  "created",
+  "model",
+  "choices",
+  "service_tier",
+  "system_fingerprint",
+  "usage",
+  "kv_transfer_params",
+];
+const choiceKeys = [
+  "index",
+  "text",
+  "logprobs",
+  "finish_reason",
+  "stop_reason",
+  "token_ids",
+  "prompt_logprobs",
+  "prompt_token_ids",
+];
 const usageKeys = ["prompt_tokens", "total_tokens", "completion_tokens", "prompt_tokens_details"];
 
 describe("non-streaming completions without logprobs", () => {
@@ -95,7 +120,7 @@ describe("non-streaming completions without logprobs", () => {
     }).then((r) => r.json() as Promise<{ tokens: number[] }>);
     const stopId = ids.tokens[1] ?? ids.tokens[0];
     const text = await completion({ prompt: "Tell me", stop_token_ids: [stopId], max_tokens: 2 });
-    expect(text).toContain(`"finish_reason":"stop","stop_reason":${stopId},`);
+    expect(text).toContain(`"finish_reason":"stop","stop_reason":${stopId},"token_ids":null,`);
     expect(text).toBe(rebuilt(text));
   });
 });
@@ -190,4 +215,210 @@ describe("stop strings in streams", () => {
       }
     },
   );
+});
+
+/**
+ * The answer's keys by release, through the openai SDK and raw fetch. protocol.py
+ * CompletionResponse declares `service_tier` and `system_fingerprint` (Optional, None) in a
+ * 0.10.1-era tree (nested error envelope; before vLLM PRs #22587 and #22761), dumped whole: null
+ * keys from 0.10.1 (older releases unpinned, left without). vLLM PR #22587 ("Add return_token_ids
+ * parameter to OpenAI API endpoints", first in 0.10.2 as NVIDIA-NeMo Gym issue #1108 names it)
+ * adds CompletionResponseChoice `token_ids` after `stop_reason` and `prompt_token_ids` after
+ * `prompt_logprobs`, and ChatCompletionResponseChoice `token_ids` after `stop_reason`: null keys
+ * unless the request sets `return_token_ids` (vLLM issue #28246 shows `"token_ids":null`).
+ */
+describe("completion answer keys by release", () => {
+  const servers = new Map<string, TestServer>();
+  beforeAll(async () => {
+    for (const version of ["0.10.0", "0.10.1", "0.10.2"]) {
+      servers.set(version, await startVllm({ "vllm-version": version, "served-model-name": "m" }));
+    }
+  });
+  afterAll(async () => {
+    for (const server of servers.values()) await server.close();
+  });
+  const post = async (version: string, path: string, body: object) => {
+    const server = servers.get(version) as TestServer;
+    const response = await fetch(`${server.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "m", max_tokens: 3, temperature: 0, ...body }),
+    });
+    expect(response.status, await response.clone().text()).toBe(200);
+    return (await response.json()) as {
+      choices: Record<string, unknown>[];
+      [key: string]: unknown;
+    };
+  };
+  const tokenize = async (version: string, prompt: string) => {
+    const server = servers.get(version) as TestServer;
+    const response = await fetch(`${server.url}/tokenize`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      // add_special_tokens as completions read it (default true: the BOS the engine sees).
+      body: JSON.stringify({ model: "m", prompt }),
+    });
+    return ((await response.json()) as { tokens: number[] }).tokens;
+  };
+
+  it("has no service_tier, system_fingerprint nor token-id keys on 0.10.0", async () => {
+    const whole = await post("0.10.0", "/v1/completions", {
+      prompt: "Tell me",
+      return_token_ids: true,
+    });
+    expect(Object.keys(whole)).toEqual([
+      "id",
+      "object",
+      "created",
+      "model",
+      "choices",
+      "usage",
+      "kv_transfer_params",
+    ]);
+    expect(Object.keys(whole.choices[0] ?? {})).toEqual([
+      "index",
+      "text",
+      "logprobs",
+      "finish_reason",
+      "stop_reason",
+      "prompt_logprobs",
+    ]);
+  });
+
+  it("writes service_tier and system_fingerprint null from 0.10.1, token ids not yet", async () => {
+    // return_token_ids is an unknown field on 0.10.1 (ignored, the answer as without it).
+    for (const body of [{}, { logprobs: 1 }, { return_token_ids: true }]) {
+      const whole = await post("0.10.1", "/v1/completions", { prompt: "Tell me", ...body });
+      expect(Object.keys(whole)).toEqual([
+        "id",
+        "object",
+        "created",
+        "model",
+        "choices",
+        "service_tier",
+        "system_fingerprint",
+        "usage",
+        "kv_transfer_params",
+      ]);
+      expect(whole.service_tier).toBeNull();
+      expect(whole.system_fingerprint).toBeNull();
+      expect(whole.choices[0]).not.toHaveProperty("token_ids");
+    }
+    const chat = await post("0.10.1", "/v1/chat/completions", {
+      messages: [{ role: "user", content: "hi" }],
+      return_token_ids: true,
+    });
+    expect(Object.keys(chat.choices[0] ?? {})).toEqual([
+      "index",
+      "message",
+      "logprobs",
+      "finish_reason",
+      "stop_reason",
+    ]);
+  });
+
+  it("writes null token-id keys from 0.10.2 in both answer paths, the ids when asked", async () => {
+    const keys = [
+      "index",
+      "text",
+      "logprobs",
+      "finish_reason",
+      "stop_reason",
+      "token_ids",
+      "prompt_logprobs",
+      "prompt_token_ids",
+    ];
+    // The plain template and the object path (logprobs asked) write the same keys.
+    for (const body of [{}, { logprobs: 2 }, { prompt_logprobs: 1 }]) {
+      const whole = await post("0.10.2", "/v1/completions", { prompt: "Tell me", ...body });
+      expect(Object.keys(whole.choices[0] ?? {})).toEqual(keys);
+      expect(whole.choices[0]?.token_ids).toBeNull();
+      expect(whole.choices[0]?.prompt_token_ids).toBeNull();
+    }
+    const prompt = "Tell me about the weather";
+    const promptIds = await tokenize("0.10.2", prompt);
+    for (const body of [{}, { logprobs: 2 }]) {
+      const whole = await post("0.10.2", "/v1/completions", {
+        prompt,
+        return_token_ids: true,
+        max_tokens: 5,
+        ...body,
+      });
+      const choice = whole.choices[0] ?? {};
+      expect(Object.keys(choice)).toEqual(keys);
+      // The generated ids detokenize to the choice's text; the prompt's are /tokenize's.
+      const ids = choice.token_ids as number[];
+      expect(ids).toHaveLength((whole.usage as { completion_tokens: number }).completion_tokens);
+      const server = servers.get("0.10.2") as TestServer;
+      const back = await fetch(`${server.url}/detokenize`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "m", tokens: ids }),
+      }).then((r) => r.json() as Promise<{ prompt: string }>);
+      expect(back.prompt).toBe(choice.text);
+      expect(choice.prompt_token_ids).toEqual(promptIds);
+    }
+  });
+
+  it("gives each prompt's ids to its choices (several prompts, n 2)", async () => {
+    const prompts = ["first prompt", "a second, longer prompt"];
+    const whole = await post("0.10.2", "/v1/completions", {
+      prompt: prompts,
+      n: 2,
+      temperature: 1,
+      seed: 3,
+      return_token_ids: true,
+    });
+    expect(whole.choices).toHaveLength(4);
+    for (const choice of whole.choices) {
+      const p = Math.floor((choice.index as number) / 2);
+      expect(choice.prompt_token_ids).toEqual(await tokenize("0.10.2", prompts[p] ?? ""));
+      expect((choice.token_ids as number[]).length).toBeGreaterThan(0);
+    }
+  });
+
+  it("reads return_token_ids as a bool from 0.10.2 (pydantic bool_parsing)", async () => {
+    const server = servers.get("0.10.2") as TestServer;
+    const response = await fetch(`${server.url}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "m", prompt: "x", return_token_ids: "maybe" }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain("return_token_ids");
+  });
+
+  it("gives chat choices token_ids from 0.10.2, through the openai SDK", async () => {
+    const client = openaiClient(servers.get("0.10.2") as TestServer);
+    const plain = await client.chat.completions.create({
+      model: "m",
+      messages: [{ role: "user", content: "hi" }],
+      max_tokens: 3,
+    });
+    expect(plain.choices[0]).toHaveProperty("token_ids", null);
+    const asked = await client.chat.completions.create({
+      model: "m",
+      messages: [{ role: "user", content: "hi" }],
+      max_tokens: 3,
+      // @ts-expect-error vLLM's extra field, not in the SDK's types
+      return_token_ids: true,
+    });
+    const ids = (asked.choices[0] as unknown as { token_ids: number[] }).token_ids;
+    expect(ids).toHaveLength(asked.usage?.completion_tokens ?? -1);
+    expect(Object.keys(asked.choices[0] ?? {})).toEqual([
+      "index",
+      "message",
+      "logprobs",
+      "finish_reason",
+      "stop_reason",
+      "token_ids",
+    ]);
+    const completion = await client.completions.create({
+      model: "m",
+      prompt: "Tell me",
+      max_tokens: 2,
+    });
+    expect(completion).toHaveProperty("service_tier", null);
+    expect(completion.choices[0]).toHaveProperty("token_ids", null);
+  });
 });

@@ -2,10 +2,12 @@
  * `POST /v1/completions` (vllm-openai.md §4.2, §5, §6; serving_completion.py): one choice per
  * prompt and `n`, indexed prompt·n + i; non-streaming bodies carry every field (nulls included);
  * stream chunks carry every key (`"usage": null` too) with no role chunk, the last token chunk
- * carries `finish_reason`, an optional usage chunk has `choices: []`. From vLLM PR #40537
- * (0.21.0, the profile's `systemFingerprint`) the answer carries `service_tier` and
- * `system_fingerprint`, stream chunks are dumped with exclude_unset (no `"usage": null`), and the
- * fingerprint rides on the final message only (see {@link completionStream}).
+ * carries `finish_reason`, an optional usage chunk has `choices: []`. From 0.10.1 (the profile's
+ * `completionServiceTier`) the answer carries `service_tier` and `system_fingerprint` (null), from
+ * 0.10.2 its choices `token_ids` and `prompt_token_ids` (vLLM PR #22587, `return_token_ids`, the
+ * profile's `returnTokenIds`). From vLLM PR #40537 (0.21.0, the profile's `systemFingerprint`)
+ * the fingerprint is a string, stream chunks are dumped with exclude_unset (no `"usage": null`),
+ * and the fingerprint rides on the final message only (see {@link completionStream}).
  */
 import type { FinishEvent, TokenEvent } from "@servingkit/mock-core";
 import {
@@ -230,8 +232,11 @@ export function completion(
   fingerprint: string | null = null,
 ): object | Promise<object> {
   const prepared = prepare(model, request);
-  // Token events are read only for logprobs and to rank best_of candidates.
-  const keepTokens = request.logprobs !== undefined || prepared.candidates !== request.n;
+  // Token events are read only for logprobs, return_token_ids and to rank best_of candidates.
+  const keepTokens =
+    request.logprobs !== undefined ||
+    request.returnTokenIds === true ||
+    prepared.candidates !== request.n;
   const results = drainChoices(model, prepared.plans, signal, keepTokens);
   return results instanceof Promise
     ? results.then((settled) => answerOf(model, request, prepared, settled, fingerprint))
@@ -252,7 +257,9 @@ async function answer(
 /**
  * The answer from every engine run's result (candidates included), in plan order. `fingerprint`:
  * the server's `system_fingerprint`, written (with `service_tier: null` before it, as
- * protocol.py CompletionResponse orders them) on a release with vLLM PR #40537 only.
+ * protocol.py CompletionResponse orders them) from 0.10.1 (profiles.ts `completionServiceTier`;
+ * null before vLLM PR #40537). From 0.10.2 each choice has `token_ids` and `prompt_token_ids`
+ * (profiles.ts `returnTokenIds`), the ids only with `return_token_ids`.
  */
 function answerOf(
   model: VllmModel,
@@ -263,12 +270,21 @@ function answerOf(
 ): object {
   const results = pickChoices(runs, request.n, candidates);
   const promptCount = promptLogprobsCount(request);
-  const stamped = model.profile.systemFingerprint === true;
+  const { completionServiceTier, systemFingerprint, returnTokenIds } = model.profile;
+  const stamped = completionServiceTier === true || systemFingerprint === true;
+  const tokenKeys = returnTokenIds === true;
   if (request.logprobs === undefined && promptCount === undefined) {
-    return plainAnswer(model, request, results, promptTexts, promptTokens, modelName, {
-      stamped,
-      fingerprint,
-    });
+    return plainAnswer(
+      model,
+      request,
+      results,
+      { promptTexts, promptIds, promptTokens, modelName },
+      {
+        stamped,
+        fingerprint,
+        tokenKeys,
+      },
+    );
   }
   const promptEntries = promptIds.map((ids) =>
     promptCount === undefined ? null : promptLogprobsList(model, ids, promptCount),
@@ -282,20 +298,29 @@ function answerOf(
     const generated =
       request.logprobs === undefined ? null : completionLogprobs(model, result.tokens, echo.length);
     const { finish_reason, stop_reason } = finishOf(result.finish);
-    return {
-      index: result.index,
-      text: echo + result.text + stopSuffix(result.finish, request.includeStopStrInOutput),
-      logprobs:
-        generated && request.echo && entries
-          ? joinLogprobs(
-              echoedLogprobs(model, entries, promptIds[p] ?? [], request.logprobs ?? 0),
-              generated,
-            )
-          : generated,
-      finish_reason,
-      stop_reason,
-      prompt_logprobs: entries,
-    };
+    const text = echo + result.text + stopSuffix(result.finish, request.includeStopStrInOutput);
+    const logprobs =
+      generated && request.echo && entries
+        ? joinLogprobs(
+            echoedLogprobs(model, entries, promptIds[p] ?? [], request.logprobs ?? 0),
+            generated,
+          )
+        : generated;
+    const index = result.index;
+    // protocol.py CompletionResponseChoice from vLLM PR #22587: token_ids after stop_reason,
+    // prompt_token_ids after prompt_logprobs.
+    return tokenKeys
+      ? {
+          index,
+          text,
+          logprobs,
+          finish_reason,
+          stop_reason,
+          token_ids: request.returnTokenIds ? tokenIdsOf(result) : null,
+          prompt_logprobs: entries,
+          prompt_token_ids: request.returnTokenIds ? (promptIds[p] ?? []) : null,
+        }
+      : { index, text, logprobs, finish_reason, stop_reason, prompt_logprobs: entries };
   });
   const usage = usageOf(promptTokens, completionTokens, "answer");
   const id = completionId(request);
@@ -318,6 +343,25 @@ function answerOf(
   return request.logprobs !== undefined || promptCount !== undefined ? withKeyOrder(whole) : whole;
 }
 
+/** A choice's generated token ids, in order (`return_token_ids`, vLLM PR #22587). */
+function tokenIdsOf(result: ChoiceResult): number[] {
+  const ids = new Array<number>(result.tokens.length);
+  for (let i = 0; i < ids.length; i++) ids[i] = (result.tokens[i] as TokenEvent).id;
+  return ids;
+}
+
+/** What {@link plainAnswer} writes of the prepared request besides the choices. */
+type PlainPrompts = Pick<Prepared, "promptTexts" | "promptIds" | "promptTokens" | "modelName">;
+
+/** What the release puts in a plain answer (profiles.ts), with the server's fingerprint. */
+interface PlainKeys {
+  /** `service_tier` and `system_fingerprint` written (before `usage`). */
+  readonly stamped: boolean;
+  readonly fingerprint: string | null;
+  /** The choices' `token_ids` and `prompt_token_ids` written (vLLM PR #22587). */
+  readonly tokenKeys: boolean;
+}
+
 /**
  * The usual answer, no logprobs of either kind asked: the same bytes as the object
  * {@link answer} builds (every key, nulls included, in its order), written from its pieces with
@@ -331,10 +375,8 @@ function plainAnswer(
   model: VllmModel,
   request: CompletionRequest,
   results: readonly ChoiceResult[],
-  promptTexts: readonly string[],
-  promptTokens: number,
-  modelName: string,
-  { stamped, fingerprint }: { stamped: boolean; fingerprint: string | null },
+  { promptTexts, promptIds, promptTokens, modelName }: PlainPrompts,
+  { stamped, fingerprint, tokenKeys }: PlainKeys,
 ): WireText {
   let completionTokens = 0;
   // Sized once (7 pieces before the choices, 9 per choice, 7 after), filled in order.
@@ -363,7 +405,9 @@ function plainAnswer(
     parts[at++] = finish_reason;
     parts[at++] = '","stop_reason":';
     parts[at++] = jsonScalar(stop_reason);
-    parts[at++] = ',"prompt_logprobs":null}';
+    parts[at++] = tokenKeys
+      ? tokenIdKeys(request.returnTokenIds === true, result, promptIds, request.n)
+      : ',"prompt_logprobs":null}';
   }
   parts[at++] = stamped
     ? `],"service_tier":null,"system_fingerprint":${fingerprint === null ? "null" : `"${jsonEscaped(fingerprint)}"`},"usage":{"prompt_tokens":`
@@ -375,6 +419,21 @@ function plainAnswer(
   parts[at++] = completionTokens;
   parts[at] = ',"prompt_tokens_details":null},"kv_transfer_params":null}';
   return new WireText(parts.join(""));
+}
+
+/**
+ * A plain choice's tail from vLLM PR #22587: `token_ids`, `prompt_logprobs` (null here) and
+ * `prompt_token_ids`, the ids written only when the request set `return_token_ids`.
+ */
+function tokenIdKeys(
+  asked: boolean,
+  result: ChoiceResult,
+  promptIds: readonly (readonly number[])[],
+  n: number,
+): string {
+  if (!asked) return ',"token_ids":null,"prompt_logprobs":null,"prompt_token_ids":null}';
+  const prompt = promptIds[Math.floor(result.index / n)] ?? [];
+  return `,"token_ids":[${tokenIdsOf(result).join(",")}],"prompt_logprobs":null,"prompt_token_ids":[${prompt.join(",")}]}`;
 }
 
 /**

@@ -385,6 +385,24 @@ export interface VllmProfile {
    * place it in 0.21.0), fingerprint.py's default `full` mode; absent: `null` as before.
    */
   readonly systemFingerprint?: boolean;
+  /**
+   * Whether non-streaming completions answers carry `service_tier` and `system_fingerprint`
+   * (both `null` unless {@link systemFingerprint}) between `choices` and `usage`, as chat answers
+   * always did: protocol.py CompletionResponse declares both (Optional, default None) in a
+   * 0.10.1-era tree (nested error envelope, before vLLM PRs #22587 and #22761), dumped whole.
+   * Set from 0.10.1, the earliest release the source pins; older releases unpinned (absent).
+   */
+  readonly completionServiceTier?: boolean;
+  /**
+   * Whether the chat and completions request models read `return_token_ids` and the answers carry
+   * the token-id keys (vLLM PR #22587, opened 2025-08-10; first in 0.10.2, the release NVIDIA-NeMo
+   * Gym issue #1108 names for it): a completions choice has `token_ids` after `stop_reason` and
+   * `prompt_token_ids` after `prompt_logprobs`; a chat choice `token_ids` after `stop_reason`.
+   * Both are `null` unless the request sets `return_token_ids: true` (non-streaming answers are
+   * dumped whole, nulls kept; vLLM issue #28246 shows `"token_ids":null` on a chat choice).
+   * Before, `return_token_ids` is an unknown field, ignored.
+   */
+  readonly returnTokenIds?: boolean;
 }
 
 const responsesServed = {
@@ -473,6 +491,8 @@ const v0_18: VllmProfile = {
   promptLogprobsAll: true,
   tokenIdsInVocab: true,
   truncateToModelLength: true,
+  completionServiceTier: true,
+  returnTokenIds: true,
   guidedFields: {
     fields: "structured-outputs",
     structuralTag: "format",
@@ -643,6 +663,7 @@ export const vllmProfiles: readonly VllmProfile[] = [
     promptLogprobsAll: false,
     tokenIdsInVocab: true,
     truncateToModelLength: false,
+    completionServiceTier: true,
     guidedFields: {
       fields: "guided",
       structuralTag: "structures",
@@ -669,6 +690,8 @@ export const vllmProfiles: readonly VllmProfile[] = [
     promptLogprobsAll: false,
     tokenIdsInVocab: true,
     truncateToModelLength: true,
+    completionServiceTier: true,
+    returnTokenIds: true,
     guidedFields: {
       fields: "both",
       structuralTag: "structures",
@@ -695,6 +718,8 @@ export const vllmProfiles: readonly VllmProfile[] = [
     promptLogprobsAll: true,
     tokenIdsInVocab: true,
     truncateToModelLength: true,
+    completionServiceTier: true,
+    returnTokenIds: true,
     guidedFields: {
       fields: "both",
       structuralTag: "structures",
@@ -721,6 +746,8 @@ export const vllmProfiles: readonly VllmProfile[] = [
     promptLogprobsAll: true,
     tokenIdsInVocab: true,
     truncateToModelLength: true,
+    completionServiceTier: true,
+    returnTokenIds: true,
     guidedFields: {
       fields: "both",
       structuralTag: "structures",
@@ -747,6 +774,8 @@ export const vllmProfiles: readonly VllmProfile[] = [
     promptLogprobsAll: true,
     tokenIdsInVocab: true,
     truncateToModelLength: true,
+    completionServiceTier: true,
+    returnTokenIds: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",
@@ -773,6 +802,8 @@ export const vllmProfiles: readonly VllmProfile[] = [
     promptLogprobsAll: true,
     tokenIdsInVocab: true,
     truncateToModelLength: true,
+    completionServiceTier: true,
+    returnTokenIds: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",
@@ -799,6 +830,8 @@ export const vllmProfiles: readonly VllmProfile[] = [
     promptLogprobsAll: true,
     tokenIdsInVocab: true,
     truncateToModelLength: true,
+    completionServiceTier: true,
+    returnTokenIds: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",
@@ -825,6 +858,8 @@ export const vllmProfiles: readonly VllmProfile[] = [
     promptLogprobsAll: true,
     tokenIdsInVocab: true,
     truncateToModelLength: true,
+    completionServiceTier: true,
+    returnTokenIds: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",
@@ -851,6 +886,8 @@ export const vllmProfiles: readonly VllmProfile[] = [
     promptLogprobsAll: true,
     tokenIdsInVocab: true,
     truncateToModelLength: true,
+    completionServiceTier: true,
+    returnTokenIds: true,
     guidedFields: {
       fields: "structured-outputs",
       structuralTag: "format",

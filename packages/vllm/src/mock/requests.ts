@@ -132,6 +132,13 @@ export interface Sampling {
   readonly frequencyPenalty?: number | undefined;
   /** `repetition_penalty` (default 1.0); checked above zero, otherwise not modelled. */
   readonly repetitionPenalty?: number | undefined;
+  /**
+   * `return_token_ids` (default false): the answer carries the choice's generated token ids and
+   * the prompt's (vLLM PR #22587, profiles.ts `returnTokenIds`, from 0.10.2); false in the
+   * releases without the field (an unknown field there, ignored). Optional for request kinds that
+   * do not read it (the Responses API).
+   */
+  readonly returnTokenIds?: boolean;
 }
 
 /** A completions prompt in the engine's terms: text or token ids. */
@@ -615,6 +622,11 @@ function readSampling(
     presencePenalty: fields.number("presence_penalty"),
     frequencyPenalty: fields.number("frequency_penalty"),
     repetitionPenalty: fields.number("repetition_penalty"),
+    // vLLM PR #22587 (0.10.2): a bool field; before, an unknown key the request model ignores.
+    returnTokenIds:
+      release === undefined || release.returnTokenIds === true
+        ? (fields.bool("return_token_ids") ?? false)
+        : false,
   };
 }
 
@@ -628,12 +640,12 @@ function uniqueStrings(list: readonly string[] | undefined): readonly string[] |
  * What the request parsers need of the release: whether `prompt_logprobs: -1` passes the
  * request model (profiles.ts `promptLogprobsAll`) and `truncate_prompt_tokens`' lower bound
  * (`truncateToModelLength`: ge -1, else ge 1). Without one (a parser called alone) -1 without
- * `stream` is kept for the input processor ({@link inputProcessorRefusal}), as from 0.11.0, and
- * `truncate_prompt_tokens` takes -1.
+ * `stream` is kept for the input processor ({@link inputProcessorRefusal}), as from 0.11.0,
+ * `truncate_prompt_tokens` takes -1 and `return_token_ids` is read (`returnTokenIds`, from 0.10.2).
  */
 export type PromptLogprobsRelease = Pick<
   VllmProfile,
-  "promptLogprobsAll" | "truncateToModelLength"
+  "promptLogprobsAll" | "truncateToModelLength" | "returnTokenIds"
 >;
 
 const streamedPromptLogprobs = "`prompt_logprobs` are not available when `stream=True`.";
