@@ -116,10 +116,7 @@ export function sseStream<E>(
   idle?: (emit: EmitFrame) => void,
   ending: SseEnding = chatEnding,
 ): AsyncIterable<string> & PushStreamBody {
-  return {
-    [Symbol.asyncIterator]: () => new SseStream(profile, events, step, end, idle, ending),
-    pushTo: (sink) => new SseStream(profile, events, step, end, idle, ending).pushTo(sink),
-  };
+  return new SseBody(profile, events, step, end, idle, ending);
 }
 
 /** Frames chunk objects as vLLM's SSE text. Errors other than {@link VllmError} propagate. */
@@ -131,6 +128,55 @@ export function sseFrames(
 }
 
 const done: IteratorResult<string> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * What {@link sseStream} returns: its arguments, and a new {@link SseStream} per iteration or
+ * push. A class, not an object of two arrow functions: the host keeps the body for the stream's
+ * life, and the arrows' shared context was one more object per open stream.
+ */
+class SseBody<E> implements AsyncIterable<string>, PushStreamBody {
+  readonly #profile: VllmProfile;
+  readonly #events: AsyncIterable<E>;
+  readonly #step: (event: E, emit: EmitFrame) => void;
+  readonly #end: ((emit: EmitFrame) => void) | undefined;
+  readonly #idle: ((emit: EmitFrame) => void) | undefined;
+  readonly #ending: SseEnding;
+
+  constructor(
+    profile: VllmProfile,
+    events: AsyncIterable<E>,
+    step: (event: E, emit: EmitFrame) => void,
+    end: ((emit: EmitFrame) => void) | undefined,
+    idle: ((emit: EmitFrame) => void) | undefined,
+    ending: SseEnding,
+  ) {
+    this.#profile = profile;
+    this.#events = events;
+    this.#step = step;
+    this.#end = end;
+    this.#idle = idle;
+    this.#ending = ending;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<string> {
+    return this.#stream();
+  }
+
+  pushTo(sink: StreamSink): StreamPush {
+    return this.#stream().pushTo(sink);
+  }
+
+  #stream(): SseStream<E> {
+    return new SseStream(
+      this.#profile,
+      this.#events,
+      this.#step,
+      this.#end,
+      this.#idle,
+      this.#ending,
+    );
+  }
+}
 
 /** The callbacks of an iterated {@link SseStream} (one object, made at its first `next`). */
 interface IteratorCallbacks {
