@@ -1,14 +1,16 @@
 /**
  * `pnpm --filter @servingkit/bench bench`: runs the scenarios, prints their tables, and with
  * `--write` updates the results block of docs/benchmarks.md. Loopback only; every scenario ends
- * by itself within (warm-up + duration) x servers.
+ * by itself within (warm-up + duration) x servers. Each scenario runs in a child process of its
+ * own, its baselines and mocks together in it.
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { CliError, parseCliOptions, usage } from "./cli-options.js";
 import { machineFacts } from "./machine.js";
 import { renderResults, replaceResults } from "./results-markdown.js";
-import { runScenario, type ScenarioResult } from "./scenarios.js";
+import { runScenarioApart } from "./scenario-process.js";
+import type { ScenarioResult } from "./scenarios.js";
 
 const benchmarksDoc = fileURLToPath(new URL("../../../docs/benchmarks.md", import.meta.url));
 
@@ -28,7 +30,8 @@ async function main(args: readonly string[]): Promise<number> {
   const results: ScenarioResult[] = [];
   for (const scenario of options.scenarios) {
     process.stderr.write(`bench: running ${scenario} ...\n`);
-    results.push(await runScenario(scenario, options.settings));
+    // Each scenario in a fresh process: one scenario's heap does not tax the next (scenario-process.ts).
+    results.push(await runScenarioApart({ name: scenario, settings: options.settings }));
   }
   const machine = machineFacts();
   const rendered = renderResults(results, machine, new Date());
