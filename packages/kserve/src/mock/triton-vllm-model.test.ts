@@ -15,8 +15,9 @@ import { sampleJson, sampleRegex } from "@servingkit/mock-core/structured";
 import { afterEach, describe, expect, it } from "vitest";
 import { createKserveClient } from "../kserve-client.js";
 import { kserveMockOptions } from "../mock.js";
+import type { MockModel, Tensor } from "./models.js";
 import { closeAll, startKserve, startVllmTriton } from "./test-mocks.js";
-import { pythonList } from "./triton-vllm-model.js";
+import { createVllmModel, pythonList } from "./triton-vllm-model.js";
 
 afterEach(closeAll);
 
@@ -452,6 +453,69 @@ describe("--time-to-first-token and --inter-token-latency (the vLLM mock's pacin
     expect(events(await res.text())).toHaveLength(4);
     // Token 4 is due at 20 + 3 × 10 ms; a lower bound only (a busy machine is slower).
     expect(performance.now() - started).toBeGreaterThanOrEqual(45);
+  });
+});
+
+describe("a late reader of vllm_model's stream (no merged outputs)", () => {
+  // triton-inference-server/vllm_backend src/model.py `_infer`: `async for request_output in
+  // response_iterator` puts each streamed response on the backend's own queue (`put_nowait`; the
+  // response thread sends it) and at once asks vLLM for the next output, so the engine's output
+  // collector (vLLM V1 RequestOutputCollector, PR #12298) never holds two waiting outputs for a
+  // slow client: a client that reads late still gets one response per token, unlike the vLLM
+  // mock's own OpenAI server (text-engine-factory `mergeOverdue`, from 0.8.0).
+  it("one event per token when the client reads after every token came due (raw SSE)", async () => {
+    const { post } = await startVllmTriton({ "inter-token-latency": "5" });
+    const res = await post(generateStream, {
+      text_input: "Once upon a time",
+      stream: true,
+      return_num_output_tokens: true,
+      parameters: { max_tokens: 8, temperature: 0, ignore_eos: true },
+    });
+    // Every token is due 7 x 5 ms after the first; read well after that.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const list = events(await res.text());
+    expect(list).toHaveLength(8);
+    expect(list.every((e) => e.num_output_tokens === 1)).toBe(true);
+  });
+});
+
+describe("model.json stream_interval (vLLM 0.12.0 and later, through AsyncEngineArgs)", () => {
+  // vllm_backend src/model.py builds AsyncEngineArgs from model.json; vLLM's --stream-interval
+  // (its output processor's sent-token offset) hands out the first token alone, then groups of
+  // stream_interval tokens, the last with the finish. The backend's create_response sends each
+  // group as one response, cut by the lengths of the previous response.
+  const bytes = (t: string) => [new TextEncoder().encode(t)];
+  const inputs = (stream: boolean) =>
+    new Map<string, Tensor>([
+      ["text_input", { name: "text_input", datatype: "BYTES", shape: [1], values: bytes("Hi") }],
+      ["stream", { name: "stream", datatype: "BOOL", shape: [1], values: Uint8Array.of(+stream) }],
+      [
+        "return_num_output_tokens",
+        {
+          name: "return_num_output_tokens",
+          datatype: "BOOL",
+          shape: [1],
+          values: Uint8Array.of(1),
+        },
+      ],
+    ]);
+  const counts = async (model: MockModel) => {
+    const parameters = { max_tokens: 8, temperature: 0, ignore_eos: true };
+    const out: number[] = [];
+    const respond = model.respond;
+    if (respond === undefined) throw new Error("vllm_model is decoupled");
+    for await (const response of respond.call(model, inputs(true), parameters)) {
+      const tensor = response.outputs?.find((t) => t.name === "num_output_tokens");
+      const values = tensor?.values as Uint32Array | undefined;
+      out.push(Number(values?.[0]));
+    }
+    return out;
+  };
+
+  it("streams the first token alone, then groups of stream_interval tokens", async () => {
+    expect(await counts(createVllmModel({ streamInterval: 3 }))).toEqual([1, 3, 3, 1]);
+    expect(await counts(createVllmModel())).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
+    expect(() => createVllmModel({ streamInterval: 0 })).toThrow(RangeError);
   });
 });
 

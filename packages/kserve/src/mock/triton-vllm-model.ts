@@ -24,6 +24,7 @@ import {
   readySteps,
   type TextEngine,
   type TokenEvent,
+  withStreamInterval,
 } from "@servingkit/mock-core/engine";
 import { type Clock, realClock } from "@servingkit/mock-core/host";
 import { constrainedText } from "@servingkit/mock-core/structured";
@@ -279,31 +280,32 @@ function finishText(event: FinishEvent | undefined): string {
 
 /**
  * Takes the next output of `sequence`: a token (finished too when its finish is ready at once,
- * as the engine's finish follows the last token), or a finish without a token. False when the
- * run was aborted (the client went away): nothing more is sent.
+ * as the engine's finish follows the last token), or a finish without a token; with `grouped`
+ * (an engine whose outputs are steps: `stream_interval` > 1) every token of the output's group.
+ * False when the run was aborted (the client went away): nothing more is sent.
  */
-async function advance(sequence: Sequence): Promise<boolean> {
-  const next = sequence.ahead ?? (await sequence.steps.next());
+async function advance(sequence: Sequence, grouped: boolean): Promise<boolean> {
+  let next = sequence.ahead ?? (await sequence.steps.next());
   sequence.ahead = undefined;
-  if (next.done) return false;
-  const event = next.value;
-  if (event.type === "finish") {
-    sequence.finish = event;
-    return event.reason !== "abort";
+  for (;;) {
+    if (next.done) return false;
+    const event = next.value;
+    if (event.type === "finish") {
+      sequence.finish = event;
+      return event.reason !== "abort";
+    }
+    sequence.text += event.text;
+    sequence.tokens.push(event);
+    sequence.logprob += event.logprob ?? 0;
+    const after = sequence.ready?.nextReady();
+    if (after === undefined) return true;
+    if (!grouped && !after.done && after.value.type !== "finish") {
+      // The next token is ready too (an unpaced engine): it is the next output.
+      sequence.ahead = after;
+      return true;
+    }
+    next = after;
   }
-  sequence.text += event.text;
-  sequence.tokens.push(event);
-  sequence.logprob += event.logprob ?? 0;
-  const after = sequence.ready?.nextReady();
-  if (after === undefined) return true;
-  if (after.done) return false;
-  if (after.value.type === "finish") {
-    sequence.finish = after.value;
-    return after.value.reason !== "abort";
-  }
-  // The next token is ready too (an unpaced engine): it is the next output.
-  sequence.ahead = after;
-  return true;
 }
 
 /**
@@ -381,12 +383,13 @@ async function* generateResponses(
     });
   }
   const previous: PreviousLengths = { text: undefined, logprobs: 0, tokens: 0 };
+  const grouped = engine.outputs === "steps";
   try {
     let live = sequences;
     let last: Sequence | undefined;
     while (live.length > 0) {
       for (const sequence of live) {
-        if (!(await advance(sequence))) return;
+        if (!(await advance(sequence, grouped))) return;
         last = sequence;
         if (request.stream) {
           const final = sequence.finish !== undefined && live.every((q) => q.finish !== undefined);
@@ -456,6 +459,13 @@ export interface VllmModelOptions {
   readonly timeToFirstTokenMs?: number;
   /** Delay between tokens (default 0: none), as the vLLM mock's `--inter-token-latency`. */
   readonly interTokenMs?: number;
+  /**
+   * `model.json`'s `stream_interval` in tokens (default 1: every token): the backend passes
+   * `model.json` to vLLM's `AsyncEngineArgs`, and vLLM (0.12.0 and later) then hands out a
+   * streamed request's first token alone and later ones once this many have gathered, the last
+   * with the finish, so each streamed response carries up to this many tokens.
+   */
+  readonly streamInterval?: number;
 }
 
 /**
@@ -471,18 +481,22 @@ export function createVllmModel(options: VllmModelOptions = {}): MockModel {
   // (`<model>_<group>_<n>`: one KIND_MODEL instance).
   const instanceName = `${name}_0_0`;
   const supported = options.loras === undefined ? undefined : Object.keys(options.loras);
+  const interval = options.streamInterval ?? 1;
+  if (!Number.isInteger(interval) || interval < 1) {
+    throw new RangeError(`stream_interval ${interval}: expected a whole number of tokens >= 1`);
+  }
   let engine: Promise<{ engine: TextEngine; spec: ModelSpec }> | undefined;
   const start = () => {
-    engine ??= defaultModelSpec().then((spec) => ({
-      spec,
-      engine: createSimpleEngine({
+    engine ??= defaultModelSpec().then((spec) => {
+      const simple = createSimpleEngine({
         clock: options.clock ?? realClock,
         model: spec,
         timeToFirstTokenMs: options.timeToFirstTokenMs ?? 0,
         interTokenMs: options.interTokenMs ?? 0,
         fixedSchedule: true,
-      }),
-    }));
+      });
+      return { spec, engine: interval > 1 ? withStreamInterval(simple, interval) : simple };
+    });
     return engine;
   };
   return {
