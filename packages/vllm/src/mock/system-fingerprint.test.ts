@@ -377,3 +377,39 @@ describe("system_fingerprint on streams and completions (0.21.0)", () => {
     }
   });
 });
+
+/**
+ * The 0.20 patch releases carry no fingerprint: PR #40537 is a feature merged after the v0.20.0
+ * cut, and the 0.20.x patches are stabilization fixes (0.20.2 of 2026-05-10: six commits, fixes
+ * for DeepSeek V4, gpt-oss MXFP4 and Qwen3-VL), so `system_fingerprint` stays null there and
+ * `--fingerprint-mode` is an unknown argument; 0.21.0 is the first release with both.
+ */
+describe("system_fingerprint on the 0.20 patch releases", () => {
+  it("is null on 0.20.1 and 0.20.2, a string on 0.21.0", async () => {
+    for (const [version, stamped] of [
+      ["0.20.1", false],
+      ["0.20.2", false],
+      ["0.21.0", true],
+    ] as const) {
+      const server = await startVllm({ "vllm-version": version, "served-model-name": "m" });
+      try {
+        const client = openaiClient(server);
+        const chat = await client.chat.completions.create({
+          model: "m",
+          messages: [{ role: "user", content: "hi" }],
+          max_tokens: 2,
+        });
+        const text = await client.completions.create({ model: "m", prompt: "x", max_tokens: 2 });
+        for (const answer of [chat, text]) {
+          if (stamped) expect(answer.system_fingerprint, version).toMatch(/^vllm-0\.21\.0-/);
+          else expect(answer.system_fingerprint, version).toBeNull();
+        }
+      } finally {
+        await server.close();
+      }
+    }
+    await expect(
+      startVllm({ "vllm-version": "0.20.2", "fingerprint-mode": "none" }),
+    ).rejects.toThrow("unrecognized arguments: --fingerprint-mode none");
+  });
+});
