@@ -8,7 +8,13 @@
 import type { DeviceProfile } from "./device-profiles.js";
 import { expertParallelWeightBytesPerGpu } from "./expert-parallel.js";
 import { type MambaCacheMode, mamba2PrefixCachingLine, statePagesPerGroup } from "./mamba-align.js";
-import { cudaGraphMemoryLines, formatGib } from "./model-loading.js";
+import {
+  type CudaGraphCapture,
+  cudaGraphCaptureLines,
+  cudaGraphMemoryLines,
+  cudaGraphProfilingLine,
+  formatGib,
+} from "./model-loading.js";
 import {
   activeMlpWidth,
   attentionLayerCount,
@@ -326,6 +332,13 @@ export interface KvCapacityOptions {
    * prints it. Default 0: none (releases before 0.21 capture graphs after the cache is sized).
    */
   readonly cudaGraphMemoryBytes?: number;
+  /**
+   * The CUDA graphs vLLM 0.21+ captures (model-loading.ts cudaGraphCapture): its memory comes
+   * off the cache as {@link cudaGraphMemoryBytes} does (which wins when both are given), and the
+   * log gains vLLM's "Profiling CUDA graph memory" line before the estimate and the "Graph
+   * capturing finished" and "CUDA graph pool memory" lines after the cache size. Default none.
+   */
+  readonly cudaGraphCapture?: CudaGraphCapture;
 }
 
 /**
@@ -459,7 +472,8 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
     (drafter?.weightBytes ?? 0);
   const activationPeakBytes = activationPeakEstimate(target, maxNumBatchedTokens, maxNumSeqs, tp);
   const overheadBytes = options.overheadBytes ?? defaultOverheadBytes;
-  const cudaGraphBytes = options.cudaGraphMemoryBytes ?? 0;
+  const capture = options.cudaGraphCapture;
+  const cudaGraphBytes = options.cudaGraphMemoryBytes ?? capture?.memoryBytes ?? 0;
   if (!(cudaGraphBytes >= 0)) throw new RangeError("cudaGraphMemoryBytes must be non-negative");
   const availableKvBytes =
     requestedBytes - weightBytes - activationPeakBytes - overheadBytes - cudaGraphBytes;
@@ -473,10 +487,14 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
     graphLines === undefined
       ? [`Available KV cache memory: ${(availableKvBytes / GiB).toFixed(2)} GiB`]
       : [
+          ...(capture === undefined ? [] : [cudaGraphProfilingLine(capture.sizes)]),
           graphLines.estimate,
           `Available KV cache memory: ${formatGib(availableKvBytes)} GiB`,
           graphLines.profiling,
         ];
+  // After the cache is allocated vLLM captures the graphs and compares the pool with the estimate.
+  const captureLines =
+    graphLines === undefined || capture === undefined ? [] : cudaGraphCaptureLines(capture);
   if (availableKvBytes <= 0) {
     throw new KvCacheStartupError(
       "No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when initializing the engine.",
@@ -491,6 +509,7 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
       overheadBytes,
       availableKvBytes,
       availableLines,
+      captureLines,
       maxModelLen,
       maxNumBatchedTokens,
     });
@@ -580,6 +599,7 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
       ),
       `GPU KV cache size: ${withCommas(tokens)} tokens`,
       `Maximum concurrency for ${withCommas(maxModelLen)} tokens per request: ${maxConcurrency.toFixed(2)}x`,
+      ...captureLines,
       `Chunked prefill is enabled with max_num_batched_tokens=${maxNumBatchedTokens}.`,
     ],
   };
@@ -609,6 +629,8 @@ function mambaHybridCapacity(
     readonly availableKvBytes: number;
     /** The "Available KV cache memory" line, with the CUDA graph lines around it when set. */
     readonly availableLines: readonly string[];
+    /** vLLM's lines after the CUDA graph capture (empty without one). */
+    readonly captureLines: readonly string[];
     readonly maxModelLen: number;
     readonly maxNumBatchedTokens: number;
   },
@@ -692,6 +714,7 @@ function mambaHybridCapacity(
       ),
       `GPU KV cache size: ${withCommas(tokens)} tokens`,
       `Maximum concurrency for ${withCommas(maxModelLen)} tokens per request: ${maxConcurrency.toFixed(2)}x`,
+      ...memory.captureLines,
       `Chunked prefill is enabled with max_num_batched_tokens=${memory.maxNumBatchedTokens}.`,
     ],
   };

@@ -3,8 +3,13 @@ import { deviceProfile } from "./device-profiles.js";
 import { kvCapacity } from "./kv-capacity.js";
 import {
   assumedCudaGraphMemoryBytes,
+  cudaGraphBytesPerGraphLayer,
+  cudaGraphCapture,
+  cudaGraphCaptureLines,
+  cudaGraphCaptureSizes,
   cudaGraphMemoryLines,
   cudaGraphMemoryProfilingSince,
+  cudaGraphProfilingLine,
   defaultWeightReadBytesPerSecond,
   modelLoadingLine,
   modelLoadingSeconds,
@@ -12,7 +17,8 @@ import {
   profilesCudaGraphMemory,
   withModelLoadingLine,
 } from "./model-loading.js";
-import { modelProfiles } from "./model-profiles.js";
+import { modelProfileFromConfig, modelProfiles } from "./model-profiles.js";
+import { granite4HSmallConfig } from "./moe-hybrid-configs.js";
 
 const GiB = 1024 ** 3;
 
@@ -138,5 +144,158 @@ describe("CUDA graph memory estimate (vLLM 0.21.0 on)", () => {
     const withLoading = withModelLoadingLine(after.logLines, "Model loading took 1 GiB");
     expect(withLoading[0]).toBe("Model loading took 1 GiB");
     expect(() => kvCapacity({ ...options, cudaGraphMemoryBytes: -1 })).toThrow(RangeError);
+  });
+});
+
+describe("cudaGraphCaptureSizes", () => {
+  test("max_num_seqs 256: 51 PIECEWISE sizes up to 512, 35 FULL up to 256", () => {
+    // vllm/config/vllm.py _set_cudagraph_sizes: min(max_num_seqs * 2, 512), then 1, 2, 4, every
+    // 8 below 256, every 16 from 256. vLLM 0.19.1 / Qwen3-0.6B and 0.22.1 / gemma-4-E4B start-up
+    // logs: "Profiling CUDA graph memory: PIECEWISE=51 (largest=512), FULL=35 (largest=256)" and
+    // the cudagraph_capture_sizes of the printed compilation config.
+    const sizes = cudaGraphCaptureSizes({ maxNumSeqs: 256, maxNumBatchedTokens: 8192 });
+    expect(sizes.piecewise.slice(0, 6)).toEqual([1, 2, 4, 8, 16, 24]);
+    expect(sizes.piecewise.slice(-4)).toEqual([464, 480, 496, 512]);
+    expect(sizes.piecewise).toHaveLength(51);
+    expect(sizes.piecewise).toContain(248);
+    expect(sizes.piecewise).not.toContain(264);
+    expect(sizes.full).toHaveLength(35);
+    expect(sizes.full.at(-1)).toBe(256);
+    expect(cudaGraphProfilingLine(sizes)).toBe(
+      "Profiling CUDA graph memory: PIECEWISE=51 (largest=512), FULL=35 (largest=256)",
+    );
+  });
+
+  test("max_num_seqs 1024 captures 512 at most; every size is a FULL one too", () => {
+    const sizes = cudaGraphCaptureSizes({ maxNumSeqs: 1024, maxNumBatchedTokens: 8192 });
+    expect(sizes.piecewise.at(-1)).toBe(512);
+    expect(sizes.full).toEqual(sizes.piecewise);
+  });
+
+  test("few sequences or a small token budget cut the list", () => {
+    // max_cudagraph_capture_size = min(max_num_batched_tokens, min(max_num_seqs * 2, 512)).
+    expect(cudaGraphCaptureSizes({ maxNumSeqs: 8, maxNumBatchedTokens: 8192 })).toEqual({
+      piecewise: [1, 2, 4, 8, 16],
+      full: [1, 2, 4, 8],
+    });
+    expect(cudaGraphCaptureSizes({ maxNumSeqs: 1, maxNumBatchedTokens: 8192 })).toEqual({
+      piecewise: [1, 2],
+      full: [1],
+    });
+    const budget = cudaGraphCaptureSizes({ maxNumSeqs: 256, maxNumBatchedTokens: 100 });
+    expect(budget.piecewise.at(-1)).toBe(96);
+    expect(budget.full.at(-1)).toBe(96);
+  });
+
+  test("speculative tokens widen the list and round it to multiples of 1 + k", () => {
+    // decode_query_len = 1 + num_speculative_tokens; adjust_cudagraph_sizes_for_spec_decode.
+    // Two published MTP start-ups of 2026-05 (Qwen3.6-35B-A3B, max_num_seqs 8):
+    // "PIECEWISE=9 (largest=64), FULL=5 (largest=32)" at k = 3 and
+    // "PIECEWISE=15 (largest=112), FULL=8 (largest=56)" at k = 6.
+    const k3 = cudaGraphCaptureSizes({
+      maxNumSeqs: 8,
+      maxNumBatchedTokens: 32768,
+      numSpeculativeTokens: 3,
+    });
+    expect(k3.piecewise).toEqual([4, 8, 16, 24, 32, 40, 48, 56, 64]);
+    expect(cudaGraphProfilingLine(k3)).toBe(
+      "Profiling CUDA graph memory: PIECEWISE=9 (largest=64), FULL=5 (largest=32)",
+    );
+    const k6 = cudaGraphCaptureSizes({
+      maxNumSeqs: 8,
+      maxNumBatchedTokens: 32768,
+      numSpeculativeTokens: 6,
+    });
+    expect(cudaGraphProfilingLine(k6)).toBe(
+      "Profiling CUDA graph memory: PIECEWISE=15 (largest=112), FULL=8 (largest=56)",
+    );
+  });
+
+  test("limits that are not positive integers are refused", () => {
+    expect(() => cudaGraphCaptureSizes({ maxNumSeqs: 0, maxNumBatchedTokens: 8192 })).toThrow(
+      RangeError,
+    );
+    expect(() => cudaGraphCaptureSizes({ maxNumSeqs: 8, maxNumBatchedTokens: 1.5 })).toThrow(
+      RangeError,
+    );
+    expect(() =>
+      cudaGraphCaptureSizes({ maxNumSeqs: 8, maxNumBatchedTokens: 8192, numSpeculativeTokens: -1 }),
+    ).toThrow(RangeError);
+    expect(() => cudaGraphCapture(0, { maxNumSeqs: 8, maxNumBatchedTokens: 8192 })).toThrow(
+      RangeError,
+    );
+  });
+});
+
+describe("cudaGraphCapture", () => {
+  test("reproduces the run it is fitted to: Qwen3-0.6B, 86 graphs, 0.27 GiB in 2 s", () => {
+    // vLLM 0.19.1 start-up: "Estimated CUDA graph memory: 0.27 GiB total", "Graph capturing
+    // finished in 2 secs, took 0.27 GiB", "CUDA graph pool memory: 0.27 GiB (actual)".
+    const capture = cudaGraphCapture(28, { maxNumSeqs: 256, maxNumBatchedTokens: 8192 });
+    expect(cudaGraphMemoryLines(capture.memoryBytes, 80 * GiB, 0.9).estimate).toBe(
+      "Estimated CUDA graph memory: 0.27 GiB total",
+    );
+    expect(cudaGraphCaptureLines(capture)).toEqual([
+      "Graph capturing finished in 2 secs, took 0.27 GiB",
+      // gpu_worker.py, as a Mistral-Small-24B run printed it when the two agreed.
+      "CUDA graph pool memory: 0.27 GiB (actual), 0.27 GiB (estimated), difference: 0.0 GiB (0.0%).",
+    ]);
+  });
+
+  test("grows with the graphs and the layers, not with one constant", () => {
+    const options = { maxNumSeqs: 256, maxNumBatchedTokens: 8192 };
+    const small = cudaGraphCapture(28, options);
+    const deep = cudaGraphCapture(56, options);
+    expect(Math.abs(deep.memoryBytes - 2 * small.memoryBytes)).toBeLessThanOrEqual(1);
+    const few = cudaGraphCapture(28, { maxNumSeqs: 8, maxNumBatchedTokens: 8192 });
+    // 5 + 4 graphs instead of 51 + 35.
+    expect(few.memoryBytes).toBe(Math.round(9 * 28 * cudaGraphBytesPerGraphLayer));
+    // Llama 3.1 8B (32 layers) at the H100 serve default max_num_seqs 1024: 102 graphs,
+    // inside the 0.27-0.79 GiB that published dense start-ups print.
+    const llama = cudaGraphCapture(32, { maxNumSeqs: 1024, maxNumBatchedTokens: 8192 });
+    expect(llama.memoryBytes / GiB).toBeGreaterThan(0.3);
+    expect(llama.memoryBytes / GiB).toBeLessThan(0.45);
+  });
+
+  test("kvCapacity takes it off the cache with vLLM's lines around the sizing", () => {
+    // gpu_model_runner.py profiles before it estimates; the capture runs after the cache is
+    // allocated, so its two lines follow the cache size lines.
+    const model = modelProfiles["llama-3.1-8b"];
+    const options = { device: deviceProfile("h100-80gb"), model };
+    const capture = cudaGraphCapture(model.layers, { maxNumSeqs: 1024, maxNumBatchedTokens: 8192 });
+    const before = kvCapacity(options);
+    const after = kvCapacity({ ...options, cudaGraphCapture: capture });
+    expect(before.availableKvBytes - after.availableKvBytes).toBe(capture.memoryBytes);
+    expect(after.logLines[0]).toBe(
+      "Profiling CUDA graph memory: PIECEWISE=51 (largest=512), FULL=51 (largest=512)",
+    );
+    expect(after.logLines[1]).toMatch(/^Estimated CUDA graph memory: 0\.\d+ GiB total$/);
+    const concurrency = after.logLines.findIndex((l) => l.startsWith("Maximum concurrency"));
+    expect(after.logLines.slice(concurrency + 1, concurrency + 3)).toEqual(
+      cudaGraphCaptureLines(capture),
+    );
+    // An explicit byte count wins over the capture's estimate.
+    const explicit = kvCapacity({
+      ...options,
+      cudaGraphCapture: capture,
+      cudaGraphMemoryBytes: assumedCudaGraphMemoryBytes,
+    });
+    expect(before.availableKvBytes - explicit.availableKvBytes).toBe(assumedCudaGraphMemoryBytes);
+    // The loading line goes ahead of the profiling line.
+    const withLoading = withModelLoadingLine(after.logLines, "Model loading took 1 GiB");
+    expect(withLoading.slice(0, 2)).toEqual([
+      "Model loading took 1 GiB",
+      "Profiling CUDA graph memory: PIECEWISE=51 (largest=512), FULL=51 (largest=512)",
+    ]);
+  });
+
+  test("a hybrid model logs the capture lines after its cache size too", () => {
+    const model = modelProfileFromConfig(granite4HSmallConfig);
+    const options = { device: deviceProfile("h100-80gb"), model };
+    const capture = cudaGraphCapture(model.layers, { maxNumSeqs: 1024, maxNumBatchedTokens: 8192 });
+    const lines = kvCapacity({ ...options, cudaGraphCapture: capture }).logLines;
+    const concurrency = lines.findIndex((l) => l.startsWith("Maximum concurrency"));
+    expect(lines[concurrency + 1]).toMatch(/^Graph capturing finished in \d+ secs, took /);
+    expect(lines.some((l) => l.startsWith("Profiling CUDA graph memory:"))).toBe(true);
   });
 });

@@ -103,6 +103,141 @@ export function cudaGraphMemoryLines(
   };
 }
 
+/**
+ * The CUDA graphs vLLM captures at start-up, by kind: token counts of the PIECEWISE graphs
+ * (mixed prefill-decode: `compilation_config.cudagraph_capture_sizes`) and batch sizes of the
+ * FULL decode graphs (uniform decode under the default `FULL_AND_PIECEWISE` mode), ascending.
+ */
+export interface CudaGraphCaptureSizes {
+  readonly piecewise: readonly number[];
+  readonly full: readonly number[];
+}
+
+/** What sizes the default capture list: the scheduler limits and speculative tokens. */
+export interface CudaGraphCaptureOptions {
+  /** `--max-num-seqs`. */
+  readonly maxNumSeqs: number;
+  /** `--max-num-batched-tokens`: no graph is larger. */
+  readonly maxNumBatchedTokens: number;
+  /** `num_speculative_tokens` of `--speculative-config`; default 0. */
+  readonly numSpeculativeTokens?: number;
+}
+
+/**
+ * vLLM's default capture list (vllm/config/vllm.py `_set_cudagraph_sizes`, the rule of the
+ * 0.19 to 0.22 start-up logs): the largest size is min(max_num_seqs × (1 + k) × 2, 512) for
+ * k speculative tokens, capped at max_num_batched_tokens; the list is 1, 2, 4 up to it, then
+ * every 8 from 8 below 256, then every 16 from 256. The FULL decode graphs are the sizes a
+ * uniform decode batch reaches, at most max_num_seqs × (1 + k) (max_num_seqs 256: PIECEWISE=51
+ * up to 512, FULL=35 up to 256). With k speculative tokens every size is rounded up to a
+ * multiple of 1 + k and duplicates dropped (max_num_seqs 8 with MTP k=3: PIECEWISE=9 up to 64,
+ * FULL=5 up to 32). Not modelled: sizes given with `--cudagraph-capture-sizes`, `--enforce-eager`,
+ * and sequence parallelism's trimming. A RangeError for limits that are not positive integers.
+ */
+export function cudaGraphCaptureSizes(options: CudaGraphCaptureOptions): CudaGraphCaptureSizes {
+  const { maxNumSeqs, maxNumBatchedTokens } = options;
+  const k = options.numSpeculativeTokens ?? 0;
+  if (!(Number.isInteger(maxNumSeqs) && maxNumSeqs >= 1))
+    throw new RangeError("maxNumSeqs must be a positive integer");
+  if (!(Number.isInteger(maxNumBatchedTokens) && maxNumBatchedTokens >= 1))
+    throw new RangeError("maxNumBatchedTokens must be a positive integer");
+  if (!(Number.isInteger(k) && k >= 0))
+    throw new RangeError("numSpeculativeTokens must be a non-negative integer");
+  const decodeQueryLen = 1 + k;
+  const largest = Math.min(maxNumSeqs * decodeQueryLen * 2, 512, maxNumBatchedTokens);
+  const piecewise: number[] = [];
+  for (const size of [1, 2, 4]) if (size <= largest) piecewise.push(size);
+  for (let size = 8; size <= largest && size < 256; size += 8) piecewise.push(size);
+  for (let size = 256; size <= largest; size += 16) piecewise.push(size);
+  // compilation.py adjust_cudagraph_sizes_for_spec_decode: a uniform decode batch holds 1 + k
+  // tokens a request, so each size is rounded up to a multiple of it.
+  const sizes =
+    decodeQueryLen === 1
+      ? piecewise
+      : [...new Set(piecewise.map((size) => Math.ceil(size / decodeQueryLen) * decodeQueryLen))];
+  const fullLimit = maxNumSeqs * decodeQueryLen;
+  return { piecewise: sizes, full: sizes.filter((size) => size <= fullLimit) };
+}
+
+/**
+ * CUDA graph memory per captured graph per decoder layer, bytes: about 118 KiB. A labelled
+ * estimate fitted to one published dense run, vLLM 0.19.1 with Qwen3-0.6B (28 layers): 51
+ * PIECEWISE and 35 FULL graphs, "Estimated CUDA graph memory: 0.27 GiB total" and "CUDA graph
+ * pool memory: 0.27 GiB (actual)". Each graph replays every layer's kernels, so the pool grows
+ * with graphs × layers rather than with the hidden size (Mistral-Small-24B, 40 layers and
+ * five times the hidden size, printed 0.39 GiB). vLLM measures the number by capturing; MoE,
+ * hybrid and multimodal models with drafters print more than this gives (0.61 GiB for 14
+ * graphs of a 40-layer hybrid MoE with MTP).
+ */
+export const cudaGraphBytesPerGraphLayer = (0.27 * GiB) / ((51 + 35) * 28);
+
+/**
+ * Seconds of capture per graph per layer: the same Qwen3-0.6B run took 2 s for its 86 graphs
+ * ("Graph capturing finished in 2 secs"). A labelled estimate, as
+ * {@link cudaGraphBytesPerGraphLayer}.
+ */
+export const cudaGraphSecondsPerGraphLayer = 2 / ((51 + 35) * 28);
+
+/** The graphs vLLM captures for a model and what they cost. */
+export interface CudaGraphCapture {
+  readonly sizes: CudaGraphCaptureSizes;
+  /** Estimated graph pool memory on one GPU, bytes. */
+  readonly memoryBytes: number;
+  /** Estimated capture time, seconds. */
+  readonly seconds: number;
+}
+
+/**
+ * The capture list for `options` ({@link cudaGraphCaptureSizes}) and its estimated memory and
+ * time for a model of `layers` decoder layers: graphs × layers × {@link cudaGraphBytesPerGraphLayer}
+ * and × {@link cudaGraphSecondsPerGraphLayer}. With tensor parallelism every rank captures the
+ * same graphs, so the figure is per GPU. A RangeError for layers that are not a positive integer.
+ */
+export function cudaGraphCapture(
+  layers: number,
+  options: CudaGraphCaptureOptions,
+): CudaGraphCapture {
+  if (!(Number.isInteger(layers) && layers >= 1))
+    throw new RangeError("layers must be a positive integer");
+  const sizes = cudaGraphCaptureSizes(options);
+  const graphLayers = (sizes.piecewise.length + sizes.full.length) * layers;
+  return {
+    sizes,
+    memoryBytes: Math.round(graphLayers * cudaGraphBytesPerGraphLayer),
+    seconds: graphLayers * cudaGraphSecondsPerGraphLayer,
+  };
+}
+
+/**
+ * vLLM's line before its estimate (vllm/v1/worker/gpu_model_runner.py, 0.19 on when the
+ * estimate runs): "Profiling CUDA graph memory: PIECEWISE=51 (largest=512), FULL=35
+ * (largest=256)"; a kind with no graphs is left out.
+ */
+export function cudaGraphProfilingLine(sizes: CudaGraphCaptureSizes): string {
+  const parts: string[] = [];
+  for (const [kind, list] of [
+    ["PIECEWISE", sizes.piecewise],
+    ["FULL", sizes.full],
+  ] as const) {
+    if (list.length > 0) parts.push(`${kind}=${list.length} (largest=${list[list.length - 1]})`);
+  }
+  return `Profiling CUDA graph memory: ${parts.join(", ")}`;
+}
+
+/**
+ * vLLM's two lines after the capture, once the cache is allocated (gpu_model_runner.py "Graph
+ * capturing finished in %.0f secs, took %s GiB"; gpu_worker.py "CUDA graph pool memory: %s GiB
+ * (actual), %s GiB (estimated), difference: %s GiB (%.1f%%)."). The mock captures what it
+ * estimated, so the difference is 0.0 GiB (0.0%), as a published Mistral-Small-24B run printed.
+ */
+export function cudaGraphCaptureLines(capture: CudaGraphCapture): readonly string[] {
+  const gib = formatGib(capture.memoryBytes);
+  return [
+    `Graph capturing finished in ${Math.round(capture.seconds)} secs, took ${gib} GiB`,
+    `CUDA graph pool memory: ${gib} GiB (actual), ${gib} GiB (estimated), difference: 0.0 GiB (0.0%).`,
+  ];
+}
+
 /** vLLM's `format_gib` as `%s` prints it: Python's `str(round(bytes / GiB, 2))`. */
 export function formatGib(bytes: number): string {
   return pythonRound2(bytes / GiB);
@@ -142,12 +277,15 @@ export function modelLoadingLine(weightBytes: number, seconds: number, release?:
 /**
  * The start-up lines with `line` where vLLM prints it: after the config-time lines (FlashMLA's
  * block size, a hybrid model's prefix caching and page sizes) and before the memory profile's
- * "Estimated CUDA graph memory" (0.21+) or "Available KV cache memory"; at the end when no such line is there.
+ * "Profiling CUDA graph memory" and "Estimated CUDA graph memory" (0.21+) or "Available KV cache
+ * memory"; at the end when no such line is there.
  */
 export function withModelLoadingLine(lines: readonly string[], line: string): string[] {
   const at = lines.findIndex(
     (l) =>
-      l.startsWith("Estimated CUDA graph memory:") || l.startsWith("Available KV cache memory:"),
+      l.startsWith("Profiling CUDA graph memory:") ||
+      l.startsWith("Estimated CUDA graph memory:") ||
+      l.startsWith("Available KV cache memory:"),
   );
   if (at < 0) return [...lines, line];
   return [...lines.slice(0, at), line, ...lines.slice(at)];
