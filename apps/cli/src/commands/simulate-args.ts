@@ -26,6 +26,7 @@ export interface SimulateArgs {
   readonly help: boolean;
   /**
    * vLLM's engine flags by name (`gpu`, default h100-80gb; `model-config`, `tensor-parallel-size`,
+   * `data-parallel-size` (engine replicas, each on tensor-parallel-size GPUs),
    * `gpu-memory-utilization`, `max-num-seqs`, `max-num-batched-tokens`, `scheduling-policy`,
    * `enable-prefix-caching`, `no-enable-prefix-caching`, `mamba-cache-mode` (a hybrid model's
    * prefix caching, opt-in from vLLM 0.15.0), `long-prefill-token-threshold`, `async-scheduling`, `speculative-config`,
@@ -92,6 +93,7 @@ const options = {
   gpu: { type: "string" },
   "model-config": { type: "string" },
   "tensor-parallel-size": { type: "string" },
+  "data-parallel-size": { type: "string" },
   "gpu-memory-utilization": { type: "string" },
   "max-num-seqs": { type: "string" },
   "max-num-batched-tokens": { type: "string" },
@@ -259,6 +261,7 @@ const engineFlags = [
   "gpu",
   "model-config",
   "tensor-parallel-size",
+  "data-parallel-size",
   "gpu-memory-utilization",
   "max-num-seqs",
   "max-num-batched-tokens",

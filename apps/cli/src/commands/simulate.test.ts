@@ -984,3 +984,35 @@ describe("servingkit simulate", () => {
     expect(t.stdout()).toMatch(/simulate\s+benchmark a modelled GPU/);
   });
 });
+
+describe("servingkit simulate --data-parallel-size", () => {
+  it("runs N replicas: about N times the output throughput at saturation", async () => {
+    // vLLM --data-parallel-size: each replica its own scheduler and KV cache on its own GPUs.
+    const args = ["--num-prompts", "400", "--random-input-len", "512", "--random-output-len", "64"];
+    const one = await simulate(...args);
+    const two = await simulate(...args, "--data-parallel-size", "2");
+    expect(two.status).toBe(0);
+    expect(two.stdout).toContain("on 2 replicas of 1 × NVIDIA H100 80GB HBM3");
+    const label = "Output token throughput (tok/s):";
+    const ratio = figure(two.stdout, label) / figure(one.stdout, label);
+    expect(ratio).toBeGreaterThan(1.7);
+    expect(ratio).toBeLessThan(2.3);
+    const json = JSON.parse(
+      (await simulate(...args, "--data-parallel-size", "2", "--json")).stdout,
+    );
+    expect(json.engine.dataParallelSize).toBe(2);
+    // One replica: the facts as before (no dataParallelSize key).
+    expect(JSON.parse((await simulate(...args, "--json")).stdout).engine).not.toHaveProperty(
+      "dataParallelSize",
+    );
+  });
+
+  it("is a usage error with --enable-expert-parallel or a size below 1", async () => {
+    const ep = await simulate("--data-parallel-size", "2", "--enable-expert-parallel");
+    expect(ep.status).toBe(2);
+    expect(ep.stderr).toContain("--enable-expert-parallel with --data-parallel-size > 1");
+    const zero = await simulate("--data-parallel-size", "0");
+    expect(zero.status).toBe(2);
+    expect(zero.stderr).toContain("--data-parallel-size: '0' is not a whole number >= 1");
+  });
+});

@@ -52,6 +52,11 @@ Engine (vllm serve's flags):
                                  .join(", ")})
                                or the path of a Hugging Face config.json
   --tensor-parallel-size N     GPUs one replica is split over (default 1)
+  --data-parallel-size N       replicas (vLLM -dp), each on its own --tensor-parallel-size
+                               GPUs with its own scheduler and KV cache; each request goes to
+                               the replica with the lowest waiting x 4 + running, as vLLM's
+                               API server routes it (default 1); not with
+                               --enable-expert-parallel (usage error)
   --gpu-memory-utilization F   fraction of GPU memory vLLM may use, in (0, 1] (default 0.9)
   --max-num-seqs N             most requests running at once (default: vLLM's for the GPU,
                                1024 on H100/H200/MI300X, 256 on others)
@@ -222,7 +227,19 @@ function resolveEngine(args: SimulateArgs): ResolvedEngine {
     numBlocks: capacity.numBlocks,
     kvCacheTokens: capacity.tokens,
     weightBytes: capacity.weightBytes,
-    config: { ...core, frontendLatency: args.frontendLatency, recordSteps: false },
+    config: {
+      ...core,
+      frontendLatency: args.frontendLatency,
+      recordSteps: false,
+      // --data-parallel-size: replicas of this engine; a MoE model's publish their counts to the
+      // router (mock-core gpu/data-parallel.ts).
+      ...((settings.dataParallelSize ?? 1) > 1
+        ? {
+            dataParallelSize: settings.dataParallelSize,
+            publishesCounts: settings.model.moe !== undefined,
+          }
+        : {}),
+    },
   };
 }
 
@@ -334,6 +351,9 @@ function engineFacts(engine: ResolvedEngine) {
     gpu: settings.device.name,
     model: settings.model.name,
     tensorParallelSize: settings.tensorParallelSize,
+    ...(settings.dataParallelSize === undefined
+      ? {}
+      : { dataParallelSize: settings.dataParallelSize }),
     gpuMemoryUtilization: settings.gpuMemoryUtilization,
     maxNumSeqs: settings.maxNumSeqs,
     maxNumBatchedTokens: settings.maxNumBatchedTokens,
@@ -389,7 +409,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   }
   const facts = engineFacts(engine);
   const banner = [
-    `Simulated in virtual time: ${facts.model} on ${facts.tensorParallelSize} × ${facts.gpu}`,
+    `Simulated in virtual time: ${facts.model} on ${facts.dataParallelSize === undefined ? "" : `${facts.dataParallelSize} replicas of `}${facts.tensorParallelSize} × ${facts.gpu}`,
     `(max_num_seqs=${facts.maxNumSeqs}, max_num_batched_tokens=${facts.maxNumBatchedTokens}, max_model_len=${facts.maxModelLen}, gpu_memory_utilization=${facts.gpuMemoryUtilization})`,
     ...engine.logLines,
   ].join("\n");

@@ -391,3 +391,49 @@ describe("simulate: async scheduling (--async-scheduling)", () => {
     expect(simulate(work, { ...base, asyncScheduling: true })).not.toEqual(simulate(work, base));
   });
 });
+
+describe("simulate with data parallelism (vLLM --data-parallel-size)", () => {
+  // Distinct prompts of mixed lengths arriving all at once: the engines saturate.
+  const workload = (count: number): SimulatedRequest[] =>
+    Array.from({ length: count }, (_, i) => ({
+      id: `r${i}`,
+      prompt: tokens(200 + ((i * 37) % 300), i * 1000),
+      outputTokens: 64 + ((i * 13) % 64),
+    }));
+  const h100Config: SimulationConfig = { ...base, stepTime: h100, recordSteps: false };
+
+  it("scales throughput about N-fold at saturation, each rank its own batch", () => {
+    const requests = workload(400);
+    const one = simulate(requests, h100Config);
+    const two = simulate(requests, { ...h100Config, dataParallelSize: 2 });
+    const four = simulate(requests, { ...h100Config, dataParallelSize: 4 });
+    const throughput = (r: ReturnType<typeof simulate>) => r.totalOutputTokens / r.duration;
+    expect(two.totalOutputTokens).toBe(one.totalOutputTokens);
+    expect(throughput(two) / throughput(one)).toBeGreaterThan(1.7);
+    expect(throughput(two) / throughput(one)).toBeLessThan(2.3);
+    expect(throughput(four) / throughput(one)).toBeGreaterThan(3.2);
+    expect(four.requests.every((r) => r.status === "finished")).toBe(true);
+  });
+
+  it("routes a dense model's requests round robin: equal halves on two ranks", () => {
+    // core_client.py: no published counts for a dense model; the local +1 alternates the ranks.
+    // Two identical requests sent together run in parallel: same TTFT as one alone.
+    const pair: SimulatedRequest[] = [
+      { id: "a", prompt: tokens(300), outputTokens: 10 },
+      { id: "b", prompt: tokens(300, 5000), outputTokens: 10 },
+    ];
+    const alone = simulate([pair[0] as SimulatedRequest], { ...base, stepTime: linearStepTime });
+    const two = simulate(pair, { ...base, stepTime: linearStepTime, dataParallelSize: 2 });
+    expect(byId(two, "a").ttft).toBeCloseTo(byId(alone, "a").ttft as number, 9);
+    expect(byId(two, "b").ttft).toBeCloseTo(byId(alone, "a").ttft as number, 9);
+    expect(two.stepCount).toBe(2 * alone.stepCount);
+  });
+
+  it("with one rank is the engine as before, and refuses a size that is not a whole number", () => {
+    const requests = workload(50);
+    expect(simulate(requests, { ...h100Config, dataParallelSize: 1 })).toEqual(
+      simulate(requests, h100Config),
+    );
+    expect(() => simulate(requests, { ...h100Config, dataParallelSize: 0 })).toThrow(RangeError);
+  });
+});

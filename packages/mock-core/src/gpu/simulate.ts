@@ -5,6 +5,7 @@
  * next arrival when idle. Pure and deterministic: the same input gives the same output, and a
  * simulated hour takes milliseconds.
  */
+import { DataParallelRouter } from "./data-parallel.js";
 import {
   EngineCore,
   type EngineCoreConfig,
@@ -40,6 +41,17 @@ export interface SimulationConfig extends EngineCoreConfig {
   readonly maxConcurrency?: number;
   /** Keep per-step stats in the result; default true. */
   readonly recordSteps?: boolean;
+  /**
+   * vLLM `--data-parallel-size`: engine cores, each with this configuration (its own scheduler and
+   * KV cache), stepping independently; each request goes to one when it reaches the server, as
+   * vLLM's client routes it (data-parallel.ts). Default 1.
+   */
+  readonly dataParallelSize?: number;
+  /**
+   * With `dataParallelSize` > 1: the ranks publish their request counts to the router (a MoE
+   * model) rather than the router balancing on its own counts (dense). Default false.
+   */
+  readonly publishesCounts?: boolean;
 }
 
 /** What happened to one request. Times in seconds on the virtual clock. */
@@ -92,6 +104,8 @@ interface Tracking {
   readonly child: number;
   /** Children of the same parent still running (parallel sampling), sharing one client slot. */
   readonly siblings?: { left: number };
+  /** The data-parallel rank serving it (0 without data parallelism). */
+  engine: number;
   sent: number;
   scheduled?: number;
   first?: number;
@@ -143,7 +157,14 @@ export function simulate(
       throw new RangeError(`request ${r.id}: n must be a whole number ≥ 1, not ${r.n}`);
     }
   }
-  const engine = new EngineCore(config);
+  const dp = config.dataParallelSize ?? 1;
+  if (!Number.isSafeInteger(dp) || dp < 1)
+    throw new RangeError(`dataParallelSize must be a whole number ≥ 1, not ${dp}`);
+  const engines = Array.from({ length: dp }, () => new EngineCore(config));
+  /** When each engine's last step ends: it steps again no earlier. */
+  const free = engines.map(() => 0);
+  const router =
+    dp === 1 ? undefined : new DataParallelRouter(engines, config.publishesCounts === true);
   const frontend = config.frontendLatency ?? 0;
   const limit = config.maxConcurrency ?? Number.POSITIVE_INFINITY;
   const record = config.recordSteps ?? true;
@@ -193,6 +214,7 @@ export function simulate(
       input,
       child,
       ...(siblings === undefined ? {} : { siblings }),
+      engine: 0,
       sent,
       itls: [],
       outputTokens: 0,
@@ -236,8 +258,9 @@ export function simulate(
         finish(t, "aborted", t.request.abortAt);
         continue;
       }
+      if (router !== undefined) t.engine = router.choose(now);
       try {
-        engine.add(t.request);
+        (engines[t.engine] as EngineCore).add(t.request);
       } catch (error) {
         t.error = (error as Error).message;
         finish(t, "rejected", now);
@@ -256,7 +279,7 @@ export function simulate(
         pendingAborts.splice(i, 1);
       } else if ((t.request.abortAt as number) <= now) {
         pendingAborts.splice(i, 1);
-        engine.abort(t.request.id);
+        (engines[t.engine] as EngineCore).abort(t.request.id);
         tracking.delete(t.request.id);
         finish(t, "aborted", t.request.abortAt as number);
       }
@@ -277,23 +300,30 @@ export function simulate(
     send();
     admit();
     abortDue();
-    if (!engine.hasWork()) {
-      const at = nextEventTime();
+    // The first engine with work whose last step has ended steps now.
+    let e = 0;
+    while (e < dp && !((free[e] as number) <= now && (engines[e] as EngineCore).hasWork())) e++;
+    if (e === dp) {
+      // None can: on to the next send, arrival, abort or step end.
+      let at = nextEventTime();
+      for (let i = 0; i < dp; i++)
+        if ((engines[i] as EngineCore).hasWork()) at = Math.min(at, free[i] as number);
       if (at === Number.POSITIVE_INFINITY) break;
       now = Math.max(now, at);
       continue;
     }
+    const engine = engines[e] as EngineCore;
     const result = engine.step(now);
     if (result === undefined) {
       // Nothing fits even on an idle engine: fail what is stuck rather than spin.
       for (const t of tracking.values()) {
-        if (t.status === undefined) {
+        if (t.status === undefined && t.engine === e) {
           engine.abort(t.request.id);
           t.error = "does not fit in the KV cache";
           finish(t, "rejected", now);
         }
       }
-      tracking.clear();
+      for (const [id, t] of tracking) if (t.engine === e) tracking.delete(id);
       continue;
     }
     stepCount++;
@@ -322,7 +352,10 @@ export function simulate(
       tracking.delete(f.requestId);
       finish(t, "finished", f.time + frontend);
     }
-    now = result.end;
+    free[e] = result.end;
+    // One engine: nothing happens before its step ends that it would not see then. Several: the
+    // others may step (and requests arrive for them) meanwhile, so time moves event by event.
+    if (dp === 1) now = result.end;
   }
 
   const outcomeOf = (t: Tracking): RequestOutcome => ({
@@ -338,7 +371,13 @@ export function simulate(
     promptTokens: typeof t.request.prompt === "number" ? t.request.prompt : t.request.prompt.length,
     cachedTokens: t.cachedTokens,
   });
-  const counters = engine.counters;
+  const counters = { preemptions: 0, prefixQueries: 0, prefixHits: 0 };
+  for (const engine of engines) {
+    const own = engine.counters;
+    counters.preemptions += own.preemptions;
+    counters.prefixQueries += own.prefixQueries;
+    counters.prefixHits += own.prefixHits;
+  }
   outcomes.sort((a, b) => a.input - b.input || a.child - b.child);
   return {
     requests: outcomes.map(outcomeOf),

@@ -316,3 +316,47 @@ describe("/metrics with speculative decoding (--gpu h100-80gb --speculative-conf
     }
   });
 });
+
+describe("/metrics with --data-parallel-size 2 (--gpu h100-80gb)", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startVllm({
+      "served-model-name": "m",
+      "max-model-len": "1000",
+      gpu: "h100-80gb",
+      "time-scale": "1000",
+      "data-parallel-size": "2",
+    });
+  });
+  afterAll(() => server.close());
+
+  it("exports every per-engine series once per engine core, each from its own scheduler", async () => {
+    // vllm/v1/metrics/loggers.py PrometheusStatLogger: every per-engine metric carries
+    // engine=<DP rank>; core_client.py DPLBAsyncMPClient sends a dense model's requests round
+    // robin from rank 0 (no counts published), so the first goes to engine 0, the second to 1.
+    const a = await complete(server.url, { prompt: "one two", max_tokens: 3, ignore_eos: true });
+    const b = await complete(server.url, { prompt: "three", max_tokens: 4, ignore_eos: true });
+    const samples = parseMetrics(await (await fetch(`${server.url}/metrics`)).text());
+    const at = (engine: string) => ({ engine, model_name: "m" });
+    const value = (name: string, engine: string, extra: Record<string, string> = {}) =>
+      metricValue(samples, name, { ...at(engine), ...extra });
+    expect(value("vllm:prompt_tokens_total", "0")).toBe(a.usage.prompt_tokens);
+    expect(value("vllm:prompt_tokens_total", "1")).toBe(b.usage.prompt_tokens);
+    expect(value("vllm:generation_tokens_total", "0")).toBe(3);
+    expect(value("vllm:generation_tokens_total", "1")).toBe(4);
+    const length = { finished_reason: "length" };
+    expect(value("vllm:request_success_total", "0", length)).toBe(1);
+    expect(value("vllm:request_success_total", "1", length)).toBe(1);
+    for (const engine of ["0", "1"]) {
+      // Gauges, histograms and the cache info: once per engine.
+      expect(value("vllm:num_requests_running", engine)).toBe(0);
+      expect(value("vllm:kv_cache_usage_perc", engine)).toBe(0);
+      expect(value("vllm:e2e_request_latency_seconds_count", engine)).toBe(1);
+      expect(value("vllm:iteration_tokens_total_count", engine)).toBeGreaterThan(0);
+      expect(metricValue(samples, "vllm:cache_config_info", { engine })).toBe(1);
+    }
+    expect(value("vllm:num_requests_running", "2")).toBeUndefined();
+    const series = samples.filter((s) => s.name === "vllm:time_to_first_token_seconds_count");
+    expect(series.map((s) => s.labels.engine)).toEqual(["0", "1"]);
+  });
+});

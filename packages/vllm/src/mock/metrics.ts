@@ -150,47 +150,64 @@ export interface VllmMetricsOptions {
 
 type Labels = Record<string, string>;
 
+/** One engine's metrics and the labels of its series (`engine` is its data-parallel rank). */
+interface EngineSeries {
+  readonly state: EngineMetrics;
+  readonly labels: Labels;
+}
+
 /**
- * A prom-client histogram whose samples are a mock-core {@link ValueHistogram}'s, read when the
- * registry renders (same sample shape as prom-client's own: `le` first, then the metric's labels).
+ * A prom-client histogram whose samples are mock-core {@link ValueHistogram}s, one series per
+ * engine, read when the registry renders (same sample shape as prom-client's own: `le` first,
+ * then the metric's labels).
  */
 class HistogramView extends Histogram<string> {
   readonly #name: string;
   readonly #help: string;
-  readonly #source: ValueHistogram;
-  readonly #labels: Labels;
+  readonly #series: () => readonly EngineSeries[];
+  readonly #read: (state: EngineMetrics) => ValueHistogram;
 
-  constructor(name: string, help: string, source: ValueHistogram, labels: Labels) {
+  constructor(
+    name: string,
+    help: string,
+    series: () => readonly EngineSeries[],
+    read: (state: EngineMetrics) => ValueHistogram,
+    labelNames: readonly string[],
+  ) {
+    const first = read((series()[0] as EngineSeries).state);
     super({
       name,
       help,
-      labelNames: Object.keys(labels),
-      buckets: [...source.bounds],
+      labelNames: [...labelNames],
+      buckets: [...first.bounds],
       registers: [],
     });
     this.#name = name;
     this.#help = help;
-    this.#source = source;
-    this.#labels = labels;
+    this.#series = series;
+    this.#read = read;
   }
 
   /** The samples; `splay` puts the metric's labels beside `le` (JSON) instead of after it (text). */
   #metric(splay: boolean): RenderedHistogram {
     const name = this.#name;
-    const labels = this.#labels;
-    const cumulative = this.#source.cumulative();
-    const sample = (suffix: string, value: number, le?: number | string) => {
-      const own = le === undefined ? {} : { le };
-      return splay
-        ? { labels: { ...own, ...labels }, value, metricName: `${name}${suffix}` }
-        : { labels: own, sharedLabels: labels, value, metricName: `${name}${suffix}` };
-    };
-    const values = [
-      ...this.#source.bounds.map((bound, i) => sample("_bucket", cumulative[i] as number, bound)),
-      sample("_bucket", this.#source.count, "+Inf"),
-      sample("_sum", this.#source.sum),
-      sample("_count", this.#source.count),
-    ];
+    const values: unknown[] = [];
+    for (const { state, labels } of this.#series()) {
+      const source = this.#read(state);
+      const cumulative = source.cumulative();
+      const sample = (suffix: string, value: number, le?: number | string) => {
+        const own = le === undefined ? {} : { le };
+        return splay
+          ? { labels: { ...own, ...labels }, value, metricName: `${name}${suffix}` }
+          : { labels: own, sharedLabels: labels, value, metricName: `${name}${suffix}` };
+      };
+      values.push(
+        ...source.bounds.map((bound, i) => sample("_bucket", cumulative[i] as number, bound)),
+        sample("_bucket", source.count, "+Inf"),
+        sample("_sum", source.sum),
+        sample("_count", source.count),
+      );
+    }
     return {
       name,
       help: this.#help,
@@ -221,17 +238,31 @@ export function createVllmMetrics(options: VllmMetricsOptions): VllmMetrics {
     : { model_name: options.modelName };
   const labelNames = Object.keys(labels);
   const registers = [registry];
-  const gauge = (name: string, help: string, read: () => number) =>
+  // --data-parallel-size: one series per engine core, `engine` its rank, each from that engine's
+  // own metrics (vllm/v1/metrics/loggers.py PrometheusStatLogger labels every per-engine metric
+  // with engine_idx). Read at the first scrape: the engine lists its ranks once it is built.
+  let engines: readonly EngineSeries[] | undefined;
+  const series = (): readonly EngineSeries[] => {
+    engines ??=
+      era.engineLabel && state.dataParallelEngines !== undefined
+        ? state.dataParallelEngines.map((rank, index) => ({
+            state: rank,
+            labels: { model_name: options.modelName, engine: String(index) },
+          }))
+        : [{ state, labels }];
+    return engines;
+  };
+  const gauge = (name: string, help: string, read: (state: EngineMetrics) => number) =>
     new Gauge({
       name,
       help,
       labelNames,
       registers,
       collect() {
-        this.set(labels, read());
+        for (const engine of series()) this.set(engine.labels, read(engine.state));
       },
     });
-  const counter = (name: string, help: string, read: () => number) =>
+  const counter = (name: string, help: string, read: (state: EngineMetrics) => number) =>
     new Counter({
       name,
       help,
@@ -239,21 +270,21 @@ export function createVllmMetrics(options: VllmMetricsOptions): VllmMetrics {
       registers,
       collect() {
         this.reset();
-        this.inc(labels, read());
+        for (const engine of series()) this.inc(engine.labels, read(engine.state));
       },
     });
-  const histogram = (name: string, help: string, source: ValueHistogram) =>
-    registry.registerMetric(new HistogramView(name, help, source, labels));
+  const histogram = (name: string, help: string, read: (state: EngineMetrics) => ValueHistogram) =>
+    registry.registerMetric(new HistogramView(name, help, series, read, labelNames));
 
   gauge(
     "vllm:num_requests_running",
     "Number of requests in model execution batches.",
-    () => state.running,
+    (s) => s.running,
   );
   gauge(
     "vllm:num_requests_waiting",
     "Number of requests waiting to be processed.",
-    () => state.waiting,
+    (s) => s.waiting,
   );
   if (era.waitingByReason) {
     // Every waiting request counts as `capacity`: the mock holds none back for a LoRA budget or
@@ -265,26 +296,24 @@ export function createVllmMetrics(options: VllmMetricsOptions): VllmMetrics {
       labelNames: [...labelNames, "reason"],
       registers,
       collect() {
-        this.set({ ...labels, reason: "capacity" }, state.waiting);
-        this.set({ ...labels, reason: "deferred" }, 0);
+        for (const engine of series()) {
+          this.set({ ...engine.labels, reason: "capacity" }, engine.state.waiting);
+          this.set({ ...engine.labels, reason: "deferred" }, 0);
+        }
       },
     });
   }
-  gauge(era.cacheUsageName, "KV-cache usage. 1 means 100 percent usage.", () => state.kvCacheUsage);
+  gauge(era.cacheUsageName, "KV-cache usage. 1 means 100 percent usage.", (s) => s.kvCacheUsage);
   counter(
     "vllm:num_preemptions_total",
     "Cumulative number of preemption from the engine.",
-    () => state.preemptions,
+    (s) => s.preemptions,
   );
-  counter(
-    "vllm:prompt_tokens_total",
-    "Number of prefill tokens processed.",
-    () => state.promptTokens,
-  );
+  counter("vllm:prompt_tokens_total", "Number of prefill tokens processed.", (s) => s.promptTokens);
   counter(
     "vllm:generation_tokens_total",
     "Number of generation tokens processed.",
-    () => state.generationTokens,
+    (s) => s.generationTokens,
   );
   new Counter({
     name: "vllm:request_success_total",
@@ -294,61 +323,69 @@ export function createVllmMetrics(options: VllmMetricsOptions): VllmMetrics {
     collect() {
       this.reset();
       // V1 pre-creates every finished_reason (vllm-openai.md §8).
-      for (const reason of ["stop", "length", "abort"] as const)
-        this.inc({ ...labels, finished_reason: reason }, state.requestSuccess[reason]);
+      for (const engine of series())
+        for (const reason of ["stop", "length", "abort"] as const)
+          this.inc(
+            { ...engine.labels, finished_reason: reason },
+            engine.state.requestSuccess[reason],
+          );
     },
   });
   histogram(
     "vllm:request_prompt_tokens",
     "Number of prefill tokens processed.",
-    state.requestPromptTokens,
+    (s) => s.requestPromptTokens,
   );
   histogram(
     "vllm:request_generation_tokens",
     "Number of generation tokens processed.",
-    state.requestGenerationTokens,
+    (s) => s.requestGenerationTokens,
   );
   // vllm/v1/metrics/loggers.py (V0's vllm/engine/metrics.py alike): one observation per
   // request, or per parent once its last parallel-sampling child finishes.
   histogram(
     "vllm:request_max_num_generation_tokens",
     "Histogram of maximum number of requested generation tokens.",
-    state.requestMaxNumGenerationTokens,
+    (s) => s.requestMaxNumGenerationTokens,
   );
-  histogram("vllm:request_params_n", "Histogram of the n request parameter.", state.requestParamsN);
+  histogram(
+    "vllm:request_params_n",
+    "Histogram of the n request parameter.",
+    (s) => s.requestParamsN,
+  );
   histogram(
     "vllm:request_params_max_tokens",
     "Histogram of the max_tokens request parameter.",
-    state.requestParamsMaxTokens,
+    (s) => s.requestParamsMaxTokens,
   );
   histogram(
     "vllm:time_to_first_token_seconds",
     "Histogram of time to first token in seconds.",
-    state.timeToFirstToken,
+    (s) => s.timeToFirstToken,
   );
   // vllm-openai.md §8: inter_token_latency replaced time_per_output_token with the same observations.
   if (era.timePerOutputToken)
     histogram(
       "vllm:time_per_output_token_seconds",
       "Histogram of time per output token in seconds.",
-      state.interTokenLatency,
+      (s) => s.interTokenLatency,
     );
   if (era.interTokenLatency) {
     histogram(
       "vllm:inter_token_latency_seconds",
       "Histogram of inter-token latency in seconds.",
-      state.interTokenLatency,
+      (s) => s.interTokenLatency,
     );
     histogram(
       "vllm:request_time_per_output_token_seconds",
       "Histogram of time_per_output_token_seconds per request.",
-      state.requestTimePerOutputToken,
+      (s) => s.requestTimePerOutputToken,
     );
   }
   histogram(
     "vllm:e2e_request_latency_seconds",
     "Histogram of e2e request latency in seconds.",
-    state.e2eRequestLatency,
+    (s) => s.e2eRequestLatency,
   );
   if (gpu) gpuFamilies(gpu.settings, gpu.capacity);
   if (options.lora) {
@@ -393,39 +430,39 @@ export function createVllmMetrics(options: VllmMetricsOptions): VllmMetrics {
     histogram(
       "vllm:request_queue_time_seconds",
       "Histogram of time spent in WAITING phase for request.",
-      state.requestQueueTime,
+      (s) => s.requestQueueTime,
     );
     histogram(
       "vllm:request_inference_time_seconds",
       "Histogram of time spent in RUNNING phase for request.",
-      state.requestInferenceTime,
+      (s) => s.requestInferenceTime,
     );
     histogram(
       "vllm:request_prefill_time_seconds",
       "Histogram of time spent in PREFILL phase for request.",
-      state.requestPrefillTime,
+      (s) => s.requestPrefillTime,
     );
     histogram(
       "vllm:request_decode_time_seconds",
       "Histogram of time spent in DECODE phase for request.",
-      state.requestDecodeTime,
+      (s) => s.requestDecodeTime,
     );
     histogram(
       "vllm:iteration_tokens_total",
       "Histogram of number of tokens per engine_step.",
-      state.iterationTokens,
+      (s) => s.iterationTokens,
     );
     // vllm-openai.md §8: V1 counts prefix-cache queries and hits in tokens.
     if (era.engineLabel) {
       counter(
         "vllm:prefix_cache_queries_total",
         "Prefix cache queries, in terms of number of queried tokens.",
-        () => state.prefixCacheQueries,
+        (s) => s.prefixCacheQueries,
       );
       counter(
         "vllm:prefix_cache_hits_total",
         "Prefix cache hits, in terms of number of cached tokens.",
-        () => state.prefixCacheHits,
+        (s) => s.prefixCacheHits,
       );
     }
     if (settings.speculative !== undefined && era.engineLabel)
@@ -447,12 +484,16 @@ export function createVllmMetrics(options: VllmMetricsOptions): VllmMetrics {
       swap_space_bytes: String(4 * 1024 ** 3),
       ...(era.engineLabel ? { engine: "0" } : {}),
     };
-    new Gauge({
+    const cacheInfo = new Gauge({
       name: "vllm:cache_config_info",
       help: "Information of the LLMEngine CacheConfig",
       labelNames: Object.keys(info),
       registers,
-    }).set(info, 1);
+    });
+    // One per engine core with --data-parallel-size (each rank has the same cache).
+    const ranks = era.engineLabel ? (settings.dataParallelSize ?? 1) : 1;
+    for (let rank = 0; rank < ranks; rank++)
+      cacheInfo.set(era.engineLabel ? { ...info, engine: String(rank) } : info, 1);
   }
 
   /**
@@ -464,17 +505,17 @@ export function createVllmMetrics(options: VllmMetricsOptions): VllmMetrics {
     counter(
       "vllm:spec_decode_num_drafts_total",
       "Number of spec decoding drafts.",
-      () => state.specDecodeDrafts,
+      (s) => s.specDecodeDrafts,
     );
     counter(
       "vllm:spec_decode_num_draft_tokens_total",
       "Number of draft tokens.",
-      () => state.specDecodeDraftTokens,
+      (s) => s.specDecodeDraftTokens,
     );
     counter(
       "vllm:spec_decode_num_accepted_tokens_total",
       "Number of accepted tokens.",
-      () => state.specDecodeAcceptedTokens,
+      (s) => s.specDecodeAcceptedTokens,
     );
     new Counter({
       name: "vllm:spec_decode_num_accepted_tokens_per_pos_total",
@@ -483,12 +524,13 @@ export function createVllmMetrics(options: VllmMetricsOptions): VllmMetrics {
       registers,
       collect() {
         this.reset();
-        for (let position = 0; position < k; position++) {
-          this.inc(
-            { ...labels, position: String(position) },
-            state.specDecodeAcceptedPerPosition[position] ?? 0,
-          );
-        }
+        for (const engine of series())
+          for (let position = 0; position < k; position++) {
+            this.inc(
+              { ...engine.labels, position: String(position) },
+              engine.state.specDecodeAcceptedPerPosition[position] ?? 0,
+            );
+          }
       },
     });
   }
