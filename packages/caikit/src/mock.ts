@@ -263,6 +263,8 @@ export const caikitMockModule: RuntimeMockModule = {
         ? readGpuEngineSettings(values, {
             maxModelLen: tgisMaxSequenceLength(spec),
             modelConfig: spec.config,
+            // The TGIS behind it has no Mamba model class: no hybrid prefix caching.
+            hybridPrefixCaching: false,
           })
         : undefined;
     return [

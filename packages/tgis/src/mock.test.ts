@@ -581,6 +581,8 @@ describe("TGIS on the simulated GPU (issue 7: the engine options of every genera
     expect(options["max-num-seqs"]).toBeDefined();
     expect(options["speculative-config"]).toBeUndefined();
     expect(options["speculative-acceptance-rate"]).toBeUndefined();
+    // IBM TGIS get_model (models/__init__.py) has no Mamba model class: no --mamba-cache-mode.
+    expect(options["mamba-cache-mode"]).toBeUndefined();
   });
 
   it("queues beyond max_num_seqs and reports the engine's queue and batch in /metrics", async () => {

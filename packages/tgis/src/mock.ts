@@ -186,6 +186,8 @@ export const tgisMockModule: RuntimeMockModule = {
     const gpu = readGpuEngineSettings(values, {
       maxModelLen: limits.maxSequenceLength,
       modelConfig: spec.config,
+      // IBM TGIS has no Mamba model class: a hybrid's prefixes are never cached.
+      hybridPrefixCaching: false,
     });
     return [tgisGrpcPlugin({ limits, spec, ...(gpu ? { gpu } : {}) })];
   },

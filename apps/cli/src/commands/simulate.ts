@@ -119,9 +119,10 @@ Engine (vllm serve's flags):
                                record plus the indexer's 132-byte key per token per layer
   --vllm-version X             the vLLM release whose start-up refusals apply: a separate
                                draft model (method draft_model) stops 0.11.0 to 0.14.x with
-                               vLLM's NotImplementedError text; from 0.21.0 an assumed
-                               0.58 GiB CUDA graph memory estimate comes off the KV cache,
-                               with vLLM's two lines about it (default: none, no release
+                               vLLM's NotImplementedError text; from 0.21.0 the CUDA graph
+                               memory estimated from the capture list (vLLM's sizes for
+                               --max-num-seqs, about 118 KiB per graph per layer) comes off
+                               the KV cache, with vLLM's lines about it (default: none, no release
                                rule; other release defaults, e.g. async scheduling, do not
                                follow it)
 

@@ -459,10 +459,13 @@ describe("tgisGpuEngineOptions", () => {
       "enable-expert-parallel",
       // TGIS serves one model replica per server: no --data-parallel-size.
       "data-parallel-size",
+      // text_generation_server/models/__init__.py get_model: no Mamba model class, no
+      // --mamba-cache-mode (vllm/config/cache.py MambaCacheMode is vLLM's).
+      "mamba-cache-mode",
     ];
     const names = Object.keys(gpuEngineOptions).filter((name) => !vllmOnly.includes(name));
     expect(Object.keys(tgisGpuEngineOptions)).toEqual(names);
-    expect(names.length).toBe(Object.keys(gpuEngineOptions).length - 7);
+    expect(names.length).toBe(Object.keys(gpuEngineOptions).length - 8);
   });
 });
 
@@ -923,6 +926,28 @@ describe("MoE, MLA and hybrid targets read from config.json", () => {
       expect(settings?.startupWarnings, name).toEqual([]);
     }
     expect(read({})?.enablePrefixCaching).toBe(true);
+  });
+
+  test("a runtime without hybrid prefix caching (TGIS) never caches a hybrid's prefixes", () => {
+    // IBM TGIS text_generation_server/models/__init__.py get_model: flash and paged classes for
+    // Llama-family, Falcon, GPT-NeoX and SantaCoder only; a Mamba hybrid goes through Hugging Face
+    // AutoModelForCausalLM with per-batch caches, nothing shared between requests.
+    const tgis = { ...context, hybridPrefixCaching: false };
+    for (const [name, config] of [
+      ["granite-4.0-h-small", granite4HSmallConfig],
+      ["qwen3-next", qwen3Next80bA3bConfig],
+    ] as const) {
+      const settings = readGpuEngineSettings(
+        { gpu: "h100-80gb", "model-config": pathOf(name, config), "enable-prefix-caching": true },
+        tgis,
+      );
+      expect(settings?.enablePrefixCaching, name).toBe(false);
+      expect(settings?.mambaCacheMode, name).toBeUndefined();
+      // No vLLM line about Mamba cache modes.
+      expect(settings?.startupWarnings, name).toEqual([]);
+    }
+    // A plain transformer keeps its prefix caching there.
+    expect(readGpuEngineSettings({ gpu: "h100-80gb" }, tgis)?.enablePrefixCaching).toBe(true);
   });
 
   describe("--enable-prefix-caching and --mamba-cache-mode on a hybrid (vLLM 0.15.0 on)", () => {

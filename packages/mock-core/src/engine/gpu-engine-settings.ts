@@ -162,6 +162,8 @@ const speculativeFlags: ReadonlySet<string> = new Set([
   "disable-hybrid-kv-cache-manager",
   "enable-expert-parallel",
   "data-parallel-size",
+  // TGIS has no Mamba model class to keep states for (GpuEngineContext.hybridPrefixCaching).
+  "mamba-cache-mode",
 ]);
 
 /**
@@ -848,6 +850,15 @@ export interface GpuEngineContext {
    */
   readonly maxLoras?: number;
   /**
+   * Whether a hybrid (Mamba) model may cache prefixes, as vLLM's rules by release allow. False
+   * for TGIS and Caikit TGIS: IBM's TGIS has no Mamba model class (text_generation_server
+   * models/__init__.py get_model: flash and paged classes for Llama-family, Falcon, GPT-NeoX and
+   * SantaCoder, anything else through Hugging Face AutoModelForCausalLM with per-batch caches),
+   * no automatic prefix caching and no `--mamba-cache-mode`, so a hybrid there never hits a
+   * cached prefix. Default true.
+   */
+  readonly hybridPrefixCaching?: boolean;
+  /**
    * Whether the runtime schedules asynchronously when no flag says: vLLM from 0.14.0 on (its
    * release notes: "Async scheduling is now enabled by default", PR #27614). Default false.
    */
@@ -1170,7 +1181,7 @@ export function readGpuEngineSettings(
   // Hybrids: before 0.15.0 vLLM's MambaModelConfig turns prefix caching off ("Hybrid or
   // mamba-based model detected: disabling prefix caching since it is not yet supported.",
   // kv-capacity.ts); from 0.15.0 it is opt-in, in hybridPrefixCaching's mode.
-  const linear = model.linearAttention;
+  const linear = context.hybridPrefixCaching === false ? undefined : model.linearAttention;
   const hybrid =
     linear !== undefined && modelsMambaCacheMode(release)
       ? hybridPrefixCaching(
@@ -1204,7 +1215,7 @@ export function readGpuEngineSettings(
       mamba2 !== undefined
         ? mamba2.mode !== "none"
         : hybrid === undefined
-          ? values["no-enable-prefix-caching"] !== true && linear === undefined
+          ? values["no-enable-prefix-caching"] !== true && model.linearAttention === undefined
           : hybrid.mode !== "none",
     ...(hybrid === undefined || hybrid.mode === "none" ? {} : { mambaCacheMode: hybrid.mode }),
     ...(mamba2 === undefined || mamba2.mode === "none" ? {} : { mambaCacheMode: mamba2.mode }),

@@ -7,7 +7,8 @@ import { ManualClock } from "../clock.js";
 import { deviceProfile } from "../gpu/device-profiles.js";
 import { KvCacheStartupError } from "../gpu/kv-capacity.js";
 import {
-  assumedCudaGraphMemoryBytes,
+  cudaGraphCapture,
+  cudaGraphCaptureLines,
   defaultWeightReadBytesPerSecond,
 } from "../gpu/model-loading.js";
 import { granite4HSmallConfig, mixtral8x7bConfig } from "../gpu/moe-hybrid-configs.js";
@@ -362,18 +363,46 @@ describe("start-up and logs", () => {
   });
 
   test("vLLM 0.21.0 on takes its CUDA graph memory estimate off the cache; earlier releases do not", () => {
-    // gpu_worker.py determine_available_memory (PR #30515, on by default since v0.21.0).
+    // gpu_worker.py determine_available_memory (PR #30515, on by default since v0.21.0); the
+    // estimate follows the default capture list (vllm/config/vllm.py _set_cudagraph_sizes).
+    const settings = gpu({ "vllm-version": "0.21.0" });
     const at = (release: string) => engineStartup(gpu({ "vllm-version": release })).capacity;
     const old = at("0.20.0");
     const current = at("0.21.0");
+    const capture = cudaGraphCapture(settings.model.layers, {
+      maxNumSeqs: settings.maxNumSeqs,
+      maxNumBatchedTokens: settings.maxNumBatchedTokens,
+    });
     expect(old.tokens).toBe(engineStartup(gpu()).capacity.tokens);
-    expect(old.availableKvBytes - current.availableKvBytes).toBe(assumedCudaGraphMemoryBytes);
+    expect(old.availableKvBytes - current.availableKvBytes).toBe(capture.memoryBytes);
     expect(current.tokens).toBeLessThan(old.tokens);
-    expect(current.logLines).toContain("Estimated CUDA graph memory: 0.58 GiB total");
     expect(old.logLines.some((l) => l.startsWith("CUDA graph memory profiling"))).toBe(false);
+    expect(old.logLines.some((l) => l.startsWith("Profiling CUDA graph memory"))).toBe(false);
+    expect(current.logLines).toEqual(expect.arrayContaining([...cudaGraphCaptureLines(capture)]));
     const lines = startupCacheLines(current, "0.21.0");
     const loading = lines.findIndex((l) => l.startsWith("Model loading took "));
-    expect(lines[loading + 1]).toBe("Estimated CUDA graph memory: 0.58 GiB total");
+    expect(lines[loading + 1]).toMatch(
+      /^Profiling CUDA graph memory: PIECEWISE=\d+ \(largest=\d+\)/,
+    );
+    expect(lines[loading + 2]).toMatch(/^Estimated CUDA graph memory: [\d.]+ GiB total$/);
+  });
+
+  test("speculative tokens widen the capture list the 0.21.0 estimate follows", () => {
+    // vllm/config/vllm.py: max_cudagraph_capture_size = min(max_num_seqs * (1 + k) * 2, 512).
+    const plain = engineStartup(gpu({ "vllm-version": "0.21.0", "max-num-seqs": "8" })).capacity;
+    const mtp = engineStartup(
+      gpu({
+        "vllm-version": "0.21.0",
+        "max-num-seqs": "8",
+        "speculative-config": JSON.stringify({ method: "ngram", num_speculative_tokens: 3 }),
+      }),
+    ).capacity;
+    expect(plain.logLines).toContain(
+      "Profiling CUDA graph memory: PIECEWISE=5 (largest=16), FULL=4 (largest=8)",
+    );
+    expect(mtp.logLines).toContain(
+      "Profiling CUDA graph memory: PIECEWISE=9 (largest=64), FULL=5 (largest=32)",
+    );
   });
 
   test("with --speculative-config the SpecDecoding line follows the stats line", async () => {

@@ -12,7 +12,7 @@ import { EngineMetrics } from "../gpu/engine-metrics.js";
 import { GpuEngine } from "../gpu/gpu-engine.js";
 import { type KvCapacity, kvCapacity } from "../gpu/kv-capacity.js";
 import {
-  assumedCudaGraphMemoryBytes,
+  cudaGraphCapture,
   modelLoadingLine,
   modelLoadingSeconds,
   profilesCudaGraphMemory,
@@ -171,9 +171,16 @@ export function engineStartup(settings: GpuEngineSettings): EngineStartup {
     maxNumSeqs: settings.maxNumSeqs,
     ...(settings.disableHybridKvCacheManager === true ? { disableHybridKvCacheManager: true } : {}),
     ...(settings.enableExpertParallel === true ? { expertParallel: true } : {}),
-    // gpu_worker.py (0.21.0 on): CUDA graph memory comes off the cache before it is sized.
+    // gpu_worker.py (0.21.0 on): CUDA graph memory comes off the cache before it is sized, an
+    // estimate that follows vLLM's default capture list and the model's layers.
     ...(profilesCudaGraphMemory(settings.release)
-      ? { cudaGraphMemoryBytes: assumedCudaGraphMemoryBytes }
+      ? {
+          cudaGraphCapture: cudaGraphCapture(model.layers, {
+            maxNumSeqs: settings.maxNumSeqs,
+            maxNumBatchedTokens: settings.maxNumBatchedTokens,
+            numSpeculativeTokens: speculative?.numSpeculativeTokens ?? 0,
+          }),
+        }
       : {}),
     ...(drafter === undefined ? {} : { drafter }),
     // mamba/abstract.py get_kv_cache_spec: every Mamba layer holds 1 + k state pages a request
