@@ -361,21 +361,42 @@ export async function chatCompletion(
         }
       : { index, message, logprobs, finish_reason: finish, stop_reason };
   });
-  const whole = {
-    id: chatId(request),
-    object: "chat.completion",
-    created: model.nowSeconds(),
-    model: modelName,
-    choices,
-    service_tier: null,
-    system_fingerprint: fingerprint,
-    usage: usageOf(promptTokens, completionTokens, "answer"),
-    prompt_logprobs:
-      request.promptLogprobs === undefined
-        ? null
-        : promptLogprobsList(model, promptIds, request.promptLogprobs),
-    kv_transfer_params: null,
-  };
+  const id = chatId(request);
+  const object = "chat.completion";
+  const created = model.nowSeconds();
+  const usage = usageOf(promptTokens, completionTokens, "answer");
+  const promptLogprobs =
+    request.promptLogprobs === undefined
+      ? null
+      : promptLogprobsList(model, promptIds, request.promptLogprobs);
+  // protocol.py ChatCompletionResponse from vLLM PR #22587 (0.10.2): prompt_token_ids after
+  // prompt_logprobs, null unless return_token_ids (vLLM issue #28246 shows the ids there).
+  const whole = tokenKeys
+    ? {
+        id,
+        object,
+        created,
+        model: modelName,
+        choices,
+        service_tier: null,
+        system_fingerprint: fingerprint,
+        usage,
+        prompt_logprobs: promptLogprobs,
+        prompt_token_ids: request.returnTokenIds ? promptIds : null,
+        kv_transfer_params: null,
+      }
+    : {
+        id,
+        object,
+        created,
+        model: modelName,
+        choices,
+        service_tier: null,
+        system_fingerprint: fingerprint,
+        usage,
+        prompt_logprobs: promptLogprobs,
+        kv_transfer_params: null,
+      };
   // Prompt-logprob maps keep their key order on the wire (wire-json.ts).
   return request.promptLogprobs === undefined ? whole : withKeyOrder(whole);
 }

@@ -413,6 +413,15 @@ describe("completion answer keys by release", () => {
       "stop_reason",
       "token_ids",
     ]);
+    // ChatCompletionResponse's prompt_token_ids (after prompt_logprobs): the engine prompt's ids.
+    expect(plain).toHaveProperty("prompt_token_ids", null);
+    const chatPrompt = (asked as unknown as { prompt_token_ids: number[] }).prompt_token_ids;
+    expect(chatPrompt).toHaveLength(asked.usage?.prompt_tokens ?? -1);
+    expect(Object.keys(asked).slice(-3)).toEqual([
+      "prompt_logprobs",
+      "prompt_token_ids",
+      "kv_transfer_params",
+    ]);
     const completion = await client.completions.create({
       model: "m",
       prompt: "Tell me",

@@ -187,6 +187,8 @@ describe("vLLM wire format", () => {
       "system_fingerprint",
       "usage",
       "prompt_logprobs",
+      // vLLM PR #22587 (0.10.2; the default is 0.12.0): null without return_token_ids.
+      "prompt_token_ids",
       "kv_transfer_params",
     ]);
     // vllm-openai.md §5: chatcmpl-<32-hex uuid>.
