@@ -277,7 +277,11 @@ export interface PoolerSwitches {
    * precedence bug): send `use_activation` instead.
    */
   activation?: boolean;
-  /** @deprecated Read on `/pooling` from 0.17.0 as an alias of `use_activation`. */
+  /**
+   * @deprecated Read on `/pooling` from 0.17.0, and on `/score` and the rerank routes from
+   * 0.11.1, as an alias of `use_activation` (before `activation`; as true whatever its value
+   * before 0.17.0).
+   */
   softmax?: boolean;
 }
 
@@ -288,7 +292,8 @@ export interface PoolerSwitches {
  * as a bi-encoder (the cosine of the embeddings); a generative model answers 400 (from 0.16.0 the
  * route is absent: 404).
  */
-export interface ScoreRequest extends Pick<PoolerSwitches, "use_activation" | "activation"> {
+export interface ScoreRequest
+  extends Pick<PoolerSwitches, "use_activation" | "activation" | "softmax"> {
   /** The served model id; absent: the served model answers. */
   model?: string;
   text_1: string | string[];
@@ -324,7 +329,8 @@ export interface ScoreResponse {
  * vllm-openai.md §1, §5): `documents` ranked by relevance to `query`. Served by the models that
  * serve {@link ScoreRequest}.
  */
-export interface RerankRequest extends Pick<PoolerSwitches, "use_activation" | "activation"> {
+export interface RerankRequest
+  extends Pick<PoolerSwitches, "use_activation" | "activation" | "softmax"> {
   /** The served model id; absent: the served model answers. */
   model?: string;
   query: string;

@@ -318,12 +318,41 @@ describe("--task score from 0.10.1 (a convert, vllm/config/model.py _task_to_con
       expect(raw.body.data[1].score).toBeLessThan(0);
       const alias = await postJson(`${server.url}/score`, { ...request, activation: false });
       expect(alias.body.data).toEqual(scored.body.data);
+      // softmax, read before activation, is caught by the same bug.
+      const softmax = await postJson(`${server.url}/score`, {
+        ...request,
+        softmax: false,
+        use_activation: false,
+      });
+      expect(softmax.body.data).toEqual(scored.body.data);
       const ranked = await postJson(`${server.url}/rerank`, {
         query: "garden tomatoes",
         documents: docs,
         use_activation: false,
       });
       expect(ranked.body.results[0].relevance_score).toBeCloseTo(logits[0] ?? 0, 12);
+    } finally {
+      await server.close();
+    }
+  });
+
+  // vllm/config/pooler.py get_use_activation from vLLM PR #32243 (0.17.0 here): the aliases'
+  // values are read, softmax first, then activation, then use_activation.
+  it("reads softmax, activation and use_activation by value from 0.17.0", async () => {
+    const dir = await classifierDir({ num_labels: 1 });
+    dirs.push(dir);
+    const server = await startVllm({ model: dir, "vllm-version": "0.17.0" }, [dir]);
+    try {
+      const request = { text_1: "garden tomatoes", text_2: ["tomatoes in the garden"] };
+      const raw = await postJson(`${server.url}/score`, { ...request, use_activation: false });
+      const soft = await postJson(`${server.url}/score`, request);
+      expect(raw.body.data[0].score).not.toBeCloseTo(soft.body.data[0].score, 3);
+      for (const off of [{ softmax: false }, { activation: false }]) {
+        const answer = await postJson(`${server.url}/score`, { ...request, ...off });
+        expect(answer.body.data).toEqual(raw.body.data);
+      }
+      const first = { ...request, softmax: true, activation: false, use_activation: false };
+      expect((await postJson(`${server.url}/score`, first)).body.data).toEqual(soft.body.data);
     } finally {
       await server.close();
     }

@@ -9,7 +9,12 @@
  */
 
 import { cosineSimilarity, embedText } from "@servingkit/mock-core";
-import { classifierHead, classProbabilities, requestActivation } from "./classification.js";
+import {
+  classifierHead,
+  classProbabilities,
+  requestActivation,
+  useActivationSince,
+} from "./classification.js";
 import { countEach, pooledText } from "./embeddings.js";
 import { badRequest } from "./errors.js";
 import { releasedBy } from "./profiles.js";
@@ -129,12 +134,16 @@ export function pairLogit(query: string, document: string, dim: number): number 
 /**
  * The activation a scoring request asks for: ScoreRequest and RerankRequest carry the
  * classifier's `activation` and `use_activation` (protocol.py score-extra-params and
- * rerank-extra-params, read by get_use_activation as /classify reads them).
+ * rerank-extra-params, read by get_use_activation as /classify reads them) and, with
+ * `use_activation` (0.11.1 on), the deprecated `softmax`, which get_use_activation reads before
+ * `activation`.
  */
 function scoreActivation(model: VllmModel, fields: FieldReader): boolean | undefined {
+  const since = model.profile.since;
+  const softmax = releasedBy(since, useActivationSince) ? fields.bool("softmax") : undefined;
   return requestActivation(
-    model.profile.since,
-    fields.bool("activation"),
+    since,
+    softmax ?? fields.bool("activation"),
     fields.bool("use_activation"),
   );
 }
