@@ -46,6 +46,7 @@ export type {
   PoolingResponse,
   PoolingUsage,
   ReasoningFields,
+  RerankDocument,
   RerankRequest,
   RerankResponse,
   ScoreRequest,

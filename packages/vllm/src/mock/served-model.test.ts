@@ -350,6 +350,20 @@ describe("servedTask and the --task deprecation (pure)", () => {
     expect(servedTask(flags("generate", "auto", none), classifier)).toBe("classify");
   });
 
+  // vllm/config/model.py _SUFFIX_TO_DEFAULTS: ("EmbeddingModel", ("pooling", "embed")),
+  // ("ForTextEncoding", ...), and last ("Model", ("pooling", "embed")): with no flags (--runner
+  // auto, the mock's default task) a BertModel-like checkpoint is served as an embedder, in every
+  // release (before 0.10.1 --task auto took the registry's one task for it, embed).
+  it("serves a bare *Model or *EmbeddingModel architecture as embed by default", () => {
+    const bert = { config: { architectures: ["BertModel"] } };
+    const qwen = { config: { architectures: ["Qwen3EmbeddingModel"] } };
+    expect(servedTask(flags("generate", "auto"), bert)).toBe("embed");
+    expect(servedTask(flags("generate", "auto"), qwen)).toBe("embed");
+    expect(servedTask(flags("generate", "auto", { version: "0.9.0" }), bert)).toBe("embed");
+    expect(servedTask(flags("generate", "auto"), causal)).toBe("generate");
+    expect(servedTask(flags("generate", "auto"), { config: {} })).toBe("generate");
+  });
+
   // _SUFFIX_TO_DEFAULTS order: the generative suffixes first, a bare `Model` last.
   it("tells pooling architectures by vLLM's suffix defaults", () => {
     expect(isPoolingArchitecture({ architectures: ["XLMRobertaModel"] })).toBe(true);

@@ -255,7 +255,10 @@ export const poolingRunnerUnsupported =
  * models/pooling_models "Model Conversion"): a `--task` or `--convert` other than generate as
  * asked; `--runner pooling` alone converts a sequence-classification architecture to classify and
  * any other checkpoint to embed (the default conversion of a pooling runner); the default on a
- * sequence-classification architecture is classify (`--runner auto` picks pooling for it). Throws
+ * sequence-classification architecture is classify (`--runner auto` picks pooling for it), on
+ * another pooling architecture ({@link isPoolingArchitecture}: `BertModel`, `*EmbeddingModel`,
+ * `*ForTextEncoding`) embed (`_SUFFIX_TO_DEFAULTS` gives them the pooling runner and the embed
+ * convert; before 0.10.1 `--task auto` resolved the registry's only task for them, embed). Throws
  * vLLM's start-up ValueError for `--runner generate` on a sequence classifier (no converter turns
  * a pooling model generative).
  *
@@ -284,7 +287,8 @@ export function servedTask(
     }
     return classifier ? "classify" : "embed";
   }
-  return classifier ? "classify" : "generate";
+  if (classifier) return "classify";
+  return isPoolingArchitecture(spec.config) ? "embed" : "generate";
 }
 
 /** The first words of vLLM's `--task` deprecation (0.10.1-0.12.x, vllm/config/model.py). */
