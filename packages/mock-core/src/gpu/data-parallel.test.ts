@@ -12,9 +12,15 @@ import {
 import {
   DataParallelRouter,
   expertParallelDataParallelMessage,
+  lockStepSeconds,
   type RankCounts,
   rankLogPrefix,
+  stepsInLockStep,
 } from "./data-parallel.js";
+import { deviceProfile } from "./device-profiles.js";
+import { modelProfileFromConfig } from "./model-profiles.js";
+import { deepseekV3Config } from "./moe-hybrid-configs.js";
+import { addToLoad, createStepTimeModel, emptyLoad } from "./step-time.js";
 
 describe("DataParallelRouter", () => {
   it("spreads a dense model's requests round robin from rank 0 on its own counts", () => {
@@ -131,5 +137,40 @@ describe("--data-parallel-size through the text engine", () => {
     const metrics = created.gpu?.metrics;
     expect(metrics?.dataParallelEngines?.map((rank) => rank.generationTokens)).toEqual([8, 8]);
     created.close();
+  });
+});
+
+describe("lock-step of a MoE model's data-parallel ranks", () => {
+  // vllm/v1/engine/core.py DPEngineCoreProc.run_busy_loop: a rank that executed nothing while the
+  // engines are running calls execute_dummy_batch (gpu_worker.py _dummy_run(1)); the MoE
+  // all-to-all waits for every rank, so a step lasts as long as the slowest rank's.
+  const device = deviceProfile("h100-80gb");
+  const deepseek = modelProfileFromConfig(deepseekV3Config);
+  const stepTime = createStepTimeModel({
+    device,
+    model: deepseek,
+    expertParallel: true,
+    dataParallelSize: 2,
+  });
+  const dummy = stepTime.time(addToLoad(emptyLoad(), 1, 0));
+
+  it("an idle rank runs the one-token dummy batch, and the step waits for the slowest rank", () => {
+    const busy = stepTime.time(addToLoad(emptyLoad(), 512, 0));
+    expect(dummy).toBeGreaterThan(0);
+    expect(busy).toBeGreaterThan(dummy);
+    // Rank 1 has nothing scheduled: it still steps (its dummy), and both wait for rank 0.
+    expect(lockStepSeconds([busy, 0], dummy)).toBe(busy);
+    // Two light ranks: the dummy (a full weight read) paces a step lighter than itself.
+    expect(lockStepSeconds([dummy / 2, 0], dummy)).toBe(dummy);
+    // Every rank idle: the wave is over, nothing steps.
+    expect(lockStepSeconds([0, 0], dummy)).toBe(0);
+    expect(lockStepSeconds([], dummy)).toBe(0);
+  });
+
+  it("steps in lock step only for a MoE model with more than one rank", () => {
+    // core.py run_engine_core: DPEngineCoreProc for a MoE model with DP > 1; dense ranks run alone.
+    expect(stepsInLockStep(true, 2)).toBe(true);
+    expect(stepsInLockStep(true, 1)).toBe(false);
+    expect(stepsInLockStep(false, 4)).toBe(false);
   });
 });

@@ -104,6 +104,35 @@ export function rankLogPrefix(rank: number, pid: number = process.pid): string {
 }
 
 /**
+ * Seconds one lock-step of a MoE model's data-parallel ranks takes with expert parallelism
+ * (vllm/v1/engine/core.py `DPEngineCoreProc.run_busy_loop`): while any rank has unfinished
+ * requests the ranks are "running" in one wave and every rank steps, a rank with nothing scheduled
+ * running `execute_dummy_batch` (a one-token dummy forward pass, gpu_worker.py `_dummy_run(1)`)
+ * so that the MoE layers' all-to-all collectives meet; each collective waits for the slowest rank,
+ * so the step takes the longest of the ranks' times. `rankSeconds`: each rank's own step time, 0
+ * for a rank with nothing scheduled; `dummySeconds`: the dummy pass. 0 when no rank has work (the
+ * wave ends and the ranks pause until a request starts the next one).
+ */
+export function lockStepSeconds(rankSeconds: readonly number[], dummySeconds: number): number {
+  let slowest = 0;
+  let busy = false;
+  for (const seconds of rankSeconds) {
+    if (seconds > 0) busy = true;
+    const taken = seconds > 0 ? seconds : dummySeconds;
+    if (taken > slowest) slowest = taken;
+  }
+  return busy ? slowest : 0;
+}
+
+/**
+ * Whether vLLM steps a deployment's data-parallel ranks in lock step: a MoE model served with
+ * more than one data-parallel rank runs as `DPEngineCoreProc` (vllm/v1/engine/core.py
+ * `run_engine_core`), whose ranks synchronise every step; a dense model's ranks step on their own.
+ */
+export function stepsInLockStep(moe: boolean, dataParallelSize: number): boolean {
+  return moe && dataParallelSize > 1;
+}
+/**
  * The mock's refusal of `--enable-expert-parallel` with more than one data-parallel rank: vLLM
  * then runs all-to-all kernels between the ranks (`use_all2all_kernels` = `dp_size > 1 and
  * use_ep`, fused_moe/config.py) and steps the ranks together in waves, which the mock does not

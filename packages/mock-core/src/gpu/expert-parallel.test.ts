@@ -1,12 +1,18 @@
 import { describe, expect, test } from "vitest";
 import { deviceProfile } from "./device-profiles.js";
 import {
+  allToAllBytesPerLayer,
+  allToAllSeconds,
+  defaultAllToAllBackend,
   expertParallelStepSplit,
   expertParallelWeightBytesPerGpu,
+  interconnectBandwidth,
   localExpertCount,
+  pcieBandwidth,
 } from "./expert-parallel.js";
 import { kvCapacity } from "./kv-capacity.js";
 import {
+  kvBytesPerToken,
   modelProfileFromConfig,
   modelProfiles,
   moeWeightSplit,
@@ -128,6 +134,95 @@ describe("step time with expertParallel", () => {
     const dense = { device, model: modelProfiles["llama-3.1-70b"], tensorParallelSize: 4 };
     expect(createStepTimeModel({ ...dense, expertParallel: true }).time(decode(4))).toBe(
       createStepTimeModel(dense).time(decode(4)),
+    );
+  });
+});
+
+describe("expert parallelism across data-parallel ranks", () => {
+  // vLLM docs "Expert Parallel Deployment" (0.10.1 on): EP size = TP × DP; parallel_state.py
+  // builds the EP group over the DP × TP ranks; determine_expert_map places experts linearly.
+  const device = deviceProfile("h100-80gb");
+  const decode = (tokens: number) => {
+    const load = emptyLoad();
+    for (let i = 0; i < tokens; i += 1) addToLoad(load, 1, 1000);
+    return load;
+  };
+
+  test("the routed experts spread over TP × DP GPUs: DeepSeek V3 at TP 1 × DP 8 holds 32 each", () => {
+    const whole = moeWeightSplit(deepseek, 1);
+    const fixed = moeWeightSplit(deepseek, 1)?.fixedBytes ?? 0;
+    expect(expertParallelStepSplit(deepseek, 1, 8)?.localExperts).toBe(32);
+    expect(expertParallelWeightBytesPerGpu(deepseek, 1, 8)).toBe(
+      fixed + 32 * (whole?.expertBytes ?? 0),
+    );
+    // TP 2 × DP 4 places the same 32 experts a GPU; the fixed weights are halved by TP.
+    expect(expertParallelStepSplit(deepseek, 2, 4)?.localExperts).toBe(32);
+    expect(() => expertParallelStepSplit(deepseek, 1, 0)).toThrow(RangeError);
+  });
+
+  test("allgather_reducescatter moves (dp − 1) × tokens × hidden × 2 bytes each way per MoE layer", () => {
+    // envs.py VLLM_ALL2ALL_BACKEND default "allgather_reducescatter": dispatch all-gathers the
+    // hidden states over the DP group, combine reduce-scatters them back; top-k does not enter.
+    expect(defaultAllToAllBackend).toBe("allgather_reducescatter");
+    expect(allToAllBytesPerLayer(deepseek, 1, 1)).toBe(0);
+    // DeepSeek V3: hidden 7168, BF16 activations.
+    expect(allToAllBytesPerLayer(deepseek, 10, 4)).toBe(2 * 3 * 10 * 7168 * 2);
+    // 58 MoE layers (61 − 3 dense), 450 GB/s NVLink 4 one way, 2 collectives × latency each.
+    const seconds = allToAllSeconds(deepseek, device, 10, 4, 15e-6);
+    expect(seconds).toBeCloseTo(58 * ((2 * 3 * 10 * 7168 * 2) / 450e9 + 30e-6), 12);
+    // PCIe-only L40S: slower wires, longer all-to-all; unknown ids fall back to PCIe.
+    expect(interconnectBandwidth.l40s).toBe(pcieBandwidth);
+    expect(allToAllSeconds(deepseek, deviceProfile("l40s"), 10, 4, 15e-6)).toBeGreaterThan(seconds);
+    // A dense model has no MoE layers: nothing to dispatch.
+    expect(allToAllSeconds(modelProfiles["llama-3.1-70b"], device, 10, 4, 15e-6)).toBe(0);
+  });
+
+  test("the step time grows with the all-to-all, more with more tokens (an estimate)", () => {
+    const one = createStepTimeModel({ device, model: mixtral, expertParallel: true });
+    const four = createStepTimeModel({
+      device,
+      model: mixtral,
+      expertParallel: true,
+      dataParallelSize: 4,
+    });
+    const small = decode(1);
+    const big = decode(64);
+    const a2a = (tokens: number) =>
+      allToAllSeconds(mixtral, device, tokens, 4, four.parameters.allReduceLatency);
+    expect(four.time(big)).toBeGreaterThan(four.time(small));
+    expect(a2a(64)).toBeGreaterThan(a2a(1));
+    // DP 4: a quarter of the experts each, the all-to-all on top: the gap between one and 64
+    // tokens holds the all-to-all's growth.
+    expect(four.time(big) - four.time(small)).toBeGreaterThanOrEqual(a2a(64) - a2a(1) - 1e-12);
+    // dataParallelSize without expertParallel changes nothing (no all-to-all kernels).
+    const plain = createStepTimeModel({ device, model: mixtral, dataParallelSize: 4 });
+    expect(plain.time(big)).toBe(createStepTimeModel({ device, model: mixtral }).time(big));
+    // DP 1 is EP over TP alone: the same step as before.
+    const dp1 = createStepTimeModel({
+      device,
+      model: mixtral,
+      expertParallel: true,
+      dataParallelSize: 1,
+    });
+    expect(dp1.time(big)).toBe(one.time(big));
+  });
+
+  test("every rank reads its local experts for all ranks' tokens", () => {
+    // One token a rank, DP 8 over DeepSeek V3's 256 experts (top 8): 32 local experts see 8
+    // tokens, not 1, so a larger share of them is read than one token alone would pick.
+    const dp8 = createStepTimeModel({
+      device,
+      model: deepseek,
+      expertParallel: true,
+      dataParallelSize: 8,
+    });
+    const split = expertParallelStepSplit(deepseek, 1, 8);
+    const bandwidth = device.memoryBandwidth * dp8.parameters.bandwidthEfficiency;
+    const share = 1 - (1 - 8 / 256) ** 8;
+    const kv = (1001 * kvBytesPerToken(deepseek, 1)) / bandwidth;
+    expect(dp8.memoryTime(decode(1))).toBeCloseTo(
+      ((split?.fixedBytes ?? 0) + (split?.expertBytes ?? 0) * 32 * share) / bandwidth + kv,
+      9,
     );
   });
 });

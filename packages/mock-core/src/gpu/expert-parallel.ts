@@ -1,17 +1,28 @@
 /**
  * Expert parallelism (`--enable-expert-parallel`) as vLLM places a MoE model's routed experts:
  * the expert-parallel group is every GPU of the deployment, EP size = TP size × DP size (vLLM docs
- * "Expert Parallel Deployment", from 0.10.1), and each rank holds whole experts (the MoE layer's
- * own tensor parallelism becomes 1) instead of a 1/TP slice of every expert. Attention,
- * embeddings, the router and shared experts stay as tensor parallelism places them, one copy per
- * data-parallel replica. Pure arithmetic. With one data-parallel rank (the only case the mock
- * serves) vLLM runs no all-to-all: `FusedMoEParallelConfig.use_all2all_kernels` is `dp_size > 1
- * and use_ep` (vllm/model_executor/layers/fused_moe/config.py, 0.9 to 0.21), so the tokens stay
- * replicated over the TP ranks and the experts' outputs are summed by the same all-reduce as
- * tensor parallelism; what changes in a step is which expert weights each GPU reads
- * ({@link expertParallelStepSplit}).
+ * "Expert Parallel Deployment", from 0.10.1; vllm/distributed/parallel_state.py builds the EP
+ * group over DP × TP ranks), and each rank holds whole experts (the MoE layer's own tensor
+ * parallelism becomes 1) instead of a 1/TP slice of every expert. Attention, embeddings, the
+ * router and shared experts stay as tensor parallelism places them, one copy per data-parallel
+ * replica. Pure arithmetic.
+ *
+ * With one data-parallel rank vLLM runs no all-to-all: `FusedMoEParallelConfig
+ * .use_all2all_kernels` is `dp_size > 1 and use_ep` (vllm/model_executor/layers/fused_moe/
+ * config.py, 0.9 to 0.21), so the tokens stay replicated over the TP ranks and the experts'
+ * outputs are summed by the same all-reduce as tensor parallelism; what changes in a step is
+ * which expert weights each GPU reads ({@link expertParallelStepSplit}). With more than one
+ * data-parallel rank every MoE layer dispatches the ranks' tokens to the experts and combines
+ * the results ({@link allToAllSeconds}), and every rank reads its local experts for the tokens of
+ * all ranks.
  */
-import { type ModelProfile, moeWeightSplit, weightBytesPerGpu } from "./model-profiles.js";
+import type { DeviceProfile } from "./device-profiles.js";
+import {
+  bytesPerElement,
+  type ModelProfile,
+  moeWeightSplit,
+  weightBytesPerGpu,
+} from "./model-profiles.js";
 
 /**
  * Routed experts rank `rank` of an expert-parallel group of `epSize` holds: vLLM's linear
@@ -49,19 +60,22 @@ export function expertParallelWeightBytesPerGpu(model: ModelProfile, tp = 1, dp 
 }
 
 /**
- * The weights the fullest GPU (rank 0) reads in a step with expert parallelism over `tp` GPUs
- * and one data-parallel rank: the non-expert `fixedBytes` as tensor parallelism splits them,
- * and `localExperts` whole routed experts of `expertBytes` each, of which a step reads the ones
- * its tokens pick. With E divisible by `tp` it reads what tensor parallelism reads (E experts of
- * 1/tp each); with a remainder rank 0 holds one more expert and sets the step's pace. Undefined
- * for a dense model.
+ * The weights the fullest GPU (rank 0) reads in a step with expert parallelism over `tp` × `dp`
+ * GPUs: the non-expert `fixedBytes` as tensor parallelism splits them, and `localExperts` whole
+ * routed experts of `expertBytes` each ({@link localExpertCount} of E over `tp` × `dp`), of which
+ * a step reads the ones its tokens (all data-parallel ranks' tokens, once dispatched) pick. With E
+ * divisible by `tp` and `dp` 1 it reads what tensor parallelism reads (E experts of 1/tp each);
+ * with a remainder rank 0 holds one more expert and sets the step's pace. Undefined for a dense
+ * model; a RangeError for a `dp` that is not a positive integer.
  */
 export function expertParallelStepSplit(
   model: ModelProfile,
   tp = 1,
+  dp = 1,
 ):
   | { readonly fixedBytes: number; readonly expertBytes: number; readonly localExperts: number }
   | undefined {
+  if (!Number.isInteger(dp) || dp < 1) throw new RangeError("dp must be a positive integer");
   const sharded = moeWeightSplit(model, tp);
   const whole = moeWeightSplit(model, 1);
   const moe = model.moe;
@@ -69,6 +83,72 @@ export function expertParallelStepSplit(
   return {
     fixedBytes: sharded.fixedBytes,
     expertBytes: whole.expertBytes,
-    localExperts: localExpertCount(moe.experts, tp),
+    localExperts: localExpertCount(moe.experts, tp * dp),
   };
+}
+
+/**
+ * The all-to-all backend vLLM uses for expert parallelism across data-parallel ranks unless told
+ * otherwise: `allgather_reducescatter` (vllm/envs.py `VLLM_ALL2ALL_BACKEND` default, later
+ * `ParallelConfig.all2all_backend` / `--all2all-backend`; the other choices, naive, pplx,
+ * deepep_high_throughput, deepep_low_latency, flashinfer_all2allv, are not modelled). Dispatch
+ * all-gathers every data-parallel rank's hidden states over the DP group and each rank runs its
+ * local experts on all of them; combine reduce-scatters the outputs back, so the volume does not
+ * depend on top-k (pplx / DeepEP send each token to the ranks of its k experts instead).
+ */
+export const defaultAllToAllBackend = "allgather_reducescatter";
+
+/**
+ * GPU-to-GPU bandwidth one way per GPU (bytes per second) by device id, from the vendors'
+ * datasheets: NVLink 4 900 GB/s both ways (H100 SXM, H200), NVLink 3 600 GB/s (A100 SXM),
+ * Infinity Fabric 7 × 128 GB/s (MI300X), PCIe 4.0 x16 64 GB/s (L40S, L4: no NVLink). Half of each
+ * figure, since a collective sends and receives at once. An unknown device: PCIe 4.0 x16.
+ */
+export const interconnectBandwidth: Readonly<Record<string, number>> = {
+  "h100-80gb": 450e9,
+  h200: 450e9,
+  "a100-80gb": 300e9,
+  "a100-40gb": 300e9,
+  l40s: 32e9,
+  l4: 32e9,
+  mi300x: 448e9,
+};
+
+/** PCIe 4.0 x16 one way (bytes per second): {@link interconnectBandwidth} of an unknown device. */
+export const pcieBandwidth = 32e9;
+
+/**
+ * Bytes one GPU receives in one MoE layer's all-to-all with {@link defaultAllToAllBackend} when
+ * each of `dp` data-parallel ranks steps `tokensPerRank` tokens: the all-gather brings the other
+ * `dp` − 1 ranks' hidden states (hidden size × the model's activation bytes each), and the
+ * reduce-scatter moves the same volume back. 0 with one rank (vLLM runs no all-to-all).
+ */
+export function allToAllBytesPerLayer(
+  model: ModelProfile,
+  tokensPerRank: number,
+  dp: number,
+): number {
+  if (dp <= 1) return 0;
+  return 2 * (dp - 1) * tokensPerRank * model.hiddenSize * bytesPerElement(model);
+}
+
+/**
+ * Seconds one step spends in the all-to-all of every MoE layer (a labelled estimate, not a
+ * measurement): per layer {@link allToAllBytesPerLayer} over the device's
+ * {@link interconnectBandwidth}, plus `latency` seconds for each of its two collectives
+ * (all-gather, reduce-scatter). `tokensPerRank` assumes the ranks step alike (the router keeps
+ * them close). 0 for a dense model or one data-parallel rank.
+ */
+export function allToAllSeconds(
+  model: ModelProfile,
+  device: DeviceProfile,
+  tokensPerRank: number,
+  dp: number,
+  latency: number,
+): number {
+  const moe = model.moe;
+  if (moe === undefined || dp <= 1) return 0;
+  const bandwidth = interconnectBandwidth[device.id] ?? pcieBandwidth;
+  const perLayer = allToAllBytesPerLayer(model, tokensPerRank, dp) / bandwidth + 2 * latency;
+  return (model.layers - moe.denseLayers) * perLayer;
 }

@@ -9,7 +9,7 @@
  * (the inter-token latency) longer, as vllm-openai.md §9 and §13 ask.
  */
 import type { DeviceProfile } from "./device-profiles.js";
-import { expertParallelStepSplit } from "./expert-parallel.js";
+import { allToAllSeconds, expertParallelStepSplit } from "./expert-parallel.js";
 import { type KvCacheLayout, kvCacheLayout } from "./kv-capacity.js";
 import {
   attentionLayerCount,
@@ -175,6 +175,14 @@ export function createStepTimeModel(options: {
    * data-parallel rank). Default false.
    */
   readonly expertParallel?: boolean;
+  /**
+   * `--data-parallel-size` with `expertParallel` (a MoE model): the routed experts spread over
+   * tensorParallelSize × dataParallelSize GPUs, each rank reads its local experts for the tokens
+   * of every rank (the ranks assumed to step alike), and every MoE layer adds the all-to-all
+   * dispatch and combine of expert-parallel.ts allToAllSeconds (an estimate). Ignored without
+   * `expertParallel`. Default 1.
+   */
+  readonly dataParallelSize?: number;
 }): StepTimeModel {
   const { device, model } = options;
   const tp = options.tensorParallelSize ?? 1;
@@ -207,7 +215,9 @@ export function createStepTimeModel(options: {
   const weightRead = weightBytes / bandwidth;
   const moe = model.moe;
   const split = moeWeightSplit(model, tp);
-  const ep = options.expertParallel === true ? expertParallelStepSplit(model, tp) : undefined;
+  // vLLM's all-to-all runs only for expert parallelism across data-parallel ranks.
+  const dp = options.expertParallel === true ? (options.dataParallelSize ?? 1) : 1;
+  const ep = options.expertParallel === true ? expertParallelStepSplit(model, tp, dp) : undefined;
   // Expert parallelism: rank 0's whole local experts; tensor parallelism: 1/tp of all E.
   const fixedBytes = ep === undefined ? split?.fixedBytes : ep.fixedBytes;
   const allExpertBytes =
@@ -218,13 +228,19 @@ export function createStepTimeModel(options: {
       : ep.expertBytes * ep.localExperts;
   // A MoE step reads the fixed weights and each routed expert its tokens pick: with uniform
   // routing of k of E experts, a share 1 − (1 − k/E)^tokens of them (k of E for one token).
+  // Across data-parallel ranks the local experts see every rank's tokens (dp × this rank's).
   const linearWeights =
     moe === undefined || fixedBytes === undefined
       ? (_load: StepLoad) => weightRead
       : (load: StepLoad) =>
           (fixedBytes +
-            allExpertBytes * (1 - (1 - moe.expertsPerToken / moe.experts) ** load.tokens)) /
+            allExpertBytes * (1 - (1 - moe.expertsPerToken / moe.experts) ** (load.tokens * dp))) /
           bandwidth;
+  const allToAll =
+    dp > 1 && moe !== undefined
+      ? (load: StepLoad) =>
+          allToAllSeconds(model, device, load.tokens, dp, parameters.allReduceLatency)
+      : undefined;
   // Linear-attention layers read and write each sequence's fixed state once per step.
   const stateBytes =
     model.linearAttention === undefined
@@ -254,6 +270,7 @@ export function createStepTimeModel(options: {
         Math.max(linearCompute(load), moe === undefined ? weightRead : linearWeights(load)) +
         Math.max(attentionCompute(load), kvRead(load)) +
         communication +
+        (allToAll === undefined ? 0 : allToAll(load)) +
         parameters.stepOverhead +
         parameters.perSequenceOverhead * load.sequences
       );
