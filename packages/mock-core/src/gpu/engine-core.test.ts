@@ -112,6 +112,40 @@ describe("EngineCore step results over scratch arrays", () => {
     expect(first.tokens).toBe(first.tokens); // made once
   });
 
+  it("carries the host slot each request was added with on each of its tokens", () => {
+    // Round 19 (issue 7): GpuEngine's dispatch reads its stream's slot from the batch
+    // (StepTokens.hostSlot) instead of looking each token's request up by id.
+    const core = new EngineCore(config);
+    core.add({ id: "a", prompt: 10, outputTokens: 2 }, Number.NEGATIVE_INFINITY, 5);
+    core.add({ id: "b", prompt: 10, outputTokens: 1 }, Number.NEGATIVE_INFINITY, 0);
+    core.add({ id: "c", prompt: 10, outputTokens: 2 }); // none given
+    const first = core.step(0) as StepResult;
+    const slots = (tokens: StepTokens) =>
+      Array.from({ length: tokens.length }, (_, i) => [tokens.requestId(i), tokens.hostSlot(i)]);
+    expect(slots(first.sampled)).toEqual([
+      ["a", 5],
+      ["b", 0],
+      ["c", -1],
+    ]);
+    // b finished; d takes its engine slot and brings a host slot of its own.
+    core.add({ id: "d", prompt: 10, outputTokens: 1 }, Number.NEGATIVE_INFINITY, 9);
+    expect(slots((core.step(first.end) as StepResult).sampled)).toEqual([
+      ["a", 5],
+      ["c", -1],
+      ["d", 9],
+    ]);
+    expect(slots(first.sampled)[1]).toEqual(["b", 0]); // the first batch kept its own
+  });
+
+  it("refuses a host slot that is not an integer from -1 up (a RangeError, nothing queued)", () => {
+    const core = new EngineCore(config);
+    for (const hostSlot of [-2, 1.5, Number.NaN, 2 ** 31])
+      expect(() => core.add({ id: "a", prompt: 10, outputTokens: 1 }, 0, hostSlot)).toThrow(
+        RangeError,
+      );
+    expect(core.hasWork()).toBe(false);
+  });
+
   it("keeps the batch order when a preemption takes a member out of the middle of a step", () => {
     // 4 blocks of 16 tokens: a and b (16-token prompts) fill two blocks each once they grow; the
     // newest running request (b) is preempted (FCFS) and a keeps running alone, in order.

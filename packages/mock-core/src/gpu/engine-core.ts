@@ -244,6 +244,8 @@ class SequenceColumns {
   stepDraftStart = new Int32Array(16);
   /** 1 when it finished in the step being run (it leaves the running batch at the step's end). */
   finished = new Int32Array(16);
+  /** The caller's host slot for the request (EngineCore.add), copied into each token's batch. */
+  hostSlot = new Int32Array(16);
   /** The request id of each slot (pointers only: a token event takes its id from here). */
   readonly ids: (string | undefined)[] = [];
   readonly #free: number[] = [];
@@ -263,6 +265,7 @@ class SequenceColumns {
       this.stepDrafts = grownColumn(this.stepDrafts, slot);
       this.stepDraftStart = grownColumn(this.stepDraftStart, slot);
       this.finished = grownColumn(this.finished, slot);
+      this.hostSlot = grownColumn(this.hostSlot, slot);
     }
     this.generated[slot] = 0;
     this.computed[slot] = 0;
@@ -329,6 +332,7 @@ class Sequence {
       ids: Int32Array | undefined;
       eligibleStep: number;
       arrival: number;
+      hostSlot: number;
     },
   ) {
     this.request = request;
@@ -337,6 +341,7 @@ class Sequence {
     this.slot = columns.take(request.id);
     columns.promptLength[this.slot] = fields.promptLength;
     columns.outputTokens[this.slot] = request.outputTokens;
+    columns.hostSlot[this.slot] = fields.hostSlot;
     this.serial = fields.serial;
     this.order = fields.serial;
     this.priority = fields.priority;
@@ -646,11 +651,18 @@ export class EngineCore {
    * a request came in cannot hold it. The real-time driver needs it when it runs steps it owes
    * after a lag (their start times are in the past); absent (the default, what `simulate()` does,
    * adding each request when the virtual clock reaches it), any step may admit it.
+   *
+   * `hostSlot` (default -1, none) is the caller's own small integer for the request, its index in
+   * the caller's per-request columns: every token of the request carries it in the step's batch
+   * ({@link StepTokens.hostSlot}), so the caller dispatches tokens by index instead of looking
+   * their ids up (issue 7). The engine only stores and copies it.
    */
-  add(request: EngineRequest, arrival = Number.NEGATIVE_INFINITY): void {
+  add(request: EngineRequest, arrival = Number.NEGATIVE_INFINITY, hostSlot = -1): void {
     const promptLength =
       typeof request.prompt === "number" ? request.prompt : request.prompt.length;
     const priority = request.priority ?? 0;
+    if (!Number.isInteger(hostSlot) || hostSlot < -1 || hostSlot > 0x7fffffff)
+      throw new RangeError("hostSlot must be an integer from -1 to 2^31-1");
     if (this.#sequences.has(request.id))
       throw new EngineRequestError(`duplicate request id "${request.id}"`);
     if (!Number.isInteger(promptLength) || promptLength < 1)
@@ -684,6 +696,7 @@ export class EngineCore {
       // Added while step #steps runs: step #steps + 1 was decided when it started.
       eligibleStep: this.#config.asyncScheduling ? this.#steps + 2 : 0,
       arrival,
+      hostSlot,
     });
     this.#sequences.set(request.id, sequence);
     this.#enqueue(sequence, false);
@@ -1019,6 +1032,7 @@ export class EngineCore {
     // copied out and cleared per step.
     const tokenIds: string[] = new Array(count + draftTokens);
     const tokenCodes: number[] = new Array(count + draftTokens);
+    const tokenHostSlots: number[] = new Array(count + draftTokens);
     let tokenCount = 0;
     const finished: FinishedRequest[] = [];
     const ids = columns.ids;
@@ -1061,12 +1075,14 @@ export class EngineCore {
       ) {
         const outputTokens = columns.outputTokens[slot] as number;
         const id = ids[slot] as string;
+        const hostSlot = columns.hostSlot[slot] as number;
         let last = false;
         // Tokens past max_tokens are dropped, as vLLM's output processor stops at the limit.
         for (let e = 0; e < emitted && !last; e++) {
           const index = generated++;
           last = generated >= outputTokens;
           tokenIds[tokenCount] = id;
+          tokenHostSlots[tokenCount] = hostSlot;
           tokenCodes[tokenCount++] = index * 2 + (last ? 1 : 0);
         }
         columns.generated[slot] = generated;
@@ -1101,8 +1117,9 @@ export class EngineCore {
     if (tokenCount < tokenIds.length) {
       tokenIds.length = tokenCount;
       tokenCodes.length = tokenCount;
+      tokenHostSlots.length = tokenCount;
     }
-    const sampled = new StepTokens(this.#steps, end, tokenIds, tokenCodes);
+    const sampled = new StepTokens(this.#steps, end, tokenIds, tokenCodes, tokenHostSlots);
     // The scratch batch keeps its capacity but holds nothing alive between steps.
     scheduled.fill(undefined, 0, count);
     this.#preemptionsTotal += preemptions;

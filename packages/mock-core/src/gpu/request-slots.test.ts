@@ -44,6 +44,22 @@ describe("RequestSlots", () => {
     const built = ["d"].join("");
     expect(slots.at(2, built)).toBe(d);
   });
+
+  it("tells whether a slot carried with a token still holds its request", () => {
+    // Round 19 (issue 7): the dispatch reads each token's slot from the batch (StepTokens.hostSlot)
+    // and checks it, as the request may have left and its slot gone to another since the step.
+    const slots = new RequestSlots();
+    const a = slots.add("a");
+    expect(slots.holds(a, "a")).toBe(true);
+    expect(slots.holds(a, ["a"].join(""))).toBe(true); // equal strings, different objects
+    slots.delete("a");
+    expect(slots.holds(a, "a")).toBe(false);
+    expect(slots.add("b")).toBe(a);
+    expect(slots.holds(a, "a")).toBe(false);
+    expect(slots.holds(a, "b")).toBe(true);
+    expect(slots.holds(noSlot, "b")).toBe(false);
+    expect(slots.holds(99, "b")).toBe(false);
+  });
 });
 
 describe("grownColumn", () => {

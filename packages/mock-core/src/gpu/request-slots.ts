@@ -62,6 +62,15 @@ export class RequestSlots {
     return this.#ids[slot];
   }
 
+  /**
+   * Whether `slot` holds `id` now: a slot carried with a step's tokens (StepTokens.hostSlot) is
+   * checked so before use, as the request may have left and its slot gone to another since the
+   * step ran. One array read and a pointer comparison (ids are the same strings the engine got).
+   */
+  holds(slot: number, id: string): boolean {
+    return this.#ids[slot] === id;
+  }
+
   /** Frees the slot of `id` and returns it, or {@link noSlot} for an id without one. */
   delete(id: string): number {
     const slot = this.#slots.get(id);

@@ -4,6 +4,9 @@
  * emits 1,000 tokens; as objects they were about 72 bytes each (~81 KB per step, round 15), the
  * largest share of what a step allocated, so a scavenge every few steps landed on the step p99.
  * As a batch they are two packed arrays of small integers and pointers (about 8 bytes per token).
+ * A third array, optional, carries each token's host slot: the small integer the engine's caller
+ * gave the request when it added it (EngineCore.add), so the caller's dispatch indexes its own
+ * columns by position instead of looking each request up by id (round 19).
  */
 import type { EngineTokenEvent } from "./engine-core.js";
 
@@ -22,18 +25,36 @@ export class StepTokens {
   readonly length: number;
   readonly #ids: readonly string[];
   readonly #codes: readonly number[];
+  readonly #hostSlots: readonly number[] | undefined;
   #events: EngineTokenEvent[] | undefined;
 
   /**
    * `ids[i]` is the request of token `i`, `codes[i]` its `index * 2 + (last ? 1 : 0)`; both
-   * exactly `ids.length` long and kept as given (the batch owns them).
+   * exactly `ids.length` long and kept as given (the batch owns them). `hostSlots[i]`, when given
+   * (as long again), is the host slot of token `i`'s request; absent, every token reads -1.
    */
-  constructor(step: number, time: number, ids: readonly string[], codes: readonly number[]) {
+  constructor(
+    step: number,
+    time: number,
+    ids: readonly string[],
+    codes: readonly number[],
+    hostSlots?: readonly number[],
+  ) {
     this.step = step;
     this.time = time;
     this.length = ids.length;
     this.#ids = ids;
     this.#codes = codes;
+    this.#hostSlots = hostSlots;
+  }
+
+  /**
+   * The host slot of token `i`'s request: the integer its caller passed to EngineCore.add (-1 when
+   * it passed none). A hint, not an identity: the caller may have freed and reused that slot since
+   * the step ran, so it compares {@link requestId} with what the slot holds now before using it.
+   */
+  hostSlot(i: number): number {
+    return this.#hostSlots === undefined ? -1 : (this.#hostSlots[i] as number);
   }
 
   /** The request of token `i`. */
