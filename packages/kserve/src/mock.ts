@@ -106,6 +106,12 @@ export interface KserveMockOptions {
    */
   readonly vllmPacing?: { readonly timeToFirstTokenMs: number; readonly interTokenMs: number };
   /**
+   * Triton's `vllm_model` `model.json` `stream_interval` in tokens (`--stream-interval`): the
+   * built-in model's, and a repository model's whose `model.json` sets none. Default 1 (vLLM's
+   * default: every token its own response).
+   */
+  readonly vllmStreamInterval?: number;
+  /**
    * How long each model takes to load, in milliseconds (`--load-delay`, given in seconds); default
    * 0. MLServer and OVMS serve while their start-up models load (readiness false, their own
    * not-ready refusals); Triton opens its ports after its start-up loads, so there the delay is
@@ -162,8 +168,14 @@ function servedModels(options: KserveMockOptions): MockModel[] {
     ? { ...profile, models: options.repositoryModels }
     : profile;
   const selected = selectModels(source, options.models ?? []);
-  const pacing = options.vllmPacing;
-  if (pacing === undefined) return selected;
+  const paced = options.vllmPacing;
+  const interval = options.vllmStreamInterval;
+  if (paced === undefined && interval === undefined) return selected;
+  const pacing = {
+    timeToFirstTokenMs: paced?.timeToFirstTokenMs ?? 0,
+    interTokenMs: paced?.interTokenMs ?? 0,
+    ...(interval !== undefined ? { streamInterval: interval } : {}),
+  };
   // A paced engine of its own for each vLLM backend model (the built-in ones are unpaced).
   return selected.map((m) => m.withPacing?.(pacing) ?? m);
 }
@@ -466,6 +478,11 @@ export const kserveMockModule: RuntimeMockModule = {
       valueName: "BOOL",
       help: "Triton: true (default) answers server not ready while a model loads; false keeps the server ready",
     },
+    "stream-interval": {
+      type: "string",
+      valueName: "N",
+      help: "Triton vllm_model: model.json's stream_interval (vLLM 0.12.0+): the first token alone, then one generate_stream response per N tokens (default 1; a repository model.json's own key wins)",
+    },
     // Triton's vllm_model, paced as the vLLM mock is.
     ...latencyOptions,
   },
@@ -514,6 +531,7 @@ export function kserveMockOptions(settings: RuntimeModuleSettings): KserveMockOp
   if (pollSecs !== undefined && runtime !== "triton") {
     throw new Error("--repository-poll-secs: only the triton mock polls its repository");
   }
+  const streamInterval = tokens(settings, "stream-interval");
   const ttft = milliseconds(settings, "time-to-first-token");
   const itl = milliseconds(settings, "inter-token-latency");
   const delay = settings.values["load-delay"];
@@ -579,7 +597,24 @@ export function kserveMockOptions(settings: RuntimeModuleSettings): KserveMockOp
     ...(ttft !== undefined || itl !== undefined
       ? { vllmPacing: { timeToFirstTokenMs: ttft ?? 0, interTokenMs: itl ?? 0 } }
       : {}),
+    ...(streamInterval !== undefined ? { vllmStreamInterval: streamInterval } : {}),
   };
+}
+
+/**
+ * `--stream-interval N` (Triton only: the vLLM backend's `model.json` key): a whole number of
+ * tokens >= 1, undefined when absent; throws naming the flag.
+ */
+function tokens(settings: RuntimeModuleSettings, name: string): number | undefined {
+  const value = settings.values[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || !/^\d+$/.test(value.trim()) || Number(value) < 1) {
+    throw new Error(`--${name} ${String(value)}: expected a whole number of tokens >= 1`);
+  }
+  if (settings.runtime !== "triton") {
+    throw new Error(`--${name}: only the triton mock serves Triton's vllm_model`);
+  }
+  return Number(value);
 }
 
 /** The `--http-restricted-api` / `--grpc-restricted-protocol` restrictions (Triton only); undefined when none. */

@@ -109,6 +109,8 @@ export interface MockModel {
   withPacing?(pacing: {
     readonly timeToFirstTokenMs: number;
     readonly interTokenMs: number;
+    /** `--stream-interval` in tokens; the model's own `model.json` value wins (default 1). */
+    readonly streamInterval?: number;
   }): MockModel;
   /**
    * Where a model of the user's repository came from (`--model-repository`): how to read its

@@ -359,8 +359,17 @@ function vllmBackendModel(
     }
     throw new Error(`${engineArgs}: ${(error as Error).message}`);
   }
+  const interval = args.stream_interval;
+  if (interval !== undefined && (!Number.isInteger(interval) || (interval as number) < 1)) {
+    throw new Error(
+      `${engineArgs}: stream_interval ${JSON.stringify(interval)}: expected a whole number of tokens >= 1`,
+    );
+  }
+  // vLLM's stream_interval (0.12.0 on), read by AsyncEngineArgs with the rest of model.json.
+  const streamInterval = interval as number | undefined;
+  const engine = streamInterval === undefined ? {} : { streamInterval };
   if (String(args.enable_lora).toLowerCase() !== "true") {
-    return withSource(createVllmModel({ name, version, config }), folder);
+    return withSource(createVllmModel({ name, version, config, ...engine }), folder);
   }
   const loraFile = join(versionDir, "multi_lora.json");
   let loras: Record<string, string>;
@@ -368,14 +377,14 @@ function vllmBackendModel(
     loras = JSON.parse(readFileSync(loraFile, "utf8")) as Record<string, string>;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-      return withSource(createVllmModel({ name, version, config }), {
+      return withSource(createVllmModel({ name, version, config, ...engine }), {
         ...folder,
         loadFailure: `Internal: FileNotFoundError: Triton backend cannot find ${loraFile}.`,
       });
     }
     throw new Error(`${loraFile}: ${(error as Error).message}`);
   }
-  return withSource(createVllmModel({ name, version, config, loras }), folder);
+  return withSource(createVllmModel({ name, version, config, loras, ...engine }), folder);
 }
 
 /**

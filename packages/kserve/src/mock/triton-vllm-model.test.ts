@@ -517,6 +517,75 @@ describe("model.json stream_interval (vLLM 0.12.0 and later, through AsyncEngine
     expect(await counts(createVllmModel())).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
     expect(() => createVllmModel({ streamInterval: 0 })).toThrow(RangeError);
   });
+
+  // Over HTTP: the counts of generate_stream's events, each carrying num_output_tokens.
+  const streamed = async (
+    post: (path: string, body: unknown) => Promise<Response>,
+    path: string,
+  ) => {
+    const res = await post(path, {
+      text_input: "Hi",
+      stream: true,
+      return_num_output_tokens: true,
+      parameters: { max_tokens: 8, temperature: 0, ignore_eos: true },
+    });
+    expect(res.status).toBe(200);
+    return events(await res.text()).map((e) => e.num_output_tokens);
+  };
+
+  it("--stream-interval N (named after model.json's key) groups generate_stream's events", async () => {
+    const { post } = await startVllmTriton({ "stream-interval": "3" });
+    expect(await streamed(post, generateStream)).toEqual([1, 3, 3, 1]);
+    // With pacing too: the groups still come as the schedule makes the tokens due.
+    const paced = await startVllmTriton({ "stream-interval": "4", "inter-token-latency": "2" });
+    expect(await streamed(paced.post, generateStream)).toEqual([1, 4, 3]);
+  });
+
+  it("a repository model.json's stream_interval is its own; the flag fills in where it sets none", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vllm-interval-"));
+    for (const m of ["own", "plain"]) mkdirSync(join(dir, m, "1"), { recursive: true });
+    for (const m of ["own", "plain"]) {
+      writeFileSync(
+        join(dir, m, "config.pbtxt"),
+        'backend: "vllm"\ninput [ { name: "text_input" data_type: TYPE_STRING dims: [ 1 ] } ]',
+      );
+    }
+    writeFileSync(join(dir, "own", "1", "model.json"), '{"model": "x", "stream_interval": 2}');
+    writeFileSync(join(dir, "plain", "1", "model.json"), '{"model": "x"}');
+    const post = (base: string) => (path: string, body: unknown) =>
+      fetch(`${base}${path}`, { method: "POST", body: JSON.stringify(body) });
+    const alone = await startKserve("triton", { "model-repository": dir });
+    const base = alone.endpoints.http as string;
+    expect(await streamed(post(base), "/v2/models/own/generate_stream")).toEqual([1, 2, 2, 2, 1]);
+    expect(await streamed(post(base), "/v2/models/plain/generate_stream")).toHaveLength(8);
+    const flagged = await startKserve("triton", {
+      "model-repository": dir,
+      "stream-interval": "5",
+    });
+    const other = flagged.endpoints.http as string;
+    expect(await streamed(post(other), "/v2/models/own/generate_stream")).toEqual([1, 2, 2, 2, 1]);
+    expect(await streamed(post(other), "/v2/models/plain/generate_stream")).toEqual([1, 5, 2]);
+    writeFileSync(join(dir, "own", "1", "model.json"), '{"model": "x", "stream_interval": 0}');
+    await expect(startKserve("triton", { "model-repository": dir })).rejects.toThrow(
+      "stream_interval 0: expected a whole number of tokens >= 1",
+    );
+  });
+
+  it("--stream-interval takes a whole number >= 1, and only on the triton mock", () => {
+    const settings = (runtime: string, values: Record<string, unknown>) =>
+      ({ runtime, models: [], values }) as Parameters<typeof kserveMockOptions>[0];
+    expect(
+      kserveMockOptions(settings("triton", { "stream-interval": "2" })).vllmStreamInterval,
+    ).toBe(2);
+    for (const bad of ["0", "1.5", "two", ""]) {
+      expect(() => kserveMockOptions(settings("triton", { "stream-interval": bad }))).toThrow(
+        `--stream-interval ${bad}: expected a whole number of tokens >= 1`,
+      );
+    }
+    expect(() => kserveMockOptions(settings("mlserver", { "stream-interval": "2" }))).toThrow(
+      "--stream-interval: only the triton mock serves Triton's vllm_model",
+    );
+  });
 });
 
 describe("n > 1 (vLLM V1 parallel sampling through the backend's create_response)", () => {

@@ -508,7 +508,13 @@ export function createVllmModel(options: VllmModelOptions = {}): MockModel {
     inputs: completed(options.config?.inputs ?? sampleInputs, backendInputs),
     outputs: completed(options.config?.outputs ?? sampleOutputs, backendOutputs),
     decoupled: true,
-    withPacing: (pacing) => createVllmModel({ ...options, ...pacing }),
+    // Off the hot path (once at start): a model.json's own stream_interval wins over the flag.
+    withPacing: (pacing) =>
+      createVllmModel({
+        ...options,
+        ...pacing,
+        streamInterval: options.streamInterval ?? pacing.streamInterval ?? 1,
+      }),
     compute() {
       // Never reached: Triton refuses infer and ModelInfer on a decoupled model.
       throw new Error("a decoupled model answers through respond()");
