@@ -7,7 +7,6 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { expertParallelDataParallelMessage } from "../gpu/data-parallel.js";
 import { type DeviceProfile, deviceProfile, deviceProfiles } from "../gpu/device-profiles.js";
 import { batchDefaults, defaultGpuMemoryUtilization } from "../gpu/kv-capacity.js";
 import { type MambaCacheMode, mamba2PrefixCaching } from "../gpu/mamba-align.js";
@@ -1057,8 +1056,6 @@ export function readGpuEngineSettings(
   const tpError = tensorParallelError(model, tensorParallelSize);
   if (tpError !== undefined) throw new EngineConfigError(tpError);
   const dataParallelSize = integer(values, "data-parallel-size", 1) ?? 1;
-  if (dataParallelSize > 1 && values["enable-expert-parallel"] === true)
-    throw new Error(expertParallelDataParallelMessage);
   const specRaw = text(values, "speculative-config");
   const rate = text(values, "speculative-acceptance-rate");
   if (specRaw === undefined && rate !== undefined)

@@ -155,6 +155,10 @@ export function engineStartup(settings: GpuEngineSettings): EngineStartup {
     model,
     tensorParallelSize,
     ...(settings.enableExpertParallel === true ? { expertParallel: true } : {}),
+    // gpu/expert-parallel.ts: EP over TP × DP GPUs, the all-to-all between data-parallel ranks.
+    ...(settings.dataParallelSize === undefined
+      ? {}
+      : { dataParallelSize: settings.dataParallelSize }),
   });
   const drafter = drafterOf(settings);
   // vllm/model_executor/models/config.py MambaModelConfig: a hybrid served with prefix caching

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../clock.js";
 import type { GenerationEvent, GenerationRequest } from "../engine/generation.js";
@@ -11,15 +14,15 @@ import {
 } from "../engine/text-engine-factory.js";
 import {
   DataParallelRouter,
-  expertParallelDataParallelMessage,
   lockStepSeconds,
   type RankCounts,
   rankLogPrefix,
   stepsInLockStep,
 } from "./data-parallel.js";
 import { deviceProfile } from "./device-profiles.js";
-import { modelProfileFromConfig } from "./model-profiles.js";
-import { deepseekV3Config } from "./moe-hybrid-configs.js";
+import { allToAllSeconds } from "./expert-parallel.js";
+import { modelProfileFromConfig, moeWeightSplit } from "./model-profiles.js";
+import { deepseekV3Config, mixtral8x7bConfig } from "./moe-hybrid-configs.js";
 import { addToLoad, createStepTimeModel, emptyLoad } from "./step-time.js";
 
 describe("DataParallelRouter", () => {
@@ -88,15 +91,16 @@ async function drain(events: AsyncIterable<GenerationEvent>): Promise<number> {
 }
 
 describe("--data-parallel-size through the text engine", () => {
-  it("reads the flag, and refuses bad values and expert parallelism with it", () => {
+  it("reads the flag, refuses bad values, and takes expert parallelism with it", () => {
     expect(settings({ "data-parallel-size": "4" })?.dataParallelSize).toBe(4);
     expect(settings({})?.dataParallelSize).toBeUndefined();
     expect(() => settings({ "data-parallel-size": "0" })).toThrow(
       "--data-parallel-size: '0' is not a whole number >= 1",
     );
-    expect(() => settings({ "data-parallel-size": "2", "enable-expert-parallel": true })).toThrow(
-      expertParallelDataParallelMessage,
-    );
+    // vLLM docs "Expert Parallel Deployment": wide EP is EP with DP > 1 (EP size = TP × DP).
+    const wide = settings({ "data-parallel-size": "2", "enable-expert-parallel": true });
+    expect(wide?.dataParallelSize).toBe(2);
+    expect(wide?.enableExpertParallel).toBe(true);
     expect(() =>
       readGpuEngineSettings({ "data-parallel-size": "2" }, { maxModelLen: model.maxModelLen }),
     ).toThrow("--data-parallel-size needs --gpu DEVICE");
@@ -172,5 +176,50 @@ describe("lock-step of a MoE model's data-parallel ranks", () => {
     expect(stepsInLockStep(true, 2)).toBe(true);
     expect(stepsInLockStep(true, 1)).toBe(false);
     expect(stepsInLockStep(false, 4)).toBe(false);
+  });
+});
+
+describe("expert parallelism with --data-parallel-size through engine start-up", () => {
+  it("spreads the experts over TP × DP GPUs and adds the all-to-all to the step", () => {
+    // vLLM docs "Expert Parallel Deployment": EP size = TP × DP; fused_moe/config.py
+    // use_all2all_kernels = dp_size > 1 and use_ep: the all-to-all runs only across DP ranks.
+    const dir = mkdtempSync(join(tmpdir(), "ep-dp-"));
+    const config = join(dir, "config.json");
+    writeFileSync(config, JSON.stringify(mixtral8x7bConfig));
+    const values = {
+      "model-config": config,
+      "enable-expert-parallel": true,
+      "tensor-parallel-size": "2",
+    };
+    const startup = (extra: Record<string, string>) => {
+      const gpu = settings({ ...values, ...extra });
+      if (gpu === undefined) throw new Error("no GPU settings");
+      return engineStartup(gpu);
+    };
+    const one = startup({});
+    const two = startup({ "data-parallel-size": "2" });
+    // 8 experts: 4 on each GPU of TP 2 × DP 1, 2 on each of TP 2 × DP 2.
+    expect(two.capacity.tokens).toBeGreaterThanOrEqual(one.capacity.tokens);
+    // 64 decoding sequences: a weight-bound step that picks every expert.
+    const step = emptyLoad();
+    for (let i = 0; i < 64; i++) addToLoad(step, 1, 1000);
+    const a2a = allToAllSeconds(
+      modelProfileFromConfig(mixtral8x7bConfig),
+      deviceProfile("h100-80gb"),
+      64,
+      2,
+      two.core.stepTime.parameters.allReduceLatency,
+    );
+    expect(a2a).toBeGreaterThan(0);
+    // DP 2 reads 2 experts fewer a GPU (64 tokens pick all of them) and pays the all-to-all.
+    const twoExperts =
+      (2 * (moeWeightSplit(modelProfileFromConfig(mixtral8x7bConfig), 1)?.expertBytes ?? 0)) /
+      (deviceProfile("h100-80gb").memoryBandwidth *
+        two.core.stepTime.parameters.bandwidthEfficiency);
+    expect(two.core.stepTime.time(step)).toBeLessThan(one.core.stepTime.time(step));
+    expect(two.core.stepTime.time(step) - (one.core.stepTime.time(step) - twoExperts)).toBeCloseTo(
+      a2a,
+      3,
+    );
   });
 });

@@ -132,11 +132,3 @@ export function lockStepSeconds(rankSeconds: readonly number[], dummySeconds: nu
 export function stepsInLockStep(moe: boolean, dataParallelSize: number): boolean {
   return moe && dataParallelSize > 1;
 }
-/**
- * The mock's refusal of `--enable-expert-parallel` with more than one data-parallel rank: vLLM
- * then runs all-to-all kernels between the ranks (`use_all2all_kernels` = `dp_size > 1 and
- * use_ep`, fused_moe/config.py) and steps the ranks together in waves, which the mock does not
- * model yet; a plain Error naming both flags (not a vLLM text).
- */
-export const expertParallelDataParallelMessage =
-  "--enable-expert-parallel with --data-parallel-size > 1 is not modelled by the mock (vLLM's all-to-all between data-parallel ranks); serve with one data-parallel rank or without expert parallelism";
