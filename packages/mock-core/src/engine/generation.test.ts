@@ -155,6 +155,57 @@ describe("withStreamInterval on the simple engine", () => {
   });
 });
 
+// vllm/v1/engine/output_processor.py: RequestOutputCollector.put merges a DELTA output into the
+// one the consumer has not taken yet ("merged if the producer gets ahead of the consumer"), and
+// make_request_output's stream_interval gate (vllm PR #27869) decides which outputs exist at all.
+describe("withStreamInterval: a late consumer (mergeLate)", () => {
+  /** Lets the promise callbacks of the step just taken run. */
+  const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  /** Token k (from 0) due at k * 10 ms; the first read at 0, the next after `lateMs`. */
+  async function lateGroups(mergeLate: boolean, lateMs: number): Promise<string[]> {
+    const clock = new ManualClock();
+    const paced = createSimpleEngine({ clock, model, interTokenMs: 10, fixedSchedule: true });
+    const run = withStreamInterval(paced, 2, mergeLate)
+      .generate({ promptIds: prompt, maxTokens: 9, ignoreEos: true, seed: 1 })
+      [Symbol.asyncIterator]();
+    const ready = readySteps(run) as ReadySteps;
+    const groups: string[] = [];
+    for (;;) {
+      if (groups.length === 1) await clock.advance(lateMs);
+      // The next output, the clock moved on 1 ms at a time until it is there.
+      let taken: IteratorResult<GenerationEvent> | undefined;
+      run.next().then((r) => {
+        taken = r;
+      });
+      await settle();
+      while (taken === undefined) {
+        await clock.advance(1);
+        await settle();
+      }
+      if (taken.done) return groups;
+      let group = "";
+      let r: IteratorResult<GenerationEvent> | undefined = taken;
+      for (; r !== undefined && !r.done; r = ready.nextReady()) {
+        group += r.value.type === "token" ? "t" : "f";
+      }
+      groups.push(group);
+    }
+  }
+
+  test("outputs sent while the consumer was away go out as one; later tokens stay held", async () => {
+    // Read at 0, then at 55 ms: tokens 2-3 (sent at 20 ms) and 4-5 (at 40 ms) are two outputs
+    // the collector merged; token 6 (50 ms) waits for token 7 to complete its output.
+    expect(await lateGroups(true, 55)).toEqual(["t", "tttt", "tt", "ttf"]);
+    // Without merging, the same late read hands them out one output at a time.
+    expect(await lateGroups(false, 55)).toEqual(["t", "tt", "tt", "tt", "ttf"]);
+  });
+
+  test("a consumer on time gets one output per group either way", async () => {
+    expect(await lateGroups(true, 0)).toEqual(await lateGroups(false, 0));
+  });
+});
+
 /** The run's next event through ReadySteps.wait, then `nextReady` (a promise for the test's sake). */
 function waited(ready: ReadySteps): Promise<IteratorResult<GenerationEvent>> {
   return new Promise((resolve, reject) => {

@@ -253,8 +253,18 @@ export function streamIntervalSends(produced: number, sent: number, interval: nu
  * they are only held back. `interval` 1 returns `engine` itself. Throws a RangeError for an
  * `interval` that is not a whole number ≥ 1, and for an engine that groups its outputs itself
  * (the GPU text engine takes its own `streamInterval`).
+ *
+ * `mergeLate` (default false): a consumer that comes late gets every output sent meanwhile as one
+ * (its events ready at once, no boundary between them), as vLLM V1's RequestOutputCollector
+ * merges the DELTA outputs the producer put while the consumer had not taken the last one
+ * (vllm/v1/engine/output_processor.py, from 0.8.0); tokens past the last sent output stay held.
+ * A consumer on time still gets one output per group.
  */
-export function withStreamInterval(engine: TextEngine, interval: number): TextEngine {
+export function withStreamInterval(
+  engine: TextEngine,
+  interval: number,
+  mergeLate = false,
+): TextEngine {
   if (!Number.isInteger(interval) || interval < 1) {
     throw new RangeError("streamInterval must be a whole number >= 1");
   }
@@ -267,7 +277,7 @@ export function withStreamInterval(engine: TextEngine, interval: number): TextEn
     ...(engine.lateSignal === true ? { lateSignal: true as const } : {}),
     generate(request, options) {
       const run = engine.generate(request, options)[Symbol.asyncIterator]();
-      return new IntervalRun(run, interval);
+      return new IntervalRun(run, interval, mergeLate);
     },
   };
 }
@@ -288,6 +298,8 @@ class IntervalRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps 
   readonly #run: AsyncIterator<GenerationEvent>;
   readonly #ready: ReadySteps | undefined;
   readonly #interval: number;
+  /** Outputs that came due while the consumer was away go out as one (see withStreamInterval). */
+  readonly #mergeLate: boolean;
   /** Tokens taken from the inner run. */
   #produced = 0;
   /** Tokens in sent outputs (vLLM's `sent_tokens_offset`). */
@@ -308,10 +320,11 @@ class IntervalRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps 
   /** The pending `wait`'s number; leaving moves it on, so a dropped wait calls nothing back. */
   #waits = 0;
 
-  constructor(run: AsyncIterator<GenerationEvent>, interval: number) {
+  constructor(run: AsyncIterator<GenerationEvent>, interval: number, mergeLate: boolean) {
     this.#run = run;
     this.#ready = readySteps(run);
     this.#interval = interval;
+    this.#mergeLate = mergeLate;
   }
 
   [Symbol.asyncIterator](): this {
@@ -327,7 +340,9 @@ class IntervalRun implements AsyncIterableIterator<GenerationEvent>, ReadySteps 
     if (this.#pending !== undefined) return undefined;
     const out = this.#shift();
     if (out !== undefined) return out;
-    if (this.#boundary) return undefined;
+    // Merging, a boundary holds only while the inner run has nothing ready: an output already due
+    // (the consumer came late) joins the one just handed out.
+    if (this.#boundary && !this.#mergeLate) return undefined;
     return this.#pull();
   }
 
