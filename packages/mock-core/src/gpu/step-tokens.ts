@@ -25,20 +25,21 @@ export class StepTokens {
   readonly length: number;
   readonly #ids: readonly string[];
   readonly #codes: readonly number[];
-  readonly #hostSlots: readonly number[] | undefined;
+  readonly #hostSlots: Int32Array | readonly number[] | undefined;
   #events: EngineTokenEvent[] | undefined;
 
   /**
    * `ids[i]` is the request of token `i`, `codes[i]` its `index * 2 + (last ? 1 : 0)`; both
    * exactly `ids.length` long and kept as given (the batch owns them). `hostSlots[i]`, when given
-   * (as long again), is the host slot of token `i`'s request; absent, every token reads -1.
+   * (at least as long; entries past `ids.length` are not read), is the host slot of token `i`'s
+   * request; absent, every token reads -1.
    */
   constructor(
     step: number,
     time: number,
     ids: readonly string[],
     codes: readonly number[],
-    hostSlots?: readonly number[],
+    hostSlots?: Int32Array | readonly number[],
   ) {
     this.step = step;
     this.time = time;
