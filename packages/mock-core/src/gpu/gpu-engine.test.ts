@@ -26,6 +26,28 @@ function collect(stream: AsyncIterable<GpuToken>, clock: ManualClock) {
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+describe("GpuEngine dispatch by the slot each token carries", () => {
+  it("never hands a token to a stream that took the slot of one left while the step ran", async () => {
+    // Issue 7: a stream's slot goes into the engine with its request and comes back with each of
+    // its tokens (StepTokens.hostSlot). A stream left during the step's sleep frees the slot and a
+    // new stream may take it before the step's tokens go out: the slot is checked, not trusted.
+    const clock = new ManualClock();
+    const engine = new GpuEngine({ ...config, clock });
+    const a = engine.generate({ id: "a", prompt: 100, outputTokens: 3 });
+    const pending = a.next(); // a enters the engine; step 1 runs and sleeps until its end
+    await settle();
+    await a.return?.();
+    await expect(pending).resolves.toEqual({ done: true, value: undefined });
+    const b = collect(engine.generate({ id: "b", prompt: 10, outputTokens: 2 }), clock);
+    await settle();
+    await clock.advance(1000);
+    await b.done;
+    expect(b.seen.map((t) => t.index)).toEqual([0, 1]);
+    await engine.idle();
+    expect(engine.core.hasWork()).toBe(false);
+  });
+});
+
 describe("GpuEngine on a clock", () => {
   it("delivers each token when its step ends on the clock, as simulate() predicts", async () => {
     const clock = new ManualClock();

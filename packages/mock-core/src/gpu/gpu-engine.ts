@@ -414,11 +414,19 @@ export class GpuEngine {
       open: (stream) => {
         const { request } = stream;
         const now = this.now();
-        this.core.add(request, now);
+        // The stream's slot goes into the engine with the request: its tokens carry it
+        // (StepTokens.hostSlot), so a step's dispatch indexes the columns below by it.
+        const known = this.#slots.get(request.id) !== noSlot;
+        const slot = this.#slots.add(request.id);
+        try {
+          this.core.add(request, now, slot);
+        } catch (error) {
+          if (!known) this.#slots.delete(request.id);
+          throw error;
+        }
         const promptTokens =
           typeof request.prompt === "number" ? request.prompt : request.prompt.length;
         this.#metrics?.arrived(request.id, now, promptTokens, request);
-        const slot = this.#slots.add(request.id);
         this.#streams[slot] = stream;
         this.#listeners[slot] = undefined;
         this.#start();
@@ -556,8 +564,9 @@ export class GpuEngine {
       // for-of in this async function allocated an iterator result per token.
       const sampled = result.sampled;
       for (let i = 0; i < sampled.length; i++) {
-        const slot = slots.at(i, sampled.requestId(i));
-        if (slot === noSlot) continue;
+        // The slot came with the token; a stream closed since the step ran may have given it up.
+        const slot = sampled.hostSlot(i);
+        if (!slots.holds(slot, sampled.requestId(i))) continue;
         const listener = listeners[slot];
         if (listener !== undefined && !sampled.last(i)) {
           // A waiting listener (the text engine's run) and not the last token: handed over from
