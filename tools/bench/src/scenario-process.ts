@@ -23,12 +23,13 @@ const defaultEntry = new URL("./scenario-child.js", import.meta.url);
  * HTTP and gRPC scenarios, and the GPU scenarios' own loops, run in the bench's process; in one
  * process for all (as until round 19) they grew V8's young generation to 64 MiB per semi-space
  * (a fresh process's rows run at 16-32) and left the old space full of the last scenario's
- * garbage (about 90 MiB live after gpu-step-overhead against 25 fresh). The in-process
+ * garbage (90 MiB in the heap after gpu-step-overhead, 25 in a fresh one). The in-process
  * `gpu-realtime-fidelity` rows, which run last and time every token on the real clock, then met
- * a third as many scavenges, each several times longer, and their inter-token p99 in full runs
- * read several times their lone run's. A fresh process per scenario gives every scenario the
- * heap a lone run has; each scenario still runs its baselines and its mocks in one process, so
- * its ratios compare like with like. A fork costs about 0.1-0.3 s per scenario.
+ * a third as many scavenges, each about 2.5 times longer at the median, and their inter-token p99
+ * in full runs read several times their lone run's. A fresh process per scenario gives every
+ * scenario the heap a lone run has; each scenario still runs its baselines and its mocks in one
+ * process, so its ratios compare like with like. A child costs about 0.8 s of CPU to load the
+ * harness.
  *
  * @param entry the child's script (default: scenario-child.js beside this module, which the
  *   built bench has); tests pass a fixture
