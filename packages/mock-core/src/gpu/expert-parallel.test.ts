@@ -4,6 +4,7 @@ import {
   allToAllBytesPerLayer,
   allToAllSeconds,
   defaultAllToAllBackend,
+  expertParallelLine,
   expertParallelStepSplit,
   expertParallelWeightBytesPerGpu,
   interconnectBandwidth,
@@ -224,5 +225,21 @@ describe("expert parallelism across data-parallel ranks", () => {
       ((split?.fixedBytes ?? 0) + (split?.expertBytes ?? 0) * 32 * share) / bandwidth + kv,
       9,
     );
+  });
+});
+
+describe("expertParallelLine", () => {
+  test("names the rank, the placement and the local-to-global map as vLLM logs it", () => {
+    // A published vLLM start-up log (DeepSeek V3, EP 16, TP 16 x DP 1, rank 2):
+    // "[EP Rank 2/16] Expert parallelism is enabled. Expert placement strategy: linear.
+    // Local/global number of experts: 8/128. Experts local to global index map: 0->16, ..., 7->23."
+    expect(expertParallelLine(128, 16, 2)).toBe(
+      "[EP Rank 2/16] Expert parallelism is enabled. Expert placement strategy: linear. Local/global number of experts: 8/128. Experts local to global index map: 0->16, 1->17, 2->18, 3->19, 4->20, 5->21, 6->22, 7->23.",
+    );
+    // 256 experts over EP 3 (another published log): 86 on rank 0, 85 on ranks 1 and 2.
+    expect(expertParallelLine(256, 3, 1)).toContain("Local/global number of experts: 85/256.");
+    expect(expertParallelLine(256, 3, 1)).toContain("index map: 0->86, 1->87,");
+    expect(expertParallelLine(256, 3, 2)).toMatch(/84->255\.$/);
+    expect(() => expertParallelLine(8, 2, 2)).toThrow(RangeError);
   });
 });

@@ -152,3 +152,20 @@ export function allToAllSeconds(
   const perLayer = allToAllBytesPerLayer(model, tokensPerRank, dp) / bandwidth + 2 * latency;
   return (model.layers - moe.denseLayers) * perLayer;
 }
+
+/**
+ * The line each expert-parallel rank logs once its MoE layers know their experts (vLLM
+ * fused_moe/layer.py, later expert_map_manager.py, `info_once` per rank, in the form with the
+ * placement strategy): `[EP Rank r/N] Expert parallelism is enabled. Expert placement strategy:
+ * linear. Local/global number of experts: L/G. Experts local to global index map: 0->g0, 1->g1,
+ * ….` under the linear placement of {@link localExpertCount} (rank r's experts follow the
+ * earlier ranks' in order). A RangeError as {@link localExpertCount} throws.
+ */
+export function expertParallelLine(experts: number, epSize: number, rank: number): string {
+  const local = localExpertCount(experts, epSize, rank);
+  const base = Math.floor(experts / epSize);
+  const first = rank * base + Math.min(rank, experts % epSize);
+  const map: string[] = [];
+  for (let i = 0; i < local; i++) map.push(`${i}->${first + i}`);
+  return `[EP Rank ${rank}/${epSize}] Expert parallelism is enabled. Expert placement strategy: linear. Local/global number of experts: ${local}/${experts}. Experts local to global index map: ${map.join(", ")}.`;
+}
