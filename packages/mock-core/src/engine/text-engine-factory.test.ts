@@ -755,6 +755,28 @@ describe("--stream-interval: the output processor's grouping for either engine",
     expect(await outputSizes(engine, request({ maxTokens: 8 }), clock)).toEqual([1, 3, 3, 1]);
   });
 
+  // vllm/v1/engine/output_processor.py RequestOutputCollector.put: DELTA outputs the consumer has
+  // not taken are merged, stream_interval or not (the gate decides which outputs exist).
+  test("mergeOverdue: a late reader gets the interval's outputs made meanwhile as one", async () => {
+    const clock = new ManualClock();
+    const { engine } = createTextEngine({
+      clock,
+      model,
+      pacing: { interTokenMs: 10 },
+      streamInterval: 2,
+      mergeOverdue: true,
+    });
+    const run = engine.generate(request({ maxTokens: 9 }))[Symbol.asyncIterator]();
+    const ready = readySteps(run) as ReadySteps;
+    expect((await run.next()).value).toMatchObject({ type: "token" });
+    // Tokens 2-6 come due by 55 ms: outputs 2-3 and 4-5 were sent, token 6 waits for token 7.
+    await clock.advance(55);
+    const late = await run.next();
+    let size = late.done ? 0 : 1;
+    while (ready.nextReady() !== undefined) size += 1;
+    expect(size).toBe(4);
+  });
+
   test("refuses an interval that is not a whole number >= 1, for either engine", () => {
     const clock = new ManualClock();
     expect(() => createTextEngine({ clock, model, streamInterval: 0 })).toThrow(RangeError);

@@ -80,9 +80,10 @@ export interface TextEngineOptions {
    * The simple engine's `mergeOverdue` (simple-engine.ts): tokens that came due while a stream's
    * consumer was away go out as one output, as vLLM V1's RequestOutputCollector merges them
    * (PR #12298; V1 is vLLM's default engine from 0.8.0, PR #13726). The runtime decides (the vLLM
-   * mock: by release; TGIS has no such collector). Applied with a `streamInterval` of 1 only
-   * (`withStreamInterval` takes one output per token). Default false. Unused with `gpu` (the GPU
-   * engine's steps merge already).
+   * mock: by release; TGIS has no such collector). With a `streamInterval` > 1 the outputs the
+   * interval sends are merged instead (`withStreamInterval`'s `mergeLate`: the collector merges
+   * whatever outputs exist). Default false. Unused with `gpu` (the GPU engine's steps merge
+   * already).
    */
   readonly mergeOverdue?: boolean;
 }
@@ -323,7 +324,10 @@ export function createTextEngine(options: TextEngineOptions): CreatedTextEngine 
       ...(options.metrics ? { metrics: options.metrics } : {}),
     });
     // An interval of 1 sends every output as it comes: the engine as it is (merging or not).
-    const engine = streamInterval === 1 ? simple : withStreamInterval(simple, streamInterval);
+    const engine =
+      streamInterval === 1
+        ? simple
+        : withStreamInterval(simple, streamInterval, options.mergeOverdue === true);
     return { engine, close() {} };
   }
   const { capacity, core } = engineStartup(settings);
