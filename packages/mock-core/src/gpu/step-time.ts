@@ -236,10 +236,18 @@ export function createStepTimeModel(options: {
           (fixedBytes +
             allExpertBytes * (1 - (1 - moe.expertsPerToken / moe.experts) ** (load.tokens * dp))) /
           bandwidth;
+  // allToAllSeconds is linear in the tokens: its fixed latency and its cost per token, once.
+  const allToAllFixed =
+    dp > 1 && moe !== undefined
+      ? allToAllSeconds(model, device, 0, dp, parameters.allReduceLatency)
+      : 0;
+  const allToAllPerToken =
+    dp > 1 && moe !== undefined
+      ? allToAllSeconds(model, device, 1, dp, parameters.allReduceLatency) - allToAllFixed
+      : 0;
   const allToAll =
     dp > 1 && moe !== undefined
-      ? (load: StepLoad) =>
-          allToAllSeconds(model, device, load.tokens, dp, parameters.allReduceLatency)
+      ? (load: StepLoad) => allToAllFixed + allToAllPerToken * load.tokens
       : undefined;
   // Linear-attention layers read and write each sequence's fixed state once per step.
   const stateBytes =
