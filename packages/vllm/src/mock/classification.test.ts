@@ -182,6 +182,27 @@ describe("a classification model", () => {
     expect(both.body.data[0].probs).toEqual(body.data[0].probs);
   });
 
+  // ClassificationCompletionRequest classification-extra-params (0.11.1 on): `softmax`
+  // ("softmax will be deprecated, please use use_activation instead"), then `activation`, then
+  // `use_activation`, all read by vllm/config/pooler.py get_use_activation, softmax first; on
+  // 0.12.0 the unparenthesised walrus makes any given softmax True (fixed by vLLM PR #32243).
+  it("reads the deprecated softmax first, caught by the same precedence bug", async () => {
+    const { body: soft } = await post(server, "/classify", { input: "a review" });
+    for (const softmax of [false, true]) {
+      const { status, body } = await post(server, "/classify", {
+        input: "a review",
+        softmax,
+        use_activation: false,
+      });
+      expect(status).toBe(200);
+      expect(body.data[0].probs).toEqual(soft.data[0].probs);
+    }
+    // A softmax pydantic's lax bool cannot read ("no" it reads as false) is its 400 naming it.
+    const wrong = await post(server, "/classify", { input: "a review", softmax: "maybe" });
+    expect(wrong.status).toBe(400);
+    expect(JSON.stringify(wrong.body)).toContain("softmax");
+  });
+
   // vllm-openai.md §3: a route the model's task lacks answers "The model does not support ...".
   it("refuses chat completions and embeddings", async () => {
     const chat = await post(server, "/v1/chat/completions", {

@@ -71,6 +71,23 @@ export function requestActivation(
   return useActivation;
 }
 
+/**
+ * The activation a classifier request asks for, read in the order pydantic reports the fields
+ * (ClassificationRequest classification-extra-params, ScoreRequest score-extra-params,
+ * RerankRequest rerank-extra-params: `softmax`, `activation`, `use_activation`). The deprecated
+ * `softmax` is read from {@link useActivationSince} (the alias PR #25524 kept) and
+ * get_use_activation reads it before `activation`, so it goes through {@link requestActivation}
+ * as the alias does (any given value true before {@link activationAliasValueSince}).
+ */
+export function readRequestActivation(since: string, fields: FieldReader): boolean | undefined {
+  const softmax = releasedBy(since, useActivationSince) ? fields.bool("softmax") : undefined;
+  return requestActivation(
+    since,
+    softmax ?? fields.bool("activation"),
+    fields.bool("use_activation"),
+  );
+}
+
 /** vLLM's answer on a model that does not classify (api_server.py `create_classify`). */
 export const classificationUnsupported = "The model does not support Classification API";
 
@@ -180,11 +197,7 @@ export function classify(
   const items = classifyInputs(fields);
   const truncation = fields.int("truncate_prompt_tokens");
   // The profile's first release decides: 0.10.0 is a profile boundary.
-  const activation = requestActivation(
-    model.profile.since,
-    fields.bool("activation"),
-    fields.bool("use_activation"),
-  );
+  const activation = readRequestActivation(model.profile.since, fields);
   fields.finish();
   const modelName = checkModelName(model, name);
   // serving_classification.py `_preprocess`: an empty string input is refused before tokenizing

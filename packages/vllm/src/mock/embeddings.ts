@@ -221,8 +221,17 @@ export interface PooledBody {
   readonly activation: ActivationFields;
 }
 
-/** Reads a {@link PooledBody}; a wrong field or an unknown model is the 400 / 404. */
-export function readPooledBody(model: VllmModel, body: unknown): PooledBody {
+/**
+ * Reads a {@link PooledBody} for a route (default `/v1/embeddings`); a wrong field or an unknown
+ * model is the 400 / 404. `/pooling` reads the deprecated classify alias `softmax` from
+ * classification.ts `useActivationSince` (PoolingRequest carries the classify fields), the
+ * embeddings route only from {@link embedUseActivationSince}.
+ */
+export function readPooledBody(
+  model: VllmModel,
+  body: unknown,
+  route: "embeddings" | "pooling" = "embeddings",
+): PooledBody {
   const fields = new FieldReader(body);
   fields.finish();
   const items = poolingInputs(fields);
@@ -235,7 +244,10 @@ export function readPooledBody(model: VllmModel, body: unknown): PooledBody {
     releasedBy(since, release) ? fields.bool(field) : undefined;
   const activation: ActivationFields = {
     normalize: readFrom("normalize", normalizeSince),
-    softmax: readFrom("softmax", embedUseActivationSince),
+    softmax: readFrom(
+      "softmax",
+      route === "pooling" ? useActivationSince : embedUseActivationSince,
+    ),
     activation: readFrom("activation", classifyActivationSince),
     useActivation: readFrom("use_activation", useActivationSince),
   };

@@ -158,6 +158,25 @@ describe("/pooling's activation fields", () => {
     expect(classified.body.data[0].probs).toEqual(logits);
     expect(await pooled(server, { activation: true, use_activation: false })).toEqual(probs);
   });
+
+  // PoolingRequest carries the classify fields with the deprecated `softmax` from 0.11.1
+  // (vLLM PR #25524); get_use_activation reads it first: any given softmax is True on 0.12.0
+  // (the walrus precedence bug), its value from 0.17.0 (vLLM PR #32243).
+  it("reads a classifier's deprecated softmax first, by value only from 0.17.0", async () => {
+    const buggy = await started({ task: "classify" });
+    const probs = await pooled(buggy);
+    expect(await pooled(buggy, { softmax: false, use_activation: false })).toEqual(probs);
+    const classifier = await started({
+      runner: "pooling",
+      convert: "classify",
+      "vllm-version": "0.17.0",
+    });
+    const soft = await pooled(classifier);
+    expect(sum(soft)).toBeCloseTo(1, 6);
+    const raw = await pooled(classifier, { softmax: false });
+    expect(sum(raw)).not.toBeCloseTo(1, 3);
+    expect(await pooled(classifier, { softmax: true, use_activation: false })).toEqual(soft);
+  });
 });
 
 // v0.13.0 API docs: register_pooling_api_routers(app) includes every pooling router; v0.16.0's

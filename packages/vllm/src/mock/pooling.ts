@@ -80,7 +80,9 @@ function pooler(model: VllmModel, fields: ActivationFields): (text: string) => n
     return (text) => embeddingOf(text, dim, normalize);
   }
   const head = classifierHead(model.spec.config);
-  const activate = requestActivation(since, fields.activation, fields.useActivation) !== false;
+  // get_use_activation reads the deprecated `softmax` before `activation` (from 0.11.1).
+  const activate =
+    requestActivation(since, fields.softmax ?? fields.activation, fields.useActivation) !== false;
   return (text) => {
     const logits = classLogits(text, head, dim);
     return activate ? classProbabilities(logits) : logits;
@@ -99,6 +101,7 @@ export function pooling(
   const { items, modelName, format, dimensions, truncation, activation } = readPooledBody(
     model,
     body,
+    "pooling",
   );
   // serving_pooling.py `create_pooling`: checked before anything else is read.
   if (dimensions !== undefined) throw badRequest("dimensions is currently not supported");

@@ -65,6 +65,28 @@ describe("a scoring model", () => {
     }
   });
 
+  // vLLM PR #20260 (JinaVL reranker, before the 0.10.0 cut): RerankDocument {text, multi_modal},
+  // dumped with its None fields, so a text document answers multi_modal null; before it {text}.
+  it("answers each reranked document with multi_modal null from 0.10.0, {text} before", async () => {
+    const request = { query: "garden tomatoes", documents: ["tomatoes", "trains"] };
+    const { body } = await postJson(`${server.url}/rerank`, request);
+    expect(body.results.map((r: { document: unknown }) => r.document)).toEqual(
+      expect.arrayContaining([
+        { text: "tomatoes", multi_modal: null },
+        { text: "trains", multi_modal: null },
+      ]),
+    );
+    const older = await startVllm({ task: "score", "vllm-version": "0.9.0" });
+    try {
+      const answer = await postJson(`${older.url}/rerank`, request);
+      expect(answer.body.results.map((r: { document: unknown }) => r.document)).toEqual(
+        expect.arrayContaining([{ text: "tomatoes" }, { text: "trains" }]),
+      );
+    } finally {
+      await older.close();
+    }
+  });
+
   it("refuses chat on a scoring model", async () => {
     const { status, body } = await postJson(`${server.url}/v1/chat/completions`, {
       messages: [{ role: "user", content: "hi" }],

@@ -9,12 +9,7 @@
  */
 
 import { cosineSimilarity, embedText } from "@servingkit/mock-core";
-import {
-  classifierHead,
-  classProbabilities,
-  requestActivation,
-  useActivationSince,
-} from "./classification.js";
+import { classifierHead, classProbabilities, readRequestActivation } from "./classification.js";
 import { countEach, pooledText } from "./embeddings.js";
 import { badRequest } from "./errors.js";
 import { releasedBy } from "./profiles.js";
@@ -53,6 +48,14 @@ export const embeddingScoreSince = "0.8.0";
  * two-label classifier).
  */
 export const crossEncoderLabelsSince = "0.10.1";
+
+/**
+ * The release whose rerank documents carry `multi_modal` (null for a text document) beside
+ * `text`: vLLM PR #20260 ("[Model][VLM] Support JinaVL Reranker", opened 2025-06-30, reviewed
+ * to 2025-07-08, before the 0.10.0 cut) made RerankDocument `{text, multi_modal}`, both optional,
+ * and the response is dumped with its None fields. Earlier releases answer `{text}` alone.
+ */
+export const rerankMultiModalSince = "0.10.0";
 
 /**
  * Whether the model answers `/score` and `/rerank`: a scoring model (`--task score` before
@@ -139,13 +142,7 @@ export function pairLogit(query: string, document: string, dim: number): number 
  * `activation`.
  */
 function scoreActivation(model: VllmModel, fields: FieldReader): boolean | undefined {
-  const since = model.profile.since;
-  const softmax = releasedBy(since, useActivationSince) ? fields.bool("softmax") : undefined;
-  return requestActivation(
-    since,
-    softmax ?? fields.bool("activation"),
-    fields.bool("use_activation"),
-  );
+  return readRequestActivation(model.profile.since, fields);
 }
 
 function pairTokens(model: VllmModel, a: string, b: string): number {
@@ -221,8 +218,13 @@ export function rerank(
   // vllm-openai.md §7: the response names the LoRA adapter the request named.
   const modelName = checkModelName(model, name);
   const { scores, counts } = scorePairs(model, [query ?? ""], documents, activation);
+  const multiModal = releasedBy(model.profile.since, rerankMultiModalSince);
   const ranked = documents
-    .map((text, index) => ({ index, document: { text }, relevance_score: scores[index] ?? 0 }))
+    .map((text, index) => ({
+      index,
+      document: multiModal ? { text, multi_modal: null } : { text },
+      relevance_score: scores[index] ?? 0,
+    }))
     .sort((a, b) => b.relevance_score - a.relevance_score);
   const tokens = countEach(counts, counted);
   return {
