@@ -1007,10 +1007,18 @@ describe("servingkit simulate --data-parallel-size", () => {
     );
   });
 
-  it("is a usage error with --enable-expert-parallel or a size below 1", async () => {
-    const ep = await simulate("--data-parallel-size", "2", "--enable-expert-parallel");
-    expect(ep.status).toBe(2);
-    expect(ep.stderr).toContain("--enable-expert-parallel with --data-parallel-size > 1");
+  it("runs with --enable-expert-parallel (vLLM wide EP) and refuses a size below 1", async () => {
+    // vLLM docs "Expert Parallel Deployment": EP with DP > 1, EP size = TP × DP.
+    const ep = await simulate(
+      "--data-parallel-size",
+      "2",
+      "--enable-expert-parallel",
+      "--num-prompts",
+      "4",
+      "--json",
+    );
+    expect(ep.stderr).toBe("");
+    expect(JSON.parse(ep.stdout).engine.dataParallelSize).toBe(2);
     const zero = await simulate("--data-parallel-size", "0");
     expect(zero.status).toBe(2);
     expect(zero.stderr).toContain("--data-parallel-size: '0' is not a whole number >= 1");

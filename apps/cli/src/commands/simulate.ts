@@ -55,8 +55,9 @@ Engine (vllm serve's flags):
   --data-parallel-size N       replicas (vLLM -dp), each on its own --tensor-parallel-size
                                GPUs with its own scheduler and KV cache; each request goes to
                                the replica with the lowest waiting x 4 + running, as vLLM's
-                               API server routes it (default 1); not with
-                               --enable-expert-parallel (usage error)
+                               API server routes it (default 1); with
+                               --enable-expert-parallel the experts spread over TP x DP GPUs
+                               and every MoE layer adds an all-to-all (an estimate)
   --gpu-memory-utilization F   fraction of GPU memory vLLM may use, in (0, 1] (default 0.9)
   --max-num-seqs N             most requests running at once (default: vLLM's for the GPU,
                                1024 on H100/H200/MI300X, 256 on others)
@@ -100,11 +101,11 @@ Engine (vllm serve's flags):
                                KV on every layer in one group: fewer tokens fit, the sliding
                                layers still attend over their window (vLLM's flag; default off)
   --enable-expert-parallel     a MoE model's routed experts placed whole over the
-                               --tensor-parallel-size GPUs (vLLM's flag, EP size = TP size):
-                               weight memory, KV capacity and the experts each GPU reads per
-                               step follow; communication stays tensor parallelism's
-                               all-reduce (vLLM runs no all-to-all with one data-parallel
-                               rank); default off
+                               TP x DP GPUs (vLLM's flag, EP size = TP x DP): weight memory,
+                               KV capacity and the experts each GPU reads per step follow;
+                               with one data-parallel rank communication stays tensor
+                               parallelism's all-reduce, with more every MoE layer adds
+                               vLLM's default allgather_reducescatter all-to-all; default off
   --quantization M             the checkpoint's weight quantization (its config.json's
                                quantization_config: fp8, awq, gptq, compressed-tensors,
                                bitsandbytes, mxfp4 are sized) or a kernel variant of it

@@ -176,6 +176,10 @@ export function engineStartup(settings: GpuEngineSettings): EngineStartup {
     maxNumSeqs: settings.maxNumSeqs,
     ...(settings.disableHybridKvCacheManager === true ? { disableHybridKvCacheManager: true } : {}),
     ...(settings.enableExpertParallel === true ? { expertParallel: true } : {}),
+    // gpu/expert-parallel.ts: with EP the experts spread over TP × DP GPUs.
+    ...(settings.dataParallelSize === undefined
+      ? {}
+      : { dataParallelSize: settings.dataParallelSize }),
     // gpu_worker.py (0.21.0 on): CUDA graph memory comes off the cache before it is sized, an
     // estimate that follows vLLM's default capture list and the model's layers.
     ...(profilesCudaGraphMemory(settings.release)

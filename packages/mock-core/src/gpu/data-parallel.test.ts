@@ -198,8 +198,11 @@ describe("expert parallelism with --data-parallel-size through engine start-up",
     };
     const one = startup({});
     const two = startup({ "data-parallel-size": "2" });
-    // 8 experts: 4 on each GPU of TP 2 × DP 1, 2 on each of TP 2 × DP 2.
-    expect(two.capacity.tokens).toBeGreaterThanOrEqual(one.capacity.tokens);
+    // 8 experts: 4 on each GPU of TP 2 × DP 1, 2 on each of TP 2 × DP 2: two experts' bytes
+    // fewer a GPU (expertParallelWeightBytesPerGpu), so a larger cache on every rank.
+    const expert = moeWeightSplit(modelProfileFromConfig(mixtral8x7bConfig), 1)?.expertBytes ?? 0;
+    expect(one.capacity.weightBytes - two.capacity.weightBytes).toBe(2 * expert);
+    expect(two.capacity.tokens).toBeGreaterThan(one.capacity.tokens);
     // 64 decoding sequences: a weight-bound step that picks every expert.
     const step = emptyLoad();
     for (let i = 0; i < 64; i++) addToLoad(step, 1, 1000);

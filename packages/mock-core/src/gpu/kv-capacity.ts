@@ -326,6 +326,13 @@ export interface KvCapacityOptions {
    */
   readonly expertParallel?: boolean;
   /**
+   * `--data-parallel-size` with `expertParallel`: the routed experts spread over
+   * `tensorParallelSize` × this many GPUs (vLLM EP size = TP × DP), so each GPU holds fewer and
+   * its cache has more room; every rank sizes the same cache. Ignored without `expertParallel`.
+   * Default 1.
+   */
+  readonly dataParallelSize?: number;
+  /**
    * CUDA graph memory vLLM estimates and takes off the cache before sizing it (vLLM 0.21.0 on,
    * model-loading.ts profilesCudaGraphMemory / assumedCudaGraphMemoryBytes), bytes; the capacity
    * then logs vLLM's estimate and profiling lines and the available memory as `format_gib`
@@ -466,7 +473,7 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
   const requestedBytes = Math.ceil(device.memoryBytes * utilization);
   const weightBytes =
     (options.expertParallel === true
-      ? expertParallelWeightBytesPerGpu(target, tp)
+      ? expertParallelWeightBytesPerGpu(target, tp, options.dataParallelSize ?? 1)
       : weightBytesPerGpu(target, tp)) +
     encoderWeightBytesPerGpu(target, tp) +
     (drafter?.weightBytes ?? 0);
