@@ -154,7 +154,7 @@ describe("what each entry loads", () => {
     expect(moduleGraph([join(packageDir, "src/gpu-entry.ts")]).packages).not.toContain(jinja);
   });
 
-  // Round 16 (helper D): the Triton mock's heap held ~10 MB of module source because "." loads all.
+  // The Triton mock's heap once held ~10 MB of module source because "." loads all.
   test("the KServe v2 mock (Triton, MLServer, OVMS, ModelMesh) loads neither the GPU engine nor jinja", () => {
     const { files, packages } = moduleGraph([join(packagesDir, "kserve/src/mock.ts")]);
     const loaded = inMockCore(files);

@@ -2,7 +2,7 @@
  * Which protocol family serves which runtime: the one list of runtime modules. Each family
  * package owns its module; this file only lists them, each behind a dynamic import, so a process
  * that serves Triton loads the KServe family and not vLLM's tokenizer, templates and schemas
- * (round 15, issue 4: the live heap sets the cost of V8's full collections per large request).
+ * (issue 4: the live heap sets the cost of V8's full collections per large request).
  */
 import type { RuntimeMockModule, RuntimeName } from "@servingkit/mock-core/host";
 

@@ -1,5 +1,5 @@
 /**
- * Round 12's Triton LLM behaviours through msw's kserveHandlers (the kserve mock's own route
+ * Triton LLM behaviours through msw's kserveHandlers (the kserve mock's own route
  * table, no sockets): statistics of decoupled requests (extension_statistics.md response_stats;
  * core infer_stats.cc), structured-output choices (vllm_backend_utils.py from_dict) and NaN in
  * generate's JSON (common triton_json.h Write with rapidjson's kWriteNanAndInfFlag).

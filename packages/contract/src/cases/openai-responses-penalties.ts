@@ -1,5 +1,5 @@
 /**
- * The Responses API's sampling penalties by release (issue 3, round 18): vLLM PR #38613, listed
+ * The Responses API's sampling penalties by release (issue 3): vLLM PR #38613, listed
  * in the v0.20.0 release notes, added `presence_penalty` and `frequency_penalty` to
  * ResponsesRequest as `float | None = Field(ge=-2.0, le=2.0)`, so from 0.20.0 a value outside
  * [-2, 2] is pydantic's 400 naming the field; before, both are unknown fields, which vLLM's

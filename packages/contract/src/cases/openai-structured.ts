@@ -1,6 +1,6 @@
 /**
- * Structured output and request validation of vLLM's OpenAI-compatible server that round 14 of
- * the mock follows (issue 3), as cases a real server of each release passes: a schema given as a
+ * Structured output and request validation of vLLM's OpenAI-compatible server that the mock
+ * follows (issue 3), as cases a real server of each release passes: a schema given as a
  * string, a JSON schema that is no object, `json_object` on `/v1/completions`, and the Responses
  * API's `text.format` and `reasoning.effort` read as openai's own types. Each reads the target's
  * release from `/version` where the answer depends on it. Refusals are answered before any
@@ -10,7 +10,7 @@
  * error list as Python prints it (vllm-openai.md §3: "stringified pydantic error list"), so the
  * cases look for the error's `type` and `loc` as they appear in that text.
  *
- * Round 15 adds the order and naming of vLLM's checks: a failing before-validator is the whole
+ * Also the order and naming of vLLM's checks: a failing before-validator is the whole
  * answer even beside wrong fields (`check_tool_usage`), `check_logprobs` reads the raw body's
  * truth value and names `top_logprobs` from 0.13.0, and the SamplingParams checks (temperature,
  * top_p; answered with `str(e)`, not the pydantic list) name their parameter from 0.14.0.

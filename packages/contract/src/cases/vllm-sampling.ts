@@ -1,5 +1,5 @@
 /**
- * vLLM's sampling checks the mock once read and ignored (issue 3, round 17): the penalty and
+ * vLLM's sampling checks the mock once read and ignored (issue 3): the penalty and
  * `min_p` ranges of `SamplingParams._verify_args` and the chat request's
  * `check_generation_prompt`. Their texts are the same in every release from 0.10 to 0.18 and name
  * no parameter, so the cases hold on any of them; the envelope may be flat (up to 0.10.0) or

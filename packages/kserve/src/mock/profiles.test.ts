@@ -1,7 +1,7 @@
 /**
  * The runtimes' refusal texts and statuses, word for word, end to end (fetch on the REST port,
  * grpc-js on the gRPC port): the facts of shared/reference/kserve-v2.md §3.1-3.3 and §4.4 that
- * no other test pinned as the client reads them (round 14 fidelity audit; docs/kserve-fidelity.md
+ * no other test pinned as the client reads them (the fidelity audit; docs/kserve-fidelity.md
  * lists each fact and the test that pins it).
  */
 import { afterEach, describe, expect, it } from "vitest";

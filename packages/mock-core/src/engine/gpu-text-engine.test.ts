@@ -485,7 +485,7 @@ describe("createGpuTextEngine: ReadySteps.wait", () => {
   test.each(["next", "wait"] as const)(
     "makes a released token's event where it is read, fresh for every token (%s)",
     async (reader) => {
-      // Round 17 (issue 7): the engine's step only counts a released token; the event is made
+      // Issue 7: the engine's step only counts a released token; the event is made
       // when the consumer reads it (nextReady / next), through every path: the token a wait was
       // called back for, a speculative step's other tokens, a stream interval's batch.
       const { clock, engine } = setup(11, { drafts: 2, streamInterval: 4 });
@@ -530,7 +530,7 @@ describe("createGpuTextEngine: ReadySteps.wait", () => {
   );
 
   test("a wait whose token the engine already produced calls back before it returns", async () => {
-    // Round 17 (issue 7): the run's wait no longer polls the GPU stream before waiting on it; the
+    // Issue 7: the run's wait no longer polls the GPU stream before waiting on it; the
     // stream's own wait hands a buffered token over at once (gpu-engine.ts TokenStream.wait), and
     // the run calls back then, as the poll did: same events, same turn.
     const { clock, engine, gpu } = setup(5);

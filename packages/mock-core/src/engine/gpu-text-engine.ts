@@ -74,7 +74,7 @@ function isPlain(event: TokenEvent): boolean {
  * major collection marks two objects a request where it marked a thousand events (a thousand
  * running requests of a thousand tokens: heap after a collection 84 -> about 30 MB); a token's id
  * and both ends of its text lie side by side, so handing it out reads one stretch of memory
- * besides the text (round 17: two typed arrays cost a cache miss more per token with 1,000
+ * besides the text (two typed arrays cost a cache miss more per token with 1,000
  * requests' arrays spread over memory). Otherwise the run keeps its events as given.
  */
 class ContentTokens {

@@ -612,7 +612,7 @@ describe("fuzz of the granite reasoning parser", () => {
   });
 });
 
-// Round 14 refusals (structured.test.ts pins each text): response_format that fits no model of
+// Structured-output refusals (structured.test.ts pins each text): response_format that fits no model of
 // the union (protocol.py), structural tags neither backend builds (backend_xgrammar.py,
 // backend_guidance.py), non-object JSON schemas; plus random structural tag shapes. Each is a
 // 400 and the server keeps serving.
@@ -713,7 +713,7 @@ describe("fuzz corpus of structured-output refusals", () => {
   });
 });
 
-// Round 14 (G) refusals of /v1/responses (responses.test.ts pins each text): `text` that fits
+// Refusals of /v1/responses (responses.test.ts pins each text): `text` that fits
 // no model of openai's ResponseTextConfig / ResponseFormatTextConfig union, `reasoning` outside
 // openai's Reasoning Literals. Each is a 400 and the server keeps serving.
 describe("fuzz corpus of Responses text and reasoning refusals", () => {
@@ -754,7 +754,7 @@ describe("fuzz corpus of Responses text and reasoning refusals", () => {
   });
 });
 
-// Round 14 (G): the top-level `structural_tag` of a chat request in the releases that read it
+// The top-level `structural_tag` of a chat request in the releases that read it
 // (structured.test.ts pins it): a non-string, or a text neither backend builds, is a 400.
 describe("fuzz corpus of top-level structural_tag refusals (0.11.0 chat)", () => {
   let server: TestServer;
@@ -795,7 +795,7 @@ describe("fuzz corpus of top-level structural_tag refusals (0.11.0 chat)", () =>
   });
 });
 
-// Round 14 (K): a json_schema response_format without its schema object (structured.test.ts
+// A json_schema response_format without its schema object (structured.test.ts
 // pins each answer): validate_response_format's 400 from 0.17.0 (vllm PRs #35456, #35510), the
 // assertion's 500 with an empty message before (vllm issue #35438). Either way it keeps serving.
 describe("fuzz corpus of json_schema formats without a schema, by release", () => {
@@ -839,7 +839,7 @@ describe("fuzz corpus of json_schema formats without a schema, by release", () =
   });
 });
 
-// Round 14 (K): Responses structured_outputs beside a text.format (responses.test.ts pins the
+// Responses structured_outputs beside a text.format (responses.test.ts pins the
 // text): the 400 of to_sampling_params from 0.17.0, and a structured_outputs that is not an
 // object (pydantic's dict_type). Each is a 400 and the server keeps serving.
 describe("fuzz corpus of Responses structured_outputs refusals (0.17.0)", () => {

@@ -436,7 +436,7 @@ describe("ByRelease", () => {
 });
 
 /**
- * The sampling checks the mock read and ignored before round 17, through raw fetch and the openai
+ * The sampling checks an earlier mock read and ignored, through raw fetch and the openai
  * SDK. Texts: vllm/sampling_params.py `_verify_args` (the same texts from 0.10 to 0.18; these
  * checks name no `parameter` in any release, so no PR #31870 suffix) and protocol.py
  * `check_generation_prompt`.
