@@ -139,7 +139,7 @@ export const gpuEngineOptions: Readonly<Record<string, RuntimeOption>> = {
   },
   "enable-expert-parallel": {
     type: "boolean",
-    help: "with --gpu: a MoE model's routed experts placed whole over the tensor-parallel GPUs (vLLM --enable-expert-parallel, EP size = TP size with one data-parallel rank; experts // TP each, the remainder on the first GPUs): weight memory, KV capacity and the experts each GPU reads per step follow; communication stays tensor parallelism's all-reduce (vLLM runs no all-to-all with one data-parallel rank); no effect on a dense model; default off",
+    help: "with --gpu: a MoE model's routed experts placed whole over the GPUs of every data-parallel rank (vLLM --enable-expert-parallel, EP size = TP size x --data-parallel-size; experts // EP each, the remainder on the first GPUs): weight memory, KV capacity and the experts each GPU reads per step follow; with one data-parallel rank communication stays tensor parallelism's all-reduce, with more the step adds an estimate of the all-to-all between ranks (vLLM's default allgather_reducescatter backend); no effect on a dense model; default off",
   },
   "time-scale": {
     type: "string",
