@@ -10,6 +10,7 @@ import {
   type Clock,
   healthRouteTable,
   latencyOptions,
+  streamIntervalOption,
   type MockPlugin,
   type PluginContext,
   type RestRoute,
@@ -478,11 +479,7 @@ export const kserveMockModule: RuntimeMockModule = {
       valueName: "BOOL",
       help: "Triton: true (default) answers server not ready while a model loads; false keeps the server ready",
     },
-    "stream-interval": {
-      type: "string",
-      valueName: "N",
-      help: "Triton vllm_model: model.json's stream_interval (vLLM 0.12.0+): the first token alone, then one generate_stream response per N tokens (default 1; a repository model.json's own key wins)",
-    },
+    "stream-interval": streamIntervalOption,
     // Triton's vllm_model, paced as the vLLM mock is.
     ...latencyOptions,
   },

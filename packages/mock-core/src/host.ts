@@ -9,7 +9,7 @@
  */
 
 export { type Clock, type ClockTimer, ManualClock, realClock } from "./clock.js";
-export { latencyOptions } from "./engine/latency-options.js";
+export { latencyOptions, streamIntervalOption } from "./engine/latency-options.js";
 export { fastapiOperationId, fastapiTitle } from "./fastapi-names.js";
 export {
   cutStream,

@@ -20,3 +20,14 @@ export const latencyOptions: Readonly<
     help: "milliseconds between generated tokens; default 0",
   },
 };
+
+/**
+ * `--stream-interval N`: vLLM's stream_interval (vLLM 0.12.0 and later, PR #27869), taken by the
+ * vLLM mock as vLLM's own flag and by Triton's `vllm_model` as its model.json key; one definition
+ * because `servingkit mock` merges the modules' options by name. Tokens, default 1.
+ */
+export const streamIntervalOption: RuntimeOption = {
+  type: "string",
+  valueName: "N",
+  help: "vLLM 0.12.0 and later: after a request's first token, stream its tokens once N have gathered, the last with the finish (vLLM --stream-interval; Triton vllm_model: model.json's stream_interval, which a repository model.json's own key overrides); default 1",
+};

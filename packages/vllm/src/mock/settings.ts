@@ -7,6 +7,7 @@
 import {
   gpuEngineOptions,
   latencyOptions,
+  streamIntervalOption,
   type RuntimeModuleSettings,
   type RuntimeOption,
 } from "@servingkit/mock-core";
@@ -88,11 +89,7 @@ export const vllmOptions: Readonly<Record<string, RuntimeOption>> = {
     type: "boolean",
     help: "serve LoRA adapters (needed by --lora-modules)",
   },
-  "stream-interval": {
-    type: "string",
-    valueName: "N",
-    help: "vLLM 0.12.0 and later: after a request's first chunk, stream its tokens once N have gathered, the last with the finish (vLLM --stream-interval); default 1",
-  },
+  "stream-interval": streamIntervalOption,
   "fingerprint-mode": {
     type: "string",
     valueName: "MODE",
