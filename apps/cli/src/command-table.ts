@@ -1,7 +1,7 @@
 /**
  * Every `servingkit` subcommand, in the order `servingkit --help` lists them. Each command's
  * module loads when the command runs, so `servingkit mock triton` does not carry the contract
- * suite's clients or the simulator (round 15: the mock process's live heap is what V8's full
+ * suite's clients or the simulator (the mock process's live heap is what V8's full
  * collections walk).
  */
 import type { Command } from "./command.js";
