@@ -207,6 +207,21 @@ describe("IncrementalDecoder", () => {
     expect(first.join("")).toBe("Snow 😀 covered the 🌍 hills");
   });
 
+  test("a window that outgrows the eight ids it starts with (context and a long held-back run) stays exact", () => {
+    // detokenizer_utils.py detokenize_incrementally: a step whose text ends in U+FFFD is held
+    // back and its ids stay in the window; here 5 context ids and 10 held-back ids make 16.
+    const tokenizer = {
+      decode: (ids: readonly number[]) =>
+        ids.map((id) => `<${id}>`).join("") + ((ids.at(-1) ?? 0) >= 1000 ? "\uFFFD" : ""),
+    };
+    const decoder = new IncrementalDecoder(tokenizer, { context: [1, 2, 3, 4, 5, 6] });
+    const held = Array.from({ length: 10 }, (_, i) => 1000 + i);
+    expect(held.map((id) => decoder.push(id))).toEqual(held.map(() => ""));
+    expect(decoder.push(7)).toBe(`${held.map((id) => `<${id}>`).join("")}<7>`);
+    // The window moved to the front of the grown array: the next steps are one id each.
+    expect([decoder.push(8), decoder.push(9), decoder.flush()]).toEqual(["<8>", "<9>", ""]);
+  });
+
   test("pair steps of small and large ids never share a memo key, and stay exact", () => {
     // Two ids under 2^14 pack into a small integer, larger ones into a wide number; (1, 5) and
     // (0, 2^14 + 5) pack to the same value in the two schemes, so they are kept apart.

@@ -3,7 +3,12 @@
  * bytes the object path wrote, for every shape the template covers (vllm-openai.md §5: a full
  * model_dump, nulls present, keys in the pydantic model's order).
  */
+import { ManualClock } from "@servingkit/mock-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { completionStream } from "./completions.js";
+import { parseCompletionRequest } from "./requests.js";
+import { loadServedModel, startModel } from "./served-model.js";
+import { readVllmSettings } from "./settings.js";
 import { openaiClient, startVllm, type TestServer } from "./test-server.js";
 
 let server: TestServer;
@@ -429,5 +434,79 @@ describe("completion answer keys by release", () => {
     });
     expect(completion).toHaveProperty("service_tier", null);
     expect(completion.choices[0]).toHaveProperty("token_ids", null);
+  });
+});
+
+// output_processor.py RequestOutputCollector.put: DELTA outputs the API server has not taken are
+// merged (text concatenated); the stream_interval gate (vllm PR #27869) decides which outputs
+// exist. So with --stream-interval 2 a reader that comes back late gets the interval outputs
+// made meanwhile as ONE SSE frame, and an on-time reader gets them one frame each.
+describe("--stream-interval 2: a late reader's frame (raw SSE)", () => {
+  const frameTexts = async (late: boolean): Promise<string[]> => {
+    const clock = new ManualClock();
+    const settings = readVllmSettings(
+      {
+        models: [],
+        values: {
+          "served-model-name": "m",
+          "stream-interval": "2",
+          "time-to-first-token": "10",
+          "inter-token-latency": "10",
+        },
+      },
+      {},
+    );
+    const started = startModel(await loadServedModel(settings), settings, clock);
+    const request = parseCompletionRequest({
+      model: "m",
+      prompt: "Tell me about rivers",
+      max_tokens: 9,
+      ignore_eos: true,
+      temperature: 0,
+      stream: true,
+    });
+    const frames = completionStream(started.model, request, new AbortController().signal)[
+      Symbol.asyncIterator
+    ]();
+    // Reads one frame, moving the clock a millisecond at a time until it comes.
+    const read = async () => {
+      let settled = false;
+      const next = frames.next().finally(() => {
+        settled = true;
+      });
+      while (!settled) {
+        await clock.advance(1);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return next;
+    };
+    const texts: string[] = [];
+    const take = async () => {
+      const frame = await read();
+      if (frame.done) return false;
+      expect(frame.value).toMatch(/^data: .*\n\n$/s);
+      if (frame.value === "data: [DONE]\n\n") return false;
+      const chunk = JSON.parse(frame.value.slice(6)) as { choices: { text: string }[] };
+      texts.push(chunk.choices[0]?.text ?? "");
+      return true;
+    };
+    await take();
+    // Away 45 ms: tokens 2-5 come due (outputs [2-3] and [4-5]), token 6 waits for token 7.
+    if (late) await clock.advance(45);
+    while (await take()) {}
+    started.close();
+    return texts;
+  };
+
+  it("is the on-time frames 2 and 3 as one, the same text in all", async () => {
+    const onTime = await frameTexts(false);
+    const late = await frameTexts(true);
+    // 9 tokens: [1] [2-3] [4-5] [6-7] [8-9 + finish].
+    expect(onTime).toHaveLength(5);
+    expect(late).toHaveLength(4);
+    expect(late[0]).toBe(onTime[0]);
+    expect(late[1]).toBe(`${onTime[1]}${onTime[2]}`);
+    expect(late.slice(2)).toEqual(onTime.slice(3));
+    expect(late.join("")).toBe(onTime.join(""));
   });
 });

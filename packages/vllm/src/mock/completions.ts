@@ -542,7 +542,8 @@ function streamFrames(
   // The usual text chunk (no logprobs, no running usage) differs per choice only in its text:
   // written from a template per choice index, no chunk object or JSON walk per event.
   const plain = request.logprobs === undefined && !continuous;
-  const templates: ((text: string) => string)[] = [];
+  // One slot per choice from the start: a first write to index 0 of `[]` reserves 17 (152 bytes).
+  const templates = new Array<((text: string) => string) | undefined>(plans.length);
   const textFrame = (index: number, text: string): string => {
     let template = templates[index];
     if (template === undefined) {
