@@ -381,8 +381,8 @@ export interface VllmProfile {
   readonly guidedFields: StructuredOutputsEra;
   /**
    * Whether non-streaming chat answers carry a `system_fingerprint` string (system-fingerprint.ts)
-   * instead of `null`: vllm PR #40537 (merged 2026-04, after v0.20.0: the task brief and helper J
-   * place it in 0.21.0), fingerprint.py's default `full` mode; absent: `null` as before.
+   * instead of `null`: vllm PR #40537 (merged 2026-04, after v0.20.0; taken to be in 0.21.0),
+   * fingerprint.py's default `full` mode; absent: `null` as before.
    */
   readonly systemFingerprint?: boolean;
   /**
@@ -469,7 +469,7 @@ const responsesStructured: ResponsesEra = {
 const responsesParsedStream: ResponsesEra = { ...responsesStructured, streamItems: "parsed" };
 
 /**
- * v0.18.0 (2026-03-20): the newest release whose every field the earlier rounds pinned; later
+ * v0.18.0 (2026-03-20): the newest release whose every field is pinned on its own; later
  * profiles spread it and name only what differs.
  */
 const v0_18: VllmProfile = {
