@@ -6,7 +6,7 @@
  * the engine's metrics, and vLLM's periodic stats line every 5 s while there is traffic.
  */
 import type { Clock } from "../clock.js";
-import { rankLogPrefix } from "../gpu/data-parallel.js";
+import { rankLogPrefix, stepsInLockStep } from "../gpu/data-parallel.js";
 import type { EngineCoreConfig } from "../gpu/engine-core.js";
 import { EngineMetrics } from "../gpu/engine-metrics.js";
 import { GpuEngine } from "../gpu/gpu-engine.js";
@@ -353,6 +353,8 @@ export function createTextEngine(options: TextEngineOptions): CreatedTextEngine 
     rankMetrics,
     // data-parallel.ts: a MoE model's ranks publish their counts to the router, a dense one's not.
     publishesCounts: settings.model.moe !== undefined,
+    // data-parallel.ts stepsInLockStep: a MoE model's ranks step together (DPEngineCoreProc).
+    lockStep: stepsInLockStep(settings.model.moe !== undefined, dataParallelSize),
   });
   const startupLines = [
     ...dataParallelCacheLines(startupCacheLines(capacity, settings.release), dataParallelSize),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { deviceProfiles } from "./device-profiles.js";
-import { EngineCore, type StepResult, type StepTokens } from "./engine-core.js";
+import { EngineCore, type StepResult, type StepTokens, stretchStep } from "./engine-core.js";
 import { kvCapacity } from "./kv-capacity.js";
 import { modelProfileFromConfig } from "./model-profiles.js";
 import { granite4HSmallConfig } from "./moe-hybrid-configs.js";
@@ -515,5 +515,35 @@ describe("EngineCore prefix caching of hybrid attention + Mamba models", () => {
     // The attention groups' block is the unified page's (kv-capacity.ts mambaPageSizes).
     expect(run("align")).toBe(Math.floor(3000 / k.blockSize) * k.blockSize);
     expect(run("none")).toBe(0);
+  });
+});
+
+describe("stretchStep and the dummy pass (data-parallel lock step)", () => {
+  // vllm/v1/engine/core.py DPEngineCoreProc: a MoE model's ranks step together, so a rank's step
+  // ends when the slowest rank's does; an idle rank runs gpu_worker.py execute_dummy_batch
+  // (_dummy_run(1): one token).
+  it("moves a step's end, its tokens' time and its finished requests to the later end", () => {
+    const core = new EngineCore(config);
+    core.add({ id: "a", prompt: 10, outputTokens: 1 }, 0, 7);
+    const result = core.step(0) as StepResult;
+    expect(result.end).toBeCloseTo(0.02, 9); // 10 ms + 10 tokens
+    const stretched = stretchStep(result, 0.05);
+    expect(stretched.end).toBe(0.05);
+    expect(stretched.stats.duration).toBeCloseTo(0.05, 9);
+    expect(stretched.stats.scheduledTokens).toBe(10);
+    expect(stretched.sampled.time).toBe(0.05);
+    expect(stretched.sampled.hostSlot(0)).toBe(7);
+    expect(stretched.tokens).toEqual([
+      { requestId: "a", index: 0, time: 0.05, last: true, step: 1 },
+    ]);
+    expect(stretched.finished).toEqual([{ requestId: "a", reason: "length", time: 0.05 }]);
+    // The original is untouched, and a step cannot be pulled earlier.
+    expect(result.sampled.time).toBeCloseTo(0.02, 9);
+    expect(() => stretchStep(result, 0.01)).toThrow(RangeError);
+  });
+
+  it("times the dummy pass as one token on an empty cache", () => {
+    // linearStepTime: 10 ms + 1 ms per token.
+    expect(new EngineCore(config).dummyStepSeconds()).toBeCloseTo(0.011, 9);
   });
 });

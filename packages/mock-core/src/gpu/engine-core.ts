@@ -191,6 +191,48 @@ export interface StepResult {
   readonly admitted: readonly { readonly requestId: string; readonly cachedTokens: number }[];
 }
 
+/**
+ * `result` with its end moved to `end` (simulated seconds, not before `result.end`): a step of a
+ * data-parallel rank in lock step ends when the slowest rank's does (data-parallel.ts
+ * lockStepSeconds), so its tokens and finished requests come out then and its duration grows to
+ * match. A new result (the batch's arrays copied, O(tokens)); `result` itself is unchanged.
+ */
+export function stretchStep(result: StepResult, end: number): StepResult {
+  if (!(end >= result.end)) throw new RangeError("a step can only be stretched to a later end");
+  const { stats, sampled } = result;
+  const ids: string[] = new Array(sampled.length);
+  const codes: number[] = new Array(sampled.length);
+  const hostSlots = new Int32Array(sampled.length);
+  for (let i = 0; i < sampled.length; i++) {
+    ids[i] = sampled.requestId(i);
+    codes[i] = sampled.index(i) * 2 + (sampled.last(i) ? 1 : 0);
+    hostSlots[i] = sampled.hostSlot(i);
+  }
+  const stretched = new StepTokens(sampled.step, end, ids, codes, hostSlots);
+  return {
+    stats: {
+      start: stats.start,
+      duration: end - stats.start,
+      running: stats.running,
+      waiting: stats.waiting,
+      kvUsage: stats.kvUsage,
+      scheduledTokens: stats.scheduledTokens,
+      prefillTokens: stats.prefillTokens,
+      preemptions: stats.preemptions,
+      prefixQueries: stats.prefixQueries,
+      prefixHits: stats.prefixHits,
+      specDecode: stats.specDecode,
+    },
+    end,
+    sampled: stretched,
+    get tokens() {
+      return stretched.events();
+    },
+    finished: result.finished.map((f) => ({ requestId: f.requestId, reason: f.reason, time: end })),
+    admitted: result.admitted,
+  };
+}
+
 /** Why {@link EngineCore.add} refused a request. */
 export class EngineRequestError extends Error {
   override readonly name = "EngineRequestError";
@@ -623,6 +665,16 @@ export class EngineCore {
       return [...seen];
     };
     return { running: names(this.#running), waiting: names(this.#waiting) };
+  }
+
+  /**
+   * Seconds of the one-token dummy forward pass an idle data-parallel rank runs so that a MoE
+   * model's collectives meet (vllm/v1/worker/gpu_worker.py `execute_dummy_batch`, `_dummy_run(1)`):
+   * this engine's step time for one sequence computing one token on an empty cache. No drafter:
+   * the dummy run proposes nothing.
+   */
+  dummyStepSeconds(): number {
+    return this.#config.stepTime.time(addToLoad(emptyLoad(), 1, 0, this.#attentionWindow));
   }
 
   /**

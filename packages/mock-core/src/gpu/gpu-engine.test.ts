@@ -709,3 +709,83 @@ describe("GpuEngine with data parallelism", () => {
       expect(() => new GpuEngine({ ...config, clock, dataParallelSize })).toThrow(RangeError);
   });
 });
+
+describe("GpuEngine data-parallel ranks in lock step (a MoE model)", () => {
+  // vllm/v1/engine/core.py DPEngineCoreProc.run_busy_loop: while the engines are running every
+  // rank steps; one with nothing scheduled calls execute_dummy_batch (gpu_worker.py
+  // _dummy_run(1)); the MoE collectives wait for every rank, so a step ends with the slowest.
+  const stepsOf = (ends: number[]) => (result: { end: number }) => ends.push(result.end);
+
+  it("paces an idle rank with a busy one: its tokens come out at the slowest rank's step end", async () => {
+    const clock = new ManualClock();
+    const ends: number[] = [];
+    const engine = new GpuEngine({
+      ...config,
+      clock,
+      dataParallelSize: 2,
+      lockStep: true,
+      onStep: stepsOf(ends),
+    });
+    const a = collect(engine.generate({ id: "a", prompt: 100, outputTokens: 3 }), clock);
+    const b = collect(engine.generate({ id: "b", prompt: 50, outputTokens: 2 }), clock);
+    await settle();
+    expect(engine.ranks.map((rank) => rank.core.waiting + rank.core.running)).toEqual([1, 1]);
+    await clock.advance(1000);
+    await Promise.all([a.done, b.done]);
+    // Step 1: rank 0 prefills 100 tokens (110 ms), rank 1 50 (60 ms): both end at 110 (on its
+    // own rank 1 would have ended at 60, the data-parallel test above). Step 2: two decodes of
+    // 11 ms. Step 3: rank 0 decodes (11 ms) while rank 1, done, runs the dummy pass (11 ms).
+    expect(b.seen.map((t) => Math.round(t.at))).toEqual([110, 121]);
+    expect(a.seen.map((t) => Math.round(t.at))).toEqual([110, 121, 132]);
+    // The dummy pass is no engine step of its own: rank 1 reports its two steps only.
+    expect(ends.map((end) => Math.round(end * 1000))).toEqual([110, 110, 121, 121, 132]);
+    // Every rank idle: the wave is over and nothing steps however long the deployment waits.
+    await engine.idle();
+    await clock.advance(10_000);
+    expect(ends).toHaveLength(5);
+    expect(engine.hasWork()).toBe(false);
+  });
+
+  it("lets the dummy pass set the pace when it is slower than the busy rank's step", async () => {
+    // A model whose one-token dummy pass (one sequence, nothing cached) takes 50 ms, longer than
+    // a 21 ms decode step: the busy rank's steps last 50 ms while the other rank is idle.
+    const stepTime = {
+      ...linearStepTime,
+      time: (load: { sequences: number; tokens: number; kvTokensRead: number }) =>
+        load.sequences === 0
+          ? 0
+          : load.tokens === 1 && load.kvTokensRead === 1
+            ? 0.05
+            : 0.02 + 0.001 * load.tokens,
+    };
+    const clock = new ManualClock();
+    const engine = new GpuEngine({
+      ...config,
+      stepTime,
+      clock,
+      dataParallelSize: 2,
+      lockStep: true,
+    });
+    expect(engine.core.dummyStepSeconds()).toBe(0.05);
+    const a = collect(engine.generate({ id: "a", prompt: 10, outputTokens: 3 }), clock);
+    await settle();
+    await clock.advance(1000);
+    await a.done;
+    // Prefill 30 ms, paced to the 50 ms dummy; each decode 21 ms, paced to 50 ms.
+    expect(a.seen.map((t) => Math.round(t.at))).toEqual([50, 100, 150]);
+    await engine.idle();
+    expect(engine.hasWork()).toBe(false);
+  });
+
+  it("keeps each rank's own loop without lockStep (a dense model)", async () => {
+    const clock = new ManualClock();
+    const engine = new GpuEngine({ ...config, clock, dataParallelSize: 2 });
+    const a = collect(engine.generate({ id: "a", prompt: 100, outputTokens: 3 }), clock);
+    const b = collect(engine.generate({ id: "b", prompt: 50, outputTokens: 2 }), clock);
+    await settle();
+    await clock.advance(1000);
+    await Promise.all([a.done, b.done]);
+    expect(b.seen.map((t) => Math.round(t.at))).toEqual([60, 71]);
+    expect(a.seen.map((t) => Math.round(t.at))).toEqual([110, 121, 132]);
+  });
+});

@@ -7,7 +7,7 @@
  * client disconnect does in vLLM (vllm-openai.md §9).
  */
 import type { Clock } from "../clock.js";
-import { DataParallelRouter } from "./data-parallel.js";
+import { DataParallelRouter, lockStepSeconds } from "./data-parallel.js";
 import {
   EngineCore,
   type EngineCoreConfig,
@@ -15,6 +15,7 @@ import {
   type EngineTokenEvent,
   type StepResult,
   type StepTokens,
+  stretchStep,
 } from "./engine-core.js";
 import type { ArrivalDetails, EngineMetrics, HistogramSink } from "./engine-metrics.js";
 import { noSlot, RequestSlots } from "./request-slots.js";
@@ -68,6 +69,13 @@ export interface GpuEngineOptions extends EngineCoreConfig {
    * model). Default false.
    */
   readonly publishesCounts?: boolean;
+  /**
+   * With `dataParallelSize` > 1: whether the ranks step in lock step (vLLM's `DPEngineCoreProc`
+   * for a MoE model, data-parallel.ts stepsInLockStep): while any rank has work every rank steps,
+   * an idle one running a one-token dummy pass, and each step ends when the slowest rank's does.
+   * Default false: each rank steps on its own (a dense model).
+   */
+  readonly lockStep?: boolean;
 }
 
 /** A request with what the frontend knows about it for the metrics (see {@link ArrivalDetails}). */
@@ -395,6 +403,8 @@ export class GpuEngine {
   readonly ranks: readonly GpuEngine[];
   /** The API server's choice among {@link ranks}; undefined with one rank (nothing routed). */
   readonly #router: DataParallelRouter | undefined;
+  /** In lock step: rank 0, whose one loop steps every rank (a rank's own loop never runs). */
+  #leader: GpuEngine | undefined;
 
   constructor(options: GpuEngineOptions) {
     const scale = options.timeScale ?? 1;
@@ -460,6 +470,7 @@ export class GpuEngine {
       );
     }
     this.ranks = ranks;
+    if (options.lockStep === true) for (const rank of ranks) rank.#leader = this;
     this.#router = new DataParallelRouter(
       ranks.map((engine) => engine.core),
       options.publishesCounts === true,
@@ -519,6 +530,13 @@ export class GpuEngine {
   }
 
   #start(): void {
+    const leader = this.#leader;
+    if (leader !== undefined) {
+      leader.#loop ??= leader.#runLockStep().finally(() => {
+        leader.#loop = undefined;
+      });
+      return;
+    }
     this.#loop ??= this.#run().finally(() => {
       this.#loop = undefined;
     });
@@ -541,12 +559,7 @@ export class GpuEngine {
       const start = core.running === 0 ? Math.max(next, core.earliestArrival()) : next;
       const result = core.step(start);
       if (!result) {
-        // Nothing fits even on an idle engine (a KV cache smaller than one request): fail the rest.
-        for (const id of [...this.#slots.ids()]) {
-          this.core.abort(id);
-          const stream = this.#streams[this.#slots.get(id)] as TokenStream;
-          stream.fail(new Error(`request ${id} does not fit in the KV cache`));
-        }
+        this.#failAll();
         break;
       }
       next = result.end;
@@ -555,29 +568,101 @@ export class GpuEngine {
         await clock.sleep(wait);
         turned = clock.now();
       }
-      // Gauges and histograms first: a consumer woken below sees this step in the metrics.
-      this.#metrics?.step(result, core);
-      const streams = this.#streams;
-      const listeners = this.#listeners;
-      const slots = this.#slots;
-      // The step's tokens as one batch (StepTokens: no event object per token), by index: a
-      // for-of in this async function allocated an iterator result per token.
-      const sampled = result.sampled;
-      for (let i = 0; i < sampled.length; i++) {
-        // The slot came with the token; a stream closed since the step ran may have given it up.
-        const slot = sampled.hostSlot(i);
-        if (!slots.holds(slot, sampled.requestId(i))) continue;
-        const listener = listeners[slot];
-        if (listener !== undefined && !sampled.last(i)) {
-          // A waiting listener (the text engine's run) and not the last token: handed over from
-          // the slot's column without reading the stream (TokenStream.deliver's listener case).
-          listeners[slot] = undefined;
-          listener.gpuToken(sampled, i);
-        } else (streams[slot] as TokenStream).deliver(sampled, i);
-      }
-      this.#onStep?.(result);
+      this.#dispatch(result);
       if (wait <= 0 && clock.now() - turned > catchUpBurstMs) {
         // Catching up for a while already: let the event loop turn once (catchUpBurstMs).
+        await clock.sleep(0);
+        turned = clock.now();
+      }
+    }
+  }
+
+  /** Fails every request of this engine: nothing fits even on an idle engine (a KV cache smaller than one request). */
+  #failAll(): void {
+    for (const id of [...this.#slots.ids()]) {
+      this.core.abort(id);
+      const stream = this.#streams[this.#slots.get(id)] as TokenStream;
+      stream.fail(new Error(`request ${id} does not fit in the KV cache`));
+    }
+  }
+
+  /** Hands a step's outcome out once its end has come: metrics, each token to its stream, onStep. */
+  #dispatch(result: StepResult): void {
+    // Gauges and histograms first: a consumer woken below sees this step in the metrics.
+    this.#metrics?.step(result, this.core);
+    const streams = this.#streams;
+    const listeners = this.#listeners;
+    const slots = this.#slots;
+    // The step's tokens as one batch (StepTokens: no event object per token), by index: a
+    // for-of allocated an iterator result per token.
+    const sampled = result.sampled;
+    for (let i = 0; i < sampled.length; i++) {
+      // The slot came with the token; a stream closed since the step ran may have given it up.
+      const slot = sampled.hostSlot(i);
+      if (!slots.holds(slot, sampled.requestId(i))) continue;
+      const listener = listeners[slot];
+      if (listener !== undefined && !sampled.last(i)) {
+        // A waiting listener (the text engine's run) and not the last token: handed over from
+        // the slot's column without reading the stream (TokenStream.deliver's listener case).
+        listeners[slot] = undefined;
+        listener.gpuToken(sampled, i);
+      } else (streams[slot] as TokenStream).deliver(sampled, i);
+    }
+    this.#onStep?.(result);
+  }
+
+  /**
+   * The ranks in lock step (vllm/v1/engine/core.py `DPEngineCoreProc.run_busy_loop`): while any
+   * rank has work, every rank steps from the same start; a rank with nothing to schedule runs the
+   * dummy pass; the step ends at the slowest rank's end (data-parallel.ts lockStepSeconds) and
+   * every rank's tokens come out then. No work on any rank: the wave ends and nothing steps.
+   */
+  async #runLockStep(): Promise<void> {
+    await Promise.resolve();
+    const ranks = this.ranks;
+    const clock = this.#clock;
+    const limit = (catchUpLimitMs / 1000) * this.#scale;
+    const dummy = this.core.dummyStepSeconds();
+    const results: (StepResult | undefined)[] = new Array(ranks.length);
+    const seconds: number[] = new Array(ranks.length).fill(0);
+    let next = this.now();
+    let turned = clock.now();
+    while (this.hasWork()) {
+      const now = this.now();
+      if (now - next > limit) next = now; // too far behind: give up what is owed (catchUpLimitMs)
+      // No rank running anything: the wave starts with its first request's arrival.
+      let running = false;
+      let arrival = Number.POSITIVE_INFINITY;
+      for (const rank of ranks) {
+        if (rank.core.running > 0) running = true;
+        const earliest = rank.core.earliestArrival();
+        if (earliest < arrival) arrival = earliest;
+      }
+      const start = running ? next : Math.max(next, arrival);
+      for (let i = 0; i < ranks.length; i++) {
+        const rank = ranks[i] as GpuEngine;
+        const core = rank.core;
+        const result = core.hasWork() ? core.step(start) : undefined;
+        results[i] = result;
+        seconds[i] = result === undefined ? 0 : result.end - start;
+        // Work that has arrived but does not fit even on an idle rank: fail it (as #run does).
+        if (result === undefined && core.running === 0 && core.earliestArrival() <= start)
+          rank.#failAll();
+      }
+      const end = start + lockStepSeconds(seconds, dummy);
+      next = end;
+      const wait = this.#origin + (end / this.#scale) * 1000 - clock.now();
+      if (wait > 0) {
+        await clock.sleep(wait);
+        turned = clock.now();
+      }
+      for (let i = 0; i < ranks.length; i++) {
+        const result = results[i];
+        if (result === undefined) continue;
+        results[i] = undefined;
+        (ranks[i] as GpuEngine).#dispatch(result.end < end ? stretchStep(result, end) : result);
+      }
+      if (wait <= 0 && clock.now() - turned > catchUpBurstMs) {
         await clock.sleep(0);
         turned = clock.now();
       }
