@@ -9,7 +9,7 @@
  * the fingerprint is a string, stream chunks are dumped with exclude_unset (no `"usage": null`),
  * and the fingerprint rides on the final message only (see {@link completionStream}).
  */
-import type { FinishEvent, TokenEvent } from "@servingkit/mock-core";
+import type { FinishEvent, GenerationEvent, TokenEvent } from "@servingkit/mock-core";
 import {
   bestCandidates,
   type ChoicePlan,
@@ -470,31 +470,175 @@ async function* oneEvent(whole: Promise<object>): AsyncGenerator<object> {
 function streamFrames(
   model: VllmModel,
   request: CompletionRequest,
-  { plans, promptTexts, promptTokens, modelName }: Prepared,
+  prepared: Prepared,
   signal: AbortSignal,
   fingerprint: string | null,
 ): AsyncIterable<string> {
-  const id = completionId(request);
-  const created = model.nowSeconds();
-  const continuous = request.streamOptions?.continuousUsageStats === true;
-  const includeUsage = request.streamOptions?.includeUsage === true;
-  // vLLM PR #40537: chunks dumped with exclude_unset (no "usage": null), finish chunks stamped
-  // when no usage chunk follows them.
-  const unsetDropped = model.profile.systemFingerprint === true;
-  const finishStamp = includeUsage ? null : fingerprint;
-  const promptOf = (index: number) => promptTexts[Math.floor(index / request.n)] ?? "";
-  const promptIdsOf = (index: number) =>
-    plans.find((plan) => plan.index === index)?.request.promptIds.length ?? 0;
-  // Literals written out, not spread from a shared head: V8 builds a fresh map for every spread
-  // that gains keys (about 2 µs a key).
-  const chunk = (
+  const frames = new CompletionFrames(model, request, prepared, fingerprint);
+  return choiceFrames(
+    model,
+    prepared.plans,
+    signal,
+    (index, event, emit) => frames.step(index, event, emit),
+    (emit) => frames.end(emit),
+    (emit) => frames.idle(emit),
+  );
+}
+
+/**
+ * One completions stream's state and framing, as one object: its fields and methods in place of
+ * a closure per helper over a shared context (about 30 bytes a closure, for as long as the stream
+ * is open).
+ */
+class CompletionFrames {
+  readonly #model: VllmModel;
+  readonly #request: CompletionRequest;
+  readonly #plans: readonly ChoicePlan[];
+  readonly #promptTokens: number;
+  readonly #modelName: string;
+  readonly #fingerprint: string | null;
+  readonly #id: string;
+  readonly #created: number;
+  readonly #continuous: boolean;
+  readonly #includeUsage: boolean;
+  /** vLLM PR #40537: chunks dumped with exclude_unset (no "usage": null). */
+  readonly #unsetDropped: boolean;
+  /** vLLM PR #40537: finish chunks stamped when no usage chunk follows them. */
+  readonly #finishStamp: string | null;
+  /** The usual text chunk: no logprobs, no running usage. */
+  readonly #plain: boolean;
+  /**
+   * The usual text chunk differs per choice only in its text: written from a template per choice
+   * index, no chunk object or JSON walk per event. One slot per choice from the start: a first
+   * write to index 0 of `[]` reserves 17 (152 bytes).
+   */
+  readonly #templates: (((text: string) => string) | undefined)[];
+  /**
+   * serving_completion.py: a chunk's text_offset starts at the choice's output text so far
+   * (previous_text_lens, the echoed prompt not counted).
+   */
+  readonly #textOffsets: number[] = [];
+  readonly #pieces: ReturnType<typeof streamPieces>;
+  #completionTokens = 0;
+
+  constructor(
+    model: VllmModel,
+    request: CompletionRequest,
+    { plans, promptTexts, promptTokens, modelName }: Prepared,
+    fingerprint: string | null,
+  ) {
+    this.#model = model;
+    this.#request = request;
+    this.#plans = plans;
+    this.#promptTokens = promptTokens;
+    this.#modelName = modelName;
+    this.#fingerprint = fingerprint;
+    this.#id = completionId(request);
+    this.#created = model.nowSeconds();
+    this.#continuous = request.streamOptions?.continuousUsageStats === true;
+    this.#includeUsage = request.streamOptions?.includeUsage === true;
+    this.#unsetDropped = model.profile.systemFingerprint === true;
+    this.#finishStamp = this.#includeUsage ? null : fingerprint;
+    this.#plain = request.logprobs === undefined && !this.#continuous;
+    this.#templates = new Array<((text: string) => string) | undefined>(plans.length);
+    this.#pieces = streamPieces({
+      includeStopStr: request.includeStopStrInOutput,
+      keepTokens: request.logprobs !== undefined,
+      outputs: model.engine.outputs,
+      ...(request.echo && {
+        initialText: (index: number) => promptTexts[Math.floor(index / request.n)] ?? "",
+      }),
+    });
+  }
+
+  /** A choice's engine event: framed once it completes a piece. */
+  step(index: number, event: GenerationEvent, emit: EmitFrame): void {
+    const piece = this.#pieces.add(index, event);
+    if (piece !== undefined) this.#framePiece(piece, emit);
+  }
+
+  /** Every choice ended: the usage chunk, when `include_usage` asks for one. */
+  end(emit: EmitFrame): void {
+    if (!this.#includeUsage) return;
+    const usage = usageOf(this.#promptTokens, this.#completionTokens, "stream");
+    emit(
+      sseUsageEvent(
+        this.#id,
+        "text_completion",
+        this.#created,
+        this.#modelName,
+        usage,
+        this.#fingerprint,
+      ),
+    );
+  }
+
+  /** The engine has nothing more for now: the pieces held back go out. */
+  idle(emit: EmitFrame): void {
+    this.#pieces.flush((piece) => this.#framePiece(piece, emit));
+  }
+
+  #framePiece(piece: StreamPiece, emit: EmitFrame): void {
+    if (piece.kind === "text") {
+      emit(
+        this.#plain
+          ? this.#textFrame(piece.index, piece.text)
+          : sseEvent(
+              this.#chunk(
+                piece.index,
+                piece.text,
+                undefined,
+                this.#logprobsOf(piece.index, piece.tokens),
+                piece.generated,
+              ),
+            ),
+      );
+      return;
+    }
+    this.#completionTokens += piece.finish.completionTokens;
+    emit(
+      sseEvent(
+        this.#chunk(
+          piece.index,
+          piece.text,
+          piece.finish,
+          this.#logprobsOf(piece.index, piece.tokens),
+          piece.generated,
+        ),
+      ),
+    );
+  }
+
+  #textFrame(index: number, text: string): string {
+    let template = this.#templates[index];
+    if (template === undefined) {
+      template = textFrames(this.#chunk(index, textHole, undefined, null));
+      this.#templates[index] = template;
+    }
+    return template(text);
+  }
+
+  #logprobsOf(index: number, tokens: readonly TokenEvent[]): CompletionLogprobs | null {
+    if (this.#request.logprobs === undefined) return null;
+    const start = this.#textOffsets[index] ?? 0;
+    let end = start;
+    for (const token of tokens) end += token.text.length;
+    this.#textOffsets[index] = end;
+    return completionLogprobs(this.#model, tokens, start);
+  }
+
+  /**
+   * One chunk as an object. Literals written out, not spread from a shared head: V8 builds a
+   * fresh map for every spread that gains keys (about 2 µs a key).
+   */
+  #chunk(
     index: number,
     text: string,
     finish: FinishEvent | undefined,
     logprobs: CompletionLogprobs | null,
     /** The choice's tokens through this chunk (continuous_usage_stats). */
     count = 0,
-  ) => {
+  ): object {
     const reasons = finish && finishOf(finish);
     const choices = [
       {
@@ -505,104 +649,29 @@ function streamFrames(
         stop_reason: reasons ? reasons.stop_reason : null,
       },
     ];
+    const id = this.#id;
     const object = "text_completion";
-    const usage = continuous ? usageOf(promptIdsOf(index), count, "stream") : null;
+    const created = this.#created;
+    const model = this.#modelName;
+    const usage = this.#continuous
+      ? usageOf(
+          this.#plans.find((plan) => plan.index === index)?.request.promptIds.length ?? 0,
+          count,
+          "stream",
+        )
+      : null;
+    const finishStamp = this.#finishStamp;
     // protocol.py CompletionStreamResponse: usage, then system_fingerprint.
-    const event = !unsetDropped
-      ? { id, object, created, model: modelName, choices, usage }
+    const event = !this.#unsetDropped
+      ? { id, object, created, model, choices, usage }
       : reasons && finishStamp !== null
         ? usage === null
-          ? { id, object, created, model: modelName, choices, system_fingerprint: finishStamp }
-          : {
-              id,
-              object,
-              created,
-              model: modelName,
-              choices,
-              usage,
-              system_fingerprint: finishStamp,
-            }
+          ? { id, object, created, model, choices, system_fingerprint: finishStamp }
+          : { id, object, created, model, choices, usage, system_fingerprint: finishStamp }
         : usage === null
-          ? { id, object, created, model: modelName, choices }
-          : { id, object, created, model: modelName, choices, usage };
+          ? { id, object, created, model, choices }
+          : { id, object, created, model, choices, usage };
     // Logprob maps keep their key order on the wire (wire-json.ts).
     return logprobs === null ? event : withKeyOrder(event);
-  };
-  // serving_completion.py: a chunk's text_offset starts at the choice's output text so far
-  // (previous_text_lens, the echoed prompt not counted).
-  const textOffsets: number[] = [];
-  const logprobsOf = (index: number, tokens: readonly TokenEvent[]) => {
-    if (request.logprobs === undefined) return null;
-    const start = textOffsets[index] ?? 0;
-    let end = start;
-    for (const token of tokens) end += token.text.length;
-    textOffsets[index] = end;
-    return completionLogprobs(model, tokens, start);
-  };
-  // The usual text chunk (no logprobs, no running usage) differs per choice only in its text:
-  // written from a template per choice index, no chunk object or JSON walk per event.
-  const plain = request.logprobs === undefined && !continuous;
-  // One slot per choice from the start: a first write to index 0 of `[]` reserves 17 (152 bytes).
-  const templates = new Array<((text: string) => string) | undefined>(plans.length);
-  const textFrame = (index: number, text: string): string => {
-    let template = templates[index];
-    if (template === undefined) {
-      template = textFrames(chunk(index, textHole, undefined, null));
-      templates[index] = template;
-    }
-    return template(text);
-  };
-  let completionTokens = 0;
-  const pieces = streamPieces({
-    includeStopStr: request.includeStopStrInOutput,
-    keepTokens: request.logprobs !== undefined,
-    outputs: model.engine.outputs,
-    ...(request.echo && { initialText: promptOf }),
-  });
-  const framePiece = (piece: StreamPiece, emit: EmitFrame) => {
-    if (piece.kind === "text") {
-      emit(
-        plain
-          ? textFrame(piece.index, piece.text)
-          : sseEvent(
-              chunk(
-                piece.index,
-                piece.text,
-                undefined,
-                logprobsOf(piece.index, piece.tokens),
-                piece.generated,
-              ),
-            ),
-      );
-      return;
-    }
-    completionTokens += piece.finish.completionTokens;
-    emit(
-      sseEvent(
-        chunk(
-          piece.index,
-          piece.text,
-          piece.finish,
-          logprobsOf(piece.index, piece.tokens),
-          piece.generated,
-        ),
-      ),
-    );
-  };
-  return choiceFrames(
-    model,
-    plans,
-    signal,
-    (index, event, emit) => {
-      const piece = pieces.add(index, event);
-      if (piece !== undefined) framePiece(piece, emit);
-    },
-    (emit) => {
-      if (!includeUsage) return;
-      const object = "text_completion";
-      const usage = usageOf(promptTokens, completionTokens, "stream");
-      emit(sseUsageEvent(id, object, created, modelName, usage, fingerprint));
-    },
-    (emit) => pieces.flush((piece) => framePiece(piece, emit)),
-  );
+  }
 }
