@@ -9,6 +9,7 @@ import type { Clock } from "../clock.js";
 import { rankLogPrefix, stepsInLockStep } from "../gpu/data-parallel.js";
 import type { EngineCoreConfig } from "../gpu/engine-core.js";
 import { EngineMetrics } from "../gpu/engine-metrics.js";
+import { expertParallelStartupLines } from "../gpu/expert-parallel.js";
 import { GpuEngine } from "../gpu/gpu-engine.js";
 import { type KvCapacity, kvCapacity } from "../gpu/kv-capacity.js";
 import {
@@ -357,6 +358,14 @@ export function createTextEngine(options: TextEngineOptions): CreatedTextEngine 
     lockStep: stepsInLockStep(settings.model.moe !== undefined, dataParallelSize),
   });
   const startupLines = [
+    // gpu/expert-parallel.ts: each rank's "[EP Rank r/N]" line as its MoE layers load (TP 1).
+    ...(settings.enableExpertParallel === true && settings.model.moe !== undefined
+      ? expertParallelStartupLines(
+          settings.model.moe.experts,
+          settings.tensorParallelSize,
+          dataParallelSize,
+        )
+      : []),
     ...dataParallelCacheLines(startupCacheLines(capacity, settings.release), dataParallelSize),
     ...(settings.startupWarnings ?? []),
   ];

@@ -20,7 +20,7 @@ import {
   stepsInLockStep,
 } from "./data-parallel.js";
 import { deviceProfile } from "./device-profiles.js";
-import { allToAllSeconds } from "./expert-parallel.js";
+import { allToAllSeconds, expertParallelLine } from "./expert-parallel.js";
 import { modelProfileFromConfig, moeWeightSplit } from "./model-profiles.js";
 import { deepseekV3Config, mixtral8x7bConfig } from "./moe-hybrid-configs.js";
 import { addToLoad, createStepTimeModel, emptyLoad } from "./step-time.js";
@@ -224,5 +224,54 @@ describe("expert parallelism with --data-parallel-size through engine start-up",
       a2a,
       3,
     );
+  });
+});
+
+describe("start-up lines and lock step of a MoE model over data-parallel ranks", () => {
+  it("logs each rank's [EP Rank r/N] line before the cache lines, and steps the ranks together", async () => {
+    // vllm/v1/engine/utils.py: rank r runs as EngineCore_DP<r>; with TP 1 the model (and its
+    // expert-parallel line, fused_moe info_once) loads in that process, before the KV cache is
+    // sized. core.py run_engine_core: a MoE model with DP > 1 runs DPEngineCoreProc (lock step).
+    const dir = mkdtempSync(join(tmpdir(), "ep-lines-"));
+    const config = join(dir, "config.json");
+    writeFileSync(config, JSON.stringify(mixtral8x7bConfig));
+    const gpu = settings({
+      "model-config": config,
+      "enable-expert-parallel": true,
+      "data-parallel-size": "2",
+      "time-scale": "100",
+    });
+    if (gpu === undefined) throw new Error("no GPU settings");
+    const clock = new ManualClock();
+    const lines: string[] = [];
+    const created = createTextEngine({
+      clock,
+      model,
+      gpu,
+      logger: { info: (line) => lines.push(line) },
+    });
+    expect(lines.slice(0, 2)).toEqual([
+      `${rankLogPrefix(0)} ${expertParallelLine(8, 2, 0)}`,
+      `${rankLogPrefix(1)} ${expertParallelLine(8, 2, 1)}`,
+    ]);
+    expect(lines[2]?.startsWith(rankLogPrefix(0))).toBe(true);
+    expect(lines.filter((line) => line.includes("[EP Rank"))).toHaveLength(2);
+    // Two requests of different lengths, one on each rank, served to the end in lock step (its
+    // timing: gpu-engine.test.ts), and no work left once both finished.
+    const ranks = created.gpu?.engine.ranks ?? [];
+    const request: GenerationRequest = { promptIds: prompt, maxTokens: 8, ignoreEos: true };
+    const runs = [
+      drain(created.engine.generate(request)),
+      drain(
+        created.engine.generate({ ...request, promptIds: [...prompt, ...prompt], maxTokens: 4 }),
+      ),
+    ];
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(ranks.map((rank) => rank.core.waiting + rank.core.running)).toEqual([1, 1]);
+    for (let t = 0; t < 1000; t++) await clock.advance(1);
+    expect(await Promise.all(runs)).toEqual([8, 4]);
+    await created.gpu?.engine.idle();
+    expect(created.gpu?.engine.hasWork()).toBe(false);
+    created.close();
   });
 });

@@ -5,6 +5,7 @@ import {
   allToAllSeconds,
   defaultAllToAllBackend,
   expertParallelLine,
+  expertParallelStartupLines,
   expertParallelStepSplit,
   expertParallelWeightBytesPerGpu,
   interconnectBandwidth,
@@ -241,5 +242,20 @@ describe("expertParallelLine", () => {
     expect(expertParallelLine(256, 3, 1)).toContain("index map: 0->86, 1->87,");
     expect(expertParallelLine(256, 3, 2)).toMatch(/84->255\.$/);
     expect(() => expertParallelLine(8, 2, 2)).toThrow(RangeError);
+  });
+});
+
+describe("expertParallelStartupLines", () => {
+  test("one line per data-parallel rank with TP 1, prefixed by its engine core process", () => {
+    // vllm/v1/engine/utils.py CoreEngineProcManager names rank r's process EngineCore_DP<r>, and
+    // with TP 1 its worker runs inside it (worker processes only for TP/PP > 1); the line is
+    // logged once per worker (info_once) with EP size TP x DP.
+    expect(expertParallelStartupLines(8, 1, 2, 42)).toEqual([
+      "(EngineCore_DP0 pid=42) [EP Rank 0/2] Expert parallelism is enabled. Expert placement strategy: linear. Local/global number of experts: 4/8. Experts local to global index map: 0->0, 1->1, 2->2, 3->3.",
+      "(EngineCore_DP1 pid=42) [EP Rank 1/2] Expert parallelism is enabled. Expert placement strategy: linear. Local/global number of experts: 4/8. Experts local to global index map: 0->4, 1->5, 2->6, 3->7.",
+    ]);
+    // One rank, or TP > 1 (worker processes, not modelled): none.
+    expect(expertParallelStartupLines(8, 1, 1)).toEqual([]);
+    expect(expertParallelStartupLines(8, 2, 2)).toEqual([]);
   });
 });

@@ -16,6 +16,7 @@
  * the results ({@link allToAllSeconds}), and every rank reads its local experts for the tokens of
  * all ranks.
  */
+import { rankLogPrefix } from "./data-parallel.js";
 import type { DeviceProfile } from "./device-profiles.js";
 import {
   bytesPerElement,
@@ -168,4 +169,26 @@ export function expertParallelLine(experts: number, epSize: number, rank: number
   const map: string[] = [];
   for (let i = 0; i < local; i++) map.push(`${i}->${first + i}`);
   return `[EP Rank ${rank}/${epSize}] Expert parallelism is enabled. Expert placement strategy: linear. Local/global number of experts: ${local}/${experts}. Experts local to global index map: ${map.join(", ")}.`;
+}
+
+/**
+ * The start-up lines of {@link expertParallelLine} for a deployment of `dp` data-parallel ranks of
+ * `tp` GPUs each with `--enable-expert-parallel`, in rank order. vLLM logs the line once per
+ * worker process whose MoE layers use expert parallelism (EP size TP × DP > 1). With TP 1 the
+ * worker runs inside its rank's engine core process (one GPU, no worker processes), so rank r's
+ * line carries that process's prefix {@link rankLogPrefix} `(EngineCore_DP<r> pid=…)`; `pid`
+ * defaults to the mock's own. Empty with one data-parallel rank, and with TP > 1 (the lines come
+ * from separate worker processes whose log prefix the mock does not model yet).
+ */
+export function expertParallelStartupLines(
+  experts: number,
+  tp: number,
+  dp: number,
+  pid: number = process.pid,
+): string[] {
+  if (dp <= 1 || tp !== 1) return [];
+  const lines: string[] = [];
+  for (let rank = 0; rank < dp; rank++)
+    lines.push(`${rankLogPrefix(rank, pid)} ${expertParallelLine(experts, dp, rank)}`);
+  return lines;
 }
