@@ -8,9 +8,10 @@
  * into the release's reasoning field (profiles.ts `reasoningFields`), whole and delta by delta.
  */
 
-import { sampleJson, type TokenEvent } from "@servingkit/mock-core";
+import { type GenerationEvent, sampleJson, type TokenEvent } from "@servingkit/mock-core";
 import {
   bestCandidates,
+  type ChoicePlan,
   candidateCount,
   choiceFrames,
   effectiveMaxTokens,
@@ -422,201 +423,295 @@ export function chatCompletionStream(
 function streamFrames(
   model: VllmModel,
   request: ChatRequest,
-  { tool, role, echoText, promptTokens, plans, modelName }: Prepared,
+  prepared: Prepared,
   signal: AbortSignal,
   fingerprint: string | null,
 ): AsyncIterable<string> {
-  const fields = model.profile.reasoningFields;
-  const parser = model.reasoningParser;
-  // Tool calls stream as delta.tool_calls: the first fragment names the call, later ones carry
-  // only index and argument text (vllm-openai.md §6).
-  const named = new Set<number>();
-  const toolCalls = (index: number, text: string, name: string): object[] => {
-    if (named.has(index)) return [{ index: 0, function: { arguments: text } }];
-    named.add(index);
+  const frames = new ChatFrames(model, request, prepared, fingerprint);
+  return choiceFrames(
+    model,
+    prepared.plans,
+    signal,
+    (index, event, emit) => frames.step(index, event, emit),
+    (emit) => frames.end(emit),
+    (emit) => frames.idle(emit),
+  );
+}
+
+/**
+ * One chat stream's state and framing, as one object: its fields and methods in place of a
+ * closure per helper over a shared context (about 30 bytes a closure, for as long as the stream
+ * is open); the tool-call and reasoning-split records are made only by streams that use them.
+ */
+class ChatFrames {
+  readonly #model: VllmModel;
+  readonly #request: ChatRequest;
+  readonly #tool: ToolPlan | undefined;
+  readonly #role: string;
+  readonly #echoText: string;
+  readonly #promptTokens: number;
+  readonly #plans: readonly ChoicePlan[];
+  readonly #modelName: string;
+  readonly #fingerprint: string | null;
+  readonly #fields: ReasoningFields;
+  readonly #parser: ReasoningParserSpec | undefined;
+  readonly #id: string;
+  readonly #created: number;
+  readonly #continuous: boolean;
+  readonly #includeUsage: boolean;
+  /** serving.py: the finish chunks carry the fingerprint only when no usage chunk follows them. */
+  readonly #finishStamp: string | null;
+  /** The usual content chunk: no tool, no logprobs, no running usage, no parser. */
+  readonly #plain: boolean;
+  /**
+   * The usual content chunk differs per choice only in its text: written from a template per
+   * choice index, no chunk object or JSON walk per event. One slot per choice from the start: a
+   * first write to index 0 of `[]` reserves 17 (152 bytes).
+   */
+  readonly #templates: (((text: string) => string) | undefined)[];
+  readonly #pieces: ReturnType<typeof streamPieces>;
+  /** The choices whose tool call has been named (made by the first tool-call fragment). */
+  #named: Set<number> | undefined = undefined;
+  /** With a parser, each choice's output goes through its own streaming split. */
+  #splits: Map<number, ReasoningStream> | undefined = undefined;
+  #completionTokens = 0;
+  #started = false;
+
+  constructor(
+    model: VllmModel,
+    request: ChatRequest,
+    { tool, role, echoText, promptTokens, plans, modelName }: Prepared,
+    fingerprint: string | null,
+  ) {
+    this.#model = model;
+    this.#request = request;
+    this.#tool = tool;
+    this.#role = role;
+    this.#echoText = echoText;
+    this.#promptTokens = promptTokens;
+    this.#plans = plans;
+    this.#modelName = modelName;
+    this.#fingerprint = fingerprint;
+    this.#fields = model.profile.reasoningFields;
+    this.#parser = model.reasoningParser;
+    this.#id = chatId(request);
+    this.#created = model.nowSeconds();
+    this.#continuous = request.streamOptions?.continuousUsageStats === true;
+    this.#includeUsage = request.streamOptions?.includeUsage === true;
+    this.#finishStamp = this.#includeUsage ? null : fingerprint;
+    this.#plain = !tool && !request.logprobs && !this.#continuous && this.#parser === undefined;
+    this.#templates = new Array<((text: string) => string) | undefined>(plans.length);
+    this.#pieces = streamPieces({
+      includeStopStr: request.includeStopStrInOutput,
+      keepTokens: request.logprobs === true,
+      outputs: model.engine.outputs,
+    });
+  }
+
+  /** A choice's engine event: the role (and echo) chunks first, then framed by pieces. */
+  step(index: number, event: GenerationEvent, emit: EmitFrame): void {
+    if (!this.#started) {
+      // vllm-openai.md §6: the role chunks go out when the engine's first output arrives.
+      this.#started = true;
+      const roleDelta = wireDelta(this.#fields, { role: this.#role, content: "" });
+      for (const plan of this.#plans) emit(sseEvent(this.#chunk(plan.index, roleDelta, null)));
+      if (this.#echoText !== "") {
+        const echoed = this.#contentDelta(this.#echoText);
+        for (const plan of this.#plans) emit(sseEvent(this.#chunk(plan.index, echoed, null)));
+      }
+    }
+    const piece = this.#pieces.add(index, event);
+    if (piece !== undefined) this.#framePiece(piece, emit);
+  }
+
+  /** Every choice ended: the usage chunk, when `include_usage` asks for one. */
+  end(emit: EmitFrame): void {
+    if (!this.#includeUsage) return;
+    const usage = usageOf(this.#promptTokens, this.#completionTokens, "stream");
+    emit(
+      sseUsageEvent(
+        this.#id,
+        "chat.completion.chunk",
+        this.#created,
+        this.#modelName,
+        usage,
+        this.#fingerprint,
+      ),
+    );
+  }
+
+  /** The engine has nothing more for now: the pieces held back go out. */
+  idle(emit: EmitFrame): void {
+    this.#pieces.flush((piece) => this.#framePiece(piece, emit));
+  }
+
+  #framePiece(piece: StreamPiece, emit: EmitFrame): void {
+    const { text, tokens } = piece;
+    if (piece.kind === "text") {
+      if (this.#plain) {
+        emit(this.#contentFrame(piece.index, text));
+        return;
+      }
+      const content = this.#delta(piece.index, text);
+      // serving_chat.py: a delta the parser turns into nothing (a lone marker) is not sent.
+      if (content === undefined) return;
+      emit(
+        sseEvent(
+          this.#chunk(piece.index, content, this.#logprobsOf(tokens), undefined, piece.generated),
+        ),
+      );
+      return;
+    }
+    this.#completionTokens += piece.finish.completionTokens;
+    emit(
+      sseEvent(
+        this.#chunk(
+          piece.index,
+          this.#lastDelta(piece.index, text),
+          this.#logprobsOf(tokens),
+          finishOf(piece.finish),
+          piece.generated,
+        ),
+      ),
+    );
+  }
+
+  #contentFrame(index: number, text: string): string {
+    let template = this.#templates[index];
+    if (template === undefined) {
+      template = textFrames(this.#chunk(index, this.#contentDelta(textHole), null));
+      this.#templates[index] = template;
+    }
+    return template(text);
+  }
+
+  #contentDelta(text: string): object {
+    return this.#fields === "both" ? { content: text, reasoning_content: null } : { content: text };
+  }
+
+  /**
+   * Tool calls stream as delta.tool_calls: the first fragment names the call, later ones carry
+   * only index and argument text (vllm-openai.md §6).
+   */
+  #toolCalls(index: number, text: string, name: string): object[] {
+    this.#named ??= new Set();
+    if (this.#named.has(index)) return [{ index: 0, function: { arguments: text } }];
+    this.#named.add(index);
     return [{ id: toolCallId(), type: "function", index: 0, function: { name, arguments: text } }];
-  };
-  const contentDelta =
-    fields === "both"
-      ? (text: string): object => ({ content: text, reasoning_content: null })
-      : (text: string): object => ({ content: text });
+  }
+
   /** The delta of parser output `parts` (undefined: nothing goes out). */
-  const partsDelta = (index: number, parts: ReasoningDelta): object | undefined => {
-    if (!tool) return wireDelta(fields, parts);
+  #partsDelta(index: number, parts: ReasoningDelta): object | undefined {
+    const tool = this.#tool;
+    if (!tool) return wireDelta(this.#fields, parts);
     const { reasoning, content } = parts;
     const calls =
       typeof content === "string" && content !== ""
-        ? toolCalls(index, content, tool.tool.name)
+        ? this.#toolCalls(index, content, tool.tool.name)
         : undefined;
     if (calls === undefined && reasoning === undefined) return undefined;
     return wireDelta(
-      fields,
+      this.#fields,
       calls === undefined
         ? { reasoning: reasoning ?? "" }
         : reasoning === undefined
           ? { toolCalls: calls }
           : { reasoning, toolCalls: calls },
     );
-  };
-  // With a parser, each choice's output goes through its own streaming split.
-  const splits = new Map<number, ReasoningStream>();
-  const splitOf = (index: number, reasoning: ReasoningParserSpec) => {
-    let split = splits.get(index);
+  }
+
+  #splitOf(index: number, reasoning: ReasoningParserSpec): ReasoningStream {
+    this.#splits ??= new Map();
+    let split = this.#splits.get(index);
     if (split === undefined) {
       split = new ReasoningStream(reasoning);
-      splits.set(index, split);
+      this.#splits.set(index, split);
     }
     return split;
-  };
+  }
+
   /** The delta of output text `text` (undefined: nothing goes out, as for a lone marker). */
-  const delta = (index: number, text: string): object | undefined => {
+  #delta(index: number, text: string): object | undefined {
+    const parser = this.#parser;
     if (parser !== undefined) {
-      const parts = splitOf(index, parser).push(text);
-      return parts === undefined ? undefined : partsDelta(index, parts);
+      const parts = this.#splitOf(index, parser).push(text);
+      return parts === undefined ? undefined : this.#partsDelta(index, parts);
     }
-    if (!tool) return contentDelta(text);
-    return wireDelta(fields, { toolCalls: toolCalls(index, text, tool.tool.name) });
-  };
+    const tool = this.#tool;
+    if (!tool) return this.#contentDelta(text);
+    return wireDelta(this.#fields, { toolCalls: this.#toolCalls(index, text, tool.tool.name) });
+  }
+
   /** The last delta of a choice: its last text and, with a parser, what the split held back. */
-  const lastDelta = (index: number, text: string): object => {
+  #lastDelta(index: number, text: string): object {
+    const parser = this.#parser;
     if (parser === undefined)
-      return text === "" ? wireDelta(fields, {}) : (delta(index, text) ?? {});
-    const split = splitOf(index, parser);
+      return text === "" ? wireDelta(this.#fields, {}) : (this.#delta(index, text) ?? {});
+    const split = this.#splitOf(index, parser);
     const parts = mergeDeltas(text === "" ? undefined : split.push(text), split.finish());
-    splits.delete(index);
-    return (parts === undefined ? undefined : partsDelta(index, parts)) ?? wireDelta(fields, {});
-  };
-  const id = chatId(request);
-  const object = "chat.completion.chunk";
-  const created = model.nowSeconds();
-  const continuous = request.streamOptions?.continuousUsageStats === true;
-  const includeUsage = request.streamOptions?.includeUsage === true;
-  // serving.py: the finish chunks carry the fingerprint only when no usage chunk follows them.
-  const finishStamp = includeUsage ? null : fingerprint;
-  // Literals written out, not spread from a shared head: V8 builds a fresh map for every spread
-  // that gains keys (about 2 µs a key).
-  const chunk = (
+    this.#splits?.delete(index);
+    return (
+      (parts === undefined ? undefined : this.#partsDelta(index, parts)) ??
+      wireDelta(this.#fields, {})
+    );
+  }
+
+  #logprobsOf(tokens: readonly TokenEvent[]): { content: ChatLogprob[] } | null {
+    const request = this.#request;
+    return request.logprobs ? chatLogprobs(this.#model, tokens, request.topLogprobs) : null;
+  }
+
+  /**
+   * One chunk as an object. Literals written out, not spread from a shared head: V8 builds a
+   * fresh map for every spread that gains keys (about 2 µs a key).
+   */
+  #chunk(
     index: number,
     delta: object,
     logprobs: { content: ChatLogprob[] } | null,
     finish?: ReturnType<typeof finishOf>,
     /** The choice's tokens through this chunk (continuous_usage_stats; the role chunk's 0). */
     count = 0,
-  ) => {
+  ): object {
     const choice = finish
       ? {
           index,
           delta,
           logprobs,
-          finish_reason: toolFinish(tool, finish.finish_reason),
+          finish_reason: toolFinish(this.#tool, finish.finish_reason),
           stop_reason: finish.stop_reason,
         }
       : { index, delta, logprobs, finish_reason: null };
+    const id = this.#id;
+    const object = "chat.completion.chunk";
+    const created = this.#created;
+    const model = this.#modelName;
+    const finishStamp = this.#finishStamp;
     // protocol.py ChatCompletionStreamResponse: usage, then system_fingerprint.
     if (finish && finishStamp !== null) {
-      return continuous
+      return this.#continuous
         ? {
             id,
             object,
             created,
-            model: modelName,
+            model,
             choices: [choice],
-            usage: usageOf(promptTokens, count, "stream"),
+            usage: usageOf(this.#promptTokens, count, "stream"),
             system_fingerprint: finishStamp,
           }
-        : {
-            id,
-            object,
-            created,
-            model: modelName,
-            choices: [choice],
-            system_fingerprint: finishStamp,
-          };
+        : { id, object, created, model, choices: [choice], system_fingerprint: finishStamp };
     }
-    return continuous
+    return this.#continuous
       ? {
           id,
           object,
           created,
-          model: modelName,
+          model,
           choices: [choice],
-          usage: usageOf(promptTokens, count, "stream"),
+          usage: usageOf(this.#promptTokens, count, "stream"),
         }
-      : { id, object, created, model: modelName, choices: [choice] };
-  };
-  const logprobsOf = (tokens: readonly TokenEvent[]) =>
-    request.logprobs ? chatLogprobs(model, tokens, request.topLogprobs) : null;
-  // The usual content chunk (no tool, no logprobs, no running usage) differs per choice only in
-  // its text: written from a template per choice index, no chunk object or JSON walk per event.
-  const plain = !tool && !request.logprobs && !continuous && parser === undefined;
-  // One slot per choice from the start: a first write to index 0 of `[]` reserves 17 (152 bytes).
-  const templates = new Array<((text: string) => string) | undefined>(plans.length);
-  const contentFrame = (index: number, text: string): string => {
-    let template = templates[index];
-    if (template === undefined) {
-      template = textFrames(chunk(index, contentDelta(textHole), null));
-      templates[index] = template;
-    }
-    return template(text);
-  };
-  let completionTokens = 0;
-  const pieces = streamPieces({
-    includeStopStr: request.includeStopStrInOutput,
-    keepTokens: request.logprobs === true,
-    outputs: model.engine.outputs,
-  });
-  const framePiece = (piece: StreamPiece, emit: EmitFrame) => {
-    const { text, tokens } = piece;
-    if (piece.kind === "text") {
-      if (plain) {
-        emit(contentFrame(piece.index, text));
-        return;
-      }
-      const content = delta(piece.index, text);
-      // serving_chat.py: a delta the parser turns into nothing (a lone marker) is not sent.
-      if (content === undefined) return;
-      emit(sseEvent(chunk(piece.index, content, logprobsOf(tokens), undefined, piece.generated)));
-      return;
-    }
-    completionTokens += piece.finish.completionTokens;
-    emit(
-      sseEvent(
-        chunk(
-          piece.index,
-          lastDelta(piece.index, text),
-          logprobsOf(tokens),
-          finishOf(piece.finish),
-          piece.generated,
-        ),
-      ),
-    );
-  };
-  let started = false;
-  return choiceFrames(
-    model,
-    plans,
-    signal,
-    (index, event, emit) => {
-      if (!started) {
-        // vllm-openai.md §6: the role chunks go out when the engine's first output arrives.
-        started = true;
-        const roleDelta = wireDelta(fields, { role, content: "" });
-        for (const plan of plans) emit(sseEvent(chunk(plan.index, roleDelta, null)));
-        if (echoText !== "") {
-          const echoed = contentDelta(echoText);
-          for (const plan of plans) emit(sseEvent(chunk(plan.index, echoed, null)));
-        }
-      }
-      const piece = pieces.add(index, event);
-      if (piece !== undefined) framePiece(piece, emit);
-    },
-    (emit) => {
-      if (!includeUsage) return;
-      const usage = usageOf(promptTokens, completionTokens, "stream");
-      emit(sseUsageEvent(id, object, created, modelName, usage, fingerprint));
-    },
-    (emit) => pieces.flush((piece) => framePiece(piece, emit)),
-  );
+      : { id, object, created, model, choices: [choice] };
+  }
 }
 
 /** Two parser deltas of one chunk as one: texts joined, `content: null` kept when no text. */
