@@ -239,6 +239,8 @@ function resolveEngine(args: SimulateArgs): ResolvedEngine {
         ? {
             dataParallelSize: settings.dataParallelSize,
             publishesCounts: settings.model.moe !== undefined,
+            // A MoE model's ranks step in lock step (gpu/data-parallel.ts stepsInLockStep).
+            lockStep: settings.model.moe !== undefined,
           }
         : {}),
     },

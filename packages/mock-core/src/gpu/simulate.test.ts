@@ -429,6 +429,27 @@ describe("simulate with data parallelism (vLLM --data-parallel-size)", () => {
     expect(two.stepCount).toBe(2 * alone.stepCount);
   });
 
+  it("steps a MoE model's ranks in lock step: an idle rank paces with the busy one", () => {
+    // vllm/v1/engine/core.py DPEngineCoreProc.run_busy_loop: every rank steps while any has work,
+    // an idle one running execute_dummy_batch (one token); a step ends with the slowest rank's.
+    const pair: SimulatedRequest[] = [
+      { id: "a", prompt: 100, outputTokens: 3 },
+      { id: "b", prompt: 50, outputTokens: 2 },
+    ];
+    const config = { ...base, stepTime: linearStepTime, dataParallelSize: 2 };
+    const apart = simulate(pair, config);
+    const locked = simulate(pair, { ...config, lockStep: true });
+    // On its own rank b prefills 50 tokens in 60 ms; in lock step it waits for a's 110 ms prefill.
+    expect(byId(apart, "b").ttft).toBeCloseTo(0.06, 9);
+    expect(byId(locked, "b").ttft).toBeCloseTo(0.11, 9);
+    expect(byId(locked, "b").e2e).toBeCloseTo(0.121, 9);
+    // a's last decode runs beside rank 1's dummy pass (11 ms, as long as the decode): a unchanged.
+    expect(byId(locked, "a").e2e).toBeCloseTo(byId(apart, "a").e2e as number, 9);
+    // The dummy pass is no engine step: the same steps, and none once both ranks are idle.
+    expect(locked.stepCount).toBe(apart.stepCount);
+    expect(locked.duration).toBeCloseTo(0.132, 9);
+  });
+
   it("with one rank is the engine as before, and refuses a size that is not a whole number", () => {
     const requests = workload(50);
     expect(simulate(requests, { ...h100Config, dataParallelSize: 1 })).toEqual(

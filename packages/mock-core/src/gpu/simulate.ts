@@ -5,12 +5,14 @@
  * next arrival when idle. Pure and deterministic: the same input gives the same output, and a
  * simulated hour takes milliseconds.
  */
-import { DataParallelRouter } from "./data-parallel.js";
+import { DataParallelRouter, lockStepSeconds } from "./data-parallel.js";
 import {
   EngineCore,
   type EngineCoreConfig,
   type EngineRequest,
+  type StepResult,
   type StepStats,
+  stretchStep,
 } from "./engine-core.js";
 import { SpecDecodeCounts } from "./speculative.js";
 
@@ -52,6 +54,12 @@ export interface SimulationConfig extends EngineCoreConfig {
    * model) rather than the router balancing on its own counts (dense). Default false.
    */
   readonly publishesCounts?: boolean;
+  /**
+   * With `dataParallelSize` > 1: the ranks step in lock step (a MoE model; data-parallel.ts
+   * stepsInLockStep): while any rank has work all step together, an idle one running the
+   * one-token dummy pass, and each step ends with the slowest rank's. Default false.
+   */
+  readonly lockStep?: boolean;
 }
 
 /** What happened to one request. Times in seconds on the virtual clock. */
@@ -166,6 +174,10 @@ export function simulate(
   const router =
     dp === 1 ? undefined : new DataParallelRouter(engines, config.publishesCounts === true);
   const frontend = config.frontendLatency ?? 0;
+  const lockStep = dp > 1 && config.lockStep === true;
+  const dummy = (engines[0] as EngineCore).dummyStepSeconds();
+  const rankResults: (StepResult | undefined)[] = new Array(dp);
+  const rankSeconds: number[] = new Array(dp).fill(0);
   const limit = config.maxConcurrency ?? Number.POSITIVE_INFINITY;
   const record = config.recordSteps ?? true;
   const order = requests.map((request, index) => ({ request, index }));
@@ -296,36 +308,20 @@ export function simulate(
     return at;
   };
 
-  while (true) {
-    send();
-    admit();
-    abortDue();
-    // The first engine with work whose last step has ended steps now.
-    let e = 0;
-    while (e < dp && !((free[e] as number) <= now && (engines[e] as EngineCore).hasWork())) e++;
-    if (e === dp) {
-      // None can: on to the next send, arrival, abort or step end.
-      let at = nextEventTime();
-      for (let i = 0; i < dp; i++)
-        if ((engines[i] as EngineCore).hasWork()) at = Math.min(at, free[i] as number);
-      if (at === Number.POSITIVE_INFINITY) break;
-      now = Math.max(now, at);
-      continue;
-    }
+  /** Nothing fits even on idle engine `e`: fail what is stuck rather than spin. */
+  const failStuck = (e: number): void => {
     const engine = engines[e] as EngineCore;
-    const result = engine.step(now);
-    if (result === undefined) {
-      // Nothing fits even on an idle engine: fail what is stuck rather than spin.
-      for (const t of tracking.values()) {
-        if (t.status === undefined && t.engine === e) {
-          engine.abort(t.request.id);
-          t.error = "does not fit in the KV cache";
-          finish(t, "rejected", now);
-        }
+    for (const t of tracking.values()) {
+      if (t.status === undefined && t.engine === e) {
+        engine.abort(t.request.id);
+        t.error = "does not fit in the KV cache";
+        finish(t, "rejected", now);
       }
-      for (const [id, t] of tracking) if (t.engine === e) tracking.delete(id);
-      continue;
     }
+    for (const [id, t] of tracking) if (t.engine === e) tracking.delete(id);
+  };
+  /** Takes one engine step's outcome: its stats, admissions, tokens and finished requests. */
+  const take = (result: StepResult): void => {
     stepCount++;
     if (record) steps.push(result.stats);
     if (result.stats.specDecode !== undefined) specDecode?.add(result.stats.specDecode);
@@ -352,6 +348,50 @@ export function simulate(
       tracking.delete(f.requestId);
       finish(t, "finished", f.time + frontend);
     }
+  };
+
+  while (true) {
+    send();
+    admit();
+    abortDue();
+    if (lockStep && (free[0] as number) <= now && engines.some((engine) => engine.hasWork())) {
+      // The ranks in lock step (vllm/v1/engine/core.py DPEngineCoreProc.run_busy_loop): every
+      // rank steps from now, an idle one running the dummy pass; all end with the slowest.
+      for (let i = 0; i < dp; i++) {
+        const engine = engines[i] as EngineCore;
+        const result = engine.hasWork() ? engine.step(now) : undefined;
+        rankResults[i] = result;
+        rankSeconds[i] = result === undefined ? 0 : result.end - now;
+        if (result === undefined && engine.hasWork()) failStuck(i);
+      }
+      const end = now + lockStepSeconds(rankSeconds, dummy);
+      for (let i = 0; i < dp; i++) {
+        const result = rankResults[i];
+        rankResults[i] = undefined;
+        if (result !== undefined) take(result.end < end ? stretchStep(result, end) : result);
+      }
+      free.fill(end);
+      continue;
+    }
+    // The first engine with work whose last step has ended steps now.
+    let e = 0;
+    while (e < dp && !((free[e] as number) <= now && (engines[e] as EngineCore).hasWork())) e++;
+    if (e === dp) {
+      // None can: on to the next send, arrival, abort or step end.
+      let at = nextEventTime();
+      for (let i = 0; i < dp; i++)
+        if ((engines[i] as EngineCore).hasWork()) at = Math.min(at, free[i] as number);
+      if (at === Number.POSITIVE_INFINITY) break;
+      now = Math.max(now, at);
+      continue;
+    }
+    const engine = engines[e] as EngineCore;
+    const result = engine.step(now);
+    if (result === undefined) {
+      failStuck(e);
+      continue;
+    }
+    take(result);
     free[e] = result.end;
     // One engine: nothing happens before its step ends that it would not see then. Several: the
     // others may step (and requests arrive for them) meanwhile, so time moves event by event.
