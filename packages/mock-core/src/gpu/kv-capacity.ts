@@ -334,7 +334,7 @@ export interface KvCapacityOptions {
   readonly dataParallelSize?: number;
   /**
    * CUDA graph memory vLLM estimates and takes off the cache before sizing it (vLLM 0.21.0 on,
-   * model-loading.ts profilesCudaGraphMemory / assumedCudaGraphMemoryBytes), bytes; the capacity
+   * model-loading.ts profilesCudaGraphMemory; `cudaGraphCapture` sizes it from the capture list), bytes; the capacity
    * then logs vLLM's estimate and profiling lines and the available memory as `format_gib`
    * prints it. Default 0: none (releases before 0.21 capture graphs after the cache is sized).
    */

@@ -61,15 +61,6 @@ function atOrAfter(numbers: readonly number[], since: string): boolean {
 export const cudaGraphMemoryProfilingSince = "0.21.0";
 
 /**
- * The CUDA graph memory the mock assumes vLLM estimates, bytes: 0.58 GiB, the median of the
- * estimates published vLLM 0.21+ start-up logs print ("Estimated CUDA graph memory: 0.36, 0.55,
- * 0.58, 0.61, 1.26 GiB total" for capture lists from 1 to 76 sizes). A modelled estimate: vLLM
- * measures it by capturing graphs, and it grows with the model and the capture sizes in ways
- * the mock does not size.
- */
-export const assumedCudaGraphMemoryBytes = Math.round(0.58 * GiB);
-
-/**
  * Whether vLLM `release` takes CUDA graph memory off the KV cache
  * ({@link cudaGraphMemoryProfilingSince} on). Absent or unreadable: false, so a mock or
  * simulation without a release keeps the sizing it always had.
