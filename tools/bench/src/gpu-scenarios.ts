@@ -261,7 +261,7 @@ async function engineStreams(options: {
 /**
  * One stream read as the vLLM mock's SSE writer reads its engine run in the push form the
  * fastify host uses (packages/vllm sse.ts `SseStream.pushTo`, through choices.ts `choiceFrames` for
- * one choice; round 16): each read of the run is one call of its `wait` callbacks (mock-core
+ * one choice): each read of the run is one call of its `wait` callbacks (mock-core
  * ReadySteps; `next()` for a run without it), and when one calls back, the event `nextReady()`
  * has and every event ready with it are taken in the same turn; no promise per chunk or per event.
  * A `wait` that calls back before it returns is taken by the loop, not by a nested call (as

@@ -21,7 +21,7 @@ const defaultEntry = new URL("./scenario-child.js", import.meta.url);
  *
  * Why apart: a scenario leaves its process changed for the next one. The load clients of the
  * HTTP and gRPC scenarios, and the GPU scenarios' own loops, run in the bench's process; in one
- * process for all (as until round 19) they grew V8's young generation to 64 MiB per semi-space
+ * process for all (as before) they grew V8's young generation to 64 MiB per semi-space
  * (a fresh process's rows run at 16-32) and left the old space full of the last scenario's
  * garbage (90 MiB in the heap after gpu-step-overhead, 25 in a fresh one). The in-process
  * `gpu-realtime-fidelity` rows, which run last and time every token on the real clock, then met

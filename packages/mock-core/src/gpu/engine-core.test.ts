@@ -113,7 +113,7 @@ describe("EngineCore step results over scratch arrays", () => {
   });
 
   it("carries the host slot each request was added with on each of its tokens", () => {
-    // Round 19 (issue 7): GpuEngine's dispatch reads its stream's slot from the batch
+    // Issue 7: GpuEngine's dispatch reads its stream's slot from the batch
     // (StepTokens.hostSlot) instead of looking each token's request up by id.
     const core = new EngineCore(config);
     core.add({ id: "a", prompt: 10, outputTokens: 2 }, Number.NEGATIVE_INFINITY, 5);

@@ -264,7 +264,7 @@ const noBlocks: readonly number[] = Object.freeze([]);
  * indexed by the request's slot (a small integer, reused after the request leaves): a decode step
  * walks contiguous arrays instead of one object per request. The requests of a mock are allocated
  * among their content (a GPU text engine drains 1,000 token events before the request arrives),
- * so each object a step reaches per request is a likely cache miss on a large heap (round 14,
+ * so each object a step reaches per request is a likely cache miss on a large heap (measured,
  * issue 7). Token counts, all below max_model_len, fit Int32Array. Columns grow by doubling; a
  * {@link Sequence} reads them through this object, whose arrays the growth replaces.
  */

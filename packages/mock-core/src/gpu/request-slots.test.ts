@@ -46,7 +46,7 @@ describe("RequestSlots", () => {
   });
 
   it("tells whether a slot carried with a token still holds its request", () => {
-    // Round 19 (issue 7): the dispatch reads each token's slot from the batch (StepTokens.hostSlot)
+    // Issue 7: the dispatch reads each token's slot from the batch (StepTokens.hostSlot)
     // and checks it, as the request may have left and its slot gone to another since the step.
     const slots = new RequestSlots();
     const a = slots.add("a");

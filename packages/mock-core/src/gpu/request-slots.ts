@@ -3,7 +3,7 @@
  * indexed by slot instead of one object per request reached through a `Map` per token. With
  * 1,000 running requests a step walks every request's state; the requests of a mock are
  * allocated among their content, so objects reached per request are spread over the heap and
- * each is a likely cache miss (round 14, issue 7), and a `Map.get` by id reads the id string's
+ * each is a likely cache miss (measured, issue 7), and a `Map.get` by id reads the id string's
  * hash from the string itself: one more miss per token. A column is contiguous, and
  * {@link RequestSlots.at} finds the slot of the token at a position of a step from the slot seen
  * at that position the step before (the batch keeps its order from step to step) by comparing

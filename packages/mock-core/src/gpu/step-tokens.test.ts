@@ -32,7 +32,7 @@ describe("StepTokens", () => {
   });
 
   it("carries each token's host slot when given, else -1", () => {
-    // Round 19 (issue 7): the caller's slot per token, so its dispatch indexes instead of looking up.
+    // Issue 7: the caller's slot per token, so its dispatch indexes instead of looking up.
     expect([0, 1, 2].map((i) => tokens.hostSlot(i))).toEqual([-1, -1, -1]);
     const slotted = new StepTokens(4, 1.5, ["a", "b", "a"], [0, 15, 2], [7, 3, 7]);
     expect([0, 1, 2].map((i) => slotted.hostSlot(i))).toEqual([7, 3, 7]);

@@ -1,12 +1,12 @@
 /**
  * The tokens one engine step sampled, as one batch (issue 7): the requests' ids and one small
  * integer per token, instead of one event object per token. With 1,000 running requests a step
- * emits 1,000 tokens; as objects they were about 72 bytes each (~81 KB per step, round 15), the
+ * emits 1,000 tokens; as objects they were about 72 bytes each (~81 KB per step), the
  * largest share of what a step allocated, so a scavenge every few steps landed on the step p99.
  * As a batch they are two packed arrays of small integers and pointers (about 8 bytes per token).
  * A third array, optional, carries each token's host slot: the small integer the engine's caller
  * gave the request when it added it (EngineCore.add), so the caller's dispatch indexes its own
- * columns by position instead of looking each request up by id (round 19).
+ * columns by position instead of looking each request up by id.
  */
 import type { EngineTokenEvent } from "./engine-core.js";
 
