@@ -329,10 +329,13 @@ export function createTextEngine(options: TextEngineOptions): CreatedTextEngine 
       ...(options.metrics ? { metrics: options.metrics } : {}),
     });
     // An interval of 1 sends every output as it comes: the engine as it is (merging or not).
+    // Merging late outputs needs a paced run, as the simple engine's own merging does: with no
+    // inter-token gap every output is "ready at once" and a run would be one output.
+    const paced = (options.pacing?.interTokenMs ?? 0) > 0;
     const engine =
       streamInterval === 1
         ? simple
-        : withStreamInterval(simple, streamInterval, options.mergeOverdue === true);
+        : withStreamInterval(simple, streamInterval, options.mergeOverdue === true && paced);
     return { engine, close() {} };
   }
   const { capacity, core } = engineStartup(settings);
