@@ -10,7 +10,6 @@ import {
   type Clock,
   healthRouteTable,
   latencyOptions,
-  streamIntervalOption,
   type MockPlugin,
   type PluginContext,
   type RestRoute,
@@ -21,6 +20,7 @@ import {
   realClock,
   registerRestRouteTable,
   runtimeCatalog,
+  streamIntervalOption,
   withholdBaseHealthRoutes,
   wrapBaseHealthRoutes,
 } from "@servingkit/mock-core/host";

@@ -7,9 +7,9 @@
 import {
   gpuEngineOptions,
   latencyOptions,
-  streamIntervalOption,
   type RuntimeModuleSettings,
   type RuntimeOption,
+  streamIntervalOption,
 } from "@servingkit/mock-core";
 import { type LoraAdapter, parseLoraModule } from "./lora.js";
 import { defaultVllmVersion, profileFor, releasedBy, type VllmProfile } from "./profiles.js";
