@@ -167,11 +167,23 @@ export function createSimpleEngine(options: SimpleEngineOptions): TextEngine {
     },
     lateSignal: true,
   };
-  // Only a fixed schedule has overdue tokens: otherwise each wait starts when the consumer asks,
-  // and with no inter-token gap every token would be "ready at once", one output per run.
-  return options.mergeOverdue === true && fixedSchedule && itl > 0
-    ? { ...engine, outputs: "steps" }
-    : engine;
+  return mergesOverdue(options) ? { ...engine, outputs: "steps" } : engine;
+}
+
+/**
+ * Whether runs with these options merge overdue tokens ({@link SimpleEngineOptions.mergeOverdue}):
+ * asked for, on a fixed schedule and paced. Only a fixed schedule has overdue tokens (otherwise
+ * each wait starts when the consumer asks), and with no inter-token gap every token would be
+ * "ready at once", one output per run. withStreamInterval's late merging follows the same rule.
+ */
+export function mergesOverdue(
+  options: Pick<SimpleEngineOptions, "mergeOverdue" | "fixedSchedule" | "interTokenMs">,
+): boolean {
+  return (
+    options.mergeOverdue === true &&
+    options.fixedSchedule === true &&
+    (options.interTokenMs ?? 0) > 0
+  );
 }
 
 /** What every run of one engine shares. Durations in milliseconds. */

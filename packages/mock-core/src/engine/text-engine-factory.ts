@@ -37,7 +37,7 @@ import {
 } from "./gpu-engine-settings.js";
 import { createGpuTextEngine } from "./gpu-text-engine.js";
 import type { ModelSpec } from "./model-spec.js";
-import { createSimpleEngine } from "./simple-engine.js";
+import { createSimpleEngine, mergesOverdue } from "./simple-engine.js";
 
 /** vLLM logs its engine stats line every 5 s (vllm-openai.md §8). */
 export const statsLogIntervalMs = 5000;
@@ -320,22 +320,24 @@ export function createTextEngine(options: TextEngineOptions): CreatedTextEngine 
   const { clock, model, gpu: settings, logger } = options;
   const streamInterval = options.streamInterval ?? 1;
   if (settings === undefined) {
+    // Overdue tokens merge by one rule (simple-engine.ts mergesOverdue: asked for and paced): in
+    // the simple engine itself with an interval of 1, else as withStreamInterval's late outputs.
+    const merges = mergesOverdue({
+      ...options.pacing,
+      fixedSchedule: true,
+      mergeOverdue: options.mergeOverdue === true,
+    });
     const simple = createSimpleEngine({
       clock,
       model,
       ...options.pacing,
       fixedSchedule: true,
-      mergeOverdue: options.mergeOverdue === true && streamInterval === 1,
+      mergeOverdue: merges && streamInterval === 1,
       ...(options.metrics ? { metrics: options.metrics } : {}),
     });
     // An interval of 1 sends every output as it comes: the engine as it is (merging or not).
-    // Merging late outputs needs a paced run, as the simple engine's own merging does: with no
-    // inter-token gap every output is "ready at once" and a run would be one output.
-    const paced = (options.pacing?.interTokenMs ?? 0) > 0;
     const engine =
-      streamInterval === 1
-        ? simple
-        : withStreamInterval(simple, streamInterval, options.mergeOverdue === true && paced);
+      streamInterval === 1 ? simple : withStreamInterval(simple, streamInterval, merges);
     return { engine, close() {} };
   }
   const { capacity, core } = engineStartup(settings);
